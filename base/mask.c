@@ -1,0 +1,412 @@
+/*
+ * mask.c - multi-pattern search and replace for secret values.
+ *
+ * Patterns are indexed by their first byte. A scan tries, at each position, the patterns
+ * that start with that byte and replaces the longest match. The streaming variant keeps
+ * back only the tail bytes that are a proper prefix of some pattern, so output that holds
+ * no partial secret is passed on immediately.
+ */
+#include "mask.h"
+
+#include "sbuf.h"
+#include "util.h"
+
+#include <ctype.h>
+
+struct pattern {
+	char *s;
+	size_t len;
+};
+
+struct mask {
+	struct pattern *pats;
+	size_t n, cap;
+	size_t maxlen;
+	size_t secrets;
+	/* For each first byte: indices into pats, sorted by decreasing length. */
+	size_t *by_byte[256];
+	size_t n_by_byte[256];
+	int dirty;
+};
+
+struct mask *mask_new(void)
+{
+	return xcalloc(1, sizeof(struct mask));
+}
+
+void mask_free(struct mask *m)
+{
+	if (!m) {
+		return;
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->pats[i].s);
+	}
+	for (size_t b = 0; b < 256; b++) {
+		free(m->by_byte[b]);
+	}
+	free(m->pats);
+	free(m);
+}
+
+size_t mask_count(const struct mask *m)
+{
+	return m ? m->secrets : 0;
+}
+
+static void add_pattern(struct mask *m, const char *s, size_t len)
+{
+	/* Very short derived forms would mask unrelated text; the raw value is checked
+	 * against MASK_MIN_SECRET by the caller. */
+	if (len < MASK_MIN_SECRET) {
+		return;
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->pats[i].len == len && memcmp(m->pats[i].s, s, len) == 0) {
+			return;
+		}
+	}
+	GROW(m->pats, m->cap, m->n + 1);
+	m->pats[m->n].s = xstrndup(s, len);
+	m->pats[m->n].len = len;
+	m->n++;
+	if (len > m->maxlen) {
+		m->maxlen = len;
+	}
+	m->dirty = 1;
+}
+
+static const char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/*
+ * Base64 of the value as it appears inside a longer stream, at byte offset `align` (0-2)
+ * within a 3-byte group: encode align filler bytes + value, then keep only the characters
+ * whose 6 bits come entirely from the value.
+ */
+static void add_base64(struct mask *m, const char *v, size_t len, size_t align, const char *alpha)
+{
+	size_t total = align + len;
+	unsigned char *in = xcalloc(total, 1);
+	memcpy(in + align, v, len);
+	size_t nchars = (total * 8) / 6; /* characters fully covered by input bits */
+	char *out = xmalloc(nchars + 1);
+	for (size_t k = 0; k < nchars; k++) {
+		size_t bit = k * 6, byte = bit / 8, shift = bit % 8;
+		unsigned w = (unsigned)in[byte] << 8;
+		if (byte + 1 < total) {
+			w |= in[byte + 1];
+		}
+		out[k] = alpha[(w >> (10 - shift)) & 63];
+	}
+	/* First character fully determined by value bits: ceil(8*align/6). */
+	size_t first = (align * 8 + 5) / 6;
+	if (nchars > first && nchars - first >= 6) {
+		add_pattern(m, out + first, nchars - first);
+	}
+	free(out);
+	free(in);
+}
+
+static bool unreserved(unsigned char c)
+{
+	return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+static void add_percent(struct mask *m, const char *v, size_t len, bool lower, bool form)
+{
+	struct sbuf sb;
+	sbuf_init(&sb, 3 * MASK_MAX_SECRET + 1);
+	const char *hex = lower ? "0123456789abcdef" : "0123456789ABCDEF";
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (unreserved(c)) {
+			sbuf_putc(&sb, (char)c);
+		} else if (form && c == ' ') {
+			sbuf_putc(&sb, '+');
+		} else {
+			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+			sbuf_append(&sb, e, 3);
+		}
+	}
+	add_pattern(m, sb.data, sb.len);
+	sbuf_release(&sb);
+}
+
+static void add_escaped(struct mask *m, const char *v, size_t len)
+{
+	struct sbuf sb;
+	sbuf_init(&sb, 6 * MASK_MAX_SECRET + 1);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)v[i];
+		switch (c) {
+		case '\n':
+			sbuf_puts(&sb, "\\n");
+			break;
+		case '\r':
+			sbuf_puts(&sb, "\\r");
+			break;
+		case '\t':
+			sbuf_puts(&sb, "\\t");
+			break;
+		case '"':
+			sbuf_puts(&sb, "\\\"");
+			break;
+		case '\\':
+			sbuf_puts(&sb, "\\\\");
+			break;
+		default:
+			if (c < 0x20) {
+				sbuf_printf(&sb, "\\u%04x", c);
+			} else {
+				sbuf_putc(&sb, (char)c);
+			}
+		}
+	}
+	add_pattern(m, sb.data, sb.len);
+	sbuf_release(&sb);
+}
+
+static void add_forms(struct mask *m, const char *v, size_t len)
+{
+	add_pattern(m, v, len);
+	add_escaped(m, v, len);
+	add_percent(m, v, len, false, false);
+	add_percent(m, v, len, true, false);
+	add_percent(m, v, len, false, true);
+	for (size_t align = 0; align < 3; align++) {
+		add_base64(m, v, len, align, b64_std);
+		add_base64(m, v, len, align, b64_url);
+	}
+}
+
+int mask_add(struct mask *m, const char *value, size_t len)
+{
+	const char *s = value, *e = value + len;
+	while (s < e && isspace((unsigned char)*s)) {
+		s++;
+	}
+	while (e > s && isspace((unsigned char)e[-1])) {
+		e--;
+	}
+	if ((size_t)(e - s) < MASK_MIN_SECRET) {
+		return -EINVAL;
+	}
+	if (len > MASK_MAX_SECRET) {
+		return -E2BIG;
+	}
+	m->secrets++;
+	add_forms(m, value, len);
+	if ((size_t)(e - s) != len) {
+		add_forms(m, s, (size_t)(e - s));
+	}
+	if (memchr(s, '\n', (size_t)(e - s))) {
+		/* CRLF variant, and every line on its own (trimmed). */
+		struct sbuf crlf;
+		sbuf_init(&crlf, 2 * MASK_MAX_SECRET);
+		for (const char *p = s; p < e; p++) {
+			if (*p == '\n' && (p == s || p[-1] != '\r')) {
+				sbuf_putc(&crlf, '\r');
+			}
+			sbuf_putc(&crlf, *p);
+		}
+		add_pattern(m, crlf.data, crlf.len);
+		sbuf_release(&crlf);
+		const char *line = s;
+		while (line < e) {
+			const char *nl = memchr(line, '\n', (size_t)(e - line));
+			const char *le = nl ? nl : e;
+			const char *a = line, *b = le;
+			while (a < b && isspace((unsigned char)*a)) {
+				a++;
+			}
+			while (b > a && isspace((unsigned char)b[-1])) {
+				b--;
+			}
+			add_forms(m, a, (size_t)(b - a));
+			line = nl ? nl + 1 : e;
+		}
+	}
+	return 0;
+}
+
+static int cmp_len_desc(const void *a, const void *b, void *ctx)
+{
+	const struct mask *m = ctx;
+	size_t x = m->pats[*(const size_t *)a].len, y = m->pats[*(const size_t *)b].len;
+	return x > y ? -1 : (x < y);
+}
+
+static void build_index(struct mask *m)
+{
+	if (!m->dirty) {
+		return;
+	}
+	for (size_t b = 0; b < 256; b++) {
+		free(m->by_byte[b]);
+		m->by_byte[b] = NULL;
+		m->n_by_byte[b] = 0;
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		m->n_by_byte[(unsigned char)m->pats[i].s[0]]++;
+	}
+	for (size_t b = 0; b < 256; b++) {
+		if (m->n_by_byte[b]) {
+			m->by_byte[b] = xcalloc(m->n_by_byte[b], sizeof(size_t));
+			m->n_by_byte[b] = 0;
+		}
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		unsigned char b = (unsigned char)m->pats[i].s[0];
+		m->by_byte[b][m->n_by_byte[b]++] = i;
+	}
+	for (size_t b = 0; b < 256; b++) {
+		if (m->n_by_byte[b] > 1) {
+			qsort_r(m->by_byte[b], m->n_by_byte[b], sizeof(size_t), cmp_len_desc, m);
+		}
+	}
+	m->dirty = 0;
+}
+
+/* Length of the longest pattern matching entirely at p (avail bytes), or 0. */
+static size_t match_at(const struct mask *m, const char *p, size_t avail)
+{
+	unsigned char b = (unsigned char)*p;
+	for (size_t k = 0; k < m->n_by_byte[b]; k++) {
+		const struct pattern *pat = &m->pats[m->by_byte[b][k]];
+		if (pat->len <= avail && memcmp(pat->s, p, pat->len) == 0) {
+			return pat->len;
+		}
+	}
+	return 0;
+}
+
+/* Is p[0..avail) a proper prefix of some pattern? */
+static bool prefix_at(const struct mask *m, const char *p, size_t avail)
+{
+	unsigned char b = (unsigned char)*p;
+	for (size_t k = 0; k < m->n_by_byte[b]; k++) {
+		const struct pattern *pat = &m->pats[m->by_byte[b][k]];
+		if (pat->len > avail && memcmp(pat->s, p, avail) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Mask buf[0..len) into out. When `final` is false, stop at the first tail position that
+ * could begin a secret not yet complete, and return how many input bytes were consumed.
+ */
+static size_t scan(const struct mask *m, const char *buf, size_t len, bool final, struct sbuf *out)
+{
+	size_t i = 0, run = 0;
+	while (i < len) {
+		size_t ml = match_at(m, buf + i, len - i);
+		if (ml) {
+			sbuf_append(out, buf + run, i - run);
+			sbuf_puts(out, MASK_REPLACEMENT);
+			i += ml;
+			run = i;
+			continue;
+		}
+		if (!final && len - i < m->maxlen && prefix_at(m, buf + i, len - i)) {
+			break;
+		}
+		i++;
+	}
+	sbuf_append(out, buf + run, i - run);
+	return i;
+}
+
+char *mask_redact(const struct mask *m, const char *s, size_t len, size_t *outlen)
+{
+	struct sbuf out;
+	sbuf_init(&out, SIZE_MAX / 2);
+	if (!m || m->n == 0) {
+		sbuf_append(&out, s, len);
+	} else {
+		build_index((struct mask *)m);
+		scan(m, s, len, true, &out);
+	}
+	if (outlen) {
+		*outlen = out.len;
+	}
+	return sbuf_steal(&out);
+}
+
+char *mask_redact_str(const struct mask *m, const char *s)
+{
+	return s ? mask_redact(m, s, strlen(s), NULL) : NULL;
+}
+
+struct mask_stream {
+	const struct mask *m;
+	mask_emit_fn emit;
+	void *ud;
+	struct sbuf pending, out;
+};
+
+struct mask_stream *mask_stream_new(const struct mask *m, mask_emit_fn emit, void *userdata)
+{
+	struct mask_stream *s = xcalloc(1, sizeof(*s));
+	s->m = (m && m->n) ? m : NULL;
+	if (s->m) {
+		build_index((struct mask *)m);
+	}
+	s->emit = emit;
+	s->ud = userdata;
+	sbuf_init(&s->pending, SIZE_MAX / 2);
+	sbuf_init(&s->out, SIZE_MAX / 2);
+	return s;
+}
+
+void mask_stream_write(struct mask_stream *s, const char *data, size_t len)
+{
+	if (!s->m) {
+		if (len) {
+			s->emit(s->ud, data, len);
+		}
+		return;
+	}
+	const char *buf = data;
+	size_t n = len;
+	if (s->pending.len) {
+		sbuf_append(&s->pending, data, len);
+		buf = s->pending.data;
+		n = s->pending.len;
+	}
+	sbuf_reset(&s->out);
+	size_t used = scan(s->m, buf, n, false, &s->out);
+	if (s->out.len) {
+		s->emit(s->ud, s->out.data, s->out.len);
+	}
+	if (buf == s->pending.data) {
+		sbuf_consume(&s->pending, used);
+	} else if (used < n) {
+		sbuf_append(&s->pending, buf + used, n - used);
+	}
+}
+
+void mask_stream_flush(struct mask_stream *s)
+{
+	if (!s->m || !s->pending.len) {
+		return;
+	}
+	sbuf_reset(&s->out);
+	scan(s->m, s->pending.data, s->pending.len, true, &s->out);
+	sbuf_reset(&s->pending);
+	if (s->out.len) {
+		s->emit(s->ud, s->out.data, s->out.len);
+	}
+}
+
+void mask_stream_free(struct mask_stream *s)
+{
+	if (!s) {
+		return;
+	}
+	sbuf_release(&s->pending);
+	sbuf_release(&s->out);
+	free(s);
+}

@@ -1,0 +1,55 @@
+/*
+ * mask.h - secret masking for everything the runner writes: live output, stage logs,
+ * reports. A mask holds the secret values; each value is registered together with the
+ * forms in which it commonly reappears in output:
+ *
+ *   - the value itself, and without a trailing newline;
+ *   - every line of a multi-line value (PEM keys get re-wrapped and re-indented), and the
+ *     value with CRLF line ends;
+ *   - its JSON/C-escaped form (newline as \n, quotes and backslashes escaped);
+ *   - its percent-encoded forms (upper and lower case hex, and form encoding with '+');
+ *   - its base64 encodings (standard and URL alphabets) at each of the three byte
+ *     alignments it can have inside a longer base64 stream.
+ *
+ * Every occurrence is replaced by "***". The stream interface masks data that arrives in
+ * arbitrary pieces: a secret split across two writes is still found, because bytes that
+ * could be the start of a secret are held back until the next write or the flush.
+ */
+#ifndef RUNNER_BASE_MASK_H
+#define RUNNER_BASE_MASK_H
+
+#include <stddef.h>
+
+#define MASK_REPLACEMENT   "***"
+#define MASK_MIN_SECRET    4    /* shorter values cannot be masked without wrecking output */
+#define MASK_MAX_SECRET    65536
+
+struct mask;
+
+struct mask *mask_new(void);
+void mask_free(struct mask *m);
+
+/*
+ * Register a secret value. Returns 0, -EINVAL if it is shorter than MASK_MIN_SECRET
+ * bytes (after trimming surrounding whitespace) or -E2BIG above MASK_MAX_SECRET.
+ */
+int mask_add(struct mask *m, const char *value, size_t len);
+size_t mask_count(const struct mask *m);
+
+/* Mask a complete buffer. Returns a new heap string (caller frees); *outlen may be NULL. */
+char *mask_redact(const struct mask *m, const char *s, size_t len, size_t *outlen);
+/* Convenience for NUL-terminated strings; NULL in gives NULL out. m may be NULL. */
+char *mask_redact_str(const struct mask *m, const char *s);
+
+typedef void (*mask_emit_fn)(void *userdata, const char *data, size_t len);
+
+struct mask_stream;
+
+/* m may be NULL (no secrets): data then passes through unchanged. m must outlive s. */
+struct mask_stream *mask_stream_new(const struct mask *m, mask_emit_fn emit, void *userdata);
+void mask_stream_write(struct mask_stream *s, const char *data, size_t len);
+/* Emit everything still held back. The stream can be written to again afterwards. */
+void mask_stream_flush(struct mask_stream *s);
+void mask_stream_free(struct mask_stream *s);
+
+#endif

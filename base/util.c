@@ -1,0 +1,552 @@
+/*
+ * util.c - implementation of the libc-only helpers declared in util.h.
+ */
+#include "util.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+
+bool str_has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool str_has_suffix(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+static _noreturn_ void oom(void)
+{
+	static const char msg[] = "runner: out of memory\n";
+	ssize_t r = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	(void)r;
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p) {
+		oom();
+	}
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p) {
+		oom();
+	}
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q) {
+		oom();
+	}
+	return q;
+}
+
+void *xreallocarray(void *p, size_t n, size_t size)
+{
+	size_t total;
+	if (!size_mul(n, size, &total)) {
+		oom();
+	}
+	return xrealloc(p, total);
+}
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	va_start(ap, fmt);
+	int r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		oom();
+	}
+	return s;
+}
+
+void grow_array(void **v, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap) {
+		return;
+	}
+	size_t ncap = *cap ? *cap : 8;
+	while (ncap < need) {
+		if (!size_mul(ncap, 2, &ncap)) {
+			oom();
+		}
+	}
+	*v = xreallocarray(*v, ncap, elem);
+	*cap = ncap;
+}
+
+int parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (!s || !*s) {
+		return -EINVAL;
+	}
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9') {
+			return -EINVAL;
+		}
+		unsigned d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10) {
+			return -ERANGE;
+		}
+		v = v * 10 + d;
+	}
+	if (v > max) {
+		return -ERANGE;
+	}
+	*out = v;
+	return 0;
+}
+
+int parse_duration(const char *s, uint64_t max_ms, uint64_t *out)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = {
+		/* "ms" must be tried before "m". */
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "d", 86400000 },
+	};
+	uint64_t total = 0;
+	const char *p = s;
+
+	if (!s || !*s) {
+		return -EINVAL;
+	}
+	while (*p) {
+		uint64_t n = 0;
+		const char *start = p;
+		while (*p >= '0' && *p <= '9') {
+			if (n > UINT64_MAX / 10 - 9) {
+				return -ERANGE;
+			}
+			n = n * 10 + (uint64_t)(*p - '0');
+			p++;
+		}
+		if (p == start) {
+			return -EINVAL;
+		}
+		size_t i;
+		for (i = 0; i < ARRAY_SIZE(units); i++) {
+			size_t ul = strlen(units[i].unit);
+			if (strncmp(p, units[i].unit, ul) == 0) {
+				p += ul;
+				break;
+			}
+		}
+		if (i == ARRAY_SIZE(units)) {
+			return -EINVAL;
+		}
+		uint64_t part;
+		if (__builtin_mul_overflow(n, units[i].ms, &part) ||
+		    __builtin_add_overflow(total, part, &total)) {
+			return -ERANGE;
+		}
+	}
+	if (total > max_ms) {
+		return -ERANGE;
+	}
+	*out = total;
+	return 0;
+}
+
+char *format_duration(uint64_t ms, char *buf, size_t size)
+{
+	if (ms < 1000) {
+		snprintf(buf, size, "%ums", (unsigned)ms);
+	} else if (ms < 60000) {
+		snprintf(buf, size, "%u.%us", (unsigned)(ms / 1000), (unsigned)(ms % 1000 / 100));
+	} else if (ms < 3600000) {
+		snprintf(buf, size, "%um%02us", (unsigned)(ms / 60000), (unsigned)(ms % 60000 / 1000));
+	} else {
+		snprintf(buf, size, "%uh%02um", (unsigned)(ms / 3600000),
+			 (unsigned)(ms % 3600000 / 60000));
+	}
+	return buf;
+}
+
+unsigned edit_distance(const char *a, const char *b, unsigned cap)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 64 || lb > 64) {
+		return cap + 1;
+	}
+	if ((la > lb ? la - lb : lb - la) > cap) {
+		return cap + 1;
+	}
+	/* Three rows of the optimal-string-alignment matrix. */
+	unsigned rows[3][65];
+	unsigned *pp = rows[0], *prev = rows[1], *cur = rows[2];
+	for (size_t j = 0; j <= lb; j++) {
+		prev[j] = (unsigned)j;
+	}
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = (unsigned)i;
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			unsigned v = MIN(prev[j] + 1, cur[j - 1] + 1);
+			v = MIN(v, prev[j - 1] + cost);
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+				v = MIN(v, pp[j - 2] + 1);
+			}
+			cur[j] = v;
+		}
+		unsigned *t = pp;
+		pp = prev;
+		prev = cur;
+		cur = t;
+	}
+	return MIN(prev[lb], cap + 1);
+}
+
+const char *closest_word(const char *word, const char *const *candidates, size_t n)
+{
+	size_t len = strlen(word);
+	unsigned limit = (unsigned)MAX(1, len / 3);
+	unsigned best = limit + 1;
+	const char *pick = NULL;
+	for (size_t i = 0; i < n; i++) {
+		unsigned d = edit_distance(word, candidates[i], limit);
+		if (d < best) {
+			best = d;
+			pick = candidates[i];
+		}
+	}
+	return pick;
+}
+
+uint64_t now_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t now_mono_ms(void)
+{
+	return now_mono_ns() / 1000000u;
+}
+
+uint64_t now_real_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+char *format_rfc3339(uint64_t real_ms, char *buf, size_t size)
+{
+	time_t t = (time_t)(real_ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned)(real_ms % 1000));
+	return buf;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int read_fd_capped(int fd, size_t max, char **out, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = xmalloc(cap);
+	for (;;) {
+		if (n + 1 >= cap) {
+			if (cap > max + 1) {
+				free(buf);
+				return -EFBIG;
+			}
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+		ssize_t r = read(fd, buf + n, cap - n - 1);
+		if (r < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			int e = -errno;
+			free(buf);
+			return e;
+		}
+		if (r == 0) {
+			break;
+		}
+		n += (size_t)r;
+		if (n > max) {
+			free(buf);
+			return -EFBIG;
+		}
+	}
+	buf[n] = '\0';
+	*out = buf;
+	if (len) {
+		*len = n;
+	}
+	return 0;
+}
+
+int read_file_capped(const char *path, size_t max, char **out, size_t *len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	if (fd < 0) {
+		return -errno;
+	}
+	if (fstat(fd, &st) < 0) {
+		return -errno;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		return -EISDIR;
+	}
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max) {
+		return -EFBIG;
+	}
+	return read_fd_capped(fd, max, out, len);
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	_cleanup_free_ char *tmp = NULL;
+	unsigned char rnd[6];
+	char hex[13];
+	int r = random_bytes(rnd, sizeof(rnd));
+	if (r < 0) {
+		return r;
+	}
+	hex_encode(rnd, sizeof(rnd), hex);
+	tmp = xasprintf("%s.tmp-%s", path, hex);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0) {
+		return -errno;
+	}
+	r = write_all(fd, data, len);
+	if (r == 0 && fsync(fd) < 0) {
+		r = -errno;
+	}
+	if (close(fd) < 0 && r == 0) {
+		r = -errno;
+	}
+	if (r == 0 && rename(tmp, path) < 0) {
+		r = -errno;
+	}
+	if (r < 0) {
+		unlink(tmp);
+	}
+	return r;
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+	_cleanup_free_ char *p = xstrdup(path);
+	size_t len = strlen(p);
+	while (len > 1 && p[len - 1] == '/') {
+		p[--len] = '\0';
+	}
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/') {
+			continue;
+		}
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST) {
+			return -errno;
+		}
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST) {
+		return -errno;
+	}
+	return 0;
+}
+
+static int rm_rf_at(int parent, const char *name, int depth)
+{
+	if (depth > 256) {
+		return -ELOOP;
+	}
+	if (unlinkat(parent, name, 0) == 0) {
+		return 0;
+	}
+	if (errno == ENOENT) {
+		return 0;
+	}
+	if (errno != EISDIR && errno != EPERM) {
+		return -errno;
+	}
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		return -errno;
+	}
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	int r = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (str_eq(de->d_name, ".") || str_eq(de->d_name, "..")) {
+			continue;
+		}
+		int q = rm_rf_at(fd, de->d_name, depth + 1);
+		if (q < 0 && r == 0) {
+			r = q;
+		}
+	}
+	closedir(d);
+	if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && r == 0) {
+		r = -errno;
+	}
+	return r;
+}
+
+int rm_rf(const char *path)
+{
+	return rm_rf_at(AT_FDCWD, path, 0);
+}
+
+int random_bytes(void *buf, size_t len)
+{
+	char *p = buf;
+	while (len > 0) {
+		ssize_t n = getrandom(p, len, 0);
+		if (n < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+void hex_encode(const unsigned char *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+int fd_set_nonblock(int fd, bool on)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0) {
+		return -errno;
+	}
+	fl = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
+	if (fcntl(fd, F_SETFL, fl) < 0) {
+		return -errno;
+	}
+	return 0;
+}
+
+/* Length of a valid UTF-8 sequence at p (at most n bytes), or 0. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+	if (p[0] < 0x80) {
+		return p[0] ? 1 : 0;
+	}
+	size_t len;
+	uint32_t cp, min;
+	if ((p[0] & 0xe0) == 0xc0) {
+		len = 2, cp = p[0] & 0x1f, min = 0x80;
+	} else if ((p[0] & 0xf0) == 0xe0) {
+		len = 3, cp = p[0] & 0x0f, min = 0x800;
+	} else if ((p[0] & 0xf8) == 0xf0) {
+		len = 4, cp = p[0] & 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (len > n) {
+		return 0;
+	}
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80) {
+			return 0;
+		}
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+		return 0;
+	}
+	return len;
+}
+
+char *utf8_sanitize(const char *s, size_t len)
+{
+	size_t cap;
+	if (!size_mul(len, 3, &cap) || !size_add(cap, 1, &cap)) {
+		abort();
+	}
+	char *out = xmalloc(cap);
+	size_t o = 0;
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_seq(p + i, len - i);
+		if (n) {
+			memcpy(out + o, p + i, n);
+			o += n;
+			i += n;
+		} else {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}

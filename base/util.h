@@ -1,0 +1,165 @@
+/*
+ * util.h - small helpers shared by every module: cleanup attributes, array sizes, checked
+ * arithmetic, string and number parsing, file-descriptor helpers.
+ *
+ * This is the bottom of the dependency graph: it depends on libc alone and never prints.
+ * Functions that can fail return an int: >= 0 on success, -errno on failure.
+ */
+#ifndef RUNNER_BASE_UTIL_H
+#define RUNNER_BASE_UTIL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b)     ((a) < (b) ? (a) : (b))
+#define MAX(a, b)     ((a) > (b) ? (a) : (b))
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _unused_     __attribute__((unused))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _noreturn_   __attribute__((noreturn))
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+
+static inline void closep(int *fd)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+		close(*fd);
+		errno = saved;
+	}
+}
+
+#define _cleanup_free_  _cleanup_(freep)
+#define _cleanup_close_ _cleanup_(closep)
+
+/* Take ownership of a pointer or fd out of a cleanup-managed variable. */
+#define steal_ptr(p)                                                                               \
+	({                                                                                         \
+		__typeof__(p) steal_tmp_ = (p);                                                    \
+		(p) = NULL;                                                                        \
+		steal_tmp_;                                                                        \
+	})
+#define steal_fd(fd)                                                                               \
+	({                                                                                         \
+		int steal_tmp_ = (fd);                                                             \
+		(fd) = -1;                                                                         \
+		steal_tmp_;                                                                        \
+	})
+
+/* Overflow-checked size arithmetic: return false when the result does not fit. */
+static inline bool size_mul(size_t a, size_t b, size_t *out)
+{
+	return !__builtin_mul_overflow(a, b, out);
+}
+static inline bool size_add(size_t a, size_t b, size_t *out)
+{
+	return !__builtin_add_overflow(a, b, out);
+}
+
+static inline bool str_eq(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+static inline bool str_empty(const char *s)
+{
+	return !s || !*s;
+}
+bool str_has_prefix(const char *s, const char *prefix);
+bool str_has_suffix(const char *s, const char *suffix);
+
+/* malloc-family wrappers that abort on exhaustion: used only for small, bounded sizes
+ * where there is no sensible recovery (the caps on untrusted input keep sizes bounded). */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+void *xreallocarray(void *p, size_t n, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) _printf_(1, 2);
+
+/* Grow *v (of *cap elements of size elem) so that it holds at least need elements. */
+void grow_array(void **v, size_t *cap, size_t need, size_t elem);
+#define GROW(v, cap, need) grow_array((void **)&(v), &(cap), (need), sizeof(*(v)))
+
+/*
+ * Parse a decimal unsigned integer that must span the whole string, without sign or
+ * whitespace. Returns 0, -EINVAL (not a number) or -ERANGE (above max).
+ */
+int parse_uint(const char *s, uint64_t max, uint64_t *out);
+
+/*
+ * Parse a duration: one or more <number><unit> groups with units ms, s, m, h, d
+ * ("90s", "1h30m", "500ms"). A bare number is refused so that units are never guessed.
+ * Returns 0 and milliseconds in *out, -EINVAL or -ERANGE (above max_ms).
+ */
+int parse_duration(const char *s, uint64_t max_ms, uint64_t *out);
+
+/* Format milliseconds compactly ("850ms", "1.2s", "3m04s", "1h02m"). Returns buf. */
+char *format_duration(uint64_t ms, char *buf, size_t size);
+
+/* Damerau-Levenshtein (optimal string alignment) distance, capped at cap+1. */
+unsigned edit_distance(const char *a, const char *b, unsigned cap);
+
+/*
+ * Pick the candidate closest to word, if it is close enough to be a plausible typo
+ * (distance <= max(1, len/3)). Returns NULL otherwise.
+ */
+const char *closest_word(const char *word, const char *const *candidates, size_t n);
+
+/* Monotonic and wall clocks, in milliseconds / nanoseconds. */
+uint64_t now_mono_ms(void);
+uint64_t now_mono_ns(void);
+uint64_t now_real_ms(void);
+
+/* Format a wall-clock time (ms since epoch) as RFC 3339 UTC with milliseconds. */
+char *format_rfc3339(uint64_t real_ms, char *buf, size_t size);
+
+/* Write all of buf, retrying on EINTR and short writes. */
+int write_all(int fd, const void *buf, size_t len);
+
+/*
+ * Read a whole file (or the rest of an fd) into a NUL-terminated heap buffer, refusing
+ * files larger than max bytes with -EFBIG. *out is owned by the caller.
+ */
+int read_fd_capped(int fd, size_t max, char **out, size_t *len);
+int read_file_capped(const char *path, size_t max, char **out, size_t *len);
+
+/*
+ * Write a file atomically: a temporary file in the same directory, fsync, rename.
+ * A reader sees either the old or the new content, never a half-written file.
+ */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+/* mkdir -p with the given mode for created components. */
+int mkdir_p(const char *path, mode_t mode);
+
+/* Remove a directory tree (does not follow symlinks). Missing path is success. */
+int rm_rf(const char *path);
+
+/* Fill buf with random bytes (getrandom). */
+int random_bytes(void *buf, size_t len);
+
+/* Lower-case hex encoding of len bytes into out (2*len+1 bytes). */
+void hex_encode(const unsigned char *in, size_t len, char *out);
+
+/*
+ * Copy s (len bytes) to a new heap string that is valid UTF-8: invalid sequences and NUL
+ * bytes become U+FFFD. Needed wherever untrusted text goes into JSON.
+ */
+char *utf8_sanitize(const char *s, size_t len);
+
+/* Set or clear O_NONBLOCK. */
+int fd_set_nonblock(int fd, bool on);
+
+#endif

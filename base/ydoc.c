@@ -1,0 +1,641 @@
+/*
+ * ydoc.c - YAML document tree built from libyaml's event parser.
+ *
+ * Collections under construction sit on a stack of frames with heap vectors; when a
+ * collection ends its items are moved into the arena and its weight and height are
+ * computed from its children (an alias contributes the weight of the node it names). The
+ * first node whose weight or height passes the limits stops the parse.
+ */
+#include "ydoc.h"
+
+#include "arena.h"
+#include "diag.h"
+#include "hmap.h"
+#include "util.h"
+
+#include <yaml.h>
+
+#include "banned.h"
+
+#define TAG_PREFIX "tag:yaml.org,2002:"
+
+struct frame {
+	struct ynode *node;
+	char *anchor;
+	struct ynode **items; /* seq items, or alternating key/value for maps */
+	size_t n, cap;
+};
+
+struct builder {
+	struct arena *arena;
+	const char *name;
+	const struct ydoc_limits *lim;
+	struct diag_list *dl;
+	struct frame *stack;
+	size_t depth, cap;
+	struct hmap *anchors;
+	struct ynode *root;
+	bool have_root;
+	int err;
+};
+
+static int fail(struct builder *b, unsigned line, unsigned col, const char *hint, const char *msg)
+{
+	diag_error(b->dl, b->name, line, col, hint, "%s", msg);
+	b->err = -EINVAL;
+	return -EINVAL;
+}
+
+static struct ynode *new_node(struct builder *b, enum ynode_kind kind, yaml_mark_t mark)
+{
+	struct ynode *n = arena_alloc(b->arena, sizeof(*n));
+	if (!n) {
+		b->err = -ENOMEM;
+		diag_error(b->dl, b->name, 0, 0, NULL, "document too large (memory cap reached)");
+		return NULL;
+	}
+	n->kind = kind;
+	n->line = (unsigned)mark.line + 1;
+	n->col = (unsigned)mark.column + 1;
+	n->weight = 1;
+	return n;
+}
+
+/* Check a tag: only the core-schema tags are understood. */
+static int check_tag(struct builder *b, const yaml_char_t *tag, yaml_mark_t mark, bool *is_str)
+{
+	if (!tag) {
+		return 0;
+	}
+	const char *t = (const char *)tag;
+	if (str_eq(t, "!")) {
+		*is_str = true;
+		return 0;
+	}
+	if (str_has_prefix(t, TAG_PREFIX)) {
+		const char *s = t + strlen(TAG_PREFIX);
+		static const char *const known[] = { "str",   "int", "bool", "null",
+						      "float", "map", "seq",  "merge" };
+		for (size_t i = 0; i < ARRAY_SIZE(known); i++) {
+			if (str_eq(s, known[i])) {
+				if (str_eq(s, "str")) {
+					*is_str = true;
+				}
+				return 0;
+			}
+		}
+	}
+	char msg[256];
+	snprintf(msg, sizeof(msg), "unsupported YAML tag '%.100s'", t);
+	return fail(b, (unsigned)mark.line + 1, (unsigned)mark.column + 1,
+		    "only the standard tags (!!str, !!int, !!bool, ...) are understood", msg);
+}
+
+static int check_limits(struct builder *b, struct ynode *n, size_t depth)
+{
+	if (n->weight > b->lim->max_nodes) {
+		char msg[200];
+		snprintf(msg, sizeof(msg),
+			 "document too large: more than %zu nodes with aliases expanded",
+			 b->lim->max_nodes);
+		return fail(b, n->line, n->col,
+			    "this looks like an alias bomb (\"billion laughs\"); use fewer aliases",
+			    msg);
+	}
+	if (depth + n->height > b->lim->max_depth) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "nesting deeper than %u levels", b->lim->max_depth);
+		return fail(b, n->line, n->col, NULL, msg);
+	}
+	return 0;
+}
+
+static void register_anchor(struct builder *b, char *anchor, struct ynode *n)
+{
+	if (anchor) {
+		hmap_put(b->anchors, anchor, n);
+	}
+}
+
+/* Attach a finished node to its parent frame, or make it the root. */
+static int attach(struct builder *b, struct ynode *n)
+{
+	if (check_limits(b, n, b->depth) < 0) {
+		return -EINVAL;
+	}
+	if (b->depth == 0) {
+		b->root = n;
+		b->have_root = true;
+		return 0;
+	}
+	struct frame *f = &b->stack[b->depth - 1];
+	if (f->node->kind == YNODE_MAP && f->n % 2 == 0 && n->kind != YNODE_SCALAR) {
+		return fail(b, n->line, n->col, "write the key as a plain string",
+			    "mapping keys must be scalars");
+	}
+	GROW(f->items, f->cap, f->n + 1);
+	f->items[f->n++] = n;
+	return 0;
+}
+
+static char *anchor_copy(struct builder *b, const yaml_char_t *anchor)
+{
+	return anchor ? arena_strdup(b->arena, (const char *)anchor) : NULL;
+}
+
+static int push(struct builder *b, enum ynode_kind kind, const yaml_event_t *ev,
+		const yaml_char_t *anchor, const yaml_char_t *tag)
+{
+	bool is_str = false;
+	if (check_tag(b, tag, ev->start_mark, &is_str) < 0) {
+		return -EINVAL;
+	}
+	if (b->depth + 1 > b->lim->max_depth) {
+		char msg[100];
+		snprintf(msg, sizeof(msg), "nesting deeper than %u levels", b->lim->max_depth);
+		return fail(b, (unsigned)ev->start_mark.line + 1,
+			    (unsigned)ev->start_mark.column + 1, NULL, msg);
+	}
+	struct ynode *n = new_node(b, kind, ev->start_mark);
+	if (!n) {
+		return -ENOMEM;
+	}
+	GROW(b->stack, b->cap, b->depth + 1);
+	struct frame *f = &b->stack[b->depth++];
+	memset(f, 0, sizeof(*f));
+	f->node = n;
+	f->anchor = anchor_copy(b, anchor);
+	return 0;
+}
+
+static size_t sat_add(size_t a, size_t b)
+{
+	size_t r;
+	return size_add(a, b, &r) ? r : SIZE_MAX;
+}
+
+static bool is_merge_key(const struct ynode *k)
+{
+	return k->kind == YNODE_SCALAR && k->scalar.style == YSCALAR_PLAIN &&
+	       str_eq(k->scalar.s, "<<");
+}
+
+static bool map_has(struct ypair *v, size_t n, struct hmap *index, const char *key)
+{
+	if (index) {
+		return hmap_get(index, key) != NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (str_eq(v[i].key->scalar.s, key)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static int finish_map(struct builder *b, struct frame *f)
+{
+	struct ynode *n = f->node;
+	size_t npairs = f->n / 2, merged_extra = 0;
+	struct hmap *index = npairs > 8 ? hmap_new(npairs) : NULL;
+	int r = 0;
+
+	/* Explicit keys first: duplicates are errors. */
+	for (size_t i = 0; i < npairs; i++) {
+		struct ynode *k = f->items[2 * i];
+		if (is_merge_key(k)) {
+			struct ynode *v = f->items[2 * i + 1];
+			if (v->kind == YNODE_MAP) {
+				merged_extra += v->map.n;
+			} else if (v->kind == YNODE_SEQ) {
+				for (size_t j = 0; j < v->seq.n; j++) {
+					if (v->seq.v[j]->kind != YNODE_MAP) {
+						r = fail(b, v->seq.v[j]->line, v->seq.v[j]->col, NULL,
+							 "a merge key (<<) takes mappings only");
+						goto out;
+					}
+					merged_extra += v->seq.v[j]->map.n;
+				}
+			} else {
+				r = fail(b, v->line, v->col, NULL,
+					 "a merge key (<<) takes a mapping or a list of mappings");
+				goto out;
+			}
+			continue;
+		}
+		for (size_t j = 0; j < i && !index; j++) {
+			struct ynode *o = f->items[2 * j];
+			if (str_eq(o->scalar.s, k->scalar.s) && !is_merge_key(o)) {
+				char msg[300];
+				snprintf(msg, sizeof(msg),
+					 "duplicate key '%.200s' (first defined at line %u)",
+					 k->scalar.s, o->line);
+				r = fail(b, k->line, k->col, "remove one of the two entries", msg);
+				goto out;
+			}
+		}
+		if (index) {
+			struct ynode *o = hmap_get(index, k->scalar.s);
+			if (o) {
+				char msg[300];
+				snprintf(msg, sizeof(msg),
+					 "duplicate key '%.200s' (first defined at line %u)",
+					 k->scalar.s, o->line);
+				r = fail(b, k->line, k->col, "remove one of the two entries", msg);
+				goto out;
+			}
+			hmap_put(index, k->scalar.s, k);
+		}
+	}
+
+	size_t cap = npairs + merged_extra;
+	struct ypair *v = arena_alloc_array(b->arena, cap ? cap : 1, sizeof(*v));
+	if (!v) {
+		r = b->err = -ENOMEM;
+		diag_error(b->dl, b->name, 0, 0, NULL, "document too large (memory cap reached)");
+		goto out;
+	}
+	size_t m = 0;
+	for (size_t i = 0; i < npairs; i++) {
+		if (!is_merge_key(f->items[2 * i])) {
+			v[m].key = f->items[2 * i];
+			v[m].value = f->items[2 * i + 1];
+			m++;
+		}
+	}
+	/* Then merged keys, which never override explicit ones; earlier sources win. */
+	for (size_t i = 0; i < npairs; i++) {
+		if (!is_merge_key(f->items[2 * i])) {
+			continue;
+		}
+		struct ynode *src = f->items[2 * i + 1];
+		size_t nsrc = src->kind == YNODE_MAP ? 1 : src->seq.n;
+		for (size_t s = 0; s < nsrc; s++) {
+			struct ynode *mp = src->kind == YNODE_MAP ? src : src->seq.v[s];
+			for (size_t j = 0; j < mp->map.n; j++) {
+				const char *key = mp->map.v[j].key->scalar.s;
+				if (map_has(v, m, index, key)) {
+					continue;
+				}
+				v[m++] = mp->map.v[j];
+				if (index) {
+					hmap_put(index, key, mp->map.v[j].key);
+				}
+			}
+		}
+	}
+	n->map.v = v;
+	n->map.n = m;
+	for (size_t i = 0; i < m; i++) {
+		n->weight = sat_add(n->weight, sat_add(v[i].key->weight, v[i].value->weight));
+		n->height = MAX(n->height, v[i].value->height + 1);
+	}
+out:
+	hmap_free(index);
+	return r;
+}
+
+static int pop(struct builder *b)
+{
+	struct frame *f = &b->stack[b->depth - 1];
+	struct ynode *n = f->node;
+	int r = 0;
+	if (n->kind == YNODE_SEQ) {
+		n->seq.v = arena_alloc_array(b->arena, f->n ? f->n : 1, sizeof(struct ynode *));
+		if (!n->seq.v) {
+			r = b->err = -ENOMEM;
+			diag_error(b->dl, b->name, 0, 0, NULL,
+				   "document too large (memory cap reached)");
+		} else {
+			memcpy(n->seq.v, f->items, f->n * sizeof(struct ynode *));
+			n->seq.n = f->n;
+			n->height = f->n ? 1 : 0;
+			for (size_t i = 0; i < f->n; i++) {
+				n->weight = sat_add(n->weight, f->items[i]->weight);
+				n->height = MAX(n->height, f->items[i]->height + 1);
+			}
+		}
+	} else {
+		r = finish_map(b, f);
+	}
+	char *anchor = f->anchor;
+	free(f->items);
+	b->depth--;
+	if (r < 0) {
+		return r;
+	}
+	r = attach(b, n);
+	if (r == 0) {
+		register_anchor(b, anchor, n);
+	}
+	return r;
+}
+
+static int on_scalar(struct builder *b, const yaml_event_t *ev)
+{
+	bool is_str = false;
+	if (check_tag(b, ev->data.scalar.tag, ev->start_mark, &is_str) < 0) {
+		return -EINVAL;
+	}
+	const char *val = (const char *)ev->data.scalar.value;
+	size_t len = ev->data.scalar.length;
+	if (memchr(val, '\0', len)) {
+		return fail(b, (unsigned)ev->start_mark.line + 1,
+			    (unsigned)ev->start_mark.column + 1, NULL,
+			    "string contains a NUL character");
+	}
+	struct ynode *n = new_node(b, YNODE_SCALAR, ev->start_mark);
+	if (!n) {
+		return -ENOMEM;
+	}
+	n->scalar.s = arena_strndup(b->arena, val, len);
+	if (!n->scalar.s) {
+		b->err = -ENOMEM;
+		diag_error(b->dl, b->name, 0, 0, NULL, "document too large (memory cap reached)");
+		return -ENOMEM;
+	}
+	n->scalar.len = len;
+	switch (ev->data.scalar.style) {
+	case YAML_SINGLE_QUOTED_SCALAR_STYLE:
+	case YAML_DOUBLE_QUOTED_SCALAR_STYLE:
+		n->scalar.style = YSCALAR_QUOTED;
+		is_str = true;
+		break;
+	case YAML_LITERAL_SCALAR_STYLE:
+	case YAML_FOLDED_SCALAR_STYLE:
+		n->scalar.style = YSCALAR_BLOCK;
+		is_str = true;
+		break;
+	default:
+		n->scalar.style = YSCALAR_PLAIN;
+	}
+	n->is_str = is_str;
+	int r = attach(b, n);
+	if (r == 0) {
+		register_anchor(b, anchor_copy(b, ev->data.scalar.anchor), n);
+	}
+	return r;
+}
+
+static int on_alias(struct builder *b, const yaml_event_t *ev)
+{
+	const char *name = (const char *)ev->data.alias.anchor;
+	struct ynode *n = hmap_get(b->anchors, name);
+	if (!n) {
+		/* libyaml does not check this; an anchor still being built is also absent. */
+		char msg[200];
+		snprintf(msg, sizeof(msg), "unknown or recursive alias '*%.100s'", name);
+		return fail(b, (unsigned)ev->start_mark.line + 1,
+			    (unsigned)ev->start_mark.column + 1,
+			    "an alias must refer to an anchor (&name) defined earlier, outside itself",
+			    msg);
+	}
+	return attach(b, n);
+}
+
+static void syntax_error(struct builder *b, yaml_parser_t *p)
+{
+	char msg[400];
+	yaml_mark_t mark = p->problem_mark;
+	if (p->context) {
+		snprintf(msg, sizeof(msg), "YAML syntax error: %s %s", p->problem, p->context);
+	} else {
+		snprintf(msg, sizeof(msg), "YAML syntax error: %s",
+			 p->problem ? p->problem : "invalid document");
+	}
+	if (p->error == YAML_READER_ERROR) {
+		/* Reader errors carry an offset, not a line. */
+		snprintf(msg, sizeof(msg), "invalid text at byte %zu: %s", p->problem_offset,
+			 p->problem ? p->problem : "bad encoding");
+		mark.line = 0;
+		mark.column = 0;
+		fail(b, 0, 0, "the file must be UTF-8 text", msg);
+		return;
+	}
+	fail(b, (unsigned)mark.line + 1, (unsigned)mark.column + 1, NULL, msg);
+}
+
+int ydoc_parse(struct arena *arena, const char *name, const char *buf, size_t len,
+	       const struct ydoc_limits *limits, struct ynode **root, struct diag_list *dl)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	struct builder b = {
+		.arena = arena,
+		.name = name,
+		.lim = limits,
+		.dl = dl,
+		.anchors = hmap_new(16),
+	};
+	int docs = 0;
+	bool done = false;
+
+	*root = NULL;
+	if (!yaml_parser_initialize(&parser)) {
+		hmap_free(b.anchors);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	while (!done && b.err == 0) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			syntax_error(&b, &parser);
+			break;
+		}
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			if (++docs > 1) {
+				fail(&b, (unsigned)ev.start_mark.line + 1,
+				     (unsigned)ev.start_mark.column + 1,
+				     "remove the '---' separator and everything after it",
+				     "expected a single YAML document, found a second one");
+			}
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+			push(&b, YNODE_SEQ, &ev, ev.data.sequence_start.anchor,
+			     ev.data.sequence_start.tag);
+			break;
+		case YAML_MAPPING_START_EVENT:
+			push(&b, YNODE_MAP, &ev, ev.data.mapping_start.anchor,
+			     ev.data.mapping_start.tag);
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			pop(&b);
+			break;
+		case YAML_SCALAR_EVENT:
+			on_scalar(&b, &ev);
+			break;
+		case YAML_ALIAS_EVENT:
+			on_alias(&b, &ev);
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	while (b.depth > 0) {
+		free(b.stack[--b.depth].items);
+	}
+	free(b.stack);
+	yaml_parser_delete(&parser);
+	hmap_free(b.anchors);
+	if (b.err == 0 && !done) {
+		b.err = -EINVAL;
+	}
+	if (b.err < 0) {
+		return b.err;
+	}
+	/* A document that is only "~" or "null" counts as empty. */
+	*root = b.root && !ynode_is_null(b.root) ? b.root : NULL;
+	return 0;
+}
+
+const struct ypair *ynode_pair(const struct ynode *map, const char *key)
+{
+	if (!map || map->kind != YNODE_MAP) {
+		return NULL;
+	}
+	for (size_t i = 0; i < map->map.n; i++) {
+		if (str_eq(map->map.v[i].key->scalar.s, key)) {
+			return &map->map.v[i];
+		}
+	}
+	return NULL;
+}
+
+const struct ynode *ynode_get(const struct ynode *map, const char *key)
+{
+	const struct ypair *p = ynode_pair(map, key);
+	return p ? p->value : NULL;
+}
+
+bool ynode_is_null(const struct ynode *n)
+{
+	if (!n) {
+		return true;
+	}
+	if (n->kind != YNODE_SCALAR || n->is_str) {
+		return false;
+	}
+	const char *s = n->scalar.s;
+	return !*s || str_eq(s, "~") || str_eq(s, "null") || str_eq(s, "Null") ||
+	       str_eq(s, "NULL");
+}
+
+int ynode_bool(const struct ynode *n, bool *out)
+{
+	if (!n || n->kind != YNODE_SCALAR || n->is_str) {
+		return -EINVAL;
+	}
+	const char *s = n->scalar.s;
+	if (str_eq(s, "true") || str_eq(s, "True") || str_eq(s, "TRUE")) {
+		*out = true;
+		return 0;
+	}
+	if (str_eq(s, "false") || str_eq(s, "False") || str_eq(s, "FALSE")) {
+		*out = false;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int ynode_int(const struct ynode *n, int64_t *out)
+{
+	if (!n || n->kind != YNODE_SCALAR || n->is_str) {
+		return -EINVAL;
+	}
+	const char *s = n->scalar.s;
+	bool neg = false;
+	int base = 10;
+	if (*s == '-' || *s == '+') {
+		neg = *s == '-';
+		s++;
+	}
+	if (s[0] == '0' && s[1] == 'x') {
+		base = 16;
+		s += 2;
+	} else if (s[0] == '0' && s[1] == 'o') {
+		base = 8;
+		s += 2;
+	}
+	if (!*s) {
+		return -EINVAL;
+	}
+	uint64_t v = 0;
+	for (; *s; s++) {
+		int d;
+		if (*s >= '0' && *s <= '9') {
+			d = *s - '0';
+		} else if (base == 16 && *s >= 'a' && *s <= 'f') {
+			d = *s - 'a' + 10;
+		} else if (base == 16 && *s >= 'A' && *s <= 'F') {
+			d = *s - 'A' + 10;
+		} else {
+			return -EINVAL;
+		}
+		if (d >= base) {
+			return -EINVAL;
+		}
+		if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base) {
+			return -ERANGE;
+		}
+		v = v * (uint64_t)base + (uint64_t)d;
+	}
+	if (v > (uint64_t)INT64_MAX + (neg ? 1u : 0u)) {
+		return -ERANGE;
+	}
+	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
+	return 0;
+}
+
+const char *ynode_str(const struct ynode *n)
+{
+	if (!n || n->kind != YNODE_SCALAR || ynode_is_null(n)) {
+		return NULL;
+	}
+	return n->scalar.s;
+}
+
+static bool looks_float(const char *s)
+{
+	char *end;
+	if (!*s) {
+		return false;
+	}
+	if (str_eq(s, ".inf") || str_eq(s, "-.inf") || str_eq(s, ".nan") || str_eq(s, ".NaN")) {
+		return true;
+	}
+	strtod(s, &end);
+	return *end == '\0' && (s[0] == '-' || s[0] == '+' || s[0] == '.' ||
+				(s[0] >= '0' && s[0] <= '9'));
+}
+
+const char *ynode_type_name(const struct ynode *n)
+{
+	if (!n) {
+		return "nothing";
+	}
+	switch (n->kind) {
+	case YNODE_MAP:
+		return "a mapping";
+	case YNODE_SEQ:
+		return "a sequence";
+	case YNODE_SCALAR:
+		break;
+	}
+	if (ynode_is_null(n)) {
+		return "null";
+	}
+	bool b;
+	int64_t i;
+	if (ynode_bool(n, &b) == 0) {
+		return "a boolean";
+	}
+	if (!n->is_str && (ynode_int(n, &i) != -EINVAL || looks_float(n->scalar.s))) {
+		return "a number";
+	}
+	return "a string";
+}

@@ -1,0 +1,179 @@
+/*
+ * artifacts.c - copy outputs into the run record (copy_file_range, which reflinks or
+ * copies in the kernel where the file system allows).
+ */
+#include "artifacts.h"
+
+#include "util.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "banned.h"
+
+static int copy_file(int sfd, int dfd, uint64_t size)
+{
+	uint64_t left = size;
+	while (left > 0) {
+		ssize_t n = copy_file_range(sfd, NULL, dfd, NULL, (size_t)MIN(left, 1ull << 30), 0);
+		if (n < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			if (errno == EXDEV || errno == ENOSYS || errno == EINVAL) {
+				/* Fall back to read/write. */
+				char buf[65536];
+				ssize_t r;
+				while ((r = read(sfd, buf, sizeof(buf))) > 0) {
+					int w = write_all(dfd, buf, (size_t)r);
+					if (w < 0) {
+						return w;
+					}
+				}
+				return r < 0 ? -errno : 0;
+			}
+			return -errno;
+		}
+		if (n == 0) {
+			break; /* file shrank while copying */
+		}
+		left -= (uint64_t)n;
+	}
+	return 0;
+}
+
+static int copy_at(int sdir, const char *name, int ddir, struct artifact_budget *b, int depth,
+		   char *msg, size_t msgsize)
+{
+	struct stat st;
+	if (depth > 64) {
+		snprintf(msg, msgsize, "directory nesting deeper than 64 levels");
+		return -ELOOP;
+	}
+	if (fstatat(sdir, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		return -errno;
+	}
+	if (b->entries_left == 0) {
+		snprintf(msg, msgsize, "more than %d files in outputs", ARTIFACTS_MAX_ENTRIES);
+		return -E2BIG;
+	}
+	b->entries_left--;
+	if (S_ISLNK(st.st_mode)) {
+		char target[PATH_MAX];
+		ssize_t n = readlinkat(sdir, name, target, sizeof(target) - 1);
+		if (n < 0) {
+			return -errno;
+		}
+		target[n] = '\0';
+		if (symlinkat(target, ddir, name) < 0) {
+			return -errno;
+		}
+		return 0;
+	}
+	if (S_ISREG(st.st_mode)) {
+		if ((uint64_t)st.st_size > b->bytes_left) {
+			snprintf(msg, msgsize, "outputs larger than %llu bytes",
+				 (unsigned long long)ARTIFACTS_MAX_BYTES);
+			return -EFBIG;
+		}
+		b->bytes_left -= (uint64_t)st.st_size;
+		_cleanup_close_ int sfd = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (sfd < 0) {
+			return -errno;
+		}
+		_cleanup_close_ int dfd = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+						 st.st_mode & 07777);
+		if (dfd < 0) {
+			return -errno;
+		}
+		return copy_file(sfd, dfd, (uint64_t)st.st_size);
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if (mkdirat(ddir, name, 0755) < 0 && errno != EEXIST) {
+			return -errno;
+		}
+		_cleanup_close_ int s2 = openat(sdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+								    O_CLOEXEC);
+		_cleanup_close_ int d2 = openat(ddir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+								    O_CLOEXEC);
+		if (s2 < 0 || d2 < 0) {
+			return -errno;
+		}
+		int s3 = dup(s2);
+		DIR *d = s3 >= 0 ? fdopendir(s3) : NULL;
+		if (!d) {
+			if (s3 >= 0) {
+				close(s3);
+			}
+			return -errno;
+		}
+		int r = 0;
+		struct dirent *de;
+		while (r == 0 && (de = readdir(d))) {
+			if (str_eq(de->d_name, ".") || str_eq(de->d_name, "..")) {
+				continue;
+			}
+			r = copy_at(s2, de->d_name, d2, b, depth + 1, msg, msgsize);
+		}
+		closedir(d);
+		return r;
+	}
+	/* Devices, sockets, fifos are not artifacts. */
+	snprintf(msg, msgsize, "'%s' is not a file, directory or symlink", name);
+	return -EINVAL;
+}
+
+int artifacts_copy(const char *workspace, const char *rel, const char *dest_root,
+		   struct artifact_budget *budget, char *msg, size_t msgsize)
+{
+	msg[0] = '\0';
+	_cleanup_free_ char *relcopy = xstrdup(rel);
+	size_t len = strlen(relcopy);
+	while (len > 1 && relcopy[len - 1] == '/') {
+		relcopy[--len] = '\0';
+	}
+	char *slash = strrchr(relcopy, '/');
+	const char *base = slash ? slash + 1 : relcopy;
+	const char *parent = slash ? (*slash = '\0', relcopy) : ".";
+
+	_cleanup_free_ char *dparent = xasprintf("%s/%s", dest_root,
+						 str_eq(parent, ".") ? "" : parent);
+	/* Resolve the parent inside the workspace without following symlinks out of it. */
+	_cleanup_close_ int ws = open(workspace, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ws < 0) {
+		return -errno;
+	}
+	int sdir = ws;
+	_cleanup_close_ int walk = -1;
+	if (!str_eq(parent, ".")) {
+		walk = dup(ws);
+		char *save, *comp = parent[0] ? strtok_r((char *)parent, "/", &save) : NULL;
+		while (comp && walk >= 0) {
+			int next = openat(walk, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			close(walk);
+			walk = next;
+			comp = strtok_r(NULL, "/", &save);
+		}
+		if (walk < 0) {
+			snprintf(msg, msgsize, "a parent directory is missing or is a symlink");
+			return errno == ENOENT ? -ENOENT : -errno;
+		}
+		sdir = walk;
+	}
+	struct stat st;
+	if (fstatat(sdir, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		return -errno;
+	}
+	int r = mkdir_p(dparent, 0755);
+	if (r < 0) {
+		return r;
+	}
+	_cleanup_close_ int ddir = open(dparent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ddir < 0) {
+		return -errno;
+	}
+	return copy_at(sdir, base, ddir, budget, 0, msg, msgsize);
+}

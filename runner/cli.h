@@ -1,0 +1,54 @@
+/*
+ * cli.h - the command-line front end. Each command is one function in its own file
+ * (cmd_*.c) listed in the table of main.c; they share the helpers below.
+ *
+ * Exit codes (every command): 0 success; 1 a stage failed; 2 usage or invalid input;
+ * 3 blocked by a security gate; 4 internal, sandbox or scanner error.
+ */
+#ifndef RUNNER_CLI_H
+#define RUNNER_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct pipeline;
+
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,
+	EXIT_USAGE = 2,
+	EXIT_BLOCKED = 3,
+	EXIT_INTERNAL = 4,
+};
+
+struct command {
+	const char *name;
+	const char *summary;
+	const char *usage; /* the text of `runner NAME --help` */
+	int (*fn)(int argc, char **argv);
+	bool hidden;
+};
+
+int cmd_run(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
+
+extern const char cmd_run_usage[];
+extern const char cmd_validate_usage[];
+extern const char cmd_graph_usage[];
+
+/* Print "runner: <msg>" and a hint to stderr; returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Find and load the pipeline: `file` if given, else .runner.yml then runner.yml in the
+ * current directory. Prints diagnostics. Returns 0, EXIT_USAGE (invalid pipeline / not
+ * found) or EXIT_INTERNAL.
+ */
+int cli_load_pipeline(const char *file, struct pipeline **out);
+
+/* Whether stderr gets colour. */
+bool cli_color_stderr(void);
+
+#endif

@@ -1,0 +1,169 @@
+/*
+ * cmd_run.c - `runner run`: run the pipeline of this working tree.
+ */
+#include "cli.h"
+
+#include "diag.h"
+#include "output.h"
+#include "pipeline.h"
+#include "run.h"
+#include "secrets.h"
+#include "util.h"
+
+#include <getopt.h>
+
+#include "banned.h"
+
+const char cmd_run_usage[] =
+	"usage: runner run [-f FILE] [-C DIR] [-j N] [--stage NAME]... [--fail-fast]\n"
+	"                  [--json] [--no-color] [--event EVENT] [--branch BRANCH]\n"
+	"                  [--secrets FILE]\n"
+	"\n"
+	"Run the pipeline in its directory (the workspace) and write a run record under\n"
+	".runner/runs/<run-id>/ (report.json, junit.xml, one log per stage).\n"
+	"\n"
+	"  -f, --file FILE     the pipeline file (default: .runner.yml, then runner.yml)\n"
+	"  -C DIR              change to DIR first\n"
+	"  -j, --jobs N        run at most N stages at once (default: number of CPUs)\n"
+	"      --stage NAME    run only NAME and the stages it needs (repeatable)\n"
+	"      --fail-fast     cancel running stages after the first failure\n"
+	"      --json          print JSON lines (events) instead of text\n"
+	"      --no-color      no colours or progress line\n"
+	"      --event EVENT   the event seen by `if:` conditions (default: local)\n"
+	"      --branch NAME   the branch seen by `if:` conditions (default: from git)\n"
+	"      --secrets FILE  secrets file (default: ~/.config/runner/secrets.yml;\n"
+	"                      must be mode 0600 and yours); RUNNER_SECRET_<NAME> also works\n"
+	"\n"
+	"Exit codes: 0 passed, 1 a stage failed, 2 usage or invalid pipeline,\n"
+	"3 blocked by a security gate, 4 internal error, 130/143 interrupted.\n";
+
+extern char **environ;
+
+int cmd_run(int argc, char **argv)
+{
+	enum {
+		OPT_STAGE = 256,
+		OPT_JSON,
+		OPT_NO_COLOR,
+		OPT_FAIL_FAST,
+		OPT_EVENT,
+		OPT_BRANCH,
+		OPT_SECRETS,
+	};
+	static const struct option opts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "stage", required_argument, NULL, OPT_STAGE },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+		{ "fail-fast", no_argument, NULL, OPT_FAIL_FAST },
+		{ "event", required_argument, NULL, OPT_EVENT },
+		{ "branch", required_argument, NULL, OPT_BRANCH },
+		{ "secrets", required_argument, NULL, OPT_SECRETS },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *file = NULL, *dir = NULL, *secrets_file = NULL;
+	struct run_options ro = { .cancel_fd = -1, .handle_signals = true };
+	bool json = false, no_color = false;
+	const char **only = xcalloc((size_t)argc + 1, sizeof(char *));
+	size_t n_only = 0;
+	int c, ret = EXIT_OK;
+	uint64_t jobs;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+f:C:j:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			file = optarg;
+			break;
+		case 'C':
+			dir = optarg;
+			break;
+		case 'j':
+			if (parse_uint(optarg, 1024, &jobs) < 0 || jobs == 0) {
+				free(only);
+				return cli_usage_error("run", "-j takes a number from 1 to 1024, not '%s'",
+						       optarg);
+			}
+			ro.jobs = (unsigned)jobs;
+			break;
+		case OPT_STAGE:
+			only[n_only++] = optarg;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		case OPT_NO_COLOR:
+			no_color = true;
+			break;
+		case OPT_FAIL_FAST:
+			ro.fail_fast = true;
+			break;
+		case OPT_EVENT:
+			ro.event = optarg;
+			break;
+		case OPT_BRANCH:
+			ro.branch = optarg;
+			break;
+		case OPT_SECRETS:
+			secrets_file = optarg;
+			break;
+		default:
+			free(only);
+			return cli_usage_error("run", "invalid option");
+		}
+	}
+	if (optind < argc) {
+		free(only);
+		return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+	}
+	if (dir && chdir(dir) < 0) {
+		free(only);
+		return cli_usage_error("run", "cannot change to %s: %s", dir, strerror(errno));
+	}
+
+	struct pipeline *p = NULL;
+	struct secret_store *secrets = secrets_new();
+	struct output *out = NULL;
+	struct run *r = NULL;
+	struct diag_list dl;
+	_cleanup_free_ char *default_secrets = NULL;
+	diag_list_init(&dl, 50);
+
+	ret = cli_load_pipeline(file, &p);
+	if (ret != EXIT_OK) {
+		goto out;
+	}
+	default_secrets = secrets_default_path();
+	const char *spath = secrets_file ? secrets_file : default_secrets;
+	if ((spath && secrets_load_file(secrets, spath, secrets_file != NULL, &dl) < 0) ||
+	    secrets_load_env(secrets, environ, &dl) < 0) {
+		output_diags(stderr, &dl, NULL, 0, cli_color_stderr());
+		ret = EXIT_USAGE;
+		goto out;
+	}
+
+	bool color;
+	enum output_mode mode = output_detect(stdout, json, no_color, &color);
+	out = output_new(stdout, mode, color);
+	ro.only = only;
+	ro.n_only = n_only;
+	ro.secrets = secrets;
+	ro.observer = output_observer(out);
+	int rr = run_pipeline(p, &ro, &r, &dl);
+	if (rr < 0) {
+		output_diags(stderr, &dl, p->source, p->source_len, cli_color_stderr());
+		ret = rr == -EINVAL ? EXIT_USAGE : EXIT_INTERNAL;
+		goto out;
+	}
+	output_summary(out, r);
+	ret = r->exit_code;
+out:
+	run_free(r);
+	output_free(out);
+	secrets_free(secrets);
+	pipeline_free(p);
+	diag_list_release(&dl);
+	free(only);
+	return ret;
+}

@@ -1,0 +1,70 @@
+/*
+ * cmd_validate.c - `runner validate`: load the pipeline, print every problem.
+ */
+#include "cli.h"
+
+#include "pipeline.h"
+#include "util.h"
+
+#include <getopt.h>
+
+#include "banned.h"
+
+const char cmd_validate_usage[] =
+	"usage: runner validate [-f FILE] [-C DIR] [-q]\n"
+	"\n"
+	"Check a pipeline file: YAML syntax, keys and types, stage references, cycles,\n"
+	"conditions, variables and stage configurations. Prints every problem as\n"
+	"file:line:col: error: message, with a hint.\n"
+	"\n"
+	"  -f, --file FILE   the pipeline file (default: .runner.yml, then runner.yml)\n"
+	"  -C DIR            change to DIR first\n"
+	"  -q, --quiet       print nothing when the pipeline is valid\n"
+	"\n"
+	"Exit codes: 0 valid, 2 invalid (or not found).\n";
+
+int cmd_validate(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *file = NULL, *dir = NULL;
+	bool quiet = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+f:C:q", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			file = optarg;
+			break;
+		case 'C':
+			dir = optarg;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		default:
+			return cli_usage_error("validate", "invalid option");
+		}
+	}
+	if (optind < argc) {
+		return cli_usage_error("validate", "unexpected argument '%s'", argv[optind]);
+	}
+	if (dir && chdir(dir) < 0) {
+		return cli_usage_error("validate", "cannot change to %s: %s", dir, strerror(errno));
+	}
+	struct pipeline *p;
+	int r = cli_load_pipeline(file, &p);
+	if (r != EXIT_OK) {
+		return r;
+	}
+	if (!quiet) {
+		size_t edges = p->dag.need_off[p->n_stages];
+		printf("%s: pipeline '%s' is valid: %zu stage%s, %zu dependenc%s\n", p->path, p->name,
+		       p->n_stages, p->n_stages == 1 ? "" : "s", edges, edges == 1 ? "y" : "ies");
+	}
+	pipeline_free(p);
+	return EXIT_OK;
+}

@@ -1,0 +1,101 @@
+/*
+ * gitinfo.c - commit, branch and tag of the workspace, read with libgit2.
+ */
+#include "gitinfo.h"
+
+#include "util.h"
+
+#include <git2.h>
+#include <stdio.h>
+
+#include "banned.h"
+
+struct tag_search {
+	git_repository *repo;
+	const git_oid *head;
+	char *best;
+};
+
+static int on_tag(const char *name, git_oid *oid, void *payload)
+{
+	struct tag_search *ts = payload;
+	git_object *obj = NULL, *peeled = NULL;
+	if (git_object_lookup(&obj, ts->repo, oid, GIT_OBJECT_ANY) < 0) {
+		return 0;
+	}
+	if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) == 0) {
+		if (git_oid_equal(git_object_id(peeled), ts->head)) {
+			const char *short_name = str_has_prefix(name, "refs/tags/") ? name + 10 : name;
+			/* Deterministic choice among several tags: the greatest name. */
+			if (!ts->best || strcmp(short_name, ts->best) > 0) {
+				free(ts->best);
+				ts->best = xstrdup(short_name);
+			}
+		}
+		git_object_free(peeled);
+	}
+	git_object_free(obj);
+	return 0;
+}
+
+int git_info_read(const char *dir, struct git_info *gi)
+{
+	git_repository *repo = NULL;
+	git_reference *head = NULL;
+	memset(gi, 0, sizeof(*gi));
+	gi->branch = xstrdup("");
+	gi->tag = xstrdup("");
+	git_libgit2_init();
+	if (git_repository_open_ext(&repo, dir, 0, NULL) < 0) {
+		git_libgit2_shutdown();
+		return 0; /* not a repository */
+	}
+	int r = git_repository_head(&head, repo);
+	if (r == GIT_EUNBORNBRANCH) {
+		/* A new repository: the branch exists by name, without commits. */
+		git_reference *sym = NULL;
+		if (git_reference_lookup(&sym, repo, "HEAD") == 0) {
+			const char *target = git_reference_symbolic_target(sym);
+			if (target && str_has_prefix(target, "refs/heads/")) {
+				free(gi->branch);
+				gi->branch = xstrdup(target + 11);
+			}
+			git_reference_free(sym);
+		}
+	} else if (r == 0) {
+		if (git_reference_is_branch(head)) {
+			free(gi->branch);
+			gi->branch = xstrdup(git_reference_shorthand(head));
+		}
+		git_commit *commit = NULL;
+		git_object *obj = NULL;
+		if (git_reference_peel(&obj, head, GIT_OBJECT_COMMIT) == 0) {
+			const git_oid *oid = git_object_id(obj);
+			git_oid_tostr(gi->commit, sizeof(gi->commit), oid);
+			memcpy(gi->commit_short, gi->commit, 7);
+			gi->commit_short[7] = '\0';
+			if (git_commit_lookup(&commit, repo, oid) == 0) {
+				gi->commit_time = (int64_t)git_commit_time(commit);
+				git_commit_free(commit);
+			}
+			struct tag_search ts = { .repo = repo, .head = oid };
+			git_tag_foreach(repo, on_tag, &ts);
+			if (ts.best) {
+				free(gi->tag);
+				gi->tag = ts.best;
+			}
+			git_object_free(obj);
+		}
+		git_reference_free(head);
+	}
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return 0;
+}
+
+void git_info_release(struct git_info *gi)
+{
+	free(gi->branch);
+	free(gi->tag);
+	gi->branch = gi->tag = NULL;
+}

@@ -1,0 +1,22 @@
+/*
+ * gitinfo.h - what the repository says about the workspace: commit, branch, tag, commit
+ * time. A directory outside any repository is fine: everything is empty.
+ */
+#ifndef RUNNER_GITINFO_H
+#define RUNNER_GITINFO_H
+
+#include <stdint.h>
+
+struct git_info {
+	char commit[41];     /* full hex SHA-1 (or empty) */
+	char commit_short[8];
+	char *branch;        /* heap; "" when detached or no repository */
+	char *tag;           /* heap; a tag pointing at HEAD, "" if none */
+	int64_t commit_time; /* seconds since the epoch, 0 if unknown */
+};
+
+/* Fill *gi from the repository containing dir. Returns 0 (also outside git) or -errno. */
+int git_info_read(const char *dir, struct git_info *gi);
+void git_info_release(struct git_info *gi);
+
+#endif

@@ -1,0 +1,160 @@
+/*
+ * main.c - `runner`: command dispatch, --version and --help.
+ */
+#include "cli.h"
+
+#include "diag.h"
+#include "output.h"
+#include "pipeline.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+
+#include "banned.h"
+
+static const struct command commands[] = {
+	{ "run", "run the pipeline in this working tree", cmd_run_usage, cmd_run, false },
+	{ "validate", "check a pipeline file and report every problem", cmd_validate_usage,
+	  cmd_validate, false },
+	{ "graph", "print the stage graph (dot, mermaid or json)", cmd_graph_usage, cmd_graph,
+	  false },
+	{ "__worker", "internal: run a built-in stage kind", "", cmd_worker, true },
+};
+
+static void print_help(FILE *f)
+{
+	fprintf(f, "usage: runner [--version] [--help] <command> [<args>]\n\n"
+		   "A CI/CD pipeline runner whose security gates fail closed.\n\n"
+		   "Commands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (!commands[i].hidden) {
+			fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		}
+	}
+	fprintf(f, "\nRun 'runner <command> --help' for the options of a command.\n"
+		   "Exit codes: 0 success, 1 a stage failed, 2 usage or invalid input,\n"
+		   "            3 blocked by a security gate, 4 internal error.\n");
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("runner: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (cmd) {
+		fprintf(stderr, "  hint: see 'runner %s --help'\n", cmd);
+	} else {
+		fprintf(stderr, "  hint: see 'runner --help'\n");
+	}
+	return EXIT_USAGE;
+}
+
+bool cli_color_stderr(void)
+{
+	bool color;
+	output_detect(stderr, false, false, &color);
+	return color;
+}
+
+int cli_load_pipeline(const char *file, struct pipeline **out)
+{
+	struct diag_list dl;
+	const char *path = file;
+	struct stat st;
+	if (!path) {
+		if (stat(".runner.yml", &st) == 0) {
+			path = ".runner.yml";
+		} else if (stat("runner.yml", &st) == 0) {
+			path = "runner.yml";
+		} else {
+			fprintf(stderr,
+				"runner: no pipeline file: neither .runner.yml nor runner.yml exists "
+				"in this directory\n"
+				"  hint: create one (see docs/pipeline.md), or name it with -f FILE\n");
+			return EXIT_USAGE;
+		}
+	}
+	diag_list_init(&dl, 50);
+	int r = pipeline_load_file(path, out, &dl);
+	if (r < 0) {
+		_cleanup_free_ char *src = NULL;
+		size_t len = 0;
+		read_file_capped(path, PIPELINE_MAX_BYTES, &src, &len);
+		output_diags(stderr, &dl, src, len, cli_color_stderr());
+		diag_list_release(&dl);
+		/* An unreadable or unusable file is invalid input too, not an internal error. */
+		return r == -ENOMEM ? EXIT_INTERNAL : EXIT_USAGE;
+	}
+	diag_list_release(&dl);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	/* Output to a closed pipe (runner run | head) must not kill the runner. */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (argc < 2) {
+		print_help(stderr);
+		return EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (str_eq(cmd, "--version") || str_eq(cmd, "-V")) {
+		printf("runner %s\n", RUNNER_VERSION);
+		return EXIT_OK;
+	}
+	if (str_eq(cmd, "--help") || str_eq(cmd, "-h")) {
+		print_help(stdout);
+		return EXIT_OK;
+	}
+	if (str_eq(cmd, "help")) {
+		if (argc < 3) {
+			print_help(stdout);
+			return EXIT_OK;
+		}
+		cmd = argv[2];
+		for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+			if (str_eq(commands[i].name, cmd) && !commands[i].hidden) {
+				fputs(commands[i].usage, stdout);
+				return EXIT_OK;
+			}
+		}
+		return cli_usage_error(NULL, "unknown command '%s'", cmd);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (str_eq(commands[i].name, cmd)) {
+			if (!commands[i].hidden) {
+				for (int k = 2; k < argc; k++) {
+					if (str_eq(argv[k], "--")) {
+						break;
+					}
+					if (str_eq(argv[k], "--help") || str_eq(argv[k], "-h")) {
+						fputs(commands[i].usage, stdout);
+						return EXIT_OK;
+					}
+				}
+			}
+			return commands[i].fn(argc - 1, argv + 1);
+		}
+	}
+	const char *names[ARRAY_SIZE(commands)];
+	size_t n = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (!commands[i].hidden) {
+			names[n++] = commands[i].name;
+		}
+	}
+	const char *near = closest_word(cmd, names, n);
+	if (near) {
+		fprintf(stderr, "runner: unknown command '%s'\n  hint: did you mean 'runner %s'?\n",
+			cmd, near);
+		return EXIT_USAGE;
+	}
+	return cli_usage_error(NULL, "unknown command '%s'", cmd);
+}

@@ -1,0 +1,55 @@
+/*
+ * output.h - what `runner run` shows while it works and at the end, and how diagnostics
+ * are printed. Three modes:
+ *
+ *   tty    stage-prefixed lines in colour, a one-line progress display redrawn about once
+ *          a second, a summary table;
+ *   plain  the same lines without colour or progress line (not a terminal, CI=true,
+ *          --no-color or NO_COLOR);
+ *   json   one JSON object per line (run_started, stage_started, log, stage_finished,
+ *          run_finished) on stdout, for tools.
+ *
+ * Stage output is untrusted: control characters and escape sequences other than colour
+ * (SGR) are removed before they reach the terminal, and colour too in plain mode.
+ */
+#ifndef RUNNER_OUTPUT_H
+#define RUNNER_OUTPUT_H
+
+#include "run.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct diag_list;
+
+enum output_mode {
+	OUTPUT_TTY,
+	OUTPUT_PLAIN,
+	OUTPUT_JSON,
+};
+
+struct output;
+
+struct output *output_new(FILE *out, enum output_mode mode, bool color);
+void output_free(struct output *o);
+
+/* The observer to pass to run_pipeline(). */
+const struct run_observer *output_observer(struct output *o);
+
+/* Final summary (tty/plain: a table; json: the run_finished event). */
+void output_summary(struct output *o, const struct run *r);
+
+/* Pick the mode for this process: tty when out is a terminal and CI is not set. */
+enum output_mode output_detect(FILE *out, bool json, bool no_color, bool *color);
+
+/*
+ * Print diagnostics as `file:line:col: error: message`, with the source line and a caret
+ * when source is given, and `hint:` lines. Sorted by position first.
+ */
+void output_diags(FILE *f, struct diag_list *dl, const char *source, size_t source_len,
+		  bool color);
+
+/* Remove control characters and non-SGR escapes (and SGR too when !keep_color). */
+size_t output_sanitize(const char *in, size_t len, char *out, bool keep_color);
+
+#endif

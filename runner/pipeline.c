@@ -1,0 +1,1025 @@
+/*
+ * pipeline.c - load and validate a pipeline file into the model of pipeline.h.
+ *
+ * Validation runs in three passes: (1) the document's shape, key by key, with types and
+ * values checked; (2) references between stages (`needs:`) and the graph (self
+ * dependencies, cycles); (3) variable references in `env:` and `with:`, which need the
+ * full list of names. Errors are collected rather than stopping at the first, except
+ * where a later pass would only repeat an earlier error.
+ */
+#include "pipeline.h"
+
+#include "arena.h"
+#include "diag.h"
+#include "expr.h"
+#include "hmap.h"
+#include "interp.h"
+#include "stage.h"
+#include "util.h"
+#include "ydoc.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "banned.h"
+
+const char *const pipeline_runner_vars[] = {
+	"RUNNER_COMMIT_SHA", "RUNNER_COMMIT_SHORT", "RUNNER_BRANCH",   "RUNNER_TAG",
+	"RUNNER_EVENT",      "RUNNER_RUN_ID",       "RUNNER_WORKSPACE", "RUNNER_PIPELINE",
+	"RUNNER_STAGE",      NULL,
+};
+
+static const char *const top_keys[] = { "version", "name", "env", "defaults", "stages" };
+static const char *const default_keys[] = { "timeout", "retry", "kill-grace", "allow-failure" };
+static const char *const stage_keys[] = {
+	"run",	   "uses",  "with",	  "needs",	  "if",
+	"env",	   "timeout", "retry",	  "kill-grace",	  "allow-failure",
+	"allow-skipped-needs", "outputs", "secrets", "workdir",
+};
+static const char *const retry_keys[] = { "max", "when" };
+
+struct defaults {
+	uint64_t timeout_ms, grace_ms;
+	unsigned retry, retry_when;
+	bool allow_failure;
+};
+
+/* Raw `needs:` entries, resolved once every stage is known. */
+struct need_ref {
+	const struct ynode *node;
+};
+
+struct loader {
+	struct pipeline *p;
+	struct diag_list *dl;
+	const char *file;
+	struct defaults def;
+	struct need_ref **needs; /* per stage */
+	size_t *n_needs;
+	const struct ynode **stage_nodes;
+};
+
+static void error_at(struct loader *L, unsigned line, unsigned col, const char *hint,
+		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void error_at(struct loader *L, unsigned line, unsigned col, const char *hint,
+		     const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	diag_error(L->dl, L->file, line, col, hint, "%s", msg);
+}
+
+#define error_node(L, n, hint, ...) error_at((L), (n)->line, (n)->col, (hint), __VA_ARGS__)
+
+/* Position of byte `offset` inside a scalar, as exactly as its style allows. */
+static struct pos pos_in_scalar(const struct ynode *n, size_t offset)
+{
+	struct pos p = { n->line, n->col };
+	if (n->kind != YNODE_SCALAR || n->scalar.style == YSCALAR_BLOCK ||
+	    memchr(n->scalar.s, '\n', MIN(offset, n->scalar.len))) {
+		return p;
+	}
+	p.col += (unsigned)offset + (n->scalar.style == YSCALAR_QUOTED ? 1 : 0);
+	return p;
+}
+
+/* Unknown keys: an error each, with the closest valid key as a hint. */
+static void check_keys(struct loader *L, const struct ynode *map, const char *const *keys,
+		       size_t nkeys, const char *where)
+{
+	for (size_t i = 0; i < map->map.n; i++) {
+		const struct ynode *k = map->map.v[i].key;
+		bool ok = false;
+		for (size_t j = 0; j < nkeys && !ok; j++) {
+			ok = str_eq(k->scalar.s, keys[j]);
+		}
+		if (ok) {
+			continue;
+		}
+		const char *near = closest_word(k->scalar.s, keys, nkeys);
+		char hint[512];
+		if (near) {
+			snprintf(hint, sizeof(hint), "did you mean `%s`?", near);
+		} else {
+			size_t n = (size_t)snprintf(hint, sizeof(hint), "valid keys are: ");
+			for (size_t j = 0; j < nkeys && n < sizeof(hint); j++) {
+				n += (size_t)snprintf(hint + n, sizeof(hint) - n, "%s%s", j ? ", " : "",
+						      keys[j]);
+			}
+		}
+		error_node(L, k, hint, "unknown key '%.100s' in %s", k->scalar.s, where);
+	}
+}
+
+static bool expect_kind(struct loader *L, const struct ynode *n, enum ynode_kind kind,
+			const char *what, const char *hint)
+{
+	if (n && n->kind == kind && !(kind == YNODE_SCALAR && ynode_is_null(n))) {
+		return true;
+	}
+	const char *want = kind == YNODE_MAP ? "a mapping" : kind == YNODE_SEQ ? "a sequence" :
+										  "a value";
+	error_node(L, n, hint, "%s must be %s, not %s", what, want, ynode_type_name(n));
+	return false;
+}
+
+/* A non-null scalar, as text. */
+static const char *get_text(struct loader *L, const struct ynode *n, const char *what)
+{
+	if (!n || n->kind != YNODE_SCALAR || ynode_is_null(n)) {
+		error_node(L, n, NULL, "%s must be a string, not %s", what, ynode_type_name(n));
+		return NULL;
+	}
+	return n->scalar.s;
+}
+
+static bool get_bool(struct loader *L, const struct ynode *n, const char *what, bool *out)
+{
+	if (ynode_bool(n, out) < 0) {
+		error_node(L, n, "write true or false", "%s must be a boolean, not %s", what,
+			   ynode_type_name(n));
+		return false;
+	}
+	return true;
+}
+
+static bool get_duration(struct loader *L, const struct ynode *n, const char *what, uint64_t max,
+			 uint64_t *out)
+{
+	const char *s = ynode_str(n);
+	int r = s ? parse_duration(s, max, out) : -EINVAL;
+	if (r == -ERANGE) {
+		char buf[32];
+		error_node(L, n, NULL, "%s '%.60s' is longer than the maximum of %s", what, s,
+			   format_duration(max, buf, sizeof(buf)));
+		return false;
+	}
+	if (r < 0 || *out == 0) {
+		int64_t i;
+		const char *hint = "use a number with a unit: 30s, 10m, 1h30m (units: ms, s, m, h, d)";
+		if (n && n->kind == YNODE_SCALAR && ynode_int(n, &i) == 0) {
+			hint = "add a unit, for example 600s or 10m";
+		}
+		error_node(L, n, hint, "bad duration '%.60s' for %s", s ? s : ynode_type_name(n),
+			   what);
+		return false;
+	}
+	return true;
+}
+
+static bool get_retry(struct loader *L, const struct ynode *n, unsigned *retry, unsigned *when)
+{
+	int64_t v;
+	const struct ynode *max = n;
+	*when = RETRY_ON_FAILURE;
+	if (n && n->kind == YNODE_MAP) {
+		check_keys(L, n, retry_keys, ARRAY_SIZE(retry_keys), "retry");
+		max = ynode_get(n, "max");
+		if (!max) {
+			error_node(L, n, "write retry: { max: 2, when: [failure, timeout] }",
+				   "retry needs a `max` count");
+			return false;
+		}
+		const struct ynode *w = ynode_get(n, "when");
+		if (w) {
+			if (!expect_kind(L, w, YNODE_SEQ, "retry.when",
+					 "write when: [failure] or when: [failure, timeout]")) {
+				return false;
+			}
+			*when = 0;
+			for (size_t i = 0; i < w->seq.n; i++) {
+				const char *s = ynode_str(w->seq.v[i]);
+				if (str_eq(s, "failure")) {
+					*when |= RETRY_ON_FAILURE;
+				} else if (str_eq(s, "timeout")) {
+					*when |= RETRY_ON_TIMEOUT;
+				} else {
+					error_node(L, w->seq.v[i], "the values are failure and timeout",
+						   "unknown retry condition '%.60s'",
+						   s ? s : ynode_type_name(w->seq.v[i]));
+					return false;
+				}
+			}
+		}
+	}
+	if (ynode_int(max, &v) < 0 || v < 0 || v > PIPELINE_MAX_RETRY) {
+		error_node(L, max, NULL, "retry must be a whole number from 0 to %d, not %s",
+			   PIPELINE_MAX_RETRY,
+			   max && max->kind == YNODE_SCALAR ? max->scalar.s : ynode_type_name(max));
+		return false;
+	}
+	*retry = (unsigned)v;
+	return true;
+}
+
+static bool valid_stage_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64 || !isalnum((unsigned char)s[0])) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_') {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool valid_env_name(const char *s)
+{
+	if (!(isalpha((unsigned char)s[0]) || s[0] == '_')) {
+		return false;
+	}
+	for (const char *p = s; *p; p++) {
+		if (!isalnum((unsigned char)*p) && *p != '_') {
+			return false;
+		}
+	}
+	return strlen(s) <= 128;
+}
+
+static bool valid_secret_name(const char *s)
+{
+	if (!*s || strlen(s) > 64 || !isalpha((unsigned char)s[0])) {
+		return false;
+	}
+	for (const char *p = s; *p; p++) {
+		if (!isalnum((unsigned char)*p) && *p != '_') {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* A relative path that stays inside the workspace: no '/', '..' or NUL tricks. */
+static bool valid_rel_path(const char *s)
+{
+	if (!*s || s[0] == '/' || strlen(s) > PATH_MAX / 2) {
+		return false;
+	}
+	const char *p = s;
+	while (*p) {
+		const char *e = strchr(p, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			return false;
+		}
+		p += n;
+		while (*p == '/') {
+			p++;
+		}
+	}
+	return true;
+}
+
+const char *pipeline_secret_env(struct arena *a, const char *secret)
+{
+	char *s = arena_strdup(a, secret);
+	if (s) {
+		for (char *p = s; *p; p++) {
+			*p = (char)toupper((unsigned char)*p);
+		}
+	}
+	return s;
+}
+
+static bool load_env(struct loader *L, const struct ynode *n, const char *where,
+		     struct pvar **out, size_t *count)
+{
+	if (!expect_kind(L, n, YNODE_MAP, where, "write env: { NAME: value }")) {
+		return false;
+	}
+	if (n->map.n > PIPELINE_MAX_LIST) {
+		error_node(L, n, NULL, "%s has more than %d entries", where, PIPELINE_MAX_LIST);
+		return false;
+	}
+	struct pvar *v = arena_alloc_array(L->p->arena, n->map.n ? n->map.n : 1, sizeof(*v));
+	if (!v) {
+		error_node(L, n, NULL, "pipeline too large (memory cap reached)");
+		return false;
+	}
+	bool ok = true;
+	for (size_t i = 0; i < n->map.n; i++) {
+		const struct ynode *k = n->map.v[i].key, *val = n->map.v[i].value;
+		if (!valid_env_name(k->scalar.s)) {
+			error_node(L, k, "use letters, digits and '_', not starting with a digit",
+				   "invalid environment variable name '%.100s'", k->scalar.s);
+			ok = false;
+			continue;
+		}
+		if (str_has_prefix(k->scalar.s, "RUNNER_")) {
+			error_node(L, k, "choose another name; the runner sets RUNNER_* itself",
+				   "environment variable names starting with RUNNER_ are reserved");
+			ok = false;
+			continue;
+		}
+		if (!val || val->kind != YNODE_SCALAR || ynode_is_null(val)) {
+			error_node(L, val ? val : k,
+				   "quote the value; an empty value is written \"\"",
+				   "value of %s must be a string, not %s", k->scalar.s,
+				   ynode_type_name(val));
+			ok = false;
+			continue;
+		}
+		v[i].name = k->scalar.s;
+		v[i].value = val->scalar.s;
+		v[i].pos = (struct pos){ val->line, val->col };
+	}
+	*out = v;
+	*count = n->map.n;
+	return ok;
+}
+
+static const char **load_str_list(struct loader *L, const struct ynode *n, const char *what,
+				  const char *hint, size_t *count)
+{
+	if (!expect_kind(L, n, YNODE_SEQ, what, hint)) {
+		return NULL;
+	}
+	if (n->seq.n > PIPELINE_MAX_LIST) {
+		error_node(L, n, NULL, "%s has more than %d entries", what, PIPELINE_MAX_LIST);
+		return NULL;
+	}
+	const char **v = arena_alloc_array(L->p->arena, n->seq.n ? n->seq.n : 1, sizeof(char *));
+	if (!v) {
+		return NULL;
+	}
+	for (size_t i = 0; i < n->seq.n; i++) {
+		v[i] = get_text(L, n->seq.v[i], what);
+		if (!v[i]) {
+			return NULL;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (str_eq(v[i], v[j])) {
+				error_node(L, n->seq.v[i], "remove the repeated entry",
+					   "'%.100s' is listed twice in %s", v[i], what);
+				return NULL;
+			}
+		}
+	}
+	*count = n->seq.n;
+	return v;
+}
+
+static void load_defaults(struct loader *L, const struct ynode *n)
+{
+	if (!expect_kind(L, n, YNODE_MAP, "defaults", "write defaults: { timeout: 10m, retry: 0 }")) {
+		return;
+	}
+	check_keys(L, n, default_keys, ARRAY_SIZE(default_keys), "defaults");
+	const struct ynode *v;
+	if ((v = ynode_get(n, "timeout"))) {
+		get_duration(L, v, "defaults.timeout", PIPELINE_MAX_TIMEOUT, &L->def.timeout_ms);
+	}
+	if ((v = ynode_get(n, "kill-grace"))) {
+		get_duration(L, v, "defaults.kill-grace", 600000, &L->def.grace_ms);
+	}
+	if ((v = ynode_get(n, "retry"))) {
+		get_retry(L, v, &L->def.retry, &L->def.retry_when);
+	}
+	if ((v = ynode_get(n, "allow-failure"))) {
+		get_bool(L, v, "defaults.allow-failure", &L->def.allow_failure);
+	}
+}
+
+static void load_stage(struct loader *L, struct pstage *s, const struct ynode *n)
+{
+	char where[128];
+	const struct ynode *v;
+	snprintf(where, sizeof(where), "stage '%s'", s->name);
+
+	s->timeout_ms = L->def.timeout_ms;
+	s->kill_grace_ms = L->def.grace_ms;
+	s->retry = L->def.retry;
+	s->retry_when = L->def.retry_when;
+	s->allow_failure = L->def.allow_failure;
+	s->workdir = ".";
+
+	if (!n || ynode_is_null(n)) {
+		error_at(L, s->pos.line, s->pos.col, "give it `run: <script>` or `uses: <kind>`",
+			 "stage '%s' is empty", s->name);
+		return;
+	}
+	if (n->kind != YNODE_MAP) {
+		error_node(L, n, "write the stage as a mapping: `run: make` on the next line, indented",
+			   "stage '%s' must be a mapping, not %s", s->name, ynode_type_name(n));
+		return;
+	}
+	check_keys(L, n, stage_keys, ARRAY_SIZE(stage_keys), where);
+
+	const struct ynode *run = ynode_get(n, "run"), *uses = ynode_get(n, "uses");
+	const struct ynode *with = ynode_get(n, "with");
+	if (run && uses) {
+		error_node(L, uses, "split it into two stages", "stage '%s' has both `run:` and `uses:`",
+			   s->name);
+	} else if (run) {
+		s->kind = &stage_kind_script;
+		s->script = get_text(L, run, "run");
+		if (with) {
+			error_node(L, with, "`with:` configures a `uses:` kind; remove it",
+				   "stage '%s' has `with:` but no `uses:`", s->name);
+		}
+	} else if (uses) {
+		const char *kname = get_text(L, uses, "uses");
+		const struct stage_kind *k = kname ? stage_kind_find(kname) : NULL;
+		if (kname && (!k || (k->flags & STAGE_KIND_SCRIPT))) {
+			const char *names[64];
+			size_t nn = 0;
+			for (size_t i = 0; i < stage_kind_count() && nn < ARRAY_SIZE(names); i++) {
+				if (!(stage_kind_at(i)->flags & STAGE_KIND_SCRIPT)) {
+					names[nn++] = stage_kind_at(i)->name;
+				}
+			}
+			const char *near = closest_word(kname, names, nn);
+			char hint[600];
+			snprintf(hint, sizeof(hint), "%s%s%sknown kinds: %s", near ? "did you mean `" : "",
+				 near ? near : "", near ? "`? " : "", stage_kind_names());
+			error_node(L, uses, hint, "unknown stage kind '%.100s'", kname);
+		} else if (k) {
+			s->kind = k;
+			if (with && !ynode_is_null(with) &&
+			    !expect_kind(L, with, YNODE_MAP, "with", "write with: { key: value }")) {
+				with = NULL;
+			}
+			s->with = ynode_is_null(with) ? NULL : with;
+			if (k->validate) {
+				struct stage_check chk = {
+					.file = L->file,
+					.stage_name = s->name,
+					.stage = n,
+					.dl = L->dl,
+				};
+				k->validate(s->with, &chk);
+			}
+		}
+	} else {
+		error_node(L, n, "add `run: <script>` or `uses: <kind>`",
+			   "stage '%s' has neither `run:` nor `uses:`", s->name);
+	}
+
+	if ((v = ynode_get(n, "needs"))) {
+		if (expect_kind(L, v, YNODE_SEQ, "needs", "write needs: [build, test]")) {
+			if (v->seq.n > PIPELINE_MAX_STAGES) {
+				error_node(L, v, NULL, "needs has more than %d entries",
+					   PIPELINE_MAX_STAGES);
+			} else {
+				L->needs[s->index] = arena_alloc_array(L->p->arena, v->seq.n ? v->seq.n : 1,
+								       sizeof(struct need_ref));
+				if (L->needs[s->index]) {
+					for (size_t i = 0; i < v->seq.n; i++) {
+						L->needs[s->index][i].node = v->seq.v[i];
+					}
+					L->n_needs[s->index] = v->seq.n;
+				}
+			}
+		}
+	}
+	if ((v = ynode_get(n, "if"))) {
+		const char *src = get_text(L, v, "if");
+		if (src) {
+			struct expr_error ee;
+			if (expr_parse(L->p->arena, src, &s->cond, &ee) < 0) {
+				struct pos p = pos_in_scalar(v, ee.offset);
+				error_at(L, p.line, p.col, ee.hint, "invalid condition: %s", ee.msg);
+			}
+			s->cond_src = src;
+		}
+	}
+	if ((v = ynode_get(n, "env"))) {
+		load_env(L, v, "env", &s->env, &s->n_env);
+	}
+	if ((v = ynode_get(n, "timeout"))) {
+		get_duration(L, v, "timeout", PIPELINE_MAX_TIMEOUT, &s->timeout_ms);
+	}
+	if ((v = ynode_get(n, "kill-grace"))) {
+		get_duration(L, v, "kill-grace", 600000, &s->kill_grace_ms);
+	}
+	if ((v = ynode_get(n, "retry"))) {
+		get_retry(L, v, &s->retry, &s->retry_when);
+	}
+	if ((v = ynode_get(n, "allow-failure"))) {
+		get_bool(L, v, "allow-failure", &s->allow_failure);
+	}
+	if ((v = ynode_get(n, "allow-skipped-needs"))) {
+		get_bool(L, v, "allow-skipped-needs", &s->allow_skipped_needs);
+	}
+	if ((v = ynode_get(n, "outputs"))) {
+		s->outputs = load_str_list(L, v, "outputs", "write outputs: [build/app, dist/]",
+					   &s->n_outputs);
+		for (size_t i = 0; s->outputs && i < s->n_outputs; i++) {
+			if (!valid_rel_path(s->outputs[i])) {
+				error_node(L, v->seq.v[i],
+					   "outputs are paths relative to the workspace, without '..'",
+					   "output '%.100s' is outside the workspace", s->outputs[i]);
+			}
+		}
+	}
+	if ((v = ynode_get(n, "secrets"))) {
+		s->secrets = load_str_list(L, v, "secrets", "write secrets: [registry, npm_token]",
+					   &s->n_secrets);
+		for (size_t i = 0; s->secrets && i < s->n_secrets; i++) {
+			if (!valid_secret_name(s->secrets[i])) {
+				error_node(L, v->seq.v[i],
+					   "use letters, digits and '_', starting with a letter",
+					   "invalid secret name '%.100s'", s->secrets[i]);
+				continue;
+			}
+			const char *envname = pipeline_secret_env(L->p->arena, s->secrets[i]);
+			for (size_t j = 0; envname && j < s->n_env; j++) {
+				if (s->env[j].name && str_eq(s->env[j].name, envname)) {
+					error_node(L, v->seq.v[i], "rename the env entry",
+						   "secret '%s' is given to the stage as %s, which "
+						   "`env:` also sets",
+						   s->secrets[i], envname);
+				}
+			}
+		}
+	}
+	if ((v = ynode_get(n, "workdir"))) {
+		const char *w = get_text(L, v, "workdir");
+		if (w && !valid_rel_path(w)) {
+			error_node(L, v, "use a directory relative to the workspace, without '..'",
+				   "workdir '%.100s' is outside the workspace", w);
+		} else if (w) {
+			s->workdir = w;
+		}
+	}
+}
+
+static void load_stages(struct loader *L, const struct ynode *n)
+{
+	struct pipeline *p = L->p;
+	if (n->kind == YNODE_SEQ) {
+		error_node(L, n, "write stages as a mapping: `stages:` then `build: { run: make }`",
+			   "stages must be a mapping from stage names to stages, not a sequence");
+		return;
+	}
+	if (!expect_kind(L, n, YNODE_MAP, "stages", NULL)) {
+		return;
+	}
+	size_t count = 0;
+	for (size_t i = 0; i < n->map.n; i++) {
+		count += n->map.v[i].key->scalar.s[0] != '.';
+	}
+	if (count == 0) {
+		error_node(L, n, "add at least one stage", "the pipeline has no stages");
+		return;
+	}
+	if (count > PIPELINE_MAX_STAGES) {
+		error_node(L, n, NULL, "too many stages: %zu (the limit is %d)", count,
+			   PIPELINE_MAX_STAGES);
+		return;
+	}
+	p->stages = arena_alloc_array(p->arena, count, sizeof(struct pstage *));
+	L->needs = xcalloc(count, sizeof(struct need_ref *));
+	L->n_needs = xcalloc(count, sizeof(size_t));
+	L->stage_nodes = xcalloc(count, sizeof(struct ynode *));
+	p->by_name = hmap_new(count);
+	if (!p->stages) {
+		error_node(L, n, NULL, "pipeline too large (memory cap reached)");
+		return;
+	}
+	for (size_t i = 0; i < n->map.n; i++) {
+		const struct ynode *k = n->map.v[i].key;
+		const char *name = k->scalar.s;
+		if (name[0] == '.') {
+			continue; /* a hidden template, only there to be merged with `<<:` */
+		}
+		if (!valid_stage_name(name)) {
+			error_node(L, k,
+				   "use letters, digits, '-' and '_' (at most 64), starting with a "
+				   "letter or digit",
+				   "invalid stage name '%.100s'", name);
+			continue;
+		}
+		struct pstage *s = arena_alloc(p->arena, sizeof(*s));
+		if (!s) {
+			error_node(L, k, NULL, "pipeline too large (memory cap reached)");
+			return;
+		}
+		s->name = name;
+		s->pos = (struct pos){ k->line, k->col };
+		s->index = p->n_stages;
+		p->stages[p->n_stages++] = s;
+		L->stage_nodes[s->index] = n->map.v[i].value;
+		hmap_put(p->by_name, name, s);
+	}
+	for (size_t i = 0; i < p->n_stages; i++) {
+		load_stage(L, p->stages[i], L->stage_nodes[i]);
+	}
+}
+
+/* Pass 2: resolve `needs:` names, then check the graph. */
+static void resolve_needs(struct loader *L)
+{
+	struct pipeline *p = L->p;
+	bool ok = true;
+	size_t edges = 0;
+	const char **names = xcalloc(p->n_stages ? p->n_stages : 1, sizeof(char *));
+	for (size_t i = 0; i < p->n_stages; i++) {
+		names[i] = p->stages[i]->name;
+	}
+	for (size_t i = 0; i < p->n_stages; i++) {
+		struct pstage *s = p->stages[i];
+		size_t n = L->n_needs[i];
+		if (!n) {
+			continue;
+		}
+		s->needs = arena_alloc_array(p->arena, n, sizeof(size_t));
+		if (!s->needs) {
+			ok = false;
+			break;
+		}
+		for (size_t k = 0; k < n; k++) {
+			const struct ynode *ref = L->needs[i][k].node;
+			const char *name = ynode_str(ref);
+			if (!name || ref->kind != YNODE_SCALAR) {
+				error_node(L, ref, "write needs: [build, test]",
+					   "needs entries must be stage names, not %s",
+					   ynode_type_name(ref));
+				ok = false;
+				continue;
+			}
+			struct pstage *t = hmap_get(p->by_name, name);
+			if (!t) {
+				const char *near = closest_word(name, names, p->n_stages);
+				char hint[200];
+				snprintf(hint, sizeof(hint), "did you mean `%s`?", near ? near : "");
+				error_node(L, ref, near ? hint : "needs lists names of other stages",
+					   "stage '%s' needs unknown stage '%.100s'", s->name, name);
+				ok = false;
+				continue;
+			}
+			if (t == s) {
+				error_node(L, ref, "remove it from needs",
+					   "stage '%s' needs itself", s->name);
+				ok = false;
+				continue;
+			}
+			bool dup = false;
+			for (size_t j = 0; j < s->n_needs; j++) {
+				dup |= s->needs[j] == t->index;
+			}
+			if (dup) {
+				error_node(L, ref, "remove the repeated entry",
+					   "'%s' is listed twice in the needs of stage '%s'", name,
+					   s->name);
+				ok = false;
+				continue;
+			}
+			s->needs[s->n_needs++] = t->index;
+		}
+		edges += s->n_needs;
+	}
+	free(names);
+	if (edges > PIPELINE_MAX_EDGES) {
+		error_at(L, 0, 0, NULL, "too many dependencies: %zu (the limit is %d)", edges,
+			 PIPELINE_MAX_EDGES);
+		ok = false;
+	}
+	if (!ok || diag_has_errors(L->dl)) {
+		return;
+	}
+
+	size_t *n_needs = xcalloc(p->n_stages, sizeof(size_t));
+	size_t **needs = xcalloc(p->n_stages, sizeof(size_t *));
+	for (size_t i = 0; i < p->n_stages; i++) {
+		n_needs[i] = p->stages[i]->n_needs;
+		needs[i] = p->stages[i]->needs;
+	}
+	dag_init(&p->dag, p->n_stages, n_needs, needs);
+	free(n_needs);
+	free(needs);
+	p->order = arena_alloc_array(p->arena, p->n_stages, sizeof(size_t));
+	size_t *cycle = NULL, clen = 0;
+	if (p->order && dag_order(&p->dag, p->order, &cycle, &clen) == -ELOOP) {
+		char path[1024];
+		size_t used = 0;
+		path[0] = '\0';
+		for (size_t i = 0; i <= clen && used < sizeof(path); i++) {
+			used += (size_t)snprintf(path + used, sizeof(path) - used, "%s%s",
+						 i ? " -> " : "", p->stages[cycle[i % clen]]->name);
+		}
+		/* Point at the `needs:` entry of the first stage that closes onto the next. */
+		struct pstage *first = p->stages[cycle[0]];
+		const struct ynode *at = NULL;
+		for (size_t k = 0; k < L->n_needs[first->index]; k++) {
+			if (str_eq(ynode_str(L->needs[first->index][k].node),
+				   p->stages[cycle[clen > 1 ? 1 : 0]]->name)) {
+				at = L->needs[first->index][k].node;
+			}
+		}
+		error_at(L, at ? at->line : first->pos.line, at ? at->col : first->pos.col,
+			 "remove one of these needs to break the cycle", "dependency cycle: %s",
+			 path);
+		free(cycle);
+	}
+}
+
+/* Pass 3: ${NAME} references. */
+struct scope {
+	struct hmap *names;
+	const char **list; /* the same names, for suggestions */
+	size_t n, cap;
+};
+
+static void scope_add(struct scope *sc, const char *name)
+{
+	if (hmap_put(sc->names, name, (void *)name) == 1) {
+		GROW(sc->list, sc->cap, sc->n + 1);
+		sc->list[sc->n++] = name;
+	}
+}
+
+static void scope_init(struct scope *sc, const struct pipeline *p)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->names = hmap_new(32);
+	for (size_t i = 0; pipeline_runner_vars[i]; i++) {
+		scope_add(sc, pipeline_runner_vars[i]);
+	}
+	for (size_t k = 0; p && k < p->n_env; k++) {
+		if (p->env[k].name) {
+			scope_add(sc, p->env[k].name);
+		}
+	}
+}
+
+static void scope_release(struct scope *sc)
+{
+	hmap_free(sc->names);
+	free(sc->list);
+}
+
+static const char *scope_lookup(void *ud, const char *name)
+{
+	struct scope *sc = ud;
+	return hmap_get(sc->names, name) ? "" : NULL;
+}
+
+static void check_template(struct loader *L, struct scope *sc, const struct ynode *n,
+			   const char *s)
+{
+	struct interp_error ie;
+	if (interp_check(s, scope_lookup, sc, &ie) == 0) {
+		return;
+	}
+	struct pos p = pos_in_scalar(n, ie.offset);
+	const char *hint = "write $${ for a literal ${";
+	char buf[200];
+	if (ie.name[0]) {
+		const char *near = closest_word(ie.name, sc->list, sc->n);
+		if (near) {
+			snprintf(buf, sizeof(buf), "did you mean `${%s}`?", near);
+			hint = buf;
+		} else {
+			hint = "variables are the pipeline's env, the stage's env entries defined "
+			       "before this one, and the RUNNER_* variables";
+		}
+	}
+	error_at(L, p.line, p.col, hint, "%s", ie.msg);
+}
+
+static void check_with(struct loader *L, struct scope *sc, const struct ynode *n, unsigned depth)
+{
+	if (!n || depth > PIPELINE_MAX_DEPTH) {
+		return;
+	}
+	switch (n->kind) {
+	case YNODE_SCALAR:
+		if (interp_needed(n->scalar.s)) {
+			check_template(L, sc, n, n->scalar.s);
+		}
+		break;
+	case YNODE_SEQ:
+		for (size_t i = 0; i < n->seq.n; i++) {
+			check_with(L, sc, n->seq.v[i], depth + 1);
+		}
+		break;
+	case YNODE_MAP:
+		for (size_t i = 0; i < n->map.n; i++) {
+			check_with(L, sc, n->map.v[i].value, depth + 1);
+		}
+		break;
+	}
+}
+
+static void check_env_list(struct loader *L, struct scope *sc, const struct pvar *v, size_t n,
+			   const struct ynode *map)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].name) {
+			continue;
+		}
+		if (interp_needed(v[i].value)) {
+			check_template(L, sc, ynode_get(map, v[i].name), v[i].value);
+		}
+		scope_add(sc, v[i].name);
+	}
+}
+
+static void check_references(struct loader *L, const struct ynode *root)
+{
+	struct pipeline *p = L->p;
+	struct scope sc;
+	/* Pipeline env entries may use the runner variables and the entries before them. */
+	scope_init(&sc, NULL);
+	check_env_list(L, &sc, p->env, p->n_env, ynode_get(root, "env"));
+	scope_release(&sc);
+	for (size_t i = 0; i < p->n_stages; i++) {
+		struct pstage *s = p->stages[i];
+		if (!s->n_env && !s->with) {
+			continue;
+		}
+		scope_init(&sc, p);
+		check_env_list(L, &sc, s->env, s->n_env, ynode_get(L->stage_nodes[i], "env"));
+		check_with(L, &sc, s->with, 0);
+		scope_release(&sc);
+	}
+}
+
+static void load_root(struct loader *L, const struct ynode *root)
+{
+	struct pipeline *p = L->p;
+	if (!root) {
+		error_at(L, 1, 1, "start with `version: 1` and a `stages:` mapping",
+			 "the pipeline file is empty");
+		return;
+	}
+	if (root->kind != YNODE_MAP) {
+		error_node(L, root, "start with `version: 1` and a `stages:` mapping",
+			   "the pipeline must be a mapping, not %s", ynode_type_name(root));
+		return;
+	}
+	/* Keys starting with "x-" or "." are free-form extension fields (anchors live there). */
+	for (size_t i = 0; i < root->map.n; i++) {
+		const struct ynode *k = root->map.v[i].key;
+		bool ok = k->scalar.s[0] == '.' || str_has_prefix(k->scalar.s, "x-");
+		for (size_t j = 0; j < ARRAY_SIZE(top_keys) && !ok; j++) {
+			ok = str_eq(k->scalar.s, top_keys[j]);
+		}
+		if (!ok) {
+			const char *near = closest_word(k->scalar.s, top_keys, ARRAY_SIZE(top_keys));
+			char hint[200];
+			snprintf(hint, sizeof(hint), "did you mean `%s`?", near ? near : "");
+			error_node(L, k,
+				   near ? hint :
+					  "top-level keys are version, name, env, defaults and stages "
+					  "(and x-* for your own anchors)",
+				   "unknown key '%.100s' at the top level", k->scalar.s);
+		}
+	}
+	const struct ypair *vp = ynode_pair(root, "version");
+	int64_t version;
+	if (!vp) {
+		error_at(L, root->line, root->col, "add `version: 1` at the top of the file",
+			 "missing `version`");
+	} else if (ynode_int(vp->value, &version) < 0 || version != 1) {
+		error_node(L, vp->value, "this runner reads `version: 1`",
+			   "unsupported pipeline version '%.40s'",
+			   vp->value->kind == YNODE_SCALAR ? vp->value->scalar.s :
+							     ynode_type_name(vp->value));
+	}
+	const struct ynode *v;
+	if ((v = ynode_get(root, "name"))) {
+		p->name = get_text(L, v, "name");
+	}
+	if (!p->name) {
+		p->name = "pipeline";
+	}
+	if ((v = ynode_get(root, "env"))) {
+		load_env(L, v, "env", &p->env, &p->n_env);
+	}
+	if ((v = ynode_get(root, "defaults"))) {
+		load_defaults(L, v);
+	}
+	v = ynode_get(root, "stages");
+	if (!v) {
+		error_at(L, root->line, root->col, "add a `stages:` mapping",
+			 "the pipeline has no `stages`");
+		return;
+	}
+	if (ynode_is_null(v)) {
+		error_node(L, v, "add at least one stage", "the pipeline has no stages");
+		return;
+	}
+	load_stages(L, v);
+	if (diag_has_errors(L->dl)) {
+		return;
+	}
+	resolve_needs(L);
+	if (diag_has_errors(L->dl)) {
+		return;
+	}
+	check_references(L, root);
+}
+
+int pipeline_load_buffer(const char *name, const char *dir, const char *buf, size_t len,
+			 struct pipeline **out, struct diag_list *dl)
+{
+	static const struct ydoc_limits limits = {
+		.max_depth = PIPELINE_MAX_DEPTH,
+		.max_nodes = PIPELINE_MAX_NODES,
+	};
+	*out = NULL;
+	if (len > PIPELINE_MAX_BYTES) {
+		diag_error(dl, name, 0, 0, "split the pipeline or remove generated content",
+			   "pipeline file too large: %zu bytes (the limit is %u)", len,
+			   PIPELINE_MAX_BYTES);
+		return -EFBIG;
+	}
+	struct pipeline *p = xcalloc(1, sizeof(*p));
+	/* Memory for the document and model: generous, but bounded. */
+	p->arena = arena_new(512u << 20);
+	if (!p->arena) {
+		free(p);
+		return -ENOMEM;
+	}
+	p->path = arena_strdup(p->arena, name);
+	p->dir = arena_strdup(p->arena, dir);
+	p->source = arena_strndup(p->arena, buf, len);
+	p->source_len = len;
+
+	struct loader L = {
+		.p = p,
+		.dl = dl,
+		.file = name,
+		.def = {
+			.timeout_ms = PIPELINE_DEFAULT_TIMEOUT_MS,
+			.grace_ms = PIPELINE_DEFAULT_GRACE_MS,
+			.retry_when = RETRY_ON_FAILURE,
+		},
+	};
+	struct ynode *root;
+	size_t before = dl->errors;
+	int r = ydoc_parse(p->arena, name, buf, len, &limits, &root, dl);
+	if (r == 0) {
+		load_root(&L, root);
+		r = dl->errors > before ? -EINVAL : 0;
+	}
+	free(L.needs);
+	free(L.n_needs);
+	free(L.stage_nodes);
+	if (r < 0) {
+		pipeline_free(p);
+		return r;
+	}
+	*out = p;
+	return 0;
+}
+
+int pipeline_load_file(const char *path, struct pipeline **out, struct diag_list *dl)
+{
+	_cleanup_free_ char *buf = NULL, *abs = NULL;
+	size_t len;
+	*out = NULL;
+	int r = read_file_capped(path, PIPELINE_MAX_BYTES, &buf, &len);
+	if (r == -EFBIG) {
+		diag_error(dl, path, 0, 0, "split the pipeline or remove generated content",
+			   "pipeline file too large (the limit is %u bytes)", PIPELINE_MAX_BYTES);
+		return r;
+	}
+	if (r < 0) {
+		diag_error(dl, path, 0, 0, NULL, "cannot read the pipeline file: %s", strerror(-r));
+		return r;
+	}
+	abs = realpath(path, NULL);
+	if (!abs) {
+		r = -errno;
+		diag_error(dl, path, 0, 0, NULL, "cannot resolve the pipeline path: %s",
+			   strerror(-r));
+		return r;
+	}
+	char *slash = strrchr(abs, '/');
+	if (slash == abs) {
+		slash[1] = '\0';
+	} else {
+		*slash = '\0';
+	}
+	return pipeline_load_buffer(path, abs, buf, len, out, dl);
+}
+
+void pipeline_free(struct pipeline *p)
+{
+	if (!p) {
+		return;
+	}
+	hmap_free(p->by_name);
+	dag_release(&p->dag);
+	arena_free(p->arena);
+	free(p);
+}
+
+struct pstage *pipeline_find(const struct pipeline *p, const char *name)
+{
+	return p->by_name ? hmap_get(p->by_name, name) : NULL;
+}

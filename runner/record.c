@@ -1,0 +1,341 @@
+/*
+ * record.c - report.json, junit.xml and durations.json.
+ */
+#include "record.h"
+
+#include "logfile.h"
+#include "pipeline.h"
+#include "run.h"
+#include "sbuf.h"
+#include "stage.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "banned.h"
+
+#define REPORT_SCHEMA   "runner.report/v1"
+#define DURATIONS_MAX   (4u << 20)
+#define JUNIT_LOG_TAIL  (64u << 10)
+
+int record_prepare(const char *root, const char *run_dir)
+{
+	int r = mkdir_p(root, 0755);
+	if (r < 0) {
+		return r;
+	}
+	_cleanup_free_ char *gi = xasprintf("%s/.gitignore", root);
+	if (access(gi, F_OK) < 0) {
+		write_file_atomic(gi, "*\n", 2, 0644);
+	}
+	_cleanup_free_ char *logs = xasprintf("%s/logs", run_dir);
+	return mkdir_p(logs, 0755);
+}
+
+static json_t *time_json(uint64_t ms)
+{
+	char buf[40];
+	return ms ? json_string(format_rfc3339(ms, buf, sizeof(buf))) : json_null();
+}
+
+static json_t *stage_json(const struct run *r, const struct stage_run *s)
+{
+	const struct pstage *d = s->def;
+	json_t *o = json_object();
+	json_object_set_new(o, "name", json_string(d->name));
+	json_object_set_new(o, "kind", json_string(d->kind ? d->kind->name : "script"));
+	json_object_set_new(o, "status", json_string(stage_status_name(s->status)));
+	if (s->status == STATUS_SKIPPED) {
+		json_object_set_new(o, "skip_reason", json_string(skip_reason_text(s->skip)));
+	}
+	json_object_set_new(o, "allowed_failure", json_boolean(s->allowed_failure));
+	json_object_set_new(o, "message", s->message ? json_string(s->message) : json_null());
+	json_t *needs = json_array();
+	for (size_t k = 0; k < d->n_needs; k++) {
+		json_array_append_new(needs, json_string(r->pipeline->stages[d->needs[k]]->name));
+	}
+	json_object_set_new(o, "needs", needs);
+
+	const struct attempt *last = s->n_attempts ? &s->attempts[s->n_attempts - 1] : NULL;
+	json_object_set_new(o, "exit_code",
+			    last && last->exit_code >= 0 ? json_integer(last->exit_code) : json_null());
+	json_object_set_new(o, "signal", last && last->sig ? json_integer(last->sig) : json_null());
+	json_object_set_new(o, "timed_out", json_boolean(last && last->timed_out));
+	json_object_set_new(o, "started_at", time_json(s->n_attempts ? s->attempts[0].started_ms : 0));
+	json_object_set_new(o, "finished_at", time_json(last ? last->finished_ms : 0));
+	uint64_t total = 0;
+	json_t *atts = json_array();
+	for (unsigned k = 0; k < s->n_attempts; k++) {
+		const struct attempt *a = &s->attempts[k];
+		total += a->duration_ms;
+		json_array_append_new(
+			atts, json_pack("{s:i, s:o, s:o, s:I, s:o, s:o, s:b}", "number", (int)k + 1,
+					"started_at", time_json(a->started_ms), "finished_at",
+					time_json(a->finished_ms), "duration_ms",
+					(json_int_t)a->duration_ms, "exit_code",
+					a->exit_code >= 0 ? json_integer(a->exit_code) : json_null(),
+					"signal", a->sig ? json_integer(a->sig) : json_null(),
+					"timed_out", (int)a->timed_out));
+	}
+	json_object_set_new(o, "duration_ms", json_integer((json_int_t)total));
+	json_object_set_new(o, "attempts", atts);
+	json_object_set_new(o, "log", s->n_attempts ? json_string(s->log_path) : json_null());
+	json_object_set_new(o, "log_bytes_dropped", json_integer((json_int_t)s->log_dropped));
+	json_t *outs = json_array();
+	for (size_t k = 0; k < d->n_outputs; k++) {
+		json_array_append_new(outs, json_string(d->outputs[k]));
+	}
+	json_object_set_new(o, "outputs", outs);
+	json_t *secrets = json_array();
+	for (size_t k = 0; k < d->n_secrets; k++) {
+		json_array_append_new(secrets, json_string(d->secrets[k]));
+	}
+	json_object_set_new(o, "secrets", secrets);
+	if (s->result) {
+		json_object_set(o, "result", s->result);
+	}
+	return o;
+}
+
+json_t *run_report_json(const struct run *r)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "schema", json_string(REPORT_SCHEMA));
+	json_object_set_new(o, "run_id", json_string(r->id));
+	json_object_set_new(o, "runner_version", json_string(RUNNER_VERSION));
+	json_object_set_new(o, "pipeline", json_pack("{s:s, s:s}", "name", r->pipeline->name,
+						      "file", r->pipeline->path));
+	json_object_set_new(o, "workspace", json_string(r->pipeline->dir));
+	json_object_set_new(o, "git", json_pack("{s:s, s:s, s:s}", "commit", r->git.commit,
+						 "branch", r->git.branch ? r->git.branch : "", "tag",
+						 r->git.tag ? r->git.tag : ""));
+	json_object_set_new(o, "event", json_string(r->event));
+	json_object_set_new(o, "result", json_string(run_result_name(r->result)));
+	json_object_set_new(o, "exit_code", json_integer(r->exit_code));
+	json_object_set_new(o, "signal", r->signal ? json_integer(r->signal) : json_null());
+	json_object_set_new(o, "started_at", time_json(r->started_ms));
+	json_object_set_new(o, "finished_at", time_json(r->finished_ms));
+	json_object_set_new(o, "duration_ms", json_integer((json_int_t)r->duration_ms));
+	json_object_set_new(o, "options", json_pack("{s:i, s:b}", "jobs", (int)r->jobs,
+						     "fail_fast", (int)r->fail_fast));
+	json_t *stages = json_array();
+	unsigned counts[8] = { 0 };
+	unsigned allowed = 0;
+	for (size_t k = 0; k < r->pipeline->n_stages; k++) {
+		/* Stages in file order; unselected stages (--stage) are not part of the run. */
+		const struct stage_run *s = &r->stages[k];
+		if (!s->selected) {
+			continue;
+		}
+		counts[s->status]++;
+		allowed += s->allowed_failure;
+		json_array_append_new(stages, stage_json(r, s));
+	}
+	json_object_set_new(o, "stages", stages);
+	json_t *sum = json_object();
+	for (int st = STATUS_PASSED; st <= STATUS_CANCELLED; st++) {
+		json_object_set_new(sum, stage_status_name((enum stage_status)st),
+				    json_integer(counts[st]));
+	}
+	json_object_set_new(sum, "allowed_failures", json_integer(allowed));
+	json_object_set_new(o, "summary", sum);
+	return o;
+}
+
+/* XML text: escape markup, drop characters XML 1.0 cannot carry. */
+static void xml_escape(struct sbuf *sb, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '&':
+			sbuf_puts(sb, "&amp;");
+			break;
+		case '<':
+			sbuf_puts(sb, "&lt;");
+			break;
+		case '>':
+			sbuf_puts(sb, "&gt;");
+			break;
+		case '"':
+			sbuf_puts(sb, "&quot;");
+			break;
+		default:
+			if (*p < 0x20 && *p != '\n' && *p != '\t' && *p != '\r') {
+				sbuf_putc(sb, '?');
+			} else {
+				sbuf_putc(sb, (char)*p);
+			}
+		}
+	}
+}
+
+char *record_junit(const struct run *r)
+{
+	struct sbuf sb;
+	unsigned tests = 0, failures = 0, errors = 0, skipped = 0;
+	sbuf_init(&sb, SIZE_MAX / 2);
+	for (size_t k = 0; k < r->n_stages; k++) {
+		const struct stage_run *s = &r->stages[k];
+		if (!s->selected) {
+			continue;
+		}
+		tests++;
+		failures += s->status == STATUS_FAILED && !s->allowed_failure;
+		errors += s->status == STATUS_ERROR || s->status == STATUS_BLOCKED;
+		skipped += s->status == STATUS_SKIPPED || s->status == STATUS_CANCELLED ||
+			   s->status == STATUS_PENDING;
+	}
+	char ts[40];
+	sbuf_puts(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
+	sbuf_puts(&sb, "  <testsuite name=\"");
+	xml_escape(&sb, r->pipeline->name);
+	sbuf_printf(&sb,
+		    "\" tests=\"%u\" failures=\"%u\" errors=\"%u\" skipped=\"%u\" "
+		    "time=\"%.3f\" timestamp=\"%s\">\n",
+		    tests, failures, errors, skipped, (double)r->duration_ms / 1000.0,
+		    format_rfc3339(r->started_ms, ts, sizeof(ts)));
+	for (size_t k = 0; k < r->n_stages; k++) {
+		const struct stage_run *s = &r->stages[k];
+		if (!s->selected) {
+			continue;
+		}
+		uint64_t dur = 0;
+		for (unsigned a = 0; a < s->n_attempts; a++) {
+			dur += s->attempts[a].duration_ms;
+		}
+		sbuf_puts(&sb, "    <testcase classname=\"");
+		xml_escape(&sb, r->pipeline->name);
+		sbuf_puts(&sb, "\" name=\"");
+		xml_escape(&sb, s->def->name);
+		sbuf_printf(&sb, "\" time=\"%.3f\">\n", (double)dur / 1000.0);
+		const char *msg = s->message ? s->message : "";
+		const char *elem = NULL;
+		if (s->status == STATUS_FAILED && !s->allowed_failure) {
+			elem = "failure";
+		} else if (s->status == STATUS_ERROR || s->status == STATUS_BLOCKED) {
+			elem = "error";
+		} else if (s->status == STATUS_SKIPPED || s->status == STATUS_CANCELLED ||
+			   s->status == STATUS_PENDING) {
+			elem = "skipped";
+		}
+		if (elem) {
+			sbuf_printf(&sb, "      <%s message=\"", elem);
+			xml_escape(&sb, msg);
+			sbuf_printf(&sb, "\" type=\"%s\"/>\n", stage_status_name(s->status));
+		}
+		if (s->n_attempts) {
+			_cleanup_free_ char *path = xasprintf("%s/%s", r->dir, s->log_path);
+			_cleanup_free_ char *buf = NULL;
+			size_t len;
+			int fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd >= 0) {
+				off_t size = lseek(fd, 0, SEEK_END);
+				off_t from = size > (off_t)JUNIT_LOG_TAIL ? size - (off_t)JUNIT_LOG_TAIL : 0;
+				lseek(fd, from, SEEK_SET);
+				if (read_fd_capped(fd, JUNIT_LOG_TAIL, &buf, &len) == 0 && len) {
+					sbuf_puts(&sb, "      <system-out>");
+					xml_escape(&sb, buf);
+					sbuf_puts(&sb, "</system-out>\n");
+				}
+				close(fd);
+			}
+		}
+		sbuf_puts(&sb, "    </testcase>\n");
+	}
+	sbuf_puts(&sb, "  </testsuite>\n</testsuites>\n");
+	return sbuf_steal(&sb);
+}
+
+void record_read_durations(const char *root, const struct pipeline *p, uint64_t *w)
+{
+	for (size_t i = 0; i < p->n_stages; i++) {
+		w[i] = 1;
+	}
+	_cleanup_free_ char *path = xasprintf("%s/durations.json", root);
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	if (read_file_capped(path, DURATIONS_MAX, &buf, &len) < 0) {
+		return;
+	}
+	json_error_t err;
+	json_t *j = json_loadb(buf, len, 0, &err);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return; /* a damaged cache only costs scheduling quality */
+	}
+	for (size_t i = 0; i < p->n_stages; i++) {
+		json_t *v = json_object_get(j, p->stages[i]->name);
+		if (json_is_integer(v) && json_integer_value(v) > 0) {
+			w[i] = (uint64_t)json_integer_value(v);
+		}
+	}
+	json_decref(j);
+}
+
+static int write_durations(const struct run *r, const char *root)
+{
+	_cleanup_free_ char *path = xasprintf("%s/durations.json", root);
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	json_t *j = NULL;
+	if (read_file_capped(path, DURATIONS_MAX, &buf, &len) == 0) {
+		json_error_t err;
+		j = json_loadb(buf, len, 0, &err);
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		j = json_object();
+	}
+	for (size_t i = 0; i < r->n_stages; i++) {
+		const struct stage_run *s = &r->stages[i];
+		if (s->status == STATUS_PASSED && s->n_attempts) {
+			uint64_t d = s->attempts[s->n_attempts - 1].duration_ms;
+			json_object_set_new(j, s->def->name, json_integer((json_int_t)MAX(d, 1)));
+		}
+	}
+	char *out = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	if (!out) {
+		return -ENOMEM;
+	}
+	int rr = strlen(out) <= DURATIONS_MAX ? write_file_atomic(path, out, strlen(out), 0644) : 0;
+	free(out);
+	return rr;
+}
+
+int record_write(const struct run *r, const char *root)
+{
+	json_t *rep = run_report_json(r);
+	char *json = json_dumps(rep, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(rep);
+	if (!json) {
+		return -ENOMEM;
+	}
+	_cleanup_free_ char *rpath = xasprintf("%s/report.json", r->dir);
+	size_t jl = strlen(json);
+	json = xrealloc(json, jl + 2);
+	json[jl] = '\n';
+	json[jl + 1] = '\0';
+	int ret = write_file_atomic(rpath, json, jl + 1, 0644);
+	free(json);
+	if (ret < 0) {
+		return ret;
+	}
+	_cleanup_free_ char *junit = record_junit(r);
+	_cleanup_free_ char *jpath = xasprintf("%s/junit.xml", r->dir);
+	ret = write_file_atomic(jpath, junit, strlen(junit), 0644);
+	if (ret < 0) {
+		return ret;
+	}
+	write_durations(r, root);
+	/* runs/latest -> <id>, replaced atomically. */
+	_cleanup_free_ char *tmp = xasprintf("%s/runs/.latest-%s", root, r->id);
+	_cleanup_free_ char *latest = xasprintf("%s/runs/latest", root);
+	unlink(tmp);
+	if (symlink(r->id, tmp) == 0 && rename(tmp, latest) < 0) {
+		unlink(tmp);
+	}
+	return 0;
+}

@@ -1,0 +1,1446 @@
+/*
+ * run.c - the pipeline engine: setup, the scheduling event loop, and completion.
+ *
+ * Stage lifecycle: PENDING -> (all needs finished) -> resolved: SKIPPED, or queued in the
+ * ready heap -> RUNNING (launched through stages/ and the sandbox) -> the attempt ends when
+ * both its pidfd has fired and its output pipe has reached EOF -> retried, or final:
+ * PASSED / FAILED / BLOCKED / ERROR / CANCELLED -> dependents are resolved in turn.
+ *
+ * Nothing here sleeps or polls: the loop blocks in epoll_wait until a pipe has output, a
+ * stage ends, the timerfd reaches the nearest deadline (timeout, kill grace, progress
+ * tick) or a cancellation arrives.
+ */
+#include "run.h"
+
+#include "arena.h"
+#include "artifacts.h"
+#include "diag.h"
+#include "expr.h"
+#include "interp.h"
+#include "logfile.h"
+#include "mask.h"
+#include "pipeline.h"
+#include "record.h"
+#include "sandbox.h"
+#include "sbuf.h"
+#include "secrets.h"
+#include "stage.h"
+#include "util.h"
+#include "ydoc.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+
+#include "banned.h"
+
+#define LINE_MAX_BYTES   (64u << 10)
+#define READ_CHUNK       (64u << 10)
+#define DRAIN_GRACE_MS   5000
+#define INTERRUPT_GRACE  3000
+#define TICK_MS          1000
+
+enum ev_tag {
+	EV_PIDFD = 1,
+	EV_PIPE = 2,
+	EV_TIMER = 3,
+	EV_SIGNAL = 4,
+	EV_CANCEL = 5,
+};
+
+struct kv {
+	const char *name;
+	char *value;
+};
+
+struct kvlist {
+	struct kv *v;
+	size_t n, cap;
+};
+
+struct engine;
+
+/* Runtime state of a running stage. */
+struct stage_exec {
+	struct engine *e;
+	size_t index;
+	struct stage_proc *proc;
+	int out_fd;
+	bool proc_done, pipe_done;
+	bool terminating, killed, timed_out, cancelled;
+	uint64_t start_mono, deadline, kill_at, drain_until;
+	struct mask_stream *ms;
+	struct sbuf line;
+};
+
+struct engine {
+	struct run *r;
+	const struct pipeline *p;
+	const struct run_options *o;
+	const struct mask *mask;
+	const struct run_observer *obs;
+	struct sandbox_policy *own_policy;
+	const struct sandbox_policy *policy;
+	int ep, tfd, sfd, self_exe;
+	sigset_t old_mask;
+	bool signals_blocked;
+	size_t *heap, heap_n;
+	size_t running;
+	size_t *unmet;
+	size_t *done, done_n; /* finished stages whose dependents are not yet resolved */
+	struct logfile **logs;
+	struct kvlist base_vars;   /* RUNNER_* and pipeline env, expanded */
+	struct kvlist *stage_env;  /* per selected stage: its env, expanded */
+	bool cancelling;
+	uint64_t cancel_kill_at;
+	uint64_t next_tick;
+	struct artifact_budget budget;
+	int fatal; /* an internal error that ends the loop */
+};
+
+/* ---------- small helpers ---------- */
+
+static void kv_add(struct kvlist *l, const char *name, const char *value)
+{
+	GROW(l->v, l->cap, l->n + 1);
+	l->v[l->n].name = name;
+	l->v[l->n].value = xstrdup(value ? value : "");
+	l->n++;
+}
+
+static void kv_release(struct kvlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].value);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static const char *kv_find(const struct kvlist *l, const char *name)
+{
+	for (size_t i = l->n; i-- > 0;) {
+		if (str_eq(l->v[i].name, name)) {
+			return l->v[i].value;
+		}
+	}
+	return NULL;
+}
+
+struct lookup_ctx {
+	const struct kvlist *a, *b;
+};
+
+static const char *lookup2(void *ud, const char *name)
+{
+	struct lookup_ctx *c = ud;
+	const char *v = c->b ? kv_find(c->b, name) : NULL;
+	return v ? v : kv_find(c->a, name);
+}
+
+const char *stage_status_name(enum stage_status s)
+{
+	static const char *const names[] = { "pending", "running", "passed",  "failed",
+					     "blocked", "error",   "skipped", "cancelled" };
+	return names[s];
+}
+
+const char *run_result_name(enum run_result r)
+{
+	static const char *const names[] = { "passed", "failed", "blocked", "error", "cancelled" };
+	return names[r];
+}
+
+const char *skip_reason_text(enum skip_reason s)
+{
+	switch (s) {
+	case SKIP_CONDITION:
+		return "condition";
+	case SKIP_NEEDS_SKIPPED:
+		return "needs-skipped";
+	case SKIP_NEEDS_FAILED:
+		return "needs-failed";
+	default:
+		return "";
+	}
+}
+
+static void set_message(struct engine *e, struct stage_run *s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_message(struct engine *e, struct stage_run *s, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0) {
+		msg = NULL;
+	}
+	va_end(ap);
+	free(s->message);
+	s->message = msg ? mask_redact_str(e->mask, msg) : NULL;
+	free(msg);
+}
+
+/* ---------- the ready heap (max by priority, then lowest index) ---------- */
+
+static bool heap_before(const struct engine *e, size_t a, size_t b)
+{
+	uint64_t pa = e->r->stages[a].priority, pb = e->r->stages[b].priority;
+	return pa != pb ? pa > pb : a < b;
+}
+
+static void heap_push(struct engine *e, size_t v)
+{
+	size_t i = e->heap_n++;
+	e->heap[i] = v;
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (!heap_before(e, e->heap[i], e->heap[parent])) {
+			break;
+		}
+		size_t t = e->heap[i];
+		e->heap[i] = e->heap[parent];
+		e->heap[parent] = t;
+		i = parent;
+	}
+}
+
+static size_t heap_pop(struct engine *e)
+{
+	size_t top = e->heap[0];
+	e->heap[0] = e->heap[--e->heap_n];
+	size_t i = 0;
+	for (;;) {
+		size_t l = 2 * i + 1, rr = l + 1, best = i;
+		if (l < e->heap_n && heap_before(e, e->heap[l], e->heap[best])) {
+			best = l;
+		}
+		if (rr < e->heap_n && heap_before(e, e->heap[rr], e->heap[best])) {
+			best = rr;
+		}
+		if (best == i) {
+			break;
+		}
+		size_t t = e->heap[i];
+		e->heap[i] = e->heap[best];
+		e->heap[best] = t;
+		i = best;
+	}
+	return top;
+}
+
+/* ---------- output path: pipe -> mask -> log + lines ---------- */
+
+static void emit_line(struct stage_exec *x, const char *data, size_t len)
+{
+	struct engine *e = x->e;
+	if (e->obs && e->obs->stage_line) {
+		e->obs->stage_line(e->obs->userdata, e->r, x->index, data, len);
+	}
+}
+
+static void on_masked(void *ud, const char *data, size_t len)
+{
+	struct stage_exec *x = ud;
+	struct engine *e = x->e;
+	if (e->logs[x->index]) {
+		logfile_write(e->logs[x->index], data, len);
+	}
+	/* Split into lines for the observer; a line longer than the cap is cut. */
+	while (len > 0) {
+		const char *nl = memchr(data, '\n', len);
+		size_t take = nl ? (size_t)(nl - data) : len;
+		if (x->line.len + take > LINE_MAX_BYTES) {
+			take = LINE_MAX_BYTES - x->line.len;
+			sbuf_append(&x->line, data, take);
+			emit_line(x, x->line.data, x->line.len);
+			sbuf_reset(&x->line);
+			data += take;
+			len -= take;
+			continue;
+		}
+		sbuf_append(&x->line, data, take);
+		if (!nl) {
+			break;
+		}
+		emit_line(x, x->line.data, x->line.len);
+		sbuf_reset(&x->line);
+		data += take + 1;
+		len -= take + 1;
+	}
+}
+
+static void flush_output(struct stage_exec *x)
+{
+	mask_stream_flush(x->ms);
+	if (x->line.len) {
+		emit_line(x, x->line.data, x->line.len);
+		sbuf_reset(&x->line);
+	}
+}
+
+static void log_note(struct engine *e, size_t i, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A line of the runner's own in the stage log (never carries stage output). */
+static void log_note(struct engine *e, size_t i, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0 && e->logs[i]) {
+		logfile_write(e->logs[i], buf, MIN((size_t)n, sizeof(buf) - 1));
+	}
+}
+
+/* ---------- environment ---------- */
+
+static char **build_envp(struct engine *e, size_t i)
+{
+	const struct pstage *def = e->p->stages[i];
+	struct sbuf sb;
+	size_t n = 0, cap = 0;
+	char **envp = NULL;
+	static const char *const passthrough[] = { "HOME", "LANG", "LC_ALL", "TZ", "USER",
+						   "LOGNAME", "TERM_PROGRAM" };
+
+	sbuf_init(&sb, SIZE_MAX / 2);
+#define PUSH(fmt, ...)                                                                             \
+	do {                                                                                       \
+		GROW(envp, cap, n + 2);                                                            \
+		envp[n++] = xasprintf(fmt, __VA_ARGS__);                                           \
+	} while (0)
+	const char *path = getenv("PATH");
+	PUSH("PATH=%s", path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+	for (size_t k = 0; k < ARRAY_SIZE(passthrough); k++) {
+		const char *v = getenv(passthrough[k]);
+		if (v) {
+			PUSH("%s=%s", passthrough[k], v);
+		}
+	}
+	PUSH("CI=%s", "true");
+	PUSH("RUNNER_ARTIFACTS=%s/artifacts", e->r->dir);
+	for (size_t k = 0; k < e->base_vars.n; k++) {
+		PUSH("%s=%s", e->base_vars.v[k].name, e->base_vars.v[k].value);
+	}
+	PUSH("RUNNER_STAGE=%s", def->name);
+	const struct kvlist *se = &e->stage_env[i];
+	for (size_t k = 0; k < se->n; k++) {
+		PUSH("%s=%s", se->v[k].name, se->v[k].value);
+	}
+	for (size_t k = 0; k < def->n_secrets; k++) {
+		const char *val = secrets_get(e->o->secrets, def->secrets[k]);
+		_cleanup_free_ char *name = xstrdup(def->secrets[k]);
+		for (char *c = name; *c; c++) {
+			*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+		}
+		PUSH("%s=%s", name, val ? val : "");
+	}
+#undef PUSH
+	envp[n] = NULL;
+	sbuf_release(&sb);
+	return envp;
+}
+
+static void free_envp(char **envp)
+{
+	if (!envp) {
+		return;
+	}
+	for (char **p = envp; *p; p++) {
+		explicit_bzero(*p, strlen(*p));
+		free(*p);
+	}
+	free(envp);
+}
+
+/* `with:` to JSON, interpolating strings and typing scalars by the core schema. */
+static json_t *with_to_json(const struct ynode *n, struct lookup_ctx *lc, unsigned depth)
+{
+	if (!n || depth > PIPELINE_MAX_DEPTH) {
+		return json_null();
+	}
+	switch (n->kind) {
+	case YNODE_MAP: {
+		json_t *o = json_object();
+		for (size_t i = 0; i < n->map.n; i++) {
+			json_object_set_new(o, n->map.v[i].key->scalar.s,
+					    with_to_json(n->map.v[i].value, lc, depth + 1));
+		}
+		return o;
+	}
+	case YNODE_SEQ: {
+		json_t *a = json_array();
+		for (size_t i = 0; i < n->seq.n; i++) {
+			json_array_append_new(a, with_to_json(n->seq.v[i], lc, depth + 1));
+		}
+		return a;
+	}
+	case YNODE_SCALAR:
+		break;
+	}
+	bool b;
+	int64_t iv;
+	if (ynode_is_null(n)) {
+		return json_null();
+	}
+	if (ynode_bool(n, &b) == 0) {
+		return json_boolean(b);
+	}
+	if (ynode_int(n, &iv) == 0) {
+		return json_integer(iv);
+	}
+	char *s = interp_expand(n->scalar.s, lookup2, lc);
+	json_t *j = s ? json_string(s) : NULL;
+	free(s);
+	return j ? j : json_null();
+}
+
+/* ---------- finishing stages and propagating ---------- */
+
+static void resolve(struct engine *e, size_t v);
+
+static bool is_bad(const struct stage_run *s)
+{
+	return (s->status == STATUS_FAILED && !s->allowed_failure) ||
+	       s->status == STATUS_BLOCKED || s->status == STATUS_ERROR ||
+	       s->status == STATUS_CANCELLED;
+}
+
+static void cancel_all(struct engine *e, uint64_t grace_cap);
+
+/*
+ * A stage reached its final status: tell the observer and queue it so its dependents are
+ * resolved by propagate(). Going through a queue keeps a long chain of skips from
+ * recursing once per stage.
+ */
+static void finalize(struct engine *e, size_t i)
+{
+	struct stage_run *s = &e->r->stages[i];
+	if (e->logs[i]) {
+		s->log_dropped = logfile_dropped(e->logs[i]);
+		logfile_close(e->logs[i]);
+		e->logs[i] = NULL;
+	}
+	if (e->obs && e->obs->stage_finished) {
+		e->obs->stage_finished(e->obs->userdata, e->r, i);
+	}
+	e->done[e->done_n++] = i;
+	if (is_bad(s) && s->status != STATUS_CANCELLED && e->o->fail_fast && !e->cancelling) {
+		cancel_all(e, UINT64_MAX);
+	}
+}
+
+static void propagate(struct engine *e)
+{
+	const struct dag *d = &e->p->dag;
+	while (e->done_n > 0) {
+		size_t i = e->done[--e->done_n];
+		for (size_t k = d->dep_off[i]; k < d->dep_off[i + 1]; k++) {
+			size_t dep = d->dep[k];
+			if (e->r->stages[dep].selected && --e->unmet[dep] == 0) {
+				resolve(e, dep);
+			}
+		}
+	}
+}
+
+static void skip(struct engine *e, size_t i, enum skip_reason why, const char *need)
+{
+	struct stage_run *s = &e->r->stages[i];
+	s->status = STATUS_SKIPPED;
+	s->skip = why;
+	s->skip_need = need;
+	switch (why) {
+	case SKIP_CONDITION:
+		set_message(e, s, "`if: %s` is false", s->def->cond_src);
+		break;
+	case SKIP_NEEDS_SKIPPED:
+		set_message(e, s, "it needs '%s', which was skipped", need);
+		break;
+	case SKIP_NEEDS_FAILED:
+		set_message(e, s, "it needs '%s', which did not succeed", need);
+		break;
+	default:
+		break;
+	}
+	finalize(e, i);
+}
+
+/* All needs of v have finished: decide whether it runs. */
+static void resolve(struct engine *e, size_t v)
+{
+	struct stage_run *s = &e->r->stages[v];
+	const struct pstage *def = s->def;
+	if (e->cancelling) {
+		s->status = STATUS_CANCELLED;
+		set_message(e, s, "cancelled before it started");
+		finalize(e, v);
+		return;
+	}
+	for (size_t k = 0; k < def->n_needs; k++) {
+		const struct stage_run *n = &e->r->stages[def->needs[k]];
+		if (is_bad(n) || (n->status == STATUS_SKIPPED && n->skip == SKIP_NEEDS_FAILED)) {
+			skip(e, v, SKIP_NEEDS_FAILED, n->def->name);
+			return;
+		}
+	}
+	for (size_t k = 0; k < def->n_needs; k++) {
+		const struct stage_run *n = &e->r->stages[def->needs[k]];
+		if (n->status == STATUS_SKIPPED && !def->allow_skipped_needs) {
+			skip(e, v, SKIP_NEEDS_SKIPPED, n->def->name);
+			return;
+		}
+	}
+	if (def->cond) {
+		struct lookup_ctx lc = { &e->base_vars, &e->stage_env[v] };
+		struct expr_vars vars = {
+			.branch = e->r->git.branch,
+			.tag = e->r->git.tag,
+			.event = e->r->event,
+			.commit = e->r->git.commit,
+			.env = lookup2,
+			.userdata = &lc,
+		};
+		if (!expr_eval(def->cond, &vars)) {
+			skip(e, v, SKIP_CONDITION, NULL);
+			return;
+		}
+	}
+	heap_push(e, v);
+}
+
+/* ---------- launching ---------- */
+
+static void stage_error(struct engine *e, size_t i, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void stage_fail_now(struct engine *e, size_t i, enum stage_status st, const char *msg)
+{
+	struct stage_run *s = &e->r->stages[i];
+	s->status = st;
+	set_message(e, s, "%s", msg);
+	log_note(e, i, "[runner] %s\n", s->message ? s->message : msg);
+	finalize(e, i);
+}
+
+static void stage_error(struct engine *e, size_t i, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	stage_fail_now(e, i, STATUS_ERROR, msg);
+}
+
+static int epoll_add(int ep, int fd, enum ev_tag tag, size_t index)
+{
+	struct epoll_event ev = {
+		.events = EPOLLIN,
+		.data.u64 = ((uint64_t)tag << 32) | (uint64_t)index,
+	};
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+/* The working directory must exist and stay inside the workspace. */
+static int stage_cwd(struct engine *e, size_t i, char **out, char *msg, size_t msgsize)
+{
+	const struct pstage *def = e->p->stages[i];
+	if (str_eq(def->workdir, ".")) {
+		*out = xstrdup(e->p->dir);
+		return 0;
+	}
+	_cleanup_free_ char *joined = xasprintf("%s/%s", e->p->dir, def->workdir);
+	_cleanup_free_ char *real = realpath(joined, NULL);
+	_cleanup_free_ char *ws = realpath(e->p->dir, NULL);
+	if (!real || !ws) {
+		snprintf(msg, msgsize, "workdir '%s' does not exist", def->workdir);
+		return -ENOENT;
+	}
+	size_t wl = strlen(ws);
+	if (strncmp(real, ws, wl) != 0 || (real[wl] != '/' && real[wl] != '\0')) {
+		snprintf(msg, msgsize, "workdir '%s' leads outside the workspace (through a symlink)",
+			 def->workdir);
+		return -EPERM;
+	}
+	*out = steal_ptr(real);
+	return 0;
+}
+
+static void launch(struct engine *e, size_t i)
+{
+	struct stage_run *s = &e->r->stages[i];
+	const struct pstage *def = s->def;
+	char msg[300];
+	unsigned attempt = s->n_attempts + 1;
+
+	if (!e->logs[i]) {
+		_cleanup_free_ char *path = xasprintf("%s/%s", e->r->dir, s->log_path);
+		int r = logfile_open(path, e->o->log_cap ? e->o->log_cap : LOGFILE_DEFAULT_CAP,
+				     &e->logs[i]);
+		if (r < 0) {
+			stage_error(e, i, "cannot create the stage log: %s", strerror(-r));
+			return;
+		}
+	} else {
+		log_note(e, i, "[runner] attempt %u of %u\n", attempt, def->retry + 1);
+	}
+
+	_cleanup_free_ char *cwd = NULL;
+	if (stage_cwd(e, i, &cwd, msg, sizeof(msg)) < 0) {
+		stage_fail_now(e, i, STATUS_FAILED, msg);
+		return;
+	}
+
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		stage_error(e, i, "cannot create the output pipe: %s", strerror(errno));
+		return;
+	}
+	fd_set_nonblock(pfd[0], true);
+
+	json_t *with = NULL;
+	if (!(def->kind->flags & STAGE_KIND_SCRIPT)) {
+		struct lookup_ctx lc = { &e->base_vars, &e->stage_env[i] };
+		with = def->with ? with_to_json(def->with, &lc, 0) : json_object();
+	}
+	char **envp = build_envp(e, i);
+	struct stage_launch l = {
+		.kind = def->kind,
+		.stage_name = def->name,
+		.script = def->script,
+		.with = with,
+		.envp = (const char *const *)envp,
+		.workspace = e->p->dir,
+		.cwd = cwd,
+		.output_fd = pfd[1],
+		.self_exe_fd = e->self_exe,
+		.policy = e->policy,
+	};
+	struct stage_proc *proc = NULL;
+	int r = stage_launch(&l, &proc);
+	close(pfd[1]);
+	free_envp(envp);
+	json_decref(with);
+	if (r < 0) {
+		close(pfd[0]);
+		stage_error(e, i, "could not start the stage: %s", strerror(-r));
+		return;
+	}
+
+	struct stage_exec *x = xcalloc(1, sizeof(*x));
+	x->e = e;
+	x->index = i;
+	x->proc = proc;
+	x->out_fd = pfd[0];
+	x->start_mono = now_mono_ms();
+	x->deadline = x->start_mono + def->timeout_ms;
+	x->ms = mask_stream_new(e->mask, on_masked, x);
+	sbuf_init(&x->line, LINE_MAX_BYTES + 1);
+	s->exec = x;
+	s->status = STATUS_RUNNING;
+	s->attempts = xreallocarray(s->attempts, attempt, sizeof(struct attempt));
+	s->attempts[attempt - 1] = (struct attempt){
+		.started_ms = now_real_ms(),
+		.exit_code = -1,
+	};
+	s->n_attempts = attempt;
+	e->running++;
+
+	if (epoll_add(e->ep, stage_proc_pidfd(proc), EV_PIDFD, i) < 0 ||
+	    epoll_add(e->ep, x->out_fd, EV_PIPE, i) < 0) {
+		e->fatal = -errno;
+	}
+	if (e->obs && e->obs->stage_started) {
+		e->obs->stage_started(e->obs->userdata, e->r, i, attempt);
+	}
+}
+
+/* ---------- completing an attempt ---------- */
+
+static void collect_outputs(struct engine *e, size_t i)
+{
+	struct stage_run *s = &e->r->stages[i];
+	const struct pstage *def = s->def;
+	_cleanup_free_ char *dest = xasprintf("%s/artifacts/%s", e->r->dir, def->name);
+	for (size_t k = 0; k < def->n_outputs; k++) {
+		char msg[256];
+		int r = artifacts_copy(e->p->dir, def->outputs[k], dest, &e->budget, msg, sizeof(msg));
+		if (r == -ENOENT) {
+			s->status = STATUS_FAILED;
+			set_message(e, s, "declared output '%s' was not produced", def->outputs[k]);
+			return;
+		}
+		if (r < 0) {
+			s->status = STATUS_FAILED;
+			set_message(e, s, "cannot keep output '%s': %s", def->outputs[k],
+				    msg[0] ? msg : strerror(-r));
+			return;
+		}
+	}
+}
+
+/* Mask every string of a result object, in place. */
+static void mask_json(const struct mask *m, json_t *j, unsigned depth)
+{
+	if (!m || !j || depth > 64) {
+		return;
+	}
+	if (json_is_object(j)) {
+		const char *k;
+		json_t *v;
+		json_object_foreach(j, k, v) {
+			if (json_is_string(v)) {
+				char *red = mask_redact(m, json_string_value(v), json_string_length(v), NULL);
+				json_object_set_new(j, k, json_string(red));
+				free(red);
+			} else {
+				mask_json(m, v, depth + 1);
+			}
+		}
+	} else if (json_is_array(j)) {
+		for (size_t i = 0; i < json_array_size(j); i++) {
+			json_t *v = json_array_get(j, i);
+			if (json_is_string(v)) {
+				char *red = mask_redact(m, json_string_value(v), json_string_length(v), NULL);
+				json_array_set_new(j, i, json_string(red));
+				free(red);
+			} else {
+				mask_json(m, v, depth + 1);
+			}
+		}
+	}
+}
+
+static void attempt_done(struct engine *e, size_t i)
+{
+	struct stage_run *s = &e->r->stages[i];
+	struct stage_exec *x = s->exec;
+	const struct pstage *def = s->def;
+	struct attempt *a = &s->attempts[s->n_attempts - 1];
+	struct stage_outcome o;
+
+	flush_output(x);
+	int r = stage_proc_reap(x->proc, &o);
+	if (r < 0) {
+		memset(&o, 0, sizeof(o));
+		o.end = STAGE_END_SETUP;
+		snprintf(o.message, sizeof(o.message), "cannot collect the stage: %s", strerror(-r));
+	}
+	a->finished_ms = now_real_ms();
+	a->duration_ms = now_mono_ms() - x->start_mono;
+	a->timed_out = x->timed_out;
+	if (o.end == STAGE_END_EXITED) {
+		a->exit_code = o.code;
+	} else if (o.end == STAGE_END_SIGNALED) {
+		a->sig = o.sig;
+	}
+	bool cancelled = x->cancelled;
+
+	epoll_ctl(e->ep, EPOLL_CTL_DEL, stage_proc_pidfd(x->proc), NULL);
+	stage_proc_free(x->proc);
+	mask_stream_free(x->ms);
+	sbuf_release(&x->line);
+	if (x->out_fd >= 0) {
+		close(x->out_fd);
+	}
+	free(x);
+	s->exec = NULL;
+	e->running--;
+
+	json_decref(s->result);
+	s->result = o.result;
+	mask_json(e->mask, s->result, 0);
+
+	bool builtin = !(def->kind->flags & STAGE_KIND_SCRIPT);
+	bool retryable = false;
+	char buf[32];
+	if (o.end == STAGE_END_SETUP) {
+		s->status = STATUS_ERROR;
+		set_message(e, s, "could not start: %s", o.message);
+	} else if (cancelled) {
+		s->status = STATUS_CANCELLED;
+		set_message(e, s, "cancelled while running");
+	} else if (a->timed_out) {
+		s->status = STATUS_FAILED;
+		set_message(e, s, "timed out after %s",
+			    format_duration(def->timeout_ms, buf, sizeof(buf)));
+		retryable = def->retry_when & RETRY_ON_TIMEOUT;
+	} else if (o.end == STAGE_END_SIGNALED) {
+		s->status = builtin ? STATUS_ERROR : STATUS_FAILED;
+		set_message(e, s, "killed by signal %d (%s)", o.sig, strsignal(o.sig));
+		retryable = !builtin && (def->retry_when & RETRY_ON_FAILURE);
+	} else if (!builtin) {
+		s->status = o.code == 0 ? STATUS_PASSED : STATUS_FAILED;
+		if (o.code != 0) {
+			set_message(e, s, "exit code %d", o.code);
+			retryable = def->retry_when & RETRY_ON_FAILURE;
+		}
+	} else if (!s->result) {
+		/* A built-in kind that ends without a result did not do its job. */
+		s->status = STATUS_ERROR;
+		set_message(e, s, "the %s stage ended (exit code %d) without a result%s%s",
+			    def->kind->name, o.code, o.message[0] ? ": " : "", o.message);
+	} else {
+		switch (o.code) {
+		case STAGE_EXIT_PASSED:
+			s->status = STATUS_PASSED;
+			break;
+		case STAGE_EXIT_FAILED:
+			s->status = STATUS_FAILED;
+			retryable = def->retry_when & RETRY_ON_FAILURE;
+			break;
+		case STAGE_EXIT_BLOCKED:
+			s->status = STATUS_BLOCKED;
+			break;
+		default:
+			s->status = STATUS_ERROR;
+			break;
+		}
+		const char *summary = json_string_value(json_object_get(s->result, "summary"));
+		if (summary) {
+			set_message(e, s, "%s", summary);
+		} else if (s->status != STATUS_PASSED) {
+			set_message(e, s, "exit code %d", o.code);
+		}
+	}
+
+	if (s->status == STATUS_FAILED && retryable && s->n_attempts <= def->retry && !e->cancelling) {
+		log_note(e, i, "[runner] attempt %u failed (%s); retrying\n", s->n_attempts,
+			 s->message ? s->message : "");
+		s->status = STATUS_PENDING;
+		heap_push(e, i);
+		if (e->obs && e->obs->stage_line) {
+			char note[300];
+			int n = snprintf(note, sizeof(note), "[runner] attempt %u failed (%s); retrying",
+					 s->n_attempts, s->message ? s->message : "");
+			e->obs->stage_line(e->obs->userdata, e->r, i, note,
+					   (size_t)MIN(n, (int)sizeof(note) - 1));
+		}
+		return;
+	}
+	if (s->status == STATUS_PASSED && def->n_outputs) {
+		collect_outputs(e, i);
+	}
+	if (s->status == STATUS_FAILED && def->allow_failure) {
+		s->allowed_failure = true;
+	}
+	if (s->message) {
+		log_note(e, i, "[runner] %s: %s\n", stage_status_name(s->status), s->message);
+	}
+	finalize(e, i);
+}
+
+static void maybe_done(struct engine *e, size_t i)
+{
+	struct stage_exec *x = e->r->stages[i].exec;
+	if (x && x->proc_done && x->pipe_done) {
+		attempt_done(e, i);
+	}
+}
+
+static void read_pipe(struct engine *e, size_t i)
+{
+	struct stage_exec *x = e->r->stages[i].exec;
+	char buf[READ_CHUNK];
+	for (int rounds = 0; rounds < 4; rounds++) {
+		ssize_t n = read(x->out_fd, buf, sizeof(buf));
+		if (n > 0) {
+			mask_stream_write(x->ms, buf, (size_t)n);
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			return;
+		}
+		/* EOF (or an error, treated alike): the stage closed its output. */
+		epoll_ctl(e->ep, EPOLL_CTL_DEL, x->out_fd, NULL);
+		close(x->out_fd);
+		x->out_fd = -1;
+		x->pipe_done = true;
+		maybe_done(e, i);
+		return;
+	}
+}
+
+/* ---------- cancellation and deadlines ---------- */
+
+static void cancel_all(struct engine *e, uint64_t grace_cap)
+{
+	uint64_t now = now_mono_ms();
+	e->cancelling = true;
+	/* Stages waiting in the ready heap never start. */
+	while (e->heap_n > 0) {
+		size_t v = heap_pop(e);
+		struct stage_run *s = &e->r->stages[v];
+		s->status = STATUS_CANCELLED;
+		set_message(e, s, "cancelled before it started");
+		finalize(e, v);
+	}
+	for (size_t i = 0; i < e->r->n_stages; i++) {
+		struct stage_exec *x = e->r->stages[i].exec;
+		if (!x || x->proc_done) {
+			continue;
+		}
+		x->cancelled = true;
+		if (!x->terminating) {
+			x->terminating = true;
+			stage_proc_terminate(x->proc);
+			x->kill_at = now + MIN(e->p->stages[i]->kill_grace_ms, grace_cap);
+		} else {
+			x->kill_at = MIN(x->kill_at, now + grace_cap);
+		}
+	}
+}
+
+static void check_deadlines(struct engine *e)
+{
+	uint64_t now = now_mono_ms();
+	for (size_t i = 0; i < e->r->n_stages; i++) {
+		struct stage_exec *x = e->r->stages[i].exec;
+		if (!x) {
+			continue;
+		}
+		if (!x->proc_done && !x->terminating && now >= x->deadline) {
+			x->timed_out = true;
+			x->terminating = true;
+			stage_proc_terminate(x->proc);
+			x->kill_at = now + e->p->stages[i]->kill_grace_ms;
+			log_note(e, i, "[runner] timeout: sending SIGTERM to every process\n");
+		}
+		if (!x->proc_done && x->terminating && !x->killed && now >= x->kill_at) {
+			x->killed = true;
+			stage_proc_kill(x->proc);
+			log_note(e, i, "[runner] grace period over: sending SIGKILL\n");
+		}
+		if (x->proc_done && !x->pipe_done && now >= x->drain_until) {
+			/* Nothing of the stage is alive; whatever holds the pipe is not ours. */
+			epoll_ctl(e->ep, EPOLL_CTL_DEL, x->out_fd, NULL);
+			close(x->out_fd);
+			x->out_fd = -1;
+			x->pipe_done = true;
+			maybe_done(e, i);
+		}
+	}
+}
+
+static void arm_timer(struct engine *e)
+{
+	uint64_t next = UINT64_MAX;
+	for (size_t i = 0; i < e->r->n_stages; i++) {
+		struct stage_exec *x = e->r->stages[i].exec;
+		if (!x) {
+			continue;
+		}
+		if (!x->proc_done) {
+			next = MIN(next, x->terminating ? (x->killed ? UINT64_MAX : x->kill_at) :
+							    x->deadline);
+		} else if (!x->pipe_done) {
+			next = MIN(next, x->drain_until);
+		}
+	}
+	if (e->obs && e->obs->want_ticks && e->obs->tick) {
+		next = MIN(next, e->next_tick);
+	}
+	struct itimerspec its = { 0 };
+	if (next != UINT64_MAX) {
+		next = MAX(next, 1);
+		its.it_value.tv_sec = (time_t)(next / 1000);
+		its.it_value.tv_nsec = (long)(next % 1000) * 1000000L;
+	}
+	timerfd_settime(e->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void on_interrupt(struct engine *e, int sig)
+{
+	if (!e->r->signal) {
+		e->r->signal = sig;
+		cancel_all(e, INTERRUPT_GRACE);
+		return;
+	}
+	/* A second interrupt: no more grace. */
+	for (size_t i = 0; i < e->r->n_stages; i++) {
+		struct stage_exec *x = e->r->stages[i].exec;
+		if (x && !x->proc_done && !x->killed) {
+			x->killed = true;
+			stage_proc_kill(x->proc);
+		}
+	}
+}
+
+static void loop(struct engine *e)
+{
+	struct epoll_event evs[64];
+	unsigned jobs = e->r->jobs;
+	for (;;) {
+		propagate(e);
+		while (!e->cancelling && e->heap_n > 0 && e->running < jobs && !e->fatal) {
+			launch(e, heap_pop(e));
+			propagate(e);
+		}
+		if (e->running == 0 && (e->heap_n == 0 || e->cancelling)) {
+			break;
+		}
+		if (e->fatal) {
+			cancel_all(e, 0);
+		}
+		arm_timer(e);
+		int n = epoll_wait(e->ep, evs, ARRAY_SIZE(evs), -1);
+		if (n < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			e->fatal = -errno;
+			cancel_all(e, 0);
+			continue;
+		}
+		for (int k = 0; k < n; k++) {
+			enum ev_tag tag = (enum ev_tag)(evs[k].data.u64 >> 32);
+			size_t i = (size_t)(evs[k].data.u64 & 0xffffffffu);
+			switch (tag) {
+			case EV_PIPE:
+				if (e->r->stages[i].exec && e->r->stages[i].exec->out_fd >= 0) {
+					read_pipe(e, i);
+				}
+				break;
+			case EV_PIDFD: {
+				struct stage_exec *x = e->r->stages[i].exec;
+				if (x && !x->proc_done) {
+					x->proc_done = true;
+					x->drain_until = now_mono_ms() + DRAIN_GRACE_MS;
+					epoll_ctl(e->ep, EPOLL_CTL_DEL, stage_proc_pidfd(x->proc), NULL);
+					maybe_done(e, i);
+				}
+				break;
+			}
+			case EV_TIMER: {
+				uint64_t exp;
+				ssize_t rd = read(e->tfd, &exp, sizeof(exp));
+				(void)rd;
+				break;
+			}
+			case EV_SIGNAL: {
+				struct signalfd_siginfo si;
+				while (read(e->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+					on_interrupt(e, (int)si.ssi_signo);
+				}
+				break;
+			}
+			case EV_CANCEL: {
+				uint64_t v;
+				ssize_t rd = read(e->o->cancel_fd, &v, sizeof(v));
+				(void)rd;
+				on_interrupt(e, SIGTERM);
+				break;
+			}
+			}
+		}
+		check_deadlines(e);
+		uint64_t now = now_mono_ms();
+		if (e->obs && e->obs->want_ticks && e->obs->tick && now >= e->next_tick) {
+			e->next_tick = now + TICK_MS;
+			e->obs->tick(e->obs->userdata, e->r);
+		}
+	}
+}
+
+/* ---------- setup ---------- */
+
+static char *make_run_id(void)
+{
+	unsigned char rnd[3];
+	char hex[7];
+	char ts[32];
+	time_t t = (time_t)(now_real_ms() / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y%m%d-%H%M%S", &tm);
+	if (random_bytes(rnd, sizeof(rnd)) < 0) {
+		memset(rnd, 0, sizeof(rnd));
+	}
+	hex_encode(rnd, sizeof(rnd), hex);
+	return xasprintf("%s-%s", ts, hex);
+}
+
+static int select_stages(struct engine *e, struct diag_list *dl)
+{
+	const struct pipeline *p = e->p;
+	struct run *r = e->r;
+	if (!e->o->n_only) {
+		for (size_t i = 0; i < p->n_stages; i++) {
+			r->stages[i].selected = true;
+		}
+		return 0;
+	}
+	size_t *roots = xcalloc(e->o->n_only, sizeof(size_t));
+	bool *mark = xcalloc(p->n_stages, sizeof(bool));
+	int ret = 0;
+	const char **names = xcalloc(p->n_stages, sizeof(char *));
+	for (size_t i = 0; i < p->n_stages; i++) {
+		names[i] = p->stages[i]->name;
+	}
+	for (size_t k = 0; k < e->o->n_only; k++) {
+		struct pstage *s = pipeline_find(p, e->o->only[k]);
+		if (!s) {
+			const char *near = closest_word(e->o->only[k], names, p->n_stages);
+			char hint[200];
+			snprintf(hint, sizeof(hint), "did you mean `%s`?", near ? near : "");
+			diag_error(dl, NULL, 0, 0, near ? hint : "`runner graph` lists the stages",
+				   "--stage %s: no such stage in %s", e->o->only[k], p->path);
+			ret = -EINVAL;
+			continue;
+		}
+		roots[k] = s->index;
+	}
+	if (ret == 0) {
+		dag_closure(&p->dag, roots, e->o->n_only, mark);
+		for (size_t i = 0; i < p->n_stages; i++) {
+			r->stages[i].selected = mark[i];
+		}
+	}
+	free(names);
+	free(mark);
+	free(roots);
+	return ret;
+}
+
+static void set_runner_vars(struct engine *e)
+{
+	struct run *r = e->r;
+	const char *branch = e->o->branch ? e->o->branch : r->git.branch;
+	if (e->o->branch) {
+		free(r->git.branch);
+		r->git.branch = xstrdup(e->o->branch);
+	}
+	kv_add(&e->base_vars, "RUNNER_COMMIT_SHA", r->git.commit);
+	kv_add(&e->base_vars, "RUNNER_COMMIT_SHORT", r->git.commit_short);
+	kv_add(&e->base_vars, "RUNNER_BRANCH", branch);
+	kv_add(&e->base_vars, "RUNNER_TAG", r->git.tag);
+	kv_add(&e->base_vars, "RUNNER_EVENT", r->event);
+	kv_add(&e->base_vars, "RUNNER_RUN_ID", r->id);
+	kv_add(&e->base_vars, "RUNNER_WORKSPACE", e->p->dir);
+	kv_add(&e->base_vars, "RUNNER_PIPELINE", e->p->name);
+}
+
+/* Expand `env:` values; the pipeline's once, each selected stage's on top. */
+static int expand_env(struct engine *e, struct diag_list *dl)
+{
+	const struct pipeline *p = e->p;
+	for (size_t k = 0; k < p->n_env; k++) {
+		struct lookup_ctx lc = { &e->base_vars, NULL };
+		char *v = interp_expand(p->env[k].value, lookup2, &lc);
+		if (!v) {
+			diag_error(dl, p->path, p->env[k].pos.line, p->env[k].pos.col, NULL,
+				   "env %s expands to more than %u bytes", p->env[k].name, INTERP_MAX);
+			return -EINVAL;
+		}
+		kv_add(&e->base_vars, p->env[k].name, v);
+		free(v);
+	}
+	for (size_t i = 0; i < p->n_stages; i++) {
+		const struct pstage *s = p->stages[i];
+		if (!e->r->stages[i].selected) {
+			continue;
+		}
+		for (size_t k = 0; k < s->n_env; k++) {
+			struct lookup_ctx lc = { &e->base_vars, &e->stage_env[i] };
+			char *v = interp_expand(s->env[k].value, lookup2, &lc);
+			if (!v) {
+				diag_error(dl, p->path, s->env[k].pos.line, s->env[k].pos.col, NULL,
+					   "env %s expands to more than %u bytes", s->env[k].name,
+					   INTERP_MAX);
+				return -EINVAL;
+			}
+			kv_add(&e->stage_env[i], s->env[k].name, v);
+			free(v);
+		}
+	}
+	return 0;
+}
+
+static int check_secrets(struct engine *e, struct diag_list *dl)
+{
+	int ret = 0;
+	for (size_t i = 0; i < e->p->n_stages; i++) {
+		const struct pstage *s = e->p->stages[i];
+		if (!e->r->stages[i].selected) {
+			continue;
+		}
+		for (size_t k = 0; k < s->n_secrets; k++) {
+			if (!secrets_get(e->o->secrets, s->secrets[k])) {
+				char hint[300];
+				snprintf(hint, sizeof(hint),
+					 "set RUNNER_SECRET_%s, or add `%s: ...` to the secrets file "
+					 "(--secrets FILE)",
+					 pipeline_secret_env(e->p->arena, s->secrets[k]), s->secrets[k]);
+				diag_error(dl, e->p->path, s->pos.line, s->pos.col, hint,
+					   "stage '%s' needs secret '%s', which is not set", s->name,
+					   s->secrets[k]);
+				ret = -EINVAL;
+			}
+		}
+	}
+	return ret;
+}
+
+static void compute_priorities(struct engine *e)
+{
+	const struct pipeline *p = e->p;
+	uint64_t *w = xcalloc(p->n_stages, sizeof(uint64_t));
+	uint64_t *rem = xcalloc(p->n_stages, sizeof(uint64_t));
+	record_read_durations(e->o->record_root, p, w);
+	dag_remaining(&p->dag, p->order, w, rem);
+	for (size_t i = 0; i < p->n_stages; i++) {
+		e->r->stages[i].priority = rem[i];
+	}
+	free(w);
+	free(rem);
+}
+
+static void determine_result(struct run *r)
+{
+	bool error = false, blocked = false, failed = false;
+	for (size_t i = 0; i < r->n_stages; i++) {
+		const struct stage_run *s = &r->stages[i];
+		if (!s->selected) {
+			continue;
+		}
+		error |= s->status == STATUS_ERROR;
+		blocked |= s->status == STATUS_BLOCKED;
+		failed |= s->status == STATUS_FAILED && !s->allowed_failure;
+	}
+	if (r->signal) {
+		r->result = RESULT_CANCELLED;
+		r->exit_code = 128 + r->signal;
+	} else if (error) {
+		r->result = RESULT_ERROR;
+		r->exit_code = 4;
+	} else if (blocked) {
+		r->result = RESULT_BLOCKED;
+		r->exit_code = 3;
+	} else if (failed) {
+		r->result = RESULT_FAILED;
+		r->exit_code = 1;
+	} else {
+		r->result = RESULT_PASSED;
+		r->exit_code = 0;
+	}
+}
+
+static int setup_loop_fds(struct engine *e)
+{
+	e->ep = epoll_create1(EPOLL_CLOEXEC);
+	e->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (e->ep < 0 || e->tfd < 0) {
+		return -errno;
+	}
+	if (epoll_add(e->ep, e->tfd, EV_TIMER, 0) < 0) {
+		return -errno;
+	}
+	if (e->o->handle_signals) {
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, SIGINT);
+		sigaddset(&set, SIGTERM);
+		if (sigprocmask(SIG_BLOCK, &set, &e->old_mask) < 0) {
+			return -errno;
+		}
+		e->signals_blocked = true;
+		e->sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+		if (e->sfd < 0 || epoll_add(e->ep, e->sfd, EV_SIGNAL, 0) < 0) {
+			return -errno;
+		}
+	}
+	if (e->o->cancel_fd >= 0 && epoll_add(e->ep, e->o->cancel_fd, EV_CANCEL, 0) < 0) {
+		return -errno;
+	}
+	e->self_exe = open("/proc/self/exe", O_PATH | O_CLOEXEC);
+	if (e->self_exe < 0) {
+		return -errno;
+	}
+	return 0;
+}
+
+static void engine_release(struct engine *e)
+{
+	if (e->ep >= 0) {
+		close(e->ep);
+	}
+	if (e->tfd >= 0) {
+		close(e->tfd);
+	}
+	if (e->sfd >= 0) {
+		close(e->sfd);
+	}
+	if (e->self_exe >= 0) {
+		close(e->self_exe);
+	}
+	if (e->signals_blocked) {
+		/* Drop interrupts that arrived while they were blocked, then restore the mask:
+		 * the run already handled them. */
+		sigprocmask(SIG_SETMASK, &e->old_mask, NULL);
+	}
+	for (size_t i = 0; e->logs && i < e->p->n_stages; i++) {
+		logfile_close(e->logs[i]);
+	}
+	free(e->logs);
+	kv_release(&e->base_vars);
+	for (size_t i = 0; e->stage_env && i < e->p->n_stages; i++) {
+		kv_release(&e->stage_env[i]);
+	}
+	free(e->stage_env);
+	free(e->heap);
+	free(e->unmet);
+	free(e->done);
+	sandbox_policy_free(e->own_policy);
+}
+
+int run_pipeline(const struct pipeline *p, const struct run_options *o, struct run **out,
+		 struct diag_list *dl)
+{
+	struct run_options opts = *o;
+	_cleanup_free_ char *default_root = NULL;
+	if (!opts.record_root) {
+		default_root = xasprintf("%s/.runner", p->dir);
+		opts.record_root = default_root;
+	}
+	struct run *r = xcalloc(1, sizeof(*r));
+	struct engine e = {
+		.r = r,
+		.p = p,
+		.o = &opts,
+		.mask = secrets_mask(o->secrets),
+		.obs = o->observer,
+		.ep = -1,
+		.tfd = -1,
+		.sfd = -1,
+		.self_exe = -1,
+		.budget = { ARTIFACTS_MAX_BYTES, ARTIFACTS_MAX_ENTRIES },
+	};
+	int ret = 0;
+
+	*out = NULL;
+	r->pipeline = p;
+	r->id = o->run_id ? xstrdup(o->run_id) : make_run_id();
+	r->dir = xasprintf("%s/runs/%s", opts.record_root, r->id);
+	r->event = o->event ? o->event : "local";
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	r->jobs = o->jobs ? o->jobs : (unsigned)MAX(ncpu, 1);
+	r->fail_fast = o->fail_fast;
+	r->n_stages = p->n_stages;
+	r->stages = xcalloc(p->n_stages, sizeof(struct stage_run));
+	for (size_t i = 0; i < p->n_stages; i++) {
+		r->stages[i].def = p->stages[i];
+		r->stages[i].log_path = xasprintf("logs/%s.log", p->stages[i]->name);
+	}
+	git_info_read(p->dir, &r->git);
+
+	e.policy = o->policy;
+	if (!e.policy) {
+		e.own_policy = sandbox_policy_new();
+		e.policy = e.own_policy;
+	}
+	e.logs = xcalloc(p->n_stages, sizeof(struct logfile *));
+	e.stage_env = xcalloc(p->n_stages, sizeof(struct kvlist));
+	e.heap = xcalloc(p->n_stages, sizeof(size_t));
+	e.unmet = xcalloc(p->n_stages, sizeof(size_t));
+	e.done = xcalloc(p->n_stages, sizeof(size_t));
+
+	ret = select_stages(&e, dl);
+	if (ret == 0) {
+		set_runner_vars(&e);
+		ret = expand_env(&e, dl);
+	}
+	if (ret == 0) {
+		ret = check_secrets(&e, dl);
+	}
+	if (ret == 0) {
+		ret = record_prepare(opts.record_root, r->dir);
+		if (ret < 0) {
+			diag_error(dl, NULL, 0, 0, "check that the workspace is writable",
+				   "cannot create the run record %s: %s", r->dir, strerror(-ret));
+		}
+	}
+	if (ret == 0) {
+		ret = setup_loop_fds(&e);
+		if (ret < 0) {
+			diag_error(dl, NULL, 0, 0, NULL, "cannot set up the event loop: %s",
+				   strerror(-ret));
+		}
+	}
+	if (ret < 0) {
+		engine_release(&e);
+		run_free(r);
+		return ret;
+	}
+
+	compute_priorities(&e);
+	r->started_ms = now_real_ms();
+	uint64_t mono0 = now_mono_ms();
+	e.next_tick = mono0 + TICK_MS;
+	for (size_t i = 0; i < p->n_stages; i++) {
+		size_t v = p->order[i];
+		if (!r->stages[v].selected) {
+			continue;
+		}
+		r->n_selected++;
+		for (size_t k = 0; k < p->stages[v]->n_needs; k++) {
+			e.unmet[v] += r->stages[p->stages[v]->needs[k]].selected;
+		}
+	}
+	if (e.obs && e.obs->started) {
+		e.obs->started(e.obs->userdata, r);
+	}
+	for (size_t i = 0; i < p->n_stages; i++) {
+		size_t v = p->order[i];
+		if (r->stages[v].selected && e.unmet[v] == 0 &&
+		    r->stages[v].status == STATUS_PENDING) {
+			resolve(&e, v);
+		}
+	}
+	loop(&e);
+	r->finished_ms = now_real_ms();
+	r->duration_ms = now_mono_ms() - mono0;
+	determine_result(r);
+	if (e.fatal) {
+		r->result = RESULT_ERROR;
+		r->exit_code = 4;
+	}
+	int wr = record_write(r, opts.record_root);
+	if (wr < 0) {
+		r->record_error = xasprintf("cannot write the run record: %s", strerror(-wr));
+		if (r->exit_code == 0) {
+			r->result = RESULT_ERROR;
+			r->exit_code = 4;
+		}
+	}
+	engine_release(&e);
+	*out = r;
+	return 0;
+}
+
+void run_free(struct run *r)
+{
+	if (!r) {
+		return;
+	}
+	for (size_t i = 0; i < r->n_stages; i++) {
+		free(r->stages[i].attempts);
+		free(r->stages[i].message);
+		free(r->stages[i].log_path);
+		json_decref(r->stages[i].result);
+	}
+	free(r->stages);
+	git_info_release(&r->git);
+	free(r->id);
+	free(r->dir);
+	free(r->record_error);
+	free(r);
+}

@@ -1,0 +1,151 @@
+/*
+ * run.h - run a pipeline: the engine shared by `runner run` and `runner serve`.
+ *
+ * run_pipeline() evaluates conditions, then schedules the selected stages on one event
+ * loop (epoll over each stage's pidfd and output pipe, a timerfd for timeouts and kill
+ * grace periods, a signalfd or the caller's cancel fd for cancellation). A stage starts as
+ * soon as every stage it needs has finished well; among ready stages the one with the
+ * longest remaining critical path goes first; at most `jobs` run at once. Output is masked
+ * (every secret), split into lines, written to the stage log and handed to the observer.
+ * At the end the run record is written: <record>/runs/<id>/{report.json,junit.xml,logs/}.
+ *
+ * Result and exit code (the contract of the CLI):
+ *   error (4)   a stage could not run or a built-in kind failed to do its job
+ *   blocked (3) a security gate blocked
+ *   failed (1)  a stage failed (and was not allowed to)
+ *   passed (0)
+ *   cancelled   interrupted: 130 for SIGINT, 143 for SIGTERM or a cancel request
+ * The first matching line wins.
+ */
+#ifndef RUNNER_RUN_H
+#define RUNNER_RUN_H
+
+#include "gitinfo.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct diag_list;
+struct pipeline;
+struct pstage;
+struct secret_store;
+struct sandbox_policy;
+
+enum stage_status {
+	STATUS_PENDING,
+	STATUS_RUNNING,
+	STATUS_PASSED,
+	STATUS_FAILED,
+	STATUS_BLOCKED,
+	STATUS_ERROR,
+	STATUS_SKIPPED,
+	STATUS_CANCELLED,
+};
+
+enum skip_reason {
+	SKIP_NONE,
+	SKIP_CONDITION,    /* its `if:` was false */
+	SKIP_NEEDS_SKIPPED, /* a need was skipped (and it did not opt in) */
+	SKIP_NEEDS_FAILED, /* a need failed, was blocked, errored or was cancelled */
+};
+
+enum run_result {
+	RESULT_PASSED,
+	RESULT_FAILED,
+	RESULT_BLOCKED,
+	RESULT_ERROR,
+	RESULT_CANCELLED,
+};
+
+struct attempt {
+	uint64_t started_ms, finished_ms; /* wall clock, ms since the epoch */
+	uint64_t duration_ms;             /* from the monotonic clock */
+	int exit_code;                    /* -1 when it did not exit normally */
+	int sig;                          /* 0, or the signal that ended it */
+	bool timed_out;
+};
+
+struct stage_run {
+	const struct pstage *def;
+	bool selected;
+	enum stage_status status;
+	enum skip_reason skip;
+	const char *skip_need; /* the need that caused the skip */
+	bool allowed_failure;  /* failed, but allow-failure */
+	unsigned n_attempts;
+	struct attempt *attempts;
+	char *message;  /* masked, human-readable; NULL when there is nothing to say */
+	json_t *result; /* built-in kinds: their (masked) result object */
+	char *log_path; /* relative to the run directory */
+	uint64_t log_dropped;
+	uint64_t priority; /* remaining critical path (ms) */
+	struct stage_exec *exec; /* runtime state while running; NULL otherwise */
+};
+
+struct run {
+	char *id;
+	char *dir;       /* absolute run directory */
+	const struct pipeline *pipeline;
+	struct git_info git;
+	const char *event;
+	enum run_result result;
+	int exit_code;
+	int signal; /* the signal that cancelled the run, or 0 */
+	uint64_t started_ms, finished_ms, duration_ms;
+	unsigned jobs;
+	bool fail_fast;
+	struct stage_run *stages; /* index = pipeline stage index */
+	size_t n_stages;
+	size_t n_selected;
+	char *record_error; /* set when the record could not be written */
+};
+
+/* Callbacks for live output. Any may be NULL. Called from the event loop. */
+struct run_observer {
+	void *userdata;
+	void (*started)(void *ud, const struct run *r);
+	void (*stage_started)(void *ud, const struct run *r, size_t stage, unsigned attempt);
+	void (*stage_line)(void *ud, const struct run *r, size_t stage, const char *line,
+			   size_t len);
+	void (*stage_finished)(void *ud, const struct run *r, size_t stage);
+	void (*tick)(void *ud, const struct run *r); /* about once a second */
+	bool want_ticks;
+};
+
+struct run_options {
+	unsigned jobs;                 /* 0: number of CPUs */
+	bool fail_fast;
+	const char *const *only;       /* --stage names (with what they need); NULL: all */
+	size_t n_only;
+	const char *event;             /* default "local" */
+	const char *branch;            /* overrides the repository's */
+	const char *record_root;       /* default <workspace>/.runner */
+	struct secret_store *secrets;  /* may be NULL */
+	const struct sandbox_policy *policy; /* NULL: the default policy */
+	const struct run_observer *observer;
+	bool handle_signals;           /* SIGINT/SIGTERM cancel the run (CLI) */
+	int cancel_fd;                 /* readable => cancel (server); -1 for none */
+	const char *run_id;            /* NULL: generate */
+	size_t log_cap;                /* per-stage log cap; 0: LOGFILE_DEFAULT_CAP */
+};
+
+/*
+ * Run the pipeline. Problems that stop the run before any stage starts (an unknown
+ * --stage, a missing secret, an unwritable record directory) are reported in dl and
+ * return -EINVAL (usage/config: exit 2) or another -errno (internal: exit 4). Otherwise
+ * returns 0 and *out describes the run, whatever its result.
+ */
+int run_pipeline(const struct pipeline *p, const struct run_options *o, struct run **out,
+		 struct diag_list *dl);
+void run_free(struct run *r);
+
+const char *stage_status_name(enum stage_status s);
+const char *run_result_name(enum run_result r);
+const char *skip_reason_text(enum skip_reason s);
+
+/* Build the report object (the schema of docs/report.md). Caller owns the result. */
+json_t *run_report_json(const struct run *r);
+
+#endif

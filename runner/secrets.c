@@ -1,0 +1,258 @@
+/*
+ * secrets.c - the secret store.
+ */
+#include "secrets.h"
+
+#include "arena.h"
+#include "diag.h"
+#include "mask.h"
+#include "util.h"
+#include "ydoc.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "banned.h"
+
+#define SECRETS_FILE_MAX (1u << 20)
+#define SECRETS_MAX      1024
+
+struct secret {
+	char *name; /* upper case */
+	char *value;
+	char *source;
+};
+
+struct secret_store {
+	struct secret *v;
+	size_t n, cap;
+	struct mask *mask;
+};
+
+struct secret_store *secrets_new(void)
+{
+	struct secret_store *s = xcalloc(1, sizeof(*s));
+	s->mask = mask_new();
+	return s;
+}
+
+void secrets_free(struct secret_store *s)
+{
+	if (!s) {
+		return;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		explicit_bzero(s->v[i].value, strlen(s->v[i].value));
+		free(s->v[i].name);
+		free(s->v[i].value);
+		free(s->v[i].source);
+	}
+	free(s->v);
+	mask_free(s->mask);
+	free(s);
+}
+
+static char *upper(const char *name)
+{
+	char *u = xstrdup(name);
+	for (char *p = u; *p; p++) {
+		*p = (char)toupper((unsigned char)*p);
+	}
+	return u;
+}
+
+static bool valid_name(const char *name)
+{
+	if (!*name || strlen(name) > 64 || !isalpha((unsigned char)name[0])) {
+		return false;
+	}
+	for (const char *p = name; *p; p++) {
+		if (!isalnum((unsigned char)*p) && *p != '_') {
+			return false;
+		}
+	}
+	return true;
+}
+
+int secrets_put(struct secret_store *s, const char *name, const char *value, const char *source)
+{
+	if (!valid_name(name)) {
+		return -EINVAL;
+	}
+	if (s->n >= SECRETS_MAX) {
+		return -E2BIG;
+	}
+	int r = mask_add(s->mask, value, strlen(value));
+	if (r < 0) {
+		return r;
+	}
+	char *u = upper(name);
+	for (size_t i = 0; i < s->n; i++) {
+		if (str_eq(s->v[i].name, u)) {
+			free(u);
+			explicit_bzero(s->v[i].value, strlen(s->v[i].value));
+			free(s->v[i].value);
+			free(s->v[i].source);
+			/* The old value stays in the mask: it may still be in someone's output. */
+			s->v[i].value = xstrdup(value);
+			s->v[i].source = xstrdup(source);
+			return 0;
+		}
+	}
+	GROW(s->v, s->cap, s->n + 1);
+	s->v[s->n].name = u;
+	s->v[s->n].value = xstrdup(value);
+	s->v[s->n].source = xstrdup(source);
+	s->n++;
+	return 0;
+}
+
+static void put_error(struct diag_list *dl, const char *file, unsigned line, unsigned col,
+		      const char *name, int r)
+{
+	if (r == -EINVAL && !valid_name(name)) {
+		diag_error(dl, file, line, col, "use letters, digits and '_', starting with a letter",
+			   "invalid secret name '%.64s'", name);
+	} else if (r == -EINVAL) {
+		diag_error(dl, file, line, col,
+			   "a value this short would mask unrelated output; use a real secret",
+			   "secret '%.64s' is shorter than %d characters and cannot be masked", name,
+			   MASK_MIN_SECRET);
+	} else {
+		diag_error(dl, file, line, col, NULL, "secret '%.64s' is too long or too many secrets",
+			   name);
+	}
+}
+
+int secrets_load_env(struct secret_store *s, char *const *envp, struct diag_list *dl)
+{
+	static const char prefix[] = "RUNNER_SECRET_";
+	int ret = 0;
+	for (size_t i = 0; envp && envp[i]; i++) {
+		if (!str_has_prefix(envp[i], prefix)) {
+			continue;
+		}
+		const char *eq = strchr(envp[i], '=');
+		if (!eq) {
+			continue;
+		}
+		_cleanup_free_ char *name = xstrndup(envp[i] + sizeof(prefix) - 1,
+						    (size_t)(eq - envp[i]) - (sizeof(prefix) - 1));
+		int r = secrets_put(s, name, eq + 1, "environment");
+		if (r < 0) {
+			char where[128];
+			snprintf(where, sizeof(where), "environment variable %s%s", prefix, name);
+			put_error(dl, where, 0, 0, name, r);
+			ret = r;
+		}
+	}
+	return ret;
+}
+
+int secrets_load_file(struct secret_store *s, const char *path, bool required,
+		      struct diag_list *dl)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	if (fd < 0) {
+		if (errno == ENOENT && !required) {
+			return 0;
+		}
+		int e = -errno;
+		diag_error(dl, path, 0, 0, NULL, "cannot open the secrets file: %s", strerror(-e));
+		return e;
+	}
+	if (fstat(fd, &st) < 0) {
+		return -errno;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		diag_error(dl, path, 0, 0, NULL, "the secrets file is not a regular file");
+		return -EINVAL;
+	}
+	if (st.st_uid != geteuid()) {
+		diag_error(dl, path, 0, 0, "the file must belong to the user running the runner",
+			   "refusing the secrets file: it is owned by uid %u, not by you (uid %u)",
+			   (unsigned)st.st_uid, (unsigned)geteuid());
+		return -EPERM;
+	}
+	if (st.st_mode & 077) {
+		char hint[300];
+		snprintf(hint, sizeof(hint), "run: chmod 600 %s", path);
+		diag_error(dl, path, 0, 0, hint,
+			   "refusing the secrets file: its mode is %04o; others could read it",
+			   (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r = read_fd_capped(fd, SECRETS_FILE_MAX, &buf, &len);
+	if (r < 0) {
+		diag_error(dl, path, 0, 0, NULL, "cannot read the secrets file: %s", strerror(-r));
+		return r;
+	}
+	struct arena *a = arena_new(16u << 20);
+	static const struct ydoc_limits lim = { .max_depth = 4, .max_nodes = 10000 };
+	struct ynode *root;
+	r = ydoc_parse(a, path, buf, len, &lim, &root, dl);
+	if (r == 0 && root && root->kind != YNODE_MAP) {
+		diag_error(dl, path, root->line, root->col, "write one `name: value` per line",
+			   "the secrets file must be a mapping of names to values");
+		r = -EINVAL;
+	}
+	for (size_t i = 0; r == 0 && root && i < root->map.n; i++) {
+		const struct ynode *k = root->map.v[i].key, *v = root->map.v[i].value;
+		if (v->kind != YNODE_SCALAR || ynode_is_null(v)) {
+			diag_error(dl, path, v->line, v->col, NULL,
+				   "the value of secret '%.64s' must be a string", k->scalar.s);
+			r = -EINVAL;
+			break;
+		}
+		int q = secrets_put(s, k->scalar.s, v->scalar.s, path);
+		if (q < 0) {
+			put_error(dl, path, k->line, k->col, k->scalar.s, q);
+			r = q;
+		}
+	}
+	explicit_bzero(buf, len);
+	arena_free(a);
+	return r;
+}
+
+const char *secrets_get(const struct secret_store *s, const char *name)
+{
+	if (!s) {
+		return NULL;
+	}
+	_cleanup_free_ char *u = upper(name);
+	for (size_t i = 0; i < s->n; i++) {
+		if (str_eq(s->v[i].name, u)) {
+			return s->v[i].value;
+		}
+	}
+	return NULL;
+}
+
+size_t secrets_count(const struct secret_store *s)
+{
+	return s ? s->n : 0;
+}
+
+const struct mask *secrets_mask(const struct secret_store *s)
+{
+	return s ? s->mask : NULL;
+}
+
+char *secrets_default_path(void)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	if (xdg && xdg[0] == '/') {
+		return xasprintf("%s/runner/secrets.yml", xdg);
+	}
+	const char *home = getenv("HOME");
+	if (!home || !*home) {
+		return NULL;
+	}
+	return xasprintf("%s/.config/runner/secrets.yml", home);
+}

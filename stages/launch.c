@@ -1,0 +1,190 @@
+/*
+ * launch.c - start a stage through the sandbox and collect its outcome.
+ *
+ * Built-in kinds run as the runner binary in worker mode. Their configuration travels in
+ * a sealed memfd on fd 3 (so a worker cannot be handed a half-written config) and their
+ * result comes back through a second memfd on fd 4, read once the process has ended.
+ */
+#include "stage.h"
+
+#include "sandbox.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/mman.h>
+
+#include "banned.h"
+
+struct stage_proc {
+	struct sandbox_proc *sp;
+	int result_fd; /* -1 for scripts */
+};
+
+static int make_config_fd(const char *json)
+{
+	int fd = memfd_create("runner-stage-config", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0) {
+		return -errno;
+	}
+	int r = write_all(fd, json, strlen(json));
+	if (r == 0 && lseek(fd, 0, SEEK_SET) < 0) {
+		r = -errno;
+	}
+	if (r == 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
+						     F_SEAL_SEAL) < 0) {
+		r = -errno;
+	}
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int stage_launch(const struct stage_launch *l, struct stage_proc **out)
+{
+	const char *argv_script[] = { "/bin/sh", "-e", "-c", l->script, NULL };
+	const char *argv_worker[] = { "runner", "__worker", l->kind->name, l->stage_name, NULL };
+	_cleanup_close_ int config_fd = -1, result_fd = -1;
+	struct sandbox_spawn sp = {
+		.envp = l->envp,
+		.cwd = l->cwd,
+		.exec_fd = -1,
+		.stdin_fd = -1,
+		.stdout_fd = l->output_fd,
+		.stderr_fd = l->output_fd,
+	};
+	int fds[2];
+
+	if (l->kind->flags & STAGE_KIND_SCRIPT) {
+		if (!l->script) {
+			return -EINVAL;
+		}
+		sp.argv = argv_script;
+	} else {
+		if (!l->kind->run || l->self_exe_fd < 0) {
+			return -EINVAL;
+		}
+		json_t *with = l->with ? json_incref(l->with) : json_object();
+		json_t *cfg = json_pack("{s:s, s:s, s:s, s:o}", "kind", l->kind->name, "stage",
+					l->stage_name, "workspace", l->workspace, "with", with);
+		char *json = cfg ? json_dumps(cfg, JSON_COMPACT) : NULL;
+		json_decref(cfg);
+		if (!json) {
+			return -ENOMEM;
+		}
+		config_fd = make_config_fd(json);
+		free(json);
+		if (config_fd < 0) {
+			return config_fd;
+		}
+		result_fd = memfd_create("runner-stage-result", MFD_CLOEXEC);
+		if (result_fd < 0) {
+			return -errno;
+		}
+		fds[0] = config_fd;
+		fds[1] = result_fd;
+		sp.argv = argv_worker;
+		sp.exec_fd = l->self_exe_fd;
+		sp.fds = fds;
+		sp.n_fds = 2;
+	}
+
+	struct sandbox_proc *proc;
+	int r = sandbox_spawn(l->policy, &sp, &proc);
+	if (r < 0) {
+		return r;
+	}
+	struct stage_proc *p = xcalloc(1, sizeof(*p));
+	p->sp = proc;
+	p->result_fd = steal_fd(result_fd);
+	*out = p;
+	return 0;
+}
+
+int stage_proc_pidfd(const struct stage_proc *p)
+{
+	return sandbox_proc_pidfd(p->sp);
+}
+
+int stage_proc_pid(const struct stage_proc *p)
+{
+	return (int)sandbox_proc_pid(p->sp);
+}
+
+int stage_proc_terminate(struct stage_proc *p)
+{
+	return sandbox_terminate(p->sp);
+}
+
+int stage_proc_kill(struct stage_proc *p)
+{
+	return sandbox_kill(p->sp);
+}
+
+static json_t *read_result(int fd, char *msg, size_t msgsize)
+{
+	off_t size = lseek(fd, 0, SEEK_END);
+	if (size <= 0) {
+		return NULL;
+	}
+	if ((uint64_t)size > STAGE_RESULT_MAX) {
+		snprintf(msg, msgsize, "stage result too large (%lld bytes)", (long long)size);
+		return NULL;
+	}
+	char *buf = xmalloc((size_t)size);
+	ssize_t n = pread(fd, buf, (size_t)size, 0);
+	json_t *j = NULL;
+	if (n == size) {
+		json_error_t err;
+		j = json_loadb(buf, (size_t)size, JSON_REJECT_DUPLICATES, &err);
+		if (!j || !json_is_object(j)) {
+			snprintf(msg, msgsize, "stage result is not a JSON object");
+			json_decref(j);
+			j = NULL;
+		}
+	}
+	free(buf);
+	return j;
+}
+
+int stage_proc_reap(struct stage_proc *p, struct stage_outcome *o)
+{
+	struct sandbox_result res;
+	int r = sandbox_reap(p->sp, &res);
+	if (r < 0) {
+		return r;
+	}
+	memset(o, 0, sizeof(*o));
+	switch (res.outcome) {
+	case SANDBOX_EXITED:
+		o->end = STAGE_END_EXITED;
+		o->code = res.code;
+		break;
+	case SANDBOX_SIGNALED:
+		o->end = STAGE_END_SIGNALED;
+		o->sig = res.sig;
+		break;
+	case SANDBOX_SETUP_FAILED:
+		o->end = STAGE_END_SETUP;
+		snprintf(o->message, sizeof(o->message), "%s", res.message);
+		break;
+	}
+	if (p->result_fd >= 0 && o->end == STAGE_END_EXITED) {
+		o->result = read_result(p->result_fd, o->message, sizeof(o->message));
+	}
+	return 0;
+}
+
+void stage_proc_free(struct stage_proc *p)
+{
+	if (!p) {
+		return;
+	}
+	sandbox_proc_free(p->sp);
+	if (p->result_fd >= 0) {
+		close(p->result_fd);
+	}
+	free(p);
+}
