@@ -210,14 +210,14 @@ static int finish_map(struct builder *b, struct frame *f)
 			} else if (v->kind == YNODE_SEQ) {
 				for (size_t j = 0; j < v->seq.n; j++) {
 					if (v->seq.v[j]->kind != YNODE_MAP) {
-						r = fail(b, v->seq.v[j]->line, v->seq.v[j]->col, NULL,
+						r = fail(b, k->line, k->col, NULL,
 							 "a merge key (<<) takes mappings only");
 						goto out;
 					}
 					merged_extra += v->seq.v[j]->map.n;
 				}
 			} else {
-				r = fail(b, v->line, v->col, NULL,
+				r = fail(b, k->line, k->col, NULL,
 					 "a merge key (<<) takes a mapping or a list of mappings");
 				goto out;
 			}
@@ -307,7 +307,9 @@ static int pop(struct builder *b)
 			diag_error(b->dl, b->name, 0, 0, NULL,
 				   "document too large (memory cap reached)");
 		} else {
-			memcpy(n->seq.v, f->items, f->n * sizeof(struct ynode *));
+			if (f->n) {
+				memcpy(n->seq.v, f->items, f->n * sizeof(struct ynode *));
+			}
 			n->seq.n = f->n;
 			n->height = f->n ? 1 : 0;
 			for (size_t i = 0; i < f->n; i++) {

@@ -21,7 +21,9 @@ void dag_init(struct dag *d, size_t n, const size_t *n_needs, size_t *const *nee
 	d->need = xcalloc(edges ? edges : 1, sizeof(size_t));
 	d->dep = xcalloc(edges ? edges : 1, sizeof(size_t));
 	for (size_t v = 0; v < n; v++) {
-		memcpy(d->need + d->need_off[v], needs[v], n_needs[v] * sizeof(size_t));
+		if (n_needs[v]) {
+			memcpy(d->need + d->need_off[v], needs[v], n_needs[v] * sizeof(size_t));
+		}
 		for (size_t k = 0; k < n_needs[v]; k++) {
 			d->dep_off[needs[v][k] + 1]++;
 		}

@@ -1,0 +1,176 @@
+/*
+ * test-util.c - parsing helpers, capped buffers, arena caps, hash map, atomic writes.
+ */
+#include <criterion/criterion.h>
+
+#include "arena.h"
+#include "hmap.h"
+#include "sbuf.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <sys/stat.h>
+
+Test(duration, accepts_units_and_combinations)
+{
+	uint64_t ms;
+	cr_assert_eq(parse_duration("500ms", UINT64_MAX, &ms), 0);
+	cr_assert_eq(ms, 500);
+	cr_assert_eq(parse_duration("90s", UINT64_MAX, &ms), 0);
+	cr_assert_eq(ms, 90000);
+	cr_assert_eq(parse_duration("10m", UINT64_MAX, &ms), 0);
+	cr_assert_eq(ms, 600000);
+	cr_assert_eq(parse_duration("1h30m", UINT64_MAX, &ms), 0);
+	cr_assert_eq(ms, 5400000);
+	cr_assert_eq(parse_duration("1d", UINT64_MAX, &ms), 0);
+	cr_assert_eq(ms, 86400000);
+}
+
+Test(duration, refuses_bare_numbers_and_garbage)
+{
+	uint64_t ms;
+	cr_assert_eq(parse_duration("600", UINT64_MAX, &ms), -EINVAL);
+	cr_assert_eq(parse_duration("", UINT64_MAX, &ms), -EINVAL);
+	cr_assert_eq(parse_duration("10 m", UINT64_MAX, &ms), -EINVAL);
+	cr_assert_eq(parse_duration("m", UINT64_MAX, &ms), -EINVAL);
+	cr_assert_eq(parse_duration("1.5h", UINT64_MAX, &ms), -EINVAL);
+	cr_assert_eq(parse_duration("-1s", UINT64_MAX, &ms), -EINVAL);
+	cr_assert_eq(parse_duration("5y", UINT64_MAX, &ms), -EINVAL);
+}
+
+Test(duration, overflow_and_cap)
+{
+	uint64_t ms;
+	cr_assert_eq(parse_duration("99999999999999999999999d", UINT64_MAX, &ms), -ERANGE);
+	cr_assert_eq(parse_duration("2h", 3600000, &ms), -ERANGE);
+	cr_assert_eq(parse_duration("1h", 3600000, &ms), 0);
+}
+
+Test(duration, formats_compactly)
+{
+	char b[32];
+	cr_assert_str_eq(format_duration(850, b, sizeof(b)), "850ms");
+	cr_assert_str_eq(format_duration(1234, b, sizeof(b)), "1.2s");
+	cr_assert_str_eq(format_duration(184000, b, sizeof(b)), "3m04s");
+	cr_assert_str_eq(format_duration(3720000, b, sizeof(b)), "1h02m");
+}
+
+Test(uint, parses_whole_string_only)
+{
+	uint64_t v;
+	cr_assert_eq(parse_uint("42", 100, &v), 0);
+	cr_assert_eq(v, 42);
+	cr_assert_eq(parse_uint("101", 100, &v), -ERANGE);
+	cr_assert_eq(parse_uint("4x", 100, &v), -EINVAL);
+	cr_assert_eq(parse_uint("", 100, &v), -EINVAL);
+	cr_assert_eq(parse_uint("+4", 100, &v), -EINVAL);
+	cr_assert_eq(parse_uint("18446744073709551616", UINT64_MAX, &v), -ERANGE);
+}
+
+Test(words, edit_distance_and_suggestions)
+{
+	cr_assert_eq(edit_distance("needs", "needs", 3), 0);
+	cr_assert_eq(edit_distance("need", "needs", 3), 1);
+	cr_assert_eq(edit_distance("nedes", "needs", 3), 1); /* transposition */
+	cr_assert_eq(edit_distance("abc", "xyz", 2), 3);      /* capped at cap+1 */
+	static const char *const keys[] = { "run", "uses", "needs", "timeout", "retry" };
+	cr_assert_str_eq(closest_word("need", keys, 5), "needs");
+	cr_assert_str_eq(closest_word("timout", keys, 5), "timeout");
+	cr_assert_null(closest_word("banana", keys, 5));
+}
+
+Test(sbuf, refuses_growth_past_its_cap)
+{
+	struct sbuf sb;
+	sbuf_init(&sb, 8);
+	cr_assert_eq(sbuf_puts(&sb, "12345678"), 0);
+	cr_assert_eq(sbuf_putc(&sb, '9'), -E2BIG);
+	cr_assert_eq(sb.len, 8);
+	cr_assert_str_eq(sb.data, "12345678");
+	sbuf_consume(&sb, 3);
+	cr_assert_str_eq(sb.data, "45678");
+	cr_assert_eq(sbuf_printf(&sb, "%s", "abcd"), -E2BIG);
+	cr_assert_eq(sbuf_printf(&sb, "%d", 7), 0);
+	cr_assert_str_eq(sb.data, "456787");
+	sbuf_release(&sb);
+}
+
+Test(arena, cap_returns_null_instead_of_growing)
+{
+	struct arena *a = arena_new(1024);
+	cr_assert_not_null(arena_alloc(a, 512));
+	cr_assert_null(arena_alloc(a, 1024));
+	cr_assert_not_null(arena_alloc(a, 256));
+	cr_assert_leq(arena_used(a), 1024);
+	char *s = arena_printf(a, "%s-%d", "x", 5);
+	cr_assert_str_eq(s, "x-5");
+	arena_free(a);
+	arena_free(NULL);
+}
+
+Test(arena, memory_is_zeroed_and_aligned)
+{
+	struct arena *a = arena_new(0);
+	for (int i = 1; i < 200; i++) {
+		unsigned char *p = arena_alloc(a, (size_t)i * 37);
+		cr_assert_eq((uintptr_t)p % 16, 0);
+		for (int k = 0; k < i * 37; k++) {
+			cr_assert_eq(p[k], 0);
+		}
+		memset(p, 0xff, (size_t)i * 37);
+	}
+	arena_free(a);
+}
+
+Test(hmap, put_get_replace_and_grow)
+{
+	struct hmap *m = hmap_new(2);
+	char keys[2000][16];
+	for (int i = 0; i < 2000; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "k%d", i);
+		cr_assert_eq(hmap_put(m, keys[i], (void *)(intptr_t)(i + 1)), 1);
+	}
+	cr_assert_eq(hmap_count(m), 2000);
+	for (int i = 0; i < 2000; i++) {
+		cr_assert_eq((intptr_t)hmap_get(m, keys[i]), i + 1);
+	}
+	cr_assert_null(hmap_get(m, "absent"));
+	cr_assert_eq(hmap_put(m, keys[5], (void *)7), 0);
+	cr_assert_eq((intptr_t)hmap_get(m, "k5"), 7);
+	hmap_free(m);
+}
+
+Test(files, atomic_write_replaces_whole_file)
+{
+	char dir[] = "/tmp/runner-util-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char *path = xasprintf("%s/f.json", dir);
+	cr_assert_eq(write_file_atomic(path, "one", 3, 0644), 0);
+	cr_assert_eq(write_file_atomic(path, "two!", 4, 0644), 0);
+	char *buf;
+	size_t len;
+	cr_assert_eq(read_file_capped(path, 100, &buf, &len), 0);
+	cr_assert_eq(len, 4);
+	cr_assert_str_eq(buf, "two!");
+	free(buf);
+	cr_assert_eq(read_file_capped(path, 3, &buf, &len), -EFBIG);
+	/* No temporary files are left behind. */
+	char *sub = xasprintf("%s/a/b/c", dir);
+	cr_assert_eq(mkdir_p(sub, 0755), 0);
+	cr_assert_eq(rm_rf(dir), 0);
+	struct stat st;
+	cr_assert_neq(stat(dir, &st), 0);
+	free(sub);
+	free(path);
+}
+
+Test(utf8, sanitize_replaces_invalid_sequences)
+{
+	char *s = utf8_sanitize("a\xff" "b\xc3\xa9" "c\xed\xa0\x80", 9);
+	cr_assert_str_eq(s, "a\xef\xbf\xbd" "b\xc3\xa9" "c\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	free(s);
+	char nul[] = { 'x', 0, 'y' };
+	s = utf8_sanitize(nul, 3);
+	cr_assert_str_eq(s, "x\xef\xbf\xbdy");
+	free(s);
+}

@@ -1,0 +1,52 @@
+/*
+ * testutil.h - helpers shared by the test suites: temporary directories, files, running
+ * the runner binary and reading its run record.
+ */
+#ifndef RUNNER_TESTUTIL_H
+#define RUNNER_TESTUTIL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A fresh directory under $TMPDIR (or /tmp). Caller frees the string; tu_rmdir removes. */
+char *tu_tmpdir(void);
+void tu_rmdir(const char *dir);
+
+/* Write content to dir/name (creating parent directories). */
+void tu_write(const char *dir, const char *name, const char *content);
+/* Read a whole file; NULL if it cannot be read. Caller frees. */
+char *tu_read(const char *path);
+char *tu_readf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool tu_exists(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+struct tu_result {
+	int status; /* exit code, or 128+signal */
+	char *out;
+	char *err;
+};
+
+/*
+ * Run argv (argv[0] a path) in cwd with env (NULL: inherit) and wait, capturing stdout
+ * and stderr. Gives up with SIGKILL after timeout_s seconds (status then 137).
+ */
+struct tu_result tu_run(const char *cwd, const char *const *argv, const char *const *env,
+			double timeout_s);
+void tu_result_free(struct tu_result *r);
+
+/* Path of the runner binary under test ($RUNNER_BIN). */
+const char *tu_runner(void);
+/* Path of a fixture file under tests/fixtures ($RUNNER_FIXTURES). Caller frees. */
+char *tu_fixture(const char *rel);
+
+/* Run `runner ARGS...` in cwd (varargs end with NULL). */
+struct tu_result tu_runner_run(const char *cwd, ...) __attribute__((sentinel));
+
+/* The report.json of the latest run in dir/.runner. Caller decrefs. */
+json_t *tu_latest_report(const char *dir);
+/* The stage object named name in a report, or NULL. Borrowed. */
+json_t *tu_report_stage(json_t *report, const char *name);
+/* The "status" string of stage name in a report ("" if absent). */
+const char *tu_stage_status(json_t *report, const char *name);
+
+#endif

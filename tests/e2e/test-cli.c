@@ -1,0 +1,401 @@
+/*
+ * test-cli.c - the runner binary end to end: commands, exit codes, diagnostics as users
+ * see them, the examples, JSON output, secrets files, interrupts.
+ */
+#include <criterion/criterion.h>
+
+#include "testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char *copy_example(const char *name)
+{
+	char *dir = tu_tmpdir();
+	char *cmd;
+	const char *root = getenv("RUNNER_SOURCE_ROOT");
+	cr_assert_not_null(root);
+	cr_assert_geq(asprintf(&cmd, "cp -r '%s/examples/%s/.' '%s/'", root, name, dir), 0);
+	cr_assert_eq(system(cmd), 0);
+	free(cmd);
+	return dir;
+}
+
+static void assert_contains(const char *hay, const char *needle)
+{
+	cr_assert_not_null(strstr(hay, needle), "expected '%s' in:\n%s", needle, hay);
+}
+
+Test(cli, version_help_and_usage_errors)
+{
+	struct tu_result r = tu_runner_run(NULL, "--version", NULL);
+	cr_assert_eq(r.status, 0);
+	cr_assert_eq(strncmp(r.out, "runner ", 7), 0);
+	tu_result_free(&r);
+	r = tu_runner_run(NULL, "--help", NULL);
+	cr_assert_eq(r.status, 0);
+	assert_contains(r.out, "validate");
+	tu_result_free(&r);
+	r = tu_runner_run(NULL, "run", "--help", NULL);
+	cr_assert_eq(r.status, 0);
+	assert_contains(r.out, "usage: runner run");
+	tu_result_free(&r);
+	r = tu_runner_run(NULL, "vaildate", NULL);
+	cr_assert_eq(r.status, 2);
+	assert_contains(r.err, "did you mean 'runner validate'?");
+	tu_result_free(&r);
+	r = tu_runner_run(NULL, NULL);
+	cr_assert_eq(r.status, 2);
+	tu_result_free(&r);
+	r = tu_runner_run(NULL, "run", "-j", "0", NULL);
+	cr_assert_eq(r.status, 2);
+	assert_contains(r.err, "-j takes a number from 1 to 1024");
+	tu_result_free(&r);
+	r = tu_runner_run(NULL, "graph", "--format", "png", NULL);
+	cr_assert_eq(r.status, 2);
+	tu_result_free(&r);
+}
+
+Test(cli, no_pipeline_file_is_a_usage_error)
+{
+	char *dir = tu_tmpdir();
+	struct tu_result r = tu_runner_run(dir, "validate", NULL);
+	cr_assert_eq(r.status, 2);
+	assert_contains(r.err, "no pipeline file");
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "run", NULL);
+	cr_assert_eq(r.status, 2);
+	tu_result_free(&r);
+	/* runner.yml is the second choice. */
+	tu_write(dir, "runner.yml", "version: 1\nstages:\n  a: { run: \"true\" }\n");
+	r = tu_runner_run(dir, "validate", NULL);
+	cr_assert_eq(r.status, 0);
+	assert_contains(r.out, "runner.yml: pipeline 'pipeline' is valid: 1 stage");
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+Test(cli, validate_prints_position_excerpt_caret_and_hint)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  build:\n    run: make\n  test:\n    need: [build]\n"
+		 "    run: make check\n");
+	struct tu_result r = tu_runner_run(dir, "validate", NULL);
+	cr_assert_eq(r.status, 2);
+	assert_contains(r.err, ".runner.yml:6:5: error: unknown key 'need' in stage 'test'\n"
+			       "    6 |     need: [build]\n"
+			       "      |     ^\n"
+			       "  hint: did you mean `needs`?\n");
+	cr_assert_str_eq(r.out, "");
+	tu_result_free(&r);
+	/* Several problems are all reported. */
+	tu_write(dir, "bad.yml",
+		 "version: 1\nstages:\n  a:\n    run: x\n    timeout: 5\n  b:\n    needs: [c]\n"
+		 "    run: y\n");
+	r = tu_runner_run(dir, "validate", "-f", "bad.yml", NULL);
+	cr_assert_eq(r.status, 2);
+	assert_contains(r.err, "bad.yml:5:14: error: bad duration '5' for timeout");
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+Test(cli, cycle_is_printed_as_a_path)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  a: { needs: [b], run: x }\n  b: { needs: [c], run: x }\n"
+		 "  c: { needs: [a], run: x }\n");
+	struct tu_result r = tu_runner_run(dir, "validate", NULL);
+	cr_assert_eq(r.status, 2);
+	assert_contains(r.err, "error: dependency cycle: a -> b -> c -> a");
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+Test(cli, quickstart_example_passes, .timeout = 120)
+{
+	char *dir = copy_example("quickstart");
+	struct tu_result r = tu_runner_run(dir, "run", NULL);
+	cr_assert_eq(r.status, 0, "stdout:\n%s\nstderr:\n%s", r.out, r.err);
+	/* Not a terminal: plain output without escape sequences. */
+	cr_assert_null(strchr(r.out, '\033'));
+	assert_contains(r.out, "unit-test | ok   'one' -> 1");
+	assert_contains(r.out, "passed in");
+	tu_result_free(&r);
+	json_t *rep = tu_latest_report(dir);
+	cr_assert_str_eq(json_string_value(json_object_get(rep, "result")), "passed");
+	for (const char *const *s = (const char *const[]){ "build", "lint", "unit-test", "smoke",
+							   "package", NULL };
+	     *s; s++) {
+		cr_assert_str_eq(tu_stage_status(rep, *s), "passed", "%s", *s);
+	}
+	json_decref(rep);
+	cr_assert(tu_exists("%s/.runner/runs/latest/artifacts/build/build/wc", dir));
+	cr_assert(tu_exists("%s/.runner/runs/latest/junit.xml", dir));
+	tu_rmdir(dir);
+	free(dir);
+}
+
+Test(cli, conditions_example_with_and_without_a_deploy, .timeout = 120)
+{
+	char *dir = copy_example("conditions");
+	struct tu_result r = tu_runner_run(dir, "run", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	json_t *rep = tu_latest_report(dir);
+	cr_assert_str_eq(tu_stage_status(rep, "deploy"), "skipped");
+	cr_assert_str_eq(tu_stage_status(rep, "announce"), "skipped");
+	cr_assert_str_eq(tu_stage_status(rep, "summary"), "passed");
+	cr_assert_str_eq(tu_stage_status(rep, "style"), "failed");
+	json_decref(rep);
+	r = tu_runner_run(dir, "run", "--branch", "main", "--event", "push", NULL);
+	cr_assert_eq(r.status, 0);
+	tu_result_free(&r);
+	rep = tu_latest_report(dir);
+	cr_assert_str_eq(tu_stage_status(rep, "deploy"), "passed");
+	cr_assert_str_eq(tu_stage_status(rep, "announce"), "passed");
+	json_decref(rep);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+Test(cli, failing_stage_exits_1_and_stage_selection, .timeout = 120)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  ok: { run: echo fine }\n  broken: { run: echo oops; exit 4 }\n");
+	struct tu_result r = tu_runner_run(dir, "run", NULL);
+	cr_assert_eq(r.status, 1, "%s", r.out);
+	assert_contains(r.out, "broken | -- failed");
+	assert_contains(r.out, "(exit code 4)");
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "run", "--stage", "ok", NULL);
+	cr_assert_eq(r.status, 0);
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "run", "--stage", "brokn", NULL);
+	cr_assert_eq(r.status, 2);
+	assert_contains(r.err, "--stage brokn: no such stage");
+	assert_contains(r.err, "did you mean `broken`?");
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+Test(cli, json_output_is_one_event_per_line, .timeout = 120)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  a: { run: printf 'caf\\303\\251 \\377 bytes\\n' }\n");
+	struct tu_result r = tu_runner_run(dir, "run", "--json", NULL);
+	cr_assert_eq(r.status, 0);
+	char *save, *line = strtok_r(r.out, "\n", &save);
+	int events = 0;
+	const char *last = NULL;
+	bool saw_log = false;
+	while (line) {
+		json_error_t err;
+		json_t *j = json_loads(line, 0, &err);
+		cr_assert_not_null(j, "not JSON: %s", line);
+		last = json_string_value(json_object_get(j, "event"));
+		cr_assert_not_null(last);
+		if (strcmp(last, "log") == 0) {
+			cr_assert_str_eq(json_string_value(json_object_get(j, "line")),
+					 "caf\xc3\xa9 \xef\xbf\xbd bytes");
+			saw_log = true;
+		}
+		last = strcmp(last, "run_finished") == 0 ? "run_finished" : "other";
+		json_decref(j);
+		events++;
+		line = strtok_r(NULL, "\n", &save);
+	}
+	cr_assert(saw_log);
+	cr_assert_geq(events, 4);
+	cr_assert_str_eq(last, "run_finished");
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+Test(cli, escape_sequences_from_stages_do_not_reach_the_terminal, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  a: { run: \"printf 'x\\\\033]0;title\\\\007y\\\\033[2Jz\\\\n'\" }\n");
+	struct tu_result r = tu_runner_run(dir, "run", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert_null(strchr(r.out, '\033'));
+	assert_contains(r.out, "a | xyz\n");
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+Test(cli, graph_formats, .timeout = 60)
+{
+	char *dir = copy_example("quickstart");
+	struct tu_result r = tu_runner_run(dir, "graph", NULL);
+	cr_assert_eq(r.status, 0);
+	assert_contains(r.out, "digraph \"quickstart\" {");
+	assert_contains(r.out, "\"build\" -> \"unit-test\";");
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "graph", "--format", "mermaid", NULL);
+	cr_assert_eq(r.status, 0);
+	assert_contains(r.out, "flowchart LR\n");
+	assert_contains(r.out, "  smoke --> package\n");
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "graph", "--format", "json", NULL);
+	cr_assert_eq(r.status, 0);
+	json_error_t err;
+	json_t *j = json_loads(r.out, 0, &err);
+	cr_assert_not_null(j);
+	cr_assert_eq(json_array_size(json_object_get(j, "stages")), 5);
+	cr_assert_eq(json_array_size(json_object_get(j, "edges")), 5);
+	cr_assert_eq(json_integer_value(json_object_get(j, "critical_path")), 3);
+	json_decref(j);
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+Test(cli, transitive_edges_are_left_out_of_the_graph, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  a: { run: x }\n  b: { needs: [a], run: x }\n"
+		 "  c: { needs: [a, b], run: x }\n");
+	struct tu_result r = tu_runner_run(dir, "graph", "--format", "mermaid", NULL);
+	cr_assert_eq(r.status, 0);
+	assert_contains(r.out, "  a --> b\n");
+	assert_contains(r.out, "  b --> c\n");
+	cr_assert_null(strstr(r.out, "a --> c"));
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+Test(cli, secrets_file_must_be_private, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  a:\n    secrets: [api_key]\n    run: echo \"key is $API_KEY\"\n");
+	tu_write(dir, "secrets.yml", "api_key: sup3r-s3cret-api-key\n");
+	char *sf = NULL;
+	cr_assert_geq(asprintf(&sf, "%s/secrets.yml", dir), 0);
+	chmod(sf, 0644);
+	struct tu_result r = tu_runner_run(dir, "run", "--secrets", sf, NULL);
+	cr_assert_eq(r.status, 2);
+	assert_contains(r.err, "refusing the secrets file: its mode is 0644");
+	assert_contains(r.err, "hint: run: chmod 600");
+	tu_result_free(&r);
+	chmod(sf, 0600);
+	r = tu_runner_run(dir, "run", "--secrets", sf, NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	assert_contains(r.out, "a | key is ***\n");
+	cr_assert_null(strstr(r.out, "sup3r"));
+	tu_result_free(&r);
+	/* A missing named file is an error; a missing secret too. */
+	r = tu_runner_run(dir, "run", "--secrets", "/nonexistent.yml", NULL);
+	cr_assert_eq(r.status, 2);
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "run", NULL);
+	cr_assert_eq(r.status, 2);
+	assert_contains(r.err, "stage 'a' needs secret 'api_key', which is not set");
+	tu_result_free(&r);
+	free(sf);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+Test(cli, secrets_from_the_environment, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  a:\n    secrets: [api_key]\n    run: echo \"key is $API_KEY\"\n");
+	const char *argv[] = { tu_runner(), "run", NULL };
+	const char *env[] = { "PATH=/usr/bin:/bin", "RUNNER_SECRET_API_KEY=env-s3cret-value",
+			      "XDG_CONFIG_HOME=/nonexistent", NULL };
+	struct tu_result r = tu_run(dir, argv, env, 60);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	assert_contains(r.out, "key is ***");
+	tu_result_free(&r);
+	/* Too short to be masked: refused. */
+	const char *env2[] = { "PATH=/usr/bin:/bin", "RUNNER_SECRET_API_KEY=abc",
+			       "XDG_CONFIG_HOME=/nonexistent", NULL };
+	r = tu_run(dir, argv, env2, 60);
+	cr_assert_eq(r.status, 2);
+	assert_contains(r.err, "shorter than 4 characters");
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+static void interrupt_run(int sig, int expect_status)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  long:\n    run: |\n      echo $$ > long.pid\n"
+		 "      setsid sh -c 'echo $$ > daemon.pid; exec sleep 100' &\n"
+		 "      sleep 100\n  after:\n    needs: [long]\n    run: \"true\"\n");
+	int pfd[2];
+	cr_assert_eq(pipe(pfd), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		if (chdir(dir) < 0) {
+			_exit(99);
+		}
+		execl(tu_runner(), "runner", "run", NULL);
+		_exit(98);
+	}
+	close(pfd[1]);
+	char *pidfile = NULL;
+	cr_assert_geq(asprintf(&pidfile, "%s/daemon.pid", dir), 0);
+	for (int i = 0; i < 500 && !tu_exists("%s", pidfile); i++) {
+		usleep(10000);
+	}
+	usleep(50000);
+	char *dp = tu_read(pidfile);
+	cr_assert_not_null(dp);
+	kill(pid, sig);
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st));
+	cr_assert_eq(WEXITSTATUS(st), expect_status);
+	json_t *rep = tu_latest_report(dir);
+	cr_assert_not_null(rep, "no report after an interrupt");
+	cr_assert_str_eq(json_string_value(json_object_get(rep, "result")), "cancelled");
+	cr_assert_str_eq(tu_stage_status(rep, "long"), "cancelled");
+	cr_assert_str_eq(tu_stage_status(rep, "after"), "cancelled");
+	json_decref(rep);
+	/* Every process of the stage is gone. */
+	usleep(100000);
+	cr_assert_eq(kill((pid_t)strtol(dp, NULL, 10), 0), -1);
+	cr_assert_eq(errno, ESRCH);
+	free(dp);
+	free(pidfile);
+	close(pfd[0]);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+Test(cli, sigint_cancels_and_exits_130, .timeout = 60)
+{
+	interrupt_run(SIGINT, 130);
+}
+
+Test(cli, sigterm_cancels_and_exits_143, .timeout = 60)
+{
+	interrupt_run(SIGTERM, 143);
+}

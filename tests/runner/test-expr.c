@@ -1,0 +1,146 @@
+/*
+ * test-expr.c - `if:` conditions: parsing, errors with positions, evaluation, globs.
+ */
+#include <criterion/criterion.h>
+
+#include "arena.h"
+#include "expr.h"
+#include "util.h"
+
+#include <stdio.h>
+
+static const char *env_lookup(void *ud, const char *name)
+{
+	(void)ud;
+	if (str_eq(name, "DEPLOY")) {
+		return "yes";
+	}
+	if (str_eq(name, "EMPTY")) {
+		return "";
+	}
+	return NULL;
+}
+
+static bool eval(const char *src, const char *branch, const char *event)
+{
+	struct arena *a = arena_new(0);
+	struct expr *e;
+	struct expr_error err;
+	int r = expr_parse(a, src, &e, &err);
+	cr_assert_eq(r, 0, "'%s': %s", src, err.msg);
+	struct expr_vars v = {
+		.branch = branch,
+		.tag = "",
+		.event = event,
+		.commit = "0123abc",
+		.env = env_lookup,
+	};
+	bool res = expr_eval(e, &v);
+	arena_free(a);
+	return res;
+}
+
+static void parse_error(const char *src, size_t offset, const char *msg_part)
+{
+	struct arena *a = arena_new(0);
+	struct expr *e;
+	struct expr_error err;
+	cr_assert_eq(expr_parse(a, src, &e, &err), -EINVAL, "'%s' parsed", src);
+	cr_assert_not_null(strstr(err.msg, msg_part), "'%s': '%s' lacks '%s'", src, err.msg,
+			   msg_part);
+	cr_assert_eq(err.offset, offset, "'%s': offset %zu, expected %zu", src, err.offset,
+		     offset);
+	arena_free(a);
+}
+
+Test(expr, comparisons_and_logic)
+{
+	cr_assert(eval("branch == \"main\"", "main", "push"));
+	cr_assert_not(eval("branch == \"main\"", "dev", "push"));
+	cr_assert(eval("branch == \"main\" && event != \"pull_request\"", "main", "push"));
+	cr_assert_not(eval("branch == \"main\" && event != \"pull_request\"", "main",
+			   "pull_request"));
+	cr_assert(eval("branch == 'dev' || event == 'push'", "main", "push"));
+	cr_assert(eval("!(branch == 'dev')", "main", "push"));
+	/* `!` applies to the whole comparison: !(branch == ''). */
+	cr_assert(eval("!branch == ''", "main", "push"));
+	cr_assert_not(eval("!branch == ''", "", "push"));
+	cr_assert(eval("(branch == 'a' || branch == 'b') && !(event == 'x')", "b", "y"));
+	cr_assert_not(eval("false", "main", "push"));
+	cr_assert(eval("true", "main", "push"));
+}
+
+Test(expr, precedence_and_binds_tighter_than_or)
+{
+	/* a || b && c  ==  a || (b && c) */
+	cr_assert(eval("branch == 'main' || branch == 'x' && event == 'never'", "main", "push"));
+	cr_assert_not(eval("(branch == 'main' || branch == 'x') && event == 'never'", "main",
+			   "push"));
+}
+
+Test(expr, strings_alone_are_truthy_when_not_empty)
+{
+	cr_assert(eval("branch", "main", "push"));
+	cr_assert_not(eval("branch", "", "push"));
+	cr_assert(eval("env.DEPLOY", "", ""));
+	cr_assert_not(eval("env.EMPTY", "", ""));
+	cr_assert_not(eval("env.UNSET", "", ""));
+	cr_assert(eval("env.DEPLOY == 'yes' && commit != ''", "", ""));
+}
+
+Test(expr, glob_matching)
+{
+	cr_assert(eval("branch =~ \"release/*\"", "release/1.2", "push"));
+	cr_assert_not(eval("branch =~ \"release/*\"", "release/1.2/hotfix", "push"));
+	cr_assert(eval("branch =~ \"release/**\"", "release/1.2/hotfix", "push"));
+	cr_assert(eval("branch !~ \"feature/*\"", "main", "push"));
+	cr_assert(glob_match("v[0-9]*", "v12"));
+	cr_assert_not(glob_match("v[0-9]*", "vx"));
+	cr_assert(glob_match("a?c", "abc"));
+	cr_assert_not(glob_match("a?c", "a/c"));
+	cr_assert(glob_match("*", ""));
+	cr_assert(glob_match("**/x", "a/b/x"));
+	cr_assert(glob_match("[!a]b", "cb"));
+	cr_assert_not(glob_match("[!a]b", "ab"));
+	cr_assert(glob_match("a\\*", "a*"));
+	cr_assert_not(glob_match("a\\*", "ab"));
+}
+
+Test(expr, glob_is_not_exponential)
+{
+	/* A pathological pattern returns quickly (no recursion). */
+	char s[201];
+	memset(s, 'a', 200);
+	s[200] = '\0';
+	cr_assert_not(glob_match("*a*a*a*a*a*a*a*a*a*a*a*b", s));
+}
+
+Test(expr, errors_have_offsets_and_hints)
+{
+	parse_error("branch = 'main'", 7, "unexpected '='");
+	parse_error("brnch == 'main'", 0, "unknown variable 'brnch'");
+	parse_error("branch == 'main", 10, "unterminated string");
+	parse_error("(branch == 'a'", 14, "expected ')'");
+	parse_error("branch == 'a' & event == 'b'", 14, "unexpected '&'");
+	parse_error("branch == 'a' event", 14, "unexpected text");
+	parse_error("", 0, "condition ends");
+	parse_error("env.A-B == 'x'", 5, "invalid character");
+	parse_error("(branch == 'a') == 'b'", 16, "needs a string on its left");
+	struct arena *a = arena_new(0);
+	struct expr *e;
+	struct expr_error err;
+	cr_assert_eq(expr_parse(a, "brnch == 'x'", &e, &err), -EINVAL);
+	cr_assert_str_eq(err.hint, "did you mean `branch`?");
+	arena_free(a);
+}
+
+Test(expr, nesting_is_bounded)
+{
+	char buf[300];
+	memset(buf, '(', 200);
+	buf[200] = '\0';
+	parse_error(buf, 64, "nested too deeply");
+	memset(buf, '!', 200);
+	snprintf(buf + 200, 100, "branch");
+	parse_error(buf, 64, "nested too deeply");
+}

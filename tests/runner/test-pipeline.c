@@ -1,0 +1,395 @@
+/*
+ * test-pipeline.c - loading pipelines: the model of valid files, and every validation
+ * error with its exact message, position and hint.
+ */
+#include <criterion/criterion.h>
+
+#include "diag.h"
+#include "expr.h"
+#include "pipeline.h"
+#include "stage.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <time.h>
+
+static struct pipeline *load_ok(const char *text)
+{
+	struct diag_list dl;
+	struct pipeline *p;
+	diag_list_init(&dl, 20);
+	int r = pipeline_load_buffer("p.yml", "/ws", text, strlen(text), &p, &dl);
+	cr_assert_eq(r, 0, "unexpected error: %s (%u:%u)", dl.n ? dl.v[0].msg : "?",
+		     dl.n ? dl.v[0].line : 0, dl.n ? dl.v[0].col : 0);
+	diag_list_release(&dl);
+	return p;
+}
+
+/* One of the errors must be exactly msg at line:col, with the given hint. */
+static void expect(const char *text, unsigned line, unsigned col, const char *msg,
+		   const char *hint)
+{
+	struct diag_list dl;
+	struct pipeline *p = NULL;
+	diag_list_init(&dl, 20);
+	int r = pipeline_load_buffer("p.yml", "/ws", text, strlen(text), &p, &dl);
+	cr_assert_lt(r, 0, "accepted:\n%s", text);
+	cr_assert_null(p);
+	cr_assert_geq(dl.n, 1);
+	const struct diag *d = NULL;
+	for (size_t i = 0; i < dl.n && !d; i++) {
+		d = str_eq(dl.v[i].msg, msg) ? &dl.v[i] : NULL;
+	}
+	cr_assert_not_null(d, "no error '%s'; first was '%s' at %u:%u", msg, dl.v[0].msg,
+			   dl.v[0].line, dl.v[0].col);
+	cr_assert_str_eq(d->file, "p.yml");
+	cr_assert_eq(d->line, line, "'%s' at line %u, expected %u", d->msg, d->line, line);
+	cr_assert_eq(d->col, col, "'%s' at col %u, expected %u", d->msg, d->col, col);
+	if (hint) {
+		cr_assert_not_null(d->hint, "'%s' has no hint", d->msg);
+		cr_assert_str_eq(d->hint, hint);
+	}
+	diag_list_release(&dl);
+}
+
+#define HEAD "version: 1\nstages:\n"
+
+Test(pipeline, full_model)
+{
+	struct pipeline *p = load_ok("version: 1\n"
+				     "name: webapp\n"
+				     "env: { CC: gcc, V: \"${RUNNER_COMMIT_SHORT}\" }\n"
+				     "defaults: { timeout: 10m, retry: 0, kill-grace: 3s }\n"
+				     "stages:\n"
+				     "  build:\n"
+				     "    run: |\n"
+				     "      make -j2\n"
+				     "    outputs: [build/app]\n"
+				     "  test:\n"
+				     "    needs: [build]\n"
+				     "    run: make check\n"
+				     "    timeout: 5m\n"
+				     "    retry: 1\n"
+				     "    allow-failure: false\n"
+				     "  lint:\n"
+				     "    if: branch == \"main\" && event != \"pull_request\"\n"
+				     "    run: ./lint.sh\n"
+				     "    env: { LEVEL: strict, FULL: \"${CC}-${LEVEL}\" }\n"
+				     "    secrets: [npm_token]\n"
+				     "    workdir: src\n"
+				     "    retry: { max: 2, when: [failure, timeout] }\n"
+				     "    allow-skipped-needs: true\n");
+	cr_assert_str_eq(p->name, "webapp");
+	cr_assert_str_eq(p->dir, "/ws");
+	cr_assert_eq(p->n_stages, 3);
+	cr_assert_eq(p->n_env, 2);
+	struct pstage *build = pipeline_find(p, "build"), *test = pipeline_find(p, "test");
+	struct pstage *lint = pipeline_find(p, "lint");
+	cr_assert_str_eq(build->script, "make -j2\n");
+	cr_assert_eq(build->kind, &stage_kind_script);
+	cr_assert_eq(build->timeout_ms, 600000);
+	cr_assert_eq(build->kill_grace_ms, 3000);
+	cr_assert_eq(build->n_outputs, 1);
+	cr_assert_str_eq(build->outputs[0], "build/app");
+	cr_assert_eq(test->n_needs, 1);
+	cr_assert_eq(test->needs[0], build->index);
+	cr_assert_eq(test->timeout_ms, 300000);
+	cr_assert_eq(test->retry, 1);
+	cr_assert_eq(test->retry_when, RETRY_ON_FAILURE);
+	cr_assert_not_null(lint->cond);
+	cr_assert_eq(lint->retry, 2);
+	cr_assert_eq(lint->retry_when, RETRY_ON_FAILURE | RETRY_ON_TIMEOUT);
+	cr_assert_str_eq(lint->workdir, "src");
+	cr_assert_eq(lint->n_secrets, 1);
+	cr_assert(lint->allow_skipped_needs);
+	cr_assert_eq(lint->n_env, 2);
+	cr_assert_str_eq(lint->env[1].value, "${CC}-${LEVEL}");
+	/* Topological order: build before test. */
+	size_t pb = 9, pt = 9;
+	for (size_t i = 0; i < 3; i++) {
+		pb = p->order[i] == build->index ? i : pb;
+		pt = p->order[i] == test->index ? i : pt;
+	}
+	cr_assert_lt(pb, pt);
+	pipeline_free(p);
+}
+
+Test(pipeline, defaults_when_nothing_is_set)
+{
+	struct pipeline *p = load_ok(HEAD "  a:\n    run: \"true\"\n");
+	struct pstage *a = pipeline_find(p, "a");
+	cr_assert_str_eq(p->name, "pipeline");
+	cr_assert_eq(a->timeout_ms, PIPELINE_DEFAULT_TIMEOUT_MS);
+	cr_assert_eq(a->kill_grace_ms, PIPELINE_DEFAULT_GRACE_MS);
+	cr_assert_eq(a->retry, 0);
+	cr_assert_not(a->allow_failure);
+	cr_assert_str_eq(a->workdir, ".");
+	pipeline_free(p);
+}
+
+Test(pipeline, templates_merge_keys_and_extension_fields)
+{
+	struct pipeline *p = load_ok("version: 1\n"
+				     "x-common: &common { timeout: 2m, retry: 2 }\n"
+				     "stages:\n"
+				     "  .tpl: &tpl { run: make, allow-failure: true }\n"
+				     "  a:\n"
+				     "    <<: [*tpl, *common]\n"
+				     "  b:\n"
+				     "    <<: *tpl\n"
+				     "    run: make b\n");
+	cr_assert_eq(p->n_stages, 2);
+	struct pstage *a = pipeline_find(p, "a"), *b = pipeline_find(p, "b");
+	cr_assert_str_eq(a->script, "make");
+	cr_assert(a->allow_failure);
+	cr_assert_eq(a->timeout_ms, 120000);
+	cr_assert_eq(a->retry, 2);
+	cr_assert_str_eq(b->script, "make b");
+	cr_assert_null(pipeline_find(p, ".tpl"));
+	pipeline_free(p);
+}
+
+Test(pipeline, yaml_syntax_error)
+{
+	expect(HEAD "  a:\n    run: [make\n  b:\n    run: x\n", 5, 4,
+	       "YAML syntax error: did not find expected ',' or ']' while parsing a flow sequence",
+	       NULL);
+}
+
+Test(pipeline, unknown_keys_with_suggestions)
+{
+	expect(HEAD "  a:\n    run: make\n  test:\n    need: [a]\n    run: x\n", 6, 5,
+	       "unknown key 'need' in stage 'test'", "did you mean `needs`?");
+	expect("version: 1\nstage:\n  a: { run: x }\n", 2, 1, "unknown key 'stage' at the top level",
+	       "did you mean `stages`?");
+	expect("version: 1\ndefaults: { timout: 1m }\nstages:\n  a: { run: x }\n", 2, 13,
+	       "unknown key 'timout' in defaults", "did you mean `timeout`?");
+	expect(HEAD "  a:\n    run: x\n    banana: 1\n", 5, 5, "unknown key 'banana' in stage 'a'",
+	       "valid keys are: run, uses, with, needs, if, env, timeout, retry, kill-grace, "
+	       "allow-failure, allow-skipped-needs, outputs, secrets, workdir");
+}
+
+Test(pipeline, duplicate_keys)
+{
+	expect(HEAD "  a:\n    run: x\n  a:\n    run: y\n", 5, 3,
+	       "duplicate key 'a' (first defined at line 3)", "remove one of the two entries");
+	expect(HEAD "  a:\n    run: x\n    run: y\n", 5, 5,
+	       "duplicate key 'run' (first defined at line 4)", NULL);
+}
+
+Test(pipeline, wrong_types)
+{
+	expect(HEAD "  a: { run: x }\n  b:\n    needs: a\n    run: y\n", 5, 12,
+	       "needs must be a sequence, not a string", "write needs: [build, test]");
+	expect(HEAD "  a:\n    run: x\n    allow-failure: yes\n", 5, 20,
+	       "allow-failure must be a boolean, not a string", "write true or false");
+	expect(HEAD "  a:\n    run: x\n    retry: many\n", 5, 12,
+	       "retry must be a whole number from 0 to 10, not many", NULL);
+	expect(HEAD "  a:\n    run: x\n    retry: 11\n", 5, 12,
+	       "retry must be a whole number from 0 to 10, not 11", NULL);
+	expect(HEAD "  a:\n    run: [x]\n", 4, 10, "run must be a string, not a sequence", NULL);
+	expect("version: 1\nstages: [a, b]\n", 2, 9,
+	       "stages must be a mapping from stage names to stages, not a sequence", NULL);
+	expect(HEAD "  a: make\n", 3, 6, "stage 'a' must be a mapping, not a string", NULL);
+	expect("version: 1\nenv: { A: [1] }\nstages:\n  a: { run: x }\n", 2, 11,
+	       "value of A must be a string, not a sequence", NULL);
+	expect(HEAD "  a:\n    run: x\n    retry: { max: 1, when: [failure, crash] }\n", 5, 38,
+	       "unknown retry condition 'crash'", "the values are failure and timeout");
+}
+
+Test(pipeline, unknown_stage_in_needs)
+{
+	expect(HEAD "  build: { run: x }\n  test:\n    needs: [biuld]\n    run: y\n", 5, 13,
+	       "stage 'test' needs unknown stage 'biuld'", "did you mean `build`?");
+	expect(HEAD "  build: { run: x }\n  test:\n    needs: [deploy]\n    run: y\n", 5, 13,
+	       "stage 'test' needs unknown stage 'deploy'", "needs lists names of other stages");
+}
+
+Test(pipeline, self_dependency_and_repeats)
+{
+	expect(HEAD "  a:\n    needs: [a]\n    run: x\n", 4, 13, "stage 'a' needs itself",
+	       "remove it from needs");
+	expect(HEAD "  a: { run: x }\n  b:\n    needs: [a, a]\n    run: x\n", 5, 16,
+	       "'a' is listed twice in the needs of stage 'b'", NULL);
+}
+
+Test(pipeline, cycle_with_its_path)
+{
+	expect(HEAD "  a:\n    needs: [c]\n    run: x\n"
+		    "  b:\n    needs: [a]\n    run: x\n"
+		    "  c:\n    needs: [b]\n    run: x\n"
+		    "  d:\n    needs: [a]\n    run: x\n",
+	       4, 13, "dependency cycle: a -> c -> b -> a",
+	       "remove one of these needs to break the cycle");
+}
+
+Test(pipeline, bad_durations)
+{
+	expect(HEAD "  a:\n    run: x\n    timeout: 10 minutes\n", 5, 14,
+	       "bad duration '10 minutes' for timeout",
+	       "use a number with a unit: 30s, 10m, 1h30m (units: ms, s, m, h, d)");
+	expect(HEAD "  a:\n    run: x\n    timeout: 600\n", 5, 14, "bad duration '600' for timeout",
+	       "add a unit, for example 600s or 10m");
+	expect(HEAD "  a:\n    run: x\n    timeout: 0s\n", 5, 14, "bad duration '0s' for timeout",
+	       NULL);
+	expect(HEAD "  a:\n    run: x\n    timeout: 8d\n", 5, 14,
+	       "timeout '8d' is longer than the maximum of 168h00m", NULL);
+}
+
+Test(pipeline, empty_pipelines)
+{
+	expect("", 1, 1, "the pipeline file is empty",
+	       "start with `version: 1` and a `stages:` mapping");
+	expect("# nothing\n", 1, 1, "the pipeline file is empty", NULL);
+	expect("version: 1\nstages: {}\n", 2, 9, "the pipeline has no stages", NULL);
+	expect("version: 1\nstages:\n", 2, 8, "the pipeline has no stages", NULL);
+	expect("version: 1\nname: x\n", 1, 1, "the pipeline has no `stages`", NULL);
+	expect("- a\n- b\n", 1, 1, "the pipeline must be a mapping, not a sequence", NULL);
+	expect(HEAD "  a:\n", 3, 3, "stage 'a' is empty", "give it `run: <script>` or `uses: <kind>`");
+}
+
+Test(pipeline, stage_name_charset)
+{
+	expect(HEAD "  \"bad name!\":\n    run: x\n", 3, 3, "invalid stage name 'bad name!'",
+	       "use letters, digits, '-' and '_' (at most 64), starting with a letter or digit");
+	expect(HEAD "  -lead:\n    run: x\n", 3, 3, "invalid stage name '-lead'", NULL);
+	char name[80];
+	memset(name, 'a', 65);
+	name[65] = '\0';
+	char buf[200];
+	snprintf(buf, sizeof(buf), HEAD "  %s:\n    run: x\n", name);
+	char msg[120];
+	snprintf(msg, sizeof(msg), "invalid stage name '%s'", name);
+	expect(buf, 3, 3, msg, NULL);
+}
+
+Test(pipeline, version_checks)
+{
+	expect("stages:\n  a: { run: x }\n", 1, 1, "missing `version`",
+	       "add `version: 1` at the top of the file");
+	expect("version: 2\nstages:\n  a: { run: x }\n", 1, 10, "unsupported pipeline version '2'",
+	       "this runner reads `version: 1`");
+}
+
+Test(pipeline, kinds)
+{
+	expect(HEAD "  a:\n    uses: sast\n", 4, 11, "unknown stage kind 'sast'",
+	       NULL);
+	expect(HEAD "  a:\n    uses: script\n", 4, 11, "unknown stage kind 'script'", NULL);
+	expect(HEAD "  a:\n    run: x\n    uses: y\n", 5, 11, "stage 'a' has both `run:` and `uses:`",
+	       NULL);
+	expect(HEAD "  a:\n    needs: []\n", 4, 5, "stage 'a' has neither `run:` nor `uses:`",
+	       "add `run: <script>` or `uses: <kind>`");
+	expect(HEAD "  a:\n    run: x\n    with: { a: 1 }\n", 5, 11,
+	       "stage 'a' has `with:` but no `uses:`", NULL);
+}
+
+Test(pipeline, unknown_kind_names_the_known_kinds)
+{
+	struct diag_list dl;
+	struct pipeline *p;
+	const char *text = HEAD "  a:\n    uses: secrets-scan\n";
+	diag_list_init(&dl, 20);
+	cr_assert_lt(pipeline_load_buffer("p.yml", "/ws", text, strlen(text), &p, &dl), 0);
+	cr_assert_not_null(strstr(dl.v[0].hint, "known kinds: "));
+	cr_assert_not_null(strstr(dl.v[0].hint, stage_kind_names()));
+	diag_list_release(&dl);
+}
+
+Test(pipeline, variables)
+{
+	expect("version: 1\nenv: { A: \"x-${RUNNER_COMIT_SHA}\" }\nstages:\n  a: { run: x }\n", 2,
+	       14, "unknown variable '${RUNNER_COMIT_SHA}'", "did you mean `${RUNNER_COMMIT_SHA}`?");
+	expect(HEAD "  a:\n    run: x\n    env: { A: \"${B}\", B: y }\n", 5, 16,
+	       "unknown variable '${B}'", NULL);
+	expect(HEAD "  a:\n    run: x\n    env: { A: \"${B\" }\n", 5, 16, "unterminated '${'",
+	       "write $${ for a literal ${");
+	expect(HEAD "  a:\n    run: x\n    env: { RUNNER_X: y }\n", 5, 12,
+	       "environment variable names starting with RUNNER_ are reserved", NULL);
+	expect(HEAD "  a:\n    run: x\n    env: { 1A: y }\n", 5, 12,
+	       "invalid environment variable name '1A'", NULL);
+	/* Escapes and runner variables are fine; a stage sees the pipeline env. */
+	struct pipeline *p = load_ok("version: 1\nenv: { A: \"$${NOT} ${RUNNER_RUN_ID}\" }\n"
+				     "stages:\n  a:\n    run: x\n    env: { B: \"${A}\" }\n");
+	pipeline_free(p);
+}
+
+Test(pipeline, conditions)
+{
+	expect(HEAD "  a:\n    run: x\n    if: branch = \"main\"\n", 5, 16, "invalid condition: unexpected '='",
+	       "use '==' to compare");
+	expect(HEAD "  a:\n    run: x\n    if: \"brnch == 'main'\"\n", 5, 10,
+	       "invalid condition: unknown variable 'brnch'", "did you mean `branch`?");
+}
+
+Test(pipeline, paths_and_secrets)
+{
+	expect(HEAD "  a:\n    run: x\n    outputs: [../x]\n", 5, 15,
+	       "output '../x' is outside the workspace", NULL);
+	expect(HEAD "  a:\n    run: x\n    outputs: [/etc/passwd]\n", 5, 15,
+	       "output '/etc/passwd' is outside the workspace", NULL);
+	expect(HEAD "  a:\n    run: x\n    workdir: a/../../b\n", 5, 14,
+	       "workdir 'a/../../b' is outside the workspace", NULL);
+	expect(HEAD "  a:\n    run: x\n    secrets: [npm-token]\n", 5, 15,
+	       "invalid secret name 'npm-token'", NULL);
+	expect(HEAD "  a:\n    run: x\n    env: { TOKEN: x }\n    secrets: [token]\n", 6, 15,
+	       "secret 'token' is given to the stage as TOKEN, which `env:` also sets", NULL);
+	expect(HEAD "  a:\n    run: x\n    secrets: [a, a]\n", 5, 18, "'a' is listed twice in secrets",
+	       NULL);
+}
+
+Test(pipeline, every_error_is_reported_not_just_the_first)
+{
+	struct diag_list dl;
+	struct pipeline *p;
+	const char *text = HEAD "  a:\n    rn: x\n  b:\n    run: y\n    timeout: forever\n";
+	diag_list_init(&dl, 20);
+	cr_assert_lt(pipeline_load_buffer("p.yml", "/ws", text, strlen(text), &p, &dl), 0);
+	cr_assert_geq(dl.errors, 3); /* unknown key, missing run, bad duration */
+	diag_list_release(&dl);
+}
+
+Test(pipeline, caps_on_untrusted_input)
+{
+	/* Too many stages. */
+	size_t n = PIPELINE_MAX_STAGES + 1, cap = n * 24 + 64, len = 0;
+	char *buf = xmalloc(cap);
+	len += (size_t)snprintf(buf, cap, HEAD);
+	for (size_t i = 0; i < n; i++) {
+		len += (size_t)snprintf(buf + len, cap - len, "  s%zu: {run: x}\n", i);
+	}
+	expect(buf, 3, 3, "too many stages: 10001 (the limit is 10000)", NULL);
+	free(buf);
+	/* Too large. */
+	size_t big = PIPELINE_MAX_BYTES + 10;
+	buf = xmalloc(big + 1);
+	memset(buf, '#', big);
+	buf[big] = '\0';
+	expect(buf, 0, 0, "pipeline file too large: 8388618 bytes (the limit is 8388608)", NULL);
+	free(buf);
+}
+
+Test(pipeline, alias_bomb_is_refused_quickly)
+{
+	const char *bomb = "version: 1\n"
+			   "x-a: &a [x,x,x,x,x,x,x,x,x,x]\n"
+			   "x-b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+			   "x-c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+			   "x-d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+			   "x-e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+			   "x-f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+			   "x-g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+			   "stages:\n  a:\n    run: x\n    env: { A: y }\n";
+	expect(bomb, 8, 6, "document too large: more than 2000000 nodes with aliases expanded",
+	       "this looks like an alias bomb (\"billion laughs\"); use fewer aliases");
+}
+
+Test(pipeline, missing_file_is_a_clear_error)
+{
+	struct diag_list dl;
+	struct pipeline *p;
+	diag_list_init(&dl, 5);
+	cr_assert_eq(pipeline_load_file("/nonexistent/.runner.yml", &p, &dl), -ENOENT);
+	cr_assert_str_eq(dl.v[0].msg, "cannot read the pipeline file: No such file or directory");
+	diag_list_release(&dl);
+}

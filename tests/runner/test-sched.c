@@ -1,0 +1,598 @@
+/*
+ * test-sched.c - the engine: parallelism (proved with barriers, not timings), -j limits,
+ * critical-path ordering, fail-fast, retry, allow-failure, skips, timeouts that reach
+ * grandchildren, artifacts, secrets and masking, clean environments, fd hygiene, and
+ * the run record.
+ */
+#include <criterion/criterion.h>
+
+#include "diag.h"
+#include "pipeline.h"
+#include "run.h"
+#include "secrets.h"
+#include "util.h"
+
+#include "testutil.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+struct fixture {
+	char *dir;
+	struct pipeline *p;
+	struct run *r;
+	struct secret_store *secrets;
+};
+
+static struct fixture setup_pipeline(const char *yaml)
+{
+	struct fixture f = { .dir = tu_tmpdir() };
+	tu_write(f.dir, ".runner.yml", yaml);
+	char *path = xasprintf("%s/.runner.yml", f.dir);
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	int r = pipeline_load_file(path, &f.p, &dl);
+	cr_assert_eq(r, 0, "pipeline: %s", dl.n ? dl.v[0].msg : "?");
+	diag_list_release(&dl);
+	free(path);
+	f.secrets = secrets_new();
+	return f;
+}
+
+static void run_with(struct fixture *f, struct run_options *o)
+{
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	o->cancel_fd = o->cancel_fd ? o->cancel_fd : -1;
+	o->secrets = f->secrets;
+	int r = run_pipeline(f->p, o, &f->r, &dl);
+	cr_assert_eq(r, 0, "run: %s", dl.n ? dl.v[0].msg : "?");
+	diag_list_release(&dl);
+}
+
+static void run_jobs(struct fixture *f, unsigned jobs)
+{
+	struct run_options o = { .jobs = jobs, .cancel_fd = -1 };
+	run_with(f, &o);
+}
+
+static void teardown(struct fixture *f)
+{
+	run_free(f->r);
+	pipeline_free(f->p);
+	secrets_free(f->secrets);
+	tu_rmdir(f->dir);
+	free(f->dir);
+}
+
+static struct stage_run *st(struct fixture *f, const char *name)
+{
+	struct pstage *p = pipeline_find(f->p, name);
+	cr_assert_not_null(p, "no stage %s", name);
+	return &f->r->stages[p->index];
+}
+
+/* Every stage waits until all four have started: only true parallelism passes. */
+#define BARRIER_STAGE(n)                                                                           \
+	"  " n ":\n    timeout: 20s\n    run: |\n"                                                  \
+	"      touch started." n "\n"                                                               \
+	"      i=0; while [ $(ls started.* | wc -l) -lt 4 ]; do\n"                                  \
+	"        i=$((i+1)); [ $i -gt 300 ] && exit 7; sleep 0.02; done\n"                           \
+	"      sleep 0.3\n"
+
+Test(sched, four_stages_really_run_in_parallel_under_j4, .timeout = 60)
+{
+	struct fixture f = setup_pipeline("version: 1\nstages:\n" BARRIER_STAGE("a")
+						  BARRIER_STAGE("b") BARRIER_STAGE("c")
+							  BARRIER_STAGE("d"));
+	run_jobs(&f, 4);
+	cr_assert_eq(f.r->result, RESULT_PASSED);
+	cr_assert_eq(f.r->exit_code, 0);
+	/* The recorded intervals all overlap. */
+	uint64_t latest_start = 0, earliest_end = UINT64_MAX;
+	for (size_t i = 0; i < 4; i++) {
+		latest_start = MAX(latest_start, f.r->stages[i].attempts[0].started_ms);
+		earliest_end = MIN(earliest_end, f.r->stages[i].attempts[0].finished_ms);
+	}
+	cr_assert_lt(latest_start, earliest_end);
+	teardown(&f);
+}
+
+/* Each stage takes a lock directory; two at once would collide. */
+#define LOCK_STAGE(n)                                                                              \
+	"  " n ":\n    run: |\n      mkdir lock || exit 9\n      echo " n " >> order\n"             \
+	"      sleep 0.1\n      rmdir lock\n"
+
+Test(sched, j1_serialises, .timeout = 60)
+{
+	struct fixture f = setup_pipeline("version: 1\nstages:\n" LOCK_STAGE("a") LOCK_STAGE("b")
+						  LOCK_STAGE("c") LOCK_STAGE("d"));
+	run_jobs(&f, 1);
+	cr_assert_eq(f.r->result, RESULT_PASSED);
+	for (size_t i = 0; i < 4; i++) {
+		for (size_t k = 0; k < 4; k++) {
+			if (i == k) {
+				continue;
+			}
+			const struct attempt *x = &f.r->stages[i].attempts[0];
+			const struct attempt *y = &f.r->stages[k].attempts[0];
+			cr_assert(x->finished_ms <= y->started_ms || y->finished_ms <= x->started_ms);
+		}
+	}
+	teardown(&f);
+}
+
+Test(sched, the_barrier_fails_with_fewer_slots_than_stages, .timeout = 60)
+{
+	/* The parallelism test can fail: with fewer slots than stages it must. */
+	struct fixture f = setup_pipeline("version: 1\nstages:\n" BARRIER_STAGE("a")
+						  BARRIER_STAGE("b") BARRIER_STAGE("c")
+							  BARRIER_STAGE("d"));
+	run_jobs(&f, 3);
+	/* With only 3 slots the barrier of 4 cannot be met: a stage gives up (exit 7). */
+	cr_assert_eq(f.r->result, RESULT_FAILED);
+	teardown(&f);
+}
+
+Test(sched, a_stage_starts_as_soon_as_its_needs_are_done, .timeout = 60)
+{
+	/* slow does not hold back c, which only needs fast. */
+	struct fixture f = setup_pipeline("version: 1\nstages:\n"
+					  "  slow:\n    run: sleep 1.5; echo slow >> order\n"
+					  "  fast:\n    run: echo fast >> order\n"
+					  "  c:\n    needs: [fast]\n    run: echo c >> order\n");
+	run_jobs(&f, 4);
+	cr_assert_eq(f.r->result, RESULT_PASSED);
+	char *order = tu_readf("%s/order", f.dir);
+	cr_assert_str_eq(order, "fast\nc\nslow\n");
+	free(order);
+	teardown(&f);
+}
+
+Test(sched, ready_stages_ordered_by_longest_remaining_path, .timeout = 60)
+{
+	const char *yaml = "version: 1\nstages:\n"
+			   "  b: { run: echo b >> order }\n"
+			   "  c: { run: echo c >> order }\n"
+			   "  a1: { run: echo a1 >> order }\n"
+			   "  a2: { needs: [a1], run: echo a2 >> order }\n"
+			   "  a3: { needs: [a2], run: echo a3 >> order }\n";
+	struct fixture f = setup_pipeline(yaml);
+	run_jobs(&f, 1);
+	char *order = tu_readf("%s/order", f.dir);
+	/*
+	 * Unknown durations count 1 each: the chain a1-a2-a3 is the critical path, so a1 and
+	 * a2 go before b and c; a3 then ties with them and ties go in file order.
+	 */
+	cr_assert_str_eq(order, "a1\na2\nb\nc\na3\n");
+	free(order);
+	/* With recorded durations (c long, b longer than the whole chain), c then b go first. */
+	tu_write(f.dir, ".runner/durations.json", "{\"c\": 50000, \"b\": 10}");
+	char *order_path = xasprintf("%s/order", f.dir);
+	unlink(order_path);
+	free(order_path);
+	run_free(f.r);
+	run_jobs(&f, 1);
+	order = tu_readf("%s/order", f.dir);
+	cr_assert_str_eq(order, "c\nb\na1\na2\na3\n");
+	free(order);
+	teardown(&f);
+}
+
+Test(sched, failure_skips_dependents_and_other_branches_go_on, .timeout = 60)
+{
+	struct fixture f = setup_pipeline("version: 1\nstages:\n"
+					  "  bad: { run: exit 3 }\n"
+					  "  after: { needs: [bad], run: \"true\" }\n"
+					  "  later: { needs: [after], run: \"true\" }\n"
+					  "  other: { run: sleep 0.3 }\n");
+	run_jobs(&f, 4);
+	cr_assert_eq(f.r->result, RESULT_FAILED);
+	cr_assert_eq(f.r->exit_code, 1);
+	cr_assert_eq(st(&f, "bad")->status, STATUS_FAILED);
+	cr_assert_eq(st(&f, "bad")->attempts[0].exit_code, 3);
+	cr_assert_str_eq(st(&f, "bad")->message, "exit code 3");
+	cr_assert_eq(st(&f, "after")->status, STATUS_SKIPPED);
+	cr_assert_eq(st(&f, "after")->skip, SKIP_NEEDS_FAILED);
+	cr_assert_eq(st(&f, "later")->status, STATUS_SKIPPED);
+	cr_assert_eq(st(&f, "later")->skip, SKIP_NEEDS_FAILED);
+	cr_assert_eq(st(&f, "other")->status, STATUS_PASSED);
+	teardown(&f);
+}
+
+Test(sched, fail_fast_cancels_running_stages, .timeout = 60)
+{
+	struct fixture f = setup_pipeline("version: 1\nstages:\n"
+					  "  bad: { run: sleep 0.2; exit 1 }\n"
+					  "  long: { run: sleep 30, kill-grace: 1s }\n"
+					  "  waiting: { needs: [long], run: \"true\" }\n");
+	struct run_options o = { .jobs = 4, .fail_fast = true, .cancel_fd = -1 };
+	run_with(&f, &o);
+	cr_assert_eq(f.r->result, RESULT_FAILED);
+	cr_assert_eq(f.r->exit_code, 1);
+	cr_assert_eq(st(&f, "long")->status, STATUS_CANCELLED);
+	cr_assert_eq(st(&f, "waiting")->status, STATUS_CANCELLED);
+	cr_assert_lt(f.r->duration_ms, 10000);
+	teardown(&f);
+}
+
+Test(sched, retry_reruns_failures_until_one_passes, .timeout = 60)
+{
+	struct fixture f = setup_pipeline(
+		"version: 1\nstages:\n"
+		"  flaky:\n    retry: 2\n    run: |\n"
+		"      n=$(cat count 2>/dev/null || echo 0); n=$((n+1)); echo $n > count\n"
+		"      [ $n -ge 2 ]\n"
+		"  hopeless:\n    retry: 1\n    run: exit 5\n"
+		"  once:\n    run: exit 5\n");
+	run_jobs(&f, 1);
+	cr_assert_eq(st(&f, "flaky")->status, STATUS_PASSED);
+	cr_assert_eq(st(&f, "flaky")->n_attempts, 2);
+	cr_assert_eq(st(&f, "hopeless")->status, STATUS_FAILED);
+	cr_assert_eq(st(&f, "hopeless")->n_attempts, 2);
+	cr_assert_eq(st(&f, "once")->n_attempts, 1);
+	teardown(&f);
+}
+
+Test(sched, timeouts_are_retried_only_when_asked, .timeout = 60)
+{
+	struct fixture f = setup_pipeline(
+		"version: 1\nstages:\n"
+		"  plain:\n    retry: 2\n    timeout: 300ms\n    run: sleep 5\n"
+		"  asked:\n    retry: { max: 1, when: [timeout] }\n    timeout: 300ms\n"
+		"    run: sleep 5\n");
+	run_jobs(&f, 2);
+	cr_assert_eq(st(&f, "plain")->status, STATUS_FAILED);
+	cr_assert_eq(st(&f, "plain")->n_attempts, 1);
+	cr_assert(st(&f, "plain")->attempts[0].timed_out);
+	cr_assert_str_eq(st(&f, "plain")->message, "timed out after 300ms");
+	cr_assert_eq(st(&f, "asked")->n_attempts, 2);
+	teardown(&f);
+}
+
+Test(sched, allow_failure_lets_dependents_run_and_the_run_pass, .timeout = 60)
+{
+	struct fixture f = setup_pipeline("version: 1\nstages:\n"
+					  "  lint: { run: exit 1, allow-failure: true }\n"
+					  "  next: { needs: [lint], run: \"true\" }\n");
+	run_jobs(&f, 2);
+	cr_assert_eq(f.r->result, RESULT_PASSED);
+	cr_assert_eq(f.r->exit_code, 0);
+	cr_assert_eq(st(&f, "lint")->status, STATUS_FAILED);
+	cr_assert(st(&f, "lint")->allowed_failure);
+	cr_assert_eq(st(&f, "next")->status, STATUS_PASSED);
+	json_t *rep = tu_latest_report(f.dir);
+	cr_assert(json_is_true(json_object_get(tu_report_stage(rep, "lint"), "allowed_failure")));
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(rep, "summary"),
+							"allowed_failures")),
+		     1);
+	json_decref(rep);
+	teardown(&f);
+}
+
+Test(sched, skipped_needs_skip_dependents_unless_they_opt_in, .timeout = 60)
+{
+	struct fixture f = setup_pipeline(
+		"version: 1\nstages:\n"
+		"  deploy: { if: branch == \"main\", run: \"true\" }\n"
+		"  notify: { needs: [deploy], run: \"true\" }\n"
+		"  report: { needs: [notify], run: \"true\", allow-skipped-needs: true }\n"
+		"  broken: { run: exit 1 }\n"
+		"  cleanup: { needs: [broken], run: \"true\", allow-skipped-needs: true }\n");
+	struct run_options o = { .jobs = 2, .branch = "feature/x", .cancel_fd = -1 };
+	run_with(&f, &o);
+	cr_assert_eq(st(&f, "deploy")->status, STATUS_SKIPPED);
+	cr_assert_eq(st(&f, "deploy")->skip, SKIP_CONDITION);
+	cr_assert_eq(st(&f, "notify")->status, STATUS_SKIPPED);
+	cr_assert_eq(st(&f, "notify")->skip, SKIP_NEEDS_SKIPPED);
+	cr_assert_eq(st(&f, "report")->status, STATUS_PASSED);
+	/* Opting in to skipped needs does not run after a failure. */
+	cr_assert_eq(st(&f, "cleanup")->status, STATUS_SKIPPED);
+	cr_assert_eq(st(&f, "cleanup")->skip, SKIP_NEEDS_FAILED);
+	teardown(&f);
+}
+
+Test(sched, conditions_see_branch_event_and_env, .timeout = 60)
+{
+	struct fixture f = setup_pipeline(
+		"version: 1\nenv: { TARGET: prod }\nstages:\n"
+		"  a: { if: branch =~ \"release/*\" && event == \"push\", run: \"true\" }\n"
+		"  b: { if: env.TARGET == \"prod\" && env.LEVEL == \"x\", env: { LEVEL: x }, run: \"true\" }\n"
+		"  c: { if: event == \"local\", run: \"true\" }\n");
+	struct run_options o = { .jobs = 2, .branch = "release/2.0", .event = "push", .cancel_fd = -1 };
+	run_with(&f, &o);
+	cr_assert_eq(st(&f, "a")->status, STATUS_PASSED);
+	cr_assert_eq(st(&f, "b")->status, STATUS_PASSED);
+	cr_assert_eq(st(&f, "c")->status, STATUS_SKIPPED);
+	teardown(&f);
+}
+
+Test(sched, timeout_kills_a_grandchild_that_ignores_sigterm, .timeout = 60)
+{
+	struct fixture f = setup_pipeline(
+		"version: 1\nstages:\n"
+		"  stuck:\n    timeout: 500ms\n    kill-grace: 500ms\n    run: |\n"
+		"      trap '' TERM\n"
+		"      sh -c 'trap \"\" TERM; echo $$ > gc.pid; exec sleep 100' &\n"
+		"      setsid sh -c 'echo $$ > daemon.pid; exec sleep 100' &\n"
+		"      while :; do sleep 0.05; done\n");
+	run_jobs(&f, 1);
+	struct stage_run *s = st(&f, "stuck");
+	cr_assert_eq(s->status, STATUS_FAILED);
+	cr_assert(s->attempts[0].timed_out);
+	cr_assert_eq(s->attempts[0].sig, SIGKILL);
+	/* It took the grace period: SIGTERM was ignored, SIGKILL ended it. */
+	cr_assert_geq(s->attempts[0].duration_ms, 1000);
+	char *gc = tu_readf("%s/gc.pid", f.dir), *dm = tu_readf("%s/daemon.pid", f.dir);
+	cr_assert_not_null(gc);
+	cr_assert_not_null(dm);
+	cr_assert_eq(kill((pid_t)strtol(gc, NULL, 10), 0), -1, "grandchild survived");
+	cr_assert_eq(kill((pid_t)strtol(dm, NULL, 10), 0), -1, "daemon survived");
+	free(gc);
+	free(dm);
+	teardown(&f);
+}
+
+Test(sched, background_processes_die_with_the_stage, .timeout = 60)
+{
+	struct fixture f = setup_pipeline("version: 1\nstages:\n"
+					  "  a:\n    run: |\n"
+					  "      (sleep 100 & echo $! > bg.pid) &\n"
+					  "      sleep 0.2\n");
+	run_jobs(&f, 1);
+	cr_assert_eq(st(&f, "a")->status, STATUS_PASSED);
+	cr_assert_lt(f.r->duration_ms, 5000);
+	char *bg = tu_readf("%s/bg.pid", f.dir);
+	cr_assert_eq(kill((pid_t)strtol(bg, NULL, 10), 0), -1);
+	free(bg);
+	teardown(&f);
+}
+
+Test(sched, outputs_are_kept_and_missing_ones_fail_the_stage, .timeout = 60)
+{
+	struct fixture f = setup_pipeline(
+		"version: 1\nstages:\n"
+		"  build:\n    outputs: [build/app, dist/]\n    run: |\n"
+		"      mkdir -p build dist/sub && echo binary > build/app && echo doc > dist/sub/x\n"
+		"      ln -s /etc/passwd dist/link\n"
+		"  use:\n    needs: [build]\n    run: test -f \"$RUNNER_ARTIFACTS/build/build/app\"\n"
+		"  forgetful:\n    outputs: [missing.txt]\n    run: \"true\"\n"
+		"  after:\n    needs: [forgetful]\n    run: \"true\"\n");
+	run_jobs(&f, 2);
+	cr_assert_eq(st(&f, "build")->status, STATUS_PASSED);
+	cr_assert_eq(st(&f, "use")->status, STATUS_PASSED);
+	char *app = tu_readf("%s/artifacts/build/build/app", f.r->dir);
+	cr_assert_str_eq(app, "binary\n");
+	free(app);
+	char *x = tu_readf("%s/artifacts/build/dist/sub/x", f.r->dir);
+	cr_assert_str_eq(x, "doc\n");
+	free(x);
+	/* A symlink is kept as a symlink: the record does not get /etc/passwd's contents. */
+	char *link = xasprintf("%s/artifacts/build/dist/link", f.r->dir);
+	struct stat sb;
+	cr_assert_eq(lstat(link, &sb), 0);
+	cr_assert(S_ISLNK(sb.st_mode));
+	free(link);
+	cr_assert_eq(st(&f, "forgetful")->status, STATUS_FAILED);
+	cr_assert_str_eq(st(&f, "forgetful")->message, "declared output 'missing.txt' was not produced");
+	cr_assert_eq(st(&f, "after")->status, STATUS_SKIPPED);
+	teardown(&f);
+}
+
+Test(sched, secrets_go_only_to_stages_that_ask_and_are_masked, .timeout = 60)
+{
+	struct fixture f = setup_pipeline(
+		"version: 1\nstages:\n"
+		"  push:\n    secrets: [registry]\n    run: |\n"
+		"      echo \"token=$REGISTRY\"\n"
+		"      printf '%s' \"robot:$REGISTRY\" | base64\n"
+		"      printf 'x%s' \"$REGISTRY\" | base64\n"
+		"      printf 'half1=%.8s' \"$REGISTRY\"; printf '%s\\n' \"${REGISTRY#????????}\"\n"
+		"      exit 1\n"
+		"  other:\n    run: |\n"
+		"      echo \"registry=[${REGISTRY:-}]\"\n"
+		"      env | grep -c s3cr3t-registry-value || true\n");
+	cr_assert_eq(secrets_put(f.secrets, "registry", "s3cr3t-registry-value", "test"), 0);
+	run_jobs(&f, 1);
+	char *log = tu_readf("%s/logs/push.log", f.r->dir);
+	cr_assert_not_null(strstr(log, "token=***"), "%s", log);
+	cr_assert_null(strstr(log, "s3cr3t"), "%s", log);
+	cr_assert_null(strstr(log, "czNjcjN0"), "%s", log);  /* base64 at one alignment */
+	cr_assert_null(strstr(log, "zM2NyM3Qt"), "%s", log); /* and another */
+	cr_assert_not_null(strstr(log, "half1=***"), "%s", log);
+	free(log);
+	char *other = tu_readf("%s/logs/other.log", f.r->dir);
+	cr_assert_not_null(strstr(other, "registry=[]"), "%s", other);
+	cr_assert_not_null(strstr(other, "0\n"), "%s", other);
+	free(other);
+	char *report = tu_readf("%s/report.json", f.r->dir);
+	char *junit = tu_readf("%s/junit.xml", f.r->dir);
+	cr_assert_null(strstr(report, "s3cr3t"));
+	cr_assert_null(strstr(junit, "s3cr3t"));
+	cr_assert_not_null(strstr(junit, "token=***"));
+	free(report);
+	free(junit);
+	teardown(&f);
+}
+
+Test(sched, a_missing_secret_stops_the_run_before_it_starts, .timeout = 60)
+{
+	struct fixture f = setup_pipeline("version: 1\nstages:\n"
+					  "  push:\n    secrets: [registry]\n    run: \"true\"\n");
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	struct run_options o = { .jobs = 1, .cancel_fd = -1, .secrets = f.secrets };
+	cr_assert_eq(run_pipeline(f.p, &o, &f.r, &dl), -EINVAL);
+	cr_assert_str_eq(dl.v[0].msg, "stage 'push' needs secret 'registry', which is not set");
+	cr_assert_eq(dl.v[0].line, 3);
+	cr_assert_not_null(strstr(dl.v[0].hint, "RUNNER_SECRET_REGISTRY"));
+	diag_list_release(&dl);
+	cr_assert_null(f.r);
+	teardown(&f);
+}
+
+Test(sched, environment_is_clean_and_declared, .timeout = 60)
+{
+	setenv("LEAKY_HOST_VARIABLE", "should-not-pass", 1);
+	setenv("RUNNER_SECRET_FROM_HOST", "host-secret-value", 1);
+	struct fixture f = setup_pipeline(
+		"version: 1\nname: envtest\nenv: { A: alpha, AB: \"${A}-b\" }\nstages:\n"
+		"  e:\n    env: { C: \"${AB}-c\", D: \"$${LITERAL}\" }\n    run: env | sort > env.txt\n");
+	struct run_options o = { .jobs = 1, .event = "push", .branch = "main", .cancel_fd = -1 };
+	run_with(&f, &o);
+	cr_assert_eq(st(&f, "e")->status, STATUS_PASSED);
+	char *raw = tu_readf("%s/env.txt", f.dir);
+	char *env = xasprintf("\n%s", raw);
+	free(raw);
+	cr_assert_null(strstr(env, "LEAKY_HOST_VARIABLE"));
+	cr_assert_null(strstr(env, "host-secret-value"));
+	cr_assert_not_null(strstr(env, "\nA=alpha\n"));
+	cr_assert_not_null(strstr(env, "AB=alpha-b\n"));
+	cr_assert_not_null(strstr(env, "C=alpha-b-c\n"));
+	cr_assert_not_null(strstr(env, "D=${LITERAL}\n"));
+	cr_assert_not_null(strstr(env, "CI=true\n"));
+	cr_assert_not_null(strstr(env, "RUNNER_EVENT=push\n"));
+	cr_assert_not_null(strstr(env, "RUNNER_BRANCH=main\n"));
+	cr_assert_not_null(strstr(env, "RUNNER_STAGE=e\n"));
+	cr_assert_not_null(strstr(env, "RUNNER_PIPELINE=envtest\n"));
+	char *ws = xasprintf("RUNNER_WORKSPACE=%s\n", f.p->dir);
+	cr_assert_not_null(strstr(env, ws));
+	char *id = xasprintf("RUNNER_RUN_ID=%s\n", f.r->id);
+	cr_assert_not_null(strstr(env, id));
+	cr_assert_not_null(strstr(env, "PATH="));
+	free(ws);
+	free(id);
+	free(env);
+	unsetenv("LEAKY_HOST_VARIABLE");
+	unsetenv("RUNNER_SECRET_FROM_HOST");
+	teardown(&f);
+}
+
+Test(sched, stages_get_only_fds_0_1_2, .timeout = 60)
+{
+	/* A descriptor the runner's process has open (not close-on-exec) must not leak. */
+	int leak = open("/etc/hostname", O_RDONLY);
+	cr_assert_geq(leak, 0);
+	struct fixture f = setup_pipeline("version: 1\nstages:\n"
+					  "  fds:\n    run: ls /proc/$$/fd | sort -n | tr '\\n' ' ' > fds.txt\n");
+	run_jobs(&f, 1);
+	cr_assert_eq(st(&f, "fds")->status, STATUS_PASSED);
+	char *fds = tu_readf("%s/fds.txt", f.dir);
+	cr_assert_str_eq(fds, "0 1 2 ");
+	free(fds);
+	close(leak);
+	teardown(&f);
+}
+
+Test(sched, stage_selection_runs_what_is_needed_only, .timeout = 60)
+{
+	struct fixture f = setup_pipeline("version: 1\nstages:\n"
+					  "  a: { run: echo a >> order }\n"
+					  "  b: { needs: [a], run: echo b >> order }\n"
+					  "  c: { needs: [b], run: echo c >> order }\n"
+					  "  x: { run: echo x >> order }\n");
+	const char *only[] = { "b" };
+	struct run_options o = { .jobs = 2, .only = only, .n_only = 1, .cancel_fd = -1 };
+	run_with(&f, &o);
+	char *order = tu_readf("%s/order", f.dir);
+	cr_assert_str_eq(order, "a\nb\n");
+	free(order);
+	cr_assert_eq(f.r->n_selected, 2);
+	json_t *rep = tu_latest_report(f.dir);
+	cr_assert_eq(json_array_size(json_object_get(rep, "stages")), 2);
+	json_decref(rep);
+	teardown(&f);
+}
+
+Test(sched, workdir_must_exist_and_stay_inside, .timeout = 60)
+{
+	struct fixture f = setup_pipeline("version: 1\nstages:\n"
+					  "  ok: { workdir: sub, run: pwd > where }\n"
+					  "  missing: { workdir: nope, run: \"true\" }\n"
+					  "  escape: { workdir: out, run: \"true\" }\n");
+	char *sub = xasprintf("%s/sub", f.dir), *out = xasprintf("%s/out", f.dir);
+	mkdir(sub, 0755);
+	symlink("/tmp", out);
+	run_jobs(&f, 1);
+	cr_assert_eq(st(&f, "ok")->status, STATUS_PASSED);
+	cr_assert_eq(st(&f, "missing")->status, STATUS_FAILED);
+	cr_assert_str_eq(st(&f, "missing")->message, "workdir 'nope' does not exist");
+	cr_assert_eq(st(&f, "escape")->status, STATUS_FAILED);
+	cr_assert_not_null(strstr(st(&f, "escape")->message, "outside the workspace"));
+	free(sub);
+	free(out);
+	teardown(&f);
+}
+
+Test(sched, logs_keep_the_tail_under_their_cap, .timeout = 60)
+{
+	struct fixture f = setup_pipeline(
+		"version: 1\nstages:\n"
+		"  loud:\n    run: |\n      i=0; while [ $i -lt 20000 ]; do echo \"line $i\"; i=$((i+1)); done\n"
+		"      echo LAST-LINE\n");
+	struct run_options o = { .jobs = 1, .log_cap = 32768, .cancel_fd = -1 };
+	run_with(&f, &o);
+	char *path = xasprintf("%s/logs/loud.log", f.r->dir);
+	struct stat sb;
+	cr_assert_eq(stat(path, &sb), 0);
+	cr_assert_leq(sb.st_size, 32768);
+	char *log = tu_read(path);
+	cr_assert_not_null(strstr(log, "LAST-LINE"));
+	cr_assert_not_null(strstr(log, "earlier bytes dropped"));
+	cr_assert_null(strstr(log, "line 0\n"));
+	cr_assert_gt(st(&f, "loud")->log_dropped, 100000);
+	free(log);
+	free(path);
+	teardown(&f);
+}
+
+Test(sched, run_record_is_complete, .timeout = 60)
+{
+	struct fixture f = setup_pipeline("version: 1\nname: rec\nstages:\n"
+					  "  a: { run: echo hello }\n"
+					  "  b: { needs: [a], run: \"exit 2\" }\n");
+	run_jobs(&f, 1);
+	cr_assert(tu_exists("%s/.runner/.gitignore", f.dir));
+	cr_assert(tu_exists("%s/.runner/runs/latest", f.dir));
+	cr_assert(tu_exists("%s/.runner/durations.json", f.dir));
+	char *log = tu_readf("%s/logs/a.log", f.r->dir);
+	cr_assert_str_eq(log, "hello\n");
+	free(log);
+	json_t *rep = tu_latest_report(f.dir);
+	cr_assert_not_null(rep);
+	cr_assert_str_eq(json_string_value(json_object_get(rep, "schema")), "runner.report/v1");
+	cr_assert_str_eq(json_string_value(json_object_get(rep, "result")), "failed");
+	cr_assert_eq(json_integer_value(json_object_get(rep, "exit_code")), 1);
+	cr_assert_str_eq(json_string_value(json_object_get(rep, "run_id")), f.r->id);
+	json_t *b = tu_report_stage(rep, "b");
+	cr_assert_str_eq(json_string_value(json_object_get(b, "status")), "failed");
+	cr_assert_eq(json_integer_value(json_object_get(b, "exit_code")), 2);
+	cr_assert_eq(json_array_size(json_object_get(b, "attempts")), 1);
+	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(b, "needs"), 0)), "a");
+	json_decref(rep);
+	char *junit = tu_readf("%s/junit.xml", f.r->dir);
+	cr_assert_not_null(strstr(junit, "<testsuite name=\"rec\" tests=\"2\" failures=\"1\""));
+	cr_assert_not_null(strstr(junit, "<testcase classname=\"rec\" name=\"b\""));
+	cr_assert_not_null(strstr(junit, "<failure message=\"exit code 2\""));
+	free(junit);
+	teardown(&f);
+}
+
+Test(sched, a_long_chain_of_skips_does_not_recurse, .timeout = 120)
+{
+	size_t n = 3000, cap = n * 64 + 64, len = 0;
+	char *buf = xmalloc(cap);
+	len += (size_t)snprintf(buf, cap, "version: 1\nstages:\n  s0: { run: exit 1 }\n");
+	for (size_t i = 1; i < n; i++) {
+		len += (size_t)snprintf(buf + len, cap - len, "  s%zu: { needs: [s%zu], run: \"true\" }\n",
+					i, i - 1);
+	}
+	struct fixture f = setup_pipeline(buf);
+	free(buf);
+	run_jobs(&f, 2);
+	cr_assert_eq(f.r->result, RESULT_FAILED);
+	cr_assert_eq(st(&f, "s2999")->status, STATUS_SKIPPED);
+	teardown(&f);
+}

@@ -1,0 +1,105 @@
+/*
+ * test-secrets.c - the secret store: sources, precedence, names, file permission checks.
+ */
+#include <criterion/criterion.h>
+
+#include "diag.h"
+#include "mask.h"
+#include "secrets.h"
+#include "util.h"
+
+#include "testutil.h"
+
+#include <sys/stat.h>
+
+Test(secrets, environment_source_and_case_insensitive_names)
+{
+	struct secret_store *s = secrets_new();
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	char *envp[] = { "PATH=/bin", "RUNNER_SECRET_NPM_TOKEN=npm_abcdef123", "RUNNER_SECRETX=no",
+			 NULL };
+	cr_assert_eq(secrets_load_env(s, envp, &dl), 0);
+	cr_assert_eq(secrets_count(s), 1);
+	cr_assert_str_eq(secrets_get(s, "npm_token"), "npm_abcdef123");
+	cr_assert_str_eq(secrets_get(s, "NPM_TOKEN"), "npm_abcdef123");
+	cr_assert_null(secrets_get(s, "other"));
+	char *m = mask_redact_str(secrets_mask(s), "x npm_abcdef123 y");
+	cr_assert_str_eq(m, "x *** y");
+	free(m);
+	diag_list_release(&dl);
+	secrets_free(s);
+}
+
+Test(secrets, file_then_environment_overrides)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "s.yml", "registry: from-the-file\nother: |\n  multi\n  line value\n");
+	char *path = xasprintf("%s/s.yml", dir);
+	chmod(path, 0600);
+	struct secret_store *s = secrets_new();
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	cr_assert_eq(secrets_load_file(s, path, true, &dl), 0);
+	cr_assert_str_eq(secrets_get(s, "registry"), "from-the-file");
+	cr_assert_str_eq(secrets_get(s, "other"), "multi\nline value\n");
+	char *envp[] = { "RUNNER_SECRET_REGISTRY=from-the-env", NULL };
+	cr_assert_eq(secrets_load_env(s, envp, &dl), 0);
+	cr_assert_str_eq(secrets_get(s, "registry"), "from-the-env");
+	/* Both values stay masked: the old one may already be in some output. */
+	char *m = mask_redact_str(secrets_mask(s), "from-the-file from-the-env line value");
+	cr_assert_str_eq(m, "*** *** ***");
+	free(m);
+	diag_list_release(&dl);
+	secrets_free(s);
+	free(path);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+Test(secrets, file_must_be_private_and_well_formed)
+{
+	char *dir = tu_tmpdir();
+	char *path = xasprintf("%s/s.yml", dir);
+	struct diag_list dl;
+	struct secret_store *s = secrets_new();
+
+	tu_write(dir, "s.yml", "a: value-one\n");
+	chmod(path, 0640);
+	diag_list_init(&dl, 10);
+	cr_assert_eq(secrets_load_file(s, path, true, &dl), -EPERM);
+	cr_assert_str_eq(dl.v[0].msg,
+			 "refusing the secrets file: its mode is 0640; others could read it");
+	diag_list_release(&dl);
+
+	chmod(path, 0600);
+	tu_write(dir, "s.yml", "- a\n- b\n");
+	diag_list_init(&dl, 10);
+	cr_assert_eq(secrets_load_file(s, path, true, &dl), -EINVAL);
+	cr_assert_str_eq(dl.v[0].msg, "the secrets file must be a mapping of names to values");
+	diag_list_release(&dl);
+
+	tu_write(dir, "s.yml", "short: abc\n");
+	diag_list_init(&dl, 10);
+	cr_assert_eq(secrets_load_file(s, path, true, &dl), -EINVAL);
+	cr_assert_str_eq(dl.v[0].msg,
+			 "secret 'short' is shorter than 4 characters and cannot be masked");
+	cr_assert_eq(dl.v[0].line, 1);
+	diag_list_release(&dl);
+
+	tu_write(dir, "s.yml", "bad-name: abcdef\n");
+	diag_list_init(&dl, 10);
+	cr_assert_eq(secrets_load_file(s, path, true, &dl), -EINVAL);
+	cr_assert_str_eq(dl.v[0].msg, "invalid secret name 'bad-name'");
+	diag_list_release(&dl);
+
+	/* A missing default file is fine; a missing named one is not. */
+	diag_list_init(&dl, 10);
+	cr_assert_eq(secrets_load_file(s, "/nonexistent/s.yml", false, &dl), 0);
+	cr_assert_eq(secrets_load_file(s, "/nonexistent/s.yml", true, &dl), -ENOENT);
+	diag_list_release(&dl);
+	secrets_free(s);
+	free(path);
+	tu_rmdir(dir);
+	free(dir);
+}
