@@ -23,7 +23,8 @@ int sbuf_append(struct sbuf *sb, const void *p, size_t n);
 int sbuf_puts(struct sbuf *sb, const char *s);
 int sbuf_putc(struct sbuf *sb, char c);
 int sbuf_printf(struct sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int sbuf_vprintf(struct sbuf *sb, const char *fmt, va_list ap);
+int sbuf_vprintf(struct sbuf *sb, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 /* Drop the first n bytes. */
 void sbuf_consume(struct sbuf *sb, size_t n);
 /* Hand the heap buffer to the caller (never NULL) and reset sb. */
