@@ -25,6 +25,7 @@ struct expr;
 struct hmap;
 struct ynode;
 struct stage_kind;
+struct psandbox;
 
 /* Caps on untrusted input. */
 #define PIPELINE_MAX_BYTES    (8u << 20)
@@ -75,6 +76,7 @@ struct pstage {
 	const char **secrets; /* secret names */
 	size_t n_secrets;
 	const char *workdir; /* relative to the workspace; "." by default */
+	const struct psandbox *sandbox; /* `sandbox:` over `defaults.sandbox`; NULL: none */
 };
 
 struct pipeline {

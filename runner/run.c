@@ -22,6 +22,7 @@
 #include "pipeline.h"
 #include "record.h"
 #include "sandbox.h"
+#include "sandboxcfg.h"
 #include "sbuf.h"
 #include "secrets.h"
 #include "stage.h"
@@ -83,8 +84,10 @@ struct engine {
 	const struct run_options *o;
 	const struct mask *mask;
 	const struct run_observer *obs;
-	struct sandbox_policy *own_policy;
-	const struct sandbox_policy *policy;
+	struct run_policies pols;
+	struct sandbox_mount mounts[2]; /* the run record hidden, this run's artifacts visible */
+	size_t n_mounts;
+	char *artifacts;
 	int ep, tfd, sfd, self_exe;
 	sigset_t old_mask;
 	bool signals_blocked;
@@ -319,8 +322,16 @@ static char **build_envp(struct engine *e, size_t i)
 	} while (0)
 	const char *path = getenv("PATH");
 	PUSH("PATH=%s", path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+	bool confined = e->r->stages[i].sandboxed;
+	if (confined) {
+		/* The host's home is not in the sandbox; /tmp is the stage's own. */
+		PUSH("HOME=%s", "/tmp");
+	}
 	for (size_t k = 0; k < ARRAY_SIZE(passthrough); k++) {
 		const char *v = getenv(passthrough[k]);
+		if (confined && str_eq(passthrough[k], "HOME")) {
+			continue;
+		}
 		if (v) {
 			PUSH("%s=%s", passthrough[k], v);
 		}
@@ -594,6 +605,12 @@ static void launch(struct engine *e, size_t i)
 		log_note(e, i, "[runner] attempt %u of %u\n", attempt, def->retry + 1);
 	}
 
+	size_t pk = e->pols.of_stage[i];
+	if (pk == SIZE_MAX || !e->pols.v[pk] || e->pols.err[pk]) {
+		stage_error(e, i, "sandbox: %s",
+			    pk != SIZE_MAX && e->pols.err[pk] ? e->pols.err[pk] : "no policy");
+		return;
+	}
 	_cleanup_free_ char *cwd = NULL;
 	if (stage_cwd(e, i, &cwd, msg, sizeof(msg)) < 0) {
 		stage_fail_now(e, i, STATUS_FAILED, msg);
@@ -623,7 +640,9 @@ static void launch(struct engine *e, size_t i)
 		.cwd = cwd,
 		.output_fd = pfd[1],
 		.self_exe_fd = e->self_exe,
-		.policy = e->policy,
+		.policy = e->pols.v[pk],
+		.mounts = e->mounts,
+		.n_mounts = e->n_mounts,
 	};
 	struct stage_proc *proc = NULL;
 	int r = stage_launch(&l, &proc);
@@ -776,12 +795,14 @@ static void attempt_done(struct engine *e, size_t i)
 		retryable = def->retry_when & RETRY_ON_TIMEOUT;
 	} else if (o.end == STAGE_END_SIGNALED) {
 		s->status = builtin ? STATUS_ERROR : STATUS_FAILED;
-		set_message(e, s, "killed by signal %d (%s)", o.sig, strsignal(o.sig));
+		set_message(e, s, "killed by signal %d (%s)%s%s", o.sig, strsignal(o.sig),
+			    o.message[0] ? ": " : "", o.message);
 		retryable = !builtin && (def->retry_when & RETRY_ON_FAILURE);
 	} else if (!builtin) {
 		s->status = o.code == 0 ? STATUS_PASSED : STATUS_FAILED;
 		if (o.code != 0) {
-			set_message(e, s, "exit code %d", o.code);
+			set_message(e, s, "exit code %d%s%s", o.code, o.message[0] ? ": " : "",
+				    o.message);
 			retryable = def->retry_when & RETRY_ON_FAILURE;
 		}
 	} else if (!s->result) {
@@ -1268,6 +1289,42 @@ static int setup_loop_fds(struct engine *e)
 	return 0;
 }
 
+/*
+ * One compiled policy per distinct sandbox configuration, and the mounts every stage
+ * gets: the run record (when it lies in the workspace) hidden, except this run's
+ * artifacts, which dependents read.
+ */
+static int setup_sandbox(struct engine *e, struct diag_list *dl)
+{
+	struct run *r = e->r;
+	bool *selected = xcalloc(e->p->n_stages + 1, sizeof(bool));
+	for (size_t i = 0; i < e->p->n_stages; i++) {
+		selected[i] = r->stages[i].selected;
+	}
+	run_policies_build(&e->pols, e->p, selected, e->o->policy, e->o->no_sandbox);
+	free(selected);
+	for (size_t i = 0; i < e->p->n_stages; i++) {
+		size_t k = e->pols.of_stage[i];
+		const struct sandbox_policy *pol = k != SIZE_MAX ? e->pols.v[k] : NULL;
+		r->stages[i].sandboxed = !pol || sandbox_policy_confined(pol);
+		r->stages[i].network_host = pol && sandbox_policy_network(pol) == SANDBOX_NET_HOST;
+	}
+	e->artifacts = xasprintf("%s/artifacts", r->dir);
+	int ret = mkdir_p(e->artifacts, 0755);
+	if (ret < 0) {
+		diag_error(dl, NULL, 0, 0, NULL, "cannot create %s: %s", e->artifacts, strerror(-ret));
+		return ret;
+	}
+	_cleanup_free_ char *root = realpath(e->o->record_root, NULL);
+	size_t wl = strlen(e->p->dir);
+	if (root && strncmp(root, e->p->dir, wl) == 0 && root[wl] == '/') {
+		e->mounts[e->n_mounts++] = (struct sandbox_mount){ .path = e->o->record_root };
+	}
+	e->mounts[e->n_mounts++] =
+		(struct sandbox_mount){ .path = e->artifacts, .source = e->artifacts };
+	return 0;
+}
+
 static void engine_release(struct engine *e)
 {
 	if (e->ep >= 0) {
@@ -1299,7 +1356,8 @@ static void engine_release(struct engine *e)
 	free(e->heap);
 	free(e->unmet);
 	free(e->done);
-	sandbox_policy_free(e->own_policy);
+	run_policies_release(&e->pols);
+	free(e->artifacts);
 }
 
 int run_pipeline(const struct pipeline *p, const struct run_options *o, struct run **out,
@@ -1342,11 +1400,7 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 	}
 	git_info_read(p->dir, &r->git);
 
-	e.policy = o->policy;
-	if (!e.policy) {
-		e.own_policy = sandbox_policy_new();
-		e.policy = e.own_policy;
-	}
+	r->no_sandbox = o->no_sandbox;
 	e.logs = xcalloc(p->n_stages, sizeof(struct logfile *));
 	e.stage_env = xcalloc(p->n_stages, sizeof(struct kvlist));
 	e.heap = xcalloc(p->n_stages, sizeof(size_t));
@@ -1374,6 +1428,9 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 			diag_error(dl, NULL, 0, 0, NULL, "cannot set up the event loop: %s",
 				   strerror(-ret));
 		}
+	}
+	if (ret == 0) {
+		ret = setup_sandbox(&e, dl);
 	}
 	if (ret < 0) {
 		engine_release(&e);

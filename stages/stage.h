@@ -29,6 +29,7 @@
 struct diag_list;
 struct ynode;
 struct sandbox_policy;
+struct sandbox_mount;
 
 enum {
 	STAGE_EXIT_PASSED = 0,
@@ -90,7 +91,9 @@ struct stage_launch {
 	const char *cwd;            /* absolute; inside the workspace */
 	int output_fd;              /* receives stdout and stderr */
 	int self_exe_fd;            /* the runner binary (O_PATH), for built-in kinds */
-	const struct sandbox_policy *policy;
+	const struct sandbox_policy *policy; /* compiled */
+	const struct sandbox_mount *mounts;  /* the runner's mounts (record, artifacts) */
+	size_t n_mounts;
 };
 
 struct stage_proc;

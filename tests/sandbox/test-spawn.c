@@ -1,6 +1,10 @@
 /*
  * test-spawn.c - the sandbox entry point: exact environment and fds, exit statuses and
- * signals, setup failures reported as such, and whole-tree termination.
+ * signals, setup failures reported as such, and whole-tree termination, under the default
+ * (confined) policy and, where the supervision itself is tested, the unconfined one too.
+ *
+ * Confined stages have their own PID namespace, so their processes are found on the host
+ * by a unique argument (tu_pid_matching) rather than by the pids they see.
  */
 #include <criterion/criterion.h>
 
@@ -15,17 +19,23 @@
 #include <stdio.h>
 #include <sys/wait.h>
 
+static struct sandbox_policy *policy(bool confined)
+{
+	struct sandbox_policy *pol =
+		confined ? sandbox_policy_new() : sandbox_policy_new_unconfined();
+	char err[256];
+	cr_assert_eq(sandbox_policy_compile(pol, err, sizeof(err)), 0, "%s", err);
+	return pol;
+}
+
 struct spawned {
 	struct sandbox_proc *p;
 	int out; /* read end of the payload's stdout+stderr */
 };
 
-static struct spawned spawn_sh(const char *script, const char *cwd)
+static struct spawned spawn_sh_in(struct sandbox_policy *pol, const char *script, const char *ws,
+				  const char *cwd)
 {
-	static struct sandbox_policy *pol;
-	if (!pol) {
-		pol = sandbox_policy_new();
-	}
 	const char *argv[] = { "/bin/sh", "-c", script, NULL };
 	const char *envp[] = { "PATH=/usr/bin:/bin", "ONLY=this", NULL };
 	int pfd[2];
@@ -33,11 +43,12 @@ static struct spawned spawn_sh(const char *script, const char *cwd)
 	struct sandbox_spawn a = {
 		.argv = argv,
 		.envp = envp,
-		.cwd = cwd ? cwd : "/",
+		.cwd = cwd ? cwd : ws,
 		.exec_fd = -1,
 		.stdin_fd = -1,
 		.stdout_fd = pfd[1],
 		.stderr_fd = pfd[1],
+		.workspace = ws,
 	};
 	struct spawned s;
 	cr_assert_eq(sandbox_spawn(pol, &a, &s.p), 0);
@@ -57,7 +68,9 @@ static char *read_all(int fd)
 
 Test(spawn, exact_environment_and_exit_code)
 {
-	struct spawned s = spawn_sh("env | sort; exit 42", NULL);
+	struct sandbox_policy *pol = policy(true);
+	char *ws = tu_tmpdir();
+	struct spawned s = spawn_sh_in(pol, "env | sort; exit 42", ws, NULL);
 	char *out = read_all(s.out);
 	struct sandbox_result r;
 	cr_assert_eq(sandbox_wait(s.p, &r), 0);
@@ -69,22 +82,33 @@ Test(spawn, exact_environment_and_exit_code)
 	cr_assert_null(strstr(out, "HOME="), "%s", out);
 	free(out);
 	sandbox_proc_free(s.p);
+	sandbox_policy_free(pol);
+	tu_rmdir(ws);
+	free(ws);
 }
 
 Test(spawn, signal_is_reported)
 {
-	struct spawned s = spawn_sh("kill -SEGV $$", NULL);
+	struct sandbox_policy *pol = policy(true);
+	char *ws = tu_tmpdir();
+	struct spawned s = spawn_sh_in(pol, "kill -SEGV $$", ws, NULL);
 	free(read_all(s.out));
 	struct sandbox_result r;
 	cr_assert_eq(sandbox_wait(s.p, &r), 0);
 	cr_assert_eq(r.outcome, SANDBOX_SIGNALED);
 	cr_assert_eq(r.sig, SIGSEGV);
 	sandbox_proc_free(s.p);
+	sandbox_policy_free(pol);
+	tu_rmdir(ws);
+	free(ws);
 }
 
 Test(spawn, setup_failures_are_not_exit_codes)
 {
-	struct spawned s = spawn_sh("true", "/nonexistent-dir");
+	struct sandbox_policy *pol = policy(true);
+	char *ws = tu_tmpdir();
+	char *missing = xasprintf("%s/nonexistent-dir", ws);
+	struct spawned s = spawn_sh_in(pol, "true", ws, missing);
 	free(read_all(s.out));
 	struct sandbox_result r;
 	cr_assert_eq(sandbox_wait(s.p, &r), 0);
@@ -92,13 +116,18 @@ Test(spawn, setup_failures_are_not_exit_codes)
 	cr_assert_str_eq(r.message, "chdir to the working directory: No such file or directory");
 	sandbox_proc_free(s.p);
 
-	struct sandbox_policy *pol = sandbox_policy_new();
 	const char *argv[] = { "/nonexistent/bin", NULL };
 	const char *envp[] = { NULL };
 	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	struct sandbox_spawn a = {
-		.argv = argv, .envp = envp, .cwd = "/", .exec_fd = -1, .stdin_fd = -1,
-		.stdout_fd = devnull, .stderr_fd = devnull,
+		.argv = argv,
+		.envp = envp,
+		.cwd = ws,
+		.exec_fd = -1,
+		.stdin_fd = -1,
+		.stdout_fd = devnull,
+		.stderr_fd = devnull,
+		.workspace = ws,
 	};
 	struct sandbox_proc *p;
 	cr_assert_eq(sandbox_spawn(pol, &a, &p), 0);
@@ -108,33 +137,67 @@ Test(spawn, setup_failures_are_not_exit_codes)
 	sandbox_proc_free(p);
 	sandbox_policy_free(pol);
 	close(devnull);
+	tu_rmdir(ws);
+	free(ws);
+	free(missing);
 }
 
 Test(spawn, invalid_arguments_are_refused)
 {
-	struct sandbox_policy *pol = sandbox_policy_new();
+	struct sandbox_policy *pol = policy(true);
 	struct sandbox_spawn a = { .exec_fd = -1, .stdout_fd = 1, .stderr_fd = 2 };
 	struct sandbox_proc *p;
 	cr_assert_eq(sandbox_spawn(pol, &a, &p), -EINVAL);
+	/* A confined spawn needs a workspace, and a working directory inside it. */
+	const char *argv[] = { "/bin/true", NULL };
+	const char *envp[] = { NULL };
+	struct sandbox_spawn b = { .argv = argv,
+				   .envp = envp,
+				   .cwd = "/tmp",
+				   .exec_fd = -1,
+				   .stdin_fd = -1,
+				   .stdout_fd = 1,
+				   .stderr_fd = 2 };
+	cr_assert_eq(sandbox_spawn(pol, &b, &p), -EINVAL);
+	b.workspace = "/srv/ws";
+	cr_assert_eq(sandbox_spawn(pol, &b, &p), -EINVAL, "cwd outside the workspace");
+	b.cwd = "/srv/ws/../etc";
+	cr_assert_eq(sandbox_spawn(pol, &b, &p), -EINVAL, "cwd with ..");
+	b.cwd = "/proc/self/fd/3";
+	b.workspace = "/proc/self/fd";
+	cr_assert_eq(sandbox_spawn(pol, &b, &p), -EINVAL, "workspace in /proc");
 	sandbox_policy_free(pol);
+	/* An uncompiled policy is refused. */
+	struct sandbox_policy *raw = sandbox_policy_new();
+	cr_assert_eq(sandbox_spawn(raw, &a, &p), -EINVAL);
+	sandbox_policy_free(raw);
 }
 
 Test(spawn, extra_fds_arrive_at_3_and_nothing_else)
 {
-	struct sandbox_policy *pol = sandbox_policy_new();
+	struct sandbox_policy *pol = policy(true);
+	char *ws = tu_tmpdir();
 	int data[2], out[2];
 	cr_assert_eq(pipe2(data, O_CLOEXEC), 0);
 	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
 	int leak = open("/etc/hostname", O_RDONLY); /* deliberately not close-on-exec */
-	write(data[1], "payload-on-3", 12);
+	cr_assert_eq(write(data[1], "payload-on-3", 12), 12);
 	close(data[1]);
-	const char *argv[] = { "/bin/sh", "-c", "cat <&3; echo; ls /proc/$$/fd | sort -n | tr '\\n' ' '",
-			       NULL };
+	const char *argv[] = { "/bin/sh", "-c",
+			       "cat <&3; echo; ls /proc/$$/fd | sort -n | tr '\\n' ' '", NULL };
 	const char *envp[] = { "PATH=/usr/bin:/bin", NULL };
 	int fds[] = { data[0] };
 	struct sandbox_spawn a = {
-		.argv = argv, .envp = envp, .cwd = "/", .exec_fd = -1, .stdin_fd = -1,
-		.stdout_fd = out[1], .stderr_fd = out[1], .fds = fds, .n_fds = 1,
+		.argv = argv,
+		.envp = envp,
+		.cwd = ws,
+		.exec_fd = -1,
+		.stdin_fd = -1,
+		.stdout_fd = out[1],
+		.stderr_fd = out[1],
+		.fds = fds,
+		.n_fds = 1,
+		.workspace = ws,
 	};
 	struct sandbox_proc *p;
 	cr_assert_eq(sandbox_spawn(pol, &a, &p), 0);
@@ -149,45 +212,35 @@ Test(spawn, extra_fds_arrive_at_3_and_nothing_else)
 	sandbox_proc_free(p);
 	sandbox_policy_free(pol);
 	close(leak);
+	tu_rmdir(ws);
+	free(ws);
 }
 
-static bool alive(pid_t pid)
+static void wait_for_file(const char *path)
 {
-	/* A zombie counts as dead. */
-	char *stat = tu_readf("/proc/%d/stat", (int)pid);
-	bool a = stat && !strstr(stat, ") Z ");
-	free(stat);
-	return a;
-}
-
-static pid_t read_pid(const char *path)
-{
-	for (int i = 0; i < 200; i++) {
-		char *s = tu_read(path);
-		if (s && *s) {
-			pid_t p = (pid_t)strtol(s, NULL, 10);
-			free(s);
-			return p;
-		}
-		free(s);
+	for (int i = 0; i < 300 && !tu_exists("%s", path); i++) {
 		usleep(10000);
 	}
-	cr_assert_fail("no pid in %s", path);
-	return -1;
+	cr_assert(tu_exists("%s", path), "%s never appeared", path);
 }
 
-Test(spawn, terminate_then_kill_reaches_every_descendant)
+static void terminate_then_kill(bool confined)
 {
+	struct sandbox_policy *pol = policy(confined);
 	char *dir = tu_tmpdir();
+	char *cm = xasprintf("100.%d1", (int)getpid()), *dm = xasprintf("100.%d2", (int)getpid());
 	char *script = xasprintf("cd %s; trap '' TERM; "
-				 "sh -c 'trap \"\" TERM; echo $$ > child.pid; exec sleep 100' & "
-				 "setsid sh -c 'echo $$ > daemon.pid; trap \"\" TERM; exec sleep 100' & "
+				 "sh -c 'trap \"\" TERM; touch child.up; exec sleep %s' & "
+				 "setsid sh -c 'touch daemon.up; trap \"\" TERM; exec sleep %s' & "
 				 "while :; do sleep 0.05; done",
-				 dir);
-	struct spawned s = spawn_sh(script, NULL);
-	char *cp = xasprintf("%s/child.pid", dir), *dp = xasprintf("%s/daemon.pid", dir);
-	pid_t child = read_pid(cp), daemon = read_pid(dp);
-	cr_assert(alive(child) && alive(daemon));
+				 dir, cm, dm);
+	struct spawned s = spawn_sh_in(pol, script, dir, NULL);
+	char *cp = xasprintf("%s/child.up", dir), *dp = xasprintf("%s/daemon.up", dir);
+	wait_for_file(cp);
+	wait_for_file(dp);
+	usleep(50000);
+	cr_assert_eq(tu_procs_matching(cm), 1);
+	cr_assert_eq(tu_procs_matching(dm), 1);
 	cr_assert_eq(sandbox_terminate(s.p), 0);
 	usleep(200000);
 	struct sandbox_result r;
@@ -196,33 +249,58 @@ Test(spawn, terminate_then_kill_reaches_every_descendant)
 	cr_assert_eq(sandbox_wait(s.p, &r), 0);
 	cr_assert_eq(r.outcome, SANDBOX_SIGNALED);
 	cr_assert_eq(r.sig, SIGKILL);
-	cr_assert_not(alive(child));
-	cr_assert_not(alive(daemon));
+	cr_assert_eq(tu_procs_matching(cm), 0, "the child survived");
+	cr_assert_eq(tu_procs_matching(dm), 0, "the daemon survived");
 	free(read_all(s.out));
 	sandbox_proc_free(s.p);
+	sandbox_policy_free(pol);
 	tu_rmdir(dir);
 	free(dir);
 	free(script);
 	free(cp);
 	free(dp);
+	free(cm);
+	free(dm);
 }
 
-Test(spawn, the_tree_dies_when_the_parent_is_killed)
+Test(spawn, terminate_then_kill_reaches_every_descendant)
+{
+	terminate_then_kill(true);
+}
+
+Test(spawn, terminate_then_kill_reaches_every_descendant_unconfined)
+{
+	terminate_then_kill(false);
+}
+
+static void tree_dies_with_parent(bool confined)
 {
 	/* A child process stands in for the runner; it is killed with SIGKILL. */
 	char *dir = tu_tmpdir();
-	char *pidfile = xasprintf("%s/daemon.pid", dir);
+	char *marker = xasprintf("100.%d%d", (int)getpid(), confined);
+	char *upfile = xasprintf("%s/daemon.up", dir);
 	pid_t runner = fork();
 	if (runner == 0) {
-		struct sandbox_policy *pol = sandbox_policy_new();
-		char *script = xasprintf("setsid sh -c 'echo $$ > %s; exec sleep 100' & sleep 100",
-					 pidfile);
+		struct sandbox_policy *pol =
+			confined ? sandbox_policy_new() : sandbox_policy_new_unconfined();
+		char err[256];
+		if (sandbox_policy_compile(pol, err, sizeof(err)) < 0) {
+			_exit(1);
+		}
+		char *script = xasprintf("setsid sh -c 'touch %s; exec sleep %s' & sleep 100",
+					 upfile, marker);
 		const char *argv[] = { "/bin/sh", "-c", script, NULL };
 		const char *envp[] = { "PATH=/usr/bin:/bin", NULL };
 		int devnull = open("/dev/null", O_WRONLY);
 		struct sandbox_spawn a = {
-			.argv = argv, .envp = envp, .cwd = "/", .exec_fd = -1, .stdin_fd = -1,
-			.stdout_fd = devnull, .stderr_fd = devnull,
+			.argv = argv,
+			.envp = envp,
+			.cwd = dir,
+			.exec_fd = -1,
+			.stdin_fd = -1,
+			.stdout_fd = devnull,
+			.stderr_fd = devnull,
+			.workspace = dir,
 		};
 		struct sandbox_proc *p;
 		if (sandbox_spawn(pol, &a, &p) < 0) {
@@ -231,23 +309,37 @@ Test(spawn, the_tree_dies_when_the_parent_is_killed)
 		pause();
 		_exit(0);
 	}
-	pid_t daemon = read_pid(pidfile);
-	cr_assert(alive(daemon));
+	wait_for_file(upfile);
+	usleep(50000);
+	cr_assert_eq(tu_procs_matching(marker), 1);
 	kill(runner, SIGKILL);
 	waitpid(runner, NULL, 0);
-	for (int i = 0; i < 200 && alive(daemon); i++) {
+	for (int i = 0; i < 200 && tu_procs_matching(marker); i++) {
 		usleep(10000);
 	}
-	cr_assert_not(alive(daemon), "a daemon outlived the killed runner");
+	cr_assert_eq(tu_procs_matching(marker), 0, "a daemon outlived the killed runner");
 	tu_rmdir(dir);
 	free(dir);
-	free(pidfile);
+	free(upfile);
+	free(marker);
+}
+
+Test(spawn, the_tree_dies_when_the_parent_is_killed)
+{
+	tree_dies_with_parent(true);
+}
+
+Test(spawn, the_tree_dies_when_the_parent_is_killed_unconfined)
+{
+	tree_dies_with_parent(false);
 }
 
 Test(spawn, no_zombies_are_left)
 {
+	struct sandbox_policy *pol = policy(true);
+	char *ws = tu_tmpdir();
 	for (int i = 0; i < 20; i++) {
-		struct spawned s = spawn_sh("sleep 0.01 & true", NULL);
+		struct spawned s = spawn_sh_in(pol, "sleep 0.01 & true", ws, NULL);
 		free(read_all(s.out));
 		struct sandbox_result r;
 		cr_assert_eq(sandbox_wait(s.p, &r), 0);
@@ -256,4 +348,7 @@ Test(spawn, no_zombies_are_left)
 	/* This process has no children left. */
 	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1);
 	cr_assert_eq(errno, ECHILD);
+	sandbox_policy_free(pol);
+	tu_rmdir(ws);
+	free(ws);
 }

@@ -1,0 +1,291 @@
+/*
+ * cgroup.c - per-stage cgroups for the memory and pids limits (runner side).
+ *
+ * The runner makes one cgroup per stage under its own (so a runner confined by its service
+ * manager confines its stages further), writes the limits, and opens each cgroup.procs for
+ * writing; the shim, first thing after it starts, writes "0" there to move itself (and so
+ * every process it will start) into the stage's cgroup before it forks anything. When the
+ * stage has ended the directories are removed. cgroup v1 (separate memory and pids
+ * hierarchies) and v2 (one hierarchy whose controllers are delegated to the runner's
+ * cgroup) are both understood; with neither, the limits that need a cgroup are
+ * unavailable, which the policy reports or, for a required limit, refuses.
+ */
+#include "internal.h"
+
+#include "util.h"
+
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "banned.h"
+
+#define CGROUP_FS "/sys/fs/cgroup"
+
+/* The runner's own cgroup path for a v1 controller or v2 ("" for v2), from /proc/self/cgroup. */
+static bool own_cgroup(const char *controller, char *out, size_t size)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	if (read_file_capped("/proc/self/cgroup", 64u << 10, &buf, &len) < 0) {
+		return false;
+	}
+	for (char *line = buf; line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl) {
+			*nl = '\0';
+		}
+		char *c1 = strchr(line, ':');
+		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (c2) {
+			*c2 = '\0';
+			const char *ctrls = c1 + 1, *path = c2 + 1;
+			bool match = false;
+			if (!*controller) {
+				match = !*ctrls && str_eq(line, "0");
+			} else {
+				for (const char *p = ctrls; *p;) {
+					const char *e = strchr(p, ',');
+					size_t n = e ? (size_t)(e - p) : strlen(p);
+					match |= n == strlen(controller) &&
+						 strncmp(p, controller, n) == 0;
+					p += n + (e ? 1 : 0);
+				}
+			}
+			if (match) {
+				return (size_t)snprintf(out, size, "%s", path) < size;
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return false;
+}
+
+static bool writable_dir(const char *dir)
+{
+	struct stat st;
+	return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && access(dir, W_OK) == 0;
+}
+
+static bool file_has_word(const char *path, const char *word)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	if (read_file_capped(path, 4096, &buf, &len) < 0) {
+		return false;
+	}
+	for (char *tok = buf; *tok;) {
+		size_t n = strcspn(tok, " \n");
+		if (n == strlen(word) && strncmp(tok, word, n) == 0) {
+			return true;
+		}
+		tok += n;
+		tok += strspn(tok, " \n");
+	}
+	return false;
+}
+
+int cgroup_detect(struct cgroup_host *h)
+{
+	char own[PATH_MAX];
+	memset(h, 0, sizeof(*h));
+	/* v1: separate hierarchies for memory and pids, as on most hosts with systemd's
+	 * "hybrid" layout and on this project's CI machine. */
+	if (own_cgroup("memory", own, sizeof(own))) {
+		set_text(h->memory, sizeof(h->memory), CGROUP_FS "/memory%s", own);
+		h->memory_ok = writable_dir(h->memory);
+		h->version = 1;
+	}
+	if (own_cgroup("pids", own, sizeof(own))) {
+		set_text(h->pids, sizeof(h->pids), CGROUP_FS "/pids%s", own);
+		h->pids_ok = writable_dir(h->pids);
+		h->version = 1;
+	}
+	if (h->version == 1) {
+		if (!h->memory_ok || !h->pids_ok) {
+			set_text(h->why, sizeof(h->why),
+				 "cgroup v1: %s is not writable by this user",
+				 !h->memory_ok ? (h->memory[0] ? h->memory : "memory")
+					       : (h->pids[0] ? h->pids : "pids"));
+		}
+		return 0;
+	}
+	/* v2: the controllers must be enabled for the runner's cgroup's children. */
+	if (own_cgroup("", own, sizeof(own))) {
+		char ctl[PATH_MAX + 32];
+		set_text(h->unified, sizeof(h->unified), CGROUP_FS "%s", own);
+		set_text(ctl, sizeof(ctl), "%s/cgroup.subtree_control", h->unified);
+		if (writable_dir(h->unified)) {
+			h->version = 2;
+			h->memory_ok = file_has_word(ctl, "memory");
+			h->pids_ok = file_has_word(ctl, "pids");
+			if (!h->memory_ok || !h->pids_ok) {
+				set_text(h->why, sizeof(h->why),
+					 "cgroup v2: memory and pids are not delegated to %.100s",
+					 h->unified);
+			}
+			return 0;
+		}
+		set_text(h->why, sizeof(h->why), "cgroup v2: %.100s is not writable by this user",
+			 h->unified);
+		return 0;
+	}
+	set_text(h->why, sizeof(h->why), "no cgroup hierarchy found");
+	return 0;
+}
+
+static int write_value(const char *dir, const char *file, uint64_t v, bool optional)
+{
+	char path[PATH_MAX + 64], num[32];
+	set_text(path, sizeof(path), "%s/%s", dir, file);
+	set_text(num, sizeof(num), "%llu", (unsigned long long)v);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		return optional && errno == ENOENT ? 0 : -errno;
+	}
+	int r = write_all(fd, num, strlen(num));
+	close(fd);
+	return r;
+}
+
+static int add_dir(struct stage_cgroup *cg, const char *base, const char *name, char *err,
+		   size_t errsize)
+{
+	char *dir = xasprintf("%s/%s", base, name);
+	if (mkdir(dir, 0755) < 0) {
+		int e = -errno;
+		snprintf(err, errsize, "create cgroup %s: %s", dir, strerror(errno));
+		free(dir);
+		return e;
+	}
+	cg->dirs[cg->n] = dir;
+	cg->procs_fd[cg->n] = -1;
+	cg->n++;
+	char procs[PATH_MAX + 32];
+	set_text(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	int fd = open(procs, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = -errno;
+		snprintf(err, errsize, "open %s: %s", procs, strerror(errno));
+		return e;
+	}
+	cg->procs_fd[cg->n - 1] = fd;
+	return 0;
+}
+
+int cgroup_create(const struct sandbox_policy *pol, struct stage_cgroup *cg, char *err,
+		  size_t errsize)
+{
+	static atomic_uint seq;
+	const struct cgroup_host *h = &pol->cg;
+	uint64_t mem = h->memory_ok ? pol->limit[SANDBOX_LIMIT_MEMORY] : 0;
+	uint64_t pids = h->pids_ok ? pol->limit[SANDBOX_LIMIT_PIDS] : 0;
+	char name[64];
+	int r = 0;
+
+	memset(cg, 0, sizeof(*cg));
+	cg->procs_fd[0] = cg->procs_fd[1] = cg->v2_dir_fd = -1;
+	if (!mem && !pids) {
+		return 0;
+	}
+	set_text(name, sizeof(name), "runner-%d-%u", (int)getpid(), atomic_fetch_add(&seq, 1));
+	if (h->version == 2) {
+		r = add_dir(cg, h->unified, name, err, errsize);
+		if (r == 0 && mem) {
+			r = write_value(cg->dirs[0], "memory.max", mem, false);
+			if (r == 0) {
+				r = write_value(cg->dirs[0], "memory.swap.max", 0, true);
+			}
+		}
+		if (r == 0 && pids) {
+			r = write_value(cg->dirs[0], "pids.max", pids, false);
+		}
+	} else {
+		if (mem) {
+			r = add_dir(cg, h->memory, name, err, errsize);
+			if (r == 0) {
+				r = write_value(cg->dirs[cg->n - 1], "memory.limit_in_bytes", mem,
+						false);
+			}
+			if (r == 0) {
+				/* Swap counts too, where the kernel accounts it. */
+				r = write_value(cg->dirs[cg->n - 1], "memory.memsw.limit_in_bytes",
+						mem, true);
+			}
+		}
+		if (r == 0 && pids) {
+			r = add_dir(cg, h->pids, name, err, errsize);
+			if (r == 0) {
+				r = write_value(cg->dirs[cg->n - 1], "pids.max", pids, false);
+			}
+		}
+	}
+	if (r < 0) {
+		if (!err[0]) {
+			snprintf(err, errsize, "set cgroup limits in %s: %s", cg->dirs[cg->n - 1],
+				 strerror(-r));
+		}
+		cgroup_destroy(cg);
+	}
+	return r;
+}
+
+/* The count after `key` in a flat keyed file ("oom_kill 3"), or 0. */
+static uint64_t keyed_count(const char *dir, const char *file, const char *key)
+{
+	char path[PATH_MAX + 64];
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	set_text(path, sizeof(path), "%s/%s", dir, file);
+	if (read_file_capped(path, 8192, &buf, &len) < 0) {
+		return 0;
+	}
+	size_t kl = strlen(key);
+	for (char *line = buf; line && *line;) {
+		if (strncmp(line, key, kl) == 0 && line[kl] == ' ') {
+			return strtoull(line + kl + 1, NULL, 10);
+		}
+		line = strchr(line, '\n');
+		line = line ? line + 1 : NULL;
+	}
+	return 0;
+}
+
+const char *cgroup_limit_hit(const struct stage_cgroup *cg)
+{
+	for (int i = 0; i < cg->n; i++) {
+		if (keyed_count(cg->dirs[i], "memory.oom_control", "oom_kill") ||
+		    keyed_count(cg->dirs[i], "memory.events", "oom_kill")) {
+			return "the memory limit was reached and the kernel killed a process";
+		}
+	}
+	for (int i = 0; i < cg->n; i++) {
+		if (keyed_count(cg->dirs[i], "pids.events", "max")) {
+			return "the pids limit was reached (a fork failed)";
+		}
+	}
+	return "";
+}
+
+void cgroup_destroy(struct stage_cgroup *cg)
+{
+	for (int i = 0; i < cg->n; i++) {
+		if (cg->procs_fd[i] >= 0) {
+			close(cg->procs_fd[i]);
+			cg->procs_fd[i] = -1;
+		}
+		/* Every process has been reaped by now; a freshly emptied cgroup can still be
+		 * busy for a moment while the kernel finishes with the last task. */
+		for (int tries = 0; tries < 50 && rmdir(cg->dirs[i]) < 0 && errno == EBUSY;
+		     tries++) {
+			usleep(1000);
+		}
+		free(cg->dirs[i]);
+		cg->dirs[i] = NULL;
+	}
+	if (cg->v2_dir_fd >= 0) {
+		close(cg->v2_dir_fd);
+	}
+	cg->n = 0;
+}
