@@ -17,7 +17,7 @@
 const char cmd_run_usage[] =
 	"usage: runner run [-f FILE] [-C DIR] [-j N] [--stage NAME]... [--fail-fast]\n"
 	"                  [--json] [--no-color] [--event EVENT] [--branch BRANCH]\n"
-	"                  [--secrets FILE]\n"
+	"                  [--secrets FILE] [--no-sandbox]\n"
 	"\n"
 	"Run the pipeline in its directory (the workspace) and write a run record under\n"
 	".runner/runs/<run-id>/ (report.json, junit.xml, one log per stage).\n"
@@ -33,6 +33,8 @@ const char cmd_run_usage[] =
 	"      --branch NAME   the branch seen by `if:` conditions (default: from git)\n"
 	"      --secrets FILE  secrets file (default: ~/.config/runner/secrets.yml;\n"
 	"                      must be mode 0600 and yours); RUNNER_SECRET_<NAME> also works\n"
+	"      --no-sandbox    run stages WITHOUT isolation: for local debugging only; the\n"
+	"                      run is marked in its report (see docs/sandbox.md)\n"
 	"\n"
 	"Exit codes: 0 passed, 1 a stage failed, 2 usage or invalid pipeline,\n"
 	"3 blocked by a security gate, 4 internal error, 130/143 interrupted.\n";
@@ -49,6 +51,7 @@ int cmd_run(int argc, char **argv)
 		OPT_EVENT,
 		OPT_BRANCH,
 		OPT_SECRETS,
+		OPT_NO_SANDBOX,
 	};
 	static const struct option opts[] = {
 		{ "file", required_argument, NULL, 'f' },
@@ -60,6 +63,7 @@ int cmd_run(int argc, char **argv)
 		{ "event", required_argument, NULL, OPT_EVENT },
 		{ "branch", required_argument, NULL, OPT_BRANCH },
 		{ "secrets", required_argument, NULL, OPT_SECRETS },
+		{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *file = NULL, *dir = NULL, *secrets_file = NULL;
@@ -108,6 +112,9 @@ int cmd_run(int argc, char **argv)
 		case OPT_SECRETS:
 			secrets_file = optarg;
 			break;
+		case OPT_NO_SANDBOX:
+			ro.no_sandbox = true;
+			break;
 		default:
 			free(only);
 			return cli_usage_error("run", "invalid option");
@@ -143,6 +150,12 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 
+	if (ro.no_sandbox) {
+		fprintf(stderr,
+			"runner: WARNING: --no-sandbox: stages run WITHOUT isolation: no namespaces, no\n"
+			"runner: WARNING: seccomp filter, no limits; a stage can read and change anything\n"
+			"runner: WARNING: you can. For local debugging only; the report is marked.\n");
+	}
 	bool color;
 	enum output_mode mode = output_detect(stdout, json, no_color, &color);
 	out = output_new(stdout, mode, color);

@@ -197,22 +197,24 @@ int filter_build(const struct sandbox_policy *pol, struct sock_filter **out, uns
 			SCMP_A0_64(SCMP_CMP_MASKED_EQ, clone_ns_flags[i], clone_ns_flags[i]);
 		add_named(&b, SCMP_ACT_ERRNO(EPERM), "clone", 1, &c);
 	}
-	/* Terminal injection. The kernel reads the request as 32 bits, so compare only those:
-	 * a request with high bits set must not slip past. */
+	/* Terminal injection. The kernel reads the request as 32 bits, so compare only those
+	 * (a mask of the low 32 bits; libseccomp's "_32" comparisons still require the high
+	 * bits to be zero): a request with high bits set must not slip past. */
 	static const uint32_t bad_ioctls[] = { TIOCSTI, TIOCLINUX };
 	for (size_t i = 0; i < ARRAY_SIZE(bad_ioctls); i++) {
-		struct scmp_arg_cmp c = SCMP_A1_32(SCMP_CMP_EQ, bad_ioctls[i]);
+		struct scmp_arg_cmp c = SCMP_A1_64(SCMP_CMP_MASKED_EQ, 0xffffffffu, bad_ioctls[i]);
 		add_named(&b, SCMP_ACT_ERRNO(EPERM), "ioctl", 1, &c);
 	}
 	/*
 	 * personality(2): only PER_LINUX (0) and the query 0xffffffff. libseccomp allows one
 	 * comparison per argument in a rule, so "neither all zeros nor all ones" is written as
 	 * 32 rules: a 32-bit value that is neither has some bit i set with bit i+1 (cyclically)
-	 * clear, and every such value matches the rule for that i.
+	 * clear, and every such value matches the rule for that i. The masks ignore the high
+	 * 32 bits, which the kernel ignores too.
 	 */
 	for (unsigned i = 0; i < 32; i++) {
 		uint32_t bit = 1u << i, next = 1u << ((i + 1) % 32);
-		struct scmp_arg_cmp c = SCMP_A0_32(SCMP_CMP_MASKED_EQ, bit | next, bit);
+		struct scmp_arg_cmp c = SCMP_A0_64(SCMP_CMP_MASKED_EQ, bit | next, bit);
 		add_named(&b, SCMP_ACT_ERRNO(EPERM), "personality", 1, &c);
 	}
 	add_socket_rules(&b, pol->net);

@@ -638,7 +638,16 @@ static _noreturn_ void shim_main(const struct child_ctx *c)
 	sigaddset(&wait_set, SIGTERM);
 	sigaddset(&wait_set, SIGHUP);
 	while (!done) {
-		int sig = sigwaitinfo(&wait_set, NULL);
+		siginfo_t si;
+		int sig = sigwaitinfo(&wait_set, &si);
+		/* As pid 1, signals from inside the stage reach the shim too (they are blocked,
+		 * so not dropped). Only the runner may ask for a kill: a signal from an
+		 * ancestor namespace arrives with si_pid 0, and SI_USER cannot be forged with
+		 * rt_sigqueueinfo. */
+		if (pid1 && sig != SIGCHLD && sig > 0 &&
+		    (si.si_code != SI_USER || si.si_pid != 0)) {
+			continue;
+		}
 		if (sig == SIGUSR1 || sig == SIGTERM) {
 			if (pid1) {
 				kill(-1, SIGTERM);

@@ -212,7 +212,8 @@ const char *tu_runner(void)
 {
 	const char *b = getenv("RUNNER_BIN");
 	if (!b || !*b) {
-		fprintf(stderr, "testutil: RUNNER_BIN is not set (run the tests with meson test)\n");
+		fprintf(stderr,
+			"testutil: RUNNER_BIN is not set (run the tests with meson test)\n");
 		abort();
 	}
 	return b;
