@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 static struct sandbox_policy *policy(bool confined)
@@ -351,4 +352,134 @@ Test(spawn, no_zombies_are_left)
 	sandbox_policy_free(pol);
 	tu_rmdir(ws);
 	free(ws);
+}
+
+/*
+ * Built-in kinds run as the runner binary itself, executed from an fd opened before the
+ * stage's root was built (the binary is not in that root), with their configuration on fd
+ * 3 and a result fd on 4. Here the sanitizer-instrumented runner runs that way under the
+ * full policy: it starts, reads fd 3, and answers as a worker would.
+ */
+Test(spawn, the_runner_binary_runs_as_a_worker_inside)
+{
+	struct sandbox_policy *pol = policy(true);
+	char *ws = tu_tmpdir();
+	int exe = open(tu_runner(), O_PATH | O_CLOEXEC);
+	cr_assert_geq(exe, 0);
+	int cfg = memfd_create("config", MFD_CLOEXEC), res = memfd_create("result", MFD_CLOEXEC);
+	char *json = xasprintf("{\"kind\":\"no-such-kind\",\"stage\":\"s\",\"workspace\":\"%s\","
+			       "\"with\":{}}",
+			       ws);
+	cr_assert_eq(write(cfg, json, strlen(json)), (ssize_t)strlen(json));
+	lseek(cfg, 0, SEEK_SET);
+	/* LeakSanitizer's exit check needs ptrace, which the filter denies (the launcher
+	 * sets the same for workers of a sanitizer build). */
+	const char *envp[] = { "ASAN_OPTIONS=detect_leaks=0", NULL };
+	const char *argv[] = { "runner", "__worker", "no-such-kind", "s", NULL };
+	int out[2];
+	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+	int fds[] = { cfg, res };
+	struct sandbox_spawn a = {
+		.argv = argv,
+		.envp = envp,
+		.cwd = ws,
+		.exec_fd = exe,
+		.stdin_fd = -1,
+		.stdout_fd = out[1],
+		.stderr_fd = out[1],
+		.fds = fds,
+		.n_fds = 2,
+		.workspace = ws,
+	};
+	struct sandbox_proc *p;
+	cr_assert_eq(sandbox_spawn(pol, &a, &p), 0);
+	close(out[1]);
+	char *txt = read_all(out[0]);
+	struct sandbox_result r;
+	cr_assert_eq(sandbox_wait(p, &r), 0);
+	cr_assert_eq(r.outcome, SANDBOX_EXITED, "%s %s", r.message, txt);
+	cr_assert_eq(r.code, 4, "%s", txt);
+	cr_assert_not_null(strstr(txt, "names no runnable kind"), "%s", txt);
+	free(txt);
+	sandbox_proc_free(p);
+
+	const char *vargv[] = { "runner", "--version", NULL };
+	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+	struct sandbox_spawn v = {
+		.argv = vargv,
+		.envp = envp,
+		.cwd = ws,
+		.exec_fd = exe,
+		.stdin_fd = -1,
+		.stdout_fd = out[1],
+		.stderr_fd = out[1],
+		.workspace = ws,
+	};
+	cr_assert_eq(sandbox_spawn(pol, &v, &p), 0);
+	close(out[1]);
+	txt = read_all(out[0]);
+	cr_assert_eq(sandbox_wait(p, &r), 0);
+	cr_assert_eq(r.outcome, SANDBOX_EXITED);
+	cr_assert_eq(r.code, 0, "%s", txt);
+	cr_assert_eq(strncmp(txt, "runner ", 7), 0, "%s", txt);
+	free(txt);
+	sandbox_proc_free(p);
+	free(json);
+	close(cfg);
+	close(res);
+	close(exe);
+	sandbox_policy_free(pol);
+	tu_rmdir(ws);
+	free(ws);
+}
+
+/* An enforced policy combined with a requested one keeps the stricter of each setting. */
+Test(spawn, policies_combine_to_the_stricter)
+{
+	struct sandbox_policy *enf = sandbox_policy_new(), *req = sandbox_policy_new();
+	cr_assert_eq(sandbox_policy_set_limit(enf, SANDBOX_LIMIT_MEMORY, 512u << 20), 0);
+	cr_assert_eq(sandbox_policy_set_workspace_readonly(enf, true), 0);
+	cr_assert_eq(sandbox_policy_forbid_rootfs(enf), 0);
+	cr_assert_eq(sandbox_policy_set_network(req, SANDBOX_NET_HOST), 0);
+	cr_assert_eq(sandbox_policy_set_limit(req, SANDBOX_LIMIT_MEMORY, 2ull << 30), 0);
+	cr_assert_eq(sandbox_policy_set_limit(req, SANDBOX_LIMIT_PIDS, 64), 0);
+	cr_assert_eq(sandbox_policy_add_path(req, "build", true), 0);
+	cr_assert_eq(sandbox_policy_add_path(req, ".git", false), 0);
+	const char *err;
+	struct sandbox_policy *both = sandbox_policy_stricter(enf, req, &err);
+	cr_assert_not_null(both, "%s", err);
+	bool required;
+	cr_assert_eq(sandbox_policy_network(both), SANDBOX_NET_NONE, "host needs both to agree");
+	cr_assert_eq(sandbox_policy_limit(both, SANDBOX_LIMIT_MEMORY, &required), 512u << 20);
+	cr_assert(required);
+	cr_assert_eq(sandbox_policy_limit(both, SANDBOX_LIMIT_PIDS, NULL), 64);
+	cr_assert(sandbox_policy_workspace_readonly(both));
+	bool w;
+	cr_assert_str_eq(sandbox_policy_path(both, 0, &w), ".git");
+	cr_assert_not(w);
+	cr_assert_null(sandbox_policy_path(both, 1, NULL), "a writable path loosened the policy");
+	cr_assert(sandbox_policy_confined(both));
+	sandbox_policy_free(both);
+
+	/* An unconfined request does not unconfine an enforced policy. */
+	struct sandbox_policy *loose = sandbox_policy_new_unconfined();
+	both = sandbox_policy_stricter(enf, loose, &err);
+	cr_assert(sandbox_policy_confined(both));
+	cr_assert_eq(sandbox_policy_network(both), SANDBOX_NET_NONE);
+	sandbox_policy_free(both);
+	sandbox_policy_free(loose);
+
+	/* A rootfs the enforced policy forbids is refused, not ignored. */
+	cr_assert_eq(sandbox_policy_set_rootfs(req, "/srv/rootfs"), 0);
+	cr_assert_null(sandbox_policy_stricter(enf, req, &err));
+	cr_assert_not_null(strstr(err, "root filesystem"));
+
+	/* Compiling makes a policy immutable. */
+	char buf[256];
+	cr_assert_eq(sandbox_policy_compile(enf, buf, sizeof(buf)), 0, "%s", buf);
+	cr_assert_eq(sandbox_policy_set_network(enf, SANDBOX_NET_HOST), -EINVAL);
+	cr_assert_eq(sandbox_policy_add_path(req, "../up", false), -EINVAL);
+	cr_assert_eq(sandbox_policy_add_path(req, "/abs", false), -EINVAL);
+	sandbox_policy_free(enf);
+	sandbox_policy_free(req);
 }
