@@ -178,21 +178,35 @@ static int new_fs(const char *type, const char *const *opts, size_t n, unsigned 
 	return m;
 }
 
-/* Clone the tree at (dfd, path) and attach it onto dst with the given attributes. */
-static int bind_onto(int dfd, const char *path, unsigned at_flags, bool recursive, uint64_t set,
-		     uint64_t clr, int dst)
+/* Attach a detached mount at name under dfd: a directory of a tree only the shim has
+ * written (the new root, its /etc, /dev, /proc), so the name is not resolved with care. */
+static int sys_move_mount_at(int from, int dfd, const char *name)
+{
+	return ret(syscall(SYS_move_mount, from, "", dfd, name, MOVE_MOUNT_F_EMPTY_PATH));
+}
+
+/* Clone the tree at (dfd, path), set attributes on it (when any), and attach it onto dst
+ * (an fd), or at dst_name under dst_dir when dst is -1. */
+static int bind_to(int dfd, const char *path, unsigned at_flags, bool recursive, uint64_t set,
+		   uint64_t clr, int dst, int dst_dir, const char *dst_name)
 {
 	int t = sys_open_tree(dfd, path,
 			      OPEN_TREE_CLONE | at_flags | (recursive ? AT_RECURSIVE : 0));
 	if (t < 0) {
 		return t;
 	}
-	int r = sys_setattr(t, recursive, set, clr);
+	int r = set || clr ? sys_setattr(t, recursive, set, clr) : 0;
 	if (r == 0) {
-		r = sys_move_mount(t, dst);
+		r = dst >= 0 ? sys_move_mount(t, dst) : sys_move_mount_at(t, dst_dir, dst_name);
 	}
 	close(t);
 	return r;
+}
+
+static int bind_onto(int dfd, const char *path, unsigned at_flags, bool recursive, uint64_t set,
+		     uint64_t clr, int dst)
+{
+	return bind_to(dfd, path, at_flags, recursive, set, clr, dst, -1, NULL);
 }
 
 /* Walk rel (relative, '/'-separated) from dfd without following any symlink, creating
@@ -241,36 +255,27 @@ static int walk_dirs(int dfd, const char *rel, bool create)
 	return cur;
 }
 
-/* An empty file to mount a file onto; returns an O_PATH fd of it. */
+/* An empty file to mount a file onto, in a tree only the shim writes. */
 static int make_file(int dfd, const char *name)
 {
-	int fd = ret(openat(dfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0444));
-	if (fd < 0 && fd != -EEXIST) {
-		return fd;
-	}
-	if (fd >= 0) {
-		close(fd);
-	}
-	return open_beneath(dfd, name, O_PATH);
+	return mknodat(dfd, name, S_IFREG | 0444, 0) < 0 && errno != EEXIST ? -errno : 0;
 }
 
 static int make_dir(int dfd, const char *name, mode_t mode)
 {
-	if (mkdirat(dfd, name, mode) < 0 && errno != EEXIST) {
-		return -errno;
-	}
-	return open_beneath(dfd, name, O_PATH | O_DIRECTORY);
+	return mkdirat(dfd, name, mode) < 0 && errno != EEXIST ? -errno : 0;
 }
 
-/* Bind (dfd, path) read-only at name in dst_dir: a directory, a file, or a copy of a
- * symlink (which then resolves inside the new root). */
-static int place_entry(int dfd, const char *path, int dst_dir, const char *name, bool follow)
+/* Bind (dfd, path) at name in dst_dir with the attributes attrs (0: set later, on a mount
+ * above it): a directory, a file, or a copy of a symlink (which then resolves inside the
+ * new root). */
+static int place_entry(int dfd, const char *path, int dst_dir, const char *name, bool follow,
+		       uint64_t attrs)
 {
 	struct stat st;
 	if (fstatat(dfd, path, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
 		return errno == ENOENT ? 0 : -errno;
 	}
-	const uint64_t ro = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 	if (S_ISLNK(st.st_mode)) {
 		char target[PATH_MAX];
 		ssize_t n = readlinkat(dfd, path, target, sizeof(target) - 1);
@@ -280,33 +285,42 @@ static int place_entry(int dfd, const char *path, int dst_dir, const char *name,
 		target[n] = '\0';
 		return symlinkat(target, dst_dir, name) < 0 && errno != EEXIST ? -errno : 0;
 	}
-	int dst;
+	int r;
 	if (S_ISDIR(st.st_mode)) {
-		dst = make_dir(dst_dir, name, 0755);
+		r = make_dir(dst_dir, name, 0755);
 	} else if (S_ISREG(st.st_mode)) {
-		dst = make_file(dst_dir, name);
+		r = make_file(dst_dir, name);
 	} else {
 		return 0;
 	}
-	if (dst < 0) {
-		return dst;
+	if (r < 0) {
+		return r;
 	}
-	int r = bind_onto(dfd, path, follow ? 0 : AT_SYMLINK_NOFOLLOW, S_ISDIR(st.st_mode), ro, 0,
-			  dst);
-	close(dst);
-	return r;
+	return bind_to(dfd, path, follow ? 0 : AT_SYMLINK_NOFOLLOW, S_ISDIR(st.st_mode), attrs, 0,
+		       -1, dst_dir, name);
 }
+
+static const uint64_t ro_attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 
 /* /etc: the allowlist. A symlink that stays in /usr or /etc (or is relative) is copied as
  * a link; one that points elsewhere (resolv.conf -> /run/...) is followed. */
 static int build_etc(int root, const char **step)
 {
 	*step = "populate /etc";
-	int etc = make_dir(root, "etc", 0755);
-	if (etc < 0) {
-		return etc;
+	/* Its own tmpfs, so that one recursive mount_setattr makes it and every entry bound
+	 * into it read-only, nosuid, nodev. */
+	static const char *const opts[] = { "size", "64k", "mode", "0755" };
+	int etc = new_fs("tmpfs", opts, 4, 0);
+	int r = etc < 0 ? etc : make_dir(root, "etc", 0755);
+	if (r == 0) {
+		r = sys_move_mount_at(etc, root, "etc");
 	}
-	int r = 0;
+	if (r < 0) {
+		if (etc >= 0) {
+			close(etc);
+		}
+		return r;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(etc_allow) && r == 0; i++) {
 		char src[PATH_MAX] = "/etc/";
 		safe_append(src, sizeof(src), etc_allow[i]);
@@ -350,10 +364,13 @@ static int build_etc(int root, const char **step)
 				continue;
 			}
 		}
-		r = place_entry(AT_FDCWD, src, dir, name, follow);
+		r = place_entry(AT_FDCWD, src, dir, name, follow, 0);
 		if (dir != etc) {
 			close(dir);
 		}
+	}
+	if (r == 0) {
+		r = sys_setattr(etc, true, ro_attrs, 0);
 	}
 	close(etc);
 	return r;
@@ -366,7 +383,7 @@ static int build_system(int root, int rootfs_fd, const char **step)
 		for (size_t i = 0; i < ARRAY_SIZE(host_sys_dirs); i++) {
 			char src[16] = "/";
 			safe_append(src, sizeof(src), host_sys_dirs[i]);
-			int r = place_entry(AT_FDCWD, src, root, host_sys_dirs[i], false);
+			int r = place_entry(AT_FDCWD, src, root, host_sys_dirs[i], false, ro_attrs);
 			if (r < 0) {
 				return r;
 			}
@@ -398,7 +415,7 @@ static int build_system(int root, int rootfs_fd, const char **step)
 			    str_eq(nm, "dev") || str_eq(nm, "tmp") || str_eq(nm, "sys")) {
 				continue;
 			}
-			int r = place_entry(rootfs_fd, nm, root, nm, false);
+			int r = place_entry(rootfs_fd, nm, root, nm, false, ro_attrs);
 			if (r < 0) {
 				return r;
 			}
@@ -409,83 +426,64 @@ static int build_system(int root, int rootfs_fd, const char **step)
 static int build_proc(int root, const char **step)
 {
 	*step = "mount /proc";
-	int dst = make_dir(root, "proc", 0555);
-	if (dst < 0) {
-		return dst;
-	}
 	static const char *const opts[] = { "hidepid", "ptraceable" };
 	int proc =
 		new_fs("proc", opts, 2, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-	int r = proc < 0 ? proc : sys_move_mount(proc, dst);
-	close(dst);
+	int r = proc < 0 ? proc : make_dir(root, "proc", 0555);
+	if (r == 0) {
+		r = sys_move_mount_at(proc, root, "proc");
+	}
 	if (r < 0) {
 		if (proc >= 0) {
 			close(proc);
 		}
 		return r;
 	}
+	/* Nothing of this procfs is the stage's yet: its names are looked up plainly. An
+	 * entry this kernel does not have is skipped. */
 	const uint64_t ro =
 		MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
 	*step = "cover /proc entries";
-	for (size_t i = 0; i < ARRAY_SIZE(proc_readonly) && r == 0; i++) {
-		int t = open_beneath(proc, proc_readonly[i], O_PATH);
-		if (t == -ENOENT) {
-			continue;
-		}
-		r = t < 0 ? t : bind_onto(t, "", AT_EMPTY_PATH, true, ro, 0, t);
-		if (t >= 0) {
-			close(t);
-		}
+	for (size_t i = 0; i < ARRAY_SIZE(proc_readonly) && r >= 0; i++) {
+		r = bind_to(proc, proc_readonly[i], 0, true, ro, 0, -1, proc, proc_readonly[i]);
+		r = r == -ENOENT ? 0 : r;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(proc_mask_files) && r == 0; i++) {
-		int t = open_beneath(proc, proc_mask_files[i], O_PATH);
-		if (t == -ENOENT) {
-			continue;
-		}
-		r = t < 0 ? t : bind_onto(AT_FDCWD, "/dev/null", 0, false, ro, 0, t);
-		if (t >= 0) {
-			close(t);
-		}
+	/* /dev/null over files: empty to read, and writes go nowhere. */
+	for (size_t i = 0; i < ARRAY_SIZE(proc_mask_files) && r >= 0; i++) {
+		r = bind_to(AT_FDCWD, "/dev/null", 0, false, 0, 0, -1, proc, proc_mask_files[i]);
+		r = r == -ENOENT ? 0 : r;
 	}
 	/* One empty read-only tmpfs, attached over the first directory and cloned over the
 	 * others (a detached mount cannot be cloned on every kernel). */
 	int empty = -1;
 	static const char *const eopts[] = { "size", "4k", "mode", "0555" };
-	for (size_t i = 0; i < ARRAY_SIZE(proc_mask_dirs) && r == 0; i++) {
-		int t = open_beneath(proc, proc_mask_dirs[i], O_PATH | O_DIRECTORY);
-		if (t == -ENOENT) {
-			continue;
-		}
-		if (t < 0) {
-			r = t;
-			break;
-		}
+	for (size_t i = 0; i < ARRAY_SIZE(proc_mask_dirs) && r >= 0; i++) {
 		if (empty < 0) {
 			empty = new_fs("tmpfs", eopts, 4, (unsigned)ro);
-			r = empty < 0 ? empty : sys_move_mount(empty, t);
+			r = empty < 0 ? empty : sys_move_mount_at(empty, proc, proc_mask_dirs[i]);
+			if (r == -ENOENT) {
+				close(empty);
+				empty = -1;
+			}
 		} else {
-			r = bind_onto(empty, "", AT_EMPTY_PATH, false, ro, 0, t);
+			r = bind_to(empty, "", AT_EMPTY_PATH, false, 0, 0, -1, proc,
+				    proc_mask_dirs[i]);
 		}
-		close(t);
+		r = r == -ENOENT ? 0 : r;
 	}
 	if (empty >= 0) {
 		close(empty);
 	}
 	close(proc);
-	return r;
+	return r < 0 ? r : 0;
 }
 
 static int build_dev(int root, const char **step)
 {
 	*step = "populate /dev";
-	int dst = make_dir(root, "dev", 0755);
-	if (dst < 0) {
-		return dst;
-	}
 	static const char *const opts[] = { "size", "64k", "mode", "0755" };
 	int dev = new_fs("tmpfs", opts, 4, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
 	if (dev < 0) {
-		close(dst);
 		return dev;
 	}
 	int r = 0;
@@ -497,42 +495,32 @@ static int build_dev(int root, const char **step)
 	for (size_t i = 0; i < ARRAY_SIZE(links) && r == 0; i++) {
 		r = symlinkat(links[i][1], dev, links[i][0]) < 0 ? -errno : 0;
 	}
-	if (r == 0 && mkdirat(dev, "pts", 0755) < 0) {
-		r = -errno;
+	if (r == 0) {
+		r = make_dir(dev, "pts", 0755);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(devices) && r == 0; i++) {
-		int f = make_file(dev, devices[i]);
-		r = f < 0 ? f : 0;
-		if (f >= 0) {
-			close(f);
-		}
+		r = make_file(dev, devices[i]);
 	}
 	if (r == 0) {
-		r = sys_move_mount(dev, dst);
+		r = make_dir(root, "dev", 0755);
 	}
-	close(dst);
+	if (r == 0) {
+		r = sys_move_mount_at(dev, root, "dev");
+	}
+	/* Device nodes bound from the host (no mknod in a user namespace); not nodev. */
 	for (size_t i = 0; i < ARRAY_SIZE(devices) && r == 0; i++) {
 		char src[32] = "/dev/";
 		safe_append(src, sizeof(src), devices[i]);
-		int t = open_beneath(dev, devices[i], O_PATH);
-		r = t < 0 ? t
-			  : bind_onto(AT_FDCWD, src, 0, false,
-				      MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0, t);
-		if (t >= 0) {
-			close(t);
-		}
+		r = bind_to(AT_FDCWD, src, 0, false, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0, -1,
+			    dev, devices[i]);
 	}
 	if (r == 0) {
 		*step = "mount /dev/pts";
 		static const char *const pts_opts[] = { "ptmxmode", "0666", "mode", "0620" };
 		int pts = new_fs("devpts", pts_opts, 4, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
-		int t = open_beneath(dev, "pts", O_PATH | O_DIRECTORY);
-		r = pts < 0 ? pts : t < 0 ? t : sys_move_mount(pts, t);
+		r = pts < 0 ? pts : sys_move_mount_at(pts, dev, "pts");
 		if (pts >= 0) {
 			close(pts);
-		}
-		if (t >= 0) {
-			close(t);
 		}
 	}
 	if (r == 0) {
@@ -706,15 +694,13 @@ int root_build(const struct root_plan *rp, const char **step)
 	if (r == 0) {
 		*step = "mount /tmp";
 		const char *topts[] = { "size", rp->tmp_size, "mode", "1777" };
-		int dst = make_dir(root, "tmp", 01777);
-		int t = dst < 0 ? dst
-				: new_fs("tmpfs", topts, 4, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
-		r = dst < 0 ? dst : t < 0 ? t : sys_move_mount(t, dst);
+		int t = new_fs("tmpfs", topts, 4, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+		r = t < 0 ? t : make_dir(root, "tmp", 01777);
+		if (r == 0) {
+			r = sys_move_mount_at(t, root, "tmp");
+		}
 		if (t >= 0) {
 			close(t);
-		}
-		if (dst >= 0) {
-			close(dst);
 		}
 	}
 	if (r == 0) {
