@@ -3,8 +3,8 @@
  *
  * The runner makes one cgroup per stage under its own (so a runner confined by its service
  * manager confines its stages further), writes the limits, and opens each cgroup.procs for
- * writing; the shim, first thing after it starts, writes "0" there to move itself (and so
- * every process it will start) into the stage's cgroup before it forks anything. When the
+ * writing (v1: "tasks"); the shim, first thing after it starts, writes "0" there to move itself
+ * (and so every process it will start) into the stage's cgroup before it forks anything. When the
  * stage has ended the directories are removed. cgroup v1 (separate memory and pids
  * hierarchies) and v2 (one hierarchy whose controllers are delegated to the runner's
  * cgroup) are both understood; with neither, the limits that need a cgroup are
@@ -149,7 +149,7 @@ static int write_value(const char *dir, const char *file, uint64_t v, bool optio
 	return r;
 }
 
-static int add_dir(struct stage_cgroup *cg, const char *base, const char *name, char *err,
+static int add_dir(struct stage_cgroup *cg, const char *base, const char *name, bool v1, char *err,
 		   size_t errsize)
 {
 	char *dir = xasprintf("%s/%s", base, name);
@@ -162,8 +162,11 @@ static int add_dir(struct stage_cgroup *cg, const char *base, const char *name, 
 	cg->dirs[cg->n] = dir;
 	cg->procs_fd[cg->n] = -1;
 	cg->n++;
+	/* v1: the shim moves itself (a single thread) through "tasks": moving one thread
+	 * skips the global threadgroup lock that moving a whole process through cgroup.procs
+	 * takes, and with it an RCU grace period, milliseconds on a busy machine. */
 	char procs[PATH_MAX + 32];
-	set_text(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	set_text(procs, sizeof(procs), "%s/%s", dir, v1 ? "tasks" : "cgroup.procs");
 	int fd = open(procs, O_WRONLY | O_CLOEXEC);
 	if (fd < 0) {
 		int e = -errno;
@@ -191,7 +194,7 @@ int cgroup_create(const struct sandbox_policy *pol, struct stage_cgroup *cg, cha
 	}
 	set_text(name, sizeof(name), "runner-%d-%u", (int)getpid(), atomic_fetch_add(&seq, 1));
 	if (h->version == 2) {
-		r = add_dir(cg, h->unified, name, err, errsize);
+		r = add_dir(cg, h->unified, name, false, err, errsize);
 		if (r == 0 && mem) {
 			r = write_value(cg->dirs[0], "memory.max", mem, false);
 			if (r == 0) {
@@ -203,7 +206,7 @@ int cgroup_create(const struct sandbox_policy *pol, struct stage_cgroup *cg, cha
 		}
 	} else {
 		if (mem) {
-			r = add_dir(cg, h->memory, name, err, errsize);
+			r = add_dir(cg, h->memory, name, true, err, errsize);
 			if (r == 0) {
 				r = write_value(cg->dirs[cg->n - 1], "memory.limit_in_bytes", mem,
 						false);
@@ -215,7 +218,7 @@ int cgroup_create(const struct sandbox_policy *pol, struct stage_cgroup *cg, cha
 			}
 		}
 		if (r == 0 && pids) {
-			r = add_dir(cg, h->pids, name, err, errsize);
+			r = add_dir(cg, h->pids, name, true, err, errsize);
 			if (r == 0) {
 				r = write_value(cg->dirs[cg->n - 1], "pids.max", pids, false);
 			}
