@@ -184,8 +184,10 @@ Test(spawn, extra_fds_arrive_at_3_and_nothing_else)
 	int leak = open("/etc/hostname", O_RDONLY); /* deliberately not close-on-exec */
 	cr_assert_eq(write(data[1], "payload-on-3", 12), 12);
 	close(data[1]);
+	/* ls in a subshell: the listed shell holds no pipe of its own meanwhile. */
 	const char *argv[] = { "/bin/sh", "-c",
-			       "cat <&3; echo; ls /proc/$$/fd | sort -n | tr '\\n' ' '", NULL };
+			       "cat <&3; echo; (ls /proc/$$/fd > fds); sort -n fds | tr '\\n' ' '",
+			       NULL };
 	const char *envp[] = { "PATH=/usr/bin:/bin", NULL };
 	int fds[] = { data[0] };
 	struct sandbox_spawn a = {
