@@ -12,6 +12,7 @@
 #include "diag.h"
 #include "pipeline.h"
 #include "sandbox.h"
+#include "stage.h"
 #include "util.h"
 #include "ydoc.h"
 
@@ -338,6 +339,9 @@ static struct sandbox_policy *stage_policy(const struct pstage *st, const char *
 {
 	char msg[300];
 	struct sandbox_policy *pol = sandbox_policy_new();
+	if (st->kind && (st->kind->flags & STAGE_KIND_NETWORK)) {
+		sandbox_policy_set_network(pol, SANDBOX_NET_HOST);
+	}
 	if (st->sandbox && psandbox_apply(st->sandbox, workspace, pol, msg, sizeof(msg)) < 0) {
 		*err = xstrdup(msg);
 		sandbox_policy_free(pol);

@@ -122,6 +122,8 @@ int root_build(const struct root_plan *rp, const char **step);
 /* A fresh, never used network namespace with lo up, made ahead of time; -1 when none is
  * ready (the shim then makes its own). The caller owns the fd. */
 int netpool_take(void);
+/* Whether the helper that makes them is running (after a first netpool_take). */
+bool netpool_running(void);
 
 /* Format into a fixed buffer, cutting what does not fit (messages and paths already
  * checked for length). Not async-signal-safe. */

@@ -173,6 +173,14 @@ static int receive(int sock)
 	return fd;
 }
 
+bool netpool_running(void)
+{
+	pthread_mutex_lock(&lock);
+	bool up = pool_sock >= 0;
+	pthread_mutex_unlock(&lock);
+	return up;
+}
+
 int netpool_take(void)
 {
 	if (geteuid() != 0) {

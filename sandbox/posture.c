@@ -97,18 +97,18 @@ size_t sandbox_posture(struct sandbox_posture_item *items, size_t max)
 		set_text(buf, sizeof(buf), "%s", cg->version == 2 ? cg->unified : cg->pids);
 	} else if (!root) {
 		set_text(buf, sizeof(buf),
-			 "no cgroup (%s); RLIMIT_NPROC in the stage's own user namespace instead",
-			 cg->why);
+			 "RLIMIT_NPROC, counted in the stage's own user namespace");
 	} else {
 		set_text(buf, sizeof(buf), "%s", cg->why);
 	}
 	item(items, max, &n, "pids limit", cg->pids_ok || !root, false, buf);
 	item(items, max, &n, "rlimits", true, true, "core 0, nofile, fsize, cpu");
 	int fd = netpool_take();
-	item(items, max, &n, "network namespace pool", fd >= 0, false,
-	     fd >= 0 ? "namespaces are made ahead of time"
-	     : root  ? "not ready (namespaces are made when a stage starts)"
-		     : "root only (namespaces are made when a stage starts)");
+	bool pool = netpool_running();
+	item(items, max, &n, "network namespace pool", pool, false,
+	     pool   ? "network namespaces are made ahead of time by a helper"
+	     : root ? "not running (each stage makes its own network namespace)"
+		    : "root only (each stage makes its own network namespace)");
 	if (fd >= 0) {
 		close(fd);
 	}

@@ -42,6 +42,8 @@ enum stage_kind_flags {
 	STAGE_KIND_SCRIPT = 1u << 0,   /* the `run:` kind; not usable with `uses:` */
 	STAGE_KIND_SECURITY = 1u << 1, /* reports findings into the security gate */
 	STAGE_KIND_PUSH = 1u << 2,     /* publishes artifacts: must sit behind the gates */
+	STAGE_KIND_NETWORK = 1u << 3,  /* needs the network: its sandbox defaults to network
+					* host unless the stage's `sandbox:` says otherwise */
 };
 
 /* What validate() gets besides the `with:` node. */
