@@ -666,3 +666,67 @@ Test(escape, daemons_die_with_a_killed_runner, .timeout = 120)
 	free(busy);
 	drop(ws);
 }
+
+/* --no-sandbox is loud: a warning on stderr, and the report says so for the run and for
+ * every stage. */
+Test(escape, no_sandbox_is_loud_and_marked, .timeout = 120)
+{
+	char *ws = workspace();
+	tu_write(
+		ws, ".runner.yml",
+		"version: 1\nstages:\n  a:\n    run: test -e /proc/1/cmdline && echo unconfined\n");
+	struct tu_result r = tu_runner_run(ws, "run", "--no-color", "--no-sandbox", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert_not_null(strstr(r.err, "WARNING: --no-sandbox"), "%s", r.err);
+	tu_result_free(&r);
+	json_t *rep = report(ws);
+	cr_assert(json_is_true(json_object_get(json_object_get(rep, "options"), "no_sandbox")));
+	cr_assert_not_null(
+		strstr(json_string_value(json_object_get(rep, "warning")), "without isolation"));
+	json_t *sb = json_object_get(tu_report_stage(rep, "a"), "sandbox");
+	cr_assert(json_is_false(json_object_get(sb, "enabled")));
+	json_decref(rep);
+	/* And without the flag, the same stage is confined: pid 1 is hidden from it. */
+	run_expect(ws, "version: 1\nstages:\n  a:\n    run: test ! -e /proc/1/cmdline\n", 0);
+	rep = report(ws);
+	cr_assert(json_is_false(json_object_get(json_object_get(rep, "options"), "no_sandbox")));
+	cr_assert_null(json_object_get(rep, "warning"));
+	sb = json_object_get(tu_report_stage(rep, "a"), "sandbox");
+	cr_assert(json_is_true(json_object_get(sb, "enabled")));
+	json_decref(rep);
+	drop(ws);
+}
+
+/* A configured root filesystem replaces the host's /usr and /etc; a missing one fails the
+ * stage rather than falling back to the host's. */
+Test(escape, rootfs_replaces_the_host_root, .timeout = 120)
+{
+	char *ws = workspace();
+	char *cmd = xfmt("cd '%s' && mkdir -p rootfs/bin rootfs/lib/x86_64-linux-gnu rootfs/lib64 "
+			 "rootfs/etc && cp -L /bin/sh rootfs/bin/sh && "
+			 "cp -L /lib/x86_64-linux-gnu/libc.so.6 rootfs/lib/x86_64-linux-gnu/ && "
+			 "cp -L /lib64/ld-linux-x86-64.so.2 rootfs/lib64/ && "
+			 "echo image > rootfs/etc/flavour",
+			 ws);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	run_expect(ws,
+		   "version: 1\nstages:\n  img:\n    sandbox: { rootfs: rootfs }\n    run: |\n"
+		   "      test ! -e /usr/bin/env\n"
+		   "      read f < /etc/flavour; test \"$f\" = image\n"
+		   "      echo ok > /tmp/x\n"
+		   "      echo rootfs-ok\n",
+		   0);
+	char *log = stage_log(ws, "img");
+	cr_assert_not_null(strstr(log, "rootfs-ok"), "%s", log);
+	free(log);
+	run_expect(ws,
+		   "version: 1\nstages:\n  img:\n    sandbox: { rootfs: /nonexistent/rootfs }\n"
+		   "    run: echo ran\n",
+		   4);
+	json_t *rep = report(ws);
+	const char *msg = stage_message(rep, "img");
+	cr_assert(msg && strstr(msg, "open the root filesystem"), "%s", msg ? msg : "(none)");
+	json_decref(rep);
+	free(cmd);
+	drop(ws);
+}
