@@ -14,7 +14,9 @@
 
 #include "util.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -86,6 +88,29 @@ static bool file_has_word(const char *path, const char *word)
 	return false;
 }
 
+/* Stage cgroups left behind by runners that were killed: runner-<pid>-<n>, pid gone,
+ * empty (a cgroup with processes cannot be removed, and is left alone). */
+static void remove_stale(const char *base)
+{
+	DIR *d = opendir(base);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		int pid = 0, n = 0;
+		if (sscanf(de->d_name, "runner-%d-%*u%n", &pid, &n) != 1 || n == 0 || pid <= 0 ||
+		    de->d_name[n] != '\0') {
+			continue;
+		}
+		if (kill(pid, 0) < 0 && errno == ESRCH) {
+			char path[PATH_MAX + 300];
+			set_text(path, sizeof(path), "%s/%s", base, de->d_name);
+			rmdir(path);
+		}
+	}
+	if (d) {
+		closedir(d);
+	}
+}
+
 int cgroup_detect(struct cgroup_host *h)
 {
 	char own[PATH_MAX];
@@ -101,6 +126,12 @@ int cgroup_detect(struct cgroup_host *h)
 		set_text(h->pids, sizeof(h->pids), CGROUP_FS "/pids%s", own);
 		h->pids_ok = writable_dir(h->pids);
 		h->version = 1;
+	}
+	if (h->memory_ok) {
+		remove_stale(h->memory);
+	}
+	if (h->pids_ok) {
+		remove_stale(h->pids);
 	}
 	if (h->version == 1) {
 		if (!h->memory_ok || !h->pids_ok) {
@@ -120,6 +151,7 @@ int cgroup_detect(struct cgroup_host *h)
 			h->version = 2;
 			h->memory_ok = file_has_word(ctl, "memory");
 			h->pids_ok = file_has_word(ctl, "pids");
+			remove_stale(h->unified);
 			if (!h->memory_ok || !h->pids_ok) {
 				set_text(h->why, sizeof(h->why),
 					 "cgroup v2: memory and pids are not delegated to %.100s",

@@ -4,7 +4,8 @@
  *
  * The pieces: policy.c (the policy object and its compilation), filter.c (the seccomp
  * filter, generated with libseccomp once per policy), cgroup.c (per-stage cgroups, runner
- * side), root.c (building the stage's root filesystem inside the new mount namespace),
+ * side), etc.c (the stages' /etc, prepared once per policy), root.c (building the
+ * stage's root filesystem inside the new mount namespace),
  * netpool.c (network namespaces made ahead of time), sandbox.c (spawn, the shim, the
  * payload) and posture.c (what the host offers).
  *
@@ -43,6 +44,23 @@ struct cgroup_host {
 	char why[160]; /* when a controller is not usable */
 };
 
+/* The stages' /etc (etc.c): a private directory prepared once per policy. */
+struct etc_bind {
+	char *name; /* relative to /etc */
+	char *host; /* the host path to bind there */
+	bool dir, follow;
+};
+
+struct etc_view {
+	char *dir;   /* the view; NULL when none */
+	pid_t owner; /* the process that made it (and removes it) */
+	struct etc_bind *binds;
+	size_t n_binds;
+};
+
+int etc_prepare(struct etc_view *v, char *err, size_t errsize);
+void etc_release(struct etc_view *v);
+
 struct sandbox_policy {
 	bool confined;
 	bool compiled;
@@ -64,6 +82,7 @@ struct sandbox_policy {
 	int last_cap;
 	bool pids_by_userns; /* pids limit enforced by RLIMIT_NPROC in the stage's own user ns */
 	struct cgroup_host cg;
+	struct etc_view etc; /* without a rootfs */
 };
 
 /* Limits below which a stage could not even start its shell. */
@@ -105,7 +124,8 @@ void cgroup_destroy(struct stage_cgroup *cg);
 struct root_plan {
 	const char *workspace;
 	bool ws_ro;
-	const char *rootfs; /* NULL: the host's system directories */
+	const char *rootfs; /* NULL: the host's system directories and the /etc view */
+	const struct etc_view *etc;
 	const struct policy_path *paths;
 	size_t n_paths;
 	const struct sandbox_mount *mounts;

@@ -91,6 +91,7 @@ void sandbox_policy_free(struct sandbox_policy *pol)
 	free(pol->paths);
 	free(pol->rootfs);
 	free(pol->filter);
+	etc_release(&pol->etc);
 	free(pol);
 }
 
@@ -323,6 +324,12 @@ int sandbox_policy_compile(struct sandbox_policy *pol, char *err, size_t errsize
 			return -EPERM;
 		}
 		pol->limit[SANDBOX_LIMIT_NOFILE] = rl.rlim_max;
+	}
+	if (!pol->rootfs) {
+		r = etc_prepare(&pol->etc, err, errsize);
+		if (r < 0) {
+			return r;
+		}
 	}
 	pol->compiled = true;
 	return 0;

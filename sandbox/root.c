@@ -7,7 +7,8 @@
  *
  *   /usr, /bin, /sbin, /lib*   host directories (or symlinks), read-only, nosuid, nodev,
  *                              recursively (mount_setattr AT_RECURSIVE, so submounts too)
- *   /etc                       an allowlist of host entries, read-only (no shadow, no keys)
+ *   /etc                       the allowlist of etc.c: a view prepared once per policy (small
+ *                              files copied), host directories bound into it; read-only
  *   -- or, with a rootfs, every top-level entry of that directory, read-only --
  *   /tmp                       a tmpfs capped at the policy's size, nosuid, nodev
  *   /proc                      a new procfs (hidepid=ptraceable) with sensitive entries
@@ -45,71 +46,20 @@ static const char *const host_sys_dirs[] = {
 	"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"
 };
 
-/* /etc entries a build may need; nothing that holds a credential or a private key. */
-static const char *const etc_allow[] = {
-	"passwd",
-	"group",
-	"hosts",
-	"hostname",
-	"resolv.conf",
-	"nsswitch.conf",
-	"host.conf",
-	"gai.conf",
-	"services",
-	"protocols",
-	"networks",
-	"rpc",
-	"localtime",
-	"timezone",
-	"ld.so.cache",
-	"ld.so.conf",
-	"ld.so.conf.d",
-	"os-release",
-	"debian_version",
-	"lsb-release",
-	"issue",
-	"alternatives",
-	"ssl",
-	"ca-certificates",
-	"ca-certificates.conf",
-	"mime.types",
-	"magic",
-	"magic.mime",
-	"shells",
-	"profile",
-	"profile.d",
-	"bash.bashrc",
-	"inputrc",
-	"environment",
-	"locale.alias",
-	"locale.conf",
-	"locale.gen",
-	"default",
-	"gitconfig",
-	"mtab",
-	"terminfo",
-	"fonts",
-	"perl",
-	"python3",
-	"python3.11",
-	"pip.conf",
-	"npmrc",
-	"wgetrc",
-	"java-17-openjdk",
-	"dpkg",
-	"apt",
-	"xdg",
-	"ssh/ssh_config",
-	"ssh/ssh_config.d",
-};
-
 /* /proc entries that tell about or act on the host. */
 static const char *const proc_readonly[] = { "sys", "sysrq-trigger", "irq", "bus", "fs" };
+/*
+ * Covered with /dev/null: what reads kernel memory or the kernel log, shows other
+ * processes of the host (timer_list, sched_debug), the caller's keys, physical pages, or
+ * the slab and vmalloc layout. What the kernel already hides from a process without
+ * capabilities (kallsyms and modules show zero addresses, iomem and ioports zero ranges)
+ * or is harmless host-wide statistics (interrupts, softirqs) stays, so a stage's
+ * setup costs a mount for each entry that matters, not for each that exists.
+ */
 static const char *const proc_mask_files[] = {
-	"kcore",	"keys",	       "key-users",   "kmsg",	       "kpagecount", "kpageflags",
-	"kpagecgroup",	"timer_list",  "sched_debug", "latency_stats", "mtrr",	     "slabinfo",
-	"pagetypeinfo", "vmallocinfo", "kallsyms",    "iomem",	       "ioports",    "config.gz",
-	"modules",	"softirqs",    "interrupts",  "lock_stat",     "page_owner",
+	"kcore",      "keys",	     "key-users",    "kmsg",	    "kpagecount",
+	"kpageflags", "kpagecgroup", "timer_list",   "sched_debug", "latency_stats",
+	"slabinfo",   "vmallocinfo", "pagetypeinfo", "mtrr",	    "page_owner",
 };
 static const char *const proc_mask_dirs[] = { "acpi",	"scsi", "asound",
 					      "driver", "tty",	"dynamic_debug" };
@@ -302,81 +252,35 @@ static int place_entry(int dfd, const char *path, int dst_dir, const char *name,
 
 static const uint64_t ro_attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 
-/* /etc: the allowlist. A symlink that stays in /usr or /etc (or is relative) is copied as
- * a link; one that points elsewhere (resolv.conf -> /run/...) is followed. */
-static int build_etc(int root, const char **step)
+/* /etc: the view prepared once per policy (etc.c), bound read-only, with the host's
+ * directories (and large files) of the allowlist bound into it. */
+static int build_etc(const struct root_plan *rp, int root, int view, const char **step)
 {
 	*step = "populate /etc";
-	/* Its own tmpfs, so that one recursive mount_setattr makes it and every entry bound
-	 * into it read-only, nosuid, nodev. */
-	static const char *const opts[] = { "size", "64k", "mode", "0755" };
-	int etc = new_fs("tmpfs", opts, 4, 0);
+	int etc = sys_open_tree(view, "", OPEN_TREE_CLONE | AT_EMPTY_PATH);
 	int r = etc < 0 ? etc : make_dir(root, "etc", 0755);
 	if (r == 0) {
 		r = sys_move_mount_at(etc, root, "etc");
 	}
-	if (r < 0) {
-		if (etc >= 0) {
-			close(etc);
-		}
-		return r;
+	for (size_t i = 0; r == 0 && i < rp->etc->n_binds; i++) {
+		const struct etc_bind *b = &rp->etc->binds[i];
+		r = bind_to(AT_FDCWD, b->host, b->follow ? 0 : AT_SYMLINK_NOFOLLOW, b->dir, 0, 0,
+			    -1, etc, b->name);
+		/* Gone from the host since the view was made: leave the mount point empty. */
+		r = r == -ENOENT ? 0 : r;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(etc_allow) && r == 0; i++) {
-		char src[PATH_MAX] = "/etc/";
-		safe_append(src, sizeof(src), etc_allow[i]);
-		const char *name = etc_allow[i];
-		int dir = etc;
-		const char *slash = NULL;
-		for (const char *c = name; *c; c++) {
-			if (*c == '/') {
-				slash = c;
-			}
-		}
-		char parent[NAME_MAX + 1];
-		if (slash) {
-			size_t n = (size_t)(slash - name);
-			memcpy(parent, name, n);
-			parent[n] = '\0';
-			struct stat st;
-			if (fstatat(AT_FDCWD, src, &st, 0) < 0) {
-				continue;
-			}
-			dir = walk_dirs(etc, parent, true);
-			if (dir < 0) {
-				r = dir;
-				break;
-			}
-			name = slash + 1;
-		}
-		char target[PATH_MAX];
-		bool follow = true;
-		ssize_t n = readlinkat(AT_FDCWD, src, target, sizeof(target) - 1);
-		if (n > 0) {
-			target[n] = '\0';
-			follow = target[0] == '/' && !str_has_prefix(target, "/usr/") &&
-				 !str_has_prefix(target, "/etc/");
-			if (follow &&
-			    (str_has_prefix(target, "/proc") || str_has_prefix(target, "/sys") ||
-			     str_has_prefix(target, "/dev"))) {
-				if (dir != etc) {
-					close(dir);
-				}
-				continue;
-			}
-		}
-		r = place_entry(AT_FDCWD, src, dir, name, follow, 0);
-		if (dir != etc) {
-			close(dir);
-		}
-	}
+	/* One call makes the view and everything bound into it read-only, nosuid, nodev. */
 	if (r == 0) {
 		r = sys_setattr(etc, true, ro_attrs, 0);
 	}
-	close(etc);
+	if (etc >= 0) {
+		close(etc);
+	}
 	return r;
 }
 
-static int build_system(int root, int rootfs_fd, const char **step)
+static int build_system(const struct root_plan *rp, int root, int rootfs_fd, int view,
+			const char **step)
 {
 	if (rootfs_fd < 0) {
 		*step = "bind the host's system directories";
@@ -388,7 +292,7 @@ static int build_system(int root, int rootfs_fd, const char **step)
 				return r;
 			}
 		}
-		return build_etc(root, step);
+		return build_etc(rp, root, view, step);
 	}
 	/* A configured root filesystem: every top-level entry but the ones made here. */
 	*step = "bind the root filesystem";
@@ -635,7 +539,7 @@ static int build_workspace(const struct root_plan *rp, int root, int ws_src, con
 
 int root_build(const struct root_plan *rp, const char **step)
 {
-	int r, root = -1, ws_src = -1, rootfs = -1;
+	int r, root = -1, ws_src = -1, rootfs = -1, view = -1;
 	int msrc[ROOT_MAX_PATHS];
 	size_t n_msrc = 0;
 
@@ -648,6 +552,15 @@ int root_build(const struct root_plan *rp, const char **step)
 	ws_src = sys_openat2(AT_FDCWD, rp->workspace, O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
 	if (ws_src < 0) {
 		return ws_src;
+	}
+	if (!rp->rootfs) {
+		*step = "open the /etc view";
+		view = sys_openat2(AT_FDCWD, rp->etc->dir, O_PATH | O_DIRECTORY,
+				   RESOLVE_NO_SYMLINKS);
+		if (view < 0) {
+			r = view;
+			goto out;
+		}
 	}
 	if (rp->rootfs) {
 		*step = "open the root filesystem";
@@ -690,7 +603,7 @@ int root_build(const struct root_plan *rp, const char **step)
 	}
 	root = m;
 
-	r = build_system(root, rootfs, step);
+	r = build_system(rp, root, rootfs, view, step);
 	if (r == 0) {
 		*step = "mount /tmp";
 		const char *topts[] = { "size", rp->tmp_size, "mode", "1777" };
@@ -734,6 +647,9 @@ out:
 	}
 	if (rootfs >= 0) {
 		close(rootfs);
+	}
+	if (view >= 0) {
+		close(view);
 	}
 	if (ws_src >= 0) {
 		close(ws_src);
