@@ -16,6 +16,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -209,6 +210,86 @@ static int add_dir(struct stage_cgroup *cg, const char *base, const char *name, 
 	return 0;
 }
 
+/*
+ * Empty stage cgroups kept for reuse. Making a cgroup and removing it again is a large
+ * part of a stage's setup cost (the memory controller allocates and frees per-CPU state,
+ * removal waits for the kernel to offline it); an emptied cgroup holds no process and no
+ * limit of anyone else, so the next stage with the same limits takes it. Its counters
+ * are read when a stage starts, so that the limits a stage hit are its own. What stays
+ * charged to it is page cache of files an earlier stage touched, which the kernel
+ * reclaims under the limit like any other. Only the process that made them removes them,
+ * when it exits.
+ */
+#define POOL_MAX 8
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct stage_cgroup pool[POOL_MAX];
+static size_t pool_n;
+static pid_t pool_owner;
+
+static void remove_dirs(struct stage_cgroup *cg)
+{
+	for (int i = 0; i < cg->n; i++) {
+		/* Every process has been reaped by now; a freshly emptied cgroup can still be
+		 * busy for a moment while the kernel finishes with the last task. */
+		for (int tries = 0; tries < 50 && rmdir(cg->dirs[i]) < 0 && errno == EBUSY;
+		     tries++) {
+			usleep(1000);
+		}
+		free(cg->dirs[i]);
+		cg->dirs[i] = NULL;
+	}
+	cg->n = 0;
+}
+
+static void pool_cleanup(void)
+{
+	pthread_mutex_lock(&pool_lock);
+	if (pool_owner == getpid()) {
+		for (size_t i = 0; i < pool_n; i++) {
+			remove_dirs(&pool[i]);
+		}
+		pool_n = 0;
+	}
+	pthread_mutex_unlock(&pool_lock);
+}
+
+static uint64_t keyed_count(const char *dir, const char *file, const char *key);
+
+static void read_baselines(struct stage_cgroup *cg)
+{
+	cg->oom_base = cg->pids_base = 0;
+	for (int i = 0; i < cg->n; i++) {
+		cg->oom_base += keyed_count(cg->dirs[i], "memory.oom_control", "oom_kill") +
+				keyed_count(cg->dirs[i], "memory.events", "oom_kill");
+		cg->pids_base += keyed_count(cg->dirs[i], "pids.events", "max");
+	}
+}
+
+static bool reuse(struct stage_cgroup *cg, int version, uint64_t mem, uint64_t pids)
+{
+	bool found = false;
+	pthread_mutex_lock(&pool_lock);
+	for (size_t i = 0; i < pool_n && !found; i++) {
+		if (pool[i].mem == mem && pool[i].pids == pids) {
+			*cg = pool[i];
+			pool[i] = pool[--pool_n];
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&pool_lock);
+	for (int i = 0; found && i < cg->n; i++) {
+		char procs[PATH_MAX + 32];
+		set_text(procs, sizeof(procs), "%s/%s", cg->dirs[i],
+			 version == 1 ? "tasks" : "cgroup.procs");
+		cg->procs_fd[i] = open(procs, O_WRONLY | O_CLOEXEC);
+		found = cg->procs_fd[i] >= 0;
+	}
+	if (!found && cg->n) {
+		cgroup_destroy(cg);
+	}
+	return found;
+}
+
 int cgroup_create(const struct sandbox_policy *pol, struct stage_cgroup *cg, char *err,
 		  size_t errsize)
 {
@@ -220,10 +301,18 @@ int cgroup_create(const struct sandbox_policy *pol, struct stage_cgroup *cg, cha
 	int r = 0;
 
 	memset(cg, 0, sizeof(*cg));
-	cg->procs_fd[0] = cg->procs_fd[1] = cg->v2_dir_fd = -1;
+	cg->procs_fd[0] = cg->procs_fd[1] = -1;
 	if (!mem && !pids) {
 		return 0;
 	}
+	if (reuse(cg, h->version, mem, pids)) {
+		read_baselines(cg);
+		return 0;
+	}
+	memset(cg, 0, sizeof(*cg));
+	cg->procs_fd[0] = cg->procs_fd[1] = -1;
+	cg->mem = mem;
+	cg->pids = pids;
 	set_text(name, sizeof(name), "runner-%d-%u", (int)getpid(), atomic_fetch_add(&seq, 1));
 	if (h->version == 2) {
 		r = add_dir(cg, h->unified, name, false, err, errsize);
@@ -266,6 +355,50 @@ int cgroup_create(const struct sandbox_policy *pol, struct stage_cgroup *cg, cha
 	return r;
 }
 
+/* Whether a cgroup has no process left (its procs file reads empty). */
+static bool is_empty(const char *dir)
+{
+	char path[PATH_MAX + 32];
+	char c;
+	set_text(path, sizeof(path), "%s/cgroup.procs", dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, &c, 1) : -1;
+	if (fd >= 0) {
+		close(fd);
+	}
+	return n == 0;
+}
+
+void cgroup_release(struct stage_cgroup *cg)
+{
+	for (int i = 0; i < cg->n; i++) {
+		if (cg->procs_fd[i] >= 0) {
+			close(cg->procs_fd[i]);
+			cg->procs_fd[i] = -1;
+		}
+	}
+	bool keep = cg->n > 0;
+	for (int i = 0; keep && i < cg->n; i++) {
+		keep = is_empty(cg->dirs[i]);
+	}
+	pthread_mutex_lock(&pool_lock);
+	if (keep && pool_n < POOL_MAX && (pool_owner == 0 || pool_owner == getpid())) {
+		if (pool_owner == 0) {
+			pool_owner = getpid();
+			atexit(pool_cleanup);
+		}
+		pool[pool_n++] = *cg;
+		memset(cg, 0, sizeof(*cg));
+		keep = true;
+	} else {
+		keep = false;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	if (!keep) {
+		remove_dirs(cg);
+	}
+}
+
 /* The count after `key` in a flat keyed file ("oom_kill 3"), or 0. */
 static uint64_t keyed_count(const char *dir, const char *file, const char *key)
 {
@@ -289,16 +422,17 @@ static uint64_t keyed_count(const char *dir, const char *file, const char *key)
 
 const char *cgroup_limit_hit(const struct stage_cgroup *cg)
 {
+	uint64_t oom = 0, pids = 0;
 	for (int i = 0; i < cg->n; i++) {
-		if (keyed_count(cg->dirs[i], "memory.oom_control", "oom_kill") ||
-		    keyed_count(cg->dirs[i], "memory.events", "oom_kill")) {
-			return "the memory limit was reached and the kernel killed a process";
-		}
+		oom += keyed_count(cg->dirs[i], "memory.oom_control", "oom_kill") +
+		       keyed_count(cg->dirs[i], "memory.events", "oom_kill");
+		pids += keyed_count(cg->dirs[i], "pids.events", "max");
 	}
-	for (int i = 0; i < cg->n; i++) {
-		if (keyed_count(cg->dirs[i], "pids.events", "max")) {
-			return "the pids limit was reached (a fork failed)";
-		}
+	if (oom > cg->oom_base) {
+		return "the memory limit was reached and the kernel killed a process";
+	}
+	if (pids > cg->pids_base) {
+		return "the pids limit was reached (a fork failed)";
 	}
 	return "";
 }
@@ -310,17 +444,6 @@ void cgroup_destroy(struct stage_cgroup *cg)
 			close(cg->procs_fd[i]);
 			cg->procs_fd[i] = -1;
 		}
-		/* Every process has been reaped by now; a freshly emptied cgroup can still be
-		 * busy for a moment while the kernel finishes with the last task. */
-		for (int tries = 0; tries < 50 && rmdir(cg->dirs[i]) < 0 && errno == EBUSY;
-		     tries++) {
-			usleep(1000);
-		}
-		free(cg->dirs[i]);
-		cg->dirs[i] = NULL;
 	}
-	if (cg->v2_dir_fd >= 0) {
-		close(cg->v2_dir_fd);
-	}
-	cg->n = 0;
+	remove_dirs(cg);
 }

@@ -103,16 +103,20 @@ int cgroup_detect(struct cgroup_host *h);
 struct stage_cgroup {
 	int n;
 	char *dirs[2];
-	int procs_fd[2]; /* cgroup.procs, opened for writing; the shim writes "0" */
-	int v2_dir_fd;	 /* v2: the stage cgroup's directory (CLONE_INTO_CGROUP) */
+	int procs_fd[2];    /* cgroup.procs (v1: tasks), open for writing; the shim writes "0" */
+	uint64_t mem, pids; /* the limits it was made with */
+	uint64_t oom_base, pids_base; /* its counters when the stage started */
 };
 
-/* Make the stage's cgroup(s) with the policy's limits. Returns 0 (cg->n may be 0 when no
+/* Make the stage's cgroup(s) with the policy's limits, or take an empty one with the same
+ * limits that an earlier stage of this process left. Returns 0 (cg->n may be 0 when no
  * limit needs a cgroup) or -errno with err set. */
 int cgroup_create(const struct sandbox_policy *pol, struct stage_cgroup *cg, char *err,
 		  size_t errsize);
 /* After the stage ended: which limit it hit, if any ("" when none). */
 const char *cgroup_limit_hit(const struct stage_cgroup *cg);
+/* After the stage ended: keep the (empty) cgroup for a later stage, or remove it. */
+void cgroup_release(struct stage_cgroup *cg);
 /* Close fds and remove the directories (the stage must have ended). */
 void cgroup_destroy(struct stage_cgroup *cg);
 

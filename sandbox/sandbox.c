@@ -796,7 +796,7 @@ int sandbox_spawn(const struct sandbox_policy *pol, const struct sandbox_spawn *
 		.netns_fd = -1,
 	};
 	struct sandbox_proc *p = xcalloc(1, sizeof(*p));
-	p->cg.procs_fd[0] = p->cg.procs_fd[1] = p->cg.v2_dir_fd = -1;
+	p->cg.procs_fd[0] = p->cg.procs_fd[1] = -1;
 	p->pidfd = p->status_fd = -1;
 	c.cg = &p->cg;
 	unsigned long flags = 0;
@@ -991,7 +991,7 @@ static void fill_result(struct sandbox_proc *p, int wstatus)
 	if (res->outcome != SANDBOX_SETUP_FAILED) {
 		snprintf(res->message, sizeof(res->message), "%s", cgroup_limit_hit(&p->cg));
 	}
-	cgroup_destroy(&p->cg);
+	cgroup_release(&p->cg);
 }
 
 int sandbox_reap(struct sandbox_proc *p, struct sandbox_result *res)
