@@ -103,6 +103,8 @@ struct engine {
 	uint64_t next_tick;
 	struct artifact_budget budget;
 	int fatal; /* an internal error that ends the loop */
+	struct stage_proc **retired; /* ended stages whose supervisors are still to be freed */
+	size_t retired_n, retired_cap;
 };
 
 /* ---------- small helpers ---------- */
@@ -765,7 +767,10 @@ static void attempt_done(struct engine *e, size_t i)
 	bool cancelled = x->cancelled;
 
 	epoll_ctl(e->ep, EPOLL_CTL_DEL, stage_proc_pidfd(x->proc), NULL);
-	stage_proc_free(x->proc);
+	/* Freed after the next stages are launched: the supervisor may still be tearing the
+	 * stage's namespaces down (its processes are all gone), and that need not delay them. */
+	GROW(e->retired, e->retired_cap, e->retired_n + 1);
+	e->retired[e->retired_n++] = x->proc;
 	mask_stream_free(x->ms);
 	sbuf_release(&x->line);
 	if (x->out_fd >= 0) {
@@ -996,6 +1001,14 @@ static void on_interrupt(struct engine *e, int sig)
 	}
 }
 
+static void free_retired(struct engine *e)
+{
+	for (size_t i = 0; i < e->retired_n; i++) {
+		stage_proc_free(e->retired[i]);
+	}
+	e->retired_n = 0;
+}
+
 static void loop(struct engine *e)
 {
 	struct epoll_event evs[64];
@@ -1006,6 +1019,7 @@ static void loop(struct engine *e)
 			launch(e, heap_pop(e));
 			propagate(e);
 		}
+		free_retired(e);
 		if (e->running == 0 && (e->heap_n == 0 || e->cancelling)) {
 			break;
 		}
@@ -1356,6 +1370,8 @@ static void engine_release(struct engine *e)
 	free(e->heap);
 	free(e->unmet);
 	free(e->done);
+	free_retired(e);
+	free(e->retired);
 	run_policies_release(&e->pols);
 	free(e->artifacts);
 }

@@ -78,8 +78,10 @@ struct shim_msg {
 struct sandbox_proc {
 	pid_t pid;
 	int pidfd;
-	int status_fd;
-	bool reaped;
+	int status_fd; /* non-blocking; readable once the shim reports */
+	bool reaped;   /* the report was read: the stage has ended */
+	bool exited;   /* the shim itself was waited for */
+	int wstatus;
 	struct stage_cgroup cg;
 	struct sandbox_result result;
 };
@@ -891,6 +893,7 @@ int sandbox_spawn(const struct sandbox_policy *pol, const struct sandbox_spawn *
 	}
 	p->pid = pid;
 	p->status_fd = sp[0];
+	fd_set_nonblock(p->status_fd, true);
 	p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (p->pidfd < 0) {
 		r = -errno;
@@ -934,7 +937,10 @@ pid_t sandbox_proc_pid(const struct sandbox_proc *p)
 
 int sandbox_proc_pidfd(const struct sandbox_proc *p)
 {
-	return p->pidfd;
+	/* The stage has ended when the shim reports: every process of the stage is gone by
+	 * then. The shim's own exit (its namespaces torn down) follows and is waited for in
+	 * sandbox_proc_free, so a caller can start its next stage meanwhile. */
+	return p->status_fd;
 }
 
 static int send_signal(struct sandbox_proc *p, int sig)
@@ -958,16 +964,58 @@ int sandbox_kill(struct sandbox_proc *p)
 	return send_signal(p, SIGUSR2);
 }
 
-static void fill_result(struct sandbox_proc *p, int wstatus)
+/* Wait for the shim itself to be gone (it has reported, or died). */
+static int wait_exit(struct sandbox_proc *p, int *wstatus)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	if (!p->exited) {
+		while (waitid((idtype_t)P_PIDFD, (id_t)p->pidfd, &si, WEXITED) < 0) {
+			if (errno != EINTR) {
+				return -errno;
+			}
+		}
+		p->exited = true;
+		p->wstatus = si.si_status;
+	}
+	if (wstatus) {
+		*wstatus = p->wstatus;
+	}
+	return 0;
+}
+
+/* Read the shim's report; block for it or return -EAGAIN. */
+static int collect(struct sandbox_proc *p, bool block)
 {
 	struct shim_msg m;
 	struct sandbox_result *res = &p->result;
-	memset(res, 0, sizeof(*res));
 	ssize_t n;
-	do {
+	if (p->reaped) {
+		return 0;
+	}
+	for (;;) {
 		n = read(p->status_fd, &m, sizeof(m));
-	} while (n < 0 && errno == EINTR);
+		if (n >= 0 || errno == EINTR) {
+			if (n >= 0) {
+				break;
+			}
+			continue;
+		}
+		if (errno != EAGAIN) {
+			return -errno;
+		}
+		if (!block) {
+			return -EAGAIN;
+		}
+		struct pollfd pfd = { .fd = p->status_fd, .events = POLLIN };
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
+			return -errno;
+		}
+	}
+	memset(res, 0, sizeof(*res));
 	if (n != (ssize_t)sizeof(m) || m.magic != SHIM_MAGIC) {
+		int wstatus = 0;
+		wait_exit(p, &wstatus);
 		res->outcome = SANDBOX_SETUP_FAILED;
 		snprintf(res->message, sizeof(res->message),
 			 "stage supervisor ended without a report (wait status 0x%x)", wstatus);
@@ -991,42 +1039,26 @@ static void fill_result(struct sandbox_proc *p, int wstatus)
 	if (res->outcome != SANDBOX_SETUP_FAILED) {
 		snprintf(res->message, sizeof(res->message), "%s", cgroup_limit_hit(&p->cg));
 	}
-	cgroup_release(&p->cg);
+	p->reaped = true;
+	return 0;
 }
 
 int sandbox_reap(struct sandbox_proc *p, struct sandbox_result *res)
 {
-	if (!p->reaped) {
-		siginfo_t si;
-		memset(&si, 0, sizeof(si));
-		if (waitid((idtype_t)P_PIDFD, (id_t)p->pidfd, &si, WEXITED | WNOHANG) < 0) {
-			return -errno;
-		}
-		if (si.si_pid == 0) {
-			return -EAGAIN;
-		}
-		p->reaped = true;
-		fill_result(p, si.si_status);
+	int r = collect(p, false);
+	if (r == 0) {
+		*res = p->result;
 	}
-	*res = p->result;
-	return 0;
+	return r;
 }
 
 int sandbox_wait(struct sandbox_proc *p, struct sandbox_result *res)
 {
-	if (!p->reaped) {
-		siginfo_t si;
-		memset(&si, 0, sizeof(si));
-		while (waitid((idtype_t)P_PIDFD, (id_t)p->pidfd, &si, WEXITED) < 0) {
-			if (errno != EINTR) {
-				return -errno;
-			}
-		}
-		p->reaped = true;
-		fill_result(p, si.si_status);
+	int r = collect(p, true);
+	if (r == 0) {
+		*res = p->result;
 	}
-	*res = p->result;
-	return 0;
+	return r;
 }
 
 void sandbox_proc_free(struct sandbox_proc *p)
@@ -1039,8 +1071,10 @@ void sandbox_proc_free(struct sandbox_proc *p)
 		sandbox_kill(p);
 		sandbox_wait(p, &r);
 	}
+	/* The shim is in the stage's cgroup until it exits. */
+	wait_exit(p, NULL);
+	cgroup_release(&p->cg);
 	close(p->pidfd);
 	close(p->status_fd);
-	cgroup_destroy(&p->cg);
 	free(p);
 }

@@ -161,8 +161,10 @@ struct sandbox_result {
 int sandbox_spawn(const struct sandbox_policy *pol, const struct sandbox_spawn *args,
 		  struct sandbox_proc **out);
 
-/* pid (in the caller's namespace) and pidfd of the stage's supervisor: poll the pidfd for
- * POLLIN to learn it ended. */
+/* pid (in the caller's namespace) of the stage's supervisor, and an fd to poll for POLLIN
+ * to learn that the stage ended: every process of the stage is gone then (the supervisor
+ * itself finishes tearing the stage's namespaces down afterwards, and sandbox_proc_free
+ * waits for that, so a caller may start other stages first). */
 pid_t sandbox_proc_pid(const struct sandbox_proc *p);
 int sandbox_proc_pidfd(const struct sandbox_proc *p);
 
@@ -172,15 +174,15 @@ int sandbox_terminate(struct sandbox_proc *p);
 int sandbox_kill(struct sandbox_proc *p);
 
 /*
- * Collect the result once the pidfd is readable. Returns 0 with *res filled, -EAGAIN if the
- * stage is still running, or -errno.
+ * Collect the result once sandbox_proc_pidfd() is readable. Returns 0 with *res filled,
+ * -EAGAIN if the stage is still running, or -errno.
  */
 int sandbox_reap(struct sandbox_proc *p, struct sandbox_result *res);
 
 /* Block until the stage ends; fills *res. Returns 0 or -errno. */
 int sandbox_wait(struct sandbox_proc *p, struct sandbox_result *res);
 
-/* Kill (if still running), reap and release. Accepts NULL. */
+/* Kill (if still running), wait for the supervisor to be gone, release. Accepts NULL. */
 void sandbox_proc_free(struct sandbox_proc *p);
 
 /*
