@@ -214,8 +214,8 @@ struct sandbox_policy *sandbox_policy_stricter(const struct sandbox_policy *enf,
 	for (int i = 0; i < SANDBOX_LIMIT_COUNT; i++) {
 		uint64_t a = enf->limit[i], b = req->limit[i];
 		pol->limit[i] = a && b ? MIN(a, b) : MAX(a, b);
-		pol->required = enf->required | req->required;
 	}
+	pol->required = enf->required | req->required;
 	pol->ws_ro = enf->ws_ro || req->ws_ro;
 	if (!pol->rootfs && req->rootfs) {
 		pol->rootfs = xstrdup(req->rootfs);
@@ -311,19 +311,33 @@ int sandbox_policy_compile(struct sandbox_policy *pol, char *err, size_t errsize
 			 pol->cg.why);
 		return -EOPNOTSUPP;
 	}
-	struct rlimit rl;
-	if ((pol->required & (1u << SANDBOX_LIMIT_NOFILE)) && !pol->userns) {
-		/* root can raise its hard limit */
-	} else if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
-		   pol->limit[SANDBOX_LIMIT_NOFILE] > rl.rlim_max) {
-		if (pol->required & (1u << SANDBOX_LIMIT_NOFILE)) {
+	/* Without CAP_SYS_RESOURCE in the initial user namespace (not root), a hard limit
+	 * cannot be raised: a default above this user's own comes down to it, an explicit
+	 * one is refused. */
+	static const struct {
+		enum sandbox_limit which;
+		int resource;
+	} rl_limits[] = { { SANDBOX_LIMIT_NOFILE, RLIMIT_NOFILE },
+			  { SANDBOX_LIMIT_FSIZE, RLIMIT_FSIZE },
+			  { SANDBOX_LIMIT_CPU, RLIMIT_CPU } };
+	for (size_t i = 0; pol->userns && i < ARRAY_SIZE(rl_limits); i++) {
+		struct rlimit rl;
+		enum sandbox_limit w = rl_limits[i].which;
+		/* RLIMIT_CPU's hard limit is set a few seconds above the soft one. */
+		uint64_t need = pol->limit[w] + (w == SANDBOX_LIMIT_CPU ? 5 : 0);
+		if (getrlimit(rl_limits[i].resource, &rl) < 0 || rl.rlim_max == RLIM_INFINITY ||
+		    need <= rl.rlim_max) {
+			continue;
+		}
+		if (pol->required & (1u << w)) {
 			snprintf(err, errsize,
-				 "nofile limit: %llu is above this user's hard limit of %llu",
-				 (unsigned long long)pol->limit[SANDBOX_LIMIT_NOFILE],
+				 "%s limit: %llu is above this user's hard limit of %llu",
+				 limit_names[w], (unsigned long long)pol->limit[w],
 				 (unsigned long long)rl.rlim_max);
 			return -EPERM;
 		}
-		pol->limit[SANDBOX_LIMIT_NOFILE] = rl.rlim_max;
+		uint64_t slack = w == SANDBOX_LIMIT_CPU ? 5 : 0;
+		pol->limit[w] = rl.rlim_max > slack ? rl.rlim_max - slack : 1;
 	}
 	if (!pol->rootfs) {
 		r = etc_prepare(&pol->etc, err, errsize);

@@ -16,6 +16,15 @@
 
 #include "banned.h"
 
+/* Built with AddressSanitizer (GCC says so with a macro, clang with __has_feature). */
+#if defined(__SANITIZE_ADDRESS__)
+#define RUNNER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RUNNER_ASAN 1
+#endif
+#endif
+
 struct stage_proc {
 	struct sandbox_proc *sp;
 	int result_fd; /* -1 for scripts */
@@ -56,7 +65,7 @@ static const char **worker_envp(const char *const *envp)
 	}
 	const char **v = xcalloc(n + 2, sizeof(char *));
 	memcpy(v, envp, n * sizeof(char *));
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(RUNNER_ASAN)
 	v[n++] = "ASAN_OPTIONS=detect_leaks=0";
 #endif
 	v[n] = NULL;
