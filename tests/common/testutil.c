@@ -330,3 +330,16 @@ int tu_pid_matching(const char *needle)
 {
 	return scan_procs(needle, true);
 }
+
+char *tu_strf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	va_start(ap, fmt);
+	int n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		die("vasprintf");
+	}
+	return s;
+}

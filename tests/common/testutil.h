@@ -13,6 +13,9 @@
 char *tu_tmpdir(void);
 void tu_rmdir(const char *dir);
 
+/* A formatted string (asprintf that never fails). Caller frees. */
+char *tu_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Write content to dir/name (creating parent directories). */
 void tu_write(const char *dir, const char *name, const char *content);
 /* Read a whole file; NULL if it cannot be read. Caller frees. */

@@ -26,17 +26,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char *xfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xfmt(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	va_start(ap, fmt);
-	cr_assert_geq(vasprintf(&s, fmt, ap), 0);
-	va_end(ap);
-	return s;
-}
-
 /* A workspace with the attack programs in it. */
 static char *workspace(void)
 {
@@ -46,7 +35,7 @@ static char *workspace(void)
 	static const char *const names[] = { "attack-fs", "attack-proc", "attack-sys", "attack-net",
 					     "attack-limits" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		char *cmd = xfmt("cp '%s/%s' '%s/%s'", dir, names[i], ws, names[i]);
+		char *cmd = tu_strf("cp '%s/%s' '%s/%s'", dir, names[i], ws, names[i]);
 		cr_assert_eq(system(cmd), 0, "%s", cmd);
 		free(cmd);
 	}
@@ -73,7 +62,7 @@ static void assert_denied(const char *ws, const char *stage, const char *const *
 	cr_assert_null(strstr(log, "FAIL "), "an attack was not denied in stage %s:\n%s", stage,
 		       log);
 	for (; *want; want++) {
-		char *line = xfmt("ok %s", *want);
+		char *line = tu_strf("ok %s", *want);
 		cr_assert_not_null(strstr(log, line), "missing '%s' in stage %s:\n%s", line, stage,
 				   log);
 		free(line);
@@ -109,7 +98,7 @@ static pid_t start_runner(const char *ws)
 {
 	pid_t pid = fork();
 	if (pid == 0) {
-		char *out = xfmt("%s/runner.out", ws);
+		char *out = tu_strf("%s/runner.out", ws);
 		int fd = open(out, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0 || chdir(ws) < 0) {
 			_exit(99);
@@ -135,7 +124,7 @@ static int wait_runner(pid_t pid)
 static const char *runner_out(const char *ws)
 {
 	static char buf[16384];
-	char *path = xfmt("%s/runner.out", ws);
+	char *path = tu_strf("%s/runner.out", ws);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
 	buf[n > 0 ? n : 0] = '\0';
@@ -161,7 +150,7 @@ static pid_t wait_pid_matching(const char *marker)
 
 static void write_pid(const char *ws, const char *name, pid_t pid)
 {
-	char *s = xfmt("%d\n", (int)pid);
+	char *s = tu_strf("%d\n", (int)pid);
 	tu_write(ws, name, s);
 	free(s);
 }
@@ -198,18 +187,19 @@ Test(escape, namespace_calls_are_denied, .timeout = 120)
 Test(escape, other_processes_are_out_of_reach, .timeout = 120)
 {
 	char *ws = workspace();
-	char *marker = xfmt("300.%d", (int)getpid());
-	char *yaml = xfmt("version: 1\nstages:\n"
-			  "  sibling:\n    timeout: 60s\n    run: |\n"
-			  "      sleep %s &\n"
-			  "      while [ ! -e attack.done ]; do sleep 0.05; done\n"
-			  "      kill $!\n"
-			  "  attack:\n    timeout: 60s\n    run: |\n"
-			  "      rc=0\n"
-			  "      ./attack-proc peers runner.hostpid sibling.hostpid %s || rc=$?\n"
-			  "      touch attack.done\n"
-			  "      exit $rc\n",
-			  marker, marker);
+	char *marker = tu_strf("300.%d", (int)getpid());
+	char *yaml =
+		tu_strf("version: 1\nstages:\n"
+			"  sibling:\n    timeout: 60s\n    run: |\n"
+			"      sleep %s &\n"
+			"      while [ ! -e attack.done ]; do sleep 0.05; done\n"
+			"      kill $!\n"
+			"  attack:\n    timeout: 60s\n    run: |\n"
+			"      rc=0\n"
+			"      ./attack-proc peers runner.hostpid sibling.hostpid %s || rc=$?\n"
+			"      touch attack.done\n"
+			"      exit $rc\n",
+			marker, marker);
 	tu_write(ws, ".runner.yml", yaml);
 	pid_t runner = start_runner(ws);
 	write_pid(ws, "runner.hostpid", runner);
@@ -320,23 +310,24 @@ Test(escape, host_files_and_secrets_are_out_of_reach, .timeout = 120)
 	char *ws = workspace();
 	char *other = tu_tmpdir();
 	tu_write(other, "secret.txt", "other-workspace-secret\n");
-	char *yaml = xfmt("version: 1\nstages:\n"
-			  "  read:\n    run: |\n"
-			  "      ./attack-fs read /etc/shadow /etc/gshadow /root /root/.ssh/id_rsa "
-			  "%s/secret.txt "
-			  "%s \"$RUNNER_WORKSPACE/.runner/.gitignore\" "
-			  "\"$RUNNER_WORKSPACE/.runner/runs/$RUNNER_RUN_ID/logs/read.log\" "
-			  "/proc/1/environ /proc/1/cmdline /proc/kcore /proc/keys /proc/kmsg "
-			  "/sys/kernel/notes /etc/ssh/ssh_host_ed25519_key\n"
-			  "      ./attack-fs read \"/proc/$(cat runner.hostpid)/environ\" "
-			  "\"/proc/$(cat runner.hostpid)/cmdline\"\n"
-			  "      if grep -rl topsecret-never-give[n] /proc/*/environ "
-			  "/proc/*/cmdline 2>/dev/null; "
-			  "then echo 'FAIL secret found'; exit 1; fi\n"
-			  "      if env | grep -q topsecret-never-give[n]; then echo 'FAIL secret "
-			  "in env'; exit 1; fi\n"
-			  "      echo 'ok the unrequested secret is nowhere'\n",
-			  other, other);
+	char *yaml =
+		tu_strf("version: 1\nstages:\n"
+			"  read:\n    run: |\n"
+			"      ./attack-fs read /etc/shadow /etc/gshadow /root /root/.ssh/id_rsa "
+			"%s/secret.txt "
+			"%s \"$RUNNER_WORKSPACE/.runner/.gitignore\" "
+			"\"$RUNNER_WORKSPACE/.runner/runs/$RUNNER_RUN_ID/logs/read.log\" "
+			"/proc/1/environ /proc/1/cmdline /proc/kcore /proc/keys /proc/kmsg "
+			"/sys/kernel/notes /etc/ssh/ssh_host_ed25519_key\n"
+			"      ./attack-fs read \"/proc/$(cat runner.hostpid)/environ\" "
+			"\"/proc/$(cat runner.hostpid)/cmdline\"\n"
+			"      if grep -rl topsecret-never-give[n] /proc/*/environ "
+			"/proc/*/cmdline 2>/dev/null; "
+			"then echo 'FAIL secret found'; exit 1; fi\n"
+			"      if env | grep -q topsecret-never-give[n]; then echo 'FAIL secret "
+			"in env'; exit 1; fi\n"
+			"      echo 'ok the unrequested secret is nowhere'\n",
+			other, other);
 	tu_write(ws, ".runner.yml", yaml);
 	/* The runner has a secret in its environment that this stage did not ask for. */
 	setenv("RUNNER_SECRET_UNASKED", "topsecret-never-given", 1);
@@ -345,9 +336,9 @@ Test(escape, host_files_and_secrets_are_out_of_reach, .timeout = 120)
 	int st = wait_runner(runner);
 	unsetenv("RUNNER_SECRET_UNASKED");
 	cr_assert_eq(st, 0, "%s", runner_out(ws));
-	char *sec = xfmt("read %s/secret.txt: ENOENT", other);
-	char *oth = xfmt("read %s: ENOENT", other);
-	char *rp = xfmt("read /proc/%d/environ: ENOENT", (int)runner);
+	char *sec = tu_strf("read %s/secret.txt: ENOENT", other);
+	char *oth = tu_strf("read %s: ENOENT", other);
+	char *rp = tu_strf("read /proc/%d/environ: ENOENT", (int)runner);
 	assert_denied(ws, "read",
 		      (const char *const[]){ "read /etc/shadow: ENOENT", "read /root: ENOENT", sec,
 					     oth, "read /proc/1/environ: ENOENT", rp,
@@ -370,9 +361,10 @@ Test(escape, host_files_and_secrets_are_out_of_reach, .timeout = 120)
 Test(escape, writes_outside_the_workspace_fail, .timeout = 120)
 {
 	char *ws = workspace();
-	char *yaml = xfmt("version: 1\nstages:\n  write:\n    env: { ATTACK_RUNNER_BIN: \"%s\" }\n"
-			  "    run: ./attack-fs write\n",
-			  tu_runner());
+	char *yaml =
+		tu_strf("version: 1\nstages:\n  write:\n    env: { ATTACK_RUNNER_BIN: \"%s\" }\n"
+			"    run: ./attack-fs write\n",
+			tu_runner());
 	run_expect(ws, yaml, 0);
 	assert_denied(
 		ws, "write",
@@ -392,9 +384,9 @@ Test(escape, workspace_symlinks_lead_nowhere, .timeout = 120)
 	char *ws = workspace();
 	char *outside = tu_tmpdir();
 	tu_write(outside, "host-secret", "host secret\n");
-	char *yaml =
-		xfmt("version: 1\nstages:\n  link:\n    run: ./attack-fs symlink %s/host-secret\n",
-		     outside);
+	char *yaml = tu_strf(
+		"version: 1\nstages:\n  link:\n    run: ./attack-fs symlink %s/host-secret\n",
+		outside);
 	run_expect(ws, yaml, 0);
 	assert_denied(ws, "link",
 		      (const char *const[]){ "follow a workspace symlink out: ENOENT",
@@ -409,7 +401,7 @@ Test(escape, workspace_symlinks_lead_nowhere, .timeout = 120)
 Test(escape, symlinked_mount_destination_fails_closed, .timeout = 120)
 {
 	char *ws = workspace();
-	char *prot = xfmt("%s/protected", ws);
+	char *prot = tu_strf("%s/protected", ws);
 	cr_assert_eq(symlink("/", prot), 0);
 	free(prot);
 	run_expect(ws,
@@ -430,8 +422,8 @@ Test(escape, symlinked_mount_destination_fails_closed, .timeout = 120)
 Test(escape, swapped_mount_destination_never_redirects, .timeout = 300)
 {
 	char *ws = workspace();
-	char *prot = xfmt("%s/protected", ws), *dir = xfmt("%s/real", ws),
-	     *lnk = xfmt("%s/link", ws);
+	char *prot = tu_strf("%s/protected", ws), *dir = tu_strf("%s/real", ws),
+	     *lnk = tu_strf("%s/link", ws);
 	cr_assert_eq(mkdir(dir, 0755), 0);
 	tu_write(dir, "marker", "the real directory\n");
 	cr_assert_eq(symlink("/", lnk), 0);
@@ -446,7 +438,7 @@ Test(escape, swapped_mount_destination_never_redirects, .timeout = 300)
 	pid_t swapper = fork();
 	if (swapper == 0) {
 		/* Swap atomically: rename a prepared directory or symlink over the name. */
-		char *tmpd = xfmt("%s/swap-d", ws), *tmpl = xfmt("%s/swap-l", ws);
+		char *tmpd = tu_strf("%s/swap-d", ws), *tmpl = tu_strf("%s/swap-l", ws);
 		for (int i = 0;; i++) {
 			if (i % 2) {
 				mkdir(tmpd, 0755);
@@ -484,7 +476,7 @@ Test(escape, only_the_stage_fds_arrive, .timeout = 120)
 	tu_write(ws, "secret-file", "do not pass me on\n");
 	tu_write(ws, ".runner.yml", "version: 1\nstages:\n  fds:\n    run: exec ./attack-fs fds\n");
 	/* The runner inherits an open secret file (and a directory) without close-on-exec. */
-	char *sf = xfmt("%s/secret-file", ws);
+	char *sf = tu_strf("%s/secret-file", ws);
 	int secret = open(sf, O_RDONLY);
 	free(sf);
 	int dirfd = open(ws, O_RDONLY | O_DIRECTORY);
@@ -502,7 +494,7 @@ Test(escape, only_the_stage_fds_arrive, .timeout = 120)
 	cr_assert_eq(r.status, 2);
 	cr_assert_not_null(strstr(r.err, "outside the workspace"), "%s", r.err);
 	tu_result_free(&r);
-	char *fdlink = xfmt("%s/fdlink", ws);
+	char *fdlink = tu_strf("%s/fdlink", ws);
 	cr_assert_eq(symlink("/proc/self/fd/3", fdlink), 0);
 	free(fdlink);
 	run_expect(ws, "version: 1\nstages:\n  a:\n    workdir: fdlink\n    run: pwd\n", 1);
@@ -519,9 +511,9 @@ Test(escape, only_the_stage_fds_arrive, .timeout = 120)
 Test(escape, no_privileges_even_through_setuid, .timeout = 120)
 {
 	char *ws = workspace();
-	char *cmd = xfmt("cp '%s/attack-proc' '%s/attack-proc-setuid' && chmod 4755 "
-			 "'%s/attack-proc-setuid'",
-			 ws, ws, ws);
+	char *cmd = tu_strf("cp '%s/attack-proc' '%s/attack-proc-setuid' && chmod 4755 "
+			    "'%s/attack-proc-setuid'",
+			    ws, ws, ws);
 	cr_assert_eq(system(cmd), 0);
 	run_expect(ws, "version: 1\nstages:\n  caps:\n    run: ./attack-proc caps --setuid-child\n",
 		   0);
@@ -598,10 +590,10 @@ Test(escape, network_none_isolates, .timeout = 120)
 	int port;
 	int s = listen_local(&port);
 	char *yaml =
-		xfmt("version: 1\nstages:\n"
-		     "  none:\n    run: ./attack-net none %d\n"
-		     "  host:\n    sandbox: { network: host }\n    run: ./attack-net host %d\n",
-		     port, port);
+		tu_strf("version: 1\nstages:\n"
+			"  none:\n    run: ./attack-net none %d\n"
+			"  host:\n    sandbox: { network: host }\n    run: ./attack-net host %d\n",
+			port, port);
 	run_expect(ws, yaml, 0);
 	assert_denied(
 		ws, "none",
@@ -628,10 +620,10 @@ Test(escape, network_none_isolates, .timeout = 120)
 Test(escape, daemons_die_with_their_stage, .timeout = 120)
 {
 	char *ws = workspace();
-	char *marker = xfmt("400.%d", (int)getpid());
-	char *yaml = xfmt("version: 1\nstages:\n  daemon:\n    run: ./attack-limits daemon %s\n"
-			  "  later:\n    needs: [daemon]\n    run: sleep 0.2\n",
-			  marker);
+	char *marker = tu_strf("400.%d", (int)getpid());
+	char *yaml = tu_strf("version: 1\nstages:\n  daemon:\n    run: ./attack-limits daemon %s\n"
+			     "  later:\n    needs: [daemon]\n    run: sleep 0.2\n",
+			     marker);
 	run_expect(ws, yaml, 0);
 	assert_denied(ws, "daemon", (const char *const[]){ "the daemon started", NULL });
 	cr_assert_eq(tu_procs_matching(marker), 0, "the daemon outlived its stage");
@@ -644,12 +636,12 @@ Test(escape, daemons_die_with_their_stage, .timeout = 120)
 Test(escape, daemons_die_with_a_killed_runner, .timeout = 120)
 {
 	char *ws = workspace();
-	char *marker = xfmt("401.%d", (int)getpid()), *busy = xfmt("402.%d", (int)getpid());
-	char *yaml = xfmt("version: 1\nstages:\n  daemon:\n    run: |\n"
-			  "      ./attack-limits daemon %s\n"
-			  "      trap '' TERM\n"
-			  "      sleep %s\n",
-			  marker, busy);
+	char *marker = tu_strf("401.%d", (int)getpid()), *busy = tu_strf("402.%d", (int)getpid());
+	char *yaml = tu_strf("version: 1\nstages:\n  daemon:\n    run: |\n"
+			     "      ./attack-limits daemon %s\n"
+			     "      trap '' TERM\n"
+			     "      sleep %s\n",
+			     marker, busy);
 	tu_write(ws, ".runner.yml", yaml);
 	pid_t runner = start_runner(ws);
 	wait_pid_matching(marker);
@@ -702,12 +694,13 @@ Test(escape, no_sandbox_is_loud_and_marked, .timeout = 120)
 Test(escape, rootfs_replaces_the_host_root, .timeout = 120)
 {
 	char *ws = workspace();
-	char *cmd = xfmt("cd '%s' && mkdir -p rootfs/bin rootfs/lib/x86_64-linux-gnu rootfs/lib64 "
-			 "rootfs/etc && cp -L /bin/sh rootfs/bin/sh && "
-			 "cp -L /lib/x86_64-linux-gnu/libc.so.6 rootfs/lib/x86_64-linux-gnu/ && "
-			 "cp -L /lib64/ld-linux-x86-64.so.2 rootfs/lib64/ && "
-			 "echo image > rootfs/etc/flavour",
-			 ws);
+	char *cmd =
+		tu_strf("cd '%s' && mkdir -p rootfs/bin rootfs/lib/x86_64-linux-gnu rootfs/lib64 "
+			"rootfs/etc && cp -L /bin/sh rootfs/bin/sh && "
+			"cp -L /lib/x86_64-linux-gnu/libc.so.6 rootfs/lib/x86_64-linux-gnu/ && "
+			"cp -L /lib64/ld-linux-x86-64.so.2 rootfs/lib64/ && "
+			"echo image > rootfs/etc/flavour",
+			ws);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 	run_expect(ws,
 		   "version: 1\nstages:\n  img:\n    sandbox: { rootfs: rootfs }\n    run: |\n"

@@ -19,17 +19,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char *xfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xfmt(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	va_start(ap, fmt);
-	cr_assert_geq(vasprintf(&s, fmt, ap), 0);
-	va_end(ap);
-	return s;
-}
-
 /* The value after `key` on its line of a /proc file ("" when absent). Static storage. */
 static const char *field(const char *text, const char *key)
 {
@@ -72,9 +61,9 @@ static char *cgroup_dir(const char *cgroups, const char *controller)
 						 : cl == 0;
 			if (match) {
 				int len = (int)((nl ? nl : c2 + strlen(c2)) - (c2 + 1));
-				return *controller ? xfmt("/sys/fs/cgroup/%s%.*s", controller, len,
-							  c2 + 1)
-						   : xfmt("/sys/fs/cgroup%.*s", len, c2 + 1);
+				return *controller ? tu_strf("/sys/fs/cgroup/%s%.*s", controller,
+							     len, c2 + 1)
+						   : tu_strf("/sys/fs/cgroup%.*s", len, c2 + 1);
 			}
 		}
 		line = nl ? nl + 1 : NULL;
@@ -85,11 +74,12 @@ static char *cgroup_dir(const char *cgroups, const char *controller)
 Test(posture, a_running_stage_matches_its_policy, .timeout = 120)
 {
 	char *ws = tu_tmpdir();
-	char *marker = xfmt("500.%d", (int)getpid());
-	char *yaml = xfmt("version: 1\nstages:\n  held:\n"
-			  "    sandbox: { memory: 256M, pids: 100, cpu-time: 10m, tmp-size: 32M }\n"
-			  "    run: exec sleep %s\n",
-			  marker);
+	char *marker = tu_strf("500.%d", (int)getpid());
+	char *yaml =
+		tu_strf("version: 1\nstages:\n  held:\n"
+			"    sandbox: { memory: 256M, pids: 100, cpu-time: 10m, tmp-size: 32M }\n"
+			"    run: exec sleep %s\n",
+			marker);
 	tu_write(ws, ".runner.yml", yaml);
 	pid_t runner = fork();
 	if (runner == 0) {
@@ -148,7 +138,7 @@ Test(posture, a_running_stage_matches_its_policy, .timeout = 120)
 	free(ub);
 
 	/* Exactly fds 0, 1, 2: /dev/null and the output pipe. */
-	char *fddir = xfmt("/proc/%s/fd", pid);
+	char *fddir = tu_strf("/proc/%s/fd", pid);
 	DIR *d = opendir(fddir);
 	cr_assert_not_null(d);
 	struct dirent *de;
@@ -163,7 +153,7 @@ Test(posture, a_running_stage_matches_its_policy, .timeout = 120)
 	closedir(d);
 	cr_assert_eq(count, 3);
 	char link[256];
-	char *fd0 = xfmt("%s/0", fddir), *fd1 = xfmt("%s/1", fddir);
+	char *fd0 = tu_strf("%s/0", fddir), *fd1 = tu_strf("%s/1", fddir);
 	ssize_t n = readlink(fd0, link, sizeof(link) - 1);
 	link[n > 0 ? n : 0] = '\0';
 	cr_assert_str_eq(link, "/dev/null");

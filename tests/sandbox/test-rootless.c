@@ -28,17 +28,6 @@
 
 #define NOBODY 65534
 
-static char *xfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xfmt(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	va_start(ap, fmt);
-	cr_assert_geq(vasprintf(&s, fmt, ap), 0);
-	va_end(ap);
-	return s;
-}
-
 static int become_nobody(void)
 {
 	return setgroups(0, NULL) == 0 && setgid(NOBODY) == 0 && setuid(NOBODY) == 0 ? 0 : -1;
@@ -75,9 +64,10 @@ static char *workspace(void)
 	char *ws = tu_tmpdir();
 	const char *dir = getenv("RUNNER_ATTACKS");
 	cr_assert_not_null(dir);
-	char *cmd = xfmt("cd '%s' && cp attack-fs attack-proc attack-sys attack-net attack-limits "
-			 "'%s/' && cp '%s' '%s/runner' && chown -R %d:%d '%s' && chmod 755 '%s'",
-			 dir, ws, tu_runner(), ws, NOBODY, NOBODY, ws, ws);
+	char *cmd =
+		tu_strf("cd '%s' && cp attack-fs attack-proc attack-sys attack-net attack-limits "
+			"'%s/' && cp '%s' '%s/runner' && chown -R %d:%d '%s' && chmod 755 '%s'",
+			dir, ws, tu_runner(), ws, NOBODY, NOBODY, ws, ws);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 	free(cmd);
 	return ws;
@@ -88,8 +78,9 @@ static int run_as_nobody(const char *ws, const char *const *args)
 {
 	pid_t p = fork();
 	if (p == 0) {
-		char *out = xfmt("%s/out.txt", ws), *home = xfmt("HOME=%s", ws),
-		     *cfg = xfmt("XDG_CONFIG_HOME=%s/config", ws), *bin = xfmt("%s/runner", ws);
+		char *out = tu_strf("%s/out.txt", ws), *home = tu_strf("HOME=%s", ws),
+		     *cfg = tu_strf("XDG_CONFIG_HOME=%s/config", ws),
+		     *bin = tu_strf("%s/runner", ws);
 		int fd = open(out, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0 || fchown(fd, NOBODY, NOBODY) < 0 || chdir(ws) < 0 ||
 		    become_nobody() < 0) {
@@ -98,7 +89,7 @@ static int run_as_nobody(const char *ws, const char *const *args)
 		dup2(fd, 1);
 		dup2(fd, 2);
 		const char *asan = getenv("ASAN_OPTIONS");
-		char *asan_env = xfmt("ASAN_OPTIONS=%s", asan ? asan : "");
+		char *asan_env = tu_strf("ASAN_OPTIONS=%s", asan ? asan : "");
 		const char *envp[] = { "PATH=/usr/local/bin:/usr/bin:/bin", home, cfg, asan_env,
 				       NULL };
 		const char *argv[16] = { bin };
@@ -145,20 +136,20 @@ Test(rootless, stages_are_confined_for_an_unprivileged_runner, .timeout = 180)
 	socklen_t al = sizeof(a);
 	cr_assert(bind(s, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(s, 4) == 0 &&
 		  getsockname(s, (struct sockaddr *)&a, &al) == 0);
-	char *yaml =
-		xfmt("version: 1\nstages:\n"
-		     "  who:\n    run: |\n"
-		     "      test \"$(id -u)\" = %d\n"
-		     "      grep -q '%d *%d *1' /proc/self/uid_map\n"
-		     "      touch made-by-stage\n"
-		     "      echo ok who: uid %d mapped to itself\n"
-		     "  caps:\n    run: ./attack-proc caps\n"
-		     "  ns:\n    run: ./attack-proc ns\n"
-		     "  mount:\n    run: ./attack-fs mount\n"
-		     "  write:\n    run: ./attack-fs write\n"
-		     "  net:\n    run: ./attack-net none %d\n"
-		     "  forkbomb:\n    sandbox: { pids: 32 }\n    run: ./attack-limits forkbomb\n",
-		     NOBODY, NOBODY, NOBODY, NOBODY, ntohs(a.sin_port));
+	char *yaml = tu_strf(
+		"version: 1\nstages:\n"
+		"  who:\n    run: |\n"
+		"      test \"$(id -u)\" = %d\n"
+		"      grep -q '%d *%d *1' /proc/self/uid_map\n"
+		"      touch made-by-stage\n"
+		"      echo ok who: uid %d mapped to itself\n"
+		"  caps:\n    run: ./attack-proc caps\n"
+		"  ns:\n    run: ./attack-proc ns\n"
+		"  mount:\n    run: ./attack-fs mount\n"
+		"  write:\n    run: ./attack-fs write\n"
+		"  net:\n    run: ./attack-net none %d\n"
+		"  forkbomb:\n    sandbox: { pids: 32 }\n    run: ./attack-limits forkbomb\n",
+		NOBODY, NOBODY, NOBODY, NOBODY, ntohs(a.sin_port));
 	tu_write(ws, ".runner.yml", yaml);
 	int st = run_as_nobody(ws, (const char *const[]){ "run", "--no-color", NULL });
 	char *out = output(ws);
@@ -182,7 +173,7 @@ Test(rootless, stages_are_confined_for_an_unprivileged_runner, .timeout = 180)
 	 * still per stage, still stops the bomb. */
 	assert_has(ws, "forkbomb", (const char *const[]){ "ok the fork bomb is stopped", NULL });
 	struct stat sb;
-	char *made = xfmt("%s/made-by-stage", ws);
+	char *made = tu_strf("%s/made-by-stage", ws);
 	cr_assert_eq(stat(made, &sb), 0);
 	cr_assert_eq(sb.st_uid, NOBODY, "files the stage makes belong to the runner's user");
 	free(made);
