@@ -5,12 +5,12 @@
  * linker's cache, alternatives) next to what no stage may see (password hashes, host
  * keys, credentials of services). Stages get an allowlist of entries. Binding each entry
  * separately would cost a mount per entry per stage, so when a policy is compiled the
- * small files of the allowlist are copied once into a private directory, the *view*
+ * small files and directories of the allowlist are copied once into a directory, the *view*
  * (removed when the policy is freed, or by a later runner when this one was
  * killed), with symbolic links copied as links and
- * an empty mount point for each directory (and each file too large to copy). A stage then
- * gets the view, bound read-only, with the host's directories bound into it: a handful of
- * mounts instead of fifty. The copies are a snapshot taken when the run starts.
+ * an empty mount point for each directory or file too large to copy. A stage then gets the
+ * view, bound read-only, with those few host entries bound into it: a mount or two
+ * instead of fifty. The copies are a snapshot taken when the run starts.
  *
  * A symbolic link that stays in /usr or /etc (or is relative) is copied as a link and
  * resolves inside the stage's root; one that points elsewhere (a resolv.conf managed under
@@ -23,9 +23,12 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 
 #include "banned.h"
 
@@ -55,7 +58,8 @@ static const char *const etc_allow[] = {
 	"lsb-release",
 	"issue",
 	"alternatives",
-	"ssl",
+	"ssl/certs",
+	"ssl/openssl.cnf",
 	"ca-certificates",
 	"ca-certificates.conf",
 	"mime.types",
@@ -83,7 +87,6 @@ static const char *const etc_allow[] = {
 	"wgetrc",
 	"java-17-openjdk",
 	"dpkg",
-	"apt",
 	"xdg",
 	"ssh/ssh_config",
 	"ssh/ssh_config.d",
@@ -114,6 +117,67 @@ static void add_bind(struct etc_view *v, const char *name, const char *host, boo
 	v->binds[v->n_binds++] = (struct etc_bind){
 		.name = xstrdup(name), .host = xstrdup(host), .dir = dir, .follow = follow
 	};
+}
+
+/* A directory of the allowlist copied whole, within a budget; a larger one is bound. */
+#define TREE_MAX_ENTRIES 4096
+#define TREE_MAX_BYTES	 (8u << 20)
+#define TREE_MAX_DEPTH	 8
+
+struct budget {
+	size_t entries, bytes;
+};
+
+/* Copy the tree at src to dst: directories, regular files, symbolic links as links (they
+ * resolve inside the stage's root). Returns 0, -E2BIG when it is over budget (the caller
+ * binds it instead), or -errno. What this user cannot read is left out. */
+static int copy_tree(const char *src, const char *dst, mode_t mode, struct budget *b, int depth)
+{
+	if (depth > TREE_MAX_DEPTH) {
+		return -E2BIG;
+	}
+	if (mkdir(dst, mode & 0755) < 0) {
+		return -errno;
+	}
+	DIR *d = opendir(src);
+	if (!d) {
+		return errno == EACCES ? 0 : -errno;
+	}
+	int r = 0;
+	struct dirent *de;
+	while (r == 0 && (de = readdir(d))) {
+		if (str_eq(de->d_name, ".") || str_eq(de->d_name, "..")) {
+			continue;
+		}
+		if (++b->entries > TREE_MAX_ENTRIES) {
+			r = -E2BIG;
+			break;
+		}
+		_cleanup_free_ char *s = xasprintf("%s/%s", src, de->d_name);
+		_cleanup_free_ char *t = xasprintf("%s/%s", dst, de->d_name);
+		struct stat st;
+		if (lstat(s, &st) < 0) {
+			r = errno == ENOENT ? 0 : -errno;
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t n = readlink(s, target, sizeof(target) - 1);
+			if (n < 0) {
+				r = -errno;
+			} else {
+				target[n] = '\0';
+				r = symlink(target, t) < 0 ? -errno : 0;
+			}
+		} else if (S_ISDIR(st.st_mode)) {
+			r = copy_tree(s, t, st.st_mode, b, depth + 1);
+		} else if (S_ISREG(st.st_mode)) {
+			b->bytes += (size_t)st.st_size;
+			r = st.st_size > (off_t)COPY_MAX || b->bytes > TREE_MAX_BYTES
+				    ? -E2BIG
+				    : copy_small(s, t, st.st_mode);
+		}
+	}
+	closedir(d);
+	return r;
 }
 
 /* One entry of the allowlist into the view. */
@@ -155,6 +219,14 @@ static int prepare_entry(struct etc_view *v, const char *name)
 	if (S_ISREG(st.st_mode) && st.st_size <= (off_t)COPY_MAX) {
 		return copy_small(src, dst, st.st_mode);
 	}
+	if (S_ISDIR(st.st_mode)) {
+		struct budget b = { 0, 0 };
+		int r = copy_tree(src, dst, st.st_mode, &b, 0);
+		if (r != -E2BIG) {
+			return r;
+		}
+		rm_rf(dst); /* too large to copy: bind it */
+	}
 	if (S_ISREG(st.st_mode)) {
 		int fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
 		if (fd < 0) {
@@ -194,11 +266,25 @@ static void remove_stale(const char *tmp)
 	}
 }
 
-int etc_prepare(struct etc_view *v, char *err, size_t errsize)
+/* Where the view goes: a tmpfs if this user has one (creating a thousand small files on
+ * a disk filesystem takes far longer), else $TMPDIR or /tmp. */
+static const char *view_parent(void)
 {
+	const char *cands[] = { getenv("XDG_RUNTIME_DIR"), "/dev/shm" };
+	struct statfs sf;
+	for (size_t i = 0; i < ARRAY_SIZE(cands); i++) {
+		if (cands[i] && cands[i][0] == '/' && statfs(cands[i], &sf) == 0 &&
+		    sf.f_type == TMPFS_MAGIC && access(cands[i], W_OK | X_OK) == 0) {
+			return cands[i];
+		}
+	}
 	const char *env = getenv("TMPDIR");
-	const char *tmp = env && env[0] == '/' ? env : "/tmp";
-	memset(v, 0, sizeof(*v));
+	return env && env[0] == '/' ? env : "/tmp";
+}
+
+static int prepare(struct etc_view *v, char *err, size_t errsize)
+{
+	const char *tmp = view_parent();
 	remove_stale(tmp);
 	v->dir = xasprintf("%s/runner-etc-%d-XXXXXX", tmp, (int)getpid());
 	if (!mkdtemp(v->dir)) {
@@ -214,23 +300,20 @@ int etc_prepare(struct etc_view *v, char *err, size_t errsize)
 	 * world-readable files); writable by nobody but its owner, whom no stage can be on
 	 * the host's side of the mount. */
 	if (chmod(v->dir, 0755) < 0) {
-		int e = -errno;
-		etc_release(v);
-		return e;
+		return -errno;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(etc_allow); i++) {
 		int r = prepare_entry(v, etc_allow[i]);
 		if (r < 0) {
 			set_text(err, errsize, "prepare /etc for stages: /etc/%s: %s", etc_allow[i],
 				 strerror(-r));
-			etc_release(v);
 			return r;
 		}
 	}
 	return 0;
 }
 
-void etc_release(struct etc_view *v)
+static void release(struct etc_view *v)
 {
 	if (v->dir && v->owner == getpid()) {
 		rm_rf(v->dir);
@@ -241,5 +324,46 @@ void etc_release(struct etc_view *v)
 	}
 	free(v->binds);
 	free(v->dir);
-	memset(v, 0, sizeof(*v));
+	free(v);
+}
+
+/* One view per process, shared by its policies (it does not depend on them). */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct etc_view *shared;
+static unsigned refs;
+
+struct etc_view *etc_view_get(char *err, size_t errsize)
+{
+	pthread_mutex_lock(&lock);
+	struct etc_view *v = shared && shared->owner == getpid() ? shared : NULL;
+	if (v) {
+		refs++;
+	} else {
+		v = xcalloc(1, sizeof(*v));
+		if (prepare(v, err, errsize) < 0) {
+			release(v);
+			v = NULL;
+		} else {
+			shared = v;
+			refs = 1;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return v;
+}
+
+void etc_view_put(struct etc_view *v)
+{
+	if (!v) {
+		return;
+	}
+	pthread_mutex_lock(&lock);
+	bool last = v == shared ? --refs == 0 : true;
+	if (last && v == shared) {
+		shared = NULL;
+	}
+	pthread_mutex_unlock(&lock);
+	if (last) {
+		release(v);
+	}
 }

@@ -58,8 +58,10 @@ struct etc_view {
 	size_t n_binds;
 };
 
-int etc_prepare(struct etc_view *v, char *err, size_t errsize);
-void etc_release(struct etc_view *v);
+/* The view (shared by the policies of this process; made on first use). NULL with err set
+ * on failure. etc_view_put() accepts NULL. */
+struct etc_view *etc_view_get(char *err, size_t errsize);
+void etc_view_put(struct etc_view *v);
 
 struct sandbox_policy {
 	bool confined;
@@ -82,7 +84,7 @@ struct sandbox_policy {
 	int last_cap;
 	bool pids_by_userns; /* pids limit enforced by RLIMIT_NPROC in the stage's own user ns */
 	struct cgroup_host cg;
-	struct etc_view etc; /* without a rootfs */
+	struct etc_view *etc; /* without a rootfs */
 };
 
 /* Limits below which a stage could not even start its shell. */

@@ -91,7 +91,7 @@ void sandbox_policy_free(struct sandbox_policy *pol)
 	free(pol->paths);
 	free(pol->rootfs);
 	free(pol->filter);
-	etc_release(&pol->etc);
+	etc_view_put(pol->etc);
 	free(pol);
 }
 
@@ -340,9 +340,9 @@ int sandbox_policy_compile(struct sandbox_policy *pol, char *err, size_t errsize
 		pol->limit[w] = rl.rlim_max > slack ? rl.rlim_max - slack : 1;
 	}
 	if (!pol->rootfs) {
-		r = etc_prepare(&pol->etc, err, errsize);
-		if (r < 0) {
-			return r;
+		pol->etc = etc_view_get(err, errsize);
+		if (!pol->etc) {
+			return -EIO;
 		}
 	}
 	pol->compiled = true;

@@ -36,6 +36,7 @@
 #include <stdint.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 
 #include "banned.h"
@@ -65,6 +66,26 @@ static const char *const proc_mask_dirs[] = { "acpi",	"scsi", "asound",
 					      "driver", "tty",	"dynamic_debug" };
 
 static const char *const devices[] = { "null", "zero", "full", "random", "urandom" };
+static const unsigned device_minor[] = { 3, 5, 7, 8, 9 }; /* major 1, "mem" */
+
+/* The host's device nodes are bound into stages: each must be the device it claims to be.
+ * A /dev/null that has become a regular file (something renamed a file over it) would
+ * otherwise be a file the host and every stage share. */
+static int check_devices(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(devices); i++) {
+		char path[32] = "/dev/";
+		safe_append(path, sizeof(path), devices[i]);
+		struct stat st;
+		if (fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			return -errno;
+		}
+		if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, device_minor[i])) {
+			return -ENODEV;
+		}
+	}
+	return 0;
+}
 
 /* ---- raw system calls, returning -errno ---- */
 
@@ -585,6 +606,11 @@ int root_build(const struct root_plan *rp, const char **step)
 	}
 	n_msrc = rp->n_mounts;
 
+	*step = "check the host's /dev/null, zero, full, random, urandom";
+	r = check_devices();
+	if (r < 0) {
+		goto out;
+	}
 	*step = "mount the new root";
 	static const char *const ropts[] = { "size", "1m", "mode", "0755" };
 	int m = new_fs("tmpfs", ropts, 4, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);

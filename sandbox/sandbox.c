@@ -825,7 +825,7 @@ int sandbox_spawn(const struct sandbox_policy *pol, const struct sandbox_spawn *
 			.workspace = args->workspace,
 			.ws_ro = pol->ws_ro,
 			.rootfs = pol->rootfs,
-			.etc = &pol->etc,
+			.etc = pol->etc,
 			.paths = sorted,
 			.n_paths = pol->n_paths,
 			.mounts = args->mounts,

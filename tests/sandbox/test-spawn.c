@@ -17,7 +17,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 
 static struct sandbox_policy *policy(bool confined)
@@ -484,4 +486,46 @@ Test(spawn, policies_combine_to_the_stricter)
 	cr_assert_eq(sandbox_policy_add_path(req, "/abs", false), -EINVAL);
 	sandbox_policy_free(enf);
 	sandbox_policy_free(req);
+}
+
+/* The host's device nodes are bound into stages; one that is not what it claims to be
+ * (a regular file renamed over /dev/null) fails the setup. Tried in a private mount
+ * namespace of this test, where a file is bound over /dev/null. */
+Test(spawn, a_host_dev_null_that_is_a_file_fails_the_setup)
+{
+	if (geteuid() != 0) {
+		cr_skip_test("needs root to make a private mount namespace");
+	}
+	cr_assert_eq(unshare(CLONE_NEWNS), 0);
+	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	char *dir = tu_tmpdir();
+	tu_write(dir, "fake-null", "shared with the host\n");
+	char *fake = xasprintf("%s/fake-null", dir);
+	cr_assert_eq(mount(fake, "/dev/null", NULL, MS_BIND, NULL), 0);
+	struct sandbox_policy *pol = policy(true);
+	int out = open(fake, O_WRONLY | O_CLOEXEC);
+	const char *argv[] = { "/bin/true", NULL };
+	const char *envp[] = { NULL };
+	struct sandbox_spawn a = { .argv = argv,
+				   .envp = envp,
+				   .cwd = dir,
+				   .exec_fd = -1,
+				   .stdin_fd = -1,
+				   .stdout_fd = out,
+				   .stderr_fd = out,
+				   .workspace = dir };
+	struct sandbox_proc *p;
+	struct sandbox_result r;
+	cr_assert_eq(sandbox_spawn(pol, &a, &p), 0);
+	cr_assert_eq(sandbox_wait(p, &r), 0);
+	cr_assert_eq(r.outcome, SANDBOX_SETUP_FAILED);
+	cr_assert_not_null(strstr(r.message, "/dev/null"), "%s", r.message);
+	cr_assert_not_null(strstr(r.message, "No such device"), "%s", r.message);
+	sandbox_proc_free(p);
+	sandbox_policy_free(pol);
+	close(out);
+	umount2("/dev/null", MNT_DETACH);
+	tu_rmdir(dir);
+	free(fake);
+	free(dir);
 }
