@@ -7,8 +7,8 @@
  *
  *   /usr, /bin, /sbin, /lib*   host directories (or symlinks), read-only, nosuid, nodev,
  *                              recursively (mount_setattr AT_RECURSIVE, so submounts too)
- *   /etc                       the allowlist of etc.c: a view prepared once per policy (small
- *                              files copied), host directories bound into it; read-only
+ *   /etc                       the allowlist of etc.c: a view prepared once per process
+ *                              (entries copied), what is too large bound into it; read-only
  *   -- or, with a rootfs, every top-level entry of that directory, read-only --
  *   /tmp                       a tmpfs capped at the policy's size, nosuid, nodev
  *   /proc                      a new procfs (hidepid=ptraceable) with sensitive entries
@@ -16,7 +16,8 @@
  *                              over directories, read-only binds over sys, irq, bus, fs,
  *                              sysrq-trigger
  *   /dev                       a read-only tmpfs with null, zero, full, random, urandom
- *                              (bound from the host), a new devpts instance, and links
+ *                              (bound from the host, after checking they are those
+ *                              devices), a new devpts instance, and links
  *   <workspace>                bound read-write (or read-only) at its own path, nosuid,
  *                              nodev, then the policy's extra paths and the caller's mounts
  *
@@ -40,8 +41,6 @@
 #include <sys/syscall.h>
 
 #include "banned.h"
-
-#define SYS_DIRS_MAX 8
 
 static const char *const host_sys_dirs[] = {
 	"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"
