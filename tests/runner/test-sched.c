@@ -9,6 +9,7 @@
 #include "diag.h"
 #include "pipeline.h"
 #include "run.h"
+#include "sandbox.h"
 #include "secrets.h"
 #include "util.h"
 
@@ -611,5 +612,36 @@ Test(sched, a_long_chain_of_skips_does_not_recurse, .timeout = 120)
 	run_jobs(&f, 2);
 	cr_assert_eq(f.r->result, RESULT_FAILED);
 	cr_assert_eq(st(&f, "s2999")->status, STATUS_SKIPPED);
+	teardown(&f);
+}
+
+/* An enforced policy (the server's, for untrusted changes) wins over what the pipeline
+ * asks for: the stricter of the two applies, and a pipeline cannot loosen it. */
+Test(sched, an_enforced_policy_cannot_be_loosened, .timeout = 60)
+{
+	struct fixture f = setup_pipeline(
+		"version: 1\nstages:\n"
+		"  wants-net:\n    sandbox: { network: host, pids: 4096 }\n"
+		"    run: test \"$(wc -l < /proc/net/dev)\" = 3\n"
+		"  wants-rootfs:\n    sandbox: { rootfs: /srv/rootfs }\n    run: \"true\"\n"
+		"  writes:\n    sandbox: { read-write: [out] }\n    run: touch out/x\n");
+	char *out = xasprintf("%s/out", f.dir);
+	mkdir(out, 0755);
+	struct sandbox_policy *enforced = sandbox_policy_new();
+	cr_assert_eq(sandbox_policy_set_workspace_readonly(enforced, true), 0);
+	cr_assert_eq(sandbox_policy_forbid_rootfs(enforced), 0);
+	cr_assert_eq(sandbox_policy_set_limit(enforced, SANDBOX_LIMIT_PIDS, 256), 0);
+	struct run_options o = { .jobs = 1, .cancel_fd = -1, .policy = enforced };
+	run_with(&f, &o);
+	/* network: host was not granted (only lo is there: two header lines and lo). */
+	cr_assert_eq(st(&f, "wants-net")->status, STATUS_PASSED, "%s", st(&f, "wants-net")->message);
+	cr_assert_not(st(&f, "wants-net")->network_host);
+	cr_assert_eq(st(&f, "wants-rootfs")->status, STATUS_ERROR);
+	cr_assert_not_null(strstr(st(&f, "wants-rootfs")->message, "root filesystem"));
+	/* The workspace is read-only, and a requested read-write path does not undo that. */
+	cr_assert_eq(st(&f, "writes")->status, STATUS_FAILED);
+	cr_assert_not(tu_exists("%s/x", out));
+	sandbox_policy_free(enforced);
+	free(out);
 	teardown(&f);
 }
