@@ -12,6 +12,7 @@
 #include "arena.h"
 #include "diag.h"
 #include "expr.h"
+#include "gate.h"
 #include "hmap.h"
 #include "interp.h"
 #include "stage.h"
@@ -30,7 +31,7 @@
 const char *const pipeline_runner_vars[] = {
 	"RUNNER_COMMIT_SHA", "RUNNER_COMMIT_SHORT", "RUNNER_BRANCH",   "RUNNER_TAG",
 	"RUNNER_EVENT",      "RUNNER_RUN_ID",       "RUNNER_WORKSPACE", "RUNNER_PIPELINE",
-	"RUNNER_STAGE",      NULL,
+	"RUNNER_STAGE",      "RUNNER_COMMIT_TIME", NULL,
 };
 
 static const char *const top_keys[] = { "version", "name", "env", "defaults", "stages" };
@@ -38,7 +39,7 @@ static const char *const default_keys[] = { "timeout", "retry", "kill-grace", "a
 static const char *const stage_keys[] = {
 	"run",	   "uses",  "with",	  "needs",	  "if",
 	"env",	   "timeout", "retry",	  "kill-grace",	  "allow-failure",
-	"allow-skipped-needs", "outputs", "secrets", "workdir",
+	"allow-skipped-needs", "outputs", "secrets", "workdir", "ungated",
 };
 static const char *const retry_keys[] = { "max", "when" };
 
@@ -544,6 +545,16 @@ static void load_stage(struct loader *L, struct pstage *s, const struct ynode *n
 			}
 		}
 	}
+	if ((v = ynode_get(n, "ungated"))) {
+		const char *u = get_text(L, v, "ungated");
+		size_t blank = u ? strspn(u, " \t\n") : 0;
+		if (u && !u[blank]) {
+			error_node(L, v, "write ungated: \"<why this stage may push without the gates>\"",
+				   "`ungated:` needs a reason");
+		} else {
+			s->ungated = u;
+		}
+	}
 	if ((v = ynode_get(n, "workdir"))) {
 		const char *w = get_text(L, v, "workdir");
 		if (w && !valid_rel_path(w)) {
@@ -920,6 +931,7 @@ static void load_root(struct loader *L, const struct ynode *root)
 	if (diag_has_errors(L->dl)) {
 		return;
 	}
+	gate_validate(p, L->stage_nodes, L->dl);
 	check_references(L, root);
 }
 

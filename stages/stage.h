@@ -77,6 +77,7 @@ const struct stage_kind *stage_kind_at(size_t i);
 const char *stage_kind_names(void);
 
 extern const struct stage_kind stage_kind_script;
+extern const struct stage_kind stage_kind_container_push;
 
 /* ---- launching (runner side) ---- */
 

@@ -814,7 +814,9 @@ int client_open(struct oci_client *c, const char *host, const char *const *scope
 	}
 	if (xfer_retryable(&x)) {
 		/* A registry that is starting up or briefly overloaded: the usual retries. */
-		int r = client_send(c, &x, "ping", err);
+		char what[OCI_NAME_MAX + 32];
+		snprintf(what, sizeof(what), "%s: ping", host);
+		int r = client_send(c, &x, what, err);
 		if (r < 0) {
 			xfer_release(&x);
 			return oci_errf(err, r, "%s: cannot reach the registry", host);
