@@ -48,8 +48,9 @@ void gate_validate(const struct pipeline *p, const struct ynode *const *stage_no
 	for (size_t i = 0; i < p->n_stages; i++) {
 		const struct pstage *s = p->stages[i];
 		bool push = s->kind && (s->kind->flags & STAGE_KIND_PUSH);
+		const struct ynode *node = stage_nodes ? stage_nodes[i] : NULL;
 		if (s->ungated && !push) {
-			const struct ypair *u = ynode_pair(stage_nodes[i], "ungated");
+			const struct ypair *u = node ? ynode_pair(node, "ungated") : NULL;
 			diag_error(dl, p->path, u ? u->key->line : s->pos.line,
 				   u ? u->key->col : s->pos.col, "remove it",
 				   "`ungated:` only applies to stages that push (container-push); "
@@ -72,7 +73,8 @@ void gate_validate(const struct pipeline *p, const struct ynode *const *stage_no
 				if (!str_eq(o->secrets[k], cred)) {
 					continue;
 				}
-				const struct ynode *list = ynode_get(stage_nodes[t], "secrets");
+				const struct ynode *list =
+					stage_nodes ? ynode_get(stage_nodes[t], "secrets") : NULL;
 				const struct ynode *at = list && list->kind == YNODE_SEQ &&
 								 k < list->seq.n ?
 							 list->seq.v[k] :

@@ -31,7 +31,7 @@ extern const char *const gate_required_kinds[];
 
 /*
  * Check every push stage of p (stage_nodes[i] is the YAML mapping of stage i, for
- * positions). Adds an error to dl for each violation.
+ * positions; NULL: stage positions only). Adds an error to dl for each violation.
  */
 void gate_validate(const struct pipeline *p, const struct ynode *const *stage_nodes,
 		   struct diag_list *dl);

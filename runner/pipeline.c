@@ -543,6 +543,14 @@ static void load_stage(struct loader *L, struct pstage *s, const struct ynode *n
 						   s->secrets[i], envname);
 				}
 			}
+			for (size_t j = 0; envname && j < L->p->n_env; j++) {
+				if (L->p->env[j].name && str_eq(L->p->env[j].name, envname)) {
+					error_node(L, v->seq.v[i], "rename the env entry",
+						   "secret '%s' is given to the stage as %s, which the "
+						   "pipeline's `env:` also sets",
+						   s->secrets[i], envname);
+				}
+			}
 		}
 	}
 	if ((v = ynode_get(n, "ungated"))) {

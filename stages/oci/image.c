@@ -1233,6 +1233,9 @@ int oci_build(const struct oci_build_spec *spec, const char *out_dir,
 		r = collect_add(&c, &spec->adds[i]);
 	}
 	if (r == 0) {
+		r = settle(&c); /* conflicts, before anything is written */
+	}
+	if (r == 0) {
 		r = oci_layout_init(out_dir, &out, err);
 	}
 	if (r == 0) {
@@ -1240,9 +1243,9 @@ int oci_build(const struct oci_build_spec *spec, const char *out_dir,
 	}
 	if (r == 0 && b.n_layers && c.n_tops) {
 		r = add_whiteouts(&c, out, b.layers, b.n_layers, &res->whiteouts);
-	}
-	if (r == 0) {
-		r = settle(&c);
+		if (r == 0) {
+			r = settle(&c);
+		}
 	}
 	if (r == 0 && c.n) {
 		r = write_layer(&c, out, spec->created, &res->layer, res->diff_id, err);
