@@ -48,7 +48,7 @@
 static const char *const with_keys[] = {
 	"base",	  "add",      "entrypoint", "cmd",	   "env",    "user",
 	"workdir", "labels",   "annotations", "platform",    "image",  "tags",
-	"credentials", "insecure", "source",     "retries", "jobs",
+	"credentials", "insecure", "source",     "retries", "jobs",    "debug",
 };
 
 /* ---------- validation (the raw `with:` mapping, with positions) ---------- */
@@ -351,11 +351,11 @@ static int validate(const struct ynode *with, const struct stage_check *chk)
 			check_tags(chk, v);
 		} else if (str_eq(key, "credentials")) {
 			check_credentials(chk, v);
-		} else if (str_eq(key, "insecure")) {
+		} else if (str_eq(key, "insecure") || str_eq(key, "debug")) {
 			bool b;
 			if (ynode_bool(v, &b) < 0) {
-				err_at(chk, v, "write true or false",
-				       "with.insecure must be a boolean, not %s", ynode_type_name(v));
+				err_at(chk, v, "write true or false", "with.%s must be a boolean, not %s",
+				       key, ynode_type_name(v));
 			}
 		} else if (str_eq(key, "retries")) {
 			check_int(chk, v, key, 0, 20);
@@ -626,6 +626,7 @@ static int run(struct stage_worker *w)
 	if (json_is_integer(v = json_object_get(with, "jobs"))) {
 		ro.jobs = (unsigned)json_integer_value(v);
 	}
+	ro.debug = json_is_true(json_object_get(with, "debug"));
 	spec.registry = &ro;
 
 	/* Build into a private directory, push, clean up. */

@@ -447,6 +447,9 @@ static int collect_add(struct collect *c, const struct oci_add *a)
  * directory. */
 static int settle(struct collect *c)
 {
+	if (c->n == 0) {
+		return 0;
+	}
 	qsort(c->v, c->n, sizeof(*c->v), entry_cmp);
 	size_t w = 0;
 	for (size_t i = 0; i < c->n; i++) {
