@@ -320,6 +320,46 @@ int oci_parse_errors(const char *body, size_t len, char *out, size_t size)
 
 /* ---------- URLs ---------- */
 
+/* host[:port], host a name or an IPv4 address or [IPv6], port 1 to 5 digits. */
+static bool authority_valid(const char *a, size_t n)
+{
+	size_t i = 0;
+	if (n > 0 && a[0] == '[') {
+		while (i < n && a[i] != ']') {
+			if (i > 0 && !isxdigit((unsigned char)a[i]) && a[i] != ':' && a[i] != '.') {
+				return false;
+			}
+			i++;
+		}
+		if (i >= n || i == 1) {
+			return false;
+		}
+		i++;
+	} else {
+		while (i < n && a[i] != ':') {
+			if (!isalnum((unsigned char)a[i]) && a[i] != '.' && a[i] != '-' && a[i] != '_') {
+				return false;
+			}
+			i++;
+		}
+		if (i == 0) {
+			return false;
+		}
+	}
+	if (i == n) {
+		return true;
+	}
+	if (a[i] != ':' || n - i - 1 == 0 || n - i - 1 > 5) {
+		return false;
+	}
+	for (i++; i < n; i++) {
+		if (!isdigit((unsigned char)a[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Length of "scheme://authority" at the start of an absolute URL, or 0. */
 static size_t origin_len(const char *u, size_t n, bool *https)
 {
@@ -340,7 +380,7 @@ static size_t origin_len(const char *u, size_t n, bool *https)
 		}
 		i++;
 	}
-	return i == skip ? 0 : i;
+	return authority_valid(u + skip, i - skip) ? i : 0;
 }
 
 static bool visible_ascii(const char *s, size_t n)
@@ -408,6 +448,10 @@ int oci_resolve_location(const char *base, const char *loc, size_t len, char **o
 	if (strlen(res) > OCI_URL_MAX) {
 		free(res);
 		return -EINVAL;
+	}
+	/* The scheme in lower case ("HTTP://" is the same URL). */
+	for (char *p = res; *p && *p != ':'; p++) {
+		*p = (char)tolower((unsigned char)*p);
 	}
 	*out = res;
 	return 0;

@@ -353,6 +353,38 @@ Test(registry, base_pulled_by_digest_and_mounted)
 	free(img);
 }
 
+static enum tr_action one_401_mid_push(struct tr_proxy *p, const char *method, const char *uri,
+				      int n)
+{
+	(void)uri;
+	(void)n;
+	return strcmp(method, "POST") == 0 && p->counts[TR_FAIL_401] == 0 ? TR_FAIL_401 : TR_FORWARD;
+}
+
+Test(registry, a_401_mid_push_gets_one_fresh_token)
+{
+	tr_token_start(&tok, "tok-mid-push-0123456789");
+	tr_registry_start(&reg, TR_TOKEN, NULL, NULL, tok.realm);
+	tr_proxy_start(&proxy, &reg, one_401_mid_push);
+	struct oci_descriptor d;
+	char *img = build_image("m", 2000, NULL, &d);
+	char *t = ref(proxy.addr, "acme/midpush:1");
+	const char *refs[] = { t };
+	struct oci_push_result res;
+	struct oci_err err = { { 0 } };
+	struct oci_registry_opts o = opts();
+	o.jobs = 1;
+	cr_assert_eq(push(img, refs, 1, &o, &res, &err), 0, "%s\n%s", err.msg, logbuf);
+	oci_push_result_release(&res);
+	cr_assert_eq(proxy.counts[TR_FAIL_401], 1);
+	cr_assert_eq(tok.requests, 2, "the first token, and one more after the 401");
+	char *direct = ref(reg.addr, "acme/midpush:1");
+	verify(direct, NULL, d.digest);
+	free(direct);
+	free(t);
+	free(img);
+}
+
 static enum tr_action fail_first_two_posts(struct tr_proxy *p, const char *method,
 					   const char *uri, int n)
 {

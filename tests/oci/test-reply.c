@@ -158,9 +158,13 @@ Test(reply, locations_relative_and_absolute)
 	free(u);
 	cr_assert_str_eq(u = resolve(base, "/x#frag"), "http://127.0.0.1:5000/x");
 	free(u);
+	cr_assert_str_eq(u = resolve(base, "HTTPS://Storage.example.com/X"),
+			 "https://Storage.example.com/X", "the scheme is lower-cased, nothing else");
+	free(u);
 	const char *bad[] = { "", "ftp://h/x", "javascript:alert(1)", "http://user:pw@evil/x",
 			      "/has space", "/tab\there", "http:///x", "https://", "#only",
-			      "/\xc3\xa9" };
+			      "/\xc3\xa9", "http://:4/x", "http://h:123456/x", "http://h:1x/x",
+			      "http://[]/x", "http://h^x/" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		cr_assert_null(resolve(base, bad[i]), "%s", bad[i]);
 	}
