@@ -80,7 +80,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	oci_layout_free(l);
 
 	static const struct oci_add adds[] = {
-		{ "file", "/etc/passwd" }, { "file", "/usr/bin/" }, { "dir/", "/srv/www/" },
+		{ "file", "/etc/passwd" },
+		{ "file", "/usr/bin/" },
+		{ "dir/", "/srv/www/" },
 		{ "dir/", "/opt/" },
 	};
 	struct oci_build_spec spec = {

@@ -311,8 +311,9 @@ static int image_build(int argc, char **argv)
 				sep = p;
 			}
 			if (!sep || sep == optarg) {
-				ret = cli_usage_error("image", "--add takes SRC:DEST with DEST absolute, "
-							       "not '%s'",
+				ret = cli_usage_error("image",
+						      "--add takes SRC:DEST with DEST absolute, "
+						      "not '%s'",
 						      optarg);
 				break;
 			}
@@ -334,8 +335,9 @@ static int image_build(int argc, char **argv)
 			free(cmdv);
 			json_decref(cmd_keep);
 			if (parse_argv(optarg, &cmd_keep, &cmdv, &spec.n_cmd) < 0) {
-				ret = cli_usage_error("image", "--cmd takes a JSON array of strings or "
-							       "one string");
+				ret = cli_usage_error("image",
+						      "--cmd takes a JSON array of strings or "
+						      "one string");
 			}
 			spec.set_cmd = true;
 			break;
@@ -363,13 +365,15 @@ static int image_build(int argc, char **argv)
 		case OPT_PLATFORM:
 			spec.platform = optarg;
 			if (!oci_platform_valid(optarg)) {
-				ret = cli_usage_error("image", "--platform takes OS/ARCH[/VARIANT], "
-							       "like linux/amd64");
+				ret = cli_usage_error("image",
+						      "--platform takes OS/ARCH[/VARIANT], "
+						      "like linux/amd64");
 			}
 			break;
 		case OPT_CREATED:
 			if (parse_uint(optarg, INT64_MAX, &created) < 0) {
-				ret = cli_usage_error("image", "--created takes seconds since 1970");
+				ret = cli_usage_error("image",
+						      "--created takes seconds since 1970");
 			}
 			spec.created = (int64_t)created;
 			break;
@@ -395,10 +399,11 @@ static int image_build(int argc, char **argv)
 	}
 	for (size_t i = 0; ret == EXIT_OK && i < spec.n_adds; i++) {
 		if (!oci_dest_valid(adds[i].dest)) {
-			ret = cli_usage_error("image",
-					      "--add %s:%s: the destination must be an absolute path "
-					      "without '.', '..' or .wh.* components",
-					      adds[i].src, adds[i].dest);
+			ret = cli_usage_error(
+				"image",
+				"--add %s:%s: the destination must be an absolute path "
+				"without '.', '..' or .wh.* components",
+				adds[i].src, adds[i].dest);
 		}
 	}
 	if (ret == EXIT_OK) {
@@ -410,8 +415,9 @@ static int image_build(int argc, char **argv)
 		const char *sde = getenv("SOURCE_DATE_EPOCH");
 		if (spec.created < 0 && sde && *sde) {
 			if (parse_uint(sde, INT64_MAX, &created) < 0) {
-				ret = cli_usage_error("image", "SOURCE_DATE_EPOCH is not a number of "
-							       "seconds");
+				ret = cli_usage_error("image",
+						      "SOURCE_DATE_EPOCH is not a number of "
+						      "seconds");
 			}
 			spec.created = (int64_t)created;
 		}
@@ -434,14 +440,14 @@ static int image_build(int argc, char **argv)
 		struct oci_err err = { { 0 } };
 		int r = oci_build(&spec, output, &res, &err);
 		if (r < 0) {
-			fprintf(stderr, "runner: image build failed: %s\n", err.msg[0] ? err.msg :
-											 strerror(-r));
+			fprintf(stderr, "runner: image build failed: %s\n",
+				err.msg[0] ? err.msg : strerror(-r));
 			ret = exit_for(r);
 		} else if (cm.json) {
-			json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I}", "layout", output, "digest",
-					      res.manifest.digest, "config", res.config.digest,
-					      "entries", (json_int_t)res.entries, "base_layers",
-					      (json_int_t)res.base_layers);
+			json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I}", "layout", output,
+					      "digest", res.manifest.digest, "config",
+					      res.config.digest, "entries", (json_int_t)res.entries,
+					      "base_layers", (json_int_t)res.base_layers);
 			if (res.has_layer) {
 				json_object_set_new(j, "layer", json_string(res.layer.digest));
 				json_object_set_new(j, "diff_id", json_string(res.diff_id));
@@ -457,7 +463,8 @@ static int image_build(int argc, char **argv)
 			printf("%s %s\n", output, res.manifest.digest);
 			if (!cm.quiet) {
 				fprintf(stderr,
-					"built %s: %zu entries in the new layer (%zu whiteouts) on %zu "
+					"built %s: %zu entries in the new layer (%zu whiteouts) on "
+					"%zu "
 					"base layers\n",
 					output, res.entries, res.whiteouts, res.base_layers);
 			}
@@ -517,14 +524,16 @@ static int image_push(int argc, char **argv)
 			break;
 		case OPT_RETRIES:
 			if (parse_uint(optarg, 20, &v) < 0) {
-				ret = cli_usage_error("image", "--retries takes a number from 0 to 20");
+				ret = cli_usage_error("image",
+						      "--retries takes a number from 0 to 20");
 			}
 			cm.ro.retries = v ? (unsigned)v : OCI_NO_RETRIES;
 			break;
 		case OPT_CHUNK:
 			if (parse_uint(optarg, OCI_BLOB_MAX, &v) < 0 || v < 4096) {
-				ret = cli_usage_error("image", "--chunk-size takes a number of bytes of "
-							       "at least 4096");
+				ret = cli_usage_error("image",
+						      "--chunk-size takes a number of bytes of "
+						      "at least 4096");
 			}
 			cm.ro.chunk_size = v;
 			break;
@@ -548,8 +557,9 @@ static int image_push(int argc, char **argv)
 			ret = cli_usage_error("image", "'%s' is not an image reference: %s",
 					      argv[optind + 1 + (int)i], why);
 		} else if (refs[i].digest[0]) {
-			ret = cli_usage_error("image", "'%s': push to a name or name:tag; the digest "
-						       "comes from the image",
+			ret = cli_usage_error("image",
+					      "'%s': push to a name or name:tag; the digest "
+					      "comes from the image",
 					      argv[optind + 1 + (int)i]);
 		}
 	}
@@ -584,13 +594,13 @@ static int image_push(int argc, char **argv)
 				for (size_t i = 0; i < res.n_tagged; i++) {
 					json_array_append_new(tagged, json_string(res.tagged[i]));
 				}
-				json_t *j = json_pack("{s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I}",
-						      "digest", res.digest, "pushed", pushed, "tagged",
-						      tagged, "blobs", (json_int_t)res.blobs,
-						      "skipped", (json_int_t)res.skipped, "mounted",
-						      (json_int_t)res.mounted, "uploaded",
-						      (json_int_t)res.uploaded, "bytes_uploaded",
-						      (json_int_t)res.bytes_uploaded);
+				json_t *j = json_pack(
+					"{s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I}", "digest",
+					res.digest, "pushed", pushed, "tagged", tagged, "blobs",
+					(json_int_t)res.blobs, "skipped", (json_int_t)res.skipped,
+					"mounted", (json_int_t)res.mounted, "uploaded",
+					(json_int_t)res.uploaded, "bytes_uploaded",
+					(json_int_t)res.bytes_uploaded);
 				char *text = json_dumps(j, JSON_COMPACT);
 				printf("%s\n", text ? text : "{}");
 				free(text);

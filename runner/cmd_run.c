@@ -119,7 +119,8 @@ int cmd_run(int argc, char **argv)
 			if (!strchr(optarg, '=') || optarg[0] == '=') {
 				free(only);
 				free(envs);
-				return cli_usage_error("run", "--env takes NAME=VALUE, not '%s'", optarg);
+				return cli_usage_error("run", "--env takes NAME=VALUE, not '%s'",
+						       optarg);
 			}
 			envs[n_envs++] = optarg;
 			break;
@@ -160,10 +161,11 @@ int cmd_run(int argc, char **argv)
 				   strncmp(p->env[i].name, envs[k], nl) == 0;
 		}
 		if (!declared) {
-			ret = cli_usage_error("run",
-					      "--env %.*s: the pipeline's env has no entry %.*s (only "
-					      "declared names can be set)",
-					      (int)nl, envs[k], (int)nl, envs[k]);
+			ret = cli_usage_error(
+				"run",
+				"--env %.*s: the pipeline's env has no entry %.*s (only "
+				"declared names can be set)",
+				(int)nl, envs[k], (int)nl, envs[k]);
 			goto out;
 		}
 	}

@@ -75,16 +75,17 @@ void gate_validate(const struct pipeline *p, const struct ynode *const *stage_no
 				}
 				const struct ynode *list =
 					stage_nodes ? ynode_get(stage_nodes[t], "secrets") : NULL;
-				const struct ynode *at = list && list->kind == YNODE_SEQ &&
-								 k < list->seq.n ?
-							 list->seq.v[k] :
-							 NULL;
-				diag_error(dl, p->path, at ? at->line : o->pos.line,
-					   at ? at->col : o->pos.col,
-					   "give this stage a secret of its own",
-					   "secret '%s' holds the registry credentials of push stage "
-					   "'%s'; stage '%s' may not receive it",
-					   cred, s->name, o->name);
+				const struct ynode *at =
+					list && list->kind == YNODE_SEQ && k < list->seq.n
+						? list->seq.v[k]
+						: NULL;
+				diag_error(
+					dl, p->path, at ? at->line : o->pos.line,
+					at ? at->col : o->pos.col,
+					"give this stage a secret of its own",
+					"secret '%s' holds the registry credentials of push stage "
+					"'%s'; stage '%s' may not receive it",
+					cred, s->name, o->name);
 			}
 		}
 		if (s->ungated) {
@@ -107,13 +108,14 @@ void gate_validate(const struct pipeline *p, const struct ynode *const *stage_no
 			}
 		}
 		if (count) {
-			diag_error(dl, p->path, s->pos.line, s->pos.col,
-				   "add stages that use these kinds to its `needs` (directly or "
-				   "through other stages), or set `ungated: \"<reason>\"` to push "
-				   "without them (the reason is printed and recorded in the report)",
-				   "push stage '%s' is not behind the security gates: it does not "
-				   "depend on a stage of kind %s",
-				   s->name, missing);
+			diag_error(
+				dl, p->path, s->pos.line, s->pos.col,
+				"add stages that use these kinds to its `needs` (directly or "
+				"through other stages), or set `ungated: \"<reason>\"` to push "
+				"without them (the reason is printed and recorded in the report)",
+				"push stage '%s' is not behind the security gates: it does not "
+				"depend on a stage of kind %s",
+				s->name, missing);
 		}
 	}
 	free(mark);
@@ -138,8 +140,8 @@ enum gate_verdict gate_upstream(const struct pipeline *p, const struct stage_run
 		const char *how;
 		switch (sr->status) {
 		case STATUS_FAILED:
-			how = sr->allowed_failure ? "failed (allow-failure does not open the gate)" :
-						    "failed";
+			how = sr->allowed_failure ? "failed (allow-failure does not open the gate)"
+						  : "failed";
 			break;
 		case STATUS_BLOCKED:
 			how = "blocked";

@@ -46,9 +46,9 @@
 #define MAX_ITEMS 256
 
 static const char *const with_keys[] = {
-	"base",	  "add",      "entrypoint", "cmd",	   "env",    "user",
-	"workdir", "labels",   "annotations", "platform",    "image",  "tags",
-	"credentials", "insecure", "source",     "retries", "jobs",    "debug",
+	"base",	       "add",	   "entrypoint",  "cmd",      "env",   "user",
+	"workdir",     "labels",   "annotations", "platform", "image", "tags",
+	"credentials", "insecure", "source",	  "retries",  "jobs",  "debug",
 };
 
 /* ---------- validation (the raw `with:` mapping, with positions) ---------- */
@@ -132,8 +132,8 @@ static void check_string_list(const struct stage_check *chk, const struct ynode 
 	}
 }
 
-static void check_string_map(const struct stage_check *chk, const struct ynode *n,
-			     const char *what, bool env_names)
+static void check_string_map(const struct stage_check *chk, const struct ynode *n, const char *what,
+			     bool env_names)
 {
 	if (n->kind != YNODE_MAP) {
 		char hint[200];
@@ -169,7 +169,8 @@ static void check_base(const struct stage_check *chk, const struct ynode *n)
 		struct oci_ref ref;
 		const char *why;
 		if (oci_ref_parse(s, &ref, &why) < 0) {
-			err_at(chk, n, NULL, "base '%.200s' is not a valid image reference: %s", s, why);
+			err_at(chk, n, NULL, "base '%.200s' is not a valid image reference: %s", s,
+			       why);
 		}
 		return;
 	}
@@ -189,7 +190,8 @@ static void check_base(const struct stage_check *chk, const struct ynode *n)
 static void check_add(const struct stage_check *chk, const struct ynode *n)
 {
 	if (n->kind != YNODE_MAP) {
-		err_at(chk, n, "write add: { build/app: /usr/local/bin/app, assets/: /srv/assets/ }",
+		err_at(chk, n,
+		       "write add: { build/app: /usr/local/bin/app, assets/: /srv/assets/ }",
 		       "with.add must be a mapping from workspace paths to image paths, not %s",
 		       ynode_type_name(n));
 		return;
@@ -267,10 +269,12 @@ static void check_credentials(const struct stage_check *chk, const struct ynode 
 	if (!listed) {
 		char hint[300];
 		snprintf(hint, sizeof(hint),
-			 "add `secrets: [%.100s]` to the stage: a stage receives only the secrets it "
+			 "add `secrets: [%.100s]` to the stage: a stage receives only the secrets "
+			 "it "
 			 "lists",
 			 name);
-		err_at(chk, n, hint, "credentials '%.100s' is not one of the stage's secrets", name);
+		err_at(chk, n, hint, "credentials '%.100s' is not one of the stage's secrets",
+		       name);
 	}
 }
 
@@ -306,7 +310,8 @@ static int validate(const struct ynode *with, const struct stage_check *chk)
 				snprintf(hint, sizeof(hint), "did you mean `%s`?", near);
 			} else {
 				size_t n = (size_t)snprintf(hint, sizeof(hint), "valid keys are: ");
-				for (size_t j = 0; j < ARRAY_SIZE(with_keys) && n < sizeof(hint); j++) {
+				for (size_t j = 0; j < ARRAY_SIZE(with_keys) && n < sizeof(hint);
+				     j++) {
 					n += (size_t)snprintf(hint + n, sizeof(hint) - n, "%s%s",
 							      j ? ", " : "", with_keys[j]);
 				}
@@ -336,8 +341,9 @@ static int validate(const struct ynode *with, const struct stage_check *chk)
 		} else if (str_eq(key, "workdir")) {
 			const char *w = text(chk, v, key);
 			if (w && !templated(w) && w[0] != '/') {
-				err_at(chk, v, "write an absolute path, like /srv", "with.workdir "
-										     "must be absolute");
+				err_at(chk, v, "write an absolute path, like /srv",
+				       "with.workdir "
+				       "must be absolute");
 			}
 		} else if (str_eq(key, "platform")) {
 			const char *p = text(chk, v, key);
@@ -354,8 +360,9 @@ static int validate(const struct ynode *with, const struct stage_check *chk)
 		} else if (str_eq(key, "insecure") || str_eq(key, "debug")) {
 			bool b;
 			if (ynode_bool(v, &b) < 0) {
-				err_at(chk, v, "write true or false", "with.%s must be a boolean, not %s",
-				       key, ynode_type_name(v));
+				err_at(chk, v, "write true or false",
+				       "with.%s must be a boolean, not %s", key,
+				       ynode_type_name(v));
 			}
 		} else if (str_eq(key, "retries")) {
 			check_int(chk, v, key, 0, 20);
@@ -513,8 +520,9 @@ static int run(struct stage_worker *w)
 	    target.digest[0]) {
 		push_run_release(&pr);
 		return finish(w, STAGE_EXIT_FAILED, "image '%s' is not a repository name: %s",
-			      image ? image : "", target.tag[0] || target.digest[0] ?
-							  "it carries a tag or digest" : why);
+			      image ? image : "",
+			      target.tag[0] || target.digest[0] ? "it carries a tag or digest"
+								: why);
 	}
 	char name[2 * OCI_NAME_MAX + 2];
 	oci_ref_name(&target, name, sizeof(name));
@@ -552,8 +560,8 @@ static int run(struct stage_worker *w)
 	{
 		if (!(s = json_string_value(v))) {
 			push_run_release(&pr);
-			return finish(w, STAGE_EXIT_FAILED, "add %s: the destination is not a string",
-				      k);
+			return finish(w, STAGE_EXIT_FAILED,
+				      "add %s: the destination is not a string", k);
 		}
 		pr.adds[pr.n_adds++] = (struct oci_add){ k, s };
 	}
@@ -592,8 +600,9 @@ static int run(struct stage_worker *w)
 	spec.revision = s && *s ? s : NULL;
 	if (bad) {
 		push_run_release(&pr);
-		return finish(w, STAGE_EXIT_FAILED, "with: entrypoint, cmd, env, labels and "
-						    "annotations take text values");
+		return finish(w, STAGE_EXIT_FAILED,
+			      "with: entrypoint, cmd, env, labels and "
+			      "annotations take text values");
 	}
 
 	/* How to reach the registry. */
@@ -609,8 +618,8 @@ static int run(struct stage_worker *w)
 		if (!value || oci_parse_credentials(value, &pr.user, &pr.password) < 0) {
 			push_run_release(&pr);
 			return finish(w, STAGE_EXIT_ERROR,
-				      "credentials: secret '%s' is %s (it must be user:password)", cred,
-				      value ? "malformed" : "not in the stage's environment");
+				      "credentials: secret '%s' is %s (it must be user:password)",
+				      cred, value ? "malformed" : "not in the stage's environment");
 		}
 		ro.username = pr.user;
 		ro.password = pr.password;
@@ -621,7 +630,8 @@ static int run(struct stage_worker *w)
 		ro.n_insecure = 1;
 	}
 	if (json_is_integer(v = json_object_get(with, "retries"))) {
-		ro.retries = json_integer_value(v) ? (unsigned)json_integer_value(v) : OCI_NO_RETRIES;
+		ro.retries =
+			json_integer_value(v) ? (unsigned)json_integer_value(v) : OCI_NO_RETRIES;
 	}
 	if (json_is_integer(v = json_object_get(with, "jobs"))) {
 		ro.jobs = (unsigned)json_integer_value(v);
@@ -682,7 +692,8 @@ static int run(struct stage_worker *w)
 			json_object_set_new(w->result, "bytes_uploaded",
 					    json_integer((json_int_t)res.bytes_uploaded));
 			code = finish(w, STAGE_EXIT_PASSED, "pushed %s@%s (%zu tag%s)", name,
-				      br.manifest.digest, res.n_tagged, res.n_tagged == 1 ? "" : "s");
+				      br.manifest.digest, res.n_tagged,
+				      res.n_tagged == 1 ? "" : "s");
 		}
 		oci_push_result_release(&res);
 		oci_layout_free(l);

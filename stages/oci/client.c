@@ -16,11 +16,11 @@
 
 #include "banned.h"
 
-#define USER_AGENT       "runner/" RUNNER_OCI_VERSION
-#define CONNECT_TIMEOUT  20L
-#define TOKEN_MARGIN_MS  10000
-#define TOKEN_REPLY_MAX  (256u << 10)
-#define BACKOFF_CAP_MS   30000
+#define USER_AGENT	"runner/" RUNNER_OCI_VERSION
+#define CONNECT_TIMEOUT 20L
+#define TOKEN_MARGIN_MS 10000
+#define TOKEN_REPLY_MAX (256u << 10)
+#define BACKOFF_CAP_MS	30000
 
 #ifndef RUNNER_OCI_VERSION
 #define RUNNER_OCI_VERSION "0"
@@ -163,8 +163,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 	while (vl && (*v == ' ' || *v == '\t')) {
 		v++, vl--;
 	}
-	while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' ' ||
-		      v[vl - 1] == '\t')) {
+	while (vl &&
+	       (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' ' || v[vl - 1] == '\t')) {
 		vl--;
 	}
 	if (memchr(v, '\0', vl)) {
@@ -329,7 +329,9 @@ void xfer_arm(struct oci_xfer *x)
 		curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek);
 		curl_easy_setopt(e, CURLOPT_SEEKDATA, x);
 		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
-				 (curl_off_t)(x->mem ? x->mem_len : x->has_body ? x->len : 0));
+				 (curl_off_t)(x->mem	    ? x->mem_len
+					      : x->has_body ? x->len
+							    : 0));
 		if (str_eq(x->method, "PATCH")) {
 			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "PATCH");
 		}
@@ -451,7 +453,8 @@ void xfer_describe(const struct oci_xfer *x, char *buf, size_t size)
 	}
 	char detail[400];
 	detail[0] = '\0';
-	if (x->body.len && oci_parse_errors(x->body.data, x->body.len, detail, sizeof(detail)) <= 0) {
+	if (x->body.len &&
+	    oci_parse_errors(x->body.data, x->body.len, detail, sizeof(detail)) <= 0) {
 		detail[0] = '\0';
 	}
 	snprintf(buf, size, "HTTP %ld%s%s", x->status, detail[0] ? ": " : "", detail);
@@ -573,10 +576,11 @@ static int fetch_token(struct oci_client *c, struct oci_err *err)
 	char rhost[300];
 	url_host(realm, rhost, sizeof(rhost));
 	if (strncmp(origin, "http://", 7) == 0 && !host_http_allowed(c, rhost)) {
-		return oci_errf(err, -EACCES,
-				"%s: the token service %s is plain HTTP; refusing to send credentials "
-				"(name it as insecure to allow this)",
-				c->host, rhost);
+		return oci_errf(
+			err, -EACCES,
+			"%s: the token service %s is plain HTTP; refusing to send credentials "
+			"(name it as insecure to allow this)",
+			c->host, rhost);
 	}
 	struct sbuf url;
 	sbuf_init(&url, OCI_URL_MAX);
@@ -628,8 +632,9 @@ static int fetch_token(struct oci_client *c, struct oci_err *err)
 		xfer_describe(&x, why, sizeof(why));
 		r = oci_errf(err, -EIO, "%s: token service %s: %s", c->host, rhost, why);
 	} else if (x.status == 401 || x.status == 403) {
-		r = oci_errf(err, -EACCES, "%s: the token service %s refused %s (HTTP %ld)", c->host,
-			     rhost, c->basic ? "the credentials" : "anonymous access", x.status);
+		r = oci_errf(err, -EACCES, "%s: the token service %s refused %s (HTTP %ld)",
+			     c->host, rhost, c->basic ? "the credentials" : "anonymous access",
+			     x.status);
 	} else if (x.status != 200) {
 		xfer_describe(&x, why, sizeof(why));
 		r = oci_errf(err, -EPROTO, "%s: token service %s: %s", c->host, rhost, why);
@@ -649,9 +654,9 @@ static int fetch_token(struct oci_client *c, struct oci_err *err)
 			}
 			c->token = token;
 			uint64_t life = (uint64_t)expires * 1000;
-			c->token_expires = now_mono_ms() + (life > 2 * TOKEN_MARGIN_MS ?
-								    life - TOKEN_MARGIN_MS :
-								    life / 2);
+			c->token_expires =
+				now_mono_ms() +
+				(life > 2 * TOKEN_MARGIN_MS ? life - TOKEN_MARGIN_MS : life / 2);
 			client_log(c, "%s: token from %s, valid %llds", c->host, rhost,
 				   (long long)expires);
 		}
@@ -757,8 +762,8 @@ static char *base64(const char *s)
 	return out;
 }
 
-int client_open(struct oci_client *c, const char *host, const char *const *scopes,
-		size_t n_scopes, const struct oci_registry_opts *o, struct oci_err *err)
+int client_open(struct oci_client *c, const char *host, const char *const *scopes, size_t n_scopes,
+		const struct oci_registry_opts *o, struct oci_err *err)
 {
 	memset(c, 0, sizeof(*c));
 	c->o = o;
@@ -834,7 +839,8 @@ int client_open(struct oci_client *c, const char *host, const char *const *scope
 		int pr = x.h_auth ? oci_parse_challenge(x.h_auth, strlen(x.h_auth), &ch) : -ENOENT;
 		if (pr < 0) {
 			r = oci_errf(err, -EPROTO,
-				     "%s: HTTP 401 without a usable WWW-Authenticate challenge", host);
+				     "%s: HTTP 401 without a usable WWW-Authenticate challenge",
+				     host);
 		} else {
 			r = adopt_challenge(c, &ch, err);
 			if (r == 0 && c->scheme == OCI_AUTH_BASIC) {
@@ -844,9 +850,10 @@ int client_open(struct oci_client *c, const char *host, const char *const *scope
 				perform_sync(&x);
 				if (x.cc != CURLE_OK || x.status != 200) {
 					xfer_describe(&x, why, sizeof(why));
-					r = oci_errf(err, x.status == 401 ? -EACCES : -EIO,
-						     "%s: the registry refused the credentials (%s)",
-						     host, why);
+					r = oci_errf(
+						err, x.status == 401 ? -EACCES : -EIO,
+						"%s: the registry refused the credentials (%s)",
+						host, why);
 				}
 			}
 		}
@@ -859,9 +866,9 @@ int client_open(struct oci_client *c, const char *host, const char *const *scope
 	xfer_release(&x);
 	if (r == 0) {
 		client_log(c, "%s: %s, %s", host, c->base,
-			   c->scheme == OCI_AUTH_NONE  ? "anonymous" :
-			   c->scheme == OCI_AUTH_BASIC ? "basic authentication" :
-							 "token authentication");
+			   c->scheme == OCI_AUTH_NONE	 ? "anonymous"
+			   : c->scheme == OCI_AUTH_BASIC ? "basic authentication"
+							 : "token authentication");
 	}
 	return r;
 }

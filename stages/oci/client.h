@@ -27,16 +27,16 @@ struct oci_err;
 struct mask;
 
 /* Small replies (manifests, errors, tokens) are read into memory up to this size. */
-#define OCI_REPLY_MAX    OCI_MANIFEST_MAX
-#define OCI_HEADER_MAX   (16u << 10)
+#define OCI_REPLY_MAX  OCI_MANIFEST_MAX
+#define OCI_HEADER_MAX (16u << 10)
 
-#define OCI_ACCEPT_MANIFESTS                                                                       \
+#define OCI_ACCEPT_MANIFESTS \
 	"Accept: " OCI_MT_MANIFEST ", " OCI_MT_INDEX ", " DOCKER_MT_MANIFEST ", " DOCKER_MT_LIST
 
 struct oci_xfer {
 	struct oci_client *c;
 	CURL *easy;
-	struct curl_slist *headers;      /* the request's own */
+	struct curl_slist *headers;	 /* the request's own */
 	struct curl_slist *sent_headers; /* with credentials, as last armed */
 	char *url;
 	const char *method;
@@ -57,7 +57,7 @@ struct oci_xfer {
 	char *h_location, *h_digest, *h_auth, *h_range, *h_retry_after, *h_content_type;
 	bool auth_retried;
 	bool no_auth; /* never send credentials, never re-authenticate (the ping) */
-	void *job; /* the owner, for the multi loop */
+	void *job;    /* the owner, for the multi loop */
 };
 
 struct oci_client {
@@ -70,7 +70,7 @@ struct oci_client {
 	struct mask *mask;
 	/* authentication */
 	enum oci_auth_scheme scheme;
-	char *basic;  /* base64 of user:password */
+	char *basic;			/* base64 of user:password */
 	struct oci_challenge challenge; /* the Bearer challenge of the ping */
 	char **scopes;
 	size_t n_scopes;
@@ -82,8 +82,8 @@ struct oci_client {
 
 /* Open a session with host: find the scheme, ping /v2/, authenticate for scopes (e.g.
  * "repository:acme/app:pull,push"). Returns 0 or -errno with err set. */
-int client_open(struct oci_client *c, const char *host, const char *const *scopes,
-		size_t n_scopes, const struct oci_registry_opts *o, struct oci_err *err);
+int client_open(struct oci_client *c, const char *host, const char *const *scopes, size_t n_scopes,
+		const struct oci_registry_opts *o, struct oci_err *err);
 void client_close(struct oci_client *c);
 
 /* Emit a log line (printf-style, masked). */

@@ -14,8 +14,8 @@
 #include <stdint.h>
 
 #define OCI_DIGEST_PREFIX "sha256:"
-#define OCI_DIGEST_LEN    71 /* "sha256:" + 64 hex digits */
-#define OCI_DIGEST_SIZE   72 /* with the NUL */
+#define OCI_DIGEST_LEN	  71 /* "sha256:" + 64 hex digits */
+#define OCI_DIGEST_SIZE	  72 /* with the NUL */
 
 struct oci_sha256 {
 	void *ctx; /* OpenSSL EVP_MD_CTX, owned */

@@ -13,7 +13,8 @@ struct oci_err {
 
 /* Format the message (only when none is set yet, so the first cause wins) and return
  * code, which must be a negative errno. err may be NULL. */
-int oci_errf(struct oci_err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int oci_errf(struct oci_err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Clear the message. */
 void oci_err_clear(struct oci_err *err);

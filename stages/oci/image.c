@@ -29,10 +29,10 @@
 
 #include "banned.h"
 
-#define COPY_CHUNK   (256u << 10)
-#define TAR_BLOCK    (64u << 10)
-#define OPAQUE       ".wh..wh..opq"
-#define WH_PREFIX    ".wh."
+#define COPY_CHUNK	 (256u << 10)
+#define TAR_BLOCK	 (64u << 10)
+#define OPAQUE		 ".wh..wh..opq"
+#define WH_PREFIX	 ".wh."
 #define MAX_BASE_ENTRIES 20000000ull
 
 enum etype {
@@ -43,7 +43,7 @@ enum etype {
 };
 
 struct entry {
-	char *path;   /* in the image, no leading '/': "usr/local/bin/app" */
+	char *path; /* in the image, no leading '/': "usr/local/bin/app" */
 	enum etype type;
 	unsigned mode;
 	char *src;    /* E_FILE: path below the context's real path */
@@ -98,7 +98,8 @@ const char *oci_host_platform(void)
 			arch = m;
 		}
 	}
-	snprintf(buf, sizeof(buf), "linux/%s%s%s", arch, variant ? "/" : "", variant ? variant : "");
+	snprintf(buf, sizeof(buf), "linux/%s%s%s", arch, variant ? "/" : "",
+		 variant ? variant : "");
 	return buf;
 }
 
@@ -256,7 +257,8 @@ static int add_entry(struct collect *c, const char *path, enum etype t, unsigned
 		return oci_errf(c->err, -E2BIG, "more than %d files to add", OCI_BUILD_MAX_ENTRIES);
 	}
 	if (strlen(path) > OCI_BUILD_MAX_PATH) {
-		return oci_errf(c->err, -ENAMETOOLONG, "path too long in the image: /%.100s...", path);
+		return oci_errf(c->err, -ENAMETOOLONG, "path too long in the image: /%.100s...",
+				path);
 	}
 	GROW(c->v, c->cap, c->n + 1);
 	c->v[c->n++] = (struct entry){
@@ -325,7 +327,8 @@ static int walk(struct collect *c, const char *rel, const char *dest, unsigned d
 		_cleanup_free_ char *cdest = join(dest, name);
 		if (str_has_prefix(name, WH_PREFIX)) {
 			r = oci_errf(c->err, -EINVAL,
-				     "%s: a name starting with .wh. would be read as a whiteout", crel);
+				     "%s: a name starting with .wh. would be read as a whiteout",
+				     crel);
 			break;
 		}
 		struct stat st;
@@ -370,18 +373,18 @@ static void add_top(struct collect *c, const char *path, enum etype t)
 static int collect_add(struct collect *c, const struct oci_add *a)
 {
 	if (!oci_dest_valid(a->dest)) {
-		return oci_errf(c->err, -EINVAL,
-				"add %s: the destination '%s' must be an absolute path without '.', "
-				"'..', empty or .wh.* components",
-				a->src, a->dest);
+		return oci_errf(
+			c->err, -EINVAL,
+			"add %s: the destination '%s' must be an absolute path without '.', "
+			"'..', empty or .wh.* components",
+			a->src, a->dest);
 	}
-	_cleanup_free_ char *joined = a->src[0] == '/' ? xstrdup(a->src) :
-							 xasprintf("%s/%s", c->root, a->src);
+	_cleanup_free_ char *joined =
+		a->src[0] == '/' ? xstrdup(a->src) : xasprintf("%s/%s", c->root, a->src);
 	_cleanup_free_ char *real = realpath(joined, NULL);
 	if (!real) {
-		return oci_errf(c->err, errno == ENOENT ? -EINVAL : -errno,
-				"add source '%s' %s", a->src,
-				errno == ENOENT ? "does not exist" : strerror(errno));
+		return oci_errf(c->err, errno == ENOENT ? -EINVAL : -errno, "add source '%s' %s",
+				a->src, errno == ENOENT ? "does not exist" : strerror(errno));
 	}
 	size_t rl = strlen(c->root);
 	bool inside = str_eq(c->root, "/") ||
@@ -459,10 +462,11 @@ static int settle(struct collect *c)
 			bool same_dir = prev->type == E_DIR && e->type == E_DIR;
 			bool same_wh = prev->type == E_WHITEOUT && e->type == E_WHITEOUT;
 			if (!same_dir && !same_wh) {
-				return oci_errf(c->err, -EINVAL,
-						"two `add` entries write /%s; each path may come from "
-						"one source only",
-						e->path);
+				return oci_errf(
+					c->err, -EINVAL,
+					"two `add` entries write /%s; each path may come from "
+					"one source only",
+					e->path);
 			}
 			prev->implicit &= e->implicit;
 			free(e->path);
@@ -483,7 +487,8 @@ static int settle(struct collect *c)
 		if (!slash) {
 			continue;
 		}
-		_cleanup_free_ char *parent = xstrndup(c->v[i].path, (size_t)(slash - c->v[i].path));
+		_cleanup_free_ char *parent =
+			xstrndup(c->v[i].path, (size_t)(slash - c->v[i].path));
 		const struct entry *pe = hmap_get(by_path, parent);
 		if (!pe || pe->type != E_DIR) {
 			r = oci_errf(c->err, -EINVAL,
@@ -584,8 +589,8 @@ static int scan_layer(struct collect *c, const struct oci_layout *l, const char 
 				if (t->set_here) {
 					continue;
 				}
-				if (opaque ? below(t->path, target) :
-					     (str_eq(t->path, target) || below(t->path, target))) {
+				if (opaque ? below(t->path, target)
+					   : (str_eq(t->path, target) || below(t->path, target))) {
 					t->base = BASE_NONE;
 				}
 			}
@@ -628,9 +633,9 @@ static int add_whiteouts(struct collect *c, const struct oci_layout *l,
 		} else if ((t->type == E_DIR && t->base == BASE_OTHER) ||
 			   (t->type != E_DIR && t->base == BASE_DIR)) {
 			const char *slash = strrchr(t->path, '/');
-			wh = slash ? xasprintf("%.*s/%s%s", (int)(slash - t->path), t->path, WH_PREFIX,
-					       slash + 1) :
-				     xasprintf("%s%s", WH_PREFIX, t->path);
+			wh = slash ? xasprintf("%.*s/%s%s", (int)(slash - t->path), t->path,
+					       WH_PREFIX, slash + 1)
+				   : xasprintf("%s%s", WH_PREFIX, t->path);
 		}
 		if (wh) {
 			r = add_entry(c, wh, E_WHITEOUT, 0644, NULL, NULL, false);
@@ -725,7 +730,8 @@ static int write_layer(const struct collect *c, struct oci_layout *out, int64_t 
 	struct layer_sink s = { 0 };
 	int r = oci_blob_begin(out, &s.w);
 	if (r < 0) {
-		return oci_errf(err, r, "cannot write into %s: %s", oci_layout_dir(out), strerror(-r));
+		return oci_errf(err, r, "cannot write into %s: %s", oci_layout_dir(out),
+				strerror(-r));
 	}
 	if ((r = oci_sha256_init(&s.diff)) < 0) {
 		oci_blob_abort(s.w);
@@ -756,7 +762,8 @@ static int write_layer(const struct collect *c, struct oci_layout *out, int64_t 
 		       archive_write_set_bytes_per_block(in, TAR_BLOCK) != ARCHIVE_OK ||
 		       archive_write_set_bytes_in_last_block(in, 1) != ARCHIVE_OK ||
 		       archive_write_open(in, &s, NULL, inner_write, NULL) != ARCHIVE_OK)) {
-		r = oci_errf(err, -EIO, "cannot set up the tar writer: %s", archive_error_string(in));
+		r = oci_errf(err, -EIO, "cannot set up the tar writer: %s",
+			     archive_error_string(in));
 	}
 	for (size_t i = 0; r == 0 && i < c->n; i++) {
 		const struct entry *e = &c->v[i];
@@ -818,7 +825,7 @@ struct base {
 	struct oci_descriptor *layers;
 	size_t n_layers;
 	char digest[OCI_DIGEST_SIZE]; /* "" for scratch */
-	char *name;                   /* a registry base: "host/repo@sha256:..." */
+	char *name;		      /* a registry base: "host/repo@sha256:..." */
 };
 
 static void base_release(struct base *b)
@@ -840,18 +847,20 @@ static int take_layers(const json_t *manifest, struct base *b, struct oci_err *e
 	for (size_t i = 0; i < json_array_size(layers); i++) {
 		struct oci_descriptor *d = &b->layers[b->n_layers];
 		if (oci_descriptor_parse(json_array_get(layers, i), d) < 0) {
-			return oci_errf(err, -EINVAL, "base image: layer %zu is not a valid descriptor",
-					i);
+			return oci_errf(err, -EINVAL,
+					"base image: layer %zu is not a valid descriptor", i);
 		}
 		if (str_eq(d->media_type, DOCKER_MT_LAYER)) {
 			snprintf(d->media_type, sizeof(d->media_type), "%s", OCI_MT_LAYER_GZIP);
 		}
-		if (!str_eq(d->media_type, OCI_MT_LAYER_GZIP) && !str_eq(d->media_type, OCI_MT_LAYER) &&
+		if (!str_eq(d->media_type, OCI_MT_LAYER_GZIP) &&
+		    !str_eq(d->media_type, OCI_MT_LAYER) &&
 		    !str_eq(d->media_type, OCI_MT_LAYER_ZSTD)) {
-			return oci_errf(err, -EINVAL,
-					"base image: layer %s has media type %s, which cannot be "
-					"reused (foreign or non-distributable layers are not supported)",
-					d->digest, d->media_type);
+			return oci_errf(
+				err, -EINVAL,
+				"base image: layer %s has media type %s, which cannot be "
+				"reused (foreign or non-distributable layers are not supported)",
+				d->digest, d->media_type);
 		}
 		b->n_layers++;
 	}
@@ -869,8 +878,8 @@ static int check_base_config(const struct base *b, struct oci_err *err)
 	}
 	for (size_t i = 0; i < json_array_size(ids); i++) {
 		if (!oci_digest_valid(json_string_value(json_array_get(ids, i)))) {
-			return oci_errf(err, -EINVAL, "base image: diff_id %zu is not a sha256 digest",
-					i);
+			return oci_errf(err, -EINVAL,
+					"base image: diff_id %zu is not a sha256 digest", i);
 		}
 	}
 	return 0;
@@ -879,8 +888,8 @@ static int check_base_config(const struct base *b, struct oci_err *err)
 static int base_from_layout(const struct oci_build_spec *spec, const char *root,
 			    struct oci_layout *out, struct base *b, struct oci_err *err)
 {
-	_cleanup_free_ char *joined = spec->base[0] == '/' ? xstrdup(spec->base) :
-							    xasprintf("%s/%s", root, spec->base);
+	_cleanup_free_ char *joined =
+		spec->base[0] == '/' ? xstrdup(spec->base) : xasprintf("%s/%s", root, spec->base);
 	_cleanup_free_ char *real = realpath(joined, NULL);
 	if (!real) {
 		return oci_errf(err, -EINVAL, "base '%s': %s", spec->base, strerror(errno));
@@ -963,8 +972,8 @@ static int base_from_registry(const struct oci_build_spec *spec, const struct oc
 	return r;
 }
 
-static int resolve_base(const struct oci_build_spec *spec, const char *root,
-			struct oci_layout *out, struct base *b, struct oci_err *err)
+static int resolve_base(const struct oci_build_spec *spec, const char *root, struct oci_layout *out,
+			struct base *b, struct oci_err *err)
 {
 	if (!spec->base || !*spec->base || str_eq(spec->base, "scratch")) {
 		return 0;
@@ -1035,9 +1044,8 @@ static int check_text(const struct oci_build_spec *spec, struct oci_err *err)
 	return ok ? 0 : oci_errf(err, -EINVAL, "image settings must be UTF-8 text");
 }
 
-static int make_config(const struct oci_build_spec *spec, const struct base *b,
-		       const char *diff_id, const char *created_by, json_t **out,
-		       struct oci_err *err)
+static int make_config(const struct oci_build_spec *spec, const struct base *b, const char *diff_id,
+		       const char *created_by, json_t **out, struct oci_err *err)
 {
 	(void)err;
 	char created[40];
@@ -1045,7 +1053,8 @@ static int make_config(const struct oci_build_spec *spec, const struct base *b,
 	json_t *cfg = b->config ? json_deep_copy(b->config) : json_object();
 	if (!b->config) {
 		char plat[64];
-		snprintf(plat, sizeof(plat), "%s", spec->platform ? spec->platform : oci_host_platform());
+		snprintf(plat, sizeof(plat), "%s",
+			 spec->platform ? spec->platform : oci_host_platform());
 		char *arch = strchr(plat, '/'), *variant;
 		*arch++ = '\0';
 		if ((variant = strchr(arch, '/'))) {
@@ -1071,7 +1080,8 @@ static int make_config(const struct oci_build_spec *spec, const struct base *b,
 		}
 		for (size_t i = 0; i < spec->n_env; i++) {
 			size_t nl = strlen(spec->env[i].name);
-			_cleanup_free_ char *kv = xasprintf("%s=%s", spec->env[i].name, spec->env[i].value);
+			_cleanup_free_ char *kv =
+				xasprintf("%s=%s", spec->env[i].name, spec->env[i].value);
 			bool replaced = false;
 			for (size_t k = 0; k < json_array_size(env) && !replaced; k++) {
 				const char *e = json_string_value(json_array_get(env, k));
@@ -1198,18 +1208,20 @@ static int put_json(struct oci_layout *out, json_t *j, const char *media_type,
 	int r = oci_layout_put_blob(out, text, strlen(text), d);
 	free(text);
 	if (r < 0) {
-		return oci_errf(err, r, "cannot write into %s: %s", oci_layout_dir(out), strerror(-r));
+		return oci_errf(err, r, "cannot write into %s: %s", oci_layout_dir(out),
+				strerror(-r));
 	}
 	snprintf(d->media_type, sizeof(d->media_type), "%s", media_type);
 	return 0;
 }
 
-int oci_build(const struct oci_build_spec *spec, const char *out_dir,
-	      struct oci_build_result *res, struct oci_err *err)
+int oci_build(const struct oci_build_spec *spec, const char *out_dir, struct oci_build_result *res,
+	      struct oci_err *err)
 {
 	memset(res, 0, sizeof(*res));
 	if (spec->platform && !oci_platform_valid(spec->platform)) {
-		return oci_errf(err, -EINVAL, "platform '%s' is not os/arch[/variant]", spec->platform);
+		return oci_errf(err, -EINVAL, "platform '%s' is not os/arch[/variant]",
+				spec->platform);
 	}
 	if (spec->created < 0) {
 		return oci_errf(err, -EINVAL, "the creation time is before 1970");
@@ -1256,7 +1268,8 @@ int oci_build(const struct oci_build_spec *spec, const char *out_dir,
 		res->entries = c.n;
 	}
 	if (r == 0) {
-		r = make_config(spec, &b, res->has_layer ? res->diff_id : NULL, created_by, &cfg, err);
+		r = make_config(spec, &b, res->has_layer ? res->diff_id : NULL, created_by, &cfg,
+				err);
 	}
 	if (r == 0) {
 		r = put_json(out, cfg, OCI_MT_CONFIG, &res->config, err);

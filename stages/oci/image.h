@@ -89,7 +89,7 @@ struct oci_build_result {
 	struct oci_descriptor layer; /* when has_layer */
 	bool has_layer;
 	char diff_id[OCI_DIGEST_SIZE];
-	size_t entries;          /* in the new layer, whiteouts included */
+	size_t entries; /* in the new layer, whiteouts included */
 	size_t whiteouts;
 	size_t base_layers;
 	char base_digest[OCI_DIGEST_SIZE]; /* "" for scratch */
@@ -100,8 +100,8 @@ struct oci_build_result {
  * -EINVAL (bad input: a source missing or escaping, conflicting adds, a bad base),
  * -EACCES/-EIO/-EPROTO (pulling the base failed), another -errno; err says what.
  */
-int oci_build(const struct oci_build_spec *spec, const char *out_dir,
-	      struct oci_build_result *res, struct oci_err *err);
+int oci_build(const struct oci_build_spec *spec, const char *out_dir, struct oci_build_result *res,
+	      struct oci_err *err);
 
 /* "os/arch[/variant]" of this machine, Go style ("linux/amd64", "linux/arm/v7"). */
 const char *oci_host_platform(void);

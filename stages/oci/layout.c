@@ -13,9 +13,9 @@
 
 #include "banned.h"
 
-#define LAYOUT_FILE    "{\"imageLayoutVersion\":\"1.0.0\"}"
-#define INDEX_MAX      (4u << 20)
-#define COPY_CHUNK     (256u << 10)
+#define LAYOUT_FILE "{\"imageLayoutVersion\":\"1.0.0\"}"
+#define INDEX_MAX   (4u << 20)
+#define COPY_CHUNK  (256u << 10)
 
 struct oci_layout {
 	char *dir;
@@ -62,7 +62,8 @@ int oci_descriptor_parse(const json_t *j, struct oci_descriptor *d)
 	json_t *mt = json_object_get(j, "mediaType");
 	const char *digest = json_string_value(json_object_get(j, "digest"));
 	json_t *size = json_object_get(j, "size");
-	if (!json_is_string(mt) || !media_type_valid(json_string_value(mt), json_string_length(mt)) ||
+	if (!json_is_string(mt) ||
+	    !media_type_valid(json_string_value(mt), json_string_length(mt)) ||
 	    !oci_digest_valid(digest) || !json_is_integer(size) || json_integer_value(size) < 0 ||
 	    (uint64_t)json_integer_value(size) > OCI_BLOB_MAX) {
 		return -EINVAL;
@@ -174,9 +175,10 @@ int oci_layout_init(const char *dir, struct oci_layout **out, struct oci_err *er
 	if (fstatat(dirfd, "oci-layout", &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		r = check_layout_file(dirfd, dir, err);
 	} else if (!dir_is_empty(dirfd)) {
-		r = oci_errf(err, -ENOTEMPTY,
-			     "%s is neither empty nor an OCI image layout; refusing to write into it",
-			     dir);
+		r = oci_errf(
+			err, -ENOTEMPTY,
+			"%s is neither empty nor an OCI image layout; refusing to write into it",
+			dir);
 	} else {
 		_cleanup_free_ char *path = xasprintf("%s/oci-layout", dir);
 		r = write_file_atomic(path, LAYOUT_FILE, strlen(LAYOUT_FILE), 0644);
@@ -188,7 +190,8 @@ int oci_layout_init(const char *dir, struct oci_layout **out, struct oci_err *er
 		r = oci_errf(err, -errno, "cannot create %s/blobs: %s", dir, strerror(errno));
 	}
 	if (r == 0 && (mkdirat(dirfd, "blobs/sha256", 0755) < 0 && errno != EEXIST)) {
-		r = oci_errf(err, -errno, "cannot create %s/blobs/sha256: %s", dir, strerror(errno));
+		r = oci_errf(err, -errno, "cannot create %s/blobs/sha256: %s", dir,
+			     strerror(errno));
 	}
 	if (r < 0) {
 		close(dirfd);
@@ -282,7 +285,8 @@ int oci_blob_commit(struct oci_blob_writer *w, const char *expect, struct oci_de
 		r = -errno;
 	}
 	w->fd = -1;
-	if (r == 0 && renameat(w->l->blobsfd, w->tmpname, w->l->blobsfd, oci_digest_hex(digest)) < 0) {
+	if (r == 0 &&
+	    renameat(w->l->blobsfd, w->tmpname, w->l->blobsfd, oci_digest_hex(digest)) < 0) {
 		r = -errno;
 	}
 	if (r == 0) {
@@ -370,8 +374,8 @@ int oci_layout_read_blob(const struct oci_layout *l, const char *digest, size_t 
 	return 0;
 }
 
-int oci_layout_copy_blob(struct oci_layout *dst, const struct oci_layout *src,
-			 const char *digest, struct oci_err *err)
+int oci_layout_copy_blob(struct oci_layout *dst, const struct oci_layout *src, const char *digest,
+			 struct oci_err *err)
 {
 	uint64_t size;
 	int fd = oci_layout_open_blob(src, digest, &size);
@@ -424,11 +428,12 @@ int oci_layout_write_index(struct oci_layout *l, const struct oci_descriptor *ma
 {
 	json_t *desc = oci_descriptor_json(manifest);
 	if (ref_name) {
-		json_object_set_new(desc, "annotations",
-				    json_pack("{s:s}", "org.opencontainers.image.ref.name", ref_name));
+		json_object_set_new(
+			desc, "annotations",
+			json_pack("{s:s}", "org.opencontainers.image.ref.name", ref_name));
 	}
-	json_t *index = json_pack("{s:i, s:s, s:[o]}", "schemaVersion", 2, "mediaType", OCI_MT_INDEX,
-				  "manifests", desc);
+	json_t *index = json_pack("{s:i, s:s, s:[o]}", "schemaVersion", 2, "mediaType",
+				  OCI_MT_INDEX, "manifests", desc);
 	char *text = json_dumps(index, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(index);
 	if (!text) {
@@ -472,7 +477,8 @@ int oci_layout_find(const struct oci_layout *l, const char *ref_name, struct oci
 		json_t *m = json_array_get(ms, i);
 		struct oci_descriptor cand;
 		if (oci_descriptor_parse(m, &cand) < 0) {
-			r = oci_errf(err, -EINVAL, "%s/index.json: manifest %zu is not a valid descriptor",
+			r = oci_errf(err, -EINVAL,
+				     "%s/index.json: manifest %zu is not a valid descriptor",
 				     l->dir, i);
 			break;
 		}
@@ -499,9 +505,8 @@ int oci_layout_find(const struct oci_layout *l, const char *ref_name, struct oci
 				ref_name ? "'" : "");
 	}
 	if (found > 1) {
-		return oci_errf(err, -EINVAL,
-				"%s holds %zu image manifests%s; name the one to use", l->dir,
-				images, ref_name ? " with that name" : "");
+		return oci_errf(err, -EINVAL, "%s holds %zu image manifests%s; name the one to use",
+				l->dir, images, ref_name ? " with that name" : "");
 	}
 	return 0;
 }

@@ -23,22 +23,22 @@
 
 struct oci_err;
 
-#define OCI_MT_INDEX       "application/vnd.oci.image.index.v1+json"
-#define OCI_MT_MANIFEST    "application/vnd.oci.image.manifest.v1+json"
-#define OCI_MT_CONFIG      "application/vnd.oci.image.config.v1+json"
-#define OCI_MT_LAYER       "application/vnd.oci.image.layer.v1.tar"
+#define OCI_MT_INDEX	   "application/vnd.oci.image.index.v1+json"
+#define OCI_MT_MANIFEST	   "application/vnd.oci.image.manifest.v1+json"
+#define OCI_MT_CONFIG	   "application/vnd.oci.image.config.v1+json"
+#define OCI_MT_LAYER	   "application/vnd.oci.image.layer.v1.tar"
 #define OCI_MT_LAYER_GZIP  "application/vnd.oci.image.layer.v1.tar+gzip"
 #define OCI_MT_LAYER_ZSTD  "application/vnd.oci.image.layer.v1.tar+zstd"
 #define DOCKER_MT_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define DOCKER_MT_LIST     "application/vnd.docker.distribution.manifest.list.v2+json"
+#define DOCKER_MT_LIST	   "application/vnd.docker.distribution.manifest.list.v2+json"
 #define DOCKER_MT_CONFIG   "application/vnd.docker.container.image.v1+json"
-#define DOCKER_MT_LAYER    "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#define DOCKER_MT_LAYER	   "application/vnd.docker.image.rootfs.diff.tar.gzip"
 
 /* Largest manifest, index or config we read (the distribution spec suggests 4 MiB). */
 #define OCI_MANIFEST_MAX (4u << 20)
-#define OCI_CONFIG_MAX   (8u << 20)
+#define OCI_CONFIG_MAX	 (8u << 20)
 /* Largest single blob we handle: far above real layers, below overflow trouble. */
-#define OCI_BLOB_MAX     (64ull << 30)
+#define OCI_BLOB_MAX (64ull << 30)
 
 struct oci_descriptor {
 	char media_type[256];
@@ -92,8 +92,8 @@ int oci_layout_open_blob(const struct oci_layout *l, const char *digest, uint64_
 int oci_layout_read_blob(const struct oci_layout *l, const char *digest, size_t max, char **data,
 			 size_t *len, struct oci_err *err);
 /* Put the blob of src into dst (a hard link when possible, else a checked copy). */
-int oci_layout_copy_blob(struct oci_layout *dst, const struct oci_layout *src,
-			 const char *digest, struct oci_err *err);
+int oci_layout_copy_blob(struct oci_layout *dst, const struct oci_layout *src, const char *digest,
+			 struct oci_err *err);
 
 /* Replace index.json with one manifest, annotated with ref_name when not NULL. */
 int oci_layout_write_index(struct oci_layout *l, const struct oci_descriptor *manifest,

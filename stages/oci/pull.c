@@ -42,8 +42,10 @@ static int get_small(struct oci_client *c, const char *url, const char *accept, 
 		}
 		if (x->status >= 300 && x->status < 400 && x->h_location && hops < MAX_REDIRECTS) {
 			char *next = NULL;
-			if (oci_resolve_location(cur, x->h_location, strlen(x->h_location), &next) < 0 ||
-			    (strncmp(cur, "https://", 8) == 0 && strncmp(next, "http://", 7) == 0)) {
+			if (oci_resolve_location(cur, x->h_location, strlen(x->h_location), &next) <
+				    0 ||
+			    (strncmp(cur, "https://", 8) == 0 &&
+			     strncmp(next, "http://", 7) == 0)) {
 				free(next);
 				xfer_release(x);
 				return oci_errf(err, -EPROTO, "%s: refused redirect", what);
@@ -110,9 +112,8 @@ static int get_manifest(struct oci_client *c, const char *repo, const char *dige
 }
 
 /* From an index, the manifest for os/arch[/variant]. */
-static int pick_platform(const json_t *index, const char *os, const char *arch,
-			 const char *variant, struct oci_descriptor *d, const char *what,
-			 struct oci_err *err)
+static int pick_platform(const json_t *index, const char *os, const char *arch, const char *variant,
+			 struct oci_descriptor *d, const char *what, struct oci_err *err)
 {
 	json_t *ms = json_object_get(index, "manifests");
 	for (size_t i = 0; i < json_array_size(ms); i++) {
@@ -292,8 +293,9 @@ static int pull_layers(struct oci_client *c, const char *repo, struct oci_layout
 					failed = j;
 				} else {
 					char size[32];
-					client_log(c, "%s/%s: layer %.19s (%s) fetched", c->host, repo,
-						   j->d.digest, format_bytes(j->d.size, size, sizeof(size)));
+					client_log(c, "%s/%s: layer %.19s (%s) fetched", c->host,
+						   repo, j->d.digest,
+						   format_bytes(j->d.size, size, sizeof(size)));
 				}
 			}
 		}
@@ -336,8 +338,8 @@ int oci_pull(const struct oci_ref *ref, const char *os, const char *arch, const 
 {
 	memset(out, 0, sizeof(*out));
 	if (!ref->digest[0]) {
-		return oci_errf(err, -EINVAL, "%s/%s: a base image must be pinned by digest", ref->host,
-				ref->repo);
+		return oci_errf(err, -EINVAL, "%s/%s: a base image must be pinned by digest",
+				ref->host, ref->repo);
 	}
 	char scope[OCI_NAME_MAX + 32];
 	snprintf(scope, sizeof(scope), "repository:%s:pull", ref->repo);
@@ -364,9 +366,11 @@ int oci_pull(const struct oci_ref *ref, const char *os, const char *arch, const 
 		body = NULL;
 		if (r == 0) {
 			memcpy(digest, d.digest, OCI_DIGEST_SIZE);
-			r = get_manifest(&c, ref->repo, digest, &m, &body, &len, mt, sizeof(mt), err);
+			r = get_manifest(&c, ref->repo, digest, &m, &body, &len, mt, sizeof(mt),
+					 err);
 			if (r == 0 && !oci_mt_is_manifest(mt)) {
-				r = oci_errf(err, -EPROTO, "%s: the index points at another index", what);
+				r = oci_errf(err, -EPROTO, "%s: the index points at another index",
+					     what);
 			}
 		}
 	}
@@ -376,8 +380,8 @@ int oci_pull(const struct oci_ref *ref, const char *os, const char *arch, const 
 		layers = json_object_get(m, "layers");
 		if (oci_descriptor_parse(json_object_get(m, "config"), &cfg) < 0 ||
 		    !json_is_array(layers) || cfg.size > OCI_CONFIG_MAX) {
-			r = oci_errf(err, -EPROTO, "%s/%s@%s: not a valid image manifest", ref->host,
-				     ref->repo, digest);
+			r = oci_errf(err, -EPROTO, "%s/%s@%s: not a valid image manifest",
+				     ref->host, ref->repo, digest);
 		}
 	}
 	struct oci_descriptor *ds = NULL;
@@ -386,8 +390,8 @@ int oci_pull(const struct oci_ref *ref, const char *os, const char *arch, const 
 		ds = xcalloc(json_array_size(layers) + 1, sizeof(*ds));
 		for (size_t i = 0; r == 0 && i < json_array_size(layers); i++) {
 			if (oci_descriptor_parse(json_array_get(layers, i), &ds[n]) < 0) {
-				r = oci_errf(err, -EPROTO, "%s/%s@%s: bad layer descriptor", ref->host,
-					     ref->repo, digest);
+				r = oci_errf(err, -EPROTO, "%s/%s@%s: bad layer descriptor",
+					     ref->host, ref->repo, digest);
 			}
 			n++;
 		}
@@ -408,7 +412,7 @@ int oci_pull(const struct oci_ref *ref, const char *os, const char *arch, const 
 			if (!str_eq(actual, cfg.digest) || x.body.len != cfg.size) {
 				r = oci_errf(err, -EPROTO, "%s: does not match its digest", what);
 			} else if (!(out->config = json_loadb(x.body.data, x.body.len,
-							       JSON_REJECT_DUPLICATES, &je)) ||
+							      JSON_REJECT_DUPLICATES, &je)) ||
 				   !json_is_object(out->config)) {
 				r = oci_errf(err, -EPROTO, "%s: not a JSON object", what);
 			} else {

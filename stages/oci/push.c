@@ -29,7 +29,7 @@
 enum bstate {
 	B_HEAD,
 	B_POST,
-	B_PUT,    /* monolithic upload */
+	B_PUT,	  /* monolithic upload */
 	B_PATCH,  /* a chunk */
 	B_FINAL,  /* closing PUT after chunks */
 	B_DELETE, /* dropping a session before a retry */
@@ -53,15 +53,15 @@ struct blob_job {
 	enum bstate state;
 	enum bresult result;
 	unsigned attempt;
-	uint64_t wake;   /* B_SLEEP: monotonic ms */
-	char *session;   /* the current upload URL */
+	uint64_t wake;	 /* B_SLEEP: monotonic ms */
+	char *session;	 /* the current upload URL */
 	uint64_t offset; /* bytes the registry confirmed */
-	uint64_t sent;   /* bytes in the request in flight */
+	uint64_t sent;	 /* bytes in the request in flight */
 	int fd;
 	CURL *easy;
 	struct oci_xfer x;
 	bool in_flight;
-	bool counted; /* its end has been accounted for */
+	bool counted;  /* its end has been accounted for */
 	char why[600]; /* why the last attempt failed */
 };
 
@@ -328,11 +328,12 @@ static void on_done(struct push_ctx *p, struct blob_job *j)
 		if (s == 202) {
 			if (!x->h_range || oci_parse_upload_range(x->h_range, &last) < 0 ||
 			    last != j->offset + j->sent - 1) {
-				snprintf(j->why, sizeof(j->why),
-					 "the registry confirmed a different range (%.40s) than was "
-					 "sent (0-%llu)",
-					 x->h_range ? x->h_range : "none",
-					 (unsigned long long)(j->offset + j->sent - 1));
+				snprintf(
+					j->why, sizeof(j->why),
+					"the registry confirmed a different range (%.40s) than was "
+					"sent (0-%llu)",
+					x->h_range ? x->h_range : "none",
+					(unsigned long long)(j->offset + j->sent - 1));
 				retry(p, j);
 				return;
 			}
@@ -474,11 +475,11 @@ static int run_jobs(struct push_ctx *p, struct blob_job *jobs, size_t n)
 		}
 		int code = strstr(failed->why, "refused the credentials") ||
 					   strstr(failed->why, "refused anonymous") ||
-					   strstr(failed->why, "asks for a user name") ?
-				   -EACCES :
-			   strstr(failed->why, "stored blob") || strstr(failed->why, "Location") ?
-				   -EPROTO :
-				   -EIO;
+					   strstr(failed->why, "asks for a user name")
+				   ? -EACCES
+			   : strstr(failed->why, "stored blob") || strstr(failed->why, "Location")
+				   ? -EPROTO
+				   : -EIO;
 		return oci_errf(p->err, code, "%s/%s: blob %s: %s", c->host, failed->repo, sd,
 				failed->why);
 	}
@@ -520,8 +521,8 @@ static int put_manifest(struct push_ctx *p, const char *repo, const char *refere
 	if (r == 0 && x.status != 201) {
 		char desc[600];
 		xfer_describe(&x, desc, sizeof(desc));
-		r = oci_errf(p->err, x.status == 401 || x.status == 403 ? -EACCES : -EPROTO, "%s: %s",
-			     what, desc);
+		r = oci_errf(p->err, x.status == 401 || x.status == 403 ? -EACCES : -EPROTO,
+			     "%s: %s", what, desc);
 	}
 	if (r == 0 && x.h_digest && !str_eq(x.h_digest, digest)) {
 		r = oci_errf(p->err, -EPROTO,
@@ -636,7 +637,8 @@ int oci_push(const struct oci_layout *l, const struct oci_descriptor *manifest,
 	json_t *layers = json_object_get(m, "layers");
 	if (!json_is_object(m) || !json_is_array(layers)) {
 		json_decref(m);
-		return oci_errf(err, -EINVAL, "manifest %s is not an image manifest", manifest->digest);
+		return oci_errf(err, -EINVAL, "manifest %s is not an image manifest",
+				manifest->digest);
 	}
 	blobs = xcalloc(json_array_size(layers) + 1, sizeof(*blobs));
 	if (oci_descriptor_parse(json_object_get(m, "config"), &blobs[0]) < 0) {
@@ -705,7 +707,8 @@ int oci_push(const struct oci_layout *l, const struct oci_descriptor *manifest,
 		}
 		bool seen = false;
 		for (size_t q = 0; q < k; q++) {
-			seen |= str_eq(refs[q].host, refs[k].host) && str_eq(refs[q].repo, refs[k].repo);
+			seen |= str_eq(refs[q].host, refs[k].host) &&
+				str_eq(refs[q].repo, refs[k].repo);
 		}
 		if (seen) {
 			continue;
@@ -714,7 +717,8 @@ int oci_push(const struct oci_layout *l, const struct oci_descriptor *manifest,
 		struct repo_target t = { refs[k].host, refs[k].repo,
 					 mount_source(m, refs[k].host, refs[k].repo, &base_ref) };
 		r = push_blobs(&p, &t, blobs, n_blobs, 1);
-		if (r == 0 && !manifest_present(&p, refs[k].repo, manifest->digest, manifest->digest)) {
+		if (r == 0 &&
+		    !manifest_present(&p, refs[k].repo, manifest->digest, manifest->digest)) {
 			r = put_manifest(&p, refs[k].repo, manifest->digest, body, len,
 					 manifest->media_type, manifest->digest);
 		}
@@ -738,8 +742,8 @@ int oci_push(const struct oci_layout *l, const struct oci_descriptor *manifest,
 		}
 		struct push_ctx p = { l, &clients[h], err, res };
 		if (!manifest_present(&p, refs[k].repo, refs[k].tag, manifest->digest)) {
-			r = put_manifest(&p, refs[k].repo, refs[k].tag, body, len, manifest->media_type,
-					 manifest->digest);
+			r = put_manifest(&p, refs[k].repo, refs[k].tag, body, len,
+					 manifest->media_type, manifest->digest);
 		}
 		if (r == 0) {
 			res->tagged = xreallocarray(res->tagged, res->n_tagged + 1, sizeof(char *));

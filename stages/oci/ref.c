@@ -189,7 +189,8 @@ int oci_ref_parse(const char *s, struct oci_ref *out, const char **why)
 	if (colon) {
 		*colon = '\0';
 		if (!oci_tag_valid(colon + 1)) {
-			*why = "a tag is 1 to 128 letters, digits, '_', '.' and '-', not starting with "
+			*why = "a tag is 1 to 128 letters, digits, '_', '.' and '-', not starting "
+			       "with "
 			       "'.' or '-'";
 			return -EINVAL;
 		}
@@ -227,7 +228,8 @@ int oci_ref_parse(const char *s, struct oci_ref *out, const char **why)
 	} else {
 		n = snprintf(out->repo, sizeof(out->repo), "%s", path);
 	}
-	if (n < 0 || (size_t)n >= sizeof(out->repo) || strlen(host) + 1 + (size_t)n > OCI_NAME_MAX) {
+	if (n < 0 || (size_t)n >= sizeof(out->repo) ||
+	    strlen(host) + 1 + (size_t)n > OCI_NAME_MAX) {
 		*why = "the name is longer than 255 characters";
 		return -EINVAL;
 	}

@@ -21,9 +21,9 @@
 #define OCI_TAG_MAX  128
 
 struct oci_ref {
-	char host[OCI_NAME_MAX + 1]; /* "127.0.0.1:5000", "ghcr.io", "docker.io" */
-	char repo[OCI_NAME_MAX + 1]; /* "acme/webapp" */
-	char tag[OCI_TAG_MAX + 1];   /* "" when absent */
+	char host[OCI_NAME_MAX + 1];  /* "127.0.0.1:5000", "ghcr.io", "docker.io" */
+	char repo[OCI_NAME_MAX + 1];  /* "acme/webapp" */
+	char tag[OCI_TAG_MAX + 1];    /* "" when absent */
 	char digest[OCI_DIGEST_SIZE]; /* "" when absent */
 };
 

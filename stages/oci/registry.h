@@ -37,15 +37,15 @@ struct oci_registry_opts {
 	const char *password;
 	const char *const *insecure; /* hosts ("host:port") that may be reached over HTTP */
 	size_t n_insecure;
-	unsigned jobs;            /* blobs transferred at once (default 4, at most 16) */
-	unsigned retries;         /* further attempts after a retryable failure (0: the
+	unsigned jobs;		  /* blobs transferred at once (default 4, at most 16) */
+	unsigned retries;	  /* further attempts after a retryable failure (0: the
 				   * default, 4; OCI_NO_RETRIES: none) */
-	unsigned backoff_ms;      /* first retry delay, doubled each time (default 500) */
-	uint64_t chunk_size;      /* blobs above this go up in PATCH chunks of this size
+	unsigned backoff_ms;	  /* first retry delay, doubled each time (default 500) */
+	uint64_t chunk_size;	  /* blobs above this go up in PATCH chunks of this size
 				   * (default 64 MiB) */
 	unsigned stall_timeout_s; /* a transfer without progress for this long fails (60) */
-	bool debug;               /* log HTTP request and response headers */
-	oci_log_fn log;           /* may be NULL */
+	bool debug;		  /* log HTTP request and response headers */
+	oci_log_fn log;		  /* may be NULL */
 	void *log_ud;
 };
 
@@ -53,7 +53,7 @@ struct oci_registry_opts {
 #define OCI_NO_RETRIES 0xffffffffu
 
 struct oci_push_result {
-	char digest[OCI_DIGEST_SIZE]; /* of the manifest */
+	char digest[OCI_DIGEST_SIZE];		  /* of the manifest */
 	size_t blobs, skipped, mounted, uploaded; /* per repository, summed */
 	uint64_t bytes_uploaded;
 	char **pushed; /* "host/repo@sha256:..." for each repository */

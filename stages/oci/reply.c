@@ -140,8 +140,8 @@ int oci_parse_challenge(const char *h, size_t len, struct oci_challenge *out)
 					break;
 				}
 				c.i++;
-				while (c.i < c.n && (c.s[c.i] == ' ' || c.s[c.i] == '\t' ||
-						     c.s[c.i] == ',')) {
+				while (c.i < c.n &&
+				       (c.s[c.i] == ' ' || c.s[c.i] == '\t' || c.s[c.i] == ',')) {
 					c.i++;
 				}
 			}
@@ -185,7 +185,8 @@ int oci_parse_challenge(const char *h, size_t len, struct oci_challenge *out)
 					return r;
 				}
 			} else {
-				/* An unknown parameter: parse and drop its value whatever its size. */
+				/* An unknown parameter: parse and drop its value whatever its size.
+				 */
 				char *tmp = xmalloc(len + 1);
 				int r = read_value(&c, tmp, len + 1);
 				free(tmp);
@@ -195,7 +196,8 @@ int oci_parse_challenge(const char *h, size_t len, struct oci_challenge *out)
 			}
 			first = false;
 		}
-		if (cur.scheme == OCI_AUTH_BEARER && (!have_best || best.scheme != OCI_AUTH_BEARER)) {
+		if (cur.scheme == OCI_AUTH_BEARER &&
+		    (!have_best || best.scheme != OCI_AUTH_BEARER)) {
 			best = cur;
 			have_best = true;
 		} else if (cur.scheme == OCI_AUTH_BASIC && !have_best) {
@@ -257,7 +259,8 @@ static void put_clean(struct cursor *o, char *out, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n && o->i + 1 < o->n; i++) {
 		unsigned char ch = (unsigned char)s[i];
-		out[o->i++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : (ch == '\n' || ch == '\t' ? ' ' : '?');
+		out[o->i++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch
+							: (ch == '\n' || ch == '\t' ? ' ' : '?');
 	}
 	out[o->i] = '\0';
 }
@@ -337,7 +340,8 @@ static bool authority_valid(const char *a, size_t n)
 		i++;
 	} else {
 		while (i < n && a[i] != ':') {
-			if (!isalnum((unsigned char)a[i]) && a[i] != '.' && a[i] != '-' && a[i] != '_') {
+			if (!isalnum((unsigned char)a[i]) && a[i] != '.' && a[i] != '-' &&
+			    a[i] != '_') {
 				return false;
 			}
 			i++;

@@ -19,12 +19,12 @@
 #include <stdint.h>
 
 /* Caps on values taken from replies. */
-#define OCI_REALM_MAX    2048
-#define OCI_SERVICE_MAX  512
-#define OCI_SCOPE_MAX    2048
-#define OCI_TOKEN_MAX    (64u << 10)
-#define OCI_URL_MAX      8192
-#define OCI_RETRY_MAX_S  300
+#define OCI_REALM_MAX	2048
+#define OCI_SERVICE_MAX 512
+#define OCI_SCOPE_MAX	2048
+#define OCI_TOKEN_MAX	(64u << 10)
+#define OCI_URL_MAX	8192
+#define OCI_RETRY_MAX_S 300
 
 enum oci_auth_scheme {
 	OCI_AUTH_NONE,

@@ -51,7 +51,8 @@ static void write_config(struct tr_registry *r, const char *realm)
 		auth = strdup("");
 		break;
 	case TR_BASIC:
-		if (asprintf(&auth, "auth:\n  htpasswd:\n    realm: runner-test\n    path: %s/htpasswd\n",
+		if (asprintf(&auth,
+			     "auth:\n  htpasswd:\n    realm: runner-test\n    path: %s/htpasswd\n",
 			     r->dir) < 0) {
 			die("asprintf");
 		}
@@ -91,7 +92,8 @@ static void write_config(struct tr_registry *r, const char *realm)
 static void launch(struct tr_registry *r)
 {
 	char *cfg, *log;
-	if (asprintf(&cfg, "%s/config.yml", r->dir) < 0 || asprintf(&log, "%s/registry.log", r->dir) < 0) {
+	if (asprintf(&cfg, "%s/config.yml", r->dir) < 0 ||
+	    asprintf(&log, "%s/registry.log", r->dir) < 0) {
 		die("asprintf");
 	}
 	unlink(log);
@@ -145,8 +147,8 @@ static void launch(struct tr_registry *r)
 	free(log);
 }
 
-void tr_registry_start(struct tr_registry *r, enum tr_auth auth, const char *user,
-		       const char *pass, const char *realm)
+void tr_registry_start(struct tr_registry *r, enum tr_auth auth, const char *user, const char *pass,
+		       const char *realm)
 {
 	memset(r, 0, sizeof(*r));
 	r->auth = auth;
@@ -226,8 +228,8 @@ static enum MHD_Result token_handler(void *cls, struct MHD_Connection *c, const 
 	const char *scope = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "scope");
 	pthread_mutex_lock(&t->lock);
 	t->requests++;
-	snprintf(t->last_query, sizeof(t->last_query), "service=%s scope=%s", service ? service : "",
-		 scope ? scope : "");
+	snprintf(t->last_query, sizeof(t->last_query), "service=%s scope=%s",
+		 service ? service : "", scope ? scope : "");
 	snprintf(t->last_auth, sizeof(t->last_auth), "%s", auth ? auth : "");
 	pthread_mutex_unlock(&t->lock);
 	unsigned code = 200;
@@ -264,8 +266,8 @@ void tr_token_start(struct tr_token_server *t, const char *token)
 	pthread_mutex_init(&t->lock, NULL);
 	t->token = token;
 	t->expires_in = 300;
-	t->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION,
-				0, NULL, NULL, token_handler, t, MHD_OPTION_SOCK_ADDR,
+	t->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
+				NULL, NULL, token_handler, t, MHD_OPTION_SOCK_ADDR,
 				&(struct sockaddr_in){ .sin_family = AF_INET,
 						       .sin_addr.s_addr = htonl(INADDR_LOOPBACK) },
 				MHD_OPTION_END);
@@ -501,8 +503,8 @@ static enum MHD_Result proxy_handler(void *cls, struct MHD_Connection *c, const 
 		f.body = strdup("\x7f{\"errors\": [garbage \x01\x02");
 		f.len = strlen(f.body);
 	}
-	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(f.len, f.body ? f.body : (void *)"", MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+		f.len, f.body ? f.body : (void *)"", MHD_RESPMEM_MUST_COPY);
 	for (struct curl_slist *s = f.headers; s; s = s->next) {
 		char *colon = strchr(s->data, ':');
 		*colon = '\0';
@@ -516,7 +518,8 @@ static enum MHD_Result proxy_handler(void *cls, struct MHD_Connection *c, const 
 			continue;
 		}
 		if (a == TR_WRONG_DIGEST && strcasecmp(s->data, "Docker-Content-Digest") == 0) {
-			v = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+			v = "sha256:"
+			    "0000000000000000000000000000000000000000000000000000000000000000";
 		}
 		MHD_add_response_header(resp, s->data, v);
 	}
@@ -560,8 +563,8 @@ void tr_proxy_start(struct tr_proxy *p, struct tr_registry *upstream, tr_rule_fn
 	if (pthread_create(&p->supervisor, NULL, supervise, p) != 0) {
 		die("pthread_create");
 	}
-	p->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION,
-				0, NULL, NULL, proxy_handler, p, MHD_OPTION_URI_LOG_CALLBACK,
+	p->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
+				NULL, NULL, proxy_handler, p, MHD_OPTION_URI_LOG_CALLBACK,
 				uri_logger, p, MHD_OPTION_NOTIFY_COMPLETED, completed, p,
 				MHD_OPTION_SOCK_ADDR,
 				&(struct sockaddr_in){ .sin_family = AF_INET,
@@ -594,7 +597,8 @@ void tr_proxy_stop(struct tr_proxy *p)
 static void *garbage_loop(void *ud)
 {
 	struct tr_garbage *g = ud;
-	static const char junk[] = "\x16\x03\x01\xff\xfe garbage \x00\x01\x02 not HTTP at all\r\n\r\n";
+	static const char junk[] =
+		"\x16\x03\x01\xff\xfe garbage \x00\x01\x02 not HTTP at all\r\n\r\n";
 	for (;;) {
 		int c = accept(g->fd, NULL, NULL);
 		if (c < 0) {
@@ -617,8 +621,8 @@ void tr_garbage_start(struct tr_garbage *g)
 	g->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(a);
-	if (g->fd < 0 || bind(g->fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(g->fd, 16) < 0 ||
-	    getsockname(g->fd, (struct sockaddr *)&a, &len) < 0) {
+	if (g->fd < 0 || bind(g->fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(g->fd, 16) < 0 || getsockname(g->fd, (struct sockaddr *)&a, &len) < 0) {
 		die("garbage server: %s", strerror(errno));
 	}
 	g->port = ntohs(a.sin_port);
@@ -692,8 +696,8 @@ char *tr_skopeo_copy(const char *ref, const char *creds, const char *dir)
 		char *idx = tu_readf("%s/index.json", dir);
 		json_error_t e;
 		json_t *j = idx ? json_loads(idx, 0, &e) : NULL;
-		const char *d = json_string_value(
-			json_object_get(json_array_get(json_object_get(j, "manifests"), 0), "digest"));
+		const char *d = json_string_value(json_object_get(
+			json_array_get(json_object_get(j, "manifests"), 0), "digest"));
 		digest = d ? strdup(d) : NULL;
 		json_decref(j);
 		free(idx);

@@ -32,14 +32,14 @@ enum tr_auth {
 
 struct tr_registry {
 	pid_t pid;
-	char *dir;  /* temporary: config, storage, log */
+	char *dir;     /* temporary: config, storage, log */
 	char addr[64]; /* "127.0.0.1:PORT" */
 	enum tr_auth auth;
 };
 
 /* Start a registry. user/pass for TR_BASIC; realm for TR_TOKEN. */
-void tr_registry_start(struct tr_registry *r, enum tr_auth auth, const char *user,
-		       const char *pass, const char *realm);
+void tr_registry_start(struct tr_registry *r, enum tr_auth auth, const char *user, const char *pass,
+		       const char *realm);
 /* Start it again on the same storage (a new port) after tr_registry_kill(). */
 void tr_registry_restart(struct tr_registry *r);
 /* SIGKILL, reap. The storage stays. */
@@ -51,10 +51,10 @@ void tr_registry_stop(struct tr_registry *r);
 struct tr_token_server {
 	struct MHD_Daemon *d;
 	int port;
-	char realm[96];          /* "http://127.0.0.1:PORT/token" */
-	const char *need_basic;  /* when set: the Authorization header it requires */
-	const char *token;       /* the token it hands out */
-	bool garbage;            /* answer 200 with a body that is not JSON */
+	char realm[96];		/* "http://127.0.0.1:PORT/token" */
+	const char *need_basic; /* when set: the Authorization header it requires */
+	const char *token;	/* the token it hands out */
+	bool garbage;		/* answer 200 with a body that is not JSON */
 	int expires_in;
 	pthread_mutex_t lock;
 	int requests;
@@ -69,12 +69,12 @@ enum tr_action {
 	TR_FORWARD,
 	TR_FAIL_500,
 	TR_FAIL_401,
-	TR_DROP,         /* close the connection without an answer */
+	TR_DROP,	 /* close the connection without an answer */
 	TR_WRONG_DIGEST, /* forward, then answer with another Docker-Content-Digest */
-	TR_KILL,         /* kill the registry, then drop the connection */
+	TR_KILL,	 /* kill the registry, then drop the connection */
 	TR_KILL_RESTART, /* kill the registry, start it again (new port), drop */
 	TR_GARBAGE_JSON, /* forward, but replace the body with bytes that are not JSON */
-	TR_REDIRECT,     /* answer 307 to the proxy's redirect_to URL */
+	TR_REDIRECT,	 /* answer 307 to the proxy's redirect_to URL */
 };
 
 struct tr_proxy;

@@ -85,11 +85,11 @@ Test(image, build_then_push_from_the_command_line)
 	tr_registry_start(&reg, TR_ANON, NULL, NULL, NULL);
 	char *ctx = path("ctx"), *out = path("oci");
 	setenv("SOURCE_DATE_EPOCH", "1234", 1);
-	struct tu_result r = tu_runner_run(NULL, "image", "build", "-C", ctx, "--output", out,
-					   "--add", "build/app:/usr/local/bin/app", "--add",
-					   "assets/:/srv/www/", "--entrypoint", "[\"/usr/local/bin/app\"]",
-					   "--env", "PORT=8080", "--user", "65532", "--label", "team=web",
-					   "--tag", "v1", NULL);
+	struct tu_result r =
+		tu_runner_run(NULL, "image", "build", "-C", ctx, "--output", out, "--add",
+			      "build/app:/usr/local/bin/app", "--add", "assets/:/srv/www/",
+			      "--entrypoint", "[\"/usr/local/bin/app\"]", "--env", "PORT=8080",
+			      "--user", "65532", "--label", "team=web", "--tag", "v1", NULL);
 	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
 	char *digest = built_digest(r.out);
 	tu_result_free(&r);
@@ -100,9 +100,9 @@ Test(image, build_then_push_from_the_command_line)
 	/* The same build again gives the same digest. */
 	char *out2 = path("oci2");
 	r = tu_runner_run(NULL, "image", "build", "-C", ctx, "--output", out2, "--add",
-			  "build/app:/usr/local/bin/app", "--add", "assets/:/srv/www/", "--entrypoint",
-			  "[\"/usr/local/bin/app\"]", "--env", "PORT=8080", "--user", "65532", "--label",
-			  "team=web", "--tag", "v1", NULL);
+			  "build/app:/usr/local/bin/app", "--add", "assets/:/srv/www/",
+			  "--entrypoint", "[\"/usr/local/bin/app\"]", "--env", "PORT=8080",
+			  "--user", "65532", "--label", "team=web", "--tag", "v1", NULL);
 	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
 	char *digest2 = built_digest(r.out);
 	cr_assert_str_eq(digest, digest2);
@@ -149,7 +149,8 @@ Test(image, command_line_errors_and_exit_codes)
 	cr_assert_eq(r.status, 2);
 	assert_contains(r.err, "needs --output");
 	tu_result_free(&r);
-	r = tu_runner_run(NULL, "image", "build", "-C", ctx, "-o", out, "--add", "x:relative", NULL);
+	r = tu_runner_run(NULL, "image", "build", "-C", ctx, "-o", out, "--add", "x:relative",
+			  NULL);
 	cr_assert_eq(r.status, 2);
 	tu_result_free(&r);
 	/* A source that leads out of the context through a symbolic link. */
@@ -163,15 +164,17 @@ Test(image, command_line_errors_and_exit_codes)
 	r = tu_runner_run(NULL, "image", "push", out, "127.0.0.1:1/a:b", NULL);
 	cr_assert_eq(r.status, 2, "no layout there");
 	tu_result_free(&r);
-	r = tu_runner_run(NULL, "image", "build", "-C", ctx, "-o", out, "--add",
-			  "build/app:/app", "--created", "0", NULL);
+	r = tu_runner_run(NULL, "image", "build", "-C", ctx, "-o", out, "--add", "build/app:/app",
+			  "--created", "0", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	tu_result_free(&r);
 	r = tu_runner_run(NULL, "image", "push", out, "Not A Reference", NULL);
 	cr_assert_eq(r.status, 2);
 	tu_result_free(&r);
-	r = tu_runner_run(NULL, "image", "push", out, "127.0.0.1:1/a@sha256:"
-			  "0000000000000000000000000000000000000000000000000000000000000000", NULL);
+	r = tu_runner_run(NULL, "image", "push", out,
+			  "127.0.0.1:1/a@sha256:"
+			  "0000000000000000000000000000000000000000000000000000000000000000",
+			  NULL);
 	cr_assert_eq(r.status, 2, "the digest comes from the image");
 	tu_result_free(&r);
 	/* Nobody listens on port 1: the push fails (exit 1), it does not hang. */
@@ -221,32 +224,33 @@ Test(image, credentials_come_from_the_secret_store_and_stay_secret)
 static void write_pipeline(const char *extra_with, const char *ungated)
 {
 	char *yaml;
-	cr_assert_geq(asprintf(&yaml,
-			       "version: 1\n"
-			       "name: webapp\n"
-			       "env:\n  REGISTRY_ADDR: \"\"\n"
-			       "stages:\n"
-			       "  build:\n"
-			       "    run: mkdir -p build && printf '#!/bin/sh\\necho app\\n' > build/app "
-			       "&& chmod +x build/app\n"
-			       "  image:\n"
-			       "    needs: [build]\n"
-			       "    uses: container-push\n"
-			       "%s"
-			       "    secrets: [registry]\n"
-			       "    with:\n"
-			       "      base: scratch\n"
-			       "      add: { build/app: /usr/local/bin/app, assets/: /srv/assets/ }\n"
-			       "      entrypoint: [/usr/local/bin/app]\n"
-			       "      env: { PORT: 8080 }\n"
-			       "      user: 65532\n"
-			       "      labels: { team: web }\n"
-			       "      image: ${REGISTRY_ADDR}/acme/webapp\n"
-			       "      tags: [\"${RUNNER_COMMIT_SHORT}\", latest]\n"
-			       "      credentials: registry\n"
-			       "%s",
-			       ungated, extra_with) >= 0,
-		     1);
+	cr_assert_geq(
+		asprintf(&yaml,
+			 "version: 1\n"
+			 "name: webapp\n"
+			 "env:\n  REGISTRY_ADDR: \"\"\n"
+			 "stages:\n"
+			 "  build:\n"
+			 "    run: mkdir -p build && printf '#!/bin/sh\\necho app\\n' > build/app "
+			 "&& chmod +x build/app\n"
+			 "  image:\n"
+			 "    needs: [build]\n"
+			 "    uses: container-push\n"
+			 "%s"
+			 "    secrets: [registry]\n"
+			 "    with:\n"
+			 "      base: scratch\n"
+			 "      add: { build/app: /usr/local/bin/app, assets/: /srv/assets/ }\n"
+			 "      entrypoint: [/usr/local/bin/app]\n"
+			 "      env: { PORT: 8080 }\n"
+			 "      user: 65532\n"
+			 "      labels: { team: web }\n"
+			 "      image: ${REGISTRY_ADDR}/acme/webapp\n"
+			 "      tags: [\"${RUNNER_COMMIT_SHORT}\", latest]\n"
+			 "      credentials: registry\n"
+			 "%s",
+			 ungated, extra_with) >= 0,
+		1);
 	tu_write(work, "ws/.runner.yml", yaml);
 	tu_write(work, "ws/assets/app.css", "body{}\n");
 	free(yaml);
@@ -279,7 +283,8 @@ Test(image, a_pipeline_pushes_through_its_container_push_stage)
 	cr_assert_not_null(digest);
 	char want[256];
 	snprintf(want, sizeof(want), "%s/acme/webapp@%s", reg.addr, digest);
-	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(res, "pushed"), 0)), want);
+	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(res, "pushed"), 0)),
+			 want);
 	snprintf(want, sizeof(want), "%s/acme/webapp:latest", reg.addr);
 	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(res, "tags"), 0)), want);
 	assert_contains(json_string_value(json_object_get(res, "summary")), "pushed ");
@@ -341,7 +346,8 @@ Test(image, validation_refuses_an_ungated_push_without_the_security_stages)
 
 	/* A secret may not hide behind a pipeline env entry of the same name. */
 	tu_write(work, "ws/.runner.yml",
-		 "version: 1\nenv: { REGISTRY: x }\nstages:\n  a: { run: \"true\", secrets: [registry] }\n");
+		 "version: 1\nenv: { REGISTRY: x }\nstages:\n  a: { run: \"true\", secrets: "
+		 "[registry] }\n");
 	r = tu_runner_run(ws, "validate", NULL);
 	cr_assert_eq(r.status, 2);
 	assert_contains(r.err, "secret 'registry' is given to the stage as REGISTRY, which the "

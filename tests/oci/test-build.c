@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 /* See golden_digest. */
-#define GOLDEN_DIFF_ID  "e1440fbd0f58e41964dfe5128a69e18cc3c1ae272d7de269e154787ac4d4513e"
+#define GOLDEN_DIFF_ID	"e1440fbd0f58e41964dfe5128a69e18cc3c1ae272d7de269e154787ac4d4513e"
 #define GOLDEN_MANIFEST "c706b0e22eaa6df1c80a3bf3a12a526827ba4c850ec83e98494cb186d8e82e71"
 
 static char *ctx, *outdir;
@@ -125,8 +125,10 @@ Test(build, same_inputs_same_bytes)
 
 	/* Other file times, another umask and time zone, a copy of the context elsewhere. */
 	char *cmd;
-	cr_assert_geq(asprintf(&cmd, "touch -d '2001-02-03 04:05:06' '%s/build/app' '%s/assets/site.css'",
-			       ctx, ctx), 0);
+	cr_assert_geq(asprintf(&cmd,
+			       "touch -d '2001-02-03 04:05:06' '%s/build/app' '%s/assets/site.css'",
+			       ctx, ctx),
+		      0);
 	cr_assert_eq(system(cmd), 0);
 	free(cmd);
 	umask(077);
@@ -187,8 +189,8 @@ Test(build, golden_digest)
 	};
 	char *out = subdir("golden");
 	struct oci_build_result r = do_build(&spec, out);
-	cr_assert_str_eq(r.diff_id,
-			 "sha256:" GOLDEN_DIFF_ID, "the tar bytes changed: %s", r.diff_id);
+	cr_assert_str_eq(r.diff_id, "sha256:" GOLDEN_DIFF_ID, "the tar bytes changed: %s",
+			 r.diff_id);
 	cr_assert_str_eq(r.manifest.digest, "sha256:" GOLDEN_MANIFEST,
 			 "the image bytes changed: %s", r.manifest.digest);
 	tu_rmdir(g);
@@ -308,8 +310,9 @@ Test(build, layer_entries_are_normalised_and_sorted)
 
 	/* The DiffID is the SHA-256 of the uncompressed tar. */
 	char *cmd;
-	cr_assert_geq(asprintf(&cmd, "gzip -dc '%s/blobs/sha256/%s' | sha256sum", a,
-			       r.layer.digest + 7), 0);
+	cr_assert_geq(
+		asprintf(&cmd, "gzip -dc '%s/blobs/sha256/%s' | sha256sum", a, r.layer.digest + 7),
+		0);
 	FILE *p = popen(cmd, "r");
 	char sum[80] = "";
 	cr_assert_not_null(fgets(sum, sizeof(sum), p));
@@ -328,12 +331,15 @@ Test(build, config_manifest_and_index)
 	json_t *c = json_object_get(cfg, "config");
 	cr_assert_str_eq(json_string_value(json_object_get(cfg, "architecture")), "amd64");
 	cr_assert_str_eq(json_string_value(json_object_get(cfg, "os")), "linux");
-	cr_assert_str_eq(json_string_value(json_object_get(cfg, "created")), "2023-11-14T22:13:20Z");
+	cr_assert_str_eq(json_string_value(json_object_get(cfg, "created")),
+			 "2023-11-14T22:13:20Z");
 	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(c, "Entrypoint"), 0)),
 			 "/usr/local/bin/app");
-	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(c, "Env"), 0)), "PORT=8080");
+	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(c, "Env"), 0)),
+			 "PORT=8080");
 	cr_assert_str_eq(json_string_value(json_object_get(c, "User")), "65532");
-	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(c, "Labels"), "team")), "web");
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(c, "Labels"), "team")),
+			 "web");
 	json_t *rootfs = json_object_get(cfg, "rootfs");
 	cr_assert_str_eq(json_string_value(json_object_get(rootfs, "type")), "layers");
 	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(rootfs, "diff_ids"), 0)),
@@ -346,10 +352,12 @@ Test(build, config_manifest_and_index)
 	cr_assert_eq(json_integer_value(json_object_get(m, "schemaVersion")), 2);
 	cr_assert_str_eq(json_string_value(json_object_get(m, "mediaType")), OCI_MT_MANIFEST);
 	json_t *ann = json_object_get(m, "annotations");
-	cr_assert_str_eq(json_string_value(json_object_get(ann, "org.opencontainers.image.created")),
-			 "2023-11-14T22:13:20Z");
-	cr_assert_str_eq(json_string_value(json_object_get(ann, "org.opencontainers.image.revision")),
-			 "4f2c0d9e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e");
+	cr_assert_str_eq(
+		json_string_value(json_object_get(ann, "org.opencontainers.image.created")),
+		"2023-11-14T22:13:20Z");
+	cr_assert_str_eq(
+		json_string_value(json_object_get(ann, "org.opencontainers.image.revision")),
+		"4f2c0d9e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e");
 	cr_assert_str_eq(json_string_value(json_object_get(ann, "org.opencontainers.image.source")),
 			 "https://git.example.com/acme/webapp");
 	cr_assert_null(json_object_get(ann, "org.opencontainers.image.base.digest"), "scratch");
@@ -376,7 +384,10 @@ Test(build, whiteouts_where_an_add_replaces_base_content)
 	static const struct oci_add base_adds[] = { { "assets/", "/srv/assets/" },
 						    { "base/opt/", "/opt/" },
 						    { "base/etc/", "/etc/" } };
-	struct oci_build_spec bs = { .context = ctx, .adds = base_adds, .n_adds = 3, .created = 1,
+	struct oci_build_spec bs = { .context = ctx,
+				     .adds = base_adds,
+				     .n_adds = 3,
+				     .created = 1,
 				     .platform = "linux/amd64" };
 	char *basedir;
 	cr_assert_geq(asprintf(&basedir, "%s/baseimg", ctx), 0);
@@ -390,8 +401,12 @@ Test(build, whiteouts_where_an_add_replaces_base_content)
 					       { "tool", "/opt/tool" },
 					       { "newconf/", "/etc/conf/" },
 					       { "etcnew", "/etc/new" } };
-	struct oci_build_spec spec = { .context = ctx, .base = "baseimg", .base_confined = true,
-				       .adds = adds, .n_adds = 4, .created = 2 };
+	struct oci_build_spec spec = { .context = ctx,
+				       .base = "baseimg",
+				       .base_confined = true,
+				       .adds = adds,
+				       .n_adds = 4,
+				       .created = 2 };
 	char *a = subdir("a");
 	struct oci_build_result r = do_build(&spec, a);
 	cr_assert_eq(r.base_layers, 1);
@@ -419,12 +434,13 @@ Test(build, whiteouts_where_an_add_replaces_base_content)
 	cr_assert_eq(json_array_size(layers), 2);
 	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(layers, 0), "digest")),
 			 br.layer.digest);
-	cr_assert_str_eq(json_string_value(json_object_get(
-				 json_object_get(m, "annotations"), "org.opencontainers.image.base.digest")),
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(m, "annotations"),
+							   "org.opencontainers.image.base.digest")),
 			 br.manifest.digest);
 	json_decref(m);
 	json_t *cfg = read_blob_json(a, r.config.digest);
-	cr_assert_eq(json_array_size(json_object_get(json_object_get(cfg, "rootfs"), "diff_ids")), 2);
+	cr_assert_eq(json_array_size(json_object_get(json_object_get(cfg, "rootfs"), "diff_ids")),
+		     2);
 	cr_assert_eq(json_array_size(json_object_get(cfg, "history")), 2);
 	json_decref(cfg);
 	free(basedir);

@@ -48,15 +48,16 @@ Test(ref, refused_references)
 	const char *why = NULL;
 	const char *bad[] = {
 		"",
-		"Acme/App",                     /* upper case path */
-		"host:5000/a/",                 /* empty component */
-		"host:99999/a",                 /* port out of range */
-		"host:5000/a:",                 /* empty tag */
-		"host:5000/a:-x",               /* tag starting with '-' */
-		"a@sha256:abc",                 /* short digest */
-		"a@sha512:" D64 D64,            /* only sha256 */
-		"a@sha256:" "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
-		"a..b/c",                       /* '..' is not a separator */
+		"Acme/App",	     /* upper case path */
+		"host:5000/a/",	     /* empty component */
+		"host:99999/a",	     /* port out of range */
+		"host:5000/a:",	     /* empty tag */
+		"host:5000/a:-x",    /* tag starting with '-' */
+		"a@sha256:abc",	     /* short digest */
+		"a@sha512:" D64 D64, /* only sha256 */
+		"a@sha256:"
+		"0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
+		"a..b/c", /* '..' is not a separator */
 		"a/b c",
 		"-host.com/a",
 		"h.com/a__-b",
@@ -91,7 +92,8 @@ Test(ref, digests)
 {
 	char d[OCI_DIGEST_SIZE];
 	cr_assert_eq(oci_digest_buffer("", 0, d), 0);
-	cr_assert_str_eq(d, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	cr_assert_str_eq(d,
+			 "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	cr_assert(oci_digest_valid(d));
 	cr_assert_not(oci_digest_valid("sha256:../../etc/passwd"));
 	cr_assert_not(oci_digest_valid("sha256:" D64 "0"));

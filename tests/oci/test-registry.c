@@ -99,8 +99,13 @@ static char *build_image(const char *name, size_t size, const char *base, struct
 	static const struct oci_add adds[] = { { "small.txt", "/data/small.txt" },
 					       { "big.bin", "/data/big.bin" } };
 	struct oci_registry_opts ro = opts();
-	struct oci_build_spec spec = { .context = ctx, .base = base, .adds = adds, .n_adds = 2,
-				       .created = 1, .platform = "linux/amd64", .registry = &ro };
+	struct oci_build_spec spec = { .context = ctx,
+				       .base = base,
+				       .adds = adds,
+				       .n_adds = 2,
+				       .created = 1,
+				       .platform = "linux/amd64",
+				       .registry = &ro };
 	struct oci_build_result res;
 	struct oci_err err = { { 0 } };
 	cr_assert_eq(oci_build(&spec, out, &res, &err), 0, "%s", err.msg);
@@ -336,8 +341,9 @@ Test(registry, base_pulled_by_digest_and_mounted)
 	/* A base pinned to a digest the registry does not have: a clean failure. */
 	char *missing;
 	cr_assert_geq(asprintf(&missing, "%s/acme/base@sha256:%064d", reg.addr, 0), 0);
-	struct oci_build_spec spec = { .context = work, .base = missing, .created = 1,
-				       .registry = &o };
+	struct oci_build_spec spec = {
+		.context = work, .base = missing, .created = 1, .registry = &o
+	};
 	struct oci_build_result br;
 	char *out;
 	cr_assert_geq(asprintf(&out, "%s/missing", work), 0);
@@ -354,11 +360,12 @@ Test(registry, base_pulled_by_digest_and_mounted)
 }
 
 static enum tr_action one_401_mid_push(struct tr_proxy *p, const char *method, const char *uri,
-				      int n)
+				       int n)
 {
 	(void)uri;
 	(void)n;
-	return strcmp(method, "POST") == 0 && p->counts[TR_FAIL_401] == 0 ? TR_FAIL_401 : TR_FORWARD;
+	return strcmp(method, "POST") == 0 && p->counts[TR_FAIL_401] == 0 ? TR_FAIL_401
+									  : TR_FORWARD;
 }
 
 Test(registry, a_401_mid_push_gets_one_fresh_token)
@@ -385,8 +392,8 @@ Test(registry, a_401_mid_push_gets_one_fresh_token)
 	free(img);
 }
 
-static enum tr_action fail_first_two_posts(struct tr_proxy *p, const char *method,
-					   const char *uri, int n)
+static enum tr_action fail_first_two_posts(struct tr_proxy *p, const char *method, const char *uri,
+					   int n)
 {
 	(void)uri;
 	(void)n;
@@ -453,13 +460,13 @@ Test(registry, persistent_errors_fail_cleanly_without_a_tag)
 	free(img);
 }
 
-static enum tr_action wrong_manifest_digest(struct tr_proxy *p, const char *method,
-					    const char *uri, int n)
+static enum tr_action wrong_manifest_digest(struct tr_proxy *p, const char *method, const char *uri,
+					    int n)
 {
 	(void)p;
 	(void)n;
-	return strcmp(method, "PUT") == 0 && strstr(uri, "/manifests/sha256:") ? TR_WRONG_DIGEST :
-										   TR_FORWARD;
+	return strcmp(method, "PUT") == 0 && strstr(uri, "/manifests/sha256:") ? TR_WRONG_DIGEST
+									       : TR_FORWARD;
 }
 
 static enum tr_action wrong_blob_digest(struct tr_proxy *p, const char *method, const char *uri,
@@ -467,8 +474,8 @@ static enum tr_action wrong_blob_digest(struct tr_proxy *p, const char *method, 
 {
 	(void)p;
 	(void)n;
-	return strcmp(method, "PUT") == 0 && strstr(uri, "/blobs/uploads/") ? TR_WRONG_DIGEST :
-										TR_FORWARD;
+	return strcmp(method, "PUT") == 0 && strstr(uri, "/blobs/uploads/") ? TR_WRONG_DIGEST
+									    : TR_FORWARD;
 }
 
 Test(registry, a_wrong_digest_echoed_back_stops_before_any_tag)
@@ -594,7 +601,8 @@ static enum tr_action redirect_blob_get(struct tr_proxy *p, const char *method, 
 {
 	(void)p;
 	(void)n;
-	return strcmp(method, "GET") == 0 && strstr(uri, "/blobs/sha256:") ? TR_REDIRECT : TR_FORWARD;
+	return strcmp(method, "GET") == 0 && strstr(uri, "/blobs/sha256:") ? TR_REDIRECT
+									   : TR_FORWARD;
 }
 
 Test(registry, no_credentials_follow_a_redirect_to_another_host)
@@ -602,7 +610,8 @@ Test(registry, no_credentials_follow_a_redirect_to_another_host)
 	tr_registry_start(&reg, TR_BASIC, "ci-bot", "s3cret-Passw0rd", NULL);
 	tr_token_start(&tok, "unused-token-value");
 	/* The stand-in for a storage backend records what it is sent. */
-	snprintf(proxy.redirect_to, sizeof(proxy.redirect_to), "http://127.0.0.1:%d/blob", tok.port);
+	snprintf(proxy.redirect_to, sizeof(proxy.redirect_to), "http://127.0.0.1:%d/blob",
+		 tok.port);
 	tr_proxy_start(&proxy, &reg, redirect_blob_get);
 	struct oci_descriptor bd, d;
 	char *base = build_image("rb", 1000, NULL, &bd);
@@ -618,8 +627,9 @@ Test(registry, no_credentials_follow_a_redirect_to_another_host)
 	/* Pull it as a base through the proxy: the config GET is redirected elsewhere. */
 	char *pinned;
 	cr_assert_geq(asprintf(&pinned, "%s/acme/base@%s", proxy.addr, bd.digest), 0);
-	struct oci_build_spec spec = { .context = work, .base = pinned, .created = 1,
-				       .registry = &o };
+	struct oci_build_spec spec = {
+		.context = work, .base = pinned, .created = 1, .registry = &o
+	};
 	struct oci_build_result br;
 	char *out;
 	cr_assert_geq(asprintf(&out, "%s/pulled", work), 0);

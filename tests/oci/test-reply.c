@@ -46,8 +46,9 @@ Test(reply, challenge_syntax_variants)
 	cr_assert_eq(c.scheme, OCI_AUTH_BASIC);
 	cr_assert_str_eq(c.realm, "Registry Realm");
 	/* Several challenges: Bearer wins whatever the order; unknown schemes are skipped. */
-	cr_assert_eq(challenge("Negotiate abc==, Basic realm=\"x\", Bearer realm=\"https://a/b\"", &c),
-		     0);
+	cr_assert_eq(
+		challenge("Negotiate abc==, Basic realm=\"x\", Bearer realm=\"https://a/b\"", &c),
+		0);
 	cr_assert_eq(c.scheme, OCI_AUTH_BEARER);
 	cr_assert_str_eq(c.realm, "https://a/b");
 	cr_assert_eq(challenge("Basic realm=\"x\", Digest realm=\"y\", nonce=\"z\"", &c), 0);
@@ -61,7 +62,8 @@ Test(reply, bad_challenges_are_refused)
 	cr_assert_eq(challenge("", &c), -ENOENT);
 	cr_assert_eq(challenge("Negotiate abc", &c), -ENOENT);
 	cr_assert_eq(challenge("Bearer realm=\"unterminated", &c), -EINVAL);
-	cr_assert_eq(challenge("Bearer service=\"x\"", &c), -EINVAL, "a Bearer challenge needs a realm");
+	cr_assert_eq(challenge("Bearer service=\"x\"", &c), -EINVAL,
+		     "a Bearer challenge needs a realm");
 	cr_assert_eq(challenge("Bearer realm=\"a\x01b\"", &c), -EINVAL);
 	cr_assert_eq(oci_parse_challenge("Bearer realm=\"a\0b\"", 19, &c), -EINVAL);
 	cr_assert_eq(challenge("Bearer realm=\"a\r\nX-Evil: 1\"", &c), -EINVAL);
@@ -83,7 +85,8 @@ Test(reply, token_responses)
 {
 	char *tok;
 	int64_t exp;
-	const char *b = "{\"token\":\"abc.def\",\"expires_in\":300,\"issued_at\":\"2020-01-01T00:00:00Z\"}";
+	const char *b =
+		"{\"token\":\"abc.def\",\"expires_in\":300,\"issued_at\":\"2020-01-01T00:00:00Z\"}";
 	cr_assert_eq(oci_parse_token(b, strlen(b), &tok, &exp), 0);
 	cr_assert_str_eq(tok, "abc.def");
 	cr_assert_eq(exp, 300);
@@ -101,13 +104,20 @@ Test(reply, token_responses)
 	cr_assert_eq(oci_parse_token(b, strlen(b), &tok, &exp), 0);
 	cr_assert_eq(exp, 86400);
 	free(tok);
-	const char *bad[] = { "", "[]", "{}", "{\"token\":\"\"}", "{\"token\":5}",
-			      "{\"token\":\"has space\"}", "{\"token\":\"line\\nbreak\"}",
-			      "{\"token\":\"nul\\u0000x\"}", "{\"token\":\"a\",\"token\":\"b\"}",
+	const char *bad[] = { "",
+			      "[]",
+			      "{}",
+			      "{\"token\":\"\"}",
+			      "{\"token\":5}",
+			      "{\"token\":\"has space\"}",
+			      "{\"token\":\"line\\nbreak\"}",
+			      "{\"token\":\"nul\\u0000x\"}",
+			      "{\"token\":\"a\",\"token\":\"b\"}",
 			      "<html>nope</html>" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		tok = NULL;
-		cr_assert_eq(oci_parse_token(bad[i], strlen(bad[i]), &tok, &exp), -EINVAL, "%s", bad[i]);
+		cr_assert_eq(oci_parse_token(bad[i], strlen(bad[i]), &tok, &exp), -EINVAL, "%s",
+			     bad[i]);
 		cr_assert_null(tok);
 	}
 }
@@ -115,8 +125,9 @@ Test(reply, token_responses)
 Test(reply, error_bodies)
 {
 	char out[200];
-	const char *b = "{\"errors\":[{\"code\":\"BLOB_UNKNOWN\",\"message\":\"blob unknown to "
-			"registry\",\"detail\":{\"x\":1}},{\"code\":\"DENIED\",\"message\":\"no\"}]}";
+	const char *b =
+		"{\"errors\":[{\"code\":\"BLOB_UNKNOWN\",\"message\":\"blob unknown to "
+		"registry\",\"detail\":{\"x\":1}},{\"code\":\"DENIED\",\"message\":\"no\"}]}";
 	cr_assert_eq(oci_parse_errors(b, strlen(b), out, sizeof(out)), 2);
 	cr_assert_str_eq(out, "BLOB_UNKNOWN: blob unknown to registry; DENIED: no");
 	/* Control characters never reach a terminal through an error message. */
@@ -152,19 +163,32 @@ Test(reply, locations_relative_and_absolute)
 	free(u);
 	cr_assert_str_eq(u = resolve(base, "//other:1/x"), "http://other:1/x");
 	free(u);
-	cr_assert_str_eq(u = resolve(base, "abc?x=1"), "http://127.0.0.1:5000/v2/acme/app/blobs/uploads/abc?x=1");
+	cr_assert_str_eq(u = resolve(base, "abc?x=1"),
+			 "http://127.0.0.1:5000/v2/acme/app/blobs/uploads/abc?x=1");
 	free(u);
 	cr_assert_str_eq(u = resolve("http://h/v2/a?q=1/2", "b"), "http://h/v2/b");
 	free(u);
 	cr_assert_str_eq(u = resolve(base, "/x#frag"), "http://127.0.0.1:5000/x");
 	free(u);
 	cr_assert_str_eq(u = resolve(base, "HTTPS://Storage.example.com/X"),
-			 "https://Storage.example.com/X", "the scheme is lower-cased, nothing else");
+			 "https://Storage.example.com/X",
+			 "the scheme is lower-cased, nothing else");
 	free(u);
-	const char *bad[] = { "", "ftp://h/x", "javascript:alert(1)", "http://user:pw@evil/x",
-			      "/has space", "/tab\there", "http:///x", "https://", "#only",
-			      "/\xc3\xa9", "http://:4/x", "http://h:123456/x", "http://h:1x/x",
-			      "http://[]/x", "http://h^x/" };
+	const char *bad[] = { "",
+			      "ftp://h/x",
+			      "javascript:alert(1)",
+			      "http://user:pw@evil/x",
+			      "/has space",
+			      "/tab\there",
+			      "http:///x",
+			      "https://",
+			      "#only",
+			      "/\xc3\xa9",
+			      "http://:4/x",
+			      "http://h:123456/x",
+			      "http://h:1x/x",
+			      "http://[]/x",
+			      "http://h^x/" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		cr_assert_null(resolve(base, bad[i]), "%s", bad[i]);
 	}
@@ -195,7 +219,8 @@ Test(reply, retry_after_and_ranges)
 	cr_assert_eq(s, OCI_RETRY_MAX_S);
 	cr_assert_eq(oci_parse_retry_after("Wed, 21 Oct 2015 07:28:10 GMT", 1445412480, &s), 0);
 	cr_assert_eq(s, 10);
-	cr_assert_eq(oci_parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 1445412480 + 100, &s), 0);
+	cr_assert_eq(oci_parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 1445412480 + 100, &s),
+		     0);
 	cr_assert_eq(s, 0);
 	cr_assert_eq(oci_parse_retry_after("soon", 0, &s), -EINVAL);
 	uint64_t last;

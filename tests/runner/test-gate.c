@@ -23,15 +23,12 @@
 #include <stdio.h>
 #include <string.h>
 
-static const struct stage_kind fake_sast = {
-	.name = "sast", .flags = STAGE_KIND_SCRIPT | STAGE_KIND_SECURITY
-};
-static const struct stage_kind fake_secrets = {
-	.name = "secrets", .flags = STAGE_KIND_SCRIPT | STAGE_KIND_SECURITY
-};
-static const struct stage_kind fake_deps = {
-	.name = "dependency-scan", .flags = STAGE_KIND_SCRIPT | STAGE_KIND_SECURITY
-};
+static const struct stage_kind fake_sast = { .name = "sast",
+					     .flags = STAGE_KIND_SCRIPT | STAGE_KIND_SECURITY };
+static const struct stage_kind fake_secrets = { .name = "secrets",
+						.flags = STAGE_KIND_SCRIPT | STAGE_KIND_SECURITY };
+static const struct stage_kind fake_deps = { .name = "dependency-scan",
+					     .flags = STAGE_KIND_SCRIPT | STAGE_KIND_SECURITY };
 
 static int load(const char *yaml, struct pipeline **p, struct diag_list *dl)
 {
@@ -78,7 +75,8 @@ Test(gate, ungated_lets_it_load_with_a_reason)
 {
 	struct pipeline *p;
 	struct diag_list dl;
-	int r = load("version: 1\nstages:\n  image:\n    ungated: \"no scanners for this demo\"\n" PUSH_WITH,
+	int r = load("version: 1\nstages:\n  image:\n    ungated: \"no scanners for this "
+		     "demo\"\n" PUSH_WITH,
 		     &p, &dl);
 	dump(&dl);
 	cr_assert_eq(r, 0);
@@ -86,17 +84,19 @@ Test(gate, ungated_lets_it_load_with_a_reason)
 	pipeline_free(p);
 	diag_list_release(&dl);
 
-	cr_assert_eq(load("version: 1\nstages:\n  image:\n    ungated: \"  \"\n" PUSH_WITH, &p, &dl),
-		     -EINVAL);
+	cr_assert_eq(
+		load("version: 1\nstages:\n  image:\n    ungated: \"  \"\n" PUSH_WITH, &p, &dl),
+		-EINVAL);
 	cr_assert(has_error(&dl, "`ungated:` needs a reason"));
 	diag_list_release(&dl);
-	cr_assert_eq(load("version: 1\nstages:\n  image:\n    ungated: true\n" PUSH_WITH, &p, &dl), 0,
-		     "a YAML boolean is read as the string \"true\": still a reason");
+	cr_assert_eq(load("version: 1\nstages:\n  image:\n    ungated: true\n" PUSH_WITH, &p, &dl),
+		     0, "a YAML boolean is read as the string \"true\": still a reason");
 	pipeline_free(p);
 	diag_list_release(&dl);
 
-	cr_assert_eq(load("version: 1\nstages:\n  build:\n    run: make\n    ungated: why\n", &p, &dl),
-		     -EINVAL);
+	cr_assert_eq(
+		load("version: 1\nstages:\n  build:\n    run: make\n    ungated: why\n", &p, &dl),
+		-EINVAL);
 	cr_assert(has_error(&dl, "`ungated:` only applies to stages that push"));
 	cr_assert_eq(dl.v[0].line, 5);
 	diag_list_release(&dl);
@@ -161,8 +161,7 @@ static struct pipeline *with_fake_kinds(const char *yaml)
 	return p;
 }
 
-#define SCANS                                                                                      \
-	"  sast: { run: \"true\" }\n  secrets: { run: \"true\" }\n  deps: { run: \"true\" }\n"
+#define SCANS "  sast: { run: \"true\" }\n  secrets: { run: \"true\" }\n  deps: { run: \"true\" }\n"
 
 Test(gate, security_stages_upstream_satisfy_it_directly_or_not)
 {
@@ -184,8 +183,8 @@ Test(gate, security_stages_upstream_satisfy_it_directly_or_not)
 	diag_list_init(&dl, 10);
 	gate_validate(p, NULL, &dl);
 	cr_assert_eq(dl.n, 1);
-	cr_assert(strstr(dl.v[0].msg, "does not depend on a stage of kind `dependency-scan`"),
-		  "%s", dl.v[0].msg);
+	cr_assert(strstr(dl.v[0].msg, "does not depend on a stage of kind `dependency-scan`"), "%s",
+		  dl.v[0].msg);
 	cr_assert_null(strstr(dl.v[0].msg, "`sast`"));
 	diag_list_release(&dl);
 	pipeline_free(p);
@@ -203,11 +202,11 @@ static struct stage_run *runs_for(const struct pipeline *p)
 
 Test(gate, the_push_waits_for_every_security_stage_to_pass)
 {
-	struct pipeline *p = with_fake_kinds("version: 1\nstages:\n" SCANS
-					     "  sast-extra: { run: \"true\" }\n"
-					     "  test: { needs: [deps], run: \"true\" }\n"
-					     "  image:\n    needs: [test, sast, secrets]\n"
-					     "    ungated: x\n" PUSH_WITH);
+	struct pipeline *p =
+		with_fake_kinds("version: 1\nstages:\n" SCANS "  sast-extra: { run: \"true\" }\n"
+				"  test: { needs: [deps], run: \"true\" }\n"
+				"  image:\n    needs: [test, sast, secrets]\n"
+				"    ungated: x\n" PUSH_WITH);
 	struct stage_run *v = runs_for(p);
 	size_t image = pipeline_find(p, "image")->index;
 	size_t deps = pipeline_find(p, "deps")->index;
@@ -287,8 +286,8 @@ static const struct stage_run *stage(struct engine_fixture *f, const char *name)
 	return &f->r->stages[pipeline_find(f->p, name)->index];
 }
 
-#define ENGINE_PUSH                                                                                \
-	"  image:\n    needs: [scan]\n    ungated: test\n    uses: container-push\n"                \
+#define ENGINE_PUSH                                                                  \
+	"  image:\n    needs: [scan]\n    ungated: test\n    uses: container-push\n" \
 	"    with: { image: 127.0.0.1:1/acme/app, retries: 0 }\n"
 
 Test(gate, a_failed_scan_blocks_the_push_which_never_starts, .timeout = 60)
@@ -307,8 +306,8 @@ Test(gate, a_failed_scan_blocks_the_push_which_never_starts, .timeout = 60)
 Test(gate, allow_failure_on_a_scan_does_not_open_the_gate, .timeout = 60)
 {
 	struct engine_fixture f = { 0 };
-	engine_run(&f, "version: 1\nstages:\n  scan: { run: \"exit 1\", allow-failure: true }\n"
-		   ENGINE_PUSH);
+	engine_run(&f, "version: 1\nstages:\n  scan: { run: \"exit 1\", allow-failure: true "
+		       "}\n" ENGINE_PUSH);
 	cr_assert(stage(&f, "scan")->allowed_failure);
 	cr_assert_eq(stage(&f, "image")->status, STATUS_BLOCKED);
 	cr_assert_eq(stage(&f, "image")->n_attempts, 0);
@@ -319,8 +318,8 @@ Test(gate, allow_failure_on_a_scan_does_not_open_the_gate, .timeout = 60)
 Test(gate, a_skipped_scan_blocks_and_an_errored_scan_errors, .timeout = 60)
 {
 	struct engine_fixture f = { 0 };
-	engine_run(&f, "version: 1\nstages:\n  scan: { run: \"true\", if: branch == \"never\" }\n"
-		   ENGINE_PUSH);
+	engine_run(&f, "version: 1\nstages:\n  scan: { run: \"true\", if: branch == \"never\" "
+		       "}\n" ENGINE_PUSH);
 	cr_assert_eq(stage(&f, "scan")->status, STATUS_SKIPPED);
 	cr_assert_eq(stage(&f, "image")->status, STATUS_BLOCKED);
 	cr_assert_eq(stage(&f, "image")->n_attempts, 0);
@@ -328,8 +327,8 @@ Test(gate, a_skipped_scan_blocks_and_an_errored_scan_errors, .timeout = 60)
 
 	/* A scan that cannot even start (its workdir is a file): an error, exit 4. */
 	struct engine_fixture g = { 0 };
-	engine_run(&g, "version: 1\nstages:\n  scan: { run: \"true\", workdir: a-file }\n"
-		   ENGINE_PUSH);
+	engine_run(&g,
+		   "version: 1\nstages:\n  scan: { run: \"true\", workdir: a-file }\n" ENGINE_PUSH);
 	cr_assert_eq(stage(&g, "scan")->status, STATUS_ERROR);
 	cr_assert_eq(stage(&g, "image")->status, STATUS_ERROR);
 	cr_assert_eq(stage(&g, "image")->n_attempts, 0);
@@ -342,9 +341,9 @@ Test(gate, the_push_s_own_condition_comes_first, .timeout = 60)
 {
 	struct engine_fixture f = { 0 };
 	engine_run(&f, "version: 1\nstages:\n  scan: { run: \"exit 1\" }\n"
-		   "  image:\n    needs: [scan]\n    ungated: test\n    uses: container-push\n"
-		   "    if: branch == \"release\"\n"
-		   "    with: { image: 127.0.0.1:1/acme/app }\n");
+		       "  image:\n    needs: [scan]\n    ungated: test\n    uses: container-push\n"
+		       "    if: branch == \"release\"\n"
+		       "    with: { image: 127.0.0.1:1/acme/app }\n");
 	cr_assert_eq(stage(&f, "image")->status, STATUS_SKIPPED);
 	cr_assert_eq(stage(&f, "image")->skip, SKIP_CONDITION);
 	cr_assert_eq(f.r->exit_code, 1, "the scan failed; nothing was blocked");

@@ -269,12 +269,17 @@ Test(spawn, a_payload_can_be_executed_from_an_fd)
 	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
 	int exe = open("/bin/sh", O_PATH | O_CLOEXEC);
 	cr_assert_geq(exe, 0);
-	const char *argv[] = { "sh", "-c", "echo from-fd; ls /proc/self/fd | sort -n | tr '\\n' ' '",
-			       NULL };
+	const char *argv[] = { "sh", "-c",
+			       "echo from-fd; ls /proc/self/fd | sort -n | tr '\\n' ' '", NULL };
 	const char *envp[] = { "PATH=/usr/bin:/bin", NULL };
 	struct sandbox_spawn a = {
-		.argv = argv, .envp = envp, .cwd = "/", .exec_fd = exe, .stdin_fd = -1,
-		.stdout_fd = out[1], .stderr_fd = out[1],
+		.argv = argv,
+		.envp = envp,
+		.cwd = "/",
+		.exec_fd = exe,
+		.stdin_fd = -1,
+		.stdout_fd = out[1],
+		.stderr_fd = out[1],
 	};
 	struct sandbox_proc *p;
 	cr_assert_eq(sandbox_spawn(pol, &a, &p), 0);
