@@ -213,6 +213,19 @@ static const struct option common_opts[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 };
 
+/* A subcommand's options followed by the common ones, NULL-terminated, into out. */
+static void merge_options(const struct option *own, size_t n, struct option *out, size_t cap)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n && k + 1 < cap; i++) {
+		out[k++] = own[i];
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(common_opts) && k + 1 < cap; i++) {
+		out[k++] = common_opts[i];
+	}
+	out[k] = (struct option){ 0 };
+}
+
 /* A JSON array of strings, or one plain string, into a NULL-free vector. */
 static int parse_argv(const char *s, json_t **keep, const char ***v, size_t *n)
 {
@@ -271,14 +284,7 @@ static int image_build(int argc, char **argv)
 		{ "source", required_argument, NULL, OPT_SOURCE },
 		{ "tag", required_argument, NULL, OPT_TAG },
 	};
-	size_t no = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(own); i++) {
-		opts[no++] = own[i];
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(common_opts); i++) {
-		opts[no++] = common_opts[i];
-	}
-	opts[no] = (struct option){ 0 };
+	merge_options(own, ARRAY_SIZE(own), opts, ARRAY_SIZE(opts));
 
 	struct common cm = { 0 };
 	struct oci_build_spec spec = { .context = ".", .created = -1 };
@@ -493,14 +499,7 @@ static int image_push(int argc, char **argv)
 		{ "chunk-size", required_argument, NULL, OPT_CHUNK },
 		{ "debug", no_argument, NULL, OPT_DEBUG },
 	};
-	size_t no = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(own); i++) {
-		opts[no++] = own[i];
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(common_opts); i++) {
-		opts[no++] = common_opts[i];
-	}
-	opts[no] = (struct option){ 0 };
+	merge_options(own, ARRAY_SIZE(own), opts, ARRAY_SIZE(opts));
 
 	struct common cm = { 0 };
 	const char *ref_name = NULL;

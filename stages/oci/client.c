@@ -438,6 +438,42 @@ uint64_t client_backoff_ms(const struct oci_client *c, const struct oci_xfer *x,
 	return d;
 }
 
+void client_multi_add(struct oci_client *c, struct oci_xfer *x)
+{
+	curl_multi_add_handle(c->multi, x->easy);
+}
+
+struct oci_xfer *client_multi_done(struct oci_client *c)
+{
+	int running, q;
+	curl_multi_perform(c->multi, &running);
+	CURLMsg *m;
+	while ((m = curl_multi_info_read(c->multi, &q))) {
+		if (m->msg != CURLMSG_DONE) {
+			continue;
+		}
+		struct oci_xfer *x = NULL;
+		CURLcode cc = m->data.result;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		curl_multi_remove_handle(c->multi, m->easy_handle);
+		if (!x) {
+			continue;
+		}
+		x->cc = cc;
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
+		if (cc != CURLE_OK) {
+			x->status = 0;
+		}
+		return x;
+	}
+	return NULL;
+}
+
+void client_multi_wait(struct oci_client *c, int timeout_ms)
+{
+	curl_multi_poll(c->multi, NULL, 0, timeout_ms, NULL);
+}
+
 static void sleep_ms(uint64_t ms)
 {
 	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };

@@ -111,6 +111,17 @@ void xfer_release(struct oci_xfer *x);
  */
 int client_send(struct oci_client *c, struct oci_xfer *x, const char *what, struct oci_err *err);
 
+/* Add x (armed) to the multi handle; it comes back from client_multi_done(). */
+void client_multi_add(struct oci_client *c, struct oci_xfer *x);
+/*
+ * Let the multi handle work, then hand out the transfers that ended, one per call: the
+ * handle is removed, x->cc and x->status are set. NULL when no other one has ended.
+ * Call client_multi_wait() when it returns NULL.
+ */
+struct oci_xfer *client_multi_done(struct oci_client *c);
+/* Wait for activity on the transfers, at most timeout_ms. */
+void client_multi_wait(struct oci_client *c, int timeout_ms);
+
 /* Whether the outcome of x may be retried (connection trouble, 408, 429, 5xx). */
 bool xfer_retryable(const struct oci_xfer *x);
 /* Delay before attempt number `attempt` (1-based) of a retry, honouring Retry-After. */

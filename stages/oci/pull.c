@@ -159,8 +159,9 @@ static void layer_start(struct oci_client *c, struct oci_layout *l, struct layer
 	xfer_init(&j->x, c, j->easy, "GET", j->url);
 	j->x.sink = j->w;
 	j->x.sink_max = j->d.size;
+	j->x.job = j;
 	xfer_arm(&j->x);
-	curl_multi_add_handle(c->multi, j->easy);
+	client_multi_add(c, &j->x);
 	j->in_flight = true;
 }
 
@@ -265,26 +266,10 @@ static int pull_layers(struct oci_client *c, const char *repo, struct oci_layout
 				layer_start(c, l, j);
 			}
 		}
-		int running;
-		curl_multi_perform(c->multi, &running);
-		CURLMsg *m;
-		int q;
-		while ((m = curl_multi_info_read(c->multi, &q))) {
-			if (m->msg != CURLMSG_DONE) {
-				continue;
-			}
-			struct layer_job *j = NULL;
-			for (size_t i = 0; i < next && !j; i++) {
-				j = jobs[i].easy == m->easy_handle ? &jobs[i] : NULL;
-			}
-			CURLcode cc = m->data.result;
-			curl_multi_remove_handle(c->multi, m->easy_handle);
-			if (!j) {
-				continue;
-			}
+		struct oci_xfer *x;
+		while ((x = client_multi_done(c))) {
+			struct layer_job *j = x->job;
 			j->in_flight = false;
-			j->x.cc = cc;
-			curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &j->x.status);
 			layer_done(c, l, j, first[j - jobs]);
 			if (j->done || j->failed) {
 				active--;
@@ -308,7 +293,7 @@ static int pull_layers(struct oci_client *c, const char *repo, struct oci_layout
 			}
 		}
 		if (ended < n && !failed) {
-			curl_multi_poll(c->multi, NULL, 0, timeout, NULL);
+			client_multi_wait(c, timeout);
 		}
 	}
 	if (failed) {

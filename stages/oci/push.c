@@ -89,8 +89,7 @@ static void submit(struct push_ctx *p, struct blob_job *j, const char *method, c
 static void go(struct push_ctx *p, struct blob_job *j)
 {
 	xfer_arm(&j->x);
-	curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
-	curl_multi_add_handle(p->c->multi, j->easy);
+	client_multi_add(p->c, &j->x);
 	j->in_flight = true;
 }
 
@@ -395,27 +394,10 @@ static int run_jobs(struct push_ctx *p, struct blob_job *jobs, size_t n)
 				start_head(p, j);
 			}
 		}
-		int running = 0;
-		curl_multi_perform(c->multi, &running);
-		CURLMsg *m;
-		int q;
-		while ((m = curl_multi_info_read(c->multi, &q))) {
-			if (m->msg != CURLMSG_DONE) {
-				continue;
-			}
-			struct blob_job *j = NULL;
-			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&j);
-			CURLcode cc = m->data.result;
-			curl_multi_remove_handle(c->multi, m->easy_handle);
-			if (!j) {
-				continue;
-			}
+		struct oci_xfer *x;
+		while ((x = client_multi_done(c))) {
+			struct blob_job *j = x->job;
 			j->in_flight = false;
-			j->x.cc = cc;
-			curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &j->x.status);
-			if (cc != CURLE_OK) {
-				j->x.status = 0;
-			}
 			if (failed) {
 				j->state = B_FAILED;
 			} else {
@@ -455,7 +437,7 @@ static int run_jobs(struct push_ctx *p, struct blob_job *jobs, size_t n)
 				timeout = (int)MIN((uint64_t)timeout, w);
 			}
 		}
-		curl_multi_poll(c->multi, NULL, 0, timeout, NULL);
+		client_multi_wait(c, timeout);
 	}
 	if (failed) {
 		char sd[24];
