@@ -32,12 +32,18 @@ static void put(const char *rel, const char *text)
 	fclose(f);
 }
 
+static void cleanup(void)
+{
+	rm_rf(root);
+}
+
 static void setup(void)
 {
 	snprintf(root, sizeof(root), "/tmp/fuzz-base-layer-XXXXXX");
 	if (!mkdtemp(root)) {
 		abort();
 	}
+	atexit(cleanup);
 	char path[256];
 	snprintf(path, sizeof(path), "%s/dir", root);
 	mkdir(path, 0755);
