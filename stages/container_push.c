@@ -637,7 +637,18 @@ static int run(struct stage_worker *w)
 		ro.jobs = (unsigned)json_integer_value(v);
 	}
 	ro.debug = json_is_true(json_object_get(with, "debug"));
-	spec.registry = &ro;
+	/* The credentials belong to the target registry: a base image on another registry is
+	 * pulled anonymously, so they are never offered to a host they are not for. */
+	struct oci_registry_opts base_ro = ro;
+	struct oci_ref base_ref;
+	if (spec.base && strchr(spec.base, '@') && oci_ref_parse(spec.base, &base_ref, NULL) == 0 &&
+	    !str_eq(base_ref.host, target.host)) {
+		base_ro.username = NULL;
+		base_ro.password = NULL;
+		base_ro.insecure = NULL;
+		base_ro.n_insecure = 0;
+	}
+	spec.registry = &base_ro;
 
 	/* Build into a private directory, push, clean up. */
 	const char *tmp = getenv("TMPDIR");

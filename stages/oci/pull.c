@@ -38,6 +38,7 @@ static int get_small(struct oci_client *c, const char *url, const char *accept, 
 		}
 		int r = client_send(c, x, what, err);
 		if (r < 0) {
+			xfer_release(x);
 			return r;
 		}
 		if (x->status >= 300 && x->status < 400 && x->h_location && hops < MAX_REDIRECTS) {

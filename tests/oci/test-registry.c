@@ -432,14 +432,18 @@ Test(registry, server_errors_and_dropped_connections_are_retried)
 static enum tr_action always_500_on_put(struct tr_proxy *p, const char *method, const char *uri,
 					int n)
 {
-	(void)p;
 	(void)n;
+	if (strcmp(method, "DELETE") == 0) {
+		__atomic_add_fetch((int *)p->userdata, 1, __ATOMIC_SEQ_CST);
+	}
 	return strcmp(method, "PUT") == 0 && strstr(uri, "/blobs/") ? TR_FAIL_500 : TR_FORWARD;
 }
 
 Test(registry, persistent_errors_fail_cleanly_without_a_tag)
 {
 	tr_registry_start(&reg, TR_ANON, NULL, NULL, NULL);
+	int deletes = 0;
+	proxy.userdata = &deletes;
 	tr_proxy_start(&proxy, &reg, always_500_on_put);
 	struct oci_descriptor d;
 	char *img = build_image("p", 1000, NULL, &d);
@@ -452,6 +456,8 @@ Test(registry, persistent_errors_fail_cleanly_without_a_tag)
 	cr_assert_eq(push(img, refs, 1, &o, &res, &err), -EIO);
 	cr_assert(strstr(err.msg, "gave up after 3 attempts"), "%s", err.msg);
 	cr_assert_eq(res.n_tagged, 0);
+	/* Each failed upload session was deleted before the blob started over. */
+	cr_assert_geq(deletes, 2, "%d DELETE requests", deletes);
 	oci_push_result_release(&res);
 	char *direct = ref(reg.addr, "acme/broken:1");
 	assert_absent(direct, NULL);
