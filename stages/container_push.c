@@ -84,6 +84,26 @@ static const char *text(const struct stage_check *chk, const struct ynode *n, co
 	return s;
 }
 
+/*
+ * A plain scalar YAML reads as an integer reaches the stage as that number: `007` would
+ * become "7", `0x10` "16". Refuse those unless quoted, so a value is what was written.
+ */
+static void check_verbatim(const struct stage_check *chk, const struct ynode *n, const char *what)
+{
+	int64_t v;
+	char canon[32];
+	if (!n || n->kind != YNODE_SCALAR || n->is_str || ynode_int(n, &v) < 0) {
+		return;
+	}
+	snprintf(canon, sizeof(canon), "%lld", (long long)v);
+	if (!str_eq(canon, n->scalar.s)) {
+		char hint[200];
+		snprintf(hint, sizeof(hint), "write \"%.100s\" in quotes", n->scalar.s);
+		err_at(chk, n, hint, "with.%s: YAML reads %.100s as the number %lld", what,
+		       n->scalar.s, (long long)v);
+	}
+}
+
 static bool rel_path_ok(const char *s)
 {
 	if (!*s || s[0] == '/' || strlen(s) > OCI_BUILD_MAX_PATH) {
@@ -129,6 +149,7 @@ static void check_string_list(const struct stage_check *chk, const struct ynode 
 	}
 	for (size_t i = 0; i < n->seq.n; i++) {
 		text(chk, n->seq.v[i], what);
+		check_verbatim(chk, n->seq.v[i], what);
 	}
 }
 
@@ -156,6 +177,7 @@ static void check_string_map(const struct stage_check *chk, const struct ynode *
 			       "with.%s.%.100s must be a string, not %s", what, k->scalar.s,
 			       ynode_type_name(v));
 		}
+		check_verbatim(chk, v, what);
 	}
 }
 
@@ -246,6 +268,7 @@ static void check_tags(const struct stage_check *chk, const struct ynode *n)
 	}
 	for (size_t i = 0; i < n->seq.n; i++) {
 		const char *t = text(chk, n->seq.v[i], "tags");
+		check_verbatim(chk, n->seq.v[i], "tags");
 		if (t && !templated(t) && !oci_tag_valid(t)) {
 			err_at(chk, n->seq.v[i],
 			       "a tag is 1 to 128 letters, digits, '_', '.' and '-', not starting "
@@ -338,6 +361,7 @@ static int validate(const struct ynode *with, const struct stage_check *chk)
 				err_at(chk, v, NULL, "with.%s must be a string, not %s", key,
 				       ynode_type_name(v));
 			}
+			check_verbatim(chk, v, key);
 		} else if (str_eq(key, "workdir")) {
 			const char *w = text(chk, v, key);
 			if (w && !templated(w) && w[0] != '/') {

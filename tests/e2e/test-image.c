@@ -330,6 +330,7 @@ Test(image, validation_refuses_an_ungated_push_without_the_security_stages)
 	tu_write(work, "ws/.runner.yml",
 		 "version: 1\nstages:\n  image:\n    uses: container-push\n    ungated: demo\n"
 		 "    with:\n      image: 127.0.0.1:5000/acme/app:v1\n      tag: [x]\n"
+		 "      tags: [007, 1.10, \"0x10\"]\n"
 		 "      base: debian:12\n      add: { ../etc/passwd: /x, a: relative }\n"
 		 "      credentials: registry\n");
 	r = tu_runner_run(ws, "validate", NULL);
@@ -342,6 +343,9 @@ Test(image, validation_refuses_an_ungated_push_without_the_security_stages)
 	assert_contains(r.err, "add source '../etc/passwd' is outside the workspace");
 	assert_contains(r.err, "add destination 'relative' is not a valid absolute path");
 	assert_contains(r.err, "credentials 'registry' is not one of the stage's secrets");
+	assert_contains(r.err, "with.tags: YAML reads 007 as the number 7");
+	cr_assert_null(strstr(r.err, "YAML reads 1.10"), "floats stay text: %s", r.err);
+	cr_assert_null(strstr(r.err, "YAML reads 0x10"), "quoted: a string");
 	tu_result_free(&r);
 
 	/* A secret may not hide behind a pipeline env entry of the same name. */
