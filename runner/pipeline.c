@@ -12,7 +12,7 @@
 #include "arena.h"
 #include "diag.h"
 #include "expr.h"
-#include "gate.h"
+#include "pushgate.h"
 #include "hmap.h"
 #include "interp.h"
 #include "stage.h"
@@ -939,7 +939,7 @@ static void load_root(struct loader *L, const struct ynode *root)
 	if (diag_has_errors(L->dl)) {
 		return;
 	}
-	gate_validate(p, L->stage_nodes, L->dl);
+	pushgate_validate(p, L->stage_nodes, L->dl);
 	check_references(L, root);
 }
 

@@ -16,7 +16,7 @@
 #include "artifacts.h"
 #include "diag.h"
 #include "expr.h"
-#include "gate.h"
+#include "pushgate.h"
 #include "interp.h"
 #include "logfile.h"
 #include "mask.h"
@@ -506,7 +506,7 @@ static void resolve(struct engine *e, size_t v)
 		finalize(e, v);
 		return;
 	}
-	/* A push starts only when every security stage before it passed (runner/gate.h);
+	/* A push starts only when every security stage before it passed (runner/pushgate.h);
 	 * otherwise it is blocked, not merely skipped. Its own `if:` still comes first. */
 	if (def->kind->flags & STAGE_KIND_PUSH) {
 		if (condition_false(e, v)) {
@@ -514,9 +514,9 @@ static void resolve(struct engine *e, size_t v)
 			return;
 		}
 		char msg[400];
-		enum gate_verdict g = gate_upstream(e->p, e->r->stages, v, msg, sizeof(msg));
-		if (g != GATE_OPEN) {
-			stage_fail_now(e, v, g == GATE_ERROR ? STATUS_ERROR : STATUS_BLOCKED, msg);
+		enum pushgate_verdict g = pushgate_upstream(e->p, e->r->stages, v, msg, sizeof(msg));
+		if (g != PUSHGATE_OPEN) {
+			stage_fail_now(e, v, g == PUSHGATE_ERROR ? STATUS_ERROR : STATUS_BLOCKED, msg);
 			return;
 		}
 	}

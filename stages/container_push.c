@@ -18,7 +18,7 @@
  * `with:` onto it, checks `with:` at validation time, and reports the result. The kind
  * carries STAGE_KIND_PUSH: the pipeline loader refuses it unless it sits behind the
  * security stages (or says `ungated:`), and the engine starts it only when every security
- * stage upstream passed (runner/gate.c).
+ * stage upstream passed (runner/pushgate.c).
  *
  * Credentials: `credentials: NAME` must name a secret the stage lists in `secrets:`, so
  * the stage receives it the ordinary way (as the variable NAME in upper case) and the

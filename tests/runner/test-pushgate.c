@@ -1,5 +1,5 @@
 /*
- * test-gate.c - the security gate in front of push stages: the validation rule (every
+ * test-pushgate.c - the security gate in front of push stages: the validation rule (every
  * container-push stage depends on sast, secrets and dependency-scan stages, or says
  * `ungated:`), the credentials rule, and the run-time rule (a push starts only when every
  * security stage upstream passed), down to the engine: a blocked push is never launched.
@@ -11,7 +11,7 @@
 #include <criterion/criterion.h>
 
 #include "diag.h"
-#include "gate.h"
+#include "pushgate.h"
 #include "pipeline.h"
 #include "run.h"
 #include "secrets.h"
@@ -55,7 +55,7 @@ static void dump(const struct diag_list *dl)
 
 #define PUSH_WITH "    uses: container-push\n    with: { image: 127.0.0.1:1/acme/app }\n"
 
-Test(gate, a_push_without_security_stages_is_refused_naming_them)
+Test(pushgate, a_push_without_security_stages_is_refused_naming_them)
 {
 	struct pipeline *p;
 	struct diag_list dl;
@@ -71,7 +71,7 @@ Test(gate, a_push_without_security_stages_is_refused_naming_them)
 	diag_list_release(&dl);
 }
 
-Test(gate, ungated_lets_it_load_with_a_reason)
+Test(pushgate, ungated_lets_it_load_with_a_reason)
 {
 	struct pipeline *p;
 	struct diag_list dl;
@@ -102,7 +102,7 @@ Test(gate, ungated_lets_it_load_with_a_reason)
 	diag_list_release(&dl);
 }
 
-Test(gate, credentials_must_be_the_stages_own_secret)
+Test(pushgate, credentials_must_be_the_stages_own_secret)
 {
 	struct pipeline *p;
 	struct diag_list dl;
@@ -163,7 +163,7 @@ static struct pipeline *with_fake_kinds(const char *yaml)
 
 #define SCANS "  sast: { run: \"true\" }\n  secrets: { run: \"true\" }\n  deps: { run: \"true\" }\n"
 
-Test(gate, security_stages_upstream_satisfy_it_directly_or_not)
+Test(pushgate, security_stages_upstream_satisfy_it_directly_or_not)
 {
 	struct pipeline *p = with_fake_kinds("version: 1\nstages:\n" SCANS
 					     "  test: { needs: [deps], run: \"true\" }\n"
@@ -171,7 +171,7 @@ Test(gate, security_stages_upstream_satisfy_it_directly_or_not)
 					     "    ungated: x\n" PUSH_WITH);
 	struct diag_list dl;
 	diag_list_init(&dl, 10);
-	gate_validate(p, NULL, &dl);
+	pushgate_validate(p, NULL, &dl);
 	dump(&dl);
 	cr_assert_eq(dl.n, 0, "dependency-scan is upstream through test");
 	diag_list_release(&dl);
@@ -181,7 +181,7 @@ Test(gate, security_stages_upstream_satisfy_it_directly_or_not)
 	p = with_fake_kinds("version: 1\nstages:\n" SCANS
 			    "  image:\n    needs: [sast, secrets]\n    ungated: x\n" PUSH_WITH);
 	diag_list_init(&dl, 10);
-	gate_validate(p, NULL, &dl);
+	pushgate_validate(p, NULL, &dl);
 	cr_assert_eq(dl.n, 1);
 	cr_assert(strstr(dl.v[0].msg, "does not depend on a stage of kind `dependency-scan`"), "%s",
 		  dl.v[0].msg);
@@ -200,7 +200,7 @@ static struct stage_run *runs_for(const struct pipeline *p)
 	return v;
 }
 
-Test(gate, the_push_waits_for_every_security_stage_to_pass)
+Test(pushgate, the_push_waits_for_every_security_stage_to_pass)
 {
 	struct pipeline *p =
 		with_fake_kinds("version: 1\nstages:\n" SCANS "  sast-extra: { run: \"true\" }\n"
@@ -212,28 +212,28 @@ Test(gate, the_push_waits_for_every_security_stage_to_pass)
 	size_t deps = pipeline_find(p, "deps")->index;
 	size_t sast = pipeline_find(p, "sast")->index;
 	char msg[400];
-	cr_assert_eq(gate_upstream(p, v, image, msg, sizeof(msg)), GATE_OPEN);
+	cr_assert_eq(pushgate_upstream(p, v, image, msg, sizeof(msg)), PUSHGATE_OPEN);
 
 	/* Not upstream: does not matter. */
 	v[pipeline_find(p, "sast-extra")->index].status = STATUS_FAILED;
-	cr_assert_eq(gate_upstream(p, v, image, msg, sizeof(msg)), GATE_OPEN);
+	cr_assert_eq(pushgate_upstream(p, v, image, msg, sizeof(msg)), PUSHGATE_OPEN);
 
 	v[deps].status = STATUS_FAILED;
 	v[deps].allowed_failure = true;
-	cr_assert_eq(gate_upstream(p, v, image, msg, sizeof(msg)), GATE_BLOCKED);
+	cr_assert_eq(pushgate_upstream(p, v, image, msg, sizeof(msg)), PUSHGATE_BLOCKED);
 	cr_assert(strstr(msg, "security stage 'deps' (dependency-scan) failed (allow-failure does "
 			      "not open the gate)"),
 		  "%s", msg);
 	v[deps].status = STATUS_SKIPPED;
-	cr_assert_eq(gate_upstream(p, v, image, msg, sizeof(msg)), GATE_BLOCKED);
+	cr_assert_eq(pushgate_upstream(p, v, image, msg, sizeof(msg)), PUSHGATE_BLOCKED);
 	cr_assert(strstr(msg, "'deps' (dependency-scan) was skipped"), "%s", msg);
 	v[deps].status = STATUS_BLOCKED;
-	cr_assert_eq(gate_upstream(p, v, image, msg, sizeof(msg)), GATE_BLOCKED);
+	cr_assert_eq(pushgate_upstream(p, v, image, msg, sizeof(msg)), PUSHGATE_BLOCKED);
 	v[deps].status = STATUS_CANCELLED;
-	cr_assert_eq(gate_upstream(p, v, image, msg, sizeof(msg)), GATE_BLOCKED);
+	cr_assert_eq(pushgate_upstream(p, v, image, msg, sizeof(msg)), PUSHGATE_BLOCKED);
 	/* An error outranks a block, and is named. */
 	v[sast].status = STATUS_ERROR;
-	cr_assert_eq(gate_upstream(p, v, image, msg, sizeof(msg)), GATE_ERROR);
+	cr_assert_eq(pushgate_upstream(p, v, image, msg, sizeof(msg)), PUSHGATE_ERROR);
 	cr_assert(strstr(msg, "'sast' (sast) ended in an error"), "%s", msg);
 	free(v);
 	pipeline_free(p);
@@ -290,7 +290,7 @@ static const struct stage_run *stage(struct engine_fixture *f, const char *name)
 	"  image:\n    needs: [scan]\n    ungated: test\n    uses: container-push\n" \
 	"    with: { image: 127.0.0.1:1/acme/app, retries: 0 }\n"
 
-Test(gate, a_failed_scan_blocks_the_push_which_never_starts, .timeout = 60)
+Test(pushgate, a_failed_scan_blocks_the_push_which_never_starts, .timeout = 60)
 {
 	struct engine_fixture f = { 0 };
 	engine_run(&f, "version: 1\nstages:\n  scan: { run: \"exit 1\" }\n" ENGINE_PUSH);
@@ -303,7 +303,7 @@ Test(gate, a_failed_scan_blocks_the_push_which_never_starts, .timeout = 60)
 	engine_done(&f);
 }
 
-Test(gate, allow_failure_on_a_scan_does_not_open_the_gate, .timeout = 60)
+Test(pushgate, allow_failure_on_a_scan_does_not_open_the_gate, .timeout = 60)
 {
 	struct engine_fixture f = { 0 };
 	engine_run(&f, "version: 1\nstages:\n  scan: { run: \"exit 1\", allow-failure: true "
@@ -315,7 +315,7 @@ Test(gate, allow_failure_on_a_scan_does_not_open_the_gate, .timeout = 60)
 	engine_done(&f);
 }
 
-Test(gate, a_skipped_scan_blocks_and_an_errored_scan_errors, .timeout = 60)
+Test(pushgate, a_skipped_scan_blocks_and_an_errored_scan_errors, .timeout = 60)
 {
 	struct engine_fixture f = { 0 };
 	engine_run(&f, "version: 1\nstages:\n  scan: { run: \"true\", if: branch == \"never\" "
@@ -337,7 +337,7 @@ Test(gate, a_skipped_scan_blocks_and_an_errored_scan_errors, .timeout = 60)
 	engine_done(&g);
 }
 
-Test(gate, the_push_s_own_condition_comes_first, .timeout = 60)
+Test(pushgate, the_push_s_own_condition_comes_first, .timeout = 60)
 {
 	struct engine_fixture f = { 0 };
 	engine_run(&f, "version: 1\nstages:\n  scan: { run: \"exit 1\" }\n"

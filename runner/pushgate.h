@@ -1,9 +1,9 @@
 /*
- * gate.h - the security gate in front of stages that publish (kinds with
+ * pushgate.h - the security gate in front of stages that publish (kinds with
  * STAGE_KIND_PUSH, such as container-push), enforced twice:
  *
  *   1. when a pipeline is loaded: a push stage must depend, directly or through other
- *      stages, on at least one stage of each of the kinds in gate_required_kinds
+ *      stages, on at least one stage of each of the kinds in pushgate_required_kinds
  *      (sast, secrets, dependency-scan), unless it carries `ungated: "<reason>"`;
  *      `ungated` is refused on stages that do not push; and a push stage's registry
  *      credentials (`with: credentials: NAME`) may be given to no stage that does not
@@ -16,8 +16,8 @@
  * The required kinds are checked by name, so the check works (and names what is
  * missing) before those kinds exist in this build.
  */
-#ifndef RUNNER_GATE_H
-#define RUNNER_GATE_H
+#ifndef RUNNER_PUSHGATE_H
+#define RUNNER_PUSHGATE_H
 
 #include <stddef.h>
 
@@ -27,26 +27,26 @@ struct stage_run;
 struct ynode;
 
 /* The kinds a push stage must sit behind (NULL-terminated). */
-extern const char *const gate_required_kinds[];
+extern const char *const pushgate_required_kinds[];
 
 /*
  * Check every push stage of p (stage_nodes[i] is the YAML mapping of stage i, for
  * positions; NULL: stage positions only). Adds an error to dl for each violation.
  */
-void gate_validate(const struct pipeline *p, const struct ynode *const *stage_nodes,
+void pushgate_validate(const struct pipeline *p, const struct ynode *const *stage_nodes,
 		   struct diag_list *dl);
 
-enum gate_verdict {
-	GATE_OPEN,    /* every security stage upstream passed */
-	GATE_BLOCKED, /* one failed, was blocked, skipped or cancelled */
-	GATE_ERROR,   /* one errored */
+enum pushgate_verdict {
+	PUSHGATE_OPEN,    /* every security stage upstream passed */
+	PUSHGATE_BLOCKED, /* one failed, was blocked, skipped or cancelled */
+	PUSHGATE_ERROR,   /* one errored */
 };
 
 /*
  * Whether push stage `stage` may start, given the statuses so far (stages[] indexed like
  * p->stages). When it may not, msg (size bytes) names the upstream stage and why.
  */
-enum gate_verdict gate_upstream(const struct pipeline *p, const struct stage_run *stages,
+enum pushgate_verdict pushgate_upstream(const struct pipeline *p, const struct stage_run *stages,
 				size_t stage, char *msg, size_t size);
 
 #endif

@@ -1,7 +1,7 @@
 /*
- * gate.c - the security gate in front of push stages (see gate.h).
+ * pushgate.c - the security gate in front of push stages (see pushgate.h).
  */
-#include "gate.h"
+#include "pushgate.h"
 
 #include "diag.h"
 #include "pipeline.h"
@@ -14,7 +14,7 @@
 
 #include "banned.h"
 
-const char *const gate_required_kinds[] = { "sast", "secrets", "dependency-scan", NULL };
+const char *const pushgate_required_kinds[] = { "sast", "secrets", "dependency-scan", NULL };
 
 /* Mark every stage that `stage` depends on, directly or not. */
 static void upstream(const struct pipeline *p, size_t stage, bool *mark)
@@ -41,7 +41,7 @@ static const char *credentials_of(const struct pstage *s)
 	return s->with ? ynode_str(ynode_get(s->with, "credentials")) : NULL;
 }
 
-void gate_validate(const struct pipeline *p, const struct ynode *const *stage_nodes,
+void pushgate_validate(const struct pipeline *p, const struct ynode *const *stage_nodes,
 		   struct diag_list *dl)
 {
 	bool *mark = xcalloc(p->n_stages ? p->n_stages : 1, sizeof(bool));
@@ -95,16 +95,16 @@ void gate_validate(const struct pipeline *p, const struct ynode *const *stage_no
 		char missing[200];
 		size_t n = 0, count = 0;
 		missing[0] = '\0';
-		for (size_t g = 0; gate_required_kinds[g]; g++) {
+		for (size_t g = 0; pushgate_required_kinds[g]; g++) {
 			bool found = false;
 			for (size_t k = 0; k < p->n_stages && !found; k++) {
 				found = mark[k] && p->stages[k]->kind &&
-					str_eq(p->stages[k]->kind->name, gate_required_kinds[g]);
+					str_eq(p->stages[k]->kind->name, pushgate_required_kinds[g]);
 			}
 			if (!found) {
 				count++;
 				n += (size_t)snprintf(missing + n, sizeof(missing) - n, "%s`%s`",
-						      n ? ", " : "", gate_required_kinds[g]);
+						      n ? ", " : "", pushgate_required_kinds[g]);
 			}
 		}
 		if (count) {
@@ -121,11 +121,11 @@ void gate_validate(const struct pipeline *p, const struct ynode *const *stage_no
 	free(mark);
 }
 
-enum gate_verdict gate_upstream(const struct pipeline *p, const struct stage_run *stages,
+enum pushgate_verdict pushgate_upstream(const struct pipeline *p, const struct stage_run *stages,
 				size_t stage, char *msg, size_t size)
 {
 	bool *mark = xcalloc(p->n_stages ? p->n_stages : 1, sizeof(bool));
-	enum gate_verdict v = GATE_OPEN;
+	enum pushgate_verdict v = PUSHGATE_OPEN;
 	upstream(p, stage, mark);
 	/* File order, so the message is stable; an error outranks a block. */
 	for (size_t k = 0; k < p->n_stages; k++) {
@@ -159,8 +159,8 @@ enum gate_verdict gate_upstream(const struct pipeline *p, const struct stage_run
 			how = "has not passed";
 			break;
 		}
-		enum gate_verdict here = sr->status == STATUS_ERROR ? GATE_ERROR : GATE_BLOCKED;
-		if (v == GATE_OPEN || (here == GATE_ERROR && v != GATE_ERROR)) {
+		enum pushgate_verdict here = sr->status == STATUS_ERROR ? PUSHGATE_ERROR : PUSHGATE_BLOCKED;
+		if (v == PUSHGATE_OPEN || (here == PUSHGATE_ERROR && v != PUSHGATE_ERROR)) {
 			snprintf(msg, size,
 				 "not pushed: security stage '%s' (%s) %s; a push needs every "
 				 "security stage before it to pass",
