@@ -95,6 +95,7 @@ struct engine {
 	struct logfile **logs;
 	struct kvlist base_vars;   /* RUNNER_* and pipeline env, expanded */
 	struct kvlist *stage_env;  /* per selected stage: its env, expanded */
+	json_t *gate;              /* the pipeline's `gate:` as JSON, or NULL */
 	bool cancelling;
 	uint64_t cancel_kill_at;
 	uint64_t next_tick;
@@ -618,6 +619,7 @@ static void launch(struct engine *e, size_t i)
 		.stage_name = def->name,
 		.script = def->script,
 		.with = with,
+		.gate = e->gate,
 		.envp = (const char *const *)envp,
 		.workspace = e->p->dir,
 		.cwd = cwd,
@@ -1296,6 +1298,7 @@ static void engine_release(struct engine *e)
 		kv_release(&e->stage_env[i]);
 	}
 	free(e->stage_env);
+	json_decref(e->gate);
 	free(e->heap);
 	free(e->unmet);
 	free(e->done);
@@ -1381,6 +1384,10 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 		return ret;
 	}
 
+	if (p->gate) {
+		struct lookup_ctx lc = { &e.base_vars, NULL };
+		e.gate = with_to_json(p->gate, &lc, 0);
+	}
 	compute_priorities(&e);
 	r->started_ms = now_real_ms();
 	uint64_t mono0 = now_mono_ms();
