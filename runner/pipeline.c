@@ -441,9 +441,10 @@ static void load_stage(struct loader *L, struct pstage *s, const struct ynode *n
 				}
 			}
 			const char *near = closest_word(kname, names, nn);
-			char hint[600];
+			char hint[600], known[400];
 			snprintf(hint, sizeof(hint), "%s%s%sknown kinds: %s", near ? "did you mean `" : "",
-				 near ? near : "", near ? "`? " : "", stage_kind_names());
+				 near ? near : "", near ? "`? " : "",
+				 stage_kind_names(known, sizeof(known)));
 			error_node(L, uses, hint, "unknown stage kind '%.100s'", kname);
 		} else if (k) {
 			s->kind = k;
