@@ -22,7 +22,10 @@ static char *copy_example(const char *name)
 	char *cmd;
 	const char *root = getenv("RUNNER_SOURCE_ROOT");
 	cr_assert_not_null(root);
-	cr_assert_geq(asprintf(&cmd, "cp -r '%s/examples/%s/.' '%s/'", root, name, dir), 0);
+	/* Without what earlier runs left in the source tree (records, build output). */
+	cr_assert_geq(asprintf(&cmd, "cp -r '%s/examples/%s/.' '%s/' && rm -rf '%s/.runner' '%s/build' '%s/dist'",
+			       root, name, dir, dir, dir, dir),
+		      0);
 	cr_assert_eq(system(cmd), 0);
 	free(cmd);
 	return dir;
