@@ -12,6 +12,7 @@
 #include "arena.h"
 #include "diag.h"
 #include "expr.h"
+#include "gate.h"
 #include "pushgate.h"
 #include "hmap.h"
 #include "interp.h"
@@ -34,7 +35,7 @@ const char *const pipeline_runner_vars[] = {
 	"RUNNER_STAGE",      "RUNNER_COMMIT_TIME", NULL,
 };
 
-static const char *const top_keys[] = { "version", "name", "env", "defaults", "stages" };
+static const char *const top_keys[] = { "version", "name", "env", "defaults", "gate", "stages" };
 static const char *const default_keys[] = { "timeout", "retry", "kill-grace", "allow-failure" };
 static const char *const stage_keys[] = {
 	"run",	   "uses",  "with",	  "needs",	  "if",
@@ -441,9 +442,10 @@ static void load_stage(struct loader *L, struct pstage *s, const struct ynode *n
 				}
 			}
 			const char *near = closest_word(kname, names, nn);
-			char hint[600];
+			char hint[600], known[400];
 			snprintf(hint, sizeof(hint), "%s%s%sknown kinds: %s", near ? "did you mean `" : "",
-				 near ? near : "", near ? "`? " : "", stage_kind_names());
+				 near ? near : "", near ? "`? " : "",
+				 stage_kind_names(known, sizeof(known)));
 			error_node(L, uses, hint, "unknown stage kind '%.100s'", kname);
 		} else if (k) {
 			s->kind = k;
@@ -892,7 +894,7 @@ static void load_root(struct loader *L, const struct ynode *root)
 			snprintf(hint, sizeof(hint), "did you mean `%s`?", near ? near : "");
 			error_node(L, k,
 				   near ? hint :
-					  "top-level keys are version, name, env, defaults and stages "
+					  "top-level keys are version, name, env, defaults, gate and stages "
 					  "(and x-* for your own anchors)",
 				   "unknown key '%.100s' at the top level", k->scalar.s);
 		}
@@ -920,6 +922,19 @@ static void load_root(struct loader *L, const struct ynode *root)
 	}
 	if ((v = ynode_get(root, "defaults"))) {
 		load_defaults(L, v);
+	}
+	if ((v = ynode_get(root, "gate"))) {
+		const char *const *k;
+		size_t nk = 0;
+		for (k = gate_config_keys; *k; k++) {
+			nk++;
+		}
+		if (v->kind == YNODE_MAP) {
+			check_keys(L, v, gate_config_keys, nk, "gate");
+		}
+		if (gate_config_check(v, L->file, L->dl) == 0) {
+			p->gate = v;
+		}
 	}
 	v = ynode_get(root, "stages");
 	if (!v) {

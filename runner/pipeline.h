@@ -87,6 +87,7 @@ struct pipeline {
 	const char *name;
 	struct pvar *env;
 	size_t n_env;
+	const struct ynode *gate; /* top-level `gate:` (checked by gate_config_check), or NULL */
 	struct pstage **stages; /* file order */
 	size_t n_stages;
 	struct hmap *by_name;

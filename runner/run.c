@@ -96,6 +96,7 @@ struct engine {
 	struct logfile **logs;
 	struct kvlist base_vars;   /* RUNNER_* and pipeline env, expanded */
 	struct kvlist *stage_env;  /* per selected stage: its env, expanded */
+	json_t *gate;              /* the pipeline's `gate:` as JSON, or NULL */
 	bool cancelling;
 	uint64_t cancel_kill_at;
 	uint64_t next_tick;
@@ -237,6 +238,28 @@ static size_t heap_pop(struct engine *e)
 
 /* ---------- output path: pipe -> mask -> log + lines ---------- */
 
+/*
+ * The stage's log, created on its first byte: a stage that prints nothing costs no file
+ * (creating hundreds of files is most of the per-stage overhead of tiny stages). A log
+ * that cannot be created is remembered and turns the stage into an error: output that
+ * should have been recorded was lost.
+ */
+static struct logfile *stage_log(struct engine *e, size_t i)
+{
+	struct stage_run *s = &e->r->stages[i];
+	if (e->logs[i] || s->log_error) {
+		return e->logs[i];
+	}
+	_cleanup_free_ char *path = xasprintf("%s/%s", e->r->dir, s->log_path);
+	int r = logfile_open(path, e->o->log_cap ? e->o->log_cap : LOGFILE_DEFAULT_CAP, &e->logs[i]);
+	if (r < 0) {
+		s->log_error = -r;
+		return NULL;
+	}
+	s->log_written = true;
+	return e->logs[i];
+}
+
 static void emit_line(struct stage_exec *x, const char *data, size_t len)
 {
 	struct engine *e = x->e;
@@ -249,8 +272,9 @@ static void on_masked(void *ud, const char *data, size_t len)
 {
 	struct stage_exec *x = ud;
 	struct engine *e = x->e;
-	if (e->logs[x->index]) {
-		logfile_write(e->logs[x->index], data, len);
+	struct logfile *lf = stage_log(e, x->index);
+	if (lf) {
+		logfile_write(lf, data, len);
 	}
 	/* Split into lines for the observer; a line longer than the cap is cut. */
 	while (len > 0) {
@@ -296,8 +320,9 @@ static void log_note(struct engine *e, size_t i, const char *fmt, ...)
 	va_start(ap, fmt);
 	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (n > 0 && e->logs[i]) {
-		logfile_write(e->logs[i], buf, MIN((size_t)n, sizeof(buf) - 1));
+	struct logfile *lf = n > 0 ? stage_log(e, i) : NULL;
+	if (lf) {
+		logfile_write(lf, buf, MIN((size_t)n, sizeof(buf) - 1));
 	}
 }
 
@@ -606,15 +631,7 @@ static void launch(struct engine *e, size_t i)
 	char msg[300];
 	unsigned attempt = s->n_attempts + 1;
 
-	if (!e->logs[i]) {
-		_cleanup_free_ char *path = xasprintf("%s/%s", e->r->dir, s->log_path);
-		int r = logfile_open(path, e->o->log_cap ? e->o->log_cap : LOGFILE_DEFAULT_CAP,
-				     &e->logs[i]);
-		if (r < 0) {
-			stage_error(e, i, "cannot create the stage log: %s", strerror(-r));
-			return;
-		}
-	} else {
+	if (attempt > 1) {
 		log_note(e, i, "[runner] attempt %u of %u\n", attempt, def->retry + 1);
 	}
 
@@ -642,6 +659,7 @@ static void launch(struct engine *e, size_t i)
 		.stage_name = def->name,
 		.script = def->script,
 		.with = with,
+		.gate = e->gate,
 		.envp = (const char *const *)envp,
 		.workspace = e->p->dir,
 		.cwd = cwd,
@@ -849,6 +867,11 @@ static void attempt_done(struct engine *e, size_t i)
 		}
 	}
 
+	if (s->log_error) {
+		s->status = STATUS_ERROR;
+		set_message(e, s, "cannot write the stage log: %s", strerror(s->log_error));
+		retryable = false;
+	}
 	if (s->status == STATUS_FAILED && retryable && s->n_attempts <= def->retry && !e->cancelling) {
 		log_note(e, i, "[runner] attempt %u failed (%s); retrying\n", s->n_attempts,
 			 s->message ? s->message : "");
@@ -1349,6 +1372,7 @@ static void engine_release(struct engine *e)
 		kv_release(&e->stage_env[i]);
 	}
 	free(e->stage_env);
+	json_decref(e->gate);
 	free(e->heap);
 	free(e->unmet);
 	free(e->done);
@@ -1434,6 +1458,10 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 		return ret;
 	}
 
+	if (p->gate) {
+		struct lookup_ctx lc = { &e.base_vars, NULL };
+		e.gate = with_to_json(p->gate, &lc, 0);
+	}
 	compute_priorities(&e);
 	r->started_ms = now_real_ms();
 	uint64_t mono0 = now_mono_ms();

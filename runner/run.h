@@ -79,6 +79,8 @@ struct stage_run {
 	char *message;  /* masked, human-readable; NULL when there is nothing to say */
 	json_t *result; /* built-in kinds: their (masked) result object */
 	char *log_path; /* relative to the run directory */
+	bool log_written; /* the stage printed something: log_path exists */
+	int log_error;    /* errno when the log could not be created */
 	uint64_t log_dropped;
 	uint64_t priority; /* remaining critical path (ms) */
 	struct stage_exec *exec; /* runtime state while running; NULL otherwise */

@@ -292,6 +292,7 @@ Test(image, a_pipeline_pushes_through_its_container_push_stage)
 	char *log = tu_readf("%s/.runner/runs/latest/logs/image.log", ws);
 	cr_assert_not_null(log);
 	assert_contains(log, "uploaded");
+	assert_contains(log, "WARNING: stage 'image' pushes WITHOUT the security gates");
 	cr_assert_null(strstr(log, "pipeline-Secret-42"));
 	free(log);
 	char *all = tu_readf("%s/.runner/runs/latest/report.json", ws);
