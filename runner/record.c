@@ -93,6 +93,9 @@ static json_t *stage_json(const struct run *r, const struct stage_run *s)
 		json_array_append_new(secrets, json_string(d->secrets[k]));
 	}
 	json_object_set_new(o, "secrets", secrets);
+	if (d->ungated) {
+		json_object_set_new(o, "ungated", json_string(d->ungated));
+	}
 	if (s->result) {
 		json_object_set(o, "result", s->result);
 	}

@@ -16,6 +16,7 @@
 #include "artifacts.h"
 #include "diag.h"
 #include "expr.h"
+#include "pushgate.h"
 #include "interp.h"
 #include "logfile.h"
 #include "mask.h"
@@ -499,6 +500,26 @@ static void skip(struct engine *e, size_t i, enum skip_reason why, const char *n
 	finalize(e, i);
 }
 
+static bool condition_false(struct engine *e, size_t v)
+{
+	const struct pstage *def = e->r->stages[v].def;
+	if (!def->cond) {
+		return false;
+	}
+	struct lookup_ctx lc = { &e->base_vars, &e->stage_env[v] };
+	struct expr_vars vars = {
+		.branch = e->r->git.branch,
+		.tag = e->r->git.tag,
+		.event = e->r->event,
+		.commit = e->r->git.commit,
+		.env = lookup2,
+		.userdata = &lc,
+	};
+	return !expr_eval(def->cond, &vars);
+}
+
+static void stage_fail_now(struct engine *e, size_t i, enum stage_status st, const char *msg);
+
 /* All needs of v have finished: decide whether it runs. */
 static void resolve(struct engine *e, size_t v)
 {
@@ -509,6 +530,20 @@ static void resolve(struct engine *e, size_t v)
 		set_message(e, s, "cancelled before it started");
 		finalize(e, v);
 		return;
+	}
+	/* A push starts only when every security stage before it passed (runner/pushgate.h);
+	 * otherwise it is blocked, not merely skipped. Its own `if:` still comes first. */
+	if (def->kind->flags & STAGE_KIND_PUSH) {
+		if (condition_false(e, v)) {
+			skip(e, v, SKIP_CONDITION, NULL);
+			return;
+		}
+		char msg[400];
+		enum pushgate_verdict g = pushgate_upstream(e->p, e->r->stages, v, msg, sizeof(msg));
+		if (g != PUSHGATE_OPEN) {
+			stage_fail_now(e, v, g == PUSHGATE_ERROR ? STATUS_ERROR : STATUS_BLOCKED, msg);
+			return;
+		}
 	}
 	for (size_t k = 0; k < def->n_needs; k++) {
 		const struct stage_run *n = &e->r->stages[def->needs[k]];
@@ -524,20 +559,9 @@ static void resolve(struct engine *e, size_t v)
 			return;
 		}
 	}
-	if (def->cond) {
-		struct lookup_ctx lc = { &e->base_vars, &e->stage_env[v] };
-		struct expr_vars vars = {
-			.branch = e->r->git.branch,
-			.tag = e->r->git.tag,
-			.event = e->r->event,
-			.commit = e->r->git.commit,
-			.env = lookup2,
-			.userdata = &lc,
-		};
-		if (!expr_eval(def->cond, &vars)) {
-			skip(e, v, SKIP_CONDITION, NULL);
-			return;
-		}
+	if (condition_false(e, v)) {
+		skip(e, v, SKIP_CONDITION, NULL);
+		return;
 	}
 	heap_push(e, v);
 }
@@ -679,6 +703,18 @@ static void launch(struct engine *e, size_t i)
 	}
 	if (e->obs && e->obs->stage_started) {
 		e->obs->stage_started(e->obs->userdata, e->r, i, attempt);
+	}
+	if (def->ungated && attempt == 1) {
+		/* Said loudly, in the live output and the log; the report records it too. */
+		_cleanup_free_ char *note = xasprintf(
+			"[runner] WARNING: stage '%s' pushes WITHOUT the security gates (sast, "
+			"secrets, dependency-scan): ungated: %s",
+			def->name, def->ungated);
+		_cleanup_free_ char *masked = mask_redact_str(e->mask, note);
+		log_note(e, i, "%s\n", masked);
+		if (e->obs && e->obs->stage_line) {
+			e->obs->stage_line(e->obs->userdata, e->r, i, masked, strlen(masked));
+		}
 	}
 }
 
@@ -1150,6 +1186,11 @@ static void set_runner_vars(struct engine *e)
 	kv_add(&e->base_vars, "RUNNER_RUN_ID", r->id);
 	kv_add(&e->base_vars, "RUNNER_WORKSPACE", e->p->dir);
 	kv_add(&e->base_vars, "RUNNER_PIPELINE", e->p->name);
+	char ctime[24] = "";
+	if (r->git.commit_time > 0) {
+		snprintf(ctime, sizeof(ctime), "%lld", (long long)r->git.commit_time);
+	}
+	kv_add(&e->base_vars, "RUNNER_COMMIT_TIME", ctime);
 }
 
 /* Expand `env:` values; the pipeline's once, each selected stage's on top. */
@@ -1157,6 +1198,18 @@ static int expand_env(struct engine *e, struct diag_list *dl)
 {
 	const struct pipeline *p = e->p;
 	for (size_t k = 0; k < p->n_env; k++) {
+		const char *given = NULL;
+		size_t nl = strlen(p->env[k].name);
+		for (size_t o = 0; o < e->o->n_env_overrides; o++) {
+			const char *ov = e->o->env_overrides[o];
+			if (strncmp(ov, p->env[k].name, nl) == 0 && ov[nl] == '=') {
+				given = ov + nl + 1;
+			}
+		}
+		if (given) {
+			kv_add(&e->base_vars, p->env[k].name, given);
+			continue;
+		}
 		struct lookup_ctx lc = { &e->base_vars, NULL };
 		char *v = interp_expand(p->env[k].value, lookup2, &lc);
 		if (!v) {

@@ -12,6 +12,7 @@
 
 static const struct stage_kind *const kinds[] = {
 	&stage_kind_script,
+	&stage_kind_container_push,
 };
 
 const struct stage_kind *stage_kind_find(const char *name)

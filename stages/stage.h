@@ -79,6 +79,7 @@ const struct stage_kind *stage_kind_at(size_t i);
 char *stage_kind_names(char *buf, size_t size);
 
 extern const struct stage_kind stage_kind_script;
+extern const struct stage_kind stage_kind_container_push;
 
 /* ---- launching (runner side) ---- */
 

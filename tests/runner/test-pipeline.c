@@ -166,7 +166,7 @@ Test(pipeline, unknown_keys_with_suggestions)
 	       "unknown key 'timout' in defaults", "did you mean `timeout`?");
 	expect(HEAD "  a:\n    run: x\n    banana: 1\n", 5, 5, "unknown key 'banana' in stage 'a'",
 	       "valid keys are: run, uses, with, needs, if, env, timeout, retry, kill-grace, "
-	       "allow-failure, allow-skipped-needs, outputs, secrets, workdir");
+	       "allow-failure, allow-skipped-needs, outputs, secrets, workdir, ungated");
 }
 
 Test(pipeline, duplicate_keys)
