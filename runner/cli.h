@@ -33,11 +33,13 @@ int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
+int cmd_image(int argc, char **argv);
 int cmd_sandbox(int argc, char **argv);
 
 extern const char cmd_run_usage[];
 extern const char cmd_validate_usage[];
 extern const char cmd_graph_usage[];
+extern const char cmd_image_usage[];
 extern const char cmd_sandbox_usage[];
 
 /* Print "runner: <msg>" and a hint to stderr; returns EXIT_USAGE. */

@@ -21,6 +21,8 @@ static const struct command commands[] = {
 	  cmd_validate, false },
 	{ "graph", "print the stage graph (dot, mermaid or json)", cmd_graph_usage, cmd_graph,
 	  false },
+	{ "image", "build an OCI image reproducibly, push one to a registry", cmd_image_usage,
+	  cmd_image, false },
 	{ "sandbox", "check what the stage sandbox gives on this host", cmd_sandbox_usage,
 	  cmd_sandbox, false },
 	{ "__worker", "internal: run a built-in stage kind", "", cmd_worker, true },

@@ -166,7 +166,7 @@ Test(pipeline, unknown_keys_with_suggestions)
 	       "unknown key 'timout' in defaults", "did you mean `timeout`?");
 	expect(HEAD "  a:\n    run: x\n    banana: 1\n", 5, 5, "unknown key 'banana' in stage 'a'",
 	       "valid keys are: run, uses, with, needs, if, env, timeout, retry, kill-grace, "
-	       "allow-failure, allow-skipped-needs, outputs, secrets, workdir, sandbox");
+	       "allow-failure, allow-skipped-needs, outputs, secrets, workdir, ungated, sandbox");
 }
 
 Test(pipeline, duplicate_keys)
@@ -292,7 +292,8 @@ Test(pipeline, unknown_kind_names_the_known_kinds)
 	diag_list_init(&dl, 20);
 	cr_assert_lt(pipeline_load_buffer("p.yml", "/ws", text, strlen(text), &p, &dl), 0);
 	cr_assert_not_null(strstr(dl.v[0].hint, "known kinds: "));
-	cr_assert_not_null(strstr(dl.v[0].hint, stage_kind_names()));
+	char known[400];
+	cr_assert_not_null(strstr(dl.v[0].hint, stage_kind_names(known, sizeof(known))));
 	diag_list_release(&dl);
 }
 
@@ -461,4 +462,21 @@ Test(pipeline, sandbox_errors)
 	       "sandbox must be a mapping, not a string", NULL);
 	expect("version: 1\ndefaults: { sandbox: { pids: lots } }\nstages:\n  a: { run: x }\n", 2,
 	       30, "sandbox.pids must be a whole number from 8 to 65536, not lots", NULL);
+}
+
+Test(pipeline, gate_configuration)
+{
+	struct pipeline *p = load_ok("version: 1\n"
+				     "gate:\n  fail-on: critical\n  allow:\n"
+				     "    - { id: CVE-2021-44228, reason: \"not reachable\", expires: 2027-01-31 }\n"
+				     "stages:\n  a: { run: x }\n");
+	cr_assert_not_null(p->gate);
+	pipeline_free(p);
+	expect("version: 1\ngate: { fail-on: severe }\nstages:\n  a: { run: x }\n", 2, 18,
+	       "invalid fail-on level 'severe'", "the levels are critical, high, medium, low and info");
+	expect("version: 1\ngate: { fial-on: high }\nstages:\n  a: { run: x }\n", 2, 9,
+	       "unknown key 'fial-on' in gate", "did you mean `fail-on`?");
+	expect("version: 1\ngate:\n  allow:\n    - { id: X, expires: 2027-01-01 }\nstages:\n"
+	       "  a: { run: x }\n",
+	       4, 7, "an allow entry needs a reason", NULL);
 }

@@ -529,3 +529,43 @@ Test(spawn, a_host_dev_null_that_is_a_file_fails_the_setup)
 	free(fake);
 	free(dir);
 }
+
+Test(spawn, a_payload_can_be_executed_from_an_fd)
+{
+	/* Built-in kinds run as the runner binary, executed from an O_PATH fd of
+	 * /proc/self/exe: the fd must survive until the exec, and not beyond. */
+	struct sandbox_policy *pol = policy(true);
+	char *ws = tu_tmpdir();
+	int out[2];
+	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+	int exe = open("/bin/sh", O_PATH | O_CLOEXEC);
+	cr_assert_geq(exe, 0);
+	const char *argv[] = { "sh", "-c",
+			       "echo from-fd; ls /proc/self/fd | sort -n | tr '\\n' ' '", NULL };
+	const char *envp[] = { "PATH=/usr/bin:/bin", NULL };
+	struct sandbox_spawn a = {
+		.argv = argv,
+		.envp = envp,
+		.cwd = ws,
+		.exec_fd = exe,
+		.stdin_fd = -1,
+		.stdout_fd = out[1],
+		.stderr_fd = out[1],
+		.workspace = ws,
+	};
+	struct sandbox_proc *p;
+	cr_assert_eq(sandbox_spawn(pol, &a, &p), 0);
+	close(out[1]);
+	close(exe);
+	char *txt = read_all(out[0]);
+	cr_assert_str_eq(txt, "from-fd\n0 1 2 3 ", "the exec fd must not leak into the payload");
+	free(txt);
+	struct sandbox_result r;
+	cr_assert_eq(sandbox_wait(p, &r), 0);
+	cr_assert_eq(r.outcome, SANDBOX_EXITED);
+	cr_assert_eq(r.code, 0);
+	sandbox_proc_free(p);
+	sandbox_policy_free(pol);
+	tu_rmdir(ws);
+	free(ws);
+}
