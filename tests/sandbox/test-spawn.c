@@ -31,6 +31,26 @@ static struct sandbox_policy *policy(bool confined)
 	return pol;
 }
 
+/* Each test (in a process of its own) gets the default policy, compiled, and a scratch
+ * workspace. */
+static struct sandbox_policy *the_pol;
+static char *the_ws;
+
+static void scratch_init(void)
+{
+	the_pol = policy(true);
+	the_ws = tu_tmpdir();
+}
+
+static void scratch_fini(void)
+{
+	sandbox_policy_free(the_pol);
+	tu_rmdir(the_ws);
+	free(the_ws);
+}
+
+TestSuite(spawn, .init = scratch_init, .fini = scratch_fini);
+
 struct spawned {
 	struct sandbox_proc *p;
 	int out; /* read end of the payload's stdout+stderr */
@@ -71,9 +91,7 @@ static char *read_all(int fd)
 
 Test(spawn, exact_environment_and_exit_code)
 {
-	struct sandbox_policy *pol = policy(true);
-	char *ws = tu_tmpdir();
-	struct spawned s = spawn_sh_in(pol, "env | sort; exit 42", ws, NULL);
+	struct spawned s = spawn_sh_in(the_pol, "env | sort; exit 42", the_ws, NULL);
 	char *out = read_all(s.out);
 	struct sandbox_result r;
 	cr_assert_eq(sandbox_wait(s.p, &r), 0);
@@ -85,33 +103,23 @@ Test(spawn, exact_environment_and_exit_code)
 	cr_assert_null(strstr(out, "HOME="), "%s", out);
 	free(out);
 	sandbox_proc_free(s.p);
-	sandbox_policy_free(pol);
-	tu_rmdir(ws);
-	free(ws);
 }
 
 Test(spawn, signal_is_reported)
 {
-	struct sandbox_policy *pol = policy(true);
-	char *ws = tu_tmpdir();
-	struct spawned s = spawn_sh_in(pol, "kill -SEGV $$", ws, NULL);
+	struct spawned s = spawn_sh_in(the_pol, "kill -SEGV $$", the_ws, NULL);
 	free(read_all(s.out));
 	struct sandbox_result r;
 	cr_assert_eq(sandbox_wait(s.p, &r), 0);
 	cr_assert_eq(r.outcome, SANDBOX_SIGNALED);
 	cr_assert_eq(r.sig, SIGSEGV);
 	sandbox_proc_free(s.p);
-	sandbox_policy_free(pol);
-	tu_rmdir(ws);
-	free(ws);
 }
 
 Test(spawn, setup_failures_are_not_exit_codes)
 {
-	struct sandbox_policy *pol = policy(true);
-	char *ws = tu_tmpdir();
-	char *missing = xasprintf("%s/nonexistent-dir", ws);
-	struct spawned s = spawn_sh_in(pol, "true", ws, missing);
+	char *missing = xasprintf("%s/nonexistent-dir", the_ws);
+	struct spawned s = spawn_sh_in(the_pol, "true", the_ws, missing);
 	free(read_all(s.out));
 	struct sandbox_result r;
 	cr_assert_eq(sandbox_wait(s.p, &r), 0);
@@ -125,32 +133,28 @@ Test(spawn, setup_failures_are_not_exit_codes)
 	struct sandbox_spawn a = {
 		.argv = argv,
 		.envp = envp,
-		.cwd = ws,
+		.cwd = the_ws,
 		.exec_fd = -1,
 		.stdin_fd = -1,
 		.stdout_fd = devnull,
 		.stderr_fd = devnull,
-		.workspace = ws,
+		.workspace = the_ws,
 	};
 	struct sandbox_proc *p;
-	cr_assert_eq(sandbox_spawn(pol, &a, &p), 0);
+	cr_assert_eq(sandbox_spawn(the_pol, &a, &p), 0);
 	cr_assert_eq(sandbox_wait(p, &r), 0);
 	cr_assert_eq(r.outcome, SANDBOX_SETUP_FAILED);
 	cr_assert_str_eq(r.message, "exec: No such file or directory");
 	sandbox_proc_free(p);
-	sandbox_policy_free(pol);
 	close(devnull);
-	tu_rmdir(ws);
-	free(ws);
 	free(missing);
 }
 
 Test(spawn, invalid_arguments_are_refused)
 {
-	struct sandbox_policy *pol = policy(true);
 	struct sandbox_spawn a = { .exec_fd = -1, .stdout_fd = 1, .stderr_fd = 2 };
 	struct sandbox_proc *p;
-	cr_assert_eq(sandbox_spawn(pol, &a, &p), -EINVAL);
+	cr_assert_eq(sandbox_spawn(the_pol, &a, &p), -EINVAL);
 	/* A confined spawn needs a workspace, and a working directory inside it. */
 	const char *argv[] = { "/bin/true", NULL };
 	const char *envp[] = { NULL };
@@ -161,15 +165,14 @@ Test(spawn, invalid_arguments_are_refused)
 				   .stdin_fd = -1,
 				   .stdout_fd = 1,
 				   .stderr_fd = 2 };
-	cr_assert_eq(sandbox_spawn(pol, &b, &p), -EINVAL);
-	b.workspace = "/srv/ws";
-	cr_assert_eq(sandbox_spawn(pol, &b, &p), -EINVAL, "cwd outside the workspace");
-	b.cwd = "/srv/ws/../etc";
-	cr_assert_eq(sandbox_spawn(pol, &b, &p), -EINVAL, "cwd with ..");
+	cr_assert_eq(sandbox_spawn(the_pol, &b, &p), -EINVAL);
+	b.workspace = "/srv/the_ws";
+	cr_assert_eq(sandbox_spawn(the_pol, &b, &p), -EINVAL, "cwd outside the workspace");
+	b.cwd = "/srv/the_ws/../etc";
+	cr_assert_eq(sandbox_spawn(the_pol, &b, &p), -EINVAL, "cwd with ..");
 	b.cwd = "/proc/self/fd/3";
 	b.workspace = "/proc/self/fd";
-	cr_assert_eq(sandbox_spawn(pol, &b, &p), -EINVAL, "workspace in /proc");
-	sandbox_policy_free(pol);
+	cr_assert_eq(sandbox_spawn(the_pol, &b, &p), -EINVAL, "workspace in /proc");
 	/* An uncompiled policy is refused. */
 	struct sandbox_policy *raw = sandbox_policy_new();
 	cr_assert_eq(sandbox_spawn(raw, &a, &p), -EINVAL);
@@ -178,8 +181,6 @@ Test(spawn, invalid_arguments_are_refused)
 
 Test(spawn, extra_fds_arrive_at_3_and_nothing_else)
 {
-	struct sandbox_policy *pol = policy(true);
-	char *ws = tu_tmpdir();
 	int data[2], out[2];
 	cr_assert_eq(pipe2(data, O_CLOEXEC), 0);
 	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
@@ -195,17 +196,17 @@ Test(spawn, extra_fds_arrive_at_3_and_nothing_else)
 	struct sandbox_spawn a = {
 		.argv = argv,
 		.envp = envp,
-		.cwd = ws,
+		.cwd = the_ws,
 		.exec_fd = -1,
 		.stdin_fd = -1,
 		.stdout_fd = out[1],
 		.stderr_fd = out[1],
 		.fds = fds,
 		.n_fds = 1,
-		.workspace = ws,
+		.workspace = the_ws,
 	};
 	struct sandbox_proc *p;
-	cr_assert_eq(sandbox_spawn(pol, &a, &p), 0);
+	cr_assert_eq(sandbox_spawn(the_pol, &a, &p), 0);
 	close(out[1]);
 	close(data[0]);
 	char *txt = read_all(out[0]);
@@ -215,10 +216,7 @@ Test(spawn, extra_fds_arrive_at_3_and_nothing_else)
 	cr_assert_eq(sandbox_wait(p, &r), 0);
 	cr_assert_eq(r.code, 0);
 	sandbox_proc_free(p);
-	sandbox_policy_free(pol);
 	close(leak);
-	tu_rmdir(ws);
-	free(ws);
 }
 
 static void wait_for_file(const char *path)
@@ -341,10 +339,8 @@ Test(spawn, the_tree_dies_when_the_parent_is_killed_unconfined)
 
 Test(spawn, no_zombies_are_left)
 {
-	struct sandbox_policy *pol = policy(true);
-	char *ws = tu_tmpdir();
 	for (int i = 0; i < 20; i++) {
-		struct spawned s = spawn_sh_in(pol, "sleep 0.01 & true", ws, NULL);
+		struct spawned s = spawn_sh_in(the_pol, "sleep 0.01 & true", the_ws, NULL);
 		free(read_all(s.out));
 		struct sandbox_result r;
 		cr_assert_eq(sandbox_wait(s.p, &r), 0);
@@ -353,9 +349,6 @@ Test(spawn, no_zombies_are_left)
 	/* This process has no children left. */
 	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1);
 	cr_assert_eq(errno, ECHILD);
-	sandbox_policy_free(pol);
-	tu_rmdir(ws);
-	free(ws);
 }
 
 /*
@@ -366,14 +359,12 @@ Test(spawn, no_zombies_are_left)
  */
 Test(spawn, the_runner_binary_runs_as_a_worker_inside)
 {
-	struct sandbox_policy *pol = policy(true);
-	char *ws = tu_tmpdir();
 	int exe = open(tu_runner(), O_PATH | O_CLOEXEC);
 	cr_assert_geq(exe, 0);
 	int cfg = memfd_create("config", MFD_CLOEXEC), res = memfd_create("result", MFD_CLOEXEC);
 	char *json = xasprintf("{\"kind\":\"no-such-kind\",\"stage\":\"s\",\"workspace\":\"%s\","
 			       "\"with\":{}}",
-			       ws);
+			       the_ws);
 	cr_assert_eq(write(cfg, json, strlen(json)), (ssize_t)strlen(json));
 	lseek(cfg, 0, SEEK_SET);
 	/* LeakSanitizer's exit check needs ptrace, which the filter denies (the launcher
@@ -386,17 +377,17 @@ Test(spawn, the_runner_binary_runs_as_a_worker_inside)
 	struct sandbox_spawn a = {
 		.argv = argv,
 		.envp = envp,
-		.cwd = ws,
+		.cwd = the_ws,
 		.exec_fd = exe,
 		.stdin_fd = -1,
 		.stdout_fd = out[1],
 		.stderr_fd = out[1],
 		.fds = fds,
 		.n_fds = 2,
-		.workspace = ws,
+		.workspace = the_ws,
 	};
 	struct sandbox_proc *p;
-	cr_assert_eq(sandbox_spawn(pol, &a, &p), 0);
+	cr_assert_eq(sandbox_spawn(the_pol, &a, &p), 0);
 	close(out[1]);
 	char *txt = read_all(out[0]);
 	struct sandbox_result r;
@@ -412,14 +403,14 @@ Test(spawn, the_runner_binary_runs_as_a_worker_inside)
 	struct sandbox_spawn v = {
 		.argv = vargv,
 		.envp = envp,
-		.cwd = ws,
+		.cwd = the_ws,
 		.exec_fd = exe,
 		.stdin_fd = -1,
 		.stdout_fd = out[1],
 		.stderr_fd = out[1],
-		.workspace = ws,
+		.workspace = the_ws,
 	};
-	cr_assert_eq(sandbox_spawn(pol, &v, &p), 0);
+	cr_assert_eq(sandbox_spawn(the_pol, &v, &p), 0);
 	close(out[1]);
 	txt = read_all(out[0]);
 	cr_assert_eq(sandbox_wait(p, &r), 0);
@@ -432,9 +423,6 @@ Test(spawn, the_runner_binary_runs_as_a_worker_inside)
 	close(cfg);
 	close(res);
 	close(exe);
-	sandbox_policy_free(pol);
-	tu_rmdir(ws);
-	free(ws);
 }
 
 /* An enforced policy combined with a requested one keeps the stricter of each setting. */
@@ -502,7 +490,6 @@ Test(spawn, a_host_dev_null_that_is_a_file_fails_the_setup)
 	tu_write(dir, "fake-null", "shared with the host\n");
 	char *fake = xasprintf("%s/fake-null", dir);
 	cr_assert_eq(mount(fake, "/dev/null", NULL, MS_BIND, NULL), 0);
-	struct sandbox_policy *pol = policy(true);
 	int out = open(fake, O_WRONLY | O_CLOEXEC);
 	const char *argv[] = { "/bin/true", NULL };
 	const char *envp[] = { NULL };
@@ -516,13 +503,12 @@ Test(spawn, a_host_dev_null_that_is_a_file_fails_the_setup)
 				   .workspace = dir };
 	struct sandbox_proc *p;
 	struct sandbox_result r;
-	cr_assert_eq(sandbox_spawn(pol, &a, &p), 0);
+	cr_assert_eq(sandbox_spawn(the_pol, &a, &p), 0);
 	cr_assert_eq(sandbox_wait(p, &r), 0);
 	cr_assert_eq(r.outcome, SANDBOX_SETUP_FAILED);
 	cr_assert_not_null(strstr(r.message, "/dev/null"), "%s", r.message);
 	cr_assert_not_null(strstr(r.message, "No such device"), "%s", r.message);
 	sandbox_proc_free(p);
-	sandbox_policy_free(pol);
 	close(out);
 	umount2("/dev/null", MNT_DETACH);
 	tu_rmdir(dir);
@@ -534,8 +520,6 @@ Test(spawn, a_payload_can_be_executed_from_an_fd)
 {
 	/* Built-in kinds run as the runner binary, executed from an O_PATH fd of
 	 * /proc/self/exe: the fd must survive until the exec, and not beyond. */
-	struct sandbox_policy *pol = policy(true);
-	char *ws = tu_tmpdir();
 	int out[2];
 	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
 	int exe = open("/bin/sh", O_PATH | O_CLOEXEC);
@@ -546,15 +530,15 @@ Test(spawn, a_payload_can_be_executed_from_an_fd)
 	struct sandbox_spawn a = {
 		.argv = argv,
 		.envp = envp,
-		.cwd = ws,
+		.cwd = the_ws,
 		.exec_fd = exe,
 		.stdin_fd = -1,
 		.stdout_fd = out[1],
 		.stderr_fd = out[1],
-		.workspace = ws,
+		.workspace = the_ws,
 	};
 	struct sandbox_proc *p;
-	cr_assert_eq(sandbox_spawn(pol, &a, &p), 0);
+	cr_assert_eq(sandbox_spawn(the_pol, &a, &p), 0);
 	close(out[1]);
 	close(exe);
 	char *txt = read_all(out[0]);
@@ -565,7 +549,4 @@ Test(spawn, a_payload_can_be_executed_from_an_fd)
 	cr_assert_eq(r.outcome, SANDBOX_EXITED);
 	cr_assert_eq(r.code, 0);
 	sandbox_proc_free(p);
-	sandbox_policy_free(pol);
-	tu_rmdir(ws);
-	free(ws);
 }
