@@ -19,6 +19,7 @@
 #include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "banned.h"
 
@@ -333,6 +334,27 @@ int psandbox_apply(const struct psandbox *ps, const char *workspace, struct sand
 	return r;
 }
 
+/*
+ * The repository's .git is read-only unless the stage asks for it read-write: a stage that
+ * could write it could plant a hook or a config entry (core.fsmonitor, core.hooksPath)
+ * that runs on the host, outside any sandbox, the next time someone uses git there.
+ */
+static void protect_git(struct sandbox_policy *pol, const char *workspace)
+{
+	struct stat st;
+	_cleanup_free_ char *git = xasprintf("%s/.git", workspace);
+	if (sandbox_policy_workspace_readonly(pol) || lstat(git, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		return;
+	}
+	const char *rel;
+	for (size_t i = 0; (rel = sandbox_policy_path(pol, i, NULL)); i++) {
+		if (str_eq(rel, ".git")) {
+			return; /* the stage said how it wants it */
+		}
+	}
+	sandbox_policy_add_path(pol, ".git", false);
+}
+
 /* One stage's policy, uncompiled, or NULL with *err set. */
 static struct sandbox_policy *stage_policy(const struct pstage *st, const char *workspace,
 					   const struct sandbox_policy *enforced, char **err)
@@ -347,6 +369,7 @@ static struct sandbox_policy *stage_policy(const struct pstage *st, const char *
 		sandbox_policy_free(pol);
 		return NULL;
 	}
+	protect_git(pol, workspace);
 	if (enforced) {
 		const char *why;
 		struct sandbox_policy *both = sandbox_policy_stricter(enforced, pol, &why);

@@ -724,3 +724,31 @@ Test(escape, rootfs_replaces_the_host_root, .timeout = 120)
 	free(cmd);
 	drop(ws);
 }
+
+/* The repository's .git is read-only unless a stage asks for it: a planted hook would run
+ * on the host, outside any sandbox, at the next `git commit`. */
+Test(escape, git_hooks_cannot_be_planted, .timeout = 120)
+{
+	char *ws = workspace();
+	char *hooks = tu_strf("%s/.git/hooks", ws);
+	char *cmd = tu_strf("mkdir -p '%s'", hooks);
+	cr_assert_eq(system(cmd), 0);
+	run_expect(
+		ws,
+		"version: 1\nstages:\n  plant:\n    run: |\n"
+		"      if echo evil > .git/hooks/pre-commit; then echo 'FAIL planted'; exit 1; fi\n"
+		"      echo 'ok .git is read-only'\n"
+		"      echo build > built\n",
+		0);
+	assert_denied(ws, "plant", (const char *const[]){ ".git is read-only", NULL });
+	cr_assert(!tu_exists("%s/pre-commit", hooks));
+	cr_assert(tu_exists("%s/built", ws), "the rest of the workspace stays writable");
+	run_expect(ws,
+		   "version: 1\nstages:\n  tag:\n    sandbox: { read-write: [.git] }\n"
+		   "    run: echo ok > .git/hooks/allowed\n",
+		   0);
+	cr_assert(tu_exists("%s/allowed", hooks));
+	free(cmd);
+	free(hooks);
+	drop(ws);
+}
