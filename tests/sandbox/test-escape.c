@@ -752,3 +752,35 @@ Test(escape, git_hooks_cannot_be_planted, .timeout = 120)
 	free(hooks);
 	drop(ws);
 }
+
+/* The posture report: what this host gives, and which stages ask for more. */
+Test(escape, sandbox_check_reports_the_host, .timeout = 120)
+{
+	char *ws = workspace();
+	tu_write(ws, ".runner.yml",
+		 "version: 1\nstages:\n  a: { run: \"true\" }\n"
+		 "  b: { run: \"true\", sandbox: { network: host, memory: 1G } }\n");
+	struct tu_result r = tu_runner_run(ws, "sandbox", "check", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert_not_null(strstr(r.out, "pid namespace            yes"), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "seccomp filter           yes"), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "confined stage           yes"), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "every stage of .runner.yml can run"), "%s", r.out);
+	tu_result_free(&r);
+	r = tu_runner_run(ws, "sandbox", "check", "--json", NULL);
+	cr_assert_eq(r.status, 0);
+	json_error_t err;
+	json_t *j = json_loads(r.out, 0, &err);
+	cr_assert_not_null(j, "%s", err.text);
+	cr_assert(json_is_true(json_object_get(j, "ok")));
+	json_t *stages = json_object_get(j, "stages");
+	cr_assert_eq(json_array_size(stages), 2);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(stages, 1), "network")),
+			 "host");
+	json_decref(j);
+	tu_result_free(&r);
+	r = tu_runner_run(ws, "sandbox", NULL);
+	cr_assert_eq(r.status, 2);
+	tu_result_free(&r);
+	drop(ws);
+}
