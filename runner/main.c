@@ -21,6 +21,7 @@ static const struct command commands[] = {
 	  cmd_validate, false },
 	{ "graph", "print the stage graph (dot, mermaid or json)", cmd_graph_usage, cmd_graph,
 	  false },
+	{ "hook", "install or remove the git pre-push hook", cmd_hook_usage, cmd_hook, false },
 	{ "__worker", "internal: run a built-in stage kind", "", cmd_worker, true },
 };
 
