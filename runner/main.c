@@ -22,6 +22,9 @@ static const struct command commands[] = {
 	{ "graph", "print the stage graph (dot, mermaid or json)", cmd_graph_usage, cmd_graph,
 	  false },
 	{ "hook", "install or remove the git pre-push hook", cmd_hook_usage, cmd_hook, false },
+	{ "serve", "the self-hosted runner: signed webhooks in, runs and statuses out",
+	  cmd_serve_usage, cmd_serve, false },
+	{ "__job", "internal: one run of the server", "", cmd_job, true },
 	{ "__worker", "internal: run a built-in stage kind", "", cmd_worker, true },
 };
 
@@ -74,10 +77,11 @@ int cli_load_pipeline(const char *file, struct pipeline **out)
 		} else if (stat("runner.yml", &st) == 0) {
 			path = "runner.yml";
 		} else {
-			fprintf(stderr,
-				"runner: no pipeline file: neither .runner.yml nor runner.yml exists "
-				"in this directory\n"
-				"  hint: create one (see docs/pipeline.md), or name it with -f FILE\n");
+			fprintf(stderr, "runner: no pipeline file: neither .runner.yml nor "
+					"runner.yml exists "
+					"in this directory\n"
+					"  hint: create one (see docs/pipeline.md), or name it "
+					"with -f FILE\n");
 			return EXIT_USAGE;
 		}
 	}
