@@ -88,8 +88,7 @@ int cmd_run(int argc, char **argv)
 		case 'j':
 			if (parse_uint(optarg, 1024, &jobs) < 0 || jobs == 0) {
 				free(only);
-				return cli_usage_error("run",
-						       "-j takes a number from 1 to 1024, not '%s'",
+				return cli_usage_error("run", "-j takes a number from 1 to 1024, not '%s'",
 						       optarg);
 			}
 			ro.jobs = (unsigned)jobs;

@@ -77,11 +77,10 @@ int cli_load_pipeline(const char *file, struct pipeline **out)
 		} else if (stat("runner.yml", &st) == 0) {
 			path = "runner.yml";
 		} else {
-			fprintf(stderr, "runner: no pipeline file: neither .runner.yml nor "
-					"runner.yml exists "
-					"in this directory\n"
-					"  hint: create one (see docs/pipeline.md), or name it "
-					"with -f FILE\n");
+			fprintf(stderr,
+				"runner: no pipeline file: neither .runner.yml nor runner.yml exists "
+				"in this directory\n"
+				"  hint: create one (see docs/pipeline.md), or name it with -f FILE\n");
 			return EXIT_USAGE;
 		}
 	}
