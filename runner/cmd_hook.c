@@ -211,7 +211,7 @@ int cmd_hook(int argc, char **argv)
 	bool force = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+C:f:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "C:f:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'C':
 			dir = optarg;

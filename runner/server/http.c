@@ -250,7 +250,10 @@ static enum MHD_Result handle_hook(struct http_server *h, struct MHD_Connection 
 	}
 	/* The signature proves the sender knows r's secret; the payload must be about r, or
 	 * about another repository configured with the same secret. */
-	const struct repo_config *named = config_find_repo(c, f, ev.repo);
+	const struct repo_config *named = ev.repo ? config_find_repo(c, f, ev.repo) : r;
+	if (!ev.repo && ev.kind != HOOK_IGNORED) {
+		named = NULL;
+	}
 	if (!named || strcmp(named->secret, r->secret) != 0) {
 		ctx.repo = ev.repo;
 		char msg[320];

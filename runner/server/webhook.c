@@ -389,6 +389,8 @@ int webhook_parse(enum forge f, const char *event, const char *body, size_t len,
 		} else if (str_eq(k, "merge_request")) {
 			parse_merge_request(&P, root, ev);
 		} else {
+			ev->repo = get_name(&P, root, "project.path_with_namespace", false);
+			P.ret = 0;
 			ignore(ev, "GitLab event '%.60s' is not run", *k ? k : event);
 		}
 	} else if (str_eq(event, "ping")) {
@@ -400,6 +402,9 @@ int webhook_parse(enum forge f, const char *event, const char *body, size_t len,
 	} else if (str_eq(event, "pull_request") || str_eq(event, "pull_request_sync")) {
 		parse_pull_request(&P, root, f, ev);
 	} else {
+		/* Named when there is a repository, so that it is checked like any other. */
+		ev->repo = get_name(&P, root, "repository.full_name", false);
+		P.ret = 0;
 		ignore(ev, "%s event '%.60s' is not run", forge_name(f), event);
 	}
 	json_decref(root);
