@@ -497,7 +497,7 @@ static void load_root(struct loader *L, const struct ynode *root)
 {
 	static const char *const keys[] = {
 		"listen",    "data_dir",       "public_url", "log_level",
-		"limits",    "shutdown_grace", "supersede",  "keep_failed_workspaces",
+		"limits",    "shutdown_grace", "supersede",  "keep_failed_workspaces", "paused",
 		"untrusted", "notifications",  "retry",	     "repositories"
 	};
 	static const char *const limit_keys[] = { "max_body",	  "concurrency",
@@ -550,6 +550,7 @@ static void load_root(struct loader *L, const struct ynode *root)
 	get_duration(L, root, "shutdown_grace", 24ull * 3600000, &c->shutdown_grace_ms);
 	get_bool(L, root, "supersede", &c->supersede);
 	get_bool(L, root, "keep_failed_workspaces", &c->keep_failed_workspaces);
+	get_bool(L, root, "paused", &c->paused);
 	const struct ynode *un = ynode_get(root, "untrusted");
 	if (check_keys(L, un, untrusted_keys, ARRAY_SIZE(untrusted_keys), "untrusted") && un) {
 		get_bool(L, un, "run", &c->untrusted_run);

@@ -92,6 +92,7 @@ struct server_config {
 	uint64_t shutdown_grace_ms;
 	uint64_t max_run_ms; /* a run is cancelled after this long */
 	bool supersede;	     /* default for repositories */
+	bool paused;	     /* accept and queue deliveries, start no runs (maintenance) */
 	bool keep_failed_workspaces;
 	/* Pull requests from forks. */
 	bool untrusted_run;

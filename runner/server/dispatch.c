@@ -88,6 +88,13 @@ static void finish(struct dispatcher *d, const struct job *j, enum job_state st,
 		   const char *msg, const char *notify)
 {
 	struct slog_ctx ctx = { .run = j->id, .repo = j->repo, .delivery = j->delivery };
+	if (notify && !d->c->notify_url) {
+		slog(LOG_WARN, "notify.skipped", &ctx, NULL,
+		     "a security gate blocked run %lld; no notification target is configured "
+		     "(notifications.security)",
+		     (long long)j->id);
+		notify = NULL;
+	}
 	int r = store_finish(d->store, j->id, j->attempts, st, code, msg, notify,
 			     (int64_t)now_real_ms());
 	if (r < 0) {
@@ -357,7 +364,7 @@ static void pass_cancels(struct dispatcher *d)
 
 static void claim_more(struct dispatcher *d)
 {
-	while (d->n_children < d->c->concurrency) {
+	while (!d->c->paused && d->n_children < d->c->concurrency) {
 		unsigned untrusted = 0;
 		for (size_t i = 0; i < d->n_children; i++) {
 			untrusted += !d->children[i]->job.trusted;
@@ -432,8 +439,14 @@ static void *loop(void *arg)
 			     "%zu run(s) were running when the server stopped", n);
 		}
 	}
+	uint64_t next_checkpoint = 0;
 	for (;;) {
 		bool stopping = atomic_load(&d->stopping);
+		if (now_mono_ms() >= next_checkpoint) {
+			/* The committer does not checkpoint the WAL; this thread does, passively. */
+			store_checkpoint(d->store);
+			next_checkpoint = now_mono_ms() + 1000;
+		}
 		if (d->n_recover && !stopping) {
 			recover(d);
 		}
@@ -447,7 +460,7 @@ static void *loop(void *arg)
 			claim_more(d);
 		}
 		struct epoll_event evs[16];
-		int timeout = d->n_recover || stopping ? 50 : 1000;
+		int timeout = d->n_recover || stopping ? 50 : 500;
 		int ne = epoll_wait(d->ep, evs, 16, timeout);
 		for (int i = 0; i < ne; i++) {
 			if (evs[i].data.ptr == NULL) {

@@ -309,6 +309,8 @@ static enum MHD_Result handle_hook(struct http_server *h, struct MHD_Connection 
 		.base_sha = ev.base_sha,
 		.trusted = !(ev.kind == HOOK_PULL_REQUEST && ev.fork),
 		.supersede_key = key,
+		/* No API configured: no statuses to send, so none are queued. */
+		.statuses = !str_empty(r->api_token) && !str_empty(r->api_url),
 	};
 	SHA256((const unsigned char *)body, len, jn.body_sha);
 	int rr = intake_submit(h->intake, &jn);

@@ -93,6 +93,8 @@ int intake_start(const char *db_path, int wake_fd, int wake_fd2, struct intake *
 		free(in);
 		return r;
 	}
+	/* Checkpoints are the dispatcher's job, off the path of every 202. */
+	store_set_autocheckpoint(in->store, false);
 	in->wake_fd[0] = wake_fd;
 	in->wake_fd[1] = wake_fd2;
 	pthread_mutex_init(&in->mu, NULL);

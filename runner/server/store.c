@@ -13,10 +13,10 @@
 
 #include <sqlite3.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "banned.h"
 
-#define BUSY_TIMEOUT_MS 10000
 
 static const char *const state_names[JOB_STATE_COUNT] = {
 	"queued", "running", "passed", "failed", "blocked", "error", "cancelled",
@@ -35,7 +35,7 @@ static const char schema[] =
 	" cancel_requested INTEGER NOT NULL DEFAULT 0, exit_code INTEGER NOT NULL DEFAULT -1,"
 	" message TEXT NOT NULL DEFAULT '', run_id TEXT NOT NULL DEFAULT '',"
 	" created_ms INTEGER NOT NULL, started_ms INTEGER NOT NULL DEFAULT 0,"
-	" finished_ms INTEGER NOT NULL DEFAULT 0);"
+	" finished_ms INTEGER NOT NULL DEFAULT 0, statuses INTEGER NOT NULL DEFAULT 1);"
 	"CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, id);"
 	"CREATE INDEX IF NOT EXISTS jobs_supersede ON jobs(repo, supersede_key, state);"
 	"CREATE TABLE IF NOT EXISTS deliveries("
@@ -54,7 +54,7 @@ static const char schema[] =
 #define JOB_COLS                                                                           \
 	"id, repo, forge, delivery, event, ref, branch, tag, sha, number, base_branch, "   \
 	"base_sha, trusted, supersede_key, state, attempts, cancel_requested, exit_code, " \
-	"message, run_id, created_ms, started_ms, finished_ms"
+	"message, run_id, created_ms, started_ms, finished_ms, statuses"
 
 enum stmt_id {
 	ST_BEGIN,
@@ -94,12 +94,12 @@ static const char *const stmt_sql[ST__COUNT] = {
 			     " OR body_sha = ?3 LIMIT 1",
 	[ST_INSERT_JOB] = "INSERT INTO jobs(repo, forge, delivery, event, ref, branch, tag, sha,"
 			  " number, base_branch, base_sha, trusted, supersede_key, state,"
-			  " created_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,'queued',?)",
+			  " created_ms, statuses) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,'queued',?,?)",
 	[ST_INSERT_DELIVERY] = "INSERT INTO deliveries(forge, delivery, body_sha, job, received_ms)"
 			       " VALUES(?,?,?,?,?)",
 	[ST_INSERT_OUTBOX] = "INSERT INTO outbox(job, kind, state, description, body, next_ms)"
 			     " VALUES(?,?,?,?,?,?)",
-	[ST_SUPERSEDE_QUEUED_LIST] = "SELECT id FROM jobs WHERE repo = ?1 AND supersede_key = ?2"
+	[ST_SUPERSEDE_QUEUED_LIST] = "SELECT id, statuses FROM jobs WHERE repo = ?1 AND supersede_key = ?2"
 				     " AND state = 'queued' AND id < ?3",
 	[ST_CANCEL_QUEUED] = "UPDATE jobs SET state = 'cancelled', exit_code = 143, message = ?2,"
 			     " finished_ms = ?3 WHERE id = ?1 AND state = 'queued'",
@@ -216,6 +216,22 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
 	sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_TRANSIENT);
 }
 
+/*
+ * Writers hold the lock for one short transaction. SQLite's default busy handler backs
+ * off up to 100 ms per try, which turns brief contention into long tails; short sleeps
+ * instead (0.1 ms, then 1 ms), for up to about 20 s in all.
+ */
+static int on_busy(void *ud, int count)
+{
+	(void)ud;
+	if (count >= 20000) {
+		return 0;
+	}
+	struct timespec ts = { 0, count < 100 ? 100000 : 1000000 };
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
 int store_open(const char *path, struct store **out)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
@@ -227,7 +243,7 @@ int store_open(const char *path, struct store **out)
 		store_close(s);
 		return -EIO;
 	}
-	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	sqlite3_busy_handler(s->db, on_busy, NULL);
 	char *err = NULL;
 	rc = sqlite3_exec(s->db,
 			  "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
@@ -249,6 +265,17 @@ int store_open(const char *path, struct store **out)
 	}
 	*out = s;
 	return 0;
+}
+
+void store_set_autocheckpoint(struct store *s, bool on)
+{
+	sqlite3_wal_autocheckpoint(s->db, on ? 1000 : 0);
+}
+
+int store_checkpoint(struct store *s)
+{
+	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : sql_err(rc);
 }
 
 void store_close(struct store *s)
@@ -286,6 +313,7 @@ static int supersede(struct store *s, struct job_new *it, int64_t now)
 	bind_text(st, 2, it->supersede_key);
 	sqlite3_bind_int64(st, 3, it->job_id);
 	int64_t ids[64];
+	bool statuses[64];
 	size_t n = 0;
 	int rc;
 	/* Older queued jobs of one key are few (each new one cancels the ones before it);
@@ -293,6 +321,7 @@ static int supersede(struct store *s, struct job_new *it, int64_t now)
 	for (;;) {
 		n = 0;
 		while (n < ARRAY_SIZE(ids) && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			statuses[n] = sqlite3_column_int(st, 1) != 0;
 			ids[n++] = sqlite3_column_int64(st, 0);
 		}
 		sqlite3_reset(st);
@@ -305,7 +334,7 @@ static int supersede(struct store *s, struct job_new *it, int64_t now)
 			bind_text(up, 2, why);
 			sqlite3_bind_int64(up, 3, now);
 			int r = exec_stmt(up);
-			if (r == 0) {
+			if (r == 0 && statuses[i]) {
 				r = add_outbox(s, ids[i], OUTBOX_STATUS, "error", why, NULL, now);
 			}
 			if (r < 0) {
@@ -358,6 +387,7 @@ static int enqueue_one(struct store *s, struct job_new *it, int64_t now)
 	sqlite3_bind_int(st, 12, it->trusted);
 	bind_text(st, 13, it->supersede_key);
 	sqlite3_bind_int64(st, 14, now);
+	sqlite3_bind_int(st, 15, it->statuses);
 	int r = exec_stmt(st);
 	if (r < 0) {
 		return r;
@@ -370,7 +400,8 @@ static int enqueue_one(struct store *s, struct job_new *it, int64_t now)
 	sqlite3_bind_int64(st, 4, it->job_id);
 	sqlite3_bind_int64(st, 5, now);
 	if ((r = exec_stmt(st)) < 0 ||
-	    (r = add_outbox(s, it->job_id, OUTBOX_STATUS, "pending", "queued", NULL, now)) < 0) {
+	    (it->statuses &&
+	     (r = add_outbox(s, it->job_id, OUTBOX_STATUS, "pending", "queued", NULL, now)) < 0)) {
 		return r;
 	}
 	if (!str_empty(it->supersede_key)) {
@@ -443,6 +474,7 @@ static void row_to_job(sqlite3_stmt *st, struct job *j)
 	j->created_ms = sqlite3_column_int64(st, 20);
 	j->started_ms = sqlite3_column_int64(st, 21);
 	j->finished_ms = sqlite3_column_int64(st, 22);
+	j->statuses = sqlite3_column_int(st, 23) != 0;
 }
 
 static int get_locked(struct store *s, int64_t id, struct job *out)
@@ -485,11 +517,14 @@ int store_claim(struct store *s, bool allow_untrusted, int64_t now_ms, struct jo
 	sqlite3_bind_int64(st, 2, now_ms);
 	r = exec_stmt(st);
 	if (r == 0) {
-		r = add_outbox(s, id, OUTBOX_STATUS, "pending", "running", NULL, now_ms);
-	}
-	if (r == 0) {
 		r = get_locked(s, id, job);
 		r = r == 1 ? 0 : r < 0 ? r : -EIO;
+	}
+	if (r == 0 && job->statuses) {
+		r = add_outbox(s, id, OUTBOX_STATUS, "pending", "running", NULL, now_ms);
+	}
+	if (r < 0 && job->repo) {
+		job_release(job);
 	}
 	if (r == 0) {
 		r = commit(s);
@@ -531,7 +566,14 @@ int store_finish(struct store *s, int64_t id, unsigned attempt, enum job_state s
 	sqlite3_bind_int64(st, 6, now_ms);
 	r = exec_stmt(st);
 	int changed = r == 0 ? sqlite3_changes(s->db) : 0;
+	struct job j = { 0 };
 	if (r == 0 && changed) {
+		r = get_locked(s, id, &j);
+		r = r == 1 ? 0 : r < 0 ? r : -EIO;
+	}
+	if (r == 0 && changed && !j.statuses && notify_body) {
+		r = add_outbox(s, id, OUTBOX_NOTIFY, "", "", notify_body, now_ms);
+	} else if (r == 0 && changed && j.statuses) {
 		char desc[160];
 		switch (state) {
 		case JOB_PASSED:
@@ -553,6 +595,7 @@ int store_finish(struct store *s, int64_t id, unsigned attempt, enum job_state s
 			r = add_outbox(s, id, OUTBOX_NOTIFY, "", "", notify_body, now_ms);
 		}
 	}
+	job_release(&j);
 	if (r == 0) {
 		r = commit(s);
 	} else {

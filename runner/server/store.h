@@ -61,6 +61,7 @@ struct job {
 	char *message; /* why it errored or was cancelled, or "" */
 	char *run_id;  /* run id of the current or last attempt: "<id>.<attempt>", or "" */
 	int64_t created_ms, started_ms, finished_ms;
+	bool statuses; /* commit statuses are reported for it (the forge API is configured) */
 };
 
 /* What the webhook layer queues. */
@@ -70,6 +71,7 @@ struct job_new {
 	const char *base_branch, *base_sha;
 	bool trusted;
 	const char *supersede_key;  /* NULL or "": never superseded */
+	bool statuses;		    /* report commit statuses (outbox rows) */
 	unsigned char body_sha[32]; /* SHA-256 of the body: the same body twice is a replay */
 	/* OUT: */
 	int64_t job_id;	     /* the new job, or the job of the earlier delivery */
@@ -106,6 +108,13 @@ extern const double store_duration_buckets[10];
 
 int store_open(const char *path, struct store **out);
 void store_close(struct store *s);
+
+/*
+ * WAL checkpoints: a connection on the hot path (the committer) turns automatic
+ * checkpoints off, and another thread runs passive ones (which never block writers).
+ */
+void store_set_autocheckpoint(struct store *s, bool on);
+int store_checkpoint(struct store *s);
 
 /* Commit a batch of deliveries; per-item results in items[i]. Returns 0 or -errno. */
 int store_enqueue(struct store *s, struct job_new *items, size_t n, int64_t now_ms);

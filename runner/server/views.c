@@ -74,6 +74,7 @@ static json_t *report_stages(const json_t *report, int64_t id, bool detail)
 		json_object_set(o, "kind", json_object_get(st, "kind"));
 		json_object_set(o, "status", json_object_get(st, "status"));
 		json_object_set(o, "duration_ms", json_object_get(st, "duration_ms"));
+		json_object_set(o, "started_at", json_object_get(st, "started_at"));
 		if (detail) {
 			json_object_set(o, "message", json_object_get(st, "message"));
 			json_t *res = json_object_get(st, "result");

@@ -51,6 +51,7 @@ static struct job_new push(const char *delivery, const char *branch, const char 
 		.base_sha = "",
 		.trusted = true,
 		.supersede_key = key,
+		.statuses = true,
 	};
 	/* The body hash: distinct bodies, distinct hashes. */
 	memset(jn.body_sha, 0, sizeof(jn.body_sha));
