@@ -35,7 +35,7 @@
 #include "banned.h"
 
 #define MAX_CONN 1024
-#define BUF      65536
+#define BUF	 65536
 
 static uint64_t now_ns(void)
 {
@@ -191,7 +191,8 @@ static int accept_bench(const char *addr, const char *secret, const char *repo, 
 				continue;
 			}
 			if ((evs[k].events & EPOLLOUT) && x->out_off < x->out_len) {
-				ssize_t w = write(x->fd, x->out + x->out_off, x->out_len - x->out_off);
+				ssize_t w =
+					write(x->fd, x->out + x->out_off, x->out_len - x->out_off);
 				if (w > 0) {
 					x->out_off += (size_t)w;
 				}
@@ -217,8 +218,12 @@ static int accept_bench(const char *addr, const char *secret, const char *repo, 
 						lat = realloc(lat, cap * sizeof(uint64_t));
 					}
 					lat[n++] = d;
-					codes[status == 202 ? 0 : status == 401 ? 1 : status == 400 ? 2 :
-					      status == 503 ? 3 : status == 200 ? 4 : 5]++;
+					codes[status == 202   ? 0
+					      : status == 401 ? 1
+					      : status == 400 ? 2
+					      : status == 503 ? 3
+					      : status == 200 ? 4
+							      : 5]++;
 					memmove(x->in, x->in + l, x->in_len - l);
 					x->in_len -= l;
 					if (stopping) {
@@ -227,8 +232,8 @@ static int accept_bench(const char *addr, const char *secret, const char *repo, 
 						open_conns--;
 						continue;
 					}
-					x->out_len = make_request(x->out, sizeof(x->out), addr, secret,
-								  repo, sha, seq++, tag);
+					x->out_len = make_request(x->out, sizeof(x->out), addr,
+								  secret, repo, sha, seq++, tag);
 					x->out_off = 0;
 					x->sent_at = now_ns();
 					ssize_t w = write(x->fd, x->out, x->out_len);
@@ -308,7 +313,8 @@ static int first_stage_bench(const char *addr, const char *secret, const char *r
 	int done = 0;
 	for (int i = 0; i < count; i++) {
 		char req[4096];
-		size_t len = make_request(req, sizeof(req), addr, secret, repo, sha, (uint64_t)i, tag);
+		size_t len =
+			make_request(req, sizeof(req), addr, secret, repo, sha, (uint64_t)i, tag);
 		int status;
 		int64_t sent = now_real_ms();
 		char *b = http(&sa, req, len, &status);
@@ -331,10 +337,11 @@ static int first_stage_bench(const char *addr, const char *secret, const char *r
 			json_t *run = json_loads(rb, 0, NULL);
 			free(rb);
 			const char *state = json_string_value(json_object_get(run, "state"));
-			if (state && strcmp(state, "queued") != 0 && strcmp(state, "running") != 0) {
+			if (state && strcmp(state, "queued") != 0 &&
+			    strcmp(state, "running") != 0) {
 				json_t *st = json_array_get(json_object_get(run, "stages"), 0);
-				int64_t started =
-					parse_ms(json_string_value(json_object_get(st, "started_at")));
+				int64_t started = parse_ms(
+					json_string_value(json_object_get(st, "started_at")));
 				if (started > 0) {
 					lat[done++] = (uint64_t)(started - sent) * 1000000u;
 				} else {

@@ -17,8 +17,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const events[] = { "push",	  "pull_request",       "ping",
-				      "create",	  "Push Hook",	        "Merge Request Hook",
+static const char *const events[] = { "push",	       "pull_request",	    "ping",
+				      "create",	       "Push Hook",	    "Merge Request Hook",
 				      "Tag Push Hook", "pull_request_sync", "" };
 static const char secret[] = "fuzzing-secret-0123456789";
 
@@ -83,8 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case HOOK_PULL_REQUEST:
 			check_sha(ev.sha);
-			if (!ev.ref || !ev.branch || !ev.base_branch || !ev.repo || ev.number == 0 ||
-			    !ev.head_repo) {
+			if (!ev.ref || !ev.branch || !ev.base_branch || !ev.repo ||
+			    ev.number == 0 || !ev.head_repo) {
 				__builtin_trap();
 			}
 			break;

@@ -496,9 +496,10 @@ static void load_repos(struct loader *L, const struct ynode *root)
 static void load_root(struct loader *L, const struct ynode *root)
 {
 	static const char *const keys[] = {
-		"listen",    "data_dir",       "public_url", "log_level",
-		"limits",    "shutdown_grace", "supersede",  "keep_failed_workspaces", "paused",
-		"untrusted", "notifications",  "retry",	     "repositories"
+		"listen",      "data_dir",	 "public_url",	  "log_level",
+		"limits",      "shutdown_grace", "supersede",	  "keep_failed_workspaces",
+		"paused",      "untrusted",	 "notifications", "retry",
+		"repositories"
 	};
 	static const char *const limit_keys[] = { "max_body",	  "concurrency",
 						  "jobs_per_run", "max_attempts",

@@ -443,7 +443,8 @@ static void *loop(void *arg)
 	for (;;) {
 		bool stopping = atomic_load(&d->stopping);
 		if (now_mono_ms() >= next_checkpoint) {
-			/* The committer does not checkpoint the WAL; this thread does, passively. */
+			/* The committer does not checkpoint the WAL; this thread does, passively.
+			 */
 			store_checkpoint(d->store);
 			next_checkpoint = now_mono_ms() + 1000;
 		}

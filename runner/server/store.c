@@ -17,7 +17,6 @@
 
 #include "banned.h"
 
-
 static const char *const state_names[JOB_STATE_COUNT] = {
 	"queued", "running", "passed", "failed", "blocked", "error", "cancelled",
 };
@@ -99,8 +98,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 			       " VALUES(?,?,?,?,?)",
 	[ST_INSERT_OUTBOX] = "INSERT INTO outbox(job, kind, state, description, body, next_ms)"
 			     " VALUES(?,?,?,?,?,?)",
-	[ST_SUPERSEDE_QUEUED_LIST] = "SELECT id, statuses FROM jobs WHERE repo = ?1 AND supersede_key = ?2"
-				     " AND state = 'queued' AND id < ?3",
+	[ST_SUPERSEDE_QUEUED_LIST] =
+		"SELECT id, statuses FROM jobs WHERE repo = ?1 AND supersede_key = ?2"
+		" AND state = 'queued' AND id < ?3",
 	[ST_CANCEL_QUEUED] = "UPDATE jobs SET state = 'cancelled', exit_code = 143, message = ?2,"
 			     " finished_ms = ?3 WHERE id = ?1 AND state = 'queued'",
 	[ST_SUPERSEDE_RUNNING] = "UPDATE jobs SET cancel_requested = 1, message = ?4"
@@ -306,8 +306,9 @@ static int add_outbox(struct store *s, int64_t job, enum outbox_kind kind, const
 /* Cancel older queued jobs of the same key; mark running ones. */
 static int supersede(struct store *s, struct job_new *it, int64_t now)
 {
-	char why[96];
+	char why[96], desc[112];
 	snprintf(why, sizeof(why), "superseded by run %lld", (long long)it->job_id);
+	snprintf(desc, sizeof(desc), "cancelled: %s", why);
 	sqlite3_stmt *st = stmt(s, ST_SUPERSEDE_QUEUED_LIST);
 	bind_text(st, 1, it->repo);
 	bind_text(st, 2, it->supersede_key);
@@ -335,7 +336,7 @@ static int supersede(struct store *s, struct job_new *it, int64_t now)
 			sqlite3_bind_int64(up, 3, now);
 			int r = exec_stmt(up);
 			if (r == 0 && statuses[i]) {
-				r = add_outbox(s, ids[i], OUTBOX_STATUS, "error", why, NULL, now);
+				r = add_outbox(s, ids[i], OUTBOX_STATUS, "error", desc, NULL, now);
 			}
 			if (r < 0) {
 				return r;

@@ -98,7 +98,7 @@ static void spawn(struct ts_server *s)
 			s->pid = 0;
 			char *log = tu_read(s->log);
 			cr_assert_fail("runner serve exited (status %d) before listening:\n%s", st,
-				 log ? log : "");
+				       log ? log : "");
 		}
 		if (ts_now() - t0 > 60) {
 			cr_assert_fail("runner serve did not start listening within 60 s");
@@ -450,9 +450,9 @@ static enum MHD_Result rec_handler(void *cls, struct MHD_Connection *conn, const
 	pthread_mutex_lock(&r->mu);
 	size_t i = json_array_size(r->requests);
 	json_array_append_new(r->requests,
-			      json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?}", "method", method, "url",
-					url, "body", q->body ? q->body : "", "authorization", auth,
-					"private_token", tok, "content_type", ct));
+			      json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?}", "method", method,
+					"url", url, "body", q->body ? q->body : "", "authorization",
+					auth, "private_token", tok, "content_type", ct));
 	pthread_mutex_unlock(&r->mu);
 	unsigned code = i < r->fail_first ? 500 : 201;
 	const char *msg = code == 500 ? "{\"message\":\"try again\"}" : "{}";
@@ -492,11 +492,10 @@ struct ts_recorder *ts_recorder_start(unsigned fail_first)
 	r->fail_first = fail_first;
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = 0 };
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	r->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-					MHD_USE_POLL,
-				0, NULL, NULL, rec_handler, r, MHD_OPTION_SOCK_ADDR, &sa,
-				MHD_OPTION_NOTIFY_COMPLETED, rec_done, r,
-				MHD_OPTION_UNESCAPE_CALLBACK, raw_url, NULL, MHD_OPTION_END);
+	r->d = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL, 0,
+		NULL, NULL, rec_handler, r, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED,
+		rec_done, r, MHD_OPTION_UNESCAPE_CALLBACK, raw_url, NULL, MHD_OPTION_END);
 	cr_assert_not_null(r->d, "cannot start the recording server");
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(r->d, MHD_DAEMON_INFO_BIND_PORT);
 	snprintf(r->url, sizeof(r->url), "http://127.0.0.1:%u", (unsigned)info->port);

@@ -30,7 +30,7 @@
 #include <time.h>
 
 #define N_DELIVERIES 200
-#define SECRET       "durability-secret-0123456789abcdef"
+#define SECRET	     "durability-secret-0123456789abcdef"
 
 struct shared {
 	pthread_mutex_t mu;
@@ -62,10 +62,12 @@ static void *sender(void *arg)
 			snprintf(addr, sizeof(addr), "%s", sh->addr);
 			pthread_mutex_unlock(&sh->mu);
 			snprintf(id, sizeof(id), "delivery-%03d", i);
-			struct ts_response r = ts_deliver(addr, "github", "push", id, SECRET, sh->body[i]);
+			struct ts_response r =
+				ts_deliver(addr, "github", "push", id, SECRET, sh->body[i]);
 			if (r.status == 202) {
 				json_t *j = json_loads(r.body, 0, NULL);
-				sh->run_of[i] = (long)json_integer_value(json_object_get(j, "run_id"));
+				sh->run_of[i] =
+					(long)json_integer_value(json_object_get(j, "run_id"));
 				json_decref(j);
 				accepted++;
 				ts_sleep(0.02); /* pace: kills land while deliveries arrive */
@@ -214,8 +216,8 @@ Test(durability, kill_9_at_random_moments_loses_nothing_and_runs_nothing_twice, 
 		int64_t prev_end = 0;
 		for (long a = 1; a <= attempts; a++) {
 			char *rd;
-			cr_assert_geq(asprintf(&rd, "%s/data/repos/github-acme+app/runs/%ld.%ld", dir,
-					       id, a),
+			cr_assert_geq(asprintf(&rd, "%s/data/repos/github-acme+app/runs/%ld.%ld",
+					       dir, id, a),
 				      0);
 			char *rep = tu_readf("%s/report.json", rd);
 			char *log = tu_readf("%s/logs/work.log", rd);
@@ -230,12 +232,13 @@ Test(durability, kill_9_at_random_moments_loses_nothing_and_runs_nothing_twice, 
 			const char *st = log ? strstr(log, "start ") : NULL;
 			if (st) {
 				int64_t start_ms = strtoll(st + 6, NULL, 10) / 1000000;
-				cr_assert_geq(start_ms, prev_end,
-					      "run %ld: attempt %ld started before attempt %ld ended",
-					      id, a, a - 1);
+				cr_assert_geq(
+					start_ms, prev_end,
+					"run %ld: attempt %ld started before attempt %ld ended", id,
+					a, a - 1);
 			}
-			int64_t end = parse_ms(
-				json_string_value(json_object_get(report, "finished_at")));
+			int64_t end =
+				parse_ms(json_string_value(json_object_get(report, "finished_at")));
 			if (end > 0) {
 				prev_end = end;
 			}

@@ -20,7 +20,7 @@
 #define SECRET_GH "github-webhook-secret-0123456789"
 #define SECRET_GL "gitlab-webhook-token-0123456789"
 #define SECRET_GT "gitea-webhook-secret-0123456789"
-#define DEPLOY    "deploy-key-value-not-for-forks"
+#define DEPLOY	  "deploy-key-value-not-for-forks"
 
 static const char pipeline[] =
 	"version: 1\n"
@@ -54,36 +54,37 @@ static void start(struct env *e, const char *extra, unsigned fail_first)
 	e->rec = ts_recorder_start(fail_first);
 	char *cfg;
 	const char *url = ts_recorder_url(e->rec);
-	cr_assert_geq(asprintf(&cfg,
-			       "listen: 127.0.0.1:0\n"
-			       "data_dir: %s/data\n"
-			       "public_url: http://ci.example\n"
-			       "log_level: debug\n"
-			       "limits: { max_body: 64KiB, concurrency: 2 }\n"
-			       "shutdown_grace: 200ms\n"
-			       "retry: { attempts: 3, backoff: 50ms, max_backoff: 200ms, timeout: 5s }\n"
-			       "%s"
-			       "repositories:\n"
-			       "  - name: acme/app\n"
-			       "    forge: github\n"
-			       "    secret: " SECRET_GH "\n"
-			       "    clone_url: %s\n"
-			       "    api: { url: '%s', token: gh-api-token }\n"
-			       "    secrets: { deploy_key: " DEPLOY " }\n"
-			       "  - name: org/app\n"
-			       "    forge: gitlab\n"
-			       "    secret: " SECRET_GL "\n"
-			       "    clone_url: %s\n"
-			       "    api: { url: '%s', token: gl-api-token }\n"
-			       "    secrets: { deploy_key: " DEPLOY " }\n"
-			       "  - name: acme/tea\n"
-			       "    forge: gitea\n"
-			       "    secret: " SECRET_GT "\n"
-			       "    clone_url: %s\n"
-			       "    api: { url: '%s', token: gitea-api-token }\n"
-			       "    secrets: { deploy_key: " DEPLOY " }\n",
-			       e->dir, extra ? extra : "", e->repo, url, e->repo, url, e->repo, url),
-		      0);
+	cr_assert_geq(
+		asprintf(&cfg,
+			 "listen: 127.0.0.1:0\n"
+			 "data_dir: %s/data\n"
+			 "public_url: http://ci.example\n"
+			 "log_level: debug\n"
+			 "limits: { max_body: 64KiB, concurrency: 2 }\n"
+			 "shutdown_grace: 200ms\n"
+			 "retry: { attempts: 3, backoff: 50ms, max_backoff: 200ms, timeout: 5s }\n"
+			 "%s"
+			 "repositories:\n"
+			 "  - name: acme/app\n"
+			 "    forge: github\n"
+			 "    secret: " SECRET_GH "\n"
+			 "    clone_url: %s\n"
+			 "    api: { url: '%s', token: gh-api-token }\n"
+			 "    secrets: { deploy_key: " DEPLOY " }\n"
+			 "  - name: org/app\n"
+			 "    forge: gitlab\n"
+			 "    secret: " SECRET_GL "\n"
+			 "    clone_url: %s\n"
+			 "    api: { url: '%s', token: gl-api-token }\n"
+			 "    secrets: { deploy_key: " DEPLOY " }\n"
+			 "  - name: acme/tea\n"
+			 "    forge: gitea\n"
+			 "    secret: " SECRET_GT "\n"
+			 "    clone_url: %s\n"
+			 "    api: { url: '%s', token: gitea-api-token }\n"
+			 "    secrets: { deploy_key: " DEPLOY " }\n",
+			 e->dir, extra ? extra : "", e->repo, url, e->repo, url, e->repo, url),
+		0);
 	ts_start(&e->srv, e->dir, cfg);
 	free(cfg);
 }
@@ -115,8 +116,7 @@ static long accepted(struct ts_response r)
 {
 	cr_assert_eq(r.status, 202, "status %ld: %s", r.status, r.body);
 	json_t *j = json_loads(r.body, 0, NULL);
-	cr_assert_str_eq(json_string_value(json_object_get(j, "status")), "accepted", "%s",
-			 r.body);
+	cr_assert_str_eq(json_string_value(json_object_get(j, "status")), "accepted", "%s", r.body);
 	long id = (long)json_integer_value(json_object_get(j, "run_id"));
 	json_decref(j);
 	ts_response_free(&r);
@@ -200,12 +200,13 @@ Test(serve, deliveries_that_are_refused_or_ignored, .timeout = 120)
 	big[99998] = '}';
 	big[99999] = '\0';
 	expect(ts_deliver(a, "github", "push", "d-6", SECRET_GH, big), 413, "max_body");
-	expect(ts_deliver(a, "github", "push", "d-7", SECRET_GH, "{\"ref\": "), 400, "malformed JSON");
+	expect(ts_deliver(a, "github", "push", "d-7", SECRET_GH, "{\"ref\": "), 400,
+	       "malformed JSON");
 	char *other = push_body("acme/other", "refs/heads/main", e.main_sha);
 	expect(ts_deliver(a, "github", "push", "d-8", SECRET_GH, other), 404, "acme/other");
 	expect(ts_deliver(a, "github", "push", "", SECRET_GH, body), 400, "delivery id");
-	char *tag_deleted = push_body("acme/app", "refs/tags/v1",
-				      "0000000000000000000000000000000000000000");
+	char *tag_deleted =
+		push_body("acme/app", "refs/tags/v1", "0000000000000000000000000000000000000000");
 	expect(ts_deliver(a, "github", "push", "d-9", SECRET_GH, tag_deleted), 202, "deleted");
 	json_t *p = ts_payload("github/pull_request/closed.payload.json");
 	ts_set(p, "repository.full_name", "acme/app");
@@ -241,8 +242,8 @@ Test(serve, deliveries_that_are_refused_or_ignored, .timeout = 120)
 	free(u2);
 	/* Every refusal is in the log, with its delivery id. */
 	char *log = tu_read(e.srv.log);
-	cr_assert_not_null(strstr(log, "\"event\":\"delivery.rejected\",\"delivery\":\"d-2\""), "%s",
-			   log);
+	cr_assert_not_null(strstr(log, "\"event\":\"delivery.rejected\",\"delivery\":\"d-2\""),
+			   "%s", log);
 	free(log);
 
 	free(big);
@@ -301,7 +302,8 @@ Test(serve, a_push_runs_once_and_reports_statuses, .timeout = 120)
 				 "Bearer gh-api-token");
 		json_t *b = json_loads(json_string_value(json_object_get(q, "body")), 0, NULL);
 		cr_assert_str_eq(json_string_value(json_object_get(b, "state")), states[i][0]);
-		cr_assert_str_eq(json_string_value(json_object_get(b, "description")), states[i][1]);
+		cr_assert_str_eq(json_string_value(json_object_get(b, "description")),
+				 states[i][1]);
 		char *target;
 		cr_assert_geq(asprintf(&target, "http://ci.example/runs/%ld", id), 0);
 		cr_assert_str_eq(json_string_value(json_object_get(b, "target_url")), target);
@@ -330,7 +332,8 @@ Test(serve, a_push_runs_once_and_reports_statuses, .timeout = 120)
 	cr_assert_geq(asprintf(&u, "http://%s/api/runs/999", e.srv.addr), 0);
 	expect(ts_get(u), 404, "no such run");
 	free(u);
-	cr_assert_geq(asprintf(&u, "http://%s/api/runs/1/logs/..%%2F..%%2Fqueue.db", e.srv.addr), 0);
+	cr_assert_geq(asprintf(&u, "http://%s/api/runs/1/logs/..%%2F..%%2Fqueue.db", e.srv.addr),
+		      0);
 	r = ts_get(u);
 	cr_assert_eq(r.status, 404, "stage names are checked before they become paths");
 	ts_response_free(&r);
@@ -411,7 +414,8 @@ Test(serve, a_pull_request_from_a_fork_gets_no_secrets_and_the_base_pipeline, .t
 	      head, e.repo);
 
 	char *body = pr_body("mallory/app", head, "feature", e.main_sha);
-	long id = accepted(ts_deliver(e.srv.addr, "github", "pull_request", "pr-1", SECRET_GH, body));
+	long id =
+		accepted(ts_deliver(e.srv.addr, "github", "pull_request", "pr-1", SECRET_GH, body));
 	free(body);
 	json_t *run = ts_wait_run(e.srv.addr, id, 60);
 	expect_state(run, "passed");
@@ -456,7 +460,8 @@ Test(serve, a_pull_request_from_a_fork_gets_no_secrets_and_the_base_pipeline, .t
 			    json_integer(99));
 	char *mr = ts_dump(p);
 	json_decref(p);
-	id = accepted(ts_deliver(e.srv.addr, "gitlab", "Merge Request Hook", "mr-1", SECRET_GL, mr));
+	id = accepted(
+		ts_deliver(e.srv.addr, "gitlab", "Merge Request Hook", "mr-1", SECRET_GL, mr));
 	free(mr);
 	run = ts_wait_run(e.srv.addr, id, 60);
 	expect_state(run, "passed");

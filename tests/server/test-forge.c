@@ -28,9 +28,9 @@ static json_t *send_one(struct ts_recorder *rec, const struct repo_config *r, co
 			const char *desc)
 {
 	struct forge_request req;
-	cr_assert_eq(forge_status_request(r, sha, state, desc, "https://ci.example.com/runs/7",
-					  &req),
-		     0);
+	cr_assert_eq(
+		forge_status_request(r, sha, state, desc, "https://ci.example.com/runs/7", &req),
+		0);
 	char err[128];
 	size_t before = ts_recorder_count(rec);
 	int code = forge_send(&req, 10000, err, sizeof(err));
@@ -103,8 +103,8 @@ Test(forge, gitlab_status_maps_states)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		json_t *q = send_one(rec, &r, cases[i][0], cases[i][1]);
 		char *want;
-		cr_assert_geq(asprintf(&want, "/api/v4/projects/group%%2Fsub%%2Fproject/statuses/%s",
-				       sha),
+		cr_assert_geq(asprintf(&want,
+				       "/api/v4/projects/group%%2Fsub%%2Fproject/statuses/%s", sha),
 			      0);
 		cr_assert_str_eq(jstr(q, "url"), want);
 		cr_assert_str_eq(jstr(q, "private_token"), "tok-123456");

@@ -37,7 +37,7 @@ static const char pipeline[] = "version: 1\nstages:\n  a: { run: \"true\" }\n";
 
 struct githttp {
 	struct MHD_Daemon *d;
-	char *root;     /* GIT_PROJECT_ROOT */
+	char *root;	/* GIT_PROJECT_ROOT */
 	char auth[400]; /* the Authorization header it wants */
 	char url[128];
 	unsigned requests, refused;
@@ -49,7 +49,8 @@ struct body {
 	size_t n;
 };
 
-static enum MHD_Result add_query(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+static enum MHD_Result add_query(void *cls, enum MHD_ValueKind kind, const char *key,
+				 const char *value)
 {
 	char *q = cls;
 	(void)kind;
@@ -163,8 +164,8 @@ static enum MHD_Result cgi(struct githttp *g, struct MHD_Connection *c, const ch
 			headers[nh++] = line;
 		}
 	}
-	enum MHD_Result ret = respond_raw(c, code, o.p ? o.p + pos : "", o.p ? o.n - pos : 0,
-					  headers, nh);
+	enum MHD_Result ret =
+		respond_raw(c, code, o.p ? o.p + pos : "", o.p ? o.n - pos : 0, headers, nh);
 	free(o.p);
 	return ret;
 }
@@ -284,10 +285,12 @@ Test(mirror, local_fetch_is_incremental_and_cached, .timeout = 60)
 	struct diag_list dl;
 	bool fetched;
 	diag_list_init(&dl, 10);
-	cr_assert_eq(mirror_sync(f.mirror, f.bare, main_spec, 1, NULL, f.sha, -1, &fetched, &dl), 0);
+	cr_assert_eq(mirror_sync(f.mirror, f.bare, main_spec, 1, NULL, f.sha, -1, &fetched, &dl),
+		     0);
 	cr_assert(fetched);
 	/* The commit is there: nothing to fetch. */
-	cr_assert_eq(mirror_sync(f.mirror, f.bare, main_spec, 1, NULL, f.sha, -1, &fetched, &dl), 0);
+	cr_assert_eq(mirror_sync(f.mirror, f.bare, main_spec, 1, NULL, f.sha, -1, &fetched, &dl),
+		     0);
 	cr_assert_not(fetched);
 	/* A new commit: fetched, and the ref follows. */
 	char *second = ts_git_commit(f.repo, "x.txt", "x\n");

@@ -113,8 +113,9 @@ Test(notify, counts_and_unknown_severity_fails_closed)
 	/* A finding of an unknown severity in a blocked stage counts as critical. */
 	json_t *deps = json_array_get(json_object_get(report, "stages"), 2);
 	json_t *findings = json_object_get(json_object_get(deps, "result"), "findings");
-	json_array_append_new(findings, json_pack("{s:s, s:s, s:s}", "kind", "dependency",
-						  "rule_id", "WEIRD-1", "severity", "catastrophic"));
+	json_array_append_new(findings,
+			      json_pack("{s:s, s:s, s:s}", "kind", "dependency", "rule_id",
+					"WEIRD-1", "severity", "catastrophic"));
 	notify_count_findings(report, counts);
 	cr_assert_eq(counts[0], 2);
 	json_decref(report);

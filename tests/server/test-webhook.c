@@ -178,16 +178,15 @@ Test(webhook, github_fork_pull_request_is_untrusted)
 	char *body = fixture("github/pull_request/opened.payload.json", &len);
 	json_t *j = json_loads(body, 0, NULL);
 	free(body);
-	json_t *head_repo = json_object_get(json_object_get(json_object_get(j, "pull_request"),
-							     "head"),
-					    "repo");
+	json_t *head_repo = json_object_get(
+		json_object_get(json_object_get(j, "pull_request"), "head"), "repo");
 	json_object_set_new(head_repo, "full_name", json_string("mallory/Hello-World"));
 	char *s = json_dumps(j, 0);
 	struct hook_event ev;
 	char err[256];
-	cr_assert_eq(webhook_parse(FORGE_GITHUB, "pull_request", s, strlen(s), &ev, err,
-				   sizeof(err)),
-		     0);
+	cr_assert_eq(
+		webhook_parse(FORGE_GITHUB, "pull_request", s, strlen(s), &ev, err, sizeof(err)),
+		0);
 	cr_assert(ev.fork);
 	cr_assert_str_eq(ev.head_repo, "mallory/Hello-World");
 	hook_event_release(&ev);
@@ -196,9 +195,9 @@ Test(webhook, github_fork_pull_request_is_untrusted)
 			    json_null());
 	free(s);
 	s = json_dumps(j, 0);
-	cr_assert_eq(webhook_parse(FORGE_GITHUB, "pull_request", s, strlen(s), &ev, err,
-				   sizeof(err)),
-		     0);
+	cr_assert_eq(
+		webhook_parse(FORGE_GITHUB, "pull_request", s, strlen(s), &ev, err, sizeof(err)),
+		0);
 	cr_assert(ev.fork);
 	hook_event_release(&ev);
 	free(s);
@@ -211,8 +210,8 @@ Test(webhook, ping_and_other_events)
 	cr_assert_eq(parse_fixture(FORGE_GITHUB, "ping", "github/ping/payload.json", &ev), 0);
 	cr_assert_eq(ev.kind, HOOK_PING);
 	hook_event_release(&ev);
-	cr_assert_eq(parse_fixture(FORGE_GITHUB, "ping", "github/ping/with-organization.payload.json",
-				   &ev),
+	cr_assert_eq(parse_fixture(FORGE_GITHUB, "ping",
+				   "github/ping/with-organization.payload.json", &ev),
 		     0);
 	cr_assert_eq(ev.kind, HOOK_PING);
 	hook_event_release(&ev);
@@ -234,9 +233,9 @@ Test(webhook, gitlab_push_and_merge_request)
 	cr_assert_str_eq(ev.branch, "master");
 	cr_assert_str_eq(ev.sha, "da1560886d4f094c3e6c9ef40349f7d38b5d27d7");
 	hook_event_release(&ev);
-	cr_assert_eq(parse_fixture(FORGE_GITLAB, "Merge Request Hook", "gitlab/merge_request.json",
-				   &ev),
-		     0);
+	cr_assert_eq(
+		parse_fixture(FORGE_GITLAB, "Merge Request Hook", "gitlab/merge_request.json", &ev),
+		0);
 	cr_assert_eq(ev.kind, HOOK_PULL_REQUEST);
 	cr_assert_eq(ev.number, 1);
 	cr_assert_str_eq(ev.ref, "refs/merge-requests/1/head");
@@ -261,13 +260,15 @@ Test(webhook, malformed_and_hostile_bodies)
 		"{\"ref\": \"refs/heads/ma..in\", \"after\": "
 		"\"6113728f27ae82c7b1a177c8d03f9e96e0adf246\", \"repository\": "
 		"{\"full_name\": \"a/b\"}}",
-		"{\"ref\": \"refs/heads/-x\", \"after\": \"6113728f27ae82c7b1a177c8d03f9e96e0adf246\", "
+		"{\"ref\": \"refs/heads/-x\", \"after\": "
+		"\"6113728f27ae82c7b1a177c8d03f9e96e0adf246\", "
 		"\"repository\": {\"full_name\": \"a/b\"}}",
 		"{\"ref\": \"refs/heads/a\\u0000b\", \"after\": "
 		"\"6113728f27ae82c7b1a177c8d03f9e96e0adf246\", \"repository\": "
 		"{\"full_name\": \"a/b\"}}",
 		"{\"ref\": \"refs/heads/main\", \"ref\": \"refs/heads/other\"}",
-		"{\"ref\": \"refs/heads/x\", \"after\": \"6113728f27ae82c7b1a177c8d03f9e96e0adf246\", "
+		"{\"ref\": \"refs/heads/x\", \"after\": "
+		"\"6113728f27ae82c7b1a177c8d03f9e96e0adf246\", "
 		"\"repository\": {\"full_name\": 7}}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
