@@ -501,10 +501,10 @@ static void load_root(struct loader *L, const struct ynode *root)
 		"paused",      "untrusted",	 "notifications", "retry",
 		"repositories"
 	};
-	static const char *const limit_keys[] = { "max_body",	  "concurrency",
-						  "jobs_per_run", "max_attempts",
-						  "connections",  "connection_timeout",
-						  "run_timeout" };
+	static const char *const limit_keys[] = { "max_body",		"max_inflight",
+						  "concurrency",	"jobs_per_run",
+						  "max_attempts",	"connections",
+						  "connection_timeout", "run_timeout" };
 	static const char *const untrusted_keys[] = { "run", "concurrency" };
 	static const char *const notify_keys[] = { "security" };
 	static const char *const sec_keys[] = { "url", "url_file" };
@@ -541,6 +541,7 @@ static void load_root(struct loader *L, const struct ynode *root)
 	const struct ynode *lim = ynode_get(root, "limits");
 	if (check_keys(L, lim, limit_keys, ARRAY_SIZE(limit_keys), "limits") && lim) {
 		get_size(L, lim, "max_body", 1ull << 30, &c->max_body);
+		get_size(L, lim, "max_inflight", 1ull << 40, &c->max_inflight);
 		get_uint(L, lim, "concurrency", 1, 1024, &c->concurrency);
 		get_uint(L, lim, "jobs_per_run", 1, 1024, &c->jobs_per_run);
 		get_uint(L, lim, "max_attempts", 1, 100, &c->max_attempts);
@@ -606,6 +607,12 @@ static int load(struct loader *L, const char *buf, size_t len, struct server_con
 	if (r == 0) {
 		set_defaults(c);
 		load_root(L, root);
+		if (c->max_inflight == 0) {
+			c->max_inflight = MAX((size_t)256 << 20, 4 * c->max_body);
+		}
+		if (c->max_inflight < c->max_body) {
+			c->max_inflight = c->max_body; /* one delivery of the largest size fits */
+		}
 		if (c->retry_max_backoff_ms < c->retry_backoff_ms) {
 			c->retry_max_backoff_ms = c->retry_backoff_ms;
 		}

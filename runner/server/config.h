@@ -84,6 +84,7 @@ struct server_config {
 	const char *public_url; /* base of links in statuses and notifications; may be NULL */
 	enum log_level log_level;
 	size_t max_body;
+	size_t max_inflight;   /* request bodies buffered at once, all connections together */
 	unsigned concurrency;  /* runs at once, all repositories together */
 	unsigned jobs_per_run; /* stages at once within one run */
 	unsigned max_attempts; /* starts of one job, counting restarts after a crash */

@@ -313,7 +313,6 @@ static void reap(struct dispatcher *d, struct child *ch)
 		} else {
 			finish(d, j, o.state, o.exit_code, msg, o.notify);
 		}
-		job_outcome_release(&o);
 	} else if (ch->shutdown_sent) {
 		requeue(d, j, "re-queued: the server shut down while it ran");
 	} else {
@@ -327,6 +326,9 @@ static void reap(struct dispatcher *d, struct child *ch)
 				 WEXITSTATUS(status));
 		}
 		finish(d, j, JOB_ERROR, 4, msg, NULL);
+	}
+	if (rr == 0) {
+		job_outcome_release(&o);
 	}
 	for (size_t i = 0; i < d->n_children; i++) {
 		if (d->children[i] == ch) {

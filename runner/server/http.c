@@ -57,6 +57,8 @@ struct http_server {
 	struct store *api;
 	pthread_mutex_t api_mu;
 	atomic_bool stopping;
+	_Atomic uint64_t inflight; /* body bytes buffered by all requests together */
+	uint64_t inflight_max;
 	_Atomic uint64_t responses[6];
 	_Atomic uint64_t deliveries[4];
 	unsigned port;
@@ -68,7 +70,9 @@ struct request {
 	int64_t id;
 	char stage[72];
 	struct sbuf body;
+	uint64_t counted; /* bytes of body counted in inflight */
 	bool too_big;
+	bool overloaded;
 	bool answered;
 };
 
@@ -225,6 +229,12 @@ static enum MHD_Result handle_hook(struct http_server *h, struct MHD_Connection 
 
 	if (rq->too_big) {
 		return reject(h, conn, 413, &ctx, "the body is larger than limits.max_body");
+	}
+	if (rq->overloaded) {
+		slog(LOG_WARN, "delivery.overloaded", &ctx, NULL,
+		     "too many large deliveries at once (limits.max_inflight); refused with 503");
+		return hook_reply(h, conn, D_REJECTED, 503,
+				  json_pack("{s:s}", "error", "too busy; deliver again later"));
 	}
 	const struct repo_config *r =
 		verify(c, f, header(conn, webhook_signature_header(f)), body, len);
@@ -599,10 +609,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (rq->route == R_HOOK && !rq->too_big &&
-		    sbuf_append(&rq->body, upload, *upload_size) < 0) {
-			rq->too_big = true;
-			sbuf_release(&rq->body);
+		/* Bodies are read before they can be verified: each has a cap, and all of them
+		 * together another one, so that unsigned junk cannot exhaust memory. */
+		if (rq->route == R_HOOK && !rq->too_big && !rq->overloaded) {
+			uint64_t n = *upload_size;
+			if (atomic_fetch_add(&h->inflight, n) + n > h->inflight_max) {
+				atomic_fetch_sub(&h->inflight, n);
+				rq->overloaded = true;
+				sbuf_release(&rq->body);
+			} else if (sbuf_append(&rq->body, upload, *upload_size) < 0) {
+				atomic_fetch_sub(&h->inflight, n);
+				rq->too_big = true;
+				sbuf_release(&rq->body);
+			} else {
+				rq->counted += n;
+			}
 		}
 		*upload_size = 0;
 		return MHD_YES;
@@ -614,11 +635,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct http_server *h = cls;
 	struct request *rq = *con_cls;
-	(void)cls;
 	(void)conn;
 	(void)toe;
 	if (rq) {
+		atomic_fetch_sub(&h->inflight, rq->counted);
 		sbuf_release(&rq->body);
 		free(rq);
 		*con_cls = NULL;
@@ -632,6 +654,7 @@ int http_start(const struct server_config *c, struct intake *in, const char *db_
 	h->c = c;
 	h->intake = in;
 	h->disp = disp;
+	h->inflight_max = c->max_inflight;
 	pthread_mutex_init(&h->api_mu, NULL);
 	int r = store_open(db_path, &h->api);
 	if (r < 0) {

@@ -160,7 +160,13 @@ int mirror_sync(const char *path, const char *url, const char *const *refspecs, 
 	if (want && has_commit(repo, want)) {
 		goto out; /* cached */
 	}
-	if (git_remote_create_anonymous(&remote, repo, url) < 0) {
+	/* Anonymous, without url.*.insteadOf rewriting: the configured URL is the one used,
+	 * whatever a git configuration on the host says (and libgit2 1.5 leaks in that
+	 * lookup). */
+	git_remote_create_options ro = GIT_REMOTE_CREATE_OPTIONS_INIT;
+	ro.repository = repo;
+	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if (git_remote_create_with_opts(&remote, url, &ro) < 0) {
 		diag_error(dl, NULL, 0, 0, NULL, "invalid clone URL %s: %s", safe_url, git_msg());
 		ret = -EIO;
 		goto out;

@@ -247,7 +247,19 @@ static void parse_push(struct parse *P, json_t *root, const char *repo_path, str
 		ignore(ev, "%s was deleted: nothing to run", ev->ref);
 		return;
 	}
-	if (!get_sha(P, root, "after", ev->sha)) {
+	/* An annotated tag's `after` is the tag object: for tags the commit is checkout_sha
+	 * (GitLab) or head_commit.id (GitHub, Gitea) when the payload has them. */
+	const char *commit_path = "after";
+	if (str_has_prefix(ev->ref, "refs/tags/")) {
+		char probe[41], perr[8];
+		struct parse Q = { .err = perr, .errsize = sizeof(perr) };
+		if (get_sha(&Q, root, "checkout_sha", probe)) {
+			commit_path = "checkout_sha";
+		} else if ((Q.ret = 0, get_sha(&Q, root, "head_commit.id", probe))) {
+			commit_path = "head_commit.id";
+		}
+	}
+	if (!get_sha(P, root, commit_path, ev->sha)) {
 		return;
 	}
 	const char *name;

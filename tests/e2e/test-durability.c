@@ -172,8 +172,9 @@ Test(durability, kill_9_at_random_moments_loses_nothing_and_runs_nothing_twice, 
 	for (;;) {
 		struct ts_response r = ts_get(url);
 		json_decref(runs);
-		runs = json_object_get(json_loads(r.body, 0, NULL), "runs");
-		json_incref(runs);
+		json_t *root = json_loads(r.body, 0, NULL);
+		runs = json_incref(json_object_get(root, "runs"));
+		json_decref(root);
 		ts_response_free(&r);
 		size_t fin = 0;
 		size_t i;

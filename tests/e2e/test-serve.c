@@ -11,8 +11,12 @@
 #include "testserve.h"
 #include "testutil.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +64,7 @@ static void start(struct env *e, const char *extra, unsigned fail_first)
 			 "data_dir: %s/data\n"
 			 "public_url: http://ci.example\n"
 			 "log_level: debug\n"
-			 "limits: { max_body: 64KiB, concurrency: 2 }\n"
+			 "limits: { max_body: 64KiB, max_inflight: 64KiB, concurrency: 2 }\n"
 			 "shutdown_grace: 200ms\n"
 			 "retry: { attempts: 3, backoff: 50ms, max_backoff: 200ms, timeout: 5s }\n"
 			 "%s"
@@ -225,6 +229,39 @@ Test(serve, deliveries_that_are_refused_or_ignored, .timeout = 120)
 	json_decref(p);
 	expect(ts_deliver(a, "github", "ping", "d-12", SECRET_GH, ping), 200, "pong");
 
+	/* Bodies are buffered before they can be verified: all of them together are capped
+	 * too. Hold 40 KB of one delivery open; another 40 KB one does not fit (503). */
+	{
+		char host[64];
+		snprintf(host, sizeof(host), "%s", a);
+		char *colon = strrchr(host, ':');
+		*colon = '\0';
+		struct sockaddr_in sa = { .sin_family = AF_INET,
+					  .sin_port = htons((uint16_t)atoi(colon + 1)) };
+		inet_pton(AF_INET, host, &sa.sin_addr);
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		const char *head =
+			"POST /hooks/github HTTP/1.1\r\nHost: x\r\n"
+			"Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n";
+		cr_assert_eq(write(fd, head, strlen(head)), (ssize_t)strlen(head));
+		char *part = malloc(40000);
+		memset(part, ' ', 40000);
+		cr_assert_eq(write(fd, part, 40000), 40000);
+		ts_sleep(0.5);
+		char *second = malloc(40001);
+		memset(second, ' ', 40000);
+		second[0] = '{';
+		second[39999] = '}';
+		second[40000] = '\0';
+		expect(ts_deliver(a, "github", "push", "d-13", SECRET_GH, second), 503, "too busy");
+		close(fd); /* the held body is released */
+		ts_sleep(0.3);
+		expect(ts_deliver(a, "github", "push", "d-14", NULL, second), 401, "missing");
+		free(part);
+		free(second);
+	}
+
 	char *u2;
 	cr_assert_geq(asprintf(&u2, "http://%s/hooks/bitbucket", a), 0);
 	expect(ts_post(u2, form, "{}", 2), 404, "unknown hook");
@@ -238,7 +275,7 @@ Test(serve, deliveries_that_are_refused_or_ignored, .timeout = 120)
 	expect(ts_get(u2), 200, "ok");
 	free(u2);
 	cr_assert_geq(asprintf(&u2, "http://%s/metrics", a), 0);
-	expect(ts_get(u2), 200, "runner_webhook_deliveries_total{result=\"rejected\"} 9");
+	expect(ts_get(u2), 200, "runner_webhook_deliveries_total{result=\"rejected\"} 11");
 	free(u2);
 	/* Every refusal is in the log, with its delivery id. */
 	char *log = tu_read(e.srv.log);
@@ -483,20 +520,21 @@ Test(serve, a_newer_push_cancels_the_older_run_of_the_branch, .timeout = 120)
 	char *slow = ts_git_commit(e.repo, "mode", "slow\n");
 	char *fast = ts_git_commit(e.repo, "mode", "fast\n");
 	long first = push(&e, "d-slow", "main", slow);
-	/* Wait until it is really running. */
+	/* Wait until its stage has started the long sleep (the log says so). */
 	double t0 = ts_now();
+	char *u;
+	cr_assert_geq(asprintf(&u, "http://%s/api/runs/%ld/logs/test", e.srv.addr, first), 0);
 	for (;;) {
-		json_t *run = ts_run(e.srv.addr, first);
-		json_t *st = stage_of(run, "test");
-		bool running = st && strcmp(json_string_value(json_object_get(st, "status")),
-					    "running") == 0;
-		json_decref(run);
-		if (running) {
+		struct ts_response r = ts_get(u);
+		bool sleeping = r.status == 200 && strstr(r.body, "sleeper=");
+		ts_response_free(&r);
+		if (sleeping) {
 			break;
 		}
 		cr_assert_lt(ts_now() - t0, 60, "the first run never started its stage");
 		ts_sleep(0.05);
 	}
+	free(u);
 	long second = push(&e, "d-fast", "main", fast);
 	json_t *run = ts_wait_run(e.srv.addr, first, 60);
 	expect_state(run, "cancelled");

@@ -289,3 +289,37 @@ Test(webhook, malformed_and_hostile_bodies)
 	cr_assert_str_eq(ev.sha, "6113728f27ae82c7b1a177c8d03f9e96e0adf246");
 	hook_event_release(&ev);
 }
+
+Test(webhook, annotated_tags_run_their_commit)
+{
+	/* `after` is the tag object for an annotated tag; the commit is elsewhere. */
+	const char *gh = "{\"ref\": \"refs/tags/v2\", \"after\": "
+			 "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\", \"head_commit\": {\"id\": "
+			 "\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"}, \"repository\": "
+			 "{\"full_name\": \"a/b\"}}";
+	struct hook_event ev;
+	char err[256];
+	cr_assert_eq(webhook_parse(FORGE_GITHUB, "push", gh, strlen(gh), &ev, err, sizeof(err)), 0);
+	cr_assert_eq(ev.kind, HOOK_TAG);
+	cr_assert_str_eq(ev.sha, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+	hook_event_release(&ev);
+	const char *gl =
+		"{\"object_kind\": \"tag_push\", \"ref\": \"refs/tags/v2\", "
+		"\"after\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\", \"checkout_sha\": "
+		"\"cccccccccccccccccccccccccccccccccccccccc\", \"project\": "
+		"{\"path_with_namespace\": \"g/p\"}}";
+	cr_assert_eq(
+		webhook_parse(FORGE_GITLAB, "Tag Push Hook", gl, strlen(gl), &ev, err, sizeof(err)),
+		0);
+	cr_assert_eq(ev.kind, HOOK_TAG);
+	cr_assert_str_eq(ev.sha, "cccccccccccccccccccccccccccccccccccccccc");
+	hook_event_release(&ev);
+	/* Branch pushes run `after`, whatever head_commit says. */
+	const char *br = "{\"ref\": \"refs/heads/x\", \"after\": "
+			 "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\", \"head_commit\": {\"id\": "
+			 "\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"}, \"repository\": "
+			 "{\"full_name\": \"a/b\"}}";
+	cr_assert_eq(webhook_parse(FORGE_GITHUB, "push", br, strlen(br), &ev, err, sizeof(err)), 0);
+	cr_assert_str_eq(ev.sha, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	hook_event_release(&ev);
+}
