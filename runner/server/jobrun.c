@@ -546,6 +546,18 @@ static int run_it(struct jobctx *jc)
 	set_phase(jc, "running");
 	int rr = run_pipeline(p, &ro, &r, &jc->dl);
 	if (rr < 0) {
+		/* The engine's hints speak to `runner run` users; say where the server's are. */
+		for (size_t i = 0; i < jc->dl.n; i++) {
+			struct diag *d = &jc->dl.v[i];
+			if (strstr(d->msg, "needs secret") && d->hint) {
+				free(d->hint);
+				d->hint = xstrdup(
+					jc->trusted ? "add it under the repository's `secrets:` or "
+						      "`secrets_file` in the server configuration"
+						    : "runs of pull requests from forks get no "
+						      "secrets");
+			}
+		}
 		ret = fail_early(jc, -EINVAL, "the run could not start");
 		goto out;
 	}

@@ -137,29 +137,15 @@ static void put_field(struct sbuf *sb, const struct mask *m, const char *s, size
 		}
 	}
 	_cleanup_free_ char *clean = utf8_sanitize(masked, len);
-	for (const char *p = clean; *p; p++) {
-		switch (*p) {
-		case '&':
-			sbuf_puts(sb, "&amp;");
-			break;
-		case '<':
-			sbuf_puts(sb, "&lt;");
-			break;
-		case '>':
-			sbuf_puts(sb, "&gt;");
-			break;
-		case '\n':
-		case '\r':
-		case '\t':
-			sbuf_putc(sb, ' ');
-			break;
-		case '`':
-			sbuf_putc(sb, '\'');
-			break;
-		default:
-			sbuf_putc(sb, *p);
+	/* One line each, and no code spans that a value could close. */
+	for (char *p = clean; *p; p++) {
+		if (*p == '\n' || *p == '\r' || *p == '\t') {
+			*p = ' ';
+		} else if (*p == '`') {
+			*p = '\'';
 		}
 	}
+	sbuf_put_escaped(sb, clean, false);
 	if (cut) {
 		sbuf_puts(sb, "…");
 	}

@@ -185,30 +185,9 @@ json_t *views_run_json(const struct server_config *c, const struct job *j, bool 
 
 static void esc(struct sbuf *sb, const char *s)
 {
-	if (!s) {
-		return;
-	}
-	_cleanup_free_ char *clean = utf8_sanitize(s, strlen(s));
-	for (const char *p = clean; *p; p++) {
-		switch (*p) {
-		case '&':
-			sbuf_puts(sb, "&amp;");
-			break;
-		case '<':
-			sbuf_puts(sb, "&lt;");
-			break;
-		case '>':
-			sbuf_puts(sb, "&gt;");
-			break;
-		case '"':
-			sbuf_puts(sb, "&quot;");
-			break;
-		case '\'':
-			sbuf_puts(sb, "&#39;");
-			break;
-		default:
-			sbuf_putc(sb, *p);
-		}
+	if (s) {
+		_cleanup_free_ char *clean = utf8_sanitize(s, strlen(s));
+		sbuf_put_escaped(sb, clean, true);
 	}
 }
 
