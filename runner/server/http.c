@@ -67,6 +67,7 @@ struct http_server {
 struct request {
 	enum route route;
 	enum forge forge;
+	const struct repo_config *only; /* /hooks/<forge>/<repository>: that one's secret */
 	int64_t id;
 	char stage[72];
 	struct sbuf body;
@@ -194,12 +195,24 @@ static enum MHD_Result ignored(struct http_server *h, struct MHD_Connection *con
 /* The repository whose secret verifies the delivery, or NULL. Every repository of the forge
  * is tried: the body says which repository it is about only once it is parsed, and it is
  * not parsed before it is verified. */
+/* The repository whose secret verifies the delivery, or NULL. The body names its
+ * repository only once it is parsed, and it is not parsed before it is verified: so each
+ * distinct secret of the forge's repositories is tried (once, however many repositories
+ * share it), unless the URL named the repository. */
 static const struct repo_config *verify(const struct server_config *c, enum forge f,
-					const char *sig, const char *body, size_t len)
+					const struct repo_config *only, const char *sig,
+					const char *body, size_t len)
 {
+	if (only) {
+		return webhook_verify(f, sig, body, len, only->secret) ? only : NULL;
+	}
 	for (size_t i = 0; i < c->n_repos; i++) {
 		const struct repo_config *r = &c->repos[i];
-		if (r->forge == f && webhook_verify(f, sig, body, len, r->secret)) {
+		bool seen = false;
+		for (size_t k = 0; k < i && !seen; k++) {
+			seen = c->repos[k].forge == f && strcmp(c->repos[k].secret, r->secret) == 0;
+		}
+		if (r->forge == f && !seen && webhook_verify(f, sig, body, len, r->secret)) {
 			return r;
 		}
 	}
@@ -237,7 +250,7 @@ static enum MHD_Result handle_hook(struct http_server *h, struct MHD_Connection 
 				  json_pack("{s:s}", "error", "too busy; deliver again later"));
 	}
 	const struct repo_config *r =
-		verify(c, f, header(conn, webhook_signature_header(f)), body, len);
+		verify(c, f, rq->only, header(conn, webhook_signature_header(f)), body, len);
 	if (!r) {
 		return reject(h, conn, 401, &ctx,
 			      header(conn, webhook_signature_header(f))
@@ -568,11 +581,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		sbuf_init(&rq->body, h->c->max_body);
 		bool post = str_eq(method, "POST");
 		if (str_has_prefix(url, "/hooks/")) {
-			if (forge_from_name(url + 7, &rq->forge) < 0) {
+			/* /hooks/<forge> or /hooks/<forge>/<repository name> */
+			char fname[16];
+			const char *slash = strchr(url + 7, '/');
+			size_t fl = slash ? (size_t)(slash - (url + 7)) : strlen(url + 7);
+			snprintf(fname, sizeof(fname), "%.*s", (int)MIN(fl, sizeof(fname) - 1),
+				 url + 7);
+			if (fl >= sizeof(fname) || forge_from_name(fname, &rq->forge) < 0) {
 				rq->answered = true;
 				return respond_error(h, conn, 404,
 						     "unknown hook: use /hooks/github, "
 						     "/hooks/gitlab or /hooks/gitea");
+			}
+			if (slash && !(rq->only = config_find_repo(h->c, rq->forge, slash + 1))) {
+				rq->answered = true;
+				return respond_error(h, conn, 404,
+						     "no such repository on this server");
 			}
 			if (!post) {
 				rq->answered = true;

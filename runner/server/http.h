@@ -2,6 +2,7 @@
  * http.h - the HTTP side of `runner serve` (libmicrohttpd, one thread per connection).
  *
  *   POST /hooks/github | /hooks/gitlab | /hooks/gitea    webhook deliveries
+ *   POST /hooks/<forge>/<owner>/<name>                   the same, one repository's secret
  *   GET  /healthz                                        200 "ok", 503 while stopping
  *   GET  /metrics                                        Prometheus text
  *   GET  /api/runs[?limit=N]  /api/runs/<id>  /api/runs/<id>/logs/<stage>

@@ -261,14 +261,15 @@ struct ts_response ts_deliver(const char *addr, const char *forge, const char *e
 	size_t n = 0;
 	char mac[65];
 	h[n++] = strdup("Content-Type: application/json");
-	if (strcmp(forge, "github") == 0) {
+	/* forge may be followed by /<repository> (the per-repository URL). */
+	if (strncmp(forge, "github", 6) == 0) {
 		h[n++] = fmt("X-GitHub-Event: %s", event);
 		h[n++] = fmt("X-GitHub-Delivery: %s", delivery);
 		if (secret) {
 			hmac_hex(secret, body, strlen(body), mac);
 			h[n++] = fmt("X-Hub-Signature-256: sha256=%s", mac);
 		}
-	} else if (strcmp(forge, "gitea") == 0) {
+	} else if (strncmp(forge, "gitea", 5) == 0) {
 		h[n++] = fmt("X-Gitea-Event: %s", event);
 		h[n++] = fmt("X-Gitea-Delivery: %s", delivery);
 		if (secret) {

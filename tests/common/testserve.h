@@ -47,7 +47,7 @@ struct ts_response ts_get(const char *url);
 void ts_response_free(struct ts_response *r);
 
 /* POST a GitHub/Gitea/GitLab delivery to http://addr/hooks/<forge>, signed with secret
- * (NULL: unsigned). Returns the response. */
+ * (NULL: unsigned); forge may be "github/owner/name" (the per-repository URL). */
 struct ts_response ts_deliver(const char *addr, const char *forge, const char *event,
 			      const char *delivery, const char *secret, const char *body);
 

@@ -262,6 +262,25 @@ Test(serve, deliveries_that_are_refused_or_ignored, .timeout = 120)
 		free(second);
 	}
 
+	/* The per-repository form of the URL: only that repository's secret is tried. */
+	{
+		char *ru;
+		const char *hdr[] = { "Content-Type: application/json", "X-GitHub-Event: create",
+				      "X-GitHub-Delivery: d-15", NULL };
+		cr_assert_geq(asprintf(&ru, "http://%s/hooks/github/acme/nope", a), 0);
+		expect(ts_post(ru, hdr, create, strlen(create)), 404, "no such repository");
+		free(ru);
+		cr_assert_geq(asprintf(&ru, "http://%s/hooks/gitea/acme/tea", a), 0);
+		expect(ts_post(ru, hdr, create, strlen(create)), 401, "missing");
+		free(ru);
+		/* Signed for acme/app, sent to acme/tea's URL: refused. */
+		struct ts_response r0 =
+			ts_deliver(a, "gitea/acme/tea", "create", "d-16", SECRET_GH, create);
+		expect(r0, 401, "does not match");
+		r0 = ts_deliver(a, "gitea/acme/tea", "create", "d-17", SECRET_GT, create);
+		expect(r0, 404, "acme/app");
+	}
+
 	char *u2;
 	cr_assert_geq(asprintf(&u2, "http://%s/hooks/bitbucket", a), 0);
 	expect(ts_post(u2, form, "{}", 2), 404, "unknown hook");
@@ -275,7 +294,7 @@ Test(serve, deliveries_that_are_refused_or_ignored, .timeout = 120)
 	expect(ts_get(u2), 200, "ok");
 	free(u2);
 	cr_assert_geq(asprintf(&u2, "http://%s/metrics", a), 0);
-	expect(ts_get(u2), 200, "runner_webhook_deliveries_total{result=\"rejected\"} 11");
+	expect(ts_get(u2), 200, "runner_webhook_deliveries_total{result=\"rejected\"} 14");
 	free(u2);
 	/* Every refusal is in the log, with its delivery id. */
 	char *log = tu_read(e.srv.log);
