@@ -330,6 +330,18 @@ static bool valid_repo_name(const char *s)
 	return true;
 }
 
+/* ssh://host/path or scp-like user@host:path (not a local path, not another scheme). */
+static bool is_ssh_url(const char *u)
+{
+	if (str_has_prefix(u, "ssh://") || str_has_prefix(u, "git+ssh://") ||
+	    str_has_prefix(u, "ssh+git://")) {
+		return true;
+	}
+	const char *colon = strchr(u, ':');
+	const char *slash = strchr(u, '/');
+	return u[0] != '/' && colon && !strstr(u, "://") && (!slash || colon < slash);
+}
+
 static const char *repo_key(struct arena *a, const char *forge, const char *name)
 {
 	char *k = arena_printf(a, "%s-%s", forge, name);
@@ -377,10 +389,10 @@ static void load_repo(struct loader *L, const struct ynode *m, struct repo_confi
 	static const char *const keys[] = { "name",	   "forge",    "secret",  "secret_file",
 					    "clone_url",   "pipeline", "events",  "supersede",
 					    "credentials", "api",      "secrets", "secrets_file" };
-	static const char *const cred_keys[] = { "username",	       "token",
-						 "token_file",	       "ssh_key",
-						 "ssh_public_key",     "ssh_passphrase",
-						 "ssh_passphrase_file" };
+	static const char *const cred_keys[] = {
+		"username",	  "token",	    "token_file",	   "ssh_key",
+		"ssh_public_key", "ssh_passphrase", "ssh_passphrase_file", "ssh_host_key"
+	};
 	static const char *const api_keys[] = { "url", "token", "token_file", "context" };
 	struct server_config *c = L->c;
 	if (!check_keys(L, m, keys, ARRAY_SIZE(keys), "a repository")) {
@@ -439,9 +451,22 @@ static void load_repo(struct loader *L, const struct ynode *m, struct repo_confi
 		r->ssh_key = abs_path(L, get_str(L, cred, "ssh_key"));
 		r->ssh_public_key = abs_path(L, get_str(L, cred, "ssh_public_key"));
 		r->ssh_passphrase = get_secret(L, cred, "ssh_passphrase");
+		r->ssh_host_key = get_str(L, cred, "ssh_host_key");
 		if (r->token && r->ssh_key) {
 			err_at(L, cred, NULL, "give an HTTPS token or an SSH key, not both");
 		}
+		if (r->ssh_host_key && (!str_has_prefix(r->ssh_host_key, "SHA256:") ||
+					strlen(r->ssh_host_key) < 7 + 43)) {
+			err_at(L, ynode_get(cred, "ssh_host_key"),
+			       "as `ssh-keyscan HOST | ssh-keygen -lf -` prints it",
+			       "ssh_host_key must be a SHA256:... fingerprint");
+		}
+	}
+	/* SSH without a known host key would trust whoever answers: refuse it. */
+	if (r->clone_url && is_ssh_url(r->clone_url) && !r->ssh_host_key) {
+		err_at(L, m, "set credentials.ssh_host_key to the server's SHA256 fingerprint",
+		       "repository '%s' is fetched over SSH but no host key is configured",
+		       r->name ? r->name : "?");
 	}
 	const struct ynode *api = ynode_get(m, "api");
 	if (check_keys(L, api, api_keys, ARRAY_SIZE(api_keys), "api") && api) {

@@ -63,6 +63,7 @@ struct repo_config {
 	const char *username;
 	const char *token;
 	const char *ssh_key, *ssh_public_key, *ssh_passphrase;
+	const char *ssh_host_key; /* "SHA256:..." fingerprint; required for SSH clone URLs */
 	/* Commit statuses. api_url NULL: the forge's public default (GitHub, GitLab). */
 	const char *api_url;
 	const char *api_token;

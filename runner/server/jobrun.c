@@ -106,6 +106,7 @@ json_t *jobrun_spec(const struct server_config *c, const struct repo_config *r, 
 	set_str(auth, "ssh_key", r->ssh_key);
 	set_str(auth, "ssh_public_key", r->ssh_public_key);
 	set_str(auth, "ssh_passphrase", r->ssh_passphrase);
+	set_str(auth, "ssh_host_key", r->ssh_host_key);
 	json_object_set_new(s, "auth", auth);
 	/* Untrusted runs get no secrets: they are not even handed to the process. */
 	json_t *secrets = json_object();
@@ -352,6 +353,7 @@ static int sync_mirror(struct jobctx *jc)
 		.ssh_key = json_string_value(json_object_get(auth, "ssh_key")),
 		.ssh_public_key = json_string_value(json_object_get(auth, "ssh_public_key")),
 		.ssh_passphrase = json_string_value(json_object_get(auth, "ssh_passphrase")),
+		.ssh_host_key = json_string_value(json_object_get(auth, "ssh_host_key")),
 	};
 	_cleanup_free_ char *spec1 = xasprintf("+%s:%s", jc->ref, jc->ref);
 	_cleanup_free_ char *spec2 =

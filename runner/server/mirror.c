@@ -12,6 +12,8 @@
 
 #include <fcntl.h>
 #include <git2.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <sys/file.h>
@@ -83,6 +85,53 @@ static int cred_cb(git_credential **out, const char *url, const char *user_from_
 	git_error_set_str(GIT_ERROR_NET, "the remote asks for credentials and none are "
 					 "configured for it");
 	return GIT_EAUTH;
+}
+
+bool mirror_host_key_matches(const char *configured, const unsigned char sha256[32], char *actual,
+			     size_t size)
+{
+	unsigned char b64[64];
+	int n = EVP_EncodeBlock(b64, sha256, 32);
+	while (n > 0 && b64[n - 1] == '=') {
+		n--;
+	}
+	snprintf(actual, size, "SHA256:%.*s", n, (const char *)b64);
+	if (!configured) {
+		return false;
+	}
+	size_t cl = strlen(configured);
+	while (cl > 0 && configured[cl - 1] == '=') {
+		cl--;
+	}
+	size_t al = strlen(actual);
+	return cl == al && CRYPTO_memcmp(configured, actual, al) == 0;
+}
+
+/* HTTPS: libgit2's own verdict stands. SSH: only the configured host key is accepted
+ * (libgit2 would otherwise trust any key). */
+static int cert_cb(git_cert *cert, int valid, const char *host, void *payload)
+{
+	struct fetch_ctx *fc = payload;
+	(void)valid;
+	if (cert->cert_type != GIT_CERT_HOSTKEY_LIBSSH2) {
+		return GIT_PASSTHROUGH;
+	}
+	const git_cert_hostkey *hk = (const git_cert_hostkey *)cert;
+	char actual[80];
+	if (!(hk->type & GIT_CERT_SSH_SHA256)) {
+		git_error_set_str(GIT_ERROR_SSH, "the SSH host key has no SHA-256 fingerprint");
+		return GIT_ECERTIFICATE;
+	}
+	if (!mirror_host_key_matches(fc->auth ? fc->auth->ssh_host_key : NULL, hk->hash_sha256,
+				     actual, sizeof(actual))) {
+		char msg[300];
+		snprintf(msg, sizeof(msg),
+			 "the SSH host key of %s (%s) is not the configured ssh_host_key", host,
+			 actual);
+		git_error_set_str(GIT_ERROR_SSH, msg);
+		return GIT_ECERTIFICATE;
+	}
+	return 0;
 }
 
 static int progress_cb(const git_indexer_progress *stats, void *payload)
@@ -174,6 +223,7 @@ int mirror_sync(const char *path, const char *url, const char *const *refspecs, 
 	struct fetch_ctx fc = { .auth = auth, .cancel_fd = cancel_fd };
 	git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
 	fo.callbacks.credentials = cred_cb;
+	fo.callbacks.certificate_check = cert_cb;
 	fo.callbacks.transfer_progress = progress_cb;
 	fo.callbacks.sideband_progress = sideband_cb;
 	fo.callbacks.payload = &fc;

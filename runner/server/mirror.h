@@ -21,7 +21,16 @@ struct mirror_auth {
 	const char *username; /* HTTPS user name for the token */
 	const char *token;
 	const char *ssh_key, *ssh_public_key, *ssh_passphrase;
+	const char *ssh_host_key; /* "SHA256:<base64>": the only SSH host key accepted */
 };
+
+/*
+ * Whether an SSH host key's SHA-256 digest is the configured fingerprint ("SHA256:" and
+ * unpadded base64, as ssh-keygen -l prints it). actual (at least 60 bytes) receives the
+ * key's fingerprint in that form, for messages.
+ */
+bool mirror_host_key_matches(const char *configured, const unsigned char sha256[32],
+			     char *actual, size_t size);
 
 /*
  * Ensure commit `want` (full hex id) is in the bare mirror at path (created when missing),

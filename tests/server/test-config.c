@@ -266,3 +266,46 @@ Test(config, sizes)
 	cr_assert_eq(config_parse_size("1 MiB", 1ull << 30, &v), -EINVAL);
 	cr_assert_eq(config_parse_size("99999999999999999999999", 1ull << 30, &v), -ERANGE);
 }
+
+Test(config, ssh_needs_a_known_host_key)
+{
+	static const char *const urls[] = { "ssh://git@example.com/acme/webapp.git",
+					    "git@example.com:acme/webapp.git" };
+	for (size_t i = 0; i < 2; i++) {
+		char *text;
+		cr_assert_geq(asprintf(&text,
+				       "data_dir: /tmp/x\n"
+				       "repositories:\n"
+				       "  - name: acme/webapp\n"
+				       "    forge: gitea\n"
+				       "    secret: 0123456789abcdef0123\n"
+				       "    clone_url: %s\n",
+				       urls[i]),
+			      0);
+		struct server_config *c = NULL;
+		struct diag_list dl;
+		cr_assert_eq(load(text, &c, &dl), -EINVAL, "%s", urls[i]);
+		cr_assert(has_error(&dl, "no host key is configured", 3));
+		diag_list_release(&dl);
+		free(text);
+	}
+	static const char ok[] =
+		"data_dir: /tmp/x\n"
+		"repositories:\n"
+		"  - name: acme/webapp\n"
+		"    forge: gitea\n"
+		"    secret: 0123456789abcdef0123\n"
+		"    clone_url: git@example.com:acme/webapp.git\n"
+		"    credentials:\n"
+		"      ssh_key: /etc/runner/id_ed25519\n"
+		"      ssh_public_key: /etc/runner/id_ed25519.pub\n"
+		"      ssh_host_key: SHA256:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n";
+	struct server_config *c = NULL;
+	struct diag_list dl;
+	int r = load(ok, &c, &dl);
+	dump(&dl);
+	cr_assert_eq(r, 0);
+	cr_assert_str_eq(c->repos[0].ssh_key, "/etc/runner/id_ed25519");
+	config_free(c);
+	diag_list_release(&dl);
+}
