@@ -1,10 +1,10 @@
 /*
  * notify.c - build the security notification from a report.
  *
- * A finding blocks when its stage is blocked, it is not suppressed, and its severity is at
- * or above the stage gate's threshold (`fail_on` or `threshold` in the stage's `gate`
- * object; `high` when the gate does not say). A finding that states `blocking` itself is
- * taken at its word.
+ * A finding blocks when its stage is blocked and the gate's verdict on it, its
+ * `disposition`, is "blocking". Without a disposition: when it is not suppressed and its
+ * severity is at or above the stage gate's threshold (`fail_on` in the stage's `gate`
+ * object; `high` when the gate does not say).
  */
 #include "notify.h"
 
@@ -58,6 +58,11 @@ static int threshold_of(const json_t *result)
 
 static bool is_blocking(const json_t *f, int threshold, int rank)
 {
+	/* The gate's own verdict, when the finding carries it. */
+	const char *disp = jstr(f, "disposition");
+	if (disp) {
+		return str_eq(disp, "blocking");
+	}
 	const json_t *b = json_object_get(f, "blocking");
 	if (json_is_boolean(b)) {
 		return json_is_true(b);

@@ -146,3 +146,21 @@ Test(notify, long_lists_are_cut)
 	free(body);
 	json_decref(report);
 }
+
+Test(notify, the_gates_disposition_is_the_verdict)
+{
+	json_t *report = fixture();
+	json_t *deps = json_array_get(json_object_get(report, "stages"), 2);
+	json_t *findings = json_object_get(json_object_get(deps, "result"), "findings");
+	/* A medium finding the gate blocked (its fail-on was lower) is listed; a critical one
+	 * it suppressed is not. */
+	json_object_set_new(json_array_get(findings, 0), "disposition", json_string("blocking"));
+	json_object_set_new(json_array_get(findings, 1), "disposition", json_string("suppressed"));
+	struct notify_ctx c = ctx(NULL);
+	char *body = notify_security_body(report, &c);
+	cr_assert_not_null(body);
+	cr_assert_not_null(strstr(body, "GHSA-xxxx-medium"));
+	cr_assert_null(strstr(body, "CVE-2021-44228"));
+	free(body);
+	json_decref(report);
+}
