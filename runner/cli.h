@@ -38,12 +38,14 @@ int cmd_worker(int argc, char **argv);
 int cmd_hook(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_job(int argc, char **argv);
+int cmd_image(int argc, char **argv);
 
 extern const char cmd_run_usage[];
 extern const char cmd_validate_usage[];
 extern const char cmd_graph_usage[];
 extern const char cmd_hook_usage[];
 extern const char cmd_serve_usage[];
+extern const char cmd_image_usage[];
 
 /* Print "runner: <msg>" and a hint to stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

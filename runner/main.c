@@ -25,6 +25,8 @@ static const struct command commands[] = {
 	{ "serve", "the self-hosted runner: signed webhooks in, runs and statuses out",
 	  cmd_serve_usage, cmd_serve, false },
 	{ "__job", "internal: one run of the server", "", cmd_job, true },
+	{ "image", "build an OCI image reproducibly, push one to a registry", cmd_image_usage,
+	  cmd_image, false },
 	{ "__worker", "internal: run a built-in stage kind", "", cmd_worker, true },
 };
 

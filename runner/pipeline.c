@@ -12,6 +12,8 @@
 #include "arena.h"
 #include "diag.h"
 #include "expr.h"
+#include "gate.h"
+#include "pushgate.h"
 #include "hmap.h"
 #include "interp.h"
 #include "stage.h"
@@ -30,15 +32,15 @@
 const char *const pipeline_runner_vars[] = {
 	"RUNNER_COMMIT_SHA", "RUNNER_COMMIT_SHORT", "RUNNER_BRANCH",   "RUNNER_TAG",
 	"RUNNER_EVENT",      "RUNNER_RUN_ID",       "RUNNER_WORKSPACE", "RUNNER_PIPELINE",
-	"RUNNER_STAGE",      NULL,
+	"RUNNER_STAGE",      "RUNNER_COMMIT_TIME", NULL,
 };
 
-static const char *const top_keys[] = { "version", "name", "env", "defaults", "stages" };
+static const char *const top_keys[] = { "version", "name", "env", "defaults", "gate", "stages" };
 static const char *const default_keys[] = { "timeout", "retry", "kill-grace", "allow-failure" };
 static const char *const stage_keys[] = {
 	"run",	   "uses",  "with",	  "needs",	  "if",
 	"env",	   "timeout", "retry",	  "kill-grace",	  "allow-failure",
-	"allow-skipped-needs", "outputs", "secrets", "workdir",
+	"allow-skipped-needs", "outputs", "secrets", "workdir", "ungated",
 };
 static const char *const retry_keys[] = { "max", "when" };
 
@@ -440,9 +442,10 @@ static void load_stage(struct loader *L, struct pstage *s, const struct ynode *n
 				}
 			}
 			const char *near = closest_word(kname, names, nn);
-			char hint[600];
+			char hint[600], known[400];
 			snprintf(hint, sizeof(hint), "%s%s%sknown kinds: %s", near ? "did you mean `" : "",
-				 near ? near : "", near ? "`? " : "", stage_kind_names());
+				 near ? near : "", near ? "`? " : "",
+				 stage_kind_names(known, sizeof(known)));
 			error_node(L, uses, hint, "unknown stage kind '%.100s'", kname);
 		} else if (k) {
 			s->kind = k;
@@ -542,6 +545,24 @@ static void load_stage(struct loader *L, struct pstage *s, const struct ynode *n
 						   s->secrets[i], envname);
 				}
 			}
+			for (size_t j = 0; envname && j < L->p->n_env; j++) {
+				if (L->p->env[j].name && str_eq(L->p->env[j].name, envname)) {
+					error_node(L, v->seq.v[i], "rename the env entry",
+						   "secret '%s' is given to the stage as %s, which the "
+						   "pipeline's `env:` also sets",
+						   s->secrets[i], envname);
+				}
+			}
+		}
+	}
+	if ((v = ynode_get(n, "ungated"))) {
+		const char *u = get_text(L, v, "ungated");
+		size_t blank = u ? strspn(u, " \t\n") : 0;
+		if (u && !u[blank]) {
+			error_node(L, v, "write ungated: \"<why this stage may push without the gates>\"",
+				   "`ungated:` needs a reason");
+		} else {
+			s->ungated = u;
 		}
 	}
 	if ((v = ynode_get(n, "workdir"))) {
@@ -873,7 +894,7 @@ static void load_root(struct loader *L, const struct ynode *root)
 			snprintf(hint, sizeof(hint), "did you mean `%s`?", near ? near : "");
 			error_node(L, k,
 				   near ? hint :
-					  "top-level keys are version, name, env, defaults and stages "
+					  "top-level keys are version, name, env, defaults, gate and stages "
 					  "(and x-* for your own anchors)",
 				   "unknown key '%.100s' at the top level", k->scalar.s);
 		}
@@ -902,6 +923,19 @@ static void load_root(struct loader *L, const struct ynode *root)
 	if ((v = ynode_get(root, "defaults"))) {
 		load_defaults(L, v);
 	}
+	if ((v = ynode_get(root, "gate"))) {
+		const char *const *k;
+		size_t nk = 0;
+		for (k = gate_config_keys; *k; k++) {
+			nk++;
+		}
+		if (v->kind == YNODE_MAP) {
+			check_keys(L, v, gate_config_keys, nk, "gate");
+		}
+		if (gate_config_check(v, L->file, L->dl) == 0) {
+			p->gate = v;
+		}
+	}
 	v = ynode_get(root, "stages");
 	if (!v) {
 		error_at(L, root->line, root->col, "add a `stages:` mapping",
@@ -920,6 +954,7 @@ static void load_root(struct loader *L, const struct ynode *root)
 	if (diag_has_errors(L->dl)) {
 		return;
 	}
+	pushgate_validate(p, L->stage_nodes, L->dl);
 	check_references(L, root);
 }
 

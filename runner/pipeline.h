@@ -75,6 +75,7 @@ struct pstage {
 	const char **secrets; /* secret names */
 	size_t n_secrets;
 	const char *workdir; /* relative to the workspace; "." by default */
+	const char *ungated; /* push stages: why they may skip the security gates, or NULL */
 };
 
 struct pipeline {
@@ -86,6 +87,7 @@ struct pipeline {
 	const char *name;
 	struct pvar *env;
 	size_t n_env;
+	const struct ynode *gate; /* top-level `gate:` (checked by gate_config_check), or NULL */
 	struct pstage **stages; /* file order */
 	size_t n_stages;
 	struct hmap *by_name;

@@ -67,8 +67,9 @@ int stage_launch(const struct stage_launch *l, struct stage_proc **out)
 			return -EINVAL;
 		}
 		json_t *with = l->with ? json_incref(l->with) : json_object();
-		json_t *cfg = json_pack("{s:s, s:s, s:s, s:o}", "kind", l->kind->name, "stage",
-					l->stage_name, "workspace", l->workspace, "with", with);
+		json_t *cfg = json_pack("{s:s, s:s, s:s, s:o, s:O}", "kind", l->kind->name, "stage",
+					l->stage_name, "workspace", l->workspace, "with", with,
+					"gate", l->gate ? l->gate : json_null());
 		char *json = cfg ? json_dumps(cfg, JSON_COMPACT) : NULL;
 		json_decref(cfg);
 		if (!json) {

@@ -11,7 +11,8 @@
  *   2. launch (runner side): stage_launch() starts the stage through the sandbox: a script
  *      runs as `/bin/sh -e -c SCRIPT`; a built-in kind runs as the runner binary itself in
  *      worker mode (`runner __worker`), which receives its interpolated configuration as
- *      JSON on fd 3 and writes its result object as JSON to fd 4;
+ *      JSON on fd 3 ({kind, stage, workspace, with, gate}) and writes its result object as
+ *      JSON to fd 4;
  *   3. worker side: stage_worker_main() finds the kind and calls kind->run().
  *
  * Exit-code contract of a built-in kind's run(): STAGE_EXIT_PASSED (0), STAGE_EXIT_FAILED
@@ -56,6 +57,7 @@ struct stage_worker {
 	const char *stage_name;
 	const char *workspace;  /* absolute path; also the working directory */
 	json_t *with;           /* interpolated `with:` (an object; {} when absent) */
+	json_t *gate;           /* the pipeline's top-level `gate:` (an object), or NULL */
 	json_t *result;         /* object the kind fills; written to the result fd */
 };
 
@@ -73,10 +75,11 @@ struct stage_kind {
 const struct stage_kind *stage_kind_find(const char *name);
 size_t stage_kind_count(void);
 const struct stage_kind *stage_kind_at(size_t i);
-/* Comma-separated names of the kinds usable with `uses:`, for messages. Static storage. */
-const char *stage_kind_names(void);
+/* Comma-separated names of the kinds usable with `uses:`, for messages, into buf. */
+char *stage_kind_names(char *buf, size_t size);
 
 extern const struct stage_kind stage_kind_script;
+extern const struct stage_kind stage_kind_container_push;
 
 /* ---- launching (runner side) ---- */
 
@@ -85,6 +88,7 @@ struct stage_launch {
 	const char *stage_name;
 	const char *script;         /* script kind: the shell script */
 	json_t *with;               /* built-in kinds: the interpolated `with:` (borrowed) */
+	json_t *gate;               /* built-in kinds: the pipeline's `gate:` (borrowed), or NULL */
 	const char *const *envp;    /* complete environment */
 	const char *workspace;      /* absolute */
 	const char *cwd;            /* absolute; inside the workspace */

@@ -40,6 +40,7 @@ int stage_worker_main(void)
 	const char *stage = json_string_value(json_object_get(cfg, "stage"));
 	const char *workspace = json_string_value(json_object_get(cfg, "workspace"));
 	json_t *with = json_object_get(cfg, "with");
+	json_t *gate = json_object_get(cfg, "gate");
 	const struct stage_kind *kind = kind_name ? stage_kind_find(kind_name) : NULL;
 	if (!kind || !kind->run || !stage || !workspace || (with && !json_is_object(with))) {
 		json_decref(cfg);
@@ -49,6 +50,7 @@ int stage_worker_main(void)
 		.stage_name = stage,
 		.workspace = workspace,
 		.with = with ? with : json_object(),
+		.gate = json_is_object(gate) ? gate : NULL,
 		.result = json_object(),
 	};
 	if (!with) {

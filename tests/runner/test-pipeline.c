@@ -166,7 +166,7 @@ Test(pipeline, unknown_keys_with_suggestions)
 	       "unknown key 'timout' in defaults", "did you mean `timeout`?");
 	expect(HEAD "  a:\n    run: x\n    banana: 1\n", 5, 5, "unknown key 'banana' in stage 'a'",
 	       "valid keys are: run, uses, with, needs, if, env, timeout, retry, kill-grace, "
-	       "allow-failure, allow-skipped-needs, outputs, secrets, workdir");
+	       "allow-failure, allow-skipped-needs, outputs, secrets, workdir, ungated");
 }
 
 Test(pipeline, duplicate_keys)
@@ -292,7 +292,8 @@ Test(pipeline, unknown_kind_names_the_known_kinds)
 	diag_list_init(&dl, 20);
 	cr_assert_lt(pipeline_load_buffer("p.yml", "/ws", text, strlen(text), &p, &dl), 0);
 	cr_assert_not_null(strstr(dl.v[0].hint, "known kinds: "));
-	cr_assert_not_null(strstr(dl.v[0].hint, stage_kind_names()));
+	char known[400];
+	cr_assert_not_null(strstr(dl.v[0].hint, stage_kind_names(known, sizeof(known))));
 	diag_list_release(&dl);
 }
 
@@ -392,4 +393,21 @@ Test(pipeline, missing_file_is_a_clear_error)
 	cr_assert_eq(pipeline_load_file("/nonexistent/.runner.yml", &p, &dl), -ENOENT);
 	cr_assert_str_eq(dl.v[0].msg, "cannot read the pipeline file: No such file or directory");
 	diag_list_release(&dl);
+}
+
+Test(pipeline, gate_configuration)
+{
+	struct pipeline *p = load_ok("version: 1\n"
+				     "gate:\n  fail-on: critical\n  allow:\n"
+				     "    - { id: CVE-2021-44228, reason: \"not reachable\", expires: 2027-01-31 }\n"
+				     "stages:\n  a: { run: x }\n");
+	cr_assert_not_null(p->gate);
+	pipeline_free(p);
+	expect("version: 1\ngate: { fail-on: severe }\nstages:\n  a: { run: x }\n", 2, 18,
+	       "invalid fail-on level 'severe'", "the levels are critical, high, medium, low and info");
+	expect("version: 1\ngate: { fial-on: high }\nstages:\n  a: { run: x }\n", 2, 9,
+	       "unknown key 'fial-on' in gate", "did you mean `fail-on`?");
+	expect("version: 1\ngate:\n  allow:\n    - { id: X, expires: 2027-01-01 }\nstages:\n"
+	       "  a: { run: x }\n",
+	       4, 7, "an allow entry needs a reason", NULL);
 }

@@ -1,0 +1,508 @@
+/*
+ * finding.c - the finding model: lists, fingerprints, JSON form, inline suppressions.
+ */
+#include "finding.h"
+
+#include "sbuf.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <strings.h>
+
+#include "banned.h"
+
+static const char *const severity_names[] = { "info", "low", "medium", "high", "critical" };
+
+int severity_parse(const char *s, enum severity *out)
+{
+	if (!s) {
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(severity_names); i++) {
+		if (strcasecmp(s, severity_names[i]) == 0) {
+			*out = (enum severity)i;
+			return 0;
+		}
+	}
+	if (strcasecmp(s, "moderate") == 0) {
+		*out = SEVERITY_MEDIUM;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+const char *severity_name(enum severity s)
+{
+	return (unsigned)s < ARRAY_SIZE(severity_names) ? severity_names[s] : "unknown";
+}
+
+static const char *const kind_names[] = { "sast", "secret", "dependency" };
+
+const char *finding_kind_name(enum finding_kind k)
+{
+	return (unsigned)k < ARRAY_SIZE(kind_names) ? kind_names[k] : "unknown";
+}
+
+int finding_kind_parse(const char *s, enum finding_kind *out)
+{
+	for (size_t i = 0; s && i < ARRAY_SIZE(kind_names); i++) {
+		if (str_eq(s, kind_names[i])) {
+			*out = (enum finding_kind)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+void finding_list_init(struct finding_list *fl)
+{
+	memset(fl, 0, sizeof(*fl));
+}
+
+static void free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i]);
+	}
+	free(v);
+}
+
+void finding_release(struct finding *f)
+{
+	free(f->rule_id);
+	free(f->title);
+	free(f->confidence);
+	free_strv(f->cwe, f->n_cwe);
+	free_strv(f->aliases, f->n_aliases);
+	free(f->file);
+	free(f->message);
+	free(f->snippet);
+	free(f->fingerprint);
+	free(f->fix);
+	json_decref(f->extra);
+	free(f->suppression_reason);
+	free(f->suppression_expires);
+	memset(f, 0, sizeof(*f));
+}
+
+void finding_list_release(struct finding_list *fl)
+{
+	for (size_t i = 0; i < fl->n; i++) {
+		finding_release(&fl->v[i]);
+	}
+	free(fl->v);
+	finding_list_init(fl);
+}
+
+struct finding *finding_list_add(struct finding_list *fl)
+{
+	GROW(fl->v, fl->cap, fl->n + 1);
+	struct finding *f = &fl->v[fl->n++];
+	memset(f, 0, sizeof(*f));
+	return f;
+}
+
+static int cmp_str(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "");
+}
+
+static int cmp_finding(const void *pa, const void *pb)
+{
+	const struct finding *a = pa, *b = pb;
+	int c = cmp_str(a->file, b->file);
+	if (c) {
+		return c;
+	}
+	if (a->line != b->line) {
+		return a->line < b->line ? -1 : 1;
+	}
+	if (a->column != b->column) {
+		return a->column < b->column ? -1 : 1;
+	}
+	c = cmp_str(a->rule_id, b->rule_id);
+	return c ? c : cmp_str(a->fingerprint, b->fingerprint);
+}
+
+void finding_list_sort(struct finding_list *fl)
+{
+	if (fl->n > 1) {
+		qsort(fl->v, fl->n, sizeof(fl->v[0]), cmp_finding);
+	}
+}
+
+void finding_set(char **field, const char *value)
+{
+	free(*field);
+	*field = value ? xstrdup(value) : NULL;
+}
+
+static void strv_add(char ***v, size_t *n, const char *s)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (str_eq((*v)[i], s)) {
+			return;
+		}
+	}
+	*v = xreallocarray(*v, *n + 1, sizeof(char *));
+	(*v)[(*n)++] = xstrdup(s);
+}
+
+void finding_add_cwe(struct finding *f, const char *cwe)
+{
+	strv_add(&f->cwe, &f->n_cwe, cwe);
+}
+
+void finding_add_alias(struct finding *f, const char *alias)
+{
+	strv_add(&f->aliases, &f->n_aliases, alias);
+}
+
+void finding_fingerprint(struct finding *f, const char *content, size_t len, unsigned occurrence)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	char occ[16];
+	const char *kind = finding_kind_name(f->kind);
+	if (!ctx) {
+		abort();
+	}
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	EVP_DigestUpdate(ctx, kind, strlen(kind) + 1);
+	EVP_DigestUpdate(ctx, f->rule_id ? f->rule_id : "", strlen(f->rule_id ? f->rule_id : "") + 1);
+	EVP_DigestUpdate(ctx, f->file ? f->file : "", strlen(f->file ? f->file : "") + 1);
+	/* Leave whitespace out so re-indenting or re-formatting keeps the fingerprint. */
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)content[i];
+		if (!isspace(c)) {
+			EVP_DigestUpdate(ctx, &c, 1);
+		}
+	}
+	int n = snprintf(occ, sizeof(occ), "#%u", occurrence);
+	EVP_DigestUpdate(ctx, "\0", 1);
+	EVP_DigestUpdate(ctx, occ, (size_t)n);
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	free(f->fingerprint);
+	f->fingerprint = xmalloc(2 * sizeof(md) + 1);
+	hex_encode(md, sizeof(md), f->fingerprint);
+}
+
+static const char *const disposition_names[] = { "blocking", "suppressed", "below-threshold" };
+static const char *const suppression_names[] = { "none", "inline", "allow", "baseline" };
+
+static json_t *strv_json(char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(a, json_string(v[i]));
+	}
+	return a;
+}
+
+static void set_str(json_t *o, const char *key, const char *v)
+{
+	if (v) {
+		char *clean = utf8_sanitize(v, strlen(v));
+		json_object_set_new(o, key, json_string(clean));
+		free(clean);
+	}
+}
+
+json_t *finding_to_json(const struct finding *f)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "kind", json_string(finding_kind_name(f->kind)));
+	set_str(o, "rule_id", f->rule_id);
+	set_str(o, "title", f->title);
+	json_object_set_new(o, "severity", json_string(severity_name(f->severity)));
+	if (f->score > 0) {
+		json_object_set_new(o, "score", json_real(f->score));
+	}
+	set_str(o, "confidence", f->confidence);
+	json_object_set_new(o, "cwe", strv_json(f->cwe, f->n_cwe));
+	set_str(o, "file", f->file);
+	json_object_set_new(o, "line", json_integer(f->line));
+	json_object_set_new(o, "column", json_integer(f->column));
+	json_object_set_new(o, "end_line", json_integer(f->end_line));
+	json_object_set_new(o, "end_column", json_integer(f->end_column));
+	set_str(o, "message", f->message);
+	set_str(o, "snippet", f->snippet);
+	set_str(o, "fingerprint", f->fingerprint);
+	set_str(o, "fix", f->fix);
+	json_object_set_new(o, "aliases", strv_json(f->aliases, f->n_aliases));
+	json_object_set_new(o, "disposition", json_string(disposition_names[f->disposition]));
+	if (f->suppression != SUPPRESSION_NONE) {
+		json_t *s = json_object();
+		json_object_set_new(s, "kind", json_string(suppression_names[f->suppression]));
+		set_str(s, "reason", f->suppression_reason);
+		set_str(s, "expires", f->suppression_expires);
+		json_object_set_new(o, "suppression", s);
+	}
+	if (json_is_object(f->extra)) {
+		const char *k;
+		json_t *v;
+		json_object_foreach(f->extra, k, v) {
+			if (!json_object_get(o, k)) {
+				json_object_set(o, k, v);
+			}
+		}
+	}
+	return o;
+}
+
+static char *get_str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? xstrdup(s) : NULL;
+}
+
+static unsigned get_uint(const json_t *o, const char *key)
+{
+	json_int_t v = json_integer_value(json_object_get(o, key));
+	return v > 0 && v < (json_int_t)UINT32_MAX ? (unsigned)v : 0;
+}
+
+static int get_strv(const json_t *o, const char *key, char ***v, size_t *n)
+{
+	const json_t *a = json_object_get(o, key);
+	if (!a) {
+		return 0;
+	}
+	if (!json_is_array(a)) {
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		const char *s = json_string_value(json_array_get(a, i));
+		if (!s) {
+			return -EINVAL;
+		}
+		strv_add(v, n, s);
+	}
+	return 0;
+}
+
+static int lookup_name(const char *s, const char *const *names, size_t n, int *out)
+{
+	for (size_t i = 0; s && i < n; i++) {
+		if (str_eq(s, names[i])) {
+			*out = (int)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int finding_from_json(const json_t *j, struct finding *f)
+{
+	static const char *const known[] = {
+		"kind",	   "rule_id", "title",	 "severity", "score",	    "confidence",
+		"cwe",	   "file",    "line",	 "column",   "end_line",    "end_column",
+		"message", "snippet", "fingerprint", "fix", "aliases", "disposition", "suppression",
+	};
+	memset(f, 0, sizeof(*f));
+	if (!json_is_object(j)) {
+		return -EINVAL;
+	}
+	if (finding_kind_parse(json_string_value(json_object_get(j, "kind")), &f->kind) < 0 ||
+	    severity_parse(json_string_value(json_object_get(j, "severity")), &f->severity) < 0 ||
+	    !json_is_string(json_object_get(j, "rule_id"))) {
+		return -EINVAL;
+	}
+	f->rule_id = get_str(j, "rule_id");
+	f->title = get_str(j, "title");
+	f->score = json_number_value(json_object_get(j, "score"));
+	f->confidence = get_str(j, "confidence");
+	f->file = get_str(j, "file");
+	f->line = get_uint(j, "line");
+	f->column = get_uint(j, "column");
+	f->end_line = get_uint(j, "end_line");
+	f->end_column = get_uint(j, "end_column");
+	f->message = get_str(j, "message");
+	f->snippet = get_str(j, "snippet");
+	f->fingerprint = get_str(j, "fingerprint");
+	f->fix = get_str(j, "fix");
+	int d = 0;
+	if (json_object_get(j, "disposition") &&
+	    lookup_name(json_string_value(json_object_get(j, "disposition")), disposition_names,
+			ARRAY_SIZE(disposition_names), &d) < 0) {
+		finding_release(f);
+		return -EINVAL;
+	}
+	f->disposition = (enum finding_disposition)d;
+	const json_t *s = json_object_get(j, "suppression");
+	if (json_is_object(s)) {
+		int k = 0;
+		if (lookup_name(json_string_value(json_object_get(s, "kind")), suppression_names,
+				ARRAY_SIZE(suppression_names), &k) < 0) {
+			finding_release(f);
+			return -EINVAL;
+		}
+		f->suppression = (enum suppression_kind)k;
+		f->suppression_reason = get_str(s, "reason");
+		f->suppression_expires = get_str(s, "expires");
+	}
+	if (get_strv(j, "cwe", &f->cwe, &f->n_cwe) < 0 ||
+	    get_strv(j, "aliases", &f->aliases, &f->n_aliases) < 0) {
+		finding_release(f);
+		return -EINVAL;
+	}
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)j, k, v) {
+		bool is_known = false;
+		for (size_t i = 0; i < ARRAY_SIZE(known) && !is_known; i++) {
+			is_known = str_eq(k, known[i]);
+		}
+		if (!is_known) {
+			if (!f->extra) {
+				f->extra = json_object();
+			}
+			json_object_set(f->extra, k, v);
+		}
+	}
+	return 0;
+}
+
+json_t *finding_list_to_json(const struct finding_list *fl)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < fl->n; i++) {
+		json_array_append_new(a, finding_to_json(&fl->v[i]));
+	}
+	return a;
+}
+
+int finding_list_from_json(const json_t *arr, struct finding_list *fl)
+{
+	if (!json_is_array(arr)) {
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		struct finding f;
+		if (finding_from_json(json_array_get(arr, i), &f) < 0) {
+			return -EINVAL;
+		}
+		*finding_list_add(fl) = f;
+	}
+	return 0;
+}
+
+/*
+ * Does the comment text at p (up to end) suppress rule_id? See the header. With
+ * own_line_only, the marker counts only on a line that holds nothing but the comment (a
+ * comment above the code); a comment after code on a line speaks for that line alone.
+ */
+static int parse_ignore(const char *p, const char *end, const char *rule_id, bool own_line_only,
+			char **reason)
+{
+	static const char marker[] = "runner:ignore";
+	const char *m = memmem(p, (size_t)(end - p), marker, sizeof(marker) - 1);
+	if (!m) {
+		return 0;
+	}
+	for (const char *q = p; own_line_only && q < m; q++) {
+		if (!isspace((unsigned char)*q) && !strchr("/*#<!-;%'", *q)) {
+			return 0;
+		}
+	}
+	const char *s = m + sizeof(marker) - 1;
+	if (s >= end || !isspace((unsigned char)*s)) {
+		return 0;
+	}
+	while (s < end && isspace((unsigned char)*s)) {
+		s++;
+	}
+	/* The ids run up to "--" or the end of the line. */
+	const char *dash = memmem(s, (size_t)(end - s), "--", 2);
+	const char *ids_end = dash ? dash : end;
+	bool named = false;
+	const char *id = s;
+	while (id < ids_end) {
+		const char *e = id;
+		while (e < ids_end && *e != ',' && !isspace((unsigned char)*e)) {
+			e++;
+		}
+		size_t n = (size_t)(e - id);
+		if ((n == 1 && *id == '*') || (n && n == strlen(rule_id) && memcmp(id, rule_id, n) == 0)) {
+			named = true;
+		}
+		id = e;
+		while (id < ids_end && (*id == ',' || isspace((unsigned char)*id))) {
+			id++;
+		}
+	}
+	if (!named) {
+		return 0;
+	}
+	if (!dash) {
+		return -EINVAL;
+	}
+	const char *r = dash + 2, *re = end;
+	while (r < re && isspace((unsigned char)*r)) {
+		r++;
+	}
+	/* Drop a comment closer and trailing space. */
+	static const char *const closers[] = { "*/", "-->", "#}" };
+	for (size_t i = 0; i < ARRAY_SIZE(closers); i++) {
+		size_t cl = strlen(closers[i]);
+		const char *t = re;
+		while (t > r && isspace((unsigned char)t[-1])) {
+			t--;
+		}
+		if ((size_t)(t - r) >= cl && memcmp(t - cl, closers[i], cl) == 0) {
+			re = t - cl;
+		}
+	}
+	while (re > r && isspace((unsigned char)re[-1])) {
+		re--;
+	}
+	if (re - r < 3) {
+		return -EINVAL; /* a reason of a word or two at least */
+	}
+	*reason = xstrndup(r, (size_t)(re - r));
+	return 1;
+}
+
+int finding_inline_suppression(const char *text, size_t len, unsigned line, const char *rule_id,
+			       char **reason)
+{
+	if (line == 0 || !rule_id) {
+		return 0;
+	}
+	/* Find the start of line-1 and line. */
+	const char *p = text, *end = text + len, *prev = NULL, *cur = NULL;
+	for (unsigned l = 1; p <= end; l++) {
+		if (l == line - 1) {
+			prev = p;
+		}
+		if (l == line) {
+			cur = p;
+			break;
+		}
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl) {
+			break;
+		}
+		p = nl + 1;
+	}
+	int best = 0;
+	const char *lines[2] = { cur, prev };
+	for (size_t i = 0; i < 2; i++) {
+		if (!lines[i]) {
+			continue;
+		}
+		const char *le = memchr(lines[i], '\n', (size_t)(end - lines[i]));
+		int r = parse_ignore(lines[i], le ? le : end, rule_id, i == 1, reason);
+		if (r == 1) {
+			return 1;
+		}
+		if (r < 0) {
+			best = r;
+		}
+	}
+	return best;
+}

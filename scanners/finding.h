@@ -1,0 +1,125 @@
+/*
+ * finding.h - the one finding model shared by every security scanner (SAST, secrets,
+ * dependencies) and by the gate, the reports and the server's notifications.
+ *
+ * A finding says what rule matched where, how severe it is and how sure we are. Its
+ * fingerprint identifies it across runs independently of line numbers (what baselines and
+ * allow entries by fingerprint rely on). Snippets are redacted by the scanner before they
+ * are stored: for secrets, a finding never carries the secret itself.
+ *
+ * The JSON form (finding_to_json) is the contract with report.json, SARIF conversion and
+ * the server: {kind, rule_id, title, severity, score?, confidence, cwe[], file, line,
+ * column, end_line, end_column, message, snippet, fingerprint, fix, aliases[],
+ * disposition, suppression?, ...extra}.
+ */
+#ifndef RUNNER_SCANNERS_FINDING_H
+#define RUNNER_SCANNERS_FINDING_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+enum severity {
+	SEVERITY_INFO,
+	SEVERITY_LOW,
+	SEVERITY_MEDIUM,
+	SEVERITY_HIGH,
+	SEVERITY_CRITICAL,
+};
+
+/* "info", "low", "medium", "high", "critical" (case-insensitive; "moderate" = medium). */
+int severity_parse(const char *s, enum severity *out);
+const char *severity_name(enum severity s);
+
+enum finding_kind {
+	FINDING_SAST,
+	FINDING_SECRET,
+	FINDING_DEPENDENCY,
+};
+
+const char *finding_kind_name(enum finding_kind k);
+int finding_kind_parse(const char *s, enum finding_kind *out);
+
+/* What the gate decided about a finding. */
+enum finding_disposition {
+	DISPOSITION_BLOCKING,   /* at or above the threshold and not suppressed */
+	DISPOSITION_SUPPRESSED, /* inline comment, allow entry or baseline */
+	DISPOSITION_BELOW,      /* below the threshold */
+};
+
+enum suppression_kind {
+	SUPPRESSION_NONE,
+	SUPPRESSION_INLINE,   /* runner:ignore RULE -- reason, in the source */
+	SUPPRESSION_ALLOW,    /* a gate.allow entry (reason + expiry) */
+	SUPPRESSION_BASELINE, /* fingerprint listed in a baseline file */
+};
+
+struct finding {
+	enum finding_kind kind;
+	char *rule_id;    /* rule id, or advisory id (GHSA-..., PYSEC-..., GO-...) */
+	char *title;      /* short rule name / advisory summary */
+	enum severity severity;
+	double score;     /* CVSS base score; 0 when none */
+	char *confidence; /* "high", "medium", "low" */
+	char **cwe;       /* "CWE-78", ... */
+	size_t n_cwe;
+	char **aliases;   /* other ids of the same issue (CVE-..., GHSA-...) */
+	size_t n_aliases;
+	char *file;       /* workspace-relative path */
+	unsigned line, column, end_line, end_column; /* 1-based; 0 = unknown */
+	char *message;
+	char *snippet;     /* redacted */
+	char *fingerprint; /* lower-case hex */
+	char *fix;         /* how to fix (a hint, or the fixed versions) */
+	json_t *extra;     /* kind-specific members merged into the JSON form; may be NULL */
+
+	/* Set by the gate (or by the scanner for inline suppressions). */
+	enum finding_disposition disposition;
+	enum suppression_kind suppression;
+	char *suppression_reason;
+	char *suppression_expires; /* YYYY-MM-DD for allow entries */
+};
+
+struct finding_list {
+	struct finding *v;
+	size_t n, cap;
+};
+
+void finding_list_init(struct finding_list *fl);
+void finding_list_release(struct finding_list *fl);
+/* Append a zeroed finding (owned by the list) and return it. */
+struct finding *finding_list_add(struct finding_list *fl);
+/* Sort by file, line, column, rule (stable output). */
+void finding_list_sort(struct finding_list *fl);
+
+/* Release the strings of one finding (the list does this for its own). */
+void finding_release(struct finding *f);
+
+/* Helpers that copy their arguments. */
+void finding_set(char **field, const char *value);
+void finding_add_cwe(struct finding *f, const char *cwe);
+void finding_add_alias(struct finding *f, const char *alias);
+
+/*
+ * Compute a stable fingerprint: SHA-256 over kind, rule, file and `content` (the matched
+ * text or the package coordinates) without its whitespace, plus `occurrence` (the
+ * how-manieth identical match in the file). Line numbers are not part of it.
+ */
+void finding_fingerprint(struct finding *f, const char *content, size_t len, unsigned occurrence);
+
+json_t *finding_to_json(const struct finding *f);
+/* Parse the JSON form (unknown members go to extra). Returns 0 or -EINVAL. */
+int finding_from_json(const json_t *j, struct finding *f);
+json_t *finding_list_to_json(const struct finding_list *fl);
+int finding_list_from_json(const json_t *arr, struct finding_list *fl);
+
+/*
+ * Inline suppressions: look at line `line` of text, and the line before it when that line is
+ * only a comment, for `runner:ignore ID[,ID...] -- reason`. Returns 1 and a heap copy of the reason
+ * when it names rule_id (or "*"); 0 when there is none; -EINVAL when there is one for this
+ * rule without a reason (which does not suppress: a reason is required).
+ */
+int finding_inline_suppression(const char *text, size_t len, unsigned line, const char *rule_id,
+			       char **reason);
+
+#endif

@@ -1,0 +1,144 @@
+/*
+ * test-finding.c - the finding model: severities, fingerprints that ignore line shifts and
+ * indentation, the JSON round trip, inline suppressions.
+ */
+#include <criterion/criterion.h>
+
+#include "finding.h"
+#include "util.h"
+
+Test(finding, severities)
+{
+	enum severity s;
+	cr_assert_eq(severity_parse("CRITICAL", &s), 0);
+	cr_assert_eq(s, SEVERITY_CRITICAL);
+	cr_assert_eq(severity_parse("moderate", &s), 0);
+	cr_assert_eq(s, SEVERITY_MEDIUM);
+	cr_assert_eq(severity_parse("severe", &s), -EINVAL);
+	cr_assert_eq(severity_parse(NULL, &s), -EINVAL);
+	cr_assert_str_eq(severity_name(SEVERITY_LOW), "low");
+	cr_assert(SEVERITY_CRITICAL > SEVERITY_HIGH && SEVERITY_HIGH > SEVERITY_MEDIUM);
+}
+
+static struct finding make(const char *rule, const char *file, unsigned line)
+{
+	struct finding f = { .kind = FINDING_SAST };
+	finding_set(&f.rule_id, rule);
+	finding_set(&f.file, file);
+	f.line = line;
+	return f;
+}
+
+Test(finding, fingerprint_ignores_lines_and_indentation)
+{
+	struct finding a = make("c.strcpy", "src/a.c", 10), b = make("c.strcpy", "src/a.c", 99);
+	finding_fingerprint(&a, "strcpy(dst, src);", 17, 0);
+	finding_fingerprint(&b, "    strcpy(dst,   src);\n", 24, 0);
+	cr_assert_str_eq(a.fingerprint, b.fingerprint);
+	cr_assert_eq(strlen(a.fingerprint), 64);
+	/* Occurrence, rule, file and content all count. */
+	struct finding c = make("c.strcpy", "src/a.c", 10), d = make("c.strcat", "src/a.c", 10);
+	struct finding e = make("c.strcpy", "src/b.c", 10), g = make("c.strcpy", "src/a.c", 10);
+	finding_fingerprint(&c, "strcpy(dst, src);", 17, 1);
+	finding_fingerprint(&d, "strcpy(dst, src);", 17, 0);
+	finding_fingerprint(&e, "strcpy(dst, src);", 17, 0);
+	finding_fingerprint(&g, "strcpy(dst, other);", 19, 0);
+	cr_assert_str_neq(a.fingerprint, c.fingerprint);
+	cr_assert_str_neq(a.fingerprint, d.fingerprint);
+	cr_assert_str_neq(a.fingerprint, e.fingerprint);
+	cr_assert_str_neq(a.fingerprint, g.fingerprint);
+	finding_release(&a);
+	finding_release(&b);
+	finding_release(&c);
+	finding_release(&d);
+	finding_release(&e);
+	finding_release(&g);
+}
+
+Test(finding, json_round_trip_keeps_everything)
+{
+	struct finding f = { .kind = FINDING_DEPENDENCY, .severity = SEVERITY_CRITICAL, .score = 10.0 };
+	finding_set(&f.rule_id, "GHSA-jfh8-c2jx-5f7m");
+	finding_set(&f.title, "Remote code injection in Log4j");
+	finding_add_alias(&f, "CVE-2021-44228");
+	finding_add_alias(&f, "CVE-2021-44228");
+	finding_add_cwe(&f, "CWE-502");
+	finding_set(&f.file, "pom.xml");
+	f.line = 12;
+	finding_set(&f.fix, "2.15.0");
+	f.extra = json_pack("{s:{s:s,s:s}}", "package", "name", "org.apache.logging.log4j:log4j-core",
+			    "version", "2.14.1");
+	f.suppression = SUPPRESSION_ALLOW;
+	f.disposition = DISPOSITION_SUPPRESSED;
+	finding_set(&f.suppression_reason, "not reachable");
+	finding_set(&f.suppression_expires, "2027-01-01");
+	json_t *j = finding_to_json(&f);
+	cr_assert_eq(f.n_aliases, 1);
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "package"), "version")),
+			 "2.14.1");
+	struct finding g;
+	cr_assert_eq(finding_from_json(j, &g), 0);
+	cr_assert_eq(g.kind, FINDING_DEPENDENCY);
+	cr_assert_eq(g.severity, SEVERITY_CRITICAL);
+	cr_assert_float_eq(g.score, 10.0, 1e-9);
+	cr_assert_str_eq(g.rule_id, "GHSA-jfh8-c2jx-5f7m");
+	cr_assert_str_eq(g.aliases[0], "CVE-2021-44228");
+	cr_assert_str_eq(g.cwe[0], "CWE-502");
+	cr_assert_eq(g.line, 12);
+	cr_assert_eq(g.suppression, SUPPRESSION_ALLOW);
+	cr_assert_eq(g.disposition, DISPOSITION_SUPPRESSED);
+	cr_assert_str_eq(g.suppression_expires, "2027-01-01");
+	cr_assert_not_null(json_object_get(g.extra, "package"));
+	json_t *j2 = finding_to_json(&g);
+	cr_assert(json_equal(j, j2));
+	json_decref(j);
+	json_decref(j2);
+	finding_release(&f);
+	finding_release(&g);
+}
+
+Test(finding, malformed_json_is_refused)
+{
+	struct finding f;
+	json_t *j = json_pack("{s:s, s:s, s:s}", "kind", "sast", "rule_id", "x", "severity", "huge");
+	cr_assert_eq(finding_from_json(j, &f), -EINVAL);
+	json_decref(j);
+	j = json_pack("{s:s, s:s}", "kind", "virus", "severity", "high");
+	cr_assert_eq(finding_from_json(j, &f), -EINVAL);
+	json_decref(j);
+	j = json_pack("{s:s, s:s, s:s, s:i}", "kind", "sast", "rule_id", "x", "severity", "low", "cwe",
+		      3);
+	cr_assert_eq(finding_from_json(j, &f), -EINVAL);
+	json_decref(j);
+}
+
+Test(finding, inline_suppressions_need_a_reason)
+{
+	const char *src = "int a;\n"
+			  "// runner:ignore c.strcpy -- copying a compile-time constant\n"
+			  "strcpy(buf, \"x\");\n"
+			  "strcpy(buf, y); /* runner:ignore c.strcpy,c.other -- bounded by the check above */\n"
+			  "strcpy(buf, z); // runner:ignore c.strcpy\n"
+			  "gets(buf); # runner:ignore * -- legacy test fixture\n"
+			  "<!-- runner:ignore GHSA-1 -- not reachable -->\n"
+			  "<dependency/>\n";
+	size_t len = strlen(src);
+	char *reason = NULL;
+	cr_assert_eq(finding_inline_suppression(src, len, 3, "c.strcpy", &reason), 1);
+	cr_assert_str_eq(reason, "copying a compile-time constant");
+	free(reason);
+	cr_assert_eq(finding_inline_suppression(src, len, 4, "c.strcpy", &reason), 1);
+	cr_assert_str_eq(reason, "bounded by the check above");
+	free(reason);
+	/* No reason: refused (and it does not suppress). */
+	cr_assert_eq(finding_inline_suppression(src, len, 5, "c.strcpy", &reason), -EINVAL);
+	/* A different rule is not suppressed. */
+	cr_assert_eq(finding_inline_suppression(src, len, 3, "c.gets", &reason), 0);
+	cr_assert_eq(finding_inline_suppression(src, len, 6, "c.gets", &reason), 1);
+	free(reason);
+	cr_assert_eq(finding_inline_suppression(src, len, 8, "GHSA-1", &reason), 1);
+	cr_assert_str_eq(reason, "not reachable");
+	free(reason);
+	cr_assert_eq(finding_inline_suppression(src, len, 1, "c.strcpy", &reason), 0);
+	cr_assert_eq(finding_inline_suppression(src, len, 99, "c.strcpy", &reason), 0);
+}
