@@ -17,7 +17,8 @@
 const char cmd_run_usage[] =
 	"usage: runner run [-f FILE] [-C DIR] [-j N] [--stage NAME]... [--fail-fast]\n"
 	"                  [--json] [--no-color] [--event EVENT] [--branch BRANCH]\n"
-	"                  [--secrets FILE] [--env NAME=VALUE]... [--no-sandbox]\n"
+	"                  [--secrets FILE] [--env NAME=VALUE]... [--rev REV]\n"
+	"                  [--no-sandbox]\n"
 	"\n"
 	"Run the pipeline in its directory (the workspace) and write a run record under\n"
 	".runner/runs/<run-id>/ (report.json, junit.xml, one log per stage).\n"
@@ -33,6 +34,9 @@ const char cmd_run_usage[] =
 	"      --branch NAME   the branch seen by `if:` conditions (default: from git)\n"
 	"      --secrets FILE  secrets file (default: ~/.config/runner/secrets.yml;\n"
 	"                      must be mode 0600 and yours); RUNNER_SECRET_<NAME> also works\n"
+	"      --rev REV       run on the tree of commit REV (exported to a temporary\n"
+	"                      workspace), not on the working tree; -f is then relative to\n"
+	"                      the repository root\n"
 	"      --env NAME=VALUE  set the pipeline's env entry NAME to VALUE for this run\n"
 	"                      (NAME must be declared in the pipeline's env; repeatable)\n"
 	"      --no-sandbox    run stages WITHOUT isolation: for local debugging only; the\n"
@@ -53,6 +57,7 @@ int cmd_run(int argc, char **argv)
 		OPT_EVENT,
 		OPT_BRANCH,
 		OPT_SECRETS,
+		OPT_REV,
 		OPT_ENV,
 		OPT_NO_SANDBOX,
 	};
@@ -66,11 +71,13 @@ int cmd_run(int argc, char **argv)
 		{ "event", required_argument, NULL, OPT_EVENT },
 		{ "branch", required_argument, NULL, OPT_BRANCH },
 		{ "secrets", required_argument, NULL, OPT_SECRETS },
+		{ "rev", required_argument, NULL, OPT_REV },
 		{ "env", required_argument, NULL, OPT_ENV },
 		{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *file = NULL, *dir = NULL, *secrets_file = NULL;
+	const char *file = NULL, *dir = NULL, *secrets_file = NULL, *rev = NULL;
+	struct rev_workspace ws = { 0 };
 	struct run_options ro = { .cancel_fd = -1, .handle_signals = true };
 	bool json = false, no_color = false;
 	const char **only = xcalloc((size_t)argc + 1, sizeof(char *));
@@ -119,6 +126,9 @@ int cmd_run(int argc, char **argv)
 		case OPT_SECRETS:
 			secrets_file = optarg;
 			break;
+		case OPT_REV:
+			rev = optarg;
+			break;
 		case OPT_ENV:
 			if (!strchr(optarg, '=') || optarg[0] == '=') {
 				free(only);
@@ -153,9 +163,33 @@ int cmd_run(int argc, char **argv)
 	struct output *out = NULL;
 	struct run *r = NULL;
 	struct diag_list dl;
-	_cleanup_free_ char *default_secrets = NULL;
+	_cleanup_free_ char *default_secrets = NULL, *abs_secrets = NULL;
 	diag_list_init(&dl, 50);
 
+	if (rev) {
+		if (file && file[0] == '/') {
+			ret = cli_usage_error("run", "with --rev, -f names a file of the commit: "
+						     "give a path relative to the repository root");
+			goto out;
+		}
+		if (secrets_file && secrets_file[0] != '/') {
+			secrets_file = abs_secrets = realpath(secrets_file, NULL);
+			if (!abs_secrets) {
+				ret = cli_usage_error("run", "--secrets: %s", strerror(errno));
+				goto out;
+			}
+		}
+		ret = cli_rev_prepare(rev, ro.branch, &ws);
+		if (ret != EXIT_OK) {
+			goto out;
+		}
+		if (chdir(ws.dir) < 0) {
+			ret = EXIT_INTERNAL;
+			goto out;
+		}
+		ro.record_root = ws.record_root;
+		ro.git = &ws.git;
+	}
 	ret = cli_load_pipeline(file, &p);
 	if (ret != EXIT_OK) {
 		goto out;
@@ -214,6 +248,7 @@ out:
 	secrets_free(secrets);
 	pipeline_free(p);
 	diag_list_release(&dl);
+	cli_rev_release(&ws);
 	free(only);
 	free(envs);
 	return ret;

@@ -1491,7 +1491,13 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 		r->stages[i].def = p->stages[i];
 		r->stages[i].log_path = xasprintf("logs/%s.log", p->stages[i]->name);
 	}
-	git_info_read(p->dir, &r->git);
+	if (o->git) {
+		r->git = *o->git;
+		r->git.branch = xstrdup(o->git->branch ? o->git->branch : "");
+		r->git.tag = xstrdup(o->git->tag ? o->git->tag : "");
+	} else {
+		git_info_read(p->dir, &r->git);
+	}
 
 	r->no_sandbox = o->no_sandbox;
 	e.logs = xcalloc(p->n_stages, sizeof(struct logfile *));

@@ -137,6 +137,8 @@ struct run_options {
 	int cancel_fd;                 /* readable => cancel (server); -1 for none */
 	const char *run_id;            /* NULL: generate */
 	size_t log_cap;                /* per-stage log cap; 0: LOGFILE_DEFAULT_CAP */
+	const struct git_info *git;    /* commit, branch, tag; NULL: read from the workspace
+					* (an exported tree has no .git of its own) */
 	/* "NAME=VALUE": replaces the value of the pipeline's env entry NAME (taken as is,
 	 * not interpolated); cmd_run checks that the pipeline declares NAME. */
 	const char *const *env_overrides;
