@@ -114,10 +114,21 @@ size_t sandbox_posture(struct sandbox_posture_item *items, size_t max)
 	}
 
 	/* The whole thing: a confined /bin/sh in a scratch workspace. */
-	char ws[] = "/tmp/runner-posture-XXXXXX";
+	/* A scratch workspace wherever this user may make one. */
+	char ws[PATH_MAX] = "";
+	const char *env = getenv("TMPDIR");
+	const char *run = getenv("XDG_RUNTIME_DIR");
+	const char *dirs[] = { env && env[0] == '/' ? env : "/tmp", "/tmp",
+			       run && run[0] == '/' ? run : "/tmp" };
+	for (size_t i = 0; i < ARRAY_SIZE(dirs) && !ws[0]; i++) {
+		set_text(ws, sizeof(ws), "%s/runner-posture-XXXXXX", dirs[i]);
+		if (!mkdtemp(ws)) {
+			ws[0] = '\0';
+		}
+	}
 	struct sandbox_result res = { .outcome = SANDBOX_SETUP_FAILED };
 	set_text(res.message, sizeof(res.message), "%s", err[0] ? err : "could not start");
-	if (pol->compiled && mkdtemp(ws)) {
+	if (pol->compiled && ws[0]) {
 		const char *argv[] = { "/bin/sh", "-c", "exit 0", NULL };
 		const char *envp[] = { "PATH=/usr/bin:/bin", NULL };
 		int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
