@@ -21,6 +21,8 @@ static const struct command commands[] = {
 	  cmd_validate, false },
 	{ "graph", "print the stage graph (dot, mermaid or json)", cmd_graph_usage, cmd_graph,
 	  false },
+	{ "db", "import, update or inspect the offline advisory database", cmd_db_usage, cmd_db,
+	  false },
 	{ "__worker", "internal: run a built-in stage kind", "", cmd_worker, true },
 };
 
