@@ -294,23 +294,27 @@ static const char *skip_ws(const char *p, const char *end)
 	return p;
 }
 
-static unsigned jpos_find(struct jpos *j, const char *key, char opener, const char *value)
+static unsigned jpos_find_from(struct jpos *j, const char *lit, const char *vlit, char opener,
+			       size_t from, size_t to)
 {
-	_cleanup_free_ char *lit = json_literal(key);
-	_cleanup_free_ char *vlit = value ? json_literal(value) : NULL;
-	if (!lit) {
-		return 0;
-	}
 	size_t n = strlen(lit);
 	const char *end = j->buf + j->len;
-	const char *p = j->buf + j->pos;
-	while (p < end) {
+	const char *stop = j->buf + to;
+	const char *p = j->buf + from;
+	while (p < stop) {
 		const char *hit = memmem(p, (size_t)(end - p), lit, n);
-		if (!hit) {
+		if (!hit || hit >= stop) {
 			return 0;
 		}
 		const char *q = skip_ws(hit + n, end);
-		if (q < end && *q == ':') {
+		if (opener == '=') {
+			/* A string value (in an array): not followed by ':'. */
+			if (q >= end || *q != ':') {
+				unsigned line = jpos_line_at(j, (size_t)(hit - j->buf));
+				j->pos = (size_t)(hit + n - j->buf);
+				return line;
+			}
+		} else if (q < end && *q == ':') {
 			q = skip_ws(q + 1, end);
 			bool ok;
 			if (vlit) {
@@ -330,6 +334,22 @@ static unsigned jpos_find(struct jpos *j, const char *key, char opener, const ch
 	return 0;
 }
 
+static unsigned jpos_find(struct jpos *j, const char *key, char opener, const char *value)
+{
+	_cleanup_free_ char *lit = json_literal(key);
+	_cleanup_free_ char *vlit = value ? json_literal(value) : NULL;
+	if (!lit || (value && !vlit)) {
+		return 0;
+	}
+	/* Forward from the cursor (document order), then from the start as a fallback. */
+	size_t pos = j->pos;
+	unsigned line = jpos_find_from(j, lit, vlit, opener, pos, j->len);
+	if (!line && pos > 0) {
+		line = jpos_find_from(j, lit, vlit, opener, 0, pos);
+	}
+	return line;
+}
+
 unsigned jpos_key(struct jpos *j, const char *key, char opener)
 {
 	return jpos_find(j, key, opener, NULL);
@@ -338,6 +358,11 @@ unsigned jpos_key(struct jpos *j, const char *key, char opener)
 unsigned jpos_key_value(struct jpos *j, const char *key, const char *value)
 {
 	return jpos_find(j, key, 0, value);
+}
+
+unsigned jpos_string(struct jpos *j, const char *value)
+{
+	return jpos_find(j, value, '=', NULL);
 }
 
 json_t *dep_json_load(struct dep_ctx *c, const char *buf, size_t len)

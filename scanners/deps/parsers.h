@@ -70,6 +70,9 @@ unsigned jpos_key(struct jpos *j, const char *key, char opener);
 /* Find the next member `key` whose value is the string `value`; like jpos_key. */
 unsigned jpos_key_value(struct jpos *j, const char *key, const char *value);
 
+/* Find the next string value (an array element) equal to value; like jpos_key. */
+unsigned jpos_string(struct jpos *j, const char *value);
+
 /* Parse JSON with jansson; on failure add a diagnostic with jansson's position. */
 json_t *dep_json_load(struct dep_ctx *c, const char *buf, size_t len);
 
