@@ -2,10 +2,6 @@
 #include "banned.h"
 #define STUB(n) int n(struct dep_ctx *c, const char *buf, size_t len) { (void)buf; (void)len; return dep_error(c, 0, 0, "not implemented"); }
 STUB(parse_poetry_lock)
-STUB(parse_go_mod)
 STUB(parse_cargo_lock)
 STUB(parse_gemfile_lock)
 STUB(parse_pom_xml)
-STUB(parse_gradle_lock)
-STUB(parse_pubspec_lock)
-STUB(parse_mix_lock)
