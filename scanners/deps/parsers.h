@@ -82,6 +82,14 @@ json_t *dep_json_load(struct dep_ctx *c, const char *buf, size_t len);
  */
 const char *dep_extract_commit(struct dep_ctx *c, const char *resolution);
 
+/*
+ * TOML (toml.c): the document as a JSON object tree; tables opened by a header carry
+ * their line in the member TOML_LINE_KEY. NULL on error, with line, column and message.
+ */
+#define TOML_LINE_KEY "\x01line"
+json_t *toml_parse(const char *buf, size_t len, unsigned *line, unsigned *col, char *err,
+		   size_t errlen);
+
 /* The parsers. Each returns 0 or -EINVAL (with a diagnostic). */
 int parse_npm_lock(struct dep_ctx *c, const char *buf, size_t len);
 int parse_yarn_lock(struct dep_ctx *c, const char *buf, size_t len);

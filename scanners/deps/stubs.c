@@ -1,7 +1,4 @@
 #include "parsers.h"
 #include "banned.h"
 #define STUB(n) int n(struct dep_ctx *c, const char *buf, size_t len) { (void)buf; (void)len; return dep_error(c, 0, 0, "not implemented"); }
-STUB(parse_poetry_lock)
-STUB(parse_cargo_lock)
-STUB(parse_gemfile_lock)
 STUB(parse_pom_xml)
