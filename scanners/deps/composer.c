@@ -22,7 +22,8 @@ static int add_section(struct dep_ctx *c, const json_t *root, const char *sectio
 	jpos_key(jp, section, '[');
 	size_t i;
 	json_t *pkg;
-	json_array_foreach(pkgs, i, pkg) {
+	json_array_foreach(pkgs, i, pkg)
+	{
 		const char *name = json_string_value(json_object_get(pkg, "name"));
 		const char *version = json_string_value(json_object_get(pkg, "version"));
 		if (!json_is_object(pkg) || !name) {

@@ -13,8 +13,7 @@
 #include "banned.h"
 
 /* Name and version of a reference; false when it has no name. */
-static bool parse_ref(struct dep_ctx *c, const char *ref, const char **name,
-		      const char **version)
+static bool parse_ref(struct dep_ctx *c, const char *ref, const char **name, const char **version)
 {
 	size_t n = strcspn(ref, "%:#@");
 	const char *slash = memchr(ref, '/', n);
@@ -60,10 +59,12 @@ static int parse_v2(struct dep_ctx *c, const json_t *root, struct jpos *jp)
 		jpos_key(jp, lists[k].key, '[');
 		size_t i;
 		json_t *v;
-		json_array_foreach(arr, i, v) {
+		json_array_foreach(arr, i, v)
+		{
 			const char *ref = json_string_value(v);
 			if (!ref) {
-				return dep_error(c, 0, 0, "%s[%zu] is not a string", lists[k].key, i);
+				return dep_error(c, 0, 0, "%s[%zu] is not a string", lists[k].key,
+						 i);
 			}
 			int r = add_ref(c, ref, lists[k].group, jpos_string(jp, ref));
 			if (r < 0) {
@@ -81,7 +82,8 @@ static int parse_v1(struct dep_ctx *c, const json_t *nodes, struct jpos *jp)
 	}
 	const char *id;
 	json_t *node;
-	json_object_foreach((json_t *)nodes, id, node) {
+	json_object_foreach((json_t *)nodes, id, node)
+	{
 		if (!json_is_object(node)) {
 			return dep_error(c, 0, 0, "node \"%s\" is not an object", id);
 		}

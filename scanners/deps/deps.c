@@ -153,7 +153,8 @@ int dep_error(struct dep_ctx *c, unsigned line, unsigned col, const char *fmt, .
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	diag_error(c->dl, c->file, line, col, "fix the file, or regenerate it with its package manager",
+	diag_error(c->dl, c->file, line, col,
+		   "fix the file, or regenerate it with its package manager",
 		   "malformed %s file: %s", dep_format_name(c->format), msg);
 	return -EINVAL;
 }
@@ -498,14 +499,14 @@ static int parse_with(struct dep_list *l, enum dep_format f, const char *display
 	return 0;
 }
 
-int deps_parse_buffer(struct dep_list *l, enum dep_format f, const char *display,
-		      const char *buf, size_t len, struct diag_list *dl)
+int deps_parse_buffer(struct dep_list *l, enum dep_format f, const char *display, const char *buf,
+		      size_t len, struct diag_list *dl)
 {
 	return parse_with(l, f, display, NULL, buf, len, dl);
 }
 
-int deps_parse_file(struct dep_list *l, const char *path, const char *display,
-		    enum dep_format f, struct diag_list *dl)
+int deps_parse_file(struct dep_list *l, const char *path, const char *display, enum dep_format f,
+		    struct diag_list *dl)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -558,7 +559,8 @@ static void walk_dir(struct walk *w, const char *path, unsigned depth)
 {
 	if (depth > DEPS_MAX_WALK_DEPTH) {
 		diag_error(w->dl, display_path(w, path), 0, 0, NULL,
-			   "directories nested deeper than %u levels: not scanned", DEPS_MAX_WALK_DEPTH);
+			   "directories nested deeper than %u levels: not scanned",
+			   DEPS_MAX_WALK_DEPTH);
 		note_error(w, -ELOOP);
 		return;
 	}
@@ -596,7 +598,8 @@ static void walk_dir(struct walk *w, const char *path, unsigned depth)
 		struct stat st;
 		if (lstat(sub, &st) == 0) {
 			if (S_ISDIR(st.st_mode)) {
-				bool skip = names[i][0] == '.' || str_eq(names[i], "node_modules") ||
+				bool skip = names[i][0] == '.' ||
+					    str_eq(names[i], "node_modules") ||
 					    str_eq(names[i], "vendor");
 				if (!skip) {
 					walk_dir(w, sub, depth + 1);
@@ -623,7 +626,8 @@ static void walk_dir(struct walk *w, const char *path, unsigned depth)
 	free(names);
 	if (w->entries > DEPS_MAX_WALK_ENTRIES) {
 		diag_error(w->dl, display_path(w, path), 0, 0, NULL,
-			   "more than %u directory entries: the scan stopped", DEPS_MAX_WALK_ENTRIES);
+			   "more than %u directory entries: the scan stopped",
+			   DEPS_MAX_WALK_ENTRIES);
 		note_error(w, -E2BIG);
 	}
 }
@@ -636,7 +640,8 @@ int deps_scan_paths(struct dep_list *l, const char *root, const char *const *pat
 		struct stat st;
 		const char *disp = display_path(&w, paths[i]);
 		if (stat(paths[i], &st) < 0) {
-			diag_error(dl, disp, 0, 0, NULL, "cannot scan %s: %s", disp, strerror(errno));
+			diag_error(dl, disp, 0, 0, NULL, "cannot scan %s: %s", disp,
+				   strerror(errno));
 			note_error(&w, -errno);
 			continue;
 		}
@@ -646,13 +651,14 @@ int deps_scan_paths(struct dep_list *l, const char *root, const char *const *pat
 		}
 		enum dep_format f;
 		if (dep_format_detect(paths[i], &f) < 0) {
-			diag_error(dl, disp, 0, 0,
-				   "name a lockfile (package-lock.json, yarn.lock, pnpm-lock.yaml, "
-				   "requirements.txt, poetry.lock, Pipfile.lock, go.mod, Cargo.lock, "
-				   "Gemfile.lock, composer.lock, pom.xml, gradle.lockfile, "
-				   "packages.lock.json, conan.lock, pubspec.lock, mix.lock) or a "
-				   "directory",
-				   "%s is not a lockfile or manifest that runner reads", disp);
+			diag_error(
+				dl, disp, 0, 0,
+				"name a lockfile (package-lock.json, yarn.lock, pnpm-lock.yaml, "
+				"requirements.txt, poetry.lock, Pipfile.lock, go.mod, Cargo.lock, "
+				"Gemfile.lock, composer.lock, pom.xml, gradle.lockfile, "
+				"packages.lock.json, conan.lock, pubspec.lock, mix.lock) or a "
+				"directory",
+				"%s is not a lockfile or manifest that runner reads", disp);
 			note_error(&w, -EINVAL);
 			continue;
 		}

@@ -37,28 +37,28 @@ struct diag_list;
 #define DEPS_MAX_INCLUDES     100u /* requirements.txt -r / -c files, in all */
 
 enum dep_format {
-	DEP_NPM_LOCK,      /* package-lock.json, npm-shrinkwrap.json (v1, v2, v3) */
-	DEP_YARN_LOCK,     /* yarn.lock (v1 and berry) */
-	DEP_PNPM_LOCK,     /* pnpm-lock.yaml */
+	DEP_NPM_LOCK,	   /* package-lock.json, npm-shrinkwrap.json (v1, v2, v3) */
+	DEP_YARN_LOCK,	   /* yarn.lock (v1 and berry) */
+	DEP_PNPM_LOCK,	   /* pnpm-lock.yaml */
 	DEP_REQUIREMENTS,  /* requirements*.txt */
 	DEP_POETRY_LOCK,   /* poetry.lock */
 	DEP_PIPFILE_LOCK,  /* Pipfile.lock */
-	DEP_GO_MOD,        /* go.mod */
-	DEP_CARGO_LOCK,    /* Cargo.lock */
+	DEP_GO_MOD,	   /* go.mod */
+	DEP_CARGO_LOCK,	   /* Cargo.lock */
 	DEP_GEMFILE_LOCK,  /* Gemfile.lock, gems.locked */
 	DEP_COMPOSER_LOCK, /* composer.lock */
-	DEP_POM_XML,       /* pom.xml */
+	DEP_POM_XML,	   /* pom.xml */
 	DEP_GRADLE_LOCK,   /* gradle.lockfile */
-	DEP_NUGET_LOCK,    /* packages.lock.json */
-	DEP_CONAN_LOCK,    /* conan.lock */
+	DEP_NUGET_LOCK,	   /* packages.lock.json */
+	DEP_CONAN_LOCK,	   /* conan.lock */
 	DEP_PUBSPEC_LOCK,  /* pubspec.lock */
-	DEP_MIX_LOCK,      /* mix.lock */
+	DEP_MIX_LOCK,	   /* mix.lock */
 	DEP_FORMAT_COUNT,
 };
 
 /* Flags of a package. */
 enum {
-	DEP_UNPINNED = 1u << 0,   /* the file gives a range or nothing, not an exact version */
+	DEP_UNPINNED = 1u << 0,	  /* the file gives a range or nothing, not an exact version */
 	DEP_UNRESOLVED = 1u << 1, /* the version refers to something the file does not define */
 };
 
@@ -68,10 +68,10 @@ struct dep {
 	const char *version; /* "" when unknown */
 	const char *commit;  /* git commit, or NULL */
 	const char *file;    /* as the caller named it */
-	unsigned line;       /* 1-based; 0 when unknown */
+	unsigned line;	     /* 1-based; 0 when unknown */
 	const char *groups;  /* comma-separated dependency groups ("dev", "optional"...), or NULL */
 	unsigned flags;
-	const char *note;    /* why unpinned/unresolved, for reports */
+	const char *note; /* why unpinned/unresolved, for reports */
 	enum dep_format format;
 };
 
@@ -106,12 +106,12 @@ int dep_format_detect(const char *filename, enum dep_format *out);
  * file. Returns 0, or -EINVAL (malformed; a diagnostic naming the file is added), or
  * -errno (unreadable; diagnostic added too).
  */
-int deps_parse_file(struct dep_list *l, const char *path, const char *display,
-		    enum dep_format f, struct diag_list *dl);
+int deps_parse_file(struct dep_list *l, const char *path, const char *display, enum dep_format f,
+		    struct diag_list *dl);
 
 /* Parse a buffer (no includes are followed). Same returns as deps_parse_file(). */
-int deps_parse_buffer(struct dep_list *l, enum dep_format f, const char *display,
-		      const char *buf, size_t len, struct diag_list *dl);
+int deps_parse_buffer(struct dep_list *l, enum dep_format f, const char *display, const char *buf,
+		      size_t len, struct diag_list *dl);
 
 /*
  * Find and parse every lockfile under each path (a directory is walked, skipping

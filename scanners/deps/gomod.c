@@ -94,8 +94,8 @@ static int directive(struct dep_ctx *c, struct gomod *m, const char *verb, const
 			return dep_error(c, lineno, 0, "require needs a module path and a version");
 		}
 		GROW(m->req, m->cap, m->n + 1);
-		m->req[m->n++] = (struct gomod_req){ .path = tok[0], .version = tok[1],
-						     .line = lineno };
+		m->req[m->n++] =
+			(struct gomod_req){ .path = tok[0], .version = tok[1], .line = lineno };
 		return 0;
 	}
 	if (str_eq(verb, "replace")) {
@@ -105,7 +105,8 @@ static int directive(struct dep_ctx *c, struct gomod *m, const char *verb, const
 			arrow++;
 		}
 		if (arrow == 0 || arrow > 2 || arrow + 1 >= n || n - arrow - 1 > 2) {
-			return dep_error(c, lineno, 0, "replace needs 'old [version] => new [version]'");
+			return dep_error(c, lineno, 0,
+					 "replace needs 'old [version] => new [version]'");
 		}
 		const char *old_path = tok[0], *old_version = arrow == 2 ? tok[1] : NULL;
 		const char *new_path = tok[arrow + 1];
@@ -134,8 +135,8 @@ static int directive(struct dep_ctx *c, struct gomod *m, const char *verb, const
 		*go_line = lineno;
 		return 0;
 	}
-	static const char *const others[] = { "module", "toolchain", "godebug", "exclude",
-					       "retract", "tool", "ignore" };
+	static const char *const others[] = { "module",	 "toolchain", "godebug", "exclude",
+					      "retract", "tool",      "ignore" };
 	for (size_t i = 0; i < ARRAY_SIZE(others); i++) {
 		if (str_eq(verb, others[i])) {
 			return 0;

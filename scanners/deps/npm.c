@@ -81,7 +81,8 @@ static int parse_packages(struct dep_ctx *c, const json_t *packages, struct jpos
 {
 	const char *path;
 	json_t *pkg;
-	json_object_foreach((json_t *)packages, path, pkg) {
+	json_object_foreach((json_t *)packages, path, pkg)
+	{
 		unsigned line = jpos_key(jp, path, '{');
 		if (!*path) {
 			continue; /* the project itself */
@@ -120,7 +121,8 @@ static int parse_dependencies(struct dep_ctx *c, const json_t *deps, struct jpos
 	}
 	const char *name;
 	json_t *dep;
-	json_object_foreach((json_t *)deps, name, dep) {
+	json_object_foreach((json_t *)deps, name, dep)
+	{
 		unsigned line = jpos_key(jp, name, '{');
 		if (!json_is_object(dep)) {
 			return dep_error(c, line, 0, "dependencies[\"%s\"] is not an object", name);

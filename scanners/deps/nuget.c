@@ -33,7 +33,8 @@ int parse_nuget_lock(struct dep_ctx *c, const char *buf, size_t len)
 	json_t *pkgs;
 	if (r == 0 && fws) {
 		jpos_key(&jp, "dependencies", '{');
-		json_object_foreach((json_t *)fws, fw, pkgs) {
+		json_object_foreach((json_t *)fws, fw, pkgs)
+		{
 			jpos_key(&jp, fw, '{');
 			if (!json_is_object(pkgs)) {
 				r = dep_error(c, 0, 0, "framework \"%s\" is not an object", fw);
@@ -41,11 +42,13 @@ int parse_nuget_lock(struct dep_ctx *c, const char *buf, size_t len)
 			}
 			const char *name;
 			json_t *pkg;
-			json_object_foreach(pkgs, name, pkg) {
+			json_object_foreach(pkgs, name, pkg)
+			{
 				unsigned line = jpos_key(&jp, name, '{');
 				const char *v = json_string_value(json_object_get(pkg, "resolved"));
 				if (!json_is_object(pkg) || !v) {
-					r = dep_error(c, line, 0, "package \"%s\" has no resolved version",
+					r = dep_error(c, line, 0,
+						      "package \"%s\" has no resolved version",
 						      name);
 					break;
 				}

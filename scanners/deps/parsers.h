@@ -17,13 +17,13 @@ struct hmap;
 struct dep_ctx {
 	struct dep_list *l;
 	struct diag_list *dl;
-	const char *file;   /* display name (arena) */
-	const char *path;   /* file system path, for includes; NULL for buffers */
+	const char *file; /* display name (arena) */
+	const char *path; /* file system path, for includes; NULL for buffers */
 	enum dep_format format;
-	size_t first;       /* index of this file's first package in l->v */
-	struct hmap *seen;  /* dedup keys of this file (see dep_add_unique) */
-	struct hmap *aux;   /* for a parser's own use (keys in the arena); freed after */
-	unsigned includes;  /* requirements.txt includes followed so far */
+	size_t first;	   /* index of this file's first package in l->v */
+	struct hmap *seen; /* dedup keys of this file (see dep_add_unique) */
+	struct hmap *aux;  /* for a parser's own use (keys in the arena); freed after */
+	unsigned includes; /* requirements.txt includes followed so far */
 };
 
 /* Add a package (strings are copied into the arena). Returns it, or NULL past the cap. */
@@ -55,7 +55,7 @@ unsigned text_line(const char *buf, size_t len, size_t off);
 struct jpos {
 	const char *buf;
 	size_t len;
-	size_t pos;    /* search from here */
+	size_t pos; /* search from here */
 	size_t line_pos;
 	unsigned line; /* line of line_pos */
 };
@@ -89,6 +89,27 @@ const char *dep_extract_commit(struct dep_ctx *c, const char *resolution);
 #define TOML_LINE_KEY "\x01line"
 json_t *toml_parse(const char *buf, size_t len, unsigned *line, unsigned *col, char *err,
 		   size_t errlen);
+
+/*
+ * XML (xml.c): elements with their concatenated text and line; attributes are checked
+ * and dropped; DOCTYPEs and non-predefined entities are refused.
+ */
+#define XML_MAX_DEPTH 256
+#define XML_MAX_NODES 2000000u
+
+struct xnode {
+	char *name;
+	char *text;
+	unsigned line;
+	struct xnode **children;
+	size_t n_children;
+};
+
+struct xnode *xml_parse(const char *buf, size_t len, unsigned *line, unsigned *col, char *err,
+			size_t errlen);
+void xml_free(struct xnode *root);
+/* The first child element named name, or NULL. */
+const struct xnode *xml_child(const struct xnode *n, const char *name);
 
 /* The parsers. Each returns 0 or -EINVAL (with a diagnostic). */
 int parse_npm_lock(struct dep_ctx *c, const char *buf, size_t len);

@@ -116,7 +116,8 @@ static int add_requirement(struct dep_ctx *c, const struct pipfile *pf, const ch
 		d->file = pf->display;
 		if (unpinned) {
 			d->flags |= DEP_UNPINNED;
-			d->note = at ? dep_printf(c, "only a lower bound (%s %s) is given", op, version)
+			d->note = at ? dep_printf(c, "only a lower bound (%s %s) is given", op,
+						  version)
 				     : "no version is pinned";
 		}
 	}
@@ -153,7 +154,8 @@ static int include_file(struct dep_ctx *c, const struct pipfile *pf, const char 
 	_cleanup_free_ char *real = realpath(path, NULL);
 	if (!real) {
 		diag_error(c->dl, pf->display, lineno, 1, NULL,
-			   "cannot read the included requirements file %s: %s", arg, strerror(errno));
+			   "cannot read the included requirements file %s: %s", arg,
+			   strerror(errno));
 		return -EINVAL;
 	}
 	/* Each file once: includes may be cyclic. */

@@ -23,7 +23,8 @@ static int add_section(struct dep_ctx *c, const json_t *root, const char *sectio
 	jpos_key(jp, section, '{');
 	const char *name;
 	json_t *pkg;
-	json_object_foreach((json_t *)pkgs, name, pkg) {
+	json_object_foreach((json_t *)pkgs, name, pkg)
+	{
 		unsigned line = jpos_key(jp, name, '{');
 		if (!json_is_object(pkg)) {
 			return dep_error(c, line, 0, "%s[\"%s\"] is not an object", section, name);

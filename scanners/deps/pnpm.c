@@ -136,8 +136,8 @@ int parse_pnpm_lock(struct dep_ctx *c, const char *buf, size_t len)
 			r = dep_error(c, line, 0, "too many packages");
 			break;
 		}
-		const struct ynode *res = pkg && pkg->kind == YNODE_MAP ? ynode_get(pkg, "resolution")
-									: NULL;
+		const struct ynode *res =
+			pkg && pkg->kind == YNODE_MAP ? ynode_get(pkg, "resolution") : NULL;
 		if (res && res->kind == YNODE_MAP) {
 			const char *commit = ynode_str(ynode_get(res, "commit"));
 			const char *tarball = ynode_str(ynode_get(res, "tarball"));
@@ -148,7 +148,8 @@ int parse_pnpm_lock(struct dep_ctx *c, const char *buf, size_t len)
 			d->commit = commit && *commit ? dep_strdup(c, commit) : NULL;
 		}
 		bool dev = false;
-		const struct ynode *devn = pkg && pkg->kind == YNODE_MAP ? ynode_get(pkg, "dev") : NULL;
+		const struct ynode *devn =
+			pkg && pkg->kind == YNODE_MAP ? ynode_get(pkg, "dev") : NULL;
 		if (devn && ynode_bool(devn, &dev) == 0 && dev) {
 			dep_add_group(c, d, "dev");
 		}

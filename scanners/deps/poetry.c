@@ -22,7 +22,8 @@ int parse_poetry_lock(struct dep_ctx *c, const char *buf, size_t len)
 	}
 	size_t i;
 	json_t *pkg;
-	json_array_foreach(pkgs, i, pkg) {
+	json_array_foreach(pkgs, i, pkg)
+	{
 		unsigned line = (unsigned)json_integer_value(json_object_get(pkg, TOML_LINE_KEY));
 		const char *name = json_string_value(json_object_get(pkg, "name"));
 		const char *version = json_string_value(json_object_get(pkg, "version"));

@@ -152,8 +152,8 @@ static bool parse_string(struct tp *t, struct sbuf *sb, bool allow_multi)
 			if (t->end - t->p >= 3 && t->p[1] == q && t->p[2] == q) {
 				/* Up to two more quotes may belong to the content. */
 				size_t extra = 0;
-				while (t->end - t->p >= 4 + (ptrdiff_t)extra && t->p[3 + extra] == q &&
-				       extra < 2) {
+				while (t->end - t->p >= 4 + (ptrdiff_t)extra &&
+				       t->p[3 + extra] == q && extra < 2) {
 					extra++;
 				}
 				sbuf_append(sb, t->p, extra);
@@ -195,8 +195,8 @@ static bool parse_string(struct tp *t, struct sbuf *sb, bool allow_multi)
 					return false;
 				}
 				t->p = s;
-				while (t->p < t->end &&
-				       (*t->p == ' ' || *t->p == '\t' || *t->p == '\n' || *t->p == '\r')) {
+				while (t->p < t->end && (*t->p == ' ' || *t->p == '\t' ||
+							 *t->p == '\n' || *t->p == '\r')) {
 					if (*t->p == '\n') {
 						newline(t);
 					} else {
@@ -250,7 +250,9 @@ static bool parse_string(struct tp *t, struct sbuf *sb, bool allow_multi)
 						return false;
 					}
 					char h = (char)tolower((unsigned char)*t->p++);
-					cp = cp * 16 + (uint32_t)(isdigit((unsigned char)h) ? h - '0' : h - 'a' + 10);
+					cp = cp * 16 + (uint32_t)(isdigit((unsigned char)h)
+									  ? h - '0'
+									  : h - 'a' + 10);
 				}
 				if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0) {
 					terr(t, "invalid unicode escape");
@@ -440,8 +442,8 @@ static json_t *parse_scalar(struct tp *t)
 		t->p++;
 	}
 	/* A date followed by " HH:MM..." */
-	if (t->p - s == 10 && t->end - t->p > 3 && t->p[0] == ' ' && isdigit((unsigned char)t->p[1]) &&
-	    s[4] == '-') {
+	if (t->p - s == 10 && t->end - t->p > 3 && t->p[0] == ' ' &&
+	    isdigit((unsigned char)t->p[1]) && s[4] == '-') {
 		t->p++;
 		while (t->p < t->end && (isalnum((unsigned char)*t->p) || strchr("+-_.:", *t->p))) {
 			t->p++;
@@ -581,7 +583,11 @@ static json_t *open_table(struct tp *t, json_t *root, char **keys, size_t n, boo
 json_t *toml_parse(const char *buf, size_t len, unsigned *line, unsigned *col, char *err,
 		   size_t errlen)
 {
-	struct tp t = { .p = buf, .end = buf + len, .line_start = buf, .line = 1, .err = err,
+	struct tp t = { .p = buf,
+			.end = buf + len,
+			.line_start = buf,
+			.line = 1,
+			.err = err,
 			.errlen = errlen };
 	json_t *root = json_object();
 	json_t *cur = root;
@@ -605,13 +611,16 @@ json_t *toml_parse(const char *buf, size_t len, unsigned *line, unsigned *col, c
 				break;
 			}
 			skip_ws(&t);
-			if (t.end - t.p < (array ? 2 : 1) || *t.p != ']' || (array && t.p[1] != ']')) {
-				terr(&t, "expected '%s' to end the table header", array ? "]]" : "]");
+			if (t.end - t.p < (array ? 2 : 1) || *t.p != ']' ||
+			    (array && t.p[1] != ']')) {
+				terr(&t, "expected '%s' to end the table header",
+				     array ? "]]" : "]");
 			} else {
 				t.p += array ? 2 : 1;
 				cur = open_table(&t, root, keys, n, array);
 				if (cur) {
-					json_object_set_new(cur, TOML_LINE_KEY, json_integer(hdr_line));
+					json_object_set_new(cur, TOML_LINE_KEY,
+							    json_integer(hdr_line));
 				}
 			}
 			for (size_t i = 0; i < n; i++) {

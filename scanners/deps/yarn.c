@@ -19,10 +19,10 @@
 
 struct block {
 	unsigned line;
-	char *spec;  /* the first specifier, unquoted */
+	char *spec; /* the first specifier, unquoted */
 	char *version;
 	char *resolution; /* berry */
-	char *resolved;   /* v1 */
+	char *resolved;	  /* v1 */
 	bool metadata;
 };
 

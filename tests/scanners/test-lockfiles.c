@@ -19,11 +19,21 @@ static const struct {
 	const char *dir;
 	enum dep_format format;
 } folders[] = {
-	{ "npm", DEP_NPM_LOCK },	 { "yarn", DEP_YARN_LOCK },	 { "pnpm", DEP_PNPM_LOCK },
-	{ "pip", DEP_REQUIREMENTS },	 { "poetry", DEP_POETRY_LOCK },	 { "pipenv", DEP_PIPFILE_LOCK },
-	{ "go", DEP_GO_MOD },		 { "cargo", DEP_CARGO_LOCK },	 { "bundler", DEP_GEMFILE_LOCK },
-	{ "composer", DEP_COMPOSER_LOCK }, { "maven", DEP_POM_XML },	 { "gradle", DEP_GRADLE_LOCK },
-	{ "nuget", DEP_NUGET_LOCK },	 { "conan", DEP_CONAN_LOCK },	 { "pub", DEP_PUBSPEC_LOCK },
+	{ "npm", DEP_NPM_LOCK },
+	{ "yarn", DEP_YARN_LOCK },
+	{ "pnpm", DEP_PNPM_LOCK },
+	{ "pip", DEP_REQUIREMENTS },
+	{ "poetry", DEP_POETRY_LOCK },
+	{ "pipenv", DEP_PIPFILE_LOCK },
+	{ "go", DEP_GO_MOD },
+	{ "cargo", DEP_CARGO_LOCK },
+	{ "bundler", DEP_GEMFILE_LOCK },
+	{ "composer", DEP_COMPOSER_LOCK },
+	{ "maven", DEP_POM_XML },
+	{ "gradle", DEP_GRADLE_LOCK },
+	{ "nuget", DEP_NUGET_LOCK },
+	{ "conan", DEP_CONAN_LOCK },
+	{ "pub", DEP_PUBSPEC_LOCK },
 	{ "mix", DEP_MIX_LOCK },
 };
 
@@ -45,7 +55,8 @@ static int cmp_str(const void *a, const void *b)
 static bool check_fixture(const char *dir, const char *file, enum dep_format f)
 {
 	char *path, *golden_path, *display;
-	if (asprintf(&path, "%s/%s", dir, file) < 0 || asprintf(&golden_path, "%s.expected.json", path) < 0 ||
+	if (asprintf(&path, "%s/%s", dir, file) < 0 ||
+	    asprintf(&golden_path, "%s.expected.json", path) < 0 ||
 	    asprintf(&display, "%s", file) < 0) {
 		abort();
 	}
@@ -72,7 +83,8 @@ static bool check_fixture(const char *dir, const char *file, enum dep_format f)
 	} else {
 		json_t *pkgs = json_object_get(golden, "packages");
 		size_t n = json_array_size(pkgs);
-		char **want = calloc(n + 1, sizeof(char *)), **got = calloc(l.n + 1, sizeof(char *));
+		char **want = calloc(n + 1, sizeof(char *)),
+		     **got = calloc(l.n + 1, sizeof(char *));
 		for (size_t i = 0; i < n; i++) {
 			json_t *p = json_array_get(pkgs, i);
 			want[i] = key_of(json_string_value(json_object_get(p, "name")),
@@ -81,7 +93,8 @@ static bool check_fixture(const char *dir, const char *file, enum dep_format f)
 					 json_string_value(json_object_get(p, "commit")));
 		}
 		for (size_t i = 0; i < l.n; i++) {
-			got[i] = key_of(l.v[i].name, l.v[i].version, eco_name(l.v[i].eco), l.v[i].commit);
+			got[i] = key_of(l.v[i].name, l.v[i].version, eco_name(l.v[i].eco),
+					l.v[i].commit);
 		}
 		qsort(want, n, sizeof(char *), cmp_str);
 		qsort(got, l.n, sizeof(char *), cmp_str);
@@ -153,10 +166,10 @@ static void check_folder(const char *name, enum dep_format f)
 	free(rel);
 }
 
-#define GOLDEN_TEST(id, idx)                                                                       \
-	Test(lockfiles, golden_##id)                                                               \
-	{                                                                                          \
-		check_folder(folders[idx].dir, folders[idx].format);                               \
+#define GOLDEN_TEST(id, idx)                                         \
+	Test(lockfiles, golden_##id)                                 \
+	{                                                            \
+		check_folder(folders[idx].dir, folders[idx].format); \
 	}
 
 GOLDEN_TEST(npm, 0)
