@@ -23,6 +23,10 @@ static const struct command commands[] = {
 	  false },
 	{ "db", "import, update or inspect the offline advisory database", cmd_db_usage, cmd_db,
 	  false },
+	{ "scan", "run a security scanner (deps) on the working tree", cmd_scan_usage, cmd_scan,
+	  false },
+	{ "sbom", "write a CycloneDX SBOM of the project's dependencies", cmd_sbom_usage,
+	  cmd_sbom, false },
 	{ "__worker", "internal: run a built-in stage kind", "", cmd_worker, true },
 };
 

@@ -8,8 +8,11 @@
 
 #include "banned.h"
 
+extern const struct stage_kind stage_kind_dependency_scan;
+
 static const struct stage_kind *const kinds[] = {
 	&stage_kind_script,
+	&stage_kind_dependency_scan,
 };
 
 const struct stage_kind *stage_kind_find(const char *name)

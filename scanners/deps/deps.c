@@ -537,6 +537,12 @@ struct walk {
 
 static const char *display_path(const struct walk *w, const char *path)
 {
+	while (path[0] == '.' && path[1] == '/') {
+		path += 2;
+		while (*path == '/') {
+			path++;
+		}
+	}
 	size_t n = w->root ? strlen(w->root) : 0;
 	if (n && strncmp(path, w->root, n) == 0 && (path[n] == '/' || path[n] == '\0')) {
 		path += n;

@@ -243,7 +243,7 @@ int osv_record_load(const char *buf, size_t len, json_t **out, char *err, size_t
 
 /* ---------- matching ---------- */
 
-enum ev_kind { EV_INTRODUCED, EV_LAST_AFFECTED, EV_FIXED, EV_LIMIT };
+enum ev_kind { EV_FIXED, EV_LAST_AFFECTED, EV_INTRODUCED, EV_LIMIT };
 
 struct event {
 	enum ev_kind kind;
@@ -263,7 +263,8 @@ static int cmp_event(const void *pa, const void *pb, void *arg)
 		c = vers_compare(s, a->v, b->v);
 	}
 	if (c == 0) {
-		/* At the same version an introduction comes before what closes a range. */
+		/* At the same version what closes one interval comes before what opens the
+		 * next ("fixed 3.1" then "introduced 3.1": 3.1 is in the second). */
 		c = a->kind < b->kind ? -1 : a->kind > b->kind;
 	}
 	return c;
@@ -328,29 +329,64 @@ static bool range_contains(const json_t *range, enum vscheme s, const char *vers
 	}
 	bool affected = false;
 	if (!has_limit || below_limit) {
-		qsort_r(ev, n, sizeof(ev[0]), cmp_event, &s);
-		for (size_t i = 0; i < n; i++) {
+		/*
+		 * The intervals as written: each introduced with the fixed or last_affected
+		 * that follows it. This is how osv.dev expands ranges into `versions`, and it
+		 * keeps overlapping intervals written into one events array (which the
+		 * sorted walk below would let close each other).
+		 */
+		const char *open = NULL;
+		for (size_t i = 0; i < n && !affected; i++) {
 			switch (ev[i].kind) {
 			case EV_INTRODUCED:
-				if (str_eq(ev[i].v, "0") ||
-				    vers_compare(s, version, ev[i].v) >= 0) {
-					affected = true;
-				}
+				open = ev[i].v;
 				break;
 			case EV_FIXED:
-				if (vers_compare(s, version, ev[i].v) >= 0) {
-					affected = false;
-				} else if (affected && !*fixed) {
-					*fixed = ev[i].v;
-				}
-				break;
 			case EV_LAST_AFFECTED:
-				if (vers_compare(s, version, ev[i].v) > 0) {
-					affected = false;
+				if (open &&
+				    (str_eq(open, "0") || vers_compare(s, version, open) >= 0)) {
+					int c = vers_compare(s, version, ev[i].v);
+					affected = ev[i].kind == EV_FIXED ? c < 0 : c <= 0;
+					if (affected && ev[i].kind == EV_FIXED) {
+						*fixed = ev[i].v;
+					}
 				}
+				open = NULL;
 				break;
 			case EV_LIMIT:
 				break;
+			}
+		}
+		if (!affected && open &&
+		    (str_eq(open, "0") || vers_compare(s, version, open) >= 0)) {
+			affected = true;
+		}
+		/* The schema's evaluation: the events sorted by version, walked in order. */
+		if (!affected) {
+			qsort_r(ev, n, sizeof(ev[0]), cmp_event, &s);
+			for (size_t i = 0; i < n; i++) {
+				switch (ev[i].kind) {
+				case EV_INTRODUCED:
+					if (str_eq(ev[i].v, "0") ||
+					    vers_compare(s, version, ev[i].v) >= 0) {
+						affected = true;
+					}
+					break;
+				case EV_FIXED:
+					if (vers_compare(s, version, ev[i].v) >= 0) {
+						affected = false;
+					} else if (affected && !*fixed) {
+						*fixed = ev[i].v;
+					}
+					break;
+				case EV_LAST_AFFECTED:
+					if (vers_compare(s, version, ev[i].v) > 0) {
+						affected = false;
+					}
+					break;
+				case EV_LIMIT:
+					break;
+				}
 			}
 		}
 	}

@@ -2,14 +2,17 @@
  * osv.h - OSV advisory records (https://ossf.github.io/osv-schema/): loading and checking
  * untrusted records, deciding whether a package version is affected, and their severity.
  *
- * Matching follows the OSV schema exactly: a version is affected by an `affected[]` entry
- * when it is listed in `versions`, or when any SEMVER or ECOSYSTEM range contains it. A
- * range's events are sorted by version (`introduced: "0"` first) and walked: an
- * `introduced` at or below the version opens the range, a `fixed` at or below it closes
- * it, a `last_affected` below it closes it; `limit` events bound the range from above
- * (the version must be below one of them). GIT ranges (commit hashes) cannot be evaluated
- * against a version and are skipped, and evaluation continues with the other ranges.
- * SEMVER ranges compare with SemVer, ECOSYSTEM ranges with the package's ecosystem.
+ * Matching follows the OSV schema's evaluation: a version is affected by an `affected[]`
+ * entry when it is listed in `versions`, or when any SEMVER or ECOSYSTEM range contains
+ * it. A range's events are sorted by version (`introduced: "0"` first; at one version a
+ * closing event before an opening one) and walked: an `introduced` at or below the version
+ * opens the range, a `fixed` at or below it closes it, a `last_affected` below it closes
+ * it; `limit` events bound the range from above (the version must be below one of them).
+ * A range whose events describe overlapping intervals (which the sorted walk would let
+ * close each other) also contains what one of its intervals, read in written order as
+ * osv.dev expands ranges into `versions`, contains. GIT ranges (commit hashes) cannot be
+ * evaluated against a version and are skipped, and evaluation continues with the other
+ * ranges. SEMVER ranges compare with SemVer, ECOSYSTEM ranges with the ecosystem's order.
  *
  * Records are untrusted: the loader checks types and bounds every count, and everything
  * else here only reads what the loader accepted.
