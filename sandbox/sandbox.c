@@ -199,7 +199,8 @@ static int signal_descendants(pid_t pid, int sig, int depth)
 			for (ssize_t i = 0; i <= n; i++) {
 				if (i == n || buf[i] == ' ' || buf[i] == '\n') {
 					pid_t child;
-					if (parse_pid(buf + start, (size_t)i - start, &child) == 0) {
+					if (parse_pid(buf + start, (size_t)i - start, &child) ==
+					    0) {
 						/* Stop the child first so it cannot fork while we
 						 * walk below it, then recurse, then signal it. */
 						if (sig == SIGKILL) {
@@ -245,7 +246,8 @@ static void kill_all_and_reap(pid_t payload, int *payload_status, bool *payload_
 }
 
 /* Place the payload's fds at 0, 1, 2, 3.. and close everything else. */
-static int setup_fds(const struct sandbox_spawn *a, int devnull, int report_fd, const char **step)
+static int setup_fds(const struct sandbox_spawn *a, int devnull, int report_fd, int *exec_fd,
+		     const char **step)
 {
 	int n = 3 + (int)a->n_fds;
 	int src[3 + 64];
@@ -269,6 +271,15 @@ static int setup_fds(const struct sandbox_spawn *a, int devnull, int report_fd, 
 		}
 		report_fd = nfd;
 	}
+	/* The binary to execute (built-in kinds) must survive the closing below too. */
+	if (*exec_fd >= 0 && *exec_fd < base + n + 1) {
+		int nfd = fcntl(*exec_fd, F_DUPFD_CLOEXEC, base + n + 1);
+		if (nfd < 0) {
+			*step = "dup exec fd";
+			return -errno;
+		}
+		*exec_fd = nfd;
+	}
 	int high[3 + 64];
 	for (int i = 0; i < n; i++) {
 		high[i] = fcntl(src[i], F_DUPFD_CLOEXEC, base + n + 1);
@@ -283,11 +294,26 @@ static int setup_fds(const struct sandbox_spawn *a, int devnull, int report_fd, 
 			return -errno;
 		}
 	}
-	/* Close everything above the payload's fds except the report pipe (close-on-exec). */
-	if (report_fd > n) {
-		syscall(SYS_close_range, (unsigned)n, (unsigned)report_fd - 1, 0u);
+	/*
+	 * Close everything above the payload's fds except the report pipe and the binary to
+	 * execute (both close-on-exec).
+	 */
+	int keep[2] = { report_fd, *exec_fd };
+	if (keep[1] >= 0 && keep[1] < keep[0]) {
+		keep[0] = *exec_fd;
+		keep[1] = report_fd;
 	}
-	syscall(SYS_close_range, (unsigned)report_fd + 1, ~0u, 0u);
+	unsigned from = (unsigned)n;
+	for (int k = 0; k < 2; k++) {
+		if (keep[k] < 0) {
+			continue;
+		}
+		if ((unsigned)keep[k] > from) {
+			syscall(SYS_close_range, from, (unsigned)keep[k] - 1, 0u);
+		}
+		from = (unsigned)keep[k] + 1;
+	}
+	syscall(SYS_close_range, from, ~0u, 0u);
 	return report_fd;
 }
 
@@ -314,7 +340,8 @@ static _noreturn_ void payload_main(const struct sandbox_spawn *a, int devnull, 
 		err = errno;
 		goto fail;
 	}
-	int r = setup_fds(a, devnull, report_fd, &step);
+	int exec_fd = a->exec_fd;
+	int r = setup_fds(a, devnull, report_fd, &exec_fd, &step);
 	if (r < 0) {
 		err = -r;
 		goto fail;
@@ -325,8 +352,8 @@ static _noreturn_ void payload_main(const struct sandbox_spawn *a, int devnull, 
 		err = errno;
 		goto fail;
 	}
-	if (a->exec_fd >= 0) {
-		syscall(SYS_execveat, a->exec_fd, "", a->argv, a->envp, AT_EMPTY_PATH);
+	if (exec_fd >= 0) {
+		syscall(SYS_execveat, exec_fd, "", a->argv, a->envp, AT_EMPTY_PATH);
 	} else {
 		execve(a->argv[0], (char *const *)a->argv, (char *const *)a->envp);
 	}
