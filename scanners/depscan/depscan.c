@@ -109,91 +109,174 @@ char *depscan_purl(const struct dep *d)
 
 /* ---------- matching ---------- */
 
+/* One affected entry of a record for the package being checked. */
+struct hit {
+	char *vuln;
+	json_t *entry; /* ranges, without the versions list */
+	bool contains; /* the version is affected by this entry */
+	char *fixed;   /* nearest fixed version above it, in this entry */
+	int severity;  /* -1 unknown */
+	double score;
+	char *sev_source;
+};
+
 struct scan {
 	struct osvdb *db;
 	struct depscan_result *r;
 	enum severity unknown_severity;
-	struct hmap *records; /* id -> json_t* (cached records) */
-	json_t **owned;	      /* records to release */
+	struct hmap *infos; /* vuln id (key owned by the info) -> struct vinfo * */
+	struct vinfo **owned;
 	size_t n_owned, cap_owned;
 	size_t advisories; /* distinct advisories found */
-	struct hmap *seen_adv;
 	/* per package */
 	const struct dep *dep;
+	struct hit *hits;
+	size_t n_hits, cap_hits;
 	size_t dep_findings;
 	int error;
 };
 
-static json_t *record(struct scan *s, const char *id)
+struct vinfo {
+	char *id;
+	struct osvdb_vinfo v;
+	bool counted;
+};
+
+static struct vinfo *info(struct scan *s, const char *id)
 {
-	json_t *rec = hmap_get(s->records, id);
-	if (rec) {
-		return rec;
+	struct vinfo *vi = hmap_get(s->infos, id);
+	if (vi) {
+		return vi;
 	}
-	rec = osvdb_record(s->db, id);
-	if (!rec) {
-		return NULL;
+	vi = xcalloc(1, sizeof(*vi));
+	vi->id = xstrdup(id);
+	if (osvdb_info(s->db, id, &vi->v) < 0) {
+		vi->v.aliases = json_array();
 	}
 	GROW(s->owned, s->cap_owned, s->n_owned + 1);
-	s->owned[s->n_owned++] = rec;
-	hmap_put(s->records, json_string_value(json_object_get(rec, "id")), rec);
-	return rec;
+	s->owned[s->n_owned++] = vi;
+	hmap_put(s->infos, vi->id, vi);
+	return vi;
 }
 
-static void add_finding(struct scan *s, const json_t *rec, const json_t *aff, const char *fixed)
+static int on_hit(void *ud, const struct osvdb_hit *h)
 {
-	const struct dep *d = s->dep;
-	const char *id = json_string_value(json_object_get(rec, "id"));
-	/* One finding per advisory and package occurrence, however many entries match. */
-	for (size_t i = s->r->findings.n - s->dep_findings; i < s->r->findings.n; i++) {
-		if (str_eq(s->r->findings.v[i].rule_id, id)) {
-			return;
+	struct scan *s = ud;
+	json_error_t jerr;
+	json_t *entry = json_loadb(h->entry, h->entry_len, 0, &jerr);
+	if (!entry) {
+		return -EIO; /* our own importer wrote it: the database is damaged */
+	}
+	const char *v = s->dep->version;
+	char *fixed = NULL;
+	bool contains = osv_ranges_contain(entry, s->dep->eco, v, &fixed);
+	if (!contains && h->versions) {
+		/* The versions list, exact strings (the schema's IncludedInVersions). */
+		size_t n = strlen(v);
+		char *needle = xmalloc(n + 3);
+		needle[0] = '\n';
+		memcpy(needle + 1, v, n);
+		needle[n + 1] = '\n';
+		needle[n + 2] = '\0';
+		contains = memmem(h->versions, h->versions_len, needle, n + 2) != NULL;
+		free(needle);
+	}
+	GROW(s->hits, s->cap_hits, s->n_hits + 1);
+	s->hits[s->n_hits++] = (struct hit){
+		.vuln = xstrdup(h->vuln_id),
+		.entry = entry,
+		.contains = contains,
+		.fixed = fixed,
+		.severity = h->severity,
+		.score = h->score,
+		.sev_source = h->sev_source ? xstrdup(h->sev_source) : NULL,
+	};
+	return 0;
+}
+
+static void clear_hits(struct scan *s)
+{
+	for (size_t i = 0; i < s->n_hits; i++) {
+		free(s->hits[i].vuln);
+		json_decref(s->hits[i].entry);
+		free(s->hits[i].fixed);
+		free(s->hits[i].sev_source);
+	}
+	s->n_hits = 0;
+}
+
+/* Sort a JSON array of version strings in the ecosystem's order. */
+static void sort_versions(json_t *arr, enum vscheme sch)
+{
+	size_t n = json_array_size(arr);
+	for (size_t i = 1; i < n; i++) {
+		for (size_t k = i; k > 0; k--) {
+			const char *a = json_string_value(json_array_get(arr, k - 1));
+			const char *b = json_string_value(json_array_get(arr, k));
+			if (vers_compare(sch, a, b) <= 0) {
+				break;
+			}
+			json_t *t = json_incref(json_array_get(arr, k - 1));
+			json_array_set(arr, k - 1, json_array_get(arr, k));
+			json_array_set_new(arr, k, t);
 		}
 	}
+}
+
+/* One finding for advisory hits[i] (a containing entry) and all entries of that vuln. */
+static void add_finding(struct scan *s, size_t first)
+{
+	const struct dep *d = s->dep;
+	const struct hit *h = &s->hits[first];
+	const char *id = h->vuln;
+	struct vinfo *vi = info(s, id);
+	if (vi->v.withdrawn) {
+		return;
+	}
+	/* Fixed versions: of every entry of this record for the package; the nearest above
+	 * the installed version from the entries that contain it. */
+	json_t *fixed_versions = json_array();
+	const char *nearest = NULL;
+	enum vscheme sch = eco_scheme(d->eco);
+	for (size_t i = first; i < s->n_hits; i++) {
+		const struct hit *o = &s->hits[i];
+		if (!str_eq(o->vuln, id)) {
+			continue;
+		}
+		osv_affected_fixed_versions(o->entry, fixed_versions);
+		if (o->contains && o->fixed &&
+		    (!nearest || vers_compare(sch, o->fixed, nearest) < 0)) {
+			nearest = o->fixed;
+		}
+	}
+	sort_versions(fixed_versions, sch);
 	struct finding *f = finding_list_add(&s->r->findings);
 	s->dep_findings++;
-	if (!hmap_get(s->seen_adv, id)) {
-		hmap_put(s->seen_adv, id, (void *)1);
+	if (!vi->counted) {
+		vi->counted = true;
 		s->advisories++;
 	}
 	f->kind = FINDING_DEPENDENCY;
 	finding_set(&f->rule_id, id);
-	const char *summary = json_string_value(json_object_get(rec, "summary"));
+	const char *summary = vi->v.summary;
 	finding_set(&f->title, summary && *summary ? summary : id);
-	const json_t *aliases = json_object_get(rec, "aliases");
-	for (size_t i = 0; i < json_array_size(aliases); i++) {
-		finding_add_alias(f, json_string_value(json_array_get(aliases, i)));
+	for (size_t i = 0; i < json_array_size(vi->v.aliases); i++) {
+		const char *al = json_string_value(json_array_get(vi->v.aliases, i));
+		if (al) {
+			finding_add_alias(f, al);
+		}
 	}
-	struct osv_severity sev;
-	osv_severity_of(rec, aff, &sev);
-	f->severity = sev.known ? sev.level : s->unknown_severity;
-	f->score = sev.score;
+	bool known = h->severity >= 0;
+	f->severity = known ? (enum severity)h->severity : s->unknown_severity;
+	f->score = h->score;
 	finding_set(&f->confidence, "high");
 	finding_set(&f->file, d->file);
 	f->line = d->line;
-	f->column = 0;
-	/* Fixed versions: of every entry of this record for the package. */
-	json_t *fixed_versions = json_array();
-	const json_t *all = json_object_get(rec, "affected");
-	_cleanup_free_ char *norm = eco_normalize_name(d->eco, d->name);
-	for (size_t i = 0; i < json_array_size(all); i++) {
-		const json_t *a = json_array_get(all, i);
-		const json_t *pkg = json_object_get(a, "package");
-		const char *ename = json_string_value(json_object_get(pkg, "name"));
-		const char *eeco = json_string_value(json_object_get(pkg, "ecosystem"));
-		if (!str_eq(eeco, eco_name(d->eco)) || !ename) {
-			continue;
-		}
-		_cleanup_free_ char *en = eco_normalize_name(d->eco, ename);
-		if (str_eq(en, norm)) {
-			osv_affected_fixed_versions(a, fixed_versions);
-		}
-	}
 	struct sbuf sb;
 	sbuf_init(&sb, 1u << 16);
 	size_t nfixed = json_array_size(fixed_versions);
-	if (fixed) {
-		sbuf_printf(&sb, "upgrade %s to %s or later", d->name, fixed);
+	if (nearest) {
+		sbuf_printf(&sb, "upgrade %s to %s or later", d->name, nearest);
 	} else if (nfixed) {
 		sbuf_printf(&sb, "no fixed version above %s is known for this range", d->version);
 	} else {
@@ -223,36 +306,53 @@ static void add_finding(struct scan *s, const json_t *rec, const json_t *aff, co
 	_cleanup_free_ char *purl = depscan_purl(d);
 	_cleanup_free_ char *content = xasprintf("%s|%s|%s", eco_name(d->eco), d->name, d->version);
 	finding_fingerprint(f, content, strlen(content), 0);
+	_cleanup_free_ char *url = xasprintf("https://osv.dev/vulnerability/%s", id);
 	f->extra = json_pack("{s:{s:s, s:s, s:s, s:s}, s:o, s:o, s:s, s:s}", "package", "ecosystem",
 			     eco_name(d->eco), "name", d->name, "version", d->version, "purl", purl,
 			     "fixed_versions", fixed_versions, "nearest_fixed",
-			     fixed ? json_string(fixed) : json_null(), "severity_source",
-			     sev.known ? sev.source : "unknown-severity policy", "url", "");
-	_cleanup_free_ char *url = xasprintf("https://osv.dev/vulnerability/%s", id);
-	json_object_set_new(f->extra, "url", json_string(url));
+			     nearest ? json_string(nearest) : json_null(), "severity_source",
+			     known && h->sev_source ? h->sev_source : "unknown-severity policy",
+			     "url", url);
 	if (d->flags & DEP_UNPINNED) {
 		json_object_set_new(f->extra, "version_note", json_string(d->note ? d->note : ""));
 	}
 }
 
-static int on_hit(void *ud, const struct osvdb_hit *h)
+/* Check one package: every advisory with an entry that contains its version. */
+static int check_package(struct scan *s, const struct dep *d)
 {
-	struct scan *s = ud;
-	json_error_t jerr;
-	json_t *aff = json_loadb(h->entry, h->entry_len, 0, &jerr);
-	if (!aff) {
-		return 0; /* stored by our own importer after checks: cannot happen */
+	s->dep = d;
+	s->dep_findings = 0;
+	clear_hits(s);
+	_cleanup_free_ char *norm = eco_normalize_name(d->eco, d->name);
+	int r = osvdb_lookup(s->db, eco_name(d->eco), norm, on_hit, s);
+	if (r < 0) {
+		return r;
 	}
-	char *fixed = NULL;
-	if (osv_affected_contains(aff, s->dep->eco, s->dep->version, &fixed)) {
-		json_t *rec = record(s, h->vuln_id);
-		if (rec && !json_object_get(rec, "withdrawn")) {
-			/* The entry of the record itself (for its severity). */
-			add_finding(s, rec, aff, fixed);
+	for (size_t i = 0; i < s->n_hits; i++) {
+		if (!s->hits[i].contains) {
+			continue;
+		}
+		bool done = false;
+		for (size_t k = 0; k < i && !done; k++) {
+			done = s->hits[k].contains && str_eq(s->hits[k].vuln, s->hits[i].vuln);
+		}
+		if (!done) {
+			/* Entries of one record come together; pass the first of its hits. */
+			size_t first = i;
+			while (first > 0 && str_eq(s->hits[first - 1].vuln, s->hits[i].vuln)) {
+				first--;
+			}
+			/* The severity of a containing entry. */
+			struct hit tmp = s->hits[first];
+			s->hits[first] = s->hits[i];
+			s->hits[i] = tmp;
+			add_finding(s, first);
+			tmp = s->hits[first];
+			s->hits[first] = s->hits[i];
+			s->hits[i] = tmp;
 		}
 	}
-	free(fixed);
-	json_decref(aff);
 	return 0;
 }
 
@@ -344,8 +444,7 @@ int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *er
 		.db = db,
 		.r = r,
 		.unknown_severity = o->unknown_severity,
-		.records = hmap_new(64),
-		.seen_adv = hmap_new(64),
+		.infos = hmap_new(64),
 	};
 	size_t checked = 0, unchecked = 0, vulnerable = 0;
 	for (size_t i = 0; i < r->deps.n && s.error == 0; i++) {
@@ -370,10 +469,7 @@ int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *er
 			continue;
 		}
 		checked++;
-		s.dep = d;
-		s.dep_findings = 0;
-		_cleanup_free_ char *norm = eco_normalize_name(d->eco, d->name);
-		int lr = osvdb_lookup(db, eco_name(d->eco), norm, on_hit, &s);
+		int lr = check_package(&s, d);
 		if (lr < 0) {
 			s.error = lr;
 		}
@@ -385,12 +481,15 @@ int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *er
 			     "vulnerable_packages", (json_int_t)vulnerable, "advisories",
 			     (json_int_t)s.advisories, "db", "path", o->db_path, "age_seconds",
 			     (json_int_t)age);
+	clear_hits(&s);
+	free(s.hits);
 	for (size_t i = 0; i < s.n_owned; i++) {
-		json_decref(s.owned[i]);
+		osvdb_vinfo_release(&s.owned[i]->v);
+		free(s.owned[i]->id);
+		free(s.owned[i]);
 	}
 	free(s.owned);
-	hmap_free(s.records);
-	hmap_free(s.seen_adv);
+	hmap_free(s.infos);
 	osvdb_close(db);
 	if (s.error) {
 		return set_err(err, errlen, -EIO,

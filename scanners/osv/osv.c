@@ -397,22 +397,16 @@ static bool range_contains(const json_t *range, enum vscheme s, const char *vers
 	return affected;
 }
 
-bool osv_affected_contains(const json_t *aff, enum eco e, const char *version, char **nearest_fixed)
+bool osv_ranges_contain(const json_t *aff, enum eco e, const char *version, char **nearest_fixed)
 {
 	bool hit = false;
 	const char *best = NULL;
+	enum vscheme best_scheme = eco_scheme(e);
 	if (nearest_fixed) {
 		*nearest_fixed = NULL;
 	}
 	if (!version || !*version) {
 		return false;
-	}
-	const json_t *versions = json_object_get(aff, "versions");
-	for (size_t i = 0; i < json_array_size(versions) && !hit; i++) {
-		const char *v = json_string_value(json_array_get(versions, i));
-		if (v && (str_eq(v, version) || eco_compare(e, v, version) == 0)) {
-			hit = true;
-		}
 	}
 	const json_t *ranges = json_object_get(aff, "ranges");
 	for (size_t i = 0; i < json_array_size(ranges); i++) {
@@ -424,8 +418,9 @@ bool osv_affected_contains(const json_t *aff, enum eco e, const char *version, c
 		}
 		if (range_contains(range, s, version, &fixed)) {
 			hit = true;
-			if (fixed && (!best || vers_compare(s, fixed, best) < 0)) {
+			if (fixed && (!best || vers_compare(best_scheme, fixed, best) < 0)) {
 				best = fixed;
+				best_scheme = s;
 			}
 		}
 	}
@@ -433,6 +428,27 @@ bool osv_affected_contains(const json_t *aff, enum eco e, const char *version, c
 		*nearest_fixed = xstrdup(best);
 	}
 	return hit;
+}
+
+bool osv_affected_contains(const json_t *aff, enum eco e, const char *version, char **nearest_fixed)
+{
+	if (nearest_fixed) {
+		*nearest_fixed = NULL;
+	}
+	if (!version || !*version) {
+		return false;
+	}
+	if (osv_ranges_contain(aff, e, version, nearest_fixed)) {
+		return true;
+	}
+	/* The versions list: exact strings, as the schema's IncludedInVersions says. */
+	const json_t *versions = json_object_get(aff, "versions");
+	for (size_t i = 0; i < json_array_size(versions); i++) {
+		if (str_eq(json_string_value(json_array_get(versions, i)), version)) {
+			return true;
+		}
+	}
+	return false;
 }
 
 void osv_affected_fixed_versions(const json_t *aff, json_t *array)

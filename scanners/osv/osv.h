@@ -52,6 +52,9 @@ int osv_record_check(const json_t *rec, char *err, size_t errlen);
 bool osv_affected_contains(const json_t *aff, enum eco e, const char *version,
 			   char **nearest_fixed);
 
+/* Only the entry's ranges (not its versions list); like osv_affected_contains. */
+bool osv_ranges_contain(const json_t *aff, enum eco e, const char *version, char **nearest_fixed);
+
 /* Append the entry's `fixed` versions (from SEMVER/ECOSYSTEM ranges) to a JSON array,
  * without duplicates. */
 void osv_affected_fixed_versions(const json_t *aff, json_t *array);

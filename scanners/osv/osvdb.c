@@ -64,7 +64,8 @@ static const char schema_sql[] =
 	"CREATE TABLE vulns(id TEXT PRIMARY KEY, source INTEGER NOT NULL, modified TEXT,"
 	" published TEXT, withdrawn TEXT, summary TEXT, aliases TEXT NOT NULL, raw TEXT NOT NULL);"
 	"CREATE TABLE affected(ecosystem TEXT NOT NULL, name TEXT NOT NULL, vuln TEXT NOT NULL,"
-	" entry TEXT NOT NULL);";
+	" entry TEXT NOT NULL, versions TEXT, severity INTEGER NOT NULL, score REAL NOT NULL,"
+	" sev_source TEXT);";
 
 /* ---------- building ---------- */
 
@@ -139,7 +140,9 @@ int osvdb_build_new(const char *path, struct osvdb_build **out, char *err, size_
 		    "INSERT INTO vulns(id, source, modified, published, withdrawn, summary, "
 		    "aliases, raw) VALUES(?,?,?,?,?,?,?,?)",
 		    &b->ins_vuln) < 0 ||
-	    prepare(b->db, "INSERT INTO affected(ecosystem, name, vuln, entry) VALUES(?,?,?,?)",
+	    prepare(b->db,
+		    "INSERT INTO affected(ecosystem, name, vuln, entry, versions, severity, score, "
+		    "sev_source) VALUES(?,?,?,?,?,?,?,?)",
 		    &b->ins_aff) < 0 ||
 	    prepare(b->db, "SELECT modified FROM vulns WHERE id = ?", &b->get_mod) < 0 ||
 	    prepare(b->db, "DELETE FROM affected WHERE vuln = ?", &b->del_aff) < 0 ||
@@ -355,6 +358,88 @@ static size_t affected_spans(const char *buf, size_t len, struct span *spans, si
 	}
 }
 
+/*
+ * The text of an affected entry without its "versions" member (stored apart, for a fast
+ * membership test), rebuilt from the raw member spans; NULL when the text does not have
+ * the expected shape (the caller then serialises).
+ */
+static char *entry_without_versions(const char *p, size_t len)
+{
+	const char *end = p + len;
+	p = skip_ws(p, end);
+	if (p >= end || *p != '{') {
+		return NULL;
+	}
+	struct sbuf sb;
+	sbuf_init(&sb, OSV_MAX_RECORD_BYTES);
+	sbuf_putc(&sb, '{');
+	bool first = true;
+	p = skip_ws(p + 1, end);
+	if (p < end && *p == '}') {
+		sbuf_putc(&sb, '}');
+		return sbuf_steal(&sb);
+	}
+	for (;;) {
+		const char *m = skip_ws(p, end);
+		if (m >= end || *m != '"') {
+			break;
+		}
+		const char *k = m + 1;
+		const char *ke = skip_string(m, end);
+		if (!ke) {
+			break;
+		}
+		bool drop = (size_t)(ke - 1 - k) == 8 && memcmp(k, "versions", 8) == 0;
+		const char *q = skip_ws(ke, end);
+		if (q >= end || *q != ':') {
+			break;
+		}
+		const char *ve = skip_value(skip_ws(q + 1, end), end);
+		if (!ve) {
+			break;
+		}
+		if (!drop) {
+			if (!first) {
+				sbuf_putc(&sb, ',');
+			}
+			sbuf_append(&sb, m, (size_t)(ve - m));
+			first = false;
+		}
+		p = skip_ws(ve, end);
+		if (p < end && *p == ',') {
+			p++;
+			continue;
+		}
+		if (p < end && *p == '}') {
+			sbuf_putc(&sb, '}');
+			return sbuf_steal(&sb);
+		}
+		break;
+	}
+	sbuf_release(&sb);
+	return NULL;
+}
+
+/* "\nv1\nv2\n": the listed versions, for a membership test with memmem. */
+static char *versions_text(const json_t *versions)
+{
+	size_t n = json_array_size(versions);
+	if (n == 0) {
+		return NULL;
+	}
+	struct sbuf sb;
+	sbuf_init(&sb, OSV_MAX_RECORD_BYTES);
+	sbuf_putc(&sb, '\n');
+	for (size_t i = 0; i < n; i++) {
+		const char *v = json_string_value(json_array_get(versions, i));
+		if (v && !strchr(v, '\n')) {
+			sbuf_puts(&sb, v);
+			sbuf_putc(&sb, '\n');
+		}
+	}
+	return sbuf_steal(&sb);
+}
+
 /* Compact JSON text of v in a heap buffer of ours (not jansson's allocator). */
 static char *dump_json(const json_t *v)
 {
@@ -435,20 +520,30 @@ static int store_record(struct osvdb_build *b, const char *buf, size_t len, cons
 		enum eco e;
 		char *norm =
 			eco_parse(ecosystem, &e) == 0 ? eco_normalize_name(e, name) : xstrdup(name);
-		char *entry = spans ? NULL : dump_json(a);
+		char *entry = spans ? entry_without_versions(spans[i].p, spans[i].n) : NULL;
+		if (!entry) {
+			json_t *copy = json_copy((json_t *)a);
+			json_object_del(copy, "versions");
+			entry = dump_json(copy);
+			json_decref(copy);
+		}
+		char *versions = versions_text(json_object_get(a, "versions"));
+		struct osv_severity sev;
+		osv_severity_of(rec, a, &sev);
 		st = b->ins_aff;
 		sqlite3_reset(st);
 		sqlite3_bind_text(st, 1, ecosystem, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, norm, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
-		if (spans) {
-			sqlite3_bind_text(st, 4, spans[i].p, (int)spans[i].n, SQLITE_STATIC);
-		} else {
-			sqlite3_bind_text(st, 4, entry ? entry : "{}", -1, SQLITE_STATIC);
-		}
+		sqlite3_bind_text(st, 4, entry, -1, SQLITE_STATIC);
+		bind_text(st, 5, versions);
+		sqlite3_bind_int(st, 6, sev.known ? (int)sev.level : -1);
+		sqlite3_bind_double(st, 7, sev.score);
+		bind_text(st, 8, sev.source);
 		rc = sqlite3_step(st);
 		sqlite3_reset(st);
 		free(entry);
+		free(versions);
 		free(norm);
 		if (rc != SQLITE_DONE) {
 			free(spans);
@@ -950,7 +1045,7 @@ int osvdb_build_commit(struct osvdb_build *b, char *err, size_t errlen)
 struct osvdb {
 	char *path;
 	sqlite3 *db;
-	sqlite3_stmt *lookup, *record;
+	sqlite3_stmt *lookup, *record, *info;
 	int64_t built_at, updated_at;
 };
 
@@ -961,6 +1056,10 @@ void osvdb_close(struct osvdb *db)
 	}
 	sqlite3_finalize(db->lookup);
 	sqlite3_finalize(db->record);
+	sqlite3_finalize(db->info);
+	if (db->db && !sqlite3_get_autocommit(db->db)) {
+		sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
+	}
 	sqlite3_close(db->db);
 	free(db->path);
 	free(db);
@@ -1011,9 +1110,13 @@ int osvdb_open(const char *path, struct osvdb **out, char *err, size_t errlen)
 	uint64_t b = 0, u = 0;
 	if (!schema || !str_eq(schema, OSVDB_SCHEMA) || !built || !updated ||
 	    parse_uint(built, INT64_MAX, &b) < 0 || parse_uint(updated, INT64_MAX, &u) < 0 ||
-	    prepare(db->db, "SELECT vuln, entry FROM affected WHERE ecosystem = ? AND name = ?",
+	    prepare(db->db,
+		    "SELECT vuln, entry, versions, severity, score, sev_source FROM affected "
+		    "WHERE ecosystem = ? AND name = ?",
 		    &db->lookup) < 0 ||
-	    prepare(db->db, "SELECT raw FROM vulns WHERE id = ?", &db->record) < 0) {
+	    prepare(db->db, "SELECT raw FROM vulns WHERE id = ?", &db->record) < 0 ||
+	    prepare(db->db, "SELECT summary, aliases, withdrawn FROM vulns WHERE id = ?",
+		    &db->info) < 0) {
 		int r = set_err(err, errlen, -EINVAL,
 				"%s: not an advisory database of this runner (schema %s expected)",
 				path, OSVDB_SCHEMA);
@@ -1022,6 +1125,11 @@ int osvdb_open(const char *path, struct osvdb **out, char *err, size_t errlen)
 	}
 	db->built_at = (int64_t)b;
 	db->updated_at = (int64_t)u;
+	/*
+	 * One read transaction for the life of the handle: a consistent snapshot, and one
+	 * shared lock instead of a lock and unlock per lookup. Pages are read through mmap.
+	 */
+	sqlite3_exec(db->db, "PRAGMA mmap_size=1073741824; BEGIN", NULL, NULL, NULL);
 	*out = db;
 	return 0;
 }
@@ -1044,6 +1152,11 @@ int osvdb_lookup(struct osvdb *db, const char *ecosystem, const char *name,
 			.vuln_id = (const char *)sqlite3_column_text(st, 0),
 			.entry = (const char *)sqlite3_column_text(st, 1),
 			.entry_len = (size_t)sqlite3_column_bytes(st, 1),
+			.versions = (const char *)sqlite3_column_text(st, 2),
+			.versions_len = (size_t)sqlite3_column_bytes(st, 2),
+			.severity = sqlite3_column_int(st, 3),
+			.score = sqlite3_column_double(st, 4),
+			.sev_source = (const char *)sqlite3_column_text(st, 5),
 		};
 		if (!h.vuln_id || !h.entry) {
 			continue;
@@ -1076,6 +1189,36 @@ json_t *osvdb_record(struct osvdb *db, const char *id)
 	}
 	sqlite3_reset(st);
 	return rec;
+}
+
+int osvdb_info(struct osvdb *db, const char *id, struct osvdb_vinfo *out)
+{
+	sqlite3_stmt *st = db->info;
+	memset(out, 0, sizeof(*out));
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *summary = (const char *)sqlite3_column_text(st, 0);
+		const char *aliases = (const char *)sqlite3_column_text(st, 1);
+		out->summary = summary ? xstrdup(summary) : NULL;
+		json_error_t jerr;
+		out->aliases = aliases ? json_loads(aliases, 0, &jerr) : NULL;
+		if (!json_is_array(out->aliases)) {
+			json_decref(out->aliases);
+			out->aliases = json_array();
+		}
+		out->withdrawn = sqlite3_column_type(st, 2) != SQLITE_NULL;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+void osvdb_vinfo_release(struct osvdb_vinfo *v)
+{
+	free(v->summary);
+	json_decref(v->aliases);
+	memset(v, 0, sizeof(*v));
 }
 
 static json_t *time_json(int64_t secs)
