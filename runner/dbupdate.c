@@ -16,17 +16,6 @@
 
 #include "banned.h"
 
-static int set_err(char *err, size_t errlen, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int set_err(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return code;
-}
-
 char *dbupdate_default_url(const char *ecosystem)
 {
 	return xasprintf("https://osv-vulnerabilities.storage.googleapis.com/%s/all.zip",
@@ -113,26 +102,16 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 static int download(struct fetch *f, const char *db_path, uint64_t timeout_ms, char *err,
 		    size_t errlen)
 {
-	for (int attempt = 0; attempt < 16 && f->fd < 0; attempt++) {
-		unsigned char rnd[6];
-		char hex[13];
-		random_bytes(rnd, sizeof(rnd));
-		hex_encode(rnd, sizeof(rnd), hex);
-		free(f->tmp);
-		f->tmp = xasprintf("%s.download-%s", db_path, hex);
-		f->fd = open(f->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (f->fd < 0 && errno != EEXIST) {
-			int e = -errno;
-			free(f->tmp);
-			f->tmp = NULL;
-			return set_err(err, errlen, e,
-				       "cannot create a download file beside %s: %s", db_path,
-				       strerror(-e));
-		}
+	f->fd = open_tmp_beside(db_path, "download", O_RDWR, 0600, &f->tmp);
+	if (f->fd < 0) {
+		int e = f->fd;
+		f->fd = -1;
+		return errf(err, errlen, e, "cannot create a download file beside %s: %s", db_path,
+			    strerror(-e));
 	}
 	CURL *c = curl_easy_init();
 	if (!c) {
-		return set_err(err, errlen, -ENOMEM, "cannot start libcurl");
+		return errf(err, errlen, -ENOMEM, "cannot start libcurl");
 	}
 	struct curl_slist *hdrs = NULL;
 	if (f->old_etag) {
@@ -166,23 +145,22 @@ static int download(struct fetch *f, const char *db_path, uint64_t timeout_ms, c
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(c);
 	if (f->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
-		return set_err(err, errlen, -EINVAL, "%s: larger than %llu bytes: refused", f->url,
-			       (unsigned long long)DBUPDATE_MAX_DOWNLOAD);
+		return errf(err, errlen, -EINVAL, "%s: larger than %llu bytes: refused", f->url,
+			    (unsigned long long)DBUPDATE_MAX_DOWNLOAD);
 	}
 	if (rc != CURLE_OK) {
-		return set_err(err, errlen, -EIO, "%s: %s", f->url,
-			       curl_err[0] ? curl_err : curl_easy_strerror(rc));
+		return errf(err, errlen, -EIO, "%s: %s", f->url,
+			    curl_err[0] ? curl_err : curl_easy_strerror(rc));
 	}
 	if (status == 304 && (f->old_etag || f->old_lm)) {
 		f->unchanged = true;
 		return 0;
 	}
 	if (status != 200) {
-		return set_err(err, errlen, -EIO, "%s: the server answered HTTP %ld", f->url,
-			       status);
+		return errf(err, errlen, -EIO, "%s: the server answered HTTP %ld", f->url, status);
 	}
 	if (lseek(f->fd, 0, SEEK_SET) < 0) {
-		return set_err(err, errlen, -errno, "%s: %s", f->tmp, strerror(errno));
+		return errf(err, errlen, -errno, "%s: %s", f->tmp, strerror(errno));
 	}
 	return 0;
 }

@@ -41,32 +41,13 @@ static bool interpolated(const struct ynode *n)
 	return s && strstr(s, "${");
 }
 
-static bool path_inside(const char *p)
-{
-	if (!p || !*p || p[0] == '/') {
-		return false;
-	}
-	for (const char *s = p; *s;) {
-		const char *e = strchr(s, '/');
-		size_t n = e ? (size_t)(e - s) : strlen(s);
-		if (n == 2 && s[0] == '.' && s[1] == '.') {
-			return false;
-		}
-		if (!e) {
-			break;
-		}
-		s = e + 1;
-	}
-	return true;
-}
-
 static void check_path(const struct ynode *n, const struct stage_check *chk)
 {
 	const char *s = ynode_str(n);
 	if (!s || n->kind != YNODE_SCALAR) {
 		diag_error(chk->dl, chk->file, n->line, n->col, "write paths: [., services/api]",
 			   "a path must be a string, not %s", ynode_type_name(n));
-	} else if (!interpolated(n) && !path_inside(s)) {
+	} else if (!interpolated(n) && !path_is_inside(s)) {
 		diag_error(chk->dl, chk->file, n->line, n->col,
 			   "name files or directories relative to the workspace",
 			   "path '%.100s' is outside the workspace", s);
@@ -213,7 +194,7 @@ static int depscan_run_stage(struct stage_worker *w)
 					? json_string_value(json_array_get(paths_j, i))
 				: paths_j ? json_string_value(paths_j)
 					  : ".";
-		if (!p || !path_inside(p)) {
+		if (!p || !path_is_inside(p)) {
 			code = fail(w, "path '%s' is not inside the workspace", p ? p : "?");
 			n_paths = i;
 			break;

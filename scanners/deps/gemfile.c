@@ -17,20 +17,14 @@
 
 int parse_gemfile_lock(struct dep_ctx *c, const char *buf, size_t len)
 {
-	const char *end = buf + len;
-	unsigned lineno = 0;
 	bool source_section = false, in_specs = false;
 	const char *revision = NULL;
-	for (const char *p = buf; p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-		lineno++;
-		size_t n = (size_t)(le - p);
-		if (n && p[n - 1] == '\r') {
-			n--;
-		}
-		const char *line = p;
-		p = nl ? nl + 1 : end;
+	struct lines ln;
+	const char *line;
+	size_t n;
+	lines_init(&ln, buf, len);
+	while (lines_next(&ln, &line, &n)) {
+		unsigned lineno = ln.no;
 		if (memchr(line, '\0', n)) {
 			return dep_error(c, lineno, 0, "NUL byte");
 		}

@@ -13,12 +13,13 @@
 
 int parse_gradle_lock(struct dep_ctx *c, const char *buf, size_t len)
 {
-	const char *end = buf + len;
-	unsigned lineno = 0;
-	for (const char *p = buf; p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-		lineno++;
+	struct lines ln;
+	const char *p;
+	size_t len_line;
+	lines_init(&ln, buf, len);
+	while (lines_next(&ln, &p, &len_line)) {
+		const char *le = p + len_line;
+		unsigned lineno = ln.no;
 		while (p < le && isspace((unsigned char)*p)) {
 			p++;
 		}
@@ -39,7 +40,6 @@ int parse_gradle_lock(struct dep_ctx *c, const char *buf, size_t len)
 				}
 			}
 		}
-		p = nl ? nl + 1 : end;
 	}
 	return 0;
 }

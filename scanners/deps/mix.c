@@ -33,17 +33,16 @@ static bool next_quoted(const char **p, const char *end, const char **s, size_t 
 
 int parse_mix_lock(struct dep_ctx *c, const char *buf, size_t len)
 {
-	const char *end = buf + len;
-	unsigned lineno = 0;
-	for (const char *p = buf; p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-		lineno++;
-		const char *s = p;
+	struct lines ln;
+	const char *s;
+	size_t n;
+	lines_init(&ln, buf, len);
+	while (lines_next(&ln, &s, &n)) {
+		const char *le = s + n;
+		unsigned lineno = ln.no;
 		while (s < le && isspace((unsigned char)*s)) {
 			s++;
 		}
-		p = nl ? nl + 1 : end;
 		if (s >= le || *s != '"') {
 			continue; /* "%{", "}", blank lines */
 		}

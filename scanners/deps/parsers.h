@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 struct hmap;
 
@@ -73,6 +74,36 @@ unsigned jpos_key_value(struct jpos *j, const char *key, const char *value);
 /* Find the next string value (an array element) equal to value; like jpos_key. */
 unsigned jpos_string(struct jpos *j, const char *value);
 
+/* Line by line: the next line without its newline (and a trailing CR). */
+struct lines {
+	const char *p, *end;
+	unsigned no; /* 1-based number of the line last returned */
+};
+
+static inline void lines_init(struct lines *l, const char *buf, size_t len)
+{
+	l->p = buf;
+	l->end = buf + len;
+	l->no = 0;
+}
+
+static inline bool lines_next(struct lines *l, const char **s, size_t *n)
+{
+	if (l->p >= l->end) {
+		return false;
+	}
+	const char *nl = memchr(l->p, '\n', (size_t)(l->end - l->p));
+	const char *le = nl ? nl : l->end;
+	*s = l->p;
+	*n = (size_t)(le - l->p);
+	if (*n && (*s)[*n - 1] == '\r') {
+		(*n)--;
+	}
+	l->p = nl ? nl + 1 : l->end;
+	l->no++;
+	return true;
+}
+
 /* Parse JSON with jansson; on failure add a diagnostic with jansson's position. */
 json_t *dep_json_load(struct dep_ctx *c, const char *buf, size_t len);
 
@@ -110,6 +141,10 @@ struct xnode *xml_parse(const char *buf, size_t len, unsigned *line, unsigned *c
 void xml_free(struct xnode *root);
 /* The first child element named name, or NULL. */
 const struct xnode *xml_child(const struct xnode *n, const char *name);
+
+/* Add every [[package]] (name, version, line) of a TOML lockfile; `each` may add more. */
+int toml_each_package(struct dep_ctx *c, const char *buf, size_t len, enum eco e,
+		      void (*each)(struct dep_ctx *c, const json_t *pkg, struct dep *d));
 
 /* The parsers. Each returns 0 or -EINVAL (with a diagnostic). */
 int parse_npm_lock(struct dep_ctx *c, const char *buf, size_t len);

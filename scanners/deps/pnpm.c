@@ -98,15 +98,17 @@ int parse_pnpm_lock(struct dep_ctx *c, const char *buf, size_t len)
 		return 0; /* an empty file */
 	}
 	if (root->kind != YNODE_MAP) {
+		unsigned line = root->line, col = root->col;
 		arena_free(a);
-		return dep_error(c, root->line, root->col, "the top level is not a mapping");
+		return dep_error(c, line, col, "the top level is not a mapping");
 	}
 	const char *ver = ynode_str(ynode_get(root, "lockfileVersion"));
 	bool v9 = ver && strtod(ver, NULL) >= 9.0;
 	const struct ynode *pkgs = ynode_get(root, "packages");
 	if (pkgs && !ynode_is_null(pkgs) && pkgs->kind != YNODE_MAP) {
+		unsigned line = pkgs->line, col = pkgs->col;
 		arena_free(a);
-		return dep_error(c, pkgs->line, pkgs->col, "packages is not a mapping");
+		return dep_error(c, line, col, "packages is not a mapping");
 	}
 	for (size_t i = 0; pkgs && pkgs->kind == YNODE_MAP && i < pkgs->map.n && r == 0; i++) {
 		const struct ypair *pr = &pkgs->map.v[i];

@@ -80,16 +80,12 @@ static int finish(struct dep_ctx *c, struct block *b)
 int parse_yarn_lock(struct dep_ctx *c, const char *buf, size_t len)
 {
 	struct block b = { 0 };
-	unsigned lineno = 0;
-	const char *end = buf + len;
-	for (const char *p = buf; p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-		lineno++;
-		size_t n = (size_t)(le - p);
-		if (n && p[n - 1] == '\r') {
-			n--;
-		}
+	struct lines ln;
+	const char *p;
+	size_t n;
+	lines_init(&ln, buf, len);
+	while (lines_next(&ln, &p, &n)) {
+		unsigned lineno = ln.no;
 		if (memchr(p, '\0', n)) {
 			return dep_error(c, lineno, 0, "NUL byte");
 		}
@@ -152,7 +148,6 @@ int parse_yarn_lock(struct dep_ctx *c, const char *buf, size_t len)
 				b.resolved = unquote(c, v, vn);
 			}
 		}
-		p = nl ? nl + 1 : end;
 	}
 	return finish(c, &b);
 }

@@ -15,17 +15,6 @@
 
 #include "banned.h"
 
-static int set_err(char *err, size_t errlen, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int set_err(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return code;
-}
-
 void depscan_result_init(struct depscan_result *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -383,24 +372,24 @@ int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *er
 	int64_t now = o->now ? o->now : (int64_t)(now_real_ms() / 1000);
 	/* The database first: without it nothing can pass. */
 	if (str_empty(o->db_path)) {
-		return set_err(err, errlen, -ENOENT,
-			       "no advisory database is configured: set `db:`, RUNNER_DB or HOME, "
-			       "then run 'runner db update'");
+		return errf(err, errlen, -ENOENT,
+			    "no advisory database is configured: set `db:`, RUNNER_DB or HOME, "
+			    "then run 'runner db update'");
 	}
 	struct osvdb *db;
 	char dberr[512];
 	int rc = osvdb_open(o->db_path, &db, dberr, sizeof(dberr));
 	if (rc == -ENOENT) {
-		return set_err(err, errlen, rc,
-			       "no advisory database at %s: run 'runner db update' (or 'runner db "
-			       "import PATH...' for offline exports)",
-			       o->db_path);
+		return errf(err, errlen, rc,
+			    "no advisory database at %s: run 'runner db update' (or 'runner db "
+			    "import PATH...' for offline exports)",
+			    o->db_path);
 	}
 	if (rc < 0) {
-		return set_err(err, errlen, rc == -EINVAL ? -EINVAL : -EACCES,
-			       "the advisory database cannot be used (%s): run 'runner db update' "
-			       "to rebuild it",
-			       dberr);
+		return errf(err, errlen, rc == -EINVAL ? -EINVAL : -EACCES,
+			    "the advisory database cannot be used (%s): run 'runner db update' "
+			    "to rebuild it",
+			    dberr);
 	}
 	int64_t age = now - osvdb_updated_at(db);
 	if (o->max_age_s && age > (int64_t)o->max_age_s) {
@@ -408,10 +397,10 @@ int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *er
 		format_duration((uint64_t)age * 1000, a, sizeof(a));
 		format_duration(o->max_age_s * 1000, m, sizeof(m));
 		osvdb_close(db);
-		return set_err(err, errlen, -ESTALE,
-			       "the advisory database at %s is %s old, older than max-db-age %s: "
-			       "run 'runner db update'",
-			       o->db_path, a, m);
+		return errf(err, errlen, -ESTALE,
+			    "the advisory database at %s is %s old, older than max-db-age %s: "
+			    "run 'runner db update'",
+			    o->db_path, a, m);
 	}
 	/* The lockfiles. */
 	rc = deps_scan_paths(&r->deps, o->root, o->paths, o->n_paths, &r->diags);
@@ -419,11 +408,10 @@ int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *er
 		osvdb_close(db);
 		const struct diag *d = r->diags.n ? &r->diags.v[0] : NULL;
 		if (d && d->line) {
-			return set_err(err, errlen, -EBADMSG, "%s:%u: %s", d->file ? d->file : "?",
-				       d->line, d->msg);
+			return errf(err, errlen, -EBADMSG, "%s:%u: %s", d->file ? d->file : "?",
+				    d->line, d->msg);
 		}
-		return set_err(err, errlen, -EBADMSG, "%s",
-			       d ? d->msg : "cannot read the lockfiles");
+		return errf(err, errlen, -EBADMSG, "%s", d ? d->msg : "cannot read the lockfiles");
 	}
 	if (r->deps.n_files == 0) {
 		osvdb_close(db);
@@ -432,11 +420,11 @@ int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *er
 		for (size_t i = 0; i < o->n_paths && i < 8; i++) {
 			sbuf_printf(&sb, "%s%s", i ? ", " : "", o->paths[i]);
 		}
-		set_err(err, errlen, -ENODATA,
-			"no lockfile or manifest found under %s: point `paths:` at the project's "
-			"package-lock.json, pom.xml, go.mod, requirements.txt... (or remove the "
-			"dependency-scan stage)",
-			sb.data ? sb.data : ".");
+		errf(err, errlen, -ENODATA,
+		     "no lockfile or manifest found under %s: point `paths:` at the project's "
+		     "package-lock.json, pom.xml, go.mod, requirements.txt... (or remove the "
+		     "dependency-scan stage)",
+		     sb.data ? sb.data : ".");
 		sbuf_release(&sb);
 		return -ENODATA;
 	}
@@ -492,9 +480,9 @@ int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *er
 	hmap_free(s.infos);
 	osvdb_close(db);
 	if (s.error) {
-		return set_err(err, errlen, -EIO,
-			       "reading the advisory database failed: run 'runner db update' to "
-			       "rebuild it");
+		return errf(err, errlen, -EIO,
+			    "reading the advisory database failed: run 'runner db update' to "
+			    "rebuild it");
 	}
 	finding_list_sort(&r->findings);
 	return 0;

@@ -109,6 +109,16 @@ int digits_compare(const char *a, size_t an, const char *b, size_t bn)
 	return c < 0 ? -1 : c > 0;
 }
 
+int bytes_compare(const char *a, size_t an, const char *b, size_t bn)
+{
+	size_t n = MIN(an, bn);
+	int c = n ? memcmp(a, b, n) : 0;
+	if (c == 0) {
+		return an == bn ? 0 : an < bn ? -1 : 1;
+	}
+	return c < 0 ? -1 : 1;
+}
+
 int vers_compare(enum vscheme s, const char *a, const char *b)
 {
 	switch (s) {

@@ -94,6 +94,9 @@ bool pep440_is_valid(const char *s);
  */
 int semver_prerelease_compare(const char *a, size_t an, const char *b, size_t bn, bool fold_case);
 
+/* Compare two byte strings (memcmp, then length): -1, 0 or 1. */
+int bytes_compare(const char *a, size_t an, const char *b, size_t bn);
+
 /* Compare two runs of ASCII digits as numbers of any size (leading zeros ignored). */
 int digits_compare(const char *a, size_t an, const char *b, size_t bn);
 

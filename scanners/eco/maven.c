@@ -201,11 +201,7 @@ static int tok_cmp(const struct mtok *a, const struct mtok *b)
 	int ra = qualifier_rank(a), rb = qualifier_rank(b);
 	const int unknown = 7;
 	if (ra == unknown && rb == unknown) {
-		int c = memcmp(a->v, b->v, MIN(a->n, b->n));
-		if (c == 0) {
-			c = a->n == b->n ? 0 : a->n < b->n ? -1 : 1;
-		}
-		return c < 0 ? -1 : c > 0;
+		return bytes_compare(a->v, a->n, b->v, b->n);
 	}
 	return ra < rb ? -1 : ra > rb;
 }

@@ -359,8 +359,7 @@ static int compare_valid(const struct pep440 *a, const struct pep440 *b)
 		} else if (xn != yn) {
 			c = xn ? 1 : -1;
 		} else {
-			c = memcmp(x.p, y.p, MIN(x.n, y.n));
-			c = c ? (c < 0 ? -1 : 1) : x.n == y.n ? 0 : x.n < y.n ? -1 : 1;
+			c = bytes_compare(x.p, x.n, y.p, y.n);
 		}
 		if (c) {
 			return c;

@@ -117,11 +117,7 @@ int rubygems_compare(const char *a, const char *b)
 		} else if (x->num != y->num) {
 			c = x->num ? 1 : -1;
 		} else {
-			c = memcmp(x->p, y->p, MIN(x->n, y->n));
-			if (c == 0) {
-				c = x->n == y->n ? 0 : x->n < y->n ? -1 : 1;
-			}
-			c = c < 0 ? -1 : c > 0;
+			c = bytes_compare(x->p, x->n, y->p, y->n);
 		}
 	}
 	free(ga.v);

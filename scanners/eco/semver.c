@@ -29,6 +29,23 @@ struct semver {
 	struct sbuf pre; /* effective pre-release text */
 };
 
+/* A numeric component: into the core, or (normalised) onto the extra pre-release text. */
+static void push_component(struct semver *v, unsigned max_core, unsigned *ncore, struct sbuf *extra,
+			   const char *run, size_t n)
+{
+	if (*ncore < max_core) {
+		v->core[*ncore] = run;
+		v->core_len[(*ncore)++] = n;
+		return;
+	}
+	while (n > 1 && *run == '0') {
+		run++;
+		n--;
+	}
+	sbuf_putc(extra, '.');
+	sbuf_append(extra, run, n);
+}
+
 static void semver_parse(const char *s, unsigned max_core, struct semver *v)
 {
 	memset(v, 0, sizeof(*v));
@@ -51,18 +68,7 @@ static void semver_parse(const char *s, unsigned max_core, struct semver *v)
 			continue;
 		}
 		if (run) {
-			size_t n = (size_t)(p - run);
-			if (ncore < max_core) {
-				v->core[ncore] = run;
-				v->core_len[ncore++] = n;
-			} else {
-				while (n > 1 && *run == '0') {
-					run++;
-					n--;
-				}
-				sbuf_putc(&extra, '.');
-				sbuf_append(&extra, run, n);
-			}
+			push_component(v, max_core, &ncore, &extra, run, (size_t)(p - run));
 			run = NULL;
 		}
 		if (*p == '.') {
@@ -72,18 +78,7 @@ static void semver_parse(const char *s, unsigned max_core, struct semver *v)
 		break;
 	}
 	if (!build && run) {
-		size_t n = (size_t)(p - run);
-		if (ncore < max_core) {
-			v->core[ncore] = run;
-			v->core_len[ncore++] = n;
-		} else {
-			while (n > 1 && *run == '0') {
-				run++;
-				n--;
-			}
-			sbuf_putc(&extra, '.');
-			sbuf_append(&extra, run, n);
-		}
+		push_component(v, max_core, &ncore, &extra, run, (size_t)(p - run));
 	}
 	if (build) {
 		sbuf_puts(&v->pre, build);

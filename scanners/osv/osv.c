@@ -12,19 +12,6 @@
 
 #include "banned.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (err && errlen) {
-		vsnprintf(err, errlen, fmt, ap);
-	}
-	va_end(ap);
-	return -EINVAL;
-}
-
 static bool valid_id(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
@@ -53,14 +40,14 @@ static int check_strings(const json_t *arr, size_t max, const char *what, char *
 		return 0;
 	}
 	if (!json_is_array(arr)) {
-		return fail(err, errlen, "%s is not an array", what);
+		return errf(err, errlen, -EINVAL, "%s is not an array", what);
 	}
 	if (json_array_size(arr) > max) {
-		return fail(err, errlen, "%s has more than %zu entries", what, max);
+		return errf(err, errlen, -EINVAL, "%s has more than %zu entries", what, max);
 	}
 	for (size_t i = 0; i < json_array_size(arr); i++) {
 		if (!json_is_string(json_array_get(arr, i))) {
-			return fail(err, errlen, "%s[%zu] is not a string", what, i);
+			return errf(err, errlen, -EINVAL, "%s[%zu] is not a string", what, i);
 		}
 	}
 	return 0;
@@ -72,14 +59,15 @@ static int check_severity(const json_t *sev, const char *where, char *err, size_
 		return 0;
 	}
 	if (!json_is_array(sev) || json_array_size(sev) > 100) {
-		return fail(err, errlen, "%sseverity is not an array (of at most 100)", where);
+		return errf(err, errlen, -EINVAL, "%sseverity is not an array (of at most 100)",
+			    where);
 	}
 	for (size_t i = 0; i < json_array_size(sev); i++) {
 		const json_t *s = json_array_get(sev, i);
 		if (!json_is_object(s) || !json_is_string(json_object_get(s, "type")) ||
 		    !json_is_string(json_object_get(s, "score"))) {
-			return fail(err, errlen, "%sseverity[%zu] needs string type and score",
-				    where, i);
+			return errf(err, errlen, -EINVAL,
+				    "%sseverity[%zu] needs string type and score", where, i);
 		}
 	}
 	return 0;
@@ -88,18 +76,18 @@ static int check_severity(const json_t *sev, const char *where, char *err, size_
 static int check_affected(const json_t *a, size_t i, char *err, size_t errlen)
 {
 	if (!json_is_object(a)) {
-		return fail(err, errlen, "affected[%zu] is not an object", i);
+		return errf(err, errlen, -EINVAL, "affected[%zu] is not an object", i);
 	}
 	const json_t *pkg = json_object_get(a, "package");
 	if (pkg && (!json_is_object(pkg) || !json_is_string(json_object_get(pkg, "ecosystem")) ||
 		    !json_is_string(json_object_get(pkg, "name")))) {
-		return fail(err, errlen, "affected[%zu].package needs string ecosystem and name",
-			    i);
+		return errf(err, errlen, -EINVAL,
+			    "affected[%zu].package needs string ecosystem and name", i);
 	}
 	const json_t *ranges = json_object_get(a, "ranges");
 	if (ranges) {
 		if (!json_is_array(ranges) || json_array_size(ranges) > OSV_MAX_RANGES) {
-			return fail(err, errlen,
+			return errf(err, errlen, -EINVAL,
 				    "affected[%zu].ranges is not an array of at most %u", i,
 				    OSV_MAX_RANGES);
 		}
@@ -108,13 +96,13 @@ static int check_affected(const json_t *a, size_t i, char *err, size_t errlen)
 			const json_t *events = json_object_get(rg, "events");
 			if (!json_is_object(rg) || !json_is_string(json_object_get(rg, "type")) ||
 			    !json_is_array(events)) {
-				return fail(err, errlen,
+				return errf(err, errlen, -EINVAL,
 					    "affected[%zu].ranges[%zu] needs a string type and an "
 					    "events array",
 					    i, r);
 			}
 			if (json_array_size(events) > OSV_MAX_EVENTS) {
-				return fail(err, errlen,
+				return errf(err, errlen, -EINVAL,
 					    "affected[%zu].ranges[%zu] has more than %u events", i,
 					    r, OSV_MAX_EVENTS);
 			}
@@ -124,8 +112,8 @@ static int check_affected(const json_t *a, size_t i, char *err, size_t errlen)
 				json_t *v;
 				size_t known = 0;
 				if (!json_is_object(ev)) {
-					return fail(
-						err, errlen,
+					return errf(
+						err, errlen, -EINVAL,
 						"affected[%zu].ranges[%zu].events[%zu] is not an "
 						"object",
 						i, r, e);
@@ -135,7 +123,7 @@ static int check_affected(const json_t *a, size_t i, char *err, size_t errlen)
 					if (str_eq(k, "introduced") || str_eq(k, "fixed") ||
 					    str_eq(k, "last_affected") || str_eq(k, "limit")) {
 						if (!json_is_string(v)) {
-							return fail(err, errlen,
+							return errf(err, errlen, -EINVAL,
 								    "affected[%zu].ranges[%zu]."
 								    "events[%zu]."
 								    "%s is not a string",
@@ -145,8 +133,8 @@ static int check_affected(const json_t *a, size_t i, char *err, size_t errlen)
 					}
 				}
 				if (known != 1) {
-					return fail(
-						err, errlen,
+					return errf(
+						err, errlen, -EINVAL,
 						"affected[%zu].ranges[%zu].events[%zu] must have "
 						"exactly one of introduced, fixed, last_affected, "
 						"limit",
@@ -167,7 +155,7 @@ static int check_affected(const json_t *a, size_t i, char *err, size_t errlen)
 	}
 	if (!opt_type(a, "database_specific", JSON_OBJECT) ||
 	    !opt_type(a, "ecosystem_specific", JSON_OBJECT)) {
-		return fail(err, errlen,
+		return errf(err, errlen, -EINVAL,
 			    "affected[%zu]: database_specific/ecosystem_specific must "
 			    "be objects",
 			    i);
@@ -178,18 +166,19 @@ static int check_affected(const json_t *a, size_t i, char *err, size_t errlen)
 int osv_record_check(const json_t *rec, char *err, size_t errlen)
 {
 	if (!json_is_object(rec)) {
-		return fail(err, errlen, "the record is not a JSON object");
+		return errf(err, errlen, -EINVAL, "the record is not a JSON object");
 	}
 	const char *id = json_string_value(json_object_get(rec, "id"));
 	if (!valid_id(id)) {
-		return fail(err, errlen,
+		return errf(err, errlen, -EINVAL,
 			    "the record has no valid \"id\" (letters, digits, - _ . :)");
 	}
 	static const char *const strings[] = { "modified", "published", "withdrawn",
 					       "summary",  "details",	"schema_version" };
 	for (size_t i = 0; i < ARRAY_SIZE(strings); i++) {
 		if (!opt_type(rec, strings[i], JSON_STRING)) {
-			return fail(err, errlen, "%s: \"%s\" is not a string", id, strings[i]);
+			return errf(err, errlen, -EINVAL, "%s: \"%s\" is not a string", id,
+				    strings[i]);
 		}
 	}
 	char sub[OSV_MAX_ID + 64];
@@ -198,21 +187,22 @@ int osv_record_check(const json_t *rec, char *err, size_t errlen)
 	    check_strings(json_object_get(rec, "related"), OSV_MAX_ALIASES, "related", sub,
 			  sizeof(sub)) < 0 ||
 	    check_severity(json_object_get(rec, "severity"), "", sub, sizeof(sub)) < 0) {
-		return fail(err, errlen, "%s: %s", id, sub);
+		return errf(err, errlen, -EINVAL, "%s: %s", id, sub);
 	}
 	if (!opt_type(rec, "database_specific", JSON_OBJECT)) {
-		return fail(err, errlen, "%s: database_specific is not an object", id);
+		return errf(err, errlen, -EINVAL, "%s: database_specific is not an object", id);
 	}
 	const json_t *aff = json_object_get(rec, "affected");
 	if (aff) {
 		if (!json_is_array(aff) || json_array_size(aff) > OSV_MAX_AFFECTED) {
-			return fail(err, errlen, "%s: affected is not an array of at most %u", id,
+			return errf(err, errlen, -EINVAL,
+				    "%s: affected is not an array of at most %u", id,
 				    OSV_MAX_AFFECTED);
 		}
 		char msg[256];
 		for (size_t i = 0; i < json_array_size(aff); i++) {
 			if (check_affected(json_array_get(aff, i), i, msg, sizeof(msg)) < 0) {
-				return fail(err, errlen, "%s: %s", id, msg);
+				return errf(err, errlen, -EINVAL, "%s: %s", id, msg);
 			}
 		}
 	}
@@ -223,14 +213,14 @@ int osv_record_load(const char *buf, size_t len, json_t **out, char *err, size_t
 {
 	*out = NULL;
 	if (len > OSV_MAX_RECORD_BYTES) {
-		return fail(err, errlen, "the record is larger than %u bytes",
+		return errf(err, errlen, -EINVAL, "the record is larger than %u bytes",
 			    OSV_MAX_RECORD_BYTES);
 	}
 	json_error_t jerr;
 	json_t *rec = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!rec) {
-		return fail(err, errlen, "not valid JSON (line %d, column %d: %s)", jerr.line,
-			    jerr.column, jerr.text);
+		return errf(err, errlen, -EINVAL, "not valid JSON (line %d, column %d: %s)",
+			    jerr.line, jerr.column, jerr.text);
 	}
 	int r = osv_record_check(rec, err, errlen);
 	if (r < 0) {

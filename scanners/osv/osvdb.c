@@ -22,19 +22,6 @@
 
 #include "banned.h"
 
-static int set_err(char *err, size_t errlen, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int set_err(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (err && errlen) {
-		vsnprintf(err, errlen, fmt, ap);
-	}
-	va_end(ap);
-	return code;
-}
-
 char *osvdb_default_path(const char *explicit_path)
 {
 	if (!str_empty(explicit_path)) {
@@ -83,8 +70,8 @@ struct osvdb_build {
 
 static int sql_err(struct osvdb_build *b, char *err, size_t errlen, const char *what)
 {
-	return set_err(err, errlen, -EIO, "advisory database %s: %s: %s", b->tmp, what,
-		       sqlite3_errmsg(b->db));
+	return errf(err, errlen, -EIO, "advisory database %s: %s: %s", b->tmp, what,
+		    sqlite3_errmsg(b->db));
 }
 
 static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
@@ -101,33 +88,19 @@ int osvdb_build_new(const char *path, struct osvdb_build **out, char *err, size_
 		*slash = '\0';
 		int r = mkdir_p(dir, 0755);
 		if (r < 0) {
-			return set_err(err, errlen, r, "cannot create %s: %s", dir, strerror(-r));
+			return errf(err, errlen, r, "cannot create %s: %s", dir, strerror(-r));
 		}
 	}
 	struct osvdb_build *b = xcalloc(1, sizeof(*b));
 	b->path = xstrdup(path);
 	sbuf_init(&b->buf, OSV_MAX_RECORD_BYTES);
-	for (int attempt = 0; attempt < 16; attempt++) {
-		unsigned char rnd[6];
-		char hex[13];
-		random_bytes(rnd, sizeof(rnd));
-		hex_encode(rnd, sizeof(rnd), hex);
-		free(b->tmp);
-		b->tmp = xasprintf("%s.tmp-%s", path, hex);
-		int fd = open(b->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-		if (fd >= 0) {
-			close(fd);
-			break;
-		}
-		if (errno != EEXIST) {
-			int e = -errno;
-			set_err(err, errlen, e, "cannot create %s: %s", b->tmp, strerror(-e));
-			free(b->tmp);
-			b->tmp = NULL;
-			osvdb_build_abort(b);
-			return e;
-		}
+	int fd = open_tmp_beside(path, "tmp", O_WRONLY, 0644, &b->tmp);
+	if (fd < 0) {
+		errf(err, errlen, fd, "cannot create a file beside %s: %s", path, strerror(-fd));
+		osvdb_build_abort(b);
+		return fd;
 	}
+	close(fd);
 	if (sqlite3_open_v2(b->tmp, &b->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
 		    SQLITE_OK ||
 	    sqlite3_exec(b->db,
@@ -208,7 +181,7 @@ static int begin_source(struct osvdb_build *b, const char *location, const char 
 	bind_text(b->ins_src, 5, last_modified);
 	int rc = sqlite3_step(b->ins_src);
 	if (rc == SQLITE_CONSTRAINT) {
-		return set_err(err, errlen, -EINVAL, "%s is named twice", location);
+		return errf(err, errlen, -EINVAL, "%s is named twice", location);
 	}
 	if (rc != SQLITE_DONE) {
 		return sql_err(b, err, errlen, "cannot add a source");
@@ -629,7 +602,7 @@ static int import_buffer(struct osvdb_build *b, const char *buf, size_t len, con
 		r = store_record(b, buf, len, rec, err, errlen);
 		json_decref(rec);
 	} else {
-		set_err(err, errlen, -EINVAL, "%s: %s", where, msg);
+		errf(err, errlen, -EINVAL, "%s: %s", where, msg);
 	}
 	json_set_alloc_funcs(saved_malloc, saved_free);
 	bump_reset();
@@ -642,18 +615,18 @@ static int import_file(struct osvdb_build *b, int dirfd, const char *name, const
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		int e = -errno;
-		return set_err(err, errlen, e, "%s: %s", display, strerror(-e));
+		return errf(err, errlen, e, "%s: %s", display, strerror(-e));
 	}
 	char *data = NULL;
 	size_t len = 0;
 	int r = read_fd_capped(fd, OSV_MAX_RECORD_BYTES, &data, &len);
 	close(fd);
 	if (r == -EFBIG) {
-		return set_err(err, errlen, -EINVAL, "%s: larger than %u bytes", display,
-			       OSV_MAX_RECORD_BYTES);
+		return errf(err, errlen, -EINVAL, "%s: larger than %u bytes", display,
+			    OSV_MAX_RECORD_BYTES);
 	}
 	if (r < 0) {
-		return set_err(err, errlen, r, "%s: %s", display, strerror(-r));
+		return errf(err, errlen, r, "%s: %s", display, strerror(-r));
 	}
 	r = import_buffer(b, data, len, display, err, errlen);
 	free(data);
@@ -669,14 +642,14 @@ static int import_dir(struct osvdb_build *b, int dfd, const char *display, unsig
 		      char *err, size_t errlen)
 {
 	if (depth > OSV_DIR_MAX_DEPTH) {
-		return set_err(err, errlen, -EINVAL, "%s: nested more than %u levels deep", display,
-			       OSV_DIR_MAX_DEPTH);
+		return errf(err, errlen, -EINVAL, "%s: nested more than %u levels deep", display,
+			    OSV_DIR_MAX_DEPTH);
 	}
 	DIR *d = fdopendir(dfd);
 	if (!d) {
 		int e = -errno;
 		close(dfd);
-		return set_err(err, errlen, e, "%s: %s", display, strerror(-e));
+		return errf(err, errlen, e, "%s: %s", display, strerror(-e));
 	}
 	/* Sorted, so that imports are reproducible. */
 	char **names = NULL;
@@ -697,11 +670,11 @@ static int import_dir(struct osvdb_build *b, int dfd, const char *display, unsig
 		struct stat st;
 		_cleanup_free_ char *sub = xasprintf("%s/%s", display, names[i]);
 		if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			r = set_err(err, errlen, -errno, "%s: %s", sub, strerror(errno));
+			r = errf(err, errlen, -errno, "%s: %s", sub, strerror(errno));
 		} else if (S_ISDIR(st.st_mode)) {
 			int fd = openat(dirfd(d), names[i],
 					O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-			r = fd < 0 ? set_err(err, errlen, -errno, "%s: %s", sub, strerror(errno))
+			r = fd < 0 ? errf(err, errlen, -errno, "%s: %s", sub, strerror(errno))
 				   : import_dir(b, fd, sub, depth + 1, err, errlen);
 		} else if (S_ISREG(st.st_mode) && str_has_suffix(names[i], ".json")) {
 			r = import_file(b, dirfd(d), names[i], sub, err, errlen);
@@ -716,24 +689,10 @@ static int import_dir(struct osvdb_build *b, int dfd, const char *display, unsig
 	return r;
 }
 
-/* Is an archive path safe: relative, no "..", no NUL tricks? */
+/* Is an archive path safe: relative, no "..", no drive letters or backslashes? */
 static bool safe_entry_path(const char *p)
 {
-	if (!p || !*p || p[0] == '/' || p[0] == '\\' || strchr(p, '\\') || strchr(p, ':')) {
-		return false;
-	}
-	for (const char *s = p; *s;) {
-		const char *e = strchr(s, '/');
-		size_t n = e ? (size_t)(e - s) : strlen(s);
-		if (n == 2 && s[0] == '.' && s[1] == '.') {
-			return false;
-		}
-		if (!e) {
-			break;
-		}
-		s = e + 1;
-	}
-	return true;
+	return path_is_inside(p) && !strchr(p, '\\') && !strchr(p, ':');
 }
 
 static int import_archive(struct osvdb_build *b, struct archive *a, const char *display, char *err,
@@ -749,42 +708,41 @@ static int import_archive(struct osvdb_build *b, struct archive *a, const char *
 			break;
 		}
 		if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN) {
-			return set_err(err, errlen, -EINVAL, "%s: not a readable zip archive: %s",
-				       display, archive_error_string(a));
+			return errf(err, errlen, -EINVAL, "%s: not a readable zip archive: %s",
+				    display, archive_error_string(a));
 		}
 		const char *path = archive_entry_pathname(ent);
 		if (++entries > OSV_ZIP_MAX_ENTRIES) {
-			return set_err(err, errlen, -EINVAL, "%s: more than %u entries: refused",
-				       display, OSV_ZIP_MAX_ENTRIES);
+			return errf(err, errlen, -EINVAL, "%s: more than %u entries: refused",
+				    display, OSV_ZIP_MAX_ENTRIES);
 		}
 		if (!safe_entry_path(path)) {
-			return set_err(err, errlen, -EINVAL,
-				       "%s: entry '%s' has an unsafe path (absolute or with ..): "
-				       "refusing the archive",
-				       display, path ? path : "");
+			return errf(err, errlen, -EINVAL,
+				    "%s: entry '%s' has an unsafe path (absolute or with ..): "
+				    "refusing the archive",
+				    display, path ? path : "");
 		}
 		mode_t type = archive_entry_filetype(ent);
 		if (type == AE_IFLNK || archive_entry_hardlink(ent) || archive_entry_symlink(ent)) {
-			return set_err(err, errlen, -EINVAL,
-				       "%s: entry '%s' is a link: refusing the archive", display,
-				       path);
+			return errf(err, errlen, -EINVAL,
+				    "%s: entry '%s' is a link: refusing the archive", display,
+				    path);
 		}
 		if (type == AE_IFDIR) {
 			continue;
 		}
 		if (type != AE_IFREG) {
-			return set_err(err, errlen, -EINVAL,
-				       "%s: entry '%s' is not a regular file: refusing the archive",
-				       display, path);
+			return errf(err, errlen, -EINVAL,
+				    "%s: entry '%s' is not a regular file: refusing the archive",
+				    display, path);
 		}
 		if (archive_entry_size_is_set(ent) &&
 		    archive_entry_size(ent) > (la_int64_t)OSV_MAX_RECORD_BYTES) {
-			return set_err(
-				err, errlen, -EINVAL,
-				"%s: entry '%s' expands to %lld bytes, more than a record may "
-				"have (%u): refusing a possible zip bomb",
-				display, path, (long long)archive_entry_size(ent),
-				OSV_MAX_RECORD_BYTES);
+			return errf(err, errlen, -EINVAL,
+				    "%s: entry '%s' expands to %lld bytes, more than a record may "
+				    "have (%u): refusing a possible zip bomb",
+				    display, path, (long long)archive_entry_size(ent),
+				    OSV_MAX_RECORD_BYTES);
 		}
 		if (!str_has_suffix(path, ".json")) {
 			archive_read_data_skip(a);
@@ -799,18 +757,18 @@ static int import_archive(struct osvdb_build *b, struct archive *a, const char *
 				break;
 			}
 			if (got < 0) {
-				return set_err(err, errlen, -EINVAL, "%s: entry '%s': %s", display,
-					       path, archive_error_string(a));
+				return errf(err, errlen, -EINVAL, "%s: entry '%s': %s", display,
+					    path, archive_error_string(a));
 			}
 			total += (uint64_t)got;
 			if (total > OSV_ZIP_MAX_TOTAL ||
 			    sbuf_append(&b->buf, chunk, (size_t)got) < 0) {
-				return set_err(err, errlen, -EINVAL,
-					       "%s: entry '%s' expands beyond %s: refusing a "
-					       "possible zip bomb",
-					       display, path,
-					       total > OSV_ZIP_MAX_TOTAL ? "the archive cap"
-									 : "the record cap");
+				return errf(err, errlen, -EINVAL,
+					    "%s: entry '%s' expands beyond %s: refusing a "
+					    "possible zip bomb",
+					    display, path,
+					    total > OSV_ZIP_MAX_TOTAL ? "the archive cap"
+								      : "the record cap");
 			}
 		}
 		_cleanup_free_ char *where = xasprintf("%s!%s", display, path);
@@ -843,8 +801,8 @@ int osvdb_build_import_zip_fd(struct osvdb_build *b, int fd, const char *locatio
 	}
 	struct archive *a = zip_reader();
 	if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK) {
-		r = set_err(err, errlen, -EINVAL, "%s: not a readable zip archive: %s", location,
-			    archive_error_string(a));
+		r = errf(err, errlen, -EINVAL, "%s: not a readable zip archive: %s", location,
+			 archive_error_string(a));
 	} else {
 		r = import_archive(b, a, location, err, errlen);
 	}
@@ -857,7 +815,7 @@ int osvdb_build_import_path(struct osvdb_build *b, const char *path, char *err, 
 	struct stat st;
 	if (stat(path, &st) < 0) {
 		int e = -errno;
-		return set_err(err, errlen, e, "%s: %s", path, strerror(-e));
+		return errf(err, errlen, e, "%s: %s", path, strerror(-e));
 	}
 	_cleanup_free_ char *abs = realpath(path, NULL);
 	const char *location = abs ? abs : path;
@@ -870,7 +828,7 @@ int osvdb_build_import_path(struct osvdb_build *b, const char *path, char *err, 
 		int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0) {
 			int e = -errno;
-			return set_err(err, errlen, e, "%s: %s", path, strerror(-e));
+			return errf(err, errlen, e, "%s: %s", path, strerror(-e));
 		}
 		r = import_dir(b, fd, path, 0, err, errlen);
 	} else if (S_ISREG(st.st_mode) && str_has_suffix(path, ".json")) {
@@ -883,14 +841,14 @@ int osvdb_build_import_path(struct osvdb_build *b, const char *path, char *err, 
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
 			int e = -errno;
-			return set_err(err, errlen, e, "%s: %s", path, strerror(-e));
+			return errf(err, errlen, e, "%s: %s", path, strerror(-e));
 		}
 		r = osvdb_build_import_zip_fd(b, fd, location, NULL, NULL, err, errlen);
 		close(fd);
 		return r;
 	} else {
-		return set_err(err, errlen, -EINVAL,
-			       "%s: neither a directory, a JSON file nor a zip export", path);
+		return errf(err, errlen, -EINVAL,
+			    "%s: neither a directory, a JSON file nor a zip export", path);
 	}
 	return r < 0 ? r : end_source(b, err, errlen);
 }
@@ -918,7 +876,7 @@ int osvdb_build_copy_source(struct osvdb_build *b, const char *old_path, const c
 	}
 	sqlite3_bind_text(src, 1, location, -1, SQLITE_STATIC);
 	if (sqlite3_step(src) != SQLITE_ROW) {
-		r = set_err(err, errlen, -ENOENT, "the old database has no source %s", location);
+		r = errf(err, errlen, -ENOENT, "the old database has no source %s", location);
 		goto out;
 	}
 	int64_t old_id = sqlite3_column_int64(src, 0);
@@ -1016,7 +974,7 @@ int osvdb_build_commit(struct osvdb_build *b, char *err, size_t errlen)
 		if (fd >= 0) {
 			close(fd);
 		}
-		set_err(err, errlen, e, "cannot put %s in place: %s", b->path, strerror(-e));
+		errf(err, errlen, e, "cannot put %s in place: %s", b->path, strerror(-e));
 		osvdb_build_abort(b);
 		return e;
 	}
@@ -1086,21 +1044,21 @@ int osvdb_open(const char *path, struct osvdb **out, char *err, size_t errlen)
 	struct stat st;
 	if (stat(path, &st) < 0) {
 		int e = -errno;
-		return set_err(err, errlen, e, "%s: %s", path, strerror(-e));
+		return errf(err, errlen, e, "%s: %s", path, strerror(-e));
 	}
 	if (!S_ISREG(st.st_mode)) {
-		return set_err(err, errlen, -EINVAL, "%s: not a file", path);
+		return errf(err, errlen, -EINVAL, "%s: not a file", path);
 	}
 	if (access(path, R_OK) < 0) {
 		int e = -errno;
-		return set_err(err, errlen, e, "%s: %s", path, strerror(-e));
+		return errf(err, errlen, e, "%s: %s", path, strerror(-e));
 	}
 	struct osvdb *db = xcalloc(1, sizeof(*db));
 	db->path = xstrdup(path);
 	if (sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK) {
-		int r = set_err(err, errlen, -EIO, "%s: cannot open: %s", path,
-				sqlite3_errmsg(db->db));
+		int r = errf(err, errlen, -EIO, "%s: cannot open: %s", path,
+			     sqlite3_errmsg(db->db));
 		osvdb_close(db);
 		return r;
 	}
@@ -1117,9 +1075,9 @@ int osvdb_open(const char *path, struct osvdb **out, char *err, size_t errlen)
 	    prepare(db->db, "SELECT raw FROM vulns WHERE id = ?", &db->record) < 0 ||
 	    prepare(db->db, "SELECT summary, aliases, withdrawn FROM vulns WHERE id = ?",
 		    &db->info) < 0) {
-		int r = set_err(err, errlen, -EINVAL,
-				"%s: not an advisory database of this runner (schema %s expected)",
-				path, OSVDB_SCHEMA);
+		int r = errf(err, errlen, -EINVAL,
+			     "%s: not an advisory database of this runner (schema %s expected)",
+			     path, OSVDB_SCHEMA);
 		osvdb_close(db);
 		return r;
 	}
