@@ -51,8 +51,8 @@ int parse_mix_lock(struct dep_ctx *c, const char *buf, size_t len)
 		if (!next_quoted(&q, le, &name, &nn)) {
 			return dep_error(c, lineno, 0, "cannot read the package name");
 		}
-		const char *brace = strstr(q, ": {:");
-		if (!brace || brace >= le) {
+		const char *brace = memmem(q, (size_t)(le - q), ": {:", 4);
+		if (!brace) {
 			return dep_error(c, lineno, 0, "expected \"name\": {:source, ...}");
 		}
 		type = brace + 4;

@@ -96,7 +96,9 @@ static void gem_parse(const char *s, struct gemver *g)
 	while (str_end > first_str && seg_zero(&g->v[str_end - 1])) {
 		str_end--;
 	}
-	memmove(g->v + num_end, g->v + first_str, (str_end - first_str) * sizeof(g->v[0]));
+	if (str_end > first_str) {
+		memmove(g->v + num_end, g->v + first_str, (str_end - first_str) * sizeof(g->v[0]));
+	}
 	g->n = num_end + (str_end - first_str);
 }
 

@@ -260,6 +260,36 @@ static int cmp_event(const void *pa, const void *pb, void *arg)
 	return c;
 }
 
+/*
+ * Sort events by cmp_event with a merge sort: version orders are not transitive on every
+ * odd input (neither are the reference implementations'), and a merge sort stays within
+ * its buffers whatever the comparator answers.
+ */
+static void sort_events(struct event *ev, size_t n, enum vscheme s)
+{
+	if (n < 2) {
+		return;
+	}
+	struct event *tmp = xcalloc(n, sizeof(*tmp));
+	for (size_t width = 1; width < n; width *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * width) {
+			size_t mid = MIN(lo + width, n), hi = MIN(lo + 2 * width, n);
+			size_t i = lo, j = mid, k = lo;
+			while (i < mid && j < hi) {
+				tmp[k++] = cmp_event(&ev[j], &ev[i], &s) < 0 ? ev[j++] : ev[i++];
+			}
+			while (i < mid) {
+				tmp[k++] = ev[i++];
+			}
+			while (j < hi) {
+				tmp[k++] = ev[j++];
+			}
+		}
+		memcpy(ev, tmp, n * sizeof(*ev));
+	}
+	free(tmp);
+}
+
 static bool range_scheme(const json_t *range, enum eco e, enum vscheme *s)
 {
 	const char *type = json_string_value(json_object_get(range, "type"));
@@ -353,7 +383,7 @@ static bool range_contains(const json_t *range, enum vscheme s, const char *vers
 		}
 		/* The schema's evaluation: the events sorted by version, walked in order. */
 		if (!affected) {
-			qsort_r(ev, n, sizeof(ev[0]), cmp_event, &s);
+			sort_events(ev, n, s);
 			for (size_t i = 0; i < n; i++) {
 				switch (ev[i].kind) {
 				case EV_INTRODUCED:

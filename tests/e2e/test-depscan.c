@@ -162,6 +162,33 @@ Test(depscan, log4shell_blocks_before_push_and_bump_passes)
 	free(proj);
 }
 
+Test(depscan, an_allow_entry_for_the_cve_covers_the_ghsa)
+{
+	char *proj, *yml;
+	cr_assert_geq(asprintf(&proj, "%s/p", ws), 0);
+	copy_example(proj);
+	import_fixture("osv/maven");
+	cr_assert_geq(asprintf(&yml, "%s/.runner.yml", proj), 0);
+	sed_file(yml, "      max-db-age: 7d\n",
+		 "      max-db-age: 7d\n      allow:\n        - id: CVE-2021-44228\n"
+		 "          reason: not reachable, JNDI lookups disabled\n"
+		 "          expires: 2099-12-31\n");
+	struct tu_result r = tu_runner_run(proj, "run", NULL);
+	cr_assert_eq(r.status, 0, "exit %d\n%s\n%s", r.status, r.out, r.err);
+	json_t *rep = tu_latest_report(proj);
+	json_t *f = json_array_get(
+		json_object_get(json_object_get(tu_report_stage(rep, "dependency-scan"), "result"),
+				"findings"),
+		0);
+	cr_assert_str_eq(json_string_value(json_object_get(f, "rule_id")), "GHSA-jfh8-c2jx-5f7m");
+	cr_assert_str_eq(json_string_value(json_object_get(f, "disposition")), "suppressed");
+	cr_assert_str_eq(tu_stage_status(rep, "push"), "passed");
+	json_decref(rep);
+	tu_result_free(&r);
+	free(yml);
+	free(proj);
+}
+
 static void expect_error(const char *proj, const char *needle)
 {
 	struct tu_result r = tu_runner_run(proj, "run", NULL);
