@@ -17,7 +17,7 @@
 const char cmd_run_usage[] =
 	"usage: runner run [-f FILE] [-C DIR] [-j N] [--stage NAME]... [--fail-fast]\n"
 	"                  [--json] [--no-color] [--event EVENT] [--branch BRANCH]\n"
-	"                  [--secrets FILE]\n"
+	"                  [--secrets FILE] [--env NAME=VALUE]...\n"
 	"\n"
 	"Run the pipeline in its directory (the workspace) and write a run record under\n"
 	".runner/runs/<run-id>/ (report.json, junit.xml, one log per stage).\n"
@@ -33,6 +33,8 @@ const char cmd_run_usage[] =
 	"      --branch NAME   the branch seen by `if:` conditions (default: from git)\n"
 	"      --secrets FILE  secrets file (default: ~/.config/runner/secrets.yml;\n"
 	"                      must be mode 0600 and yours); RUNNER_SECRET_<NAME> also works\n"
+	"      --env NAME=VALUE  set the pipeline's env entry NAME to VALUE for this run\n"
+	"                      (NAME must be declared in the pipeline's env; repeatable)\n"
 	"\n"
 	"Exit codes: 0 passed, 1 a stage failed, 2 usage or invalid pipeline,\n"
 	"3 blocked by a security gate, 4 internal error, 130/143 interrupted.\n";
@@ -49,6 +51,7 @@ int cmd_run(int argc, char **argv)
 		OPT_EVENT,
 		OPT_BRANCH,
 		OPT_SECRETS,
+		OPT_ENV,
 	};
 	static const struct option opts[] = {
 		{ "file", required_argument, NULL, 'f' },
@@ -60,6 +63,7 @@ int cmd_run(int argc, char **argv)
 		{ "event", required_argument, NULL, OPT_EVENT },
 		{ "branch", required_argument, NULL, OPT_BRANCH },
 		{ "secrets", required_argument, NULL, OPT_SECRETS },
+		{ "env", required_argument, NULL, OPT_ENV },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *file = NULL, *dir = NULL, *secrets_file = NULL;
@@ -67,6 +71,8 @@ int cmd_run(int argc, char **argv)
 	bool json = false, no_color = false;
 	const char **only = xcalloc((size_t)argc + 1, sizeof(char *));
 	size_t n_only = 0;
+	const char **envs = xcalloc((size_t)argc + 1, sizeof(char *));
+	size_t n_envs = 0;
 	int c, ret = EXIT_OK;
 	uint64_t jobs;
 
@@ -81,6 +87,7 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'j':
 			if (parse_uint(optarg, 1024, &jobs) < 0 || jobs == 0) {
+				free(envs);
 				free(only);
 				return cli_usage_error("run", "-j takes a number from 1 to 1024, not '%s'",
 						       optarg);
@@ -108,16 +115,28 @@ int cmd_run(int argc, char **argv)
 		case OPT_SECRETS:
 			secrets_file = optarg;
 			break;
+		case OPT_ENV:
+			if (!strchr(optarg, '=') || optarg[0] == '=') {
+				free(only);
+				free(envs);
+				return cli_usage_error("run", "--env takes NAME=VALUE, not '%s'",
+						       optarg);
+			}
+			envs[n_envs++] = optarg;
+			break;
 		default:
+			free(envs);
 			free(only);
 			return cli_usage_error("run", "invalid option");
 		}
 	}
 	if (optind < argc) {
+		free(envs);
 		free(only);
 		return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
 	}
 	if (dir && chdir(dir) < 0) {
+		free(envs);
 		free(only);
 		return cli_usage_error("run", "cannot change to %s: %s", dir, strerror(errno));
 	}
@@ -134,6 +153,24 @@ int cmd_run(int argc, char **argv)
 	if (ret != EXIT_OK) {
 		goto out;
 	}
+	for (size_t k = 0; k < n_envs; k++) {
+		size_t nl = (size_t)(strchr(envs[k], '=') - envs[k]);
+		bool declared = false;
+		for (size_t i = 0; i < p->n_env && !declared; i++) {
+			declared = strlen(p->env[i].name) == nl &&
+				   strncmp(p->env[i].name, envs[k], nl) == 0;
+		}
+		if (!declared) {
+			ret = cli_usage_error(
+				"run",
+				"--env %.*s: the pipeline's env has no entry %.*s (only "
+				"declared names can be set)",
+				(int)nl, envs[k], (int)nl, envs[k]);
+			goto out;
+		}
+	}
+	ro.env_overrides = envs;
+	ro.n_env_overrides = n_envs;
 	default_secrets = secrets_default_path();
 	const char *spath = secrets_file ? secrets_file : default_secrets;
 	if ((spath && secrets_load_file(secrets, spath, secrets_file != NULL, &dl) < 0) ||
@@ -165,5 +202,6 @@ out:
 	pipeline_free(p);
 	diag_list_release(&dl);
 	free(only);
+	free(envs);
 	return ret;
 }

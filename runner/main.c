@@ -27,6 +27,8 @@ static const struct command commands[] = {
 	  false },
 	{ "sbom", "write a CycloneDX SBOM of the project's dependencies", cmd_sbom_usage,
 	  cmd_sbom, false },
+	{ "image", "build an OCI image reproducibly, push one to a registry", cmd_image_usage,
+	  cmd_image, false },
 	{ "__worker", "internal: run a built-in stage kind", "", cmd_worker, true },
 };
 

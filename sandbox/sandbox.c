@@ -199,8 +199,7 @@ static int signal_descendants(pid_t pid, int sig, int depth)
 			for (ssize_t i = 0; i <= n; i++) {
 				if (i == n || buf[i] == ' ' || buf[i] == '\n') {
 					pid_t child;
-					if (parse_pid(buf + start, (size_t)i - start, &child) ==
-					    0) {
+					if (parse_pid(buf + start, (size_t)i - start, &child) == 0) {
 						/* Stop the child first so it cannot fork while we
 						 * walk below it, then recurse, then signal it. */
 						if (sig == SIGKILL) {
@@ -245,7 +244,28 @@ static void kill_all_and_reap(pid_t payload, int *payload_status, bool *payload_
 	}
 }
 
-/* Place the payload's fds at 0, 1, 2, 3.. and close everything else. */
+/* Close every fd from lo up, except keep_a and keep_b (either may be -1). */
+static void close_from_except(int lo, int keep_a, int keep_b)
+{
+	int k1 = MIN(keep_a, keep_b), k2 = MAX(keep_a, keep_b);
+	int keeps[2] = { k1, k2 };
+	for (int i = 0; i < 2; i++) {
+		if (keeps[i] < lo) {
+			continue;
+		}
+		if (keeps[i] > lo) {
+			syscall(SYS_close_range, (unsigned)lo, (unsigned)keeps[i] - 1, 0u);
+		}
+		lo = keeps[i] + 1;
+	}
+	syscall(SYS_close_range, (unsigned)lo, ~0u, 0u);
+}
+
+/*
+ * Place the payload's fds at 0, 1, 2, 3.. and close everything else but the report pipe
+ * and, when the payload is executed from an fd, that fd (moved above the payload's fds;
+ * both close on exec). Returns the report fd; *exec_fd is updated.
+ */
 static int setup_fds(const struct sandbox_spawn *a, int devnull, int report_fd, int *exec_fd,
 		     const char **step)
 {
@@ -271,14 +291,12 @@ static int setup_fds(const struct sandbox_spawn *a, int devnull, int report_fd, 
 		}
 		report_fd = nfd;
 	}
-	/* The binary to execute (built-in kinds) must survive the closing below too. */
-	if (*exec_fd >= 0 && *exec_fd < base + n + 1) {
-		int nfd = fcntl(*exec_fd, F_DUPFD_CLOEXEC, base + n + 1);
-		if (nfd < 0) {
+	if (*exec_fd >= 0) {
+		*exec_fd = fcntl(*exec_fd, F_DUPFD_CLOEXEC, base + n + 1);
+		if (*exec_fd < 0) {
 			*step = "dup exec fd";
 			return -errno;
 		}
-		*exec_fd = nfd;
 	}
 	int high[3 + 64];
 	for (int i = 0; i < n; i++) {
@@ -294,26 +312,9 @@ static int setup_fds(const struct sandbox_spawn *a, int devnull, int report_fd, 
 			return -errno;
 		}
 	}
-	/*
-	 * Close everything above the payload's fds except the report pipe and the binary to
-	 * execute (both close-on-exec).
-	 */
-	int keep[2] = { report_fd, *exec_fd };
-	if (keep[1] >= 0 && keep[1] < keep[0]) {
-		keep[0] = *exec_fd;
-		keep[1] = report_fd;
-	}
-	unsigned from = (unsigned)n;
-	for (int k = 0; k < 2; k++) {
-		if (keep[k] < 0) {
-			continue;
-		}
-		if ((unsigned)keep[k] > from) {
-			syscall(SYS_close_range, from, (unsigned)keep[k] - 1, 0u);
-		}
-		from = (unsigned)keep[k] + 1;
-	}
-	syscall(SYS_close_range, from, ~0u, 0u);
+	/* Close everything above the payload's fds except the report pipe and the exec fd
+	 * (both close-on-exec). */
+	close_from_except(n, report_fd, *exec_fd);
 	return report_fd;
 }
 
