@@ -378,6 +378,26 @@ json_t *dep_json_load(struct dep_ctx *c, const char *buf, size_t len)
 	return j;
 }
 
+int dep_json_sections(struct dep_ctx *c, const char *buf, size_t len, const char *prod,
+		      const char *dev, json_section_fn fn)
+{
+	json_t *root = dep_json_load(c, buf, len);
+	if (!root) {
+		return -EINVAL;
+	}
+	struct jpos jp;
+	jpos_init(&jp, buf, len);
+	int r = json_is_object(root) ? 0 : dep_error(c, 1, 1, "the top level is not an object");
+	if (r == 0) {
+		r = fn(c, root, prod, NULL, &jp);
+	}
+	if (r == 0) {
+		r = fn(c, root, dev, "dev", &jp);
+	}
+	json_decref(root);
+	return r;
+}
+
 /* ---------- git commits in resolution strings ---------- */
 
 static const char *const commit_patterns[] = {

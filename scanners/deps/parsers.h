@@ -104,6 +104,12 @@ static inline bool lines_next(struct lines *l, const char **s, size_t *n)
 	return true;
 }
 
+/* A JSON lockfile of two sections: the production one, then the dev one. */
+typedef int (*json_section_fn)(struct dep_ctx *c, const json_t *root, const char *section,
+			       const char *group, struct jpos *jp);
+int dep_json_sections(struct dep_ctx *c, const char *buf, size_t len, const char *prod,
+		      const char *dev, json_section_fn fn);
+
 /* Parse JSON with jansson; on failure add a diagnostic with jansson's position. */
 json_t *dep_json_load(struct dep_ctx *c, const char *buf, size_t len);
 

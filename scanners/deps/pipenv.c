@@ -56,19 +56,5 @@ static int add_section(struct dep_ctx *c, const json_t *root, const char *sectio
 
 int parse_pipfile_lock(struct dep_ctx *c, const char *buf, size_t len)
 {
-	json_t *root = dep_json_load(c, buf, len);
-	if (!root) {
-		return -EINVAL;
-	}
-	struct jpos jp;
-	jpos_init(&jp, buf, len);
-	int r = json_is_object(root) ? 0 : dep_error(c, 1, 1, "the top level is not an object");
-	if (r == 0) {
-		r = add_section(c, root, "default", NULL, &jp);
-	}
-	if (r == 0) {
-		r = add_section(c, root, "develop", "dev", &jp);
-	}
-	json_decref(root);
-	return r;
+	return dep_json_sections(c, buf, len, "default", "develop", add_section);
 }

@@ -99,56 +99,43 @@ static bool parse_tail(const struct cursor *c, size_t at, struct pep440 *v)
 	return at == c->n;
 }
 
-/* [-_.]?dev[-_.]?N? then the tail. */
-static bool parse_dev(const struct cursor *c, size_t at, struct pep440 *v)
+typedef bool (*next_fn)(const struct cursor *c, size_t at, struct pep440 *v);
+
+/* Which part a segment sets: letter 0 clears it. */
+enum part { PART_PRE, PART_POST, PART_DEV };
+
+static void set_part(struct pep440 *v, enum part p, char letter, struct span num)
 {
-	for (int sep = 1; sep >= 0; sep--) {
-		size_t k = at;
-		if (sep) {
-			if (k >= c->n || !is_sep(c->s[k])) {
-				continue;
-			}
-			k++;
-		}
-		if (!peek_is(c, k, "dev")) {
-			continue;
-		}
-		k += 3;
-		/* Optional separator and number, greedy first. */
-		for (int sep2 = 1; sep2 >= 0; sep2--) {
-			size_t m = k;
-			if (sep2) {
-				if (m >= c->n || !is_sep(c->s[m])) {
-					continue;
-				}
-				m++;
-			}
-			size_t d = digits_at(c, m);
-			v->has_dev = true;
-			v->dev_n = (struct span){ c->s + m, d };
-			if (parse_tail(c, m + d, v)) {
-				return true;
-			}
-		}
+	switch (p) {
+	case PART_PRE:
+		v->pre_letter = letter;
+		v->pre_n = num;
+		break;
+	case PART_POST:
+		v->has_post = letter != 0;
+		v->post_n = num;
+		break;
+	case PART_DEV:
+		v->has_dev = letter != 0;
+		v->dev_n = num;
+		break;
 	}
-	v->has_dev = false;
-	v->dev_n = (struct span){ NULL, 0 };
-	return parse_tail(c, at, v);
 }
 
-static const char *const post_words[] = { "post", "rev", "r" };
+struct word {
+	const char *word;
+	char letter;
+};
 
-static bool parse_post(const struct cursor *c, size_t at, struct pep440 *v)
+/*
+ * `[-_.]? WORD [-_.]? DIGITS?` at `at`, for each spelling, the regular expression's way:
+ * separators taken before left out, longer spellings before their prefixes; each
+ * candidate is set and the rest continues with `next`. Without a match the part is
+ * cleared and `next` continues at `at`.
+ */
+static bool segment(const struct cursor *c, size_t at, struct pep440 *v, enum part part,
+		    const struct word *words, size_t n_words, next_fn next)
 {
-	/* -N */
-	if (at < c->n && c->s[at] == '-' && digits_at(c, at + 1)) {
-		size_t d = digits_at(c, at + 1);
-		v->has_post = true;
-		v->post_n = (struct span){ c->s + at + 1, d };
-		if (parse_dev(c, at + 1 + d, v)) {
-			return true;
-		}
-	}
 	for (int sep = 1; sep >= 0; sep--) {
 		size_t k = at;
 		if (sep) {
@@ -157,11 +144,11 @@ static bool parse_post(const struct cursor *c, size_t at, struct pep440 *v)
 			}
 			k++;
 		}
-		for (size_t w = 0; w < ARRAY_SIZE(post_words); w++) {
-			if (!peek_is(c, k, post_words[w])) {
+		for (size_t w = 0; w < n_words; w++) {
+			if (!peek_is(c, k, words[w].word)) {
 				continue;
 			}
-			size_t m0 = k + strlen(post_words[w]);
+			size_t m0 = k + strlen(words[w].word);
 			for (int sep2 = 1; sep2 >= 0; sep2--) {
 				size_t m = m0;
 				if (sep2) {
@@ -171,62 +158,47 @@ static bool parse_post(const struct cursor *c, size_t at, struct pep440 *v)
 					m++;
 				}
 				size_t d = digits_at(c, m);
-				v->has_post = true;
-				v->post_n = (struct span){ c->s + m, d };
-				if (parse_dev(c, m + d, v)) {
+				set_part(v, part, words[w].letter, (struct span){ c->s + m, d });
+				if (next(c, m + d, v)) {
 					return true;
 				}
 			}
 		}
 	}
-	v->has_post = false;
-	v->post_n = (struct span){ NULL, 0 };
-	return parse_dev(c, at, v);
+	set_part(v, part, 0, (struct span){ NULL, 0 });
+	return next(c, at, v);
 }
 
-static const struct {
-	const char *word;
-	char letter;
-} pre_words[] = {
+static const struct word dev_words[] = { { "dev", 'd' } };
+static const struct word post_words[] = { { "post", 'p' }, { "rev", 'p' }, { "r", 'p' } };
+static const struct word pre_words[] = {
 	{ "preview", 'r' }, { "alpha", 'a' }, { "beta", 'b' }, { "pre", 'r' },
 	{ "rc", 'r' },	    { "a", 'a' },     { "b", 'b' },    { "c", 'r' },
 };
 
-static bool parse_pre(const struct cursor *c, size_t at, struct pep440 *v)
+/* [-_.]?dev[-_.]?N? then the tail. */
+static bool parse_dev(const struct cursor *c, size_t at, struct pep440 *v)
 {
-	for (int sep = 1; sep >= 0; sep--) {
-		size_t k = at;
-		if (sep) {
-			if (k >= c->n || !is_sep(c->s[k])) {
-				continue;
-			}
-			k++;
-		}
-		for (size_t w = 0; w < ARRAY_SIZE(pre_words); w++) {
-			if (!peek_is(c, k, pre_words[w].word)) {
-				continue;
-			}
-			size_t m0 = k + strlen(pre_words[w].word);
-			for (int sep2 = 1; sep2 >= 0; sep2--) {
-				size_t m = m0;
-				if (sep2) {
-					if (m >= c->n || !is_sep(c->s[m])) {
-						continue;
-					}
-					m++;
-				}
-				size_t d = digits_at(c, m);
-				v->pre_letter = pre_words[w].letter;
-				v->pre_n = (struct span){ c->s + m, d };
-				if (parse_post(c, m + d, v)) {
-					return true;
-				}
-			}
+	return segment(c, at, v, PART_DEV, dev_words, ARRAY_SIZE(dev_words), parse_tail);
+}
+
+/* -N, or [-_.]?(post|rev|r)[-_.]?N?, then dev. */
+static bool parse_post(const struct cursor *c, size_t at, struct pep440 *v)
+{
+	if (at < c->n && c->s[at] == '-' && digits_at(c, at + 1)) {
+		size_t d = digits_at(c, at + 1);
+		set_part(v, PART_POST, 'p', (struct span){ c->s + at + 1, d });
+		if (parse_dev(c, at + 1 + d, v)) {
+			return true;
 		}
 	}
-	v->pre_letter = 0;
-	v->pre_n = (struct span){ NULL, 0 };
-	return parse_post(c, at, v);
+	return segment(c, at, v, PART_POST, post_words, ARRAY_SIZE(post_words), parse_dev);
+}
+
+/* [-_.]?(a|b|c|rc|alpha|beta|pre|preview)[-_.]?N?, then post. */
+static bool parse_pre(const struct cursor *c, size_t at, struct pep440 *v)
+{
+	return segment(c, at, v, PART_PRE, pre_words, ARRAY_SIZE(pre_words), parse_post);
 }
 
 /* Parse a lower-cased version. Returns false for a legacy (non-PEP 440) version. */

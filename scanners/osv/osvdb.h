@@ -19,8 +19,8 @@
  * Last-Modified), vulns (id, summary, aliases, dates, the raw record as imported) and
  * affected (ecosystem, normalised package name, vulnerability id, the affected[] entry
  * without its versions list, the list apart as text, and the severity computed at import),
- * indexed by (ecosystem, name): a scan reads no whole record. When an id appears in several sources the
- * record with the later `modified` wins.
+ * indexed by (ecosystem, name): a scan reads no whole record. When an id appears in several sources
+ * the record with the later `modified` wins.
  */
 #ifndef RUNNER_SCANNERS_OSVDB_H
 #define RUNNER_SCANNERS_OSVDB_H
@@ -95,12 +95,12 @@ json_t *osvdb_status(struct osvdb *db);
 /* One candidate: a record that has an affected entry for the package. Borrowed strings. */
 struct osvdb_hit {
 	const char *vuln_id;
-	const char *entry;    /* the affected[] entry without "versions", JSON text */
+	const char *entry; /* the affected[] entry without "versions", JSON text */
 	size_t entry_len;
 	const char *versions; /* its "versions" as "\nv1\nv2\n", or NULL */
 	size_t versions_len;
-	int severity;         /* enum severity of the record for this entry, -1 unknown */
-	double score;         /* CVSS base score, 0 when none */
+	int severity;		/* enum severity of the record for this entry, -1 unknown */
+	double score;		/* CVSS base score, 0 when none */
 	const char *sev_source; /* see struct osv_severity, or NULL */
 };
 
@@ -116,7 +116,7 @@ json_t *osvdb_record(struct osvdb *db, const char *id);
 
 /* What a finding needs of a record, without parsing it. */
 struct osvdb_vinfo {
-	char *summary;   /* or NULL */
+	char *summary;	 /* or NULL */
 	json_t *aliases; /* array of strings */
 	bool withdrawn;
 };
