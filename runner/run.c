@@ -334,8 +334,10 @@ static char **build_envp(struct engine *e, size_t i)
 	struct sbuf sb;
 	size_t n = 0, cap = 0;
 	char **envp = NULL;
-	static const char *const passthrough[] = { "HOME", "LANG", "LC_ALL", "TZ", "USER",
-						   "LOGNAME", "TERM_PROGRAM" };
+	/* RUNNER_DB and XDG_CACHE_HOME locate the advisory database of dependency-scan. */
+	static const char *const passthrough[] = { "HOME",	   "LANG",	   "LC_ALL",
+						   "TZ",	   "USER",	   "LOGNAME",
+						   "TERM_PROGRAM", "RUNNER_DB",	   "XDG_CACHE_HOME" };
 
 	sbuf_init(&sb, SIZE_MAX / 2);
 #define PUSH(fmt, ...)                                                                             \
