@@ -38,6 +38,10 @@ int cmd_worker(int argc, char **argv);
 int cmd_hook(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_job(int argc, char **argv);
+int cmd_db(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
+int cmd_scan_deps(int argc, char **argv);
+int cmd_sbom(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_sandbox(int argc, char **argv);
 
@@ -46,6 +50,9 @@ extern const char cmd_validate_usage[];
 extern const char cmd_graph_usage[];
 extern const char cmd_hook_usage[];
 extern const char cmd_serve_usage[];
+extern const char cmd_db_usage[];
+extern const char cmd_scan_usage[];
+extern const char cmd_sbom_usage[];
 extern const char cmd_image_usage[];
 extern const char cmd_sandbox_usage[];
 

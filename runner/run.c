@@ -30,6 +30,7 @@
 #include "util.h"
 #include "ydoc.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -333,14 +334,17 @@ static void log_note(struct engine *e, size_t i, const char *fmt, ...)
 
 /* ---------- environment ---------- */
 
-static char **build_envp(struct engine *e, size_t i)
+/* host_env: "NAME=VALUE" naming a kind's host input (it replaces a passed-through NAME). */
+static char **build_envp(struct engine *e, size_t i, const char *host_env)
 {
 	const struct pstage *def = e->p->stages[i];
 	struct sbuf sb;
 	size_t n = 0, cap = 0;
 	char **envp = NULL;
-	static const char *const passthrough[] = { "HOME", "LANG", "LC_ALL", "TZ", "USER",
-						   "LOGNAME", "TERM_PROGRAM" };
+	/* RUNNER_DB and XDG_CACHE_HOME locate the advisory database of dependency-scan. */
+	static const char *const passthrough[] = { "HOME",	   "LANG",	   "LC_ALL",
+						   "TZ",	   "USER",	   "LOGNAME",
+						   "TERM_PROGRAM", "RUNNER_DB",	   "XDG_CACHE_HOME" };
 
 	sbuf_init(&sb, SIZE_MAX / 2);
 #define PUSH(fmt, ...)                                                                             \
@@ -355,9 +359,14 @@ static char **build_envp(struct engine *e, size_t i)
 		/* The host's home is not in the sandbox; /tmp is the stage's own. */
 		PUSH("HOME=%s", "/tmp");
 	}
+	if (host_env) {
+		PUSH("%s", host_env);
+	}
 	for (size_t k = 0; k < ARRAY_SIZE(passthrough); k++) {
 		const char *v = getenv(passthrough[k]);
-		if (confined && str_eq(passthrough[k], "HOME")) {
+		size_t nl = strlen(passthrough[k]);
+		if ((confined && str_eq(passthrough[k], "HOME")) ||
+		    (host_env && strncmp(host_env, passthrough[k], nl) == 0 && host_env[nl] == '=')) {
 			continue;
 		}
 		if (v) {
@@ -672,7 +681,38 @@ static void launch(struct engine *e, size_t i)
 		struct lookup_ctx lc = { &e->base_vars, &e->stage_env[i] };
 		with = def->with ? with_to_json(def->with, &lc, 0) : json_object();
 	}
-	char **envp = build_envp(e, i);
+	/* A kind's input from the host (its advisory database), bound read-only; and the
+	 * stage's outbox, bound writable over its directory of the run's artifacts. */
+	_cleanup_free_ char *host_file = NULL, *host_env = NULL, *outbox = NULL, *own_art = NULL;
+	struct sandbox_mount mounts[4];
+	size_t n_mounts = e->n_mounts;
+	memcpy(mounts, e->mounts, e->n_mounts * sizeof(mounts[0]));
+	if (s->sandboxed) {
+		struct stat hst;
+		host_file = def->kind->host_file ? def->kind->host_file(with, e->p->dir) : NULL;
+		if (host_file && stat(host_file, &hst) == 0 && S_ISREG(hst.st_mode)) {
+			mounts[n_mounts++] = (struct sandbox_mount){ .path = host_file,
+								     .source = host_file };
+		}
+		if (host_file && def->kind->host_file_env) {
+			host_env = xasprintf("%s=%s", def->kind->host_file_env, host_file);
+		}
+		outbox = xasprintf("%s/outbox/%s", e->r->dir, def->name);
+		own_art = xasprintf("%s/%s", e->artifacts, def->name);
+		rm_rf(outbox);
+		if (mkdir_p(outbox, 0755) < 0 || mkdir_p(own_art, 0755) < 0) {
+			close(pfd[0]);
+			close(pfd[1]);
+			json_decref(with);
+			stage_error(e, i, "cannot prepare the stage's artifacts directory: %s",
+				    strerror(errno));
+			return;
+		}
+		mounts[n_mounts++] = (struct sandbox_mount){ .path = own_art,
+							     .source = outbox,
+							     .writable = true };
+	}
+	char **envp = build_envp(e, i, host_env);
 	struct stage_launch l = {
 		.kind = def->kind,
 		.stage_name = def->name,
@@ -685,8 +725,8 @@ static void launch(struct engine *e, size_t i)
 		.output_fd = pfd[1],
 		.self_exe_fd = e->self_exe,
 		.policy = e->pols.v[pk],
-		.mounts = e->mounts,
-		.n_mounts = e->n_mounts,
+		.mounts = mounts,
+		.n_mounts = n_mounts,
 	};
 	struct stage_proc *proc = NULL;
 	int r = stage_launch(&l, &proc);
@@ -795,6 +835,39 @@ static void mask_json(const struct mask *m, json_t *j, unsigned depth)
 	}
 }
 
+/*
+ * What a sandboxed stage wrote under $RUNNER_ARTIFACTS/$RUNNER_STAGE went to its outbox
+ * (its own directory of the run's artifacts is otherwise read-only): copy it into the
+ * record with the outputs' copier, which treats it as untrusted (symlinks kept as links,
+ * never followed; the run's budget applies), then drop the outbox.
+ */
+static void collect_outbox(struct engine *e, size_t i)
+{
+	const struct pstage *def = e->p->stages[i];
+	if (!e->r->stages[i].sandboxed) {
+		return;
+	}
+	_cleanup_free_ char *outbox = xasprintf("%s/outbox/%s", e->r->dir, def->name);
+	_cleanup_free_ char *dest = xasprintf("%s/%s", e->artifacts, def->name);
+	DIR *d = opendir(outbox);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		char msg[256];
+		if (str_eq(de->d_name, ".") || str_eq(de->d_name, "..")) {
+			continue;
+		}
+		int r = artifacts_copy(outbox, de->d_name, dest, &e->budget, msg, sizeof(msg));
+		if (r < 0) {
+			log_note(e, i, "[runner] cannot keep artifact '%s': %s\n", de->d_name,
+				 msg[0] ? msg : strerror(-r));
+		}
+	}
+	if (d) {
+		closedir(d);
+	}
+	rm_rf(outbox);
+}
+
 static void attempt_done(struct engine *e, size_t i)
 {
 	struct stage_run *s = &e->r->stages[i];
@@ -834,6 +907,7 @@ static void attempt_done(struct engine *e, size_t i)
 	s->exec = NULL;
 	e->running--;
 
+	collect_outbox(e, i);
 	json_decref(s->result);
 	s->result = o.result;
 	mask_json(e->mask, s->result, 0);

@@ -468,9 +468,39 @@ static const char *below(const char *ws, const char *path)
 	return path;
 }
 
+/* A file to mount a file onto at rel (made, with its directories, in the new root).
+ * Returns an O_PATH fd of it. */
+static int file_point(int root, const char *rel)
+{
+	char dir[PATH_MAX];
+	safe_copy(dir, sizeof(dir), rel);
+	char *slash = NULL;
+	for (char *c = dir; *c; c++) {
+		if (*c == '/') {
+			slash = c;
+		}
+	}
+	const char *name = rel;
+	int d;
+	if (slash) {
+		*slash = '\0';
+		name = rel + (slash - dir) + 1;
+		d = walk_dirs(root, dir, true);
+	} else {
+		d = sys_openat2(root, ".", O_PATH | O_DIRECTORY, 0);
+	}
+	if (d < 0) {
+		return d;
+	}
+	int r = make_file(d, name);
+	int t = r < 0 ? r : open_beneath(d, name, O_PATH);
+	close(d);
+	return t;
+}
+
 /* The workspace, then the policy's paths (shallowest first), then the caller's mounts. */
 static int build_workspace(const struct root_plan *rp, int root, int ws_src, const int *msrc,
-			   const char **step)
+			   const bool *msrc_file, const char **step)
 {
 	*step = "bind the workspace";
 	int dst = walk_dirs(root, rp->workspace + 1, true);
@@ -505,14 +535,21 @@ static int build_workspace(const struct root_plan *rp, int root, int ws_src, con
 	for (size_t i = 0; i < rp->n_mounts && r == 0; i++) {
 		const struct sandbox_mount *m = &rp->mounts[i];
 		const char *rel = below(rp->workspace, m->path);
-		*step = m->source ? "bind a runner directory" : "hide a runner directory";
+		*step = m->source ? "bind a runner path" : "hide a runner directory";
 		if (!rel && !m->source) {
 			continue; /* outside the workspace there is nothing of the host to hide */
 		}
 		/* Inside the workspace the stage controls the path: resolve it beneath the
-		 * workspace; elsewhere it is made in the new root, which only we write. */
-		int t = rel ? open_beneath(ws, rel, O_PATH | O_DIRECTORY)
-			    : walk_dirs(root, m->path + 1, true);
+		 * workspace (it must exist); elsewhere it is made in the new root, which only we
+		 * write. */
+		int t;
+		if (rel) {
+			t = open_beneath(ws, rel, O_PATH | (msrc_file[i] ? 0 : O_DIRECTORY));
+		} else if (msrc_file[i]) {
+			t = file_point(root, m->path + 1);
+		} else {
+			t = walk_dirs(root, m->path + 1, true);
+		}
 		if (t == -ENOENT && !m->source) {
 			continue; /* nothing there to hide */
 		}
@@ -521,9 +558,10 @@ static int build_workspace(const struct root_plan *rp, int root, int ws_src, con
 			break;
 		}
 		if (m->source) {
-			r = bind_onto(msrc[i], "", AT_EMPTY_PATH, false,
-				      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0,
-				      t);
+			uint64_t set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+				       (m->writable ? 0 : MOUNT_ATTR_RDONLY);
+			r = bind_onto(msrc[i], "", AT_EMPTY_PATH, false, set,
+				      m->writable ? MOUNT_ATTR_RDONLY : 0, t);
 			close(t);
 			continue;
 		}
@@ -561,6 +599,7 @@ int root_build(const struct root_plan *rp, const char **step)
 {
 	int r, root = -1, ws_src = -1, rootfs = -1, view = -1;
 	int msrc[ROOT_MAX_PATHS];
+	bool msrc_file[ROOT_MAX_PATHS];
 	size_t n_msrc = 0;
 
 	*step = "make mounts private";
@@ -590,17 +629,23 @@ int root_build(const struct root_plan *rp, const char **step)
 			goto out;
 		}
 	}
-	*step = "open a runner directory";
+	*step = "open a runner path";
 	for (size_t i = 0; i < rp->n_mounts; i++) {
 		msrc[i] = -1;
+		msrc_file[i] = false;
 		if (rp->mounts[i].source) {
-			msrc[i] = sys_openat2(AT_FDCWD, rp->mounts[i].source, O_PATH | O_DIRECTORY,
+			struct stat st;
+			msrc[i] = sys_openat2(AT_FDCWD, rp->mounts[i].source, O_PATH,
 					      RESOLVE_NO_SYMLINKS);
-			if (msrc[i] < 0) {
-				r = msrc[i];
-				n_msrc = i;
+			r = msrc[i] < 0 ? msrc[i] : fstat(msrc[i], &st) < 0 ? -errno : 0;
+			if (r == 0 && !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+				r = -EINVAL;
+			}
+			if (r < 0) {
+				n_msrc = i + (msrc[i] >= 0);
 				goto out;
 			}
+			msrc_file[i] = S_ISREG(st.st_mode);
 		}
 	}
 	n_msrc = rp->n_mounts;
@@ -648,7 +693,7 @@ int root_build(const struct root_plan *rp, const char **step)
 		r = build_dev(root, step);
 	}
 	if (r == 0) {
-		r = build_workspace(rp, root, ws_src, msrc, step);
+		r = build_workspace(rp, root, ws_src, msrc, msrc_file, step);
 	}
 	if (r < 0) {
 		goto out;

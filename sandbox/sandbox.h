@@ -114,12 +114,14 @@ const char *sandbox_policy_path(const struct sandbox_policy *pol, size_t i, bool
 const char *sandbox_network_name(enum sandbox_network net);
 const char *sandbox_limit_name(enum sandbox_limit which);
 
-/* A mount the caller adds (the run record, artifacts). */
+/* A mount the caller adds (the run record, artifacts, a kind's input). */
 struct sandbox_mount {
-	const char *path;   /* absolute path inside the sandbox (under the workspace, or a
-			     * directory the sandbox creates in its own root) */
-	const char *source; /* absolute host directory bound read-only there; NULL: hide the
-			     * workspace path under an empty read-only directory */
+	const char *path;   /* absolute path inside the sandbox (under the workspace, where it
+			     * must exist, or one the sandbox creates in its own root) */
+	const char *source; /* absolute host directory or file bound there (read-only unless
+			     * writable); NULL: hide the workspace directory under an empty
+			     * read-only one */
+	bool writable;
 };
 
 struct sandbox_spawn {

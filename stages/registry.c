@@ -10,8 +10,11 @@
 
 #include "banned.h"
 
+extern const struct stage_kind stage_kind_dependency_scan;
+
 static const struct stage_kind *const kinds[] = {
 	&stage_kind_script,
+	&stage_kind_dependency_scan,
 	&stage_kind_container_push,
 };
 

@@ -72,6 +72,14 @@ struct stage_kind {
 	int (*validate)(const struct ynode *with, const struct stage_check *chk);
 	/* Do the work, inside the worker process. Returns a STAGE_EXIT_* code. */
 	int (*run)(struct stage_worker *w);
+	/*
+	 * Runner side, optional: a file of the host the kind reads that is not in the
+	 * workspace (an advisory database), given the interpolated `with:` and the runner's
+	 * environment; NULL for none. The sandbox binds it read-only at the same path, and the
+	 * worker's environment names it in host_file_env. Caller frees.
+	 */
+	char *(*host_file)(json_t *with, const char *workspace);
+	const char *host_file_env;
 };
 
 /* The registry. stage_kind_find() returns NULL for unknown names. */

@@ -784,3 +784,42 @@ Test(escape, sandbox_check_reports_the_host, .timeout = 120)
 	tu_result_free(&r);
 	drop(ws);
 }
+
+/* A stage may leave files in the record under $RUNNER_ARTIFACTS/$RUNNER_STAGE (a writable
+ * outbox, copied in afterwards like outputs: links stay links); the rest of the record,
+ * another stage's artifacts included, stays read-only. */
+Test(escape, a_stage_writes_only_its_own_artifacts, .timeout = 120)
+{
+	char *ws = workspace();
+	run_expect(ws,
+		   "version: 1\nstages:\n"
+		   "  first:\n    run: echo one > \"$RUNNER_ARTIFACTS/first/one.txt\"\n"
+		   "  second:\n    needs: [first]\n    run: |\n"
+		   "      out=\"$RUNNER_ARTIFACTS/$RUNNER_STAGE\"\n"
+		   "      echo report > \"$out/report.json\"\n"
+		   "      ln -s /etc/passwd \"$out/passwd\"\n"
+		   "      if echo x > \"$RUNNER_ARTIFACTS/first/evil\"; then echo 'FAIL wrote "
+		   "first'; exit 1; fi\n"
+		   "      if echo x > \"$RUNNER_ARTIFACTS/evil\"; then echo 'FAIL wrote the "
+		   "record'; exit 1; fi\n"
+		   "      cat \"$RUNNER_ARTIFACTS/first/one.txt\"\n",
+		   0);
+	char *one = tu_readf("%s/.runner/runs/latest/artifacts/first/one.txt", ws);
+	char *rep = tu_readf("%s/.runner/runs/latest/artifacts/second/report.json", ws);
+	cr_assert_str_eq(one, "one\n");
+	cr_assert_str_eq(rep, "report\n");
+	char *link = tu_strf("%s/.runner/runs/latest/artifacts/second/passwd", ws);
+	struct stat st;
+	cr_assert_eq(lstat(link, &st), 0);
+	cr_assert(S_ISLNK(st.st_mode), "a link the stage made stays a link");
+	cr_assert(!tu_exists("%s/.runner/runs/latest/artifacts/first/evil", ws));
+	cr_assert(!tu_exists("%s/.runner/runs/latest/outbox", ws) ||
+		  !tu_exists("%s/.runner/runs/latest/outbox/second", ws));
+	char *log = stage_log(ws, "second");
+	cr_assert_null(strstr(log, "FAIL"), "%s", log);
+	free(log);
+	free(one);
+	free(rep);
+	free(link);
+	drop(ws);
+}
