@@ -33,10 +33,12 @@ int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
 
 extern const char cmd_run_usage[];
 extern const char cmd_validate_usage[];
 extern const char cmd_graph_usage[];
+extern const char cmd_scan_usage[];
 
 /* Print "runner: <msg>" and a hint to stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -47,6 +49,16 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  * found) or EXIT_INTERNAL.
  */
 int cli_load_pipeline(const char *file, struct pipeline **out);
+
+/*
+ * Write a security scan's result (a stage result object) as text, json or sarif, to
+ * output (a file, written atomically) or stdout; `what` names the scan ("sast", ...), root
+ * is the scanned tree (for repository-relative SARIF URIs). code is the scan's STAGE_EXIT_*;
+ * returns the command's exit code (0, 3 or 4).
+ */
+struct json_t;
+int cli_scan_output(const char *what, const char *root, struct json_t *result, int code,
+		    const char *format, const char *output);
 
 /* Whether stderr gets colour. */
 bool cli_color_stderr(void);

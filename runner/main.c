@@ -21,6 +21,8 @@ static const struct command commands[] = {
 	  cmd_validate, false },
 	{ "graph", "print the stage graph (dot, mermaid or json)", cmd_graph_usage, cmd_graph,
 	  false },
+	{ "scan", "run a security scan (sast, secrets) outside a pipeline", cmd_scan_usage,
+	  cmd_scan, false },
 	{ "__worker", "internal: run a built-in stage kind", "", cmd_worker, true },
 };
 

@@ -4,12 +4,15 @@
  */
 #include "stage.h"
 
+#include "secscan.h"
 #include "util.h"
 
 #include "banned.h"
 
 static const struct stage_kind *const kinds[] = {
 	&stage_kind_script,
+	&stage_kind_sast,
+	&stage_kind_secrets,
 };
 
 const struct stage_kind *stage_kind_find(const char *name)
