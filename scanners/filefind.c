@@ -21,6 +21,9 @@ char *filefind_excerpt(const char *buf, size_t len, size_t off, size_t max)
 	while (e > b && (buf[e - 1] == '\r' || buf[e - 1] == ' ' || buf[e - 1] == '\t')) {
 		e--;
 	}
+	while (b < e && b < off && (buf[b] == ' ' || buf[b] == '\t')) {
+		b++;
+	}
 	bool cut = false;
 	if (e - b > max) {
 		e = b + max;

@@ -13,7 +13,7 @@
 #define FILEFIND_EXCERPT_MAX 240
 
 /*
- * The line of buf that contains offset off, without its line end and trailing blanks,
+ * The line of buf that contains offset off, without its line end and surrounding blanks,
  * at most max bytes (then "..." is appended), as valid UTF-8. Caller frees.
  */
 char *filefind_excerpt(const char *buf, size_t len, size_t off, size_t max);

@@ -349,12 +349,25 @@ int pattern_compile(const char *src, size_t len, enum lang lang, struct mvtab *m
 	}
 	p->n = w;
 
+	/* The anchor: the most selective literal. Before a top-level ellipsis when there is a
+	 * good one there, because a start position is looked for only within the statement of
+	 * the anchor. */
 	unsigned best = 0;
+	size_t limit = p->n;
 	for (size_t i = 0; i < p->n; i++) {
-		unsigned sc = anchor_score(p, &p->el[i]);
-		if (sc > best) {
-			best = sc;
-			p->anchor = i;
+		if (p->el[i].kind == PEL_ELLIPSIS && p->el[i].top) {
+			limit = i;
+			break;
+		}
+	}
+	for (int pass = 0; pass < 2 && best < PATTERN_STRONG_ANCHOR; pass++) {
+		size_t to = pass == 0 ? limit : p->n;
+		for (size_t i = 0; i < to; i++) {
+			unsigned sc = anchor_score(p, &p->el[i]);
+			if (sc > best) {
+				best = sc;
+				p->anchor = i;
+			}
 		}
 	}
 	if (best == 0) {
@@ -362,6 +375,20 @@ int pattern_compile(const char *src, size_t len, enum lang lang, struct mvtab *m
 		return compile_error(err, 0,
 				     "the pattern needs at least one literal token (an identifier, "
 				     "a keyword, a string or an operator) besides metavariables");
+	}
+	p->anchor_score = best;
+	p->anchor_depth = 0;
+	for (size_t i = 0; i < p->anchor; i++) {
+		const struct pel *pe = &p->el[i];
+		if (pe->kind != PEL_TOKEN || pe->tok_kind != TOK_PUNCT || pe->len != 1) {
+			continue;
+		}
+		char c = p->src[pe->off];
+		if (c == '(' || c == '[' || c == '{') {
+			p->anchor_depth++;
+		} else if ((c == ')' || c == ']' || c == '}') && p->anchor_depth > 0) {
+			p->anchor_depth--;
+		}
 	}
 	p->lead_fixed = true;
 	for (size_t i = 0; i < p->anchor; i++) {
@@ -766,26 +793,38 @@ bool pattern_starts(const struct pattern *p, const struct tokens *t, uint32_t a,
 		}
 		return fn(ud, a - (uint32_t)p->anchor);
 	}
-	/* Walk back over the statement (jumping over bracketed groups) to a boundary. */
+	/* Walk back over the statement (jumping over bracketed groups) to a boundary. An
+	 * anchor nested in brackets of the pattern first leaves as many enclosing groups. */
 	enum lexer lx = lang_lexer(t->lang);
 	uint32_t lo = a;
+	unsigned exits = 0;
 	for (size_t n = 0; lo > 0 && n < LEAD_MAX_TOKENS; n++) {
 		const struct token *k = &t->v[lo - 1];
-		if (k->kind == TOK_EOL || k->kind == TOK_INDENT || k->kind == TOK_DEDENT) {
+		bool inside = exits < p->anchor_depth;
+		if ((k->flags & TOKF_CLOSE) && k->kind == TOK_PUNCT && k->pair != TOK_NONE &&
+		    (inside || t->src[k->off] != '}')) {
+			lo = k->pair;
+			continue;
+		}
+		if (k->flags & TOKF_OPEN) {
+			if (!inside || k->kind != TOK_PUNCT) {
+				break;
+			}
+			exits++;
+			lo--;
+			continue;
+		}
+		if (inside) {
+			lo--;
+			continue;
+		}
+		if (k->kind == TOK_EOL || k->kind == TOK_INDENT || k->kind == TOK_DEDENT ||
+		    (k->flags & TOKF_CLOSE)) {
 			break;
 		}
-		if (k->kind == TOK_PUNCT && k->len == 1) {
-			char c = t->src[k->off];
-			if (c == ';' || c == '{' || c == '}' || c == ',') {
-				break;
-			}
-			if ((c == ')' || c == ']') && k->pair != TOK_NONE) {
-				lo = k->pair;
-				continue;
-			}
-			if (c == '(' || c == '[') {
-				break;
-			}
+		if (k->kind == TOK_PUNCT && k->len == 1 &&
+		    (t->src[k->off] == ';' || t->src[k->off] == ',')) {
+			break;
 		}
 		if (word_language(lx) && k->kind == TOK_PUNCT) {
 			break;

@@ -33,6 +33,8 @@
 #define PATTERN_MAX_MV	     32
 /* Steps one attempt (one start position) may take. */
 #define PATTERN_STEP_BUDGET 200000
+/* Anchors weaker than this (`(`, `=`, `.`) would try a pattern at nearly every token. */
+#define PATTERN_STRONG_ANCHOR 10
 
 enum pel_kind {
 	PEL_TOKEN,	    /* a literal token */
@@ -58,10 +60,13 @@ struct pattern {
 	size_t n;
 	char *src; /* the pattern text (owned); element texts point into it */
 	enum lang lang;
-	size_t anchor;	  /* element index of the anchor (the most selective literal) */
-	bool lead_fixed;  /* every element before the anchor is exactly one token */
-	bool multiline;	  /* has a line end at its top level */
-	uint32_t mv_used; /* bitmask of the metavariables it uses */
+	size_t anchor;	       /* element index of the anchor (the most selective literal) */
+	bool lead_fixed;       /* every element before the anchor is exactly one token */
+	unsigned anchor_depth; /* brackets of the pattern around the anchor */
+	unsigned
+		anchor_score; /* how selective the anchor is (PATTERN_STRONG_ANCHOR and up: good) */
+	bool multiline;	      /* has a line end at its top level */
+	uint32_t mv_used;     /* bitmask of the metavariables it uses */
 };
 
 /* The metavariable names of a rule; patterns refer to them by index. */

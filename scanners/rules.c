@@ -466,6 +466,17 @@ static void compile_patterns(struct loader *L, struct rule *r, const struct ynod
 					   r->id);
 				break;
 			}
+			if (rp->role == ROLE_MAIN &&
+			    rp->by_lexer[x]->anchor_score < PATTERN_STRONG_ANCHOR) {
+				diag_error(
+					L->dl, L->file, rp->line, rp->col,
+					"name the function or keyword instead of a metavariable "
+					"(use pattern-either for several)",
+					"the pattern needs a literal identifier, keyword, string, "
+					"number or uncommon operator to anchor on, in rule '%s'",
+					r->id);
+				break;
+			}
 		}
 	}
 }
@@ -610,6 +621,24 @@ static struct rule *parse_sast_rule(struct loader *L, const struct ynode *n, str
 		}
 		if (L->dl->errors == L->errors_before) {
 			parse_conditions(L, r, ynode_get(n, "conditions"));
+		}
+		/* Every $NAME of the message must be bound by a pattern. */
+		for (const char *m = r->message; L->dl->errors == L->errors_before && *m; m++) {
+			if (m[0] != '$' || !(isupper((unsigned char)m[1]) || m[1] == '_')) {
+				continue;
+			}
+			size_t k = 1;
+			while (isupper((unsigned char)m[k]) || isdigit((unsigned char)m[k]) ||
+			       m[k] == '_') {
+				k++;
+			}
+			if (mvtab_find(&r->mv, m, k) < 0) {
+				ERR(L, ynode_get(n, "message"),
+				    "a message can only name metavariables its patterns bind",
+				    "the message of rule '%s' names %.*s, which no pattern binds",
+				    r->id, (int)k, m);
+			}
+			m += k - 1;
 		}
 	}
 	return r;

@@ -43,7 +43,6 @@ struct sast_scratch {
 	struct rmatches *rm; /* per rule */
 	uint32_t *touched_rules;
 	size_t n_touched_rules, cap_touched_rules;
-	struct occ ref_anchors; /* anchors of a refinement pattern */
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jit;
@@ -95,7 +94,6 @@ void sast_scratch_free(struct sast_scratch *s)
 	free(s->rm);
 	free(s->touched_anchors);
 	free(s->touched_rules);
-	free(s->ref_anchors.v);
 	pcre2_match_data_free(s->md);
 	pcre2_match_context_free(s->mctx);
 	pcre2_jit_stack_free(s->jit);
@@ -234,106 +232,123 @@ static int cmp_rmatch(const void *a, const void *b)
 
 /* ---------- refinements ---------- */
 
-struct within {
-	uint32_t need_start, need_end;
-};
+/*
+ * The refinements of a match: pattern-not at the same start; then pattern-inside (one of
+ * them must contain the match), and with the bindings that containing match adds,
+ * pattern-not-inside, pattern-in-file and pattern-not-in-file. The containing match is
+ * searched by backtracking: its acceptance test runs the rest of the refinements, so a
+ * first containing match that fails them does not hide a second one that passes.
+ */
 
-static bool accept_within(void *ud, const struct binds *b, uint32_t start, uint32_t end)
-{
-	const struct within *w = ud;
-	(void)b;
-	return start <= w->need_start && end >= w->need_end;
-}
-
-struct refine_try {
+struct refine {
 	struct eval *ev;
+	uint32_t start, end; /* the main match */
+	enum lexer lx;
+	/* the search in progress */
 	const struct pattern *p;
-	const struct rmatch *m;
-	bool containing; /* must contain the match */
-	struct within w;
+	bool containing;
+	bool check_rest; /* an inside match: the rest must hold for its bindings */
+	const struct binds *pre;
 };
+
+static bool rest_ok(struct refine *rf, const struct binds *b);
+
+static bool accept_refine(void *ud, const struct binds *b, uint32_t start, uint32_t end)
+{
+	struct refine *rf = ud;
+	if (rf->containing && !(start <= rf->start && end >= rf->end)) {
+		return false;
+	}
+	if (rf->check_rest) {
+		/* The main match's bindings, and what this match adds. */
+		struct binds all = *rf->pre;
+		for (int i = 0; i < PATTERN_MAX_MV; i++) {
+			if (b->set & (1u << i)) {
+				all.start[i] = b->start[i];
+				all.end[i] = b->end[i];
+				all.set |= 1u << i;
+			}
+		}
+		struct refine inner = *rf;
+		return rest_ok(&inner, &all);
+	}
+	return true;
+}
 
 static bool refine_start(void *ud, uint32_t start)
 {
-	struct refine_try *rt = ud;
-	if (rt->containing && start > rt->m->start) {
+	struct refine *rf = ud;
+	struct eval *ev = rf->ev;
+	if (rf->containing && start > rf->start) {
 		return false;
 	}
-	struct eval *ev = rt->ev;
 	struct pattern_ctx pc = {
 		.t = ev->t,
 		.cond = cond_check,
 		.cond_ud = ev,
+		.accept = accept_refine,
+		.accept_ud = rf,
 	};
-	if (rt->containing) {
-		rt->w = (struct within){ rt->m->start, rt->m->end };
-		pc.accept = accept_within;
-		pc.accept_ud = &rt->w;
-	}
-	bool ok = pattern_match_at(rt->p, &pc, start, &rt->m->b, NULL);
+	bool ok = pattern_match_at(rf->p, &pc, start, rf->pre, NULL);
 	ev->s->st->budget_exceeded += pc.budget_exceeded;
 	return ok;
 }
 
-/* Is there a match of p (consistent with m's bindings) anywhere / around m? */
-static bool refine_search(struct eval *ev, const struct pattern *p, const struct rmatch *m,
-			  bool containing)
+/* Is there a match of p, consistent with pre, anywhere (or containing the main match)? */
+static bool refine_search(struct refine *rf, const struct pattern *p, const struct binds *pre,
+			  bool containing, bool check_rest)
 {
-	struct sast_scratch *s = ev->s;
-	const struct tokens *t = ev->t;
-	s->ref_anchors.n = 0;
-	for (uint32_t i = 0; i < t->n; i++) {
-		if (pattern_is_anchor(p, t, &t->v[i])) {
-			occ_push(&s->ref_anchors, i);
+	const struct tokens *t = rf->ev->t;
+	struct refine sub = *rf;
+	sub.p = p;
+	sub.pre = pre;
+	sub.containing = containing;
+	sub.check_rest = check_rest;
+	/* The anchors of p, nearest to the match first when it must contain it. */
+	for (uint32_t k = 0; k < t->n; k++) {
+		uint32_t i = containing ? (rf->start >= k ? rf->start - k : UINT32_MAX) : k;
+		if (i == UINT32_MAX) {
+			break;
+		}
+		if (pattern_is_anchor(p, t, &t->v[i]) &&
+		    pattern_starts(p, t, i, refine_start, &sub)) {
+			return true;
 		}
 	}
-	struct refine_try rt = { .ev = ev, .p = p, .m = m, .containing = containing };
-	for (size_t k = 0; k < s->ref_anchors.n; k++) {
-		if (pattern_starts(p, t, s->ref_anchors.v[k], refine_start, &rt)) {
-			return true;
+	if (containing) {
+		/* An anchor after the start (the pattern's anchor is not its first token). */
+		for (uint32_t i = rf->start + 1; i < t->n; i++) {
+			if (pattern_is_anchor(p, t, &t->v[i]) &&
+			    pattern_starts(p, t, i, refine_start, &sub)) {
+				return true;
+			}
 		}
 	}
 	return false;
 }
 
-static bool keep_match(struct eval *ev, const struct rmatch *m)
+static bool rest_ok(struct refine *rf, const struct binds *b)
 {
-	const struct rule *r = ev->r;
-	enum lexer lx = lang_lexer(ev->t->lang);
-	bool need_inside = r->n_role[ROLE_INSIDE] > 0, inside = false;
+	const struct rule *r = rf->ev->r;
 	bool need_in_file = r->n_role[ROLE_IN_FILE] > 0, in_file = false;
 	for (size_t i = 0; i < r->n_pats; i++) {
-		const struct rule_pattern *rp = &r->pats[i];
-		const struct pattern *p = rp->by_lexer[lx];
+		const struct pattern *p = r->pats[i].by_lexer[rf->lx];
 		if (!p) {
 			continue;
 		}
-		switch (rp->role) {
-		case ROLE_NOT: {
-			struct pattern_ctx pc = { .t = ev->t, .cond = cond_check, .cond_ud = ev };
-			if (pattern_match_at(p, &pc, m->start, &m->b, NULL)) {
-				return false;
-			}
-			ev->s->st->budget_exceeded += pc.budget_exceeded;
-			break;
-		}
-		case ROLE_INSIDE:
-			if (!inside) {
-				inside = refine_search(ev, p, m, true);
-			}
-			break;
+		switch (r->pats[i].role) {
 		case ROLE_NOT_INSIDE:
-			if (refine_search(ev, p, m, true)) {
+			if (refine_search(rf, p, b, true, false)) {
 				return false;
 			}
 			break;
 		case ROLE_IN_FILE:
 			if (!in_file) {
-				in_file = refine_search(ev, p, m, false);
+				in_file = refine_search(rf, p, b, false, false);
 			}
 			break;
 		case ROLE_NOT_IN_FILE:
-			if (refine_search(ev, p, m, false)) {
+			if (refine_search(rf, p, b, false, false)) {
 				return false;
 			}
 			break;
@@ -341,7 +356,40 @@ static bool keep_match(struct eval *ev, const struct rmatch *m)
 			break;
 		}
 	}
-	return (!need_inside || inside) && (!need_in_file || in_file);
+	return !need_in_file || in_file;
+}
+
+static bool keep_match(struct eval *ev, const struct rmatch *m)
+{
+	const struct rule *r = ev->r;
+	struct refine rf = {
+		.ev = ev,
+		.start = m->start,
+		.end = m->end,
+		.lx = lang_lexer(ev->t->lang),
+	};
+	for (size_t i = 0; i < r->n_pats; i++) {
+		const struct pattern *p = r->pats[i].by_lexer[rf.lx];
+		if (p && r->pats[i].role == ROLE_NOT) {
+			struct pattern_ctx pc = { .t = ev->t, .cond = cond_check, .cond_ud = ev };
+			bool hit = pattern_match_at(p, &pc, m->start, &m->b, NULL);
+			ev->s->st->budget_exceeded += pc.budget_exceeded;
+			if (hit) {
+				return false;
+			}
+		}
+	}
+	if (r->n_role[ROLE_INSIDE] == 0) {
+		return rest_ok(&rf, &m->b);
+	}
+	for (size_t i = 0; i < r->n_pats; i++) {
+		const struct pattern *p = r->pats[i].by_lexer[rf.lx];
+		if (p && r->pats[i].role == ROLE_INSIDE &&
+		    refine_search(&rf, p, &m->b, true, true)) {
+			return true;
+		}
+	}
+	return false;
 }
 
 /* ---------- findings ---------- */
