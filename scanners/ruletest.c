@@ -53,7 +53,7 @@ static bool parse_label_line(const char *p, const char *e, unsigned target, stru
 		/* Only comment text may precede a label. */
 		bool only_comment = true;
 		for (const char *q = p; q < m; q++) {
-			if (!isspace((unsigned char)*q) && !strchr("/*#-;<!", *q)) {
+			if (!isspace((unsigned char)*q) && !strchr("/*#-;<!{", *q)) {
 				only_comment = false;
 			}
 		}
