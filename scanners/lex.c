@@ -257,7 +257,7 @@ uint32_t lex_push(struct lexst *L, enum tok_kind kind, size_t off, size_t len, u
 	k->line = (uint32_t)L->line_cur + 1;
 	k->pair = TOK_NONE;
 	k->kind = (uint8_t)kind;
-	k->flags = (uint8_t)flags;
+	k->flags = (uint16_t)flags;
 	k->depth = 0;
 	k->hash = 0;
 	return (uint32_t)t->n++;

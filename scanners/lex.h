@@ -92,6 +92,7 @@ enum tok_flags {
 	TOKF_REGEX = 1u << 5,	     /* JS: a regex literal */
 	TOKF_OPEN = 1u << 6,	     /* an opening bracket ( [ { or INDENT */
 	TOKF_CLOSE = 1u << 7,	     /* a closing bracket ) ] } or DEDENT */
+	TOKF_STMT_END = 1u << 8,     /* Go, JS: a line break after this token ends a statement */
 };
 
 #define TOK_NONE UINT32_MAX
@@ -101,9 +102,9 @@ struct token {
 	uint32_t line;	   /* 1-based line of the first byte */
 	uint32_t pair;	   /* index of the matching bracket, or TOK_NONE */
 	uint32_t hash;	   /* hash of the token's text (case-folded in dockerfile) */
-	uint8_t kind;	   /* enum tok_kind */
-	uint8_t flags;	   /* enum tok_flags */
+	uint16_t flags;	   /* enum tok_flags */
 	uint16_t depth;	   /* bracket nesting depth (capped) */
+	uint8_t kind;	   /* enum tok_kind */
 };
 
 /* A part of the file written in another language (a YAML run: script is shell). */

@@ -309,6 +309,38 @@ static size_t scan_raw_string(const struct lexst *L, size_t q, bool *unterminate
 	return L->end;
 }
 
+/*
+ * Go inserts a semicolon at a line break after an identifier, a literal, `)`, `]`, `}`,
+ * `++` or `--`; JavaScript written without semicolons relies on the same line breaks. Mark
+ * the last token so that a metavariable does not run into the next statement, unless the
+ * next line starts by continuing the expression (`.x`, `+ y`, `? a : b`).
+ */
+static void mark_statement_end(struct lexst *L, size_t next)
+{
+	struct token *k = lex_last(L);
+	const char *s = L->s + k->off;
+	bool ends = k->kind == TOK_IDENT || k->kind == TOK_NUMBER || k->kind == TOK_STRING;
+	if (k->kind == TOK_PUNCT) {
+		ends = (k->len == 1 && (s[0] == ')' || s[0] == ']' || s[0] == '}')) ||
+		       (k->len == 2 && (memcmp(s, "++", 2) == 0 || memcmp(s, "--", 2) == 0));
+	}
+	while (next < L->end && (L->s[next] == ' ' || L->s[next] == '\t' || L->s[next] == '\r' ||
+				 L->s[next] == '\n')) {
+		next++;
+	}
+	if (next < L->end && strchr(".+-*/%&|^<>=!?:,", L->s[next]) && L->s[next] != '\0') {
+		/* A comment is not a continuation. */
+		bool comment = L->s[next] == '/' && next + 1 < L->end &&
+			       (L->s[next + 1] == '/' || L->s[next + 1] == '*');
+		if (!comment) {
+			ends = false;
+		}
+	}
+	if (ends) {
+		k->flags |= TOKF_STMT_END;
+	}
+}
+
 void lex_clike(struct lexst *L, enum lexer family)
 {
 	struct oplist ol = ops_for(family);
@@ -322,6 +354,9 @@ void lex_clike(struct lexst *L, enum lexer family)
 	while (i < L->end && L->err == 0) {
 		unsigned char c = (unsigned char)L->s[i];
 		if (c == '\n') {
+			if ((family == LEXER_GO || family == LEXER_JS) && L->t->n > first_tok) {
+				mark_statement_end(L, i + 1);
+			}
 			line_start = true;
 			i++;
 			continue;

@@ -534,7 +534,8 @@ static bool m_metavar(struct mstate *m, size_t pi, uint32_t ti)
 	} else {
 		while (x < t->n && ne < METAVAR_MAX_STEPS) {
 			const struct token *k = &t->v[x];
-			if ((k->flags & TOKF_CLOSE) || (x > ti && is_separator(t, k, m->lx))) {
+			if ((k->flags & TOKF_CLOSE) || (x > ti && is_separator(t, k, m->lx)) ||
+			    (x > ti && (t->v[x - 1].flags & TOKF_STMT_END))) {
 				break;
 			}
 			if (k->flags & TOKF_OPEN) {
@@ -801,6 +802,9 @@ bool pattern_starts(const struct pattern *p, const struct tokens *t, uint32_t a,
 	for (size_t n = 0; lo > 0 && n < LEAD_MAX_TOKENS; n++) {
 		const struct token *k = &t->v[lo - 1];
 		bool inside = exits < p->anchor_depth;
+		if (!inside && (k->flags & TOKF_STMT_END)) {
+			break;
+		}
 		if ((k->flags & TOKF_CLOSE) && k->kind == TOK_PUNCT && k->pair != TOK_NONE &&
 		    (inside || t->src[k->off] != '}')) {
 			lo = k->pair;
@@ -819,7 +823,7 @@ bool pattern_starts(const struct pattern *p, const struct tokens *t, uint32_t a,
 			continue;
 		}
 		if (k->kind == TOK_EOL || k->kind == TOK_INDENT || k->kind == TOK_DEDENT ||
-		    (k->flags & TOKF_CLOSE)) {
+		    (k->flags & (TOKF_CLOSE | TOKF_STMT_END))) {
 			break;
 		}
 		if (k->kind == TOK_PUNCT && k->len == 1 &&
