@@ -212,7 +212,9 @@ void tokens_init(struct tokens *t)
 void tokens_release(struct tokens *t)
 {
 	free(t->v);
-	free(t->line_off);
+	if (!t->lines_borrowed) {
+		free(t->line_off);
+	}
 	free(t->regions);
 	free(t->comments);
 	tokens_init(t);
@@ -306,6 +308,10 @@ size_t lex_metavar_end(const struct lexst *L, size_t p)
 
 static void build_lines(struct tokens *t)
 {
+	if (t->lines_borrowed) {
+		t->line_off = NULL;
+		t->lines_borrowed = false;
+	}
 	size_t n = 1;
 	for (const char *p = t->src, *e = t->src + t->len; p < e;) {
 		const char *nl = memchr(p, '\n', (size_t)(e - p));
@@ -487,9 +493,11 @@ int lex_run(enum lang lang, const char *buf, size_t len, bool pattern, struct to
 	return 0;
 }
 
-int lex_run_region(enum lang lang, const char *buf, size_t len, size_t off, size_t rlen,
+int lex_run_region(enum lang lang, const struct tokens *whole, size_t off, size_t rlen,
 		   struct tokens *t)
 {
+	const char *buf = whole->src;
+	size_t len = whole->len;
 	t->n = 0;
 	t->n_regions = 0;
 	t->n_comments = 0;
@@ -497,13 +505,19 @@ int lex_run_region(enum lang lang, const char *buf, size_t len, size_t off, size
 	t->len = len;
 	t->lang = lang;
 	t->pattern = false;
-	if (len >= UINT32_MAX || off > len || rlen > len - off) {
+	if (off > len || rlen > len - off) {
 		return -E2BIG;
 	}
 	if (lang_lexer(lang) != LEXER_SHELL) {
 		return -EINVAL;
 	}
-	build_lines(t);
+	if (!t->lines_borrowed) {
+		free(t->line_off);
+	}
+	t->line_off = whole->line_off;
+	t->n_lines = whole->n_lines;
+	t->lines_cap = whole->n_lines;
+	t->lines_borrowed = true;
 	struct lexst L = {
 		.t = t,
 		.s = buf,

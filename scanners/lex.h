@@ -118,6 +118,7 @@ struct tokens {
 	size_t n, cap;
 	uint32_t *line_off; /* byte offset of each line start; line_off[0] is line 1 */
 	size_t n_lines, lines_cap;
+	bool lines_borrowed; /* line_off belongs to another tokens (lex_run_region) */
 	struct lex_region *regions;
 	size_t n_regions, regions_cap;
 	/* Comment ranges, for regex rules that must (not) match inside comments. */
@@ -144,10 +145,11 @@ void tokens_release(struct tokens *t);
 int lex_run(enum lang lang, const char *buf, size_t len, bool pattern, struct tokens *t);
 
 /*
- * Tokenize the part [off, off+rlen) of buf as lang (a shell script embedded in a YAML file):
- * offsets and lines are those of the whole buffer. Only shell regions are supported.
+ * Tokenize the part [off, off+rlen) of whole's buffer as lang (a shell script embedded in a
+ * YAML file, a command substitution): offsets and lines are those of the whole buffer,
+ * whose line table t borrows (whole must outlive t's use). Only shell regions are supported.
  */
-int lex_run_region(enum lang lang, const char *buf, size_t len, size_t off, size_t rlen,
+int lex_run_region(enum lang lang, const struct tokens *whole, size_t off, size_t rlen,
 		   struct tokens *t);
 
 /* Line (1-based) of a byte offset, and the 1-based column in code points. */

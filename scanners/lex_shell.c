@@ -70,10 +70,12 @@ static size_t skip_ansi(const struct shst *S, size_t i)
 
 static size_t skip_backquote(const struct shst *S, size_t i)
 {
+	size_t b = i + 1;
 	for (i++; i < S->to; i++) {
 		if (S->L->s[i] == '\\') {
 			i++;
 		} else if (S->L->s[i] == '`') {
+			lex_region(S->L, b, i, LANG_SHELL);
 			return i + 1;
 		}
 	}
@@ -89,7 +91,12 @@ static size_t skip_dollar(const struct shst *S, size_t i, unsigned nest)
 	}
 	char c = s[i + 1];
 	if (c == '(') {
-		return skip_nested(S, i + 1, '(', ')', nest + 1);
+		size_t e = skip_nested(S, i + 1, '(', ')', nest + 1);
+		/* A command substitution holds commands: the scan looks at them as shell. */
+		if (i + 2 < S->to && s[i + 2] != '(' && e > i + 2 && s[e - 1] == ')') {
+			lex_region(S->L, i + 2, e - 1, LANG_SHELL);
+		}
+		return e;
 	}
 	if (c == '{') {
 		return skip_nested(S, i + 1, '{', '}', nest + 1);
@@ -184,7 +191,7 @@ static void emit_word(struct shst *S, size_t b, size_t e, bool quoted, bool expa
 		return;
 	}
 	if (!quoted && !expansion) {
-		if (e - b == 1 && (L->s[b] == '{' || L->s[b] == '}')) {
+		if (e - b == 1 && (L->s[b] == '{' || L->s[b] == '}' || L->s[b] == '=')) {
 			lex_push(L, TOK_PUNCT, b, 1, 0);
 		} else {
 			lex_push(L, TOK_IDENT, b, e - b, 0);
@@ -339,6 +346,9 @@ void lex_shell_range(struct lexst *L, size_t from, size_t to, bool dockerfile, c
 			/* Process substitution <( ... ) is part of a word. */
 			if ((c == '<' || c == '>') && n == 1 && i + 1 < to && s[i + 1] == '(') {
 				size_t e = skip_nested(&S, i + 1, '(', ')', 0);
+				if (e > i + 2 && s[e - 1] == ')') {
+					lex_region(L, i + 2, e - 1, LANG_SHELL);
+				}
 				emit_word(&S, i, e, false, true, false);
 				i = e;
 				continue;
@@ -355,10 +365,11 @@ void lex_shell_range(struct lexst *L, size_t from, size_t to, bool dockerfile, c
 		/* A word. */
 		size_t b = i;
 		bool quoted = false, expansion = false, interp = false;
-		/* NAME= at the start of a word is an assignment. */
-		if (isalpha((unsigned char)c) || c == '_') {
-			size_t j = i + 1;
-			while (j < to && (isalnum((unsigned char)s[j]) || s[j] == '_')) {
+		/* NAME= at the start of a word is an assignment (in a pattern, $NAME= too). */
+		size_t mv = lex_metavar_end(L, i);
+		if (isalpha((unsigned char)c) || c == '_' || mv > i) {
+			size_t j = mv > i ? mv : i + 1;
+			while (mv == i && j < to && (isalnum((unsigned char)s[j]) || s[j] == '_')) {
 				j++;
 			}
 			size_t eq = j;

@@ -43,6 +43,8 @@ struct sast_scratch {
 	struct rmatches *rm; /* per rule */
 	uint32_t *touched_rules;
 	size_t n_touched_rules, cap_touched_rules;
+	struct lex_region *queue; /* embedded regions still to scan */
+	size_t n_queue, cap_queue;
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jit;
@@ -94,6 +96,7 @@ void sast_scratch_free(struct sast_scratch *s)
 	free(s->rm);
 	free(s->touched_anchors);
 	free(s->touched_rules);
+	free(s->queue);
 	pcre2_match_data_free(s->md);
 	pcre2_match_context_free(s->mctx);
 	pcre2_jit_stack_free(s->jit);
@@ -164,7 +167,9 @@ static bool cond_check(void *ud, int mv, const struct tokens *t, uint32_t start,
 			const char *text;
 			size_t n;
 			const struct token *first = &t->v[start], *last = &t->v[end - 1];
-			if (end - start == 1 && first->kind == TOK_STRING) {
+			enum lexer lx = lang_lexer(t->lang);
+			if (end - start == 1 && first->kind == TOK_STRING && lx != LEXER_SHELL &&
+			    lx != LEXER_DOCKERFILE) {
 				tok_string_content(t, first, &text, &n);
 			} else {
 				text = t->src + first->off;
@@ -607,6 +612,14 @@ static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const ch
 	eval_regex_rules(s, ix, t, from, to, path, out);
 }
 
+static void queue_region(struct sast_scratch *s, const struct lex_region *g)
+{
+	if (s->n_queue < LEX_MAX_REGIONS) {
+		GROW(s->queue, s->cap_queue, s->n_queue + 1);
+		s->queue[s->n_queue++] = *g;
+	}
+}
+
 int sast_scan(struct sast_scratch *s, const char *path, enum lang lang, const char *buf, size_t len,
 	      struct finding_list *out, struct sast_file_stats *st)
 {
@@ -619,13 +632,21 @@ int sast_scan(struct sast_scratch *s, const char *path, enum lang lang, const ch
 	}
 	s->st->tokens += s->tk.n;
 	eval_tokens(s, &s->tk, path, 0, len, out);
+	/* Embedded scripts (CI run: blocks, command substitutions), and those they embed. */
+	s->n_queue = 0;
 	for (size_t i = 0; i < s->tk.n_regions; i++) {
-		const struct lex_region *g = &s->tk.regions[i];
-		if (lex_run_region(g->lang, buf, len, g->off, g->len, &s->rtk) < 0) {
+		queue_region(s, &s->tk.regions[i]);
+	}
+	for (size_t q = 0; q < s->n_queue; q++) {
+		struct lex_region g = s->queue[q];
+		if (lex_run_region(g.lang, &s->tk, g.off, g.len, &s->rtk) < 0) {
 			continue;
 		}
 		s->st->tokens += s->rtk.n;
-		eval_tokens(s, &s->rtk, path, g->off, g->off + g->len, out);
+		for (size_t i = 0; i < s->rtk.n_regions; i++) {
+			queue_region(s, &s->rtk.regions[i]);
+		}
+		eval_tokens(s, &s->rtk, path, g.off, g.off + g.len, out);
 	}
 	s->st->no_reason += filefind_finish(out, first, buf, len, &s->st->first_no_reason_line);
 	return 0;
