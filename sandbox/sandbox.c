@@ -247,8 +247,9 @@ static void kill_all_and_reap(pid_t payload, int *payload_status, bool *payload_
 /* Place the payload's fds at 0, 1, 2, 3.. and close everything else. */
 static int setup_fds(const struct sandbox_spawn *a, int devnull, int report_fd, const char **step)
 {
-	int n = 3 + (int)a->n_fds;
-	int src[3 + 64];
+	/* The fd to execute (if any) survives as the last one, close-on-exec. */
+	int n = 3 + (int)a->n_fds + (a->exec_fd >= 0);
+	int src[3 + 64 + 1];
 	if (a->n_fds > 64) {
 		*step = "too many fds";
 		return -E2BIG;
@@ -258,6 +259,9 @@ static int setup_fds(const struct sandbox_spawn *a, int devnull, int report_fd, 
 	src[2] = a->stderr_fd;
 	for (size_t i = 0; i < a->n_fds; i++) {
 		src[3 + i] = a->fds[i];
+	}
+	if (a->exec_fd >= 0) {
+		src[n - 1] = a->exec_fd;
 	}
 	/* Move every source above the target range first, so no dup2 clobbers a source. */
 	int base = n + 3;
@@ -269,7 +273,7 @@ static int setup_fds(const struct sandbox_spawn *a, int devnull, int report_fd, 
 		}
 		report_fd = nfd;
 	}
-	int high[3 + 64];
+	int high[3 + 64 + 1];
 	for (int i = 0; i < n; i++) {
 		high[i] = fcntl(src[i], F_DUPFD_CLOEXEC, base + n + 1);
 		if (high[i] < 0) {
@@ -282,6 +286,10 @@ static int setup_fds(const struct sandbox_spawn *a, int devnull, int report_fd, 
 			*step = "place stage fd";
 			return -errno;
 		}
+	}
+	if (a->exec_fd >= 0 && fcntl(n - 1, F_SETFD, FD_CLOEXEC) < 0) {
+		*step = "place exec fd";
+		return -errno;
 	}
 	/* Close everything above the payload's fds except the report pipe (close-on-exec). */
 	if (report_fd > n) {
@@ -326,7 +334,7 @@ static _noreturn_ void payload_main(const struct sandbox_spawn *a, int devnull, 
 		goto fail;
 	}
 	if (a->exec_fd >= 0) {
-		syscall(SYS_execveat, a->exec_fd, "", a->argv, a->envp, AT_EMPTY_PATH);
+		syscall(SYS_execveat, 3 + (int)a->n_fds, "", a->argv, a->envp, AT_EMPTY_PATH);
 	} else {
 		execve(a->argv[0], (char *const *)a->argv, (char *const *)a->envp);
 	}
