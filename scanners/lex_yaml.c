@@ -251,7 +251,8 @@ void lex_yaml(struct lexst *L)
 				lex_push(L, TOK_STRING, content, content_end - content, TOKF_BLOCK);
 				value_region(&Y, content, content_end, col, same_line_key);
 			}
-			eol(&Y, header_end);
+			/* The line ends after the block (its tokens come before). */
+			eol(&Y, content_end > content ? content_end : header_end);
 			/* Continue at the first line after the block. */
 			i = content_end > content ? content_end : header_end;
 			if (i < to && s[i] == '\n') {

@@ -420,7 +420,7 @@ struct mstate {
 	struct binds b;
 	uint32_t start;
 	uint32_t end; /* OUT */
-	size_t steps;
+	size_t steps, budget;
 	bool exhausted;
 };
 
@@ -467,7 +467,7 @@ static bool m_el(struct mstate *m, size_t pi, uint32_t ti);
 
 static bool step(struct mstate *m)
 {
-	if (++m->steps > PATTERN_STEP_BUDGET) {
+	if (++m->steps > m->budget) {
 		m->exhausted = true;
 		return false;
 	}
@@ -752,12 +752,23 @@ bool pattern_match_at(const struct pattern *p, struct pattern_ctx *c, uint32_t s
 	if (start >= c->t->n) {
 		return false;
 	}
+	m.budget = PATTERN_STEP_BUDGET;
+	if (c->steps_left) {
+		if (*c->steps_left == 0) {
+			c->budget_exceeded++;
+			return false;
+		}
+		m.budget = MIN(m.budget, *c->steps_left);
+	}
 	if (pre) {
 		m.b = *pre;
 		/* Only the metavariables this pattern uses constrain it. */
 		m.b.set &= p->mv_used;
 	}
 	bool ok = m_el(&m, 0, start);
+	if (c->steps_left) {
+		*c->steps_left -= MIN(m.steps, *c->steps_left);
+	}
 	if (m.exhausted) {
 		c->budget_exceeded++;
 		return false;

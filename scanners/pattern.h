@@ -33,6 +33,8 @@
 #define PATTERN_MAX_MV	     32
 /* Steps one attempt (one start position) may take. */
 #define PATTERN_STEP_BUDGET 200000
+/* Steps one rule may take on one file, all attempts together (pattern_ctx.steps_left). */
+#define PATTERN_FILE_BUDGET 4000000
 /* Anchors weaker than this (`(`, `=`, `.`) would try a pattern at nearly every token. */
 #define PATTERN_STRONG_ANCHOR 10
 
@@ -119,6 +121,7 @@ struct pattern_ctx {
 	void *cond_ud;
 	pattern_accept_fn accept; /* may be NULL: accept everything */
 	void *accept_ud;
+	size_t *steps_left;	/* shared budget of several attempts (decremented); NULL: none */
 	size_t budget_exceeded; /* OUT: attempts that ran out of steps */
 };
 

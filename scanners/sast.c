@@ -25,6 +25,7 @@ struct rmatches {
 	struct rmatch *v;
 	size_t n, cap;
 	bool touched;
+	size_t steps_left; /* the rule's matching budget on this token stream */
 };
 
 struct occ {
@@ -115,6 +116,7 @@ struct eval {
 	struct sast_scratch *s;
 	const struct rule *r;
 	const struct tokens *t;
+	size_t *steps_left; /* the rule's budget on this token stream, or NULL */
 };
 
 static bool is_literal(const struct tokens *t, uint32_t s, uint32_t e)
@@ -221,6 +223,7 @@ static void touch_rule(struct sast_scratch *s, uint32_t ri)
 {
 	if (!s->rm[ri].touched) {
 		s->rm[ri].touched = true;
+		s->rm[ri].steps_left = PATTERN_FILE_BUDGET;
 		GROW(s->touched_rules, s->cap_touched_rules, s->n_touched_rules + 1);
 		s->touched_rules[s->n_touched_rules++] = ri;
 	}
@@ -293,6 +296,7 @@ static bool refine_start(void *ud, uint32_t start)
 		.cond_ud = ev,
 		.accept = accept_refine,
 		.accept_ud = rf,
+		.steps_left = ev->steps_left,
 	};
 	bool ok = pattern_match_at(rf->p, &pc, start, rf->pre, NULL);
 	ev->s->st->budget_exceeded += pc.budget_exceeded;
@@ -376,7 +380,10 @@ static bool keep_match(struct eval *ev, const struct rmatch *m)
 	for (size_t i = 0; i < r->n_pats; i++) {
 		const struct pattern *p = r->pats[i].by_lexer[rf.lx];
 		if (p && r->pats[i].role == ROLE_NOT) {
-			struct pattern_ctx pc = { .t = ev->t, .cond = cond_check, .cond_ud = ev };
+			struct pattern_ctx pc = { .t = ev->t,
+						  .cond = cond_check,
+						  .cond_ud = ev,
+						  .steps_left = ev->steps_left };
 			bool hit = pattern_match_at(p, &pc, m->start, &m->b, NULL);
 			ev->s->st->budget_exceeded += pc.budget_exceeded;
 			if (hit) {
@@ -572,7 +579,10 @@ static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const ch
 			struct try_ctx tc = {
 				.ev = &ev,
 				.p = p,
-				.pc = { .t = t, .cond = cond_check, .cond_ud = &ev },
+				.pc = { .t = t,
+					.cond = cond_check,
+					.cond_ud = &ev,
+					.steps_left = &s->rm[an->uses[u].rule].steps_left },
 				.out = &s->rm[an->uses[u].rule],
 			};
 			touch_rule(s, an->uses[u].rule);
@@ -588,7 +598,7 @@ static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const ch
 		uint32_t ri = s->touched_rules[k];
 		struct rmatches *rm = &s->rm[ri];
 		const struct rule *r = ruleset_rule(s->rs, ri);
-		struct eval ev = { s, r, t };
+		struct eval ev = { s, r, t, &rm->steps_left };
 		if (rm->n > 1) {
 			qsort(rm->v, rm->n, sizeof(rm->v[0]), cmp_rmatch);
 		}
