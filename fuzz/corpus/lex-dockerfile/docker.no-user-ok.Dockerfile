@@ -1,0 +1,4 @@
+# ok: docker.no-user
+FROM debian:12
+RUN useradd -r app
+USER app

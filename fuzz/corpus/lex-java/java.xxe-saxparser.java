@@ -1,0 +1,6 @@
+class Sax {
+    void a() throws Exception {
+        // ruleid: java.xxe-saxparser
+        SAXParserFactory f = SAXParserFactory.newInstance();
+    }
+}

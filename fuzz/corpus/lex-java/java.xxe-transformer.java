@@ -1,0 +1,6 @@
+class Xslt {
+    void a() {
+        // ruleid: java.xxe-transformer
+        TransformerFactory t = TransformerFactory.newInstance();
+    }
+}

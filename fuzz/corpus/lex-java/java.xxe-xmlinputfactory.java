@@ -1,0 +1,6 @@
+class Stax {
+    void a() {
+        // ruleid: java.xxe-xmlinputfactory
+        XMLInputFactory f = XMLInputFactory.newInstance();
+    }
+}
