@@ -204,7 +204,7 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 	json_t *allowlist = json_object();
 	int c, ret = EXIT_USAGE;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:j:C:", scan_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:j:C:", scan_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_FORMAT:
 			format = optarg;
@@ -405,7 +405,7 @@ static int scan_test(int argc, char **argv)
 	size_t n_rules = 0;
 	int c, ret = EXIT_USAGE;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", scan_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", scan_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_FORMAT:
 			format = optarg;

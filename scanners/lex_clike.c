@@ -56,9 +56,21 @@ static struct oplist ops_for(enum lexer f)
 
 static size_t match_op(const struct lexst *L, size_t p, const struct oplist *ol)
 {
+	char c = L->s[p];
+	/* Most punctuation is one character: only these start longer operators. */
+	if (!strchr("<>=!&|+-*/%^.:#?", c) || c == '\0' || p + 1 >= L->end) {
+		return 1;
+	}
 	for (size_t i = 0; i < ol->n; i++) {
-		size_t n = strlen(ol->ops[i]);
-		if (p + n <= L->end && memcmp(L->s + p, ol->ops[i], n) == 0) {
+		const char *op = ol->ops[i];
+		if (op[0] != c || op[1] != L->s[p + 1]) {
+			continue;
+		}
+		size_t n = 2;
+		while (op[n] && p + n < L->end && op[n] == L->s[p + n]) {
+			n++;
+		}
+		if (op[n] == '\0') {
 			return n;
 		}
 	}

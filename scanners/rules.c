@@ -933,6 +933,10 @@ static int find_anchor(const struct rule_lang_index *ix, uint8_t kind, uint32_t 
 	if (!ix->table_size) {
 		return -1;
 	}
+	uint32_t b = anchor_key_hash(kind, hash) & 0xffff;
+	if (!(ix->bloom[b >> 6] & (1ull << (b & 63)))) {
+		return -1;
+	}
 	size_t mask = ix->table_size - 1;
 	for (size_t i = anchor_key_hash(kind, hash) & mask;; i = (i + 1) & mask) {
 		uint32_t v = ix->table[i];
@@ -1008,6 +1012,8 @@ static void build_index(struct ruleset *rs, enum lang l)
 	ix->table = xcalloc(ts, sizeof(uint32_t));
 	for (size_t k = 0; k < ix->n_anchors; k++) {
 		const struct rule_anchor *a = &ix->anchors[k];
+		uint32_t b = anchor_key_hash(a->tok_kind, a->hash) & 0xffff;
+		ix->bloom[b >> 6] |= 1ull << (b & 63);
 		size_t i = anchor_key_hash(a->tok_kind, a->hash) & (ts - 1);
 		while (ix->table[i]) {
 			i = (i + 1) & (ts - 1);

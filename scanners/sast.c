@@ -44,6 +44,8 @@ struct sast_scratch {
 	struct rmatches *rm; /* per rule */
 	uint32_t *touched_rules;
 	size_t n_touched_rules, cap_touched_rules;
+	struct occ pat_occ[RULE_MAX_PATTERNS]; /* anchors of the current rule's patterns */
+	bool pat_occ_valid[RULE_MAX_PATTERNS];
 	struct lex_region *queue; /* embedded regions still to scan */
 	size_t n_queue, cap_queue;
 	pcre2_match_data *md;
@@ -98,6 +100,9 @@ void sast_scratch_free(struct sast_scratch *s)
 	free(s->touched_anchors);
 	free(s->touched_rules);
 	free(s->queue);
+	for (size_t i = 0; i < RULE_MAX_PATTERNS; i++) {
+		free(s->pat_occ[i].v);
+	}
 	pcre2_match_data_free(s->md);
 	pcre2_match_context_free(s->mctx);
 	pcre2_jit_stack_free(s->jit);
@@ -303,34 +308,59 @@ static bool refine_start(void *ud, uint32_t start)
 	return ok;
 }
 
-/* Is there a match of p, consistent with pre, anywhere (or containing the main match)? */
-static bool refine_search(struct refine *rf, const struct pattern *p, const struct binds *pre,
+/* The anchor occurrences of refinement pattern pi of the current rule (computed once per
+ * rule and token stream). */
+static const struct occ *pattern_occurrences(struct sast_scratch *s, const struct tokens *t,
+					     size_t pi, const struct pattern *p)
+{
+	struct occ *o = &s->pat_occ[pi];
+	if (!s->pat_occ_valid[pi]) {
+		o->n = 0;
+		for (uint32_t i = 0; i < t->n; i++) {
+			if (pattern_is_anchor(p, t, &t->v[i])) {
+				occ_push(o, i);
+			}
+		}
+		s->pat_occ_valid[pi] = true;
+	}
+	return o;
+}
+
+/* Is there a match of pattern pi, consistent with pre, anywhere (or containing the main
+ * match)? */
+static bool refine_search(struct refine *rf, size_t pi, const struct binds *pre,
 			  bool containing, bool check_rest)
 {
 	const struct tokens *t = rf->ev->t;
+	const struct pattern *p = rf->ev->r->pats[pi].by_lexer[rf->lx];
+	const struct occ *o = pattern_occurrences(rf->ev->s, t, pi, p);
 	struct refine sub = *rf;
 	sub.p = p;
 	sub.pre = pre;
 	sub.containing = containing;
 	sub.check_rest = check_rest;
-	/* The anchors of p, nearest to the match first when it must contain it. */
-	for (uint32_t k = 0; k < t->n; k++) {
-		uint32_t i = containing ? (rf->start >= k ? rf->start - k : UINT32_MAX) : k;
-		if (i == UINT32_MAX) {
-			break;
+	if (!containing) {
+		for (size_t k = 0; k < o->n; k++) {
+			if (pattern_starts(p, t, o->v[k], refine_start, &sub)) {
+				return true;
+			}
 		}
-		if (pattern_is_anchor(p, t, &t->v[i]) &&
-		    pattern_starts(p, t, i, refine_start, &sub)) {
+		return false;
+	}
+	/* Nearest to the match first: the anchors at or before its start, going back, then
+	 * those after it (a pattern's anchor need not be its first token). */
+	size_t split = 0;
+	while (split < o->n && o->v[split] <= rf->start) {
+		split++;
+	}
+	for (size_t k = split; k > 0; k--) {
+		if (pattern_starts(p, t, o->v[k - 1], refine_start, &sub)) {
 			return true;
 		}
 	}
-	if (containing) {
-		/* An anchor after the start (the pattern's anchor is not its first token). */
-		for (uint32_t i = rf->start + 1; i < t->n; i++) {
-			if (pattern_is_anchor(p, t, &t->v[i]) &&
-			    pattern_starts(p, t, i, refine_start, &sub)) {
-				return true;
-			}
+	for (size_t k = split; k < o->n; k++) {
+		if (pattern_starts(p, t, o->v[k], refine_start, &sub)) {
+			return true;
 		}
 	}
 	return false;
@@ -347,17 +377,17 @@ static bool rest_ok(struct refine *rf, const struct binds *b)
 		}
 		switch (r->pats[i].role) {
 		case ROLE_NOT_INSIDE:
-			if (refine_search(rf, p, b, true, false)) {
+			if (refine_search(rf, i, b, true, false)) {
 				return false;
 			}
 			break;
 		case ROLE_IN_FILE:
 			if (!in_file) {
-				in_file = refine_search(rf, p, b, false, false);
+				in_file = refine_search(rf, i, b, false, false);
 			}
 			break;
 		case ROLE_NOT_IN_FILE:
-			if (refine_search(rf, p, b, false, false)) {
+			if (refine_search(rf, i, b, false, false)) {
 				return false;
 			}
 			break;
@@ -397,7 +427,7 @@ static bool keep_match(struct eval *ev, const struct rmatch *m)
 	for (size_t i = 0; i < r->n_pats; i++) {
 		const struct pattern *p = r->pats[i].by_lexer[rf.lx];
 		if (p && r->pats[i].role == ROLE_INSIDE &&
-		    refine_search(&rf, p, &m->b, true, true)) {
+		    refine_search(&rf, i, &m->b, true, true)) {
 			return true;
 		}
 	}
@@ -599,6 +629,7 @@ static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const ch
 		struct rmatches *rm = &s->rm[ri];
 		const struct rule *r = ruleset_rule(s->rs, ri);
 		struct eval ev = { s, r, t, &rm->steps_left };
+		memset(s->pat_occ_valid, 0, sizeof(s->pat_occ_valid));
 		if (rm->n > 1) {
 			qsort(rm->v, rm->n, sizeof(rm->v[0]), cmp_rmatch);
 		}
