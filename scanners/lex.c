@@ -288,6 +288,18 @@ void lex_region(struct lexst *L, size_t off, size_t end, enum lang lang)
 		(struct lex_region){ (uint32_t)off, (uint32_t)(end - off), lang };
 }
 
+size_t lex_skip_blank(const struct lexst *L, size_t i)
+{
+	char c = L->s[i];
+	if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v' || c == '\0') {
+		return i + 1;
+	}
+	if (c == '\\' && i + 1 < L->end && (L->s[i + 1] == '\n' || L->s[i + 1] == '\r')) {
+		return L->s[i + 1] == '\r' && i + 2 < L->end && L->s[i + 2] == '\n' ? i + 3 : i + 2;
+	}
+	return i;
+}
+
 size_t lex_metavar_end(const struct lexst *L, size_t p)
 {
 	if (!L->pattern || p + 1 >= L->end || L->s[p] != '$' ||
@@ -437,7 +449,8 @@ static void hash_tokens(struct tokens *t)
 	}
 }
 
-int lex_run(enum lang lang, const char *buf, size_t len, bool pattern, struct tokens *t)
+static void tokens_reset(struct tokens *t, enum lang lang, const char *buf, size_t len,
+			 bool pattern)
 {
 	t->n = 0;
 	t->n_regions = 0;
@@ -446,29 +459,27 @@ int lex_run(enum lang lang, const char *buf, size_t len, bool pattern, struct to
 	t->len = len;
 	t->lang = lang;
 	t->pattern = pattern;
-	if (len >= UINT32_MAX) {
-		return -E2BIG;
-	}
-	enum lexer lx = lang_lexer(lang);
-	if (lx == LEXER_NONE) {
-		return -EINVAL;
-	}
-	build_lines(t);
+}
+
+/* Run the lexer of lang over [from, to) and finish the tokens. */
+static int lex_finish(struct tokens *t, size_t from, size_t to, size_t line_cur)
+{
 	struct lexst L = {
 		.t = t,
-		.s = buf,
-		.len = len,
-		.pos = 0,
-		.end = len,
-		.pattern = pattern,
-		.lang = lang,
+		.s = t->src,
+		.len = t->len,
+		.pos = from,
+		.end = to,
+		.pattern = t->pattern,
+		.lang = t->lang,
+		.line_cur = line_cur,
 	};
-	switch (lx) {
+	switch (lang_lexer(t->lang)) {
 	case LEXER_C:
 	case LEXER_JS:
 	case LEXER_GO:
 	case LEXER_JAVA:
-		lex_clike(&L, lx);
+		lex_clike(&L, lang_lexer(t->lang));
 		break;
 	case LEXER_PYTHON:
 		lex_python(&L);
@@ -493,19 +504,24 @@ int lex_run(enum lang lang, const char *buf, size_t len, bool pattern, struct to
 	return 0;
 }
 
+int lex_run(enum lang lang, const char *buf, size_t len, bool pattern, struct tokens *t)
+{
+	tokens_reset(t, lang, buf, len, pattern);
+	if (len >= UINT32_MAX) {
+		return -E2BIG;
+	}
+	if (lang_lexer(lang) == LEXER_NONE) {
+		return -EINVAL;
+	}
+	build_lines(t);
+	return lex_finish(t, 0, len, 0);
+}
+
 int lex_run_region(enum lang lang, const struct tokens *whole, size_t off, size_t rlen,
 		   struct tokens *t)
 {
-	const char *buf = whole->src;
-	size_t len = whole->len;
-	t->n = 0;
-	t->n_regions = 0;
-	t->n_comments = 0;
-	t->src = buf;
-	t->len = len;
-	t->lang = lang;
-	t->pattern = false;
-	if (off > len || rlen > len - off) {
+	tokens_reset(t, lang, whole->src, whole->len, false);
+	if (off > t->len || rlen > t->len - off) {
 		return -E2BIG;
 	}
 	if (lang_lexer(lang) != LEXER_SHELL) {
@@ -518,22 +534,7 @@ int lex_run_region(enum lang lang, const struct tokens *whole, size_t off, size_
 	t->n_lines = whole->n_lines;
 	t->lines_cap = whole->n_lines;
 	t->lines_borrowed = true;
-	struct lexst L = {
-		.t = t,
-		.s = buf,
-		.len = len,
-		.pos = off,
-		.end = off + rlen,
-		.lang = lang,
-	};
-	L.line_cur = tokens_line_of(t, (uint32_t)off) - 1;
-	lex_shell(&L);
-	if (L.err < 0) {
-		return L.err;
-	}
-	pair_brackets(t);
-	hash_tokens(t);
-	return 0;
+	return lex_finish(t, off, off + rlen, tokens_line_of(t, (uint32_t)off) - 1);
 }
 
 uint32_t tokens_line_of(const struct tokens *t, uint32_t off)

@@ -373,12 +373,9 @@ void lex_clike(struct lexst *L, enum lexer family)
 			i++;
 			continue;
 		}
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v' || c == '\0') {
-			i++;
-			continue;
-		}
-		if (c == '\\' && i + 1 < L->end && (L->s[i + 1] == '\n' || L->s[i + 1] == '\r')) {
-			i += 2; /* line continuation */
+		size_t nb = lex_skip_blank(L, i);
+		if (nb > i) {
+			i = nb; /* a blank, or a line continuation */
 			continue;
 		}
 		bool at_line_start = line_start;

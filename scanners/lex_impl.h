@@ -45,6 +45,9 @@ static inline bool lex_is_ident_char(unsigned char c)
 	return isalnum(c) || c == '_' || c >= 0x80;
 }
 
+/* Past one blank (space, tab, CR, FF, VT, NUL) or backslash-newline at s[i]; i if none. */
+size_t lex_skip_blank(const struct lexst *L, size_t i);
+
 /* Pattern syntax: `$NAME` as one identifier at s[p]; returns its end or p. */
 size_t lex_metavar_end(const struct lexst *L, size_t p);
 

@@ -167,12 +167,9 @@ void lex_python(struct lexst *L)
 			i++;
 			continue;
 		}
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v' || c == '\0') {
-			i++;
-			continue;
-		}
-		if (c == '\\' && i + 1 < L->end && (L->s[i + 1] == '\n' || L->s[i + 1] == '\r')) {
-			i += L->s[i + 1] == '\r' && i + 2 < L->end && L->s[i + 2] == '\n' ? 3 : 2;
+		size_t nb = lex_skip_blank(L, i);
+		if (nb > i) {
+			i = nb; /* a blank, or a line continuation */
 			continue;
 		}
 		if (c == '#') {

@@ -575,6 +575,30 @@ static bool m_metavar(struct mstate *m, size_t pi, uint32_t ti)
 	return false;
 }
 
+/*
+ * Step over the token at *x, or the whole bracketed group it opens, staying at the same
+ * level. Returns false (and leaves *x) at a closing bracket, an unpaired opener or the end.
+ */
+static bool skip_balanced(const struct tokens *t, uint32_t *x)
+{
+	if (*x >= t->n) {
+		return false;
+	}
+	const struct token *k = &t->v[*x];
+	if (k->flags & TOKF_CLOSE) {
+		return false;
+	}
+	if (k->flags & TOKF_OPEN) {
+		if (k->pair == TOK_NONE) {
+			return false;
+		}
+		*x = k->pair + 1;
+	} else {
+		(*x)++;
+	}
+	return true;
+}
+
 /* An ellipsis: try every stopping point x from ti on. */
 static bool m_ellipsis(struct mstate *m, size_t pi, uint32_t ti)
 {
@@ -596,16 +620,8 @@ static bool m_ellipsis(struct mstate *m, size_t pi, uint32_t ti)
 		}
 		const struct token *k = &t->v[x];
 		if (!top) {
-			if (k->flags & TOKF_CLOSE) {
+			if (!skip_balanced(t, &x)) {
 				return false;
-			}
-			if (k->flags & TOKF_OPEN) {
-				if (k->pair == TOK_NONE) {
-					return false;
-				}
-				x = k->pair + 1;
-			} else {
-				x++;
 			}
 			continue;
 		}
@@ -642,23 +658,12 @@ static bool m_ellipsis_comma(struct mstate *m, size_t pi, uint32_t ti)
 			return false;
 		}
 		const struct token *k = &t->v[x];
-		if (k->flags & TOKF_CLOSE) {
+		if (k->kind == TOK_PUNCT && k->len == 1 && t->src[k->off] == ',' &&
+		    next_could_match(m, pi + 1, x + 1) && m_el(m, pi + 1, x + 1)) {
+			return true;
+		}
+		if (!skip_balanced(t, &x)) {
 			return false;
-		}
-		if (k->kind == TOK_PUNCT && k->len == 1 && t->src[k->off] == ',') {
-			if (next_could_match(m, pi + 1, x + 1) && m_el(m, pi + 1, x + 1)) {
-				return true;
-			}
-			x++;
-			continue;
-		}
-		if (k->flags & TOKF_OPEN) {
-			if (k->pair == TOK_NONE) {
-				return false;
-			}
-			x = k->pair + 1;
-		} else {
-			x++;
 		}
 	}
 	return false;
@@ -683,20 +688,8 @@ static bool m_comma_ellipsis(struct mstate *m, size_t pi, uint32_t ti)
 		if (next_could_match(m, pi + 1, x) && m_el(m, pi + 1, x)) {
 			return true;
 		}
-		if (x >= t->n) {
+		if (!skip_balanced(t, &x)) {
 			return false;
-		}
-		const struct token *k = &t->v[x];
-		if (k->flags & TOKF_CLOSE) {
-			return false;
-		}
-		if (k->flags & TOKF_OPEN) {
-			if (k->pair == TOK_NONE) {
-				return false;
-			}
-			x = k->pair + 1;
-		} else {
-			x++;
 		}
 	}
 	return false;

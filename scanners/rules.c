@@ -94,6 +94,29 @@ pcre2_code *rules_regex_compile(const char *re, char *err, size_t errlen, size_t
 	return code;
 }
 
+void regex_ctx_init(struct regex_ctx *c)
+{
+	c->md = pcre2_match_data_create(32, NULL);
+	c->mctx = pcre2_match_context_create(NULL);
+	c->jit = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
+	if (!c->md || !c->mctx) {
+		abort();
+	}
+	pcre2_set_match_limit(c->mctx, RULES_REGEX_MATCH_LIMIT);
+	pcre2_set_depth_limit(c->mctx, RULES_REGEX_DEPTH_LIMIT);
+	if (c->jit) {
+		pcre2_jit_stack_assign(c->mctx, NULL, c->jit);
+	}
+}
+
+void regex_ctx_release(struct regex_ctx *c)
+{
+	pcre2_match_data_free(c->md);
+	pcre2_match_context_free(c->mctx);
+	pcre2_jit_stack_free(c->jit);
+	memset(c, 0, sizeof(*c));
+}
+
 static void free_strv(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

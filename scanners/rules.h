@@ -184,4 +184,17 @@ extern const size_t rules_builtin_count;
 /* Compile a regular expression as the rules do (PCRE2, JIT when available). */
 pcre2_code *rules_regex_compile(const char *re, char *err, size_t errlen, size_t *erroff);
 
+/* One thread's PCRE2 matching state, with the engines' limits on match steps and depth. */
+struct regex_ctx {
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+	pcre2_jit_stack *jit;
+};
+
+#define RULES_REGEX_MATCH_LIMIT 5000000
+#define RULES_REGEX_DEPTH_LIMIT 10000
+
+void regex_ctx_init(struct regex_ctx *c);
+void regex_ctx_release(struct regex_ctx *c);
+
 #endif

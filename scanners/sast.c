@@ -13,8 +13,6 @@
 
 #include "banned.h"
 
-#define PCRE2_MATCH_LIMIT 5000000
-#define PCRE2_DEPTH_LIMIT 10000
 
 struct rmatch {
 	uint32_t start, end;
@@ -48,9 +46,7 @@ struct sast_scratch {
 	bool pat_occ_valid[RULE_MAX_PATTERNS];
 	struct lex_region *queue; /* embedded regions still to scan */
 	size_t n_queue, cap_queue;
-	pcre2_match_data *md;
-	pcre2_match_context *mctx;
-	pcre2_jit_stack *jit;
+	struct regex_ctx rx;
 	struct sast_file_stats *st;
 };
 
@@ -68,17 +64,7 @@ struct sast_scratch *sast_scratch_new(const struct ruleset *rs)
 	s->n_occ = max_anchors;
 	s->occ = xcalloc(max_anchors ? max_anchors : 1, sizeof(struct occ));
 	s->rm = xcalloc(ruleset_count(rs) ? ruleset_count(rs) : 1, sizeof(struct rmatches));
-	s->md = pcre2_match_data_create(32, NULL);
-	s->mctx = pcre2_match_context_create(NULL);
-	s->jit = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
-	if (!s->md || !s->mctx) {
-		abort();
-	}
-	pcre2_set_match_limit(s->mctx, PCRE2_MATCH_LIMIT);
-	pcre2_set_depth_limit(s->mctx, PCRE2_DEPTH_LIMIT);
-	if (s->jit) {
-		pcre2_jit_stack_assign(s->mctx, NULL, s->jit);
-	}
+	regex_ctx_init(&s->rx);
 	return s;
 }
 
@@ -103,9 +89,7 @@ void sast_scratch_free(struct sast_scratch *s)
 	for (size_t i = 0; i < RULE_MAX_PATTERNS; i++) {
 		free(s->pat_occ[i].v);
 	}
-	pcre2_match_data_free(s->md);
-	pcre2_match_context_free(s->mctx);
-	pcre2_jit_stack_free(s->jit);
+	regex_ctx_release(&s->rx);
 	free(s);
 }
 
@@ -145,7 +129,7 @@ static bool is_literal(const struct tokens *t, uint32_t s, uint32_t e)
 /* Returns 1 match, 0 no match, -1 a limit was hit. */
 static int regex_test(struct sast_scratch *s, const pcre2_code *re, const char *text, size_t n)
 {
-	int rc = pcre2_match(re, (PCRE2_SPTR)text, n, 0, 0, s->md, s->mctx);
+	int rc = pcre2_match(re, (PCRE2_SPTR)text, n, 0, 0, s->rx.md, s->rx.mctx);
 	if (rc >= 0) {
 		return 1;
 	}
@@ -547,15 +531,15 @@ static void eval_regex_rules(struct sast_scratch *s, const struct rule_lang_inde
 		}
 		size_t pos = from, n = 0;
 		while (pos <= to && n < SAST_MAX_MATCHES_PER_RULE) {
-			int rc = pcre2_match(r->regex, (PCRE2_SPTR)t->src, to, pos, 0, s->md,
-					     s->mctx);
+			int rc = pcre2_match(r->regex, (PCRE2_SPTR)t->src, to, pos, 0, s->rx.md,
+					     s->rx.mctx);
 			if (rc < 0) {
 				if (rc != PCRE2_ERROR_NOMATCH) {
 					s->st->regex_limits++;
 				}
 				break;
 			}
-			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
+			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->rx.md);
 			size_t ms = ov[0], me = ov[1];
 			pos = me > ms ? me : ms + 1;
 			bool in_comment = tokens_in_comment(t, (uint32_t)ms);

@@ -143,6 +143,19 @@ static bool allow_listed(const struct scan_options *o, const char *path)
 	return false;
 }
 
+/* Add the counts both engines keep for a file to the thread's statistics. */
+static void file_stats(struct worker *w, const char *path, size_t regex_limits, size_t truncated,
+		       size_t no_reason, unsigned first_no_reason_line)
+{
+	w->st.regex_limits += regex_limits;
+	w->st.truncated += truncated;
+	if (no_reason && !w->st.no_reason) {
+		snprintf(w->st.first_no_reason, sizeof(w->st.first_no_reason), "%s:%u", path,
+			 first_no_reason_line);
+	}
+	w->st.no_reason += no_reason;
+}
+
 static void scan_one(struct worker *w, const struct walk_file *f)
 {
 	const struct scan_options *o = w->sh->o;
@@ -185,7 +198,6 @@ static void scan_one(struct worker *w, const struct walk_file *f)
 	}
 	if (sast) {
 		struct sast_file_stats fs = { 0 };
-		size_t before = w->findings.n;
 		r = sast_scan(w->sast, f->path, lang, data, len, &w->findings, &fs);
 		if (r == -E2BIG) {
 			w->st.skipped[SKIP_TOO_COMPLEX]++;
@@ -195,28 +207,17 @@ static void scan_one(struct worker *w, const struct walk_file *f)
 			set_error(w->sh, r, "cannot scan %s: %s", f->path, strerror(-r));
 			goto out;
 		}
-		(void)before;
 		w->st.by_lang[lang]++;
 		w->st.tokens += fs.tokens;
 		w->st.budget_exceeded += fs.budget_exceeded;
-		w->st.regex_limits += fs.regex_limits;
-		w->st.truncated += fs.truncated;
-		if (fs.no_reason && !w->st.no_reason) {
-			snprintf(w->st.first_no_reason, sizeof(w->st.first_no_reason), "%s:%u",
-				 f->path, fs.first_no_reason_line);
-		}
-		w->st.no_reason += fs.no_reason;
+		file_stats(w, f->path, fs.regex_limits, fs.truncated, fs.no_reason,
+			   fs.first_no_reason_line);
 	} else {
 		struct secrets_file_stats fs = { 0 };
 		struct secrets_allowlist al = { o->allow_regex, o->n_allow_regex };
 		secrets_scan(w->secrets, f->path, data, len, &al, &w->findings, &fs);
-		w->st.regex_limits += fs.regex_limits;
-		w->st.truncated += fs.truncated;
-		if (fs.no_reason && !w->st.no_reason) {
-			snprintf(w->st.first_no_reason, sizeof(w->st.first_no_reason), "%s:%u",
-				 f->path, fs.first_no_reason_line);
-		}
-		w->st.no_reason += fs.no_reason;
+		file_stats(w, f->path, fs.regex_limits, fs.truncated, fs.no_reason,
+			   fs.first_no_reason_line);
 	}
 	w->st.files_scanned++;
 	w->st.bytes_scanned += len;

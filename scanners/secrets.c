@@ -15,8 +15,6 @@
 
 #include "banned.h"
 
-#define PCRE2_MATCH_LIMIT 5000000
-#define PCRE2_DEPTH_LIMIT 10000
 #define SNIPPET_CONTEXT	  100
 
 struct kw {
@@ -46,9 +44,7 @@ struct secrets_scratch {
 	size_t *last_line; /* per rule: start of the last line evaluated + 1 */
 	struct span *spans;
 	size_t n_spans, cap_spans;
-	pcre2_match_data *md;
-	pcre2_match_context *mctx;
-	pcre2_jit_stack *jit;
+	struct regex_ctx rx;
 };
 
 static int cmp_kw(const void *a, const void *b)
@@ -97,17 +93,7 @@ struct secrets_scratch *secrets_scratch_new(const struct ruleset *rs)
 		s->pair_count[key]++;
 	}
 	s->last_line = xcalloc(ruleset_count(rs) ? ruleset_count(rs) : 1, sizeof(size_t));
-	s->md = pcre2_match_data_create(32, NULL);
-	s->mctx = pcre2_match_context_create(NULL);
-	s->jit = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
-	if (!s->md || !s->mctx) {
-		abort();
-	}
-	pcre2_set_match_limit(s->mctx, PCRE2_MATCH_LIMIT);
-	pcre2_set_depth_limit(s->mctx, PCRE2_DEPTH_LIMIT);
-	if (s->jit) {
-		pcre2_jit_stack_assign(s->mctx, NULL, s->jit);
-	}
+	regex_ctx_init(&s->rx);
 	return s;
 }
 
@@ -122,9 +108,7 @@ void secrets_scratch_free(struct secrets_scratch *s)
 	free(s->kw);
 	free(s->last_line);
 	free(s->spans);
-	pcre2_match_data_free(s->md);
-	pcre2_match_context_free(s->mctx);
-	pcre2_jit_stack_free(s->jit);
+	regex_ctx_release(&s->rx);
 	free(s);
 }
 
@@ -170,13 +154,13 @@ static bool allowed(struct secrets_scratch *s, const struct rule *r,
 		    size_t mn)
 {
 	for (size_t i = 0; i < r->n_allow; i++) {
-		if (pcre2_match(r->allow[i], (PCRE2_SPTR)sec, sn, 0, 0, s->md, s->mctx) >= 0) {
+		if (pcre2_match(r->allow[i], (PCRE2_SPTR)sec, sn, 0, 0, s->rx.md, s->rx.mctx) >= 0) {
 			return true;
 		}
 	}
 	for (size_t i = 0; al && i < al->n; i++) {
-		if (pcre2_match(al->regex[i], (PCRE2_SPTR)sec, sn, 0, 0, s->md, s->mctx) >= 0 ||
-		    pcre2_match(al->regex[i], (PCRE2_SPTR)m, mn, 0, 0, s->md, s->mctx) >= 0) {
+		if (pcre2_match(al->regex[i], (PCRE2_SPTR)sec, sn, 0, 0, s->rx.md, s->rx.mctx) >= 0 ||
+		    pcre2_match(al->regex[i], (PCRE2_SPTR)m, mn, 0, 0, s->rx.md, s->rx.mctx) >= 0) {
 			return true;
 		}
 	}
@@ -191,14 +175,14 @@ static void eval_rule(struct secrets_scratch *s, uint32_t ri, const char *buf, s
 	size_t end = r->multiline ? MIN(len, ls + SECRETS_MULTILINE_MAX) : le;
 	size_t pos = ls;
 	while (pos <= end) {
-		int rc = pcre2_match(r->regex, (PCRE2_SPTR)buf, end, pos, 0, s->md, s->mctx);
+		int rc = pcre2_match(r->regex, (PCRE2_SPTR)buf, end, pos, 0, s->rx.md, s->rx.mctx);
 		if (rc < 0) {
 			if (rc != PCRE2_ERROR_NOMATCH) {
 				st->regex_limits++;
 			}
 			return;
 		}
-		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->rx.md);
 		size_t ms = ov[0], me = ov[1];
 		size_t so = ms, se = me;
 		if (r->secret_group && (int)r->secret_group < rc &&

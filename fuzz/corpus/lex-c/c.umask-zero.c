@@ -1,9 +1,0 @@
-#include <sys/stat.h>
-
-void setup(void)
-{
-	// ruleid: c.umask-zero
-	umask(0);
-	// ok: c.umask-zero
-	umask(077);
-}

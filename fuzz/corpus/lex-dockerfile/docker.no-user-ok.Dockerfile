@@ -1,4 +1,0 @@
-# ok: docker.no-user
-FROM debian:12
-RUN useradd -r app
-USER app

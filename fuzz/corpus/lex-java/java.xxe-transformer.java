@@ -1,6 +1,0 @@
-class Xslt {
-    void a() {
-        // ruleid: java.xxe-transformer
-        TransformerFactory t = TransformerFactory.newInstance();
-    }
-}

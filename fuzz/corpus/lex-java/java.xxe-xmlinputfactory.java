@@ -1,6 +1,0 @@
-class Stax {
-    void a() {
-        // ruleid: java.xxe-xmlinputfactory
-        XMLInputFactory f = XMLInputFactory.newInstance();
-    }
-}

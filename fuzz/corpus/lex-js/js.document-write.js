@@ -1,4 +1,0 @@
-// ruleid: js.document-write
-document.write("<p>" + location.hash + "</p>");
-// ok: js.document-write
-document.write("<p>static</p>");
