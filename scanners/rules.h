@@ -159,7 +159,7 @@ struct rule_lang_index {
 	struct rule_anchor *anchors;
 	size_t n_anchors;
 	uint32_t *table;       /* open addressing: anchor index + 1, 0 empty */
-	uint64_t bloom[1024]; /* a bit per (hash mod 65536) of every anchor: a quick "no" */
+	uint64_t bloom[1024];  /* a bit per (hash mod 65536) of every anchor: a quick "no" */
 	size_t table_size;     /* a power of two */
 	uint32_t *regex_rules; /* SAST regex rules for this language */
 	size_t n_regex_rules;

@@ -13,7 +13,6 @@
 
 #include "banned.h"
 
-
 struct rmatch {
 	uint32_t start, end;
 	struct binds b;
@@ -312,8 +311,8 @@ static const struct occ *pattern_occurrences(struct sast_scratch *s, const struc
 
 /* Is there a match of pattern pi, consistent with pre, anywhere (or containing the main
  * match)? */
-static bool refine_search(struct refine *rf, size_t pi, const struct binds *pre,
-			  bool containing, bool check_rest)
+static bool refine_search(struct refine *rf, size_t pi, const struct binds *pre, bool containing,
+			  bool check_rest)
 {
 	const struct tokens *t = rf->ev->t;
 	const struct pattern *p = rf->ev->r->pats[pi].by_lexer[rf->lx];

@@ -15,7 +15,7 @@
 
 #include "banned.h"
 
-#define SNIPPET_CONTEXT	  100
+#define SNIPPET_CONTEXT 100
 
 struct kw {
 	const char *text; /* lower case */
@@ -154,12 +154,14 @@ static bool allowed(struct secrets_scratch *s, const struct rule *r,
 		    size_t mn)
 {
 	for (size_t i = 0; i < r->n_allow; i++) {
-		if (pcre2_match(r->allow[i], (PCRE2_SPTR)sec, sn, 0, 0, s->rx.md, s->rx.mctx) >= 0) {
+		if (pcre2_match(r->allow[i], (PCRE2_SPTR)sec, sn, 0, 0, s->rx.md, s->rx.mctx) >=
+		    0) {
 			return true;
 		}
 	}
 	for (size_t i = 0; al && i < al->n; i++) {
-		if (pcre2_match(al->regex[i], (PCRE2_SPTR)sec, sn, 0, 0, s->rx.md, s->rx.mctx) >= 0 ||
+		if (pcre2_match(al->regex[i], (PCRE2_SPTR)sec, sn, 0, 0, s->rx.md, s->rx.mctx) >=
+			    0 ||
 		    pcre2_match(al->regex[i], (PCRE2_SPTR)m, mn, 0, 0, s->rx.md, s->rx.mctx) >= 0) {
 			return true;
 		}

@@ -262,6 +262,47 @@ static void walk_dir(struct walker *w, int dfd, const char *rel, unsigned depth)
 	closedir(d);
 }
 
+/*
+ * libgit2's settings are global to the process: the walk changes them for its own use and
+ * puts them back, so that nothing else in the process (the run's git information, a
+ * server's next run) sees ownership checks disabled.
+ */
+static const int config_levels[] = { GIT_CONFIG_LEVEL_SYSTEM, GIT_CONFIG_LEVEL_GLOBAL,
+				     GIT_CONFIG_LEVEL_XDG, GIT_CONFIG_LEVEL_PROGRAMDATA };
+
+struct git_settings {
+	int owner_validation;
+	char *search_path[ARRAY_SIZE(config_levels)];
+};
+
+static void settings_isolate(struct git_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->owner_validation = 1;
+	git_libgit2_opts(GIT_OPT_GET_OWNER_VALIDATION, &s->owner_validation);
+	for (size_t i = 0; i < ARRAY_SIZE(config_levels); i++) {
+		git_buf b = { 0 };
+		if (git_libgit2_opts(GIT_OPT_GET_SEARCH_PATH, config_levels[i], &b) == 0 && b.ptr) {
+			s->search_path[i] = xstrdup(b.ptr);
+		}
+		git_buf_dispose(&b);
+		/* Only the repository's own files count: no system, global or XDG configuration
+		 * (and so no global excludes file), the same result on every machine. */
+		git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, config_levels[i], "");
+	}
+	/* Only ignore rules are read, from a tree we were asked to scan. */
+	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+}
+
+static void settings_restore(struct git_settings *s)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(config_levels); i++) {
+		git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, config_levels[i], s->search_path[i]);
+		free(s->search_path[i]);
+	}
+	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, s->owner_validation);
+}
+
 /* The repository whose ignore rules apply, and root's place in its working tree. */
 static void open_repo(struct walker *w, const char *root)
 {
@@ -300,16 +341,10 @@ int walk_run(const struct walk_options *o, struct walk_result *res, char *err, s
 			 o->root ? o->root : "(none)", strerror(errno));
 		return -ENOENT;
 	}
+	struct git_settings saved;
 	if (!o->no_gitignore) {
 		git_libgit2_init();
-		/* Only the repository's own files count: no system, global or XDG configuration
-		 * (and so no global excludes file), the same result on every machine. */
-		git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_SYSTEM, "");
-		git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_GLOBAL, "");
-		git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_XDG, "");
-		git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_PROGRAMDATA, "");
-		/* We only read ignore rules from a tree we are asked to scan. */
-		git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+		settings_isolate(&saved);
 		open_repo(&w, root);
 	}
 	const char *dot = ".";
@@ -367,6 +402,7 @@ int walk_run(const struct walk_options *o, struct walk_result *res, char *err, s
 	}
 	free(w.repo_prefix);
 	if (!o->no_gitignore) {
+		settings_restore(&saved);
 		git_libgit2_shutdown();
 	}
 	if (w.r < 0) {
@@ -406,25 +442,26 @@ int walk_repo_prefix(const char *dir, char **prefix, char **top)
 	if (!realpath(dir, real)) {
 		return -errno;
 	}
-	git_libgit2_init();
-	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
-	git_repository *repo = NULL;
-	if (git_repository_open_ext(&repo, real, 0, NULL) == 0 && !git_repository_is_bare(repo)) {
-		const char *wd = git_repository_workdir(repo);
-		char real_wd[PATH_MAX];
-		if (wd && realpath(wd, real_wd)) {
-			size_t n = strlen(real_wd);
-			if (strncmp(real, real_wd, n) == 0 && (real[n] == '/' || real[n] == '\0')) {
-				*prefix = real[n] ? xasprintf("%s/", real + n + 1) : xstrdup("");
-				*top = xstrdup(real_wd);
-			}
+	/* The nearest directory with a .git entry (a directory, or a file for worktrees and
+	 * submodules). Plain file system checks: no library state to change. */
+	size_t n = strlen(real);
+	char probe[PATH_MAX];
+	while (n > 0) {
+		snprintf(probe, sizeof(probe), "%.*s/.git", (int)n, real);
+		struct stat st;
+		if (lstat(probe, &st) == 0) {
+			*top = xstrndup(real, n);
+			*prefix = real[n] ? xasprintf("%s/", real + n + 1) : xstrdup("");
+			return 0;
+		}
+		while (n > 0 && real[n - 1] != '/') {
+			n--;
+		}
+		if (n > 0) {
+			n--; /* drop the slash */
 		}
 	}
-	git_repository_free(repo);
-	git_libgit2_shutdown();
-	if (!*prefix) {
-		*prefix = xstrdup("");
-		*top = xstrdup(real);
-	}
+	*top = xstrdup(real);
+	*prefix = xstrdup("");
 	return 0;
 }
