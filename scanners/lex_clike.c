@@ -56,14 +56,19 @@ static struct oplist ops_for(enum lexer f)
 
 static size_t match_op(const struct lexst *L, size_t p, const struct oplist *ol)
 {
-	char c = L->s[p];
+	unsigned char c = (unsigned char)L->s[p];
 	/* Most punctuation is one character: only these start longer operators. */
-	if (!strchr("<>=!&|+-*/%^.:#?", c) || c == '\0' || p + 1 >= L->end) {
+	static const bool starts_op[256] = {
+		['<'] = true, ['>'] = true, ['='] = true, ['!'] = true, ['&'] = true, ['|'] = true,
+		['+'] = true, ['-'] = true, ['*'] = true, ['/'] = true, ['%'] = true, ['^'] = true,
+		['.'] = true, [':'] = true, ['#'] = true, ['?'] = true,
+	};
+	if (!starts_op[c] || p + 1 >= L->end) {
 		return 1;
 	}
 	for (size_t i = 0; i < ol->n; i++) {
 		const char *op = ol->ops[i];
-		if (op[0] != c || op[1] != L->s[p + 1]) {
+		if ((unsigned char)op[0] != c || op[1] != L->s[p + 1]) {
 			continue;
 		}
 		size_t n = 2;
@@ -357,6 +362,11 @@ void lex_clike(struct lexst *L, enum lexer family)
 {
 	struct oplist ol = ops_for(family);
 	size_t first_tok = L->t->n;
+	/* Identifier characters; `$` too except in Go. */
+	bool ident[256];
+	for (int k = 0; k < 256; k++) {
+		ident[k] = lex_is_ident_char((unsigned char)k) || (k == '$' && family != LEXER_GO);
+	}
 	size_t i = L->pos;
 	bool line_start = true;
 	/* A shebang line in a script. */
@@ -388,7 +398,7 @@ void lex_clike(struct lexst *L, enum lexer family)
 			i = scan_block_comment(L, i);
 			continue;
 		}
-		size_t mv = lex_metavar_end(L, i);
+		size_t mv = L->pattern ? lex_metavar_end(L, i) : i;
 		if (mv > i) {
 			lex_push(L, TOK_IDENT, i, mv - i, 0);
 			i = mv;
@@ -397,8 +407,7 @@ void lex_clike(struct lexst *L, enum lexer family)
 		if (lex_is_ident_start(c) ||
 		    (c == '$' && family != LEXER_GO && family != LEXER_C)) {
 			size_t j = i + 1;
-			while (j < L->end && (lex_is_ident_char((unsigned char)L->s[j]) ||
-					      (L->s[j] == '$' && family != LEXER_GO))) {
+			while (j < L->end && ident[(unsigned char)L->s[j]]) {
 				j++;
 			}
 			bool raw;

@@ -46,7 +46,17 @@ static inline bool lex_is_ident_char(unsigned char c)
 }
 
 /* Past one blank (space, tab, CR, FF, VT, NUL) or backslash-newline at s[i]; i if none. */
-size_t lex_skip_blank(const struct lexst *L, size_t i);
+static inline size_t lex_skip_blank(const struct lexst *L, size_t i)
+{
+	char c = L->s[i];
+	if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v' || c == '\0') {
+		return i + 1;
+	}
+	if (c == '\\' && i + 1 < L->end && (L->s[i + 1] == '\n' || L->s[i + 1] == '\r')) {
+		return L->s[i + 1] == '\r' && i + 2 < L->end && L->s[i + 2] == '\n' ? i + 3 : i + 2;
+	}
+	return i;
+}
 
 /* Pattern syntax: `$NAME` as one identifier at s[p]; returns its end or p. */
 size_t lex_metavar_end(const struct lexst *L, size_t p);
