@@ -74,6 +74,33 @@ int sbuf_putc(struct sbuf *sb, char c)
 	return sbuf_append(sb, &c, 1);
 }
 
+int sbuf_put_escaped(struct sbuf *sb, const char *s, bool quotes)
+{
+	int r = 0;
+	for (const char *p = s; *p && r == 0; p++) {
+		switch (*p) {
+		case '&':
+			r = sbuf_puts(sb, "&amp;");
+			break;
+		case '<':
+			r = sbuf_puts(sb, "&lt;");
+			break;
+		case '>':
+			r = sbuf_puts(sb, "&gt;");
+			break;
+		case '"':
+			r = quotes ? sbuf_puts(sb, "&quot;") : sbuf_putc(sb, *p);
+			break;
+		case '\'':
+			r = quotes ? sbuf_puts(sb, "&#39;") : sbuf_putc(sb, *p);
+			break;
+		default:
+			r = sbuf_putc(sb, *p);
+		}
+	}
+	return r;
+}
+
 int sbuf_vprintf(struct sbuf *sb, const char *fmt, va_list ap)
 {
 	va_list aq;

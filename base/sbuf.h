@@ -9,6 +9,7 @@
 #define RUNNER_BASE_SBUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct sbuf {
@@ -25,6 +26,11 @@ int sbuf_putc(struct sbuf *sb, char c);
 int sbuf_printf(struct sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int sbuf_vprintf(struct sbuf *sb, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
+/*
+ * Append s with the markup characters & < > escaped as entities (and " ' too when
+ * quotes is set: HTML attributes). For HTML pages and Slack's mrkdwn. Returns 0 or -E2BIG.
+ */
+int sbuf_put_escaped(struct sbuf *sb, const char *s, bool quotes);
 /* Drop the first n bytes. */
 void sbuf_consume(struct sbuf *sb, size_t n);
 /* Hand the heap buffer to the caller (never NULL) and reset sb. */

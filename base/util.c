@@ -190,7 +190,8 @@ char *format_duration(uint64_t ms, char *buf, size_t size)
 	} else if (ms < 60000) {
 		snprintf(buf, size, "%u.%us", (unsigned)(ms / 1000), (unsigned)(ms % 1000 / 100));
 	} else if (ms < 3600000) {
-		snprintf(buf, size, "%um%02us", (unsigned)(ms / 60000), (unsigned)(ms % 60000 / 1000));
+		snprintf(buf, size, "%um%02us", (unsigned)(ms / 60000),
+			 (unsigned)(ms % 60000 / 1000));
 	} else {
 		snprintf(buf, size, "%uh%02um", (unsigned)(ms / 3600000),
 			 (unsigned)(ms % 3600000 / 60000));
@@ -272,9 +273,8 @@ char *format_rfc3339(uint64_t real_ms, char *buf, size_t size)
 	time_t t = (time_t)(real_ms / 1000);
 	struct tm tm;
 	gmtime_r(&t, &tm);
-	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (unsigned)(real_ms % 1000));
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(real_ms % 1000));
 	return buf;
 }
 
@@ -549,4 +549,58 @@ char *utf8_sanitize(const char *s, size_t len)
 	}
 	out[o] = '\0';
 	return out;
+}
+
+bool path_is_inside(const char *p)
+{
+	if (!p || !*p || p[0] == '/') {
+		return false;
+	}
+	for (const char *s = p; *s;) {
+		const char *e = strchr(s, '/');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+		if (n == 2 && s[0] == '.' && s[1] == '.') {
+			return false;
+		}
+		if (!e) {
+			break;
+		}
+		s = e + 1;
+	}
+	return true;
+}
+
+int open_tmp_beside(const char *path, const char *tag, int flags, mode_t mode, char **tmp)
+{
+	for (int attempt = 0; attempt < 16; attempt++) {
+		unsigned char rnd[6];
+		char hex[13];
+		if (random_bytes(rnd, sizeof(rnd)) < 0) {
+			return -EIO;
+		}
+		hex_encode(rnd, sizeof(rnd), hex);
+		char *name = xasprintf("%s.%s-%s", path, tag, hex);
+		int fd = open(name, flags | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+		if (fd >= 0) {
+			*tmp = name;
+			return fd;
+		}
+		int e = -errno;
+		free(name);
+		if (e != -EEXIST) {
+			return e;
+		}
+	}
+	return -EEXIST;
+}
+
+int errf(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (err && errlen) {
+		vsnprintf(err, errlen, fmt, ap);
+	}
+	va_end(ap);
+	return code;
 }

@@ -21,10 +21,10 @@
 #define MIN(a, b)     ((a) < (b) ? (a) : (b))
 #define MAX(a, b)     ((a) > (b) ? (a) : (b))
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _unused_     __attribute__((unused))
+#define _cleanup_(f)   __attribute__((cleanup(f)))
+#define _unused_       __attribute__((unused))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
-#define _noreturn_   __attribute__((noreturn))
+#define _noreturn_     __attribute__((noreturn))
 
 static inline void freep(void *p)
 {
@@ -40,21 +40,21 @@ static inline void closep(int *fd)
 	}
 }
 
-#define _cleanup_free_  _cleanup_(freep)
+#define _cleanup_free_	_cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
 
 /* Take ownership of a pointer or fd out of a cleanup-managed variable. */
-#define steal_ptr(p)                                                                               \
-	({                                                                                         \
-		__typeof__(p) steal_tmp_ = (p);                                                    \
-		(p) = NULL;                                                                        \
-		steal_tmp_;                                                                        \
+#define steal_ptr(p)                            \
+	({                                      \
+		__typeof__(p) steal_tmp_ = (p); \
+		(p) = NULL;                     \
+		steal_tmp_;                     \
 	})
-#define steal_fd(fd)                                                                               \
-	({                                                                                         \
-		int steal_tmp_ = (fd);                                                             \
-		(fd) = -1;                                                                         \
-		steal_tmp_;                                                                        \
+#define steal_fd(fd)                   \
+	({                             \
+		int steal_tmp_ = (fd); \
+		(fd) = -1;             \
+		steal_tmp_;            \
 	})
 
 /* Overflow-checked size arithmetic: return false when the result does not fit. */
@@ -158,6 +158,22 @@ void hex_encode(const unsigned char *in, size_t len, char *out);
  * bytes become U+FFFD. Needed wherever untrusted text goes into JSON.
  */
 char *utf8_sanitize(const char *s, size_t len);
+
+/*
+ * Is p a relative path that stays inside its base: not empty, not absolute, no ".."
+ * component? (Symbolic links are the caller's concern.)
+ */
+bool path_is_inside(const char *p);
+
+/*
+ * Create a new file next to `path`, named "<path>.<tag>-<random>", exclusively, with mode
+ * and open flags (O_CREAT | O_EXCL | O_CLOEXEC are added). Returns the fd and the heap
+ * name in *tmp, or -errno.
+ */
+int open_tmp_beside(const char *path, const char *tag, int flags, mode_t mode, char **tmp);
+
+/* Format a message into err (errlen bytes) and return code: for `return errf(...)`. */
+int errf(char *err, size_t errlen, int code, const char *fmt, ...) _printf_(4, 5);
 
 /* Set or clear O_NONBLOCK. */
 int fd_set_nonblock(int fd, bool on);

@@ -8,6 +8,8 @@
 #ifndef RUNNER_CLI_H
 #define RUNNER_CLI_H
 
+#include "gitinfo.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -33,12 +35,24 @@ int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
+int cmd_hook(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_job(int argc, char **argv);
+int cmd_db(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+int cmd_scan_deps(int argc, char **argv);
+int cmd_sbom(int argc, char **argv);
+int cmd_image(int argc, char **argv);
 
 extern const char cmd_run_usage[];
 extern const char cmd_validate_usage[];
 extern const char cmd_graph_usage[];
+extern const char cmd_hook_usage[];
+extern const char cmd_serve_usage[];
+extern const char cmd_db_usage[];
 extern const char cmd_scan_usage[];
+extern const char cmd_sbom_usage[];
+extern const char cmd_image_usage[];
 
 /* Print "runner: <msg>" and a hint to stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -49,6 +63,19 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  * found) or EXIT_INTERNAL.
  */
 int cli_load_pipeline(const char *file, struct pipeline **out);
+
+/*
+ * `runner run --rev REV` (cli_rev.c): export REV of the repository around the current
+ * directory into a fresh temporary workspace. Prints diagnostics. Returns EXIT_OK,
+ * EXIT_USAGE (no such revision) or EXIT_INTERNAL. cli_rev_release() removes the workspace.
+ */
+struct rev_workspace {
+	char *dir;	   /* the temporary workspace (absolute) */
+	char *record_root; /* <working tree>/.runner */
+	struct git_info git;
+};
+int cli_rev_prepare(const char *rev, const char *branch, struct rev_workspace *ws);
+void cli_rev_release(struct rev_workspace *ws);
 
 /*
  * Write a security scan's result (a stage result object) as text, json or sarif, to

@@ -17,7 +17,7 @@
 const char cmd_run_usage[] =
 	"usage: runner run [-f FILE] [-C DIR] [-j N] [--stage NAME]... [--fail-fast]\n"
 	"                  [--json] [--no-color] [--event EVENT] [--branch BRANCH]\n"
-	"                  [--secrets FILE]\n"
+	"                  [--secrets FILE] [--env NAME=VALUE]... [--rev REV]\n"
 	"\n"
 	"Run the pipeline in its directory (the workspace) and write a run record under\n"
 	".runner/runs/<run-id>/ (report.json, junit.xml, one log per stage).\n"
@@ -33,6 +33,11 @@ const char cmd_run_usage[] =
 	"      --branch NAME   the branch seen by `if:` conditions (default: from git)\n"
 	"      --secrets FILE  secrets file (default: ~/.config/runner/secrets.yml;\n"
 	"                      must be mode 0600 and yours); RUNNER_SECRET_<NAME> also works\n"
+	"      --rev REV       run on the tree of commit REV (exported to a temporary\n"
+	"                      workspace), not on the working tree; -f is then relative to\n"
+	"                      the repository root\n"
+	"      --env NAME=VALUE  set the pipeline's env entry NAME to VALUE for this run\n"
+	"                      (NAME must be declared in the pipeline's env; repeatable)\n"
 	"\n"
 	"Exit codes: 0 passed, 1 a stage failed, 2 usage or invalid pipeline,\n"
 	"3 blocked by a security gate, 4 internal error, 130/143 interrupted.\n";
@@ -49,6 +54,8 @@ int cmd_run(int argc, char **argv)
 		OPT_EVENT,
 		OPT_BRANCH,
 		OPT_SECRETS,
+		OPT_REV,
+		OPT_ENV,
 	};
 	static const struct option opts[] = {
 		{ "file", required_argument, NULL, 'f' },
@@ -60,13 +67,18 @@ int cmd_run(int argc, char **argv)
 		{ "event", required_argument, NULL, OPT_EVENT },
 		{ "branch", required_argument, NULL, OPT_BRANCH },
 		{ "secrets", required_argument, NULL, OPT_SECRETS },
+		{ "rev", required_argument, NULL, OPT_REV },
+		{ "env", required_argument, NULL, OPT_ENV },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *file = NULL, *dir = NULL, *secrets_file = NULL;
+	const char *file = NULL, *dir = NULL, *secrets_file = NULL, *rev = NULL;
+	struct rev_workspace ws = { 0 };
 	struct run_options ro = { .cancel_fd = -1, .handle_signals = true };
 	bool json = false, no_color = false;
 	const char **only = xcalloc((size_t)argc + 1, sizeof(char *));
 	size_t n_only = 0;
+	const char **envs = xcalloc((size_t)argc + 1, sizeof(char *));
+	size_t n_envs = 0;
 	int c, ret = EXIT_OK;
 	uint64_t jobs;
 
@@ -81,6 +93,7 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'j':
 			if (parse_uint(optarg, 1024, &jobs) < 0 || jobs == 0) {
+				free(envs);
 				free(only);
 				return cli_usage_error("run", "-j takes a number from 1 to 1024, not '%s'",
 						       optarg);
@@ -108,16 +121,31 @@ int cmd_run(int argc, char **argv)
 		case OPT_SECRETS:
 			secrets_file = optarg;
 			break;
+		case OPT_REV:
+			rev = optarg;
+			break;
+		case OPT_ENV:
+			if (!strchr(optarg, '=') || optarg[0] == '=') {
+				free(only);
+				free(envs);
+				return cli_usage_error("run", "--env takes NAME=VALUE, not '%s'",
+						       optarg);
+			}
+			envs[n_envs++] = optarg;
+			break;
 		default:
+			free(envs);
 			free(only);
 			return cli_usage_error("run", "invalid option");
 		}
 	}
 	if (optind < argc) {
+		free(envs);
 		free(only);
 		return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
 	}
 	if (dir && chdir(dir) < 0) {
+		free(envs);
 		free(only);
 		return cli_usage_error("run", "cannot change to %s: %s", dir, strerror(errno));
 	}
@@ -127,13 +155,55 @@ int cmd_run(int argc, char **argv)
 	struct output *out = NULL;
 	struct run *r = NULL;
 	struct diag_list dl;
-	_cleanup_free_ char *default_secrets = NULL;
+	_cleanup_free_ char *default_secrets = NULL, *abs_secrets = NULL;
 	diag_list_init(&dl, 50);
 
+	if (rev) {
+		if (file && file[0] == '/') {
+			ret = cli_usage_error("run", "with --rev, -f names a file of the commit: "
+						     "give a path relative to the repository root");
+			goto out;
+		}
+		if (secrets_file && secrets_file[0] != '/') {
+			secrets_file = abs_secrets = realpath(secrets_file, NULL);
+			if (!abs_secrets) {
+				ret = cli_usage_error("run", "--secrets: %s", strerror(errno));
+				goto out;
+			}
+		}
+		ret = cli_rev_prepare(rev, ro.branch, &ws);
+		if (ret != EXIT_OK) {
+			goto out;
+		}
+		if (chdir(ws.dir) < 0) {
+			ret = EXIT_INTERNAL;
+			goto out;
+		}
+		ro.record_root = ws.record_root;
+		ro.git = &ws.git;
+	}
 	ret = cli_load_pipeline(file, &p);
 	if (ret != EXIT_OK) {
 		goto out;
 	}
+	for (size_t k = 0; k < n_envs; k++) {
+		size_t nl = (size_t)(strchr(envs[k], '=') - envs[k]);
+		bool declared = false;
+		for (size_t i = 0; i < p->n_env && !declared; i++) {
+			declared = strlen(p->env[i].name) == nl &&
+				   strncmp(p->env[i].name, envs[k], nl) == 0;
+		}
+		if (!declared) {
+			ret = cli_usage_error(
+				"run",
+				"--env %.*s: the pipeline's env has no entry %.*s (only "
+				"declared names can be set)",
+				(int)nl, envs[k], (int)nl, envs[k]);
+			goto out;
+		}
+	}
+	ro.env_overrides = envs;
+	ro.n_env_overrides = n_envs;
 	default_secrets = secrets_default_path();
 	const char *spath = secrets_file ? secrets_file : default_secrets;
 	if ((spath && secrets_load_file(secrets, spath, secrets_file != NULL, &dl) < 0) ||
@@ -164,6 +234,8 @@ out:
 	secrets_free(secrets);
 	pipeline_free(p);
 	diag_list_release(&dl);
+	cli_rev_release(&ws);
 	free(only);
+	free(envs);
 	return ret;
 }

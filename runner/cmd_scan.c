@@ -4,8 +4,9 @@
  * gate, 4 scanner error; 2 for usage errors.
  *
  * Each scan is one entry of `scans` below: a name, a summary and a function taking the
- * arguments after `runner scan NAME`. The security scans share the output helper
- * cli_scan_output() (text, json or sarif, to stdout or -o FILE).
+ * arguments after `runner scan NAME` (the dependency scan is in cmd_scan_deps.c). The
+ * source scans share the output helper cli_scan_output() (text, json or sarif, to stdout
+ * or -o FILE).
  */
 #include "cli.h"
 
@@ -45,11 +46,16 @@ static const struct scan_command scans[] = {
 	{ "secrets", "secret detection (tokens, keys, passwords), reported redacted",
 	  scan_secrets },
 	{ "test", "check rules against labelled fixtures (ruleid: / ok: comments)", scan_test },
+	{ "deps", "vulnerable dependencies (lockfiles against the offline OSV database)",
+	  cmd_scan_deps },
 };
 
 const char cmd_scan_usage[] =
 	"usage: runner scan sast|secrets [PATH...] [options]\n"
 	"       runner scan test [--rules PATH]... [--no-default-rules] [--secrets] FIXTURES...\n"
+	"       runner scan deps [--db PATH] [--max-db-age DURATION] [--fail-on LEVEL]\n"
+	"                        [--unknown-severity LEVEL] [--baseline FILE]\n"
+	"                        [--format text|json] [--sbom FILE] [PATH...]\n"
 	"\n"
 	"Scan files the way the pipeline's sast and secrets stages do, with the same gate and\n"
 	"the same exit codes: 0 nothing at or above the threshold, 3 blocked, 4 scanner error\n"
@@ -73,7 +79,24 @@ const char cmd_scan_usage[] =
 	"  -C DIR                scan from DIR (paths are relative to it and must be inside)\n"
 	"\n"
 	"Paths default to the current directory. Findings are suppressed inline with a comment\n"
-	"`runner:ignore RULE-ID -- reason` on the line or the line above.\n";
+	"`runner:ignore RULE-ID -- reason` on the line or the line above.\n"
+	"\n"
+	"deps: check the lockfiles and manifests under each PATH (default: .) against the\n"
+	"offline OSV database (see 'runner db --help'). Directories are walked; node_modules,\n"
+	"vendor and .git are skipped.\n"
+	"\n"
+	"      --db PATH               the advisory database (default: $RUNNER_DB, else\n"
+	"                              $XDG_CACHE_HOME/runner/osv.db, else "
+	"~/.cache/runner/osv.db)\n"
+	"      --max-db-age DURATION   refuse an older database (default 7d; 0 = no limit)\n"
+	"      --fail-on LEVEL         block at this severity or above (default high)\n"
+	"      --unknown-severity LEVEL  for advisories that give none (default high)\n"
+	"      --baseline FILE         findings already known (the JSON of an earlier scan)\n"
+	"      --format FORMAT         text (default) or json\n"
+	"      --sbom FILE             also write a CycloneDX 1.5 SBOM to FILE\n"
+	"\n"
+	"deps exits 4 when the scan could not be done (no or stale database, malformed\n"
+	"lockfile, no lockfile found).\n";
 
 /* ---------- output shared by the security scans ---------- */
 
@@ -502,5 +525,5 @@ int cmd_scan(int argc, char **argv)
 			argv[1], near);
 		return EXIT_USAGE;
 	}
-	return cli_usage_error("scan", "unknown scan '%s' (sast, secrets or test)", argv[1]);
+	return cli_usage_error("scan", "unknown scan '%s' (sast, secrets, deps or test)", argv[1]);
 }

@@ -25,7 +25,8 @@ static int on_tag(const char *name, git_oid *oid, void *payload)
 	}
 	if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) == 0) {
 		if (git_oid_equal(git_object_id(peeled), ts->head)) {
-			const char *short_name = str_has_prefix(name, "refs/tags/") ? name + 10 : name;
+			const char *short_name =
+				str_has_prefix(name, "refs/tags/") ? name + 10 : name;
 			/* Deterministic choice among several tags: the greatest name. */
 			if (!ts->best || strcmp(short_name, ts->best) > 0) {
 				free(ts->best);
@@ -36,6 +37,46 @@ static int on_tag(const char *name, git_oid *oid, void *payload)
 	}
 	git_object_free(obj);
 	return 0;
+}
+
+/* Commit id, time and tag of oid. */
+static void fill_commit(git_repository *repo, const git_oid *oid, struct git_info *gi)
+{
+	git_commit *commit = NULL;
+	git_oid_tostr(gi->commit, sizeof(gi->commit), oid);
+	memcpy(gi->commit_short, gi->commit, 7);
+	gi->commit_short[7] = '\0';
+	if (git_commit_lookup(&commit, repo, oid) == 0) {
+		gi->commit_time = (int64_t)git_commit_time(commit);
+		git_commit_free(commit);
+	}
+	struct tag_search ts = { .repo = repo, .head = oid };
+	git_tag_foreach(repo, on_tag, &ts);
+	if (ts.best) {
+		free(gi->tag);
+		gi->tag = ts.best;
+	}
+}
+
+int git_info_for_commit(const char *repo_dir, const char *commit, const char *branch,
+			struct git_info *gi)
+{
+	git_repository *repo = NULL;
+	git_oid oid;
+	memset(gi, 0, sizeof(*gi));
+	gi->branch = xstrdup(branch ? branch : "");
+	gi->tag = xstrdup("");
+	if (git_oid_fromstr(&oid, commit) < 0) {
+		return -EINVAL;
+	}
+	git_libgit2_init();
+	int r = git_repository_open_ext(&repo, repo_dir, 0, NULL);
+	if (r == 0) {
+		fill_commit(repo, &oid, gi);
+		git_repository_free(repo);
+	}
+	git_libgit2_shutdown();
+	return r < 0 ? -ENOENT : 0;
 }
 
 int git_info_read(const char *dir, struct git_info *gi)
@@ -67,23 +108,9 @@ int git_info_read(const char *dir, struct git_info *gi)
 			free(gi->branch);
 			gi->branch = xstrdup(git_reference_shorthand(head));
 		}
-		git_commit *commit = NULL;
 		git_object *obj = NULL;
 		if (git_reference_peel(&obj, head, GIT_OBJECT_COMMIT) == 0) {
-			const git_oid *oid = git_object_id(obj);
-			git_oid_tostr(gi->commit, sizeof(gi->commit), oid);
-			memcpy(gi->commit_short, gi->commit, 7);
-			gi->commit_short[7] = '\0';
-			if (git_commit_lookup(&commit, repo, oid) == 0) {
-				gi->commit_time = (int64_t)git_commit_time(commit);
-				git_commit_free(commit);
-			}
-			struct tag_search ts = { .repo = repo, .head = oid };
-			git_tag_foreach(repo, on_tag, &ts);
-			if (ts.best) {
-				free(gi->tag);
-				gi->tag = ts.best;
-			}
+			fill_commit(repo, git_object_id(obj), gi);
 			git_object_free(obj);
 		}
 		git_reference_free(head);

@@ -17,6 +17,14 @@ struct git_info {
 
 /* Fill *gi from the repository containing dir. Returns 0 (also outside git) or -errno. */
 int git_info_read(const char *dir, struct git_info *gi);
+/*
+ * Fill *gi for one commit (full hex id) of the repository containing repo_dir: its id,
+ * time and a tag pointing at it; the branch is the one given (NULL: ""). Used when the
+ * workspace is an export, not a repository (`runner run --rev`, the server). Returns 0,
+ * -EINVAL (bad id) or -ENOENT (no repository); *gi is usable either way.
+ */
+int git_info_for_commit(const char *repo_dir, const char *commit, const char *branch,
+			struct git_info *gi);
 void git_info_release(struct git_info *gi);
 
 #endif

@@ -272,11 +272,16 @@ static void on_tick(void *ud, const struct run *r)
 	if (failed) {
 		n += (size_t)snprintf(line + n, sizeof(line) - n, ", %u failed", failed);
 	}
-	for (size_t i = 0; i < r->n_stages && n < 120; i++) {
+	/* Running stages with how long they have been running, as many as fit. */
+	for (size_t i = 0; i < r->n_stages && n < 110; i++) {
 		const struct stage_run *s = &r->stages[i];
-		if (s->status == STATUS_RUNNING) {
-			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s", n ? " | " : "",
-					      s->def->name);
+		if (s->status == STATUS_RUNNING && s->n_attempts) {
+			uint64_t started = s->attempts[s->n_attempts - 1].started_ms;
+			uint64_t wall = now_real_ms();
+			char d[32];
+			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s %s", " | ", s->def->name,
+					      format_duration(wall > started ? wall - started : 0, d,
+							      sizeof(d)));
 		}
 	}
 	if (n > 120) {

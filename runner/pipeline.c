@@ -13,6 +13,7 @@
 #include "diag.h"
 #include "expr.h"
 #include "gate.h"
+#include "pushgate.h"
 #include "hmap.h"
 #include "interp.h"
 #include "stage.h"
@@ -31,7 +32,7 @@
 const char *const pipeline_runner_vars[] = {
 	"RUNNER_COMMIT_SHA", "RUNNER_COMMIT_SHORT", "RUNNER_BRANCH",   "RUNNER_TAG",
 	"RUNNER_EVENT",      "RUNNER_RUN_ID",       "RUNNER_WORKSPACE", "RUNNER_PIPELINE",
-	"RUNNER_STAGE",      NULL,
+	"RUNNER_STAGE",      "RUNNER_COMMIT_TIME", NULL,
 };
 
 static const char *const top_keys[] = { "version", "name", "env", "defaults", "gate", "stages" };
@@ -39,7 +40,7 @@ static const char *const default_keys[] = { "timeout", "retry", "kill-grace", "a
 static const char *const stage_keys[] = {
 	"run",	   "uses",  "with",	  "needs",	  "if",
 	"env",	   "timeout", "retry",	  "kill-grace",	  "allow-failure",
-	"allow-skipped-needs", "outputs", "secrets", "workdir",
+	"allow-skipped-needs", "outputs", "secrets", "workdir", "ungated",
 };
 static const char *const retry_keys[] = { "max", "when" };
 
@@ -441,9 +442,10 @@ static void load_stage(struct loader *L, struct pstage *s, const struct ynode *n
 				}
 			}
 			const char *near = closest_word(kname, names, nn);
-			char hint[600];
+			char hint[600], known[400];
 			snprintf(hint, sizeof(hint), "%s%s%sknown kinds: %s", near ? "did you mean `" : "",
-				 near ? near : "", near ? "`? " : "", stage_kind_names());
+				 near ? near : "", near ? "`? " : "",
+				 stage_kind_names(known, sizeof(known)));
 			error_node(L, uses, hint, "unknown stage kind '%.100s'", kname);
 		} else if (k) {
 			s->kind = k;
@@ -543,6 +545,24 @@ static void load_stage(struct loader *L, struct pstage *s, const struct ynode *n
 						   s->secrets[i], envname);
 				}
 			}
+			for (size_t j = 0; envname && j < L->p->n_env; j++) {
+				if (L->p->env[j].name && str_eq(L->p->env[j].name, envname)) {
+					error_node(L, v->seq.v[i], "rename the env entry",
+						   "secret '%s' is given to the stage as %s, which the "
+						   "pipeline's `env:` also sets",
+						   s->secrets[i], envname);
+				}
+			}
+		}
+	}
+	if ((v = ynode_get(n, "ungated"))) {
+		const char *u = get_text(L, v, "ungated");
+		size_t blank = u ? strspn(u, " \t\n") : 0;
+		if (u && !u[blank]) {
+			error_node(L, v, "write ungated: \"<why this stage may push without the gates>\"",
+				   "`ungated:` needs a reason");
+		} else {
+			s->ungated = u;
 		}
 	}
 	if ((v = ynode_get(n, "workdir"))) {
@@ -934,6 +954,7 @@ static void load_root(struct loader *L, const struct ynode *root)
 	if (diag_has_errors(L->dl)) {
 		return;
 	}
+	pushgate_validate(p, L->stage_nodes, L->dl);
 	check_references(L, root);
 }
 

@@ -75,6 +75,7 @@ struct pstage {
 	const char **secrets; /* secret names */
 	size_t n_secrets;
 	const char *workdir; /* relative to the workspace; "." by default */
+	const char *ungated; /* push stages: why they may skip the security gates, or NULL */
 };
 
 struct pipeline {

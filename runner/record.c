@@ -129,7 +129,7 @@ static json_t *stage_json(const struct run *r, const struct stage_run *s)
 	}
 	json_object_set_new(o, "duration_ms", json_integer((json_int_t)total));
 	json_object_set_new(o, "attempts", atts);
-	json_object_set_new(o, "log", s->n_attempts ? json_string(s->log_path) : json_null());
+	json_object_set_new(o, "log", s->log_written ? json_string(s->log_path) : json_null());
 	json_object_set_new(o, "log_bytes_dropped", json_integer((json_int_t)s->log_dropped));
 	json_t *outs = json_array();
 	for (size_t k = 0; k < d->n_outputs; k++) {
@@ -141,6 +141,9 @@ static json_t *stage_json(const struct run *r, const struct stage_run *s)
 		json_array_append_new(secrets, json_string(d->secrets[k]));
 	}
 	json_object_set_new(o, "secrets", secrets);
+	if (d->ungated) {
+		json_object_set_new(o, "ungated", json_string(d->ungated));
+	}
 	if (s->result) {
 		json_object_set(o, "result", s->result);
 	}
@@ -277,7 +280,7 @@ char *record_junit(const struct run *r)
 			xml_escape(&sb, msg);
 			sbuf_printf(&sb, "\" type=\"%s\"/>\n", stage_status_name(s->status));
 		}
-		if (s->n_attempts) {
+		if (s->log_written) {
 			_cleanup_free_ char *path = xasprintf("%s/%s", r->dir, s->log_path);
 			_cleanup_free_ char *buf = NULL;
 			size_t len;

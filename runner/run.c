@@ -16,6 +16,7 @@
 #include "artifacts.h"
 #include "diag.h"
 #include "expr.h"
+#include "pushgate.h"
 #include "interp.h"
 #include "logfile.h"
 #include "mask.h"
@@ -237,6 +238,28 @@ static size_t heap_pop(struct engine *e)
 
 /* ---------- output path: pipe -> mask -> log + lines ---------- */
 
+/*
+ * The stage's log, created on its first byte: a stage that prints nothing costs no file
+ * (creating hundreds of files is most of the per-stage overhead of tiny stages). A log
+ * that cannot be created is remembered and turns the stage into an error: output that
+ * should have been recorded was lost.
+ */
+static struct logfile *stage_log(struct engine *e, size_t i)
+{
+	struct stage_run *s = &e->r->stages[i];
+	if (e->logs[i] || s->log_error) {
+		return e->logs[i];
+	}
+	_cleanup_free_ char *path = xasprintf("%s/%s", e->r->dir, s->log_path);
+	int r = logfile_open(path, e->o->log_cap ? e->o->log_cap : LOGFILE_DEFAULT_CAP, &e->logs[i]);
+	if (r < 0) {
+		s->log_error = -r;
+		return NULL;
+	}
+	s->log_written = true;
+	return e->logs[i];
+}
+
 static void emit_line(struct stage_exec *x, const char *data, size_t len)
 {
 	struct engine *e = x->e;
@@ -249,8 +272,9 @@ static void on_masked(void *ud, const char *data, size_t len)
 {
 	struct stage_exec *x = ud;
 	struct engine *e = x->e;
-	if (e->logs[x->index]) {
-		logfile_write(e->logs[x->index], data, len);
+	struct logfile *lf = stage_log(e, x->index);
+	if (lf) {
+		logfile_write(lf, data, len);
 	}
 	/* Split into lines for the observer; a line longer than the cap is cut. */
 	while (len > 0) {
@@ -296,8 +320,9 @@ static void log_note(struct engine *e, size_t i, const char *fmt, ...)
 	va_start(ap, fmt);
 	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (n > 0 && e->logs[i]) {
-		logfile_write(e->logs[i], buf, MIN((size_t)n, sizeof(buf) - 1));
+	struct logfile *lf = n > 0 ? stage_log(e, i) : NULL;
+	if (lf) {
+		logfile_write(lf, buf, MIN((size_t)n, sizeof(buf) - 1));
 	}
 }
 
@@ -309,8 +334,10 @@ static char **build_envp(struct engine *e, size_t i)
 	struct sbuf sb;
 	size_t n = 0, cap = 0;
 	char **envp = NULL;
-	static const char *const passthrough[] = { "HOME", "LANG", "LC_ALL", "TZ", "USER",
-						   "LOGNAME", "TERM_PROGRAM" };
+	/* RUNNER_DB and XDG_CACHE_HOME locate the advisory database of dependency-scan. */
+	static const char *const passthrough[] = { "HOME",	   "LANG",	   "LC_ALL",
+						   "TZ",	   "USER",	   "LOGNAME",
+						   "TERM_PROGRAM", "RUNNER_DB",	   "XDG_CACHE_HOME" };
 
 	sbuf_init(&sb, SIZE_MAX / 2);
 #define PUSH(fmt, ...)                                                                             \
@@ -475,6 +502,26 @@ static void skip(struct engine *e, size_t i, enum skip_reason why, const char *n
 	finalize(e, i);
 }
 
+static bool condition_false(struct engine *e, size_t v)
+{
+	const struct pstage *def = e->r->stages[v].def;
+	if (!def->cond) {
+		return false;
+	}
+	struct lookup_ctx lc = { &e->base_vars, &e->stage_env[v] };
+	struct expr_vars vars = {
+		.branch = e->r->git.branch,
+		.tag = e->r->git.tag,
+		.event = e->r->event,
+		.commit = e->r->git.commit,
+		.env = lookup2,
+		.userdata = &lc,
+	};
+	return !expr_eval(def->cond, &vars);
+}
+
+static void stage_fail_now(struct engine *e, size_t i, enum stage_status st, const char *msg);
+
 /* All needs of v have finished: decide whether it runs. */
 static void resolve(struct engine *e, size_t v)
 {
@@ -485,6 +532,20 @@ static void resolve(struct engine *e, size_t v)
 		set_message(e, s, "cancelled before it started");
 		finalize(e, v);
 		return;
+	}
+	/* A push starts only when every security stage before it passed (runner/pushgate.h);
+	 * otherwise it is blocked, not merely skipped. Its own `if:` still comes first. */
+	if (def->kind->flags & STAGE_KIND_PUSH) {
+		if (condition_false(e, v)) {
+			skip(e, v, SKIP_CONDITION, NULL);
+			return;
+		}
+		char msg[400];
+		enum pushgate_verdict g = pushgate_upstream(e->p, e->r->stages, v, msg, sizeof(msg));
+		if (g != PUSHGATE_OPEN) {
+			stage_fail_now(e, v, g == PUSHGATE_ERROR ? STATUS_ERROR : STATUS_BLOCKED, msg);
+			return;
+		}
 	}
 	for (size_t k = 0; k < def->n_needs; k++) {
 		const struct stage_run *n = &e->r->stages[def->needs[k]];
@@ -500,20 +561,9 @@ static void resolve(struct engine *e, size_t v)
 			return;
 		}
 	}
-	if (def->cond) {
-		struct lookup_ctx lc = { &e->base_vars, &e->stage_env[v] };
-		struct expr_vars vars = {
-			.branch = e->r->git.branch,
-			.tag = e->r->git.tag,
-			.event = e->r->event,
-			.commit = e->r->git.commit,
-			.env = lookup2,
-			.userdata = &lc,
-		};
-		if (!expr_eval(def->cond, &vars)) {
-			skip(e, v, SKIP_CONDITION, NULL);
-			return;
-		}
+	if (condition_false(e, v)) {
+		skip(e, v, SKIP_CONDITION, NULL);
+		return;
 	}
 	heap_push(e, v);
 }
@@ -583,15 +633,7 @@ static void launch(struct engine *e, size_t i)
 	char msg[300];
 	unsigned attempt = s->n_attempts + 1;
 
-	if (!e->logs[i]) {
-		_cleanup_free_ char *path = xasprintf("%s/%s", e->r->dir, s->log_path);
-		int r = logfile_open(path, e->o->log_cap ? e->o->log_cap : LOGFILE_DEFAULT_CAP,
-				     &e->logs[i]);
-		if (r < 0) {
-			stage_error(e, i, "cannot create the stage log: %s", strerror(-r));
-			return;
-		}
-	} else {
+	if (attempt > 1) {
 		log_note(e, i, "[runner] attempt %u of %u\n", attempt, def->retry + 1);
 	}
 
@@ -663,6 +705,18 @@ static void launch(struct engine *e, size_t i)
 	}
 	if (e->obs && e->obs->stage_started) {
 		e->obs->stage_started(e->obs->userdata, e->r, i, attempt);
+	}
+	if (def->ungated && attempt == 1) {
+		/* Said loudly, in the live output and the log; the report records it too. */
+		_cleanup_free_ char *note = xasprintf(
+			"[runner] WARNING: stage '%s' pushes WITHOUT the security gates (sast, "
+			"secrets, dependency-scan): ungated: %s",
+			def->name, def->ungated);
+		_cleanup_free_ char *masked = mask_redact_str(e->mask, note);
+		log_note(e, i, "%s\n", masked);
+		if (e->obs && e->obs->stage_line) {
+			e->obs->stage_line(e->obs->userdata, e->r, i, masked, strlen(masked));
+		}
 	}
 }
 
@@ -816,6 +870,11 @@ static void attempt_done(struct engine *e, size_t i)
 		}
 	}
 
+	if (s->log_error) {
+		s->status = STATUS_ERROR;
+		set_message(e, s, "cannot write the stage log: %s", strerror(s->log_error));
+		retryable = false;
+	}
 	if (s->status == STATUS_FAILED && retryable && s->n_attempts <= def->retry && !e->cancelling) {
 		log_note(e, i, "[runner] attempt %u failed (%s); retrying\n", s->n_attempts,
 			 s->message ? s->message : "");
@@ -1130,6 +1189,11 @@ static void set_runner_vars(struct engine *e)
 	kv_add(&e->base_vars, "RUNNER_RUN_ID", r->id);
 	kv_add(&e->base_vars, "RUNNER_WORKSPACE", e->p->dir);
 	kv_add(&e->base_vars, "RUNNER_PIPELINE", e->p->name);
+	char ctime[24] = "";
+	if (r->git.commit_time > 0) {
+		snprintf(ctime, sizeof(ctime), "%lld", (long long)r->git.commit_time);
+	}
+	kv_add(&e->base_vars, "RUNNER_COMMIT_TIME", ctime);
 }
 
 /* Expand `env:` values; the pipeline's once, each selected stage's on top. */
@@ -1137,6 +1201,18 @@ static int expand_env(struct engine *e, struct diag_list *dl)
 {
 	const struct pipeline *p = e->p;
 	for (size_t k = 0; k < p->n_env; k++) {
+		const char *given = NULL;
+		size_t nl = strlen(p->env[k].name);
+		for (size_t o = 0; o < e->o->n_env_overrides; o++) {
+			const char *ov = e->o->env_overrides[o];
+			if (strncmp(ov, p->env[k].name, nl) == 0 && ov[nl] == '=') {
+				given = ov + nl + 1;
+			}
+		}
+		if (given) {
+			kv_add(&e->base_vars, p->env[k].name, given);
+			continue;
+		}
 		struct lookup_ctx lc = { &e->base_vars, NULL };
 		char *v = interp_expand(p->env[k].value, lookup2, &lc);
 		if (!v) {
@@ -1344,7 +1420,13 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 		r->stages[i].def = p->stages[i];
 		r->stages[i].log_path = xasprintf("logs/%s.log", p->stages[i]->name);
 	}
-	git_info_read(p->dir, &r->git);
+	if (o->git) {
+		r->git = *o->git;
+		r->git.branch = xstrdup(o->git->branch ? o->git->branch : "");
+		r->git.tag = xstrdup(o->git->tag ? o->git->tag : "");
+	} else {
+		git_info_read(p->dir, &r->git);
+	}
 
 	e.policy = o->policy;
 	if (!e.policy) {

@@ -79,6 +79,8 @@ struct stage_run {
 	char *message;  /* masked, human-readable; NULL when there is nothing to say */
 	json_t *result; /* built-in kinds: their (masked) result object */
 	char *log_path; /* relative to the run directory */
+	bool log_written; /* the stage printed something: log_path exists */
+	int log_error;    /* errno when the log could not be created */
 	uint64_t log_dropped;
 	uint64_t priority; /* remaining critical path (ms) */
 	struct stage_exec *exec; /* runtime state while running; NULL otherwise */
@@ -129,6 +131,12 @@ struct run_options {
 	int cancel_fd;                 /* readable => cancel (server); -1 for none */
 	const char *run_id;            /* NULL: generate */
 	size_t log_cap;                /* per-stage log cap; 0: LOGFILE_DEFAULT_CAP */
+	const struct git_info *git;    /* commit, branch, tag; NULL: read from the workspace
+					* (an exported tree has no .git of its own) */
+	/* "NAME=VALUE": replaces the value of the pipeline's env entry NAME (taken as is,
+	 * not interpolated); cmd_run checks that the pipeline declares NAME. */
+	const char *const *env_overrides;
+	size_t n_env_overrides;
 };
 
 /*

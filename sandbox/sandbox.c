@@ -244,12 +244,33 @@ static void kill_all_and_reap(pid_t payload, int *payload_status, bool *payload_
 	}
 }
 
-/* Place the payload's fds at 0, 1, 2, 3.. and close everything else. */
-static int setup_fds(const struct sandbox_spawn *a, int devnull, int report_fd, const char **step)
+/* Close every fd from lo up, except keep_a and keep_b (either may be -1). */
+static void close_from_except(int lo, int keep_a, int keep_b)
 {
-	/* The fd to execute (if any) survives as the last one, close-on-exec. */
-	int n = 3 + (int)a->n_fds + (a->exec_fd >= 0);
-	int src[3 + 64 + 1];
+	int k1 = MIN(keep_a, keep_b), k2 = MAX(keep_a, keep_b);
+	int keeps[2] = { k1, k2 };
+	for (int i = 0; i < 2; i++) {
+		if (keeps[i] < lo) {
+			continue;
+		}
+		if (keeps[i] > lo) {
+			syscall(SYS_close_range, (unsigned)lo, (unsigned)keeps[i] - 1, 0u);
+		}
+		lo = keeps[i] + 1;
+	}
+	syscall(SYS_close_range, (unsigned)lo, ~0u, 0u);
+}
+
+/*
+ * Place the payload's fds at 0, 1, 2, 3.. and close everything else but the report pipe
+ * and, when the payload is executed from an fd, that fd (moved above the payload's fds;
+ * both close on exec). Returns the report fd; *exec_fd is updated.
+ */
+static int setup_fds(const struct sandbox_spawn *a, int devnull, int report_fd, int *exec_fd,
+		     const char **step)
+{
+	int n = 3 + (int)a->n_fds;
+	int src[3 + 64];
 	if (a->n_fds > 64) {
 		*step = "too many fds";
 		return -E2BIG;
@@ -259,9 +280,6 @@ static int setup_fds(const struct sandbox_spawn *a, int devnull, int report_fd, 
 	src[2] = a->stderr_fd;
 	for (size_t i = 0; i < a->n_fds; i++) {
 		src[3 + i] = a->fds[i];
-	}
-	if (a->exec_fd >= 0) {
-		src[n - 1] = a->exec_fd;
 	}
 	/* Move every source above the target range first, so no dup2 clobbers a source. */
 	int base = n + 3;
@@ -273,7 +291,14 @@ static int setup_fds(const struct sandbox_spawn *a, int devnull, int report_fd, 
 		}
 		report_fd = nfd;
 	}
-	int high[3 + 64 + 1];
+	if (*exec_fd >= 0) {
+		*exec_fd = fcntl(*exec_fd, F_DUPFD_CLOEXEC, base + n + 1);
+		if (*exec_fd < 0) {
+			*step = "dup exec fd";
+			return -errno;
+		}
+	}
+	int high[3 + 64];
 	for (int i = 0; i < n; i++) {
 		high[i] = fcntl(src[i], F_DUPFD_CLOEXEC, base + n + 1);
 		if (high[i] < 0) {
@@ -287,15 +312,9 @@ static int setup_fds(const struct sandbox_spawn *a, int devnull, int report_fd, 
 			return -errno;
 		}
 	}
-	if (a->exec_fd >= 0 && fcntl(n - 1, F_SETFD, FD_CLOEXEC) < 0) {
-		*step = "place exec fd";
-		return -errno;
-	}
-	/* Close everything above the payload's fds except the report pipe (close-on-exec). */
-	if (report_fd > n) {
-		syscall(SYS_close_range, (unsigned)n, (unsigned)report_fd - 1, 0u);
-	}
-	syscall(SYS_close_range, (unsigned)report_fd + 1, ~0u, 0u);
+	/* Close everything above the payload's fds except the report pipe and the exec fd
+	 * (both close-on-exec). */
+	close_from_except(n, report_fd, *exec_fd);
 	return report_fd;
 }
 
@@ -322,7 +341,8 @@ static _noreturn_ void payload_main(const struct sandbox_spawn *a, int devnull, 
 		err = errno;
 		goto fail;
 	}
-	int r = setup_fds(a, devnull, report_fd, &step);
+	int exec_fd = a->exec_fd;
+	int r = setup_fds(a, devnull, report_fd, &exec_fd, &step);
 	if (r < 0) {
 		err = -r;
 		goto fail;
@@ -333,8 +353,8 @@ static _noreturn_ void payload_main(const struct sandbox_spawn *a, int devnull, 
 		err = errno;
 		goto fail;
 	}
-	if (a->exec_fd >= 0) {
-		syscall(SYS_execveat, 3 + (int)a->n_fds, "", a->argv, a->envp, AT_EMPTY_PATH);
+	if (exec_fd >= 0) {
+		syscall(SYS_execveat, exec_fd, "", a->argv, a->envp, AT_EMPTY_PATH);
 	} else {
 		execve(a->argv[0], (char *const *)a->argv, (char *const *)a->envp);
 	}

@@ -107,7 +107,7 @@ int gate_policy_for_worker(struct gate_policy *p, const struct stage_worker *w, 
 int gate_finish(struct stage_worker *w, const struct gate_policy *p, struct finding_list *fl,
 		json_t *stats);
 
-/* Today, in days since 1970-01-01 UTC ($RUNNER_TODAY=YYYY-MM-DD overrides, for tests). */
+/* Today, in days since 1970-01-01 UTC, from the system clock (deliberately no override). */
 int64_t gate_today(void);
 
 /* Parse YYYY-MM-DD into days since 1970-01-01; -EINVAL if not a real date. */

@@ -7,12 +7,18 @@
 #include "secscan.h"
 #include "util.h"
 
+#include <stdio.h>
+
 #include "banned.h"
+
+extern const struct stage_kind stage_kind_dependency_scan;
 
 static const struct stage_kind *const kinds[] = {
 	&stage_kind_script,
 	&stage_kind_sast,
 	&stage_kind_secrets,
+	&stage_kind_dependency_scan,
+	&stage_kind_container_push,
 };
 
 const struct stage_kind *stage_kind_find(const char *name)
@@ -35,23 +41,22 @@ const struct stage_kind *stage_kind_at(size_t i)
 	return i < ARRAY_SIZE(kinds) ? kinds[i] : NULL;
 }
 
-const char *stage_kind_names(void)
+char *stage_kind_names(char *buf, size_t size)
 {
-	static char buf[512];
 	size_t n = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
 		if (kinds[i]->flags & STAGE_KIND_SCRIPT) {
 			continue;
 		}
-		int w = snprintf(buf + n, sizeof(buf) - n, "%s%s", n ? ", " : "", kinds[i]->name);
-		if (w < 0 || (size_t)w >= sizeof(buf) - n) {
+		int w = snprintf(buf + n, size - n, "%s%s", n ? ", " : "", kinds[i]->name);
+		if (w < 0 || (size_t)w >= size - n) {
 			break;
 		}
 		n += (size_t)w;
 	}
 	if (n == 0) {
-		snprintf(buf, sizeof(buf), "(none yet)");
+		snprintf(buf, size, "(none yet)");
 	}
 	return buf;
 }

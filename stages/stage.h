@@ -75,10 +75,11 @@ struct stage_kind {
 const struct stage_kind *stage_kind_find(const char *name);
 size_t stage_kind_count(void);
 const struct stage_kind *stage_kind_at(size_t i);
-/* Comma-separated names of the kinds usable with `uses:`, for messages. Static storage. */
-const char *stage_kind_names(void);
+/* Comma-separated names of the kinds usable with `uses:`, for messages, into buf. */
+char *stage_kind_names(char *buf, size_t size);
 
 extern const struct stage_kind stage_kind_script;
+extern const struct stage_kind stage_kind_container_push;
 
 /* ---- launching (runner side) ---- */
 

@@ -95,6 +95,21 @@ Test(sbuf, refuses_growth_past_its_cap)
 	sbuf_release(&sb);
 }
 
+Test(sbuf, escapes_markup)
+{
+	struct sbuf sb;
+	sbuf_init(&sb, 1024);
+	cr_assert_eq(sbuf_put_escaped(&sb, "<a href=\"x\">Tom & 'Jerry'</a>", true), 0);
+	cr_assert_str_eq(sb.data, "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;");
+	sbuf_reset(&sb);
+	cr_assert_eq(sbuf_put_escaped(&sb, "\"a\" <b> & 'c'", false), 0);
+	cr_assert_str_eq(sb.data, "\"a\" &lt;b&gt; &amp; 'c'");
+	sbuf_release(&sb);
+	sbuf_init(&sb, 8);
+	cr_assert_eq(sbuf_put_escaped(&sb, "<<<", false), -E2BIG, "the cap holds");
+	sbuf_release(&sb);
+}
+
 Test(arena, cap_returns_null_instead_of_growing)
 {
 	struct arena *a = arena_new(1024);

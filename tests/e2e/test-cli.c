@@ -22,7 +22,10 @@ static char *copy_example(const char *name)
 	char *cmd;
 	const char *root = getenv("RUNNER_SOURCE_ROOT");
 	cr_assert_not_null(root);
-	cr_assert_geq(asprintf(&cmd, "cp -r '%s/examples/%s/.' '%s/'", root, name, dir), 0);
+	/* Without what earlier runs left in the source tree (records, build output). */
+	cr_assert_geq(asprintf(&cmd, "cp -r '%s/examples/%s/.' '%s/' && rm -rf '%s/.runner' '%s/build' '%s/dist'",
+			       root, name, dir, dir, dir, dir),
+		      0);
 	cr_assert_eq(system(cmd), 0);
 	free(cmd);
 	return dir;
@@ -140,6 +143,8 @@ Test(cli, quickstart_example_passes, .timeout = 120)
 	     *s; s++) {
 		cr_assert_str_eq(tu_stage_status(rep, *s), "passed", "%s", *s);
 	}
+	/* Without a registry (runner run --env REGISTRY=...) the image stage is skipped. */
+	cr_assert_str_eq(tu_stage_status(rep, "image"), "skipped");
 	json_decref(rep);
 	cr_assert(tu_exists("%s/.runner/runs/latest/artifacts/build/build/wc", dir));
 	cr_assert(tu_exists("%s/.runner/runs/latest/junit.xml", dir));
@@ -259,9 +264,9 @@ Test(cli, graph_formats, .timeout = 60)
 	json_error_t err;
 	json_t *j = json_loads(r.out, 0, &err);
 	cr_assert_not_null(j);
-	cr_assert_eq(json_array_size(json_object_get(j, "stages")), 5);
-	cr_assert_eq(json_array_size(json_object_get(j, "edges")), 5);
-	cr_assert_eq(json_integer_value(json_object_get(j, "critical_path")), 3);
+	cr_assert_eq(json_array_size(json_object_get(j, "stages")), 6);
+	cr_assert_eq(json_array_size(json_object_get(j, "edges")), 6);
+	cr_assert_eq(json_integer_value(json_object_get(j, "critical_path")), 4);
 	json_decref(j);
 	tu_result_free(&r);
 	tu_rmdir(dir);
@@ -398,4 +403,66 @@ Test(cli, sigint_cancels_and_exits_130, .timeout = 60)
 Test(cli, sigterm_cancels_and_exits_143, .timeout = 60)
 {
 	interrupt_run(SIGTERM, 143);
+}
+
+#include <pty.h>
+
+/* Run the runner on a pseudo-terminal and return everything it wrote. */
+static char *run_on_tty(const char *dir, const char *const *env)
+{
+	int master;
+	pid_t pid = forkpty(&master, NULL, NULL, NULL);
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		if (chdir(dir) < 0) {
+			_exit(99);
+		}
+		const char *argv[] = { tu_runner(), "run", NULL };
+		execve(argv[0], (char *const *)argv, (char *const *)env);
+		_exit(98);
+	}
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap);
+	for (;;) {
+		ssize_t r = read(master, buf + n, cap - n - 1);
+		if (r <= 0) {
+			break; /* EIO once the child has gone */
+		}
+		n += (size_t)r;
+		if (n + 1 >= cap) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+		}
+	}
+	buf[n] = '\0';
+	int st;
+	waitpid(pid, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d:\n%s", st, buf);
+	close(master);
+	return buf;
+}
+
+Test(cli, a_terminal_gets_colour_and_a_progress_line, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  slow: { run: sleep 1.6; echo done-slow }\n"
+		 "  quick: { run: echo hi }\n");
+	const char *env[] = { "PATH=/usr/bin:/bin", "TERM=xterm", "XDG_CONFIG_HOME=/nonexistent",
+			      NULL };
+	char *out = run_on_tty(dir, env);
+	assert_contains(out, "\033[");         /* colour */
+	assert_contains(out, "\r\033[K");      /* the progress line is redrawn in place */
+	assert_contains(out, "1/2 done, 1 running | slow ");
+	assert_contains(out, "STAGE");
+	free(out);
+	/* NO_COLOR: still the progress line, no colour codes other than line clearing. */
+	const char *env2[] = { "PATH=/usr/bin:/bin", "TERM=xterm", "NO_COLOR=1",
+			       "XDG_CONFIG_HOME=/nonexistent", NULL };
+	out = run_on_tty(dir, env2);
+	cr_assert_null(strstr(out, "\033[3"), "colour despite NO_COLOR:\n%s", out);
+	assert_contains(out, "running | slow ");
+	free(out);
+	tu_rmdir(dir);
+	free(dir);
 }

@@ -38,28 +38,11 @@ static void lacks(const char *hay, const char *needle)
 	cr_assert_null(strstr(hay, needle), "did not expect '%s' in:\n%s", needle, hay);
 }
 
-/* Validate a SARIF file against the SARIF 2.1.0 schema with Debian's python3-jsonschema. */
+/* Validate a SARIF file against the SARIF 2.1.0 schema. */
 static void valid_sarif(const char *path)
 {
-	char *schema = tu_fixture("sarif/sarif-schema-2.1.0.json");
-	const char *argv[] = {
-		"/usr/bin/python3",
-		"-c",
-		"import json, sys, jsonschema\n"
-		"schema = json.load(open(sys.argv[1]))\n"
-		"log = json.load(open(sys.argv[2]))\n"
-		"jsonschema.Draft4Validator.check_schema(schema)\n"
-		"jsonschema.validate(log, schema, cls=jsonschema.Draft4Validator,\n"
-		"                    format_checker=jsonschema.FormatChecker())\n"
-		"assert log['version'] == '2.1.0'\n",
-		schema,
-		path,
-		NULL,
-	};
-	struct tu_result r = tu_run(NULL, argv, NULL, 60);
-	cr_assert_eq(r.status, 0, "%s is not valid SARIF 2.1.0:\n%s%s", path, r.out, r.err);
-	tu_result_free(&r);
-	free(schema);
+	char *problem = tu_sarif_problem(path);
+	cr_assert_null(problem, "%s is not valid SARIF 2.1.0:\n%s", path, problem);
 }
 
 Test(scan_cli, exit_codes_and_text_output)
@@ -546,7 +529,8 @@ Test(scan_faults, crash)
 	}
 	pid_t worker = find_worker(stage);
 	cr_assert_gt(worker, 0, "the scanner never started");
-	cr_assert_eq(kill(worker, SIGSEGV), 0);
+	/* SIGABRT: ASan turns SIGSEGV into exit code 1, not a signal. */
+	cr_assert_eq(kill(worker, SIGABRT), 0);
 	int st;
 	cr_assert_eq(waitpid(runner, &st, 0), runner);
 	cr_assert(WIFEXITED(st));
@@ -556,7 +540,7 @@ Test(scan_faults, crash)
 	cr_assert(!tu_exists("%s/pushed", dir));
 	json_t *rep = tu_latest_report(dir);
 	cr_assert_str_eq(tu_stage_status(rep, stage), "error");
-	has(stage_message(rep, stage), "killed by signal 11");
+	has(stage_message(rep, stage), "killed by signal 6");
 	json_decref(rep);
 	char *p = NULL;
 	cr_assert_geq(asprintf(&p, "%s/.runner/runs/latest/sarif/%s.sarif", dir, stage), 0);

@@ -125,11 +125,13 @@ Test(spawn, extra_fds_arrive_at_3_and_nothing_else)
 	int data[2], out[2];
 	cr_assert_eq(pipe2(data, O_CLOEXEC), 0);
 	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
-	int leak = open("/etc/hostname", O_RDONLY); /* deliberately not close-on-exec */
+	int leak = open("/dev/null", O_RDONLY); /* deliberately not close-on-exec */
 	write(data[1], "payload-on-3", 12);
 	close(data[1]);
-	const char *argv[] = { "/bin/sh", "-c", "cat <&3; echo; ls /proc/$$/fd | sort -n | tr '\\n' ' '",
-			       NULL };
+	/* ls lists its own fds (4 is the directory it reads), not the shell's: those
+	 * include, for a moment, the pipes the shell is setting up. */
+	const char *argv[] = { "/bin/sh", "-c",
+			       "cat <&3; echo; ls /proc/self/fd | sort -n | tr '\\n' ' '", NULL };
 	const char *envp[] = { "PATH=/usr/bin:/bin", NULL };
 	int fds[] = { data[0] };
 	struct sandbox_spawn a = {
@@ -141,7 +143,7 @@ Test(spawn, extra_fds_arrive_at_3_and_nothing_else)
 	close(out[1]);
 	close(data[0]);
 	char *txt = read_all(out[0]);
-	cr_assert_str_eq(txt, "payload-on-3\n0 1 2 3 ");
+	cr_assert_str_eq(txt, "payload-on-3\n0 1 2 3 4 ");
 	free(txt);
 	struct sandbox_result r;
 	cr_assert_eq(sandbox_wait(p, &r), 0);
@@ -256,4 +258,40 @@ Test(spawn, no_zombies_are_left)
 	/* This process has no children left. */
 	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1);
 	cr_assert_eq(errno, ECHILD);
+}
+
+Test(spawn, a_payload_can_be_executed_from_an_fd)
+{
+	/* Built-in kinds run as the runner binary, executed from an O_PATH fd of
+	 * /proc/self/exe: the fd must survive until the exec, and not beyond. */
+	struct sandbox_policy *pol = sandbox_policy_new();
+	int out[2];
+	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+	int exe = open("/bin/sh", O_PATH | O_CLOEXEC);
+	cr_assert_geq(exe, 0);
+	const char *argv[] = { "sh", "-c",
+			       "echo from-fd; ls /proc/self/fd | sort -n | tr '\\n' ' '", NULL };
+	const char *envp[] = { "PATH=/usr/bin:/bin", NULL };
+	struct sandbox_spawn a = {
+		.argv = argv,
+		.envp = envp,
+		.cwd = "/",
+		.exec_fd = exe,
+		.stdin_fd = -1,
+		.stdout_fd = out[1],
+		.stderr_fd = out[1],
+	};
+	struct sandbox_proc *p;
+	cr_assert_eq(sandbox_spawn(pol, &a, &p), 0);
+	close(out[1]);
+	close(exe);
+	char *txt = read_all(out[0]);
+	cr_assert_str_eq(txt, "from-fd\n0 1 2 3 ", "the exec fd must not leak into the payload");
+	free(txt);
+	struct sandbox_result r;
+	cr_assert_eq(sandbox_wait(p, &r), 0);
+	cr_assert_eq(r.outcome, SANDBOX_EXITED);
+	cr_assert_eq(r.code, 0);
+	sandbox_proc_free(p);
+	sandbox_policy_free(pol);
 }

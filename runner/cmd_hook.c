@@ -1,0 +1,256 @@
+/*
+ * cmd_hook.c - `runner hook install|uninstall`: a git pre-push hook that runs the pipeline
+ * on exactly what is being pushed.
+ *
+ * The hook reads git's pre-push lines (<local ref> <local sha> <remote ref> <remote sha>),
+ * skips deletions, and runs `runner run --rev <local sha>` for each pushed ref; the first
+ * failing or blocked run stops the push with the run's exit code. The hook file carries a
+ * marker line: a hook without it belongs to someone else and is never overwritten or
+ * removed unless --force is given (the old hook is then kept as pre-push.runner-backup).
+ */
+#include "cli.h"
+
+#include "sbuf.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <git2.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "banned.h"
+
+#define HOOK_MARKER "# runner-managed pre-push hook"
+#define HOOK_MAX    (1u << 20)
+
+const char cmd_hook_usage[] =
+	"usage: runner hook install [-C DIR] [-f FILE] [--force]\n"
+	"       runner hook uninstall [-C DIR] [--force]\n"
+	"\n"
+	"Install (or remove) a git pre-push hook that runs `runner run --rev <sha>` on every\n"
+	"pushed commit and stops the push when a stage fails or a security gate blocks.\n"
+	"Skip it once with `git push --no-verify`.\n"
+	"\n"
+	"  -C DIR       the repository (default: the current directory)\n"
+	"  -f FILE      the pipeline file, relative to the repository root\n"
+	"  --force      replace or remove a pre-push hook that runner did not write\n"
+	"               (install keeps the old one as pre-push.runner-backup)\n"
+	"\n"
+	"Exit codes: 0 done, 2 not a repository or a foreign hook is in the way, 4 internal.\n";
+
+/* Single-quote s for /bin/sh. */
+static void sh_quote(struct sbuf *sb, const char *s)
+{
+	sbuf_putc(sb, '\'');
+	for (; *s; s++) {
+		if (*s == '\'') {
+			sbuf_puts(sb, "'\\''");
+		} else {
+			sbuf_putc(sb, *s);
+		}
+	}
+	sbuf_putc(sb, '\'');
+}
+
+static char *hook_script(const char *runner, const char *file)
+{
+	struct sbuf sb;
+	sbuf_init(&sb, HOOK_MAX);
+	sbuf_puts(&sb,
+		  "#!/bin/sh\n" HOOK_MARKER "\n"
+		  "# Written by `runner hook install`; remove it with `runner hook uninstall`.\n"
+		  "# Runs the pipeline on every pushed commit (runner run --rev) and stops the\n"
+		  "# push when a stage fails or a security gate blocks.\n"
+		  "# Skip once with: git push --no-verify\n"
+		  "runner=");
+	sh_quote(&sb, runner);
+	sbuf_puts(&sb, "\n[ -x \"$runner\" ] || runner=runner\n");
+	if (file) {
+		sbuf_puts(&sb, "file=");
+		sh_quote(&sb, file);
+		sbuf_puts(&sb, "\n");
+	}
+	sbuf_puts(&sb, "status=0\n"
+		       "while read -r local_ref local_sha remote_ref remote_sha; do\n"
+		       "\tcase \"$local_sha\" in *[!0]*) ;; *) continue ;; esac # a deletion\n"
+		       "\tcase \"$remote_ref\" in\n"
+		       "\trefs/heads/*) set -- --branch \"${remote_ref#refs/heads/}\" ;;\n"
+		       "\t*) set -- ;;\n"
+		       "\tesac\n");
+	if (file) {
+		sbuf_puts(&sb, "\tset -- \"$@\" -f \"$file\"\n");
+	}
+	sbuf_puts(&sb, "\techo \"runner: pre-push: testing $local_sha ($remote_ref)\" >&2\n"
+		       "\t\"$runner\" run --rev \"$local_sha\" --event push --no-color \"$@\" "
+		       "</dev/null >&2 || status=$?\n"
+		       "\tif [ \"$status\" -ne 0 ]; then\n"
+		       "\t\techo \"runner: pre-push: $remote_ref not pushed (exit $status)\" >&2\n"
+		       "\t\tbreak\n"
+		       "\tfi\n"
+		       "done\n"
+		       "exit \"$status\"\n");
+	return sbuf_steal(&sb);
+}
+
+/* The hooks directory of the repository at dir (core.hooksPath respected). */
+static int hooks_dir(const char *dir, char **out)
+{
+	git_repository *repo = NULL;
+	git_config *cfg = NULL;
+	git_buf buf = { 0 };
+	int ret = 0;
+	*out = NULL;
+	git_libgit2_init();
+	if (git_repository_open_ext(&repo, dir, 0, NULL) < 0) {
+		ret = -ENOENT;
+		goto out;
+	}
+	if (git_repository_config_snapshot(&cfg, repo) == 0 &&
+	    git_config_get_path(&buf, cfg, "core.hooksPath") == 0 && buf.size) {
+		const char *wd = git_repository_workdir(repo);
+		if (buf.ptr[0] == '/' || !wd) {
+			*out = xstrdup(buf.ptr);
+		} else {
+			*out = xasprintf("%s%s", wd, buf.ptr);
+		}
+	} else if (git_repository_item_path(&buf, repo, GIT_REPOSITORY_ITEM_HOOKS) == 0) {
+		*out = xstrdup(buf.ptr);
+	} else {
+		ret = -ENOENT;
+	}
+out:
+	git_buf_dispose(&buf);
+	git_config_free(cfg);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return ret;
+}
+
+static int hook_install(const char *path, const char *file, bool force)
+{
+	_cleanup_free_ char *old = NULL;
+	size_t len = 0;
+	int r = read_file_capped(path, HOOK_MAX, &old, &len);
+	if (r < 0 && r != -ENOENT) {
+		fprintf(stderr, "runner: cannot read %s: %s\n", path, strerror(-r));
+		return EXIT_INTERNAL;
+	}
+	if (r == 0 && !strstr(old, HOOK_MARKER)) {
+		if (!force) {
+			fprintf(stderr,
+				"runner: %s exists and was not written by runner\n"
+				"  hint: call runner from it yourself, or use --force to replace "
+				"it "
+				"(it is kept as pre-push.runner-backup)\n",
+				path);
+			return EXIT_USAGE;
+		}
+		_cleanup_free_ char *backup = xasprintf("%s.runner-backup", path);
+		if (rename(path, backup) < 0) {
+			fprintf(stderr, "runner: cannot keep the old hook as %s: %s\n", backup,
+				strerror(errno));
+			return EXIT_INTERNAL;
+		}
+		fprintf(stderr, "runner: the old hook is now %s\n", backup);
+	}
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0) {
+		fprintf(stderr, "runner: cannot find the runner binary: %s\n", strerror(errno));
+		return EXIT_INTERNAL;
+	}
+	self[n] = '\0';
+	_cleanup_free_ char *script = hook_script(self, file);
+	_cleanup_free_ char *dir = xstrdup(path);
+	*strrchr(dir, '/') = '\0';
+	if ((r = mkdir_p(dir, 0755)) < 0 ||
+	    (r = write_file_atomic(path, script, strlen(script), 0755)) < 0) {
+		fprintf(stderr, "runner: cannot write %s: %s\n", path, strerror(-r));
+		return EXIT_INTERNAL;
+	}
+	printf("installed %s\n", path);
+	return EXIT_OK;
+}
+
+static int hook_uninstall(const char *path, bool force)
+{
+	_cleanup_free_ char *old = NULL;
+	size_t len = 0;
+	int r = read_file_capped(path, HOOK_MAX, &old, &len);
+	if (r == -ENOENT) {
+		printf("no pre-push hook in %s\n", path);
+		return EXIT_OK;
+	}
+	if (r < 0) {
+		fprintf(stderr, "runner: cannot read %s: %s\n", path, strerror(-r));
+		return EXIT_INTERNAL;
+	}
+	if (!strstr(old, HOOK_MARKER) && !force) {
+		fprintf(stderr,
+			"runner: %s was not written by runner; leaving it alone\n"
+			"  hint: use --force to remove it anyway\n",
+			path);
+		return EXIT_USAGE;
+	}
+	if (unlink(path) < 0) {
+		fprintf(stderr, "runner: cannot remove %s: %s\n", path, strerror(errno));
+		return EXIT_INTERNAL;
+	}
+	printf("removed %s\n", path);
+	return EXIT_OK;
+}
+
+int cmd_hook(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'F' },
+		{ "file", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = ".", *file = NULL;
+	bool force = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "C:f:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'C':
+			dir = optarg;
+			break;
+		case 'f':
+			file = optarg;
+			break;
+		case 'F':
+			force = true;
+			break;
+		default:
+			return cli_usage_error("hook", "invalid option");
+		}
+	}
+	if (optind != argc - 1) {
+		return cli_usage_error("hook", "say `install` or `uninstall`");
+	}
+	const char *action = argv[optind];
+	if (!str_eq(action, "install") && !str_eq(action, "uninstall")) {
+		return cli_usage_error("hook", "unknown action '%s' (install or uninstall)",
+				       action);
+	}
+	if (file && (file[0] == '/' || str_eq(action, "uninstall"))) {
+		return cli_usage_error("hook", "-f takes a path relative to the repository root, "
+					       "for install");
+	}
+	_cleanup_free_ char *hooks = NULL;
+	if (hooks_dir(dir, &hooks) < 0) {
+		fprintf(stderr,
+			"runner: %s is not inside a git repository\n"
+			"  hint: run it in the repository, or use -C DIR\n",
+			dir);
+		return EXIT_USAGE;
+	}
+	size_t n = strlen(hooks);
+	while (n > 1 && hooks[n - 1] == '/') {
+		hooks[--n] = '\0';
+	}
+	_cleanup_free_ char *path = xasprintf("%s/pre-push", hooks);
+	return str_eq(action, "install") ? hook_install(path, file, force)
+					 : hook_uninstall(path, force);
+}

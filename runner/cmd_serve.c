@@ -1,0 +1,95 @@
+/*
+ * cmd_serve.c - `runner serve`: the self-hosted runner (webhooks in, runs, statuses out),
+ * and `runner __job`, the process the server starts for each run attempt.
+ */
+#include "cli.h"
+
+#include "config.h"
+#include "diag.h"
+#include "jobrun.h"
+#include "output.h"
+#include "server.h"
+#include "slog.h"
+#include "util.h"
+
+#include <getopt.h>
+
+#include "banned.h"
+
+const char cmd_serve_usage[] =
+	"usage: runner serve --config FILE [--check] [--address-file FILE]\n"
+	"\n"
+	"Run pipelines for signed webhook deliveries from GitHub, GitLab and Gitea, with a\n"
+	"durable queue, and report back with commit statuses (docs/server.md).\n"
+	"\n"
+	"  -c, --config FILE        the server configuration (YAML)\n"
+	"      --check              check the configuration and exit\n"
+	"      --address-file FILE  write HOST:PORT there once listening (with port 0)\n"
+	"\n"
+	"Logs are JSON lines on stderr. SIGTERM or SIGINT stops it in order.\n"
+	"Exit codes: 0 stopped, 2 invalid configuration, 4 could not start.\n";
+
+int cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'k' },
+		{ "address-file", required_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL, *address_file = NULL;
+	bool check = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+c:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'k':
+			check = true;
+			break;
+		case 'a':
+			address_file = optarg;
+			break;
+		default:
+			return cli_usage_error("serve", "invalid option");
+		}
+	}
+	if (optind < argc) {
+		return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+	}
+	if (!config) {
+		return cli_usage_error("serve", "--config FILE is required");
+	}
+	struct diag_list dl;
+	struct server_config *cfg = NULL;
+	diag_list_init(&dl, 50);
+	int r = config_load(config, &cfg, &dl);
+	if (r < 0) {
+		_cleanup_free_ char *src = NULL;
+		size_t len = 0;
+		read_file_capped(config, CONFIG_MAX_BYTES, &src, &len);
+		output_diags(stderr, &dl, src, len, cli_color_stderr());
+		diag_list_release(&dl);
+		return r == -ENOMEM ? EXIT_INTERNAL : EXIT_USAGE;
+	}
+	diag_list_release(&dl);
+	if (check) {
+		printf("%s: valid: %zu repositories, data in %s\n", config, cfg->n_repos,
+		       cfg->data_dir);
+		config_free(cfg);
+		return EXIT_OK;
+	}
+	slog_set_level(cfg->log_level);
+	int ret = server_run(cfg, address_file);
+	config_free(cfg);
+	return ret;
+}
+
+int cmd_job(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return jobrun_main();
+}

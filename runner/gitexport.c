@@ -1,0 +1,337 @@
+/*
+ * gitexport.c - export a commit's tree into a directory with libgit2 and verify it.
+ *
+ * Three passes over the tree: a census (entry count and blob sizes from object headers,
+ * against the caps, before anything is written), the checkout itself (libgit2, forced,
+ * into the target directory, with filters disabled and an empty baseline so that every
+ * file is written and nothing is converted), and the verification (every blob re-hashed
+ * from disk, symlink targets re-hashed, executable bits compared). libgit2 errors are
+ * translated into diagnostics here and go no further.
+ */
+#include "gitexport.h"
+
+#include "diag.h"
+#include "util.h"
+
+#include <git2.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "banned.h"
+
+bool gitexport_is_full_sha(const char *s)
+{
+	if (!s || strlen(s) != 40) {
+		return false;
+	}
+	for (size_t i = 0; i < 40; i++) {
+		char c = s[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static const char *last_git_error(void)
+{
+	const git_error *e = git_error_last();
+	return e && e->message ? e->message : "unknown libgit2 error";
+}
+
+int gitexport_resolve(const char *dir, const char *rev, char commit[41], char **workdir,
+		      struct diag_list *dl)
+{
+	git_repository *repo = NULL;
+	git_object *obj = NULL;
+	int ret = 0;
+	if (workdir) {
+		*workdir = NULL;
+	}
+	git_libgit2_init();
+	if (git_repository_open_ext(&repo, dir, 0, NULL) < 0) {
+		diag_error(dl, NULL, 0, 0, "run it inside a git repository, or use -C DIR",
+			   "%s is not inside a git repository", dir);
+		ret = -ENOENT;
+		goto out;
+	}
+	if (git_revparse_single(&obj, repo, rev) < 0) {
+		diag_error(dl, NULL, 0, 0, "give a branch, a tag or a commit id",
+			   "--rev %s: no such revision (%s)", rev, last_git_error());
+		ret = -ENOENT;
+		goto out;
+	}
+	git_object *peeled = NULL;
+	if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) < 0) {
+		diag_error(dl, NULL, 0, 0, NULL, "--rev %s does not name a commit", rev);
+		ret = -ENOENT;
+		goto out;
+	}
+	git_oid_tostr(commit, 41, git_object_id(peeled));
+	git_object_free(peeled);
+	if (workdir && git_repository_workdir(repo)) {
+		*workdir = xstrdup(git_repository_workdir(repo));
+		size_t n = strlen(*workdir);
+		if (n > 1 && (*workdir)[n - 1] == '/') {
+			(*workdir)[n - 1] = '\0';
+		}
+	}
+out:
+	git_object_free(obj);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return ret;
+}
+
+struct census {
+	git_odb *odb;
+	size_t entries;
+	uint64_t bytes;
+	int err;
+};
+
+static int census_cb(const char *root, const git_tree_entry *e, void *payload)
+{
+	struct census *c = payload;
+	if (++c->entries > GITEXPORT_MAX_ENTRIES) {
+		c->err = -EFBIG;
+		return -1;
+	}
+	if (git_tree_entry_type(e) == GIT_OBJECT_BLOB) {
+		size_t size;
+		git_object_t type;
+		if (git_odb_read_header(&size, &type, c->odb, git_tree_entry_id(e)) < 0) {
+			c->err = -ENOENT;
+			return -1;
+		}
+		c->bytes += size;
+		if (c->bytes > GITEXPORT_MAX_BYTES) {
+			c->err = -EFBIG;
+			return -1;
+		}
+	}
+	(void)root;
+	return 0;
+}
+
+struct verify {
+	const char *dest;
+	git_repository *repo;
+	char *bad; /* first problem found (heap) */
+};
+
+static int verify_fail(struct verify *v, const char *path, const char *what)
+{
+	v->bad = xasprintf("%s: %s", path, what);
+	return -1;
+}
+
+static int verify_cb(const char *root, const git_tree_entry *e, void *payload)
+{
+	struct verify *v = payload;
+	_cleanup_free_ char *rel = xasprintf("%s%s", root, git_tree_entry_name(e));
+	_cleanup_free_ char *path = xasprintf("%s/%s", v->dest, rel);
+	struct stat st;
+	git_oid oid;
+	git_filemode_t mode = git_tree_entry_filemode(e);
+	switch (git_tree_entry_type(e)) {
+	case GIT_OBJECT_TREE:
+		if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			return verify_fail(v, rel, "directory missing");
+		}
+		return 0;
+	case GIT_OBJECT_COMMIT:
+		/* A submodule: its content is not part of this commit. */
+		if (lstat(path, &st) < 0 && mkdir(path, 0755) < 0) {
+			return verify_fail(v, rel, "cannot create the submodule directory");
+		}
+		return 0;
+	case GIT_OBJECT_BLOB:
+		break;
+	default:
+		return verify_fail(v, rel, "unexpected object type in tree");
+	}
+	if (lstat(path, &st) < 0) {
+		return verify_fail(v, rel, "file missing");
+	}
+	if (mode == GIT_FILEMODE_LINK) {
+		char target[4096];
+		if (!S_ISLNK(st.st_mode)) {
+			return verify_fail(v, rel, "not a symbolic link");
+		}
+		ssize_t n = readlink(path, target, sizeof(target));
+		if (n < 0 || (size_t)n >= sizeof(target) ||
+		    git_odb_hash(&oid, target, (size_t)n, GIT_OBJECT_BLOB) < 0) {
+			return verify_fail(v, rel, "cannot read the symbolic link");
+		}
+	} else {
+		if (!S_ISREG(st.st_mode)) {
+			return verify_fail(v, rel, "not a regular file");
+		}
+		bool exec = (st.st_mode & S_IXUSR) != 0;
+		if (exec != (mode == GIT_FILEMODE_BLOB_EXECUTABLE)) {
+			return verify_fail(v, rel, "executable bit differs from the commit");
+		}
+		if (git_odb_hashfile(&oid, path, GIT_OBJECT_BLOB) < 0) {
+			return verify_fail(v, rel, "cannot hash the file");
+		}
+	}
+	if (!git_oid_equal(&oid, git_tree_entry_id(e))) {
+		return verify_fail(v, rel, "content differs from the commit");
+	}
+	return 0;
+}
+
+static int lookup_commit(git_repository *repo, const char *hex, git_commit **out,
+			 struct diag_list *dl)
+{
+	git_oid oid;
+	if (!gitexport_is_full_sha(hex) || git_oid_fromstr(&oid, hex) < 0) {
+		diag_error(dl, NULL, 0, 0, "give the full 40-digit commit id",
+			   "'%s' is not a full commit id", hex ? hex : "");
+		return -EINVAL;
+	}
+	if (git_commit_lookup(out, repo, &oid) < 0) {
+		diag_error(dl, NULL, 0, 0, NULL, "commit %s does not exist in the repository", hex);
+		return -ENOENT;
+	}
+	/* Belt and braces: the object we got is the one we asked for. */
+	if (!git_oid_equal(git_commit_id(*out), &oid)) {
+		git_commit_free(*out);
+		*out = NULL;
+		diag_error(dl, NULL, 0, 0, NULL,
+			   "commit %s: the repository returned another object", hex);
+		return -EIO;
+	}
+	return 0;
+}
+
+int gitexport_commit(const char *repo_dir, const char *commit, const char *dest,
+		     struct diag_list *dl)
+{
+	git_repository *repo = NULL;
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	git_index *baseline = NULL;
+	git_odb *odb = NULL;
+	int ret = 0;
+
+	git_libgit2_init();
+	if (git_repository_open(&repo, repo_dir) < 0) {
+		diag_error(dl, NULL, 0, 0, NULL, "cannot open the repository %s: %s", repo_dir,
+			   last_git_error());
+		ret = -ENOENT;
+		goto out;
+	}
+	ret = lookup_commit(repo, commit, &c, dl);
+	if (ret < 0) {
+		goto out;
+	}
+	if (git_commit_tree(&tree, c) < 0 || git_repository_odb(&odb, repo) < 0) {
+		diag_error(dl, NULL, 0, 0, NULL, "commit %s: cannot read its tree: %s", commit,
+			   last_git_error());
+		ret = -EIO;
+		goto out;
+	}
+	struct census cen = { .odb = odb };
+	if (git_tree_walk(tree, GIT_TREEWALK_PRE, census_cb, &cen) < 0) {
+		if (cen.err == -EFBIG) {
+			diag_error(dl, NULL, 0, 0, NULL,
+				   "commit %s is too large to check out (more than %u files or "
+				   "%llu GiB)",
+				   commit, GITEXPORT_MAX_ENTRIES,
+				   (unsigned long long)(GITEXPORT_MAX_BYTES >> 30));
+			ret = -EFBIG;
+		} else {
+			diag_error(dl, NULL, 0, 0, "the mirror may be incomplete: fetch again",
+				   "commit %s: objects of its tree are missing", commit);
+			ret = -ENOENT;
+		}
+		goto out;
+	}
+	if (git_index_new(&baseline) < 0) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
+	co.checkout_strategy =
+		GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX | GIT_CHECKOUT_DONT_WRITE_INDEX;
+	co.target_directory = dest;
+	co.disable_filters = 1;
+	co.baseline_index = baseline;
+	co.dir_mode = 0755;
+	co.file_mode = 0; /* 0644 or 0755 from the tree */
+	if (git_checkout_tree(repo, (const git_object *)tree, &co) < 0) {
+		diag_error(dl, NULL, 0, 0, NULL, "cannot check out commit %s into %s: %s", commit,
+			   dest, last_git_error());
+		ret = -EIO;
+		goto out;
+	}
+	struct verify v = { .dest = dest, .repo = repo };
+	if (git_tree_walk(tree, GIT_TREEWALK_PRE, verify_cb, &v) < 0) {
+		diag_error(dl, NULL, 0, 0, NULL, "checkout of commit %s does not match it: %s",
+			   commit, v.bad ? v.bad : last_git_error());
+		free(v.bad);
+		ret = -EIO;
+		goto out;
+	}
+out:
+	git_index_free(baseline);
+	git_odb_free(odb);
+	git_tree_free(tree);
+	git_commit_free(c);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return ret;
+}
+
+int gitexport_read_file(const char *repo_dir, const char *commit, const char *path, size_t max,
+			char **out, size_t *len)
+{
+	git_repository *repo = NULL;
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *te = NULL;
+	git_blob *blob = NULL;
+	struct diag_list dl;
+	int ret = 0;
+	*out = NULL;
+	*len = 0;
+	diag_list_init(&dl, 4);
+	git_libgit2_init();
+	if (git_repository_open(&repo, repo_dir) < 0) {
+		ret = -ENOENT;
+		goto out;
+	}
+	ret = lookup_commit(repo, commit, &c, &dl);
+	if (ret < 0) {
+		goto out;
+	}
+	if (git_commit_tree(&tree, c) < 0 || git_tree_entry_bypath(&te, tree, path) < 0 ||
+	    git_tree_entry_type(te) != GIT_OBJECT_BLOB) {
+		ret = -ENOENT;
+		goto out;
+	}
+	if (git_blob_lookup(&blob, repo, git_tree_entry_id(te)) < 0) {
+		ret = -ENOENT;
+		goto out;
+	}
+	git_object_size_t size = git_blob_rawsize(blob);
+	if (size > max) {
+		ret = -EFBIG;
+		goto out;
+	}
+	*out = xmalloc((size_t)size + 1);
+	memcpy(*out, git_blob_rawcontent(blob), (size_t)size);
+	(*out)[size] = '\0';
+	*len = (size_t)size;
+out:
+	git_blob_free(blob);
+	git_tree_entry_free(te);
+	git_tree_free(tree);
+	git_commit_free(c);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	diag_list_release(&dl);
+	return ret;
+}

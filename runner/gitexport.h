@@ -1,0 +1,56 @@
+/*
+ * gitexport.h - put the exact tree of one commit into a fresh directory, with libgit2, and
+ * prove that it is there.
+ *
+ * Used where "what is tested is what was pushed" matters: `runner run --rev REV` (the
+ * pre-push hook) and every run of `runner serve`. The export writes the blobs of the
+ * commit's tree byte for byte (no CRLF or other filters, no index, no .git), then walks
+ * the tree again and hashes every file, symlink and executable bit it wrote; a difference
+ * is an error, never a warning. Submodules (gitlinks) become empty directories.
+ *
+ * Revisions from untrusted sources (webhook payloads) must be full 40-digit hex commit ids:
+ * gitexport_commit() accepts nothing else, so a payload cannot name a branch or an
+ * abbreviated id that happens to resolve to something else.
+ */
+#ifndef RUNNER_GITEXPORT_H
+#define RUNNER_GITEXPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct diag_list;
+
+/* Caps on what one export may write (a hostile repository cannot fill the disk forever). */
+#define GITEXPORT_MAX_ENTRIES 1000000
+#define GITEXPORT_MAX_BYTES   (8ull << 30)
+
+/* Whether s is a full lower- or upper-case hex SHA-1 (40 digits). */
+bool gitexport_is_full_sha(const char *s);
+
+/*
+ * Resolve rev (anything `git rev-parse` understands: a branch, a tag, HEAD~2, an id) in the
+ * repository containing dir (searched upwards) to a commit. Fills commit (41 bytes, hex),
+ * and *workdir with the repository's working directory (heap, NULL for a bare repository;
+ * may be NULL if not wanted). Returns 0, or -ENOENT with a diagnostic.
+ */
+int gitexport_resolve(const char *dir, const char *rev, char commit[41], char **workdir,
+		      struct diag_list *dl);
+
+/*
+ * Write the tree of commit (full hex id) of the repository at repo_dir (bare or not) into
+ * dest, which must be an existing empty directory, and verify it. Returns 0; -ENOENT when
+ * the commit does not exist; -EINVAL for a malformed id; -EFBIG past the caps; -EIO when
+ * verification found a difference; another -errno. A diagnostic says what went wrong.
+ */
+int gitexport_commit(const char *repo_dir, const char *commit, const char *dest,
+		     struct diag_list *dl);
+
+/*
+ * Read one file of a commit's tree (e.g. the pipeline of a base branch) into a heap
+ * buffer, refusing files above max bytes. Returns 0, -ENOENT (no such commit or path),
+ * -EFBIG, or another -errno.
+ */
+int gitexport_read_file(const char *repo_dir, const char *commit, const char *path, size_t max,
+			char **out, size_t *len);
+
+#endif

@@ -1,0 +1,760 @@
+/*
+ * config.c - load and check the server configuration.
+ *
+ * One pass over the YAML tree (base/ydoc) that collects every error it finds. Values that
+ * are secrets can be given inline or as `<key>_file: PATH`; files are read here, once,
+ * with the same rules as the secrets file of `runner run` (a regular file, yours, mode
+ * 0600 or stricter). Relative paths are relative to the configuration file.
+ */
+#include "config.h"
+
+#include "arena.h"
+#include "diag.h"
+#include "secrets.h"
+#include "util.h"
+#include "ydoc.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "banned.h"
+
+#define SECRET_FILE_MAX (64u << 10)
+
+struct loader {
+	struct server_config *c;
+	const char *file;
+	char *dir; /* directory of the config file (absolute), for relative paths */
+	struct diag_list *dl;
+	bool inline_secret;
+};
+
+static const char *const forge_names[FORGE_COUNT] = { "github", "gitlab", "gitea" };
+static const char *const level_names[] = { "debug", "info", "warn", "error" };
+
+const char *forge_name(enum forge f)
+{
+	return forge_names[f];
+}
+
+int forge_from_name(const char *s, enum forge *out)
+{
+	for (size_t i = 0; i < FORGE_COUNT; i++) {
+		if (str_eq(s, forge_names[i])) {
+			*out = (enum forge)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *log_level_name(enum log_level l)
+{
+	return level_names[l];
+}
+
+int config_parse_size(const char *s, uint64_t max, uint64_t *out)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t mult;
+	} units[] = { { "KiB", 1ull << 10 },
+		      { "MiB", 1ull << 20 },
+		      { "GiB", 1ull << 30 },
+		      { "K", 1ull << 10 },
+		      { "M", 1ull << 20 },
+		      { "G", 1ull << 30 },
+		      { "B", 1 },
+		      { "", 1 } };
+	if (!s || !isdigit((unsigned char)s[0])) {
+		return -EINVAL;
+	}
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno) {
+		return -ERANGE;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+		if (str_eq(end, units[i].suffix)) {
+			if (v > max / units[i].mult) {
+				return -ERANGE;
+			}
+			*out = v * units[i].mult;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* ---------- typed getters (each reports its own errors) ---------- */
+
+static void err_at(struct loader *L, const struct ynode *n, const char *hint, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void err_at(struct loader *L, const struct ynode *n, const char *hint, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	diag_error(L->dl, L->file, n ? n->line : 0, n ? n->col : 0, hint, "%s", msg);
+}
+
+static bool check_keys(struct loader *L, const struct ynode *map, const char *const *keys, size_t n,
+		       const char *where)
+{
+	if (!map) {
+		return true;
+	}
+	if (map->kind != YNODE_MAP) {
+		err_at(L, map, NULL, "%s must be a mapping, not %s", where, ynode_type_name(map));
+		return false;
+	}
+	for (size_t i = 0; i < map->map.n; i++) {
+		const struct ynode *k = map->map.v[i].key;
+		bool known = false;
+		for (size_t j = 0; j < n && !known; j++) {
+			known = str_eq(k->scalar.s, keys[j]);
+		}
+		if (!known) {
+			const char *near = closest_word(k->scalar.s, keys, n);
+			char hint[160];
+			snprintf(hint, sizeof(hint), "did you mean `%s`?", near ? near : "");
+			err_at(L, k, near ? hint : "see docs/server.md",
+			       "unknown key '%.100s' in %s", k->scalar.s, where);
+		}
+	}
+	return true;
+}
+
+static const char *get_str(struct loader *L, const struct ynode *map, const char *key)
+{
+	const struct ynode *v = map ? ynode_get(map, key) : NULL;
+	if (!v || ynode_is_null(v)) {
+		return NULL;
+	}
+	if (v->kind != YNODE_SCALAR || !*v->scalar.s) {
+		err_at(L, v, NULL, "'%s' must be a non-empty string, not %s", key,
+		       ynode_type_name(v));
+		return NULL;
+	}
+	return v->scalar.s;
+}
+
+static void get_bool(struct loader *L, const struct ynode *map, const char *key, bool *out)
+{
+	const struct ynode *v = map ? ynode_get(map, key) : NULL;
+	if (v && ynode_bool(v, out) < 0) {
+		err_at(L, v, "write true or false", "'%s' must be a boolean", key);
+	}
+}
+
+static void get_uint(struct loader *L, const struct ynode *map, const char *key, unsigned min,
+		     unsigned max, unsigned *out)
+{
+	const struct ynode *v = map ? ynode_get(map, key) : NULL;
+	int64_t i;
+	if (!v) {
+		return;
+	}
+	if (v->is_str || ynode_int(v, &i) < 0 || i < min || i > max) {
+		err_at(L, v, NULL, "'%s' must be a number from %u to %u", key, min, max);
+		return;
+	}
+	*out = (unsigned)i;
+}
+
+static void get_duration(struct loader *L, const struct ynode *map, const char *key,
+			 uint64_t max_ms, uint64_t *out)
+{
+	const char *s = get_str(L, map, key);
+	if (s && parse_duration(s, max_ms, out) < 0) {
+		err_at(L, ynode_get(map, key), "write it with a unit: 500ms, 30s, 5m, 2h",
+		       "'%s': invalid duration '%.40s'", key, s);
+	}
+}
+
+static void get_size(struct loader *L, const struct ynode *map, const char *key, uint64_t max,
+		     size_t *out)
+{
+	const struct ynode *v = map ? ynode_get(map, key) : NULL;
+	uint64_t n;
+	if (!v) {
+		return;
+	}
+	if (v->kind != YNODE_SCALAR || config_parse_size(v->scalar.s, max, &n) < 0 || n == 0) {
+		err_at(L, v, "for example 25MiB, 512KiB or a number of bytes",
+		       "'%s': invalid size (at most %llu MiB)", key,
+		       (unsigned long long)(max >> 20));
+		return;
+	}
+	*out = (size_t)n;
+}
+
+static const char *abs_path(struct loader *L, const char *p)
+{
+	if (!p || p[0] == '/') {
+		return p;
+	}
+	return arena_printf(L->c->arena, "%s/%s", L->dir, p);
+}
+
+/* Read a secret from a file that only its owner can read. */
+static const char *read_secret_file(struct loader *L, const struct ynode *at, const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		err_at(L, at, NULL, "cannot read %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
+		char hint[300];
+		snprintf(hint, sizeof(hint), "make it yours and run: chmod 600 %s", path);
+		err_at(L, at, hint,
+		       "refusing %s: a secret file must be a regular file owned by you with mode "
+		       "0600 (it is %04o, uid %u)",
+		       path, (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
+		return NULL;
+	}
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	if (read_fd_capped(fd, SECRET_FILE_MAX, &buf, &len) < 0) {
+		err_at(L, at, NULL, "cannot read %s (at most 64 KiB)", path);
+		return NULL;
+	}
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' ')) {
+		buf[--len] = '\0';
+	}
+	const char *v = arena_strndup(L->c->arena, buf, len);
+	explicit_bzero(buf, len);
+	if (len == 0 || memchr(v, '\0', len) != NULL) {
+		err_at(L, at, NULL, "%s is empty", path);
+		return NULL;
+	}
+	return v;
+}
+
+/* `key: value` or `key_file: PATH`, not both. */
+static const char *get_secret(struct loader *L, const struct ynode *map, const char *key)
+{
+	char fkey[64];
+	snprintf(fkey, sizeof(fkey), "%s_file", key);
+	const char *inl = get_str(L, map, key);
+	const char *file = get_str(L, map, fkey);
+	if (inl && file) {
+		err_at(L, ynode_get(map, fkey), NULL, "give '%s' or '%s', not both", key, fkey);
+		return NULL;
+	}
+	if (inl) {
+		L->inline_secret = true;
+		return inl;
+	}
+	if (file) {
+		return read_secret_file(L, ynode_get(map, fkey), abs_path(L, file));
+	}
+	return NULL;
+}
+
+/* ---------- sections ---------- */
+
+static void load_listen(struct loader *L, const struct ynode *root)
+{
+	const char *s = get_str(L, root, "listen");
+	struct server_config *c = L->c;
+	if (!s) {
+		return;
+	}
+	const char *colon = strrchr(s, ':');
+	uint64_t port;
+	if (!colon || parse_uint(colon + 1, 65535, &port) < 0) {
+		err_at(L, ynode_get(root, "listen"), "for example 127.0.0.1:8080 or [::1]:8080",
+		       "listen: '%.100s' is not HOST:PORT", s);
+		return;
+	}
+	size_t hl = (size_t)(colon - s);
+	if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
+		c->listen_host = arena_strndup(c->arena, s + 1, hl - 2);
+	} else {
+		c->listen_host = arena_strndup(c->arena, s, hl);
+	}
+	if (!*c->listen_host) {
+		c->listen_host = "0.0.0.0";
+	}
+	c->listen_port = (unsigned)port;
+}
+
+static unsigned parse_events(struct loader *L, const struct ynode *v)
+{
+	static const char *const names[] = { "push", "tag", "pull_request" };
+	unsigned ev = 0;
+	if (v->kind != YNODE_SEQ) {
+		err_at(L, v, "for example [push, tag, pull_request]", "'events' must be a list");
+		return 0;
+	}
+	for (size_t i = 0; i < v->seq.n; i++) {
+		const char *s = ynode_str(v->seq.v[i]);
+		size_t k = 0;
+		while (k < ARRAY_SIZE(names) && !str_eq(s, names[k])) {
+			k++;
+		}
+		if (k == ARRAY_SIZE(names)) {
+			err_at(L, v->seq.v[i], "use push, tag or pull_request",
+			       "unknown event '%.40s'", s ? s : "");
+			continue;
+		}
+		ev |= 1u << k;
+	}
+	return ev;
+}
+
+static bool valid_repo_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 255 || s[0] == '/' || s[n - 1] == '/' || !strchr(s, '/')) {
+		return false;
+	}
+	for (const char *p = s; *p; p++) {
+		if (!isalnum((unsigned char)*p) && !strchr("-_./", *p)) {
+			return false;
+		}
+		if (p[0] == '.' && p[1] == '.') {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* ssh://host/path or scp-like user@host:path (not a local path, not another scheme). */
+static bool is_ssh_url(const char *u)
+{
+	if (str_has_prefix(u, "ssh://") || str_has_prefix(u, "git+ssh://") ||
+	    str_has_prefix(u, "ssh+git://")) {
+		return true;
+	}
+	const char *colon = strchr(u, ':');
+	const char *slash = strchr(u, '/');
+	return u[0] != '/' && colon && !strstr(u, "://") && (!slash || colon < slash);
+}
+
+static const char *repo_key(struct arena *a, const char *forge, const char *name)
+{
+	char *k = arena_printf(a, "%s-%s", forge, name);
+	for (char *p = k; *p; p++) {
+		if (*p == '/') {
+			*p = '+';
+		}
+	}
+	return k;
+}
+
+static void load_secrets(struct loader *L, struct repo_config *r, const struct ynode *m)
+{
+	const struct ynode *sec = ynode_get(m, "secrets");
+	const char *sfile = get_str(L, m, "secrets_file");
+	/* A scratch store checks names and values the way runs will use them. */
+	struct secret_store *check = secrets_new();
+	if (sec && sec->kind != YNODE_MAP) {
+		err_at(L, sec, NULL, "'secrets' must be a mapping of names to values");
+	} else if (sec) {
+		r->secrets = arena_alloc_array(L->c->arena, sec->map.n + 1, sizeof(*r->secrets));
+		for (size_t i = 0; i < sec->map.n; i++) {
+			const struct ynode *k = sec->map.v[i].key, *v = sec->map.v[i].value;
+			const char *val = ynode_str(v);
+			L->inline_secret = true;
+			if (!val || secrets_put(check, k->scalar.s, val, L->file) < 0) {
+				err_at(L, k,
+				       "names: letters, digits and '_'; values: 4 characters or "
+				       "more",
+				       "invalid secret '%.64s'", k->scalar.s);
+				continue;
+			}
+			r->secrets[r->n_secrets++] = (struct config_secret){ k->scalar.s, val };
+		}
+	}
+	if (sfile) {
+		r->secrets_file = abs_path(L, sfile);
+		secrets_load_file(check, r->secrets_file, true, L->dl);
+	}
+	secrets_free(check);
+}
+
+static void load_repo(struct loader *L, const struct ynode *m, struct repo_config *r)
+{
+	static const char *const keys[] = { "name",	   "forge",    "secret",  "secret_file",
+					    "clone_url",   "pipeline", "events",  "supersede",
+					    "credentials", "api",      "secrets", "secrets_file" };
+	static const char *const cred_keys[] = {
+		"username",	  "token",	    "token_file",	   "ssh_key",
+		"ssh_public_key", "ssh_passphrase", "ssh_passphrase_file", "ssh_host_key"
+	};
+	static const char *const api_keys[] = { "url", "token", "token_file", "context" };
+	struct server_config *c = L->c;
+	if (!check_keys(L, m, keys, ARRAY_SIZE(keys), "a repository")) {
+		return;
+	}
+	r->supersede = c->supersede;
+	r->events = EVENTS_PUSH | EVENTS_TAG | EVENTS_PULL_REQUEST;
+	r->name = get_str(L, m, "name");
+	if (!r->name) {
+		err_at(L, m, "the repository as the forge names it, e.g. acme/webapp",
+		       "a repository needs a 'name'");
+	} else if (!valid_repo_name(r->name)) {
+		err_at(L, ynode_get(m, "name"), "for example acme/webapp or group/subgroup/project",
+		       "invalid repository name '%.100s'", r->name);
+	}
+	const char *forge = get_str(L, m, "forge");
+	if (!forge || forge_from_name(forge, &r->forge) < 0) {
+		err_at(L, forge ? ynode_get(m, "forge") : m, "use github, gitlab or gitea",
+		       forge ? "unknown forge '%.40s'" : "a repository needs a 'forge'%.0s",
+		       forge ? forge : "");
+	}
+	r->key = repo_key(c->arena, forge_name(r->forge), r->name ? r->name : "");
+	r->secret = get_secret(L, m, "secret");
+	if (!r->secret) {
+		err_at(L, m,
+		       "set `secret` or `secret_file`: the same value as in the forge's webhook",
+		       "repository '%s' has no webhook secret; deliveries for it would be refused",
+		       r->name ? r->name : "?");
+	} else if (strlen(r->secret) < CONFIG_MIN_SECRET) {
+		err_at(L,
+		       ynode_get(m, "secret") ? ynode_get(m, "secret")
+					      : ynode_get(m, "secret_file"),
+		       "generate one: openssl rand -hex 32",
+		       "the webhook secret of '%s' is shorter than %d characters",
+		       r->name ? r->name : "?", CONFIG_MIN_SECRET);
+	}
+	r->clone_url = get_str(L, m, "clone_url");
+	if (!r->clone_url) {
+		err_at(L, m, "the URL the server fetches from (payloads are not trusted for it)",
+		       "repository '%s' needs a 'clone_url'", r->name ? r->name : "?");
+	}
+	r->pipeline = get_str(L, m, "pipeline");
+	if (r->pipeline && (r->pipeline[0] == '/' || strstr(r->pipeline, ".."))) {
+		err_at(L, ynode_get(m, "pipeline"), NULL,
+		       "'pipeline' is a path inside the repository, without '..'");
+	}
+	const struct ynode *ev = ynode_get(m, "events");
+	if (ev) {
+		r->events = parse_events(L, ev);
+	}
+	get_bool(L, m, "supersede", &r->supersede);
+	const struct ynode *cred = ynode_get(m, "credentials");
+	if (check_keys(L, cred, cred_keys, ARRAY_SIZE(cred_keys), "credentials") && cred) {
+		r->username = get_str(L, cred, "username");
+		r->token = get_secret(L, cred, "token");
+		r->ssh_key = abs_path(L, get_str(L, cred, "ssh_key"));
+		r->ssh_public_key = abs_path(L, get_str(L, cred, "ssh_public_key"));
+		r->ssh_passphrase = get_secret(L, cred, "ssh_passphrase");
+		r->ssh_host_key = get_str(L, cred, "ssh_host_key");
+		if (r->token && r->ssh_key) {
+			err_at(L, cred, NULL, "give an HTTPS token or an SSH key, not both");
+		}
+		if (r->ssh_host_key && (!str_has_prefix(r->ssh_host_key, "SHA256:") ||
+					strlen(r->ssh_host_key) < 7 + 43)) {
+			err_at(L, ynode_get(cred, "ssh_host_key"),
+			       "as `ssh-keyscan HOST | ssh-keygen -lf -` prints it",
+			       "ssh_host_key must be a SHA256:... fingerprint");
+		}
+	}
+	/* SSH without a known host key would trust whoever answers: refuse it. */
+	if (r->clone_url && is_ssh_url(r->clone_url) && !r->ssh_host_key) {
+		err_at(L, m, "set credentials.ssh_host_key to the server's SHA256 fingerprint",
+		       "repository '%s' is fetched over SSH but no host key is configured",
+		       r->name ? r->name : "?");
+	}
+	const struct ynode *api = ynode_get(m, "api");
+	if (check_keys(L, api, api_keys, ARRAY_SIZE(api_keys), "api") && api) {
+		r->api_url = get_str(L, api, "url");
+		r->api_token = get_secret(L, api, "token");
+		r->status_context = get_str(L, api, "context");
+	}
+	if (!r->api_url) {
+		r->api_url = r->forge == FORGE_GITHUB	? "https://api.github.com"
+			     : r->forge == FORGE_GITLAB ? "https://gitlab.com"
+							: NULL;
+	}
+	if (!r->status_context) {
+		r->status_context = "runner";
+	}
+	load_secrets(L, r, m);
+}
+
+static void load_repos(struct loader *L, const struct ynode *root)
+{
+	struct server_config *c = L->c;
+	const struct ynode *rs = ynode_get(root, "repositories");
+	if (!rs || rs->kind != YNODE_SEQ || rs->seq.n == 0) {
+		err_at(L, rs ? rs : root, "list the repositories this server runs pipelines for",
+		       "'repositories' must be a non-empty list");
+		return;
+	}
+	if (rs->seq.n > CONFIG_MAX_REPOS) {
+		err_at(L, rs, NULL, "at most %d repositories", CONFIG_MAX_REPOS);
+		return;
+	}
+	c->repos = arena_alloc_array(c->arena, rs->seq.n, sizeof(struct repo_config));
+	if (!c->repos) {
+		err_at(L, rs, NULL, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < rs->seq.n; i++) {
+		load_repo(L, rs->seq.v[i], &c->repos[c->n_repos]);
+		const struct repo_config *r = &c->repos[c->n_repos];
+		c->n_repos++;
+		for (size_t k = 0; r->name && k + 1 < c->n_repos; k++) {
+			if (c->repos[k].forge == r->forge && c->repos[k].name &&
+			    strcasecmp(c->repos[k].name, r->name) == 0) {
+				err_at(L, rs->seq.v[i], NULL,
+				       "repository '%s' (%s) is listed twice", r->name,
+				       forge_name(r->forge));
+			}
+		}
+	}
+}
+
+static void load_root(struct loader *L, const struct ynode *root)
+{
+	static const char *const keys[] = {
+		"listen",      "data_dir",	 "public_url",	  "log_level",
+		"limits",      "shutdown_grace", "supersede",	  "keep_failed_workspaces",
+		"paused",      "untrusted",	 "notifications", "retry",
+		"repositories"
+	};
+	static const char *const limit_keys[] = { "max_body",		"max_inflight",
+						  "concurrency",	"jobs_per_run",
+						  "max_attempts",	"connections",
+						  "connection_timeout", "run_timeout" };
+	static const char *const untrusted_keys[] = { "run", "concurrency" };
+	static const char *const notify_keys[] = { "security" };
+	static const char *const sec_keys[] = { "url", "url_file" };
+	static const char *const retry_keys[] = { "attempts", "backoff", "max_backoff", "timeout" };
+	struct server_config *c = L->c;
+	if (!root || root->kind != YNODE_MAP) {
+		err_at(L, root, "see docs/server.md for an example",
+		       "the configuration must be a mapping");
+		return;
+	}
+	check_keys(L, root, keys, ARRAY_SIZE(keys), "the configuration");
+	load_listen(L, root);
+	const char *dd = get_str(L, root, "data_dir");
+	if (!dd) {
+		err_at(L, root, "where the queue, mirrors and run records live",
+		       "'data_dir' is required");
+	} else {
+		c->data_dir = abs_path(L, dd);
+	}
+	c->public_url = get_str(L, root, "public_url");
+	const char *lvl = get_str(L, root, "log_level");
+	if (lvl) {
+		size_t k = 0;
+		while (k < ARRAY_SIZE(level_names) && !str_eq(lvl, level_names[k])) {
+			k++;
+		}
+		if (k == ARRAY_SIZE(level_names)) {
+			err_at(L, ynode_get(root, "log_level"), "use debug, info, warn or error",
+			       "unknown log level '%.40s'", lvl);
+		} else {
+			c->log_level = (enum log_level)k;
+		}
+	}
+	const struct ynode *lim = ynode_get(root, "limits");
+	if (check_keys(L, lim, limit_keys, ARRAY_SIZE(limit_keys), "limits") && lim) {
+		get_size(L, lim, "max_body", 1ull << 30, &c->max_body);
+		get_size(L, lim, "max_inflight", 1ull << 40, &c->max_inflight);
+		get_uint(L, lim, "concurrency", 1, 1024, &c->concurrency);
+		get_uint(L, lim, "jobs_per_run", 1, 1024, &c->jobs_per_run);
+		get_uint(L, lim, "max_attempts", 1, 100, &c->max_attempts);
+		get_uint(L, lim, "connections", 1, 100000, &c->max_connections);
+		get_duration(L, lim, "connection_timeout", 3600000, &c->connection_timeout_ms);
+		get_duration(L, lim, "run_timeout", 7ull * 24 * 3600000, &c->max_run_ms);
+	}
+	get_duration(L, root, "shutdown_grace", 24ull * 3600000, &c->shutdown_grace_ms);
+	get_bool(L, root, "supersede", &c->supersede);
+	get_bool(L, root, "keep_failed_workspaces", &c->keep_failed_workspaces);
+	get_bool(L, root, "paused", &c->paused);
+	const struct ynode *un = ynode_get(root, "untrusted");
+	if (check_keys(L, un, untrusted_keys, ARRAY_SIZE(untrusted_keys), "untrusted") && un) {
+		get_bool(L, un, "run", &c->untrusted_run);
+		get_uint(L, un, "concurrency", 1, 1024, &c->untrusted_concurrency);
+	}
+	const struct ynode *no = ynode_get(root, "notifications");
+	if (check_keys(L, no, notify_keys, ARRAY_SIZE(notify_keys), "notifications") && no) {
+		const struct ynode *sec = ynode_get(no, "security");
+		if (check_keys(L, sec, sec_keys, ARRAY_SIZE(sec_keys), "notifications.security") &&
+		    sec) {
+			c->notify_url = get_secret(L, sec, "url");
+		}
+	}
+	const struct ynode *re = ynode_get(root, "retry");
+	if (check_keys(L, re, retry_keys, ARRAY_SIZE(retry_keys), "retry") && re) {
+		get_uint(L, re, "attempts", 1, 100, &c->retry_attempts);
+		get_duration(L, re, "backoff", 3600000, &c->retry_backoff_ms);
+		get_duration(L, re, "max_backoff", 24ull * 3600000, &c->retry_max_backoff_ms);
+		get_duration(L, re, "timeout", 3600000, &c->http_timeout_ms);
+	}
+	load_repos(L, root);
+}
+
+static void set_defaults(struct server_config *c)
+{
+	c->listen_host = "127.0.0.1";
+	c->listen_port = 8080;
+	c->log_level = LOG_INFO;
+	c->max_body = 25u << 20;
+	c->concurrency = 2;
+	c->jobs_per_run = 2;
+	c->max_attempts = 3;
+	c->max_connections = 256;
+	c->connection_timeout_ms = 30000;
+	c->shutdown_grace_ms = 30000;
+	c->max_run_ms = 6ull * 3600000;
+	c->supersede = true;
+	c->untrusted_run = true;
+	c->untrusted_concurrency = 1;
+	c->retry_attempts = 5;
+	c->retry_backoff_ms = 1000;
+	c->retry_max_backoff_ms = 60000;
+	c->http_timeout_ms = 10000;
+}
+
+static int load(struct loader *L, const char *buf, size_t len, struct server_config **out)
+{
+	static const struct ydoc_limits lim = { .max_depth = 16, .max_nodes = 200000 };
+	struct server_config *c = L->c;
+	struct ynode *root = NULL;
+	int r = ydoc_parse(c->arena, L->file, buf, len, &lim, &root, L->dl);
+	if (r == 0) {
+		set_defaults(c);
+		load_root(L, root);
+		if (c->max_inflight == 0) {
+			c->max_inflight = MAX((size_t)256 << 20, 4 * c->max_body);
+		}
+		if (c->max_inflight < c->max_body) {
+			c->max_inflight = c->max_body; /* one delivery of the largest size fits */
+		}
+		if (c->retry_max_backoff_ms < c->retry_backoff_ms) {
+			c->retry_max_backoff_ms = c->retry_backoff_ms;
+		}
+	}
+	if (r == 0 && diag_has_errors(L->dl)) {
+		r = -EINVAL;
+	}
+	if (r < 0) {
+		config_free(c);
+		return r;
+	}
+	*out = c;
+	return 0;
+}
+
+static struct server_config *config_new(const char *file)
+{
+	struct arena *a = arena_new(64u << 20);
+	struct server_config *c = arena_alloc(a, sizeof(*c));
+	c->arena = a;
+	c->path = arena_strdup(a, file);
+	return c;
+}
+
+int config_load_buffer(const char *name, const char *buf, size_t len, struct server_config **out,
+		       struct diag_list *dl)
+{
+	char cwd[4096];
+	struct loader L = { .c = config_new(name), .file = name, .dl = dl };
+	L.dir = xstrdup(getcwd(cwd, sizeof(cwd)) ? cwd : "/");
+	int r = load(&L, buf, len, out);
+	free(L.dir);
+	return r;
+}
+
+int config_load(const char *path, struct server_config **out, struct diag_list *dl)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	*out = NULL;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		int e = -errno;
+		diag_error(dl, path, 0, 0, NULL, "cannot open the configuration: %s", strerror(-e));
+		return e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		diag_error(dl, path, 0, 0, NULL, "the configuration is not a regular file");
+		return -EINVAL;
+	}
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r = read_fd_capped(fd, CONFIG_MAX_BYTES, &buf, &len);
+	if (r < 0) {
+		diag_error(dl, path, 0, 0, NULL, "cannot read the configuration: %s",
+			   r == -EFBIG ? "larger than 4 MiB" : strerror(-r));
+		return r;
+	}
+	_cleanup_free_ char *abs = realpath(path, NULL);
+	struct loader L = { .c = config_new(path), .file = path, .dl = dl };
+	L.dir = xstrdup(abs ? abs : path);
+	char *slash = strrchr(L.dir, '/');
+	if (slash) {
+		*slash = '\0';
+	}
+	if (!*L.dir) {
+		free(L.dir);
+		L.dir = xstrdup("/");
+	}
+	r = load(&L, buf, len, out);
+	free(L.dir);
+	explicit_bzero(buf, len);
+	if (r == 0 && L.inline_secret && ((st.st_mode & 077) || st.st_uid != geteuid())) {
+		char hint[300];
+		snprintf(hint, sizeof(hint),
+			 "run: chmod 600 %s, or move the secrets into *_file entries", path);
+		diag_error(dl, path, 0, 0, hint,
+			   "refusing the configuration: it holds secrets and its mode is %04o "
+			   "(or it is not yours); others could read them",
+			   (unsigned)(st.st_mode & 07777));
+		config_free(*out);
+		*out = NULL;
+		return -EPERM;
+	}
+	return r;
+}
+
+const struct repo_config *config_find_repo(const struct server_config *c, enum forge f,
+					   const char *name)
+{
+	for (size_t i = 0; name && i < c->n_repos; i++) {
+		if (c->repos[i].forge == f && strcasecmp(c->repos[i].name, name) == 0) {
+			return &c->repos[i];
+		}
+	}
+	return NULL;
+}
+
+void config_free(struct server_config *c)
+{
+	if (!c) {
+		return;
+	}
+	for (size_t i = 0; i < c->n_repos; i++) {
+		struct repo_config *r = &c->repos[i];
+		/* Wipe secret values held in the arena. */
+		for (size_t k = 0; k < r->n_secrets; k++) {
+			explicit_bzero((char *)r->secrets[k].value, strlen(r->secrets[k].value));
+		}
+		const char *vals[] = { r->secret, r->token, r->ssh_passphrase, r->api_token };
+		for (size_t k = 0; k < ARRAY_SIZE(vals); k++) {
+			if (vals[k]) {
+				explicit_bzero((char *)vals[k], strlen(vals[k]));
+			}
+		}
+	}
+	if (c->notify_url) {
+		explicit_bzero((char *)c->notify_url, strlen(c->notify_url));
+	}
+	arena_free(c->arena);
+}

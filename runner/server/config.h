@@ -1,0 +1,132 @@
+/*
+ * config.h - the configuration of `runner serve` (a YAML file; docs/server.md).
+ *
+ * Loading checks everything it can before the server starts, and collects every problem
+ * with file:line:col: unknown keys (with a hint), types, durations, sizes, listen address,
+ * and the rules that keep the server safe:
+ *   - every repository has a webhook secret (inline or in a file); there is no "no secret,
+ *     no check" mode, and secrets shorter than CONFIG_MIN_SECRET are refused;
+ *   - a config file holding secrets inline, and every secret file it names, must not be
+ *     readable by group or others (like the secrets file of `runner run`);
+ *   - repository names are unique per forge (the payload names the repository).
+ *
+ * The model lives in the config's arena; secret values are wiped by config_free().
+ */
+#ifndef RUNNER_SERVER_CONFIG_H
+#define RUNNER_SERVER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct arena;
+struct diag_list;
+
+#define CONFIG_MAX_BYTES  (4u << 20)
+#define CONFIG_MIN_SECRET 16
+#define CONFIG_MAX_REPOS  10000
+
+enum forge {
+	FORGE_GITHUB,
+	FORGE_GITLAB,
+	FORGE_GITEA,
+};
+#define FORGE_COUNT 3
+
+enum log_level {
+	LOG_DEBUG,
+	LOG_INFO,
+	LOG_WARN,
+	LOG_ERROR,
+};
+
+/* Which events of a repository run pipelines. */
+enum repo_events {
+	EVENTS_PUSH = 1u << 0,	       /* pushes to branches */
+	EVENTS_TAG = 1u << 1,	       /* pushed tags */
+	EVENTS_PULL_REQUEST = 1u << 2, /* pull / merge requests */
+};
+
+struct config_secret {
+	const char *name, *value;
+};
+
+struct repo_config {
+	const char *name; /* as the forge spells it: owner/name, group/subgroup/project */
+	const char *key;  /* file-system safe and unique: the data directory's name for it */
+	enum forge forge;
+	const char *secret;    /* webhook secret (GitHub, Gitea) or token (GitLab) */
+	const char *clone_url; /* never taken from payloads */
+	const char *pipeline;  /* path in the repository; NULL: .runner.yml, then runner.yml */
+	unsigned events;
+	/* Fetch credentials: an HTTPS token (user + token), or an SSH key. */
+	const char *username;
+	const char *token;
+	const char *ssh_key, *ssh_public_key, *ssh_passphrase;
+	const char *ssh_host_key; /* "SHA256:..." fingerprint; required for SSH clone URLs */
+	/* Commit statuses. api_url NULL: the forge's public default (GitHub, GitLab). */
+	const char *api_url;
+	const char *api_token;
+	const char *status_context;
+	/* Secrets for the pipelines of trusted events: inline ones and a secrets file (read
+	 * again by each run; checked once at load). */
+	struct config_secret *secrets;
+	size_t n_secrets;
+	const char *secrets_file;
+	bool supersede;
+};
+
+struct server_config {
+	struct arena *arena;
+	const char *path;
+	const char *listen_host;
+	unsigned listen_port;	/* 0: any free port */
+	const char *data_dir;	/* absolute */
+	const char *public_url; /* base of links in statuses and notifications; may be NULL */
+	enum log_level log_level;
+	size_t max_body;
+	size_t max_inflight;   /* request bodies buffered at once, all connections together */
+	unsigned concurrency;  /* runs at once, all repositories together */
+	unsigned jobs_per_run; /* stages at once within one run */
+	unsigned max_attempts; /* starts of one job, counting restarts after a crash */
+	unsigned max_connections;
+	uint64_t connection_timeout_ms;
+	uint64_t shutdown_grace_ms;
+	uint64_t max_run_ms; /* a run is cancelled after this long */
+	bool supersede;	     /* default for repositories */
+	bool paused;	     /* accept and queue deliveries, start no runs (maintenance) */
+	bool keep_failed_workspaces;
+	/* Pull requests from forks. */
+	bool untrusted_run;
+	unsigned untrusted_concurrency; /* untrusted runs at once */
+	/* Security notifications (Slack-compatible incoming webhook). */
+	const char *notify_url;
+	/* Retries of outgoing calls (statuses, notifications). */
+	unsigned retry_attempts;
+	uint64_t retry_backoff_ms, retry_max_backoff_ms, http_timeout_ms;
+	struct repo_config *repos;
+	size_t n_repos;
+};
+
+/*
+ * Load and check the configuration. Returns 0 with *out set, or a negative errno with
+ * diagnostics (-EINVAL: invalid; -EPERM: unsafe permissions; other: I/O).
+ */
+int config_load(const char *path, struct server_config **out, struct diag_list *dl);
+/* The same from memory (tests, fuzzing); permission checks apply only to named files. */
+int config_load_buffer(const char *name, const char *buf, size_t len, struct server_config **out,
+		       struct diag_list *dl);
+void config_free(struct server_config *c);
+
+/* The repository of that forge and name (case-insensitive), or NULL. */
+const struct repo_config *config_find_repo(const struct server_config *c, enum forge f,
+					   const char *name);
+
+const char *forge_name(enum forge f);
+int forge_from_name(const char *s, enum forge *out);
+const char *log_level_name(enum log_level l);
+
+/* Parse a size: a number of bytes, or with KiB/MiB/GiB (or K/M/G). Returns 0 or -EINVAL/-ERANGE. */
+int config_parse_size(const char *s, uint64_t max, uint64_t *out);
+
+#endif

@@ -1,0 +1,545 @@
+/*
+ * dispatch.c - the dispatcher thread.
+ *
+ * One epoll loop over: an eventfd (new jobs or cancellations were committed; stop), one
+ * pidfd per child, and a timeout (1 s, or 50 ms while a recovery waits for a lock or a
+ * shutdown is under way). Children are started with posix_spawn() (no code of ours runs
+ * between fork and exec), in their own session so that a terminal's Ctrl-C reaches only
+ * the server, which then shuts down in order.
+ */
+#include "dispatch.h"
+
+#include "config.h"
+#include "jobrun.h"
+#include "slog.h"
+#include "store.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "banned.h"
+
+#define HARD_KILL_AFTER_MS 60000 /* after the shutdown deadline, a child that did not stop */
+
+extern char **environ;
+
+struct child {
+	pid_t pid;
+	int pidfd;
+	int cancel_w; /* write end of the cancel pipe */
+	struct job job;
+	const struct repo_config *repo;
+	bool cancel_sent, shutdown_sent;
+};
+
+struct dispatcher {
+	const struct server_config *c;
+	char *self_exe;
+	struct store *store;
+	pthread_t thread;
+	int ep, wake_fd, reporter_wake;
+	struct child **children;
+	size_t n_children, cap_children;
+	struct job *recover;
+	size_t n_recover;
+	atomic_uint running;
+	atomic_bool stopping;
+	uint64_t grace_ms;
+	uint64_t stop_deadline; /* mono ms, set by the thread when it sees `stopping` */
+	bool shutdown_sent;
+};
+
+static void poke(int fd)
+{
+	uint64_t one = 1;
+	if (fd >= 0) {
+		ssize_t w = write(fd, &one, sizeof(one));
+		(void)w;
+	}
+}
+
+static const struct repo_config *repo_of(const struct dispatcher *d, const struct job *j)
+{
+	enum forge f;
+	if (forge_from_name(j->forge, &f) < 0) {
+		return NULL;
+	}
+	return config_find_repo(d->c, f, j->repo);
+}
+
+static void remove_lock(const struct dispatcher *d, int64_t job)
+{
+	_cleanup_free_ char *path = jobrun_lock_path(d->c->data_dir, job);
+	unlink(path);
+}
+
+static void finish(struct dispatcher *d, const struct job *j, enum job_state st, int code,
+		   const char *msg, const char *notify)
+{
+	struct slog_ctx ctx = { .run = j->id, .repo = j->repo, .delivery = j->delivery };
+	if (notify && !d->c->notify_url) {
+		slog(LOG_WARN, "notify.skipped", &ctx, NULL,
+		     "a security gate blocked run %lld; no notification target is configured "
+		     "(notifications.security)",
+		     (long long)j->id);
+		notify = NULL;
+	}
+	int r = store_finish(d->store, j->id, j->attempts, st, code, msg, notify,
+			     (int64_t)now_real_ms());
+	if (r < 0) {
+		slog(LOG_ERROR, "store.error", &ctx, NULL, "cannot record the end of run %lld: %s",
+		     (long long)j->id, strerror(-r));
+		return;
+	}
+	remove_lock(d, j->id);
+	poke(d->reporter_wake);
+	slog(st == JOB_ERROR ? LOG_WARN : LOG_INFO, "run.finished", &ctx,
+	     json_pack("{s:s, s:i, s:i, s:s}", "result", job_state_name(st), "exit_code", code,
+		       "attempt", (int)j->attempts, "sha", j->sha),
+	     "run %lld %s%s%s", (long long)j->id, job_state_name(st), msg ? ": " : "",
+	     msg ? msg : "");
+}
+
+static void requeue(struct dispatcher *d, const struct job *j, const char *why)
+{
+	struct slog_ctx ctx = { .run = j->id, .repo = j->repo, .delivery = j->delivery };
+	int r = store_requeue(d->store, j->id, j->attempts, why);
+	slog(r < 0 ? LOG_ERROR : LOG_INFO, "run.requeued", &ctx, NULL, "run %lld %s: %s",
+	     (long long)j->id, r < 0 ? "could not be re-queued" : "re-queued", why);
+}
+
+/* ---------- recovery ---------- */
+
+/* Returns true when the job was dealt with, false when its old process still holds it. */
+static bool recover_one(struct dispatcher *d, struct job *j)
+{
+	_cleanup_free_ char *lock = jobrun_lock_path(d->c->data_dir, j->id);
+	_cleanup_close_ int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+		return false;
+	}
+	const struct repo_config *r = repo_of(d, j);
+	if (!r) {
+		finish(d, j, JOB_ERROR, 4, "the repository is no longer configured", NULL);
+		return true;
+	}
+	_cleanup_free_ char *run_dir = jobrun_run_dir(d->c->data_dir, r->key, j->run_id);
+	struct job_outcome o;
+	int rr = *j->run_id ? jobrun_read_outcome(run_dir, &o) : -ENOENT;
+	if (rr == 0 && !o.interrupted) {
+		/* The attempt had finished; the server died before recording it. */
+		finish(d, j, o.state, o.exit_code, o.message, o.notify);
+	} else if (j->cancel_requested) {
+		finish(d, j, JOB_CANCELLED, 143, j->message, NULL);
+	} else if (j->attempts >= d->c->max_attempts) {
+		char msg[160];
+		snprintf(msg, sizeof(msg),
+			 "gave up after %u attempts: the server stopped during each", j->attempts);
+		finish(d, j, JOB_ERROR, 4, msg, NULL);
+	} else {
+		requeue(d, j, "re-queued: the server stopped while it ran");
+	}
+	if (rr == 0) {
+		job_outcome_release(&o);
+	}
+	return true;
+}
+
+static void recover(struct dispatcher *d)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < d->n_recover; i++) {
+		if (recover_one(d, &d->recover[i])) {
+			job_release(&d->recover[i]);
+		} else {
+			d->recover[k++] = d->recover[i];
+		}
+	}
+	d->n_recover = k;
+	if (k == 0) {
+		free(d->recover);
+		d->recover = NULL;
+	}
+}
+
+/* ---------- children ---------- */
+
+static int spec_fd(json_t *spec)
+{
+	_cleanup_free_ char *s = json_dumps(spec, JSON_COMPACT);
+	if (!s) {
+		return -ENOMEM;
+	}
+	int fd = memfd_create("runner-job-spec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0) {
+		return -errno;
+	}
+	size_t len = strlen(s);
+	int r = write_all(fd, s, len);
+	explicit_bzero(s, len); /* it may hold credentials and secrets */
+	if (r == 0 &&
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+		r = -errno;
+	}
+	if (r == 0 && lseek(fd, 0, SEEK_SET) < 0) {
+		r = -errno;
+	}
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* Move fd above the low numbers the child's layout uses. */
+static int high_fd(int fd)
+{
+	if (fd < 0) {
+		return fd;
+	}
+	int h = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+	int e = errno;
+	close(fd);
+	return h < 0 ? -e : h;
+}
+
+static int spawn_child(struct dispatcher *d, const struct repo_config *r, struct job *j)
+{
+	json_t *spec = jobrun_spec(d->c, r, j);
+	int sfd = high_fd(spec_fd(spec));
+	json_decref(spec);
+	int p[2] = { -1, -1 };
+	if (sfd < 0) {
+		return sfd;
+	}
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		close(sfd);
+		return -errno;
+	}
+	p[0] = high_fd(p[0]);
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&at);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, sfd, JOBRUN_SPEC_FD);
+	posix_spawn_file_actions_adddup2(&fa, p[0], JOBRUN_CANCEL_FD);
+	sigset_t none, defaults;
+	sigemptyset(&none);
+	sigemptyset(&defaults);
+	sigaddset(&defaults, SIGTERM);
+	sigaddset(&defaults, SIGINT);
+	sigaddset(&defaults, SIGHUP);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &defaults);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
+					      POSIX_SPAWN_SETSIGDEF);
+	char *const argv[] = { d->self_exe, (char *)"__job", NULL };
+	pid_t pid;
+	int rc = p[0] < 0 ? -p[0] : posix_spawn(&pid, d->self_exe, &fa, &at, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	close(sfd);
+	if (p[0] >= 0) {
+		close(p[0]);
+	}
+	if (rc != 0) {
+		close(p[1]);
+		return -rc;
+	}
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0) {
+		/* Cannot watch it: stop it now rather than lose track of it. */
+		int e = -errno;
+		close(p[1]);
+		waitpid(pid, NULL, 0);
+		return e;
+	}
+	struct child *ch = xcalloc(1, sizeof(*ch));
+	ch->pid = pid;
+	ch->pidfd = pidfd;
+	ch->cancel_w = p[1];
+	ch->job = *j;
+	ch->repo = r;
+	memset(j, 0, sizeof(*j)); /* moved */
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ch };
+	epoll_ctl(d->ep, EPOLL_CTL_ADD, pidfd, &ev);
+	GROW(d->children, d->cap_children, d->n_children + 1);
+	d->children[d->n_children++] = ch;
+	atomic_store(&d->running, (unsigned)d->n_children);
+	return 0;
+}
+
+static void tell(struct child *ch, char what)
+{
+	ssize_t w = write(ch->cancel_w, &what, 1);
+	(void)w;
+}
+
+static void reap(struct dispatcher *d, struct child *ch)
+{
+	int status = 0;
+	while (waitpid(ch->pid, &status, 0) < 0 && errno == EINTR) {
+	}
+	epoll_ctl(d->ep, EPOLL_CTL_DEL, ch->pidfd, NULL);
+	close(ch->pidfd);
+	close(ch->cancel_w);
+	struct job *j = &ch->job;
+	_cleanup_free_ char *run_dir = jobrun_run_dir(d->c->data_dir, ch->repo->key, j->run_id);
+	struct job_outcome o;
+	int rr = jobrun_read_outcome(run_dir, &o);
+	if (rr == 0 && o.interrupted) {
+		requeue(d, j, "re-queued: the server shut down while it ran");
+	} else if (rr == 0) {
+		const char *msg = o.message;
+		struct job now;
+		/* A cancelled run says why in the store (superseded by which run). */
+		if (o.state == JOB_CANCELLED && store_get(d->store, j->id, &now) == 1) {
+			finish(d, j, o.state, o.exit_code,
+			       str_empty(now.message) ? msg : now.message, NULL);
+			job_release(&now);
+		} else {
+			finish(d, j, o.state, o.exit_code, msg, o.notify);
+		}
+	} else if (ch->shutdown_sent) {
+		requeue(d, j, "re-queued: the server shut down while it ran");
+	} else {
+		char msg[200];
+		if (WIFSIGNALED(status)) {
+			snprintf(msg, sizeof(msg), "the run process was killed by signal %d",
+				 WTERMSIG(status));
+		} else {
+			snprintf(msg, sizeof(msg),
+				 "the run process ended without a result (exit %d)",
+				 WEXITSTATUS(status));
+		}
+		finish(d, j, JOB_ERROR, 4, msg, NULL);
+	}
+	if (rr == 0) {
+		job_outcome_release(&o);
+	}
+	for (size_t i = 0; i < d->n_children; i++) {
+		if (d->children[i] == ch) {
+			d->children[i] = d->children[--d->n_children];
+			break;
+		}
+	}
+	atomic_store(&d->running, (unsigned)d->n_children);
+	job_release(&ch->job);
+	free(ch);
+}
+
+/* Pass cancellation requests (superseded runs) on to their processes. */
+static void pass_cancels(struct dispatcher *d)
+{
+	struct job *v;
+	size_t n;
+	if (d->n_children == 0 || store_running(d->store, true, &v, &n) < 0) {
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < d->n_children; k++) {
+			struct child *ch = d->children[k];
+			if (ch->job.id == v[i].id && !ch->cancel_sent) {
+				ch->cancel_sent = true;
+				tell(ch, JOBRUN_CANCEL);
+				struct slog_ctx ctx = { .run = v[i].id, .repo = v[i].repo };
+				slog(LOG_INFO, "run.cancelling", &ctx, NULL,
+				     "cancelling run %lld: %s", (long long)v[i].id, v[i].message);
+			}
+		}
+	}
+	jobs_free(v, n);
+}
+
+static void claim_more(struct dispatcher *d)
+{
+	while (!d->c->paused && d->n_children < d->c->concurrency) {
+		unsigned untrusted = 0;
+		for (size_t i = 0; i < d->n_children; i++) {
+			untrusted += !d->children[i]->job.trusted;
+		}
+		struct job j;
+		int r = store_claim(d->store, untrusted < d->c->untrusted_concurrency,
+				    (int64_t)now_real_ms(), &j);
+		if (r <= 0) {
+			if (r < 0) {
+				slog(LOG_ERROR, "store.error", NULL, NULL, "cannot claim a job: %s",
+				     strerror(-r));
+			}
+			return;
+		}
+		poke(d->reporter_wake);
+		struct slog_ctx ctx = { .run = j.id, .repo = j.repo, .delivery = j.delivery };
+		const struct repo_config *repo = repo_of(d, &j);
+		if (!repo) {
+			finish(d, &j, JOB_ERROR, 4, "the repository is no longer configured", NULL);
+			job_release(&j);
+			continue;
+		}
+		slog(LOG_INFO, "run.started", &ctx,
+		     json_pack("{s:i, s:s, s:s, s:b}", "attempt", (int)j.attempts, "sha", j.sha,
+			       "ref", j.ref, "trusted", j.trusted),
+		     "run %lld attempt %u: %s %s", (long long)j.id, j.attempts, j.ref, j.sha);
+		struct job copy = j;
+		r = spawn_child(d, repo, &j);
+		if (r < 0) {
+			char msg[160];
+			snprintf(msg, sizeof(msg), "cannot start the run process: %s",
+				 strerror(-r));
+			finish(d, &copy, JOB_ERROR, 4, msg, NULL);
+			job_release(&j);
+		}
+	}
+}
+
+static void stopping_step(struct dispatcher *d)
+{
+	uint64_t now = now_mono_ms();
+	if (!d->stop_deadline) {
+		d->stop_deadline = now + d->grace_ms;
+		slog(LOG_INFO, "server.draining", NULL, NULL,
+		     "no new runs; %zu running may finish within %llu ms", d->n_children,
+		     (unsigned long long)d->grace_ms);
+	}
+	if (now >= d->stop_deadline && !d->shutdown_sent) {
+		d->shutdown_sent = true;
+		for (size_t i = 0; i < d->n_children; i++) {
+			d->children[i]->shutdown_sent = true;
+			tell(d->children[i], JOBRUN_SHUTDOWN);
+		}
+	}
+	if (d->shutdown_sent && now >= d->stop_deadline + HARD_KILL_AFTER_MS) {
+		for (size_t i = 0; i < d->n_children; i++) {
+			kill(d->children[i]->pid, SIGKILL);
+		}
+	}
+}
+
+static void *loop(void *arg)
+{
+	struct dispatcher *d = arg;
+	struct job *v;
+	size_t n;
+	if (store_running(d->store, false, &v, &n) == 0) {
+		d->recover = v;
+		d->n_recover = n;
+		if (n) {
+			slog(LOG_INFO, "server.recovery", NULL, NULL,
+			     "%zu run(s) were running when the server stopped", n);
+		}
+	}
+	uint64_t next_checkpoint = 0;
+	for (;;) {
+		bool stopping = atomic_load(&d->stopping);
+		if (now_mono_ms() >= next_checkpoint) {
+			/* The committer does not checkpoint the WAL; this thread does, passively.
+			 */
+			store_checkpoint(d->store);
+			next_checkpoint = now_mono_ms() + 1000;
+		}
+		if (d->n_recover && !stopping) {
+			recover(d);
+		}
+		if (stopping) {
+			stopping_step(d);
+			if (d->n_children == 0) {
+				break;
+			}
+		} else {
+			pass_cancels(d);
+			claim_more(d);
+		}
+		struct epoll_event evs[16];
+		int timeout = d->n_recover || stopping ? 50 : 500;
+		int ne = epoll_wait(d->ep, evs, 16, timeout);
+		for (int i = 0; i < ne; i++) {
+			if (evs[i].data.ptr == NULL) {
+				uint64_t x;
+				ssize_t rr = read(d->wake_fd, &x, sizeof(x));
+				(void)rr;
+			} else {
+				reap(d, evs[i].data.ptr);
+			}
+		}
+	}
+	jobs_free(d->recover, d->n_recover);
+	d->recover = NULL;
+	d->n_recover = 0;
+	return NULL;
+}
+
+int dispatcher_start(const struct server_config *c, const char *db_path, const char *self_exe,
+		     int reporter_wake, struct dispatcher **out)
+{
+	struct dispatcher *d = xcalloc(1, sizeof(*d));
+	d->c = c;
+	d->self_exe = xstrdup(self_exe);
+	d->reporter_wake = reporter_wake;
+	d->ep = epoll_create1(EPOLL_CLOEXEC);
+	d->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	int r = d->ep < 0 || d->wake_fd < 0 ? -errno : 0;
+	if (r == 0) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+		r = epoll_ctl(d->ep, EPOLL_CTL_ADD, d->wake_fd, &ev) < 0 ? -errno : 0;
+	}
+	if (r == 0) {
+		r = store_open(db_path, &d->store);
+	}
+	if (r == 0) {
+		r = -pthread_create(&d->thread, NULL, loop, d);
+	}
+	if (r < 0) {
+		store_close(d->store);
+		if (d->ep >= 0) {
+			close(d->ep);
+		}
+		if (d->wake_fd >= 0) {
+			close(d->wake_fd);
+		}
+		free(d->self_exe);
+		free(d);
+		return r;
+	}
+	*out = d;
+	return 0;
+}
+
+int dispatcher_wake_fd(const struct dispatcher *d)
+{
+	return d->wake_fd;
+}
+
+unsigned dispatcher_running(const struct dispatcher *d)
+{
+	return atomic_load(&((struct dispatcher *)d)->running);
+}
+
+void dispatcher_stop(struct dispatcher *d, uint64_t grace_ms)
+{
+	if (!d) {
+		return;
+	}
+	d->grace_ms = grace_ms;
+	atomic_store(&d->stopping, true);
+	poke(d->wake_fd);
+	pthread_join(d->thread, NULL);
+	store_close(d->store);
+	close(d->ep);
+	close(d->wake_fd);
+	free(d->children);
+	free(d->self_exe);
+	free(d);
+}

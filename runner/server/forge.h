@@ -1,0 +1,48 @@
+/*
+ * forge.h - outgoing calls to the forges and the notification webhook: the commit status
+ * APIs of GitHub, GitLab and Gitea (request building, no I/O), and one HTTP POST with
+ * libcurl (the only I/O here).
+ *
+ *   GitHub  POST {api}/repos/{owner}/{repo}/statuses/{sha}        Authorization: Bearer
+ *   Gitea   POST {api}/api/v1/repos/{owner}/{repo}/statuses/{sha} Authorization: token
+ *   GitLab  POST {api}/api/v4/projects/{url-encoded path}/statuses/{sha}  PRIVATE-TOKEN
+ *
+ * Status states are given in GitHub's words (pending, success, failure, error) and
+ * mapped to each forge's own (GitLab: running, failed, canceled).
+ */
+#ifndef RUNNER_SERVER_FORGE_H
+#define RUNNER_SERVER_FORGE_H
+
+#include "config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FORGE_MAX_HEADERS 6
+
+struct forge_request {
+	char *url;
+	char *body;
+	char *headers[FORGE_MAX_HEADERS]; /* "Name: value", NULL-terminated */
+};
+
+/*
+ * Build the commit status request for repository r. target_url may be NULL. Returns 0,
+ * or -ENOENT when the repository has no API token (statuses are then not sent).
+ */
+int forge_status_request(const struct repo_config *r, const char *sha, const char *state,
+			 const char *description, const char *target_url,
+			 struct forge_request *out);
+
+/* A POST of a JSON body to url (the security notification). */
+void forge_json_request(const char *url, const char *body, struct forge_request *out);
+
+void forge_request_release(struct forge_request *req);
+
+/*
+ * Send req (POST). Returns the HTTP status (>= 100), or -errno when no response came
+ * (connection refused, timeout); err gets a short reason. Never logs the URL's secrets.
+ */
+int forge_send(const struct forge_request *req, uint64_t timeout_ms, char *err, size_t errsize);
+
+#endif

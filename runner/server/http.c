@@ -1,0 +1,745 @@
+/*
+ * http.c - routes, webhook intake and the read-only API, on libmicrohttpd.
+ *
+ * Each connection has its own thread (MHD_USE_THREAD_PER_CONNECTION): a webhook handler
+ * blocks while its delivery is committed (group commit in intake.c) and answers after.
+ * Request state lives in a per-request struct freed by the completion callback. Reads for
+ * the API share one store connection under a mutex: they are rare and short.
+ */
+#include "http.h"
+
+#include "config.h"
+#include "dispatch.h"
+#include "intake.h"
+#include "sbuf.h"
+#include "slog.h"
+#include "store.h"
+#include "util.h"
+#include "views.h"
+#include "webhook.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <openssl/sha.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "banned.h"
+
+#define LIST_DEFAULT 50
+#define LIST_MAX     500
+#define DELIVERY_MAX 128
+
+enum route {
+	R_NONE,
+	R_HOOK,
+	R_HEALTH,
+	R_METRICS,
+	R_API_LIST,
+	R_API_RUN,
+	R_API_LOG,
+	R_INDEX,
+	R_RUN_PAGE,
+};
+
+enum delivery_result { D_ACCEPTED, D_DUPLICATE, D_IGNORED, D_REJECTED };
+
+struct http_server {
+	const struct server_config *c;
+	struct MHD_Daemon *d;
+	struct intake *intake;
+	const struct dispatcher *disp;
+	struct store *api;
+	pthread_mutex_t api_mu;
+	atomic_bool stopping;
+	_Atomic uint64_t inflight; /* body bytes buffered by all requests together */
+	uint64_t inflight_max;
+	_Atomic uint64_t responses[6];
+	_Atomic uint64_t deliveries[4];
+	unsigned port;
+};
+
+struct request {
+	enum route route;
+	enum forge forge;
+	const struct repo_config *only; /* /hooks/<forge>/<repository>: that one's secret */
+	int64_t id;
+	char stage[72];
+	struct sbuf body;
+	uint64_t counted; /* bytes of body counted in inflight */
+	bool too_big;
+	bool overloaded;
+	bool answered;
+};
+
+/* ---------- responses ---------- */
+
+static void count_response(struct http_server *h, unsigned code)
+{
+	int k = code < 300		     ? 0
+		: code == 400		     ? 1
+		: code == 401		     ? 2
+		: code == 404		     ? 3
+		: code == 413 || code == 415 ? 4
+		: code >= 500		     ? 5
+					     : -1;
+	if (k >= 0) {
+		atomic_fetch_add(&h->responses[k], 1);
+	}
+}
+
+static enum MHD_Result respond(struct http_server *h, struct MHD_Connection *conn, unsigned code,
+			       const char *ctype, char *body)
+{
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", ctype);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	if (str_has_prefix(ctype, "text/html")) {
+		MHD_add_response_header(r, "Content-Security-Policy",
+					"default-src 'none'; style-src 'unsafe-inline'; "
+					"frame-ancestors 'none'");
+	}
+	count_response(h, code);
+	enum MHD_Result ret = MHD_queue_response(conn, code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result respond_json(struct http_server *h, struct MHD_Connection *conn,
+				    unsigned code, json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!s) {
+		return MHD_NO;
+	}
+	size_t n = strlen(s);
+	char *body = xrealloc(s, n + 2);
+	body[n] = '\n';
+	body[n + 1] = '\0';
+	return respond(h, conn, code, "application/json", body);
+}
+
+static enum MHD_Result respond_error(struct http_server *h, struct MHD_Connection *conn,
+				     unsigned code, const char *msg)
+{
+	return respond_json(h, conn, code, json_pack("{s:s}", "error", msg));
+}
+
+/* ---------- webhooks ---------- */
+
+static const char *header(struct MHD_Connection *conn, const char *name)
+{
+	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+}
+
+static bool json_content_type(const char *ct)
+{
+	if (!ct) {
+		return false;
+	}
+	size_t n = strcspn(ct, ";");
+	while (n > 0 && ct[n - 1] == ' ') {
+		n--;
+	}
+	return n == strlen("application/json") && strncasecmp(ct, "application/json", n) == 0;
+}
+
+static bool valid_delivery(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > DELIVERY_MAX) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!isgraph((unsigned char)s[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static enum MHD_Result hook_reply(struct http_server *h, struct MHD_Connection *conn,
+				  enum delivery_result dr, unsigned code, json_t *body)
+{
+	atomic_fetch_add(&h->deliveries[dr], 1);
+	return respond_json(h, conn, code, body);
+}
+
+static enum MHD_Result reject(struct http_server *h, struct MHD_Connection *conn, unsigned code,
+			      const struct slog_ctx *ctx, const char *msg)
+{
+	slog(LOG_WARN, "delivery.rejected", ctx, json_pack("{s:i}", "status", code), "%s", msg);
+	return hook_reply(h, conn, D_REJECTED, code, json_pack("{s:s}", "error", msg));
+}
+
+static enum MHD_Result ignored(struct http_server *h, struct MHD_Connection *conn,
+			       const struct slog_ctx *ctx, const char *reason)
+{
+	slog(LOG_INFO, "delivery.ignored", ctx, NULL, "%s", reason);
+	return hook_reply(h, conn, D_IGNORED, 202,
+			  json_pack("{s:s, s:s}", "status", "ignored", "reason", reason));
+}
+
+/* The repository whose secret verifies the delivery, or NULL. Every repository of the forge
+ * is tried: the body says which repository it is about only once it is parsed, and it is
+ * not parsed before it is verified. */
+/* The repository whose secret verifies the delivery, or NULL. The body names its
+ * repository only once it is parsed, and it is not parsed before it is verified: so each
+ * distinct secret of the forge's repositories is tried (once, however many repositories
+ * share it), unless the URL named the repository. */
+static const struct repo_config *verify(const struct server_config *c, enum forge f,
+					const struct repo_config *only, const char *sig,
+					const char *body, size_t len)
+{
+	if (only) {
+		return webhook_verify(f, sig, body, len, only->secret) ? only : NULL;
+	}
+	for (size_t i = 0; i < c->n_repos; i++) {
+		const struct repo_config *r = &c->repos[i];
+		bool seen = false;
+		for (size_t k = 0; k < i && !seen; k++) {
+			seen = c->repos[k].forge == f && strcmp(c->repos[k].secret, r->secret) == 0;
+		}
+		if (r->forge == f && !seen && webhook_verify(f, sig, body, len, r->secret)) {
+			return r;
+		}
+	}
+	return NULL;
+}
+
+static const char *delivery_id(struct MHD_Connection *conn, enum forge f)
+{
+	for (const char *const *hn = webhook_delivery_headers(f); *hn; hn++) {
+		const char *v = header(conn, *hn);
+		if (v) {
+			return v;
+		}
+	}
+	return NULL;
+}
+
+static enum MHD_Result handle_hook(struct http_server *h, struct MHD_Connection *conn,
+				   struct request *rq)
+{
+	const struct server_config *c = h->c;
+	enum forge f = rq->forge;
+	const char *delivery = delivery_id(conn, f);
+	struct slog_ctx ctx = { .delivery = valid_delivery(delivery) ? delivery : NULL };
+	const char *body = rq->body.data ? rq->body.data : "";
+	size_t len = rq->body.len;
+
+	if (rq->too_big) {
+		return reject(h, conn, 413, &ctx, "the body is larger than limits.max_body");
+	}
+	if (rq->overloaded) {
+		slog(LOG_WARN, "delivery.overloaded", &ctx, NULL,
+		     "too many large deliveries at once (limits.max_inflight); refused with 503");
+		return hook_reply(h, conn, D_REJECTED, 503,
+				  json_pack("{s:s}", "error", "too busy; deliver again later"));
+	}
+	const struct repo_config *r =
+		verify(c, f, rq->only, header(conn, webhook_signature_header(f)), body, len);
+	if (!r) {
+		return reject(h, conn, 401, &ctx,
+			      header(conn, webhook_signature_header(f))
+				      ? "the signature does not match any repository's secret"
+				      : "the signature header is missing");
+	}
+	struct hook_event ev;
+	char err[256];
+	if (webhook_parse(f, header(conn, webhook_event_header(f)), body, len, &ev, err,
+			  sizeof(err)) < 0) {
+		ctx.repo = r->name;
+		return reject(h, conn, 400, &ctx, err);
+	}
+	enum MHD_Result ret;
+	if (ev.kind == HOOK_PING) {
+		ctx.repo = ev.repo;
+		slog(LOG_INFO, "delivery.ping", &ctx, NULL, "ping");
+		ret = hook_reply(h, conn, D_IGNORED, 200, json_pack("{s:s}", "status", "pong"));
+		goto out;
+	}
+	/* The signature proves the sender knows r's secret; the payload must be about r, or
+	 * about another repository configured with the same secret. */
+	const struct repo_config *named = ev.repo ? config_find_repo(c, f, ev.repo) : r;
+	if (!ev.repo && ev.kind != HOOK_IGNORED) {
+		named = NULL;
+	}
+	if (!named || strcmp(named->secret, r->secret) != 0) {
+		ctx.repo = ev.repo;
+		char msg[320];
+		snprintf(msg, sizeof(msg), "repository '%.200s' is not configured on this server",
+			 ev.repo ? ev.repo : "");
+		ret = reject(h, conn, 404, &ctx, msg);
+		goto out;
+	}
+	r = named;
+	ctx.repo = r->name;
+	if (ev.kind == HOOK_IGNORED) {
+		ret = ignored(h, conn, &ctx, ev.reason);
+		goto out;
+	}
+	unsigned need = ev.kind == HOOK_PUSH  ? EVENTS_PUSH
+			: ev.kind == HOOK_TAG ? EVENTS_TAG
+					      : EVENTS_PULL_REQUEST;
+	if (!(r->events & need)) {
+		ret = ignored(h, conn, &ctx,
+			      ev.kind == HOOK_PUSH ? "push events are not run for this repository"
+			      : ev.kind == HOOK_TAG
+				      ? "tag events are not run for this repository"
+				      : "pull requests are not run for this repository");
+		goto out;
+	}
+	if (ev.kind == HOOK_PULL_REQUEST && ev.fork && !c->untrusted_run) {
+		ret = ignored(
+			h, conn, &ctx,
+			"pull requests from forks are not run on this server (untrusted.run)");
+		goto out;
+	}
+	if (!valid_delivery(delivery)) {
+		ret = reject(h, conn, 400, &ctx, "the delivery id header is missing or invalid");
+		goto out;
+	}
+	char key[WEBHOOK_MAX_NAME + 32] = "";
+	if (ev.kind == HOOK_PUSH && r->supersede) {
+		snprintf(key, sizeof(key), "branch:%s", ev.branch);
+	} else if (ev.kind == HOOK_PULL_REQUEST && r->supersede) {
+		snprintf(key, sizeof(key), "pr:%lu", ev.number);
+	}
+	struct job_new jn = {
+		.repo = r->name,
+		.forge = forge_name(f),
+		.delivery = delivery,
+		.event = ev.kind == HOOK_PULL_REQUEST ? "pull_request" : "push",
+		.ref = ev.ref,
+		.branch = ev.branch ? ev.branch : "",
+		.tag = ev.tag ? ev.tag : "",
+		.sha = ev.sha,
+		.number = (int64_t)ev.number,
+		.base_branch = ev.base_branch ? ev.base_branch : "",
+		.base_sha = ev.base_sha,
+		.trusted = !(ev.kind == HOOK_PULL_REQUEST && ev.fork),
+		.supersede_key = key,
+		/* No API configured: no statuses to send, so none are queued. */
+		.statuses = !str_empty(r->api_token) && !str_empty(r->api_url),
+	};
+	SHA256((const unsigned char *)body, len, jn.body_sha);
+	int rr = intake_submit(h->intake, &jn);
+	if (rr < 0) {
+		slog(LOG_ERROR, "delivery.failed", &ctx, NULL, "cannot queue the delivery: %s",
+		     strerror(-rr));
+		ret = hook_reply(h, conn, D_REJECTED, 503,
+				 json_pack("{s:s}", "error", "the queue is unavailable; retry"));
+		goto out;
+	}
+	ctx.run = jn.job_id;
+	if (jn.duplicate) {
+		slog(LOG_INFO, "delivery.duplicate", &ctx, NULL,
+		     "already accepted as run %lld: not run again", (long long)jn.job_id);
+		ret = hook_reply(h, conn, D_DUPLICATE, 202,
+				 json_pack("{s:s, s:I}", "status", "duplicate", "run_id",
+					   (json_int_t)jn.job_id));
+	} else {
+		slog(LOG_INFO, "delivery.accepted", &ctx,
+		     json_pack("{s:s, s:s, s:b, s:i}", "ref", ev.ref, "sha", ev.sha, "trusted",
+			       jn.trusted, "superseded", (int)jn.superseded),
+		     "queued run %lld for %s at %.12s", (long long)jn.job_id, ev.ref, ev.sha);
+		ret = hook_reply(h, conn, D_ACCEPTED, 202,
+				 json_pack("{s:s, s:I}", "status", "accepted", "run_id",
+					   (json_int_t)jn.job_id));
+	}
+out:
+	hook_event_release(&ev);
+	return ret;
+}
+
+/* ---------- API and pages ---------- */
+
+static int get_job(struct http_server *h, int64_t id, struct job *j)
+{
+	pthread_mutex_lock(&h->api_mu);
+	int r = store_get(h->api, id, j);
+	pthread_mutex_unlock(&h->api_mu);
+	return r;
+}
+
+static int list_jobs(struct http_server *h, size_t limit, struct job **v, size_t *n)
+{
+	pthread_mutex_lock(&h->api_mu);
+	int r = store_list(h->api, limit, v, n);
+	pthread_mutex_unlock(&h->api_mu);
+	return r;
+}
+
+static size_t list_limit(struct MHD_Connection *conn)
+{
+	const char *s = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
+	uint64_t v;
+	if (!s || parse_uint(s, LIST_MAX, &v) < 0 || v == 0) {
+		return LIST_DEFAULT;
+	}
+	return (size_t)v;
+}
+
+static enum MHD_Result serve_log(struct http_server *h, struct MHD_Connection *conn,
+				 const struct job *j, const char *stage)
+{
+	_cleanup_free_ char *dir = views_run_dir(h->c, j);
+	if (!dir) {
+		return respond_error(h, conn, 404, "this run has no record");
+	}
+	_cleanup_free_ char *path = xasprintf("%s/logs/%s.log", dir, stage);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (fd >= 0) {
+			close(fd);
+		}
+		return respond_error(h, conn, 404, "no log for this stage (yet)");
+	}
+	struct MHD_Response *r = MHD_create_response_from_fd((size_t)st.st_size, fd);
+	if (!r) {
+		close(fd);
+		return MHD_NO;
+	}
+	/* Logs are stage output: never let a browser take them for anything but text. */
+	MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	count_response(h, 200);
+	enum MHD_Result ret = MHD_queue_response(conn, 200, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result handle_get(struct http_server *h, struct MHD_Connection *conn,
+				  struct request *rq)
+{
+	switch (rq->route) {
+	case R_HEALTH:
+		if (atomic_load(&h->stopping)) {
+			return respond(h, conn, 503, "text/plain", xstrdup("stopping\n"));
+		}
+		return respond(h, conn, 200, "text/plain", xstrdup("ok\n"));
+	case R_METRICS: {
+		struct store_counts sc;
+		struct http_stats hs;
+		pthread_mutex_lock(&h->api_mu);
+		int r = store_counts(h->api, &sc);
+		pthread_mutex_unlock(&h->api_mu);
+		if (r < 0) {
+			return respond_error(h, conn, 500, "the store is unavailable");
+		}
+		for (int k = 0; k < 6; k++) {
+			hs.responses[k] = atomic_load(&h->responses[k]);
+		}
+		for (int k = 0; k < 4; k++) {
+			hs.deliveries[k] = atomic_load(&h->deliveries[k]);
+		}
+		return respond(h, conn, 200, "text/plain; version=0.0.4",
+			       views_metrics(&sc, &hs, dispatcher_running(h->disp)));
+	}
+	case R_API_LIST:
+	case R_INDEX: {
+		struct job *v;
+		size_t n;
+		if (list_jobs(h, rq->route == R_INDEX ? LIST_DEFAULT : list_limit(conn), &v, &n) <
+		    0) {
+			return respond_error(h, conn, 500, "the store is unavailable");
+		}
+		enum MHD_Result ret;
+		if (rq->route == R_INDEX) {
+			ret = respond(h, conn, 200, "text/html; charset=utf-8",
+				      views_index_html(h->c, v, n, dispatcher_running(h->disp)));
+		} else {
+			json_t *arr = json_array();
+			for (size_t i = 0; i < n; i++) {
+				json_array_append_new(arr, views_run_json(h->c, &v[i], false));
+			}
+			ret = respond_json(h, conn, 200, json_pack("{s:o}", "runs", arr));
+		}
+		jobs_free(v, n);
+		return ret;
+	}
+	case R_API_RUN:
+	case R_API_LOG:
+	case R_RUN_PAGE: {
+		struct job j;
+		int r = get_job(h, rq->id, &j);
+		if (r < 0) {
+			return respond_error(h, conn, 500, "the store is unavailable");
+		}
+		if (r == 0) {
+			return respond_error(h, conn, 404, "no such run");
+		}
+		enum MHD_Result ret =
+			rq->route == R_API_RUN
+				? respond_json(h, conn, 200, views_run_json(h->c, &j, true))
+			: rq->route == R_API_LOG ? serve_log(h, conn, &j, rq->stage)
+						 : respond(h, conn, 200, "text/html; charset=utf-8",
+							   views_run_html(h->c, &j));
+		job_release(&j);
+		return ret;
+	}
+	default:
+		return respond_error(h, conn, 404, "not found");
+	}
+}
+
+/* ---------- routing ---------- */
+
+static bool parse_id(const char *s, size_t n, int64_t *out)
+{
+	char buf[24];
+	uint64_t v;
+	if (n == 0 || n >= sizeof(buf)) {
+		return false;
+	}
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (parse_uint(buf, INT64_MAX, &v) < 0) {
+		return false;
+	}
+	*out = (int64_t)v;
+	return true;
+}
+
+static bool valid_stage(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_') {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Route a GET path. */
+static enum route route_get(const char *url, struct request *rq)
+{
+	if (str_eq(url, "/healthz")) {
+		return R_HEALTH;
+	}
+	if (str_eq(url, "/metrics")) {
+		return R_METRICS;
+	}
+	if (str_eq(url, "/") || str_eq(url, "/index.html")) {
+		return R_INDEX;
+	}
+	if (str_eq(url, "/api/runs") || str_eq(url, "/api/runs/")) {
+		return R_API_LIST;
+	}
+	if (str_has_prefix(url, "/runs/")) {
+		return parse_id(url + 6, strlen(url + 6), &rq->id) ? R_RUN_PAGE : R_NONE;
+	}
+	if (str_has_prefix(url, "/api/runs/")) {
+		const char *p = url + 10;
+		const char *slash = strchr(p, '/');
+		if (!slash) {
+			return parse_id(p, strlen(p), &rq->id) ? R_API_RUN : R_NONE;
+		}
+		if (!parse_id(p, (size_t)(slash - p), &rq->id) ||
+		    !str_has_prefix(slash, "/logs/")) {
+			return R_NONE;
+		}
+		const char *stage = slash + 6;
+		if (!valid_stage(stage)) {
+			return R_NONE;
+		}
+		snprintf(rq->stage, sizeof(rq->stage), "%s", stage);
+		return R_API_LOG;
+	}
+	return R_NONE;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	struct http_server *h = cls;
+	struct request *rq = *con_cls;
+	(void)version;
+	if (!rq) {
+		rq = xcalloc(1, sizeof(*rq));
+		*con_cls = rq;
+		sbuf_init(&rq->body, h->c->max_body);
+		bool post = str_eq(method, "POST");
+		if (str_has_prefix(url, "/hooks/")) {
+			/* /hooks/<forge> or /hooks/<forge>/<repository name> */
+			char fname[16];
+			const char *slash = strchr(url + 7, '/');
+			size_t fl = slash ? (size_t)(slash - (url + 7)) : strlen(url + 7);
+			snprintf(fname, sizeof(fname), "%.*s", (int)MIN(fl, sizeof(fname) - 1),
+				 url + 7);
+			if (fl >= sizeof(fname) || forge_from_name(fname, &rq->forge) < 0) {
+				rq->answered = true;
+				return respond_error(h, conn, 404,
+						     "unknown hook: use /hooks/github, "
+						     "/hooks/gitlab or /hooks/gitea");
+			}
+			if (slash && !(rq->only = config_find_repo(h->c, rq->forge, slash + 1))) {
+				rq->answered = true;
+				return respond_error(h, conn, 404,
+						     "no such repository on this server");
+			}
+			if (!post) {
+				rq->answered = true;
+				return respond_error(h, conn, 405, "webhooks are POSTed");
+			}
+			rq->route = R_HOOK;
+			if (!json_content_type(header(conn, "Content-Type"))) {
+				rq->answered = true;
+				return reject(h, conn, 415, NULL,
+					      "the content type must be application/json");
+			}
+			const char *cl = header(conn, "Content-Length");
+			uint64_t n;
+			if (cl && parse_uint(cl, UINT64_MAX, &n) == 0 && n > h->c->max_body) {
+				rq->answered = true;
+				return reject(h, conn, 413, NULL,
+					      "the body is larger than limits.max_body");
+			}
+			return MHD_YES;
+		}
+		rq->route = route_get(url, rq);
+		if (rq->route != R_NONE && !str_eq(method, "GET") && !str_eq(method, "HEAD")) {
+			rq->answered = true;
+			return respond_error(h, conn, 405, "method not allowed");
+		}
+		if (rq->route != R_NONE) {
+			return MHD_YES;
+		}
+		rq->answered = true;
+		return respond_error(h, conn, 404, "not found");
+	}
+	if (rq->answered) {
+		*upload_size = 0; /* discard the rest of a rejected body */
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		/* Bodies are read before they can be verified: each has a cap, and all of them
+		 * together another one, so that unsigned junk cannot exhaust memory. */
+		if (rq->route == R_HOOK && !rq->too_big && !rq->overloaded) {
+			uint64_t n = *upload_size;
+			if (atomic_fetch_add(&h->inflight, n) + n > h->inflight_max) {
+				atomic_fetch_sub(&h->inflight, n);
+				rq->overloaded = true;
+				sbuf_release(&rq->body);
+			} else if (sbuf_append(&rq->body, upload, *upload_size) < 0) {
+				atomic_fetch_sub(&h->inflight, n);
+				rq->too_big = true;
+				sbuf_release(&rq->body);
+			} else {
+				rq->counted += n;
+			}
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	rq->answered = true;
+	return rq->route == R_HOOK ? handle_hook(h, conn, rq) : handle_get(h, conn, rq);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *h = cls;
+	struct request *rq = *con_cls;
+	(void)conn;
+	(void)toe;
+	if (rq) {
+		atomic_fetch_sub(&h->inflight, rq->counted);
+		sbuf_release(&rq->body);
+		free(rq);
+		*con_cls = NULL;
+	}
+}
+
+int http_start(const struct server_config *c, struct intake *in, const char *db_path,
+	       const struct dispatcher *disp, struct http_server **out)
+{
+	struct http_server *h = xcalloc(1, sizeof(*h));
+	h->c = c;
+	h->intake = in;
+	h->disp = disp;
+	h->inflight_max = c->max_inflight;
+	pthread_mutex_init(&h->api_mu, NULL);
+	int r = store_open(db_path, &h->api);
+	if (r < 0) {
+		free(h);
+		return r;
+	}
+	struct addrinfo hints = { .ai_family = AF_UNSPEC,
+				  .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo *ai = NULL;
+	char port[8];
+	snprintf(port, sizeof(port), "%u", c->listen_port);
+	if (getaddrinfo(c->listen_host, port, &hints, &ai) != 0 || !ai) {
+		store_close(h->api);
+		free(h);
+		return -EADDRNOTAVAIL;
+	}
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+			 MHD_USE_POLL | MHD_USE_ITC;
+	if (ai->ai_family == AF_INET6) {
+		flags |= MHD_USE_IPv6;
+	}
+	h->d = MHD_start_daemon(flags, (uint16_t)c->listen_port, NULL, NULL, on_request, h,
+				MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT,
+				(unsigned)c->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+				(unsigned)MAX(1, c->connection_timeout_ms / 1000),
+				MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_NOTIFY_COMPLETED,
+				on_completed, h, MHD_OPTION_END);
+	freeaddrinfo(ai);
+	if (!h->d) {
+		store_close(h->api);
+		free(h);
+		return -EADDRINUSE;
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+	h->port = info ? info->port : c->listen_port;
+	*out = h;
+	return 0;
+}
+
+unsigned http_port(const struct http_server *h)
+{
+	return h->port;
+}
+
+void http_quiesce(struct http_server *h)
+{
+	atomic_store(&h->stopping, true);
+	MHD_socket s = MHD_quiesce_daemon(h->d);
+	if (s != MHD_INVALID_SOCKET) {
+		close(s);
+	}
+}
+
+void http_stop(struct http_server *h)
+{
+	if (!h) {
+		return;
+	}
+	MHD_stop_daemon(h->d);
+	store_close(h->api);
+	pthread_mutex_destroy(&h->api_mu);
+	free(h);
+}

@@ -1,0 +1,738 @@
+/*
+ * jobrun.c - one attempt of a job (`runner __job`), and the server-side helpers that
+ * build its spec and read its outcome.
+ *
+ * The child waits on a single fd for "stop now": an epoll set holding the cancel pipe and
+ * a timerfd for the run's time limit, handed to run_pipeline() as its cancel fd. What the
+ * pipe says afterwards (a byte or end-of-file) tells why the run was cancelled.
+ */
+#include "jobrun.h"
+
+#include "config.h"
+#include "diag.h"
+#include "gitexport.h"
+#include "mirror.h"
+#include "notify.h"
+#include "pipeline.h"
+#include "run.h"
+#include "sandbox.h"
+#include "sbuf.h"
+#include "secrets.h"
+#include "stage.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+
+#include "banned.h"
+
+#define SPEC_MAX    (4u << 20)
+#define OUTCOME_MAX (4u << 20)
+#define MESSAGE_MAX 2000
+#define PIPELINE_NAMES                      \
+	{                                   \
+		".runner.yml", "runner.yml" \
+	}
+
+/* ---------- paths ---------- */
+
+char *jobrun_repo_dir(const char *data_dir, const char *repo_key)
+{
+	return xasprintf("%s/repos/%s", data_dir, repo_key);
+}
+
+char *jobrun_run_dir(const char *data_dir, const char *repo_key, const char *run_id)
+{
+	return xasprintf("%s/repos/%s/runs/%s", data_dir, repo_key, run_id);
+}
+
+char *jobrun_workspace(const char *data_dir, const char *run_id)
+{
+	return xasprintf("%s/work/%s", data_dir, run_id);
+}
+
+char *jobrun_lock_path(const char *data_dir, int64_t job)
+{
+	return xasprintf("%s/locks/%lld.lock", data_dir, (long long)job);
+}
+
+/* ---------- server side ---------- */
+
+static const char *default_username(enum forge f)
+{
+	return f == FORGE_GITHUB ? "x-access-token" : f == FORGE_GITLAB ? "oauth2" : "token";
+}
+
+static void set_str(json_t *o, const char *key, const char *v)
+{
+	json_object_set_new(o, key, v ? json_string(v) : json_null());
+}
+
+json_t *jobrun_spec(const struct server_config *c, const struct repo_config *r, const struct job *j)
+{
+	json_t *s = json_object();
+	json_object_set_new(s, "job", json_integer(j->id));
+	json_object_set_new(s, "attempt", json_integer(j->attempts));
+	set_str(s, "run_id", j->run_id);
+	set_str(s, "repo", r->name);
+	set_str(s, "repo_key", r->key);
+	set_str(s, "clone_url", r->clone_url);
+	set_str(s, "event", j->event);
+	set_str(s, "ref", j->ref);
+	set_str(s, "branch", j->branch);
+	set_str(s, "tag", j->tag);
+	set_str(s, "sha", j->sha);
+	set_str(s, "base_branch", j->base_branch);
+	set_str(s, "base_sha", j->base_sha);
+	json_object_set_new(s, "trusted", json_boolean(j->trusted));
+	set_str(s, "pipeline", r->pipeline);
+	set_str(s, "data_dir", c->data_dir);
+	json_object_set_new(s, "jobs", json_integer(c->jobs_per_run));
+	json_object_set_new(s, "keep_failed_workspace", json_boolean(c->keep_failed_workspaces));
+	json_object_set_new(s, "max_run_ms", json_integer((json_int_t)c->max_run_ms));
+	if (c->public_url) {
+		char *url = xasprintf("%s/runs/%lld", c->public_url, (long long)j->id);
+		set_str(s, "run_url", url);
+		free(url);
+	}
+	json_t *auth = json_object();
+	set_str(auth, "username", r->username ? r->username : default_username(r->forge));
+	set_str(auth, "token", r->token);
+	set_str(auth, "ssh_key", r->ssh_key);
+	set_str(auth, "ssh_public_key", r->ssh_public_key);
+	set_str(auth, "ssh_passphrase", r->ssh_passphrase);
+	set_str(auth, "ssh_host_key", r->ssh_host_key);
+	json_object_set_new(s, "auth", auth);
+	/* Untrusted runs get no secrets: they are not even handed to the process. */
+	json_t *secrets = json_object();
+	if (j->trusted) {
+		for (size_t i = 0; i < r->n_secrets; i++) {
+			set_str(secrets, r->secrets[i].name, r->secrets[i].value);
+		}
+		set_str(s, "secrets_file", r->secrets_file);
+	}
+	json_object_set_new(s, "secrets", secrets);
+	return s;
+}
+
+int jobrun_read_outcome(const char *run_dir, struct job_outcome *o)
+{
+	memset(o, 0, sizeof(*o));
+	_cleanup_free_ char *path = xasprintf("%s/outcome.json", run_dir);
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r = read_file_capped(path, OUTCOME_MAX, &buf, &len);
+	if (r < 0) {
+		return r == -ENOENT ? -ENOENT : -EINVAL;
+	}
+	json_t *root = json_loadb(buf, len, 0, NULL);
+	const char *state = json_string_value(json_object_get(root, "state"));
+	if (!root || !state || job_state_from_name(state, &o->state) < 0 ||
+	    !job_state_final(o->state)) {
+		json_decref(root);
+		return -EINVAL;
+	}
+	o->exit_code = (int)json_integer_value(json_object_get(root, "exit_code"));
+	const char *msg = json_string_value(json_object_get(root, "message"));
+	const char *notify = json_string_value(json_object_get(root, "notify"));
+	o->message = msg ? xstrdup(msg) : NULL;
+	o->notify = notify ? xstrdup(notify) : NULL;
+	o->interrupted = json_is_true(json_object_get(root, "interrupted"));
+	json_decref(root);
+	return 0;
+}
+
+void job_outcome_release(struct job_outcome *o)
+{
+	free(o->message);
+	free(o->notify);
+	memset(o, 0, sizeof(*o));
+}
+
+/* ---------- child side ---------- */
+
+struct jobctx {
+	json_t *spec;
+	const char *data_dir, *repo_key, *run_id, *sha, *event, *branch, *tag, *ref;
+	const char *base_branch, *base_sha, *pipeline_path;
+	bool trusted;
+	int64_t job;
+	char *repo_dir, *run_dir, *ws, *mirror;
+	int cancel_fd; /* the pipe from the server */
+	int stop_fd;   /* epoll: pipe + timer */
+	int timer_fd;
+	struct secret_store *secrets;
+	struct diag_list dl;
+	/* live status */
+	json_t *live;
+};
+
+static const char *spec_str(json_t *spec, const char *key)
+{
+	const char *v = json_string_value(json_object_get(spec, key));
+	return v ? v : "";
+}
+
+/* Join diagnostics into one bounded line. */
+static char *diag_text(struct diag_list *dl, const char *fallback)
+{
+	struct sbuf sb;
+	sbuf_init(&sb, MESSAGE_MAX);
+	for (size_t i = 0; i < dl->n; i++) {
+		const struct diag *d = &dl->v[i];
+		if (sb.len) {
+			sbuf_puts(&sb, "; ");
+		}
+		if (d->file && d->line) {
+			sbuf_printf(&sb, "%s:%u:%u: ", d->file, d->line, d->col);
+		}
+		sbuf_puts(&sb, d->msg);
+		if (d->hint) {
+			sbuf_printf(&sb, " (hint: %s)", d->hint);
+		}
+	}
+	if (!sb.len) {
+		sbuf_puts(&sb, fallback);
+	}
+	return sbuf_steal(&sb);
+}
+
+static void write_live(struct jobctx *jc)
+{
+	_cleanup_free_ char *path = xasprintf("%s/live.json", jc->run_dir);
+	_cleanup_free_ char *s = json_dumps(jc->live, JSON_COMPACT);
+	if (s) {
+		write_file_atomic(path, s, strlen(s), 0644);
+	}
+}
+
+static void set_phase(struct jobctx *jc, const char *phase)
+{
+	json_object_set_new(jc->live, "phase", json_string(phase));
+	write_live(jc);
+}
+
+static void live_stage(void *ud, const struct run *r, size_t stage)
+{
+	struct jobctx *jc = ud;
+	json_t *stages = json_object_get(jc->live, "stages");
+	if (!stages) {
+		stages = json_object();
+		json_object_set_new(jc->live, "stages", stages);
+	}
+	json_object_set_new(stages, r->stages[stage].def->name,
+			    json_string(stage_status_name(r->stages[stage].status)));
+	write_live(jc);
+}
+
+static void live_started(void *ud, const struct run *r, size_t stage, unsigned attempt)
+{
+	(void)attempt;
+	live_stage(ud, r, stage);
+}
+
+/* Why the run was stopped: the byte on the pipe, EOF, or the timer. */
+static int stop_reason(struct jobctx *jc)
+{
+	struct pollfd p = { .fd = jc->cancel_fd, .events = POLLIN };
+	if (poll(&p, 1, 0) > 0) {
+		char c;
+		ssize_t n = read(jc->cancel_fd, &c, 1);
+		return n == 1 ? c : 0; /* 0: end of file, the server is gone */
+	}
+	uint64_t ticks;
+	if (read(jc->timer_fd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks)) {
+		return 't';
+	}
+	return 0;
+}
+
+static int write_outcome(struct jobctx *jc, enum job_state state, int exit_code,
+			 const char *message, const char *notify, bool interrupted)
+{
+	json_t *o = json_pack("{s:s, s:i, s:b}", "state", job_state_name(state), "exit_code",
+			      exit_code, "interrupted", interrupted);
+	if (message) {
+		json_object_set_new(o, "message", json_string(message));
+	}
+	if (notify) {
+		json_object_set_new(o, "notify", json_string(notify));
+	}
+	_cleanup_free_ char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	_cleanup_free_ char *path = xasprintf("%s/outcome.json", jc->run_dir);
+	mkdir_p(jc->run_dir, 0755);
+	write_file_atomic(path, s, strlen(s), 0644);
+	return exit_code;
+}
+
+/* An error before or outside the pipeline: the run is an error (or cancelled). */
+static int fail_early(struct jobctx *jc, int err, const char *fallback)
+{
+	if (err == -ECANCELED) {
+		int why = stop_reason(jc);
+		if (why == JOBRUN_CANCEL) {
+			return write_outcome(jc, JOB_CANCELLED, 143, "cancelled", NULL, false);
+		}
+		if (why == 't') {
+			return write_outcome(jc, JOB_ERROR, 4,
+					     "the run took longer than run_timeout", NULL, false);
+		}
+		return write_outcome(jc, JOB_CANCELLED, 143, "interrupted: the server stopped",
+				     NULL, true);
+	}
+	_cleanup_free_ char *msg = diag_text(&jc->dl, fallback);
+	set_phase(jc, "error");
+	return write_outcome(jc, JOB_ERROR, 4, msg, NULL, false);
+}
+
+static bool stop_requested(struct jobctx *jc)
+{
+	struct pollfd p = { .fd = jc->stop_fd, .events = POLLIN };
+	return poll(&p, 1, 0) > 0;
+}
+
+/* Wait for the job's lock: the previous attempt (if any) and all its stages are gone. */
+static int take_lock(struct jobctx *jc)
+{
+	_cleanup_free_ char *path = jobrun_lock_path(jc->data_dir, jc->job);
+	_cleanup_free_ char *dir = xasprintf("%s/locks", jc->data_dir);
+	mkdir_p(dir, 0700);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		diag_error(&jc->dl, NULL, 0, 0, NULL, "cannot open the job lock %s: %s", path,
+			   strerror(errno));
+		return -errno;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK) {
+			close(fd);
+			return -errno;
+		}
+		struct pollfd p = { .fd = jc->stop_fd, .events = POLLIN };
+		if (poll(&p, 1, 50) > 0) {
+			close(fd);
+			return -ECANCELED;
+		}
+	}
+	return fd; /* held until the process exits */
+}
+
+static int load_secrets(struct jobctx *jc)
+{
+	jc->secrets = secrets_new();
+	const char *file = spec_str(jc->spec, "secrets_file");
+	if (*file && secrets_load_file(jc->secrets, file, true, &jc->dl) < 0) {
+		return -EINVAL;
+	}
+	const char *name;
+	json_t *v;
+	json_object_foreach(json_object_get(jc->spec, "secrets"), name, v)
+	{
+		if (!json_is_string(v) || secrets_put(jc->secrets, name, json_string_value(v),
+						      "server configuration") < 0) {
+			diag_error(&jc->dl, NULL, 0, 0, NULL, "invalid secret '%s'", name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int sync_mirror(struct jobctx *jc)
+{
+	json_t *auth = json_object_get(jc->spec, "auth");
+	const char *token = json_string_value(json_object_get(auth, "token"));
+	struct mirror_auth ma = {
+		.username = json_string_value(json_object_get(auth, "username")),
+		.token = token,
+		.ssh_key = json_string_value(json_object_get(auth, "ssh_key")),
+		.ssh_public_key = json_string_value(json_object_get(auth, "ssh_public_key")),
+		.ssh_passphrase = json_string_value(json_object_get(auth, "ssh_passphrase")),
+		.ssh_host_key = json_string_value(json_object_get(auth, "ssh_host_key")),
+	};
+	_cleanup_free_ char *spec1 = xasprintf("+%s:%s", jc->ref, jc->ref);
+	_cleanup_free_ char *spec2 =
+		xasprintf("+refs/heads/%s:refs/heads/%s", jc->base_branch, jc->base_branch);
+	const char *specs[2] = { spec1, spec2 };
+	bool fetched;
+	const char *url = spec_str(jc->spec, "clone_url");
+	int r = mirror_sync(jc->mirror, url, specs, 1, &ma, jc->sha, jc->stop_fd, &fetched,
+			    &jc->dl);
+	if (r == 0 && !jc->trusted && *jc->base_branch) {
+		/* Untrusted runs take their pipeline from the base branch: fetch it too. */
+		r = mirror_sync(jc->mirror, url, specs + 1, 1, &ma, NULL, jc->stop_fd, &fetched,
+				&jc->dl);
+	}
+	return r;
+}
+
+/* The pipeline of an untrusted run: the base branch's, never the pull request's. */
+static int load_base_pipeline(struct jobctx *jc, struct pipeline **p)
+{
+	char base[41];
+	_cleanup_free_ char *ref = xasprintf("refs/heads/%s", jc->base_branch);
+	/* The base commit the forge named, if the mirror has it; else the branch's head. */
+	if (!(gitexport_is_full_sha(jc->base_sha) &&
+	      mirror_resolve(jc->mirror, jc->base_sha, base) == 0) &&
+	    mirror_resolve(jc->mirror, ref, base) < 0) {
+		diag_error(&jc->dl, NULL, 0, 0, NULL,
+			   "the base branch '%s' of this pull request is not in the mirror",
+			   jc->base_branch);
+		return -ENOENT;
+	}
+	static const char *const names[] = PIPELINE_NAMES;
+	const char *one[] = { jc->pipeline_path };
+	const char *const *cands = *jc->pipeline_path ? one : names;
+	size_t nc = *jc->pipeline_path ? 1 : ARRAY_SIZE(names);
+	for (size_t i = 0; i < nc; i++) {
+		_cleanup_free_ char *buf = NULL;
+		size_t len;
+		int r = gitexport_read_file(jc->mirror, base, cands[i], PIPELINE_MAX_BYTES, &buf,
+					    &len);
+		if (r == -ENOENT) {
+			continue;
+		}
+		if (r < 0) {
+			diag_error(&jc->dl, NULL, 0, 0, NULL,
+				   "cannot read %s of the base branch: %s", cands[i], strerror(-r));
+			return r;
+		}
+		_cleanup_free_ char *name = xasprintf("%s (from %s)", cands[i], jc->base_branch);
+		return pipeline_load_buffer(name, jc->ws, buf, len, p, &jc->dl);
+	}
+	diag_error(&jc->dl, NULL, 0, 0,
+		   "pull requests from forks run the pipeline of their base branch",
+		   "the base branch '%s' has no pipeline file", jc->base_branch);
+	return -ENOENT;
+}
+
+static int load_pipeline(struct jobctx *jc, struct pipeline **p)
+{
+	if (!jc->trusted) {
+		return load_base_pipeline(jc, p);
+	}
+	static const char *const names[] = PIPELINE_NAMES;
+	if (*jc->pipeline_path) {
+		_cleanup_free_ char *path = xasprintf("%s/%s", jc->ws, jc->pipeline_path);
+		return pipeline_load_file(path, p, &jc->dl);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		_cleanup_free_ char *path = xasprintf("%s/%s", jc->ws, names[i]);
+		if (access(path, F_OK) == 0) {
+			return pipeline_load_file(path, p, &jc->dl);
+		}
+	}
+	diag_error(&jc->dl, NULL, 0, 0, "add .runner.yml to the repository",
+		   "commit %.12s has no pipeline file (.runner.yml or runner.yml)", jc->sha);
+	return -ENOENT;
+}
+
+/*
+ * Untrusted runs have no secrets: leave out the stages that need one and everything
+ * that depends on them. A security stage left out would open the gate: that is an
+ * error instead. Fills only/n_only (NULL: all stages).
+ */
+static int select_untrusted(struct jobctx *jc, const struct pipeline *p, const char ***only,
+			    size_t *n_only)
+{
+	bool *out = xcalloc(p->n_stages, sizeof(bool));
+	size_t n_out = 0;
+	int ret = 0;
+	*only = NULL;
+	*n_only = 0;
+	for (size_t k = 0; k < p->n_stages; k++) {
+		size_t i = p->order[k];
+		const struct pstage *s = p->stages[i];
+		out[i] = s->n_secrets > 0;
+		for (size_t j = 0; j < s->n_needs && !out[i]; j++) {
+			out[i] = out[s->needs[j]];
+		}
+		if (out[i]) {
+			n_out++;
+			if (s->kind && (s->kind->flags & STAGE_KIND_SECURITY)) {
+				diag_error(&jc->dl, p->path, s->pos.line, s->pos.col, NULL,
+					   "security stage '%s' needs a secret (or a stage that "
+					   "does); pull requests from forks get no secrets, so the "
+					   "gate cannot run",
+					   s->name);
+				ret = -EPERM;
+			}
+		}
+	}
+	if (ret == 0 && n_out == p->n_stages) {
+		diag_error(&jc->dl, p->path, 0, 0, NULL,
+			   "every stage needs a secret; pull requests from forks get none");
+		ret = -EPERM;
+	}
+	if (ret == 0 && n_out > 0) {
+		*only = xcalloc(p->n_stages, sizeof(char *));
+		for (size_t i = 0; i < p->n_stages; i++) {
+			if (!out[i]) {
+				(*only)[(*n_only)++] = p->stages[i]->name;
+			}
+		}
+	}
+	free(out);
+	return ret;
+}
+
+static enum job_state state_of(enum run_result r)
+{
+	switch (r) {
+	case RESULT_PASSED:
+		return JOB_PASSED;
+	case RESULT_FAILED:
+		return JOB_FAILED;
+	case RESULT_BLOCKED:
+		return JOB_BLOCKED;
+	case RESULT_CANCELLED:
+		return JOB_CANCELLED;
+	default:
+		return JOB_ERROR;
+	}
+}
+
+static int run_it(struct jobctx *jc)
+{
+	struct pipeline *p = NULL;
+	struct run *r = NULL;
+	const char **only = NULL;
+	size_t n_only = 0;
+	struct git_info gi;
+	_cleanup_free_ char *notify = NULL;
+	int ret;
+
+	set_phase(jc, "loading");
+	if (load_pipeline(jc, &p) < 0 ||
+	    (!jc->trusted && select_untrusted(jc, p, &only, &n_only) < 0)) {
+		pipeline_free(p);
+		return fail_early(jc, -EINVAL, "invalid pipeline");
+	}
+	git_info_for_commit(jc->mirror, jc->sha, jc->branch, &gi);
+	if (*jc->tag) {
+		free(gi.tag);
+		gi.tag = xstrdup(jc->tag);
+	}
+	/*
+	 * SANDBOX: untrusted runs use the strictest policy there is. The sandbox work
+	 * (issue 3) gives policies their content; this is where the server-enforced policy for
+	 * forks plugs in (no network, no extra paths, tight limits), whatever the pipeline
+	 * asks for.
+	 */
+	struct sandbox_policy *policy = sandbox_policy_new();
+	struct run_observer obs = {
+		.userdata = jc,
+		.stage_started = live_started,
+		.stage_finished = live_stage,
+	};
+	struct run_options ro = {
+		.jobs = (unsigned)json_integer_value(json_object_get(jc->spec, "jobs")),
+		.only = only,
+		.n_only = n_only,
+		.event = jc->event,
+		.branch = jc->branch,
+		.record_root = jc->repo_dir,
+		.secrets = jc->trusted ? jc->secrets : NULL,
+		.policy = policy,
+		.observer = &obs,
+		.handle_signals = false,
+		.cancel_fd = jc->stop_fd,
+		.run_id = jc->run_id,
+		.git = &gi,
+	};
+	set_phase(jc, "running");
+	int rr = run_pipeline(p, &ro, &r, &jc->dl);
+	if (rr < 0) {
+		/* The engine's hints speak to `runner run` users; say where the server's are. */
+		for (size_t i = 0; i < jc->dl.n; i++) {
+			struct diag *d = &jc->dl.v[i];
+			if (strstr(d->msg, "needs secret") && d->hint) {
+				free(d->hint);
+				d->hint = xstrdup(
+					jc->trusted ? "add it under the repository's `secrets:` or "
+						      "`secrets_file` in the server configuration"
+						    : "runs of pull requests from forks get no "
+						      "secrets");
+			}
+		}
+		ret = fail_early(jc, -EINVAL, "the run could not start");
+		goto out;
+	}
+	enum job_state st = state_of(r->result);
+	const char *msg = r->record_error;
+	bool interrupted = false;
+	if (st == JOB_CANCELLED) {
+		int reason = stop_reason(jc);
+		if (reason == 't') {
+			st = JOB_ERROR;
+			msg = "the run took longer than run_timeout and was stopped";
+		} else if (reason == JOBRUN_CANCEL) {
+			msg = "cancelled";
+		} else {
+			interrupted = true;
+			msg = reason == JOBRUN_SHUTDOWN ? "interrupted: the server shut down"
+							: "interrupted: the server stopped";
+		}
+	}
+	if (st == JOB_BLOCKED) {
+		json_t *report = run_report_json(r);
+		const char *run_url = json_string_value(json_object_get(jc->spec, "run_url"));
+		struct notify_ctx nc = {
+			.repo = spec_str(jc->spec, "repo"),
+			.sha = jc->sha,
+			.ref = jc->ref,
+			.run = jc->job,
+			.run_url = run_url,
+			.mask = secrets_mask(jc->secrets),
+		};
+		notify = notify_security_body(report, &nc);
+		json_decref(report);
+	}
+	set_phase(jc, job_state_name(st));
+	ret = write_outcome(jc, st, st == JOB_ERROR && r->exit_code == 0 ? 4 : r->exit_code, msg,
+			    notify, interrupted);
+out:
+	run_free(r);
+	sandbox_policy_free(policy);
+	git_info_release(&gi);
+	free(only);
+	pipeline_free(p);
+	return ret;
+}
+
+static int setup_stop(struct jobctx *jc)
+{
+	jc->stop_fd = epoll_create1(EPOLL_CLOEXEC);
+	jc->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (jc->stop_fd < 0 || jc->timer_fd < 0) {
+		return -errno;
+	}
+	struct epoll_event ev = { .events = EPOLLIN };
+	ev.data.fd = jc->cancel_fd;
+	if (epoll_ctl(jc->stop_fd, EPOLL_CTL_ADD, jc->cancel_fd, &ev) < 0) {
+		return -errno;
+	}
+	ev.data.fd = jc->timer_fd;
+	if (epoll_ctl(jc->stop_fd, EPOLL_CTL_ADD, jc->timer_fd, &ev) < 0) {
+		return -errno;
+	}
+	uint64_t ms = (uint64_t)json_integer_value(json_object_get(jc->spec, "max_run_ms"));
+	if (ms) {
+		struct itimerspec its = { .it_value = { (time_t)(ms / 1000),
+							(long)(ms % 1000) * 1000000 } };
+		timerfd_settime(jc->timer_fd, 0, &its, NULL);
+	}
+	return 0;
+}
+
+int jobrun_main(void)
+{
+	struct jobctx jc = { .cancel_fd = JOBRUN_CANCEL_FD, .stop_fd = -1, .timer_fd = -1 };
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int ret = 4;
+	diag_list_init(&jc.dl, 20);
+	if (read_fd_capped(JOBRUN_SPEC_FD, SPEC_MAX, &buf, &len) < 0 ||
+	    !(jc.spec = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL)) ||
+	    !json_is_object(jc.spec)) {
+		fprintf(stderr, "runner __job: no job spec on fd 3 (this command is for the "
+				"server only)\n");
+		json_decref(jc.spec);
+		return 4;
+	}
+	explicit_bzero(buf, len);
+	close(JOBRUN_SPEC_FD);
+	jc.data_dir = spec_str(jc.spec, "data_dir");
+	jc.repo_key = spec_str(jc.spec, "repo_key");
+	jc.run_id = spec_str(jc.spec, "run_id");
+	jc.sha = spec_str(jc.spec, "sha");
+	jc.event = spec_str(jc.spec, "event");
+	jc.branch = spec_str(jc.spec, "branch");
+	jc.tag = spec_str(jc.spec, "tag");
+	jc.ref = spec_str(jc.spec, "ref");
+	jc.base_branch = spec_str(jc.spec, "base_branch");
+	jc.base_sha = spec_str(jc.spec, "base_sha");
+	jc.pipeline_path = spec_str(jc.spec, "pipeline");
+	jc.trusted = json_is_true(json_object_get(jc.spec, "trusted"));
+	jc.job = json_integer_value(json_object_get(jc.spec, "job"));
+	if (jc.data_dir[0] != '/' || !*jc.repo_key || !*jc.run_id || strchr(jc.run_id, '/') ||
+	    !gitexport_is_full_sha(jc.sha) || !*jc.ref) {
+		fprintf(stderr, "runner __job: incomplete job spec\n");
+		json_decref(jc.spec);
+		return 4;
+	}
+	jc.repo_dir = jobrun_repo_dir(jc.data_dir, jc.repo_key);
+	jc.run_dir = jobrun_run_dir(jc.data_dir, jc.repo_key, jc.run_id);
+	jc.ws = jobrun_workspace(jc.data_dir, jc.run_id);
+	jc.mirror = xasprintf("%s/mirror.git", jc.repo_dir);
+	jc.live = json_pack("{s:s}", "phase", "starting");
+
+	int lock = -1;
+	if (setup_stop(&jc) < 0) {
+		goto out;
+	}
+	lock = take_lock(&jc);
+	if (lock < 0) {
+		ret = fail_early(&jc, lock, "cannot lock the job");
+		goto out;
+	}
+	if (mkdir_p(jc.run_dir, 0755) < 0) {
+		goto out;
+	}
+	if (load_secrets(&jc) < 0) {
+		ret = fail_early(&jc, -EINVAL, "invalid secrets");
+		goto out;
+	}
+	set_phase(&jc, "fetching");
+	int r = sync_mirror(&jc);
+	if (r < 0) {
+		ret = fail_early(&jc, r, "fetch failed");
+		goto out;
+	}
+	set_phase(&jc, "checkout");
+	rm_rf(jc.ws);
+	if ((r = mkdir_p(jc.ws, 0755)) < 0) {
+		diag_error(&jc.dl, NULL, 0, 0, NULL, "cannot create the workspace %s: %s", jc.ws,
+			   strerror(-r));
+		ret = fail_early(&jc, r, "workspace");
+		goto out;
+	}
+	if (stop_requested(&jc)) {
+		ret = fail_early(&jc, -ECANCELED, "");
+		goto out;
+	}
+	r = gitexport_commit(jc.mirror, jc.sha, jc.ws, &jc.dl);
+	if (r < 0) {
+		ret = fail_early(&jc, r, "checkout failed");
+		goto out;
+	}
+	ret = run_it(&jc);
+out:
+	if (jc.ws &&
+	    !(ret != 0 && json_is_true(json_object_get(jc.spec, "keep_failed_workspace")))) {
+		rm_rf(jc.ws);
+	}
+	if (lock >= 0) {
+		close(lock);
+	}
+	if (jc.stop_fd >= 0) {
+		close(jc.stop_fd);
+	}
+	if (jc.timer_fd >= 0) {
+		close(jc.timer_fd);
+	}
+	secrets_free(jc.secrets);
+	diag_list_release(&jc.dl);
+	json_decref(jc.live);
+	free(jc.repo_dir);
+	free(jc.run_dir);
+	free(jc.ws);
+	free(jc.mirror);
+	json_decref(jc.spec);
+	return ret;
+}

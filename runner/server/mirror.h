@@ -1,0 +1,52 @@
+/*
+ * mirror.h - one bare mirror per repository under the server's data directory, fetched
+ * incrementally with libgit2.
+ *
+ * mirror_sync() makes sure a commit is in the mirror: when it is there already (a cached
+ * repository: the usual case for a re-run or a second event on the same commit) nothing
+ * is fetched; otherwise the given refs are fetched from the configured URL (never one from
+ * a payload) with the configured credentials, and the commit must be there afterwards.
+ * Concurrent syncs of one mirror are serialised with a lock file next to it. A fetch can
+ * be cancelled through an fd that becomes readable.
+ */
+#ifndef RUNNER_SERVER_MIRROR_H
+#define RUNNER_SERVER_MIRROR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct diag_list;
+
+struct mirror_auth {
+	const char *username; /* HTTPS user name for the token */
+	const char *token;
+	const char *ssh_key, *ssh_public_key, *ssh_passphrase;
+	const char *ssh_host_key; /* "SHA256:<base64>": the only SSH host key accepted */
+};
+
+/*
+ * Whether an SSH host key's SHA-256 digest is the configured fingerprint ("SHA256:" and
+ * unpadded base64, as ssh-keygen -l prints it). actual (at least 60 bytes) receives the
+ * key's fingerprint in that form, for messages.
+ */
+bool mirror_host_key_matches(const char *configured, const unsigned char sha256[32],
+			     char *actual, size_t size);
+
+/*
+ * Ensure commit `want` (full hex id) is in the bare mirror at path (created when missing),
+ * fetching refspecs ("+refs/x:refs/x") from url if it is not (want NULL: always fetch). *fetched
+ * says whether a fetch happened. Returns 0; -ENOENT when the commit is not there after the fetch;
+ * -ECANCELED; -EIO when the fetch failed (a diagnostic says why, with credentials removed from
+ * URLs).
+ */
+int mirror_sync(const char *path, const char *url, const char *const *refspecs, size_t n_refspecs,
+		const struct mirror_auth *auth, const char *want, int cancel_fd, bool *fetched,
+		struct diag_list *dl);
+
+/* Resolve a ref of the mirror (refs/heads/main) to a commit id (41 bytes). Returns 0 or -ENOENT. */
+int mirror_resolve(const char *path, const char *ref, char out[41]);
+
+/* url with any user:password@ part replaced by "***@", for messages. Caller frees. */
+char *mirror_redact_url(const char *url);
+
+#endif

@@ -1,0 +1,785 @@
+/*
+ * store.c - the job queue on SQLite.
+ *
+ * WAL journal with synchronous=FULL: a commit is on disk when sqlite3_step() returns, so
+ * the 202 sent after store_enqueue() never promises something a crash can take back.
+ * Writers use BEGIN IMMEDIATE (the write lock up front, so no transaction has to be
+ * retried half-way) and a busy timeout, which serialises the few writer threads.
+ * Statements are prepared once per connection.
+ */
+#include "store.h"
+
+#include "util.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "banned.h"
+
+static const char *const state_names[JOB_STATE_COUNT] = {
+	"queued", "running", "passed", "failed", "blocked", "error", "cancelled",
+};
+
+const double store_duration_buckets[10] = { 1, 5, 10, 30, 60, 300, 600, 1800, 3600, -1 };
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS jobs("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" repo TEXT NOT NULL, forge TEXT NOT NULL, delivery TEXT NOT NULL, event TEXT NOT NULL,"
+	" ref TEXT NOT NULL, branch TEXT NOT NULL, tag TEXT NOT NULL, sha TEXT NOT NULL,"
+	" number INTEGER NOT NULL, base_branch TEXT NOT NULL, base_sha TEXT NOT NULL,"
+	" trusted INTEGER NOT NULL, supersede_key TEXT NOT NULL,"
+	" state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+	" cancel_requested INTEGER NOT NULL DEFAULT 0, exit_code INTEGER NOT NULL DEFAULT -1,"
+	" message TEXT NOT NULL DEFAULT '', run_id TEXT NOT NULL DEFAULT '',"
+	" created_ms INTEGER NOT NULL, started_ms INTEGER NOT NULL DEFAULT 0,"
+	" finished_ms INTEGER NOT NULL DEFAULT 0, statuses INTEGER NOT NULL DEFAULT 1);"
+	"CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, id);"
+	"CREATE INDEX IF NOT EXISTS jobs_supersede ON jobs(repo, supersede_key, state);"
+	"CREATE TABLE IF NOT EXISTS deliveries("
+	" forge TEXT NOT NULL, delivery TEXT NOT NULL, body_sha BLOB NOT NULL,"
+	" job INTEGER NOT NULL, received_ms INTEGER NOT NULL, PRIMARY KEY(forge, delivery));"
+	"CREATE INDEX IF NOT EXISTS deliveries_body ON deliveries(body_sha);"
+	"CREATE TABLE IF NOT EXISTS outbox("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT, job INTEGER NOT NULL, kind INTEGER NOT NULL,"
+	" state TEXT NOT NULL DEFAULT '', description TEXT NOT NULL DEFAULT '',"
+	" body TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_ms INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX IF NOT EXISTS outbox_due ON outbox(done, next_ms);"
+	"CREATE INDEX IF NOT EXISTS outbox_job ON outbox(job, done, id);";
+
+#define JOB_COLS                                                                           \
+	"id, repo, forge, delivery, event, ref, branch, tag, sha, number, base_branch, "   \
+	"base_sha, trusted, supersede_key, state, attempts, cancel_requested, exit_code, " \
+	"message, run_id, created_ms, started_ms, finished_ms, statuses"
+
+enum stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_FIND_DELIVERY,
+	ST_INSERT_JOB,
+	ST_INSERT_DELIVERY,
+	ST_INSERT_OUTBOX,
+	ST_SUPERSEDE_QUEUED_LIST,
+	ST_CANCEL_QUEUED,
+	ST_SUPERSEDE_RUNNING,
+	ST_CLAIM_PICK,
+	ST_CLAIM_PICK_TRUSTED,
+	ST_CLAIM_UPDATE,
+	ST_GET,
+	ST_FINISH,
+	ST_REQUEUE,
+	ST_CANCEL_REQUEST,
+	ST_RUNNING,
+	ST_RUNNING_CANCEL,
+	ST_LIST,
+	ST_COUNT_STATES,
+	ST_COUNT_DURATIONS,
+	ST_COUNT_OUTBOX,
+	ST_OUTBOX_DUE,
+	ST_OUTBOX_UPDATE,
+	ST_OUTBOX_NEXT,
+	ST__COUNT,
+};
+
+static const char *const stmt_sql[ST__COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_FIND_DELIVERY] = "SELECT job FROM deliveries WHERE (forge = ?1 AND delivery = ?2)"
+			     " OR body_sha = ?3 LIMIT 1",
+	[ST_INSERT_JOB] = "INSERT INTO jobs(repo, forge, delivery, event, ref, branch, tag, sha,"
+			  " number, base_branch, base_sha, trusted, supersede_key, state,"
+			  " created_ms, statuses) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,'queued',?,?)",
+	[ST_INSERT_DELIVERY] = "INSERT INTO deliveries(forge, delivery, body_sha, job, received_ms)"
+			       " VALUES(?,?,?,?,?)",
+	[ST_INSERT_OUTBOX] = "INSERT INTO outbox(job, kind, state, description, body, next_ms)"
+			     " VALUES(?,?,?,?,?,?)",
+	[ST_SUPERSEDE_QUEUED_LIST] =
+		"SELECT id, statuses FROM jobs WHERE repo = ?1 AND supersede_key = ?2"
+		" AND state = 'queued' AND id < ?3",
+	[ST_CANCEL_QUEUED] = "UPDATE jobs SET state = 'cancelled', exit_code = 143, message = ?2,"
+			     " finished_ms = ?3 WHERE id = ?1 AND state = 'queued'",
+	[ST_SUPERSEDE_RUNNING] = "UPDATE jobs SET cancel_requested = 1, message = ?4"
+				 " WHERE repo = ?1 AND supersede_key = ?2 AND state = 'running'"
+				 " AND id < ?3",
+	[ST_CLAIM_PICK] = "SELECT id FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1",
+	[ST_CLAIM_PICK_TRUSTED] = "SELECT id FROM jobs WHERE state = 'queued' AND trusted = 1"
+				  " ORDER BY id LIMIT 1",
+	[ST_CLAIM_UPDATE] = "UPDATE jobs SET state = 'running', attempts = attempts + 1,"
+			    " started_ms = ?2, finished_ms = 0, cancel_requested = 0,"
+			    " run_id = id || '.' || (attempts + 1) WHERE id = ?1",
+	[ST_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?",
+	[ST_FINISH] = "UPDATE jobs SET state = ?3, exit_code = ?4, message = ?5, finished_ms = ?6"
+		      " WHERE id = ?1 AND attempts = ?2 AND state = 'running'",
+	[ST_REQUEUE] = "UPDATE jobs SET state = 'queued', message = ?3, cancel_requested = 0"
+		       " WHERE id = ?1 AND attempts = ?2 AND state = 'running'",
+	[ST_CANCEL_REQUEST] = "UPDATE jobs SET cancel_requested = 1, message = ?2"
+			      " WHERE id = ?1 AND state = 'running'",
+	[ST_RUNNING] = "SELECT " JOB_COLS " FROM jobs WHERE state = 'running' ORDER BY id",
+	[ST_RUNNING_CANCEL] = "SELECT " JOB_COLS " FROM jobs WHERE state = 'running'"
+			      " AND cancel_requested = 1 ORDER BY id",
+	[ST_LIST] = "SELECT " JOB_COLS " FROM jobs ORDER BY id DESC LIMIT ?",
+	[ST_COUNT_STATES] = "SELECT state, count(*) FROM jobs GROUP BY state",
+	[ST_COUNT_DURATIONS] =
+		"SELECT count(*), total(d) / 1000.0,"
+		" total(d <= 1000), total(d <= 5000), total(d <= 10000), total(d <= 30000),"
+		" total(d <= 60000), total(d <= 300000), total(d <= 600000),"
+		" total(d <= 1800000), total(d <= 3600000)"
+		" FROM (SELECT finished_ms - started_ms AS d FROM jobs"
+		" WHERE finished_ms > 0 AND started_ms > 0)",
+	[ST_COUNT_OUTBOX] = "SELECT total(done = 0), total(done = 2) FROM outbox",
+	[ST_OUTBOX_DUE] =
+		"SELECT id, job, kind, state, description, body, attempts FROM outbox o"
+		" WHERE done = 0 AND next_ms <= ?1 AND NOT EXISTS (SELECT 1 FROM outbox p"
+		" WHERE p.job = o.job AND p.done = 0 AND p.id < o.id) ORDER BY id LIMIT ?2",
+	[ST_OUTBOX_UPDATE] = "UPDATE outbox SET done = ?2, attempts = attempts + 1, next_ms = ?3,"
+			     " last_error = ?4 WHERE id = ?1",
+	[ST_OUTBOX_NEXT] =
+		"SELECT min(next_ms) FROM outbox o WHERE done = 0 AND NOT EXISTS"
+		" (SELECT 1 FROM outbox p WHERE p.job = o.job AND p.done = 0 AND p.id < o.id)",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST__COUNT];
+};
+
+const char *job_state_name(enum job_state s)
+{
+	return (unsigned)s < JOB_STATE_COUNT ? state_names[s] : "unknown";
+}
+
+int job_state_from_name(const char *s, enum job_state *out)
+{
+	for (size_t i = 0; i < JOB_STATE_COUNT; i++) {
+		if (str_eq(s, state_names[i])) {
+			*out = (enum job_state)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+bool job_state_final(enum job_state s)
+{
+	return s != JOB_QUEUED && s != JOB_RUNNING;
+}
+
+static int sql_err(int rc)
+{
+	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? -EBUSY
+	       : rc == SQLITE_NOMEM			? -ENOMEM
+							: -EIO;
+}
+
+static sqlite3_stmt *stmt(struct store *s, enum stmt_id id)
+{
+	sqlite3_stmt *st = s->st[id];
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+/* Run a statement that returns no rows. */
+static int exec_stmt(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sql_err(rc);
+}
+
+static int begin(struct store *s)
+{
+	return exec_stmt(stmt(s, ST_BEGIN));
+}
+
+static int commit(struct store *s)
+{
+	int r = exec_stmt(stmt(s, ST_COMMIT));
+	if (r < 0) {
+		exec_stmt(stmt(s, ST_ROLLBACK));
+	}
+	return r;
+}
+
+static void rollback(struct store *s)
+{
+	exec_stmt(stmt(s, ST_ROLLBACK));
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_TRANSIENT);
+}
+
+/*
+ * Writers hold the lock for one short transaction. SQLite's default busy handler backs
+ * off up to 100 ms per try, which turns brief contention into long tails; short sleeps
+ * instead (0.1 ms, then 1 ms), for up to about 20 s in all.
+ */
+static int on_busy(void *ud, int count)
+{
+	(void)ud;
+	if (count >= 20000) {
+		return 0;
+	}
+	struct timespec ts = { 0, count < 100 ? 100000 : 1000000 };
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+int store_open(const char *path, struct store **out)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+	int rc = sqlite3_open_v2(path, &s->db,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+				 NULL);
+	*out = NULL;
+	if (rc != SQLITE_OK) {
+		store_close(s);
+		return -EIO;
+	}
+	sqlite3_busy_handler(s->db, on_busy, NULL);
+	char *err = NULL;
+	rc = sqlite3_exec(s->db,
+			  "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+			  " PRAGMA foreign_keys = ON;",
+			  NULL, NULL, &err);
+	sqlite3_free(err);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_exec(s->db, schema, NULL, NULL, &err);
+		sqlite3_free(err);
+	}
+	for (size_t i = 0; rc == SQLITE_OK && i < ST__COUNT; i++) {
+		rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+					&s->st[i], NULL);
+	}
+	if (rc != SQLITE_OK) {
+		int e = sql_err(rc);
+		store_close(s);
+		return e;
+	}
+	*out = s;
+	return 0;
+}
+
+void store_set_autocheckpoint(struct store *s, bool on)
+{
+	sqlite3_wal_autocheckpoint(s->db, on ? 1000 : 0);
+}
+
+int store_checkpoint(struct store *s)
+{
+	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : sql_err(rc);
+}
+
+void store_close(struct store *s)
+{
+	if (!s) {
+		return;
+	}
+	for (size_t i = 0; i < ST__COUNT; i++) {
+		sqlite3_finalize(s->st[i]);
+	}
+	sqlite3_close(s->db);
+	free(s);
+}
+
+static int add_outbox(struct store *s, int64_t job, enum outbox_kind kind, const char *state,
+		      const char *desc, const char *body, int64_t now)
+{
+	sqlite3_stmt *st = stmt(s, ST_INSERT_OUTBOX);
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int(st, 2, (int)kind);
+	bind_text(st, 3, state);
+	bind_text(st, 4, desc);
+	bind_text(st, 5, body);
+	sqlite3_bind_int64(st, 6, now);
+	return exec_stmt(st);
+}
+
+/* Cancel older queued jobs of the same key; mark running ones. */
+static int supersede(struct store *s, struct job_new *it, int64_t now)
+{
+	char why[96], desc[112];
+	snprintf(why, sizeof(why), "superseded by run %lld", (long long)it->job_id);
+	snprintf(desc, sizeof(desc), "cancelled: %s", why);
+	sqlite3_stmt *st = stmt(s, ST_SUPERSEDE_QUEUED_LIST);
+	bind_text(st, 1, it->repo);
+	bind_text(st, 2, it->supersede_key);
+	sqlite3_bind_int64(st, 3, it->job_id);
+	int64_t ids[64];
+	bool statuses[64];
+	size_t n = 0;
+	int rc;
+	/* Older queued jobs of one key are few (each new one cancels the ones before it);
+	 * collect a bounded number per pass and loop. */
+	for (;;) {
+		n = 0;
+		while (n < ARRAY_SIZE(ids) && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			statuses[n] = sqlite3_column_int(st, 1) != 0;
+			ids[n++] = sqlite3_column_int64(st, 0);
+		}
+		sqlite3_reset(st);
+		if (n == 0) {
+			break;
+		}
+		for (size_t i = 0; i < n; i++) {
+			sqlite3_stmt *up = stmt(s, ST_CANCEL_QUEUED);
+			sqlite3_bind_int64(up, 1, ids[i]);
+			bind_text(up, 2, why);
+			sqlite3_bind_int64(up, 3, now);
+			int r = exec_stmt(up);
+			if (r == 0 && statuses[i]) {
+				r = add_outbox(s, ids[i], OUTBOX_STATUS, "error", desc, NULL, now);
+			}
+			if (r < 0) {
+				return r;
+			}
+			it->superseded++;
+		}
+	}
+	st = stmt(s, ST_SUPERSEDE_RUNNING);
+	bind_text(st, 1, it->repo);
+	bind_text(st, 2, it->supersede_key);
+	sqlite3_bind_int64(st, 3, it->job_id);
+	bind_text(st, 4, why);
+	int r = exec_stmt(st);
+	if (r == 0) {
+		it->superseded += (unsigned)sqlite3_changes(s->db);
+	}
+	return r;
+}
+
+static int enqueue_one(struct store *s, struct job_new *it, int64_t now)
+{
+	sqlite3_stmt *st = stmt(s, ST_FIND_DELIVERY);
+	bind_text(st, 1, it->forge);
+	bind_text(st, 2, it->delivery);
+	sqlite3_bind_blob(st, 3, it->body_sha, sizeof(it->body_sha), SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		it->duplicate = true;
+		it->job_id = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		return 0;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		return sql_err(rc);
+	}
+	st = stmt(s, ST_INSERT_JOB);
+	bind_text(st, 1, it->repo);
+	bind_text(st, 2, it->forge);
+	bind_text(st, 3, it->delivery);
+	bind_text(st, 4, it->event);
+	bind_text(st, 5, it->ref);
+	bind_text(st, 6, it->branch);
+	bind_text(st, 7, it->tag);
+	bind_text(st, 8, it->sha);
+	sqlite3_bind_int64(st, 9, it->number);
+	bind_text(st, 10, it->base_branch);
+	bind_text(st, 11, it->base_sha);
+	sqlite3_bind_int(st, 12, it->trusted);
+	bind_text(st, 13, it->supersede_key);
+	sqlite3_bind_int64(st, 14, now);
+	sqlite3_bind_int(st, 15, it->statuses);
+	int r = exec_stmt(st);
+	if (r < 0) {
+		return r;
+	}
+	it->job_id = sqlite3_last_insert_rowid(s->db);
+	st = stmt(s, ST_INSERT_DELIVERY);
+	bind_text(st, 1, it->forge);
+	bind_text(st, 2, it->delivery);
+	sqlite3_bind_blob(st, 3, it->body_sha, sizeof(it->body_sha), SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, it->job_id);
+	sqlite3_bind_int64(st, 5, now);
+	if ((r = exec_stmt(st)) < 0 ||
+	    (it->statuses &&
+	     (r = add_outbox(s, it->job_id, OUTBOX_STATUS, "pending", "queued", NULL, now)) < 0)) {
+		return r;
+	}
+	if (!str_empty(it->supersede_key)) {
+		return supersede(s, it, now);
+	}
+	return 0;
+}
+
+int store_enqueue(struct store *s, struct job_new *items, size_t n, int64_t now_ms)
+{
+	int r = begin(s);
+	for (size_t i = 0; i < n; i++) {
+		items[i].job_id = 0;
+		items[i].duplicate = false;
+		items[i].superseded = 0;
+		items[i].error = 0;
+	}
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		r = enqueue_one(s, &items[i], now_ms);
+	}
+	if (r == 0) {
+		r = commit(s);
+	} else {
+		rollback(s);
+	}
+	for (size_t i = 0; r < 0 && i < n; i++) {
+		items[i].error = r;
+	}
+	return r;
+}
+
+static char *col_str(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return xstrdup(t ? (const char *)t : "");
+}
+
+static void col_sha(sqlite3_stmt *st, int i, char out[41])
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	snprintf(out, 41, "%s", t ? (const char *)t : "");
+}
+
+static void row_to_job(sqlite3_stmt *st, struct job *j)
+{
+	memset(j, 0, sizeof(*j));
+	j->id = sqlite3_column_int64(st, 0);
+	j->repo = col_str(st, 1);
+	j->forge = col_str(st, 2);
+	j->delivery = col_str(st, 3);
+	j->event = col_str(st, 4);
+	j->ref = col_str(st, 5);
+	j->branch = col_str(st, 6);
+	j->tag = col_str(st, 7);
+	col_sha(st, 8, j->sha);
+	j->number = sqlite3_column_int64(st, 9);
+	j->base_branch = col_str(st, 10);
+	col_sha(st, 11, j->base_sha);
+	j->trusted = sqlite3_column_int(st, 12) != 0;
+	j->supersede_key = col_str(st, 13);
+	const unsigned char *state = sqlite3_column_text(st, 14);
+	if (job_state_from_name(state ? (const char *)state : "", &j->state) < 0) {
+		j->state = JOB_ERROR;
+	}
+	j->attempts = (unsigned)sqlite3_column_int(st, 15);
+	j->cancel_requested = sqlite3_column_int(st, 16) != 0;
+	j->exit_code = sqlite3_column_int(st, 17);
+	j->message = col_str(st, 18);
+	j->run_id = col_str(st, 19);
+	j->created_ms = sqlite3_column_int64(st, 20);
+	j->started_ms = sqlite3_column_int64(st, 21);
+	j->finished_ms = sqlite3_column_int64(st, 22);
+	j->statuses = sqlite3_column_int(st, 23) != 0;
+}
+
+static int get_locked(struct store *s, int64_t id, struct job *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_GET);
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st);
+	int r = 0;
+	if (rc == SQLITE_ROW) {
+		row_to_job(st, out);
+		r = 1;
+	} else if (rc != SQLITE_DONE) {
+		r = sql_err(rc);
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+int store_get(struct store *s, int64_t id, struct job *out)
+{
+	return get_locked(s, id, out);
+}
+
+int store_claim(struct store *s, bool allow_untrusted, int64_t now_ms, struct job *job)
+{
+	int r = begin(s);
+	if (r < 0) {
+		return r;
+	}
+	sqlite3_stmt *st = stmt(s, allow_untrusted ? ST_CLAIM_PICK : ST_CLAIM_PICK_TRUSTED);
+	int rc = sqlite3_step(st);
+	int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW) {
+		rollback(s);
+		return rc == SQLITE_DONE ? 0 : sql_err(rc);
+	}
+	st = stmt(s, ST_CLAIM_UPDATE);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now_ms);
+	r = exec_stmt(st);
+	if (r == 0) {
+		r = get_locked(s, id, job);
+		r = r == 1 ? 0 : r < 0 ? r : -EIO;
+	}
+	if (r == 0 && job->statuses) {
+		r = add_outbox(s, id, OUTBOX_STATUS, "pending", "running", NULL, now_ms);
+	}
+	if (r < 0 && job->repo) {
+		job_release(job);
+	}
+	if (r == 0) {
+		r = commit(s);
+	} else {
+		rollback(s);
+	}
+	if (r < 0) {
+		return r;
+	}
+	return 1;
+}
+
+static const char *status_state(enum job_state st)
+{
+	switch (st) {
+	case JOB_PASSED:
+		return "success";
+	case JOB_FAILED:
+	case JOB_BLOCKED:
+		return "failure";
+	default:
+		return "error";
+	}
+}
+
+int store_finish(struct store *s, int64_t id, unsigned attempt, enum job_state state, int exit_code,
+		 const char *message, const char *notify_body, int64_t now_ms)
+{
+	int r = begin(s);
+	if (r < 0) {
+		return r;
+	}
+	sqlite3_stmt *st = stmt(s, ST_FINISH);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, (int)attempt);
+	bind_text(st, 3, job_state_name(state));
+	sqlite3_bind_int(st, 4, exit_code);
+	bind_text(st, 5, message);
+	sqlite3_bind_int64(st, 6, now_ms);
+	r = exec_stmt(st);
+	int changed = r == 0 ? sqlite3_changes(s->db) : 0;
+	struct job j = { 0 };
+	if (r == 0 && changed) {
+		r = get_locked(s, id, &j);
+		r = r == 1 ? 0 : r < 0 ? r : -EIO;
+	}
+	if (r == 0 && changed && !j.statuses && notify_body) {
+		r = add_outbox(s, id, OUTBOX_NOTIFY, "", "", notify_body, now_ms);
+	} else if (r == 0 && changed && j.statuses) {
+		char desc[160];
+		switch (state) {
+		case JOB_PASSED:
+			snprintf(desc, sizeof(desc), "passed");
+			break;
+		case JOB_FAILED:
+			snprintf(desc, sizeof(desc), "a stage failed");
+			break;
+		case JOB_BLOCKED:
+			snprintf(desc, sizeof(desc), "blocked by a security gate");
+			break;
+		default:
+			snprintf(desc, sizeof(desc), "%s%s%.120s", job_state_name(state),
+				 str_empty(message) ? "" : ": ", message ? message : "");
+			break;
+		}
+		r = add_outbox(s, id, OUTBOX_STATUS, status_state(state), desc, NULL, now_ms);
+		if (r == 0 && notify_body) {
+			r = add_outbox(s, id, OUTBOX_NOTIFY, "", "", notify_body, now_ms);
+		}
+	}
+	job_release(&j);
+	if (r == 0) {
+		r = commit(s);
+	} else {
+		rollback(s);
+	}
+	return r < 0 ? r : changed ? 1 : 0;
+}
+
+int store_requeue(struct store *s, int64_t id, unsigned attempt, const char *why)
+{
+	sqlite3_stmt *st = stmt(s, ST_REQUEUE);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, (int)attempt);
+	bind_text(st, 3, why);
+	int r = exec_stmt(st);
+	return r < 0 ? r : sqlite3_changes(s->db) ? 1 : 0;
+}
+
+int store_request_cancel(struct store *s, int64_t id, const char *why)
+{
+	sqlite3_stmt *st = stmt(s, ST_CANCEL_REQUEST);
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, why);
+	int r = exec_stmt(st);
+	return r < 0 ? r : sqlite3_changes(s->db) ? 1 : 0;
+}
+
+static int collect_jobs(sqlite3_stmt *st, struct job **out, size_t *n)
+{
+	size_t cap = 0;
+	int rc;
+	*out = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		GROW(*out, cap, *n + 1);
+		row_to_job(st, &(*out)[*n]);
+		(*n)++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		jobs_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return sql_err(rc);
+	}
+	return 0;
+}
+
+int store_running(struct store *s, bool only_cancel_requested, struct job **out, size_t *n)
+{
+	return collect_jobs(stmt(s, only_cancel_requested ? ST_RUNNING_CANCEL : ST_RUNNING), out,
+			    n);
+}
+
+int store_list(struct store *s, size_t limit, struct job **out, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_LIST);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
+	return collect_jobs(st, out, n);
+}
+
+int store_counts(struct store *s, struct store_counts *out)
+{
+	memset(out, 0, sizeof(*out));
+	sqlite3_stmt *st = stmt(s, ST_COUNT_STATES);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		enum job_state js;
+		const unsigned char *name = sqlite3_column_text(st, 0);
+		if (job_state_from_name(name ? (const char *)name : "", &js) == 0) {
+			out->by_state[js] = (uint64_t)sqlite3_column_int64(st, 1);
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		return sql_err(rc);
+	}
+	st = stmt(s, ST_COUNT_DURATIONS);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		out->finished = (uint64_t)sqlite3_column_int64(st, 0);
+		out->duration_sum_s = sqlite3_column_double(st, 1);
+		for (int i = 0; i < 9; i++) {
+			out->buckets[i] = (uint64_t)sqlite3_column_double(st, 2 + i);
+		}
+		out->buckets[9] = out->finished;
+	}
+	sqlite3_reset(st);
+	st = stmt(s, ST_COUNT_OUTBOX);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		out->outbox_pending = (uint64_t)sqlite3_column_double(st, 0);
+		out->outbox_failed = (uint64_t)sqlite3_column_double(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sql_err(rc);
+}
+
+void job_release(struct job *j)
+{
+	if (!j) {
+		return;
+	}
+	free(j->repo);
+	free(j->forge);
+	free(j->delivery);
+	free(j->event);
+	free(j->ref);
+	free(j->branch);
+	free(j->tag);
+	free(j->base_branch);
+	free(j->supersede_key);
+	free(j->message);
+	free(j->run_id);
+	memset(j, 0, sizeof(*j));
+}
+
+void jobs_free(struct job *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		job_release(&v[i]);
+	}
+	free(v);
+}
+
+int store_outbox_due(struct store *s, int64_t now_ms, size_t max, struct outbox_item **out,
+		     size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_OUTBOX_DUE);
+	sqlite3_bind_int64(st, 1, now_ms);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	size_t cap = 0;
+	int rc;
+	*out = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		GROW(*out, cap, *n + 1);
+		struct outbox_item *it = &(*out)[(*n)++];
+		it->id = sqlite3_column_int64(st, 0);
+		it->job = sqlite3_column_int64(st, 1);
+		it->kind =
+			sqlite3_column_int(st, 2) == OUTBOX_NOTIFY ? OUTBOX_NOTIFY : OUTBOX_STATUS;
+		it->state = col_str(st, 3);
+		it->description = col_str(st, 4);
+		it->body = col_str(st, 5);
+		it->attempts = (unsigned)sqlite3_column_int(st, 6);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		outbox_items_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return sql_err(rc);
+	}
+	return 0;
+}
+
+int store_outbox_update(struct store *s, int64_t id, bool done, bool failed, const char *error,
+			int64_t next_ms)
+{
+	sqlite3_stmt *st = stmt(s, ST_OUTBOX_UPDATE);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, failed ? 2 : done ? 1 : 0);
+	sqlite3_bind_int64(st, 3, next_ms);
+	bind_text(st, 4, error);
+	return exec_stmt(st);
+}
+
+int64_t store_outbox_next_due(struct store *s)
+{
+	sqlite3_stmt *st = stmt(s, ST_OUTBOX_NEXT);
+	int64_t v = -1;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		v = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	return v;
+}
+
+void outbox_items_free(struct outbox_item *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].state);
+		free(v[i].description);
+		free(v[i].body);
+	}
+	free(v);
+}

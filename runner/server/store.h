@@ -1,0 +1,167 @@
+/*
+ * store.h - the durable job queue of `runner serve`: SQLite in WAL mode with full
+ * synchronous commits, one connection per thread (a struct store is not shared).
+ *
+ * Tables: deliveries (the replay guard), jobs, and an outbox of calls to make to the
+ * outside (commit statuses, security notifications). Every state change of a job and the
+ * outbox rows it causes are written in one transaction, so a crash leaves either both or
+ * neither.
+ *
+ * Job life: queued -> running -> passed | failed | blocked | error | cancelled.
+ *   - store_enqueue() commits a batch of deliveries at once (group commit); a delivery id
+ *     or a body already seen is a duplicate and is not queued again; a new job whose
+ *     supersede key matches older queued jobs cancels them, and marks older running ones
+ *     for cancellation.
+ *   - store_claim() takes the oldest queued job, counts an attempt and makes it running;
+ *   - store_finish() ends a running attempt (only the attempt that is current: a late
+ *     report from an older attempt changes nothing);
+ *   - store_requeue() puts a running job back (after a crash, or a graceful shutdown).
+ *
+ * All functions return >= 0 or -errno (SQLite errors become -EIO, busy -EBUSY).
+ */
+#ifndef RUNNER_SERVER_STORE_H
+#define RUNNER_SERVER_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+enum job_state {
+	JOB_QUEUED,
+	JOB_RUNNING,
+	JOB_PASSED,
+	JOB_FAILED,
+	JOB_BLOCKED,
+	JOB_ERROR,
+	JOB_CANCELLED,
+};
+#define JOB_STATE_COUNT 7
+
+struct job {
+	int64_t id;
+	char *repo; /* repository name, as in the configuration */
+	char *forge;
+	char *delivery; /* delivery id */
+	char *event;	/* "push" or "pull_request" (what `if:` conditions see) */
+	char *ref;	/* the ref to fetch: refs/heads/x, refs/tags/v1, refs/pull/7/head */
+	char *branch;	/* push: the branch; pull request: the source branch; or "" */
+	char *tag;	/* or "" */
+	char sha[41];
+	int64_t number;	     /* pull/merge request number, or 0 */
+	char *base_branch;   /* pull request: target branch, or "" */
+	char base_sha[41];   /* pull request: target commit if known, or "" */
+	bool trusted;	     /* false for pull requests from forks */
+	char *supersede_key; /* "branch:NAME", "pr:N", or "" (never superseded) */
+	enum job_state state;
+	unsigned attempts;
+	bool cancel_requested;
+	int exit_code; /* -1 until finished */
+	char *message; /* why it errored or was cancelled, or "" */
+	char *run_id;  /* run id of the current or last attempt: "<id>.<attempt>", or "" */
+	int64_t created_ms, started_ms, finished_ms;
+	bool statuses; /* commit statuses are reported for it (the forge API is configured) */
+};
+
+/* What the webhook layer queues. */
+struct job_new {
+	const char *repo, *forge, *delivery, *event, *ref, *branch, *tag, *sha;
+	int64_t number;
+	const char *base_branch, *base_sha;
+	bool trusted;
+	const char *supersede_key;  /* NULL or "": never superseded */
+	bool statuses;		    /* report commit statuses (outbox rows) */
+	unsigned char body_sha[32]; /* SHA-256 of the body: the same body twice is a replay */
+	/* OUT: */
+	int64_t job_id;	     /* the new job, or the job of the earlier delivery */
+	bool duplicate;	     /* a replay: nothing was queued */
+	unsigned superseded; /* queued jobs cancelled plus running jobs marked */
+	int error;	     /* < 0: this item failed (the batch is rolled back) */
+};
+
+enum outbox_kind {
+	OUTBOX_STATUS, /* a commit status: state + description */
+	OUTBOX_NOTIFY, /* a security notification: body */
+};
+
+struct outbox_item {
+	int64_t id;
+	int64_t job;
+	enum outbox_kind kind;
+	char *state;	   /* status: pending, success, failure, error */
+	char *description; /* status */
+	char *body;	   /* notification JSON */
+	unsigned attempts;
+};
+
+struct store_counts {
+	uint64_t by_state[JOB_STATE_COUNT];
+	uint64_t finished;     /* with a duration */
+	double duration_sum_s; /* of finished jobs that ran */
+	uint64_t buckets[10];  /* finished durations <= 1, 5, 10, 30, 60, 300, 600, 1800, 3600, +Inf
+				  s */
+	uint64_t outbox_pending, outbox_failed;
+};
+
+extern const double store_duration_buckets[10];
+
+int store_open(const char *path, struct store **out);
+void store_close(struct store *s);
+
+/*
+ * WAL checkpoints: a connection on the hot path (the committer) turns automatic
+ * checkpoints off, and another thread runs passive ones (which never block writers).
+ */
+void store_set_autocheckpoint(struct store *s, bool on);
+int store_checkpoint(struct store *s);
+
+/* Commit a batch of deliveries; per-item results in items[i]. Returns 0 or -errno. */
+int store_enqueue(struct store *s, struct job_new *items, size_t n, int64_t now_ms);
+
+/*
+ * Claim the oldest queued job (skipping untrusted ones when !allow_untrusted): running,
+ * attempts + 1. Returns 1 with *job filled, 0 when there is none, or -errno.
+ */
+int store_claim(struct store *s, bool allow_untrusted, int64_t now_ms, struct job *job);
+
+/*
+ * Finish attempt `attempt` of job id with a final state. notify_body (may be NULL) queues
+ * a security notification. Returns 1 if the job changed, 0 if that attempt was no longer
+ * current, or -errno.
+ */
+int store_finish(struct store *s, int64_t id, unsigned attempt, enum job_state state, int exit_code,
+		 const char *message, const char *notify_body, int64_t now_ms);
+
+/* Put a running job back in the queue (attempt counts are kept). Returns 1, 0, -errno. */
+int store_requeue(struct store *s, int64_t id, unsigned attempt, const char *why);
+
+/* Mark a job for cancellation (it stays running until its process ends). */
+int store_request_cancel(struct store *s, int64_t id, const char *why);
+
+/* Running jobs (all of them, or only those marked for cancellation). Caller frees. */
+int store_running(struct store *s, bool only_cancel_requested, struct job **out, size_t *n);
+
+/* One job (returns 1, or 0 if there is no such job), the newest `limit` jobs. */
+int store_get(struct store *s, int64_t id, struct job *out);
+int store_list(struct store *s, size_t limit, struct job **out, size_t *n);
+int store_counts(struct store *s, struct store_counts *out);
+
+void job_release(struct job *j);
+void jobs_free(struct job *v, size_t n);
+
+/* Outbox: the next items due (at most max, in order per job), and their outcome. */
+int store_outbox_due(struct store *s, int64_t now_ms, size_t max, struct outbox_item **out,
+		     size_t *n);
+/* done: delivered or given up (error kept); else retried at next_ms. */
+int store_outbox_update(struct store *s, int64_t id, bool done, bool failed, const char *error,
+			int64_t next_ms);
+/* Earliest next_ms of a pending item, or -1 when there is none. */
+int64_t store_outbox_next_due(struct store *s);
+void outbox_items_free(struct outbox_item *v, size_t n);
+
+const char *job_state_name(enum job_state s);
+int job_state_from_name(const char *s, enum job_state *out);
+bool job_state_final(enum job_state s);
+
+#endif

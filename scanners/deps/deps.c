@@ -1,0 +1,694 @@
+/*
+ * deps.c - the lockfile front end: formats and file names, the package list, parsing a
+ * file or buffer with the right parser, walking directories, and the helpers the parsers
+ * share (parsers.h).
+ */
+#include "deps.h"
+
+#include "arena.h"
+#include "diag.h"
+#include "hmap.h"
+#include "parsers.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "banned.h"
+
+static const struct {
+	const char *name;
+	int (*parse)(struct dep_ctx *c, const char *buf, size_t len);
+} formats[DEP_FORMAT_COUNT] = {
+	[DEP_NPM_LOCK] = { "npm", parse_npm_lock },
+	[DEP_YARN_LOCK] = { "yarn", parse_yarn_lock },
+	[DEP_PNPM_LOCK] = { "pnpm", parse_pnpm_lock },
+	[DEP_REQUIREMENTS] = { "pip", parse_requirements },
+	[DEP_POETRY_LOCK] = { "poetry", parse_poetry_lock },
+	[DEP_PIPFILE_LOCK] = { "pipenv", parse_pipfile_lock },
+	[DEP_GO_MOD] = { "go", parse_go_mod },
+	[DEP_CARGO_LOCK] = { "cargo", parse_cargo_lock },
+	[DEP_GEMFILE_LOCK] = { "bundler", parse_gemfile_lock },
+	[DEP_COMPOSER_LOCK] = { "composer", parse_composer_lock },
+	[DEP_POM_XML] = { "maven", parse_pom_xml },
+	[DEP_GRADLE_LOCK] = { "gradle", parse_gradle_lock },
+	[DEP_NUGET_LOCK] = { "nuget", parse_nuget_lock },
+	[DEP_CONAN_LOCK] = { "conan", parse_conan_lock },
+	[DEP_PUBSPEC_LOCK] = { "pub", parse_pubspec_lock },
+	[DEP_MIX_LOCK] = { "mix", parse_mix_lock },
+};
+
+const char *dep_format_name(enum dep_format f)
+{
+	return (unsigned)f < DEP_FORMAT_COUNT ? formats[f].name : "unknown";
+}
+
+int dep_format_parse(const char *name, enum dep_format *out)
+{
+	for (unsigned i = 0; i < DEP_FORMAT_COUNT; i++) {
+		if (str_eq(name, formats[i].name)) {
+			*out = (enum dep_format)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int dep_format_detect(const char *filename, enum dep_format *out)
+{
+	static const struct {
+		const char *pattern;
+		enum dep_format f;
+	} names[] = {
+		{ "package-lock.json", DEP_NPM_LOCK },
+		{ "npm-shrinkwrap.json", DEP_NPM_LOCK },
+		{ "yarn.lock", DEP_YARN_LOCK },
+		{ "pnpm-lock.yaml", DEP_PNPM_LOCK },
+		{ "requirements*.txt", DEP_REQUIREMENTS },
+		{ "poetry.lock", DEP_POETRY_LOCK },
+		{ "Pipfile.lock", DEP_PIPFILE_LOCK },
+		{ "go.mod", DEP_GO_MOD },
+		{ "Cargo.lock", DEP_CARGO_LOCK },
+		{ "Gemfile.lock", DEP_GEMFILE_LOCK },
+		{ "gems.locked", DEP_GEMFILE_LOCK },
+		{ "composer.lock", DEP_COMPOSER_LOCK },
+		{ "pom.xml", DEP_POM_XML },
+		{ "gradle.lockfile", DEP_GRADLE_LOCK },
+		{ "buildscript-gradle.lockfile", DEP_GRADLE_LOCK },
+		{ "packages.lock.json", DEP_NUGET_LOCK },
+		{ "conan.lock", DEP_CONAN_LOCK },
+		{ "pubspec.lock", DEP_PUBSPEC_LOCK },
+		{ "mix.lock", DEP_MIX_LOCK },
+	};
+	const char *base = strrchr(filename, '/');
+	base = base ? base + 1 : filename;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (fnmatch(names[i].pattern, base, 0) == 0) {
+			*out = names[i].f;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+void dep_list_init(struct dep_list *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->arena = arena_new(0);
+	if (!l->arena) {
+		abort();
+	}
+}
+
+void dep_list_release(struct dep_list *l)
+{
+	arena_free(l->arena);
+	free(l->v);
+	free(l->files);
+	memset(l, 0, sizeof(*l));
+}
+
+/* ---------- helpers for the parsers ---------- */
+
+char *dep_strdup(struct dep_ctx *c, const char *s)
+{
+	char *p = arena_strdup(c->l->arena, s ? s : "");
+	if (!p) {
+		abort();
+	}
+	return p;
+}
+
+char *dep_strndup(struct dep_ctx *c, const char *s, size_t n)
+{
+	char *p = arena_strndup(c->l->arena, s, n);
+	if (!p) {
+		abort();
+	}
+	return p;
+}
+
+char *dep_printf(struct dep_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *p = arena_vprintf(c->l->arena, fmt, ap);
+	va_end(ap);
+	if (!p) {
+		abort();
+	}
+	return p;
+}
+
+int dep_error(struct dep_ctx *c, unsigned line, unsigned col, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	diag_error(c->dl, c->file, line, col,
+		   "fix the file, or regenerate it with its package manager",
+		   "malformed %s file: %s", dep_format_name(c->format), msg);
+	return -EINVAL;
+}
+
+struct dep *dep_add(struct dep_ctx *c, enum eco e, const char *name, const char *version,
+		    unsigned line)
+{
+	struct dep_list *l = c->l;
+	if (l->n >= DEPS_MAX_PACKAGES) {
+		return NULL;
+	}
+	GROW(l->v, l->cap, l->n + 1);
+	struct dep *d = &l->v[l->n++];
+	memset(d, 0, sizeof(*d));
+	d->eco = e;
+	d->name = dep_strdup(c, name);
+	d->version = dep_strdup(c, version ? version : "");
+	d->file = c->file;
+	d->line = line;
+	d->format = c->format;
+	return d;
+}
+
+struct dep *dep_add_unique(struct dep_ctx *c, const char *key, enum eco e, const char *name,
+			   const char *version, unsigned line, bool *added)
+{
+	if (!c->seen) {
+		c->seen = hmap_new(64);
+	}
+	void *idx = hmap_get(c->seen, key);
+	if (idx) {
+		*added = false;
+		return &c->l->v[(size_t)(uintptr_t)idx - 1];
+	}
+	struct dep *d = dep_add(c, e, name, version, line);
+	*added = d != NULL;
+	if (d) {
+		hmap_put(c->seen, dep_strdup(c, key), (void *)(uintptr_t)c->l->n);
+	}
+	return d;
+}
+
+void dep_add_group(struct dep_ctx *c, struct dep *d, const char *group)
+{
+	if (!group || !*group) {
+		return;
+	}
+	/* Groups are few and short: rebuild the sorted, comma-separated list. */
+	const char *parts[32];
+	size_t n = 0;
+	char *copy = d->groups ? dep_strdup(c, d->groups) : NULL;
+	for (char *p = copy, *save = NULL; p; p = save) {
+		save = strchr(p, ',');
+		if (save) {
+			*save++ = '\0';
+		}
+		if (n < ARRAY_SIZE(parts) && *p) {
+			parts[n++] = p;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (str_eq(parts[i], group)) {
+			return;
+		}
+	}
+	if (n < ARRAY_SIZE(parts)) {
+		parts[n++] = group;
+	}
+	for (size_t i = 1; i < n; i++) {
+		for (size_t k = i; k > 0 && strcmp(parts[k - 1], parts[k]) > 0; k--) {
+			const char *t = parts[k];
+			parts[k] = parts[k - 1];
+			parts[k - 1] = t;
+		}
+	}
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++) {
+		total += strlen(parts[i]) + 1;
+	}
+	char *out = arena_alloc(c->l->arena, total + 1);
+	if (!out) {
+		abort();
+	}
+	for (size_t i = 0, k = 0; i < n; i++) {
+		size_t m = strlen(parts[i]);
+		memcpy(out + k, parts[i], m);
+		k += m;
+		out[k++] = i + 1 < n ? ',' : '\0';
+	}
+	d->groups = out;
+}
+
+unsigned text_line(const char *buf, size_t len, size_t off)
+{
+	unsigned line = 1;
+	for (size_t i = 0; i < off && i < len; i++) {
+		line += buf[i] == '\n';
+	}
+	return line;
+}
+
+void jpos_init(struct jpos *j, const char *buf, size_t len)
+{
+	j->buf = buf;
+	j->len = len;
+	j->pos = 0;
+	j->line_pos = 0;
+	j->line = 1;
+}
+
+static unsigned jpos_line_at(struct jpos *j, size_t off)
+{
+	if (off < j->line_pos) {
+		j->line_pos = 0;
+		j->line = 1;
+	}
+	for (size_t i = j->line_pos; i < off; i++) {
+		j->line += j->buf[i] == '\n';
+	}
+	j->line_pos = off;
+	return j->line;
+}
+
+/* The JSON string literal of s (quotes included), as writers produce it. */
+static char *json_literal(const char *s)
+{
+	json_t *str = json_string(s);
+	char *out = str ? json_dumps(str, JSON_ENCODE_ANY) : NULL;
+	json_decref(str);
+	return out;
+}
+
+static const char *skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
+		p++;
+	}
+	return p;
+}
+
+static unsigned jpos_find_from(struct jpos *j, const char *lit, const char *vlit, char opener,
+			       size_t from, size_t to)
+{
+	size_t n = strlen(lit);
+	const char *end = j->buf + j->len;
+	const char *stop = j->buf + to;
+	const char *p = j->buf + from;
+	while (p < stop) {
+		const char *hit = memmem(p, (size_t)(end - p), lit, n);
+		if (!hit || hit >= stop) {
+			return 0;
+		}
+		const char *q = skip_ws(hit + n, end);
+		if (opener == '=') {
+			/* A string value (in an array): not followed by ':'. */
+			if (q >= end || *q != ':') {
+				unsigned line = jpos_line_at(j, (size_t)(hit - j->buf));
+				j->pos = (size_t)(hit + n - j->buf);
+				return line;
+			}
+		} else if (q < end && *q == ':') {
+			q = skip_ws(q + 1, end);
+			bool ok;
+			if (vlit) {
+				size_t vn = strlen(vlit);
+				ok = (size_t)(end - q) >= vn && memcmp(q, vlit, vn) == 0;
+			} else {
+				ok = !opener || (q < end && *q == opener);
+			}
+			if (ok) {
+				unsigned line = jpos_line_at(j, (size_t)(hit - j->buf));
+				j->pos = (size_t)(q - j->buf);
+				return line;
+			}
+		}
+		p = hit + 1;
+	}
+	return 0;
+}
+
+static unsigned jpos_find(struct jpos *j, const char *key, char opener, const char *value)
+{
+	_cleanup_free_ char *lit = json_literal(key);
+	_cleanup_free_ char *vlit = value ? json_literal(value) : NULL;
+	if (!lit || (value && !vlit)) {
+		return 0;
+	}
+	/* Forward from the cursor (document order), then from the start as a fallback. */
+	size_t pos = j->pos;
+	unsigned line = jpos_find_from(j, lit, vlit, opener, pos, j->len);
+	if (!line && pos > 0) {
+		line = jpos_find_from(j, lit, vlit, opener, 0, pos);
+	}
+	return line;
+}
+
+unsigned jpos_key(struct jpos *j, const char *key, char opener)
+{
+	return jpos_find(j, key, opener, NULL);
+}
+
+unsigned jpos_key_value(struct jpos *j, const char *key, const char *value)
+{
+	return jpos_find(j, key, 0, value);
+}
+
+unsigned jpos_string(struct jpos *j, const char *value)
+{
+	return jpos_find(j, value, '=', NULL);
+}
+
+json_t *dep_json_load(struct dep_ctx *c, const char *buf, size_t len)
+{
+	json_error_t jerr;
+	json_t *j = json_loadb(buf, len, 0, &jerr);
+	if (!j) {
+		dep_error(c, jerr.line > 0 ? (unsigned)jerr.line : 0,
+			  jerr.column > 0 ? (unsigned)jerr.column : 0, "not valid JSON: %s",
+			  jerr.text);
+	}
+	return j;
+}
+
+int dep_json_sections(struct dep_ctx *c, const char *buf, size_t len, const char *prod,
+		      const char *dev, json_section_fn fn)
+{
+	json_t *root = dep_json_load(c, buf, len);
+	if (!root) {
+		return -EINVAL;
+	}
+	struct jpos jp;
+	jpos_init(&jp, buf, len);
+	int r = json_is_object(root) ? 0 : dep_error(c, 1, 1, "the top level is not an object");
+	if (r == 0) {
+		r = fn(c, root, prod, NULL, &jp);
+	}
+	if (r == 0) {
+		r = fn(c, root, dev, "dev", &jp);
+	}
+	json_decref(root);
+	return r;
+}
+
+/* ---------- git commits in resolution strings ---------- */
+
+static const char *const commit_patterns[] = {
+	/* ssh://, git://, git+ssh://, git+https:// ...#sha */
+	"(?:^|.+@)(?:git(?:\\+(?:ssh|https))?|ssh)://.+#(\\w+)$",
+	/* https://....git#sha */
+	"(?:^|.+@)https://.+\\.git#(\\w+)$",
+	"https://codeload\\.github\\.com(?:/[\\w.-]+){2}/tar\\.gz/(\\w+)$",
+	".+#commit[:=](\\w+)$",
+	/* github:, gitlab:, bitbucket: shorthands */
+	"^(?:github|gitlab|bitbucket):.+#(\\w+)$",
+};
+
+static pcre2_code *commit_re[ARRAY_SIZE(commit_patterns)];
+static pcre2_match_context *commit_mctx;
+
+static const char *host_fragment(struct dep_ctx *c, const char *s)
+{
+	/* scheme://[user@]host[:port]/path[?query][#fragment] for the big git hosts */
+	const char *sep = strstr(s, "://");
+	if (!sep) {
+		return NULL;
+	}
+	const char *host = sep + 3;
+	const char *host_end = host + strcspn(host, "/?#");
+	const char *at = memchr(host, '@', (size_t)(host_end - host));
+	if (at) {
+		host = at + 1;
+	}
+	size_t hn = (size_t)(host_end - host);
+	static const char *const hosts[] = { "bitbucket.org", "github.com", "gitlab.com" };
+	bool known = false;
+	for (size_t i = 0; i < ARRAY_SIZE(hosts) && !known; i++) {
+		known = strlen(hosts[i]) == hn && memcmp(host, hosts[i], hn) == 0;
+	}
+	if (!known) {
+		return NULL;
+	}
+	const char *q = strchr(host_end, '?');
+	const char *frag = strchr(host_end, '#');
+	if (q && (!frag || q < frag)) {
+		const char *qend = frag ? frag : q + strlen(q);
+		for (const char *p = q + 1; p < qend;) {
+			const char *amp = memchr(p, '&', (size_t)(qend - p));
+			const char *pe = amp ? amp : qend;
+			if (pe - p > 4 && strncmp(p, "ref=", 4) == 0) {
+				return dep_strndup(c, p + 4, (size_t)(pe - p - 4));
+			}
+			p = pe + 1;
+		}
+	}
+	return frag && frag[1] ? dep_strdup(c, frag + 1) : NULL;
+}
+
+const char *dep_extract_commit(struct dep_ctx *c, const char *s)
+{
+	if (!s || !*s) {
+		return NULL;
+	}
+	if (!commit_mctx) {
+		commit_mctx = pcre2_match_context_create(NULL);
+		pcre2_set_match_limit(commit_mctx, 100000);
+		for (size_t i = 0; i < ARRAY_SIZE(commit_patterns); i++) {
+			int ec;
+			PCRE2_SIZE eo;
+			commit_re[i] = pcre2_compile((PCRE2_SPTR)commit_patterns[i],
+						     PCRE2_ZERO_TERMINATED, 0, &ec, &eo, NULL);
+			if (!commit_re[i]) {
+				abort();
+			}
+		}
+	}
+	size_t n = strlen(s);
+	for (size_t i = 0; i < ARRAY_SIZE(commit_re); i++) {
+		pcre2_match_data *md = pcre2_match_data_create_from_pattern(commit_re[i], NULL);
+		int rc = pcre2_match(commit_re[i], (PCRE2_SPTR)s, n, 0, 0, md, commit_mctx);
+		const char *out = NULL;
+		if (rc >= 2) {
+			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+			out = dep_strndup(c, s + ov[2], ov[3] - ov[2]);
+		}
+		pcre2_match_data_free(md);
+		if (out) {
+			return out;
+		}
+	}
+	return host_fragment(c, s);
+}
+
+/* ---------- parsing files ---------- */
+
+static int parse_with(struct dep_list *l, enum dep_format f, const char *display, const char *path,
+		      const char *buf, size_t len, struct diag_list *dl)
+{
+	struct dep_ctx c = {
+		.l = l,
+		.dl = dl,
+		.format = f,
+		.first = l->n,
+	};
+	c.file = dep_strdup(&c, display);
+	c.path = path ? dep_strdup(&c, path) : NULL;
+	if ((unsigned)f >= DEP_FORMAT_COUNT) {
+		return -EINVAL;
+	}
+	int r = formats[f].parse(&c, buf, len);
+	hmap_free(c.seen);
+	hmap_free(c.aux);
+	if (r == 0 && l->n >= DEPS_MAX_PACKAGES) {
+		r = dep_error(&c, 0, 0, "more than %u packages", DEPS_MAX_PACKAGES);
+	}
+	if (r < 0) {
+		/* A file that fails contributes nothing: no half-parsed package lists. */
+		l->n = c.first;
+		return r;
+	}
+	GROW(l->files, l->cap_files, l->n_files + 1);
+	l->files[l->n_files++] = (struct dep_file){ c.file, f, l->n - c.first };
+	return 0;
+}
+
+int deps_parse_buffer(struct dep_list *l, enum dep_format f, const char *display, const char *buf,
+		      size_t len, struct diag_list *dl)
+{
+	return parse_with(l, f, display, NULL, buf, len, dl);
+}
+
+int deps_parse_file(struct dep_list *l, const char *path, const char *display, enum dep_format f,
+		    struct diag_list *dl)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int r = read_file_capped(path, DEPS_MAX_FILE_BYTES, &buf, &len);
+	if (r == -EFBIG) {
+		diag_error(dl, display, 0, 0, NULL, "%s is larger than %u MiB: refused", display,
+			   DEPS_MAX_FILE_BYTES >> 20);
+		return -EINVAL;
+	}
+	if (r < 0) {
+		diag_error(dl, display, 0, 0, NULL, "cannot read %s: %s", display, strerror(-r));
+		return r;
+	}
+	r = parse_with(l, f, display, path, buf, len, dl);
+	free(buf);
+	return r;
+}
+
+/* ---------- walking directories ---------- */
+
+struct walk {
+	struct dep_list *l;
+	struct diag_list *dl;
+	const char *root;
+	size_t entries;
+	int first_error;
+};
+
+static const char *display_path(const struct walk *w, const char *path)
+{
+	while (path[0] == '.' && path[1] == '/') {
+		path += 2;
+		while (*path == '/') {
+			path++;
+		}
+	}
+	size_t n = w->root ? strlen(w->root) : 0;
+	if (n && strncmp(path, w->root, n) == 0 && (path[n] == '/' || path[n] == '\0')) {
+		path += n;
+		while (*path == '/') {
+			path++;
+		}
+		return *path ? path : ".";
+	}
+	return path;
+}
+
+static void note_error(struct walk *w, int r)
+{
+	if (r < 0 && w->first_error == 0) {
+		w->first_error = r;
+	}
+}
+
+static void walk_dir(struct walk *w, const char *path, unsigned depth)
+{
+	if (depth > DEPS_MAX_WALK_DEPTH) {
+		diag_error(w->dl, display_path(w, path), 0, 0, NULL,
+			   "directories nested deeper than %u levels: not scanned",
+			   DEPS_MAX_WALK_DEPTH);
+		note_error(w, -ELOOP);
+		return;
+	}
+	DIR *d = opendir(path);
+	if (!d) {
+		diag_error(w->dl, display_path(w, path), 0, 0, NULL, "cannot read directory: %s",
+			   strerror(errno));
+		note_error(w, -errno);
+		return;
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (str_eq(de->d_name, ".") || str_eq(de->d_name, "..")) {
+			continue;
+		}
+		if (++w->entries > DEPS_MAX_WALK_ENTRIES) {
+			break;
+		}
+		GROW(names, cap, n + 1);
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	/* Sorted, for stable output. */
+	for (size_t i = 1; i < n; i++) {
+		for (size_t k = i; k > 0 && strcmp(names[k - 1], names[k]) > 0; k--) {
+			char *t = names[k];
+			names[k] = names[k - 1];
+			names[k - 1] = t;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		char *sub = xasprintf("%s/%s", path, names[i]);
+		struct stat st;
+		if (lstat(sub, &st) == 0) {
+			if (S_ISDIR(st.st_mode)) {
+				bool skip = names[i][0] == '.' ||
+					    str_eq(names[i], "node_modules") ||
+					    str_eq(names[i], "vendor");
+				if (!skip) {
+					walk_dir(w, sub, depth + 1);
+				}
+			} else if (S_ISREG(st.st_mode)) {
+				enum dep_format f;
+				if (dep_format_detect(names[i], &f) == 0) {
+					if (w->l->n_files >= DEPS_MAX_LOCKFILES) {
+						diag_error(w->dl, display_path(w, sub), 0, 0, NULL,
+							   "more than %u lockfiles: refused",
+							   DEPS_MAX_LOCKFILES);
+						note_error(w, -E2BIG);
+					} else {
+						note_error(w, deps_parse_file(w->l, sub,
+									      display_path(w, sub),
+									      f, w->dl));
+					}
+				}
+			}
+		}
+		free(sub);
+		free(names[i]);
+	}
+	free(names);
+	if (w->entries > DEPS_MAX_WALK_ENTRIES) {
+		diag_error(w->dl, display_path(w, path), 0, 0, NULL,
+			   "more than %u directory entries: the scan stopped",
+			   DEPS_MAX_WALK_ENTRIES);
+		note_error(w, -E2BIG);
+	}
+}
+
+int deps_scan_paths(struct dep_list *l, const char *root, const char *const *paths, size_t n,
+		    struct diag_list *dl)
+{
+	struct walk w = { .l = l, .dl = dl, .root = root };
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		const char *disp = display_path(&w, paths[i]);
+		if (stat(paths[i], &st) < 0) {
+			diag_error(dl, disp, 0, 0, NULL, "cannot scan %s: %s", disp,
+				   strerror(errno));
+			note_error(&w, -errno);
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			walk_dir(&w, paths[i], 0);
+			continue;
+		}
+		enum dep_format f;
+		if (dep_format_detect(paths[i], &f) < 0) {
+			diag_error(
+				dl, disp, 0, 0,
+				"name a lockfile (package-lock.json, yarn.lock, pnpm-lock.yaml, "
+				"requirements.txt, poetry.lock, Pipfile.lock, go.mod, Cargo.lock, "
+				"Gemfile.lock, composer.lock, pom.xml, gradle.lockfile, "
+				"packages.lock.json, conan.lock, pubspec.lock, mix.lock) or a "
+				"directory",
+				"%s is not a lockfile or manifest that runner reads", disp);
+			note_error(&w, -EINVAL);
+			continue;
+		}
+		note_error(&w, deps_parse_file(l, paths[i], disp, f, dl));
+	}
+	return w.first_error;
+}

@@ -1,0 +1,126 @@
+/*
+ * deps.h - lockfiles and manifests: which packages, at which versions, a project uses.
+ *
+ * One parser per format (one file each in scanners/deps/), all behind this header. Each
+ * package gets its ecosystem, its name as the ecosystem's advisories spell it (PyPI names
+ * PEP 503-normalised, Maven as groupId:artifactId, npm with its @scope), its version ("" when
+ * the file does not pin one, e.g. a git or path dependency), the file and the 1-based line
+ * it is declared on, and, where the file says so, a git commit and dependency groups.
+ *
+ * Conventions shared with the OSV scanner's parsers (and the conformance goldens in
+ * tests/fixtures/lockfiles): a requirements.txt line without `==`, `>=` or `~=` gets version
+ * "0.0.0" and is marked unpinned; go.mod adds a `stdlib` package for its `go` directive and
+ * applies `replace`; pom.xml interpolates ${property} from the file and includes
+ * dependencyManagement, a version range gives its lower bound, and a version that cannot be
+ * resolved is kept as written and marked unresolved (reported, never guessed).
+ *
+ * Files are untrusted: every parser is bounded (file size, nesting, counts) and a file it
+ * cannot read is an error with the file's name and, where known, its line: the caller
+ * (the dependency scan) then fails closed. Parsers never print.
+ */
+#ifndef RUNNER_SCANNERS_DEPS_H
+#define RUNNER_SCANNERS_DEPS_H
+
+#include "eco.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct arena;
+struct diag_list;
+
+#define DEPS_MAX_FILE_BYTES   (64u << 20)
+#define DEPS_MAX_PACKAGES     2000000u
+#define DEPS_MAX_LOCKFILES    10000u
+#define DEPS_MAX_WALK_DEPTH   64u
+#define DEPS_MAX_WALK_ENTRIES 500000u
+#define DEPS_MAX_INCLUDES     100u /* requirements.txt -r / -c files, in all */
+
+enum dep_format {
+	DEP_NPM_LOCK,	   /* package-lock.json, npm-shrinkwrap.json (v1, v2, v3) */
+	DEP_YARN_LOCK,	   /* yarn.lock (v1 and berry) */
+	DEP_PNPM_LOCK,	   /* pnpm-lock.yaml */
+	DEP_REQUIREMENTS,  /* requirements*.txt */
+	DEP_POETRY_LOCK,   /* poetry.lock */
+	DEP_PIPFILE_LOCK,  /* Pipfile.lock */
+	DEP_GO_MOD,	   /* go.mod */
+	DEP_CARGO_LOCK,	   /* Cargo.lock */
+	DEP_GEMFILE_LOCK,  /* Gemfile.lock, gems.locked */
+	DEP_COMPOSER_LOCK, /* composer.lock */
+	DEP_POM_XML,	   /* pom.xml */
+	DEP_GRADLE_LOCK,   /* gradle.lockfile */
+	DEP_NUGET_LOCK,	   /* packages.lock.json */
+	DEP_CONAN_LOCK,	   /* conan.lock */
+	DEP_PUBSPEC_LOCK,  /* pubspec.lock */
+	DEP_MIX_LOCK,	   /* mix.lock */
+	DEP_FORMAT_COUNT,
+};
+
+/* Flags of a package. */
+enum {
+	DEP_UNPINNED = 1u << 0,	  /* the file gives a range or nothing, not an exact version */
+	DEP_UNRESOLVED = 1u << 1, /* the version refers to something the file does not define */
+};
+
+struct dep {
+	enum eco eco;
+	const char *name;
+	const char *version; /* "" when unknown */
+	const char *commit;  /* git commit, or NULL */
+	const char *file;    /* as the caller named it */
+	unsigned line;	     /* 1-based; 0 when unknown */
+	const char *groups;  /* comma-separated dependency groups ("dev", "optional"...), or NULL */
+	unsigned flags;
+	const char *note; /* why unpinned/unresolved, for reports */
+	enum dep_format format;
+};
+
+/* A lockfile that was read. */
+struct dep_file {
+	const char *path;
+	enum dep_format format;
+	size_t packages;
+};
+
+struct dep_list {
+	struct arena *arena; /* owns every string */
+	struct dep *v;
+	size_t n, cap;
+	struct dep_file *files;
+	size_t n_files, cap_files;
+};
+
+void dep_list_init(struct dep_list *l);
+void dep_list_release(struct dep_list *l);
+
+/* The format's short name ("npm", "yarn", "pip", "maven"...), and the reverse. */
+const char *dep_format_name(enum dep_format f);
+int dep_format_parse(const char *name, enum dep_format *out);
+
+/* The format of a file by its name (the last path component), or -ENOENT. */
+int dep_format_detect(const char *filename, enum dep_format *out);
+
+/*
+ * Parse one file. `display` is the name used in the results and messages (e.g. the path
+ * relative to the workspace). requirements.txt includes (-r, -c) are read relative to the
+ * file. Returns 0, or -EINVAL (malformed; a diagnostic naming the file is added), or
+ * -errno (unreadable; diagnostic added too).
+ */
+int deps_parse_file(struct dep_list *l, const char *path, const char *display, enum dep_format f,
+		    struct diag_list *dl);
+
+/* Parse a buffer (no includes are followed). Same returns as deps_parse_file(). */
+int deps_parse_buffer(struct dep_list *l, enum dep_format f, const char *display, const char *buf,
+		      size_t len, struct diag_list *dl);
+
+/*
+ * Find and parse every lockfile under each path (a directory is walked, skipping
+ * node_modules, vendor, .git and other dot-directories, without following symbolic
+ * links; a file is parsed by its name). `root` (may be NULL) is stripped from the front
+ * of displayed paths. Returns 0 or the first error (every error is in dl); the number of
+ * lockfiles read is l->n_files.
+ */
+int deps_scan_paths(struct dep_list *l, const char *root, const char *const *paths, size_t n,
+		    struct diag_list *dl);
+
+#endif

@@ -1,0 +1,173 @@
+/*
+ * parsers.h - private to scanners/deps: what every format parser shares (the parse
+ * context, adding packages, errors, locating lines in JSON text, git commits in URLs)
+ * and the parsers themselves. Not a public header: users include deps.h.
+ */
+#ifndef RUNNER_SCANNERS_DEPS_PARSERS_H
+#define RUNNER_SCANNERS_DEPS_PARSERS_H
+
+#include "deps.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+struct hmap;
+
+struct dep_ctx {
+	struct dep_list *l;
+	struct diag_list *dl;
+	const char *file; /* display name (arena) */
+	const char *path; /* file system path, for includes; NULL for buffers */
+	enum dep_format format;
+	size_t first;	   /* index of this file's first package in l->v */
+	struct hmap *seen; /* dedup keys of this file (see dep_add_unique) */
+	struct hmap *aux;  /* for a parser's own use (keys in the arena); freed after */
+	unsigned includes; /* requirements.txt includes followed so far */
+};
+
+/* Add a package (strings are copied into the arena). Returns it, or NULL past the cap. */
+struct dep *dep_add(struct dep_ctx *c, enum eco e, const char *name, const char *version,
+		    unsigned line);
+/* The same, unless a package with the same key was added from this file before; then the
+ * earlier one is returned (and *added is false). */
+struct dep *dep_add_unique(struct dep_ctx *c, const char *key, enum eco e, const char *name,
+			   const char *version, unsigned line, bool *added);
+
+/* Add a comma-separated group to a package's groups, keeping them sorted and unique. */
+void dep_add_group(struct dep_ctx *c, struct dep *d, const char *group);
+
+char *dep_strdup(struct dep_ctx *c, const char *s);
+char *dep_strndup(struct dep_ctx *c, const char *s, size_t n);
+char *dep_printf(struct dep_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Report a malformed file at line:col (0 = unknown). Returns -EINVAL. */
+int dep_error(struct dep_ctx *c, unsigned line, unsigned col, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* The 1-based line of byte offset off in buf. */
+unsigned text_line(const char *buf, size_t len, size_t off);
+
+/*
+ * Finding lines in JSON text that jansson parsed (jansson keeps no positions). Lookups
+ * go forward from a cursor, in document order, which is the order parsers visit values.
+ */
+struct jpos {
+	const char *buf;
+	size_t len;
+	size_t pos; /* search from here */
+	size_t line_pos;
+	unsigned line; /* line of line_pos */
+};
+
+void jpos_init(struct jpos *j, const char *buf, size_t len);
+/*
+ * Find the next member named key whose value starts with `opener` ('{', '[', '"', or 0
+ * for any), move the cursor past it and return its line; 0 when not found (the cursor
+ * stays).
+ */
+unsigned jpos_key(struct jpos *j, const char *key, char opener);
+/* Find the next member `key` whose value is the string `value`; like jpos_key. */
+unsigned jpos_key_value(struct jpos *j, const char *key, const char *value);
+
+/* Find the next string value (an array element) equal to value; like jpos_key. */
+unsigned jpos_string(struct jpos *j, const char *value);
+
+/* Line by line: the next line without its newline (and a trailing CR). */
+struct lines {
+	const char *p, *end;
+	unsigned no; /* 1-based number of the line last returned */
+};
+
+static inline void lines_init(struct lines *l, const char *buf, size_t len)
+{
+	l->p = buf;
+	l->end = buf + len;
+	l->no = 0;
+}
+
+static inline bool lines_next(struct lines *l, const char **s, size_t *n)
+{
+	if (l->p >= l->end) {
+		return false;
+	}
+	const char *nl = memchr(l->p, '\n', (size_t)(l->end - l->p));
+	const char *le = nl ? nl : l->end;
+	*s = l->p;
+	*n = (size_t)(le - l->p);
+	if (*n && (*s)[*n - 1] == '\r') {
+		(*n)--;
+	}
+	l->p = nl ? nl + 1 : l->end;
+	l->no++;
+	return true;
+}
+
+/* A JSON lockfile of two sections: the production one, then the dev one. */
+typedef int (*json_section_fn)(struct dep_ctx *c, const json_t *root, const char *section,
+			       const char *group, struct jpos *jp);
+int dep_json_sections(struct dep_ctx *c, const char *buf, size_t len, const char *prod,
+		      const char *dev, json_section_fn fn);
+
+/* Parse JSON with jansson; on failure add a diagnostic with jansson's position. */
+json_t *dep_json_load(struct dep_ctx *c, const char *buf, size_t len);
+
+/*
+ * The git commit a resolution URL or spec pins (git+ssh://...#sha, github:user/repo#sha,
+ * codeload tarballs, ...#commit=sha, ?ref=...), in the arena; NULL when there is none.
+ */
+const char *dep_extract_commit(struct dep_ctx *c, const char *resolution);
+
+/*
+ * TOML (toml.c): the document as a JSON object tree; tables opened by a header carry
+ * their line in the member TOML_LINE_KEY. NULL on error, with line, column and message.
+ */
+#define TOML_LINE_KEY "\x01line"
+json_t *toml_parse(const char *buf, size_t len, unsigned *line, unsigned *col, char *err,
+		   size_t errlen);
+
+/*
+ * XML (xml.c): elements with their concatenated text and line; attributes are checked
+ * and dropped; DOCTYPEs and non-predefined entities are refused.
+ */
+#define XML_MAX_DEPTH 256
+#define XML_MAX_NODES 2000000u
+
+struct xnode {
+	char *name;
+	char *text;
+	unsigned line;
+	struct xnode **children;
+	size_t n_children;
+};
+
+struct xnode *xml_parse(const char *buf, size_t len, unsigned *line, unsigned *col, char *err,
+			size_t errlen);
+void xml_free(struct xnode *root);
+/* The first child element named name, or NULL. */
+const struct xnode *xml_child(const struct xnode *n, const char *name);
+
+/* Add every [[package]] (name, version, line) of a TOML lockfile; `each` may add more. */
+int toml_each_package(struct dep_ctx *c, const char *buf, size_t len, enum eco e,
+		      void (*each)(struct dep_ctx *c, const json_t *pkg, struct dep *d));
+
+/* The parsers. Each returns 0 or -EINVAL (with a diagnostic). */
+int parse_npm_lock(struct dep_ctx *c, const char *buf, size_t len);
+int parse_yarn_lock(struct dep_ctx *c, const char *buf, size_t len);
+int parse_pnpm_lock(struct dep_ctx *c, const char *buf, size_t len);
+int parse_requirements(struct dep_ctx *c, const char *buf, size_t len);
+int parse_poetry_lock(struct dep_ctx *c, const char *buf, size_t len);
+int parse_pipfile_lock(struct dep_ctx *c, const char *buf, size_t len);
+int parse_go_mod(struct dep_ctx *c, const char *buf, size_t len);
+int parse_cargo_lock(struct dep_ctx *c, const char *buf, size_t len);
+int parse_gemfile_lock(struct dep_ctx *c, const char *buf, size_t len);
+int parse_composer_lock(struct dep_ctx *c, const char *buf, size_t len);
+int parse_pom_xml(struct dep_ctx *c, const char *buf, size_t len);
+int parse_gradle_lock(struct dep_ctx *c, const char *buf, size_t len);
+int parse_nuget_lock(struct dep_ctx *c, const char *buf, size_t len);
+int parse_conan_lock(struct dep_ctx *c, const char *buf, size_t len);
+int parse_pubspec_lock(struct dep_ctx *c, const char *buf, size_t len);
+int parse_mix_lock(struct dep_ctx *c, const char *buf, size_t len);
+
+#endif

@@ -1,0 +1,290 @@
+/*
+ * pip.c - requirements.txt (pip's requirements file format).
+ *
+ * Lines are joined where they end in an odd number of backslashes (a line continuation),
+ * then comments (" #..." or "#..." at the start) are removed. `-r FILE` / `--requirement
+ * FILE` includes another file, read relative to the including one, once (includes may be
+ * cyclic). Other option lines, URLs and file paths are not named requirements and are
+ * skipped. Environment markers (after ';') are dropped. A requirement's version is the text
+ * after `==`, `>=` or `~=` up to a space; with none of them, or with `!=`, the version is
+ * the placeholder "0.0.0" and the package is marked unpinned (as it is with >= and ~=,
+ * which only give a lower bound). Names are PEP 503-normalised and extras dropped.
+ * The same name@version from several files is one package; its groups name the files
+ * (without extension) that list it.
+ */
+#include "parsers.h"
+
+#include "diag.h"
+#include "hmap.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
+
+#include "banned.h"
+
+struct pipfile {
+	const char *display; /* arena */
+	const char *group;   /* the file name without directory and extension */
+	const char *dir;     /* directory of the file system path, or NULL */
+};
+
+static const char *group_of(struct dep_ctx *c, const char *display)
+{
+	const char *base = strrchr(display, '/');
+	base = base ? base + 1 : display;
+	const char *dot = strrchr(base, '.');
+	return dep_strndup(c, base, dot && dot != base ? (size_t)(dot - base) : strlen(base));
+}
+
+static bool odd_backslashes(const char *s, size_t n)
+{
+	size_t k = 0;
+	while (k < n && s[n - 1 - k] == '\\') {
+		k++;
+	}
+	return k % 2 == 1;
+}
+
+static char *normalize_name(struct dep_ctx *c, const char *s, size_t n)
+{
+	while (n && isspace((unsigned char)*s)) {
+		s++;
+		n--;
+	}
+	while (n && isspace((unsigned char)s[n - 1])) {
+		n--;
+	}
+	const char *br = memchr(s, '[', n);
+	if (br) {
+		n = (size_t)(br - s);
+	}
+	char *tmp = dep_strndup(c, s, n);
+	char *norm = eco_normalize_name(ECO_PYPI, tmp);
+	char *out = dep_strdup(c, norm);
+	free(norm);
+	return out;
+}
+
+/* The last of the operators present wins, in the order ==, >=, ~=, != (as upstream). */
+static const char *find_constraint(const char *line, const char **op)
+{
+	static const char *const ops[] = { "==", ">=", "~=", "!=" };
+	const char *found = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
+		const char *p = strstr(line, ops[i]);
+		if (p) {
+			found = p;
+			*op = ops[i];
+		}
+	}
+	return found;
+}
+
+static int add_requirement(struct dep_ctx *c, const struct pipfile *pf, const char *line,
+			   unsigned lineno)
+{
+	const char *op = NULL;
+	const char *at = find_constraint(line, &op);
+	const char *name;
+	const char *version = "0.0.0";
+	bool unpinned = true;
+	if (at) {
+		name = normalize_name(c, line, (size_t)(at - line));
+		if (!str_eq(op, "!=")) {
+			const char *v = at + 2;
+			while (isspace((unsigned char)*v)) {
+				v++;
+			}
+			version = dep_strndup(c, v, strcspn(v, " \t"));
+			unpinned = !str_eq(op, "==");
+		}
+	} else {
+		name = normalize_name(c, line, strlen(line));
+	}
+	if (!*name) {
+		return 0;
+	}
+	const char *key = dep_printf(c, "%s@%s", name, version);
+	bool added;
+	struct dep *d = dep_add_unique(c, key, ECO_PYPI, name, version, lineno, &added);
+	if (!d) {
+		return dep_error(c, lineno, 0, "too many packages");
+	}
+	if (added) {
+		d->file = pf->display;
+		if (unpinned) {
+			d->flags |= DEP_UNPINNED;
+			d->note = at ? dep_printf(c, "only a lower bound (%s %s) is given", op,
+						  version)
+				     : "no version is pinned";
+		}
+	}
+	dep_add_group(c, d, pf->group);
+	return 0;
+}
+
+static int parse_one(struct dep_ctx *c, const struct pipfile *pf, const char *buf, size_t len);
+
+/* Remember that a file was read; false when it was already. */
+static bool mark_read(struct dep_ctx *c, const char *real)
+{
+	if (!c->aux) {
+		c->aux = hmap_new(8);
+	}
+	if (hmap_get(c->aux, real)) {
+		return false;
+	}
+	hmap_put(c->aux, dep_strdup(c, real), (void *)1);
+	return true;
+}
+
+static int include_file(struct dep_ctx *c, const struct pipfile *pf, const char *arg,
+			unsigned lineno)
+{
+	if (!pf->dir) {
+		return 0; /* parsing a buffer: includes are not followed */
+	}
+	if (++c->includes > DEPS_MAX_INCLUDES) {
+		return dep_error(c, lineno, 1, "more than %u included requirement files",
+				 DEPS_MAX_INCLUDES);
+	}
+	_cleanup_free_ char *path = arg[0] == '/' ? xstrdup(arg) : xasprintf("%s/%s", pf->dir, arg);
+	_cleanup_free_ char *real = realpath(path, NULL);
+	if (!real) {
+		diag_error(c->dl, pf->display, lineno, 1, NULL,
+			   "cannot read the included requirements file %s: %s", arg,
+			   strerror(errno));
+		return -EINVAL;
+	}
+	/* Each file once: includes may be cyclic. */
+	if (!mark_read(c, real)) {
+		return 0;
+	}
+	char *buf = NULL;
+	size_t len = 0;
+	int r = read_file_capped(real, DEPS_MAX_FILE_BYTES, &buf, &len);
+	if (r < 0) {
+		diag_error(c->dl, pf->display, lineno, 1, NULL,
+			   "cannot read the included requirements file %s: %s", arg, strerror(-r));
+		return -EINVAL;
+	}
+	/* Display the include relative to the including file's display name. */
+	const char *slash = strrchr(pf->display, '/');
+	struct pipfile sub = {
+		.display = slash ? dep_printf(c, "%.*s/%s", (int)(slash - pf->display), pf->display,
+					      arg)
+				 : dep_strdup(c, arg),
+		.dir = dep_strdup(c, real),
+	};
+	char *dslash = strrchr((char *)sub.dir, '/');
+	if (dslash && dslash != sub.dir) {
+		*dslash = '\0';
+	}
+	sub.group = group_of(c, sub.display);
+	r = parse_one(c, &sub, buf, len);
+	free(buf);
+	return r;
+}
+
+static int parse_one(struct dep_ctx *c, const struct pipfile *pf, const char *buf, size_t len)
+{
+	const char *end = buf + len;
+	unsigned lineno = 0;
+	struct sbuf_line {
+		char *s;
+		size_t n, cap;
+	} acc = { 0 };
+	int r = 0;
+	for (const char *p = buf; p < end && r == 0;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		lineno++;
+		unsigned start_line = lineno;
+		acc.n = 0;
+		/* Gather the logical line, following continuations. */
+		for (;;) {
+			size_t n = (size_t)(le - p);
+			if (n && p[n - 1] == '\r') {
+				n--;
+			}
+			bool cont = odd_backslashes(p, n);
+			if (cont) {
+				n--;
+			}
+			GROW(acc.s, acc.cap, acc.n + n + 1);
+			memcpy(acc.s + acc.n, p, n);
+			acc.n += n;
+			p = nl ? nl + 1 : end;
+			if (!cont || p >= end) {
+				break;
+			}
+			nl = memchr(p, '\n', (size_t)(end - p));
+			le = nl ? nl : end;
+			lineno++;
+		}
+		GROW(acc.s, acc.cap, acc.n + 1);
+		acc.s[acc.n] = '\0';
+		if (strlen(acc.s) != acc.n) {
+			r = dep_error(c, start_line, 0, "NUL byte");
+			break;
+		}
+		/* Comments: '#' at the start or after whitespace. */
+		char *line = acc.s;
+		for (char *h = line; (h = strchr(h, '#')); h++) {
+			if (h == line || isspace((unsigned char)h[-1])) {
+				*h = '\0';
+				break;
+			}
+		}
+		/* Environment markers. */
+		char *semi = strchr(line, ';');
+		if (semi) {
+			*semi = '\0';
+		}
+		while (isspace((unsigned char)*line)) {
+			line++;
+		}
+		size_t n = strlen(line);
+		while (n && isspace((unsigned char)line[n - 1])) {
+			line[--n] = '\0';
+		}
+		if (n == 0) {
+			continue;
+		}
+		const char *arg = NULL;
+		if (str_has_prefix(line, "-r ") || str_has_prefix(line, "-r\t")) {
+			arg = line + 3;
+		} else if (str_has_prefix(line, "--requirement ") ||
+			   str_has_prefix(line, "--requirement=")) {
+			arg = line + 14;
+		}
+		if (arg) {
+			while (isspace((unsigned char)*arg)) {
+				arg++;
+			}
+			r = include_file(c, pf, arg, start_line);
+			continue;
+		}
+		if (line[0] == '-' || str_has_prefix(line, "https://") ||
+		    str_has_prefix(line, "http://") || line[0] == '.' || line[0] == '/') {
+			continue; /* options, URLs and paths are not named requirements */
+		}
+		r = add_requirement(c, pf, line, start_line);
+	}
+	free(acc.s);
+	return r;
+}
+
+int parse_requirements(struct dep_ctx *c, const char *buf, size_t len)
+{
+	struct pipfile pf = { .display = c->file, .group = group_of(c, c->file) };
+	_cleanup_free_ char *real = c->path ? realpath(c->path, NULL) : NULL;
+	if (real) {
+		char *slash = strrchr(real, '/');
+		pf.dir = dep_strndup(c, real, slash && slash != real ? (size_t)(slash - real) : 1);
+		mark_read(c, real);
+	}
+	return parse_one(c, &pf, buf, len);
+}

@@ -1,0 +1,489 @@
+/*
+ * depscan.c - lockfiles against the advisory database (see depscan.h).
+ */
+#include "depscan.h"
+
+#include "eco.h"
+#include "hmap.h"
+#include "osv.h"
+#include "osvdb.h"
+#include "sbuf.h"
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "banned.h"
+
+void depscan_result_init(struct depscan_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	dep_list_init(&r->deps);
+	finding_list_init(&r->findings);
+	diag_list_init(&r->diags, 100);
+}
+
+void depscan_result_release(struct depscan_result *r)
+{
+	dep_list_release(&r->deps);
+	finding_list_release(&r->findings);
+	diag_list_release(&r->diags);
+	json_decref(r->stats);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---------- package URLs ---------- */
+
+static void purl_escape(struct sbuf *sb, const char *s, bool keep_slash)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '_' || *p == '~' ||
+		    (keep_slash && *p == '/')) {
+			sbuf_putc(sb, (char)*p);
+		} else {
+			char e[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+			sbuf_append(sb, e, 3);
+		}
+	}
+}
+
+char *depscan_purl(const struct dep *d)
+{
+	struct sbuf sb;
+	sbuf_init(&sb, SIZE_MAX / 2);
+	sbuf_printf(&sb, "pkg:%s/", eco_purl_type(d->eco));
+	const char *name = d->name;
+	char *owned = NULL;
+	switch (d->eco) {
+	case ECO_MAVEN: {
+		/* group:artifact -> group/artifact */
+		const char *colon = strchr(name, ':');
+		if (colon) {
+			char *g = xstrndup(name, (size_t)(colon - name));
+			purl_escape(&sb, g, false);
+			free(g);
+			sbuf_putc(&sb, '/');
+			purl_escape(&sb, colon + 1, false);
+		} else {
+			purl_escape(&sb, name, false);
+		}
+		break;
+	}
+	case ECO_NPM:
+	case ECO_PACKAGIST:
+	case ECO_GO:
+		/* Namespaces: "@scope/name", "vendor/name", module paths. */
+		purl_escape(&sb, name, true);
+		break;
+	case ECO_PYPI:
+		owned = eco_normalize_name(ECO_PYPI, name);
+		purl_escape(&sb, owned, false);
+		break;
+	default:
+		purl_escape(&sb, name, false);
+		break;
+	}
+	free(owned);
+	if (d->version && *d->version) {
+		sbuf_putc(&sb, '@');
+		if (d->eco == ECO_GO && !str_eq(d->name, "stdlib") && d->version[0] != 'v') {
+			sbuf_putc(&sb, 'v');
+		}
+		purl_escape(&sb, d->version, false);
+	}
+	return sbuf_steal(&sb);
+}
+
+/* ---------- matching ---------- */
+
+/* One affected entry of a record for the package being checked. */
+struct hit {
+	char *vuln;
+	json_t *entry; /* ranges, without the versions list */
+	bool contains; /* the version is affected by this entry */
+	char *fixed;   /* nearest fixed version above it, in this entry */
+	int severity;  /* -1 unknown */
+	double score;
+	char *sev_source;
+};
+
+struct scan {
+	struct osvdb *db;
+	struct depscan_result *r;
+	enum severity unknown_severity;
+	struct hmap *infos; /* vuln id (key owned by the info) -> struct vinfo * */
+	struct vinfo **owned;
+	size_t n_owned, cap_owned;
+	size_t advisories; /* distinct advisories found */
+	/* per package */
+	const struct dep *dep;
+	struct hit *hits;
+	size_t n_hits, cap_hits;
+	size_t dep_findings;
+	int error;
+};
+
+struct vinfo {
+	char *id;
+	struct osvdb_vinfo v;
+	bool counted;
+};
+
+static struct vinfo *info(struct scan *s, const char *id)
+{
+	struct vinfo *vi = hmap_get(s->infos, id);
+	if (vi) {
+		return vi;
+	}
+	vi = xcalloc(1, sizeof(*vi));
+	vi->id = xstrdup(id);
+	if (osvdb_info(s->db, id, &vi->v) < 0) {
+		vi->v.aliases = json_array();
+	}
+	GROW(s->owned, s->cap_owned, s->n_owned + 1);
+	s->owned[s->n_owned++] = vi;
+	hmap_put(s->infos, vi->id, vi);
+	return vi;
+}
+
+static int on_hit(void *ud, const struct osvdb_hit *h)
+{
+	struct scan *s = ud;
+	json_error_t jerr;
+	json_t *entry = json_loadb(h->entry, h->entry_len, 0, &jerr);
+	if (!entry) {
+		return -EIO; /* our own importer wrote it: the database is damaged */
+	}
+	const char *v = s->dep->version;
+	char *fixed = NULL;
+	bool contains = osv_ranges_contain(entry, s->dep->eco, v, &fixed);
+	if (!contains && h->versions) {
+		/* The versions list, exact strings (the schema's IncludedInVersions). */
+		size_t n = strlen(v);
+		char *needle = xmalloc(n + 3);
+		needle[0] = '\n';
+		memcpy(needle + 1, v, n);
+		needle[n + 1] = '\n';
+		needle[n + 2] = '\0';
+		contains = memmem(h->versions, h->versions_len, needle, n + 2) != NULL;
+		free(needle);
+	}
+	GROW(s->hits, s->cap_hits, s->n_hits + 1);
+	s->hits[s->n_hits++] = (struct hit){
+		.vuln = xstrdup(h->vuln_id),
+		.entry = entry,
+		.contains = contains,
+		.fixed = fixed,
+		.severity = h->severity,
+		.score = h->score,
+		.sev_source = h->sev_source ? xstrdup(h->sev_source) : NULL,
+	};
+	return 0;
+}
+
+static void clear_hits(struct scan *s)
+{
+	for (size_t i = 0; i < s->n_hits; i++) {
+		free(s->hits[i].vuln);
+		json_decref(s->hits[i].entry);
+		free(s->hits[i].fixed);
+		free(s->hits[i].sev_source);
+	}
+	s->n_hits = 0;
+}
+
+/* Sort a JSON array of version strings in the ecosystem's order. */
+static void sort_versions(json_t *arr, enum vscheme sch)
+{
+	size_t n = json_array_size(arr);
+	for (size_t i = 1; i < n; i++) {
+		for (size_t k = i; k > 0; k--) {
+			const char *a = json_string_value(json_array_get(arr, k - 1));
+			const char *b = json_string_value(json_array_get(arr, k));
+			if (vers_compare(sch, a, b) <= 0) {
+				break;
+			}
+			json_t *t = json_incref(json_array_get(arr, k - 1));
+			json_array_set(arr, k - 1, json_array_get(arr, k));
+			json_array_set_new(arr, k, t);
+		}
+	}
+}
+
+/* One finding for advisory hits[i] (a containing entry) and all entries of that vuln. */
+static void add_finding(struct scan *s, size_t first)
+{
+	const struct dep *d = s->dep;
+	const struct hit *h = &s->hits[first];
+	const char *id = h->vuln;
+	struct vinfo *vi = info(s, id);
+	if (vi->v.withdrawn) {
+		return;
+	}
+	/* Fixed versions: of every entry of this record for the package; the nearest above
+	 * the installed version from the entries that contain it. */
+	json_t *fixed_versions = json_array();
+	const char *nearest = NULL;
+	enum vscheme sch = eco_scheme(d->eco);
+	for (size_t i = first; i < s->n_hits; i++) {
+		const struct hit *o = &s->hits[i];
+		if (!str_eq(o->vuln, id)) {
+			continue;
+		}
+		osv_affected_fixed_versions(o->entry, fixed_versions);
+		if (o->contains && o->fixed &&
+		    (!nearest || vers_compare(sch, o->fixed, nearest) < 0)) {
+			nearest = o->fixed;
+		}
+	}
+	sort_versions(fixed_versions, sch);
+	struct finding *f = finding_list_add(&s->r->findings);
+	s->dep_findings++;
+	if (!vi->counted) {
+		vi->counted = true;
+		s->advisories++;
+	}
+	f->kind = FINDING_DEPENDENCY;
+	finding_set(&f->rule_id, id);
+	const char *summary = vi->v.summary;
+	finding_set(&f->title, summary && *summary ? summary : id);
+	for (size_t i = 0; i < json_array_size(vi->v.aliases); i++) {
+		const char *al = json_string_value(json_array_get(vi->v.aliases, i));
+		if (al) {
+			finding_add_alias(f, al);
+		}
+	}
+	bool known = h->severity >= 0;
+	f->severity = known ? (enum severity)h->severity : s->unknown_severity;
+	f->score = h->score;
+	finding_set(&f->confidence, "high");
+	finding_set(&f->file, d->file);
+	f->line = d->line;
+	struct sbuf sb;
+	sbuf_init(&sb, 1u << 16);
+	size_t nfixed = json_array_size(fixed_versions);
+	if (nearest) {
+		sbuf_printf(&sb, "upgrade %s to %s or later", d->name, nearest);
+	} else if (nfixed) {
+		sbuf_printf(&sb, "no fixed version above %s is known for this range", d->version);
+	} else {
+		sbuf_puts(&sb, "no fixed version is known: remove the dependency or mitigate");
+	}
+	for (size_t i = 0; i < nfixed; i++) {
+		sbuf_printf(&sb, "%s%s", i == 0 ? " (fixed in: " : ", ",
+			    json_string_value(json_array_get(fixed_versions, i)));
+	}
+	if (nfixed) {
+		sbuf_putc(&sb, ')');
+	}
+	finding_set(&f->fix, sb.data);
+	sbuf_reset(&sb);
+	sbuf_printf(&sb, "%s %s (%s) is affected by %s", d->name, d->version, eco_name(d->eco), id);
+	for (size_t i = 0; i < f->n_aliases; i++) {
+		sbuf_printf(&sb, "%s%s", i == 0 ? " (" : ", ", f->aliases[i]);
+	}
+	if (f->n_aliases) {
+		sbuf_putc(&sb, ')');
+	}
+	if (summary && *summary) {
+		sbuf_printf(&sb, ": %s", summary);
+	}
+	finding_set(&f->message, sb.data);
+	sbuf_release(&sb);
+	_cleanup_free_ char *purl = depscan_purl(d);
+	_cleanup_free_ char *content = xasprintf("%s|%s|%s", eco_name(d->eco), d->name, d->version);
+	finding_fingerprint(f, content, strlen(content), 0);
+	_cleanup_free_ char *url = xasprintf("https://osv.dev/vulnerability/%s", id);
+	f->extra = json_pack("{s:{s:s, s:s, s:s, s:s}, s:o, s:o, s:s, s:s}", "package", "ecosystem",
+			     eco_name(d->eco), "name", d->name, "version", d->version, "purl", purl,
+			     "fixed_versions", fixed_versions, "nearest_fixed",
+			     nearest ? json_string(nearest) : json_null(), "severity_source",
+			     known && h->sev_source ? h->sev_source : "unknown-severity policy",
+			     "url", url);
+	if (d->flags & DEP_UNPINNED) {
+		json_object_set_new(f->extra, "version_note", json_string(d->note ? d->note : ""));
+	}
+}
+
+/* Check one package: every advisory with an entry that contains its version. */
+static int check_package(struct scan *s, const struct dep *d)
+{
+	s->dep = d;
+	s->dep_findings = 0;
+	clear_hits(s);
+	_cleanup_free_ char *norm = eco_normalize_name(d->eco, d->name);
+	int r = osvdb_lookup(s->db, eco_name(d->eco), norm, on_hit, s);
+	if (r < 0) {
+		return r;
+	}
+	for (size_t i = 0; i < s->n_hits; i++) {
+		if (!s->hits[i].contains) {
+			continue;
+		}
+		bool done = false;
+		for (size_t k = 0; k < i && !done; k++) {
+			done = s->hits[k].contains && str_eq(s->hits[k].vuln, s->hits[i].vuln);
+		}
+		if (!done) {
+			/* Entries of one record come together; pass the first of its hits. */
+			size_t first = i;
+			while (first > 0 && str_eq(s->hits[first - 1].vuln, s->hits[i].vuln)) {
+				first--;
+			}
+			/* The severity of a containing entry. */
+			struct hit tmp = s->hits[first];
+			s->hits[first] = s->hits[i];
+			s->hits[i] = tmp;
+			add_finding(s, first);
+			tmp = s->hits[first];
+			s->hits[first] = s->hits[i];
+			s->hits[i] = tmp;
+		}
+	}
+	return 0;
+}
+
+static void policy_finding(struct scan *s, const struct dep *d, const char *rule, const char *title,
+			   enum severity sev, const char *fix)
+{
+	struct finding *f = finding_list_add(&s->r->findings);
+	f->kind = FINDING_DEPENDENCY;
+	finding_set(&f->rule_id, rule);
+	finding_set(&f->title, title);
+	f->severity = sev;
+	finding_set(&f->confidence, "high");
+	finding_set(&f->file, d->file);
+	f->line = d->line;
+	_cleanup_free_ char *msg =
+		xasprintf("%s (%s): %s", d->name, eco_name(d->eco), d->note ? d->note : title);
+	finding_set(&f->message, msg);
+	finding_set(&f->fix, fix);
+	_cleanup_free_ char *content = xasprintf("%s|%s|%s", eco_name(d->eco), d->name, d->version);
+	finding_fingerprint(f, content, strlen(content), 0);
+	_cleanup_free_ char *purl = depscan_purl(d);
+	f->extra = json_pack("{s:{s:s, s:s, s:s, s:s}}", "package", "ecosystem", eco_name(d->eco),
+			     "name", d->name, "version", d->version, "purl", purl);
+}
+
+int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *err, size_t errlen)
+{
+	int64_t now = o->now ? o->now : (int64_t)(now_real_ms() / 1000);
+	/* The database first: without it nothing can pass. */
+	if (str_empty(o->db_path)) {
+		return errf(err, errlen, -ENOENT,
+			    "no advisory database is configured: set `db:`, RUNNER_DB or HOME, "
+			    "then run 'runner db update'");
+	}
+	struct osvdb *db;
+	char dberr[512];
+	int rc = osvdb_open(o->db_path, &db, dberr, sizeof(dberr));
+	if (rc == -ENOENT) {
+		return errf(err, errlen, rc,
+			    "no advisory database at %s: run 'runner db update' (or 'runner db "
+			    "import PATH...' for offline exports)",
+			    o->db_path);
+	}
+	if (rc < 0) {
+		return errf(err, errlen, rc == -EINVAL ? -EINVAL : -EACCES,
+			    "the advisory database cannot be used (%s): run 'runner db update' "
+			    "to rebuild it",
+			    dberr);
+	}
+	int64_t age = now - osvdb_updated_at(db);
+	if (o->max_age_s && age > (int64_t)o->max_age_s) {
+		char a[32], m[32];
+		format_duration((uint64_t)age * 1000, a, sizeof(a));
+		format_duration(o->max_age_s * 1000, m, sizeof(m));
+		osvdb_close(db);
+		return errf(err, errlen, -ESTALE,
+			    "the advisory database at %s is %s old, older than max-db-age %s: "
+			    "run 'runner db update'",
+			    o->db_path, a, m);
+	}
+	/* The lockfiles. */
+	rc = deps_scan_paths(&r->deps, o->root, o->paths, o->n_paths, &r->diags);
+	if (rc < 0) {
+		osvdb_close(db);
+		const struct diag *d = r->diags.n ? &r->diags.v[0] : NULL;
+		if (d && d->line) {
+			return errf(err, errlen, -EBADMSG, "%s:%u: %s", d->file ? d->file : "?",
+				    d->line, d->msg);
+		}
+		return errf(err, errlen, -EBADMSG, "%s", d ? d->msg : "cannot read the lockfiles");
+	}
+	if (r->deps.n_files == 0) {
+		osvdb_close(db);
+		struct sbuf sb;
+		sbuf_init(&sb, 4096);
+		for (size_t i = 0; i < o->n_paths && i < 8; i++) {
+			sbuf_printf(&sb, "%s%s", i ? ", " : "", o->paths[i]);
+		}
+		errf(err, errlen, -ENODATA,
+		     "no lockfile or manifest found under %s: point `paths:` at the project's "
+		     "package-lock.json, pom.xml, go.mod, requirements.txt... (or remove the "
+		     "dependency-scan stage)",
+		     sb.data ? sb.data : ".");
+		sbuf_release(&sb);
+		return -ENODATA;
+	}
+	struct scan s = {
+		.db = db,
+		.r = r,
+		.unknown_severity = o->unknown_severity,
+		.infos = hmap_new(64),
+	};
+	size_t checked = 0, unchecked = 0, vulnerable = 0;
+	for (size_t i = 0; i < r->deps.n && s.error == 0; i++) {
+		const struct dep *d = &r->deps.v[i];
+		if (d->flags & DEP_UNRESOLVED) {
+			policy_finding(&s, d, "unresolved-version",
+				       "version not resolved from the file", SEVERITY_HIGH,
+				       "pin the version in this file (or scan the effective POM, "
+				       "e.g. from `mvn help:effective-pom`)");
+			continue;
+		}
+		if ((d->flags & DEP_UNPINNED) && d->eco == ECO_PYPI &&
+		    str_eq(d->version, "0.0.0")) {
+			policy_finding(
+				&s, d, "unpinned-requirement", "requirement without a version",
+				SEVERITY_MEDIUM,
+				"pin it (name==version), e.g. with pip-compile or pip freeze");
+			continue;
+		}
+		if (!*d->version) {
+			unchecked++;
+			continue;
+		}
+		checked++;
+		int lr = check_package(&s, d);
+		if (lr < 0) {
+			s.error = lr;
+		}
+		vulnerable += s.dep_findings > 0;
+	}
+	r->stats = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:{s:s, s:I}}", "lockfiles",
+			     (json_int_t)r->deps.n_files, "packages", (json_int_t)r->deps.n,
+			     "checked", (json_int_t)checked, "unchecked", (json_int_t)unchecked,
+			     "vulnerable_packages", (json_int_t)vulnerable, "advisories",
+			     (json_int_t)s.advisories, "db", "path", o->db_path, "age_seconds",
+			     (json_int_t)age);
+	clear_hits(&s);
+	free(s.hits);
+	for (size_t i = 0; i < s.n_owned; i++) {
+		osvdb_vinfo_release(&s.owned[i]->v);
+		free(s.owned[i]->id);
+		free(s.owned[i]);
+	}
+	free(s.owned);
+	hmap_free(s.infos);
+	osvdb_close(db);
+	if (s.error) {
+		return errf(err, errlen, -EIO,
+			    "reading the advisory database failed: run 'runner db update' to "
+			    "rebuild it");
+	}
+	finding_list_sort(&r->findings);
+	return 0;
+}

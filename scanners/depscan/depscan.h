@@ -1,0 +1,74 @@
+/*
+ * depscan.h - the dependency scan: lockfiles (deps.h) against the offline OSV database
+ * (osvdb.h), giving one finding per vulnerable package occurrence and advisory, and a
+ * CycloneDX 1.5 SBOM of every package found.
+ *
+ * Fail closed: a missing, unreadable or too old database, a malformed lockfile, or no
+ * lockfile at all under the paths that were given is an error (depscan_run returns < 0
+ * with a message that says what to run to fix it); the caller turns it into exit 4 /
+ * STAGE_EXIT_ERROR, never into a pass.
+ *
+ * Findings (kind FINDING_DEPENDENCY): rule_id is the advisory id, aliases its aliases,
+ * title its summary, severity from database_specific.severity or the CVSS vector (see
+ * osv_severity_of), else the unknown-severity policy (default high); file:line is where the
+ * package is declared; fix names the nearest fixed version and all fixed versions; extra
+ * carries {package: {ecosystem, name, version, purl}, fixed_versions, nearest_fixed,
+ * severity_source, url}. Packages whose version the file does not give exactly are
+ * findings too, so that they cannot pass unnoticed: "unresolved-version" (a pom.xml
+ * version the file cannot resolve; high) and "unpinned-requirement" (a requirements.txt
+ * line without a version; medium). Packages with no version at all (git and path
+ * dependencies) are counted as unchecked.
+ */
+#ifndef RUNNER_SCANNERS_DEPSCAN_H
+#define RUNNER_SCANNERS_DEPSCAN_H
+
+#include "deps.h"
+#include "diag.h"
+#include "finding.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+#define DEPSCAN_DEFAULT_MAX_AGE_S (7 * 24 * 3600)
+
+struct depscan_opts {
+	const char *db_path;		/* the database (see osvdb_default_path) */
+	uint64_t max_age_s;		/* refuse an older database; 0 = no limit */
+	enum severity unknown_severity; /* for advisories without a severity */
+	const char *root;		/* stripped from displayed paths (the workspace), or NULL */
+	const char *const *paths;	/* files or directories to scan */
+	size_t n_paths;
+	int64_t now; /* seconds since 1970; 0 = the clock */
+};
+
+struct depscan_result {
+	struct dep_list deps;
+	struct finding_list findings;
+	struct diag_list diags; /* lockfile errors, with file:line */
+	json_t *stats;		/* {lockfiles, packages, checked, unchecked, vulnerable_packages,
+				    advisories, db: {path, updated_at, age_seconds}} */
+};
+
+void depscan_result_init(struct depscan_result *r);
+void depscan_result_release(struct depscan_result *r);
+
+/*
+ * Run the scan. Returns 0, or < 0 with err set to a one-line reason that includes the
+ * command that fixes it (`runner db update`, ...); r->diags then holds any lockfile errors.
+ * -ENOENT/-EACCES/-EINVAL/-ESTALE: database missing/unreadable/not ours/too old;
+ * -EBADMSG: a malformed lockfile; -ENODATA: no lockfile found.
+ */
+int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *err, size_t errlen);
+
+/* The package URL of a package (heap string). */
+char *depscan_purl(const struct dep *d);
+
+/*
+ * A CycloneDX 1.5 JSON document: one component per distinct package (by purl), with where
+ * it was found as properties, and the findings as vulnerabilities (fl may be NULL).
+ * `name` names the scanned project, tool_version the runner's version.
+ */
+json_t *depscan_sbom(const struct dep_list *deps, const struct finding_list *fl, const char *name,
+		     const char *tool_version);
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * eco.h - package ecosystems: their OSV names, how package names are normalised, and how
+ * their versions are ordered.
+ *
+ * Every comparator is total: any two strings compare, however malformed (the advisory
+ * database and lockfiles are untrusted input, and a comparator that failed would have to
+ * guess). Numbers of any length compare exactly (as digit strings, never as machine
+ * integers). The comparators allocate nothing for versions up to a few hundred bytes and
+ * run in time linear in the length of their inputs.
+ *
+ * Schemes (and what follows each):
+ *   semver    npm, crates.io, Go, Hex, Pub, ConanCenter: SemVer 2.0 precedence, read leniently
+ *             (a leading `v`, any number of numeric components; components past the third
+ *             and anything after the first other character form the pre-release; build
+ *             metadata after `+` is ignored, so Go's `+incompatible` is too; pseudo-versions
+ *             order as the pre-releases they are).
+ *   pep440    PyPI: epochs, pre/post/dev releases, local versions, the normalisations of
+ *             PEP 440, and a setuptools-style ordering for legacy versions (below all
+ *             PEP 440 ones).
+ *   maven     Maven: ComparableVersion order (qualifier order alpha < beta < milestone <
+ *             rc = cr < snapshot < "" = ga = final = release < sp; numeric padding).
+ *   rubygems  RubyGems: Gem::Version order.
+ *   packagist Packagist: PHP's version_compare after Composer's removal of a leading `v`.
+ *   nuget     NuGet: four numeric parts, case-insensitive SemVer pre-releases.
+ */
+#ifndef RUNNER_SCANNERS_ECO_H
+#define RUNNER_SCANNERS_ECO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum eco {
+	ECO_NPM,
+	ECO_PYPI,
+	ECO_GO,
+	ECO_CRATES,
+	ECO_RUBYGEMS,
+	ECO_PACKAGIST,
+	ECO_MAVEN,
+	ECO_NUGET,
+	ECO_CONAN,
+	ECO_PUB,
+	ECO_HEX,
+	ECO_COUNT,
+};
+
+enum vscheme {
+	VSCHEME_SEMVER,
+	VSCHEME_PEP440,
+	VSCHEME_MAVEN,
+	VSCHEME_RUBYGEMS,
+	VSCHEME_PACKAGIST,
+	VSCHEME_NUGET,
+};
+
+/* The OSV ecosystem name ("npm", "PyPI", "crates.io", ...). */
+const char *eco_name(enum eco e);
+/* Parse an OSV ecosystem name (exact, case-sensitive as OSV defines them; a ":suffix" as in
+ * "Debian:11" is not one of ours). Returns 0 or -EINVAL. */
+int eco_parse(const char *s, enum eco *out);
+/* The package-URL type (npm, pypi, golang, cargo, gem, composer, maven, nuget, conan, pub,
+ * hex). */
+const char *eco_purl_type(enum eco e);
+enum vscheme eco_scheme(enum eco e);
+
+/*
+ * The name under which a package is looked up: PEP 503 for PyPI (lower case, runs of
+ * `-_.` become `-`), lower case for ecosystems whose registries are case-insensitive
+ * (crates.io, NuGet, Packagist, Pub), unchanged otherwise (npm scopes stay `@scope/name`,
+ * Maven stays `groupId:artifactId`, Go module paths are case-sensitive). Heap string.
+ */
+char *eco_normalize_name(enum eco e, const char *name);
+
+/* Compare two versions: < 0, 0 or > 0. */
+int vers_compare(enum vscheme s, const char *a, const char *b);
+static inline int eco_compare(enum eco e, const char *a, const char *b)
+{
+	return vers_compare(eco_scheme(e), a, b);
+}
+
+int semver_compare(const char *a, const char *b);
+int pep440_compare(const char *a, const char *b);
+int maven_compare(const char *a, const char *b);
+int rubygems_compare(const char *a, const char *b);
+int packagist_compare(const char *a, const char *b);
+int nuget_compare(const char *a, const char *b);
+
+/* Whether s is a valid PEP 440 version (not a legacy one). */
+bool pep440_is_valid(const char *s);
+
+/*
+ * Compare SemVer pre-release texts (dot-separated identifiers; empty = no pre-release,
+ * which sorts last). fold_case compares letters case-insensitively (NuGet).
+ */
+int semver_prerelease_compare(const char *a, size_t an, const char *b, size_t bn, bool fold_case);
+
+/* Compare two byte strings (memcmp, then length): -1, 0 or 1. */
+int bytes_compare(const char *a, size_t an, const char *b, size_t bn);
+
+/* Compare two runs of ASCII digits as numbers of any size (leading zeros ignored). */
+int digits_compare(const char *a, size_t an, const char *b, size_t bn);
+
+#endif

@@ -1,0 +1,296 @@
+/*
+ * depscan.c - the `dependency-scan` stage kind: lockfiles and manifests in the workspace
+ * against the offline OSV advisory database, through the security gate.
+ *
+ *   uses: dependency-scan
+ *   with:
+ *     paths: [.]              # files or directories, inside the workspace (default: .)
+ *     db: /var/cache/osv.db   # default: $RUNNER_DB, else $XDG_CACHE_HOME/runner/osv.db,
+ *                             #          else ~/.cache/runner/osv.db
+ *     max-db-age: 7d          # an older database is an error
+ *     unknown-severity: high  # for advisories that give no severity
+ *     sbom: true              # write a CycloneDX SBOM into the run record
+ *     fail-on / allow / baseline   # the gate (stages/gate.h)
+ *
+ * Fail closed: a missing, unreadable or stale database, a malformed lockfile, or no
+ * lockfile under the paths ends the stage with STAGE_EXIT_ERROR and a summary that names
+ * the command that fixes it. Otherwise the findings go through gate_finish(): BLOCKED when
+ * one is at or above the threshold and not suppressed, else PASSED. The SBOM is written to
+ * $RUNNER_ARTIFACTS/<stage>/sbom.cdx.json (in the run record) and named in the result.
+ */
+#include "stage.h"
+
+#include "depscan.h"
+#include "diag.h"
+#include "gate.h"
+#include "osvdb.h"
+#include "util.h"
+#include "ydoc.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "banned.h"
+
+static const char *const own_keys[] = { "paths", "db", "max-db-age", "unknown-severity",
+					"sbom",	 NULL };
+
+static bool interpolated(const struct ynode *n)
+{
+	const char *s = ynode_str(n);
+	return s && strstr(s, "${");
+}
+
+static void check_path(const struct ynode *n, const struct stage_check *chk)
+{
+	const char *s = ynode_str(n);
+	if (!s || n->kind != YNODE_SCALAR) {
+		diag_error(chk->dl, chk->file, n->line, n->col, "write paths: [., services/api]",
+			   "a path must be a string, not %s", ynode_type_name(n));
+	} else if (!interpolated(n) && !path_is_inside(s)) {
+		diag_error(chk->dl, chk->file, n->line, n->col,
+			   "name files or directories relative to the workspace",
+			   "path '%.100s' is outside the workspace", s);
+	}
+}
+
+static int depscan_validate(const struct ynode *with, const struct stage_check *chk)
+{
+	size_t before = chk->dl->errors;
+	if (!with) {
+		return 0;
+	}
+	for (size_t i = 0; i < with->map.n; i++) {
+		const struct ypair *pr = &with->map.v[i];
+		const char *k = pr->key->scalar.s;
+		bool known = false;
+		for (size_t j = 0; own_keys[j] && !known; j++) {
+			known = str_eq(k, own_keys[j]);
+		}
+		for (size_t j = 0; gate_config_keys[j] && !known; j++) {
+			known = str_eq(k, gate_config_keys[j]);
+		}
+		if (!known) {
+			const char *all[16];
+			size_t n = 0;
+			for (size_t j = 0; own_keys[j] && n < ARRAY_SIZE(all); j++) {
+				all[n++] = own_keys[j];
+			}
+			for (size_t j = 0; gate_config_keys[j] && n < ARRAY_SIZE(all); j++) {
+				all[n++] = gate_config_keys[j];
+			}
+			const char *near = closest_word(k, all, n);
+			char hint[128];
+			snprintf(hint, sizeof(hint), "did you mean `%s`?", near ? near : "");
+			diag_error(chk->dl, chk->file, pr->key->line, pr->key->col,
+				   near ? hint : NULL,
+				   "unknown key '%.60s' in the with: of dependency-scan stage '%s'",
+				   k, chk->stage_name);
+		}
+	}
+	const struct ynode *paths = ynode_get(with, "paths");
+	if (paths) {
+		if (paths->kind == YNODE_SEQ) {
+			if (paths->seq.n == 0) {
+				diag_error(chk->dl, chk->file, paths->line, paths->col,
+					   "leave paths out to scan the whole workspace",
+					   "paths is empty");
+			}
+			for (size_t i = 0; i < paths->seq.n; i++) {
+				check_path(paths->seq.v[i], chk);
+			}
+		} else {
+			check_path(paths, chk);
+		}
+	}
+	const struct ynode *db = ynode_get(with, "db");
+	if (db && (db->kind != YNODE_SCALAR || !ynode_str(db) || !*ynode_str(db))) {
+		diag_error(chk->dl, chk->file, db->line, db->col, "write db: /path/to/osv.db",
+			   "db must be a path, not %s", ynode_type_name(db));
+	}
+	const struct ynode *age = ynode_get(with, "max-db-age");
+	uint64_t ms;
+	if (age && !interpolated(age) &&
+	    (!ynode_str(age) || parse_duration(ynode_str(age), 3650ull * 86400 * 1000, &ms) < 0)) {
+		diag_error(chk->dl, chk->file, age->line, age->col,
+			   "a duration such as 7d, 36h or 90m", "invalid max-db-age '%.40s'",
+			   ynode_str(age) ? ynode_str(age) : "");
+	}
+	const struct ynode *us = ynode_get(with, "unknown-severity");
+	enum severity sev;
+	if (us && !interpolated(us) && severity_parse(ynode_str(us), &sev) < 0) {
+		diag_error(chk->dl, chk->file, us->line, us->col,
+			   "the levels are critical, high, medium, low and info",
+			   "invalid unknown-severity '%.40s'", ynode_str(us) ? ynode_str(us) : "");
+	}
+	const struct ynode *sb = ynode_get(with, "sbom");
+	bool b;
+	if (sb && ynode_bool(sb, &b) < 0) {
+		diag_error(chk->dl, chk->file, sb->line, sb->col, "write sbom: true or sbom: false",
+			   "sbom must be a boolean");
+	}
+	gate_config_check(with, chk->file, chk->dl);
+	return chk->dl->errors > before ? -EINVAL : 0;
+}
+
+static int fail(struct stage_worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct stage_worker *w, const char *fmt, ...)
+{
+	char msg[1200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	_cleanup_free_ char *summary = xasprintf("error: %s", msg);
+	json_object_set_new(w->result, "summary", json_string(summary));
+	printf("dependency-scan: %s\n", msg);
+	return STAGE_EXIT_ERROR;
+}
+
+/* The SBOM into the run record; returns its path relative to the run directory. */
+static int write_sbom(struct stage_worker *w, const struct depscan_result *r, char **rel)
+{
+	const char *art = getenv("RUNNER_ARTIFACTS");
+	if (str_empty(art)) {
+		return -ENOENT;
+	}
+	_cleanup_free_ char *dir = xasprintf("%s/%s", art, w->stage_name);
+	int e = mkdir_p(dir, 0755);
+	if (e < 0) {
+		return e;
+	}
+	const char *base = strrchr(w->workspace, '/');
+	json_t *doc = depscan_sbom(&r->deps, &r->findings, base && base[1] ? base + 1 : "project",
+				   RUNNER_VERSION);
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	if (!text) {
+		return -ENOMEM;
+	}
+	_cleanup_free_ char *path = xasprintf("%s/sbom.cdx.json", dir);
+	e = write_file_atomic(path, text, strlen(text), 0644);
+	free(text);
+	if (e == 0) {
+		*rel = xasprintf("artifacts/%s/sbom.cdx.json", w->stage_name);
+	}
+	return e;
+}
+
+static int depscan_run_stage(struct stage_worker *w)
+{
+	char err[1024];
+	struct gate_policy pol;
+	if (gate_policy_for_worker(&pol, w, err, sizeof(err)) < 0) {
+		gate_policy_release(&pol);
+		return fail(w, "invalid gate configuration: %s", err);
+	}
+	/* Configuration (already validated; interpolated values are checked again here). */
+	const json_t *paths_j = json_object_get(w->with, "paths");
+	size_t n_paths = json_is_array(paths_j) ? json_array_size(paths_j) : 1;
+	char **paths = xcalloc(n_paths ? n_paths : 1, sizeof(char *));
+	int code = 0;
+	for (size_t i = 0; i < n_paths; i++) {
+		const char *p = json_is_array(paths_j)
+					? json_string_value(json_array_get(paths_j, i))
+				: paths_j ? json_string_value(paths_j)
+					  : ".";
+		if (!p || !path_is_inside(p)) {
+			code = fail(w, "path '%s' is not inside the workspace", p ? p : "?");
+			n_paths = i;
+			break;
+		}
+		paths[i] = xasprintf("%s/%s", w->workspace, p);
+	}
+	const char *db_with = json_string_value(json_object_get(w->with, "db"));
+	_cleanup_free_ char *db_rel = db_with && db_with[0] != '/' && *db_with
+					      ? xasprintf("%s/%s", w->workspace, db_with)
+					      : NULL;
+	_cleanup_free_ char *db = osvdb_default_path(db_rel ? db_rel : db_with);
+	uint64_t age_ms = DEPSCAN_DEFAULT_MAX_AGE_S * 1000ull;
+	const char *age = json_string_value(json_object_get(w->with, "max-db-age"));
+	if (!code && age && parse_duration(age, 3650ull * 86400 * 1000, &age_ms) < 0) {
+		code = fail(w, "invalid max-db-age '%s'", age);
+	}
+	enum severity unknown = SEVERITY_HIGH;
+	const char *us = json_string_value(json_object_get(w->with, "unknown-severity"));
+	if (!code && us && severity_parse(us, &unknown) < 0) {
+		code = fail(w, "invalid unknown-severity '%s'", us);
+	}
+	const json_t *sbom_j = json_object_get(w->with, "sbom");
+	bool want_sbom = !json_is_false(sbom_j);
+	struct depscan_result r;
+	depscan_result_init(&r);
+	if (code == 0) {
+		struct depscan_opts o = {
+			.db_path = db,
+			.max_age_s = age_ms / 1000,
+			.unknown_severity = unknown,
+			.root = w->workspace,
+			.paths = (const char *const *)paths,
+			.n_paths = n_paths,
+		};
+		printf("dependency-scan: database %s\n", db ? db : "(none)");
+		fflush(stdout);
+		int rc = depscan_run(&o, &r, err, sizeof(err));
+		if (rc < 0) {
+			json_t *errs = json_array();
+			for (size_t i = 0; i < r.diags.n; i++) {
+				const struct diag *d = &r.diags.v[i];
+				json_array_append_new(errs,
+						      json_pack("{s:s, s:i, s:i, s:s}", "file",
+								d->file ? d->file : "", "line",
+								(int)d->line, "column", (int)d->col,
+								"message", d->msg));
+			}
+			json_object_set_new(w->result, "errors", errs);
+			code = fail(w, "%s", err);
+		}
+	}
+	if (code == 0) {
+		for (size_t i = 0; i < r.deps.n_files; i++) {
+			printf("dependency-scan: %s (%s): %zu packages\n", r.deps.files[i].path,
+			       dep_format_name(r.deps.files[i].format), r.deps.files[i].packages);
+		}
+		for (size_t i = 0; i < r.findings.n; i++) {
+			const struct finding *f = &r.findings.v[i];
+			printf("dependency-scan: %s:%u: %s %s: %s\n", f->file, f->line,
+			       severity_name(f->severity), f->rule_id,
+			       f->message ? f->message : "");
+		}
+		if (want_sbom) {
+			char *rel = NULL;
+			int e = write_sbom(w, &r, &rel);
+			if (e < 0) {
+				code = fail(w, "cannot write the SBOM into the run record: %s",
+					    strerror(-e));
+			} else {
+				json_object_set_new(w->result, "sbom",
+						    json_pack("{s:s, s:s, s:I}", "path", rel,
+							      "format", "CycloneDX 1.5",
+							      "components", (json_int_t)r.deps.n));
+				free(rel);
+			}
+		}
+	}
+	if (code == 0) {
+		code = gate_finish(w, &pol, &r.findings, r.stats);
+		printf("dependency-scan: %s\n",
+		       json_string_value(json_object_get(w->result, "summary")));
+	}
+	depscan_result_release(&r);
+	for (size_t i = 0; i < n_paths; i++) {
+		free(paths[i]);
+	}
+	free(paths);
+	gate_policy_release(&pol);
+	fflush(stdout);
+	return code;
+}
+
+const struct stage_kind stage_kind_dependency_scan = {
+	.name = "dependency-scan",
+	.summary = "lockfiles and manifests against the offline OSV database, through the gate",
+	.flags = STAGE_KIND_SECURITY,
+	.validate = depscan_validate,
+	.run = depscan_run_stage,
+};

@@ -1,0 +1,95 @@
+/*
+ * testserve.h - helpers for the tests of `runner serve`: a real server process on
+ * 127.0.0.1 (free port, stopped at the end, killed with the test process if it dies), an
+ * HTTP client, signed deliveries, real git repositories made with the git command, and a
+ * small recording HTTP server that stands in for the forge status APIs and the
+ * notification webhook (no real forge can run here).
+ */
+#ifndef RUNNER_TESTSERVE_H
+#define RUNNER_TESTSERVE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* ---- the server process ---- */
+
+struct ts_server {
+	pid_t pid;
+	char *dir;    /* holds server.yml, the address file and the log */
+	char *config; /* path of server.yml */
+	char *addr;   /* HOST:PORT */
+	char *log;    /* path of the server's stderr */
+};
+
+/* Write config (YAML) to dir/server.yml (mode 0600) and start `runner serve` on it; wait
+ * until it listens. Fails the test if it does not. */
+void ts_start(struct ts_server *s, const char *dir, const char *config);
+/* Start again with the same configuration (after ts_kill). */
+void ts_restart(struct ts_server *s);
+/* SIGTERM and wait (SIGKILL after timeout_s). Returns the exit status. */
+int ts_stop(struct ts_server *s, double timeout_s);
+/* SIGKILL and reap. */
+void ts_kill(struct ts_server *s);
+void ts_release(struct ts_server *s);
+
+/* ---- HTTP client ---- */
+
+struct ts_response {
+	long status; /* 0: no response */
+	char *body;
+};
+
+struct ts_response ts_post(const char *url, const char *const *headers, const char *body,
+			   size_t len);
+struct ts_response ts_get(const char *url);
+void ts_response_free(struct ts_response *r);
+
+/* POST a GitHub/Gitea/GitLab delivery to http://addr/hooks/<forge>, signed with secret
+ * (NULL: unsigned); forge may be "github/owner/name" (the per-repository URL). */
+struct ts_response ts_deliver(const char *addr, const char *forge, const char *event,
+			      const char *delivery, const char *secret, const char *body);
+
+/* GET http://addr/api/runs/<id> until its state is final (or the timeout): the run. */
+json_t *ts_wait_run(const char *addr, long id, double timeout_s);
+/* GET http://addr/api/runs/<id> once. */
+json_t *ts_run(const char *addr, long id);
+
+/* ---- payloads ---- */
+
+/* Load tests/fixtures/webhooks/<rel> as JSON. */
+json_t *ts_payload(const char *rel);
+/* Set a string at a dotted path of objects (creating objects on the way). */
+void ts_set(json_t *root, const char *path, const char *value);
+char *ts_dump(json_t *root);
+
+/* ---- git ---- */
+
+/* Run a shell command line with printf-style arguments; fails the test on non-zero. */
+void ts_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Output of a shell command (trimmed). Caller frees. */
+char *ts_sh_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A new repository at path with one commit holding .runner.yml = pipeline; returns its sha. */
+char *ts_git_init(const char *path, const char *pipeline);
+/* Write file (relative) with content, commit on the current branch; returns the sha. */
+char *ts_git_commit(const char *repo, const char *file, const char *content);
+
+/* ---- recording HTTP server (stand-in for forge APIs and the notification webhook) ---- */
+
+struct ts_recorder;
+
+/* Listen on 127.0.0.1 (free port); the first fail_first requests get 500, then 201. */
+struct ts_recorder *ts_recorder_start(unsigned fail_first);
+const char *ts_recorder_url(struct ts_recorder *r);
+size_t ts_recorder_count(struct ts_recorder *r);
+/* Request i: {"method","url","body","authorization","private_token"}. Caller decrefs. */
+json_t *ts_recorder_get(struct ts_recorder *r, size_t i);
+/* Wait until at least n requests arrived (or the timeout). Returns the count. */
+size_t ts_recorder_wait(struct ts_recorder *r, size_t n, double timeout_s);
+void ts_recorder_stop(struct ts_recorder *r);
+
+double ts_now(void);
+void ts_sleep(double s);
+
+#endif

@@ -1,0 +1,563 @@
+/*
+ * test-depscan.c - the dependency scan end to end, through the real runner binary:
+ *   - examples/log4shell: `runner run` blocks (exit 3) with GHSA-jfh8-c2jx-5f7m /
+ *     CVE-2021-44228, critical, version 2.14.1, the pom.xml line and the fixed versions;
+ *     the push stage never starts; the SBOM is in the run record; bumping to 2.17.1 passes;
+ *   - fail closed: no database, a stale one, a malformed lockfile, no lockfile => exit 4
+ *     with the command that fixes it;
+ *   - `runner scan deps` (text, json, exit codes), `runner sbom` (CycloneDX 1.5);
+ *   - `runner db import` of directories and zip exports, and the refusal of malicious zips
+ *     (path traversal, symbolic links, a zip bomb) with the old database left intact;
+ *   - `runner db update` from a local HTTP server (libmicrohttpd on 127.0.0.1: osv.dev
+ *     cannot be reached from here): conditional requests (304 keeps the data), and a
+ *     failed download leaves the old database intact;
+ *   - `runner validate` rejects bad `with:` keys of the stage with file:line.
+ */
+#include <criterion/criterion.h>
+
+#include "testutil.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char *ws, *db;
+
+static void setup(void)
+{
+	ws = tu_tmpdir();
+	if (asprintf(&db, "%s/osv.db", ws) < 0) {
+		abort();
+	}
+	setenv("RUNNER_DB", db, 1);
+	setenv("CI", "true", 1);
+}
+
+static void teardown(void)
+{
+	tu_rmdir(ws);
+	free(ws);
+	free(db);
+}
+
+static void copy_example(const char *dest)
+{
+	char *cmd;
+	const char *src = getenv("RUNNER_SOURCE_ROOT");
+	cr_assert_not_null(src);
+	cr_assert_geq(asprintf(&cmd,
+			       "mkdir -p '%s' && cp -r '%s/examples/log4shell/.' '%s/' && rm -rf "
+			       "'%s/.runner'",
+			       dest, src, dest, dest),
+		      0);
+	cr_assert_eq(system(cmd), 0);
+	free(cmd);
+}
+
+static void import_fixture(const char *rel)
+{
+	char *path = tu_fixture(rel);
+	struct tu_result r = tu_runner_run(ws, "db", "import", "--db", db, path, NULL);
+	cr_assert_eq(r.status, 0, "db import: %s", r.err);
+	tu_result_free(&r);
+	free(path);
+}
+
+static void sed_file(const char *path, const char *from, const char *to)
+{
+	char *text = tu_read(path);
+	cr_assert_not_null(text);
+	char *at = strstr(text, from);
+	cr_assert_not_null(at, "%s not in %s", from, path);
+	char *out;
+	cr_assert_geq(asprintf(&out, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from)), 0);
+	FILE *f = fopen(path, "w");
+	fputs(out, f);
+	fclose(f);
+	free(out);
+	free(text);
+}
+
+TestSuite(depscan, .init = setup, .fini = teardown);
+
+Test(depscan, log4shell_blocks_before_push_and_bump_passes)
+{
+	char *proj;
+	cr_assert_geq(asprintf(&proj, "%s/log4shell", ws), 0);
+	copy_example(proj);
+	import_fixture("osv/maven");
+
+	struct tu_result r = tu_runner_run(proj, "run", NULL);
+	cr_assert_eq(r.status, 3, "exit %d\n%s\n%s", r.status, r.out, r.err);
+	json_t *rep = tu_latest_report(proj);
+	cr_assert_str_eq(tu_stage_status(rep, "dependency-scan"), "blocked");
+	cr_assert_str_eq(tu_stage_status(rep, "push"), "skipped");
+	json_t *res = json_object_get(tu_report_stage(rep, "dependency-scan"), "result");
+	json_t *findings = json_object_get(res, "findings");
+	cr_assert_eq(json_array_size(findings), 1);
+	json_t *f = json_array_get(findings, 0);
+	cr_assert_str_eq(json_string_value(json_object_get(f, "rule_id")), "GHSA-jfh8-c2jx-5f7m");
+	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(f, "aliases"), 0)),
+			 "CVE-2021-44228");
+	cr_assert_str_eq(json_string_value(json_object_get(f, "severity")), "critical");
+	cr_assert_float_eq(json_number_value(json_object_get(f, "score")), 10.0, 1e-9);
+	cr_assert_str_eq(json_string_value(json_object_get(f, "file")), "pom.xml");
+	/* The line of <version>2.14.1</version> in the example's pom.xml. */
+	char *pom_path;
+	cr_assert_geq(asprintf(&pom_path, "%s/pom.xml", proj), 0);
+	char *pom = tu_read(pom_path);
+	unsigned line = 1;
+	for (const char *p = pom; p < strstr(pom, "<version>2.14.1</version>"); p++) {
+		line += *p == '\n';
+	}
+	cr_assert_eq(json_integer_value(json_object_get(f, "line")), line);
+	free(pom);
+	json_t *pkg = json_object_get(f, "package");
+	cr_assert_str_eq(json_string_value(json_object_get(pkg, "name")),
+			 "org.apache.logging.log4j:log4j-core");
+	cr_assert_str_eq(json_string_value(json_object_get(pkg, "version")), "2.14.1");
+	cr_assert_str_eq(json_string_value(json_object_get(f, "nearest_fixed")), "2.15.0");
+	json_t *fixed = json_object_get(f, "fixed_versions");
+	cr_assert_eq(json_array_size(fixed), 3);
+	cr_assert_str_eq(json_string_value(json_array_get(fixed, 2)), "2.15.0");
+	cr_assert_str_eq(json_string_value(json_object_get(f, "disposition")), "blocking");
+	cr_assert_not_null(strstr(json_string_value(json_object_get(res, "summary")), "blocked"));
+	/* The SBOM is in the run record. */
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(res, "sbom"), "path")),
+			 "artifacts/dependency-scan/sbom.cdx.json");
+	char *sbom_text =
+		tu_readf("%s/.runner/runs/latest/artifacts/dependency-scan/sbom.cdx.json", proj);
+	cr_assert_not_null(sbom_text);
+	json_error_t jerr;
+	json_t *sbom = json_loads(sbom_text, 0, &jerr);
+	cr_assert_str_eq(json_string_value(json_object_get(sbom, "bomFormat")), "CycloneDX");
+	cr_assert_str_eq(json_string_value(json_object_get(sbom, "specVersion")), "1.5");
+	json_t *comp = json_array_get(json_object_get(sbom, "components"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(comp, "purl")),
+			 "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1");
+	cr_assert_eq(json_array_size(json_object_get(sbom, "vulnerabilities")), 1);
+	json_decref(sbom);
+	free(sbom_text);
+	/* The findings are in the run record as SARIF too, with the CVE as an alias. */
+	char *sarif_path = NULL;
+	cr_assert_geq(asprintf(&sarif_path, "%s/.runner/runs/latest/sarif/dependency-scan.sarif",
+			       proj),
+		      0);
+	char *problem = tu_sarif_problem(sarif_path);
+	cr_assert_null(problem, "%s", problem);
+	char *sarif = tu_read(sarif_path);
+	cr_assert_not_null(strstr(sarif, "GHSA-jfh8-c2jx-5f7m"));
+	cr_assert_not_null(strstr(sarif, "CVE-2021-44228"));
+	free(sarif);
+	free(sarif_path);
+	json_decref(rep);
+	tu_result_free(&r);
+
+	/* Bump to 2.17.1: the pipeline passes and the push runs. */
+	sed_file(pom_path, "<version>2.14.1</version>", "<version>2.17.1</version>");
+	r = tu_runner_run(proj, "run", NULL);
+	cr_assert_eq(r.status, 0, "exit %d\n%s\n%s", r.status, r.out, r.err);
+	rep = tu_latest_report(proj);
+	cr_assert_str_eq(tu_stage_status(rep, "dependency-scan"), "passed");
+	cr_assert_str_eq(tu_stage_status(rep, "push"), "passed");
+	json_decref(rep);
+	tu_result_free(&r);
+	free(pom_path);
+	free(proj);
+}
+
+Test(depscan, an_allow_entry_for_the_cve_covers_the_ghsa)
+{
+	char *proj, *yml;
+	cr_assert_geq(asprintf(&proj, "%s/p", ws), 0);
+	copy_example(proj);
+	import_fixture("osv/maven");
+	cr_assert_geq(asprintf(&yml, "%s/.runner.yml", proj), 0);
+	sed_file(yml, "      max-db-age: 7d\n",
+		 "      max-db-age: 7d\n      allow:\n        - id: CVE-2021-44228\n"
+		 "          reason: not reachable, JNDI lookups disabled\n"
+		 "          expires: 2099-12-31\n");
+	struct tu_result r = tu_runner_run(proj, "run", NULL);
+	cr_assert_eq(r.status, 0, "exit %d\n%s\n%s", r.status, r.out, r.err);
+	json_t *rep = tu_latest_report(proj);
+	json_t *f = json_array_get(
+		json_object_get(json_object_get(tu_report_stage(rep, "dependency-scan"), "result"),
+				"findings"),
+		0);
+	cr_assert_str_eq(json_string_value(json_object_get(f, "rule_id")), "GHSA-jfh8-c2jx-5f7m");
+	cr_assert_str_eq(json_string_value(json_object_get(f, "disposition")), "suppressed");
+	cr_assert_str_eq(tu_stage_status(rep, "push"), "passed");
+	json_decref(rep);
+	tu_result_free(&r);
+	free(yml);
+	free(proj);
+}
+
+static void expect_error(const char *proj, const char *needle)
+{
+	struct tu_result r = tu_runner_run(proj, "run", NULL);
+	cr_assert_eq(r.status, 4, "exit %d\n%s\n%s", r.status, r.out, r.err);
+	json_t *rep = tu_latest_report(proj);
+	cr_assert_str_eq(tu_stage_status(rep, "dependency-scan"), "error");
+	cr_assert_str_eq(tu_stage_status(rep, "push"), "skipped");
+	const char *summary = json_string_value(json_object_get(
+		json_object_get(tu_report_stage(rep, "dependency-scan"), "result"), "summary"));
+	cr_assert_not_null(summary);
+	cr_assert_not_null(strstr(summary, needle), "'%s' not in '%s'", needle, summary);
+	json_decref(rep);
+	tu_result_free(&r);
+}
+
+Test(depscan, fails_closed_without_a_database)
+{
+	char *proj;
+	cr_assert_geq(asprintf(&proj, "%s/p", ws), 0);
+	copy_example(proj);
+	expect_error(proj, "runner db update");
+	/* Not a database of ours. */
+	tu_write(ws, "osv.db", "not sqlite");
+	expect_error(proj, "runner db update");
+	free(proj);
+}
+
+Test(depscan, fails_closed_on_a_stale_database)
+{
+	char *proj, *yml;
+	cr_assert_geq(asprintf(&proj, "%s/p", ws), 0);
+	copy_example(proj);
+	import_fixture("osv/maven");
+	cr_assert_geq(asprintf(&yml, "%s/.runner.yml", proj), 0);
+	sed_file(yml, "max-db-age: 7d", "max-db-age: 1s");
+	sleep(2);
+	expect_error(proj, "older than max-db-age");
+	free(yml);
+	free(proj);
+}
+
+Test(depscan, fails_closed_on_a_malformed_lockfile_and_on_no_lockfile)
+{
+	char *proj, *pom;
+	cr_assert_geq(asprintf(&proj, "%s/p", ws), 0);
+	copy_example(proj);
+	import_fixture("osv/maven");
+	cr_assert_geq(asprintf(&pom, "%s/pom.xml", proj), 0);
+	sed_file(pom, "</project>", "</projetc>");
+	expect_error(proj, "pom.xml");
+	/* A path that does not exist, and a directory without any lockfile. */
+	char *yml;
+	cr_assert_geq(asprintf(&yml, "%s/.runner.yml", proj), 0);
+	sed_file(yml, "paths: [pom.xml]", "paths: [gone/pom.xml]");
+	expect_error(proj, "gone/pom.xml");
+	sed_file(yml, "paths: [gone/pom.xml]", "paths: [src]");
+	expect_error(proj, "no lockfile");
+	free(yml);
+	free(pom);
+	free(proj);
+}
+
+Test(depscan, validate_rejects_bad_with_keys)
+{
+	tu_write(ws, ".runner.yml",
+		 "version: 1\nstages:\n  deps:\n    uses: dependency-scan\n    with:\n"
+		 "      pahts: [.]\n      max-db-age: soon\n      paths: [../elsewhere]\n"
+		 "      unknown-severity: dire\n");
+	struct tu_result r = tu_runner_run(ws, "validate", NULL);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, ".runner.yml:6:7"), "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "did you mean `paths`"), "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "max-db-age"), "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "outside the workspace"), "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "unknown-severity"), "%s", r.err);
+	tu_result_free(&r);
+}
+
+Test(depscan, scan_deps_and_sbom_commands)
+{
+	import_fixture("osv");
+	tu_write(ws, "app/requirements.txt", "# pinned\njinja2==2.8\nrequests>=2.0\nflask\n");
+	tu_write(ws, "app/node_modules/x/package-lock.json", "this is skipped");
+	tu_write(ws, "app/go.mod",
+		 "module example.com/m\n\ngo 1.17\n\n"
+		 "require golang.org/x/crypto v0.0.0-20190308221718-c2843e01d9a2\n");
+	char *app;
+	cr_assert_geq(asprintf(&app, "%s/app", ws), 0);
+	struct tu_result r =
+		tu_runner_run(app, "scan", "deps", "--db", db, "--format", "json", NULL);
+	cr_assert_eq(r.status, 3, "exit %d\n%s\n%s", r.status, r.out, r.err);
+	json_error_t jerr;
+	json_t *doc = json_loads(r.out, 0, &jerr);
+	cr_assert_not_null(doc, "%s", jerr.text);
+	json_t *findings = json_object_get(doc, "findings");
+	bool jinja = false, unpinned = false, text = false;
+	size_t i;
+	json_t *f;
+	json_array_foreach(findings, i, f)
+	{
+		const char *file = json_string_value(json_object_get(f, "file"));
+		const char *rule = json_string_value(json_object_get(f, "rule_id"));
+		const char *name =
+			json_string_value(json_object_get(json_object_get(f, "package"), "name"));
+		cr_assert(strncmp(file, "node_modules", 12) != 0);
+		jinja |= strcmp(name, "jinja2") == 0 && strncmp(rule, "PYSEC-", 6) == 0;
+		unpinned |= strcmp(rule, "unpinned-requirement") == 0 && strcmp(name, "flask") == 0;
+		text |= strcmp(name, "golang.org/x/crypto") == 0 && strncmp(rule, "GO-", 3) == 0;
+	}
+	cr_assert(jinja, "jinja2 2.8 has PYSEC advisories in the fixtures:\n%s", r.out);
+	cr_assert(unpinned, "flask without a version is reported:\n%s", r.out);
+	cr_assert(text, "golang.org/x/crypto (2019-03) has GO advisories in the fixtures:\n%s",
+		  r.out);
+	cr_assert_eq(
+		json_integer_value(json_object_get(json_object_get(doc, "stats"), "lockfiles")), 2);
+	json_decref(doc);
+	tu_result_free(&r);
+
+	/* Below the threshold: exit 0. */
+	r = tu_runner_run(app, "scan", "deps", "--db", db, "--fail-on", "critical", "go.mod", NULL);
+	cr_assert(r.status == 0 || r.status == 3, "%s", r.err);
+	tu_result_free(&r);
+
+	/* A file that is not a lockfile, and a missing database: exit 4 with a hint. */
+	r = tu_runner_run(app, "scan", "deps", "--db", "/nonexistent/osv.db", NULL);
+	cr_assert_eq(r.status, 4);
+	cr_assert_not_null(strstr(r.err, "runner db update"), "%s", r.err);
+	tu_result_free(&r);
+
+	r = tu_runner_run(app, "sbom", "--name", "app", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	doc = json_loads(r.out, 0, &jerr);
+	cr_assert_str_eq(json_string_value(json_object_get(doc, "specVersion")), "1.5");
+	cr_assert_str_eq(
+		json_string_value(json_object_get(
+			json_object_get(json_object_get(doc, "metadata"), "component"), "name")),
+		"app");
+	bool has_text = false;
+	json_array_foreach(json_object_get(doc, "components"), i, f)
+	{
+		has_text |= strcmp(json_string_value(json_object_get(f, "purl")),
+				   "pkg:golang/golang.org/x/"
+				   "crypto@v0.0.0-20190308221718-c2843e01d9a2") == 0;
+	}
+	cr_assert(has_text, "%s", r.out);
+	json_decref(doc);
+	tu_result_free(&r);
+	free(app);
+}
+
+/* ---------- zip exports ---------- */
+
+struct zentry {
+	const char *path;
+	const char *data; /* NULL with size > 0: that many zero bytes */
+	size_t size;
+	const char *symlink;
+};
+
+static void write_zip(const char *path, const struct zentry *e, size_t n)
+{
+	struct archive *a = archive_write_new();
+	archive_write_set_format_zip(a);
+	cr_assert_eq(archive_write_open_filename(a, path), ARCHIVE_OK);
+	for (size_t i = 0; i < n; i++) {
+		struct archive_entry *ent = archive_entry_new();
+		archive_entry_set_pathname(ent, e[i].path);
+		if (e[i].symlink) {
+			archive_entry_set_filetype(ent, AE_IFLNK);
+			archive_entry_set_symlink(ent, e[i].symlink);
+			archive_entry_set_size(ent, 0);
+		} else {
+			archive_entry_set_filetype(ent, AE_IFREG);
+			archive_entry_set_size(ent, (la_int64_t)e[i].size);
+		}
+		archive_entry_set_perm(ent, 0644);
+		cr_assert_eq(archive_write_header(a, ent), ARCHIVE_OK);
+		if (!e[i].symlink) {
+			if (e[i].data) {
+				archive_write_data(a, e[i].data, e[i].size);
+			} else {
+				static char zeros[65536];
+				for (size_t k = 0; k < e[i].size; k += sizeof(zeros)) {
+					size_t m = e[i].size - k < sizeof(zeros) ? e[i].size - k
+										 : sizeof(zeros);
+					archive_write_data(a, zeros, m);
+				}
+			}
+		}
+		archive_entry_free(ent);
+	}
+	archive_write_close(a);
+	archive_write_free(a);
+}
+
+static char *fixture_text(const char *rel)
+{
+	char *p = tu_fixture(rel);
+	char *t = tu_read(p);
+	free(p);
+	cr_assert_not_null(t);
+	return t;
+}
+
+static long long db_records(void)
+{
+	struct tu_result r = tu_runner_run(ws, "db", "status", "--db", db, "--json", NULL);
+	long long n = -1;
+	if (r.status == 0) {
+		json_error_t jerr;
+		json_t *st = json_loads(r.out, 0, &jerr);
+		n = json_integer_value(json_object_get(st, "records"));
+		json_decref(st);
+	}
+	tu_result_free(&r);
+	return n;
+}
+
+Test(depscan, db_import_zip_and_refusals)
+{
+	char *log4 = fixture_text("osv/maven/GHSA-jfh8-c2jx-5f7m.json");
+	char *zip;
+	cr_assert_geq(asprintf(&zip, "%s/all.zip", ws), 0);
+	struct zentry good[] = { { "GHSA-jfh8-c2jx-5f7m.json", log4, strlen(log4), NULL },
+				 { "README.txt", "not a record", 12, NULL } };
+	write_zip(zip, good, 2);
+	struct tu_result r = tu_runner_run(ws, "db", "import", "--db", db, zip, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tu_result_free(&r);
+	cr_assert_eq(db_records(), 1);
+
+	struct {
+		const char *what;
+		struct zentry e[2];
+		const char *needle;
+	} bad[] = {
+		{ "traversal", { { "../../evil.json", log4, strlen(log4), NULL } }, "unsafe path" },
+		{ "absolute", { { "/etc/evil.json", log4, strlen(log4), NULL } }, "unsafe path" },
+		{ "symlink", { { "link.json", NULL, 0, "/etc/passwd" } }, "link" },
+		{ "bomb", { { "bomb.json", NULL, 64u << 20, NULL } }, "zip bomb" },
+		{ "not json", { { "x.json", "{not json", 9, NULL } }, "x.json" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *bz;
+		cr_assert_geq(asprintf(&bz, "%s/bad-%zu.zip", ws, i), 0);
+		write_zip(bz, bad[i].e, 1);
+		r = tu_runner_run(ws, "db", "import", "--db", db, bz, NULL);
+		cr_assert_eq(r.status, 2, "%s: exit %d %s", bad[i].what, r.status, r.err);
+		cr_assert_not_null(strstr(r.err, bad[i].needle), "%s: %s", bad[i].what, r.err);
+		cr_assert_not_null(strstr(r.err, "left as it was"), "%s", r.err);
+		tu_result_free(&r);
+		/* The old database is intact, and nothing was written outside. */
+		cr_assert_eq(db_records(), 1, "%s", bad[i].what);
+		free(bz);
+	}
+	cr_assert(!tu_exists("%s/../evil.json", ws));
+	free(zip);
+	free(log4);
+}
+
+/* ---------- db update from a local HTTP server ---------- */
+
+struct server {
+	char *zip;
+	size_t len;
+	const char *etag;
+	int requests, not_modified;
+	bool fail;
+};
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+			      const char *method, const char *version, const char *upload,
+			      size_t *upload_size, void **state)
+{
+	struct server *s = cls;
+	(void)url;
+	(void)method;
+	(void)version;
+	(void)upload;
+	(void)upload_size;
+	(void)state;
+	s->requests++;
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	if (s->fail) {
+		resp = MHD_create_response_from_buffer(5, (void *)"oops\n", MHD_RESPMEM_PERSISTENT);
+		ret = MHD_queue_response(c, 500, resp);
+		MHD_destroy_response(resp);
+		return ret;
+	}
+	const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
+	if (inm && strcmp(inm, s->etag) == 0) {
+		s->not_modified++;
+		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+		MHD_add_response_header(resp, "ETag", s->etag);
+		ret = MHD_queue_response(c, 304, resp);
+		MHD_destroy_response(resp);
+		return ret;
+	}
+	resp = MHD_create_response_from_buffer(s->len, s->zip, MHD_RESPMEM_PERSISTENT);
+	MHD_add_response_header(resp, "ETag", s->etag);
+	MHD_add_response_header(resp, "Last-Modified", "Mon, 01 Jan 2024 00:00:00 GMT");
+	ret = MHD_queue_response(c, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+Test(depscan, db_update_conditional_and_atomic)
+{
+	char *log4 = fixture_text("osv/maven/GHSA-jfh8-c2jx-5f7m.json");
+	char *zip;
+	cr_assert_geq(asprintf(&zip, "%s/served.zip", ws), 0);
+	struct zentry good[] = { { "GHSA-jfh8-c2jx-5f7m.json", log4, strlen(log4), NULL } };
+	write_zip(zip, good, 1);
+	struct server s = { .etag = "\"v1\"" };
+	s.zip = tu_read(zip);
+	struct stat st;
+	stat(zip, &st);
+	s.len = (size_t)st.st_size;
+	/* Port 0: the kernel picks a free port on 127.0.0.1. */
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = 0 };
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	struct MHD_Daemon *d =
+		MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, handle, &s,
+				 MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
+	cr_assert_not_null(d);
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	char *url;
+	cr_assert_geq(asprintf(&url, "http://127.0.0.1:%u/Maven/all.zip", info->port), 0);
+
+	struct tu_result r = tu_runner_run(ws, "db", "update", "--db", db, "--url", url, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "1 source downloaded"), "%s", r.out);
+	tu_result_free(&r);
+	cr_assert_eq(db_records(), 1);
+
+	/* Again, with the URL the database remembers: a conditional request, 304. */
+	r = tu_runner_run(ws, "db", "update", "--db", db, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "1 unchanged"), "%s", r.out);
+	tu_result_free(&r);
+	cr_assert_eq(s.not_modified, 1);
+	cr_assert_eq(db_records(), 1);
+
+	/* A failing server: the update fails, the old database stays usable. */
+	s.fail = true;
+	s.etag = "\"v2\"";
+	r = tu_runner_run(ws, "db", "update", "--db", db, NULL);
+	cr_assert_eq(r.status, 4, "%s", r.out);
+	cr_assert_not_null(strstr(r.err, "HTTP 500"), "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "left as it was"), "%s", r.err);
+	tu_result_free(&r);
+	cr_assert_eq(db_records(), 1);
+
+	MHD_stop_daemon(d);
+	free(url);
+	free(s.zip);
+	free(zip);
+	free(log4);
+}

@@ -1,0 +1,202 @@
+/*
+ * test-hook.c - `runner run --rev` and the pre-push hook, end to end with real git
+ * repositories and real `git push` to a local bare remote: what is pushed is what is
+ * tested (never the dirty working tree), a failing pipeline stops the push, deletions
+ * pass, and a hook runner did not write is never overwritten or removed without --force.
+ */
+#include <criterion/criterion.h>
+
+#include "testserve.h"
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GIT "git -c user.email=t@example.com -c user.name=t"
+
+static const char passing[] = "version: 1\n"
+			      "stages:\n"
+			      "  check:\n"
+			      "    run: |\n"
+			      "      test \"$(cat state)\" = good\n"
+			      "      echo \"branch=$RUNNER_BRANCH commit=$RUNNER_COMMIT_SHA\"\n";
+
+struct fixture {
+	char *dir;
+	char *repo;
+	char *remote;
+};
+
+static struct fixture setup_repo(void)
+{
+	struct fixture f;
+	f.dir = tu_tmpdir();
+	cr_assert_geq(asprintf(&f.repo, "%s/work", f.dir), 0);
+	cr_assert_geq(asprintf(&f.remote, "%s/remote.git", f.dir), 0);
+	free(ts_git_init(f.repo, passing));
+	free(ts_git_commit(f.repo, "state", "good\n"));
+	ts_sh("git init -q --bare '%s' && git -C '%s' remote add origin '%s'", f.remote, f.repo,
+	      f.remote);
+	return f;
+}
+
+static void release(struct fixture *f)
+{
+	tu_rmdir(f->dir);
+	free(f->dir);
+	free(f->repo);
+	free(f->remote);
+}
+
+static int push(const struct fixture *f, const char *args, char **err)
+{
+	char *cmd;
+	cr_assert_geq(asprintf(&cmd, "git -C '%s' push %s 2>'%s/push.err'", f->repo, args, f->dir),
+		      0);
+	int r = system(cmd);
+	free(cmd);
+	if (err) {
+		*err = tu_readf("%s/push.err", f->dir);
+	}
+	return r;
+}
+
+static char *remote_head(const struct fixture *f, const char *branch)
+{
+	return ts_sh_out("git -C '%s' rev-parse --verify -q refs/heads/%s || true", f->remote,
+			 branch);
+}
+
+Test(hook, a_failing_commit_is_not_pushed, .timeout = 120)
+{
+	struct fixture f = setup_repo();
+	struct tu_result r = tu_runner_run(f.repo, "hook", "install", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tu_result_free(&r);
+	char *hook = tu_readf("%s/.git/hooks/pre-push", f.repo);
+	cr_assert_not_null(strstr(hook, "runner-managed pre-push hook"));
+	free(hook);
+
+	char *good = ts_sh_out("git -C '%s' rev-parse HEAD", f.repo);
+	cr_assert_eq(push(&f, "origin main", NULL), 0);
+	char *head = remote_head(&f, "main");
+	cr_assert_str_eq(head, good);
+	free(head);
+
+	/* A commit whose pipeline fails does not reach the remote... */
+	char *bad = ts_git_commit(f.repo, "state", "bad\n");
+	char *err = NULL;
+	cr_assert_neq(push(&f, "origin main", &err), 0);
+	cr_assert_not_null(strstr(err, "not pushed (exit 1)"), "%s", err);
+	free(err);
+	head = remote_head(&f, "main");
+	cr_assert_str_eq(head, good);
+	free(head);
+
+	/* ...even when the working tree is fixed but not committed: the commit is tested. */
+	tu_write(f.repo, "state", "good\n");
+	cr_assert_neq(push(&f, "origin main", NULL), 0);
+	/* --no-verify skips the hook (git's own escape hatch). */
+	cr_assert_eq(push(&f, "--no-verify origin main", NULL), 0);
+	head = remote_head(&f, "main");
+	cr_assert_str_eq(head, bad);
+	free(head);
+
+	/* The reverse: a good commit with a broken working tree is pushed. */
+	ts_sh("git -C '%s' checkout -q -- state", f.repo);
+	char *fixed = ts_git_commit(f.repo, "state", "good\n");
+	tu_write(f.repo, "state", "broken in the working tree\n");
+	cr_assert_eq(push(&f, "origin main", NULL), 0);
+	head = remote_head(&f, "main");
+	cr_assert_str_eq(head, fixed);
+	free(head);
+
+	/* Deleting a branch runs nothing and is not blocked. */
+	cr_assert_eq(push(&f, "--no-verify origin main:doomed", NULL), 0);
+	cr_assert_eq(push(&f, "origin :doomed", NULL), 0);
+	head = remote_head(&f, "doomed");
+	cr_assert_str_eq(head, "");
+	free(head);
+	free(good);
+	free(bad);
+	free(fixed);
+	release(&f);
+}
+
+Test(hook, a_foreign_hook_is_left_alone_without_force, .timeout = 60)
+{
+	struct fixture f = setup_repo();
+	static const char mine[] = "#!/bin/sh\necho my own hook\n";
+	tu_write(f.repo, ".git/hooks/pre-push", mine);
+	struct tu_result r = tu_runner_run(f.repo, "hook", "install", NULL);
+	cr_assert_eq(r.status, 2);
+	cr_assert_not_null(strstr(r.err, "was not written by runner"), "%s", r.err);
+	tu_result_free(&r);
+	char *now = tu_readf("%s/.git/hooks/pre-push", f.repo);
+	cr_assert_str_eq(now, mine);
+	free(now);
+	r = tu_runner_run(f.repo, "hook", "uninstall", NULL);
+	cr_assert_eq(r.status, 2);
+	tu_result_free(&r);
+	cr_assert(tu_exists("%s/.git/hooks/pre-push", f.repo));
+
+	r = tu_runner_run(f.repo, "hook", "install", "--force", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tu_result_free(&r);
+	char *backup = tu_readf("%s/.git/hooks/pre-push.runner-backup", f.repo);
+	cr_assert_str_eq(backup, mine);
+	free(backup);
+	/* Installing again over our own hook is fine; uninstall removes it. */
+	r = tu_runner_run(f.repo, "hook", "install", NULL);
+	cr_assert_eq(r.status, 0);
+	tu_result_free(&r);
+	r = tu_runner_run(f.repo, "hook", "uninstall", NULL);
+	cr_assert_eq(r.status, 0);
+	tu_result_free(&r);
+	cr_assert_not(tu_exists("%s/.git/hooks/pre-push", f.repo));
+	r = tu_runner_run(f.repo, "hook", "uninstall", NULL);
+	cr_assert_eq(r.status, 0, "nothing to remove is not an error");
+	tu_result_free(&r);
+	/* Outside a repository. */
+	r = tu_runner_run(f.dir, "hook", "install", NULL);
+	cr_assert_eq(r.status, 2);
+	tu_result_free(&r);
+	release(&f);
+}
+
+Test(hook, run_rev_tests_the_commit_in_a_temporary_workspace, .timeout = 60)
+{
+	struct fixture f = setup_repo();
+	char *first = ts_sh_out("git -C '%s' rev-parse HEAD", f.repo);
+	free(ts_git_commit(f.repo, "state", "bad\n"));
+	ts_sh(GIT " -C '%s' tag v1 '%s'", f.repo, first);
+	tu_write(f.repo, "state", "good\n"); /* dirty working tree */
+
+	struct tu_result r = tu_runner_run(f.repo, "run", "--rev", "HEAD", "--no-color", NULL);
+	cr_assert_eq(r.status, 1, "HEAD has state=bad: %s", r.out);
+	tu_result_free(&r);
+	r = tu_runner_run(f.repo, "run", "--rev", "v1", "--branch", "release", "--no-color", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	char *want;
+	cr_assert_geq(asprintf(&want, "branch=release commit=%s", first), 0);
+	cr_assert_not_null(strstr(r.out, want), "%s", r.out);
+	tu_result_free(&r);
+	json_t *report = tu_latest_report(f.repo);
+	cr_assert_not_null(report, "the record is in the working tree's .runner");
+	json_t *git = json_object_get(report, "git");
+	cr_assert_str_eq(json_string_value(json_object_get(git, "commit")), first);
+	cr_assert_str_eq(json_string_value(json_object_get(git, "tag")), "v1");
+	const char *ws = json_string_value(json_object_get(report, "workspace"));
+	cr_assert_neq(strcmp(ws, f.repo), 0, "not the working tree");
+	cr_assert_not(tu_exists("%s", ws), "the temporary workspace is removed");
+	json_decref(report);
+
+	r = tu_runner_run(f.repo, "run", "--rev", "no-such-rev", NULL);
+	cr_assert_eq(r.status, 2);
+	cr_assert_not_null(strstr(r.err, "no such revision"));
+	tu_result_free(&r);
+	free(want);
+	free(first);
+	release(&f);
+}

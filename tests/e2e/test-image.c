@@ -1,0 +1,369 @@
+/*
+ * test-image.c - the runner binary with images, end to end, against a real registry
+ * (Debian's docker-registry on a free 127.0.0.1 port, stopped after each test):
+ * `runner image build` and `runner image push`, and pipelines with a container-push
+ * stage (`runner run`, `runner validate`): results in report.json, the loud `ungated`
+ * warning, credentials from the secret store that never reach a log, exit codes.
+ * Every pushed image is checked with skopeo.
+ */
+#include <criterion/criterion.h>
+
+#include "regtest.h"
+#include "testutil.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static struct tr_registry reg;
+static char *work;
+
+static void setup(void)
+{
+	work = tu_tmpdir();
+	tu_write(work, "ctx/build/app", "#!/bin/sh\necho hello from the image\n");
+	tu_write(work, "ctx/assets/index.html", "<h1>hi</h1>\n");
+	char *p;
+	cr_assert_geq(asprintf(&p, "%s/ctx/build/app", work), 0);
+	chmod(p, 0755);
+	free(p);
+	unsetenv("RUNNER_SECRET_REGISTRY");
+	unsetenv("SOURCE_DATE_EPOCH");
+}
+
+static void teardown(void)
+{
+	tr_registry_stop(&reg);
+	tu_rmdir(work);
+	free(work);
+}
+
+TestSuite(image, .init = setup, .fini = teardown, .timeout = 180);
+
+static void assert_contains(const char *hay, const char *needle)
+{
+	cr_assert_not_null(strstr(hay, needle), "expected '%s' in:\n%s", needle, hay);
+}
+
+static char *path(const char *rel)
+{
+	char *p;
+	cr_assert_geq(asprintf(&p, "%s/%s", work, rel), 0);
+	return p;
+}
+
+/* The manifest digest printed by `runner image build` ("DIR sha256:..."). */
+static char *built_digest(const char *out)
+{
+	const char *sp = strrchr(out, ' ');
+	cr_assert_not_null(sp, "%s", out);
+	char *d = strndup(sp + 1, 71);
+	cr_assert_eq(strncmp(d, "sha256:", 7), 0, "%s", out);
+	return d;
+}
+
+static void verify(const char *name, const char *creds, const char *digest)
+{
+	char *d = tr_skopeo_digest(name, creds);
+	cr_assert_not_null(d, "skopeo inspect %s failed", name);
+	cr_assert_str_eq(d, digest);
+	free(d);
+	char *dir = path("skopeo-copy");
+	tu_rmdir(dir);
+	d = tr_skopeo_copy(name, creds, dir);
+	cr_assert_not_null(d, "skopeo copy %s failed", name);
+	cr_assert_str_eq(d, digest);
+	free(d);
+	free(dir);
+}
+
+Test(image, build_then_push_from_the_command_line)
+{
+	tr_registry_start(&reg, TR_ANON, NULL, NULL, NULL);
+	char *ctx = path("ctx"), *out = path("oci");
+	setenv("SOURCE_DATE_EPOCH", "1234", 1);
+	struct tu_result r =
+		tu_runner_run(NULL, "image", "build", "-C", ctx, "--output", out, "--add",
+			      "build/app:/usr/local/bin/app", "--add", "assets/:/srv/www/",
+			      "--entrypoint", "[\"/usr/local/bin/app\"]", "--env", "PORT=8080",
+			      "--user", "65532", "--label", "team=web", "--tag", "v1", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	char *digest = built_digest(r.out);
+	tu_result_free(&r);
+	/* SOURCE_DATE_EPOCH is the creation time. */
+	char *text = tu_readf("%s/blobs/sha256/%s", out, digest + 7);
+	assert_contains(text, "\"org.opencontainers.image.created\":\"1970-01-01T00:20:34Z\"");
+	free(text);
+	/* The same build again gives the same digest. */
+	char *out2 = path("oci2");
+	r = tu_runner_run(NULL, "image", "build", "-C", ctx, "--output", out2, "--add",
+			  "build/app:/usr/local/bin/app", "--add", "assets/:/srv/www/",
+			  "--entrypoint", "[\"/usr/local/bin/app\"]", "--env", "PORT=8080",
+			  "--user", "65532", "--label", "team=web", "--tag", "v1", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	char *digest2 = built_digest(r.out);
+	cr_assert_str_eq(digest, digest2);
+	tu_result_free(&r);
+
+	char t1[128], t2[128];
+	snprintf(t1, sizeof(t1), "%s/acme/web:v1", reg.addr);
+	snprintf(t2, sizeof(t2), "%s/acme/web:latest", reg.addr);
+	r = tu_runner_run(NULL, "image", "push", "--json", out, t1, t2, NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	json_error_t e;
+	json_t *j = json_loads(r.out, 0, &e);
+	cr_assert_not_null(j, "%s", r.out);
+	cr_assert_str_eq(json_string_value(json_object_get(j, "digest")), digest);
+	cr_assert_eq(json_array_size(json_object_get(j, "tagged")), 2);
+	cr_assert_eq(json_integer_value(json_object_get(j, "uploaded")), 2);
+	json_decref(j);
+	assert_contains(r.err, "using plain HTTP"); /* loopback only */
+	tu_result_free(&r);
+	verify(t1, NULL, digest);
+	verify(t2, NULL, digest);
+	/* Pushing again changes nothing and uploads nothing. */
+	r = tu_runner_run(NULL, "image", "push", "--json", out, t1, NULL);
+	cr_assert_eq(r.status, 0);
+	j = json_loads(r.out, 0, &e);
+	cr_assert_eq(json_integer_value(json_object_get(j, "uploaded")), 0);
+	cr_assert_eq(json_integer_value(json_object_get(j, "skipped")), 2);
+	json_decref(j);
+	tu_result_free(&r);
+	free(digest);
+	free(digest2);
+	free(ctx);
+	free(out);
+	free(out2);
+}
+
+Test(image, command_line_errors_and_exit_codes)
+{
+	char *ctx = path("ctx"), *out = path("oci");
+	struct tu_result r = tu_runner_run(NULL, "image", NULL);
+	cr_assert_eq(r.status, 2);
+	tu_result_free(&r);
+	r = tu_runner_run(NULL, "image", "build", "--add", "x:/y", NULL);
+	cr_assert_eq(r.status, 2);
+	assert_contains(r.err, "needs --output");
+	tu_result_free(&r);
+	r = tu_runner_run(NULL, "image", "build", "-C", ctx, "-o", out, "--add", "x:relative",
+			  NULL);
+	cr_assert_eq(r.status, 2);
+	tu_result_free(&r);
+	/* A source that leads out of the context through a symbolic link. */
+	char *link = path("ctx/escape");
+	cr_assert_eq(symlink("/etc", link), 0);
+	r = tu_runner_run(NULL, "image", "build", "-C", ctx, "-o", out, "--add",
+			  "escape/hostname:/etc/hostname", NULL);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	assert_contains(r.err, "leads outside the workspace");
+	tu_result_free(&r);
+	r = tu_runner_run(NULL, "image", "push", out, "127.0.0.1:1/a:b", NULL);
+	cr_assert_eq(r.status, 2, "no layout there");
+	tu_result_free(&r);
+	r = tu_runner_run(NULL, "image", "build", "-C", ctx, "-o", out, "--add", "build/app:/app",
+			  "--created", "0", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tu_result_free(&r);
+	r = tu_runner_run(NULL, "image", "push", out, "Not A Reference", NULL);
+	cr_assert_eq(r.status, 2);
+	tu_result_free(&r);
+	r = tu_runner_run(NULL, "image", "push", out,
+			  "127.0.0.1:1/a@sha256:"
+			  "0000000000000000000000000000000000000000000000000000000000000000",
+			  NULL);
+	cr_assert_eq(r.status, 2, "the digest comes from the image");
+	tu_result_free(&r);
+	/* Nobody listens on port 1: the push fails (exit 1), it does not hang. */
+	r = tu_runner_run(NULL, "image", "push", "--retries", "0", out, "127.0.0.1:1/a:b", NULL);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	assert_contains(r.err, "push failed");
+	tu_result_free(&r);
+	free(link);
+	free(ctx);
+	free(out);
+}
+
+Test(image, credentials_come_from_the_secret_store_and_stay_secret)
+{
+	tr_registry_start(&reg, TR_BASIC, "deployer", "Tr0ub4dor-and-3", NULL);
+	char *ctx = path("ctx"), *out = path("oci");
+	struct tu_result r = tu_runner_run(NULL, "image", "build", "-q", "-C", ctx, "-o", out,
+					   "--add", "build/app:/app", "--created", "7", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	char *digest = built_digest(r.out);
+	tu_result_free(&r);
+	char t[128];
+	snprintf(t, sizeof(t), "%s/team/private:1", reg.addr);
+
+	r = tu_runner_run(NULL, "image", "push", out, t, NULL);
+	cr_assert_eq(r.status, 1);
+	assert_contains(r.err, "asks for a user name and password");
+	tu_result_free(&r);
+	r = tu_runner_run(NULL, "image", "push", "--credentials", "registry", out, t, NULL);
+	cr_assert_eq(r.status, 2, "the secret is not set");
+	tu_result_free(&r);
+
+	setenv("RUNNER_SECRET_REGISTRY", "deployer:Tr0ub4dor-and-3", 1);
+	r = tu_runner_run(NULL, "image", "push", "--debug", "--credentials", "registry", out, t,
+			  NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	assert_contains(r.err, "> Authorization: Basic ***");
+	cr_assert_null(strstr(r.err, "Tr0ub4dor-and-3"));
+	cr_assert_null(strstr(r.err, "ZGVwbG95ZXI6VHIwdWI0ZG9yLWFuZC0z")); /* base64 */
+	tu_result_free(&r);
+	verify(t, "deployer:Tr0ub4dor-and-3", digest);
+	free(digest);
+	free(ctx);
+	free(out);
+}
+
+static void write_pipeline(const char *extra_with, const char *ungated)
+{
+	char *yaml;
+	cr_assert_geq(
+		asprintf(&yaml,
+			 "version: 1\n"
+			 "name: webapp\n"
+			 "env:\n  REGISTRY_ADDR: \"\"\n"
+			 "stages:\n"
+			 "  build:\n"
+			 "    run: mkdir -p build && printf '#!/bin/sh\\necho app\\n' > build/app "
+			 "&& chmod +x build/app\n"
+			 "  image:\n"
+			 "    needs: [build]\n"
+			 "    uses: container-push\n"
+			 "%s"
+			 "    secrets: [registry]\n"
+			 "    with:\n"
+			 "      base: scratch\n"
+			 "      add: { build/app: /usr/local/bin/app, assets/: /srv/assets/ }\n"
+			 "      entrypoint: [/usr/local/bin/app]\n"
+			 "      env: { PORT: 8080 }\n"
+			 "      user: 65532\n"
+			 "      labels: { team: web }\n"
+			 "      image: ${REGISTRY_ADDR}/acme/webapp\n"
+			 "      tags: [\"${RUNNER_COMMIT_SHORT}\", latest]\n"
+			 "      credentials: registry\n"
+			 "%s",
+			 ungated, extra_with) >= 0,
+		1);
+	tu_write(work, "ws/.runner.yml", yaml);
+	tu_write(work, "ws/assets/app.css", "body{}\n");
+	free(yaml);
+}
+
+Test(image, a_pipeline_pushes_through_its_container_push_stage)
+{
+	tr_registry_start(&reg, TR_BASIC, "ci", "pipeline-Secret-42", NULL);
+	write_pipeline("      retries: 1\n", "    ungated: \"the scanners are not built yet\"\n");
+	setenv("RUNNER_SECRET_REGISTRY", "ci:pipeline-Secret-42", 1);
+	char *ws = path("ws");
+	char env[128];
+	snprintf(env, sizeof(env), "REGISTRY_ADDR=%s", reg.addr);
+	struct tu_result r = tu_runner_run(ws, "run", "--env", env, NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	/* Loud: the warning is in the live output. */
+	assert_contains(r.out, "WARNING: stage 'image' pushes WITHOUT the security gates");
+	assert_contains(r.out, "ungated: the scanners are not built yet");
+	assert_contains(r.out, "tag 1 is empty after interpolation; skipped"); /* not in git */
+	cr_assert_null(strstr(r.out, "pipeline-Secret-42"));
+	tu_result_free(&r);
+
+	json_t *rep = tu_latest_report(ws);
+	json_t *st = tu_report_stage(rep, "image");
+	cr_assert_str_eq(json_string_value(json_object_get(st, "status")), "passed");
+	cr_assert_str_eq(json_string_value(json_object_get(st, "ungated")),
+			 "the scanners are not built yet");
+	json_t *res = json_object_get(st, "result");
+	const char *digest = json_string_value(json_object_get(res, "digest"));
+	cr_assert_not_null(digest);
+	char want[256];
+	snprintf(want, sizeof(want), "%s/acme/webapp@%s", reg.addr, digest);
+	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(res, "pushed"), 0)),
+			 want);
+	snprintf(want, sizeof(want), "%s/acme/webapp:latest", reg.addr);
+	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(res, "tags"), 0)), want);
+	assert_contains(json_string_value(json_object_get(res, "summary")), "pushed ");
+	verify(want, "ci:pipeline-Secret-42", digest);
+	char *log = tu_readf("%s/.runner/runs/latest/logs/image.log", ws);
+	cr_assert_not_null(log);
+	assert_contains(log, "uploaded");
+	assert_contains(log, "WARNING: stage 'image' pushes WITHOUT the security gates");
+	cr_assert_null(strstr(log, "pipeline-Secret-42"));
+	free(log);
+	char *all = tu_readf("%s/.runner/runs/latest/report.json", ws);
+	cr_assert_null(strstr(all, "pipeline-Secret-42"));
+	free(all);
+	json_decref(rep);
+
+	/* Wrong credentials: the stage fails (exit 1), nothing is tagged. */
+	setenv("RUNNER_SECRET_REGISTRY", "ci:not-the-password", 1);
+	tu_write(work, "ws/assets/app.css", "body{color:red}\n");
+	r = tu_runner_run(ws, "run", "--env", env, NULL);
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	assert_contains(r.out, "push failed (no tag was moved)");
+	assert_contains(r.out, "refused the credentials");
+	cr_assert_null(strstr(r.out, "not-the-password"));
+	tu_result_free(&r);
+	free(ws);
+}
+
+Test(image, validation_refuses_an_ungated_push_without_the_security_stages)
+{
+	write_pipeline("", "");
+	char *ws = path("ws");
+	struct tu_result r = tu_runner_run(ws, "validate", NULL);
+	cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
+	assert_contains(r.err, "push stage 'image' is not behind the security gates: it does not "
+			       "depend on a stage of kind `sast`, `secrets`, `dependency-scan`");
+	assert_contains(r.err, "ungated");
+	tu_result_free(&r);
+	r = tu_runner_run(ws, "run", NULL);
+	cr_assert_eq(r.status, 2, "nothing runs");
+	cr_assert_not(tu_exists("%s/.runner/runs/latest", ws));
+	tu_result_free(&r);
+
+	/* Mistakes in `with:` are found at validation, with their position. */
+	tu_write(work, "ws/.runner.yml",
+		 "version: 1\nstages:\n  image:\n    uses: container-push\n    ungated: demo\n"
+		 "    with:\n      image: 127.0.0.1:5000/acme/app:v1\n      tag: [x]\n"
+		 "      tags: [007, 1.10, \"0x10\"]\n"
+		 "      base: debian:12\n      add: { ../etc/passwd: /x, a: relative }\n"
+		 "      credentials: registry\n");
+	r = tu_runner_run(ws, "validate", NULL);
+	cr_assert_eq(r.status, 2);
+	assert_contains(r.err, ".runner.yml:7:14: error: stage 'image': image "
+			       "'127.0.0.1:5000/acme/app:v1' must not carry a tag or digest");
+	assert_contains(r.err, "unknown key 'tag' in with");
+	assert_contains(r.err, "did you mean `tags`?");
+	assert_contains(r.err, "looks like an image reference without a digest");
+	assert_contains(r.err, "add source '../etc/passwd' is outside the workspace");
+	assert_contains(r.err, "add destination 'relative' is not a valid absolute path");
+	assert_contains(r.err, "credentials 'registry' is not one of the stage's secrets");
+	assert_contains(r.err, "with.tags: YAML reads 007 as the number 7");
+	cr_assert_null(strstr(r.err, "YAML reads 1.10"), "floats stay text: %s", r.err);
+	cr_assert_null(strstr(r.err, "YAML reads 0x10"), "quoted: a string");
+	tu_result_free(&r);
+
+	/* A secret may not hide behind a pipeline env entry of the same name. */
+	tu_write(work, "ws/.runner.yml",
+		 "version: 1\nenv: { REGISTRY: x }\nstages:\n  a: { run: \"true\", secrets: "
+		 "[registry] }\n");
+	r = tu_runner_run(ws, "validate", NULL);
+	cr_assert_eq(r.status, 2);
+	assert_contains(r.err, "secret 'registry' is given to the stage as REGISTRY, which the "
+			       "pipeline's `env:` also sets");
+	tu_result_free(&r);
+
+	/* --env only sets what the pipeline declares. */
+	write_pipeline("", "    ungated: demo\n");
+	r = tu_runner_run(ws, "run", "--env", "NOPE=1", NULL);
+	cr_assert_eq(r.status, 2);
+	assert_contains(r.err, "the pipeline's env has no entry NOPE");
+	tu_result_free(&r);
+	free(ws);
+}

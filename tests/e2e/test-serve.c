@@ -1,0 +1,690 @@
+/*
+ * test-serve.c - `runner serve` end to end: a real server process on 127.0.0.1, real git
+ * repositories made by the test, the real example payloads (tests/fixtures/webhooks)
+ * patched to point at them and signed here, and real HTTP.
+ *
+ * The forges' commit status APIs cannot run here: a small recording HTTP server in this
+ * test stands in for them (ts_recorder) and checks what they would receive.
+ */
+#include <criterion/criterion.h>
+
+#include "testserve.h"
+#include "testutil.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SECRET_GH "github-webhook-secret-0123456789"
+#define SECRET_GL "gitlab-webhook-token-0123456789"
+#define SECRET_GT "gitea-webhook-secret-0123456789"
+#define DEPLOY	  "deploy-key-value-not-for-forks"
+
+static const char pipeline[] =
+	"version: 1\n"
+	"name: app\n"
+	"stages:\n"
+	"  test:\n"
+	"    run: |\n"
+	"      echo \"event=$RUNNER_EVENT branch=$RUNNER_BRANCH commit=$RUNNER_COMMIT_SHA\"\n"
+	"      if [ \"$(cat mode 2>/dev/null)\" = slow ]; then\n"
+	"        case \"$RUNNER_RUN_ID\" in *.1) sleep 60 & echo \"sleeper=$!\"; wait ;; esac\n"
+	"      fi\n"
+	"      test \"$(cat mode 2>/dev/null)\" != fail\n"
+	"  publish:\n"
+	"    needs: [test]\n"
+	"    secrets: [deploy_key]\n"
+	"    run: echo \"publishing with [$DEPLOY_KEY]\"\n";
+
+struct env {
+	char *dir;
+	char *repo;
+	char *main_sha;
+	struct ts_recorder *rec;
+	struct ts_server srv;
+};
+
+static void start(struct env *e, const char *extra, unsigned fail_first)
+{
+	e->dir = tu_tmpdir();
+	cr_assert_geq(asprintf(&e->repo, "%s/repo", e->dir), 0);
+	e->main_sha = ts_git_init(e->repo, pipeline);
+	e->rec = ts_recorder_start(fail_first);
+	char *cfg;
+	const char *url = ts_recorder_url(e->rec);
+	cr_assert_geq(
+		asprintf(&cfg,
+			 "listen: 127.0.0.1:0\n"
+			 "data_dir: %s/data\n"
+			 "public_url: http://ci.example\n"
+			 "log_level: debug\n"
+			 "limits: { max_body: 64KiB, max_inflight: 64KiB, concurrency: 2 }\n"
+			 "shutdown_grace: 200ms\n"
+			 "retry: { attempts: 3, backoff: 50ms, max_backoff: 200ms, timeout: 5s }\n"
+			 "%s"
+			 "repositories:\n"
+			 "  - name: acme/app\n"
+			 "    forge: github\n"
+			 "    secret: " SECRET_GH "\n"
+			 "    clone_url: %s\n"
+			 "    api: { url: '%s', token: gh-api-token }\n"
+			 "    secrets: { deploy_key: " DEPLOY " }\n"
+			 "  - name: org/app\n"
+			 "    forge: gitlab\n"
+			 "    secret: " SECRET_GL "\n"
+			 "    clone_url: %s\n"
+			 "    api: { url: '%s', token: gl-api-token }\n"
+			 "    secrets: { deploy_key: " DEPLOY " }\n"
+			 "  - name: acme/tea\n"
+			 "    forge: gitea\n"
+			 "    secret: " SECRET_GT "\n"
+			 "    clone_url: %s\n"
+			 "    api: { url: '%s', token: gitea-api-token }\n"
+			 "    secrets: { deploy_key: " DEPLOY " }\n",
+			 e->dir, extra ? extra : "", e->repo, url, e->repo, url, e->repo, url),
+		0);
+	ts_start(&e->srv, e->dir, cfg);
+	free(cfg);
+}
+
+static void stop(struct env *e)
+{
+	cr_assert_eq(ts_stop(&e->srv, 30), 0, "the server stops cleanly on SIGTERM");
+	ts_release(&e->srv);
+	ts_recorder_stop(e->rec);
+	tu_rmdir(e->dir);
+	free(e->dir);
+	free(e->repo);
+	free(e->main_sha);
+}
+
+static char *push_body(const char *repo, const char *ref, const char *sha)
+{
+	json_t *p = ts_payload("github/push/with-new-branch.payload.json");
+	ts_set(p, "ref", ref);
+	ts_set(p, "after", sha);
+	ts_set(p, "repository.full_name", repo);
+	ts_set(p, "repository.clone_url", "https://example.invalid/not-used.git");
+	char *s = ts_dump(p);
+	json_decref(p);
+	return s;
+}
+
+static long accepted(struct ts_response r)
+{
+	cr_assert_eq(r.status, 202, "status %ld: %s", r.status, r.body);
+	json_t *j = json_loads(r.body, 0, NULL);
+	cr_assert_str_eq(json_string_value(json_object_get(j, "status")), "accepted", "%s", r.body);
+	long id = (long)json_integer_value(json_object_get(j, "run_id"));
+	json_decref(j);
+	ts_response_free(&r);
+	return id;
+}
+
+static long push(struct env *e, const char *delivery, const char *branch, const char *sha)
+{
+	char ref[256];
+	snprintf(ref, sizeof(ref), "refs/heads/%s", branch);
+	char *body = push_body("acme/app", ref, sha);
+	long id = accepted(ts_deliver(e->srv.addr, "github", "push", delivery, SECRET_GH, body));
+	free(body);
+	return id;
+}
+
+static const char *state_of(json_t *run)
+{
+	const char *s = json_string_value(json_object_get(run, "state"));
+	return s ? s : "(none)";
+}
+
+static void expect_state(json_t *run, const char *want)
+{
+	char *dump = json_dumps(run, 0);
+	cr_assert_str_eq(state_of(run), want, "%s", dump ? dump : "(no run)");
+	free(dump);
+}
+
+static char *stage_log(struct env *e, long id, const char *stage)
+{
+	char *url;
+	cr_assert_geq(asprintf(&url, "http://%s/api/runs/%ld/logs/%s", e->srv.addr, id, stage), 0);
+	struct ts_response r = ts_get(url);
+	free(url);
+	cr_assert_eq(r.status, 200, "log of %s: %ld", stage, r.status);
+	return r.body;
+}
+
+static json_t *stage_of(json_t *run, const char *name)
+{
+	size_t i;
+	json_t *st;
+	json_array_foreach(json_object_get(run, "stages"), i, st)
+	{
+		if (strcmp(json_string_value(json_object_get(st, "name")), name) == 0) {
+			return st;
+		}
+	}
+	return NULL;
+}
+
+static void expect(struct ts_response r, long status, const char *needle)
+{
+	cr_assert_eq(r.status, status, "expected %ld for '%s', got %ld: %s", status, needle,
+		     r.status, r.body);
+	cr_assert_not_null(strstr(r.body, needle), "'%s' not in %s", needle, r.body);
+	ts_response_free(&r);
+}
+
+Test(serve, deliveries_that_are_refused_or_ignored, .timeout = 120)
+{
+	struct env e;
+	start(&e, NULL, 0);
+	const char *a = e.srv.addr;
+	char *body = push_body("acme/app", "refs/heads/main", e.main_sha);
+	char *url;
+	cr_assert_geq(asprintf(&url, "http://%s/hooks/github", a), 0);
+
+	expect(ts_deliver(a, "github", "push", "d-1", NULL, body), 401, "missing");
+	expect(ts_deliver(a, "github", "push", "d-2", "not-the-secret-0123456789", body), 401,
+	       "does not match");
+	expect(ts_deliver(a, "gitea", "push", "d-3", SECRET_GH, body), 401, "does not match");
+	expect(ts_deliver(a, "gitlab", "Push Hook", "d-4", SECRET_GH, body), 401, "does not match");
+	const char *form[] = { "Content-Type: application/x-www-form-urlencoded",
+			       "X-GitHub-Event: push", "X-GitHub-Delivery: d-5", NULL };
+	expect(ts_post(url, form, "payload=x", 9), 415, "application/json");
+	char *big = malloc(100000);
+	memset(big, ' ', 99999);
+	big[0] = '{';
+	big[99998] = '}';
+	big[99999] = '\0';
+	expect(ts_deliver(a, "github", "push", "d-6", SECRET_GH, big), 413, "max_body");
+	expect(ts_deliver(a, "github", "push", "d-7", SECRET_GH, "{\"ref\": "), 400,
+	       "malformed JSON");
+	char *other = push_body("acme/other", "refs/heads/main", e.main_sha);
+	expect(ts_deliver(a, "github", "push", "d-8", SECRET_GH, other), 404, "acme/other");
+	expect(ts_deliver(a, "github", "push", "", SECRET_GH, body), 400, "delivery id");
+	char *tag_deleted =
+		push_body("acme/app", "refs/tags/v1", "0000000000000000000000000000000000000000");
+	expect(ts_deliver(a, "github", "push", "d-9", SECRET_GH, tag_deleted), 202, "deleted");
+	json_t *p = ts_payload("github/pull_request/closed.payload.json");
+	ts_set(p, "repository.full_name", "acme/app");
+	char *closed = ts_dump(p);
+	json_decref(p);
+	expect(ts_deliver(a, "github", "pull_request", "d-10", SECRET_GH, closed), 202,
+	       "action 'closed' is not run");
+	p = ts_payload("github/create/payload.json");
+	ts_set(p, "repository.full_name", "acme/app");
+	char *create = ts_dump(p);
+	json_decref(p);
+	expect(ts_deliver(a, "github", "create", "d-11", SECRET_GH, create), 202,
+	       "event 'create' is not run");
+	p = ts_payload("github/ping/with-organization.payload.json");
+	char *ping = ts_dump(p);
+	json_decref(p);
+	expect(ts_deliver(a, "github", "ping", "d-12", SECRET_GH, ping), 200, "pong");
+
+	/* Bodies are buffered before they can be verified: all of them together are capped
+	 * too. Hold 40 KB of one delivery open; another 40 KB one does not fit (503). */
+	{
+		char host[64];
+		snprintf(host, sizeof(host), "%s", a);
+		char *colon = strrchr(host, ':');
+		*colon = '\0';
+		struct sockaddr_in sa = { .sin_family = AF_INET,
+					  .sin_port = htons((uint16_t)atoi(colon + 1)) };
+		inet_pton(AF_INET, host, &sa.sin_addr);
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		const char *head =
+			"POST /hooks/github HTTP/1.1\r\nHost: x\r\n"
+			"Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n";
+		cr_assert_eq(write(fd, head, strlen(head)), (ssize_t)strlen(head));
+		char *part = malloc(40000);
+		memset(part, ' ', 40000);
+		cr_assert_eq(write(fd, part, 40000), 40000);
+		ts_sleep(0.5);
+		char *second = malloc(40001);
+		memset(second, ' ', 40000);
+		second[0] = '{';
+		second[39999] = '}';
+		second[40000] = '\0';
+		expect(ts_deliver(a, "github", "push", "d-13", SECRET_GH, second), 503, "too busy");
+		close(fd); /* the held body is released */
+		ts_sleep(0.3);
+		expect(ts_deliver(a, "github", "push", "d-14", NULL, second), 401, "missing");
+		free(part);
+		free(second);
+	}
+
+	/* The per-repository form of the URL: only that repository's secret is tried. */
+	{
+		char *ru;
+		const char *hdr[] = { "Content-Type: application/json", "X-GitHub-Event: create",
+				      "X-GitHub-Delivery: d-15", NULL };
+		cr_assert_geq(asprintf(&ru, "http://%s/hooks/github/acme/nope", a), 0);
+		expect(ts_post(ru, hdr, create, strlen(create)), 404, "no such repository");
+		free(ru);
+		cr_assert_geq(asprintf(&ru, "http://%s/hooks/gitea/acme/tea", a), 0);
+		expect(ts_post(ru, hdr, create, strlen(create)), 401, "missing");
+		free(ru);
+		/* Signed for acme/app, sent to acme/tea's URL: refused. */
+		struct ts_response r0 =
+			ts_deliver(a, "gitea/acme/tea", "create", "d-16", SECRET_GH, create);
+		expect(r0, 401, "does not match");
+		r0 = ts_deliver(a, "gitea/acme/tea", "create", "d-17", SECRET_GT, create);
+		expect(r0, 404, "acme/app");
+	}
+
+	char *u2;
+	cr_assert_geq(asprintf(&u2, "http://%s/hooks/bitbucket", a), 0);
+	expect(ts_post(u2, form, "{}", 2), 404, "unknown hook");
+	free(u2);
+	expect(ts_get(url), 405, "POSTed");
+	/* Nothing of that was queued. */
+	cr_assert_geq(asprintf(&u2, "http://%s/api/runs", a), 0);
+	expect(ts_get(u2), 200, "{\"runs\":[]}");
+	free(u2);
+	cr_assert_geq(asprintf(&u2, "http://%s/healthz", a), 0);
+	expect(ts_get(u2), 200, "ok");
+	free(u2);
+	cr_assert_geq(asprintf(&u2, "http://%s/metrics", a), 0);
+	expect(ts_get(u2), 200, "runner_webhook_deliveries_total{result=\"rejected\"} 14");
+	free(u2);
+	/* Every refusal is in the log, with its delivery id. */
+	char *log = tu_read(e.srv.log);
+	cr_assert_not_null(strstr(log, "\"event\":\"delivery.rejected\",\"delivery\":\"d-2\""),
+			   "%s", log);
+	free(log);
+
+	free(big);
+	free(body);
+	free(other);
+	free(tag_deleted);
+	free(closed);
+	free(create);
+	free(ping);
+	free(url);
+	stop(&e);
+}
+
+Test(serve, a_push_runs_once_and_reports_statuses, .timeout = 120)
+{
+	struct env e;
+	start(&e, NULL, 0);
+	long id = push(&e, "delivery-1", "main", e.main_sha);
+	/* A redelivery (same id) and a replayed body (new id) are acknowledged, not run. */
+	char *body = push_body("acme/app", "refs/heads/main", e.main_sha);
+	expect(ts_deliver(e.srv.addr, "github", "push", "delivery-1", SECRET_GH, body), 202,
+	       "\"duplicate\"");
+	expect(ts_deliver(e.srv.addr, "github", "push", "delivery-other", SECRET_GH, body), 202,
+	       "\"duplicate\"");
+	free(body);
+
+	json_t *run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "passed");
+	cr_assert_eq(json_integer_value(json_object_get(run, "attempts")), 1);
+	cr_assert_str_eq(json_string_value(json_object_get(stage_of(run, "publish"), "status")),
+			 "passed");
+	char *log = stage_log(&e, id, "test");
+	char *want;
+	cr_assert_geq(asprintf(&want, "event=push branch=main commit=%s", e.main_sha), 0);
+	cr_assert_not_null(strstr(log, want), "%s", log);
+	free(log);
+	free(want);
+	/* A trusted run gets its secret, masked in the log. */
+	log = stage_log(&e, id, "publish");
+	cr_assert_not_null(strstr(log, "publishing with [***]"), "%s", log);
+	cr_assert_null(strstr(log, DEPLOY));
+	free(log);
+	json_decref(run);
+
+	/* Statuses: pending (queued), pending (running), success; in that order. */
+	cr_assert_geq(ts_recorder_wait(e.rec, 3, 30), 3);
+	const char *states[3][2] = { { "pending", "queued" },
+				     { "pending", "running" },
+				     { "success", "passed" } };
+	char *path;
+	cr_assert_geq(asprintf(&path, "/repos/acme/app/statuses/%s", e.main_sha), 0);
+	for (int i = 0; i < 3; i++) {
+		json_t *q = ts_recorder_get(e.rec, (size_t)i);
+		cr_assert_str_eq(json_string_value(json_object_get(q, "url")), path);
+		cr_assert_str_eq(json_string_value(json_object_get(q, "authorization")),
+				 "Bearer gh-api-token");
+		json_t *b = json_loads(json_string_value(json_object_get(q, "body")), 0, NULL);
+		cr_assert_str_eq(json_string_value(json_object_get(b, "state")), states[i][0]);
+		cr_assert_str_eq(json_string_value(json_object_get(b, "description")),
+				 states[i][1]);
+		char *target;
+		cr_assert_geq(asprintf(&target, "http://ci.example/runs/%ld", id), 0);
+		cr_assert_str_eq(json_string_value(json_object_get(b, "target_url")), target);
+		free(target);
+		json_decref(b);
+		json_decref(q);
+	}
+	free(path);
+	ts_sleep(0.3);
+	cr_assert_eq(ts_recorder_count(e.rec), 3, "one run, one set of statuses");
+
+	/* The pages: HTML with the run, and the run's own page. */
+	char *u;
+	cr_assert_geq(asprintf(&u, "http://%s/", e.srv.addr), 0);
+	struct ts_response r = ts_get(u);
+	cr_assert_eq(r.status, 200);
+	cr_assert_not_null(strstr(r.body, "acme/app"));
+	cr_assert_not_null(strstr(r.body, "test: passed"));
+	cr_assert_null(strstr(r.body, "<script"), "no scripts, no external assets");
+	cr_assert_null(strstr(r.body, "src=\"http"));
+	ts_response_free(&r);
+	free(u);
+	cr_assert_geq(asprintf(&u, "http://%s/runs/%ld", e.srv.addr, id), 0);
+	expect(ts_get(u), 200, "/api/runs/1/logs/publish");
+	free(u);
+	cr_assert_geq(asprintf(&u, "http://%s/api/runs/999", e.srv.addr), 0);
+	expect(ts_get(u), 404, "no such run");
+	free(u);
+	cr_assert_geq(asprintf(&u, "http://%s/api/runs/1/logs/..%%2F..%%2Fqueue.db", e.srv.addr),
+		      0);
+	r = ts_get(u);
+	cr_assert_eq(r.status, 404, "stage names are checked before they become paths");
+	ts_response_free(&r);
+	free(u);
+	stop(&e);
+}
+
+Test(serve, failures_and_missing_commits_are_reported, .timeout = 120)
+{
+	struct env e;
+	start(&e, NULL, 0);
+	ts_sh("git -C '%s' checkout -q -b feature", e.repo);
+	char *bad = ts_git_commit(e.repo, "mode", "fail\n");
+	long failed = push(&e, "d-fail", "feature", bad);
+	long missing = push(&e, "d-missing", "main", "0123456789abcdef0123456789abcdef01234567");
+	json_t *run = ts_wait_run(e.srv.addr, failed, 60);
+	expect_state(run, "failed");
+	cr_assert_eq(json_integer_value(json_object_get(run, "exit_code")), 1);
+	cr_assert_str_eq(json_string_value(json_object_get(stage_of(run, "publish"), "status")),
+			 "skipped");
+	json_decref(run);
+	run = ts_wait_run(e.srv.addr, missing, 60);
+	expect_state(run, "error");
+	const char *msg = json_string_value(json_object_get(run, "message"));
+	cr_assert_not_null(strstr(msg, "does not exist"), "%s", msg);
+	json_decref(run);
+	/* Their final statuses: failure and error. */
+	cr_assert_geq(ts_recorder_wait(e.rec, 6, 30), 6);
+	int failures = 0, errors = 0;
+	for (size_t i = 0; i < ts_recorder_count(e.rec); i++) {
+		json_t *q = ts_recorder_get(e.rec, i);
+		json_t *b = json_loads(json_string_value(json_object_get(q, "body")), 0, NULL);
+		const char *st = json_string_value(json_object_get(b, "state"));
+		failures += strcmp(st, "failure") == 0;
+		errors += strcmp(st, "error") == 0;
+		json_decref(b);
+		json_decref(q);
+	}
+	cr_assert_eq(failures, 1);
+	cr_assert_eq(errors, 1);
+	free(bad);
+	stop(&e);
+}
+
+static char *pr_body(const char *head_repo, const char *head_sha, const char *head_ref,
+		     const char *base_sha)
+{
+	json_t *p = ts_payload("github/pull_request/opened.payload.json");
+	json_object_set_new(p, "number", json_integer(7));
+	ts_set(p, "repository.full_name", "acme/app");
+	ts_set(p, "pull_request.head.sha", head_sha);
+	ts_set(p, "pull_request.head.ref", head_ref);
+	ts_set(p, "pull_request.head.repo.full_name", head_repo);
+	ts_set(p, "pull_request.base.ref", "main");
+	ts_set(p, "pull_request.base.sha", base_sha);
+	ts_set(p, "pull_request.base.repo.full_name", "acme/app");
+	char *s = ts_dump(p);
+	json_decref(p);
+	return s;
+}
+
+static const char evil_pipeline[] = "version: 1\n"
+				    "stages:\n"
+				    "  test:\n"
+				    "    run: echo EVIL_PIPELINE_RAN\n"
+				    "  steal:\n"
+				    "    secrets: [deploy_key]\n"
+				    "    run: echo \"stolen [$DEPLOY_KEY]\"\n";
+
+Test(serve, a_pull_request_from_a_fork_gets_no_secrets_and_the_base_pipeline, .timeout = 120)
+{
+	struct env e;
+	start(&e, NULL, 0);
+	/* The fork's branch replaces the pipeline; the forge publishes it as refs/pull/7/head. */
+	ts_sh("git -C '%s' checkout -q -b feature", e.repo);
+	char *head = ts_git_commit(e.repo, ".runner.yml", evil_pipeline);
+	ts_sh("git -C '%s' update-ref refs/pull/7/head %s && git -C '%s' checkout -q main", e.repo,
+	      head, e.repo);
+
+	char *body = pr_body("mallory/app", head, "feature", e.main_sha);
+	long id =
+		accepted(ts_deliver(e.srv.addr, "github", "pull_request", "pr-1", SECRET_GH, body));
+	free(body);
+	json_t *run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "passed");
+	cr_assert_not(json_is_true(json_object_get(run, "trusted")));
+	cr_assert_str_eq(json_string_value(json_object_get(run, "ref")), "refs/pull/7/head");
+	/* The base branch's pipeline ran on the pull request's tree... */
+	char *log = stage_log(&e, id, "test");
+	cr_assert_null(strstr(log, "EVIL_PIPELINE_RAN"), "%s", log);
+	cr_assert_not_null(strstr(log, "event=pull_request branch=feature"), "%s", log);
+	cr_assert_not_null(strstr(log, head), "the pull request's commit: %s", log);
+	free(log);
+	/* ...without the stage that needs a secret, and without any secret. */
+	cr_assert_null(stage_of(run, "publish"));
+	cr_assert_null(stage_of(run, "steal"));
+	json_decref(run);
+	char *spec = ts_sh_out("grep -rl '" DEPLOY "' '%s/data/repos' || true", e.dir);
+	cr_assert_str_eq(spec, "", "the secret is nowhere in the run record: %s", spec);
+	free(spec);
+
+	/* The same pull request from a branch of the repository itself is trusted: its own
+	 * pipeline, with secrets (masked). */
+	body = pr_body("acme/app", head, "feature", e.main_sha);
+	id = accepted(ts_deliver(e.srv.addr, "github", "pull_request", "pr-2", SECRET_GH, body));
+	free(body);
+	run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "passed");
+	cr_assert(json_is_true(json_object_get(run, "trusted")));
+	log = stage_log(&e, id, "steal");
+	cr_assert_not_null(strstr(log, "stolen [***]"), "%s", log);
+	free(log);
+	json_decref(run);
+
+	/* GitLab: a merge request from another project is a fork as well. */
+	ts_sh("git -C '%s' update-ref refs/merge-requests/3/head %s", e.repo, head);
+	json_t *p = ts_payload("gitlab/merge_request.json");
+	ts_set(p, "project.path_with_namespace", "org/app");
+	ts_set(p, "object_attributes.last_commit.id", head);
+	ts_set(p, "object_attributes.source_branch", "feature");
+	ts_set(p, "object_attributes.target_branch", "main");
+	json_object_set_new(json_object_get(p, "object_attributes"), "iid", json_integer(3));
+	json_object_set_new(json_object_get(p, "object_attributes"), "source_project_id",
+			    json_integer(99));
+	char *mr = ts_dump(p);
+	json_decref(p);
+	id = accepted(
+		ts_deliver(e.srv.addr, "gitlab", "Merge Request Hook", "mr-1", SECRET_GL, mr));
+	free(mr);
+	run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "passed");
+	cr_assert_not(json_is_true(json_object_get(run, "trusted")));
+	cr_assert_str_eq(json_string_value(json_object_get(run, "ref")),
+			 "refs/merge-requests/3/head");
+	log = stage_log(&e, id, "test");
+	cr_assert_null(strstr(log, "EVIL_PIPELINE_RAN"), "%s", log);
+	free(log);
+	json_decref(run);
+	free(head);
+	stop(&e);
+}
+
+Test(serve, a_newer_push_cancels_the_older_run_of_the_branch, .timeout = 120)
+{
+	struct env e;
+	start(&e, NULL, 0);
+	char *slow = ts_git_commit(e.repo, "mode", "slow\n");
+	char *fast = ts_git_commit(e.repo, "mode", "fast\n");
+	long first = push(&e, "d-slow", "main", slow);
+	/* Wait until its stage has started the long sleep (the log says so). */
+	double t0 = ts_now();
+	char *u;
+	cr_assert_geq(asprintf(&u, "http://%s/api/runs/%ld/logs/test", e.srv.addr, first), 0);
+	for (;;) {
+		struct ts_response r = ts_get(u);
+		bool sleeping = r.status == 200 && strstr(r.body, "sleeper=");
+		ts_response_free(&r);
+		if (sleeping) {
+			break;
+		}
+		cr_assert_lt(ts_now() - t0, 60, "the first run never started its stage");
+		ts_sleep(0.05);
+	}
+	free(u);
+	long second = push(&e, "d-fast", "main", fast);
+	json_t *run = ts_wait_run(e.srv.addr, first, 60);
+	expect_state(run, "cancelled");
+	char *why;
+	cr_assert_geq(asprintf(&why, "superseded by run %ld", second), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(run, "message")), why);
+	json_decref(run);
+	run = ts_wait_run(e.srv.addr, second, 60);
+	expect_state(run, "passed");
+	json_decref(run);
+	/* The cancelled run's status says so. */
+	bool seen = false;
+	ts_recorder_wait(e.rec, 6, 30);
+	for (size_t i = 0; i < ts_recorder_count(e.rec); i++) {
+		json_t *q = ts_recorder_get(e.rec, i);
+		const char *b = json_string_value(json_object_get(q, "body"));
+		seen |= strstr(b, "\"error\"") && strstr(b, why);
+		json_decref(q);
+	}
+	cr_assert(seen, "a status for the superseded run");
+	/* No process of the cancelled run is still around. */
+	char *log = stage_log(&e, first, "test");
+	const char *sl = strstr(log, "sleeper=");
+	cr_assert_not_null(sl, "%s", log);
+	pid_t sleeper = (pid_t)strtol(sl + 8, NULL, 10);
+	cr_assert_gt(sleeper, 1);
+	cr_assert_eq(kill(sleeper, 0), -1, "the cancelled stage's sleep is gone");
+	cr_assert_eq(errno, ESRCH);
+	free(log);
+	free(why);
+	free(slow);
+	free(fast);
+	stop(&e);
+}
+
+Test(serve, shutdown_puts_running_runs_back_and_a_restart_runs_them, .timeout = 120)
+{
+	struct env e;
+	start(&e, NULL, 0);
+	char *slow = ts_git_commit(e.repo, "mode", "slow\n");
+	long id = push(&e, "d-slow", "main", slow);
+	double t0 = ts_now();
+	for (;;) {
+		json_t *run = ts_run(e.srv.addr, id);
+		bool running = strcmp(state_of(run), "running") == 0 && stage_of(run, "test");
+		json_decref(run);
+		if (running) {
+			break;
+		}
+		cr_assert_lt(ts_now() - t0, 60);
+		ts_sleep(0.05);
+	}
+	cr_assert_eq(ts_stop(&e.srv, 30), 0, "SIGTERM: an orderly stop");
+	cr_assert_lt(ts_now() - t0, 30, "the grace period is short here");
+	char *log = tu_read(e.srv.log);
+	cr_assert_not_null(strstr(log, "\"event\":\"run.requeued\""), "%s", log);
+	free(log);
+	ts_restart(&e.srv);
+	json_t *run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "passed");
+	cr_assert_eq(json_integer_value(json_object_get(run, "attempts")), 2);
+	cr_assert_str_eq(json_string_value(json_object_get(run, "run_id")), "1.2");
+	json_decref(run);
+	free(slow);
+	stop(&e);
+}
+
+Test(serve, status_failures_are_retried_and_never_change_the_result, .timeout = 120)
+{
+	struct env e;
+	/* The first four calls fail with 500: the first status gives up after three
+	 * attempts, the second needs two. */
+	start(&e, NULL, 4);
+	long id = push(&e, "d-1", "main", e.main_sha);
+	json_t *run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "passed");
+	json_decref(run);
+	cr_assert_geq(ts_recorder_wait(e.rec, 6, 30), 6);
+	ts_sleep(0.5);
+	run = ts_run(e.srv.addr, id);
+	expect_state(run, "passed");
+	json_decref(run);
+	char *u;
+	cr_assert_geq(asprintf(&u, "http://%s/metrics", e.srv.addr), 0);
+	expect(ts_get(u), 200, "runner_outbox_failed 1");
+	free(u);
+	char *log = tu_read(e.srv.log);
+	cr_assert_not_null(strstr(log, "\"event\":\"outbox.retry\""));
+	cr_assert_not_null(strstr(log, "\"event\":\"outbox.failed\""));
+	free(log);
+	stop(&e);
+}
+
+Test(serve, gitea_and_gitlab_pushes, .timeout = 120)
+{
+	struct env e;
+	start(&e, NULL, 0);
+	char *body = push_body("acme/tea", "refs/heads/main", e.main_sha);
+	long id = accepted(ts_deliver(e.srv.addr, "gitea", "push", "tea-1", SECRET_GT, body));
+	free(body);
+	json_t *run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "passed");
+	json_decref(run);
+
+	json_t *p = ts_payload("gitlab/push.json");
+	ts_set(p, "project.path_with_namespace", "org/app");
+	ts_set(p, "after", e.main_sha);
+	ts_set(p, "checkout_sha", e.main_sha);
+	ts_set(p, "ref", "refs/heads/main");
+	char *gl = ts_dump(p);
+	json_decref(p);
+	id = accepted(ts_deliver(e.srv.addr, "gitlab", "Push Hook", "gl-1", SECRET_GL, gl));
+	free(gl);
+	run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "passed");
+	json_decref(run);
+
+	cr_assert_geq(ts_recorder_wait(e.rec, 6, 30), 6);
+	bool tea = false, lab = false;
+	for (size_t i = 0; i < ts_recorder_count(e.rec); i++) {
+		json_t *q = ts_recorder_get(e.rec, i);
+		const char *url = json_string_value(json_object_get(q, "url"));
+		const char *auth = json_string_value(json_object_get(q, "authorization"));
+		const char *tok = json_string_value(json_object_get(q, "private_token"));
+		tea |= strstr(url, "/api/v1/repos/acme/tea/statuses/") && auth &&
+		       strcmp(auth, "token gitea-api-token") == 0;
+		lab |= strstr(url, "/api/v4/projects/org%2Fapp/statuses/") && tok &&
+		       strcmp(tok, "gl-api-token") == 0;
+		json_decref(q);
+	}
+	cr_assert(tea, "Gitea statuses");
+	cr_assert(lab, "GitLab statuses");
+	stop(&e);
+}

@@ -1,0 +1,583 @@
+/*
+ * test-build.c - reproducible image builds: identical inputs give identical bytes (also
+ * with other file times, umask, time zone, context location, or on another day: a
+ * golden digest); the layer's tar entries as the image spec and reproducibility want
+ * them; whiteouts over a base; and what the build refuses (sources escaping the
+ * context, conflicting destinations, special files, a non-layout output).
+ */
+#include <criterion/criterion.h>
+
+#include "err.h"
+#include "image.h"
+#include "layout.h"
+#include "testutil.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* See golden_digest. */
+#define GOLDEN_DIFF_ID	"e1440fbd0f58e41964dfe5128a69e18cc3c1ae272d7de269e154787ac4d4513e"
+#define GOLDEN_MANIFEST "c706b0e22eaa6df1c80a3bf3a12a526827ba4c850ec83e98494cb186d8e82e71"
+
+static char *ctx, *outdir;
+
+static void setup(void)
+{
+	ctx = tu_tmpdir();
+	outdir = tu_tmpdir();
+	tu_write(ctx, "build/app", "#!/bin/sh\necho app\n");
+	char *app;
+	cr_assert_geq(asprintf(&app, "%s/build/app", ctx), 0);
+	chmod(app, 0700); /* normalised to 0755 in the image */
+	free(app);
+	tu_write(ctx, "assets/site.css", "body { color: red }\n");
+	tu_write(ctx, "assets/img/logo.svg", "<svg/>\n");
+	tu_write(ctx, "assets/z-last.txt", "z\n");
+	char *link;
+	cr_assert_geq(asprintf(&link, "%s/assets/current.css", ctx), 0);
+	cr_assert_eq(symlink("site.css", link), 0);
+	free(link);
+}
+
+static void teardown(void)
+{
+	tu_rmdir(ctx);
+	tu_rmdir(outdir);
+	free(ctx);
+	free(outdir);
+}
+
+TestSuite(build, .init = setup, .fini = teardown);
+
+static const struct oci_add std_adds[] = {
+	{ "build/app", "/usr/local/bin/app" },
+	{ "assets/", "/srv/assets/" },
+};
+static const char *const std_ep[] = { "/usr/local/bin/app" };
+static const struct oci_kv std_env[] = { { "PORT", "8080" } };
+static const struct oci_kv std_labels[] = { { "team", "web" } };
+
+static struct oci_build_spec std_spec(const char *context)
+{
+	return (struct oci_build_spec){
+		.context = context,
+		.base = "scratch",
+		.base_confined = true,
+		.adds = std_adds,
+		.n_adds = 2,
+		.entrypoint = std_ep,
+		.n_entrypoint = 1,
+		.set_entrypoint = true,
+		.env = std_env,
+		.n_env = 1,
+		.user = "65532",
+		.labels = std_labels,
+		.n_labels = 1,
+		.platform = "linux/amd64",
+		.created = 1700000000,
+		.revision = "4f2c0d9e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e",
+		.source = "https://git.example.com/acme/webapp",
+		.ref_name = "latest",
+	};
+}
+
+static struct oci_build_result do_build(const struct oci_build_spec *spec, const char *out)
+{
+	struct oci_build_result res;
+	struct oci_err err = { { 0 } };
+	int r = oci_build(spec, out, &res, &err);
+	cr_assert_eq(r, 0, "build failed: %s", err.msg);
+	return res;
+}
+
+static char *subdir(const char *name)
+{
+	char *p;
+	cr_assert_geq(asprintf(&p, "%s/%s", outdir, name), 0);
+	return p;
+}
+
+static json_t *read_blob_json(const char *layout, const char *digest)
+{
+	char *text = tu_readf("%s/blobs/sha256/%s", layout, digest + 7);
+	cr_assert_not_null(text, "blob %s missing", digest);
+	json_error_t e;
+	json_t *j = json_loads(text, 0, &e);
+	cr_assert_not_null(j);
+	free(text);
+	return j;
+}
+
+Test(build, same_inputs_same_bytes)
+{
+	struct oci_build_spec spec = std_spec(ctx);
+	char *a = subdir("a"), *b = subdir("b"), *c = subdir("c");
+	struct oci_build_result r1 = do_build(&spec, a);
+
+	/* Other file times, another umask and time zone, a copy of the context elsewhere. */
+	char *cmd;
+	cr_assert_geq(asprintf(&cmd,
+			       "touch -d '2001-02-03 04:05:06' '%s/build/app' '%s/assets/site.css'",
+			       ctx, ctx),
+		      0);
+	cr_assert_eq(system(cmd), 0);
+	free(cmd);
+	umask(077);
+	setenv("TZ", "Asia/Kolkata", 1);
+	tzset();
+	struct oci_build_result r2 = do_build(&spec, b);
+	char *ctx2 = tu_tmpdir();
+	cr_assert_geq(asprintf(&cmd, "cp -a '%s/.' '%s/'", ctx, ctx2), 0);
+	cr_assert_eq(system(cmd), 0);
+	free(cmd);
+	spec.context = ctx2;
+	struct oci_build_result r3 = do_build(&spec, c);
+
+	cr_assert_str_eq(r1.manifest.digest, r2.manifest.digest);
+	cr_assert_str_eq(r1.manifest.digest, r3.manifest.digest);
+	cr_assert_str_eq(r1.layer.digest, r3.layer.digest);
+	cr_assert_str_eq(r1.diff_id, r3.diff_id);
+	char *i1 = tu_readf("%s/index.json", a), *i3 = tu_readf("%s/index.json", c);
+	cr_assert_str_eq(i1, i3);
+	free(i1);
+	free(i3);
+	/* A different input gives a different image. */
+	spec.created = 1700000001;
+	struct oci_build_result r4 = do_build(&spec, c);
+	cr_assert_str_neq(r1.manifest.digest, r4.manifest.digest);
+	tu_rmdir(ctx2);
+	free(ctx2);
+	free(a);
+	free(b);
+	free(c);
+}
+
+/*
+ * The digest these inputs had when this test was written (November 2026, Debian 12's
+ * libarchive 3.6.2 and zlib 1.2.13): a build on any later day must give the same bytes.
+ */
+Test(build, golden_digest)
+{
+	char *g = tu_tmpdir();
+	tu_write(g, "bin/hello", "hello, world\n");
+	tu_write(g, "share/doc/README", "reproducible\n");
+	char *p;
+	cr_assert_geq(asprintf(&p, "%s/bin/hello", g), 0);
+	chmod(p, 0755);
+	free(p);
+	static const struct oci_add adds[] = { { "bin/hello", "/usr/bin/hello" },
+					       { "share/", "/usr/share/" } };
+	static const char *const ep[] = { "/usr/bin/hello" };
+	struct oci_build_spec spec = {
+		.context = g,
+		.adds = adds,
+		.n_adds = 2,
+		.entrypoint = ep,
+		.n_entrypoint = 1,
+		.set_entrypoint = true,
+		.platform = "linux/amd64",
+		.created = 1600000000,
+	};
+	char *out = subdir("golden");
+	struct oci_build_result r = do_build(&spec, out);
+	cr_assert_str_eq(r.diff_id, "sha256:" GOLDEN_DIFF_ID, "the tar bytes changed: %s",
+			 r.diff_id);
+	cr_assert_str_eq(r.manifest.digest, "sha256:" GOLDEN_MANIFEST,
+			 "the image bytes changed: %s", r.manifest.digest);
+	tu_rmdir(g);
+	free(g);
+	free(out);
+}
+
+struct tar_entry {
+	char path[512];
+	unsigned type, mode;
+	long uid, gid;
+	char uname[64];
+	time_t mtime;
+	bool atime, ctime;
+	int xattrs;
+	char link[256];
+	long size;
+};
+
+static size_t read_layer(const char *layout, const char *digest, struct tar_entry *v, size_t max)
+{
+	char *path;
+	cr_assert_geq(asprintf(&path, "%s/blobs/sha256/%s", layout, digest + 7), 0);
+	/* gzip header: no timestamp (bytes 4..7), no file name flag. */
+	FILE *f = fopen(path, "rb");
+	unsigned char hdr[10];
+	cr_assert_eq(fread(hdr, 1, 10, f), 10);
+	fclose(f);
+	cr_assert_eq(hdr[0], 0x1f);
+	cr_assert_eq(hdr[1], 0x8b);
+	cr_assert_eq(hdr[3] & 0x08, 0, "no file name in the gzip header");
+	cr_assert_eq(hdr[4] | hdr[5] | hdr[6] | hdr[7], 0, "no timestamp in the gzip header");
+	struct archive *a = archive_read_new();
+	archive_read_support_filter_gzip(a);
+	archive_read_support_format_tar(a);
+	cr_assert_eq(archive_read_open_filename(a, path, 10240), ARCHIVE_OK);
+	struct archive_entry *e;
+	size_t n = 0;
+	while (archive_read_next_header(a, &e) == ARCHIVE_OK && n < max) {
+		struct tar_entry *t = &v[n++];
+		snprintf(t->path, sizeof(t->path), "%s", archive_entry_pathname(e));
+		t->type = archive_entry_filetype(e);
+		t->mode = archive_entry_perm(e);
+		t->uid = archive_entry_uid(e);
+		t->gid = archive_entry_gid(e);
+		snprintf(t->uname, sizeof(t->uname), "%s",
+			 archive_entry_uname(e) ? archive_entry_uname(e) : "");
+		t->mtime = archive_entry_mtime(e);
+		t->atime = archive_entry_atime_is_set(e);
+		t->ctime = archive_entry_ctime_is_set(e);
+		t->xattrs = archive_entry_xattr_count(e);
+		t->size = archive_entry_size(e);
+		snprintf(t->link, sizeof(t->link), "%s",
+			 archive_entry_symlink(e) ? archive_entry_symlink(e) : "");
+	}
+	archive_read_free(a);
+	free(path);
+	return n;
+}
+
+static const struct tar_entry *find(const struct tar_entry *v, size_t n, const char *path)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(v[i].path, path) == 0) {
+			return &v[i];
+		}
+	}
+	return NULL;
+}
+
+static const struct tar_entry *must(const struct tar_entry *v, size_t n, const char *path)
+{
+	const struct tar_entry *e = find(v, n, path);
+	cr_assert_not_null(e, "no entry %s in the layer", path);
+	if (!e) {
+		abort();
+	}
+	return e;
+}
+
+Test(build, layer_entries_are_normalised_and_sorted)
+{
+	struct oci_build_spec spec = std_spec(ctx);
+	char *a = subdir("a");
+	struct oci_build_result r = do_build(&spec, a);
+	struct tar_entry v[64];
+	size_t n = read_layer(a, r.layer.digest, v, 64);
+	const char *want[] = { "srv/",
+			       "srv/assets/",
+			       "srv/assets/current.css",
+			       "srv/assets/img/",
+			       "srv/assets/img/logo.svg",
+			       "srv/assets/site.css",
+			       "srv/assets/z-last.txt",
+			       "usr/",
+			       "usr/local/",
+			       "usr/local/bin/",
+			       "usr/local/bin/app" };
+	cr_assert_eq(n, sizeof(want) / sizeof(want[0]), "%zu entries", n);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_str_eq(v[i].path, want[i], "entry %zu", i);
+		cr_assert_eq(v[i].uid, 0);
+		cr_assert_eq(v[i].gid, 0);
+		cr_assert_str_eq(v[i].uname, "", "no user names");
+		cr_assert_eq(v[i].mtime, 1700000000);
+		cr_assert_not(v[i].atime);
+		cr_assert_not(v[i].ctime);
+		cr_assert_eq(v[i].xattrs, 0);
+	}
+	cr_assert_eq(must(v, n, "usr/local/bin/app")->mode, 0755);
+	cr_assert_eq(must(v, n, "srv/assets/site.css")->mode, 0644);
+	cr_assert_eq(must(v, n, "srv/")->mode, 0755);
+	const struct tar_entry *l = must(v, n, "srv/assets/current.css");
+	cr_assert_eq(l->type, AE_IFLNK);
+	cr_assert_str_eq(l->link, "site.css");
+	cr_assert_eq(must(v, n, "usr/local/bin/app")->size, 19);
+
+	/* The DiffID is the SHA-256 of the uncompressed tar. */
+	char *cmd;
+	cr_assert_geq(
+		asprintf(&cmd, "gzip -dc '%s/blobs/sha256/%s' | sha256sum", a, r.layer.digest + 7),
+		0);
+	FILE *p = popen(cmd, "r");
+	char sum[80] = "";
+	cr_assert_not_null(fgets(sum, sizeof(sum), p));
+	pclose(p);
+	free(cmd);
+	cr_assert_eq(strncmp(sum, r.diff_id + 7, 64), 0, "%s vs %s", sum, r.diff_id);
+	free(a);
+}
+
+Test(build, config_manifest_and_index)
+{
+	struct oci_build_spec spec = std_spec(ctx);
+	char *a = subdir("a");
+	struct oci_build_result r = do_build(&spec, a);
+	json_t *cfg = read_blob_json(a, r.config.digest);
+	json_t *c = json_object_get(cfg, "config");
+	cr_assert_str_eq(json_string_value(json_object_get(cfg, "architecture")), "amd64");
+	cr_assert_str_eq(json_string_value(json_object_get(cfg, "os")), "linux");
+	cr_assert_str_eq(json_string_value(json_object_get(cfg, "created")),
+			 "2023-11-14T22:13:20Z");
+	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(c, "Entrypoint"), 0)),
+			 "/usr/local/bin/app");
+	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(c, "Env"), 0)),
+			 "PORT=8080");
+	cr_assert_str_eq(json_string_value(json_object_get(c, "User")), "65532");
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(c, "Labels"), "team")),
+			 "web");
+	json_t *rootfs = json_object_get(cfg, "rootfs");
+	cr_assert_str_eq(json_string_value(json_object_get(rootfs, "type")), "layers");
+	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(rootfs, "diff_ids"), 0)),
+			 r.diff_id);
+	json_t *h = json_array_get(json_object_get(cfg, "history"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(h, "created")), "2023-11-14T22:13:20Z");
+	json_decref(cfg);
+
+	json_t *m = read_blob_json(a, r.manifest.digest);
+	cr_assert_eq(json_integer_value(json_object_get(m, "schemaVersion")), 2);
+	cr_assert_str_eq(json_string_value(json_object_get(m, "mediaType")), OCI_MT_MANIFEST);
+	json_t *ann = json_object_get(m, "annotations");
+	cr_assert_str_eq(
+		json_string_value(json_object_get(ann, "org.opencontainers.image.created")),
+		"2023-11-14T22:13:20Z");
+	cr_assert_str_eq(
+		json_string_value(json_object_get(ann, "org.opencontainers.image.revision")),
+		"4f2c0d9e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e");
+	cr_assert_str_eq(json_string_value(json_object_get(ann, "org.opencontainers.image.source")),
+			 "https://git.example.com/acme/webapp");
+	cr_assert_null(json_object_get(ann, "org.opencontainers.image.base.digest"), "scratch");
+	json_t *layer = json_array_get(json_object_get(m, "layers"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(layer, "mediaType")), OCI_MT_LAYER_GZIP);
+	json_decref(m);
+
+	char *idx = tu_readf("%s/index.json", a);
+	cr_assert(strstr(idx, r.manifest.digest));
+	cr_assert(strstr(idx, "\"org.opencontainers.image.ref.name\":\"latest\""));
+	free(idx);
+	char *lay = tu_readf("%s/oci-layout", a);
+	cr_assert_str_eq(lay, "{\"imageLayoutVersion\":\"1.0.0\"}");
+	free(lay);
+	free(a);
+}
+
+Test(build, whiteouts_where_an_add_replaces_base_content)
+{
+	/* The base has /srv/assets/ (a directory), /opt/tool (a directory) and /etc/conf
+	 * (a file); the new image replaces all three and adds /etc/new. */
+	tu_write(ctx, "base/opt/tool/bin", "x\n");
+	tu_write(ctx, "base/etc/conf", "old\n");
+	static const struct oci_add base_adds[] = { { "assets/", "/srv/assets/" },
+						    { "base/opt/", "/opt/" },
+						    { "base/etc/", "/etc/" } };
+	struct oci_build_spec bs = { .context = ctx,
+				     .adds = base_adds,
+				     .n_adds = 3,
+				     .created = 1,
+				     .platform = "linux/amd64" };
+	char *basedir;
+	cr_assert_geq(asprintf(&basedir, "%s/baseimg", ctx), 0);
+	struct oci_build_result br = do_build(&bs, basedir);
+
+	tu_write(ctx, "new/only.txt", "new\n");
+	tu_write(ctx, "newconf/a", "a\n");
+	tu_write(ctx, "tool", "a file now\n");
+	tu_write(ctx, "etcnew", "n\n");
+	static const struct oci_add adds[] = { { "new/", "/srv/assets/" },
+					       { "tool", "/opt/tool" },
+					       { "newconf/", "/etc/conf/" },
+					       { "etcnew", "/etc/new" } };
+	struct oci_build_spec spec = { .context = ctx,
+				       .base = "baseimg",
+				       .base_confined = true,
+				       .adds = adds,
+				       .n_adds = 4,
+				       .created = 2 };
+	char *a = subdir("a");
+	struct oci_build_result r = do_build(&spec, a);
+	cr_assert_eq(r.base_layers, 1);
+	cr_assert_eq(r.whiteouts, 3);
+	cr_assert_str_eq(r.base_digest, br.manifest.digest);
+	struct tar_entry v[64];
+	size_t n = read_layer(a, r.layer.digest, v, 64);
+	cr_assert_not_null(find(v, n, "srv/assets/.wh..wh..opq"), "opaque: dir replaces dir");
+	cr_assert_not_null(find(v, n, "opt/.wh.tool"), "file replaces dir");
+	cr_assert_not_null(find(v, n, "etc/.wh.conf"), "dir replaces file");
+	cr_assert_null(find(v, n, "etc/.wh.new"), "nothing to hide");
+	/* Whiteouts come before their siblings, the opaque marker first in its directory. */
+	size_t iwh = 0, itool = 0, iopq = 0, inew = 0;
+	for (size_t i = 0; i < n; i++) {
+		iwh = strcmp(v[i].path, "opt/.wh.tool") == 0 ? i : iwh;
+		itool = strcmp(v[i].path, "opt/tool") == 0 ? i : itool;
+		iopq = strcmp(v[i].path, "srv/assets/.wh..wh..opq") == 0 ? i : iopq;
+		inew = strcmp(v[i].path, "srv/assets/only.txt") == 0 ? i : inew;
+	}
+	cr_assert_lt(iwh, itool);
+	cr_assert_lt(iopq, inew);
+	/* The base's layer is reused as it is, and the base is named in the manifest. */
+	json_t *m = read_blob_json(a, r.manifest.digest);
+	json_t *layers = json_object_get(m, "layers");
+	cr_assert_eq(json_array_size(layers), 2);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(layers, 0), "digest")),
+			 br.layer.digest);
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(m, "annotations"),
+							   "org.opencontainers.image.base.digest")),
+			 br.manifest.digest);
+	json_decref(m);
+	json_t *cfg = read_blob_json(a, r.config.digest);
+	cr_assert_eq(json_array_size(json_object_get(json_object_get(cfg, "rootfs"), "diff_ids")),
+		     2);
+	cr_assert_eq(json_array_size(json_object_get(cfg, "history")), 2);
+	json_decref(cfg);
+	free(basedir);
+	free(a);
+}
+
+static int build_err(const struct oci_build_spec *spec, const char *out, char *msg, size_t size)
+{
+	struct oci_build_result res;
+	struct oci_err err = { { 0 } };
+	int r = oci_build(spec, out, &res, &err);
+	snprintf(msg, size, "%s", err.msg);
+	return r;
+}
+
+Test(build, sources_may_not_escape_the_context)
+{
+	char msg[800];
+	char *p;
+	/* A symbolic link to a directory outside, used as a path component. */
+	cr_assert_geq(asprintf(&p, "%s/etc-link", ctx), 0);
+	cr_assert_eq(symlink("/etc", p), 0);
+	free(p);
+	struct oci_add a1[] = { { "etc-link/passwd", "/x" } };
+	struct oci_build_spec spec = { .context = ctx, .adds = a1, .n_adds = 1 };
+	char *out = subdir("o");
+	cr_assert_eq(build_err(&spec, out, msg, sizeof(msg)), -EPERM);
+	cr_assert(strstr(msg, "leads outside the workspace"), "%s", msg);
+	/* A symbolic link to a file outside, as the source itself. */
+	cr_assert_geq(asprintf(&p, "%s/passwd", ctx), 0);
+	cr_assert_eq(symlink("/etc/passwd", p), 0);
+	free(p);
+	struct oci_add a2[] = { { "passwd", "/x" } };
+	spec.adds = a2;
+	cr_assert_eq(build_err(&spec, out, msg, sizeof(msg)), -EPERM);
+	/* "..". */
+	struct oci_add a3[] = { { "../../etc/passwd", "/x" } };
+	spec.adds = a3;
+	cr_assert_eq(build_err(&spec, out, msg, sizeof(msg)), -EPERM);
+	/* Nothing was written for the refused builds. */
+	cr_assert_not(tu_exists("%s/index.json", out));
+	/* A link inside the context is fine, and a link inside an added directory is stored
+	 * as a link, never followed, even when it points outside. */
+	cr_assert_geq(asprintf(&p, "%s/assets/outside", ctx), 0);
+	cr_assert_eq(symlink("/etc/shadow", p), 0);
+	free(p);
+	cr_assert_geq(asprintf(&p, "%s/app-link", ctx), 0);
+	cr_assert_eq(symlink("build/app", p), 0);
+	free(p);
+	struct oci_add a4[] = { { "app-link", "/bin/app" }, { "assets/", "/srv/" } };
+	spec.adds = a4;
+	spec.n_adds = 2;
+	struct oci_build_result r = do_build(&spec, out);
+	struct tar_entry v[64];
+	size_t n = read_layer(out, r.layer.digest, v, 64);
+	const struct tar_entry *l = must(v, n, "srv/outside");
+	cr_assert_eq(l->type, AE_IFLNK);
+	cr_assert_str_eq(l->link, "/etc/shadow");
+	cr_assert_eq(l->size, 0);
+	cr_assert_eq(must(v, n, "bin/app")->type, AE_IFREG);
+	free(out);
+}
+
+Test(build, refused_inputs)
+{
+	char msg[800];
+	char *out = subdir("o");
+	struct oci_build_spec spec = { .context = ctx };
+	/* The same path from two sources. */
+	struct oci_add dup[] = { { "build/app", "/x" }, { "assets/site.css", "/x" } };
+	spec.adds = dup;
+	spec.n_adds = 2;
+	cr_assert_eq(build_err(&spec, out, msg, sizeof(msg)), -EINVAL);
+	cr_assert(strstr(msg, "/x"), "%s", msg);
+	/* A file where another add needs a directory. */
+	struct oci_add clash[] = { { "build/app", "/opt" }, { "assets/", "/opt/assets/" } };
+	spec.adds = clash;
+	cr_assert_eq(build_err(&spec, out, msg, sizeof(msg)), -EINVAL);
+	/* Bad destinations. */
+	const char *bad[] = { "relative", "/a/../b", "/a/./b", "//a", "/a/.wh.x" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct oci_add one[] = { { "build/app", bad[i] } };
+		spec.adds = one;
+		spec.n_adds = 1;
+		msg[0] = '\0';
+		cr_assert_eq(build_err(&spec, out, msg, sizeof(msg)), -EINVAL, "%s", bad[i]);
+		cr_assert_not(oci_dest_valid(bad[i]));
+	}
+	/* A FIFO inside an added directory. */
+	char *fifo;
+	cr_assert_geq(asprintf(&fifo, "%s/assets/pipe", ctx), 0);
+	cr_assert_eq(mkfifo(fifo, 0644), 0);
+	struct oci_add f[] = { { "assets/", "/srv/" } };
+	spec.adds = f;
+	spec.n_adds = 1;
+	cr_assert_eq(build_err(&spec, out, msg, sizeof(msg)), -EINVAL);
+	cr_assert(strstr(msg, "not a regular file"), "%s", msg);
+	unlink(fifo);
+	free(fifo);
+	/* A missing source. */
+	struct oci_add missing[] = { { "nope", "/x" } };
+	spec.adds = missing;
+	cr_assert_eq(build_err(&spec, out, msg, sizeof(msg)), -EINVAL);
+	cr_assert(strstr(msg, "does not exist"), "%s", msg);
+	/* An output directory that is neither empty nor a layout. */
+	struct oci_add ok[] = { { "build/app", "/x" } };
+	spec.adds = ok;
+	tu_write(out, "precious.txt", "keep me\n");
+	cr_assert_eq(build_err(&spec, out, msg, sizeof(msg)), -ENOTEMPTY, "%s", msg);
+	cr_assert_not(tu_exists("%s/oci-layout", out));
+	/* A base given as a tag is not pinned. */
+	spec.base = "127.0.0.1:5000/base@latest";
+	char *out2 = subdir("o2");
+	cr_assert_eq(build_err(&spec, out2, msg, sizeof(msg)), -EINVAL);
+	/* A base layout outside the context, when confined. */
+	spec.base = "/";
+	spec.base_confined = true;
+	cr_assert_lt(build_err(&spec, out2, msg, sizeof(msg)), 0);
+	free(out);
+	free(out2);
+}
+
+Test(build, rebuild_into_the_same_layout)
+{
+	struct oci_build_spec spec = std_spec(ctx);
+	char *a = subdir("a");
+	struct oci_build_result r1 = do_build(&spec, a);
+	struct oci_build_result r2 = do_build(&spec, a);
+	cr_assert_str_eq(r1.manifest.digest, r2.manifest.digest);
+	struct oci_layout *l;
+	struct oci_err err = { { 0 } };
+	cr_assert_eq(oci_layout_open(a, &l, &err), 0, "%s", err.msg);
+	struct oci_descriptor d;
+	cr_assert_eq(oci_layout_find(l, NULL, &d, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(d.digest, r1.manifest.digest);
+	cr_assert_eq(oci_layout_find(l, "latest", &d, &err), 0);
+	cr_assert_eq(oci_layout_find(l, "other", &d, &err), -ENOENT);
+	oci_layout_free(l);
+	free(a);
+}

@@ -1,0 +1,650 @@
+/*
+ * test-registry.c - the distribution client against a real registry (Debian's
+ * docker-registry, started per test on a free 127.0.0.1 port with its own storage):
+ * anonymous, htpasswd Basic, and Bearer (the registry's `silly` auth with a local token
+ * endpoint) pushes, chunked uploads, base images pulled by digest and mounted, re-pushes
+ * that only ask, and faults: 500s, dropped connections, a registry killed (and restarted)
+ * mid-push, a garbage server, a wrong digest echoed back, a redirect towards another
+ * host. Every pushed image is checked with skopeo (inspect, and copy back into an OCI
+ * directory), comparing digests.
+ *
+ * The fault proxy and token endpoint are local stand-ins (tests/common/regtest.h) for
+ * what a healthy registry does not do; what they forward is answered by the registry.
+ */
+#include <criterion/criterion.h>
+
+#include "err.h"
+#include "image.h"
+#include "layout.h"
+#include "ref.h"
+#include "registry.h"
+#include "regtest.h"
+#include "testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static struct tr_registry reg;
+static struct tr_token_server tok;
+static struct tr_proxy proxy;
+static struct tr_garbage garbage;
+static char *work;
+static char logbuf[1 << 20];
+static size_t loglen;
+
+static void setup(void)
+{
+	work = tu_tmpdir();
+	loglen = 0;
+	logbuf[0] = '\0';
+}
+
+/* Stopped whatever the test's outcome: Criterion runs .fini after a failed assertion,
+ * and the kernel kills the registry if the test process dies (PR_SET_PDEATHSIG). */
+static void teardown(void)
+{
+	tr_proxy_stop(&proxy);
+	tr_registry_stop(&reg);
+	tr_token_stop(&tok);
+	tr_garbage_stop(&garbage);
+	tu_rmdir(work);
+	free(work);
+}
+
+TestSuite(registry, .init = setup, .fini = teardown, .timeout = 120);
+
+static void on_log(void *ud, const char *line)
+{
+	(void)ud;
+	size_t n = strlen(line);
+	if (loglen + n + 2 < sizeof(logbuf)) {
+		memcpy(logbuf + loglen, line, n);
+		loglen += n;
+		logbuf[loglen++] = '\n';
+		logbuf[loglen] = '\0';
+	}
+}
+
+static struct oci_registry_opts opts(void)
+{
+	return (struct oci_registry_opts){ .log = on_log, .backoff_ms = 20, .retries = 3 };
+}
+
+/* Build an image with a file of `size` random bytes (and a small one) into work/name. */
+static char *build_image(const char *name, size_t size, const char *base, struct oci_descriptor *d)
+{
+	char *ctx, *out;
+	cr_assert_geq(asprintf(&ctx, "%s/ctx-%s", work, name), 0);
+	cr_assert_geq(asprintf(&out, "%s/img-%s", work, name), 0);
+	tu_write(ctx, "small.txt", name);
+	char *big;
+	cr_assert_geq(asprintf(&big, "%s/big.bin", ctx), 0);
+	int fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	int rnd = open("/dev/urandom", O_RDONLY);
+	char buf[65536];
+	for (size_t left = size; left > 0;) {
+		size_t n = left < sizeof(buf) ? left : sizeof(buf);
+		cr_assert_eq(read(rnd, buf, n), (ssize_t)n);
+		cr_assert_eq(write(fd, buf, n), (ssize_t)n);
+		left -= n;
+	}
+	close(fd);
+	close(rnd);
+	free(big);
+	static const struct oci_add adds[] = { { "small.txt", "/data/small.txt" },
+					       { "big.bin", "/data/big.bin" } };
+	struct oci_registry_opts ro = opts();
+	struct oci_build_spec spec = { .context = ctx,
+				       .base = base,
+				       .adds = adds,
+				       .n_adds = 2,
+				       .created = 1,
+				       .platform = "linux/amd64",
+				       .registry = &ro };
+	struct oci_build_result res;
+	struct oci_err err = { { 0 } };
+	cr_assert_eq(oci_build(&spec, out, &res, &err), 0, "%s", err.msg);
+	*d = res.manifest;
+	free(ctx);
+	return out;
+}
+
+static int push(const char *layout, const char *const *refs, size_t n,
+		const struct oci_registry_opts *o, struct oci_push_result *res, struct oci_err *err)
+{
+	struct oci_layout *l;
+	struct oci_descriptor d;
+	cr_assert_eq(oci_layout_open(layout, &l, err), 0, "%s", err->msg);
+	cr_assert_eq(oci_layout_find(l, NULL, &d, err), 0, "%s", err->msg);
+	struct oci_ref *r = calloc(n, sizeof(*r));
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_eq(oci_ref_parse(refs[i], &r[i], NULL), 0, "%s", refs[i]);
+	}
+	int rc = oci_push(l, &d, r, n, o, res, err);
+	free(r);
+	oci_layout_free(l);
+	return rc;
+}
+
+static char *ref(const char *addr, const char *repo)
+{
+	char *s;
+	cr_assert_geq(asprintf(&s, "%s/%s", addr, repo), 0);
+	return s;
+}
+
+/* skopeo sees digest under name, and copies it back with the same digest. */
+static void verify(const char *name, const char *creds, const char *digest)
+{
+	char *d = tr_skopeo_digest(name, creds);
+	cr_assert_not_null(d, "skopeo inspect %s failed", name);
+	cr_assert_str_eq(d, digest);
+	free(d);
+	char *dir;
+	cr_assert_geq(asprintf(&dir, "%s/copy-%d", work, rand()), 0);
+	d = tr_skopeo_copy(name, creds, dir);
+	cr_assert_not_null(d, "skopeo copy %s failed", name);
+	cr_assert_str_eq(d, digest);
+	free(d);
+	free(dir);
+}
+
+static void assert_absent(const char *name, const char *creds)
+{
+	char *d = tr_skopeo_digest(name, creds);
+	cr_assert_null(d, "%s exists (%s) but must not", name, d ? d : "");
+}
+
+Test(registry, anonymous_push_then_a_repush_that_only_asks)
+{
+	tr_registry_start(&reg, TR_ANON, NULL, NULL, NULL);
+	tr_proxy_start(&proxy, &reg, NULL);
+	struct oci_descriptor d;
+	char *img = build_image("a", 300000, NULL, &d);
+	char *t1 = ref(proxy.addr, "acme/app:v1"), *t2 = ref(proxy.addr, "acme/app:latest");
+	const char *refs[] = { t1, t2 };
+	struct oci_registry_opts o = opts();
+	struct oci_push_result res;
+	struct oci_err err = { { 0 } };
+	cr_assert_eq(push(img, refs, 2, &o, &res, &err), 0, "%s\n%s", err.msg, logbuf);
+	cr_assert_str_eq(res.digest, d.digest);
+	cr_assert_eq(res.uploaded, 2);
+	cr_assert_eq(res.n_tagged, 2);
+	cr_assert_eq(res.n_pushed, 1);
+	oci_push_result_release(&res);
+	char *direct1 = ref(reg.addr, "acme/app:v1"), *direct2 = ref(reg.addr, "acme/app:latest");
+	verify(direct1, NULL, d.digest);
+	verify(direct2, NULL, d.digest);
+
+	/* Again, unchanged: only HEAD requests (and the ping). */
+	int before = proxy.requests;
+	int writes_before = proxy.counts[TR_FORWARD];
+	(void)writes_before;
+	cr_assert_eq(push(img, refs, 2, &o, &res, &err), 0, "%s", err.msg);
+	cr_assert_eq(res.skipped, 2);
+	cr_assert_eq(res.uploaded, 0);
+	cr_assert_eq(proxy.requests - before, 1 + 2 + 1 + 2,
+		     "ping, 2 blob HEADs, a manifest HEAD, 2 tag HEADs; got %d",
+		     proxy.requests - before);
+	oci_push_result_release(&res);
+	free(t1);
+	free(t2);
+	free(direct1);
+	free(direct2);
+	free(img);
+}
+
+static enum tr_action count_patch(struct tr_proxy *p, const char *method, const char *uri, int n)
+{
+	(void)uri;
+	(void)n;
+	if (strcmp(method, "PATCH") == 0) {
+		__atomic_add_fetch((int *)p->userdata, 1, __ATOMIC_SEQ_CST);
+	}
+	return TR_FORWARD;
+}
+
+Test(registry, large_blobs_go_up_in_chunks)
+{
+	tr_registry_start(&reg, TR_ANON, NULL, NULL, NULL);
+	int patches = 0;
+	proxy.userdata = &patches;
+	tr_proxy_start(&proxy, &reg, count_patch);
+	struct oci_descriptor d;
+	char *img = build_image("c", 200000, NULL, &d);
+	char *t = ref(proxy.addr, "acme/chunked:1");
+	const char *refs[] = { t };
+	struct oci_registry_opts o = opts();
+	o.chunk_size = 65536;
+	struct oci_push_result res;
+	struct oci_err err = { { 0 } };
+	cr_assert_eq(push(img, refs, 1, &o, &res, &err), 0, "%s\n%s", err.msg, logbuf);
+	cr_assert_geq(patches, 4, "200 kB in 64 KiB chunks: %d PATCH requests", patches);
+	oci_push_result_release(&res);
+	char *direct = ref(reg.addr, "acme/chunked:1");
+	verify(direct, NULL, d.digest);
+	free(direct);
+	free(t);
+	free(img);
+}
+
+Test(registry, basic_authentication)
+{
+	tr_registry_start(&reg, TR_BASIC, "ci-bot", "s3cret-Passw0rd", NULL);
+	struct oci_descriptor d;
+	char *img = build_image("b", 1000, NULL, &d);
+	char *t = ref(reg.addr, "acme/private:1");
+	const char *refs[] = { t };
+	struct oci_push_result res;
+	struct oci_err err = { { 0 } };
+
+	/* Without credentials: refused, nothing pushed. */
+	struct oci_registry_opts o = opts();
+	cr_assert_eq(push(img, refs, 1, &o, &res, &err), -EACCES);
+	cr_assert(strstr(err.msg, "asks for a user name and password"), "%s", err.msg);
+	oci_push_result_release(&res);
+	/* Wrong password: refused at the ping, before any upload. */
+	o.username = "ci-bot";
+	o.password = "wrong-password";
+	memset(&err, 0, sizeof(err));
+	cr_assert_eq(push(img, refs, 1, &o, &res, &err), -EACCES);
+	cr_assert(strstr(err.msg, "refused the credentials"), "%s", err.msg);
+	oci_push_result_release(&res);
+
+	o.password = "s3cret-Passw0rd";
+	o.debug = true;
+	memset(&err, 0, sizeof(err));
+	cr_assert_eq(push(img, refs, 1, &o, &res, &err), 0, "%s", err.msg);
+	oci_push_result_release(&res);
+	verify(t, "ci-bot:s3cret-Passw0rd", d.digest);
+	/* The debug output shows the headers, but never the secret in any form. */
+	cr_assert(strstr(logbuf, "> Authorization: Basic ***"), "%s", logbuf);
+	cr_assert_null(strstr(logbuf, "s3cret-Passw0rd"));
+	cr_assert_null(strstr(logbuf, "Y2ktYm90OnMzY3JldC1QYXNzdzByZA")); /* base64 */
+	free(t);
+	free(img);
+}
+
+Test(registry, bearer_token_flow)
+{
+	tr_token_start(&tok, "tok-3f9a1c7e5b2d4a6c8e0f");
+	tok.need_basic = "Basic Y2ktYm90OnMzY3JldC1QYXNzdzByZA=="; /* ci-bot:s3cret-Passw0rd */
+	tr_registry_start(&reg, TR_TOKEN, NULL, NULL, tok.realm);
+	struct oci_descriptor d;
+	char *img = build_image("t", 5000, NULL, &d);
+	char *t = ref(reg.addr, "acme/tokened:1");
+	const char *refs[] = { t };
+	struct oci_push_result res;
+	struct oci_err err = { { 0 } };
+	struct oci_registry_opts o = opts();
+
+	/* The token service refuses anonymous requests here. */
+	cr_assert_eq(push(img, refs, 1, &o, &res, &err), -EACCES);
+	cr_assert(strstr(err.msg, "refused anonymous access"), "%s", err.msg);
+	oci_push_result_release(&res);
+
+	o.username = "ci-bot";
+	o.password = "s3cret-Passw0rd";
+	o.debug = true;
+	memset(&err, 0, sizeof(err));
+	int before = tok.requests;
+	cr_assert_eq(push(img, refs, 1, &o, &res, &err), 0, "%s\n%s", err.msg, logbuf);
+	oci_push_result_release(&res);
+	cr_assert_eq(tok.requests - before, 1, "one token, kept for the whole push");
+	cr_assert(strstr(tok.last_query, "service=runner-test-registry"), "%s", tok.last_query);
+	cr_assert(strstr(tok.last_query, "scope=repository:acme/tokened:pull,push"), "%s",
+		  tok.last_query);
+	cr_assert(strstr(logbuf, "> Authorization: Bearer ***"), "%s", logbuf);
+	cr_assert_null(strstr(logbuf, "tok-3f9a1c7e5b2d4a6c8e0f"), "the token is masked");
+	cr_assert_null(strstr(logbuf, "s3cret-Passw0rd"));
+	/* skopeo goes through the same token flow (the endpoint wants the same user). */
+	verify(t, "ci-bot:s3cret-Passw0rd", d.digest);
+
+	/* A token service answering garbage: a clean failure. */
+	tok.garbage = true;
+	memset(&err, 0, sizeof(err));
+	cr_assert_eq(push(img, refs, 1, &o, &res, &err), -EPROTO);
+	cr_assert(strstr(err.msg, "holds no token"), "%s", err.msg);
+	oci_push_result_release(&res);
+	free(t);
+	free(img);
+}
+
+Test(registry, base_pulled_by_digest_and_mounted)
+{
+	tr_registry_start(&reg, TR_ANON, NULL, NULL, NULL);
+	struct oci_descriptor bd, d;
+	char *base = build_image("base", 50000, NULL, &bd);
+	char *bt = ref(reg.addr, "acme/base:1");
+	const char *brefs[] = { bt };
+	struct oci_push_result res;
+	struct oci_err err = { { 0 } };
+	struct oci_registry_opts o = opts();
+	cr_assert_eq(push(base, brefs, 1, &o, &res, &err), 0, "%s", err.msg);
+	oci_push_result_release(&res);
+
+	char *pinned;
+	cr_assert_geq(asprintf(&pinned, "%s/acme/base@%s", reg.addr, bd.digest), 0);
+	char *img = build_image("derived", 1000, pinned, &d);
+	char *t = ref(reg.addr, "acme/derived:1");
+	const char *refs[] = { t };
+	cr_assert_eq(push(img, refs, 1, &o, &res, &err), 0, "%s\n%s", err.msg, logbuf);
+	cr_assert_eq(res.mounted, 1, "the base layer is mounted, not uploaded:\n%s", logbuf);
+	cr_assert_eq(res.uploaded, 2, "the new layer and the config");
+	oci_push_result_release(&res);
+	verify(t, NULL, d.digest);
+	/* A base pinned to a digest the registry does not have: a clean failure. */
+	char *missing;
+	cr_assert_geq(asprintf(&missing, "%s/acme/base@sha256:%064d", reg.addr, 0), 0);
+	struct oci_build_spec spec = {
+		.context = work, .base = missing, .created = 1, .registry = &o
+	};
+	struct oci_build_result br;
+	char *out;
+	cr_assert_geq(asprintf(&out, "%s/missing", work), 0);
+	memset(&err, 0, sizeof(err));
+	cr_assert_lt(oci_build(&spec, out, &br, &err), 0);
+	cr_assert(strstr(err.msg, "MANIFEST_UNKNOWN") || strstr(err.msg, "404"), "%s", err.msg);
+	free(out);
+	free(missing);
+	free(pinned);
+	free(bt);
+	free(t);
+	free(base);
+	free(img);
+}
+
+static enum tr_action one_401_mid_push(struct tr_proxy *p, const char *method, const char *uri,
+				       int n)
+{
+	(void)uri;
+	(void)n;
+	return strcmp(method, "POST") == 0 && p->counts[TR_FAIL_401] == 0 ? TR_FAIL_401
+									  : TR_FORWARD;
+}
+
+Test(registry, a_401_mid_push_gets_one_fresh_token)
+{
+	tr_token_start(&tok, "tok-mid-push-0123456789");
+	tr_registry_start(&reg, TR_TOKEN, NULL, NULL, tok.realm);
+	tr_proxy_start(&proxy, &reg, one_401_mid_push);
+	struct oci_descriptor d;
+	char *img = build_image("m", 2000, NULL, &d);
+	char *t = ref(proxy.addr, "acme/midpush:1");
+	const char *refs[] = { t };
+	struct oci_push_result res;
+	struct oci_err err = { { 0 } };
+	struct oci_registry_opts o = opts();
+	o.jobs = 1;
+	cr_assert_eq(push(img, refs, 1, &o, &res, &err), 0, "%s\n%s", err.msg, logbuf);
+	oci_push_result_release(&res);
+	cr_assert_eq(proxy.counts[TR_FAIL_401], 1);
+	cr_assert_eq(tok.requests, 2, "the first token, and one more after the 401");
+	char *direct = ref(reg.addr, "acme/midpush:1");
+	verify(direct, NULL, d.digest);
+	free(direct);
+	free(t);
+	free(img);
+}
+
+static enum tr_action fail_first_two_posts(struct tr_proxy *p, const char *method, const char *uri,
+					   int n)
+{
+	(void)uri;
+	(void)n;
+	if (strcmp(method, "POST") == 0 && p->counts[TR_FAIL_500] < 2) {
+		return TR_FAIL_500;
+	}
+	if (strcmp(method, "HEAD") == 0 && p->counts[TR_DROP] < 1) {
+		return TR_DROP;
+	}
+	return TR_FORWARD;
+}
+
+Test(registry, server_errors_and_dropped_connections_are_retried)
+{
+	tr_registry_start(&reg, TR_ANON, NULL, NULL, NULL);
+	tr_proxy_start(&proxy, &reg, fail_first_two_posts);
+	struct oci_descriptor d;
+	char *img = build_image("r", 10000, NULL, &d);
+	char *t = ref(proxy.addr, "acme/retry:1");
+	const char *refs[] = { t };
+	struct oci_push_result res;
+	struct oci_err err = { { 0 } };
+	struct oci_registry_opts o = opts();
+	cr_assert_eq(push(img, refs, 1, &o, &res, &err), 0, "%s\n%s", err.msg, logbuf);
+	oci_push_result_release(&res);
+	cr_assert_eq(proxy.counts[TR_FAIL_500], 2);
+	cr_assert_eq(proxy.counts[TR_DROP], 1);
+	cr_assert(strstr(logbuf, "HTTP 500: UNKNOWN: injected fault"), "%s", logbuf);
+	char *direct = ref(reg.addr, "acme/retry:1");
+	verify(direct, NULL, d.digest);
+	free(direct);
+	free(t);
+	free(img);
+}
+
+static enum tr_action always_500_on_put(struct tr_proxy *p, const char *method, const char *uri,
+					int n)
+{
+	(void)n;
+	if (strcmp(method, "DELETE") == 0) {
+		__atomic_add_fetch((int *)p->userdata, 1, __ATOMIC_SEQ_CST);
+	}
+	return strcmp(method, "PUT") == 0 && strstr(uri, "/blobs/") ? TR_FAIL_500 : TR_FORWARD;
+}
+
+Test(registry, persistent_errors_fail_cleanly_without_a_tag)
+{
+	tr_registry_start(&reg, TR_ANON, NULL, NULL, NULL);
+	int deletes = 0;
+	proxy.userdata = &deletes;
+	tr_proxy_start(&proxy, &reg, always_500_on_put);
+	struct oci_descriptor d;
+	char *img = build_image("p", 1000, NULL, &d);
+	char *t = ref(proxy.addr, "acme/broken:1");
+	const char *refs[] = { t };
+	struct oci_push_result res;
+	struct oci_err err = { { 0 } };
+	struct oci_registry_opts o = opts();
+	o.retries = 2;
+	cr_assert_eq(push(img, refs, 1, &o, &res, &err), -EIO);
+	cr_assert(strstr(err.msg, "gave up after 3 attempts"), "%s", err.msg);
+	cr_assert_eq(res.n_tagged, 0);
+	/* Each failed upload session was deleted before the blob started over. */
+	cr_assert_geq(deletes, 2, "%d DELETE requests", deletes);
+	oci_push_result_release(&res);
+	char *direct = ref(reg.addr, "acme/broken:1");
+	assert_absent(direct, NULL);
+	free(direct);
+	free(t);
+	free(img);
+}
+
+static enum tr_action wrong_manifest_digest(struct tr_proxy *p, const char *method, const char *uri,
+					    int n)
+{
+	(void)p;
+	(void)n;
+	return strcmp(method, "PUT") == 0 && strstr(uri, "/manifests/sha256:") ? TR_WRONG_DIGEST
+									       : TR_FORWARD;
+}
+
+static enum tr_action wrong_blob_digest(struct tr_proxy *p, const char *method, const char *uri,
+					int n)
+{
+	(void)p;
+	(void)n;
+	return strcmp(method, "PUT") == 0 && strstr(uri, "/blobs/uploads/") ? TR_WRONG_DIGEST
+									    : TR_FORWARD;
+}
+
+Test(registry, a_wrong_digest_echoed_back_stops_before_any_tag)
+{
+	tr_registry_start(&reg, TR_ANON, NULL, NULL, NULL);
+	tr_proxy_start(&proxy, &reg, wrong_manifest_digest);
+	struct oci_descriptor d;
+	char *img = build_image("w", 1000, NULL, &d);
+	char *t = ref(proxy.addr, "acme/echo:1");
+	const char *refs[] = { t };
+	struct oci_push_result res;
+	struct oci_err err = { { 0 } };
+	struct oci_registry_opts o = opts();
+	cr_assert_eq(push(img, refs, 1, &o, &res, &err), -EPROTO);
+	cr_assert(strstr(err.msg, "stored the manifest as sha256:0000"), "%s", err.msg);
+	oci_push_result_release(&res);
+	char *direct = ref(reg.addr, "acme/echo:1");
+	assert_absent(direct, NULL);
+	tr_proxy_stop(&proxy);
+
+	tr_proxy_start(&proxy, &reg, wrong_blob_digest);
+	free(t);
+	t = ref(proxy.addr, "acme/echo2:1");
+	refs[0] = t;
+	memset(&err, 0, sizeof(err));
+	cr_assert_eq(push(img, refs, 1, &o, &res, &err), -EPROTO);
+	cr_assert(strstr(err.msg, "stored blob"), "%s", err.msg);
+	oci_push_result_release(&res);
+	free(direct);
+	direct = ref(reg.addr, "acme/echo2:1");
+	assert_absent(direct, NULL);
+	free(direct);
+	free(t);
+	free(img);
+}
+
+static enum tr_action kill_at_first_patch(struct tr_proxy *p, const char *method, const char *uri,
+					  int n)
+{
+	(void)uri;
+	(void)n;
+	if (strcmp(method, "PATCH") == 0 && p->counts[TR_KILL] + p->counts[TR_KILL_RESTART] == 0) {
+		return *(enum tr_action *)p->userdata;
+	}
+	return TR_FORWARD;
+}
+
+Test(registry, registry_killed_mid_push_leaves_no_tag)
+{
+	tr_registry_start(&reg, TR_ANON, NULL, NULL, NULL);
+	enum tr_action act = TR_KILL;
+	proxy.userdata = &act;
+	tr_proxy_start(&proxy, &reg, kill_at_first_patch);
+	struct oci_descriptor d;
+	char *img = build_image("k", 300000, NULL, &d);
+	char *t = ref(proxy.addr, "acme/killed:1");
+	const char *refs[] = { t };
+	struct oci_push_result res;
+	struct oci_err err = { { 0 } };
+	struct oci_registry_opts o = opts();
+	o.chunk_size = 65536;
+	o.retries = 2;
+	cr_assert_eq(push(img, refs, 1, &o, &res, &err), -EIO, "%s", err.msg);
+	cr_assert_eq(proxy.counts[TR_KILL], 1);
+	cr_assert_eq(res.n_tagged, 0);
+	oci_push_result_release(&res);
+	/* Back up on the same storage: the tag does not exist. */
+	tr_proxy_stop(&proxy);
+	tr_registry_restart(&reg);
+	char *direct = ref(reg.addr, "acme/killed:1");
+	assert_absent(direct, NULL);
+	free(direct);
+	free(t);
+	free(img);
+}
+
+Test(registry, registry_restarted_mid_push_the_retry_succeeds)
+{
+	tr_registry_start(&reg, TR_ANON, NULL, NULL, NULL);
+	enum tr_action act = TR_KILL_RESTART;
+	proxy.userdata = &act;
+	tr_proxy_start(&proxy, &reg, kill_at_first_patch);
+	struct oci_descriptor d;
+	char *img = build_image("k2", 300000, NULL, &d);
+	char *t = ref(proxy.addr, "acme/restarted:1");
+	const char *refs[] = { t };
+	struct oci_push_result res;
+	struct oci_err err = { { 0 } };
+	struct oci_registry_opts o = opts();
+	o.chunk_size = 65536;
+	cr_assert_eq(push(img, refs, 1, &o, &res, &err), 0, "%s\n%s", err.msg, logbuf);
+	cr_assert_eq(proxy.counts[TR_KILL_RESTART], 1);
+	cr_assert(strstr(logbuf, "starting over"), "%s", logbuf);
+	oci_push_result_release(&res);
+	char *direct = ref(reg.addr, "acme/restarted:1");
+	verify(direct, NULL, d.digest);
+	free(direct);
+	free(t);
+	free(img);
+}
+
+Test(registry, a_garbage_server_is_a_clean_failure)
+{
+	tr_garbage_start(&garbage);
+	struct oci_descriptor d;
+	char *img = build_image("g", 1000, NULL, &d);
+	char *t = ref(garbage.addr, "acme/garbage:1");
+	const char *refs[] = { t };
+	struct oci_push_result res;
+	struct oci_err err = { { 0 } };
+	struct oci_registry_opts o = opts();
+	o.retries = 1;
+	int r = push(img, refs, 1, &o, &res, &err);
+	cr_assert(r == -EIO || r == -EPROTO, "%d: %s", r, err.msg);
+	cr_assert(strstr(err.msg, garbage.addr), "%s", err.msg);
+	oci_push_result_release(&res);
+	free(t);
+	free(img);
+}
+
+static enum tr_action redirect_blob_get(struct tr_proxy *p, const char *method, const char *uri,
+					int n)
+{
+	(void)p;
+	(void)n;
+	return strcmp(method, "GET") == 0 && strstr(uri, "/blobs/sha256:") ? TR_REDIRECT
+									   : TR_FORWARD;
+}
+
+Test(registry, no_credentials_follow_a_redirect_to_another_host)
+{
+	tr_registry_start(&reg, TR_BASIC, "ci-bot", "s3cret-Passw0rd", NULL);
+	tr_token_start(&tok, "unused-token-value");
+	/* The stand-in for a storage backend records what it is sent. */
+	snprintf(proxy.redirect_to, sizeof(proxy.redirect_to), "http://127.0.0.1:%d/blob",
+		 tok.port);
+	tr_proxy_start(&proxy, &reg, redirect_blob_get);
+	struct oci_descriptor bd, d;
+	char *base = build_image("rb", 1000, NULL, &bd);
+	char *bt = ref(reg.addr, "acme/base:1");
+	const char *brefs[] = { bt };
+	struct oci_push_result res;
+	struct oci_err err = { { 0 } };
+	struct oci_registry_opts o = opts();
+	o.username = "ci-bot";
+	o.password = "s3cret-Passw0rd";
+	cr_assert_eq(push(base, brefs, 1, &o, &res, &err), 0, "%s", err.msg);
+	oci_push_result_release(&res);
+	/* Pull it as a base through the proxy: the config GET is redirected elsewhere. */
+	char *pinned;
+	cr_assert_geq(asprintf(&pinned, "%s/acme/base@%s", proxy.addr, bd.digest), 0);
+	struct oci_build_spec spec = {
+		.context = work, .base = pinned, .created = 1, .registry = &o
+	};
+	struct oci_build_result br;
+	char *out;
+	cr_assert_geq(asprintf(&out, "%s/pulled", work), 0);
+	cr_assert_lt(oci_build(&spec, out, &br, &err), 0, "the stand-in has no blobs");
+	cr_assert_geq(tok.requests, 1, "the redirect was followed");
+	cr_assert_str_eq(tok.last_auth, "", "credentials went to another host: %s", tok.last_auth);
+	(void)d;
+	free(out);
+	free(pinned);
+	free(bt);
+	free(base);
+}

@@ -1,0 +1,153 @@
+/*
+ * test-gitexport.c - exporting a commit's tree with libgit2 from real repositories made
+ * with git: exact bytes (no CRLF or other filters), symlinks, executable bits, the exact
+ * commit (not the working tree), and clear errors for missing or malformed commits.
+ */
+#include <criterion/criterion.h>
+
+#include "diag.h"
+#include "gitexport.h"
+#include "testutil.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define GIT "git -c user.email=t@example.com -c user.name=t -c init.defaultBranch=main"
+
+static char *sh_out(const char *cmd)
+{
+	FILE *p = popen(cmd, "r");
+	char buf[256] = "";
+	cr_assert_not_null(p);
+	if (!fgets(buf, sizeof(buf), p)) {
+		buf[0] = '\0';
+	}
+	cr_assert_eq(pclose(p), 0, "%s", cmd);
+	buf[strcspn(buf, "\n")] = '\0';
+	return strdup(buf);
+}
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+	char *cmd;
+	va_list ap;
+	va_start(ap, fmt);
+	cr_assert_geq(vasprintf(&cmd, fmt, ap), 0);
+	va_end(ap);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	free(cmd);
+}
+
+static char *make_repo(char **first)
+{
+	char *dir = tu_tmpdir();
+	sh(GIT " init -q '%s'", dir);
+	tu_write(dir, "a.txt", "line one\nline two\n");
+	tu_write(dir, "sub/dir/b.bin", "\x01\x02\r\n\x03");
+	tu_write(dir, "crlf.txt", "unix\nlines\n");
+	tu_write(dir, ".gitattributes", "crlf.txt text eol=crlf\n");
+	tu_write(dir, "run.sh", "#!/bin/sh\necho hi\n");
+	sh("chmod +x '%s/run.sh' && ln -s a.txt '%s/link'", dir, dir);
+	sh(GIT " -C '%s' add -A && " GIT " -C '%s' commit -qm one", dir, dir);
+	char *cmd;
+	cr_assert_geq(asprintf(&cmd, "git -C '%s' rev-parse HEAD", dir), 0);
+	*first = sh_out(cmd);
+	free(cmd);
+	/* A second commit, and a dirty working tree on top. */
+	tu_write(dir, "a.txt", "changed in the second commit\n");
+	sh(GIT " -C '%s' commit -qam two", dir);
+	tu_write(dir, "a.txt", "dirty, not committed\n");
+	return dir;
+}
+
+Test(gitexport, exports_the_exact_tree_of_a_commit)
+{
+	char *first;
+	char *repo = make_repo(&first);
+	char *dest = tu_tmpdir();
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	cr_assert_eq(gitexport_commit(repo, first, dest, &dl), 0, "%s", dl.n ? dl.v[0].msg : "");
+	char *a = tu_readf("%s/a.txt", dest);
+	cr_assert_str_eq(a, "line one\nline two\n", "the commit, not the working tree");
+	char *crlf = tu_readf("%s/crlf.txt", dest);
+	cr_assert_str_eq(crlf, "unix\nlines\n", "no eol conversion: the bytes in git");
+	char *bin = tu_readf("%s/sub/dir/b.bin", dest);
+	cr_assert_eq(memcmp(bin, "\x01\x02\r\n\x03", 5), 0);
+	struct stat st;
+	char *p;
+	cr_assert_geq(asprintf(&p, "%s/run.sh", dest), 0);
+	cr_assert_eq(stat(p, &st), 0);
+	cr_assert(st.st_mode & S_IXUSR, "executable bit kept");
+	free(p);
+	cr_assert_geq(asprintf(&p, "%s/link", dest), 0);
+	cr_assert_eq(lstat(p, &st), 0);
+	cr_assert(S_ISLNK(st.st_mode));
+	char target[64] = "";
+	cr_assert_eq(readlink(p, target, sizeof(target) - 1), 5);
+	cr_assert_str_eq(target, "a.txt");
+	free(p);
+	cr_assert_not(tu_exists("%s/.git", dest), "an export, not a clone");
+
+	char *buf;
+	size_t len;
+	cr_assert_eq(gitexport_read_file(repo, first, "sub/dir/b.bin", 100, &buf, &len), 0);
+	cr_assert_eq(len, 5);
+	free(buf);
+	cr_assert_eq(gitexport_read_file(repo, first, "nope.txt", 100, &buf, &len), -ENOENT);
+	cr_assert_eq(gitexport_read_file(repo, first, "a.txt", 4, &buf, &len), -EFBIG);
+
+	free(a);
+	free(crlf);
+	free(bin);
+	diag_list_release(&dl);
+	tu_rmdir(repo);
+	tu_rmdir(dest);
+	free(repo);
+	free(dest);
+	free(first);
+}
+
+Test(gitexport, missing_and_malformed_commits)
+{
+	char *first;
+	char *repo = make_repo(&first);
+	char *dest = tu_tmpdir();
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	cr_assert_eq(gitexport_commit(repo, "0123456789012345678901234567890123456789", dest, &dl),
+		     -ENOENT);
+	cr_assert_not_null(strstr(dl.v[0].msg, "does not exist"));
+	diag_list_release(&dl);
+	diag_list_init(&dl, 10);
+	cr_assert_eq(gitexport_commit(repo, "HEAD", dest, &dl), -EINVAL, "names are not ids");
+	cr_assert_eq(gitexport_commit(repo, "0123456", dest, &dl), -EINVAL, "nor short ids");
+	diag_list_release(&dl);
+	cr_assert(gitexport_is_full_sha(first));
+	cr_assert_not(gitexport_is_full_sha("0123456"));
+	cr_assert_not(gitexport_is_full_sha("g123456789012345678901234567890123456789"));
+	/* resolve() takes any revision, from inside the working tree. */
+	char commit[41];
+	char *wd = NULL;
+	diag_list_init(&dl, 10);
+	char *sub;
+	cr_assert_geq(asprintf(&sub, "%s/sub", repo), 0);
+	cr_assert_eq(gitexport_resolve(sub, "HEAD~1", commit, &wd, &dl), 0);
+	cr_assert_str_eq(commit, first);
+	cr_assert_not_null(wd);
+	cr_assert_eq(gitexport_resolve(sub, "no-such-branch", commit, NULL, &dl), -ENOENT);
+	diag_list_release(&dl);
+	free(sub);
+	free(wd);
+	tu_rmdir(repo);
+	tu_rmdir(dest);
+	free(repo);
+	free(dest);
+	free(first);
+}

@@ -1,0 +1,224 @@
+/*
+ * test-version.c - version ordering per ecosystem against the conformance vectors in
+ * tests/fixtures/version-order (every assertion, both ways round), plus the cases the
+ * matching relies on (Go's v prefix, +incompatible, pseudo-versions; PEP 440 spellings;
+ * Maven qualifiers) and name normalisation.
+ */
+#include <criterion/criterion.h>
+
+#include "eco.h"
+#include "testutil.h"
+#include "util.h"
+
+#include <stdio.h>
+
+static int sign(int c)
+{
+	return c < 0 ? -1 : c > 0;
+}
+
+/* Check every assertion of a vector file with cmp; returns the number checked. */
+static size_t check_file(const char *name, int (*cmp)(const char *, const char *))
+{
+	char *path = tu_fixture(name);
+	char *text = tu_read(path);
+	cr_assert_not_null(text, "cannot read %s", path);
+	size_t checked = 0, failed = 0;
+	unsigned lineno = 0;
+	for (char *line = text, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next) {
+			*next++ = '\0';
+		}
+		lineno++;
+		size_t len = strlen(line);
+		if (len && line[len - 1] == '\r') {
+			line[--len] = '\0';
+		}
+		if (len == 0 || strncmp(line, "# ", 2) == 0 || strncmp(line, "// ", 3) == 0) {
+			continue;
+		}
+		char a[512], op[4], b[512];
+		if (sscanf(line, "%511s %3s %511s", a, op, b) != 3) {
+			cr_assert_fail("%s:%u: cannot read the assertion '%s'", name, lineno, line);
+		}
+		int want = op[0] == '<' ? -1 : op[0] == '>' ? 1 : 0;
+		int got = sign(cmp(a, b)), back = sign(cmp(b, a));
+		if (got != want || back != -want) {
+			if (failed++ < 20) {
+				cr_log_error("%s:%u: %s %s %s, but compare gives %d and %d back",
+					     name, lineno, a, op, b, got, back);
+			}
+		}
+		checked++;
+	}
+	cr_expect_eq(failed, 0, "%s: %zu of %zu assertions fail", name, failed, checked);
+	free(text);
+	free(path);
+	return checked;
+}
+
+static int cmp_npm(const char *a, const char *b)
+{
+	return eco_compare(ECO_NPM, a, b);
+}
+static int cmp_go(const char *a, const char *b)
+{
+	return eco_compare(ECO_GO, a, b);
+}
+static int cmp_crates(const char *a, const char *b)
+{
+	return eco_compare(ECO_CRATES, a, b);
+}
+static int cmp_hex(const char *a, const char *b)
+{
+	return eco_compare(ECO_HEX, a, b);
+}
+static int cmp_pypi(const char *a, const char *b)
+{
+	return eco_compare(ECO_PYPI, a, b);
+}
+static int cmp_maven(const char *a, const char *b)
+{
+	return eco_compare(ECO_MAVEN, a, b);
+}
+static int cmp_gems(const char *a, const char *b)
+{
+	return eco_compare(ECO_RUBYGEMS, a, b);
+}
+static int cmp_packagist(const char *a, const char *b)
+{
+	return eco_compare(ECO_PACKAGIST, a, b);
+}
+static int cmp_nuget(const char *a, const char *b)
+{
+	return eco_compare(ECO_NUGET, a, b);
+}
+
+Test(version, semver_vectors)
+{
+	cr_assert_geq(check_file("version-order/semver.txt", cmp_npm), 80);
+	check_file("version-order/semver.txt", cmp_go);
+	check_file("version-order/semver.txt", cmp_crates);
+	check_file("version-order/semver.txt", cmp_hex);
+}
+
+Test(version, pypi_vectors)
+{
+	cr_assert_geq(check_file("version-order/pypi.txt", cmp_pypi), 30);
+	cr_assert_geq(check_file("version-order/pypi-generated.txt", cmp_pypi), 12000);
+}
+
+Test(version, maven_vectors)
+{
+	cr_assert_geq(check_file("version-order/maven.txt", cmp_maven), 100);
+	cr_assert_geq(check_file("version-order/maven-generated.txt", cmp_maven), 14000);
+}
+
+Test(version, rubygems_vectors)
+{
+	cr_assert_geq(check_file("version-order/rubygems.txt", cmp_gems), 20);
+}
+
+Test(version, packagist_vectors)
+{
+	cr_assert_geq(check_file("version-order/packagist.txt", cmp_packagist), 90);
+}
+
+Test(version, nuget_vectors)
+{
+	cr_assert_geq(check_file("version-order/nuget.txt", cmp_nuget), 30);
+}
+
+Test(version, go_specifics)
+{
+	/* The v prefix is not part of the order. */
+	cr_assert_eq(cmp_go("v1.2.3", "1.2.3"), 0);
+	/* +incompatible is build metadata. */
+	cr_assert_eq(cmp_go("v2.0.0+incompatible", "2.0.0"), 0);
+	cr_assert_lt(cmp_go("v2.0.0+incompatible", "v2.0.1"), 0);
+	/* Pseudo-versions sort as pre-releases of the next patch, by time. */
+	cr_assert_lt(
+		cmp_go("0.0.0-20210101000000-abcdef123456", "0.0.0-20220101000000-123456abcdef"),
+		0);
+	cr_assert_lt(cmp_go("v1.2.4-0.20210101000000-abcdef123456", "1.2.4"), 0);
+	cr_assert_gt(cmp_go("v1.2.4-0.20210101000000-abcdef123456", "1.2.3"), 0);
+	cr_assert_lt(cmp_go("0", "0.0.1"), 0);
+}
+
+Test(version, pep440_specifics)
+{
+	cr_assert_eq(cmp_pypi("1.0", "1.0.0"), 0);
+	cr_assert_eq(cmp_pypi("1.0alpha1", "1.0a1"), 0);
+	cr_assert_eq(cmp_pypi("1.0-1", "1.0.post1"), 0);
+	cr_assert_eq(cmp_pypi("1.0.RC1", "1.0rc1"), 0);
+	cr_assert_lt(cmp_pypi("1.0.dev0", "1.0a0"), 0);
+	cr_assert_lt(cmp_pypi("1.0a1", "1.0b1"), 0);
+	cr_assert_lt(cmp_pypi("1.0rc1", "1.0"), 0);
+	cr_assert_lt(cmp_pypi("1.0", "1.0+local"), 0);
+	cr_assert_lt(cmp_pypi("1.0", "1.0.post1"), 0);
+	cr_assert_lt(cmp_pypi("1!0.1", "2!0.0"), 0);
+	cr_assert_gt(cmp_pypi("1!0.1", "9.9"), 0);
+	cr_assert_lt(cmp_pypi("1.0+abc", "1.0+5"), 0);
+	cr_assert_lt(cmp_pypi("1.0.post1.dev1", "1.0.post1"), 0);
+	/* Legacy versions sort below every PEP 440 version. */
+	cr_assert_lt(cmp_pypi("not a version", "0.0.1"), 0);
+	cr_assert(pep440_is_valid("v1.0.post2.dev3+ubuntu.1"));
+	cr_assert(!pep440_is_valid("1.0-beta-gamma"));
+}
+
+Test(version, maven_specifics)
+{
+	cr_assert_lt(cmp_maven("2.0-beta9", "2.0"), 0);
+	cr_assert_lt(cmp_maven("2.0-beta9", "2.0-rc1"), 0);
+	cr_assert_eq(cmp_maven("1.0-cr1", "1.0-rc1"), 0);
+	cr_assert_eq(cmp_maven("1.0.0", "1-ga"), 0);
+	cr_assert_eq(cmp_maven("1.0.FINAL", "1"), 0);
+	cr_assert_lt(cmp_maven("1-SNAPSHOT", "1"), 0);
+	cr_assert_lt(cmp_maven("1", "1-sp1"), 0);
+	cr_assert_lt(cmp_maven("1-alpha1", "1-a2"), 0);
+	cr_assert_lt(cmp_maven("1-milestone1", "1-rc1"), 0);
+	cr_assert_lt(cmp_maven("2.14.1", "2.15.0"), 0);
+	cr_assert_lt(cmp_maven("2.12.1", "2.12.2"), 0);
+	cr_assert_gt(cmp_maven("2.17.1", "2.15.0"), 0);
+}
+
+Test(version, compare_is_total_on_junk)
+{
+	const char *junk[] = { "",	  "v",	 "...",
+			       "-",	  "+",	 "a..b--c",
+			       "1.2.3-+", "!",	 "0!",
+			       "\t",	  "V1",	 "99999999999999999999999999999999999999",
+			       "1.0a.",	  "1.0-" };
+	for (size_t i = 0; i < ARRAY_SIZE(junk); i++) {
+		for (size_t j = 0; j < ARRAY_SIZE(junk); j++) {
+			for (int s = VSCHEME_SEMVER; s <= VSCHEME_NUGET; s++) {
+				int a = sign(vers_compare((enum vscheme)s, junk[i], junk[j]));
+				int b = sign(vers_compare((enum vscheme)s, junk[j], junk[i]));
+				cr_assert_eq(a, -b, "scheme %d: '%s' vs '%s' is not antisymmetric",
+					     s, junk[i], junk[j]);
+			}
+		}
+	}
+}
+
+Test(version, names)
+{
+	char *n = eco_normalize_name(ECO_PYPI, "Zope.Interface__x");
+	cr_assert_str_eq(n, "zope-interface-x");
+	free(n);
+	n = eco_normalize_name(ECO_NPM, "@Babel/Code-Frame");
+	cr_assert_str_eq(n, "@Babel/Code-Frame");
+	free(n);
+	n = eco_normalize_name(ECO_NUGET, "Newtonsoft.Json");
+	cr_assert_str_eq(n, "newtonsoft.json");
+	free(n);
+	n = eco_normalize_name(ECO_MAVEN, "org.apache.logging.log4j:log4j-core");
+	cr_assert_str_eq(n, "org.apache.logging.log4j:log4j-core");
+	free(n);
+	enum eco e;
+	cr_assert_eq(eco_parse("crates.io", &e), 0);
+	cr_assert_eq(e, ECO_CRATES);
+	cr_assert_eq(eco_parse("pypi", &e), -EINVAL);
+	cr_assert_str_eq(eco_purl_type(ECO_GO), "golang");
+}

@@ -1,0 +1,311 @@
+/*
+ * test-config.c - the server configuration: defaults, every value checked with a position,
+ * secrets required (never "no secret, no check"), secret files and config files that
+ * others could read refused.
+ */
+#include <criterion/criterion.h>
+
+#include "config.h"
+#include "diag.h"
+#include "testutil.h"
+
+#include <stdio.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char good[] = "listen: 127.0.0.1:0\n"
+			   "data_dir: /tmp/runner-data\n"
+			   "repositories:\n"
+			   "  - name: acme/webapp\n"
+			   "    forge: github\n"
+			   "    secret: 0123456789abcdef0123\n"
+			   "    clone_url: https://github.com/acme/webapp.git\n";
+
+static int load(const char *text, struct server_config **c, struct diag_list *dl)
+{
+	diag_list_init(dl, 50);
+	return config_load_buffer("server.yml", text, strlen(text), c, dl);
+}
+
+static bool has_error(const struct diag_list *dl, const char *needle, unsigned line)
+{
+	for (size_t i = 0; i < dl->n; i++) {
+		if (strstr(dl->v[i].msg, needle) && (line == 0 || dl->v[i].line == line)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void dump(const struct diag_list *dl)
+{
+	for (size_t i = 0; i < dl->n; i++) {
+		fprintf(stderr, "%u:%u: %s\n", dl->v[i].line, dl->v[i].col, dl->v[i].msg);
+	}
+}
+
+Test(config, minimal_configuration_and_defaults)
+{
+	struct server_config *c = NULL;
+	struct diag_list dl;
+	int r = load(good, &c, &dl);
+	dump(&dl);
+	cr_assert_eq(r, 0);
+	cr_assert_str_eq(c->listen_host, "127.0.0.1");
+	cr_assert_eq(c->listen_port, 0);
+	cr_assert_eq(c->max_body, 25u << 20);
+	cr_assert_eq(c->concurrency, 2);
+	cr_assert_eq(c->max_attempts, 3);
+	cr_assert(c->supersede);
+	cr_assert(c->untrusted_run);
+	cr_assert_eq(c->n_repos, 1);
+	const struct repo_config *repo = &c->repos[0];
+	cr_assert_eq(repo->forge, FORGE_GITHUB);
+	cr_assert_str_eq(repo->api_url, "https://api.github.com");
+	cr_assert_str_eq(repo->status_context, "runner");
+	cr_assert_eq(repo->events, EVENTS_PUSH | EVENTS_TAG | EVENTS_PULL_REQUEST);
+	cr_assert_eq(config_find_repo(c, FORGE_GITHUB, "ACME/WebApp"), repo);
+	cr_assert_null(config_find_repo(c, FORGE_GITEA, "acme/webapp"));
+	config_free(c);
+	diag_list_release(&dl);
+}
+
+Test(config, full_configuration)
+{
+	static const char text[] = "listen: '[::1]:8443'\n"
+				   "data_dir: /var/lib/runner\n"
+				   "public_url: https://ci.example.com\n"
+				   "log_level: debug\n"
+				   "limits: { max_body: 1MiB, concurrency: 4, jobs_per_run: 3,"
+				   " max_attempts: 5, connections: 64, connection_timeout: 5s,"
+				   " run_timeout: 30m }\n"
+				   "shutdown_grace: 1m\n"
+				   "supersede: false\n"
+				   "untrusted: { run: false, concurrency: 2 }\n"
+				   "notifications: { security: { url: https://hooks.example/x } }\n"
+				   "retry: { attempts: 3, backoff: 200ms, max_backoff: 2s,"
+				   " timeout: 3s }\n"
+				   "repositories:\n"
+				   "  - name: group/sub/project\n"
+				   "    forge: gitlab\n"
+				   "    secret: a-gitlab-token-long-enough\n"
+				   "    clone_url: https://gitlab.example/group/sub/project.git\n"
+				   "    events: [push, pull_request]\n"
+				   "    pipeline: ci/runner.yml\n"
+				   "    credentials: { token: glpat-something-here }\n"
+				   "    api: { url: https://gitlab.example, token: glpat-x1234567,"
+				   " context: ci/runner }\n"
+				   "    secrets: { registry: hunter2-registry }\n";
+	struct server_config *c = NULL;
+	struct diag_list dl;
+	int r = load(text, &c, &dl);
+	dump(&dl);
+	cr_assert_eq(r, 0);
+	cr_assert_str_eq(c->listen_host, "::1");
+	cr_assert_eq(c->listen_port, 8443);
+	cr_assert_eq(c->max_body, 1u << 20);
+	cr_assert_eq(c->concurrency, 4);
+	cr_assert_eq(c->connection_timeout_ms, 5000);
+	cr_assert_eq(c->max_run_ms, 30 * 60000);
+	cr_assert_eq(c->shutdown_grace_ms, 60000);
+	cr_assert_not(c->supersede);
+	cr_assert_not(c->untrusted_run);
+	cr_assert_eq(c->untrusted_concurrency, 2);
+	cr_assert_str_eq(c->notify_url, "https://hooks.example/x");
+	cr_assert_eq(c->retry_backoff_ms, 200);
+	const struct repo_config *repo = &c->repos[0];
+	cr_assert_eq(repo->forge, FORGE_GITLAB);
+	cr_assert_eq(repo->events, EVENTS_PUSH | EVENTS_PULL_REQUEST);
+	cr_assert_str_eq(repo->pipeline, "ci/runner.yml");
+	cr_assert_str_eq(repo->token, "glpat-something-here");
+	cr_assert_str_eq(repo->status_context, "ci/runner");
+	cr_assert_not(repo->supersede, "inherits the server-wide default");
+	cr_assert_eq(repo->n_secrets, 1);
+	cr_assert_str_eq(repo->secrets[0].name, "registry");
+	config_free(c);
+	diag_list_release(&dl);
+}
+
+Test(config, a_repository_without_a_secret_is_refused)
+{
+	static const char text[] = "data_dir: /tmp/x\n"
+				   "repositories:\n"
+				   "  - name: acme/webapp\n"
+				   "    forge: github\n"
+				   "    clone_url: https://github.com/acme/webapp.git\n"
+				   "  - name: acme/short\n"
+				   "    forge: gitea\n"
+				   "    secret: short\n"
+				   "    clone_url: https://gitea.example/acme/short.git\n";
+	struct server_config *c = NULL;
+	struct diag_list dl;
+	cr_assert_eq(load(text, &c, &dl), -EINVAL);
+	cr_assert_null(c);
+	cr_assert(has_error(&dl, "has no webhook secret", 3));
+	cr_assert(has_error(&dl, "shorter than 16", 8));
+	diag_list_release(&dl);
+}
+
+Test(config, errors_have_positions_and_hints)
+{
+	static const char text[] = "listen: localhost\n"
+				   "data_dir: /tmp/x\n"
+				   "limits: { concurency: 2, max_body: lots }\n"
+				   "log_level: loud\n"
+				   "repositories:\n"
+				   "  - name: ../etc\n"
+				   "    forge: bitbucket\n"
+				   "    secret: 0123456789abcdef0123\n"
+				   "    events: [push, merge]\n"
+				   "    pipeline: ../x.yml\n";
+	struct server_config *c = NULL;
+	struct diag_list dl;
+	cr_assert_eq(load(text, &c, &dl), -EINVAL);
+	dump(&dl);
+	cr_assert(has_error(&dl, "is not HOST:PORT", 1));
+	cr_assert(has_error(&dl, "unknown key 'concurency'", 3));
+	bool hinted = false;
+	for (size_t i = 0; i < dl.n; i++) {
+		hinted |= dl.v[i].hint && strstr(dl.v[i].hint, "concurrency") != NULL;
+	}
+	cr_assert(hinted, "a hint names the right key");
+	cr_assert(has_error(&dl, "'max_body': invalid size", 3));
+	cr_assert(has_error(&dl, "unknown log level", 4));
+	cr_assert(has_error(&dl, "invalid repository name", 6));
+	cr_assert(has_error(&dl, "unknown forge", 7));
+	cr_assert(has_error(&dl, "unknown event 'merge'", 9));
+	cr_assert(has_error(&dl, "needs a 'clone_url'", 6));
+	cr_assert(has_error(&dl, "without '..'", 10));
+	diag_list_release(&dl);
+}
+
+Test(config, duplicate_repositories)
+{
+	char *text;
+	cr_assert_geq(asprintf(&text,
+			       "%s  - name: ACME/webapp\n"
+			       "    forge: github\n"
+			       "    secret: 0123456789abcdef0123\n"
+			       "    clone_url: https://github.com/acme/webapp.git\n",
+			       good),
+		      0);
+	struct server_config *c = NULL;
+	struct diag_list dl;
+	cr_assert_eq(load(text, &c, &dl), -EINVAL);
+	cr_assert(has_error(&dl, "listed twice", 0));
+	diag_list_release(&dl);
+	free(text);
+}
+
+Test(config, files_that_others_can_read_are_refused)
+{
+	char *dir = tu_tmpdir();
+	char *path, *secret;
+	cr_assert_geq(asprintf(&path, "%s/server.yml", dir), 0);
+	cr_assert_geq(asprintf(&secret, "%s/hook.secret", dir), 0);
+	struct server_config *c = NULL;
+	struct diag_list dl;
+
+	/* Inline secrets in a world-readable file. */
+	tu_write(dir, "server.yml", good);
+	chmod(path, 0644);
+	diag_list_init(&dl, 20);
+	cr_assert_eq(config_load(path, &c, &dl), -EPERM);
+	cr_assert(has_error(&dl, "holds secrets", 0));
+	diag_list_release(&dl);
+	chmod(path, 0600);
+	diag_list_init(&dl, 20);
+	cr_assert_eq(config_load(path, &c, &dl), 0);
+	config_free(c);
+	diag_list_release(&dl);
+
+	/* A secret file: the config may then be readable, the secret file may not. */
+	tu_write(dir, "hook.secret", "0123456789abcdef0123-from-a-file\n");
+	chmod(secret, 0644);
+	tu_write(dir, "server.yml",
+		 "data_dir: data\n"
+		 "repositories:\n"
+		 "  - name: acme/webapp\n"
+		 "    forge: gitea\n"
+		 "    secret_file: hook.secret\n"
+		 "    clone_url: /srv/git/webapp.git\n");
+	chmod(path, 0644);
+	diag_list_init(&dl, 20);
+	cr_assert_eq(config_load(path, &c, &dl), -EINVAL);
+	cr_assert(has_error(&dl, "a secret file must be", 5));
+	diag_list_release(&dl);
+	chmod(secret, 0600);
+	diag_list_init(&dl, 20);
+	cr_assert_eq(config_load(path, &c, &dl), 0);
+	cr_assert_str_eq(c->repos[0].secret, "0123456789abcdef0123-from-a-file");
+	char *data;
+	cr_assert_geq(asprintf(&data, "%s/data", dir), 0);
+	cr_assert_str_eq(c->data_dir, data, "relative to the configuration file");
+	config_free(c);
+	diag_list_release(&dl);
+	free(data);
+	free(path);
+	free(secret);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+Test(config, sizes)
+{
+	uint64_t v;
+	cr_assert_eq(config_parse_size("25MiB", 1ull << 40, &v), 0);
+	cr_assert_eq(v, 25u << 20);
+	cr_assert_eq(config_parse_size("512K", 1ull << 40, &v), 0);
+	cr_assert_eq(v, 512u << 10);
+	cr_assert_eq(config_parse_size("100", 1ull << 40, &v), 0);
+	cr_assert_eq(v, 100);
+	cr_assert_eq(config_parse_size("2GiB", 1ull << 30, &v), -ERANGE);
+	cr_assert_eq(config_parse_size("-1", 1ull << 30, &v), -EINVAL);
+	cr_assert_eq(config_parse_size("1 MiB", 1ull << 30, &v), -EINVAL);
+	cr_assert_eq(config_parse_size("99999999999999999999999", 1ull << 30, &v), -ERANGE);
+}
+
+Test(config, ssh_needs_a_known_host_key)
+{
+	static const char *const urls[] = { "ssh://git@example.com/acme/webapp.git",
+					    "git@example.com:acme/webapp.git" };
+	for (size_t i = 0; i < 2; i++) {
+		char *text;
+		cr_assert_geq(asprintf(&text,
+				       "data_dir: /tmp/x\n"
+				       "repositories:\n"
+				       "  - name: acme/webapp\n"
+				       "    forge: gitea\n"
+				       "    secret: 0123456789abcdef0123\n"
+				       "    clone_url: %s\n",
+				       urls[i]),
+			      0);
+		struct server_config *c = NULL;
+		struct diag_list dl;
+		cr_assert_eq(load(text, &c, &dl), -EINVAL, "%s", urls[i]);
+		cr_assert(has_error(&dl, "no host key is configured", 3));
+		diag_list_release(&dl);
+		free(text);
+	}
+	static const char ok[] =
+		"data_dir: /tmp/x\n"
+		"repositories:\n"
+		"  - name: acme/webapp\n"
+		"    forge: gitea\n"
+		"    secret: 0123456789abcdef0123\n"
+		"    clone_url: git@example.com:acme/webapp.git\n"
+		"    credentials:\n"
+		"      ssh_key: /etc/runner/id_ed25519\n"
+		"      ssh_public_key: /etc/runner/id_ed25519.pub\n"
+		"      ssh_host_key: SHA256:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n";
+	struct server_config *c = NULL;
+	struct diag_list dl;
+	int r = load(ok, &c, &dl);
+	dump(&dl);
+	cr_assert_eq(r, 0);
+	cr_assert_str_eq(c->repos[0].ssh_key, "/etc/runner/id_ed25519");
+	config_free(c);
+	diag_list_release(&dl);
+}

@@ -1,0 +1,116 @@
+/*
+ * test-reporter.c - the outbox delivery thread against a real queue database and real
+ * HTTP: a blocked run's security notification reaches the configured webhook after
+ * retries, statuses arrive in order, and none of it changes the run's result.
+ *
+ * The notification webhook and the forge status API cannot run here: a local recording
+ * server stands in for both (it fails the first requests with 500 to force retries).
+ */
+#include <criterion/criterion.h>
+
+#include "config.h"
+#include "diag.h"
+#include "reporter.h"
+#include "store.h"
+#include "testserve.h"
+#include "testutil.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char notify_body[] = "{\"text\":\":no_entry: Security gate blocked acme/app\","
+				  "\"blocks\":[]}";
+
+Test(reporter, notification_and_statuses_are_delivered_with_retries, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	struct ts_recorder *rec = ts_recorder_start(2);
+	char *yaml;
+	cr_assert_geq(
+		asprintf(&yaml,
+			 "data_dir: %s\n"
+			 "public_url: http://ci.example\n"
+			 "notifications: { security: { url: '%s/hooks/security' } }\n"
+			 "retry: { attempts: 5, backoff: 20ms, max_backoff: 100ms, timeout: 5s }\n"
+			 "repositories:\n"
+			 "  - name: acme/app\n"
+			 "    forge: github\n"
+			 "    secret: reporter-secret-0123456789\n"
+			 "    clone_url: /nonexistent\n"
+			 "    api: { url: '%s', token: api-token-1234 }\n",
+			 dir, ts_recorder_url(rec), ts_recorder_url(rec)),
+		0);
+	struct server_config *c = NULL;
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	cr_assert_eq(config_load_buffer("server.yml", yaml, strlen(yaml), &c, &dl), 0);
+	diag_list_release(&dl);
+
+	char *db;
+	cr_assert_geq(asprintf(&db, "%s/queue.db", dir), 0);
+	struct store *s;
+	cr_assert_eq(store_open(db, &s), 0);
+	struct job_new jn = {
+		.repo = "acme/app",
+		.forge = "github",
+		.delivery = "d-1",
+		.event = "push",
+		.ref = "refs/heads/main",
+		.branch = "main",
+		.tag = "",
+		.sha = "4f2c9d1e0b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d",
+		.base_branch = "",
+		.base_sha = "",
+		.trusted = true,
+		.supersede_key = "",
+		.statuses = true,
+	};
+	cr_assert_eq(store_enqueue(s, &jn, 1, 1000), 0);
+	struct job j;
+	cr_assert_eq(store_claim(s, true, 1001, &j), 1);
+	cr_assert_eq(store_finish(s, j.id, 1, JOB_BLOCKED, 3, NULL, notify_body, 1002), 1);
+	job_release(&j);
+
+	struct reporter *rp;
+	cr_assert_eq(reporter_start(c, db, &rp), 0);
+	/* queued, running, failure, notification: four calls, plus the two refused ones. */
+	cr_assert_geq(ts_recorder_wait(rec, 6, 30), 6);
+	ts_sleep(0.2);
+	reporter_stop(rp);
+	cr_assert_eq(ts_recorder_count(rec), 6, "each delivered exactly once after its retries");
+
+	const char *want[] = { "queued", "queued", "queued", "running", "blocked", NULL };
+	for (size_t i = 0; i < 6; i++) {
+		json_t *q = ts_recorder_get(rec, i);
+		const char *url = json_string_value(json_object_get(q, "url"));
+		const char *body = json_string_value(json_object_get(q, "body"));
+		if (i < 5) {
+			cr_assert_not_null(strstr(url, "/repos/acme/app/statuses/"), "%zu: %s", i,
+					   url);
+			cr_assert_not_null(strstr(body, want[i]), "%zu: %s", i, body);
+		} else {
+			cr_assert_str_eq(url, "/hooks/security");
+			cr_assert_str_eq(body, notify_body);
+			cr_assert_str_eq(json_string_value(json_object_get(q, "content_type")),
+					 "application/json");
+			cr_assert_null(json_string_value(json_object_get(q, "authorization")),
+				       "no forge token sent");
+		}
+		json_decref(q);
+	}
+	struct store_counts sc;
+	cr_assert_eq(store_counts(s, &sc), 0);
+	cr_assert_eq(sc.outbox_pending, 0);
+	cr_assert_eq(sc.outbox_failed, 0);
+	cr_assert_eq(sc.by_state[JOB_BLOCKED], 1, "the result is untouched");
+
+	store_close(s);
+	config_free(c);
+	ts_recorder_stop(rec);
+	free(yaml);
+	free(db);
+	tu_rmdir(dir);
+	free(dir);
+}
