@@ -3,6 +3,7 @@
  */
 #include "filefind.h"
 
+#include "rules.h"
 #include "util.h"
 
 #include "banned.h"
@@ -96,4 +97,20 @@ size_t filefind_finish(struct finding_list *fl, size_t first, const char *buf, s
 		}
 	}
 	return no_reason;
+}
+
+struct finding *filefind_add(struct finding_list *out, const struct rule *r,
+			     enum finding_kind kind, const char *path)
+{
+	struct finding *f = finding_list_add(out);
+	f->kind = kind;
+	finding_set(&f->rule_id, r->id);
+	finding_set(&f->title, r->title);
+	f->severity = r->severity;
+	finding_set(&f->confidence, r->confidence);
+	for (size_t i = 0; i < r->n_cwe; i++) {
+		finding_add_cwe(f, r->cwe[i]);
+	}
+	finding_set(&f->file, path);
+	return f;
 }

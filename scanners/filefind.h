@@ -12,6 +12,13 @@
 
 #define FILEFIND_EXCERPT_MAX 240
 
+struct rule;
+
+/* A new finding of out for rule r in path: kind, rule id, title, severity, confidence and
+ * CWEs filled in from the rule; the caller adds the location and the rest. */
+struct finding *filefind_add(struct finding_list *out, const struct rule *r,
+			     enum finding_kind kind, const char *path);
+
 /*
  * The line of buf that contains offset off, without its line end and surrounding blanks,
  * at most max bytes (then "..." is appended), as valid UTF-8. Caller frees.

@@ -483,16 +483,7 @@ static void add_finding(struct eval *ev, const char *path, uint32_t off, uint32_
 {
 	const struct rule *r = ev->r;
 	const struct tokens *t = ev->t;
-	struct finding *f = finding_list_add(out);
-	f->kind = FINDING_SAST;
-	finding_set(&f->rule_id, r->id);
-	finding_set(&f->title, r->title);
-	f->severity = r->severity;
-	finding_set(&f->confidence, r->confidence);
-	for (size_t i = 0; i < r->n_cwe; i++) {
-		finding_add_cwe(f, r->cwe[i]);
-	}
-	finding_set(&f->file, path);
+	struct finding *f = filefind_add(out, r, FINDING_SAST, path);
 	f->line = tokens_line_of(t, off);
 	f->column = tokens_column_of(t, off);
 	uint32_t last = end_off > off ? end_off - 1 : off;

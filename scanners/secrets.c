@@ -412,16 +412,7 @@ int secrets_scan(struct secrets_scratch *s, const char *path, const char *buf, s
 	for (size_t k = 0; k < s->n_spans; k++) {
 		const struct span *sp = &s->spans[k];
 		const struct rule *r = ruleset_rule(s->rs, sp->rule);
-		struct finding *f = finding_list_add(out);
-		f->kind = FINDING_SECRET;
-		finding_set(&f->rule_id, r->id);
-		finding_set(&f->title, r->title);
-		f->severity = r->severity;
-		finding_set(&f->confidence, r->confidence);
-		for (size_t i = 0; i < r->n_cwe; i++) {
-			finding_add_cwe(f, r->cwe[i]);
-		}
-		finding_set(&f->file, path);
+		struct finding *f = filefind_add(out, r, FINDING_SECRET, path);
 		f->line = line_of(buf, sp->off, &cur_off, &cur_line);
 		f->column = column_of(buf, sp->off);
 		size_t last = sp->off + sp->len - 1;

@@ -93,26 +93,6 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* A workspace-relative path that stays inside: no leading '/', no ".." component. */
-static bool path_inside(const char *p)
-{
-	if (!p || !*p || p[0] == '/') {
-		return false;
-	}
-	for (const char *s = p; *s;) {
-		const char *e = strchr(s, '/');
-		size_t n = e ? (size_t)(e - s) : strlen(s);
-		if (n == 2 && s[0] == '.' && s[1] == '.') {
-			return false;
-		}
-		s += n;
-		while (*s == '/') {
-			s++;
-		}
-	}
-	return true;
-}
-
 /* ---------- static validation (pipeline load) ---------- */
 
 struct vctx {
@@ -172,7 +152,7 @@ static void check_strings(const struct vctx *v, const struct ynode *n,
 static void check_path(const struct vctx *v, const struct ynode *n)
 {
 	const char *s = ynode_str(n);
-	if (!interpolated(s) && !path_inside(s)) {
+	if (!interpolated(s) && !path_is_inside(s)) {
 		verr(v, n, "paths are relative to the workspace and stay inside it",
 		     "`%s` entry '%.100s' leads outside the workspace", v->key, s);
 	}
@@ -322,7 +302,7 @@ static int strings(const json_t *v, const char *key, bool inside, json_t **out, 
 	}
 	for (size_t i = 0; inside && i < json_array_size(*out); i++) {
 		const char *s = json_string_value(json_array_get(*out, i));
-		if (!path_inside(s)) {
+		if (!path_is_inside(s)) {
 			snprintf(err, errlen, "`%s` entry '%.100s' leads outside the workspace",
 				 key, s);
 			return -EINVAL;
