@@ -75,7 +75,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (sast_scan(scratch, "fuzz", FUZZ_LANG, buf, size, &fl, &st) == 0) {
 		for (size_t i = 0; i < fl.n; i++) {
 			const struct finding *f = &fl.v[i];
-			if (f->line == 0 || f->end_line < f->line || !f->fingerprint || !f->message) {
+			if (f->line == 0 || f->end_line < f->line || !f->fingerprint ||
+			    !f->message) {
 				__builtin_trap();
 			}
 		}

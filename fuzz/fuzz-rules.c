@@ -37,8 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			} else {
 				struct sast_scratch *s = sast_scratch_new(rs);
 				for (int l = 1; l < LANG_COUNT; l++) {
-					sast_scan(s, "f", (enum lang)l, sample, sizeof(sample) - 1, &fl,
-						  NULL);
+					sast_scan(s, "f", (enum lang)l, sample, sizeof(sample) - 1,
+						  &fl, NULL);
 				}
 				sast_scratch_free(s);
 			}

@@ -99,8 +99,8 @@ size_t filefind_finish(struct finding_list *fl, size_t first, const char *buf, s
 	return no_reason;
 }
 
-struct finding *filefind_add(struct finding_list *out, const struct rule *r,
-			     enum finding_kind kind, const char *path)
+struct finding *filefind_add(struct finding_list *out, const struct rule *r, enum finding_kind kind,
+			     const char *path)
 {
 	struct finding *f = finding_list_add(out);
 	f->kind = kind;

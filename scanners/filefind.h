@@ -16,8 +16,8 @@ struct rule;
 
 /* A new finding of out for rule r in path: kind, rule id, title, severity, confidence and
  * CWEs filled in from the rule; the caller adds the location and the rest. */
-struct finding *filefind_add(struct finding_list *out, const struct rule *r,
-			     enum finding_kind kind, const char *path);
+struct finding *filefind_add(struct finding_list *out, const struct rule *r, enum finding_kind kind,
+			     const char *path);
 
 /*
  * The line of buf that contains offset off, without its line end and surrounding blanks,
