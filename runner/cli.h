@@ -43,6 +43,7 @@ int cmd_scan(int argc, char **argv);
 int cmd_scan_deps(int argc, char **argv);
 int cmd_sbom(int argc, char **argv);
 int cmd_image(int argc, char **argv);
+int cmd_sandbox(int argc, char **argv);
 
 extern const char cmd_run_usage[];
 extern const char cmd_validate_usage[];
@@ -53,6 +54,7 @@ extern const char cmd_db_usage[];
 extern const char cmd_scan_usage[];
 extern const char cmd_sbom_usage[];
 extern const char cmd_image_usage[];
+extern const char cmd_sandbox_usage[];
 
 /* Print "runner: <msg>" and a hint to stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

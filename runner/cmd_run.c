@@ -18,6 +18,7 @@ const char cmd_run_usage[] =
 	"usage: runner run [-f FILE] [-C DIR] [-j N] [--stage NAME]... [--fail-fast]\n"
 	"                  [--json] [--no-color] [--event EVENT] [--branch BRANCH]\n"
 	"                  [--secrets FILE] [--env NAME=VALUE]... [--rev REV]\n"
+	"                  [--no-sandbox]\n"
 	"\n"
 	"Run the pipeline in its directory (the workspace) and write a run record under\n"
 	".runner/runs/<run-id>/ (report.json, junit.xml, one log per stage).\n"
@@ -38,6 +39,8 @@ const char cmd_run_usage[] =
 	"                      the repository root\n"
 	"      --env NAME=VALUE  set the pipeline's env entry NAME to VALUE for this run\n"
 	"                      (NAME must be declared in the pipeline's env; repeatable)\n"
+	"      --no-sandbox    run stages WITHOUT isolation: for local debugging only; the\n"
+	"                      run is marked in its report (see docs/sandbox.md)\n"
 	"\n"
 	"Exit codes: 0 passed, 1 a stage failed, 2 usage or invalid pipeline,\n"
 	"3 blocked by a security gate, 4 internal error, 130/143 interrupted.\n";
@@ -56,6 +59,7 @@ int cmd_run(int argc, char **argv)
 		OPT_SECRETS,
 		OPT_REV,
 		OPT_ENV,
+		OPT_NO_SANDBOX,
 	};
 	static const struct option opts[] = {
 		{ "file", required_argument, NULL, 'f' },
@@ -69,6 +73,7 @@ int cmd_run(int argc, char **argv)
 		{ "secrets", required_argument, NULL, OPT_SECRETS },
 		{ "rev", required_argument, NULL, OPT_REV },
 		{ "env", required_argument, NULL, OPT_ENV },
+		{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *file = NULL, *dir = NULL, *secrets_file = NULL, *rev = NULL;
@@ -132,6 +137,9 @@ int cmd_run(int argc, char **argv)
 						       optarg);
 			}
 			envs[n_envs++] = optarg;
+			break;
+		case OPT_NO_SANDBOX:
+			ro.no_sandbox = true;
 			break;
 		default:
 			free(envs);
@@ -213,6 +221,12 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 
+	if (ro.no_sandbox) {
+		fprintf(stderr,
+			"runner: WARNING: --no-sandbox: stages run WITHOUT isolation: no namespaces, no\n"
+			"runner: WARNING: seccomp filter, no limits; a stage can read and change anything\n"
+			"runner: WARNING: you can. For local debugging only; the report is marked.\n");
+	}
 	bool color;
 	enum output_mode mode = output_detect(stdout, json, no_color, &color);
 	out = output_new(stdout, mode, color);

@@ -33,6 +33,8 @@ static const struct command commands[] = {
 	  cmd_sbom, false },
 	{ "image", "build an OCI image reproducibly, push one to a registry", cmd_image_usage,
 	  cmd_image, false },
+	{ "sandbox", "check what the stage sandbox gives on this host", cmd_sandbox_usage,
+	  cmd_sandbox, false },
 	{ "__worker", "internal: run a built-in stage kind", "", cmd_worker, true },
 };
 

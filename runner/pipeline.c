@@ -16,6 +16,7 @@
 #include "pushgate.h"
 #include "hmap.h"
 #include "interp.h"
+#include "sandboxcfg.h"
 #include "stage.h"
 #include "util.h"
 #include "ydoc.h"
@@ -36,11 +37,12 @@ const char *const pipeline_runner_vars[] = {
 };
 
 static const char *const top_keys[] = { "version", "name", "env", "defaults", "gate", "stages" };
-static const char *const default_keys[] = { "timeout", "retry", "kill-grace", "allow-failure" };
+static const char *const default_keys[] = { "timeout", "retry", "kill-grace", "allow-failure",
+					     "sandbox" };
 static const char *const stage_keys[] = {
 	"run",	   "uses",  "with",	  "needs",	  "if",
 	"env",	   "timeout", "retry",	  "kill-grace",	  "allow-failure",
-	"allow-skipped-needs", "outputs", "secrets", "workdir", "ungated",
+	"allow-skipped-needs", "outputs", "secrets", "workdir", "ungated", "sandbox",
 };
 static const char *const retry_keys[] = { "max", "when" };
 
@@ -48,6 +50,7 @@ struct defaults {
 	uint64_t timeout_ms, grace_ms;
 	unsigned retry, retry_when;
 	bool allow_failure;
+	const struct psandbox *sandbox;
 };
 
 /* Raw `needs:` entries, resolved once every stage is known. */
@@ -391,6 +394,9 @@ static void load_defaults(struct loader *L, const struct ynode *n)
 	if ((v = ynode_get(n, "allow-failure"))) {
 		get_bool(L, v, "defaults.allow-failure", &L->def.allow_failure);
 	}
+	if ((v = ynode_get(n, "sandbox"))) {
+		psandbox_load(L->p->arena, L->file, v, NULL, &L->def.sandbox, L->dl);
+	}
 }
 
 static void load_stage(struct loader *L, struct pstage *s, const struct ynode *n)
@@ -405,6 +411,7 @@ static void load_stage(struct loader *L, struct pstage *s, const struct ynode *n
 	s->retry_when = L->def.retry_when;
 	s->allow_failure = L->def.allow_failure;
 	s->workdir = ".";
+	s->sandbox = L->def.sandbox;
 
 	if (!n || ynode_is_null(n)) {
 		error_at(L, s->pos.line, s->pos.col, "give it `run: <script>` or `uses: <kind>`",
@@ -564,6 +571,9 @@ static void load_stage(struct loader *L, struct pstage *s, const struct ynode *n
 		} else {
 			s->ungated = u;
 		}
+	}
+	if ((v = ynode_get(n, "sandbox"))) {
+		psandbox_load(L->p->arena, L->file, v, L->def.sandbox, &s->sandbox, L->dl);
 	}
 	if ((v = ynode_get(n, "workdir"))) {
 		const char *w = get_text(L, v, "workdir");

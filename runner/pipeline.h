@@ -25,6 +25,7 @@ struct expr;
 struct hmap;
 struct ynode;
 struct stage_kind;
+struct psandbox;
 
 /* Caps on untrusted input. */
 #define PIPELINE_MAX_BYTES    (8u << 20)
@@ -76,6 +77,7 @@ struct pstage {
 	size_t n_secrets;
 	const char *workdir; /* relative to the workspace; "." by default */
 	const char *ungated; /* push stages: why they may skip the security gates, or NULL */
+	const struct psandbox *sandbox; /* `sandbox:` over `defaults.sandbox`; NULL: none */
 };
 
 struct pipeline {

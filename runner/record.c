@@ -144,6 +144,9 @@ static json_t *stage_json(const struct run *r, const struct stage_run *s)
 	if (d->ungated) {
 		json_object_set_new(o, "ungated", json_string(d->ungated));
 	}
+	json_object_set_new(o, "sandbox",
+			    json_pack("{s:b, s:s}", "enabled", (int)s->sandboxed, "network",
+				      s->network_host || !s->sandboxed ? "host" : "none"));
 	if (s->result) {
 		json_object_set(o, "result", s->result);
 	}
@@ -173,8 +176,14 @@ json_t *run_report_json(const struct run *r)
 	json_object_set_new(o, "started_at", time_json(r->started_ms));
 	json_object_set_new(o, "finished_at", time_json(r->finished_ms));
 	json_object_set_new(o, "duration_ms", json_integer((json_int_t)r->duration_ms));
-	json_object_set_new(o, "options", json_pack("{s:i, s:b}", "jobs", (int)r->jobs,
-						     "fail_fast", (int)r->fail_fast));
+	json_object_set_new(o, "options", json_pack("{s:i, s:b, s:b}", "jobs", (int)r->jobs,
+						     "fail_fast", (int)r->fail_fast, "no_sandbox",
+						     (int)r->no_sandbox));
+	if (r->no_sandbox) {
+		json_object_set_new(o, "warning",
+				    json_string("--no-sandbox: every stage ran without isolation "
+						"(local debugging only; not a valid CI result)"));
+	}
 	json_t *stages = json_array();
 	unsigned counts[8] = { 0 };
 	unsigned allowed = 0;

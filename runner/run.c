@@ -23,12 +23,14 @@
 #include "pipeline.h"
 #include "record.h"
 #include "sandbox.h"
+#include "sandboxcfg.h"
 #include "sbuf.h"
 #include "secrets.h"
 #include "stage.h"
 #include "util.h"
 #include "ydoc.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -84,8 +86,10 @@ struct engine {
 	const struct run_options *o;
 	const struct mask *mask;
 	const struct run_observer *obs;
-	struct sandbox_policy *own_policy;
-	const struct sandbox_policy *policy;
+	struct run_policies pols;
+	struct sandbox_mount mounts[2]; /* the run record hidden, this run's artifacts visible */
+	size_t n_mounts;
+	char *artifacts;
 	int ep, tfd, sfd, self_exe;
 	sigset_t old_mask;
 	bool signals_blocked;
@@ -102,6 +106,8 @@ struct engine {
 	uint64_t next_tick;
 	struct artifact_budget budget;
 	int fatal; /* an internal error that ends the loop */
+	struct stage_proc **retired; /* ended stages whose supervisors are still to be freed */
+	size_t retired_n, retired_cap;
 };
 
 /* ---------- small helpers ---------- */
@@ -328,7 +334,8 @@ static void log_note(struct engine *e, size_t i, const char *fmt, ...)
 
 /* ---------- environment ---------- */
 
-static char **build_envp(struct engine *e, size_t i)
+/* host_env: "NAME=VALUE" naming a kind's host input (it replaces a passed-through NAME). */
+static char **build_envp(struct engine *e, size_t i, const char *host_env)
 {
 	const struct pstage *def = e->p->stages[i];
 	struct sbuf sb;
@@ -347,8 +354,21 @@ static char **build_envp(struct engine *e, size_t i)
 	} while (0)
 	const char *path = getenv("PATH");
 	PUSH("PATH=%s", path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+	bool confined = e->r->stages[i].sandboxed;
+	if (confined) {
+		/* The host's home is not in the sandbox; /tmp is the stage's own. */
+		PUSH("HOME=%s", "/tmp");
+	}
+	if (host_env) {
+		PUSH("%s", host_env);
+	}
 	for (size_t k = 0; k < ARRAY_SIZE(passthrough); k++) {
 		const char *v = getenv(passthrough[k]);
+		size_t nl = strlen(passthrough[k]);
+		if ((confined && str_eq(passthrough[k], "HOME")) ||
+		    (host_env && strncmp(host_env, passthrough[k], nl) == 0 && host_env[nl] == '=')) {
+			continue;
+		}
 		if (v) {
 			PUSH("%s=%s", passthrough[k], v);
 		}
@@ -637,6 +657,12 @@ static void launch(struct engine *e, size_t i)
 		log_note(e, i, "[runner] attempt %u of %u\n", attempt, def->retry + 1);
 	}
 
+	size_t pk = e->pols.of_stage[i];
+	if (pk == SIZE_MAX || !e->pols.v[pk] || e->pols.err[pk]) {
+		stage_error(e, i, "sandbox: %s",
+			    pk != SIZE_MAX && e->pols.err[pk] ? e->pols.err[pk] : "no policy");
+		return;
+	}
 	_cleanup_free_ char *cwd = NULL;
 	if (stage_cwd(e, i, &cwd, msg, sizeof(msg)) < 0) {
 		stage_fail_now(e, i, STATUS_FAILED, msg);
@@ -655,7 +681,38 @@ static void launch(struct engine *e, size_t i)
 		struct lookup_ctx lc = { &e->base_vars, &e->stage_env[i] };
 		with = def->with ? with_to_json(def->with, &lc, 0) : json_object();
 	}
-	char **envp = build_envp(e, i);
+	/* A kind's input from the host (its advisory database), bound read-only; and the
+	 * stage's outbox, bound writable over its directory of the run's artifacts. */
+	_cleanup_free_ char *host_file = NULL, *host_env = NULL, *outbox = NULL, *own_art = NULL;
+	struct sandbox_mount mounts[4];
+	size_t n_mounts = e->n_mounts;
+	memcpy(mounts, e->mounts, e->n_mounts * sizeof(mounts[0]));
+	if (s->sandboxed) {
+		struct stat hst;
+		host_file = def->kind->host_file ? def->kind->host_file(with, e->p->dir) : NULL;
+		if (host_file && stat(host_file, &hst) == 0 && S_ISREG(hst.st_mode)) {
+			mounts[n_mounts++] = (struct sandbox_mount){ .path = host_file,
+								     .source = host_file };
+		}
+		if (host_file && def->kind->host_file_env) {
+			host_env = xasprintf("%s=%s", def->kind->host_file_env, host_file);
+		}
+		outbox = xasprintf("%s/outbox/%s", e->r->dir, def->name);
+		own_art = xasprintf("%s/%s", e->artifacts, def->name);
+		rm_rf(outbox);
+		if (mkdir_p(outbox, 0755) < 0 || mkdir_p(own_art, 0755) < 0) {
+			close(pfd[0]);
+			close(pfd[1]);
+			json_decref(with);
+			stage_error(e, i, "cannot prepare the stage's artifacts directory: %s",
+				    strerror(errno));
+			return;
+		}
+		mounts[n_mounts++] = (struct sandbox_mount){ .path = own_art,
+							     .source = outbox,
+							     .writable = true };
+	}
+	char **envp = build_envp(e, i, host_env);
 	struct stage_launch l = {
 		.kind = def->kind,
 		.stage_name = def->name,
@@ -667,7 +724,9 @@ static void launch(struct engine *e, size_t i)
 		.cwd = cwd,
 		.output_fd = pfd[1],
 		.self_exe_fd = e->self_exe,
-		.policy = e->policy,
+		.policy = e->pols.v[pk],
+		.mounts = mounts,
+		.n_mounts = n_mounts,
 	};
 	struct stage_proc *proc = NULL;
 	int r = stage_launch(&l, &proc);
@@ -776,6 +835,39 @@ static void mask_json(const struct mask *m, json_t *j, unsigned depth)
 	}
 }
 
+/*
+ * What a sandboxed stage wrote under $RUNNER_ARTIFACTS/$RUNNER_STAGE went to its outbox
+ * (its own directory of the run's artifacts is otherwise read-only): copy it into the
+ * record with the outputs' copier, which treats it as untrusted (symlinks kept as links,
+ * never followed; the run's budget applies), then drop the outbox.
+ */
+static void collect_outbox(struct engine *e, size_t i)
+{
+	const struct pstage *def = e->p->stages[i];
+	if (!e->r->stages[i].sandboxed) {
+		return;
+	}
+	_cleanup_free_ char *outbox = xasprintf("%s/outbox/%s", e->r->dir, def->name);
+	_cleanup_free_ char *dest = xasprintf("%s/%s", e->artifacts, def->name);
+	DIR *d = opendir(outbox);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		char msg[256];
+		if (str_eq(de->d_name, ".") || str_eq(de->d_name, "..")) {
+			continue;
+		}
+		int r = artifacts_copy(outbox, de->d_name, dest, &e->budget, msg, sizeof(msg));
+		if (r < 0) {
+			log_note(e, i, "[runner] cannot keep artifact '%s': %s\n", de->d_name,
+				 msg[0] ? msg : strerror(-r));
+		}
+	}
+	if (d) {
+		closedir(d);
+	}
+	rm_rf(outbox);
+}
+
 static void attempt_done(struct engine *e, size_t i)
 {
 	struct stage_run *s = &e->r->stages[i];
@@ -802,7 +894,10 @@ static void attempt_done(struct engine *e, size_t i)
 	bool cancelled = x->cancelled;
 
 	epoll_ctl(e->ep, EPOLL_CTL_DEL, stage_proc_pidfd(x->proc), NULL);
-	stage_proc_free(x->proc);
+	/* Freed after the next stages are launched: the supervisor may still be tearing the
+	 * stage's namespaces down (its processes are all gone), and that need not delay them. */
+	GROW(e->retired, e->retired_cap, e->retired_n + 1);
+	e->retired[e->retired_n++] = x->proc;
 	mask_stream_free(x->ms);
 	sbuf_release(&x->line);
 	if (x->out_fd >= 0) {
@@ -812,6 +907,7 @@ static void attempt_done(struct engine *e, size_t i)
 	s->exec = NULL;
 	e->running--;
 
+	collect_outbox(e, i);
 	json_decref(s->result);
 	s->result = o.result;
 	mask_json(e->mask, s->result, 0);
@@ -833,12 +929,14 @@ static void attempt_done(struct engine *e, size_t i)
 		retryable = def->retry_when & RETRY_ON_TIMEOUT;
 	} else if (o.end == STAGE_END_SIGNALED) {
 		s->status = builtin ? STATUS_ERROR : STATUS_FAILED;
-		set_message(e, s, "killed by signal %d (%s)", o.sig, strsignal(o.sig));
+		set_message(e, s, "killed by signal %d (%s)%s%s", o.sig, strsignal(o.sig),
+			    o.message[0] ? ": " : "", o.message);
 		retryable = !builtin && (def->retry_when & RETRY_ON_FAILURE);
 	} else if (!builtin) {
 		s->status = o.code == 0 ? STATUS_PASSED : STATUS_FAILED;
 		if (o.code != 0) {
-			set_message(e, s, "exit code %d", o.code);
+			set_message(e, s, "exit code %d%s%s", o.code, o.message[0] ? ": " : "",
+				    o.message);
 			retryable = def->retry_when & RETRY_ON_FAILURE;
 		}
 	} else if (!s->result) {
@@ -1037,6 +1135,14 @@ static void on_interrupt(struct engine *e, int sig)
 	}
 }
 
+static void free_retired(struct engine *e)
+{
+	for (size_t i = 0; i < e->retired_n; i++) {
+		stage_proc_free(e->retired[i]);
+	}
+	e->retired_n = 0;
+}
+
 static void loop(struct engine *e)
 {
 	struct epoll_event evs[64];
@@ -1047,6 +1153,7 @@ static void loop(struct engine *e)
 			launch(e, heap_pop(e));
 			propagate(e);
 		}
+		free_retired(e);
 		if (e->running == 0 && (e->heap_n == 0 || e->cancelling)) {
 			break;
 		}
@@ -1347,6 +1454,42 @@ static int setup_loop_fds(struct engine *e)
 	return 0;
 }
 
+/*
+ * One compiled policy per distinct sandbox configuration, and the mounts every stage
+ * gets: the run record (when it lies in the workspace) hidden, except this run's
+ * artifacts, which dependents read.
+ */
+static int setup_sandbox(struct engine *e, struct diag_list *dl)
+{
+	struct run *r = e->r;
+	bool *selected = xcalloc(e->p->n_stages + 1, sizeof(bool));
+	for (size_t i = 0; i < e->p->n_stages; i++) {
+		selected[i] = r->stages[i].selected;
+	}
+	run_policies_build(&e->pols, e->p, selected, e->o->policy, e->o->no_sandbox);
+	free(selected);
+	for (size_t i = 0; i < e->p->n_stages; i++) {
+		size_t k = e->pols.of_stage[i];
+		const struct sandbox_policy *pol = k != SIZE_MAX ? e->pols.v[k] : NULL;
+		r->stages[i].sandboxed = !pol || sandbox_policy_confined(pol);
+		r->stages[i].network_host = pol && sandbox_policy_network(pol) == SANDBOX_NET_HOST;
+	}
+	e->artifacts = xasprintf("%s/artifacts", r->dir);
+	int ret = mkdir_p(e->artifacts, 0755);
+	if (ret < 0) {
+		diag_error(dl, NULL, 0, 0, NULL, "cannot create %s: %s", e->artifacts, strerror(-ret));
+		return ret;
+	}
+	_cleanup_free_ char *root = realpath(e->o->record_root, NULL);
+	size_t wl = strlen(e->p->dir);
+	if (root && strncmp(root, e->p->dir, wl) == 0 && root[wl] == '/') {
+		e->mounts[e->n_mounts++] = (struct sandbox_mount){ .path = e->o->record_root };
+	}
+	e->mounts[e->n_mounts++] =
+		(struct sandbox_mount){ .path = e->artifacts, .source = e->artifacts };
+	return 0;
+}
+
 static void engine_release(struct engine *e)
 {
 	if (e->ep >= 0) {
@@ -1379,7 +1522,10 @@ static void engine_release(struct engine *e)
 	free(e->heap);
 	free(e->unmet);
 	free(e->done);
-	sandbox_policy_free(e->own_policy);
+	free_retired(e);
+	free(e->retired);
+	run_policies_release(&e->pols);
+	free(e->artifacts);
 }
 
 int run_pipeline(const struct pipeline *p, const struct run_options *o, struct run **out,
@@ -1428,11 +1574,7 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 		git_info_read(p->dir, &r->git);
 	}
 
-	e.policy = o->policy;
-	if (!e.policy) {
-		e.own_policy = sandbox_policy_new();
-		e.policy = e.own_policy;
-	}
+	r->no_sandbox = o->no_sandbox;
 	e.logs = xcalloc(p->n_stages, sizeof(struct logfile *));
 	e.stage_env = xcalloc(p->n_stages, sizeof(struct kvlist));
 	e.heap = xcalloc(p->n_stages, sizeof(size_t));
@@ -1460,6 +1602,9 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 			diag_error(dl, NULL, 0, 0, NULL, "cannot set up the event loop: %s",
 				   strerror(-ret));
 		}
+	}
+	if (ret == 0) {
+		ret = setup_sandbox(&e, dl);
 	}
 	if (ret < 0) {
 		engine_release(&e);

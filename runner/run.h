@@ -84,6 +84,8 @@ struct stage_run {
 	uint64_t log_dropped;
 	uint64_t priority; /* remaining critical path (ms) */
 	struct stage_exec *exec; /* runtime state while running; NULL otherwise */
+	bool sandboxed;    /* runs confined (false with --no-sandbox) */
+	bool network_host; /* sandbox network mode: host (else none) */
 };
 
 struct run {
@@ -98,6 +100,7 @@ struct run {
 	uint64_t started_ms, finished_ms, duration_ms;
 	unsigned jobs;
 	bool fail_fast;
+	bool no_sandbox; /* --no-sandbox: stages ran unconfined (local debugging only) */
 	struct stage_run *stages; /* index = pipeline stage index */
 	size_t n_stages;
 	size_t n_selected;
@@ -125,7 +128,10 @@ struct run_options {
 	const char *branch;            /* overrides the repository's */
 	const char *record_root;       /* default <workspace>/.runner */
 	struct secret_store *secrets;  /* may be NULL */
-	const struct sandbox_policy *policy; /* NULL: the default policy */
+	/* An enforced policy (the server's, for untrusted changes): each stage runs under the
+	 * stricter of it and the pipeline's `sandbox:`. NULL: the pipeline's alone. */
+	const struct sandbox_policy *policy;
+	bool no_sandbox;               /* run every stage unconfined (local debugging only) */
 	const struct run_observer *observer;
 	bool handle_signals;           /* SIGINT/SIGTERM cancel the run (CLI) */
 	int cancel_fd;                 /* readable => cancel (server); -1 for none */

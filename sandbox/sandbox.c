@@ -1,36 +1,63 @@
 /*
- * sandbox.c - process supervision for stages.
+ * sandbox.c - starting and supervising stage processes.
  *
- * Process layout:
+ * Process layout, confined policy:
  *
- *   runner ──fork──> shim (setsid, subreaper, PDEATHSIG=SIGUSR2, all signals blocked)
- *                     └──fork──> payload (own process group, clean env, fds 0..2+n, exec)
+ *   runner ──clone(NEWPID|NEWNS|NEWIPC|NEWUTS[|NEWNET][|NEWUSER])──> shim = pid 1
+ *            (uid/gid map, join the stage cgroup, NEWCGROUP, build the root, pivot_root,
+ *             not dumpable, all signals blocked, PDEATHSIG=SIGUSR2)
+ *              └──fork──> payload (own process group, clean env, fds 0..2+n, rlimits,
+ *                         no capabilities, no_new_privs, seccomp last, exec)
  *
- * Signals from the runner to the shim: SIGUSR1 = terminate (SIGTERM to every descendant),
- * SIGUSR2 = kill (SIGKILL to every descendant until none is left, then exit). The shim's
+ * Unconfined (--no-sandbox): the runner forks the shim (setsid, child subreaper) which forks
+ * the payload; killing walks /proc/<pid>/task/<tid>/children.
+ *
+ * Signals from the runner to the shim: SIGUSR1 = terminate (SIGTERM to every process of
+ * the stage), SIGUSR2 = kill (SIGKILL to all of them, reap, report, exit). The shim's
  * parent-death signal is SIGUSR2, so a runner killed with SIGKILL still takes its stages
- * down. When the payload exits the shim kills whatever is left and reports.
+ * down. When the payload exits the shim kills whatever is left and reports. As pid 1 of its
+ * namespace the shim's exit alone would kill everything left (the kernel does so), and
+ * kill(-1, sig) from it reaches exactly the processes of the stage.
  *
- * Everything after fork() runs only async-signal-safe code and raw system calls: the
- * runner may be multi-threaded (the server), and the shim never execs.
+ * Everything after fork/clone runs only async-signal-safe code and raw system calls: the
+ * runner may be multi-threaded (the server), and the shim never execs. All strings and
+ * tables the child needs are prepared before the fork.
  */
-#include "sandbox.h"
+#include "internal.h"
 
 #include "util.h"
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <linux/securebits.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
 #include "banned.h"
 
-#define SHIM_MAGIC 0x52554e52u /* "RUNR" */
+#define SHIM_MAGIC    0x52554e52u /* "RUNR" */
+#define MAX_FDS	      64
+#define PAYLOAD_STACK (256u << 10)
+
+#define _no_sanitize_ __attribute__((no_sanitize_address))
 
 enum shim_kind {
 	SHIM_EXITED = 1,
@@ -48,31 +75,51 @@ struct shim_msg {
 	char step[112];
 };
 
-struct sandbox_policy {
-	int reserved; /* filled in by the sandbox issue: namespaces, seccomp, limits */
-};
-
 struct sandbox_proc {
 	pid_t pid;
 	int pidfd;
-	int status_fd;
-	bool reaped;
+	int status_fd; /* non-blocking; readable once the shim reports */
+	bool reaped;   /* the report was read: the stage has ended */
+	bool exited;   /* the shim itself was waited for */
+	int wstatus;
+	struct stage_cgroup cg;
 	struct sandbox_result result;
 };
 
-struct sandbox_policy *sandbox_policy_new(void)
+/* Everything the child side needs, prepared before the fork. */
+struct child_ctx {
+	const struct sandbox_spawn *a;
+	const struct sandbox_policy *pol;
+	pid_t runner;
+	int runner_pidfd; /* confined: becomes readable if the runner died before PDEATHSIG */
+	int status_fd;
+	bool confined;
+	struct root_plan rp;
+	const struct stage_cgroup *cg;
+	int netns_fd;	/* a pooled network namespace to join, or -1 */
+	bool own_netns; /* the clone made a new network namespace: bring lo up */
+	char uid_map[48], gid_map[48];
+	struct rlimit rl[5];
+	int rl_res[5];
+	size_t n_rl;
+	const char *fail_step; /* set: report this failure at once (runner-side setup failed) */
+	int fail_err;
+};
+
+void set_text(char *dst, size_t size, const char *fmt, ...)
 {
-	return xcalloc(1, sizeof(struct sandbox_policy));
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(dst, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 && size) {
+		dst[0] = '\0';
+	}
 }
 
-void sandbox_policy_free(struct sandbox_policy *pol)
-{
-	free(pol);
-}
+/* ---- async-signal-safe helpers ---- */
 
-/* ---- async-signal-safe helpers for the child side ---- */
-
-static size_t safe_strlen(const char *s)
+size_t safe_strlen(const char *s)
 {
 	size_t n = 0;
 	while (s[n]) {
@@ -81,13 +128,51 @@ static size_t safe_strlen(const char *s)
 	return n;
 }
 
-static void safe_copy(char *dst, size_t size, const char *src)
+void safe_copy(char *dst, size_t size, const char *src)
 {
 	size_t i = 0;
 	for (; src[i] && i + 1 < size; i++) {
 		dst[i] = src[i];
 	}
 	dst[i] = '\0';
+}
+
+int safe_append(char *dst, size_t size, const char *src)
+{
+	size_t n = safe_strlen(dst);
+	if (n >= size) {
+		return -ENAMETOOLONG;
+	}
+	safe_copy(dst + n, size - n, src);
+	return safe_strlen(src) < size - n ? 0 : -ENAMETOOLONG;
+}
+
+void fmt_uint(char *buf, size_t size, unsigned long v)
+{
+	char tmp[24];
+	size_t n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v && n < sizeof(tmp));
+	size_t i = 0;
+	while (n && i + 1 < size) {
+		buf[i++] = tmp[--n];
+	}
+	buf[i] = '\0';
+}
+
+int write_file_str(int dirfd, const char *path, const char *s)
+{
+	int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		return -errno;
+	}
+	size_t n = safe_strlen(s);
+	ssize_t w = write(fd, s, n);
+	int e = w < 0 ? -errno : (size_t)w == n ? 0 : -EIO;
+	close(fd);
+	return e;
 }
 
 static void send_msg(int fd, int kind, int code, int sig, int err, const char *step)
@@ -125,21 +210,6 @@ static int parse_pid(const char *s, size_t n, pid_t *out)
 	return 0;
 }
 
-static void fmt_uint(char *buf, size_t size, unsigned long v)
-{
-	char tmp[24];
-	size_t n = 0;
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v && n < sizeof(tmp));
-	size_t i = 0;
-	while (n && i + 1 < size) {
-		buf[i++] = tmp[--n];
-	}
-	buf[i] = '\0';
-}
-
 struct linux_dirent64 {
 	uint64_t d_ino;
 	int64_t d_off;
@@ -149,7 +219,7 @@ struct linux_dirent64 {
 };
 
 /*
- * Signal every descendant of pid (not pid itself), depth first, using
+ * Unconfined mode: signal every descendant of pid (not pid itself), depth first, using
  * /proc/<pid>/task/<tid>/children. Returns how many processes were signalled.
  */
 static int signal_descendants(pid_t pid, int sig, int depth)
@@ -161,10 +231,8 @@ static int signal_descendants(pid_t pid, int sig, int depth)
 	}
 	safe_copy(path, sizeof(path), "/proc/");
 	fmt_uint(num, sizeof(num), (unsigned long)pid);
-	size_t pl = safe_strlen(path);
-	safe_copy(path + pl, sizeof(path) - pl, num);
-	pl = safe_strlen(path);
-	safe_copy(path + pl, sizeof(path) - pl, "/task");
+	safe_append(path, sizeof(path), num);
+	safe_append(path, sizeof(path), "/task");
 	int tfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (tfd < 0) {
 		return 0;
@@ -176,15 +244,14 @@ static int signal_descendants(pid_t pid, int sig, int depth)
 			break;
 		}
 		for (long off = 0; off < nread;) {
-			struct linux_dirent64 *d = (struct linux_dirent64 *)(dents + off);
+			struct linux_dirent64 *d = (struct linux_dirent64 *)(void *)(dents + off);
 			off += d->d_reclen;
 			if (d->d_name[0] == '.') {
 				continue;
 			}
 			char cpath[128];
 			safe_copy(cpath, sizeof(cpath), d->d_name);
-			size_t cl = safe_strlen(cpath);
-			safe_copy(cpath + cl, sizeof(cpath) - cl, "/children");
+			safe_append(cpath, sizeof(cpath), "/children");
 			int cfd = openat(tfd, cpath, O_RDONLY | O_CLOEXEC);
 			if (cfd < 0) {
 				continue;
@@ -199,7 +266,8 @@ static int signal_descendants(pid_t pid, int sig, int depth)
 			for (ssize_t i = 0; i <= n; i++) {
 				if (i == n || buf[i] == ' ' || buf[i] == '\n') {
 					pid_t child;
-					if (parse_pid(buf + start, (size_t)i - start, &child) == 0) {
+					if (parse_pid(buf + start, (size_t)i - start, &child) ==
+					    0) {
 						/* Stop the child first so it cannot fork while we
 						 * walk below it, then recurse, then signal it. */
 						if (sig == SIGKILL) {
@@ -218,15 +286,21 @@ static int signal_descendants(pid_t pid, int sig, int depth)
 	return count;
 }
 
-static void kill_all_and_reap(pid_t payload, int *payload_status, bool *payload_done)
+/* Kill every process of the stage and reap them all. As pid 1 of the stage's namespace,
+ * kill(-1) reaches exactly the stage; otherwise walk the tree. */
+static void kill_all_and_reap(bool pid1, pid_t payload, int *payload_status, bool *payload_done)
 {
 	pid_t self = getpid();
 	for (;;) {
-		kill(-payload, SIGKILL);
-		signal_descendants(self, SIGKILL, 0);
+		if (pid1) {
+			kill(-1, SIGKILL);
+		} else {
+			kill(-payload, SIGKILL);
+			signal_descendants(self, SIGKILL, 0);
+		}
 		int st;
 		pid_t r;
-		while ((r = waitpid(-1, &st, WNOHANG)) > 0) {
+		while ((r = waitpid(-1, &st, pid1 ? 0 : WNOHANG)) > 0) {
 			if (r == payload && !*payload_done) {
 				*payload_status = st;
 				*payload_done = true;
@@ -244,37 +318,13 @@ static void kill_all_and_reap(pid_t payload, int *payload_status, bool *payload_
 	}
 }
 
-/* Close every fd from lo up, except keep_a and keep_b (either may be -1). */
-static void close_from_except(int lo, int keep_a, int keep_b)
-{
-	int k1 = MIN(keep_a, keep_b), k2 = MAX(keep_a, keep_b);
-	int keeps[2] = { k1, k2 };
-	for (int i = 0; i < 2; i++) {
-		if (keeps[i] < lo) {
-			continue;
-		}
-		if (keeps[i] > lo) {
-			syscall(SYS_close_range, (unsigned)lo, (unsigned)keeps[i] - 1, 0u);
-		}
-		lo = keeps[i] + 1;
-	}
-	syscall(SYS_close_range, (unsigned)lo, ~0u, 0u);
-}
-
-/*
- * Place the payload's fds at 0, 1, 2, 3.. and close everything else but the report pipe
- * and, when the payload is executed from an fd, that fd (moved above the payload's fds;
- * both close on exec). Returns the report fd; *exec_fd is updated.
- */
-static int setup_fds(const struct sandbox_spawn *a, int devnull, int report_fd, int *exec_fd,
+/* Place the payload's fds at 0, 1, 2, 3.. and close everything else but the report pipe
+ * and the exec fd, which are moved above and stay close-on-exec. */
+static int setup_fds(const struct sandbox_spawn *a, int devnull, int *report_fd, int *exec_fd,
 		     const char **step)
 {
 	int n = 3 + (int)a->n_fds;
-	int src[3 + 64];
-	if (a->n_fds > 64) {
-		*step = "too many fds";
-		return -E2BIG;
-	}
+	int src[3 + MAX_FDS];
 	src[0] = a->stdin_fd >= 0 ? a->stdin_fd : devnull;
 	src[1] = a->stdout_fd;
 	src[2] = a->stderr_fd;
@@ -283,24 +333,15 @@ static int setup_fds(const struct sandbox_spawn *a, int devnull, int report_fd, 
 	}
 	/* Move every source above the target range first, so no dup2 clobbers a source. */
 	int base = n + 3;
-	if (report_fd < base) {
-		int nfd = fcntl(report_fd, F_DUPFD_CLOEXEC, base + n);
-		if (nfd < 0) {
-			*step = "dup report fd";
-			return -errno;
-		}
-		report_fd = nfd;
+	int rfd = fcntl(*report_fd, F_DUPFD_CLOEXEC, base);
+	int efd = *exec_fd >= 0 ? fcntl(*exec_fd, F_DUPFD_CLOEXEC, base) : -1;
+	if (rfd < 0 || (*exec_fd >= 0 && efd < 0)) {
+		*step = "move the report pipe";
+		return -errno;
 	}
-	if (*exec_fd >= 0) {
-		*exec_fd = fcntl(*exec_fd, F_DUPFD_CLOEXEC, base + n + 1);
-		if (*exec_fd < 0) {
-			*step = "dup exec fd";
-			return -errno;
-		}
-	}
-	int high[3 + 64];
+	int high[3 + MAX_FDS];
 	for (int i = 0; i < n; i++) {
-		high[i] = fcntl(src[i], F_DUPFD_CLOEXEC, base + n + 1);
+		high[i] = fcntl(src[i], F_DUPFD_CLOEXEC, base);
 		if (high[i] < 0) {
 			*step = "dup stage fd";
 			return -errno;
@@ -312,16 +353,82 @@ static int setup_fds(const struct sandbox_spawn *a, int devnull, int report_fd, 
 			return -errno;
 		}
 	}
-	/* Close everything above the payload's fds except the report pipe and the exec fd
-	 * (both close-on-exec). */
-	close_from_except(n, report_fd, *exec_fd);
-	return report_fd;
+	/* Close everything but the payload's fds, the report pipe and the exec fd. */
+	int lo = efd >= 0 ? MIN(rfd, efd) : rfd, hi = MAX(rfd, efd);
+	if (lo > n) {
+		syscall(SYS_close_range, (unsigned)n, (unsigned)lo - 1, 0u);
+	}
+	if (hi > lo + 1) {
+		syscall(SYS_close_range, (unsigned)lo + 1, (unsigned)hi - 1, 0u);
+	}
+	syscall(SYS_close_range, (unsigned)hi + 1, ~0u, 0u);
+	int r2 = rfd, e2 = efd;
+	*report_fd = r2;
+	*exec_fd = e2;
+	return 0;
 }
 
-static _noreturn_ void payload_main(const struct sandbox_spawn *a, int devnull, int report_fd)
+/* Confined payload: limits, then capabilities, no_new_privs and the filter, in that order. */
+static int confine(const struct child_ctx *c, const char **step)
 {
+	const struct sandbox_policy *pol = c->pol;
+	*step = "set resource limits";
+	for (size_t i = 0; i < c->n_rl; i++) {
+		if (setrlimit(c->rl_res[i], &c->rl[i]) < 0) {
+			return -errno;
+		}
+	}
+	if (!pol->userns) {
+		*step = "drop supplementary groups";
+		if (setgroups(0, NULL) < 0) {
+			return -errno;
+		}
+	}
+	*step = "lock securebits";
+	if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+					     SECBIT_NO_SETUID_FIXUP_LOCKED |
+					     SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
+					     SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED) < 0) {
+		return -errno;
+	}
+	*step = "drop the capability bounding set";
+	for (int cap = 0; cap <= pol->last_cap; cap++) {
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
+			return -errno;
+		}
+	}
+	*step = "clear ambient capabilities";
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) {
+		return -errno;
+	}
+	*step = "drop capabilities";
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capset, &hdr, data) < 0) {
+		return -errno;
+	}
+	*step = "set no_new_privs";
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		return -errno;
+	}
+	*step = "load the seccomp filter";
+	struct sock_fprog prog = { .len = pol->filter_len, .filter = pol->filter };
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) {
+		return -errno;
+	}
+	return 0;
+}
+
+/* Runs on a stack of its own, sharing memory with the (waiting) shim: nothing here may
+ * use the sanitizers' per-thread state, which belongs to the shim's thread. */
+static _noreturn_ _no_sanitize_ void payload_main(const struct child_ctx *c, int devnull,
+						  int report_fd)
+{
+	const struct sandbox_spawn *a = c->a;
 	const char *step = "";
 	int err = 0;
+	int exec_fd = a->exec_fd;
 
 	/* The runner blocks and handles some signals; the payload starts clean. */
 	struct sigaction sa;
@@ -341,17 +448,28 @@ static _noreturn_ void payload_main(const struct sandbox_spawn *a, int devnull, 
 		err = errno;
 		goto fail;
 	}
-	int exec_fd = a->exec_fd;
-	int r = setup_fds(a, devnull, report_fd, &exec_fd, &step);
+	int r = setup_fds(a, devnull, &report_fd, &exec_fd, &step);
 	if (r < 0) {
 		err = -r;
 		goto fail;
 	}
-	report_fd = r;
-	if (chdir(a->cwd) < 0) {
+	/* The working directory, without following magic links (a /proc/self/fd/N working
+	 * directory would lead out of the root: CVE-2024-21626). */
+	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+				.resolve = c->confined ? RESOLVE_NO_MAGICLINKS : 0 };
+	int cwd = (int)syscall(SYS_openat2, AT_FDCWD, a->cwd, &how, sizeof(how));
+	if (cwd < 0 || fchdir(cwd) < 0) {
 		step = "chdir to the working directory";
 		err = errno;
 		goto fail;
+	}
+	close(cwd);
+	if (c->confined) {
+		r = confine(c, &step);
+		if (r < 0) {
+			err = -r;
+			goto fail;
+		}
 	}
 	if (exec_fd >= 0) {
 		syscall(SYS_execveat, exec_fd, "", a->argv, a->envp, AT_EMPTY_PATH);
@@ -365,21 +483,128 @@ fail:
 	_exit(127);
 }
 
-static _noreturn_ void shim_main(const struct sandbox_spawn *a, pid_t runner, int status_fd)
+struct payload_start {
+	const struct child_ctx *c;
+	int devnull, report_fd;
+};
+
+static _no_sanitize_ int payload_thunk(void *arg)
 {
+	const struct payload_start *ps = arg;
+	payload_main(ps->c, ps->devnull, ps->report_fd);
+	return 127; /* not reached */
+}
+
+/* Bring up lo in a network namespace this process is in. */
+static int loopback_up(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		return -errno;
+	}
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	safe_copy(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	int r = ioctl(s, SIOCGIFFLAGS, &ifr);
+	if (r == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		r = ioctl(s, SIOCSIFFLAGS, &ifr);
+	}
+	r = r < 0 ? -errno : 0;
+	close(s);
+	return r;
+}
+
+/* Confined: become the stage's pid 1 in its namespaces and build its root. */
+static int shim_setup(const struct child_ctx *c, const char **step)
+{
+	const struct sandbox_policy *pol = c->pol;
+	if (pol->userns) {
+		*step = "write the user namespace's uid and gid maps";
+		int r = write_file_str(AT_FDCWD, "/proc/self/setgroups", "deny");
+		if (r == 0) {
+			r = write_file_str(AT_FDCWD, "/proc/self/uid_map", c->uid_map);
+		}
+		if (r == 0) {
+			r = write_file_str(AT_FDCWD, "/proc/self/gid_map", c->gid_map);
+		}
+		if (r < 0) {
+			return r;
+		}
+	}
+	*step = "join the stage's cgroup";
+	for (int i = 0; i < c->cg->n; i++) {
+		if (write(c->cg->procs_fd[i], "0", 1) != 1) {
+			return -errno;
+		}
+	}
+	*step = "create the cgroup namespace";
+	if (unshare(CLONE_NEWCGROUP) < 0) {
+		return -errno;
+	}
+	if (c->netns_fd >= 0) {
+		*step = "join the network namespace";
+		if (setns(c->netns_fd, CLONE_NEWNET) < 0) {
+			return -errno;
+		}
+	} else if (c->own_netns) {
+		*step = "bring up the loopback interface";
+		int r = loopback_up();
+		if (r < 0) {
+			return r;
+		}
+	}
+	mode_t old = umask(0);
+	int r = root_build(&c->rp, step);
+	umask(old);
+	if (r < 0) {
+		return r;
+	}
+	/* The shim is a copy of the runner: nothing of its memory, environment or binary may
+	 * be reachable through /proc by the payload (ptrace_may_access denies a process
+	 * without CAP_SYS_PTRACE access to a non-dumpable one). */
+	*step = "make the supervisor non-dumpable";
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		return -errno;
+	}
+	return 0;
+}
+
+static _noreturn_ void shim_main(const struct child_ctx *c)
+{
+	int status_fd = c->status_fd;
 	sigset_t all;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 
 	/* Die (kill the tree) with the runner; close the race where it died before prctl. */
-	if (prctl(PR_SET_PDEATHSIG, SIGUSR2) < 0 || getppid() != runner) {
+	if (prctl(PR_SET_PDEATHSIG, SIGUSR2) < 0) {
+		_exit(1);
+	}
+	if (c->confined) {
+		struct pollfd pfd = { .fd = c->runner_pidfd, .events = POLLIN };
+		if (poll(&pfd, 1, 0) != 0) {
+			_exit(1);
+		}
+	} else if (getppid() != c->runner) {
+		_exit(1);
+	}
+	if (c->fail_step) {
+		send_msg(status_fd, SHIM_SETUP_FAILED, 0, 0, c->fail_err, c->fail_step);
 		_exit(1);
 	}
 	if (setsid() < 0) {
 		send_msg(status_fd, SHIM_SETUP_FAILED, 0, 0, errno, "setsid");
 		_exit(1);
 	}
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+	if (c->confined) {
+		const char *step = "";
+		int r = shim_setup(c, &step);
+		if (r < 0) {
+			send_msg(status_fd, SHIM_SETUP_FAILED, 0, 0, -r, step);
+			_exit(1);
+		}
+	} else if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
 		send_msg(status_fd, SHIM_SETUP_FAILED, 0, 0, errno, "become child subreaper");
 		_exit(1);
 	}
@@ -389,26 +614,38 @@ static _noreturn_ void shim_main(const struct sandbox_spawn *a, pid_t runner, in
 		send_msg(status_fd, SHIM_SETUP_FAILED, 0, 0, errno, "open /dev/null or pipe");
 		_exit(1);
 	}
-	pid_t payload = fork();
-	if (payload < 0) {
-		send_msg(status_fd, SHIM_SETUP_FAILED, 0, 0, errno, "fork");
+	/* Like posix_spawn: the payload shares the shim's memory until it execs (the shim
+	 * waits meanwhile, CLONE_VFORK), so the runner-sized address space is not copied a
+	 * second time. It runs on a stack of its own and writes nothing the shim uses; file
+	 * descriptors, signal handlers, limits and credentials are its own. */
+	void *stack = mmap(NULL, PAYLOAD_STACK, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED) {
+		send_msg(status_fd, SHIM_SETUP_FAILED, 0, 0, errno, "map the payload's stack");
 		_exit(1);
 	}
-	if (payload == 0) {
-		close(rp[0]);
-		close(status_fd);
-		payload_main(a, devnull, rp[1]);
+	struct payload_start ps = { c, devnull, rp[1] };
+	pid_t payload = clone(payload_thunk, (char *)stack + PAYLOAD_STACK,
+			      CLONE_VM | CLONE_VFORK | SIGCHLD, &ps);
+	int clone_err = errno;
+	munmap(stack, PAYLOAD_STACK);
+	if (payload < 0) {
+		send_msg(status_fd, SHIM_SETUP_FAILED, 0, 0, clone_err, "start the payload");
+		_exit(1);
 	}
 	/* The shim keeps only what it needs: the status pipe and the report pipe. */
 	close(rp[1]);
 	setpgid(payload, payload); /* also done by the child; whoever runs first wins */
 	int keep_lo = MIN(status_fd, rp[0]), keep_hi = MAX(status_fd, rp[0]);
-	syscall(SYS_close_range, 0u, (unsigned)keep_lo - 1, 0u);
+	if (keep_lo > 0) {
+		syscall(SYS_close_range, 0u, (unsigned)keep_lo - 1, 0u);
+	}
 	if (keep_hi > keep_lo + 1) {
 		syscall(SYS_close_range, (unsigned)keep_lo + 1, (unsigned)keep_hi - 1, 0u);
 	}
 	syscall(SYS_close_range, (unsigned)keep_hi + 1, ~0u, 0u);
 
+	bool pid1 = c->confined;
 	int status = 0;
 	bool done = false;
 	struct shim_msg report;
@@ -418,7 +655,7 @@ static _noreturn_ void shim_main(const struct sandbox_spawn *a, pid_t runner, in
 	} while (n < 0 && errno == EINTR);
 	close(rp[0]);
 	if (n == (ssize_t)sizeof(report) && report.magic == SHIM_MAGIC) {
-		kill_all_and_reap(payload, &status, &done);
+		kill_all_and_reap(pid1, payload, &status, &done);
 		send_msg(status_fd, SHIM_SETUP_FAILED, 0, 0, report.err, report.step);
 		_exit(1);
 	}
@@ -431,10 +668,23 @@ static _noreturn_ void shim_main(const struct sandbox_spawn *a, pid_t runner, in
 	sigaddset(&wait_set, SIGTERM);
 	sigaddset(&wait_set, SIGHUP);
 	while (!done) {
-		int sig = sigwaitinfo(&wait_set, NULL);
+		siginfo_t si;
+		int sig = sigwaitinfo(&wait_set, &si);
+		/* As pid 1, signals from inside the stage reach the shim too (they are blocked,
+		 * so not dropped). Only the runner may ask for a kill: a signal from an
+		 * ancestor namespace arrives with si_pid 0, and SI_USER cannot be forged with
+		 * rt_sigqueueinfo. */
+		if (pid1 && sig != SIGCHLD && sig > 0 &&
+		    (si.si_code != SI_USER || si.si_pid != 0)) {
+			continue;
+		}
 		if (sig == SIGUSR1 || sig == SIGTERM) {
-			kill(-payload, SIGTERM);
-			signal_descendants(getpid(), SIGTERM, 0);
+			if (pid1) {
+				kill(-1, SIGTERM);
+			} else {
+				kill(-payload, SIGTERM);
+				signal_descendants(getpid(), SIGTERM, 0);
+			}
 		} else if (sig == SIGUSR2 || sig == SIGHUP) {
 			break;
 		}
@@ -448,7 +698,7 @@ static _noreturn_ void shim_main(const struct sandbox_spawn *a, pid_t runner, in
 		}
 	}
 	/* The payload is gone (or we were told to kill): nothing of the stage survives it. */
-	kill_all_and_reap(payload, &status, &done);
+	kill_all_and_reap(pid1, payload, &status, &done);
 	if (done && WIFEXITED(status)) {
 		send_msg(status_fd, SHIM_EXITED, WEXITSTATUS(status), 0, 0, NULL);
 	} else if (done && WIFSIGNALED(status)) {
@@ -459,46 +709,225 @@ static _noreturn_ void shim_main(const struct sandbox_spawn *a, pid_t runner, in
 	_exit(0);
 }
 
+/* ---- runner side ---- */
+
+static bool path_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+static bool clean_abs_path(const char *p)
+{
+	if (!p || p[0] != '/' || strlen(p) >= PATH_MAX / 2) {
+		return false;
+	}
+	for (const char *s = p; *s; s++) {
+		if (s[0] == '/' && s[1] == '.' &&
+		    (s[2] == '/' || s[2] == '\0' ||
+		     (s[2] == '.' && (s[3] == '/' || s[3] == '\0')))) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static int check_confined_args(const struct sandbox_spawn *a, size_t n_paths)
+{
+	if (!clean_abs_path(a->workspace) || str_eq(a->workspace, "/") ||
+	    path_under(a->workspace, "/proc") || path_under(a->workspace, "/dev") ||
+	    path_under(a->workspace, "/sys") || !clean_abs_path(a->cwd) ||
+	    !path_under(a->cwd, a->workspace) || a->n_mounts + n_paths > ROOT_MAX_PATHS) {
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < a->n_mounts; i++) {
+		const struct sandbox_mount *m = &a->mounts[i];
+		if (!clean_abs_path(m->path) || str_eq(m->path, a->workspace) ||
+		    str_eq(m->path, "/") || path_under(m->path, "/proc") ||
+		    path_under(m->path, "/dev") || (m->source && !clean_abs_path(m->source))) {
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static size_t depth_of(const char *rel)
+{
+	size_t d = 1;
+	for (; *rel; rel++) {
+		d += *rel == '/';
+	}
+	return d;
+}
+
+static void add_rlimit(struct child_ctx *c, int res, rlim_t soft, rlim_t hard)
+{
+	c->rl_res[c->n_rl] = res;
+	c->rl[c->n_rl].rlim_cur = soft;
+	c->rl[c->n_rl].rlim_max = hard;
+	c->n_rl++;
+}
+
+static int clone_shim(struct child_ctx *c, unsigned long flags, pid_t *pid)
+{
+	long r = syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
+	if (r < 0) {
+		return -errno;
+	}
+	if (r == 0) {
+		shim_main(c);
+	}
+	*pid = (pid_t)r;
+	return 0;
+}
+
 int sandbox_spawn(const struct sandbox_policy *pol, const struct sandbox_spawn *args,
 		  struct sandbox_proc **out)
 {
-	(void)pol;
 	int sp[2];
 	if (!args->argv || !args->argv[0] || !args->envp || !args->cwd || args->stdout_fd < 0 ||
-	    args->stderr_fd < 0 || args->n_fds > 64) {
+	    args->stderr_fd < 0 || args->n_fds > MAX_FDS || !pol->compiled) {
 		return -EINVAL;
 	}
+	struct child_ctx c = {
+		.a = args,
+		.pol = pol,
+		.runner = getpid(),
+		.runner_pidfd = -1,
+		.confined = pol->confined,
+		.netns_fd = -1,
+	};
+	struct sandbox_proc *p = xcalloc(1, sizeof(*p));
+	p->cg.procs_fd[0] = p->cg.procs_fd[1] = -1;
+	p->pidfd = p->status_fd = -1;
+	c.cg = &p->cg;
+	unsigned long flags = 0;
+	struct policy_path sorted[ROOT_MAX_PATHS];
+	char cgerr[200] = "";
+	int r;
+
+	if (pol->confined) {
+		r = check_confined_args(args, pol->n_paths);
+		if (r < 0) {
+			free(p);
+			return r;
+		}
+		/* The policy's paths, shallowest first, so that a deeper one is mounted on top. */
+		size_t n = 0;
+		for (size_t d = 1; n < pol->n_paths; d++) {
+			for (size_t i = 0; i < pol->n_paths; i++) {
+				if (depth_of(pol->paths[i].rel) == d) {
+					sorted[n++] = pol->paths[i];
+				}
+			}
+		}
+		c.rp = (struct root_plan){
+			.workspace = args->workspace,
+			.ws_ro = pol->ws_ro,
+			.rootfs = pol->rootfs,
+			.etc = pol->etc,
+			.paths = sorted,
+			.n_paths = pol->n_paths,
+			.mounts = args->mounts,
+			.n_mounts = args->n_mounts,
+			.stage_root = "/tmp",
+		};
+		snprintf(c.rp.tmp_size, sizeof(c.rp.tmp_size), "%llu",
+			 (unsigned long long)pol->limit[SANDBOX_LIMIT_TMP]);
+		snprintf(c.uid_map, sizeof(c.uid_map), "%u %u 1\n", pol->uid, pol->uid);
+		snprintf(c.gid_map, sizeof(c.gid_map), "%u %u 1\n", pol->gid, pol->gid);
+		add_rlimit(&c, RLIMIT_CORE, 0, 0);
+		add_rlimit(&c, RLIMIT_NOFILE, pol->limit[SANDBOX_LIMIT_NOFILE],
+			   pol->limit[SANDBOX_LIMIT_NOFILE]);
+		add_rlimit(&c, RLIMIT_FSIZE, pol->limit[SANDBOX_LIMIT_FSIZE],
+			   pol->limit[SANDBOX_LIMIT_FSIZE]);
+		/* SIGXCPU at the limit, SIGKILL a little later if it is ignored. */
+		add_rlimit(&c, RLIMIT_CPU, pol->limit[SANDBOX_LIMIT_CPU],
+			   pol->limit[SANDBOX_LIMIT_CPU] + 5);
+		if (pol->pids_by_userns) {
+			add_rlimit(&c, RLIMIT_NPROC, pol->limit[SANDBOX_LIMIT_PIDS],
+				   pol->limit[SANDBOX_LIMIT_PIDS]);
+		}
+		r = cgroup_create(pol, &p->cg, cgerr, sizeof(cgerr));
+		if (r < 0) {
+			c.fail_step = cgerr;
+			c.fail_err = -r;
+		}
+		flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
+		if (pol->userns) {
+			flags |= CLONE_NEWUSER;
+		}
+		if (pol->net == SANDBOX_NET_NONE) {
+			c.netns_fd = pol->userns ? -1 : netpool_take();
+			if (c.netns_fd < 0) {
+				flags |= CLONE_NEWNET;
+				c.own_netns = true;
+			}
+		}
+		c.runner_pidfd = (int)syscall(SYS_pidfd_open, c.runner, 0);
+		if (c.runner_pidfd < 0) {
+			r = -errno;
+			goto fail;
+		}
+	}
 	if (pipe2(sp, O_CLOEXEC) < 0) {
-		return -errno;
+		r = -errno;
+		goto fail;
 	}
-	pid_t runner = getpid();
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = -errno;
-		close(sp[0]);
-		close(sp[1]);
-		return e;
-	}
-	if (pid == 0) {
-		close(sp[0]);
-		shim_main(args, runner, sp[1]);
+	c.status_fd = sp[1];
+	pid_t pid = -1;
+	if (pol->confined) {
+		r = clone_shim(&c, flags, &pid);
+	} else {
+		pid = fork();
+		r = pid < 0 ? -errno : 0;
+		if (pid == 0) {
+			close(sp[0]);
+			shim_main(&c);
+		}
 	}
 	close(sp[1]);
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0) {
-		int e = -errno;
-		kill(pid, SIGUSR2);
-		waitpid(pid, NULL, 0);
+	if (r < 0) {
 		close(sp[0]);
-		return e;
+		goto fail;
 	}
-	fcntl(pidfd, F_SETFD, FD_CLOEXEC);
-	struct sandbox_proc *p = xcalloc(1, sizeof(*p));
 	p->pid = pid;
-	p->pidfd = pidfd;
 	p->status_fd = sp[0];
+	fd_set_nonblock(p->status_fd, true);
+	p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (p->pidfd < 0) {
+		r = -errno;
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		goto fail;
+	}
+	fcntl(p->pidfd, F_SETFD, FD_CLOEXEC);
+	/* The shim has its own copies now. */
+	for (int i = 0; i < p->cg.n; i++) {
+		close(p->cg.procs_fd[i]);
+		p->cg.procs_fd[i] = -1;
+	}
+	if (c.netns_fd >= 0) {
+		close(c.netns_fd);
+	}
+	if (c.runner_pidfd >= 0) {
+		close(c.runner_pidfd);
+	}
 	*out = p;
 	return 0;
+fail:
+	if (c.netns_fd >= 0) {
+		close(c.netns_fd);
+	}
+	if (c.runner_pidfd >= 0) {
+		close(c.runner_pidfd);
+	}
+	if (p->status_fd >= 0) {
+		close(p->status_fd);
+	}
+	cgroup_destroy(&p->cg);
+	free(p);
+	return r;
 }
 
 pid_t sandbox_proc_pid(const struct sandbox_proc *p)
@@ -508,7 +937,10 @@ pid_t sandbox_proc_pid(const struct sandbox_proc *p)
 
 int sandbox_proc_pidfd(const struct sandbox_proc *p)
 {
-	return p->pidfd;
+	/* The stage has ended when the shim reports: every process of the stage is gone by
+	 * then. The shim's own exit (its namespaces torn down) follows and is waited for in
+	 * sandbox_proc_free, so a caller can start its next stage meanwhile. */
+	return p->status_fd;
 }
 
 static int send_signal(struct sandbox_proc *p, int sig)
@@ -532,70 +964,101 @@ int sandbox_kill(struct sandbox_proc *p)
 	return send_signal(p, SIGUSR2);
 }
 
-static void fill_result(struct sandbox_proc *p, int wstatus)
+/* Wait for the shim itself to be gone (it has reported, or died). */
+static int wait_exit(struct sandbox_proc *p, int *wstatus)
 {
-	struct shim_msg m;
-	struct sandbox_result *res = &p->result;
-	memset(res, 0, sizeof(*res));
-	ssize_t n;
-	do {
-		n = read(p->status_fd, &m, sizeof(m));
-	} while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(m) || m.magic != SHIM_MAGIC) {
-		res->outcome = SANDBOX_SETUP_FAILED;
-		snprintf(res->message, sizeof(res->message),
-			 "stage supervisor ended without a report (wait status 0x%x)", wstatus);
-		return;
-	}
-	m.step[sizeof(m.step) - 1] = '\0';
-	switch (m.kind) {
-	case SHIM_EXITED:
-		res->outcome = SANDBOX_EXITED;
-		res->code = m.code;
-		break;
-	case SHIM_SIGNALED:
-		res->outcome = SANDBOX_SIGNALED;
-		res->sig = m.sig;
-		break;
-	default:
-		res->outcome = SANDBOX_SETUP_FAILED;
-		snprintf(res->message, sizeof(res->message), "%s: %s", m.step, strerror(m.err));
-	}
-}
-
-int sandbox_reap(struct sandbox_proc *p, struct sandbox_result *res)
-{
-	if (!p->reaped) {
-		siginfo_t si;
-		memset(&si, 0, sizeof(si));
-		if (waitid((idtype_t)P_PIDFD, (id_t)p->pidfd, &si, WEXITED | WNOHANG) < 0) {
-			return -errno;
-		}
-		if (si.si_pid == 0) {
-			return -EAGAIN;
-		}
-		p->reaped = true;
-		fill_result(p, si.si_status);
-	}
-	*res = p->result;
-	return 0;
-}
-
-int sandbox_wait(struct sandbox_proc *p, struct sandbox_result *res)
-{
-	if (!p->reaped) {
-		siginfo_t si;
-		memset(&si, 0, sizeof(si));
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	if (!p->exited) {
 		while (waitid((idtype_t)P_PIDFD, (id_t)p->pidfd, &si, WEXITED) < 0) {
 			if (errno != EINTR) {
 				return -errno;
 			}
 		}
-		p->reaped = true;
-		fill_result(p, si.si_status);
+		p->exited = true;
+		p->wstatus = si.si_status;
 	}
-	*res = p->result;
+	if (wstatus) {
+		*wstatus = p->wstatus;
+	}
 	return 0;
+}
+
+/* Read the shim's report; block for it or return -EAGAIN. */
+static int collect(struct sandbox_proc *p, bool block)
+{
+	struct shim_msg m;
+	struct sandbox_result *res = &p->result;
+	ssize_t n;
+	if (p->reaped) {
+		return 0;
+	}
+	for (;;) {
+		n = read(p->status_fd, &m, sizeof(m));
+		if (n >= 0 || errno == EINTR) {
+			if (n >= 0) {
+				break;
+			}
+			continue;
+		}
+		if (errno != EAGAIN) {
+			return -errno;
+		}
+		if (!block) {
+			return -EAGAIN;
+		}
+		struct pollfd pfd = { .fd = p->status_fd, .events = POLLIN };
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
+			return -errno;
+		}
+	}
+	memset(res, 0, sizeof(*res));
+	if (n != (ssize_t)sizeof(m) || m.magic != SHIM_MAGIC) {
+		int wstatus = 0;
+		wait_exit(p, &wstatus);
+		res->outcome = SANDBOX_SETUP_FAILED;
+		snprintf(res->message, sizeof(res->message),
+			 "stage supervisor ended without a report (wait status 0x%x)", wstatus);
+	} else {
+		m.step[sizeof(m.step) - 1] = '\0';
+		switch (m.kind) {
+		case SHIM_EXITED:
+			res->outcome = SANDBOX_EXITED;
+			res->code = m.code;
+			break;
+		case SHIM_SIGNALED:
+			res->outcome = SANDBOX_SIGNALED;
+			res->sig = m.sig;
+			break;
+		default:
+			res->outcome = SANDBOX_SETUP_FAILED;
+			snprintf(res->message, sizeof(res->message), "%s: %s", m.step,
+				 strerror(m.err));
+		}
+	}
+	if (res->outcome != SANDBOX_SETUP_FAILED) {
+		snprintf(res->message, sizeof(res->message), "%s", cgroup_limit_hit(&p->cg));
+	}
+	p->reaped = true;
+	return 0;
+}
+
+int sandbox_reap(struct sandbox_proc *p, struct sandbox_result *res)
+{
+	int r = collect(p, false);
+	if (r == 0) {
+		*res = p->result;
+	}
+	return r;
+}
+
+int sandbox_wait(struct sandbox_proc *p, struct sandbox_result *res)
+{
+	int r = collect(p, true);
+	if (r == 0) {
+		*res = p->result;
+	}
+	return r;
 }
 
 void sandbox_proc_free(struct sandbox_proc *p)
@@ -608,6 +1071,9 @@ void sandbox_proc_free(struct sandbox_proc *p)
 		sandbox_kill(p);
 		sandbox_wait(p, &r);
 	}
+	/* The shim is in the stage's cgroup until it exits. */
+	wait_exit(p, NULL);
+	cgroup_release(&p->cg);
 	close(p->pidfd);
 	close(p->status_fd);
 	free(p);

@@ -741,7 +741,7 @@ static int run(struct stage_worker *w)
 const struct stage_kind stage_kind_container_push = {
 	.name = "container-push",
 	.summary = "build an OCI image reproducibly and push it to a registry",
-	.flags = STAGE_KIND_PUSH,
+	.flags = STAGE_KIND_PUSH | STAGE_KIND_NETWORK, /* it talks to a registry */
 	.validate = validate,
 	.run = run,
 };

@@ -287,10 +287,28 @@ static int depscan_run_stage(struct stage_worker *w)
 	return code;
 }
 
+/* Runner side: the database the worker will open, when it is outside the workspace (the
+ * sandbox binds it read-only there, and RUNNER_DB names it for the worker). */
+static char *depscan_host_file(json_t *with, const char *workspace)
+{
+	const char *db_with = json_string_value(json_object_get(with, "db"));
+	if (db_with && *db_with && db_with[0] != '/') {
+		return NULL; /* in the workspace: the stage sees it already */
+	}
+	char *db = osvdb_default_path(db_with);
+	if (db && str_has_prefix(db, workspace) && db[strlen(workspace)] == '/') {
+		free(db);
+		return NULL;
+	}
+	return db;
+}
+
 const struct stage_kind stage_kind_dependency_scan = {
 	.name = "dependency-scan",
 	.summary = "lockfiles and manifests against the offline OSV database, through the gate",
 	.flags = STAGE_KIND_SECURITY,
 	.validate = depscan_validate,
 	.run = depscan_run_stage,
+	.host_file = depscan_host_file,
+	.host_file_env = "RUNNER_DB",
 };

@@ -30,6 +30,7 @@
 struct diag_list;
 struct ynode;
 struct sandbox_policy;
+struct sandbox_mount;
 
 enum {
 	STAGE_EXIT_PASSED = 0,
@@ -42,6 +43,8 @@ enum stage_kind_flags {
 	STAGE_KIND_SCRIPT = 1u << 0,   /* the `run:` kind; not usable with `uses:` */
 	STAGE_KIND_SECURITY = 1u << 1, /* reports findings into the security gate */
 	STAGE_KIND_PUSH = 1u << 2,     /* publishes artifacts: must sit behind the gates */
+	STAGE_KIND_NETWORK = 1u << 3,  /* needs the network: its sandbox defaults to network
+					* host unless the stage's `sandbox:` says otherwise */
 };
 
 /* What validate() gets besides the `with:` node. */
@@ -69,6 +72,14 @@ struct stage_kind {
 	int (*validate)(const struct ynode *with, const struct stage_check *chk);
 	/* Do the work, inside the worker process. Returns a STAGE_EXIT_* code. */
 	int (*run)(struct stage_worker *w);
+	/*
+	 * Runner side, optional: a file of the host the kind reads that is not in the
+	 * workspace (an advisory database), given the interpolated `with:` and the runner's
+	 * environment; NULL for none. The sandbox binds it read-only at the same path, and the
+	 * worker's environment names it in host_file_env. Caller frees.
+	 */
+	char *(*host_file)(json_t *with, const char *workspace);
+	const char *host_file_env;
 };
 
 /* The registry. stage_kind_find() returns NULL for unknown names. */
@@ -94,7 +105,9 @@ struct stage_launch {
 	const char *cwd;            /* absolute; inside the workspace */
 	int output_fd;              /* receives stdout and stderr */
 	int self_exe_fd;            /* the runner binary (O_PATH), for built-in kinds */
-	const struct sandbox_policy *policy;
+	const struct sandbox_policy *policy; /* compiled */
+	const struct sandbox_mount *mounts;  /* the runner's mounts (record, artifacts) */
+	size_t n_mounts;
 };
 
 struct stage_proc;

@@ -519,12 +519,22 @@ static int run_it(struct jobctx *jc)
 		gi.tag = xstrdup(jc->tag);
 	}
 	/*
-	 * SANDBOX: untrusted runs use the strictest policy there is. The sandbox work
-	 * (issue 3) gives policies their content; this is where the server-enforced policy for
-	 * forks plugs in (no network, no extra paths, tight limits), whatever the pipeline
-	 * asks for.
+	 * Untrusted runs (forks) get a policy their pipeline cannot loosen (docs/sandbox.md,
+	 * "Enforced policies"): no network, no root filesystem of their choosing, and the
+	 * default memory and pids limits as required ones (a host that cannot enforce them
+	 * fails the stage rather than run a fork's code without them). Trusted runs get what
+	 * their pipeline asks for.
 	 */
-	struct sandbox_policy *policy = sandbox_policy_new();
+	struct sandbox_policy *policy = NULL;
+	if (!jc->trusted) {
+		policy = sandbox_policy_new();
+		sandbox_policy_set_network(policy, SANDBOX_NET_NONE);
+		sandbox_policy_forbid_rootfs(policy);
+		sandbox_policy_set_limit(policy, SANDBOX_LIMIT_MEMORY,
+					 sandbox_policy_limit(policy, SANDBOX_LIMIT_MEMORY, NULL));
+		sandbox_policy_set_limit(policy, SANDBOX_LIMIT_PIDS,
+					 sandbox_policy_limit(policy, SANDBOX_LIMIT_PIDS, NULL));
+	}
 	struct run_observer obs = {
 		.userdata = jc,
 		.stage_started = live_started,

@@ -212,7 +212,8 @@ const char *tu_runner(void)
 {
 	const char *b = getenv("RUNNER_BIN");
 	if (!b || !*b) {
-		fprintf(stderr, "testutil: RUNNER_BIN is not set (run the tests with meson test)\n");
+		fprintf(stderr,
+			"testutil: RUNNER_BIN is not set (run the tests with meson test)\n");
 		abort();
 	}
 	return b;
@@ -301,4 +302,71 @@ char *tu_sarif_problem(const char *path)
 	tu_result_free(&r);
 	free(schema);
 	return problem;
+}
+
+static int scan_procs(const char *needle, bool first)
+{
+	DIR *d = opendir("/proc");
+	int count = 0;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 0 || pid == getpid()) {
+			continue;
+		}
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+		FILE *f = fopen(path, "r");
+		if (!f) {
+			continue;
+		}
+		char buf[4096];
+		size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		for (size_t i = 0; i < n; i++) {
+			buf[i] = buf[i] ? buf[i] : ' ';
+		}
+		buf[n] = '\0';
+		/* The needle as whole words: 100.12 must not match 100.123. */
+		bool hit = false;
+		size_t nl = strlen(needle);
+		for (const char *m = buf; !hit && (m = strstr(m, needle)); m++) {
+			hit = (m == buf || m[-1] == ' ') && (m[nl] == ' ' || m[nl] == '\0');
+		}
+		if (hit) {
+			if (first) {
+				closedir(d);
+				return (int)pid;
+			}
+			count++;
+		}
+	}
+	if (d) {
+		closedir(d);
+	}
+	return first ? -1 : count;
+}
+
+int tu_procs_matching(const char *needle)
+{
+	return scan_procs(needle, false);
+}
+
+int tu_pid_matching(const char *needle)
+{
+	return scan_procs(needle, true);
+}
+
+char *tu_strf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	va_start(ap, fmt);
+	int n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		die("vasprintf");
+	}
+	return s;
 }

@@ -13,6 +13,9 @@
 char *tu_tmpdir(void);
 void tu_rmdir(const char *dir);
 
+/* A formatted string (asprintf that never fails). Caller frees. */
+char *tu_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Write content to dir/name (creating parent directories). */
 void tu_write(const char *dir, const char *name, const char *content);
 /* Read a whole file; NULL if it cannot be read. Caller frees. */
@@ -55,5 +58,14 @@ json_t *tu_latest_report(const char *dir);
 json_t *tu_report_stage(json_t *report, const char *name);
 /* The "status" string of stage name in a report ("" if absent). */
 const char *tu_stage_status(json_t *report, const char *name);
+
+/*
+ * How many live (not zombie) processes on the host have `needle` as whole words in their
+ * command line (arguments joined by spaces). Stage processes run in their own PID namespaces, so the
+ * pids they report are not the host's: tests find them by a unique argument instead.
+ */
+int tu_procs_matching(const char *needle);
+/* The host pid of the first live process whose command line contains needle, or -1. */
+int tu_pid_matching(const char *needle);
 
 #endif

@@ -7,6 +7,7 @@
 #include "diag.h"
 #include "expr.h"
 #include "pipeline.h"
+#include "sandboxcfg.h"
 #include "stage.h"
 #include "util.h"
 
@@ -26,8 +27,7 @@ static struct pipeline *load_ok(const char *text)
 }
 
 /* One of the errors must be exactly msg at line:col, with the given hint. */
-static void expect(const char *text, unsigned line, unsigned col, const char *msg,
-		   const char *hint)
+static void expect(const char *text, unsigned line, unsigned col, const char *msg, const char *hint)
 {
 	struct diag_list dl;
 	struct pipeline *p = NULL;
@@ -160,13 +160,13 @@ Test(pipeline, unknown_keys_with_suggestions)
 {
 	expect(HEAD "  a:\n    run: make\n  test:\n    need: [a]\n    run: x\n", 6, 5,
 	       "unknown key 'need' in stage 'test'", "did you mean `needs`?");
-	expect("version: 1\nstage:\n  a: { run: x }\n", 2, 1, "unknown key 'stage' at the top level",
-	       "did you mean `stages`?");
+	expect("version: 1\nstage:\n  a: { run: x }\n", 2, 1,
+	       "unknown key 'stage' at the top level", "did you mean `stages`?");
 	expect("version: 1\ndefaults: { timout: 1m }\nstages:\n  a: { run: x }\n", 2, 13,
 	       "unknown key 'timout' in defaults", "did you mean `timeout`?");
 	expect(HEAD "  a:\n    run: x\n    banana: 1\n", 5, 5, "unknown key 'banana' in stage 'a'",
 	       "valid keys are: run, uses, with, needs, if, env, timeout, retry, kill-grace, "
-	       "allow-failure, allow-skipped-needs, outputs, secrets, workdir, ungated");
+	       "allow-failure, allow-skipped-needs, outputs, secrets, workdir, ungated, sandbox");
 }
 
 Test(pipeline, duplicate_keys)
@@ -245,7 +245,8 @@ Test(pipeline, empty_pipelines)
 	expect("version: 1\nstages:\n", 2, 8, "the pipeline has no stages", NULL);
 	expect("version: 1\nname: x\n", 1, 1, "the pipeline has no `stages`", NULL);
 	expect("- a\n- b\n", 1, 1, "the pipeline must be a mapping, not a sequence", NULL);
-	expect(HEAD "  a:\n", 3, 3, "stage 'a' is empty", "give it `run: <script>` or `uses: <kind>`");
+	expect(HEAD "  a:\n", 3, 3, "stage 'a' is empty",
+	       "give it `run: <script>` or `uses: <kind>`");
 }
 
 Test(pipeline, stage_name_charset)
@@ -275,8 +276,8 @@ Test(pipeline, kinds)
 {
 	expect(HEAD "  a:\n    uses: dast\n", 4, 11, "unknown stage kind 'dast'", NULL);
 	expect(HEAD "  a:\n    uses: script\n", 4, 11, "unknown stage kind 'script'", NULL);
-	expect(HEAD "  a:\n    run: x\n    uses: y\n", 5, 11, "stage 'a' has both `run:` and `uses:`",
-	       NULL);
+	expect(HEAD "  a:\n    run: x\n    uses: y\n", 5, 11,
+	       "stage 'a' has both `run:` and `uses:`", NULL);
 	expect(HEAD "  a:\n    needs: []\n", 4, 5, "stage 'a' has neither `run:` nor `uses:`",
 	       "add `run: <script>` or `uses: <kind>`");
 	expect(HEAD "  a:\n    run: x\n    with: { a: 1 }\n", 5, 11,
@@ -299,7 +300,8 @@ Test(pipeline, unknown_kind_names_the_known_kinds)
 Test(pipeline, variables)
 {
 	expect("version: 1\nenv: { A: \"x-${RUNNER_COMIT_SHA}\" }\nstages:\n  a: { run: x }\n", 2,
-	       14, "unknown variable '${RUNNER_COMIT_SHA}'", "did you mean `${RUNNER_COMMIT_SHA}`?");
+	       14, "unknown variable '${RUNNER_COMIT_SHA}'",
+	       "did you mean `${RUNNER_COMMIT_SHA}`?");
 	expect(HEAD "  a:\n    run: x\n    env: { A: \"${B}\", B: y }\n", 5, 16,
 	       "unknown variable '${B}'", NULL);
 	expect(HEAD "  a:\n    run: x\n    env: { A: \"${B\" }\n", 5, 16, "unterminated '${'",
@@ -316,8 +318,8 @@ Test(pipeline, variables)
 
 Test(pipeline, conditions)
 {
-	expect(HEAD "  a:\n    run: x\n    if: branch = \"main\"\n", 5, 16, "invalid condition: unexpected '='",
-	       "use '==' to compare");
+	expect(HEAD "  a:\n    run: x\n    if: branch = \"main\"\n", 5, 16,
+	       "invalid condition: unexpected '='", "use '==' to compare");
 	expect(HEAD "  a:\n    run: x\n    if: \"brnch == 'main'\"\n", 5, 10,
 	       "invalid condition: unknown variable 'brnch'", "did you mean `branch`?");
 }
@@ -334,8 +336,8 @@ Test(pipeline, paths_and_secrets)
 	       "invalid secret name 'npm-token'", NULL);
 	expect(HEAD "  a:\n    run: x\n    env: { TOKEN: x }\n    secrets: [token]\n", 6, 15,
 	       "secret 'token' is given to the stage as TOKEN, which `env:` also sets", NULL);
-	expect(HEAD "  a:\n    run: x\n    secrets: [a, a]\n", 5, 18, "'a' is listed twice in secrets",
-	       NULL);
+	expect(HEAD "  a:\n    run: x\n    secrets: [a, a]\n", 5, 18,
+	       "'a' is listed twice in secrets", NULL);
 }
 
 Test(pipeline, every_error_is_reported_not_just_the_first)
@@ -392,6 +394,74 @@ Test(pipeline, missing_file_is_a_clear_error)
 	cr_assert_eq(pipeline_load_file("/nonexistent/.runner.yml", &p, &dl), -ENOENT);
 	cr_assert_str_eq(dl.v[0].msg, "cannot read the pipeline file: No such file or directory");
 	diag_list_release(&dl);
+}
+
+Test(pipeline, sandbox_blocks_merge_over_defaults)
+{
+	struct pipeline *p = load_ok(
+		"version: 1\ndefaults:\n  sandbox: { memory: 2G, pids: 128, read-only: [.git] }\n"
+		"stages:\n"
+		"  a: { run: x }\n"
+		"  b:\n    run: x\n    sandbox:\n      network: host\n      pids: 512\n"
+		"      cpu-time: 1h30m\n      tmp-size: 256MiB\n      workspace: read-only\n"
+		"      read-write: [build, out/bin]\n      rootfs: images/debian\n");
+	const struct psandbox *a = p->stages[0]->sandbox, *b = p->stages[1]->sandbox;
+	cr_assert_not_null(a);
+	cr_assert_eq(a->memory, 2ull << 30);
+	cr_assert_eq(a->pids, 128);
+	cr_assert_eq(a->network, -1);
+	cr_assert_eq(a->n_ro, 1);
+	cr_assert_str_eq(a->ro[0], ".git");
+	cr_assert_eq(b->memory, 2ull << 30, "a key the stage does not set comes from defaults");
+	cr_assert_eq(b->pids, 512);
+	cr_assert_eq(b->network, 1);
+	cr_assert_eq(b->cpu_s, 5400);
+	cr_assert_eq(b->tmp, 256ull << 20);
+	cr_assert_eq(b->workspace_ro, 1);
+	cr_assert_eq(b->n_rw, 2);
+	cr_assert_str_eq(b->rw[1], "out/bin");
+	cr_assert_str_eq(b->rootfs, "images/debian");
+	pipeline_free(p);
+	p = load_ok(HEAD "  plain: { run: x }\n");
+	cr_assert_null(p->stages[0]->sandbox);
+	pipeline_free(p);
+}
+
+Test(pipeline, sandbox_errors)
+{
+	expect(HEAD "  a:\n    run: x\n    sandbox: { netwrok: none }\n", 5, 16,
+	       "unknown key 'netwrok' in sandbox", "did you mean `network`?");
+	expect(HEAD "  a:\n    run: x\n    sandbox: { network: bridge }\n", 5, 25,
+	       "unknown network mode 'bridge'",
+	       "the modes are none (the default: only loopback) and host");
+	expect(HEAD "  a:\n    run: x\n    sandbox: { memory: 512 }\n", 5, 24,
+	       "bad size '512' for sandbox.memory", "add a unit, for example 512M or 2G");
+	expect(HEAD "  a:\n    run: x\n    sandbox: { memory: 4M }\n", 5, 24,
+	       "sandbox.memory '4M' is below the minimum of 16M", NULL);
+	expect(HEAD "  a:\n    run: x\n    sandbox: { tmp-size: 2T }\n", 5, 26,
+	       "sandbox.tmp-size '2T' is above the maximum of 1T", NULL);
+	expect(HEAD "  a:\n    run: x\n    sandbox: { pids: 3 }\n", 5, 22,
+	       "sandbox.pids must be a whole number from 8 to 65536, not 3", NULL);
+	expect(HEAD "  a:\n    run: x\n    sandbox: { cpu-time: 600 }\n", 5, 26,
+	       "bad duration '600' for sandbox.cpu-time",
+	       "use a duration of at least 1s: 30s, 10m, 2h (at most 7d)");
+	expect(HEAD "  a:\n    run: x\n    sandbox: { read-only: [../up] }\n", 5, 28,
+	       "sandbox.read-only path '../up' is not inside the workspace",
+	       "paths are relative to the workspace, without '.' or '..'");
+	expect(HEAD "  a:\n    run: x\n    sandbox: { read-write: [/etc] }\n", 5, 29,
+	       "sandbox.read-write path '/etc' is not inside the workspace", NULL);
+	expect(HEAD "  a:\n    run: x\n    sandbox: { read-only: [a], read-write: [a] }\n", 5, 44,
+	       "'a' is both read-only and read-write", "list it in one of them");
+	expect(HEAD "  a:\n    run: x\n    sandbox: { read-only: [a, a] }\n", 5, 31,
+	       "'a' is listed twice in sandbox.read-only", "remove the repeated entry");
+	expect(HEAD "  a:\n    run: x\n    sandbox: { workspace: rw }\n", 5, 27,
+	       "unknown workspace mode 'rw'", "write read-only or read-write");
+	expect(HEAD "  a:\n    run: x\n    sandbox: { rootfs: / }\n", 5, 24,
+	       "sandbox.rootfs '/' cannot be used as a root filesystem", NULL);
+	expect(HEAD "  a:\n    run: x\n    sandbox: none\n", 5, 14,
+	       "sandbox must be a mapping, not a string", NULL);
+	expect("version: 1\ndefaults: { sandbox: { pids: lots } }\nstages:\n  a: { run: x }\n", 2,
+	       30, "sandbox.pids must be a whole number from 8 to 65536, not lots", NULL);
 }
 
 Test(pipeline, gate_configuration)

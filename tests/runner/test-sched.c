@@ -9,6 +9,7 @@
 #include "diag.h"
 #include "pipeline.h"
 #include "run.h"
+#include "sandbox.h"
 #include "secrets.h"
 #include "util.h"
 
@@ -311,13 +312,19 @@ Test(sched, conditions_see_branch_event_and_env, .timeout = 60)
 
 Test(sched, timeout_kills_a_grandchild_that_ignores_sigterm, .timeout = 60)
 {
-	struct fixture f = setup_pipeline(
+	/* Stages have their own PID namespace: their processes are found on the host by a
+	 * unique argument rather than by the pids they see. */
+	char *gcm = xasprintf("100.%d1", (int)getpid()), *dmm = xasprintf("100.%d2", (int)getpid());
+	char *yml = xasprintf(
 		"version: 1\nstages:\n"
 		"  stuck:\n    timeout: 500ms\n    kill-grace: 500ms\n    run: |\n"
 		"      trap '' TERM\n"
-		"      sh -c 'trap \"\" TERM; echo $$ > gc.pid; exec sleep 100' &\n"
-		"      setsid sh -c 'echo $$ > daemon.pid; exec sleep 100' &\n"
-		"      while :; do sleep 0.05; done\n");
+		"      sh -c 'trap \"\" TERM; echo $$ > gc.pid; exec sleep %s' &\n"
+		"      setsid sh -c 'echo $$ > daemon.pid; exec sleep %s' &\n"
+		"      while :; do sleep 0.05; done\n",
+		gcm, dmm);
+	struct fixture f = setup_pipeline(yml);
+	free(yml);
 	run_jobs(&f, 1);
 	struct stage_run *s = st(&f, "stuck");
 	cr_assert_eq(s->status, STATUS_FAILED);
@@ -328,25 +335,33 @@ Test(sched, timeout_kills_a_grandchild_that_ignores_sigterm, .timeout = 60)
 	char *gc = tu_readf("%s/gc.pid", f.dir), *dm = tu_readf("%s/daemon.pid", f.dir);
 	cr_assert_not_null(gc);
 	cr_assert_not_null(dm);
-	cr_assert_eq(kill((pid_t)strtol(gc, NULL, 10), 0), -1, "grandchild survived");
-	cr_assert_eq(kill((pid_t)strtol(dm, NULL, 10), 0), -1, "daemon survived");
+	cr_assert_eq(tu_procs_matching(gcm), 0, "grandchild survived");
+	cr_assert_eq(tu_procs_matching(dmm), 0, "daemon survived");
 	free(gc);
 	free(dm);
+	free(gcm);
+	free(dmm);
 	teardown(&f);
 }
 
 Test(sched, background_processes_die_with_the_stage, .timeout = 60)
 {
-	struct fixture f = setup_pipeline("version: 1\nstages:\n"
-					  "  a:\n    run: |\n"
-					  "      (sleep 100 & echo $! > bg.pid) &\n"
-					  "      sleep 0.2\n");
+	char *marker = xasprintf("100.%d3", (int)getpid());
+	char *yml = xasprintf("version: 1\nstages:\n"
+			      "  a:\n    run: |\n"
+			      "      (sleep %s & echo $! > bg.pid) &\n"
+			      "      sleep 0.2\n",
+			      marker);
+	struct fixture f = setup_pipeline(yml);
+	free(yml);
 	run_jobs(&f, 1);
 	cr_assert_eq(st(&f, "a")->status, STATUS_PASSED);
 	cr_assert_lt(f.r->duration_ms, 5000);
 	char *bg = tu_readf("%s/bg.pid", f.dir);
-	cr_assert_eq(kill((pid_t)strtol(bg, NULL, 10), 0), -1);
+	cr_assert_not_null(bg);
+	cr_assert_eq(tu_procs_matching(marker), 0, "a background process survived its stage");
 	free(bg);
+	free(marker);
 	teardown(&f);
 }
 
@@ -600,5 +615,36 @@ Test(sched, a_long_chain_of_skips_does_not_recurse, .timeout = 120)
 	run_jobs(&f, 2);
 	cr_assert_eq(f.r->result, RESULT_FAILED);
 	cr_assert_eq(st(&f, "s2999")->status, STATUS_SKIPPED);
+	teardown(&f);
+}
+
+/* An enforced policy (the server's, for untrusted changes) wins over what the pipeline
+ * asks for: the stricter of the two applies, and a pipeline cannot loosen it. */
+Test(sched, an_enforced_policy_cannot_be_loosened, .timeout = 60)
+{
+	struct fixture f = setup_pipeline(
+		"version: 1\nstages:\n"
+		"  wants-net:\n    sandbox: { network: host, pids: 4096 }\n"
+		"    run: test \"$(wc -l < /proc/net/dev)\" = 3\n"
+		"  wants-rootfs:\n    sandbox: { rootfs: /srv/rootfs }\n    run: \"true\"\n"
+		"  writes:\n    sandbox: { read-write: [out] }\n    run: touch out/x\n");
+	char *out = xasprintf("%s/out", f.dir);
+	mkdir(out, 0755);
+	struct sandbox_policy *enforced = sandbox_policy_new();
+	cr_assert_eq(sandbox_policy_set_workspace_readonly(enforced, true), 0);
+	cr_assert_eq(sandbox_policy_forbid_rootfs(enforced), 0);
+	cr_assert_eq(sandbox_policy_set_limit(enforced, SANDBOX_LIMIT_PIDS, 256), 0);
+	struct run_options o = { .jobs = 1, .cancel_fd = -1, .policy = enforced };
+	run_with(&f, &o);
+	/* network: host was not granted (only lo is there: two header lines and lo). */
+	cr_assert_eq(st(&f, "wants-net")->status, STATUS_PASSED, "%s", st(&f, "wants-net")->message);
+	cr_assert_not(st(&f, "wants-net")->network_host);
+	cr_assert_eq(st(&f, "wants-rootfs")->status, STATUS_ERROR);
+	cr_assert_not_null(strstr(st(&f, "wants-rootfs")->message, "root filesystem"));
+	/* The workspace is read-only, and a requested read-write path does not undo that. */
+	cr_assert_eq(st(&f, "writes")->status, STATUS_FAILED);
+	cr_assert_not(tu_exists("%s/x", out));
+	sandbox_policy_free(enforced);
+	free(out);
 	teardown(&f);
 }

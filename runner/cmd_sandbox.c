@@ -1,0 +1,162 @@
+/*
+ * cmd_sandbox.c - `runner sandbox check`: what the sandbox gives on this host.
+ *
+ * Prints each protection (namespaces, seccomp, cgroups, limits) with whether this host
+ * provides it, starts one confined process to prove the whole setup works, and, when a
+ * pipeline is given or found, says which stages ask for something this host cannot give
+ * (those stages would fail to start, exit 4, rather than run with less).
+ */
+#include "cli.h"
+
+#include "pipeline.h"
+#include "sandbox.h"
+#include "sandboxcfg.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <sys/stat.h>
+
+#include "banned.h"
+
+const char cmd_sandbox_usage[] =
+	"usage: runner sandbox check [-f FILE] [-C DIR] [--json]\n"
+	"\n"
+	"Report what the stage sandbox gives on this host: user, mount, PID, IPC, UTS,\n"
+	"cgroup and network namespaces, the seccomp filter, cgroup memory and pids limits,\n"
+	"resource limits; start one confined process to check the whole setup; and list the\n"
+	"stages of the pipeline (if there is one) whose sandbox settings this host cannot\n"
+	"apply.\n"
+	"\n"
+	"  -f, --file FILE   the pipeline file (default: .runner.yml or runner.yml, if present)\n"
+	"  -C DIR            change to DIR first\n"
+	"      --json        print one JSON object\n"
+	"\n"
+	"Exit codes: 0 stages can run confined here; 4 something essential is missing, or a\n"
+	"stage asks for a protection this host cannot give; 2 usage or invalid pipeline.\n";
+
+#define MAX_ITEMS 32
+
+int cmd_sandbox(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *file = NULL, *dir = NULL;
+	bool json = false;
+	int c;
+	if (argc < 2 || !str_eq(argv[1], "check")) {
+		return cli_usage_error("sandbox", "the sandbox command is `runner sandbox check`");
+	}
+	argc--;
+	argv++;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+f:C:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			file = optarg;
+			break;
+		case 'C':
+			dir = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		default:
+			return cli_usage_error("sandbox", "invalid option");
+		}
+	}
+	if (optind < argc) {
+		return cli_usage_error("sandbox", "unexpected argument '%s'", argv[optind]);
+	}
+	if (dir && chdir(dir) < 0) {
+		return cli_usage_error("sandbox", "cannot change to %s: %s", dir, strerror(errno));
+	}
+
+	struct pipeline *p = NULL;
+	struct stat st;
+	if (file || stat(".runner.yml", &st) == 0 || stat("runner.yml", &st) == 0) {
+		int r = cli_load_pipeline(file, &p);
+		if (r != EXIT_OK) {
+			return r;
+		}
+	}
+
+	struct sandbox_posture_item items[MAX_ITEMS];
+	size_t n = sandbox_posture(items, MAX_ITEMS);
+	bool ok = true;
+	json_t *out = json_object(), *jitems = json_array(), *jstages = json_array();
+	if (!json) {
+		printf("sandbox on this host (running as %s):\n",
+		       geteuid() == 0 ? "root" : "an unprivileged user");
+	}
+	for (size_t i = 0; i < n; i++) {
+		ok &= items[i].available || !items[i].essential;
+		if (json) {
+			json_array_append_new(
+				jitems,
+				json_pack("{s:s, s:b, s:b, s:s}", "name", items[i].name,
+					  "available", (int)items[i].available, "essential",
+					  (int)items[i].essential, "detail", items[i].detail));
+		} else {
+			printf("  %-24s %-11s %s\n", items[i].name,
+			       items[i].available   ? "yes"
+			       : items[i].essential ? "MISSING"
+						    : "no",
+			       items[i].detail);
+		}
+	}
+	if (p) {
+		bool *selected = xcalloc(p->n_stages + 1, sizeof(bool));
+		for (size_t i = 0; i < p->n_stages; i++) {
+			selected[i] = true;
+		}
+		struct run_policies rp;
+		run_policies_build(&rp, p, selected, NULL, false);
+		free(selected);
+		size_t bad = 0;
+		for (size_t i = 0; i < p->n_stages; i++) {
+			const char *err = rp.err[rp.of_stage[i]];
+			const struct sandbox_policy *pol = rp.v[rp.of_stage[i]];
+			bool host = pol && sandbox_policy_network(pol) == SANDBOX_NET_HOST;
+			if (json) {
+				json_array_append_new(jstages,
+						      json_pack("{s:s, s:s, s:s?}", "name",
+								p->stages[i]->name, "network",
+								host ? "host" : "none",
+								"unavailable", err));
+			} else if (err) {
+				if (!bad++) {
+					printf("\nstages this host cannot confine as asked:\n");
+				}
+				printf("  %-24s %s\n", p->stages[i]->name, err);
+			}
+		}
+		if (!json && !bad) {
+			printf("\nevery stage of %s can run with the sandbox it asks for\n",
+			       p->path);
+		}
+		ok &= bad == 0;
+		run_policies_release(&rp);
+	}
+	if (json) {
+		json_object_set_new(out, "ok", json_boolean(ok));
+		json_object_set_new(out, "items", jitems);
+		json_object_set_new(out, "stages", jstages);
+		char *s = json_dumps(out, JSON_INDENT(2));
+		printf("%s\n", s ? s : "{}");
+		free(s);
+	} else {
+		json_decref(jitems);
+		json_decref(jstages);
+		printf("\n%s\n",
+		       ok ? "stages run confined on this host"
+			  : "stages cannot run confined as asked on this host (they would "
+			    "fail with exit code 4)");
+	}
+	json_decref(out);
+	pipeline_free(p);
+	return ok ? EXIT_OK : EXIT_INTERNAL;
+}

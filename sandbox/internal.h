@@ -1,0 +1,168 @@
+/*
+ * internal.h - shared between the files of sandbox/ only; nothing outside includes it
+ * (sandbox.h is the module's one public header).
+ *
+ * The pieces: policy.c (the policy object and its compilation), filter.c (the seccomp
+ * filter, generated with libseccomp once per policy), cgroup.c (per-stage cgroups, runner
+ * side), etc.c (the stages' /etc, prepared once per policy), root.c (building the
+ * stage's root filesystem inside the new mount namespace),
+ * netpool.c (network namespaces made ahead of time), sandbox.c (spawn, the shim, the
+ * payload) and posture.c (what the host offers).
+ *
+ * Code marked "child side" runs between fork and exec: raw system calls and
+ * async-signal-safe helpers only, every string prepared before the fork.
+ */
+#ifndef RUNNER_SANDBOX_INTERNAL_H
+#define RUNNER_SANDBOX_INTERNAL_H
+
+#include "sandbox.h"
+
+#include <limits.h>
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+/* ---- the policy ---- */
+
+struct policy_path {
+	char *rel;
+	bool writable;
+};
+
+/* What the host offers for cgroups, found once per policy at compile time. */
+struct cgroup_host {
+	int version;		/* 1, 2, or 0: none usable */
+	char memory[PATH_MAX];	/* v1: directory under which stage cgroups are made */
+	char pids[PATH_MAX];	/* v1 */
+	char unified[PATH_MAX]; /* v2: directory under which stage cgroups are made */
+	bool memory_ok, pids_ok;
+	char why[160]; /* when a controller is not usable */
+};
+
+/* The stages' /etc (etc.c): a private directory prepared once per policy. */
+struct etc_bind {
+	char *name; /* relative to /etc */
+	char *host; /* the host path to bind there */
+	bool dir, follow;
+};
+
+struct etc_view {
+	char *dir;   /* the view; NULL when none */
+	pid_t owner; /* the process that made it (and removes it) */
+	struct etc_bind *binds;
+	size_t n_binds;
+};
+
+/* The view (shared by the policies of this process; made on first use). NULL with err set
+ * on failure. etc_view_put() accepts NULL. */
+struct etc_view *etc_view_get(char *err, size_t errsize);
+void etc_view_put(struct etc_view *v);
+
+struct sandbox_policy {
+	bool confined;
+	bool compiled;
+	bool forbid_rootfs;
+	enum sandbox_network net;
+	uint64_t limit[SANDBOX_LIMIT_COUNT];
+	unsigned required; /* bit (1u << limit) per explicitly set limit */
+	bool ws_ro;
+	struct policy_path *paths;
+	size_t n_paths;
+	char *rootfs;
+
+	/* Set by sandbox_policy_compile(). */
+	struct sock_filter *filter;
+	unsigned short filter_len;
+	bool userns; /* not root: a user namespace maps the runner's uid and gid */
+	uid_t uid;
+	gid_t gid;
+	int last_cap;
+	bool pids_by_userns; /* pids limit enforced by RLIMIT_NPROC in the stage's own user ns */
+	struct cgroup_host cg;
+	struct etc_view *etc; /* without a rootfs */
+};
+
+/* Limits below which a stage could not even start its shell. */
+#define SANDBOX_MIN_MEMORY (16ull << 20)
+#define SANDBOX_MIN_PIDS   8
+#define SANDBOX_MIN_TMP	   (1ull << 20)
+
+/* ---- filter.c ---- */
+
+/* Generate the BPF program for a policy. Returns 0 or -errno with err set. */
+int filter_build(const struct sandbox_policy *pol, struct sock_filter **out, unsigned short *len,
+		 char *err, size_t errsize);
+
+/* ---- cgroup.c (runner side) ---- */
+
+int cgroup_detect(struct cgroup_host *h);
+
+struct stage_cgroup {
+	int n;
+	char *dirs[2];
+	int procs_fd[2];    /* cgroup.procs (v1: tasks), open for writing; the shim writes "0" */
+	uint64_t mem, pids; /* the limits it was made with */
+	uint64_t oom_base, pids_base; /* its counters when the stage started */
+};
+
+/* Make the stage's cgroup(s) with the policy's limits, or take an empty one with the same
+ * limits that an earlier stage of this process left. Returns 0 (cg->n may be 0 when no
+ * limit needs a cgroup) or -errno with err set. */
+int cgroup_create(const struct sandbox_policy *pol, struct stage_cgroup *cg, char *err,
+		  size_t errsize);
+/* After the stage ended: which limit it hit, if any ("" when none). */
+const char *cgroup_limit_hit(const struct stage_cgroup *cg);
+/* After the stage ended: keep the (empty) cgroup for a later stage, or remove it. */
+void cgroup_release(struct stage_cgroup *cg);
+/* Close fds and remove the directories (the stage must have ended). */
+void cgroup_destroy(struct stage_cgroup *cg);
+
+/* ---- root.c (child side) ---- */
+
+#define ROOT_MAX_PATHS 64
+
+/* Everything the shim needs to build the root, prepared before the fork. */
+struct root_plan {
+	const char *workspace;
+	bool ws_ro;
+	const char *rootfs; /* NULL: the host's system directories and the /etc view */
+	const struct etc_view *etc;
+	const struct policy_path *paths;
+	size_t n_paths;
+	const struct sandbox_mount *mounts;
+	size_t n_mounts;
+	char tmp_size[48];	/* "size=NNN" for the /tmp tmpfs */
+	const char *stage_root; /* where the new root is assembled before pivot_root */
+};
+
+/* Build the root and pivot into it. Returns 0, or -errno with *step naming what failed. */
+int root_build(const struct root_plan *rp, const char **step);
+
+/* ---- netpool.c ---- */
+
+/* A fresh, never used network namespace with lo up, made ahead of time; -1 when none is
+ * ready (the shim then makes its own). The caller owns the fd. */
+int netpool_take(void);
+/* Whether the helper that makes them is running (after a first netpool_take). */
+bool netpool_running(void);
+
+/* Format into a fixed buffer, cutting what does not fit (messages and paths already
+ * checked for length). Not async-signal-safe. */
+void set_text(char *dst, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- async-signal-safe helpers (sandbox.c) ---- */
+
+size_t safe_strlen(const char *s);
+void safe_copy(char *dst, size_t size, const char *src);
+/* Append src to dst (NUL-terminated, capacity size). Returns -ENAMETOOLONG if cut. */
+int safe_append(char *dst, size_t size, const char *src);
+void fmt_uint(char *buf, size_t size, unsigned long v);
+/* Write a whole string to a file (for /proc and cgroup files). Returns 0 or -errno. */
+int write_file_str(int dirfd, const char *path, const char *s);
+
+#endif

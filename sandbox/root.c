@@ -1,0 +1,731 @@
+/*
+ * root.c - build a stage's root filesystem and pivot into it (child side: runs in the shim
+ * after clone, in the stage's new mount namespace, with raw system calls only).
+ *
+ * The new root is a small tmpfs, assembled on the old /tmp (the stage's own mount
+ * namespace, so the host never sees it) and made read-only once complete:
+ *
+ *   /usr, /bin, /sbin, /lib*   host directories (or symlinks), read-only, nosuid, nodev,
+ *                              recursively (mount_setattr AT_RECURSIVE, so submounts too)
+ *   /etc                       the allowlist of etc.c: a view prepared once per process
+ *                              (entries copied), what is too large bound into it; read-only
+ *   -- or, with a rootfs, every top-level entry of that directory, read-only --
+ *   /tmp                       a tmpfs capped at the policy's size, nosuid, nodev
+ *   /proc                      a new procfs (hidepid=ptraceable) with sensitive entries
+ *                              covered: /dev/null over files, an empty read-only tmpfs
+ *                              over directories, read-only binds over sys, irq, bus, fs,
+ *                              sysrq-trigger
+ *   /dev                       a read-only tmpfs with null, zero, full, random, urandom
+ *                              (bound from the host, after checking they are those
+ *                              devices), a new devpts instance, and links
+ *   <workspace>                bound read-write (or read-only) at its own path, nosuid,
+ *                              nodev, then the policy's extra paths and the caller's mounts
+ *
+ * Mounts are made with the new mount API (open_tree, mount_setattr, move_mount) on file
+ * descriptors. Every path inside the workspace, which a stage controls, is resolved with
+ * openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS) relative to the
+ * workspace's fd and mounted onto that fd: a symlink planted or swapped in (CVE-2021-30465)
+ * makes the setup fail rather than redirect a mount. Sources outside the workspace are
+ * opened before anything is mounted over /tmp, so a workspace under /tmp stays reachable.
+ */
+#include "internal.h"
+
+#include "util.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdint.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+
+#include "banned.h"
+
+static const char *const host_sys_dirs[] = {
+	"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"
+};
+
+/* /proc entries that tell about or act on the host. */
+static const char *const proc_readonly[] = { "sys", "sysrq-trigger", "irq", "bus", "fs" };
+/*
+ * Covered with /dev/null: what reads kernel memory or the kernel log, shows other
+ * processes of the host (timer_list, sched_debug), the caller's keys, physical pages, or
+ * the slab and vmalloc layout. What the kernel already hides from a process without
+ * capabilities (kallsyms and modules show zero addresses, iomem and ioports zero ranges)
+ * or is harmless host-wide statistics (interrupts, softirqs) stays, so a stage's
+ * setup costs a mount for each entry that matters, not for each that exists.
+ */
+static const char *const proc_mask_files[] = {
+	"kcore",      "keys",	     "key-users",    "kmsg",	    "kpagecount",
+	"kpageflags", "kpagecgroup", "timer_list",   "sched_debug", "latency_stats",
+	"slabinfo",   "vmallocinfo", "pagetypeinfo", "mtrr",	    "page_owner",
+};
+static const char *const proc_mask_dirs[] = { "acpi",	"scsi", "asound",
+					      "driver", "tty",	"dynamic_debug" };
+
+static const char *const devices[] = { "null", "zero", "full", "random", "urandom" };
+static const unsigned device_minor[] = { 3, 5, 7, 8, 9 }; /* major 1, "mem" */
+
+/* The host's device nodes are bound into stages: each must be the device it claims to be.
+ * A /dev/null that has become a regular file (something renamed a file over it) would
+ * otherwise be a file the host and every stage share. */
+static int check_devices(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(devices); i++) {
+		char path[32] = "/dev/";
+		safe_append(path, sizeof(path), devices[i]);
+		struct stat st;
+		if (fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			return -errno;
+		}
+		if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, device_minor[i])) {
+			return -ENODEV;
+		}
+	}
+	return 0;
+}
+
+/* ---- raw system calls, returning -errno ---- */
+
+static int ret(long r)
+{
+	return r < 0 ? -errno : (int)r;
+}
+
+static int sys_openat2(int dfd, const char *path, int flags, uint64_t resolve)
+{
+	struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC, .resolve = resolve };
+	return ret(syscall(SYS_openat2, dfd, path, &how, sizeof(how)));
+}
+
+/* A path inside a tree a stage may control: no symlinks, no escaping, no magic links. */
+static int open_beneath(int dfd, const char *rel, int flags)
+{
+	return sys_openat2(dfd, rel, flags,
+			   RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+}
+
+static int sys_open_tree(int dfd, const char *path, unsigned flags)
+{
+	return ret(syscall(SYS_open_tree, dfd, path, flags | OPEN_TREE_CLOEXEC));
+}
+
+static int sys_move_mount(int from, int to)
+{
+	return ret(syscall(SYS_move_mount, from, "", to, "",
+			   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH));
+}
+
+static int sys_setattr(int fd, bool recursive, uint64_t set, uint64_t clr)
+{
+	struct mount_attr a = { .attr_set = set, .attr_clr = clr };
+	return ret(syscall(SYS_mount_setattr, fd, "",
+			   AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a, sizeof(a)));
+}
+
+/* A new, detached filesystem instance; options are key=value pairs (or flags). */
+static int new_fs(const char *type, const char *const *opts, size_t n, unsigned attrs)
+{
+	int fs = ret(syscall(SYS_fsopen, type, FSOPEN_CLOEXEC));
+	if (fs < 0) {
+		return fs;
+	}
+	for (size_t i = 0; i + 1 < n; i += 2) {
+		if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, opts[i], opts[i + 1], 0) < 0) {
+			int e = -errno;
+			close(fs);
+			return e;
+		}
+	}
+	int m = -EINVAL;
+	if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0) {
+		m = ret(syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attrs));
+	} else {
+		m = -errno;
+	}
+	close(fs);
+	return m;
+}
+
+/* Attach a detached mount at name under dfd: a directory of a tree only the shim has
+ * written (the new root, its /etc, /dev, /proc), so the name is not resolved with care. */
+static int sys_move_mount_at(int from, int dfd, const char *name)
+{
+	return ret(syscall(SYS_move_mount, from, "", dfd, name, MOVE_MOUNT_F_EMPTY_PATH));
+}
+
+/* Clone the tree at (dfd, path), set attributes on it (when any), and attach it onto dst
+ * (an fd), or at dst_name under dst_dir when dst is -1. */
+static int bind_to(int dfd, const char *path, unsigned at_flags, bool recursive, uint64_t set,
+		   uint64_t clr, int dst, int dst_dir, const char *dst_name)
+{
+	int t = sys_open_tree(dfd, path,
+			      OPEN_TREE_CLONE | at_flags | (recursive ? AT_RECURSIVE : 0));
+	if (t < 0) {
+		return t;
+	}
+	int r = set || clr ? sys_setattr(t, recursive, set, clr) : 0;
+	if (r == 0) {
+		r = dst >= 0 ? sys_move_mount(t, dst) : sys_move_mount_at(t, dst_dir, dst_name);
+	}
+	close(t);
+	return r;
+}
+
+static int bind_onto(int dfd, const char *path, unsigned at_flags, bool recursive, uint64_t set,
+		     uint64_t clr, int dst)
+{
+	return bind_to(dfd, path, at_flags, recursive, set, clr, dst, -1, NULL);
+}
+
+/* Walk rel (relative, '/'-separated) from dfd without following any symlink, creating
+ * missing directories when create is set. Returns an O_PATH fd of the last directory. */
+static int walk_dirs(int dfd, const char *rel, bool create)
+{
+	char comp[NAME_MAX + 1];
+	int cur = sys_openat2(dfd, ".", O_PATH | O_DIRECTORY, 0);
+	if (cur < 0) {
+		return cur;
+	}
+	const char *p = rel;
+	while (*p) {
+		while (*p == '/') {
+			p++;
+		}
+		size_t n = 0;
+		while (p[n] && p[n] != '/') {
+			n++;
+		}
+		if (n == 0) {
+			break;
+		}
+		if (n > NAME_MAX) {
+			close(cur);
+			return -ENAMETOOLONG;
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		p += n;
+		int next = open_beneath(cur, comp, O_PATH | O_DIRECTORY);
+		if (next == -ENOENT && create) {
+			if (mkdirat(cur, comp, 0755) < 0 && errno != EEXIST) {
+				int e = -errno;
+				close(cur);
+				return e;
+			}
+			next = open_beneath(cur, comp, O_PATH | O_DIRECTORY);
+		}
+		close(cur);
+		if (next < 0) {
+			return next;
+		}
+		cur = next;
+	}
+	return cur;
+}
+
+/* An empty file to mount a file onto, in a tree only the shim writes. */
+static int make_file(int dfd, const char *name)
+{
+	return mknodat(dfd, name, S_IFREG | 0444, 0) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+static int make_dir(int dfd, const char *name, mode_t mode)
+{
+	return mkdirat(dfd, name, mode) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+/* Bind (dfd, path) at name in dst_dir with the attributes attrs (0: set later, on a mount
+ * above it): a directory, a file, or a copy of a symlink (which then resolves inside the
+ * new root). */
+static int place_entry(int dfd, const char *path, int dst_dir, const char *name, bool follow,
+		       uint64_t attrs)
+{
+	struct stat st;
+	if (fstatat(dfd, path, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
+		return errno == ENOENT ? 0 : -errno;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		char target[PATH_MAX];
+		ssize_t n = readlinkat(dfd, path, target, sizeof(target) - 1);
+		if (n < 0) {
+			return -errno;
+		}
+		target[n] = '\0';
+		return symlinkat(target, dst_dir, name) < 0 && errno != EEXIST ? -errno : 0;
+	}
+	int r;
+	if (S_ISDIR(st.st_mode)) {
+		r = make_dir(dst_dir, name, 0755);
+	} else if (S_ISREG(st.st_mode)) {
+		r = make_file(dst_dir, name);
+	} else {
+		return 0;
+	}
+	if (r < 0) {
+		return r;
+	}
+	return bind_to(dfd, path, follow ? 0 : AT_SYMLINK_NOFOLLOW, S_ISDIR(st.st_mode), attrs, 0,
+		       -1, dst_dir, name);
+}
+
+static const uint64_t ro_attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+
+/* /etc: the view prepared once per policy (etc.c), bound read-only, with the host's
+ * directories (and large files) of the allowlist bound into it. */
+static int build_etc(const struct root_plan *rp, int root, int view, const char **step)
+{
+	*step = "populate /etc";
+	int etc = sys_open_tree(view, "", OPEN_TREE_CLONE | AT_EMPTY_PATH);
+	int r = etc < 0 ? etc : make_dir(root, "etc", 0755);
+	if (r == 0) {
+		r = sys_move_mount_at(etc, root, "etc");
+	}
+	for (size_t i = 0; r == 0 && i < rp->etc->n_binds; i++) {
+		const struct etc_bind *b = &rp->etc->binds[i];
+		r = bind_to(AT_FDCWD, b->host, b->follow ? 0 : AT_SYMLINK_NOFOLLOW, b->dir, 0, 0,
+			    -1, etc, b->name);
+		/* Gone from the host since the view was made: leave the mount point empty. */
+		r = r == -ENOENT ? 0 : r;
+	}
+	/* One call makes the view and everything bound into it read-only, nosuid, nodev. */
+	if (r == 0) {
+		r = sys_setattr(etc, true, ro_attrs, 0);
+	}
+	if (etc >= 0) {
+		close(etc);
+	}
+	return r;
+}
+
+static int build_system(const struct root_plan *rp, int root, int rootfs_fd, int view,
+			const char **step)
+{
+	if (rootfs_fd < 0) {
+		*step = "bind the host's system directories";
+		for (size_t i = 0; i < ARRAY_SIZE(host_sys_dirs); i++) {
+			char src[16] = "/";
+			safe_append(src, sizeof(src), host_sys_dirs[i]);
+			int r = place_entry(AT_FDCWD, src, root, host_sys_dirs[i], false, ro_attrs);
+			if (r < 0) {
+				return r;
+			}
+		}
+		return build_etc(rp, root, view, step);
+	}
+	/* A configured root filesystem: every top-level entry but the ones made here. */
+	*step = "bind the root filesystem";
+	char buf[4096];
+	for (;;) {
+		long n = syscall(SYS_getdents64, rootfs_fd, buf, sizeof(buf));
+		if (n < 0) {
+			return -errno;
+		}
+		if (n == 0) {
+			return 0;
+		}
+		for (long off = 0; off < n;) {
+			struct dirent64_raw {
+				uint64_t ino;
+				int64_t off;
+				unsigned short reclen;
+				unsigned char type;
+				char name[];
+			} *d = (struct dirent64_raw *)(void *)(buf + off);
+			off += d->reclen;
+			const char *nm = d->name;
+			if (str_eq(nm, ".") || str_eq(nm, "..") || str_eq(nm, "proc") ||
+			    str_eq(nm, "dev") || str_eq(nm, "tmp") || str_eq(nm, "sys")) {
+				continue;
+			}
+			int r = place_entry(rootfs_fd, nm, root, nm, false, ro_attrs);
+			if (r < 0) {
+				return r;
+			}
+		}
+	}
+}
+
+static int build_proc(int root, const char **step)
+{
+	*step = "mount /proc";
+	static const char *const opts[] = { "hidepid", "ptraceable" };
+	int proc =
+		new_fs("proc", opts, 2, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	int r = proc < 0 ? proc : make_dir(root, "proc", 0555);
+	if (r == 0) {
+		r = sys_move_mount_at(proc, root, "proc");
+	}
+	if (r < 0) {
+		if (proc >= 0) {
+			close(proc);
+		}
+		return r;
+	}
+	/* Nothing of this procfs is the stage's yet: its names are looked up plainly. An
+	 * entry this kernel does not have is skipped. */
+	const uint64_t ro =
+		MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	*step = "cover /proc entries";
+	for (size_t i = 0; i < ARRAY_SIZE(proc_readonly) && r >= 0; i++) {
+		r = bind_to(proc, proc_readonly[i], 0, true, ro, 0, -1, proc, proc_readonly[i]);
+		r = r == -ENOENT ? 0 : r;
+	}
+	/* /dev/null over files: empty to read, and writes go nowhere. */
+	for (size_t i = 0; i < ARRAY_SIZE(proc_mask_files) && r >= 0; i++) {
+		r = bind_to(AT_FDCWD, "/dev/null", 0, false, 0, 0, -1, proc, proc_mask_files[i]);
+		r = r == -ENOENT ? 0 : r;
+	}
+	/* One empty read-only tmpfs, attached over the first directory and cloned over the
+	 * others (a detached mount cannot be cloned on every kernel). */
+	int empty = -1;
+	static const char *const eopts[] = { "size", "4k", "mode", "0555" };
+	for (size_t i = 0; i < ARRAY_SIZE(proc_mask_dirs) && r >= 0; i++) {
+		if (empty < 0) {
+			empty = new_fs("tmpfs", eopts, 4, (unsigned)ro);
+			r = empty < 0 ? empty : sys_move_mount_at(empty, proc, proc_mask_dirs[i]);
+			if (r == -ENOENT) {
+				close(empty);
+				empty = -1;
+			}
+		} else {
+			r = bind_to(empty, "", AT_EMPTY_PATH, false, 0, 0, -1, proc,
+				    proc_mask_dirs[i]);
+		}
+		r = r == -ENOENT ? 0 : r;
+	}
+	if (empty >= 0) {
+		close(empty);
+	}
+	close(proc);
+	return r < 0 ? r : 0;
+}
+
+static int build_dev(int root, const char **step)
+{
+	*step = "populate /dev";
+	static const char *const opts[] = { "size", "64k", "mode", "0755" };
+	int dev = new_fs("tmpfs", opts, 4, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+	if (dev < 0) {
+		return dev;
+	}
+	int r = 0;
+	static const char *const links[][2] = {
+		{ "ptmx", "pts/ptmx" },		 { "fd", "/proc/self/fd" },
+		{ "stdin", "/proc/self/fd/0" },	 { "stdout", "/proc/self/fd/1" },
+		{ "stderr", "/proc/self/fd/2" }, { "shm", "/tmp" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(links) && r == 0; i++) {
+		r = symlinkat(links[i][1], dev, links[i][0]) < 0 ? -errno : 0;
+	}
+	if (r == 0) {
+		r = make_dir(dev, "pts", 0755);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(devices) && r == 0; i++) {
+		r = make_file(dev, devices[i]);
+	}
+	if (r == 0) {
+		r = make_dir(root, "dev", 0755);
+	}
+	if (r == 0) {
+		r = sys_move_mount_at(dev, root, "dev");
+	}
+	/* Device nodes bound from the host (no mknod in a user namespace); not nodev. */
+	for (size_t i = 0; i < ARRAY_SIZE(devices) && r == 0; i++) {
+		char src[32] = "/dev/";
+		safe_append(src, sizeof(src), devices[i]);
+		r = bind_to(AT_FDCWD, src, 0, false, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0, -1,
+			    dev, devices[i]);
+	}
+	if (r == 0) {
+		*step = "mount /dev/pts";
+		static const char *const pts_opts[] = { "ptmxmode", "0666", "mode", "0620" };
+		int pts = new_fs("devpts", pts_opts, 4, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+		r = pts < 0 ? pts : sys_move_mount_at(pts, dev, "pts");
+		if (pts >= 0) {
+			close(pts);
+		}
+	}
+	if (r == 0) {
+		r = sys_setattr(dev, false, MOUNT_ATTR_RDONLY, 0);
+	}
+	close(dev);
+	return r;
+}
+
+/* The part of an absolute path below the workspace ("" for the workspace itself). */
+static const char *below(const char *ws, const char *path)
+{
+	size_t n = safe_strlen(ws);
+	if (strncmp(path, ws, n) != 0 || (path[n] != '/' && path[n] != '\0')) {
+		return NULL;
+	}
+	path += n;
+	while (*path == '/') {
+		path++;
+	}
+	return path;
+}
+
+/* A file to mount a file onto at rel (made, with its directories, in the new root).
+ * Returns an O_PATH fd of it. */
+static int file_point(int root, const char *rel)
+{
+	char dir[PATH_MAX];
+	safe_copy(dir, sizeof(dir), rel);
+	char *slash = NULL;
+	for (char *c = dir; *c; c++) {
+		if (*c == '/') {
+			slash = c;
+		}
+	}
+	const char *name = rel;
+	int d;
+	if (slash) {
+		*slash = '\0';
+		name = rel + (slash - dir) + 1;
+		d = walk_dirs(root, dir, true);
+	} else {
+		d = sys_openat2(root, ".", O_PATH | O_DIRECTORY, 0);
+	}
+	if (d < 0) {
+		return d;
+	}
+	int r = make_file(d, name);
+	int t = r < 0 ? r : open_beneath(d, name, O_PATH);
+	close(d);
+	return t;
+}
+
+/* The workspace, then the policy's paths (shallowest first), then the caller's mounts. */
+static int build_workspace(const struct root_plan *rp, int root, int ws_src, const int *msrc,
+			   const bool *msrc_file, const char **step)
+{
+	*step = "bind the workspace";
+	int dst = walk_dirs(root, rp->workspace + 1, true);
+	if (dst < 0) {
+		return dst;
+	}
+	uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (rp->ws_ro ? MOUNT_ATTR_RDONLY : 0);
+	int r = bind_onto(ws_src, "", AT_EMPTY_PATH, false, attrs, 0, dst);
+	close(dst);
+	if (r < 0) {
+		return r;
+	}
+	int ws = walk_dirs(root, rp->workspace + 1, false);
+	if (ws < 0) {
+		return ws;
+	}
+	for (size_t i = 0; i < rp->n_paths && r == 0; i++) {
+		const struct policy_path *pp = &rp->paths[i];
+		*step = pp->writable ? "bind a read-write path of the workspace"
+				     : "bind a read-only path of the workspace";
+		int t = open_beneath(ws, pp->rel, O_PATH);
+		if (t < 0) {
+			r = t;
+			break;
+		}
+		uint64_t set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+		r = bind_onto(t, "", AT_EMPTY_PATH, false,
+			      set | (pp->writable ? 0 : MOUNT_ATTR_RDONLY),
+			      pp->writable ? MOUNT_ATTR_RDONLY : 0, t);
+		close(t);
+	}
+	for (size_t i = 0; i < rp->n_mounts && r == 0; i++) {
+		const struct sandbox_mount *m = &rp->mounts[i];
+		const char *rel = below(rp->workspace, m->path);
+		*step = m->source ? "bind a runner path" : "hide a runner directory";
+		if (!rel && !m->source) {
+			continue; /* outside the workspace there is nothing of the host to hide */
+		}
+		/* Inside the workspace the stage controls the path: resolve it beneath the
+		 * workspace (it must exist); elsewhere it is made in the new root, which only we
+		 * write. */
+		int t;
+		if (rel) {
+			t = open_beneath(ws, rel, O_PATH | (msrc_file[i] ? 0 : O_DIRECTORY));
+		} else if (msrc_file[i]) {
+			t = file_point(root, m->path + 1);
+		} else {
+			t = walk_dirs(root, m->path + 1, true);
+		}
+		if (t == -ENOENT && !m->source) {
+			continue; /* nothing there to hide */
+		}
+		if (t < 0) {
+			r = t;
+			break;
+		}
+		if (m->source) {
+			uint64_t set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+				       (m->writable ? 0 : MOUNT_ATTR_RDONLY);
+			r = bind_onto(msrc[i], "", AT_EMPTY_PATH, false, set,
+				      m->writable ? MOUNT_ATTR_RDONLY : 0, t);
+			close(t);
+			continue;
+		}
+		/* An empty directory, with the mount points later mounts below it need. */
+		static const char *const opts[] = { "size", "4k", "mode", "0755" };
+		int h = new_fs("tmpfs", opts, 4, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+		r = h;
+		for (size_t k = i + 1; k < rp->n_mounts && h >= 0; k++) {
+			const char *sub = below(m->path, rp->mounts[k].path);
+			if (sub && *sub) {
+				int d = walk_dirs(h, sub, true);
+				r = d;
+				if (d < 0) {
+					break;
+				}
+				close(d);
+			}
+		}
+		if (r >= 0) {
+			r = sys_setattr(h, false, MOUNT_ATTR_RDONLY, 0);
+		}
+		if (r >= 0) {
+			r = sys_move_mount(h, t);
+		}
+		if (h >= 0) {
+			close(h);
+		}
+		close(t);
+	}
+	close(ws);
+	return r;
+}
+
+int root_build(const struct root_plan *rp, const char **step)
+{
+	int r, root = -1, ws_src = -1, rootfs = -1, view = -1;
+	int msrc[ROOT_MAX_PATHS];
+	bool msrc_file[ROOT_MAX_PATHS];
+	size_t n_msrc = 0;
+
+	*step = "make mounts private";
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		return -errno;
+	}
+	/* Open every source first: the new root is assembled over /tmp, which may hold them. */
+	*step = "open the workspace";
+	ws_src = sys_openat2(AT_FDCWD, rp->workspace, O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+	if (ws_src < 0) {
+		return ws_src;
+	}
+	if (!rp->rootfs) {
+		*step = "open the /etc view";
+		view = sys_openat2(AT_FDCWD, rp->etc->dir, O_PATH | O_DIRECTORY,
+				   RESOLVE_NO_SYMLINKS);
+		if (view < 0) {
+			r = view;
+			goto out;
+		}
+	}
+	if (rp->rootfs) {
+		*step = "open the root filesystem";
+		rootfs = ret(open(rp->rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+		if (rootfs < 0) {
+			r = rootfs;
+			goto out;
+		}
+	}
+	*step = "open a runner path";
+	for (size_t i = 0; i < rp->n_mounts; i++) {
+		msrc[i] = -1;
+		msrc_file[i] = false;
+		if (rp->mounts[i].source) {
+			struct stat st;
+			msrc[i] = sys_openat2(AT_FDCWD, rp->mounts[i].source, O_PATH,
+					      RESOLVE_NO_SYMLINKS);
+			r = msrc[i] < 0 ? msrc[i] : fstat(msrc[i], &st) < 0 ? -errno : 0;
+			if (r == 0 && !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+				r = -EINVAL;
+			}
+			if (r < 0) {
+				n_msrc = i + (msrc[i] >= 0);
+				goto out;
+			}
+			msrc_file[i] = S_ISREG(st.st_mode);
+		}
+	}
+	n_msrc = rp->n_mounts;
+
+	*step = "check the host's /dev/null, zero, full, random, urandom";
+	r = check_devices();
+	if (r < 0) {
+		goto out;
+	}
+	*step = "mount the new root";
+	static const char *const ropts[] = { "size", "1m", "mode", "0755" };
+	int m = new_fs("tmpfs", ropts, 4, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	int at = m < 0 ? m
+		       : sys_openat2(AT_FDCWD, rp->stage_root, O_PATH | O_DIRECTORY,
+				     RESOLVE_NO_SYMLINKS);
+	r = m < 0 ? m : at < 0 ? at : sys_move_mount(m, at);
+	if (at >= 0) {
+		close(at);
+	}
+	if (r < 0) {
+		if (m >= 0) {
+			close(m);
+		}
+		goto out;
+	}
+	root = m;
+
+	r = build_system(rp, root, rootfs, view, step);
+	if (r == 0) {
+		*step = "mount /tmp";
+		const char *topts[] = { "size", rp->tmp_size, "mode", "1777" };
+		int t = new_fs("tmpfs", topts, 4, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+		r = t < 0 ? t : make_dir(root, "tmp", 01777);
+		if (r == 0) {
+			r = sys_move_mount_at(t, root, "tmp");
+		}
+		if (t >= 0) {
+			close(t);
+		}
+	}
+	if (r == 0) {
+		r = build_proc(root, step);
+	}
+	if (r == 0) {
+		r = build_dev(root, step);
+	}
+	if (r == 0) {
+		r = build_workspace(rp, root, ws_src, msrc, msrc_file, step);
+	}
+	if (r < 0) {
+		goto out;
+	}
+
+	*step = "pivot_root";
+	if (fchdir(root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
+	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0) {
+		r = -errno;
+		goto out;
+	}
+	*step = "make the root read-only";
+	r = ret(syscall(SYS_mount_setattr, AT_FDCWD, "/", 0,
+			&(struct mount_attr){ .attr_set = MOUNT_ATTR_RDONLY },
+			sizeof(struct mount_attr)));
+out:
+	for (size_t i = 0; i < n_msrc; i++) {
+		if (msrc[i] >= 0) {
+			close(msrc[i]);
+		}
+	}
+	if (rootfs >= 0) {
+		close(rootfs);
+	}
+	if (view >= 0) {
+		close(view);
+	}
+	if (ws_src >= 0) {
+		close(ws_src);
+	}
+	if (root >= 0) {
+		close(root);
+	}
+	return r < 0 ? r : 0;
+}
