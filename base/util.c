@@ -358,6 +358,19 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 	_cleanup_free_ char *tmp = NULL;
 	unsigned char rnd[6];
 	char hex[13];
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		/* A device or FIFO (-o /dev/null, /dev/stdout): write into it, never replace it. */
+		int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0) {
+			return -errno;
+		}
+		int r = write_all(fd, data, len);
+		if (close(fd) < 0 && r == 0) {
+			r = -errno;
+		}
+		return r;
+	}
 	int r = random_bytes(rnd, sizeof(rnd));
 	if (r < 0) {
 		return r;

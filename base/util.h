@@ -137,7 +137,9 @@ int read_file_capped(const char *path, size_t max, char **out, size_t *len);
 
 /*
  * Write a file atomically: a temporary file in the same directory, fsync, rename.
- * A reader sees either the old or the new content, never a half-written file.
+ * A reader sees either the old or the new content, never a half-written file. When path
+ * is an existing device or FIFO (/dev/null, /dev/stdout), data is written into it instead:
+ * it is never replaced by a regular file.
  */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 

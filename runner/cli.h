@@ -79,6 +79,16 @@ struct rev_workspace {
 int cli_rev_prepare(const char *rev, const char *branch, struct rev_workspace *ws);
 void cli_rev_release(struct rev_workspace *ws);
 
+/*
+ * Write a security scan's result (a stage result object) as text, json or sarif, to
+ * output (a file, written atomically) or stdout; `what` names the scan ("sast", ...), root
+ * is the scanned tree (for repository-relative SARIF URIs). code is the scan's STAGE_EXIT_*;
+ * returns the command's exit code (0, 3 or 4).
+ */
+struct json_t;
+int cli_scan_output(const char *what, const char *root, struct json_t *result, int code,
+		    const char *format, const char *output);
+
 /* Whether stderr gets colour. */
 bool cli_color_stderr(void);
 

@@ -1,20 +1,85 @@
 /*
- * cmd_scan.c - `runner scan SCANNER ...`: run one security scanner outside a pipeline.
- * Each scanner's subcommand lives in its own file (cmd_scan_deps.c, ...); this file only
- * dispatches.
+ * cmd_scan.c - `runner scan`: the security scans outside pipelines (a pre-commit hook, an
+ * editor, a one-off audit), with the exit codes of the stages: 0 passed, 3 blocked by the
+ * gate, 4 scanner error; 2 for usage errors.
+ *
+ * Each scan is one entry of `scans` below: a name, a summary and a function taking the
+ * arguments after `runner scan NAME` (the dependency scan is in cmd_scan_deps.c). The
+ * source scans share the output helper cli_scan_output() (text, json or sarif, to stdout
+ * or -o FILE).
  */
 #include "cli.h"
 
+#include "diag.h"
+#include "finding.h"
+#include "ruletest.h"
+#include "sarif.h"
+#include "scan.h"
+#include "secscan.h"
+#include "stage.h"
 #include "util.h"
+#include "walk.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
 
 #include "banned.h"
 
+static int scan_sast(int argc, char **argv);
+static int scan_secrets(int argc, char **argv);
+static int scan_test(int argc, char **argv);
+
+struct scan_command {
+	const char *name;
+	const char *summary;
+	int (*fn)(int argc, char **argv);
+};
+
+static const struct scan_command scans[] = {
+	{ "sast",
+	  "static analysis of source code (C/C++, Python, JS/TS, Go, Java, shell, "
+	  "Dockerfiles, CI YAML)",
+	  scan_sast },
+	{ "secrets", "secret detection (tokens, keys, passwords), reported redacted",
+	  scan_secrets },
+	{ "test", "check rules against labelled fixtures (ruleid: / ok: comments)", scan_test },
+	{ "deps", "vulnerable dependencies (lockfiles against the offline OSV database)",
+	  cmd_scan_deps },
+};
+
 const char cmd_scan_usage[] =
-	"usage: runner scan deps [--db PATH] [--max-db-age DURATION] [--fail-on LEVEL]\n"
+	"usage: runner scan sast|secrets [PATH...] [options]\n"
+	"       runner scan test [--rules PATH]... [--no-default-rules] [--secrets] FIXTURES...\n"
+	"       runner scan deps [--db PATH] [--max-db-age DURATION] [--fail-on LEVEL]\n"
 	"                        [--unknown-severity LEVEL] [--baseline FILE]\n"
 	"                        [--format text|json] [--sbom FILE] [PATH...]\n"
 	"\n"
-	"Run a security scanner on files of the working tree.\n"
+	"Scan files the way the pipeline's sast and secrets stages do, with the same gate and\n"
+	"the same exit codes: 0 nothing at or above the threshold, 3 blocked, 4 scanner error\n"
+	"(unreadable path, invalid rules, nothing scanned), 2 usage error.\n"
+	"\n"
+	"  --format FORMAT       text (default), json (also a --baseline file) or sarif\n"
+	"  -o, --output FILE     write the report to FILE instead of standard output\n"
+	"  --fail-on LEVEL       critical, high (default), medium, low or info\n"
+	"  --rules PATH          a rules file or directory, added to the default packs\n"
+	"  --no-default-rules    only the rules given with --rules\n"
+	"  --baseline FILE       findings listed there (runner scan --format json) do not block\n"
+	"  --exclude GLOB        skip matching paths (repeatable)\n"
+	"  --max-file-size SIZE  skip larger files (default 4M)\n"
+	"  --no-gitignore        scan files .gitignore excludes too\n"
+	"  --vendored            scan vendored directories (vendor/, node_modules/, ...)\n"
+	"  --generated           scan generated files (*.min.js, \"DO NOT EDIT\", ...)\n"
+	"  -j, --jobs N          threads (default: the CPUs)\n"
+	"  --timeout DURATION    give up (an error) after this long, e.g. 5m\n"
+	"  --allow-path GLOB     secrets: do not scan matching files (test fixtures)\n"
+	"  --allow-regex RE      secrets: ignore secrets matching RE (placeholders)\n"
+	"  -C DIR                scan from DIR (paths are relative to it and must be inside)\n"
+	"\n"
+	"Paths default to the current directory. Findings are suppressed inline with a comment\n"
+	"`runner:ignore RULE-ID -- reason` on the line or the line above.\n"
 	"\n"
 	"deps: check the lockfiles and manifests under each PATH (default: .) against the\n"
 	"offline OSV database (see 'runner db --help'). Directories are walked; node_modules,\n"
@@ -30,16 +95,435 @@ const char cmd_scan_usage[] =
 	"      --format FORMAT         text (default) or json\n"
 	"      --sbom FILE             also write a CycloneDX 1.5 SBOM to FILE\n"
 	"\n"
-	"Exit codes: 0 passed, 3 blocked by a finding, 4 the scan could not be done (no or\n"
-	"stale database, malformed lockfile, no lockfile found), 2 usage.\n";
+	"deps exits 4 when the scan could not be done (no or stale database, malformed\n"
+	"lockfile, no lockfile found).\n";
+
+/* ---------- output shared by the security scans ---------- */
+
+int cli_scan_output(const char *what, const char *root, json_t *result, int code,
+		    const char *format, const char *output)
+{
+	char *text = NULL;
+	size_t len = 0;
+	if (str_eq(format, "text")) {
+		FILE *m = open_memstream(&text, &len);
+		if (!m) {
+			return EXIT_INTERNAL;
+		}
+		secscan_print_text(m, what, result, 0);
+		fclose(m);
+	} else if (str_eq(format, "json")) {
+		json_t *o = json_deep_copy(result);
+		json_object_set_new(o, "scan", json_string(what));
+		json_object_set_new(o, "runner_version", json_string(RUNNER_VERSION));
+		text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		json_decref(o);
+	} else {
+		char *prefix = NULL, *top = NULL;
+		walk_repo_prefix(root, &prefix, &top);
+		char category[64];
+		snprintf(category, sizeof(category), "runner/%s/", what);
+		struct sarif_run_info ri = {
+			.tool_version = RUNNER_VERSION,
+			.category = category,
+			.uri_prefix = prefix,
+			.srcroot = top,
+			.execution_successful = code != STAGE_EXIT_ERROR,
+			.error_message = json_string_value(json_object_get(result, "error")),
+		};
+		json_t *log = sarif_from_findings_json(json_object_get(result, "findings"), &ri);
+		text = json_dumps(log, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		json_decref(log);
+		free(prefix);
+		free(top);
+	}
+	if (!text) {
+		return EXIT_INTERNAL;
+	}
+	len = strlen(text);
+	if (!str_eq(format, "text")) {
+		text = xrealloc(text, len + 2);
+		text[len++] = '\n';
+		text[len] = '\0';
+	}
+	int exit = code == STAGE_EXIT_PASSED	? EXIT_OK
+		   : code == STAGE_EXIT_BLOCKED ? EXIT_BLOCKED
+						: EXIT_INTERNAL;
+	if (output) {
+		int r = write_file_atomic(output, text, len, 0644);
+		if (r < 0) {
+			fprintf(stderr, "runner: cannot write %s: %s\n", output, strerror(-r));
+			free(text);
+			return EXIT_INTERNAL;
+		}
+		fprintf(stderr, "%s: %s (report in %s)\n", what,
+			json_string_value(json_object_get(result, "summary")), output);
+	} else {
+		fwrite(text, 1, len, stdout);
+		fflush(stdout);
+	}
+	if (code == STAGE_EXIT_ERROR && !str_eq(format, "text") && !output) {
+		fprintf(stderr, "runner: %s\n",
+			json_string_value(json_object_get(result, "summary")));
+	}
+	free(text);
+	return exit;
+}
+
+/* ---------- sast and secrets ---------- */
+
+enum {
+	OPT_FORMAT = 256,
+	OPT_FAIL_ON,
+	OPT_RULES,
+	OPT_NO_DEFAULT_RULES,
+	OPT_BASELINE,
+	OPT_EXCLUDE,
+	OPT_MAX_FILE_SIZE,
+	OPT_NO_GITIGNORE,
+	OPT_VENDORED,
+	OPT_GENERATED,
+	OPT_TIMEOUT,
+	OPT_ALLOW_PATH,
+	OPT_ALLOW_REGEX,
+	OPT_SECRETS,
+};
+
+static const struct option scan_opts[] = {
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "output", required_argument, NULL, 'o' },
+	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
+	{ "rules", required_argument, NULL, OPT_RULES },
+	{ "no-default-rules", no_argument, NULL, OPT_NO_DEFAULT_RULES },
+	{ "baseline", required_argument, NULL, OPT_BASELINE },
+	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+	{ "max-file-size", required_argument, NULL, OPT_MAX_FILE_SIZE },
+	{ "no-gitignore", no_argument, NULL, OPT_NO_GITIGNORE },
+	{ "vendored", no_argument, NULL, OPT_VENDORED },
+	{ "generated", no_argument, NULL, OPT_GENERATED },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "allow-path", required_argument, NULL, OPT_ALLOW_PATH },
+	{ "allow-regex", required_argument, NULL, OPT_ALLOW_REGEX },
+	{ "secrets", no_argument, NULL, OPT_SECRETS },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void append(json_t *with, const char *key, const char *v)
+{
+	json_t *a = json_object_get(with, key);
+	if (!a) {
+		a = json_array();
+		json_object_set_new(with, key, a);
+	}
+	json_array_append_new(a, json_string(v));
+}
+
+static int scan_security(enum rule_kind kind, int argc, char **argv)
+{
+	const char *what = kind == RULE_SAST ? "sast" : "secrets";
+	const char *format = "text", *output = NULL, *dir = NULL, *baseline = NULL;
+	json_t *with = json_object();
+	json_t *allowlist = json_object();
+	int c, ret = EXIT_USAGE;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:j:C:", scan_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_FORMAT:
+			format = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'C':
+			dir = optarg;
+			break;
+		case OPT_FAIL_ON: {
+			enum severity s;
+			if (severity_parse(optarg, &s) < 0) {
+				cli_usage_error("scan",
+						"--fail-on takes critical, high, medium, low or "
+						"info, not '%s'",
+						optarg);
+				goto out;
+			}
+			json_object_set_new(with, "fail-on", json_string(optarg));
+			break;
+		}
+		case OPT_RULES:
+			append(with, "rules", optarg);
+			break;
+		case OPT_NO_DEFAULT_RULES:
+			json_object_set_new(with, "default-rules", json_false());
+			break;
+		case OPT_BASELINE:
+			baseline = optarg;
+			break;
+		case OPT_EXCLUDE:
+			append(with, "exclude", optarg);
+			break;
+		case OPT_MAX_FILE_SIZE:
+			json_object_set_new(with, "max-file-size", json_string(optarg));
+			break;
+		case OPT_NO_GITIGNORE:
+			json_object_set_new(with, "gitignore", json_false());
+			break;
+		case OPT_VENDORED:
+			json_object_set_new(with, "vendored", json_true());
+			break;
+		case OPT_GENERATED:
+			json_object_set_new(with, "generated", json_true());
+			break;
+		case 'j': {
+			uint64_t j;
+			if (parse_uint(optarg, SCAN_MAX_JOBS, &j) < 0 || j == 0) {
+				cli_usage_error("scan", "-j takes a number from 1 to %d",
+						SCAN_MAX_JOBS);
+				goto out;
+			}
+			json_object_set_new(with, "jobs", json_integer((json_int_t)j));
+			break;
+		}
+		case OPT_TIMEOUT: {
+			uint64_t ms;
+			if (parse_duration(optarg, 7ull * 24 * 3600 * 1000, &ms) < 0) {
+				cli_usage_error("scan",
+						"--timeout takes a duration such as 90s or 10m");
+				goto out;
+			}
+			json_object_set_new(with, "timeout", json_string(optarg));
+			break;
+		}
+		case OPT_ALLOW_PATH:
+		case OPT_ALLOW_REGEX:
+			if (kind != RULE_SECRET) {
+				cli_usage_error("scan",
+						"--allow-path and --allow-regex are for the "
+						"secrets scan; use --exclude");
+				goto out;
+			}
+			append(allowlist, c == OPT_ALLOW_PATH ? "paths" : "regexes", optarg);
+			break;
+		default:
+			cli_usage_error("scan", "invalid option");
+			goto out;
+		}
+	}
+	if (!str_eq(format, "text") && !str_eq(format, "json") && !str_eq(format, "sarif")) {
+		cli_usage_error("scan", "unknown format '%s' (text, json or sarif)", format);
+		goto out;
+	}
+	if (dir && chdir(dir) < 0) {
+		cli_usage_error("scan", "cannot change to %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof(cwd))) {
+		fprintf(stderr, "runner: cannot tell the current directory: %s\n", strerror(errno));
+		ret = EXIT_INTERNAL;
+		goto out;
+	}
+	if (baseline) {
+		struct stat st;
+		if (stat(baseline, &st) < 0) {
+			cli_usage_error("scan", "cannot read the baseline %s: %s", baseline,
+					strerror(errno));
+			goto out;
+		}
+		char real[PATH_MAX];
+		json_object_set_new(with, "baseline",
+				    json_string(realpath(baseline, real) ? real : baseline));
+	}
+	for (int i = optind; i < argc; i++) {
+		append(with, "paths", argv[i]);
+	}
+	if (json_object_size(allowlist)) {
+		json_object_set(with, "allowlist", allowlist);
+	}
+	json_t *result = json_object();
+	struct stage_worker w = {
+		.stage_name = NULL, /* not a pipeline stage */
+		.workspace = cwd,
+		.with = with,
+		.gate = NULL,
+		.result = result,
+	};
+	int code = secscan_run(kind, &w);
+	ret = cli_scan_output(what, cwd, result, code, format, output);
+	json_decref(result);
+out:
+	json_decref(with);
+	json_decref(allowlist);
+	return ret;
+}
+
+static int scan_sast(int argc, char **argv)
+{
+	return scan_security(RULE_SAST, argc, argv);
+}
+
+static int scan_secrets(int argc, char **argv)
+{
+	return scan_security(RULE_SECRET, argc, argv);
+}
+
+/* ---------- rule tests ---------- */
+
+static void print_test_text(const json_t *j)
+{
+	const json_t *rules = json_object_get(j, "rules");
+	size_t bad = 0;
+	for (size_t i = 0; i < json_array_size(rules); i++) {
+		const json_t *r = json_array_get(rules, i);
+		json_int_t fp = json_integer_value(json_object_get(r, "fp"));
+		json_int_t fn = json_integer_value(json_object_get(r, "fn"));
+		json_int_t mm = json_integer_value(json_object_get(r, "must_match"));
+		json_int_t mn = json_integer_value(json_object_get(r, "must_not_match"));
+		const char *id = json_string_value(json_object_get(r, "id"));
+		if (fp || fn) {
+			bad++;
+			printf("FAIL %s: %lld false positive%s, %lld false negative%s (%s)\n", id,
+			       (long long)fp, fp == 1 ? "" : "s", (long long)fn, fn == 1 ? "" : "s",
+			       json_string_value(json_object_get(r, "problem")));
+		} else if (!mm || !mn) {
+			bad++;
+			printf("FAIL %s: no %s fixture\n", id,
+			       !mm ? "must-match (ruleid:)" : "must-not-match (ok:)");
+		}
+	}
+	printf("%-16s %6s %5s %5s %5s %5s %10s %7s\n", "language", "rules", "tp", "fp", "fn", "tn",
+	       "precision", "recall");
+	const char *k;
+	json_t *v;
+	json_t *langs = json_object_get(j, "languages");
+	json_t *total = json_object_get(j, "total");
+	json_object_foreach(langs, k, v)
+	{
+		printf("%-16s %6lld %5lld %5lld %5lld %5lld %10.3f %7.3f\n", k,
+		       (long long)json_integer_value(json_object_get(v, "rules")),
+		       (long long)json_integer_value(json_object_get(v, "tp")),
+		       (long long)json_integer_value(json_object_get(v, "fp")),
+		       (long long)json_integer_value(json_object_get(v, "fn")),
+		       (long long)json_integer_value(json_object_get(v, "tn")),
+		       json_real_value(json_object_get(v, "precision")),
+		       json_real_value(json_object_get(v, "recall")));
+	}
+	printf("%-16s %6lld %5lld %5lld %5lld %5lld %10.3f %7.3f\n", "total",
+	       (long long)json_integer_value(json_object_get(total, "rules")),
+	       (long long)json_integer_value(json_object_get(total, "tp")),
+	       (long long)json_integer_value(json_object_get(total, "fp")),
+	       (long long)json_integer_value(json_object_get(total, "fn")),
+	       (long long)json_integer_value(json_object_get(total, "tn")),
+	       json_real_value(json_object_get(total, "precision")),
+	       json_real_value(json_object_get(total, "recall")));
+	printf("%s: %zu rule%s failed\n", bad ? "FAILED" : "ok", bad, bad == 1 ? "" : "s");
+}
+
+static int scan_test(int argc, char **argv)
+{
+	const char *format = "text";
+	bool defaults = true;
+	enum rule_kind kind = RULE_SAST;
+	const char **rules = NULL;
+	size_t n_rules = 0;
+	int c, ret = EXIT_USAGE;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", scan_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_FORMAT:
+			format = optarg;
+			break;
+		case OPT_RULES:
+			rules = xreallocarray(rules, n_rules + 1, sizeof(char *));
+			rules[n_rules++] = optarg;
+			break;
+		case OPT_NO_DEFAULT_RULES:
+			defaults = false;
+			break;
+		case OPT_SECRETS:
+			kind = RULE_SECRET;
+			break;
+		default:
+			cli_usage_error("scan", "invalid option for scan test");
+			free(rules);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		free(rules);
+		return cli_usage_error("scan", "name the fixtures: runner scan test DIR...");
+	}
+	if (!str_eq(format, "text") && !str_eq(format, "json")) {
+		free(rules);
+		return cli_usage_error("scan", "scan test writes text or json");
+	}
+	struct ruleset *rs = ruleset_new(kind);
+	struct diag_list dl;
+	diag_list_init(&dl, 50);
+	int r = defaults ? ruleset_load_defaults(rs, &dl) : 0;
+	for (size_t i = 0; r == 0 && i < n_rules; i++) {
+		r = ruleset_load_path(rs, rules[i], &dl);
+	}
+	if (r < 0 || dl.errors) {
+		for (size_t i = 0; i < dl.n; i++) {
+			fprintf(stderr, "%s:%u:%u: error: %s\n", dl.v[i].file ? dl.v[i].file : "",
+				dl.v[i].line, dl.v[i].col, dl.v[i].msg);
+		}
+		ret = EXIT_INTERNAL;
+		goto out;
+	}
+	ruleset_finish(rs, &dl);
+	struct ruletest_report rep;
+	char err[600];
+	if (ruletest_run(rs, (const char *const *)argv + optind, (size_t)(argc - optind), &rep, err,
+			 sizeof(err)) < 0) {
+		fprintf(stderr, "runner: %s\n", err);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	json_t *j = ruletest_json(&rep);
+	if (str_eq(format, "json")) {
+		char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		if (s) {
+			puts(s);
+		}
+		free(s);
+	} else {
+		print_test_text(j);
+	}
+	json_decref(j);
+	ret = ruletest_ok(&rep) ? EXIT_OK : EXIT_FAILED;
+	ruletest_report_release(&rep);
+out:
+	diag_list_release(&dl);
+	ruleset_free(rs);
+	free(rules);
+	return ret;
+}
+
+/* ---------- dispatch ---------- */
 
 int cmd_scan(int argc, char **argv)
 {
 	if (argc < 2) {
-		return cli_usage_error("scan", "missing scanner (deps)");
+		fputs(cmd_scan_usage, stderr);
+		return EXIT_USAGE;
 	}
-	if (str_eq(argv[1], "deps")) {
-		return cmd_scan_deps(argc - 1, argv + 1);
+	for (size_t i = 0; i < ARRAY_SIZE(scans); i++) {
+		if (str_eq(argv[1], scans[i].name)) {
+			return scans[i].fn(argc - 1, argv + 1);
+		}
 	}
-	return cli_usage_error("scan", "unknown scanner '%s' (deps)", argv[1]);
+	const char *names[ARRAY_SIZE(scans)];
+	for (size_t i = 0; i < ARRAY_SIZE(scans); i++) {
+		names[i] = scans[i].name;
+	}
+	const char *near = closest_word(argv[1], names, ARRAY_SIZE(scans));
+	if (near) {
+		fprintf(stderr,
+			"runner: unknown scan '%s'\n  hint: did you mean 'runner scan %s'?\n",
+			argv[1], near);
+		return EXIT_USAGE;
+	}
+	return cli_usage_error("scan", "unknown scan '%s' (sast, secrets, deps or test)", argv[1]);
 }

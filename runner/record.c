@@ -6,9 +6,11 @@
 #include "logfile.h"
 #include "pipeline.h"
 #include "run.h"
+#include "sarif.h"
 #include "sbuf.h"
 #include "stage.h"
 #include "util.h"
+#include "walk.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -38,6 +40,52 @@ static json_t *time_json(uint64_t ms)
 {
 	char buf[40];
 	return ms ? json_string(format_rfc3339(ms, buf, sizeof(buf))) : json_null();
+}
+
+/* Security stages that ran get a SARIF log of their findings (or of their failure). */
+static bool has_sarif(const struct stage_run *s)
+{
+	return s->def->kind && (s->def->kind->flags & STAGE_KIND_SECURITY) && s->n_attempts &&
+	       s->status != STATUS_CANCELLED;
+}
+
+static int write_sarif(const struct run *r)
+{
+	char *prefix = NULL, *top = NULL;
+	int ret = 0;
+	for (size_t k = 0; k < r->n_stages && ret == 0; k++) {
+		const struct stage_run *s = &r->stages[k];
+		if (!s->selected || !has_sarif(s)) {
+			continue;
+		}
+		if (!prefix && walk_repo_prefix(r->pipeline->dir, &prefix, &top) < 0) {
+			prefix = xstrdup("");
+			top = xstrdup(r->pipeline->dir);
+		}
+		_cleanup_free_ char *dir = xasprintf("%s/sarif", r->dir);
+		_cleanup_free_ char *path = xasprintf("%s/%s.sarif", dir, s->def->name);
+		_cleanup_free_ char *category = xasprintf("%s/%s/", r->pipeline->name, s->def->name);
+		const char *err = json_string_value(json_object_get(s->result, "error"));
+		struct sarif_run_info ri = {
+			.tool_version = RUNNER_VERSION,
+			.category = category,
+			.uri_prefix = prefix,
+			.srcroot = top,
+			.execution_successful = s->status == STATUS_PASSED || s->status == STATUS_BLOCKED,
+			.error_message = err ? err : s->message,
+		};
+		json_t *log = sarif_from_findings_json(json_object_get(s->result, "findings"), &ri);
+		char *text = json_dumps(log, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		json_decref(log);
+		ret = text ? mkdir_p(dir, 0755) : -ENOMEM;
+		if (ret == 0) {
+			ret = write_file_atomic(path, text, strlen(text), 0644);
+		}
+		free(text);
+	}
+	free(prefix);
+	free(top);
+	return ret;
 }
 
 static json_t *stage_json(const struct run *r, const struct stage_run *s)
@@ -101,6 +149,10 @@ static json_t *stage_json(const struct run *r, const struct stage_run *s)
 				      s->network_host || !s->sandboxed ? "host" : "none"));
 	if (s->result) {
 		json_object_set(o, "result", s->result);
+	}
+	if (has_sarif(s)) {
+		_cleanup_free_ char *sp = xasprintf("sarif/%s.sarif", d->name);
+		json_object_set_new(o, "sarif", json_string(sp));
 	}
 	return o;
 }
@@ -319,6 +371,10 @@ static int write_durations(const struct run *r, const char *root)
 
 int record_write(const struct run *r, const char *root)
 {
+	int sr = write_sarif(r);
+	if (sr < 0) {
+		return sr;
+	}
 	json_t *rep = run_report_json(r);
 	char *json = json_dumps(rep, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(rep);

@@ -5,6 +5,7 @@
  *   <root>/durations.json          last duration of each stage, for critical paths
  *   <root>/runs/<id>/report.json   the report (docs/report.md)
  *   <root>/runs/<id>/junit.xml     one testcase per stage
+ *   <root>/runs/<id>/sarif/<stage>.sarif  findings of each security stage (SARIF 2.1.0)
  *   <root>/runs/<id>/logs/<stage>.log
  *   <root>/runs/<id>/artifacts/<stage>/...
  *   <root>/runs/latest             symlink to the newest run
@@ -23,7 +24,8 @@ struct run;
 /* Create the run directory (and logs/ in it). Returns 0 or -errno. */
 int record_prepare(const char *root, const char *run_dir);
 
-/* Write report.json, junit.xml, durations and the latest link. Returns 0 or -errno. */
+/* Write the SARIF logs, report.json, junit.xml, durations and the latest link. Returns 0 or
+ * -errno. */
 int record_write(const struct run *r, const char *root);
 
 /* Fill w[i] with the last recorded duration of stage i in ms (1 when unknown). */

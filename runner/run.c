@@ -922,7 +922,8 @@ static void attempt_done(struct engine *e, size_t i)
 		s->status = STATUS_CANCELLED;
 		set_message(e, s, "cancelled while running");
 	} else if (a->timed_out) {
-		s->status = STATUS_FAILED;
+		/* A security scan that did not finish has not shown the code is clean. */
+		s->status = (def->kind->flags & STAGE_KIND_SECURITY) ? STATUS_ERROR : STATUS_FAILED;
 		set_message(e, s, "timed out after %s",
 			    format_duration(def->timeout_ms, buf, sizeof(buf)));
 		retryable = def->retry_when & RETRY_ON_TIMEOUT;

@@ -172,7 +172,8 @@ void finding_fingerprint(struct finding *f, const char *content, size_t len, uns
 	}
 	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
 	EVP_DigestUpdate(ctx, kind, strlen(kind) + 1);
-	EVP_DigestUpdate(ctx, f->rule_id ? f->rule_id : "", strlen(f->rule_id ? f->rule_id : "") + 1);
+	EVP_DigestUpdate(ctx, f->rule_id ? f->rule_id : "",
+			 strlen(f->rule_id ? f->rule_id : "") + 1);
 	EVP_DigestUpdate(ctx, f->file ? f->file : "", strlen(f->file ? f->file : "") + 1);
 	/* Leave whitespace out so re-indenting or re-formatting keeps the fingerprint. */
 	for (size_t i = 0; i < len; i++) {
@@ -245,7 +246,8 @@ json_t *finding_to_json(const struct finding *f)
 	if (json_is_object(f->extra)) {
 		const char *k;
 		json_t *v;
-		json_object_foreach(f->extra, k, v) {
+		json_object_foreach(f->extra, k, v)
+		{
 			if (!json_object_get(o, k)) {
 				json_object_set(o, k, v);
 			}
@@ -299,9 +301,10 @@ static int lookup_name(const char *s, const char *const *names, size_t n, int *o
 int finding_from_json(const json_t *j, struct finding *f)
 {
 	static const char *const known[] = {
-		"kind",	   "rule_id", "title",	 "severity", "score",	    "confidence",
-		"cwe",	   "file",    "line",	 "column",   "end_line",    "end_column",
-		"message", "snippet", "fingerprint", "fix", "aliases", "disposition", "suppression",
+		"kind",	      "rule_id",    "title",	   "severity",	  "score",
+		"confidence", "cwe",	    "file",	   "line",	  "column",
+		"end_line",   "end_column", "message",	   "snippet",	  "fingerprint",
+		"fix",	      "aliases",    "disposition", "suppression",
 	};
 	memset(f, 0, sizeof(*f));
 	if (!json_is_object(j)) {
@@ -352,7 +355,8 @@ int finding_from_json(const json_t *j, struct finding *f)
 	}
 	const char *k;
 	json_t *v;
-	json_object_foreach((json_t *)j, k, v) {
+	json_object_foreach((json_t *)j, k, v)
+	{
 		bool is_known = false;
 		for (size_t i = 0; i < ARRAY_SIZE(known) && !is_known; i++) {
 			is_known = str_eq(k, known[i]);
@@ -427,7 +431,8 @@ static int parse_ignore(const char *p, const char *end, const char *rule_id, boo
 			e++;
 		}
 		size_t n = (size_t)(e - id);
-		if ((n == 1 && *id == '*') || (n && n == strlen(rule_id) && memcmp(id, rule_id, n) == 0)) {
+		if ((n == 1 && *id == '*') ||
+		    (n && n == strlen(rule_id) && memcmp(id, rule_id, n) == 0)) {
 			named = true;
 		}
 		id = e;

@@ -42,9 +42,9 @@ int finding_kind_parse(const char *s, enum finding_kind *out);
 
 /* What the gate decided about a finding. */
 enum finding_disposition {
-	DISPOSITION_BLOCKING,   /* at or above the threshold and not suppressed */
+	DISPOSITION_BLOCKING,	/* at or above the threshold and not suppressed */
 	DISPOSITION_SUPPRESSED, /* inline comment, allow entry or baseline */
-	DISPOSITION_BELOW,      /* below the threshold */
+	DISPOSITION_BELOW,	/* below the threshold */
 };
 
 enum suppression_kind {
@@ -56,22 +56,22 @@ enum suppression_kind {
 
 struct finding {
 	enum finding_kind kind;
-	char *rule_id;    /* rule id, or advisory id (GHSA-..., PYSEC-..., GO-...) */
-	char *title;      /* short rule name / advisory summary */
+	char *rule_id; /* rule id, or advisory id (GHSA-..., PYSEC-..., GO-...) */
+	char *title;   /* short rule name / advisory summary */
 	enum severity severity;
-	double score;     /* CVSS base score; 0 when none */
+	double score;	  /* CVSS base score; 0 when none */
 	char *confidence; /* "high", "medium", "low" */
-	char **cwe;       /* "CWE-78", ... */
+	char **cwe;	  /* "CWE-78", ... */
 	size_t n_cwe;
-	char **aliases;   /* other ids of the same issue (CVE-..., GHSA-...) */
+	char **aliases; /* other ids of the same issue (CVE-..., GHSA-...) */
 	size_t n_aliases;
-	char *file;       /* workspace-relative path */
+	char *file;				     /* workspace-relative path */
 	unsigned line, column, end_line, end_column; /* 1-based; 0 = unknown */
 	char *message;
-	char *snippet;     /* redacted */
+	char *snippet;	   /* redacted */
 	char *fingerprint; /* lower-case hex */
-	char *fix;         /* how to fix (a hint, or the fixed versions) */
-	json_t *extra;     /* kind-specific members merged into the JSON form; may be NULL */
+	char *fix;	   /* how to fix (a hint, or the fixed versions) */
+	json_t *extra;	   /* kind-specific members merged into the JSON form; may be NULL */
 
 	/* Set by the gate (or by the scanner for inline suppressions). */
 	enum finding_disposition disposition;

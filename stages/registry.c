@@ -4,6 +4,7 @@
  */
 #include "stage.h"
 
+#include "secscan.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -14,6 +15,8 @@ extern const struct stage_kind stage_kind_dependency_scan;
 
 static const struct stage_kind *const kinds[] = {
 	&stage_kind_script,
+	&stage_kind_sast,
+	&stage_kind_secrets,
 	&stage_kind_dependency_scan,
 	&stage_kind_container_push,
 };

@@ -8,8 +8,10 @@
 #include "sbuf.h"
 #include "util.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 Test(duration, accepts_units_and_combinations)
 {
@@ -176,6 +178,27 @@ Test(files, atomic_write_replaces_whole_file)
 	struct stat st;
 	cr_assert_neq(stat(dir, &st), 0);
 	free(sub);
+	free(path);
+}
+
+/* `runner scan sast -o /dev/null` must not replace /dev/null with a regular file. */
+Test(files, atomic_write_into_a_fifo_writes_through)
+{
+	char dir[] = "/tmp/runner-util-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char *path = xasprintf("%s/fifo", dir);
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	int rd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	cr_assert_geq(rd, 0);
+	cr_assert_eq(write_file_atomic(path, "data", 4, 0644), 0);
+	struct stat st;
+	cr_assert_eq(lstat(path, &st), 0);
+	cr_assert(S_ISFIFO(st.st_mode), "the FIFO was replaced");
+	char buf[8];
+	cr_assert_eq(read(rd, buf, sizeof(buf)), 4);
+	cr_assert_eq(memcmp(buf, "data", 4), 0);
+	close(rd);
+	cr_assert_eq(rm_rf(dir), 0);
 	free(path);
 }
 

@@ -277,6 +277,33 @@ const char *tu_stage_status(json_t *report, const char *name)
 	return s ? s : "";
 }
 
+char *tu_sarif_problem(const char *path)
+{
+	char *schema = tu_fixture("sarif/sarif-schema-2.1.0.json");
+	const char *argv[] = {
+		"/usr/bin/python3",
+		"-c",
+		"import json, sys, jsonschema\n"
+		"schema = json.load(open(sys.argv[1]))\n"
+		"log = json.load(open(sys.argv[2]))\n"
+		"jsonschema.Draft4Validator.check_schema(schema)\n"
+		"jsonschema.validate(log, schema, cls=jsonschema.Draft4Validator,\n"
+		"                    format_checker=jsonschema.FormatChecker())\n"
+		"assert log['version'] == '2.1.0'\n",
+		schema,
+		path,
+		NULL,
+	};
+	struct tu_result r = tu_run(NULL, argv, NULL, 60);
+	char *problem = NULL;
+	if (r.status != 0 && asprintf(&problem, "status %d\n%s%s", r.status, r.out, r.err) < 0) {
+		problem = strdup("out of memory");
+	}
+	tu_result_free(&r);
+	free(schema);
+	return problem;
+}
+
 static int scan_procs(const char *needle, bool first)
 {
 	DIR *d = opendir("/proc");

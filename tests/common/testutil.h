@@ -42,6 +42,13 @@ const char *tu_runner(void);
 /* Path of a fixture file under tests/fixtures ($RUNNER_FIXTURES). Caller frees. */
 char *tu_fixture(const char *rel);
 
+/*
+ * Validate a SARIF file against the SARIF 2.1.0 schema (tests/fixtures/sarif) with
+ * Debian's python3-jsonschema. Returns NULL when valid, else the validator's complaint
+ * (caller frees).
+ */
+char *tu_sarif_problem(const char *path);
+
 /* Run `runner ARGS...` in cwd (varargs end with NULL). */
 struct tu_result tu_runner_run(const char *cwd, ...) __attribute__((sentinel));
 

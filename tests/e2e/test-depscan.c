@@ -146,6 +146,17 @@ Test(depscan, log4shell_blocks_before_push_and_bump_passes)
 	cr_assert_eq(json_array_size(json_object_get(sbom, "vulnerabilities")), 1);
 	json_decref(sbom);
 	free(sbom_text);
+	/* The findings are in the run record as SARIF too, with the CVE as an alias. */
+	char *sarif_path = NULL;
+	const char *rel = ".runner/runs/latest/sarif/dependency-scan.sarif";
+	cr_assert_geq(asprintf(&sarif_path, "%s/%s", proj, rel), 0);
+	char *problem = tu_sarif_problem(sarif_path);
+	cr_assert_null(problem, "%s", problem);
+	char *sarif = tu_read(sarif_path);
+	cr_assert_not_null(strstr(sarif, "GHSA-jfh8-c2jx-5f7m"));
+	cr_assert_not_null(strstr(sarif, "CVE-2021-44228"));
+	free(sarif);
+	free(sarif_path);
 	json_decref(rep);
 	tu_result_free(&r);
 

@@ -274,7 +274,7 @@ Test(pipeline, version_checks)
 
 Test(pipeline, kinds)
 {
-	expect(HEAD "  a:\n    uses: sast\n", 4, 11, "unknown stage kind 'sast'", NULL);
+	expect(HEAD "  a:\n    uses: dast\n", 4, 11, "unknown stage kind 'dast'", NULL);
 	expect(HEAD "  a:\n    uses: script\n", 4, 11, "unknown stage kind 'script'", NULL);
 	expect(HEAD "  a:\n    run: x\n    uses: y\n", 5, 11,
 	       "stage 'a' has both `run:` and `uses:`", NULL);

@@ -57,7 +57,9 @@ Test(finding, fingerprint_ignores_lines_and_indentation)
 
 Test(finding, json_round_trip_keeps_everything)
 {
-	struct finding f = { .kind = FINDING_DEPENDENCY, .severity = SEVERITY_CRITICAL, .score = 10.0 };
+	struct finding f = { .kind = FINDING_DEPENDENCY,
+			     .severity = SEVERITY_CRITICAL,
+			     .score = 10.0 };
 	finding_set(&f.rule_id, "GHSA-jfh8-c2jx-5f7m");
 	finding_set(&f.title, "Remote code injection in Log4j");
 	finding_add_alias(&f, "CVE-2021-44228");
@@ -66,16 +68,17 @@ Test(finding, json_round_trip_keeps_everything)
 	finding_set(&f.file, "pom.xml");
 	f.line = 12;
 	finding_set(&f.fix, "2.15.0");
-	f.extra = json_pack("{s:{s:s,s:s}}", "package", "name", "org.apache.logging.log4j:log4j-core",
-			    "version", "2.14.1");
+	f.extra = json_pack("{s:{s:s,s:s}}", "package", "name",
+			    "org.apache.logging.log4j:log4j-core", "version", "2.14.1");
 	f.suppression = SUPPRESSION_ALLOW;
 	f.disposition = DISPOSITION_SUPPRESSED;
 	finding_set(&f.suppression_reason, "not reachable");
 	finding_set(&f.suppression_expires, "2027-01-01");
 	json_t *j = finding_to_json(&f);
 	cr_assert_eq(f.n_aliases, 1);
-	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "package"), "version")),
-			 "2.14.1");
+	cr_assert_str_eq(
+		json_string_value(json_object_get(json_object_get(j, "package"), "version")),
+		"2.14.1");
 	struct finding g;
 	cr_assert_eq(finding_from_json(j, &g), 0);
 	cr_assert_eq(g.kind, FINDING_DEPENDENCY);
@@ -100,14 +103,15 @@ Test(finding, json_round_trip_keeps_everything)
 Test(finding, malformed_json_is_refused)
 {
 	struct finding f;
-	json_t *j = json_pack("{s:s, s:s, s:s}", "kind", "sast", "rule_id", "x", "severity", "huge");
+	json_t *j =
+		json_pack("{s:s, s:s, s:s}", "kind", "sast", "rule_id", "x", "severity", "huge");
 	cr_assert_eq(finding_from_json(j, &f), -EINVAL);
 	json_decref(j);
 	j = json_pack("{s:s, s:s}", "kind", "virus", "severity", "high");
 	cr_assert_eq(finding_from_json(j, &f), -EINVAL);
 	json_decref(j);
-	j = json_pack("{s:s, s:s, s:s, s:i}", "kind", "sast", "rule_id", "x", "severity", "low", "cwe",
-		      3);
+	j = json_pack("{s:s, s:s, s:s, s:i}", "kind", "sast", "rule_id", "x", "severity", "low",
+		      "cwe", 3);
 	cr_assert_eq(finding_from_json(j, &f), -EINVAL);
 	json_decref(j);
 }
@@ -117,7 +121,8 @@ Test(finding, inline_suppressions_need_a_reason)
 	const char *src = "int a;\n"
 			  "// runner:ignore c.strcpy -- copying a compile-time constant\n"
 			  "strcpy(buf, \"x\");\n"
-			  "strcpy(buf, y); /* runner:ignore c.strcpy,c.other -- bounded by the check above */\n"
+			  "strcpy(buf, y); /* runner:ignore c.strcpy,c.other -- bounded by the "
+			  "check above */\n"
 			  "strcpy(buf, z); // runner:ignore c.strcpy\n"
 			  "gets(buf); # runner:ignore * -- legacy test fixture\n"
 			  "<!-- runner:ignore GHSA-1 -- not reachable -->\n"

@@ -1,0 +1,2 @@
+x := `raw never closed
+r := '\

@@ -1,0 +1,3 @@
+String s = """
+  text block never closed
+/* and a comment

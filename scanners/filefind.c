@@ -1,0 +1,116 @@
+/*
+ * filefind.c - excerpts, duplicate numbering and inline suppressions for one file.
+ */
+#include "filefind.h"
+
+#include "rules.h"
+#include "util.h"
+
+#include "banned.h"
+
+char *filefind_excerpt(const char *buf, size_t len, size_t off, size_t max)
+{
+	if (off > len) {
+		off = len;
+	}
+	size_t b = off;
+	while (b > 0 && buf[b - 1] != '\n') {
+		b--;
+	}
+	const char *nl = memchr(buf + off, '\n', len - off);
+	size_t e = nl ? (size_t)(nl - buf) : len;
+	while (e > b && (buf[e - 1] == '\r' || buf[e - 1] == ' ' || buf[e - 1] == '\t')) {
+		e--;
+	}
+	while (b < e && b < off && (buf[b] == ' ' || buf[b] == '\t')) {
+		b++;
+	}
+	bool cut = false;
+	if (e - b > max) {
+		e = b + max;
+		/* Do not cut a UTF-8 sequence in half. */
+		while (e > b && ((unsigned char)buf[e] & 0xC0) == 0x80) {
+			e--;
+		}
+		cut = true;
+	}
+	char *clean = utf8_sanitize(buf + b, e - b);
+	if (!cut) {
+		return clean;
+	}
+	char *r = xasprintf("%s...", clean);
+	free(clean);
+	return r;
+}
+
+static int cmp_pos(const void *pa, const void *pb)
+{
+	const struct finding *a = pa, *b = pb;
+	if (a->line != b->line) {
+		return a->line < b->line ? -1 : 1;
+	}
+	if (a->column != b->column) {
+		return a->column < b->column ? -1 : 1;
+	}
+	return strcmp(a->rule_id ? a->rule_id : "", b->rule_id ? b->rule_id : "");
+}
+
+size_t filefind_finish(struct finding_list *fl, size_t first, const char *buf, size_t len,
+		       unsigned *first_line)
+{
+	size_t no_reason = 0;
+	if (first >= fl->n) {
+		return 0;
+	}
+	qsort(fl->v + first, fl->n - first, sizeof(fl->v[0]), cmp_pos);
+	/* Number identical findings, from the last to the first so that earlier ones keep
+	 * their base fingerprint while it is compared. */
+	for (size_t i = fl->n; i-- > first + 1;) {
+		struct finding *f = &fl->v[i];
+		unsigned k = 0;
+		for (size_t j = first; j < i; j++) {
+			const struct finding *g = &fl->v[j];
+			if (str_eq(g->fingerprint, f->fingerprint) &&
+			    str_eq(g->rule_id, f->rule_id)) {
+				k++;
+			}
+		}
+		if (k && f->fingerprint) {
+			char base[65];
+			snprintf(base, sizeof(base), "%s", f->fingerprint);
+			finding_fingerprint(f, base, strlen(base), k);
+		}
+	}
+	for (size_t i = first; i < fl->n; i++) {
+		struct finding *f = &fl->v[i];
+		char *reason = NULL;
+		int r = finding_inline_suppression(buf, len, f->line, f->rule_id, &reason);
+		if (r == 1) {
+			f->suppression = SUPPRESSION_INLINE;
+			f->disposition = DISPOSITION_SUPPRESSED;
+			free(f->suppression_reason);
+			f->suppression_reason = reason;
+		} else if (r < 0) {
+			if (no_reason++ == 0 && first_line) {
+				*first_line = f->line;
+			}
+		}
+	}
+	return no_reason;
+}
+
+struct finding *filefind_add(struct finding_list *out, const struct rule *r, enum finding_kind kind,
+			     const char *path)
+{
+	struct finding *f = finding_list_add(out);
+	f->kind = kind;
+	finding_set(&f->rule_id, r->id);
+	finding_set(&f->title, r->title);
+	f->severity = r->severity;
+	finding_set(&f->confidence, r->confidence);
+	for (size_t i = 0; i < r->n_cwe; i++) {
+		finding_add_cwe(f, r->cwe[i]);
+	}
+	finding_set(&f->file, path);
+	return f;
+}

@@ -1,0 +1,38 @@
+/*
+ * filefind.h - what the SAST and secrets engines do alike to the findings of one file:
+ * the source excerpt, numbering identical findings so that their fingerprints differ yet
+ * stay stable, and honouring inline `runner:ignore RULE -- reason` comments.
+ */
+#ifndef RUNNER_SCANNERS_FILEFIND_H
+#define RUNNER_SCANNERS_FILEFIND_H
+
+#include "finding.h"
+
+#include <stddef.h>
+
+#define FILEFIND_EXCERPT_MAX 240
+
+struct rule;
+
+/* A new finding of out for rule r in path: kind, rule id, title, severity, confidence and
+ * CWEs filled in from the rule; the caller adds the location and the rest. */
+struct finding *filefind_add(struct finding_list *out, const struct rule *r, enum finding_kind kind,
+			     const char *path);
+
+/*
+ * The line of buf that contains offset off, without its line end and surrounding blanks,
+ * at most max bytes (then "..." is appended), as valid UTF-8. Caller frees.
+ */
+char *filefind_excerpt(const char *buf, size_t len, size_t off, size_t max);
+
+/*
+ * Finish the findings fl->v[first..] of one file (buf): sort them by position, give the
+ * k-th finding with the same rule and fingerprint as an earlier one the fingerprint of
+ * (its fingerprint, k), and mark inline suppressions. Returns how many runner:ignore
+ * comments named a rule but gave no reason (those do not suppress); *first_line gets the
+ * line of the first of them.
+ */
+size_t filefind_finish(struct finding_list *fl, size_t first, const char *buf, size_t len,
+		       unsigned *first_line);
+
+#endif

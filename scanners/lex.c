@@ -1,0 +1,700 @@
+/*
+ * lex.c - what every tokenizer shares: the language table and detection, the token
+ * vector, the line table, bracket pairing and token text helpers. The language lexers are
+ * in lex_clike.c, lex_python.c, lex_shell.c and lex_yaml.c.
+ */
+#include "lex.h"
+
+#include "lex_impl.h"
+#include "util.h"
+
+#include <strings.h>
+
+#include "banned.h"
+
+struct lang_info {
+	const char *name;
+	enum lexer lexer;
+};
+
+static const struct lang_info langs[LANG_COUNT] = {
+	[LANG_NONE] = { "none", LEXER_NONE },
+	[LANG_C] = { "c", LEXER_C },
+	[LANG_CPP] = { "cpp", LEXER_C },
+	[LANG_PYTHON] = { "python", LEXER_PYTHON },
+	[LANG_JAVASCRIPT] = { "javascript", LEXER_JS },
+	[LANG_TYPESCRIPT] = { "typescript", LEXER_JS },
+	[LANG_GO] = { "go", LEXER_GO },
+	[LANG_JAVA] = { "java", LEXER_JAVA },
+	[LANG_SHELL] = { "shell", LEXER_SHELL },
+	[LANG_DOCKERFILE] = { "dockerfile", LEXER_DOCKERFILE },
+	[LANG_GITHUB_ACTIONS] = { "github-actions", LEXER_YAML },
+	[LANG_GITLAB_CI] = { "gitlab-ci", LEXER_YAML },
+};
+
+static const char *const lexer_names[LEXER_COUNT] = {
+	"none", "c", "javascript", "go", "java", "python", "shell", "dockerfile", "yaml",
+};
+
+const char *lang_name(enum lang l)
+{
+	return (unsigned)l < LANG_COUNT ? langs[l].name : "none";
+}
+
+int lang_parse(const char *name, enum lang *out)
+{
+	static const struct {
+		const char *alias;
+		enum lang lang;
+	} aliases[] = {
+		{ "c++", LANG_CPP },	       { "js", LANG_JAVASCRIPT }, { "ts", LANG_TYPESCRIPT },
+		{ "py", LANG_PYTHON },	       { "sh", LANG_SHELL },	  { "bash", LANG_SHELL },
+		{ "docker", LANG_DOCKERFILE }, { "golang", LANG_GO },
+	};
+	for (int i = 1; name && i < LANG_COUNT; i++) {
+		if (strcasecmp(name, langs[i].name) == 0) {
+			*out = (enum lang)i;
+			return 0;
+		}
+	}
+	for (size_t i = 0; name && i < ARRAY_SIZE(aliases); i++) {
+		if (strcasecmp(name, aliases[i].alias) == 0) {
+			*out = aliases[i].lang;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+enum lexer lang_lexer(enum lang l)
+{
+	return (unsigned)l < LANG_COUNT ? langs[l].lexer : LEXER_NONE;
+}
+
+const char *lexer_name(enum lexer x)
+{
+	return (unsigned)x < LEXER_COUNT ? lexer_names[x] : "none";
+}
+
+static enum lang lang_of_shebang(const char *head, size_t n)
+{
+	if (!head || n < 3 || head[0] != '#' || head[1] != '!') {
+		return LANG_NONE;
+	}
+	const char *nl = memchr(head, '\n', n);
+	size_t l = nl ? (size_t)(nl - head) : n;
+	/* The interpreter: the last path component of the first word, or env's argument. */
+	char line[256];
+	size_t m = MIN(l, sizeof(line) - 1);
+	memcpy(line, head, m);
+	line[m] = '\0';
+	static const struct {
+		const char *word;
+		enum lang lang;
+	} interps[] = {
+		{ "sh", LANG_SHELL },	       { "bash", LANG_SHELL },
+		{ "dash", LANG_SHELL },	       { "ksh", LANG_SHELL },
+		{ "zsh", LANG_SHELL },	       { "ash", LANG_SHELL },
+		{ "python", LANG_PYTHON },     { "python3", LANG_PYTHON },
+		{ "python2", LANG_PYTHON },    { "node", LANG_JAVASCRIPT },
+		{ "nodejs", LANG_JAVASCRIPT },
+	};
+	char *p = line + 2;
+	for (int words = 0; words < 3; words++) {
+		while (*p == ' ' || *p == '\t') {
+			p++;
+		}
+		char *w = p;
+		while (*p && *p != ' ' && *p != '\t' && *p != '\r') {
+			p++;
+		}
+		char save = *p;
+		*p = '\0';
+		const char *base = strrchr(w, '/');
+		base = base ? base + 1 : w;
+		if (strcmp(base, "env") != 0 && base[0] != '-') {
+			for (size_t i = 0; i < ARRAY_SIZE(interps); i++) {
+				if (strcmp(base, interps[i].word) == 0) {
+					return interps[i].lang;
+				}
+			}
+			if (strncmp(base, "python3.", 8) == 0) {
+				return LANG_PYTHON;
+			}
+			return LANG_NONE;
+		}
+		*p = save;
+		if (!save) {
+			break;
+		}
+	}
+	return LANG_NONE;
+}
+
+enum lang lang_detect(const char *path, const char *head, size_t head_len)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	const char *dot = strrchr(base, '.');
+	const char *ext = dot && dot != base ? dot + 1 : NULL;
+
+	if (strcmp(base, "Dockerfile") == 0 || strcmp(base, "Containerfile") == 0 ||
+	    strncmp(base, "Dockerfile.", 11) == 0 || strncmp(base, "Containerfile.", 14) == 0 ||
+	    (ext && (strcasecmp(ext, "dockerfile") == 0 || strcmp(ext, "containerfile") == 0))) {
+		return LANG_DOCKERFILE;
+	}
+	if (ext && (strcmp(ext, "yml") == 0 || strcmp(ext, "yaml") == 0)) {
+		if (strcmp(base, ".gitlab-ci.yml") == 0 || str_has_suffix(base, ".gitlab-ci.yml") ||
+		    strcmp(base, ".gitlab-ci.yaml") == 0) {
+			return LANG_GITLAB_CI;
+		}
+		if (strstr(path, ".github/workflows/") == path ||
+		    strstr(path, "/.github/workflows/") ||
+		    ((strcmp(base, "action.yml") == 0 || strcmp(base, "action.yaml") == 0))) {
+			return LANG_GITHUB_ACTIONS;
+		}
+		return LANG_NONE;
+	}
+	static const struct {
+		const char *ext;
+		enum lang lang;
+	} exts[] = {
+		{ "c", LANG_C },
+		{ "h", LANG_C },
+		{ "cc", LANG_CPP },
+		{ "cpp", LANG_CPP },
+		{ "cxx", LANG_CPP },
+		{ "c++", LANG_CPP },
+		{ "hpp", LANG_CPP },
+		{ "hh", LANG_CPP },
+		{ "hxx", LANG_CPP },
+		{ "h++", LANG_CPP },
+		{ "ino", LANG_CPP },
+		{ "py", LANG_PYTHON },
+		{ "pyw", LANG_PYTHON },
+		{ "js", LANG_JAVASCRIPT },
+		{ "mjs", LANG_JAVASCRIPT },
+		{ "cjs", LANG_JAVASCRIPT },
+		{ "jsx", LANG_JAVASCRIPT },
+		{ "ts", LANG_TYPESCRIPT },
+		{ "tsx", LANG_TYPESCRIPT },
+		{ "mts", LANG_TYPESCRIPT },
+		{ "cts", LANG_TYPESCRIPT },
+		{ "go", LANG_GO },
+		{ "java", LANG_JAVA },
+		{ "sh", LANG_SHELL },
+		{ "bash", LANG_SHELL },
+		{ "ksh", LANG_SHELL },
+		{ "zsh", LANG_SHELL },
+		{ "bats", LANG_SHELL },
+	};
+	if (ext) {
+		for (size_t i = 0; i < ARRAY_SIZE(exts); i++) {
+			if (strcmp(ext, exts[i].ext) == 0) {
+				return exts[i].lang;
+			}
+		}
+		/* Files with another extension are not source we know, shebang or not. */
+		if (strcmp(ext, "in") != 0) {
+			return LANG_NONE;
+		}
+	}
+	return lang_of_shebang(head, head_len);
+}
+
+/* ---------- the token vector ---------- */
+
+void tokens_init(struct tokens *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+void tokens_release(struct tokens *t)
+{
+	free(t->v);
+	if (!t->lines_borrowed) {
+		free(t->line_off);
+	}
+	free(t->regions);
+	free(t->comments);
+	tokens_init(t);
+}
+
+uint32_t lex_hash(const char *s, size_t n, bool icase)
+{
+	/* Eight bytes at a time: most tokens are short, and this runs for every token. */
+	uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+	while (n > 0) {
+		uint64_t w = 0;
+		size_t k = n < 8 ? n : 8;
+		memcpy(&w, s, k);
+		if (icase) {
+			unsigned char b[8];
+			memcpy(b, &w, 8);
+			for (size_t i = 0; i < k; i++) {
+				if (b[i] >= 'A' && b[i] <= 'Z') {
+					b[i] = (unsigned char)(b[i] + 32);
+				}
+			}
+			memcpy(&w, b, 8);
+		}
+		h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+		h ^= h >> 33;
+		s += k;
+		n -= k;
+	}
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+uint32_t lex_push(struct lexst *L, enum tok_kind kind, size_t off, size_t len, unsigned flags)
+{
+	struct tokens *t = L->t;
+	if (L->err < 0) {
+		return TOK_NONE;
+	}
+	if (t->n >= LEX_MAX_TOKENS) {
+		L->err = -E2BIG;
+		return TOK_NONE;
+	}
+	if (off > L->len) {
+		off = L->len;
+	}
+	if (len > L->len - off) {
+		len = L->len - off;
+	}
+	if (t->n >= t->cap) {
+		/* Most source has a token per 4 to 8 bytes: start near that. */
+		GROW(t->v, t->cap, MAX(t->n + 1, MIN(L->len / 6 + 16, (size_t)LEX_MAX_TOKENS)));
+	}
+	while (L->line_cur + 1 < t->n_lines && t->line_off[L->line_cur + 1] <= off) {
+		L->line_cur++;
+	}
+	struct token *k = &t->v[t->n];
+	k->off = (uint32_t)off;
+	k->len = (uint32_t)len;
+	k->line = (uint32_t)L->line_cur + 1;
+	k->pair = TOK_NONE;
+	k->kind = (uint8_t)kind;
+	k->flags = (uint16_t)flags;
+	k->depth = 0;
+	k->hash = 0;
+	return (uint32_t)t->n++;
+}
+
+void lex_comment(struct lexst *L, size_t off, size_t end)
+{
+	struct tokens *t = L->t;
+	if (end <= off || t->n_comments >= LEX_MAX_TOKENS) {
+		return;
+	}
+	GROW(t->comments, t->comments_cap, t->n_comments + 1);
+	t->comments[t->n_comments][0] = (uint32_t)off;
+	t->comments[t->n_comments][1] = (uint32_t)end;
+	t->n_comments++;
+}
+
+void lex_region(struct lexst *L, size_t off, size_t end, enum lang lang)
+{
+	struct tokens *t = L->t;
+	if (end <= off || t->n_regions >= LEX_MAX_REGIONS) {
+		return;
+	}
+	GROW(t->regions, t->regions_cap, t->n_regions + 1);
+	t->regions[t->n_regions++] =
+		(struct lex_region){ (uint32_t)off, (uint32_t)(end - off), lang };
+}
+
+size_t lex_metavar_end(const struct lexst *L, size_t p)
+{
+	if (!L->pattern || p + 1 >= L->end || L->s[p] != '$' ||
+	    !(isupper((unsigned char)L->s[p + 1]) || L->s[p + 1] == '_')) {
+		return p;
+	}
+	size_t q = p + 1;
+	while (q < L->end && (isupper((unsigned char)L->s[q]) || isdigit((unsigned char)L->s[q]) ||
+			      L->s[q] == '_')) {
+		q++;
+	}
+	/* "$X" must not run into lower-case letters: $Xyz is not a metavariable. */
+	if (q < L->end && lex_is_ident_char((unsigned char)L->s[q])) {
+		return p;
+	}
+	return q;
+}
+
+static void build_lines(struct tokens *t)
+{
+	if (t->lines_borrowed) {
+		t->line_off = NULL;
+		t->lines_cap = 0;
+		t->lines_borrowed = false;
+	}
+	t->n_lines = 0;
+	if (t->lines_cap == 0) {
+		t->lines_cap = 64;
+		t->line_off = xreallocarray(t->line_off, t->lines_cap, sizeof(uint32_t));
+	}
+	t->line_off[t->n_lines++] = 0;
+	for (const char *p = t->src, *e = t->src + t->len; p < e;) {
+		const char *nl = memchr(p, '\n', (size_t)(e - p));
+		if (!nl) {
+			break;
+		}
+		if (t->n_lines == t->lines_cap) {
+			t->lines_cap *= 2;
+			t->line_off = xreallocarray(t->line_off, t->lines_cap, sizeof(uint32_t));
+		}
+		t->line_off[t->n_lines++] = (uint32_t)(nl + 1 - t->src);
+		p = nl + 1;
+	}
+}
+
+static bool is_open(const struct tokens *t, const struct token *k, char *close)
+{
+	if (k->kind == TOK_INDENT) {
+		*close = 'D';
+		return true;
+	}
+	if (k->kind != TOK_PUNCT || k->len != 1) {
+		return false;
+	}
+	switch (t->src[k->off]) {
+	case '(':
+		*close = ')';
+		return true;
+	case '[':
+		*close = ']';
+		return true;
+	case '{':
+		*close = '}';
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool is_close(const struct tokens *t, const struct token *k, char *which)
+{
+	if (k->kind == TOK_DEDENT) {
+		*which = 'D';
+		return true;
+	}
+	if (k->kind != TOK_PUNCT || k->len != 1) {
+		return false;
+	}
+	char c = t->src[k->off];
+	if (c == ')' || c == ']' || c == '}') {
+		*which = c;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Pair brackets with a stack. A closer that does not match the top pairs with the nearest
+ * matching opener below it when there is one (the openers in between stay unpaired, as
+ * after a missing closer); otherwise it stays unpaired.
+ */
+static void pair_brackets(struct tokens *t)
+{
+	uint32_t stack[LEX_MAX_DEPTH];
+	char want[LEX_MAX_DEPTH];
+	size_t sp = 0, overflow = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		struct token *k = &t->v[i];
+		char c;
+		size_t depth = sp + overflow;
+		k->depth = (uint16_t)MIN(depth, (size_t)UINT16_MAX);
+		if (is_open(t, k, &c)) {
+			k->flags |= TOKF_OPEN;
+			if (sp < LEX_MAX_DEPTH) {
+				stack[sp] = (uint32_t)i;
+				want[sp] = c;
+				sp++;
+			} else {
+				overflow++;
+			}
+		} else if (is_close(t, k, &c)) {
+			k->flags |= TOKF_CLOSE;
+			if (overflow) {
+				overflow--;
+				continue;
+			}
+			size_t j = sp;
+			while (j > 0 && want[j - 1] != c && sp - j < 8) {
+				j--;
+			}
+			if (j > 0 && want[j - 1] == c) {
+				uint32_t o = stack[j - 1];
+				t->v[o].pair = (uint32_t)i;
+				k->pair = o;
+				sp = j - 1;
+				k->depth = (uint16_t)MIN(sp, (size_t)UINT16_MAX);
+			}
+		}
+	}
+}
+
+static void hash_tokens(struct tokens *t)
+{
+	bool icase = t->lang == LANG_DOCKERFILE;
+	for (size_t i = 0; i < t->n; i++) {
+		struct token *k = &t->v[i];
+		const char *s;
+		size_t n;
+		if (k->kind == TOK_STRING) {
+			tok_string_content(t, k, &s, &n);
+			k->hash = lex_hash(s, n, false) ^ 0x5bd1e995u;
+		} else {
+			k->hash = lex_hash(t->src + k->off, k->len, icase && k->kind == TOK_IDENT);
+		}
+	}
+}
+
+static void tokens_reset(struct tokens *t, enum lang lang, const char *buf, size_t len,
+			 bool pattern)
+{
+	t->n = 0;
+	t->n_regions = 0;
+	t->n_comments = 0;
+	t->src = buf;
+	t->len = len;
+	t->lang = lang;
+	t->pattern = pattern;
+}
+
+/* Run the lexer of lang over [from, to) and finish the tokens. */
+static int lex_finish(struct tokens *t, size_t from, size_t to, size_t line_cur)
+{
+	struct lexst L = {
+		.t = t,
+		.s = t->src,
+		.len = t->len,
+		.pos = from,
+		.end = to,
+		.pattern = t->pattern,
+		.lang = t->lang,
+		.line_cur = line_cur,
+	};
+	switch (lang_lexer(t->lang)) {
+	case LEXER_C:
+	case LEXER_JS:
+	case LEXER_GO:
+	case LEXER_JAVA:
+		lex_clike(&L, lang_lexer(t->lang));
+		break;
+	case LEXER_PYTHON:
+		lex_python(&L);
+		break;
+	case LEXER_SHELL:
+		lex_shell(&L);
+		break;
+	case LEXER_DOCKERFILE:
+		lex_dockerfile(&L);
+		break;
+	case LEXER_YAML:
+		lex_yaml(&L);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (L.err < 0) {
+		return L.err;
+	}
+	pair_brackets(t);
+	hash_tokens(t);
+	return 0;
+}
+
+int lex_run(enum lang lang, const char *buf, size_t len, bool pattern, struct tokens *t)
+{
+	tokens_reset(t, lang, buf, len, pattern);
+	if (len >= UINT32_MAX) {
+		return -E2BIG;
+	}
+	if (lang_lexer(lang) == LEXER_NONE) {
+		return -EINVAL;
+	}
+	build_lines(t);
+	return lex_finish(t, 0, len, 0);
+}
+
+int lex_run_region(enum lang lang, const struct tokens *whole, size_t off, size_t rlen,
+		   struct tokens *t)
+{
+	tokens_reset(t, lang, whole->src, whole->len, false);
+	if (off > t->len || rlen > t->len - off) {
+		return -E2BIG;
+	}
+	if (lang_lexer(lang) != LEXER_SHELL) {
+		return -EINVAL;
+	}
+	if (!t->lines_borrowed) {
+		free(t->line_off);
+	}
+	t->line_off = whole->line_off;
+	t->n_lines = whole->n_lines;
+	t->lines_cap = whole->n_lines;
+	t->lines_borrowed = true;
+	return lex_finish(t, off, off + rlen, tokens_line_of(t, (uint32_t)off) - 1);
+}
+
+uint32_t tokens_line_of(const struct tokens *t, uint32_t off)
+{
+	size_t lo = 0, hi = t->n_lines;
+	if (hi == 0) {
+		return 1;
+	}
+	/* The last line start <= off. */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->line_off[mid] <= off) {
+			lo = mid;
+		} else {
+			hi = mid;
+		}
+	}
+	return (uint32_t)lo + 1;
+}
+
+uint32_t tokens_column_of(const struct tokens *t, uint32_t off)
+{
+	uint32_t line = tokens_line_of(t, off);
+	uint32_t start = t->n_lines ? t->line_off[line - 1] : 0;
+	uint32_t col = 1;
+	for (uint32_t i = start; i < off && i < t->len; i++) {
+		/* Count code points: every byte that is not a UTF-8 continuation byte. */
+		if (((unsigned char)t->src[i] & 0xC0) != 0x80) {
+			col++;
+		}
+	}
+	return col;
+}
+
+bool tokens_in_comment(const struct tokens *t, uint32_t off)
+{
+	size_t lo = 0, hi = t->n_comments;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->comments[mid][1] <= off) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo < t->n_comments && t->comments[lo][0] <= off && off < t->comments[lo][1];
+}
+
+uint32_t tokens_find(const struct tokens *t, uint32_t off)
+{
+	size_t lo = 0, hi = t->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->v[mid].off + t->v[mid].len <= off) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	if (lo < t->n && t->v[lo].off <= off && off < t->v[lo].off + t->v[lo].len) {
+		return (uint32_t)lo;
+	}
+	return TOK_NONE;
+}
+
+bool tok_text_eq(const struct tokens *t, const struct token *k, const char *s, size_t n)
+{
+	if (k->len != n) {
+		return false;
+	}
+	if (t->lang == LANG_DOCKERFILE && k->kind == TOK_IDENT) {
+		return strncasecmp(t->src + k->off, s, n) == 0;
+	}
+	return memcmp(t->src + k->off, s, n) == 0;
+}
+
+void tok_string_content(const struct tokens *t, const struct token *k, const char **s, size_t *n)
+{
+	const char *p = t->src + k->off;
+	size_t len = k->len;
+	*s = p;
+	*n = len;
+	if (k->kind != TOK_STRING || (k->flags & TOKF_BLOCK)) {
+		return;
+	}
+	enum lexer lx = lang_lexer(t->lang);
+	if (lx == LEXER_SHELL || lx == LEXER_DOCKERFILE) {
+		/* A shell word: strip one level of surrounding quotes when the whole word is
+		 * quoted. */
+		if (len >= 2 && (p[0] == '"' || p[0] == '\'') && p[len - 1] == p[0]) {
+			*s = p + 1;
+			*n = len - 2;
+		}
+		return;
+	}
+	/* Skip a prefix (L, u8, r, f, b, R...), then the opening quote run. */
+	size_t i = 0;
+	while (i < len && i < 3 && isalnum((unsigned char)p[i])) {
+		i++;
+	}
+	if (i < len && (p[i] == '"' || p[i] == '\'' || p[i] == '`' || p[i] == '/')) {
+		char q = p[i];
+		size_t qn = 1;
+		if (q != '/' && i + 2 < len && p[i + 1] == q && p[i + 2] == q) {
+			qn = 3;
+		}
+		size_t b = i + qn;
+		size_t e = len;
+		if (k->flags & TOKF_UNTERMINATED) {
+			*s = p + b;
+			*n = len > b ? len - b : 0;
+			return;
+		}
+		if (q == '/') {
+			/* A regex literal: up to the last '/', flags after it are dropped. */
+			while (e > b && p[e - 1] != '/') {
+				e--;
+			}
+			e = e > b ? e - 1 : b;
+		} else {
+			e = len >= qn ? len - qn : 0;
+		}
+		if (i > 0 && (p[i - 1] == 'R') && q == '"' && lx == LEXER_C) {
+			/* C++ raw string R"delim( ... )delim" */
+			const char *open = memchr(p + b, '(', len - b);
+			const char *close = NULL;
+			for (size_t j = len; j > b; j--) {
+				if (p[j - 1] == ')') {
+					close = p + j - 1;
+					break;
+				}
+			}
+			if (open && close && close > open) {
+				*s = open + 1;
+				*n = (size_t)(close - open - 1);
+				return;
+			}
+		}
+		if (e < b) {
+			e = b;
+		}
+		*s = p + b;
+		*n = e - b;
+	}
+}
+
+bool tok_is_constant(const struct tokens *t, const struct token *k)
+{
+	enum lexer lx = lang_lexer(t->lang);
+	switch (k->kind) {
+	case TOK_NUMBER:
+		return true;
+	case TOK_STRING:
+		return !(k->flags & (TOKF_INTERP | TOKF_EXPANSION));
+	case TOK_IDENT:
+		/* Plain words are text in the shell, Dockerfiles and YAML. */
+		return lx == LEXER_SHELL || lx == LEXER_DOCKERFILE || lx == LEXER_YAML;
+	default:
+		return false;
+	}
+}

@@ -1,0 +1,179 @@
+/*
+ * lex.h - the source tokenizers of the SAST engine: one per language family, so that rules
+ * match code and not comments, and see string literals as single tokens they can look
+ * inside on purpose (a metavariable condition), never by accident.
+ *
+ * Languages and their tokenizers:
+ *   c, cpp                  the C family lexer (comments, "..", '..', raw strings, #lines)
+ *   javascript, typescript  the JS lexer (template literals with nested ${}, regex literals)
+ *   go                      (raw `strings`, runes)
+ *   java                    (text blocks """..""", char literals)
+ *   python                  (prefixed and triple-quoted strings, NEWLINE, INDENT/DEDENT)
+ *   shell                   one token per shell word; |, ;, && ... ; heredocs
+ *   dockerfile              instruction + shell words of each logical line
+ *   github-actions, gitlab-ci  YAML: keys, scalars (block scalars as one token); the
+ *                              scripts of run:/script: keys are listed as embedded shell
+ *
+ * Guarantees, whatever the input (NUL bytes, invalid UTF-8, unterminated strings or
+ * comments, deep nesting, huge lines): the tokenizer terminates in time linear in the
+ * input, never reads outside [buf, buf+len), and produces tokens whose ranges lie inside
+ * the input in increasing order. Brackets are paired (tok.pair) when they balance; an
+ * unbalanced bracket has pair == TOK_NONE. Nesting deeper than LEX_MAX_DEPTH is not paired.
+ * Token counts are capped (LEX_MAX_TOKENS): a file that needs more returns -E2BIG.
+ *
+ * A pattern is tokenized by the same lexer with pattern syntax on ($X metavariables, `...`).
+ */
+#ifndef RUNNER_SCANNERS_LEX_H
+#define RUNNER_SCANNERS_LEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum lang {
+	LANG_NONE = 0,
+	LANG_C,
+	LANG_CPP,
+	LANG_PYTHON,
+	LANG_JAVASCRIPT,
+	LANG_TYPESCRIPT,
+	LANG_GO,
+	LANG_JAVA,
+	LANG_SHELL,
+	LANG_DOCKERFILE,
+	LANG_GITHUB_ACTIONS,
+	LANG_GITLAB_CI,
+	LANG_COUNT,
+};
+
+/* The tokenizer a language uses. Patterns of one rule are compiled once per lexer. */
+enum lexer {
+	LEXER_NONE = 0,
+	LEXER_C,
+	LEXER_JS,
+	LEXER_GO,
+	LEXER_JAVA,
+	LEXER_PYTHON,
+	LEXER_SHELL,
+	LEXER_DOCKERFILE,
+	LEXER_YAML,
+	LEXER_COUNT,
+};
+
+const char *lang_name(enum lang l);
+/* Returns 0 and the language, or -EINVAL for an unknown name. */
+int lang_parse(const char *name, enum lang *out);
+enum lexer lang_lexer(enum lang l);
+const char *lexer_name(enum lexer x);
+
+/*
+ * Detect the language of a file from its workspace-relative path and, for files without a
+ * telling name, its first line (#! shebang). head may be NULL. Returns LANG_NONE when the
+ * file is not source code the SAST engine knows.
+ */
+enum lang lang_detect(const char *path, const char *head, size_t head_len);
+
+enum tok_kind {
+	TOK_IDENT,  /* identifiers, keywords; shell and YAML plain words */
+	TOK_NUMBER, /* numbers and character literals */
+	TOK_STRING, /* string literals, quoted/expanded shell words, quoted/block YAML scalars */
+	TOK_PUNCT,  /* operators and brackets */
+	TOK_EOL,    /* end of a logical line (python, shell, dockerfile, YAML) */
+	TOK_INDENT, /* python: a deeper block starts (pairs with TOK_DEDENT) */
+	TOK_DEDENT,
+};
+
+enum tok_flags {
+	TOKF_INTERP = 1u << 0,	     /* a string that interpolates (f"", `${}`, "$x", heredoc) */
+	TOKF_EXPANSION = 1u << 1,    /* shell: the word has an unquoted expansion ($x, $(..)) */
+	TOKF_UNTERMINATED = 1u << 2, /* a string or comment the input ended inside of */
+	TOKF_KEY = 1u << 3,	     /* YAML: a mapping key */
+	TOKF_BLOCK = 1u << 4,	     /* YAML: a block scalar (| or >) */
+	TOKF_REGEX = 1u << 5,	     /* JS: a regex literal */
+	TOKF_OPEN = 1u << 6,	     /* an opening bracket ( [ { or INDENT */
+	TOKF_CLOSE = 1u << 7,	     /* a closing bracket ) ] } or DEDENT */
+	TOKF_STMT_END = 1u << 8,     /* Go, JS: a line break after this token ends a statement */
+};
+
+#define TOK_NONE UINT32_MAX
+
+struct token {
+	uint32_t off, len; /* byte range in the source */
+	uint32_t line;	   /* 1-based line of the first byte */
+	uint32_t pair;	   /* index of the matching bracket, or TOK_NONE */
+	uint32_t hash;	   /* hash of the token's text (case-folded in dockerfile) */
+	uint16_t flags;	   /* enum tok_flags */
+	uint16_t depth;	   /* bracket nesting depth (capped) */
+	uint8_t kind;	   /* enum tok_kind */
+};
+
+/* A part of the file written in another language (a YAML run: script is shell). */
+struct lex_region {
+	uint32_t off, len;
+	enum lang lang;
+};
+
+struct tokens {
+	struct token *v;
+	size_t n, cap;
+	uint32_t *line_off; /* byte offset of each line start; line_off[0] is line 1 */
+	size_t n_lines, lines_cap;
+	bool lines_borrowed; /* line_off belongs to another tokens (lex_run_region) */
+	struct lex_region *regions;
+	size_t n_regions, regions_cap;
+	/* Comment ranges, for regex rules that must (not) match inside comments. */
+	uint32_t (*comments)[2];
+	size_t n_comments, comments_cap;
+	const char *src;
+	size_t len;
+	enum lang lang;
+	bool pattern; /* tokenized as a pattern ($X, ...) */
+};
+
+#define LEX_MAX_TOKENS	(16u << 20)
+#define LEX_MAX_DEPTH	1000
+#define LEX_MAX_REGIONS 4096
+
+void tokens_init(struct tokens *t);
+void tokens_release(struct tokens *t);
+
+/*
+ * Tokenize buf (len bytes, need not be NUL-terminated) as language lang into t (which is
+ * reset first). With pattern, `$NAME` is one identifier token in every language. buf must
+ * outlive t. Returns 0, -E2BIG (too many tokens, or len >= 4 GiB) or -EINVAL (LANG_NONE).
+ */
+int lex_run(enum lang lang, const char *buf, size_t len, bool pattern, struct tokens *t);
+
+/*
+ * Tokenize the part [off, off+rlen) of whole's buffer as lang (a shell script embedded in a
+ * YAML file, a command substitution): offsets and lines are those of the whole buffer,
+ * whose line table t borrows (whole must outlive t's use). Only shell regions are supported.
+ */
+int lex_run_region(enum lang lang, const struct tokens *whole, size_t off, size_t rlen,
+		   struct tokens *t);
+
+/* Line (1-based) of a byte offset, and the 1-based column in code points. */
+uint32_t tokens_line_of(const struct tokens *t, uint32_t off);
+uint32_t tokens_column_of(const struct tokens *t, uint32_t off);
+
+/* Is off inside a comment? */
+bool tokens_in_comment(const struct tokens *t, uint32_t off);
+/* Index of the token containing off, or TOK_NONE. */
+uint32_t tokens_find(const struct tokens *t, uint32_t off);
+
+/* Does a token's text equal s (n bytes)? Case-insensitive for dockerfile instructions. */
+bool tok_text_eq(const struct tokens *t, const struct token *k, const char *s, size_t n);
+
+/*
+ * The content of a string token without quotes, prefixes and delimiters (the raw text of
+ * a shell word or YAML scalar). Sets *s and *n. For other tokens, the token text.
+ */
+void tok_string_content(const struct tokens *t, const struct token *k, const char **s, size_t *n);
+
+/* A constant: a number, or a string/word that neither interpolates nor expands. */
+bool tok_is_constant(const struct tokens *t, const struct token *k);
+
+/* The hash used for token text (FNV-1a; folded to lower case when icase). */
+uint32_t lex_hash(const char *s, size_t n, bool icase);
+
+#endif

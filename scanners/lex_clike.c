@@ -1,0 +1,532 @@
+/*
+ * lex_clike.c - the tokenizers of the brace languages: C and C++, JavaScript and
+ * TypeScript, Go, Java. They share comments, identifiers, numbers and most operators;
+ * they differ in string syntax:
+ *   C/C++  "..", '..' (a number-like char), prefixes L u U u8, raw R"d(..)d"
+ *   JS/TS  '..', "..", `template ${expr}` (one token, nested expressions skipped), /regex/
+ *   Go     "..", `raw`, 'rune'
+ *   Java   "..", """text block""", 'c'
+ * Every loop advances pos, every nested construct has a depth cap, and an unterminated
+ * string or comment ends at the end of the input (or of the line, for one-line strings)
+ * with TOKF_UNTERMINATED.
+ */
+#include "lex_impl.h"
+#include "util.h"
+
+#include "banned.h"
+
+#define TEMPLATE_MAX_DEPTH 32
+
+struct oplist {
+	const char *const *ops; /* longest first */
+	size_t n;
+};
+
+static const char *const ops_c[] = {
+	"<<=", ">>=", "...", "->*", "<=>", "::", "->", "++", "--", "<<", ">>", "<=", ">=",
+	"==",  "!=",  "&&",  "||",  "+=",  "-=", "*=", "/=", "%=", "&=", "|=", "^=", "##",
+};
+static const char *const ops_js[] = {
+	">>>=", "...", "===", "!==", "**=", "&&=", "||=", "?\?=", "<<=", ">>=", ">>>",
+	"=>",	"??",  "?.",  "**",  "++",  "--",  "<<",  ">>",	  "<=",	 ">=",	"==",
+	"!=",	"&&",  "||",  "+=",  "-=",  "*=",  "/=",  "%=",	  "&=",	 "|=",	"^=",
+};
+static const char *const ops_go[] = {
+	"<<=", ">>=", "&^=", "...", ":=", "<-", "&^", "++", "--", "<<", ">>", "<=", ">=",
+	"==",  "!=",  "&&",  "||",  "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=",
+};
+static const char *const ops_java[] = {
+	">>>=", "<<=", ">>=", ">>>", "...", "::", "->", "++", "--", "<<", ">>", "<=", ">=",
+	"==",	"!=",  "&&",  "||",  "+=",  "-=", "*=", "/=", "%=", "&=", "|=", "^=",
+};
+
+static struct oplist ops_for(enum lexer f)
+{
+	switch (f) {
+	case LEXER_JS:
+		return (struct oplist){ ops_js, ARRAY_SIZE(ops_js) };
+	case LEXER_GO:
+		return (struct oplist){ ops_go, ARRAY_SIZE(ops_go) };
+	case LEXER_JAVA:
+		return (struct oplist){ ops_java, ARRAY_SIZE(ops_java) };
+	default:
+		return (struct oplist){ ops_c, ARRAY_SIZE(ops_c) };
+	}
+}
+
+static size_t match_op(const struct lexst *L, size_t p, const struct oplist *ol)
+{
+	unsigned char c = (unsigned char)L->s[p];
+	/* Most punctuation is one character: only these start longer operators. */
+	static const bool starts_op[256] = {
+		['<'] = true, ['>'] = true, ['='] = true, ['!'] = true, ['&'] = true, ['|'] = true,
+		['+'] = true, ['-'] = true, ['*'] = true, ['/'] = true, ['%'] = true, ['^'] = true,
+		['.'] = true, [':'] = true, ['#'] = true, ['?'] = true,
+	};
+	if (!starts_op[c] || p + 1 >= L->end) {
+		return 1;
+	}
+	for (size_t i = 0; i < ol->n; i++) {
+		const char *op = ol->ops[i];
+		if ((unsigned char)op[0] != c || op[1] != L->s[p + 1]) {
+			continue;
+		}
+		size_t n = 2;
+		while (op[n] && p + n < L->end && op[n] == L->s[p + n]) {
+			n++;
+		}
+		if (op[n] == '\0') {
+			return n;
+		}
+	}
+	return 1;
+}
+
+/* A quoted string from p (at the quote) that ends at an unescaped q; one line unless
+ * multiline. Returns the end and sets *unterminated. */
+static size_t scan_quoted(const struct lexst *L, size_t p, char q, bool multiline,
+			  bool *unterminated)
+{
+	size_t i = p + 1;
+	*unterminated = false;
+	while (i < L->end) {
+		char c = L->s[i];
+		if (c == '\\') {
+			i += 2;
+			continue;
+		}
+		if (c == q) {
+			return i + 1;
+		}
+		if (c == '\n' && !multiline) {
+			*unterminated = true;
+			return i;
+		}
+		i++;
+	}
+	*unterminated = true;
+	return L->end;
+}
+
+static size_t scan_block_comment(struct lexst *L, size_t p)
+{
+	const char *e = NULL;
+	if (p + 2 < L->end) {
+		e = memmem(L->s + p + 2, L->end - p - 2, "*/", 2);
+	}
+	size_t end = e ? (size_t)(e - L->s) + 2 : L->end;
+	lex_comment(L, p, end);
+	return end;
+}
+
+static size_t scan_line_comment(struct lexst *L, size_t p)
+{
+	const char *e = memchr(L->s + p, '\n', L->end - p);
+	size_t end = e ? (size_t)(e - L->s) : L->end;
+	lex_comment(L, p, end);
+	return end;
+}
+
+/*
+ * A JS template literal from p (at the backquote): its end. Expressions inside ${ } are
+ * skipped with their strings, comments and nested templates; *interp says whether there
+ * was one.
+ */
+static size_t scan_template(struct lexst *L, size_t p, unsigned depth, bool *interp,
+			    bool *unterminated)
+{
+	size_t i = p + 1;
+	while (i < L->end) {
+		char c = L->s[i];
+		if (c == '\\') {
+			i += 2;
+			continue;
+		}
+		if (c == '`') {
+			return i + 1;
+		}
+		if (c == '$' && i + 1 < L->end && L->s[i + 1] == '{') {
+			*interp = true;
+			i += 2;
+			unsigned braces = 1;
+			while (i < L->end && braces > 0) {
+				char d = L->s[i];
+				bool u = false;
+				if (d == '{') {
+					braces++;
+					i++;
+				} else if (d == '}') {
+					braces--;
+					i++;
+				} else if (d == '\'' || d == '"') {
+					i = scan_quoted(L, i, d, false, &u);
+				} else if (d == '`') {
+					if (depth >= TEMPLATE_MAX_DEPTH) {
+						i++;
+					} else {
+						i = scan_template(L, i, depth + 1, interp, &u);
+					}
+				} else if (d == '/' && i + 1 < L->end && L->s[i + 1] == '*') {
+					const char *e =
+						memmem(L->s + i + 2, L->end - i - 2, "*/", 2);
+					i = e ? (size_t)(e - L->s) + 2 : L->end;
+				} else if (d == '/' && i + 1 < L->end && L->s[i + 1] == '/') {
+					const char *e = memchr(L->s + i, '\n', L->end - i);
+					i = e ? (size_t)(e - L->s) : L->end;
+				} else {
+					i++;
+				}
+			}
+			continue;
+		}
+		i++;
+	}
+	*unterminated = true;
+	return L->end;
+}
+
+static bool js_regex_allowed(const struct lexst *L, size_t first_tok)
+{
+	static const char *const kw[] = { "return", "typeof",	  "case",  "do",     "else",
+					  "in",	    "instanceof", "new",   "delete", "void",
+					  "throw",  "yield",	  "await", "of" };
+	if (L->t->n <= first_tok) {
+		return true;
+	}
+	const struct token *k = &L->t->v[L->t->n - 1];
+	const char *s = L->s + k->off;
+	switch (k->kind) {
+	case TOK_NUMBER:
+	case TOK_STRING:
+		return false;
+	case TOK_IDENT:
+		for (size_t i = 0; i < ARRAY_SIZE(kw); i++) {
+			if (k->len == strlen(kw[i]) && memcmp(s, kw[i], k->len) == 0) {
+				return true;
+			}
+		}
+		return false;
+	case TOK_PUNCT:
+		if (k->len == 1 && (s[0] == ')' || s[0] == ']' || s[0] == '}')) {
+			return false;
+		}
+		if (k->len == 2 && (memcmp(s, "++", 2) == 0 || memcmp(s, "--", 2) == 0)) {
+			return false;
+		}
+		return true;
+	default:
+		return true;
+	}
+}
+
+/* A regex literal from p (at '/'): its end, or p when this is not one (no closing '/'). */
+static size_t scan_regex(const struct lexst *L, size_t p)
+{
+	size_t i = p + 1;
+	bool cls = false;
+	if (i < L->end && (L->s[i] == '*' || L->s[i] == '/')) {
+		return p;
+	}
+	while (i < L->end) {
+		char c = L->s[i];
+		if (c == '\n') {
+			return p;
+		}
+		if (c == '\\') {
+			i += 2;
+			continue;
+		}
+		if (c == '[') {
+			cls = true;
+		} else if (c == ']') {
+			cls = false;
+		} else if (c == '/' && !cls) {
+			i++;
+			while (i < L->end && isalpha((unsigned char)L->s[i])) {
+				i++;
+			}
+			return i;
+		}
+		i++;
+	}
+	return p;
+}
+
+static size_t scan_number(const struct lexst *L, size_t p)
+{
+	size_t i = p;
+	bool hex = i + 1 < L->end && L->s[i] == '0' && (L->s[i + 1] == 'x' || L->s[i + 1] == 'X');
+	while (i < L->end) {
+		unsigned char c = (unsigned char)L->s[i];
+		if (isalnum(c) || c == '_' || c == '.' || (c == '\'' && L->lang == LANG_CPP)) {
+			i++;
+		} else if ((c == '+' || c == '-') && i > p &&
+			   (((L->s[i - 1] == 'e' || L->s[i - 1] == 'E') && !hex) ||
+			    L->s[i - 1] == 'p' || L->s[i - 1] == 'P')) {
+			i++;
+		} else {
+			break;
+		}
+	}
+	return i;
+}
+
+/* C string prefixes: the identifier [s, s+n) followed by a quote starts a literal. */
+static bool c_string_prefix(const char *s, size_t n, bool *raw)
+{
+	static const char *const pre[] = { "L", "u", "U", "u8" };
+	static const char *const rawpre[] = { "R", "LR", "uR", "UR", "u8R" };
+	for (size_t i = 0; i < ARRAY_SIZE(pre); i++) {
+		if (n == strlen(pre[i]) && memcmp(s, pre[i], n) == 0) {
+			*raw = false;
+			return true;
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(rawpre); i++) {
+		if (n == strlen(rawpre[i]) && memcmp(s, rawpre[i], n) == 0) {
+			*raw = true;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* C++ raw string from q (at the quote after R): R"delim( ... )delim". */
+static size_t scan_raw_string(const struct lexst *L, size_t q, bool *unterminated)
+{
+	size_t i = q + 1;
+	char delim[20];
+	size_t dn = 0;
+	while (i < L->end && L->s[i] != '(' && dn < 16) {
+		char c = L->s[i];
+		if (c == ' ' || c == ')' || c == '\\' || c == '\n' || c == '"') {
+			break;
+		}
+		delim[dn++] = c;
+		i++;
+	}
+	if (i >= L->end || L->s[i] != '(') {
+		/* Not a valid raw string: treat as an ordinary one. */
+		return scan_quoted(L, q, '"', false, unterminated);
+	}
+	i++;
+	while (i < L->end) {
+		const char *e = memchr(L->s + i, ')', L->end - i);
+		if (!e) {
+			break;
+		}
+		size_t j = (size_t)(e - L->s) + 1;
+		if (j + dn < L->end && memcmp(L->s + j, delim, dn) == 0 && L->s[j + dn] == '"') {
+			*unterminated = false;
+			return j + dn + 1;
+		}
+		i = j;
+	}
+	*unterminated = true;
+	return L->end;
+}
+
+/*
+ * Go inserts a semicolon at a line break after an identifier, a literal, `)`, `]`, `}`,
+ * `++` or `--`; JavaScript written without semicolons relies on the same line breaks. Mark
+ * the last token so that a metavariable does not run into the next statement, unless the
+ * next line starts by continuing the expression (`.x`, `+ y`, `? a : b`).
+ */
+static void mark_statement_end(struct lexst *L, size_t next)
+{
+	struct token *k = lex_last(L);
+	const char *s = L->s + k->off;
+	bool ends = k->kind == TOK_IDENT || k->kind == TOK_NUMBER || k->kind == TOK_STRING;
+	if (k->kind == TOK_PUNCT) {
+		ends = (k->len == 1 && (s[0] == ')' || s[0] == ']' || s[0] == '}')) ||
+		       (k->len == 2 && (memcmp(s, "++", 2) == 0 || memcmp(s, "--", 2) == 0));
+	}
+	while (next < L->end && (L->s[next] == ' ' || L->s[next] == '\t' || L->s[next] == '\r' ||
+				 L->s[next] == '\n')) {
+		next++;
+	}
+	if (next < L->end && strchr(".+-*/%&|^<>=!?:,", L->s[next]) && L->s[next] != '\0') {
+		/* A comment is not a continuation. */
+		bool comment = L->s[next] == '/' && next + 1 < L->end &&
+			       (L->s[next + 1] == '/' || L->s[next + 1] == '*');
+		if (!comment) {
+			ends = false;
+		}
+	}
+	if (ends) {
+		k->flags |= TOKF_STMT_END;
+	}
+}
+
+void lex_clike(struct lexst *L, enum lexer family)
+{
+	struct oplist ol = ops_for(family);
+	size_t first_tok = L->t->n;
+	/* Identifier characters; `$` too except in Go. */
+	bool ident[256];
+	for (int k = 0; k < 256; k++) {
+		ident[k] = lex_is_ident_char((unsigned char)k) || (k == '$' && family != LEXER_GO);
+	}
+	size_t i = L->pos;
+	bool line_start = true;
+	/* A shebang line in a script. */
+	if (i == 0 && L->end >= 2 && L->s[0] == '#' && L->s[1] == '!' && family == LEXER_JS) {
+		i = scan_line_comment(L, 0);
+	}
+	while (i < L->end && L->err == 0) {
+		unsigned char c = (unsigned char)L->s[i];
+		if (c == '\n') {
+			if ((family == LEXER_GO || family == LEXER_JS) && L->t->n > first_tok) {
+				mark_statement_end(L, i + 1);
+			}
+			line_start = true;
+			i++;
+			continue;
+		}
+		size_t nb = lex_skip_blank(L, i);
+		if (nb > i) {
+			i = nb; /* a blank, or a line continuation */
+			continue;
+		}
+		bool at_line_start = line_start;
+		line_start = false;
+		if (c == '/' && i + 1 < L->end && L->s[i + 1] == '/') {
+			i = scan_line_comment(L, i);
+			continue;
+		}
+		if (c == '/' && i + 1 < L->end && L->s[i + 1] == '*') {
+			i = scan_block_comment(L, i);
+			continue;
+		}
+		size_t mv = L->pattern ? lex_metavar_end(L, i) : i;
+		if (mv > i) {
+			lex_push(L, TOK_IDENT, i, mv - i, 0);
+			i = mv;
+			continue;
+		}
+		if (lex_is_ident_start(c) ||
+		    (c == '$' && family != LEXER_GO && family != LEXER_C)) {
+			size_t j = i + 1;
+			while (j < L->end && ident[(unsigned char)L->s[j]]) {
+				j++;
+			}
+			bool raw;
+			if (family == LEXER_C && j < L->end &&
+			    (L->s[j] == '"' || L->s[j] == '\'') &&
+			    c_string_prefix(L->s + i, j - i, &raw)) {
+				bool u = false;
+				size_t e;
+				if (raw && L->s[j] == '"') {
+					e = scan_raw_string(L, j, &u);
+				} else {
+					e = scan_quoted(L, j, L->s[j], false, &u);
+				}
+				lex_push(L, L->s[j] == '\'' ? TOK_NUMBER : TOK_STRING, i, e - i,
+					 u ? TOKF_UNTERMINATED : 0);
+				i = e;
+				continue;
+			}
+			lex_push(L, TOK_IDENT, i, j - i, 0);
+			i = j;
+			continue;
+		}
+		if (isdigit(c) ||
+		    (c == '.' && i + 1 < L->end && isdigit((unsigned char)L->s[i + 1]))) {
+			size_t j = scan_number(L, i);
+			lex_push(L, TOK_NUMBER, i, j - i, 0);
+			i = j;
+			continue;
+		}
+		bool u = false;
+		if (c == '"') {
+			size_t e;
+			if (family == LEXER_JAVA && i + 2 < L->end && L->s[i + 1] == '"' &&
+			    L->s[i + 2] == '"') {
+				/* A text block: """ ... """ */
+				const char *t = i + 3 < L->end ? memmem(L->s + i + 3,
+									L->end - i - 3, "\"\"\"", 3)
+							       : NULL;
+				/* Skip escaped quotes inside: \""" does not end it. */
+				while (t && t[-1] == '\\') {
+					size_t from = (size_t)(t - L->s) + 1;
+					t = from < L->end ? memmem(L->s + from, L->end - from,
+								   "\"\"\"", 3)
+							  : NULL;
+				}
+				e = t ? (size_t)(t - L->s) + 3 : L->end;
+				u = !t;
+			} else {
+				e = scan_quoted(L, i, '"', false, &u);
+			}
+			lex_push(L, TOK_STRING, i, e - i, u ? TOKF_UNTERMINATED : 0);
+			i = e;
+			continue;
+		}
+		if (c == '\'') {
+			size_t e = scan_quoted(L, i, '\'', false, &u);
+			enum tok_kind k = family == LEXER_JS ? TOK_STRING : TOK_NUMBER;
+			lex_push(L, k, i, e - i, u ? TOKF_UNTERMINATED : 0);
+			i = e;
+			continue;
+		}
+		if (c == '`' && (family == LEXER_JS || family == LEXER_GO)) {
+			bool interp = false;
+			size_t e;
+			if (family == LEXER_GO) {
+				const char *t = memchr(L->s + i + 1, '`', L->end - i - 1);
+				e = t ? (size_t)(t - L->s) + 1 : L->end;
+				u = !t;
+			} else {
+				e = scan_template(L, i, 0, &interp, &u);
+			}
+			lex_push(L, TOK_STRING, i, e - i,
+				 (interp ? TOKF_INTERP : 0) | (u ? TOKF_UNTERMINATED : 0));
+			i = e;
+			continue;
+		}
+		if (c == '/' && family == LEXER_JS && !L->pattern &&
+		    js_regex_allowed(L, first_tok)) {
+			size_t e = scan_regex(L, i);
+			if (e > i) {
+				lex_push(L, TOK_STRING, i, e - i, TOKF_REGEX);
+				i = e;
+				continue;
+			}
+		}
+		if (c == '#' && family == LEXER_C && at_line_start) {
+			/* A preprocessor line: `#` and the directive are ordinary tokens; the rest
+			 * of an #include <...> is one string. */
+			lex_push(L, TOK_PUNCT, i, 1, 0);
+			i++;
+			while (i < L->end && (L->s[i] == ' ' || L->s[i] == '\t')) {
+				i++;
+			}
+			size_t j = i;
+			while (j < L->end && isalpha((unsigned char)L->s[j])) {
+				j++;
+			}
+			if (j > i) {
+				lex_push(L, TOK_IDENT, i, j - i, 0);
+				bool inc = (j - i == 7 && memcmp(L->s + i, "include", 7) == 0);
+				i = j;
+				while (inc && i < L->end && (L->s[i] == ' ' || L->s[i] == '\t')) {
+					i++;
+				}
+				if (inc && i < L->end && L->s[i] == '<') {
+					size_t e = i + 1;
+					while (e < L->end && L->s[e] != '>' && L->s[e] != '\n') {
+						e++;
+					}
+					if (e < L->end && L->s[e] == '>') {
+						lex_push(L, TOK_STRING, i, e + 1 - i, 0);
+						i = e + 1;
+					}
+				}
+			}
+			continue;
+		}
+		size_t n = match_op(L, i, &ol);
+		lex_push(L, TOK_PUNCT, i, n, 0);
+		i += n;
+	}
+}

@@ -1,0 +1,637 @@
+/*
+ * lex_shell.c - the shell and Dockerfile tokenizers.
+ *
+ * Shell: one token per word. A word without quotes or expansions is a TOK_IDENT (`rm`,
+ * `-rf`, `/tmp/x`); a word with quotes or expansions is a TOK_STRING whose flags say
+ * whether it expands something unquoted (TOKF_EXPANSION: `$dir/x`, `$(cmd)`) or inside
+ * double quotes (TOKF_INTERP: "$dir"). An assignment word `NAME=value` becomes NAME, `=`
+ * and the value. Operators (| || && ; & ( ) < > >> ...) are TOK_PUNCT, a newline is TOK_EOL,
+ * a heredoc body is one TOK_STRING. Nested $( ), ${ }, quotes and backquotes are skipped
+ * with a depth cap.
+ *
+ * Dockerfile: parser directives (escape), comment lines, and logical lines joined by the
+ * escape character; each instruction is its keyword (compared case-insensitively) and
+ * then either a JSON array (exec form) or shell words, and ends with TOK_EOL. Heredocs
+ * (RUN <<EOF) extend the instruction to their terminator.
+ */
+#include "lex_impl.h"
+#include "util.h"
+
+#include "banned.h"
+
+#define SHELL_MAX_NEST	   64
+#define SHELL_MAX_HEREDOCS 16
+
+struct heredoc {
+	size_t delim_off, delim_len; /* the terminator word (quotes removed) */
+	bool strip_tabs, quoted;
+};
+
+struct shst {
+	struct lexst *L;
+	size_t to;
+	bool dockerfile;
+	char cont;
+	struct heredoc hd[SHELL_MAX_HEREDOCS];
+	size_t n_hd;
+};
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v' || c == '\0';
+}
+
+static bool is_op_char(char c)
+{
+	return c == '|' || c == '&' || c == ';' || c == '(' || c == ')' || c == '<' || c == '>';
+}
+
+static size_t skip_nested(const struct shst *S, size_t i, char open, char close, unsigned nest);
+
+/* Single quotes from i (at '): end after the closing quote. */
+static size_t skip_single(const struct shst *S, size_t i)
+{
+	const char *e = memchr(S->L->s + i + 1, '\'', S->to - i - 1);
+	return e ? (size_t)(e - S->L->s) + 1 : S->to;
+}
+
+/* $'...' ANSI-C quotes from i (at the quote): backslash escapes. */
+static size_t skip_ansi(const struct shst *S, size_t i)
+{
+	for (i++; i < S->to; i++) {
+		if (S->L->s[i] == '\\') {
+			i++;
+		} else if (S->L->s[i] == '\'') {
+			return i + 1;
+		}
+	}
+	return S->to;
+}
+
+static size_t skip_backquote(const struct shst *S, size_t i)
+{
+	size_t b = i + 1;
+	for (i++; i < S->to; i++) {
+		if (S->L->s[i] == '\\') {
+			i++;
+		} else if (S->L->s[i] == '`') {
+			lex_region(S->L, b, i, LANG_SHELL);
+			return i + 1;
+		}
+	}
+	return S->to;
+}
+
+/* An expansion at i (at '$'): its end. */
+static size_t skip_dollar(const struct shst *S, size_t i, unsigned nest)
+{
+	const char *s = S->L->s;
+	if (i + 1 >= S->to) {
+		return i + 1;
+	}
+	char c = s[i + 1];
+	if (c == '(') {
+		size_t e = skip_nested(S, i + 1, '(', ')', nest + 1);
+		/* A command substitution holds commands: the scan looks at them as shell. */
+		if (i + 2 < S->to && s[i + 2] != '(' && e > i + 2 && s[e - 1] == ')') {
+			lex_region(S->L, i + 2, e - 1, LANG_SHELL);
+		}
+		return e;
+	}
+	if (c == '{') {
+		return skip_nested(S, i + 1, '{', '}', nest + 1);
+	}
+	if (c == '\'') {
+		return skip_ansi(S, i + 1);
+	}
+	if (isalpha((unsigned char)c) || c == '_') {
+		size_t j = i + 2;
+		while (j < S->to && (isalnum((unsigned char)s[j]) || s[j] == '_')) {
+			j++;
+		}
+		return j;
+	}
+	if (isdigit((unsigned char)c) || (c && strchr("@*#?$!-", c))) {
+		return i + 2;
+	}
+	return i + 1;
+}
+
+/* Double quotes from i (at "): end after the closing quote; *exp when it expands. */
+static size_t skip_double(const struct shst *S, size_t i, bool *exp, unsigned nest)
+{
+	const char *s = S->L->s;
+	for (i++; i < S->to;) {
+		char c = s[i];
+		if (c == '\\') {
+			i += 2;
+		} else if (c == '"') {
+			return i + 1;
+		} else if (c == '$' && i + 1 < S->to &&
+			   (isalnum((unsigned char)s[i + 1]) ||
+			    (s[i + 1] && strchr("_({@*#?$!-", s[i + 1])))) {
+			*exp = true;
+			i = nest < SHELL_MAX_NEST ? skip_dollar(S, i, nest) : i + 1;
+		} else if (c == '`') {
+			*exp = true;
+			i = skip_backquote(S, i);
+		} else {
+			i++;
+		}
+	}
+	return S->to;
+}
+
+/* A balanced open..close group from i (at open), with quotes inside. */
+static size_t skip_nested(const struct shst *S, size_t i, char open, char close, unsigned nest)
+{
+	const char *s = S->L->s;
+	unsigned depth = 0;
+	if (nest >= SHELL_MAX_NEST) {
+		return i + 1;
+	}
+	while (i < S->to) {
+		char c = s[i];
+		bool e = false;
+		if (c == '\\') {
+			i += 2;
+		} else if (c == open) {
+			depth++;
+			i++;
+		} else if (c == close) {
+			i++;
+			if (--depth == 0) {
+				return i;
+			}
+		} else if (c == '\'') {
+			i = skip_single(S, i);
+		} else if (c == '"') {
+			i = skip_double(S, i, &e, nest + 1);
+		} else if (c == '`') {
+			i = skip_backquote(S, i);
+		} else if (c == '$') {
+			i = skip_dollar(S, i, nest + 1);
+		} else {
+			i++;
+		}
+	}
+	return S->to;
+}
+
+/* Emit the word [b, e) with its kind and flags. */
+static void emit_word(struct shst *S, size_t b, size_t e, bool quoted, bool expansion, bool interp)
+{
+	struct lexst *L = S->L;
+	if (e <= b) {
+		return;
+	}
+	/* Pattern syntax: $X is a metavariable (an identifier), not an expansion. */
+	if (L->pattern && lex_metavar_end(L, b) == e) {
+		lex_push(L, TOK_IDENT, b, e - b, 0);
+		return;
+	}
+	if (!quoted && !expansion) {
+		if (e - b == 1 && (L->s[b] == '{' || L->s[b] == '}' || L->s[b] == '=')) {
+			lex_push(L, TOK_PUNCT, b, 1, 0);
+		} else {
+			lex_push(L, TOK_IDENT, b, e - b, 0);
+		}
+		return;
+	}
+	lex_push(L, TOK_STRING, b, e - b,
+		 (expansion ? TOKF_EXPANSION : 0) | (interp ? TOKF_INTERP : 0));
+}
+
+/* Register a heredoc whose delimiter word starts at i; returns the end of the word. */
+static size_t heredoc_word(struct shst *S, size_t i, bool strip_tabs)
+{
+	const char *s = S->L->s;
+	while (i < S->to && (s[i] == ' ' || s[i] == '\t')) {
+		i++;
+	}
+	size_t b = i;
+	bool quoted = false;
+	char q = 0;
+	if (i < S->to && (s[i] == '\'' || s[i] == '"')) {
+		q = s[i];
+		quoted = true;
+		b = ++i;
+		while (i < S->to && s[i] != q && s[i] != '\n') {
+			i++;
+		}
+	} else {
+		if (i < S->to && s[i] == '\\') {
+			quoted = true;
+			b = ++i;
+		}
+		while (i < S->to && !is_blank(s[i]) && s[i] != '\n' && !is_op_char(s[i])) {
+			i++;
+		}
+	}
+	size_t e = i;
+	if (q && i < S->to && s[i] == q) {
+		i++;
+	}
+	if (e > b) {
+		lex_push(S->L, TOK_IDENT, quoted ? b - 1 : b, i - (quoted ? b - 1 : b), 0);
+		if (S->n_hd < SHELL_MAX_HEREDOCS) {
+			S->hd[S->n_hd++] = (struct heredoc){ b, e - b, strip_tabs, quoted };
+		}
+	}
+	return i;
+}
+
+/* After the newline at i - 1: read the bodies of pending heredocs; returns the new i. */
+static size_t heredoc_bodies(struct shst *S, size_t i)
+{
+	const char *s = S->L->s;
+	for (size_t h = 0; h < S->n_hd; h++) {
+		const struct heredoc *d = &S->hd[h];
+		size_t body = i, body_end = S->to;
+		bool interp = false;
+		while (i < S->to) {
+			const char *nl = memchr(s + i, '\n', S->to - i);
+			size_t le = nl ? (size_t)(nl - s) : S->to;
+			size_t ls = i;
+			/* Leading blanks are ignored (<<- strips tabs; YAML scripts are indented).
+			 */
+			while (ls < le && (s[ls] == '\t' || s[ls] == ' ')) {
+				ls++;
+			}
+			size_t te = le;
+			while (te > ls && s[te - 1] == '\r') {
+				te--;
+			}
+			if (te - ls == d->delim_len &&
+			    memcmp(s + ls, s + d->delim_off, d->delim_len) == 0) {
+				body_end = i;
+				i = nl ? le + 1 : le;
+				goto found;
+			}
+			if (!d->quoted &&
+			    (memchr(s + i, '$', le - i) || memchr(s + i, '`', le - i))) {
+				interp = true;
+			}
+			i = nl ? le + 1 : le;
+		}
+		body_end = S->to;
+found:
+		if (body_end > body) {
+			lex_push(S->L, TOK_STRING, body, body_end - body,
+				 (interp ? TOKF_INTERP : 0) |
+					 (body_end == S->to && i >= S->to ? TOKF_UNTERMINATED : 0));
+		}
+	}
+	S->n_hd = 0;
+	return i;
+}
+
+static void eol(struct shst *S, size_t at)
+{
+	struct token *last = lex_last(S->L);
+	if (last && last->kind != TOK_EOL) {
+		lex_push(S->L, TOK_EOL, at, 1, 0);
+	}
+}
+
+void lex_shell_range(struct lexst *L, size_t from, size_t to, bool dockerfile, char cont)
+{
+	struct shst S = { .L = L, .to = to, .dockerfile = dockerfile, .cont = cont };
+	const char *s = L->s;
+	size_t i = from;
+	while (i < to && L->err == 0) {
+		char c = s[i];
+		if (c == '\n') {
+			i++;
+			if (!dockerfile) {
+				eol(&S, i - 1);
+			}
+			if (S.n_hd) {
+				i = heredoc_bodies(&S, i);
+			}
+			continue;
+		}
+		if (is_blank(c)) {
+			i++;
+			continue;
+		}
+		if (c == cont && i + 1 < to && (s[i + 1] == '\n' || s[i + 1] == '\r')) {
+			i += 2;
+			if (i < to && s[i - 1] == '\r' && s[i] == '\n') {
+				i++;
+			}
+			continue;
+		}
+		if (c == '#') {
+			/* A comment starts a word; in a Dockerfile a line starting with # is
+			 * dropped. */
+			const char *e = memchr(s + i, '\n', to - i);
+			size_t end = e ? (size_t)(e - s) : to;
+			lex_comment(L, i, end);
+			i = end;
+			continue;
+		}
+		if (is_op_char(c)) {
+			static const char *const ops[] = { "<<<", "<<-", "&&", "||", ";;",
+							   "|&",  "<<",	 ">>", ">&", "<&",
+							   "&>",  ">|",	 "<>" };
+			size_t n = 1;
+			for (size_t k = 0; k < ARRAY_SIZE(ops); k++) {
+				size_t m = strlen(ops[k]);
+				if (i + m <= to && memcmp(s + i, ops[k], m) == 0) {
+					n = m;
+					break;
+				}
+			}
+			/* Process substitution <( ... ) is part of a word. */
+			if ((c == '<' || c == '>') && n == 1 && i + 1 < to && s[i + 1] == '(') {
+				size_t e = skip_nested(&S, i + 1, '(', ')', 0);
+				if (e > i + 2 && s[e - 1] == ')') {
+					lex_region(L, i + 2, e - 1, LANG_SHELL);
+				}
+				emit_word(&S, i, e, false, true, false);
+				i = e;
+				continue;
+			}
+			lex_push(L, TOK_PUNCT, i, n, 0);
+			bool is_heredoc = (n == 2 && memcmp(s + i, "<<", 2) == 0) ||
+					  (n == 3 && memcmp(s + i, "<<-", 3) == 0);
+			i += n;
+			if (is_heredoc) {
+				i = heredoc_word(&S, i, n == 3);
+			}
+			continue;
+		}
+		/* A word. */
+		size_t b = i;
+		bool quoted = false, expansion = false, interp = false;
+		/* NAME= at the start of a word is an assignment (in a pattern, $NAME= too). */
+		size_t mv = lex_metavar_end(L, i);
+		if (isalpha((unsigned char)c) || c == '_' || mv > i) {
+			size_t j = mv > i ? mv : i + 1;
+			while (mv == i && j < to && (isalnum((unsigned char)s[j]) || s[j] == '_')) {
+				j++;
+			}
+			size_t eq = j;
+			if (j + 1 < to && s[j] == '+' && s[j + 1] == '=') {
+				eq = j + 1;
+			}
+			if (eq < to && s[eq] == '=') {
+				lex_push(L, TOK_IDENT, b, j - b, 0);
+				lex_push(L, TOK_PUNCT, j, eq + 1 - j, 0);
+				i = eq + 1;
+				b = i;
+				if (i >= to || is_blank(s[i]) || s[i] == '\n') {
+					continue;
+				}
+			}
+		}
+		while (i < to) {
+			char d = s[i];
+			if (is_blank(d) || d == '\n' || is_op_char(d)) {
+				break;
+			}
+			if (d == cont && i + 1 < to && (s[i + 1] == '\n' || s[i + 1] == '\r')) {
+				break;
+			}
+			if (d == '\\') {
+				i += 2;
+				quoted = true;
+			} else if (d == '\'') {
+				quoted = true;
+				i = skip_single(&S, i);
+			} else if (d == '"') {
+				quoted = true;
+				bool e = false;
+				i = skip_double(&S, i, &e, 0);
+				interp |= e;
+			} else if (d == '$' && i + 1 < to && s[i + 1] == '\'') {
+				quoted = true;
+				i = skip_ansi(&S, i + 1);
+			} else if (d == '$' && i + 1 < to && s[i + 1] == '"') {
+				i++; /* $"..." locale quotes */
+			} else if (d == '$') {
+				size_t e = skip_dollar(&S, i, 0);
+				expansion |= e > i + 1;
+				i = e;
+			} else if (d == '`') {
+				expansion = true;
+				i = skip_backquote(&S, i);
+			} else {
+				i++;
+			}
+		}
+		if (i > to) {
+			i = to;
+		}
+		emit_word(&S, b, i, quoted, expansion, interp);
+	}
+	if (!dockerfile) {
+		struct token *last = lex_last(L);
+		if (last && last->kind != TOK_EOL) {
+			lex_push(L, TOK_EOL, to, 0, 0);
+		}
+	} else if (S.n_hd) {
+		/* The Dockerfile lexer includes heredoc bodies in the range: a final newline. */
+		heredoc_bodies(&S, i);
+	}
+}
+
+void lex_shell(struct lexst *L)
+{
+	lex_shell_range(L, L->pos, L->end, false, '\\');
+}
+
+/* ---------- Dockerfile ---------- */
+
+/* JSON-ish exec form: [ "a", "b" ] */
+static size_t exec_form(struct lexst *L, size_t i, size_t to)
+{
+	const char *s = L->s;
+	while (i < to && L->err == 0) {
+		char c = s[i];
+		if (c == '"') {
+			size_t j = i + 1;
+			while (j < to && s[j] != '"' && s[j] != '\n') {
+				j += s[j] == '\\' ? 2 : 1;
+			}
+			bool u = j >= to || s[j] != '"';
+			size_t e = u ? MIN(j, to) : j + 1;
+			lex_push(L, TOK_STRING, i, e - i, u ? TOKF_UNTERMINATED : 0);
+			i = e;
+		} else if (c == '[' || c == ']' || c == ',') {
+			lex_push(L, TOK_PUNCT, i, 1, 0);
+			i++;
+		} else if (is_blank(c) || c == '\n' || c == '\\') {
+			i++;
+		} else {
+			size_t j = i;
+			while (j < to && !is_blank(s[j]) && s[j] != '\n' && s[j] != ',' &&
+			       s[j] != ']') {
+				j++;
+			}
+			lex_push(L, TOK_IDENT, i, j - i, 0);
+			i = j;
+		}
+	}
+	return i;
+}
+
+/* End of the physical line at i (the '\n' or to). */
+static size_t line_end(const char *s, size_t i, size_t to)
+{
+	const char *e = memchr(s + i, '\n', to - i);
+	return e ? (size_t)(e - s) : to;
+}
+
+/* Does the physical line [b, e) end with the escape character (a continuation)? */
+static bool continues(const char *s, size_t b, size_t e, char esc)
+{
+	while (e > b && is_blank(s[e - 1])) {
+		e--;
+	}
+	return e > b && s[e - 1] == esc;
+}
+
+/* If the instruction text [b, e) starts heredocs, the delimiter of the last one. */
+static bool find_heredoc(const char *s, size_t b, size_t e, size_t *db, size_t *dn)
+{
+	bool found = false;
+	for (size_t i = b; i + 2 < e; i++) {
+		if (s[i] == '<' && s[i + 1] == '<' && s[i + 2] != '<') {
+			size_t j = i + 2;
+			if (j < e && s[j] == '-') {
+				j++;
+			}
+			if (j < e && (s[j] == '"' || s[j] == '\'')) {
+				j++;
+			}
+			size_t w = j;
+			while (j < e && (isalnum((unsigned char)s[j]) || s[j] == '_')) {
+				j++;
+			}
+			if (j > w) {
+				*db = w;
+				*dn = j - w;
+				found = true;
+			}
+			i = j;
+		}
+	}
+	return found;
+}
+
+void lex_dockerfile(struct lexst *L)
+{
+	const char *s = L->s;
+	size_t i = L->pos, to = L->end;
+	char esc = '\\';
+	bool directives = true;
+	while (i < to && L->err == 0) {
+		size_t le = line_end(s, i, to);
+		size_t b = i;
+		while (b < le && is_blank(s[b])) {
+			b++;
+		}
+		if (b == le) {
+			i = le + 1;
+			continue;
+		}
+		if (s[b] == '#') {
+			/* Parser directives come first: # escape=` */
+			if (directives) {
+				size_t k = b + 1;
+				while (k < le && is_blank(s[k])) {
+					k++;
+				}
+				if (le - k >= 8 && strncasecmp(s + k, "escape", 6) == 0) {
+					size_t v = k + 6;
+					while (v < le && (is_blank(s[v]) || s[v] == '=')) {
+						v++;
+					}
+					if (v < le && (s[v] == '`' || s[v] == '\\')) {
+						esc = s[v];
+					}
+				}
+			}
+			lex_comment(L, b, le);
+			i = le + 1;
+			continue;
+		}
+		directives = false;
+		/* The logical line: continuation lines, with comment lines among them dropped. */
+		size_t end = le, cont_from = i;
+		while (end < to && continues(s, cont_from, end, esc)) {
+			/* The next line that is neither blank nor a comment continues it. */
+			size_t nb = end + 1;
+			size_t ne = line_end(s, nb, to);
+			while (nb < to) {
+				size_t q = nb;
+				while (q < ne && is_blank(s[q])) {
+					q++;
+				}
+				if (q < ne && s[q] != '#') {
+					break;
+				}
+				if (ne >= to) {
+					break;
+				}
+				nb = ne + 1;
+				ne = line_end(s, nb, to);
+			}
+			end = ne;
+			cont_from = nb;
+			if (nb >= to) {
+				break;
+			}
+		}
+		size_t db, dn;
+		if (find_heredoc(s, b, end, &db, &dn)) {
+			/* Up to and including the line that holds only the last delimiter. */
+			size_t p = end + 1;
+			while (p < to) {
+				size_t pe = line_end(s, p, to);
+				size_t ps = p;
+				while (ps < pe && (s[ps] == '\t' || s[ps] == ' ')) {
+					ps++;
+				}
+				size_t te = pe;
+				while (te > ps && (s[te - 1] == '\r' || is_blank(s[te - 1]))) {
+					te--;
+				}
+				end = pe;
+				if (te - ps == dn && memcmp(s + ps, s + db, dn) == 0) {
+					break;
+				}
+				p = pe + 1;
+			}
+		}
+		/* The instruction keyword. */
+		size_t k = b;
+		while (k < end && (isalpha((unsigned char)s[k]) || s[k] == '_')) {
+			k++;
+		}
+		size_t mv = lex_metavar_end(L, b);
+		if (mv > b) {
+			k = mv;
+		}
+		if (k == b) {
+			k = b + 1;
+		}
+		lex_push(L, TOK_IDENT, b, k - b, 0);
+		size_t a = k;
+		while (a < end && is_blank(s[a])) {
+			a++;
+		}
+		if (a < end && s[a] == '[') {
+			exec_form(L, a, end);
+		} else {
+			lex_shell_range(L, a, end, true, esc);
+		}
+		struct token *last = lex_last(L);
+		if (last && last->kind != TOK_EOL) {
+			lex_push(L, TOK_EOL, end, end < to ? 1 : 0, 0);
+		}
+		i = end + 1;
+	}
+}

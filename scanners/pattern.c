@@ -1,0 +1,878 @@
+/*
+ * pattern.c - compiling patterns into element lists and matching them against a file's
+ * tokens by bounded backtracking.
+ *
+ * The search: element by element from a start token; a metavariable tries the expressions
+ * that start at the current token (shortest first, or longest first when it is the last
+ * element), an ellipsis tries every stopping point (shortest first; only points where the
+ * next literal element matches), and each candidate is followed by the rest of the
+ * pattern. A metavariable's condition is checked as soon as it is bound, so conditions
+ * prune the search. Every step counts against PATTERN_STEP_BUDGET; an attempt that
+ * exhausts it fails and is counted in the context.
+ */
+#include "pattern.h"
+
+#include "util.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <strings.h>
+
+#include "banned.h"
+
+/* How far an ellipsis may reach, in tokens. */
+#define ELLIPSIS_MAX_TOKENS 20000
+/* How many tokens a metavariable may bind at most (balanced groups count as one step). */
+#define METAVAR_MAX_STEPS 512
+/* How far back from an anchor a start position is looked for. */
+#define LEAD_MAX_TOKENS 256
+
+/* ---------- language facts ---------- */
+
+static bool word_language(enum lexer x)
+{
+	return x == LEXER_SHELL || x == LEXER_DOCKERFILE || x == LEXER_YAML;
+}
+
+static bool line_language(enum lexer x)
+{
+	return x == LEXER_PYTHON || word_language(x);
+}
+
+static bool text_in(const char *s, size_t n, const char *const *list)
+{
+	for (; *list; list++) {
+		/* The first character first: most tokens differ there, and strlen is avoided. */
+		if ((*list)[0] == s[0] && strlen(*list) == n && memcmp(s, *list, n) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static const char *const assign_ops[] = { "=",	"+=",  "-=",  "*=",   "/=",   "%=",  "&=",
+					  "|=", "^=",  "<<=", ">>=",  ">>>=", "**=", "//=",
+					  ":=", "&&=", "||=", "?\?=", "&^=",  "@=",  NULL };
+
+static const char *const kw_c[] = { "return",	"if",	  "else", "for",     "while",
+				    "do",	"switch", "case", "default", "break",
+				    "continue", "goto",	  NULL };
+static const char *const kw_js[] = { "return", "if",	  "else",    "for",    "while",	   "do",
+				     "switch", "case",	  "default", "break",  "continue", "throw",
+				     "const",  "let",	  "var",     "import", "export",   "try",
+				     "catch",  "finally", NULL };
+static const char *const kw_go[] = { "return",	"if",	   "else",   "for",	    "switch",
+				     "case",	"default", "break",  "continue",    "goto",
+				     "go",	"defer",   "var",    "const",	    "type",
+				     "package", "import",  "select", "fallthrough", NULL };
+static const char *const kw_java[] = { "return", "if",	  "else",    "for",    "while",	   "do",
+				       "switch", "case",  "default", "break",  "continue", "throw",
+				       "try",	 "catch", "finally", "import", "package",  NULL };
+static const char *const kw_py_start[] = { "return", "if",	 "elif",  "else",   "for",  "while",
+					   "with",   "def",	 "class", "import", "from", "try",
+					   "except", "finally",	 "raise", "assert", "del",  "pass",
+					   "global", "nonlocal", "as",	  NULL };
+static const char *const kw_py_inside[] = { "return",  "elif",	   "while",  "with", "def",
+					    "class",   "import",   "from",   "try",  "except",
+					    "finally", "raise",	   "assert", "del",  "pass",
+					    "global",  "nonlocal", "as",     NULL };
+static const char *const kw_none[] = { NULL };
+
+static const char *const *kw_start(enum lexer x)
+{
+	switch (x) {
+	case LEXER_C:
+		return kw_c;
+	case LEXER_JS:
+		return kw_js;
+	case LEXER_GO:
+		return kw_go;
+	case LEXER_JAVA:
+		return kw_java;
+	case LEXER_PYTHON:
+		return kw_py_start;
+	default:
+		return kw_none;
+	}
+}
+
+static const char *const *kw_inside(enum lexer x)
+{
+	return x == LEXER_PYTHON ? kw_py_inside : kw_start(x);
+}
+
+/* A token a metavariable cannot contain at its own level. */
+static bool is_separator(const struct tokens *t, const struct token *k, enum lexer x)
+{
+	const char *s = t->src + k->off;
+	switch (k->kind) {
+	case TOK_EOL:
+	case TOK_INDENT:
+	case TOK_DEDENT:
+		return true;
+	case TOK_PUNCT:
+		if (k->len == 1 && (s[0] == ',' || s[0] == ';')) {
+			return true;
+		}
+		if (k->len == 1 && s[0] == ':' && (x == LEXER_PYTHON || x == LEXER_YAML)) {
+			return true;
+		}
+		if (word_language(x)) {
+			return true; /* | && ; ( ) ... */
+		}
+		return text_in(s, k->len, assign_ops);
+	case TOK_IDENT:
+		return text_in(s, k->len, kw_inside(x));
+	default:
+		return false;
+	}
+}
+
+/* ---------- compiling ---------- */
+
+void mvtab_release(struct mvtab *mv)
+{
+	for (size_t i = 0; i < mv->n; i++) {
+		free(mv->name[i]);
+	}
+	mv->n = 0;
+}
+
+int mvtab_find(const struct mvtab *mv, const char *name, size_t len)
+{
+	for (size_t i = 0; i < mv->n; i++) {
+		if (strlen(mv->name[i]) == len && memcmp(mv->name[i], name, len) == 0) {
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+void pattern_free(struct pattern *p)
+{
+	if (!p) {
+		return;
+	}
+	free(p->el);
+	free(p->src);
+	free(p);
+}
+
+static bool is_metavar_text(const char *s, size_t n)
+{
+	if (n < 2 || s[0] != '$' || !(isupper((unsigned char)s[1]) || s[1] == '_')) {
+		return false;
+	}
+	for (size_t i = 2; i < n; i++) {
+		if (!(isupper((unsigned char)s[i]) || isdigit((unsigned char)s[i]) ||
+		      s[i] == '_')) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool is_ellipsis(const struct tokens *t, const struct token *k)
+{
+	return (k->kind == TOK_PUNCT || k->kind == TOK_IDENT) && k->len == 3 &&
+	       memcmp(t->src + k->off, "...", 3) == 0;
+}
+
+static bool el_is_text(const struct pattern *p, const struct pel *e, const char *s)
+{
+	return e->kind == PEL_TOKEN && e->len == strlen(s) &&
+	       memcmp(p->src + e->off, s, e->len) == 0;
+}
+
+static bool el_is_close(const struct pattern *p, const struct pel *e)
+{
+	return el_is_text(p, e, ")") || el_is_text(p, e, "]") || el_is_text(p, e, "}");
+}
+
+static unsigned anchor_score(const struct pattern *p, const struct pel *e)
+{
+	static const char *const common[] = { "(", ")", ",", ";", ".", "=", "[",
+					      "]", "{", "}", ":", "-", "|", NULL };
+	switch (e->kind) {
+	case PEL_TOKEN:
+		if (e->tok_kind == TOK_IDENT) {
+			return 100 + MIN(e->len, 50u);
+		}
+		if (e->tok_kind == TOK_NUMBER) {
+			return 40 + MIN(e->len, 20u);
+		}
+		if (e->tok_kind == TOK_PUNCT) {
+			return text_in(p->src + e->off, e->len, common) ? 1 : 10 + e->len;
+		}
+		return 0;
+	case PEL_STRING:
+		return 60 + MIN(e->len, 50u);
+	default:
+		return 0;
+	}
+}
+
+static int compile_error(struct pattern_error *err, size_t off, const char *msg)
+{
+	err->offset = off;
+	snprintf(err->msg, sizeof(err->msg), "%s", msg);
+	return -EINVAL;
+}
+
+int pattern_compile(const char *src, size_t len, enum lang lang, struct mvtab *mv,
+		    struct pattern **out, struct pattern_error *err)
+{
+	*out = NULL;
+	memset(err, 0, sizeof(*err));
+	if (len > PATTERN_MAX_BYTES) {
+		return compile_error(err, 0, "the pattern is too long");
+	}
+	struct pattern *p = xcalloc(1, sizeof(*p));
+	p->src = xstrndup(src, len);
+	p->lang = lang;
+	struct tokens t;
+	tokens_init(&t);
+	int r = lex_run(lang, p->src, len, true, &t);
+	if (r < 0) {
+		tokens_release(&t);
+		pattern_free(p);
+		return compile_error(err, 0, "the pattern cannot be tokenized");
+	}
+	/* Line structure at the ends does not count. */
+	size_t b = 0, e = t.n;
+	while (b < e && (t.v[b].kind == TOK_EOL || t.v[b].kind == TOK_INDENT)) {
+		b++;
+	}
+	while (e > b && (t.v[e - 1].kind == TOK_EOL || t.v[e - 1].kind == TOK_DEDENT)) {
+		e--;
+	}
+	if (b == e) {
+		tokens_release(&t);
+		pattern_free(p);
+		return compile_error(err, 0, "the pattern is empty");
+	}
+	if (e - b > PATTERN_MAX_ELEMENTS) {
+		tokens_release(&t);
+		pattern_free(p);
+		return compile_error(err, 0, "the pattern has too many tokens");
+	}
+	/* Brackets must balance within the pattern (INDENT/DEDENT may be cut at the end). */
+	for (size_t i = b; i < e; i++) {
+		const struct token *k = &t.v[i];
+		bool bracket = (k->flags & (TOKF_OPEN | TOKF_CLOSE)) && k->kind == TOK_PUNCT;
+		if (bracket && (k->pair == TOK_NONE || k->pair < b || k->pair >= e)) {
+			size_t off = k->off;
+			tokens_release(&t);
+			pattern_free(p);
+			return compile_error(err, off, "unbalanced bracket in the pattern");
+		}
+	}
+	p->el = xcalloc(e - b, sizeof(struct pel));
+	enum lexer lx = lang_lexer(lang);
+	unsigned base_depth = t.v[b].depth;
+	for (size_t i = b; i < e; i++) {
+		const struct token *k = &t.v[i];
+		struct pel *el = &p->el[p->n];
+		const char *s = p->src + k->off;
+		el->off = k->off;
+		el->len = k->len;
+		el->top = k->depth <= base_depth;
+		if (k->kind == TOK_IDENT && is_metavar_text(s, k->len)) {
+			int idx = mvtab_find(mv, s, k->len);
+			if (idx < 0) {
+				if (mv->n >= PATTERN_MAX_MV) {
+					tokens_release(&t);
+					pattern_free(p);
+					return compile_error(err, k->off, "too many metavariables");
+				}
+				mv->name[mv->n] = xstrndup(s, k->len);
+				idx = (int)mv->n++;
+			}
+			el->kind = PEL_METAVAR;
+			el->mv = (uint8_t)idx;
+			p->mv_used |= 1u << idx;
+		} else if (is_ellipsis(&t, k)) {
+			el->kind = PEL_ELLIPSIS;
+		} else if (k->kind == TOK_STRING) {
+			const char *cs;
+			size_t cn;
+			tok_string_content(&t, k, &cs, &cn);
+			if (cn == 3 && memcmp(cs, "...", 3) == 0) {
+				el->kind = PEL_STRING_ANY;
+			} else {
+				el->kind = PEL_STRING;
+				el->off = (uint32_t)(cs - p->src);
+				el->len = (uint32_t)cn;
+				el->hash = lex_hash(cs, cn, false) ^ 0x5bd1e995u;
+			}
+		} else {
+			el->kind = PEL_TOKEN;
+			el->tok_kind = k->kind;
+			el->hash = k->hash;
+			if (k->kind == TOK_EOL && el->top) {
+				p->multiline = true;
+			}
+		}
+		p->n++;
+	}
+	tokens_release(&t);
+
+	/* ", ..." before a closing bracket, then "..., " inside brackets. */
+	size_t w = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		struct pel *el = &p->el[i];
+		if (el_is_text(p, el, ",") && i + 2 < p->n && p->el[i + 1].kind == PEL_ELLIPSIS &&
+		    el_is_close(p, &p->el[i + 2])) {
+			p->el[w] = *el;
+			p->el[w].kind = PEL_COMMA_ELLIPSIS;
+			w++;
+			i++;
+			continue;
+		}
+		if (el->kind == PEL_ELLIPSIS && !el->top && i + 1 < p->n &&
+		    el_is_text(p, &p->el[i + 1], ",")) {
+			p->el[w] = *el;
+			p->el[w].kind = PEL_ELLIPSIS_COMMA;
+			w++;
+			i++;
+			continue;
+		}
+		p->el[w++] = *el;
+	}
+	p->n = w;
+	/* Two ellipses in a row mean one. */
+	w = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		if (w > 0 && p->el[i].kind == PEL_ELLIPSIS && p->el[w - 1].kind == PEL_ELLIPSIS) {
+			continue;
+		}
+		p->el[w++] = p->el[i];
+	}
+	p->n = w;
+
+	/* The anchor: the most selective literal. Before a top-level ellipsis when there is a
+	 * good one there, because a start position is looked for only within the statement of
+	 * the anchor. */
+	unsigned best = 0;
+	size_t limit = p->n;
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->el[i].kind == PEL_ELLIPSIS && p->el[i].top) {
+			limit = i;
+			break;
+		}
+	}
+	for (int pass = 0; pass < 2 && best < PATTERN_STRONG_ANCHOR; pass++) {
+		size_t to = pass == 0 ? limit : p->n;
+		for (size_t i = 0; i < to; i++) {
+			unsigned sc = anchor_score(p, &p->el[i]);
+			if (sc > best) {
+				best = sc;
+				p->anchor = i;
+			}
+		}
+	}
+	if (best == 0) {
+		pattern_free(p);
+		return compile_error(err, 0,
+				     "the pattern needs at least one literal token (an identifier, "
+				     "a keyword, a string or an operator) besides metavariables");
+	}
+	p->anchor_score = best;
+	p->anchor_depth = 0;
+	for (size_t i = 0; i < p->anchor; i++) {
+		const struct pel *pe = &p->el[i];
+		if (pe->kind != PEL_TOKEN || pe->tok_kind != TOK_PUNCT || pe->len != 1) {
+			continue;
+		}
+		char c = p->src[pe->off];
+		if (c == '(' || c == '[' || c == '{') {
+			p->anchor_depth++;
+		} else if ((c == ')' || c == ']' || c == '}') && p->anchor_depth > 0) {
+			p->anchor_depth--;
+		}
+	}
+	p->lead_fixed = true;
+	for (size_t i = 0; i < p->anchor; i++) {
+		uint8_t k = p->el[i].kind;
+		if (k != PEL_TOKEN && k != PEL_STRING && k != PEL_STRING_ANY) {
+			p->lead_fixed = false;
+		}
+	}
+	(void)lx;
+	*out = p;
+	return 0;
+}
+
+void pattern_anchor(const struct pattern *p, const char **text, size_t *len, uint8_t *tok_kind)
+{
+	const struct pel *e = &p->el[p->anchor];
+	*text = p->src + e->off;
+	*len = e->len;
+	*tok_kind = e->kind == PEL_STRING ? TOK_STRING : e->tok_kind;
+}
+
+/* ---------- matching ---------- */
+
+struct mstate {
+	const struct pattern *p;
+	struct pattern_ctx *c;
+	const struct tokens *t;
+	enum lexer lx;
+	struct binds b;
+	uint32_t start;
+	uint32_t end; /* OUT */
+	size_t steps, budget;
+	bool exhausted;
+};
+
+/* Does source token k match the literal element e? */
+static bool tok_matches(const struct pattern *p, const struct pel *e, const struct tokens *t,
+			const struct token *k, enum lexer lx)
+{
+	const char *es = p->src + e->off;
+	if (e->kind == PEL_STRING_ANY) {
+		return k->kind == TOK_STRING;
+	}
+	if (e->kind == PEL_STRING) {
+		if (k->kind != TOK_STRING || k->hash != e->hash) {
+			return false;
+		}
+		const char *s;
+		size_t n;
+		tok_string_content(t, k, &s, &n);
+		return n == e->len && memcmp(s, es, n) == 0;
+	}
+	switch (e->tok_kind) {
+	case TOK_EOL:
+	case TOK_INDENT:
+	case TOK_DEDENT:
+		return k->kind == e->tok_kind;
+	default:
+		break;
+	}
+	if (k->kind == e->tok_kind) {
+		return k->hash == e->hash && tok_text_eq(t, k, es, e->len);
+	}
+	/* In word languages a word is text whatever its quoting: sh matches "sh". */
+	if (word_language(lx) && e->tok_kind == TOK_IDENT && k->kind == TOK_STRING &&
+	    tok_is_constant(t, k)) {
+		const char *s;
+		size_t n;
+		tok_string_content(t, k, &s, &n);
+		return n == e->len && memcmp(s, es, n) == 0;
+	}
+	return false;
+}
+
+static bool m_el(struct mstate *m, size_t pi, uint32_t ti);
+
+static bool step(struct mstate *m)
+{
+	if (++m->steps > m->budget) {
+		m->exhausted = true;
+		return false;
+	}
+	return true;
+}
+
+/* The next element is a literal: a quick test before recursing at position x. */
+static bool next_could_match(struct mstate *m, size_t pi, uint32_t x)
+{
+	if (pi >= m->p->n) {
+		return true;
+	}
+	const struct pel *e = &m->p->el[pi];
+	if (e->kind != PEL_TOKEN && e->kind != PEL_STRING && e->kind != PEL_STRING_ANY) {
+		return true;
+	}
+	return x < m->t->n && tok_matches(m->p, e, m->t, &m->t->v[x], m->lx);
+}
+
+static bool bind_ok(struct mstate *m, int mv, uint32_t s, uint32_t e)
+{
+	if (!m->c->cond) {
+		return true;
+	}
+	return m->c->cond(m->c->cond_ud, mv, m->t, s, e);
+}
+
+static bool m_metavar(struct mstate *m, size_t pi, uint32_t ti)
+{
+	const struct pel *e = &m->p->el[pi];
+	const struct tokens *t = m->t;
+	int mv = e->mv;
+	if (m->b.set & (1u << mv)) {
+		/* Bound already: the same tokens must follow. */
+		uint32_t n = m->b.end[mv] - m->b.start[mv];
+		if (ti + (uint64_t)n > t->n ||
+		    !binds_same(t, m->b.start[mv], m->b.end[mv], t, ti, ti + n)) {
+			return false;
+		}
+		return m_el(m, pi + 1, ti + n);
+	}
+	if (ti >= t->n) {
+		return false;
+	}
+	const struct token *k0 = &t->v[ti];
+	if ((k0->flags & TOKF_CLOSE) || is_separator(t, k0, m->lx)) {
+		return false;
+	}
+	if (k0->kind == TOK_PUNCT && k0->len == 1 && t->src[k0->off] == '.') {
+		return false;
+	}
+	if (k0->kind == TOK_IDENT && text_in(t->src + k0->off, k0->len, kw_start(m->lx))) {
+		return false;
+	}
+	/* The possible ends, in order. */
+	uint32_t ends[METAVAR_MAX_STEPS];
+	size_t ne = 0;
+	uint32_t x = ti;
+	if (word_language(m->lx)) {
+		if (k0->kind == TOK_PUNCT) {
+			return false;
+		}
+		ends[ne++] = ti + 1;
+	} else {
+		while (x < t->n && ne < METAVAR_MAX_STEPS) {
+			const struct token *k = &t->v[x];
+			if ((k->flags & TOKF_CLOSE) || (x > ti && is_separator(t, k, m->lx)) ||
+			    (x > ti && (t->v[x - 1].flags & TOKF_STMT_END))) {
+				break;
+			}
+			if (k->flags & TOKF_OPEN) {
+				if (k->pair == TOK_NONE) {
+					break;
+				}
+				x = k->pair + 1;
+			} else {
+				x++;
+			}
+			ends[ne++] = x;
+		}
+	}
+	bool last = pi + 1 == m->p->n;
+	for (size_t j = 0; j < ne; j++) {
+		uint32_t end = ends[last ? ne - 1 - j : j];
+		if (!step(m)) {
+			return false;
+		}
+		if (!next_could_match(m, pi + 1, end)) {
+			continue;
+		}
+		if (!bind_ok(m, mv, ti, end)) {
+			continue;
+		}
+		m->b.start[mv] = ti;
+		m->b.end[mv] = end;
+		m->b.set |= 1u << mv;
+		if (m_el(m, pi + 1, end)) {
+			return true;
+		}
+		m->b.set &= ~(1u << mv);
+		if (m->exhausted) {
+			return false;
+		}
+	}
+	return false;
+}
+
+/*
+ * Step over the token at *x, or the whole bracketed group it opens, staying at the same
+ * level. Returns false (and leaves *x) at a closing bracket, an unpaired opener or the end.
+ */
+static bool skip_balanced(const struct tokens *t, uint32_t *x)
+{
+	if (*x >= t->n) {
+		return false;
+	}
+	const struct token *k = &t->v[*x];
+	if (k->flags & TOKF_CLOSE) {
+		return false;
+	}
+	if (k->flags & TOKF_OPEN) {
+		if (k->pair == TOK_NONE) {
+			return false;
+		}
+		*x = k->pair + 1;
+	} else {
+		(*x)++;
+	}
+	return true;
+}
+
+/* An ellipsis: try every stopping point x from ti on. */
+static bool m_ellipsis(struct mstate *m, size_t pi, uint32_t ti)
+{
+	const struct pel *e = &m->p->el[pi];
+	const struct tokens *t = m->t;
+	bool top = e->top;
+	bool stop_at_eol = top && line_language(m->lx) && !m->p->multiline;
+	int block = 0;
+	uint32_t x = ti;
+	for (size_t span = 0; span <= ELLIPSIS_MAX_TOKENS; span++) {
+		if (!step(m)) {
+			return false;
+		}
+		if (next_could_match(m, pi + 1, x) && m_el(m, pi + 1, x)) {
+			return true;
+		}
+		if (m->exhausted || x >= t->n) {
+			return false;
+		}
+		const struct token *k = &t->v[x];
+		if (!top) {
+			if (!skip_balanced(t, &x)) {
+				return false;
+			}
+			continue;
+		}
+		/* Top level: cross statements and brackets, enter blocks, never leave the block
+		 * the match is in. */
+		if (stop_at_eol && k->kind == TOK_EOL) {
+			return false;
+		}
+		bool brace = k->kind == TOK_PUNCT && k->len == 1;
+		char ch = brace ? t->src[k->off] : 0;
+		if (k->kind == TOK_INDENT || ch == '{') {
+			block++;
+		} else if (k->kind == TOK_DEDENT || ch == '}') {
+			if (block == 0) {
+				return false;
+			}
+			block--;
+		}
+		x++;
+	}
+	return false;
+}
+
+/* "..., ": nothing, or a balanced run followed by a comma (consumed). */
+static bool m_ellipsis_comma(struct mstate *m, size_t pi, uint32_t ti)
+{
+	const struct tokens *t = m->t;
+	if (next_could_match(m, pi + 1, ti) && m_el(m, pi + 1, ti)) {
+		return true;
+	}
+	uint32_t x = ti;
+	while (x < t->n && !m->exhausted) {
+		if (!step(m)) {
+			return false;
+		}
+		const struct token *k = &t->v[x];
+		if (k->kind == TOK_PUNCT && k->len == 1 && t->src[k->off] == ',' &&
+		    next_could_match(m, pi + 1, x + 1) && m_el(m, pi + 1, x + 1)) {
+			return true;
+		}
+		if (!skip_balanced(t, &x)) {
+			return false;
+		}
+	}
+	return false;
+}
+
+/* ", ..." before a closer: nothing, or a comma and a balanced run. */
+static bool m_comma_ellipsis(struct mstate *m, size_t pi, uint32_t ti)
+{
+	const struct tokens *t = m->t;
+	if (next_could_match(m, pi + 1, ti) && m_el(m, pi + 1, ti)) {
+		return true;
+	}
+	if (ti >= t->n || t->v[ti].kind != TOK_PUNCT || t->v[ti].len != 1 ||
+	    t->src[t->v[ti].off] != ',') {
+		return false;
+	}
+	uint32_t x = ti + 1;
+	while (x <= t->n && !m->exhausted) {
+		if (!step(m)) {
+			return false;
+		}
+		if (next_could_match(m, pi + 1, x) && m_el(m, pi + 1, x)) {
+			return true;
+		}
+		if (!skip_balanced(t, &x)) {
+			return false;
+		}
+	}
+	return false;
+}
+
+static bool m_el(struct mstate *m, size_t pi, uint32_t ti)
+{
+	if (!step(m)) {
+		return false;
+	}
+	if (pi == m->p->n) {
+		if (ti <= m->start) {
+			return false; /* a match covers at least one token */
+		}
+		if (m->c->accept && !m->c->accept(m->c->accept_ud, &m->b, m->start, ti)) {
+			return false;
+		}
+		m->end = ti;
+		return true;
+	}
+	const struct pel *e = &m->p->el[pi];
+	switch (e->kind) {
+	case PEL_TOKEN:
+	case PEL_STRING:
+	case PEL_STRING_ANY:
+		if (ti >= m->t->n || !tok_matches(m->p, e, m->t, &m->t->v[ti], m->lx)) {
+			return false;
+		}
+		return m_el(m, pi + 1, ti + 1);
+	case PEL_METAVAR:
+		return m_metavar(m, pi, ti);
+	case PEL_ELLIPSIS:
+		return m_ellipsis(m, pi, ti);
+	case PEL_ELLIPSIS_COMMA:
+		return m_ellipsis_comma(m, pi, ti);
+	case PEL_COMMA_ELLIPSIS:
+		return m_comma_ellipsis(m, pi, ti);
+	default:
+		return false;
+	}
+}
+
+bool pattern_match_at(const struct pattern *p, struct pattern_ctx *c, uint32_t start,
+		      const struct binds *pre, struct pattern_match *out)
+{
+	struct mstate m = {
+		.p = p,
+		.c = c,
+		.t = c->t,
+		.lx = lang_lexer(c->t->lang),
+		.start = start,
+	};
+	if (start >= c->t->n) {
+		return false;
+	}
+	m.budget = PATTERN_STEP_BUDGET;
+	if (c->steps_left) {
+		if (*c->steps_left == 0) {
+			c->budget_exceeded++;
+			return false;
+		}
+		m.budget = MIN(m.budget, *c->steps_left);
+	}
+	if (pre) {
+		m.b = *pre;
+		/* Only the metavariables this pattern uses constrain it. */
+		m.b.set &= p->mv_used;
+	}
+	bool ok = m_el(&m, 0, start);
+	if (c->steps_left) {
+		*c->steps_left -= MIN(m.steps, *c->steps_left);
+	}
+	if (m.exhausted) {
+		c->budget_exceeded++;
+		return false;
+	}
+	if (ok && out) {
+		out->start = start;
+		out->end = m.end;
+		out->b = m.b;
+		if (pre) {
+			/* Keep the caller's other bindings. */
+			for (int i = 0; i < PATTERN_MAX_MV; i++) {
+				if ((pre->set & (1u << i)) && !(out->b.set & (1u << i))) {
+					out->b.start[i] = pre->start[i];
+					out->b.end[i] = pre->end[i];
+					out->b.set |= 1u << i;
+				}
+			}
+		}
+	}
+	return ok;
+}
+
+bool pattern_is_anchor(const struct pattern *p, const struct tokens *t, const struct token *k)
+{
+	return tok_matches(p, &p->el[p->anchor], t, k, lang_lexer(t->lang));
+}
+
+bool pattern_starts(const struct pattern *p, const struct tokens *t, uint32_t a,
+		    bool (*fn)(void *ud, uint32_t start), void *ud)
+{
+	if (p->lead_fixed) {
+		if (a < p->anchor) {
+			return false;
+		}
+		return fn(ud, a - (uint32_t)p->anchor);
+	}
+	/* Walk back over the statement (jumping over bracketed groups) to a boundary. An
+	 * anchor nested in brackets of the pattern first leaves as many enclosing groups. */
+	enum lexer lx = lang_lexer(t->lang);
+	uint32_t lo = a;
+	unsigned exits = 0;
+	for (size_t n = 0; lo > 0 && n < LEAD_MAX_TOKENS; n++) {
+		const struct token *k = &t->v[lo - 1];
+		bool inside = exits < p->anchor_depth;
+		if (!inside && (k->flags & TOKF_STMT_END)) {
+			break;
+		}
+		if ((k->flags & TOKF_CLOSE) && k->kind == TOK_PUNCT && k->pair != TOK_NONE &&
+		    (inside || t->src[k->off] != '}')) {
+			lo = k->pair;
+			continue;
+		}
+		if (k->flags & TOKF_OPEN) {
+			if (!inside || k->kind != TOK_PUNCT) {
+				break;
+			}
+			exits++;
+			lo--;
+			continue;
+		}
+		if (inside) {
+			lo--;
+			continue;
+		}
+		if (k->kind == TOK_EOL || k->kind == TOK_INDENT || k->kind == TOK_DEDENT ||
+		    (k->flags & (TOKF_CLOSE | TOKF_STMT_END))) {
+			break;
+		}
+		if (k->kind == TOK_PUNCT && k->len == 1 &&
+		    (t->src[k->off] == ';' || t->src[k->off] == ',')) {
+			break;
+		}
+		if (word_language(lx) && k->kind == TOK_PUNCT) {
+			break;
+		}
+		lo--;
+	}
+	for (uint32_t s = lo; s <= a; s++) {
+		if (fn(ud, s)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+void binds_text(const struct tokens *t, const struct binds *b, int mv, const char **s, size_t *n)
+{
+	if (mv < 0 || mv >= PATTERN_MAX_MV || !(b->set & (1u << mv)) ||
+	    b->end[mv] <= b->start[mv]) {
+		*s = "";
+		*n = 0;
+		return;
+	}
+	const struct token *first = &t->v[b->start[mv]], *last = &t->v[b->end[mv] - 1];
+	*s = t->src + first->off;
+	*n = last->off + last->len - first->off;
+}
+
+bool binds_same(const struct tokens *ta, uint32_t sa, uint32_t ea, const struct tokens *tb,
+		uint32_t sb, uint32_t eb)
+{
+	if (ea - sa != eb - sb) {
+		return false;
+	}
+	for (uint32_t i = 0; i < ea - sa; i++) {
+		const struct token *x = &ta->v[sa + i], *y = &tb->v[sb + i];
+		if (x->kind != y->kind || x->len != y->len || x->hash != y->hash ||
+		    memcmp(ta->src + x->off, tb->src + y->off, x->len) != 0) {
+			return false;
+		}
+	}
+	return true;
+}

@@ -1,0 +1,152 @@
+/*
+ * pattern.h - token-sequence patterns: the matching core of the SAST rule language.
+ *
+ * A pattern is code in the target language, tokenized by that language's lexer, where
+ *   $NAME      a metavariable: binds one expression (a balanced run of tokens that does not
+ *              cross `,` `;` an assignment or a line end at its own level; one word in the
+ *              shell, Dockerfiles and YAML); a second $NAME must bind the same text;
+ *   ...        an ellipsis: any balanced run of tokens (possibly none). Inside brackets it
+ *              stays inside them; at the top level of a pattern it may cross statements and
+ *              enter blocks, but never leaves the block it started in (nor, in line-based
+ *              languages, its line, unless the pattern itself spans lines);
+ *   "..."      any string literal;
+ * and everything else must match token for token (whitespace and comments do not count;
+ * string literals compare by content, so "sh" matches 'sh').
+ *
+ * `f(..., x, ...)` matches x as any argument: an ellipsis next to a comma may match nothing
+ * together with the comma.
+ *
+ * Matching is a bounded backtracking search: each attempt has a step budget, and an
+ * attempt that exhausts it fails (and is counted) instead of taking unbounded time.
+ */
+#ifndef RUNNER_SCANNERS_PATTERN_H
+#define RUNNER_SCANNERS_PATTERN_H
+
+#include "lex.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PATTERN_MAX_BYTES    8192
+#define PATTERN_MAX_ELEMENTS 512
+#define PATTERN_MAX_MV	     32
+/* Steps one attempt (one start position) may take. */
+#define PATTERN_STEP_BUDGET 200000
+/* Steps one rule may take on one file, all attempts together (pattern_ctx.steps_left). */
+#define PATTERN_FILE_BUDGET 4000000
+/* Anchors weaker than this (`(`, `=`, `.`) would try a pattern at nearly every token. */
+#define PATTERN_STRONG_ANCHOR 10
+
+enum pel_kind {
+	PEL_TOKEN,	    /* a literal token */
+	PEL_STRING,	    /* a string literal, compared by content */
+	PEL_STRING_ANY,	    /* "..." */
+	PEL_METAVAR,	    /* $X */
+	PEL_ELLIPSIS,	    /* ... */
+	PEL_ELLIPSIS_COMMA, /* "..., " : nothing, or anything followed by a comma */
+	PEL_COMMA_ELLIPSIS, /* ", ..." before a closing bracket: nothing, or a comma and anything */
+};
+
+struct pel {
+	uint8_t kind;	   /* enum pel_kind */
+	uint8_t tok_kind;  /* PEL_TOKEN: the token kind to match */
+	uint8_t mv;	   /* PEL_METAVAR: the metavariable's index in the rule's table */
+	uint8_t top;	   /* PEL_ELLIPSIS: at the top level of the pattern */
+	uint32_t off, len; /* the element's text in the pattern source */
+	uint32_t hash;
+};
+
+struct pattern {
+	struct pel *el;
+	size_t n;
+	char *src; /* the pattern text (owned); element texts point into it */
+	enum lang lang;
+	size_t anchor;	       /* element index of the anchor (the most selective literal) */
+	bool lead_fixed;       /* every element before the anchor is exactly one token */
+	unsigned anchor_depth; /* brackets of the pattern around the anchor */
+	unsigned
+		anchor_score; /* how selective the anchor is (PATTERN_STRONG_ANCHOR and up: good) */
+	bool multiline;	      /* has a line end at its top level */
+	uint32_t mv_used;     /* bitmask of the metavariables it uses */
+};
+
+/* The metavariable names of a rule; patterns refer to them by index. */
+struct mvtab {
+	char *name[PATTERN_MAX_MV];
+	size_t n;
+};
+
+struct pattern_error {
+	size_t offset; /* byte offset in the pattern text */
+	char msg[200];
+};
+
+/*
+ * Compile src (len bytes) for lang. Metavariables are looked up in (and added to) mv.
+ * Returns 0, or -EINVAL with *err filled (empty, unbalanced, no literal token to anchor on,
+ * too long, too many metavariables).
+ */
+int pattern_compile(const char *src, size_t len, enum lang lang, struct mvtab *mv,
+		    struct pattern **out, struct pattern_error *err);
+void pattern_free(struct pattern *p);
+void mvtab_release(struct mvtab *mv);
+/* Index of name in mv, or -1. */
+int mvtab_find(const struct mvtab *mv, const char *name, size_t len);
+
+/* The anchor element's text, kind (TOK_*), and whether it is a string compared by content. */
+void pattern_anchor(const struct pattern *p, const char **text, size_t *len, uint8_t *tok_kind);
+
+/* Bindings: token ranges [start, end) in the file's tokens, by metavariable index. */
+struct binds {
+	uint32_t start[PATTERN_MAX_MV], end[PATTERN_MAX_MV];
+	uint32_t set; /* bit i: metavariable i is bound */
+};
+
+/* Condition on a metavariable, checked as soon as it is bound. Returns whether it holds. */
+typedef bool (*pattern_cond_fn)(void *userdata, int mv, const struct tokens *t, uint32_t start,
+				uint32_t end);
+/* Final acceptance of a match [start, end) with its bindings. */
+typedef bool (*pattern_accept_fn)(void *userdata, const struct binds *b, uint32_t start,
+				  uint32_t end);
+
+struct pattern_match {
+	uint32_t start, end; /* token range */
+	struct binds b;
+};
+
+struct pattern_ctx {
+	const struct tokens *t;
+	pattern_cond_fn cond; /* may be NULL */
+	void *cond_ud;
+	pattern_accept_fn accept; /* may be NULL: accept everything */
+	void *accept_ud;
+	size_t *steps_left;	/* shared budget of several attempts (decremented); NULL: none */
+	size_t budget_exceeded; /* OUT: attempts that ran out of steps */
+};
+
+/*
+ * Match p at token start. pre holds bindings that must be respected (their metavariables
+ * must match the same text here). On success fills *m and returns true.
+ */
+bool pattern_match_at(const struct pattern *p, struct pattern_ctx *c, uint32_t start,
+		      const struct binds *pre, struct pattern_match *m);
+
+/*
+ * The start positions to try for an occurrence of p's anchor at token a: calls fn for each,
+ * leftmost first, until fn returns true. Returns whether one did.
+ */
+bool pattern_starts(const struct pattern *p, const struct tokens *t, uint32_t a,
+		    bool (*fn)(void *ud, uint32_t start), void *ud);
+
+/* Is token k of t an occurrence of p's anchor? */
+bool pattern_is_anchor(const struct pattern *p, const struct tokens *t, const struct token *k);
+
+/* The text of a binding: from its first token's start to its last token's end. */
+void binds_text(const struct tokens *t, const struct binds *b, int mv, const char **s, size_t *n);
+
+/* Do two bindings (in possibly different token streams) have the same tokens? */
+bool binds_same(const struct tokens *ta, uint32_t sa, uint32_t ea, const struct tokens *tb,
+		uint32_t sb, uint32_t eb);
+
+#endif

@@ -1,0 +1,668 @@
+/*
+ * sast.c - evaluating SAST rules on a file: anchors, matches, refinements, regex rules,
+ * findings.
+ */
+#include "sast.h"
+
+#include "filefind.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <strings.h>
+
+#include "banned.h"
+
+struct rmatch {
+	uint32_t start, end;
+	struct binds b;
+};
+
+struct rmatches {
+	struct rmatch *v;
+	size_t n, cap;
+	bool touched;
+	size_t steps_left; /* the rule's matching budget on this token stream */
+};
+
+struct occ {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+struct sast_scratch {
+	const struct ruleset *rs;
+	struct tokens tk;  /* the file */
+	struct tokens rtk; /* an embedded region */
+	struct occ *occ;   /* per anchor of the current language index */
+	size_t n_occ;
+	uint32_t *touched_anchors;
+	size_t n_touched_anchors, cap_touched_anchors;
+	struct rmatches *rm; /* per rule */
+	uint32_t *touched_rules;
+	size_t n_touched_rules, cap_touched_rules;
+	struct occ pat_occ[RULE_MAX_PATTERNS]; /* anchors of the current rule's patterns */
+	bool pat_occ_valid[RULE_MAX_PATTERNS];
+	struct lex_region *queue; /* embedded regions still to scan */
+	size_t n_queue, cap_queue;
+	struct regex_ctx rx;
+	struct sast_file_stats *st;
+};
+
+struct sast_scratch *sast_scratch_new(const struct ruleset *rs)
+{
+	struct sast_scratch *s = xcalloc(1, sizeof(*s));
+	s->rs = rs;
+	tokens_init(&s->tk);
+	tokens_init(&s->rtk);
+	size_t max_anchors = 0;
+	for (int l = 1; l < LANG_COUNT; l++) {
+		const struct rule_lang_index *ix = ruleset_lang_index(rs, (enum lang)l);
+		max_anchors = MAX(max_anchors, ix->n_anchors);
+	}
+	s->n_occ = max_anchors;
+	s->occ = xcalloc(max_anchors ? max_anchors : 1, sizeof(struct occ));
+	s->rm = xcalloc(ruleset_count(rs) ? ruleset_count(rs) : 1, sizeof(struct rmatches));
+	regex_ctx_init(&s->rx);
+	return s;
+}
+
+void sast_scratch_free(struct sast_scratch *s)
+{
+	if (!s) {
+		return;
+	}
+	tokens_release(&s->tk);
+	tokens_release(&s->rtk);
+	for (size_t i = 0; i < s->n_occ; i++) {
+		free(s->occ[i].v);
+	}
+	free(s->occ);
+	for (size_t i = 0; i < ruleset_count(s->rs); i++) {
+		free(s->rm[i].v);
+	}
+	free(s->rm);
+	free(s->touched_anchors);
+	free(s->touched_rules);
+	free(s->queue);
+	for (size_t i = 0; i < RULE_MAX_PATTERNS; i++) {
+		free(s->pat_occ[i].v);
+	}
+	regex_ctx_release(&s->rx);
+	free(s);
+}
+
+static void occ_push(struct occ *o, uint32_t v)
+{
+	GROW(o->v, o->cap, o->n + 1);
+	o->v[o->n++] = v;
+}
+
+/* ---------- conditions ---------- */
+
+struct eval {
+	struct sast_scratch *s;
+	const struct rule *r;
+	const struct tokens *t;
+	size_t *steps_left; /* the rule's budget on this token stream, or NULL */
+};
+
+static bool is_literal(const struct tokens *t, uint32_t s, uint32_t e)
+{
+	bool any = false;
+	for (uint32_t i = s; i < e; i++) {
+		const struct token *k = &t->v[i];
+		if (tok_is_constant(t, k)) {
+			any = true;
+			continue;
+		}
+		if (k->kind == TOK_PUNCT && k->len == 1 &&
+		    (t->src[k->off] == '+' || t->src[k->off] == '(' || t->src[k->off] == ')')) {
+			continue;
+		}
+		return false;
+	}
+	return any;
+}
+
+/* Returns 1 match, 0 no match, -1 a limit was hit. */
+static int regex_test(struct sast_scratch *s, const pcre2_code *re, const char *text, size_t n)
+{
+	int rc = pcre2_match(re, (PCRE2_SPTR)text, n, 0, 0, s->rx.md, s->rx.mctx);
+	if (rc >= 0) {
+		return 1;
+	}
+	if (rc == PCRE2_ERROR_NOMATCH) {
+		return 0;
+	}
+	if (s->st) {
+		s->st->regex_limits++;
+	}
+	return -1;
+}
+
+static bool cond_check(void *ud, int mv, const struct tokens *t, uint32_t start, uint32_t end)
+{
+	struct eval *ev = ud;
+	const struct rule *r = ev->r;
+	for (size_t i = 0; i < r->n_conds; i++) {
+		const struct rule_cond *c = &r->conds[i];
+		if (c->mv != mv) {
+			continue;
+		}
+		if (c->literal >= 0 && is_literal(t, start, end) != (c->literal == 1)) {
+			return false;
+		}
+		if (c->regex || c->not_regex) {
+			const char *text;
+			size_t n;
+			const struct token *first = &t->v[start], *last = &t->v[end - 1];
+			enum lexer lx = lang_lexer(t->lang);
+			if (end - start == 1 && first->kind == TOK_STRING && lx != LEXER_SHELL &&
+			    lx != LEXER_DOCKERFILE) {
+				tok_string_content(t, first, &text, &n);
+			} else {
+				text = t->src + first->off;
+				n = last->off + last->len - first->off;
+			}
+			if (c->regex && regex_test(ev->s, c->regex, text, n) != 1) {
+				return false;
+			}
+			if (c->not_regex && regex_test(ev->s, c->not_regex, text, n) != 0) {
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+/* ---------- main matches ---------- */
+
+struct try_ctx {
+	struct eval *ev;
+	const struct pattern *p;
+	struct pattern_ctx pc;
+	struct rmatches *out;
+};
+
+static bool try_start(void *ud, uint32_t start)
+{
+	struct try_ctx *tc = ud;
+	/* A start already matched by this rule needs no second look. */
+	for (size_t i = tc->out->n; i > 0 && i + 8 > tc->out->n; i--) {
+		if (tc->out->v[i - 1].start == start) {
+			return true;
+		}
+	}
+	struct pattern_match m;
+	if (!pattern_match_at(tc->p, &tc->pc, start, NULL, &m)) {
+		return false;
+	}
+	if (tc->out->n >= SAST_MAX_MATCHES_PER_RULE) {
+		tc->ev->s->st->truncated++;
+		return true;
+	}
+	GROW(tc->out->v, tc->out->cap, tc->out->n + 1);
+	tc->out->v[tc->out->n++] = (struct rmatch){ m.start, m.end, m.b };
+	return true;
+}
+
+static void touch_rule(struct sast_scratch *s, uint32_t ri)
+{
+	if (!s->rm[ri].touched) {
+		s->rm[ri].touched = true;
+		s->rm[ri].steps_left = PATTERN_FILE_BUDGET;
+		GROW(s->touched_rules, s->cap_touched_rules, s->n_touched_rules + 1);
+		s->touched_rules[s->n_touched_rules++] = ri;
+	}
+}
+
+static int cmp_rmatch(const void *a, const void *b)
+{
+	const struct rmatch *x = a, *y = b;
+	if (x->start != y->start) {
+		return x->start < y->start ? -1 : 1;
+	}
+	return x->end < y->end ? -1 : x->end > y->end;
+}
+
+/* ---------- refinements ---------- */
+
+/*
+ * The refinements of a match: pattern-not at the same start; then pattern-inside (one of
+ * them must contain the match), and with the bindings that containing match adds,
+ * pattern-not-inside, pattern-in-file and pattern-not-in-file. The containing match is
+ * searched by backtracking: its acceptance test runs the rest of the refinements, so a
+ * first containing match that fails them does not hide a second one that passes.
+ */
+
+struct refine {
+	struct eval *ev;
+	uint32_t start, end; /* the main match */
+	enum lexer lx;
+	/* the search in progress */
+	const struct pattern *p;
+	bool containing;
+	bool check_rest; /* an inside match: the rest must hold for its bindings */
+	const struct binds *pre;
+};
+
+static bool rest_ok(struct refine *rf, const struct binds *b);
+
+static bool accept_refine(void *ud, const struct binds *b, uint32_t start, uint32_t end)
+{
+	struct refine *rf = ud;
+	if (rf->containing && !(start <= rf->start && end >= rf->end)) {
+		return false;
+	}
+	if (rf->check_rest) {
+		/* The main match's bindings, and what this match adds. */
+		struct binds all = *rf->pre;
+		for (int i = 0; i < PATTERN_MAX_MV; i++) {
+			if (b->set & (1u << i)) {
+				all.start[i] = b->start[i];
+				all.end[i] = b->end[i];
+				all.set |= 1u << i;
+			}
+		}
+		struct refine inner = *rf;
+		return rest_ok(&inner, &all);
+	}
+	return true;
+}
+
+static bool refine_start(void *ud, uint32_t start)
+{
+	struct refine *rf = ud;
+	struct eval *ev = rf->ev;
+	if (rf->containing && start > rf->start) {
+		return false;
+	}
+	struct pattern_ctx pc = {
+		.t = ev->t,
+		.cond = cond_check,
+		.cond_ud = ev,
+		.accept = accept_refine,
+		.accept_ud = rf,
+		.steps_left = ev->steps_left,
+	};
+	bool ok = pattern_match_at(rf->p, &pc, start, rf->pre, NULL);
+	ev->s->st->budget_exceeded += pc.budget_exceeded;
+	return ok;
+}
+
+/* The anchor occurrences of refinement pattern pi of the current rule (computed once per
+ * rule and token stream). */
+static const struct occ *pattern_occurrences(struct sast_scratch *s, const struct tokens *t,
+					     size_t pi, const struct pattern *p)
+{
+	struct occ *o = &s->pat_occ[pi];
+	if (!s->pat_occ_valid[pi]) {
+		o->n = 0;
+		for (uint32_t i = 0; i < t->n; i++) {
+			if (pattern_is_anchor(p, t, &t->v[i])) {
+				occ_push(o, i);
+			}
+		}
+		s->pat_occ_valid[pi] = true;
+	}
+	return o;
+}
+
+/* Is there a match of pattern pi, consistent with pre, anywhere (or containing the main
+ * match)? */
+static bool refine_search(struct refine *rf, size_t pi, const struct binds *pre, bool containing,
+			  bool check_rest)
+{
+	const struct tokens *t = rf->ev->t;
+	const struct pattern *p = rf->ev->r->pats[pi].by_lexer[rf->lx];
+	const struct occ *o = pattern_occurrences(rf->ev->s, t, pi, p);
+	struct refine sub = *rf;
+	sub.p = p;
+	sub.pre = pre;
+	sub.containing = containing;
+	sub.check_rest = check_rest;
+	if (!containing) {
+		for (size_t k = 0; k < o->n; k++) {
+			if (pattern_starts(p, t, o->v[k], refine_start, &sub)) {
+				return true;
+			}
+		}
+		return false;
+	}
+	/* Nearest to the match first: the anchors at or before its start, going back, then
+	 * those after it (a pattern's anchor need not be its first token). */
+	size_t split = 0;
+	while (split < o->n && o->v[split] <= rf->start) {
+		split++;
+	}
+	for (size_t k = split; k > 0; k--) {
+		if (pattern_starts(p, t, o->v[k - 1], refine_start, &sub)) {
+			return true;
+		}
+	}
+	for (size_t k = split; k < o->n; k++) {
+		if (pattern_starts(p, t, o->v[k], refine_start, &sub)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool rest_ok(struct refine *rf, const struct binds *b)
+{
+	const struct rule *r = rf->ev->r;
+	bool need_in_file = r->n_role[ROLE_IN_FILE] > 0, in_file = false;
+	for (size_t i = 0; i < r->n_pats; i++) {
+		const struct pattern *p = r->pats[i].by_lexer[rf->lx];
+		if (!p) {
+			continue;
+		}
+		switch (r->pats[i].role) {
+		case ROLE_NOT_INSIDE:
+			if (refine_search(rf, i, b, true, false)) {
+				return false;
+			}
+			break;
+		case ROLE_IN_FILE:
+			if (!in_file) {
+				in_file = refine_search(rf, i, b, false, false);
+			}
+			break;
+		case ROLE_NOT_IN_FILE:
+			if (refine_search(rf, i, b, false, false)) {
+				return false;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	return !need_in_file || in_file;
+}
+
+static bool keep_match(struct eval *ev, const struct rmatch *m)
+{
+	const struct rule *r = ev->r;
+	struct refine rf = {
+		.ev = ev,
+		.start = m->start,
+		.end = m->end,
+		.lx = lang_lexer(ev->t->lang),
+	};
+	for (size_t i = 0; i < r->n_pats; i++) {
+		const struct pattern *p = r->pats[i].by_lexer[rf.lx];
+		if (p && r->pats[i].role == ROLE_NOT) {
+			struct pattern_ctx pc = { .t = ev->t,
+						  .cond = cond_check,
+						  .cond_ud = ev,
+						  .steps_left = ev->steps_left };
+			bool hit = pattern_match_at(p, &pc, m->start, &m->b, NULL);
+			ev->s->st->budget_exceeded += pc.budget_exceeded;
+			if (hit) {
+				return false;
+			}
+		}
+	}
+	if (r->n_role[ROLE_INSIDE] == 0) {
+		return rest_ok(&rf, &m->b);
+	}
+	for (size_t i = 0; i < r->n_pats; i++) {
+		const struct pattern *p = r->pats[i].by_lexer[rf.lx];
+		if (p && r->pats[i].role == ROLE_INSIDE &&
+		    refine_search(&rf, i, &m->b, true, true)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---------- findings ---------- */
+
+/* The rule's message with $NAME replaced by what NAME bound (shortened, one line). */
+static char *interpolate(const struct rule *r, const struct tokens *t, const struct binds *b)
+{
+	struct sbuf_lite {
+		char *d;
+		size_t n, cap;
+	} o = { NULL, 0, 0 };
+	const char *m = r->message;
+#define PUT(ptr, len)                              \
+	do {                                       \
+		GROW(o.d, o.cap, o.n + (len) + 1); \
+		memcpy(o.d + o.n, (ptr), (len));   \
+		o.n += (len);                      \
+	} while (0)
+	for (size_t i = 0; m[i];) {
+		if (m[i] == '$' && (isupper((unsigned char)m[i + 1]) || m[i + 1] == '_')) {
+			size_t j = i + 1;
+			while (isupper((unsigned char)m[j]) || isdigit((unsigned char)m[j]) ||
+			       m[j] == '_') {
+				j++;
+			}
+			int mv = mvtab_find(&r->mv, m + i, j - i);
+			if (mv >= 0 && (b->set & (1u << mv))) {
+				const char *s;
+				size_t n;
+				binds_text(t, b, mv, &s, &n);
+				size_t w = 0;
+				bool space = false;
+				for (size_t k = 0; k < n && w < 60; k++) {
+					char c = s[k];
+					if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+						space = true;
+						continue;
+					}
+					if (space && w) {
+						PUT(" ", 1);
+						w++;
+					}
+					space = false;
+					PUT(&c, 1);
+					w++;
+				}
+				if (w >= 60) {
+					PUT("...", 3);
+				}
+				i = j;
+				continue;
+			}
+		}
+		PUT(m + i, 1);
+		i++;
+	}
+	PUT("", 1);
+#undef PUT
+	char *clean = utf8_sanitize(o.d, strlen(o.d));
+	free(o.d);
+	return clean;
+}
+
+static void add_finding(struct eval *ev, const char *path, uint32_t off, uint32_t end_off,
+			const struct binds *b, struct finding_list *out)
+{
+	const struct rule *r = ev->r;
+	const struct tokens *t = ev->t;
+	struct finding *f = filefind_add(out, r, FINDING_SAST, path);
+	f->line = tokens_line_of(t, off);
+	f->column = tokens_column_of(t, off);
+	uint32_t last = end_off > off ? end_off - 1 : off;
+	f->end_line = tokens_line_of(t, last);
+	f->end_column = tokens_column_of(t, last) + 1;
+	static const struct binds none;
+	f->message = interpolate(r, t, b ? b : &none);
+	f->snippet = filefind_excerpt(t->src, t->len, off, FILEFIND_EXCERPT_MAX);
+	if (r->fix) {
+		finding_set(&f->fix, r->fix);
+	}
+	finding_fingerprint(f, t->src + off, end_off - off, 0);
+}
+
+/* ---------- one token stream ---------- */
+
+static void eval_regex_rules(struct sast_scratch *s, const struct rule_lang_index *ix,
+			     const struct tokens *t, size_t from, size_t to, const char *path,
+			     struct finding_list *out)
+{
+	for (size_t k = 0; k < ix->n_regex_rules; k++) {
+		const struct rule *r = ruleset_rule(s->rs, ix->regex_rules[k]);
+		struct eval ev = { s, r, t };
+		if (r->n_keywords) {
+			bool any = false;
+			for (size_t w = 0; w < r->n_keywords && !any; w++) {
+				size_t kl = strlen(r->keywords[w]);
+				for (size_t i = from; i + kl <= to && !any; i++) {
+					any = strncasecmp(t->src + i, r->keywords[w], kl) == 0;
+				}
+			}
+			if (!any) {
+				continue;
+			}
+		}
+		size_t pos = from, n = 0;
+		while (pos <= to && n < SAST_MAX_MATCHES_PER_RULE) {
+			int rc = pcre2_match(r->regex, (PCRE2_SPTR)t->src, to, pos, 0, s->rx.md,
+					     s->rx.mctx);
+			if (rc < 0) {
+				if (rc != PCRE2_ERROR_NOMATCH) {
+					s->st->regex_limits++;
+				}
+				break;
+			}
+			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->rx.md);
+			size_t ms = ov[0], me = ov[1];
+			pos = me > ms ? me : ms + 1;
+			bool in_comment = tokens_in_comment(t, (uint32_t)ms);
+			if ((r->where == WHERE_CODE && in_comment) ||
+			    (r->where == WHERE_COMMENT && !in_comment)) {
+				continue;
+			}
+			if (r->not_regex &&
+			    regex_test(s, r->not_regex, t->src + ms, me - ms) != 0) {
+				continue;
+			}
+			add_finding(&ev, path, (uint32_t)ms, (uint32_t)MAX(me, ms + 1), NULL, out);
+			n++;
+		}
+	}
+}
+
+static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const char *path,
+			size_t from, size_t to, struct finding_list *out)
+{
+	const struct rule_lang_index *ix = ruleset_lang_index(s->rs, t->lang);
+	if (!ix || ix->n_rules == 0) {
+		return;
+	}
+	enum lexer lx = lang_lexer(t->lang);
+	/* 1. Anchor occurrences. */
+	s->n_touched_anchors = 0;
+	if (ix->n_anchors) {
+		for (uint32_t i = 0; i < t->n; i++) {
+			int a = ruleset_anchor_lookup(ix, t, &t->v[i]);
+			if (a < 0) {
+				continue;
+			}
+			if (s->occ[a].n == 0) {
+				GROW(s->touched_anchors, s->cap_touched_anchors,
+				     s->n_touched_anchors + 1);
+				s->touched_anchors[s->n_touched_anchors++] = (uint32_t)a;
+			}
+			occ_push(&s->occ[a], i);
+		}
+	}
+	/* 2. Main matches, per rule. */
+	s->n_touched_rules = 0;
+	for (size_t k = 0; k < s->n_touched_anchors; k++) {
+		const struct rule_anchor *an = &ix->anchors[s->touched_anchors[k]];
+		struct occ *o = &s->occ[s->touched_anchors[k]];
+		for (size_t u = 0; u < an->n_uses; u++) {
+			const struct rule *r = ruleset_rule(s->rs, an->uses[u].rule);
+			const struct pattern *p = r->pats[an->uses[u].pattern].by_lexer[lx];
+			struct eval ev = { s, r, t };
+			struct try_ctx tc = {
+				.ev = &ev,
+				.p = p,
+				.pc = { .t = t,
+					.cond = cond_check,
+					.cond_ud = &ev,
+					.steps_left = &s->rm[an->uses[u].rule].steps_left },
+				.out = &s->rm[an->uses[u].rule],
+			};
+			touch_rule(s, an->uses[u].rule);
+			for (size_t j = 0; j < o->n; j++) {
+				pattern_starts(p, t, o->v[j], try_start, &tc);
+			}
+			s->st->budget_exceeded += tc.pc.budget_exceeded;
+		}
+		o->n = 0;
+	}
+	/* 3. Refinements and findings. */
+	for (size_t k = 0; k < s->n_touched_rules; k++) {
+		uint32_t ri = s->touched_rules[k];
+		struct rmatches *rm = &s->rm[ri];
+		const struct rule *r = ruleset_rule(s->rs, ri);
+		struct eval ev = { s, r, t, &rm->steps_left };
+		memset(s->pat_occ_valid, 0, sizeof(s->pat_occ_valid));
+		if (rm->n > 1) {
+			qsort(rm->v, rm->n, sizeof(rm->v[0]), cmp_rmatch);
+		}
+		uint32_t last_start = UINT32_MAX;
+		for (size_t i = 0; i < rm->n; i++) {
+			const struct rmatch *m = &rm->v[i];
+			if (m->start == last_start) {
+				continue;
+			}
+			last_start = m->start;
+			if (!keep_match(&ev, m)) {
+				continue;
+			}
+			const struct token *a = &t->v[m->start], *b = &t->v[m->end - 1];
+			add_finding(&ev, path, a->off, b->off + b->len, &m->b, out);
+		}
+		rm->n = 0;
+		rm->touched = false;
+	}
+	/* 4. Regex rules. */
+	eval_regex_rules(s, ix, t, from, to, path, out);
+}
+
+static void queue_region(struct sast_scratch *s, const struct lex_region *g)
+{
+	if (s->n_queue < LEX_MAX_REGIONS) {
+		GROW(s->queue, s->cap_queue, s->n_queue + 1);
+		s->queue[s->n_queue++] = *g;
+	}
+}
+
+int sast_scan(struct sast_scratch *s, const char *path, enum lang lang, const char *buf, size_t len,
+	      struct finding_list *out, struct sast_file_stats *st)
+{
+	static struct sast_file_stats dummy;
+	s->st = st ? st : &dummy;
+	size_t first = out->n;
+	int r = lex_run(lang, buf, len, false, &s->tk);
+	if (r < 0) {
+		return r;
+	}
+	s->st->tokens += s->tk.n;
+	eval_tokens(s, &s->tk, path, 0, len, out);
+	/* Embedded scripts (CI run: blocks, command substitutions), and those they embed. */
+	s->n_queue = 0;
+	for (size_t i = 0; i < s->tk.n_regions; i++) {
+		queue_region(s, &s->tk.regions[i]);
+	}
+	for (size_t q = 0; q < s->n_queue; q++) {
+		struct lex_region g = s->queue[q];
+		if (lex_run_region(g.lang, &s->tk, g.off, g.len, &s->rtk) < 0) {
+			continue;
+		}
+		s->st->tokens += s->rtk.n;
+		for (size_t i = 0; i < s->rtk.n_regions; i++) {
+			queue_region(s, &s->rtk.regions[i]);
+		}
+		eval_tokens(s, &s->rtk, path, g.off, g.off + g.len, out);
+	}
+	s->st->no_reason += filefind_finish(out, first, buf, len, &s->st->first_no_reason_line);
+	return 0;
+}

@@ -1,0 +1,400 @@
+/*
+ * scan.c - the thread pool, file reading (read or mmap), content-based skips, and the
+ * merge of per-thread findings and statistics.
+ */
+#include "scan.h"
+
+#include "sast.h"
+#include "secrets.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "banned.h"
+
+#define BINARY_PROBE 8000
+
+unsigned scan_cpus(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+		int n = CPU_COUNT(&set);
+		if (n > 0) {
+			return (unsigned)n;
+		}
+	}
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+struct shared {
+	const struct scan_options *o;
+	const struct walk_result *files;
+	int root_fd;
+	atomic_size_t next;
+	atomic_int stop;
+	pthread_mutex_t lock;
+	int err;
+	char msg[512];
+};
+
+struct worker {
+	struct shared *sh;
+	pthread_t tid;
+	struct finding_list findings;
+	struct scan_stats st;
+	struct sast_scratch *sast;
+	struct secrets_scratch *secrets;
+	char *buf;
+	size_t buf_cap;
+};
+
+static void set_error(struct shared *sh, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_error(struct shared *sh, int err, const char *fmt, ...)
+{
+	pthread_mutex_lock(&sh->lock);
+	if (sh->err == 0) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(sh->msg, sizeof(sh->msg), fmt, ap);
+		va_end(ap);
+		sh->err = err;
+	}
+	pthread_mutex_unlock(&sh->lock);
+	atomic_store(&sh->stop, 1);
+}
+
+/* Read a file: mapped when large. *mapped says which; the caller releases. */
+static int load(struct worker *w, const struct walk_file *f, const char **data, size_t *len,
+		bool *mapped)
+{
+	int fd = openat(w->sh->root_fd, f->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		return -errno;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		int e = errno ? -errno : -EINVAL;
+		close(fd);
+		return e;
+	}
+	size_t size = (size_t)st.st_size;
+	uint64_t cap = w->sh->o->walk.max_file_size;
+	if (cap && size > cap) {
+		close(fd);
+		return -EFBIG; /* it grew since the walk */
+	}
+	*mapped = false;
+	if (size >= SCAN_MMAP_THRESHOLD) {
+		void *p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p != MAP_FAILED) {
+			madvise(p, size, MADV_SEQUENTIAL);
+			close(fd);
+			*data = p;
+			*len = size;
+			*mapped = true;
+			return 0;
+		}
+	}
+	if (size + 1 > w->buf_cap) {
+		w->buf_cap = size + 1;
+		free(w->buf);
+		w->buf = xmalloc(w->buf_cap);
+	}
+	size_t got = 0;
+	while (got < size) {
+		ssize_t n = read(fd, w->buf + got, size - got);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0) {
+			int e = -errno;
+			close(fd);
+			return e;
+		}
+		if (n == 0) {
+			break; /* it shrank: scan what is there */
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	*data = w->buf;
+	*len = got;
+	return 0;
+}
+
+static bool allow_listed(const struct scan_options *o, const char *path)
+{
+	for (size_t i = 0; i < o->n_allow_paths; i++) {
+		if (fnmatch(o->allow_paths[i], path, 0) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Add the counts both engines keep for a file to the thread's statistics. */
+static void file_stats(struct worker *w, const char *path, size_t regex_limits, size_t truncated,
+		       size_t no_reason, unsigned first_no_reason_line)
+{
+	w->st.regex_limits += regex_limits;
+	w->st.truncated += truncated;
+	if (no_reason && !w->st.no_reason) {
+		snprintf(w->st.first_no_reason, sizeof(w->st.first_no_reason), "%s:%u", path,
+			 first_no_reason_line);
+	}
+	w->st.no_reason += no_reason;
+}
+
+static void scan_one(struct worker *w, const struct walk_file *f)
+{
+	const struct scan_options *o = w->sh->o;
+	bool sast = ruleset_kind(o->rules) == RULE_SAST;
+	enum lang lang = LANG_NONE;
+	const char *base = strrchr(f->path, '/');
+	base = base ? base + 1 : f->path;
+	if (sast) {
+		lang = lang_detect(f->path, NULL, 0);
+		if (lang == LANG_NONE && strchr(base, '.') && !str_has_suffix(base, ".in")) {
+			w->st.skipped[SKIP_UNSUPPORTED]++;
+			return;
+		}
+	} else if (allow_listed(o, f->path)) {
+		w->st.skipped[SKIP_ALLOWLISTED]++;
+		return;
+	}
+	const char *data = NULL;
+	size_t len = 0;
+	bool mapped = false;
+	int r = load(w, f, &data, &len, &mapped);
+	if (r < 0) {
+		set_error(w->sh, r, "cannot read %s: %s", f->path, strerror(-r));
+		return;
+	}
+	if (memchr(data, '\0', MIN(len, (size_t)BINARY_PROBE))) {
+		w->st.skipped[SKIP_BINARY]++;
+		goto out;
+	}
+	if (!o->walk.scan_generated && walk_generated_content(data, len)) {
+		w->st.skipped[SKIP_GENERATED]++;
+		goto out;
+	}
+	if (sast && lang == LANG_NONE) {
+		lang = lang_detect(f->path, data, MIN(len, (size_t)256));
+		if (lang == LANG_NONE) {
+			w->st.skipped[SKIP_UNSUPPORTED]++;
+			goto out;
+		}
+	}
+	if (sast) {
+		struct sast_file_stats fs = { 0 };
+		r = sast_scan(w->sast, f->path, lang, data, len, &w->findings, &fs);
+		if (r == -E2BIG) {
+			w->st.skipped[SKIP_TOO_COMPLEX]++;
+			goto out;
+		}
+		if (r < 0) {
+			set_error(w->sh, r, "cannot scan %s: %s", f->path, strerror(-r));
+			goto out;
+		}
+		w->st.by_lang[lang]++;
+		w->st.tokens += fs.tokens;
+		w->st.budget_exceeded += fs.budget_exceeded;
+		file_stats(w, f->path, fs.regex_limits, fs.truncated, fs.no_reason,
+			   fs.first_no_reason_line);
+	} else {
+		struct secrets_file_stats fs = { 0 };
+		struct secrets_allowlist al = { o->allow_regex, o->n_allow_regex };
+		secrets_scan(w->secrets, f->path, data, len, &al, &w->findings, &fs);
+		file_stats(w, f->path, fs.regex_limits, fs.truncated, fs.no_reason,
+			   fs.first_no_reason_line);
+	}
+	w->st.files_scanned++;
+	w->st.bytes_scanned += len;
+	if (w->findings.n > SCAN_MAX_FINDINGS) {
+		set_error(w->sh, -E2BIG, "more than %d findings: refusing to go on",
+			  SCAN_MAX_FINDINGS);
+	}
+out:
+	if (mapped) {
+		munmap((void *)data, len);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct shared *sh = w->sh;
+	const struct scan_options *o = sh->o;
+	while (!atomic_load(&sh->stop)) {
+		size_t i = atomic_fetch_add(&sh->next, 1);
+		if (i >= sh->files->n) {
+			break;
+		}
+		if (o->deadline_ms && now_mono_ms() > o->deadline_ms) {
+			set_error(sh, -ETIMEDOUT,
+				  "the scan did not finish in time (%zu of %zu files done)", i,
+				  sh->files->n);
+			break;
+		}
+		scan_one(w, &sh->files->files[i]);
+	}
+	return NULL;
+}
+
+int scan_run(const struct scan_options *o, struct finding_list *out, struct scan_stats *st,
+	     char *err, size_t errlen)
+{
+	uint64_t t0 = now_mono_ms();
+	memset(st, 0, sizeof(*st));
+	st->rules = ruleset_count(o->rules);
+	struct walk_result files;
+	int r = walk_run(&o->walk, &files, err, errlen);
+	if (r < 0) {
+		return r;
+	}
+	for (int k = 0; k < SKIP_COUNT; k++) {
+		st->skipped[k] = files.skipped[k];
+	}
+	struct shared sh = { .o = o, .files = &files, .root_fd = -1 };
+	pthread_mutex_init(&sh.lock, NULL);
+	sh.root_fd = open(o->walk.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sh.root_fd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "cannot open %s: %s", o->walk.root, strerror(e));
+		walk_result_release(&files);
+		return -e;
+	}
+	unsigned jobs = o->jobs ? o->jobs : scan_cpus();
+	jobs = MIN(jobs, (unsigned)SCAN_MAX_JOBS);
+	if (files.n < jobs) {
+		jobs = files.n ? (unsigned)files.n : 1;
+	}
+	struct worker *ws = xcalloc(jobs, sizeof(*ws));
+	unsigned started = 0;
+	for (unsigned i = 0; i < jobs; i++) {
+		struct worker *w = &ws[i];
+		w->sh = &sh;
+		finding_list_init(&w->findings);
+		if (ruleset_kind(o->rules) == RULE_SAST) {
+			w->sast = sast_scratch_new(o->rules);
+		} else {
+			w->secrets = secrets_scratch_new(o->rules);
+		}
+	}
+	/* The first worker runs on this thread. */
+	for (unsigned i = 1; i < jobs; i++) {
+		if (pthread_create(&ws[i].tid, NULL, worker_main, &ws[i]) != 0) {
+			break;
+		}
+		started++;
+	}
+	worker_main(&ws[0]);
+	for (unsigned i = 1; i <= started; i++) {
+		pthread_join(ws[i].tid, NULL);
+	}
+	st->threads = started + 1;
+	for (unsigned i = 0; i < jobs; i++) {
+		struct worker *w = &ws[i];
+		st->files_scanned += w->st.files_scanned;
+		st->bytes_scanned += w->st.bytes_scanned;
+		for (int k = 0; k < SKIP_COUNT; k++) {
+			st->skipped[k] += w->st.skipped[k];
+		}
+		for (int l = 0; l < LANG_COUNT; l++) {
+			st->by_lang[l] += w->st.by_lang[l];
+		}
+		st->tokens += w->st.tokens;
+		st->budget_exceeded += w->st.budget_exceeded;
+		st->regex_limits += w->st.regex_limits;
+		st->truncated += w->st.truncated;
+		if (w->st.no_reason && !st->no_reason) {
+			snprintf(st->first_no_reason, sizeof(st->first_no_reason), "%s",
+				 w->st.first_no_reason);
+		}
+		st->no_reason += w->st.no_reason;
+		for (size_t k = 0; k < w->findings.n; k++) {
+			*finding_list_add(out) = w->findings.v[k];
+		}
+		free(w->findings.v);
+		sast_scratch_free(w->sast);
+		secrets_scratch_free(w->secrets);
+		free(w->buf);
+	}
+	free(ws);
+	close(sh.root_fd);
+	pthread_mutex_destroy(&sh.lock);
+	walk_result_release(&files);
+	st->duration_ms = now_mono_ms() - t0;
+	if (sh.err) {
+		snprintf(err, errlen, "%s", sh.msg);
+		return sh.err;
+	}
+	return 0;
+}
+
+json_t *scan_stats_json(const struct scan_stats *st)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "files_scanned", json_integer((json_int_t)st->files_scanned));
+	json_object_set_new(o, "bytes_scanned", json_integer((json_int_t)st->bytes_scanned));
+	json_t *sk = json_object();
+	size_t total = 0;
+	for (int k = 0; k < SKIP_COUNT; k++) {
+		json_object_set_new(sk, walk_skip_name((enum walk_skip)k),
+				    json_integer((json_int_t)st->skipped[k]));
+		total += st->skipped[k];
+	}
+	json_object_set_new(o, "files_skipped", json_integer((json_int_t)total));
+	json_object_set_new(o, "skipped", sk);
+	json_t *langs = json_object();
+	for (int l = 1; l < LANG_COUNT; l++) {
+		if (st->by_lang[l]) {
+			json_object_set_new(langs, lang_name((enum lang)l),
+					    json_integer((json_int_t)st->by_lang[l]));
+		}
+	}
+	json_object_set_new(o, "languages", langs);
+	json_object_set_new(o, "rules", json_integer((json_int_t)st->rules));
+	json_object_set_new(o, "threads", json_integer(st->threads));
+	json_object_set_new(o, "duration_ms", json_integer((json_int_t)st->duration_ms));
+	json_object_set_new(o, "match_budget_exceeded",
+			    json_integer((json_int_t)st->budget_exceeded));
+	json_object_set_new(o, "regex_limits", json_integer((json_int_t)st->regex_limits));
+	json_object_set_new(o, "findings_truncated", json_integer((json_int_t)st->truncated));
+	json_t *notes = json_array();
+	if (st->no_reason) {
+		char buf[600];
+		snprintf(buf, sizeof(buf),
+			 "%zu runner:ignore comment%s without a reason (first at %s) did not "
+			 "suppress anything: write `runner:ignore RULE -- reason`",
+			 st->no_reason, st->no_reason == 1 ? "" : "s", st->first_no_reason);
+		json_array_append_new(notes, json_string(buf));
+	}
+	if (st->budget_exceeded || st->regex_limits) {
+		char buf[300];
+		snprintf(buf, sizeof(buf),
+			 "%zu pattern and %zu regex evaluations hit their step limits and were "
+			 "given up",
+			 st->budget_exceeded, st->regex_limits);
+		json_array_append_new(notes, json_string(buf));
+	}
+	if (st->truncated) {
+		char buf[200];
+		snprintf(buf, sizeof(buf),
+			 "%zu findings beyond the per-file caps were not reported", st->truncated);
+		json_array_append_new(notes, json_string(buf));
+	}
+	json_object_set_new(o, "notes", notes);
+	return o;
+}

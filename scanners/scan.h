@@ -1,0 +1,71 @@
+/*
+ * scan.h - a whole scan: walk the paths, then scan the files in parallel with the SAST or
+ * the secrets engine, and collect findings and statistics.
+ *
+ * Threads: one per CPU the process may run on (sched_getaffinity), or `jobs`. Each thread
+ * takes the next file, reads it (memory-mapped when it is large), skips it when it is
+ * binary or generated (by content), and scans it with its own engine scratch; findings are
+ * merged at the end. A file that cannot be read, or the deadline passing, stops the scan
+ * with an error: a partial result is never returned as complete.
+ */
+#ifndef RUNNER_SCANNERS_SCAN_H
+#define RUNNER_SCANNERS_SCAN_H
+
+#include "finding.h"
+#include "lex.h"
+#include "rules.h"
+#include "walk.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SCAN_DEFAULT_MAX_FILE_SIZE (4u << 20)
+#define SCAN_MMAP_THRESHOLD	   (64u << 10)
+#define SCAN_MAX_JOBS		   256
+/* Findings of one scan, at most (then the scan is an error: something is badly wrong). */
+#define SCAN_MAX_FINDINGS 200000
+
+struct scan_options {
+	const struct ruleset *rules; /* its kind says which engine runs */
+	struct walk_options walk;
+	unsigned jobs;	      /* 0: the CPUs this process may use */
+	uint64_t deadline_ms; /* monotonic (now_mono_ms); 0: none */
+	/* secrets */
+	const char *const *allow_paths; /* globs: files not scanned for secrets */
+	size_t n_allow_paths;
+	pcre2_code *const *allow_regex; /* secrets matching one are not reported */
+	size_t n_allow_regex;
+};
+
+struct scan_stats {
+	size_t files_scanned;
+	uint64_t bytes_scanned;
+	size_t skipped[SKIP_COUNT];
+	size_t by_lang[LANG_COUNT];
+	size_t tokens;
+	size_t budget_exceeded;	   /* pattern attempts given up (step budget) */
+	size_t regex_limits;	   /* regex evaluations given up (PCRE2 limits) */
+	size_t truncated;	   /* findings beyond the per-file caps */
+	size_t no_reason;	   /* runner:ignore comments without a reason (not honoured) */
+	char first_no_reason[300]; /* file:line of the first */
+	size_t rules;
+	unsigned threads;
+	uint64_t duration_ms;
+};
+
+/*
+ * Run a scan. Findings are appended to out (unsorted). Returns 0, or -errno with a message
+ * in err (an unreadable path or file, the deadline, too many findings).
+ */
+int scan_run(const struct scan_options *o, struct finding_list *out, struct scan_stats *st,
+	     char *err, size_t errlen);
+
+/* The statistics as JSON: {files_scanned, bytes_scanned, skipped: {reason: n}, ...}. */
+json_t *scan_stats_json(const struct scan_stats *st);
+
+/* The CPUs this process may run on (at least 1). */
+unsigned scan_cpus(void);
+
+#endif

@@ -1,0 +1,434 @@
+/*
+ * secrets.c - keyword prefilter, per-line regex evaluation, entropy and allowlists,
+ * redaction, findings.
+ */
+#include "secrets.h"
+
+#include "filefind.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <strings.h>
+
+#include "banned.h"
+
+#define SNIPPET_CONTEXT 100
+
+struct kw {
+	const char *text; /* lower case */
+	size_t len;
+	uint32_t *rules; /* rule indices that list it */
+	size_t n_rules;
+};
+
+struct span {
+	uint32_t off, len; /* the secret */
+	uint32_t match_off, match_len;
+	uint32_t rule;
+	char redacted[64];
+	double entropy;
+};
+
+struct secrets_scratch {
+	const struct ruleset *rs;
+	struct kw *kw;
+	size_t n_kw;
+	/* For each byte pair (lower-cased): the first keyword index with that prefix + 1, and
+	 * keywords are sorted so that those sharing a prefix are adjacent. */
+	uint16_t pair_first[65536];
+	uint16_t pair_count[65536];
+	uint8_t lower[256];
+	size_t *last_line; /* per rule: start of the last line evaluated + 1 */
+	struct span *spans;
+	size_t n_spans, cap_spans;
+	struct regex_ctx rx;
+};
+
+static int cmp_kw(const void *a, const void *b)
+{
+	const struct kw *x = a, *y = b;
+	int c = memcmp(x->text, y->text, 2);
+	return c ? c : strcmp(x->text, y->text);
+}
+
+struct secrets_scratch *secrets_scratch_new(const struct ruleset *rs)
+{
+	struct secrets_scratch *s = xcalloc(1, sizeof(*s));
+	s->rs = rs;
+	for (int c = 0; c < 256; c++) {
+		s->lower[c] = (uint8_t)tolower(c);
+	}
+	size_t cap = 0;
+	for (size_t ri = 0; ri < ruleset_count(rs); ri++) {
+		const struct rule *r = ruleset_rule(rs, ri);
+		for (size_t k = 0; k < r->n_keywords; k++) {
+			const char *t = r->keywords[k];
+			struct kw *found = NULL;
+			for (size_t j = 0; j < s->n_kw && !found; j++) {
+				if (strcmp(s->kw[j].text, t) == 0) {
+					found = &s->kw[j];
+				}
+			}
+			if (!found) {
+				GROW(s->kw, cap, s->n_kw + 1);
+				found = &s->kw[s->n_kw++];
+				*found = (struct kw){ .text = t, .len = strlen(t) };
+			}
+			found->rules =
+				xreallocarray(found->rules, found->n_rules + 1, sizeof(uint32_t));
+			found->rules[found->n_rules++] = (uint32_t)ri;
+		}
+	}
+	if (s->n_kw > 1) {
+		qsort(s->kw, s->n_kw, sizeof(*s->kw), cmp_kw);
+	}
+	for (size_t j = 0; j < s->n_kw && j < UINT16_MAX; j++) {
+		unsigned key = (unsigned)s->kw[j].text[0] << 8 | (unsigned char)s->kw[j].text[1];
+		if (s->pair_count[key] == 0) {
+			s->pair_first[key] = (uint16_t)j;
+		}
+		s->pair_count[key]++;
+	}
+	s->last_line = xcalloc(ruleset_count(rs) ? ruleset_count(rs) : 1, sizeof(size_t));
+	regex_ctx_init(&s->rx);
+	return s;
+}
+
+void secrets_scratch_free(struct secrets_scratch *s)
+{
+	if (!s) {
+		return;
+	}
+	for (size_t j = 0; j < s->n_kw; j++) {
+		free(s->kw[j].rules);
+	}
+	free(s->kw);
+	free(s->last_line);
+	free(s->spans);
+	regex_ctx_release(&s->rx);
+	free(s);
+}
+
+double secrets_entropy(const char *str, size_t n)
+{
+	size_t counts[256] = { 0 };
+	if (n == 0) {
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		counts[(unsigned char)str[i]]++;
+	}
+	double h = 0;
+	for (int c = 0; c < 256; c++) {
+		if (counts[c]) {
+			double p = (double)counts[c] / (double)n;
+			h -= p * log2(p);
+		}
+	}
+	return h;
+}
+
+void secrets_redact(const char *secret, size_t n, char *out, size_t outlen)
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	char hex[65];
+	EVP_Digest(secret, n, md, &mdlen, EVP_sha256(), NULL);
+	hex_encode(md, sizeof(md), hex);
+	size_t show = MIN(n / 4, (size_t)4);
+	char head[5];
+	for (size_t i = 0; i < show; i++) {
+		unsigned char c = (unsigned char)secret[i];
+		head[i] = isprint(c) && c != '"' && c != '\\' ? (char)c : '?';
+	}
+	head[show] = '\0';
+	snprintf(out, outlen, "%s...(sha256:%.8s)", head, hex);
+}
+
+/* Does the secret (or the whole match) hit an allow pattern? */
+static bool allowed(struct secrets_scratch *s, const struct rule *r,
+		    const struct secrets_allowlist *al, const char *sec, size_t sn, const char *m,
+		    size_t mn)
+{
+	for (size_t i = 0; i < r->n_allow; i++) {
+		if (pcre2_match(r->allow[i], (PCRE2_SPTR)sec, sn, 0, 0, s->rx.md, s->rx.mctx) >=
+		    0) {
+			return true;
+		}
+	}
+	for (size_t i = 0; al && i < al->n; i++) {
+		if (pcre2_match(al->regex[i], (PCRE2_SPTR)sec, sn, 0, 0, s->rx.md, s->rx.mctx) >=
+			    0 ||
+		    pcre2_match(al->regex[i], (PCRE2_SPTR)m, mn, 0, 0, s->rx.md, s->rx.mctx) >= 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void eval_rule(struct secrets_scratch *s, uint32_t ri, const char *buf, size_t len,
+		      size_t ls, size_t le, const struct secrets_allowlist *al,
+		      struct secrets_file_stats *st)
+{
+	const struct rule *r = ruleset_rule(s->rs, ri);
+	size_t end = r->multiline ? MIN(len, ls + SECRETS_MULTILINE_MAX) : le;
+	size_t pos = ls;
+	while (pos <= end) {
+		int rc = pcre2_match(r->regex, (PCRE2_SPTR)buf, end, pos, 0, s->rx.md, s->rx.mctx);
+		if (rc < 0) {
+			if (rc != PCRE2_ERROR_NOMATCH) {
+				st->regex_limits++;
+			}
+			return;
+		}
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->rx.md);
+		size_t ms = ov[0], me = ov[1];
+		size_t so = ms, se = me;
+		if (r->secret_group && (int)r->secret_group < rc &&
+		    ov[2 * r->secret_group] != PCRE2_UNSET) {
+			so = ov[2 * r->secret_group];
+			se = ov[2 * r->secret_group + 1];
+		}
+		pos = me > ms ? me : ms + 1;
+		if (r->multiline && ms > le) {
+			return; /* only matches that start on the keyword's line */
+		}
+		if (se <= so) {
+			continue;
+		}
+		double h = secrets_entropy(buf + so, se - so);
+		if (r->entropy > 0 && h < r->entropy) {
+			st->low_entropy++;
+			continue;
+		}
+		if (allowed(s, r, al, buf + so, se - so, buf + ms, me - ms)) {
+			st->allowlisted++;
+			continue;
+		}
+		if (s->n_spans >= SECRETS_MAX_PER_FILE) {
+			st->truncated++;
+			return;
+		}
+		GROW(s->spans, s->cap_spans, s->n_spans + 1);
+		struct span *sp = &s->spans[s->n_spans++];
+		sp->off = (uint32_t)so;
+		sp->len = (uint32_t)(se - so);
+		sp->match_off = (uint32_t)ms;
+		sp->match_len = (uint32_t)(me - ms);
+		sp->rule = ri;
+		sp->entropy = h;
+		secrets_redact(buf + so, se - so, sp->redacted, sizeof(sp->redacted));
+	}
+}
+
+static int confidence_rank(const char *c)
+{
+	return str_eq(c, "high") ? 2 : str_eq(c, "medium") ? 1 : 0;
+}
+
+static int cmp_span(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+	if (x->off != y->off) {
+		return x->off < y->off ? -1 : 1;
+	}
+	return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+/* Drop spans that overlap a span of a more confident rule (a provider rule beats the
+ * generic assignment rule on the same secret). */
+static void dedupe(struct secrets_scratch *s)
+{
+	if (s->n_spans > 1) {
+		qsort(s->spans, s->n_spans, sizeof(*s->spans), cmp_span);
+	}
+	for (size_t i = 0; i < s->n_spans; i++) {
+		struct span *a = &s->spans[i];
+		if (a->len == 0) {
+			continue;
+		}
+		for (size_t j = i + 1; j < s->n_spans && s->spans[j].off < a->off + a->len; j++) {
+			struct span *b = &s->spans[j];
+			if (b->len == 0) {
+				continue;
+			}
+			const struct rule *ra = ruleset_rule(s->rs, a->rule);
+			const struct rule *rb = ruleset_rule(s->rs, b->rule);
+			if (a->off == b->off && a->len == b->len && a->rule == b->rule) {
+				b->len = 0;
+			} else if (confidence_rank(rb->confidence) >
+					   confidence_rank(ra->confidence) ||
+				   (confidence_rank(rb->confidence) ==
+					    confidence_rank(ra->confidence) &&
+				    rb->severity > ra->severity)) {
+				a->len = 0;
+				break;
+			} else {
+				b->len = 0;
+			}
+		}
+	}
+	size_t w = 0;
+	for (size_t i = 0; i < s->n_spans; i++) {
+		if (s->spans[i].len) {
+			s->spans[w++] = s->spans[i];
+		}
+	}
+	s->n_spans = w;
+}
+
+/* The line around a secret with every secret found on it replaced by its redacted form. */
+static char *redacted_snippet(const struct secrets_scratch *s, const char *buf, size_t len,
+			      const struct span *sp)
+{
+	size_t ls = sp->off, le;
+	while (ls > 0 && buf[ls - 1] != '\n') {
+		ls--;
+	}
+	const char *nl = memchr(buf + sp->off, '\n', len - sp->off);
+	le = nl ? (size_t)(nl - buf) : len;
+	/* A window around the secret on a long line. */
+	size_t b = sp->off > ls + SNIPPET_CONTEXT ? sp->off - SNIPPET_CONTEXT : ls;
+	size_t e =
+		sp->off + sp->len + SNIPPET_CONTEXT < le ? sp->off + sp->len + SNIPPET_CONTEXT : le;
+	if (e < sp->off + sp->len && sp->off + sp->len <= le) {
+		e = sp->off + sp->len;
+	}
+	while (b < e && (buf[b] == ' ' || buf[b] == '\t')) {
+		b++;
+	}
+	struct sbuf_lite {
+		char *d;
+		size_t n, cap;
+	} o = { NULL, 0, 0 };
+	size_t i = b;
+	while (i < e) {
+		const struct span *hit = NULL;
+		for (size_t k = 0; k < s->n_spans && !hit; k++) {
+			const struct span *q = &s->spans[k];
+			if (q->off <= i && i < q->off + q->len) {
+				hit = q;
+			}
+		}
+		if (hit) {
+			size_t rl = strlen(hit->redacted);
+			GROW(o.d, o.cap, o.n + rl + 1);
+			memcpy(o.d + o.n, hit->redacted, rl);
+			o.n += rl;
+			i = hit->off + hit->len;
+			continue;
+		}
+		char c = buf[i] == '\r' || buf[i] == '\n' ? ' ' : buf[i];
+		GROW(o.d, o.cap, o.n + 2);
+		o.d[o.n++] = c;
+		i++;
+	}
+	GROW(o.d, o.cap, o.n + 1);
+	o.d[o.n] = '\0';
+	while (o.n > 0 && (o.d[o.n - 1] == ' ' || o.d[o.n - 1] == '\t')) {
+		o.d[--o.n] = '\0';
+	}
+	char *clean = utf8_sanitize(o.d, o.n);
+	free(o.d);
+	return clean;
+}
+
+static uint32_t line_of(const char *buf, size_t off, size_t *cursor_off, uint32_t *cursor_line)
+{
+	/* Findings come in increasing offset order: count newlines from the last one. */
+	if (off < *cursor_off) {
+		*cursor_off = 0;
+		*cursor_line = 1;
+	}
+	for (size_t i = *cursor_off; i < off; i++) {
+		if (buf[i] == '\n') {
+			(*cursor_line)++;
+		}
+	}
+	*cursor_off = off;
+	return *cursor_line;
+}
+
+static uint32_t column_of(const char *buf, size_t off)
+{
+	size_t ls = off;
+	while (ls > 0 && buf[ls - 1] != '\n') {
+		ls--;
+	}
+	uint32_t col = 1;
+	for (size_t i = ls; i < off; i++) {
+		col += ((unsigned char)buf[i] & 0xC0) != 0x80;
+	}
+	return col;
+}
+
+int secrets_scan(struct secrets_scratch *s, const char *path, const char *buf, size_t len,
+		 const struct secrets_allowlist *al, struct finding_list *out,
+		 struct secrets_file_stats *st)
+{
+	static struct secrets_file_stats dummy;
+	if (!st) {
+		st = &dummy;
+	}
+	s->n_spans = 0;
+	memset(s->last_line, 0, ruleset_count(s->rs) * sizeof(size_t));
+	size_t line_start = 0;
+	const uint8_t *lo = s->lower;
+	for (size_t i = 0; i + 1 < len; i++) {
+		uint8_t c0 = lo[(uint8_t)buf[i]];
+		if (c0 == '\n') {
+			line_start = i + 1;
+			continue;
+		}
+		unsigned key = (unsigned)c0 << 8 | lo[(uint8_t)buf[i + 1]];
+		unsigned cnt = s->pair_count[key];
+		if (!cnt) {
+			continue;
+		}
+		for (unsigned k = s->pair_first[key]; k < s->pair_first[key] + cnt; k++) {
+			const struct kw *w = &s->kw[k];
+			if (i + w->len > len || strncasecmp(buf + i, w->text, w->len) != 0) {
+				continue;
+			}
+			size_t le = i;
+			const char *nl = memchr(buf + i, '\n', len - i);
+			le = nl ? (size_t)(nl - buf) : len;
+			for (size_t q = 0; q < w->n_rules; q++) {
+				uint32_t ri = w->rules[q];
+				if (s->last_line[ri] == line_start + 1) {
+					continue;
+				}
+				s->last_line[ri] = line_start + 1;
+				eval_rule(s, ri, buf, len, line_start, le, al, st);
+			}
+		}
+	}
+	dedupe(s);
+	size_t first = out->n, cur_off = 0;
+	uint32_t cur_line = 1;
+	for (size_t k = 0; k < s->n_spans; k++) {
+		const struct span *sp = &s->spans[k];
+		const struct rule *r = ruleset_rule(s->rs, sp->rule);
+		struct finding *f = filefind_add(out, r, FINDING_SECRET, path);
+		f->line = line_of(buf, sp->off, &cur_off, &cur_line);
+		f->column = column_of(buf, sp->off);
+		size_t last = sp->off + sp->len - 1;
+		size_t c2 = cur_off;
+		uint32_t l2 = cur_line;
+		f->end_line = line_of(buf, last, &c2, &l2);
+		f->end_column = column_of(buf, last) + 1;
+		f->message = xasprintf("%s: %s", r->message, sp->redacted);
+		f->snippet = redacted_snippet(s, buf, len, sp);
+		if (r->fix) {
+			finding_set(&f->fix, r->fix);
+		}
+		f->extra = json_pack("{s:s, s:f}", "redacted", sp->redacted, "entropy",
+				     floor(sp->entropy * 100.0 + 0.5) / 100.0);
+		finding_fingerprint(f, sp->redacted, strlen(sp->redacted), 0);
+	}
+	st->no_reason += filefind_finish(out, first, buf, len, &st->first_no_reason_line);
+	return 0;
+}

@@ -1,0 +1,65 @@
+/*
+ * secrets.h - secret detection: provider tokens (AWS, GitHub, GitLab, Slack, Stripe, ...),
+ * private keys, JWTs, credentials in URLs, and generic `password = "..."` assignments.
+ *
+ * Speed comes from the keywords of the rules: one pass over the file looks up every byte
+ * pair in a table of keyword prefixes; a rule's regular expression only runs on a line
+ * where one of its keywords occurs (case-insensitively), at most once per line. Multiline
+ * rules (PEM blocks) run from that line over a bounded window.
+ *
+ * The secret never leaves this module in clear: a finding carries its redacted form
+ * (secrets_redact: the first 4 characters and a short SHA-256), its snippet has every
+ * secret found on the line replaced by the redacted form, and its fingerprint is computed
+ * from the redacted form. A candidate is dropped when its entropy is below the rule's
+ * threshold, when it matches one of the rule's allow patterns, or one of the scan's
+ * allowlist regexes (test fixtures, placeholders).
+ */
+#ifndef RUNNER_SCANNERS_SECRETS_H
+#define RUNNER_SCANNERS_SECRETS_H
+
+#include "finding.h"
+#include "rules.h"
+
+#include <stddef.h>
+
+/* How far a multiline secret (a PEM block) may reach. */
+#define SECRETS_MULTILINE_MAX (64u << 10)
+/* Findings per file (beyond: counted, not reported). */
+#define SECRETS_MAX_PER_FILE 1000
+
+struct secrets_scratch;
+
+struct secrets_allowlist {
+	pcre2_code *const *regex; /* a secret (or its whole match) matching one is ignored */
+	size_t n;
+};
+
+struct secrets_file_stats {
+	size_t regex_limits;
+	size_t allowlisted; /* candidates dropped by an allowlist or a rule's allow entry */
+	size_t low_entropy;
+	size_t truncated;
+	size_t no_reason;
+	unsigned first_no_reason_line;
+};
+
+/* rs must be a RULE_SECRET set. */
+struct secrets_scratch *secrets_scratch_new(const struct ruleset *rs);
+void secrets_scratch_free(struct secrets_scratch *s);
+
+/* Scan buf (len bytes), reported as path; findings are appended to out. Returns 0. */
+int secrets_scan(struct secrets_scratch *s, const char *path, const char *buf, size_t len,
+		 const struct secrets_allowlist *al, struct finding_list *out,
+		 struct secrets_file_stats *st);
+
+/* Shannon entropy of s in bits per character. */
+double secrets_entropy(const char *s, size_t n);
+
+/*
+ * The redacted form of a secret: its first 4 characters (fewer for a short secret: at
+ * most a quarter of it), "...", and the first 8 hex digits of its SHA-256, e.g.
+ * "AKIA...(sha256:9f86d081)". Written to out (NUL-terminated, truncated to outlen).
+ */
+void secrets_redact(const char *secret, size_t n, char *out, size_t outlen);
+
+#endif

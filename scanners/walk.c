@@ -1,0 +1,467 @@
+/*
+ * walk.c - recursive directory walk with openat/fdopendir (never following symlinks),
+ * .gitignore through libgit2, skip rules and counts.
+ */
+#include "walk.h"
+
+#include "util.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <git2.h>
+#include <git2/sys/repository.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "banned.h"
+
+static const char *const skip_names[SKIP_COUNT] = {
+	[SKIP_IGNORED] = "ignored",	    [SKIP_EXCLUDED] = "excluded",
+	[SKIP_VENDORED] = "vendored",	    [SKIP_GENERATED] = "generated",
+	[SKIP_TOO_LARGE] = "too_large",	    [SKIP_SYMLINK] = "symlink",
+	[SKIP_SPECIAL] = "special",	    [SKIP_BINARY] = "binary",
+	[SKIP_UNSUPPORTED] = "unsupported", [SKIP_ALLOWLISTED] = "allowlisted",
+	[SKIP_TOO_COMPLEX] = "too_complex",
+};
+
+const char *walk_skip_name(enum walk_skip s)
+{
+	return (unsigned)s < SKIP_COUNT ? skip_names[s] : "unknown";
+}
+
+static const char *const never_enter[] = { ".git", ".hg", ".svn", ".runner", NULL };
+static const char *const vendored_dirs[] = {
+	"vendor",	 "node_modules", "third_party",
+	"third-party",	 "thirdparty",	 "bower_components",
+	"jspm_packages", ".venv",	 "site-packages",
+	"Pods",		 "Carthage",	 NULL,
+};
+
+static bool name_in(const char *name, const char *const *list)
+{
+	for (; *list; list++) {
+		if (strcmp(name, *list) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+bool walk_generated_name(const char *base)
+{
+	static const char *const suffixes[] = {
+		".min.js",	".min.css",   ".min.mjs", ".pb.go", "_pb2.py",
+		"_pb2_grpc.py", ".pb.cc",     ".pb.h",	  ".pb.c",  ".g.dart",
+		".designer.cs", "-lock.json", ".lock",	  NULL,
+	};
+	for (const char *const *s = suffixes; *s; s++) {
+		if (str_has_suffix(base, *s)) {
+			return true;
+		}
+	}
+	return strstr(base, ".generated.") || strstr(base, "_generated.") ||
+	       str_eq(base, "package-lock.json");
+}
+
+bool walk_generated_content(const char *head, size_t n)
+{
+	n = MIN(n, (size_t)1024);
+	if (memmem(head, n, "@generated", 10)) {
+		return true;
+	}
+	const char *dne = memmem(head, n, "DO NOT EDIT", 11);
+	if (!dne) {
+		return false;
+	}
+	for (size_t i = 0; i + 9 <= n; i++) {
+		if (strncasecmp(head + i, "generated", 9) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+struct walker {
+	const struct walk_options *o;
+	struct walk_result *res;
+	git_repository *repo;
+	char *repo_prefix; /* root relative to the repository's workdir, "" or "dir/" */
+	char *err;
+	size_t errlen;
+	int r;
+};
+
+static int fail(struct walker *w, int r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct walker *w, int r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(w->err, w->errlen, fmt, ap);
+	va_end(ap);
+	w->r = r;
+	return r;
+}
+
+static bool excluded(const struct walker *w, const char *rel, bool dir)
+{
+	for (size_t i = 0; i < w->o->n_exclude; i++) {
+		if (fnmatch(w->o->exclude[i], rel, 0) == 0) {
+			return true;
+		}
+		if (dir) {
+			_cleanup_free_ char *d = xasprintf("%s/", rel);
+			if (fnmatch(w->o->exclude[i], d, 0) == 0) {
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+static bool ignored(struct walker *w, const char *rel, bool dir)
+{
+	if (!w->repo) {
+		return false;
+	}
+	_cleanup_free_ char *p = xasprintf("%s%s%s", w->repo_prefix, rel, dir ? "/" : "");
+	int ign = 0;
+	if (git_ignore_path_is_ignored(&ign, w->repo, p) < 0) {
+		return false;
+	}
+	return ign == 1;
+}
+
+static void add_file(struct walker *w, const char *rel, uint64_t size)
+{
+	struct walk_result *res = w->res;
+	if (res->n >= WALK_MAX_FILES) {
+		fail(w, -E2BIG, "more than %d files to scan; narrow the paths or exclude some",
+		     WALK_MAX_FILES);
+		return;
+	}
+	GROW(res->files, res->cap, res->n + 1);
+	res->files[res->n++] = (struct walk_file){ xstrdup(rel), size };
+}
+
+static void consider_file(struct walker *w, const char *rel, const char *base,
+			  const struct stat *st)
+{
+	struct walk_result *res = w->res;
+	if (S_ISLNK(st->st_mode)) {
+		res->skipped[SKIP_SYMLINK]++;
+		return;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		res->skipped[SKIP_SPECIAL]++;
+		return;
+	}
+	if (excluded(w, rel, false)) {
+		res->skipped[SKIP_EXCLUDED]++;
+		return;
+	}
+	if (ignored(w, rel, false)) {
+		res->skipped[SKIP_IGNORED]++;
+		return;
+	}
+	if (!w->o->scan_generated && walk_generated_name(base)) {
+		res->skipped[SKIP_GENERATED]++;
+		return;
+	}
+	if (w->o->max_file_size && (uint64_t)st->st_size > w->o->max_file_size) {
+		res->skipped[SKIP_TOO_LARGE]++;
+		return;
+	}
+	add_file(w, rel, (uint64_t)st->st_size);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_file(const void *a, const void *b)
+{
+	return strcmp(((const struct walk_file *)a)->path, ((const struct walk_file *)b)->path);
+}
+
+/* Walk the directory open at dfd, whose root-relative path is rel ("" for the root). */
+static void walk_dir(struct walker *w, int dfd, const char *rel, unsigned depth)
+{
+	if (depth > WALK_MAX_DEPTH) {
+		fail(w, -ELOOP, "%s: directories nested deeper than %d levels", rel,
+		     WALK_MAX_DEPTH);
+		close(dfd);
+		return;
+	}
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		fail(w, -errno, "cannot list %s: %s", *rel ? rel : ".", strerror(errno));
+		close(dfd);
+		return;
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	errno = 0;
+	while ((de = readdir(d))) {
+		if (str_eq(de->d_name, ".") || str_eq(de->d_name, "..")) {
+			continue;
+		}
+		GROW(names, cap, n + 1);
+		names[n++] = xstrdup(de->d_name);
+	}
+	if (errno) {
+		fail(w, -errno, "cannot list %s: %s", *rel ? rel : ".", strerror(errno));
+	}
+	if (n > 1) {
+		qsort(names, n, sizeof(char *), cmp_str);
+	}
+	for (size_t i = 0; i < n && w->r == 0; i++) {
+		const char *name = names[i];
+		_cleanup_free_ char *child = *rel ? xasprintf("%s/%s", rel, name) : xstrdup(name);
+		struct stat st;
+		if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			fail(w, -errno, "cannot read %s: %s", child, strerror(errno));
+			break;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			consider_file(w, child, name, &st);
+			continue;
+		}
+		if (name_in(name, never_enter)) {
+			continue;
+		}
+		if (!w->o->scan_vendored && name_in(name, vendored_dirs)) {
+			w->res->skipped[SKIP_VENDORED]++;
+			continue;
+		}
+		if (excluded(w, child, true)) {
+			w->res->skipped[SKIP_EXCLUDED]++;
+			continue;
+		}
+		if (ignored(w, child, true)) {
+			w->res->skipped[SKIP_IGNORED]++;
+			continue;
+		}
+		int cfd = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (cfd < 0) {
+			fail(w, -errno, "cannot open %s: %s", child, strerror(errno));
+			break;
+		}
+		walk_dir(w, cfd, child, depth + 1);
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(names[i]);
+	}
+	free(names);
+	closedir(d);
+}
+
+/*
+ * libgit2's settings are global to the process: the walk changes them for its own use and
+ * puts them back, so that nothing else in the process (the run's git information, a
+ * server's next run) sees ownership checks disabled.
+ */
+static const int config_levels[] = { GIT_CONFIG_LEVEL_SYSTEM, GIT_CONFIG_LEVEL_GLOBAL,
+				     GIT_CONFIG_LEVEL_XDG, GIT_CONFIG_LEVEL_PROGRAMDATA };
+
+struct git_settings {
+	int owner_validation;
+	char *search_path[ARRAY_SIZE(config_levels)];
+};
+
+static void settings_isolate(struct git_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->owner_validation = 1;
+	git_libgit2_opts(GIT_OPT_GET_OWNER_VALIDATION, &s->owner_validation);
+	for (size_t i = 0; i < ARRAY_SIZE(config_levels); i++) {
+		git_buf b = { 0 };
+		if (git_libgit2_opts(GIT_OPT_GET_SEARCH_PATH, config_levels[i], &b) == 0 && b.ptr) {
+			s->search_path[i] = xstrdup(b.ptr);
+		}
+		git_buf_dispose(&b);
+		/* Only the repository's own files count: no system, global or XDG configuration
+		 * (and so no global excludes file), the same result on every machine. */
+		git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, config_levels[i], "");
+	}
+	/* Only ignore rules are read, from a tree we were asked to scan. */
+	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+}
+
+static void settings_restore(struct git_settings *s)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(config_levels); i++) {
+		git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, config_levels[i], s->search_path[i]);
+		free(s->search_path[i]);
+	}
+	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, s->owner_validation);
+}
+
+/* The repository whose ignore rules apply, and root's place in its working tree. */
+static void open_repo(struct walker *w, const char *root)
+{
+	git_repository *repo = NULL;
+	if (git_repository_open_ext(&repo, root, 0, NULL) == 0 && !git_repository_is_bare(repo)) {
+		const char *wd = git_repository_workdir(repo);
+		char real_wd[PATH_MAX];
+		if (wd && realpath(wd, real_wd)) {
+			size_t n = strlen(real_wd);
+			if (strncmp(root, real_wd, n) == 0 && (root[n] == '/' || root[n] == '\0')) {
+				w->repo = repo;
+				w->repo_prefix =
+					root[n] ? xasprintf("%s/", root + n + 1) : xstrdup("");
+				return;
+			}
+		}
+	}
+	git_repository_free(repo);
+	/* Not in a repository: a repository without storage, whose working tree is root,
+	 * still reads the tree's .gitignore files. */
+	if (git_repository_new(&repo) == 0 && git_repository_set_workdir(repo, root, 0) == 0) {
+		w->repo = repo;
+		w->repo_prefix = xstrdup("");
+		return;
+	}
+	git_repository_free(repo);
+}
+
+int walk_run(const struct walk_options *o, struct walk_result *res, char *err, size_t errlen)
+{
+	memset(res, 0, sizeof(*res));
+	struct walker w = { .o = o, .res = res, .err = err, .errlen = errlen };
+	char root[PATH_MAX];
+	if (!o->root || !realpath(o->root, root)) {
+		snprintf(err, errlen, "cannot read the scan root %s: %s",
+			 o->root ? o->root : "(none)", strerror(errno));
+		return -ENOENT;
+	}
+	struct git_settings saved;
+	if (!o->no_gitignore) {
+		git_libgit2_init();
+		settings_isolate(&saved);
+		open_repo(&w, root);
+	}
+	const char *dot = ".";
+	const char *const *paths = o->n_paths ? o->paths : &dot;
+	size_t np = o->n_paths ? o->n_paths : 1;
+	size_t rl = strlen(root);
+	for (size_t i = 0; i < np && w.r == 0; i++) {
+		const char *p = paths[i];
+		_cleanup_free_ char *full = p[0] == '/' ? xstrdup(p) : xasprintf("%s/%s", root, p);
+		char real[PATH_MAX];
+		if (!realpath(full, real)) {
+			fail(&w, -errno, "cannot read %s: %s", p, strerror(errno));
+			break;
+		}
+		if (strncmp(real, root, rl) != 0 ||
+		    (real[rl] != '/' && real[rl] != '\0' && rl > 1)) {
+			fail(&w, -EXDEV, "%s is outside the scanned tree %s", p, root);
+			break;
+		}
+		const char *rel = real[rl] == '/' ? real + rl + 1 : real + rl;
+		if (rl == 1) {
+			rel = real + 1; /* root is "/" */
+		}
+		struct stat st;
+		if (stat(real, &st) < 0) {
+			fail(&w, -errno, "cannot read %s: %s", p, strerror(errno));
+			break;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			int fd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (fd < 0) {
+				fail(&w, -errno, "cannot open %s: %s", p, strerror(errno));
+				break;
+			}
+			walk_dir(&w, fd, rel, 0);
+		} else {
+			/* A file named explicitly is scanned even when ignored or vendored, but not
+			 * when it is too large, special or excluded. */
+			const char *base = strrchr(rel, '/');
+			base = base ? base + 1 : rel;
+			if (!S_ISREG(st.st_mode)) {
+				res->skipped[SKIP_SPECIAL]++;
+			} else if (excluded(&w, rel, false)) {
+				res->skipped[SKIP_EXCLUDED]++;
+			} else if (o->max_file_size && (uint64_t)st.st_size > o->max_file_size) {
+				res->skipped[SKIP_TOO_LARGE]++;
+			} else {
+				(void)base;
+				add_file(&w, rel, (uint64_t)st.st_size);
+			}
+		}
+	}
+	if (w.repo) {
+		git_repository_free(w.repo);
+	}
+	free(w.repo_prefix);
+	if (!o->no_gitignore) {
+		settings_restore(&saved);
+		git_libgit2_shutdown();
+	}
+	if (w.r < 0) {
+		walk_result_release(res);
+		return w.r;
+	}
+	/* The same file named twice (a path and its parent) is scanned once. */
+	if (res->n > 1) {
+		qsort(res->files, res->n, sizeof(res->files[0]), cmp_file);
+		size_t k = 1;
+		for (size_t i = 1; i < res->n; i++) {
+			if (str_eq(res->files[i].path, res->files[k - 1].path)) {
+				free(res->files[i].path);
+			} else {
+				res->files[k++] = res->files[i];
+			}
+		}
+		res->n = k;
+	}
+	return 0;
+}
+
+void walk_result_release(struct walk_result *res)
+{
+	for (size_t i = 0; i < res->n; i++) {
+		free(res->files[i].path);
+	}
+	free(res->files);
+	memset(res, 0, sizeof(*res));
+}
+
+int walk_repo_prefix(const char *dir, char **prefix, char **top)
+{
+	char real[PATH_MAX];
+	*prefix = NULL;
+	*top = NULL;
+	if (!realpath(dir, real)) {
+		return -errno;
+	}
+	/* The nearest directory with a .git entry (a directory, or a file for worktrees and
+	 * submodules). Plain file system checks: no library state to change. */
+	size_t n = strlen(real);
+	char probe[PATH_MAX];
+	while (n > 0) {
+		snprintf(probe, sizeof(probe), "%.*s/.git", (int)n, real);
+		struct stat st;
+		if (lstat(probe, &st) == 0) {
+			*top = xstrndup(real, n);
+			*prefix = real[n] ? xasprintf("%s/", real + n + 1) : xstrdup("");
+			return 0;
+		}
+		while (n > 0 && real[n - 1] != '/') {
+			n--;
+		}
+		if (n > 0) {
+			n--; /* drop the slash */
+		}
+	}
+	*top = xstrdup(real);
+	*prefix = xstrdup("");
+	return 0;
+}

@@ -1,0 +1,89 @@
+/*
+ * walk.h - which files a scan reads: the given paths, walked recursively, minus what
+ * should not or cannot be scanned, each skip counted by its reason.
+ *
+ *   ignored    matched by .gitignore (libgit2: the repository's ignore rules, including
+ *              nested .gitignore files and .git/info/exclude; outside a repository the
+ *              .gitignore files of the tree still apply). Global git configuration is
+ *              never read, so a scan gives the same answer on every machine.
+ *   excluded   matched by an exclude glob (fnmatch, `*` also matches `/`)
+ *   vendored   under vendor/, node_modules/, third_party/, ... (unless scan_vendored)
+ *   generated  *.min.js, *.pb.go, *_pb2.py, ... (content markers are checked by the scan)
+ *   too-large  larger than the size cap
+ *   symlink    never followed (a link could lead outside the workspace)
+ *   special    FIFOs, sockets, devices
+ * .git, .hg, .svn and .runner directories are never entered and not counted.
+ *
+ * A path that does not exist or cannot be read, or a directory that cannot be listed, is
+ * an error: the caller fails closed rather than report a partial scan as complete.
+ */
+#ifndef RUNNER_SCANNERS_WALK_H
+#define RUNNER_SCANNERS_WALK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum walk_skip {
+	SKIP_IGNORED,
+	SKIP_EXCLUDED,
+	SKIP_VENDORED,
+	SKIP_GENERATED,
+	SKIP_TOO_LARGE,
+	SKIP_SYMLINK,
+	SKIP_SPECIAL,
+	SKIP_BINARY,	  /* counted by the scan (content) */
+	SKIP_UNSUPPORTED, /* counted by the scan: not a language the SAST engine knows */
+	SKIP_ALLOWLISTED, /* counted by the scan: a secrets allowlist path */
+	SKIP_TOO_COMPLEX, /* counted by the scan: more tokens than the lexer allows */
+	SKIP_COUNT,
+};
+
+const char *walk_skip_name(enum walk_skip s);
+
+#define WALK_MAX_FILES 2000000
+#define WALK_MAX_DEPTH 256
+
+struct walk_options {
+	const char *root;	  /* absolute; reported paths are relative to it */
+	const char *const *paths; /* relative to root (or absolute); NULL/0: root itself */
+	size_t n_paths;
+	const char *const *exclude; /* globs on root-relative paths */
+	size_t n_exclude;
+	uint64_t max_file_size;
+	bool no_gitignore;
+	bool scan_vendored;
+	bool scan_generated;
+};
+
+struct walk_file {
+	char *path; /* root-relative, '/'-separated */
+	uint64_t size;
+};
+
+struct walk_result {
+	struct walk_file *files;
+	size_t n, cap;
+	size_t skipped[SKIP_COUNT];
+};
+
+/*
+ * Walk. Returns 0, or -errno with a message in err (a missing or unreadable path, a path
+ * outside root, too many files). The result is owned by the caller (walk_result_release).
+ */
+int walk_run(const struct walk_options *o, struct walk_result *res, char *err, size_t errlen);
+void walk_result_release(struct walk_result *res);
+
+/*
+ * Where dir (absolute) lies in the git repository that contains it: *prefix gets "" (the
+ * top of the working tree, or no repository) or "sub/dir/", *top the working tree's top
+ * (or dir itself outside a repository). Both are heap strings. Returns 0 or -errno.
+ */
+int walk_repo_prefix(const char *dir, char **prefix, char **top);
+
+/* Is this file name one of the generated kinds (by name)? */
+bool walk_generated_name(const char *base);
+/* Do the first bytes of a file say it is generated ("Code generated ... DO NOT EDIT")? */
+bool walk_generated_content(const char *head, size_t n);
+
+#endif

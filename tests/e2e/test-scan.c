@@ -1,0 +1,570 @@
+/*
+ * test-scan.c - the security scans end to end, through the runner binary: `runner scan`
+ * (exit codes 0/2/3/4, text/json/sarif, --fail-on, --baseline, --rules), the sast and
+ * secrets stages blocking a push stage in a pipeline, allow entries and their expiry, the
+ * SARIF logs of the run record validated against the SARIF 2.1.0 schema (python3-jsonschema),
+ * secrets never reaching output, and every fail-closed fault mode: invalid rules, an
+ * unreadable path, nothing scanned, a timeout and a crash of the scanner all make the stage
+ * an error (exit 4) and the push never starts.
+ */
+#include <criterion/criterion.h>
+
+#include "testutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char bad_c[] = "#include <string.h>\n"
+			    "void copy(char *dst, const char *src)\n{\n\tstrcpy(dst, src);\n}\n";
+static const char good_c[] = "int add(int a, int b)\n{\n\treturn a + b;\n}\n";
+static const char secret[] = "ghp_R8tA3kPq7ZxW1mNv5LcJ2hYs9dFg4BeT6uQo";
+
+static void has(const char *hay, const char *needle)
+{
+	cr_assert_not_null(strstr(hay, needle), "expected '%s' in:\n%s", needle, hay);
+}
+
+static void lacks(const char *hay, const char *needle)
+{
+	cr_assert_null(strstr(hay, needle), "did not expect '%s' in:\n%s", needle, hay);
+}
+
+/* Validate a SARIF file against the SARIF 2.1.0 schema. */
+static void valid_sarif(const char *path)
+{
+	char *problem = tu_sarif_problem(path);
+	cr_assert_null(problem, "%s is not valid SARIF 2.1.0:\n%s", path, problem);
+}
+
+Test(scan_cli, exit_codes_and_text_output)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "src/bad.c", bad_c);
+	tu_write(dir, "lib/good.c", good_c);
+	struct tu_result r = tu_runner_run(dir, "scan", "sast", NULL);
+	cr_assert_eq(r.status, 3, "a high finding blocks: %s%s", r.out, r.err);
+	has(r.out, "src/bad.c:4:2: high c.strcpy: ");
+	has(r.out, "4 | strcpy(dst, src);");
+	has(r.out, "2 files scanned");
+	has(r.out, "blocked: 1 finding at or above high (c.strcpy)");
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "scan", "sast", "--fail-on", "critical", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	has(r.out, "(below the threshold)");
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "scan", "sast", "lib", NULL);
+	cr_assert_eq(r.status, 0);
+	has(r.out, "passed: no finding at or above high");
+	tu_result_free(&r);
+	/* Usage errors. */
+	r = tu_runner_run(dir, "scan", "sast", "--fail-on", "severe", NULL);
+	cr_assert_eq(r.status, 2);
+	has(r.err, "--fail-on takes critical, high, medium, low or info");
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "scan", "sats", NULL);
+	cr_assert_eq(r.status, 2);
+	has(r.err, "did you mean 'runner scan sast'?");
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "scan", "sast", "--format", "xml", NULL);
+	cr_assert_eq(r.status, 2);
+	tu_result_free(&r);
+	/* Scanner errors. */
+	r = tu_runner_run(dir, "scan", "sast", "nope", NULL);
+	cr_assert_eq(r.status, 4);
+	has(r.out, "error: sast scan failed: cannot read nope: No such file or directory");
+	tu_result_free(&r);
+	tu_write(dir, "docs/a.md", "# docs\n");
+	r = tu_runner_run(dir, "scan", "sast", "docs", NULL);
+	cr_assert_eq(r.status, 4, "a scan that sees nothing cannot pass");
+	has(r.out, "nothing was scanned");
+	tu_result_free(&r);
+	tu_write(dir, "rules/bad.yml",
+		 "kind: sast\nrules:\n  - id: x\n    languages: [c]\n"
+		 "    severity: hihg\n    message: m\n    pattern: f()\n");
+	r = tu_runner_run(dir, "scan", "sast", "--rules", "rules", "src", NULL);
+	cr_assert_eq(r.status, 4);
+	has(r.out, "invalid rules: ");
+	has(r.out, "rules/bad.yml:5:15: invalid severity 'hihg'");
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+Test(scan_cli, custom_rules_json_baseline_and_sarif)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "src/a.c", "void f(void) { legacy_unsafe(1); }\n");
+	tu_write(dir, "rules/team.yml",
+		 "kind: sast\nrules:\n  - id: team.legacy-unsafe\n    languages: [c, cpp]\n"
+		 "    severity: high\n    cwe: CWE-676\n    message: legacy_unsafe is deprecated\n"
+		 "    fix: call modern_safe\n    pattern: legacy_unsafe(...)\n");
+	struct tu_result r = tu_runner_run(dir, "scan", "sast", "--no-default-rules", "--rules",
+					   "rules", "--format", "json", "-o", "base.json", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	char *path = tu_readf("%s/base.json", dir);
+	cr_assert_not_null(path);
+	json_error_t je;
+	json_t *j = json_loads(path, 0, &je);
+	cr_assert_not_null(j, "%s", je.text);
+	json_t *f0 = json_array_get(json_object_get(j, "findings"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(f0, "rule_id")), "team.legacy-unsafe");
+	cr_assert_str_eq(json_string_value(json_object_get(f0, "kind")), "sast");
+	cr_assert_eq(strlen(json_string_value(json_object_get(f0, "fingerprint"))), 64);
+	json_decref(j);
+	free(path);
+	/* The baseline lets the existing finding pass, even after the code moved. */
+	tu_write(dir, "src/a.c", "\n\n// moved\nvoid f(void)\n{\n    legacy_unsafe(1);\n}\n");
+	r = tu_runner_run(dir, "scan", "sast", "--no-default-rules", "--rules", "rules",
+			  "--baseline", "base.json", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	has(r.out, "(suppressed, baseline: in the baseline)");
+	tu_result_free(&r);
+	/* A new one still blocks. */
+	tu_write(dir, "src/b.c", "void g(void) { legacy_unsafe(2); }\n");
+	r = tu_runner_run(dir, "scan", "sast", "--no-default-rules", "--rules", "rules",
+			  "--baseline", "base.json", NULL);
+	cr_assert_eq(r.status, 3);
+	has(r.out, "src/b.c:1:16: high team.legacy-unsafe");
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "scan", "sast", "--baseline", "missing.json", NULL);
+	cr_assert_eq(r.status, 2);
+	tu_result_free(&r);
+	/* SARIF, valid against the schema. */
+	r = tu_runner_run(dir, "scan", "sast", "--rules", "rules", "--format", "sarif", "-o",
+			  "out.sarif", NULL);
+	cr_assert_eq(r.status, 3);
+	tu_result_free(&r);
+	char *sarif_path = NULL;
+	cr_assert_geq(asprintf(&sarif_path, "%s/out.sarif", dir), 0);
+	valid_sarif(sarif_path);
+	char *sarif = tu_read(sarif_path);
+	has(sarif, "\"runnerFingerprint/v1\"");
+	has(sarif, "\"security-severity\": \"8.0\"");
+	has(sarif, "\"uri\": \"src/a.c\"");
+	has(sarif, "\"uriBaseId\": \"%SRCROOT%\"");
+	free(sarif);
+	free(sarif_path);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+Test(scan_cli, secrets_are_never_printed)
+{
+	char *dir = tu_tmpdir();
+	char *conf = NULL;
+	cr_assert_geq(asprintf(&conf, "GITHUB_TOKEN=%s\n", secret), 0);
+	tu_write(dir, "deploy/.env", conf);
+	tu_write(dir, "tests/fixtures/token.txt", conf);
+	const char *formats[] = { "text", "json", "sarif" };
+	for (size_t i = 0; i < 3; i++) {
+		struct tu_result r = tu_runner_run(dir, "scan", "secrets", "--format", formats[i],
+						   "--allow-path", "tests/fixtures/*", NULL);
+		cr_assert_eq(r.status, 3, "%s: %s%s", formats[i], r.out, r.err);
+		lacks(r.out, secret);
+		lacks(r.err, secret);
+		lacks(r.out, "R8tA3kPq7ZxW1mNv");
+		has(r.out, "ghp_...(sha256:");
+		has(r.out, "deploy/.env");
+		lacks(r.out, "tests/fixtures/token.txt");
+		tu_result_free(&r);
+	}
+	struct tu_result r =
+		tu_runner_run(dir, "scan", "secrets", "--format", "sarif", "-o", "s.sarif", NULL);
+	cr_assert_eq(r.status, 3);
+	tu_result_free(&r);
+	char *p = NULL;
+	cr_assert_geq(asprintf(&p, "%s/s.sarif", dir), 0);
+	valid_sarif(p);
+	free(p);
+	free(conf);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* ---------- pipelines ---------- */
+
+static char *workspace(const char *pipeline)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml", pipeline);
+	tu_write(dir, "src/bad.c", bad_c);
+	tu_write(dir, "src/good.c", good_c);
+	return dir;
+}
+
+static json_t *stage_result(json_t *rep, const char *name)
+{
+	return json_object_get(tu_report_stage(rep, name), "result");
+}
+
+static const char *stage_message(json_t *rep, const char *name)
+{
+	const char *m = json_string_value(json_object_get(tu_report_stage(rep, name), "message"));
+	return m ? m : "";
+}
+
+Test(scan_pipeline, gate_blocks_the_push)
+{
+	char *dir = workspace("version: 1\nname: app\ngate:\n  fail-on: high\nstages:\n"
+			      "  sast:\n    uses: sast\n    with: { paths: [src] }\n"
+			      "  secrets:\n    uses: secrets\n"
+			      "  push:\n    needs: [sast, secrets]\n    run: touch pushed\n");
+	char *conf = NULL;
+	cr_assert_geq(asprintf(&conf, "token = \"%s\"\n", secret), 0);
+	tu_write(dir, "config/app.ini", conf);
+	struct tu_result r = tu_runner_run(dir, "run", "--no-color", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	lacks(r.out, secret);
+	tu_result_free(&r);
+	cr_assert(!tu_exists("%s/pushed", dir), "the push must not start");
+	json_t *rep = tu_latest_report(dir);
+	cr_assert_str_eq(tu_stage_status(rep, "sast"), "blocked");
+	cr_assert_str_eq(tu_stage_status(rep, "secrets"), "blocked");
+	cr_assert_str_eq(tu_stage_status(rep, "push"), "skipped");
+	json_t *res = stage_result(rep, "sast");
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(res, "gate"), "blocking")),
+		     1);
+	cr_assert_eq(
+		json_integer_value(json_object_get(json_object_get(res, "stats"), "files_scanned")),
+		2);
+	cr_assert_str_eq(json_string_value(json_object_get(tu_report_stage(rep, "sast"), "sarif")),
+			 "sarif/sast.sarif");
+	json_decref(rep);
+	/* The record: SARIF per security stage, valid; no secret anywhere. */
+	char *p = NULL;
+	cr_assert_geq(asprintf(&p, "%s/.runner/runs/latest/sarif/sast.sarif", dir), 0);
+	valid_sarif(p);
+	free(p);
+	cr_assert_geq(asprintf(&p, "%s/.runner/runs/latest/sarif/secrets.sarif", dir), 0);
+	valid_sarif(p);
+	char *s = tu_read(p);
+	lacks(s, secret);
+	has(s, "config/app.ini");
+	free(s);
+	free(p);
+	const char *files[] = { "report.json", "junit.xml", "logs/secrets.log", "logs/sast.log" };
+	for (size_t i = 0; i < 4; i++) {
+		char *t = tu_readf("%s/.runner/runs/latest/%s", dir, files[i]);
+		cr_assert_not_null(t, "%s", files[i]);
+		lacks(t, secret);
+		free(t);
+	}
+	char *log = tu_readf("%s/.runner/runs/latest/logs/sast.log", dir);
+	has(log, "src/bad.c:4:2: high c.strcpy:");
+	free(log);
+	free(conf);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+#define ALLOW_PIPELINE                                                              \
+	"version: 1\nstages:\n  sast:\n    uses: sast\n    with:\n"                 \
+	"      paths: [src]\n      allow:\n        - id: c.strcpy\n"                \
+	"          path: src/bad.c\n          reason: dst is sized by the caller\n" \
+	"          expires: %s\n  push:\n    needs: [sast]\n    run: touch pushed\n"
+
+Test(scan_pipeline, allow_entries_suppress_until_they_expire)
+{
+	char *yml = NULL;
+	cr_assert_geq(asprintf(&yml, ALLOW_PIPELINE, "2999-12-31"), 0);
+	char *dir = workspace(yml);
+	struct tu_result r = tu_runner_run(dir, "run", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	cr_assert(tu_exists("%s/pushed", dir));
+	free(yml);
+	cr_assert_geq(asprintf(&yml, ALLOW_PIPELINE, "2001-01-01"), 0);
+	tu_write(dir, ".runner.yml", yml);
+	char *pushed = NULL;
+	cr_assert_geq(asprintf(&pushed, "%s/pushed", dir), 0);
+	unlink(pushed);
+	r = tu_runner_run(dir, "run", NULL);
+	cr_assert_eq(r.status, 3, "an expired entry stops suppressing");
+	tu_result_free(&r);
+	cr_assert(!tu_exists("%s", pushed));
+	json_t *rep = tu_latest_report(dir);
+	json_t *notes =
+		json_object_get(json_object_get(stage_result(rep, "sast"), "gate"), "notes");
+	has(json_string_value(json_array_get(notes, 0)), "expired on 2001-01-01");
+	json_decref(rep);
+	free(pushed);
+	free(yml);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+Test(scan_pipeline, configuration_errors_point_at_the_pipeline)
+{
+	char *dir =
+		workspace("version: 1\nstages:\n  sast:\n    uses: sast\n    with:\n"
+			  "      path: [src]\n      max-file-size: huge\n"
+			  "  secrets:\n    uses: secrets\n    with:\n"
+			  "      allowlist: { regexes: ['a('] }\n      paths: [../elsewhere]\n");
+	struct tu_result r = tu_runner_run(dir, "validate", NULL);
+	cr_assert_eq(r.status, 2);
+	has(r.err, ".runner.yml:6:7: error: unknown key 'path' for a sast stage in stage 'sast'");
+	has(r.err, "did you mean `paths`?");
+	has(r.err, ".runner.yml:7:22: error: invalid max-file-size 'huge'");
+	has(r.err, "invalid regular expression at offset 2");
+	has(r.err, "leads outside the workspace");
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* ---------- fault modes: every one is an error, and the push never starts ---------- */
+
+static void expect_error(const char *dir, const char *stage, const char *why)
+{
+	struct tu_result r = tu_runner_run(dir, "run", NULL);
+	cr_assert_eq(r.status, 4, "%s: %s%s", why, r.out, r.err);
+	tu_result_free(&r);
+	cr_assert(!tu_exists("%s/pushed", dir), "%s: the push started", why);
+	json_t *rep = tu_latest_report(dir);
+	cr_assert_str_eq(tu_stage_status(rep, stage), "error", "%s", why);
+	cr_assert_str_eq(tu_stage_status(rep, "push"), "skipped");
+	json_decref(rep);
+}
+
+#define FAULT_PIPELINE                                                                  \
+	"version: 1\nstages:\n  scan:\n    uses: sast\n    timeout: 20s\n    with:\n%s" \
+	"  push:\n    needs: [scan]\n    run: touch pushed\n"
+
+static char *fault_workspace(const char *with)
+{
+	char *yml = NULL;
+	cr_assert_geq(asprintf(&yml, FAULT_PIPELINE, with), 0);
+	char *dir = workspace(yml);
+	free(yml);
+	return dir;
+}
+
+Test(scan_faults, invalid_rules_file)
+{
+	char *dir = fault_workspace("      rules: team-rules.yml\n");
+	tu_write(dir, "team-rules.yml",
+		 "kind: sast\nrules:\n  - id: t\n    languages: [c]\n"
+		 "    severity: high\n    message: m\n    pattern: 'f('\n");
+	expect_error(dir, "scan", "invalid rules");
+	json_t *rep = tu_latest_report(dir);
+	has(stage_message(rep, "scan"), "invalid rules:");
+	has(stage_message(rep, "scan"), "team-rules.yml:7:");
+	json_decref(rep);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+Test(scan_faults, unreadable_path)
+{
+	char *dir = fault_workspace("      paths: [src, generated]\n");
+	expect_error(dir, "scan", "missing path");
+	json_t *rep = tu_latest_report(dir);
+	has(stage_message(rep, "scan"), "cannot read generated: No such file or directory");
+	json_decref(rep);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+Test(scan_faults, unreadable_file_as_another_user)
+{
+	/*
+	 * Root reads every file, so run the runner as an unprivileged user over a file only
+	 * root can read. Not uid 65534: the sandbox's rootless test runs as nobody, and the
+	 * processes of one uid share RLIMIT_NPROC.
+	 */
+	if (geteuid() != 0) {
+		cr_skip_test("needs root to switch to an unprivileged user");
+	}
+	char *dir = fault_workspace("      paths: [src]\n");
+	tu_write(dir, "src/secret.c", bad_c);
+	char *cmd = NULL;
+	/* Only the workspace's own modes change (never its parent's: that is $TMPDIR). */
+	cr_assert_geq(
+		asprintf(&cmd, "chmod -R a+rwX '%s' && chmod 000 '%s/src/secret.c'", dir, dir), 0);
+	cr_assert_eq(system(cmd), 0);
+	free(cmd);
+	cr_assert_geq(asprintf(&cmd,
+			       "setpriv --reuid=64123 --regid=64123 --clear-groups "
+			       "sh -c 'test -x \"$1\" && test -x \"$2\"' sh '%s' '%s'",
+			       dir, tu_runner()),
+		      0);
+	int reach = system(cmd);
+	free(cmd);
+	if (reach != 0) {
+		tu_rmdir(dir);
+		free(dir);
+		cr_skip_test(
+			"an unprivileged user cannot reach the workspace or the runner binary");
+	}
+	cr_assert_geq(asprintf(&cmd,
+			       "cd '%s' && setpriv --reuid=64123 --regid=64123 --clear-groups "
+			       "'%s' run > out.txt 2>&1; echo $? > status.txt",
+			       dir, tu_runner()),
+		      0);
+	int st = system(cmd);
+	free(cmd);
+	cr_assert_eq(st, 0);
+	char *status = tu_readf("%s/status.txt", dir), *out = tu_readf("%s/out.txt", dir);
+	cr_assert_str_eq(status, "4\n", "%s", out);
+	has(out, "cannot read src/secret.c: Permission denied");
+	cr_assert(!tu_exists("%s/pushed", dir));
+	free(status);
+	free(out);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+Test(scan_faults, nothing_scanned)
+{
+	char *dir = fault_workspace("      paths: [docs]\n");
+	tu_write(dir, "docs/guide.md", "# guide\n");
+	expect_error(dir, "scan", "nothing scanned");
+	json_t *rep = tu_latest_report(dir);
+	has(stage_message(rep, "scan"), "nothing was scanned");
+	json_decref(rep);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/*
+ * A file under a write lease held by the test: the scanner's open() blocks until the lease
+ * is released (or the kernel's lease-break-time, 45 s by default, passes), which makes the
+ * scan hang deterministically while the test times it out or kills it.
+ */
+static int lease_file(const char *dir, const char *name)
+{
+	signal(SIGIO, SIG_IGN); /* the lease-break notification */
+	tu_write(dir, name, good_c);
+	char *p = NULL;
+	cr_assert_geq(asprintf(&p, "%s/%s", dir, name), 0);
+	int fd = open(p, O_WRONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(fcntl(fd, F_SETLEASE, F_WRLCK), 0, "lease: %s", strerror(errno));
+	free(p);
+	return fd;
+}
+
+Test(scan_faults, timeout)
+{
+	char *dir = NULL;
+	char *yml = NULL;
+	cr_assert_geq(asprintf(&yml,
+			       "version: 1\nstages:\n  scan:\n    uses: sast\n    timeout: 2s\n"
+			       "    kill-grace: 1s\n    with: { paths: [src] }\n"
+			       "  push:\n    needs: [scan]\n    run: touch pushed\n"),
+		      0);
+	dir = workspace(yml);
+	free(yml);
+	int fd = lease_file(dir, "src/slow.c");
+	expect_error(dir, "scan", "timeout");
+	json_t *rep = tu_latest_report(dir);
+	has(stage_message(rep, "scan"), "timed out after 2");
+	json_decref(rep);
+	close(fd);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* The pid of the worker process of stage `stage`, waiting up to 20 s for it to appear. */
+static pid_t find_worker(const char *stage)
+{
+	for (int tries = 0; tries < 400; tries++) {
+		DIR *d = opendir("/proc");
+		struct dirent *de;
+		while (d && (de = readdir(d))) {
+			char path[300], buf[512];
+			snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
+			int fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0) {
+				continue;
+			}
+			ssize_t n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			if (n <= 0) {
+				continue;
+			}
+			buf[n] = '\0';
+			/* argv: runner \0 __worker \0 sast \0 <stage> */
+			size_t a0 = strlen(buf);
+			if ((size_t)n > a0 + 1 && strcmp(buf + a0 + 1, "__worker") == 0) {
+				const char *kind = buf + a0 + 1 + 9;
+				const char *name = kind + strlen(kind) + 1;
+				if (name < buf + n && strcmp(name, stage) == 0) {
+					pid_t pid = (pid_t)strtol(de->d_name, NULL, 10);
+					closedir(d);
+					return pid;
+				}
+			}
+		}
+		if (d) {
+			closedir(d);
+		}
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	return -1;
+}
+
+Test(scan_faults, crash)
+{
+	char stage[64];
+	snprintf(stage, sizeof(stage), "crash%d", (int)getpid());
+	char *yml = NULL;
+	cr_assert_geq(asprintf(&yml,
+			       "version: 1\nstages:\n  %s:\n    uses: sast\n    timeout: 60s\n"
+			       "    with: { paths: [src] }\n"
+			       "  push:\n    needs: [%s]\n    run: touch pushed\n",
+			       stage, stage),
+		      0);
+	char *dir = workspace(yml);
+	free(yml);
+	int fd = lease_file(dir, "src/slow.c");
+	/* Start the run, find the scanner blocked on the leased file, crash it. */
+	pid_t runner = fork();
+	cr_assert_geq(runner, 0);
+	if (runner == 0) {
+		if (chdir(dir) < 0) {
+			_exit(127);
+		}
+		int out = open("run.out", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(out, 1);
+		dup2(out, 2);
+		execl(tu_runner(), "runner", "run", (char *)NULL);
+		_exit(127);
+	}
+	pid_t worker = find_worker(stage);
+	cr_assert_gt(worker, 0, "the scanner never started");
+	/* SIGABRT: ASan turns SIGSEGV into exit code 1, not a signal. */
+	cr_assert_eq(kill(worker, SIGABRT), 0);
+	int st;
+	cr_assert_eq(waitpid(runner, &st, 0), runner);
+	cr_assert(WIFEXITED(st));
+	char *out = tu_readf("%s/run.out", dir);
+	cr_assert_eq(WEXITSTATUS(st), 4, "%s", out);
+	free(out);
+	cr_assert(!tu_exists("%s/pushed", dir));
+	json_t *rep = tu_latest_report(dir);
+	cr_assert_str_eq(tu_stage_status(rep, stage), "error");
+	has(stage_message(rep, stage), "killed by signal 6");
+	json_decref(rep);
+	char *p = NULL;
+	cr_assert_geq(asprintf(&p, "%s/.runner/runs/latest/sarif/%s.sarif", dir, stage), 0);
+	valid_sarif(p);
+	char *sarif = tu_read(p);
+	has(sarif, "\"executionSuccessful\": false");
+	free(sarif);
+	free(p);
+	close(fd);
+	tu_rmdir(dir);
+	free(dir);
+}

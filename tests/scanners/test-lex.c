@@ -1,0 +1,273 @@
+/*
+ * test-lex.c - the tokenizers: comments are not code, strings are single tokens with
+ * their interpolation flags, Python blocks, shell words and heredocs, Dockerfile logical
+ * lines, YAML keys, block scalars and embedded scripts, language detection, and the
+ * hostile inputs (NUL bytes, invalid UTF-8, unterminated strings and comments, deep
+ * nesting, huge lines) that must give tokens or errors, never a crash or a hang.
+ */
+#include <criterion/criterion.h>
+
+#include "lex.h"
+#include "util.h"
+
+#include <stdio.h>
+
+static struct tokens tk;
+
+static void lex(enum lang l, const char *src)
+{
+	tokens_init(&tk);
+	cr_assert_eq(lex_run(l, src, strlen(src), false, &tk), 0, "lexing failed");
+}
+
+static void done(void)
+{
+	tokens_release(&tk);
+}
+
+/* The text of token i. */
+static char *text(size_t i)
+{
+	static char buf[4096];
+	cr_assert_lt(i, tk.n, "token %zu of %zu", i, tk.n);
+	snprintf(buf, sizeof(buf), "%.*s", (int)tk.v[i].len, tk.src + tk.v[i].off);
+	return buf;
+}
+
+/* The tokens, space-separated, EOL as "\n", INDENT/DEDENT as > and <. */
+static char *all(void)
+{
+	static char buf[8192];
+	size_t n = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < tk.n && n < sizeof(buf) - 100; i++) {
+		const struct token *k = &tk.v[i];
+		const char *t = k->kind == TOK_EOL	? "\\n"
+				: k->kind == TOK_INDENT ? ">"
+				: k->kind == TOK_DEDENT ? "<"
+							: NULL;
+		int w = t ? snprintf(buf + n, sizeof(buf) - n, "%s%s", n ? " " : "", t)
+			  : snprintf(buf + n, sizeof(buf) - n, "%s%.*s", n ? " " : "", (int)k->len,
+				     tk.src + k->off);
+		n += (size_t)w;
+	}
+	return buf;
+}
+
+static bool has_token(const char *s)
+{
+	for (size_t i = 0; i < tk.n; i++) {
+		if (tk.v[i].len == strlen(s) && memcmp(tk.src + tk.v[i].off, s, tk.v[i].len) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+Test(lex, c_comments_strings_and_brackets)
+{
+	lex(LANG_C, "/* strcpy(a, b) */ x = \"s\\\"t\" // gets(b)\n"
+		    "#include <stdio.h>\nchar c = '\\''; f(a[1], {2});\nR\"d(raw \" str)d\";");
+	cr_assert(!has_token("strcpy"), "comments are not code: %s", all());
+	cr_assert(!has_token("gets"));
+	cr_assert_str_eq(text(2), "\"s\\\"t\"");
+	cr_assert_eq(tk.v[2].kind, TOK_STRING);
+	cr_assert(has_token("<stdio.h>"), "%s", all());
+	cr_assert(has_token("'\\''"));
+	cr_assert_eq(tk.n_comments, 2);
+	cr_assert(tokens_in_comment(&tk, 3));
+	/* f ( a [ 1 ] , { 2 } ) ; : brackets pair. */
+	for (size_t i = 0; i < tk.n; i++) {
+		if (tk.v[i].flags & TOKF_OPEN) {
+			cr_assert_neq(tk.v[i].pair, TOK_NONE, "unpaired %s", text(i));
+			cr_assert_eq(tk.v[tk.v[i].pair].pair, i);
+		}
+	}
+	cr_assert(has_token("R\"d(raw \" str)d\""), "%s", all());
+	done();
+}
+
+Test(lex, js_templates_regexes_and_statement_ends)
+{
+	lex(LANG_JAVASCRIPT, "const a = `x${ y + `z${w}` }`\nconst r = /a\\/b+/g\nq = a / b / c\n"
+			     "el.innerHTML = s");
+	cr_assert_str_eq(text(3), "`x${ y + `z${w}` }`");
+	cr_assert(tk.v[3].flags & TOKF_INTERP);
+	cr_assert(tk.v[3].flags & TOKF_STMT_END, "a line break ends the statement");
+	cr_assert(has_token("/a\\/b+/g"), "%s", all());
+	cr_assert(has_token("/"), "division stays division: %s", all());
+	done();
+	lex(LANG_TYPESCRIPT, "let s: string = 'it''s'");
+	cr_assert_eq(tk.v[tk.n - 1].kind, TOK_STRING);
+	done();
+}
+
+Test(lex, go_and_java_strings)
+{
+	lex(LANG_GO, "x := `raw\nline` + \"s\" + 'r'\ny := 1");
+	cr_assert_str_eq(text(2), "`raw\nline`");
+	cr_assert_eq(tk.v[6].kind, TOK_NUMBER, "a rune is a character constant");
+	cr_assert(tk.v[6].flags & TOKF_STMT_END);
+	done();
+	lex(LANG_JAVA, "String t = \"\"\"\n  a \"quoted\" block\n  \"\"\"; char c = 'x';");
+	cr_assert(has_token("\"\"\"\n  a \"quoted\" block\n  \"\"\""), "%s", all());
+	done();
+}
+
+Test(lex, python_blocks_strings_and_joining)
+{
+	lex(LANG_PYTHON, "def f(x,\n      y):\n    if x:\n        return f\"{y}\" + r'\\d'\n"
+			 "    # comment\n    return '''a\nb'''\nz = 1\n");
+	cr_assert_str_eq(all(), "def f ( x , y ) : \\n > if x : \\n > return f\"{y}\" + r'\\d' "
+				"\\n < return '''a\nb''' \\n < z = 1 \\n");
+	cr_assert(tk.v[16].flags & TOKF_INTERP, "%s is an f-string with a field", text(16));
+	cr_assert(!(tk.v[18].flags & TOKF_INTERP));
+	done();
+}
+
+Test(lex, shell_words_operators_heredocs_and_substitutions)
+{
+	lex(LANG_SHELL, "rm -rf $DIR/x \"$HOME\"/y 'lit'\nA=1 curl -s u | sh # c\n"
+			"cat <<EOF\nbody $v\nEOF\necho $(date) `id`\n");
+	cr_assert_str_eq(text(2), "$DIR/x");
+	cr_assert(tk.v[2].flags & TOKF_EXPANSION);
+	cr_assert(tk.v[3].flags & TOKF_INTERP);
+	cr_assert(!(tk.v[3].flags & TOKF_EXPANSION), "the expansion is quoted");
+	cr_assert(tok_is_constant(&tk, &tk.v[4]));
+	cr_assert(has_token("|") && has_token("sh") && !has_token("c"), "%s", all());
+	cr_assert(has_token("body $v\n"), "a heredoc body is one token: %s", all());
+	/* $(date) and `id` are regions scanned as shell. */
+	cr_assert_eq(tk.n_regions, 2);
+	cr_assert_eq(memcmp(tk.src + tk.regions[0].off, "date", 4), 0);
+	done();
+}
+
+Test(lex, dockerfile_logical_lines)
+{
+	lex(LANG_DOCKERFILE, "# escape=\\\nFROM debian:12 AS b\nrun apt-get update && \\\n"
+			     "    # a comment line\n    apt-get install -y curl\n"
+			     "CMD [\"sh\", \"-c\", \"x\"]\nENV A=1 B=\"two words\"\n");
+	cr_assert_str_eq(all(),
+			 "FROM debian:12 AS b \\n run apt-get update && apt-get install -y "
+			 "curl \\n CMD [ \"sh\" , \"-c\" , \"x\" ] \\n ENV A = 1 B = \"two words\" "
+			 "\\n");
+	cr_assert(tok_text_eq(&tk, &tk.v[5], "RUN", 3), "instructions match in any case");
+	done();
+}
+
+Test(lex, yaml_keys_scalars_blocks_and_scripts)
+{
+	const char *wf = "on: [push, pull_request_target]\njobs:\n  a:\n    steps:\n"
+			 "      - uses: actions/checkout@v4  # pinned\n"
+			 "      - run: |\n          echo \"${{ github.event.issue.title }}\"\n"
+			 "          make\n        name: x\n      - run: make test\n";
+	lex(LANG_GITHUB_ACTIONS, wf);
+	cr_assert(tk.v[0].flags & TOKF_KEY);
+	cr_assert(has_token("pull_request_target"));
+	cr_assert(has_token("actions/checkout@v4"), "%s", all());
+	cr_assert(!has_token("#"), "comments are dropped");
+	bool block = false;
+	for (size_t i = 0; i < tk.n; i++) {
+		if (tk.v[i].flags & TOKF_BLOCK) {
+			block = true;
+			cr_assert_str_eq(text(i),
+					 "          echo \"${{ github.event.issue.title }}\"\n"
+					 "          make");
+		}
+	}
+	cr_assert(block);
+	cr_assert(has_token("name"), "the key after the block is a key again: %s", all());
+	cr_assert_eq(tk.n_regions, 2, "both run: scripts are embedded shell");
+	done();
+	lex(LANG_GITLAB_CI, "build:\n  script:\n    - make\n    - make test\n  image: x\n");
+	cr_assert_eq(tk.n_regions, 2);
+	done();
+}
+
+Test(lex, detection)
+{
+	cr_assert_eq(lang_detect("src/a.c", NULL, 0), LANG_C);
+	cr_assert_eq(lang_detect("a.hpp", NULL, 0), LANG_CPP);
+	cr_assert_eq(lang_detect("web/app.tsx", NULL, 0), LANG_TYPESCRIPT);
+	cr_assert_eq(lang_detect("Dockerfile", NULL, 0), LANG_DOCKERFILE);
+	cr_assert_eq(lang_detect("build/Dockerfile.prod", NULL, 0), LANG_DOCKERFILE);
+	cr_assert_eq(lang_detect(".github/workflows/ci.yml", NULL, 0), LANG_GITHUB_ACTIONS);
+	cr_assert_eq(lang_detect("sub/.github/workflows/ci.yaml", NULL, 0), LANG_GITHUB_ACTIONS);
+	cr_assert_eq(lang_detect(".gitlab-ci.yml", NULL, 0), LANG_GITLAB_CI);
+	cr_assert_eq(lang_detect("config.yml", NULL, 0), LANG_NONE);
+	cr_assert_eq(lang_detect("README.md", NULL, 0), LANG_NONE);
+	const char *sh = "#!/usr/bin/env bash\necho";
+	cr_assert_eq(lang_detect("bin/tool", sh, strlen(sh)), LANG_SHELL);
+	const char *py = "#!/usr/bin/python3 -u\n";
+	cr_assert_eq(lang_detect("tool", py, strlen(py)), LANG_PYTHON);
+	cr_assert_eq(lang_detect("tool", "plain", 5), LANG_NONE);
+	enum lang l;
+	cr_assert_eq(lang_parse("c++", &l), 0);
+	cr_assert_eq(l, LANG_CPP);
+	cr_assert_eq(lang_parse("cobol", &l), -EINVAL);
+}
+
+/* Every tokenizer on hostile input: terminates, stays in bounds, offsets increase. */
+static void hostile(const char *buf, size_t len)
+{
+	for (int l = 1; l < LANG_COUNT; l++) {
+		struct tokens t;
+		tokens_init(&t);
+		int r = lex_run((enum lang)l, buf, len, false, &t);
+		cr_assert(r == 0 || r == -E2BIG, "%s: %d", lang_name((enum lang)l), r);
+		uint32_t last = 0;
+		for (size_t i = 0; i < t.n; i++) {
+			cr_assert_leq((size_t)t.v[i].off + t.v[i].len, len, "%s",
+				      lang_name((enum lang)l));
+			cr_assert_geq(t.v[i].off, last, "%s: offsets go back",
+				      lang_name((enum lang)l));
+			last = t.v[i].off;
+		}
+		tokens_release(&t);
+	}
+}
+
+Test(lex, hostile_inputs_never_crash_or_hang)
+{
+	const char nul[] = "int a = 0;\0\0 strcpy(x, \"a\0b\");\n";
+	hostile(nul, sizeof(nul) - 1);
+	const char bad_utf8[] = "s = \"\xff\xfe\xc3\x28\" \xe2\x82 /* \xf0\x28\x8c\x28 */";
+	hostile(bad_utf8, sizeof(bad_utf8) - 1);
+	const char *unterminated[] = {
+		"x = \"never closed", "/* never closed", "x = `tmpl ${ a + `", "'''doc",
+		"cat <<EOF\nno end",  "key: |\n  block", "R\"d(raw",	       "echo $(echo $(echo",
+		"\"\"\"text block",   "RUN <<EOF\nx",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(unterminated); i++) {
+		hostile(unterminated[i], strlen(unterminated[i]));
+	}
+	/* Deep nesting, past the pairing cap. */
+	size_t n = 200000;
+	char *deep = xmalloc(2 * n + 1);
+	memset(deep, '(', n);
+	memset(deep + n, ')', n);
+	deep[2 * n] = '\0';
+	hostile(deep, 2 * n);
+	memset(deep, '{', 2 * n);
+	hostile(deep, 2 * n);
+	/* A huge line, and a huge indented Python file. */
+	memset(deep, 'a', 2 * n);
+	hostile(deep, 2 * n);
+	for (size_t i = 0; i < 2 * n; i++) {
+		deep[i] = i % 3 == 0 ? '\n' : ' ';
+	}
+	hostile(deep, 2 * n);
+	free(deep);
+}
+
+Test(lex, positions)
+{
+	lex(LANG_C, "int a;\n\t\xc3\xa9x = strcpy(d, s);\n");
+	uint32_t i = tokens_find(&tk, 14);
+	cr_assert_str_eq(text(i), "strcpy");
+	cr_assert_eq(tk.v[i].line, 2);
+	/* Columns count code points: tab, é, x, space, =, space -> strcpy at column 7. */
+	cr_assert_eq(tokens_column_of(&tk, tk.v[i].off), 7);
+	cr_assert_eq(tokens_line_of(&tk, 0), 1);
+	done();
+}

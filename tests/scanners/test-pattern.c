@@ -1,0 +1,230 @@
+/*
+ * test-pattern.c - the rule language's matching semantics, through small rules: literal
+ * tokens, metavariables (binding expressions, consistency, separators), ellipses (inside
+ * brackets and at the top level), "...", comma-ellipsis arguments, conditions (literal,
+ * regex, not-regex), pattern-not, pattern-inside, pattern-not-inside, pattern-in-file,
+ * pattern-not-in-file, regex rules and `where`, message interpolation, inline suppression,
+ * fingerprints, and the step budget that bounds pathological cases.
+ */
+#include <criterion/criterion.h>
+
+#include "diag.h"
+#include "rules.h"
+#include "sast.h"
+#include "util.h"
+
+#include <stdio.h>
+
+static struct finding_list fl;
+static struct sast_file_stats st;
+
+/* Scan src as lang with the given rules (a YAML list body under `rules:`). */
+static void scan(enum lang lang, const char *rules, const char *src)
+{
+	char *doc = xasprintf("kind: sast\nrules:\n%s", rules);
+	struct ruleset *rs = ruleset_new(RULE_SAST);
+	struct diag_list dl;
+	diag_list_init(&dl, 20);
+	int r = ruleset_load_buffer(rs, "test.yml", doc, strlen(doc), &dl);
+	for (size_t i = 0; i < dl.n; i++) {
+		fprintf(stderr, "%u:%u: %s\n", dl.v[i].line, dl.v[i].col, dl.v[i].msg);
+	}
+	cr_assert_eq(r, 0, "the test rules must load");
+	ruleset_finish(rs, &dl);
+	struct sast_scratch *s = sast_scratch_new(rs);
+	finding_list_release(&fl);
+	memset(&st, 0, sizeof(st));
+	cr_assert_eq(sast_scan(s, "f", lang, src, strlen(src), &fl, &st), 0);
+	sast_scratch_free(s);
+	ruleset_free(rs);
+	diag_list_release(&dl);
+	free(doc);
+}
+
+/* The lines of the findings, "3 7" etc. */
+static char *lines(void)
+{
+	static char buf[1024];
+	size_t n = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < fl.n && n < sizeof(buf) - 16; i++) {
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%u", i ? " " : "", fl.v[i].line);
+	}
+	return buf;
+}
+
+#define RULE(id, lang, body) \
+	"  - id: " id "\n    languages: [" lang "]\n    severity: high\n    message: m\n" body
+
+Test(pattern, literals_and_metavariables)
+{
+	scan(LANG_C, RULE("t", "c", "    pattern: strcpy($D, $S)\n"),
+	     "strcpy(a, b);\n"
+	     "strcpy(u->n[i], f(x, y));\n" /* metavariables bind whole expressions */
+	     "strcpy(a);\n"		   /* too few arguments */
+	     "strcpy (\n  a ,\n  b ) ;\n"  /* whitespace does not matter */
+	     "xstrcpy(a, b);\n");	   /* a different identifier */
+	cr_assert_str_eq(lines(), "1 2 4");
+	cr_assert_eq(fl.v[2].end_line, 6);
+}
+
+Test(pattern, same_metavariable_same_text)
+{
+	scan(LANG_C, RULE("t", "c", "    pattern: memcpy($A, $A, $N)\n"),
+	     "memcpy(x, x, 4);\nmemcpy(x, y, 4);\nmemcpy(p->a, p->a, n);\n");
+	cr_assert_str_eq(lines(), "1 3");
+}
+
+Test(pattern, ellipsis_and_comma_ellipsis)
+{
+	scan(LANG_PYTHON,
+	     RULE("t", "python", "    pattern: subprocess.run(..., shell=True, ...)\n"),
+	     "subprocess.run(cmd, shell=True)\n"
+	     "subprocess.run(shell=True)\n"
+	     "subprocess.run(a, b, shell=True, check=True)\n"
+	     "subprocess.run(cmd, shell=False)\n"
+	     "subprocess.run(f(shell=True))\n"); /* not an argument of run */
+	cr_assert_str_eq(lines(), "1 2 3");
+	scan(LANG_C, RULE("t", "c", "    pattern: f(...)\n"), "f();\nf(1, (2, 3));\ng(f);\n");
+	cr_assert_str_eq(lines(), "1 2");
+	scan(LANG_JAVASCRIPT, RULE("t", "javascript", "    pattern: x(\"...\")\n"),
+	     "x('a');\nx(`b`);\nx(c);\n");
+	cr_assert_str_eq(lines(), "1 2");
+}
+
+Test(pattern, top_level_ellipsis_stays_in_its_block)
+{
+	const char *rule = RULE("t", "c", "    pattern: lock($L); ... unlock($L);\n");
+	scan(LANG_C, rule,
+	     "void a(void) { lock(m); if (x) { work(); } unlock(m); }\n"
+	     "void b(void) { lock(m); }\n"
+	     "void c(void) { unlock(m); }\n"
+	     "void d(void) { lock(m); unlock(n); }\n");
+	cr_assert_str_eq(lines(), "1");
+}
+
+Test(pattern, conditions)
+{
+	const char *rule = RULE("t", "c",
+				"    pattern: system($CMD)\n"
+				"    conditions:\n"
+				"      - metavariable: $CMD\n"
+				"        literal: false\n"
+				"        not-regex: '^safe_'\n");
+	scan(LANG_C, rule,
+	     "system(cmd);\nsystem(\"ls\");\nsystem(\"a\" \"b\");\nsystem(safe_cmd);\n");
+	cr_assert_str_eq(lines(), "1");
+	/* A regex sees a string's content, without quotes. */
+	scan(LANG_GO,
+	     RULE("t", "go",
+		  "    pattern: exec.Command($SH, \"-c\", $X)\n"
+		  "    conditions:\n      - metavariable: $SH\n        regex: '^(ba)?sh$'\n"),
+	     "exec.Command(\"sh\", \"-c\", x)\nexec.Command(\"zsh\", \"-c\", x)\n");
+	cr_assert_str_eq(lines(), "1");
+}
+
+Test(pattern, refinements)
+{
+	scan(LANG_C,
+	     RULE("t", "c", "    pattern: strcpy($D, $S)\n    pattern-not: strcpy($D, \"...\")\n"),
+	     "strcpy(a, \"x\");\nstrcpy(a, b);\n");
+	cr_assert_str_eq(lines(), "2");
+	/* pattern-inside: containment, with the metavariables of both agreeing. */
+	scan(LANG_C,
+	     RULE("t", "c", "    pattern: free($P)\n    pattern-inside: 'if (done) { ... }'\n"),
+	     "if (done) { free(p); }\nfree(q);\nif (other) { free(r); }\n");
+	cr_assert_str_eq(lines(), "1");
+	scan(LANG_C,
+	     RULE("t", "c",
+		  "    pattern: use($P)\n    pattern-not-inside: check($P); ... use($P)\n"),
+	     "void f(void) { check(a); use(a); }\nvoid g(void) { check(a); use(b); }\n");
+	cr_assert_str_eq(lines(), "2");
+	/* in-file and not-in-file, with bindings. */
+	const char *rule = RULE("t", "c",
+				"    pattern: handler_body($H)\n"
+				"    pattern-in-file: register($H)\n"
+				"    pattern-not-in-file: unregister($H)\n");
+	scan(LANG_C, rule,
+	     "handler_body(a);\nhandler_body(b);\nhandler_body(c);\n"
+	     "register(a);\nregister(c);\nunregister(c);\n");
+	cr_assert_str_eq(lines(), "1");
+}
+
+Test(pattern, regex_rules_and_where)
+{
+	const char *rule = RULE("t", "c", "    regex: 'TODO\\(security\\)'\n    where: comment\n");
+	scan(LANG_C, rule, "// TODO(security): check\nputs(\"TODO(security)\");\n");
+	cr_assert_str_eq(lines(), "1");
+	scan(LANG_C, RULE("t", "c", "    regex: 'magic_[0-9]+'\n"), "/* magic_1 */ int magic_2;\n");
+	cr_assert_str_eq(lines(), "1");
+	cr_assert_eq(fl.v[0].column, 19, "the code match, not the comment");
+}
+
+Test(pattern, messages_suppressions_fingerprints)
+{
+	const char *rule = "  - id: t\n    languages: [c]\n    severity: high\n"
+			   "    message: copies $S into $D\n    pattern: strcpy($D, $S)\n";
+	const char *src = "strcpy(buf,\n       argv[1]);\n"
+			  "// runner:ignore t -- reviewed: argv[1] is bounded by the caller\n"
+			  "strcpy(x, y);\n"
+			  "strcpy(z, w); // runner:ignore t\n"
+			  "   strcpy(buf,  argv[1]);\n";
+	scan(LANG_C, rule, src);
+	cr_assert_eq(fl.n, 4);
+	cr_assert_str_eq(fl.v[0].message, "copies argv[1] into buf");
+	cr_assert_str_eq(fl.v[0].snippet, "strcpy(buf,");
+	cr_assert_eq(fl.v[1].suppression, SUPPRESSION_INLINE);
+	cr_assert_str_eq(fl.v[1].suppression_reason, "reviewed: argv[1] is bounded by the caller");
+	cr_assert_eq(fl.v[2].suppression, SUPPRESSION_NONE, "no reason, no suppression");
+	cr_assert_eq(st.no_reason, 1);
+	/* The same code twice: different fingerprints, independent of lines and layout. */
+	cr_assert_str_neq(fl.v[0].fingerprint, fl.v[3].fingerprint);
+	char *first = xstrdup(fl.v[0].fingerprint), *second = xstrdup(fl.v[3].fingerprint);
+	scan(LANG_C, rule, "\n\n\nstrcpy(buf, argv[1]);\nstrcpy(buf, argv[1]);\n");
+	cr_assert_str_eq(fl.v[0].fingerprint, first);
+	cr_assert_str_eq(fl.v[1].fingerprint, second);
+	free(first);
+	free(second);
+}
+
+Test(pattern, step_budget_bounds_pathological_patterns)
+{
+	/* Many ellipses over a long flat token run: the search gives up, counted, quickly. */
+	const char *rule = RULE("t", "c", "    pattern: a(...) ... a(...) ... a(...) ... zzz\n");
+	size_t n = 20000;
+	char *src = xmalloc(n * 5 + 16);
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(src + w, "a(x);", 5);
+		w += 5;
+	}
+	src[w] = '\0';
+	uint64_t t0 = now_mono_ms();
+	scan(LANG_C, rule, src);
+	cr_assert_eq(fl.n, 0);
+	cr_assert_gt(st.budget_exceeded, 0);
+	cr_assert_lt(now_mono_ms() - t0, 10000);
+	free(src);
+}
+
+Test(pattern, compile_errors)
+{
+	struct mvtab mv = { 0 };
+	struct pattern *p;
+	struct pattern_error pe;
+	cr_assert_eq(pattern_compile("f(a", 3, LANG_C, &mv, &p, &pe), -EINVAL);
+	cr_assert(strstr(pe.msg, "unbalanced"));
+	cr_assert_eq(pattern_compile("$X ...", 6, LANG_C, &mv, &p, &pe), -EINVAL);
+	cr_assert_eq(pattern_compile("", 0, LANG_C, &mv, &p, &pe), -EINVAL);
+	cr_assert_eq(pattern_compile("f(..., $X)", 10, LANG_C, &mv, &p, &pe), 0);
+	cr_assert_eq(mv.n, 1);
+	pattern_free(p);
+	mvtab_release(&mv);
+}
+
+static void fini(void)
+{
+	finding_list_release(&fl);
+}
+
+TestSuite(pattern, .fini = fini);

@@ -1,0 +1,174 @@
+/*
+ * test-secrets.c - secret detection: the secret never leaves in clear (message, snippet,
+ * fingerprint, JSON, SARIF), redaction, entropy, keyword prefilter, the rule's and the
+ * scan's allowlists, a provider rule winning over the generic one on the same secret,
+ * multiline keys, and inline suppressions.
+ */
+#include <criterion/criterion.h>
+
+#include "diag.h"
+#include "rules.h"
+#include "sarif.h"
+#include "secrets.h"
+#include "util.h"
+
+#include <stdio.h>
+
+static struct ruleset *rs;
+static struct secrets_scratch *sc;
+static struct finding_list fl;
+
+static void setup(void)
+{
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	rs = ruleset_new(RULE_SECRET);
+	cr_assert_eq(ruleset_load_defaults(rs, &dl), 0);
+	ruleset_finish(rs, &dl);
+	diag_list_release(&dl);
+	sc = secrets_scratch_new(rs);
+	finding_list_init(&fl);
+}
+
+static void teardown(void)
+{
+	finding_list_release(&fl);
+	secrets_scratch_free(sc);
+	ruleset_free(rs);
+}
+
+TestSuite(secrets, .init = setup, .fini = teardown);
+
+static void scan(const char *text, pcre2_code **allow, size_t n_allow)
+{
+	struct secrets_allowlist al = { allow, n_allow };
+	finding_list_release(&fl);
+	cr_assert_eq(secrets_scan(sc, "conf/app.env", text, strlen(text), &al, &fl, NULL), 0);
+}
+
+static const struct finding *by_rule(const char *id)
+{
+	for (size_t i = 0; i < fl.n; i++) {
+		if (str_eq(fl.v[i].rule_id, id)) {
+			return &fl.v[i];
+		}
+	}
+	return NULL;
+}
+
+/* Nothing a user sees contains the secret. */
+static void never_in_clear(const char *secret)
+{
+	json_t *j = finding_list_to_json(&fl);
+	char *s = json_dumps(j, 0);
+	cr_assert_null(strstr(s, secret), "the secret leaked into the findings: %s", s);
+	struct sarif_run_info ri = { .tool_version = "t", .execution_successful = true };
+	json_t *log = sarif_from_findings(&fl, &ri);
+	char *sarif = json_dumps(log, 0);
+	cr_assert_null(strstr(sarif, secret), "the secret leaked into SARIF");
+	free(sarif);
+	json_decref(log);
+	free(s);
+	json_decref(j);
+}
+
+Test(secrets, provider_token_found_and_redacted)
+{
+	const char *tok = "ghp_R8tA3kPq7ZxW1mNv5LcJ2hYs9dFg4BeT6uQo";
+	char *text = xasprintf("GITHUB_TOKEN=%s other=%s\n", tok, tok);
+	scan(text, NULL, 0);
+	cr_assert_eq(fl.n, 2);
+	const struct finding *f = by_rule("secret.github-pat");
+	cr_assert_not_null(f);
+	cr_assert_eq(f->kind, FINDING_SECRET);
+	cr_assert_eq(f->line, 1);
+	cr_assert_eq(f->column, 14);
+	cr_assert_eq(f->end_column, 14 + strlen(tok));
+	char red[64];
+	secrets_redact(tok, strlen(tok), red, sizeof(red));
+	cr_assert(str_has_prefix(red, "ghp_..."), "%s", red);
+	cr_assert_eq(strlen(red), strlen("ghp_...(sha256:12345678)"));
+	cr_assert_not_null(strstr(f->snippet, red), "%s", f->snippet);
+	cr_assert_not_null(strstr(f->message, red));
+	/* Both occurrences on the line are redacted in each snippet, and fingerprints differ. */
+	cr_assert_str_neq(fl.v[0].fingerprint, fl.v[1].fingerprint);
+	never_in_clear(tok);
+	never_in_clear("R8tA3kPq7ZxW");
+	free(text);
+}
+
+Test(secrets, redaction_of_short_secrets_shows_less)
+{
+	char red[64];
+	secrets_redact("abcdefgh", 8, red, sizeof(red));
+	cr_assert(str_has_prefix(red, "ab..."), "a quarter of a short secret at most: %s", red);
+	secrets_redact("\"x\\y\"zzzzzzzzzzzz", 17, red, sizeof(red));
+	cr_assert(str_has_prefix(red, "?x?y..."), "quotes and backslashes are masked: %s", red);
+	cr_assert_lt(secrets_entropy("aaaaaaaa", 8), 0.01);
+	cr_assert_gt(secrets_entropy("k9Gv2QpLx7", 10), 3.0);
+}
+
+Test(secrets, entropy_and_placeholders)
+{
+	scan("password = \"aaaaaaaaaaaa\"\n"
+	     "password = \"changeme\"\n"
+	     "password = \"${DB_PASSWORD}\"\n"
+	     "api_key: \"your-api-key-here\"\n"
+	     "secret = \"Xq7Lm2Pv9Rt4Kw8N\"\n",
+	     NULL, 0);
+	cr_assert_eq(fl.n, 1, "only the real-looking one");
+	cr_assert_eq(fl.v[0].line, 5);
+	never_in_clear("Xq7Lm2Pv9Rt4Kw8N");
+}
+
+Test(secrets, allowlists)
+{
+	const char *text = "key1 = AKIAIOSFODNN7EXAMPLE\nkey2 = AKIAZ4MQXB7TLW3RVC5K\n"
+			   "key3 = AKIAQ2RZ6YT3LN5WPX7D\n";
+	scan(text, NULL, 0);
+	cr_assert_eq(fl.n, 2, "the rule's own allow entry drops AWS's documentation key");
+	char err[100];
+	size_t off;
+	pcre2_code *re = rules_regex_compile("^AKIAZ4", err, sizeof(err), &off);
+	cr_assert_not_null(re);
+	scan(text, &re, 1);
+	cr_assert_eq(fl.n, 1, "the scan's allowlist regex drops one more");
+	cr_assert_eq(fl.v[0].line, 3);
+	pcre2_code_free(re);
+}
+
+Test(secrets, provider_rule_beats_generic_rule)
+{
+	scan("token = \"glpat-Xa9ZkQ2mP7vR4tW8yL1n\"\n", NULL, 0);
+	cr_assert_eq(fl.n, 1, "one secret, one finding");
+	cr_assert_str_eq(fl.v[0].rule_id, "secret.gitlab-pat");
+}
+
+Test(secrets, private_key_block)
+{
+	const char *key = "-----BEGIN RSA PRIVATE KEY-----\n"
+			  "MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi8NnpQzDKxJCHDNiv8fXfr4Lq1\n"
+			  "q8h2Lg4r7eJm0E5sXq2h8PzYcT1bN6mQ3vW9kR2dJf5LpA8sX3uG7yH1oI4nM6aB\n"
+			  "-----END RSA PRIVATE KEY-----\n";
+	char *text = xasprintf("# key\n%s", key);
+	scan(text, NULL, 0);
+	const struct finding *f = by_rule("secret.private-key");
+	cr_assert_not_null(f);
+	cr_assert_eq(f->line, 2);
+	cr_assert_eq(f->end_line, 5);
+	never_in_clear("MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi8NnpQzDKxJCHDNiv8fXfr4Lq1");
+	free(text);
+	scan("-----BEGIN RSA PRIVATE KEY-----\n(truncated)\n", NULL, 0);
+	cr_assert_eq(fl.n, 0, "a header alone is not a key");
+}
+
+Test(secrets, inline_suppression_and_no_keyword_no_scan)
+{
+	scan("# runner:ignore secret.stripe-secret-key -- the test account's key, revoked\n"
+	     "STRIPE=sk_live_4eC39HqLyjWDarjtT1zdp7dcABC\n"
+	     "nothing to see here, sk_test_ only\n",
+	     NULL, 0);
+	cr_assert_eq(fl.n, 1);
+	cr_assert_eq(fl.v[0].suppression, SUPPRESSION_INLINE);
+	cr_assert_str_eq(fl.v[0].suppression_reason, "the test account's key, revoked");
+}
