@@ -136,7 +136,7 @@ struct root_plan {
 	size_t n_paths;
 	const struct sandbox_mount *mounts;
 	size_t n_mounts;
-	char tmp_size[48];	/* "size=NNN" for the /tmp tmpfs */
+	char tmp_opts[64];	/* "size=NNN,mode=1777": the /tmp tmpfs's options */
 	const char *stage_root; /* where the new root is assembled before pivot_root */
 };
 

@@ -832,7 +832,7 @@ int sandbox_spawn(const struct sandbox_policy *pol, const struct sandbox_spawn *
 			.n_mounts = args->n_mounts,
 			.stage_root = "/tmp",
 		};
-		snprintf(c.rp.tmp_size, sizeof(c.rp.tmp_size), "%llu",
+		snprintf(c.rp.tmp_opts, sizeof(c.rp.tmp_opts), "size=%llu,mode=1777",
 			 (unsigned long long)pol->limit[SANDBOX_LIMIT_TMP]);
 		snprintf(c.uid_map, sizeof(c.uid_map), "%u %u 1\n", pol->uid, pol->uid);
 		snprintf(c.gid_map, sizeof(c.gid_map), "%u %u 1\n", pol->gid, pol->gid);
