@@ -2,12 +2,16 @@
  * internal.h - shared between the files of sandbox/ only; nothing outside includes it
  * (sandbox.h is the module's one public header).
  *
- * The pieces: policy.c (the policy object and its compilation), filter.c (the seccomp
- * filter, generated with libseccomp once per policy), cgroup.c (per-stage cgroups, runner
- * side), etc.c (the stages' /etc, prepared once per policy), root.c (building the
- * stage's root filesystem inside the new mount namespace),
- * netpool.c (network namespaces made ahead of time), sandbox.c (spawn, the shim, the
- * payload) and posture.c (what the host offers).
+ * The pieces, runner side: policy.c (the policy object and its compilation), filter.c (the
+ * seccomp filter, generated with libseccomp once per policy), cgroup.c (per-stage
+ * cgroups), etc.c (the stages' /etc, prepared once per process), netpool.c (network
+ * namespaces made ahead of time), spawner.c (the small helper process that starts confined
+ * stages), sandbox.c (spawn, wait, kill) and posture.c (what the host offers).
+ *
+ * Child side (the stage's supervisor, "shim", and its payload): shim.c (supervision, the
+ * payload's confinement), root.c (building the stage's root filesystem) and wire.c (the
+ * supervisor's instructions as one relocatable block, for the spawner). spawner-main.c is
+ * the helper program itself; it links only the child side and base/.
  *
  * Code marked "child side" runs between fork and exec: raw system calls and
  * async-signal-safe helpers only, every string prepared before the fork.
@@ -19,6 +23,8 @@
 
 #include <limits.h>
 #include <linux/filter.h>
+#include <sched.h>
+#include <sys/resource.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -142,6 +148,113 @@ struct root_plan {
 
 /* Build the root and pivot into it. Returns 0, or -errno with *step naming what failed. */
 int root_build(const struct root_plan *rp, const char **step);
+
+/* ---- shim.c (child side) ---- */
+
+#define SHIM_MAX_FDS 64 /* extra fds a payload may get */
+#define SHIM_MAX_RL  5
+
+/*
+ * Everything a stage's supervisor needs, prepared before it starts; it reads nothing
+ * else. Built by sandbox_spawn(); for a confined stage it travels to the spawner as a
+ * relocatable block (wire.c), with every descriptor passed alongside.
+ */
+struct child_ctx {
+	/* The payload. */
+	const char *const *argv;
+	const char *const *envp;
+	const char *cwd;
+	int exec_fd;  /* -1: execute argv[0] */
+	int stdin_fd; /* -1: /dev/null */
+	int stdout_fd, stderr_fd;
+	const int *fds; /* placed at 3, 4, ... */
+	size_t n_fds;
+	/* The supervisor. */
+	int status_fd; /* its reports to the runner */
+	bool confined;
+	pid_t parent;	       /* unconfined: the runner, which must still be the parent */
+	int parent_pidfd;      /* confined: the process that started it; readable once that died */
+	const char *fail_step; /* set: report this failure at once (runner-side setup failed) */
+	int fail_err;
+	/* Confined only. */
+	bool userns;	/* write the uid and gid maps of a new user namespace */
+	bool own_netns; /* the clone made a new network namespace: bring lo up */
+	int netns_fd;	/* a pooled network namespace to join, or -1 */
+	int last_cap;
+	const struct sock_filter *filter;
+	unsigned short filter_len;
+	int cg_fds[2]; /* cgroup.procs (v1: tasks) of the stage's cgroups, written "0" */
+	int n_cg;
+	char uid_map[48], gid_map[48];
+	int rl_res[SHIM_MAX_RL];
+	struct rlimit rl[SHIM_MAX_RL];
+	size_t n_rl;
+	struct root_plan rp;
+};
+
+/* Messages from the supervisor to the runner; smaller than PIPE_BUF, so atomic. */
+#define SHIM_MAGIC 0x52554e52u /* "RUNR" */
+enum shim_kind {
+	SHIM_EXITED = 1,
+	SHIM_SIGNALED = 2,
+	SHIM_SETUP_FAILED = 3,
+};
+struct shim_msg {
+	uint32_t magic;
+	int32_t kind;
+	int32_t code;
+	int32_t sig;
+	int32_t err;
+	char step[112];
+};
+void shim_send(int fd, int kind, int code, int sig, int err, const char *step);
+
+/* The supervisor: sets itself up, runs the payload, reports, exits. */
+_Noreturn void shim_main(const struct child_ctx *c);
+
+/* ---- wire.c ---- */
+
+/*
+ * Runner side: copy c into one block (written to a new memfd, returned in *blob_fd) in
+ * which pointers are offsets and descriptors are indexes into fds (filled with the
+ * descriptors to pass, *n_fds of them, fds[0] being the block itself). Returns 0 or
+ * -errno.
+ */
+#define WIRE_MAX_FDS (SHIM_MAX_FDS + 12)
+int wire_encode(const struct child_ctx *c, int *blob_fd, int *fds, size_t *n_fds);
+/*
+ * Child side: map the block of blob_fd, check it and turn offsets into pointers and
+ * indexes into the descriptors received (fds, n_fds); parent_pidfd is the spawner's.
+ * Returns 0 with *out pointing into the (private) mapping, or -errno.
+ */
+int wire_decode(int blob_fd, const int *fds, size_t n_fds, int parent_pidfd,
+		const struct child_ctx **out);
+
+/* ---- spawner.c (runner side) ---- */
+
+/*
+ * Start a confined stage's supervisor through the spawner: a small helper process (its
+ * program is embedded in this library) that forks supervisors with the given clone flags,
+ * so that a stage does not start as a copy of the runner's large address space. fds are
+ * passed to it (fds[0] the block of wire_encode). On success *pid and *pidfd are the
+ * supervisor's (not a child of the caller). Returns 0 or -errno.
+ */
+int spawner_start(unsigned long clone_flags, const int *fds, size_t n_fds, pid_t *pid, int *pidfd);
+
+/* The request and reply between the runner and the spawner. */
+#define SPAWNER_MAGIC 0x53504e52u /* "RNPS" */
+struct spawner_req {
+	uint32_t magic;
+	uint32_t n_fds;
+	uint64_t clone_flags;
+};
+struct spawner_reply {
+	uint32_t magic;
+	int32_t pid; /* > 0, or -errno */
+};
+/* Clone flags a request may carry. */
+#define SPAWNER_CLONE_FLAGS \
+	(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWUSER)
 
 /* ---- netpool.c ---- */
 
