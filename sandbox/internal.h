@@ -135,6 +135,7 @@ void cgroup_destroy(struct stage_cgroup *cg);
 /* Everything the shim needs to build the root, prepared before the fork. */
 struct root_plan {
 	const char *workspace;
+	uint64_t ws_dev, ws_ino; /* the directory it must be (a workspace made anew is not) */
 	bool ws_ro;
 	const char *rootfs; /* NULL: the host's system directories and the /etc view */
 	const struct etc_view *etc;
@@ -146,8 +147,21 @@ struct root_plan {
 	const char *stage_root; /* where the new root is assembled before pivot_root */
 };
 
-/* Build the root and pivot into it. Returns 0, or -errno with *step naming what failed. */
-int root_build(const struct root_plan *rp, const char **step);
+/*
+ * The stage's root in two parts. root_prepare() builds what depends on the policy and the
+ * workspace directory alone (system directories, /etc, /tmp, /proc, /dev, the workspace
+ * bound at its path), pivots into it and drops the host's tree (unless a source of the
+ * caller's mounts lies outside the workspace); root_finish() makes the mounts inside the
+ * workspace (the policy's paths, the caller's mounts), looked up as they are then, drops
+ * the host's tree if it is still there and makes the root read-only. The first part may
+ * run before the stage is known (a warm supervisor, spawner-main.c). Each returns 0, or
+ * -errno with *step naming what failed.
+ */
+int root_prepare(const struct root_plan *rp, const char **step);
+/* Whether a source of the caller's mounts lies outside the workspace: the host's tree is
+ * then kept until root_finish(). */
+bool root_needs_host(const struct root_plan *rp);
+int root_finish(const struct root_plan *rp, const char **step);
 
 /* ---- shim.c (child side) ---- */
 
@@ -178,7 +192,7 @@ struct child_ctx {
 	int fail_err;
 	/* Confined only. */
 	bool userns;	/* write the uid and gid maps of a new user namespace */
-	bool own_netns; /* the clone made a new network namespace: bring lo up */
+	bool own_netns; /* make a network namespace (and bring lo up) */
 	int netns_fd;	/* a pooled network namespace to join, or -1 */
 	int last_cap;
 	const struct sock_filter *filter;
@@ -211,6 +225,16 @@ void shim_send(int fd, int kind, int code, int sig, int err, const char *step);
 
 /* The supervisor: sets itself up, runs the payload, reports, exits. */
 _Noreturn void shim_main(const struct child_ctx *c);
+/*
+ * The same in parts, for a warm supervisor (spawner-main.c), prepared before its stage is
+ * known. shim_begin(): signals blocked, the parent-death signal set and the parent checked
+ * (exits if it is gone). shim_prepare() (confined only): what depends on the policy alone,
+ * from any instructions of that policy; returns 0 or -errno with *step set. shim_run():
+ * from the stage's own instructions, the rest of the setup, the payload, its supervision.
+ */
+void shim_begin(bool confined, pid_t parent, int parent_pidfd);
+int shim_prepare(const struct child_ctx *c, const char **step);
+_Noreturn void shim_run(const struct child_ctx *c);
 
 /* ---- wire.c ---- */
 
@@ -230,6 +254,15 @@ int wire_encode(const struct child_ctx *c, int *blob_fd, int *fds, size_t *n_fds
 int wire_decode(int blob_fd, const int *fds, size_t n_fds, int parent_pidfd,
 		const struct child_ctx **out);
 
+/*
+ * What a warm supervisor is prepared from (shim_prepare(): the policy's parts and the
+ * workspace directory): a key for the spawner to match requests with (0: never warm, e.g.
+ * with a root filesystem), and the check a warm supervisor makes that the stage it is
+ * handed is one it was prepared for. Child side.
+ */
+uint64_t wire_policy_key(const struct child_ctx *c);
+bool wire_same_policy(const struct child_ctx *a, const struct child_ctx *b);
+
 /* ---- spawner.c (runner side) ---- */
 
 /*
@@ -239,7 +272,8 @@ int wire_decode(int blob_fd, const int *fds, size_t n_fds, int parent_pidfd,
  * passed to it (fds[0] the block of wire_encode). On success *pid and *pidfd are the
  * supervisor's (not a child of the caller). Returns 0 or -errno.
  */
-int spawner_start(unsigned long clone_flags, const int *fds, size_t n_fds, pid_t *pid, int *pidfd);
+int spawner_start(unsigned long clone_flags, uint64_t key, const int *fds, size_t n_fds, pid_t *pid,
+		  int *pidfd);
 
 /* The request and reply between the runner and the spawner. */
 #define SPAWNER_MAGIC 0x53504e52u /* "RNPS" */
@@ -247,6 +281,7 @@ struct spawner_req {
 	uint32_t magic;
 	uint32_t n_fds;
 	uint64_t clone_flags;
+	uint64_t key; /* wire_policy_key() */
 };
 struct spawner_reply {
 	uint32_t magic;
@@ -254,7 +289,7 @@ struct spawner_reply {
 };
 /* Clone flags a request may carry. */
 #define SPAWNER_CLONE_FLAGS \
-	(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWUSER)
+	(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWUSER)
 
 /* ---- netpool.c ---- */
 

@@ -459,12 +459,10 @@ static int build_dev(const char **step)
 			r = sys_mount(src, src + 1, NULL, MS_BIND, NULL);
 		}
 	}
-	/* nosuid and noexec on the tmpfs and every device, then the tmpfs alone read-only. */
+	/* nosuid and noexec on the tmpfs and every device (the tmpfs alone becomes read-only
+	 * once the host's tree, which is mounted in it meanwhile, has gone: root_finish()). */
 	if (r == 0) {
 		r = setattr_at("dev", true, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0);
-	}
-	if (r == 0) {
-		r = setattr_at("dev", false, MOUNT_ATTR_RDONLY, 0);
 	}
 	if (r == 0) {
 		*step = "mount /dev/pts";
@@ -518,30 +516,28 @@ static int file_point(int root, const char *rel)
 	return t;
 }
 
-/* The workspace, then the policy's paths (shallowest first), then the caller's mounts. */
-static int build_workspace(const struct root_plan *rp, int root, int ws_src, const int *msrc,
-			   const bool *msrc_file, const char **step)
+/* The workspace itself, at its own path: its mount point is made in the new root (or its
+ * /tmp), which only the shim has written. */
+static int bind_workspace(const struct root_plan *rp, int ws_src, const char **step)
 {
 	*step = "bind the workspace";
-	/* Its mount point is made in the new root (or its /tmp): only the shim's. */
 	const char *at = rp->workspace + 1;
-	int dst = walk_dirs(root, at, true);
+	int dst = walk_dirs(AT_FDCWD, at, true);
 	if (dst < 0) {
 		return dst;
 	}
 	close(dst);
 	uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (rp->ws_ro ? MOUNT_ATTR_RDONLY : 0);
 	int r = bind_fd(ws_src, false, at);
-	if (r == 0) {
-		r = setattr_at(at, false, attrs, 0);
-	}
-	if (r < 0) {
-		return r;
-	}
-	int ws = walk_dirs(root, at, false);
-	if (ws < 0) {
-		return ws;
-	}
+	return r < 0 ? r : setattr_at(at, false, attrs, 0);
+}
+
+/* In the bound workspace (ws), the policy's paths (shallowest first), then the caller's
+ * mounts. */
+static int build_workspace(const struct root_plan *rp, int root, int ws, const int *msrc,
+			   const bool *msrc_file, const char **step)
+{
+	int r = 0;
 	for (size_t i = 0; i < rp->n_paths && r == 0; i++) {
 		const struct policy_path *pp = &rp->paths[i];
 		*step = pp->writable ? "bind a read-write path of the workspace"
@@ -614,26 +610,56 @@ static int build_workspace(const struct root_plan *rp, int root, int ws_src, con
 		}
 		close(t);
 	}
-	close(ws);
 	return r;
 }
 
-int root_build(const struct root_plan *rp, const char **step)
+/* The host's tree, from the moment the new root is pivoted into until the stage's own
+ * mounts are made from it: under /dev, where no workspace or caller's mount may lie
+ * (sandbox.c refuses them), so nothing of a stage's can collide with it. */
+#define HOST_DIR "dev/.host"
+
+bool root_needs_host(const struct root_plan *rp)
 {
-	int r, root = -1, ws_src = -1, rootfs = -1, view = -1;
-	int msrc[ROOT_MAX_PATHS];
-	bool msrc_file[ROOT_MAX_PATHS];
-	size_t n_msrc = 0;
+	for (size_t i = 0; i < rp->n_mounts; i++) {
+		if (rp->mounts[i].source && !below(rp->workspace, rp->mounts[i].source)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Detach the host's tree (an RCU grace period: off the stage's path when it can be). */
+static int drop_host(const char **step)
+{
+	*step = "detach the host's tree";
+	if (umount2("/" HOST_DIR, MNT_DETACH) < 0 || rmdir("/" HOST_DIR) < 0) {
+		return -errno;
+	}
+	return 0;
+}
+
+int root_prepare(const struct root_plan *rp, const char **step)
+{
+	int r, root = -1, rootfs = -1, view = -1, ws_src = -1;
 
 	*step = "make mounts private";
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
 		return -errno;
 	}
-	/* Open every source first: the new root is assembled over /tmp, which may hold them. */
+	/* Open the sources first: the new root is assembled over /tmp, which may hold them. */
 	*step = "open the workspace";
 	ws_src = sys_openat2(AT_FDCWD, rp->workspace, O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
 	if (ws_src < 0) {
 		return ws_src;
+	}
+	struct stat ws_st;
+	r = fstat(ws_src, &ws_st) < 0 ? -errno : 0;
+	if (r == 0 &&
+	    ((uint64_t)ws_st.st_dev != rp->ws_dev || (uint64_t)ws_st.st_ino != rp->ws_ino)) {
+		r = -ESTALE; /* replaced since the runner looked */
+	}
+	if (r < 0) {
+		goto out;
 	}
 	if (!rp->rootfs) {
 		*step = "open the /etc view";
@@ -643,8 +669,7 @@ int root_build(const struct root_plan *rp, const char **step)
 			r = view;
 			goto out;
 		}
-	}
-	if (rp->rootfs) {
+	} else {
 		*step = "open the root filesystem";
 		rootfs = ret(open(rp->rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 		if (rootfs < 0) {
@@ -652,27 +677,6 @@ int root_build(const struct root_plan *rp, const char **step)
 			goto out;
 		}
 	}
-	*step = "open a runner path";
-	for (size_t i = 0; i < rp->n_mounts; i++) {
-		msrc[i] = -1;
-		msrc_file[i] = false;
-		if (rp->mounts[i].source) {
-			struct stat st;
-			msrc[i] = sys_openat2(AT_FDCWD, rp->mounts[i].source, O_PATH,
-					      RESOLVE_NO_SYMLINKS);
-			r = msrc[i] < 0 ? msrc[i] : fstat(msrc[i], &st) < 0 ? -errno : 0;
-			if (r == 0 && !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
-				r = -EINVAL;
-			}
-			if (r < 0) {
-				n_msrc = i + (msrc[i] >= 0);
-				goto out;
-			}
-			msrc_file[i] = S_ISREG(st.st_mode);
-		}
-	}
-	n_msrc = rp->n_mounts;
-
 	*step = "check the host's /dev/null, zero, full, random, urandom";
 	r = check_devices();
 	if (r < 0) {
@@ -711,28 +715,27 @@ int root_build(const struct root_plan *rp, const char **step)
 	if (r == 0) {
 		r = build_dev(step);
 	}
+	/* The workspace directory itself: every stage of the run has the same; what is inside
+	 * it, which stages control, is looked at only when the stage starts (root_finish). */
 	if (r == 0) {
-		r = build_workspace(rp, root, ws_src, msrc, msrc_file, step);
+		r = bind_workspace(rp, ws_src, step);
 	}
 	if (r < 0) {
 		goto out;
 	}
-
+	/* Into the new root. The host's tree stays reachable below it only when a source of
+	 * the caller's mounts lies outside the workspace. */
 	*step = "pivot_root";
-	if (fchdir(root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
-	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0) {
+	r = make_dir(AT_FDCWD, HOST_DIR, 0700);
+	if (r == 0 && (syscall(SYS_pivot_root, ".", HOST_DIR) < 0 || chdir("/") < 0)) {
 		r = -errno;
-		goto out;
 	}
-	*step = "make the root read-only";
-	r = ret(syscall(SYS_mount_setattr, AT_FDCWD, "/", 0,
-			&(struct mount_attr){ .attr_set = MOUNT_ATTR_RDONLY },
-			sizeof(struct mount_attr)));
+	if (r == 0 && !root_needs_host(rp)) {
+		r = drop_host(step);
+	}
 out:
-	for (size_t i = 0; i < n_msrc; i++) {
-		if (msrc[i] >= 0) {
-			close(msrc[i]);
-		}
+	if (ws_src >= 0) {
+		close(ws_src);
 	}
 	if (rootfs >= 0) {
 		close(rootfs);
@@ -740,11 +743,86 @@ out:
 	if (view >= 0) {
 		close(view);
 	}
-	if (ws_src >= 0) {
-		close(ws_src);
+	if (root >= 0) {
+		close(root);
+	}
+	return r < 0 ? r : 0;
+}
+
+int root_finish(const struct root_plan *rp, const char **step)
+{
+	int r, root = -1, host = -1, ws = -1;
+	int msrc[ROOT_MAX_PATHS];
+	bool msrc_file[ROOT_MAX_PATHS];
+	size_t n_msrc = 0;
+	bool with_host = root_needs_host(rp);
+
+	*step = "open the workspace";
+	root = sys_openat2(AT_FDCWD, "/", O_PATH | O_DIRECTORY, 0);
+	ws = root < 0 ? root : walk_dirs(root, rp->workspace + 1, false);
+	if (ws < 0) {
+		r = ws;
+		goto out;
+	}
+	if (with_host) {
+		host = sys_openat2(AT_FDCWD, "/" HOST_DIR, O_PATH | O_DIRECTORY,
+				   RESOLVE_NO_SYMLINKS);
+		if (host < 0) {
+			r = host;
+			goto out;
+		}
+	}
+	/* The caller's sources: inside the workspace, looked up beneath it as any path a
+	 * stage controls; elsewhere, in the host's tree. */
+	*step = "open a runner path";
+	for (size_t i = 0; i < rp->n_mounts; i++) {
+		msrc[i] = -1;
+		msrc_file[i] = false;
+		const char *src = rp->mounts[i].source;
+		if (src) {
+			struct stat st;
+			const char *rel = below(rp->workspace, src);
+			msrc[i] = rel ? open_beneath(ws, *rel ? rel : ".", O_PATH)
+				      : sys_openat2(host, src + 1, O_PATH, RESOLVE_NO_SYMLINKS);
+			r = msrc[i] < 0 ? msrc[i] : fstat(msrc[i], &st) < 0 ? -errno : 0;
+			if (r == 0 && !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+				r = -EINVAL;
+			}
+			if (r < 0) {
+				n_msrc = i + (msrc[i] >= 0);
+				goto out;
+			}
+			msrc_file[i] = S_ISREG(st.st_mode);
+		}
+	}
+	n_msrc = rp->n_mounts;
+
+	r = build_workspace(rp, root, ws, msrc, msrc_file, step);
+	if (r == 0 && with_host) {
+		r = drop_host(step);
+	}
+	if (r < 0) {
+		goto out;
+	}
+	*step = "make the root read-only";
+	r = setattr_at("/dev", false, MOUNT_ATTR_RDONLY, 0);
+	if (r == 0) {
+		r = setattr_at("/", false, MOUNT_ATTR_RDONLY, 0);
+	}
+out:
+	for (size_t i = 0; i < n_msrc; i++) {
+		if (msrc[i] >= 0) {
+			close(msrc[i]);
+		}
+	}
+	if (ws >= 0) {
+		close(ws);
 	}
 	if (root >= 0) {
 		close(root);
+	}
+	if (host >= 0) {
+		close(host);
 	}
 	return r < 0 ? r : 0;
 }

@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -160,13 +161,9 @@ static unsigned long plan_confined(const struct sandbox_policy *pol,
 	if (pol->userns) {
 		flags |= CLONE_NEWUSER;
 	}
-	if (pol->net == SANDBOX_NET_NONE) {
-		c->netns_fd = pol->userns ? -1 : netpool_take();
-		if (c->netns_fd < 0) {
-			flags |= CLONE_NEWNET;
-			c->own_netns = true;
-		}
-	}
+	/* The supervisor makes its network namespace itself, not the spawner's clone: a
+	 * warm one ahead of its stage, and a burst of cold ones in parallel. */
+	c->own_netns = pol->net == SANDBOX_NET_NONE;
 	return flags;
 }
 
@@ -194,7 +191,7 @@ static int spawn_shim(const struct child_ctx *c, unsigned long flags, pid_t *pid
 	if (r < 0) {
 		return r;
 	}
-	r = spawner_start(flags, fds, n_fds, pid, pidfd);
+	r = spawner_start(flags, wire_policy_key(c), fds, n_fds, pid, pidfd);
 	close(blob);
 	return r;
 }
@@ -237,6 +234,13 @@ int sandbox_spawn(const struct sandbox_policy *pol, const struct sandbox_spawn *
 			return r;
 		}
 		flags = plan_confined(pol, args, sorted, &c);
+		/* Which directory the workspace is now (a missing one fails in the shim, with
+		 * the step named). */
+		struct stat ws_st;
+		if (stat(args->workspace, &ws_st) == 0) {
+			c.rp.ws_dev = ws_st.st_dev;
+			c.rp.ws_ino = ws_st.st_ino;
+		}
 		r = cgroup_create(pol, &p->cg, cgerr, sizeof(cgerr));
 		if (r < 0) {
 			c.fail_step = cgerr;

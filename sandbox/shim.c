@@ -450,9 +450,12 @@ static int loopback_up(void)
 	return r;
 }
 
-/* Confined: become the stage's pid 1 in its namespaces and build its root. */
-static int shim_setup(const struct child_ctx *c, const char **step)
+int shim_prepare(const struct child_ctx *c, const char **step)
 {
+	*step = "setsid";
+	if (setsid() < 0) {
+		return -errno;
+	}
 	if (c->userns) {
 		*step = "write the user namespace's uid and gid maps";
 		int r = write_file_str(AT_FDCWD, "/proc/self/setgroups", "deny");
@@ -466,6 +469,31 @@ static int shim_setup(const struct child_ctx *c, const char **step)
 			return r;
 		}
 	}
+	if (c->netns_fd >= 0) {
+		*step = "join the network namespace";
+		if (setns(c->netns_fd, CLONE_NEWNET) < 0) {
+			return -errno;
+		}
+	} else if (c->own_netns) {
+		*step = "create the network namespace";
+		if (unshare(CLONE_NEWNET) < 0) {
+			return -errno;
+		}
+		*step = "bring up the loopback interface";
+		int r = loopback_up();
+		if (r < 0) {
+			return r;
+		}
+	}
+	mode_t old = umask(0);
+	int r = root_prepare(&c->rp, step);
+	umask(old);
+	return r;
+}
+
+/* Confined, from the stage's own instructions: its cgroup, its mounts, and no way back in. */
+static int shim_finish(const struct child_ctx *c, const char **step)
+{
 	*step = "join the stage's cgroup";
 	for (int i = 0; i < c->n_cg; i++) {
 		if (write(c->cg_fds[i], "0", 1) != 1) {
@@ -476,27 +504,16 @@ static int shim_setup(const struct child_ctx *c, const char **step)
 	if (unshare(CLONE_NEWCGROUP) < 0) {
 		return -errno;
 	}
-	if (c->netns_fd >= 0) {
-		*step = "join the network namespace";
-		if (setns(c->netns_fd, CLONE_NEWNET) < 0) {
-			return -errno;
-		}
-	} else if (c->own_netns) {
-		*step = "bring up the loopback interface";
-		int r = loopback_up();
-		if (r < 0) {
-			return r;
-		}
-	}
 	mode_t old = umask(0);
-	int r = root_build(&c->rp, step);
+	int r = root_finish(&c->rp, step);
 	umask(old);
 	if (r < 0) {
 		return r;
 	}
-	/* The shim is a copy of the runner: nothing of its memory, environment or binary may
-	 * be reachable through /proc by the payload (ptrace_may_access denies a process
-	 * without CAP_SYS_PTRACE access to a non-dumpable one). */
+	/* The shim is a copy of the runner or the spawner: nothing of its memory,
+	 * environment or binary may be reachable through /proc by the payload
+	 * (ptrace_may_access denies a process without CAP_SYS_PTRACE access to a non-dumpable
+	 * one). */
 	*step = "make the supervisor non-dumpable";
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
 		return -errno;
@@ -504,9 +521,8 @@ static int shim_setup(const struct child_ctx *c, const char **step)
 	return 0;
 }
 
-_Noreturn void shim_main(const struct child_ctx *c)
+void shim_begin(bool confined, pid_t parent, int parent_pidfd)
 {
-	int status_fd = c->status_fd;
 	sigset_t all;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
@@ -517,32 +533,52 @@ _Noreturn void shim_main(const struct child_ctx *c)
 	if (prctl(PR_SET_PDEATHSIG, SIGUSR2) < 0) {
 		_exit(1);
 	}
-	if (c->confined) {
-		struct pollfd pfd = { .fd = c->parent_pidfd, .events = POLLIN };
+	if (confined) {
+		struct pollfd pfd = { .fd = parent_pidfd, .events = POLLIN };
 		if (poll(&pfd, 1, 0) != 0) {
 			_exit(1);
 		}
-	} else if (getppid() != c->parent) {
+	} else if (getppid() != parent) {
 		_exit(1);
 	}
+}
+
+_Noreturn void shim_main(const struct child_ctx *c)
+{
+	shim_begin(c->confined, c->parent, c->parent_pidfd);
 	if (c->fail_step) {
-		shim_send(status_fd, SHIM_SETUP_FAILED, 0, 0, c->fail_err, c->fail_step);
+		shim_send(c->status_fd, SHIM_SETUP_FAILED, 0, 0, c->fail_err, c->fail_step);
 		_exit(1);
 	}
-	if (setsid() < 0) {
-		shim_send(status_fd, SHIM_SETUP_FAILED, 0, 0, errno, "setsid");
+	const char *step = "";
+	int r;
+	if (c->confined) {
+		r = shim_prepare(c, &step);
+	} else {
+		step = "setsid";
+		r = setsid() < 0 ? -errno : 0;
+		if (r == 0) {
+			step = "become child subreaper";
+			r = prctl(PR_SET_CHILD_SUBREAPER, 1) < 0 ? -errno : 0;
+		}
+	}
+	if (r < 0) {
+		shim_send(c->status_fd, SHIM_SETUP_FAILED, 0, 0, -r, step);
 		_exit(1);
 	}
+	shim_run(c);
+}
+
+_Noreturn void shim_run(const struct child_ctx *c)
+{
+	int status_fd = c->status_fd;
 	if (c->confined) {
 		const char *step = "";
-		int r = shim_setup(c, &step);
+		int r = shim_finish(c, &step);
 		if (r < 0) {
 			shim_send(status_fd, SHIM_SETUP_FAILED, 0, 0, -r, step);
 			_exit(1);
 		}
-	} else if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
-		shim_send(status_fd, SHIM_SETUP_FAILED, 0, 0, errno, "become child subreaper");
-		_exit(1);
 	}
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	int rp[2];

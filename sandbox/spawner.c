@@ -235,12 +235,13 @@ static int start(void)
 	return sv[0];
 }
 
-int spawner_start(unsigned long clone_flags, const int *fds, size_t n_fds, pid_t *pid, int *pidfd)
+int spawner_start(unsigned long clone_flags, uint64_t key, const int *fds, size_t n_fds, pid_t *pid,
+		  int *pidfd)
 {
 	if ((clone_flags & ~(unsigned long)SPAWNER_CLONE_FLAGS) || n_fds > WIRE_MAX_FDS) {
 		return -EINVAL;
 	}
-	struct spawner_req req = { SPAWNER_MAGIC, (uint32_t)n_fds, clone_flags };
+	struct spawner_req req = { SPAWNER_MAGIC, (uint32_t)n_fds, clone_flags, key };
 	struct spawner_reply rep;
 	int r = 0;
 	pthread_mutex_lock(&lock);

@@ -216,6 +216,81 @@ int wire_encode(const struct child_ctx *c, int *blob_fd, int *fds, size_t *n_fds
 	return 0;
 }
 
+/* ---- what a warm supervisor is prepared from ---- */
+
+static void hash_bytes(uint64_t *h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++) {
+		*h = (*h ^ b[i]) * 0x100000001b3ull; /* FNV-1a */
+	}
+}
+
+static void hash_str(uint64_t *h, const char *s)
+{
+	hash_bytes(h, s ? s : "", s ? safe_strlen(s) + 1 : 1);
+}
+
+uint64_t wire_policy_key(const struct child_ctx *c)
+{
+	/* A root filesystem's top-level entries are bound as they are when the stage starts:
+	 * no warm supervisor for those. */
+	if (!c->confined || c->rp.rootfs || !c->rp.etc || c->netns_fd >= 0) {
+		return 0;
+	}
+	uint64_t h = 0xcbf29ce484222325ull;
+	bool flags[4] = { c->userns, c->own_netns, c->rp.ws_ro, root_needs_host(&c->rp) };
+	hash_bytes(&h, flags, sizeof(flags));
+	hash_str(&h, c->rp.workspace);
+	uint64_t ws_id[2] = { c->rp.ws_dev, c->rp.ws_ino };
+	hash_bytes(&h, ws_id, sizeof(ws_id));
+	hash_str(&h, c->uid_map);
+	hash_str(&h, c->gid_map);
+	hash_str(&h, c->rp.tmp_opts);
+	hash_str(&h, c->rp.stage_root);
+	hash_str(&h, c->rp.etc->dir);
+	for (size_t i = 0; i < c->rp.etc->n_binds; i++) {
+		const struct etc_bind *b = &c->rp.etc->binds[i];
+		bool f[2] = { b->dir, b->follow };
+		hash_str(&h, b->name);
+		hash_str(&h, b->host);
+		hash_bytes(&h, f, sizeof(f));
+	}
+	return h ? h : 1;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	if (!a || !b) {
+		return a == b;
+	}
+	size_t n = safe_strlen(a);
+	return n == safe_strlen(b) && memcmp(a, b, n) == 0;
+}
+
+bool wire_same_policy(const struct child_ctx *a, const struct child_ctx *b)
+{
+	if (a->userns != b->userns || a->own_netns != b->own_netns || a->rp.ws_ro != b->rp.ws_ro ||
+	    root_needs_host(&a->rp) != root_needs_host(&b->rp) ||
+	    !same_str(a->rp.workspace, b->rp.workspace) || a->rp.ws_dev != b->rp.ws_dev ||
+	    a->rp.ws_ino != b->rp.ws_ino || a->netns_fd >= 0 || b->netns_fd >= 0 ||
+	    !same_str(a->uid_map, b->uid_map) || !same_str(a->gid_map, b->gid_map) ||
+	    !same_str(a->rp.tmp_opts, b->rp.tmp_opts) ||
+	    !same_str(a->rp.stage_root, b->rp.stage_root) || a->rp.rootfs || b->rp.rootfs ||
+	    !a->rp.etc || !b->rp.etc || !same_str(a->rp.etc->dir, b->rp.etc->dir) ||
+	    a->rp.etc->n_binds != b->rp.etc->n_binds) {
+		return false;
+	}
+	for (size_t i = 0; i < a->rp.etc->n_binds; i++) {
+		const struct etc_bind *x = &a->rp.etc->binds[i], *y = &b->rp.etc->binds[i];
+		if (!same_str(x->name, y->name) || !same_str(x->host, y->host) ||
+		    x->dir != y->dir || x->follow != y->follow) {
+			return false;
+		}
+	}
+	return true;
+}
+
 /* ---- decoding (child side) ---- */
 
 struct blk {
@@ -286,10 +361,12 @@ static int reloc_strv(const struct blk *b, void *slot)
 	return 0;
 }
 
-/* A descriptor index: the descriptor received at that index (-1 stays -1). */
+/* A descriptor index: the descriptor received at that index (-1 stays -1). Decoding for
+ * the policy alone (no descriptors), every descriptor is -1. */
 static int fd_at(const struct blk *b, int *fd, bool optional)
 {
-	if (*fd == -1 && optional) {
+	if (!b->fds || (*fd == -1 && optional)) {
+		*fd = -1;
 		return 0;
 	}
 	if (*fd <= 0 || (size_t)*fd >= b->n_fds) { /* index 0 is the block itself */
@@ -430,6 +507,17 @@ int wire_decode(int blob_fd, const int *fds, size_t n_fds, int parent_pidfd,
 	if (r < 0) {
 		munmap(m, b.size);
 		return r;
+	}
+	if (!fds) {
+		/* Decoded for its policy alone: the stage's command line and environment (its
+		 * secrets) are not kept. */
+		for (const char *const *v = c->envp; *v; v++) {
+			explicit_bzero((char *)(uintptr_t)*v, safe_strlen(*v));
+		}
+		for (const char *const *v = c->argv; *v; v++) {
+			explicit_bzero((char *)(uintptr_t)*v, safe_strlen(*v));
+		}
+		c->argv = c->envp = NULL;
 	}
 	c->parent_pidfd = parent_pidfd;
 	*out = c;
