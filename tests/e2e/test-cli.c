@@ -264,8 +264,8 @@ Test(cli, graph_formats, .timeout = 60)
 	json_error_t err;
 	json_t *j = json_loads(r.out, 0, &err);
 	cr_assert_not_null(j);
-	cr_assert_eq(json_array_size(json_object_get(j, "stages")), 6);
-	cr_assert_eq(json_array_size(json_object_get(j, "edges")), 6);
+	cr_assert_eq(json_array_size(json_object_get(j, "stages")), 8);
+	cr_assert_eq(json_array_size(json_object_get(j, "edges")), 8);
 	cr_assert_eq(json_integer_value(json_object_get(j, "critical_path")), 4);
 	json_decref(j);
 	tu_result_free(&r);
