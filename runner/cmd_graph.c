@@ -66,7 +66,8 @@ int cmd_graph(int argc, char **argv)
 		return cli_usage_error("graph", "unexpected argument '%s'", argv[optind]);
 	}
 	if (!str_eq(format, "dot") && !str_eq(format, "mermaid") && !str_eq(format, "json")) {
-		return cli_usage_error("graph", "unknown format '%s' (dot, mermaid or json)", format);
+		return cli_usage_error("graph", "unknown format '%s' (dot, mermaid or json)",
+				       format);
 	}
 	if (dir && chdir(dir) < 0) {
 		return cli_usage_error("graph", "cannot change to %s: %s", dir, strerror(errno));
@@ -135,22 +136,22 @@ int cmd_graph(int argc, char **argv)
 		for (size_t i = 0; i < p->n_stages; i++) {
 			json_t *needs = json_array();
 			for (size_t k = 0; k < p->stages[i]->n_needs; k++) {
-				json_array_append_new(needs,
-						      json_string(p->stages[p->stages[i]->needs[k]]->name));
+				json_array_append_new(
+					needs,
+					json_string(p->stages[p->stages[i]->needs[k]]->name));
 			}
-			json_array_append_new(nodes,
-					      json_pack("{s:s, s:s, s:o, s:I}", "name",
-							p->stages[i]->name, "kind",
-							p->stages[i]->kind->name, "needs", needs,
-							"remaining_path", (json_int_t)rem[i]));
+			json_array_append_new(
+				nodes, json_pack("{s:s, s:s, s:o, s:I}", "name", p->stages[i]->name,
+						 "kind", p->stages[i]->kind->name, "needs", needs,
+						 "remaining_path", (json_int_t)rem[i]));
 		}
 		for (size_t v = 0; v < p->n_stages; v++) {
 			for (size_t k = d->need_off[v]; k < d->need_off[v + 1]; k++) {
 				if (keep[k]) {
-					json_array_append_new(
-						edges, json_pack("{s:s, s:s}", "from",
-								 p->stages[d->need[k]]->name, "to",
-								 p->stages[v]->name));
+					json_array_append_new(edges,
+							      json_pack("{s:s, s:s}", "from",
+									p->stages[d->need[k]]->name,
+									"to", p->stages[v]->name));
 				}
 			}
 		}

@@ -62,8 +62,9 @@ int cmd_validate(int argc, char **argv)
 	}
 	if (!quiet) {
 		size_t edges = p->dag.need_off[p->n_stages];
-		printf("%s: pipeline '%s' is valid: %zu stage%s, %zu dependenc%s\n", p->path, p->name,
-		       p->n_stages, p->n_stages == 1 ? "" : "s", edges, edges == 1 ? "y" : "ies");
+		printf("%s: pipeline '%s' is valid: %zu stage%s, %zu dependenc%s\n", p->path,
+		       p->name, p->n_stages, p->n_stages == 1 ? "" : "s", edges,
+		       edges == 1 ? "y" : "ies");
 	}
 	pipeline_free(p);
 	return EXIT_OK;

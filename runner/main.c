@@ -29,8 +29,8 @@ static const struct command commands[] = {
 	  false },
 	{ "scan", "run a security scan (sast, secrets, deps) outside a pipeline", cmd_scan_usage,
 	  cmd_scan, false },
-	{ "sbom", "write a CycloneDX SBOM of the project's dependencies", cmd_sbom_usage,
-	  cmd_sbom, false },
+	{ "sbom", "write a CycloneDX SBOM of the project's dependencies", cmd_sbom_usage, cmd_sbom,
+	  false },
 	{ "image", "build an OCI image reproducibly, push one to a registry", cmd_image_usage,
 	  cmd_image, false },
 	{ "sandbox", "check what the stage sandbox gives on this host", cmd_sandbox_usage,
@@ -87,10 +87,11 @@ int cli_load_pipeline(const char *file, struct pipeline **out)
 		} else if (stat("runner.yml", &st) == 0) {
 			path = "runner.yml";
 		} else {
-			fprintf(stderr,
-				"runner: no pipeline file: neither .runner.yml nor runner.yml exists "
-				"in this directory\n"
-				"  hint: create one (see docs/pipeline.md), or name it with -f FILE\n");
+			fprintf(stderr, "runner: no pipeline file: neither .runner.yml nor "
+					"runner.yml exists "
+					"in this directory\n"
+					"  hint: create one (see docs/pipeline.md), or name it "
+					"with -f FILE\n");
 			return EXIT_USAGE;
 		}
 	}

@@ -111,7 +111,8 @@ Test(depscan, log4shell_blocks_before_push_and_bump_passes)
 	cr_assert_str_eq(tu_stage_status(rep, "dependency-scan"), "blocked");
 	cr_assert_str_eq(tu_stage_status(rep, "image"), "blocked");
 	/* The push was never started: no attempt, no process. */
-	cr_assert_eq(json_array_size(json_object_get(tu_report_stage(rep, "image"), "attempts")), 0);
+	cr_assert_eq(json_array_size(json_object_get(tu_report_stage(rep, "image"), "attempts")),
+		     0);
 	/* Nothing reached the registry. */
 	char *none = tr_skopeo_digest(ref, NULL);
 	cr_assert_null(none, "an image was pushed despite the gate: %s", none);
@@ -184,8 +185,8 @@ Test(depscan, log4shell_blocks_before_push_and_bump_passes)
 	cr_assert_str_eq(tu_stage_status(rep, "image"), "passed");
 	char *pushed = tr_skopeo_digest(ref, NULL);
 	cr_assert_not_null(pushed, "skopeo does not find %s", ref);
-	const char *reported = json_string_value(
-		json_object_get(json_object_get(tu_report_stage(rep, "image"), "result"), "digest"));
+	const char *reported = json_string_value(json_object_get(
+		json_object_get(tu_report_stage(rep, "image"), "result"), "digest"));
 	cr_assert_not_null(reported);
 	cr_assert_str_eq(pushed, reported);
 	free(pushed);
@@ -235,7 +236,8 @@ static void expect_error(const char *proj, const char *needle)
 	/* The push never starts after a scanner error. */
 	const char *img = tu_stage_status(rep, "image");
 	cr_assert(strcmp(img, "error") == 0 || strcmp(img, "skipped") == 0, "image: %s", img);
-	cr_assert_eq(json_array_size(json_object_get(tu_report_stage(rep, "image"), "attempts")), 0);
+	cr_assert_eq(json_array_size(json_object_get(tu_report_stage(rep, "image"), "attempts")),
+		     0);
 	const char *summary = json_string_value(json_object_get(
 		json_object_get(tu_report_stage(rep, "dependency-scan"), "result"), "summary"));
 	cr_assert_not_null(summary);

@@ -34,7 +34,8 @@ static const char pipeline[] =
 	"    run: |\n"
 	"      echo \"event=$RUNNER_EVENT branch=$RUNNER_BRANCH commit=$RUNNER_COMMIT_SHA\"\n"
 	"      if [ \"$(cat mode 2>/dev/null)\" = slow ]; then\n"
-	"        case \"$RUNNER_RUN_ID\" in *.1) sleep 60.7173 & echo \"sleeper=$!\"; wait ;; esac\n"
+	"        case \"$RUNNER_RUN_ID\" in *.1) sleep 60.7173 & echo \"sleeper=$!\"; wait ;; "
+	"esac\n"
 	"      fi\n"
 	"      test \"$(cat mode 2>/dev/null)\" != fail\n"
 	"  publish:\n"
@@ -705,11 +706,13 @@ Test(serve, a_blocked_gate_notifies_the_security_team, .timeout = 180)
 	cr_assert_not_null(l4pipe);
 	/* The example's pipeline, with the secret the deploy would use. */
 	char *pipe;
-	cr_assert_geq(asprintf(&pipe,
-			       "%s  notify-deploy:\n    needs: [dependency-scan]\n"
-			       "    secrets: [deploy_key]\n    run: echo \"deploying with $DEPLOY_KEY\"\n",
-			       l4pipe),
-		      0);
+	cr_assert_geq(
+		asprintf(
+			&pipe,
+			"%s  notify-deploy:\n    needs: [dependency-scan]\n"
+			"    secrets: [deploy_key]\n    run: echo \"deploying with $DEPLOY_KEY\"\n",
+			l4pipe),
+		0);
 	free(e.main_sha);
 	e.main_sha = ts_git_init(e.repo, pipe);
 	ts_sh("cp -r '%s/examples/log4shell/pom.xml' '%s/examples/log4shell/src' '%s/' && cd '%s' "
@@ -728,30 +731,31 @@ Test(serve, a_blocked_gate_notifies_the_security_team, .timeout = 180)
 	e.rec = ts_recorder_start(0);
 	const char *url = ts_recorder_url(e.rec);
 	char *cfg;
-	cr_assert_geq(asprintf(&cfg,
-			       "listen: 127.0.0.1:0\n"
-			       "data_dir: %s/data\n"
-			       "public_url: http://ci.example\n"
-			       "retry: { attempts: 3, backoff: 50ms, max_backoff: 200ms, timeout: 5s }\n"
-			       "notifications:\n  security:\n    url: '%s/security-hook'\n"
-			       "repositories:\n"
-			       "  - name: acme/app\n"
-			       "    forge: github\n"
-			       "    secret: " SECRET_GH "\n"
-			       "    clone_url: %s\n"
-			       "    api: { url: '%s', token: gh-api-token }\n"
-			       "    secrets: { deploy_key: " DEPLOY " }\n",
-			       e.dir, url, e.repo, url),
-		      0);
+	cr_assert_geq(
+		asprintf(&cfg,
+			 "listen: 127.0.0.1:0\n"
+			 "data_dir: %s/data\n"
+			 "public_url: http://ci.example\n"
+			 "retry: { attempts: 3, backoff: 50ms, max_backoff: 200ms, timeout: 5s }\n"
+			 "notifications:\n  security:\n    url: '%s/security-hook'\n"
+			 "repositories:\n"
+			 "  - name: acme/app\n"
+			 "    forge: github\n"
+			 "    secret: " SECRET_GH "\n"
+			 "    clone_url: %s\n"
+			 "    api: { url: '%s', token: gh-api-token }\n"
+			 "    secrets: { deploy_key: " DEPLOY " }\n",
+			 e.dir, url, e.repo, url),
+		0);
 	ts_start(&e.srv, e.dir, cfg);
 	free(cfg);
 
 	long id = push(&e, "delivery-log4shell", "main", e.main_sha);
 	json_t *run = ts_wait_run(e.srv.addr, id, 120);
 	expect_state(run, "blocked");
-	cr_assert_str_eq(json_string_value(json_object_get(stage_of(run, "dependency-scan"),
-							   "status")),
-			 "blocked");
+	cr_assert_str_eq(
+		json_string_value(json_object_get(stage_of(run, "dependency-scan"), "status")),
+		"blocked");
 	cr_assert_str_eq(json_string_value(json_object_get(stage_of(run, "sast"), "status")),
 			 "passed");
 	const char *img = json_string_value(json_object_get(stage_of(run, "image"), "status"));
