@@ -574,7 +574,12 @@ Test(registry, registry_restarted_mid_push_the_retry_succeeds)
 	o.chunk_size = 65536;
 	cr_assert_eq(push(img, refs, 1, &o, &res, &err), 0, "%s\n%s", err.msg, logbuf);
 	cr_assert_eq(proxy.counts[TR_KILL_RESTART], 1);
-	cr_assert(strstr(logbuf, "starting over"), "%s", logbuf);
+	/*
+	 * Which retry path recovers depends on timing: when the killed PATCH travelled on a
+	 * reused keep-alive connection, libcurl itself re-sends it on a fresh connection
+	 * (nothing had been answered); otherwise our client starts the blob over ("starting
+	 * over" in the log). Either way the image must be complete in the real registry.
+	 */
 	oci_push_result_release(&res);
 	char *direct = ref(reg.addr, "acme/restarted:1");
 	verify(direct, NULL, d.digest);
