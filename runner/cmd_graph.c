@@ -44,36 +44,32 @@ int cmd_graph(int argc, char **argv)
 		{ "format", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *file = NULL, *dir = NULL, *format = "dot";
+	struct cli_common co = { 0 };
+	const char *format = "dot";
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+f:C:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'f':
-			file = optarg;
-			break;
-		case 'C':
-			dir = optarg;
-			break;
 		case 'F':
 			format = optarg;
 			break;
 		default:
+			if (cli_common_opt(&co, c, optarg)) {
+				break;
+			}
 			return cli_usage_error("graph", "invalid option");
 		}
-	}
-	if (optind < argc) {
-		return cli_usage_error("graph", "unexpected argument '%s'", argv[optind]);
 	}
 	if (!str_eq(format, "dot") && !str_eq(format, "mermaid") && !str_eq(format, "json")) {
 		return cli_usage_error("graph", "unknown format '%s' (dot, mermaid or json)",
 				       format);
 	}
-	if (dir && chdir(dir) < 0) {
-		return cli_usage_error("graph", "cannot change to %s: %s", dir, strerror(errno));
+	int fr = cli_common_finish(&co, "graph", argc, argv);
+	if (fr != EXIT_OK) {
+		return fr;
 	}
 	struct pipeline *p;
-	int r = cli_load_pipeline(file, &p);
+	int r = cli_load_pipeline(co.file, &p);
 	if (r != EXIT_OK) {
 		return r;
 	}

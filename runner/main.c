@@ -69,6 +69,29 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+bool cli_common_opt(struct cli_common *co, int c, const char *arg)
+{
+	if (c == 'f') {
+		co->file = arg;
+	} else if (c == 'C') {
+		co->dir = arg;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+int cli_common_finish(const struct cli_common *co, const char *cmd, int argc, char **argv)
+{
+	if (optind < argc) {
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	}
+	if (co->dir && chdir(co->dir) < 0) {
+		return cli_usage_error(cmd, "cannot change to %s: %s", co->dir, strerror(errno));
+	}
+	return EXIT_OK;
+}
+
 bool cli_color_stderr(void)
 {
 	bool color;
