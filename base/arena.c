@@ -69,7 +69,8 @@ void *arena_alloc(struct arena *a, size_t size)
 		n->size = csize;
 		n->used = 0;
 		if (c && size == csize) {
-			/* A dedicated chunk goes behind the head so the head keeps its free space. */
+			/* A dedicated chunk goes behind the head so the head keeps its free space.
+			 */
 			n->next = c->next;
 			c->next = n;
 		} else {

@@ -40,7 +40,7 @@ void diag_list_release(struct diag_list *dl);
 void diag_add(struct diag_list *dl, enum diag_level level, const char *file, unsigned line,
 	      unsigned col, const char *hint, const char *fmt, ...)
 	__attribute__((format(printf, 7, 8)));
-#define diag_error(dl, file, line, col, hint, ...)                                                 \
+#define diag_error(dl, file, line, col, hint, ...) \
 	diag_add((dl), DIAG_ERROR, (file), (line), (col), (hint), __VA_ARGS__)
 
 /* Sort by file, line, column (stable for equal positions). */

@@ -20,9 +20,9 @@
 
 #include <stddef.h>
 
-#define MASK_REPLACEMENT   "***"
-#define MASK_MIN_SECRET    4    /* shorter values cannot be masked without wrecking output */
-#define MASK_MAX_SECRET    65536
+#define MASK_REPLACEMENT "***"
+#define MASK_MIN_SECRET	 4 /* shorter values cannot be masked without wrecking output */
+#define MASK_MAX_SECRET	 65536
 
 struct mask;
 

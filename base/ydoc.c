@@ -75,7 +75,7 @@ static int check_tag(struct builder *b, const yaml_char_t *tag, yaml_mark_t mark
 	if (str_has_prefix(t, TAG_PREFIX)) {
 		const char *s = t + strlen(TAG_PREFIX);
 		static const char *const known[] = { "str",   "int", "bool", "null",
-						      "float", "map", "seq",  "merge" };
+						     "float", "map", "seq",  "merge" };
 		for (size_t i = 0; i < ARRAY_SIZE(known); i++) {
 			if (str_eq(s, known[i])) {
 				if (str_eq(s, "str")) {
@@ -387,10 +387,10 @@ static int on_alias(struct builder *b, const yaml_event_t *ev)
 		/* libyaml does not check this; an anchor still being built is also absent. */
 		char msg[200];
 		snprintf(msg, sizeof(msg), "unknown or recursive alias '*%.100s'", name);
-		return fail(b, (unsigned)ev->start_mark.line + 1,
-			    (unsigned)ev->start_mark.column + 1,
-			    "an alias must refer to an anchor (&name) defined earlier, outside itself",
-			    msg);
+		return fail(
+			b, (unsigned)ev->start_mark.line + 1, (unsigned)ev->start_mark.column + 1,
+			"an alias must refer to an anchor (&name) defined earlier, outside itself",
+			msg);
 	}
 	return attach(b, n);
 }
@@ -523,8 +523,7 @@ bool ynode_is_null(const struct ynode *n)
 		return false;
 	}
 	const char *s = n->scalar.s;
-	return !*s || str_eq(s, "~") || str_eq(s, "null") || str_eq(s, "Null") ||
-	       str_eq(s, "NULL");
+	return !*s || str_eq(s, "~") || str_eq(s, "null") || str_eq(s, "Null") || str_eq(s, "NULL");
 }
 
 int ynode_bool(const struct ynode *n, bool *out)
@@ -611,8 +610,8 @@ static bool looks_float(const char *s)
 		return true;
 	}
 	strtod(s, &end);
-	return *end == '\0' && (s[0] == '-' || s[0] == '+' || s[0] == '.' ||
-				(s[0] >= '0' && s[0] <= '9'));
+	return *end == '\0' &&
+	       (s[0] == '-' || s[0] == '+' || s[0] == '.' || (s[0] >= '0' && s[0] <= '9'));
 }
 
 const char *ynode_type_name(const struct ynode *n)

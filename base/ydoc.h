@@ -31,7 +31,7 @@ enum ynode_kind {
 enum yscalar_style {
 	YSCALAR_PLAIN,
 	YSCALAR_QUOTED, /* single or double quoted */
-	YSCALAR_BLOCK,  /* literal | or folded > */
+	YSCALAR_BLOCK,	/* literal | or folded > */
 };
 
 struct ynode;
@@ -43,10 +43,10 @@ struct ypair {
 
 struct ynode {
 	enum ynode_kind kind;
-	unsigned line, col;  /* 1-based position of the node's first character */
-	unsigned height;     /* nesting levels below this node, aliases expanded */
-	size_t weight;       /* nodes in this subtree, aliases expanded */
-	bool is_str;         /* quoted, block, or tagged !!str: never a number/bool/null */
+	unsigned line, col; /* 1-based position of the node's first character */
+	unsigned height;    /* nesting levels below this node, aliases expanded */
+	size_t weight;	    /* nodes in this subtree, aliases expanded */
+	bool is_str;	    /* quoted, block, or tagged !!str: never a number/bool/null */
 	union {
 		struct {
 			const char *s; /* NUL-terminated; contains no NUL */
@@ -65,8 +65,8 @@ struct ynode {
 };
 
 struct ydoc_limits {
-	unsigned max_depth;   /* nesting of collections, aliases expanded */
-	size_t max_nodes;     /* nodes with aliases expanded */
+	unsigned max_depth; /* nesting of collections, aliases expanded */
+	size_t max_nodes;   /* nodes with aliases expanded */
 };
 
 /*

@@ -61,8 +61,10 @@ int main(int argc, char **argv)
 	double make_ms = (now_ms() - t0) / n;
 	double join_ms = spawn_loop(n, 0, fds);
 	printf("fork+exit                     %.3f ms\n", fork_ms);
-	printf("clone(CLONE_NEWNET)+exit      %.3f ms  (+%.3f ms)\n", newnet_ms, newnet_ms - fork_ms);
-	printf("make a namespace (unshare)    %.3f ms  (done ahead of time by the pool)\n", make_ms);
+	printf("clone(CLONE_NEWNET)+exit      %.3f ms  (+%.3f ms)\n", newnet_ms,
+	       newnet_ms - fork_ms);
+	printf("make a namespace (unshare)    %.3f ms  (done ahead of time by the pool)\n",
+	       make_ms);
 	printf("fork+setns(pooled)+exit       %.3f ms  (+%.3f ms)\n", join_ms, join_ms - fork_ms);
 	return 0;
 }

@@ -84,8 +84,8 @@ static int copy_at(int sdir, const char *name, int ddir, struct artifact_budget 
 		if (sfd < 0) {
 			return -errno;
 		}
-		_cleanup_close_ int dfd = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-						 st.st_mode & 07777);
+		_cleanup_close_ int dfd = openat(
+			ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 07777);
 		if (dfd < 0) {
 			return -errno;
 		}
@@ -95,10 +95,10 @@ static int copy_at(int sdir, const char *name, int ddir, struct artifact_budget 
 		if (mkdirat(ddir, name, 0755) < 0 && errno != EEXIST) {
 			return -errno;
 		}
-		_cleanup_close_ int s2 = openat(sdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-								    O_CLOEXEC);
-		_cleanup_close_ int d2 = openat(ddir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-								    O_CLOEXEC);
+		_cleanup_close_ int s2 =
+			openat(sdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int d2 =
+			openat(ddir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (s2 < 0 || d2 < 0) {
 			return -errno;
 		}
@@ -139,8 +139,8 @@ int artifacts_copy(const char *workspace, const char *rel, const char *dest_root
 	const char *base = slash ? slash + 1 : relcopy;
 	const char *parent = slash ? (*slash = '\0', relcopy) : ".";
 
-	_cleanup_free_ char *dparent = xasprintf("%s/%s", dest_root,
-						 str_eq(parent, ".") ? "" : parent);
+	_cleanup_free_ char *dparent =
+		xasprintf("%s/%s", dest_root, str_eq(parent, ".") ? "" : parent);
 	/* Resolve the parent inside the workspace without following symlinks out of it. */
 	_cleanup_close_ int ws = open(workspace, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (ws < 0) {
@@ -152,7 +152,8 @@ int artifacts_copy(const char *workspace, const char *rel, const char *dest_root
 		walk = dup(ws);
 		char *save, *comp = parent[0] ? strtok_r((char *)parent, "/", &save) : NULL;
 		while (comp && walk >= 0) {
-			int next = openat(walk, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int next =
+				openat(walk, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			close(walk);
 			walk = next;
 			comp = strtok_r(NULL, "/", &save);

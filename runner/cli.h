@@ -89,6 +89,21 @@ struct json_t;
 int cli_scan_output(const char *what, const char *root, struct json_t *result, int code,
 		    const char *format, const char *output);
 
+/* The options every pipeline command shares: -f FILE and -C DIR. */
+struct cli_common {
+	const char *file;
+	const char *dir;
+};
+
+/* Take getopt's option c if it is -f or -C. Returns true when it was one of them. */
+bool cli_common_opt(struct cli_common *co, int c, const char *arg);
+
+/*
+ * After the option loop: refuse leftover arguments and change to -C DIR. Returns EXIT_OK
+ * or EXIT_USAGE (with the message printed).
+ */
+int cli_common_finish(const struct cli_common *co, const char *cmd, int argc, char **argv);
+
 /* Whether stderr gets colour. */
 bool cli_color_stderr(void);
 

@@ -44,35 +44,32 @@ int cmd_graph(int argc, char **argv)
 		{ "format", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *file = NULL, *dir = NULL, *format = "dot";
+	struct cli_common co = { 0 };
+	const char *format = "dot";
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+f:C:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'f':
-			file = optarg;
-			break;
-		case 'C':
-			dir = optarg;
-			break;
 		case 'F':
 			format = optarg;
 			break;
 		default:
+			if (cli_common_opt(&co, c, optarg)) {
+				break;
+			}
 			return cli_usage_error("graph", "invalid option");
 		}
 	}
-	if (optind < argc) {
-		return cli_usage_error("graph", "unexpected argument '%s'", argv[optind]);
-	}
 	if (!str_eq(format, "dot") && !str_eq(format, "mermaid") && !str_eq(format, "json")) {
-		return cli_usage_error("graph", "unknown format '%s' (dot, mermaid or json)", format);
+		return cli_usage_error("graph", "unknown format '%s' (dot, mermaid or json)",
+				       format);
 	}
-	if (dir && chdir(dir) < 0) {
-		return cli_usage_error("graph", "cannot change to %s: %s", dir, strerror(errno));
+	int fr = cli_common_finish(&co, "graph", argc, argv);
+	if (fr != EXIT_OK) {
+		return fr;
 	}
 	struct pipeline *p;
-	int r = cli_load_pipeline(file, &p);
+	int r = cli_load_pipeline(co.file, &p);
 	if (r != EXIT_OK) {
 		return r;
 	}
@@ -135,22 +132,22 @@ int cmd_graph(int argc, char **argv)
 		for (size_t i = 0; i < p->n_stages; i++) {
 			json_t *needs = json_array();
 			for (size_t k = 0; k < p->stages[i]->n_needs; k++) {
-				json_array_append_new(needs,
-						      json_string(p->stages[p->stages[i]->needs[k]]->name));
+				json_array_append_new(
+					needs,
+					json_string(p->stages[p->stages[i]->needs[k]]->name));
 			}
-			json_array_append_new(nodes,
-					      json_pack("{s:s, s:s, s:o, s:I}", "name",
-							p->stages[i]->name, "kind",
-							p->stages[i]->kind->name, "needs", needs,
-							"remaining_path", (json_int_t)rem[i]));
+			json_array_append_new(
+				nodes, json_pack("{s:s, s:s, s:o, s:I}", "name", p->stages[i]->name,
+						 "kind", p->stages[i]->kind->name, "needs", needs,
+						 "remaining_path", (json_int_t)rem[i]));
 		}
 		for (size_t v = 0; v < p->n_stages; v++) {
 			for (size_t k = d->need_off[v]; k < d->need_off[v + 1]; k++) {
 				if (keep[k]) {
-					json_array_append_new(
-						edges, json_pack("{s:s, s:s}", "from",
-								 p->stages[d->need[k]]->name, "to",
-								 p->stages[v]->name));
+					json_array_append_new(edges,
+							      json_pack("{s:s, s:s}", "from",
+									p->stages[d->need[k]]->name,
+									"to", p->stages[v]->name));
 				}
 			}
 		}

@@ -100,7 +100,8 @@ int cmd_run(int argc, char **argv)
 			if (parse_uint(optarg, 1024, &jobs) < 0 || jobs == 0) {
 				free(envs);
 				free(only);
-				return cli_usage_error("run", "-j takes a number from 1 to 1024, not '%s'",
+				return cli_usage_error("run",
+						       "-j takes a number from 1 to 1024, not '%s'",
 						       optarg);
 			}
 			ro.jobs = (unsigned)jobs;
@@ -222,10 +223,12 @@ int cmd_run(int argc, char **argv)
 	}
 
 	if (ro.no_sandbox) {
-		fprintf(stderr,
-			"runner: WARNING: --no-sandbox: stages run WITHOUT isolation: no namespaces, no\n"
-			"runner: WARNING: seccomp filter, no limits; a stage can read and change anything\n"
-			"runner: WARNING: you can. For local debugging only; the report is marked.\n");
+		fprintf(stderr, "runner: WARNING: --no-sandbox: stages run WITHOUT isolation: no "
+				"namespaces, no\n"
+				"runner: WARNING: seccomp filter, no limits; a stage can read and "
+				"change anything\n"
+				"runner: WARNING: you can. For local debugging only; the report is "
+				"marked.\n");
 	}
 	bool color;
 	enum output_mode mode = output_detect(stdout, json, no_color, &color);

@@ -44,7 +44,7 @@ int cmd_sandbox(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *file = NULL, *dir = NULL;
+	struct cli_common co = { 0 };
 	bool json = false;
 	int c;
 	if (argc < 2 || !str_eq(argv[1], "check")) {
@@ -55,30 +55,25 @@ int cmd_sandbox(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+f:C:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'f':
-			file = optarg;
-			break;
-		case 'C':
-			dir = optarg;
-			break;
 		case 'j':
 			json = true;
 			break;
 		default:
+			if (cli_common_opt(&co, c, optarg)) {
+				break;
+			}
 			return cli_usage_error("sandbox", "invalid option");
 		}
 	}
-	if (optind < argc) {
-		return cli_usage_error("sandbox", "unexpected argument '%s'", argv[optind]);
-	}
-	if (dir && chdir(dir) < 0) {
-		return cli_usage_error("sandbox", "cannot change to %s: %s", dir, strerror(errno));
+	int fr = cli_common_finish(&co, "sandbox", argc, argv);
+	if (fr != EXIT_OK) {
+		return fr;
 	}
 
 	struct pipeline *p = NULL;
 	struct stat st;
-	if (file || stat(".runner.yml", &st) == 0 || stat("runner.yml", &st) == 0) {
-		int r = cli_load_pipeline(file, &p);
+	if (co.file || stat(".runner.yml", &st) == 0 || stat("runner.yml", &st) == 0) {
+		int r = cli_load_pipeline(co.file, &p);
 		if (r != EXIT_OK) {
 			return r;
 		}

@@ -30,40 +30,36 @@ int cmd_validate(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *file = NULL, *dir = NULL;
+	struct cli_common co = { 0 };
 	bool quiet = false;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+f:C:q", opts, NULL)) != -1) {
 		switch (c) {
-		case 'f':
-			file = optarg;
-			break;
-		case 'C':
-			dir = optarg;
-			break;
 		case 'q':
 			quiet = true;
 			break;
 		default:
+			if (cli_common_opt(&co, c, optarg)) {
+				break;
+			}
 			return cli_usage_error("validate", "invalid option");
 		}
 	}
-	if (optind < argc) {
-		return cli_usage_error("validate", "unexpected argument '%s'", argv[optind]);
-	}
-	if (dir && chdir(dir) < 0) {
-		return cli_usage_error("validate", "cannot change to %s: %s", dir, strerror(errno));
+	int fr = cli_common_finish(&co, "validate", argc, argv);
+	if (fr != EXIT_OK) {
+		return fr;
 	}
 	struct pipeline *p;
-	int r = cli_load_pipeline(file, &p);
+	int r = cli_load_pipeline(co.file, &p);
 	if (r != EXIT_OK) {
 		return r;
 	}
 	if (!quiet) {
 		size_t edges = p->dag.need_off[p->n_stages];
-		printf("%s: pipeline '%s' is valid: %zu stage%s, %zu dependenc%s\n", p->path, p->name,
-		       p->n_stages, p->n_stages == 1 ? "" : "s", edges, edges == 1 ? "y" : "ies");
+		printf("%s: pipeline '%s' is valid: %zu stage%s, %zu dependenc%s\n", p->path,
+		       p->name, p->n_stages, p->n_stages == 1 ? "" : "s", edges,
+		       edges == 1 ? "y" : "ies");
 	}
 	pipeline_free(p);
 	return EXIT_OK;

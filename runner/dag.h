@@ -16,7 +16,7 @@
 struct dag {
 	size_t n;
 	size_t *need_off, *need; /* needs of v: need[need_off[v] .. need_off[v+1]) */
-	size_t *dep_off, *dep;   /* dependents of v: dep[dep_off[v] .. dep_off[v+1]) */
+	size_t *dep_off, *dep;	 /* dependents of v: dep[dep_off[v] .. dep_off[v+1]) */
 };
 
 /* Build from per-node need lists. Duplicate edges must already be removed. */

@@ -16,9 +16,9 @@
 #define MAX_DEPTH 64
 
 enum op {
-	OP_STR,   /* literal */
-	OP_VAR,   /* branch/tag/event/commit */
-	OP_ENV,   /* env.NAME */
+	OP_STR, /* literal */
+	OP_VAR, /* branch/tag/event/commit */
+	OP_ENV, /* env.NAME */
 	OP_NOT,
 	OP_AND,
 	OP_OR,
@@ -163,7 +163,8 @@ static int parse_primary(struct parser *ps, struct expr **out)
 		if (!*ps->p) {
 			return error_at(ps, at, NULL, "condition ends where a value was expected");
 		}
-		return error_at(ps, at, "compare a variable with a quoted string: branch == \"main\"",
+		return error_at(ps, at,
+				"compare a variable with a quoted string: branch == \"main\"",
 				"unexpected '%c'", *ps->p);
 	}
 	const char *s = ps->p;
@@ -201,7 +202,8 @@ static int parse_primary(struct parser *ps, struct expr **out)
 	if (n > 4 && strncmp(s, "env.", 4) == 0) {
 		for (size_t i = 4; i < n; i++) {
 			if (!(isalnum((unsigned char)s[i]) || s[i] == '_')) {
-				return error_at(ps, s + i, NULL, "invalid character in variable name");
+				return error_at(ps, s + i, NULL,
+						"invalid character in variable name");
 			}
 		}
 		*out = node(ps, OP_ENV, NULL, NULL);
@@ -457,7 +459,7 @@ bool glob_match(const char *pat, const char *s)
 			s++;
 			continue;
 		}
-	backtrack:
+backtrack:
 		if (star_p && (star_any || *star_s != '/')) {
 			s = ++star_s;
 			pat = star_p;

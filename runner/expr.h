@@ -24,7 +24,7 @@ struct arena;
 struct expr;
 
 struct expr_error {
-	size_t offset;    /* byte offset in the source where the problem is */
+	size_t offset; /* byte offset in the source where the problem is */
 	char msg[160];
 	const char *hint; /* static string or NULL */
 };

@@ -8,10 +8,10 @@
 #include <stdint.h>
 
 struct git_info {
-	char commit[41];     /* full hex SHA-1 (or empty) */
+	char commit[41]; /* full hex SHA-1 (or empty) */
 	char commit_short[8];
-	char *branch;        /* heap; "" when detached or no repository */
-	char *tag;           /* heap; a tag pointing at HEAD, "" if none */
+	char *branch;	     /* heap; "" when detached or no repository */
+	char *tag;	     /* heap; a tag pointing at HEAD, "" if none */
 	int64_t commit_time; /* seconds since the epoch, 0 if unknown */
 };
 

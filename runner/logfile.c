@@ -14,7 +14,7 @@
 struct logfile {
 	int fd;
 	size_t cap;
-	uint64_t size;    /* bytes in the file */
+	uint64_t size;	  /* bytes in the file */
 	uint64_t dropped; /* bytes removed by trimming */
 };
 

@@ -29,8 +29,8 @@ static const struct command commands[] = {
 	  false },
 	{ "scan", "run a security scan (sast, secrets, deps) outside a pipeline", cmd_scan_usage,
 	  cmd_scan, false },
-	{ "sbom", "write a CycloneDX SBOM of the project's dependencies", cmd_sbom_usage,
-	  cmd_sbom, false },
+	{ "sbom", "write a CycloneDX SBOM of the project's dependencies", cmd_sbom_usage, cmd_sbom,
+	  false },
 	{ "image", "build an OCI image reproducibly, push one to a registry", cmd_image_usage,
 	  cmd_image, false },
 	{ "sandbox", "check what the stage sandbox gives on this host", cmd_sandbox_usage,
@@ -69,6 +69,29 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+bool cli_common_opt(struct cli_common *co, int c, const char *arg)
+{
+	if (c == 'f') {
+		co->file = arg;
+	} else if (c == 'C') {
+		co->dir = arg;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+int cli_common_finish(const struct cli_common *co, const char *cmd, int argc, char **argv)
+{
+	if (optind < argc) {
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	}
+	if (co->dir && chdir(co->dir) < 0) {
+		return cli_usage_error(cmd, "cannot change to %s: %s", co->dir, strerror(errno));
+	}
+	return EXIT_OK;
+}
+
 bool cli_color_stderr(void)
 {
 	bool color;
@@ -87,10 +110,11 @@ int cli_load_pipeline(const char *file, struct pipeline **out)
 		} else if (stat("runner.yml", &st) == 0) {
 			path = "runner.yml";
 		} else {
-			fprintf(stderr,
-				"runner: no pipeline file: neither .runner.yml nor runner.yml exists "
-				"in this directory\n"
-				"  hint: create one (see docs/pipeline.md), or name it with -f FILE\n");
+			fprintf(stderr, "runner: no pipeline file: neither .runner.yml nor "
+					"runner.yml exists "
+					"in this directory\n"
+					"  hint: create one (see docs/pipeline.md), or name it "
+					"with -f FILE\n");
 			return EXIT_USAGE;
 		}
 	}

@@ -13,12 +13,12 @@
 #include "banned.h"
 
 #define C_RESET "\033[0m"
-#define C_BOLD  "\033[1m"
-#define C_DIM   "\033[2m"
-#define C_RED   "\033[31m"
+#define C_BOLD	"\033[1m"
+#define C_DIM	"\033[2m"
+#define C_RED	"\033[31m"
 #define C_GREEN "\033[32m"
-#define C_YEL   "\033[33m"
-#define C_CYAN  "\033[36m"
+#define C_YEL	"\033[33m"
+#define C_CYAN	"\033[36m"
 
 static const char *const stage_colors[] = { "\033[36m", "\033[35m", "\033[34m",
 					    "\033[33m", "\033[32m", "\033[96m" };
@@ -55,7 +55,8 @@ size_t output_sanitize(const char *in, size_t len, char *out, bool keep_color)
 			/* CSI: ESC [ params final. Keep only SGR ('m'), if asked to. */
 			if (i + 1 < len && in[i + 1] == '[') {
 				size_t j = i + 2;
-				while (j < len && ((in[j] >= '0' && in[j] <= '9') || in[j] == ';')) {
+				while (j < len &&
+				       ((in[j] >= '0' && in[j] <= '9') || in[j] == ';')) {
 					j++;
 				}
 				if (j < len && in[j] == 'm' && keep_color) {
@@ -218,10 +219,11 @@ static void on_stage_finished(void *ud, const struct run *r, size_t i)
 	char dur[32];
 	format_duration(stage_duration(s), dur, sizeof(dur));
 	if (o->mode == OUTPUT_JSON) {
-		json_t *j = json_pack("{s:s, s:s, s:s, s:b, s:I, s:i}", "event", "stage_finished",
-				      "stage", s->def->name, "status", stage_status_name(s->status),
-				      "allowed_failure", (int)s->allowed_failure, "duration_ms",
-				      (json_int_t)stage_duration(s), "attempts", (int)s->n_attempts);
+		json_t *j =
+			json_pack("{s:s, s:s, s:s, s:b, s:I, s:i}", "event", "stage_finished",
+				  "stage", s->def->name, "status", stage_status_name(s->status),
+				  "allowed_failure", (int)s->allowed_failure, "duration_ms",
+				  (json_int_t)stage_duration(s), "attempts", (int)s->n_attempts);
 		if (s->message) {
 			json_object_set_new(j, "message", json_string(s->message));
 		}
@@ -279,9 +281,9 @@ static void on_tick(void *ud, const struct run *r)
 			uint64_t started = s->attempts[s->n_attempts - 1].started_ms;
 			uint64_t wall = now_real_ms();
 			char d[32];
-			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s %s", " | ", s->def->name,
-					      format_duration(wall > started ? wall - started : 0, d,
-							      sizeof(d)));
+			n += (size_t)snprintf(
+				line + n, sizeof(line) - n, "%s%s %s", " | ", s->def->name,
+				format_duration(wall > started ? wall - started : 0, d, sizeof(d)));
 		}
 	}
 	if (n > 120) {
@@ -324,9 +326,10 @@ void output_summary(struct output *o, const struct run *r)
 {
 	if (o->mode == OUTPUT_JSON) {
 		_cleanup_free_ char *report = xasprintf("%s/report.json", r->dir);
-		json_t *j = json_pack("{s:s, s:s, s:i, s:I, s:s}", "event", "run_finished", "result",
-				      run_result_name(r->result), "exit_code", r->exit_code,
-				      "duration_ms", (json_int_t)r->duration_ms, "report", report);
+		json_t *j =
+			json_pack("{s:s, s:s, s:i, s:I, s:s}", "event", "run_finished", "result",
+				  run_result_name(r->result), "exit_code", r->exit_code,
+				  "duration_ms", (json_int_t)r->duration_ms, "report", report);
 		if (r->record_error) {
 			json_object_set_new(j, "record_error", json_string(r->record_error));
 		}
@@ -354,21 +357,22 @@ void output_summary(struct output *o, const struct run *r)
 		char details[300] = "";
 		size_t dn = 0;
 		if (s->n_attempts > 1) {
-			dn += (size_t)snprintf(details, sizeof(details), "%u attempts; ", s->n_attempts);
+			dn += (size_t)snprintf(details, sizeof(details), "%u attempts; ",
+					       s->n_attempts);
 		}
 		if (s->message && s->status != STATUS_PASSED) {
 			snprintf(details + dn, sizeof(details) - dn, "%s", s->message);
 		} else if (dn >= 2) {
 			details[dn - 2] = '\0';
 		}
-		fprintf(o->f, "%-*s  %s%-16s%s  %8s  %s\n", (int)w, s->def->name, status_color(o, s),
-			status_text(s), col(o, C_RESET), dur, details);
+		fprintf(o->f, "%-*s  %s%-16s%s  %8s  %s\n", (int)w, s->def->name,
+			status_color(o, s), status_text(s), col(o, C_RESET), dur, details);
 	}
 	char total[32];
 	const char *rc = r->result == RESULT_PASSED ? col(o, C_GREEN) : col(o, C_RED);
 	fprintf(o->f, "\n%s%s%s in %s (exit %d); record: %s\n", rc, run_result_name(r->result),
-		col(o, C_RESET), format_duration(r->duration_ms, total, sizeof(total)), r->exit_code,
-		r->dir);
+		col(o, C_RESET), format_duration(r->duration_ms, total, sizeof(total)),
+		r->exit_code, r->dir);
 	if (r->record_error) {
 		fprintf(o->f, "%serror:%s %s\n", col(o, C_RED), col(o, C_RESET), r->record_error);
 	}
@@ -407,14 +411,14 @@ static const char *source_line(const char *src, size_t len, unsigned line, size_
 	return p;
 }
 
-void output_diags(FILE *f, struct diag_list *dl, const char *source, size_t source_len,
-		  bool color)
+void output_diags(FILE *f, struct diag_list *dl, const char *source, size_t source_len, bool color)
 {
 	diag_list_sort(dl);
 	for (size_t i = 0; i < dl->n; i++) {
 		const struct diag *d = &dl->v[i];
-		const char *lc = d->level == DIAG_ERROR ? C_RED : d->level == DIAG_WARNING ? C_YEL :
-											     C_CYAN;
+		const char *lc = d->level == DIAG_ERROR	    ? C_RED
+				 : d->level == DIAG_WARNING ? C_YEL
+							    : C_CYAN;
 		if (color) {
 			fputs(C_BOLD, f);
 		}
@@ -428,7 +432,8 @@ void output_diags(FILE *f, struct diag_list *dl, const char *source, size_t sour
 		fprintf(f, "%s%s:%s %s%s\n", color ? lc : "", diag_level_name(d->level),
 			color ? C_RESET C_BOLD : "", d->msg, color ? C_RESET : "");
 		size_t ll;
-		const char *l = source && d->line ? source_line(source, source_len, d->line, &ll) : NULL;
+		const char *l =
+			source && d->line ? source_line(source, source_len, d->line, &ll) : NULL;
 		if (l && ll < 300) {
 			char *clean = xmalloc(ll + 1);
 			/* Tabs become spaces so the caret lines up. */

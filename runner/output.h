@@ -46,8 +46,7 @@ enum output_mode output_detect(FILE *out, bool json, bool no_color, bool *color)
  * Print diagnostics as `file:line:col: error: message`, with the source line and a caret
  * when source is given, and `hint:` lines. Sorted by position first.
  */
-void output_diags(FILE *f, struct diag_list *dl, const char *source, size_t source_len,
-		  bool color);
+void output_diags(FILE *f, struct diag_list *dl, const char *source, size_t source_len, bool color);
 
 /* Remove control characters and non-SGR escapes (and SGR too when !keep_color). */
 size_t output_sanitize(const char *in, size_t len, char *out, bool keep_color);

@@ -31,18 +31,39 @@
 #include "banned.h"
 
 const char *const pipeline_runner_vars[] = {
-	"RUNNER_COMMIT_SHA", "RUNNER_COMMIT_SHORT", "RUNNER_BRANCH",   "RUNNER_TAG",
-	"RUNNER_EVENT",      "RUNNER_RUN_ID",       "RUNNER_WORKSPACE", "RUNNER_PIPELINE",
-	"RUNNER_STAGE",      "RUNNER_COMMIT_TIME", NULL,
+	"RUNNER_COMMIT_SHA",
+	"RUNNER_COMMIT_SHORT",
+	"RUNNER_BRANCH",
+	"RUNNER_TAG",
+	"RUNNER_EVENT",
+	"RUNNER_RUN_ID",
+	"RUNNER_WORKSPACE",
+	"RUNNER_PIPELINE",
+	"RUNNER_STAGE",
+	"RUNNER_COMMIT_TIME",
+	NULL,
 };
 
 static const char *const top_keys[] = { "version", "name", "env", "defaults", "gate", "stages" };
 static const char *const default_keys[] = { "timeout", "retry", "kill-grace", "allow-failure",
-					     "sandbox" };
+					    "sandbox" };
 static const char *const stage_keys[] = {
-	"run",	   "uses",  "with",	  "needs",	  "if",
-	"env",	   "timeout", "retry",	  "kill-grace",	  "allow-failure",
-	"allow-skipped-needs", "outputs", "secrets", "workdir", "ungated", "sandbox",
+	"run",
+	"uses",
+	"with",
+	"needs",
+	"if",
+	"env",
+	"timeout",
+	"retry",
+	"kill-grace",
+	"allow-failure",
+	"allow-skipped-needs",
+	"outputs",
+	"secrets",
+	"workdir",
+	"ungated",
+	"sandbox",
 };
 static const char *const retry_keys[] = { "max", "when" };
 
@@ -116,8 +137,8 @@ static void check_keys(struct loader *L, const struct ynode *map, const char *co
 		} else {
 			size_t n = (size_t)snprintf(hint, sizeof(hint), "valid keys are: ");
 			for (size_t j = 0; j < nkeys && n < sizeof(hint); j++) {
-				n += (size_t)snprintf(hint + n, sizeof(hint) - n, "%s%s", j ? ", " : "",
-						      keys[j]);
+				n += (size_t)snprintf(hint + n, sizeof(hint) - n, "%s%s",
+						      j ? ", " : "", keys[j]);
 			}
 		}
 		error_node(L, k, hint, "unknown key '%.100s' in %s", k->scalar.s, where);
@@ -130,8 +151,9 @@ static bool expect_kind(struct loader *L, const struct ynode *n, enum ynode_kind
 	if (n && n->kind == kind && !(kind == YNODE_SCALAR && ynode_is_null(n))) {
 		return true;
 	}
-	const char *want = kind == YNODE_MAP ? "a mapping" : kind == YNODE_SEQ ? "a sequence" :
-										  "a value";
+	const char *want = kind == YNODE_MAP   ? "a mapping"
+			   : kind == YNODE_SEQ ? "a sequence"
+					       : "a value";
 	error_node(L, n, hint, "%s must be %s, not %s", what, want, ynode_type_name(n));
 	return false;
 }
@@ -169,7 +191,8 @@ static bool get_duration(struct loader *L, const struct ynode *n, const char *wh
 	}
 	if (r < 0 || *out == 0) {
 		int64_t i;
-		const char *hint = "use a number with a unit: 30s, 10m, 1h30m (units: ms, s, m, h, d)";
+		const char *hint =
+			"use a number with a unit: 30s, 10m, 1h30m (units: ms, s, m, h, d)";
 		if (n && n->kind == YNODE_SCALAR && ynode_int(n, &i) == 0) {
 			hint = "add a unit, for example 600s or 10m";
 		}
@@ -207,7 +230,8 @@ static bool get_retry(struct loader *L, const struct ynode *n, unsigned *retry, 
 				} else if (str_eq(s, "timeout")) {
 					*when |= RETRY_ON_TIMEOUT;
 				} else {
-					error_node(L, w->seq.v[i], "the values are failure and timeout",
+					error_node(L, w->seq.v[i],
+						   "the values are failure and timeout",
 						   "unknown retry condition '%.60s'",
 						   s ? s : ynode_type_name(w->seq.v[i]));
 					return false;
@@ -297,8 +321,8 @@ const char *pipeline_secret_env(struct arena *a, const char *secret)
 	return s;
 }
 
-static bool load_env(struct loader *L, const struct ynode *n, const char *where,
-		     struct pvar **out, size_t *count)
+static bool load_env(struct loader *L, const struct ynode *n, const char *where, struct pvar **out,
+		     size_t *count)
 {
 	if (!expect_kind(L, n, YNODE_MAP, where, "write env: { NAME: value }")) {
 		return false;
@@ -377,7 +401,8 @@ static const char **load_str_list(struct loader *L, const struct ynode *n, const
 
 static void load_defaults(struct loader *L, const struct ynode *n)
 {
-	if (!expect_kind(L, n, YNODE_MAP, "defaults", "write defaults: { timeout: 10m, retry: 0 }")) {
+	if (!expect_kind(L, n, YNODE_MAP, "defaults",
+			 "write defaults: { timeout: 10m, retry: 0 }")) {
 		return;
 	}
 	check_keys(L, n, default_keys, ARRAY_SIZE(default_keys), "defaults");
@@ -419,7 +444,8 @@ static void load_stage(struct loader *L, struct pstage *s, const struct ynode *n
 		return;
 	}
 	if (n->kind != YNODE_MAP) {
-		error_node(L, n, "write the stage as a mapping: `run: make` on the next line, indented",
+		error_node(L, n,
+			   "write the stage as a mapping: `run: make` on the next line, indented",
 			   "stage '%s' must be a mapping, not %s", s->name, ynode_type_name(n));
 		return;
 	}
@@ -428,8 +454,8 @@ static void load_stage(struct loader *L, struct pstage *s, const struct ynode *n
 	const struct ynode *run = ynode_get(n, "run"), *uses = ynode_get(n, "uses");
 	const struct ynode *with = ynode_get(n, "with");
 	if (run && uses) {
-		error_node(L, uses, "split it into two stages", "stage '%s' has both `run:` and `uses:`",
-			   s->name);
+		error_node(L, uses, "split it into two stages",
+			   "stage '%s' has both `run:` and `uses:`", s->name);
 	} else if (run) {
 		s->kind = &stage_kind_script;
 		s->script = get_text(L, run, "run");
@@ -450,14 +476,15 @@ static void load_stage(struct loader *L, struct pstage *s, const struct ynode *n
 			}
 			const char *near = closest_word(kname, names, nn);
 			char hint[600], known[400];
-			snprintf(hint, sizeof(hint), "%s%s%sknown kinds: %s", near ? "did you mean `" : "",
-				 near ? near : "", near ? "`? " : "",
+			snprintf(hint, sizeof(hint), "%s%s%sknown kinds: %s",
+				 near ? "did you mean `" : "", near ? near : "", near ? "`? " : "",
 				 stage_kind_names(known, sizeof(known)));
 			error_node(L, uses, hint, "unknown stage kind '%.100s'", kname);
 		} else if (k) {
 			s->kind = k;
 			if (with && !ynode_is_null(with) &&
-			    !expect_kind(L, with, YNODE_MAP, "with", "write with: { key: value }")) {
+			    !expect_kind(L, with, YNODE_MAP, "with",
+					 "write with: { key: value }")) {
 				with = NULL;
 			}
 			s->with = ynode_is_null(with) ? NULL : with;
@@ -482,8 +509,9 @@ static void load_stage(struct loader *L, struct pstage *s, const struct ynode *n
 				error_node(L, v, NULL, "needs has more than %d entries",
 					   PIPELINE_MAX_STAGES);
 			} else {
-				L->needs[s->index] = arena_alloc_array(L->p->arena, v->seq.n ? v->seq.n : 1,
-								       sizeof(struct need_ref));
+				L->needs[s->index] =
+					arena_alloc_array(L->p->arena, v->seq.n ? v->seq.n : 1,
+							  sizeof(struct need_ref));
 				if (L->needs[s->index]) {
 					for (size_t i = 0; i < v->seq.n; i++) {
 						L->needs[s->index][i].node = v->seq.v[i];
@@ -499,7 +527,8 @@ static void load_stage(struct loader *L, struct pstage *s, const struct ynode *n
 			struct expr_error ee;
 			if (expr_parse(L->p->arena, src, &s->cond, &ee) < 0) {
 				struct pos p = pos_in_scalar(v, ee.offset);
-				error_at(L, p.line, p.col, ee.hint, "invalid condition: %s", ee.msg);
+				error_at(L, p.line, p.col, ee.hint, "invalid condition: %s",
+					 ee.msg);
 			}
 			s->cond_src = src;
 		}
@@ -527,9 +556,10 @@ static void load_stage(struct loader *L, struct pstage *s, const struct ynode *n
 					   &s->n_outputs);
 		for (size_t i = 0; s->outputs && i < s->n_outputs; i++) {
 			if (!valid_rel_path(s->outputs[i])) {
-				error_node(L, v->seq.v[i],
-					   "outputs are paths relative to the workspace, without '..'",
-					   "output '%.100s' is outside the workspace", s->outputs[i]);
+				error_node(
+					L, v->seq.v[i],
+					"outputs are paths relative to the workspace, without '..'",
+					"output '%.100s' is outside the workspace", s->outputs[i]);
 			}
 		}
 	}
@@ -555,7 +585,8 @@ static void load_stage(struct loader *L, struct pstage *s, const struct ynode *n
 			for (size_t j = 0; envname && j < L->p->n_env; j++) {
 				if (L->p->env[j].name && str_eq(L->p->env[j].name, envname)) {
 					error_node(L, v->seq.v[i], "rename the env entry",
-						   "secret '%s' is given to the stage as %s, which the "
+						   "secret '%s' is given to the stage as %s, which "
+						   "the "
 						   "pipeline's `env:` also sets",
 						   s->secrets[i], envname);
 				}
@@ -566,7 +597,8 @@ static void load_stage(struct loader *L, struct pstage *s, const struct ynode *n
 		const char *u = get_text(L, v, "ungated");
 		size_t blank = u ? strspn(u, " \t\n") : 0;
 		if (u && !u[blank]) {
-			error_node(L, v, "write ungated: \"<why this stage may push without the gates>\"",
+			error_node(L, v,
+				   "write ungated: \"<why this stage may push without the gates>\"",
 				   "`ungated:` needs a reason");
 		} else {
 			s->ungated = u;
@@ -684,9 +716,11 @@ static void resolve_needs(struct loader *L)
 			if (!t) {
 				const char *near = closest_word(name, names, p->n_stages);
 				char hint[200];
-				snprintf(hint, sizeof(hint), "did you mean `%s`?", near ? near : "");
-				error_node(L, ref, near ? hint : "needs lists names of other stages",
-					   "stage '%s' needs unknown stage '%.100s'", s->name, name);
+				snprintf(hint, sizeof(hint), "did you mean `%s`?",
+					 near ? near : "");
+				error_node(
+					L, ref, near ? hint : "needs lists names of other stages",
+					"stage '%s' needs unknown stage '%.100s'", s->name, name);
 				ok = false;
 				continue;
 			}
@@ -797,8 +831,7 @@ static const char *scope_lookup(void *ud, const char *name)
 	return hmap_get(sc->names, name) ? "" : NULL;
 }
 
-static void check_template(struct loader *L, struct scope *sc, const struct ynode *n,
-			   const char *s)
+static void check_template(struct loader *L, struct scope *sc, const struct ynode *n, const char *s)
 {
 	struct interp_error ie;
 	if (interp_check(s, scope_lookup, sc, &ie) == 0) {
@@ -899,12 +932,14 @@ static void load_root(struct loader *L, const struct ynode *root)
 			ok = str_eq(k->scalar.s, top_keys[j]);
 		}
 		if (!ok) {
-			const char *near = closest_word(k->scalar.s, top_keys, ARRAY_SIZE(top_keys));
+			const char *near =
+				closest_word(k->scalar.s, top_keys, ARRAY_SIZE(top_keys));
 			char hint[200];
 			snprintf(hint, sizeof(hint), "did you mean `%s`?", near ? near : "");
 			error_node(L, k,
-				   near ? hint :
-					  "top-level keys are version, name, env, defaults, gate and stages "
+				   near ? hint
+					: "top-level keys are version, name, env, defaults, gate "
+					  "and stages "
 					  "(and x-* for your own anchors)",
 				   "unknown key '%.100s' at the top level", k->scalar.s);
 		}
@@ -917,8 +952,8 @@ static void load_root(struct loader *L, const struct ynode *root)
 	} else if (ynode_int(vp->value, &version) < 0 || version != 1) {
 		error_node(L, vp->value, "this runner reads `version: 1`",
 			   "unsupported pipeline version '%.40s'",
-			   vp->value->kind == YNODE_SCALAR ? vp->value->scalar.s :
-							     ynode_type_name(vp->value));
+			   vp->value->kind == YNODE_SCALAR ? vp->value->scalar.s
+							   : ynode_type_name(vp->value));
 	}
 	const struct ynode *v;
 	if ((v = ynode_get(root, "name"))) {

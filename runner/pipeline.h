@@ -28,17 +28,17 @@ struct stage_kind;
 struct psandbox;
 
 /* Caps on untrusted input. */
-#define PIPELINE_MAX_BYTES    (8u << 20)
-#define PIPELINE_MAX_DEPTH    64
-#define PIPELINE_MAX_NODES    2000000
-#define PIPELINE_MAX_STAGES   10000
-#define PIPELINE_MAX_EDGES    1000000
-#define PIPELINE_MAX_TIMEOUT  (7ull * 24 * 3600 * 1000)
-#define PIPELINE_MAX_RETRY    10
-#define PIPELINE_MAX_LIST     256 /* outputs, secrets, env entries per stage */
+#define PIPELINE_MAX_BYTES   (8u << 20)
+#define PIPELINE_MAX_DEPTH   64
+#define PIPELINE_MAX_NODES   2000000
+#define PIPELINE_MAX_STAGES  10000
+#define PIPELINE_MAX_EDGES   1000000
+#define PIPELINE_MAX_TIMEOUT (7ull * 24 * 3600 * 1000)
+#define PIPELINE_MAX_RETRY   10
+#define PIPELINE_MAX_LIST    256 /* outputs, secrets, env entries per stage */
 
-#define PIPELINE_DEFAULT_TIMEOUT_MS   (3600ull * 1000)
-#define PIPELINE_DEFAULT_GRACE_MS     (10ull * 1000)
+#define PIPELINE_DEFAULT_TIMEOUT_MS (3600ull * 1000)
+#define PIPELINE_DEFAULT_GRACE_MS   (10ull * 1000)
 
 struct pos {
 	unsigned line, col;
@@ -60,9 +60,9 @@ struct pstage {
 	struct pos pos;
 	size_t index;
 	const struct stage_kind *kind;
-	const char *script;       /* run: (script kind) */
+	const char *script;	  /* run: (script kind) */
 	const struct ynode *with; /* uses: kinds; NULL when absent */
-	size_t *needs;            /* indices of needed stages */
+	size_t *needs;		  /* indices of needed stages */
 	size_t n_needs;
 	struct expr *cond; /* NULL: always */
 	const char *cond_src;
@@ -90,7 +90,7 @@ struct pipeline {
 	struct pvar *env;
 	size_t n_env;
 	const struct ynode *gate; /* top-level `gate:` (checked by gate_config_check), or NULL */
-	struct pstage **stages; /* file order */
+	struct pstage **stages;	  /* file order */
 	size_t n_stages;
 	struct hmap *by_name;
 	struct dag dag;

@@ -42,7 +42,7 @@ static const char *credentials_of(const struct pstage *s)
 }
 
 void pushgate_validate(const struct pipeline *p, const struct ynode *const *stage_nodes,
-		   struct diag_list *dl)
+		       struct diag_list *dl)
 {
 	bool *mark = xcalloc(p->n_stages ? p->n_stages : 1, sizeof(bool));
 	for (size_t i = 0; i < p->n_stages; i++) {
@@ -99,7 +99,8 @@ void pushgate_validate(const struct pipeline *p, const struct ynode *const *stag
 			bool found = false;
 			for (size_t k = 0; k < p->n_stages && !found; k++) {
 				found = mark[k] && p->stages[k]->kind &&
-					str_eq(p->stages[k]->kind->name, pushgate_required_kinds[g]);
+					str_eq(p->stages[k]->kind->name,
+					       pushgate_required_kinds[g]);
 			}
 			if (!found) {
 				count++;
@@ -122,7 +123,7 @@ void pushgate_validate(const struct pipeline *p, const struct ynode *const *stag
 }
 
 enum pushgate_verdict pushgate_upstream(const struct pipeline *p, const struct stage_run *stages,
-				size_t stage, char *msg, size_t size)
+					size_t stage, char *msg, size_t size)
 {
 	bool *mark = xcalloc(p->n_stages ? p->n_stages : 1, sizeof(bool));
 	enum pushgate_verdict v = PUSHGATE_OPEN;
@@ -159,7 +160,8 @@ enum pushgate_verdict pushgate_upstream(const struct pipeline *p, const struct s
 			how = "has not passed";
 			break;
 		}
-		enum pushgate_verdict here = sr->status == STATUS_ERROR ? PUSHGATE_ERROR : PUSHGATE_BLOCKED;
+		enum pushgate_verdict here =
+			sr->status == STATUS_ERROR ? PUSHGATE_ERROR : PUSHGATE_BLOCKED;
 		if (v == PUSHGATE_OPEN || (here == PUSHGATE_ERROR && v != PUSHGATE_ERROR)) {
 			snprintf(msg, size,
 				 "not pushed: security stage '%s' (%s) %s; a push needs every "

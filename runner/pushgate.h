@@ -34,12 +34,12 @@ extern const char *const pushgate_required_kinds[];
  * positions; NULL: stage positions only). Adds an error to dl for each violation.
  */
 void pushgate_validate(const struct pipeline *p, const struct ynode *const *stage_nodes,
-		   struct diag_list *dl);
+		       struct diag_list *dl);
 
 enum pushgate_verdict {
-	PUSHGATE_OPEN,    /* every security stage upstream passed */
+	PUSHGATE_OPEN,	  /* every security stage upstream passed */
 	PUSHGATE_BLOCKED, /* one failed, was blocked, skipped or cancelled */
-	PUSHGATE_ERROR,   /* one errored */
+	PUSHGATE_ERROR,	  /* one errored */
 };
 
 /*
@@ -47,6 +47,6 @@ enum pushgate_verdict {
  * p->stages). When it may not, msg (size bytes) names the upstream stage and why.
  */
 enum pushgate_verdict pushgate_upstream(const struct pipeline *p, const struct stage_run *stages,
-				size_t stage, char *msg, size_t size);
+					size_t stage, char *msg, size_t size);
 
 #endif

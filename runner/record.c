@@ -18,9 +18,9 @@
 
 #include "banned.h"
 
-#define REPORT_SCHEMA   "runner.report/v1"
-#define DURATIONS_MAX   (4u << 20)
-#define JUNIT_LOG_TAIL  (64u << 10)
+#define REPORT_SCHEMA  "runner.report/v1"
+#define DURATIONS_MAX  (4u << 20)
+#define JUNIT_LOG_TAIL (64u << 10)
 
 int record_prepare(const char *root, const char *run_dir)
 {
@@ -64,14 +64,16 @@ static int write_sarif(const struct run *r)
 		}
 		_cleanup_free_ char *dir = xasprintf("%s/sarif", r->dir);
 		_cleanup_free_ char *path = xasprintf("%s/%s.sarif", dir, s->def->name);
-		_cleanup_free_ char *category = xasprintf("%s/%s/", r->pipeline->name, s->def->name);
+		_cleanup_free_ char *category =
+			xasprintf("%s/%s/", r->pipeline->name, s->def->name);
 		const char *err = json_string_value(json_object_get(s->result, "error"));
 		struct sarif_run_info ri = {
 			.tool_version = RUNNER_VERSION,
 			.category = category,
 			.uri_prefix = prefix,
 			.srcroot = top,
-			.execution_successful = s->status == STATUS_PASSED || s->status == STATUS_BLOCKED,
+			.execution_successful =
+				s->status == STATUS_PASSED || s->status == STATUS_BLOCKED,
 			.error_message = err ? err : s->message,
 		};
 		json_t *log = sarif_from_findings_json(json_object_get(s->result, "findings"), &ri);
@@ -108,10 +110,12 @@ static json_t *stage_json(const struct run *r, const struct stage_run *s)
 
 	const struct attempt *last = s->n_attempts ? &s->attempts[s->n_attempts - 1] : NULL;
 	json_object_set_new(o, "exit_code",
-			    last && last->exit_code >= 0 ? json_integer(last->exit_code) : json_null());
+			    last && last->exit_code >= 0 ? json_integer(last->exit_code)
+							 : json_null());
 	json_object_set_new(o, "signal", last && last->sig ? json_integer(last->sig) : json_null());
 	json_object_set_new(o, "timed_out", json_boolean(last && last->timed_out));
-	json_object_set_new(o, "started_at", time_json(s->n_attempts ? s->attempts[0].started_ms : 0));
+	json_object_set_new(o, "started_at",
+			    time_json(s->n_attempts ? s->attempts[0].started_ms : 0));
 	json_object_set_new(o, "finished_at", time_json(last ? last->finished_ms : 0));
 	uint64_t total = 0;
 	json_t *atts = json_array();
@@ -119,13 +123,14 @@ static json_t *stage_json(const struct run *r, const struct stage_run *s)
 		const struct attempt *a = &s->attempts[k];
 		total += a->duration_ms;
 		json_array_append_new(
-			atts, json_pack("{s:i, s:o, s:o, s:I, s:o, s:o, s:b}", "number", (int)k + 1,
-					"started_at", time_json(a->started_ms), "finished_at",
-					time_json(a->finished_ms), "duration_ms",
-					(json_int_t)a->duration_ms, "exit_code",
-					a->exit_code >= 0 ? json_integer(a->exit_code) : json_null(),
-					"signal", a->sig ? json_integer(a->sig) : json_null(),
-					"timed_out", (int)a->timed_out));
+			atts,
+			json_pack("{s:i, s:o, s:o, s:I, s:o, s:o, s:b}", "number", (int)k + 1,
+				  "started_at", time_json(a->started_ms), "finished_at",
+				  time_json(a->finished_ms), "duration_ms",
+				  (json_int_t)a->duration_ms, "exit_code",
+				  a->exit_code >= 0 ? json_integer(a->exit_code) : json_null(),
+				  "signal", a->sig ? json_integer(a->sig) : json_null(),
+				  "timed_out", (int)a->timed_out));
 	}
 	json_object_set_new(o, "duration_ms", json_integer((json_int_t)total));
 	json_object_set_new(o, "attempts", atts);
@@ -163,12 +168,14 @@ json_t *run_report_json(const struct run *r)
 	json_object_set_new(o, "schema", json_string(REPORT_SCHEMA));
 	json_object_set_new(o, "run_id", json_string(r->id));
 	json_object_set_new(o, "runner_version", json_string(RUNNER_VERSION));
-	json_object_set_new(o, "pipeline", json_pack("{s:s, s:s}", "name", r->pipeline->name,
-						      "file", r->pipeline->path));
+	json_object_set_new(
+		o, "pipeline",
+		json_pack("{s:s, s:s}", "name", r->pipeline->name, "file", r->pipeline->path));
 	json_object_set_new(o, "workspace", json_string(r->pipeline->dir));
-	json_object_set_new(o, "git", json_pack("{s:s, s:s, s:s}", "commit", r->git.commit,
-						 "branch", r->git.branch ? r->git.branch : "", "tag",
-						 r->git.tag ? r->git.tag : ""));
+	json_object_set_new(o, "git",
+			    json_pack("{s:s, s:s, s:s}", "commit", r->git.commit, "branch",
+				      r->git.branch ? r->git.branch : "", "tag",
+				      r->git.tag ? r->git.tag : ""));
 	json_object_set_new(o, "event", json_string(r->event));
 	json_object_set_new(o, "result", json_string(run_result_name(r->result)));
 	json_object_set_new(o, "exit_code", json_integer(r->exit_code));
@@ -176,9 +183,9 @@ json_t *run_report_json(const struct run *r)
 	json_object_set_new(o, "started_at", time_json(r->started_ms));
 	json_object_set_new(o, "finished_at", time_json(r->finished_ms));
 	json_object_set_new(o, "duration_ms", json_integer((json_int_t)r->duration_ms));
-	json_object_set_new(o, "options", json_pack("{s:i, s:b, s:b}", "jobs", (int)r->jobs,
-						     "fail_fast", (int)r->fail_fast, "no_sandbox",
-						     (int)r->no_sandbox));
+	json_object_set_new(o, "options",
+			    json_pack("{s:i, s:b, s:b}", "jobs", (int)r->jobs, "fail_fast",
+				      (int)r->fail_fast, "no_sandbox", (int)r->no_sandbox));
 	if (r->no_sandbox) {
 		json_object_set_new(o, "warning",
 				    json_string("--no-sandbox: every stage ran without isolation "
@@ -296,7 +303,9 @@ char *record_junit(const struct run *r)
 			int fd = open(path, O_RDONLY | O_CLOEXEC);
 			if (fd >= 0) {
 				off_t size = lseek(fd, 0, SEEK_END);
-				off_t from = size > (off_t)JUNIT_LOG_TAIL ? size - (off_t)JUNIT_LOG_TAIL : 0;
+				off_t from = size > (off_t)JUNIT_LOG_TAIL
+						     ? size - (off_t)JUNIT_LOG_TAIL
+						     : 0;
 				lseek(fd, from, SEEK_SET);
 				if (read_fd_capped(fd, JUNIT_LOG_TAIL, &buf, &len) == 0 && len) {
 					sbuf_puts(&sb, "      <system-out>");

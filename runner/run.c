@@ -41,11 +41,11 @@
 
 #include "banned.h"
 
-#define LINE_MAX_BYTES   (64u << 10)
-#define READ_CHUNK       (64u << 10)
-#define DRAIN_GRACE_MS   5000
-#define INTERRUPT_GRACE  3000
-#define TICK_MS          1000
+#define LINE_MAX_BYTES	(64u << 10)
+#define READ_CHUNK	(64u << 10)
+#define DRAIN_GRACE_MS	5000
+#define INTERRUPT_GRACE 3000
+#define TICK_MS		1000
 
 enum ev_tag {
 	EV_PIDFD = 1,
@@ -98,14 +98,14 @@ struct engine {
 	size_t *unmet;
 	size_t *done, done_n; /* finished stages whose dependents are not yet resolved */
 	struct logfile **logs;
-	struct kvlist base_vars;   /* RUNNER_* and pipeline env, expanded */
-	struct kvlist *stage_env;  /* per selected stage: its env, expanded */
-	json_t *gate;              /* the pipeline's `gate:` as JSON, or NULL */
+	struct kvlist base_vars;  /* RUNNER_* and pipeline env, expanded */
+	struct kvlist *stage_env; /* per selected stage: its env, expanded */
+	json_t *gate;		  /* the pipeline's `gate:` as JSON, or NULL */
 	bool cancelling;
 	uint64_t cancel_kill_at;
 	uint64_t next_tick;
 	struct artifact_budget budget;
-	int fatal; /* an internal error that ends the loop */
+	int fatal;		     /* an internal error that ends the loop */
 	struct stage_proc **retired; /* ended stages whose supervisors are still to be freed */
 	size_t retired_n, retired_cap;
 };
@@ -257,7 +257,8 @@ static struct logfile *stage_log(struct engine *e, size_t i)
 		return e->logs[i];
 	}
 	_cleanup_free_ char *path = xasprintf("%s/%s", e->r->dir, s->log_path);
-	int r = logfile_open(path, e->o->log_cap ? e->o->log_cap : LOGFILE_DEFAULT_CAP, &e->logs[i]);
+	int r = logfile_open(path, e->o->log_cap ? e->o->log_cap : LOGFILE_DEFAULT_CAP,
+			     &e->logs[i]);
 	if (r < 0) {
 		s->log_error = -r;
 		return NULL;
@@ -342,15 +343,15 @@ static char **build_envp(struct engine *e, size_t i, const char *host_env)
 	size_t n = 0, cap = 0;
 	char **envp = NULL;
 	/* RUNNER_DB and XDG_CACHE_HOME locate the advisory database of dependency-scan. */
-	static const char *const passthrough[] = { "HOME",	   "LANG",	   "LC_ALL",
-						   "TZ",	   "USER",	   "LOGNAME",
-						   "TERM_PROGRAM", "RUNNER_DB",	   "XDG_CACHE_HOME" };
+	static const char *const passthrough[] = { "HOME",	   "LANG",	"LC_ALL",
+						   "TZ",	   "USER",	"LOGNAME",
+						   "TERM_PROGRAM", "RUNNER_DB", "XDG_CACHE_HOME" };
 
 	sbuf_init(&sb, SIZE_MAX / 2);
-#define PUSH(fmt, ...)                                                                             \
-	do {                                                                                       \
-		GROW(envp, cap, n + 2);                                                            \
-		envp[n++] = xasprintf(fmt, __VA_ARGS__);                                           \
+#define PUSH(fmt, ...)                                   \
+	do {                                             \
+		GROW(envp, cap, n + 2);                  \
+		envp[n++] = xasprintf(fmt, __VA_ARGS__); \
 	} while (0)
 	const char *path = getenv("PATH");
 	PUSH("PATH=%s", path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
@@ -366,7 +367,8 @@ static char **build_envp(struct engine *e, size_t i, const char *host_env)
 		const char *v = getenv(passthrough[k]);
 		size_t nl = strlen(passthrough[k]);
 		if ((confined && str_eq(passthrough[k], "HOME")) ||
-		    (host_env && strncmp(host_env, passthrough[k], nl) == 0 && host_env[nl] == '=')) {
+		    (host_env && strncmp(host_env, passthrough[k], nl) == 0 &&
+		     host_env[nl] == '=')) {
 			continue;
 		}
 		if (v) {
@@ -457,9 +459,8 @@ static void resolve(struct engine *e, size_t v);
 
 static bool is_bad(const struct stage_run *s)
 {
-	return (s->status == STATUS_FAILED && !s->allowed_failure) ||
-	       s->status == STATUS_BLOCKED || s->status == STATUS_ERROR ||
-	       s->status == STATUS_CANCELLED;
+	return (s->status == STATUS_FAILED && !s->allowed_failure) || s->status == STATUS_BLOCKED ||
+	       s->status == STATUS_ERROR || s->status == STATUS_CANCELLED;
 }
 
 static void cancel_all(struct engine *e, uint64_t grace_cap);
@@ -561,9 +562,11 @@ static void resolve(struct engine *e, size_t v)
 			return;
 		}
 		char msg[400];
-		enum pushgate_verdict g = pushgate_upstream(e->p, e->r->stages, v, msg, sizeof(msg));
+		enum pushgate_verdict g =
+			pushgate_upstream(e->p, e->r->stages, v, msg, sizeof(msg));
 		if (g != PUSHGATE_OPEN) {
-			stage_fail_now(e, v, g == PUSHGATE_ERROR ? STATUS_ERROR : STATUS_BLOCKED, msg);
+			stage_fail_now(e, v, g == PUSHGATE_ERROR ? STATUS_ERROR : STATUS_BLOCKED,
+				       msg);
 			return;
 		}
 	}
@@ -638,7 +641,8 @@ static int stage_cwd(struct engine *e, size_t i, char **out, char *msg, size_t m
 	}
 	size_t wl = strlen(ws);
 	if (strncmp(real, ws, wl) != 0 || (real[wl] != '/' && real[wl] != '\0')) {
-		snprintf(msg, msgsize, "workdir '%s' leads outside the workspace (through a symlink)",
+		snprintf(msg, msgsize,
+			 "workdir '%s' leads outside the workspace (through a symlink)",
 			 def->workdir);
 		return -EPERM;
 	}
@@ -691,8 +695,8 @@ static void launch(struct engine *e, size_t i)
 		struct stat hst;
 		host_file = def->kind->host_file ? def->kind->host_file(with, e->p->dir) : NULL;
 		if (host_file && stat(host_file, &hst) == 0 && S_ISREG(hst.st_mode)) {
-			mounts[n_mounts++] = (struct sandbox_mount){ .path = host_file,
-								     .source = host_file };
+			mounts[n_mounts++] =
+				(struct sandbox_mount){ .path = host_file, .source = host_file };
 		}
 		if (host_file && def->kind->host_file_env) {
 			host_env = xasprintf("%s=%s", def->kind->host_file_env, host_file);
@@ -788,7 +792,8 @@ static void collect_outputs(struct engine *e, size_t i)
 	_cleanup_free_ char *dest = xasprintf("%s/artifacts/%s", e->r->dir, def->name);
 	for (size_t k = 0; k < def->n_outputs; k++) {
 		char msg[256];
-		int r = artifacts_copy(e->p->dir, def->outputs[k], dest, &e->budget, msg, sizeof(msg));
+		int r = artifacts_copy(e->p->dir, def->outputs[k], dest, &e->budget, msg,
+				       sizeof(msg));
 		if (r == -ENOENT) {
 			s->status = STATUS_FAILED;
 			set_message(e, s, "declared output '%s' was not produced", def->outputs[k]);
@@ -812,9 +817,11 @@ static void mask_json(const struct mask *m, json_t *j, unsigned depth)
 	if (json_is_object(j)) {
 		const char *k;
 		json_t *v;
-		json_object_foreach(j, k, v) {
+		json_object_foreach(j, k, v)
+		{
 			if (json_is_string(v)) {
-				char *red = mask_redact(m, json_string_value(v), json_string_length(v), NULL);
+				char *red = mask_redact(m, json_string_value(v),
+							json_string_length(v), NULL);
 				json_object_set_new(j, k, json_string(red));
 				free(red);
 			} else {
@@ -825,7 +832,8 @@ static void mask_json(const struct mask *m, json_t *j, unsigned depth)
 		for (size_t i = 0; i < json_array_size(j); i++) {
 			json_t *v = json_array_get(j, i);
 			if (json_is_string(v)) {
-				char *red = mask_redact(m, json_string_value(v), json_string_length(v), NULL);
+				char *red = mask_redact(m, json_string_value(v),
+							json_string_length(v), NULL);
 				json_array_set_new(j, i, json_string(red));
 				free(red);
 			} else {
@@ -881,7 +889,8 @@ static void attempt_done(struct engine *e, size_t i)
 	if (r < 0) {
 		memset(&o, 0, sizeof(o));
 		o.end = STAGE_END_SETUP;
-		snprintf(o.message, sizeof(o.message), "cannot collect the stage: %s", strerror(-r));
+		snprintf(o.message, sizeof(o.message), "cannot collect the stage: %s",
+			 strerror(-r));
 	}
 	a->finished_ms = now_real_ms();
 	a->duration_ms = now_mono_ms() - x->start_mono;
@@ -973,15 +982,17 @@ static void attempt_done(struct engine *e, size_t i)
 		set_message(e, s, "cannot write the stage log: %s", strerror(s->log_error));
 		retryable = false;
 	}
-	if (s->status == STATUS_FAILED && retryable && s->n_attempts <= def->retry && !e->cancelling) {
+	if (s->status == STATUS_FAILED && retryable && s->n_attempts <= def->retry &&
+	    !e->cancelling) {
 		log_note(e, i, "[runner] attempt %u failed (%s); retrying\n", s->n_attempts,
 			 s->message ? s->message : "");
 		s->status = STATUS_PENDING;
 		heap_push(e, i);
 		if (e->obs && e->obs->stage_line) {
 			char note[300];
-			int n = snprintf(note, sizeof(note), "[runner] attempt %u failed (%s); retrying",
-					 s->n_attempts, s->message ? s->message : "");
+			int n = snprintf(note, sizeof(note),
+					 "[runner] attempt %u failed (%s); retrying", s->n_attempts,
+					 s->message ? s->message : "");
 			e->obs->stage_line(e->obs->userdata, e->r, i, note,
 					   (size_t)MIN(n, (int)sizeof(note) - 1));
 		}
@@ -1100,8 +1111,8 @@ static void arm_timer(struct engine *e)
 			continue;
 		}
 		if (!x->proc_done) {
-			next = MIN(next, x->terminating ? (x->killed ? UINT64_MAX : x->kill_at) :
-							    x->deadline);
+			next = MIN(next, x->terminating ? (x->killed ? UINT64_MAX : x->kill_at)
+							: x->deadline);
 		} else if (!x->pipe_done) {
 			next = MIN(next, x->drain_until);
 		}
@@ -1184,7 +1195,8 @@ static void loop(struct engine *e)
 				if (x && !x->proc_done) {
 					x->proc_done = true;
 					x->drain_until = now_mono_ms() + DRAIN_GRACE_MS;
-					epoll_ctl(e->ep, EPOLL_CTL_DEL, stage_proc_pidfd(x->proc), NULL);
+					epoll_ctl(e->ep, EPOLL_CTL_DEL, stage_proc_pidfd(x->proc),
+						  NULL);
 					maybe_done(e, i);
 				}
 				break;
@@ -1324,7 +1336,8 @@ static int expand_env(struct engine *e, struct diag_list *dl)
 		char *v = interp_expand(p->env[k].value, lookup2, &lc);
 		if (!v) {
 			diag_error(dl, p->path, p->env[k].pos.line, p->env[k].pos.col, NULL,
-				   "env %s expands to more than %u bytes", p->env[k].name, INTERP_MAX);
+				   "env %s expands to more than %u bytes", p->env[k].name,
+				   INTERP_MAX);
 			return -EINVAL;
 		}
 		kv_add(&e->base_vars, p->env[k].name, v);
@@ -1363,12 +1376,14 @@ static int check_secrets(struct engine *e, struct diag_list *dl)
 			if (!secrets_get(e->o->secrets, s->secrets[k])) {
 				char hint[300];
 				snprintf(hint, sizeof(hint),
-					 "set RUNNER_SECRET_%s, or add `%s: ...` to the secrets file "
+					 "set RUNNER_SECRET_%s, or add `%s: ...` to the secrets "
+					 "file "
 					 "(--secrets FILE)",
-					 pipeline_secret_env(e->p->arena, s->secrets[k]), s->secrets[k]);
+					 pipeline_secret_env(e->p->arena, s->secrets[k]),
+					 s->secrets[k]);
 				diag_error(dl, e->p->path, s->pos.line, s->pos.col, hint,
-					   "stage '%s' needs secret '%s', which is not set", s->name,
-					   s->secrets[k]);
+					   "stage '%s' needs secret '%s', which is not set",
+					   s->name, s->secrets[k]);
 				ret = -EINVAL;
 			}
 		}
@@ -1477,7 +1492,8 @@ static int setup_sandbox(struct engine *e, struct diag_list *dl)
 	e->artifacts = xasprintf("%s/artifacts", r->dir);
 	int ret = mkdir_p(e->artifacts, 0755);
 	if (ret < 0) {
-		diag_error(dl, NULL, 0, 0, NULL, "cannot create %s: %s", e->artifacts, strerror(-ret));
+		diag_error(dl, NULL, 0, 0, NULL, "cannot create %s: %s", e->artifacts,
+			   strerror(-ret));
 		return ret;
 	}
 	_cleanup_free_ char *root = realpath(e->o->record_root, NULL);

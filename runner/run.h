@@ -46,9 +46,9 @@ enum stage_status {
 
 enum skip_reason {
 	SKIP_NONE,
-	SKIP_CONDITION,    /* its `if:` was false */
+	SKIP_CONDITION,	    /* its `if:` was false */
 	SKIP_NEEDS_SKIPPED, /* a need was skipped (and it did not opt in) */
-	SKIP_NEEDS_FAILED, /* a need failed, was blocked, errored or was cancelled */
+	SKIP_NEEDS_FAILED,  /* a need failed, was blocked, errored or was cancelled */
 };
 
 enum run_result {
@@ -61,9 +61,9 @@ enum run_result {
 
 struct attempt {
 	uint64_t started_ms, finished_ms; /* wall clock, ms since the epoch */
-	uint64_t duration_ms;             /* from the monotonic clock */
-	int exit_code;                    /* -1 when it did not exit normally */
-	int sig;                          /* 0, or the signal that ended it */
+	uint64_t duration_ms;		  /* from the monotonic clock */
+	int exit_code;			  /* -1 when it did not exit normally */
+	int sig;			  /* 0, or the signal that ended it */
 	bool timed_out;
 };
 
@@ -76,21 +76,21 @@ struct stage_run {
 	bool allowed_failure;  /* failed, but allow-failure */
 	unsigned n_attempts;
 	struct attempt *attempts;
-	char *message;  /* masked, human-readable; NULL when there is nothing to say */
-	json_t *result; /* built-in kinds: their (masked) result object */
-	char *log_path; /* relative to the run directory */
+	char *message;	  /* masked, human-readable; NULL when there is nothing to say */
+	json_t *result;	  /* built-in kinds: their (masked) result object */
+	char *log_path;	  /* relative to the run directory */
 	bool log_written; /* the stage printed something: log_path exists */
-	int log_error;    /* errno when the log could not be created */
+	int log_error;	  /* errno when the log could not be created */
 	uint64_t log_dropped;
-	uint64_t priority; /* remaining critical path (ms) */
+	uint64_t priority;	 /* remaining critical path (ms) */
 	struct stage_exec *exec; /* runtime state while running; NULL otherwise */
-	bool sandboxed;    /* runs confined (false with --no-sandbox) */
-	bool network_host; /* sandbox network mode: host (else none) */
+	bool sandboxed;		 /* runs confined (false with --no-sandbox) */
+	bool network_host;	 /* sandbox network mode: host (else none) */
 };
 
 struct run {
 	char *id;
-	char *dir;       /* absolute run directory */
+	char *dir; /* absolute run directory */
 	const struct pipeline *pipeline;
 	struct git_info git;
 	const char *event;
@@ -100,7 +100,7 @@ struct run {
 	uint64_t started_ms, finished_ms, duration_ms;
 	unsigned jobs;
 	bool fail_fast;
-	bool no_sandbox; /* --no-sandbox: stages ran unconfined (local debugging only) */
+	bool no_sandbox;	  /* --no-sandbox: stages ran unconfined (local debugging only) */
 	struct stage_run *stages; /* index = pipeline stage index */
 	size_t n_stages;
 	size_t n_selected;
@@ -120,25 +120,25 @@ struct run_observer {
 };
 
 struct run_options {
-	unsigned jobs;                 /* 0: number of CPUs */
+	unsigned jobs; /* 0: number of CPUs */
 	bool fail_fast;
-	const char *const *only;       /* --stage names (with what they need); NULL: all */
+	const char *const *only; /* --stage names (with what they need); NULL: all */
 	size_t n_only;
-	const char *event;             /* default "local" */
-	const char *branch;            /* overrides the repository's */
-	const char *record_root;       /* default <workspace>/.runner */
-	struct secret_store *secrets;  /* may be NULL */
+	const char *event;	      /* default "local" */
+	const char *branch;	      /* overrides the repository's */
+	const char *record_root;      /* default <workspace>/.runner */
+	struct secret_store *secrets; /* may be NULL */
 	/* An enforced policy (the server's, for untrusted changes): each stage runs under the
 	 * stricter of it and the pipeline's `sandbox:`. NULL: the pipeline's alone. */
 	const struct sandbox_policy *policy;
-	bool no_sandbox;               /* run every stage unconfined (local debugging only) */
+	bool no_sandbox; /* run every stage unconfined (local debugging only) */
 	const struct run_observer *observer;
-	bool handle_signals;           /* SIGINT/SIGTERM cancel the run (CLI) */
-	int cancel_fd;                 /* readable => cancel (server); -1 for none */
-	const char *run_id;            /* NULL: generate */
-	size_t log_cap;                /* per-stage log cap; 0: LOGFILE_DEFAULT_CAP */
-	const struct git_info *git;    /* commit, branch, tag; NULL: read from the workspace
-					* (an exported tree has no .git of its own) */
+	bool handle_signals;	    /* SIGINT/SIGTERM cancel the run (CLI) */
+	int cancel_fd;		    /* readable => cancel (server); -1 for none */
+	const char *run_id;	    /* NULL: generate */
+	size_t log_cap;		    /* per-stage log cap; 0: LOGFILE_DEFAULT_CAP */
+	const struct git_info *git; /* commit, branch, tag; NULL: read from the workspace
+				     * (an exported tree has no .git of its own) */
 	/* "NAME=VALUE": replaces the value of the pipeline's env entry NAME (taken as is,
 	 * not interpolated); cmd_run checks that the pipeline declares NAME. */
 	const char *const *env_overrides;

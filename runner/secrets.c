@@ -17,7 +17,7 @@
 #include "banned.h"
 
 #define SECRETS_FILE_MAX (1u << 20)
-#define SECRETS_MAX      1024
+#define SECRETS_MAX	 1024
 
 struct secret {
 	char *name; /* upper case */
@@ -113,16 +113,17 @@ static void put_error(struct diag_list *dl, const char *file, unsigned line, uns
 		      const char *name, int r)
 {
 	if (r == -EINVAL && !valid_name(name)) {
-		diag_error(dl, file, line, col, "use letters, digits and '_', starting with a letter",
+		diag_error(dl, file, line, col,
+			   "use letters, digits and '_', starting with a letter",
 			   "invalid secret name '%.64s'", name);
 	} else if (r == -EINVAL) {
 		diag_error(dl, file, line, col,
 			   "a value this short would mask unrelated output; use a real secret",
-			   "secret '%.64s' is shorter than %d characters and cannot be masked", name,
-			   MASK_MIN_SECRET);
+			   "secret '%.64s' is shorter than %d characters and cannot be masked",
+			   name, MASK_MIN_SECRET);
 	} else {
-		diag_error(dl, file, line, col, NULL, "secret '%.64s' is too long or too many secrets",
-			   name);
+		diag_error(dl, file, line, col, NULL,
+			   "secret '%.64s' is too long or too many secrets", name);
 	}
 }
 
@@ -139,7 +140,7 @@ int secrets_load_env(struct secret_store *s, char *const *envp, struct diag_list
 			continue;
 		}
 		_cleanup_free_ char *name = xstrndup(envp[i] + sizeof(prefix) - 1,
-						    (size_t)(eq - envp[i]) - (sizeof(prefix) - 1));
+						     (size_t)(eq - envp[i]) - (sizeof(prefix) - 1));
 		int r = secrets_put(s, name, eq + 1, "environment");
 		if (r < 0) {
 			char where[128];
@@ -151,8 +152,7 @@ int secrets_load_env(struct secret_store *s, char *const *envp, struct diag_list
 	return ret;
 }
 
-int secrets_load_file(struct secret_store *s, const char *path, bool required,
-		      struct diag_list *dl)
+int secrets_load_file(struct secret_store *s, const char *path, bool required, struct diag_list *dl)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	struct stat st;

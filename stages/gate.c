@@ -63,7 +63,8 @@ static void check_allow_entry(const struct ynode *e, const char *file, struct di
 			ok = str_eq(k->scalar.s, allow_keys[j]);
 		}
 		if (!ok) {
-			const char *near = closest_word(k->scalar.s, allow_keys, ARRAY_SIZE(allow_keys));
+			const char *near =
+				closest_word(k->scalar.s, allow_keys, ARRAY_SIZE(allow_keys));
 			char hint[100];
 			snprintf(hint, sizeof(hint), "did you mean `%s`?", near ? near : "");
 			diag_error(dl, file, k->line, k->col,
@@ -73,15 +74,17 @@ static void check_allow_entry(const struct ynode *e, const char *file, struct di
 	}
 	const struct ynode *id = ynode_get(e, "id"), *fp = ynode_get(e, "fingerprint");
 	if ((!ynode_str(id) && !ynode_str(fp)) || (id && fp)) {
-		diag_error(dl, file, e->line, e->col, "name the finding by `id` (rule or CVE) or `fingerprint`",
+		diag_error(dl, file, e->line, e->col,
+			   "name the finding by `id` (rule or CVE) or `fingerprint`",
 			   "an allow entry needs exactly one of `id` and `fingerprint`");
 	}
 	const struct ynode *reason = ynode_get(e, "reason");
 	const char *r = ynode_str(reason);
 	if (!r || strlen(r) < 3) {
-		diag_error(dl, file, reason ? reason->line : e->line, reason ? reason->col : e->col,
-			   "say why this finding is acceptable, e.g. reason: \"not reachable: ...\"",
-			   "an allow entry needs a reason");
+		diag_error(
+			dl, file, reason ? reason->line : e->line, reason ? reason->col : e->col,
+			"say why this finding is acceptable, e.g. reason: \"not reachable: ...\"",
+			"an allow entry needs a reason");
 	}
 	const struct ynode *exp = ynode_get(e, "expires");
 	int64_t day;
@@ -104,7 +107,8 @@ int gate_config_check(const struct ynode *map, const char *file, struct diag_lis
 	}
 	if (map->kind != YNODE_MAP) {
 		diag_error(dl, file, map->line, map->col, "write gate: { fail-on: high }",
-			   "the gate configuration must be a mapping, not %s", ynode_type_name(map));
+			   "the gate configuration must be a mapping, not %s",
+			   ynode_type_name(map));
 		return -EINVAL;
 	}
 	const struct ynode *fo = ynode_get(map, "fail-on");
@@ -132,7 +136,8 @@ int gate_config_check(const struct ynode *map, const char *file, struct diag_lis
 	}
 	const struct ynode *bl = ynode_get(map, "baseline");
 	if (bl && !ynode_str(bl)) {
-		diag_error(dl, file, bl->line, bl->col, "name a file written by `runner scan --format json`",
+		diag_error(dl, file, bl->line, bl->col,
+			   "name a file written by `runner scan --format json`",
 			   "baseline must be a path, not %s", ynode_type_name(bl));
 	}
 	return dl->errors > before ? -EINVAL : 0;
@@ -199,8 +204,8 @@ int gate_policy_load_baseline(struct gate_policy *p, const char *path, char *err
 		}
 	} else if (json_is_array(arr)) {
 		for (size_t i = 0; r == 0 && i < json_array_size(arr); i++) {
-			const char *s =
-				json_string_value(json_object_get(json_array_get(arr, i), "fingerprint"));
+			const char *s = json_string_value(
+				json_object_get(json_array_get(arr, i), "fingerprint"));
 			r = s ? add_fingerprint(p, s) : -EINVAL;
 		}
 	} else {
@@ -216,8 +221,8 @@ int gate_policy_load_baseline(struct gate_policy *p, const char *path, char *err
 	return 0;
 }
 
-int gate_policy_add_json(struct gate_policy *p, const json_t *cfg, const char *workspace,
-			 char *err, size_t errlen)
+int gate_policy_add_json(struct gate_policy *p, const json_t *cfg, const char *workspace, char *err,
+			 size_t errlen)
 {
 	if (!cfg || json_is_null(cfg)) {
 		return 0;
@@ -242,7 +247,8 @@ int gate_policy_add_json(struct gate_policy *p, const json_t *cfg, const char *w
 		const char *exp = json_string_value(json_object_get(e, "expires"));
 		if ((!a.id == !a.fingerprint) || !a.reason || !exp ||
 		    gate_parse_date(exp, &a.expires_day) < 0 || p->n_allow >= GATE_MAX_ALLOW) {
-			/* Validation refused these already; a config that bypassed it fails closed. */
+			/* Validation refused these already; a config that bypassed it fails closed.
+			 */
 			free(a.id);
 			free(a.fingerprint);
 			free(a.path);
@@ -256,8 +262,9 @@ int gate_policy_add_json(struct gate_policy *p, const json_t *cfg, const char *w
 	}
 	const char *bl = json_string_value(json_object_get(cfg, "baseline"));
 	if (bl) {
-		_cleanup_free_ char *path = bl[0] == '/' || !workspace ? xstrdup(bl) :
-									  xasprintf("%s/%s", workspace, bl);
+		_cleanup_free_ char *path = bl[0] == '/' || !workspace
+						    ? xstrdup(bl)
+						    : xasprintf("%s/%s", workspace, bl);
 		return gate_policy_load_baseline(p, path, err, errlen);
 	}
 	return 0;
@@ -284,7 +291,8 @@ static bool path_matches(const struct gate_allow *a, const struct finding *f)
 	return !a->path || (f->file && fnmatch(a->path, f->file, 0) == 0);
 }
 
-static void note(struct gate_outcome *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(struct gate_outcome *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static void note(struct gate_outcome *o, const char *fmt, ...)
 {
@@ -320,7 +328,8 @@ int gate_apply(const struct gate_policy *p, struct finding_list *fl, int64_t tod
 			continue;
 		}
 		if (f->fingerprint && p->n_baseline &&
-		    bsearch(&f->fingerprint, p->baseline, p->n_baseline, sizeof(char *), cmp_strp)) {
+		    bsearch(&f->fingerprint, p->baseline, p->n_baseline, sizeof(char *),
+			    cmp_strp)) {
 			f->disposition = DISPOSITION_SUPPRESSED;
 			f->suppression = SUPPRESSION_BASELINE;
 			finding_set(&f->suppression_reason, "in the baseline");
@@ -334,7 +343,9 @@ int gate_apply(const struct gate_policy *p, struct finding_list *fl, int64_t tod
 				continue;
 			}
 			if (a->expires_day < today) {
-				note(out, "the allow entry for %s expired on %s and no longer suppresses",
+				note(out,
+				     "the allow entry for %s expired on %s and no longer "
+				     "suppresses",
 				     a->id ? a->id : a->fingerprint, a->expires);
 				continue;
 			}

@@ -29,15 +29,15 @@
 struct diag_list;
 struct ynode;
 
-#define GATE_MAX_ALLOW     1000
-#define GATE_MAX_BASELINE  100000
+#define GATE_MAX_ALLOW	  1000
+#define GATE_MAX_BASELINE 100000
 
 struct gate_allow {
-	char *id;          /* rule or advisory id, matched against rule_id and aliases */
+	char *id;	   /* rule or advisory id, matched against rule_id and aliases */
 	char *fingerprint; /* or an exact fingerprint */
-	char *path;        /* optional glob on the finding's file */
+	char *path;	   /* optional glob on the finding's file */
 	char *reason;
-	char expires[11];  /* YYYY-MM-DD, inclusive */
+	char expires[11];    /* YYYY-MM-DD, inclusive */
 	int64_t expires_day; /* days since 1970-01-01 */
 };
 
@@ -72,8 +72,8 @@ void gate_policy_release(struct gate_policy *p);
  * replaces, allow entries and baseline add. baseline paths are relative to workspace.
  * Returns 0 or -EINVAL with a message in err.
  */
-int gate_policy_add_json(struct gate_policy *p, const json_t *cfg, const char *workspace,
-			 char *err, size_t errlen);
+int gate_policy_add_json(struct gate_policy *p, const json_t *cfg, const char *workspace, char *err,
+			 size_t errlen);
 
 /*
  * Load a baseline file: a JSON array of findings, an object {"findings": [...]} (what

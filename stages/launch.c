@@ -40,8 +40,8 @@ static int make_config_fd(const char *json)
 	if (r == 0 && lseek(fd, 0, SEEK_SET) < 0) {
 		r = -errno;
 	}
-	if (r == 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
-						     F_SEAL_SEAL) < 0) {
+	if (r == 0 &&
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
 		r = -errno;
 	}
 	if (r < 0) {

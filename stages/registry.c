@@ -14,11 +14,8 @@
 extern const struct stage_kind stage_kind_dependency_scan;
 
 static const struct stage_kind *const kinds[] = {
-	&stage_kind_script,
-	&stage_kind_sast,
-	&stage_kind_secrets,
-	&stage_kind_dependency_scan,
-	&stage_kind_container_push,
+	&stage_kind_script,	     &stage_kind_sast,		 &stage_kind_secrets,
+	&stage_kind_dependency_scan, &stage_kind_container_push,
 };
 
 const struct stage_kind *stage_kind_find(const char *name)

@@ -49,7 +49,7 @@ enum stage_kind_flags {
 
 /* What validate() gets besides the `with:` node. */
 struct stage_check {
-	const char *file;        /* pipeline file, for diagnostics */
+	const char *file; /* pipeline file, for diagnostics */
 	const char *stage_name;
 	const struct ynode *stage; /* the stage's whole mapping */
 	struct diag_list *dl;
@@ -58,10 +58,10 @@ struct stage_check {
 /* What run() gets inside the worker. */
 struct stage_worker {
 	const char *stage_name;
-	const char *workspace;  /* absolute path; also the working directory */
-	json_t *with;           /* interpolated `with:` (an object; {} when absent) */
-	json_t *gate;           /* the pipeline's top-level `gate:` (an object), or NULL */
-	json_t *result;         /* object the kind fills; written to the result fd */
+	const char *workspace; /* absolute path; also the working directory */
+	json_t *with;	       /* interpolated `with:` (an object; {} when absent) */
+	json_t *gate;	       /* the pipeline's top-level `gate:` (an object), or NULL */
+	json_t *result;	       /* object the kind fills; written to the result fd */
 };
 
 struct stage_kind {
@@ -97,14 +97,14 @@ extern const struct stage_kind stage_kind_container_push;
 struct stage_launch {
 	const struct stage_kind *kind;
 	const char *stage_name;
-	const char *script;         /* script kind: the shell script */
-	json_t *with;               /* built-in kinds: the interpolated `with:` (borrowed) */
-	json_t *gate;               /* built-in kinds: the pipeline's `gate:` (borrowed), or NULL */
-	const char *const *envp;    /* complete environment */
-	const char *workspace;      /* absolute */
-	const char *cwd;            /* absolute; inside the workspace */
-	int output_fd;              /* receives stdout and stderr */
-	int self_exe_fd;            /* the runner binary (O_PATH), for built-in kinds */
+	const char *script;	 /* script kind: the shell script */
+	json_t *with;		 /* built-in kinds: the interpolated `with:` (borrowed) */
+	json_t *gate;		 /* built-in kinds: the pipeline's `gate:` (borrowed), or NULL */
+	const char *const *envp; /* complete environment */
+	const char *workspace;	 /* absolute */
+	const char *cwd;	 /* absolute; inside the workspace */
+	int output_fd;		 /* receives stdout and stderr */
+	int self_exe_fd;	 /* the runner binary (O_PATH), for built-in kinds */
 	const struct sandbox_policy *policy; /* compiled */
 	const struct sandbox_mount *mounts;  /* the runner's mounts (record, artifacts) */
 	size_t n_mounts;
@@ -113,9 +113,9 @@ struct stage_launch {
 struct stage_proc;
 
 enum stage_end {
-	STAGE_END_EXITED,    /* code valid */
-	STAGE_END_SIGNALED,  /* sig valid */
-	STAGE_END_SETUP,     /* the process could not be started; message says why */
+	STAGE_END_EXITED,   /* code valid */
+	STAGE_END_SIGNALED, /* sig valid */
+	STAGE_END_SETUP,    /* the process could not be started; message says why */
 };
 
 struct stage_outcome {

@@ -13,8 +13,8 @@
 
 #include "banned.h"
 
-#define CONFIG_FD 3
-#define RESULT_FD 4
+#define CONFIG_FD  3
+#define RESULT_FD  4
 #define CONFIG_MAX (16u << 20)
 
 static int fail(const char *msg)

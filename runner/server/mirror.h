@@ -29,8 +29,8 @@ struct mirror_auth {
  * unpadded base64, as ssh-keygen -l prints it). actual (at least 60 bytes) receives the
  * key's fingerprint in that form, for messages.
  */
-bool mirror_host_key_matches(const char *configured, const unsigned char sha256[32],
-			     char *actual, size_t size);
+bool mirror_host_key_matches(const char *configured, const unsigned char sha256[32], char *actual,
+			     size_t size);
 
 /*
  * Ensure commit `want` (full hex id) is in the bare mirror at path (created when missing),

@@ -151,19 +151,22 @@ Test(mask, base64_at_every_alignment_and_both_alphabets)
 	for (int url = 0; url < 2; url++) {
 		for (size_t pre = 0; pre < 6; pre++) {
 			char plain[256];
-			snprintf(plain, sizeof(plain), "%.*suser:%s:tail", (int)pre, "######", secret);
+			snprintf(plain, sizeof(plain), "%.*suser:%s:tail", (int)pre, "######",
+				 secret);
 			size_t start = pre + 5; /* byte offset of the secret */
 			char *enc = b64(plain, strlen(plain), url);
 			char *r = mask_redact_str(m, enc);
-			cr_assert_not_null(strstr(r, MASK_REPLACEMENT), "pre=%zu url=%d: %s", pre, url, r);
-			/* Characters made only of the secret's bits: no 4 of them in a row survive. */
+			cr_assert_not_null(strstr(r, MASK_REPLACEMENT), "pre=%zu url=%d: %s", pre,
+					   url, r);
+			/* Characters made only of the secret's bits: no 4 of them in a row survive.
+			 */
 			size_t first = (start * 8 + 5) / 6, end = ((start + slen) * 8) / 6;
 			for (size_t k = first; k + 4 <= end; k++) {
 				char window[5];
 				memcpy(window, enc + k, 4);
 				window[4] = '\0';
-				cr_assert_null(strstr(r, window), "pre=%zu url=%d: '%s' left in %s", pre,
-					       url, window, r);
+				cr_assert_null(strstr(r, window), "pre=%zu url=%d: '%s' left in %s",
+					       pre, url, window, r);
 			}
 			free(r);
 			free(enc);

@@ -74,7 +74,7 @@ Test(words, edit_distance_and_suggestions)
 	cr_assert_eq(edit_distance("needs", "needs", 3), 0);
 	cr_assert_eq(edit_distance("need", "needs", 3), 1);
 	cr_assert_eq(edit_distance("nedes", "needs", 3), 1); /* transposition */
-	cr_assert_eq(edit_distance("abc", "xyz", 2), 3);      /* capped at cap+1 */
+	cr_assert_eq(edit_distance("abc", "xyz", 2), 3);     /* capped at cap+1 */
 	static const char *const keys[] = { "run", "uses", "needs", "timeout", "retry" };
 	cr_assert_str_eq(closest_word("need", keys, 5), "needs");
 	cr_assert_str_eq(closest_word("timout", keys, 5), "timeout");
@@ -102,7 +102,8 @@ Test(sbuf, escapes_markup)
 	struct sbuf sb;
 	sbuf_init(&sb, 1024);
 	cr_assert_eq(sbuf_put_escaped(&sb, "<a href=\"x\">Tom & 'Jerry'</a>", true), 0);
-	cr_assert_str_eq(sb.data, "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;");
+	cr_assert_str_eq(sb.data,
+			 "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;");
 	sbuf_reset(&sb);
 	cr_assert_eq(sbuf_put_escaped(&sb, "\"a\" <b> & 'c'", false), 0);
 	cr_assert_str_eq(sb.data, "\"a\" &lt;b&gt; &amp; 'c'");
@@ -204,8 +205,13 @@ Test(files, atomic_write_into_a_fifo_writes_through)
 
 Test(utf8, sanitize_replaces_invalid_sequences)
 {
-	char *s = utf8_sanitize("a\xff" "b\xc3\xa9" "c\xed\xa0\x80", 9);
-	cr_assert_str_eq(s, "a\xef\xbf\xbd" "b\xc3\xa9" "c\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	char *s = utf8_sanitize("a\xff"
+				"b\xc3\xa9"
+				"c\xed\xa0\x80",
+				9);
+	cr_assert_str_eq(s, "a\xef\xbf\xbd"
+			    "b\xc3\xa9"
+			    "c\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
 	free(s);
 	char nul[] = { 'x', 0, 'y' };
 	s = utf8_sanitize(nul, 3);

@@ -73,7 +73,8 @@ Test(ydoc, positions_of_keys_and_values)
 
 Test(ydoc, core_schema_scalars)
 {
-	struct parsed p = parse("t: true\nf: False\nn: ~\ne:\ni: -42\nh: 0x1F\ns: 'true'\nno: no\n");
+	struct parsed p =
+		parse("t: true\nf: False\nn: ~\ne:\ni: -42\nh: 0x1F\ns: 'true'\nno: no\n");
 	cr_assert_eq(p.r, 0);
 	bool b;
 	int64_t i;
@@ -125,7 +126,7 @@ Test(ydoc, merge_keys_explicit_wins)
 	cr_assert_eq(p.r, 0, "%s", p.dl.n ? p.dl.v[0].msg : "");
 	const struct ynode *m = ynode_get(p.root, "m");
 	cr_assert_eq(m->map.n, 3);
-	cr_assert_str_eq(ynode_str(ynode_get(m, "x")), "1"); /* first source wins */
+	cr_assert_str_eq(ynode_str(ynode_get(m, "x")), "1");  /* first source wins */
 	cr_assert_str_eq(ynode_str(ynode_get(m, "y")), "20"); /* explicit wins */
 	cr_assert_str_eq(ynode_str(ynode_get(m, "z")), "3");
 	cr_assert_null(ynode_get(m, "<<"));
@@ -139,15 +140,16 @@ Test(ydoc, merge_key_needs_mappings)
 
 Test(ydoc, billion_laughs_is_refused_fast_with_little_memory)
 {
-	const char *bomb = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
-			   "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
-			   "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
-			   "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
-			   "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
-			   "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
-			   "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
-			   "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
-			   "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
+	const char *bomb =
+		"a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+		"b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+		"c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+		"d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+		"e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+		"f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+		"g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+		"h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
+		"i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
 	struct parsed p = parse(bomb);
 	cr_assert_lt(p.r, 0);
 	cr_assert_not_null(strstr(p.dl.v[0].msg, "aliases expanded"), "%s", p.dl.v[0].msg);
@@ -239,7 +241,7 @@ Test(ydoc, empty_documents)
  * in libyaml, or in our loader, shows up here; the pipeline loader still rejects them all.
  */
 static const char *const libyaml_accepts[] = {
-	"SU5Z", "9C9N", "9JBA", "MUS6-00", "DK95-01", "S98Z",
+	"SU5Z", "9C9N", "9JBA", "MUS6-00", "DK95-01",  "S98Z",
 	"CVW2", "G5U8", "QB6E", "X4QW",	   "Y79Y-003", "YJV2",
 };
 
@@ -280,8 +282,8 @@ Test(ydoc, yaml_test_suite_errors_are_clean_and_nothing_crashes, .timeout = 120)
 			for (const char *c = text; *c; c++) {
 				lines += *c == '\n';
 			}
-			cr_assert_leq(dl.v[0].line, lines + 1, "%s: line %u past the end", de->d_name,
-				      dl.v[0].line);
+			cr_assert_leq(dl.v[0].line, lines + 1, "%s: line %u past the end",
+				      de->d_name, dl.v[0].line);
 		}
 		if (is_error) {
 			errors++;

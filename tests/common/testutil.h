@@ -61,8 +61,8 @@ const char *tu_stage_status(json_t *report, const char *name);
 
 /*
  * How many live (not zombie) processes on the host have `needle` as whole words in their
- * command line (arguments joined by spaces). Stage processes run in their own PID namespaces, so the
- * pids they report are not the host's: tests find them by a unique argument instead.
+ * command line (arguments joined by spaces). Stage processes run in their own PID namespaces, so
+ * the pids they report are not the host's: tests find them by a unique argument instead.
  */
 int tu_procs_matching(const char *needle);
 /* The host pid of the first live process whose command line contains needle, or -1. */

@@ -23,7 +23,9 @@ static char *copy_example(const char *name)
 	const char *root = getenv("RUNNER_SOURCE_ROOT");
 	cr_assert_not_null(root);
 	/* Without what earlier runs left in the source tree (records, build output). */
-	cr_assert_geq(asprintf(&cmd, "cp -r '%s/examples/%s/.' '%s/' && rm -rf '%s/.runner' '%s/build' '%s/dist'",
+	cr_assert_geq(asprintf(&cmd,
+			       "cp -r '%s/examples/%s/.' '%s/' && rm -rf '%s/.runner' '%s/build' "
+			       "'%s/dist'",
 			       root, name, dir, dir, dir, dir),
 		      0);
 	cr_assert_eq(system(cmd), 0);
@@ -179,7 +181,8 @@ Test(cli, failing_stage_exits_1_and_stage_selection, .timeout = 120)
 {
 	char *dir = tu_tmpdir();
 	tu_write(dir, ".runner.yml",
-		 "version: 1\nstages:\n  ok: { run: echo fine }\n  broken: { run: echo oops; exit 4 }\n");
+		 "version: 1\nstages:\n  ok: { run: echo fine }\n  broken: { run: echo oops; exit "
+		 "4 }\n");
 	struct tu_result r = tu_runner_run(dir, "run", NULL);
 	cr_assert_eq(r.status, 1, "%s", r.out);
 	assert_contains(r.out, "broken | -- failed");
@@ -236,7 +239,8 @@ Test(cli, escape_sequences_from_stages_do_not_reach_the_terminal, .timeout = 60)
 {
 	char *dir = tu_tmpdir();
 	tu_write(dir, ".runner.yml",
-		 "version: 1\nstages:\n  a: { run: \"printf 'x\\\\033]0;title\\\\007y\\\\033[2Jz\\\\n'\" }\n");
+		 "version: 1\nstages:\n  a: { run: \"printf "
+		 "'x\\\\033]0;title\\\\007y\\\\033[2Jz\\\\n'\" }\n");
 	struct tu_result r = tu_runner_run(dir, "run", NULL);
 	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
 	cr_assert_null(strchr(r.out, '\033'));
@@ -264,8 +268,8 @@ Test(cli, graph_formats, .timeout = 60)
 	json_error_t err;
 	json_t *j = json_loads(r.out, 0, &err);
 	cr_assert_not_null(j);
-	cr_assert_eq(json_array_size(json_object_get(j, "stages")), 6);
-	cr_assert_eq(json_array_size(json_object_get(j, "edges")), 6);
+	cr_assert_eq(json_array_size(json_object_get(j, "stages")), 8);
+	cr_assert_eq(json_array_size(json_object_get(j, "edges")), 8);
 	cr_assert_eq(json_integer_value(json_object_get(j, "critical_path")), 4);
 	json_decref(j);
 	tu_result_free(&r);
@@ -293,7 +297,8 @@ Test(cli, secrets_file_must_be_private, .timeout = 60)
 {
 	char *dir = tu_tmpdir();
 	tu_write(dir, ".runner.yml",
-		 "version: 1\nstages:\n  a:\n    secrets: [api_key]\n    run: echo \"key is $API_KEY\"\n");
+		 "version: 1\nstages:\n  a:\n    secrets: [api_key]\n    run: echo \"key is "
+		 "$API_KEY\"\n");
 	tu_write(dir, "secrets.yml", "api_key: sup3r-s3cret-api-key\n");
 	char *sf = NULL;
 	cr_assert_geq(asprintf(&sf, "%s/secrets.yml", dir), 0);
@@ -326,7 +331,8 @@ Test(cli, secrets_from_the_environment, .timeout = 60)
 {
 	char *dir = tu_tmpdir();
 	tu_write(dir, ".runner.yml",
-		 "version: 1\nstages:\n  a:\n    secrets: [api_key]\n    run: echo \"key is $API_KEY\"\n");
+		 "version: 1\nstages:\n  a:\n    secrets: [api_key]\n    run: echo \"key is "
+		 "$API_KEY\"\n");
 	const char *argv[] = { tu_runner(), "run", NULL };
 	const char *env[] = { "PATH=/usr/bin:/bin", "RUNNER_SECRET_API_KEY=env-s3cret-value",
 			      "XDG_CONFIG_HOME=/nonexistent", NULL };
@@ -352,12 +358,13 @@ static void interrupt_run(int sig, int expect_status)
 	 * argument rather than by the pid it sees. */
 	char *marker = NULL, *yml = NULL;
 	cr_assert_geq(asprintf(&marker, "100.%d%d", (int)getpid(), sig), 0);
-	cr_assert_geq(asprintf(&yml,
-			       "version: 1\nstages:\n  long:\n    run: |\n      echo $$ > long.pid\n"
-			       "      setsid sh -c 'echo $$ > daemon.pid; exec sleep %s' &\n"
-			       "      sleep 100\n  after:\n    needs: [long]\n    run: \"true\"\n",
-			       marker),
-		      0);
+	cr_assert_geq(
+		asprintf(&yml,
+			 "version: 1\nstages:\n  long:\n    run: |\n      echo $$ > long.pid\n"
+			 "      setsid sh -c 'echo $$ > daemon.pid; exec sleep %s' &\n"
+			 "      sleep 100\n  after:\n    needs: [long]\n    run: \"true\"\n",
+			 marker),
+		0);
 	tu_write(dir, ".runner.yml", yml);
 	free(yml);
 	int pfd[2];
@@ -460,8 +467,8 @@ Test(cli, a_terminal_gets_colour_and_a_progress_line, .timeout = 60)
 	const char *env[] = { "PATH=/usr/bin:/bin", "TERM=xterm", "XDG_CONFIG_HOME=/nonexistent",
 			      NULL };
 	char *out = run_on_tty(dir, env);
-	assert_contains(out, "\033[");         /* colour */
-	assert_contains(out, "\r\033[K");      /* the progress line is redrawn in place */
+	assert_contains(out, "\033[");	  /* colour */
+	assert_contains(out, "\r\033[K"); /* the progress line is redrawn in place */
 	assert_contains(out, "1/2 done, 1 running | slow ");
 	assert_contains(out, "STAGE");
 	free(out);

@@ -2,7 +2,9 @@
  * test-depscan.c - the dependency scan end to end, through the real runner binary:
  *   - examples/log4shell: `runner run` blocks (exit 3) with GHSA-jfh8-c2jx-5f7m /
  *     CVE-2021-44228, critical, version 2.14.1, the pom.xml line and the fixed versions;
- *     the push stage never starts; the SBOM is in the run record; bumping to 2.17.1 passes;
+ *     sast and secrets pass; the image is never pushed to the real registry the test
+ *     starts (docker-registry: nothing arrives there); the SBOM is in the run record;
+ *     bumping to 2.17.1 passes and pushes, checked with skopeo;
  *   - fail closed: no database, a stale one, a malformed lockfile, no lockfile => exit 4
  *     with the command that fixes it;
  *   - `runner scan deps` (text, json, exit codes), `runner sbom` (CycloneDX 1.5);
@@ -15,6 +17,7 @@
  */
 #include <criterion/criterion.h>
 
+#include "regtest.h"
 #include "testutil.h"
 
 #include <archive.h>
@@ -94,12 +97,25 @@ Test(depscan, log4shell_blocks_before_push_and_bump_passes)
 	cr_assert_geq(asprintf(&proj, "%s/log4shell", ws), 0);
 	copy_example(proj);
 	import_fixture("osv/maven");
+	struct tr_registry reg;
+	tr_registry_start(&reg, TR_ANON, NULL, NULL, NULL);
+	char *regenv, *ref;
+	cr_assert_geq(asprintf(&regenv, "REGISTRY=%s", reg.addr), 0);
+	cr_assert_geq(asprintf(&ref, "%s/acme/greeter:latest", reg.addr), 0);
 
-	struct tu_result r = tu_runner_run(proj, "run", NULL);
+	struct tu_result r = tu_runner_run(proj, "run", "--env", regenv, NULL);
 	cr_assert_eq(r.status, 3, "exit %d\n%s\n%s", r.status, r.out, r.err);
 	json_t *rep = tu_latest_report(proj);
+	cr_assert_str_eq(tu_stage_status(rep, "sast"), "passed");
+	cr_assert_str_eq(tu_stage_status(rep, "secrets"), "passed");
 	cr_assert_str_eq(tu_stage_status(rep, "dependency-scan"), "blocked");
-	cr_assert_str_eq(tu_stage_status(rep, "push"), "skipped");
+	cr_assert_str_eq(tu_stage_status(rep, "image"), "blocked");
+	/* The push was never started: no attempt, no process. */
+	cr_assert_eq(json_array_size(json_object_get(tu_report_stage(rep, "image"), "attempts")),
+		     0);
+	/* Nothing reached the registry. */
+	char *none = tr_skopeo_digest(ref, NULL);
+	cr_assert_null(none, "an image was pushed despite the gate: %s", none);
 	json_t *res = json_object_get(tu_report_stage(rep, "dependency-scan"), "result");
 	json_t *findings = json_object_get(res, "findings");
 	cr_assert_eq(json_array_size(findings), 1);
@@ -160,15 +176,25 @@ Test(depscan, log4shell_blocks_before_push_and_bump_passes)
 	json_decref(rep);
 	tu_result_free(&r);
 
-	/* Bump to 2.17.1: the pipeline passes and the push runs. */
+	/* Bump to 2.17.1: the pipeline passes and the image is pushed. */
 	sed_file(pom_path, "<version>2.14.1</version>", "<version>2.17.1</version>");
-	r = tu_runner_run(proj, "run", NULL);
+	r = tu_runner_run(proj, "run", "--env", regenv, NULL);
 	cr_assert_eq(r.status, 0, "exit %d\n%s\n%s", r.status, r.out, r.err);
 	rep = tu_latest_report(proj);
 	cr_assert_str_eq(tu_stage_status(rep, "dependency-scan"), "passed");
-	cr_assert_str_eq(tu_stage_status(rep, "push"), "passed");
+	cr_assert_str_eq(tu_stage_status(rep, "image"), "passed");
+	char *pushed = tr_skopeo_digest(ref, NULL);
+	cr_assert_not_null(pushed, "skopeo does not find %s", ref);
+	const char *reported = json_string_value(json_object_get(
+		json_object_get(tu_report_stage(rep, "image"), "result"), "digest"));
+	cr_assert_not_null(reported);
+	cr_assert_str_eq(pushed, reported);
+	free(pushed);
 	json_decref(rep);
 	tu_result_free(&r);
+	tr_registry_stop(&reg);
+	free(regenv);
+	free(ref);
 	free(pom_path);
 	free(proj);
 }
@@ -193,7 +219,8 @@ Test(depscan, an_allow_entry_for_the_cve_covers_the_ghsa)
 		0);
 	cr_assert_str_eq(json_string_value(json_object_get(f, "rule_id")), "GHSA-jfh8-c2jx-5f7m");
 	cr_assert_str_eq(json_string_value(json_object_get(f, "disposition")), "suppressed");
-	cr_assert_str_eq(tu_stage_status(rep, "push"), "passed");
+	/* No registry given (REGISTRY is empty): the image stage's condition skips it. */
+	cr_assert_str_eq(tu_stage_status(rep, "image"), "skipped");
 	json_decref(rep);
 	tu_result_free(&r);
 	free(yml);
@@ -206,7 +233,11 @@ static void expect_error(const char *proj, const char *needle)
 	cr_assert_eq(r.status, 4, "exit %d\n%s\n%s", r.status, r.out, r.err);
 	json_t *rep = tu_latest_report(proj);
 	cr_assert_str_eq(tu_stage_status(rep, "dependency-scan"), "error");
-	cr_assert_str_eq(tu_stage_status(rep, "push"), "skipped");
+	/* The push never starts after a scanner error. */
+	const char *img = tu_stage_status(rep, "image");
+	cr_assert(strcmp(img, "error") == 0 || strcmp(img, "skipped") == 0, "image: %s", img);
+	cr_assert_eq(json_array_size(json_object_get(tu_report_stage(rep, "image"), "attempts")),
+		     0);
 	const char *summary = json_string_value(json_object_get(
 		json_object_get(tu_report_stage(rep, "dependency-scan"), "result"), "summary"));
 	cr_assert_not_null(summary);

@@ -34,7 +34,8 @@ static const char pipeline[] =
 	"    run: |\n"
 	"      echo \"event=$RUNNER_EVENT branch=$RUNNER_BRANCH commit=$RUNNER_COMMIT_SHA\"\n"
 	"      if [ \"$(cat mode 2>/dev/null)\" = slow ]; then\n"
-	"        case \"$RUNNER_RUN_ID\" in *.1) sleep 60.7173 & echo \"sleeper=$!\"; wait ;; esac\n"
+	"        case \"$RUNNER_RUN_ID\" in *.1) sleep 60.7173 & echo \"sleeper=$!\"; wait ;; "
+	"esac\n"
 	"      fi\n"
 	"      test \"$(cat mode 2>/dev/null)\" != fail\n"
 	"  publish:\n"
@@ -684,5 +685,124 @@ Test(serve, gitea_and_gitlab_pushes, .timeout = 120)
 	}
 	cr_assert(tea, "Gitea statuses");
 	cr_assert(lab, "GitLab statuses");
+	stop(&e);
+}
+
+/*
+ * The headline case through the server: a push of the log4shell example (pom.xml on
+ * log4j-core 2.14.1) runs sast, secrets and the dependency scan from a real repository;
+ * the scan blocks, the image is not pushed, the commit status says failure, and the
+ * security team's webhook (the recording server stands in for Slack) gets the blocking
+ * finding with a link to the run — and nothing of the repository's secrets.
+ */
+Test(serve, a_blocked_gate_notifies_the_security_team, .timeout = 180)
+{
+	struct env e = { 0 };
+	e.dir = tu_tmpdir();
+	cr_assert_geq(asprintf(&e.repo, "%s/repo", e.dir), 0);
+	const char *root = getenv("RUNNER_SOURCE_ROOT");
+	cr_assert_not_null(root);
+	char *l4pipe = tu_readf("%s/examples/log4shell/.runner.yml", root);
+	cr_assert_not_null(l4pipe);
+	/* The example's pipeline, with the secret the deploy would use. */
+	char *pipe;
+	cr_assert_geq(
+		asprintf(
+			&pipe,
+			"%s  notify-deploy:\n    needs: [dependency-scan]\n"
+			"    secrets: [deploy_key]\n    run: echo \"deploying with $DEPLOY_KEY\"\n",
+			l4pipe),
+		0);
+	free(e.main_sha);
+	e.main_sha = ts_git_init(e.repo, pipe);
+	ts_sh("cp -r '%s/examples/log4shell/pom.xml' '%s/examples/log4shell/src' '%s/' && cd '%s' "
+	      "&& git add -A && git -c user.name=t -c user.email=t@t commit -qm sources",
+	      root, root, e.repo, e.repo);
+	free(e.main_sha);
+	e.main_sha = ts_sh_out("git -C '%s' rev-parse HEAD", e.repo);
+	/* The offline advisory database the server's runs use. */
+	char *db, *adv = tu_fixture("osv/maven");
+	cr_assert_geq(asprintf(&db, "%s/osv.db", e.dir), 0);
+	struct tu_result ir = tu_runner_run(e.dir, "db", "import", "--db", db, adv, NULL);
+	cr_assert_eq(ir.status, 0, "%s", ir.err);
+	tu_result_free(&ir);
+	setenv("RUNNER_DB", db, 1);
+
+	e.rec = ts_recorder_start(0);
+	const char *url = ts_recorder_url(e.rec);
+	char *cfg;
+	cr_assert_geq(
+		asprintf(&cfg,
+			 "listen: 127.0.0.1:0\n"
+			 "data_dir: %s/data\n"
+			 "public_url: http://ci.example\n"
+			 "retry: { attempts: 3, backoff: 50ms, max_backoff: 200ms, timeout: 5s }\n"
+			 "notifications:\n  security:\n    url: '%s/security-hook'\n"
+			 "repositories:\n"
+			 "  - name: acme/app\n"
+			 "    forge: github\n"
+			 "    secret: " SECRET_GH "\n"
+			 "    clone_url: %s\n"
+			 "    api: { url: '%s', token: gh-api-token }\n"
+			 "    secrets: { deploy_key: " DEPLOY " }\n",
+			 e.dir, url, e.repo, url),
+		0);
+	ts_start(&e.srv, e.dir, cfg);
+	free(cfg);
+
+	long id = push(&e, "delivery-log4shell", "main", e.main_sha);
+	json_t *run = ts_wait_run(e.srv.addr, id, 120);
+	expect_state(run, "blocked");
+	cr_assert_str_eq(
+		json_string_value(json_object_get(stage_of(run, "dependency-scan"), "status")),
+		"blocked");
+	cr_assert_str_eq(json_string_value(json_object_get(stage_of(run, "sast"), "status")),
+			 "passed");
+	const char *img = json_string_value(json_object_get(stage_of(run, "image"), "status"));
+	cr_assert(img && strcmp(img, "passed") != 0, "the image stage %s", img ? img : "?");
+	json_decref(run);
+
+	/* pending, pending, failure, and the notification, in some order. */
+	cr_assert_geq(ts_recorder_wait(e.rec, 4, 30), 4);
+	json_t *note = NULL, *last_status = NULL;
+	for (size_t i = 0; i < ts_recorder_count(e.rec); i++) {
+		json_t *q = ts_recorder_get(e.rec, i);
+		const char *u = json_string_value(json_object_get(q, "url"));
+		if (u && strcmp(u, "/security-hook") == 0) {
+			cr_assert_null(note, "one notification per blocked run");
+			note = q;
+		} else {
+			json_decref(last_status);
+			last_status = q;
+		}
+	}
+	cr_assert_not_null(note, "no security notification");
+	const char *body = json_string_value(json_object_get(note, "body"));
+	json_t *b = json_loads(body, 0, NULL);
+	cr_assert_not_null(b, "the notification is JSON: %s", body);
+	const char *text = json_string_value(json_object_get(b, "text"));
+	cr_assert_not_null(text, "%s", body);
+	cr_assert_not_null(strstr(body, "GHSA-jfh8-c2jx-5f7m"), "%s", body);
+	cr_assert_not_null(strstr(body, "critical"), "%s", body);
+	cr_assert_not_null(strstr(body, "pom.xml"), "%s", body);
+	cr_assert_not_null(strstr(body, "acme/app"), "%s", body);
+	cr_assert_not_null(strstr(body, e.main_sha), "%s", body);
+	char *link;
+	cr_assert_geq(asprintf(&link, "http://ci.example/runs/%ld", id), 0);
+	cr_assert_not_null(strstr(body, link), "%s", body);
+	cr_assert_null(strstr(body, DEPLOY), "a secret in the notification");
+	cr_assert_null(strstr(body, SECRET_GH));
+	json_t *sb = json_loads(json_string_value(json_object_get(last_status, "body")), 0, NULL);
+	cr_assert_str_eq(json_string_value(json_object_get(sb, "state")), "failure");
+	json_decref(sb);
+	json_decref(b);
+	json_decref(note);
+	json_decref(last_status);
+	free(link);
+	unsetenv("RUNNER_DB");
+	free(db);
+	free(adv);
+	free(pipe);
+	free(l4pipe);
 	stop(&e);
 }

@@ -572,9 +572,20 @@ Test(registry, registry_restarted_mid_push_the_retry_succeeds)
 	struct oci_err err = { { 0 } };
 	struct oci_registry_opts o = opts();
 	o.chunk_size = 65536;
+	/*
+	 * The client's own retry budget (4 retries from 500 ms), not the tests' quick one: a
+	 * registry restarted on a busy machine answers 500s for a moment after it is up.
+	 */
+	o.backoff_ms = 0;
+	o.retries = 0;
 	cr_assert_eq(push(img, refs, 1, &o, &res, &err), 0, "%s\n%s", err.msg, logbuf);
 	cr_assert_eq(proxy.counts[TR_KILL_RESTART], 1);
-	cr_assert(strstr(logbuf, "starting over"), "%s", logbuf);
+	/*
+	 * Which retry path recovers depends on timing: when the killed PATCH travelled on a
+	 * reused keep-alive connection, libcurl itself re-sends it on a fresh connection
+	 * (nothing had been answered); otherwise our client starts the blob over ("starting
+	 * over" in the log). Either way the image must be complete in the real registry.
+	 */
 	oci_push_result_release(&res);
 	char *direct = ref(reg.addr, "acme/restarted:1");
 	verify(direct, NULL, d.digest);

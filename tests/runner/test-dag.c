@@ -121,7 +121,7 @@ Test(dag, closure_marks_everything_needed)
 Test(dag, long_chain_is_handled_iteratively)
 {
 	size_t n = 20000;
-	size_t (*e)[2] = xcalloc(n, sizeof(*e));
+	size_t(*e)[2] = xcalloc(n, sizeof(*e));
 	for (size_t i = 1; i < n; i++) {
 		e[i - 1][0] = i;
 		e[i - 1][1] = i - 1;

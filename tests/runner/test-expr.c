@@ -48,8 +48,7 @@ static void parse_error(const char *src, size_t offset, const char *msg_part)
 	cr_assert_eq(expr_parse(a, src, &e, &err), -EINVAL, "'%s' parsed", src);
 	cr_assert_not_null(strstr(err.msg, msg_part), "'%s': '%s' lacks '%s'", src, err.msg,
 			   msg_part);
-	cr_assert_eq(err.offset, offset, "'%s': offset %zu, expected %zu", src, err.offset,
-		     offset);
+	cr_assert_eq(err.offset, offset, "'%s': offset %zu, expected %zu", src, err.offset, offset);
 	arena_free(a);
 }
 
@@ -58,8 +57,8 @@ Test(expr, comparisons_and_logic)
 	cr_assert(eval("branch == \"main\"", "main", "push"));
 	cr_assert_not(eval("branch == \"main\"", "dev", "push"));
 	cr_assert(eval("branch == \"main\" && event != \"pull_request\"", "main", "push"));
-	cr_assert_not(eval("branch == \"main\" && event != \"pull_request\"", "main",
-			   "pull_request"));
+	cr_assert_not(
+		eval("branch == \"main\" && event != \"pull_request\"", "main", "pull_request"));
 	cr_assert(eval("branch == 'dev' || event == 'push'", "main", "push"));
 	cr_assert(eval("!(branch == 'dev')", "main", "push"));
 	/* `!` applies to the whole comparison: !(branch == ''). */
@@ -74,8 +73,8 @@ Test(expr, precedence_and_binds_tighter_than_or)
 {
 	/* a || b && c  ==  a || (b && c) */
 	cr_assert(eval("branch == 'main' || branch == 'x' && event == 'never'", "main", "push"));
-	cr_assert_not(eval("(branch == 'main' || branch == 'x') && event == 'never'", "main",
-			   "push"));
+	cr_assert_not(
+		eval("(branch == 'main' || branch == 'x') && event == 'never'", "main", "push"));
 }
 
 Test(expr, strings_alone_are_truthy_when_not_empty)

@@ -466,14 +466,16 @@ Test(pipeline, sandbox_errors)
 
 Test(pipeline, gate_configuration)
 {
-	struct pipeline *p = load_ok("version: 1\n"
-				     "gate:\n  fail-on: critical\n  allow:\n"
-				     "    - { id: CVE-2021-44228, reason: \"not reachable\", expires: 2027-01-31 }\n"
-				     "stages:\n  a: { run: x }\n");
+	struct pipeline *p = load_ok(
+		"version: 1\n"
+		"gate:\n  fail-on: critical\n  allow:\n"
+		"    - { id: CVE-2021-44228, reason: \"not reachable\", expires: 2027-01-31 }\n"
+		"stages:\n  a: { run: x }\n");
 	cr_assert_not_null(p->gate);
 	pipeline_free(p);
 	expect("version: 1\ngate: { fail-on: severe }\nstages:\n  a: { run: x }\n", 2, 18,
-	       "invalid fail-on level 'severe'", "the levels are critical, high, medium, low and info");
+	       "invalid fail-on level 'severe'",
+	       "the levels are critical, high, medium, low and info");
 	expect("version: 1\ngate: { fial-on: high }\nstages:\n  a: { run: x }\n", 2, 9,
 	       "unknown key 'fial-on' in gate", "did you mean `fail-on`?");
 	expect("version: 1\ngate:\n  allow:\n    - { id: X, expires: 2027-01-01 }\nstages:\n"

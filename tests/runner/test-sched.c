@@ -76,18 +76,17 @@ static struct stage_run *st(struct fixture *f, const char *name)
 }
 
 /* Every stage waits until all four have started: only true parallelism passes. */
-#define BARRIER_STAGE(n)                                                                           \
-	"  " n ":\n    timeout: 20s\n    run: |\n"                                                  \
-	"      touch started." n "\n"                                                               \
-	"      i=0; while [ $(ls started.* | wc -l) -lt 4 ]; do\n"                                  \
-	"        i=$((i+1)); [ $i -gt 300 ] && exit 7; sleep 0.02; done\n"                           \
+#define BARRIER_STAGE(n)                                                   \
+	"  " n ":\n    timeout: 20s\n    run: |\n"                         \
+	"      touch started." n "\n"                                      \
+	"      i=0; while [ $(ls started.* | wc -l) -lt 4 ]; do\n"         \
+	"        i=$((i+1)); [ $i -gt 300 ] && exit 7; sleep 0.02; done\n" \
 	"      sleep 0.3\n"
 
 Test(sched, four_stages_really_run_in_parallel_under_j4, .timeout = 60)
 {
-	struct fixture f = setup_pipeline("version: 1\nstages:\n" BARRIER_STAGE("a")
-						  BARRIER_STAGE("b") BARRIER_STAGE("c")
-							  BARRIER_STAGE("d"));
+	struct fixture f = setup_pipeline("version: 1\nstages:\n" BARRIER_STAGE("a") BARRIER_STAGE(
+		"b") BARRIER_STAGE("c") BARRIER_STAGE("d"));
 	run_jobs(&f, 4);
 	cr_assert_eq(f.r->result, RESULT_PASSED);
 	cr_assert_eq(f.r->exit_code, 0);
@@ -102,8 +101,8 @@ Test(sched, four_stages_really_run_in_parallel_under_j4, .timeout = 60)
 }
 
 /* Each stage takes a lock directory; two at once would collide. */
-#define LOCK_STAGE(n)                                                                              \
-	"  " n ":\n    run: |\n      mkdir lock || exit 9\n      echo " n " >> order\n"             \
+#define LOCK_STAGE(n)                                                                   \
+	"  " n ":\n    run: |\n      mkdir lock || exit 9\n      echo " n " >> order\n" \
 	"      sleep 0.1\n      rmdir lock\n"
 
 Test(sched, j1_serialises, .timeout = 60)
@@ -119,7 +118,8 @@ Test(sched, j1_serialises, .timeout = 60)
 			}
 			const struct attempt *x = &f.r->stages[i].attempts[0];
 			const struct attempt *y = &f.r->stages[k].attempts[0];
-			cr_assert(x->finished_ms <= y->started_ms || y->finished_ms <= x->started_ms);
+			cr_assert(x->finished_ms <= y->started_ms ||
+				  y->finished_ms <= x->started_ms);
 		}
 	}
 	teardown(&f);
@@ -128,9 +128,8 @@ Test(sched, j1_serialises, .timeout = 60)
 Test(sched, the_barrier_fails_with_fewer_slots_than_stages, .timeout = 60)
 {
 	/* The parallelism test can fail: with fewer slots than stages it must. */
-	struct fixture f = setup_pipeline("version: 1\nstages:\n" BARRIER_STAGE("a")
-						  BARRIER_STAGE("b") BARRIER_STAGE("c")
-							  BARRIER_STAGE("d"));
+	struct fixture f = setup_pipeline("version: 1\nstages:\n" BARRIER_STAGE("a") BARRIER_STAGE(
+		"b") BARRIER_STAGE("c") BARRIER_STAGE("d"));
 	run_jobs(&f, 3);
 	/* With only 3 slots the barrier of 4 cannot be met: a stage gives up (exit 7). */
 	cr_assert_eq(f.r->result, RESULT_FAILED);
@@ -266,8 +265,8 @@ Test(sched, allow_failure_lets_dependents_run_and_the_run_pass, .timeout = 60)
 	cr_assert_eq(st(&f, "next")->status, STATUS_PASSED);
 	json_t *rep = tu_latest_report(f.dir);
 	cr_assert(json_is_true(json_object_get(tu_report_stage(rep, "lint"), "allowed_failure")));
-	cr_assert_eq(json_integer_value(json_object_get(json_object_get(rep, "summary"),
-							"allowed_failures")),
+	cr_assert_eq(json_integer_value(
+			     json_object_get(json_object_get(rep, "summary"), "allowed_failures")),
 		     1);
 	json_decref(rep);
 	teardown(&f);
@@ -300,9 +299,12 @@ Test(sched, conditions_see_branch_event_and_env, .timeout = 60)
 	struct fixture f = setup_pipeline(
 		"version: 1\nenv: { TARGET: prod }\nstages:\n"
 		"  a: { if: branch =~ \"release/*\" && event == \"push\", run: \"true\" }\n"
-		"  b: { if: env.TARGET == \"prod\" && env.LEVEL == \"x\", env: { LEVEL: x }, run: \"true\" }\n"
+		"  b: { if: env.TARGET == \"prod\" && env.LEVEL == \"x\", env: { LEVEL: x }, run: "
+		"\"true\" }\n"
 		"  c: { if: event == \"local\", run: \"true\" }\n");
-	struct run_options o = { .jobs = 2, .branch = "release/2.0", .event = "push", .cancel_fd = -1 };
+	struct run_options o = {
+		.jobs = 2, .branch = "release/2.0", .event = "push", .cancel_fd = -1
+	};
 	run_with(&f, &o);
 	cr_assert_eq(st(&f, "a")->status, STATUS_PASSED);
 	cr_assert_eq(st(&f, "b")->status, STATUS_PASSED);
@@ -315,14 +317,13 @@ Test(sched, timeout_kills_a_grandchild_that_ignores_sigterm, .timeout = 60)
 	/* Stages have their own PID namespace: their processes are found on the host by a
 	 * unique argument rather than by the pids they see. */
 	char *gcm = xasprintf("100.%d1", (int)getpid()), *dmm = xasprintf("100.%d2", (int)getpid());
-	char *yml = xasprintf(
-		"version: 1\nstages:\n"
-		"  stuck:\n    timeout: 500ms\n    kill-grace: 500ms\n    run: |\n"
-		"      trap '' TERM\n"
-		"      sh -c 'trap \"\" TERM; echo $$ > gc.pid; exec sleep %s' &\n"
-		"      setsid sh -c 'echo $$ > daemon.pid; exec sleep %s' &\n"
-		"      while :; do sleep 0.05; done\n",
-		gcm, dmm);
+	char *yml = xasprintf("version: 1\nstages:\n"
+			      "  stuck:\n    timeout: 500ms\n    kill-grace: 500ms\n    run: |\n"
+			      "      trap '' TERM\n"
+			      "      sh -c 'trap \"\" TERM; echo $$ > gc.pid; exec sleep %s' &\n"
+			      "      setsid sh -c 'echo $$ > daemon.pid; exec sleep %s' &\n"
+			      "      while :; do sleep 0.05; done\n",
+			      gcm, dmm);
 	struct fixture f = setup_pipeline(yml);
 	free(yml);
 	run_jobs(&f, 1);
@@ -367,14 +368,16 @@ Test(sched, background_processes_die_with_the_stage, .timeout = 60)
 
 Test(sched, outputs_are_kept_and_missing_ones_fail_the_stage, .timeout = 60)
 {
-	struct fixture f = setup_pipeline(
-		"version: 1\nstages:\n"
-		"  build:\n    outputs: [build/app, dist/]\n    run: |\n"
-		"      mkdir -p build dist/sub && echo binary > build/app && echo doc > dist/sub/x\n"
-		"      ln -s /etc/passwd dist/link\n"
-		"  use:\n    needs: [build]\n    run: test -f \"$RUNNER_ARTIFACTS/build/build/app\"\n"
-		"  forgetful:\n    outputs: [missing.txt]\n    run: \"true\"\n"
-		"  after:\n    needs: [forgetful]\n    run: \"true\"\n");
+	struct fixture f =
+		setup_pipeline("version: 1\nstages:\n"
+			       "  build:\n    outputs: [build/app, dist/]\n    run: |\n"
+			       "      mkdir -p build dist/sub && echo binary > build/app && echo "
+			       "doc > dist/sub/x\n"
+			       "      ln -s /etc/passwd dist/link\n"
+			       "  use:\n    needs: [build]\n    run: test -f "
+			       "\"$RUNNER_ARTIFACTS/build/build/app\"\n"
+			       "  forgetful:\n    outputs: [missing.txt]\n    run: \"true\"\n"
+			       "  after:\n    needs: [forgetful]\n    run: \"true\"\n");
 	run_jobs(&f, 2);
 	cr_assert_eq(st(&f, "build")->status, STATUS_PASSED);
 	cr_assert_eq(st(&f, "use")->status, STATUS_PASSED);
@@ -391,7 +394,8 @@ Test(sched, outputs_are_kept_and_missing_ones_fail_the_stage, .timeout = 60)
 	cr_assert(S_ISLNK(sb.st_mode));
 	free(link);
 	cr_assert_eq(st(&f, "forgetful")->status, STATUS_FAILED);
-	cr_assert_str_eq(st(&f, "forgetful")->message, "declared output 'missing.txt' was not produced");
+	cr_assert_str_eq(st(&f, "forgetful")->message,
+			 "declared output 'missing.txt' was not produced");
 	cr_assert_eq(st(&f, "after")->status, STATUS_SKIPPED);
 	teardown(&f);
 }
@@ -454,7 +458,8 @@ Test(sched, environment_is_clean_and_declared, .timeout = 60)
 	setenv("RUNNER_SECRET_FROM_HOST", "host-secret-value", 1);
 	struct fixture f = setup_pipeline(
 		"version: 1\nname: envtest\nenv: { A: alpha, AB: \"${A}-b\" }\nstages:\n"
-		"  e:\n    env: { C: \"${AB}-c\", D: \"$${LITERAL}\" }\n    run: env | sort > env.txt\n");
+		"  e:\n    env: { C: \"${AB}-c\", D: \"$${LITERAL}\" }\n    run: env | sort > "
+		"env.txt\n");
 	struct run_options o = { .jobs = 1, .event = "push", .branch = "main", .cancel_fd = -1 };
 	run_with(&f, &o);
 	cr_assert_eq(st(&f, "e")->status, STATUS_PASSED);
@@ -549,10 +554,10 @@ Test(sched, workdir_must_exist_and_stay_inside, .timeout = 60)
 
 Test(sched, logs_keep_the_tail_under_their_cap, .timeout = 60)
 {
-	struct fixture f = setup_pipeline(
-		"version: 1\nstages:\n"
-		"  loud:\n    run: |\n      i=0; while [ $i -lt 20000 ]; do echo \"line $i\"; i=$((i+1)); done\n"
-		"      echo LAST-LINE\n");
+	struct fixture f = setup_pipeline("version: 1\nstages:\n"
+					  "  loud:\n    run: |\n      i=0; while [ $i -lt 20000 ]; "
+					  "do echo \"line $i\"; i=$((i+1)); done\n"
+					  "      echo LAST-LINE\n");
 	struct run_options o = { .jobs = 1, .log_cap = 32768, .cancel_fd = -1 };
 	run_with(&f, &o);
 	char *path = xasprintf("%s/logs/loud.log", f.r->dir);
@@ -607,8 +612,8 @@ Test(sched, a_long_chain_of_skips_does_not_recurse, .timeout = 120)
 	char *buf = xmalloc(cap);
 	len += (size_t)snprintf(buf, cap, "version: 1\nstages:\n  s0: { run: exit 1 }\n");
 	for (size_t i = 1; i < n; i++) {
-		len += (size_t)snprintf(buf + len, cap - len, "  s%zu: { needs: [s%zu], run: \"true\" }\n",
-					i, i - 1);
+		len += (size_t)snprintf(buf + len, cap - len,
+					"  s%zu: { needs: [s%zu], run: \"true\" }\n", i, i - 1);
 	}
 	struct fixture f = setup_pipeline(buf);
 	free(buf);
@@ -637,7 +642,8 @@ Test(sched, an_enforced_policy_cannot_be_loosened, .timeout = 60)
 	struct run_options o = { .jobs = 1, .cancel_fd = -1, .policy = enforced };
 	run_with(&f, &o);
 	/* network: host was not granted (only lo is there: two header lines and lo). */
-	cr_assert_eq(st(&f, "wants-net")->status, STATUS_PASSED, "%s", st(&f, "wants-net")->message);
+	cr_assert_eq(st(&f, "wants-net")->status, STATUS_PASSED, "%s",
+		     st(&f, "wants-net")->message);
 	cr_assert_not(st(&f, "wants-net")->network_host);
 	cr_assert_eq(st(&f, "wants-rootfs")->status, STATUS_ERROR);
 	cr_assert_not_null(strstr(st(&f, "wants-rootfs")->message, "root filesystem"));

@@ -117,10 +117,11 @@ Test(gate, allow_by_fingerprint_and_path)
 	finding_list_init(&fl);
 	add(&fl, "R", SEVERITY_HIGH, "legacy/x.c", NULL);
 	add(&fl, "R", SEVERITY_HIGH, "src/x.c", NULL);
-	char *json = xasprintf("{\"allow\": [{\"id\": \"R\", \"path\": \"legacy/*\", \"reason\": "
-			       "\"old code\", \"expires\": \"2099-01-01\"}, {\"fingerprint\": \"%s\","
-			       " \"reason\": \"reviewed\", \"expires\": \"2099-01-01\"}]}",
-			       "0000");
+	char *json =
+		xasprintf("{\"allow\": [{\"id\": \"R\", \"path\": \"legacy/*\", \"reason\": "
+			  "\"old code\", \"expires\": \"2099-01-01\"}, {\"fingerprint\": \"%s\","
+			  " \"reason\": \"reviewed\", \"expires\": \"2099-01-01\"}]}",
+			  "0000");
 	struct gate_policy p;
 	policy(&p, json);
 	struct gate_outcome o;
@@ -231,7 +232,8 @@ Test(gate, configuration_errors)
 		     "invalid expiry date '2027-02-30'");
 	config_error("allow:\n  - reason: because\n    expires: 2027-01-01\n", 2, 5,
 		     "an allow entry needs exactly one of `id` and `fingerprint`");
-	config_error("allow:\n  - id: X\n    reason: because\n    expires: 2027-01-01\n    pth: x\n",
-		     5, 5, "unknown key 'pth' in an allow entry");
+	config_error(
+		"allow:\n  - id: X\n    reason: because\n    expires: 2027-01-01\n    pth: x\n", 5,
+		5, "unknown key 'pth' in an allow entry");
 	config_error("allow: CVE-1\n", 1, 8, "allow must be a sequence, not a string");
 }
