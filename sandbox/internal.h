@@ -4,9 +4,9 @@
  *
  * The pieces, runner side: policy.c (the policy object and its compilation), filter.c (the
  * seccomp filter, generated with libseccomp once per policy), cgroup.c (per-stage
- * cgroups), etc.c (the stages' /etc, prepared once per process), netpool.c (network
- * namespaces made ahead of time), spawner.c (the small helper process that starts confined
- * stages), sandbox.c (spawn, wait, kill) and posture.c (what the host offers).
+ * cgroups), etc.c (the stages' /etc, prepared once per process), spawner.c (the small helper
+ * process that starts confined stages), sandbox.c (spawn, wait, kill) and posture.c (what the host
+ * offers).
  *
  * Child side (the stage's supervisor, "shim", and its payload): shim.c (supervision, the
  * payload's confinement), root.c (building the stage's root filesystem) and wire.c (the
@@ -193,7 +193,6 @@ struct child_ctx {
 	/* Confined only. */
 	bool userns;	/* write the uid and gid maps of a new user namespace */
 	bool own_netns; /* make a network namespace (and bring lo up) */
-	int netns_fd;	/* a pooled network namespace to join, or -1 */
 	int last_cap;
 	const struct sock_filter *filter;
 	unsigned short filter_len;
@@ -290,14 +289,6 @@ struct spawner_reply {
 /* Clone flags a request may carry. */
 #define SPAWNER_CLONE_FLAGS \
 	(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWUSER)
-
-/* ---- netpool.c ---- */
-
-/* A fresh, never used network namespace with lo up, made ahead of time; -1 when none is
- * ready (the shim then makes its own). The caller owns the fd. */
-int netpool_take(void);
-/* Whether the helper that makes them is running (after a first netpool_take). */
-bool netpool_running(void);
 
 /* Format into a fixed buffer, cutting what does not fit (messages and paths already
  * checked for length). Not async-signal-safe. */

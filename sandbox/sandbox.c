@@ -217,7 +217,6 @@ int sandbox_spawn(const struct sandbox_policy *pol, const struct sandbox_spawn *
 		.confined = pol->confined,
 		.parent = getpid(),
 		.parent_pidfd = -1,
-		.netns_fd = -1,
 	};
 	struct sandbox_proc *p = xcalloc(1, sizeof(*p));
 	p->cg.procs_fd[0] = p->cg.procs_fd[1] = -1;
@@ -285,15 +284,9 @@ int sandbox_spawn(const struct sandbox_policy *pol, const struct sandbox_spawn *
 		close(p->cg.procs_fd[i]);
 		p->cg.procs_fd[i] = -1;
 	}
-	if (c.netns_fd >= 0) {
-		close(c.netns_fd);
-	}
 	*out = p;
 	return 0;
 fail:
-	if (c.netns_fd >= 0) {
-		close(c.netns_fd);
-	}
 	cgroup_destroy(&p->cg);
 	free(p);
 	return r;

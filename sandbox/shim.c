@@ -469,12 +469,7 @@ int shim_prepare(const struct child_ctx *c, const char **step)
 			return r;
 		}
 	}
-	if (c->netns_fd >= 0) {
-		*step = "join the network namespace";
-		if (setns(c->netns_fd, CLONE_NEWNET) < 0) {
-			return -errno;
-		}
-	} else if (c->own_netns) {
+	if (c->own_netns) {
 		*step = "create the network namespace";
 		if (unshare(CLONE_NEWNET) < 0) {
 			return -errno;

@@ -174,7 +174,6 @@ int wire_encode(const struct child_ctx *c, int *blob_fd, int *fds, size_t *n_fds
 	w.status_fd = put_fd(&e, c->status_fd);
 	w.parent_pidfd = -1; /* the spawner's, given to wire_decode() */
 	set_off(&w.fail_step, put_str(&e, c->fail_step));
-	w.netns_fd = put_fd(&e, c->netns_fd);
 	set_off(&w.filter,
 		c->filter_len ? put(&e, c->filter, c->filter_len * sizeof(*c->filter)) : 0);
 	for (int i = 0; i < c->n_cg; i++) {
@@ -235,7 +234,7 @@ uint64_t wire_policy_key(const struct child_ctx *c)
 {
 	/* A root filesystem's top-level entries are bound as they are when the stage starts:
 	 * no warm supervisor for those. */
-	if (!c->confined || c->rp.rootfs || !c->rp.etc || c->netns_fd >= 0) {
+	if (!c->confined || c->rp.rootfs || !c->rp.etc) {
 		return 0;
 	}
 	uint64_t h = 0xcbf29ce484222325ull;
@@ -273,9 +272,8 @@ bool wire_same_policy(const struct child_ctx *a, const struct child_ctx *b)
 	if (a->userns != b->userns || a->own_netns != b->own_netns || a->rp.ws_ro != b->rp.ws_ro ||
 	    root_needs_host(&a->rp) != root_needs_host(&b->rp) ||
 	    !same_str(a->rp.workspace, b->rp.workspace) || a->rp.ws_dev != b->rp.ws_dev ||
-	    a->rp.ws_ino != b->rp.ws_ino || a->netns_fd >= 0 || b->netns_fd >= 0 ||
-	    !same_str(a->uid_map, b->uid_map) || !same_str(a->gid_map, b->gid_map) ||
-	    !same_str(a->rp.tmp_opts, b->rp.tmp_opts) ||
+	    a->rp.ws_ino != b->rp.ws_ino || !same_str(a->uid_map, b->uid_map) ||
+	    !same_str(a->gid_map, b->gid_map) || !same_str(a->rp.tmp_opts, b->rp.tmp_opts) ||
 	    !same_str(a->rp.stage_root, b->rp.stage_root) || a->rp.rootfs || b->rp.rootfs ||
 	    !a->rp.etc || !b->rp.etc || !same_str(a->rp.etc->dir, b->rp.etc->dir) ||
 	    a->rp.etc->n_binds != b->rp.etc->n_binds) {
@@ -490,9 +488,6 @@ int wire_decode(int blob_fd, const int *fds, size_t n_fds, int parent_pidfd,
 	}
 	if (r == 0) {
 		r = fd_at(&b, &c->status_fd, false);
-	}
-	if (r == 0) {
-		r = fd_at(&b, &c->netns_fd, true);
 	}
 	for (int i = 0; r == 0 && i < c->n_cg; i++) {
 		r = fd_at(&b, &c->cg_fds[i], false);
