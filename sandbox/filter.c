@@ -179,6 +179,14 @@ int filter_build(const struct sandbox_policy *pol, struct sock_filter **out, uns
 	if (r == 0) {
 		r = seccomp_attr_set(b.ctx, SCMP_FLTATR_CTL_NNP, 0);
 	}
+	/* A binary tree over the system call numbers instead of a linear chain: the kernel
+	 * checks the program once per system call number when it loads it (to find the
+	 * calls it may allow without running the filter), and every call the stage makes
+	 * runs it, so a shorter path per number makes both cheaper. The decisions are the
+	 * same; a libseccomp without the attribute keeps the chain. */
+	if (r == 0) {
+		seccomp_attr_set(b.ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	}
 	if (r < 0) {
 		snprintf(err, errsize, "seccomp: cannot set filter attributes: %s", strerror(-r));
 		seccomp_release(b.ctx);

@@ -2,12 +2,16 @@
  * internal.h - shared between the files of sandbox/ only; nothing outside includes it
  * (sandbox.h is the module's one public header).
  *
- * The pieces: policy.c (the policy object and its compilation), filter.c (the seccomp
- * filter, generated with libseccomp once per policy), cgroup.c (per-stage cgroups, runner
- * side), etc.c (the stages' /etc, prepared once per policy), root.c (building the
- * stage's root filesystem inside the new mount namespace),
- * netpool.c (network namespaces made ahead of time), sandbox.c (spawn, the shim, the
- * payload) and posture.c (what the host offers).
+ * The pieces, runner side: policy.c (the policy object and its compilation), filter.c (the
+ * seccomp filter, generated with libseccomp once per policy), cgroup.c (per-stage
+ * cgroups), etc.c (the stages' /etc, prepared once per process), spawner.c (the small helper
+ * process that starts confined stages), sandbox.c (spawn, wait, kill) and posture.c (what the host
+ * offers).
+ *
+ * Child side (the stage's supervisor, "shim", and its payload): shim.c (supervision, the
+ * payload's confinement), root.c (building the stage's root filesystem) and wire.c (the
+ * supervisor's instructions as one relocatable block, for the spawner). spawner-main.c is
+ * the helper program itself; it links only the child side and base/.
  *
  * Code marked "child side" runs between fork and exec: raw system calls and
  * async-signal-safe helpers only, every string prepared before the fork.
@@ -19,6 +23,8 @@
 
 #include <limits.h>
 #include <linux/filter.h>
+#include <sched.h>
+#include <sys/resource.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -129,6 +135,7 @@ void cgroup_destroy(struct stage_cgroup *cg);
 /* Everything the shim needs to build the root, prepared before the fork. */
 struct root_plan {
 	const char *workspace;
+	uint64_t ws_dev, ws_ino; /* the directory it must be (a workspace made anew is not) */
 	bool ws_ro;
 	const char *rootfs; /* NULL: the host's system directories and the /etc view */
 	const struct etc_view *etc;
@@ -136,20 +143,152 @@ struct root_plan {
 	size_t n_paths;
 	const struct sandbox_mount *mounts;
 	size_t n_mounts;
-	char tmp_size[48];	/* "size=NNN" for the /tmp tmpfs */
+	char tmp_opts[64];	/* "size=NNN,mode=1777": the /tmp tmpfs's options */
 	const char *stage_root; /* where the new root is assembled before pivot_root */
 };
 
-/* Build the root and pivot into it. Returns 0, or -errno with *step naming what failed. */
-int root_build(const struct root_plan *rp, const char **step);
+/*
+ * The stage's root in two parts. root_prepare() builds what depends on the policy and the
+ * workspace directory alone (system directories, /etc, /tmp, /proc, /dev, the workspace
+ * bound at its path), pivots into it and drops the host's tree (unless a source of the
+ * caller's mounts lies outside the workspace); root_finish() makes the mounts inside the
+ * workspace (the policy's paths, the caller's mounts), looked up as they are then, drops
+ * the host's tree if it is still there and makes the root read-only. The first part may
+ * run before the stage is known (a warm supervisor, spawner-main.c). Each returns 0, or
+ * -errno with *step naming what failed.
+ */
+int root_prepare(const struct root_plan *rp, const char **step);
+/* Whether a source of the caller's mounts lies outside the workspace: the host's tree is
+ * then kept until root_finish(). */
+bool root_needs_host(const struct root_plan *rp);
+int root_finish(const struct root_plan *rp, const char **step);
 
-/* ---- netpool.c ---- */
+/* ---- shim.c (child side) ---- */
 
-/* A fresh, never used network namespace with lo up, made ahead of time; -1 when none is
- * ready (the shim then makes its own). The caller owns the fd. */
-int netpool_take(void);
-/* Whether the helper that makes them is running (after a first netpool_take). */
-bool netpool_running(void);
+#define SHIM_MAX_FDS 64 /* extra fds a payload may get */
+#define SHIM_MAX_RL  5
+
+/*
+ * Everything a stage's supervisor needs, prepared before it starts; it reads nothing
+ * else. Built by sandbox_spawn(); for a confined stage it travels to the spawner as a
+ * relocatable block (wire.c), with every descriptor passed alongside.
+ */
+struct child_ctx {
+	/* The payload. */
+	const char *const *argv;
+	const char *const *envp;
+	const char *cwd;
+	int exec_fd;  /* -1: execute argv[0] */
+	int stdin_fd; /* -1: /dev/null */
+	int stdout_fd, stderr_fd;
+	const int *fds; /* placed at 3, 4, ... */
+	size_t n_fds;
+	/* The supervisor. */
+	int status_fd; /* its reports to the runner */
+	bool confined;
+	pid_t parent;	       /* unconfined: the runner, which must still be the parent */
+	int parent_pidfd;      /* confined: the process that started it; readable once that died */
+	const char *fail_step; /* set: report this failure at once (runner-side setup failed) */
+	int fail_err;
+	/* Confined only. */
+	bool userns;	/* write the uid and gid maps of a new user namespace */
+	bool own_netns; /* make a network namespace (and bring lo up) */
+	int last_cap;
+	const struct sock_filter *filter;
+	unsigned short filter_len;
+	int cg_fds[2]; /* cgroup.procs (v1: tasks) of the stage's cgroups, written "0" */
+	int n_cg;
+	char uid_map[48], gid_map[48];
+	int rl_res[SHIM_MAX_RL];
+	struct rlimit rl[SHIM_MAX_RL];
+	size_t n_rl;
+	struct root_plan rp;
+};
+
+/* Messages from the supervisor to the runner; smaller than PIPE_BUF, so atomic. */
+#define SHIM_MAGIC 0x52554e52u /* "RUNR" */
+enum shim_kind {
+	SHIM_EXITED = 1,
+	SHIM_SIGNALED = 2,
+	SHIM_SETUP_FAILED = 3,
+};
+struct shim_msg {
+	uint32_t magic;
+	int32_t kind;
+	int32_t code;
+	int32_t sig;
+	int32_t err;
+	char step[112];
+};
+void shim_send(int fd, int kind, int code, int sig, int err, const char *step);
+
+/* The supervisor: sets itself up, runs the payload, reports, exits. */
+_Noreturn void shim_main(const struct child_ctx *c);
+/*
+ * The same in parts, for a warm supervisor (spawner-main.c), prepared before its stage is
+ * known. shim_begin(): signals blocked, the parent-death signal set and the parent checked
+ * (exits if it is gone). shim_prepare() (confined only): what depends on the policy alone,
+ * from any instructions of that policy; returns 0 or -errno with *step set. shim_run():
+ * from the stage's own instructions, the rest of the setup, the payload, its supervision.
+ */
+void shim_begin(bool confined, pid_t parent, int parent_pidfd);
+int shim_prepare(const struct child_ctx *c, const char **step);
+_Noreturn void shim_run(const struct child_ctx *c);
+
+/* ---- wire.c ---- */
+
+/*
+ * Runner side: copy c into one block (written to a new memfd, returned in *blob_fd) in
+ * which pointers are offsets and descriptors are indexes into fds (filled with the
+ * descriptors to pass, *n_fds of them, fds[0] being the block itself). Returns 0 or
+ * -errno.
+ */
+#define WIRE_MAX_FDS (SHIM_MAX_FDS + 12)
+int wire_encode(const struct child_ctx *c, int *blob_fd, int *fds, size_t *n_fds);
+/*
+ * Child side: map the block of blob_fd, check it and turn offsets into pointers and
+ * indexes into the descriptors received (fds, n_fds); parent_pidfd is the spawner's.
+ * Returns 0 with *out pointing into the (private) mapping, or -errno.
+ */
+int wire_decode(int blob_fd, const int *fds, size_t n_fds, int parent_pidfd,
+		const struct child_ctx **out);
+
+/*
+ * What a warm supervisor is prepared from (shim_prepare(): the policy's parts and the
+ * workspace directory): a key for the spawner to match requests with (0: never warm, e.g.
+ * with a root filesystem), and the check a warm supervisor makes that the stage it is
+ * handed is one it was prepared for. Child side.
+ */
+uint64_t wire_policy_key(const struct child_ctx *c);
+bool wire_same_policy(const struct child_ctx *a, const struct child_ctx *b);
+
+/* ---- spawner.c (runner side) ---- */
+
+/*
+ * Start a confined stage's supervisor through the spawner: a small helper process (its
+ * program is embedded in this library) that forks supervisors with the given clone flags,
+ * so that a stage does not start as a copy of the runner's large address space. fds are
+ * passed to it (fds[0] the block of wire_encode). On success *pid and *pidfd are the
+ * supervisor's (not a child of the caller). Returns 0 or -errno.
+ */
+int spawner_start(unsigned long clone_flags, uint64_t key, const int *fds, size_t n_fds, pid_t *pid,
+		  int *pidfd);
+
+/* The request and reply between the runner and the spawner. */
+#define SPAWNER_MAGIC 0x53504e52u /* "RNPS" */
+struct spawner_req {
+	uint32_t magic;
+	uint32_t n_fds;
+	uint64_t clone_flags;
+	uint64_t key; /* wire_policy_key() */
+};
+struct spawner_reply {
+	uint32_t magic;
+	int32_t pid; /* > 0, or -errno */
+};
+/* Clone flags a request may carry. */
+#define SPAWNER_CLONE_FLAGS \
+	(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWUSER)
 
 /* Format into a fixed buffer, cutting what does not fit (messages and paths already
  * checked for length). Not async-signal-safe. */

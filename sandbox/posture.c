@@ -103,16 +103,6 @@ size_t sandbox_posture(struct sandbox_posture_item *items, size_t max)
 	}
 	item(items, max, &n, "pids limit", cg->pids_ok || !root, false, buf);
 	item(items, max, &n, "rlimits", true, true, "core 0, nofile, fsize, cpu");
-	int fd = netpool_take();
-	bool pool = netpool_running();
-	item(items, max, &n, "network namespace pool", pool, false,
-	     pool   ? "network namespaces are made ahead of time by a helper"
-	     : root ? "not running (each stage makes its own network namespace)"
-		    : "root only (each stage makes its own network namespace)");
-	if (fd >= 0) {
-		close(fd);
-	}
-
 	/* The whole thing: a confined /bin/sh in a scratch workspace. */
 	/* A scratch workspace wherever this user may make one. */
 	char ws[PATH_MAX] = "";

@@ -21,12 +21,25 @@
  *   <workspace>                bound read-write (or read-only) at its own path, nosuid,
  *                              nodev, then the policy's extra paths and the caller's mounts
  *
- * Mounts are made with the new mount API (open_tree, mount_setattr, move_mount) on file
- * descriptors. Every path inside the workspace, which a stage controls, is resolved with
- * openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS) relative to the
- * workspace's fd and mounted onto that fd: a symlink planted or swapped in (CVE-2021-30465)
- * makes the setup fail rather than redirect a mount. Sources outside the workspace are
- * opened before anything is mounted over /tmp, so a workspace under /tmp stays reachable.
+ * Two ways of mounting, chosen by who controls the path:
+ *
+ * - In the trees only the shim writes (the new root, its /etc, /tmp, /proc and /dev) mounts
+ *   are made with mount(2) on paths relative to the new root, which is the shim's working
+ *   directory while it builds. A stage has not started yet, so nothing there can be
+ *   redirected; sources are host paths or descriptors (reached through /proc/self/fd,
+ *   which resolves to exactly the object the descriptor holds). mount(2) is used rather
+ *   than the new mount API because each detached tree of open_tree(OPEN_TREE_CLONE) or
+ *   fsmount() costs an anonymous mount namespace to create and tear down: a bind costs
+ *   about a quarter as much this way, and a stage makes about thirty of them.
+ * - Every path inside the workspace, which a stage controls, is resolved with
+ *   openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS) relative to the
+ *   workspace's fd and mounted onto that fd with the new API (a clone whose attributes are
+ *   set before it is attached): a symlink planted or swapped in (CVE-2021-30465) makes the
+ *   setup fail rather than redirect a mount, and the attributes land on exactly that mount.
+ *
+ * Sources outside the workspace that a stage could change (the workspace itself, the
+ * caller's mounts, a rootfs) are opened before anything is mounted over /tmp, so a
+ * workspace under /tmp stays reachable.
  */
 #include "internal.h"
 
@@ -124,6 +137,37 @@ static int sys_setattr(int fd, bool recursive, uint64_t set, uint64_t clr)
 			   AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a, sizeof(a)));
 }
 
+/* Attributes of the mount at path (relative to the new root, the working directory). */
+static int setattr_at(const char *path, bool recursive, uint64_t set, uint64_t clr)
+{
+	struct mount_attr a = { .attr_set = set, .attr_clr = clr };
+	return ret(syscall(SYS_mount_setattr, AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &a,
+			   sizeof(a)));
+}
+
+static int sys_mount(const char *src, const char *dst, const char *type, unsigned long flags,
+		     const char *data)
+{
+	return ret(mount(src, dst, type, flags, data));
+}
+
+/* "/proc/self/fd/N": a path that resolves to exactly what fd holds. */
+static void fd_path(char *buf, size_t size, int fd)
+{
+	char num[16];
+	fmt_uint(num, sizeof(num), (unsigned long)fd);
+	safe_copy(buf, size, "/proc/self/fd/");
+	safe_append(buf, size, num);
+}
+
+/* dir "/" name, relative to the new root. */
+static int join(char *buf, size_t size, const char *dir, const char *name)
+{
+	safe_copy(buf, size, dir);
+	int r = safe_append(buf, size, "/");
+	return r < 0 ? r : safe_append(buf, size, name);
+}
+
 /* A new, detached filesystem instance; options are key=value pairs (or flags). */
 static int new_fs(const char *type, const char *const *opts, size_t n, unsigned attrs)
 {
@@ -148,35 +192,20 @@ static int new_fs(const char *type, const char *const *opts, size_t n, unsigned 
 	return m;
 }
 
-/* Attach a detached mount at name under dfd: a directory of a tree only the shim has
- * written (the new root, its /etc, /dev, /proc), so the name is not resolved with care. */
-static int sys_move_mount_at(int from, int dfd, const char *name)
+/* Clone the tree at fd, set attributes on the clone, and attach it onto dst (an fd): for
+ * paths a stage controls, where the attributes must land on exactly this mount. */
+static int bind_onto(int src, uint64_t set, uint64_t clr, int dst)
 {
-	return ret(syscall(SYS_move_mount, from, "", dfd, name, MOVE_MOUNT_F_EMPTY_PATH));
-}
-
-/* Clone the tree at (dfd, path), set attributes on it (when any), and attach it onto dst
- * (an fd), or at dst_name under dst_dir when dst is -1. */
-static int bind_to(int dfd, const char *path, unsigned at_flags, bool recursive, uint64_t set,
-		   uint64_t clr, int dst, int dst_dir, const char *dst_name)
-{
-	int t = sys_open_tree(dfd, path,
-			      OPEN_TREE_CLONE | at_flags | (recursive ? AT_RECURSIVE : 0));
+	int t = sys_open_tree(src, "", OPEN_TREE_CLONE | AT_EMPTY_PATH);
 	if (t < 0) {
 		return t;
 	}
-	int r = set || clr ? sys_setattr(t, recursive, set, clr) : 0;
+	int r = set || clr ? sys_setattr(t, false, set, clr) : 0;
 	if (r == 0) {
-		r = dst >= 0 ? sys_move_mount(t, dst) : sys_move_mount_at(t, dst_dir, dst_name);
+		r = sys_move_mount(t, dst);
 	}
 	close(t);
 	return r;
-}
-
-static int bind_onto(int dfd, const char *path, unsigned at_flags, bool recursive, uint64_t set,
-		     uint64_t clr, int dst)
-{
-	return bind_to(dfd, path, at_flags, recursive, set, clr, dst, -1, NULL);
 }
 
 /* Walk rel (relative, '/'-separated) from dfd without following any symlink, creating
@@ -236,83 +265,91 @@ static int make_dir(int dfd, const char *name, mode_t mode)
 	return mkdirat(dfd, name, mode) < 0 && errno != EEXIST ? -errno : 0;
 }
 
-/* Bind (dfd, path) at name in dst_dir with the attributes attrs (0: set later, on a mount
- * above it): a directory, a file, or a copy of a symlink (which then resolves inside the
- * new root). */
-static int place_entry(int dfd, const char *path, int dst_dir, const char *name, bool follow,
-		       uint64_t attrs)
+/* Bind the object src (an O_PATH fd) at dst, relative to the new root: recursively for a
+ * directory. dst must exist. */
+static int bind_fd(int src, bool dir, const char *dst)
 {
+	char from[32];
+	fd_path(from, sizeof(from), src);
+	return sys_mount(from, dst, NULL, MS_BIND | (dir ? MS_REC : 0), NULL);
+}
+
+/* Place (dfd, path) at dst, relative to the new root: a directory or a file bound there
+ * with the attributes attrs (recursively), or a copy of a symlink (which then resolves
+ * inside the new root). The object is opened first and bound through its descriptor, so
+ * what was looked at is what gets bound. Absent: nothing to do. */
+static int place_entry(int dfd, const char *path, const char *dst, uint64_t attrs)
+{
+	int src = sys_openat2(dfd, path, O_PATH | O_NOFOLLOW, 0);
+	if (src < 0) {
+		return src == -ENOENT ? 0 : src;
+	}
 	struct stat st;
-	if (fstatat(dfd, path, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
-		return errno == ENOENT ? 0 : -errno;
-	}
-	if (S_ISLNK(st.st_mode)) {
+	int r = fstat(src, &st) < 0 ? -errno : 0;
+	if (r == 0 && S_ISLNK(st.st_mode)) {
 		char target[PATH_MAX];
-		ssize_t n = readlinkat(dfd, path, target, sizeof(target) - 1);
+		ssize_t n = readlinkat(src, "", target, sizeof(target) - 1);
 		if (n < 0) {
-			return -errno;
+			r = -errno;
+		} else {
+			target[n] = '\0';
+			r = symlinkat(target, AT_FDCWD, dst) < 0 && errno != EEXIST ? -errno : 0;
 		}
-		target[n] = '\0';
-		return symlinkat(target, dst_dir, name) < 0 && errno != EEXIST ? -errno : 0;
+	} else if (r == 0 && (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))) {
+		bool dir = S_ISDIR(st.st_mode);
+		r = dir ? make_dir(AT_FDCWD, dst, 0755) : make_file(AT_FDCWD, dst);
+		if (r == 0) {
+			r = bind_fd(src, dir, dst);
+		}
+		if (r == 0) {
+			r = setattr_at(dst, dir, attrs, 0);
+		}
 	}
-	int r;
-	if (S_ISDIR(st.st_mode)) {
-		r = make_dir(dst_dir, name, 0755);
-	} else if (S_ISREG(st.st_mode)) {
-		r = make_file(dst_dir, name);
-	} else {
-		return 0;
-	}
-	if (r < 0) {
-		return r;
-	}
-	return bind_to(dfd, path, follow ? 0 : AT_SYMLINK_NOFOLLOW, S_ISDIR(st.st_mode), attrs, 0,
-		       -1, dst_dir, name);
+	close(src);
+	return r;
 }
 
 static const uint64_t ro_attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 
 /* /etc: the view prepared once per policy (etc.c), bound read-only, with the host's
  * directories (and large files) of the allowlist bound into it. */
-static int build_etc(const struct root_plan *rp, int root, int view, const char **step)
+static int build_etc(const struct root_plan *rp, int view, const char **step)
 {
 	*step = "populate /etc";
-	int etc = sys_open_tree(view, "", OPEN_TREE_CLONE | AT_EMPTY_PATH);
-	int r = etc < 0 ? etc : make_dir(root, "etc", 0755);
+	int r = make_dir(AT_FDCWD, "etc", 0755);
 	if (r == 0) {
-		r = sys_move_mount_at(etc, root, "etc");
+		r = bind_fd(view, false, "etc");
 	}
 	for (size_t i = 0; r == 0 && i < rp->etc->n_binds; i++) {
 		const struct etc_bind *b = &rp->etc->binds[i];
-		r = bind_to(AT_FDCWD, b->host, b->follow ? 0 : AT_SYMLINK_NOFOLLOW, b->dir, 0, 0,
-			    -1, etc, b->name);
+		char dst[PATH_MAX];
+		r = join(dst, sizeof(dst), "etc", b->name);
+		int src = r < 0 ? r
+				: sys_openat2(AT_FDCWD, b->host,
+					      O_PATH | (b->follow ? 0 : O_NOFOLLOW), 0);
 		/* Gone from the host since the view was made: leave the mount point empty. */
-		r = r == -ENOENT ? 0 : r;
+		r = src == -ENOENT ? 0 : src < 0 ? src : bind_fd(src, b->dir, dst);
+		if (src >= 0) {
+			close(src);
+		}
 	}
 	/* One call makes the view and everything bound into it read-only, nosuid, nodev. */
-	if (r == 0) {
-		r = sys_setattr(etc, true, ro_attrs, 0);
-	}
-	if (etc >= 0) {
-		close(etc);
-	}
-	return r;
+	return r < 0 ? r : setattr_at("etc", true, ro_attrs, 0);
 }
 
-static int build_system(const struct root_plan *rp, int root, int rootfs_fd, int view,
-			const char **step)
+static int build_system(const struct root_plan *rp, int rootfs_fd, int view, const char **step)
 {
 	if (rootfs_fd < 0) {
 		*step = "bind the host's system directories";
 		for (size_t i = 0; i < ARRAY_SIZE(host_sys_dirs); i++) {
 			char src[16] = "/";
 			safe_append(src, sizeof(src), host_sys_dirs[i]);
-			int r = place_entry(AT_FDCWD, src, root, host_sys_dirs[i], false, ro_attrs);
+			int r = place_entry(AT_FDCWD, src, host_sys_dirs[i], ro_attrs);
 			if (r < 0) {
 				return r;
 			}
 		}
-		return build_etc(rp, root, view, step);
+		return build_etc(rp, view, step);
 	}
 	/* A configured root filesystem: every top-level entry but the ones made here. */
 	*step = "bind the root filesystem";
@@ -339,7 +376,7 @@ static int build_system(const struct root_plan *rp, int root, int rootfs_fd, int
 			    str_eq(nm, "dev") || str_eq(nm, "tmp") || str_eq(nm, "sys")) {
 				continue;
 			}
-			int r = place_entry(rootfs_fd, nm, root, nm, false, ro_attrs);
+			int r = place_entry(rootfs_fd, nm, nm, ro_attrs);
 			if (r < 0) {
 				return r;
 			}
@@ -347,110 +384,91 @@ static int build_system(const struct root_plan *rp, int root, int rootfs_fd, int
 	}
 }
 
-static int build_proc(int root, const char **step)
+static int build_proc(const char **step)
 {
 	*step = "mount /proc";
-	static const char *const opts[] = { "hidepid", "ptraceable" };
-	int proc =
-		new_fs("proc", opts, 2, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-	int r = proc < 0 ? proc : make_dir(root, "proc", 0555);
+	int r = make_dir(AT_FDCWD, "proc", 0555);
 	if (r == 0) {
-		r = sys_move_mount_at(proc, root, "proc");
-	}
-	if (r < 0) {
-		if (proc >= 0) {
-			close(proc);
-		}
-		return r;
+		r = sys_mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			      "hidepid=ptraceable");
 	}
 	/* Nothing of this procfs is the stage's yet: its names are looked up plainly. An
 	 * entry this kernel does not have is skipped. */
 	const uint64_t ro =
 		MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	char path[64];
 	*step = "cover /proc entries";
 	for (size_t i = 0; i < ARRAY_SIZE(proc_readonly) && r >= 0; i++) {
-		r = bind_to(proc, proc_readonly[i], 0, true, ro, 0, -1, proc, proc_readonly[i]);
+		join(path, sizeof(path), "proc", proc_readonly[i]);
+		r = sys_mount(path, path, NULL, MS_BIND | MS_REC, NULL);
+		if (r == 0) {
+			r = setattr_at(path, true, ro, 0);
+		}
 		r = r == -ENOENT ? 0 : r;
 	}
 	/* /dev/null over files: empty to read, and writes go nowhere. */
 	for (size_t i = 0; i < ARRAY_SIZE(proc_mask_files) && r >= 0; i++) {
-		r = bind_to(AT_FDCWD, "/dev/null", 0, false, 0, 0, -1, proc, proc_mask_files[i]);
+		join(path, sizeof(path), "proc", proc_mask_files[i]);
+		r = sys_mount("/dev/null", path, NULL, MS_BIND, NULL);
 		r = r == -ENOENT ? 0 : r;
 	}
-	/* One empty read-only tmpfs, attached over the first directory and cloned over the
-	 * others (a detached mount cannot be cloned on every kernel). */
-	int empty = -1;
-	static const char *const eopts[] = { "size", "4k", "mode", "0555" };
+	/* One empty read-only tmpfs, mounted over the first directory and bound over the
+	 * others. */
+	char empty[64] = "";
 	for (size_t i = 0; i < ARRAY_SIZE(proc_mask_dirs) && r >= 0; i++) {
-		if (empty < 0) {
-			empty = new_fs("tmpfs", eopts, 4, (unsigned)ro);
-			r = empty < 0 ? empty : sys_move_mount_at(empty, proc, proc_mask_dirs[i]);
-			if (r == -ENOENT) {
-				close(empty);
-				empty = -1;
+		join(path, sizeof(path), "proc", proc_mask_dirs[i]);
+		if (!empty[0]) {
+			r = sys_mount("tmpfs", path, "tmpfs",
+				      MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+				      "size=4k,mode=0555");
+			if (r == 0) {
+				safe_copy(empty, sizeof(empty), path);
 			}
 		} else {
-			r = bind_to(empty, "", AT_EMPTY_PATH, false, 0, 0, -1, proc,
-				    proc_mask_dirs[i]);
+			r = sys_mount(empty, path, NULL, MS_BIND, NULL);
 		}
 		r = r == -ENOENT ? 0 : r;
 	}
-	if (empty >= 0) {
-		close(empty);
-	}
-	close(proc);
 	return r < 0 ? r : 0;
 }
 
-static int build_dev(int root, const char **step)
+static int build_dev(const char **step)
 {
 	*step = "populate /dev";
-	static const char *const opts[] = { "size", "64k", "mode", "0755" };
-	int dev = new_fs("tmpfs", opts, 4, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
-	if (dev < 0) {
-		return dev;
+	int r = make_dir(AT_FDCWD, "dev", 0755);
+	if (r == 0) {
+		r = sys_mount("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=0755");
 	}
-	int r = 0;
 	static const char *const links[][2] = {
-		{ "ptmx", "pts/ptmx" },		 { "fd", "/proc/self/fd" },
-		{ "stdin", "/proc/self/fd/0" },	 { "stdout", "/proc/self/fd/1" },
-		{ "stderr", "/proc/self/fd/2" }, { "shm", "/tmp" },
+		{ "dev/ptmx", "pts/ptmx" },	     { "dev/fd", "/proc/self/fd" },
+		{ "dev/stdin", "/proc/self/fd/0" },  { "dev/stdout", "/proc/self/fd/1" },
+		{ "dev/stderr", "/proc/self/fd/2" }, { "dev/shm", "/tmp" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(links) && r == 0; i++) {
-		r = symlinkat(links[i][1], dev, links[i][0]) < 0 ? -errno : 0;
+		r = symlinkat(links[i][1], AT_FDCWD, links[i][0]) < 0 ? -errno : 0;
 	}
 	if (r == 0) {
-		r = make_dir(dev, "pts", 0755);
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(devices) && r == 0; i++) {
-		r = make_file(dev, devices[i]);
-	}
-	if (r == 0) {
-		r = make_dir(root, "dev", 0755);
-	}
-	if (r == 0) {
-		r = sys_move_mount_at(dev, root, "dev");
+		r = make_dir(AT_FDCWD, "dev/pts", 0755);
 	}
 	/* Device nodes bound from the host (no mknod in a user namespace); not nodev. */
 	for (size_t i = 0; i < ARRAY_SIZE(devices) && r == 0; i++) {
 		char src[32] = "/dev/";
 		safe_append(src, sizeof(src), devices[i]);
-		r = bind_to(AT_FDCWD, src, 0, false, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0, -1,
-			    dev, devices[i]);
+		r = make_file(AT_FDCWD, src + 1);
+		if (r == 0) {
+			r = sys_mount(src, src + 1, NULL, MS_BIND, NULL);
+		}
+	}
+	/* nosuid and noexec on the tmpfs and every device (the tmpfs alone becomes read-only
+	 * once the host's tree, which is mounted in it meanwhile, has gone: root_finish()). */
+	if (r == 0) {
+		r = setattr_at("dev", true, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0);
 	}
 	if (r == 0) {
 		*step = "mount /dev/pts";
-		static const char *const pts_opts[] = { "ptmxmode", "0666", "mode", "0620" };
-		int pts = new_fs("devpts", pts_opts, 4, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
-		r = pts < 0 ? pts : sys_move_mount_at(pts, dev, "pts");
-		if (pts >= 0) {
-			close(pts);
-		}
+		r = sys_mount("devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+			      "ptmxmode=0666,mode=0620");
 	}
-	if (r == 0) {
-		r = sys_setattr(dev, false, MOUNT_ATTR_RDONLY, 0);
-	}
-	close(dev);
 	return r;
 }
 
@@ -498,25 +516,28 @@ static int file_point(int root, const char *rel)
 	return t;
 }
 
-/* The workspace, then the policy's paths (shallowest first), then the caller's mounts. */
-static int build_workspace(const struct root_plan *rp, int root, int ws_src, const int *msrc,
-			   const bool *msrc_file, const char **step)
+/* The workspace itself, at its own path: its mount point is made in the new root (or its
+ * /tmp), which only the shim has written. */
+static int bind_workspace(const struct root_plan *rp, int ws_src, const char **step)
 {
 	*step = "bind the workspace";
-	int dst = walk_dirs(root, rp->workspace + 1, true);
+	const char *at = rp->workspace + 1;
+	int dst = walk_dirs(AT_FDCWD, at, true);
 	if (dst < 0) {
 		return dst;
 	}
-	uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (rp->ws_ro ? MOUNT_ATTR_RDONLY : 0);
-	int r = bind_onto(ws_src, "", AT_EMPTY_PATH, false, attrs, 0, dst);
 	close(dst);
-	if (r < 0) {
-		return r;
-	}
-	int ws = walk_dirs(root, rp->workspace + 1, false);
-	if (ws < 0) {
-		return ws;
-	}
+	uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (rp->ws_ro ? MOUNT_ATTR_RDONLY : 0);
+	int r = bind_fd(ws_src, false, at);
+	return r < 0 ? r : setattr_at(at, false, attrs, 0);
+}
+
+/* In the bound workspace (ws), the policy's paths (shallowest first), then the caller's
+ * mounts. */
+static int build_workspace(const struct root_plan *rp, int root, int ws, const int *msrc,
+			   const bool *msrc_file, const char **step)
+{
+	int r = 0;
 	for (size_t i = 0; i < rp->n_paths && r == 0; i++) {
 		const struct policy_path *pp = &rp->paths[i];
 		*step = pp->writable ? "bind a read-write path of the workspace"
@@ -527,8 +548,7 @@ static int build_workspace(const struct root_plan *rp, int root, int ws_src, con
 			break;
 		}
 		uint64_t set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-		r = bind_onto(t, "", AT_EMPTY_PATH, false,
-			      set | (pp->writable ? 0 : MOUNT_ATTR_RDONLY),
+		r = bind_onto(t, set | (pp->writable ? 0 : MOUNT_ATTR_RDONLY),
 			      pp->writable ? MOUNT_ATTR_RDONLY : 0, t);
 		close(t);
 	}
@@ -560,8 +580,7 @@ static int build_workspace(const struct root_plan *rp, int root, int ws_src, con
 		if (m->source) {
 			uint64_t set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
 				       (m->writable ? 0 : MOUNT_ATTR_RDONLY);
-			r = bind_onto(msrc[i], "", AT_EMPTY_PATH, false, set,
-				      m->writable ? MOUNT_ATTR_RDONLY : 0, t);
+			r = bind_onto(msrc[i], set, m->writable ? MOUNT_ATTR_RDONLY : 0, t);
 			close(t);
 			continue;
 		}
@@ -591,26 +610,56 @@ static int build_workspace(const struct root_plan *rp, int root, int ws_src, con
 		}
 		close(t);
 	}
-	close(ws);
 	return r;
 }
 
-int root_build(const struct root_plan *rp, const char **step)
+/* The host's tree, from the moment the new root is pivoted into until the stage's own
+ * mounts are made from it: under /dev, where no workspace or caller's mount may lie
+ * (sandbox.c refuses them), so nothing of a stage's can collide with it. */
+#define HOST_DIR "dev/.host"
+
+bool root_needs_host(const struct root_plan *rp)
 {
-	int r, root = -1, ws_src = -1, rootfs = -1, view = -1;
-	int msrc[ROOT_MAX_PATHS];
-	bool msrc_file[ROOT_MAX_PATHS];
-	size_t n_msrc = 0;
+	for (size_t i = 0; i < rp->n_mounts; i++) {
+		if (rp->mounts[i].source && !below(rp->workspace, rp->mounts[i].source)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Detach the host's tree (an RCU grace period: off the stage's path when it can be). */
+static int drop_host(const char **step)
+{
+	*step = "detach the host's tree";
+	if (umount2("/" HOST_DIR, MNT_DETACH) < 0 || rmdir("/" HOST_DIR) < 0) {
+		return -errno;
+	}
+	return 0;
+}
+
+int root_prepare(const struct root_plan *rp, const char **step)
+{
+	int r, root = -1, rootfs = -1, view = -1, ws_src = -1;
 
 	*step = "make mounts private";
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
 		return -errno;
 	}
-	/* Open every source first: the new root is assembled over /tmp, which may hold them. */
+	/* Open the sources first: the new root is assembled over /tmp, which may hold them. */
 	*step = "open the workspace";
 	ws_src = sys_openat2(AT_FDCWD, rp->workspace, O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
 	if (ws_src < 0) {
 		return ws_src;
+	}
+	struct stat ws_st;
+	r = fstat(ws_src, &ws_st) < 0 ? -errno : 0;
+	if (r == 0 &&
+	    ((uint64_t)ws_st.st_dev != rp->ws_dev || (uint64_t)ws_st.st_ino != rp->ws_ino)) {
+		r = -ESTALE; /* replaced since the runner looked */
+	}
+	if (r < 0) {
+		goto out;
 	}
 	if (!rp->rootfs) {
 		*step = "open the /etc view";
@@ -620,8 +669,7 @@ int root_build(const struct root_plan *rp, const char **step)
 			r = view;
 			goto out;
 		}
-	}
-	if (rp->rootfs) {
+	} else {
 		*step = "open the root filesystem";
 		rootfs = ret(open(rp->rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 		if (rootfs < 0) {
@@ -629,14 +677,113 @@ int root_build(const struct root_plan *rp, const char **step)
 			goto out;
 		}
 	}
+	*step = "check the host's /dev/null, zero, full, random, urandom";
+	r = check_devices();
+	if (r < 0) {
+		goto out;
+	}
+	*step = "mount the new root";
+	int at = sys_openat2(AT_FDCWD, rp->stage_root, O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+	if (at < 0) {
+		r = at;
+		goto out;
+	}
+	char at_path[32];
+	fd_path(at_path, sizeof(at_path), at);
+	r = sys_mount("tmpfs", at_path, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755");
+	close(at);
+	/* The same path now leads into the new tmpfs; everything below is made relative to it. */
+	root = r < 0 ? r
+		     : sys_openat2(AT_FDCWD, rp->stage_root, O_PATH | O_DIRECTORY,
+				   RESOLVE_NO_SYMLINKS);
+	r = root < 0 ? root : fchdir(root) < 0 ? -errno : 0;
+	if (r < 0) {
+		goto out;
+	}
+
+	r = build_system(rp, rootfs, view, step);
+	if (r == 0) {
+		*step = "mount /tmp";
+		r = make_dir(AT_FDCWD, "tmp", 01777);
+		if (r == 0) {
+			r = sys_mount("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, rp->tmp_opts);
+		}
+	}
+	if (r == 0) {
+		r = build_proc(step);
+	}
+	if (r == 0) {
+		r = build_dev(step);
+	}
+	/* The workspace directory itself: every stage of the run has the same; what is inside
+	 * it, which stages control, is looked at only when the stage starts (root_finish). */
+	if (r == 0) {
+		r = bind_workspace(rp, ws_src, step);
+	}
+	if (r < 0) {
+		goto out;
+	}
+	/* Into the new root. The host's tree stays reachable below it only when a source of
+	 * the caller's mounts lies outside the workspace. */
+	*step = "pivot_root";
+	r = make_dir(AT_FDCWD, HOST_DIR, 0700);
+	if (r == 0 && (syscall(SYS_pivot_root, ".", HOST_DIR) < 0 || chdir("/") < 0)) {
+		r = -errno;
+	}
+	if (r == 0 && !root_needs_host(rp)) {
+		r = drop_host(step);
+	}
+out:
+	if (ws_src >= 0) {
+		close(ws_src);
+	}
+	if (rootfs >= 0) {
+		close(rootfs);
+	}
+	if (view >= 0) {
+		close(view);
+	}
+	if (root >= 0) {
+		close(root);
+	}
+	return r < 0 ? r : 0;
+}
+
+int root_finish(const struct root_plan *rp, const char **step)
+{
+	int r, root = -1, host = -1, ws = -1;
+	int msrc[ROOT_MAX_PATHS];
+	bool msrc_file[ROOT_MAX_PATHS];
+	size_t n_msrc = 0;
+	bool with_host = root_needs_host(rp);
+
+	*step = "open the workspace";
+	root = sys_openat2(AT_FDCWD, "/", O_PATH | O_DIRECTORY, 0);
+	ws = root < 0 ? root : walk_dirs(root, rp->workspace + 1, false);
+	if (ws < 0) {
+		r = ws;
+		goto out;
+	}
+	if (with_host) {
+		host = sys_openat2(AT_FDCWD, "/" HOST_DIR, O_PATH | O_DIRECTORY,
+				   RESOLVE_NO_SYMLINKS);
+		if (host < 0) {
+			r = host;
+			goto out;
+		}
+	}
+	/* The caller's sources: inside the workspace, looked up beneath it as any path a
+	 * stage controls; elsewhere, in the host's tree. */
 	*step = "open a runner path";
 	for (size_t i = 0; i < rp->n_mounts; i++) {
 		msrc[i] = -1;
 		msrc_file[i] = false;
-		if (rp->mounts[i].source) {
+		const char *src = rp->mounts[i].source;
+		if (src) {
 			struct stat st;
-			msrc[i] = sys_openat2(AT_FDCWD, rp->mounts[i].source, O_PATH,
-					      RESOLVE_NO_SYMLINKS);
+			const char *rel = below(rp->workspace, src);
+			msrc[i] = rel ? open_beneath(ws, *rel ? rel : ".", O_PATH)
+				      : sys_openat2(host, src + 1, O_PATH, RESOLVE_NO_SYMLINKS);
 			r = msrc[i] < 0 ? msrc[i] : fstat(msrc[i], &st) < 0 ? -errno : 0;
 			if (r == 0 && !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
 				r = -EINVAL;
@@ -650,82 +797,32 @@ int root_build(const struct root_plan *rp, const char **step)
 	}
 	n_msrc = rp->n_mounts;
 
-	*step = "check the host's /dev/null, zero, full, random, urandom";
-	r = check_devices();
-	if (r < 0) {
-		goto out;
-	}
-	*step = "mount the new root";
-	static const char *const ropts[] = { "size", "1m", "mode", "0755" };
-	int m = new_fs("tmpfs", ropts, 4, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
-	int at = m < 0 ? m
-		       : sys_openat2(AT_FDCWD, rp->stage_root, O_PATH | O_DIRECTORY,
-				     RESOLVE_NO_SYMLINKS);
-	r = m < 0 ? m : at < 0 ? at : sys_move_mount(m, at);
-	if (at >= 0) {
-		close(at);
+	r = build_workspace(rp, root, ws, msrc, msrc_file, step);
+	if (r == 0 && with_host) {
+		r = drop_host(step);
 	}
 	if (r < 0) {
-		if (m >= 0) {
-			close(m);
-		}
-		goto out;
-	}
-	root = m;
-
-	r = build_system(rp, root, rootfs, view, step);
-	if (r == 0) {
-		*step = "mount /tmp";
-		const char *topts[] = { "size", rp->tmp_size, "mode", "1777" };
-		int t = new_fs("tmpfs", topts, 4, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
-		r = t < 0 ? t : make_dir(root, "tmp", 01777);
-		if (r == 0) {
-			r = sys_move_mount_at(t, root, "tmp");
-		}
-		if (t >= 0) {
-			close(t);
-		}
-	}
-	if (r == 0) {
-		r = build_proc(root, step);
-	}
-	if (r == 0) {
-		r = build_dev(root, step);
-	}
-	if (r == 0) {
-		r = build_workspace(rp, root, ws_src, msrc, msrc_file, step);
-	}
-	if (r < 0) {
-		goto out;
-	}
-
-	*step = "pivot_root";
-	if (fchdir(root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
-	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0) {
-		r = -errno;
 		goto out;
 	}
 	*step = "make the root read-only";
-	r = ret(syscall(SYS_mount_setattr, AT_FDCWD, "/", 0,
-			&(struct mount_attr){ .attr_set = MOUNT_ATTR_RDONLY },
-			sizeof(struct mount_attr)));
+	r = setattr_at("/dev", false, MOUNT_ATTR_RDONLY, 0);
+	if (r == 0) {
+		r = setattr_at("/", false, MOUNT_ATTR_RDONLY, 0);
+	}
 out:
 	for (size_t i = 0; i < n_msrc; i++) {
 		if (msrc[i] >= 0) {
 			close(msrc[i]);
 		}
 	}
-	if (rootfs >= 0) {
-		close(rootfs);
-	}
-	if (view >= 0) {
-		close(view);
-	}
-	if (ws_src >= 0) {
-		close(ws_src);
+	if (ws >= 0) {
+		close(ws);
 	}
 	if (root >= 0) {
 		close(root);
+	}
+	if (host >= 0) {
+		close(host);
 	}
 	return r < 0 ? r : 0;
 }

@@ -1,109 +1,46 @@
 /*
- * sandbox.c - starting and supervising stage processes.
+ * sandbox.c - starting and supervising stage processes (runner side).
  *
- * Process layout, confined policy:
+ * A stage's supervisor, the shim (shim.c), owns every process of the stage and reports how
+ * it ended through a pipe. A confined stage's shim is started by the spawner (spawner.c),
+ * a small helper process, in new PID, mount, IPC, UTS [, network] [, user] namespaces; an
+ * unconfined one (--no-sandbox) is forked by the runner itself. Either way the runner
+ * holds a pidfd of the shim to signal it: SIGUSR1 = terminate, SIGUSR2 = kill. The stage
+ * has ended when the shim reports; the shim's own exit (its namespaces torn down) follows
+ * and is waited for in sandbox_proc_free().
  *
- *   runner ──clone(NEWPID|NEWNS|NEWIPC|NEWUTS[|NEWNET][|NEWUSER])──> shim = pid 1
- *            (uid/gid map, join the stage cgroup, NEWCGROUP, build the root, pivot_root,
- *             not dumpable, all signals blocked, PDEATHSIG=SIGUSR2)
- *              └──fork──> payload (own process group, clean env, fds 0..2+n, rlimits,
- *                         no capabilities, no_new_privs, seccomp last, exec)
- *
- * Unconfined (--no-sandbox): the runner forks the shim (setsid, child subreaper) which forks
- * the payload; killing walks /proc/<pid>/task/<tid>/children.
- *
- * Signals from the runner to the shim: SIGUSR1 = terminate (SIGTERM to every process of
- * the stage), SIGUSR2 = kill (SIGKILL to all of them, reap, report, exit). The shim's
- * parent-death signal is SIGUSR2, so a runner killed with SIGKILL still takes its stages
- * down. When the payload exits the shim kills whatever is left and reports. As pid 1 of its
- * namespace the shim's exit alone would kill everything left (the kernel does so), and
- * kill(-1, sig) from it reaches exactly the processes of the stage.
- *
- * Everything after fork/clone runs only async-signal-safe code and raw system calls: the
- * runner may be multi-threaded (the server), and the shim never execs. All strings and
- * tables the child needs are prepared before the fork.
+ * Everything the shim needs is prepared here, before it starts, as a struct child_ctx: the
+ * shim runs only async-signal-safe code and raw system calls (the runner may be
+ * multi-threaded: the server), and never execs.
  */
 #include "internal.h"
 
 #include "util.h"
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <linux/capability.h>
-#include <linux/openat2.h>
-#include <linux/seccomp.h>
-#include <linux/securebits.h>
-#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <sys/ioctl.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 
 #include "banned.h"
-
-#define SHIM_MAGIC    0x52554e52u /* "RUNR" */
-#define MAX_FDS	      64
-#define PAYLOAD_STACK (256u << 10)
-
-#define _no_sanitize_ __attribute__((no_sanitize_address))
-
-enum shim_kind {
-	SHIM_EXITED = 1,
-	SHIM_SIGNALED = 2,
-	SHIM_SETUP_FAILED = 3,
-};
-
-/* One message from the shim to the runner; smaller than PIPE_BUF, so written atomically. */
-struct shim_msg {
-	uint32_t magic;
-	int32_t kind;
-	int32_t code;
-	int32_t sig;
-	int32_t err;
-	char step[112];
-};
 
 struct sandbox_proc {
 	pid_t pid;
 	int pidfd;
 	int status_fd; /* non-blocking; readable once the shim reports */
+	bool spawned;  /* started by the spawner: not this process's child */
 	bool reaped;   /* the report was read: the stage has ended */
-	bool exited;   /* the shim itself was waited for */
-	int wstatus;
+	bool exited;   /* the shim itself is gone */
+	int wstatus;   /* when it was this process's child */
 	struct stage_cgroup cg;
 	struct sandbox_result result;
-};
-
-/* Everything the child side needs, prepared before the fork. */
-struct child_ctx {
-	const struct sandbox_spawn *a;
-	const struct sandbox_policy *pol;
-	pid_t runner;
-	int runner_pidfd; /* confined: becomes readable if the runner died before PDEATHSIG */
-	int status_fd;
-	bool confined;
-	struct root_plan rp;
-	const struct stage_cgroup *cg;
-	int netns_fd;	/* a pooled network namespace to join, or -1 */
-	bool own_netns; /* the clone made a new network namespace: bring lo up */
-	char uid_map[48], gid_map[48];
-	struct rlimit rl[5];
-	int rl_res[5];
-	size_t n_rl;
-	const char *fail_step; /* set: report this failure at once (runner-side setup failed) */
-	int fail_err;
 };
 
 void set_text(char *dst, size_t size, const char *fmt, ...)
@@ -115,598 +52,6 @@ void set_text(char *dst, size_t size, const char *fmt, ...)
 	if (n < 0 && size) {
 		dst[0] = '\0';
 	}
-}
-
-/* ---- async-signal-safe helpers ---- */
-
-size_t safe_strlen(const char *s)
-{
-	size_t n = 0;
-	while (s[n]) {
-		n++;
-	}
-	return n;
-}
-
-void safe_copy(char *dst, size_t size, const char *src)
-{
-	size_t i = 0;
-	for (; src[i] && i + 1 < size; i++) {
-		dst[i] = src[i];
-	}
-	dst[i] = '\0';
-}
-
-int safe_append(char *dst, size_t size, const char *src)
-{
-	size_t n = safe_strlen(dst);
-	if (n >= size) {
-		return -ENAMETOOLONG;
-	}
-	safe_copy(dst + n, size - n, src);
-	return safe_strlen(src) < size - n ? 0 : -ENAMETOOLONG;
-}
-
-void fmt_uint(char *buf, size_t size, unsigned long v)
-{
-	char tmp[24];
-	size_t n = 0;
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v && n < sizeof(tmp));
-	size_t i = 0;
-	while (n && i + 1 < size) {
-		buf[i++] = tmp[--n];
-	}
-	buf[i] = '\0';
-}
-
-int write_file_str(int dirfd, const char *path, const char *s)
-{
-	int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0) {
-		return -errno;
-	}
-	size_t n = safe_strlen(s);
-	ssize_t w = write(fd, s, n);
-	int e = w < 0 ? -errno : (size_t)w == n ? 0 : -EIO;
-	close(fd);
-	return e;
-}
-
-static void send_msg(int fd, int kind, int code, int sig, int err, const char *step)
-{
-	struct shim_msg m;
-	memset(&m, 0, sizeof(m));
-	m.magic = SHIM_MAGIC;
-	m.kind = kind;
-	m.code = code;
-	m.sig = sig;
-	m.err = err;
-	safe_copy(m.step, sizeof(m.step), step ? step : "");
-	ssize_t r;
-	do {
-		r = write(fd, &m, sizeof(m));
-	} while (r < 0 && errno == EINTR);
-}
-
-static int parse_pid(const char *s, size_t n, pid_t *out)
-{
-	long v = 0;
-	if (n == 0) {
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9') {
-			return -1;
-		}
-		v = v * 10 + (s[i] - '0');
-		if (v > 0x3fffffff) {
-			return -1;
-		}
-	}
-	*out = (pid_t)v;
-	return 0;
-}
-
-struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
-
-/*
- * Unconfined mode: signal every descendant of pid (not pid itself), depth first, using
- * /proc/<pid>/task/<tid>/children. Returns how many processes were signalled.
- */
-static int signal_descendants(pid_t pid, int sig, int depth)
-{
-	char path[64], num[24];
-	int count = 0;
-	if (depth > 64) {
-		return 0;
-	}
-	safe_copy(path, sizeof(path), "/proc/");
-	fmt_uint(num, sizeof(num), (unsigned long)pid);
-	safe_append(path, sizeof(path), num);
-	safe_append(path, sizeof(path), "/task");
-	int tfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (tfd < 0) {
-		return 0;
-	}
-	char dents[2048];
-	for (;;) {
-		long nread = syscall(SYS_getdents64, tfd, dents, sizeof(dents));
-		if (nread <= 0) {
-			break;
-		}
-		for (long off = 0; off < nread;) {
-			struct linux_dirent64 *d = (struct linux_dirent64 *)(void *)(dents + off);
-			off += d->d_reclen;
-			if (d->d_name[0] == '.') {
-				continue;
-			}
-			char cpath[128];
-			safe_copy(cpath, sizeof(cpath), d->d_name);
-			safe_append(cpath, sizeof(cpath), "/children");
-			int cfd = openat(tfd, cpath, O_RDONLY | O_CLOEXEC);
-			if (cfd < 0) {
-				continue;
-			}
-			char buf[4096];
-			ssize_t n = read(cfd, buf, sizeof(buf) - 1);
-			close(cfd);
-			if (n <= 0) {
-				continue;
-			}
-			size_t start = 0;
-			for (ssize_t i = 0; i <= n; i++) {
-				if (i == n || buf[i] == ' ' || buf[i] == '\n') {
-					pid_t child;
-					if (parse_pid(buf + start, (size_t)i - start, &child) ==
-					    0) {
-						/* Stop the child first so it cannot fork while we
-						 * walk below it, then recurse, then signal it. */
-						if (sig == SIGKILL) {
-							kill(child, SIGSTOP);
-						}
-						count += signal_descendants(child, sig, depth + 1);
-						kill(child, sig);
-						count++;
-					}
-					start = (size_t)i + 1;
-				}
-			}
-		}
-	}
-	close(tfd);
-	return count;
-}
-
-/* Kill every process of the stage and reap them all. As pid 1 of the stage's namespace,
- * kill(-1) reaches exactly the stage; otherwise walk the tree. */
-static void kill_all_and_reap(bool pid1, pid_t payload, int *payload_status, bool *payload_done)
-{
-	pid_t self = getpid();
-	for (;;) {
-		if (pid1) {
-			kill(-1, SIGKILL);
-		} else {
-			kill(-payload, SIGKILL);
-			signal_descendants(self, SIGKILL, 0);
-		}
-		int st;
-		pid_t r;
-		while ((r = waitpid(-1, &st, pid1 ? 0 : WNOHANG)) > 0) {
-			if (r == payload && !*payload_done) {
-				*payload_status = st;
-				*payload_done = true;
-			}
-		}
-		if (r < 0 && errno == ECHILD) {
-			return;
-		}
-		/* Children remain (dying, or just forked): wait a moment for SIGCHLD. */
-		sigset_t set;
-		sigemptyset(&set);
-		sigaddset(&set, SIGCHLD);
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-		sigtimedwait(&set, NULL, &ts);
-	}
-}
-
-/* Place the payload's fds at 0, 1, 2, 3.. and close everything else but the report pipe
- * and the exec fd, which are moved above and stay close-on-exec. */
-static int setup_fds(const struct sandbox_spawn *a, int devnull, int *report_fd, int *exec_fd,
-		     const char **step)
-{
-	int n = 3 + (int)a->n_fds;
-	int src[3 + MAX_FDS];
-	src[0] = a->stdin_fd >= 0 ? a->stdin_fd : devnull;
-	src[1] = a->stdout_fd;
-	src[2] = a->stderr_fd;
-	for (size_t i = 0; i < a->n_fds; i++) {
-		src[3 + i] = a->fds[i];
-	}
-	/* Move every source above the target range first, so no dup2 clobbers a source. */
-	int base = n + 3;
-	int rfd = fcntl(*report_fd, F_DUPFD_CLOEXEC, base);
-	int efd = *exec_fd >= 0 ? fcntl(*exec_fd, F_DUPFD_CLOEXEC, base) : -1;
-	if (rfd < 0 || (*exec_fd >= 0 && efd < 0)) {
-		*step = "move the report pipe";
-		return -errno;
-	}
-	int high[3 + MAX_FDS];
-	for (int i = 0; i < n; i++) {
-		high[i] = fcntl(src[i], F_DUPFD_CLOEXEC, base);
-		if (high[i] < 0) {
-			*step = "dup stage fd";
-			return -errno;
-		}
-	}
-	for (int i = 0; i < n; i++) {
-		if (dup2(high[i], i) < 0) {
-			*step = "place stage fd";
-			return -errno;
-		}
-	}
-	/* Close everything but the payload's fds, the report pipe and the exec fd. */
-	int lo = efd >= 0 ? MIN(rfd, efd) : rfd, hi = MAX(rfd, efd);
-	if (lo > n) {
-		syscall(SYS_close_range, (unsigned)n, (unsigned)lo - 1, 0u);
-	}
-	if (hi > lo + 1) {
-		syscall(SYS_close_range, (unsigned)lo + 1, (unsigned)hi - 1, 0u);
-	}
-	syscall(SYS_close_range, (unsigned)hi + 1, ~0u, 0u);
-	int r2 = rfd, e2 = efd;
-	*report_fd = r2;
-	*exec_fd = e2;
-	return 0;
-}
-
-/* Confined payload: limits, then capabilities, no_new_privs and the filter, in that order. */
-static int confine(const struct child_ctx *c, const char **step)
-{
-	const struct sandbox_policy *pol = c->pol;
-	*step = "set resource limits";
-	for (size_t i = 0; i < c->n_rl; i++) {
-		if (setrlimit(c->rl_res[i], &c->rl[i]) < 0) {
-			return -errno;
-		}
-	}
-	if (!pol->userns) {
-		*step = "drop supplementary groups";
-		if (setgroups(0, NULL) < 0) {
-			return -errno;
-		}
-	}
-	*step = "lock securebits";
-	if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
-					     SECBIT_NO_SETUID_FIXUP_LOCKED |
-					     SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
-					     SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED) < 0) {
-		return -errno;
-	}
-	*step = "drop the capability bounding set";
-	for (int cap = 0; cap <= pol->last_cap; cap++) {
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
-			return -errno;
-		}
-	}
-	*step = "clear ambient capabilities";
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) {
-		return -errno;
-	}
-	*step = "drop capabilities";
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[2];
-	memset(data, 0, sizeof(data));
-	if (syscall(SYS_capset, &hdr, data) < 0) {
-		return -errno;
-	}
-	*step = "set no_new_privs";
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		return -errno;
-	}
-	*step = "load the seccomp filter";
-	struct sock_fprog prog = { .len = pol->filter_len, .filter = pol->filter };
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) {
-		return -errno;
-	}
-	return 0;
-}
-
-/* Runs on a stack of its own, sharing memory with the (waiting) shim: nothing here may
- * use the sanitizers' per-thread state, which belongs to the shim's thread. */
-static _noreturn_ _no_sanitize_ void payload_main(const struct child_ctx *c, int devnull,
-						  int report_fd)
-{
-	const struct sandbox_spawn *a = c->a;
-	const char *step = "";
-	int err = 0;
-	int exec_fd = a->exec_fd;
-
-	/* The runner blocks and handles some signals; the payload starts clean. */
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (int sig = 1; sig < NSIG; sig++) {
-		if (sig != SIGKILL && sig != SIGSTOP) {
-			sigaction(sig, &sa, NULL);
-		}
-	}
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-
-	if (setpgid(0, 0) < 0) {
-		step = "setpgid";
-		err = errno;
-		goto fail;
-	}
-	int r = setup_fds(a, devnull, &report_fd, &exec_fd, &step);
-	if (r < 0) {
-		err = -r;
-		goto fail;
-	}
-	/* The working directory, without following magic links (a /proc/self/fd/N working
-	 * directory would lead out of the root: CVE-2024-21626). */
-	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-				.resolve = c->confined ? RESOLVE_NO_MAGICLINKS : 0 };
-	int cwd = (int)syscall(SYS_openat2, AT_FDCWD, a->cwd, &how, sizeof(how));
-	if (cwd < 0 || fchdir(cwd) < 0) {
-		step = "chdir to the working directory";
-		err = errno;
-		goto fail;
-	}
-	close(cwd);
-	if (c->confined) {
-		r = confine(c, &step);
-		if (r < 0) {
-			err = -r;
-			goto fail;
-		}
-	}
-	if (exec_fd >= 0) {
-		syscall(SYS_execveat, exec_fd, "", a->argv, a->envp, AT_EMPTY_PATH);
-	} else {
-		execve(a->argv[0], (char *const *)a->argv, (char *const *)a->envp);
-	}
-	step = "exec";
-	err = errno;
-fail:
-	send_msg(report_fd, SHIM_SETUP_FAILED, 0, 0, err, step);
-	_exit(127);
-}
-
-struct payload_start {
-	const struct child_ctx *c;
-	int devnull, report_fd;
-};
-
-static _no_sanitize_ int payload_thunk(void *arg)
-{
-	const struct payload_start *ps = arg;
-	payload_main(ps->c, ps->devnull, ps->report_fd);
-	return 127; /* not reached */
-}
-
-/* Bring up lo in a network namespace this process is in. */
-static int loopback_up(void)
-{
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (s < 0) {
-		return -errno;
-	}
-	struct ifreq ifr;
-	memset(&ifr, 0, sizeof(ifr));
-	safe_copy(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	int r = ioctl(s, SIOCGIFFLAGS, &ifr);
-	if (r == 0) {
-		ifr.ifr_flags |= IFF_UP;
-		r = ioctl(s, SIOCSIFFLAGS, &ifr);
-	}
-	r = r < 0 ? -errno : 0;
-	close(s);
-	return r;
-}
-
-/* Confined: become the stage's pid 1 in its namespaces and build its root. */
-static int shim_setup(const struct child_ctx *c, const char **step)
-{
-	const struct sandbox_policy *pol = c->pol;
-	if (pol->userns) {
-		*step = "write the user namespace's uid and gid maps";
-		int r = write_file_str(AT_FDCWD, "/proc/self/setgroups", "deny");
-		if (r == 0) {
-			r = write_file_str(AT_FDCWD, "/proc/self/uid_map", c->uid_map);
-		}
-		if (r == 0) {
-			r = write_file_str(AT_FDCWD, "/proc/self/gid_map", c->gid_map);
-		}
-		if (r < 0) {
-			return r;
-		}
-	}
-	*step = "join the stage's cgroup";
-	for (int i = 0; i < c->cg->n; i++) {
-		if (write(c->cg->procs_fd[i], "0", 1) != 1) {
-			return -errno;
-		}
-	}
-	*step = "create the cgroup namespace";
-	if (unshare(CLONE_NEWCGROUP) < 0) {
-		return -errno;
-	}
-	if (c->netns_fd >= 0) {
-		*step = "join the network namespace";
-		if (setns(c->netns_fd, CLONE_NEWNET) < 0) {
-			return -errno;
-		}
-	} else if (c->own_netns) {
-		*step = "bring up the loopback interface";
-		int r = loopback_up();
-		if (r < 0) {
-			return r;
-		}
-	}
-	mode_t old = umask(0);
-	int r = root_build(&c->rp, step);
-	umask(old);
-	if (r < 0) {
-		return r;
-	}
-	/* The shim is a copy of the runner: nothing of its memory, environment or binary may
-	 * be reachable through /proc by the payload (ptrace_may_access denies a process
-	 * without CAP_SYS_PTRACE access to a non-dumpable one). */
-	*step = "make the supervisor non-dumpable";
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
-		return -errno;
-	}
-	return 0;
-}
-
-static _noreturn_ void shim_main(const struct child_ctx *c)
-{
-	int status_fd = c->status_fd;
-	sigset_t all;
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-
-	/* Die (kill the tree) with the runner; close the race where it died before prctl. */
-	if (prctl(PR_SET_PDEATHSIG, SIGUSR2) < 0) {
-		_exit(1);
-	}
-	if (c->confined) {
-		struct pollfd pfd = { .fd = c->runner_pidfd, .events = POLLIN };
-		if (poll(&pfd, 1, 0) != 0) {
-			_exit(1);
-		}
-	} else if (getppid() != c->runner) {
-		_exit(1);
-	}
-	if (c->fail_step) {
-		send_msg(status_fd, SHIM_SETUP_FAILED, 0, 0, c->fail_err, c->fail_step);
-		_exit(1);
-	}
-	if (setsid() < 0) {
-		send_msg(status_fd, SHIM_SETUP_FAILED, 0, 0, errno, "setsid");
-		_exit(1);
-	}
-	if (c->confined) {
-		const char *step = "";
-		int r = shim_setup(c, &step);
-		if (r < 0) {
-			send_msg(status_fd, SHIM_SETUP_FAILED, 0, 0, -r, step);
-			_exit(1);
-		}
-	} else if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
-		send_msg(status_fd, SHIM_SETUP_FAILED, 0, 0, errno, "become child subreaper");
-		_exit(1);
-	}
-	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	int rp[2];
-	if (devnull < 0 || pipe2(rp, O_CLOEXEC) < 0) {
-		send_msg(status_fd, SHIM_SETUP_FAILED, 0, 0, errno, "open /dev/null or pipe");
-		_exit(1);
-	}
-	/* Like posix_spawn: the payload shares the shim's memory until it execs (the shim
-	 * waits meanwhile, CLONE_VFORK), so the runner-sized address space is not copied a
-	 * second time. It runs on a stack of its own and writes nothing the shim uses; file
-	 * descriptors, signal handlers, limits and credentials are its own. */
-	void *stack = mmap(NULL, PAYLOAD_STACK, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (stack == MAP_FAILED) {
-		send_msg(status_fd, SHIM_SETUP_FAILED, 0, 0, errno, "map the payload's stack");
-		_exit(1);
-	}
-	struct payload_start ps = { c, devnull, rp[1] };
-	pid_t payload = clone(payload_thunk, (char *)stack + PAYLOAD_STACK,
-			      CLONE_VM | CLONE_VFORK | SIGCHLD, &ps);
-	int clone_err = errno;
-	munmap(stack, PAYLOAD_STACK);
-	if (payload < 0) {
-		send_msg(status_fd, SHIM_SETUP_FAILED, 0, 0, clone_err, "start the payload");
-		_exit(1);
-	}
-	/* The shim keeps only what it needs: the status pipe and the report pipe. */
-	close(rp[1]);
-	setpgid(payload, payload); /* also done by the child; whoever runs first wins */
-	int keep_lo = MIN(status_fd, rp[0]), keep_hi = MAX(status_fd, rp[0]);
-	if (keep_lo > 0) {
-		syscall(SYS_close_range, 0u, (unsigned)keep_lo - 1, 0u);
-	}
-	if (keep_hi > keep_lo + 1) {
-		syscall(SYS_close_range, (unsigned)keep_lo + 1, (unsigned)keep_hi - 1, 0u);
-	}
-	syscall(SYS_close_range, (unsigned)keep_hi + 1, ~0u, 0u);
-
-	bool pid1 = c->confined;
-	int status = 0;
-	bool done = false;
-	struct shim_msg report;
-	ssize_t n;
-	do {
-		n = read(rp[0], &report, sizeof(report));
-	} while (n < 0 && errno == EINTR);
-	close(rp[0]);
-	if (n == (ssize_t)sizeof(report) && report.magic == SHIM_MAGIC) {
-		kill_all_and_reap(pid1, payload, &status, &done);
-		send_msg(status_fd, SHIM_SETUP_FAILED, 0, 0, report.err, report.step);
-		_exit(1);
-	}
-
-	sigset_t wait_set;
-	sigemptyset(&wait_set);
-	sigaddset(&wait_set, SIGCHLD);
-	sigaddset(&wait_set, SIGUSR1);
-	sigaddset(&wait_set, SIGUSR2);
-	sigaddset(&wait_set, SIGTERM);
-	sigaddset(&wait_set, SIGHUP);
-	while (!done) {
-		siginfo_t si;
-		int sig = sigwaitinfo(&wait_set, &si);
-		/* As pid 1, signals from inside the stage reach the shim too (they are blocked,
-		 * so not dropped). Only the runner may ask for a kill: a signal from an
-		 * ancestor namespace arrives with si_pid 0, and SI_USER cannot be forged with
-		 * rt_sigqueueinfo. */
-		if (pid1 && sig != SIGCHLD && sig > 0 &&
-		    (si.si_code != SI_USER || si.si_pid != 0)) {
-			continue;
-		}
-		if (sig == SIGUSR1 || sig == SIGTERM) {
-			if (pid1) {
-				kill(-1, SIGTERM);
-			} else {
-				kill(-payload, SIGTERM);
-				signal_descendants(getpid(), SIGTERM, 0);
-			}
-		} else if (sig == SIGUSR2 || sig == SIGHUP) {
-			break;
-		}
-		int st;
-		pid_t r;
-		while ((r = waitpid(-1, &st, WNOHANG)) > 0) {
-			if (r == payload) {
-				status = st;
-				done = true;
-			}
-		}
-	}
-	/* The payload is gone (or we were told to kill): nothing of the stage survives it. */
-	kill_all_and_reap(pid1, payload, &status, &done);
-	if (done && WIFEXITED(status)) {
-		send_msg(status_fd, SHIM_EXITED, WEXITSTATUS(status), 0, 0, NULL);
-	} else if (done && WIFSIGNALED(status)) {
-		send_msg(status_fd, SHIM_SIGNALED, 0, WTERMSIG(status), 0, NULL);
-	} else {
-		send_msg(status_fd, SHIM_SIGNALED, 0, SIGKILL, 0, NULL);
-	}
-	_exit(0);
 }
 
 /* ---- runner side ---- */
@@ -768,17 +113,87 @@ static void add_rlimit(struct child_ctx *c, int res, rlim_t soft, rlim_t hard)
 	c->n_rl++;
 }
 
-static int clone_shim(struct child_ctx *c, unsigned long flags, pid_t *pid)
+/* The confined part of the supervisor's instructions; returns the clone flags. */
+static unsigned long plan_confined(const struct sandbox_policy *pol,
+				   const struct sandbox_spawn *args, struct policy_path *sorted,
+				   struct child_ctx *c)
 {
-	long r = syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
+	/* The policy's paths, shallowest first, so that a deeper one is mounted on top. */
+	size_t n = 0;
+	for (size_t d = 1; n < pol->n_paths; d++) {
+		for (size_t i = 0; i < pol->n_paths; i++) {
+			if (depth_of(pol->paths[i].rel) == d) {
+				sorted[n++] = pol->paths[i];
+			}
+		}
+	}
+	c->rp = (struct root_plan){
+		.workspace = args->workspace,
+		.ws_ro = pol->ws_ro,
+		.rootfs = pol->rootfs,
+		.etc = pol->rootfs ? NULL : pol->etc,
+		.paths = sorted,
+		.n_paths = pol->n_paths,
+		.mounts = args->mounts,
+		.n_mounts = args->n_mounts,
+		.stage_root = "/tmp",
+	};
+	snprintf(c->rp.tmp_opts, sizeof(c->rp.tmp_opts), "size=%llu,mode=1777",
+		 (unsigned long long)pol->limit[SANDBOX_LIMIT_TMP]);
+	c->userns = pol->userns;
+	c->last_cap = pol->last_cap;
+	c->filter = pol->filter;
+	c->filter_len = pol->filter_len;
+	snprintf(c->uid_map, sizeof(c->uid_map), "%u %u 1\n", pol->uid, pol->uid);
+	snprintf(c->gid_map, sizeof(c->gid_map), "%u %u 1\n", pol->gid, pol->gid);
+	add_rlimit(c, RLIMIT_CORE, 0, 0);
+	add_rlimit(c, RLIMIT_NOFILE, pol->limit[SANDBOX_LIMIT_NOFILE],
+		   pol->limit[SANDBOX_LIMIT_NOFILE]);
+	add_rlimit(c, RLIMIT_FSIZE, pol->limit[SANDBOX_LIMIT_FSIZE],
+		   pol->limit[SANDBOX_LIMIT_FSIZE]);
+	/* SIGXCPU at the limit, SIGKILL a little later if it is ignored. */
+	add_rlimit(c, RLIMIT_CPU, pol->limit[SANDBOX_LIMIT_CPU], pol->limit[SANDBOX_LIMIT_CPU] + 5);
+	if (pol->pids_by_userns) {
+		add_rlimit(c, RLIMIT_NPROC, pol->limit[SANDBOX_LIMIT_PIDS],
+			   pol->limit[SANDBOX_LIMIT_PIDS]);
+	}
+	unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
+	if (pol->userns) {
+		flags |= CLONE_NEWUSER;
+	}
+	/* The supervisor makes its network namespace itself, not the spawner's clone: a
+	 * warm one ahead of its stage, and a burst of cold ones in parallel. */
+	c->own_netns = pol->net == SANDBOX_NET_NONE;
+	return flags;
+}
+
+/* Unconfined: fork the shim here. */
+static int fork_shim(const struct child_ctx *c, int status_rd, pid_t *pid)
+{
+	pid_t r = fork();
 	if (r < 0) {
 		return -errno;
 	}
 	if (r == 0) {
+		close(status_rd);
 		shim_main(c);
 	}
-	*pid = (pid_t)r;
+	*pid = r;
 	return 0;
+}
+
+/* Confined: the spawner starts the shim from the instructions in one block. */
+static int spawn_shim(const struct child_ctx *c, unsigned long flags, pid_t *pid, int *pidfd)
+{
+	int fds[WIRE_MAX_FDS], blob;
+	size_t n_fds;
+	int r = wire_encode(c, &blob, fds, &n_fds);
+	if (r < 0) {
+		return r;
+	}
+	r = spawner_start(flags, wire_policy_key(c), fds, n_fds, pid, pidfd);
+	close(blob);
+	return r;
 }
 
 int sandbox_spawn(const struct sandbox_policy *pol, const struct sandbox_spawn *args,
@@ -786,21 +201,26 @@ int sandbox_spawn(const struct sandbox_policy *pol, const struct sandbox_spawn *
 {
 	int sp[2];
 	if (!args->argv || !args->argv[0] || !args->envp || !args->cwd || args->stdout_fd < 0 ||
-	    args->stderr_fd < 0 || args->n_fds > MAX_FDS || !pol->compiled) {
+	    args->stderr_fd < 0 || args->n_fds > SHIM_MAX_FDS || !pol->compiled) {
 		return -EINVAL;
 	}
 	struct child_ctx c = {
-		.a = args,
-		.pol = pol,
-		.runner = getpid(),
-		.runner_pidfd = -1,
+		.argv = args->argv,
+		.envp = args->envp,
+		.cwd = args->cwd,
+		.exec_fd = args->exec_fd,
+		.stdin_fd = args->stdin_fd,
+		.stdout_fd = args->stdout_fd,
+		.stderr_fd = args->stderr_fd,
+		.fds = args->fds,
+		.n_fds = args->n_fds,
 		.confined = pol->confined,
-		.netns_fd = -1,
+		.parent = getpid(),
+		.parent_pidfd = -1,
 	};
 	struct sandbox_proc *p = xcalloc(1, sizeof(*p));
 	p->cg.procs_fd[0] = p->cg.procs_fd[1] = -1;
 	p->pidfd = p->status_fd = -1;
-	c.cg = &p->cg;
 	unsigned long flags = 0;
 	struct policy_path sorted[ROOT_MAX_PATHS];
 	char cgerr[200] = "";
@@ -812,62 +232,22 @@ int sandbox_spawn(const struct sandbox_policy *pol, const struct sandbox_spawn *
 			free(p);
 			return r;
 		}
-		/* The policy's paths, shallowest first, so that a deeper one is mounted on top. */
-		size_t n = 0;
-		for (size_t d = 1; n < pol->n_paths; d++) {
-			for (size_t i = 0; i < pol->n_paths; i++) {
-				if (depth_of(pol->paths[i].rel) == d) {
-					sorted[n++] = pol->paths[i];
-				}
-			}
-		}
-		c.rp = (struct root_plan){
-			.workspace = args->workspace,
-			.ws_ro = pol->ws_ro,
-			.rootfs = pol->rootfs,
-			.etc = pol->etc,
-			.paths = sorted,
-			.n_paths = pol->n_paths,
-			.mounts = args->mounts,
-			.n_mounts = args->n_mounts,
-			.stage_root = "/tmp",
-		};
-		snprintf(c.rp.tmp_size, sizeof(c.rp.tmp_size), "%llu",
-			 (unsigned long long)pol->limit[SANDBOX_LIMIT_TMP]);
-		snprintf(c.uid_map, sizeof(c.uid_map), "%u %u 1\n", pol->uid, pol->uid);
-		snprintf(c.gid_map, sizeof(c.gid_map), "%u %u 1\n", pol->gid, pol->gid);
-		add_rlimit(&c, RLIMIT_CORE, 0, 0);
-		add_rlimit(&c, RLIMIT_NOFILE, pol->limit[SANDBOX_LIMIT_NOFILE],
-			   pol->limit[SANDBOX_LIMIT_NOFILE]);
-		add_rlimit(&c, RLIMIT_FSIZE, pol->limit[SANDBOX_LIMIT_FSIZE],
-			   pol->limit[SANDBOX_LIMIT_FSIZE]);
-		/* SIGXCPU at the limit, SIGKILL a little later if it is ignored. */
-		add_rlimit(&c, RLIMIT_CPU, pol->limit[SANDBOX_LIMIT_CPU],
-			   pol->limit[SANDBOX_LIMIT_CPU] + 5);
-		if (pol->pids_by_userns) {
-			add_rlimit(&c, RLIMIT_NPROC, pol->limit[SANDBOX_LIMIT_PIDS],
-				   pol->limit[SANDBOX_LIMIT_PIDS]);
+		flags = plan_confined(pol, args, sorted, &c);
+		/* Which directory the workspace is now (a missing one fails in the shim, with
+		 * the step named). */
+		struct stat ws_st;
+		if (stat(args->workspace, &ws_st) == 0) {
+			c.rp.ws_dev = ws_st.st_dev;
+			c.rp.ws_ino = ws_st.st_ino;
 		}
 		r = cgroup_create(pol, &p->cg, cgerr, sizeof(cgerr));
 		if (r < 0) {
 			c.fail_step = cgerr;
 			c.fail_err = -r;
 		}
-		flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
-		if (pol->userns) {
-			flags |= CLONE_NEWUSER;
-		}
-		if (pol->net == SANDBOX_NET_NONE) {
-			c.netns_fd = pol->userns ? -1 : netpool_take();
-			if (c.netns_fd < 0) {
-				flags |= CLONE_NEWNET;
-				c.own_netns = true;
-			}
-		}
-		c.runner_pidfd = (int)syscall(SYS_pidfd_open, c.runner, 0);
-		if (c.runner_pidfd < 0) {
-			r = -errno;
-			goto fail;
+		c.n_cg = p->cg.n;
+		for (int i = 0; i < p->cg.n; i++) {
+			c.cg_fds[i] = p->cg.procs_fd[i];
 		}
 	}
 	if (pipe2(sp, O_CLOEXEC) < 0) {
@@ -877,13 +257,17 @@ int sandbox_spawn(const struct sandbox_policy *pol, const struct sandbox_spawn *
 	c.status_fd = sp[1];
 	pid_t pid = -1;
 	if (pol->confined) {
-		r = clone_shim(&c, flags, &pid);
+		p->spawned = true;
+		r = spawn_shim(&c, flags, &pid, &p->pidfd);
 	} else {
-		pid = fork();
-		r = pid < 0 ? -errno : 0;
-		if (pid == 0) {
-			close(sp[0]);
-			shim_main(&c);
+		r = fork_shim(&c, sp[0], &pid);
+		if (r == 0) {
+			p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+			if (p->pidfd < 0) {
+				r = -errno;
+				kill(pid, SIGKILL);
+				waitpid(pid, NULL, 0);
+			}
 		}
 	}
 	close(sp[1]);
@@ -894,37 +278,15 @@ int sandbox_spawn(const struct sandbox_policy *pol, const struct sandbox_spawn *
 	p->pid = pid;
 	p->status_fd = sp[0];
 	fd_set_nonblock(p->status_fd, true);
-	p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (p->pidfd < 0) {
-		r = -errno;
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		goto fail;
-	}
 	fcntl(p->pidfd, F_SETFD, FD_CLOEXEC);
 	/* The shim has its own copies now. */
 	for (int i = 0; i < p->cg.n; i++) {
 		close(p->cg.procs_fd[i]);
 		p->cg.procs_fd[i] = -1;
 	}
-	if (c.netns_fd >= 0) {
-		close(c.netns_fd);
-	}
-	if (c.runner_pidfd >= 0) {
-		close(c.runner_pidfd);
-	}
 	*out = p;
 	return 0;
 fail:
-	if (c.netns_fd >= 0) {
-		close(c.netns_fd);
-	}
-	if (c.runner_pidfd >= 0) {
-		close(c.runner_pidfd);
-	}
-	if (p->status_fd >= 0) {
-		close(p->status_fd);
-	}
 	cgroup_destroy(&p->cg);
 	free(p);
 	return r;
@@ -964,23 +326,31 @@ int sandbox_kill(struct sandbox_proc *p)
 	return send_signal(p, SIGUSR2);
 }
 
-/* Wait for the shim itself to be gone (it has reported, or died). */
-static int wait_exit(struct sandbox_proc *p, int *wstatus)
+/* Wait for the shim itself to be gone (it has reported, or died). A shim the spawner
+ * started is not this process's child: its pidfd becomes readable when it has exited. */
+static int wait_exit(struct sandbox_proc *p)
 {
-	siginfo_t si;
-	memset(&si, 0, sizeof(si));
-	if (!p->exited) {
+	if (p->exited) {
+		return 0;
+	}
+	if (p->spawned) {
+		struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
+		while (poll(&pfd, 1, -1) < 0) {
+			if (errno != EINTR) {
+				return -errno;
+			}
+		}
+	} else {
+		siginfo_t si;
+		memset(&si, 0, sizeof(si));
 		while (waitid((idtype_t)P_PIDFD, (id_t)p->pidfd, &si, WEXITED) < 0) {
 			if (errno != EINTR) {
 				return -errno;
 			}
 		}
-		p->exited = true;
 		p->wstatus = si.si_status;
 	}
-	if (wstatus) {
-		*wstatus = p->wstatus;
-	}
+	p->exited = true;
 	return 0;
 }
 
@@ -1014,11 +384,16 @@ static int collect(struct sandbox_proc *p, bool block)
 	}
 	memset(res, 0, sizeof(*res));
 	if (n != (ssize_t)sizeof(m) || m.magic != SHIM_MAGIC) {
-		int wstatus = 0;
-		wait_exit(p, &wstatus);
+		wait_exit(p);
 		res->outcome = SANDBOX_SETUP_FAILED;
-		snprintf(res->message, sizeof(res->message),
-			 "stage supervisor ended without a report (wait status 0x%x)", wstatus);
+		if (p->spawned) {
+			snprintf(res->message, sizeof(res->message),
+				 "stage supervisor ended without a report");
+		} else {
+			snprintf(res->message, sizeof(res->message),
+				 "stage supervisor ended without a report (wait status 0x%x)",
+				 p->wstatus);
+		}
 	} else {
 		m.step[sizeof(m.step) - 1] = '\0';
 		switch (m.kind) {
@@ -1072,7 +447,7 @@ void sandbox_proc_free(struct sandbox_proc *p)
 		sandbox_wait(p, &r);
 	}
 	/* The shim is in the stage's cgroup until it exits. */
-	wait_exit(p, NULL);
+	wait_exit(p);
 	cgroup_release(&p->cg);
 	close(p->pidfd);
 	close(p->status_fd);
