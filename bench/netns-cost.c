@@ -1,7 +1,8 @@
 /*
  * netns-cost.c - what a network namespace costs, for docs/benchmarks.md: a process made
  * with clone(CLONE_NEWNET) against a plain fork, and joining a namespace made ahead of
- * time (setns) as the runner's pool does. Needs root. Prints milliseconds per process.
+ * time (setns). The runner makes a stage's namespace ahead of time in a warm supervisor
+ * (docs/sandbox.md). Needs root. Prints milliseconds per process.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -48,7 +49,7 @@ int main(int argc, char **argv)
 	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	double fork_ms = spawn_loop(n, 0, NULL);
 	double newnet_ms = spawn_loop(n, CLONE_NEWNET, NULL);
-	/* Made ahead of time (what the pool's helper does in the background). */
+	/* Made ahead of time, as a warm supervisor does while the previous stage runs. */
 	double t0 = now_ms();
 	for (int i = 0; i < n; i++) {
 		if (unshare(CLONE_NEWNET) < 0) {
@@ -63,7 +64,8 @@ int main(int argc, char **argv)
 	printf("fork+exit                     %.3f ms\n", fork_ms);
 	printf("clone(CLONE_NEWNET)+exit      %.3f ms  (+%.3f ms)\n", newnet_ms,
 	       newnet_ms - fork_ms);
-	printf("make a namespace (unshare)    %.3f ms  (done ahead of time by the pool)\n",
+	printf("make a namespace (unshare)    %.3f ms  (done ahead of time, off the stage's "
+	       "path)\n",
 	       make_ms);
 	printf("fork+setns(pooled)+exit       %.3f ms  (+%.3f ms)\n", join_ms, join_ms - fork_ms);
 	return 0;
