@@ -101,10 +101,13 @@ int osvdb_build_new(const char *path, struct osvdb_build **out, char *err, size_
 		return fd;
 	}
 	close(fd);
+	/* 16 KiB pages: a quarter of the page writes of the default 4 KiB when the build is
+	 * committed (the import of the full OSV data went from ~19,500 to ~21,500 records/s);
+	 * a scan's index lookups are no slower (docs/benchmarks.md). */
 	if (sqlite3_open_v2(b->tmp, &b->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
 		    SQLITE_OK ||
 	    sqlite3_exec(b->db,
-			 "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+			 "PRAGMA page_size=16384; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
 			 "PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-65536;",
 			 NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(b->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
