@@ -25,6 +25,14 @@
 #define SECRET_GL "gitlab-webhook-token-0123456789"
 #define SECRET_GT "gitea-webhook-secret-0123456789"
 #define DEPLOY	  "deploy-key-value-not-for-forks"
+/* The GitHub repository's entry in a server config: its clone URL and API URL follow. */
+#define GITHUB_REPO_ENTRY                               \
+	"  - name: acme/app\n"                          \
+	"    forge: github\n"                           \
+	"    secret: " SECRET_GH "\n"                   \
+	"    clone_url: %s\n"                           \
+	"    api: { url: '%s', token: gh-api-token }\n" \
+	"    secrets: { deploy_key: " DEPLOY " }\n"
 
 static const char pipeline[] =
 	"version: 1\n"
@@ -69,14 +77,7 @@ static void start(struct env *e, const char *extra, unsigned fail_first)
 			 "shutdown_grace: 200ms\n"
 			 "retry: { attempts: 3, backoff: 50ms, max_backoff: 200ms, timeout: 5s }\n"
 			 "%s"
-			 "repositories:\n"
-			 "  - name: acme/app\n"
-			 "    forge: github\n"
-			 "    secret: " SECRET_GH "\n"
-			 "    clone_url: %s\n"
-			 "    api: { url: '%s', token: gh-api-token }\n"
-			 "    secrets: { deploy_key: " DEPLOY " }\n"
-			 "  - name: org/app\n"
+			 "repositories:\n" GITHUB_REPO_ENTRY "  - name: org/app\n"
 			 "    forge: gitlab\n"
 			 "    secret: " SECRET_GL "\n"
 			 "    clone_url: %s\n"
@@ -738,13 +739,7 @@ Test(serve, a_blocked_gate_notifies_the_security_team, .timeout = 180)
 			 "public_url: http://ci.example\n"
 			 "retry: { attempts: 3, backoff: 50ms, max_backoff: 200ms, timeout: 5s }\n"
 			 "notifications:\n  security:\n    url: '%s/security-hook'\n"
-			 "repositories:\n"
-			 "  - name: acme/app\n"
-			 "    forge: github\n"
-			 "    secret: " SECRET_GH "\n"
-			 "    clone_url: %s\n"
-			 "    api: { url: '%s', token: gh-api-token }\n"
-			 "    secrets: { deploy_key: " DEPLOY " }\n",
+			 "repositories:\n" GITHUB_REPO_ENTRY,
 			 e.dir, url, e.repo, url),
 		0);
 	ts_start(&e.srv, e.dir, cfg);
