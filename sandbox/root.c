@@ -584,14 +584,16 @@ static int build_workspace(const struct root_plan *rp, int root, int ws, const i
 			close(t);
 			continue;
 		}
-		/* An empty directory, with the mount points later mounts below it need. */
+		/* An empty directory, with the mount points later mounts below it need: a
+		 * file for a file (the advisory database kept in the run record's directory),
+		 * a directory otherwise. */
 		static const char *const opts[] = { "size", "4k", "mode", "0755" };
 		int h = new_fs("tmpfs", opts, 4, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 		r = h;
 		for (size_t k = i + 1; k < rp->n_mounts && h >= 0; k++) {
 			const char *sub = below(m->path, rp->mounts[k].path);
 			if (sub && *sub) {
-				int d = walk_dirs(h, sub, true);
+				int d = msrc_file[k] ? file_point(h, sub) : walk_dirs(h, sub, true);
 				r = d;
 				if (d < 0) {
 					break;

@@ -287,20 +287,15 @@ static int depscan_run_stage(struct stage_worker *w)
 	return code;
 }
 
-/* Runner side: the database the worker will open, when it is outside the workspace (the
- * sandbox binds it read-only there, and RUNNER_DB names it for the worker). */
+/* Runner side: the database the worker will open, as an absolute path (the sandbox binds
+ * it read-only at that path, and RUNNER_DB names it for the worker). */
 static char *depscan_host_file(json_t *with, const char *workspace)
 {
 	const char *db_with = json_string_value(json_object_get(with, "db"));
 	if (db_with && *db_with && db_with[0] != '/') {
-		return NULL; /* in the workspace: the stage sees it already */
+		return xasprintf("%s/%s", workspace, db_with); /* relative to the workspace */
 	}
-	char *db = osvdb_default_path(db_with);
-	if (db && str_has_prefix(db, workspace) && db[strlen(workspace)] == '/') {
-		free(db);
-		return NULL;
-	}
-	return db;
+	return osvdb_default_path(db_with);
 }
 
 const struct stage_kind stage_kind_dependency_scan = {

@@ -73,9 +73,11 @@ struct stage_kind {
 	/* Do the work, inside the worker process. Returns a STAGE_EXIT_* code. */
 	int (*run)(struct stage_worker *w);
 	/*
-	 * Runner side, optional: a file of the host the kind reads that is not in the
-	 * workspace (an advisory database), given the interpolated `with:` and the runner's
-	 * environment; NULL for none. The sandbox binds it read-only at the same path, and the
+	 * Runner side, optional: a file of the host the kind reads (an advisory database),
+	 * as an absolute path, given the interpolated `with:` and the runner's environment;
+	 * NULL for none. The sandbox binds it read-only at the same path, also when it is in
+	 * the workspace (it may be under the run record's directory, which stages do not
+	 * see, and a stage before this one must not have been able to replace it), and the
 	 * worker's environment names it in host_file_env. Caller frees.
 	 */
 	char *(*host_file)(json_t *with, const char *workspace);

@@ -227,6 +227,40 @@ Test(depscan, an_allow_entry_for_the_cve_covers_the_ghsa)
 	free(proj);
 }
 
+/* The database where examples/log4shell/README.md puts it: in the project's .runner/,
+ * which stages do not see (the run record's directory is hidden in the sandbox), and as a
+ * `db:` path relative to the workspace: the stage finds it read-only either way. */
+Test(depscan, a_database_in_the_run_records_directory_or_the_workspace)
+{
+	char *proj, *in_record, *yml;
+	cr_assert_geq(asprintf(&proj, "%s/p", ws), 0);
+	copy_example(proj);
+	cr_assert_geq(asprintf(&in_record, "%s/.runner/osv.db", proj), 0);
+	char *path = tu_fixture("osv/maven");
+	struct tu_result r = tu_runner_run(proj, "db", "import", "--db", in_record, path, NULL);
+	cr_assert_eq(r.status, 0, "db import: %s", r.err);
+	tu_result_free(&r);
+	free(path);
+	setenv("RUNNER_DB", in_record, 1);
+	r = tu_runner_run(proj, "run", NULL);
+	cr_assert_eq(r.status, 3, "exit %d\n%s\n%s", r.status, r.out, r.err);
+	json_t *rep = tu_latest_report(proj);
+	cr_assert_str_eq(tu_stage_status(rep, "dependency-scan"), "blocked");
+	json_decref(rep);
+	tu_result_free(&r);
+
+	/* `db:` relative to the workspace, the variable pointing elsewhere. */
+	setenv("RUNNER_DB", db, 1);
+	cr_assert_geq(asprintf(&yml, "%s/.runner.yml", proj), 0);
+	sed_file(yml, "      max-db-age: 7d\n", "      max-db-age: 7d\n      db: .runner/osv.db\n");
+	r = tu_runner_run(proj, "run", NULL);
+	cr_assert_eq(r.status, 3, "exit %d\n%s\n%s", r.status, r.out, r.err);
+	tu_result_free(&r);
+	free(yml);
+	free(in_record);
+	free(proj);
+}
+
 static void expect_error(const char *proj, const char *needle)
 {
 	struct tu_result r = tu_runner_run(proj, "run", NULL);
