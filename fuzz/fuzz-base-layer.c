@@ -3,6 +3,12 @@
  * build reads it (libarchive, any compression) to learn which paths an `add` replaces,
  * and must then either build or refuse, never crash, hang or leak. The input is used as
  * the only layer of a base layout; the build adds a file and a directory over it.
+ *
+ * The same input is then the base's image index (index.json naming it as one, as skopeo
+ * copy --all writes a layout): choosing a platform's manifest from an untrusted index
+ * must fail cleanly or pick an entry, never crash. (A choice only goes on to a build when
+ * the input names a manifest of the layout by digest, which a seed cannot know; the
+ * choosing is what is fuzzed here.)
  */
 #include "err.h"
 #include "image.h"
@@ -104,6 +110,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int r = oci_build(&spec, out, &res, &err);
 	if (r < 0 && !err.msg[0]) {
 		__builtin_trap(); /* a refusal always says why */
+	}
+
+	/* The input as an image index; the manifest built above is in the layout too. */
+	if (oci_layout_open(base, &l, &err) < 0) {
+		abort();
+	}
+	snprintf(layer.media_type, sizeof(layer.media_type), "%s", OCI_MT_INDEX);
+	oci_layout_write_index(l, &layer, NULL, &err);
+	oci_layout_free(l);
+	rm_rf(out);
+	spec.platform = "linux/arm64/v8";
+	memset(&err, 0, sizeof(err));
+	r = oci_build(&spec, out, &res, &err);
+	if (r < 0 && !err.msg[0]) {
+		__builtin_trap();
 	}
 	/* The next input starts from nothing (and the disk does not fill up). */
 	rm_rf(base);

@@ -43,7 +43,9 @@ const char cmd_image_usage[] =
 	"      --workdir DIR       the working directory\n"
 	"      --label K=V         a label of the config; repeatable\n"
 	"      --annotation K=V    an annotation of the manifest; repeatable\n"
-	"      --platform OS/ARCH  for scratch images and registry bases (default: this machine)\n"
+	"      --platform OS/ARCH[/VARIANT]\n"
+	"                          for scratch images and to choose from a base that is an\n"
+	"                          index (default: this machine, e.g. linux/amd64)\n"
 	"      --created SECONDS   the creation time (default: $SOURCE_DATE_EPOCH, else the\n"
 	"                          commit time of the context's repository, else 0)\n"
 	"      --revision SHA      org.opencontainers.image.revision (default: the commit)\n"
@@ -460,6 +462,10 @@ static int image_build(int argc, char **argv)
 			}
 			if (res.base_digest[0]) {
 				json_object_set_new(j, "base_digest", json_string(res.base_digest));
+			}
+			if (res.base_manifest[0] && !str_eq(res.base_manifest, res.base_digest)) {
+				json_object_set_new(j, "base_manifest",
+						    json_string(res.base_manifest));
 			}
 			char *text = json_dumps(j, JSON_COMPACT);
 			printf("%s\n", text ? text : "{}");

@@ -699,6 +699,13 @@ static int run(struct stage_worker *w)
 		if (br.base_digest[0]) {
 			json_object_set_new(w->result, "base_digest", json_string(br.base_digest));
 		}
+		if (br.base_manifest[0] && !str_eq(br.base_manifest, br.base_digest)) {
+			/* The base was an index: say which of its images was taken. */
+			printf("base %s: chose %s for %s\n", br.base_digest, br.base_manifest,
+			       spec.platform ? spec.platform : oci_host_platform());
+			json_object_set_new(w->result, "base_manifest",
+					    json_string(br.base_manifest));
+		}
 		struct oci_layout *l = NULL;
 		struct oci_push_result res = { { 0 } };
 		r = oci_layout_open(dir, &l, &err);

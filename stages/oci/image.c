@@ -14,6 +14,7 @@
 
 #include "err.h"
 #include "hmap.h"
+#include "index.h"
 #include "sbuf.h"
 #include "util.h"
 
@@ -824,8 +825,10 @@ struct base {
 	json_t *config; /* NULL for scratch */
 	struct oci_descriptor *layers;
 	size_t n_layers;
-	char digest[OCI_DIGEST_SIZE]; /* "" for scratch */
-	char *name;		      /* a registry base: "host/repo@sha256:..." */
+	char digest[OCI_DIGEST_SIZE];	/* what was pinned: "" for scratch */
+	char manifest[OCI_DIGEST_SIZE]; /* the image manifest used (from an index: chosen) */
+	bool from_index;
+	char *name; /* a registry base: "host/repo@sha256:..." */
 };
 
 static void base_release(struct base *b)
@@ -885,6 +888,96 @@ static int check_base_config(const struct base *b, struct oci_err *err)
 	return 0;
 }
 
+static const char *build_platform(const struct oci_build_spec *spec)
+{
+	return spec->platform ? spec->platform : oci_host_platform();
+}
+
+/*
+ * The image manifest of a base layout, and what the user pinned (b->digest). index.json
+ * is read in the three shapes tools write:
+ *   - one image manifest: that one, whatever its platform (as before indexes);
+ *   - one entry that is an index (skopeo copy --all, buildx): that index blob is read
+ *     (capped, checked against its digest and size) and the platform's manifest chosen
+ *     from it; the index's digest is what was pinned;
+ *   - several entries: the platform's manifest is chosen among them; index.json is no
+ *     blob, so the chosen manifest's digest is what was pinned.
+ */
+static int layout_base_manifest(const struct oci_build_spec *spec, const struct oci_layout *src,
+				struct base *b, struct oci_descriptor *md, struct oci_err *err)
+{
+	json_t *idx = NULL, *inner = NULL;
+	int r = oci_layout_read_index(src, &idx, err);
+	if (r < 0) {
+		return r;
+	}
+	json_t *ms = json_object_get(idx, "manifests");
+	struct oci_descriptor only;
+	bool one =
+		json_array_size(ms) == 1 && oci_descriptor_parse(json_array_get(ms, 0), &only) == 0;
+	char what[PATH_MAX + 200];
+	if (one && oci_mt_is_index(only.media_type)) {
+		char *body = NULL;
+		size_t len = 0;
+		json_error_t je;
+		snprintf(what, sizeof(what), "base %s: index %s", spec->base, only.digest);
+		r = oci_layout_read_blob(src, only.digest, OCI_MANIFEST_MAX, &body, &len, err);
+		if (r == 0 && len != only.size) {
+			r = oci_errf(err, -EINVAL, "%s: not the size index.json says", what);
+		}
+		if (r == 0 && !(inner = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je))) {
+			r = oci_errf(err, -EINVAL, "%s: not JSON", what);
+		}
+		const char *mt = json_string_value(json_object_get(inner, "mediaType"));
+		if (r == 0 && mt && !oci_mt_is_index(mt)) {
+			r = oci_errf(err, -EINVAL,
+				     "%s: index.json calls it an index, it says %.100s", what, mt);
+		}
+		if (r == 0) {
+			r = oci_index_select(inner, build_platform(spec), md, what, err);
+		}
+		if (r == 0) {
+			memcpy(b->digest, only.digest, OCI_DIGEST_SIZE);
+			b->from_index = true;
+		}
+		free(body);
+	} else if (one || json_array_size(ms) == 0) {
+		r = oci_layout_find(src, NULL, md, err);
+		if (r == 0) {
+			memcpy(b->digest, md->digest, OCI_DIGEST_SIZE);
+		}
+	} else {
+		snprintf(what, sizeof(what), "base %s: index.json", spec->base);
+		r = oci_index_select(idx, build_platform(spec), md, what, err);
+		if (r == 0) {
+			memcpy(b->digest, md->digest, OCI_DIGEST_SIZE);
+			b->from_index = true;
+		}
+	}
+	if (r == 0) {
+		memcpy(b->manifest, md->digest, OCI_DIGEST_SIZE);
+	}
+	json_decref(inner);
+	json_decref(idx);
+	return r;
+}
+
+/* A manifest chosen from an index for a platform must carry a config for that platform:
+ * the new image's os and architecture are the base config's, and must be what was asked. */
+static int check_base_platform(const struct oci_build_spec *spec, const struct base *b,
+			       struct oci_err *err)
+{
+	if (!b->from_index || oci_config_is_platform(b->config, build_platform(spec))) {
+		return 0;
+	}
+	const char *os = json_string_value(json_object_get(b->config, "os"));
+	const char *arch = json_string_value(json_object_get(b->config, "architecture"));
+	return oci_errf(err, -EINVAL,
+			"base %s: the index lists %s for %s, but its config is for %.64s/%.64s",
+			spec->base, b->manifest[0] ? b->manifest : "a manifest",
+			build_platform(spec), os ? os : "?", arch ? arch : "?");
+}
+
 static int base_from_layout(const struct oci_build_spec *spec, const char *root,
 			    struct oci_layout *out, struct base *b, struct oci_err *err)
 {
@@ -909,9 +1002,13 @@ static int base_from_layout(const struct oci_build_spec *spec, const char *root,
 	char *body = NULL, *cfg = NULL;
 	size_t len, clen;
 	json_t *m = NULL;
-	r = oci_layout_find(src, NULL, &md, err);
+	r = layout_base_manifest(spec, src, b, &md, err);
 	if (r == 0) {
 		r = oci_layout_read_blob(src, md.digest, OCI_MANIFEST_MAX, &body, &len, err);
+	}
+	if (r == 0 && b->from_index && len != md.size) {
+		r = oci_errf(err, -EINVAL, "base %s: manifest %s is not the size its index says",
+			     spec->base, md.digest);
 	}
 	json_error_t je;
 	if (r == 0 && !(m = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je))) {
@@ -929,13 +1026,13 @@ static int base_from_layout(const struct oci_build_spec *spec, const char *root,
 		r = oci_errf(err, -EINVAL, "base %s: the config is not a JSON object", spec->base);
 	}
 	if (r == 0) {
+		r = check_base_platform(spec, b, err);
+	}
+	if (r == 0) {
 		r = take_layers(m, b, err);
 	}
 	for (size_t i = 0; r == 0 && i < b->n_layers; i++) {
 		r = oci_layout_copy_blob(out, src, b->layers[i].digest, err);
-	}
-	if (r == 0) {
-		memcpy(b->digest, md.digest, OCI_DIGEST_SIZE);
 	}
 	json_decref(m);
 	free(body);
@@ -947,26 +1044,26 @@ static int base_from_layout(const struct oci_build_spec *spec, const char *root,
 static int base_from_registry(const struct oci_build_spec *spec, const struct oci_ref *ref,
 			      struct oci_layout *out, struct base *b, struct oci_err *err)
 {
-	char plat[64];
-	snprintf(plat, sizeof(plat), "%s", spec->platform ? spec->platform : oci_host_platform());
-	char *os = plat, *arch = strchr(plat, '/'), *variant = NULL;
-	*arch++ = '\0';
-	if ((variant = strchr(arch, '/'))) {
-		*variant++ = '\0';
-	}
 	struct oci_registry_opts defaults = { 0 };
 	struct oci_pulled p;
-	int r = oci_pull(ref, os, arch, variant, out, spec->registry ? spec->registry : &defaults,
-			 &p, err);
+	int r = oci_pull(ref, build_platform(spec), out,
+			 spec->registry ? spec->registry : &defaults, &p, err);
 	if (r < 0) {
 		return r;
 	}
-	r = take_layers(p.manifest, b, err);
+	b->config = json_incref(p.config);
+	b->from_index = p.from_index;
+	memcpy(b->manifest, p.desc.digest, OCI_DIGEST_SIZE);
+	r = check_base_platform(spec, b, err);
 	if (r == 0) {
-		b->config = json_incref(p.config);
-		memcpy(b->digest, p.desc.digest, OCI_DIGEST_SIZE);
+		r = take_layers(p.manifest, b, err);
+	}
+	if (r == 0) {
+		/* What the user pinned (for an index, the index: the same for every platform,
+		 * and what a tool that checks for base updates compares with). */
+		memcpy(b->digest, ref->digest, OCI_DIGEST_SIZE);
 		char name[2 * OCI_NAME_MAX + 2];
-		b->name = xasprintf("%s@%s", oci_ref_name(ref, name, sizeof(name)), p.desc.digest);
+		b->name = xasprintf("%s@%s", oci_ref_name(ref, name, sizeof(name)), ref->digest);
 	}
 	oci_pulled_release(&p);
 	return r;
@@ -1284,6 +1381,7 @@ int oci_build(const struct oci_build_spec *spec, const char *out_dir, struct oci
 	if (r == 0) {
 		res->base_layers = b.n_layers;
 		memcpy(res->base_digest, b.digest, OCI_DIGEST_SIZE);
+		memcpy(res->base_manifest, b.manifest, OCI_DIGEST_SIZE);
 	}
 	json_decref(cfg);
 	json_decref(man);

@@ -75,7 +75,8 @@ struct oci_build_spec {
 	size_t n_labels;
 	const struct oci_kv *annotations; /* on the manifest */
 	size_t n_annotations;
-	const char *platform; /* "os/arch[/variant]"; NULL: the base's, or linux/<this machine> */
+	const char *platform; /* "os/arch[/variant]" for scratch and for choosing in a base's
+			       * index; NULL: linux/<this machine> */
 	int64_t created;      /* seconds since the epoch */
 	const char *revision; /* org.opencontainers.image.revision, or NULL */
 	const char *source;   /* org.opencontainers.image.source, or NULL */
@@ -92,7 +93,10 @@ struct oci_build_result {
 	size_t entries; /* in the new layer, whiteouts included */
 	size_t whiteouts;
 	size_t base_layers;
-	char base_digest[OCI_DIGEST_SIZE]; /* "" for scratch */
+	char base_digest[OCI_DIGEST_SIZE];   /* what was pinned (an index's digest when the
+					      * base is an index), "" for scratch */
+	char base_manifest[OCI_DIGEST_SIZE]; /* the base's image manifest (chosen from the
+					      * index for the platform), "" for scratch */
 };
 
 /*

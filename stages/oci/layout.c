@@ -448,9 +448,9 @@ int oci_layout_write_index(struct oci_layout *l, const struct oci_descriptor *ma
 	return 0;
 }
 
-int oci_layout_find(const struct oci_layout *l, const char *ref_name, struct oci_descriptor *d,
-		    struct oci_err *err)
+int oci_layout_read_index(const struct oci_layout *l, json_t **out, struct oci_err *err)
 {
+	*out = NULL;
 	int fd = openat(l->dirfd, "index.json", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		int r = -errno;
@@ -466,13 +466,24 @@ int oci_layout_find(const struct oci_layout *l, const char *ref_name, struct oci
 	}
 	json_error_t je;
 	json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
-	json_t *ms = json_object_get(j, "manifests");
-	if (!json_is_array(ms)) {
+	if (!json_is_object(j) || !json_is_array(json_object_get(j, "manifests"))) {
 		json_decref(j);
 		return oci_errf(err, -EINVAL, "%s/index.json: not an image index", l->dir);
 	}
+	*out = j;
+	return 0;
+}
+
+int oci_layout_find(const struct oci_layout *l, const char *ref_name, struct oci_descriptor *d,
+		    struct oci_err *err)
+{
+	json_t *j;
+	int r = oci_layout_read_index(l, &j, err);
+	if (r < 0) {
+		return r;
+	}
+	json_t *ms = json_object_get(j, "manifests");
 	size_t found = 0, images = 0;
-	r = 0;
 	for (size_t i = 0; i < json_array_size(ms) && r == 0; i++) {
 		json_t *m = json_array_get(ms, i);
 		struct oci_descriptor cand;

@@ -98,6 +98,9 @@ int oci_layout_copy_blob(struct oci_layout *dst, const struct oci_layout *src, c
 /* Replace index.json with one manifest, annotated with ref_name when not NULL. */
 int oci_layout_write_index(struct oci_layout *l, const struct oci_descriptor *manifest,
 			   const char *ref_name, struct oci_err *err);
+/* index.json, parsed (size-capped, an object with a "manifests" array); the caller
+ * owns *out. */
+int oci_layout_read_index(const struct oci_layout *l, json_t **out, struct oci_err *err);
 /*
  * The image manifest of the layout: the one whose org.opencontainers.image.ref.name is
  * ref_name, or, when ref_name is NULL, the only one. Returns 0, -ENOENT or -EINVAL.

@@ -11,6 +11,7 @@
 #include "client.h"
 
 #include "err.h"
+#include "index.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -110,29 +111,6 @@ static int get_manifest(struct oci_client *c, const char *repo, const char *dige
 	*body = sbuf_steal(&x.body);
 	xfer_release(&x);
 	return 0;
-}
-
-/* From an index, the manifest for os/arch[/variant]. */
-static int pick_platform(const json_t *index, const char *os, const char *arch, const char *variant,
-			 struct oci_descriptor *d, const char *what, struct oci_err *err)
-{
-	json_t *ms = json_object_get(index, "manifests");
-	for (size_t i = 0; i < json_array_size(ms); i++) {
-		json_t *m = json_array_get(ms, i);
-		json_t *pl = json_object_get(m, "platform");
-		const char *mos = json_string_value(json_object_get(pl, "os"));
-		const char *march = json_string_value(json_object_get(pl, "architecture"));
-		const char *mvar = json_string_value(json_object_get(pl, "variant"));
-		if (!str_eq(mos, os) || !str_eq(march, arch) ||
-		    (variant && variant[0] && mvar && !str_eq(mvar, variant))) {
-			continue;
-		}
-		if (oci_descriptor_parse(m, d) == 0 && oci_mt_is_manifest(d->media_type)) {
-			return 0;
-		}
-	}
-	return oci_errf(err, -ENOENT, "%s: the index has no image for %s/%s%s%s", what, os, arch,
-			variant && variant[0] ? "/" : "", variant ? variant : "");
 }
 
 struct layer_job {
@@ -318,9 +296,8 @@ static int pull_layers(struct oci_client *c, const char *repo, struct oci_layout
 	return r;
 }
 
-int oci_pull(const struct oci_ref *ref, const char *os, const char *arch, const char *variant,
-	     struct oci_layout *l, const struct oci_registry_opts *o, struct oci_pulled *out,
-	     struct oci_err *err)
+int oci_pull(const struct oci_ref *ref, const char *platform, struct oci_layout *l,
+	     const struct oci_registry_opts *o, struct oci_pulled *out, struct oci_err *err)
 {
 	memset(out, 0, sizeof(*out));
 	if (!ref->digest[0]) {
@@ -345,7 +322,7 @@ int oci_pull(const struct oci_ref *ref, const char *os, const char *arch, const 
 		struct oci_descriptor d;
 		char what[700];
 		snprintf(what, sizeof(what), "%s/%s@%s", ref->host, ref->repo, ref->digest);
-		r = pick_platform(m, os, arch, variant, &d, what, err);
+		r = oci_index_select(m, platform, &d, what, err);
 		json_decref(m);
 		m = NULL;
 		free(body);
@@ -354,9 +331,16 @@ int oci_pull(const struct oci_ref *ref, const char *os, const char *arch, const 
 			memcpy(digest, d.digest, OCI_DIGEST_SIZE);
 			r = get_manifest(&c, ref->repo, digest, &m, &body, &len, mt, sizeof(mt),
 					 err);
+			out->from_index = r == 0;
+			/* The entry said "manifest" of this size; the document must agree. */
 			if (r == 0 && !oci_mt_is_manifest(mt)) {
 				r = oci_errf(err, -EPROTO, "%s: the index points at another index",
 					     what);
+			}
+			if (r == 0 && len != d.size) {
+				r = oci_errf(err, -EPROTO,
+					     "%s: manifest %s is not the size the index says", what,
+					     digest);
 			}
 		}
 	}

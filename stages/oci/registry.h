@@ -77,6 +77,7 @@ int oci_push(const struct oci_layout *l, const struct oci_descriptor *manifest,
 
 struct oci_pulled {
 	struct oci_descriptor desc; /* the image manifest (not an index) */
+	bool from_index;	    /* chosen from the index the reference pinned */
 	json_t *manifest;
 	json_t *config;
 };
@@ -92,11 +93,11 @@ int oci_parse_credentials(const char *value, char **user, char **password);
 
 /*
  * Pull the image ref (which must carry a digest) into layout l: its manifest (from an
- * index, the one for os/arch[/variant]), config and layers, every one checked against its
- * digest. Same errors as oci_push().
+ * index, the one for platform "os/arch[/variant]", chosen as index.h says), config and
+ * layers, every one checked against its digest. Same errors as oci_push(), and -ENOENT
+ * or -EINVAL when the index has no single image for the platform.
  */
-int oci_pull(const struct oci_ref *ref, const char *os, const char *arch, const char *variant,
-	     struct oci_layout *l, const struct oci_registry_opts *o, struct oci_pulled *out,
-	     struct oci_err *err);
+int oci_pull(const struct oci_ref *ref, const char *platform, struct oci_layout *l,
+	     const struct oci_registry_opts *o, struct oci_pulled *out, struct oci_err *err);
 
 #endif

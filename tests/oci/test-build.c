@@ -2,8 +2,10 @@
  * test-build.c - reproducible image builds: identical inputs give identical bytes (also
  * with other file times, umask, time zone, context location, or on another day: a
  * golden digest); the layer's tar entries as the image spec and reproducibility want
- * them; whiteouts over a base; and what the build refuses (sources escaping the
- * context, conflicting destinations, special files, a non-layout output).
+ * them; whiteouts over a base; a base that is a multi-platform index (the platform's
+ * image chosen, checked, refused when missing, ambiguous, tampered with or lying about
+ * its platform); and what the build refuses (sources escaping the context, conflicting
+ * destinations, special files, a non-layout output).
  */
 #include <criterion/criterion.h>
 
@@ -579,5 +581,295 @@ Test(build, rebuild_into_the_same_layout)
 	cr_assert_eq(oci_layout_find(l, "latest", &d, &err), 0);
 	cr_assert_eq(oci_layout_find(l, "other", &d, &err), -ENOENT);
 	oci_layout_free(l);
+	free(a);
+}
+
+/* ---------- a base that is an image index ---------- */
+
+struct multi {
+	struct oci_build_result amd64, arm64;
+	struct oci_descriptor att, index; /* the attestation manifest, the index blob */
+};
+
+/* An index entry for d with a platform ("os/arch[/variant]"; NULL: none). */
+static json_t *entry(const struct oci_descriptor *d, const char *platform)
+{
+	json_t *e = oci_descriptor_json(d);
+	if (platform) {
+		char p[64];
+		snprintf(p, sizeof(p), "%s", platform);
+		char *arch = strchr(p, '/'), *variant;
+		*arch++ = '\0';
+		if ((variant = strchr(arch, '/'))) {
+			*variant++ = '\0';
+		}
+		json_t *pl = json_pack("{s:s, s:s}", "os", p, "architecture", arch);
+		if (variant) {
+			json_object_set_new(pl, "variant", json_string(variant));
+		}
+		json_object_set_new(e, "platform", pl);
+	}
+	return e;
+}
+
+static json_t *index_of(json_t *manifests)
+{
+	return json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType", OCI_MT_INDEX,
+			 "manifests", manifests);
+}
+
+static void put_text(struct oci_layout *l, json_t *j, const char *mt, struct oci_descriptor *d)
+{
+	char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	cr_assert_eq(oci_layout_put_blob(l, text, strlen(text), d), 0);
+	snprintf(d->media_type, sizeof(d->media_type), "%s", mt);
+	free(text);
+	json_decref(j);
+}
+
+static void copy_image(struct oci_layout *dst, const char *src_dir,
+		       const struct oci_build_result *r)
+{
+	struct oci_layout *src;
+	struct oci_err err = { { 0 } };
+	cr_assert_eq(oci_layout_open(src_dir, &src, &err), 0, "%s", err.msg);
+	cr_assert_eq(oci_layout_copy_blob(dst, src, r->manifest.digest, &err), 0, "%s", err.msg);
+	cr_assert_eq(oci_layout_copy_blob(dst, src, r->config.digest, &err), 0, "%s", err.msg);
+	cr_assert_eq(oci_layout_copy_blob(dst, src, r->layer.digest, &err), 0, "%s", err.msg);
+	oci_layout_free(src);
+}
+
+/*
+ * ctx/multi: a layout whose index.json names one index (as skopeo copy --all writes it)
+ * with linux/amd64, linux/arm64/v8 and an attestation (unknown/unknown); with flat, the
+ * three are listed in index.json itself.
+ */
+static struct multi make_multi(bool flat)
+{
+	struct multi mu;
+	char *pa = subdir("p-amd64"), *pb = subdir("p-arm64"), *dir;
+	struct oci_build_spec spec = std_spec(ctx);
+	mu.amd64 = do_build(&spec, pa);
+	spec.platform = "linux/arm64/v8";
+	mu.arm64 = do_build(&spec, pb);
+	cr_assert_geq(asprintf(&dir, "%s/multi", ctx), 0);
+	struct oci_layout *l;
+	struct oci_err err = { { 0 } };
+	cr_assert_eq(oci_layout_init(dir, &l, &err), 0, "%s", err.msg);
+	copy_image(l, pa, &mu.amd64);
+	copy_image(l, pb, &mu.arm64);
+	/* An attestation manifest as buildx pushes them: an image manifest, no platform. */
+	struct oci_descriptor acfg;
+	put_text(l, json_object(), OCI_MT_CONFIG, &acfg);
+	put_text(l,
+		 json_pack("{s:i, s:s, s:o, s:[]}", "schemaVersion", 2, "mediaType",
+			   OCI_MT_MANIFEST, "config", oci_descriptor_json(&acfg), "layers"),
+		 OCI_MT_MANIFEST, &mu.att);
+	json_t *ms = json_pack("[o, o, o]", entry(&mu.amd64.manifest, "linux/amd64"),
+			       entry(&mu.arm64.manifest, "linux/arm64/v8"),
+			       entry(&mu.att, "unknown/unknown"));
+	if (flat) {
+		json_t *idx = index_of(ms);
+		char *text = json_dumps(idx, JSON_COMPACT);
+		tu_write(dir, "index.json", text);
+		free(text);
+		json_decref(idx);
+		memset(&mu.index, 0, sizeof(mu.index));
+	} else {
+		put_text(l, index_of(ms), OCI_MT_INDEX, &mu.index);
+		cr_assert_eq(oci_layout_write_index(l, &mu.index, NULL, &err), 0, "%s", err.msg);
+	}
+	oci_layout_free(l);
+	free(pa);
+	free(pb);
+	free(dir);
+	return mu;
+}
+
+static const struct oci_add multi_adds[] = { { "assets/site.css", "/srv/site.css" } };
+
+static struct oci_build_spec multi_spec(const char *platform)
+{
+	return (struct oci_build_spec){ .context = ctx,
+					.base = "multi",
+					.base_confined = true,
+					.adds = multi_adds,
+					.n_adds = 1,
+					.platform = platform,
+					.created = 1 };
+}
+
+static void assert_based_on(const char *layout, const struct oci_build_result *r,
+			    const char *pinned, const struct oci_build_result *base,
+			    const char *arch, const char *variant)
+{
+	cr_assert_str_eq(r->base_digest, pinned);
+	cr_assert_str_eq(r->base_manifest, base->manifest.digest);
+	json_t *m = read_blob_json(layout, r->manifest.digest);
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(m, "annotations"),
+							   "org.opencontainers.image.base.digest")),
+			 pinned);
+	cr_assert_str_eq(json_string_value(json_object_get(
+				 json_array_get(json_object_get(m, "layers"), 0), "digest")),
+			 base->layer.digest);
+	json_decref(m);
+	json_t *cfg = read_blob_json(layout, r->config.digest);
+	cr_assert_str_eq(json_string_value(json_object_get(cfg, "os")), "linux");
+	cr_assert_str_eq(json_string_value(json_object_get(cfg, "architecture")), arch);
+	if (variant) {
+		cr_assert_str_eq(json_string_value(json_object_get(cfg, "variant")), variant);
+	} else {
+		cr_assert_null(json_object_get(cfg, "variant"));
+	}
+	json_decref(cfg);
+}
+
+Test(build, a_base_index_gives_the_platform_asked_for)
+{
+	struct multi mu = make_multi(false);
+	char *a = subdir("a"), *b = subdir("b"), *c = subdir("c"), *d = subdir("d");
+
+	/* No platform: this machine's (linux/amd64 where the tests run; else said so). */
+	struct oci_build_spec spec = multi_spec(NULL);
+	if (strcmp(oci_host_platform(), "linux/amd64") == 0) {
+		struct oci_build_result r = do_build(&spec, a);
+		assert_based_on(a, &r, mu.index.digest, &mu.amd64, "amd64", NULL);
+	}
+	spec.platform = "linux/amd64";
+	struct oci_build_result ra = do_build(&spec, a);
+	assert_based_on(a, &ra, mu.index.digest, &mu.amd64, "amd64", NULL);
+
+	spec.platform = "linux/arm64/v8";
+	struct oci_build_result r1 = do_build(&spec, b);
+	assert_based_on(b, &r1, mu.index.digest, &mu.arm64, "arm64", "v8");
+	/* Same inputs, same bytes; and arm64 means arm64/v8. */
+	spec.platform = "linux/arm64";
+	struct oci_build_result r2 = do_build(&spec, c);
+	cr_assert_str_eq(r1.manifest.digest, r2.manifest.digest);
+	cr_assert_str_neq(r1.manifest.digest, ra.manifest.digest);
+
+	/* No image for the platform: refused, naming what there is (not the attestation). */
+	char msg[1024];
+	spec.platform = "linux/s390x";
+	cr_assert_eq(build_err(&spec, d, msg, sizeof(msg)), -ENOENT, "%s", msg);
+	cr_assert(strstr(msg, "no image for linux/s390x"), "%s", msg);
+	cr_assert(strstr(msg, "(it has: linux/amd64, linux/arm64/v8)"), "%s", msg);
+	cr_assert_null(strstr(msg, "unknown"), "%s", msg);
+	spec.platform = "linux/amd64/v3";
+	cr_assert_eq(build_err(&spec, d, msg, sizeof(msg)), -ENOENT, "%s", msg);
+	spec.platform = "unknown/unknown";
+	cr_assert_eq(build_err(&spec, d, msg, sizeof(msg)), -ENOENT, "%s", msg);
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+}
+
+Test(build, platforms_listed_in_index_json_itself)
+{
+	struct multi mu = make_multi(true);
+	char *a = subdir("a");
+	struct oci_build_spec spec = multi_spec("linux/arm64/v8");
+	struct oci_build_result r = do_build(&spec, a);
+	/* index.json is no blob: what is pinned is the manifest chosen. */
+	assert_based_on(a, &r, mu.arm64.manifest.digest, &mu.arm64, "arm64", "v8");
+	free(a);
+}
+
+Test(build, a_tampered_chosen_manifest_is_refused)
+{
+	struct multi mu = make_multi(false);
+	char *a = subdir("a"), *b = subdir("b");
+	char msg[1024];
+	/* Same size, other bytes: only the digest can tell. */
+	char *blob;
+	cr_assert_geq(
+		asprintf(&blob, "%s/multi/blobs/sha256/%s", ctx, mu.amd64.manifest.digest + 7), 0);
+	char *text = tu_readf("%s", blob);
+	char *p = strstr(text, "\"schemaVersion\":2");
+	cr_assert_not_null(p);
+	p[strlen("\"schemaVersion\":")] = '3';
+	FILE *f = fopen(blob, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	struct oci_build_spec spec = multi_spec("linux/amd64");
+	cr_assert_eq(build_err(&spec, a, msg, sizeof(msg)), -EBADMSG, "%s", msg);
+	cr_assert(strstr(msg, mu.amd64.manifest.digest), "%s", msg);
+	/* The other platform's image is untouched and still builds. */
+	spec.platform = "linux/arm64/v8";
+	do_build(&spec, b);
+	/* A tampered index is refused before anything in it is believed. */
+	char *idx;
+	cr_assert_geq(asprintf(&idx, "%s/multi/blobs/sha256/%s", ctx, mu.index.digest + 7), 0);
+	f = fopen(idx, "a");
+	cr_assert_not_null(f);
+	fputs(" ", f);
+	fclose(f);
+	cr_assert_lt(build_err(&spec, a, msg, sizeof(msg)), 0);
+	cr_assert(strstr(msg, mu.index.digest), "%s", msg);
+	free(idx);
+	free(text);
+	free(blob);
+	free(a);
+	free(b);
+}
+
+/* Replace ctx/multi's index blob (and index.json) with one listing ms. */
+static void reindex(json_t *ms)
+{
+	char *dir;
+	cr_assert_geq(asprintf(&dir, "%s/multi", ctx), 0);
+	struct oci_layout *l;
+	struct oci_err err = { { 0 } };
+	cr_assert_eq(oci_layout_open(dir, &l, &err), 0, "%s", err.msg);
+	struct oci_descriptor d;
+	put_text(l, index_of(ms), OCI_MT_INDEX, &d);
+	cr_assert_eq(oci_layout_write_index(l, &d, NULL, &err), 0, "%s", err.msg);
+	oci_layout_free(l);
+	free(dir);
+}
+
+Test(build, index_refusals)
+{
+	struct multi mu = make_multi(false);
+	char *a = subdir("a");
+	char msg[1024];
+	struct oci_build_spec spec = multi_spec("linux/amd64");
+
+	/* Two images for one platform: which one is not ours to guess. */
+	reindex(json_pack("[o, o]", entry(&mu.amd64.manifest, "linux/amd64"),
+			  entry(&mu.arm64.manifest, "linux/amd64")));
+	cr_assert_eq(build_err(&spec, a, msg, sizeof(msg)), -EINVAL, "%s", msg);
+	cr_assert(strstr(msg, "more than one image for linux/amd64"), "%s", msg);
+
+	/* An entry that says arm64 but leads to an amd64 config. */
+	reindex(json_pack("[o]", entry(&mu.amd64.manifest, "linux/arm64/v8")));
+	spec.platform = "linux/arm64/v8";
+	cr_assert_eq(build_err(&spec, a, msg, sizeof(msg)), -EINVAL, "%s", msg);
+	cr_assert(strstr(msg, "config is for linux/amd64"), "%s", msg);
+	spec.platform = "linux/amd64";
+
+	/* A nested index is not followed. */
+	reindex(json_pack("[o]", entry(&mu.index, "linux/amd64")));
+	cr_assert_eq(build_err(&spec, a, msg, sizeof(msg)), -EINVAL, "%s", msg);
+	cr_assert(strstr(msg, "nested"), "%s", msg);
+
+	/* A malformed entry fails the whole index, even beside a good one. */
+	json_t *bad = entry(&mu.arm64.manifest, "linux/arm64/v8");
+	json_object_set_new(bad, "digest", json_string("sha256:nothex"));
+	reindex(json_pack("[o, o]", entry(&mu.amd64.manifest, "linux/amd64"), bad));
+	cr_assert_eq(build_err(&spec, a, msg, sizeof(msg)), -EINVAL, "%s", msg);
+	cr_assert(strstr(msg, "not a valid descriptor"), "%s", msg);
+
+	/* More entries than OCI_INDEX_MAX. */
+	json_t *many = json_array();
+	for (int i = 0; i < 257; i++) {
+		json_array_append_new(many, entry(&mu.att, "unknown/unknown"));
+	}
+	json_array_append_new(many, entry(&mu.amd64.manifest, "linux/amd64"));
+	reindex(many);
+	cr_assert_eq(build_err(&spec, a, msg, sizeof(msg)), -EINVAL, "%s", msg);
+	cr_assert(strstr(msg, "at most 256"), "%s", msg);
 	free(a);
 }

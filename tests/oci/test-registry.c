@@ -2,7 +2,8 @@
  * test-registry.c - the distribution client against a real registry (Debian's
  * docker-registry, started per test on a free 127.0.0.1 port with its own storage):
  * anonymous, htpasswd Basic, and Bearer (the registry's `silly` auth with a local token
- * endpoint) pushes, chunked uploads, base images pulled by digest and mounted, re-pushes
+ * endpoint) pushes, chunked uploads, base images pulled by digest and mounted (also a
+ * two-platform index, pushed with skopeo, of which the build takes one image), re-pushes
  * that only ask, and faults: 500s, dropped connections, a registry killed (and restarted)
  * mid-push, a garbage server, a wrong digest echoed back, a redirect towards another
  * host. Every pushed image is checked with skopeo (inspect, and copy back into an OCI
@@ -658,4 +659,166 @@ Test(registry, no_credentials_follow_a_redirect_to_another_host)
 	free(pinned);
 	free(bt);
 	free(base);
+}
+
+/* A scratch image for platform with one small file, in work/img-<name>. */
+static char *platform_image(const char *name, const char *platform, struct oci_build_result *res)
+{
+	char *ctx, *out;
+	cr_assert_geq(asprintf(&ctx, "%s/ctx-%s", work, name), 0);
+	cr_assert_geq(asprintf(&out, "%s/img-%s", work, name), 0);
+	tu_write(ctx, "arch.txt", platform);
+	static const struct oci_add adds[] = { { "arch.txt", "/etc/arch.txt" } };
+	struct oci_build_spec spec = {
+		.context = ctx, .adds = adds, .n_adds = 1, .created = 1, .platform = platform
+	};
+	struct oci_err err = { { 0 } };
+	cr_assert_eq(oci_build(&spec, out, res, &err), 0, "%s", err.msg);
+	free(ctx);
+	return out;
+}
+
+static void add_entry(json_t *ms, const struct oci_layout *dst, const char *src_dir,
+		      const struct oci_build_result *r, const char *os, const char *arch,
+		      const char *variant)
+{
+	struct oci_layout *src;
+	struct oci_err err = { { 0 } };
+	cr_assert_eq(oci_layout_open(src_dir, &src, &err), 0, "%s", err.msg);
+	const char *digests[] = { r->manifest.digest, r->config.digest, r->layer.digest };
+	for (size_t i = 0; i < 3; i++) {
+		cr_assert_eq(oci_layout_copy_blob((struct oci_layout *)dst, src, digests[i], &err),
+			     0, "%s", err.msg);
+	}
+	oci_layout_free(src);
+	json_t *e = oci_descriptor_json(&r->manifest);
+	json_t *pl = json_pack("{s:s, s:s}", "os", os, "architecture", arch);
+	if (variant) {
+		json_object_set_new(pl, "variant", json_string(variant));
+	}
+	json_object_set_new(e, "platform", pl);
+	json_array_append_new(ms, e);
+}
+
+Test(registry, a_two_platform_base_index_pinned_by_digest)
+{
+	tr_registry_start(&reg, TR_ANON, NULL, NULL, NULL);
+	/* Two platform images and an index of both, pushed as they are with skopeo (the
+	 * push of this library pushes images, not indexes). */
+	struct oci_build_result ra, rb;
+	char *pa = platform_image("amd64", "linux/amd64", &ra);
+	char *pb = platform_image("arm64", "linux/arm64/v8", &rb);
+	char *multi;
+	cr_assert_geq(asprintf(&multi, "%s/multi", work), 0);
+	struct oci_layout *l;
+	struct oci_err err = { { 0 } };
+	cr_assert_eq(oci_layout_init(multi, &l, &err), 0, "%s", err.msg);
+	json_t *ms = json_array();
+	add_entry(ms, l, pa, &ra, "linux", "amd64", NULL);
+	add_entry(ms, l, pb, &rb, "linux", "arm64", "v8");
+	json_t *idx = json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType", OCI_MT_INDEX,
+				"manifests", ms);
+	char *text = json_dumps(idx, JSON_COMPACT);
+	json_decref(idx);
+	struct oci_descriptor id;
+	cr_assert_eq(oci_layout_put_blob(l, text, strlen(text), &id), 0);
+	free(text);
+	snprintf(id.media_type, sizeof(id.media_type), "%s", OCI_MT_INDEX);
+	cr_assert_eq(oci_layout_write_index(l, &id, NULL, &err), 0, "%s", err.msg);
+	oci_layout_free(l);
+	char *src, *dst;
+	cr_assert_geq(asprintf(&src, "oci:%s", multi), 0);
+	cr_assert_geq(asprintf(&dst, "docker://%s/acme/multi:1", reg.addr), 0);
+	const char *argv[] = { "/usr/bin/skopeo",
+			       "copy",
+			       "--all",
+			       "--preserve-digests",
+			       "--dest-tls-verify=false",
+			       "-q",
+			       src,
+			       dst,
+			       NULL };
+	struct tu_result sr = tu_run(NULL, argv, NULL, 120);
+	cr_assert_eq(sr.status, 0, "skopeo copy: %s", sr.err);
+	tu_result_free(&sr);
+	char *mt = ref(reg.addr, "acme/multi:1");
+	char *got = tr_skopeo_digest(mt, NULL);
+	cr_assert_not_null(got);
+	cr_assert_str_eq(got, id.digest, "the registry holds the index as it was");
+	free(got);
+
+	/* Built on it by digest for arm64, pushed, and checked with skopeo. */
+	char *pinned;
+	cr_assert_geq(asprintf(&pinned, "%s/acme/multi@%s", reg.addr, id.digest), 0);
+	char *ctx, *out;
+	cr_assert_geq(asprintf(&ctx, "%s/ctx-derived", work), 0);
+	cr_assert_geq(asprintf(&out, "%s/img-derived", work), 0);
+	tu_write(ctx, "app", "app\n");
+	static const struct oci_add adds[] = { { "app", "/usr/bin/app" } };
+	struct oci_registry_opts o = opts();
+	struct oci_build_spec spec = { .context = ctx,
+				       .base = pinned,
+				       .adds = adds,
+				       .n_adds = 1,
+				       .created = 1,
+				       .platform = "linux/arm64/v8",
+				       .registry = &o };
+	struct oci_build_result res;
+	cr_assert_eq(oci_build(&spec, out, &res, &err), 0, "%s\n%s", err.msg, logbuf);
+	cr_assert_str_eq(res.base_digest, id.digest, "the pinned index is the base's digest");
+	cr_assert_str_eq(res.base_manifest, rb.manifest.digest, "the arm64 image is the base");
+	char *t = ref(reg.addr, "acme/derived:arm64");
+	const char *refs[] = { t };
+	struct oci_push_result pr;
+	cr_assert_eq(push(out, refs, 1, &o, &pr, &err), 0, "%s\n%s", err.msg, logbuf);
+	cr_assert_eq(pr.mounted, 1, "the base layer is mounted:\n%s", logbuf);
+	oci_push_result_release(&pr);
+	verify(t, NULL, res.manifest.digest);
+	/* What skopeo sees of the pushed image: arm64, and the index named as the base. */
+	char *dref;
+	cr_assert_geq(asprintf(&dref, "docker://%s", t), 0);
+	const char *iargv[] = { "/usr/bin/skopeo", "inspect", "--tls-verify=false",
+				"--raw",	   dref,      NULL };
+	sr = tu_run(NULL, iargv, NULL, 120);
+	cr_assert_eq(sr.status, 0, "skopeo inspect: %s", sr.err);
+	json_error_t je;
+	json_t *man = json_loads(sr.out, 0, &je);
+	cr_assert_not_null(man, "%s", sr.out);
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(man, "annotations"),
+							   "org.opencontainers.image.base.digest")),
+			 id.digest);
+	cr_assert_str_eq(json_string_value(json_object_get(
+				 json_array_get(json_object_get(man, "layers"), 0), "digest")),
+			 rb.layer.digest);
+	json_decref(man);
+	tu_result_free(&sr);
+	const char *cargv[] = { "/usr/bin/skopeo", "inspect", "--tls-verify=false",
+				"--config",	   dref,      NULL };
+	sr = tu_run(NULL, cargv, NULL, 120);
+	cr_assert_eq(sr.status, 0, "skopeo inspect --config: %s", sr.err);
+	json_t *cfg = json_loads(sr.out, 0, &je);
+	cr_assert_str_eq(json_string_value(json_object_get(cfg, "architecture")), "arm64");
+	cr_assert_str_eq(json_string_value(json_object_get(cfg, "variant")), "v8");
+	json_decref(cfg);
+	tu_result_free(&sr);
+
+	/* A platform the index does not have: refused, naming those it has. */
+	spec.platform = "linux/s390x";
+	char *out2;
+	cr_assert_geq(asprintf(&out2, "%s/img-none", work), 0);
+	memset(&err, 0, sizeof(err));
+	cr_assert_eq(oci_build(&spec, out2, &res, &err), -ENOENT, "%s", err.msg);
+	cr_assert(strstr(err.msg, "(it has: linux/amd64, linux/arm64/v8)"), "%s", err.msg);
+	free(out2);
+	free(dref);
+	free(t);
+	free(ctx);
+	free(out);
+	free(pinned);
+	free(mt);
+	free(src);
+	free(dst);
+	free(multi);
+	free(pa);
+	free(pb);
 }
