@@ -179,6 +179,32 @@ static void get_duration(struct loader *L, const struct ynode *map, const char *
 	}
 }
 
+/* A retention period: a duration from min_ms up to CONFIG_RETAIN_MAX_MS, or `off`. */
+static void get_retention(struct loader *L, const struct ynode *map, const char *key,
+			  uint64_t min_ms, const char *min_text, uint64_t *out)
+{
+	const char *s = get_str(L, map, key);
+	uint64_t ms;
+	if (!s) {
+		return;
+	}
+	if (str_eq(s, "off")) {
+		*out = 0;
+		return;
+	}
+	if (parse_duration(s, CONFIG_RETAIN_MAX_MS, &ms) < 0 || ms == 0) {
+		err_at(L, ynode_get(map, key), "for example 90d, 12h, or off to keep forever",
+		       "retention.%s: invalid period '%.40s' (at most 3650d)", key, s);
+		return;
+	}
+	if (ms < min_ms) {
+		err_at(L, ynode_get(map, key), "a redelivery whose entry was pruned runs again",
+		       "retention.%s: at least %s", key, min_text);
+		return;
+	}
+	*out = ms;
+}
+
 static void get_size(struct loader *L, const struct ynode *map, const char *key, uint64_t max,
 		     size_t *out)
 {
@@ -342,15 +368,21 @@ static bool is_ssh_url(const char *u)
 	return u[0] != '/' && colon && !strstr(u, "://") && (!slash || colon < slash);
 }
 
-static const char *repo_key(struct arena *a, const char *forge, const char *name)
+char *config_repo_key(enum forge f, const char *name)
 {
-	char *k = arena_printf(a, "%s-%s", forge, name);
+	char *k = xasprintf("%s-%s", forge_name(f), name);
 	for (char *p = k; *p; p++) {
 		if (*p == '/') {
 			*p = '+';
 		}
 	}
 	return k;
+}
+
+static const char *repo_key(struct arena *a, enum forge f, const char *name)
+{
+	_cleanup_free_ char *k = config_repo_key(f, name);
+	return arena_strdup(a, k);
 }
 
 static void load_secrets(struct loader *L, struct repo_config *r, const struct ynode *m)
@@ -414,7 +446,7 @@ static void load_repo(struct loader *L, const struct ynode *m, struct repo_confi
 		       forge ? "unknown forge '%.40s'" : "a repository needs a 'forge'%.0s",
 		       forge ? forge : "");
 	}
-	r->key = repo_key(c->arena, forge_name(r->forge), r->name ? r->name : "");
+	r->key = repo_key(c->arena, r->forge, r->name ? r->name : "");
 	r->secret = get_secret(L, m, "secret");
 	if (!r->secret) {
 		err_at(L, m,
@@ -521,10 +553,10 @@ static void load_repos(struct loader *L, const struct ynode *root)
 static void load_root(struct loader *L, const struct ynode *root)
 {
 	static const char *const keys[] = {
-		"listen",      "data_dir",	 "public_url",	  "log_level",
-		"limits",      "shutdown_grace", "supersede",	  "keep_failed_workspaces",
-		"paused",      "untrusted",	 "notifications", "retry",
-		"repositories"
+		"listen",    "data_dir",       "public_url",	"log_level",
+		"limits",    "shutdown_grace", "supersede",	"keep_failed_workspaces",
+		"paused",    "untrusted",      "notifications", "retry",
+		"retention", "repositories"
 	};
 	static const char *const limit_keys[] = { "max_body",		"max_inflight",
 						  "concurrency",	"jobs_per_run",
@@ -534,6 +566,7 @@ static void load_root(struct loader *L, const struct ynode *root)
 	static const char *const notify_keys[] = { "security" };
 	static const char *const sec_keys[] = { "url", "url_file" };
 	static const char *const retry_keys[] = { "attempts", "backoff", "max_backoff", "timeout" };
+	static const char *const retention_keys[] = { "runs", "deliveries" };
 	struct server_config *c = L->c;
 	if (!root || root->kind != YNODE_MAP) {
 		err_at(L, root, "see docs/server.md for an example",
@@ -598,6 +631,12 @@ static void load_root(struct loader *L, const struct ynode *root)
 		get_duration(L, re, "max_backoff", 24ull * 3600000, &c->retry_max_backoff_ms);
 		get_duration(L, re, "timeout", 3600000, &c->http_timeout_ms);
 	}
+	const struct ynode *ret = ynode_get(root, "retention");
+	if (check_keys(L, ret, retention_keys, ARRAY_SIZE(retention_keys), "retention") && ret) {
+		get_retention(L, ret, "runs", 1, "1ms", &c->retain_runs_ms);
+		get_retention(L, ret, "deliveries", CONFIG_RETAIN_DELIVERIES_MIN_MS, "7d",
+			      &c->retain_deliveries_ms);
+	}
 	load_repos(L, root);
 }
 
@@ -621,6 +660,8 @@ static void set_defaults(struct server_config *c)
 	c->retry_backoff_ms = 1000;
 	c->retry_max_backoff_ms = 60000;
 	c->http_timeout_ms = 10000;
+	c->retain_runs_ms = CONFIG_RETAIN_DEFAULT_MS;
+	c->retain_deliveries_ms = CONFIG_RETAIN_DEFAULT_MS;
 }
 
 static int load(struct loader *L, const char *buf, size_t len, struct server_config **out)

@@ -25,6 +25,12 @@ struct diag_list;
 #define CONFIG_MAX_BYTES  (4u << 20)
 #define CONFIG_MIN_SECRET 16
 #define CONFIG_MAX_REPOS  10000
+/* Retention bounds. A delivery whose replay-guard entry is pruned runs again if it is
+ * redelivered, so entries are kept at least as long as GitHub lets its users redeliver
+ * (3 days on github.com, 7 on GitHub Enterprise Server). */
+#define CONFIG_RETAIN_DEFAULT_MS	(90ull * 86400000)
+#define CONFIG_RETAIN_DELIVERIES_MIN_MS (7ull * 86400000)
+#define CONFIG_RETAIN_MAX_MS		(3650ull * 86400000)
 
 enum forge {
 	FORGE_GITHUB,
@@ -104,6 +110,9 @@ struct server_config {
 	/* Retries of outgoing calls (statuses, notifications). */
 	unsigned retry_attempts;
 	uint64_t retry_backoff_ms, retry_max_backoff_ms, http_timeout_ms;
+	/* Retention (0: kept forever): finished runs (rows, outbox rows, run directories), and
+	 * replay-guard entries whose run is finished or gone. */
+	uint64_t retain_runs_ms, retain_deliveries_ms;
 	struct repo_config *repos;
 	size_t n_repos;
 };
@@ -125,6 +134,12 @@ const struct repo_config *config_find_repo(const struct server_config *c, enum f
 const char *forge_name(enum forge f);
 int forge_from_name(const char *s, enum forge *out);
 const char *log_level_name(enum log_level l);
+
+/*
+ * The data directory's name for a repository of that forge ("github-acme+webapp"): one
+ * path component, whatever the name. Heap string.
+ */
+char *config_repo_key(enum forge f, const char *name);
 
 /* Parse a size: a number of bytes, or with KiB/MiB/GiB (or K/M/G). Returns 0 or -EINVAL/-ERANGE. */
 int config_parse_size(const char *s, uint64_t max, uint64_t *out);

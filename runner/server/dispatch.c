@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "jobrun.h"
+#include "retention.h"
 #include "slog.h"
 #include "store.h"
 #include "util.h"
@@ -58,6 +59,12 @@ struct dispatcher {
 	uint64_t grace_ms;
 	uint64_t stop_deadline; /* mono ms, set by the thread when it sees `stopping` */
 	bool shutdown_sent;
+	/* Retention: a pass runs one batch per turn of the loop, so runs are still started
+	 * and reaped while it goes. */
+	struct retention_pass prune;
+	bool pruning;
+	uint64_t next_prune; /* mono ms */
+	atomic_uint_fast64_t pruned_runs;
 };
 
 static void poke(int fd)
@@ -405,6 +412,39 @@ static void claim_more(struct dispatcher *d)
 	}
 }
 
+static void prune_step(struct dispatcher *d)
+{
+	if (!d->pruning) {
+		retention_begin(&d->prune, d->c, (int64_t)now_real_ms());
+		d->pruning = true;
+	}
+	int r = retention_step(&d->prune, d->store, d->c, RETENTION_BATCH);
+	if (r > 0) {
+		return;
+	}
+	const struct retention_pass *p = &d->prune;
+	d->pruning = false;
+	d->next_prune = now_mono_ms() + RETENTION_INTERVAL_MS;
+	atomic_fetch_add(&d->pruned_runs, p->runs);
+	if (r < 0) {
+		slog(LOG_ERROR, "store.error", NULL, NULL,
+		     "retention: cannot prune old runs: %s (next pass in an hour)", strerror(-r));
+	}
+	if (p->kept) {
+		slog(LOG_WARN, "retention.kept", NULL,
+		     json_pack("{s:I}", "runs", (json_int_t)p->kept),
+		     "retention: kept %llu old run(s) whose run directory could not be removed: "
+		     "%s",
+		     (unsigned long long)p->kept, strerror(-p->dir_error));
+	}
+	slog(p->runs || p->deliveries ? LOG_INFO : LOG_DEBUG, "retention.pruned", NULL,
+	     json_pack("{s:I, s:I}", "runs", (json_int_t)p->runs, "deliveries",
+		       (json_int_t)p->deliveries),
+	     "retention: pruned %llu finished run(s) and %llu replay-guard entr%s",
+	     (unsigned long long)p->runs, (unsigned long long)p->deliveries,
+	     p->deliveries == 1 ? "y" : "ies");
+}
+
 static void stopping_step(struct dispatcher *d)
 {
 	uint64_t now = now_mono_ms();
@@ -461,9 +501,12 @@ static void *loop(void *arg)
 		} else {
 			pass_cancels(d);
 			claim_more(d);
+			if (d->pruning || now_mono_ms() >= d->next_prune) {
+				prune_step(d);
+			}
 		}
 		struct epoll_event evs[16];
-		int timeout = d->n_recover || stopping ? 50 : 500;
+		int timeout = d->n_recover || stopping ? 50 : d->pruning ? 0 : 500;
 		int ne = epoll_wait(d->ep, evs, 16, timeout);
 		for (int i = 0; i < ne; i++) {
 			if (evs[i].data.ptr == NULL) {
@@ -525,6 +568,11 @@ int dispatcher_wake_fd(const struct dispatcher *d)
 unsigned dispatcher_running(const struct dispatcher *d)
 {
 	return atomic_load(&((struct dispatcher *)d)->running);
+}
+
+uint64_t dispatcher_pruned_runs(const struct dispatcher *d)
+{
+	return atomic_load(&((struct dispatcher *)d)->pruned_runs);
 }
 
 void dispatcher_stop(struct dispatcher *d, uint64_t grace_ms)

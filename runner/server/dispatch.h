@@ -14,6 +14,9 @@
  * adopted as it is, one that had not is queued again, or ends in error once it has used
  * max_attempts. Nothing accepted is lost and no job runs twice at the same time.
  *
+ * Retention: at start and then hourly, old finished runs and replay-guard entries are
+ * pruned (retention.h), one batch per turn of the loop.
+ *
  * Shutdown: no new runs; running ones may finish until the grace deadline, then they are
  * told to stop and go back to the queue.
  */
@@ -35,6 +38,9 @@ int dispatcher_wake_fd(const struct dispatcher *d);
 
 /* Runs going now. */
 unsigned dispatcher_running(const struct dispatcher *d);
+
+/* Finished runs removed by retention since the server started (see retention.h). */
+uint64_t dispatcher_pruned_runs(const struct dispatcher *d);
 
 /* Stop: no new runs, grace for running ones, then stop them and re-queue. Blocks until
  * every child has ended; releases d. Accepts NULL. */

@@ -449,7 +449,8 @@ static enum MHD_Result handle_get(struct http_server *h, struct MHD_Connection *
 			hs.deliveries[k] = atomic_load(&h->deliveries[k]);
 		}
 		return respond(h, conn, 200, "text/plain; version=0.0.4",
-			       views_metrics(&sc, &hs, dispatcher_running(h->disp)));
+			       views_metrics(&sc, &hs, dispatcher_running(h->disp),
+					     dispatcher_pruned_runs(h->disp)));
 	}
 	case R_API_LIST:
 	case R_INDEX: {

@@ -37,10 +37,12 @@ static const char schema[] =
 	" finished_ms INTEGER NOT NULL DEFAULT 0, statuses INTEGER NOT NULL DEFAULT 1);"
 	"CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, id);"
 	"CREATE INDEX IF NOT EXISTS jobs_supersede ON jobs(repo, supersede_key, state);"
+	"CREATE INDEX IF NOT EXISTS jobs_finished ON jobs(finished_ms);"
 	"CREATE TABLE IF NOT EXISTS deliveries("
 	" forge TEXT NOT NULL, delivery TEXT NOT NULL, body_sha BLOB NOT NULL,"
 	" job INTEGER NOT NULL, received_ms INTEGER NOT NULL, PRIMARY KEY(forge, delivery));"
 	"CREATE INDEX IF NOT EXISTS deliveries_body ON deliveries(body_sha);"
+	"CREATE INDEX IF NOT EXISTS deliveries_received ON deliveries(received_ms);"
 	"CREATE TABLE IF NOT EXISTS outbox("
 	" id INTEGER PRIMARY KEY AUTOINCREMENT, job INTEGER NOT NULL, kind INTEGER NOT NULL,"
 	" state TEXT NOT NULL DEFAULT '', description TEXT NOT NULL DEFAULT '',"
@@ -82,6 +84,10 @@ enum stmt_id {
 	ST_OUTBOX_DUE,
 	ST_OUTBOX_UPDATE,
 	ST_OUTBOX_NEXT,
+	ST_PRUNE_PICK,
+	ST_PRUNE_JOB,
+	ST_PRUNE_JOB_OUTBOX,
+	ST_PRUNE_DELIVERIES,
 	ST__COUNT,
 };
 
@@ -141,6 +147,18 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_OUTBOX_NEXT] =
 		"SELECT min(next_ms) FROM outbox o WHERE done = 0 AND NOT EXISTS"
 		" (SELECT 1 FROM outbox p WHERE p.job = o.job AND p.done = 0 AND p.id < o.id)",
+	/* A job with calls still to make is left for a later pass: the reporter needs it. */
+	[ST_PRUNE_PICK] = "SELECT " JOB_COLS " FROM jobs j WHERE finished_ms >= ?2"
+			  " AND finished_ms < ?1 AND (finished_ms, id) > (?2, ?3)"
+			  " AND state NOT IN ('queued', 'running') AND NOT EXISTS"
+			  " (SELECT 1 FROM outbox o WHERE o.job = j.id AND o.done = 0)"
+			  " ORDER BY finished_ms, id LIMIT ?4",
+	[ST_PRUNE_JOB] = "DELETE FROM jobs WHERE id = ?1 AND state NOT IN ('queued', 'running')",
+	[ST_PRUNE_JOB_OUTBOX] = "DELETE FROM outbox WHERE job = ?1",
+	[ST_PRUNE_DELIVERIES] =
+		"DELETE FROM deliveries WHERE rowid IN (SELECT d.rowid FROM deliveries d"
+		" WHERE d.received_ms < ?1 AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = d.job"
+		" AND j.state IN ('queued', 'running')) LIMIT ?2)",
 };
 
 struct store {
@@ -772,6 +790,63 @@ int64_t store_outbox_next_due(struct store *s)
 	}
 	sqlite3_reset(st);
 	return v;
+}
+
+int store_prune_pick(struct store *s, int64_t finished_before_ms, int64_t after_ms,
+		     int64_t after_id, size_t max, struct job **out, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_PRUNE_PICK);
+	sqlite3_bind_int64(st, 1, finished_before_ms);
+	/* Jobs that never finished have finished_ms 0: always start past them. */
+	sqlite3_bind_int64(st, 2, after_ms > 0 ? after_ms : 1);
+	sqlite3_bind_int64(st, 3, after_ms > 0 ? after_id : 0);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
+	return collect_jobs(st, out, n);
+}
+
+int store_prune_jobs(struct store *s, const int64_t *ids, size_t n)
+{
+	int r = begin(s);
+	int deleted = 0;
+	if (r < 0) {
+		return r;
+	}
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		sqlite3_stmt *st = stmt(s, ST_PRUNE_JOB);
+		sqlite3_bind_int64(st, 1, ids[i]);
+		r = exec_stmt(st);
+		if (r == 0 && sqlite3_changes(s->db) > 0) {
+			deleted++;
+			st = stmt(s, ST_PRUNE_JOB_OUTBOX);
+			sqlite3_bind_int64(st, 1, ids[i]);
+			r = exec_stmt(st);
+		}
+	}
+	if (r == 0) {
+		r = commit(s);
+	} else {
+		rollback(s);
+	}
+	return r < 0 ? r : deleted;
+}
+
+int store_prune_deliveries(struct store *s, int64_t received_before_ms, size_t max)
+{
+	int r = begin(s);
+	if (r < 0) {
+		return r;
+	}
+	sqlite3_stmt *st = stmt(s, ST_PRUNE_DELIVERIES);
+	sqlite3_bind_int64(st, 1, received_before_ms);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	r = exec_stmt(st);
+	int deleted = r == 0 ? sqlite3_changes(s->db) : 0;
+	if (r == 0) {
+		r = commit(s);
+	} else {
+		rollback(s);
+	}
+	return r < 0 ? r : deleted;
 }
 
 void outbox_items_free(struct outbox_item *v, size_t n)

@@ -160,6 +160,23 @@ int store_outbox_update(struct store *s, int64_t id, bool done, bool failed, con
 int64_t store_outbox_next_due(struct store *s);
 void outbox_items_free(struct outbox_item *v, size_t n);
 
+/*
+ * Retention. A finished job never changes again, so one found old enough stays prunable
+ * and the caller can remove its files before deleting its rows.
+ *
+ * store_prune_pick: finished jobs with finished_ms < finished_before_ms that have no
+ * outbox rows left to deliver, in (finished_ms, id) order after (after_ms, after_id) (0, 0:
+ * from the start), at most max; an index walk, read only; the caller frees. store_prune_jobs:
+ * delete those jobs (only if still finished) and all their outbox rows in one transaction; returns
+ * the number of jobs deleted. store_prune_deliveries: delete at most max replay-guard entries
+ * received before received_before_ms whose job is finished or gone, in one transaction; returns how
+ * many. Callers keep max small: each call holds the write lock that store_enqueue() waits for.
+ */
+int store_prune_pick(struct store *s, int64_t finished_before_ms, int64_t after_ms,
+		     int64_t after_id, size_t max, struct job **out, size_t *n);
+int store_prune_jobs(struct store *s, const int64_t *ids, size_t n);
+int store_prune_deliveries(struct store *s, int64_t received_before_ms, size_t max);
+
 const char *job_state_name(enum job_state s);
 int job_state_from_name(const char *s, enum job_state *out);
 bool job_state_final(enum job_state s);

@@ -374,7 +374,8 @@ char *views_run_html(const struct server_config *c, const struct job *j)
 
 /* ---------- metrics ---------- */
 
-char *views_metrics(const struct store_counts *sc, const struct http_stats *hs, unsigned running)
+char *views_metrics(const struct store_counts *sc, const struct http_stats *hs, unsigned running,
+		    uint64_t pruned_runs)
 {
 	static const char *const delivery_names[4] = { "accepted", "duplicate", "ignored",
 						       "rejected" };
@@ -426,5 +427,10 @@ char *views_metrics(const struct store_counts *sc, const struct http_stats *hs, 
 		    "# HELP runner_outbox_failed Outgoing calls given up after retries.\n"
 		    "# TYPE runner_outbox_failed gauge\nrunner_outbox_failed %llu\n",
 		    (unsigned long long)sc->outbox_pending, (unsigned long long)sc->outbox_failed);
+	sbuf_printf(&sb,
+		    "# HELP runner_runs_pruned_total Finished runs removed by retention since the "
+		    "server started.\n"
+		    "# TYPE runner_runs_pruned_total counter\nrunner_runs_pruned_total %llu\n",
+		    (unsigned long long)pruned_runs);
 	return sbuf_steal(&sb);
 }

@@ -32,8 +32,9 @@ char *views_index_html(const struct server_config *c, const struct job *jobs, si
 		       unsigned running);
 char *views_run_html(const struct server_config *c, const struct job *j);
 
-/* Prometheus text format (heap string). */
-char *views_metrics(const struct store_counts *sc, const struct http_stats *hs, unsigned running);
+/* Prometheus text format (heap string). pruned_runs: removed by retention (dispatch.h). */
+char *views_metrics(const struct store_counts *sc, const struct http_stats *hs, unsigned running,
+		    uint64_t pruned_runs);
 
 /* The run directory of a job's current attempt (heap), or NULL if its repository is gone. */
 char *views_run_dir(const struct server_config *c, const struct job *j);

@@ -297,6 +297,8 @@ Test(serve, deliveries_that_are_refused_or_ignored, .timeout = 120)
 	free(u2);
 	cr_assert_geq(asprintf(&u2, "http://%s/metrics", a), 0);
 	expect(ts_get(u2), 200, "runner_webhook_deliveries_total{result=\"rejected\"} 14");
+	/* The counter of pruned runs is there (nothing here is old enough). */
+	expect(ts_get(u2), 200, "runner_runs_pruned_total 0");
 	free(u2);
 	/* Every refusal is in the log, with its delivery id. */
 	char *log = tu_read(e.srv.log);
@@ -618,6 +620,69 @@ Test(serve, shutdown_puts_running_runs_back_and_a_restart_runs_them, .timeout = 
 	cr_assert_str_eq(json_string_value(json_object_get(run, "run_id")), "1.2");
 	json_decref(run);
 	free(slow);
+	stop(&e);
+}
+
+/* Wait until the log has line `needle` (the server writes it from another thread). */
+static void wait_log(struct env *e, const char *needle, double timeout_s)
+{
+	double t0 = ts_now();
+	for (;;) {
+		char *log = tu_read(e->srv.log);
+		bool found = log && strstr(log, needle);
+		if (found || ts_now() - t0 > timeout_s) {
+			cr_assert(found, "'%s' not in the log: %s", needle, log ? log : "");
+			free(log);
+			return;
+		}
+		free(log);
+		ts_sleep(0.05);
+	}
+}
+
+Test(serve, retention_prunes_finished_runs_at_start, .timeout = 120)
+{
+	struct env e;
+	start(&e, "retention: { runs: 1ms }\n", 0);
+	long id = push(&e, "d-1", "main", e.main_sha);
+	json_t *run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "passed");
+	json_decref(run);
+	cr_assert(tu_exists("%s/data/repos/github-acme+app/runs/%ld.1/outcome.json", e.dir, id));
+	/* A run with statuses still to send is not pruned: let them all go out first. */
+	char *u;
+	cr_assert_geq(asprintf(&u, "http://%s/metrics", e.srv.addr), 0);
+	double t0 = ts_now();
+	for (;;) {
+		struct ts_response r = ts_get(u);
+		bool sent = r.body && strstr(r.body, "runner_outbox_pending 0");
+		ts_response_free(&r);
+		if (sent) {
+			break;
+		}
+		cr_assert_lt(ts_now() - t0, 30);
+		ts_sleep(0.05);
+	}
+	free(u);
+	cr_assert_eq(ts_stop(&e.srv, 30), 0);
+	ts_restart(&e.srv);
+	/* The first start's pass found nothing; the second one prunes the run (counts only). */
+	wait_log(&e, "\"event\":\"retention.pruned\",\"msg\":\"retention: pruned 1 finished run(s)",
+		 30);
+	cr_assert_not(tu_exists("%s/data/repos/github-acme+app/runs/%ld.1", e.dir, id),
+		      "the run directory is gone");
+	cr_assert_geq(asprintf(&u, "http://%s/api/runs/%ld", e.srv.addr, id), 0);
+	struct ts_response r = ts_get(u);
+	cr_assert_eq(r.status, 404, "the run is gone: %ld %s", r.status, r.body);
+	ts_response_free(&r);
+	free(u);
+	cr_assert_geq(asprintf(&u, "http://%s/metrics", e.srv.addr), 0);
+	expect(ts_get(u), 200, "runner_runs_pruned_total 1");
+	free(u);
+	/* The replay guard has its own period (90 days): the delivery is still known. */
+	char *body = push_body("acme/app", "refs/heads/main", e.main_sha);
+	expect(ts_deliver(e.srv.addr, "github", "push", "d-1", SECRET_GH, body), 202, "duplicate");
+	free(body);
 	stop(&e);
 }
 

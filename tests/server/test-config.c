@@ -1,13 +1,14 @@
 /*
  * test-config.c - the server configuration: defaults, every value checked with a position,
  * secrets required (never "no secret, no check"), secret files and config files that
- * others could read refused.
+ * others could read refused, retention periods.
  */
 #include <criterion/criterion.h>
 
 #include "config.h"
 #include "diag.h"
 #include "testutil.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <errno.h>
@@ -307,5 +308,61 @@ Test(config, ssh_needs_a_known_host_key)
 	cr_assert_eq(r, 0);
 	cr_assert_str_eq(c->repos[0].ssh_key, "/etc/runner/id_ed25519");
 	config_free(c);
+	diag_list_release(&dl);
+}
+
+Test(config, retention)
+{
+	struct server_config *c = NULL;
+	struct diag_list dl;
+	cr_assert_eq(load(good, &c, &dl), 0);
+	cr_assert_eq(c->retain_runs_ms, 90ull * 86400000, "90 days by default");
+	cr_assert_eq(c->retain_deliveries_ms, 90ull * 86400000);
+	config_free(c);
+	diag_list_release(&dl);
+
+	_cleanup_free_ char *custom =
+		tu_strf("%sretention:\n  runs: 30d12h\n  deliveries: off\n", good);
+	cr_assert_eq(load(custom, &c, &dl), 0);
+	dump(&dl);
+	cr_assert_eq(c->retain_runs_ms, 30ull * 86400000 + 12 * 3600000);
+	cr_assert_eq(c->retain_deliveries_ms, 0, "off: kept forever");
+	config_free(c);
+	diag_list_release(&dl);
+
+	static const char bad[] = "data_dir: /tmp/x\n"
+				  "retention:\n"
+				  "  runs: 90\n"
+				  "  deliveries: 1d\n"
+				  "  deliverys: 9d\n"
+				  "repositories:\n"
+				  "  - name: acme/webapp\n"
+				  "    forge: github\n"
+				  "    secret: 0123456789abcdef0123\n"
+				  "    clone_url: https://github.com/acme/webapp.git\n";
+	cr_assert_eq(load(bad, &c, &dl), -EINVAL);
+	dump(&dl);
+	cr_assert(has_error(&dl, "retention.runs: invalid period '90'", 3), "a bare number");
+	cr_assert(has_error(&dl, "retention.deliveries: at least 7d", 4));
+	cr_assert(has_error(&dl, "unknown key 'deliverys' in retention", 5));
+	bool positioned = false;
+	for (size_t i = 0; i < dl.n; i++) {
+		positioned |= dl.v[i].line == 3 && dl.v[i].col == 9 && dl.v[i].hint &&
+			      strstr(dl.v[i].hint, "off") != NULL;
+	}
+	cr_assert(positioned, "the error points at the value, and the hint says `off`");
+	diag_list_release(&dl);
+
+	static const char zero[] = "data_dir: /tmp/x\n"
+				   "retention: { runs: 0s, deliveries: 3651d }\n"
+				   "repositories:\n"
+				   "  - name: acme/webapp\n"
+				   "    forge: github\n"
+				   "    secret: 0123456789abcdef0123\n"
+				   "    clone_url: https://github.com/acme/webapp.git\n";
+	cr_assert_eq(load(zero, &c, &dl), -EINVAL);
+	dump(&dl);
+	cr_assert(has_error(&dl, "retention.runs: invalid period '0s'", 2));
+	cr_assert(has_error(&dl, "retention.deliveries: invalid period '3651d'", 2));
 	diag_list_release(&dl);
 }

@@ -1,14 +1,22 @@
 /*
  * test-store.c - the durable queue on a real SQLite file: replays, supersession, claiming,
  * attempts, finishing only the current attempt, re-queueing, the outbox and its order,
- * and that what was committed survives closing and reopening.
+ * that what was committed survives closing and reopening, and retention (what is pruned,
+ * what is kept, batches, run directories and the links planted in them).
  */
 #include <criterion/criterion.h>
 
+#include "config.h"
+#include "diag.h"
+#include "jobrun.h"
+#include "retention.h"
 #include "store.h"
 #include "testutil.h"
+#include "util.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,4 +288,333 @@ Test(store, list_and_counts)
 	cr_assert_eq(sc.buckets[0], 0, "2.5 s is not <= 1 s");
 	cr_assert_eq(sc.buckets[1], 1, "2.5 s is <= 5 s");
 	store_close(s);
+}
+
+/* ---------- retention ---------- */
+
+#define DAY_MS (86400000ll)
+static const int64_t now_ms = 400 * DAY_MS;
+static const int64_t old_t = 400 * DAY_MS - 91 * DAY_MS; /* past the default 90d */
+static const int64_t new_t = 400 * DAY_MS - 1 * DAY_MS;
+
+/* A job of repo that was queued at t_queued and then reached st at t (all at t_queued
+ * when st is queued). Run jobs in order: store_claim() takes the oldest queued job, so
+ * jobs left queued are made last. */
+static int64_t job_at(struct store *s, const char *repo, enum job_state st, int64_t t_queued,
+		      int64_t t)
+{
+	static int seq;
+	char d[32], body[32];
+	seq++;
+	snprintf(d, sizeof(d), "ret-%d", seq);
+	snprintf(body, sizeof(body), "ret-body-%d", seq);
+	struct job_new jn = push(d, "main", sha_a, body);
+	jn.repo = repo;
+	jn.supersede_key = "";
+	cr_assert_eq(store_enqueue(s, &jn, 1, t_queued), 0);
+	if (st != JOB_QUEUED) {
+		struct job j;
+		cr_assert_eq(store_claim(s, true, t_queued, &j), 1);
+		cr_assert_eq(j.id, jn.job_id, "no other job may be queued");
+		job_release(&j);
+	}
+	if (job_state_final(st)) {
+		cr_assert_eq(store_finish(s, jn.job_id, 1, st, 0, NULL, NULL, t), 1);
+	}
+	return jn.job_id;
+}
+
+/* Give up every outbox row (done = 2): delivered or not, nothing holds a job back. */
+static void settle_outbox(struct store *s)
+{
+	for (;;) {
+		struct outbox_item *v;
+		size_t n;
+		cr_assert_eq(store_outbox_due(s, INT64_MAX, 1000, &v, &n), 0);
+		for (size_t i = 0; i < n; i++) {
+			cr_assert_eq(store_outbox_update(s, v[i].id, true, true, "test", 0), 0);
+		}
+		outbox_items_free(v, n);
+		if (n == 0) {
+			return;
+		}
+	}
+}
+
+static int64_t count_rows(const char *sql, int64_t arg)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(h));
+	sqlite3_bind_int64(st, 1, arg);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	int64_t v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
+}
+
+static bool job_exists(struct store *s, int64_t id)
+{
+	struct job j;
+	int r = store_get(s, id, &j);
+	cr_assert_geq(r, 0);
+	if (r == 1) {
+		job_release(&j);
+	}
+	return r == 1;
+}
+
+static struct server_config *retention_config(const char *extra)
+{
+	char *text = tu_strf("data_dir: %s/data\n%s"
+			     "repositories:\n"
+			     "  - name: acme/webapp\n"
+			     "    forge: github\n"
+			     "    secret: 0123456789abcdef0123\n"
+			     "    clone_url: https://github.com/acme/webapp.git\n",
+			     dir, extra);
+	struct diag_list dl;
+	struct server_config *c = NULL;
+	diag_list_init(&dl, 20);
+	cr_assert_eq(config_load_buffer("server.yml", text, strlen(text), &c, &dl), 0);
+	diag_list_release(&dl);
+	free(text);
+	return c;
+}
+
+/* A whole pass; returns how many steps it took. */
+static unsigned prune_all(struct store *s, const struct server_config *c, size_t batch,
+			  struct retention_pass *p)
+{
+	unsigned steps = 0;
+	int r;
+	retention_begin(p, c, now_ms);
+	do {
+		r = retention_step(p, s, c, batch);
+		cr_assert_geq(r, 0);
+		cr_assert_lt(++steps, 1000);
+	} while (r > 0);
+	return steps;
+}
+
+Test(store, retention_prunes_exactly_the_old_finished_runs)
+{
+	struct store *s;
+	cr_assert_eq(store_open(db, &s), 0);
+	struct server_config *c = retention_config("");
+	static const enum job_state finals[] = { JOB_PASSED, JOB_FAILED, JOB_BLOCKED, JOB_ERROR,
+						 JOB_CANCELLED };
+	int64_t old_ids[5], new_ids[5];
+	for (size_t i = 0; i < 5; i++) {
+		old_ids[i] = job_at(s, "acme/webapp", finals[i], old_t, old_t);
+		new_ids[i] = job_at(s, "acme/webapp", finals[i], new_t, new_t);
+	}
+	/* Queued long ago, finished recently: the run is kept, its delivery is not. */
+	int64_t late = job_at(s, "acme/webapp", JOB_PASSED, old_t, new_t);
+	int64_t old_running = job_at(s, "acme/webapp", JOB_RUNNING, old_t, old_t);
+	settle_outbox(s);
+	/* Finished long ago but a status is still to be sent: the reporter needs the row. */
+	int64_t pending = job_at(s, "acme/webapp", JOB_FAILED, old_t, old_t);
+	int64_t old_queued = job_at(s, "acme/webapp", JOB_QUEUED, old_t, old_t);
+	for (size_t i = 0; i < 5; i++) {
+		cr_assert_gt(count_rows("SELECT count(*) FROM outbox WHERE job = ?", old_ids[i]),
+			     0);
+	}
+
+	struct retention_pass p;
+	prune_all(s, c, RETENTION_BATCH, &p);
+	cr_assert_eq(p.runs, 5);
+	cr_assert_eq(p.kept, 0);
+	cr_assert_eq(p.error, 0);
+	for (size_t i = 0; i < 5; i++) {
+		cr_assert_not(job_exists(s, old_ids[i]), "old %s run pruned",
+			      job_state_name(finals[i]));
+		cr_assert_eq(count_rows("SELECT count(*) FROM outbox WHERE job = ?", old_ids[i]), 0,
+			     "its outbox rows too");
+		cr_assert(job_exists(s, new_ids[i]), "recent %s run kept",
+			  job_state_name(finals[i]));
+		cr_assert_gt(count_rows("SELECT count(*) FROM outbox WHERE job = ?", new_ids[i]),
+			     0);
+	}
+	cr_assert(job_exists(s, late));
+	cr_assert(job_exists(s, old_running));
+	cr_assert(job_exists(s, old_queued));
+	cr_assert(job_exists(s, pending));
+	cr_assert_gt(count_rows("SELECT count(*) FROM outbox WHERE job = ?", pending), 0);
+
+	/* Replay guard: old entries of finished or pruned jobs go (the five pruned, `late`,
+	 * `pending`), those of the queued and running jobs and the recent ones stay. */
+	cr_assert_eq(p.deliveries, 7);
+	cr_assert_eq(count_rows("SELECT count(*) FROM deliveries WHERE job = ?", late), 0);
+	cr_assert_eq(count_rows("SELECT count(*) FROM deliveries WHERE job = ?", old_running), 1);
+	cr_assert_eq(count_rows("SELECT count(*) FROM deliveries WHERE job = ?", old_queued), 1);
+	cr_assert_eq(count_rows("SELECT count(*) FROM deliveries WHERE job = ?", pending), 0);
+	cr_assert_eq(count_rows("SELECT count(*) FROM deliveries WHERE received_ms >= ?", new_t),
+		     5);
+	/* A pruned delivery is no longer a duplicate; a kept one still is. */
+	struct job_new again = push("ret-1", "main", sha_a, "other body 1");
+	again.supersede_key = "";
+	cr_assert_eq(store_enqueue(s, &again, 1, now_ms), 0);
+	cr_assert_not(again.duplicate);
+	struct job_new kept = push("ret-2", "main", sha_a, "other body 2");
+	cr_assert_eq(store_enqueue(s, &kept, 1, now_ms), 0);
+	cr_assert(kept.duplicate);
+	store_close(s);
+	config_free(c);
+}
+
+Test(store, retention_works_in_batches)
+{
+	struct store *s;
+	cr_assert_eq(store_open(db, &s), 0);
+	struct server_config *c = retention_config("");
+	int64_t ids[11];
+	/* Finished in an order other than their ids', some at the same time: a pass walks
+	 * them by (finished_ms, id) and must see each once. */
+	for (size_t i = 0; i < 11; i++) {
+		ids[i] = job_at(s, "acme/webapp", i % 2 ? JOB_FAILED : JOB_PASSED, old_t - 20000,
+				old_t - (int64_t)(i / 2) * 1000);
+	}
+	int64_t recent = job_at(s, "acme/webapp", JOB_PASSED, new_t, new_t);
+	settle_outbox(s);
+
+	struct retention_pass p;
+	/* 11 runs and 11 deliveries in batches of 4: 4 + 4 + 3, the last one short. */
+	unsigned steps = prune_all(s, c, 4, &p);
+	cr_assert_eq(steps, 3);
+	cr_assert_eq(p.runs, 11);
+	cr_assert_eq(p.deliveries, 11);
+	for (size_t i = 0; i < 11; i++) {
+		cr_assert_not(job_exists(s, ids[i]));
+	}
+	cr_assert(job_exists(s, recent));
+	cr_assert_eq(count_rows("SELECT count(*) FROM jobs WHERE id > ?", 0), 1);
+	cr_assert_eq(count_rows("SELECT count(*) FROM deliveries WHERE job > ?", 0), 1);
+
+	/* Exactly one batch's worth: the full batch is followed by an empty one. */
+	for (size_t i = 0; i < 4; i++) {
+		ids[i] = job_at(s, "acme/webapp", JOB_PASSED, old_t, old_t);
+	}
+	settle_outbox(s);
+	steps = prune_all(s, c, 4, &p);
+	cr_assert_eq(steps, 2);
+	cr_assert_eq(p.runs, 4);
+
+	/* Nothing left: one step, nothing pruned; `off` prunes nothing at all. */
+	cr_assert_eq(prune_all(s, c, 4, &p), 1);
+	cr_assert_eq(p.runs + p.deliveries, 0);
+	config_free(c);
+	c = retention_config("retention:\n  runs: off\n  deliveries: off\n");
+	for (size_t i = 0; i < 3; i++) {
+		ids[i] = job_at(s, "acme/webapp", JOB_PASSED, 1, 1);
+	}
+	settle_outbox(s);
+	cr_assert_eq(prune_all(s, c, 4, &p), 1);
+	cr_assert_eq(p.runs + p.deliveries, 0);
+	cr_assert(job_exists(s, ids[0]));
+	store_close(s);
+	config_free(c);
+}
+
+/* Make the run directory of attempt `attempt` of job id, with a file in it. */
+static char *make_run_dir(const char *data_dir, const char *key, int64_t id, unsigned attempt)
+{
+	char run_id[48];
+	snprintf(run_id, sizeof(run_id), "%lld.%u", (long long)id, attempt);
+	char *d = jobrun_run_dir(data_dir, key, run_id);
+	tu_write(d, "logs/build.log", "log\n");
+	tu_write(d, "outcome.json", "{}\n");
+	return d;
+}
+
+static bool is_dir(const char *p)
+{
+	struct stat st;
+	return lstat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+Test(store, retention_removes_the_run_directories_of_pruned_runs_only)
+{
+	struct store *s;
+	cr_assert_eq(store_open(db, &s), 0);
+	struct server_config *c = retention_config("");
+	const char *dd = c->data_dir;
+	const char *key = c->repos[0].key;
+
+	/* An old run with two attempts (the first one re-queued after a crash). */
+	int64_t two = job_at(s, "acme/webapp", JOB_RUNNING, old_t, old_t);
+	cr_assert_eq(store_requeue(s, two, 1, "crash"), 1);
+	struct job j;
+	cr_assert_eq(store_claim(s, true, old_t, &j), 1);
+	job_release(&j);
+	cr_assert_eq(store_finish(s, two, 2, JOB_PASSED, 0, NULL, NULL, old_t), 1);
+	int64_t recent = job_at(s, "acme/webapp", JOB_FAILED, new_t, new_t);
+	int64_t running = job_at(s, "acme/webapp", JOB_RUNNING, old_t, old_t);
+	/* A repository that was removed from the configuration: its runs go too. */
+	int64_t gone = job_at(s, "acme/gone", JOB_PASSED, old_t, old_t);
+	settle_outbox(s);
+
+	_cleanup_free_ char *two_1 = make_run_dir(dd, key, two, 1);
+	_cleanup_free_ char *two_2 = make_run_dir(dd, key, two, 2);
+	_cleanup_free_ char *recent_1 = make_run_dir(dd, key, recent, 1);
+	_cleanup_free_ char *running_1 = make_run_dir(dd, key, running, 1);
+	_cleanup_free_ char *gone_key = config_repo_key(FORGE_GITHUB, "acme/gone");
+	cr_assert_str_eq(gone_key, "github-acme+gone");
+	_cleanup_free_ char *gone_1 = make_run_dir(dd, gone_key, gone, 1);
+
+	/* Links planted in a pruned run's directory, to a file and a directory outside. */
+	tu_write(dir, "outside/precious", "keep me\n");
+	_cleanup_free_ char *outside = tu_strf("%s/outside", dir);
+	_cleanup_free_ char *precious = tu_strf("%s/outside/precious", dir);
+	_cleanup_free_ char *l1 = tu_strf("%s/escape-dir", two_2);
+	_cleanup_free_ char *l2 = tu_strf("%s/logs/escape-file", two_2);
+	cr_assert_eq(symlink(outside, l1), 0);
+	cr_assert_eq(symlink(precious, l2), 0);
+
+	struct retention_pass p;
+	prune_all(s, c, RETENTION_BATCH, &p);
+	cr_assert_eq(p.runs, 2);
+	cr_assert_eq(p.kept, 0);
+	cr_assert_not(job_exists(s, two));
+	cr_assert_not(job_exists(s, gone));
+	cr_assert_not(is_dir(two_1), "every attempt's directory is removed");
+	cr_assert_not(is_dir(two_2));
+	cr_assert_not(is_dir(gone_1));
+	cr_assert(is_dir(recent_1), "a run that is kept keeps its directory");
+	cr_assert(is_dir(running_1), "a running job's directory is never touched");
+	_cleanup_free_ char *kept_log = tu_strf("%s/logs/build.log", running_1);
+	cr_assert(tu_exists("%s", kept_log));
+	_cleanup_free_ char *content = tu_read(precious);
+	cr_assert_str_eq(content, "keep me\n", "the links' targets are untouched");
+	cr_assert(is_dir(outside));
+	store_close(s);
+	config_free(c);
+}
+
+Test(store, retention_keeps_a_run_whose_directory_cannot_be_found)
+{
+	struct store *s;
+	cr_assert_eq(store_open(db, &s), 0);
+	struct server_config *c = retention_config("");
+	/* A forge this server does not know: no key, so no directory to remove. Keeping
+	 * the row (and saying so) is better than leaving files nothing points to. */
+	struct job_new jn = push("odd-1", "main", sha_a, "odd body");
+	jn.forge = "bitbucket";
+	jn.supersede_key = "";
+	cr_assert_eq(store_enqueue(s, &jn, 1, old_t), 0);
+	struct job j;
+	cr_assert_eq(store_claim(s, true, old_t, &j), 1);
+	job_release(&j);
+	cr_assert_eq(store_finish(s, jn.job_id, 1, JOB_PASSED, 0, NULL, NULL, old_t), 1);
+	settle_outbox(s);
+	struct retention_pass p;
+	prune_all(s, c, RETENTION_BATCH, &p);
+	cr_assert_eq(p.runs, 0);
+	cr_assert_eq(p.kept, 1);
+	cr_assert_eq(p.dir_error, -EINVAL);
+	cr_assert(job_exists(s, jn.job_id));
+	store_close(s);
+	config_free(c);
 }
