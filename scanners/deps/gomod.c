@@ -7,10 +7,11 @@
  * without a valid "vX..." version) makes the file malformed, as it does for the go command.
  * Versions are reported without their leading "v" (as OSV's Go records write them).
  * `replace old [version] => new [version]` replaces the required old module (every
- * required version, or only the one named); a replacement by a local path has no
- * version. The `go` directive adds the package "stdlib" at that Go version, so that
- * advisories against the standard library are checked too. A go.sum is not needed: go.mod
- * lists every module of the build (Go 1.17+ module graph pruning).
+ * required version, or only the one named, which wins over a replace of every version),
+ * wherever in the file it is written; a replacement by a local path has no version. The `go`
+ * directive adds the package "stdlib" at that Go version, so that advisories against the standard
+ * library are checked too. A go.sum is not needed: go.mod lists every module of the build (Go 1.17+
+ * module graph pruning).
  */
 #include "parsers.h"
 
@@ -26,15 +27,42 @@
 struct gomod_req {
 	const char *path, *version; /* version with its "v" */
 	unsigned line;
-	const char *new_path, *new_version; /* after replace, or NULL */
-	unsigned replace_line;
-	bool replaced;
+};
+
+struct gomod_rep {
+	const char *old_path, *old_version; /* old_version NULL: every version */
+	const char *new_path, *new_version; /* new_version "" for a local path */
+	unsigned line;
 };
 
 struct gomod {
 	struct gomod_req *req;
 	size_t n, cap;
+	struct gomod_rep *rep;
+	size_t n_rep, cap_rep;
 };
+
+/*
+ * The replace that applies to path@version, or NULL. As in the go command, a replace of
+ * that one version wins over one of every version; among equals the last one written.
+ */
+static const struct gomod_rep *replacement(const struct gomod *m, const char *path,
+					   const char *version)
+{
+	const struct gomod_rep *any = NULL, *exact = NULL;
+	for (size_t i = 0; i < m->n_rep; i++) {
+		const struct gomod_rep *p = &m->rep[i];
+		if (!str_eq(p->old_path, path)) {
+			continue;
+		}
+		if (!p->old_version) {
+			any = p;
+		} else if (str_eq(p->old_version, version)) {
+			exact = p;
+		}
+	}
+	return exact ? exact : any;
+}
 
 /* Split a line into tokens (quoted strings unquoted); stops at a // comment. */
 static int tokenize(struct dep_ctx *c, const char *s, const char *end, unsigned lineno,
@@ -115,16 +143,13 @@ static int directive(struct dep_ctx *c, struct gomod *m, const char *verb, const
 			return dep_error(c, lineno, 0, "replacement module %s needs a version",
 					 new_path);
 		}
-		for (size_t i = 0; i < m->n; i++) {
-			struct gomod_req *r = &m->req[i];
-			if (str_eq(r->path, old_path) &&
-			    (!old_version || str_eq(r->version, old_version))) {
-				r->replaced = true;
-				r->new_path = new_path;
-				r->new_version = new_version;
-				r->replace_line = lineno;
-			}
-		}
+		/* Applied once the whole file is read: a replace may come before its require. */
+		GROW(m->rep, m->cap_rep, m->n_rep + 1);
+		m->rep[m->n_rep++] = (struct gomod_rep){ .old_path = old_path,
+							 .old_version = old_version,
+							 .new_path = new_path,
+							 .new_version = new_version,
+							 .line = lineno };
 		return 0;
 	}
 	if (str_eq(verb, "go")) {
@@ -200,9 +225,10 @@ int parse_go_mod(struct dep_ctx *c, const char *buf, size_t len)
 	}
 	for (size_t i = 0; i < m.n && r == 0; i++) {
 		const struct gomod_req *q = &m.req[i];
-		const char *path = q->replaced ? q->new_path : q->path;
-		const char *v = q->replaced ? q->new_version : q->version;
-		unsigned line = q->replaced ? q->replace_line : q->line;
+		const struct gomod_rep *p = replacement(&m, q->path, q->version);
+		const char *path = p ? p->new_path : q->path;
+		const char *v = p ? p->new_version : q->version;
+		unsigned line = p ? p->line : q->line;
 		if (*v == 'v') {
 			v++;
 		}
@@ -220,5 +246,6 @@ int parse_go_mod(struct dep_ctx *c, const char *buf, size_t len)
 		}
 	}
 	free(m.req);
+	free(m.rep);
 	return r;
 }

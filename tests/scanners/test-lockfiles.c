@@ -188,3 +188,45 @@ GOLDEN_TEST(nuget, 12)
 GOLDEN_TEST(conan, 13)
 GOLDEN_TEST(pub, 14)
 GOLDEN_TEST(mix, 15)
+
+/* ---------- go.mod and go.sum (fixtures of our own: tests/fixtures/gosum) ---------- */
+
+/* The package name@version of a list, or NULL. */
+static const struct dep *find_dep(const struct dep_list *l, const char *name, const char *version)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (str_eq(l->v[i].name, name) && str_eq(l->v[i].version, version)) {
+			return &l->v[i];
+		}
+	}
+	return NULL;
+}
+
+static bool has_name(const struct dep_list *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (str_eq(l->v[i].name, name)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+Test(lockfiles, go_mod_replace_before_require)
+{
+	/* Go reads the whole file before applying replace: its place does not matter. */
+	static const char mod[] = "module m\n\ngo 1.21\n\n"
+				  "replace a.example/x => b.example/y v1.0.0\n\n"
+				  "require a.example/x v0.1.0\n";
+	struct dep_list l;
+	struct diag_list dl;
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	cr_assert_eq(deps_parse_buffer(&l, DEP_GO_MOD, "go.mod", mod, strlen(mod), &dl), 0);
+	const struct dep *d = find_dep(&l, "b.example/y", "1.0.0");
+	cr_assert_not_null(d);
+	cr_expect_eq(d->line, 5);
+	cr_expect(!has_name(&l, "a.example/x"));
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
