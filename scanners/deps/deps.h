@@ -110,7 +110,8 @@ int dep_format_detect(const char *filename, enum dep_format *out);
 int deps_parse_file(struct dep_list *l, const char *path, const char *display, enum dep_format f,
 		    struct diag_list *dl);
 
-/* Parse a buffer (no includes are followed). Same returns as deps_parse_file(). */
+/* Parse a buffer (no includes are followed, no go.sum is read). Same returns as
+ * deps_parse_file(). */
 int deps_parse_buffer(struct dep_list *l, enum dep_format f, const char *display, const char *buf,
 		      size_t len, struct diag_list *dl);
 
