@@ -489,6 +489,30 @@ const char *dep_extract_commit(struct dep_ctx *c, const char *s)
 
 /* ---------- parsing files ---------- */
 
+/* Run the parser of c->format (c has its list, file, path...) and record the file. */
+static int run_parser(struct dep_ctx *c, const char *buf, size_t len)
+{
+	struct dep_list *l = c->l;
+	enum dep_format f = c->format;
+	if ((unsigned)f >= DEP_FORMAT_COUNT) {
+		return -EINVAL;
+	}
+	int r = formats[f].parse(c, buf, len);
+	hmap_free(c->seen);
+	hmap_free(c->aux);
+	if (r == 0 && l->n >= DEPS_MAX_PACKAGES) {
+		r = dep_error(c, 0, 0, "more than %u packages", DEPS_MAX_PACKAGES);
+	}
+	if (r < 0) {
+		/* A file that fails contributes nothing: no half-parsed package lists. */
+		l->n = c->first;
+		return r;
+	}
+	GROW(l->files, l->cap_files, l->n_files + 1);
+	l->files[l->n_files++] = (struct dep_file){ c->file, f, l->n - c->first };
+	return 0;
+}
+
 static int parse_with(struct dep_list *l, enum dep_format f, const char *display, const char *path,
 		      const char *buf, size_t len, struct diag_list *dl)
 {
@@ -500,29 +524,30 @@ static int parse_with(struct dep_list *l, enum dep_format f, const char *display
 	};
 	c.file = dep_strdup(&c, display);
 	c.path = path ? dep_strdup(&c, path) : NULL;
-	if ((unsigned)f >= DEP_FORMAT_COUNT) {
-		return -EINVAL;
-	}
-	int r = formats[f].parse(&c, buf, len);
-	hmap_free(c.seen);
-	hmap_free(c.aux);
-	if (r == 0 && l->n >= DEPS_MAX_PACKAGES) {
-		r = dep_error(&c, 0, 0, "more than %u packages", DEPS_MAX_PACKAGES);
-	}
-	if (r < 0) {
-		/* A file that fails contributes nothing: no half-parsed package lists. */
-		l->n = c.first;
-		return r;
-	}
-	GROW(l->files, l->cap_files, l->n_files + 1);
-	l->files[l->n_files++] = (struct dep_file){ c.file, f, l->n - c.first };
-	return 0;
+	return run_parser(&c, buf, len);
 }
 
 int deps_parse_buffer(struct dep_list *l, enum dep_format f, const char *display, const char *buf,
 		      size_t len, struct diag_list *dl)
 {
 	return parse_with(l, f, display, NULL, buf, len, dl);
+}
+
+int deps_parse_go_buffers(struct dep_list *l, const char *display, const char *mod, size_t mod_len,
+			  const char *sum_display, const char *sum, size_t sum_len,
+			  struct diag_list *dl)
+{
+	struct dep_ctx c = {
+		.l = l,
+		.dl = dl,
+		.format = DEP_GO_MOD,
+		.first = l->n,
+	};
+	c.file = dep_strdup(&c, display);
+	c.sum_display = dep_strdup(&c, sum_display ? sum_display : "go.sum");
+	c.sum = sum;
+	c.sum_len = sum ? sum_len : 0;
+	return run_parser(&c, mod, mod_len);
 }
 
 int deps_parse_file(struct dep_list *l, const char *path, const char *display, enum dep_format f,
@@ -676,6 +701,17 @@ int deps_scan_paths(struct dep_list *l, const char *root, const char *const *pat
 			continue;
 		}
 		enum dep_format f;
+		const char *base = strrchr(paths[i], '/');
+		if (str_eq(base ? base + 1 : paths[i], "go.sum")) {
+			/* Not a manifest of its own: it only completes the go.mod beside it. */
+			diag_error(
+				dl, disp, 0, 0,
+				"name the go.mod beside it, or the directory: its go.sum is read "
+				"with it when the go directive is below 1.17",
+				"%s is read through its go.mod, not on its own", disp);
+			note_error(&w, -EINVAL);
+			continue;
+		}
 		if (dep_format_detect(paths[i], &f) < 0) {
 			diag_error(
 				dl, disp, 0, 0,

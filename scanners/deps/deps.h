@@ -10,7 +10,8 @@
  * Conventions shared with the OSV scanner's parsers (and the conformance goldens in
  * tests/fixtures/lockfiles): a requirements.txt line without `==`, `>=` or `~=` gets version
  * "0.0.0" and is marked unpinned; go.mod adds a `stdlib` package for its `go` directive and
- * applies `replace`; pom.xml interpolates ${property} from the file and includes
+ * applies `replace` (and below go 1.17 adds the modules of the go.sum beside it, see
+ * gomod.c); pom.xml interpolates ${property} from the file and includes
  * dependencyManagement, a version range gives its lower bound, and a version that cannot be
  * resolved is kept as written and marked unresolved (reported, never guessed).
  *
@@ -109,9 +110,19 @@ int dep_format_detect(const char *filename, enum dep_format *out);
 int deps_parse_file(struct dep_list *l, const char *path, const char *display, enum dep_format f,
 		    struct diag_list *dl);
 
-/* Parse a buffer (no includes are followed). Same returns as deps_parse_file(). */
+/* Parse a buffer (no includes are followed, no go.sum is read). Same returns as
+ * deps_parse_file(). */
 int deps_parse_buffer(struct dep_list *l, enum dep_format f, const char *display, const char *buf,
 		      size_t len, struct diag_list *dl);
+
+/*
+ * A go.mod and its go.sum as buffers (sum NULL: there is none), as deps_parse_file() reads
+ * a go.mod and the go.sum beside it; sum_display names the go.sum in results and
+ * messages. For tests and fuzzing. Same returns as deps_parse_file().
+ */
+int deps_parse_go_buffers(struct dep_list *l, const char *display, const char *mod, size_t mod_len,
+			  const char *sum_display, const char *sum, size_t sum_len,
+			  struct diag_list *dl);
 
 /*
  * Find and parse every lockfile under each path (a directory is walked, skipping

@@ -7,17 +7,34 @@
  * without a valid "vX..." version) makes the file malformed, as it does for the go command.
  * Versions are reported without their leading "v" (as OSV's Go records write them).
  * `replace old [version] => new [version]` replaces the required old module (every
- * required version, or only the one named); a replacement by a local path has no
- * version. The `go` directive adds the package "stdlib" at that Go version, so that
- * advisories against the standard library are checked too. A go.sum is not needed: go.mod
- * lists every module of the build (Go 1.17+ module graph pruning).
+ * required version, or only the one named, which wins over a replace of every version),
+ * wherever in the file it is written; a replacement by a local path has no version. The `go`
+ * directive adds the package "stdlib" at that Go version, so that advisories against the standard
+ * library are checked too.
+ *
+ * go.sum: from go 1.17 on (module graph pruning), go.mod lists every module of the build,
+ * indirect ones marked `// indirect`, and go.sum is not read. Below 1.17, or without a `go`
+ * directive (or with one that is not a version), indirect modules are only in go.sum, so the
+ * go.sum beside the go.mod is read too, when there is one (it is never a manifest of its own).
+ * Its lines are `module version[/go.mod] hash`; only a line without `/go.mod` (the hash of the
+ * module's content) means the module was downloaded for the build, and of several such versions
+ * of a module the highest (Go's semver order) is taken. A module that go.mod requires (go.mod's
+ * version wins) or that replaces one it requires is not added again; one that go.mod replaces
+ * (at that version or every version) is not built, and its replacement is added as go.mod's
+ * replaced requirements are (go.mod's replace line). Others have the go.sum and the line of the
+ * chosen version as their file and line. A go.sum that is malformed, or exists but cannot be read
+ * (a symbolic link or not a regular file included: the walk follows no links either), makes the
+ * go.mod an error: a silent pass is what go.sum is read to avoid.
  */
 #include "parsers.h"
 
+#include "diag.h"
 #include "hmap.h"
 #include "util.h"
 
 #include <ctype.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include "banned.h"
 
@@ -26,15 +43,42 @@
 struct gomod_req {
 	const char *path, *version; /* version with its "v" */
 	unsigned line;
-	const char *new_path, *new_version; /* after replace, or NULL */
-	unsigned replace_line;
-	bool replaced;
+};
+
+struct gomod_rep {
+	const char *old_path, *old_version; /* old_version NULL: every version */
+	const char *new_path, *new_version; /* new_version "" for a local path */
+	unsigned line;
 };
 
 struct gomod {
 	struct gomod_req *req;
 	size_t n, cap;
+	struct gomod_rep *rep;
+	size_t n_rep, cap_rep;
 };
+
+/*
+ * The replace that applies to path@version, or NULL. As in the go command, a replace of
+ * that one version wins over one of every version; among equals the last one written.
+ */
+static const struct gomod_rep *replacement(const struct gomod *m, const char *path,
+					   const char *version)
+{
+	const struct gomod_rep *any = NULL, *exact = NULL;
+	for (size_t i = 0; i < m->n_rep; i++) {
+		const struct gomod_rep *p = &m->rep[i];
+		if (!str_eq(p->old_path, path)) {
+			continue;
+		}
+		if (!p->old_version) {
+			any = p;
+		} else if (str_eq(p->old_version, version)) {
+			exact = p;
+		}
+	}
+	return exact ? exact : any;
+}
 
 /* Split a line into tokens (quoted strings unquoted); stops at a // comment. */
 static int tokenize(struct dep_ctx *c, const char *s, const char *end, unsigned lineno,
@@ -115,16 +159,13 @@ static int directive(struct dep_ctx *c, struct gomod *m, const char *verb, const
 			return dep_error(c, lineno, 0, "replacement module %s needs a version",
 					 new_path);
 		}
-		for (size_t i = 0; i < m->n; i++) {
-			struct gomod_req *r = &m->req[i];
-			if (str_eq(r->path, old_path) &&
-			    (!old_version || str_eq(r->version, old_version))) {
-				r->replaced = true;
-				r->new_path = new_path;
-				r->new_version = new_version;
-				r->replace_line = lineno;
-			}
-		}
+		/* Applied once the whole file is read: a replace may come before its require. */
+		GROW(m->rep, m->cap_rep, m->n_rep + 1);
+		m->rep[m->n_rep++] = (struct gomod_rep){ .old_path = old_path,
+							 .old_version = old_version,
+							 .new_path = new_path,
+							 .new_version = new_version,
+							 .line = lineno };
 		return 0;
 	}
 	if (str_eq(verb, "go")) {
@@ -143,6 +184,206 @@ static int directive(struct dep_ctx *c, struct gomod *m, const char *verb, const
 		}
 	}
 	return dep_error(c, lineno, 1, "unknown directive '%s'", verb);
+}
+
+/* ---------- go.sum ---------- */
+
+#define GOSUM_FIELDS 3
+
+struct sum_mod {
+	const char *path, *version; /* version with its "v" */
+	unsigned line;
+};
+
+/* Whether go.mod's `go` directive makes go.mod the whole build list (go 1.17 and later). */
+static bool go_mod_complete(const char *go_version)
+{
+	return go_version && isdigit((unsigned char)go_version[0]) &&
+	       semver_compare(go_version, "1.17") >= 0;
+}
+
+static int parse_go_sum(struct dep_ctx *c, const struct gomod *m, const char *mod_file,
+			const char *buf, size_t len)
+{
+	/* The paths go.mod gives packages for: required ones and their replacements. */
+	struct hmap *in_mod = hmap_new(m->n * 2 + 8);
+	for (size_t i = 0; i < m->n; i++) {
+		const struct gomod_rep *p = replacement(m, m->req[i].path, m->req[i].version);
+		hmap_put(in_mod, m->req[i].path, (void *)1);
+		if (p) {
+			hmap_put(in_mod, p->new_path, (void *)1);
+		}
+	}
+	struct hmap *index = hmap_new(64); /* module path -> 1 + its index in mods */
+	struct sum_mod *mods = NULL;
+	size_t n_mods = 0, cap_mods = 0;
+	struct lines ln;
+	const char *s;
+	size_t n;
+	int r = 0;
+	lines_init(&ln, buf, len);
+	while (r == 0 && lines_next(&ln, &s, &n)) {
+		if (memchr(s, '\0', n)) {
+			r = dep_error(c, ln.no, 0, "NUL byte");
+			break;
+		}
+		/* Fields as the go command splits them: runs of white space. */
+		const char *f[GOSUM_FIELDS + 1];
+		size_t fl[GOSUM_FIELDS + 1], nf = 0;
+		for (const char *p = s, *end = s + n; p < end && nf <= GOSUM_FIELDS;) {
+			while (p < end && isspace((unsigned char)*p)) {
+				p++;
+			}
+			const char *e = p;
+			while (e < end && !isspace((unsigned char)*e)) {
+				e++;
+			}
+			if (e > p) {
+				f[nf] = p;
+				fl[nf++] = (size_t)(e - p);
+			}
+			p = e;
+		}
+		if (nf == 0) {
+			continue;
+		}
+		if (nf != GOSUM_FIELDS) {
+			r = dep_error(c, ln.no, 0, "a go.sum line is 'module version hash'");
+			break;
+		}
+		const char *path = dep_strndup(c, f[0], fl[0]);
+		char *version = dep_strndup(c, f[1], fl[1]);
+		const char *hash = dep_strndup(c, f[2], fl[2]);
+		size_t vn = fl[1];
+		bool go_mod_only = vn > 7 && str_eq(version + vn - 7, "/go.mod");
+		if (go_mod_only) {
+			version[vn - 7] = '\0';
+		}
+		if (!valid_version(version)) {
+			r = dep_error(c, ln.no, 0, "'%s' is not a module version", version);
+			break;
+		}
+		const char *colon = strchr(hash, ':');
+		if (!colon || colon == hash || !colon[1]) {
+			r = dep_error(c, ln.no, 0, "'%s' is not a hash (h1:...)", hash);
+			break;
+		}
+		if (go_mod_only) {
+			continue; /* only its go.mod was read, for the module graph: not built */
+		}
+		uintptr_t at = (uintptr_t)hmap_get(index, path);
+		if (at == 0) {
+			GROW(mods, cap_mods, n_mods + 1);
+			mods[n_mods++] = (struct sum_mod){ path, version, ln.no };
+			hmap_put(index, path, (void *)(uintptr_t)n_mods);
+		} else if (semver_compare(version, mods[at - 1].version) > 0) {
+			mods[at - 1].version = version;
+			mods[at - 1].line = ln.no;
+		}
+	}
+	/*
+	 * A module go.mod replaces is not built: its replacement is, and is reported as go.mod
+	 * reports a required module's (at the replace line; a local path without a version).
+	 * The replacement's own go.sum entries then add nothing more.
+	 */
+	const char *sum_file = c->file;
+	c->file = mod_file;
+	for (size_t i = 0; i < n_mods && r == 0; i++) {
+		const struct sum_mod *q = &mods[i];
+		const struct gomod_rep *p = replacement(m, q->path, q->version);
+		if (!p || hmap_get(in_mod, q->path)) {
+			continue;
+		}
+		hmap_put(in_mod, p->new_path, (void *)1);
+		const char *v = p->new_version[0] == 'v' ? p->new_version + 1 : p->new_version;
+		bool added;
+		if (!dep_add_unique(c, dep_printf(c, "%s@%s", p->new_path, v), ECO_GO, p->new_path,
+				    v, p->line, &added)) {
+			r = dep_error(c, p->line, 0, "too many packages");
+		}
+	}
+	c->file = sum_file;
+	for (size_t i = 0; i < n_mods && r == 0; i++) {
+		const struct sum_mod *q = &mods[i];
+		if (hmap_get(in_mod, q->path) || replacement(m, q->path, q->version)) {
+			continue;
+		}
+		const char *v = q->version + 1;
+		bool added;
+		if (!dep_add_unique(c, dep_printf(c, "%s@%s", q->path, v), ECO_GO, q->path, v,
+				    q->line, &added)) {
+			r = dep_error(c, q->line, 0, "too many packages");
+		}
+	}
+	free(mods);
+	hmap_free(index);
+	hmap_free(in_mod);
+	return r;
+}
+
+/* Read the go.sum beside the go.mod (c->path), or the one given as a buffer. */
+static int read_go_sum(struct dep_ctx *c, const struct gomod *m)
+{
+	const char *display = c->sum_display;
+	char *buf = NULL;
+	size_t len = 0;
+	int r;
+	if (display) {
+		if (!c->sum) {
+			return 0;
+		}
+		buf = xmalloc(c->sum_len + 1);
+		memcpy(buf, c->sum, c->sum_len);
+		len = c->sum_len;
+	} else {
+		if (!c->path) {
+			return 0; /* parsing a buffer: nothing is beside it */
+		}
+		const char *slash = strrchr(c->path, '/');
+		_cleanup_free_ char *path =
+			slash ? xasprintf("%.*s/go.sum", (int)(slash - c->path), c->path)
+			      : xstrdup("go.sum");
+		const char *dslash = strrchr(c->file, '/');
+		display = dslash ? dep_printf(c, "%.*s/go.sum", (int)(dslash - c->file), c->file)
+				 : "go.sum";
+		/* No links (as the walk), and never block on a FIFO named go.sum. */
+		_cleanup_close_ int fd =
+			open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+		struct stat st;
+		if (fd < 0 && errno == ENOENT) {
+			return 0;
+		}
+		if (fd < 0 || fstat(fd, &st) < 0) {
+			r = -errno;
+		} else if (!S_ISREG(st.st_mode)) {
+			r = -EINVAL;
+		} else if ((uint64_t)st.st_size > DEPS_MAX_FILE_BYTES) {
+			r = -EFBIG;
+		} else {
+			r = read_fd_capped(fd, DEPS_MAX_FILE_BYTES, &buf, &len);
+		}
+		if (r < 0) {
+			const char *why = r == -ELOOP	 ? "it is a symbolic link"
+					  : r == -EINVAL ? "it is not a regular file"
+					  : r == -EFBIG	 ? "it is larger than the 64 MiB cap"
+							 : strerror(-r);
+			diag_error(
+				c->dl, display, 0, 0,
+				"below go 1.17 the indirect modules are only in go.sum: make it a "
+				"regular file, or raise the go directive to 1.17 or later "
+				"(go mod tidy -go=1.17)",
+				"cannot read %s: %s", display, why);
+			free(buf);
+			return -EINVAL;
+		}
+	}
+	/* Errors and packages name the go.sum, with its lines. */
+	const char *file = c->file;
+	c->file = display;
+	r = parse_go_sum(c, m, file, buf, len);
+	c->file = file;
+	free(buf);
+	return r;
 }
 
 int parse_go_mod(struct dep_ctx *c, const char *buf, size_t len)
@@ -200,9 +441,10 @@ int parse_go_mod(struct dep_ctx *c, const char *buf, size_t len)
 	}
 	for (size_t i = 0; i < m.n && r == 0; i++) {
 		const struct gomod_req *q = &m.req[i];
-		const char *path = q->replaced ? q->new_path : q->path;
-		const char *v = q->replaced ? q->new_version : q->version;
-		unsigned line = q->replaced ? q->replace_line : q->line;
+		const struct gomod_rep *p = replacement(&m, q->path, q->version);
+		const char *path = p ? p->new_path : q->path;
+		const char *v = p ? p->new_version : q->version;
+		unsigned line = p ? p->line : q->line;
 		if (*v == 'v') {
 			v++;
 		}
@@ -219,6 +461,10 @@ int parse_go_mod(struct dep_ctx *c, const char *buf, size_t len)
 			r = dep_error(c, go_line, 0, "too many packages");
 		}
 	}
+	if (r == 0 && !go_mod_complete(go_version)) {
+		r = read_go_sum(c, &m);
+	}
 	free(m.req);
+	free(m.rep);
 	return r;
 }

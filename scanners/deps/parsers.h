@@ -25,6 +25,10 @@ struct dep_ctx {
 	struct hmap *seen; /* dedup keys of this file (see dep_add_unique) */
 	struct hmap *aux;  /* for a parser's own use (keys in the arena); freed after */
 	unsigned includes; /* requirements.txt includes followed so far */
+	/* go.mod's go.sum given as a buffer (deps_parse_go_buffers), instead of read beside
+	 * path; sum_display is NULL otherwise. */
+	const char *sum_display, *sum;
+	size_t sum_len;
 };
 
 /* Add a package (strings are copied into the arena). Returns it, or NULL past the cap. */

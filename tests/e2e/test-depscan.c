@@ -8,6 +8,8 @@
  *   - fail closed: no database, a stale one, a malformed lockfile, no lockfile => exit 4
  *     with the command that fixes it;
  *   - `runner scan deps` (text, json, exit codes), `runner sbom` (CycloneDX 1.5);
+ *   - a vulnerable Go module only in the go.sum of a go 1.16 module is reported (go.sum:line),
+ *     and go.sum is not read from go 1.17 on;
  *   - `runner db import` of directories and zip exports, and the refusal of malicious zips
  *     (path traversal, symbolic links, a zip bomb) with the old database left intact;
  *   - `runner db update` from a local HTTP server (libmicrohttpd on 127.0.0.1: osv.dev
@@ -413,6 +415,54 @@ Test(depscan, scan_deps_and_sbom_commands)
 	json_decref(doc);
 	tu_result_free(&r);
 	free(app);
+}
+
+/* Whether `runner scan deps --format json` in dir reports advisory id for name in file:line. */
+static bool reports(const char *dir, const char *id, const char *name, const char *file,
+		    unsigned line)
+{
+	struct tu_result r =
+		tu_runner_run(dir, "scan", "deps", "--db", db, "--format", "json", NULL);
+	cr_assert(r.status == 0 || r.status == 3, "exit %d\n%s\n%s", r.status, r.out, r.err);
+	json_error_t jerr;
+	json_t *doc = json_loads(r.out, 0, &jerr);
+	cr_assert_not_null(doc, "%s", jerr.text);
+	bool found = false;
+	size_t i;
+	json_t *f;
+	json_array_foreach(json_object_get(doc, "findings"), i, f)
+	{
+		json_t *pkg = json_object_get(f, "package");
+		found |= strcmp(json_string_value(json_object_get(f, "rule_id")), id) == 0 &&
+			 strcmp(json_string_value(json_object_get(pkg, "name")), name) == 0 &&
+			 strcmp(json_string_value(json_object_get(f, "file")), file) == 0 &&
+			 json_integer_value(json_object_get(f, "line")) == line;
+	}
+	json_decref(doc);
+	tu_result_free(&r);
+	return found;
+}
+
+Test(depscan, an_indirect_go_module_only_in_go_sum_is_reported_below_go_1_17)
+{
+	/* GO-2025-3488 (golang.org/x/oauth2 before 0.27.0), reached only through go.sum. */
+	import_fixture("osv/go");
+	tu_write(ws, "mod/go.mod",
+		 "module example.com/m\n\ngo 1.16\n\nrequire example.com/lib v1.0.0\n");
+	tu_write(ws, "mod/go.sum",
+		 "example.com/lib v1.0.0 h1:AAAA=\n"
+		 "example.com/lib v1.0.0/go.mod h1:BBBB=\n"
+		 "golang.org/x/oauth2 v0.26.0 h1:CCCC=\n"
+		 "golang.org/x/oauth2 v0.26.0/go.mod h1:DDDD=\n");
+	char *dir, *mod;
+	cr_assert_geq(asprintf(&dir, "%s/mod", ws), 0);
+	cr_assert_geq(asprintf(&mod, "%s/mod/go.mod", ws), 0);
+	cr_assert(reports(dir, "GO-2025-3488", "golang.org/x/oauth2", "go.sum", 3));
+	/* From go 1.17, go.mod is the whole build list: go.sum is not read. */
+	sed_file(mod, "go 1.16", "go 1.17");
+	cr_assert(!reports(dir, "GO-2025-3488", "golang.org/x/oauth2", "go.sum", 3));
+	free(mod);
+	free(dir);
 }
 
 /* ---------- zip exports ---------- */

@@ -13,7 +13,10 @@
 #include "util.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const struct {
 	const char *dir;
@@ -188,3 +191,279 @@ GOLDEN_TEST(nuget, 12)
 GOLDEN_TEST(conan, 13)
 GOLDEN_TEST(pub, 14)
 GOLDEN_TEST(mix, 15)
+
+/* ---------- go.mod and go.sum (fixtures of our own: tests/fixtures/gosum) ---------- */
+
+/* The package name@version of a list, or NULL. */
+static const struct dep *find_dep(const struct dep_list *l, const char *name, const char *version)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (str_eq(l->v[i].name, name) && str_eq(l->v[i].version, version)) {
+			return &l->v[i];
+		}
+	}
+	return NULL;
+}
+
+static bool has_name(const struct dep_list *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (str_eq(l->v[i].name, name)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+Test(lockfiles, go_mod_replace_before_require)
+{
+	/* Go reads the whole file before applying replace: its place does not matter. */
+	static const char mod[] = "module m\n\ngo 1.21\n\n"
+				  "replace a.example/x => b.example/y v1.0.0\n\n"
+				  "require a.example/x v0.1.0\n";
+	struct dep_list l;
+	struct diag_list dl;
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	cr_assert_eq(deps_parse_buffer(&l, DEP_GO_MOD, "go.mod", mod, strlen(mod), &dl), 0);
+	const struct dep *d = find_dep(&l, "b.example/y", "1.0.0");
+	cr_assert_not_null(d);
+	cr_expect_eq(d->line, 5);
+	cr_expect(!has_name(&l, "a.example/x"));
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
+
+/* Parse tests/fixtures/gosum/<dir>/go.mod as the walk would (display "<dir>/go.mod"). */
+static int parse_gosum_fixture(struct dep_list *l, struct diag_list *dl, const char *dir)
+{
+	char *rel, *path, *display;
+	if (asprintf(&rel, "gosum/%s/go.mod", dir) < 0 ||
+	    asprintf(&display, "%s/go.mod", dir) < 0) {
+		abort();
+	}
+	path = tu_fixture(rel);
+	dep_list_init(l);
+	diag_list_init(dl, 20);
+	int r = deps_parse_file(l, path, display, DEP_GO_MOD, dl);
+	free(rel);
+	free(path);
+	free(display);
+	return r;
+}
+
+static void expect_dep(const struct dep_list *l, const char *name, const char *version,
+		       const char *file, unsigned line)
+{
+	const struct dep *d = find_dep(l, name, version);
+	cr_assert_not_null(d, "%s@%s is missing", name, version);
+	cr_expect_eq(d->eco, ECO_GO);
+	cr_expect_str_eq(d->file, file, "%s@%s", name, version);
+	cr_expect_eq(d->line, line, "%s@%s: line %u, not %u", name, version, d->line, line);
+}
+
+Test(lockfiles, go_sum_completes_a_go_mod_below_1_17)
+{
+	struct dep_list l;
+	struct diag_list dl;
+	int r = parse_gosum_fixture(&l, &dl, "go116");
+	cr_assert_eq(r, 0, "%s", dl.n ? dl.v[0].msg : "?");
+	/* go.mod's own packages, its version winning over go.sum's. */
+	expect_dep(&l, "github.com/gin-gonic/gin", "1.7.7", "go116/go.mod", 6);
+	expect_dep(&l, "golang.org/x/text", "0.3.7", "go116/go.mod", 7);
+	expect_dep(&l, "stdlib", "1.16", "go116/go.mod", 3);
+	/* Indirect modules from go.sum: the highest version with a content hash, its line. */
+	expect_dep(&l, "github.com/gin-contrib/sse", "0.1.0", "go116/go.sum", 1);
+	expect_dep(&l, "github.com/go-playground/validator/v10", "10.10.0", "go116/go.sum", 8);
+	expect_dep(&l, "golang.org/x/sys", "0.0.0-20210806184541-e5e7981a1069", "go116/go.sum", 18);
+	expect_dep(&l, "gopkg.in/yaml.v2", "2.4.0", "go116/go.sum", 22);
+	/* A replaced module is not built: its replacement is, as go.mod reports it. */
+	expect_dep(&l, "example.com/codec-fork", "1.2.8", "go116/go.mod", 10);
+	cr_expect(!has_name(&l, "github.com/ugorji/go/codec"));
+	/* Only /go.mod hashes: read for the module graph, not built. */
+	cr_expect(!has_name(&l, "github.com/golang/protobuf"));
+	cr_expect_eq(l.n, 8, "%zu packages", l.n);
+	/* One file read: the go.mod (go.sum is part of it). */
+	cr_expect_eq(l.n_files, 1);
+	cr_expect_eq(l.files[0].packages, 8);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
+
+Test(lockfiles, go_sum_is_not_read_from_go_1_17)
+{
+	struct dep_list l;
+	struct diag_list dl;
+	int r = parse_gosum_fixture(&l, &dl, "go121");
+	cr_assert_eq(r, 0, "%s", dl.n ? dl.v[0].msg : "?");
+	expect_dep(&l, "github.com/gin-gonic/gin", "1.9.1", "go121/go.mod", 5);
+	expect_dep(&l, "stdlib", "1.21", "go121/go.mod", 3);
+	cr_expect(!has_name(&l, "gopkg.in/yaml.v2"));
+	cr_expect_eq(l.n, 2);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
+
+Test(lockfiles, go_sum_malformed_line_names_go_sum_and_line)
+{
+	struct dep_list l;
+	struct diag_list dl;
+	int r = parse_gosum_fixture(&l, &dl, "malformed");
+	cr_assert_eq(r, -EINVAL);
+	cr_assert_eq(dl.errors, 1);
+	cr_expect_str_eq(dl.v[0].file, "malformed/go.sum");
+	cr_expect_eq(dl.v[0].line, 3);
+	cr_expect_eq(l.n, 0, "a failed file contributes nothing");
+	cr_expect_eq(l.n_files, 0);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
+
+/* go.mod and go.sum as buffers: r, and the packages or the first error's line. */
+static int parse_go_pair(struct dep_list *l, struct diag_list *dl, const char *mod, const char *sum)
+{
+	dep_list_init(l);
+	diag_list_init(dl, 20);
+	return deps_parse_go_buffers(l, "go.mod", mod, strlen(mod), "go.sum", sum,
+				     sum ? strlen(sum) : 0, dl);
+}
+
+Test(lockfiles, go_sum_rules)
+{
+	static const char sum[] = "a.example/x v1.0.0 h1:AAAA=\n\n"
+				  "a.example/x v1.0.0/go.mod h1:BBBB=\r\n"
+				  "a.example/y\tv2.0.0+incompatible  h1:CCCC=\n";
+	struct dep_list l;
+	struct diag_list dl;
+	/* No go directive: the build list may be incomplete, go.sum is read. */
+	cr_assert_eq(parse_go_pair(&l, &dl, "module m\n", sum), 0);
+	expect_dep(&l, "a.example/x", "1.0.0", "go.sum", 1);
+	expect_dep(&l, "a.example/y", "2.0.0+incompatible", "go.sum", 4);
+	cr_expect_eq(l.n, 2);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	/* go 1.17 exactly, and a later release candidate: go.mod is complete. */
+	static const char *const complete[] = { "go 1.17\n", "go 1.17.0\n", "go 1.21rc1\n",
+						"go 1.100\n" };
+	for (size_t i = 0; i < ARRAY_SIZE(complete); i++) {
+		cr_assert_eq(parse_go_pair(&l, &dl, complete[i], sum), 0);
+		cr_expect(!has_name(&l, "a.example/x"), "%s", complete[i]);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+	}
+	/* Below 1.17 (a release candidate of 1.17 included), or not a version: read. */
+	static const char *const partial[] = { "go 1.16\n", "go 1.9\n", "go 1.17rc1\n",
+					       "go devel\n" };
+	for (size_t i = 0; i < ARRAY_SIZE(partial); i++) {
+		cr_assert_eq(parse_go_pair(&l, &dl, partial[i], sum), 0);
+		cr_expect(has_name(&l, "a.example/x"), "%s", partial[i]);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+	}
+	/* A replace of one version only: another version in go.sum is built as it is. */
+	cr_assert_eq(parse_go_pair(&l, &dl, "go 1.16\nreplace a.example/x v0.9.0 => ./x\n", sum),
+		     0);
+	expect_dep(&l, "a.example/x", "1.0.0", "go.sum", 1);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	/* A local replacement has no version (unchecked), as for a required module. */
+	cr_assert_eq(parse_go_pair(&l, &dl, "go 1.16\nreplace a.example/x => ../x\n", sum), 0);
+	expect_dep(&l, "../x", "", "go.mod", 2);
+	cr_expect(!has_name(&l, "a.example/x"));
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
+
+Test(lockfiles, go_sum_malformed_lines)
+{
+	static const struct {
+		const char *sum;
+		unsigned line;
+	} bad[] = {
+		{ "a.example/x v1.0.0 h1:AAAA=\na.example/x v1.0.0\n", 2 },
+		{ "a.example/x v1.0.0 h1:AAAA= extra\n", 1 },
+		{ "\n\na.example/x 1.0.0 h1:AAAA=\n", 3 },
+		{ "a.example/x /go.mod h1:AAAA=\n", 1 },
+		{ "a.example/x v1.0.0 AAAA\n", 1 },
+		{ "a.example/x v1.0.0 h1:\n", 1 },
+		{ "a.example/x v1.0.0 h1:AA\0A=\n", 1 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct dep_list l;
+		struct diag_list dl;
+		dep_list_init(&l);
+		diag_list_init(&dl, 20);
+		/* sizeof: the NUL byte case has one inside. */
+		size_t n = i + 1 == ARRAY_SIZE(bad) ? sizeof("a.example/x v1.0.0 h1:AA\0A=\n") - 1
+						    : strlen(bad[i].sum);
+		int r = deps_parse_go_buffers(&l, "m/go.mod", "go 1.16\n", 8, "m/go.sum",
+					      bad[i].sum, n, &dl);
+		cr_expect_eq(r, -EINVAL, "case %zu", i);
+		cr_expect(dl.n > 0 && str_eq(dl.v[0].file, "m/go.sum"), "case %zu", i);
+		cr_expect(dl.n > 0 && dl.v[0].line == bad[i].line, "case %zu: line %u", i,
+			  dl.n ? dl.v[0].line : 0);
+		cr_expect_eq(l.n, 0);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+	}
+}
+
+Test(lockfiles, go_sum_on_disk_found_only_through_go_mod)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "a/go.mod", "module m\n\ngo 1.16\n");
+	tu_write(dir, "a/go.sum", "a.example/x v1.0.0 h1:AAAA=\n");
+	tu_write(dir, "b/go.sum", "a.example/z v1.0.0 h1:AAAA=\n");
+	struct dep_list l;
+	struct diag_list dl;
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	/* The walk: one lockfile (a/go.mod, with its go.sum); b/go.sum alone is nothing. */
+	const char *paths[] = { dir };
+	cr_assert_eq(deps_scan_paths(&l, dir, paths, 1, &dl), 0, "%s", dl.n ? dl.v[0].msg : "");
+	cr_expect_eq(l.n_files, 1);
+	cr_expect_str_eq(l.files[0].path, "a/go.mod");
+	expect_dep(&l, "a.example/x", "1.0.0", "a/go.sum", 1);
+	cr_expect(!has_name(&l, "a.example/z"));
+	cr_expect_eq(dl.n, 0);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+
+	/* Named on its own, a go.sum is an error that says to name its go.mod. */
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	char *p;
+	cr_assert_geq(asprintf(&p, "%s/a/go.sum", dir), 0);
+	const char *one[] = { p };
+	cr_expect_eq(deps_scan_paths(&l, dir, one, 1, &dl), -EINVAL);
+	cr_assert_eq(dl.n, 1);
+	cr_expect_str_eq(dl.v[0].file, "a/go.sum");
+	cr_expect_not_null(strstr(dl.v[0].hint, "go.mod"));
+	cr_expect_eq(l.n, 0);
+	free(p);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+
+	/* A go.sum that is a symbolic link or a FIFO is refused, never followed or waited on. */
+	static const char *const kinds[] = { "symlink", "fifo" };
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		char *gs;
+		cr_assert_geq(asprintf(&gs, "%s/a/go.sum", dir), 0);
+		unlink(gs);
+		if (i == 0) {
+			cr_assert_eq(symlink("/etc/hostname", gs), 0);
+		} else {
+			cr_assert_eq(mkfifo(gs, 0600), 0);
+		}
+		dep_list_init(&l);
+		diag_list_init(&dl, 20);
+		cr_expect_eq(deps_scan_paths(&l, dir, paths, 1, &dl), -EINVAL, "%s", kinds[i]);
+		cr_expect(dl.n == 1 && str_eq(dl.v[0].file, "a/go.sum"), "%s", kinds[i]);
+		cr_expect_eq(l.n, 0, "%s", kinds[i]);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+		free(gs);
+	}
+	tu_rmdir(dir);
+	free(dir);
+}
