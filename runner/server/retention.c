@@ -47,7 +47,8 @@ static char *repo_key_of(const struct server_config *c, const struct job *j)
 	return r ? xstrdup(r->key) : config_repo_key(f, j->repo);
 }
 
-/* Remove the run directories of every attempt of j. Returns 0 or -errno. */
+/* Remove the run directories (and kept workspaces) of every attempt of j. Returns 0 or
+ * -errno. */
 static int remove_run_dirs(const struct server_config *c, const struct job *j)
 {
 	_cleanup_free_ char *key = repo_key_of(c, j);
@@ -60,9 +61,15 @@ static int remove_run_dirs(const struct server_config *c, const struct job *j)
 		char run_id[48];
 		snprintf(run_id, sizeof(run_id), "%lld.%u", (long long)j->id, a);
 		_cleanup_free_ char *dir = jobrun_run_dir(c->data_dir, key, run_id);
+		/* And its workspace, if keep_failed_workspaces kept it. */
+		_cleanup_free_ char *ws = jobrun_workspace(c->data_dir, run_id);
 		int q = rm_rf(dir);
+		int w = rm_rf(ws);
 		if (q < 0 && r == 0) {
 			r = q;
+		}
+		if (w < 0 && r == 0) {
+			r = w;
 		}
 	}
 	return r;

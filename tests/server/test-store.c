@@ -564,6 +564,14 @@ Test(store, retention_removes_the_run_directories_of_pruned_runs_only)
 	cr_assert_str_eq(gone_key, "github-acme+gone");
 	_cleanup_free_ char *gone_1 = make_run_dir(dd, gone_key, gone, 1);
 
+	/* A failed attempt's workspace kept by keep_failed_workspaces, and a running one's. */
+	_cleanup_free_ char *id_two_1 = tu_strf("%lld.1", (long long)two);
+	_cleanup_free_ char *id_running = tu_strf("%lld.1", (long long)running);
+	_cleanup_free_ char *ws_two_1 = jobrun_workspace(dd, id_two_1);
+	_cleanup_free_ char *ws_running = jobrun_workspace(dd, id_running);
+	tu_write(ws_two_1, "src/main.c", "int main(void) { return 1; }\n");
+	tu_write(ws_running, "src/main.c", "int main(void) { return 0; }\n");
+
 	/* Links planted in a pruned run's directory, to a file and a directory outside. */
 	tu_write(dir, "outside/precious", "keep me\n");
 	_cleanup_free_ char *outside = tu_strf("%s/outside", dir);
@@ -584,6 +592,8 @@ Test(store, retention_removes_the_run_directories_of_pruned_runs_only)
 	cr_assert_not(is_dir(gone_1));
 	cr_assert(is_dir(recent_1), "a run that is kept keeps its directory");
 	cr_assert(is_dir(running_1), "a running job's directory is never touched");
+	cr_assert_not(is_dir(ws_two_1), "a kept workspace goes with its run");
+	cr_assert(is_dir(ws_running), "a running job's workspace is never touched");
 	_cleanup_free_ char *kept_log = tu_strf("%s/logs/build.log", running_1);
 	cr_assert(tu_exists("%s", kept_log));
 	_cleanup_free_ char *content = tu_read(precious);
