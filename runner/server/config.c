@@ -14,6 +14,7 @@
 #include "util.h"
 #include "ydoc.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -315,6 +316,57 @@ static void load_listen(struct loader *L, const struct ynode *root)
 	c->listen_port = (unsigned)port;
 }
 
+/* A numeric loopback address (127.0.0.0/8, ::1, ::ffff:127.x.y.z). Names, even
+ * "localhost", are not: what they resolve to is not the configuration's to promise. */
+static bool is_loopback(const char *host)
+{
+	unsigned char a[16];
+	if (inet_pton(AF_INET, host, a) == 1) {
+		return a[0] == 127;
+	}
+	if (inet_pton(AF_INET6, host, a) != 1) {
+		return false;
+	}
+	static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	static const unsigned char one[16] = { [15] = 1 };
+	return memcmp(a, one, 16) == 0 || (memcmp(a, v4mapped, 12) == 0 && a[12] == 127);
+}
+
+/* access: who may read runs, logs and metrics. */
+static void load_access(struct loader *L, const struct ynode *root)
+{
+	static const char *const keys[] = { "token", "token_file", "public", "public_metrics" };
+	struct server_config *c = L->c;
+	const struct ynode *ac = ynode_get(root, "access");
+	if (check_keys(L, ac, keys, ARRAY_SIZE(keys), "access") && ac) {
+		c->access_token = get_secret(L, ac, "token");
+		get_bool(L, ac, "public", &c->access_public);
+		get_bool(L, ac, "public_metrics", &c->public_metrics);
+		const struct ynode *tn = ynode_get(ac, "token") ? ynode_get(ac, "token")
+								: ynode_get(ac, "token_file");
+		if (c->access_token && strlen(c->access_token) < CONFIG_MIN_SECRET) {
+			err_at(L, tn, "generate one: openssl rand -hex 32",
+			       "the access token is shorter than %d characters", CONFIG_MIN_SECRET);
+		}
+		if (c->access_token && c->access_public) {
+			err_at(L, ynode_get(ac, "public"),
+			       "remove `public: true` to require the token",
+			       "access: give a token or `public: true`, not both");
+		}
+	}
+	if (c->access_token || c->access_public || !c->listen_host || is_loopback(c->listen_host)) {
+		return;
+	}
+	const struct ynode *at = ynode_get(root, "listen") ? ynode_get(root, "listen") : root;
+	err_at(L, at,
+	       "set access.token_file (openssl rand -hex 32), listen on 127.0.0.1 behind a "
+	       "proxy, or set access.public: true if anyone who reaches the port may read "
+	       "run logs",
+	       "listen: '%.100s' is not a loopback address and no access token is set: the "
+	       "API, pages and logs would be open to the network",
+	       c->listen_host);
+}
+
 static unsigned parse_events(struct loader *L, const struct ynode *v)
 {
 	static const char *const names[] = { "push", "tag", "pull_request" };
@@ -556,7 +608,7 @@ static void load_root(struct loader *L, const struct ynode *root)
 		"listen",    "data_dir",       "public_url",	"log_level",
 		"limits",    "shutdown_grace", "supersede",	"keep_failed_workspaces",
 		"paused",    "untrusted",      "notifications", "retry",
-		"retention", "repositories"
+		"retention", "access",	       "repositories"
 	};
 	static const char *const limit_keys[] = { "max_body",		"max_inflight",
 						  "concurrency",	"jobs_per_run",
@@ -637,6 +689,7 @@ static void load_root(struct loader *L, const struct ynode *root)
 		get_retention(L, ret, "deliveries", CONFIG_RETAIN_DELIVERIES_MIN_MS, "7d",
 			      &c->retain_deliveries_ms);
 	}
+	load_access(L, root);
 	load_repos(L, root);
 }
 
@@ -796,6 +849,9 @@ void config_free(struct server_config *c)
 	}
 	if (c->notify_url) {
 		explicit_bzero((char *)c->notify_url, strlen(c->notify_url));
+	}
+	if (c->access_token) {
+		explicit_bzero((char *)c->access_token, strlen(c->access_token));
 	}
 	arena_free(c->arena);
 }

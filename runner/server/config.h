@@ -8,7 +8,10 @@
  *     no check" mode, and secrets shorter than CONFIG_MIN_SECRET are refused;
  *   - a config file holding secrets inline, and every secret file it names, must not be
  *     readable by group or others (like the secrets file of `runner run`);
- *   - repository names are unique per forge (the payload names the repository).
+ *   - repository names are unique per forge (the payload names the repository);
+ *   - the read side (API, pages, metrics) is not served to the network without a token:
+ *     a `listen` address that is not loopback needs access.token (or token_file), unless
+ *     access.public says, explicitly, that anyone who reaches the port may read run logs.
  *
  * The model lives in the config's arena; secret values are wiped by config_free().
  */
@@ -113,6 +116,12 @@ struct server_config {
 	/* Retention (0: kept forever): finished runs (rows, outbox rows, run directories), and
 	 * replay-guard entries whose run is finished or gone. */
 	uint64_t retain_runs_ms, retain_deliveries_ms;
+	/* The read side (access:). With a token, every GET but /healthz needs it (Bearer, or
+	 * Basic with the token as password); without one, it is open: allowed on a loopback
+	 * address, or elsewhere only with access.public. */
+	const char *access_token; /* NULL: none */
+	bool access_public;
+	bool public_metrics; /* /metrics without the token */
 	struct repo_config *repos;
 	size_t n_repos;
 };

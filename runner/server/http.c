@@ -22,6 +22,8 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -34,6 +36,7 @@
 #define LIST_DEFAULT 50
 #define LIST_MAX     500
 #define DELIVERY_MAX 128
+#define AUTH_MAX     4096 /* an Authorization header longer than this is refused */
 
 enum route {
 	R_NONE,
@@ -62,6 +65,8 @@ struct http_server {
 	_Atomic uint64_t responses[6];
 	_Atomic uint64_t deliveries[4];
 	unsigned port;
+	bool auth; /* access.token is set: GETs but /healthz need it */
+	unsigned char token_sha[SHA256_DIGEST_LENGTH];
 };
 
 struct request {
@@ -365,6 +370,89 @@ out:
 	return ret;
 }
 
+/* ---------- access to the read side ---------- */
+
+/* Whether the candidate is the token: digests compared in constant time, so that neither
+ * the content nor the length of the token shows in the timing. */
+static bool token_matches(const struct http_server *h, const char *cand, size_t len)
+{
+	unsigned char d[SHA256_DIGEST_LENGTH];
+	SHA256((const unsigned char *)cand, len, d);
+	bool ok = CRYPTO_memcmp(d, h->token_sha, sizeof(d)) == 0;
+	explicit_bzero(d, sizeof(d));
+	return ok;
+}
+
+/* `Authorization: Bearer <token>`, or `Basic base64(<any user>:<token>)` (what a browser
+ * sends once it has asked for a user name and password). */
+static bool authorized(const struct http_server *h, struct MHD_Connection *conn)
+{
+	const char *a = header(conn, "Authorization");
+	size_t n = a ? strlen(a) : 0;
+	if (n == 0 || n > AUTH_MAX) {
+		return false;
+	}
+	if (strncasecmp(a, "Bearer ", 7) == 0) {
+		a += 7;
+		while (*a == ' ') {
+			a++;
+		}
+		return *a && token_matches(h, a, strlen(a));
+	}
+	if (strncasecmp(a, "Basic ", 6) != 0) {
+		return false;
+	}
+	a += 6;
+	while (*a == ' ') {
+		a++;
+	}
+	size_t bl = strlen(a);
+	if (bl == 0 || bl % 4 != 0) {
+		return false;
+	}
+	unsigned char buf[AUTH_MAX];
+	int dn = EVP_DecodeBlock(buf, (const unsigned char *)a, (int)bl);
+	bool ok = false;
+	if (dn > 0) {
+		/* EVP_DecodeBlock counts the bytes of the padding too. */
+		size_t len = (size_t)dn - (a[bl - 1] == '=') - (a[bl - 2] == '=');
+		const unsigned char *colon = memchr(buf, ':', len);
+		if (colon) {
+			const char *pw = (const char *)colon + 1;
+			size_t pl = len - (size_t)(pw - (const char *)buf);
+			ok = pl > 0 && token_matches(h, pw, pl);
+		}
+		explicit_bzero(buf, (size_t)dn);
+	}
+	return ok;
+}
+
+/* 401: the same answer whatever was wrong, and never what was sent. */
+static enum MHD_Result unauthorized(struct http_server *h, struct MHD_Connection *conn,
+				    const char *method, const char *url)
+{
+	slog(LOG_INFO, "api.unauthorized", NULL,
+	     json_pack("{s:b}", "credentials", header(conn, "Authorization") != NULL),
+	     "%s %.200s: refused with 401 (%s)", method, url,
+	     header(conn, "Authorization") ? "wrong credentials" : "no credentials");
+	char *body = xstrdup("{\"error\":\"authentication required\"}\n");
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"runner\"");
+	MHD_add_response_header(r, "WWW-Authenticate", "Basic realm=\"runner\", charset=\"UTF-8\"");
+	count_response(h, 401);
+	enum MHD_Result ret = MHD_queue_response(conn, 401, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 /* ---------- API and pages ---------- */
 
 static int get_job(struct http_server *h, int64_t id, struct job *j)
@@ -623,6 +711,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			rq->answered = true;
 			return respond_error(h, conn, 405, "method not allowed");
 		}
+		if (rq->route != R_NONE && rq->route != R_HEALTH && h->auth &&
+		    !(rq->route == R_METRICS && h->c->public_metrics) && !authorized(h, conn)) {
+			rq->answered = true;
+			return unauthorized(h, conn, method, url);
+		}
 		if (rq->route != R_NONE) {
 			return MHD_YES;
 		}
@@ -680,6 +773,11 @@ int http_start(const struct server_config *c, struct intake *in, const char *db_
 	h->intake = in;
 	h->disp = disp;
 	h->inflight_max = c->max_inflight;
+	if (c->access_token) {
+		h->auth = true;
+		SHA256((const unsigned char *)c->access_token, strlen(c->access_token),
+		       h->token_sha);
+	}
 	pthread_mutex_init(&h->api_mu, NULL);
 	int r = store_open(db_path, &h->api);
 	if (r < 0) {
@@ -742,5 +840,6 @@ void http_stop(struct http_server *h)
 	MHD_stop_daemon(h->d);
 	store_close(h->api);
 	pthread_mutex_destroy(&h->api_mu);
+	explicit_bzero(h->token_sha, sizeof(h->token_sha));
 	free(h);
 }

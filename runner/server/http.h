@@ -8,6 +8,11 @@
  *   GET  /api/runs[?limit=N]  /api/runs/<id>  /api/runs/<id>/logs/<stage>
  *   GET  /  and  /runs/<id>                              HTML status pages
  *
+ * With access.token set, every GET but /healthz (and /metrics with access.public_metrics)
+ * needs `Authorization: Bearer <token>` or HTTP Basic with the token as password (any
+ * user name: browsers ask for it); anything else gets 401 with WWW-Authenticate and no
+ * detail. Webhooks carry their own signatures and need no token.
+ *
  * A delivery is checked in this order, and answered at the first failure:
  *   415 not application/json; 413 body over limits.max_body (from Content-Length before
  *   reading, or while reading); 401 signature missing or not matching any repository

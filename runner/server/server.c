@@ -116,8 +116,11 @@ int server_run(const struct server_config *c, const char *address_file)
 	snprintf(addr, sizeof(addr), "%s%s%s:%u", v6 ? "[" : "", c->listen_host, v6 ? "]" : "",
 		 http_port(http));
 	slog(LOG_INFO, "server.listening", NULL,
-	     json_pack("{s:s, s:i, s:s}", "address", addr, "port", (int)http_port(http), "data_dir",
-		       c->data_dir),
+	     json_pack("{s:s, s:i, s:s, s:s}", "address", addr, "port", (int)http_port(http),
+		       "data_dir", c->data_dir, "access",
+		       c->access_token	  ? "token"
+		       : c->access_public ? "public"
+					  : "loopback"),
 	     "runner %s listening on %s (%zu repositories, %u runs at once)", RUNNER_VERSION, addr,
 	     c->n_repos, c->concurrency);
 	if (address_file) {

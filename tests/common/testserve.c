@@ -193,8 +193,19 @@ static void curl_init_once(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+static char *client_auth;
+
+void ts_client_auth(const char *authorization)
+{
+	free(client_auth);
+	client_auth = NULL;
+	if (authorization && asprintf(&client_auth, "Authorization: %s", authorization) < 0) {
+		abort();
+	}
+}
+
 static struct ts_response request(const char *url, const char *const *headers, const char *body,
-				  size_t len, bool post)
+				  size_t len, bool post, struct buf *hb)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, curl_init_once);
@@ -212,6 +223,10 @@ static struct ts_response request(const char *url, const char *const *headers, c
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (hb) {
+		curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
+		curl_easy_setopt(c, CURLOPT_HEADERDATA, hb);
+	}
 	if (post) {
 		curl_easy_setopt(c, CURLOPT_POST, 1L);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
@@ -229,12 +244,25 @@ static struct ts_response request(const char *url, const char *const *headers, c
 struct ts_response ts_post(const char *url, const char *const *headers, const char *body,
 			   size_t len)
 {
-	return request(url, headers, body, len, true);
+	return request(url, headers, body, len, true, NULL);
 }
 
 struct ts_response ts_get(const char *url)
 {
-	return request(url, NULL, NULL, 0, false);
+	const char *h[] = { client_auth, NULL };
+	return request(url, h, NULL, 0, false, NULL);
+}
+
+struct ts_response ts_get_with(const char *url, const char *const *headers, char **resp_headers)
+{
+	struct buf hb = { calloc(1, 1), 0 };
+	struct ts_response r = request(url, headers, NULL, 0, false, &hb);
+	if (resp_headers) {
+		*resp_headers = hb.p;
+	} else {
+		free(hb.p);
+	}
+	return r;
 }
 
 void ts_response_free(struct ts_response *r)

@@ -44,6 +44,12 @@ struct ts_response {
 struct ts_response ts_post(const char *url, const char *const *headers, const char *body,
 			   size_t len);
 struct ts_response ts_get(const char *url);
+/* GET with request headers ("Name: value"; NULL-terminated); the response's header lines
+ * go to *resp_headers (caller frees) unless it is NULL. */
+struct ts_response ts_get_with(const char *url, const char *const *headers, char **resp_headers);
+/* An Authorization header value that ts_get, ts_run and ts_wait_run send from now on
+ * (NULL: none). Deliveries never send it. */
+void ts_client_auth(const char *authorization);
 void ts_response_free(struct ts_response *r);
 
 /* POST a GitHub/Gitea/GitLab delivery to http://addr/hooks/<forge>, signed with secret

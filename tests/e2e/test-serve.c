@@ -866,3 +866,148 @@ Test(serve, a_blocked_gate_notifies_the_security_team, .timeout = 180)
 	free(l4pipe);
 	stop(&e);
 }
+
+#define API_TOKEN "api-token-0123456789abcdef-not-in-logs"
+
+/* GET path with an Authorization header (NULL: none): the response, its headers in *hdrs. */
+static struct ts_response get_as(struct env *e, const char *path, const char *authorization,
+				 char **hdrs)
+{
+	char *url, *h = NULL;
+	cr_assert_geq(asprintf(&url, "http://%s%s", e->srv.addr, path), 0);
+	if (authorization) {
+		cr_assert_geq(asprintf(&h, "Authorization: %s", authorization), 0);
+	}
+	const char *hv[] = { h, NULL };
+	struct ts_response r = ts_get_with(url, hv, hdrs);
+	free(url);
+	free(h);
+	return r;
+}
+
+static void expect_401(struct env *e, const char *path, const char *authorization)
+{
+	char *hdrs = NULL;
+	struct ts_response r = get_as(e, path, authorization, &hdrs);
+	cr_assert_eq(r.status, 401, "%s with '%s': %ld %s", path,
+		     authorization ? authorization : "(none)", r.status, r.body);
+	cr_assert_not_null(strstr(hdrs, "WWW-Authenticate: Bearer realm=\"runner\""), "%s", hdrs);
+	cr_assert_not_null(strstr(hdrs, "WWW-Authenticate: Basic realm=\"runner\""), "%s", hdrs);
+	cr_assert_str_eq(r.body, "{\"error\":\"authentication required\"}\n");
+	free(hdrs);
+	ts_response_free(&r);
+}
+
+static void expect_200(struct env *e, const char *path, const char *authorization)
+{
+	struct ts_response r = get_as(e, path, authorization, NULL);
+	cr_assert_eq(r.status, 200, "%s with '%s': %ld %s", path,
+		     authorization ? authorization : "(none)", r.status, r.body);
+	ts_response_free(&r);
+}
+
+static char *basic(const char *user, const char *password)
+{
+	char *s = ts_sh_out("printf '%%s:%%s' '%s' '%s' | base64 -w0", user, password);
+	char *h;
+	cr_assert_geq(asprintf(&h, "Basic %s", s), 0);
+	free(s);
+	return h;
+}
+
+Test(serve, the_read_side_needs_the_token, .timeout = 120)
+{
+	struct env e;
+	start(&e, "access: { token: " API_TOKEN " }\n", 0);
+	/* Webhooks have their own signatures: no token needed, and a wrong signature is still
+	 * refused. */
+	long id = push(&e, "d-1", "main", e.main_sha);
+	char *body = push_body("acme/app", "refs/heads/main", e.main_sha);
+	expect(ts_deliver(e.srv.addr, "github", "push", "d-2", "not-the-secret-0123456789", body),
+	       401, "does not match");
+	free(body);
+
+	char run[64], log[96];
+	snprintf(run, sizeof(run), "/api/runs/%ld", id);
+	snprintf(log, sizeof(log), "/api/runs/%ld/logs/test", id);
+	const char *guarded[] = { "/api/runs", "/api/runs?limit=1", run,	log,
+				  "/",	       "/runs/1",	    "/metrics", "/api/runs/999" };
+	char *wrong_basic = basic("admin", "api-token-0123456789abcdef-not-in-log");
+	char *right_basic = basic("anyone", API_TOKEN);
+	char *empty_user = basic("", API_TOKEN);
+	char *token_as_user = basic(API_TOKEN, "x");
+	for (size_t i = 0; i < sizeof(guarded) / sizeof(*guarded); i++) {
+		expect_401(&e, guarded[i], NULL);
+		expect_401(&e, guarded[i], "Bearer wrong-token-0123456789abcdef");
+		expect_401(&e, guarded[i], "Bearer " API_TOKEN "x");
+		expect_401(&e, guarded[i], "Bearer api-token-0123456789abcdef");
+		expect_401(&e, guarded[i], "Bearer ");
+		expect_401(&e, guarded[i], "Token " API_TOKEN);
+		expect_401(&e, guarded[i], API_TOKEN);
+		expect_401(&e, guarded[i], wrong_basic);
+		expect_401(&e, guarded[i], token_as_user);
+		expect_401(&e, guarded[i], "Basic !!!!");
+	}
+	/* The right token: Bearer, or Basic with any user (browsers ask for one). */
+	expect_200(&e, "/api/runs", "Bearer " API_TOKEN);
+	expect_200(&e, "/api/runs", "bearer " API_TOKEN);
+	expect_200(&e, "/api/runs", right_basic);
+	expect_200(&e, "/api/runs", empty_user);
+	expect_200(&e, "/", right_basic);
+	expect_200(&e, "/metrics", "Bearer " API_TOKEN);
+	/* Health checks need no token. */
+	expect_200(&e, "/healthz", NULL);
+	expect_200(&e, "/healthz", "Bearer wrong");
+	/* Unknown paths are 404 either way. */
+	struct ts_response r = get_as(&e, "/nothing-here", NULL, NULL);
+	cr_assert_eq(r.status, 404);
+	ts_response_free(&r);
+
+	ts_client_auth("Bearer " API_TOKEN);
+	json_t *done = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(done, "passed");
+	json_decref(done);
+	char *out = stage_log(&e, id, "test");
+	cr_assert_not_null(strstr(out, "event=push"), "%s", out);
+	free(out);
+	expect_200(&e, log, right_basic);
+	cr_assert_geq(asprintf(&out, "http://%s/metrics", e.srv.addr), 0);
+	expect(ts_get(out), 200, "runner_http_responses_total{code=\"401\"}");
+	free(out);
+	ts_client_auth(NULL);
+
+	free(wrong_basic);
+	free(right_basic);
+	free(empty_user);
+	free(token_as_user);
+	cr_assert_eq(ts_stop(&e.srv, 30), 0);
+	/* Refusals are logged (at debug level here), and nothing of the token is. */
+	char *slog = tu_read(e.srv.log);
+	cr_assert_not_null(strstr(slog, "\"event\":\"api.unauthorized\""), "%s", slog);
+	cr_assert_not_null(strstr(slog, "\"access\":\"token\""), "%s", slog);
+	cr_assert_null(strstr(slog, "0123456789abcdef-not"), "the token is in the log: %s", slog);
+	char *b64 = ts_sh_out("printf '%%s' 'anyone:%s' | base64 -w0", API_TOKEN);
+	cr_assert_null(strstr(slog, b64), "%s", slog);
+	free(b64);
+	free(slog);
+	ts_release(&e.srv);
+	ts_recorder_stop(e.rec);
+	tu_rmdir(e.dir);
+	free(e.dir);
+	free(e.repo);
+	free(e.main_sha);
+}
+
+Test(serve, public_metrics_and_no_token_on_loopback, .timeout = 120)
+{
+	struct env e;
+	start(&e, "access: { token: " API_TOKEN ", public_metrics: true }\n", 0);
+	expect_200(&e, "/metrics", NULL);
+	expect_401(&e, "/api/runs", NULL);
+	stop(&e);
+	/* No access block on 127.0.0.1: open, as before. */
+	start(&e, NULL, 0);
+	expect_200(&e, "/api/runs", NULL);
+	expect_200(&e, "/metrics", NULL);
+	stop(&e);
+}

@@ -1,7 +1,8 @@
 /*
  * test-config.c - the server configuration: defaults, every value checked with a position,
  * secrets required (never "no secret, no check"), secret files and config files that
- * others could read refused, retention periods.
+ * others could read refused, retention periods, access to the read side (a token, or a
+ * loopback address, or explicitly public).
  */
 #include <criterion/criterion.h>
 
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char good[] = "listen: 127.0.0.1:0\n"
 			   "data_dir: /tmp/runner-data\n"
@@ -365,4 +367,163 @@ Test(config, retention)
 	cr_assert(has_error(&dl, "retention.runs: invalid period '0s'", 2));
 	cr_assert(has_error(&dl, "retention.deliveries: invalid period '3651d'", 2));
 	diag_list_release(&dl);
+}
+
+/* good, listening elsewhere, with extra top-level text. */
+static char *with_listen(const char *listen, const char *extra)
+{
+	char *text;
+	const char *rest = good + strlen("listen: 127.0.0.1:0\n");
+	cr_assert_geq(asprintf(&text, "listen: %s\n%s%s", listen, extra, rest), 0);
+	return text;
+}
+
+static int load_listen(const char *listen, const char *extra, struct server_config **c,
+		       struct diag_list *dl)
+{
+	char *text = with_listen(listen, extra);
+	int r = load(text, c, dl);
+	free(text);
+	return r;
+}
+
+Test(config, loopback_addresses_need_no_token)
+{
+	static const char *const loopback[] = { "127.0.0.1:8080", "127.1.2.3:80", "'[::1]:8080'",
+						"'[::ffff:127.0.0.1]:8080'" };
+	for (size_t i = 0; i < sizeof(loopback) / sizeof(*loopback); i++) {
+		struct server_config *c = NULL;
+		struct diag_list dl;
+		int r = load_listen(loopback[i], "", &c, &dl);
+		dump(&dl);
+		cr_assert_eq(r, 0, "%s", loopback[i]);
+		cr_assert_null(c->access_token);
+		cr_assert(!c->access_public);
+		cr_assert(!c->public_metrics);
+		config_free(c);
+		diag_list_release(&dl);
+	}
+}
+
+Test(config, the_network_without_a_token_is_refused)
+{
+	/* Any address, a host name (even localhost: a name promises nothing), no host. */
+	static const char *const open[] = { "0.0.0.0:8080", "192.0.2.10:8080", "'[::]:8080'",
+					    "localhost:8080", "':8080'" };
+	for (size_t i = 0; i < sizeof(open) / sizeof(*open); i++) {
+		struct server_config *c = NULL;
+		struct diag_list dl;
+		cr_assert_eq(load_listen(open[i], "", &c, &dl), -EINVAL, "%s", open[i]);
+		cr_assert(has_error(&dl, "is not a loopback address and no access token is set", 1),
+			  "%s", open[i]);
+		bool hinted = false;
+		for (size_t k = 0; k < dl.n; k++) {
+			hinted |= dl.v[k].hint && strstr(dl.v[k].hint, "access.token_file") &&
+				  dl.v[k].col > 0;
+		}
+		cr_assert(hinted, "the error is positioned and says how to set a token");
+		diag_list_release(&dl);
+	}
+	/* Said explicitly: allowed. */
+	struct server_config *c = NULL;
+	struct diag_list dl;
+	cr_assert_eq(load_listen("0.0.0.0:8080", "access: { public: true }\n", &c, &dl), 0);
+	cr_assert(c->access_public);
+	cr_assert_null(c->access_token);
+	config_free(c);
+	diag_list_release(&dl);
+	/* public: false is not a way around it. */
+	cr_assert_eq(load_listen("0.0.0.0:8080", "access: { public: false }\n", &c, &dl), -EINVAL);
+	cr_assert(has_error(&dl, "not a loopback address", 1));
+	diag_list_release(&dl);
+}
+
+Test(config, access_token_inline)
+{
+	struct server_config *c = NULL;
+	struct diag_list dl;
+	cr_assert_eq(
+		load_listen("0.0.0.0:8080",
+			    "access: { token: api-token-0123456789abcdef, public_metrics: true }\n",
+			    &c, &dl),
+		0);
+	cr_assert_str_eq(c->access_token, "api-token-0123456789abcdef");
+	cr_assert(c->public_metrics);
+	config_free(c);
+	diag_list_release(&dl);
+
+	cr_assert_eq(load_listen("0.0.0.0:8080", "access:\n  token: short\n", &c, &dl), -EINVAL);
+	cr_assert(has_error(&dl, "access token is shorter than 16", 3));
+	diag_list_release(&dl);
+
+	cr_assert_eq(load_listen("127.0.0.1:0",
+				 "access:\n  token: api-token-0123456789abcdef\n  public: true\n",
+				 &c, &dl),
+		     -EINVAL);
+	cr_assert(has_error(&dl, "not both", 4));
+	diag_list_release(&dl);
+
+	cr_assert_eq(load_listen("127.0.0.1:0", "access: { tokn: x }\n", &c, &dl), -EINVAL);
+	cr_assert(has_error(&dl, "unknown key 'tokn' in access", 2));
+	diag_list_release(&dl);
+}
+
+Test(config, access_token_file_must_be_private)
+{
+	char *dir = tu_tmpdir();
+	char *path, *tok;
+	cr_assert_geq(asprintf(&path, "%s/server.yml", dir), 0);
+	cr_assert_geq(asprintf(&tok, "%s/api-token", dir), 0);
+	struct server_config *c = NULL;
+	struct diag_list dl;
+	tu_write(dir, "api-token", "api-token-from-a-file-0123456789\n");
+	tu_write(dir, "server.yml",
+		 "listen: 0.0.0.0:8080\n"
+		 "data_dir: data\n"
+		 "access:\n"
+		 "  token_file: api-token\n"
+		 "repositories:\n"
+		 "  - name: acme/webapp\n"
+		 "    forge: gitea\n"
+		 "    secret_file: api-token\n"
+		 "    clone_url: /srv/git/webapp.git\n");
+	chmod(path, 0644); /* no inline secrets: the configuration itself may be readable */
+
+	chmod(tok, 0644);
+	diag_list_init(&dl, 20);
+	cr_assert_eq(config_load(path, &c, &dl), -EINVAL);
+	cr_assert(has_error(&dl, "a secret file must be", 4));
+	diag_list_release(&dl);
+
+	chmod(tok, 0640);
+	diag_list_init(&dl, 20);
+	cr_assert_eq(config_load(path, &c, &dl), -EINVAL);
+	cr_assert(has_error(&dl, "a secret file must be", 4));
+	diag_list_release(&dl);
+
+	chmod(tok, 0600);
+	diag_list_init(&dl, 20);
+	cr_assert_eq(config_load(path, &c, &dl), 0);
+	cr_assert_str_eq(c->access_token, "api-token-from-a-file-0123456789");
+	config_free(c);
+	diag_list_release(&dl);
+
+	chmod(tok, 0400);
+	diag_list_init(&dl, 20);
+	cr_assert_eq(config_load(path, &c, &dl), 0, "stricter than 0600 is fine");
+	config_free(c);
+	diag_list_release(&dl);
+
+	/* Someone else's file: refused (testable where the test may give files away). */
+	if (geteuid() == 0) {
+		cr_assert_eq(chown(tok, 65534, 65534), 0);
+		diag_list_init(&dl, 20);
+		cr_assert_eq(config_load(path, &c, &dl), -EINVAL);
+		cr_assert(has_error(&dl, "a secret file must be", 4));
+		diag_list_release(&dl);
+	}
+	free(path);
+	free(tok);
+	tu_rmdir(dir);
+	free(dir);
 }
