@@ -98,15 +98,10 @@ static void count_response(struct http_server *h, unsigned code)
 	}
 }
 
-static enum MHD_Result respond(struct http_server *h, struct MHD_Connection *conn, unsigned code,
-			       const char *ctype, char *body)
+/* Queue r with the headers every answer carries, count it, and let go of r. */
+static enum MHD_Result queue(struct http_server *h, struct MHD_Connection *conn, unsigned code,
+			     const char *ctype, struct MHD_Response *r)
 {
-	struct MHD_Response *r =
-		MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(body);
-		return MHD_NO;
-	}
 	MHD_add_response_header(r, "Content-Type", ctype);
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
@@ -119,6 +114,24 @@ static enum MHD_Result respond(struct http_server *h, struct MHD_Connection *con
 	enum MHD_Result ret = MHD_queue_response(conn, code, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+/* A response made from body (taken). NULL when it cannot be made (body freed). */
+static struct MHD_Response *from_body(char *body)
+{
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+	}
+	return r;
+}
+
+static enum MHD_Result respond(struct http_server *h, struct MHD_Connection *conn, unsigned code,
+			       const char *ctype, char *body)
+{
+	struct MHD_Response *r = from_body(body);
+	return r ? queue(h, conn, code, ctype, r) : MHD_NO;
 }
 
 static enum MHD_Result respond_json(struct http_server *h, struct MHD_Connection *conn,
@@ -435,22 +448,13 @@ static enum MHD_Result unauthorized(struct http_server *h, struct MHD_Connection
 	     json_pack("{s:b}", "credentials", header(conn, "Authorization") != NULL),
 	     "%s %.200s: refused with 401 (%s)", method, url,
 	     header(conn, "Authorization") ? "wrong credentials" : "no credentials");
-	char *body = xstrdup("{\"error\":\"authentication required\"}\n");
-	struct MHD_Response *r =
-		MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+	struct MHD_Response *r = from_body(xstrdup("{\"error\":\"authentication required\"}\n"));
 	if (!r) {
-		free(body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Cache-Control", "no-store");
 	MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"runner\"");
 	MHD_add_response_header(r, "WWW-Authenticate", "Basic realm=\"runner\", charset=\"UTF-8\"");
-	count_response(h, 401);
-	enum MHD_Result ret = MHD_queue_response(conn, 401, r);
-	MHD_destroy_response(r);
-	return ret;
+	return queue(h, conn, 401, "application/json", r);
 }
 
 /* ---------- API and pages ---------- */
@@ -503,13 +507,7 @@ static enum MHD_Result serve_log(struct http_server *h, struct MHD_Connection *c
 		return MHD_NO;
 	}
 	/* Logs are stage output: never let a browser take them for anything but text. */
-	MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Cache-Control", "no-store");
-	count_response(h, 200);
-	enum MHD_Result ret = MHD_queue_response(conn, 200, r);
-	MHD_destroy_response(r);
-	return ret;
+	return queue(h, conn, 200, "text/plain; charset=utf-8", r);
 }
 
 static enum MHD_Result handle_get(struct http_server *h, struct MHD_Connection *conn,
