@@ -467,3 +467,82 @@ Test(lockfiles, go_sum_on_disk_found_only_through_go_mod)
 	tu_rmdir(dir);
 	free(dir);
 }
+
+/* ---------- lines ---------- */
+
+/* Parse tests/fixtures/lockfiles/<rel> (display: rel). */
+static int parse_lockfile_fixture(struct dep_list *l, struct diag_list *dl, const char *rel,
+				  enum dep_format f)
+{
+	char *frel = tu_strf("lockfiles/%s", rel);
+	char *path = tu_fixture(frel);
+	dep_list_init(l);
+	diag_list_init(dl, 20);
+	int r = deps_parse_file(l, path, rel, f, dl);
+	free(frel);
+	free(path);
+	return r;
+}
+
+static void expect_line(const struct dep_list *l, const char *name, const char *version,
+			const char *file, unsigned line)
+{
+	const struct dep *d = find_dep(l, name, version);
+	cr_assert_not_null(d, "%s@%s is missing", name, version);
+	cr_expect_str_eq(d->file, file, "%s@%s: file %s, not %s", name, version, d->file, file);
+	cr_expect_eq(d->line, line, "%s@%s: line %u, not %u", name, version, d->line, line);
+}
+
+/*
+ * Each expected line was read off the fixture with grep -n: the line that declares the
+ * package (npm: its key, yarn: its entry's header, pip: the requirement, Cargo: the
+ * [[package]] header, Maven: <version>, Gemfile.lock: its spec under specs:).
+ */
+static const struct line_case {
+	const char *fixture;
+	enum dep_format format;
+	const char *name, *version, *file;
+	unsigned line;
+} line_cases[] = {
+	{ "npm/two-packages.v2.json", DEP_NPM_LOCK, "wrappy", "1.0.2", NULL, 13 },
+	{ "npm/two-packages.v2.json", DEP_NPM_LOCK, "supports-color", "5.5.0", NULL, 18 },
+	{ "npm/scoped-packages.v1.json", DEP_NPM_LOCK, "@babel/code-frame", "7.0.0", NULL, 5 },
+	{ "npm/scoped-packages.v1.json", DEP_NPM_LOCK, "wrappy", "1.0.2", NULL, 13 },
+	{ "yarn/two-packages.v1.lock", DEP_YARN_LOCK, "concat-map", "0.0.1", NULL, 5 },
+	{ "yarn/two-packages.v1.lock", DEP_YARN_LOCK, "concat-stream", "1.6.2", NULL, 10 },
+	{ "yarn/scoped-packages.v2.lock", DEP_YARN_LOCK, "@babel/cli", "7.16.8", NULL, 8 },
+	{ "yarn/scoped-packages.v2.lock", DEP_YARN_LOCK, "@babel/code-frame", "7.16.7", NULL, 35 },
+	{ "pip/file-format-example.txt", DEP_REQUIREMENTS, "docopt", "0.6.1", NULL, 9 },
+	{ "pip/file-format-example.txt", DEP_REQUIREMENTS, "keyring", "4.1.1", NULL, 10 },
+	{ "pip/file-format-example.txt", DEP_REQUIREMENTS, "rejected", "0.0.0", NULL, 23 },
+	/* From the -r include (line 15): its own file and line. */
+	{ "pip/file-format-example.txt", DEP_REQUIREMENTS, "django", "2.2.24", "pip/other-file.txt",
+	  1 },
+	/* A continued line is reported at its first physical line. */
+	{ "pip/line-continuation.txt", DEP_REQUIREMENTS, "foo", "1.2.3", NULL, 2 },
+	{ "pip/line-continuation.txt", DEP_REQUIREMENTS, "qux", "10.11.12", NULL, 17 },
+	{ "cargo/two-packages.lock", DEP_CARGO_LOCK, "addr2line", "0.15.2", NULL, 5 },
+	{ "cargo/two-packages.lock", DEP_CARGO_LOCK, "syn", "1.0.73", NULL, 14 },
+	{ "maven/two-packages.xml", DEP_POM_XML, "io.netty:netty-all", "4.1.42.Final", NULL, 10 },
+	{ "maven/two-packages.xml", DEP_POM_XML, "org.slf4j:slf4j-log4j12", "1.7.25", NULL, 15 },
+	{ "maven/interpolation.xml", DEP_POM_XML, "org.mine:mypackage", "1.0.0", NULL, 21 },
+	{ "maven/interpolation.xml", DEP_POM_XML, "org.mine:ranged-package", "9.4.35.v20201120",
+	  NULL, 36 },
+	/* pry's own requirement "coderay (~> 1.1)" (line 7) is not coderay's line. */
+	{ "bundler/some-gems.lock", DEP_GEMFILE_LOCK, "coderay", "1.1.3", NULL, 4 },
+	{ "bundler/some-gems.lock", DEP_GEMFILE_LOCK, "pry", "0.14.1", NULL, 6 },
+};
+
+Test(lockfiles, lines_of_named_packages)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(line_cases); i++) {
+		const struct line_case *c = &line_cases[i];
+		struct dep_list l;
+		struct diag_list dl;
+		int r = parse_lockfile_fixture(&l, &dl, c->fixture, c->format);
+		cr_assert_eq(r, 0, "%s: %s", c->fixture, dl.n ? dl.v[0].msg : "?");
+		expect_line(&l, c->name, c->version, c->file ? c->file : c->fixture, c->line);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+	}
+}
