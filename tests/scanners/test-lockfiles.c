@@ -546,3 +546,88 @@ Test(lockfiles, lines_of_named_packages)
 		diag_list_release(&dl);
 	}
 }
+
+/* ---------- detection by file name ---------- */
+
+Test(lockfiles, detect_by_file_name)
+{
+	static const struct {
+		const char *name;
+		enum dep_format f;
+	} known[] = {
+		{ "package-lock.json", DEP_NPM_LOCK },
+		{ "npm-shrinkwrap.json", DEP_NPM_LOCK },
+		{ "yarn.lock", DEP_YARN_LOCK },
+		{ "pnpm-lock.yaml", DEP_PNPM_LOCK },
+		{ "requirements.txt", DEP_REQUIREMENTS },
+		{ "requirements-dev.txt", DEP_REQUIREMENTS },
+		{ "requirements_test.txt", DEP_REQUIREMENTS },
+		{ "requirements.prod.txt", DEP_REQUIREMENTS },
+		{ "poetry.lock", DEP_POETRY_LOCK },
+		{ "Pipfile.lock", DEP_PIPFILE_LOCK },
+		{ "go.mod", DEP_GO_MOD },
+		{ "Cargo.lock", DEP_CARGO_LOCK },
+		{ "Gemfile.lock", DEP_GEMFILE_LOCK },
+		{ "gems.locked", DEP_GEMFILE_LOCK },
+		{ "composer.lock", DEP_COMPOSER_LOCK },
+		{ "pom.xml", DEP_POM_XML },
+		{ "gradle.lockfile", DEP_GRADLE_LOCK },
+		{ "buildscript-gradle.lockfile", DEP_GRADLE_LOCK },
+		{ "packages.lock.json", DEP_NUGET_LOCK },
+		{ "conan.lock", DEP_CONAN_LOCK },
+		{ "pubspec.lock", DEP_PUBSPEC_LOCK },
+		{ "mix.lock", DEP_MIX_LOCK },
+		/* The last path component decides. */
+		{ "web/app/package-lock.json", DEP_NPM_LOCK },
+		{ "/abs/path/to/Cargo.lock", DEP_CARGO_LOCK },
+		{ "svc/requirements-ci.txt", DEP_REQUIREMENTS },
+	};
+	bool covered[DEP_FORMAT_COUNT] = { false };
+	for (size_t i = 0; i < ARRAY_SIZE(known); i++) {
+		enum dep_format f = DEP_FORMAT_COUNT;
+		cr_expect_eq(dep_format_detect(known[i].name, &f), 0, "%s", known[i].name);
+		cr_expect_eq(f, known[i].f, "%s: %s, not %s", known[i].name, dep_format_name(f),
+			     dep_format_name(known[i].f));
+		covered[known[i].f] = true;
+	}
+	for (unsigned i = 0; i < DEP_FORMAT_COUNT; i++) {
+		cr_expect(covered[i], "format %s has no file name in this test",
+			  dep_format_name((enum dep_format)i));
+	}
+	/* Manifests that are not lockfiles, near misses, and what go.sum is (read only
+	 * through its go.mod). */
+	static const char *const none[] = {
+		"package.json",
+		"Package-Lock.json",
+		"package-lock.json.bak",
+		"Gemfile",
+		"Cargo.toml",
+		"Pipfile",
+		"pyproject.toml",
+		"composer.json",
+		"build.gradle",
+		"go.sum",
+		"requirements.in",
+		"dev-requirements.txt",
+		"requirements.txt/x",
+		"pom.xml.orig",
+		"README.md",
+		"",
+		"lockfiles/",
+		"yarn.lock.d/readme",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(none); i++) {
+		enum dep_format f = DEP_FORMAT_COUNT;
+		cr_expect_eq(dep_format_detect(none[i], &f), -ENOENT, "'%s' detected as %s",
+			     none[i], dep_format_name(f));
+		cr_expect_eq(f, DEP_FORMAT_COUNT, "'%s': out written", none[i]);
+	}
+	/* Short names round-trip. */
+	for (unsigned i = 0; i < DEP_FORMAT_COUNT; i++) {
+		enum dep_format f = DEP_FORMAT_COUNT;
+		cr_expect_eq(dep_format_parse(dep_format_name((enum dep_format)i), &f), 0);
+		cr_expect_eq(f, (enum dep_format)i);
+	}
+	enum dep_format f;
+	cr_expect_eq(dep_format_parse("npm-lock", &f), -EINVAL);
+}
