@@ -631,3 +631,116 @@ Test(lockfiles, detect_by_file_name)
 	enum dep_format f;
 	cr_expect_eq(dep_format_parse("npm-lock", &f), -EINVAL);
 }
+
+/* ---------- directory walks ---------- */
+
+static const char npm_lock[] =
+	"{\n  \"lockfileVersion\": 3,\n  \"packages\": {\n    \"\": {},\n"
+	"    \"node_modules/left-pad\": {\n      \"version\": \"1.3.0\"\n    }\n  }\n}\n";
+static const char yarn_lock[] = "# yarn lockfile v1\n\n\nconcat-map@0.0.1:\n"
+				"  version \"0.0.1\"\n";
+static const char cargo_lock[] = "version = 3\n\n[[package]]\nname = \"syn\"\n"
+				 "version = \"1.0.73\"\n";
+static const char requirements[] = "# pinned\njinja2==2.8\n";
+static const char gemfile_lock[] = "GEM\n  remote: https://rubygems.org/\n  specs:\n"
+				   "    rake (13.0.6)\n";
+static const char pom_xml[] = "<project>\n  <dependencies>\n    <dependency>\n"
+			      "      <groupId>g</groupId>\n      <artifactId>a</artifactId>\n"
+			      "      <version>1.0</version>\n    </dependency>\n"
+			      "  </dependencies>\n</project>\n";
+
+Test(lockfiles, walk_skips_node_modules_vendor_and_dot_directories)
+{
+	char *dir = tu_tmpdir();
+	/* Found: at the top and nested. */
+	tu_write(dir, "package-lock.json", npm_lock);
+	tu_write(dir, "requirements.txt", requirements);
+	tu_write(dir, "sub/yarn.lock", yarn_lock);
+	tu_write(dir, "sub/deeper/Cargo.lock", cargo_lock);
+	tu_write(dir, "sub/deeper/er/pom.xml", pom_xml);
+	/* Not lockfiles. */
+	tu_write(dir, "package.json", "{}\n");
+	tu_write(dir, "sub/README.md", "yarn.lock\n");
+	/* Skipped: copies under node_modules, vendor and dot-directories, at any depth. */
+	tu_write(dir, "node_modules/x/package-lock.json", npm_lock);
+	tu_write(dir, "node_modules/yarn.lock", yarn_lock);
+	tu_write(dir, "vendor/y/Gemfile.lock", gemfile_lock);
+	tu_write(dir, "vendor/requirements.txt", requirements);
+	tu_write(dir, ".git/z/pom.xml", pom_xml);
+	tu_write(dir, ".git/Cargo.lock", cargo_lock);
+	tu_write(dir, ".venv/requirements.txt", requirements);
+	tu_write(dir, "sub/node_modules/pkg/package-lock.json", npm_lock);
+	tu_write(dir, "sub/vendor/Gemfile.lock", gemfile_lock);
+	tu_write(dir, "sub/deeper/.git/yarn.lock", yarn_lock);
+	/* A symbolic link to a directory is not followed, nor one to a lockfile. */
+	char *link = tu_strf("%s/link", dir), *flink = tu_strf("%s/sub/Gemfile.lock", dir),
+	     *target = tu_strf("%s/vendor/y/Gemfile.lock", dir);
+	cr_assert_eq(symlink("vendor", link), 0);
+	cr_assert_eq(symlink(target, flink), 0);
+
+	struct dep_list l;
+	struct diag_list dl;
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	const char *paths[] = { dir };
+	cr_assert_eq(deps_scan_paths(&l, dir, paths, 1, &dl), 0, "%s", dl.n ? dl.v[0].msg : "");
+	cr_expect_eq(dl.n, 0);
+	/* Exactly these, in the walk's (sorted) order, relative to the root. */
+	static const struct {
+		const char *path;
+		enum dep_format f;
+	} want[] = {
+		{ "package-lock.json", DEP_NPM_LOCK },
+		{ "requirements.txt", DEP_REQUIREMENTS },
+		{ "sub/deeper/Cargo.lock", DEP_CARGO_LOCK },
+		{ "sub/deeper/er/pom.xml", DEP_POM_XML },
+		{ "sub/yarn.lock", DEP_YARN_LOCK },
+	};
+	cr_assert_eq(l.n_files, ARRAY_SIZE(want), "%zu lockfiles", l.n_files);
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		cr_expect_str_eq(l.files[i].path, want[i].path);
+		cr_expect_eq(l.files[i].format, want[i].f, "%s", want[i].path);
+		cr_expect_eq(l.files[i].packages, 1, "%s", want[i].path);
+	}
+	cr_expect_eq(l.n, 5);
+	expect_line(&l, "left-pad", "1.3.0", "package-lock.json", 5);
+	expect_line(&l, "jinja2", "2.8", "requirements.txt", 2);
+	expect_line(&l, "syn", "1.0.73", "sub/deeper/Cargo.lock", 3);
+	expect_line(&l, "g:a", "1.0", "sub/deeper/er/pom.xml", 6);
+	expect_line(&l, "concat-map", "0.0.1", "sub/yarn.lock", 4);
+	cr_expect(!has_name(&l, "rake"));
+	dep_list_release(&l);
+	diag_list_release(&dl);
+
+	/* A subdirectory as the path: displayed relative to the root all the same. */
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	char *sub = tu_strf("%s/sub", dir);
+	const char *subs[] = { sub };
+	cr_assert_eq(deps_scan_paths(&l, dir, subs, 1, &dl), 0);
+	cr_assert_eq(l.n_files, 3);
+	cr_expect_str_eq(l.files[0].path, "sub/deeper/Cargo.lock");
+	cr_expect_str_eq(l.files[1].path, "sub/deeper/er/pom.xml");
+	cr_expect_str_eq(l.files[2].path, "sub/yarn.lock");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+
+	/* Named explicitly, a lockfile under node_modules is read: only walks skip. */
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	char *nm = tu_strf("%s/node_modules/x/package-lock.json", dir);
+	const char *one[] = { nm };
+	cr_assert_eq(deps_scan_paths(&l, dir, one, 1, &dl), 0);
+	cr_assert_eq(l.n_files, 1);
+	cr_expect_str_eq(l.files[0].path, "node_modules/x/package-lock.json");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+
+	free(nm);
+	free(sub);
+	free(link);
+	free(flink);
+	free(target);
+	tu_rmdir(dir);
+	free(dir);
+}
