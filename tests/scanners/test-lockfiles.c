@@ -744,3 +744,76 @@ Test(lockfiles, walk_skips_node_modules_vendor_and_dot_directories)
 	tu_rmdir(dir);
 	free(dir);
 }
+
+/* ---------- errors name the file ---------- */
+
+Test(lockfiles, malformed_files_are_errors_that_name_the_file_and_line)
+{
+	static const struct {
+		const char *path;
+		const char *text;
+		unsigned line;
+		const char *says; /* in the message */
+	} bad[] = {
+		/* JSON: a trailing comma, seen at the '}' on line 7. */
+		{ "web/package-lock.json",
+		  "{\n  \"lockfileVersion\": 3,\n  \"packages\": {\n    \"\": {},\n"
+		  "    \"node_modules/a\": {\n      \"version\": \"1.0.0\",\n    }\n  }\n}\n",
+		  7, "malformed npm file: not valid JSON" },
+		/* TOML: an unterminated string on line 8. */
+		{ "crate/Cargo.lock",
+		  "version = 3\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\n\n"
+		  "[[package]]\nname = \"b\nversion = \"2.0.0\"\n",
+		  8, "malformed cargo file: not valid TOML" },
+		/* XML: a closing tag that does not match, on line 9. */
+		{ "svc/pom.xml",
+		  "<project>\n  <dependencies>\n    <dependency>\n"
+		  "      <groupId>g</groupId>\n      <artifactId>a</artifactId>\n"
+		  "      <version>1.0</version>\n    </dependency>\n  </dependencies>\n"
+		  "</projetc>\n",
+		  9, "malformed maven file" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *dir = tu_tmpdir();
+		tu_write(dir, bad[i].path, bad[i].text);
+		/* A good lockfile beside it is still read. */
+		tu_write(dir, "ok/requirements.txt", requirements);
+		struct dep_list l;
+		struct diag_list dl;
+		dep_list_init(&l);
+		diag_list_init(&dl, 20);
+		const char *paths[] = { dir };
+		cr_expect_eq(deps_scan_paths(&l, dir, paths, 1, &dl), -EINVAL, "%s", bad[i].path);
+		cr_assert_eq(dl.n, 1, "%s: %zu diagnostics", bad[i].path, dl.n);
+		cr_expect_eq(dl.errors, 1);
+		cr_expect_str_eq(dl.v[0].file, bad[i].path);
+		cr_expect_eq(dl.v[0].line, bad[i].line, "%s: line %u (%s)", bad[i].path,
+			     dl.v[0].line, dl.v[0].msg);
+		cr_expect_not_null(strstr(dl.v[0].msg, bad[i].says), "%s: %s", bad[i].path,
+				   dl.v[0].msg);
+		/* The malformed file contributes nothing, the good one its package. */
+		cr_expect_eq(l.n_files, 1, "%s", bad[i].path);
+		cr_expect_eq(l.n, 1, "%s", bad[i].path);
+		cr_expect(!has_name(&l, "a") && !has_name(&l, "g:a"), "%s", bad[i].path);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+
+		/* The same as a buffer: the display name is the one given. */
+		dep_list_init(&l);
+		diag_list_init(&dl, 20);
+		enum dep_format f;
+		cr_assert_eq(dep_format_detect(bad[i].path, &f), 0);
+		cr_expect_eq(deps_parse_buffer(&l, f, bad[i].path, bad[i].text, strlen(bad[i].text),
+					       &dl),
+			     -EINVAL);
+		cr_expect(dl.n == 1 && str_eq(dl.v[0].file, bad[i].path) &&
+				  dl.v[0].line == bad[i].line,
+			  "%s", bad[i].path);
+		cr_expect_eq(l.n, 0);
+		cr_expect_eq(l.n_files, 0);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+		tu_rmdir(dir);
+		free(dir);
+	}
+}
