@@ -817,3 +817,156 @@ Test(lockfiles, malformed_files_are_errors_that_name_the_file_and_line)
 		free(dir);
 	}
 }
+
+/* ---------- Maven: unresolved properties ---------- */
+
+static int parse_pom(struct dep_list *l, struct diag_list *dl, const char *xml)
+{
+	dep_list_init(l);
+	diag_list_init(dl, 20);
+	return deps_parse_buffer(l, DEP_POM_XML, "pom.xml", xml, strlen(xml), dl);
+}
+
+static const struct dep *find_name(const struct dep_list *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (str_eq(l->v[i].name, name)) {
+			return &l->v[i];
+		}
+	}
+	return NULL;
+}
+
+/* name has exactly this version, line, flags and note (NULL: none). */
+static void expect_pom_dep(const struct dep_list *l, const char *name, const char *version,
+			   unsigned line, unsigned flags, const char *note)
+{
+	const struct dep *d = find_name(l, name);
+	cr_assert_not_null(d, "%s is missing", name);
+	cr_expect_eq(d->eco, ECO_MAVEN, "%s", name);
+	cr_expect_str_eq(d->version, version, "%s: version '%s'", name, d->version);
+	cr_expect_eq(d->line, line, "%s: line %u, not %u", name, d->line, line);
+	cr_expect_eq(d->flags, flags, "%s: flags %#x, not %#x", name, d->flags, flags);
+	if (note) {
+		cr_expect(d->note && str_eq(d->note, note), "%s: note '%s', not '%s'", name,
+			  d->note ? d->note : "(null)", note);
+	} else {
+		cr_expect_null(d->note, "%s: note '%s'", name, d->note);
+	}
+}
+
+Test(lockfiles, pom_undefined_property_is_unresolved_and_kept_as_written)
+{
+	static const char xml[] = "<project>\n"
+				  "  <dependencies>\n"
+				  "    <dependency>\n"
+				  "      <groupId>org.example</groupId>\n"
+				  "      <artifactId>lib</artifactId>\n"
+				  "      <version>${undefined.prop}</version>\n"
+				  "    </dependency>\n"
+				  "  </dependencies>\n"
+				  "</project>\n";
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_pom(&l, &dl, xml), 0, "%s", dl.n ? dl.v[0].msg : "");
+	cr_expect_eq(dl.n, 0, "not an error: reported by the scan");
+	cr_assert_eq(l.n, 1);
+	expect_pom_dep(&l, "org.example:lib", "${undefined.prop}", 6, DEP_UNRESOLVED,
+		       "the property ${undefined.prop} is not defined in this file");
+	cr_expect_str_eq(l.v[0].file, "pom.xml");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
+
+Test(lockfiles, pom_property_defined_in_the_file_is_resolved)
+{
+	static const char xml[] = "<project>\n"
+				  "  <version>3.1.0</version>\n"
+				  "  <properties>\n"
+				  "    <jackson.version>2.13.0</jackson.version>\n"
+				  "    <base>1.2</base>\n"
+				  "    <derived>${base}.3</derived>\n"
+				  "  </properties>\n"
+				  "  <dependencies>\n"
+				  "    <dependency>\n"
+				  "      <groupId>com.fasterxml.jackson.core</groupId>\n"
+				  "      <artifactId>jackson-databind</artifactId>\n"
+				  "      <version>${jackson.version}</version>\n"
+				  "    </dependency>\n"
+				  "    <dependency>\n"
+				  "      <groupId>org.example</groupId>\n"
+				  "      <artifactId>chained</artifactId>\n"
+				  "      <version>${derived}</version>\n"
+				  "    </dependency>\n"
+				  "    <dependency>\n"
+				  "      <groupId>org.example</groupId>\n"
+				  "      <artifactId>sibling</artifactId>\n"
+				  "      <version>${project.version}</version>\n"
+				  "    </dependency>\n"
+				  "    <dependency>\n"
+				  "      <groupId>org.example</groupId>\n"
+				  "      <artifactId>half</artifactId>\n"
+				  "      <version>${base}-${nowhere}</version>\n"
+				  "    </dependency>\n"
+				  "  </dependencies>\n"
+				  "</project>\n";
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_pom(&l, &dl, xml), 0, "%s", dl.n ? dl.v[0].msg : "");
+	cr_assert_eq(l.n, 4);
+	expect_pom_dep(&l, "com.fasterxml.jackson.core:jackson-databind", "2.13.0", 12, 0, NULL);
+	/* A property defined in terms of another one. */
+	expect_pom_dep(&l, "org.example:chained", "1.2.3", 17, 0, NULL);
+	expect_pom_dep(&l, "org.example:sibling", "3.1.0", 22, 0, NULL);
+	/* One property of two undefined: unresolved, with what could be resolved. */
+	expect_pom_dep(&l, "org.example:half", "1.2-${nowhere}", 27, DEP_UNRESOLVED,
+		       "the property ${nowhere} is not defined in this file");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
+
+Test(lockfiles, pom_version_from_dependency_management_is_resolved)
+{
+	static const char xml[] = "<project>\n"
+				  "  <properties>\n"
+				  "    <netty.version>4.1.42.Final</netty.version>\n"
+				  "  </properties>\n"
+				  "  <dependencies>\n"
+				  "    <dependency>\n"
+				  "      <groupId>io.netty</groupId>\n"
+				  "      <artifactId>netty-all</artifactId>\n"
+				  "    </dependency>\n"
+				  "    <dependency>\n"
+				  "      <groupId>org.example</groupId>\n"
+				  "      <artifactId>from-parent</artifactId>\n"
+				  "    </dependency>\n"
+				  "  </dependencies>\n"
+				  "  <dependencyManagement>\n"
+				  "    <dependencies>\n"
+				  "      <dependency>\n"
+				  "        <groupId>io.netty</groupId>\n"
+				  "        <artifactId>netty-all</artifactId>\n"
+				  "        <version>${netty.version}</version>\n"
+				  "      </dependency>\n"
+				  "      <dependency>\n"
+				  "        <groupId>org.example</groupId>\n"
+				  "        <artifactId>managed-only</artifactId>\n"
+				  "        <version>2.0</version>\n"
+				  "      </dependency>\n"
+				  "    </dependencies>\n"
+				  "  </dependencyManagement>\n"
+				  "</project>\n";
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_pom(&l, &dl, xml), 0, "%s", dl.n ? dl.v[0].msg : "");
+	/* netty-all once, at the managed version and its line. */
+	cr_assert_eq(l.n, 3);
+	expect_pom_dep(&l, "io.netty:netty-all", "4.1.42.Final", 20, 0, NULL);
+	/* A managed entry is a package of its own. */
+	expect_pom_dep(&l, "org.example:managed-only", "2.0", 25, 0, NULL);
+	/* Neither a version nor a managed one in this file: unresolved, no version. */
+	expect_pom_dep(&l, "org.example:from-parent", "", 10, DEP_UNRESOLVED,
+		       "no version in this file (inherited from a parent POM or a BOM?)");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
