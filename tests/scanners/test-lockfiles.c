@@ -970,3 +970,46 @@ Test(lockfiles, pom_version_from_dependency_management_is_resolved)
 	dep_list_release(&l);
 	diag_list_release(&dl);
 }
+
+Test(lockfiles, pom_property_defined_in_terms_of_itself_is_unresolved)
+{
+	static const char xml[] = "<project>\n"
+				  "  <properties>\n"
+				  "    <loop>${loop}</loop>\n"
+				  "    <ping>${pong}</ping>\n"
+				  "    <pong>${ping}</pong>\n"
+				  "  </properties>\n"
+				  "  <dependencies>\n"
+				  "    <dependency>\n"
+				  "      <groupId>org.example</groupId>\n"
+				  "      <artifactId>self</artifactId>\n"
+				  "      <version>${loop}</version>\n"
+				  "    </dependency>\n"
+				  "    <dependency>\n"
+				  "      <groupId>org.example</groupId>\n"
+				  "      <artifactId>cycle</artifactId>\n"
+				  "      <version>${ping}</version>\n"
+				  "    </dependency>\n"
+				  "    <dependency>\n"
+				  "      <groupId>org.example</groupId>\n"
+				  "      <artifactId>open</artifactId>\n"
+				  "      <version>${ping</version>\n"
+				  "    </dependency>\n"
+				  "  </dependencies>\n"
+				  "</project>\n";
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_pom(&l, &dl, xml), 0, "%s", dl.n ? dl.v[0].msg : "");
+	cr_assert_eq(l.n, 3);
+	/* Every name is defined, none resolves: the note names the property. */
+	expect_pom_dep(&l, "org.example:self", "${loop}", 11, DEP_UNRESOLVED,
+		       "the property ${loop} does not resolve within 16 expansions (is it defined "
+		       "in terms of itself?)");
+	expect_pom_dep(&l, "org.example:cycle", "${ping}", 16, DEP_UNRESOLVED,
+		       "the property ${ping} does not resolve within 16 expansions (is it defined "
+		       "in terms of itself?)");
+	expect_pom_dep(&l, "org.example:open", "${ping", 21, DEP_UNRESOLVED,
+		       "an unterminated ${ in '${ping'");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
