@@ -2,8 +2,18 @@
  * test-lockfiles.c - every lockfile/manifest parser against the conformance goldens in
  * tests/fixtures/lockfiles (each fixture X with X.expected.json: the packages as a
  * multiset of name, version, ecosystem and commit, or an expected error), plus what the
- * goldens do not cover: lines, detection by file name, directory walks that skip
- * node_modules/vendor/.git, errors that name the file, unresolved Maven properties.
+ * goldens do not cover:
+ *   - lines: the exact file:line of named packages in npm (v1, v2), yarn (v1, berry),
+ *     requirements.txt (a -r include, a continued line), Cargo.lock, pom.xml and
+ *     Gemfile.lock fixtures;
+ *   - detection by file name: every supported name gives its format, others none;
+ *   - directory walks: exactly the lockfiles outside node_modules, vendor and
+ *     dot-directories (.git), symbolic links not followed, paths relative to the root;
+ *   - errors that name the file: malformed JSON, TOML and XML give one error with the
+ *     file and line, and no packages from that file;
+ *   - Maven versions: an undefined or self-referring ${property} is kept as written and
+ *     marked unresolved with a note, defined properties and dependencyManagement resolve;
+ *   - go.mod with its go.sum (tests/fixtures/gosum): below go 1.17 only, lines, errors.
  */
 #include <criterion/criterion.h>
 
