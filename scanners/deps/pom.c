@@ -74,11 +74,15 @@ static const char *lookup(struct dep_ctx *c, const struct pom *p, const char *na
 	return NULL;
 }
 
-/* Replace every ${name}; *missing gets the first name that is not defined. */
+/*
+ * Replace every ${name}; *unresolved gets why a reference is left (the first property that
+ * is not defined, or one that does not resolve), as a note, or NULL.
+ */
 static const char *interpolate(struct dep_ctx *c, const struct pom *p, const char *s,
-			       const char **missing)
+			       const char **unresolved)
 {
-	*missing = NULL;
+	const char *missing = NULL;
+	*unresolved = NULL;
 	for (unsigned round = 0; s && strstr(s, "${") && round < POM_MAX_EXPANSIONS; round++) {
 		struct sbuf sb;
 		sbuf_init(&sb, 1u << 20);
@@ -98,8 +102,8 @@ static const char *interpolate(struct dep_ctx *c, const struct pom *p, const cha
 				sbuf_puts(&sb, v);
 				changed = true;
 			} else {
-				if (!*missing) {
-					*missing = name;
+				if (!missing) {
+					missing = name;
 				}
 				sbuf_append(&sb, open, (size_t)(close - open + 1));
 			}
@@ -111,8 +115,22 @@ static const char *interpolate(struct dep_ctx *c, const struct pom *p, const cha
 			break;
 		}
 	}
-	if (s && strstr(s, "${") && !*missing) {
-		*missing = "a property defined in terms of itself";
+	if (missing) {
+		*unresolved =
+			dep_printf(c, "the property ${%s} is not defined in this file", missing);
+	} else if (s && strstr(s, "${")) {
+		/* Every name is defined, yet a reference is left: a cycle (or a very long
+		 * chain), or a "${" without its "}". */
+		const char *open = strstr(s, "${");
+		size_t n = strcspn(open + 2, "}");
+		if (!open[2 + n]) {
+			*unresolved = dep_printf(c, "an unterminated ${ in '%.64s'", s);
+		} else {
+			*unresolved = dep_printf(c,
+						 "the property ${%.*s} does not resolve within %u "
+						 "expansions (is it defined in terms of itself?)",
+						 (int)n, open + 2, POM_MAX_EXPANSIONS);
+		}
 	}
 	return s;
 }
@@ -181,7 +199,7 @@ static int add_dependency(struct dep_ctx *c, const struct pom *p, const struct x
 	} else if (missing) {
 		d->version = version;
 		d->flags |= DEP_UNRESOLVED;
-		d->note = dep_printf(c, "the property ${%s} is not defined in this file", missing);
+		d->note = missing;
 	} else {
 		bool range;
 		d->version = lower_bound(c, version, &range);

@@ -10,6 +10,10 @@
  *   - `runner scan deps` (text, json, exit codes), `runner sbom` (CycloneDX 1.5);
  *   - a vulnerable Go module only in the go.sum of a go 1.16 module is reported (go.sum:line),
  *     and go.sum is not read from go 1.17 on;
+ *   - a pom.xml version the file cannot resolve is an `unresolved-version` finding (high:
+ *     exit 3), resolved once the property is defined or through dependencyManagement; a
+ *     requirements.txt line without a version is `unpinned-requirement` (medium: in the
+ *     JSON output, exit 0 at the default threshold, 3 at --fail-on medium);
  *   - `runner db import` of directories and zip exports, and the refusal of malicious zips
  *     (path traversal, symbolic links, a zip bomb) with the old database left intact;
  *   - `runner db update` from a local HTTP server (libmicrohttpd on 127.0.0.1: osv.dev
@@ -462,6 +466,143 @@ Test(depscan, an_indirect_go_module_only_in_go_sum_is_reported_below_go_1_17)
 	sed_file(mod, "go 1.16", "go 1.17");
 	cr_assert(!reports(dir, "GO-2025-3488", "golang.org/x/oauth2", "go.sum", 3));
 	free(mod);
+	free(dir);
+}
+
+/* `runner scan deps --format json [extra]` in dir: the exit status and the parsed output. */
+static json_t *scan_json(const char *dir, const char *extra, int *status)
+{
+	struct tu_result r =
+		extra ? tu_runner_run(dir, "scan", "deps", "--db", db, "--format", "json", extra,
+				      NULL)
+		      : tu_runner_run(dir, "scan", "deps", "--db", db, "--format", "json", NULL);
+	json_error_t jerr;
+	json_t *doc = json_loads(r.out, 0, &jerr);
+	cr_assert_not_null(doc, "exit %d: %s\n%s\n%s", r.status, jerr.text, r.out, r.err);
+	*status = r.status;
+	tu_result_free(&r);
+	return doc;
+}
+
+/* The only finding of a scan's output is rule on name@version at file:line. */
+static void expect_only_finding(json_t *doc, const char *rule, const char *severity,
+				const char *disposition, const char *name, const char *version,
+				const char *file, unsigned line)
+{
+	json_t *findings = json_object_get(doc, "findings");
+	char *text = json_dumps(findings, JSON_INDENT(2));
+	cr_assert_eq(json_array_size(findings), 1, "%s", text);
+	json_t *f = json_array_get(findings, 0);
+	json_t *pkg = json_object_get(f, "package");
+	cr_expect_str_eq(json_string_value(json_object_get(f, "rule_id")), rule, "%s", text);
+	cr_expect_str_eq(json_string_value(json_object_get(f, "severity")), severity, "%s", text);
+	cr_expect_str_eq(json_string_value(json_object_get(f, "disposition")), disposition, "%s",
+			 text);
+	cr_expect_str_eq(json_string_value(json_object_get(pkg, "name")), name, "%s", text);
+	cr_expect_str_eq(json_string_value(json_object_get(pkg, "version")), version, "%s", text);
+	cr_expect_str_eq(json_string_value(json_object_get(f, "file")), file, "%s", text);
+	cr_expect_eq(json_integer_value(json_object_get(f, "line")), line, "%s", text);
+	free(text);
+}
+
+Test(depscan, unresolved_pom_version_blocks_as_high)
+{
+	import_fixture("osv/maven");
+	/* log4j-core's version is a property of a parent POM this file does not define. */
+	tu_write(ws, "svc/pom.xml",
+		 "<project>\n"
+		 "  <properties>\n"
+		 "    <other.version>1.0</other.version>\n"
+		 "  </properties>\n"
+		 "  <dependencies>\n"
+		 "    <dependency>\n"
+		 "      <groupId>org.apache.logging.log4j</groupId>\n"
+		 "      <artifactId>log4j-core</artifactId>\n"
+		 "      <version>${log4j.version}</version>\n"
+		 "    </dependency>\n"
+		 "  </dependencies>\n"
+		 "</project>\n");
+	char *dir = tu_strf("%s/svc", ws), *pom = tu_strf("%s/svc/pom.xml", ws);
+	int status;
+	json_t *doc = scan_json(dir, NULL, &status);
+	cr_expect_eq(status, 3, "a high finding blocks at the default threshold");
+	expect_only_finding(doc, "unresolved-version", "high", "blocking",
+			    "org.apache.logging.log4j:log4j-core", "${log4j.version}", "pom.xml",
+			    9);
+	json_t *f = json_array_get(json_object_get(doc, "findings"), 0);
+	cr_expect_str_eq(json_string_value(json_object_get(f, "message")),
+			 "org.apache.logging.log4j:log4j-core (Maven): the property "
+			 "${log4j.version} is not defined in this file");
+	/* Not looked up: no version to check. */
+	cr_expect_eq(json_integer_value(json_object_get(json_object_get(doc, "stats"), "checked")),
+		     0);
+	json_decref(doc);
+
+	/* The text output says the same. */
+	struct tu_result r = tu_runner_run(dir, "scan", "deps", "--db", db, NULL);
+	cr_expect_eq(r.status, 3);
+	cr_expect_not_null(strstr(r.out, "pom.xml:9: high unresolved-version "
+					 "org.apache.logging.log4j:log4j-core ${log4j.version} "
+					 "[blocking]"),
+			   "%s", r.out);
+	tu_result_free(&r);
+
+	/* Defined in the file (as a parent would): resolved, and the advisory is found. */
+	sed_file(pom, "<other.version>1.0</other.version>",
+		 "<log4j.version>2.14.1</log4j.version>");
+	doc = scan_json(dir, NULL, &status);
+	cr_expect_eq(status, 3);
+	expect_only_finding(doc, "GHSA-jfh8-c2jx-5f7m", "critical", "blocking",
+			    "org.apache.logging.log4j:log4j-core", "2.14.1", "pom.xml", 9);
+	json_decref(doc);
+
+	/* Through dependencyManagement: resolved, at the managed <version>. */
+	tu_write(ws, "svc/pom.xml",
+		 "<project>\n"
+		 "  <dependencies>\n"
+		 "    <dependency>\n"
+		 "      <groupId>org.apache.logging.log4j</groupId>\n"
+		 "      <artifactId>log4j-core</artifactId>\n"
+		 "    </dependency>\n"
+		 "  </dependencies>\n"
+		 "  <dependencyManagement>\n"
+		 "    <dependencies>\n"
+		 "      <dependency>\n"
+		 "        <groupId>org.apache.logging.log4j</groupId>\n"
+		 "        <artifactId>log4j-core</artifactId>\n"
+		 "        <version>2.17.1</version>\n"
+		 "      </dependency>\n"
+		 "    </dependencies>\n"
+		 "  </dependencyManagement>\n"
+		 "</project>\n");
+	doc = scan_json(dir, NULL, &status);
+	cr_expect_eq(status, 0);
+	cr_expect_eq(json_array_size(json_object_get(doc, "findings")), 0);
+	cr_expect_eq(json_integer_value(json_object_get(json_object_get(doc, "stats"), "checked")),
+		     1);
+	json_decref(doc);
+	free(pom);
+	free(dir);
+}
+
+Test(depscan, unpinned_requirement_is_medium_and_does_not_block_by_default)
+{
+	import_fixture("osv/maven");
+	tu_write(ws, "py/requirements.txt", "jinja2==3.1.4\nflask\nrequests>=2.0\n");
+	char *dir = tu_strf("%s/py", ws);
+	int status;
+	json_t *doc = scan_json(dir, NULL, &status);
+	cr_expect_eq(status, 0, "medium is below the default threshold (high)");
+	/* Only the line without any version: >= gives a lower bound that is checked. */
+	expect_only_finding(doc, "unpinned-requirement", "medium", "below-threshold", "flask",
+			    "0.0.0", "requirements.txt", 2);
+	json_decref(doc);
+	/* At --fail-on medium it blocks. */
+	doc = scan_json(dir, "--fail-on=medium", &status);
+	cr_expect_eq(status, 3);
+	expect_only_finding(doc, "unpinned-requirement", "medium", "blocking", "flask", "0.0.0",
+			    "requirements.txt", 2);
+	json_decref(doc);
 	free(dir);
 }
 

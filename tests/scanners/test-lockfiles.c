@@ -2,8 +2,18 @@
  * test-lockfiles.c - every lockfile/manifest parser against the conformance goldens in
  * tests/fixtures/lockfiles (each fixture X with X.expected.json: the packages as a
  * multiset of name, version, ecosystem and commit, or an expected error), plus what the
- * goldens do not cover: lines, detection by file name, directory walks that skip
- * node_modules/vendor/.git, errors that name the file, unresolved Maven properties.
+ * goldens do not cover:
+ *   - lines: the exact file:line of named packages in npm (v1, v2), yarn (v1, berry),
+ *     requirements.txt (a -r include, a continued line), Cargo.lock, pom.xml and
+ *     Gemfile.lock fixtures;
+ *   - detection by file name: every supported name gives its format, others none;
+ *   - directory walks: exactly the lockfiles outside node_modules, vendor and
+ *     dot-directories (.git), symbolic links not followed, paths relative to the root;
+ *   - errors that name the file: malformed JSON, TOML and XML give one error with the
+ *     file and line, and no packages from that file;
+ *   - Maven versions: an undefined or self-referring ${property} is kept as written and
+ *     marked unresolved with a note, defined properties and dependencyManagement resolve;
+ *   - go.mod with its go.sum (tests/fixtures/gosum): below go 1.17 only, lines, errors.
  */
 #include <criterion/criterion.h>
 
@@ -466,4 +476,550 @@ Test(lockfiles, go_sum_on_disk_found_only_through_go_mod)
 	}
 	tu_rmdir(dir);
 	free(dir);
+}
+
+/* ---------- lines ---------- */
+
+/* Parse tests/fixtures/lockfiles/<rel> (display: rel). */
+static int parse_lockfile_fixture(struct dep_list *l, struct diag_list *dl, const char *rel,
+				  enum dep_format f)
+{
+	char *frel = tu_strf("lockfiles/%s", rel);
+	char *path = tu_fixture(frel);
+	dep_list_init(l);
+	diag_list_init(dl, 20);
+	int r = deps_parse_file(l, path, rel, f, dl);
+	free(frel);
+	free(path);
+	return r;
+}
+
+static void expect_line(const struct dep_list *l, const char *name, const char *version,
+			const char *file, unsigned line)
+{
+	const struct dep *d = find_dep(l, name, version);
+	cr_assert_not_null(d, "%s@%s is missing", name, version);
+	cr_expect_str_eq(d->file, file, "%s@%s: file %s, not %s", name, version, d->file, file);
+	cr_expect_eq(d->line, line, "%s@%s: line %u, not %u", name, version, d->line, line);
+}
+
+/*
+ * Each expected line was read off the fixture with grep -n: the line that declares the
+ * package (npm: its key, yarn: its entry's header, pip: the requirement, Cargo: the
+ * [[package]] header, Maven: <version>, Gemfile.lock: its spec under specs:).
+ */
+static const struct line_case {
+	const char *fixture;
+	enum dep_format format;
+	const char *name, *version, *file;
+	unsigned line;
+} line_cases[] = {
+	{ "npm/two-packages.v2.json", DEP_NPM_LOCK, "wrappy", "1.0.2", NULL, 13 },
+	{ "npm/two-packages.v2.json", DEP_NPM_LOCK, "supports-color", "5.5.0", NULL, 18 },
+	{ "npm/scoped-packages.v1.json", DEP_NPM_LOCK, "@babel/code-frame", "7.0.0", NULL, 5 },
+	{ "npm/scoped-packages.v1.json", DEP_NPM_LOCK, "wrappy", "1.0.2", NULL, 13 },
+	{ "yarn/two-packages.v1.lock", DEP_YARN_LOCK, "concat-map", "0.0.1", NULL, 5 },
+	{ "yarn/two-packages.v1.lock", DEP_YARN_LOCK, "concat-stream", "1.6.2", NULL, 10 },
+	{ "yarn/scoped-packages.v2.lock", DEP_YARN_LOCK, "@babel/cli", "7.16.8", NULL, 8 },
+	{ "yarn/scoped-packages.v2.lock", DEP_YARN_LOCK, "@babel/code-frame", "7.16.7", NULL, 35 },
+	{ "pip/file-format-example.txt", DEP_REQUIREMENTS, "docopt", "0.6.1", NULL, 9 },
+	{ "pip/file-format-example.txt", DEP_REQUIREMENTS, "keyring", "4.1.1", NULL, 10 },
+	{ "pip/file-format-example.txt", DEP_REQUIREMENTS, "rejected", "0.0.0", NULL, 23 },
+	/* From the -r include (line 15): its own file and line. */
+	{ "pip/file-format-example.txt", DEP_REQUIREMENTS, "django", "2.2.24", "pip/other-file.txt",
+	  1 },
+	/* A continued line is reported at its first physical line. */
+	{ "pip/line-continuation.txt", DEP_REQUIREMENTS, "foo", "1.2.3", NULL, 2 },
+	{ "pip/line-continuation.txt", DEP_REQUIREMENTS, "qux", "10.11.12", NULL, 17 },
+	{ "cargo/two-packages.lock", DEP_CARGO_LOCK, "addr2line", "0.15.2", NULL, 5 },
+	{ "cargo/two-packages.lock", DEP_CARGO_LOCK, "syn", "1.0.73", NULL, 14 },
+	{ "maven/two-packages.xml", DEP_POM_XML, "io.netty:netty-all", "4.1.42.Final", NULL, 10 },
+	{ "maven/two-packages.xml", DEP_POM_XML, "org.slf4j:slf4j-log4j12", "1.7.25", NULL, 15 },
+	{ "maven/interpolation.xml", DEP_POM_XML, "org.mine:mypackage", "1.0.0", NULL, 21 },
+	{ "maven/interpolation.xml", DEP_POM_XML, "org.mine:ranged-package", "9.4.35.v20201120",
+	  NULL, 36 },
+	/* pry's own requirement "coderay (~> 1.1)" (line 7) is not coderay's line. */
+	{ "bundler/some-gems.lock", DEP_GEMFILE_LOCK, "coderay", "1.1.3", NULL, 4 },
+	{ "bundler/some-gems.lock", DEP_GEMFILE_LOCK, "pry", "0.14.1", NULL, 6 },
+};
+
+Test(lockfiles, lines_of_named_packages)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(line_cases); i++) {
+		const struct line_case *c = &line_cases[i];
+		struct dep_list l;
+		struct diag_list dl;
+		int r = parse_lockfile_fixture(&l, &dl, c->fixture, c->format);
+		cr_assert_eq(r, 0, "%s: %s", c->fixture, dl.n ? dl.v[0].msg : "?");
+		expect_line(&l, c->name, c->version, c->file ? c->file : c->fixture, c->line);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+	}
+}
+
+/* ---------- detection by file name ---------- */
+
+Test(lockfiles, detect_by_file_name)
+{
+	static const struct {
+		const char *name;
+		enum dep_format f;
+	} known[] = {
+		{ "package-lock.json", DEP_NPM_LOCK },
+		{ "npm-shrinkwrap.json", DEP_NPM_LOCK },
+		{ "yarn.lock", DEP_YARN_LOCK },
+		{ "pnpm-lock.yaml", DEP_PNPM_LOCK },
+		{ "requirements.txt", DEP_REQUIREMENTS },
+		{ "requirements-dev.txt", DEP_REQUIREMENTS },
+		{ "requirements_test.txt", DEP_REQUIREMENTS },
+		{ "requirements.prod.txt", DEP_REQUIREMENTS },
+		{ "poetry.lock", DEP_POETRY_LOCK },
+		{ "Pipfile.lock", DEP_PIPFILE_LOCK },
+		{ "go.mod", DEP_GO_MOD },
+		{ "Cargo.lock", DEP_CARGO_LOCK },
+		{ "Gemfile.lock", DEP_GEMFILE_LOCK },
+		{ "gems.locked", DEP_GEMFILE_LOCK },
+		{ "composer.lock", DEP_COMPOSER_LOCK },
+		{ "pom.xml", DEP_POM_XML },
+		{ "gradle.lockfile", DEP_GRADLE_LOCK },
+		{ "buildscript-gradle.lockfile", DEP_GRADLE_LOCK },
+		{ "packages.lock.json", DEP_NUGET_LOCK },
+		{ "conan.lock", DEP_CONAN_LOCK },
+		{ "pubspec.lock", DEP_PUBSPEC_LOCK },
+		{ "mix.lock", DEP_MIX_LOCK },
+		/* The last path component decides. */
+		{ "web/app/package-lock.json", DEP_NPM_LOCK },
+		{ "/abs/path/to/Cargo.lock", DEP_CARGO_LOCK },
+		{ "svc/requirements-ci.txt", DEP_REQUIREMENTS },
+	};
+	bool covered[DEP_FORMAT_COUNT] = { false };
+	for (size_t i = 0; i < ARRAY_SIZE(known); i++) {
+		enum dep_format f = DEP_FORMAT_COUNT;
+		cr_expect_eq(dep_format_detect(known[i].name, &f), 0, "%s", known[i].name);
+		cr_expect_eq(f, known[i].f, "%s: %s, not %s", known[i].name, dep_format_name(f),
+			     dep_format_name(known[i].f));
+		covered[known[i].f] = true;
+	}
+	for (unsigned i = 0; i < DEP_FORMAT_COUNT; i++) {
+		cr_expect(covered[i], "format %s has no file name in this test",
+			  dep_format_name((enum dep_format)i));
+	}
+	/* Manifests that are not lockfiles, near misses, and what go.sum is (read only
+	 * through its go.mod). */
+	static const char *const none[] = {
+		"package.json",
+		"Package-Lock.json",
+		"package-lock.json.bak",
+		"Gemfile",
+		"Cargo.toml",
+		"Pipfile",
+		"pyproject.toml",
+		"composer.json",
+		"build.gradle",
+		"go.sum",
+		"requirements.in",
+		"dev-requirements.txt",
+		"requirements.txt/x",
+		"pom.xml.orig",
+		"README.md",
+		"",
+		"lockfiles/",
+		"yarn.lock.d/readme",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(none); i++) {
+		enum dep_format f = DEP_FORMAT_COUNT;
+		cr_expect_eq(dep_format_detect(none[i], &f), -ENOENT, "'%s' detected as %s",
+			     none[i], dep_format_name(f));
+		cr_expect_eq(f, DEP_FORMAT_COUNT, "'%s': out written", none[i]);
+	}
+	/* Short names round-trip. */
+	for (unsigned i = 0; i < DEP_FORMAT_COUNT; i++) {
+		enum dep_format f = DEP_FORMAT_COUNT;
+		cr_expect_eq(dep_format_parse(dep_format_name((enum dep_format)i), &f), 0);
+		cr_expect_eq(f, (enum dep_format)i);
+	}
+	enum dep_format f;
+	cr_expect_eq(dep_format_parse("npm-lock", &f), -EINVAL);
+}
+
+/* ---------- directory walks ---------- */
+
+static const char npm_lock[] =
+	"{\n  \"lockfileVersion\": 3,\n  \"packages\": {\n    \"\": {},\n"
+	"    \"node_modules/left-pad\": {\n      \"version\": \"1.3.0\"\n    }\n  }\n}\n";
+static const char yarn_lock[] = "# yarn lockfile v1\n\n\nconcat-map@0.0.1:\n"
+				"  version \"0.0.1\"\n";
+static const char cargo_lock[] = "version = 3\n\n[[package]]\nname = \"syn\"\n"
+				 "version = \"1.0.73\"\n";
+static const char requirements[] = "# pinned\njinja2==2.8\n";
+static const char gemfile_lock[] = "GEM\n  remote: https://rubygems.org/\n  specs:\n"
+				   "    rake (13.0.6)\n";
+static const char pom_xml[] = "<project>\n  <dependencies>\n    <dependency>\n"
+			      "      <groupId>g</groupId>\n      <artifactId>a</artifactId>\n"
+			      "      <version>1.0</version>\n    </dependency>\n"
+			      "  </dependencies>\n</project>\n";
+
+Test(lockfiles, walk_skips_node_modules_vendor_and_dot_directories)
+{
+	char *dir = tu_tmpdir();
+	/* Found: at the top and nested. */
+	tu_write(dir, "package-lock.json", npm_lock);
+	tu_write(dir, "requirements.txt", requirements);
+	tu_write(dir, "sub/yarn.lock", yarn_lock);
+	tu_write(dir, "sub/deeper/Cargo.lock", cargo_lock);
+	tu_write(dir, "sub/deeper/er/pom.xml", pom_xml);
+	/* Not lockfiles. */
+	tu_write(dir, "package.json", "{}\n");
+	tu_write(dir, "sub/README.md", "yarn.lock\n");
+	/* Skipped: copies under node_modules, vendor and dot-directories, at any depth. */
+	tu_write(dir, "node_modules/x/package-lock.json", npm_lock);
+	tu_write(dir, "node_modules/yarn.lock", yarn_lock);
+	tu_write(dir, "vendor/y/Gemfile.lock", gemfile_lock);
+	tu_write(dir, "vendor/requirements.txt", requirements);
+	tu_write(dir, ".git/z/pom.xml", pom_xml);
+	tu_write(dir, ".git/Cargo.lock", cargo_lock);
+	tu_write(dir, ".venv/requirements.txt", requirements);
+	tu_write(dir, "sub/node_modules/pkg/package-lock.json", npm_lock);
+	tu_write(dir, "sub/vendor/Gemfile.lock", gemfile_lock);
+	tu_write(dir, "sub/deeper/.git/yarn.lock", yarn_lock);
+	/* A symbolic link to a directory is not followed, nor one to a lockfile. */
+	char *link = tu_strf("%s/link", dir), *flink = tu_strf("%s/sub/Gemfile.lock", dir),
+	     *target = tu_strf("%s/vendor/y/Gemfile.lock", dir);
+	cr_assert_eq(symlink("vendor", link), 0);
+	cr_assert_eq(symlink(target, flink), 0);
+
+	struct dep_list l;
+	struct diag_list dl;
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	const char *paths[] = { dir };
+	cr_assert_eq(deps_scan_paths(&l, dir, paths, 1, &dl), 0, "%s", dl.n ? dl.v[0].msg : "");
+	cr_expect_eq(dl.n, 0);
+	/* Exactly these, in the walk's (sorted) order, relative to the root. */
+	static const struct {
+		const char *path;
+		enum dep_format f;
+	} want[] = {
+		{ "package-lock.json", DEP_NPM_LOCK },
+		{ "requirements.txt", DEP_REQUIREMENTS },
+		{ "sub/deeper/Cargo.lock", DEP_CARGO_LOCK },
+		{ "sub/deeper/er/pom.xml", DEP_POM_XML },
+		{ "sub/yarn.lock", DEP_YARN_LOCK },
+	};
+	cr_assert_eq(l.n_files, ARRAY_SIZE(want), "%zu lockfiles", l.n_files);
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		cr_expect_str_eq(l.files[i].path, want[i].path);
+		cr_expect_eq(l.files[i].format, want[i].f, "%s", want[i].path);
+		cr_expect_eq(l.files[i].packages, 1, "%s", want[i].path);
+	}
+	cr_expect_eq(l.n, 5);
+	expect_line(&l, "left-pad", "1.3.0", "package-lock.json", 5);
+	expect_line(&l, "jinja2", "2.8", "requirements.txt", 2);
+	expect_line(&l, "syn", "1.0.73", "sub/deeper/Cargo.lock", 3);
+	expect_line(&l, "g:a", "1.0", "sub/deeper/er/pom.xml", 6);
+	expect_line(&l, "concat-map", "0.0.1", "sub/yarn.lock", 4);
+	cr_expect(!has_name(&l, "rake"));
+	dep_list_release(&l);
+	diag_list_release(&dl);
+
+	/* A subdirectory as the path: displayed relative to the root all the same. */
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	char *sub = tu_strf("%s/sub", dir);
+	const char *subs[] = { sub };
+	cr_assert_eq(deps_scan_paths(&l, dir, subs, 1, &dl), 0);
+	cr_assert_eq(l.n_files, 3);
+	cr_expect_str_eq(l.files[0].path, "sub/deeper/Cargo.lock");
+	cr_expect_str_eq(l.files[1].path, "sub/deeper/er/pom.xml");
+	cr_expect_str_eq(l.files[2].path, "sub/yarn.lock");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+
+	/* Named explicitly, a lockfile under node_modules is read: only walks skip. */
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	char *nm = tu_strf("%s/node_modules/x/package-lock.json", dir);
+	const char *one[] = { nm };
+	cr_assert_eq(deps_scan_paths(&l, dir, one, 1, &dl), 0);
+	cr_assert_eq(l.n_files, 1);
+	cr_expect_str_eq(l.files[0].path, "node_modules/x/package-lock.json");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+
+	free(nm);
+	free(sub);
+	free(link);
+	free(flink);
+	free(target);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* ---------- errors name the file ---------- */
+
+Test(lockfiles, malformed_files_are_errors_that_name_the_file_and_line)
+{
+	static const struct {
+		const char *path;
+		const char *text;
+		unsigned line;
+		const char *says; /* in the message */
+	} bad[] = {
+		/* JSON: a trailing comma, seen at the '}' on line 7. */
+		{ "web/package-lock.json",
+		  "{\n  \"lockfileVersion\": 3,\n  \"packages\": {\n    \"\": {},\n"
+		  "    \"node_modules/a\": {\n      \"version\": \"1.0.0\",\n    }\n  }\n}\n",
+		  7, "malformed npm file: not valid JSON" },
+		/* TOML: an unterminated string on line 8. */
+		{ "crate/Cargo.lock",
+		  "version = 3\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\n\n"
+		  "[[package]]\nname = \"b\nversion = \"2.0.0\"\n",
+		  8, "malformed cargo file: not valid TOML" },
+		/* XML: a closing tag that does not match, on line 9. */
+		{ "svc/pom.xml",
+		  "<project>\n  <dependencies>\n    <dependency>\n"
+		  "      <groupId>g</groupId>\n      <artifactId>a</artifactId>\n"
+		  "      <version>1.0</version>\n    </dependency>\n  </dependencies>\n"
+		  "</projetc>\n",
+		  9, "malformed maven file" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *dir = tu_tmpdir();
+		tu_write(dir, bad[i].path, bad[i].text);
+		/* A good lockfile beside it is still read. */
+		tu_write(dir, "ok/requirements.txt", requirements);
+		struct dep_list l;
+		struct diag_list dl;
+		dep_list_init(&l);
+		diag_list_init(&dl, 20);
+		const char *paths[] = { dir };
+		cr_expect_eq(deps_scan_paths(&l, dir, paths, 1, &dl), -EINVAL, "%s", bad[i].path);
+		cr_assert_eq(dl.n, 1, "%s: %zu diagnostics", bad[i].path, dl.n);
+		cr_expect_eq(dl.errors, 1);
+		cr_expect_str_eq(dl.v[0].file, bad[i].path);
+		cr_expect_eq(dl.v[0].line, bad[i].line, "%s: line %u (%s)", bad[i].path,
+			     dl.v[0].line, dl.v[0].msg);
+		cr_expect_not_null(strstr(dl.v[0].msg, bad[i].says), "%s: %s", bad[i].path,
+				   dl.v[0].msg);
+		/* The malformed file contributes nothing, the good one its package. */
+		cr_expect_eq(l.n_files, 1, "%s", bad[i].path);
+		cr_expect_eq(l.n, 1, "%s", bad[i].path);
+		cr_expect(!has_name(&l, "a") && !has_name(&l, "g:a"), "%s", bad[i].path);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+
+		/* The same as a buffer: the display name is the one given. */
+		dep_list_init(&l);
+		diag_list_init(&dl, 20);
+		enum dep_format f;
+		cr_assert_eq(dep_format_detect(bad[i].path, &f), 0);
+		cr_expect_eq(deps_parse_buffer(&l, f, bad[i].path, bad[i].text, strlen(bad[i].text),
+					       &dl),
+			     -EINVAL);
+		cr_expect(dl.n == 1 && str_eq(dl.v[0].file, bad[i].path) &&
+				  dl.v[0].line == bad[i].line,
+			  "%s", bad[i].path);
+		cr_expect_eq(l.n, 0);
+		cr_expect_eq(l.n_files, 0);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+		tu_rmdir(dir);
+		free(dir);
+	}
+}
+
+/* ---------- Maven: unresolved properties ---------- */
+
+static int parse_pom(struct dep_list *l, struct diag_list *dl, const char *xml)
+{
+	dep_list_init(l);
+	diag_list_init(dl, 20);
+	return deps_parse_buffer(l, DEP_POM_XML, "pom.xml", xml, strlen(xml), dl);
+}
+
+static const struct dep *find_name(const struct dep_list *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (str_eq(l->v[i].name, name)) {
+			return &l->v[i];
+		}
+	}
+	return NULL;
+}
+
+/* name has exactly this version, line, flags and note (NULL: none). */
+static void expect_pom_dep(const struct dep_list *l, const char *name, const char *version,
+			   unsigned line, unsigned flags, const char *note)
+{
+	const struct dep *d = find_name(l, name);
+	cr_assert_not_null(d, "%s is missing", name);
+	cr_expect_eq(d->eco, ECO_MAVEN, "%s", name);
+	cr_expect_str_eq(d->version, version, "%s: version '%s'", name, d->version);
+	cr_expect_eq(d->line, line, "%s: line %u, not %u", name, d->line, line);
+	cr_expect_eq(d->flags, flags, "%s: flags %#x, not %#x", name, d->flags, flags);
+	if (note) {
+		cr_expect(d->note && str_eq(d->note, note), "%s: note '%s', not '%s'", name,
+			  d->note ? d->note : "(null)", note);
+	} else {
+		cr_expect_null(d->note, "%s: note '%s'", name, d->note);
+	}
+}
+
+Test(lockfiles, pom_undefined_property_is_unresolved_and_kept_as_written)
+{
+	static const char xml[] = "<project>\n"
+				  "  <dependencies>\n"
+				  "    <dependency>\n"
+				  "      <groupId>org.example</groupId>\n"
+				  "      <artifactId>lib</artifactId>\n"
+				  "      <version>${undefined.prop}</version>\n"
+				  "    </dependency>\n"
+				  "  </dependencies>\n"
+				  "</project>\n";
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_pom(&l, &dl, xml), 0, "%s", dl.n ? dl.v[0].msg : "");
+	cr_expect_eq(dl.n, 0, "not an error: reported by the scan");
+	cr_assert_eq(l.n, 1);
+	expect_pom_dep(&l, "org.example:lib", "${undefined.prop}", 6, DEP_UNRESOLVED,
+		       "the property ${undefined.prop} is not defined in this file");
+	cr_expect_str_eq(l.v[0].file, "pom.xml");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
+
+Test(lockfiles, pom_property_defined_in_the_file_is_resolved)
+{
+	static const char xml[] = "<project>\n"
+				  "  <version>3.1.0</version>\n"
+				  "  <properties>\n"
+				  "    <jackson.version>2.13.0</jackson.version>\n"
+				  "    <base>1.2</base>\n"
+				  "    <derived>${base}.3</derived>\n"
+				  "  </properties>\n"
+				  "  <dependencies>\n"
+				  "    <dependency>\n"
+				  "      <groupId>com.fasterxml.jackson.core</groupId>\n"
+				  "      <artifactId>jackson-databind</artifactId>\n"
+				  "      <version>${jackson.version}</version>\n"
+				  "    </dependency>\n"
+				  "    <dependency>\n"
+				  "      <groupId>org.example</groupId>\n"
+				  "      <artifactId>chained</artifactId>\n"
+				  "      <version>${derived}</version>\n"
+				  "    </dependency>\n"
+				  "    <dependency>\n"
+				  "      <groupId>org.example</groupId>\n"
+				  "      <artifactId>sibling</artifactId>\n"
+				  "      <version>${project.version}</version>\n"
+				  "    </dependency>\n"
+				  "    <dependency>\n"
+				  "      <groupId>org.example</groupId>\n"
+				  "      <artifactId>half</artifactId>\n"
+				  "      <version>${base}-${nowhere}</version>\n"
+				  "    </dependency>\n"
+				  "  </dependencies>\n"
+				  "</project>\n";
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_pom(&l, &dl, xml), 0, "%s", dl.n ? dl.v[0].msg : "");
+	cr_assert_eq(l.n, 4);
+	expect_pom_dep(&l, "com.fasterxml.jackson.core:jackson-databind", "2.13.0", 12, 0, NULL);
+	/* A property defined in terms of another one. */
+	expect_pom_dep(&l, "org.example:chained", "1.2.3", 17, 0, NULL);
+	expect_pom_dep(&l, "org.example:sibling", "3.1.0", 22, 0, NULL);
+	/* One property of two undefined: unresolved, with what could be resolved. */
+	expect_pom_dep(&l, "org.example:half", "1.2-${nowhere}", 27, DEP_UNRESOLVED,
+		       "the property ${nowhere} is not defined in this file");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
+
+Test(lockfiles, pom_version_from_dependency_management_is_resolved)
+{
+	static const char xml[] = "<project>\n"
+				  "  <properties>\n"
+				  "    <netty.version>4.1.42.Final</netty.version>\n"
+				  "  </properties>\n"
+				  "  <dependencies>\n"
+				  "    <dependency>\n"
+				  "      <groupId>io.netty</groupId>\n"
+				  "      <artifactId>netty-all</artifactId>\n"
+				  "    </dependency>\n"
+				  "    <dependency>\n"
+				  "      <groupId>org.example</groupId>\n"
+				  "      <artifactId>from-parent</artifactId>\n"
+				  "    </dependency>\n"
+				  "  </dependencies>\n"
+				  "  <dependencyManagement>\n"
+				  "    <dependencies>\n"
+				  "      <dependency>\n"
+				  "        <groupId>io.netty</groupId>\n"
+				  "        <artifactId>netty-all</artifactId>\n"
+				  "        <version>${netty.version}</version>\n"
+				  "      </dependency>\n"
+				  "      <dependency>\n"
+				  "        <groupId>org.example</groupId>\n"
+				  "        <artifactId>managed-only</artifactId>\n"
+				  "        <version>2.0</version>\n"
+				  "      </dependency>\n"
+				  "    </dependencies>\n"
+				  "  </dependencyManagement>\n"
+				  "</project>\n";
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_pom(&l, &dl, xml), 0, "%s", dl.n ? dl.v[0].msg : "");
+	/* netty-all once, at the managed version and its line. */
+	cr_assert_eq(l.n, 3);
+	expect_pom_dep(&l, "io.netty:netty-all", "4.1.42.Final", 20, 0, NULL);
+	/* A managed entry is a package of its own. */
+	expect_pom_dep(&l, "org.example:managed-only", "2.0", 25, 0, NULL);
+	/* Neither a version nor a managed one in this file: unresolved, no version. */
+	expect_pom_dep(&l, "org.example:from-parent", "", 10, DEP_UNRESOLVED,
+		       "no version in this file (inherited from a parent POM or a BOM?)");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
+
+Test(lockfiles, pom_property_defined_in_terms_of_itself_is_unresolved)
+{
+	static const char xml[] = "<project>\n"
+				  "  <properties>\n"
+				  "    <loop>${loop}</loop>\n"
+				  "    <ping>${pong}</ping>\n"
+				  "    <pong>${ping}</pong>\n"
+				  "  </properties>\n"
+				  "  <dependencies>\n"
+				  "    <dependency>\n"
+				  "      <groupId>org.example</groupId>\n"
+				  "      <artifactId>self</artifactId>\n"
+				  "      <version>${loop}</version>\n"
+				  "    </dependency>\n"
+				  "    <dependency>\n"
+				  "      <groupId>org.example</groupId>\n"
+				  "      <artifactId>cycle</artifactId>\n"
+				  "      <version>${ping}</version>\n"
+				  "    </dependency>\n"
+				  "    <dependency>\n"
+				  "      <groupId>org.example</groupId>\n"
+				  "      <artifactId>open</artifactId>\n"
+				  "      <version>${ping</version>\n"
+				  "    </dependency>\n"
+				  "  </dependencies>\n"
+				  "</project>\n";
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_pom(&l, &dl, xml), 0, "%s", dl.n ? dl.v[0].msg : "");
+	cr_assert_eq(l.n, 3);
+	/* Every name is defined, none resolves: the note names the property. */
+	expect_pom_dep(&l, "org.example:self", "${loop}", 11, DEP_UNRESOLVED,
+		       "the property ${loop} does not resolve within 16 expansions (is it defined "
+		       "in terms of itself?)");
+	expect_pom_dep(&l, "org.example:cycle", "${ping}", 16, DEP_UNRESOLVED,
+		       "the property ${ping} does not resolve within 16 expansions (is it defined "
+		       "in terms of itself?)");
+	expect_pom_dep(&l, "org.example:open", "${ping", 21, DEP_UNRESOLVED,
+		       "an unterminated ${ in '${ping'");
+	dep_list_release(&l);
+	diag_list_release(&dl);
 }
