@@ -277,29 +277,57 @@ const char *tu_stage_status(json_t *report, const char *name)
 	return s ? s : "";
 }
 
-char *tu_sarif_problem(const char *path)
+/* Run a Python validation snippet on (schema, document); NULL when it exits 0. */
+static char *python_problem(const char *code, const char *schema, const char *path)
 {
-	char *schema = tu_fixture("sarif/sarif-schema-2.1.0.json");
-	const char *argv[] = {
-		"/usr/bin/python3",
-		"-c",
-		"import json, sys, jsonschema\n"
-		"schema = json.load(open(sys.argv[1]))\n"
-		"log = json.load(open(sys.argv[2]))\n"
-		"jsonschema.Draft4Validator.check_schema(schema)\n"
-		"jsonschema.validate(log, schema, cls=jsonschema.Draft4Validator,\n"
-		"                    format_checker=jsonschema.FormatChecker())\n"
-		"assert log['version'] == '2.1.0'\n",
-		schema,
-		path,
-		NULL,
-	};
+	const char *argv[] = { "/usr/bin/python3", "-W", "ignore", "-c", code, schema, path, NULL };
 	struct tu_result r = tu_run(NULL, argv, NULL, 60);
 	char *problem = NULL;
 	if (r.status != 0 && asprintf(&problem, "status %d\n%s%s", r.status, r.out, r.err) < 0) {
 		problem = strdup("out of memory");
 	}
 	tu_result_free(&r);
+	return problem;
+}
+
+char *tu_sarif_problem(const char *path)
+{
+	char *schema = tu_fixture("sarif/sarif-schema-2.1.0.json");
+	char *problem =
+		python_problem("import json, sys, jsonschema\n"
+			       "schema = json.load(open(sys.argv[1]))\n"
+			       "log = json.load(open(sys.argv[2]))\n"
+			       "jsonschema.Draft4Validator.check_schema(schema)\n"
+			       "jsonschema.validate(log, schema, cls=jsonschema.Draft4Validator,\n"
+			       "                    format_checker=jsonschema.FormatChecker())\n"
+			       "assert log['version'] == '2.1.0'\n",
+			       schema, path);
+	free(schema);
+	return problem;
+}
+
+char *tu_cyclonedx_problem(const char *path)
+{
+	char *schema = tu_fixture("cyclonedx/bom-1.5.SNAPSHOT.schema.json");
+	/* The schema refers to its two companions by relative name: they are resolved from
+	 * the fixture directory, never fetched. */
+	char *problem = python_problem(
+		"import json, os, sys, jsonschema\n"
+		"schema = json.load(open(sys.argv[1]))\n"
+		"bom = json.load(open(sys.argv[2]))\n"
+		"base = 'http://cyclonedx.org/schema/'\n"
+		"store = {}\n"
+		"d = os.path.dirname(sys.argv[1])\n"
+		"for n in ('spdx.SNAPSHOT.schema.json', 'jsf-0.82.SNAPSHOT.schema.json'):\n"
+		"    s = json.load(open(os.path.join(d, n)))\n"
+		"    store[base + n] = s\n"
+		"    store[s['$id']] = s\n"
+		"jsonschema.Draft7Validator.check_schema(schema)\n"
+		"resolver = jsonschema.RefResolver(schema['$id'], schema, store=store)\n"
+		"jsonschema.Draft7Validator(schema, resolver=resolver,\n"
+		"    format_checker=jsonschema.FormatChecker()).validate(bom)\n"
+		"assert bom['bomFormat'] == 'CycloneDX' and bom['specVersion'] == '1.5'\n",
+		schema, path);
 	free(schema);
 	return problem;
 }

@@ -48,6 +48,8 @@ char *tu_fixture(const char *rel);
  * (caller frees).
  */
 char *tu_sarif_problem(const char *path);
+/* The same for a CycloneDX 1.5 JSON SBOM (schema in tests/fixtures/cyclonedx). */
+char *tu_cyclonedx_problem(const char *path);
 
 /* Run `runner ARGS...` in cwd (varargs end with NULL). */
 struct tu_result tu_runner_run(const char *cwd, ...) __attribute__((sentinel));

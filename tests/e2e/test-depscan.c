@@ -158,6 +158,11 @@ Test(depscan, log4shell_blocks_before_push_and_bump_passes)
 	char *sbom_text =
 		tu_readf("%s/.runner/runs/latest/artifacts/dependency-scan/sbom.cdx.json", proj);
 	cr_assert_not_null(sbom_text);
+	char *sbom_path =
+		tu_strf("%s/.runner/runs/latest/artifacts/dependency-scan/sbom.cdx.json", proj);
+	char *bom_problem = tu_cyclonedx_problem(sbom_path);
+	cr_assert_null(bom_problem, "the stage's SBOM is not valid CycloneDX 1.5: %s", bom_problem);
+	free(sbom_path);
 	json_error_t jerr;
 	json_t *sbom = json_loads(sbom_text, 0, &jerr);
 	cr_assert_str_eq(json_string_value(json_object_get(sbom, "bomFormat")), "CycloneDX");
@@ -417,6 +422,15 @@ Test(depscan, scan_deps_and_sbom_commands)
 	}
 	cr_assert(has_text, "%s", r.out);
 	json_decref(doc);
+	/* Valid against the CycloneDX 1.5 schema, also with every ecosystem of the fixtures. */
+	char *out = tu_strf("%s/sbom.cdx.json", ws);
+	FILE *fo = fopen(out, "w");
+	cr_assert_not_null(fo);
+	fputs(r.out, fo);
+	fclose(fo);
+	char *problem = tu_cyclonedx_problem(out);
+	cr_assert_null(problem, "runner sbom's output is not valid CycloneDX 1.5: %s", problem);
+	free(out);
 	tu_result_free(&r);
 	free(app);
 }
