@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -616,4 +617,119 @@ int errf(char *err, size_t errlen, int code, const char *fmt, ...)
 	}
 	va_end(ap);
 	return code;
+}
+
+static bool url_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '-' || c == '_';
+}
+
+/*
+ * host (n bytes) is a host name, or in a URL (url) a bracketed IPv6 literal, optionally
+ * followed by ":PORT" (digits).
+ */
+static bool url_host_ok(const char *host, size_t n, bool url)
+{
+	size_t i = 0;
+	if (url && n > 0 && host[0] == '[') {
+		for (i = 1; i < n && host[i] != ']'; i++) {
+			char c = host[i];
+			if (!url_name_char(c) && c != ':' && c != '%') {
+				return false;
+			}
+		}
+		if (i >= n || i == 1) {
+			return false;
+		}
+		i++;
+	} else {
+		while (i < n && url_name_char(host[i])) {
+			i++;
+		}
+		if (i == 0) {
+			return false;
+		}
+	}
+	if (i == n) {
+		return true;
+	}
+	if (!url || host[i] != ':' || i + 1 == n) {
+		return false;
+	}
+	for (i++; i < n; i++) {
+		if (host[i] < '0' || host[i] > '9') {
+			return false;
+		}
+	}
+	return true;
+}
+
+char *url_public(const char *url)
+{
+	if (!url) {
+		return xstrdup("");
+	}
+	size_t len = strnlen(url, URL_PUBLIC_MAX + 1);
+	if (len == 0 || len > URL_PUBLIC_MAX) {
+		return xstrdup("");
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)url[i];
+		if (c <= ' ' || c == 0x7f) {
+			return xstrdup("");
+		}
+	}
+	const char *sep = strstr(url, "://");
+	if (sep) {
+		size_t sl = (size_t)(sep - url);
+		bool scheme_ok = sl > 0 && ((url[0] >= 'a' && url[0] <= 'z') ||
+					    (url[0] >= 'A' && url[0] <= 'Z'));
+		for (size_t i = 0; i < sl && scheme_ok; i++) {
+			char c = url[i];
+			scheme_ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				    (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
+		}
+		if (!scheme_ok || (sl == 4 && strncasecmp(url, "file", 4) == 0)) {
+			return xstrdup("");
+		}
+		/* The userinfo ends at the last '@' before the first '/': a '?' or '#' in a
+		 * password does not end it early. */
+		const char *auth = sep + 3;
+		size_t al = strcspn(auth, "/");
+		const char *host = auth;
+		for (size_t i = 0; i < al; i++) {
+			if (auth[i] == '@') {
+				host = auth + i + 1;
+			}
+		}
+		size_t hl = strcspn(host, "/?#");
+		const char *rest = host + hl;
+		size_t rl = strcspn(rest, "?#");
+		if (!url_host_ok(host, hl, true) || memchr(rest, '@', rl)) {
+			return xstrdup("");
+		}
+		return xasprintf("%.*s://%.*s%.*s", (int)sl, url, (int)hl, host, (int)rl, rest);
+	}
+	/* scp-like: a ':' before any '/', with a host before it. */
+	const char *colon = strchr(url, ':');
+	const char *slash = strchr(url, '/');
+	if (!colon || (slash && slash < colon) || url[0] == '/') {
+		return xstrdup(""); /* a local path */
+	}
+	const char *host = url;
+	for (const char *p = url; p < colon; p++) {
+		if (*p == '@') {
+			host = p + 1;
+		}
+	}
+	size_t hl = (size_t)(colon - host);
+	const char *path = colon + 1;
+	while (*path == '/') {
+		path++;
+	}
+	if (!url_host_ok(host, hl, false) || strchr(path, '@') || !*path) {
+		return xstrdup("");
+	}
+	return xasprintf("ssh://%.*s/%s", (int)hl, host, path);
 }

@@ -177,6 +177,19 @@ int open_tmp_beside(const char *path, const char *tag, int flags, mode_t mode, c
 /* Format a message into err (errlen bytes) and return code: for `return errf(...)`. */
 int errf(char *err, size_t errlen, int code, const char *fmt, ...) _printf_(4, 5);
 
+/*
+ * The public form of a repository URL, for `org.opencontainers.image.source` and
+ * RUNNER_REPO_URL: a new heap string, "" when there is none. Credentials never survive:
+ * - `scheme://[userinfo@]host[:port]/path` keeps scheme, host, port and path, as given
+ *   (a trailing `.git` too); the userinfo, query and fragment are dropped;
+ * - scp-like `[user@]host:path` becomes `ssh://host/path` (the user dropped);
+ * - `file://` URLs, local paths, and anything longer than URL_PUBLIC_MAX, with control
+ *   characters or spaces, an unusual host, or an `@` in the path (a password with an
+ *   unencoded `/` or `:` would leave one there) give "": fail closed.
+ */
+#define URL_PUBLIC_MAX 2048
+char *url_public(const char *url);
+
 /* Set or clear O_NONBLOCK. */
 int fd_set_nonblock(int fd, bool on);
 

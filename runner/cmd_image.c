@@ -49,7 +49,8 @@ const char cmd_image_usage[] =
 	"      --created SECONDS   the creation time (default: $SOURCE_DATE_EPOCH, else the\n"
 	"                          commit time of the context's repository, else 0)\n"
 	"      --revision SHA      org.opencontainers.image.revision (default: the commit)\n"
-	"      --source URL        org.opencontainers.image.source\n"
+	"      --source URL        org.opencontainers.image.source (default: the URL of\n"
+	"                          the context's remote origin, without credentials)\n"
 	"      --tag NAME          org.opencontainers.image.ref.name in index.json\n"
 	"\n"
 	"push: push the image in the OCI layout DIR to each REF (host[:port]/name[:tag]; a REF\n"
@@ -434,6 +435,9 @@ static int image_build(int argc, char **argv)
 		}
 		if (!spec.revision && gi.commit[0]) {
 			spec.revision = gi.commit;
+		}
+		if (!spec.source && *gi.repo_url) {
+			spec.source = gi.repo_url;
 		}
 	}
 	if (ret == EXIT_OK) {

@@ -1,5 +1,5 @@
 /*
- * gitinfo.c - commit, branch and tag of the workspace, read with libgit2.
+ * gitinfo.c - commit, branch, tag and origin URL of the workspace, read with libgit2.
  */
 #include "gitinfo.h"
 
@@ -58,6 +58,25 @@ static void fill_commit(git_repository *repo, const git_oid *oid, struct git_inf
 	}
 }
 
+/*
+ * The public form of remote.origin.url (credentials never kept), or "". Read from the
+ * configuration as written: a git_remote lookup would apply url.*.insteadOf, whose lookup
+ * leaks in libgit2 1.5 (see mirror.c).
+ */
+static void fill_repo_url(git_repository *repo, struct git_info *gi)
+{
+	git_config *cfg = NULL;
+	const char *url = NULL;
+	if (git_repository_config_snapshot(&cfg, repo) < 0) {
+		return;
+	}
+	if (git_config_get_string(&url, cfg, "remote.origin.url") == 0) {
+		free(gi->repo_url);
+		gi->repo_url = url_public(url);
+	}
+	git_config_free(cfg);
+}
+
 int git_info_for_commit(const char *repo_dir, const char *commit, const char *branch,
 			struct git_info *gi)
 {
@@ -66,6 +85,7 @@ int git_info_for_commit(const char *repo_dir, const char *commit, const char *br
 	memset(gi, 0, sizeof(*gi));
 	gi->branch = xstrdup(branch ? branch : "");
 	gi->tag = xstrdup("");
+	gi->repo_url = xstrdup("");
 	if (git_oid_fromstr(&oid, commit) < 0) {
 		return -EINVAL;
 	}
@@ -73,6 +93,7 @@ int git_info_for_commit(const char *repo_dir, const char *commit, const char *br
 	int r = git_repository_open_ext(&repo, repo_dir, 0, NULL);
 	if (r == 0) {
 		fill_commit(repo, &oid, gi);
+		fill_repo_url(repo, gi);
 		git_repository_free(repo);
 	}
 	git_libgit2_shutdown();
@@ -86,6 +107,7 @@ int git_info_read(const char *dir, struct git_info *gi)
 	memset(gi, 0, sizeof(*gi));
 	gi->branch = xstrdup("");
 	gi->tag = xstrdup("");
+	gi->repo_url = xstrdup("");
 	git_libgit2_init();
 	if (git_repository_open_ext(&repo, dir, 0, NULL) < 0) {
 		git_libgit2_shutdown();
@@ -115,6 +137,7 @@ int git_info_read(const char *dir, struct git_info *gi)
 		}
 		git_reference_free(head);
 	}
+	fill_repo_url(repo, gi);
 	git_repository_free(repo);
 	git_libgit2_shutdown();
 	return 0;
@@ -124,5 +147,6 @@ void git_info_release(struct git_info *gi)
 {
 	free(gi->branch);
 	free(gi->tag);
-	gi->branch = gi->tag = NULL;
+	free(gi->repo_url);
+	gi->branch = gi->tag = gi->repo_url = NULL;
 }

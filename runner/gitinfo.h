@@ -1,6 +1,7 @@
 /*
  * gitinfo.h - what the repository says about the workspace: commit, branch, tag, commit
- * time. A directory outside any repository is fine: everything is empty.
+ * time, the public URL of its remote `origin`. A directory outside any repository is fine:
+ * everything is empty.
  */
 #ifndef RUNNER_GITINFO_H
 #define RUNNER_GITINFO_H
@@ -13,6 +14,7 @@ struct git_info {
 	char *branch;	     /* heap; "" when detached or no repository */
 	char *tag;	     /* heap; a tag pointing at HEAD, "" if none */
 	int64_t commit_time; /* seconds since the epoch, 0 if unknown */
+	char *repo_url;	     /* heap; url_public() of the remote `origin`, "" if none */
 };
 
 /* Fill *gi from the repository containing dir. Returns 0 (also outside git) or -errno. */

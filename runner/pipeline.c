@@ -31,17 +31,9 @@
 #include "banned.h"
 
 const char *const pipeline_runner_vars[] = {
-	"RUNNER_COMMIT_SHA",
-	"RUNNER_COMMIT_SHORT",
-	"RUNNER_BRANCH",
-	"RUNNER_TAG",
-	"RUNNER_EVENT",
-	"RUNNER_RUN_ID",
-	"RUNNER_WORKSPACE",
-	"RUNNER_PIPELINE",
-	"RUNNER_STAGE",
-	"RUNNER_COMMIT_TIME",
-	NULL,
+	"RUNNER_COMMIT_SHA", "RUNNER_COMMIT_SHORT", "RUNNER_BRANCH",	  "RUNNER_TAG",
+	"RUNNER_REPO_URL",   "RUNNER_EVENT",	    "RUNNER_RUN_ID",	  "RUNNER_WORKSPACE",
+	"RUNNER_PIPELINE",   "RUNNER_STAGE",	    "RUNNER_COMMIT_TIME", NULL,
 };
 
 static const char *const top_keys[] = { "version", "name", "env", "defaults", "gate", "stages" };

@@ -1304,6 +1304,7 @@ static void set_runner_vars(struct engine *e)
 	kv_add(&e->base_vars, "RUNNER_COMMIT_SHORT", r->git.commit_short);
 	kv_add(&e->base_vars, "RUNNER_BRANCH", branch);
 	kv_add(&e->base_vars, "RUNNER_TAG", r->git.tag);
+	kv_add(&e->base_vars, "RUNNER_REPO_URL", r->git.repo_url);
 	kv_add(&e->base_vars, "RUNNER_EVENT", r->event);
 	kv_add(&e->base_vars, "RUNNER_RUN_ID", r->id);
 	kv_add(&e->base_vars, "RUNNER_WORKSPACE", e->p->dir);
@@ -1586,6 +1587,7 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 		r->git = *o->git;
 		r->git.branch = xstrdup(o->git->branch ? o->git->branch : "");
 		r->git.tag = xstrdup(o->git->tag ? o->git->tag : "");
+		r->git.repo_url = xstrdup(o->git->repo_url ? o->git->repo_url : "");
 	} else {
 		git_info_read(p->dir, &r->git);
 	}

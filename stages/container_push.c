@@ -411,6 +411,7 @@ struct push_run {
 	const char **ep, **cmd;
 	struct oci_kv *env, *labels, *annotations;
 	char *user, *password;
+	char *source; /* the repository's URL when `source:` is not given */
 	struct oci_ref *refs;
 	size_t n_refs;
 	json_t *tags;
@@ -513,6 +514,7 @@ static void push_run_release(struct push_run *pr)
 	free(pr->labels);
 	free(pr->annotations);
 	free(pr->refs);
+	free(pr->source);
 	if (pr->password) {
 		explicit_bzero(pr->password, strlen(pr->password));
 	}
@@ -619,7 +621,13 @@ static int run(struct stage_worker *w)
 	}
 	spec.workdir = json_string_value(json_object_get(with, "workdir"));
 	spec.platform = json_string_value(json_object_get(with, "platform"));
-	spec.source = json_string_value(json_object_get(with, "source"));
+	/* `source:` wins (an empty one means none); else the repository's public URL. */
+	if (json_object_get(with, "source")) {
+		spec.source = json_string_value(json_object_get(with, "source"));
+	} else {
+		pr.source = url_public(getenv("RUNNER_REPO_URL"));
+		spec.source = pr.source;
+	}
 	s = getenv("RUNNER_COMMIT_SHA");
 	spec.revision = s && *s ? s : NULL;
 	if (bad) {

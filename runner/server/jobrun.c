@@ -518,6 +518,9 @@ static int run_it(struct jobctx *jc)
 		free(gi.tag);
 		gi.tag = xstrdup(jc->tag);
 	}
+	/* The configured clone URL, not the mirror's: without its credentials. */
+	free(gi.repo_url);
+	gi.repo_url = url_public(spec_str(jc->spec, "clone_url"));
 	/*
 	 * Untrusted runs (forks) get a policy their pipeline cannot loosen (docs/sandbox.md,
 	 * "Enforced policies"): no network, no root filesystem of their choosing, and the

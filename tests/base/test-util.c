@@ -218,3 +218,89 @@ Test(utf8, sanitize_replaces_invalid_sequences)
 	cr_assert_str_eq(s, "x\xef\xbf\xbdy");
 	free(s);
 }
+
+static void check_url(const char *in, const char *want)
+{
+	char *got = url_public(in);
+	cr_assert_str_eq(got, want, "url_public(%s)", in ? in : "NULL");
+	free(got);
+}
+
+Test(url_public, https_loses_its_userinfo_and_keeps_the_rest)
+{
+	check_url("https://user:s3cret@example.com/acme/app.git",
+		  "https://example.com/acme/app.git");
+	check_url("https://ghp_token@github.com/acme/app", "https://github.com/acme/app");
+	check_url("https://x-access-token:t@github.com:8443/a/b.git",
+		  "https://github.com:8443/a/b.git");
+	check_url("http://example.com/a/b.git", "http://example.com/a/b.git");
+	check_url("https://example.com", "https://example.com");
+	check_url("HTTPS://Example.COM/App.git", "HTTPS://Example.COM/App.git");
+	check_url("https://[::1]:8080/app.git", "https://[::1]:8080/app.git");
+	check_url("git://example.com/app.git", "git://example.com/app.git");
+	/* A '?' or '#' inside the password does not end the userinfo early. */
+	check_url("https://u:pa?ss@example.com/app.git", "https://example.com/app.git");
+	check_url("https://u:pa#ss@example.com/app.git", "https://example.com/app.git");
+	check_url("https://u:a@b@example.com/app.git", "https://example.com/app.git");
+	/* Queries and fragments may carry tokens: dropped. */
+	check_url("https://example.com/app.git?token=abc#frag", "https://example.com/app.git");
+}
+
+Test(url_public, ssh_and_scp_like_become_ssh_urls_without_user)
+{
+	check_url("ssh://git@example.com/acme/app.git", "ssh://example.com/acme/app.git");
+	check_url("ssh://git:pw@example.com:2222/app.git", "ssh://example.com:2222/app.git");
+	check_url("git+ssh://git@example.com/app.git", "git+ssh://example.com/app.git");
+	check_url("git@github.com:org/repo.git", "ssh://github.com/org/repo.git");
+	check_url("github.com:org/repo", "ssh://github.com/org/repo");
+	check_url("git@example.com:/srv/git/app.git", "ssh://example.com/srv/git/app.git");
+}
+
+Test(url_public, local_repositories_have_no_public_url)
+{
+	check_url(NULL, "");
+	check_url("", "");
+	check_url("/srv/git/app.git", "");
+	check_url("./app", "");
+	check_url("../app.git", "");
+	check_url("app", "");
+	check_url("file:///srv/git/app.git", "");
+	check_url("FILE://host/srv/app.git", "");
+	check_url("dir/with:colon", "");
+}
+
+Test(url_public, odd_inputs_fail_closed)
+{
+	/* A password with an unencoded '/' or ':' leaves an '@' in the path: nothing. */
+	check_url("https://user:ab/cd@example.com/app.git", "");
+	check_url("user:tok@example.com:app.git", "");
+	check_url("https://user:s3cret@/app", "");
+	check_url("https://user:pass/app", ""); /* not a port */
+	check_url("https://host:/app", "");
+	check_url("https://[::1/app", "");
+	check_url("://example.com/app", "");
+	check_url("1http://example.com/app", "");
+	check_url("ht@tp://example.com/app", "");
+	check_url("https://exa mple.com/app", "");
+	check_url("https://example.com/app\n", "");
+	check_url("https://example.com/a\x7f", "");
+	check_url("https://ex%41mple.com/app", "");
+	check_url("git@host:", "");
+	check_url("@:x", "");
+	check_url("ext::sh -c id", "");
+}
+
+Test(url_public, very_long_input_is_capped)
+{
+	size_t n = URL_PUBLIC_MAX + 100;
+	char *u = xmalloc(n + 1);
+	memset(u, 'a', n);
+	memcpy(u, "https://example.com/", 20);
+	u[n] = '\0';
+	check_url(u, "");
+	u[URL_PUBLIC_MAX] = '\0';
+	char *got = url_public(u);
+	cr_assert_str_eq(got, u);
+	free(got);
+	free(u);
+}

@@ -3,7 +3,8 @@
  * (Debian's docker-registry on a free 127.0.0.1 port, stopped after each test):
  * `runner image build` and `runner image push`, and pipelines with a container-push
  * stage (`runner run`, `runner validate`): results in report.json, the loud `ungated`
- * warning, credentials from the secret store that never reach a log, exit codes.
+ * warning, credentials from the secret store that never reach a log, exit codes; the
+ * source annotation taken from the origin of a git workspace, without its credentials.
  * Every pushed image is checked with skopeo.
  */
 #include <criterion/criterion.h>
@@ -365,5 +366,162 @@ Test(image, validation_refuses_an_ungated_push_without_the_security_stages)
 	cr_assert_eq(r.status, 2);
 	assert_contains(r.err, "the pipeline's env has no entry NOPE");
 	tu_result_free(&r);
+	free(ws);
+}
+
+/* Run a shell command in dir; it must succeed. */
+static void sh_in(const char *dir, const char *cmd)
+{
+	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	struct tu_result r = tu_run(dir, argv, NULL, 60);
+	cr_assert_eq(r.status, 0, "%s: %s%s", cmd, r.out, r.err);
+	tu_result_free(&r);
+}
+
+/* The manifest of ref as the registry has it (skopeo inspect --raw). */
+static json_t *raw_manifest(const char *ref)
+{
+	char *dref;
+	cr_assert_geq(asprintf(&dref, "docker://%s", ref), 0);
+	const char *argv[] = { "/usr/bin/skopeo", "inspect", "--tls-verify=false",
+			       "--raw",		  dref,	     NULL };
+	struct tu_result r = tu_run(NULL, argv, NULL, 120);
+	cr_assert_eq(r.status, 0, "skopeo inspect --raw %s: %s", ref, r.err);
+	json_error_t e;
+	json_t *m = json_loads(r.out, 0, &e);
+	cr_assert_not_null(m, "%s", r.out);
+	tu_result_free(&r);
+	free(dref);
+	return m;
+}
+
+static const char *annotation(json_t *manifest, const char *name)
+{
+	return json_string_value(json_object_get(json_object_get(manifest, "annotations"), name));
+}
+
+/* A repository whose origin carries credentials, with a pipeline pushing one image. */
+static void write_git_pipeline(const char *tag, const char *extra_with)
+{
+	char *yaml = tu_strf("version: 1\n"
+			     "name: app\n"
+			     "env:\n  REGISTRY_ADDR: \"\"\n"
+			     "stages:\n"
+			     "  show:\n"
+			     "    run: echo \"repo=[$RUNNER_REPO_URL]\"\n"
+			     "  image:\n"
+			     "    needs: [show]\n"
+			     "    uses: container-push\n"
+			     "    ungated: demo\n"
+			     "    with:\n"
+			     "      add: { app.txt: /app.txt }\n"
+			     "      image: ${REGISTRY_ADDR}/acme/app\n"
+			     "      tags: [%s]\n"
+			     "%s",
+			     tag, extra_with);
+	tu_write(work, "git/.runner.yml", yaml);
+	free(yaml);
+}
+
+static void assert_no_s3cret(const char *ws)
+{
+	char *all = tu_readf("%s/.runner/runs/latest/report.json", ws);
+	cr_assert_not_null(all);
+	cr_assert_null(strstr(all, "s3cret"), "%s", all);
+	free(all);
+	const char *logs[] = { "show", "image" };
+	for (size_t i = 0; i < 2; i++) {
+		char *log = tu_readf("%s/.runner/runs/latest/logs/%s.log", ws, logs[i]);
+		cr_assert_not_null(log);
+		cr_assert_null(strstr(log, "s3cret"), "%s", log);
+		free(log);
+	}
+}
+
+Test(image, the_source_annotation_is_the_origin_without_its_credentials)
+{
+	tr_registry_start(&reg, TR_ANON, NULL, NULL, NULL);
+	char *ws = path("git");
+	tu_write(work, "git/app.txt", "app\n");
+	write_git_pipeline("origin", "");
+	sh_in(ws, "git init -q . && git remote add origin "
+		  "https://user:s3cret@example.com/acme/app.git && git add -A && "
+		  "git -c user.name=t -c user.email=t@example.com commit -q -m init");
+	char env[128];
+	snprintf(env, sizeof(env), "REGISTRY_ADDR=%s", reg.addr);
+	struct tu_result r = tu_runner_run(ws, "run", "--env", env, NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert_null(strstr(r.out, "s3cret"), "%s", r.out);
+	cr_assert_null(strstr(r.err, "s3cret"), "%s", r.err);
+	tu_result_free(&r);
+	char *log = tu_readf("%s/.runner/runs/latest/logs/show.log", ws);
+	assert_contains(log, "repo=[https://example.com/acme/app.git]");
+	free(log);
+	assert_no_s3cret(ws);
+	char ref[160];
+	snprintf(ref, sizeof(ref), "%s/acme/app:origin", reg.addr);
+	json_t *m = raw_manifest(ref);
+	cr_assert_str_eq(annotation(m, "org.opencontainers.image.source"),
+			 "https://example.com/acme/app.git");
+	cr_assert_not_null(annotation(m, "org.opencontainers.image.revision"));
+	json_decref(m);
+
+	/* `source:` wins; an empty one means no annotation at all. */
+	write_git_pipeline("given", "      source: \"https://x/y\"\n");
+	r = tu_runner_run(ws, "run", "--env", env, NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	assert_no_s3cret(ws);
+	snprintf(ref, sizeof(ref), "%s/acme/app:given", reg.addr);
+	m = raw_manifest(ref);
+	cr_assert_str_eq(annotation(m, "org.opencontainers.image.source"), "https://x/y");
+	json_decref(m);
+	write_git_pipeline("none", "      source: \"\"\n");
+	r = tu_runner_run(ws, "run", "--env", env, NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	snprintf(ref, sizeof(ref), "%s/acme/app:none", reg.addr);
+	m = raw_manifest(ref);
+	cr_assert_null(annotation(m, "org.opencontainers.image.source"));
+	json_decref(m);
+
+	/* `runner image build` defaults --source the same way; `--source ""` means none. */
+	char *out = path("oci-git");
+	r = tu_runner_run(NULL, "image", "build", "-C", ws, "--output", out, "--add",
+			  "app.txt:/app.txt", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	char *digest = built_digest(r.out);
+	tu_result_free(&r);
+	char *text = tu_readf("%s/blobs/sha256/%s", out, digest + 7);
+	assert_contains(text,
+			"\"org.opencontainers.image.source\":\"https://example.com/acme/app.git\"");
+	cr_assert_null(strstr(text, "s3cret"));
+	free(text);
+	free(digest);
+	tu_rmdir(out);
+	r = tu_runner_run(NULL, "image", "build", "-C", ws, "--output", out, "--add",
+			  "app.txt:/app.txt", "--source", "", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	digest = built_digest(r.out);
+	tu_result_free(&r);
+	text = tu_readf("%s/blobs/sha256/%s", out, digest + 7);
+	cr_assert_null(strstr(text, "org.opencontainers.image.source"), "%s", text);
+	free(text);
+	free(digest);
+	free(out);
+
+	/* A workspace whose origin is a local path: no source. */
+	sh_in(ws, "git remote set-url origin /srv/git/app.git");
+	write_git_pipeline("local", "");
+	r = tu_runner_run(ws, "run", "--env", env, NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	snprintf(ref, sizeof(ref), "%s/acme/app:local", reg.addr);
+	m = raw_manifest(ref);
+	cr_assert_null(annotation(m, "org.opencontainers.image.source"));
+	json_decref(m);
+	log = tu_readf("%s/.runner/runs/latest/logs/show.log", ws);
+	assert_contains(log, "repo=[]");
+	free(log);
 	free(ws);
 }

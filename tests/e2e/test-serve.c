@@ -40,7 +40,8 @@ static const char pipeline[] =
 	"stages:\n"
 	"  test:\n"
 	"    run: |\n"
-	"      echo \"event=$RUNNER_EVENT branch=$RUNNER_BRANCH commit=$RUNNER_COMMIT_SHA\"\n"
+	"      echo \"event=$RUNNER_EVENT branch=$RUNNER_BRANCH commit=$RUNNER_COMMIT_SHA "
+	"repo=[$RUNNER_REPO_URL]\"\n"
 	"      if [ \"$(cat mode 2>/dev/null)\" = slow ]; then\n"
 	"        case \"$RUNNER_RUN_ID\" in *.1) sleep 60.7173 & echo \"sleeper=$!\"; wait ;; "
 	"esac\n"
@@ -339,6 +340,8 @@ Test(serve, a_push_runs_once_and_reports_statuses, .timeout = 120)
 	char *want;
 	cr_assert_geq(asprintf(&want, "event=push branch=main commit=%s", e.main_sha), 0);
 	cr_assert_not_null(strstr(log, want), "%s", log);
+	/* The clone URL is a local path: not a public URL, so none (and no path shown). */
+	cr_assert_not_null(strstr(log, " repo=[]"), "%s", log);
 	free(log);
 	free(want);
 	/* A trusted run gets its secret, masked in the log. */
