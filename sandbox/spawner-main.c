@@ -85,8 +85,10 @@ static void reply(int pid, int pidfd)
  * shim_run()); the spawner waits for the read end's EOF. Whether they last long enough is
  * told by the warm supervisor taken for the stage: it says when it was prepared (a message
  * on its socket). One started late that was not ready in time means short stages: the next
- * is started at once; one started at once that then waited for its stage longer than it
- * took to prepare means long ones: the next is started late.
+ * is started at once; one started at once that then waited for its stage more than four
+ * times as long as it took to prepare means long ones: the next is started late (it then
+ * has that time less the stage's own start, which is shorter than a preparation, and a
+ * late one not ready in time costs more than starting at once does).
  */
 #define WARM_MAX	4
 #define WARM_MAX_AGE_MS 5000
@@ -378,16 +380,22 @@ static void warm_make(const struct spawner_req *req, const int *fds, size_t n_fd
 		(struct warm){ (pid_t)r, pidfd, hv[0], req->key, req->clone_flags, now_ns(), late };
 }
 
-/* A warm supervisor for this request, if one is ready: it gets the descriptors. Returns
- * its pid (its pidfd in *pidfd), or 0. */
-static int warm_take(const struct spawner_req *req, const int *fds, size_t n_fds, int go,
+/* The stage's "go" pipe, when the warm supervisor to follow it is to start late. */
+static void make_go(const struct spawner_req *req, int go[2])
+{
+	if (req->key && start_late(req->key, req->clone_flags) && pipe2(go, O_CLOEXEC) < 0) {
+		go[0] = go[1] = -1;
+	}
+}
+
+/* A warm supervisor for this request, if one is ready: it gets the descriptors and the
+ * "go" pipe's write end (made here, go[], once it is known how the next one starts).
+ * Returns its pid (its pidfd in *pidfd), or 0. */
+static int warm_take(const struct spawner_req *req, const int *fds, size_t n_fds, int go[2],
 		     int *pidfd)
 {
 	int hand_fds[HAND_MAX_FDS];
 	memcpy(hand_fds, fds, n_fds * sizeof(int));
-	if (go >= 0) {
-		hand_fds[n_fds] = go;
-	}
 	uint64_t now = now_ns();
 	for (size_t i = 0; i < WARM_MAX; i++) {
 		struct warm *w = &warm[i];
@@ -403,10 +411,17 @@ static int warm_take(const struct spawner_req *req, const int *fds, size_t n_fds
 					 (ssize_t)sizeof(ready) &&
 				 ready >= w->born_ns && ready <= now;
 		set_late(w->key, w->flags,
-			 w->late ? was_ready : was_ready && now - ready > ready - w->born_ns);
-		char byte = go >= 0 ? 'g' : 'w';
-		if (send_fds(w->hand, &byte, 1, hand_fds, n_fds + (go >= 0)) < 0) {
+			 w->late ? was_ready : was_ready && now - ready > 4 * (ready - w->born_ns));
+		make_go(req, go);
+		hand_fds[n_fds] = go[1];
+		char byte = go[1] >= 0 ? 'g' : 'w';
+		if (send_fds(w->hand, &byte, 1, hand_fds, n_fds + (go[1] >= 0)) < 0) {
 			warm_drop(w); /* it died: a cold one instead */
+			if (go[0] >= 0) {
+				close(go[0]);
+				close(go[1]);
+				go[0] = go[1] = -1;
+			}
 			continue;
 		}
 		int pid = w->pid;
@@ -453,13 +468,11 @@ static bool serve_one(int self, int sigfd)
 	/* The stage's supervisor tells when its payload has started (EOF), if a warm one
 	 * may follow it. */
 	int go[2] = { -1, -1 };
-	if (ok && req.key && start_late(req.key, req.clone_flags) && pipe2(go, O_CLOEXEC) < 0) {
-		go[0] = go[1] = -1;
-	}
 	if (ok) {
-		pid = warm_take(&req, fds, n_fds, go[1], &pidfd);
+		pid = warm_take(&req, fds, n_fds, go, &pidfd);
 	}
 	if (ok && !pid) {
+		make_go(&req, go);
 		long r = syscall(SYS_clone, (unsigned long)req.clone_flags | SIGCHLD, NULL, NULL,
 				 NULL, 0);
 		if (r == 0) {
