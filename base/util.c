@@ -400,6 +400,13 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 
 int mkdir_p(const char *path, mode_t mode)
 {
+	/* Usually only the last component is missing, or none: one system call then. */
+	if (mkdir(path, mode) == 0 || errno == EEXIST) {
+		return 0;
+	}
+	if (errno != ENOENT) {
+		return -errno;
+	}
 	_cleanup_free_ char *p = xstrdup(path);
 	size_t len = strlen(p);
 	while (len > 1 && p[len - 1] == '/') {

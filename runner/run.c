@@ -856,6 +856,9 @@ static void collect_outbox(struct engine *e, size_t i)
 		return;
 	}
 	_cleanup_free_ char *outbox = xasprintf("%s/outbox/%s", e->r->dir, def->name);
+	if (rmdir(outbox) == 0) {
+		return; /* it was empty: nothing to keep (most stages) */
+	}
 	_cleanup_free_ char *dest = xasprintf("%s/%s", e->artifacts, def->name);
 	DIR *d = opendir(outbox);
 	struct dirent *de;

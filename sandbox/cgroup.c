@@ -207,6 +207,19 @@ static int add_dir(struct stage_cgroup *cg, const char *base, const char *name, 
 		return e;
 	}
 	cg->procs_fd[cg->n - 1] = fd;
+	/* The counters it has (which depends on the version and the controller). */
+	static const char *const events[] = { "memory.oom_control", "memory.events",
+					      "pids.events" };
+	for (size_t i = 0; i < ARRAY_SIZE(events) && cg->n_ev < (int)ARRAY_SIZE(cg->ev_fd); i++) {
+		char path[PATH_MAX + 32];
+		set_text(path, sizeof(path), "%s/%s", dir, events[i]);
+		int efd = open(path, O_RDONLY | O_CLOEXEC);
+		if (efd >= 0) {
+			cg->ev_fd[cg->n_ev] = efd;
+			cg->ev_pids[cg->n_ev] = i == 2;
+			cg->n_ev++;
+		}
+	}
 	return 0;
 }
 
@@ -228,6 +241,10 @@ static pid_t pool_owner;
 
 static void remove_dirs(struct stage_cgroup *cg)
 {
+	for (int i = 0; i < cg->n_ev; i++) {
+		close(cg->ev_fd[i]);
+	}
+	cg->n_ev = 0;
 	for (int i = 0; i < cg->n; i++) {
 		/* Every process has been reaped by now; a freshly emptied cgroup can still be
 		 * busy for a moment while the kernel finishes with the last task. */
@@ -253,16 +270,37 @@ static void pool_cleanup(void)
 	pthread_mutex_unlock(&pool_lock);
 }
 
-static uint64_t keyed_count(const char *dir, const char *file, const char *key);
+/* The sum of the oom_kill (pids: max) counts of the cgroup's counter files, each read
+ * afresh from its start. */
+static uint64_t count_events(const struct stage_cgroup *cg, bool pids)
+{
+	uint64_t sum = 0;
+	const char *key = pids ? "max" : "oom_kill";
+	size_t kl = strlen(key);
+	for (int i = 0; i < cg->n_ev; i++) {
+		char buf[4096];
+		ssize_t n =
+			cg->ev_pids[i] == pids ? pread(cg->ev_fd[i], buf, sizeof(buf) - 1, 0) : -1;
+		if (n <= 0) {
+			continue;
+		}
+		buf[n] = '\0';
+		for (char *line = buf; line && *line;) {
+			if (strncmp(line, key, kl) == 0 && line[kl] == ' ') {
+				sum += strtoull(line + kl + 1, NULL, 10);
+				break;
+			}
+			line = strchr(line, '\n');
+			line = line ? line + 1 : NULL;
+		}
+	}
+	return sum;
+}
 
 static void read_baselines(struct stage_cgroup *cg)
 {
-	cg->oom_base = cg->pids_base = 0;
-	for (int i = 0; i < cg->n; i++) {
-		cg->oom_base += keyed_count(cg->dirs[i], "memory.oom_control", "oom_kill") +
-				keyed_count(cg->dirs[i], "memory.events", "oom_kill");
-		cg->pids_base += keyed_count(cg->dirs[i], "pids.events", "max");
-	}
+	cg->oom_base = count_events(cg, false);
+	cg->pids_base = count_events(cg, true);
 }
 
 static bool reuse(struct stage_cgroup *cg, int version, uint64_t mem, uint64_t pids)
@@ -399,35 +437,9 @@ void cgroup_release(struct stage_cgroup *cg)
 	}
 }
 
-/* The count after `key` in a flat keyed file ("oom_kill 3"), or 0. */
-static uint64_t keyed_count(const char *dir, const char *file, const char *key)
-{
-	char path[PATH_MAX + 64];
-	_cleanup_free_ char *buf = NULL;
-	size_t len;
-	set_text(path, sizeof(path), "%s/%s", dir, file);
-	if (read_file_capped(path, 8192, &buf, &len) < 0) {
-		return 0;
-	}
-	size_t kl = strlen(key);
-	for (char *line = buf; line && *line;) {
-		if (strncmp(line, key, kl) == 0 && line[kl] == ' ') {
-			return strtoull(line + kl + 1, NULL, 10);
-		}
-		line = strchr(line, '\n');
-		line = line ? line + 1 : NULL;
-	}
-	return 0;
-}
-
 const char *cgroup_limit_hit(const struct stage_cgroup *cg)
 {
-	uint64_t oom = 0, pids = 0;
-	for (int i = 0; i < cg->n; i++) {
-		oom += keyed_count(cg->dirs[i], "memory.oom_control", "oom_kill") +
-		       keyed_count(cg->dirs[i], "memory.events", "oom_kill");
-		pids += keyed_count(cg->dirs[i], "pids.events", "max");
-	}
+	uint64_t oom = count_events(cg, false), pids = count_events(cg, true);
 	if (oom > cg->oom_base) {
 		return "the memory limit was reached and the kernel killed a process";
 	}

@@ -114,6 +114,11 @@ struct stage_cgroup {
 	int procs_fd[2];    /* cgroup.procs (v1: tasks), open for writing; the shim writes "0" */
 	uint64_t mem, pids; /* the limits it was made with */
 	uint64_t oom_base, pids_base; /* its counters when the stage started */
+	/* Its event counter files, open for reading (read again at each stage's start and
+	 * end): memory.oom_control or memory.events ("oom_kill"), pids.events ("max"). */
+	int n_ev;
+	int ev_fd[6];
+	bool ev_pids[6];
 };
 
 /* Make the stage's cgroup(s) with the policy's limits, or take an empty one with the same

@@ -365,15 +365,8 @@ static _noreturn_ _no_sanitize_ void payload_main(const struct child_ctx *c, int
 	int err = 0;
 	int exec_fd = c->exec_fd;
 
-	/* The runner blocks and handles some signals; the payload starts clean. */
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (int sig = 1; sig < NSIG; sig++) {
-		if (sig != SIGKILL && sig != SIGSTOP) {
-			sigaction(sig, &sa, NULL);
-		}
-	}
+	/* The runner blocks and handles some signals; the payload starts clean: every
+	 * disposition is the default since shim_begin(), only the mask is left. */
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -521,6 +514,17 @@ void shim_begin(bool confined, pid_t parent, int parent_pidfd)
 	sigset_t all;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
+	/* Every disposition to its default, for the payload to inherit (the supervisor itself
+	 * waits for signals blocked and installs no handler): done here, a warm supervisor
+	 * does it before its stage is known. */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sig != SIGKILL && sig != SIGSTOP) {
+			sigaction(sig, &sa, NULL);
+		}
+	}
 
 	/* Die (kill the tree) with the parent (the runner, or the spawner, which ends with
 	 * the runner); close the race where it died before prctl. As pid 1 of a new PID
