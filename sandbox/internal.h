@@ -267,6 +267,19 @@ int wire_decode(int blob_fd, const int *fds, size_t n_fds, int parent_pidfd,
 uint64_t wire_policy_key(const struct child_ctx *c);
 bool wire_same_policy(const struct child_ctx *a, const struct child_ctx *b);
 
+/*
+ * Descriptor passing on the spawner's SOCK_SEQPACKET sockets (SCM_RIGHTS), both sides: a
+ * message of len bytes with n_fds (at most WIRE_PASS_MAX_FDS) descriptors. wire_send_fds()
+ * returns 0 once the whole message is sent, or -errno (flags are added to MSG_NOSIGNAL).
+ * wire_recv_fds() returns the message's length (0 at the end) or -errno; the descriptors
+ * received are close-on-exec, those beyond max_fds are closed, and *trunc says whether
+ * the message or its descriptors were cut.
+ */
+#define WIRE_PASS_MAX_FDS (WIRE_MAX_FDS + 1)
+int wire_send_fds(int s, const void *data, size_t len, const int *fds, size_t n_fds, int flags);
+ssize_t wire_recv_fds(int s, void *data, size_t len, int *fds, size_t max_fds, size_t *n_fds,
+		      bool *trunc);
+
 /* ---- spawner.c (runner side) ---- */
 
 /*

@@ -42,26 +42,8 @@
 static void reply(int pid, int pidfd)
 {
 	struct spawner_reply rep = { SPAWNER_MAGIC, pid };
-	struct iovec iov = { &rep, sizeof(rep) };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	memset(&u, 0, sizeof(u));
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (pidfd >= 0) {
-		msg.msg_control = u.buf;
-		msg.msg_controllen = sizeof(u.buf);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &pidfd, sizeof(int));
-	}
-	while (sendmsg(SOCK_FD, &msg, MSG_NOSIGNAL) < 0) {
-		if (errno != EINTR) {
-			_exit(0); /* the runner is gone */
-		}
+	if (wire_send_fds(SOCK_FD, &rep, sizeof(rep), &pidfd, pidfd >= 0, 0) < 0) {
+		_exit(0); /* the runner is gone */
 	}
 }
 
@@ -93,7 +75,7 @@ static void reply(int pid, int pidfd)
 #define WARM_MAX	4
 #define WARM_MAX_AGE_MS 5000
 /* The hand-over to a warm supervisor: a stage's descriptors and its "go" pipe. */
-#define HAND_MAX_FDS (WIRE_MAX_FDS + 1)
+#define HAND_MAX_FDS WIRE_PASS_MAX_FDS
 
 struct warm {
 	pid_t pid; /* 0: free slot */
@@ -222,70 +204,6 @@ static _Noreturn void supervise(const int *fds, size_t n_fds, int self, int sigf
 	shim_main(c);
 }
 
-/* Receive one message with descriptors; returns its length (0 at the end, -errno). */
-static ssize_t recv_fds(int s, void *data, size_t len, int *fds, size_t max_fds, size_t *n_fds,
-			bool *trunc)
-{
-	struct iovec iov = { data, len };
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * HAND_MAX_FDS)];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
-	ssize_t n;
-	do {
-		n = recvmsg(s, &msg, MSG_CMSG_CLOEXEC);
-	} while (n < 0 && errno == EINTR);
-	*n_fds = 0;
-	if (n < 0) {
-		return -errno;
-	}
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) {
-			continue;
-		}
-		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			if (*n_fds < max_fds) {
-				fds[(*n_fds)++] = fd;
-			} else {
-				close(fd);
-			}
-		}
-	}
-	*trunc = msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC);
-	return n;
-}
-
-static int send_fds(int s, const void *data, size_t len, const int *fds, size_t n_fds)
-{
-	struct iovec iov = { (void *)(uintptr_t)data, len };
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * HAND_MAX_FDS)];
-		struct cmsghdr align;
-	} u;
-	memset(&u, 0, sizeof(u));
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = u.buf,
-			      .msg_controllen = CMSG_SPACE(sizeof(int) * n_fds) };
-	struct cmsghdr *cm = &u.align;
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-	memcpy(CMSG_DATA(cm), fds, sizeof(int) * n_fds);
-	ssize_t r;
-	do {
-		r = sendmsg(s, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-	} while (r < 0 && errno == EINTR);
-	return r < 0 ? -errno : 0;
-}
-
 /* A warm supervisor: prepared from a policy's instructions (blob, decoded without its
  * descriptors), then handed a stage of that policy through hand. */
 static _Noreturn void warm_main(int blob, int hand, int self)
@@ -306,7 +224,7 @@ static _Noreturn void warm_main(int blob, int hand, int self)
 	int fds[HAND_MAX_FDS];
 	size_t n_fds;
 	bool trunc = false;
-	ssize_t n = recv_fds(hand, &byte, 1, fds, HAND_MAX_FDS, &n_fds, &trunc);
+	ssize_t n = wire_recv_fds(hand, &byte, 1, fds, HAND_MAX_FDS, &n_fds, &trunc);
 	if (n <= 0 || n_fds < 2) {
 		_exit(0); /* the spawner dropped it, or ended */
 	}
@@ -415,7 +333,8 @@ static int warm_take(const struct spawner_req *req, const int *fds, size_t n_fds
 		make_go(req, go);
 		hand_fds[n_fds] = go[1];
 		char byte = go[1] >= 0 ? 'g' : 'w';
-		if (send_fds(w->hand, &byte, 1, hand_fds, n_fds + (go[1] >= 0)) < 0) {
+		if (wire_send_fds(w->hand, &byte, 1, hand_fds, n_fds + (go[1] >= 0), MSG_DONTWAIT) <
+		    0) {
 			warm_drop(w); /* it died: a cold one instead */
 			if (go[0] >= 0) {
 				close(go[0]);
@@ -458,7 +377,7 @@ static bool serve_one(int self, int sigfd)
 	int fds[WIRE_MAX_FDS];
 	size_t n_fds;
 	bool trunc = false;
-	ssize_t n = recv_fds(SOCK_FD, &req, sizeof(req), fds, WIRE_MAX_FDS, &n_fds, &trunc);
+	ssize_t n = wire_recv_fds(SOCK_FD, &req, sizeof(req), fds, WIRE_MAX_FDS, &n_fds, &trunc);
 	if (n == 0 || (n < 0 && n != -EINTR && n != -EAGAIN)) {
 		return false;
 	}

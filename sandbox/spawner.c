@@ -76,60 +76,21 @@ static int image_fd(void)
 	return fd;
 }
 
-static int send_fds(int s, const void *data, size_t len, const int *fds, size_t n_fds)
-{
-	struct iovec iov = { (void *)(uintptr_t)data, len };
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * WIRE_MAX_FDS)];
-		struct cmsghdr align;
-	} u;
-	memset(&u, 0, sizeof(u));
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (n_fds) {
-		msg.msg_control = u.buf;
-		msg.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-		struct cmsghdr *cm = &u.align; /* CMSG_FIRSTHDR(&msg), never NULL here */
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * n_fds);
-	}
-	ssize_t r;
-	do {
-		r = sendmsg(s, &msg, MSG_NOSIGNAL);
-	} while (r < 0 && errno == EINTR);
-	return r < 0 ? -errno : (size_t)r == len ? 0 : -EIO;
-}
-
 /* A reply, with the pidfd it may carry (-1 when none). */
 static int recv_reply(int s, struct spawner_reply *rep, int *fd)
 {
-	struct iovec iov = { rep, sizeof(*rep) };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
-	ssize_t n;
-	do {
-		n = recvmsg(s, &msg, MSG_CMSG_CLOEXEC);
-	} while (n < 0 && errno == EINTR);
-	*fd = -1;
-	struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
-	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-	    cm->cmsg_len == CMSG_LEN(sizeof(int))) {
-		memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	size_t n_fds;
+	bool trunc;
+	ssize_t n = wire_recv_fds(s, rep, sizeof(*rep), fd, 1, &n_fds, &trunc);
+	if (n_fds == 0) {
+		*fd = -1;
 	}
-	if (n != (ssize_t)sizeof(*rep) || rep->magic != SPAWNER_MAGIC ||
-	    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+	if (n != (ssize_t)sizeof(*rep) || rep->magic != SPAWNER_MAGIC || trunc) {
 		if (*fd >= 0) {
 			close(*fd);
 			*fd = -1;
 		}
-		return n < 0 ? -errno : -EPIPE;
+		return n < 0 ? (int)n : -EPIPE;
 	}
 	return 0;
 }
@@ -261,7 +222,7 @@ int spawner_start(unsigned long clone_flags, uint64_t key, const int *fds, size_
 			}
 			owner = getpid();
 		}
-		r = send_fds(sock, &req, sizeof(req), fds, n_fds);
+		r = wire_send_fds(sock, &req, sizeof(req), fds, n_fds, 0);
 		if (r == 0) {
 			r = recv_reply(sock, &rep, pidfd);
 			if (r < 0) {

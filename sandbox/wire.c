@@ -21,6 +21,7 @@
 #include "util.h"
 
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "banned.h"
@@ -517,4 +518,74 @@ int wire_decode(int blob_fd, const int *fds, size_t n_fds, int parent_pidfd,
 	c->parent_pidfd = parent_pidfd;
 	*out = c;
 	return 0;
+}
+
+/* ---- descriptor passing ---- */
+
+int wire_send_fds(int s, const void *data, size_t len, const int *fds, size_t n_fds, int flags)
+{
+	if (n_fds > WIRE_PASS_MAX_FDS) {
+		return -EINVAL;
+	}
+	struct iovec iov = { (void *)(uintptr_t)data, len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * WIRE_PASS_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (n_fds) {
+		msg.msg_control = u.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
+		struct cmsghdr *cm = &u.align; /* CMSG_FIRSTHDR(&msg), never NULL here */
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * n_fds);
+	}
+	ssize_t r;
+	do {
+		r = sendmsg(s, &msg, MSG_NOSIGNAL | flags);
+	} while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : (size_t)r == len ? 0 : -EIO;
+}
+
+ssize_t wire_recv_fds(int s, void *data, size_t len, int *fds, size_t max_fds, size_t *n_fds,
+		      bool *trunc)
+{
+	struct iovec iov = { data, len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * WIRE_PASS_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	ssize_t n;
+	do {
+		n = recvmsg(s, &msg, MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	*n_fds = 0;
+	*trunc = false;
+	if (n < 0) {
+		return -errno;
+	}
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) {
+			continue;
+		}
+		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (*n_fds < max_fds) {
+				fds[(*n_fds)++] = fd;
+			} else {
+				close(fd);
+			}
+		}
+	}
+	*trunc = msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC);
+	return n;
 }
