@@ -58,93 +58,23 @@ static void reply(int pid, int pidfd)
  * /tmp, /proc and devpts are new and nothing else has been in them. It is dropped (killed)
  * when its policy has not been asked for in WARM_MAX_AGE, so that a host mount made since
  * it was cloned is not missed for long.
- *
- * When the stages of a policy last long enough it is started once the current stage's
- * payload has started, not at once: cloning it and preparing it (a mount namespace copy,
- * the network namespace, mounts) contend for the CPUs and the kernel's mount and network
- * locks with that stage's own start. The current stage's supervisor holds the write end of
- * a pipe ("go") until its payload has executed (it closes every descriptor then,
- * shim_run()); the spawner waits for the read end's EOF. Whether they last long enough is
- * told by the warm supervisor taken for the stage: it says when it was prepared (a message
- * on its socket). One started late that was not ready in time means short stages: the next
- * is started at once; one started at once that then waited for its stage more than four
- * times as long as it took to prepare means long ones: the next is started late (it then
- * has that time less the stage's own start, which is shorter than a preparation, and a
- * late one not ready in time costs more than starting at once does).
  */
 #define WARM_MAX	4
 #define WARM_MAX_AGE_MS 5000
-/* The hand-over to a warm supervisor: a stage's descriptors and its "go" pipe. */
-#define HAND_MAX_FDS WIRE_PASS_MAX_FDS
 
 struct warm {
 	pid_t pid; /* 0: free slot */
 	int pidfd;
 	int hand; /* the stage's descriptors go through this socket */
-	uint64_t key, flags, born_ns;
-	bool late; /* started once the previous stage's payload had started */
+	uint64_t key, flags, born_ms;
 };
 static struct warm warm[WARM_MAX];
 
-/* Policies whose warm supervisors are started late (least recently told first). */
-struct late_key {
-	uint64_t key, flags;
-};
-static struct late_key late_keys[WARM_MAX];
-static size_t n_late;
-
-static bool start_late(uint64_t key, uint64_t flags)
-{
-	for (size_t i = 0; i < n_late; i++) {
-		if (late_keys[i].key == key && late_keys[i].flags == flags) {
-			return true;
-		}
-	}
-	return false;
-}
-
-static void set_late(uint64_t key, uint64_t flags, bool late)
-{
-	size_t i = 0;
-	while (i < n_late && (late_keys[i].key != key || late_keys[i].flags != flags)) {
-		i++;
-	}
-	if (i < n_late) {
-		memmove(&late_keys[i], &late_keys[i + 1], (n_late - i - 1) * sizeof(late_keys[0]));
-		n_late--;
-	}
-	if (late) {
-		if (n_late == WARM_MAX) {
-			memmove(&late_keys[0], &late_keys[1],
-				(WARM_MAX - 1) * sizeof(late_keys[0]));
-			n_late--;
-		}
-		late_keys[n_late++] = (struct late_key){ key, flags };
-	}
-}
-
-/* A warm supervisor to start once a stage has started. */
-struct pending {
-	int go;	  /* read end of the stage's "go" pipe; -1: free slot */
-	int blob; /* the stage's instructions */
-	uint64_t key, flags;
-};
-static struct pending pending[WARM_MAX];
-
-static void pending_drop(struct pending *p)
-{
-	if (p->go >= 0) {
-		close(p->go);
-		close(p->blob);
-	}
-	p->go = p->blob = -1;
-}
-
-static uint64_t now_ns(void)
+static uint64_t now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static void warm_drop(struct warm *w)
@@ -171,10 +101,6 @@ static void close_spawner_fds(int sigfd, int keep_hand)
 				close(warm[i].hand);
 			}
 		}
-		if (pending[i].go >= 0) {
-			close(pending[i].go);
-			close(pending[i].blob);
-		}
 	}
 }
 
@@ -189,12 +115,9 @@ static _Noreturn void undecodable(const int *fds, size_t n_fds, int err)
 }
 
 /* A cold supervisor: its instructions, then shim_main(). */
-static _Noreturn void supervise(const int *fds, size_t n_fds, int self, int sigfd, int go_rd)
+static _Noreturn void supervise(const int *fds, size_t n_fds, int self, int sigfd)
 {
 	close_spawner_fds(sigfd, -1);
-	if (go_rd >= 0) {
-		close(go_rd); /* the write end stays open until the payload has started */
-	}
 	const struct child_ctx *c;
 	int r = wire_decode(fds[0], fds, n_fds, self, &c);
 	if (r < 0) {
@@ -216,24 +139,15 @@ static _Noreturn void warm_main(int blob, int hand, int self)
 	if (pr == 0) {
 		pr = shim_prepare(pol, &step);
 	}
-	/* Prepared (or failed to be): when, for the spawner to judge how early it was started. */
-	uint64_t ready = now_ns();
-	ssize_t w = send(hand, &ready, sizeof(ready), MSG_NOSIGNAL | MSG_DONTWAIT);
-	(void)w;
 	char byte;
-	int fds[HAND_MAX_FDS];
+	int fds[WIRE_MAX_FDS];
 	size_t n_fds;
 	bool trunc = false;
-	ssize_t n = wire_recv_fds(hand, &byte, 1, fds, HAND_MAX_FDS, &n_fds, &trunc);
+	ssize_t n = wire_recv_fds(hand, &byte, 1, fds, WIRE_MAX_FDS, &n_fds, &trunc);
 	if (n <= 0 || n_fds < 2) {
 		_exit(0); /* the spawner dropped it, or ended */
 	}
 	close(hand);
-	/* The "go" pipe, when there is one, comes last; it stays open until the payload has
-	 * started (shim_run() closes every descriptor then). */
-	if (byte == 'g') {
-		n_fds--;
-	}
 	const struct child_ctx *c;
 	int r = trunc ? -EBADMSG : wire_decode(fds[0], fds, n_fds, self, &c);
 	if (r < 0) {
@@ -257,8 +171,8 @@ static _Noreturn void warm_main(int blob, int hand, int self)
 }
 
 /* Start a warm supervisor for requests like req, from its instructions (fds[0]). */
-static void warm_make(const struct spawner_req *req, const int *fds, size_t n_fds, bool late,
-		      int self, int sigfd)
+static void warm_make(const struct spawner_req *req, const int *fds, size_t n_fds, int self,
+		      int sigfd)
 {
 	size_t slot = 0;
 	for (size_t i = 0; i < WARM_MAX; i++) {
@@ -266,7 +180,7 @@ static void warm_make(const struct spawner_req *req, const int *fds, size_t n_fd
 			slot = i;
 			break;
 		}
-		if (warm[i].born_ns < warm[slot].born_ns) {
+		if (warm[i].born_ms < warm[slot].born_ms) {
 			slot = i; /* the oldest goes when none is free */
 		}
 	}
@@ -294,53 +208,25 @@ static void warm_make(const struct spawner_req *req, const int *fds, size_t n_fd
 		close(hv[0]);
 		return;
 	}
-	warm[slot] =
-		(struct warm){ (pid_t)r, pidfd, hv[0], req->key, req->clone_flags, now_ns(), late };
+	warm[slot] = (struct warm){ (pid_t)r, pidfd, hv[0], req->key, req->clone_flags, now_ms() };
 }
 
-/* The stage's "go" pipe, when the warm supervisor to follow it is to start late. */
-static void make_go(const struct spawner_req *req, int go[2])
+/* A warm supervisor for this request, if one is ready: it gets the descriptors. Returns
+ * its pid (its pidfd in *pidfd), or 0. */
+static int warm_take(const struct spawner_req *req, const int *fds, size_t n_fds, int *pidfd)
 {
-	if (req->key && start_late(req->key, req->clone_flags) && pipe2(go, O_CLOEXEC) < 0) {
-		go[0] = go[1] = -1;
-	}
-}
-
-/* A warm supervisor for this request, if one is ready: it gets the descriptors and the
- * "go" pipe's write end (made here, go[], once it is known how the next one starts).
- * Returns its pid (its pidfd in *pidfd), or 0. */
-static int warm_take(const struct spawner_req *req, const int *fds, size_t n_fds, int go[2],
-		     int *pidfd)
-{
-	int hand_fds[HAND_MAX_FDS];
-	memcpy(hand_fds, fds, n_fds * sizeof(int));
-	uint64_t now = now_ns();
+	uint64_t now = now_ms();
 	for (size_t i = 0; i < WARM_MAX; i++) {
 		struct warm *w = &warm[i];
-		if (w->pid && now - w->born_ns > WARM_MAX_AGE_MS * 1000000ull) {
+		if (w->pid && now - w->born_ms > WARM_MAX_AGE_MS) {
 			warm_drop(w);
 		}
 		if (!w->pid || !req->key || w->key != req->key || w->flags != req->clone_flags) {
 			continue;
 		}
-		/* When it was prepared, if it was (see above). */
-		uint64_t ready = 0;
-		bool was_ready = recv(w->hand, &ready, sizeof(ready), MSG_DONTWAIT) ==
-					 (ssize_t)sizeof(ready) &&
-				 ready >= w->born_ns && ready <= now;
-		set_late(w->key, w->flags,
-			 w->late ? was_ready : was_ready && now - ready > 4 * (ready - w->born_ns));
-		make_go(req, go);
-		hand_fds[n_fds] = go[1];
-		char byte = go[1] >= 0 ? 'g' : 'w';
-		if (wire_send_fds(w->hand, &byte, 1, hand_fds, n_fds + (go[1] >= 0), MSG_DONTWAIT) <
-		    0) {
+		char byte = 'w';
+		if (wire_send_fds(w->hand, &byte, 1, fds, n_fds, MSG_DONTWAIT) < 0) {
 			warm_drop(w); /* it died: a cold one instead */
-			if (go[0] >= 0) {
-				close(go[0]);
-				close(go[1]);
-				go[0] = go[1] = -1;
-			}
 			continue;
 		}
 		int pid = w->pid;
@@ -350,18 +236,6 @@ static int warm_take(const struct spawner_req *req, const int *fds, size_t n_fds
 		return pid;
 	}
 	return 0;
-}
-
-/* A warm supervisor for this policy, ready or to be started. */
-static bool have_warm(uint64_t key, uint64_t flags)
-{
-	for (size_t i = 0; i < WARM_MAX; i++) {
-		if ((warm[i].pid && warm[i].key == key && warm[i].flags == flags) ||
-		    (pending[i].go >= 0 && pending[i].key == key && pending[i].flags == flags)) {
-			return true;
-		}
-	}
-	return false;
 }
 
 static bool request_waiting(void)
@@ -384,18 +258,14 @@ static bool serve_one(int self, int sigfd)
 	int pid = -EBADMSG, pidfd = -1;
 	bool ok = n == (ssize_t)sizeof(req) && req.magic == SPAWNER_MAGIC && req.n_fds == n_fds &&
 		  n_fds >= 2 && !trunc && !(req.clone_flags & ~(uint64_t)SPAWNER_CLONE_FLAGS);
-	/* The stage's supervisor tells when its payload has started (EOF), if a warm one
-	 * may follow it. */
-	int go[2] = { -1, -1 };
 	if (ok) {
-		pid = warm_take(&req, fds, n_fds, go, &pidfd);
+		pid = warm_take(&req, fds, n_fds, &pidfd);
 	}
 	if (ok && !pid) {
-		make_go(&req, go);
 		long r = syscall(SYS_clone, (unsigned long)req.clone_flags | SIGCHLD, NULL, NULL,
 				 NULL, 0);
 		if (r == 0) {
-			supervise(fds, n_fds, self, sigfd, go[0]);
+			supervise(fds, n_fds, self, sigfd);
 		}
 		pid = r < 0 ? -errno : (int)r;
 		/* A pidfd now, while the supervisor cannot have been reaped: its pid is this
@@ -410,50 +280,22 @@ static bool serve_one(int self, int sigfd)
 	if (pidfd >= 0) {
 		close(pidfd);
 	}
-	if (go[1] >= 0) {
-		close(go[1]);
-	}
-	/* The next stage of this policy finds a warm supervisor, started once this one's
-	 * payload has, unless a request is already waiting: that one comes first. */
-	size_t keep = 0;
-	bool want = ok && pid > 0 && req.key && !have_warm(req.key, req.clone_flags) &&
-		    !request_waiting();
-	if (want && go[0] < 0) {
-		warm_make(&req, fds, n_fds, false, self, sigfd);
-	} else if (want) {
-		struct pending *p = &pending[WARM_MAX - 1]; /* it goes when none is free */
+	/* The next stage of this policy finds a warm supervisor, unless a request is already
+	 * waiting: that one comes first. */
+	if (ok && pid > 0 && req.key && !request_waiting()) {
+		bool have = false;
 		for (size_t i = 0; i < WARM_MAX; i++) {
-			if (pending[i].go < 0) {
-				p = &pending[i];
-				break;
-			}
+			have |= warm[i].pid && warm[i].key == req.key &&
+				warm[i].flags == req.clone_flags;
 		}
-		pending_drop(p);
-		*p = (struct pending){ go[0], fds[0], req.key, req.clone_flags };
-		go[0] = -1;
-		keep = 1;
+		if (!have) {
+			warm_make(&req, fds, n_fds, self, sigfd);
+		}
 	}
-	if (go[0] >= 0) {
-		close(go[0]);
-	}
-	for (size_t i = keep; i < n_fds; i++) {
+	for (size_t i = 0; i < n_fds; i++) {
 		close(fds[i]);
 	}
 	return true;
-}
-
-/* A stage has started: the warm supervisor for the next one of its policy, from its
- * instructions. */
-static void pending_start(struct pending *p, int self, int sigfd)
-{
-	struct pending q = *p;
-	p->go = p->blob = -1;
-	close(q.go);
-	if (!have_warm(q.key, q.flags)) {
-		struct spawner_req req = { SPAWNER_MAGIC, 1, q.flags, q.key };
-		warm_make(&req, &q.blob, 1, true, self, sigfd);
-	}
-	close(q.blob);
 }
 
 int main(void)
@@ -473,18 +315,12 @@ int main(void)
 	}
 	fcntl(self, F_SETFD, FD_CLOEXEC);
 	prctl(PR_SET_NAME, "runner-spawner", 0, 0, 0); /* executed from a memfd, it has no name */
-	for (size_t i = 0; i < WARM_MAX; i++) {
-		pending[i].go = pending[i].blob = -1;
-	}
-	reply(0, -1); /* ready */
+	reply(0, -1);				       /* ready */
 	for (;;) {
-		struct pollfd pfd[3 + WARM_MAX] = { { .fd = SOCK_FD, .events = POLLIN },
-						    { .fd = RUNNER_FD, .events = POLLIN },
-						    { .fd = sigfd, .events = POLLIN } };
-		for (size_t i = 0; i < WARM_MAX; i++) {
-			pfd[3 + i] = (struct pollfd){ .fd = pending[i].go, .events = POLLIN };
-		}
-		if (poll(pfd, 3 + WARM_MAX, -1) < 0) {
+		struct pollfd pfd[3] = { { .fd = SOCK_FD, .events = POLLIN },
+					 { .fd = RUNNER_FD, .events = POLLIN },
+					 { .fd = sigfd, .events = POLLIN } };
+		if (poll(pfd, 3, -1) < 0) {
 			continue;
 		}
 		if (pfd[1].revents) {
@@ -499,12 +335,6 @@ int main(void)
 		}
 		if (pfd[0].revents && !serve_one(self, sigfd)) {
 			_exit(0);
-		}
-		/* Requests first: a stage waiting to start comes before a warm supervisor. */
-		for (size_t i = 0; i < WARM_MAX && !pfd[0].revents; i++) {
-			if (pfd[3 + i].revents && pending[i].go == pfd[3 + i].fd) {
-				pending_start(&pending[i], self, sigfd);
-			}
 		}
 	}
 }
