@@ -513,8 +513,9 @@ static int run_parser(struct dep_ctx *c, const char *buf, size_t len)
 	return 0;
 }
 
-static int parse_with(struct dep_list *l, enum dep_format f, const char *display, const char *path,
-		      const char *buf, size_t len, struct diag_list *dl)
+/* A parser's context for the file `display` of format f, adding to l. */
+static struct dep_ctx new_ctx(struct dep_list *l, enum dep_format f, const char *display,
+			      struct diag_list *dl)
 {
 	struct dep_ctx c = {
 		.l = l,
@@ -523,6 +524,13 @@ static int parse_with(struct dep_list *l, enum dep_format f, const char *display
 		.first = l->n,
 	};
 	c.file = dep_strdup(&c, display);
+	return c;
+}
+
+static int parse_with(struct dep_list *l, enum dep_format f, const char *display, const char *path,
+		      const char *buf, size_t len, struct diag_list *dl)
+{
+	struct dep_ctx c = new_ctx(l, f, display, dl);
 	c.path = path ? dep_strdup(&c, path) : NULL;
 	return run_parser(&c, buf, len);
 }
@@ -537,13 +545,7 @@ int deps_parse_go_buffers(struct dep_list *l, const char *display, const char *m
 			  const char *sum_display, const char *sum, size_t sum_len,
 			  struct diag_list *dl)
 {
-	struct dep_ctx c = {
-		.l = l,
-		.dl = dl,
-		.format = DEP_GO_MOD,
-		.first = l->n,
-	};
-	c.file = dep_strdup(&c, display);
+	struct dep_ctx c = new_ctx(l, DEP_GO_MOD, display, dl);
 	c.sum_display = dep_strdup(&c, sum_display ? sum_display : "go.sum");
 	c.sum = sum;
 	c.sum_len = sum ? sum_len : 0;
