@@ -3,12 +3,14 @@
  * 127.0.0.1 (free port, stopped at the end, killed with the test process if it dies), an
  * HTTP client, signed deliveries, real git repositories made with the git command, and a
  * small recording HTTP server that stands in for the forge status APIs and the
- * notification webhook (no real forge can run here).
+ * notification webhook (no real forge can run here), and git's own smart HTTP server
+ * behind HTTP basic authentication, to fetch from over HTTP with credentials.
  */
 #ifndef RUNNER_TESTSERVE_H
 #define RUNNER_TESTSERVE_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -94,6 +96,25 @@ json_t *ts_recorder_get(struct ts_recorder *r, size_t i);
 /* Wait until at least n requests arrived (or the timeout). Returns the count. */
 size_t ts_recorder_wait(struct ts_recorder *r, size_t n, double timeout_s);
 void ts_recorder_stop(struct ts_recorder *r);
+
+/* ---- git smart HTTP: git http-backend (CGI) behind HTTP basic authentication ---- */
+
+struct MHD_Daemon;
+
+struct ts_githttp {
+	struct MHD_Daemon *d;
+	char *root;		    /* GIT_PROJECT_ROOT */
+	char auth[400];		    /* the Authorization header it wants */
+	char url[128];		    /* http://127.0.0.1:PORT/repo.git */
+	unsigned requests, refused; /* under mu */
+	pthread_mutex_t mu;
+};
+
+/* Serve the repositories under root (GIT_PROJECT_ROOT) on 127.0.0.1 (free port) to
+ * requests with HTTP basic credentials user:token only; anything else gets 401 with
+ * WWW-Authenticate: Basic. */
+struct ts_githttp *ts_githttp_start(const char *root, const char *user, const char *token);
+void ts_githttp_stop(struct ts_githttp *g);
 
 double ts_now(void);
 void ts_sleep(double s);

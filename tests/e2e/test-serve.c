@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -1013,4 +1014,140 @@ Test(serve, public_metrics_and_no_token_on_loopback, .timeout = 120)
 	expect_200(&e, "/api/runs", NULL);
 	expect_200(&e, "/metrics", NULL);
 	stop(&e);
+}
+
+/* ---------- a clone URL with credentials in it ---------- */
+
+#define CLONE_TOKEN "ghs_clone-url-token-0123456789-not-for-stages"
+
+static const char url_pipeline[] = "version: 1\n"
+				   "stages:\n"
+				   "  url:\n"
+				   "    run: echo \"repo=[$RUNNER_REPO_URL]\"\n"
+				   "  env:\n"
+				   "    run: env\n";
+
+/* GET http://addr<path> (open on 127.0.0.1): 200, and the body does not hold the token. */
+static void expect_no_token_at(struct env *e, const char *path)
+{
+	char *url;
+	cr_assert_geq(asprintf(&url, "http://%s%s", e->srv.addr, path), 0);
+	struct ts_response r = ts_get(url);
+	cr_assert_eq(r.status, 200, "%s: %ld %s", path, r.status, r.body);
+	cr_assert_null(strstr(r.body, CLONE_TOKEN), "the clone URL's token is in %s: %s", path,
+		       r.body);
+	ts_response_free(&r);
+	free(url);
+}
+
+Test(serve, stages_get_the_clone_url_without_its_credentials, .timeout = 120)
+{
+	/* The repository is served by git's smart HTTP server, which wants the token; the
+	 * configured clone URL carries it as its userinfo (no `credentials:`), so the fetch
+	 * works only if that URL, secret and all, is the one fetched from. */
+	struct env e = { 0 };
+	e.dir = tu_tmpdir();
+	cr_assert_geq(asprintf(&e.repo, "%s/work", e.dir), 0);
+	e.main_sha = ts_git_init(e.repo, url_pipeline);
+	ts_sh("git clone -q --bare '%s' '%s/srv/repo.git'", e.repo, e.dir);
+	char *root;
+	cr_assert_geq(asprintf(&root, "%s/srv", e.dir), 0);
+	struct ts_githttp *g = ts_githttp_start(root, "x-access-token", CLONE_TOKEN);
+	const char *hostpath = g->url + strlen("http://"); /* 127.0.0.1:PORT/repo.git */
+	char *clone_url, *public_url;
+	cr_assert_geq(asprintf(&clone_url, "http://x-access-token:%s@%s", CLONE_TOKEN, hostpath),
+		      0);
+	cr_assert_geq(asprintf(&public_url, "http://%s", hostpath), 0);
+	e.rec = ts_recorder_start(0);
+	char *cfg;
+	cr_assert_geq(asprintf(&cfg,
+			       "listen: 127.0.0.1:0\n"
+			       "data_dir: %s/data\n"
+			       "public_url: http://ci.example\n"
+			       "log_level: debug\n"
+			       "shutdown_grace: 200ms\n"
+			       "retry: { attempts: 3, backoff: 50ms, max_backoff: 200ms, "
+			       "timeout: 5s }\n"
+			       "repositories:\n" GITHUB_REPO_ENTRY,
+			       e.dir, clone_url, ts_recorder_url(e.rec)),
+		      0);
+	ts_start(&e.srv, e.dir, cfg);
+	free(cfg);
+
+	long id = push(&e, "d-1", "main", e.main_sha);
+	json_t *run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "passed");
+	json_decref(run);
+	pthread_mutex_lock(&g->mu);
+	unsigned requests = g->requests, refused = g->refused;
+	pthread_mutex_unlock(&g->mu);
+	cr_assert_gt(requests - refused, 0, "fetched over HTTP with the URL's credentials");
+
+	/* The stage sees the URL without its userinfo. */
+	char *log = stage_log(&e, id, "url");
+	char *want;
+	cr_assert_geq(asprintf(&want, "repo=[%s]\n", public_url), 0);
+	cr_assert_not_null(strstr(log, want), "'%s' not in: %s", want, log);
+	free(want);
+	free(log);
+	/* Nor anywhere else in its environment. */
+	log = stage_log(&e, id, "env");
+	cr_assert_not_null(strstr(log, "RUNNER_REPO_URL="), "%s", log);
+	cr_assert_null(strstr(log, CLONE_TOKEN), "the token is in a stage's environment: %s", log);
+	free(log);
+
+	/* No API answer or page of the run shows the token. */
+	char path[128];
+	const char *fixed[] = { "/api/runs", "/", "/metrics" };
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(*fixed); i++) {
+		expect_no_token_at(&e, fixed[i]);
+	}
+	snprintf(path, sizeof(path), "/api/runs/%ld", id);
+	expect_no_token_at(&e, path);
+	snprintf(path, sizeof(path), "/runs/%ld", id);
+	expect_no_token_at(&e, path);
+	snprintf(path, sizeof(path), "/api/runs/%ld/logs/url", id);
+	expect_no_token_at(&e, path);
+	snprintf(path, sizeof(path), "/api/runs/%ld/logs/env", id);
+	expect_no_token_at(&e, path);
+	/* Nor what went to the forge's status API. */
+	cr_assert_geq(ts_recorder_wait(e.rec, 3, 30), 3);
+	for (size_t i = 0; i < ts_recorder_count(e.rec); i++) {
+		json_t *q = ts_recorder_get(e.rec, i);
+		char *dump = json_dumps(q, 0);
+		cr_assert_null(strstr(dump, CLONE_TOKEN), "%s", dump);
+		free(dump);
+		json_decref(q);
+	}
+
+	cr_assert_eq(ts_stop(&e.srv, 30), 0, "the server stops cleanly on SIGTERM");
+	/* Nor anything in the data directory: stage logs, the report, the run's records, the
+	 * queue, the mirror. */
+	char *found = ts_sh_out("grep -rlF -e '%s' '%s/data' || true", CLONE_TOKEN, e.dir);
+	cr_assert_str_eq(found, "", "the token is in: %s", found);
+	free(found);
+	found = ts_sh_out(
+		"cat '%s'/data/repos/*/runs/*/logs/url.log '%s'/data/repos/*/runs/*/report.json",
+		e.dir, e.dir);
+	cr_assert_not_null(strstr(found, "repo=[http://127.0.0.1:"),
+			   "the run's files are there: %s", found);
+	free(found);
+	/* Nor the server's log, even as the Basic credentials it sent. */
+	char *slog = tu_read(e.srv.log);
+	cr_assert_null(strstr(slog, CLONE_TOKEN), "the token is in the server's log: %s", slog);
+	char *b64 = ts_sh_out("printf '%%s' 'x-access-token:%s' | base64 -w0", CLONE_TOKEN);
+	cr_assert_null(strstr(slog, b64), "%s", slog);
+	free(b64);
+	free(slog);
+
+	ts_release(&e.srv);
+	ts_recorder_stop(e.rec);
+	ts_githttp_stop(g);
+	tu_rmdir(e.dir);
+	free(root);
+	free(clone_url);
+	free(public_url);
+	free(e.dir);
+	free(e.repo);
+	free(e.main_sha);
 }

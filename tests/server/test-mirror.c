@@ -1,9 +1,9 @@
 /*
  * test-mirror.c - bare mirrors with libgit2 against real repositories: a local path, and
- * git's own smart HTTP server (git http-backend, run as CGI behind a small HTTP server in
- * this test) that demands HTTP basic authentication, to check token credentials, clear
- * errors when they are wrong or missing, incremental and cached fetches, and
- * cancellation.
+ * git's own smart HTTP server (git http-backend, run as CGI behind a small HTTP server,
+ * ts_githttp in tests/common/testserve.c) that demands HTTP basic authentication, to check
+ * token credentials, clear errors when they are wrong or missing, incremental and cached
+ * fetches, and cancellation.
  *
  * TLS is not exercised here (libgit2 verifies certificates itself); the credential flow
  * is the same over plain HTTP.
@@ -21,15 +21,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
-#include <openssl/evp.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
@@ -51,222 +47,6 @@ const char *__asan_default_options(void)
 }
 
 static const char pipeline[] = "version: 1\nstages:\n  a: { run: \"true\" }\n";
-
-/* ---------- git http-backend behind HTTP basic authentication ---------- */
-
-struct githttp {
-	struct MHD_Daemon *d;
-	char *root;	/* GIT_PROJECT_ROOT */
-	char auth[400]; /* the Authorization header it wants */
-	char url[128];
-	unsigned requests, refused;
-	pthread_mutex_t mu;
-};
-
-struct body {
-	char *p;
-	size_t n;
-};
-
-static enum MHD_Result add_query(void *cls, enum MHD_ValueKind kind, const char *key,
-				 const char *value)
-{
-	char *q = cls;
-	(void)kind;
-	size_t n = strlen(q);
-	snprintf(q + n, 512 - n, "%s%s=%s", n ? "&" : "", key, value ? value : "");
-	return MHD_YES;
-}
-
-static enum MHD_Result respond_raw(struct MHD_Connection *c, unsigned code, const char *body,
-				   size_t len, char **headers, size_t nh)
-{
-	struct MHD_Response *r =
-		MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-	for (size_t i = 0; i < nh; i++) {
-		char *colon = strchr(headers[i], ':');
-		if (colon) {
-			*colon = '\0';
-			const char *v = colon + 1;
-			while (*v == ' ') {
-				v++;
-			}
-			MHD_add_response_header(r, headers[i], v);
-		}
-	}
-	enum MHD_Result ret = MHD_queue_response(c, code, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-/* Run git http-backend for one request (CGI), and relay its answer. */
-static enum MHD_Result cgi(struct githttp *g, struct MHD_Connection *c, const char *url,
-			   const char *method, struct body *b)
-{
-	char query[512] = "";
-	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_query, query);
-	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-	const char *ce = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Encoding");
-	char in_path[] = "/tmp/runner-cgi-in-XXXXXX";
-	int in = mkstemp(in_path);
-	cr_assert_geq(in, 0);
-	unlink(in_path);
-	if (b->n) {
-		cr_assert_eq(write(in, b->p, b->n), (ssize_t)b->n);
-	}
-	lseek(in, 0, SEEK_SET);
-	int out[2];
-	cr_assert_eq(pipe(out), 0);
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(in, 0);
-		dup2(out[1], 1);
-		char len[32];
-		snprintf(len, sizeof(len), "%zu", b->n);
-		setenv("GIT_PROJECT_ROOT", g->root, 1);
-		setenv("GIT_HTTP_EXPORT_ALL", "1", 1);
-		setenv("REQUEST_METHOD", method, 1);
-		setenv("PATH_INFO", url, 1);
-		setenv("QUERY_STRING", query, 1);
-		setenv("CONTENT_LENGTH", len, 1);
-		setenv("GATEWAY_INTERFACE", "CGI/1.1", 1);
-		setenv("SERVER_PROTOCOL", "HTTP/1.1", 1);
-		setenv("REMOTE_USER", "runner", 1);
-		setenv("REMOTE_ADDR", "127.0.0.1", 1);
-		if (ct) {
-			setenv("CONTENT_TYPE", ct, 1);
-		}
-		if (ce) {
-			setenv("HTTP_CONTENT_ENCODING", ce, 1);
-		}
-		execl("/usr/lib/git-core/git-http-backend", "git-http-backend", (char *)NULL);
-		_exit(127);
-	}
-	close(in);
-	close(out[1]);
-	struct body o = { NULL, 0 };
-	char buf[65536];
-	ssize_t r;
-	while ((r = read(out[0], buf, sizeof(buf))) > 0) {
-		o.p = realloc(o.p, o.n + (size_t)r + 1);
-		memcpy(o.p + o.n, buf, (size_t)r);
-		o.n += (size_t)r;
-	}
-	close(out[0]);
-	waitpid(pid, NULL, 0);
-	/* Split CGI headers from the body. */
-	unsigned code = 200;
-	char *headers[16];
-	size_t nh = 0;
-	size_t pos = 0;
-	while (o.p && pos < o.n) {
-		char *eol = memchr(o.p + pos, '\n', o.n - pos);
-		if (!eol) {
-			break;
-		}
-		size_t l = (size_t)(eol - (o.p + pos));
-		if (l > 0 && o.p[pos + l - 1] == '\r') {
-			o.p[pos + l - 1] = '\0';
-			l--;
-		}
-		*eol = '\0';
-		char *line = o.p + pos;
-		pos = (size_t)(eol - o.p) + 1;
-		if (l == 0) {
-			break;
-		}
-		if (strncasecmp(line, "Status:", 7) == 0) {
-			code = (unsigned)strtoul(line + 7, NULL, 10);
-		} else if (strncasecmp(line, "Content-Length:", 15) == 0) {
-			continue; /* MHD sets it from the body */
-		} else if (nh < 16) {
-			headers[nh++] = line;
-		}
-	}
-	enum MHD_Result ret =
-		respond_raw(c, code, o.p ? o.p + pos : "", o.p ? o.n - pos : 0, headers, nh);
-	free(o.p);
-	return ret;
-}
-
-static enum MHD_Result on_git(void *cls, struct MHD_Connection *c, const char *url,
-			      const char *method, const char *version, const char *upload,
-			      size_t *upload_size, void **con_cls)
-{
-	struct githttp *g = cls;
-	struct body *b = *con_cls;
-	(void)version;
-	if (!b) {
-		*con_cls = calloc(1, sizeof(struct body));
-		return MHD_YES;
-	}
-	if (*upload_size) {
-		b->p = realloc(b->p, b->n + *upload_size);
-		memcpy(b->p + b->n, upload, *upload_size);
-		b->n += *upload_size;
-		*upload_size = 0;
-		return MHD_YES;
-	}
-	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-	pthread_mutex_lock(&g->mu);
-	g->requests++;
-	bool ok = auth && strcmp(auth, g->auth) == 0;
-	g->refused += !ok;
-	pthread_mutex_unlock(&g->mu);
-	if (!ok) {
-		/* With a content type, as forges send it: libgit2 1.5 misreads the next
-		 * response on the connection after a 401 body without one. */
-		char *h[] = { strdup("WWW-Authenticate: Basic realm=\"git\""),
-			      strdup("Content-Type: text/plain") };
-		enum MHD_Result r = respond_raw(c, 401, "authentication required\n", 24, h, 2);
-		free(h[0]);
-		free(h[1]);
-		return r;
-	}
-	return cgi(g, c, url, method, b);
-}
-
-static void on_git_done(void *cls, struct MHD_Connection *c, void **con_cls,
-			enum MHD_RequestTerminationCode toe)
-{
-	struct body *b = *con_cls;
-	(void)cls;
-	(void)c;
-	(void)toe;
-	if (b) {
-		free(b->p);
-		free(b);
-	}
-}
-
-static struct githttp *githttp_start(const char *root, const char *user, const char *token)
-{
-	struct githttp *g = calloc(1, sizeof(*g));
-	g->root = strdup(root);
-	pthread_mutex_init(&g->mu, NULL);
-	char cred[200];
-	unsigned char b64[300];
-	snprintf(cred, sizeof(cred), "%s:%s", user, token);
-	EVP_EncodeBlock(b64, (const unsigned char *)cred, (int)strlen(cred));
-	snprintf(g->auth, sizeof(g->auth), "Basic %s", b64);
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	g->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-					MHD_USE_POLL,
-				0, NULL, NULL, on_git, g, MHD_OPTION_SOCK_ADDR, &sa,
-				MHD_OPTION_NOTIFY_COMPLETED, on_git_done, g, MHD_OPTION_END);
-	cr_assert_not_null(g->d);
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(g->d, MHD_DAEMON_INFO_BIND_PORT);
-	snprintf(g->url, sizeof(g->url), "http://127.0.0.1:%u/repo.git", (unsigned)info->port);
-	return g;
-}
-
-static void githttp_stop(struct githttp *g)
-{
-	MHD_stop_daemon(g->d);
-	free(g->root);
-	free(g);
-}
 
 /* ---------- tests ---------- */
 
@@ -340,7 +120,7 @@ Test(mirror, https_token_credentials, .timeout = 60)
 	struct fx f = setup_fx();
 	char *root;
 	cr_assert_geq(asprintf(&root, "%s/srv", f.dir), 0);
-	struct githttp *g = githttp_start(root, "x-access-token", TOKEN);
+	struct ts_githttp *g = ts_githttp_start(root, "x-access-token", TOKEN);
 	struct diag_list dl;
 	bool fetched;
 
@@ -393,7 +173,7 @@ Test(mirror, https_token_credentials, .timeout = 60)
 	cr_assert_str_eq(red, "https://example.com/a@b");
 	free(red);
 	free(second);
-	githttp_stop(g);
+	ts_githttp_stop(g);
 	free(root);
 	release_fx(&f);
 }
