@@ -15,6 +15,7 @@
 #include "arena.h"
 #include "artifacts.h"
 #include "diag.h"
+#include "dirpool.h"
 #include "expr.h"
 #include "pushgate.h"
 #include "interp.h"
@@ -108,6 +109,7 @@ struct engine {
 	int fatal;		     /* an internal error that ends the loop */
 	struct stage_proc **retired; /* ended stages whose supervisors are still to be freed */
 	size_t retired_n, retired_cap;
+	struct dirpool spare; /* sandboxed stages' outboxes and artifact mount points */
 };
 
 /* ---------- small helpers ---------- */
@@ -704,7 +706,7 @@ static void launch(struct engine *e, size_t i)
 		outbox = xasprintf("%s/outbox/%s", e->r->dir, def->name);
 		own_art = xasprintf("%s/%s", e->artifacts, def->name);
 		rm_rf(outbox);
-		if (mkdir_p(outbox, 0755) < 0 || mkdir_p(own_art, 0755) < 0) {
+		if (dirpool_take(&e->spare, outbox) < 0 || dirpool_take(&e->spare, own_art) < 0) {
 			close(pfd[0]);
 			close(pfd[1]);
 			json_decref(with);
@@ -856,7 +858,7 @@ static void collect_outbox(struct engine *e, size_t i)
 		return;
 	}
 	_cleanup_free_ char *outbox = xasprintf("%s/outbox/%s", e->r->dir, def->name);
-	if (rmdir(outbox) == 0) {
+	if (dirpool_give(&e->spare, outbox) || rmdir(outbox) == 0) {
 		return; /* it was empty: nothing to keep (most stages) */
 	}
 	_cleanup_free_ char *dest = xasprintf("%s/%s", e->artifacts, def->name);
@@ -1003,6 +1005,12 @@ static void attempt_done(struct engine *e, size_t i)
 	}
 	if (s->status == STATUS_PASSED && def->n_outputs) {
 		collect_outputs(e, i);
+	}
+	if (s->sandboxed) {
+		/* Its directory of the run's artifacts, made for its outbox, stays only if
+		 * something was kept in it. */
+		_cleanup_free_ char *own_art = xasprintf("%s/%s", e->artifacts, def->name);
+		dirpool_give(&e->spare, own_art);
 	}
 	if (s->status == STATUS_FAILED && def->allow_failure) {
 		s->allowed_failure = true;
@@ -1494,6 +1502,8 @@ static int setup_sandbox(struct engine *e, struct diag_list *dl)
 		r->stages[i].network_host = pol && sandbox_policy_network(pol) == SANDBOX_NET_HOST;
 	}
 	e->artifacts = xasprintf("%s/artifacts", r->dir);
+	_cleanup_free_ char *outboxes = xasprintf("%s/outbox", r->dir);
+	dirpool_init(&e->spare, outboxes);
 	int ret = mkdir_p(e->artifacts, 0755);
 	if (ret < 0) {
 		diag_error(dl, NULL, 0, 0, NULL, "cannot create %s: %s", e->artifacts,
@@ -1546,6 +1556,7 @@ static void engine_release(struct engine *e)
 	free(e->retired);
 	run_policies_release(&e->pols);
 	free(e->artifacts);
+	dirpool_release(&e->spare);
 }
 
 int run_pipeline(const struct pipeline *p, const struct run_options *o, struct run **out,
