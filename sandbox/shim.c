@@ -677,5 +677,8 @@ _Noreturn void shim_run(const struct child_ctx *c)
 	} else {
 		shim_send(status_fd, SHIM_SIGNALED, 0, SIGKILL, 0, NULL);
 	}
+	/* What is left is tearing the stage's namespaces down as the shim exits: background
+	 * work, at the lowest priority (raising a nice value needs no privilege). */
+	setpriority(PRIO_PROCESS, 0, 19);
 	_exit(0);
 }

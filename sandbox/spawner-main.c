@@ -28,6 +28,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -48,18 +49,23 @@ static void reply(int pid, int pidfd)
 }
 
 /*
- * Warm supervisors: after a request, when no other is waiting, the spawner starts a
- * supervisor for the next stage of the same policy (same key and clone flags) and lets it
- * prepare everything that depends on the policy alone (shim_prepare(): its namespaces, the
- * network namespace, the root but for the workspace) while the current stage runs. The
- * next matching request hands it the stage's descriptors over a socket of its own, and it
- * finishes as a cold one would (shim_run()), checking first that the stage's policy is the
- * one it was prepared for. A warm supervisor is used once, for one stage; its namespaces,
- * /tmp, /proc and devpts are new and nothing else has been in them. It is dropped (killed)
- * when its policy has not been asked for in WARM_MAX_AGE, so that a host mount made since
- * it was cloned is not missed for long.
+ * Warm supervisors: after a request, when no other is waiting, the spawner starts
+ * supervisors for the next stages of the same policy (same key and clone flags), up to
+ * WARM_DEPTH of them, and lets each prepare everything that depends on the policy alone
+ * (shim_prepare(): its namespaces, the network namespace, the root but for the workspace)
+ * while the current stage runs, at the lowest scheduling priority where the stage's can be
+ * restored (warm_main()). The next matching request hands the oldest its stage's
+ * descriptors over a socket of its own, and it finishes as a cold one would (shim_run()),
+ * checking first that the stage's policy is the one it was prepared for. Two are kept
+ * because preparing one (a network namespace above all) costs about as much CPU as a short
+ * stage: with only one, a stage of `true` found it not yet ready about half the time on
+ * two cores and waited for it (docs/benchmarks.md). A warm supervisor is used once, for one
+ * stage; its namespaces, /tmp, /proc and devpts are new and nothing else has been in them.
+ * It is dropped (killed) when its policy has not been asked for in WARM_MAX_AGE, so that a
+ * host mount made since it was cloned is not missed for long.
  */
-#define WARM_MAX	4
+#define WARM_MAX	8
+#define WARM_DEPTH	2
 #define WARM_MAX_AGE_MS 5000
 
 struct warm {
@@ -67,8 +73,10 @@ struct warm {
 	int pidfd;
 	int hand; /* the stage's descriptors go through this socket */
 	uint64_t key, flags, born_ms;
+	uint64_t seq; /* the order they were started in */
 };
 static struct warm warm[WARM_MAX];
+static uint64_t warm_seq;
 
 static uint64_t now_ms(void)
 {
@@ -136,6 +144,14 @@ static _Noreturn void warm_main(int blob, int hand, int self)
 	int pr = wire_decode(blob, NULL, 0, self, &pol);
 	close(blob);
 	shim_begin(true, 0, self);
+	/* Preparing ahead is background work: it runs at the lowest priority, so that it does
+	 * not hold up the stage that is running, when the priority can be restored for the
+	 * stage (lowering a nice value takes CAP_SYS_NICE: root has it, a user does not, and
+	 * then nothing changes). */
+	errno = 0;
+	int nice0 = getpriority(PRIO_PROCESS, 0);
+	bool niced = errno == 0 && nice0 > -20 && setpriority(PRIO_PROCESS, 0, nice0 - 1) == 0 &&
+		     setpriority(PRIO_PROCESS, 0, 19) == 0;
 	if (pr == 0) {
 		pr = shim_prepare(pol, &step);
 	}
@@ -148,6 +164,10 @@ static _Noreturn void warm_main(int blob, int hand, int self)
 		_exit(0); /* the spawner dropped it, or ended */
 	}
 	close(hand);
+	if (niced && setpriority(PRIO_PROCESS, 0, nice0) < 0 && pr == 0) {
+		pr = -errno;
+		step = "restore the scheduling priority";
+	}
 	const struct child_ctx *c;
 	int r = trunc ? -EBADMSG : wire_decode(fds[0], fds, n_fds, self, &c);
 	if (r < 0) {
@@ -180,7 +200,7 @@ static void warm_make(const struct spawner_req *req, const int *fds, size_t n_fd
 			slot = i;
 			break;
 		}
-		if (warm[i].born_ms < warm[slot].born_ms) {
+		if (warm[i].seq < warm[slot].seq) {
 			slot = i; /* the oldest goes when none is free */
 		}
 	}
@@ -208,7 +228,13 @@ static void warm_make(const struct spawner_req *req, const int *fds, size_t n_fd
 		close(hv[0]);
 		return;
 	}
-	warm[slot] = (struct warm){ (pid_t)r, pidfd, hv[0], req->key, req->clone_flags, now_ms() };
+	warm[slot] = (struct warm){ .pid = (pid_t)r,
+				    .pidfd = pidfd,
+				    .hand = hv[0],
+				    .key = req->key,
+				    .flags = req->clone_flags,
+				    .born_ms = now_ms(),
+				    .seq = ++warm_seq };
 }
 
 /* A warm supervisor for this request, if one is ready: it gets the descriptors. Returns
@@ -217,16 +243,25 @@ static int warm_take(const struct spawner_req *req, const int *fds, size_t n_fds
 {
 	uint64_t now = now_ms();
 	for (size_t i = 0; i < WARM_MAX; i++) {
-		struct warm *w = &warm[i];
-		if (w->pid && now - w->born_ms > WARM_MAX_AGE_MS) {
-			warm_drop(w);
+		if (warm[i].pid && now - warm[i].born_ms > WARM_MAX_AGE_MS) {
+			warm_drop(&warm[i]);
 		}
-		if (!w->pid || !req->key || w->key != req->key || w->flags != req->clone_flags) {
-			continue;
+	}
+	for (;;) {
+		/* The oldest first: it has had the longest to get ready. */
+		struct warm *w = NULL;
+		for (size_t i = 0; req->key && i < WARM_MAX; i++) {
+			if (warm[i].pid && warm[i].key == req->key &&
+			    warm[i].flags == req->clone_flags && (!w || warm[i].seq < w->seq)) {
+				w = &warm[i];
+			}
+		}
+		if (!w) {
+			return 0;
 		}
 		char byte = 'w';
 		if (wire_send_fds(w->hand, &byte, 1, fds, n_fds, MSG_DONTWAIT) < 0) {
-			warm_drop(w); /* it died: a cold one instead */
+			warm_drop(w); /* it died: another, or a cold one instead */
 			continue;
 		}
 		int pid = w->pid;
@@ -235,7 +270,6 @@ static int warm_take(const struct spawner_req *req, const int *fds, size_t n_fds
 		memset(w, 0, sizeof(*w));
 		return pid;
 	}
-	return 0;
 }
 
 static bool request_waiting(void)
@@ -282,13 +316,13 @@ static bool serve_one(int self, int sigfd)
 	}
 	/* The next stage of this policy finds a warm supervisor, unless a request is already
 	 * waiting: that one comes first. */
-	if (ok && pid > 0 && req.key && !request_waiting()) {
-		bool have = false;
+	if (ok && pid > 0 && req.key) {
+		size_t have = 0;
 		for (size_t i = 0; i < WARM_MAX; i++) {
-			have |= warm[i].pid && warm[i].key == req.key &&
+			have += warm[i].pid && warm[i].key == req.key &&
 				warm[i].flags == req.clone_flags;
 		}
-		if (!have) {
+		while (have++ < WARM_DEPTH && !request_waiting()) {
 			warm_make(&req, fds, n_fds, self, sigfd);
 		}
 	}

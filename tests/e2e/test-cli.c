@@ -6,12 +6,14 @@
 
 #include "testutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -233,6 +235,64 @@ Test(cli, hundreds_of_short_stages_all_start, .timeout = 300)
 		json_decref(rep);
 		tu_result_free(&r);
 	}
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* A sandboxed stage's own directory of the run's artifacts (its outbox) is new: empty, mode
+ * 755, whatever the stages before it left in theirs or changed about them (the runner
+ * reuses empty, untouched ones: runner/dirpool.c). The ones left empty are not kept in the
+ * record, and nothing of the reuse is left behind. Every stage runs at the runner's own
+ * scheduling priority (supervisors are prepared ahead at the lowest one). */
+Test(cli, each_stage_gets_a_new_outbox_and_the_runners_priority, .timeout = 120)
+{
+	char *dir = tu_tmpdir();
+	errno = 0;
+	int nice0 = getpriority(PRIO_PROCESS, 0);
+	cr_assert_eq(errno, 0);
+	const char *check =
+		"d=$RUNNER_ARTIFACTS/$RUNNER_STAGE; echo \"$RUNNER_STAGE nice=$(nice)\"; "
+		"[ -z \"$(ls -A $d)\" ] && [ $(stat -c %a $d) = 755 ] || "
+		"{ ls -la $d; exit 1; }";
+	char *yml = tu_strf("version: 1\nstages:\n"
+			    "  a: { run: '%s; echo kept > $d/f' }\n"
+			    "  b: { needs: [a], run: '%s; chmod 700 $d' }\n"
+			    "  c: { needs: [b], run: '%s; mkdir $d/sub' }\n"
+			    "  d: { needs: [c], run: '%s; touch $d/.hidden; rm $d/.hidden' }\n"
+			    "  e: { needs: [d], run: '%s; touch $d/.hidden' }\n"
+			    "  f: { needs: [e], run: '%s' }\n"
+			    "  g: { needs: [f], run: '%s' }\n",
+			    check, check, check, check, check, check, check);
+	tu_write(dir, ".runner.yml", yml);
+	free(yml);
+	struct tu_result r = tu_runner_run(dir, "run", "-j1", NULL);
+	cr_assert_eq(r.status, 0, "%s\n%s", r.out, r.err);
+	for (const char *s = "abcdefg"; *s; s++) {
+		char want[64];
+		snprintf(want, sizeof(want), "%c nice=%d", *s, nice0);
+		assert_contains(r.out, want);
+	}
+	tu_result_free(&r);
+	char *kept = tu_readf("%s/.runner/runs/latest/artifacts/a/f", dir);
+	cr_assert_str_eq(kept, "kept\n");
+	free(kept);
+	cr_assert(tu_exists("%s/.runner/runs/latest/artifacts/c/sub", dir));
+	cr_assert(tu_exists("%s/.runner/runs/latest/artifacts/e/.hidden", dir));
+	for (const char *s = "dfg"; *s; s++) {
+		cr_assert_not(tu_exists("%s/.runner/runs/latest/artifacts/%c", dir, *s),
+			      "stage %c kept nothing", *s);
+	}
+	char *outbox = tu_strf("%s/.runner/runs/latest/outbox", dir);
+	DIR *od = opendir(outbox);
+	struct dirent *de;
+	while (od && (de = readdir(od))) {
+		cr_assert(de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, "..")),
+			  "left in the outbox: %s", de->d_name);
+	}
+	if (od) {
+		closedir(od);
+	}
+	free(outbox);
 	tu_rmdir(dir);
 	free(dir);
 }
