@@ -304,21 +304,13 @@ static int setup_fds(const struct child_ctx *c, int devnull, int *report_fd, int
 	return 0;
 }
 
-/* Confined payload: limits, then capabilities, no_new_privs and the filter, in that order. */
-static int confine(const struct child_ctx *c, const char **step)
+/* What no process of the stage may hold again, dropped by the supervisor once its root is
+ * prepared (a warm one, before its stage is known): the securebits locked, the bounding and
+ * ambient sets emptied. Those limit what an execve can give, not what the supervisor holds:
+ * its effective capabilities stay for the stage's own mounts (shim_finish()), and the
+ * payload drops them (confine()). */
+static int confine_bounds(const struct child_ctx *c, const char **step)
 {
-	*step = "set resource limits";
-	for (size_t i = 0; i < c->n_rl; i++) {
-		if (setrlimit(c->rl_res[i], &c->rl[i]) < 0) {
-			return -errno;
-		}
-	}
-	if (!c->userns) {
-		*step = "drop supplementary groups";
-		if (setgroups(0, NULL) < 0) {
-			return -errno;
-		}
-	}
 	*step = "lock securebits";
 	if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
 					     SECBIT_NO_SETUID_FIXUP_LOCKED |
@@ -335,6 +327,25 @@ static int confine(const struct child_ctx *c, const char **step)
 	*step = "clear ambient capabilities";
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) {
 		return -errno;
+	}
+	return 0;
+}
+
+/* Confined payload: limits, then capabilities, no_new_privs and the filter, in that order
+ * (the bounding and ambient sets are empty already: confine_bounds()). */
+static int confine(const struct child_ctx *c, const char **step)
+{
+	*step = "set resource limits";
+	for (size_t i = 0; i < c->n_rl; i++) {
+		if (setrlimit(c->rl_res[i], &c->rl[i]) < 0) {
+			return -errno;
+		}
+	}
+	if (!c->userns) {
+		*step = "drop supplementary groups";
+		if (setgroups(0, NULL) < 0) {
+			return -errno;
+		}
 	}
 	*step = "drop capabilities";
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
@@ -476,7 +487,7 @@ int shim_prepare(const struct child_ctx *c, const char **step)
 	mode_t old = umask(0);
 	int r = root_prepare(&c->rp, step);
 	umask(old);
-	return r;
+	return r < 0 ? r : confine_bounds(c, step);
 }
 
 /* Confined, from the stage's own instructions: its cgroup, its mounts, and no way back in. */
