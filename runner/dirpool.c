@@ -3,10 +3,13 @@
  * dirpool.c - empty directories kept for reuse while a run lasts (see dirpool.h).
  *
  * A spare is only ever a directory this process made and found, when its stage had ended,
- * empty and with the mode, owner and (absent) extended attributes it was made with: what a
- * stage can change about the directory it was given is its contents, its mode and its
- * extended attributes (an ACL is one), and a directory with any of them changed is not
- * reused. Spares wait in the run record's own directory, which no stage can see.
+ * empty and with the mode, owner, size and (absent) extended attributes it was made with:
+ * what a stage can change about the directory it was given is its contents, its mode, its
+ * extended attributes (an ACL is one), its size (a directory that held many entries stays
+ * large) and its times, and a directory with any of the first four changed is not reused;
+ * the times are reset when it is. Spares wait in the run record's own directory, which no
+ * stage can see. That a stage's outbox was left empty, which its inode number being reused
+ * tells, the next stage can see anyway: the run's artifacts are visible to it.
  */
 #include "dirpool.h"
 
@@ -34,6 +37,9 @@ int dirpool_take(struct dirpool *p, const char *path)
 		char *spare = p->v[--p->n];
 		if (rename(spare, path) == 0) {
 			free(spare);
+			/* Its times are new too (the rename gave it a new ctime): what the
+			 * stage before did to it shows nowhere. */
+			utimensat(AT_FDCWD, path, NULL, AT_SYMLINK_NOFOLLOW);
 			return 0;
 		}
 		struct stat st;
@@ -55,6 +61,7 @@ int dirpool_take(struct dirpool *p, const char *path)
 		p->mode = st.st_mode & 07777;
 		p->uid = st.st_uid;
 		p->gid = st.st_gid;
+		p->size = st.st_size;
 	}
 	return r;
 }
@@ -89,7 +96,7 @@ bool dirpool_give(struct dirpool *p, const char *path)
 	}
 	struct stat st;
 	if (fstat(fd, &st) < 0 || (st.st_mode & 07777) != p->mode || st.st_uid != p->uid ||
-	    st.st_gid != p->gid || flistxattr(fd, NULL, 0) != 0) {
+	    st.st_gid != p->gid || st.st_size != p->size || flistxattr(fd, NULL, 0) != 0) {
 		close(fd);
 		return false;
 	}

@@ -23,6 +23,7 @@ struct dirpool {
 	mode_t mode;
 	uid_t uid;
 	gid_t gid;
+	off_t size;
 };
 
 /* Spares wait in dir (created when needed). */
@@ -32,8 +33,8 @@ void dirpool_init(struct dirpool *p, const char *dir);
  * directory at path is kept. Returns 0 or -errno. */
 int dirpool_take(struct dirpool *p, const char *path);
 
-/* If path is an empty directory exactly as this pool makes them (mode, owner, no extended
- * attributes or ACL), move it aside for reuse and return true: path is then gone.
+/* If path is an empty directory exactly as this pool makes them (mode, owner, size, no
+ * extended attributes or ACL), move it aside for reuse and return true: path is then gone.
  * Otherwise leave it and return false. */
 bool dirpool_give(struct dirpool *p, const char *path);
 

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 static ino_t inode(const char *path)
@@ -72,6 +73,9 @@ Test(dirpool, an_empty_untouched_directory_is_reused_and_nothing_is_left)
 	setup(&f);
 	cr_assert_eq(dirpool_take(&f.pool, f.a), 0); /* made, with its parents */
 	ino_t ino = inode(f.a);
+	/* Its times, which a stage may change, do not keep it out, and do not follow it. */
+	struct timespec old[2] = { { 1, 0 }, { 1, 0 } };
+	cr_assert_eq(utimensat(AT_FDCWD, f.a, old, 0), 0);
 	cr_assert(dirpool_give(&f.pool, f.a));
 	cr_assert_not(tu_exists("%s", f.a), "given back: the path is gone");
 	cr_assert_eq(entries(f.spares), 1);
@@ -80,8 +84,13 @@ Test(dirpool, an_empty_untouched_directory_is_reused_and_nothing_is_left)
 	cr_assert_neq(inode(f.b), ino);
 	cr_assert_eq(entries(f.spares), 1);
 	cr_assert_eq(rmdir(f.b), 0);
+	struct timespec before;
+	clock_gettime(CLOCK_REALTIME, &before);
 	cr_assert_eq(dirpool_take(&f.pool, f.b), 0);
 	cr_assert_eq(inode(f.b), ino, "the same directory, moved to its new place");
+	struct stat st;
+	cr_assert_eq(stat(f.b, &st), 0);
+	cr_assert_geq(st.st_mtim.tv_sec, before.tv_sec, "its times are reset");
 	cr_assert_eq(entries(f.spares), 0);
 	/* A directory already there (a retried stage) is kept, and so is the spare. */
 	cr_assert(dirpool_give(&f.pool, f.b));
@@ -128,6 +137,25 @@ Test(dirpool, a_directory_a_stage_changed_is_never_reused)
 		cr_assert_not(dirpool_give(&f.pool, f.a));
 	} else {
 		cr_log_warn("no user xattrs on this file system: %s", strerror(errno));
+	}
+	cr_assert_eq(rmdir(f.a), 0);
+
+	/* Grown by many entries, then emptied: its size tells, so it is not reused. */
+	cr_assert_eq(mkdir(f.a, 0755), 0);
+	struct stat st0, st1;
+	cr_assert_eq(stat(f.a, &st0), 0);
+	for (int i = 0; i < 400; i++) {
+		snprintf(path, sizeof(path), "%s/entry-with-a-long-name-%04d", f.a, i);
+		fd = creat(path, 0644);
+		cr_assert_geq(fd, 0);
+		close(fd);
+		cr_assert_eq(unlink(path), 0);
+	}
+	cr_assert_eq(stat(f.a, &st1), 0);
+	if (st1.st_size != st0.st_size) {
+		cr_assert_not(dirpool_give(&f.pool, f.a));
+	} else {
+		cr_log_warn("this file system does not grow directories");
 	}
 	cr_assert_eq(rmdir(f.a), 0);
 
