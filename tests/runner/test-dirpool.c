@@ -149,6 +149,9 @@ Test(dirpool, a_directory_a_stage_changed_is_never_reused)
 		fd = creat(path, 0644);
 		cr_assert_geq(fd, 0);
 		close(fd);
+	}
+	for (int i = 0; i < 400; i++) {
+		snprintf(path, sizeof(path), "%s/entry-with-a-long-name-%04d", f.a, i);
 		cr_assert_eq(unlink(path), 0);
 	}
 	cr_assert_eq(stat(f.a, &st1), 0);
