@@ -43,6 +43,24 @@ char *filefind_excerpt(const char *buf, size_t len, size_t off, size_t max)
 	return r;
 }
 
+struct finding *filefind_incomplete(struct finding_list *out, const struct rule *r,
+				    enum finding_kind kind, const char *path)
+{
+	struct finding *f = filefind_add(out, r, kind, path);
+	f->line = f->end_line = 1;
+	f->column = f->end_column = 1;
+	f->message = xasprintf("%s: not evaluated completely on this file: the matcher gave up "
+			       "at its step limit, so a match may be hidden here",
+			       f->title ? f->title : r->id);
+	finding_set(&f->fix,
+		    "simplify the file, or exclude it from the scan if it is known to be safe "
+		    "(generated or vendored)");
+	f->extra = json_pack("{s:b}", "incomplete", 1);
+	static const char tag[] = "runner:incomplete";
+	finding_fingerprint(f, tag, sizeof(tag) - 1, 0);
+	return f;
+}
+
 static int cmp_pos(const void *pa, const void *pb)
 {
 	const struct finding *a = pa, *b = pb;

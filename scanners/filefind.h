@@ -20,6 +20,17 @@ struct finding *filefind_add(struct finding_list *out, const struct rule *r, enu
 			     const char *path);
 
 /*
+ * A finding of rule r in path saying that the rule could not be evaluated completely on
+ * the file: some of its match attempts reached the step limit of the pattern matcher or
+ * PCRE2's match limits and were given up, so a match may be hidden there. It carries the
+ * rule's own severity (the worst a hidden match could be) and points at the file's first
+ * line; the gate treats it as any finding of the rule. Nothing is silently passed: a file
+ * crafted to exhaust the matcher blocks as a match of the rule would.
+ */
+struct finding *filefind_incomplete(struct finding_list *out, const struct rule *r,
+				    enum finding_kind kind, const char *path);
+
+/*
  * The line of buf that contains offset off, without its line end and surrounding blanks,
  * at most max bytes (then "..." is appended), as valid UTF-8. Caller frees.
  */

@@ -47,7 +47,14 @@ struct sast_scratch {
 	size_t n_queue, cap_queue;
 	struct regex_ctx rx;
 	struct sast_file_stats *st;
+	bool *gave_up; /* per rule: an evaluation on the current file was given up */
 };
+
+/* Evaluations given up on the current file so far (step budgets and regex limits). */
+static size_t given_up(const struct sast_scratch *s)
+{
+	return s->st->budget_exceeded + s->st->regex_limits;
+}
 
 struct sast_scratch *sast_scratch_new(const struct ruleset *rs)
 {
@@ -63,6 +70,7 @@ struct sast_scratch *sast_scratch_new(const struct ruleset *rs)
 	s->n_occ = max_anchors;
 	s->occ = xcalloc(max_anchors ? max_anchors : 1, sizeof(struct occ));
 	s->rm = xcalloc(ruleset_count(rs) ? ruleset_count(rs) : 1, sizeof(struct rmatches));
+	s->gave_up = xcalloc(ruleset_count(rs) ? ruleset_count(rs) : 1, sizeof(bool));
 	regex_ctx_init(&s->rx);
 	return s;
 }
@@ -82,6 +90,7 @@ void sast_scratch_free(struct sast_scratch *s)
 		free(s->rm[i].v);
 	}
 	free(s->rm);
+	free(s->gave_up);
 	free(s->touched_anchors);
 	free(s->touched_rules);
 	free(s->queue);
@@ -507,6 +516,7 @@ static void eval_regex_rules(struct sast_scratch *s, const struct rule_lang_inde
 	for (size_t k = 0; k < ix->n_regex_rules; k++) {
 		const struct rule *r = ruleset_rule(s->rs, ix->regex_rules[k]);
 		struct eval ev = { s, r, t };
+		size_t before = given_up(s);
 		if (r->n_keywords) {
 			bool any = false;
 			for (size_t w = 0; w < r->n_keywords && !any; w++) {
@@ -544,6 +554,7 @@ static void eval_regex_rules(struct sast_scratch *s, const struct rule_lang_inde
 			add_finding(&ev, path, (uint32_t)ms, (uint32_t)MAX(me, ms + 1), NULL, out);
 			n++;
 		}
+		s->gave_up[ix->regex_rules[k]] |= given_up(s) != before;
 	}
 }
 
@@ -590,10 +601,12 @@ static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const ch
 				.out = &s->rm[an->uses[u].rule],
 			};
 			touch_rule(s, an->uses[u].rule);
+			size_t before = given_up(s);
 			for (size_t j = 0; j < o->n; j++) {
 				pattern_starts(p, t, o->v[j], try_start, &tc);
 			}
 			s->st->budget_exceeded += tc.pc.budget_exceeded;
+			s->gave_up[an->uses[u].rule] |= given_up(s) != before;
 		}
 		o->n = 0;
 	}
@@ -608,6 +621,7 @@ static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const ch
 			qsort(rm->v, rm->n, sizeof(rm->v[0]), cmp_rmatch);
 		}
 		uint32_t last_start = UINT32_MAX;
+		size_t before = given_up(s);
 		for (size_t i = 0; i < rm->n; i++) {
 			const struct rmatch *m = &rm->v[i];
 			if (m->start == last_start) {
@@ -620,6 +634,7 @@ static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const ch
 			const struct token *a = &t->v[m->start], *b = &t->v[m->end - 1];
 			add_finding(&ev, path, a->off, b->off + b->len, &m->b, out);
 		}
+		s->gave_up[ri] |= given_up(s) != before;
 		rm->n = 0;
 		rm->touched = false;
 	}
@@ -641,6 +656,7 @@ int sast_scan(struct sast_scratch *s, const char *path, enum lang lang, const ch
 	static struct sast_file_stats dummy;
 	s->st = st ? st : &dummy;
 	size_t first = out->n;
+	memset(s->gave_up, 0, ruleset_count(s->rs) * sizeof(bool));
 	int r = lex_run(lang, buf, len, false, &s->tk);
 	if (r < 0) {
 		return r;
@@ -662,6 +678,13 @@ int sast_scan(struct sast_scratch *s, const char *path, enum lang lang, const ch
 			queue_region(s, &s->rtk.regions[i]);
 		}
 		eval_tokens(s, &s->rtk, path, g.off, g.off + g.len, out);
+	}
+	/* A rule that gave up on the file may hide a match there: it is not passed. */
+	for (size_t ri = 0; ri < ruleset_count(s->rs); ri++) {
+		if (s->gave_up[ri]) {
+			filefind_incomplete(out, ruleset_rule(s->rs, (uint32_t)ri), FINDING_SAST,
+					    path);
+		}
 	}
 	s->st->no_reason += filefind_finish(out, first, buf, len, &s->st->first_no_reason_line);
 	return 0;

@@ -385,7 +385,7 @@ json_t *scan_stats_json(const struct scan_stats *st)
 		char buf[300];
 		snprintf(buf, sizeof(buf),
 			 "%zu pattern and %zu regex evaluations hit their step limits and were "
-			 "given up",
+			 "given up (each rule that gave up on a file reports it as a finding)",
 			 st->budget_exceeded, st->regex_limits);
 		json_array_append_new(notes, json_string(buf));
 	}

@@ -42,6 +42,7 @@ struct secrets_scratch {
 	uint16_t pair_count[65536];
 	uint8_t lower[256];
 	size_t *last_line; /* per rule: start of the last line evaluated + 1 */
+	bool *gave_up;	   /* per rule: an evaluation on the current file was given up */
 	struct span *spans;
 	size_t n_spans, cap_spans;
 	struct regex_ctx rx;
@@ -93,6 +94,7 @@ struct secrets_scratch *secrets_scratch_new(const struct ruleset *rs)
 		s->pair_count[key]++;
 	}
 	s->last_line = xcalloc(ruleset_count(rs) ? ruleset_count(rs) : 1, sizeof(size_t));
+	s->gave_up = xcalloc(ruleset_count(rs) ? ruleset_count(rs) : 1, sizeof(bool));
 	regex_ctx_init(&s->rx);
 	return s;
 }
@@ -107,6 +109,7 @@ void secrets_scratch_free(struct secrets_scratch *s)
 	}
 	free(s->kw);
 	free(s->last_line);
+	free(s->gave_up);
 	free(s->spans);
 	regex_ctx_release(&s->rx);
 	free(s);
@@ -181,6 +184,7 @@ static void eval_rule(struct secrets_scratch *s, uint32_t ri, const char *buf, s
 		if (rc < 0) {
 			if (rc != PCRE2_ERROR_NOMATCH) {
 				st->regex_limits++;
+				s->gave_up[ri] = true;
 			}
 			return;
 		}
@@ -375,6 +379,7 @@ int secrets_scan(struct secrets_scratch *s, const char *path, const char *buf, s
 	}
 	s->n_spans = 0;
 	memset(s->last_line, 0, ruleset_count(s->rs) * sizeof(size_t));
+	memset(s->gave_up, 0, ruleset_count(s->rs) * sizeof(bool));
 	size_t line_start = 0;
 	const uint8_t *lo = s->lower;
 	for (size_t i = 0; i + 1 < len; i++) {
@@ -428,6 +433,12 @@ int secrets_scan(struct secrets_scratch *s, const char *path, const char *buf, s
 		f->extra = json_pack("{s:s, s:f}", "redacted", sp->redacted, "entropy",
 				     floor(sp->entropy * 100.0 + 0.5) / 100.0);
 		finding_fingerprint(f, sp->redacted, strlen(sp->redacted), 0);
+	}
+	/* A rule that gave up on the file may hide a secret there: it is not passed. */
+	for (size_t ri = 0; ri < ruleset_count(s->rs); ri++) {
+		if (s->gave_up[ri]) {
+			filefind_incomplete(out, ruleset_rule(s->rs, ri), FINDING_SECRET, path);
+		}
 	}
 	st->no_reason += filefind_finish(out, first, buf, len, &st->first_no_reason_line);
 	return 0;

@@ -158,6 +158,46 @@ Test(scan_cli, custom_rules_json_baseline_and_sarif)
 	free(dir);
 }
 
+/* A file that exhausts a rule's matcher is not passed: the scan blocks on it under that
+ * rule, saying it could not be evaluated completely, and the SARIF stays valid. */
+Test(scan_cli, a_file_that_exhausts_the_matcher_blocks)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "rules/team.yml",
+		 "kind: sast\nrules:\n  - id: team.slow\n    languages: [c]\n"
+		 "    severity: high\n    message: m\n"
+		 "    pattern: a(...) ... a(...) ... a(...) ... zzz\n");
+	size_t n = 20000;
+	char *src = calloc(n * 5 + 1, 1);
+	cr_assert_not_null(src);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(src + i * 5, "a(x);", 5);
+	}
+	tu_write(dir, "src/crafted.c", src);
+	free(src);
+	struct tu_result r =
+		tu_runner_run(dir, "scan", "sast", "--no-default-rules", "--rules", "rules", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	has(r.out, "src/crafted.c:1:1: high team.slow");
+	has(r.out, "not evaluated completely on this file");
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "scan", "sast", "--no-default-rules", "--rules", "rules", "--format",
+			  "sarif", "-o", "out.sarif", NULL);
+	cr_assert_eq(r.status, 3);
+	tu_result_free(&r);
+	char *sarif_path = tu_strf("%s/out.sarif", dir);
+	valid_sarif(sarif_path);
+	free(sarif_path);
+	/* Excluding the file, a decision someone makes and can be asked about, passes. */
+	tu_write(dir, "src/ok.c", "int main(void) { return 0; }\n");
+	r = tu_runner_run(dir, "scan", "sast", "--no-default-rules", "--rules", "rules",
+			  "--exclude", "src/crafted.c", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 Test(scan_cli, secrets_are_never_printed)
 {
 	char *dir = tu_tmpdir();

@@ -201,9 +201,33 @@ Test(pattern, step_budget_bounds_pathological_patterns)
 	src[w] = '\0';
 	uint64_t t0 = now_mono_ms();
 	scan(LANG_C, rule, src);
-	cr_assert_eq(fl.n, 0);
 	cr_assert_gt(st.budget_exceeded, 0);
 	cr_assert_lt(now_mono_ms() - t0, 10000);
+	/* Given up is not passed: the rule reports the file as not evaluated completely, at its
+	 * own severity, once. */
+	cr_assert_eq(fl.n, 1);
+	cr_assert_str_eq(fl.v[0].rule_id, "t");
+	cr_assert_eq(fl.v[0].severity, SEVERITY_HIGH);
+	cr_assert_eq(fl.v[0].line, 1);
+	cr_assert(json_is_true(json_object_get(fl.v[0].extra, "incomplete")));
+	cr_assert_not_null(strstr(fl.v[0].message, "not evaluated completely"));
+	cr_assert_not_null(fl.v[0].fingerprint);
+	free(src);
+}
+
+Test(pattern, a_regex_rule_that_hits_its_match_limit_is_not_passed)
+{
+	/* Nested quantifiers over a long run that never matches: PCRE2's match limit. */
+	const char *rule = RULE("r", "c", "    regex: '(a+)+$'\n    where: any\n");
+	size_t n = 100000;
+	char *src = xmalloc(n + 16);
+	memset(src, 'a', n);
+	memcpy(src + n, "!;\n", 4);
+	scan(LANG_C, rule, src);
+	cr_assert_gt(st.regex_limits, 0);
+	cr_assert_eq(fl.n, 1);
+	cr_assert_str_eq(fl.v[0].rule_id, "r");
+	cr_assert(json_is_true(json_object_get(fl.v[0].extra, "incomplete")));
 	free(src);
 }
 

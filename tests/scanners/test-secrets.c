@@ -72,6 +72,50 @@ static void never_in_clear(const char *secret)
 	json_decref(j);
 }
 
+/* A rule whose regex hits PCRE2's match limit on a file does not pass it: the file is
+ * reported under that rule as not evaluated completely, at the rule's severity. */
+Test(secrets, a_rule_that_gives_up_on_a_file_does_not_pass_it)
+{
+	const char *doc = "kind: secrets\nrules:\n"
+			  "  - id: t.nested\n    title: nested\n    severity: critical\n"
+			  "    message: m\n    keywords: ['token=']\n"
+			  "    regex: 'token=((a+)+)$'\n";
+	struct ruleset *own = ruleset_new(RULE_SECRET);
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	cr_assert_eq(ruleset_load_buffer(own, "t.yml", doc, strlen(doc), &dl), 0);
+	ruleset_finish(own, &dl);
+	diag_list_release(&dl);
+	struct secrets_scratch *s = secrets_scratch_new(own);
+	size_t n = 100000;
+	char *text = xcalloc(n + 16, 1);
+	memcpy(text, "token=", 6);
+	for (size_t i = 0; i < n; i++) {
+		text[6 + i] = 'a';
+	}
+	memcpy(text + 6 + n, "!\n", 3);
+	struct secrets_file_stats st = { 0 };
+	struct finding_list out;
+	finding_list_init(&out);
+	cr_assert_eq(secrets_scan(s, "conf/app.env", text, strlen(text), NULL, &out, &st), 0);
+	cr_assert_gt(st.regex_limits, 0);
+	cr_assert_eq(out.n, 1);
+	cr_assert_str_eq(out.v[0].rule_id, "t.nested");
+	cr_assert_eq(out.v[0].severity, SEVERITY_CRITICAL);
+	cr_assert(json_is_true(json_object_get(out.v[0].extra, "incomplete")));
+	/* The same file with the run cut short so that the regex can finish: no finding. */
+	finding_list_release(&out);
+	finding_list_init(&out);
+	memset(&st, 0, sizeof(st));
+	cr_assert_eq(secrets_scan(s, "conf/app.env", "token=aaaa!\n", 12, NULL, &out, &st), 0);
+	cr_assert_eq(st.regex_limits, 0);
+	cr_assert_eq(out.n, 0);
+	finding_list_release(&out);
+	free(text);
+	secrets_scratch_free(s);
+	ruleset_free(own);
+}
+
 Test(secrets, provider_token_found_and_redacted)
 {
 	const char *tok = "ghp_R8tA3kPq7ZxW1mNv5LcJ2hYs9dFg4BeT6uQo";
