@@ -45,6 +45,7 @@ struct secrets_scratch {
 	bool *gave_up;	   /* per rule: an evaluation on the current file was given up */
 	struct span *spans;
 	size_t n_spans, cap_spans;
+	int min_sev; /* the least severe kept span's rule severity; -1: not known */
 	struct regex_ctx rx;
 };
 
@@ -172,6 +173,29 @@ static bool allowed(struct secrets_scratch *s, const struct rule *r,
 	return false;
 }
 
+static int least_severe(struct secrets_scratch *s)
+{
+	if (s->min_sev < 0) {
+		s->min_sev = SEVERITY_CRITICAL;
+		for (size_t k = 0; k < s->n_spans; k++) {
+			s->min_sev = MIN(s->min_sev,
+					 (int)ruleset_rule(s->rs, s->spans[k].rule)->severity);
+		}
+	}
+	return s->min_sev;
+}
+
+static struct span *least_severe_span(struct secrets_scratch *s)
+{
+	int min = least_severe(s);
+	for (size_t k = 0; k < s->n_spans; k++) {
+		if ((int)ruleset_rule(s->rs, s->spans[k].rule)->severity == min) {
+			return &s->spans[k];
+		}
+	}
+	return NULL;
+}
+
 static void eval_rule(struct secrets_scratch *s, uint32_t ri, const char *buf, size_t len,
 		      size_t ls, size_t le, const struct secrets_allowlist *al,
 		      struct secrets_file_stats *st)
@@ -212,12 +236,21 @@ static void eval_rule(struct secrets_scratch *s, uint32_t ri, const char *buf, s
 			st->allowlisted++;
 			continue;
 		}
+		struct span *sp;
 		if (s->n_spans >= SECRETS_MAX_PER_FILE) {
+			/* Full: a more severe match takes the place of one of the least severe
+			 * kept, so that a file flooded with lesser matches cannot hide a worse
+			 * one below the gate's threshold. */
 			st->truncated++;
-			return;
+			sp = (int)r->severity > least_severe(s) ? least_severe_span(s) : NULL;
+			if (!sp) {
+				continue;
+			}
+			s->min_sev = -1;
+		} else {
+			GROW(s->spans, s->cap_spans, s->n_spans + 1);
+			sp = &s->spans[s->n_spans++];
 		}
-		GROW(s->spans, s->cap_spans, s->n_spans + 1);
-		struct span *sp = &s->spans[s->n_spans++];
 		sp->off = (uint32_t)so;
 		sp->len = (uint32_t)(se - so);
 		sp->match_off = (uint32_t)ms;
@@ -378,6 +411,7 @@ int secrets_scan(struct secrets_scratch *s, const char *path, const char *buf, s
 		st = &dummy;
 	}
 	s->n_spans = 0;
+	s->min_sev = -1;
 	memset(s->last_line, 0, ruleset_count(s->rs) * sizeof(size_t));
 	memset(s->gave_up, 0, ruleset_count(s->rs) * sizeof(bool));
 	size_t line_start = 0;

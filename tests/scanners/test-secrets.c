@@ -116,6 +116,28 @@ Test(secrets, a_rule_that_gives_up_on_a_file_does_not_pass_it)
 	ruleset_free(own);
 }
 
+/* A file flooded with more lesser matches than a file may keep cannot hide a worse one
+ * behind them: the critical key at the end is kept in place of a medium match. */
+Test(secrets, a_flood_of_lesser_matches_does_not_hide_a_critical_one)
+{
+	size_t n = SECRETS_MAX_PER_FILE + 200, w = 0;
+	char *text = xcalloc(n * 120 + 200, 1);
+	for (size_t i = 0; i < n; i++) {
+		w += (size_t)sprintf(text + w,
+				     "t%zu=eyJhbGciOiJIUzI1NiJ9%06zu.eyJzdWIiOiIxMjM0NTY3%06zu."
+				     "SflKxwRJSMeKKF2QT4fwpMeJf36P%06zu\n",
+				     i, i, i, i);
+	}
+	sprintf(text + w, "aws=AKIAQ3RZ7TWL5MXK4PHD\n");
+	scan(text, NULL, 0);
+	cr_assert_eq(fl.n, SECRETS_MAX_PER_FILE);
+	const struct finding *aws = by_rule("secret.aws-access-key-id");
+	cr_assert_not_null(aws, "the critical key was dropped behind the flood");
+	cr_assert_eq(aws->severity, SEVERITY_CRITICAL);
+	cr_assert_eq(aws->line, n + 1);
+	free(text);
+}
+
 Test(secrets, provider_token_found_and_redacted)
 {
 	const char *tok = "ghp_R8tA3kPq7ZxW1mNv5LcJ2hYs9dFg4BeT6uQo";
