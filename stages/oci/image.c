@@ -962,16 +962,25 @@ static int layout_base_manifest(const struct oci_build_spec *spec, const struct 
 	return r;
 }
 
-/* A manifest chosen from an index for a platform must carry a config for that platform:
- * the new image's os and architecture are the base config's, and must be what was asked. */
+/* The new image's os and architecture are the base config's, and must be what was asked:
+ * a manifest chosen from an index must carry a config for the platform it was chosen for,
+ * and a base that is one image must be for the platform given with --platform (`platform:`)
+ * when one is (without one, it is used whatever its platform, as the host's is no choice). */
 static int check_base_platform(const struct oci_build_spec *spec, const struct base *b,
 			       struct oci_err *err)
 {
-	if (!b->from_index || oci_config_is_platform(b->config, build_platform(spec))) {
+	if ((!b->from_index && !spec->platform) ||
+	    oci_config_is_platform(b->config, build_platform(spec))) {
 		return 0;
 	}
 	const char *os = json_string_value(json_object_get(b->config, "os"));
 	const char *arch = json_string_value(json_object_get(b->config, "architecture"));
+	if (!b->from_index) {
+		return oci_errf(err, -EINVAL,
+				"base %s is an image for %.64s/%.64s, not for %s as asked (a "
+				"multi-platform base, an image index, can hold both)",
+				spec->base, os ? os : "?", arch ? arch : "?", spec->platform);
+	}
 	return oci_errf(err, -EINVAL,
 			"base %s: the index lists %s for %s, but its config is for %.64s/%.64s",
 			spec->base, b->manifest[0] ? b->manifest : "a manifest",

@@ -765,6 +765,34 @@ Test(build, a_base_index_gives_the_platform_asked_for)
 	free(d);
 }
 
+/* A base that is one image is used whatever its platform when none is asked for, and must
+ * be for the platform asked for when one is. */
+Test(build, a_single_image_base_must_be_for_the_platform_asked_for)
+{
+	char *base, *a = subdir("a"), *b = subdir("b"), *c = subdir("c");
+	cr_assert_geq(asprintf(&base, "%s/single", ctx), 0);
+	struct oci_build_spec spec = std_spec(ctx);
+	spec.platform = "linux/arm64/v8";
+	do_build(&spec, base);
+	spec = multi_spec(NULL);
+	spec.base = "single";
+	struct oci_build_result r = do_build(&spec, a);
+	json_t *cfg = read_blob_json(a, r.config.digest);
+	cr_assert_str_eq(json_string_value(json_object_get(cfg, "architecture")), "arm64");
+	json_decref(cfg);
+	spec.platform = "linux/arm64";
+	do_build(&spec, b);
+	char msg[1024];
+	spec.platform = "linux/amd64";
+	cr_assert_eq(build_err(&spec, c, msg, sizeof(msg)), -EINVAL, "%s", msg);
+	cr_assert(strstr(msg, "is an image for linux/arm64, not for linux/amd64 as asked"), "%s",
+		  msg);
+	free(base);
+	free(a);
+	free(b);
+	free(c);
+}
+
 Test(build, platforms_listed_in_index_json_itself)
 {
 	struct multi mu = make_multi(true);
