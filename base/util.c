@@ -3,6 +3,7 @@
  */
 #include "util.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -129,6 +130,44 @@ int parse_uint(const char *s, uint64_t max, uint64_t *out)
 		return -ERANGE;
 	}
 	*out = v;
+	return 0;
+}
+
+int parse_size(const char *s, uint64_t max, bool bare_bytes, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i = 0;
+	if (!s || !isdigit((unsigned char)s[0])) {
+		return -EINVAL;
+	}
+	for (; isdigit((unsigned char)s[i]); i++) {
+		if (v > (UINT64_MAX - 9) / 10) {
+			return -ERANGE;
+		}
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	static const char units[] = "KMGT";
+	const char *u = s + i;
+	const char *p = *u ? strchr(units, toupper((unsigned char)*u)) : NULL;
+	unsigned shift = 0;
+	if (p) {
+		shift = 10 * (unsigned)(p - units + 1);
+		u++;
+		if (strcasecmp(u, "iB") == 0 || strcasecmp(u, "B") == 0) {
+			u += strlen(u);
+		}
+	} else if (strcasecmp(u, "B") == 0) {
+		u++;
+	} else if (!*u && !bare_bytes) {
+		return -EINVAL;
+	}
+	if (*u) {
+		return -EINVAL;
+	}
+	if (v > (max >> shift)) {
+		return -ERANGE;
+	}
+	*out = v << shift;
 	return 0;
 }
 
@@ -396,6 +435,25 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 		unlink(tmp);
 	}
 	return r;
+}
+
+int check_private_file(const struct stat *st, char *why, size_t n)
+{
+	if (!S_ISREG(st->st_mode)) {
+		snprintf(why, n, "it is not a regular file");
+		return -EINVAL;
+	}
+	if (st->st_uid != geteuid()) {
+		snprintf(why, n, "it is owned by uid %u, not by you (uid %u)", (unsigned)st->st_uid,
+			 (unsigned)geteuid());
+		return -EPERM;
+	}
+	if (st->st_mode & 077) {
+		snprintf(why, n, "its mode is %04o; others could read it",
+			 (unsigned)(st->st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
 }
 
 int mkdir_p(const char *path, mode_t mode)

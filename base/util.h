@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -105,6 +106,15 @@ int parse_uint(const char *s, uint64_t max, uint64_t *out);
  */
 int parse_duration(const char *s, uint64_t max_ms, uint64_t *out);
 
+/*
+ * Parse a size: a number with a binary unit K, M, G or T, optionally followed by "iB" or
+ * "B", in any case ("512K", "64m", "2GiB", "4MB": all powers of 1024), or with "B" for
+ * bytes. A bare number means bytes when bare_bytes, else it is refused (so that a
+ * memory limit of "512" is not taken as 512 bytes). Returns 0, -EINVAL, or -ERANGE (above
+ * max).
+ */
+int parse_size(const char *s, uint64_t max, bool bare_bytes, uint64_t *out);
+
 /* Format milliseconds compactly ("850ms", "1.2s", "3m04s", "1h02m"). Returns buf. */
 char *format_duration(uint64_t ms, char *buf, size_t size);
 
@@ -142,6 +152,15 @@ int read_file_capped(const char *path, size_t max, char **out, size_t *len);
  * it is never replaced by a regular file.
  */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+/*
+ * Whether a file (st: its fstat) may hold secrets: a regular file, owned by this process's
+ * effective user, that nobody else may read or write (no group or other permission bits).
+ * Returns 0, -EINVAL (not a regular file) or -EPERM, with why (n bytes) saying what is
+ * wrong: "it is not a regular file", "it is owned by uid 1000, not by you (uid 0)", "its
+ * mode is 0644; others could read it".
+ */
+int check_private_file(const struct stat *st, char *why, size_t n);
 
 /* mkdir -p with the given mode for created components. */
 int mkdir_p(const char *path, mode_t mode);

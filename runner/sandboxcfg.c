@@ -28,36 +28,6 @@ static const char *const keys[] = { "network",	 "memory",    "pids",	    "cpu-ti
 
 #define MAX_CPU_S (7ull * 24 * 3600)
 
-int parse_size(const char *s, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t i = 0;
-	if (!s || !isdigit((unsigned char)s[0])) {
-		return -EINVAL;
-	}
-	for (; isdigit((unsigned char)s[i]); i++) {
-		if (v > (UINT64_MAX - 9) / 10) {
-			return -ERANGE;
-		}
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	static const struct {
-		const char *unit;
-		unsigned shift;
-	} units[] = { { "K", 10 }, { "KiB", 10 }, { "M", 20 }, { "MiB", 20 },
-		      { "G", 30 }, { "GiB", 30 }, { "T", 40 }, { "TiB", 40 } };
-	for (size_t u = 0; u < ARRAY_SIZE(units); u++) {
-		if (str_eq(s + i, units[u].unit)) {
-			if (v > (max >> units[u].shift)) {
-				return -ERANGE;
-			}
-			*out = v << units[u].shift;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 struct ctx {
 	struct arena *a;
 	const char *file;
@@ -144,7 +114,8 @@ static uint64_t size_value(struct ctx *c, const struct ynode *n, const char *wha
 {
 	const char *s = ynode_str(n);
 	uint64_t v = 0;
-	int r = s && n->kind == YNODE_SCALAR ? parse_size(s, SANDBOXCFG_MAX_BYTES, &v) : -EINVAL;
+	int r = s && n->kind == YNODE_SCALAR ? parse_size(s, SANDBOXCFG_MAX_BYTES, false, &v)
+					     : -EINVAL;
 	if (r == -ERANGE || (r == 0 && v > SANDBOXCFG_MAX_BYTES)) {
 		err_at(c, n, NULL, "sandbox.%s '%.60s' is above the maximum of 1T", what, s);
 		return 0;

@@ -73,8 +73,4 @@ void run_policies_build(struct run_policies *rp, const struct pipeline *p, const
 			const struct sandbox_policy *enforced, bool no_sandbox);
 void run_policies_release(struct run_policies *rp);
 
-/* Parse a size with a unit: 512K, 64M, 2G, 1T (binary; KiB/MiB/GiB/TiB also). Returns 0,
- * -EINVAL or -ERANGE (above max). A bare number is refused. */
-int parse_size(const char *s, uint64_t max, uint64_t *out);
-
 #endif

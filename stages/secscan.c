@@ -49,48 +49,11 @@ static bool key_known(enum rule_kind kind, const char *k)
 	return kind == RULE_SECRET && str_eq(k, "allowlist");
 }
 
-/* "4M", "512k", "1G", "1048576", "2MiB": bytes. */
-static int parse_size(const char *s, uint64_t *out)
+/* "4M", "512k", "1G", "1048576", "2MiB": bytes, at least 1 and at most 1T. */
+static int size_arg(const char *s, uint64_t *out)
 {
-	char *end = NULL;
-	if (!s || !isdigit((unsigned char)*s)) {
-		return -EINVAL;
-	}
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s) {
-		return -EINVAL;
-	}
-	uint64_t mul = 1;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		mul = 1u << 10;
-		end++;
-		break;
-	case 'm':
-	case 'M':
-		mul = 1u << 20;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		mul = 1u << 30;
-		end++;
-		break;
-	default:
-		break;
-	}
-	if (mul > 1 && (str_eq(end, "iB") || str_eq(end, "B"))) {
-		end += strlen(end);
-	} else if (mul == 1 && str_eq(end, "B")) {
-		end++;
-	}
-	if (*end || v == 0 || v > (1ull << 40) / mul) {
-		return -EINVAL;
-	}
-	*out = v * mul;
-	return 0;
+	int r = parse_size(s, 1ull << 40, true, out);
+	return r < 0 ? r : *out == 0 ? -EINVAL : 0;
 }
 
 /* ---------- static validation (pipeline load) ---------- */
@@ -233,7 +196,7 @@ int secscan_validate(enum rule_kind kind, const struct ynode *with, const struct
 			check_bool(&v, val);
 		} else if (str_eq(v.key, "max-file-size")) {
 			uint64_t sz;
-			if (!interpolated(s) && parse_size(s, &sz) < 0) {
+			if (!interpolated(s) && size_arg(s, &sz) < 0) {
 				verr(&v, val, "e.g. 512k, 4M, 1G, or a number of bytes",
 				     "invalid max-file-size '%.40s'", s ? s : ynode_type_name(val));
 			}
@@ -391,7 +354,7 @@ static int parse_opts(enum rule_kind kind, const json_t *with, bool cli, struct 
 	if (json_is_integer(mfs) && json_integer_value(mfs) > 0) {
 		o->max_file_size = (uint64_t)json_integer_value(mfs);
 	} else if (mfs && !json_is_null(mfs) &&
-		   parse_size(json_string_value(mfs), &o->max_file_size) < 0) {
+		   size_arg(json_string_value(mfs), &o->max_file_size) < 0) {
 		snprintf(err, errlen, "invalid max-file-size");
 		return -EINVAL;
 	}

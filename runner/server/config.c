@@ -57,40 +57,6 @@ const char *log_level_name(enum log_level l)
 	return level_names[l];
 }
 
-int config_parse_size(const char *s, uint64_t max, uint64_t *out)
-{
-	static const struct {
-		const char *suffix;
-		uint64_t mult;
-	} units[] = { { "KiB", 1ull << 10 },
-		      { "MiB", 1ull << 20 },
-		      { "GiB", 1ull << 30 },
-		      { "K", 1ull << 10 },
-		      { "M", 1ull << 20 },
-		      { "G", 1ull << 30 },
-		      { "B", 1 },
-		      { "", 1 } };
-	if (!s || !isdigit((unsigned char)s[0])) {
-		return -EINVAL;
-	}
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno) {
-		return -ERANGE;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
-		if (str_eq(end, units[i].suffix)) {
-			if (v > max / units[i].mult) {
-				return -ERANGE;
-			}
-			*out = v * units[i].mult;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 /* ---------- typed getters (each reports its own errors) ---------- */
 
 static void err_at(struct loader *L, const struct ynode *n, const char *hint, const char *fmt, ...)
@@ -214,7 +180,7 @@ static void get_size(struct loader *L, const struct ynode *map, const char *key,
 	if (!v) {
 		return;
 	}
-	if (v->kind != YNODE_SCALAR || config_parse_size(v->scalar.s, max, &n) < 0 || n == 0) {
+	if (v->kind != YNODE_SCALAR || parse_size(v->scalar.s, max, true, &n) < 0 || n == 0) {
 		err_at(L, v, "for example 25MiB, 512KiB or a number of bytes",
 		       "'%s': invalid size (at most %llu MiB)", key,
 		       (unsigned long long)(max >> 20));
@@ -240,13 +206,14 @@ static const char *read_secret_file(struct loader *L, const struct ynode *at, co
 		err_at(L, at, NULL, "cannot read %s: %s", path, strerror(errno));
 		return NULL;
 	}
-	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
+	char why[200];
+	if (check_private_file(&st, why, sizeof(why)) < 0) {
 		char hint[300];
 		snprintf(hint, sizeof(hint), "make it yours and run: chmod 600 %s", path);
 		err_at(L, at, hint,
 		       "refusing %s: a secret file must be a regular file owned by you with mode "
-		       "0600 (it is %04o, uid %u)",
-		       path, (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
+		       "0600 (%s)",
+		       path, why);
 		return NULL;
 	}
 	_cleanup_free_ char *buf = NULL;

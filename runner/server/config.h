@@ -150,7 +150,4 @@ const char *log_level_name(enum log_level l);
  */
 char *config_repo_key(enum forge f, const char *name);
 
-/* Parse a size: a number of bytes, or with KiB/MiB/GiB (or K/M/G). Returns 0 or -EINVAL/-ERANGE. */
-int config_parse_size(const char *s, uint64_t max, uint64_t *out);
-
 #endif

@@ -8,10 +8,79 @@
 #include "sbuf.h"
 #include "util.h"
 
+#include "testutil.h"
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+Test(size, units_in_either_case_and_bare_bytes_where_allowed)
+{
+	static const struct {
+		const char *s;
+		uint64_t v;
+	} ok[] = { { "25MiB", 25ull << 20 },
+		   { "512K", 512ull << 10 },
+		   { "64m", 64ull << 20 },
+		   { "2gib", 2ull << 30 },
+		   { "4MB", 4ull << 20 },
+		   { "1T", 1ull << 40 },
+		   { "7B", 7 },
+		   { "0K", 0 } };
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		uint64_t v = 1;
+		cr_assert_eq(parse_size(ok[i].s, 1ull << 40, false, &v), 0, "%s", ok[i].s);
+		cr_assert_eq(v, ok[i].v, "%s", ok[i].s);
+	}
+	uint64_t v;
+	cr_assert_eq(parse_size("100", 1ull << 40, true, &v), 0);
+	cr_assert_eq(v, 100);
+	cr_assert_eq(parse_size("100", 1ull << 40, false, &v), -EINVAL, "bare: no unit guessed");
+	static const char *const bad[] = { "-1",    "1 MiB", "M",   "",	   "12Q",
+					   "1MiBB", "1.5G",  "1KM", "1iB", "0x10K" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(parse_size(bad[i], 1ull << 40, true, &v), -EINVAL, "%s", bad[i]);
+	}
+	cr_assert_eq(parse_size(NULL, 1, true, &v), -EINVAL);
+	cr_assert_eq(parse_size("2GiB", 1ull << 30, true, &v), -ERANGE);
+	cr_assert_eq(parse_size("1GiB", 1ull << 30, true, &v), 0);
+	cr_assert_eq(parse_size("99999999999999999999999", 1ull << 30, true, &v), -ERANGE);
+	cr_assert_eq(parse_size("17179869184T", UINT64_MAX, true, &v), -ERANGE, "overflow");
+}
+
+Test(private_file, only_a_regular_file_of_ours_that_nobody_else_may_read)
+{
+	char *dir = tu_tmpdir();
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/secret", dir);
+	int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	struct stat st;
+	char why[200];
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(check_private_file(&st, why, sizeof(why)), 0);
+	cr_assert_eq(chmod(path, 0640), 0);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(check_private_file(&st, why, sizeof(why)), -EPERM);
+	cr_assert_str_eq(why, "its mode is 0640; others could read it");
+	cr_assert_eq(chmod(path, 0602), 0);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(check_private_file(&st, why, sizeof(why)), -EPERM, "writable by others");
+	cr_assert_eq(stat(dir, &st), 0);
+	cr_assert_eq(check_private_file(&st, why, sizeof(why)), -EINVAL);
+	cr_assert_str_eq(why, "it is not a regular file");
+	cr_assert_eq(chmod(path, 0600), 0);
+	if (geteuid() == 0) {
+		cr_assert_eq(chown(path, 65534, 65534), 0);
+		cr_assert_eq(stat(path, &st), 0);
+		cr_assert_eq(check_private_file(&st, why, sizeof(why)), -EPERM);
+		cr_assert_str_eq(why, "it is owned by uid 65534, not by you (uid 0)");
+	}
+	tu_rmdir(dir);
+	free(dir);
+}
 
 Test(duration, accepts_units_and_combinations)
 {

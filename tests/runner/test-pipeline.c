@@ -403,7 +403,7 @@ Test(pipeline, sandbox_blocks_merge_over_defaults)
 		"stages:\n"
 		"  a: { run: x }\n"
 		"  b:\n    run: x\n    sandbox:\n      network: host\n      pids: 512\n"
-		"      cpu-time: 1h30m\n      tmp-size: 256MiB\n      workspace: read-only\n"
+		"      cpu-time: 1h30m\n      tmp-size: 256m\n      workspace: read-only\n"
 		"      read-write: [build, out/bin]\n      rootfs: images/debian\n");
 	const struct psandbox *a = p->stages[0]->sandbox, *b = p->stages[1]->sandbox;
 	cr_assert_not_null(a);

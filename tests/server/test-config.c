@@ -255,21 +255,6 @@ Test(config, files_that_others_can_read_are_refused)
 	free(dir);
 }
 
-Test(config, sizes)
-{
-	uint64_t v;
-	cr_assert_eq(config_parse_size("25MiB", 1ull << 40, &v), 0);
-	cr_assert_eq(v, 25u << 20);
-	cr_assert_eq(config_parse_size("512K", 1ull << 40, &v), 0);
-	cr_assert_eq(v, 512u << 10);
-	cr_assert_eq(config_parse_size("100", 1ull << 40, &v), 0);
-	cr_assert_eq(v, 100);
-	cr_assert_eq(config_parse_size("2GiB", 1ull << 30, &v), -ERANGE);
-	cr_assert_eq(config_parse_size("-1", 1ull << 30, &v), -EINVAL);
-	cr_assert_eq(config_parse_size("1 MiB", 1ull << 30, &v), -EINVAL);
-	cr_assert_eq(config_parse_size("99999999999999999999999", 1ull << 30, &v), -ERANGE);
-}
-
 Test(config, ssh_needs_a_known_host_key)
 {
 	static const char *const urls[] = { "ssh://git@example.com/acme/webapp.git",
