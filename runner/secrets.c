@@ -167,23 +167,19 @@ int secrets_load_file(struct secret_store *s, const char *path, bool required, s
 	if (fstat(fd, &st) < 0) {
 		return -errno;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		diag_error(dl, path, 0, 0, NULL, "the secrets file is not a regular file");
-		return -EINVAL;
-	}
-	if (st.st_uid != geteuid()) {
-		diag_error(dl, path, 0, 0, "the file must belong to the user running the runner",
-			   "refusing the secrets file: it is owned by uid %u, not by you (uid %u)",
-			   (unsigned)st.st_uid, (unsigned)geteuid());
-		return -EPERM;
-	}
-	if (st.st_mode & 077) {
-		char hint[300];
-		snprintf(hint, sizeof(hint), "run: chmod 600 %s", path);
-		diag_error(dl, path, 0, 0, hint,
-			   "refusing the secrets file: its mode is %04o; others could read it",
-			   (unsigned)(st.st_mode & 07777));
-		return -EPERM;
+	char why[200], hint[300];
+	int bad = check_private_file(&st, why, sizeof(why));
+	if (bad < 0) {
+		if (bad == -EINVAL) {
+			snprintf(hint, sizeof(hint), "point it at a regular file");
+		} else if (st.st_uid != geteuid()) {
+			snprintf(hint, sizeof(hint),
+				 "the file must belong to the user running the runner");
+		} else {
+			snprintf(hint, sizeof(hint), "run: chmod 600 %s", path);
+		}
+		diag_error(dl, path, 0, 0, hint, "refusing the secrets file: %s", why);
+		return bad;
 	}
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
