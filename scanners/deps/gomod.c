@@ -22,7 +22,8 @@
  * version wins) or that replaces one it requires is not added again; one that go.mod replaces
  * (at that version or every version) is not built, and its replacement is added as go.mod's
  * replaced requirements are (go.mod's replace line). Others have the go.sum and the line of the
- * chosen version as their file and line. A go.sum that is malformed, or exists but cannot be read
+ * chosen version as their file and line. A version go.mod excludes (`exclude path version`)
+ * is never the one chosen. A go.sum that is malformed, or exists but cannot be read
  * (a symbolic link or not a regular file included: the walk follows no links either), makes the
  * go.mod an error: a silent pass is what go.sum is read to avoid.
  */
@@ -56,7 +57,20 @@ struct gomod {
 	size_t n, cap;
 	struct gomod_rep *rep;
 	size_t n_rep, cap_rep;
+	struct gomod_req *exc; /* `exclude path version` */
+	size_t n_exc, cap_exc;
 };
+
+/* Whether go.mod excludes path@version from the build. */
+static bool excluded(const struct gomod *m, const char *path, const char *version)
+{
+	for (size_t i = 0; i < m->n_exc; i++) {
+		if (str_eq(m->exc[i].path, path) && str_eq(m->exc[i].version, version)) {
+			return true;
+		}
+	}
+	return false;
+}
 
 /*
  * The replace that applies to path@version, or NULL. As in the go command, a replace of
@@ -176,7 +190,16 @@ static int directive(struct dep_ctx *c, struct gomod *m, const char *verb, const
 		*go_line = lineno;
 		return 0;
 	}
-	static const char *const others[] = { "module",	 "toolchain", "godebug", "exclude",
+	if (str_eq(verb, "exclude")) {
+		if (n != 2 || !valid_version(tok[1])) {
+			return dep_error(c, lineno, 0, "exclude needs a module path and a version");
+		}
+		GROW(m->exc, m->cap_exc, m->n_exc + 1);
+		m->exc[m->n_exc++] =
+			(struct gomod_req){ .path = tok[0], .version = tok[1], .line = lineno };
+		return 0;
+	}
+	static const char *const others[] = { "module",	 "toolchain", "godebug",
 					      "retract", "tool",      "ignore" };
 	for (size_t i = 0; i < ARRAY_SIZE(others); i++) {
 		if (str_eq(verb, others[i])) {
@@ -270,6 +293,9 @@ static int parse_go_sum(struct dep_ctx *c, const struct gomod *m, const char *mo
 		}
 		if (go_mod_only) {
 			continue; /* only its go.mod was read, for the module graph: not built */
+		}
+		if (excluded(m, path, version)) {
+			continue; /* go.mod's exclude: the go command skips it for a higher one */
 		}
 		uintptr_t at = (uintptr_t)hmap_get(index, path);
 		if (at == 0) {
@@ -466,5 +492,6 @@ int parse_go_mod(struct dep_ctx *c, const char *buf, size_t len)
 	}
 	free(m.req);
 	free(m.rep);
+	free(m.exc);
 	return r;
 }

@@ -376,6 +376,25 @@ Test(lockfiles, go_sum_rules)
 	expect_dep(&l, "a.example/x", "1.0.0", "go.sum", 1);
 	dep_list_release(&l);
 	diag_list_release(&dl);
+	/* An excluded version is never the one chosen: the next highest in go.sum is. */
+	static const char two[] = "a.example/x v1.0.0 h1:AAAA=\na.example/x v1.1.0 h1:DDDD=\n";
+	cr_assert_eq(parse_go_pair(&l, &dl, "go 1.16\nexclude a.example/x v1.1.0\n", two), 0);
+	expect_dep(&l, "a.example/x", "1.0.0", "go.sum", 1);
+	cr_expect_eq(l.n, 2, "a.example/x once, and stdlib");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	cr_assert_eq(parse_go_pair(&l, &dl, "go 1.16\nexclude (\n\ta.example/x v1.1.0\n)\n", two),
+		     0);
+	expect_dep(&l, "a.example/x", "1.0.0", "go.sum", 1);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	cr_assert_eq(parse_go_pair(&l, &dl, "go 1.16\nexclude a.example/x v1.0.0\n", two), 0);
+	expect_dep(&l, "a.example/x", "1.1.0", "go.sum", 2);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	cr_assert_eq(parse_go_pair(&l, &dl, "go 1.16\nexclude a.example/x\n", two), -EINVAL);
+	dep_list_release(&l);
+	diag_list_release(&dl);
 	/* A local replacement has no version (unchecked), as for a required module. */
 	cr_assert_eq(parse_go_pair(&l, &dl, "go 1.16\nreplace a.example/x => ../x\n", sum), 0);
 	expect_dep(&l, "../x", "", "go.mod", 2);
