@@ -50,7 +50,10 @@ static const char schema[] =
 	" next_ms INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0,"
 	" last_error TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX IF NOT EXISTS outbox_due ON outbox(done, next_ms);"
-	"CREATE INDEX IF NOT EXISTS outbox_job ON outbox(job, done, id);";
+	"CREATE INDEX IF NOT EXISTS outbox_job ON outbox(job, done, id);"
+	/* What retention removed, for the counters of /metrics, which must not go down:
+	 * state:<name>, finished, duration_sum (s), le:<bucket index>. */
+	"CREATE TABLE IF NOT EXISTS pruned(key TEXT PRIMARY KEY, v REAL NOT NULL);";
 
 #define JOB_COLS                                                                           \
 	"id, repo, forge, delivery, event, ref, branch, tag, sha, number, base_branch, "   \
@@ -88,6 +91,9 @@ enum stmt_id {
 	ST_PRUNE_JOB,
 	ST_PRUNE_JOB_OUTBOX,
 	ST_PRUNE_DELIVERIES,
+	ST_PRUNE_FACTS,
+	ST_PRUNED_ADD,
+	ST_PRUNED_ALL,
 	ST__COUNT,
 };
 
@@ -155,6 +161,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 			  " ORDER BY finished_ms, id LIMIT ?4",
 	[ST_PRUNE_JOB] = "DELETE FROM jobs WHERE id = ?1 AND state NOT IN ('queued', 'running')",
 	[ST_PRUNE_JOB_OUTBOX] = "DELETE FROM outbox WHERE job = ?1",
+	[ST_PRUNE_FACTS] = "SELECT state, started_ms, finished_ms FROM jobs WHERE id = ?1",
+	[ST_PRUNED_ADD] = "INSERT INTO pruned(key, v) VALUES(?1, ?2)"
+			  " ON CONFLICT(key) DO UPDATE SET v = v + excluded.v",
+	[ST_PRUNED_ALL] = "SELECT key, v FROM pruned",
 	[ST_PRUNE_DELIVERIES] =
 		"DELETE FROM deliveries WHERE rowid IN (SELECT d.rowid FROM deliveries d"
 		" WHERE d.received_ms < ?1 AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = d.job"
@@ -702,6 +712,31 @@ int store_counts(struct store *s, struct store_counts *out)
 		out->buckets[9] = out->finished;
 	}
 	sqlite3_reset(st);
+	/* Counters do not go down when retention prunes runs: what it removed is added. */
+	st = stmt(s, ST_PRUNED_ALL);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *key = (const char *)sqlite3_column_text(st, 0);
+		double v = sqlite3_column_double(st, 1);
+		enum job_state js;
+		if (!key) {
+			continue;
+		} else if (str_has_prefix(key, "state:") &&
+			   job_state_from_name(key + 6, &js) == 0) {
+			out->by_state[js] += (uint64_t)v;
+		} else if (str_eq(key, "finished")) {
+			out->finished += (uint64_t)v;
+		} else if (str_eq(key, "duration_sum")) {
+			out->duration_sum_s += v;
+		} else if (str_has_prefix(key, "le:") && key[3] >= '0' && key[3] <= '8' &&
+			   !key[4]) {
+			out->buckets[key[3] - '0'] += (uint64_t)v;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		return sql_err(rc);
+	}
+	out->buckets[9] = out->finished;
 	st = stmt(s, ST_COUNT_OUTBOX);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		out->outbox_pending = (uint64_t)sqlite3_column_double(st, 0);
@@ -804,6 +839,56 @@ int store_prune_pick(struct store *s, int64_t finished_before_ms, int64_t after_
 	return collect_jobs(st, out, n);
 }
 
+static int pruned_add(struct store *s, const char *key, double v)
+{
+	sqlite3_stmt *st = stmt(s, ST_PRUNED_ADD);
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 2, v);
+	return exec_stmt(st);
+}
+
+/* What a job about to be pruned adds to the pruned totals. */
+struct prune_facts {
+	char state[16];
+	int64_t started_ms, finished_ms;
+};
+
+static int prune_facts(struct store *s, int64_t id, struct prune_facts *f)
+{
+	sqlite3_stmt *st = stmt(s, ST_PRUNE_FACTS);
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st);
+	memset(f, 0, sizeof(*f));
+	if (rc == SQLITE_ROW) {
+		const unsigned char *state = sqlite3_column_text(st, 0);
+		snprintf(f->state, sizeof(f->state), "%s", state ? (const char *)state : "");
+		f->started_ms = sqlite3_column_int64(st, 1);
+		f->finished_ms = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sql_err(rc);
+}
+
+/* Add a pruned job to the totals (in the pruning transaction). */
+static int pruned_count(struct store *s, const struct prune_facts *f)
+{
+	char key[48];
+	snprintf(key, sizeof(key), "state:%s", f->state);
+	int r = pruned_add(s, key, 1);
+	if (r == 0 && f->started_ms > 0 && f->finished_ms > 0) {
+		double d = (double)(f->finished_ms - f->started_ms) / 1000.0;
+		r = pruned_add(s, "finished", 1);
+		if (r == 0) {
+			r = pruned_add(s, "duration_sum", d);
+		}
+		for (int b = 0; r == 0 && b < 9; b++) {
+			snprintf(key, sizeof(key), "le:%d", b);
+			r = d <= store_duration_buckets[b] ? pruned_add(s, key, 1) : 0;
+		}
+	}
+	return r;
+}
+
 int store_prune_jobs(struct store *s, const int64_t *ids, size_t n)
 {
 	int r = begin(s);
@@ -812,14 +897,19 @@ int store_prune_jobs(struct store *s, const int64_t *ids, size_t n)
 		return r;
 	}
 	for (size_t i = 0; r == 0 && i < n; i++) {
+		struct prune_facts f;
+		r = prune_facts(s, ids[i], &f);
 		sqlite3_stmt *st = stmt(s, ST_PRUNE_JOB);
 		sqlite3_bind_int64(st, 1, ids[i]);
-		r = exec_stmt(st);
+		r = r < 0 ? r : exec_stmt(st);
 		if (r == 0 && sqlite3_changes(s->db) > 0) {
 			deleted++;
 			st = stmt(s, ST_PRUNE_JOB_OUTBOX);
 			sqlite3_bind_int64(st, 1, ids[i]);
 			r = exec_stmt(st);
+			if (r == 0) {
+				r = pruned_count(s, &f);
+			}
 		}
 	}
 	if (r == 0) {

@@ -423,11 +423,32 @@ Test(store, retention_prunes_exactly_the_old_finished_runs)
 			     0);
 	}
 
+	struct store_counts before, after;
+	cr_assert_eq(store_counts(s, &before), 0);
 	struct retention_pass p;
 	prune_all(s, c, RETENTION_BATCH, &p);
 	cr_assert_eq(p.runs, 5);
 	cr_assert_eq(p.kept, 0);
 	cr_assert_eq(p.error, 0);
+	/* The counters of /metrics do not go down: what was pruned still counts, also after
+	 * the database is opened again. */
+	for (int k = 0; k < 2; k++) {
+		cr_assert_eq(store_counts(s, &after), 0);
+		for (int st = 0; st < JOB_STATE_COUNT; st++) {
+			cr_assert_eq(after.by_state[st], before.by_state[st], "%s",
+				     job_state_name((enum job_state)st));
+		}
+		cr_assert_eq(after.finished, before.finished);
+		cr_assert_gt(before.finished, 5);
+		cr_assert_float_eq(after.duration_sum_s, before.duration_sum_s, 1e-6);
+		for (int b = 0; b < 10; b++) {
+			cr_assert_eq(after.buckets[b], before.buckets[b], "bucket %d", b);
+		}
+		if (k == 0) {
+			store_close(s);
+			cr_assert_eq(store_open(db, &s), 0);
+		}
+	}
 	for (size_t i = 0; i < 5; i++) {
 		cr_assert_not(job_exists(s, old_ids[i]), "old %s run pruned",
 			      job_state_name(finals[i]));
