@@ -730,6 +730,53 @@ static bool url_host_ok(const char *host, size_t n, bool url)
 	return true;
 }
 
+/* Percent-decode n bytes of s into a new string ("%zz" is kept as it is). */
+static char *percent_decode(const char *s, size_t n)
+{
+	char *out = xmalloc(n + 1);
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
+		    isxdigit((unsigned char)s[i + 2])) {
+			char hex[3] = { s[i + 1], s[i + 2], '\0' };
+			out[w++] = (char)strtol(hex, NULL, 16);
+			i += 2;
+		} else {
+			out[w++] = s[i];
+		}
+	}
+	out[w] = '\0';
+	return out;
+}
+
+char *url_credential(const char *url)
+{
+	const char *sep = url ? strstr(url, "://") : NULL;
+	if (!sep) {
+		return NULL;
+	}
+	const char *auth = sep + 3;
+	size_t al = strcspn(auth, "/");
+	const char *at = NULL;
+	for (size_t i = 0; i < al; i++) {
+		if (auth[i] == '@') {
+			at = auth + i;
+		}
+	}
+	if (!at) {
+		return NULL;
+	}
+	const char *colon = memchr(auth, ':', (size_t)(at - auth));
+	if (colon && at > colon + 1) {
+		return percent_decode(colon + 1, (size_t)(at - colon - 1));
+	}
+	size_t sl = (size_t)(sep - url);
+	bool http = (sl == 4 && strncasecmp(url, "http", 4) == 0) ||
+		    (sl == 5 && strncasecmp(url, "https", 5) == 0);
+	size_t ul = (size_t)((colon ? colon : at) - auth);
+	return http && ul > 0 ? percent_decode(auth, ul) : NULL;
+}
+
 char *url_public(const char *url)
 {
 	if (!url) {

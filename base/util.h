@@ -209,6 +209,13 @@ int errf(char *err, size_t errlen, int code, const char *fmt, ...) _printf_(4, 5
 #define URL_PUBLIC_MAX 2048
 char *url_public(const char *url);
 
+/*
+ * The credential in a URL's userinfo (`scheme://user:password@host/...`), percent-decoded,
+ * to be masked wherever it might show: the password, or for http(s) without one the user
+ * (a token given as the user name). A new heap string, or NULL when there is none.
+ */
+char *url_credential(const char *url);
+
 /* Set or clear O_NONBLOCK. */
 int fd_set_nonblock(int fd, bool on);
 

@@ -240,6 +240,11 @@ const struct mask *secrets_mask(const struct secret_store *s)
 	return s ? s->mask : NULL;
 }
 
+int secrets_mask_add(struct secret_store *s, const char *value)
+{
+	return mask_add(s->mask, value, strlen(value));
+}
+
 char *secrets_default_path(void)
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME");

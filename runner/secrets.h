@@ -44,6 +44,10 @@ size_t secrets_count(const struct secret_store *s);
 /* The mask holding every secret value (owned by the store). */
 const struct mask *secrets_mask(const struct secret_store *s);
 
+/* Mask value in the run's output without making it a secret any stage can ask for (a
+ * clone URL's credential). Returns 0, or mask_add()'s error (too short to mask). */
+int secrets_mask_add(struct secret_store *s, const char *value);
+
 /* Default secrets file: $XDG_CONFIG_HOME/runner/secrets.yml or ~/.config/... Caller frees. */
 char *secrets_default_path(void);
 

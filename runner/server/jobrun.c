@@ -518,9 +518,20 @@ static int run_it(struct jobctx *jc)
 		free(gi.tag);
 		gi.tag = xstrdup(jc->tag);
 	}
-	/* The configured clone URL, not the mirror's: without its credentials. */
+	/* The configured clone URL, not the mirror's: without its credentials. Those are
+	 * masked in the run's output as a secret is, whatever the run's trust (no stage gets
+	 * them; this is for one that finds them some other way). */
 	free(gi.repo_url);
 	gi.repo_url = url_public(spec_str(jc->spec, "clone_url"));
+	_cleanup_free_ char *cred = url_credential(spec_str(jc->spec, "clone_url"));
+	struct secret_store *url_mask = NULL;
+	if (cred) {
+		if (!jc->trusted) {
+			url_mask = secrets_new();
+		}
+		secrets_mask_add(jc->trusted ? jc->secrets : url_mask, cred);
+		explicit_bzero(cred, strlen(cred));
+	}
 	/*
 	 * Untrusted runs (forks) get a policy their pipeline cannot loosen (docs/sandbox.md,
 	 * "Enforced policies"): no network, no root filesystem of their choosing, and the
@@ -550,7 +561,7 @@ static int run_it(struct jobctx *jc)
 		.event = jc->event,
 		.branch = jc->branch,
 		.record_root = jc->repo_dir,
-		.secrets = jc->trusted ? jc->secrets : NULL,
+		.secrets = jc->trusted ? jc->secrets : url_mask, /* untrusted: a mask, no secret */
 		.policy = policy,
 		.observer = &obs,
 		.handle_signals = false,
@@ -601,7 +612,7 @@ static int run_it(struct jobctx *jc)
 			.ref = jc->ref,
 			.run = jc->job,
 			.run_url = run_url,
-			.mask = secrets_mask(jc->secrets),
+			.mask = secrets_mask(url_mask ? url_mask : jc->secrets),
 		};
 		notify = notify_security_body(report, &nc);
 		json_decref(report);
@@ -611,6 +622,7 @@ static int run_it(struct jobctx *jc)
 			    notify, interrupted);
 out:
 	run_free(r);
+	secrets_free(url_mask);
 	sandbox_policy_free(policy);
 	git_info_release(&gi);
 	free(only);

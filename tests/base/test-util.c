@@ -295,6 +295,37 @@ static void check_url(const char *in, const char *want)
 	free(got);
 }
 
+static void cred_is(const char *in, const char *want)
+{
+	char *got = url_credential(in);
+	if (want) {
+		cr_assert_not_null(got, "url_credential(%s)", in);
+		cr_assert_str_eq(got, want, "url_credential(%s)", in);
+	} else {
+		cr_assert_null(got, "url_credential(%s) = %s", in ? in : "NULL", got);
+	}
+	free(got);
+}
+
+Test(url_credential, the_password_or_a_token_as_user_name)
+{
+	cred_is("https://x-access-token:ghs_0123456789abcdef@github.com/acme/app.git",
+		"ghs_0123456789abcdef");
+	cred_is("https://oauth2:glpat-AbC%40d%2Fe@gitlab.example/a/b", "glpat-AbC@d/e");
+	cred_is("http://u:p@ss@127.0.0.1:8080/r.git", "p@ss");
+	cred_is("https://ghp_tokenAsUserName0123@github.com/a/b", "ghp_tokenAsUserName0123");
+	cred_is("HTTPS://tok@host/x", "tok");
+	cred_is("https://user:@host/x", "user");
+	cred_is("ssh://git@github.com/acme/app.git", NULL); /* a user name, no secret */
+	cred_is("ssh://git:hunter22@host/x", "hunter22");
+	cred_is("git@github.com:acme/app.git", NULL);
+	cred_is("https://github.com/acme/app.git", NULL);
+	cred_is("https://host/path@with-at", NULL); /* after the first '/': not userinfo */
+	cred_is("/srv/git/app.git", NULL);
+	cred_is("https://a:%zz@host/x", "%zz");
+	cred_is(NULL, NULL);
+}
+
 Test(url_public, https_loses_its_userinfo_and_keeps_the_rest)
 {
 	check_url("https://user:s3cret@example.com/acme/app.git",

@@ -1025,7 +1025,12 @@ static const char url_pipeline[] = "version: 1\n"
 				   "  url:\n"
 				   "    run: echo \"repo=[$RUNNER_REPO_URL]\"\n"
 				   "  env:\n"
-				   "    run: env\n";
+				   "    run: env\n"
+				   /* The token, which the stage has no way to know, printed as if
+				    * it had found it: masked all the same. */
+				   "  found:\n"
+				   "    run: echo \"tok=ghs_clone-url-token-$(printf 0123456789)"
+				   "-not-for-stages\"\n";
 
 /* GET http://addr<path> (open on 127.0.0.1): 200, and the body does not hold the token. */
 static void expect_no_token_at(struct env *e, const char *path)
@@ -1089,6 +1094,11 @@ Test(serve, stages_get_the_clone_url_without_its_credentials, .timeout = 120)
 	cr_assert_geq(asprintf(&want, "repo=[%s]\n", public_url), 0);
 	cr_assert_not_null(strstr(log, want), "'%s' not in: %s", want, log);
 	free(want);
+	free(log);
+	/* A stage that prints it anyway gets it masked. */
+	log = stage_log(&e, id, "found");
+	cr_assert_not_null(strstr(log, "tok=***"), "%s", log);
+	cr_assert_null(strstr(log, CLONE_TOKEN), "%s", log);
 	free(log);
 	/* Nor anywhere else in its environment. */
 	log = stage_log(&e, id, "env");
