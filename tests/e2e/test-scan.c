@@ -433,8 +433,9 @@ Test(scan_faults, unreadable_file_as_another_user)
 		asprintf(&cmd, "chmod -R a+rwX '%s' && chmod 000 '%s/src/secret.c'", dir, dir), 0);
 	cr_assert_eq(system(cmd), 0);
 	free(cmd);
-	/* A copy of the runner beside the workspace: the build directory may be where the user
-	 * cannot go (a clone in /root, as on a fresh machine). */
+	/* A copy of the runner beside the workspace, and no secrets file: the build directory
+	 * (and the tests' configuration directory in it) may be where the user cannot go (a
+	 * clone in /root, as on a fresh machine). */
 	char *runner = NULL;
 	cr_assert_geq(asprintf(&runner, "%s.runner", dir), 0);
 	cr_assert_geq(asprintf(&cmd, "cp '%s' '%s' && chmod 755 '%s'", tu_runner(), runner, runner),
@@ -456,9 +457,10 @@ Test(scan_faults, unreadable_file_as_another_user)
 		cr_skip_test("an unprivileged user cannot reach the temporary directory");
 	}
 	cr_assert_geq(asprintf(&cmd,
-			       "cd '%s' && setpriv --reuid=64123 --regid=64123 --clear-groups "
-			       "'%s' run > out.txt 2>&1; echo $? > status.txt",
-			       dir, runner),
+			       "cd '%s' && XDG_CONFIG_HOME='%s.no-config' setpriv --reuid=64123 "
+			       "--regid=64123 --clear-groups '%s' run > out.txt 2>&1; "
+			       "echo $? > status.txt",
+			       dir, dir, runner),
 		      0);
 	int st = system(cmd);
 	free(cmd);
