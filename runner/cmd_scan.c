@@ -71,7 +71,8 @@ const char cmd_scan_usage[] =
 	"  --max-file-size SIZE  skip larger files (default 4M)\n"
 	"  --no-gitignore        scan files .gitignore excludes too\n"
 	"  --vendored            scan vendored directories (vendor/, node_modules/, ...)\n"
-	"  --generated           scan generated files (*.min.js, \"DO NOT EDIT\", ...)\n"
+	"  --generated           sast: scan generated files (*.min.js, \"DO NOT EDIT\", ...)\n"
+	"  --no-generated        secrets: skip them (they are scanned by default)\n"
 	"  -j, --jobs N          threads (default: the CPUs)\n"
 	"  --timeout DURATION    give up (an error) after this long, e.g. 5m\n"
 	"  --allow-path GLOB     secrets: do not scan matching files (test fixtures)\n"
@@ -183,6 +184,7 @@ enum {
 	OPT_NO_GITIGNORE,
 	OPT_VENDORED,
 	OPT_GENERATED,
+	OPT_NO_GENERATED,
 	OPT_TIMEOUT,
 	OPT_ALLOW_PATH,
 	OPT_ALLOW_REGEX,
@@ -201,6 +203,7 @@ static const struct option scan_opts[] = {
 	{ "no-gitignore", no_argument, NULL, OPT_NO_GITIGNORE },
 	{ "vendored", no_argument, NULL, OPT_VENDORED },
 	{ "generated", no_argument, NULL, OPT_GENERATED },
+	{ "no-generated", no_argument, NULL, OPT_NO_GENERATED },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "allow-path", required_argument, NULL, OPT_ALLOW_PATH },
@@ -273,6 +276,9 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 			break;
 		case OPT_GENERATED:
 			json_object_set_new(with, "generated", json_true());
+			break;
+		case OPT_NO_GENERATED:
+			json_object_set_new(with, "generated", json_false());
 			break;
 		case 'j': {
 			uint64_t j;

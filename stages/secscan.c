@@ -344,7 +344,9 @@ static int parse_opts(enum rule_kind kind, const json_t *with, bool cli, struct 
 		r = boolean(with, "vendored", false, &o->vendored, err, errlen);
 	}
 	if (r == 0) {
-		r = boolean(with, "generated", false, &o->generated, err, errlen);
+		/* Secrets are scanned in generated files too: a bundle (*.min.js) or a rendered
+		 * manifest ("DO NOT EDIT") is where a key ends up, and the scan is cheap. */
+		r = boolean(with, "generated", kind == RULE_SECRET, &o->generated, err, errlen);
 	}
 	if (r < 0) {
 		return r;
