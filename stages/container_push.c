@@ -25,6 +25,7 @@
  * runner masks it in everything it writes; the oci library masks it again, with the
  * tokens it obtains, in its own progress and debug lines.
  */
+#include "secscan.h"
 #include "stage.h"
 
 #include "diag.h"
@@ -681,6 +682,30 @@ static int run(struct stage_worker *w)
 		base_ro.n_insecure = 0;
 	}
 	spec.registry = &base_ro;
+
+	/* What the image will carry is scanned for secrets first, every file of it: one the
+	 * repository's secrets scan never saw (ignored, generated, a build output, a `.env`)
+	 * must not leave in a pushed image. */
+	const char **srcs = xcalloc(pr.n_adds + 1, sizeof(*srcs));
+	for (size_t i = 0; i < pr.n_adds; i++) {
+		srcs[i] = pr.adds[i].src;
+	}
+	json_t *cs = json_object();
+	int sc = pr.n_adds ? secscan_paths(w, srcs, pr.n_adds, cs) : STAGE_EXIT_PASSED;
+	free(srcs);
+	const char *cs_summary = json_string_value(json_object_get(cs, "summary"));
+	char cs_msg[600];
+	snprintf(cs_msg, sizeof(cs_msg), "%s", cs_summary ? cs_summary : "");
+	json_object_set_new(w->result, "content_scan", cs);
+	if (sc != STAGE_EXIT_PASSED) {
+		push_run_release(&pr);
+		return finish(w, sc,
+			      sc == STAGE_EXIT_BLOCKED
+				      ? "not pushed: the image's files hold secrets (%s)"
+				      : "not pushed: its files could not be scanned "
+					"for secrets (%s)",
+			      cs_msg);
+	}
 
 	/* Build into a private directory, push, clean up. */
 	const char *tmp = getenv("TMPDIR");

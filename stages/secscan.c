@@ -427,15 +427,11 @@ static const char *kind_word(enum rule_kind kind)
 	return kind == RULE_SAST ? "sast" : "secrets";
 }
 
-int secscan_run(enum rule_kind kind, struct stage_worker *w)
+/* The scan itself, with o (released here); nothing_ok: a scan that sees no file it can read
+ * passes (what an image carries may be binaries alone). */
+static int scan_with(enum rule_kind kind, struct stage_worker *w, struct opts o, bool nothing_ok)
 {
 	char err[1000] = "";
-	struct opts o;
-	bool cli = w->stage_name == NULL;
-	if (parse_opts(kind, w->with, cli, &o, err, sizeof(err)) < 0) {
-		opts_release(&o);
-		return fail(w, NULL, "invalid %s configuration: %s", kind_word(kind), err);
-	}
 	struct gate_policy policy;
 	if (gate_policy_for_worker(&policy, w, err, sizeof(err)) < 0) {
 		gate_policy_release(&policy);
@@ -530,7 +526,7 @@ int secscan_run(enum rule_kind kind, struct stage_worker *w)
 		json_decref(stats);
 		goto out;
 	}
-	if (st.files_scanned == 0) {
+	if (st.files_scanned == 0 && !nothing_ok) {
 		size_t skipped = 0;
 		for (int k = 0; k < SKIP_COUNT; k++) {
 			skipped += st.skipped[k];
@@ -557,6 +553,39 @@ out:
 	ruleset_free(rs);
 	gate_policy_release(&policy);
 	opts_release(&o);
+	return code;
+}
+
+int secscan_run(enum rule_kind kind, struct stage_worker *w)
+{
+	char err[1000] = "";
+	struct opts o;
+	bool cli = w->stage_name == NULL;
+	if (parse_opts(kind, w->with, cli, &o, err, sizeof(err)) < 0) {
+		opts_release(&o);
+		return fail(w, NULL, "invalid %s configuration: %s", kind_word(kind), err);
+	}
+	return scan_with(kind, w, o, false);
+}
+
+int secscan_paths(struct stage_worker *w, const char *const *paths, size_t n, json_t *result)
+{
+	struct opts o = {
+		.paths = json_array(),
+		.default_rules = true,
+		.gitignore = false,
+		.vendored = true,
+		.generated = true,
+		.max_file_size = SCAN_DEFAULT_MAX_FILE_SIZE,
+	};
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(o.paths, json_string(paths[i]));
+	}
+	/* The gate is the pipeline's (no stage settings of its own); the result is result. */
+	json_t *none = json_object();
+	struct stage_worker sw = { w->stage_name, w->workspace, none, w->gate, result };
+	int code = scan_with(RULE_SECRET, &sw, o, true);
+	json_decref(none);
 	return code;
 }
 

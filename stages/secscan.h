@@ -44,6 +44,16 @@ int secscan_validate(enum rule_kind kind, const struct ynode *with, const struct
 int secscan_run(enum rule_kind kind, struct stage_worker *w);
 
 /*
+ * Scan what an image is about to carry for secrets (container-push, before it builds): the
+ * files under paths (workspace-relative), all of them (ignored, vendored and generated
+ * files too: what the repository's secrets scan skips can still be copied into an image),
+ * with the default secrets rules and the pipeline's gate. result (an object) gets what
+ * secscan_run() puts in a stage's. A scan that finds no text file (a binary alone) passes.
+ * Returns STAGE_EXIT_PASSED, STAGE_EXIT_BLOCKED or STAGE_EXIT_ERROR.
+ */
+int secscan_paths(struct stage_worker *w, const char *const *paths, size_t n, json_t *result);
+
+/*
  * The human summary of a result: one block per finding (file:line:col, severity, rule,
  * message, CWE, the source line, the fix), then the counts and the verdict. At most
  * max_findings findings are printed (0: all).

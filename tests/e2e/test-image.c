@@ -313,6 +313,56 @@ Test(image, a_pipeline_pushes_through_its_container_push_stage)
 	free(ws);
 }
 
+/* What the image carries is scanned for secrets before it is built, every file of it: a
+ * key in a `.env` the repository ignores (so the repository's secrets scan never sees it)
+ * but that an `add` copies into the image blocks the push, and nothing is pushed. */
+Test(image, a_secret_in_the_image_files_blocks_the_push)
+{
+	static const char key[] = "AKIAQ3RZ7TWL5MXK4PHD";
+	tr_registry_start(&reg, TR_BASIC, "ci", "pipeline-Secret-42", NULL);
+	write_pipeline("", "    ungated: \"the scanners are not built yet\"\n");
+	setenv("RUNNER_SECRET_REGISTRY", "ci:pipeline-Secret-42", 1);
+	tu_write(work, "ws/.gitignore", "assets/.env\n");
+	char *dotenv = tu_strf("AWS_ACCESS_KEY_ID=%s\n", key);
+	tu_write(work, "ws/assets/.env", dotenv);
+	free(dotenv);
+	char *ws = path("ws");
+	char env[128], tag[160];
+	snprintf(env, sizeof(env), "REGISTRY_ADDR=%s", reg.addr);
+	snprintf(tag, sizeof(tag), "%s/acme/webapp:latest", reg.addr);
+	struct tu_result r = tu_runner_run(ws, "run", "--env", env, NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	assert_contains(r.out, "not pushed: the image's files hold secrets");
+	cr_assert_null(strstr(r.out, key), "the key is printed: %s", r.out);
+	tu_result_free(&r);
+	json_t *rep = tu_latest_report(ws);
+	json_t *st = tu_report_stage(rep, "image");
+	cr_assert_str_eq(json_string_value(json_object_get(st, "status")), "blocked");
+	json_t *cs = json_object_get(json_object_get(st, "result"), "content_scan");
+	json_t *f0 = json_array_get(json_object_get(cs, "findings"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(f0, "rule_id")),
+			 "secret.aws-access-key-id");
+	cr_assert_str_eq(json_string_value(json_object_get(f0, "file")), "assets/.env");
+	json_decref(rep);
+	char *all = tu_readf("%s/.runner/runs/latest/report.json", ws);
+	cr_assert_null(strstr(all, key), "the key is in the report");
+	free(all);
+	char *d = tr_skopeo_digest(tag, "ci:pipeline-Secret-42");
+	cr_assert_null(d, "an image was pushed: %s", d);
+
+	/* Without it, the image is pushed. */
+	char *envpath = tu_strf("%s/ws/assets/.env", work);
+	cr_assert_eq(unlink(envpath), 0);
+	free(envpath);
+	r = tu_runner_run(ws, "run", "--env", env, NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	d = tr_skopeo_digest(tag, "ci:pipeline-Secret-42");
+	cr_assert_not_null(d, "not pushed");
+	free(d);
+	free(ws);
+}
+
 Test(image, validation_refuses_an_ungated_push_without_the_security_stages)
 {
 	write_pipeline("", "");
