@@ -39,6 +39,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "banned.h"
 
@@ -687,11 +688,19 @@ static int run(struct stage_worker *w)
 	 * repository's secrets scan never saw (ignored, generated, a build output, a `.env`)
 	 * must not leave in a pushed image. */
 	const char **srcs = xcalloc(pr.n_adds + 1, sizeof(*srcs));
+	size_t n_srcs = 0;
 	for (size_t i = 0; i < pr.n_adds; i++) {
-		srcs[i] = pr.adds[i].src;
+		/* A source that is not there is the build's to report (the stage fails). */
+		struct stat st;
+		_cleanup_free_ char *full =
+			pr.adds[i].src[0] == '/' ? xstrdup(pr.adds[i].src)
+						 : xasprintf("%s/%s", w->workspace, pr.adds[i].src);
+		if (lstat(full, &st) == 0) {
+			srcs[n_srcs++] = pr.adds[i].src;
+		}
 	}
 	json_t *cs = json_object();
-	int sc = pr.n_adds ? secscan_paths(w, srcs, pr.n_adds, cs) : STAGE_EXIT_PASSED;
+	int sc = n_srcs ? secscan_paths(w, srcs, n_srcs, cs) : STAGE_EXIT_PASSED;
 	free(srcs);
 	const char *cs_summary = json_string_value(json_object_get(cs, "summary"));
 	char cs_msg[600];

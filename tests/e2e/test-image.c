@@ -360,6 +360,15 @@ Test(image, a_secret_in_the_image_files_blocks_the_push)
 	d = tr_skopeo_digest(tag, "ci:pipeline-Secret-42");
 	cr_assert_not_null(d, "not pushed");
 	free(d);
+
+	/* A source that is not there is the build's to report: the stage fails (exit 1). */
+	char *assets = tu_strf("%s/ws/assets", work);
+	tu_rmdir(assets);
+	free(assets);
+	r = tu_runner_run(ws, "run", "--env", env, NULL);
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	assert_contains(r.out, "image build failed");
+	tu_result_free(&r);
 	free(ws);
 }
 
