@@ -68,7 +68,7 @@ const char cmd_scan_usage[] =
 	"  --no-default-rules    only the rules given with --rules\n"
 	"  --baseline FILE       findings listed there (runner scan --format json) do not block\n"
 	"  --exclude GLOB        skip matching paths (repeatable)\n"
-	"  --max-file-size SIZE  skip larger files (default 4M)\n"
+	"  --max-file-size SIZE  skip larger files (default: sast 4M, secrets 64M)\n"
 	"  --no-gitignore        scan files .gitignore excludes too\n"
 	"  --vendored            scan vendored directories (vendor/, node_modules/, ...)\n"
 	"  --generated           sast: scan generated files (*.min.js, \"DO NOT EDIT\", ...)\n"

@@ -22,6 +22,9 @@
 #include <stdint.h>
 
 #define SCAN_DEFAULT_MAX_FILE_SIZE (4u << 20)
+/* Secrets are looked for in larger files too (a bundled JavaScript file is often above
+ * 4 MiB, and a key in it ships with it); the scan reads at a few hundred MB/s. */
+#define SCAN_SECRETS_MAX_FILE_SIZE (64u << 20)
 #define SCAN_MMAP_THRESHOLD	   (64u << 10)
 #define SCAN_MAX_JOBS		   256
 /* Findings of one scan, at most (then the scan is an error: something is badly wrong). */

@@ -351,7 +351,8 @@ static int parse_opts(enum rule_kind kind, const json_t *with, bool cli, struct 
 	if (r < 0) {
 		return r;
 	}
-	o->max_file_size = SCAN_DEFAULT_MAX_FILE_SIZE;
+	o->max_file_size =
+		kind == RULE_SECRET ? SCAN_SECRETS_MAX_FILE_SIZE : SCAN_DEFAULT_MAX_FILE_SIZE;
 	const json_t *mfs = json_object_get(with, "max-file-size");
 	if (json_is_integer(mfs) && json_integer_value(mfs) > 0) {
 		o->max_file_size = (uint64_t)json_integer_value(mfs);
@@ -576,7 +577,7 @@ int secscan_paths(struct stage_worker *w, const char *const *paths, size_t n, js
 		.gitignore = false,
 		.vendored = true,
 		.generated = true,
-		.max_file_size = SCAN_DEFAULT_MAX_FILE_SIZE,
+		.max_file_size = SCAN_SECRETS_MAX_FILE_SIZE,
 	};
 	for (size_t i = 0; i < n; i++) {
 		json_array_append_new(o.paths, json_string(paths[i]));

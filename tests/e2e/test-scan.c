@@ -259,6 +259,35 @@ Test(scan_cli, secrets_are_found_in_generated_files)
 	free(dir);
 }
 
+/* A bundle above the sast scan's 4 MiB is still read for secrets (up to 64 MiB by
+ * default): a key at its end is found; a smaller cap skips the file, and says so. */
+Test(scan_cli, secrets_are_found_in_large_files)
+{
+	char *dir = tu_tmpdir();
+	size_t n = 5u << 20;
+	char *text = calloc(n + 200, 1);
+	cr_assert_not_null(text);
+	for (size_t i = 0; i < n; i++) {
+		text[i] = i % 80 == 79 ? '\n' : 'x';
+	}
+	snprintf(text + n, 200, "\nvar k=\"%s\";\n", secret);
+	tu_write(dir, "dist/bundle.js", text);
+	free(text);
+	tu_write(dir, "README.md", "nothing here\n");
+	struct tu_result r = tu_runner_run(dir, "scan", "secrets", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	has(r.out, "dist/bundle.js:");
+	lacks(r.out, secret);
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "scan", "secrets", "--max-file-size", "4M", "--format", "json",
+			  NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	has(r.out, "\"too_large\": 1");
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* ---------- pipelines ---------- */
 
 static char *workspace(const char *pipeline)
