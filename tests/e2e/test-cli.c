@@ -239,11 +239,12 @@ Test(cli, hundreds_of_short_stages_all_start, .timeout = 300)
 	free(dir);
 }
 
-/* A sandboxed stage's own directory of the run's artifacts (its outbox) is new: empty, mode
- * 755, whatever the stages before it left in theirs or changed about them (the runner
- * reuses empty, untouched ones: runner/dirpool.c). The ones left empty are not kept in the
- * record, and nothing of the reuse is left behind. Every stage runs at the runner's own
- * scheduling priority (supervisors are prepared ahead at the lowest one). */
+/* A sandboxed stage's own directory of the run's artifacts (its outbox) is new: empty, with
+ * the mode the runner makes directories with (that of the artifacts directory), whatever
+ * the stages before it left in theirs or changed about them (the runner reuses empty,
+ * untouched ones: runner/dirpool.c). The ones left empty are not kept in the record, and
+ * nothing of the reuse is left behind. Every stage runs at the runner's own scheduling
+ * priority (supervisors are prepared ahead at the lowest one). */
 Test(cli, each_stage_gets_a_new_outbox_and_the_runners_priority, .timeout = 120)
 {
 	char *dir = tu_tmpdir();
@@ -252,7 +253,8 @@ Test(cli, each_stage_gets_a_new_outbox_and_the_runners_priority, .timeout = 120)
 	cr_assert_eq(errno, 0);
 	const char *check =
 		"d=$RUNNER_ARTIFACTS/$RUNNER_STAGE; echo \"$RUNNER_STAGE nice=$(nice)\"; "
-		"[ -z \"$(ls -A $d)\" ] && [ $(stat -c %a $d) = 755 ] || "
+		"[ -z \"$(ls -A $d)\" ] && [ $(stat -c %a $d) = $(stat -c %a $RUNNER_ARTIFACTS) ] "
+		"|| "
 		"{ ls -la $d; exit 1; }";
 	char *yml = tu_strf("version: 1\nstages:\n"
 			    "  a: { run: '%s; echo kept > $d/f' }\n"
