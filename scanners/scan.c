@@ -231,6 +231,91 @@ out:
 	}
 }
 
+/* The most severe of the rules: what a file none of them was run on could hide. */
+static enum severity worst_severity(const struct ruleset *rs)
+{
+	enum severity worst = SEVERITY_HIGH;
+	for (size_t i = 0; i < ruleset_count(rs); i++) {
+		worst = MAX(worst, ruleset_rule(rs, i)->severity);
+	}
+	return worst;
+}
+
+/*
+ * Secrets: a file above the size cap is not read, and a secret in it must not pass for
+ * that (padding a file past the cap would hide a key). Binary and generated files are
+ * skipped as they would be at any size (by their first bytes); any other is reported as a
+ * finding at the severity of the most severe rule, unless its path is allowlisted. Returns
+ * 0 or -errno (a file that cannot be read is an error, as in the scan itself).
+ */
+static int report_too_large(const struct scan_options *o, int root_fd,
+			    const struct walk_result *files, struct finding_list *out,
+			    struct scan_stats *st, char *err, size_t errlen)
+{
+	char head[BINARY_PROBE];
+	for (size_t i = 0; i < files->n_large; i++) {
+		const struct walk_file *lf = &files->large[i];
+		if (allow_listed(o, lf->path)) {
+			st->skipped[SKIP_TOO_LARGE]--;
+			st->skipped[SKIP_ALLOWLISTED]++;
+			continue;
+		}
+		enum walk_skip reason = SKIP_TOO_LARGE;
+		size_t n = 0;
+		int fd = openat(root_fd, lf->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+		int e = fd < 0 ? errno : 0;
+		while (fd >= 0 && n < sizeof(head)) {
+			ssize_t k = read(fd, head + n, sizeof(head) - n);
+			if (k < 0 && errno == EINTR) {
+				continue;
+			}
+			if (k <= 0) {
+				e = k < 0 ? errno : 0;
+				break;
+			}
+			n += (size_t)k;
+		}
+		if (fd >= 0) {
+			close(fd);
+		}
+		if (e) {
+			snprintf(err, errlen, "cannot read %s: %s", lf->path, strerror(e));
+			return -e;
+		}
+		if (memchr(head, '\0', n)) {
+			reason = SKIP_BINARY;
+		} else if (!o->walk.scan_generated && walk_generated_content(head, n)) {
+			reason = SKIP_GENERATED;
+		}
+		if (reason != SKIP_TOO_LARGE) {
+			st->skipped[SKIP_TOO_LARGE]--;
+			st->skipped[reason]++;
+			continue;
+		}
+		struct finding *f = finding_list_add(out);
+		f->kind = FINDING_SECRET;
+		finding_set(&f->rule_id, SCAN_TOO_LARGE_RULE);
+		finding_set(&f->title, "File too large to scan for secrets");
+		f->severity = worst_severity(o->rules);
+		finding_set(&f->confidence, "high");
+		finding_set(&f->file, lf->path);
+		f->line = f->end_line = 1;
+		f->column = f->end_column = 1;
+		f->message = xasprintf(
+			"this file (%llu bytes) is larger than the secrets scan "
+			"reads (max-file-size %llu bytes), so it was not scanned and "
+			"a secret in it would pass unseen",
+			(unsigned long long)lf->size, (unsigned long long)o->walk.max_file_size);
+		finding_set(&f->fix, "raise the stage's max-file-size, or, if the file is known "
+				     "to hold no secret, exclude it or list it in the allowlist's "
+				     "paths");
+		f->extra = json_pack("{s:b,s:I}", "too_large", 1, "size", (json_int_t)lf->size);
+		static const char tag[] = "runner:too-large";
+		finding_fingerprint(f, tag, sizeof(tag) - 1, 0);
+	}
+	return 0;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -259,7 +344,9 @@ int scan_run(const struct scan_options *o, struct finding_list *out, struct scan
 	memset(st, 0, sizeof(*st));
 	st->rules = ruleset_count(o->rules);
 	struct walk_result files;
-	int r = walk_run(&o->walk, &files, err, errlen);
+	struct walk_options wo = o->walk;
+	wo.keep_too_large = ruleset_kind(o->rules) == RULE_SECRET;
+	int r = walk_run(&wo, &files, err, errlen);
 	if (r < 0) {
 		return r;
 	}
@@ -274,6 +361,13 @@ int scan_run(const struct scan_options *o, struct finding_list *out, struct scan
 		snprintf(err, errlen, "cannot open %s: %s", o->walk.root, strerror(e));
 		walk_result_release(&files);
 		return -e;
+	}
+	r = report_too_large(o, sh.root_fd, &files, out, st, err, errlen);
+	if (r < 0) {
+		close(sh.root_fd);
+		pthread_mutex_destroy(&sh.lock);
+		walk_result_release(&files);
+		return r;
 	}
 	unsigned jobs = o->jobs ? o->jobs : scan_cpus();
 	jobs = MIN(jobs, (unsigned)SCAN_MAX_JOBS);

@@ -6,7 +6,9 @@
  * takes the next file, reads it (memory-mapped when it is large), skips it when it is
  * binary or generated (by content), and scans it with its own engine scratch; findings are
  * merged at the end. A file that cannot be read, or the deadline passing, stops the scan
- * with an error: a partial result is never returned as complete.
+ * with an error: a partial result is never returned as complete. A secrets scan reports
+ * each text file above the size cap, which it does not read, as a finding
+ * (SCAN_TOO_LARGE_RULE) rather than let it pass unread.
  */
 #ifndef RUNNER_SCANNERS_SCAN_H
 #define RUNNER_SCANNERS_SCAN_H
@@ -29,6 +31,8 @@
 #define SCAN_MAX_JOBS		   256
 /* Findings of one scan, at most (then the scan is an error: something is badly wrong). */
 #define SCAN_MAX_FINDINGS 200000
+/* The finding a secrets scan reports for a text file above its size cap (scan.c). */
+#define SCAN_TOO_LARGE_RULE "secret.file-too-large"
 
 struct scan_options {
 	const struct ruleset *rules; /* its kind says which engine runs */

@@ -148,6 +148,23 @@ static void add_file(struct walker *w, const char *rel, uint64_t size)
 	res->files[res->n++] = (struct walk_file){ xstrdup(rel), size };
 }
 
+/* A file above the size cap: counted, and listed when the caller wants to know. */
+static void too_large(struct walker *w, const char *rel, uint64_t size)
+{
+	struct walk_result *res = w->res;
+	res->skipped[SKIP_TOO_LARGE]++;
+	if (!w->o->keep_too_large) {
+		return;
+	}
+	if (res->n_large >= WALK_MAX_FILES) {
+		fail(w, -E2BIG, "more than %d files to scan; narrow the paths or exclude some",
+		     WALK_MAX_FILES);
+		return;
+	}
+	GROW(res->large, res->cap_large, res->n_large + 1);
+	res->large[res->n_large++] = (struct walk_file){ xstrdup(rel), size };
+}
+
 static void consider_file(struct walker *w, const char *rel, const char *base,
 			  const struct stat *st)
 {
@@ -173,7 +190,7 @@ static void consider_file(struct walker *w, const char *rel, const char *base,
 		return;
 	}
 	if (w->o->max_file_size && (uint64_t)st->st_size > w->o->max_file_size) {
-		res->skipped[SKIP_TOO_LARGE]++;
+		too_large(w, rel, (uint64_t)st->st_size);
 		return;
 	}
 	add_file(w, rel, (uint64_t)st->st_size);
@@ -187,6 +204,24 @@ static int cmp_str(const void *a, const void *b)
 static int cmp_file(const void *a, const void *b)
 {
 	return strcmp(((const struct walk_file *)a)->path, ((const struct walk_file *)b)->path);
+}
+
+/* Sort by path and drop repeats; returns the new count. */
+static size_t sort_unique(struct walk_file *v, size_t n)
+{
+	if (n < 2) {
+		return n;
+	}
+	qsort(v, n, sizeof(v[0]), cmp_file);
+	size_t k = 1;
+	for (size_t i = 1; i < n; i++) {
+		if (str_eq(v[i].path, v[k - 1].path)) {
+			free(v[i].path);
+		} else {
+			v[k++] = v[i];
+		}
+	}
+	return k;
 }
 
 /* Walk the directory open at dfd, whose root-relative path is rel ("" for the root). */
@@ -390,7 +425,7 @@ int walk_run(const struct walk_options *o, struct walk_result *res, char *err, s
 			} else if (excluded(&w, rel, false)) {
 				res->skipped[SKIP_EXCLUDED]++;
 			} else if (o->max_file_size && (uint64_t)st.st_size > o->max_file_size) {
-				res->skipped[SKIP_TOO_LARGE]++;
+				too_large(&w, rel, (uint64_t)st.st_size);
 			} else {
 				(void)base;
 				add_file(&w, rel, (uint64_t)st.st_size);
@@ -410,18 +445,8 @@ int walk_run(const struct walk_options *o, struct walk_result *res, char *err, s
 		return w.r;
 	}
 	/* The same file named twice (a path and its parent) is scanned once. */
-	if (res->n > 1) {
-		qsort(res->files, res->n, sizeof(res->files[0]), cmp_file);
-		size_t k = 1;
-		for (size_t i = 1; i < res->n; i++) {
-			if (str_eq(res->files[i].path, res->files[k - 1].path)) {
-				free(res->files[i].path);
-			} else {
-				res->files[k++] = res->files[i];
-			}
-		}
-		res->n = k;
-	}
+	res->n = sort_unique(res->files, res->n);
+	res->n_large = sort_unique(res->large, res->n_large);
 	return 0;
 }
 
@@ -430,7 +455,11 @@ void walk_result_release(struct walk_result *res)
 	for (size_t i = 0; i < res->n; i++) {
 		free(res->files[i].path);
 	}
+	for (size_t i = 0; i < res->n_large; i++) {
+		free(res->large[i].path);
+	}
 	free(res->files);
+	free(res->large);
 	memset(res, 0, sizeof(*res));
 }
 

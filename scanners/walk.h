@@ -9,7 +9,8 @@
  *   excluded   matched by an exclude glob (fnmatch, `*` also matches `/`)
  *   vendored   under vendor/, node_modules/, third_party/, ... (unless scan_vendored)
  *   generated  *.min.js, *.pb.go, *_pb2.py, ... (content markers are checked by the scan)
- *   too-large  larger than the size cap
+ *   too-large  larger than the size cap (listed too when keep_too_large is set: a secrets
+ *              scan reports such a file rather than pass it unread)
  *   symlink    never followed (a link could lead outside the workspace)
  *   special    FIFOs, sockets, devices
  * .git, .hg, .svn and .runner directories are never entered and not counted.
@@ -54,6 +55,7 @@ struct walk_options {
 	bool no_gitignore;
 	bool scan_vendored;
 	bool scan_generated;
+	bool keep_too_large; /* list the files above max_file_size in walk_result.large */
 };
 
 struct walk_file {
@@ -65,6 +67,8 @@ struct walk_result {
 	struct walk_file *files;
 	size_t n, cap;
 	size_t skipped[SKIP_COUNT];
+	struct walk_file *large; /* keep_too_large: the files skipped as too large */
+	size_t n_large, cap_large;
 };
 
 /*

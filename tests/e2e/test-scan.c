@@ -260,7 +260,8 @@ Test(scan_cli, secrets_are_found_in_generated_files)
 }
 
 /* A bundle above the sast scan's 4 MiB is still read for secrets (up to 64 MiB by
- * default): a key at its end is found; a smaller cap skips the file, and says so. */
+ * default): a key at its end is found; with a smaller cap the file is not read, and that
+ * blocks as a finding of its own rather than pass. */
 Test(scan_cli, secrets_are_found_in_large_files)
 {
 	char *dir = tu_tmpdir();
@@ -281,8 +282,15 @@ Test(scan_cli, secrets_are_found_in_large_files)
 	tu_result_free(&r);
 	r = tu_runner_run(dir, "scan", "secrets", "--max-file-size", "4M", "--format", "json",
 			  NULL);
-	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
 	has(r.out, "\"too_large\": 1");
+	has(r.out, "\"rule_id\": \"secret.file-too-large\"");
+	has(r.out, "\"file\": \"dist/bundle.js\"");
+	lacks(r.out, secret);
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "scan", "secrets", "--max-file-size", "4M", "--allow-path", "dist/*",
+			  NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
 	tu_result_free(&r);
 	tu_rmdir(dir);
 	free(dir);
