@@ -143,7 +143,7 @@ static bool recover_one(struct dispatcher *d, struct job *j)
 	}
 	_cleanup_free_ char *run_dir = jobrun_run_dir(d->c->data_dir, r->key, j->run_id);
 	struct job_outcome o;
-	int rr = *j->run_id ? jobrun_read_outcome(run_dir, &o) : -ENOENT;
+	int rr = *j->run_id ? jobrun_read_outcome(run_dir, j->started_ms, &o) : -ENOENT;
 	if (rr == 0 && !o.interrupted) {
 		/* The attempt had finished; the server died before recording it. */
 		finish(d, j, o.state, o.exit_code, o.message, o.notify);
@@ -306,7 +306,7 @@ static void reap(struct dispatcher *d, struct child *ch)
 	struct job *j = &ch->job;
 	_cleanup_free_ char *run_dir = jobrun_run_dir(d->c->data_dir, ch->repo->key, j->run_id);
 	struct job_outcome o;
-	int rr = jobrun_read_outcome(run_dir, &o);
+	int rr = jobrun_read_outcome(run_dir, j->started_ms, &o);
 	if (rr == 0 && o.interrupted) {
 		requeue(d, j, "re-queued: the server shut down while it ran");
 	} else if (rr == 0) {

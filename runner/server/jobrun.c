@@ -78,6 +78,7 @@ json_t *jobrun_spec(const struct server_config *c, const struct repo_config *r, 
 	json_t *s = json_object();
 	json_object_set_new(s, "job", json_integer(j->id));
 	json_object_set_new(s, "attempt", json_integer(j->attempts));
+	json_object_set_new(s, "claimed_ms", json_integer((json_int_t)j->started_ms));
 	set_str(s, "run_id", j->run_id);
 	set_str(s, "repo", r->name);
 	set_str(s, "repo_key", r->key);
@@ -120,7 +121,7 @@ json_t *jobrun_spec(const struct server_config *c, const struct repo_config *r, 
 	return s;
 }
 
-int jobrun_read_outcome(const char *run_dir, struct job_outcome *o)
+int jobrun_read_outcome(const char *run_dir, int64_t claimed_ms, struct job_outcome *o)
 {
 	memset(o, 0, sizeof(*o));
 	_cleanup_free_ char *path = xasprintf("%s/outcome.json", run_dir);
@@ -136,6 +137,11 @@ int jobrun_read_outcome(const char *run_dir, struct job_outcome *o)
 	    !job_state_final(o->state)) {
 		json_decref(root);
 		return -EINVAL;
+	}
+	json_t *claimed = json_object_get(root, "claimed_ms");
+	if (!json_is_integer(claimed) || json_integer_value(claimed) != claimed_ms) {
+		json_decref(root);
+		return -ESTALE;
 	}
 	o->exit_code = (int)json_integer_value(json_object_get(root, "exit_code"));
 	const char *msg = json_string_value(json_object_get(root, "message"));
@@ -162,6 +168,7 @@ struct jobctx {
 	const char *base_branch, *base_sha, *pipeline_path;
 	bool trusted;
 	int64_t job;
+	int64_t claimed_ms; /* when the attempt was claimed: repeated in its outcome */
 	char *repo_dir, *run_dir, *ws, *mirror;
 	int cancel_fd; /* the pipe from the server */
 	int stop_fd;   /* epoll: pipe + timer */
@@ -255,8 +262,9 @@ static int stop_reason(struct jobctx *jc)
 static int write_outcome(struct jobctx *jc, enum job_state state, int exit_code,
 			 const char *message, const char *notify, bool interrupted)
 {
-	json_t *o = json_pack("{s:s, s:i, s:b}", "state", job_state_name(state), "exit_code",
-			      exit_code, "interrupted", interrupted);
+	json_t *o = json_pack("{s:s, s:i, s:b, s:I}", "state", job_state_name(state), "exit_code",
+			      exit_code, "interrupted", interrupted, "claimed_ms",
+			      (json_int_t)jc->claimed_ms);
 	if (message) {
 		json_object_set_new(o, "message", json_string(message));
 	}
@@ -685,6 +693,7 @@ int jobrun_main(void)
 	jc.pipeline_path = spec_str(jc.spec, "pipeline");
 	jc.trusted = json_is_true(json_object_get(jc.spec, "trusted"));
 	jc.job = json_integer_value(json_object_get(jc.spec, "job"));
+	jc.claimed_ms = json_integer_value(json_object_get(jc.spec, "claimed_ms"));
 	if (jc.data_dir[0] != '/' || !*jc.repo_key || !*jc.run_id || strchr(jc.run_id, '/') ||
 	    !gitexport_is_full_sha(jc.sha) || !*jc.ref) {
 		fprintf(stderr, "runner __job: incomplete job spec\n");

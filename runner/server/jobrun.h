@@ -59,9 +59,12 @@ struct job_outcome {
 	bool interrupted; /* cancelled because the server stopped or died: run it again */
 };
 
-/* Read outcome.json of an attempt. Returns 0, -ENOENT (no outcome: the attempt did not
- * finish), or -EINVAL. */
-int jobrun_read_outcome(const char *run_dir, struct job_outcome *o);
+/* Read outcome.json of an attempt, the one claimed at claimed_ms (the job's started_ms,
+ * which the attempt's spec carries and its outcome repeats). Returns 0, -ENOENT (no
+ * outcome: the attempt did not finish), -ESTALE (an outcome of another attempt with the
+ * same run id, left from before the queue was reset: never taken for this one's), or
+ * -EINVAL. */
+int jobrun_read_outcome(const char *run_dir, int64_t claimed_ms, struct job_outcome *o);
 void job_outcome_release(struct job_outcome *o);
 
 /* Entry point of `runner __job`. Returns the process exit code. */

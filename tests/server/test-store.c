@@ -649,3 +649,36 @@ Test(store, retention_keeps_a_run_whose_directory_cannot_be_found)
 	store_close(s);
 	config_free(c);
 }
+
+/* An attempt's outcome names the claim it belongs to (the job's started_ms, in its spec):
+ * a run directory that outlived a reset queue holds an outcome.json of an earlier job with
+ * the same run id, which must never be taken for the new attempt's result (its process
+ * may die without writing one: that is an error, not the old "passed"). */
+Test(store, an_outcome_of_another_claim_is_not_taken)
+{
+	char *run = xasprintf("%s/runs/1.1", dir);
+	struct job_outcome o;
+	cr_assert_eq(jobrun_read_outcome(run, 1000, &o), -ENOENT);
+	tu_write(run, "outcome.json",
+		 "{\"state\":\"passed\",\"exit_code\":0,\"interrupted\":false,"
+		 "\"claimed_ms\":1000}");
+	cr_assert_eq(jobrun_read_outcome(run, 2000, &o), -ESTALE);
+	cr_assert_eq(jobrun_read_outcome(run, 1000, &o), 0);
+	cr_assert_eq(o.state, JOB_PASSED);
+	job_outcome_release(&o);
+	/* Written before outcomes named their claim: not taken either. */
+	tu_write(run, "outcome.json", "{\"state\":\"passed\",\"exit_code\":0}");
+	cr_assert_eq(jobrun_read_outcome(run, 1000, &o), -ESTALE);
+	free(run);
+
+	/* The spec hands the claim to the attempt. */
+	struct job j = { .id = 1, .attempts = 1, .started_ms = 123456, .trusted = true };
+	j.run_id = (char *)"1.1";
+	struct repo_config r = { .name = "acme/app",
+				 .key = "github-acme+app",
+				 .forge = FORGE_GITHUB };
+	struct server_config c = { .data_dir = dir };
+	json_t *spec = jobrun_spec(&c, &r, &j);
+	cr_assert_eq(json_integer_value(json_object_get(spec, "claimed_ms")), 123456);
+	json_decref(spec);
+}
