@@ -529,6 +529,7 @@ int store_get(struct store *s, int64_t id, struct job *out)
 
 int store_claim(struct store *s, bool allow_untrusted, int64_t now_ms, struct job *job)
 {
+	memset(job, 0, sizeof(*job)); /* released below only when get_locked() filled it */
 	int r = begin(s);
 	if (r < 0) {
 		return r;
@@ -552,15 +553,14 @@ int store_claim(struct store *s, bool allow_untrusted, int64_t now_ms, struct jo
 	if (r == 0 && job->statuses) {
 		r = add_outbox(s, id, OUTBOX_STATUS, "pending", "running", NULL, now_ms);
 	}
-	if (r < 0 && job->repo) {
-		job_release(job);
-	}
 	if (r == 0) {
 		r = commit(s);
 	} else {
 		rollback(s);
 	}
 	if (r < 0) {
+		job_release(job); /* what get_locked() filled, if anything */
+		memset(job, 0, sizeof(*job));
 		return r;
 	}
 	return 1;

@@ -682,3 +682,33 @@ Test(store, an_outcome_of_another_claim_is_not_taken)
 	cr_assert_eq(json_integer_value(json_object_get(spec, "claimed_ms")), 123456);
 	json_decref(spec);
 }
+
+/* A claim whose update fails (here a trigger refuses it, as a full disk or an I/O error
+ * would) is an error, rolled back, and leaves the caller's job empty: the dispatcher
+ * releases nothing it did not get. The job stays queued. */
+Test(store, a_failed_claim_leaves_nothing_to_release)
+{
+	struct store *s;
+	cr_assert_eq(store_open(db, &s), 0);
+	struct job_new jn = push("d-1", "main", sha_a, "body-1");
+	cr_assert_eq(store_enqueue(s, &jn, 1, 1000), 0);
+	sqlite3 *h;
+	cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(h,
+				  "CREATE TRIGGER refuse BEFORE UPDATE ON jobs "
+				  "BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+				  NULL, NULL, NULL),
+		     SQLITE_OK);
+	struct job j;
+	memset(&j, 0xAB, sizeof(j)); /* what an uninitialised variable may hold */
+	cr_assert_lt(store_claim(s, true, 2000, &j), 0);
+	cr_assert_null(j.repo);
+	cr_assert_null(j.run_id);
+	job_release(&j);
+	cr_assert_eq(sqlite3_exec(h, "DROP TRIGGER refuse", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	cr_assert_eq(store_claim(s, true, 2001, &j), 1, "still queued");
+	cr_assert_eq(j.id, 1);
+	job_release(&j);
+	store_close(s);
+}
