@@ -11,6 +11,7 @@
 #include "ydoc.h"
 
 #include <stdio.h>
+#include <strings.h>
 
 #include "banned.h"
 
@@ -61,16 +62,18 @@ void pushgate_validate(const struct pipeline *p, const struct ynode *const *stag
 		if (!push) {
 			continue;
 		}
-		/* The credentials of a push stage go to push stages only. */
+		/* The credentials of a push stage go to push stages only. Secret names are
+		 * not case-sensitive (the secret store's are upper case): neither is this. */
 		const char *cred = credentials_of(s);
 		for (size_t t = 0; cred && t < p->n_stages; t++) {
 			const struct pstage *o = p->stages[t];
-			if (o->kind && (o->kind->flags & STAGE_KIND_PUSH) &&
-			    str_eq(credentials_of(o), cred)) {
+			const char *oc = credentials_of(o);
+			if (o->kind && (o->kind->flags & STAGE_KIND_PUSH) && oc &&
+			    strcasecmp(oc, cred) == 0) {
 				continue;
 			}
 			for (size_t k = 0; k < o->n_secrets; k++) {
-				if (!str_eq(o->secrets[k], cred)) {
+				if (strcasecmp(o->secrets[k], cred) != 0) {
 					continue;
 				}
 				const struct ynode *list =

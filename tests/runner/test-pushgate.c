@@ -134,6 +134,17 @@ Test(pushgate, credentials_must_be_the_stages_own_secret)
 	cr_assert_eq(dl.v[0].line, 5);
 	cr_assert_eq(dl.v[0].col, 20);
 	diag_list_release(&dl);
+	/* Secret names are not case-sensitive: another spelling is the same secret. */
+	cr_assert_eq(load("version: 1\nstages:\n  leak:\n    run: env\n"
+			  "    secrets: [REGISTRY]\n"
+			  "  image:\n    ungated: demo\n"
+			  "    uses: container-push\n    secrets: [registry]\n"
+			  "    with: { image: 127.0.0.1:1/a, credentials: registry }\n",
+			  &p, &dl),
+		     -EINVAL);
+	cr_assert(has_error(&dl, "secret 'registry' holds the registry credentials of push stage "
+				 "'image'; stage 'leak' may not receive it"));
+	diag_list_release(&dl);
 }
 
 /* Load with the push ungated, then swap in security kinds and check the real rule. */
