@@ -737,6 +737,19 @@ static int adopt_challenge(struct oci_client *c, const struct oci_challenge *ch,
 
 int client_reauth(struct oci_client *c, const struct oci_xfer *x, struct oci_err *err)
 {
+	/* Only the registry's own answers say how to authenticate to it: a 401 from another
+	 * host (where the registry sent an upload, or redirected a download) is not followed,
+	 * or its challenge could name any token service, and the credentials would go there. */
+	if (!x->url || !oci_url_same_origin(x->url, c->base)) {
+		char origin[512] = "";
+		if (x->url) {
+			oci_url_origin(x->url, origin, sizeof(origin));
+		}
+		return oci_errf(err, -EACCES,
+				"%s: HTTP 401 from %s, which is not the registry: its challenge is "
+				"not followed and no credentials are offered there",
+				c->host, origin[0] ? origin : "another host");
+	}
 	struct oci_challenge ch;
 	bool have = x->h_auth && oci_parse_challenge(x->h_auth, strlen(x->h_auth), &ch) == 0;
 	if (c->scheme == OCI_AUTH_BASIC) {

@@ -461,11 +461,16 @@ static enum MHD_Result proxy_handler(void *cls, struct MHD_Connection *c, const 
 		pthread_mutex_unlock(&p->lock);
 		return MHD_NO;
 	}
-	case TR_REDIRECT: {
+	case TR_REDIRECT:
+	case TR_UPLOAD_ELSEWHERE: {
 		struct MHD_Response *resp =
 			MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 		MHD_add_response_header(resp, "Location", p->redirect_to);
-		enum MHD_Result res = MHD_queue_response(c, 307, resp);
+		if (a == TR_UPLOAD_ELSEWHERE) {
+			MHD_add_response_header(resp, "Range", "0-0");
+			MHD_add_response_header(resp, "Docker-Upload-UUID", "elsewhere");
+		}
+		enum MHD_Result res = MHD_queue_response(c, a == TR_REDIRECT ? 307 : 202, resp);
 		MHD_destroy_response(resp);
 		return res;
 	}
@@ -477,7 +482,8 @@ static enum MHD_Result proxy_handler(void *cls, struct MHD_Connection *c, const 
 			strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
 		if (a == TR_FAIL_401) {
 			MHD_add_response_header(resp, "WWW-Authenticate",
-						"Basic realm=\"runner-test\"");
+						p->challenge[0] ? p->challenge
+								: "Basic realm=\"runner-test\"");
 		}
 		enum MHD_Result res = MHD_queue_response(c, a == TR_FAIL_500 ? 500 : 401, resp);
 		MHD_destroy_response(resp);

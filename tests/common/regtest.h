@@ -68,13 +68,14 @@ void tr_token_stop(struct tr_token_server *t);
 enum tr_action {
 	TR_FORWARD,
 	TR_FAIL_500,
-	TR_FAIL_401,
-	TR_DROP,	 /* close the connection without an answer */
-	TR_WRONG_DIGEST, /* forward, then answer with another Docker-Content-Digest */
-	TR_KILL,	 /* kill the registry, then drop the connection */
-	TR_KILL_RESTART, /* kill the registry, start it again (new port), drop */
-	TR_GARBAGE_JSON, /* forward, but replace the body with bytes that are not JSON */
-	TR_REDIRECT,	 /* answer 307 to the proxy's redirect_to URL */
+	TR_FAIL_401,	     /* with the proxy's challenge */
+	TR_DROP,	     /* close the connection without an answer */
+	TR_WRONG_DIGEST,     /* forward, then answer with another Docker-Content-Digest */
+	TR_KILL,	     /* kill the registry, then drop the connection */
+	TR_KILL_RESTART,     /* kill the registry, start it again (new port), drop */
+	TR_GARBAGE_JSON,     /* forward, but replace the body with bytes that are not JSON */
+	TR_REDIRECT,	     /* answer 307 to the proxy's redirect_to URL */
+	TR_UPLOAD_ELSEWHERE, /* answer an upload's start with 202 and redirect_to as its URL */
 };
 
 struct tr_proxy;
@@ -90,6 +91,7 @@ struct tr_proxy {
 	tr_rule_fn rule;
 	void *userdata;
 	char redirect_to[128];
+	char challenge[256]; /* TR_FAIL_401's WWW-Authenticate (default: Basic) */
 	pthread_mutex_t lock;
 	int requests;
 	int counts[16]; /* per action taken */

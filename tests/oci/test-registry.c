@@ -661,6 +661,59 @@ Test(registry, no_credentials_follow_a_redirect_to_another_host)
 	free(base);
 }
 
+static enum tr_action always_401(struct tr_proxy *p, const char *method, const char *uri, int n)
+{
+	(void)p;
+	(void)method;
+	(void)uri;
+	(void)n;
+	return TR_FAIL_401;
+}
+
+static enum tr_action upload_elsewhere(struct tr_proxy *p, const char *method, const char *uri,
+				       int n)
+{
+	(void)p;
+	(void)n;
+	return strcmp(method, "POST") == 0 && strstr(uri, "/blobs/uploads/") ? TR_UPLOAD_ELSEWHERE
+									     : TR_FORWARD;
+}
+
+/* A registry that asks for no credentials sends an upload to another host, and that host
+ * answers 401 with a challenge of its own: it is not followed, and neither the
+ * credentials nor a token request go to the realm it names. Only the registry's own
+ * challenges are taken. */
+Test(registry, a_challenge_from_another_host_gets_no_credentials)
+{
+	tr_registry_start(&reg, TR_ANON, NULL, NULL, NULL);
+	tr_token_start(&tok, "unused-token-value");
+	static struct tr_proxy other;
+	tr_proxy_start(&other, &reg, always_401);
+	snprintf(other.challenge, sizeof(other.challenge),
+		 "Bearer realm=\"%s\",service=\"storage\"", tok.realm);
+	snprintf(proxy.redirect_to, sizeof(proxy.redirect_to), "http://%s/upload/1", other.addr);
+	tr_proxy_start(&proxy, &reg, upload_elsewhere);
+	struct oci_descriptor d;
+	char *img = build_image("rc", 1000, NULL, &d);
+	char *t = ref(proxy.addr, "acme/up:1");
+	const char *refs[] = { t };
+	struct oci_push_result res;
+	struct oci_err err = { { 0 } };
+	struct oci_registry_opts o = opts();
+	o.username = "ci-bot";
+	o.password = "s3cret-Passw0rd";
+	o.retries = 0;
+	cr_assert_lt(push(img, refs, 1, &o, &res, &err), 0, "the other host refuses everything");
+	oci_push_result_release(&res);
+	cr_assert_geq(other.counts[TR_FAIL_401], 1, "the upload went there");
+	cr_assert_eq(tok.requests, 0, "a token was asked for with '%s'", tok.last_auth);
+	cr_assert(strstr(err.msg, "not the registry"), "%s\n%s\nother: %d requests", err.msg,
+		  logbuf, other.requests);
+	tr_proxy_stop(&other);
+	free(t);
+	free(img);
+}
+
 /* A scratch image for platform with one small file, in work/img-<name>. */
 static char *platform_image(const char *name, const char *platform, struct oci_build_result *res)
 {
