@@ -67,10 +67,10 @@ int cmd_serve(int argc, char **argv)
 	diag_list_init(&dl, 50);
 	int r = config_load(config, &cfg, &dl);
 	if (r < 0) {
-		_cleanup_free_ char *src = NULL;
-		size_t len = 0;
-		read_file_capped(config, CONFIG_MAX_BYTES, &src, &len);
-		output_diags(stderr, &dl, src, len, cli_color_stderr());
+		/* file:line:col and the message, without the line itself: the server's
+		 * configuration holds webhook secrets, tokens and URLs with passwords, and an
+		 * error about one of them (or a line next to it) must not print it. */
+		output_diags(stderr, &dl, NULL, 0, cli_color_stderr());
 		diag_list_release(&dl);
 		return r == -ENOMEM ? EXIT_INTERNAL : EXIT_USAGE;
 	}

@@ -376,6 +376,30 @@ static bool valid_repo_name(const char *s)
 }
 
 /* ssh://host/path or scp-like user@host:path (not a local path, not another scheme). */
+/* Whether a URL's user name and password read the same to every parser (ours, which end
+ * the userinfo at the last '@' before the first '/', and libgit2's and curl's): none of
+ * '/', '?', '#' or a second '@' in them, and no '@' after the host, where a '/' in a
+ * password would otherwise put it. */
+static bool userinfo_unambiguous(const char *u)
+{
+	const char *sep = strstr(u, "://");
+	if (!sep) {
+		return true;
+	}
+	const char *auth = sep + 3;
+	size_t al = strcspn(auth, "/");
+	if (strchr(auth + al, '@')) {
+		return false;
+	}
+	const char *at = memchr(auth, '@', al);
+	if (!at) {
+		return true;
+	}
+	size_t ul = (size_t)(at - auth);
+	return !memchr(at + 1, '@', al - ul - 1) && !memchr(auth, '?', ul) &&
+	       !memchr(auth, '#', ul);
+}
+
 static bool is_ssh_url(const char *u)
 {
 	if (str_has_prefix(u, "ssh://") || str_has_prefix(u, "git+ssh://") ||
@@ -484,6 +508,14 @@ static void load_repo(struct loader *L, const struct ynode *m, struct repo_confi
 	if (!r->clone_url) {
 		err_at(L, m, "the URL the server fetches from (payloads are not trusted for it)",
 		       "repository '%s' needs a 'clone_url'", r->name ? r->name : "?");
+	} else if (!userinfo_unambiguous(r->clone_url)) {
+		/* Not quoted: it holds a password. */
+		err_at(L, ynode_get(m, "clone_url"),
+		       "percent-encode '/', '?', '#' and '@' in the user name and password (%2F, "
+		       "%3F, %23, %40), and '@' in the path (%40)",
+		       "the clone_url of '%s' cannot be read one way only: its credentials could "
+		       "be taken for part of the host or path (and shown where the URL is shown)",
+		       r->name ? r->name : "?");
 	}
 	r->pipeline = get_str(L, m, "pipeline");
 	if (r->pipeline && (r->pipeline[0] == '/' || strstr(r->pipeline, ".."))) {

@@ -8,6 +8,7 @@
 #include "mirror.h"
 
 #include "diag.h"
+#include "sbuf.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -35,13 +36,60 @@ char *mirror_redact_url(const char *url)
 	if (!scheme) {
 		return xstrdup(url);
 	}
+	/* The userinfo ends at the last '@' before the first '/', as url_credential() and
+	 * url_public() read it (a password may hold an '@'). */
 	const char *host = scheme + 3;
-	const char *slash = strchr(host, '/');
-	const char *at = strchr(host, '@');
-	if (!at || (slash && at > slash)) {
+	size_t al = strcspn(host, "/");
+	const char *at = NULL;
+	for (size_t i = 0; i < al; i++) {
+		if (host[i] == '@') {
+			at = host + i;
+		}
+	}
+	if (!at) {
 		return xstrdup(url);
 	}
 	return xasprintf("%.*s***@%s", (int)(host - url), url, at + 1);
+}
+
+/* s with every occurrence of needle (not empty) replaced by with. */
+static char *replace_all(const char *s, const char *needle, const char *with)
+{
+	struct sbuf sb;
+	size_t nl = strlen(needle);
+	sbuf_init(&sb, 1u << 16); /* messages: longer is cut */
+	for (const char *p = s, *q; *p; p = q + nl) {
+		q = strstr(p, needle);
+		if (!q) {
+			sbuf_puts(&sb, p);
+			break;
+		}
+		sbuf_printf(&sb, "%.*s%s", (int)(q - p), p, with);
+	}
+	return sbuf_steal(&sb);
+}
+
+char *mirror_redact_text(const char *text, const char *url)
+{
+	_cleanup_free_ char *safe = mirror_redact_url(url);
+	char *out = replace_all(text, url, safe);
+	_cleanup_free_ char *cred = url_credential(url);
+	if (cred && *cred) {
+		char *t = replace_all(out, cred, "***");
+		free(out);
+		out = t;
+	}
+	/* The credential as written in the URL, percent-encoded or not. */
+	const char *sep = strstr(url, "://");
+	const char *at = sep ? strrchr(sep + 3, '@') : NULL;
+	const char *colon = at ? memchr(sep + 3, ':', (size_t)(at - sep - 3)) : NULL;
+	if (colon && at > colon + 1) {
+		_cleanup_free_ char *raw = xstrndup(colon + 1, (size_t)(at - colon - 1));
+		char *t = replace_all(out, raw, "***");
+		free(out);
+		out = t;
+	}
+	return out;
 }
 
 static const char *git_msg(void)
@@ -216,7 +264,8 @@ int mirror_sync(const char *path, const char *url, const char *const *refspecs, 
 	ro.repository = repo;
 	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
 	if (git_remote_create_with_opts(&remote, url, &ro) < 0) {
-		diag_error(dl, NULL, 0, 0, NULL, "invalid clone URL %s: %s", safe_url, git_msg());
+		_cleanup_free_ char *why = mirror_redact_text(git_msg(), url);
+		diag_error(dl, NULL, 0, 0, NULL, "invalid clone URL %s: %s", safe_url, why);
 		ret = -EIO;
 		goto out;
 	}
@@ -237,10 +286,11 @@ int mirror_sync(const char *path, const char *url, const char *const *refspecs, 
 			ret = -ECANCELED;
 			goto out;
 		}
+		_cleanup_free_ char *why = mirror_redact_text(git_msg(), url);
 		diag_error(dl, NULL, 0, 0,
 			   fc.no_credentials ? "configure credentials for the repository" : NULL,
 			   "cannot fetch %s from %s: %s", n_refspecs ? refspecs[0] : "", safe_url,
-			   git_msg());
+			   why);
 		ret = -EIO;
 		goto out;
 	}

@@ -48,5 +48,8 @@ int mirror_resolve(const char *path, const char *ref, char out[41]);
 
 /* url with any user:password@ part replaced by "***@", for messages. Caller frees. */
 char *mirror_redact_url(const char *url);
+/* text (a message, which may quote url: libgit2 does for a URL it cannot parse) with url
+ * replaced by its redacted form and its password, decoded or as written, by "***". */
+char *mirror_redact_text(const char *text, const char *url);
 
 #endif

@@ -255,6 +255,57 @@ Test(config, files_that_others_can_read_are_refused)
 	free(dir);
 }
 
+/* Credentials in a clone URL must read the same to every parser: a '/', '?', '#' or
+ * '@' in them, or an '@' after the host, is refused (it would be taken for part of the
+ * host or path, and shown wherever the URL is shown); percent-encoded, they are fine. The
+ * error does not quote the URL. */
+Test(config, clone_url_credentials_must_be_unambiguous)
+{
+	static const char *const refused[] = {
+		"http://user:Pa/SECRET@127.0.0.1:1/acme/a.git",
+		"https://user:tok3n@SECRETPART@example.com/acme/a.git",
+		"https://user:Pa?SECRET@example.com/acme/a.git",
+		"https://user:Pa#SECRET@example.com/acme/a.git",
+		"https://example.com/acme/a@b.git",
+	};
+	static const char *const accepted[] = {
+		"https://example.com/acme/a.git",
+		"https://user:Pa%2FSECRET%40x@example.com/acme/a.git",
+		"https://oauth2:glpat-abc_DEF-123@gitlab.example/group/sub/p.git",
+		"http://127.0.0.1:8080/acme/a.git",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(refused) + ARRAY_SIZE(accepted); i++) {
+		bool ok = i >= ARRAY_SIZE(refused);
+		const char *url = ok ? accepted[i - ARRAY_SIZE(refused)] : refused[i];
+		char *text;
+		cr_assert_geq(asprintf(&text,
+				       "data_dir: /tmp/x\n"
+				       "repositories:\n"
+				       "  - name: acme/webapp\n"
+				       "    forge: gitea\n"
+				       "    secret: 0123456789abcdef0123\n"
+				       "    clone_url: '%s'\n",
+				       url),
+			      0);
+		struct server_config *c = NULL;
+		struct diag_list dl;
+		int r = load(text, &c, &dl);
+		if (ok) {
+			dump(&dl);
+			cr_assert_eq(r, 0, "%s", url);
+			config_free(c);
+		} else {
+			cr_assert_eq(r, -EINVAL, "%s", url);
+			cr_assert(has_error(&dl, "cannot be read one way only", 6), "%s", url);
+			for (size_t k = 0; k < dl.n; k++) {
+				cr_assert_null(strstr(dl.v[k].msg, "SECRET"), "%s", dl.v[k].msg);
+			}
+		}
+		diag_list_release(&dl);
+		free(text);
+	}
+}
+
 Test(config, ssh_needs_a_known_host_key)
 {
 	static const char *const urls[] = { "ssh://git@example.com/acme/webapp.git",

@@ -17,6 +17,7 @@
 #include "diag.h"
 #include "mirror.h"
 #include "testserve.h"
+#include "util.h"
 #include "testutil.h"
 
 #include <errno.h>
@@ -172,6 +173,19 @@ Test(mirror, https_token_credentials, .timeout = 60)
 	red = mirror_redact_url("https://example.com/a@b");
 	cr_assert_str_eq(red, "https://example.com/a@b");
 	free(red);
+	/* An '@' in the password: the userinfo ends at the last one before the host. */
+	red = mirror_redact_url("https://user:tok3n@SECRET@example.com/x.git");
+	cr_assert_str_eq(red, "https://***@example.com/x.git");
+	free(red);
+	/* libgit2 quotes a URL it cannot parse: neither it nor the password, decoded or as
+	 * written, gets through. */
+	const char *u = "https://user:pa%2Fss%40SECRET@example.com/x.git";
+	char *text = xasprintf("malformed URL '%s'; password pa/ss@SECRET", u);
+	red = mirror_redact_text(text, u);
+	cr_assert_null(strstr(red, "SECRET"), "%s", red);
+	cr_assert_not_null(strstr(red, "https://***@example.com/x.git"), "%s", red);
+	free(red);
+	free(text);
 	free(second);
 	ts_githttp_stop(g);
 	free(root);
