@@ -268,7 +268,7 @@ static void walk_dir(struct walker *w, int dfd, const char *rel, unsigned depth)
 			consider_file(w, child, name, &st);
 			continue;
 		}
-		if (name_in(name, never_enter)) {
+		if (!w->o->enter_vcs && name_in(name, never_enter)) {
 			continue;
 		}
 		if (!w->o->scan_vendored && name_in(name, vendored_dirs)) {

@@ -13,7 +13,8 @@
  *              scan reports such a file rather than pass it unread)
  *   symlink    never followed (a link could lead outside the workspace)
  *   special    FIFOs, sockets, devices
- * .git, .hg, .svn and .runner directories are never entered and not counted.
+ * .git, .hg, .svn and .runner directories are not entered and not counted, unless
+ * enter_vcs is set (a scan of what an image will hold: its build copies them too).
  *
  * A path that does not exist or cannot be read, or a directory that cannot be listed, is
  * an error: the caller fails closed rather than report a partial scan as complete.
@@ -56,6 +57,7 @@ struct walk_options {
 	bool scan_vendored;
 	bool scan_generated;
 	bool keep_too_large; /* list the files above max_file_size in walk_result.large */
+	bool enter_vcs;	     /* enter .git, .hg, .svn and .runner directories too */
 };
 
 struct walk_file {

@@ -29,6 +29,7 @@ static const char *const common_keys[] = {
 struct opts {
 	json_t *paths, *rules, *exclude, *allow_paths, *allow_regex; /* arrays of strings */
 	bool default_rules, gitignore, vendored, generated;
+	bool vcs_dirs; /* enter .git, .hg, .svn, .runner (an image's files: secscan_paths) */
 	uint64_t max_file_size;
 	unsigned jobs;
 	uint64_t timeout_ms;
@@ -511,6 +512,7 @@ static int scan_with(enum rule_kind kind, struct stage_worker *w, struct opts o,
 			.no_gitignore = !o.gitignore,
 			.scan_vendored = o.vendored,
 			.scan_generated = o.generated,
+			.enter_vcs = o.vcs_dirs,
 		},
 		.jobs = o.jobs,
 		.deadline_ms = o.timeout_ms ? now_mono_ms() + o.timeout_ms : 0,
@@ -577,6 +579,7 @@ int secscan_paths(struct stage_worker *w, const char *const *paths, size_t n, js
 		.gitignore = false,
 		.vendored = true,
 		.generated = true,
+		.vcs_dirs = true, /* the build copies a .git directory like any other */
 		.max_file_size = SCAN_SECRETS_MAX_FILE_SIZE,
 	};
 	for (size_t i = 0; i < n; i++) {

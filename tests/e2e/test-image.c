@@ -350,10 +350,34 @@ Test(image, a_secret_in_the_image_files_blocks_the_push)
 	char *d = tr_skopeo_digest(tag, "ci:pipeline-Secret-42");
 	cr_assert_null(d, "an image was pushed: %s", d);
 
-	/* Without it, the image is pushed. */
+	/* A token in a .git directory the add copies (a checkout's remote URL) blocks too:
+	 * the build copies .git, .hg, .svn and .runner like any directory, and the scan
+	 * enters them. */
 	char *envpath = tu_strf("%s/ws/assets/.env", work);
 	cr_assert_eq(unlink(envpath), 0);
 	free(envpath);
+	static const char pat[] = "ghp_R8tA3kPq7ZxW1mNv5LcJ2hYs9dFg4BeT6uQo";
+	char *gitcfg =
+		tu_strf("[remote \"origin\"]\n\turl = https://x:%s@github.com/acme/w.git\n", pat);
+	tu_write(work, "ws/assets/.git/config", gitcfg);
+	free(gitcfg);
+	r = tu_runner_run(ws, "run", "--env", env, NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	cr_assert_null(strstr(r.out, pat), "the token is printed: %s", r.out);
+	tu_result_free(&r);
+	rep = tu_latest_report(ws);
+	cs = json_object_get(json_object_get(tu_report_stage(rep, "image"), "result"),
+			     "content_scan");
+	f0 = json_array_get(json_object_get(cs, "findings"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(f0, "file")), "assets/.git/config");
+	json_decref(rep);
+	d = tr_skopeo_digest(tag, "ci:pipeline-Secret-42");
+	cr_assert_null(d, "an image was pushed: %s", d);
+	char *gitdir = tu_strf("%s/ws/assets/.git", work);
+	tu_rmdir(gitdir);
+	free(gitdir);
+
+	/* Without them, the image is pushed. */
 	r = tu_runner_run(ws, "run", "--env", env, NULL);
 	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
 	tu_result_free(&r);
