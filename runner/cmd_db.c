@@ -66,8 +66,11 @@ static int db_import(const char *path, int n, char **paths)
 	size_t records = osvdb_build_records(b);
 	r = osvdb_build_commit(b, err, sizeof(err));
 	if (r < 0) {
-		fprintf(stderr, "runner: %s\n", err);
-		return EXIT_INTERNAL;
+		fprintf(stderr,
+			"runner: import failed: %s\n  hint: the database at %s was left as it "
+			"was\n",
+			err, path);
+		return r == -EINVAL ? EXIT_USAGE : EXIT_INTERNAL;
 	}
 	uint64_t ms = now_mono_ms() - start;
 	printf("imported %zu advisories into %s in %llu ms\n", records, path,

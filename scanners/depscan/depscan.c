@@ -391,6 +391,15 @@ int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *er
 			    "to rebuild it",
 			    dberr);
 	}
+	if (osvdb_is_empty(db)) {
+		osvdb_close(db);
+		return errf(
+			err, errlen, -EINVAL,
+			"the advisory database at %s holds no advisory, so every dependency "
+			"would pass: run 'runner db update' (or 'runner db import PATH...' with "
+			"OSV JSON exports)",
+			o->db_path);
+	}
 	int64_t age = now - osvdb_updated_at(db);
 	if (o->max_age_s && age > (int64_t)o->max_age_s) {
 		char a[32], m[32];

@@ -941,8 +941,29 @@ static int put_meta(sqlite3 *db, const char *key, const char *value)
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
+/* Whether the vulns table of db has a row (false too when it cannot be read). */
+static bool has_records(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	bool any = sqlite3_prepare_v2(db, "SELECT EXISTS (SELECT 1 FROM vulns)", -1, &st, NULL) ==
+			   SQLITE_OK &&
+		   sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+	sqlite3_finalize(st);
+	return any;
+}
+
 int osvdb_build_commit(struct osvdb_build *b, char *err, size_t errlen)
 {
+	/* A database without a single advisory would pass every dependency: sources that
+	 * yield none (a directory of YAML files, an empty export) are an error, and the
+	 * database in place is kept. */
+	if (!has_records(b->db)) {
+		snprintf(err, errlen,
+			 "the sources hold no OSV advisory (*.json records): refusing to make an "
+			 "empty advisory database, which would let every dependency pass");
+		osvdb_build_abort(b);
+		return -EINVAL;
+	}
 	char now[32];
 	snprintf(now, sizeof(now), "%llu", (unsigned long long)(now_real_ms() / 1000));
 	if (put_meta(b->db, "schema", OSVDB_SCHEMA) < 0 || put_meta(b->db, "built_at", now) < 0 ||
@@ -1098,6 +1119,11 @@ int osvdb_open(const char *path, struct osvdb **out, char *err, size_t errlen)
 int64_t osvdb_updated_at(const struct osvdb *db)
 {
 	return db->updated_at;
+}
+
+bool osvdb_is_empty(struct osvdb *db)
+{
+	return !has_records(db->db);
 }
 
 int osvdb_lookup(struct osvdb *db, const char *ecosystem, const char *name,

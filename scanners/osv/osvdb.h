@@ -81,6 +81,8 @@ struct osvdb;
  * -EINVAL when it is not a database of ours (or is corrupt), other -errno otherwise.
  */
 int osvdb_open(const char *path, struct osvdb **out, char *err, size_t errlen);
+/* Whether it holds no advisory at all (or cannot be read): a scan must not use it. */
+bool osvdb_is_empty(struct osvdb *db);
 void osvdb_close(struct osvdb *db);
 
 /* When the data was last brought up to date (import or update), in seconds since 1970. */

@@ -31,6 +31,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -726,8 +727,46 @@ Test(depscan, db_import_zip_and_refusals)
 		free(bz);
 	}
 	cr_assert(!tu_exists("%s/../evil.json", ws));
+	/* Sources without a single OSV record (an archive of other files, a directory of the
+	 * YAML some advisory databases publish) would make an empty database that lets
+	 * every dependency pass: refused, the old one kept. */
+	char *empty_zip;
+	cr_assert_geq(asprintf(&empty_zip, "%s/empty.zip", ws), 0);
+	struct zentry readme[] = { { "README.txt", "not a record", 12, NULL } };
+	write_zip(empty_zip, readme, 1);
+	char *yaml_dir;
+	cr_assert_geq(asprintf(&yaml_dir, "%s/pypa", ws), 0);
+	tu_write(yaml_dir, "vulns/django/PYSEC-2023-61.yaml", "id: PYSEC-2023-61\n");
+	const char *const empties[] = { empty_zip, yaml_dir };
+	for (size_t i = 0; i < 2; i++) {
+		r = tu_runner_run(ws, "db", "import", "--db", db, empties[i], NULL);
+		cr_assert_eq(r.status, 2, "%s: exit %d %s", empties[i], r.status, r.err);
+		cr_assert_not_null(strstr(r.err, "no OSV advisory"), "%s", r.err);
+		cr_assert_not_null(strstr(r.err, "left as it was"), "%s", r.err);
+		tu_result_free(&r);
+		cr_assert_eq(db_records(), 1, "%s", empties[i]);
+	}
+	free(yaml_dir);
+	free(empty_zip);
 	free(zip);
 	free(log4);
+}
+
+/* A database that holds no advisory (made by an older runner, or emptied) is not used: a
+ * scan with it would pass everything. */
+Test(depscan, fails_closed_on_an_empty_database)
+{
+	char *proj;
+	cr_assert_geq(asprintf(&proj, "%s/p", ws), 0);
+	copy_example(proj);
+	import_fixture("osv/maven");
+	sqlite3 *h;
+	cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(h, "DELETE FROM affected; DELETE FROM vulns;", NULL, NULL, NULL),
+		     SQLITE_OK);
+	sqlite3_close(h);
+	expect_error(proj, "holds no advisory");
+	free(proj);
 }
 
 /* ---------- db update from a local HTTP server ---------- */
