@@ -90,9 +90,14 @@ int cmd_scan_deps(int argc, char **argv)
 			if (str_eq(optarg, "0")) {
 				max_age_ms = 0;
 			} else if (parse_duration(optarg, 3650ull * 86400 * 1000, &max_age_ms) <
-				   0) {
+					   0 ||
+				   max_age_ms < 1000) {
+				/* Below a second it would be 0 seconds: no limit at all. */
 				return cli_usage_error(
-					"scan deps", "invalid --max-db-age '%s' (e.g. 7d)", optarg);
+					"scan deps",
+					"invalid --max-db-age '%s' (e.g. 7d; at least "
+					"1s, or 0 for no limit)",
+					optarg);
 			}
 			break;
 		case 'f':

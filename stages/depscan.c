@@ -111,10 +111,11 @@ static int depscan_validate(const struct ynode *with, const struct stage_check *
 	const struct ynode *age = ynode_get(with, "max-db-age");
 	uint64_t ms;
 	if (age && !interpolated(age) &&
-	    (!ynode_str(age) || parse_duration(ynode_str(age), 3650ull * 86400 * 1000, &ms) < 0)) {
+	    (!ynode_str(age) || parse_duration(ynode_str(age), 3650ull * 86400 * 1000, &ms) < 0 ||
+	     ms < 1000)) {
 		diag_error(chk->dl, chk->file, age->line, age->col,
-			   "a duration such as 7d, 36h or 90m", "invalid max-db-age '%.40s'",
-			   ynode_str(age) ? ynode_str(age) : "");
+			   "a duration of at least 1s, such as 7d, 36h or 90m",
+			   "invalid max-db-age '%.40s'", ynode_str(age) ? ynode_str(age) : "");
 	}
 	const struct ynode *us = ynode_get(with, "unknown-severity");
 	enum severity sev;
@@ -208,8 +209,10 @@ static int depscan_run_stage(struct stage_worker *w)
 	_cleanup_free_ char *db = osvdb_default_path(db_rel ? db_rel : db_with);
 	uint64_t age_ms = DEPSCAN_DEFAULT_MAX_AGE_S * 1000ull;
 	const char *age = json_string_value(json_object_get(w->with, "max-db-age"));
-	if (!code && age && parse_duration(age, 3650ull * 86400 * 1000, &age_ms) < 0) {
-		code = fail(w, "invalid max-db-age '%s'", age);
+	/* Below a second it would be 0 seconds, which depscan reads as no limit. */
+	if (!code && age &&
+	    (parse_duration(age, 3650ull * 86400 * 1000, &age_ms) < 0 || age_ms < 1000)) {
+		code = fail(w, "invalid max-db-age '%s' (at least 1s)", age);
 	}
 	enum severity unknown = SEVERITY_HIGH;
 	const char *us = json_string_value(json_object_get(w->with, "unknown-severity"));

@@ -353,6 +353,22 @@ Test(depscan, validate_rejects_bad_with_keys)
 	cr_assert_not_null(strstr(r.err, "outside the workspace"), "%s", r.err);
 	cr_assert_not_null(strstr(r.err, "unknown-severity"), "%s", r.err);
 	tu_result_free(&r);
+	/* Below a second, a maximum age would be 0 seconds: no limit. Refused. */
+	static const char *const short_ages[] = { "999ms", "0s" };
+	for (size_t i = 0; i < 2; i++) {
+		char *yml = tu_strf("version: 1\nstages:\n  deps:\n    uses: dependency-scan\n"
+				    "    with:\n      max-db-age: %s\n",
+				    short_ages[i]);
+		tu_write(ws, ".runner.yml", yml);
+		free(yml);
+		r = tu_runner_run(ws, "validate", NULL);
+		cr_assert_eq(r.status, 2, "%s: %s", short_ages[i], r.err);
+		cr_assert_not_null(strstr(r.err, "at least 1s"), "%s", r.err);
+		tu_result_free(&r);
+		r = tu_runner_run(ws, "scan", "deps", "--max-db-age", short_ages[i], NULL);
+		cr_assert_eq(r.status, 2, "%s: %s", short_ages[i], r.err);
+		tu_result_free(&r);
+	}
 }
 
 Test(depscan, scan_deps_and_sbom_commands)
