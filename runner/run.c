@@ -143,6 +143,7 @@ static const char *kv_find(const struct kvlist *l, const char *name)
 
 struct lookup_ctx {
 	const struct kvlist *a, *b;
+	size_t budget; /* with_to_json: bytes its expansions may still come to in all */
 };
 
 static const char *lookup2(void *ud, const char *name)
@@ -413,7 +414,8 @@ static void free_envp(char **envp)
 	free(envp);
 }
 
-/* `with:` to JSON, interpolating strings and typing scalars by the core schema. */
+/* `with:` to JSON, interpolating strings and typing scalars by the core schema. NULL when
+ * its strings expand to more than lc->budget bytes in all (INTERP_MAX each). */
 static json_t *with_to_json(const struct ynode *n, struct lookup_ctx *lc, unsigned depth)
 {
 	if (!n || depth > PIPELINE_MAX_DEPTH) {
@@ -423,15 +425,24 @@ static json_t *with_to_json(const struct ynode *n, struct lookup_ctx *lc, unsign
 	case YNODE_MAP: {
 		json_t *o = json_object();
 		for (size_t i = 0; i < n->map.n; i++) {
-			json_object_set_new(o, n->map.v[i].key->scalar.s,
-					    with_to_json(n->map.v[i].value, lc, depth + 1));
+			json_t *v = with_to_json(n->map.v[i].value, lc, depth + 1);
+			if (!v) {
+				json_decref(o);
+				return NULL;
+			}
+			json_object_set_new(o, n->map.v[i].key->scalar.s, v);
 		}
 		return o;
 	}
 	case YNODE_SEQ: {
 		json_t *a = json_array();
 		for (size_t i = 0; i < n->seq.n; i++) {
-			json_array_append_new(a, with_to_json(n->seq.v[i], lc, depth + 1));
+			json_t *v = with_to_json(n->seq.v[i], lc, depth + 1);
+			if (!v) {
+				json_decref(a);
+				return NULL;
+			}
+			json_array_append_new(a, v);
 		}
 		return a;
 	}
@@ -450,7 +461,13 @@ static json_t *with_to_json(const struct ynode *n, struct lookup_ctx *lc, unsign
 		return json_integer(iv);
 	}
 	char *s = interp_expand(n->scalar.s, lookup2, lc);
-	json_t *j = s ? json_string(s) : NULL;
+	size_t len = s ? strlen(s) : 0;
+	if (!s || len > lc->budget) {
+		free(s);
+		return NULL;
+	}
+	lc->budget -= len;
+	json_t *j = json_string(s);
 	free(s);
 	return j ? j : json_null();
 }
@@ -684,8 +701,15 @@ static void launch(struct engine *e, size_t i)
 
 	json_t *with = NULL;
 	if (!(def->kind->flags & STAGE_KIND_SCRIPT)) {
-		struct lookup_ctx lc = { &e->base_vars, &e->stage_env[i] };
+		struct lookup_ctx lc = { &e->base_vars, &e->stage_env[i], INTERP_MAX };
 		with = def->with ? with_to_json(def->with, &lc, 0) : json_object();
+		if (!with) {
+			close(pfd[0]);
+			close(pfd[1]);
+			stage_error(e, i, "its with: expands to more than %u bytes in all",
+				    INTERP_MAX);
+			return;
+		}
 	}
 	/* A kind's input from the host (its advisory database), bound read-only; and the
 	 * stage's outbox, bound writable over its directory of the run's artifacts. */
@@ -1327,10 +1351,18 @@ static void set_runner_vars(struct engine *e)
 	kv_add(&e->base_vars, "RUNNER_COMMIT_TIME", ctime);
 }
 
-/* Expand `env:` values; the pipeline's once, each selected stage's on top. */
+/* What expanded `env:` values may come to: a stage's environment in all (the pipeline's
+ * and its own; an exec refuses a much larger one anyway), and every stage's together, so
+ * that a small pipeline of ${A}${A}... cannot make the runner hold gigabytes. */
+#define ENV_STAGE_MAX INTERP_MAX
+#define ENV_TOTAL_MAX (64u << 20)
+
+/* Expand `env:` values; the pipeline's once, each selected stage's on top. Then check that
+ * each stage's `with:` expands within its cap, before anything runs. */
 static int expand_env(struct engine *e, struct diag_list *dl)
 {
 	const struct pipeline *p = e->p;
+	size_t base = 0, total = 0;
 	for (size_t k = 0; k < p->n_env; k++) {
 		const char *given = NULL;
 		size_t nl = strlen(p->env[k].name);
@@ -1344,33 +1376,77 @@ static int expand_env(struct engine *e, struct diag_list *dl)
 			kv_add(&e->base_vars, p->env[k].name, given);
 			continue;
 		}
-		struct lookup_ctx lc = { &e->base_vars, NULL };
+		struct lookup_ctx lc = { &e->base_vars, NULL, 0 };
 		char *v = interp_expand(p->env[k].value, lookup2, &lc);
+		base += v ? strlen(v) : 0;
 		if (!v) {
 			diag_error(dl, p->path, p->env[k].pos.line, p->env[k].pos.col, NULL,
 				   "env %s expands to more than %u bytes", p->env[k].name,
 				   INTERP_MAX);
 			return -EINVAL;
 		}
+		if (base > ENV_STAGE_MAX) {
+			diag_error(dl, p->path, p->env[k].pos.line, p->env[k].pos.col, NULL,
+				   "the pipeline's env expands to more than %u bytes in all",
+				   ENV_STAGE_MAX);
+			free(v);
+			return -EINVAL;
+		}
 		kv_add(&e->base_vars, p->env[k].name, v);
 		free(v);
 	}
+	total = base;
 	for (size_t i = 0; i < p->n_stages; i++) {
 		const struct pstage *s = p->stages[i];
 		if (!e->r->stages[i].selected) {
 			continue;
 		}
+		size_t own = base;
 		for (size_t k = 0; k < s->n_env; k++) {
-			struct lookup_ctx lc = { &e->base_vars, &e->stage_env[i] };
+			struct lookup_ctx lc = { &e->base_vars, &e->stage_env[i], 0 };
 			char *v = interp_expand(s->env[k].value, lookup2, &lc);
-			if (!v) {
-				diag_error(dl, p->path, s->env[k].pos.line, s->env[k].pos.col, NULL,
-					   "env %s expands to more than %u bytes", s->env[k].name,
-					   INTERP_MAX);
+			size_t len = v ? strlen(v) : 0;
+			own += len;
+			total += len;
+			if (!v || own > ENV_STAGE_MAX || total > ENV_TOTAL_MAX) {
+				if (!v) {
+					diag_error(dl, p->path, s->env[k].pos.line,
+						   s->env[k].pos.col, NULL,
+						   "env %s expands to more than %u bytes",
+						   s->env[k].name, INTERP_MAX);
+				} else if (own > ENV_STAGE_MAX) {
+					diag_error(dl, p->path, s->env[k].pos.line,
+						   s->env[k].pos.col, NULL,
+						   "the environment of stage '%s' expands to more "
+						   "than "
+						   "%u bytes in all",
+						   s->name, ENV_STAGE_MAX);
+				} else {
+					diag_error(
+						dl, p->path, s->env[k].pos.line, s->env[k].pos.col,
+						NULL,
+						"the stages' environments expand to more than %u "
+						"bytes in all",
+						ENV_TOTAL_MAX);
+				}
+				free(v);
 				return -EINVAL;
 			}
 			kv_add(&e->stage_env[i], s->env[k].name, v);
 			free(v);
+		}
+		if (s->with && s->kind && !(s->kind->flags & STAGE_KIND_SCRIPT)) {
+			struct lookup_ctx lc = { &e->base_vars, &e->stage_env[i], INTERP_MAX };
+			json_t *w = with_to_json(s->with, &lc, 0);
+			if (!w) {
+				diag_error(
+					dl, p->path, s->with->line, s->with->col, NULL,
+					"the with: of stage '%s' expands to more than %u bytes in "
+					"all",
+					s->name, INTERP_MAX);
+				return -EINVAL;
+			}
+			json_decref(w);
 		}
 	}
 	return 0;
@@ -1645,8 +1721,15 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 	}
 
 	if (p->gate) {
-		struct lookup_ctx lc = { &e.base_vars, NULL };
+		struct lookup_ctx lc = { &e.base_vars, NULL, INTERP_MAX };
 		e.gate = with_to_json(p->gate, &lc, 0);
+		if (!e.gate) {
+			diag_error(dl, p->path, p->gate->line, p->gate->col, NULL,
+				   "gate: expands to more than %u bytes in all", INTERP_MAX);
+			engine_release(&e);
+			run_free(r);
+			return -EINVAL;
+		}
 	}
 	compute_priorities(&e);
 	r->started_ms = now_real_ms();

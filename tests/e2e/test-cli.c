@@ -130,6 +130,53 @@ Test(cli, cycle_is_printed_as_a_path)
 	free(dir);
 }
 
+/* ${...} expansion is capped per value, per stage and for all stages together: a few
+ * kilobytes of pipeline made the runner hold hundreds of megabytes before any stage ran
+ * (and gigabytes with more stages). Refused as invalid input, before anything runs. */
+Test(cli, interpolation_cannot_blow_up, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	static char y[64 << 10];
+	size_t n = 0;
+#define PUT(...) (n += (size_t)snprintf(y + n, sizeof(y) - n, __VA_ARGS__))
+	PUT("version: 1\nenv:\n  A: \"%01000d\"\n  B: \"", 0);
+	for (int i = 0; i < 200; i++) {
+		PUT("${A}");
+	}
+	PUT("\"\nstages:\n");
+	for (int st = 0; st < 4; st++) {
+		PUT("  s%d:\n    run: \"true\"\n    env:\n", st);
+		for (int k = 0; k < 32; k++) {
+			PUT("      E%d: \"${B}${B}${B}${B}\"\n", k);
+		}
+	}
+#undef PUT
+	cr_assert_lt(n, sizeof(y));
+	tu_write(dir, ".runner.yml", y);
+	struct tu_result r = tu_runner_run(dir, "run", NULL);
+	cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
+	assert_contains(r.err, "expands to more than");
+	cr_assert(!tu_exists("%s/.runner/runs/latest/report.json", dir), "a stage ran");
+	tu_result_free(&r);
+	/* The same through a container-push's with: (and a stage env within its cap). */
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nenv:\n  A: "
+		 "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n"
+		 "  B: \"${A}${A}${A}${A}${A}${A}${A}${A}${A}${A}${A}${A}${A}${A}${A}${A}\"\n"
+		 "  C: \"${B}${B}${B}${B}${B}${B}${B}${B}${B}${B}${B}${B}${B}${B}${B}${B}\"\n"
+		 "  D: \"${C}${C}${C}${C}${C}${C}${C}${C}${C}${C}${C}${C}${C}${C}${C}${C}\"\n"
+		 "stages:\n  image:\n    ungated: test\n    uses: container-push\n"
+		 "    with:\n      image: 127.0.0.1:1/a\n"
+		 "      labels: { a: \"${D}\", b: \"${D}\", c: \"${D}\", d: \"${D}\",\n"
+		 "                e: \"${D}\", f: \"${D}\", g: \"${D}\", h: \"${D}\" }\n");
+	r = tu_runner_run(dir, "run", NULL);
+	cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
+	assert_contains(r.err, "expands to more than");
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 Test(cli, quickstart_example_passes, .timeout = 120)
 {
 	char *dir = copy_example("quickstart");
