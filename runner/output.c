@@ -93,6 +93,16 @@ size_t output_sanitize(const char *in, size_t len, char *out, bool keep_color)
 	return o;
 }
 
+/* A stage's message (which can quote what a stage or a file name holds) as it may reach a
+ * terminal: no control characters, no escape sequences. At most size - 1 bytes. */
+static const char *clean_message(const char *msg, char *buf, size_t size)
+{
+	size_t n = strnlen(msg, size - 1);
+	size_t k = output_sanitize(msg, n, buf, false);
+	buf[k] = '\0';
+	return buf;
+}
+
 static void clear_progress(struct output *o)
 {
 	if (o->progress_shown) {
@@ -238,7 +248,8 @@ static void on_stage_finished(void *ud, const struct run *r, size_t i)
 		fprintf(o->f, " in %s", dur);
 	}
 	if (s->message && s->status != STATUS_PASSED) {
-		fprintf(o->f, " (%s)", s->message);
+		char clean[1024];
+		fprintf(o->f, " (%s)", clean_message(s->message, clean, sizeof(clean)));
 	}
 	fputc('\n', o->f);
 	fflush(o->f);
@@ -360,8 +371,8 @@ void output_summary(struct output *o, const struct run *r)
 			dn += (size_t)snprintf(details, sizeof(details), "%u attempts; ",
 					       s->n_attempts);
 		}
-		if (s->message && s->status != STATUS_PASSED) {
-			snprintf(details + dn, sizeof(details) - dn, "%s", s->message);
+		if (s->message && s->status != STATUS_PASSED && dn < sizeof(details)) {
+			clean_message(s->message, details + dn, sizeof(details) - dn);
 		} else if (dn >= 2) {
 			details[dn - 2] = '\0';
 		}

@@ -392,6 +392,17 @@ Test(cli, escape_sequences_from_stages_do_not_reach_the_terminal, .timeout = 60)
 	cr_assert_null(strchr(r.out, '\033'));
 	assert_contains(r.out, "a | xyz\n");
 	tu_result_free(&r);
+	/* Nor from a stage's message, which quotes what the pipeline or the workspace holds
+	 * (here a working directory's name). */
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  a:\n    workdir: \"no\\x1b]0;T\\x07pe\"\n"
+		 "    run: \"true\"\n");
+	r = tu_runner_run(dir, "run", NULL);
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_assert_null(strchr(r.out, '\033'), "%s", r.out);
+	cr_assert_null(strchr(r.out, '\007'), "%s", r.out);
+	assert_contains(r.out, "workdir 'nope' does not exist");
+	tu_result_free(&r);
 	tu_rmdir(dir);
 	free(dir);
 }
