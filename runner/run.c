@@ -688,6 +688,13 @@ static void launch(struct engine *e, size_t i)
 	}
 	_cleanup_free_ char *cwd = NULL;
 	if (stage_cwd(e, i, &cwd, msg, sizeof(msg)) < 0) {
+		/* A script that cannot start fails as a script does (allow-failure applies); a
+		 * built-in stage (a scanner, a push) that cannot run is an error. */
+		if (!(def->kind->flags & STAGE_KIND_SCRIPT)) {
+			stage_error(e, i, "%s", msg);
+			return;
+		}
+		s->allowed_failure = def->allow_failure;
 		stage_fail_now(e, i, STATUS_FAILED, msg);
 		return;
 	}

@@ -407,6 +407,29 @@ Test(cli, escape_sequences_from_stages_do_not_reach_the_terminal, .timeout = 60)
 	free(dir);
 }
 
+/* A stage that cannot start in its working directory: a script fails (and allow-failure
+ * applies to it); a built-in stage (here the secrets scanner) is an error, exit 4. */
+Test(cli, a_missing_workdir_fails_a_script_and_errors_a_scanner, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  a:\n    workdir: nope\n    allow-failure: true\n"
+		 "    run: \"true\"\n");
+	struct tu_result r = tu_runner_run(dir, "run", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  secrets:\n    uses: secrets\n    workdir: nope\n");
+	r = tu_runner_run(dir, "run", NULL);
+	cr_assert_eq(r.status, 4, "%s%s", r.out, r.err);
+	json_t *rep = tu_latest_report(dir);
+	cr_assert_str_eq(tu_stage_status(rep, "secrets"), "error");
+	json_decref(rep);
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 Test(cli, graph_formats, .timeout = 60)
 {
 	char *dir = copy_example("quickstart");
