@@ -1022,16 +1022,25 @@ static void attempt_done(struct engine *e, size_t i)
 	    !e->cancelling) {
 		log_note(e, i, "[runner] attempt %u failed (%s); retrying\n", s->n_attempts,
 			 s->message ? s->message : "");
+		/* What the failed attempt kept is not the stage's result: the next attempt starts
+		 * with none, and with no message (its own, if any, comes with its end). */
+		if (s->sandboxed) {
+			_cleanup_free_ char *own_art = xasprintf("%s/%s", e->artifacts, def->name);
+			rm_rf(own_art);
+		}
+		char *failed_msg = s->message;
+		s->message = NULL;
 		s->status = STATUS_PENDING;
 		heap_push(e, i);
 		if (e->obs && e->obs->stage_line) {
 			char note[300];
 			int n = snprintf(note, sizeof(note),
 					 "[runner] attempt %u failed (%s); retrying", s->n_attempts,
-					 s->message ? s->message : "");
+					 failed_msg ? failed_msg : "");
 			e->obs->stage_line(e->obs->userdata, e->r, i, note,
 					   (size_t)MIN(n, (int)sizeof(note) - 1));
 		}
+		free(failed_msg);
 		return;
 	}
 	if (s->status == STATUS_PASSED && def->n_outputs) {

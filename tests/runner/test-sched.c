@@ -236,6 +236,32 @@ Test(sched, retry_reruns_failures_until_one_passes, .timeout = 60)
 	teardown(&f);
 }
 
+/* A failed attempt's artifacts and message are not the stage's: a dependent sees what
+ * the attempt that passed kept, and the passed stage has no failure message. */
+Test(sched, a_retried_stage_keeps_only_the_passing_attempts_artifacts, .timeout = 60)
+{
+	struct fixture f = setup_pipeline(
+		"version: 1\nstages:\n"
+		"  build:\n    retry: 1\n    run: |\n"
+		"      n=$(cat count 2>/dev/null || echo 0); n=$((n+1)); echo $n > count\n"
+		"      echo \"from attempt $n\" > \"$RUNNER_ARTIFACTS/$RUNNER_STAGE/result.txt\"\n"
+		"      [ $n -eq 1 ] && echo stale > "
+		"\"$RUNNER_ARTIFACTS/$RUNNER_STAGE/only-1.txt\"\n"
+		"      [ $n -ge 2 ]\n"
+		"  use:\n    needs: [build]\n    run: |\n"
+		"      cat \"$RUNNER_ARTIFACTS/build/result.txt\" > seen\n"
+		"      ! test -e \"$RUNNER_ARTIFACTS/build/only-1.txt\"\n");
+	run_jobs(&f, 1);
+	cr_assert_eq(st(&f, "build")->status, STATUS_PASSED);
+	cr_assert_eq(st(&f, "build")->n_attempts, 2);
+	cr_assert_null(st(&f, "build")->message, "%s", st(&f, "build")->message);
+	cr_assert_eq(st(&f, "use")->status, STATUS_PASSED, "%s", st(&f, "use")->message);
+	char *seen = tu_readf("%s/seen", f.dir);
+	cr_assert_str_eq(seen, "from attempt 2\n");
+	free(seen);
+	teardown(&f);
+}
+
 Test(sched, timeouts_are_retried_only_when_asked, .timeout = 60)
 {
 	struct fixture f = setup_pipeline(
