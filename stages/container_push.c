@@ -754,19 +754,26 @@ static int run(struct stage_worker *w)
 		if (r == 0) {
 			r = oci_push(l, &br.manifest, pr.refs, pr.n_refs, &ro, &res, &err);
 		}
-		if (r < 0) {
+		/* What is in the registries, also after a failure part-way: the manifests by
+		 * digest, and the tags moved before a later one failed. */
+		json_t *pushed = json_array(), *tagged = json_array();
+		for (size_t i = 0; i < res.n_pushed; i++) {
+			json_array_append_new(pushed, json_string(res.pushed[i]));
+		}
+		for (size_t i = 0; i < res.n_tagged; i++) {
+			json_array_append_new(tagged, json_string(res.tagged[i]));
+		}
+		json_object_set_new(w->result, "pushed", pushed);
+		json_object_set_new(w->result, "tags", tagged);
+		if (r < 0 && res.n_tagged) {
+			code = finish(w, r == -ENOMEM ? STAGE_EXIT_ERROR : STAGE_EXIT_FAILED,
+				      "push failed after %zu of the tags were moved (%s%s): %s",
+				      res.n_tagged, res.tagged[0], res.n_tagged > 1 ? ", ..." : "",
+				      err.msg);
+		} else if (r < 0) {
 			code = finish(w, r == -ENOMEM ? STAGE_EXIT_ERROR : STAGE_EXIT_FAILED,
 				      "push failed (no tag was moved): %s", err.msg);
 		} else {
-			json_t *pushed = json_array(), *tagged = json_array();
-			for (size_t i = 0; i < res.n_pushed; i++) {
-				json_array_append_new(pushed, json_string(res.pushed[i]));
-			}
-			for (size_t i = 0; i < res.n_tagged; i++) {
-				json_array_append_new(tagged, json_string(res.tagged[i]));
-			}
-			json_object_set_new(w->result, "pushed", pushed);
-			json_object_set_new(w->result, "tags", tagged);
 			json_object_set_new(w->result, "blobs",
 					    json_pack("{s:I, s:I, s:I, s:I}", "total",
 						      (json_int_t)res.blobs, "skipped",

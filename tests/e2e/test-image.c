@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 static struct tr_registry reg;
+static struct tr_proxy proxy;
 static char *work;
 
 static void setup(void)
@@ -37,6 +38,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+	tr_proxy_stop(&proxy);
 	tr_registry_stop(&reg);
 	tu_rmdir(work);
 	free(work);
@@ -393,6 +395,49 @@ Test(image, a_secret_in_the_image_files_blocks_the_push)
 	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
 	assert_contains(r.out, "image build failed");
 	tu_result_free(&r);
+	free(ws);
+}
+
+static enum tr_action fail_the_latest_tag(struct tr_proxy *p, const char *method, const char *uri,
+					  int n)
+{
+	(void)p;
+	(void)n;
+	return strcmp(method, "PUT") == 0 && strstr(uri, "/manifests/latest") ? TR_FAIL_500
+									      : TR_FORWARD;
+}
+
+/* Tags are moved one after another once the image is complete: when a later one fails,
+ * the stage says which were moved already (and lists them in its result), not that none
+ * was. */
+Test(image, a_push_that_fails_after_moving_a_tag_says_so)
+{
+	tr_registry_start(&reg, TR_BASIC, "ci", "pipeline-Secret-42", NULL);
+	tr_proxy_start(&proxy, &reg, fail_the_latest_tag);
+	write_pipeline("      retries: 0\n", "    ungated: \"the scanners are not built yet\"\n");
+	/* Two tags that do not depend on a commit (this workspace is no repository). */
+	char *yml = tu_readf("%s/ws/.runner.yml", work);
+	char *at = strstr(yml, "tags: [");
+	cr_assert_not_null(at);
+	char *end = strchr(at, ']');
+	char *fixed = tu_strf("%.*stags: [v1, latest]%s", (int)(at - yml), yml, end + 1);
+	tu_write(work, "ws/.runner.yml", fixed);
+	free(fixed);
+	free(yml);
+	setenv("RUNNER_SECRET_REGISTRY", "ci:pipeline-Secret-42", 1);
+	char *ws = path("ws");
+	char env[128];
+	snprintf(env, sizeof(env), "REGISTRY_ADDR=%s", proxy.addr);
+	struct tu_result r = tu_runner_run(ws, "run", "--env", env, NULL);
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	assert_contains(r.out, "push failed after 1 of the tags were moved");
+	cr_assert_null(strstr(r.out, "no tag was moved"), "%s", r.out);
+	tu_result_free(&r);
+	json_t *rep = tu_latest_report(ws);
+	json_t *res = json_object_get(tu_report_stage(rep, "image"), "result");
+	cr_assert_eq(json_array_size(json_object_get(res, "tags")), 1);
+	cr_assert_eq(json_array_size(json_object_get(res, "pushed")), 1);
+	json_decref(rep);
 	free(ws);
 }
 
