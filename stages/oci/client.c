@@ -796,8 +796,7 @@ static bool tls_level_failure(CURLcode cc)
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_COULDNT_CONNECT:
-		return true;
+		return true; /* a refused connection is not: plain HTTP would be refused too */
 	default:
 		return false;
 	}

@@ -22,11 +22,14 @@
 #include "regtest.h"
 #include "testutil.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -668,6 +671,33 @@ static enum tr_action always_401(struct tr_proxy *p, const char *method, const c
 	(void)uri;
 	(void)n;
 	return TR_FAIL_401;
+}
+
+/* A refused connection is not a reason to try plain HTTP (only a TLS-level failure is,
+ * for a loopback or insecure registry): nothing is listening there either way. */
+Test(registry, a_refused_connection_does_not_fall_back_to_plain_http)
+{
+	struct oci_descriptor d;
+	char *img = build_image("nc", 100, NULL, &d);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	cr_assert_eq(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	socklen_t sl = sizeof(sa);
+	cr_assert_eq(getsockname(s, (struct sockaddr *)&sa, &sl), 0);
+	close(s); /* a port nothing listens on */
+	char *t;
+	cr_assert_geq(asprintf(&t, "127.0.0.1:%d/acme/nc:1", ntohs(sa.sin_port)), 0);
+	const char *refs[] = { t };
+	struct oci_push_result res;
+	struct oci_err err = { { 0 } };
+	struct oci_registry_opts o = opts();
+	o.retries = 0;
+	cr_assert_lt(push(img, refs, 1, &o, &res, &err), 0);
+	oci_push_result_release(&res);
+	cr_assert_null(strstr(logbuf, "using plain HTTP"), "%s", logbuf);
+	free(t);
+	free(img);
 }
 
 static enum tr_action upload_elsewhere(struct tr_proxy *p, const char *method, const char *uri,
