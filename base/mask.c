@@ -2,9 +2,14 @@
  * mask.c - multi-pattern search and replace for secret values.
  *
  * Patterns are indexed by their first byte. A scan tries, at each position, the patterns
- * that start with that byte and replaces the longest match. The streaming variant keeps
- * back only the tail bytes that are a proper prefix of some pattern, so output that holds
- * no partial secret is passed on immediately.
+ * that start with that byte; the longest match there covers every shorter one. Every byte
+ * that some match covers is masked, whichever secret it belongs to: matches are found at
+ * every position, also inside and overlapping earlier ones, and the bytes they cover
+ * together become one "***" (matches that only touch stay separate). The streaming variant
+ * keeps back the tail from the first position that is a proper prefix of some pattern (a
+ * match may still start there, or a shorter match there may still grow into a longer one)
+ * and remembers how far a match already found reaches into it; output that holds no partial
+ * secret is passed on immediately.
  */
 #include "mask.h"
 
@@ -295,27 +300,35 @@ static bool prefix_at(const struct mask *m, const char *p, size_t avail)
 }
 
 /*
- * Mask buf[0..len) into out. When `final` is false, stop at the first tail position that
- * could begin a secret not yet complete, and return how many input bytes were consumed.
+ * Mask buf[0..len) into out. *cover is how many bytes at the start of buf a match found
+ * before it already covers; on return, how many bytes past the returned position one does.
+ * When `final` is false, stop at the first tail position where a match may still start or
+ * grow, and return how many input bytes were consumed (the rest must be scanned again with
+ * what follows).
  */
-static size_t scan(const struct mask *m, const char *buf, size_t len, bool final, struct sbuf *out)
+static size_t scan(const struct mask *m, const char *buf, size_t len, bool final, size_t *cover,
+		   struct sbuf *out)
 {
-	size_t i = 0, run = 0;
-	while (i < len) {
-		size_t ml = match_at(m, buf + i, len - i);
-		if (ml) {
-			sbuf_append(out, buf + run, i - run);
-			sbuf_puts(out, MASK_REPLACEMENT);
-			i += ml;
-			run = i;
-			continue;
-		}
+	size_t i = 0, run = 0, reach = *cover; /* reach: end of the bytes masked so far */
+	for (; i < len; i++) {
 		if (!final && len - i < m->maxlen && prefix_at(m, buf + i, len - i)) {
 			break;
 		}
-		i++;
+		size_t ml = match_at(m, buf + i, len - i);
+		if (ml && i >= reach) {
+			/* A match that overlaps no earlier one: a new stretch of masked bytes. */
+			sbuf_append(out, buf + run, i - run);
+			sbuf_puts(out, MASK_REPLACEMENT);
+		}
+		if (i + ml > reach) {
+			reach = i + ml;
+		}
+		if (i < reach) {
+			run = i + 1;
+		}
 	}
 	sbuf_append(out, buf + run, i - run);
+	*cover = reach > i ? reach - i : 0;
 	return i;
 }
 
@@ -327,7 +340,8 @@ char *mask_redact(const struct mask *m, const char *s, size_t len, size_t *outle
 		sbuf_append(&out, s, len);
 	} else {
 		build_index((struct mask *)m);
-		scan(m, s, len, true, &out);
+		size_t cover = 0;
+		scan(m, s, len, true, &cover, &out);
 	}
 	if (outlen) {
 		*outlen = out.len;
@@ -345,6 +359,7 @@ struct mask_stream {
 	mask_emit_fn emit;
 	void *ud;
 	struct sbuf pending, out;
+	size_t cover; /* bytes at the start of pending that a match already masks */
 };
 
 struct mask_stream *mask_stream_new(const struct mask *m, mask_emit_fn emit, void *userdata)
@@ -377,7 +392,7 @@ void mask_stream_write(struct mask_stream *s, const char *data, size_t len)
 		n = s->pending.len;
 	}
 	sbuf_reset(&s->out);
-	size_t used = scan(s->m, buf, n, false, &s->out);
+	size_t used = scan(s->m, buf, n, false, &s->cover, &s->out);
 	if (s->out.len) {
 		s->emit(s->ud, s->out.data, s->out.len);
 	}
@@ -394,8 +409,9 @@ void mask_stream_flush(struct mask_stream *s)
 		return;
 	}
 	sbuf_reset(&s->out);
-	scan(s->m, s->pending.data, s->pending.len, true, &s->out);
+	scan(s->m, s->pending.data, s->pending.len, true, &s->cover, &s->out);
 	sbuf_reset(&s->pending);
+	s->cover = 0;
 	if (s->out.len) {
 		s->emit(s->ud, s->out.data, s->out.len);
 	}

@@ -11,9 +11,13 @@
  *   - its base64 encodings (standard and URL alphabets) at each of the three byte
  *     alignments it can have inside a longer base64 stream.
  *
- * Every occurrence is replaced by "***". The stream interface masks data that arrives in
- * arbitrary pieces: a secret split across two writes is still found, because bytes that
- * could be the start of a secret are held back until the next write or the flush.
+ * Every byte of every occurrence is masked, also where occurrences overlap (one secret
+ * inside another, its prefix or suffix, or the end of one the start of the next): each
+ * stretch of overlapping occurrences is replaced by one "***", and occurrences that only
+ * touch by two. The stream interface masks data that arrives in arbitrary pieces and gives
+ * the same result whatever the pieces: bytes that could be the start of a secret, or of a
+ * longer secret that a complete shorter one begins, are held back (fewer than the longest
+ * pattern) until the next write rules that out or the flush.
  */
 #ifndef RUNNER_BASE_MASK_H
 #define RUNNER_BASE_MASK_H

@@ -1,7 +1,8 @@
 /*
  * test-mask.c - secret masking: whole values, values split across writes at every
  * position, base64 at every alignment, percent-encoding, whitespace and multi-line
- * values, and no masking of what is not a secret.
+ * values, secrets that nest in or overlap each other (against a brute-force reference, at
+ * every split), and no masking of what is not a secret.
  */
 #include <criterion/criterion.h>
 
@@ -9,6 +10,7 @@
 #include "sbuf.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <stdio.h>
 
 static char *b64(const char *in, size_t len, bool url)
@@ -256,4 +258,270 @@ Test(mask, no_secrets_means_passthrough)
 	cr_assert_str_eq(c.sb.data, "abc");
 	mask_stream_free(s);
 	sbuf_release(&c.sb);
+}
+
+/*
+ * Several secrets whose occurrences touch: one the prefix, the suffix or the middle of
+ * another, or the end of one the start of another. What the masker writes is checked
+ * against a reference worked out the slow way, for the whole text at once, for every
+ * split of it into two and into three writes, and byte by byte.
+ */
+
+/*
+ * The reference: mark every byte of every occurrence of every secret, and which pairs of
+ * neighbouring bytes lie inside one occurrence. Each stretch of marked bytes held together
+ * that way is one ***; occurrences that only touch stay two.
+ */
+static char *reference(const char *const *secrets, const char *text, size_t **chunk_end)
+{
+	size_t len = strlen(text);
+	bool *marked = xcalloc(len + 1, sizeof(bool));
+	bool *joined = xcalloc(len + 1, sizeof(bool)); /* joined[p]: p-1 and p in one */
+	for (const char *const *sec = secrets; *sec; sec++) {
+		size_t sl = strlen(*sec);
+		for (size_t i = 0; i + sl <= len; i++) {
+			if (memcmp(text + i, *sec, sl) != 0) {
+				continue;
+			}
+			for (size_t p = i; p < i + sl; p++) {
+				marked[p] = true;
+				if (p > i) {
+					joined[p] = true;
+				}
+			}
+		}
+	}
+	struct sbuf out;
+	sbuf_init(&out, SIZE_MAX / 2);
+	/* (*chunk_end)[p]: how much output the bytes before p make. */
+	*chunk_end = xcalloc(len + 1, sizeof(size_t));
+	for (size_t p = 0; p < len; p++) {
+		(*chunk_end)[p] = out.len;
+		if (!marked[p]) {
+			sbuf_putc(&out, text[p]);
+		} else if (p == 0 || !marked[p - 1] || !joined[p]) {
+			sbuf_puts(&out, MASK_REPLACEMENT);
+		}
+	}
+	(*chunk_end)[len] = out.len;
+	sbuf_putc(&out, '\0');
+	free(marked);
+	free(joined);
+	return sbuf_steal(&out);
+}
+
+/* An upper bound on the longest form mask_add registers for these secrets. */
+static size_t longest_form(const char *const *secrets)
+{
+	size_t most = 0;
+	for (const char *const *sec = secrets; *sec; sec++) {
+		size_t sl = strlen(*sec), pct = 0;
+		for (const char *p = *sec; *p; p++) {
+			pct += isalnum((unsigned char)*p) || strchr("-._~", *p) ? 1 : 3;
+		}
+		size_t b64len = (sl + 2) * 8 / 6;
+		size_t form = pct > b64len ? pct : b64len;
+		most = form > most ? form : most;
+	}
+	return most;
+}
+
+struct split_check {
+	const struct mask *m;
+	const char *text;
+	const char *want;
+	const size_t *chunk_end;
+	size_t hold_max;
+};
+
+/* Write text in pieces ending at cuts[0..ncuts), checking what comes out as it goes. */
+static void stream_in_pieces(const struct split_check *k, const size_t *cuts, size_t ncuts)
+{
+	struct collect c;
+	sbuf_init(&c.sb, 4096);
+	struct mask_stream *s = mask_stream_new(k->m, collect, &c);
+	size_t at = 0;
+	for (size_t j = 0; j < ncuts; j++) {
+		mask_stream_write(s, k->text + at, cuts[j] - at);
+		at = cuts[j];
+		/* Out promptly: at most hold_max bytes of input held back. */
+		size_t owed = at > k->hold_max ? k->chunk_end[at - k->hold_max] : 0;
+		cr_assert_geq(c.sb.len, owed, "'%s' cut at %zu: only '%.*s' out", k->text, at,
+			      (int)c.sb.len, c.sb.data ? c.sb.data : "");
+		cr_assert(c.sb.len <= strlen(k->want) &&
+				  (!c.sb.len || memcmp(c.sb.data, k->want, c.sb.len) == 0),
+			  "'%s' cut at %zu: '%.*s' out, want '%s'", k->text, at, (int)c.sb.len,
+			  c.sb.data ? c.sb.data : "", k->want);
+	}
+	mask_stream_flush(s);
+	const char *got = c.sb.data ? c.sb.data : "";
+	cr_assert_str_eq(got, k->want, "'%s' in %zu writes ending at %zu, %zu: '%s'", k->text,
+			 ncuts, cuts[0], ncuts > 1 ? cuts[1] : 0, got);
+	mask_stream_free(s);
+	sbuf_release(&c.sb);
+}
+
+static void check_every_split(const char *const *secrets, const char *const *texts)
+{
+	struct mask *m = mask_new();
+	for (const char *const *sec = secrets; *sec; sec++) {
+		cr_assert_eq(mask_add(m, *sec, strlen(*sec)), 0);
+	}
+	for (const char *const *t = texts; *t; t++) {
+		struct split_check k = { .m = m, .text = *t };
+		size_t *chunk_end;
+		char *want = reference(secrets, *t, &chunk_end);
+		k.want = want;
+		k.chunk_end = chunk_end;
+		k.hold_max = longest_form(secrets) - 1;
+		size_t len = strlen(*t);
+
+		char *r = mask_redact_str(m, *t);
+		cr_assert_str_eq(r, want, "'%s' masked whole: '%s'", *t, r);
+		free(r);
+		for (size_t a = 0; a <= len; a++) {
+			size_t two[] = { a, len };
+			stream_in_pieces(&k, two, 2);
+			for (size_t b = a; b <= len; b++) {
+				size_t three[] = { a, b, len };
+				stream_in_pieces(&k, three, 3);
+			}
+		}
+		size_t *bytes = xcalloc(len + 1, sizeof(size_t));
+		for (size_t i = 0; i < len; i++) {
+			bytes[i] = i + 1;
+		}
+		stream_in_pieces(&k, bytes, len);
+		free(bytes);
+		free(chunk_end);
+		free(want);
+	}
+	mask_free(m);
+}
+
+Test(mask, one_secret_the_prefix_of_another_at_every_split)
+{
+	const char *secrets[] = { "deploybot", "deploybot:password123", NULL };
+	const char *texts[] = { "deploybot:password123", "login deploybot:password123 ok\n",
+				"deploybot:password12 deploybot\n",
+				"deploybot:deploybot:password123\n", NULL };
+	check_every_split(secrets, texts);
+}
+
+Test(mask, one_secret_the_suffix_of_another_at_every_split)
+{
+	const char *secrets[] = { "password123", "deploybot:password123", NULL };
+	const char *texts[] = { "deploybot:password123", "x password123 deploybot:password123 y",
+				"deploybot:passwordpassword123\n", NULL };
+	check_every_split(secrets, texts);
+}
+
+Test(mask, one_secret_inside_another_at_every_split)
+{
+	const char *secrets[] = { "middle1", "top-middle1-bottom", NULL };
+	const char *texts[] = { "top-middle1-bottom", "top-middle1-bottomiddle1",
+				"xmiddle1top-middle1-botto", NULL };
+	check_every_split(secrets, texts);
+}
+
+Test(mask, secrets_that_overlap_at_every_split)
+{
+	/* The end of one is the start of the other. */
+	const char *secrets[] = { "abcXYZ", "XYZdef", NULL };
+	const char *texts[] = { "abcXYZdef", "[abcXYZdef] [XYZdef] [abcXYZ]", "abcXYZdefXYZdef\n",
+				"abcabcXYZdeXYZdef", NULL };
+	check_every_split(secrets, texts);
+	const char *longer[] = { "abcXYZ", "YZdefghij", NULL };
+	const char *ltexts[] = { "abcXYZdefghij", "abcXYZdefghi abcXYZdefghij", NULL };
+	check_every_split(longer, ltexts);
+}
+
+Test(mask, a_chain_of_overlapping_secrets_at_every_split)
+{
+	const char *secrets[] = { "one-two", "two-three", "three-four", NULL };
+	const char *texts[] = { "one-two-three-four", "<one-two-three-fou>", NULL };
+	check_every_split(secrets, texts);
+}
+
+Test(mask, a_secret_overlapping_itself_at_every_split)
+{
+	const char *abab[] = { "abab", NULL };
+	const char *atexts[] = { "abababab x ababa", NULL };
+	check_every_split(abab, atexts);
+	const char *aaaa[] = { "aaaa", NULL };
+	const char *texts[] = { "aaaaaaa aaa", NULL };
+	check_every_split(aaaa, texts);
+}
+
+Test(mask, secrets_side_by_side_stay_two)
+{
+	const char *secrets[] = { "tokA1", "tokB2", NULL };
+	const char *texts[] = { "tokA1tokB2", "tokA1tokA1 tokB2", NULL };
+	check_every_split(secrets, texts);
+	struct mask *m = mask_new();
+	cr_assert_eq(mask_add(m, "tokA1", 5), 0);
+	cr_assert_eq(mask_add(m, "tokB2", 5), 0);
+	char *r = mask_redact_str(m, "tokA1tokB2");
+	cr_assert_str_eq(r, "******");
+	free(r);
+	mask_free(m);
+}
+
+Test(mask, the_longer_secret_is_held_back_until_it_cannot_follow)
+{
+	/* registry_user=deploybot, registry=deploybot:password123: the user is printed,
+	 * then the rest of the password in a second write. */
+	struct mask *m = mask_new();
+	cr_assert_eq(mask_add(m, "deploybot", 9), 0);
+	cr_assert_eq(mask_add(m, "deploybot:password123", 21), 0);
+	struct collect c;
+	sbuf_init(&c.sb, 4096);
+	struct mask_stream *s = mask_stream_new(m, collect, &c);
+	mask_stream_write(s, "deploybot:", 10);
+	cr_assert_eq(c.sb.len, 0, "'%.*s' out", (int)c.sb.len, c.sb.data);
+	mask_stream_write(s, "password123\n", 12);
+	cr_assert_str_eq(c.sb.data, "***\n");
+	/* The user alone is masked as soon as what follows rules the password out. */
+	mask_stream_write(s, "user deploybot:", 15);
+	cr_assert_str_eq(c.sb.data, "***\nuser ");
+	mask_stream_write(s, "x\n", 2);
+	cr_assert_str_eq(c.sb.data, "***\nuser ***:x\n");
+	mask_stream_write(s, "deploybot\n", 10);
+	cr_assert_str_eq(c.sb.data, "***\nuser ***:x\n***\n");
+	mask_stream_free(s);
+	sbuf_release(&c.sb);
+	mask_free(m);
+}
+
+static unsigned next_random(unsigned long *seed)
+{
+	*seed = *seed * 6364136223846793005UL + 1442695040888963407UL;
+	return (unsigned)(*seed >> 33);
+}
+
+Test(mask, random_secrets_over_two_letters_at_every_split)
+{
+	/* Two letters make secrets that overlap, nest and repeat in every way. A fixed seed:
+	 * the same cases every run. */
+	unsigned long seed = 12345;
+	for (int round = 0; round < 300; round++) {
+		char sec[3][MASK_MIN_SECRET + 4];
+		const char *secrets[4] = { NULL };
+		size_t nsec = 1 + (size_t)round % 3;
+		for (size_t j = 0; j < nsec; j++) {
+			size_t sl = MASK_MIN_SECRET + next_random(&seed) % 4;
+			for (size_t p = 0; p < sl; p++) {
+				sec[j][p] = "ab"[next_random(&seed) & 1];
+			}
+			sec[j][sl] = '\0';
+			secrets[j] = sec[j];
+		}
+		char text[24];
+		for (size_t p = 0; p + 1 < sizeof(text); p++) {
+			text[p] = "ab"[next_random(&seed) & 1];
+		}
+		text[sizeof(text) - 1] = '\0';
+		const char *texts[] = { text, NULL };
+		check_every_split(secrets, texts);
+	}
 }
