@@ -531,6 +531,45 @@ Test(cli, secrets_from_the_environment, .timeout = 60)
 	free(dir);
 }
 
+Test(cli, secrets_split_across_writes_or_overlapping_are_masked_whole, .timeout = 60)
+{
+	/* One secret the prefix of another, printed in two writes; and two secrets where the
+	 * end of one is the start of the other, printed in one. */
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  s:\n    secrets: [registry_user, registry, left, right]\n"
+		 "    run: |\n      printf 'deploybot:'\n      sleep 0.3\n"
+		 "      printf 'password123\\n'\n      echo abcXYZdef\n");
+	const char *argv[] = { tu_runner(), "run", NULL };
+	const char *env[] = { "PATH=/usr/bin:/bin",
+			      "RUNNER_SECRET_REGISTRY_USER=deploybot",
+			      "RUNNER_SECRET_REGISTRY=deploybot:password123",
+			      "RUNNER_SECRET_LEFT=abcXYZ",
+			      "RUNNER_SECRET_RIGHT=XYZdef",
+			      "XDG_CONFIG_HOME=/nonexistent",
+			      NULL };
+	struct tu_result r = tu_run(dir, argv, env, 60);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	assert_contains(r.out, "s | ***\ns | ***\n");
+	char *log = tu_readf("%s/.runner/runs/latest/logs/s.log", dir);
+	cr_assert_str_eq(log, "***\n***\n");
+	char *junit = tu_readf("%s/.runner/runs/latest/junit.xml", dir);
+	assert_contains(junit, "<system-out>***\n***\n</system-out>");
+	char *report = tu_readf("%s/.runner/runs/latest/report.json", dir);
+	const char *outputs[] = { r.out, r.err, log, junit, report };
+	for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++) {
+		cr_assert_null(strstr(outputs[i], "password123"), "%s", outputs[i]);
+		cr_assert_null(strstr(outputs[i], "***:"), "%s", outputs[i]);
+		cr_assert_null(strstr(outputs[i], "***def"), "%s", outputs[i]);
+	}
+	free(report);
+	free(junit);
+	free(log);
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 static void interrupt_run(int sig, int expect_status)
 {
 	char *dir = tu_tmpdir();
