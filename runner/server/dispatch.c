@@ -32,6 +32,13 @@
 #include "banned.h"
 
 #define HARD_KILL_AFTER_MS 60000 /* after the shutdown deadline, a child that did not stop */
+/* A run's process stops itself at run_timeout; one that has not a while later (blocked in
+ * a fetch, which libgit2 gives no timeout) is killed here: a tenth of the timeout later,
+ * at least 5 s (stopping its stages takes their kill grace) and at most a minute. */
+static uint64_t overdue_grace_ms(uint64_t max_run_ms)
+{
+	return MIN(MAX(max_run_ms / 10, 5000ull), 60000ull);
+}
 
 extern char **environ;
 
@@ -42,6 +49,8 @@ struct child {
 	struct job job;
 	const struct repo_config *repo;
 	bool cancel_sent, shutdown_sent;
+	uint64_t started_mono; /* ms */
+	bool overdue_killed;   /* killed here for running past run_timeout */
 };
 
 struct dispatcher {
@@ -278,6 +287,7 @@ static int spawn_child(struct dispatcher *d, const struct repo_config *r, struct
 	ch->pid = pid;
 	ch->pidfd = pidfd;
 	ch->cancel_w = p[1];
+	ch->started_mono = now_mono_ms();
 	ch->job = *j;
 	ch->repo = r;
 	memset(j, 0, sizeof(*j)); /* moved */
@@ -322,6 +332,14 @@ static void reap(struct dispatcher *d, struct child *ch)
 		}
 	} else if (ch->shutdown_sent) {
 		requeue(d, j, "re-queued: the server shut down while it ran");
+	} else if (ch->overdue_killed) {
+		char msg[200];
+		snprintf(msg, sizeof(msg),
+			 "the run did not stop at its run_timeout (%llu ms) and was killed %llu ms "
+			 "later",
+			 (unsigned long long)d->c->max_run_ms,
+			 (unsigned long long)overdue_grace_ms(d->c->max_run_ms));
+		finish(d, j, JOB_ERROR, 4, msg, NULL);
 	} else {
 		char msg[200];
 		if (WIFSIGNALED(status)) {
@@ -468,6 +486,31 @@ static void stopping_step(struct dispatcher *d)
 	}
 }
 
+/* Kill the process of a run that is past its run_timeout by far: its own timer could not
+ * stop it. reap() then ends the run as an error. */
+static void kill_overdue(struct dispatcher *d)
+{
+	if (!d->c->max_run_ms) {
+		return;
+	}
+	uint64_t now = now_mono_ms();
+	for (size_t i = 0; i < d->n_children; i++) {
+		struct child *ch = d->children[i];
+		if (!ch->overdue_killed && now >= ch->started_mono + d->c->max_run_ms +
+							   overdue_grace_ms(d->c->max_run_ms)) {
+			struct slog_ctx ctx = { .run = ch->job.id, .repo = ch->job.repo };
+			slog(LOG_ERROR, "run.overdue", &ctx, NULL,
+			     "run %lld is past its run_timeout and did not stop: killing it",
+			     (long long)ch->job.id);
+			ch->overdue_killed = true;
+			/* Its session: the run's process and whatever it started outside the
+			 * sandbox (stages die with it: their supervisors' parent-death signal). */
+			kill(-ch->pid, SIGKILL);
+			kill(ch->pid, SIGKILL);
+		}
+	}
+}
+
 static void *loop(void *arg)
 {
 	struct dispatcher *d = arg;
@@ -499,6 +542,7 @@ static void *loop(void *arg)
 				break;
 			}
 		} else {
+			kill_overdue(d);
 			pass_cancels(d);
 			claim_more(d);
 			if (d->pruning || now_mono_ms() >= d->next_prune) {

@@ -319,6 +319,47 @@ Test(serve, deliveries_that_are_refused_or_ignored, .timeout = 120)
 	stop(&e);
 }
 
+/* A run stops itself at run_timeout, but a fetch from a server that accepts the
+ * connection and never answers blocks it (libgit2 has no timeout): the server kills such
+ * a run a while after its timeout (here 5 s) and ends it as an error, freeing its slot. */
+Test(serve, a_run_stuck_past_its_timeout_is_killed, .timeout = 120)
+{
+	struct env e = { 0 };
+	e.dir = tu_tmpdir();
+	e.rec = ts_recorder_start(0);
+	int silent = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	cr_assert_eq(bind(silent, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(listen(silent, 16), 0, "connections complete, and nothing ever answers");
+	cr_assert_eq(getsockname(silent, (struct sockaddr *)&sa, &sl), 0);
+	char *clone, *cfg;
+	cr_assert_geq(asprintf(&clone, "http://127.0.0.1:%d/acme/app.git", ntohs(sa.sin_port)), 0);
+	cr_assert_geq(asprintf(&cfg,
+			       "listen: 127.0.0.1:0\n"
+			       "data_dir: %s/data\n"
+			       "limits: { run_timeout: 2s, concurrency: 1 }\n"
+			       "shutdown_grace: 200ms\n"
+			       "repositories:\n" GITHUB_REPO_ENTRY,
+			       e.dir, clone, ts_recorder_url(e.rec)),
+		      0);
+	ts_start(&e.srv, e.dir, cfg);
+	free(cfg);
+	long id = push(&e, "d-stuck", "main", "0123456789abcdef0123456789abcdef01234567");
+	json_t *run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "error");
+	const char *msg = json_string_value(json_object_get(run, "message"));
+	cr_assert_not_null(msg);
+	cr_assert_not_null(strstr(msg, "did not stop at its run_timeout"), "%s", msg);
+	json_decref(run);
+	close(silent);
+	free(clone);
+	e.repo = NULL;
+	e.main_sha = NULL;
+	stop(&e);
+}
+
 Test(serve, a_push_runs_once_and_reports_statuses, .timeout = 120)
 {
 	struct env e;
