@@ -137,6 +137,11 @@ static enum MHD_Result respond(struct http_server *h, struct MHD_Connection *con
 static enum MHD_Result respond_json(struct http_server *h, struct MHD_Connection *conn,
 				    unsigned code, json_t *o)
 {
+	/* A body that could not be built (text that is not UTF-8 in it) still gets an
+	 * answer, with its status, rather than a closed connection. */
+	if (!o) {
+		o = json_pack("{s:s}", "error", "the reply could not be encoded");
+	}
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (!s) {

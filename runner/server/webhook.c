@@ -230,6 +230,20 @@ static void ignore(struct hook_event *ev, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ev->reason, sizeof(ev->reason), fmt, ap);
 	va_end(ap);
+	/* The reason quotes the payload and headers, cut to a length: it goes into a JSON
+	 * reply, which must stay valid UTF-8 (a character cut in half, or bytes that were
+	 * never UTF-8, become U+FFFD), or there would be no reply at all. */
+	char *clean = utf8_sanitize(ev->reason, strlen(ev->reason));
+	size_t n = strlen(clean);
+	if (n >= sizeof(ev->reason)) {
+		n = sizeof(ev->reason) - 1;
+		while (n > 0 && ((unsigned char)clean[n] & 0xC0) == 0x80) {
+			n--; /* not the last character cut in half */
+		}
+	}
+	memcpy(ev->reason, clean, n);
+	ev->reason[n] = '\0';
+	free(clean);
 }
 
 /* A push: refs/heads/X or refs/tags/X at `after`, unless deleted. */

@@ -172,6 +172,41 @@ Test(webhook, github_pull_requests)
 	hook_event_release(&ev);
 }
 
+/* A reason quotes the payload or a header, cut to a length: it stays valid UTF-8 (it goes
+ * into the JSON reply, which otherwise could not be built and the sender got no answer). */
+Test(webhook, ignore_reasons_stay_valid_utf8)
+{
+	size_t len;
+	char *body = fixture("github/pull_request/closed.payload.json", &len);
+	json_t *root = json_loadb(body, len, 0, NULL);
+	free(body);
+	cr_assert_not_null(root);
+	/* 39 ASCII letters and a two-byte character: a 40-byte cut halves it. */
+	json_object_set_new(root, "action",
+			    json_string("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9"));
+	char *s = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	struct hook_event ev;
+	char err[256];
+	cr_assert_eq(
+		webhook_parse(FORGE_GITHUB, "pull_request", s, strlen(s), &ev, err, sizeof(err)), 0,
+		"%s", err);
+	free(s);
+	cr_assert_eq(ev.kind, HOOK_IGNORED);
+	json_t *j = json_pack("{s:s}", "reason", ev.reason);
+	cr_assert_not_null(j, "not UTF-8: %s", ev.reason);
+	json_decref(j);
+	hook_event_release(&ev);
+	/* An event name (a header) that is not UTF-8 at all. */
+	cr_assert_eq(webhook_parse(FORGE_GITHUB, "ev\xff\xfent", "{}", 2, &ev, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_eq(ev.kind, HOOK_IGNORED);
+	j = json_pack("{s:s}", "reason", ev.reason);
+	cr_assert_not_null(j, "not UTF-8: %s", ev.reason);
+	json_decref(j);
+	hook_event_release(&ev);
+}
+
 Test(webhook, github_fork_pull_request_is_untrusted)
 {
 	size_t len;
