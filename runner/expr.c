@@ -419,56 +419,61 @@ static const char *match_class(const char *p, char c, bool *matched)
 	return p + 1;
 }
 
-/* Iterative glob with backtracking for '*' and '**' (linear in practice, no recursion). */
+/*
+ * Glob match: '*' any run of characters but '/', '**' any run, '?' one character but '/',
+ * [...] a class (not '/'), '\\' quotes the next character. Dynamic programming over the
+ * subject's positions, pattern token by pattern token: time pattern length x subject
+ * length, whatever the pattern (a backtracking matcher with one backtrack point missed
+ * matches that mix '**' and '*', and one with many can take exponential time).
+ */
 bool glob_match(const char *pat, const char *s)
 {
-	const char *star_p = NULL, *star_s = NULL;
-	bool star_any = false;
-	while (*s) {
-		if (pat[0] == '*') {
-			star_any = pat[1] == '*';
+	size_t n = strlen(s);
+	bool *cur = xcalloc(n + 1, sizeof(bool)), *next = xcalloc(n + 1, sizeof(bool));
+	cur[0] = true; /* the empty pattern matches the empty prefix */
+	while (*pat) {
+		if (*pat == '*') {
+			bool any = pat[1] == '*';
 			while (*pat == '*') {
 				pat++;
 			}
-			star_p = pat;
-			star_s = s;
-			continue;
-		}
-		if (*pat == '?' && *s != '/') {
-			pat++;
-			s++;
-			continue;
-		}
-		if (*pat == '[') {
-			bool m;
-			const char *next = match_class(pat, *s, &m);
-			if (next && m && *s != '/') {
-				pat = next;
-				s++;
-				continue;
+			next[0] = cur[0];
+			for (size_t j = 1; j <= n; j++) {
+				next[j] = cur[j] || (next[j - 1] && (any || s[j - 1] != '/'));
 			}
-			if (next) {
-				goto backtrack;
+		} else {
+			const char *tok = pat;
+			const char *after = NULL;
+			if (*pat == '[') {
+				bool dummy;
+				after = match_class(pat, 'x', &dummy);
 			}
+			if (!after) {
+				after = pat + (*pat == '\\' && pat[1] ? 2 : 1);
+			}
+			next[0] = false;
+			for (size_t j = 1; j <= n; j++) {
+				char c = s[j - 1];
+				bool ok;
+				if (*tok == '?') {
+					ok = c != '/';
+				} else if (*tok == '[' && after != tok + 1) {
+					bool m = false;
+					match_class(tok, c, &m);
+					ok = m && c != '/';
+				} else {
+					ok = c == (*tok == '\\' && tok[1] ? tok[1] : *tok);
+				}
+				next[j] = cur[j - 1] && ok;
+			}
+			pat = after;
 		}
-		if (*pat == '\\' && pat[1]) {
-			pat++;
-		}
-		if (*pat && *pat == *s) {
-			pat++;
-			s++;
-			continue;
-		}
-backtrack:
-		if (star_p && (star_any || *star_s != '/')) {
-			s = ++star_s;
-			pat = star_p;
-			continue;
-		}
-		return false;
+		bool *t = cur;
+		cur = next;
+		next = t;
 	}
-	while (*pat == '*') {
-		pat++;
-	}
-	return *pat == '\0';
+	bool r = cur[n];
+	free(cur);
+	free(next);
+	return r;
 }

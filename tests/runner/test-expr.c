@@ -103,6 +103,14 @@ Test(expr, glob_matching)
 	cr_assert_not(glob_match("[!a]b", "ab"));
 	cr_assert(glob_match("a\\*", "a*"));
 	cr_assert_not(glob_match("a\\*", "ab"));
+	/* '**' and '*' together: the '**' may take more than the first try. */
+	cr_assert(glob_match("**/*.c", "x/y.c/z.c"));
+	cr_assert(glob_match("**/z.c", "x/y.c/z.c"));
+	cr_assert(glob_match("src/**/test_*.py", "src/a/b/test_x.py"));
+	cr_assert_not(glob_match("src/**/test_*.py", "src/a/b/test_x/y.py"));
+	cr_assert(glob_match("**-*", "a/b-c/d-e"));
+	cr_assert_not(glob_match("*.c", "x/y.c"));
+	cr_assert(glob_match("[a-", "[a-"), "an unterminated class is literal");
 }
 
 Test(expr, glob_is_not_exponential)
