@@ -1781,8 +1781,9 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 	}
 	int wr = record_write(r, opts.record_root);
 	if (wr < 0) {
+		/* An error, which outranks a block or a failure (only a cancellation stays). */
 		r->record_error = xasprintf("cannot write the run record: %s", strerror(-wr));
-		if (r->exit_code == 0) {
+		if (r->result != RESULT_CANCELLED) {
 			r->result = RESULT_ERROR;
 			r->exit_code = 4;
 		}

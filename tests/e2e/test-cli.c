@@ -177,6 +177,24 @@ Test(cli, interpolation_cannot_blow_up, .timeout = 60)
 	free(dir);
 }
 
+/* A run record that cannot be written is an error, which outranks a failed stage (and a
+ * block): exit 4, not 1. */
+Test(cli, a_record_that_cannot_be_written_is_an_error, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  a:\n    run: mkdir \"$(dirname \"$RUNNER_ARTIFACTS\")/"
+		 "report.json\"; exit 1\n");
+	struct tu_result r = tu_runner_run(dir, "run", "--no-sandbox", NULL);
+	cr_assert_eq(r.status, 4, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "cannot write the run record") ||
+			  strstr(r.err, "cannot write the run record"),
+		  "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 Test(cli, quickstart_example_passes, .timeout = 120)
 {
 	char *dir = copy_example("quickstart");
