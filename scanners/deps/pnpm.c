@@ -2,12 +2,13 @@
  * pnpm.c - pnpm-lock.yaml (lockfile versions 5.x, 6.x and 9.x), read with base/ydoc.
  *
  * Every installed package is a key of the top-level `packages` mapping: a dependency path
- * "/name/1.2.3_peerhash" (5.x), "/name@1.2.3(peer@1)" (6.x) or "name@1.2.3" (9.x), with
- * scoped names keeping their "@scope/". A `name` or `version` member overrides what the
- * path says (git, tarball and file dependencies name themselves that way); entries left
- * without a name or version (a nameless local directory) are not packages. A path that
- * cannot be read as a dependency path is an error. The commit of a git dependency comes
- * from `resolution.commit` or a codeload.github.com tarball URL.
+ * "/name/1.2.3_peerhash" (5.x), "/name@1.2.3(peer@1)(@scope/peer@2(dep@3))" (6.x) or
+ * "name@1.2.3" (9.x), with scoped names keeping their "@scope/"; peer suffixes are not part
+ * of the version. A `name` or `version` member overrides what the path says (git, tarball
+ * and file dependencies name themselves that way); entries left without a name or version
+ * (a nameless local directory) are not packages. A path that cannot be read as a
+ * dependency path is an error. The commit of a git dependency comes from
+ * `resolution.commit` or a codeload.github.com tarball URL.
  */
 #include "parsers.h"
 
@@ -22,27 +23,41 @@ static const struct ydoc_limits pnpm_limits = {
 	.max_nodes = 20000000,
 };
 
-/* Split "name@version" where name may start with "@scope/". */
-static bool split_at_version(struct dep_ctx *c, const char *s, const char **name,
-			     const char **version)
+/*
+ * The length of a dependency path without its peer suffixes: the parenthesised groups at
+ * its end (6.x and 9.x, "(react@18.2.0)(@types/react@18.0.0)"), which may nest and name
+ * scoped packages with '/' and '@' of their own. The first '(' starts them; the rest must
+ * be whole groups. Returns -1 when it is not.
+ */
+static ptrdiff_t without_peer_groups(const char *path)
 {
-	const char *p = s[0] == '@' ? s + 1 : s;
-	const char *at = strchr(p, '@');
-	if (!at || at == s || !at[1]) {
-		return false;
+	const char *open = strchr(path, '(');
+	if (!open) {
+		return (ptrdiff_t)strlen(path);
 	}
-	*name = dep_strndup(c, s, (size_t)(at - s));
-	*version = at + 1;
-	return true;
+	size_t depth = 0;
+	for (const char *p = open; *p; p++) {
+		if (*p == '(') {
+			depth++;
+		} else if (*p == ')') {
+			if (depth == 0) {
+				return -1;
+			}
+			depth--;
+		} else if (depth == 0) {
+			return -1; /* text between or after the groups */
+		}
+	}
+	return depth == 0 ? open - path : -1;
 }
 
-/* Version text without peer suffixes ("_hash", "(peer@1)"). */
-static const char *strip_peers(struct dep_ctx *c, const char *v)
-{
-	size_t n = strcspn(v, "_(");
-	return dep_strndup(c, v, n);
-}
-
+/*
+ * The name and version of a dependency path. Registry packages are "/name/1.2.3" (5.x,
+ * with a "_peer@1+peer@2" or "_hash" suffix), "/name@1.2.3(peer@1)" (6.x) and
+ * "name@1.2.3" (9.x, whose peers are only in the snapshots); a name may be scoped
+ * ("@scope/name"). Before 9.x, what precedes the first '/' is a host ("" for the default
+ * registry, "github.com" for git packages, which name themselves with members).
+ */
 static int name_and_version(struct dep_ctx *c, const char *path, bool v9, unsigned line,
 			    const char **name, const char **version)
 {
@@ -50,37 +65,35 @@ static int name_and_version(struct dep_ctx *c, const char *path, bool v9, unsign
 	if (str_has_prefix(path, "file:")) {
 		return 0; /* named by its `name` member, if at all */
 	}
-	if (v9) {
-		if (!split_at_version(c, path, name, version)) {
-			return dep_error(c, line, 3, "invalid dependency path '%s'", path);
+	ptrdiff_t len = without_peer_groups(path);
+	if (len < 0) {
+		return dep_error(c, line, 3,
+				 "invalid dependency path '%s' (unbalanced peer suffix)", path);
+	}
+	const char *p = dep_strndup(c, path, (size_t)len);
+	if (!v9) {
+		const char *slash = strchr(p, '/');
+		if (!slash) {
+			return dep_error(c, line, 3, "invalid dependency path '%s' (no '/')", path);
 		}
-		*version = strip_peers(c, *version);
-		return 0;
+		p = slash + 1;
 	}
-	const char *slash = strchr(path, '/');
-	if (!slash) {
-		return dep_error(c, line, 3, "invalid dependency path '%s' (no '/')", path);
-	}
-	/* parts after the first: [@scope/]name[/version] */
-	const char *p = slash + 1;
-	const char *name_end;
+	/* The name ends at the '@' (6.x, 9.x) or the '/' (5.x) that follows it. */
+	const char *bare = p;
 	if (*p == '@') {
-		const char *s2 = strchr(p, '/');
-		name_end = s2 ? strchr(s2 + 1, '/') : NULL;
-	} else {
-		name_end = strchr(p, '/');
+		const char *scope_end = strchr(p, '/');
+		bare = scope_end ? scope_end + 1 : p + strlen(p);
 	}
-	const char *n = name_end ? dep_strndup(c, p, (size_t)(name_end - p)) : p;
-	const char *v = "";
-	if (name_end) {
-		const char *ve = strchr(name_end + 1, '/');
-		v = ve ? dep_strndup(c, name_end + 1, (size_t)(ve - name_end - 1)) : name_end + 1;
+	const char *name_end = bare + strcspn(bare, "/@");
+	const char *v = name_end + (*name_end ? 1 : 0);
+	/* 5.x: the version ends at the next '/' or its peer suffix ('_'; versions have none). */
+	size_t vlen = strcspn(v, *name_end == '/' ? "/_" : "_");
+	if (name_end == bare || vlen == 0) {
+		return dep_error(c, line, 3, "invalid dependency path '%s' (no %s)", path,
+				 name_end == bare ? "name" : "version");
 	}
-	if (!*v && !split_at_version(c, n, &n, &v)) {
-		return dep_error(c, line, 3, "invalid dependency path '%s' (no version)", path);
-	}
-	*name = n;
-	*version = strip_peers(c, v);
+	*name = dep_strndup(c, p, (size_t)(name_end - p));
+	*version = dep_strndup(c, v, vlen);
 	return 0;
 }
 

@@ -13,7 +13,9 @@
  *     file and line, and no packages from that file;
  *   - Maven versions: an undefined or self-referring ${property} is kept as written and
  *     marked unresolved with a note, defined properties and dependencyManagement resolve;
- *   - go.mod with its go.sum (tests/fixtures/gosum): below go 1.17 only, lines, errors.
+ *   - go.mod with its go.sum (tests/fixtures/gosum): below go 1.17 only, lines, errors;
+ *   - pnpm dependency paths of lockfile 5.x, 6.0 and 9.0, scoped, with peer suffixes
+ *     ('_', and several nested parenthesised groups naming scoped packages).
  */
 #include <criterion/criterion.h>
 
@@ -1041,4 +1043,173 @@ Test(lockfiles, pom_property_defined_in_terms_of_itself_is_unresolved)
 		       "an unterminated ${ in '${ping'");
 	dep_list_release(&l);
 	diag_list_release(&dl);
+}
+
+/* ---------- pnpm: dependency paths of each lockfile version ---------- */
+
+static int parse_text(struct dep_list *l, struct diag_list *dl, enum dep_format f,
+		      const char *display, const char *text)
+{
+	dep_list_init(l);
+	diag_list_init(dl, 20);
+	return deps_parse_buffer(l, f, display, text, strlen(text), dl);
+}
+
+struct name_version_line {
+	const char *name, *version;
+	unsigned line;
+};
+
+/* The file gives exactly these packages (name, version, line), in any order. */
+static void expect_exactly(const struct dep_list *l, const struct name_version_line *want, size_t n,
+			   const char *what)
+{
+	cr_expect_eq(l->n, n, "%s: %zu packages, not %zu", what, l->n, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct dep *d = find_dep(l, want[i].name, want[i].version);
+		cr_expect_not_null(d, "%s: %s@%s is missing", what, want[i].name, want[i].version);
+		cr_expect(!d || d->line == want[i].line, "%s: %s@%s on line %u, not %u", what,
+			  want[i].name, want[i].version, d ? d->line : 0, want[i].line);
+	}
+}
+
+Test(lockfiles, pnpm_v5_paths_name_slash_version_with_peer_suffixes)
+{
+	/* As pnpm 7 writes them: '/'-separated, peers after '_' ('/' in peers as '+'). */
+	static const char lock[] = "lockfileVersion: 5.4\n"
+				   "\n"
+				   "packages:\n"
+				   "\n"
+				   "  /react-dom/17.0.2_react@17.0.2:\n"
+				   "    resolution: {integrity: sha512-AAAA}\n"
+				   "\n"
+				   "  /@testing-library/react/12.1.5_biqbaboplfbrettd7655fr4n2y:\n"
+				   "    resolution: {integrity: sha512-BBBB}\n"
+				   "    dev: true\n"
+				   "\n"
+				   "  /@types/react-dom/17.0.2_@types+react@17.0.0+react@17.0.2:\n"
+				   "    resolution: {integrity: sha512-CCCC}\n"
+				   "\n"
+				   "  /@types/node/18.15.11:\n"
+				   "    resolution: {integrity: sha512-DDDD}\n";
+	static const struct name_version_line want[] = {
+		{ "react-dom", "17.0.2", 5 },
+		{ "@testing-library/react", "12.1.5", 8 },
+		{ "@types/react-dom", "17.0.2", 12 },
+		{ "@types/node", "18.15.11", 15 },
+	};
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_text(&l, &dl, DEP_PNPM_LOCK, "pnpm-lock.yaml", lock), 0, "%s",
+		     dl.n ? dl.v[0].msg : "");
+	expect_exactly(&l, want, ARRAY_SIZE(want), "5.4");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
+
+Test(lockfiles, pnpm_v6_paths_name_at_version_with_peer_suffixes)
+{
+	/* As pnpm 8 writes them: peers in parentheses, several, nested, scoped (with '/'). */
+	static const char lock[] =
+		"lockfileVersion: '6.0'\n"
+		"\n"
+		"packages:\n"
+		"\n"
+		"  /vite@4.3.0(@types/node@18.15.11):\n"
+		"    resolution: {integrity: sha512-AAAA}\n"
+		"    dev: false\n"
+		"\n"
+		"  /@storybook/react@7.0.0(react-dom@18.2.0)(react@18.2.0)(typescript@5.0.4):\n"
+		"    resolution: {integrity: sha512-BBBB}\n"
+		"    dev: false\n"
+		"\n"
+		"  "
+		"/@typescript-eslint/eslint-plugin@5.62.0(@typescript-eslint/parser@5.62.0(eslint@"
+		"8.57.0)(typescript@4.9.5))(eslint@8.57.0)(typescript@4.9.5):\n"
+		"    resolution: {integrity: sha512-CCCC}\n"
+		"    dev: true\n"
+		"\n"
+		"  /@types/node@18.15.11:\n"
+		"    resolution: {integrity: sha512-DDDD}\n"
+		"\n"
+		"  /acorn@8.7.0:\n"
+		"    resolution: {integrity: sha512-EEEE}\n";
+	static const struct name_version_line want[] = {
+		{ "vite", "4.3.0", 5 },
+		{ "@storybook/react", "7.0.0", 9 },
+		{ "@typescript-eslint/eslint-plugin", "5.62.0", 13 },
+		{ "@types/node", "18.15.11", 17 },
+		{ "acorn", "8.7.0", 20 },
+	};
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_text(&l, &dl, DEP_PNPM_LOCK, "pnpm-lock.yaml", lock), 0, "%s",
+		     dl.n ? dl.v[0].msg : "");
+	expect_exactly(&l, want, ARRAY_SIZE(want), "6.0");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
+
+Test(lockfiles, pnpm_v9_paths_without_leading_slash)
+{
+	/* pnpm 9 writes `packages` keys without peers (they are in `snapshots`, which is not
+	 * read); one with a suffix all the same is read as a 6.x path would be. */
+	static const char lock[] =
+		"lockfileVersion: '9.0'\n"
+		"\n"
+		"packages:\n"
+		"\n"
+		"  vite@4.3.0:\n"
+		"    resolution: {integrity: sha512-AAAA}\n"
+		"\n"
+		"  '@storybook/react@7.0.0':\n"
+		"    resolution: {integrity: sha512-BBBB}\n"
+		"\n"
+		"  '@mui/material@5.14.0(@emotion/react@11.11.1(@types/react@18.2.15)"
+		"(react@18.2.0))(react@18.2.0)':\n"
+		"    resolution: {integrity: sha512-CCCC}\n"
+		"\n"
+		"snapshots:\n"
+		"\n"
+		"  vite@4.3.0(@types/node@18.15.11): {}\n"
+		"\n"
+		"  '@storybook/react@7.0.0(react@18.2.0)': {}\n";
+	static const struct name_version_line want[] = {
+		{ "vite", "4.3.0", 5 },
+		{ "@storybook/react", "7.0.0", 8 },
+		{ "@mui/material", "5.14.0", 11 },
+	};
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_text(&l, &dl, DEP_PNPM_LOCK, "pnpm-lock.yaml", lock), 0, "%s",
+		     dl.n ? dl.v[0].msg : "");
+	expect_exactly(&l, want, ARRAY_SIZE(want), "9.0");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
+
+Test(lockfiles, pnpm_paths_that_do_not_parse_are_errors)
+{
+	static const char *const bad[] = {
+		"lockfileVersion: '6.0'\npackages:\n  /vite@4.3.0(@types/node@18.15.11:\n"
+		"    resolution: {integrity: sha512-AAAA}\n",
+		"lockfileVersion: '6.0'\npackages:\n  /vite@4.3.0(react@18.2.0)x:\n"
+		"    resolution: {integrity: sha512-AAAA}\n",
+		"lockfileVersion: '6.0'\npackages:\n  /vite(react@18.2.0):\n"
+		"    resolution: {integrity: sha512-AAAA}\n",
+		"lockfileVersion: '6.0'\npackages:\n  /@storybook(react@18.2.0):\n"
+		"    resolution: {integrity: sha512-AAAA}\n",
+		"lockfileVersion: '9.0'\npackages:\n  '@storybook/react':\n"
+		"    resolution: {integrity: sha512-AAAA}\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct dep_list l;
+		struct diag_list dl;
+		cr_expect_eq(parse_text(&l, &dl, DEP_PNPM_LOCK, "pnpm-lock.yaml", bad[i]), -EINVAL,
+			     "case %zu", i);
+		cr_expect(dl.n == 1 && dl.v[0].line == 3, "case %zu", i);
+		cr_expect_eq(l.n, 0, "case %zu", i);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+	}
 }
