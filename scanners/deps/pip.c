@@ -5,10 +5,13 @@
  * then comments (" #..." or "#..." at the start) are removed. `-r FILE` / `--requirement
  * FILE` includes another file, read relative to the including one, once (includes may be
  * cyclic). Other option lines, URLs and file paths are not named requirements and are
- * skipped. Environment markers (after ';') are dropped. A requirement's version is the text
- * after `==`, `>=` or `~=` up to a space; with none of them, or with `!=`, the version is
- * the placeholder "0.0.0" and the package is marked unpinned (as it is with >= and ~=,
- * which only give a lower bound). Names are PEP 503-normalised and extras dropped.
+ * skipped. Environment markers (after ';') and per-requirement options (--hash) are
+ * dropped. A requirement's version is V when its specifier pins it: exactly one `==V` or
+ * `===V` clause, V a valid PEP 440 version. A lone `>=V` or `~=V` gives V as a lower bound,
+ * marked unpinned. Any other specifier (a wildcard `==1.*`, a range, `<`, `!=`, one that
+ * does not parse), a direct reference (`name @ URL`) or none gives the placeholder "0.0.0",
+ * marked unpinned: never a made-up version that would sort below every real one. Names
+ * are PEP 503-normalised and extras dropped.
  * The same name@version from several files is one package; its groups name the files
  * (without extension) that list it.
  */
@@ -67,58 +70,116 @@ static char *normalize_name(struct dep_ctx *c, const char *s, size_t n)
 	return out;
 }
 
-/* The last of the operators present wins, in the order ==, >=, ~=, != (as upstream). */
-static const char *find_constraint(const char *line, const char **op)
+/* What a version specifier says of the version that is installed. */
+struct spec {
+	const char *version; /* the pinned version or lower bound, else "0.0.0" */
+	const char *note;    /* why it is not a pin (NULL when it is) */
+};
+
+static char *trim_copy(struct dep_ctx *c, const char *s, size_t n)
 {
-	static const char *const ops[] = { "==", ">=", "~=", "!=" };
-	const char *found = NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
-		const char *p = strstr(line, ops[i]);
-		if (p) {
-			found = p;
-			*op = ops[i];
+	while (n && isspace((unsigned char)*s)) {
+		s++;
+		n--;
+	}
+	while (n && isspace((unsigned char)s[n - 1])) {
+		n--;
+	}
+	return dep_strndup(c, s, n);
+}
+
+/*
+ * Read a PEP 440 specifier: comma-separated clauses "<op> <version>". It pins V when
+ * exactly one clause is `==V` or `===V` and V is a valid PEP 440 version (no wildcard):
+ * the other clauses can only be met by V, or nothing installs. A lone `>=V` or `~=V`
+ * gives the lower bound V. Anything else (`==1.*`, ranges, exclusions, clauses that do
+ * not parse) says nothing of the version: "0.0.0", as for a requirement without one.
+ */
+static struct spec read_specifier(struct dep_ctx *c, const char *s)
+{
+	/* Longer operators first: "===" before "==", "<=" before "<". */
+	static const char *const ops[] = { "===", "==", "!=", "<=", ">=", "~=", "<", ">" };
+	const char *exact = NULL, *lower = NULL, *lower_op = NULL;
+	size_t clauses = 0, exacts = 0;
+	bool bad = false;
+	for (const char *p = s; !bad; p++) {
+		size_t n = strcspn(p, ",");
+		const char *clause = trim_copy(c, p, n);
+		const char *op = NULL;
+		for (size_t i = 0; i < ARRAY_SIZE(ops) && !op; i++) {
+			op = str_has_prefix(clause, ops[i]) ? ops[i] : NULL;
+		}
+		const char *v =
+			op ? trim_copy(c, clause + strlen(op), strlen(clause + strlen(op))) : "";
+		bool valid = *v && pep440_is_valid(v);
+		clauses++;
+		if (!op || !*v) {
+			bad = true;
+		} else if (str_eq(op, "==") || str_eq(op, "===")) {
+			exacts++;
+			exact = valid ? v : NULL;
+		} else if (str_eq(op, ">=") || str_eq(op, "~=")) {
+			lower = valid ? v : NULL;
+			lower_op = op;
+		}
+		p += n;
+		if (!*p) {
+			break;
 		}
 	}
-	return found;
+	if (!bad && exacts == 1 && exact) {
+		return (struct spec){ exact, NULL };
+	}
+	if (!bad && clauses == 1 && lower) {
+		return (struct spec){ lower, dep_printf(c, "only a lower bound (%s %s) is given",
+							lower_op, lower) };
+	}
+	return (struct spec){ "0.0.0",
+			      dep_printf(c, "the specifier '%s' does not pin a version", s) };
 }
 
 static int add_requirement(struct dep_ctx *c, const struct pipfile *pf, const char *line,
 			   unsigned lineno)
 {
-	const char *op = NULL;
-	const char *at = find_constraint(line, &op);
-	const char *name;
-	const char *version = "0.0.0";
-	bool unpinned = true;
-	if (at) {
-		name = normalize_name(c, line, (size_t)(at - line));
-		if (!str_eq(op, "!=")) {
-			const char *v = at + 2;
-			while (isspace((unsigned char)*v)) {
-				v++;
-			}
-			version = dep_strndup(c, v, strcspn(v, " \t"));
-			unpinned = !str_eq(op, "==");
+	/* name[extras], then a specifier (in parentheses, as setuptools allows, or not) or
+	 * "@ URL", then maybe per-requirement options (--hash=...). */
+	size_t len = strlen(line);
+	for (const char *o = line; (o = strchr(o, '-')); o++) {
+		if (o > line && isspace((unsigned char)o[-1])) {
+			len = (size_t)(o - line);
+			break;
 		}
-	} else {
-		name = normalize_name(c, line, strlen(line));
 	}
+	size_t name_len = strcspn(line, "=<>!~@");
+	name_len = name_len < len ? name_len : len;
+	const char *rest = trim_copy(c, line + name_len, len - name_len);
+	while (name_len &&
+	       (isspace((unsigned char)line[name_len - 1]) || line[name_len - 1] == '(')) {
+		name_len--;
+	}
+	const char *name = normalize_name(c, line, name_len);
 	if (!*name) {
 		return 0;
 	}
-	const char *key = dep_printf(c, "%s@%s", name, version);
+	struct spec sp = { "0.0.0", "no version is pinned" };
+	size_t rest_len = strlen(rest);
+	if (*rest == '@') {
+		sp.note = "a direct reference (name @ URL) pins no version";
+	} else if (rest_len) {
+		sp = read_specifier(c, rest[rest_len - 1] == ')' ? trim_copy(c, rest, rest_len - 1)
+								 : rest);
+	}
+	const char *key = dep_printf(c, "%s@%s", name, sp.version);
 	bool added;
-	struct dep *d = dep_add_unique(c, key, ECO_PYPI, name, version, lineno, &added);
+	struct dep *d = dep_add_unique(c, key, ECO_PYPI, name, sp.version, lineno, &added);
 	if (!d) {
 		return dep_error(c, lineno, 0, "too many packages");
 	}
 	if (added) {
 		d->file = pf->display;
-		if (unpinned) {
+		if (sp.note) {
 			d->flags |= DEP_UNPINNED;
-			d->note = at ? dep_printf(c, "only a lower bound (%s %s) is given", op,
-						  version)
-				     : "no version is pinned";
+			d->note = sp.note;
 		}
 	}
 	dep_add_group(c, d, pf->group);

@@ -16,8 +16,8 @@
  * severity_source, url}. Packages whose version the file does not give exactly are
  * findings too, so that they cannot pass unnoticed: "unresolved-version" (a pom.xml
  * version the file cannot resolve; high) and "unpinned-requirement" (a requirements.txt
- * line without a version; medium). Packages with no version at all (git and path
- * dependencies) are counted as unchecked.
+ * line that pins no version: none, a wildcard, a range; medium). Packages with no version
+ * at all (git and path dependencies) are counted as unchecked.
  */
 #ifndef RUNNER_SCANNERS_DEPSCAN_H
 #define RUNNER_SCANNERS_DEPSCAN_H

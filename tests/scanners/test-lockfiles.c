@@ -1,8 +1,8 @@
 /*
  * test-lockfiles.c - every lockfile/manifest parser against the conformance goldens in
  * tests/fixtures/lockfiles (each fixture X with X.expected.json: the packages as a
- * multiset of name, version, ecosystem and commit, or an expected error), plus what the
- * goldens do not cover:
+ * multiset of name, version, ecosystem and commit, or an expected error; `deviations`
+ * lists where we differ on purpose), plus what the goldens do not cover:
  *   - lines: the exact file:line of named packages in npm (v1, v2), yarn (v1, berry),
  *     requirements.txt (a -r include, a continued line), Cargo.lock, pom.xml and
  *     Gemfile.lock fixtures;
@@ -15,7 +15,9 @@
  *     marked unresolved with a note, defined properties and dependencyManagement resolve;
  *   - go.mod with its go.sum (tests/fixtures/gosum): below go 1.17 only, lines, errors;
  *   - pnpm dependency paths of lockfile 5.x, 6.0 and 9.0, scoped, with peer suffixes
- *     ('_', and several nested parenthesised groups naming scoped packages).
+ *     ('_', and several nested parenthesised groups naming scoped packages);
+ *   - requirements.txt specifiers: only one exact clause with a valid PEP 440 version pins
+ *     it, a lone >= or ~= is a lower bound, anything else pins nothing ("0.0.0").
  */
 #include <criterion/criterion.h>
 
@@ -61,6 +63,33 @@ static char *key_of(const char *name, const char *version, const char *eco, cons
 	return k;
 }
 
+/*
+ * Where we differ from a golden on purpose (docs/dependency-scan.md, "Conformance"): the
+ * package the golden expects, and the version we give it instead.
+ */
+static const struct {
+	const char *folder, *file;
+	const char *name, *golden_version, *our_version;
+} deviations[] = {
+	/* "bar == 4.5\\" does not pin a valid PEP 440 version: not a pin, as without one. */
+	{ "pip", "line-continuation.txt", "bar", "4.5\\\\", "0.0.0" },
+};
+
+static const char *expected_version(const char *dir, const char *file, const char *name,
+				    const char *version)
+{
+	const char *folder = strrchr(dir, '/');
+	folder = folder ? folder + 1 : dir;
+	for (size_t i = 0; i < ARRAY_SIZE(deviations); i++) {
+		if (str_eq(folder, deviations[i].folder) && str_eq(file, deviations[i].file) &&
+		    str_eq(name, deviations[i].name) &&
+		    str_eq(version, deviations[i].golden_version)) {
+			return deviations[i].our_version;
+		}
+	}
+	return version;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -102,10 +131,13 @@ static bool check_fixture(const char *dir, const char *file, enum dep_format f)
 		     **got = calloc(l.n + 1, sizeof(char *));
 		for (size_t i = 0; i < n; i++) {
 			json_t *p = json_array_get(pkgs, i);
-			want[i] = key_of(json_string_value(json_object_get(p, "name")),
-					 json_string_value(json_object_get(p, "version")),
-					 json_string_value(json_object_get(p, "ecosystem")),
-					 json_string_value(json_object_get(p, "commit")));
+			const char *name = json_string_value(json_object_get(p, "name"));
+			want[i] = key_of(
+				name,
+				expected_version(dir, file, name,
+						 json_string_value(json_object_get(p, "version"))),
+				json_string_value(json_object_get(p, "ecosystem")),
+				json_string_value(json_object_get(p, "commit")));
 		}
 		for (size_t i = 0; i < l.n; i++) {
 			got[i] = key_of(l.v[i].name, l.v[i].version, eco_name(l.v[i].eco),
@@ -1212,4 +1244,86 @@ Test(lockfiles, pnpm_paths_that_do_not_parse_are_errors)
 		dep_list_release(&l);
 		diag_list_release(&dl);
 	}
+}
+
+/* ---------- requirements.txt: what a specifier pins ---------- */
+
+Test(lockfiles, requirements_only_an_exact_valid_version_is_a_pin)
+{
+	static const char txt[] = "exact==1.0.0\n"
+				  "arbitrary===3.4.6\n"
+				  "wildcard==9.2.*\n"
+				  "range>=3.2,<3.3\n"
+				  "lower>=3.2\n"
+				  "compatible ~= 1.4.2\n"
+				  "below<2.0\n"
+				  "excluded!=1.5\n"
+				  "exact-in-range>=1.0, ==1.2.3, !=1.2.4\n"
+				  "two-exacts==1.0,==2.0\n"
+				  "not-a-version==1.0-beta-gamma\n"
+				  "wild-lower>=3.*\n"
+				  "parenthesised (==2.0)\n"
+				  "Extras_Name[security,socks] == 2.31.0 --hash=sha256:abcd\n"
+				  "empty-clause==1.0,\n"
+				  "no-version==\n"
+				  "direct @ https://example.com/direct-1.0.tar.gz\n"
+				  "hashed --hash=sha256:abcd\n";
+	static const struct {
+		const char *name, *version;
+		bool pinned;
+	} want[] = {
+		{ "exact", "1.0.0", true },
+		/* Arbitrary equality: exactly that version. */
+		{ "arbitrary", "3.4.6", true },
+		/* A wildcard, a range, an upper bound, an exclusion: no version at all, as a
+		 * line without one ("0.0.0", which the scan reports as unpinned). */
+		{ "wildcard", "0.0.0", false },
+		{ "range", "0.0.0", false },
+		/* A lone lower bound is checked as before. */
+		{ "lower", "3.2", false },
+		{ "compatible", "1.4.2", false },
+		{ "below", "0.0.0", false },
+		{ "excluded", "0.0.0", false },
+		/* One exact clause: nothing else can be installed. */
+		{ "exact-in-range", "1.2.3", true },
+		{ "two-exacts", "0.0.0", false },
+		{ "not-a-version", "0.0.0", false },
+		{ "wild-lower", "0.0.0", false },
+		{ "parenthesised", "2.0", true },
+		{ "extras-name", "2.31.0", true },
+		{ "empty-clause", "0.0.0", false },
+		{ "no-version", "0.0.0", false },
+		/* Named all the same: a URL, and options, are not part of the name. */
+		{ "direct", "0.0.0", false },
+		{ "hashed", "0.0.0", false },
+	};
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_text(&l, &dl, DEP_REQUIREMENTS, "requirements.txt", txt), 0, "%s",
+		     dl.n ? dl.v[0].msg : "");
+	cr_expect_eq(l.n, ARRAY_SIZE(want), "%zu packages", l.n);
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		const struct dep *d = find_dep(&l, want[i].name, want[i].version);
+		cr_expect_not_null(d, "%s@%s is missing", want[i].name, want[i].version);
+		if (!d) {
+			continue;
+		}
+		cr_expect_eq(d->line, i + 1, "%s: line %u", want[i].name, d->line);
+		if (want[i].pinned) {
+			cr_expect_eq(d->flags, 0, "%s is a pin", want[i].name);
+			cr_expect_null(d->note, "%s: note '%s'", want[i].name, d->note);
+		} else {
+			cr_expect_eq(d->flags, DEP_UNPINNED, "%s is not a pin", want[i].name);
+			cr_expect_not_null(d->note, "%s: no note", want[i].name);
+		}
+	}
+	const struct dep *d = find_dep(&l, "range", "0.0.0");
+	cr_expect(d && d->note &&
+			  str_eq(d->note, "the specifier '>=3.2,<3.3' does not pin a version"),
+		  "note '%s'", d && d->note ? d->note : "(null)");
+	d = find_dep(&l, "lower", "3.2");
+	cr_expect(d && d->note && str_eq(d->note, "only a lower bound (>= 3.2) is given"),
+		  "note '%s'", d && d->note ? d->note : "(null)");
+	dep_list_release(&l);
+	diag_list_release(&dl);
 }
