@@ -2,11 +2,14 @@
  * pip.c - requirements.txt (pip's requirements file format).
  *
  * Lines are joined where they end in an odd number of backslashes (a line continuation),
- * then comments (" #..." or "#..." at the start) are removed. `-r FILE` / `--requirement
- * FILE` includes another file, read relative to the including one, once (includes may be
- * cyclic). Other option lines, URLs and file paths are not named requirements and are
- * skipped. Environment markers (after ';') and per-requirement options (--hash) are
- * dropped. A requirement's version is V when its specifier pins it: exactly one `==V` or
+ * then comments (" #..." or "#..." at the start) are removed. `-r FILE` includes another
+ * file, and so does a constraints file (`-c FILE`: what it pins is installed as soon as
+ * anything requires it), in every spelling pip's option parser reads (`-rFILE`,
+ * `--requirement=FILE`, `--requirem FILE`...); an include is read relative to the
+ * including file, once (includes may be cyclic), and one that cannot be read is an error.
+ * Other options, URLs and file paths are not named requirements and are skipped. Environment
+ * markers (after ';') and per-requirement options (--hash) are dropped. A requirement's version is
+ * V when its specifier pins it: exactly one `==V` or
  * `===V` clause, V a valid PEP 440 version. A lone `>=V` or `~=V` gives V as a lower bound,
  * marked unpinned. Any other specifier (a wildcard `==1.*`, a range, `<`, `!=`, one that
  * does not parse), a direct reference (`name @ URL`) or none gives the placeholder "0.0.0",
@@ -249,6 +252,83 @@ static int include_file(struct dep_ctx *c, const struct pipfile *pf, const char 
 	return r;
 }
 
+/*
+ * The next word of an option line (as shlex splits it, quotes removed; no escapes), in
+ * the arena; NULL at the end.
+ */
+static const char *next_word(struct dep_ctx *c, const char **s)
+{
+	const char *p = *s;
+	while (isspace((unsigned char)*p)) {
+		p++;
+	}
+	if (!*p) {
+		*s = p;
+		return NULL;
+	}
+	char *w = dep_strdup(c, p), *o = w;
+	char quote = 0;
+	for (; *p && (quote || !isspace((unsigned char)*p)); p++) {
+		if (quote && *p == quote) {
+			quote = 0;
+		} else if (!quote && (*p == '"' || *p == '\'')) {
+			quote = *p;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+	*s = p;
+	return w;
+}
+
+/* Whether the long option --word names `option`: pip's parser (optparse) takes any prefix
+ * of at least `unique` characters, the shortest that no other option of its shares. */
+static bool long_option(const char *word, size_t n, const char *option, size_t unique)
+{
+	return n >= unique && n <= strlen(option) && strncmp(word, option, n) == 0;
+}
+
+/*
+ * Follow the files an option line includes, spelt as pip reads them: -r FILE, -rFILE,
+ * --requirement FILE, --requirement=FILE (or an unambiguous prefix: --requirem), and
+ * the same for constraints files (-c, --constraint, --cons). Every one on the line is
+ * followed (pip takes the first): their packages are reported either way. Other options
+ * include nothing.
+ */
+static int include_options(struct dep_ctx *c, const struct pipfile *pf, const char *line,
+			   unsigned lineno)
+{
+	const char *p = line;
+	for (const char *w; (w = next_word(c, &p));) {
+		const char *arg = NULL;
+		bool include = false;
+		if (w[0] == '-' && (w[1] == 'r' || w[1] == 'c')) {
+			include = true;
+			arg = w[2] ? w + 2 : NULL;
+		} else if (str_has_prefix(w, "--")) {
+			size_t n = strcspn(w + 2, "=");
+			include = long_option(w + 2, n, "requirement", 8) ||
+				  long_option(w + 2, n, "constraint", 4);
+			arg = w[2 + n] == '=' ? w + 3 + n : NULL;
+		}
+		if (!include) {
+			continue;
+		}
+		if (!arg) {
+			arg = next_word(c, &p);
+		}
+		if (!arg || !*arg) {
+			return dep_error(c, lineno, 1, "'%s' names no file", w);
+		}
+		int r = include_file(c, pf, arg, lineno);
+		if (r < 0) {
+			return r;
+		}
+	}
+	return 0;
+}
+
 static int parse_one(struct dep_ctx *c, const struct pipfile *pf, const char *buf, size_t len)
 {
 	const char *end = buf + len;
@@ -314,23 +394,13 @@ static int parse_one(struct dep_ctx *c, const struct pipfile *pf, const char *bu
 		if (n == 0) {
 			continue;
 		}
-		const char *arg = NULL;
-		if (str_has_prefix(line, "-r ") || str_has_prefix(line, "-r\t")) {
-			arg = line + 3;
-		} else if (str_has_prefix(line, "--requirement ") ||
-			   str_has_prefix(line, "--requirement=")) {
-			arg = line + 14;
-		}
-		if (arg) {
-			while (isspace((unsigned char)*arg)) {
-				arg++;
-			}
-			r = include_file(c, pf, arg, start_line);
+		if (line[0] == '-') {
+			r = include_options(c, pf, line, start_line);
 			continue;
 		}
-		if (line[0] == '-' || str_has_prefix(line, "https://") ||
-		    str_has_prefix(line, "http://") || line[0] == '.' || line[0] == '/') {
-			continue; /* options, URLs and paths are not named requirements */
+		if (str_has_prefix(line, "https://") || str_has_prefix(line, "http://") ||
+		    line[0] == '.' || line[0] == '/') {
+			continue; /* URLs and paths are not named requirements */
 		}
 		r = add_requirement(c, pf, line, start_line);
 	}

@@ -1327,3 +1327,114 @@ Test(lockfiles, requirements_only_an_exact_valid_version_is_a_pin)
 	dep_list_release(&l);
 	diag_list_release(&dl);
 }
+
+/* ---------- requirements.txt: includes in every spelling pip reads ---------- */
+
+Test(lockfiles, requirements_includes_in_every_spelling_are_followed)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "requirements.txt",
+		 "-rbase/attached.txt\n"
+		 "--requirement=base/long-equals.txt\n"
+		 "--requirement base/long-space.txt\n"
+		 "-r base/short-space.txt\n"
+		 "-cbase/c-attached.txt\n"
+		 "-c base/c-space.txt\n"
+		 "--constraint=base/c-long.txt\n"
+		 "--requirem base/abbreviated.txt\n"
+		 "--cons=base/c-abbreviated.txt\n"
+		 "-r \"base/quoted name.txt\" --index-url https://pypi.example/simple\n"
+		 "six==1.16.0\n");
+	static const char *const included[] = {
+		"attached", "long-equals", "long-space",  "short-space",   "c-attached",
+		"c-space",  "c-long",	   "abbreviated", "c-abbreviated", "quoted name",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(included); i++) {
+		char *name = tu_strf("base/%s.txt", included[i]);
+		char *text = tu_strf("# %s\npkg-%zu==1.0.%zu\n", included[i], i, i);
+		tu_write(dir, name, text);
+		free(name);
+		free(text);
+	}
+	/* An attached include back to the top: a cycle, read once. */
+	tu_write(dir, "base/attached.txt", "-r../requirements.txt\npkg-0==1.0.0\n");
+	struct dep_list l;
+	struct diag_list dl;
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	char *path = tu_strf("%s/requirements.txt", dir);
+	cr_assert_eq(deps_parse_file(&l, path, "requirements.txt", DEP_REQUIREMENTS, &dl), 0, "%s",
+		     dl.n ? dl.v[0].msg : "");
+	cr_expect_eq(l.n, ARRAY_SIZE(included) + 1, "%zu packages", l.n);
+	expect_line(&l, "six", "1.16.0", "requirements.txt", 11);
+	expect_line(&l, "pkg-0", "1.0.0", "base/attached.txt", 2);
+	for (size_t i = 1; i < ARRAY_SIZE(included); i++) {
+		char *name = tu_strf("pkg-%zu", i), *version = tu_strf("1.0.%zu", i),
+		     *file = tu_strf("base/%s.txt", included[i]);
+		expect_line(&l, name, version, file, 2);
+		const struct dep *d = find_dep(&l, name, version);
+		cr_expect(d && d->groups && str_eq(d->groups, included[i]), "%s: groups %s", name,
+			  d && d->groups ? d->groups : "(null)");
+		free(name);
+		free(version);
+		free(file);
+	}
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	free(path);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+Test(lockfiles, requirements_includes_fail_closed)
+{
+	static const struct {
+		const char *text;
+		const char *says;
+	} bad[] = {
+		/* A file that is not there, in the attached spellings too. */
+		{ "six==1.16.0\n-rmissing.txt\n", "cannot read the included requirements file" },
+		{ "six==1.16.0\n-cmissing.txt\n", "cannot read the included requirements file" },
+		{ "six==1.16.0\n--requirement=missing.txt\n",
+		  "cannot read the included requirements file" },
+		/* An include option without its file. */
+		{ "six==1.16.0\n-r\n", "names no file" },
+		{ "six==1.16.0\n--constraint=\n", "names no file" },
+		{ NULL, "more than 100 included requirement files" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *dir = tu_tmpdir();
+		char *text = NULL;
+		if (bad[i].text) {
+			text = tu_strf("%s", bad[i].text);
+		} else {
+			/* The cap counts includes however they are spelt (cycles too). */
+			text = tu_strf("six==1.16.0\n");
+			for (unsigned k = 0; k < 101; k++) {
+				char *more = tu_strf("%s%s\n", text,
+						     k % 2 ? "-rrequirements.txt"
+							   : "-crequirements.txt");
+				free(text);
+				text = more;
+			}
+		}
+		tu_write(dir, "requirements.txt", text);
+		struct dep_list l;
+		struct diag_list dl;
+		dep_list_init(&l);
+		diag_list_init(&dl, 20);
+		char *path = tu_strf("%s/requirements.txt", dir);
+		cr_expect_eq(deps_parse_file(&l, path, "requirements.txt", DEP_REQUIREMENTS, &dl),
+			     -EINVAL, "case %zu", i);
+		cr_expect(dl.n == 1 && strstr(dl.v[0].msg, bad[i].says), "case %zu: %s", i,
+			  dl.n ? dl.v[0].msg : "(no diagnostic)");
+		cr_expect(dl.n == 1 && dl.v[0].line >= 2, "case %zu", i);
+		cr_expect_eq(l.n, 0, "case %zu: a failed file contributes nothing", i);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+		free(path);
+		free(text);
+		tu_rmdir(dir);
+		free(dir);
+	}
+}
