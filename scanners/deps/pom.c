@@ -3,7 +3,8 @@
  *
  * Packages are the project's <dependencies> and its <dependencyManagement>, named
  * groupId:artifactId. ${name} references are resolved from the file alone: its
- * <properties> (which may refer to each other), and project.version, project.groupId,
+ * <properties> (which may refer to each other; the last of a name given twice, as Maven
+ * reads them into a java.util.Properties), and project.version, project.groupId,
  * project.artifactId and project.parent.version (also under their pom./bare spellings).
  * A dependency without a version takes it from the dependencyManagement entry of the
  * same name; a managed entry is also a package of its own, as Maven may resolve to it.
@@ -48,9 +49,21 @@ static const char *child_text(struct dep_ctx *c, const struct xnode *n, const ch
 	return ch ? trimmed(c, ch->text) : NULL;
 }
 
+/* The last child element named name: of a property given twice, Maven keeps the last. */
+static const struct xnode *last_child(const struct xnode *n, const char *name)
+{
+	const struct xnode *found = NULL;
+	for (size_t i = 0; n && i < n->n_children; i++) {
+		if (str_eq(n->children[i]->name, name)) {
+			found = n->children[i];
+		}
+	}
+	return found;
+}
+
 static const char *lookup(struct dep_ctx *c, const struct pom *p, const char *name)
 {
-	const struct xnode *ch = xml_child(p->props, name);
+	const struct xnode *ch = last_child(p->props, name);
 	if (ch) {
 		return trimmed(c, ch->text);
 	}

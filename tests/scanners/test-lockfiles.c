@@ -1438,3 +1438,30 @@ Test(lockfiles, requirements_includes_fail_closed)
 		free(dir);
 	}
 }
+
+/* ---------- Maven: what Maven's model keeps ---------- */
+
+Test(lockfiles, pom_property_given_twice_takes_the_last)
+{
+	/* Maven reads <properties> into a java.util.Properties: the last value wins. */
+	static const char xml[] = "<project>\n"
+				  "  <properties>\n"
+				  "    <log4j.version>2.17.1</log4j.version>\n"
+				  "    <log4j.version>2.14.1</log4j.version>\n"
+				  "  </properties>\n"
+				  "  <dependencies>\n"
+				  "    <dependency>\n"
+				  "      <groupId>org.apache.logging.log4j</groupId>\n"
+				  "      <artifactId>log4j-core</artifactId>\n"
+				  "      <version>${log4j.version}</version>\n"
+				  "    </dependency>\n"
+				  "  </dependencies>\n"
+				  "</project>\n";
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_pom(&l, &dl, xml), 0, "%s", dl.n ? dl.v[0].msg : "");
+	cr_assert_eq(l.n, 1);
+	expect_pom_dep(&l, "org.apache.logging.log4j:log4j-core", "2.14.1", 10, 0, NULL);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
