@@ -183,7 +183,9 @@ static int add_dependency(struct dep_ctx *c, const struct pom *p, const struct x
 	}
 	const char *name = dep_printf(c, "%s:%s", group, artifact);
 	unsigned line = vnode ? vnode->line : dep->line;
-	/* The same name again: a managed version fills in a missing one. */
+	/* The same name again: a managed version fills in a missing one, never one that is
+	 * written, even when it cannot be resolved here (it is a parent's property, which
+	 * Maven uses: the managed version is not). */
 	for (size_t i = 0; i < *n; i++) {
 		struct pom_entry *e = &(*tab)[i];
 		if (!str_eq(e->d->name, name)) {
@@ -204,7 +206,7 @@ static int add_dependency(struct dep_ctx *c, const struct pom *p, const struct x
 		return dep_error(c, line, 0, "too many packages");
 	}
 	GROW(*tab, *cap, *n + 1);
-	(*tab)[(*n)++] = (struct pom_entry){ d, version && !miss3 };
+	(*tab)[(*n)++] = (struct pom_entry){ d, raw != NULL };
 	const char *missing = miss1 ? miss1 : miss2 ? miss2 : miss3;
 	if (!version) {
 		d->flags |= DEP_UNRESOLVED;

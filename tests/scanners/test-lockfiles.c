@@ -1465,3 +1465,35 @@ Test(lockfiles, pom_property_given_twice_takes_the_last)
 	dep_list_release(&l);
 	diag_list_release(&dl);
 }
+
+Test(lockfiles, pom_explicit_version_wins_over_management_even_unresolved)
+{
+	/* ${log4j.version} is a parent's property (Maven builds 2.14.1 with it): the managed
+	 * 2.17.1 must not stand in for it. */
+	static const char xml[] = "<project>\n"
+				  "  <dependencies>\n"
+				  "    <dependency>\n"
+				  "      <groupId>org.apache.logging.log4j</groupId>\n"
+				  "      <artifactId>log4j-core</artifactId>\n"
+				  "      <version>${log4j.version}</version>\n"
+				  "    </dependency>\n"
+				  "  </dependencies>\n"
+				  "  <dependencyManagement>\n"
+				  "    <dependencies>\n"
+				  "      <dependency>\n"
+				  "        <groupId>org.apache.logging.log4j</groupId>\n"
+				  "        <artifactId>log4j-core</artifactId>\n"
+				  "        <version>2.17.1</version>\n"
+				  "      </dependency>\n"
+				  "    </dependencies>\n"
+				  "  </dependencyManagement>\n"
+				  "</project>\n";
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_pom(&l, &dl, xml), 0, "%s", dl.n ? dl.v[0].msg : "");
+	cr_expect_eq(l.n, 1);
+	expect_pom_dep(&l, "org.apache.logging.log4j:log4j-core", "${log4j.version}", 6,
+		       DEP_UNRESOLVED, "the property ${log4j.version} is not defined in this file");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
