@@ -208,6 +208,10 @@ static int add_dependency(struct dep_ctx *c, const struct pom *p, const struct x
 	GROW(*tab, *cap, *n + 1);
 	(*tab)[(*n)++] = (struct pom_entry){ d, raw != NULL };
 	const char *missing = miss1 ? miss1 : miss2 ? miss2 : miss3;
+	if (!missing && version && !*version) {
+		/* Maven fails such a build: nothing to check, which must not pass unnoticed. */
+		missing = "an empty <version>";
+	}
 	if (!version) {
 		d->flags |= DEP_UNRESOLVED;
 		d->note = "no version in this file (inherited from a parent POM or a BOM?)";

@@ -1497,3 +1497,44 @@ Test(lockfiles, pom_explicit_version_wins_over_management_even_unresolved)
 	dep_list_release(&l);
 	diag_list_release(&dl);
 }
+
+Test(lockfiles, pom_empty_version_is_unresolved_not_unchecked)
+{
+	/* Maven refuses an empty version (it fails the build rather than take the managed
+	 * one); left empty here, the package would be counted unchecked and pass unseen. */
+	static const char xml[] = "<project>\n"
+				  "  <properties>\n"
+				  "    <nothing></nothing>\n"
+				  "  </properties>\n"
+				  "  <dependencies>\n"
+				  "    <dependency>\n"
+				  "      <groupId>org.example</groupId>\n"
+				  "      <artifactId>blank</artifactId>\n"
+				  "      <version> </version>\n"
+				  "    </dependency>\n"
+				  "    <dependency>\n"
+				  "      <groupId>org.example</groupId>\n"
+				  "      <artifactId>empty-property</artifactId>\n"
+				  "      <version>${nothing}</version>\n"
+				  "    </dependency>\n"
+				  "  </dependencies>\n"
+				  "  <dependencyManagement>\n"
+				  "    <dependencies>\n"
+				  "      <dependency>\n"
+				  "        <groupId>org.example</groupId>\n"
+				  "        <artifactId>blank</artifactId>\n"
+				  "        <version>1.0</version>\n"
+				  "      </dependency>\n"
+				  "    </dependencies>\n"
+				  "  </dependencyManagement>\n"
+				  "</project>\n";
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_pom(&l, &dl, xml), 0, "%s", dl.n ? dl.v[0].msg : "");
+	cr_expect_eq(l.n, 2);
+	expect_pom_dep(&l, "org.example:blank", "", 9, DEP_UNRESOLVED, "an empty <version>");
+	expect_pom_dep(&l, "org.example:empty-property", "", 14, DEP_UNRESOLVED,
+		       "an empty <version>");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
