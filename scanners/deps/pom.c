@@ -6,8 +6,11 @@
  * <properties> (which may refer to each other; the last of a name given twice, as Maven
  * reads them into a java.util.Properties), and project.version, project.groupId,
  * project.artifactId and project.parent.version (also under their pom./bare spellings).
- * A dependency without a version takes it from the dependencyManagement entry of the
- * same name; a managed entry is also a package of its own, as Maven may resolve to it.
+ * Dependencies are told apart as Maven does, by groupId:artifactId:type:classifier:
+ * declared twice in <dependencies>, the last declaration counts, in
+ * <dependencyManagement> the first; the same name and version twice is one package. A
+ * dependency without a version takes it from the dependencyManagement entry of the same
+ * key; a managed entry is also a package of its own, as Maven may resolve to it.
  * A version range ("[1.2,2.0)") stands for its lower bound ("0" when it has none) and is
  * marked unpinned. What the file cannot resolve (a property it does not define, usually a
  * parent's, or a missing version) is not guessed: the package keeps the text it has, is
@@ -15,10 +18,12 @@
  */
 #include "parsers.h"
 
+#include "hmap.h"
 #include "sbuf.h"
 #include "util.h"
 
 #include <ctype.h>
+#include <stdint.h>
 
 #include "banned.h"
 
@@ -161,94 +166,185 @@ static const char *lower_bound(struct dep_ctx *c, const char *v, bool *range)
 	return out;
 }
 
-struct pom_entry {
-	struct dep *d;
-	bool explicit_version;
+/* A dependency, or a managed one, as a build of the project sees it. */
+struct pom_dep {
+	const char *key;     /* groupId:artifactId:type:classifier, which Maven tells apart */
+	const char *name;    /* groupId:artifactId */
+	const char *version; /* resolved, or the text that is not; NULL: no <version> */
+	const char *note;    /* why unresolved or unpinned */
+	const char *missing; /* why groupId or artifactId is unresolved, or NULL */
+	const char *scope;
+	unsigned line, flags;
+	size_t list; /* which list declared it */
 };
 
-static int add_dependency(struct dep_ctx *c, const struct pom *p, const struct xnode *dep,
-			  bool managed, struct pom_entry **tab, size_t *n, size_t *cap)
+struct pom_deps {
+	struct pom_dep *v;
+	size_t n, cap;
+	struct hmap *index; /* key -> position + 1 */
+};
+
+static void pom_deps_release(struct pom_deps *l)
 {
-	const char *miss1, *miss2, *miss3;
-	const char *group = interpolate(c, p, child_text(c, dep, "groupId"), &miss1);
-	const char *artifact = interpolate(c, p, child_text(c, dep, "artifactId"), &miss2);
-	const struct xnode *vnode = xml_child(dep, "version");
-	const char *raw = vnode ? trimmed(c, vnode->text) : NULL;
-	const char *version = raw ? interpolate(c, p, raw, &miss3) : NULL;
-	if (!raw) {
-		miss3 = NULL;
-	}
-	if (!group || !*group || !artifact || !*artifact) {
-		return dep_error(c, dep->line, 0, "a <dependency> without groupId or artifactId");
-	}
-	const char *name = dep_printf(c, "%s:%s", group, artifact);
-	unsigned line = vnode ? vnode->line : dep->line;
-	/* The same name again: a managed version fills in a missing one, never one that is
-	 * written, even when it cannot be resolved here (it is a parent's property, which
-	 * Maven uses: the managed version is not). */
-	for (size_t i = 0; i < *n; i++) {
-		struct pom_entry *e = &(*tab)[i];
-		if (!str_eq(e->d->name, name)) {
-			continue;
-		}
-		if (!e->explicit_version && version && !miss3) {
-			bool range;
-			e->d->version = lower_bound(c, version, &range);
-			e->d->flags = range ? DEP_UNPINNED : 0;
-			e->d->note = range ? dep_printf(c, "version range %s", version) : NULL;
-			e->d->line = line;
-			e->explicit_version = true;
-		}
-		return 0;
-	}
-	struct dep *d = dep_add(c, ECO_MAVEN, name, "", line);
-	if (!d) {
-		return dep_error(c, line, 0, "too many packages");
-	}
-	GROW(*tab, *cap, *n + 1);
-	(*tab)[(*n)++] = (struct pom_entry){ d, raw != NULL };
-	const char *missing = miss1 ? miss1 : miss2 ? miss2 : miss3;
-	if (!missing && version && !*version) {
+	free(l->v);
+	hmap_free(l->index);
+}
+
+static struct pom_dep *pom_deps_find(const struct pom_deps *l, const char *key)
+{
+	void *i = l->index ? hmap_get(l->index, key) : NULL;
+	return i ? &l->v[(uintptr_t)i - 1] : NULL;
+}
+
+/* Give e the version text v (interpolated), or mark why it is unresolved. */
+static void set_version(struct dep_ctx *c, struct pom_dep *e, const char *v, const char *missing)
+{
+	if (!missing && !*v) {
 		/* Maven fails such a build: nothing to check, which must not pass unnoticed. */
 		missing = "an empty <version>";
 	}
-	if (!version) {
-		d->flags |= DEP_UNRESOLVED;
-		d->note = "no version in this file (inherited from a parent POM or a BOM?)";
-	} else if (missing) {
-		d->version = version;
-		d->flags |= DEP_UNRESOLVED;
-		d->note = missing;
-	} else {
-		bool range;
-		d->version = lower_bound(c, version, &range);
-		if (range) {
-			d->flags |= DEP_UNPINNED;
-			d->note = dep_printf(c, "version range %s", version);
-		}
+	if (missing) {
+		e->version = v;
+		e->flags = DEP_UNRESOLVED;
+		e->note = missing;
+		return;
 	}
-	const char *scope = child_text(c, dep, "scope");
-	if (scope && *scope) {
-		dep_add_group(c, d, scope);
+	bool range;
+	e->version = lower_bound(c, v, &range);
+	e->flags = range ? DEP_UNPINNED : 0;
+	e->note = range ? dep_printf(c, "version range %s", v) : NULL;
+}
+
+static int read_dependency(struct dep_ctx *c, const struct pom *p, const struct xnode *dep,
+			   struct pom_dep *e)
+{
+	const char *miss1, *miss2, *miss3, *ignored;
+	const char *group = interpolate(c, p, child_text(c, dep, "groupId"), &miss1);
+	const char *artifact = interpolate(c, p, child_text(c, dep, "artifactId"), &miss2);
+	if (!group || !*group || !artifact || !*artifact) {
+		return dep_error(c, dep->line, 0, "a <dependency> without groupId or artifactId");
 	}
-	(void)managed;
+	const char *type = interpolate(c, p, child_text(c, dep, "type"), &ignored);
+	const char *classifier = interpolate(c, p, child_text(c, dep, "classifier"), &ignored);
+	const struct xnode *vnode = xml_child(dep, "version");
+	*e = (struct pom_dep){
+		.key = dep_printf(c, "%s:%s:%s:%s", group, artifact, type && *type ? type : "jar",
+				  classifier ? classifier : ""),
+		.name = dep_printf(c, "%s:%s", group, artifact),
+		.missing = miss1 ? miss1 : miss2,
+		.scope = child_text(c, dep, "scope"),
+		.line = vnode ? vnode->line : dep->line,
+	};
+	if (vnode) {
+		const char *v = interpolate(c, p, trimmed(c, vnode->text), &miss3);
+		set_version(c, e, v, e->missing ? e->missing : miss3);
+	}
 	return 0;
 }
 
-static int add_list(struct dep_ctx *c, const struct pom *p, const struct xnode *deps, bool managed,
-		    struct pom_entry **tab, size_t *n, size_t *cap)
+/*
+ * Add the <dependency> elements of deps (list number `list`) to out. Of two with the same
+ * key, Maven keeps the last in <dependencies> (`last_wins`) and the first in
+ * <dependencyManagement>.
+ */
+static int read_list(struct dep_ctx *c, const struct pom *p, const struct xnode *deps, size_t list,
+		     bool last_wins, struct pom_deps *out)
 {
 	for (size_t i = 0; deps && i < deps->n_children; i++) {
-		const struct xnode *d = deps->children[i];
-		if (!str_eq(d->name, "dependency")) {
+		if (!str_eq(deps->children[i]->name, "dependency")) {
 			continue;
 		}
-		int r = add_dependency(c, p, d, managed, tab, n, cap);
+		struct pom_dep e;
+		int r = read_dependency(c, p, deps->children[i], &e);
 		if (r < 0) {
 			return r;
 		}
+		e.list = list;
+		struct pom_dep *old = pom_deps_find(out, e.key);
+		if (old) {
+			if (last_wins || old->list != list) {
+				*old = e;
+			}
+			continue;
+		}
+		if (!out->index) {
+			out->index = hmap_new(16);
+		}
+		GROW(out->v, out->cap, out->n + 1);
+		out->v[out->n++] = e;
+		hmap_put(out->index, e.key, (void *)(uintptr_t)out->n);
 	}
 	return 0;
+}
+
+static int add_package(struct dep_ctx *c, const struct pom_dep *e)
+{
+	const char *version = e->version ? e->version : "";
+	const char *key = dep_printf(c, "%s\n%s\n%u", e->name, version, e->flags);
+	bool added;
+	struct dep *d = dep_add_unique(c, key, ECO_MAVEN, e->name, version, e->line, &added);
+	if (!d) {
+		return dep_error(c, e->line, 0, "too many packages");
+	}
+	if (added) {
+		d->flags = e->flags;
+		d->note = e->note;
+	}
+	if (e->scope && *e->scope) {
+		dep_add_group(c, d, e->scope);
+	}
+	return 0;
+}
+
+/*
+ * The packages of a build: its dependencies, those without a version taking the managed
+ * one of the same key, never one that is written, even when it cannot be resolved here
+ * (a parent's property, which Maven uses: the managed version is not); and the managed
+ * entries no dependency has the key of, as Maven may resolve to them.
+ */
+static int add_build(struct dep_ctx *c, const struct pom *p)
+{
+	struct pom_deps deps = { 0 }, managed = { 0 };
+	const struct xnode *project = p->project;
+	int r = read_list(c, p, xml_child(project, "dependencies"), 0, true, &deps);
+	if (r == 0) {
+		r = read_list(c, p,
+			      xml_child(xml_child(project, "dependencyManagement"), "dependencies"),
+			      0, false, &managed);
+	}
+	for (size_t i = 0; i < deps.n && r == 0; i++) {
+		struct pom_dep *e = &deps.v[i];
+		const struct pom_dep *m = e->version ? NULL : pom_deps_find(&managed, e->key);
+		if (m && m->version) {
+			e->version = m->version;
+			e->flags = m->flags;
+			e->note = m->note;
+			e->line = m->line;
+			e->scope = e->scope ? e->scope : m->scope;
+		}
+		if (!e->version) {
+			e->flags = DEP_UNRESOLVED;
+			e->note = "no version in this file (inherited from a parent POM or a BOM?)";
+		} else if (e->missing) {
+			e->flags = DEP_UNRESOLVED;
+			e->note = e->missing;
+		}
+		r = add_package(c, e);
+	}
+	for (size_t i = 0; i < managed.n && r == 0; i++) {
+		struct pom_dep *m = &managed.v[i];
+		if (pom_deps_find(&deps, m->key)) {
+			continue;
+		}
+		if (!m->version) {
+			m->flags = DEP_UNRESOLVED;
+			m->note = "no version in this file (inherited from a parent POM or a BOM?)";
+		}
+		r = add_package(c, m);
+	}
+	pom_deps_release(&deps);
+	pom_deps_release(&managed);
+	return r;
 }
 
 int parse_pom_xml(struct dep_ctx *c, const char *buf, size_t len)
@@ -272,15 +368,7 @@ int parse_pom_xml(struct dep_ctx *c, const char *buf, size_t len)
 		.props = xml_child(root, "properties"),
 		.parent = xml_child(root, "parent"),
 	};
-	struct pom_entry *tab = NULL;
-	size_t n = 0, cap = 0;
-	int r = add_list(c, &p, xml_child(root, "dependencies"), false, &tab, &n, &cap);
-	if (r == 0) {
-		r = add_list(c, &p,
-			     xml_child(xml_child(root, "dependencyManagement"), "dependencies"),
-			     true, &tab, &n, &cap);
-	}
-	free(tab);
+	int r = add_build(c, &p);
 	xml_free(root);
 	return r;
 }

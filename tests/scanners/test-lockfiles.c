@@ -1538,3 +1538,73 @@ Test(lockfiles, pom_empty_version_is_unresolved_not_unchecked)
 	dep_list_release(&l);
 	diag_list_release(&dl);
 }
+
+Test(lockfiles, pom_repeated_dependency_as_maven_keeps_it)
+{
+	/*
+	 * What Maven 3's model builder gives for this file (checked with it): a dependency is
+	 * groupId:artifactId:type:classifier; declared twice in <dependencies>, the last one
+	 * is kept; twice in <dependencyManagement>, the first; another classifier or type is
+	 * another dependency.
+	 */
+	static const char xml[] = "<project>\n"
+				  "  <dependencies>\n"
+				  "    <dependency>\n"
+				  "      <groupId>org.apache.logging.log4j</groupId>\n"
+				  "      <artifactId>log4j-core</artifactId>\n"
+				  "      <version>2.17.1</version>\n"
+				  "      <classifier>tests</classifier>\n"
+				  "      <scope>test</scope>\n"
+				  "    </dependency>\n"
+				  "    <dependency>\n"
+				  "      <groupId>org.apache.logging.log4j</groupId>\n"
+				  "      <artifactId>log4j-core</artifactId>\n"
+				  "      <version>2.17.1</version>\n"
+				  "    </dependency>\n"
+				  "    <dependency>\n"
+				  "      <groupId>org.apache.logging.log4j</groupId>\n"
+				  "      <artifactId>log4j-core</artifactId>\n"
+				  "      <version>2.14.1</version>\n"
+				  "      <type>jar</type>\n"
+				  "    </dependency>\n"
+				  "    <dependency>\n"
+				  "      <groupId>org.example</groupId>\n"
+				  "      <artifactId>lib</artifactId>\n"
+				  "      <version>3.0</version>\n"
+				  "      <type>test-jar</type>\n"
+				  "    </dependency>\n"
+				  "    <dependency>\n"
+				  "      <groupId>org.example</groupId>\n"
+				  "      <artifactId>lib</artifactId>\n"
+				  "    </dependency>\n"
+				  "  </dependencies>\n"
+				  "  <dependencyManagement>\n"
+				  "    <dependencies>\n"
+				  "      <dependency>\n"
+				  "        <groupId>org.example</groupId>\n"
+				  "        <artifactId>lib</artifactId>\n"
+				  "        <version>1.0</version>\n"
+				  "      </dependency>\n"
+				  "      <dependency>\n"
+				  "        <groupId>org.example</groupId>\n"
+				  "        <artifactId>lib</artifactId>\n"
+				  "        <version>2.0</version>\n"
+				  "      </dependency>\n"
+				  "    </dependencies>\n"
+				  "  </dependencyManagement>\n"
+				  "</project>\n";
+	static const struct name_version_line want[] = {
+		{ "org.apache.logging.log4j:log4j-core", "2.17.1", 6 },
+		{ "org.apache.logging.log4j:log4j-core", "2.14.1", 18 },
+		{ "org.example:lib", "3.0", 24 },
+		{ "org.example:lib", "1.0", 37 },
+	};
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_pom(&l, &dl, xml), 0, "%s", dl.n ? dl.v[0].msg : "");
+	expect_exactly(&l, want, ARRAY_SIZE(want), "pom.xml");
+	const struct dep *d = find_dep(&l, "org.apache.logging.log4j:log4j-core", "2.14.1");
+	cr_expect(d && d->flags == 0 && !d->groups, "log4j-core 2.14.1: compile scope, pinned");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
