@@ -15,6 +15,13 @@
  * marked unpinned. What the file cannot resolve (a property it does not define, usually a
  * parent's, or a missing version) is not guessed: the package keeps the text it has, is
  * marked unresolved with a note, and the scan reports it. The scope is the group.
+ *
+ * Profiles: which are active the file does not say (-P, the JDK, the OS, properties), and
+ * the dependencies of an active one ship. Every build is read: the default one (with the
+ * activeByDefault profiles, their properties, dependencies and dependencyManagement),
+ * then the project with each other profile on its own (and alone, as Maven builds it when
+ * a profile turns the activeByDefault ones off). What only such a build has is reported
+ * too, in the group "profile:<id>". Those builds are capped in dependencies read.
  */
 #include "parsers.h"
 
@@ -28,9 +35,14 @@
 #include "banned.h"
 
 #define POM_MAX_EXPANSIONS 16
+/* Dependency declarations read for the builds with a profile, beyond the default one. */
+#define POM_MAX_PROFILE_WORK 100000u
 
+/* One build of the project: the project and the profiles active in it. */
 struct pom {
 	const struct xnode *project, *props, *parent;
+	const struct xnode *const *profiles; /* in document order */
+	size_t n_profiles;
 };
 
 static const char *trimmed(struct dep_ctx *c, const char *s)
@@ -68,7 +80,12 @@ static const struct xnode *last_child(const struct xnode *n, const char *name)
 
 static const char *lookup(struct dep_ctx *c, const struct pom *p, const char *name)
 {
-	const struct xnode *ch = last_child(p->props, name);
+	/* An active profile's properties override the project's (the last profile first). */
+	const struct xnode *ch = NULL;
+	for (size_t i = p->n_profiles; i-- > 0 && !ch;) {
+		ch = last_child(xml_child(p->profiles[i], "properties"), name);
+	}
+	ch = ch ? ch : last_child(p->props, name);
 	if (ch) {
 		return trimmed(c, ch->text);
 	}
@@ -277,7 +294,12 @@ static int read_list(struct dep_ctx *c, const struct pom *p, const struct xnode 
 	return 0;
 }
 
-static int add_package(struct dep_ctx *c, const struct pom_dep *e)
+/*
+ * Add a package of a build. `profile`, for a build with a profile active, is given to a
+ * package the default build does not have (the first `default_end` of the list are its).
+ */
+static int add_package(struct dep_ctx *c, const struct pom_dep *e, const char *profile,
+		       size_t default_end)
 {
 	const char *version = e->version ? e->version : "";
 	const char *key = dep_printf(c, "%s\n%s\n%u", e->name, version, e->flags);
@@ -293,6 +315,9 @@ static int add_package(struct dep_ctx *c, const struct pom_dep *e)
 	if (e->scope && *e->scope) {
 		dep_add_group(c, d, e->scope);
 	}
+	if (profile && (size_t)(d - c->l->v) >= default_end) {
+		dep_add_group(c, d, profile);
+	}
 	return 0;
 }
 
@@ -302,15 +327,21 @@ static int add_package(struct dep_ctx *c, const struct pom_dep *e)
  * (a parent's property, which Maven uses: the managed version is not); and the managed
  * entries no dependency has the key of, as Maven may resolve to them.
  */
-static int add_build(struct dep_ctx *c, const struct pom *p)
+static int add_build(struct dep_ctx *c, const struct pom *p, const char *profile,
+		     size_t default_end)
 {
 	struct pom_deps deps = { 0 }, managed = { 0 };
-	const struct xnode *project = p->project;
-	int r = read_list(c, p, xml_child(project, "dependencies"), 0, true, &deps);
-	if (r == 0) {
-		r = read_list(c, p,
-			      xml_child(xml_child(project, "dependencyManagement"), "dependencies"),
-			      0, false, &managed);
+	int r = 0;
+	/* The project's lists, then each active profile's, which override them. */
+	for (size_t i = 0; i <= p->n_profiles && r == 0; i++) {
+		const struct xnode *src = i == 0 ? p->project : p->profiles[i - 1];
+		r = read_list(c, p, xml_child(src, "dependencies"), i, true, &deps);
+		if (r == 0) {
+			r = read_list(
+				c, p,
+				xml_child(xml_child(src, "dependencyManagement"), "dependencies"),
+				i, false, &managed);
+		}
 	}
 	for (size_t i = 0; i < deps.n && r == 0; i++) {
 		struct pom_dep *e = &deps.v[i];
@@ -329,7 +360,7 @@ static int add_build(struct dep_ctx *c, const struct pom *p)
 			e->flags = DEP_UNRESOLVED;
 			e->note = e->missing;
 		}
-		r = add_package(c, e);
+		r = add_package(c, e, profile, default_end);
 	}
 	for (size_t i = 0; i < managed.n && r == 0; i++) {
 		struct pom_dep *m = &managed.v[i];
@@ -340,10 +371,90 @@ static int add_build(struct dep_ctx *c, const struct pom *p)
 			m->flags = DEP_UNRESOLVED;
 			m->note = "no version in this file (inherited from a parent POM or a BOM?)";
 		}
-		r = add_package(c, m);
+		r = add_package(c, m, profile, default_end);
 	}
 	pom_deps_release(&deps);
 	pom_deps_release(&managed);
+	return r;
+}
+
+/* How many <dependency> elements a profile (or the project) declares itself. */
+static size_t declared(const struct xnode *n)
+{
+	const struct xnode *lists[] = {
+		xml_child(n, "dependencies"),
+		xml_child(xml_child(n, "dependencyManagement"), "dependencies"),
+	};
+	size_t k = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
+		k += lists[i] ? lists[i]->n_children : 0;
+	}
+	return k;
+}
+
+static bool active_by_default(struct dep_ctx *c, const struct xnode *profile)
+{
+	const char *v = child_text(c, xml_child(profile, "activation"), "activeByDefault");
+	return v && strcasecmp(v, "true") == 0;
+}
+
+/*
+ * Every build the file can make with its profiles (see the top of the file): the default
+ * one, the project alone when a profile can turn the activeByDefault ones off, and the
+ * project with each other profile that can change something.
+ */
+static int add_builds(struct dep_ctx *c, struct pom *p)
+{
+	const struct xnode *profiles = xml_child(p->project, "profiles");
+	size_t n = profiles ? profiles->n_children : 0;
+	const struct xnode **defaults = xcalloc(n + 1, sizeof(*defaults));
+	const struct xnode **others = xcalloc(n + 1, sizeof(*others));
+	size_t n_defaults = 0, n_others = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct xnode *pr = profiles->children[i];
+		if (!str_eq(pr->name, "profile")) {
+			continue;
+		}
+		if (active_by_default(c, pr)) {
+			defaults[n_defaults++] = pr;
+		} else {
+			others[n_others++] = pr;
+		}
+	}
+	p->profiles = defaults;
+	p->n_profiles = n_defaults;
+	int r = add_build(c, p, NULL, 0);
+	size_t default_end = c->l->n;
+	/* The other builds, within a budget: each reads the project's lists again. */
+	size_t work = 0, base = declared(p->project);
+	if (r == 0 && n_defaults && n_others) {
+		p->n_profiles = 0;
+		work += base;
+		r = add_build(c, p, NULL, default_end);
+	}
+	for (size_t i = 0; i < n_others && r == 0; i++) {
+		const struct xnode *pr = others[i];
+		if (!xml_child(pr, "dependencies") && !xml_child(pr, "dependencyManagement") &&
+		    !xml_child(pr, "properties")) {
+			continue; /* a build of the project alone (plugins, repositories...) */
+		}
+		work += base + declared(pr) + 1;
+		if (work > POM_MAX_PROFILE_WORK) {
+			r = dep_error(
+				c, pr->line, 0,
+				"too many profiles to read: their builds exceed %u dependency "
+				"declarations",
+				POM_MAX_PROFILE_WORK);
+			break;
+		}
+		const char *id = child_text(c, pr, "id");
+		p->profiles = &others[i];
+		p->n_profiles = 1;
+		r = add_build(c, p, dep_printf(c, "profile:%s", id && *id ? id : "default"),
+			      default_end);
+	}
+	free(defaults);
+	free(others);
 	return r;
 }
 
@@ -368,7 +479,7 @@ int parse_pom_xml(struct dep_ctx *c, const char *buf, size_t len)
 		.props = xml_child(root, "properties"),
 		.parent = xml_child(root, "parent"),
 	};
-	int r = add_build(c, &p);
+	int r = add_builds(c, &p);
 	xml_free(root);
 	return r;
 }

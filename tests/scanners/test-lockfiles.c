@@ -13,6 +13,8 @@
  *     file and line, and no packages from that file;
  *   - Maven versions: an undefined or self-referring ${property} is kept as written and
  *     marked unresolved with a note, defined properties and dependencyManagement resolve;
+ *     what Maven 3's model builder keeps of repeated properties and dependencies, a
+ *     written version over a managed one, and the builds that profiles make;
  *   - go.mod with its go.sum (tests/fixtures/gosum): below go 1.17 only, lines, errors;
  *   - pnpm dependency paths of lockfile 5.x, 6.0 and 9.0, scoped, with peer suffixes
  *     ('_', and several nested parenthesised groups naming scoped packages);
@@ -1607,4 +1609,168 @@ Test(lockfiles, pom_repeated_dependency_as_maven_keeps_it)
 	cr_expect(d && d->flags == 0 && !d->groups, "log4j-core 2.14.1: compile scope, pinned");
 	dep_list_release(&l);
 	diag_list_release(&dl);
+}
+
+/* ---------- Maven: profiles ---------- */
+
+/* The package name@version has exactly these groups (NULL: none). */
+static void expect_groups(const struct dep_list *l, const char *name, const char *version,
+			  const char *groups)
+{
+	const struct dep *d = find_dep(l, name, version);
+	cr_assert_not_null(d, "%s@%s is missing", name, version);
+	if (groups) {
+		cr_expect(d->groups && str_eq(d->groups, groups), "%s@%s: groups '%s', not '%s'",
+			  name, version, d->groups ? d->groups : "(null)", groups);
+	} else {
+		cr_expect_null(d->groups, "%s@%s: groups '%s'", name, version, d->groups);
+	}
+}
+
+Test(lockfiles, pom_profiles_every_build_the_file_can_make)
+{
+	/*
+	 * Maven 3's model builder gives: by default (q is active: -Dskip is not set, which
+	 * turns the activeByDefault def off) a 1.0, b 1.0, m 1.0, q 1.0; with -Dskip also d 1.0
+	 * instead of q; with -P p, a 2.0, b 2.0, m 2.0, c 1.0 and q 1.0. All of them are
+	 * reported, those of p and q in the group of their profile.
+	 */
+	static const char xml[] =
+		"<project>\n"
+		"  <properties><v>1.0</v></properties>\n"
+		"  <dependencies>\n"
+		"    <dependency><groupId>g</groupId><artifactId>a</artifactId>\n"
+		"      <version>${v}</version></dependency>\n"
+		"    <dependency><groupId>g</groupId><artifactId>b</artifactId>\n"
+		"      <version>1.0</version></dependency>\n"
+		"    <dependency><groupId>g</groupId><artifactId>m</artifactId>\n"
+		"    </dependency>\n"
+		"  </dependencies>\n"
+		"  <dependencyManagement><dependencies>\n"
+		"    <dependency><groupId>g</groupId><artifactId>m</artifactId>\n"
+		"      <version>1.0</version></dependency>\n"
+		"  </dependencies></dependencyManagement>\n"
+		"  <profiles>\n"
+		"    <profile><id>def</id>\n"
+		"      <activation><activeByDefault> TRUE </activeByDefault></activation>\n"
+		"      <dependencies>\n"
+		"        <dependency><groupId>g</groupId><artifactId>d</artifactId>\n"
+		"          <version>1.0</version></dependency>\n"
+		"      </dependencies>\n"
+		"    </profile>\n"
+		"    <profile><id>p</id>\n"
+		"      <properties><v>2.0</v></properties>\n"
+		"      <dependencies>\n"
+		"        <dependency><groupId>g</groupId><artifactId>b</artifactId>\n"
+		"          <version>2.0</version></dependency>\n"
+		"        <dependency><groupId>g</groupId><artifactId>c</artifactId>\n"
+		"          <version>1.0</version><scope>runtime</scope></dependency>\n"
+		"      </dependencies>\n"
+		"      <dependencyManagement><dependencies>\n"
+		"        <dependency><groupId>g</groupId><artifactId>m</artifactId>\n"
+		"          <version>2.0</version></dependency>\n"
+		"      </dependencies></dependencyManagement>\n"
+		"    </profile>\n"
+		"    <profile><id>q</id>\n"
+		"      <activation><property><name>!skip</name></property></activation>\n"
+		"      <dependencies>\n"
+		"        <dependency><groupId>g</groupId><artifactId>q</artifactId>\n"
+		"          <version>1.0</version></dependency>\n"
+		"      </dependencies>\n"
+		"    </profile>\n"
+		"    <profile><id>plugins-only</id><build/></profile>\n"
+		"  </profiles>\n"
+		"</project>\n";
+	static const struct name_version_line want[] = {
+		{ "g:a", "1.0", 5 },  { "g:b", "1.0", 7 },  { "g:m", "1.0", 13 },
+		{ "g:d", "1.0", 20 }, { "g:a", "2.0", 5 },  { "g:b", "2.0", 27 },
+		{ "g:c", "1.0", 29 }, { "g:m", "2.0", 33 }, { "g:q", "1.0", 40 },
+	};
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_pom(&l, &dl, xml), 0, "%s", dl.n ? dl.v[0].msg : "");
+	expect_exactly(&l, want, ARRAY_SIZE(want), "pom.xml");
+	/* The default build's, without a profile group (d is in it: activeByDefault). */
+	expect_groups(&l, "g:a", "1.0", NULL);
+	expect_groups(&l, "g:m", "1.0", NULL);
+	expect_groups(&l, "g:d", "1.0", NULL);
+	/* Only with a profile: in its group, with their scope. */
+	expect_groups(&l, "g:a", "2.0", "profile:p");
+	expect_groups(&l, "g:b", "2.0", "profile:p");
+	expect_groups(&l, "g:c", "1.0", "profile:p,runtime");
+	expect_groups(&l, "g:m", "2.0", "profile:p");
+	expect_groups(&l, "g:q", "1.0", "profile:q");
+	for (size_t i = 0; i < l.n; i++) {
+		cr_expect_eq(l.v[i].flags, 0, "%s@%s", l.v[i].name, l.v[i].version);
+	}
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
+
+Test(lockfiles, pom_profile_active_by_default_is_the_default_build)
+{
+	/* The reviewer's case: log4j-core only in an activeByDefault profile. */
+	static const char xml[] =
+		"<project>\n"
+		"  <profiles><profile><id>default</id>\n"
+		"    <activation><activeByDefault>true</activeByDefault></activation>\n"
+		"    <properties><log4j.version>2.14.1</log4j.version></properties>\n"
+		"    <dependencies>\n"
+		"      <dependency>\n"
+		"        <groupId>org.apache.logging.log4j</groupId>\n"
+		"        <artifactId>log4j-core</artifactId>\n"
+		"        <version>${log4j.version}</version>\n"
+		"      </dependency>\n"
+		"    </dependencies>\n"
+		"  </profile></profiles>\n"
+		"  <dependencies>\n"
+		"    <dependency><groupId>junit</groupId><artifactId>junit</artifactId>\n"
+		"      <version>4.13.2</version></dependency>\n"
+		"  </dependencies>\n"
+		"</project>\n";
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_pom(&l, &dl, xml), 0, "%s", dl.n ? dl.v[0].msg : "");
+	cr_expect_eq(l.n, 2);
+	expect_pom_dep(&l, "org.apache.logging.log4j:log4j-core", "2.14.1", 9, 0, NULL);
+	expect_pom_dep(&l, "junit:junit", "4.13.2", 15, 0, NULL);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
+
+Test(lockfiles, pom_profiles_beyond_the_budget_are_an_error)
+{
+	/* 1,000 dependencies read again for each of 250 profiles: past the cap, the file is
+	 * an error rather than half read. */
+	char *xml = tu_strf("<project>\n<dependencies>\n");
+	for (unsigned i = 0; i < 1000; i++) {
+		char *more =
+			tu_strf("%s<dependency><groupId>g</groupId><artifactId>a%u</artifactId>"
+				"<version>1.0</version></dependency>\n",
+				xml, i);
+		free(xml);
+		xml = more;
+	}
+	char *more = tu_strf("%s</dependencies>\n<profiles>\n", xml);
+	free(xml);
+	xml = more;
+	for (unsigned i = 0; i < 250; i++) {
+		more = tu_strf(
+			"%s<profile><id>p%u</id><properties><x>%u</x></properties></profile>\n",
+			xml, i, i);
+		free(xml);
+		xml = more;
+	}
+	more = tu_strf("%s</profiles>\n</project>\n", xml);
+	free(xml);
+	xml = more;
+	struct dep_list l;
+	struct diag_list dl;
+	cr_expect_eq(parse_pom(&l, &dl, xml), -EINVAL);
+	cr_expect(dl.n == 1 && strstr(dl.v[0].msg, "too many profiles"), "%s",
+		  dl.n ? dl.v[0].msg : "(no diagnostic)");
+	cr_expect_eq(l.n, 0);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	free(xml);
 }
