@@ -94,9 +94,11 @@ static char *trim_copy(struct dep_ctx *c, const char *s, size_t n)
 /*
  * Read a PEP 440 specifier: comma-separated clauses "<op> <version>". It pins V when
  * exactly one clause is `==V` or `===V` and V is a valid PEP 440 version (no wildcard):
- * the other clauses can only be met by V, or nothing installs. A lone `>=V` or `~=V`
- * gives the lower bound V. Anything else (`==1.*`, ranges, exclusions, clauses that do
- * not parse) says nothing of the version: "0.0.0", as for a requirement without one.
+ * the other clauses can only be met by V, or nothing installs. Otherwise a `>=V` or `~=V`
+ * clause, or a prefix `==V.*`, gives the lower bound V, which is checked (the least
+ * version the specifier allows: advisories that affect it are found) and marked
+ * unpinned. Anything else (only `<`, `!=`, clauses that do not parse) says nothing of
+ * the version: "0.0.0", as for a requirement without one.
  */
 static struct spec read_specifier(struct dep_ctx *c, const char *s)
 {
@@ -121,6 +123,14 @@ static struct spec read_specifier(struct dep_ctx *c, const char *s)
 		} else if (str_eq(op, "==") || str_eq(op, "===")) {
 			exacts++;
 			exact = valid ? v : NULL;
+			size_t vl = strlen(v);
+			if (!valid && str_eq(op, "==") && vl > 2 && str_has_suffix(v, ".*")) {
+				const char *prefix = dep_strndup(c, v, vl - 2);
+				if (pep440_is_valid(prefix)) {
+					lower = prefix;
+					lower_op = "==";
+				}
+			}
 		} else if (str_eq(op, ">=") || str_eq(op, "~=")) {
 			lower = valid ? v : NULL;
 			lower_op = op;
@@ -133,9 +143,16 @@ static struct spec read_specifier(struct dep_ctx *c, const char *s)
 	if (!bad && exacts == 1 && exact) {
 		return (struct spec){ exact, NULL };
 	}
-	if (!bad && clauses == 1 && lower) {
-		return (struct spec){ lower, dep_printf(c, "only a lower bound (%s %s) is given",
-							lower_op, lower) };
+	if (!bad && lower) {
+		return (struct spec){
+			lower, clauses == 1 && !str_eq(lower_op, "==")
+				       ? dep_printf(c, "only a lower bound (%s %s) is given",
+						    lower_op, lower)
+				       : dep_printf(c,
+						    "the specifier '%s' does not pin a version "
+						    "(checked at its least, %s)",
+						    s, lower)
+		};
 	}
 	return (struct spec){ "0.0.0",
 			      dep_printf(c, "the specifier '%s' does not pin a version", s) };

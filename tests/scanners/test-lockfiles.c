@@ -1277,10 +1277,11 @@ Test(lockfiles, requirements_only_an_exact_valid_version_is_a_pin)
 		{ "exact", "1.0.0", true },
 		/* Arbitrary equality: exactly that version. */
 		{ "arbitrary", "3.4.6", true },
-		/* A wildcard, a range, an upper bound, an exclusion: no version at all, as a
-		 * line without one ("0.0.0", which the scan reports as unpinned). */
-		{ "wildcard", "0.0.0", false },
-		{ "range", "0.0.0", false },
+		/* A prefix wildcard and a range with a lower bound: checked at the least version
+		 * they allow, and unpinned. An upper bound, an exclusion: no version at all, as
+		 * a line without one ("0.0.0", which the scan reports as unpinned). */
+		{ "wildcard", "9.2", false },
+		{ "range", "3.2", false },
 		/* A lone lower bound is checked as before. */
 		{ "lower", "3.2", false },
 		{ "compatible", "1.4.2", false },
@@ -1319,9 +1320,13 @@ Test(lockfiles, requirements_only_an_exact_valid_version_is_a_pin)
 			cr_expect_not_null(d->note, "%s: no note", want[i].name);
 		}
 	}
-	const struct dep *d = find_dep(&l, "range", "0.0.0");
+	const struct dep *d = find_dep(&l, "range", "3.2");
 	cr_expect(d && d->note &&
-			  str_eq(d->note, "the specifier '>=3.2,<3.3' does not pin a version"),
+			  str_eq(d->note, "the specifier '>=3.2,<3.3' does not pin a version "
+					  "(checked at its least, 3.2)"),
+		  "note '%s'", d && d->note ? d->note : "(null)");
+	d = find_dep(&l, "below", "0.0.0");
+	cr_expect(d && d->note && str_eq(d->note, "the specifier '<2.0' does not pin a version"),
 		  "note '%s'", d && d->note ? d->note : "(null)");
 	d = find_dep(&l, "lower", "3.2");
 	cr_expect(d && d->note && str_eq(d->note, "only a lower bound (>= 3.2) is given"),
