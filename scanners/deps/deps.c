@@ -689,6 +689,10 @@ int deps_scan_paths(struct dep_list *l, const char *root, const char *const *pat
 		    struct diag_list *dl)
 {
 	struct walk w = { .l = l, .dl = dl, .root = root };
+	_cleanup_free_ char *real_root = root ? realpath(root, NULL) : NULL;
+	if (real_root) {
+		l->root = arena_strdup(l->arena, real_root);
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
 		const char *disp = display_path(&w, paths[i]);

@@ -89,6 +89,9 @@ struct dep_list {
 	size_t n, cap;
 	struct dep_file *files;
 	size_t n_files, cap_files;
+	/* The tree a scan covers (real path, in the arena; deps_scan_paths sets it): files a
+	 * lockfile includes (requirements.txt -r/-c) must lie inside it. NULL: not checked. */
+	const char *root;
 };
 
 void dep_list_init(struct dep_list *l);

@@ -239,6 +239,16 @@ static int include_file(struct dep_ctx *c, const struct pipfile *pf, const char 
 			   strerror(errno));
 		return -EINVAL;
 	}
+	/* Inside the scanned tree only: an include is the repository's to name, and what it
+	 * reads ends up in the report (as package names) and the SBOM. */
+	const char *root = c->l->root;
+	size_t rl = root ? strlen(root) : 0;
+	if (root && !(strncmp(real, root, rl) == 0 &&
+		      (real[rl] == '/' || real[rl] == '\0' || (rl == 1 && root[0] == '/')))) {
+		diag_error(c->dl, pf->display, lineno, 1, NULL,
+			   "the included requirements file %s lies outside the scanned tree", arg);
+		return -EINVAL;
+	}
 	/* Each file once: includes may be cyclic. */
 	if (!mark_read(c, real)) {
 		return 0;

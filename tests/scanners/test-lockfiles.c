@@ -1446,6 +1446,44 @@ Test(lockfiles, requirements_includes_fail_closed)
 	}
 }
 
+/* A scan reads includes inside the tree it scans only: an include naming a file outside
+ * (absolute, or through ..) is an error, not a file whose lines become package names in
+ * the report and the SBOM. Inside, also in another directory, it is followed. */
+Test(lockfiles, requirements_includes_stay_inside_the_scanned_tree)
+{
+	char *top = tu_tmpdir();
+	char *dir = tu_strf("%s/ws", top);
+	tu_write(top, "outside.txt", "leaked==1.0\n");
+	tu_write(dir, "requirements/base.txt", "six==1.16.0\n");
+	static const char *const bad[] = { "-r /etc/passwd\n", "-r ../../outside.txt\n",
+					   "--constraint=../../outside.txt\n" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad) + 1; i++) {
+		bool ok = i == ARRAY_SIZE(bad);
+		tu_write(dir, "app/requirements.txt",
+			 ok ? "-r ../requirements/base.txt\n" : bad[i]);
+		struct dep_list l;
+		struct diag_list dl;
+		dep_list_init(&l);
+		diag_list_init(&dl, 20);
+		const char *paths[] = { dir };
+		int r = deps_scan_paths(&l, dir, paths, 1, &dl);
+		if (ok) {
+			cr_expect_eq(r, 0, "%s", dl.n ? dl.v[0].msg : "");
+			cr_expect(find_dep(&l, "six", "1.16.0"), "the include inside was followed");
+		} else {
+			cr_expect_eq(r, -EINVAL, "%s", bad[i]);
+			cr_expect(dl.n && strstr(dl.v[0].msg, "outside the scanned tree"), "%s: %s",
+				  bad[i], dl.n ? dl.v[0].msg : "(none)");
+			cr_expect_null(find_dep(&l, "leaked", "1.0"));
+		}
+		dep_list_release(&l);
+		diag_list_release(&dl);
+	}
+	free(dir);
+	tu_rmdir(top);
+	free(top);
+}
+
 /* ---------- Maven: what Maven's model keeps ---------- */
 
 Test(lockfiles, pom_property_given_twice_takes_the_last)
