@@ -143,7 +143,8 @@ static const char *kv_find(const struct kvlist *l, const char *name)
 
 struct lookup_ctx {
 	const struct kvlist *a, *b;
-	size_t budget; /* with_to_json: bytes its expansions may still come to in all */
+	size_t budget;	 /* with_to_json: bytes its expansions may still come to in all */
+	const char *why; /* with_to_json: why it failed */
 };
 
 static const char *lookup2(void *ud, const char *name)
@@ -414,8 +415,24 @@ static void free_envp(char **envp)
 	free(envp);
 }
 
-/* `with:` to JSON, interpolating strings and typing scalars by the core schema. NULL when
- * its strings expand to more than lc->budget bytes in all (INTERP_MAX each). */
+/* Expand s within lc's budget: a new string, or NULL (lc->why says why). */
+static char *expand_within(const char *s, struct lookup_ctx *lc)
+{
+	char *v = interp_expand(s, lookup2, lc);
+	size_t len = v ? strlen(v) : 0;
+	if (!v || len > lc->budget) {
+		free(v);
+		lc->why = "expands to more than 1 MiB in all";
+		return NULL;
+	}
+	lc->budget -= len;
+	return v;
+}
+
+/* `with:` to JSON, interpolating strings (mapping keys too: an `add:` source may be
+ * templated) and typing scalars by the core schema. NULL when its strings expand to more
+ * than lc->budget bytes in all (INTERP_MAX each), or two keys of a mapping to the same;
+ * lc->why says which. */
 static json_t *with_to_json(const struct ynode *n, struct lookup_ctx *lc, unsigned depth)
 {
 	if (!n || depth > PIPELINE_MAX_DEPTH) {
@@ -425,12 +442,18 @@ static json_t *with_to_json(const struct ynode *n, struct lookup_ctx *lc, unsign
 	case YNODE_MAP: {
 		json_t *o = json_object();
 		for (size_t i = 0; i < n->map.n; i++) {
-			json_t *v = with_to_json(n->map.v[i].value, lc, depth + 1);
+			_cleanup_free_ char *key = expand_within(n->map.v[i].key->scalar.s, lc);
+			if (key && json_object_get(o, key)) {
+				lc->why = "has two keys that expand to the same";
+				json_decref(o);
+				return NULL;
+			}
+			json_t *v = key ? with_to_json(n->map.v[i].value, lc, depth + 1) : NULL;
 			if (!v) {
 				json_decref(o);
 				return NULL;
 			}
-			json_object_set_new(o, n->map.v[i].key->scalar.s, v);
+			json_object_set_new(o, key, v);
 		}
 		return o;
 	}
@@ -460,13 +483,10 @@ static json_t *with_to_json(const struct ynode *n, struct lookup_ctx *lc, unsign
 	if (ynode_int(n, &iv) == 0) {
 		return json_integer(iv);
 	}
-	char *s = interp_expand(n->scalar.s, lookup2, lc);
-	size_t len = s ? strlen(s) : 0;
-	if (!s || len > lc->budget) {
-		free(s);
+	char *s = expand_within(n->scalar.s, lc);
+	if (!s) {
 		return NULL;
 	}
-	lc->budget -= len;
 	json_t *j = json_string(s);
 	free(s);
 	return j ? j : json_null();
@@ -713,8 +733,7 @@ static void launch(struct engine *e, size_t i)
 		if (!with) {
 			close(pfd[0]);
 			close(pfd[1]);
-			stage_error(e, i, "its with: expands to more than %u bytes in all",
-				    INTERP_MAX);
+			stage_error(e, i, "its with: %s", lc.why ? lc.why : "cannot be expanded");
 			return;
 		}
 	}
@@ -1455,11 +1474,9 @@ static int expand_env(struct engine *e, struct diag_list *dl)
 			struct lookup_ctx lc = { &e->base_vars, &e->stage_env[i], INTERP_MAX };
 			json_t *w = with_to_json(s->with, &lc, 0);
 			if (!w) {
-				diag_error(
-					dl, p->path, s->with->line, s->with->col, NULL,
-					"the with: of stage '%s' expands to more than %u bytes in "
-					"all",
-					s->name, INTERP_MAX);
+				diag_error(dl, p->path, s->with->line, s->with->col, NULL,
+					   "the with: of stage '%s' %s", s->name,
+					   lc.why ? lc.why : "cannot be expanded");
 				return -EINVAL;
 			}
 			json_decref(w);
@@ -1740,8 +1757,8 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 		struct lookup_ctx lc = { &e.base_vars, NULL, INTERP_MAX };
 		e.gate = with_to_json(p->gate, &lc, 0);
 		if (!e.gate) {
-			diag_error(dl, p->path, p->gate->line, p->gate->col, NULL,
-				   "gate: expands to more than %u bytes in all", INTERP_MAX);
+			diag_error(dl, p->path, p->gate->line, p->gate->col, NULL, "gate: %s",
+				   lc.why ? lc.why : "cannot be expanded");
 			engine_release(&e);
 			run_free(r);
 			return -EINVAL;

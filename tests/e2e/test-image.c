@@ -441,6 +441,43 @@ Test(image, a_push_that_fails_after_moving_a_tag_says_so)
 	free(ws);
 }
 
+/* `with:` keys are interpolated like its values (an `add:` source may be templated, as
+ * validation allows); two keys that expand to the same are refused before anything runs. */
+Test(image, templated_add_sources_are_expanded)
+{
+	tr_registry_start(&reg, TR_ANON, NULL, NULL, NULL);
+	char *yml = tu_strf(
+		"version: 1\nenv: { SRC: build }\nstages:\n"
+		"  build: { run: \"mkdir -p build && echo hi > build/app\" }\n"
+		"  image:\n    needs: [build]\n    uses: container-push\n"
+		"    ungated: test\n"
+		"    with: { image: %s/acme/t, tags: [v1], add: { \"${SRC}/app\": /app } }\n",
+		reg.addr);
+	tu_write(work, "ws2/.runner.yml", yml);
+	free(yml);
+	char *ws = path("ws2");
+	struct tu_result r = tu_runner_run(ws, "run", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	char *tag = tu_strf("%s/acme/t:v1", reg.addr);
+	char *d = tr_skopeo_digest(tag, NULL);
+	cr_assert_not_null(d, "not pushed");
+	free(d);
+	free(tag);
+	yml = tu_strf(
+		"version: 1\nenv: { SRC: build }\nstages:\n"
+		"  image:\n    uses: container-push\n    ungated: test\n"
+		"    with: { image: %s/acme/t, add: { \"${SRC}/app\": /a, build/app: /b } }\n",
+		reg.addr);
+	tu_write(work, "ws2/.runner.yml", yml);
+	free(yml);
+	r = tu_runner_run(ws, "run", NULL);
+	cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
+	assert_contains(r.err, "two keys that expand to the same");
+	tu_result_free(&r);
+	free(ws);
+}
+
 Test(image, validation_refuses_an_ungated_push_without_the_security_stages)
 {
 	write_pipeline("", "");
