@@ -26,12 +26,14 @@ static int copy_file(int sfd, int dfd, uint64_t size)
 			if (errno == EXDEV || errno == ENOSYS || errno == EINVAL) {
 				/* Fall back to read/write. */
 				char buf[65536];
-				ssize_t r;
-				while ((r = read(sfd, buf, sizeof(buf))) > 0) {
+				ssize_t r = 0;
+				while (left > 0 &&
+				       (r = read(sfd, buf, (size_t)MIN(left, sizeof(buf)))) > 0) {
 					int w = write_all(dfd, buf, (size_t)r);
 					if (w < 0) {
 						return w;
 					}
+					left -= (uint64_t)r; /* never past the size counted */
 				}
 				return r < 0 ? -errno : 0;
 			}
@@ -80,12 +82,22 @@ static int copy_at(int sdir, const char *name, int ddir, struct artifact_budget 
 			return -EFBIG;
 		}
 		b->bytes_left -= (uint64_t)st.st_size;
-		_cleanup_close_ int sfd = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (sfd < 0) {
+		/* Non-blocking, and checked again once open: a FIFO swapped in since the look
+		 * above would otherwise block the runner. */
+		_cleanup_close_ int sfd =
+			openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		struct stat ost;
+		if (sfd < 0 || fstat(sfd, &ost) < 0) {
 			return -errno;
 		}
+		if (!S_ISREG(ost.st_mode)) {
+			snprintf(msg, msgsize, "'%s' changed while it was copied", name);
+			return -EINVAL;
+		}
+		/* The permission bits only: a stage (which may run as root in its sandbox) must
+		 * not leave a setuid or setgid file in the run record on the host. */
 		_cleanup_close_ int dfd = openat(
-			ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 07777);
+			ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 0777);
 		if (dfd < 0) {
 			return -errno;
 		}
