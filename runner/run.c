@@ -1668,6 +1668,26 @@ static void engine_release(struct engine *e)
 	dirpool_release(&e->spare);
 }
 
+/* The record goes to <root>/runs/<id>: root and root/runs, where they exist, must be
+ * directories themselves. A repository can commit `.runner` (or `.runner/runs`) as a
+ * symbolic link, which would send the record (stage logs included) wherever it points. */
+static int check_record_root(const char *root, struct diag_list *dl)
+{
+	_cleanup_free_ char *runs = xasprintf("%s/runs", root);
+	const char *const paths[] = { root, runs };
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+		struct stat st;
+		if (lstat(paths[i], &st) == 0 && !S_ISDIR(st.st_mode)) {
+			diag_error(dl, NULL, 0, 0, "remove it; the runner makes the directory",
+				   "%s is not a directory (%s): the run record is not written "
+				   "through it",
+				   paths[i], S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 int run_pipeline(const struct pipeline *p, const struct run_options *o, struct run **out,
 		 struct diag_list *dl)
 {
@@ -1676,6 +1696,10 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 	if (!opts.record_root) {
 		default_root = xasprintf("%s/.runner", p->dir);
 		opts.record_root = default_root;
+	}
+	*out = NULL;
+	if (check_record_root(opts.record_root, dl) < 0) {
+		return -EINVAL;
 	}
 	struct run *r = xcalloc(1, sizeof(*r));
 	struct engine e = {

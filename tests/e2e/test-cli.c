@@ -195,6 +195,46 @@ Test(cli, a_record_that_cannot_be_written_is_an_error, .timeout = 60)
 	free(dir);
 }
 
+/* A repository that commits .runner (or .runner/runs) as a symbolic link does not get the
+ * run record, with its stage logs, written where the link points: the run is refused
+ * (exit 2) before anything is written. */
+Test(cli, a_runner_directory_that_is_a_link_is_refused, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	char *elsewhere = tu_strf("%s/elsewhere", dir);
+	char *ws = tu_strf("%s/ws", dir);
+	tu_write(ws, ".runner.yml", "version: 1\nstages:\n  a: { run: echo hello }\n");
+	cr_assert_eq(mkdir(elsewhere, 0755), 0);
+	char *link = tu_strf("%s/.runner", ws);
+	cr_assert_eq(symlink("../elsewhere", link), 0);
+	struct tu_result r = tu_runner_run(ws, "run", NULL);
+	cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
+	assert_contains(r.err, "is not a directory (a symbolic link)");
+	tu_result_free(&r);
+	DIR *d = opendir(elsewhere);
+	cr_assert_not_null(d);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		cr_assert(de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, "..")),
+			  "written through the link: %s", de->d_name);
+	}
+	closedir(d);
+	/* The same one level down. */
+	cr_assert_eq(unlink(link), 0);
+	cr_assert_eq(mkdir(link, 0755), 0);
+	char *runs = tu_strf("%s/runs", link);
+	cr_assert_eq(symlink("../../elsewhere", runs), 0);
+	r = tu_runner_run(ws, "run", NULL);
+	cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	free(runs);
+	free(link);
+	free(ws);
+	free(elsewhere);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 Test(cli, quickstart_example_passes, .timeout = 120)
 {
 	char *dir = copy_example("quickstart");
