@@ -97,6 +97,15 @@ static int census_cb(const char *root, const git_tree_entry *e, void *payload)
 		c->err = -EFBIG;
 		return -1;
 	}
+	/* root is "a/b/" for an entry at depth 2: stop before going any deeper. */
+	unsigned depth = 0;
+	for (const char *p = root; *p; p++) {
+		depth += *p == '/';
+	}
+	if (depth >= GITEXPORT_MAX_DEPTH) {
+		c->err = -ELOOP;
+		return -1;
+	}
 	if (git_tree_entry_type(e) == GIT_OBJECT_BLOB) {
 		size_t size;
 		git_object_t type;
@@ -241,6 +250,11 @@ int gitexport_commit(const char *repo_dir, const char *commit, const char *dest,
 				   "%llu GiB)",
 				   commit, GITEXPORT_MAX_ENTRIES,
 				   (unsigned long long)(GITEXPORT_MAX_BYTES >> 30));
+			ret = -EFBIG;
+		} else if (cen.err == -ELOOP) {
+			diag_error(dl, NULL, 0, 0, NULL,
+				   "commit %s nests directories more than %u levels deep: refused",
+				   commit, GITEXPORT_MAX_DEPTH);
 			ret = -EFBIG;
 		} else {
 			diag_error(dl, NULL, 0, 0, "the mirror may be incomplete: fetch again",

@@ -23,6 +23,9 @@ struct diag_list;
 /* Caps on what one export may write (a hostile repository cannot fill the disk forever). */
 #define GITEXPORT_MAX_ENTRIES 1000000
 #define GITEXPORT_MAX_BYTES   (8ull << 30)
+/* Directory levels: libgit2 walks a tree recursively, and a crafted commit of a few MB can
+ * nest trees a hundred thousand deep (a stack overflow). */
+#define GITEXPORT_MAX_DEPTH 256
 
 /* Whether s is a full lower- or upper-case hex SHA-1 (40 digits). */
 bool gitexport_is_full_sha(const char *s);

@@ -114,6 +114,48 @@ Test(gitexport, exports_the_exact_tree_of_a_commit)
 	free(first);
 }
 
+/* A commit of trees nested deeper than GITEXPORT_MAX_DEPTH is refused before anything is
+ * written (a hundred thousand levels, a few MB of objects, overflowed libgit2's stack). */
+Test(gitexport, trees_nested_too_deep_are_refused)
+{
+	char *first;
+	char *repo = make_repo(&first);
+	char *cmd = tu_strf("cd '%s' && echo x | git hash-object -w --stdin", repo);
+	char *blob = sh_out(cmd);
+	free(cmd);
+	cmd = tu_strf("cd '%s' && printf '100644 blob %s\\tf\\n' | git mktree", repo, blob);
+	char *tree = sh_out(cmd);
+	free(cmd);
+	free(blob);
+	for (unsigned i = 0; i < GITEXPORT_MAX_DEPTH + 10; i++) {
+		cmd = tu_strf("cd '%s' && printf '040000 tree %s\\td\\n' | git mktree", repo, tree);
+		char *t = sh_out(cmd);
+		free(cmd);
+		free(tree);
+		tree = t;
+	}
+	cmd = tu_strf("cd '%s' && " GIT " commit-tree %s -m deep", repo, tree);
+	char *commit = sh_out(cmd);
+	free(cmd);
+	char *dest = tu_tmpdir();
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	cr_assert_eq(gitexport_commit(repo, commit, dest, &dl), -EFBIG);
+	cr_assert(dl.n && strstr(dl.v[0].msg, "levels deep"), "%s", dl.n ? dl.v[0].msg : "");
+	diag_list_release(&dl);
+	char *d = tu_strf("%s/d", dest);
+	struct stat st;
+	cr_assert_neq(stat(d, &st), 0, "nothing was written");
+	free(d);
+	free(commit);
+	free(tree);
+	free(first);
+	tu_rmdir(repo);
+	tu_rmdir(dest);
+	free(repo);
+	free(dest);
+}
+
 Test(gitexport, missing_and_malformed_commits)
 {
 	char *first;
