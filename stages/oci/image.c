@@ -422,6 +422,12 @@ static int collect_add(struct collect *c, const struct oci_add *a)
 				s[--n] = '\0';
 			}
 			const char *base = strrchr(s, '/') ? strrchr(s, '/') + 1 : s;
+			if (str_has_prefix(base, WH_PREFIX)) {
+				return oci_errf(c->err, -EINVAL,
+						"%s: a name starting with .wh. would be read as a "
+						"whiteout",
+						a->src);
+			}
 			path = join(dest, base);
 		} else {
 			path = xstrdup(dest);

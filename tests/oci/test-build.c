@@ -531,6 +531,21 @@ Test(build, refused_inputs)
 		cr_assert_eq(build_err(&spec, out, msg, sizeof(msg)), -EINVAL, "%s", bad[i]);
 		cr_assert_not(oci_dest_valid(bad[i]));
 	}
+	/* A single file whose own name is a whiteout's, added into a directory (which keeps
+	 * the source's name): it would hide the base's file, or the whole directory. */
+	static const char *const wh[] = { ".wh.passwd", ".wh..wh..opq" };
+	for (size_t i = 0; i < 2; i++) {
+		char *src = tu_strf("%s/%s", ctx, wh[i]);
+		tu_write(ctx, wh[i], "x\n");
+		struct oci_add one[] = { { wh[i], "/etc/" } };
+		spec.adds = one;
+		spec.n_adds = 1;
+		msg[0] = '\0';
+		cr_assert_eq(build_err(&spec, out, msg, sizeof(msg)), -EINVAL, "%s", wh[i]);
+		cr_assert(strstr(msg, "whiteout"), "%s", msg);
+		unlink(src);
+		free(src);
+	}
 	/* A FIFO inside an added directory. */
 	char *fifo;
 	cr_assert_geq(asprintf(&fifo, "%s/assets/pipe", ctx), 0);
