@@ -215,10 +215,18 @@ json_t *run_report_json(const struct run *r)
 	return o;
 }
 
-/* XML text: escape markup, drop characters XML 1.0 cannot carry. */
+/* XML text: escape markup, drop characters XML 1.0 cannot carry. Stage output is any
+ * bytes (and a log tail may start inside a character): it is made valid UTF-8 first, and
+ * U+FFFE and U+FFFF, which XML does not allow either, become '?'. */
 static void xml_escape(struct sbuf *sb, const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	_cleanup_free_ char *u = utf8_sanitize(s, strlen(s));
+	for (const unsigned char *p = (const unsigned char *)u; *p; p++) {
+		if (p[0] == 0xEF && p[1] == 0xBF && (p[2] == 0xBE || p[2] == 0xBF)) {
+			sbuf_putc(sb, '?');
+			p += 2;
+			continue;
+		}
 		switch (*p) {
 		case '&':
 			sbuf_puts(sb, "&amp;");

@@ -657,6 +657,53 @@ Test(sched, run_record_is_complete, .timeout = 60)
 	teardown(&f);
 }
 
+/* Whether s is text an XML 1.0 parser accepts: valid UTF-8, no C0 control but tab, line
+ * feed and carriage return, no U+FFFE or U+FFFF. */
+static bool xml_text_ok(const unsigned char *s)
+{
+	while (*s) {
+		unsigned c = *s, n = c < 0x80		  ? 0
+				     : (c & 0xE0) == 0xC0 ? 1
+				     : (c & 0xF0) == 0xE0 ? 2
+				     : (c & 0xF8) == 0xF0 ? 3
+							  : 9;
+		if (n == 9 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r')) {
+			return false;
+		}
+		uint32_t cp = n ? c & (0x3F >> n) : c;
+		for (unsigned i = 1; i <= n; i++) {
+			if ((s[i] & 0xC0) != 0x80) {
+				return false;
+			}
+			cp = cp << 6 | (s[i] & 0x3F);
+		}
+		if (cp == 0xFFFE || cp == 0xFFFF) {
+			return false;
+		}
+		s += n + 1;
+	}
+	return true;
+}
+
+/* A failing stage's log tail goes into junit.xml: whatever bytes it printed, the file stays
+ * well-formed XML (an invalid byte or U+FFFE made consumers reject it). */
+Test(sched, junit_stays_well_formed_whatever_a_stage_prints, .timeout = 60)
+{
+	struct fixture f =
+		setup_pipeline("version: 1\nname: rec\nstages:\n"
+			       "  b:\n    run: |\n"
+			       "      printf 'caf\\351 \\357\\277\\276 \\001 <&> ok\\n'\n"
+			       "      exit 3\n");
+	run_jobs(&f, 1);
+	cr_assert_eq(st(&f, "b")->status, STATUS_FAILED);
+	char *junit = tu_readf("%s/junit.xml", f.r->dir);
+	cr_assert_not_null(junit);
+	cr_assert_not_null(strstr(junit, "&lt;&amp;&gt; ok"), "%s", junit);
+	cr_assert(xml_text_ok((const unsigned char *)junit), "%s", junit);
+	free(junit);
+	teardown(&f);
+}
+
 Test(sched, a_long_chain_of_skips_does_not_recurse, .timeout = 120)
 {
 	size_t n = 3000, cap = n * 64 + 64, len = 0;
