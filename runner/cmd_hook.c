@@ -64,7 +64,13 @@ static char *hook_script(const char *runner, const char *file)
 		  "# Skip once with: git push --no-verify\n"
 		  "runner=");
 	sh_quote(&sb, runner);
-	sbuf_puts(&sb, "\n[ -x \"$runner\" ] || runner=runner\n");
+	/* Not whatever `runner` comes first on PATH: another program of that name exiting 0
+	 * would let every push through untested. */
+	sbuf_puts(&sb, "\nif [ ! -x \"$runner\" ]; then\n"
+		       "\techo \"runner: pre-push: $runner is gone; run 'runner hook install "
+		       "--force' again (or push once with --no-verify)\" >&2\n"
+		       "\texit 1\n"
+		       "fi\n");
 	if (file) {
 		sbuf_puts(&sb, "file=");
 		sh_quote(&sb, file);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define GIT "git -c user.email=t@example.com -c user.name=t"
 
@@ -121,6 +122,43 @@ Test(hook, a_failing_commit_is_not_pushed, .timeout = 120)
 	free(good);
 	free(bad);
 	free(fixed);
+	release(&f);
+}
+
+/* The hook runs the runner it was installed with: when that is gone, the push is stopped
+ * (not handed to whatever `runner` comes first on PATH, which could pass it untested). */
+Test(hook, a_missing_runner_stops_the_push, .timeout = 60)
+{
+	struct fixture f = setup_repo();
+	struct tu_result r = tu_runner_run(f.repo, "hook", "install", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tu_result_free(&r);
+	char *path = tu_strf("%s/.git/hooks/pre-push", f.repo);
+	char *hook = tu_readf("%s", path);
+	char *at = strstr(hook, "\nrunner=");
+	cr_assert_not_null(at);
+	char *eol = strchr(at + 1, '\n');
+	char *moved = tu_strf("%.*s\nrunner='/nonexistent/runner'%s", (int)(at - hook), hook, eol);
+	tu_write(f.repo, ".git/hooks/pre-push", moved);
+	cr_assert_eq(chmod(path, 0755), 0);
+	tu_write(f.dir, "fakebin/runner", "#!/bin/sh\nexit 0\n");
+	char *fake = tu_strf("%s/fakebin/runner", f.dir);
+	cr_assert_eq(chmod(fake, 0755), 0);
+	char *cmd =
+		tu_strf("PATH='%s/fakebin':\"$PATH\" git -C '%s' push origin main 2>'%s/push.err'",
+			f.dir, f.repo, f.dir);
+	cr_assert_neq(system(cmd), 0, "pushed with the runner gone");
+	char *err = tu_readf("%s/push.err", f.dir);
+	cr_assert_not_null(strstr(err, "is gone"), "%s", err);
+	char *head = remote_head(&f, "main");
+	cr_assert_str_eq(head, "");
+	free(head);
+	free(err);
+	free(cmd);
+	free(fake);
+	free(moved);
+	free(hook);
+	free(path);
 	release(&f);
 }
 
