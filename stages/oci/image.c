@@ -1295,14 +1295,26 @@ static json_t *make_manifest(const struct oci_build_spec *spec, const struct bas
 			 "annotations", ann);
 }
 
+/* The config's history line. Sources as the context sees them: an absolute source (inside
+ * the context, collect_add() made sure) is written relative to it, so that neither the
+ * host's paths nor where the checkout lives get into the image or its digest. */
 static char *describe_adds(const struct oci_build_spec *spec)
 {
 	struct sbuf sb;
 	sbuf_init(&sb, 2000);
 	sbuf_puts(&sb, "runner image build");
+	_cleanup_free_ char *ctx = realpath(spec->context ? spec->context : ".", NULL);
 	for (size_t i = 0; i < spec->n_adds; i++) {
-		if (sbuf_printf(&sb, "%s %s %s", i ? ";" : ": add", spec->adds[i].src,
-				spec->adds[i].dest) < 0) {
+		const char *src = spec->adds[i].src;
+		_cleanup_free_ char *real = src[0] == '/' ? realpath(src, NULL) : NULL;
+		size_t cl = ctx ? strlen(ctx) : 0;
+		if (src[0] == '/') {
+			src = real && ctx && strncmp(real, ctx, cl) == 0 && real[cl] == '/'
+				      ? real + cl + 1
+			      : real && ctx && str_eq(real, ctx) ? "."
+								 : "(a path)";
+		}
+		if (sbuf_printf(&sb, "%s %s %s", i ? ";" : ": add", src, spec->adds[i].dest) < 0) {
 			sbuf_puts(&sb, " ...");
 			break;
 		}

@@ -163,6 +163,26 @@ Test(build, same_inputs_same_bytes)
 	free(c);
 }
 
+/* A source named by its absolute path (inside the context) gives the same image as the
+ * same source named relative to the context: the config's history names it relative, so
+ * neither the host's paths nor where the checkout lives end up in the image. */
+Test(build, absolute_sources_are_recorded_relative_to_the_context)
+{
+	char *a = subdir("abs-a"), *b = subdir("abs-b");
+	struct oci_add rel[] = { { "build/app", "/usr/local/bin/app" } };
+	struct oci_build_spec spec = { .context = ctx, .adds = rel, .n_adds = 1, .created = 1 };
+	struct oci_build_result r1 = do_build(&spec, a);
+	char *absolute = tu_strf("%s/build/app", ctx);
+	struct oci_add abs[] = { { absolute, "/usr/local/bin/app" } };
+	spec.adds = abs;
+	struct oci_build_result r2 = do_build(&spec, b);
+	cr_assert_str_eq(r1.config.digest, r2.config.digest);
+	cr_assert_str_eq(r1.manifest.digest, r2.manifest.digest);
+	free(absolute);
+	free(a);
+	free(b);
+}
+
 /*
  * The digest these inputs had when this test was written (November 2026, Debian 12's
  * libarchive 3.6.2 and zlib 1.2.13): a build on any later day must give the same bytes.
