@@ -406,10 +406,18 @@ static int build_proc(const char **step)
 		}
 		r = r == -ENOENT ? 0 : r;
 	}
-	/* /dev/null over files: empty to read, and writes go nowhere. */
+	/* /dev/null over files: empty to read, and writes go nowhere. Read-only, so that the
+	 * host's node cannot be changed through it (chmod, times): bound once and made
+	 * read-only, then that mount is bound over the others (a bind keeps its source
+	 * mount's attributes). */
+	char null_ro[64] = "";
 	for (size_t i = 0; i < ARRAY_SIZE(proc_mask_files) && r >= 0; i++) {
 		join(path, sizeof(path), "proc", proc_mask_files[i]);
-		r = sys_mount("/dev/null", path, NULL, MS_BIND, NULL);
+		r = sys_mount(null_ro[0] ? null_ro : "/dev/null", path, NULL, MS_BIND, NULL);
+		if (r == 0 && !null_ro[0]) {
+			r = setattr_at(path, false, ro, 0);
+			safe_copy(null_ro, sizeof(null_ro), path);
+		}
 		r = r == -ENOENT ? 0 : r;
 	}
 	/* One empty read-only tmpfs, mounted over the first directory and bound over the
@@ -450,13 +458,18 @@ static int build_dev(const char **step)
 	if (r == 0) {
 		r = make_dir(AT_FDCWD, "dev/pts", 0755);
 	}
-	/* Device nodes bound from the host (no mknod in a user namespace); not nodev. */
+	/* Device nodes bound from the host (no mknod in a user namespace); not nodev, and
+	 * read-only: a device opens for writing all the same, but the host's node (which a
+	 * stage running as root owns) cannot be changed through it (chmod, chown, times). */
 	for (size_t i = 0; i < ARRAY_SIZE(devices) && r == 0; i++) {
 		char src[32] = "/dev/";
 		safe_append(src, sizeof(src), devices[i]);
 		r = make_file(AT_FDCWD, src + 1);
 		if (r == 0) {
 			r = sys_mount(src, src + 1, NULL, MS_BIND, NULL);
+		}
+		if (r == 0) {
+			r = setattr_at(src + 1, false, MOUNT_ATTR_RDONLY, 0);
 		}
 	}
 	/* nosuid and noexec on the tmpfs and every device (the tmpfs alone becomes read-only

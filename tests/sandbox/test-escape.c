@@ -379,6 +379,50 @@ Test(escape, writes_outside_the_workspace_fail, .timeout = 120)
 	drop(ws);
 }
 
+/* 9b. The device nodes a stage gets (and /dev/null over the masked /proc files) are the
+ * host's: a stage running as root, which owns them, could change their mode or times on
+ * the host (chmod 000 /dev/null would break every other user of the host). They are
+ * read-only mounts: writing to the devices works, changing the nodes does not. The host's
+ * modes are put back whatever happens, so a failing run cannot break the machine. */
+Test(escape, the_hosts_device_nodes_cannot_be_changed, .timeout = 120)
+{
+	static const char *const nodes[] = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random",
+					     "/dev/urandom" };
+	struct stat before[5];
+	for (size_t i = 0; i < 5; i++) {
+		cr_assert_eq(stat(nodes[i], &before[i]), 0);
+	}
+	char *ws = workspace();
+	run_expect(ws,
+		   "version: 1\nstages:\n  dev:\n    run: |\n"
+		   "      for f in /dev/null /dev/zero /dev/full /dev/random /dev/urandom "
+		   "/proc/kcore /proc/keys /proc/kmsg; do\n"
+		   "        [ -e \"$f\" ] || continue\n"
+		   "        if chmod 0600 \"$f\" 2>/dev/null; then echo \"FAIL chmod $f\"; "
+		   "else echo \"ok chmod $f\"; fi\n"
+		   "        if touch -m -d @946684800 \"$f\" 2>/dev/null; then echo \"FAIL touch "
+		   "$f\"; else echo \"ok touch $f\"; fi\n"
+		   "      done\n"
+		   "      echo x > /dev/null && echo 'ok write /dev/null'\n"
+		   "      head -c 1 /dev/urandom > /dev/null && echo 'ok read /dev/urandom'\n",
+		   0);
+	for (size_t i = 0; i < 5; i++) {
+		struct stat now;
+		cr_assert_eq(stat(nodes[i], &now), 0);
+		if ((now.st_mode & 07777) != (before[i].st_mode & 07777)) {
+			chmod(nodes[i], before[i].st_mode & 07777);
+		}
+		cr_expect_eq(now.st_mode & 07777, before[i].st_mode & 07777, "%s changed",
+			     nodes[i]);
+		cr_expect_eq(now.st_mtime, before[i].st_mtime, "%s touched", nodes[i]);
+	}
+	assert_denied(ws, "dev",
+		      (const char *const[]){ "chmod /dev/null", "touch /dev/null",
+					     "chmod /dev/full", "chmod /proc/keys",
+					     "write /dev/null", "read /dev/urandom", NULL });
+	drop(ws);
+}
+
 /* 10a. A symlink in the workspace leads into the sandbox's root, not the host's. */
 Test(escape, workspace_symlinks_lead_nowhere, .timeout = 120)
 {
