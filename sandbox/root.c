@@ -685,10 +685,24 @@ int root_prepare(const struct root_plan *rp, const char **step)
 			goto out;
 		}
 	} else {
-		*step = "open the root filesystem";
-		rootfs = ret(open(rp->rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+		/* Without following a symbolic link anywhere (one committed in the workspace
+		 * could point at /), and never the host's own root, however it is spelt
+		 * (//, /usr/..): compared by device and inode. */
+		*step = "open the root filesystem (no symbolic links)";
+		rootfs = sys_openat2(AT_FDCWD, rp->rootfs, O_RDONLY | O_DIRECTORY,
+				     RESOLVE_NO_SYMLINKS);
 		if (rootfs < 0) {
 			r = rootfs;
+			goto out;
+		}
+		struct stat rst, hst;
+		*step = "check that the root filesystem is not the host's root";
+		if (fstat(rootfs, &rst) < 0 || stat("/", &hst) < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (rst.st_dev == hst.st_dev && rst.st_ino == hst.st_ino) {
+			r = -EPERM;
 			goto out;
 		}
 	}

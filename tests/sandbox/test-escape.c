@@ -765,6 +765,26 @@ Test(escape, rootfs_replaces_the_host_root, .timeout = 120)
 	const char *msg = stage_message(rep, "img");
 	cr_assert(msg && strstr(msg, "open the root filesystem"), "%s", msg ? msg : "(none)");
 	json_decref(rep);
+	/* The host's root is never a rootfs, however it is spelt, nor reached through a
+	 * symbolic link (one committed in the workspace, say): the stage does not run. */
+	char *link = tu_strf("%s/hostroot", ws);
+	cr_assert_eq(symlink("/", link), 0);
+	static const char *const host[] = { "//", "/usr/..", "hostroot", "rootfs/../hostroot" };
+	for (size_t i = 0; i < sizeof(host) / sizeof(host[0]); i++) {
+		char *yaml =
+			tu_strf("version: 1\nstages:\n  img:\n    sandbox: { rootfs: \"%s\" }\n"
+				"    run: cat /etc/shadow\n",
+				host[i]);
+		tu_write(ws, ".runner.yml", yaml);
+		struct tu_result r = tu_runner_run(ws, "run", "--no-color", NULL);
+		cr_assert(r.status == 4 || r.status == 2, "%s: exit %d\n%s%s", host[i], r.status,
+			  r.out, r.err);
+		cr_assert_null(strstr(r.out, "SHADOW-WAS-READ"), "%s: the host's /etc/shadow:\n%s",
+			       host[i], r.out);
+		tu_result_free(&r);
+		free(yaml);
+	}
+	free(link);
 	free(cmd);
 	drop(ws);
 }
