@@ -308,13 +308,16 @@ int psandbox_apply(const struct psandbox *ps, const char *workspace, struct sand
 /*
  * The repository's .git is read-only unless the stage asks for it read-write: a stage that
  * could write it could plant a hook or a config entry (core.fsmonitor, core.hooksPath)
- * that runs on the host, outside any sandbox, the next time someone uses git there.
+ * that runs on the host, outside any sandbox, the next time someone uses git there. Also
+ * when it is a file (a worktree's or a submodule's "gitdir: ..."), which a stage could
+ * point at a directory of its own; a symbolic link cannot be bound read-only, and the
+ * stage then does not start (its read-only path is refused as a link).
  */
 static void protect_git(struct sandbox_policy *pol, const char *workspace)
 {
 	struct stat st;
 	_cleanup_free_ char *git = xasprintf("%s/.git", workspace);
-	if (sandbox_policy_workspace_readonly(pol) || lstat(git, &st) < 0 || !S_ISDIR(st.st_mode)) {
+	if (sandbox_policy_workspace_readonly(pol) || lstat(git, &st) < 0) {
 		return;
 	}
 	const char *rel;

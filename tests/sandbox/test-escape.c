@@ -815,6 +815,31 @@ Test(escape, git_hooks_cannot_be_planted, .timeout = 120)
 	free(cmd);
 	free(hooks);
 	drop(ws);
+	/* A worktree's (or submodule's) .git is a file naming the git directory: a stage must
+	 * not point it at a directory of its own (with a core.fsmonitor that runs on the
+	 * host at the next `git status`). */
+	ws = workspace();
+	tu_write(ws, ".git", "gitdir: /srv/repo/.git/worktrees/ws\n");
+	run_expect(ws,
+		   "version: 1\nstages:\n  point:\n    run: |\n"
+		   "      mkdir -p evil\n"
+		   "      if echo 'gitdir: evil' > .git; then echo 'FAIL .git rewritten'; exit 1; "
+		   "fi\n"
+		   "      if mv .git gone 2>/dev/null; then echo 'FAIL .git moved'; exit 1; fi\n"
+		   "      echo 'ok .git file is read-only'\n",
+		   0);
+	assert_denied(ws, "point", (const char *const[]){ ".git file is read-only", NULL });
+	char *gitfile = tu_readf("%s/.git", ws);
+	cr_assert_str_eq(gitfile, "gitdir: /srv/repo/.git/worktrees/ws\n");
+	free(gitfile);
+	drop(ws);
+	/* A .git that is a symbolic link cannot be made read-only: the stage does not run. */
+	ws = workspace();
+	char *link = tu_strf("%s/.git", ws);
+	cr_assert_eq(symlink("elsewhere", link), 0);
+	run_expect(ws, "version: 1\nstages:\n  point:\n    run: echo ran\n", 4);
+	free(link);
+	drop(ws);
 }
 
 /* The posture report: what this host gives, and which stages ask for more. */
