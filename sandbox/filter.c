@@ -74,12 +74,37 @@ static const char *const eperm_calls[] = {
 
 /* Denied with ENOSYS: callers treat them as absent and fall back. */
 static const char *const enosys_calls[] = {
-	"open_tree", "move_mount", "fsopen",	    "fsconfig",
-	"fsmount",   "fspick",	   "mount_setattr", "clone3",
+	"open_tree",
+	"move_mount",
+	"fsopen",
+	"fsconfig",
+	"fsmount",
+	"fspick",
+	"mount_setattr",
+	"clone3",
+	/* Its mode is inside a structure, which a filter cannot read (setuid below); callers
+	 * fall back to openat. */
+	"openat2",
 };
 
-/* Newer than this libseccomp's tables, x86-64 numbers: open_tree_attr (6.15). */
-static const int enosys_numbers[] = { 467 };
+/* Newer than this libseccomp's tables, x86-64 numbers: fchmodat2 (6.6; glibc falls back to
+ * fchmodat), open_tree_attr (6.15). */
+static const int enosys_numbers[] = { 452, 467 };
+
+/*
+ * The setuid and setgid bits: a stage (root in its sandbox when the runner is) could
+ * otherwise leave a setuid-root program in the workspace, which is a directory of the
+ * host, nosuid only inside the sandbox. Denied wherever a mode is given: chmod, and the
+ * mode of a file being created (a mode without O_CREAT is ignored by the kernel, and libc
+ * passes 0 then).
+ */
+static const struct {
+	const char *name;
+	unsigned arg;
+} mode_args[] = {
+	{ "chmod", 1 }, { "fchmod", 1 }, { "fchmodat", 2 }, { "creat", 1 },
+	{ "open", 2 },	{ "openat", 3 }, { "mknod", 1 },    { "mknodat", 2 },
+};
 
 /* clone(2) flags that create namespaces. CLONE_NEWTIME is not a clone(2) flag (its bit is
  * part of the exit signal there). */
@@ -226,6 +251,14 @@ int filter_build(const struct sandbox_policy *pol, struct sock_filter **out, uns
 		uint32_t bit = 1u << i, next = 1u << ((i + 1) % 32);
 		struct scmp_arg_cmp c = SCMP_A0_64(SCMP_CMP_MASKED_EQ, bit | next, bit);
 		add_named(&b, SCMP_ACT_ERRNO(EPERM), "personality", 1, &c);
+	}
+	static const uint64_t special_bits[] = { 04000 /* S_ISUID */, 02000 /* S_ISGID */ };
+	for (size_t i = 0; i < ARRAY_SIZE(mode_args); i++) {
+		for (size_t k = 0; k < ARRAY_SIZE(special_bits); k++) {
+			struct scmp_arg_cmp c = SCMP_CMP(mode_args[i].arg, SCMP_CMP_MASKED_EQ,
+							 special_bits[k], special_bits[k]);
+			add_named(&b, SCMP_ACT_ERRNO(EPERM), mode_args[i].name, 1, &c);
+		}
 	}
 	add_socket_rules(&b, pol->net);
 	if (b.ret < 0) {

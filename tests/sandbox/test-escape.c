@@ -553,6 +553,35 @@ Test(escape, only_the_stage_fds_arrive, .timeout = 120)
 }
 
 /* 12. No capabilities, no_new_privs, seccomp; a setuid-root binary gains nothing. */
+/* 12b. A stage, root in its sandbox, cannot leave a setuid or setgid program in the
+ * workspace (a directory of the host, where it would be setuid root): chmod with either
+ * bit, a file created with one, and openat2 (whose mode a filter cannot see) are denied. */
+Test(escape, no_setuid_files_can_be_made, .timeout = 120)
+{
+	char *ws = workspace();
+	run_expect(
+		ws,
+		"version: 1\nstages:\n  suid:\n    run: |\n"
+		"      echo x > f\n"
+		"      chmod 4755 f 2>/dev/null && echo 'FAIL chmod u+s' || echo 'ok chmod u+s'\n"
+		"      chmod 2755 f 2>/dev/null && echo 'FAIL chmod g+s' || echo 'ok chmod g+s'\n"
+		"      install -m 6755 f g 2>/dev/null && echo 'FAIL install' || echo 'ok "
+		"install'\n"
+		"      chmod 0755 f && echo 'ok chmod 755 works'\n"
+		"      ./attack-sys setuid-create\n",
+		0);
+	assert_denied(ws, "suid",
+		      (const char *const[]){ "chmod u+s", "chmod g+s", "install", "chmod 755 works",
+					     "open with a setuid mode: EPERM", "openat2: ENOSYS",
+					     NULL });
+	struct stat st;
+	char *f = tu_strf("%s/f", ws);
+	cr_assert_eq(stat(f, &st), 0);
+	cr_assert_eq(st.st_mode & (S_ISUID | S_ISGID), 0u);
+	free(f);
+	drop(ws);
+}
+
 Test(escape, no_privileges_even_through_setuid, .timeout = 120)
 {
 	char *ws = workspace();

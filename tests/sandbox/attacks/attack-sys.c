@@ -10,6 +10,9 @@
  *                        process is killed (each tried in a child)
  *   attack-sys tty       TIOCSTI and TIOCLINUX on fds 0-2, also with bits above 32;
  *                        /dev/tty is not there
+ *   attack-sys setuid-create  files created with a setuid or setgid mode (open, openat,
+ *                        creat, mknod, through raw system calls: no libc help), fchmod and
+ *                        fchmodat with those bits; openat2, whose mode a filter cannot read
  */
 #include "attack.h"
 
@@ -18,6 +21,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/personality.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -122,6 +126,33 @@ static int do_tty(void)
 	return attack_done();
 }
 
+static int do_setuid_create(void)
+{
+	expect_errno("open with a setuid mode",
+		     syscall(SYS_open, "suid-open", O_CREAT | O_WRONLY, 04755), EPERM);
+	expect_errno("openat with a setgid mode",
+		     syscall(SYS_openat, AT_FDCWD, "sgid-openat", O_CREAT | O_WRONLY, 02755),
+		     EPERM);
+	expect_errno("creat with a setuid mode", syscall(SYS_creat, "suid-creat", 04700), EPERM);
+	expect_errno("mknod of a setuid file", syscall(SYS_mknod, "suid-mknod", S_IFREG | 04755, 0),
+		     EPERM);
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, "plain", O_CREAT | O_WRONLY, 0755);
+	check("a plain file can be made", fd >= 0, "errno %d", errno);
+	expect_errno("fchmod setuid", syscall(SYS_fchmod, fd, 04755), EPERM);
+	expect_errno("fchmodat setgid", syscall(SYS_fchmodat, AT_FDCWD, "plain", 02755), EPERM);
+	/* The high bits of the mode do not hide the setuid bit. */
+	expect_errno("fchmod setuid with high bits", syscall(SYS_fchmod, fd, (1ul << 40) | 04755),
+		     EPERM);
+	struct {
+		unsigned long long flags, mode, resolve;
+	} how = { O_CREAT | O_WRONLY, 04755, 0 };
+	expect_errno("openat2",
+		     syscall(437 /* openat2 */, AT_FDCWD, "suid-openat2", &how, sizeof(how)),
+		     ENOSYS);
+	close(fd);
+	return attack_done();
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -135,6 +166,9 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "tty")) {
 		return do_tty();
 	}
-	fprintf(stderr, "usage: attack-sys calls|abi|tty\n");
+	if (!strcmp(cmd, "setuid-create")) {
+		return do_setuid_create();
+	}
+	fprintf(stderr, "usage: attack-sys calls|abi|tty|setuid-create\n");
 	return 2;
 }
