@@ -480,7 +480,7 @@ static int build_dev(const char **step)
 	if (r == 0) {
 		*step = "mount /dev/pts";
 		r = sys_mount("devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-			      "ptmxmode=0666,mode=0620");
+			      "ptmxmode=0666,mode=0620,max=256");
 	}
 	return r;
 }

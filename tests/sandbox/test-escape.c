@@ -404,7 +404,9 @@ Test(escape, the_hosts_device_nodes_cannot_be_changed, .timeout = 120)
 		   "$f\"; else echo \"ok touch $f\"; fi\n"
 		   "      done\n"
 		   "      echo x > /dev/null && echo 'ok write /dev/null'\n"
-		   "      head -c 1 /dev/urandom > /dev/null && echo 'ok read /dev/urandom'\n",
+		   "      head -c 1 /dev/urandom > /dev/null && echo 'ok read /dev/urandom'\n"
+		   "      grep -q ' /dev/pts .*max=256' /proc/self/mountinfo && echo 'ok ptys "
+		   "capped'\n",
 		   0);
 	for (size_t i = 0; i < 5; i++) {
 		struct stat now;
@@ -419,7 +421,8 @@ Test(escape, the_hosts_device_nodes_cannot_be_changed, .timeout = 120)
 	assert_denied(ws, "dev",
 		      (const char *const[]){ "chmod /dev/null", "touch /dev/null",
 					     "chmod /dev/full", "chmod /proc/keys",
-					     "write /dev/null", "read /dev/urandom", NULL });
+					     "write /dev/null", "read /dev/urandom", "ptys capped",
+					     NULL });
 	drop(ws);
 }
 
