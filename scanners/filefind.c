@@ -101,6 +101,11 @@ size_t filefind_finish(struct finding_list *fl, size_t first, const char *buf, s
 	}
 	for (size_t i = first; i < fl->n; i++) {
 		struct finding *f = &fl->v[i];
+		/* A rule that gave up on the file is about the whole file, not its line 1: a
+		 * comment there (which the same file could carry) does not suppress it. */
+		if (json_is_true(json_object_get(f->extra, "incomplete"))) {
+			continue;
+		}
 		char *reason = NULL;
 		int r = finding_inline_suppression(buf, len, f->line, f->rule_id, &reason);
 		if (r == 1) {

@@ -212,6 +212,17 @@ Test(pattern, step_budget_bounds_pathological_patterns)
 	cr_assert(json_is_true(json_object_get(fl.v[0].extra, "incomplete")));
 	cr_assert_not_null(strstr(fl.v[0].message, "not evaluated completely"));
 	cr_assert_not_null(fl.v[0].fingerprint);
+	/* It is about the whole file: a suppression comment on line 1 (which the same file
+	 * could carry) does not suppress it. */
+	const char marker[] = "// runner:ignore t -- reviewed\n";
+	char *marked = xmalloc(sizeof(marker) + w + 1);
+	memcpy(marked, marker, sizeof(marker) - 1);
+	memcpy(marked + sizeof(marker) - 1, src, w + 1);
+	scan(LANG_C, rule, marked);
+	cr_assert_eq(fl.n, 1);
+	cr_assert(json_is_true(json_object_get(fl.v[0].extra, "incomplete")));
+	cr_assert_eq(fl.v[0].suppression, SUPPRESSION_NONE);
+	free(marked);
 	free(src);
 }
 
