@@ -152,10 +152,11 @@ void secrets_redact(const char *secret, size_t n, char *out, size_t outlen)
 	snprintf(out, outlen, "%s...(sha256:%.8s)", head, hex);
 }
 
-/* Does the secret (or the whole match) hit an allow pattern? */
+/* Does the secret itself hit an allow pattern (the rule's, or the scan's allowlist)? Not
+ * the text around it: a key name such as AWS_SECRET_ACCESS_KEY_FOR_EXAMPLE_APP must not
+ * let a real key through an allowlist entry meant for placeholder values. */
 static bool allowed(struct secrets_scratch *s, const struct rule *r,
-		    const struct secrets_allowlist *al, const char *sec, size_t sn, const char *m,
-		    size_t mn)
+		    const struct secrets_allowlist *al, const char *sec, size_t sn)
 {
 	for (size_t i = 0; i < r->n_allow; i++) {
 		if (pcre2_match(r->allow[i], (PCRE2_SPTR)sec, sn, 0, 0, s->rx.md, s->rx.mctx) >=
@@ -165,8 +166,7 @@ static bool allowed(struct secrets_scratch *s, const struct rule *r,
 	}
 	for (size_t i = 0; al && i < al->n; i++) {
 		if (pcre2_match(al->regex[i], (PCRE2_SPTR)sec, sn, 0, 0, s->rx.md, s->rx.mctx) >=
-			    0 ||
-		    pcre2_match(al->regex[i], (PCRE2_SPTR)m, mn, 0, 0, s->rx.md, s->rx.mctx) >= 0) {
+		    0) {
 			return true;
 		}
 	}
@@ -232,7 +232,7 @@ static void eval_rule(struct secrets_scratch *s, uint32_t ri, const char *buf, s
 			st->low_entropy++;
 			continue;
 		}
-		if (allowed(s, r, al, buf + so, se - so, buf + ms, me - ms)) {
+		if (allowed(s, r, al, buf + so, se - so)) {
 			st->allowlisted++;
 			continue;
 		}

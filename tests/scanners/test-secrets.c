@@ -201,6 +201,15 @@ Test(secrets, allowlists)
 	cr_assert_eq(fl.n, 1, "the scan's allowlist regex drops one more");
 	cr_assert_eq(fl.v[0].line, 3);
 	pcre2_code_free(re);
+	/* It is matched against the secret, not the text around it: a key name that happens
+	 * to match does not let a real key through. */
+	re = rules_regex_compile("EXAMPLE", err, sizeof(err), &off);
+	cr_assert_not_null(re);
+	scan("AWS_SECRET_ACCESS_KEY_FOR_EXAMPLE_APP = "
+	     "\"q8Zr3TfLw2Xv9NkPb5HcJ7sYd4GmR1tUe6VaW0oQ\"\n",
+	     &re, 1);
+	cr_assert_not_null(by_rule("secret.aws-secret-access-key"));
+	pcre2_code_free(re);
 }
 
 Test(secrets, provider_rule_beats_generic_rule)
