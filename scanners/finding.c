@@ -409,9 +409,22 @@ static int parse_ignore(const char *p, const char *end, const char *rule_id, boo
 		return 0;
 	}
 	for (const char *q = p; own_line_only && q < m; q++) {
-		if (!isspace((unsigned char)*q) && !strchr("/*#<!-;%'", *q)) {
+		if (!isspace((unsigned char)*q) && !strchr("/*#<!-;%", *q)) {
 			return 0;
 		}
+	}
+	/* In a comment: what comes just before the marker (spaces aside) opens a comment
+	 * ('#', two slashes, slash-star, two dashes, '<!--', ';', '%') or continues a block
+	 * comment ('*'): not a quote, a letter or anything else, so that a string holding the
+	 * marker suppresses nothing. */
+	const char *b = m;
+	while (b > p && isspace((unsigned char)b[-1])) {
+		b--;
+	}
+	if (b == p || !strchr("#/*-;%", b[-1]) ||
+	    (b[-1] == '/' && !(b - p >= 2 && (b[-2] == '/' || b[-2] == '*'))) ||
+	    (b[-1] == '-' && !(b - p >= 2 && b[-2] == '-'))) {
+		return 0;
 	}
 	const char *s = m + sizeof(marker) - 1;
 	if (s >= end || !isspace((unsigned char)*s)) {

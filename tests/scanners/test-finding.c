@@ -147,3 +147,39 @@ Test(finding, inline_suppressions_need_a_reason)
 	cr_assert_eq(finding_inline_suppression(src, len, 1, "c.strcpy", &reason), 0);
 	cr_assert_eq(finding_inline_suppression(src, len, 99, "c.strcpy", &reason), 0);
 }
+
+/* Only a comment suppresses: a marker in a string (on the line, or a string on the line
+ * above), or glued to other text, does not. */
+Test(finding, markers_outside_comments_suppress_nothing)
+{
+	static const char *const inert[] = {
+		"{\"note\": \"runner:ignore * -- not a comment\", \"key\": \"AKIA\"}\n",
+		"x = \"runner:ignore * -- in a string\"; strcpy(a, b);\n",
+		"x = 1; // xrunner:ignore * -- glued\n",
+		"'runner:ignore * -- a string on the line above'\nstrcpy(a, b);\n",
+		"s = 'a' 'runner:ignore * -- quoted'\n",
+	};
+	for (size_t i = 0; i < sizeof(inert) / sizeof(inert[0]); i++) {
+		char *reason = NULL;
+		unsigned line = strchr(inert[i], '\n')[1] ? 2 : 1;
+		cr_assert_eq(finding_inline_suppression(inert[i], strlen(inert[i]), line,
+							"c.strcpy", &reason),
+			     0, "%s", inert[i]);
+		free(reason);
+	}
+	static const char *const comments[] = {
+		"x = 1 # runner:ignore * -- reviewed\n",
+		"x = 1; -- runner:ignore * -- SQL comment\n",
+		"x = 1 ; runner:ignore * -- ini comment\n",
+		" * runner:ignore * -- block comment\nstrcpy(a, b);\n",
+		"/*runner:ignore * -- no space*/ strcpy(a, b);\n",
+	};
+	for (size_t i = 0; i < sizeof(comments) / sizeof(comments[0]); i++) {
+		char *reason = NULL;
+		unsigned line = strchr(comments[i], '\n')[1] ? 2 : 1;
+		cr_assert_eq(finding_inline_suppression(comments[i], strlen(comments[i]), line,
+							"c.strcpy", &reason),
+			     1, "%s", comments[i]);
+		free(reason);
+	}
+}
