@@ -50,7 +50,8 @@ struct finding *filefind_incomplete(struct finding_list *out, const struct rule 
 	f->line = f->end_line = 1;
 	f->column = f->end_column = 1;
 	f->message = xasprintf("%s: not evaluated completely on this file: the matcher gave up "
-			       "at its step limit, so a match may be hidden here",
+			       "(at its step limit, or past the matches it keeps for a file), so "
+			       "a match may be hidden here",
 			       f->title ? f->title : r->id);
 	finding_set(&f->fix,
 		    "simplify the file, or exclude it from the scan if it is known to be safe "

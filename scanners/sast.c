@@ -192,6 +192,7 @@ struct try_ctx {
 	const struct pattern *p;
 	struct pattern_ctx pc;
 	struct rmatches *out;
+	bool *gave_up; /* the rule's: set when a match is dropped at the cap */
 };
 
 static bool try_start(void *ud, uint32_t start)
@@ -208,7 +209,11 @@ static bool try_start(void *ud, uint32_t start)
 		return false;
 	}
 	if (tc->out->n >= SAST_MAX_MATCHES_PER_RULE) {
+		/* Dropped before its refinements ran: the rule reports the file as not evaluated
+		 * completely, or a flood of matches that refinements would remove could push
+		 * out one they keep. */
 		tc->ev->s->st->truncated++;
+		*tc->gave_up = true;
 		return true;
 	}
 	GROW(tc->out->v, tc->out->cap, tc->out->n + 1);
@@ -599,6 +604,7 @@ static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const ch
 					.cond_ud = &ev,
 					.steps_left = &s->rm[an->uses[u].rule].steps_left },
 				.out = &s->rm[an->uses[u].rule],
+				.gave_up = &s->gave_up[an->uses[u].rule],
 			};
 			touch_rule(s, an->uses[u].rule);
 			size_t before = given_up(s);

@@ -243,9 +243,14 @@ static void eval_rule(struct secrets_scratch *s, uint32_t ri, const char *buf, s
 			 * one below the gate's threshold. */
 			st->truncated++;
 			sp = (int)r->severity > least_severe(s) ? least_severe_span(s) : NULL;
+			/* What is dropped is not passed: its rule reports the file as not evaluated
+			 * completely (a flood of matches suppressed inline would otherwise fill the
+			 * cap and push an unsuppressed one out). */
 			if (!sp) {
+				s->gave_up[ri] = true;
 				continue;
 			}
+			s->gave_up[sp->rule] = true;
 			s->min_sev = -1;
 		} else {
 			GROW(s->spans, s->cap_spans, s->n_spans + 1);

@@ -276,6 +276,34 @@ Test(scan, large_files_and_threads_give_the_same_findings)
 	free(dir);
 }
 
+/* A flood of matches that the rule's refinements remove (safe yaml.load calls) fills the
+ * per-rule cap before they run: the unsafe call past it must not pass. The rule reports
+ * the file as not evaluated completely. */
+Test(scan, a_flood_of_refined_away_matches_does_not_hide_a_real_one)
+{
+	char *dir = tu_tmpdir();
+	size_t n = 1000, w = 0;
+	char *src = xmalloc(n * 64 + 128);
+	w += (size_t)sprintf(src, "import yaml\n");
+	for (size_t i = 0; i < n; i++) {
+		w += (size_t)sprintf(src + w, "a%zu = yaml.load(d, Loader=yaml.SafeLoader)\n", i);
+	}
+	sprintf(src + w, "b = yaml.load(untrusted)\n");
+	tu_write(dir, "loader.py", src);
+	free(src);
+	struct run r;
+	run_scan(&r, RULE_SAST, dir, NULL, 0, 1);
+	cr_assert_eq(r.r, 0, "%s", r.err);
+	bool high = false;
+	for (size_t i = 0; i < r.fl.n; i++) {
+		high |= r.fl.v[i].severity >= SEVERITY_HIGH;
+	}
+	cr_assert(high, "%zu findings, none high: the unsafe call passed", r.fl.n);
+	run_release(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 Test(scan, secrets_scan_reads_every_text_file)
 {
 	char *dir = tu_tmpdir();

@@ -130,11 +130,42 @@ Test(secrets, a_flood_of_lesser_matches_does_not_hide_a_critical_one)
 	}
 	sprintf(text + w, "aws=AKIAQ3RZ7TWL5MXK4PHD\n");
 	scan(text, NULL, 0);
-	cr_assert_eq(fl.n, SECRETS_MAX_PER_FILE);
+	/* The cap's worth, and the JWT rule's report that it dropped some. */
+	cr_assert_eq(fl.n, SECRETS_MAX_PER_FILE + 1);
 	const struct finding *aws = by_rule("secret.aws-access-key-id");
 	cr_assert_not_null(aws, "the critical key was dropped behind the flood");
 	cr_assert_eq(aws->severity, SEVERITY_CRITICAL);
 	cr_assert_eq(aws->line, n + 1);
+	size_t incomplete = 0;
+	for (size_t i = 0; i < fl.n; i++) {
+		incomplete += json_is_true(json_object_get(fl.v[i].extra, "incomplete"));
+	}
+	cr_assert_eq(incomplete, 1);
+	free(text);
+}
+
+/* Matches suppressed inline fill the cap like any: one that is not suppressed, dropped
+ * past it, must not pass. Its rule reports the file as not evaluated completely, which no
+ * comment suppresses. */
+Test(secrets, a_flood_of_suppressed_matches_does_not_hide_one_that_is_not)
+{
+	size_t n = SECRETS_MAX_PER_FILE, w = 0;
+	char *text = xcalloc(n * 80 + 200, 1);
+	for (size_t i = 0; i < n; i++) {
+		w += (size_t)sprintf(text + w,
+				     "k%zu=AKIAQ3RZ7TWL%08zu # runner:ignore * -- test fixture\n",
+				     i, i);
+	}
+	sprintf(text + w, "t=ghp_R8tA3kPq7ZxW1mNv5LcJ2hYs9dFg4BeT6uQo\n");
+	scan(text, NULL, 0);
+	bool blocked = false;
+	for (size_t i = 0; i < fl.n; i++) {
+		const struct finding *f = &fl.v[i];
+		if (f->severity == SEVERITY_CRITICAL && f->disposition != DISPOSITION_SUPPRESSED) {
+			blocked = true;
+		}
+	}
+	cr_assert(blocked, "everything left is suppressed: the token passed");
 	free(text);
 }
 
