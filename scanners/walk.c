@@ -88,6 +88,7 @@ struct walker {
 	const struct walk_options *o;
 	struct walk_result *res;
 	git_repository *repo;
+	git_index *index;  /* the repository's, when it has one: tracked files are scanned */
 	char *repo_prefix; /* root relative to the repository's workdir, "" or "dir/" */
 	char *err;
 	size_t errlen;
@@ -123,6 +124,10 @@ static bool excluded(const struct walker *w, const char *rel, bool dir)
 	return false;
 }
 
+/* Ignored by .gitignore and not tracked: a file in the index (added with --force, or
+ * before the rule) is committed all the same, and is scanned; a directory is entered when
+ * the index has a file below it. The repository's .gitignore is its authors' to write: it
+ * must not hide what they commit. */
 static bool ignored(struct walker *w, const char *rel, bool dir)
 {
 	if (!w->repo) {
@@ -130,10 +135,17 @@ static bool ignored(struct walker *w, const char *rel, bool dir)
 	}
 	_cleanup_free_ char *p = xasprintf("%s%s%s", w->repo_prefix, rel, dir ? "/" : "");
 	int ign = 0;
-	if (git_ignore_path_is_ignored(&ign, w->repo, p) < 0) {
+	if (git_ignore_path_is_ignored(&ign, w->repo, p) < 0 || ign != 1) {
 		return false;
 	}
-	return ign == 1;
+	if (w->index) {
+		size_t pos;
+		if (dir ? git_index_find_prefix(&pos, w->index, p) == 0
+			: git_index_get_bypath(w->index, p, 0) != NULL) {
+			return false; /* tracked */
+		}
+	}
+	return true;
 }
 
 static void add_file(struct walker *w, const char *rel, uint64_t size)
@@ -351,6 +363,9 @@ static void open_repo(struct walker *w, const char *root)
 				w->repo = repo;
 				w->repo_prefix =
 					root[n] ? xasprintf("%s/", root + n + 1) : xstrdup("");
+				if (git_repository_index(&w->index, repo) < 0) {
+					w->index = NULL;
+				}
 				return;
 			}
 		}
@@ -432,6 +447,7 @@ int walk_run(const struct walk_options *o, struct walk_result *res, char *err, s
 			}
 		}
 	}
+	git_index_free(w.index);
 	if (w.repo) {
 		git_repository_free(w.repo);
 	}

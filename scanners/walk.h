@@ -4,8 +4,10 @@
  *
  *   ignored    matched by .gitignore (libgit2: the repository's ignore rules, including
  *              nested .gitignore files and .git/info/exclude; outside a repository the
- *              .gitignore files of the tree still apply). Global git configuration is
- *              never read, so a scan gives the same answer on every machine.
+ *              .gitignore files of the tree still apply) and not tracked: a file in the
+ *              repository's index is scanned whatever .gitignore says. Global git
+ *              configuration is never read, so a scan gives the same answer on every
+ *              machine.
  *   excluded   matched by an exclude glob (fnmatch, `*` also matches `/`)
  *   vendored   under vendor/, node_modules/, third_party/, ... (unless scan_vendored)
  *   generated  *.min.js, *.pb.go, *_pb2.py, ... (content markers are checked by the scan)
