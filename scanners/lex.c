@@ -296,7 +296,11 @@ void lex_comment(struct lexst *L, size_t off, size_t end)
 void lex_region(struct lexst *L, size_t off, size_t end, enum lang lang)
 {
 	struct tokens *t = L->t;
-	if (end <= off || t->n_regions >= LEX_MAX_REGIONS) {
+	if (end <= off) {
+		return;
+	}
+	if (t->n_regions >= LEX_MAX_REGIONS) {
+		t->regions_dropped = true;
 		return;
 	}
 	GROW(t->regions, t->regions_cap, t->n_regions + 1);
@@ -456,6 +460,7 @@ static void tokens_reset(struct tokens *t, enum lang lang, const char *buf, size
 {
 	t->n = 0;
 	t->n_regions = 0;
+	t->regions_dropped = false;
 	t->n_comments = 0;
 	t->src = buf;
 	t->len = len;

@@ -121,6 +121,7 @@ struct tokens {
 	bool lines_borrowed; /* line_off belongs to another tokens (lex_run_region) */
 	struct lex_region *regions;
 	size_t n_regions, regions_cap;
+	bool regions_dropped; /* more than LEX_MAX_REGIONS: the rest were not recorded */
 	/* Comment ranges, for regex rules that must (not) match inside comments. */
 	uint32_t (*comments)[2];
 	size_t n_comments, comments_cap;

@@ -47,7 +47,8 @@ struct sast_scratch {
 	size_t n_queue, cap_queue;
 	struct regex_ctx rx;
 	struct sast_file_stats *st;
-	bool *gave_up; /* per rule: an evaluation on the current file was given up */
+	bool *gave_up;	      /* per rule: an evaluation on the current file was given up */
+	bool regions_dropped; /* embedded regions beyond the queue's cap, this file */
 };
 
 /* Evaluations given up on the current file so far (step budgets and regex limits). */
@@ -653,6 +654,8 @@ static void queue_region(struct sast_scratch *s, const struct lex_region *g)
 	if (s->n_queue < LEX_MAX_REGIONS) {
 		GROW(s->queue, s->cap_queue, s->n_queue + 1);
 		s->queue[s->n_queue++] = *g;
+	} else {
+		s->regions_dropped = true;
 	}
 }
 
@@ -663,6 +666,7 @@ int sast_scan(struct sast_scratch *s, const char *path, enum lang lang, const ch
 	s->st = st ? st : &dummy;
 	size_t first = out->n;
 	memset(s->gave_up, 0, ruleset_count(s->rs) * sizeof(bool));
+	s->regions_dropped = false;
 	int r = lex_run(lang, buf, len, false, &s->tk);
 	if (r < 0) {
 		return r;
@@ -680,10 +684,34 @@ int sast_scan(struct sast_scratch *s, const char *path, enum lang lang, const ch
 			continue;
 		}
 		s->st->tokens += s->rtk.n;
+		s->regions_dropped |= s->rtk.regions_dropped;
 		for (size_t i = 0; i < s->rtk.n_regions; i++) {
 			queue_region(s, &s->rtk.regions[i]);
 		}
 		eval_tokens(s, &s->rtk, path, g.off, g.off + g.len, out);
+	}
+	/* Embedded scripts beyond what is kept (command substitutions, run: blocks) were not
+	 * analysed: every rule is taken to have given up on the file, so the most severe of
+	 * them reports it, rather than the file passing. */
+	if (s->regions_dropped || s->tk.regions_dropped) {
+		/* The most severe rule for the file's language or a language it embeds (a
+		 * shell rule for a CI file's run: blocks); any rule when none is. */
+		size_t worst = SIZE_MAX;
+		for (int pass = 0; pass < 2 && worst == SIZE_MAX; pass++) {
+			for (size_t ri = 0; ri < ruleset_count(s->rs); ri++) {
+				const struct rule *ru = ruleset_rule(s->rs, (uint32_t)ri);
+				if (pass == 0 && !ru->lang[lang] && !ru->lang[LANG_SHELL]) {
+					continue;
+				}
+				if (worst == SIZE_MAX ||
+				    ru->severity > ruleset_rule(s->rs, (uint32_t)worst)->severity) {
+					worst = ri;
+				}
+			}
+		}
+		if (worst != SIZE_MAX) {
+			s->gave_up[worst] = true;
+		}
 	}
 	/* A rule that gave up on the file may hide a match there: it is not passed. */
 	for (size_t ri = 0; ri < ruleset_count(s->rs); ri++) {

