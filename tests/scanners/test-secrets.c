@@ -266,6 +266,18 @@ Test(secrets, private_key_block)
 	free(text);
 	scan("-----BEGIN RSA PRIVATE KEY-----\n(truncated)\n", NULL, 0);
 	cr_assert_eq(fl.n, 0, "a header alone is not a key");
+	/* Thousands of headers without an end: each attempt stops at the next one (a lazy
+	 * search to the end of the window for each took minutes; the test's timeout would
+	 * catch that), and a key after them is still found. */
+	size_t n = 8000, w = 0;
+	char *many = xmalloc(n * 32 + strlen(key) + 1);
+	for (size_t i = 0; i < n; i++) {
+		w += (size_t)sprintf(many + w, "-----BEGIN PRIVATE KEY-----\n");
+	}
+	strcpy(many + w, key);
+	scan(many, NULL, 0);
+	cr_assert_not_null(by_rule("secret.private-key"));
+	free(many);
 }
 
 Test(secrets, inline_suppression_and_no_keyword_no_scan)
