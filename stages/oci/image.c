@@ -50,6 +50,10 @@ struct entry {
 	char *src;    /* E_FILE: path below the context's real path */
 	char *target; /* E_LINK */
 	bool implicit;
+	/* An implicit directory the base has (as a directory, after all its layers): not
+	 * written, so the base's mode and owner stay. base_kind records what the base has. */
+	bool in_base;
+	char base_kind; /* 0 nothing, 'd' a directory, 'o' something else */
 };
 
 /* The top of each `add`, for whiteouts: what it puts there, and what the base has. */
@@ -591,6 +595,16 @@ static int scan_layer(struct collect *c, const struct oci_layout *l, const char 
 				snprintf(target, sizeof(target), "%.*s%s%s", (int)plen, path,
 					 plen ? "/" : "", base + 4);
 			}
+			/* A lower layer's directory (or its parent) deleted here. */
+			for (size_t k = 0; k < c->n; k++) {
+				struct entry *e = &c->v[k];
+				if (e->implicit && e->type == E_DIR &&
+				    (opaque ? below(e->path, target)
+					    : (str_eq(e->path, target) ||
+					       below(e->path, target)))) {
+					e->base_kind = 0;
+				}
+			}
 			for (size_t k = 0; k < c->n_tops; k++) {
 				struct top *t = &c->tops[k];
 				if (t->set_here) {
@@ -604,6 +618,12 @@ static int scan_layer(struct collect *c, const struct oci_layout *l, const char 
 			continue;
 		}
 		bool is_dir = archive_entry_filetype(ae) == AE_IFDIR;
+		for (size_t k = 0; k < c->n; k++) {
+			struct entry *e = &c->v[k];
+			if (e->implicit && e->type == E_DIR && str_eq(e->path, path)) {
+				e->base_kind = is_dir ? 'd' : 'o';
+			}
+		}
 		for (size_t k = 0; k < c->n_tops; k++) {
 			struct top *t = &c->tops[k];
 			if (str_eq(path, t->path)) {
@@ -631,6 +651,24 @@ static int add_whiteouts(struct collect *c, const struct oci_layout *l,
 	int r = 0;
 	for (size_t i = 0; i < n && r == 0 && c->n_tops; i++) {
 		r = scan_layer(c, l, layers[i].digest, &count);
+	}
+	/* The directories an add needs on its way: one the base has stays the base's (its
+	 * mode and owner: /tmp's 1777, a home directory's owner); where the base has
+	 * something else (merged /usr's bin -> usr/bin), writing a directory there would
+	 * replace it and everything it leads to: refused. */
+	for (size_t k = 0; k < c->n && r == 0; k++) {
+		struct entry *e = &c->v[k];
+		if (!e->implicit || e->type != E_DIR) {
+			continue;
+		}
+		if (e->base_kind == 'o') {
+			r = oci_errf(
+				c->err, -EINVAL,
+				"/%s is not a directory in the base image (a symbolic link?): an "
+				"add cannot go below it; add to the directory it leads to",
+				e->path);
+		}
+		e->in_base = e->base_kind == 'd';
 	}
 	for (size_t k = 0; k < c->n_tops && r == 0; k++) {
 		struct top *t = &c->tops[k];
@@ -774,6 +812,9 @@ static int write_layer(const struct collect *c, struct oci_layout *out, int64_t 
 	}
 	for (size_t i = 0; r == 0 && i < c->n; i++) {
 		const struct entry *e = &c->v[i];
+		if (e->in_base) {
+			continue; /* the base's directory, as it is */
+		}
 		archive_entry_clear(ae);
 		archive_entry_set_pathname(ae, e->path);
 		archive_entry_set_uid(ae, 0);

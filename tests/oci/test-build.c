@@ -526,6 +526,51 @@ Test(build, sources_may_not_escape_the_context)
 	free(out);
 }
 
+/* The directories an add needs on its way are the base's when it has them (not rewritten
+ * as 0755 root, which changed /tmp's 1777 and a home directory's owner), and an add below
+ * something that is not a directory in the base (merged /usr's /bin -> usr/bin) is refused:
+ * a directory written there would replace the link and everything it led to. */
+Test(build, parents_the_base_has_stay_the_bases)
+{
+	tu_write(ctx, "basefs/usr/bin/sh", "#!/bin/true\n");
+	tu_write(ctx, "basefs/srv/www/index.html", "hi\n");
+	char *link = tu_strf("%s/basefs/bin", ctx);
+	cr_assert_eq(symlink("usr/bin", link), 0);
+	free(link);
+	static const struct oci_add base_adds[] = { { "basefs/", "/" } };
+	struct oci_build_spec bs = { .context = ctx,
+				     .adds = base_adds,
+				     .n_adds = 1,
+				     .created = 1,
+				     .platform = "linux/amd64" };
+	char *basedir = tu_strf("%s/baseimg2", ctx);
+	do_build(&bs, basedir);
+	tu_write(ctx, "tool", "t\n");
+	static const struct oci_add below_link[] = { { "tool", "/bin/tool" } };
+	struct oci_build_spec spec = { .context = ctx,
+				       .base = "baseimg2",
+				       .base_confined = true,
+				       .adds = below_link,
+				       .n_adds = 1,
+				       .created = 2 };
+	char msg[800];
+	char *o1 = subdir("p1");
+	cr_assert_eq(build_err(&spec, o1, msg, sizeof(msg)), -EINVAL);
+	cr_assert(strstr(msg, "/bin is not a directory in the base image"), "%s", msg);
+	static const struct oci_add below_dir[] = { { "tool", "/srv/www/tool" } };
+	spec.adds = below_dir;
+	char *o2 = subdir("p2");
+	struct oci_build_result r = do_build(&spec, o2);
+	struct tar_entry v[16];
+	size_t n = read_layer(o2, r.layer.digest, v, 16);
+	cr_assert_not_null(find(v, n, "srv/www/tool"));
+	cr_assert_null(find(v, n, "srv"), "the base's /srv is left as it is");
+	cr_assert_null(find(v, n, "srv/www"), "the base's /srv/www is left as it is");
+	free(o1);
+	free(o2);
+	free(basedir);
+}
+
 Test(build, refused_inputs)
 {
 	char msg[800];
