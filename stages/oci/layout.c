@@ -322,12 +322,42 @@ int oci_layout_put_blob(struct oci_layout *l, const void *data, size_t len,
 	return oci_blob_commit(w, NULL, d);
 }
 
+/* A blob already there is taken only when its bytes hash to its name: a layout written
+ * before (or by someone else) may hold a file of the right name and size and other bytes,
+ * which an index pointing at it would then vouch for. One that does not match is replaced
+ * by whoever asked. */
 bool oci_layout_has_blob(const struct oci_layout *l, const char *digest, uint64_t size)
 {
 	struct stat st;
-	return oci_digest_valid(digest) &&
-	       fstatat(l->blobsfd, oci_digest_hex(digest), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       S_ISREG(st.st_mode) && (uint64_t)st.st_size == size;
+	if (!oci_digest_valid(digest)) {
+		return false;
+	}
+	int fd = openat(l->blobsfd, oci_digest_hex(digest), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		return false;
+	}
+	bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == size;
+	struct oci_sha256 h;
+	if (ok && oci_sha256_init(&h) == 0) {
+		char *buf = xmalloc(COPY_CHUNK);
+		uint64_t got = 0;
+		ssize_t n;
+		while ((n = read(fd, buf, COPY_CHUNK)) > 0 || (n < 0 && errno == EINTR)) {
+			if (n > 0) {
+				oci_sha256_update(&h, buf, (size_t)n);
+				got += (uint64_t)n;
+			}
+		}
+		char actual[OCI_DIGEST_SIZE];
+		oci_sha256_final(&h, actual);
+		oci_sha256_release(&h);
+		free(buf);
+		ok = n == 0 && got == size && str_eq(actual, digest);
+	} else {
+		ok = false;
+	}
+	close(fd);
+	return ok;
 }
 
 int oci_layout_open_blob(const struct oci_layout *l, const char *digest, uint64_t *size)

@@ -661,6 +661,21 @@ Test(build, rebuild_into_the_same_layout)
 	cr_assert_eq(oci_layout_find(l, "latest", &d, &err), 0);
 	cr_assert_eq(oci_layout_find(l, "other", &d, &err), -ENOENT);
 	oci_layout_free(l);
+	/* A blob already there with the right name and size but other bytes (planted, or
+	 * damaged) is not taken for the real one: the rebuild writes it again. */
+	char *blob = tu_strf("%s/blobs/sha256/%s", a, r1.layer.digest + strlen("sha256:"));
+	FILE *f = fopen(blob, "r+");
+	cr_assert_not_null(f);
+	cr_assert_eq(fputc('X', f) == EOF, 0);
+	fclose(f);
+	cr_assert_eq(oci_layout_open(a, &l, &err), 0, "%s", err.msg);
+	cr_assert_not(oci_layout_has_blob(l, r1.layer.digest, r1.layer.size), "damaged");
+	oci_layout_free(l);
+	do_build(&spec, a);
+	cr_assert_eq(oci_layout_open(a, &l, &err), 0, "%s", err.msg);
+	cr_assert(oci_layout_has_blob(l, r1.layer.digest, r1.layer.size), "written again");
+	oci_layout_free(l);
+	free(blob);
 	free(a);
 }
 
