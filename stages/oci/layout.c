@@ -84,7 +84,16 @@ json_t *oci_descriptor_json(const struct oci_descriptor *d)
 
 static int layout_new(const char *dir, int dirfd, struct oci_layout **out, struct oci_err *err)
 {
-	int bfd = openat(dirfd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	/* Component by component, following no symbolic link: a blobs -> elsewhere link would
+	 * send every blob there. */
+	int pfd = openat(dirfd, "blobs", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	int bfd = pfd < 0 ? -1
+			  : openat(pfd, "sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (pfd >= 0) {
+		int e = errno;
+		close(pfd);
+		errno = e;
+	}
 	if (bfd < 0) {
 		int r = -errno;
 		close(dirfd);

@@ -16,6 +16,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -633,6 +634,26 @@ Test(build, refused_inputs)
 	tu_write(out, "precious.txt", "keep me\n");
 	cr_assert_eq(build_err(&spec, out, msg, sizeof(msg)), -ENOTEMPTY, "%s", msg);
 	cr_assert_not(tu_exists("%s/oci-layout", out));
+	/* A layout whose blobs directory is a symbolic link: nothing is written through it. */
+	char *lo = subdir("linked");
+	char *elsewhere = subdir("elsewhere");
+	tu_write(lo, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}");
+	char *blobs = tu_strf("%s/blobs", lo);
+	cr_assert_eq(symlink(elsewhere, blobs), 0);
+	char *shadir = tu_strf("%s/sha256", elsewhere);
+	tu_write(elsewhere, "sha256/.keep", "");
+	cr_assert_lt(build_err(&spec, lo, msg, sizeof(msg)), 0);
+	DIR *dd = opendir(shadir);
+	cr_assert_not_null(dd);
+	struct dirent *de;
+	while ((de = readdir(dd))) {
+		cr_assert(de->d_name[0] == '.', "a blob went through the link: %s", de->d_name);
+	}
+	closedir(dd);
+	free(shadir);
+	free(blobs);
+	free(elsewhere);
+	free(lo);
 	/* A base given as a tag is not pinned. */
 	spec.base = "127.0.0.1:5000/base@latest";
 	char *out2 = subdir("o2");
