@@ -156,6 +156,63 @@ static void file_stats(struct worker *w, const char *path, size_t regex_limits, 
 	w->st.no_reason += no_reason;
 }
 
+/*
+ * UTF-16 text (a byte order mark first: Windows tools write PowerShell scripts, .reg and
+ * some config files so) has a NUL in every other byte and would be skipped as binary: it
+ * is converted to UTF-8 for the secrets scan, line for line (a newline stays a newline),
+ * unpaired surrogates becoming U+FFFD. Returns a heap buffer (*out_len) or NULL when data
+ * is not UTF-16 with a mark.
+ */
+static char *utf16_to_utf8(const char *data, size_t len, size_t *out_len)
+{
+	const unsigned char *p = (const unsigned char *)data;
+	bool le = len >= 2 && p[0] == 0xFF && p[1] == 0xFE;
+	bool be = len >= 2 && p[0] == 0xFE && p[1] == 0xFF;
+	if (!le && !be) {
+		return NULL;
+	}
+	size_t units = (len - 2) / 2;
+	char *out = xmalloc(units * 3 + 1);
+	size_t o = 0;
+	for (size_t i = 0; i < units; i++) {
+		const unsigned char *u = p + 2 + 2 * i;
+		uint32_t c = le ? (uint32_t)(u[0] | u[1] << 8) : (uint32_t)(u[0] << 8 | u[1]);
+		if (c >= 0xD800 && c <= 0xDBFF && i + 1 < units) {
+			const unsigned char *v = u + 2;
+			uint32_t d =
+				le ? (uint32_t)(v[0] | v[1] << 8) : (uint32_t)(v[0] << 8 | v[1]);
+			if (d >= 0xDC00 && d <= 0xDFFF) {
+				c = 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00);
+				i++;
+			}
+		}
+		if (c >= 0xD800 && c <= 0xDFFF) {
+			c = 0xFFFD;
+		}
+		if (c == 0) {
+			c = 0xFFFD; /* no NUL in what is scanned */
+		}
+		if (c < 0x80) {
+			out[o++] = (char)c;
+		} else if (c < 0x800) {
+			out[o++] = (char)(0xC0 | c >> 6);
+			out[o++] = (char)(0x80 | (c & 0x3F));
+		} else if (c < 0x10000) {
+			out[o++] = (char)(0xE0 | c >> 12);
+			out[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
+			out[o++] = (char)(0x80 | (c & 0x3F));
+		} else {
+			out[o++] = (char)(0xF0 | c >> 18);
+			out[o++] = (char)(0x80 | ((c >> 12) & 0x3F));
+			out[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
+			out[o++] = (char)(0x80 | (c & 0x3F));
+		}
+	}
+	out[o] = '\0';
+	*out_len = o;
+	return out;
+}
+
 static void scan_one(struct worker *w, const struct walk_file *f)
 {
 	const struct scan_options *o = w->sh->o;
@@ -180,6 +237,19 @@ static void scan_one(struct worker *w, const struct walk_file *f)
 	if (r < 0) {
 		set_error(w->sh, r, "cannot read %s: %s", f->path, strerror(-r));
 		return;
+	}
+	_cleanup_free_ char *utf8 = NULL;
+	if (!sast) {
+		size_t ulen = 0;
+		utf8 = utf16_to_utf8(data, len, &ulen);
+		if (utf8) {
+			if (mapped) {
+				munmap((void *)data, len);
+				mapped = false;
+			}
+			data = utf8;
+			len = ulen;
+		}
 	}
 	if (memchr(data, '\0', MIN(len, (size_t)BINARY_PROBE))) {
 		w->st.skipped[SKIP_BINARY]++;

@@ -369,6 +369,44 @@ Test(scan, embedded_scripts_past_the_cap_do_not_pass)
 	free(dir);
 }
 
+/* UTF-16 text (with its byte order mark, as Windows tools write it) is read as text for
+ * secrets, both byte orders, lines kept: not skipped as binary for its NUL bytes. */
+Test(scan, secrets_in_utf16_files_are_found)
+{
+	char *dir = tu_tmpdir();
+	static const char text[] = "# config\r\n$t=\"glpat-Xa9ZkQ2mP7vR4tW8yL1n\"\r\n";
+	for (int be = 0; be < 2; be++) {
+		char *path = tu_strf("%s/%s.ps1", dir, be ? "be" : "le");
+		FILE *f = fopen(path, "wb");
+		cr_assert_not_null(f);
+		fputc(be ? 0xFE : 0xFF, f);
+		fputc(be ? 0xFF : 0xFE, f);
+		for (const char *c = text; *c; c++) {
+			fputc(be ? 0 : *c, f);
+			fputc(be ? *c : 0, f);
+		}
+		fclose(f);
+		free(path);
+	}
+	struct ruleset *rs = load(RULE_SECRET);
+	struct scan_options o = { .rules = rs, .walk = { .root = dir, .max_file_size = 1 << 20 } };
+	struct finding_list fl;
+	struct scan_stats st;
+	char err[300];
+	finding_list_init(&fl);
+	cr_assert_eq(scan_run(&o, &fl, &st, err, sizeof(err)), 0, "%s", err);
+	finding_list_sort(&fl);
+	cr_assert_eq(fl.n, 2, "%zu findings", fl.n);
+	cr_assert_str_eq(fl.v[0].file, "be.ps1");
+	cr_assert_str_eq(fl.v[1].file, "le.ps1");
+	cr_assert_eq(fl.v[0].line, 2);
+	cr_assert_eq(st.skipped[SKIP_BINARY], 0);
+	finding_list_release(&fl);
+	ruleset_free(rs);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 Test(scan, secrets_scan_reads_every_text_file)
 {
 	char *dir = tu_tmpdir();
