@@ -128,9 +128,47 @@ static size_t scan_line_comment(struct lexst *L, size_t p)
 }
 
 /*
+ * Inside a template's ${ }: is the '/' at i the start of a regular expression literal (a
+ * quote or backquote in it would otherwise be taken for a string's)? By what precedes it
+ * in the expression: nothing, or an operator or opening punctuation, as the lexer decides
+ * outside templates. Returns the position after the literal (and its flags), or 0 when it
+ * is a division (or no literal closes on the line).
+ */
+static size_t template_regex_end(const struct lexst *L, size_t expr_start, size_t i)
+{
+	size_t b = i;
+	while (b > expr_start && isspace((unsigned char)L->s[b - 1])) {
+		b--;
+	}
+	if (b > expr_start && !strchr("(,=:[!&|?{};+-*%<>~^", L->s[b - 1])) {
+		return 0;
+	}
+	bool in_class = false;
+	for (size_t j = i + 1; j < L->end; j++) {
+		char c = L->s[j];
+		if (c == '\\') {
+			j++;
+		} else if (c == '\n') {
+			return 0;
+		} else if (c == '[') {
+			in_class = true;
+		} else if (c == ']') {
+			in_class = false;
+		} else if (c == '/' && !in_class) {
+			j++;
+			while (j < L->end && isalpha((unsigned char)L->s[j])) {
+				j++;
+			}
+			return j;
+		}
+	}
+	return 0;
+}
+
+/*
  * A JS template literal from p (at the backquote): its end. Expressions inside ${ } are
- * skipped with their strings, comments and nested templates; *interp says whether there
- * was one.
+ * skipped with their strings, regular expression literals, comments and nested templates;
+ * *interp says whether there was one.
  */
 static size_t scan_template(struct lexst *L, size_t p, unsigned depth, bool *interp,
 			    bool *unterminated)
@@ -148,10 +186,12 @@ static size_t scan_template(struct lexst *L, size_t p, unsigned depth, bool *int
 		if (c == '$' && i + 1 < L->end && L->s[i + 1] == '{') {
 			*interp = true;
 			i += 2;
+			size_t expr_start = i;
 			unsigned braces = 1;
 			while (i < L->end && braces > 0) {
 				char d = L->s[i];
 				bool u = false;
+				size_t re_end = 0;
 				if (d == '{') {
 					braces++;
 					i++;
@@ -173,6 +213,9 @@ static size_t scan_template(struct lexst *L, size_t p, unsigned depth, bool *int
 				} else if (d == '/' && i + 1 < L->end && L->s[i + 1] == '/') {
 					const char *e = memchr(L->s + i, '\n', L->end - i);
 					i = e ? (size_t)(e - L->s) : L->end;
+				} else if (d == '/' &&
+					   (re_end = template_regex_end(L, expr_start, i)) != 0) {
+					i = re_end;
 				} else {
 					i++;
 				}

@@ -407,6 +407,39 @@ Test(scan, secrets_in_utf16_files_are_found)
 	free(dir);
 }
 
+/* A regular expression literal inside a template's ${ } may hold a quote or a backquote:
+ * it is not taken for the start of a string, which made the rest of the file one string
+ * and hid the calls after it. */
+Test(scan, template_expressions_with_regex_literals_do_not_hide_code)
+{
+	static const char *const srcs[] = {
+		"const cp = require('child_process');\n"
+		"function esc(s) { return `${s.replace(/'/g, \"\\\\'\")}`; }\n"
+		"function run(dir) { cp.exec(\"ls \" + dir); }\n",
+		"const cp = require('child_process');\n"
+		"const clean = `${s.replace(/`/g, \"\")}`;\n"
+		"cp.exec(\"ls \" + dir);\n",
+		"const cp = require('child_process');\n"
+		"const clean = `${s.replace(/[\"/]/g, \"'\") / 2}`;\n"
+		"cp.exec(\"ls \" + dir);\n",
+	};
+	for (size_t k = 0; k < sizeof(srcs) / sizeof(srcs[0]); k++) {
+		char *dir = tu_tmpdir();
+		tu_write(dir, "app.js", srcs[k]);
+		struct run r;
+		run_scan(&r, RULE_SAST, dir, NULL, 0, 1);
+		cr_assert_eq(r.r, 0, "%s", r.err);
+		bool exec = false;
+		for (size_t i = 0; i < r.fl.n; i++) {
+			exec |= str_eq(r.fl.v[i].rule_id, "js.child-process-exec");
+		}
+		cr_assert(exec, "case %zu: the exec after the template was not seen", k);
+		run_release(&r);
+		tu_rmdir(dir);
+		free(dir);
+	}
+}
+
 Test(scan, secrets_scan_reads_every_text_file)
 {
 	char *dir = tu_tmpdir();
