@@ -173,6 +173,12 @@ static void add_socket_rules(struct builder *b, enum sandbox_network net)
 					     SCMP_A2_32(SCMP_CMP_NE, NETLINK_ROUTE) };
 		add_named(b, SCMP_ACT_ERRNO(EPERM), "socket", 2, nl);
 	}
+	/* socketpair() makes its sockets with the family's own code before it finds that
+	 * the family has no pairs (EOPNOTSUPP): every family but AF_UNIX is refused, so that
+	 * it reaches no code socket() keeps out (vsock, netlink, and module loading for a
+	 * family that is not loaded). */
+	struct scmp_arg_cmp pair = SCMP_A0_32(SCMP_CMP_NE, AF_UNIX);
+	add_named(b, SCMP_ACT_ERRNO(EPERM), "socketpair", 1, &pair);
 	/* Raw and packet sockets of the IP families (they also need CAP_NET_RAW). */
 	static const int ip_fams[] = { AF_INET, AF_INET6 };
 	static const int raw_types[] = { SOCK_RAW, SOCK_PACKET };

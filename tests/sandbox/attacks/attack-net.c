@@ -3,7 +3,8 @@
  *
  *   attack-net none PORT   only lo exists and is up; the test's listener on the host's
  *                          127.0.0.1:PORT is unreachable; AF_PACKET, AF_VSOCK, AF_ALG,
- *                          AF_NETLINK and raw IP sockets are refused
+ *                          AF_NETLINK and raw IP sockets are refused, and socketpair()
+ *                          of any family but AF_UNIX
  *   attack-net host PORT   the listener is reachable (network: host), netlink route works
  */
 #include "attack.h"
@@ -77,6 +78,13 @@ static int do_none(int port)
 	expect_errno("AF_ALG", socket(AF_ALG, SOCK_SEQPACKET, 0), EPERM);
 	expect_errno("AF_NETLINK route", socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE), EPERM);
 	expect_errno("AF_NETLINK audit", socket(AF_NETLINK, SOCK_RAW, NETLINK_AUDIT), EPERM);
+	int sv[2];
+	int pr = socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	check("socketpair AF_UNIX", pr == 0, "%s", pr == 0 ? "made" : errname(errno));
+	expect_errno("socketpair AF_VSOCK", socketpair(AF_VSOCK, SOCK_STREAM, 0, sv), EPERM);
+	expect_errno("socketpair AF_NETLINK", socketpair(AF_NETLINK, SOCK_RAW, 0, sv), EPERM);
+	expect_errno("socketpair AF_INET", socketpair(AF_INET, SOCK_STREAM, 0, sv), EPERM);
+	expect_errno("socketpair AF_TIPC", socketpair(30, SOCK_SEQPACKET, 0, sv), EPERM);
 	expect_errno("raw AF_INET", socket(AF_INET, SOCK_RAW, 1), EPERM);
 	expect_errno("raw AF_INET6", socket(AF_INET6, SOCK_RAW, 58), EPERM);
 	expect_errno("AF_KEY", socket(15, SOCK_RAW, 2), EPERM);
@@ -93,6 +101,9 @@ static int do_host(int port)
 	expect_errno("netlink audit with network host", socket(AF_NETLINK, SOCK_RAW, NETLINK_AUDIT),
 		     EPERM);
 	expect_errno("AF_PACKET with network host", socket(AF_PACKET, SOCK_RAW, 0), EPERM);
+	int sv[2];
+	expect_errno("socketpair AF_NETLINK with network host",
+		     socketpair(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, sv), EPERM);
 	return attack_done();
 }
 
