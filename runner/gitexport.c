@@ -307,6 +307,7 @@ int gitexport_read_file(const char *repo_dir, const char *commit, const char *pa
 	git_tree *tree = NULL;
 	git_tree_entry *te = NULL;
 	git_blob *blob = NULL;
+	git_odb *odb = NULL;
 	struct diag_list dl;
 	int ret = 0;
 	*out = NULL;
@@ -326,6 +327,20 @@ int gitexport_read_file(const char *repo_dir, const char *commit, const char *pa
 		ret = -ENOENT;
 		goto out;
 	}
+	/* The size from the object's header first: looking the blob up inflates all of it,
+	 * and a small object can inflate to gigabytes (zeros compress about 1000:1). */
+	size_t hsize;
+	git_object_t htype;
+	if (git_repository_odb(&odb, repo) < 0 ||
+	    git_odb_read_header(&hsize, &htype, odb, git_tree_entry_id(te)) < 0 ||
+	    htype != GIT_OBJECT_BLOB) {
+		ret = -ENOENT;
+		goto out;
+	}
+	if (hsize > max) {
+		ret = -EFBIG;
+		goto out;
+	}
 	if (git_blob_lookup(&blob, repo, git_tree_entry_id(te)) < 0) {
 		ret = -ENOENT;
 		goto out;
@@ -341,6 +356,7 @@ int gitexport_read_file(const char *repo_dir, const char *commit, const char *pa
 	*len = (size_t)size;
 out:
 	git_blob_free(blob);
+	git_odb_free(odb);
 	git_tree_entry_free(te);
 	git_tree_free(tree);
 	git_commit_free(c);

@@ -50,7 +50,8 @@ int gitexport_commit(const char *repo_dir, const char *commit, const char *dest,
 
 /*
  * Read one file of a commit's tree (e.g. the pipeline of a base branch) into a heap
- * buffer, refusing files above max bytes. Returns 0, -ENOENT (no such commit or path),
+ * buffer, refusing files above max bytes (from the object's header, before anything of it
+ * is inflated). Returns 0, -ENOENT (no such commit or path),
  * -EFBIG, or another -errno.
  */
 int gitexport_read_file(const char *repo_dir, const char *commit, const char *path, size_t max,

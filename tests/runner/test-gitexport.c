@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define GIT "git -c user.email=t@example.com -c user.name=t -c init.defaultBranch=main"
@@ -192,4 +194,42 @@ Test(gitexport, missing_and_malformed_commits)
 	free(repo);
 	free(dest);
 	free(first);
+}
+
+/* A file larger than the caller's cap is refused from its object's header, before anything
+ * of it is inflated: 192 MiB of zeros is a git object of about 200 KiB, and `runner serve`
+ * reads the pipeline file of any pushed commit this way. Measured in a child by its peak
+ * resident size. */
+Test(gitexport, an_oversized_file_is_refused_before_it_is_inflated, .timeout = 120)
+{
+	char *dir = tu_tmpdir();
+	sh(GIT " init -q '%s' && head -c 201326592 /dev/zero >'%s/.runner.yml' && " GIT
+	       " -C '%s' add -A && " GIT " -C '%s' commit -qm big",
+	   dir, dir, dir, dir);
+	char *cmd;
+	cr_assert_geq(asprintf(&cmd, "git -C '%s' rev-parse HEAD", dir), 0);
+	char *head = sh_out(cmd);
+	free(cmd);
+	sh("rm '%s/.runner.yml'", dir); /* only the object is left */
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct rusage before, after;
+		getrusage(RUSAGE_SELF, &before);
+		char *buf = NULL;
+		size_t len = 0;
+		int r = gitexport_read_file(dir, head, ".runner.yml", 1 << 20, &buf, &len);
+		getrusage(RUSAGE_SELF, &after);
+		long grew_mib = (after.ru_maxrss - before.ru_maxrss) / 1024;
+		_exit(r != -EFBIG ? 10 : grew_mib >= 64 ? 11 : 0);
+	}
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st));
+	cr_assert_neq(WEXITSTATUS(st), 10, "the oversized file was not refused");
+	cr_assert_neq(WEXITSTATUS(st), 11, "the oversized file was inflated before it was refused");
+	cr_assert_eq(WEXITSTATUS(st), 0);
+	tu_rmdir(dir);
+	free(dir);
+	free(head);
 }
