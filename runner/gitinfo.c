@@ -12,30 +12,57 @@
 
 struct tag_search {
 	git_repository *repo;
+	git_odb *odb;
 	const git_oid *head;
 	char *best;
 };
 
+/* Annotated tags larger than this, and chains of tags longer, are not followed. */
+#define TAG_OBJECT_MAX (64u << 10)
+#define TAG_CHAIN_MAX  8
+
+/*
+ * Whether the tag at oid leads to the commit head. Only object headers are read and tag
+ * objects parsed: a tag may point at anything, a blob of gigabytes of zeros included
+ * (a few megabytes in the repository), which looking it up would inflate whole.
+ */
+static bool tag_leads_to(git_repository *repo, git_odb *odb, const git_oid *oid,
+			 const git_oid *head)
+{
+	git_oid cur = *oid;
+	for (int depth = 0; depth < TAG_CHAIN_MAX; depth++) {
+		size_t size;
+		git_object_t type;
+		if (git_odb_read_header(&size, &type, odb, &cur) < 0) {
+			return false;
+		}
+		if (type == GIT_OBJECT_COMMIT) {
+			return git_oid_equal(&cur, head);
+		}
+		if (type != GIT_OBJECT_TAG || size > TAG_OBJECT_MAX) {
+			return false;
+		}
+		git_tag *tag = NULL;
+		if (git_tag_lookup(&tag, repo, &cur) < 0) {
+			return false;
+		}
+		git_oid_cpy(&cur, git_tag_target_id(tag));
+		git_tag_free(tag);
+	}
+	return false;
+}
+
 static int on_tag(const char *name, git_oid *oid, void *payload)
 {
 	struct tag_search *ts = payload;
-	git_object *obj = NULL, *peeled = NULL;
-	if (git_object_lookup(&obj, ts->repo, oid, GIT_OBJECT_ANY) < 0) {
-		return 0;
-	}
-	if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) == 0) {
-		if (git_oid_equal(git_object_id(peeled), ts->head)) {
-			const char *short_name =
-				str_has_prefix(name, "refs/tags/") ? name + 10 : name;
-			/* Deterministic choice among several tags: the greatest name. */
-			if (!ts->best || strcmp(short_name, ts->best) > 0) {
-				free(ts->best);
-				ts->best = xstrdup(short_name);
-			}
+	if (tag_leads_to(ts->repo, ts->odb, oid, ts->head)) {
+		const char *short_name = str_has_prefix(name, "refs/tags/") ? name + 10 : name;
+		/* Deterministic choice among several tags: the greatest name. */
+		if (!ts->best || strcmp(short_name, ts->best) > 0) {
+			free(ts->best);
+			ts->best = xstrdup(short_name);
 		}
-		git_object_free(peeled);
 	}
-	git_object_free(obj);
 	return 0;
 }
 
@@ -51,7 +78,10 @@ static void fill_commit(git_repository *repo, const git_oid *oid, struct git_inf
 		git_commit_free(commit);
 	}
 	struct tag_search ts = { .repo = repo, .head = oid };
-	git_tag_foreach(repo, on_tag, &ts);
+	if (git_repository_odb(&ts.odb, repo) == 0) {
+		git_tag_foreach(repo, on_tag, &ts);
+		git_odb_free(ts.odb);
+	}
 	if (ts.best) {
 		free(gi->tag);
 		gi->tag = ts.best;

@@ -9,10 +9,14 @@
 #include "testserve.h"
 #include "testutil.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define GIT "git -c user.email=t@example.com -c user.name=t"
 
@@ -236,5 +240,41 @@ Test(hook, run_rev_tests_the_commit_in_a_temporary_workspace, .timeout = 60)
 	tu_result_free(&r);
 	free(want);
 	free(first);
+	release(&f);
+}
+
+/* The run's tag is found from object headers and tag objects only: a tag may point at a
+ * blob of 512 MiB of zeros (about 2 MiB in the repository), which looking up would
+ * inflate whole. The tag of a tag counts; the runner's peak resident size stays small. */
+Test(hook, a_tag_on_a_huge_blob_is_not_inflated, .timeout = 120)
+{
+	struct fixture f = setup_repo();
+	ts_sh("git -C '%s' tag bomb \"$(head -c 536870912 /dev/zero | git -C '%s' hash-object -w "
+	      "--stdin)\"",
+	      f.repo, f.repo);
+	ts_sh(GIT " -C '%s' tag -a v2 -m two HEAD && " GIT " -C '%s' tag -a v3 -m three v2", f.repo,
+	      f.repo);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		if (null < 0 || chdir(f.repo) < 0) {
+			_exit(99);
+		}
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(tu_runner(), "runner", "run", "--no-color", NULL);
+		_exit(98);
+	}
+	int st;
+	struct rusage ru;
+	cr_assert_eq(wait4(pid, &st, 0, &ru), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "runner status 0x%x", st);
+	cr_assert_lt(ru.ru_maxrss, 256 * 1024, "the runner grew to %ld KiB", ru.ru_maxrss);
+	json_t *report = tu_latest_report(f.repo);
+	cr_assert_not_null(report);
+	json_t *git = json_object_get(report, "git");
+	cr_assert_str_eq(json_string_value(json_object_get(git, "tag")), "v3");
+	json_decref(report);
 	release(&f);
 }
