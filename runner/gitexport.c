@@ -14,6 +14,7 @@
 #include "util.h"
 
 #include <git2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -191,6 +192,18 @@ static int verify_cb(const char *root, const git_tree_entry *e, void *payload)
 	return 0;
 }
 
+bool gitexport_object_fits(git_repository *repo, const git_oid *oid, int type, size_t max)
+{
+	git_odb *odb = NULL;
+	size_t size;
+	git_object_t t;
+	bool ok = git_repository_odb(&odb, repo) == 0 &&
+		  git_odb_read_header(&size, &t, odb, oid) == 0 &&
+		  (type == GIT_OBJECT_ANY || (int)t == type) && size <= max;
+	git_odb_free(odb);
+	return ok;
+}
+
 static int lookup_commit(git_repository *repo, const char *hex, git_commit **out,
 			 struct diag_list *dl)
 {
@@ -199,6 +212,12 @@ static int lookup_commit(git_repository *repo, const char *hex, git_commit **out
 		diag_error(dl, NULL, 0, 0, "give the full 40-digit commit id",
 			   "'%s' is not a full commit id", hex ? hex : "");
 		return -EINVAL;
+	}
+	if (gitexport_object_fits(repo, &oid, GIT_OBJECT_COMMIT, SIZE_MAX) &&
+	    !gitexport_object_fits(repo, &oid, GIT_OBJECT_COMMIT, GITEXPORT_MAX_COMMIT_BYTES)) {
+		diag_error(dl, NULL, 0, 0, NULL, "commit %s is larger than %u MiB", hex,
+			   GITEXPORT_MAX_COMMIT_BYTES >> 20);
+		return -EFBIG;
 	}
 	if (git_commit_lookup(out, repo, &oid) < 0) {
 		diag_error(dl, NULL, 0, 0, NULL, "commit %s does not exist in the repository", hex);

@@ -19,6 +19,8 @@
 #include <stddef.h>
 
 struct diag_list;
+struct git_oid;
+struct git_repository;
 
 /* Caps on what one export may write (a hostile repository cannot fill the disk forever). */
 #define GITEXPORT_MAX_ENTRIES 1000000
@@ -47,6 +49,17 @@ int gitexport_resolve(const char *dir, const char *rev, char commit[41], char **
  */
 int gitexport_commit(const char *repo_dir, const char *commit, const char *dest,
 		     struct diag_list *dl);
+
+/* Commit objects larger than this are refused (a commit whose message inflates to
+ * gigabytes is a few megabytes in a repository). */
+#define GITEXPORT_MAX_COMMIT_BYTES (16u << 20)
+
+/*
+ * Whether the object oid exists, is of type `type` (a git_object_t; GIT_OBJECT_ANY for
+ * any) and is at most max bytes, from its header alone: nothing of it is inflated.
+ */
+bool gitexport_object_fits(struct git_repository *repo, const struct git_oid *oid, int type,
+			   size_t max);
 
 /*
  * Read one file of a commit's tree (e.g. the pipeline of a base branch) into a heap

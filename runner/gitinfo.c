@@ -3,6 +3,8 @@
  */
 #include "gitinfo.h"
 
+#include "gitexport.h"
+
 #include "util.h"
 
 #include <git2.h>
@@ -73,7 +75,8 @@ static void fill_commit(git_repository *repo, const git_oid *oid, struct git_inf
 	git_oid_tostr(gi->commit, sizeof(gi->commit), oid);
 	memcpy(gi->commit_short, gi->commit, 7);
 	gi->commit_short[7] = '\0';
-	if (git_commit_lookup(&commit, repo, oid) == 0) {
+	if (gitexport_object_fits(repo, oid, GIT_OBJECT_COMMIT, GITEXPORT_MAX_COMMIT_BYTES) &&
+	    git_commit_lookup(&commit, repo, oid) == 0) {
 		gi->commit_time = (int64_t)git_commit_time(commit);
 		git_commit_free(commit);
 	}

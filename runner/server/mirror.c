@@ -8,6 +8,7 @@
 #include "mirror.h"
 
 #include "diag.h"
+#include "gitexport.h"
 #include "sbuf.h"
 #include "util.h"
 
@@ -16,6 +17,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -200,15 +202,12 @@ static int sideband_cb(const char *str, int len, void *payload)
 	return progress_cb(NULL, payload);
 }
 
+/* From the object's header: a commit need not be inflated to know it is there. */
 static bool has_commit(git_repository *repo, const char *want)
 {
 	git_oid oid;
-	git_commit *c = NULL;
-	if (git_oid_fromstr(&oid, want) < 0 || git_commit_lookup(&c, repo, &oid) < 0) {
-		return false;
-	}
-	git_commit_free(c);
-	return true;
+	return git_oid_fromstr(&oid, want) == 0 &&
+	       gitexport_object_fits(repo, &oid, GIT_OBJECT_COMMIT, SIZE_MAX);
 }
 
 static int lock_mirror(const char *path, int cancel_fd)

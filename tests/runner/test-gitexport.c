@@ -46,6 +46,20 @@ static void sh(const char *fmt, ...)
 	free(cmd);
 }
 
+/* The first line a shell command prints (formatted like sh()). */
+static char *ts_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *ts_out(const char *fmt, ...)
+{
+	char *cmd;
+	va_list ap;
+	va_start(ap, fmt);
+	cr_assert_geq(vasprintf(&cmd, fmt, ap), 0);
+	va_end(ap);
+	char *out = sh_out(cmd);
+	free(cmd);
+	return out;
+}
+
 static char *make_repo(char **first)
 {
 	char *dir = tu_tmpdir();
@@ -232,4 +246,42 @@ Test(gitexport, an_oversized_file_is_refused_before_it_is_inflated, .timeout = 1
 	tu_rmdir(dir);
 	free(dir);
 	free(head);
+}
+
+/* A commit object above GITEXPORT_MAX_COMMIT_BYTES (here a 64 MiB message, a few hundred
+ * KiB in the repository) is refused from its header, for the export and for a file of it,
+ * before it is inflated; one just under the cap is exported. */
+Test(gitexport, an_oversized_commit_is_refused, .timeout = 120)
+{
+	char *first;
+	char *repo = make_repo(&first);
+	char *big = ts_out("head -c 67108864 /dev/zero | tr '\\0' x | " GIT
+			   " -C '%s' commit-tree '%s^{tree}' -F -",
+			   repo, first);
+	char *fine = ts_out("head -c 1048576 /dev/zero | tr '\\0' x | " GIT
+			    " -C '%s' commit-tree '%s^{tree}' -F -",
+			    repo, first);
+	char *dest = tu_tmpdir();
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	cr_assert_eq(gitexport_commit(repo, big, dest, &dl), -EFBIG);
+	cr_assert_not_null(strstr(dl.v[0].msg, "larger than 16 MiB"), "%s", dl.v[0].msg);
+	diag_list_release(&dl);
+	char *buf = NULL;
+	size_t len;
+	cr_assert_eq(gitexport_read_file(repo, big, "a.txt", 100, &buf, &len), -EFBIG);
+	cr_assert_null(buf);
+	char *dest2 = tu_tmpdir();
+	diag_list_init(&dl, 10);
+	cr_assert_eq(gitexport_commit(repo, fine, dest2, &dl), 0);
+	diag_list_release(&dl);
+	tu_rmdir(repo);
+	tu_rmdir(dest);
+	tu_rmdir(dest2);
+	free(repo);
+	free(dest);
+	free(dest2);
+	free(big);
+	free(fine);
+	free(first);
 }
