@@ -107,6 +107,19 @@ static int census_cb(const char *root, const git_tree_entry *e, void *payload)
 		c->err = -ELOOP;
 		return -1;
 	}
+	if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+		/* Checked before the walk goes into it (and inflates it). */
+		size_t size;
+		git_object_t type;
+		if (git_odb_read_header(&size, &type, c->odb, git_tree_entry_id(e)) < 0) {
+			c->err = -ENOENT;
+			return -1;
+		}
+		if (size > GITEXPORT_MAX_TREE_BYTES) {
+			c->err = -EFBIG;
+			return -1;
+		}
+	}
 	if (git_tree_entry_type(e) == GIT_OBJECT_BLOB) {
 		size_t size;
 		git_object_t type;
@@ -204,6 +217,51 @@ bool gitexport_object_fits(git_repository *repo, const git_oid *oid, int type, s
 	return ok;
 }
 
+/* A tree, its size checked from its header first (a tree of a million long, alike names
+ * is a few megabytes in a repository and gigabytes inflated). */
+static int lookup_tree(git_repository *repo, const git_oid *id, git_tree **out)
+{
+	*out = NULL;
+	if (!gitexport_object_fits(repo, id, GIT_OBJECT_TREE, SIZE_MAX)) {
+		return -ENOENT;
+	}
+	if (!gitexport_object_fits(repo, id, GIT_OBJECT_TREE, GITEXPORT_MAX_TREE_BYTES)) {
+		return -EFBIG;
+	}
+	return git_tree_lookup(out, repo, id) < 0 ? -ENOENT : 0;
+}
+
+/* The entry at path in the commit's tree, each tree on the way looked up with
+ * lookup_tree(). */
+static int entry_bypath(git_repository *repo, const git_commit *c, const char *path,
+			git_tree_entry **out)
+{
+	git_tree *tree = NULL;
+	int r = lookup_tree(repo, git_commit_tree_id(c), &tree);
+	const char *p = path;
+	while (r == 0) {
+		const char *slash = strchr(p, '/');
+		_cleanup_free_ char *name = slash ? xstrndup(p, (size_t)(slash - p)) : xstrdup(p);
+		const git_tree_entry *e = *name ? git_tree_entry_byname(tree, name) : NULL;
+		if (!e) {
+			r = -ENOENT;
+		} else if (!slash) {
+			r = git_tree_entry_dup(out, e) < 0 ? -ENOMEM : 0;
+			break;
+		} else if (git_tree_entry_type(e) != GIT_OBJECT_TREE) {
+			r = -ENOENT;
+		} else {
+			git_tree *sub = NULL;
+			r = lookup_tree(repo, git_tree_entry_id(e), &sub);
+			git_tree_free(tree);
+			tree = sub;
+			p = slash + 1;
+		}
+	}
+	git_tree_free(tree);
+	return r;
+}
+
 static int lookup_commit(git_repository *repo, const char *hex, git_commit **out,
 			 struct diag_list *dl)
 {
@@ -255,7 +313,13 @@ int gitexport_commit(const char *repo_dir, const char *commit, const char *dest,
 	if (ret < 0) {
 		goto out;
 	}
-	if (git_commit_tree(&tree, c) < 0 || git_repository_odb(&odb, repo) < 0) {
+	ret = lookup_tree(repo, git_commit_tree_id(c), &tree);
+	if (ret == -EFBIG) {
+		diag_error(dl, NULL, 0, 0, NULL, "commit %s: a tree object is larger than %u MiB",
+			   commit, GITEXPORT_MAX_TREE_BYTES >> 20);
+		goto out;
+	}
+	if (ret < 0 || git_repository_odb(&odb, repo) < 0) {
 		diag_error(dl, NULL, 0, 0, NULL, "commit %s: cannot read its tree: %s", commit,
 			   last_git_error());
 		ret = -EIO;
@@ -265,10 +329,11 @@ int gitexport_commit(const char *repo_dir, const char *commit, const char *dest,
 	if (git_tree_walk(tree, GIT_TREEWALK_PRE, census_cb, &cen) < 0) {
 		if (cen.err == -EFBIG) {
 			diag_error(dl, NULL, 0, 0, NULL,
-				   "commit %s is too large to check out (more than %u files or "
-				   "%llu GiB)",
+				   "commit %s is too large to check out (more than %u files, "
+				   "%llu GiB, or a tree object above %u MiB)",
 				   commit, GITEXPORT_MAX_ENTRIES,
-				   (unsigned long long)(GITEXPORT_MAX_BYTES >> 30));
+				   (unsigned long long)(GITEXPORT_MAX_BYTES >> 30),
+				   GITEXPORT_MAX_TREE_BYTES >> 20);
 			ret = -EFBIG;
 		} else if (cen.err == -ELOOP) {
 			diag_error(dl, NULL, 0, 0, NULL,
@@ -341,8 +406,11 @@ int gitexport_read_file(const char *repo_dir, const char *commit, const char *pa
 	if (ret < 0) {
 		goto out;
 	}
-	if (git_commit_tree(&tree, c) < 0 || git_tree_entry_bypath(&te, tree, path) < 0 ||
-	    git_tree_entry_type(te) != GIT_OBJECT_BLOB) {
+	ret = entry_bypath(repo, c, path, &te);
+	if (ret < 0) {
+		goto out;
+	}
+	if (git_tree_entry_type(te) != GIT_OBJECT_BLOB) {
 		ret = -ENOENT;
 		goto out;
 	}

@@ -53,6 +53,8 @@ int gitexport_commit(const char *repo_dir, const char *commit, const char *dest,
 /* Commit objects larger than this are refused (a commit whose message inflates to
  * gigabytes is a few megabytes in a repository). */
 #define GITEXPORT_MAX_COMMIT_BYTES (16u << 20)
+/* Likewise tree objects (a million entries with names of 30 bytes are about 60 MiB). */
+#define GITEXPORT_MAX_TREE_BYTES (128u << 20)
 
 /*
  * Whether the object oid exists, is of type `type` (a git_object_t; GIT_OBJECT_ANY for

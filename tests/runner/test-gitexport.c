@@ -285,3 +285,70 @@ Test(gitexport, an_oversized_commit_is_refused, .timeout = 120)
 	free(fine);
 	free(first);
 }
+
+/* Tree objects above GITEXPORT_MAX_TREE_BYTES (here 1.5 million entries with 80-byte names:
+ * 162 MB inflated, 4 MB in the repository) are refused from their header, at the root or
+ * below it, for the export and for a file under them, before they are inflated: measured
+ * in a child by its peak resident size. */
+Test(gitexport, an_oversized_tree_is_refused_before_it_is_inflated, .timeout = 240)
+{
+	char *dir = tu_tmpdir();
+	sh(GIT " init -q '%s'", dir);
+	char *blob = ts_out("echo x | git -C '%s' hash-object -w --stdin", dir);
+	char *big = ts_out("awk 'BEGIN { for (i = 0; i < 1500000; i++) printf \"100644 blob "
+			   "%s\\t%%080d\\n\", i }' "
+			   "| git -C '%s' mktree",
+			   blob, dir);
+	char *root = ts_out(
+		"printf '100644 blob %s\\ta.txt\\n040000 tree %s\\tsub\\n' | git -C '%s' mktree",
+		blob, big, dir);
+	char *below = ts_out(GIT " -C '%s' commit-tree %s -m below", dir, root);
+	char *top = ts_out(GIT " -C '%s' commit-tree %s -m top", dir, big);
+	char *dest = tu_tmpdir();
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	cr_assert_eq(gitexport_commit(dir, top, dest, &dl), -EFBIG);
+	cr_assert_not_null(strstr(dl.v[0].msg, "a tree object is larger than 128 MiB"), "%s",
+			   dl.v[0].msg);
+	diag_list_release(&dl);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct rusage before, after;
+		getrusage(RUSAGE_SELF, &before);
+		struct diag_list cdl;
+		diag_list_init(&cdl, 10);
+		int r1 = gitexport_commit(dir, below, dest, &cdl);
+		char *buf = NULL;
+		size_t len = 0;
+		int r2 = gitexport_read_file(dir, below,
+					     "sub/"
+					     "00000000000000000000000000000000000000000000000000000"
+					     "000000000000000000000000001",
+					     100, &buf, &len);
+		int r3 = gitexport_read_file(dir, below, "a.txt", 100, &buf, &len);
+		getrusage(RUSAGE_SELF, &after);
+		long grew_mib = (after.ru_maxrss - before.ru_maxrss) / 1024;
+		_exit(r1 != -EFBIG     ? 10
+		      : r2 != -EFBIG   ? 11
+		      : r3 != 0	       ? 12
+		      : grew_mib >= 64 ? 13
+				       : 0);
+	}
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st));
+	cr_assert_eq(WEXITSTATUS(st), 0,
+		     "10: export not refused, 11: file under it not refused, 12: a file beside it "
+		     "not read, 13: the tree was inflated; got %d",
+		     WEXITSTATUS(st));
+	tu_rmdir(dir);
+	tu_rmdir(dest);
+	free(dir);
+	free(dest);
+	free(blob);
+	free(big);
+	free(root);
+	free(below);
+	free(top);
+}
