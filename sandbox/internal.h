@@ -280,28 +280,6 @@ int wire_send_fds(int s, const void *data, size_t len, const int *fds, size_t n_
 ssize_t wire_recv_fds(int s, void *data, size_t len, int *fds, size_t max_fds, size_t *n_fds,
 		      bool *trunc);
 
-/* ---- netns.c (child side): recycling untouched network namespaces ---- */
-
-/* What a stage could have changed in its network namespace, as read from /proc/net. */
-#define NETNS_SNAP_MAX 4096
-struct netns_snap {
-	size_t len;
-	char data[NETNS_SNAP_MAX];
-};
-/* Read the snapshot through netdir, a /proc/<pid>/net directory. 0 or -errno. */
-int netns_snapshot(int netdir, struct netns_snap *s);
-/* Before shim_prepare(), in a supervisor of the spawner: a clean namespace to join (or -1)
- * with its snapshot, and the spawner's socket to return the stage's namespace on. */
-void netns_recycle_setup(int given, const struct netns_snap *given_base, int ret);
-/* In shim_prepare(): the stage's network namespace (policy network none), joined or made,
- * lo up. 0 or -errno with *step set. */
-int netns_enter(const struct child_ctx *c, const char **step);
-/* The descriptors the supervisor keeps for netns_return() (at most 3, into fds). */
-size_t netns_keep_fds(int *fds);
-/* Once the stage has ended and all its processes are gone: the namespace goes back to the
- * spawner if the stage left it as it found it. */
-void netns_return(void);
-
 /* ---- spawner.c (runner side) ---- */
 
 /*

@@ -222,26 +222,6 @@ static int signal_descendants(pid_t pid, int sig, int depth)
 	return count;
 }
 
-/* Close every descriptor but the n in keep (which is reordered). */
-static void close_all_but(int *keep, size_t n)
-{
-	for (size_t i = 1; i < n; i++) { /* insertion sort: a handful */
-		for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
-			int t = keep[j];
-			keep[j] = keep[j - 1];
-			keep[j - 1] = t;
-		}
-	}
-	unsigned next = 0;
-	for (size_t i = 0; i < n; i++) {
-		if ((unsigned)keep[i] > next) {
-			syscall(SYS_close_range, next, (unsigned)keep[i] - 1, 0u);
-		}
-		next = (unsigned)keep[i] + 1;
-	}
-	syscall(SYS_close_range, next, ~0u, 0u);
-}
-
 /* Kill every process of the stage and reap them all. As pid 1 of the stage's namespace,
  * kill(-1) reaches exactly the stage; otherwise walk the tree. */
 static void kill_all_and_reap(bool pid1, pid_t payload, int *payload_status, bool *payload_done)
@@ -310,16 +290,14 @@ static int setup_fds(const struct child_ctx *c, int devnull, int *report_fd, int
 		}
 	}
 	/* Close everything but the payload's fds, the report pipe and the exec fd. */
-	int keep[3 + SHIM_MAX_FDS + 2];
-	size_t n_keep = 0;
-	for (int i = 0; i < n; i++) {
-		keep[n_keep++] = i;
+	int lo = efd >= 0 ? MIN(rfd, efd) : rfd, hi = MAX(rfd, efd);
+	if (lo > n) {
+		syscall(SYS_close_range, (unsigned)n, (unsigned)lo - 1, 0u);
 	}
-	keep[n_keep++] = rfd;
-	if (efd >= 0) {
-		keep[n_keep++] = efd;
+	if (hi > lo + 1) {
+		syscall(SYS_close_range, (unsigned)lo + 1, (unsigned)hi - 1, 0u);
 	}
-	close_all_but(keep, n_keep);
+	syscall(SYS_close_range, (unsigned)hi + 1, ~0u, 0u);
 	int r2 = rfd, e2 = efd;
 	*report_fd = r2;
 	*exec_fd = e2;
@@ -456,6 +434,26 @@ static _no_sanitize_ int payload_thunk(void *arg)
 	return 127; /* not reached */
 }
 
+/* Bring up lo in a network namespace this process is in. */
+static int loopback_up(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		return -errno;
+	}
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	safe_copy(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	int r = ioctl(s, SIOCGIFFLAGS, &ifr);
+	if (r == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		r = ioctl(s, SIOCSIFFLAGS, &ifr);
+	}
+	r = r < 0 ? -errno : 0;
+	close(s);
+	return r;
+}
+
 int shim_prepare(const struct child_ctx *c, const char **step)
 {
 	*step = "setsid";
@@ -475,12 +473,19 @@ int shim_prepare(const struct child_ctx *c, const char **step)
 			return r;
 		}
 	}
-	int r = netns_enter(c, step);
-	if (r < 0) {
-		return r;
+	if (c->own_netns) {
+		*step = "create the network namespace";
+		if (unshare(CLONE_NEWNET) < 0) {
+			return -errno;
+		}
+		*step = "bring up the loopback interface";
+		int r = loopback_up();
+		if (r < 0) {
+			return r;
+		}
 	}
 	mode_t old = umask(0);
-	r = root_prepare(&c->rp, step);
+	int r = root_prepare(&c->rp, step);
 	umask(old);
 	return r < 0 ? r : confine_bounds(c, step);
 }
@@ -610,12 +615,17 @@ _Noreturn void shim_run(const struct child_ctx *c)
 		shim_send(status_fd, SHIM_SETUP_FAILED, 0, 0, clone_err, "start the payload");
 		_exit(1);
 	}
-	/* The shim keeps only what it needs: the status pipe, the report pipe, and what it
-	 * needs to hand its network namespace on (netns.c). */
+	/* The shim keeps only what it needs: the status pipe and the report pipe. */
 	close(rp[1]);
 	setpgid(payload, payload); /* also done by the child; whoever runs first wins */
-	int keep[5] = { status_fd, rp[0] };
-	close_all_but(keep, 2 + netns_keep_fds(keep + 2));
+	int keep_lo = MIN(status_fd, rp[0]), keep_hi = MAX(status_fd, rp[0]);
+	if (keep_lo > 0) {
+		syscall(SYS_close_range, 0u, (unsigned)keep_lo - 1, 0u);
+	}
+	if (keep_hi > keep_lo + 1) {
+		syscall(SYS_close_range, (unsigned)keep_lo + 1, (unsigned)keep_hi - 1, 0u);
+	}
+	syscall(SYS_close_range, (unsigned)keep_hi + 1, ~0u, 0u);
 
 	bool pid1 = c->confined;
 	int status = 0;
@@ -678,7 +688,6 @@ _Noreturn void shim_run(const struct child_ctx *c)
 	} else {
 		shim_send(status_fd, SHIM_SIGNALED, 0, SIGKILL, 0, NULL);
 	}
-	netns_return();
 	/* What is left is tearing the stage's namespaces down as the shim exits: background
 	 * work, at the lowest priority (raising a nice value needs no privilege). */
 	setpriority(PRIO_PROCESS, 0, 19);

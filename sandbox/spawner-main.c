@@ -25,11 +25,8 @@
 #include "util.h"
 
 #include <fcntl.h>
-#include <linux/nsfs.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -63,8 +60,7 @@ static void reply(int pid, int pidfd)
  * because preparing one (a network namespace above all) costs about as much CPU as a short
  * stage: with only one, a stage of `true` found it not yet ready about half the time on
  * two cores and waited for it (docs/benchmarks.md). A warm supervisor is used once, for one
- * stage; its namespaces, /tmp, /proc and devpts are new and nothing else has been in them
- * (but for a network namespace handed on, which an earlier stage left untouched: below).
+ * stage; its namespaces, /tmp, /proc and devpts are new and nothing else has been in them.
  * It is dropped (killed) when its policy has not been asked for in WARM_MAX_AGE, so that a
  * host mount made since it was cloned is not missed for long.
  */
@@ -81,47 +77,6 @@ struct warm {
 };
 static struct warm warm[WARM_MAX];
 static uint64_t warm_seq;
-
-/*
- * Network namespaces that stages left as they found them (netns.c), returned by their
- * supervisors on ret[1] (a datagram: the namespace's snapshot and its descriptor) and given
- * to the next warm supervisors, which join one instead of making one. At most NETPOOL_MAX
- * are kept; more are closed (torn down). Only supervisors of this spawner return them, so
- * they never leave the runner that started it.
- */
-#define NETPOOL_MAX 4
-static int ret[2] = { -1, -1 };
-static struct netpool {
-	int fd;
-	struct netns_snap base;
-} netpool[NETPOOL_MAX];
-static size_t n_netpool;
-
-static void netpool_drain(void)
-{
-	for (;;) {
-		struct netns_snap s;
-		int fd;
-		size_t n_fds;
-		bool trunc;
-		ssize_t n = wire_recv_fds(ret[0], s.data, sizeof(s.data), &fd, 1, &n_fds, &trunc);
-		if (n < 0 && n != -EINTR) {
-			return; /* EAGAIN: none left */
-		}
-		if (n_fds != 1) {
-			continue;
-		}
-		s.len = n > 0 ? (size_t)n : 0;
-		if (trunc || s.len == 0 || n_netpool == NETPOOL_MAX ||
-		    ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
-			close(fd);
-			continue;
-		}
-		netpool[n_netpool].fd = fd;
-		memcpy(&netpool[n_netpool].base, &s, sizeof(s));
-		n_netpool++;
-	}
-}
 
 static uint64_t now_ms(void)
 {
@@ -141,17 +96,12 @@ static void warm_drop(struct warm *w)
 	memset(w, 0, sizeof(*w));
 }
 
-/* In a new child: nothing of the spawner's own descriptors but what it keeps (its end of
- * the socket namespaces are returned on). */
+/* In a new child: nothing of the spawner's own descriptors but what it keeps. */
 static void close_spawner_fds(int sigfd, int keep_hand)
 {
 	close(SOCK_FD);
 	close(RUNNER_FD);
 	close(sigfd);
-	close(ret[0]);
-	for (size_t i = 0; i < n_netpool; i++) {
-		close(netpool[i].fd);
-	}
 	for (size_t i = 0; i < WARM_MAX; i++) {
 		if (warm[i].pid) {
 			close(warm[i].pidfd);
@@ -176,7 +126,6 @@ static _Noreturn void undecodable(const int *fds, size_t n_fds, int err)
 static _Noreturn void supervise(const int *fds, size_t n_fds, int self, int sigfd)
 {
 	close_spawner_fds(sigfd, -1);
-	netns_recycle_setup(-1, NULL, ret[1]);
 	const struct child_ctx *c;
 	int r = wire_decode(fds[0], fds, n_fds, self, &c);
 	if (r < 0) {
@@ -260,9 +209,6 @@ static void warm_make(const struct spawner_req *req, const int *fds, size_t n_fd
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, hv) < 0) {
 		return;
 	}
-	/* A returned network namespace, if there is one, for it to join. */
-	netpool_drain();
-	struct netpool *given = n_netpool ? &netpool[--n_netpool] : NULL;
 	long r = syscall(SYS_clone, (unsigned long)req->clone_flags | SIGCHLD, NULL, NULL, NULL, 0);
 	if (r == 0) {
 		/* Nothing of the request but its instructions: its pipes belong to its stage. */
@@ -271,11 +217,7 @@ static void warm_make(const struct spawner_req *req, const int *fds, size_t n_fd
 		for (size_t i = 1; i < n_fds; i++) {
 			close(fds[i]);
 		}
-		netns_recycle_setup(given ? given->fd : -1, given ? &given->base : NULL, ret[1]);
 		warm_main(fds[0], hv[1], self);
-	}
-	if (given) {
-		close(given->fd);
 	}
 	close(hv[1]);
 	int pidfd = r > 0 ? (int)syscall(SYS_pidfd_open, (pid_t)r, 0) : -1;
@@ -406,23 +348,14 @@ int main(void)
 		return 1;
 	}
 	fcntl(self, F_SETFD, FD_CLOEXEC);
-	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, ret) < 0 ||
-	    fcntl(ret[0], F_SETFL, O_NONBLOCK) < 0) {
-		reply(-errno, -1);
-		return 1;
-	}
 	prctl(PR_SET_NAME, "runner-spawner", 0, 0, 0); /* executed from a memfd, it has no name */
 	reply(0, -1);				       /* ready */
 	for (;;) {
-		struct pollfd pfd[4] = { { .fd = SOCK_FD, .events = POLLIN },
+		struct pollfd pfd[3] = { { .fd = SOCK_FD, .events = POLLIN },
 					 { .fd = RUNNER_FD, .events = POLLIN },
-					 { .fd = sigfd, .events = POLLIN },
-					 { .fd = ret[0], .events = POLLIN } };
-		if (poll(pfd, 4, -1) < 0) {
+					 { .fd = sigfd, .events = POLLIN } };
+		if (poll(pfd, 3, -1) < 0) {
 			continue;
-		}
-		if (pfd[3].revents) {
-			netpool_drain();
 		}
 		if (pfd[1].revents) {
 			_exit(0); /* the runner ended */

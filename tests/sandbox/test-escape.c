@@ -693,66 +693,6 @@ Test(escape, network_none_isolates, .timeout = 120)
 	drop(ws);
 }
 
-/* 14, continued. A network namespace is handed on to a later stage (sandbox/netns.c) only
- * when its stage left it as it found it: after a stage that left a connection in
- * TIME_WAIT, and after one that only sent a datagram, every later stage still finds no
- * packet counted on lo, no TIME_WAIT, and the port free; while namespaces nobody used are
- * handed on (as root: a user's stages each have their own user namespace). */
-Test(escape, a_used_network_namespace_is_never_handed_on, .timeout = 120)
-{
-	char *ws = workspace();
-	enum { N = 14, TIMEWAIT = 2, UDP = 6 };
-	char *yaml = tu_strf("version: 1\nstages:\n");
-	for (int i = 0; i < N; i++) {
-		const char *what = i == TIMEWAIT ? "./attack-net timewait port"
-				   : i == UDP	 ? "./attack-net fresh port && ./attack-net udp"
-						 : "./attack-net fresh port";
-		char *needs = i ? tu_strf(", needs: [s%d]", i - 1) : tu_strf("%s", "");
-		char *next =
-			tu_strf("%s  s%d: { run: \"%s && readlink /proc/self/ns/net >ns%d\"%s }\n",
-				yaml, i, what, i, needs);
-		free(yaml);
-		free(needs);
-		yaml = next;
-	}
-	tu_write(ws, ".runner.yml", yaml);
-	struct tu_result r = tu_runner_run(ws, "run", "--no-color", "-j1", NULL);
-	cr_assert_eq(r.status, 0, "runner exited %d\nstdout:\n%s\nstderr:\n%s", r.status, r.out,
-		     r.err);
-	tu_result_free(&r);
-	assert_denied(ws, "s2", (const char *const[]){ "connection left in TIME_WAIT", NULL });
-	for (int i = TIMEWAIT + 1; i < N; i++) {
-		char *name = tu_strf("s%d", i);
-		assert_denied(ws, name,
-			      (const char *const[]){ "no packet through lo before this stage",
-						     "no connection in TIME_WAIT",
-						     "bind the earlier stage's port", NULL });
-		free(name);
-	}
-	char *ns[N];
-	for (int i = 0; i < N; i++) {
-		ns[i] = tu_readf("%s/ns%d", ws, i);
-		cr_assert_not_null(ns[i], "stage s%d recorded no namespace", i);
-	}
-	int reused = 0;
-	for (int i = 0; i < N; i++) {
-		for (int j = i + 1; j < N; j++) {
-			bool same = !strcmp(ns[i], ns[j]);
-			cr_assert(!same || (i != TIMEWAIT && i != UDP),
-				  "stage s%d got the namespace s%d used (%s)", j, i, ns[i]);
-			reused += same;
-		}
-	}
-	if (geteuid() == 0) {
-		cr_assert_gt(reused, 0, "no namespace was handed on in %d stages", N);
-	}
-	for (int i = 0; i < N; i++) {
-		free(ns[i]);
-	}
-	free(yaml);
-	drop(ws);
-}
-
 /* 15. A double-forked daemon that ignores SIGTERM dies when its stage ends ... */
 Test(escape, daemons_die_with_their_stage, .timeout = 120)
 {

@@ -6,14 +6,6 @@
  *                          AF_NETLINK and raw IP sockets are refused, and socketpair()
  *                          of any family but AF_UNIX
  *   attack-net host PORT   the listener is reachable (network: host), netlink route works
- *
- * Network namespaces handed on from stage to stage (sandbox/netns.c):
- *   attack-net timewait FILE   a TCP connection over lo whose accepting side closes first,
- *                              leaving a socket in TIME_WAIT on the port written to FILE
- *   attack-net udp             a UDP datagram over lo (to a port nobody listens on)
- *   attack-net fresh FILE      nothing of an earlier stage in this namespace: no packet
- *                              through lo, no socket in TIME_WAIT, and the port in FILE
- *                              (if there) can be bound without SO_REUSEADDR
  */
 #include "attack.h"
 
@@ -115,117 +107,6 @@ static int do_host(int port)
 	return attack_done();
 }
 
-/* lo's packet counters (received, sent), from /proc/net/dev. */
-static int lo_packets(unsigned long long *rx, unsigned long long *tx)
-{
-	FILE *f = fopen("/proc/net/dev", "r");
-	char line[512];
-	int found = 0;
-	while (f && fgets(line, sizeof(line), f)) {
-		/* Received: bytes packets errs drop fifo frame compressed multicast; sent:
-		 * bytes packets ... */
-		unsigned long long v[10];
-		if (sscanf(line, " lo: %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
-			   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]) == 10) {
-			*rx = v[1];
-			*tx = v[9];
-			found = 1;
-		}
-	}
-	if (f) {
-		fclose(f);
-	}
-	return found;
-}
-
-/* The number after `word` on /proc/net/sockstat's TCP line, or -1. */
-static long tcp_stat(const char *word)
-{
-	FILE *f = fopen("/proc/net/sockstat", "r");
-	char line[512];
-	long v = -1;
-	while (f && fgets(line, sizeof(line), f)) {
-		char *w = strncmp(line, "TCP:", 4) ? NULL : strstr(line, word);
-		if (w) {
-			v = atol(w + strlen(word));
-		}
-	}
-	if (f) {
-		fclose(f);
-	}
-	return v;
-}
-
-static int do_timewait(const char *file)
-{
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t al = sizeof(a);
-	int ok = bind(l, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(l, 1) == 0 &&
-		 getsockname(l, (struct sockaddr *)&a, &al) == 0;
-	int c = socket(AF_INET, SOCK_STREAM, 0);
-	ok = ok && connect(c, (struct sockaddr *)&a, sizeof(a)) == 0;
-	int s = ok ? accept(l, NULL, NULL) : -1;
-	ok = ok && s >= 0;
-	if (ok) {
-		close(s); /* the accepting side first: its socket, on the port, stays in TIME_WAIT
-			   */
-		char byte;
-		ok = read(c, &byte, 1) == 0; /* its FIN arrived */
-	}
-	close(c);
-	close(l);
-	FILE *f = fopen(file, "w");
-	ok = ok && f && fprintf(f, "%d\n", ntohs(a.sin_port)) > 0;
-	if (f) {
-		fclose(f);
-	}
-	long tw = tcp_stat(" tw ");
-	check("connection left in TIME_WAIT", ok && tw >= 1, "port %d, tw %ld", ntohs(a.sin_port),
-	      tw);
-	return attack_done();
-}
-
-static int do_udp(void)
-{
-	int s = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(9) };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ssize_t n = sendto(s, "x", 1, 0, (struct sockaddr *)&a, sizeof(a));
-	close(s);
-	check("datagram sent over lo", n == 1, "%s", n == 1 ? "sent" : errname(errno));
-	return attack_done();
-}
-
-static int do_fresh(const char *file)
-{
-	unsigned long long rx = 0, tx = 0;
-	int found = lo_packets(&rx, &tx);
-	check("no packet through lo before this stage", found && rx == 0 && tx == 0,
-	      "lo %s, %llu received, %llu sent", found ? "found" : "missing", rx, tx);
-	long tw = tcp_stat(" tw ");
-	check("no connection in TIME_WAIT", tw == 0, "tw %ld", tw);
-	FILE *f = fopen(file, "r");
-	int port = 0;
-	if (f) {
-		if (fscanf(f, "%d", &port) != 1) {
-			port = 0;
-		}
-		fclose(f);
-	}
-	if (port > 0) {
-		int s = socket(AF_INET, SOCK_STREAM, 0);
-		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		int r = bind(s, (struct sockaddr *)&a, sizeof(a));
-		check("bind the earlier stage's port", r == 0, "port %d: %s", port,
-		      r == 0 ? "bound" : errname(errno));
-		close(s);
-	}
-	return attack_done();
-}
-
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -236,15 +117,6 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "host")) {
 		return do_host(atoi(argv[2]));
 	}
-	if (!strcmp(cmd, "timewait")) {
-		return do_timewait(argv[2]);
-	}
-	if (!strcmp(cmd, "fresh")) {
-		return do_fresh(argv[2]);
-	}
-	if (argc > 1 && !strcmp(argv[1], "udp")) {
-		return do_udp();
-	}
-	fprintf(stderr, "usage: attack-net none|host PORT | timewait|fresh FILE | udp\n");
+	fprintf(stderr, "usage: attack-net none|host PORT\n");
 	return 2;
 }
