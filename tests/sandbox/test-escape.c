@@ -693,6 +693,55 @@ Test(escape, network_none_isolates, .timeout = 120)
 	drop(ws);
 }
 
+/* 14, continued. Every stage's network namespace is new: after a stage that left a
+ * connection in TIME_WAIT, and one that left traces no /proc file lists all of (datagrams
+ * counted without a packet, multicast groups whose reports the kernel sends after the
+ * stage has ended), every later stage finds no packet counted on lo, no TIME_WAIT, no
+ * unroutable datagram counted, and the port free. (Handing a namespace on when its stage
+ * seemed to leave it untouched was tried: docs/benchmarks.md says why it was dropped.) */
+Test(escape, every_stage_gets_a_fresh_network_namespace, .timeout = 120)
+{
+	char *ws = workspace();
+	enum { N = 10, TIMEWAIT = 1, TRACES = 4 };
+	char *yaml = tu_strf("version: 1\nstages:\n");
+	for (int i = 0; i < N; i++) {
+		const char *what = i == TIMEWAIT
+					   ? "./attack-net fresh port && ./attack-net timewait port"
+				   : i == TRACES ? "./attack-net fresh port && ./attack-net traces"
+						 : "./attack-net fresh port";
+		char *needs = i ? tu_strf(", needs: [s%d]", i - 1) : tu_strf("%s", "");
+		char *next = tu_strf("%s  s%d: { run: \"%s\"%s }\n", yaml, i, what, needs);
+		free(yaml);
+		free(needs);
+		yaml = next;
+	}
+	tu_write(ws, ".runner.yml", yaml);
+	struct tu_result r = tu_runner_run(ws, "run", "--no-color", "-j1", NULL);
+	cr_assert_eq(r.status, 0, "runner exited %d\nstdout:\n%s\nstderr:\n%s", r.status, r.out,
+		     r.err);
+	tu_result_free(&r);
+	assert_denied(ws, "s1", (const char *const[]){ "connection left in TIME_WAIT", NULL });
+	assert_denied(ws, "s4",
+		      (const char *const[]){ "unroutable IPv4 datagrams counted",
+					     "IPv4 multicast group joined on lo",
+					     "IPv6 multicast group joined on lo", NULL });
+	for (int i = 0; i < N; i++) {
+		char *name = tu_strf("s%d", i);
+		assert_denied(ws, name,
+			      (const char *const[]){ "no packet through lo before this stage",
+						     "no connection in TIME_WAIT",
+						     "no unroutable datagram counted", NULL });
+		if (i > TIMEWAIT) {
+			assert_denied(
+				ws, name,
+				(const char *const[]){ "bind the earlier stage's port", NULL });
+		}
+		free(name);
+	}
+	free(yaml);
+	drop(ws);
+}
+
 /* 15. A double-forked daemon that ignores SIGTERM dies when its stage ends ... */
 Test(escape, daemons_die_with_their_stage, .timeout = 120)
 {
