@@ -162,7 +162,7 @@ struct root_plan {
  * run before the stage is known (a warm supervisor, spawner-main.c). Each returns 0, or
  * -errno with *step naming what failed.
  */
-int root_prepare(const struct root_plan *rp, const char **step);
+int root_prepare(const struct root_plan *rp, bool host_net, const char **step);
 /* Whether a source of the caller's mounts lies outside the workspace: the host's tree is
  * then kept until root_finish(). */
 bool root_needs_host(const struct root_plan *rp);

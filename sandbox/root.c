@@ -337,6 +337,47 @@ static int build_etc(const struct root_plan *rp, int view, const char **step)
 	return r < 0 ? r : setattr_at("etc", true, ro_attrs, 0);
 }
 
+/* Call fn(name, ud) for each entry of the directory dfd but "." and "..", until it returns
+ * non-zero (returned) or the entries end (0); -errno if reading fails. */
+static int each_entry(int dfd, int (*fn)(const char *name, void *ud), void *ud)
+{
+	char buf[4096];
+	for (;;) {
+		long n = syscall(SYS_getdents64, dfd, buf, sizeof(buf));
+		if (n <= 0) {
+			return n < 0 ? -errno : 0;
+		}
+		for (long off = 0; off < n;) {
+			struct dirent64_raw {
+				uint64_t ino;
+				int64_t off;
+				unsigned short reclen;
+				unsigned char type;
+				char name[];
+			} *d = (struct dirent64_raw *)(void *)(buf + off);
+			off += d->reclen;
+			if (str_eq(d->name, ".") || str_eq(d->name, "..")) {
+				continue;
+			}
+			int r = fn(d->name, ud);
+			if (r) {
+				return r;
+			}
+		}
+	}
+}
+
+/* A top-level entry of a configured root filesystem, bound read-only; not the ones made
+ * here. */
+static int place_top_entry(const char *nm, void *ud)
+{
+	if (str_eq(nm, "proc") || str_eq(nm, "dev") || str_eq(nm, "tmp") || str_eq(nm, "sys")) {
+		return 0;
+	}
+	int rootfs_fd = *(const int *)ud;
+	return place_entry(rootfs_fd, nm, nm, ro_attrs);
+}
+
 static int build_system(const struct root_plan *rp, int rootfs_fd, int view, const char **step)
 {
 	if (rootfs_fd < 0) {
@@ -353,38 +394,41 @@ static int build_system(const struct root_plan *rp, int rootfs_fd, int view, con
 	}
 	/* A configured root filesystem: every top-level entry but the ones made here. */
 	*step = "bind the root filesystem";
-	char buf[4096];
-	for (;;) {
-		long n = syscall(SYS_getdents64, rootfs_fd, buf, sizeof(buf));
-		if (n < 0) {
-			return -errno;
-		}
-		if (n == 0) {
-			return 0;
-		}
-		for (long off = 0; off < n;) {
-			struct dirent64_raw {
-				uint64_t ino;
-				int64_t off;
-				unsigned short reclen;
-				unsigned char type;
-				char name[];
-			} *d = (struct dirent64_raw *)(void *)(buf + off);
-			off += d->reclen;
-			const char *nm = d->name;
-			if (str_eq(nm, ".") || str_eq(nm, "..") || str_eq(nm, "proc") ||
-			    str_eq(nm, "dev") || str_eq(nm, "tmp") || str_eq(nm, "sys")) {
-				continue;
-			}
-			int r = place_entry(rootfs_fd, nm, nm, ro_attrs);
-			if (r < 0) {
-				return r;
-			}
-		}
-	}
+	return each_entry(rootfs_fd, place_top_entry, &rootfs_fd);
 }
 
-static int build_proc(const char **step)
+/* /dev/null, read-only, over a file of the new /proc (null_ro: such a mount to bind, or ""
+ * for the first one, which is then made read-only and its path kept there). An entry this
+ * kernel does not have is skipped. */
+static int cover_file(const char *path, char *null_ro, size_t size)
+{
+	const uint64_t ro =
+		MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	int r = sys_mount(null_ro[0] ? null_ro : "/dev/null", path, NULL, MS_BIND, NULL);
+	if (r == 0 && !null_ro[0]) {
+		r = setattr_at(path, false, ro, 0);
+		safe_copy(null_ro, size, path);
+	}
+	return r == -ENOENT ? 0 : r;
+}
+
+struct cover_ctx {
+	char *null_ro;
+	size_t size;
+};
+
+static int cover_stable_secret(const char *ifname, void *ud)
+{
+	struct cover_ctx *cc = ud;
+	char dir[96], path[128];
+	if (join(dir, sizeof(dir), "proc/sys/net/ipv6/conf", ifname) < 0 ||
+	    join(path, sizeof(path), dir, "stable_secret") < 0) {
+		return -ENAMETOOLONG;
+	}
+	return cover_file(path, cc->null_ro, cc->size);
+}
+
+static int build_proc(bool host_net, const char **step)
 {
 	*step = "mount /proc";
 	int r = make_dir(AT_FDCWD, "proc", 0555);
@@ -413,12 +457,22 @@ static int build_proc(const char **step)
 	char null_ro[64] = "";
 	for (size_t i = 0; i < ARRAY_SIZE(proc_mask_files) && r >= 0; i++) {
 		join(path, sizeof(path), "proc", proc_mask_files[i]);
-		r = sys_mount(null_ro[0] ? null_ro : "/dev/null", path, NULL, MS_BIND, NULL);
-		if (r == 0 && !null_ro[0]) {
-			r = setattr_at(path, false, ro, 0);
-			safe_copy(null_ro, sizeof(null_ro), path);
+		r = cover_file(path, null_ro, sizeof(null_ro));
+	}
+	/* With the host's network, its secrets that /proc/sys shows uid 0 (mode 0600) without
+	 * any capability: the TCP Fast Open key (cookies for the host's servers could be
+	 * made) and each interface's IPv6 stable-privacy secret. A stage's own network
+	 * namespace has its own. */
+	if (host_net && r >= 0) {
+		r = cover_file("proc/sys/net/ipv4/tcp_fastopen_key", null_ro, sizeof(null_ro));
+		int conf = open("proc/sys/net/ipv6/conf", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (r >= 0 && conf >= 0) {
+			struct cover_ctx cc = { null_ro, sizeof(null_ro) };
+			r = each_entry(conf, cover_stable_secret, &cc);
 		}
-		r = r == -ENOENT ? 0 : r;
+		if (conf >= 0) {
+			close(conf);
+		}
 	}
 	/* One empty read-only tmpfs, mounted over the first directory and bound over the
 	 * others. */
@@ -653,7 +707,7 @@ static int drop_host(const char **step)
 	return 0;
 }
 
-int root_prepare(const struct root_plan *rp, const char **step)
+int root_prepare(const struct root_plan *rp, bool host_net, const char **step)
 {
 	int r, root = -1, rootfs = -1, view = -1, ws_src = -1;
 
@@ -739,7 +793,7 @@ int root_prepare(const struct root_plan *rp, const char **step)
 		}
 	}
 	if (r == 0) {
-		r = build_proc(step);
+		r = build_proc(host_net, step);
 	}
 	if (r == 0) {
 		r = build_dev(step);

@@ -485,7 +485,7 @@ int shim_prepare(const struct child_ctx *c, const char **step)
 		}
 	}
 	mode_t old = umask(0);
-	int r = root_prepare(&c->rp, step);
+	int r = root_prepare(&c->rp, !c->own_netns, step);
 	umask(old);
 	return r < 0 ? r : confine_bounds(c, step);
 }

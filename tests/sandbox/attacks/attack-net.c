@@ -5,7 +5,9 @@
  *                          127.0.0.1:PORT is unreachable; AF_PACKET, AF_VSOCK, AF_ALG,
  *                          AF_NETLINK and raw IP sockets are refused, and socketpair()
  *                          of any family but AF_UNIX
- *   attack-net host PORT   the listener is reachable (network: host), netlink route works
+ *   attack-net host PORT   the listener is reachable (network: host), netlink route works;
+ *                          the host's TCP Fast Open key and IPv6 stable secrets (mode 0600
+ *                          in /proc/sys, readable by uid 0) are not
  *
  * Every stage's network namespace is new (traces an earlier stage leaves, some of which no
  * /proc file shows, must not reach a later one):
@@ -22,6 +24,8 @@
 #include "attack.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <linux/netlink.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -104,8 +108,45 @@ static int do_none(int port)
 	return attack_done();
 }
 
+/* Bytes read from the start of path: -1 (errno set) if it cannot be opened or read. */
+static ssize_t read_some(const char *path)
+{
+	char buf[256];
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
+	int e = errno;
+	if (fd >= 0) {
+		close(fd);
+	}
+	errno = e;
+	return n;
+}
+
 static int do_host(int port)
 {
+	/* The host's network secrets that /proc/sys shows uid 0 (mode 0600): covered. */
+	ssize_t n = read_some("/proc/sys/net/ipv4/tcp_fastopen_key");
+	check("host TCP Fast Open key hidden", n <= 0, "%s",
+	      n > 0    ? "read"
+	      : n == 0 ? "empty"
+		       : errname(errno));
+	DIR *conf = opendir("/proc/sys/net/ipv6/conf");
+	int n_if = 0, readable = 0;
+	for (struct dirent *d; conf && (d = readdir(conf));) {
+		if (d->d_name[0] == '.') {
+			continue;
+		}
+		char path[512];
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/stable_secret", d->d_name);
+		n_if++;
+		readable += read_some(path) > 0;
+	}
+	if (conf) {
+		closedir(conf);
+	}
+	check("host IPv6 stable secrets hidden", n_if > 0 && readable == 0,
+	      "%d interfaces, %d readable", n_if, readable);
+
 	check("connect to the host's listener", connect_port(port) == 0, "%s",
 	      errno ? errname(errno) : "connected");
 	int s = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
