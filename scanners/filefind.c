@@ -44,7 +44,8 @@ char *filefind_excerpt(const char *buf, size_t len, size_t off, size_t max)
 }
 
 struct finding *filefind_incomplete(struct finding_list *out, const struct rule *r,
-				    enum finding_kind kind, const char *path)
+				    enum finding_kind kind, const char *path,
+				    const char *file_sha256)
 {
 	struct finding *f = filefind_add(out, r, kind, path);
 	f->line = f->end_line = 1;
@@ -57,8 +58,7 @@ struct finding *filefind_incomplete(struct finding_list *out, const struct rule 
 		    "simplify the file, or exclude it from the scan if it is known to be safe "
 		    "(generated or vendored)");
 	f->extra = json_pack("{s:b}", "incomplete", 1);
-	static const char tag[] = "runner:incomplete";
-	finding_fingerprint(f, tag, sizeof(tag) - 1, 0);
+	finding_fingerprint_file(f, "runner:incomplete", file_sha256);
 	return f;
 }
 

@@ -25,10 +25,13 @@ struct finding *filefind_add(struct finding_list *out, const struct rule *r, enu
  * PCRE2's match limits and were given up, so a match may be hidden there. It carries the
  * rule's own severity (the worst a hidden match could be) and points at the file's first
  * line; the gate treats it as any finding of the rule. Nothing is silently passed: a file
- * crafted to exhaust the matcher blocks as a match of the rule would.
+ * crafted to exhaust the matcher blocks as a match of the rule would. Its fingerprint
+ * covers the file's content (file_sha256: finding_fingerprint_file()), so accepting it in a
+ * baseline accepts that content only.
  */
 struct finding *filefind_incomplete(struct finding_list *out, const struct rule *r,
-				    enum finding_kind kind, const char *path);
+				    enum finding_kind kind, const char *path,
+				    const char *file_sha256);
 
 /*
  * The line of buf that contains offset off, without its line end and surrounding blanks,

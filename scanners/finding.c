@@ -192,6 +192,28 @@ void finding_fingerprint(struct finding *f, const char *content, size_t len, uns
 	hex_encode(md, sizeof(md), f->fingerprint);
 }
 
+void finding_sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	if (!ctx) {
+		abort();
+	}
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	EVP_DigestUpdate(ctx, data, len);
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	hex_encode(md, sizeof(md), out);
+}
+
+void finding_fingerprint_file(struct finding *f, const char *tag, const char *file_sha256)
+{
+	char *content = xasprintf("%s:%s", tag, file_sha256);
+	finding_fingerprint(f, content, strlen(content), 0);
+	free(content);
+}
+
 static const char *const disposition_names[] = { "blocking", "suppressed", "below-threshold" };
 static const char *const suppression_names[] = { "none", "inline", "allow", "baseline" };
 

@@ -107,6 +107,17 @@ void finding_add_alias(struct finding *f, const char *alias);
  */
 void finding_fingerprint(struct finding *f, const char *content, size_t len, unsigned occurrence);
 
+/*
+ * The fingerprint of a finding about a whole file (`tag` says which kind: a file too large
+ * to read, one a rule gave up on): over the tag and `file_sha256`, the SHA-256 of the
+ * file's bytes (hex), so that a baseline or allow entry naming it covers that content
+ * only: a file changed since is reported again.
+ */
+void finding_fingerprint_file(struct finding *f, const char *tag, const char *file_sha256);
+
+/* SHA-256 of data, lower-case hex (65 bytes with the NUL). */
+void finding_sha256_hex(const void *data, size_t len, char out[65]);
+
 json_t *finding_to_json(const struct finding *f);
 /* Parse the JSON form (unknown members go to extra). Returns 0 or -EINVAL. */
 int finding_from_json(const json_t *j, struct finding *f);

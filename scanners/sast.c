@@ -714,10 +714,14 @@ int sast_scan(struct sast_scratch *s, const char *path, enum lang lang, const ch
 		}
 	}
 	/* A rule that gave up on the file may hide a match there: it is not passed. */
+	char sha[65] = "";
 	for (size_t ri = 0; ri < ruleset_count(s->rs); ri++) {
 		if (s->gave_up[ri]) {
+			if (!sha[0]) {
+				finding_sha256_hex(buf, len, sha);
+			}
 			filefind_incomplete(out, ruleset_rule(s->rs, (uint32_t)ri), FINDING_SAST,
-					    path);
+					    path, sha);
 		}
 	}
 	s->st->no_reason += filefind_finish(out, first, buf, len, &s->st->first_no_reason_line);

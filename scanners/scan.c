@@ -10,6 +10,7 @@
 
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -318,6 +319,45 @@ static enum severity worst_severity(const struct ruleset *rs)
  * finding at the severity of the most severe rule, unless its path is allowlisted. Returns
  * 0 or -errno (a file that cannot be read is an error, as in the scan itself).
  */
+/* SHA-256 of a file's bytes, hex, read in pieces (a file too large to scan can be any
+ * size). 0 or -errno. */
+static int hash_file(int root_fd, const char *path, char out[65])
+{
+	int fd = openat(root_fd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		return -errno;
+	}
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	if (!ctx) {
+		abort();
+	}
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	enum { CHUNK = 1 << 20 };
+	char *buf = xmalloc(CHUNK);
+	int r = 0;
+	for (;;) {
+		ssize_t k = read(fd, buf, CHUNK);
+		if (k < 0 && errno == EINTR) {
+			continue;
+		}
+		if (k <= 0) {
+			r = k < 0 ? -errno : 0;
+			break;
+		}
+		EVP_DigestUpdate(ctx, buf, (size_t)k);
+	}
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	free(buf);
+	close(fd);
+	if (r == 0) {
+		hex_encode(md, sizeof(md), out);
+	}
+	return r;
+}
+
 static int report_too_large(const struct scan_options *o, int root_fd,
 			    const struct walk_result *files, struct finding_list *out,
 			    struct scan_stats *st, char *err, size_t errlen)
@@ -362,6 +402,13 @@ static int report_too_large(const struct scan_options *o, int root_fd,
 			st->skipped[reason]++;
 			continue;
 		}
+		/* Its fingerprint covers its content: accepting it accepts these bytes only. */
+		char sha[65];
+		int hr = hash_file(root_fd, lf->path, sha);
+		if (hr < 0) {
+			snprintf(err, errlen, "cannot read %s: %s", lf->path, strerror(-hr));
+			return hr;
+		}
 		struct finding *f = finding_list_add(out);
 		f->kind = FINDING_SECRET;
 		finding_set(&f->rule_id, SCAN_TOO_LARGE_RULE);
@@ -380,8 +427,7 @@ static int report_too_large(const struct scan_options *o, int root_fd,
 				     "to hold no secret, exclude it or list it in the allowlist's "
 				     "paths");
 		f->extra = json_pack("{s:b,s:I}", "too_large", 1, "size", (json_int_t)lf->size);
-		static const char tag[] = "runner:too-large";
-		finding_fingerprint(f, tag, sizeof(tag) - 1, 0);
+		finding_fingerprint_file(f, "runner:too-large", sha);
 	}
 	return 0;
 }

@@ -474,9 +474,14 @@ int secrets_scan(struct secrets_scratch *s, const char *path, const char *buf, s
 		finding_fingerprint(f, sp->redacted, strlen(sp->redacted), 0);
 	}
 	/* A rule that gave up on the file may hide a secret there: it is not passed. */
+	char sha[65] = "";
 	for (size_t ri = 0; ri < ruleset_count(s->rs); ri++) {
 		if (s->gave_up[ri]) {
-			filefind_incomplete(out, ruleset_rule(s->rs, ri), FINDING_SECRET, path);
+			if (!sha[0]) {
+				finding_sha256_hex(buf, len, sha);
+			}
+			filefind_incomplete(out, ruleset_rule(s->rs, ri), FINDING_SECRET, path,
+					    sha);
 		}
 	}
 	st->no_reason += filefind_finish(out, first, buf, len, &st->first_no_reason_line);

@@ -296,6 +296,42 @@ Test(scan_cli, secrets_are_found_in_large_files)
 	free(dir);
 }
 
+/* A file too large to scan, accepted in a baseline, is accepted as it is: once its bytes
+ * change (a key written into it, the size kept), it is reported again and blocks. The same
+ * for a file a secrets rule gave up on (the matcher's limits). */
+Test(scan_cli, a_baselined_unscanned_file_blocks_again_once_changed)
+{
+	char *dir = tu_tmpdir();
+	size_t n = 2u << 20;
+	char *text = calloc(n + 1, 1);
+	cr_assert_not_null(text);
+	for (size_t i = 0; i < n; i++) {
+		text[i] = i % 80 == 79 ? '\n' : 'x';
+	}
+	tu_write(dir, "dist/bundle.js", text);
+	tu_write(dir, "README.md", "nothing here\n");
+	struct tu_result r = tu_runner_run(dir, "scan", "secrets", "--max-file-size", "1M",
+					   "--format", "json", "-o", "base.json", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "scan", "secrets", "--max-file-size", "1M", "--baseline",
+			  "base.json", NULL);
+	cr_assert_eq(r.status, 0, "the unchanged file is accepted: %s%s", r.out, r.err);
+	tu_result_free(&r);
+	static const char key[] = "\nk=\"AKIAQ3RZ7TWL5MXK4PHD\";\n";
+	memcpy(text + n / 2, key, sizeof(key) - 1);
+	tu_write(dir, "dist/bundle.js", text);
+	r = tu_runner_run(dir, "scan", "secrets", "--max-file-size", "1M", "--baseline",
+			  "base.json", NULL);
+	cr_assert_eq(r.status, 3, "the changed file passed on its old baseline entry: %s%s", r.out,
+		     r.err);
+	has(r.out, "dist/bundle.js:");
+	tu_result_free(&r);
+	free(text);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* ---------- pipelines ---------- */
 
 static char *workspace(const char *pipeline)

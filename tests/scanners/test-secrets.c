@@ -103,6 +103,21 @@ Test(secrets, a_rule_that_gives_up_on_a_file_does_not_pass_it)
 	cr_assert_str_eq(out.v[0].rule_id, "t.nested");
 	cr_assert_eq(out.v[0].severity, SEVERITY_CRITICAL);
 	cr_assert(json_is_true(json_object_get(out.v[0].extra, "incomplete")));
+	/* Its fingerprint covers the file's content: the same bytes give the same one (a
+	 * baseline entry holds), other bytes another (it does not). */
+	char *fp = xstrdup(out.v[0].fingerprint);
+	finding_list_release(&out);
+	finding_list_init(&out);
+	cr_assert_eq(secrets_scan(s, "conf/app.env", text, strlen(text), NULL, &out, &st), 0);
+	cr_assert_eq(out.n, 1);
+	cr_assert_str_eq(out.v[0].fingerprint, fp);
+	text[6 + n / 2] = 'b';
+	finding_list_release(&out);
+	finding_list_init(&out);
+	cr_assert_eq(secrets_scan(s, "conf/app.env", text, strlen(text), NULL, &out, &st), 0);
+	cr_assert_eq(out.n, 1);
+	cr_assert_str_neq(out.v[0].fingerprint, fp, "a changed file kept its fingerprint");
+	free(fp);
 	/* The same file with the run cut short so that the regex can finish: no finding. */
 	finding_list_release(&out);
 	finding_list_init(&out);
