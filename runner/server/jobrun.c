@@ -510,6 +510,7 @@ static int run_it(struct jobctx *jc)
 	struct pipeline *p = NULL;
 	struct run *r = NULL;
 	const char **only = NULL;
+	char *left_out = NULL;
 	size_t n_only = 0;
 	struct git_info gi;
 	_cleanup_free_ char *notify = NULL;
@@ -598,6 +599,15 @@ static int run_it(struct jobctx *jc)
 	enum job_state st = state_of(r->result);
 	const char *msg = r->record_error;
 	bool interrupted = false;
+	/* A fork's run that passed without the stages that need secrets says so, in the
+	 * forge's status too: a reviewer must not read it as the whole pipeline passing. */
+	if (st == JOB_PASSED && !msg && only && n_only < p->n_stages) {
+		size_t n = p->n_stages - n_only;
+		left_out = xasprintf("%zu stage%s that need%s secrets left out (pull request from "
+				     "a fork)",
+				     n, n == 1 ? "" : "s", n == 1 ? "s" : "");
+		msg = left_out;
+	}
 	if (st == JOB_CANCELLED) {
 		int reason = stop_reason(jc);
 		if (reason == 't') {
@@ -629,6 +639,7 @@ static int run_it(struct jobctx *jc)
 	ret = write_outcome(jc, st, st == JOB_ERROR && r->exit_code == 0 ? 4 : r->exit_code, msg,
 			    notify, interrupted);
 out:
+	free(left_out);
 	run_free(r);
 	secrets_free(url_mask);
 	sandbox_policy_free(policy);

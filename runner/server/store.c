@@ -606,7 +606,8 @@ int store_finish(struct store *s, int64_t id, unsigned attempt, enum job_state s
 		char desc[160];
 		switch (state) {
 		case JOB_PASSED:
-			snprintf(desc, sizeof(desc), "passed");
+			snprintf(desc, sizeof(desc), "passed%s%.120s",
+				 str_empty(message) ? "" : "; ", message ? message : "");
 			break;
 		case JOB_FAILED:
 			snprintf(desc, sizeof(desc), "a stage failed");

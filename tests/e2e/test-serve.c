@@ -483,6 +483,30 @@ Test(serve, failures_and_missing_commits_are_reported, .timeout = 120)
 	stop(&e);
 }
 
+/* Whether the forge stand-in got, within timeout_s, a status of `state` whose description
+ * holds `needle`. */
+static bool got_status(struct env *e, const char *state, const char *needle, double timeout_s)
+{
+	double t0 = ts_now();
+	do {
+		for (size_t i = 0; i < ts_recorder_count(e->rec); i++) {
+			json_t *q = ts_recorder_get(e->rec, i);
+			json_t *b =
+				json_loads(json_string_value(json_object_get(q, "body")), 0, NULL);
+			const char *st = json_string_value(json_object_get(b, "state"));
+			const char *d = json_string_value(json_object_get(b, "description"));
+			bool hit = st && d && !strcmp(st, state) && strstr(d, needle);
+			json_decref(b);
+			json_decref(q);
+			if (hit) {
+				return true;
+			}
+		}
+		usleep(50000);
+	} while (ts_now() - t0 < timeout_s);
+	return false;
+}
+
 static char *pr_body(const char *head_repo, const char *head_sha, const char *head_ref,
 		     const char *base_sha)
 {
@@ -532,10 +556,13 @@ Test(serve, a_pull_request_from_a_fork_gets_no_secrets_and_the_base_pipeline, .t
 	cr_assert_not_null(strstr(log, "event=pull_request branch=feature"), "%s", log);
 	cr_assert_not_null(strstr(log, head), "the pull request's commit: %s", log);
 	free(log);
-	/* ...without the stage that needs a secret, and without any secret. */
+	/* ...without the stage that needs a secret, and without any secret; and the forge's
+	 * status says that stages were left out, not just "passed". */
 	cr_assert_null(stage_of(run, "publish"));
 	cr_assert_null(stage_of(run, "steal"));
 	json_decref(run);
+	cr_assert(got_status(&e, "success", "secrets left out (pull request from a fork)", 30),
+		  "no success status saying that stages were left out");
 	char *spec = ts_sh_out("grep -rl '" DEPLOY "' '%s/data/repos' || true", e.dir);
 	cr_assert_str_eq(spec, "", "the secret is nowhere in the run record: %s", spec);
 	free(spec);
