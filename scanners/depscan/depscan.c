@@ -345,9 +345,31 @@ static int check_package(struct scan *s, const struct dep *d)
 	return 0;
 }
 
-static void policy_finding(struct scan *s, const struct dep *d, const char *rule, const char *title,
-			   enum severity sev, const char *fix)
+/*
+ * A package whose version is not known (unresolved, unpinned) might be any version: its
+ * finding is at least `sev`, and as severe as the worst advisory of any version of the
+ * package (an unresolved log4j-core is as bad as CVE-2021-44228 for the gate, so a
+ * `fail-on: critical` does not let it through). Returns 0 or -errno (the database).
+ */
+static int policy_finding(struct scan *s, const struct dep *d, const char *rule, const char *title,
+			  enum severity sev, const char *fix)
 {
+	s->dep = d;
+	clear_hits(s);
+	_cleanup_free_ char *norm = eco_normalize_name(d->eco, d->name);
+	int r = osvdb_lookup(s->db, eco_name(d->eco), norm, on_hit, s);
+	if (r < 0) {
+		return r;
+	}
+	const char *worst_id = NULL;
+	for (size_t i = 0; i < s->n_hits; i++) {
+		enum severity hs = s->hits[i].severity >= 0 ? (enum severity)s->hits[i].severity
+							    : s->unknown_severity;
+		if (hs > sev) {
+			sev = hs;
+			worst_id = s->hits[i].vuln;
+		}
+	}
 	struct finding *f = finding_list_add(&s->r->findings);
 	f->kind = FINDING_DEPENDENCY;
 	finding_set(&f->rule_id, rule);
@@ -357,7 +379,11 @@ static void policy_finding(struct scan *s, const struct dep *d, const char *rule
 	finding_set(&f->file, d->file);
 	f->line = d->line;
 	_cleanup_free_ char *msg =
-		xasprintf("%s (%s): %s", d->name, eco_name(d->eco), d->note ? d->note : title);
+		worst_id ? xasprintf("%s (%s): %s; some version of it has advisory %s (%s)",
+				     d->name, eco_name(d->eco), d->note ? d->note : title, worst_id,
+				     severity_name(sev))
+			 : xasprintf("%s (%s): %s", d->name, eco_name(d->eco),
+				     d->note ? d->note : title);
 	finding_set(&f->message, msg);
 	finding_set(&f->fix, fix);
 	_cleanup_free_ char *content = xasprintf("%s|%s|%s", eco_name(d->eco), d->name, d->version);
@@ -365,6 +391,8 @@ static void policy_finding(struct scan *s, const struct dep *d, const char *rule
 	_cleanup_free_ char *purl = depscan_purl(d);
 	f->extra = json_pack("{s:{s:s, s:s, s:s, s:s}}", "package", "ecosystem", eco_name(d->eco),
 			     "name", d->name, "version", d->version, "purl", purl);
+	clear_hits(s);
+	return 0;
 }
 
 int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *err, size_t errlen)
@@ -447,15 +475,16 @@ int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *er
 	for (size_t i = 0; i < r->deps.n && s.error == 0; i++) {
 		const struct dep *d = &r->deps.v[i];
 		if (d->flags & DEP_UNRESOLVED) {
-			policy_finding(&s, d, "unresolved-version",
-				       "version not resolved from the file", SEVERITY_HIGH,
-				       "pin the version in this file (or scan the effective POM, "
-				       "e.g. from `mvn help:effective-pom`)");
+			s.error = policy_finding(
+				&s, d, "unresolved-version", "version not resolved from the file",
+				SEVERITY_HIGH,
+				"pin the version in this file (or scan the effective "
+				"POM, e.g. from `mvn help:effective-pom`)");
 			continue;
 		}
 		if ((d->flags & DEP_UNPINNED) && d->eco == ECO_PYPI &&
 		    str_eq(d->version, "0.0.0")) {
-			policy_finding(
+			s.error = policy_finding(
 				&s, d, "unpinned-requirement", "requirement without a version",
 				SEVERITY_MEDIUM,
 				"pin it (name==version), e.g. with pip-compile or pip freeze");

@@ -10,8 +10,10 @@
  *   - `runner scan deps` (text, json, exit codes), `runner sbom` (CycloneDX 1.5);
  *   - a vulnerable Go module only in the go.sum of a go 1.16 module is reported (go.sum:line),
  *     and go.sum is not read from go 1.17 on;
- *   - a pom.xml version the file cannot resolve is an `unresolved-version` finding (high:
- *     exit 3), resolved once the property is defined or through dependencyManagement; a
+ *   - a pom.xml version the file cannot resolve is an `unresolved-version` finding (high,
+ *     or as severe as the package's worst advisory: log4j-core's is critical, so even
+ *     --fail-on critical blocks), resolved once the property is defined or through
+ *     dependencyManagement; a
  *     requirements.txt line without a version is `unpinned-requirement` (medium: in the
  *     JSON output, exit 0 at the default threshold, 3 at --fail-on medium);
  *   - `runner db import` of directories and zip exports, and the refusal of malicious zips
@@ -536,7 +538,7 @@ static void expect_only_finding(json_t *doc, const char *rule, const char *sever
 	free(text);
 }
 
-Test(depscan, unresolved_pom_version_blocks_as_high)
+Test(depscan, unresolved_pom_version_blocks_as_its_worst_advisory)
 {
 	import_fixture("osv/maven");
 	/* log4j-core's version is a property of a parent POM this file does not define. */
@@ -556,14 +558,16 @@ Test(depscan, unresolved_pom_version_blocks_as_high)
 	char *dir = tu_strf("%s/svc", ws), *pom = tu_strf("%s/svc/pom.xml", ws);
 	int status;
 	json_t *doc = scan_json(dir, NULL, &status);
-	cr_expect_eq(status, 3, "a high finding blocks at the default threshold");
-	expect_only_finding(doc, "unresolved-version", "high", "blocking",
+	cr_expect_eq(status, 3, "it blocks at the default threshold");
+	/* It could be any version: as severe as the worst advisory of any of them. */
+	expect_only_finding(doc, "unresolved-version", "critical", "blocking",
 			    "org.apache.logging.log4j:log4j-core", "${log4j.version}", "pom.xml",
 			    9);
 	json_t *f = json_array_get(json_object_get(doc, "findings"), 0);
 	cr_expect_str_eq(json_string_value(json_object_get(f, "message")),
 			 "org.apache.logging.log4j:log4j-core (Maven): the property "
-			 "${log4j.version} is not defined in this file");
+			 "${log4j.version} is not defined in this file; some version of it has "
+			 "advisory GHSA-jfh8-c2jx-5f7m (critical)");
 	/* Not looked up: no version to check. */
 	cr_expect_eq(json_integer_value(json_object_get(json_object_get(doc, "stats"), "checked")),
 		     0);
@@ -572,11 +576,44 @@ Test(depscan, unresolved_pom_version_blocks_as_high)
 	/* The text output says the same. */
 	struct tu_result r = tu_runner_run(dir, "scan", "deps", "--db", db, NULL);
 	cr_expect_eq(r.status, 3);
-	cr_expect_not_null(strstr(r.out, "pom.xml:9: high unresolved-version "
+	cr_expect_not_null(strstr(r.out, "pom.xml:9: critical unresolved-version "
 					 "org.apache.logging.log4j:log4j-core ${log4j.version} "
 					 "[blocking]"),
 			   "%s", r.out);
 	tu_result_free(&r);
+	/* So a gate at critical does not let it through. */
+	doc = scan_json(dir, "--fail-on=critical", &status);
+	cr_expect_eq(status, 3, "an unresolved log4j-core passed --fail-on critical");
+	json_decref(doc);
+	/* A package no advisory names stays at high. */
+	tu_write(ws, "svc/pom.xml",
+		 "<project>\n"
+		 "  <dependencies>\n"
+		 "    <dependency>\n"
+		 "      <groupId>org.example</groupId>\n"
+		 "      <artifactId>nothing-known</artifactId>\n"
+		 "      <version>${x.version}</version>\n"
+		 "    </dependency>\n"
+		 "  </dependencies>\n"
+		 "</project>\n");
+	doc = scan_json(dir, NULL, &status);
+	cr_expect_eq(status, 3);
+	expect_only_finding(doc, "unresolved-version", "high", "blocking",
+			    "org.example:nothing-known", "${x.version}", "pom.xml", 6);
+	json_decref(doc);
+	tu_write(ws, "svc/pom.xml",
+		 "<project>\n"
+		 "  <properties>\n"
+		 "    <other.version>1.0</other.version>\n"
+		 "  </properties>\n"
+		 "  <dependencies>\n"
+		 "    <dependency>\n"
+		 "      <groupId>org.apache.logging.log4j</groupId>\n"
+		 "      <artifactId>log4j-core</artifactId>\n"
+		 "      <version>${log4j.version}</version>\n"
+		 "    </dependency>\n"
+		 "  </dependencies>\n"
+		 "</project>\n");
 
 	/* Defined in the file (as a parent would): resolved, and the advisory is found. */
 	sed_file(pom, "<other.version>1.0</other.version>",
