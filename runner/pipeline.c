@@ -598,6 +598,18 @@ static void load_stage(struct loader *L, struct pstage *s, const struct ynode *n
 	}
 	if ((v = ynode_get(n, "sandbox"))) {
 		psandbox_load(L->p->arena, L->file, v, L->def.sandbox, &s->sandbox, L->dl);
+		/* A built-in kind is the runner's own code: with a root filesystem its loader
+		 * and libraries would come from there (a workspace directory, say), and the
+		 * scanner could say whatever they make it say. */
+		const struct ynode *rootfs = ynode_get(v, "rootfs");
+		if (rootfs && s->kind && !(s->kind->flags & STAGE_KIND_SCRIPT)) {
+			error_node(
+				L, rootfs,
+				"remove it: built-in stages run on the host's system directories",
+				"a `uses: %s` stage cannot have a sandbox.rootfs (the runner's "
+				"own code would load its libraries from there)",
+				s->kind->name);
+		}
 	}
 	if ((v = ynode_get(n, "workdir"))) {
 		const char *w = get_text(L, v, "workdir");

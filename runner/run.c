@@ -339,6 +339,39 @@ static void log_note(struct engine *e, size_t i, const char *fmt, ...)
 
 /* ---------- environment ---------- */
 
+/*
+ * Variables that change the code or the data files a program loads: the dynamic loader's
+ * (glibc ignores the same list in setuid programs), OpenSSL's, the sanitizers', git's and
+ * XDG configuration. A built-in stage is the runner itself, judging the workspace: a
+ * pipeline `env:` such as LD_LIBRARY_PATH=lib (for its tests) would let the workspace
+ * supply the scanner's libraries, and a pull request could then write its own "no
+ * findings". Built-in stages do not get them; scripts do.
+ */
+static bool loader_variable(const char *name)
+{
+	static const char *const names[] = {
+		"GCONV_PATH",	    "GETCONF_DIR",     "GLIBC_TUNABLES",  "HOSTALIASES",
+		"LOCALDOMAIN",	    "LOCPATH",	       "NIS_PATH",	  "NLSPATH",
+		"RESOLV_HOST_CONF", "RES_OPTIONS",     "TMPDIR",	  "TZDIR",
+		"OPENSSL_CONF",	    "OPENSSL_ENGINES", "OPENSSL_MODULES", "SSL_CERT_FILE",
+		"SSL_CERT_DIR",	    "CURL_CA_BUNDLE",  "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS",
+		"XDG_DATA_HOME",    "XDG_DATA_DIRS",   "XDG_CACHE_HOME",
+	};
+	static const char *const prefixes[] = { "LD_",	 "MALLOC_", "ASAN_", "UBSAN_",	"LSAN_",
+						"MSAN_", "TSAN_",   "GIT_",  "LIBGIT2_" };
+	for (size_t k = 0; k < ARRAY_SIZE(prefixes); k++) {
+		if (str_has_prefix(name, prefixes[k])) {
+			return true;
+		}
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(names); k++) {
+		if (str_eq(name, names[k])) {
+			return true;
+		}
+	}
+	return false;
+}
+
 /* host_env: "NAME=VALUE" naming a kind's host input (it replaces a passed-through NAME). */
 static char **build_envp(struct engine *e, size_t i, const char *host_env)
 {
@@ -381,13 +414,19 @@ static char **build_envp(struct engine *e, size_t i, const char *host_env)
 	}
 	PUSH("CI=%s", "true");
 	PUSH("RUNNER_ARTIFACTS=%s/artifacts", e->r->dir);
+	/* The runner variables and the pipeline's env, then the stage's own. */
+	bool builtin = def->kind && !(def->kind->flags & STAGE_KIND_SCRIPT);
 	for (size_t k = 0; k < e->base_vars.n; k++) {
-		PUSH("%s=%s", e->base_vars.v[k].name, e->base_vars.v[k].value);
+		if (!(builtin && loader_variable(e->base_vars.v[k].name))) {
+			PUSH("%s=%s", e->base_vars.v[k].name, e->base_vars.v[k].value);
+		}
 	}
 	PUSH("RUNNER_STAGE=%s", def->name);
 	const struct kvlist *se = &e->stage_env[i];
 	for (size_t k = 0; k < se->n; k++) {
-		PUSH("%s=%s", se->v[k].name, se->v[k].value);
+		if (!(builtin && loader_variable(se->v[k].name))) {
+			PUSH("%s=%s", se->v[k].name, se->v[k].value);
+		}
 	}
 	for (size_t k = 0; k < def->n_secrets; k++) {
 		const char *val = secrets_get(e->o->secrets, def->secrets[k]);

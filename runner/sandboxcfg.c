@@ -338,7 +338,16 @@ static struct sandbox_policy *stage_policy(const struct pstage *st, const char *
 	if (st->kind && (st->kind->flags & STAGE_KIND_NETWORK)) {
 		sandbox_policy_set_network(pol, SANDBOX_NET_HOST);
 	}
-	if (st->sandbox && psandbox_apply(st->sandbox, workspace, pol, msg, sizeof(msg)) < 0) {
+	/* A built-in kind never runs in a root filesystem (pipeline.c refuses one on the stage
+	 * itself; the defaults' is for scripts). */
+	struct psandbox own;
+	const struct psandbox *ps = st->sandbox;
+	if (ps && ps->rootfs && st->kind && !(st->kind->flags & STAGE_KIND_SCRIPT)) {
+		own = *ps;
+		own.rootfs = NULL;
+		ps = &own;
+	}
+	if (ps && psandbox_apply(ps, workspace, pol, msg, sizeof(msg)) < 0) {
 		*err = xstrdup(msg);
 		sandbox_policy_free(pol);
 		return NULL;

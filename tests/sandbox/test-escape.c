@@ -744,6 +744,46 @@ Test(escape, every_stage_gets_a_fresh_network_namespace, .timeout = 120)
 	drop(ws);
 }
 
+/* The code a built-in stage runs is the runner's own: the pipeline's `env:` cannot preload
+ * a library into it (a shared object whose constructor writes "no findings" to the
+ * worker's result pipe), and its sandbox cannot have a root filesystem (whose loader and
+ * libraries would be the workspace's). A script stage still gets LD_* variables. */
+Test(escape, a_built_in_stage_runs_only_the_runners_code, .timeout = 120)
+{
+	char *ws = workspace();
+	const char *dir = getenv("RUNNER_ATTACKS");
+	char *cmd = tu_strf("cp '%s/fake-result.so' '%s/fake-result.so'", dir, ws);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	free(cmd);
+	tu_write(ws, "src/conf.env", "aws_key=AKIAQ3RZ7TWL5MXK4PHD\n");
+	char *yaml = tu_strf("version: 1\n"
+			     "env: { LD_PRELOAD: %s/fake-result.so, LD_BIND_NOW: \"1\" }\n"
+			     "stages:\n"
+			     "  secrets:\n    uses: secrets\n    with: { paths: [src] }\n",
+			     ws);
+	run_expect(ws, yaml, 3);
+	json_t *rep = report(ws);
+	json_t *st = tu_report_stage(rep, "secrets");
+	cr_assert_str_eq(json_string_value(json_object_get(st, "status")), "blocked");
+	json_decref(rep);
+	free(yaml);
+	/* Scripts keep their environment. */
+	run_expect(ws,
+		   "version: 1\nenv: { LD_BIND_NOW: \"1\" }\nstages:\n"
+		   "  s: { run: 'test \"$LD_BIND_NOW\" = 1' }\n",
+		   0);
+	/* A root filesystem on a built-in stage is refused, with its place. */
+	tu_write(ws, ".runner.yml",
+		 "version: 1\nstages:\n  secrets:\n    uses: secrets\n"
+		 "    sandbox: { rootfs: src }\n");
+	struct tu_result r = tu_runner_run(ws, "validate", NULL);
+	cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
+	cr_assert_not_null(strstr(r.err, ".runner.yml:5:"), "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "cannot have a sandbox.rootfs"), "%s", r.err);
+	tu_result_free(&r);
+	drop(ws);
+}
+
 /* 15. A double-forked daemon that ignores SIGTERM dies when its stage ends ... */
 Test(escape, daemons_die_with_their_stage, .timeout = 120)
 {
