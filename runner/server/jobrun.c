@@ -22,11 +22,13 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <poll.h>
 #include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 
 #include "banned.h"
@@ -419,6 +421,46 @@ static int load_base_pipeline(struct jobctx *jc, struct pipeline **p)
 	return -ENOENT;
 }
 
+/*
+ * The pipeline file of the commit, from its workspace: a committed symbolic link is
+ * followed only as long as it stays inside the workspace (this process runs outside any
+ * sandbox: `.runner.yml -> /etc/shadow` put that file's lines into the run's error
+ * message), and only a regular file is read (a FIFO would hang the run). -ENOENT when
+ * there is none.
+ */
+static int load_workspace_pipeline(struct jobctx *jc, const char *rel, struct pipeline **p)
+{
+	_cleanup_close_ int ws = open(jc->ws, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct open_how how = { .flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+	_cleanup_close_ int fd =
+		ws < 0 ? -1 : (int)syscall(SYS_openat2, ws, rel, &how, sizeof(how));
+	if (fd < 0) {
+		int e = errno;
+		if (e == ENOENT) {
+			return -ENOENT;
+		}
+		diag_error(&jc->dl, rel, 0, 0, "keep the pipeline file a file of the repository",
+			   "cannot open the pipeline file %s: %s", rel,
+			   e == EXDEV ? "it leads outside the repository" : strerror(e));
+		return -EINVAL;
+	}
+	struct stat st;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	int r = fstat(fd, &st) < 0     ? -errno
+		: !S_ISREG(st.st_mode) ? -EINVAL
+		: st.st_size > PIPELINE_MAX_BYTES
+			? -EFBIG
+			: read_fd_capped(fd, PIPELINE_MAX_BYTES, &buf, &len);
+	if (r < 0) {
+		diag_error(&jc->dl, rel, 0, 0, NULL, "cannot read the pipeline file %s: %s", rel,
+			   r == -EINVAL ? "not a regular file" : strerror(-r));
+		return r == -EFBIG ? r : -EINVAL;
+	}
+	return pipeline_load_buffer(rel, jc->ws, buf, len, p, &jc->dl);
+}
+
 static int load_pipeline(struct jobctx *jc, struct pipeline **p)
 {
 	if (!jc->trusted) {
@@ -426,13 +468,18 @@ static int load_pipeline(struct jobctx *jc, struct pipeline **p)
 	}
 	static const char *const names[] = PIPELINE_NAMES;
 	if (*jc->pipeline_path) {
-		_cleanup_free_ char *path = xasprintf("%s/%s", jc->ws, jc->pipeline_path);
-		return pipeline_load_file(path, p, &jc->dl);
+		int r = load_workspace_pipeline(jc, jc->pipeline_path, p);
+		if (r == -ENOENT) {
+			diag_error(&jc->dl, NULL, 0, 0, NULL,
+				   "commit %.12s has no pipeline file %s", jc->sha,
+				   jc->pipeline_path);
+		}
+		return r;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-		_cleanup_free_ char *path = xasprintf("%s/%s", jc->ws, names[i]);
-		if (access(path, F_OK) == 0) {
-			return pipeline_load_file(path, p, &jc->dl);
+		int r = load_workspace_pipeline(jc, names[i], p);
+		if (r != -ENOENT) {
+			return r;
 		}
 	}
 	diag_error(&jc->dl, NULL, 0, 0, "add .runner.yml to the repository",

@@ -608,6 +608,45 @@ Test(serve, a_pull_request_from_a_fork_gets_no_secrets_and_the_base_pipeline, .t
 	stop(&e);
 }
 
+#define GIT "git -c user.email=t@example.com -c user.name=t"
+
+/* A committed pipeline file that is a symbolic link out of the repository is not read
+ * (the run process is not sandboxed: its lines came back in the run's error message, and
+ * from there in the forge's status), nor a link to a FIFO (the run would hang); a link
+ * inside the repository is followed. */
+Test(serve, a_pipeline_file_linked_out_of_the_repository_is_not_read, .timeout = 120)
+{
+	struct env e;
+	start(&e, NULL, 0);
+	char *outside = tu_strf("%s/outside.yml", e.dir);
+	tu_write(e.dir, "outside.yml", "TOPSECRET_KEY: x\n");
+	ts_sh("cd '%s' && rm .runner.yml && ln -s '%s' .runner.yml && " GIT " add -A && " GIT
+	      " commit -qm link",
+	      e.repo, outside);
+	char *sha = ts_sh_out("git -C '%s' rev-parse HEAD", e.repo);
+	long id = push(&e, "link-1", "main", sha);
+	json_t *run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "error");
+	char *dump = json_dumps(run, 0);
+	cr_assert_null(strstr(dump, "TOPSECRET"), "the outside file was read: %s", dump);
+	cr_assert_not_null(strstr(dump, "leads outside the repository"), "%s", dump);
+	free(dump);
+	json_decref(run);
+	free(sha);
+	/* Inside the repository: followed. */
+	ts_sh("cd '%s' && git show HEAD~1:.runner.yml >ci.yml && rm .runner.yml && "
+	      "ln -s ci.yml .runner.yml && " GIT " add -A && " GIT " commit -qm inside",
+	      e.repo);
+	sha = ts_sh_out("git -C '%s' rev-parse HEAD", e.repo);
+	id = push(&e, "link-2", "main", sha);
+	run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "passed");
+	json_decref(run);
+	free(sha);
+	free(outside);
+	stop(&e);
+}
+
 Test(serve, a_newer_push_cancels_the_older_run_of_the_branch, .timeout = 120)
 {
 	struct env e;
