@@ -372,6 +372,17 @@ static bool loader_variable(const char *name)
 	return false;
 }
 
+/* A gate configuration's relative `baseline` made absolute under root (o->gate_root), in
+ * place; cfg itself when there is nothing to do. */
+static json_t *rebase_baseline(json_t *cfg, const char *root)
+{
+	const char *bl = json_string_value(json_object_get(cfg, "baseline"));
+	if (root && bl && bl[0] != '/') {
+		json_object_set_new(cfg, "baseline", json_sprintf("%s/%s", root, bl));
+	}
+	return cfg;
+}
+
 /* host_env: "NAME=VALUE" naming a kind's host input (it replaces a passed-through NAME). */
 static char **build_envp(struct engine *e, size_t i, const char *host_env)
 {
@@ -769,6 +780,9 @@ static void launch(struct engine *e, size_t i)
 	if (!(def->kind->flags & STAGE_KIND_SCRIPT)) {
 		struct lookup_ctx lc = { &e->base_vars, &e->stage_env[i], INTERP_MAX };
 		with = def->with ? with_to_json(def->with, &lc, 0) : json_object();
+		if (with) {
+			rebase_baseline(with, e->o->gate_root);
+		}
 		if (!with) {
 			close(pfd[0]);
 			close(pfd[1]);
@@ -779,7 +793,7 @@ static void launch(struct engine *e, size_t i)
 	/* A kind's input from the host (its advisory database), bound read-only; and the
 	 * stage's outbox, bound writable over its directory of the run's artifacts. */
 	_cleanup_free_ char *host_file = NULL, *host_env = NULL, *outbox = NULL, *own_art = NULL;
-	struct sandbox_mount mounts[4];
+	struct sandbox_mount mounts[5];
 	size_t n_mounts = e->n_mounts;
 	memcpy(mounts, e->mounts, e->n_mounts * sizeof(mounts[0]));
 	if (s->sandboxed) {
@@ -791,6 +805,11 @@ static void launch(struct engine *e, size_t i)
 		}
 		if (host_file && def->kind->host_file_env) {
 			host_env = xasprintf("%s=%s", def->kind->host_file_env, host_file);
+		}
+		if (e->o->gate_root && !(def->kind->flags & STAGE_KIND_SCRIPT) &&
+		    stat(e->o->gate_root, &hst) == 0 && S_ISDIR(hst.st_mode)) {
+			mounts[n_mounts++] = (struct sandbox_mount){ .path = e->o->gate_root,
+								     .source = e->o->gate_root };
 		}
 		outbox = xasprintf("%s/outbox/%s", e->r->dir, def->name);
 		own_art = xasprintf("%s/%s", e->artifacts, def->name);
@@ -1818,7 +1837,7 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 
 	if (p->gate) {
 		struct lookup_ctx lc = { &e.base_vars, NULL, INTERP_MAX };
-		e.gate = with_to_json(p->gate, &lc, 0);
+		e.gate = rebase_baseline(with_to_json(p->gate, &lc, 0), o->gate_root);
 		if (!e.gate) {
 			diag_error(dl, p->path, p->gate->line, p->gate->col, NULL, "gate: %s",
 				   lc.why ? lc.why : "cannot be expanded");

@@ -143,6 +143,12 @@ struct run_options {
 	 * not interpolated); cmd_run checks that the pipeline declares NAME. */
 	const char *const *env_overrides;
 	size_t n_env_overrides;
+	/* A host directory holding the files that configure the gates (a relative `baseline`)
+	 * as the pipeline's own commit has them, read from there instead of the workspace and
+	 * bound read-only into built-in stages: the server's untrusted runs, whose workspace
+	 * is the pull request's tree (a pull request could otherwise rewrite the baseline to
+	 * list its own findings). NULL: the workspace. */
+	const char *gate_root;
 };
 
 /*

@@ -20,6 +20,7 @@
 #include "secrets.h"
 #include "stage.h"
 #include "util.h"
+#include "ydoc.h"
 
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -172,8 +173,9 @@ struct jobctx {
 	int64_t job;
 	int64_t claimed_ms; /* when the attempt was claimed: repeated in its outcome */
 	char *repo_dir, *run_dir, *ws, *mirror;
-	int cancel_fd; /* the pipe from the server */
-	int stop_fd;   /* epoll: pipe + timer */
+	char base_commit[41]; /* untrusted runs: the commit their pipeline comes from */
+	int cancel_fd;	      /* the pipe from the server */
+	int stop_fd;	      /* epoll: pipe + timer */
 	int timer_fd;
 	struct secret_store *secrets;
 	struct diag_list dl;
@@ -381,6 +383,68 @@ static int sync_mirror(struct jobctx *jc)
 	return r;
 }
 
+/* Baseline files are capped like this when taken from the base commit. */
+#define BASE_GATE_FILE_MAX (64u << 20)
+
+/* One relative `baseline` of the pipeline, copied from the base commit into dir. */
+static int copy_base_gate_file(struct jobctx *jc, const struct ynode *gate, const char *dir)
+{
+	const struct ynode *bl = gate ? ynode_get(gate, "baseline") : NULL;
+	const char *rel = bl ? ynode_str(bl) : NULL;
+	if (!rel || rel[0] == '/') {
+		return 0;
+	}
+	if (strstr(rel, "${") || strstr(rel, "..")) {
+		diag_error(&jc->dl, NULL, bl->line, bl->col, NULL,
+			   "baseline '%.100s' cannot be taken from the base branch for a pull "
+			   "request from a fork (interpolated, or with '..')",
+			   rel);
+		return -EINVAL;
+	}
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	int r = gitexport_read_file(jc->mirror, jc->base_commit, rel, BASE_GATE_FILE_MAX, &buf,
+				    &len);
+	if (r == -ENOENT) {
+		return 0; /* the stage finds no baseline there and fails, as it would in the base */
+	}
+	_cleanup_free_ char *path = xasprintf("%s/%s", dir, rel);
+	_cleanup_free_ char *parent = xstrdup(path);
+	*strrchr(parent, '/') = '\0';
+	if (r == 0 && mkdir_p(parent, 0755) < 0) {
+		r = -errno;
+	}
+	if (r == 0) {
+		r = write_file_atomic(path, buf, len, 0644);
+	}
+	if (r < 0) {
+		diag_error(&jc->dl, NULL, 0, 0, NULL,
+			   "cannot take the baseline %s from the base branch: %s", rel,
+			   strerror(-r));
+	}
+	return r;
+}
+
+/*
+ * An untrusted run's gate files: the base commit's copy of every relative `baseline` (the
+ * pipeline's `gate:` and the stages' `with:`), in a directory of the run that stages cannot
+ * write, which the engine reads them from (run_options.gate_root). The pull request's tree
+ * has its own copies, which it may have rewritten to list its own findings.
+ */
+static int base_gate_files(struct jobctx *jc, const struct pipeline *p, char **root)
+{
+	*root = xasprintf("%s/base-gate", jc->run_dir);
+	rm_rf(*root);
+	if (mkdir_p(*root, 0755) < 0) {
+		return -errno;
+	}
+	int r = copy_base_gate_file(jc, p->gate, *root);
+	for (size_t i = 0; r == 0 && i < p->n_stages; i++) {
+		r = copy_base_gate_file(jc, p->stages[i]->with, *root);
+	}
+	return r;
+}
+
 /* The pipeline of an untrusted run: the base branch's, never the pull request's. */
 static int load_base_pipeline(struct jobctx *jc, struct pipeline **p)
 {
@@ -413,6 +477,7 @@ static int load_base_pipeline(struct jobctx *jc, struct pipeline **p)
 			return r;
 		}
 		_cleanup_free_ char *name = xasprintf("%s (from %s)", cands[i], jc->base_branch);
+		memcpy(jc->base_commit, base, sizeof(base));
 		return pipeline_load_buffer(name, jc->ws, buf, len, p, &jc->dl);
 	}
 	diag_error(&jc->dl, NULL, 0, 0,
@@ -557,7 +622,7 @@ static int run_it(struct jobctx *jc)
 	struct pipeline *p = NULL;
 	struct run *r = NULL;
 	const char **only = NULL;
-	char *left_out = NULL;
+	char *left_out = NULL, *gate_root = NULL;
 	size_t n_only = 0;
 	struct git_info gi;
 	_cleanup_free_ char *notify = NULL;
@@ -568,6 +633,13 @@ static int run_it(struct jobctx *jc)
 	    (!jc->trusted && select_untrusted(jc, p, &only, &n_only) < 0)) {
 		pipeline_free(p);
 		return fail_early(jc, -EINVAL, "invalid pipeline");
+	}
+	if (!jc->trusted && base_gate_files(jc, p, &gate_root) < 0) {
+		free(gate_root);
+		free(only);
+		pipeline_free(p);
+		return fail_early(jc, -EINVAL,
+				  "the gate's files cannot be taken from the base branch");
 	}
 	git_info_for_commit(jc->mirror, jc->sha, jc->branch, &gi);
 	if (*jc->tag) {
@@ -624,6 +696,7 @@ static int run_it(struct jobctx *jc)
 		.cancel_fd = jc->stop_fd,
 		.run_id = jc->run_id,
 		.git = &gi,
+		.gate_root = gate_root,
 	};
 	set_phase(jc, "running");
 	int rr = run_pipeline(p, &ro, &r, &jc->dl);
@@ -687,6 +760,7 @@ static int run_it(struct jobctx *jc)
 			    notify, interrupted);
 out:
 	free(left_out);
+	free(gate_root);
 	run_free(r);
 	secrets_free(url_mask);
 	sandbox_policy_free(policy);

@@ -647,6 +647,48 @@ Test(serve, a_pipeline_file_linked_out_of_the_repository_is_not_read, .timeout =
 	stop(&e);
 }
 
+/* The base branch's pipeline reads its gate's baseline from the base branch too: a fork's
+ * pull request that adds a token and rewrites `.runner-baseline.json` to list it is
+ * blocked; the same change from a branch of the repository (trusted, its own pipeline and
+ * files) passes on its baseline. */
+Test(serve, a_fork_cannot_baseline_its_own_findings, .timeout = 120)
+{
+	struct env e;
+	start(&e, NULL, 0);
+	tu_write(e.repo, ".runner-baseline.json", "{\"findings\": []}\n");
+	char *base = ts_git_commit(e.repo, ".runner.yml",
+				   "version: 1\n"
+				   "gate: { baseline: .runner-baseline.json }\n"
+				   "stages:\n"
+				   "  secrets: { uses: secrets, with: { paths: [src] } }\n");
+	ts_sh("git -C '%s' checkout -q -b feature", e.repo);
+	tu_write(e.repo, "src/config.py", "TOKEN = \"ghp_R8tA3kPq7ZxW1mNv5LcJ2hYs9dFg4BeT6uQo\"\n");
+	struct tu_result r = tu_runner_run(e.repo, "scan", "secrets", "src", "--format", "json",
+					   "-o", ".runner-baseline.json", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	char *head = ts_git_commit(e.repo, "src/config.py",
+				   "TOKEN = \"ghp_R8tA3kPq7ZxW1mNv5LcJ2hYs9dFg4BeT6uQo\"\n");
+	ts_sh("git -C '%s' update-ref refs/pull/7/head %s && git -C '%s' checkout -q main", e.repo,
+	      head, e.repo);
+	char *body = pr_body("mallory/app", head, "feature", base);
+	long id =
+		accepted(ts_deliver(e.srv.addr, "github", "pull_request", "bl-1", SECRET_GH, body));
+	free(body);
+	json_t *run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "blocked");
+	json_decref(run);
+	body = pr_body("acme/app", head, "feature", base);
+	id = accepted(ts_deliver(e.srv.addr, "github", "pull_request", "bl-2", SECRET_GH, body));
+	free(body);
+	run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "passed");
+	json_decref(run);
+	free(base);
+	free(head);
+	stop(&e);
+}
+
 Test(serve, a_newer_push_cancels_the_older_run_of_the_branch, .timeout = 120)
 {
 	struct env e;
