@@ -93,6 +93,56 @@ size_t output_sanitize(const char *in, size_t len, char *out, bool keep_color)
 	return o;
 }
 
+enum { CF_TEXT, CF_ESC, CF_CSI, CF_OSC, CF_OSC_ESC };
+
+/* Longer sequences than this end (what follows is text again): an unterminated one must
+ * not swallow the rest of a stage's output. */
+#define CF_SEQ_MAX 4096
+
+size_t ctl_filter_run(struct ctl_filter *f, const char *in, size_t len, char *out)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+		if (f->state != CF_TEXT && ++f->seq_len > CF_SEQ_MAX) {
+			f->state = CF_TEXT;
+		}
+		switch (f->state) {
+		case CF_ESC:
+			f->state = c == '[' ? CF_CSI : c == ']' ? CF_OSC : CF_TEXT;
+			continue;
+		case CF_CSI:
+			if (c >= 0x40 && c <= 0x7e) {
+				f->state = CF_TEXT;
+			}
+			continue;
+		case CF_OSC:
+			f->state = c == '\a' ? CF_TEXT : c == 0x1b ? CF_OSC_ESC : CF_OSC;
+			continue;
+		case CF_OSC_ESC:
+			f->state = c == '\\' ? CF_TEXT : CF_OSC;
+			continue;
+		default:
+			break;
+		}
+		if (f->cr) {
+			f->cr = false;
+			if (c != '\n') {
+				out[o++] = '\n';
+			}
+		}
+		if (c == 0x1b) {
+			f->state = CF_ESC;
+			f->seq_len = 0;
+		} else if (c == '\r') {
+			f->cr = true;
+		} else if (c >= 0x20 ? c != 0x7f : c == '\t' || c == '\n') {
+			out[o++] = (char)c;
+		}
+	}
+	return o;
+}
+
 /* A stage's message (which can quote what a stage or a file name holds) as it may reach a
  * terminal: no control characters, no escape sequences. At most size - 1 bytes. */
 static const char *clean_message(const char *msg, char *buf, size_t size)

@@ -51,4 +51,19 @@ void output_diags(FILE *f, struct diag_list *dl, const char *source, size_t sour
 /* Remove control characters and non-SGR escapes (and SGR too when !keep_color). */
 size_t output_sanitize(const char *in, size_t len, char *out, bool keep_color);
 
+/*
+ * A stage's output on its way to the secret masker, as a stream: escape sequences (CSI,
+ * OSC, two-byte) and control characters but tab and newline removed, a carriage return
+ * not followed by a newline made a newline. A secret cut by an escape sequence or a
+ * control character would pass the masker in two pieces and be shown whole once they are
+ * removed (on a terminal, by `less -R`, by the sanitising of the live output); so they go
+ * first. A sequence may span calls. out holds at least 2 * len bytes; returns its length.
+ */
+struct ctl_filter {
+	unsigned char state;
+	bool cr;
+	unsigned seq_len;
+};
+size_t ctl_filter_run(struct ctl_filter *f, const char *in, size_t len, char *out);
+
 #endif

@@ -17,6 +17,7 @@
 #include "diag.h"
 #include "dirpool.h"
 #include "expr.h"
+#include "output.h"
 #include "pushgate.h"
 #include "interp.h"
 #include "logfile.h"
@@ -77,6 +78,7 @@ struct stage_exec {
 	bool proc_done, pipe_done;
 	bool terminating, killed, timed_out, cancelled;
 	uint64_t start_mono, deadline, kill_at, drain_until;
+	struct ctl_filter cf; /* before the masker */
 	struct mask_stream *ms;
 	struct sbuf line;
 };
@@ -1149,11 +1151,12 @@ static void maybe_done(struct engine *e, size_t i)
 static void read_pipe(struct engine *e, size_t i)
 {
 	struct stage_exec *x = e->r->stages[i].exec;
-	char buf[READ_CHUNK];
+	char buf[READ_CHUNK], clean[2 * READ_CHUNK];
 	for (int rounds = 0; rounds < 4; rounds++) {
 		ssize_t n = read(x->out_fd, buf, sizeof(buf));
 		if (n > 0) {
-			mask_stream_write(x->ms, buf, (size_t)n);
+			mask_stream_write(x->ms, clean,
+					  ctl_filter_run(&x->cf, buf, (size_t)n, clean));
 			continue;
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {

@@ -589,6 +589,44 @@ Test(cli, secrets_from_the_environment, .timeout = 60)
 	free(dir);
 }
 
+/* A secret cut by an escape sequence or a control character, which the terminal (or a
+ * log viewer) does not show, is masked all the same: those are removed before the masker
+ * sees the output, in the live output and in the log alike; a lone carriage return ends
+ * a line. */
+Test(cli, secrets_cut_by_escape_sequences_are_masked, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  a:\n    secrets: [tok]\n    run: |\n"
+		 "      printf 'csi supers\\033[0mecret123\\n'\n"
+		 "      printf 'osc supers\\033]0;x\\007ecret123\\n'\n"
+		 "      printf 'nul supers\\000ecret123\\n'\n"
+		 "      printf 'del supers\\177ecret123\\n'\n"
+		 "      printf 'cr supers\\recret123\\n'\n"
+		 "      printf 'split supers\\033['\n      sleep 0.2\n"
+		 "      printf '31mecret123\\n'\n");
+	const char *argv[] = { tu_runner(), "run", "--no-color", NULL };
+	const char *env[] = { "PATH=/usr/bin:/bin", "RUNNER_SECRET_TOK=supersecret123",
+			      "XDG_CONFIG_HOME=/nonexistent", NULL };
+	struct tu_result r = tu_run(dir, argv, env, 60);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert_null(strstr(r.out, "supersecret"), "%s", r.out);
+	assert_contains(r.out, "a | csi ***\n");
+	assert_contains(r.out, "a | osc ***\n");
+	assert_contains(r.out, "a | nul ***\n");
+	assert_contains(r.out, "a | del ***\n");
+	assert_contains(r.out, "a | split ***\n");
+	assert_contains(r.out, "a | cr supers\na | ecret123\n");
+	tu_result_free(&r);
+	char *log = tu_readf("%s/.runner/runs/latest/logs/a.log", dir);
+	cr_assert_not_null(log);
+	cr_assert_null(strstr(log, "supersecret"), "%s", log);
+	cr_assert_null(strchr(log, '\033'), "%s", log);
+	free(log);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 Test(cli, secrets_split_across_writes_or_overlapping_are_masked_whole, .timeout = 60)
 {
 	/* One secret the prefix of another, printed in two writes; and two secrets where the
