@@ -118,14 +118,17 @@ static bool unreserved(unsigned char c)
 	return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
-static void add_percent(struct mask *m, const char *v, size_t len, bool lower, bool form)
+/* Percent-encoding: every byte but the unreserved ones (and '/' with keep_slash, as
+ * Python's urllib.parse.quote leaves it); form: a space as '+'. */
+static void add_percent(struct mask *m, const char *v, size_t len, bool lower, bool form,
+			bool keep_slash)
 {
 	struct sbuf sb;
 	sbuf_init(&sb, 3 * MASK_MAX_SECRET + 1);
 	const char *hex = lower ? "0123456789abcdef" : "0123456789ABCDEF";
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)v[i];
-		if (unreserved(c)) {
+		if (unreserved(c) || (keep_slash && c == '/')) {
 			sbuf_putc(&sb, (char)c);
 		} else if (form && c == ' ') {
 			sbuf_putc(&sb, '+');
@@ -138,12 +141,54 @@ static void add_percent(struct mask *m, const char *v, size_t len, bool lower, b
 	sbuf_release(&sb);
 }
 
-static void add_escaped(struct mask *m, const char *v, size_t len)
+/* The code point of the UTF-8 sequence at v[*i] (advancing *i past it), or -1 for a byte
+ * that does not start a valid one. */
+static long utf8_next(const char *v, size_t len, size_t *i)
+{
+	unsigned char c = (unsigned char)v[*i];
+	size_t n = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+	if (n == 0 || *i + n > len) {
+		return -1;
+	}
+	long cp = c & (0x7f >> n);
+	for (size_t k = 1; k < n; k++) {
+		unsigned char d = (unsigned char)v[*i + k];
+		if ((d & 0xc0) != 0x80) {
+			return -1;
+		}
+		cp = cp << 6 | (d & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp < 0xe000)) {
+		return -1;
+	}
+	*i += n - 1;
+	return cp;
+}
+
+/* JSON string escaping; slash: '/' as "\/" (PHP's json_encode); ascii: every non-ASCII
+ * character as \uXXXX, beyond the BMP as a surrogate pair (Python's json.dumps). */
+static void add_escaped(struct mask *m, const char *v, size_t len, bool slash, bool ascii)
 {
 	struct sbuf sb;
-	sbuf_init(&sb, 6 * MASK_MAX_SECRET + 1);
+	sbuf_init(&sb, 12 * MASK_MAX_SECRET + 1);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)v[i];
+		long cp;
+		if (ascii && c >= 0x80 && (cp = utf8_next(v, len, &i)) >= 0) {
+			if (cp >= 0x10000) {
+				cp -= 0x10000;
+				sbuf_printf(&sb, "\\u%04lx\\u%04lx", 0xd800 + (cp >> 10),
+					    0xdc00 + (cp & 0x3ff));
+			} else {
+				sbuf_printf(&sb, "\\u%04lx", cp);
+			}
+			continue;
+		}
+		if (slash && c == '/') {
+			sbuf_puts(&sb, "\\/");
+			continue;
+		}
 		switch (c) {
 		case '\n':
 			sbuf_puts(&sb, "\\n");
@@ -175,10 +220,27 @@ static void add_escaped(struct mask *m, const char *v, size_t len)
 static void add_forms(struct mask *m, const char *v, size_t len)
 {
 	add_pattern(m, v, len);
-	add_escaped(m, v, len);
-	add_percent(m, v, len, false, false);
-	add_percent(m, v, len, true, false);
-	add_percent(m, v, len, false, true);
+	add_escaped(m, v, len, false, false);
+	bool has_slash = memchr(v, '/', len) != NULL, has_8bit = false;
+	for (size_t i = 0; i < len; i++) {
+		has_8bit |= (unsigned char)v[i] >= 0x80;
+	}
+	if (has_slash) {
+		add_escaped(m, v, len, true, false);
+	}
+	if (has_8bit) {
+		add_escaped(m, v, len, false, true);
+		if (has_slash) {
+			add_escaped(m, v, len, true, true);
+		}
+	}
+	add_percent(m, v, len, false, false, false);
+	add_percent(m, v, len, true, false, false);
+	add_percent(m, v, len, false, true, false);
+	if (has_slash) {
+		add_percent(m, v, len, false, false, true);
+		add_percent(m, v, len, true, false, true);
+	}
 	for (size_t align = 0; align < 3; align++) {
 		add_base64(m, v, len, align, b64_std);
 		add_base64(m, v, len, align, b64_url);

@@ -6,8 +6,10 @@
  *   - the value itself, and without a trailing newline;
  *   - every line of a multi-line value (PEM keys get re-wrapped and re-indented), and the
  *     value with CRLF line ends;
- *   - its JSON/C-escaped form (newline as \n, quotes and backslashes escaped);
- *   - its percent-encoded forms (upper and lower case hex, and form encoding with '+');
+ *   - its JSON/C-escaped form (newline as \n, quotes and backslashes escaped), also with
+ *     '/' as \/ (PHP) and non-ASCII as \uXXXX (Python's json.dumps);
+ *   - its percent-encoded forms (upper and lower case hex, form encoding with '+', and
+ *     with '/' left as it is, like Python's urllib.parse.quote);
  *   - its base64 encodings (standard and URL alphabets) at each of the three byte
  *     alignments it can have inside a longer base64 stream.
  *

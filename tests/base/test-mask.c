@@ -525,3 +525,20 @@ Test(mask, random_secrets_over_two_letters_at_every_split)
 		check_every_split(secrets, texts);
 	}
 }
+
+/* The encodings common libraries produce: Python's urllib.parse.quote (which leaves '/'),
+ * PHP's json_encode ('/' as \/), Python's json.dumps (non-ASCII as \uXXXX, beyond the BMP
+ * as a surrogate pair), and both at once. */
+Test(mask, library_encodings_of_slashes_and_non_ascii)
+{
+	struct mask *m = one("p@ss/w0rd+x y");
+	assert_hidden(m, "url=p%40ss/w0rd%2Bx%20y", "w0rd");
+	assert_hidden(m, "url=p%40ss/w0rd%2bx%20y", "w0rd");
+	assert_hidden(m, "{\"pw\": \"p@ss\\/w0rd+x y\"}", "w0rd");
+	mask_free(m);
+	m = one("pa\"ss\\w\xc3\xb6rd1/\xf0\x9f\x94\x91");
+	assert_hidden(m, "{\"pw\": \"pa\\\"ss\\\\w\\u00f6rd1/\\ud83d\\udd11\"}", "rd1");
+	assert_hidden(m, "{\"pw\": \"pa\\\"ss\\\\w\\u00f6rd1\\/\\ud83d\\udd11\"}", "rd1");
+	assert_hidden(m, "{\"pw\": \"pa\\\"ss\\\\w\xc3\xb6rd1\\/\xf0\x9f\x94\x91\"}", "rd1");
+	mask_free(m);
+}
