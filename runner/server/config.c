@@ -612,7 +612,8 @@ static void load_root(struct loader *L, const struct ynode *root)
 	static const char *const limit_keys[] = { "max_body",		"max_inflight",
 						  "concurrency",	"jobs_per_run",
 						  "max_attempts",	"connections",
-						  "connection_timeout", "run_timeout" };
+						  "connections_per_ip", "connection_timeout",
+						  "request_timeout",	"run_timeout" };
 	static const char *const untrusted_keys[] = { "run", "concurrency" };
 	static const char *const notify_keys[] = { "security" };
 	static const char *const sec_keys[] = { "url", "url_file" };
@@ -655,7 +656,15 @@ static void load_root(struct loader *L, const struct ynode *root)
 		get_uint(L, lim, "jobs_per_run", 1, 1024, &c->jobs_per_run);
 		get_uint(L, lim, "max_attempts", 1, 100, &c->max_attempts);
 		get_uint(L, lim, "connections", 1, 100000, &c->max_connections);
+		c->max_connections_per_ip = MAX(1u, c->max_connections / 4);
+		get_uint(L, lim, "connections_per_ip", 1, 100000, &c->max_connections_per_ip);
 		get_duration(L, lim, "connection_timeout", 3600000, &c->connection_timeout_ms);
+		get_duration(L, lim, "request_timeout", 3600000, &c->request_timeout_ms);
+		if (c->request_timeout_ms < 1000) {
+			err_at(L, ynode_get(lim, "request_timeout"),
+			       "give a whole request at least 1s (the default is 60s)",
+			       "'request_timeout' is too short");
+		}
 		get_duration(L, lim, "run_timeout", 7ull * 24 * 3600000, &c->max_run_ms);
 	}
 	get_duration(L, root, "shutdown_grace", 24ull * 3600000, &c->shutdown_grace_ms);
@@ -702,7 +711,9 @@ static void set_defaults(struct server_config *c)
 	c->jobs_per_run = 2;
 	c->max_attempts = 3;
 	c->max_connections = 256;
+	c->max_connections_per_ip = 64;
 	c->connection_timeout_ms = 30000;
+	c->request_timeout_ms = 60000;
 	c->shutdown_grace_ms = 30000;
 	c->max_run_ms = 6ull * 3600000;
 	c->supersede = true;

@@ -99,7 +99,9 @@ struct server_config {
 	unsigned jobs_per_run; /* stages at once within one run */
 	unsigned max_attempts; /* starts of one job, counting restarts after a crash */
 	unsigned max_connections;
+	unsigned max_connections_per_ip; /* default: max_connections / 4, at least 1 */
 	uint64_t connection_timeout_ms;
+	uint64_t request_timeout_ms; /* whole requests, idle or not */
 	uint64_t shutdown_grace_ms;
 	uint64_t max_run_ms; /* a run is cancelled after this long */
 	bool supersede;	     /* default for repositories */

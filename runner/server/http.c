@@ -29,7 +29,9 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "banned.h"
 
@@ -67,6 +69,22 @@ struct http_server {
 	unsigned port;
 	bool auth; /* access.token is set: GETs but /healthz need it */
 	unsigned char token_sha[SHA256_DIGEST_LENGTH];
+	/* The request deadline (limits.request_timeout): libmicrohttpd's timeout counts idle
+	 * time only, so a client sending a byte now and then could hold a connection, or its
+	 * share of max_inflight, for ever. Every connection is watched from its start (and
+	 * again after each request it completes); one past the deadline is shut down. */
+	pthread_mutex_t watch_mu;
+	pthread_cond_t watch_cv;
+	struct conn_watch *watched;
+	pthread_t watchdog;
+	bool watchdog_started, watchdog_stop;
+};
+
+struct conn_watch {
+	int fd;		/* a duplicate of the connection's socket: shut down past the deadline */
+	uint64_t since; /* monotonic ms: connection start, or end of its last request */
+	bool shut;
+	struct conn_watch *prev, *next;
 };
 
 struct request {
@@ -753,13 +771,91 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return rq->route == R_HOOK ? handle_hook(h, conn, rq) : handle_get(h, conn, rq);
 }
 
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_server *h = cls;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		int fd = ci ? fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 3) : -1;
+		if (fd < 0) {
+			*socket_context = NULL; /* unwatched: the idle timeout still applies */
+			return;
+		}
+		struct conn_watch *w = xcalloc(1, sizeof(*w));
+		w->fd = fd;
+		w->since = now_mono_ms();
+		pthread_mutex_lock(&h->watch_mu);
+		w->next = h->watched;
+		if (w->next) {
+			w->next->prev = w;
+		}
+		h->watched = w;
+		pthread_mutex_unlock(&h->watch_mu);
+		*socket_context = w;
+		return;
+	}
+	struct conn_watch *w = *socket_context;
+	if (!w) {
+		return;
+	}
+	pthread_mutex_lock(&h->watch_mu);
+	if (w->prev) {
+		w->prev->next = w->next;
+	} else {
+		h->watched = w->next;
+	}
+	if (w->next) {
+		w->next->prev = w->prev;
+	}
+	pthread_mutex_unlock(&h->watch_mu);
+	close(w->fd);
+	free(w);
+	*socket_context = NULL;
+}
+
+static void *watchdog_main(void *arg)
+{
+	struct http_server *h = arg;
+	uint64_t deadline = h->c->request_timeout_ms;
+	pthread_mutex_lock(&h->watch_mu);
+	while (!h->watchdog_stop) {
+		uint64_t now = now_mono_ms();
+		for (struct conn_watch *w = h->watched; w; w = w->next) {
+			if (!w->shut && now - w->since > deadline) {
+				shutdown(w->fd, SHUT_RDWR);
+				w->shut = true;
+				slog(LOG_WARN, "http.deadline", NULL, NULL,
+				     "a connection took longer than request_timeout (%llu ms) for "
+				     "one request: closed",
+				     (unsigned long long)deadline);
+			}
+		}
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&h->watch_cv, &h->watch_mu, &ts);
+	}
+	pthread_mutex_unlock(&h->watch_mu);
+	return NULL;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	struct http_server *h = cls;
 	struct request *rq = *con_cls;
-	(void)conn;
 	(void)toe;
+	/* The next request on this connection has its own deadline. */
+	const union MHD_ConnectionInfo *ci =
+		conn ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
+	struct conn_watch *w = ci ? ci->socket_context : NULL;
+	if (w) {
+		pthread_mutex_lock(&h->watch_mu);
+		w->since = now_mono_ms();
+		pthread_mutex_unlock(&h->watch_mu);
+	}
 	if (rq) {
 		atomic_fetch_sub(&h->inflight, rq->counted);
 		sbuf_release(&rq->body);
@@ -782,6 +878,12 @@ int http_start(const struct server_config *c, struct intake *in, const char *db_
 		       h->token_sha);
 	}
 	pthread_mutex_init(&h->api_mu, NULL);
+	pthread_mutex_init(&h->watch_mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&h->watch_cv, &ca);
+	pthread_condattr_destroy(&ca);
 	int r = store_open(db_path, &h->api);
 	if (r < 0) {
 		free(h);
@@ -803,12 +905,13 @@ int http_start(const struct server_config *c, struct intake *in, const char *db_
 	if (ai->ai_family == AF_INET6) {
 		flags |= MHD_USE_IPv6;
 	}
-	h->d = MHD_start_daemon(flags, (uint16_t)c->listen_port, NULL, NULL, on_request, h,
-				MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT,
-				(unsigned)c->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-				(unsigned)MAX(1, c->connection_timeout_ms / 1000),
-				MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_NOTIFY_COMPLETED,
-				on_completed, h, MHD_OPTION_END);
+	h->d = MHD_start_daemon(
+		flags, (uint16_t)c->listen_port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
+		ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)MAX(1, c->connection_timeout_ms / 1000),
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)c->max_connections_per_ip,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!h->d) {
 		store_close(h->api);
@@ -817,6 +920,13 @@ int http_start(const struct server_config *c, struct intake *in, const char *db_
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
 	h->port = info ? info->port : c->listen_port;
+	if (pthread_create(&h->watchdog, NULL, watchdog_main, h) != 0) {
+		MHD_stop_daemon(h->d);
+		store_close(h->api);
+		free(h);
+		return -EAGAIN;
+	}
+	h->watchdog_started = true;
 	*out = h;
 	return 0;
 }
@@ -841,6 +951,15 @@ void http_stop(struct http_server *h)
 		return;
 	}
 	MHD_stop_daemon(h->d);
+	if (h->watchdog_started) {
+		pthread_mutex_lock(&h->watch_mu);
+		h->watchdog_stop = true;
+		pthread_cond_signal(&h->watch_cv);
+		pthread_mutex_unlock(&h->watch_mu);
+		pthread_join(h->watchdog, NULL);
+	}
+	pthread_cond_destroy(&h->watch_cv);
+	pthread_mutex_destroy(&h->watch_mu);
 	store_close(h->api);
 	pthread_mutex_destroy(&h->api_mu);
 	explicit_bzero(h->token_sha, sizeof(h->token_sha));

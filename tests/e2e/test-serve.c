@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -61,7 +62,15 @@ struct env {
 	struct ts_server srv;
 };
 
+static void start_limits(struct env *e, const char *limits, const char *extra, unsigned fail_first);
+
 static void start(struct env *e, const char *extra, unsigned fail_first)
+{
+	start_limits(e, "{ max_body: 64KiB, max_inflight: 64KiB, concurrency: 2 }", extra,
+		     fail_first);
+}
+
+static void start_limits(struct env *e, const char *limits, const char *extra, unsigned fail_first)
 {
 	e->dir = tu_tmpdir();
 	cr_assert_geq(asprintf(&e->repo, "%s/repo", e->dir), 0);
@@ -75,7 +84,7 @@ static void start(struct env *e, const char *extra, unsigned fail_first)
 			 "data_dir: %s/data\n"
 			 "public_url: http://ci.example\n"
 			 "log_level: debug\n"
-			 "limits: { max_body: 64KiB, max_inflight: 64KiB, concurrency: 2 }\n"
+			 "limits: %s\n"
 			 "shutdown_grace: 200ms\n"
 			 "retry: { attempts: 3, backoff: 50ms, max_backoff: 200ms, timeout: 5s }\n"
 			 "%s"
@@ -91,7 +100,8 @@ static void start(struct env *e, const char *extra, unsigned fail_first)
 			 "    clone_url: %s\n"
 			 "    api: { url: '%s', token: gitea-api-token }\n"
 			 "    secrets: { deploy_key: " DEPLOY " }\n",
-			 e->dir, extra ? extra : "", e->repo, url, e->repo, url, e->repo, url),
+			 e->dir, limits, extra ? extra : "", e->repo, url, e->repo, url, e->repo,
+			 url),
 		0);
 	ts_start(&e->srv, e->dir, cfg);
 	free(cfg);
@@ -686,6 +696,75 @@ Test(serve, a_fork_cannot_baseline_its_own_findings, .timeout = 120)
 	json_decref(run);
 	free(base);
 	free(head);
+	stop(&e);
+}
+
+/* A connection to the server's port, from 127.0.0.1. */
+static int connect_server(const struct env *e)
+{
+	const char *colon = strrchr(e->srv.addr, ':');
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)atoi(colon + 1)) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(s, 0);
+	cr_assert_eq(connect(s, (struct sockaddr *)&a, sizeof(a)), 0, "%s", strerror(errno));
+	return s;
+}
+
+/* Whether the server closed s within timeout_s (a read gives end of file or an error). */
+static bool closed_within(int s, double timeout_s)
+{
+	struct pollfd p = { .fd = s, .events = POLLIN };
+	if (poll(&p, 1, (int)(timeout_s * 1000)) <= 0) {
+		return false;
+	}
+	char c;
+	return recv(s, &c, 1, MSG_DONTWAIT) <= 0;
+}
+
+/* A client that sends a byte now and then, never idle for connection_timeout, is cut off
+ * at request_timeout (it would hold its connection, and its share of the body budget, for
+ * ever); and one address holds at most connections_per_ip connections at once. */
+Test(serve, slow_clients_are_cut_off_and_capped_per_address, .timeout = 60)
+{
+	struct env e;
+	start_limits(&e,
+		     "{ max_body: 64KiB, max_inflight: 64KiB, concurrency: 2, connections: 16, "
+		     "connections_per_ip: 2, connection_timeout: 30s, request_timeout: 2s }",
+		     NULL, 0);
+	int slow = connect_server(&e);
+	static const char head[] = "POST /hooks/github HTTP/1.1\r\nHost: x\r\n";
+	cr_assert_eq(send(slow, head, sizeof(head) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(head) - 1);
+	bool cut = false;
+	double t0 = ts_now();
+	while (!cut && ts_now() - t0 < 15) {
+		cut = send(slow, "X-A: b\r\n", 8, MSG_NOSIGNAL) < 0 || closed_within(slow, 0.4);
+	}
+	cr_assert(cut, "a client trickling its headers kept its connection for 15 s");
+	close(slow);
+	/* Two connections from one address; a third is closed at once, and /healthz answers
+	 * again once they are gone. */
+	int a = connect_server(&e), b = connect_server(&e);
+	cr_assert(!closed_within(a, 0.3) && !closed_within(b, 0.3));
+	int c = connect_server(&e);
+	/* (Well before request_timeout, which closes every connection after 2 s.) */
+	cr_assert(closed_within(c, 1), "a third connection from the same address was kept");
+	close(c);
+	close(a);
+	close(b);
+	char *url = tu_strf("http://%s/healthz", e.srv.addr);
+	struct ts_response r = { 0 };
+	for (int i = 0; i < 50 && r.status != 200; i++) {
+		ts_response_free(&r);
+		r = ts_get(url);
+		if (r.status != 200) {
+			usleep(100000);
+		}
+	}
+	cr_assert_eq(r.status, 200);
+	ts_response_free(&r);
+	free(url);
 	stop(&e);
 }
 
