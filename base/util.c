@@ -393,13 +393,34 @@ int read_file_capped(const char *path, size_t max, char **out, size_t *len)
 	return read_fd_capped(fd, max, out, len);
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+int read_regular_capped(const char *path, size_t max, char **out, size_t *len)
+{
+	_cleanup_close_ int fd =
+		open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+	struct stat st;
+	if (fd < 0) {
+		return errno == ELOOP ? -EINVAL : -errno;
+	}
+	if (fstat(fd, &st) < 0) {
+		return -errno;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		return -EINVAL;
+	}
+	if ((uint64_t)st.st_size > max) {
+		return -EFBIG;
+	}
+	return read_fd_capped(fd, max, out, len);
+}
+
+static int write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+			bool into_special)
 {
 	_cleanup_free_ char *tmp = NULL;
 	unsigned char rnd[6];
 	char hex[13];
 	struct stat st;
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+	if (into_special && stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
 		/* A device or FIFO (-o /dev/null, /dev/stdout): write into it, never replace it. */
 		int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
 		if (fd < 0) {
@@ -435,6 +456,16 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 		unlink(tmp);
 	}
 	return r;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_atomic(path, data, len, mode, true);
+}
+
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_atomic(path, data, len, mode, false);
 }
 
 int check_private_file(const struct stat *st, char *why, size_t n)

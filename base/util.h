@@ -144,6 +144,9 @@ int write_all(int fd, const void *buf, size_t len);
  */
 int read_fd_capped(int fd, size_t max, char **out, size_t *len);
 int read_file_capped(const char *path, size_t max, char **out, size_t *len);
+/* The same for a file that must be a regular one, not reached through a symbolic link
+ * (-EINVAL otherwise; a FIFO does not block): for files a repository can hold. */
+int read_regular_capped(const char *path, size_t max, char **out, size_t *len);
 
 /*
  * Write a file atomically: a temporary file in the same directory, fsync, rename.
@@ -152,6 +155,9 @@ int read_file_capped(const char *path, size_t max, char **out, size_t *len);
  * it is never replaced by a regular file.
  */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* The same, but whatever is at path (a symbolic link to a device, a FIFO) is replaced,
+ * never written into: for files a repository can hold. */
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode);
 
 /*
  * Whether a file (st: its fstat) may hold secrets: a regular file, owned by this process's

@@ -138,6 +138,39 @@ static int copy_at(int sdir, const char *name, int ddir, struct artifact_budget 
 	return -EINVAL;
 }
 
+/*
+ * The directory rel (components separated by '/') below the directory dfd, made where
+ * missing; no component may be a symbolic link. What the record holds already came from
+ * stages (an outbox keeps a stage's symbolic links as links): following one would write
+ * wherever a stage pointed it, as the runner's user. Returns a descriptor, or -errno.
+ */
+static int open_dest_dir(int dfd, const char *rel)
+{
+	_cleanup_free_ char *copy = xstrdup(rel);
+	int cur = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+	char *save, *comp = strtok_r(copy, "/", &save);
+	while (comp && cur >= 0) {
+		if (str_eq(comp, ".")) {
+			comp = strtok_r(NULL, "/", &save);
+			continue;
+		}
+		if (mkdirat(cur, comp, 0755) < 0 && errno != EEXIST) {
+			int e = errno;
+			close(cur);
+			return -e;
+		}
+		int next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int e = errno;
+		close(cur);
+		if (next < 0) {
+			return e == ELOOP || e == ENOTDIR ? -ENOTDIR : -e;
+		}
+		cur = next;
+		comp = strtok_r(NULL, "/", &save);
+	}
+	return cur < 0 ? -errno : cur;
+}
+
 int artifacts_copy(const char *workspace, const char *rel, const char *dest_root,
 		   struct artifact_budget *budget, char *msg, size_t msgsize)
 {
@@ -151,8 +184,8 @@ int artifacts_copy(const char *workspace, const char *rel, const char *dest_root
 	const char *base = slash ? slash + 1 : relcopy;
 	const char *parent = slash ? (*slash = '\0', relcopy) : ".";
 
-	_cleanup_free_ char *dparent =
-		xasprintf("%s/%s", dest_root, str_eq(parent, ".") ? "" : parent);
+	/* The same parent below the destination (the walk below cuts `parent` up). */
+	_cleanup_free_ char *dest_rel = xstrdup(str_eq(parent, ".") ? "" : parent);
 	/* Resolve the parent inside the workspace without following symlinks out of it. */
 	_cleanup_close_ int ws = open(workspace, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (ws < 0) {
@@ -180,13 +213,24 @@ int artifacts_copy(const char *workspace, const char *rel, const char *dest_root
 	if (fstatat(sdir, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		return -errno;
 	}
-	int r = mkdir_p(dparent, 0755);
+	int r = mkdir_p(dest_root, 0755);
 	if (r < 0) {
 		return r;
 	}
-	_cleanup_close_ int ddir = open(dparent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (ddir < 0) {
+	_cleanup_close_ int droot = open(dest_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (droot < 0) {
 		return -errno;
+	}
+	_cleanup_close_ int ddir = open_dest_dir(droot, dest_rel);
+	if (ddir < 0) {
+		if (ddir == -ENOTDIR) {
+			snprintf(msg, msgsize,
+				 "a directory on the way to '%s' in the record is a symbolic link "
+				 "or "
+				 "a file (the stage's own artifacts made it)",
+				 rel);
+		}
+		return ddir;
 	}
 	return copy_at(sdir, base, ddir, budget, 0, msg, msgsize);
 }

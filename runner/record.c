@@ -29,8 +29,9 @@ int record_prepare(const char *root, const char *run_dir)
 		return r;
 	}
 	_cleanup_free_ char *gi = xasprintf("%s/.gitignore", root);
-	if (access(gi, F_OK) < 0) {
-		write_file_atomic(gi, "*\n", 2, 0644);
+	struct stat st;
+	if (lstat(gi, &st) < 0) {
+		write_file_replace(gi, "*\n", 2, 0644);
 	}
 	_cleanup_free_ char *logs = xasprintf("%s/logs", run_dir);
 	return mkdir_p(logs, 0755);
@@ -337,7 +338,7 @@ void record_read_durations(const char *root, const struct pipeline *p, uint64_t 
 	_cleanup_free_ char *path = xasprintf("%s/durations.json", root);
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
-	if (read_file_capped(path, DURATIONS_MAX, &buf, &len) < 0) {
+	if (read_regular_capped(path, DURATIONS_MAX, &buf, &len) < 0) {
 		return;
 	}
 	json_error_t err;
@@ -361,7 +362,7 @@ static int write_durations(const struct run *r, const char *root)
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
 	json_t *j = NULL;
-	if (read_file_capped(path, DURATIONS_MAX, &buf, &len) == 0) {
+	if (read_regular_capped(path, DURATIONS_MAX, &buf, &len) == 0) {
 		json_error_t err;
 		j = json_loadb(buf, len, 0, &err);
 	}
@@ -381,7 +382,10 @@ static int write_durations(const struct run *r, const char *root)
 	if (!out) {
 		return -ENOMEM;
 	}
-	int rr = strlen(out) <= DURATIONS_MAX ? write_file_atomic(path, out, strlen(out), 0644) : 0;
+	/* What is there is replaced, never written into: the repository may hold a
+	 * .runner/durations.json that is a link to a device or a FIFO. */
+	int rr =
+		strlen(out) <= DURATIONS_MAX ? write_file_replace(path, out, strlen(out), 0644) : 0;
 	free(out);
 	return rr;
 }

@@ -439,6 +439,34 @@ Test(cli, json_output_is_one_event_per_line, .timeout = 120)
 	free(dir);
 }
 
+/* The repository holds .runner/: a durations cache there that is a link to a FIFO (or a
+ * device) is neither read (a FIFO would block the runner for ever) nor written into; it is
+ * replaced by a file. */
+Test(cli, a_linked_durations_cache_is_replaced_not_followed, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	char *fifo = tu_strf("%s/fifo", dir);
+	cr_assert_eq(mkfifo(fifo, 0644), 0);
+	char *cache = tu_strf("%s/.runner", dir);
+	cr_assert_eq(mkdir(cache, 0755), 0);
+	char *link = tu_strf("%s/.runner/durations.json", dir);
+	cr_assert_eq(symlink(fifo, link), 0);
+	tu_write(dir, ".runner.yml", "version: 1\nstages:\n  a: { run: \"true\" }\n");
+	struct tu_result r = tu_runner_run(dir, "run", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	struct stat st;
+	cr_assert_eq(lstat(link, &st), 0);
+	cr_assert(S_ISREG(st.st_mode), "the cache is still a link");
+	cr_assert_eq(lstat(fifo, &st), 0);
+	cr_assert(S_ISFIFO(st.st_mode));
+	free(link);
+	free(cache);
+	free(fifo);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 Test(cli, escape_sequences_from_stages_do_not_reach_the_terminal, .timeout = 60)
 {
 	char *dir = tu_tmpdir();

@@ -784,6 +784,30 @@ Test(escape, a_built_in_stage_runs_only_the_runners_code, .timeout = 120)
 	drop(ws);
 }
 
+/* A stage's outbox keeps its symbolic links as links; an output copied afterwards to a
+ * path through one must not follow it (the runner, root, would create files wherever the
+ * stage pointed it, outside the sandbox). */
+Test(escape, an_artifact_link_cannot_redirect_the_record, .timeout = 120)
+{
+	char *ws = workspace();
+	char *victim = tu_tmpdir();
+	char *yaml = tu_strf("version: 1\nstages:\n  evil:\n    run: |\n"
+			     "      ln -s %s \"$RUNNER_ARTIFACTS/$RUNNER_STAGE/link\"\n"
+			     "      mkdir -p link && echo pwned > link/planted.txt\n"
+			     "    outputs: [link/planted.txt]\n",
+			     victim);
+	run_expect(ws, yaml, 1);
+	cr_assert_not(tu_exists("%s/planted.txt", victim), "the runner wrote through the link");
+	json_t *rep = report(ws);
+	cr_assert_not_null(strstr(stage_message(rep, "evil"), "symbolic link"), "%s",
+			   stage_message(rep, "evil"));
+	json_decref(rep);
+	free(yaml);
+	tu_rmdir(victim);
+	free(victim);
+	drop(ws);
+}
+
 /* 15. A double-forked daemon that ignores SIGTERM dies when its stage ends ... */
 Test(escape, daemons_die_with_their_stage, .timeout = 120)
 {
