@@ -655,6 +655,33 @@ Test(cli, secrets_cut_by_escape_sequences_are_masked, .timeout = 60)
 	free(dir);
 }
 
+/* A secret that starts inside a multi-byte character (here the second byte of "ä"):
+ * masking a finding's snippet leaves bytes that are not UTF-8, which JSON cannot carry;
+ * the string becomes "***" in report.json rather than staying unmasked. */
+Test(cli, a_secret_cut_inside_a_character_is_masked_in_the_report, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "src/a.py",
+		 "import hashlib\nh = hashlib.md5(b\"x\").hexdigest()  # "
+		 "p\xc3\xa4ssw\xc3\xb6rd-1234\n");
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  sast: { uses: sast, with: { paths: [src] } }\n"
+		 "  t: { secrets: [tok], run: \"true\" }\n");
+	const char *argv[] = { tu_runner(), "run", "--no-color", NULL };
+	const char *env[] = { "PATH=/usr/bin:/bin", "RUNNER_SECRET_TOK=\xa4ssw\xc3\xb6rd-1234",
+			      "XDG_CONFIG_HOME=/nonexistent", NULL };
+	struct tu_result r = tu_run(dir, argv, env, 60);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	char *rep = tu_readf("%s/.runner/runs/latest/report.json", dir);
+	cr_assert_not_null(rep);
+	cr_assert_null(strstr(rep, "rd-1234"), "the secret is in report.json");
+	cr_assert_not_null(strstr(rep, "py.weak-hash"), "no finding to mask");
+	free(rep);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 Test(cli, secrets_split_across_writes_or_overlapping_are_masked_whole, .timeout = 60)
 {
 	/* One secret the prefix of another, printed in two writes; and two secrets where the
