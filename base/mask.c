@@ -167,8 +167,10 @@ static long utf8_next(const char *v, size_t len, size_t *i)
 }
 
 /* JSON string escaping; slash: '/' as "\/" (PHP's json_encode); ascii: every non-ASCII
- * character as \uXXXX, beyond the BMP as a surrogate pair (Python's json.dumps). */
-static void add_escaped(struct mask *m, const char *v, size_t len, bool slash, bool ascii)
+ * character as \uXXXX, beyond the BMP as a surrogate pair (Python's json.dumps); html:
+ * '&', '<', '>' as \u0026, \u003c, \u003e (Go's encoding/json). */
+static void add_escaped(struct mask *m, const char *v, size_t len, bool slash, bool ascii,
+			bool html)
 {
 	struct sbuf sb;
 	sbuf_init(&sb, 12 * MASK_MAX_SECRET + 1);
@@ -183,6 +185,10 @@ static void add_escaped(struct mask *m, const char *v, size_t len, bool slash, b
 			} else {
 				sbuf_printf(&sb, "\\u%04lx", cp);
 			}
+			continue;
+		}
+		if (html && (c == '&' || c == '<' || c == '>')) {
+			sbuf_printf(&sb, "\\u%04x", c);
 			continue;
 		}
 		if (slash && c == '/') {
@@ -220,19 +226,23 @@ static void add_escaped(struct mask *m, const char *v, size_t len, bool slash, b
 static void add_forms(struct mask *m, const char *v, size_t len)
 {
 	add_pattern(m, v, len);
-	add_escaped(m, v, len, false, false);
-	bool has_slash = memchr(v, '/', len) != NULL, has_8bit = false;
+	add_escaped(m, v, len, false, false, false);
+	bool has_slash = memchr(v, '/', len) != NULL, has_8bit = false, has_html = false;
 	for (size_t i = 0; i < len; i++) {
 		has_8bit |= (unsigned char)v[i] >= 0x80;
+		has_html |= v[i] == '&' || v[i] == '<' || v[i] == '>';
 	}
 	if (has_slash) {
-		add_escaped(m, v, len, true, false);
+		add_escaped(m, v, len, true, false, false);
 	}
 	if (has_8bit) {
-		add_escaped(m, v, len, false, true);
+		add_escaped(m, v, len, false, true, false);
 		if (has_slash) {
-			add_escaped(m, v, len, true, true);
+			add_escaped(m, v, len, true, true, false);
 		}
+	}
+	if (has_html) {
+		add_escaped(m, v, len, false, false, true);
 	}
 	add_percent(m, v, len, false, false, false);
 	add_percent(m, v, len, true, false, false);

@@ -541,4 +541,8 @@ Test(mask, library_encodings_of_slashes_and_non_ascii)
 	assert_hidden(m, "{\"pw\": \"pa\\\"ss\\\\w\\u00f6rd1\\/\\ud83d\\udd11\"}", "rd1");
 	assert_hidden(m, "{\"pw\": \"pa\\\"ss\\\\w\xc3\xb6rd1\\/\xf0\x9f\x94\x91\"}", "rd1");
 	mask_free(m);
+	/* Go's encoding/json escapes &, < and > by default. */
+	m = one("hunter2&<more>");
+	assert_hidden(m, "{\"pw\":\"hunter2\\u0026\\u003cmore\\u003e\"}", "hunter2");
+	mask_free(m);
 }
