@@ -74,8 +74,9 @@ int logfile_write(struct logfile *lf, const char *data, size_t len)
 		data += len - lf->cap / 2;
 		len = lf->cap / 2;
 	}
-	if (pwrite(lf->fd, data, len, (off_t)lf->size) != (ssize_t)len) {
-		return -EIO;
+	ssize_t w = pwrite(lf->fd, data, len, (off_t)lf->size);
+	if (w != (ssize_t)len) {
+		return w < 0 ? -errno : -ENOSPC;
 	}
 	lf->size += len;
 	if (lf->size > lf->cap) {

@@ -133,6 +133,19 @@ int cli_load_pipeline(const char *file, struct pipeline **out)
 	return EXIT_OK;
 }
 
+/* A command's exit code, once its standard output is known to be written: output that
+ * could not be written (a full disk, /dev/full) is an error, never exit 0. */
+static int finish_stdout(int code)
+{
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "runner: cannot write the output: %s\n",
+			strerror(errno ? errno : EIO));
+		return code == EXIT_OK ? EXIT_INTERNAL : code;
+	}
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	/* Output to a closed pipe (runner run | head) must not kill the runner. */
@@ -178,7 +191,7 @@ int main(int argc, char **argv)
 					}
 				}
 			}
-			return commands[i].fn(argc - 1, argv + 1);
+			return finish_stdout(commands[i].fn(argc - 1, argv + 1));
 		}
 	}
 	const char *names[ARRAY_SIZE(commands)];

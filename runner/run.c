@@ -286,8 +286,11 @@ static void on_masked(void *ud, const char *data, size_t len)
 	struct stage_exec *x = ud;
 	struct engine *e = x->e;
 	struct logfile *lf = stage_log(e, x->index);
-	if (lf) {
-		logfile_write(lf, data, len);
+	struct stage_run *s = &e->r->stages[x->index];
+	int w = lf ? logfile_write(lf, data, len) : 0;
+	if (w < 0 && !s->log_error) {
+		s->log_error =
+			-w; /* the stage's end reports it: a log that lost lines is an error */
 	}
 	/* Split into lines for the observer; a line longer than the cap is cut. */
 	while (len > 0) {

@@ -467,6 +467,50 @@ Test(cli, a_linked_durations_cache_is_replaced_not_followed, .timeout = 60)
 	free(dir);
 }
 
+/* Output that cannot be written is an error, never a pass: a stage log that stops
+ * growing (here past the runner's file size limit, 4 MiB, as on a full disk) makes the stage an
+ * error (exit 4), and so does a command's standard output that cannot be written. */
+Test(cli, output_that_cannot_be_written_is_an_error, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  a: { run: \"head -c 9000000 /dev/zero | tr '\\\\0' x\" "
+		 "}\n");
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct rlimit rl = { 4u << 20, RLIM_INFINITY };
+		int null = open("/dev/null", O_WRONLY);
+		if (setrlimit(RLIMIT_FSIZE, &rl) < 0 || null < 0 || chdir(dir) < 0) {
+			_exit(99);
+		}
+		signal(SIGXFSZ, SIG_IGN);
+		dup2(null, 1);
+		execl(tu_runner(), "runner", "run", "--no-color", NULL);
+		_exit(98);
+	}
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st));
+	cr_assert_eq(WEXITSTATUS(st), 4, "a run whose log could not be written exited %d",
+		     WEXITSTATUS(st));
+	json_t *rep = tu_latest_report(dir);
+	cr_assert_not_null(rep);
+	const char *msg = json_string_value(json_object_get(tu_report_stage(rep, "a"), "message"));
+	cr_assert(msg && strstr(msg, "cannot write the stage log"), "%s", msg ? msg : "(none)");
+	json_decref(rep);
+	/* runner scan's report to a full device. */
+	tu_write(dir, "src/a.c", "int main(void) { return 0; }\n");
+	char *cmd =
+		tu_strf("cd '%s' && '%s' scan sast src --format json >/dev/full", dir, tu_runner());
+	int rc = system(cmd);
+	cr_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 4, "scan to /dev/full exited %d",
+		  WEXITSTATUS(rc));
+	free(cmd);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 Test(cli, escape_sequences_from_stages_do_not_reach_the_terminal, .timeout = 60)
 {
 	char *dir = tu_tmpdir();
