@@ -9,6 +9,7 @@
  * or -o FILE).
  */
 #include "cli.h"
+#include "output.h"
 
 #include "diag.h"
 #include "finding.h"
@@ -115,6 +116,11 @@ int cli_scan_output(const char *what, const char *root, json_t *result, int code
 		}
 		secscan_print_text(m, what, result, 0);
 		fclose(m);
+		/* File names, messages and source lines are the scanned tree's: their escape
+		 * sequences reach neither the terminal nor the report file. */
+		char *clean = text ? output_clean(text) : NULL;
+		free(text);
+		text = clean;
 	} else if (str_eq(format, "json")) {
 		json_t *o = json_deep_copy(result);
 		json_object_set_new(o, "scan", json_string(what));

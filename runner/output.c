@@ -93,7 +93,7 @@ size_t output_sanitize(const char *in, size_t len, char *out, bool keep_color)
 	return o;
 }
 
-enum { CF_TEXT, CF_ESC, CF_CSI, CF_OSC, CF_OSC_ESC };
+enum { CF_TEXT, CF_ESC, CF_CSI, CF_OSC, CF_OSC_ESC, CF_C2 };
 
 /* Longer sequences than this end (what follows is text again): an unterminated one must
  * not swallow the rest of a stage's output. */
@@ -122,6 +122,14 @@ size_t ctl_filter_run(struct ctl_filter *f, const char *in, size_t len, char *ou
 		case CF_OSC_ESC:
 			f->state = c == '\\' ? CF_TEXT : CF_OSC;
 			continue;
+		case CF_C2:
+			/* U+0080..U+009F, the C1 controls (0x9b is CSI to some terminals). */
+			f->state = CF_TEXT;
+			if (c >= 0x80 && c <= 0x9f) {
+				continue;
+			}
+			out[o++] = (char)0xc2;
+			break;
 		default:
 			break;
 		}
@@ -133,6 +141,9 @@ size_t ctl_filter_run(struct ctl_filter *f, const char *in, size_t len, char *ou
 		}
 		if (c == 0x1b) {
 			f->state = CF_ESC;
+			f->seq_len = 0;
+		} else if (c == 0xc2) {
+			f->state = CF_C2;
 			f->seq_len = 0;
 		} else if (c == '\r') {
 			f->cr = true;
@@ -472,6 +483,16 @@ static const char *source_line(const char *src, size_t len, unsigned line, size_
 	return p;
 }
 
+char *output_clean(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	char *out = xmalloc(2 * n + 1);
+	struct ctl_filter cf = { 0 };
+	n = ctl_filter_run(&cf, s ? s : "", n, out);
+	out[n] = '\0';
+	return out;
+}
+
 void output_diags(FILE *f, struct diag_list *dl, const char *source, size_t source_len, bool color)
 {
 	diag_list_sort(dl);
@@ -483,15 +504,20 @@ void output_diags(FILE *f, struct diag_list *dl, const char *source, size_t sour
 		if (color) {
 			fputs(C_BOLD, f);
 		}
-		if (d->file && d->line) {
-			fprintf(f, "%s:%u:%u: ", d->file, d->line, d->col);
-		} else if (d->file) {
-			fprintf(f, "%s: ", d->file);
+		/* What a pipeline or a workspace holds (a stage's name, a file's) is quoted in
+		 * these: no escape sequence of theirs reaches the terminal. */
+		_cleanup_free_ char *file = d->file ? output_clean(d->file) : NULL;
+		_cleanup_free_ char *msg = output_clean(d->msg);
+		_cleanup_free_ char *hint = d->hint ? output_clean(d->hint) : NULL;
+		if (file && d->line) {
+			fprintf(f, "%s:%u:%u: ", file, d->line, d->col);
+		} else if (file) {
+			fprintf(f, "%s: ", file);
 		} else {
 			fputs("runner: ", f);
 		}
 		fprintf(f, "%s%s:%s %s%s\n", color ? lc : "", diag_level_name(d->level),
-			color ? C_RESET C_BOLD : "", d->msg, color ? C_RESET : "");
+			color ? C_RESET C_BOLD : "", msg, color ? C_RESET : "");
 		size_t ll;
 		const char *l =
 			source && d->line ? source_line(source, source_len, d->line, &ll) : NULL;
@@ -509,9 +535,9 @@ void output_diags(FILE *f, struct diag_list *dl, const char *source, size_t sour
 			fprintf(f, "%s^%s\n", color ? C_GREEN : "", color ? C_RESET : "");
 			free(clean);
 		}
-		if (d->hint) {
+		if (hint) {
 			fprintf(f, "  %shint:%s %s\n", color ? C_CYAN : "", color ? C_RESET : "",
-				d->hint);
+				hint);
 		}
 	}
 	if (dl->dropped) {

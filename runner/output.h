@@ -66,4 +66,7 @@ struct ctl_filter {
 };
 size_t ctl_filter_run(struct ctl_filter *f, const char *in, size_t len, char *out);
 
+/* A NUL-terminated text made fit for a terminal the same way (heap; s may be NULL). */
+char *output_clean(const char *s);
+
 #endif

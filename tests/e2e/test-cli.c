@@ -533,6 +533,25 @@ Test(cli, escape_sequences_from_stages_do_not_reach_the_terminal, .timeout = 60)
 	cr_assert_null(strchr(r.out, '\007'), "%s", r.out);
 	assert_contains(r.out, "workdir 'nope' does not exist");
 	tu_result_free(&r);
+	/* Nor from a problem in the pipeline (a stage's name), nor from `runner scan`'s text,
+	 * which quotes file names and source lines (an OSC 52 writes the clipboard), nor C1
+	 * controls written in UTF-8 (U+009B is CSI to some terminals). */
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  \"a\\e]0;OWNED\\a\\u009b2J\": { run: \"true\" }\n");
+	r = tu_runner_run(dir, "validate", NULL);
+	cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
+	cr_assert_null(strchr(r.err, '\033'), "%s", r.err);
+	cr_assert_null(strstr(r.err, "\xc2\x9b"), "%s", r.err);
+	assert_contains(r.err, "invalid stage name 'a2J'");
+	tu_result_free(&r);
+	tu_write(dir, "src/a\x1b[31mRED.py",
+		 "import hashlib\nh = hashlib.md5(b\"x\")  # \x1b]52;c;ZXZpbA==\x07\x1b[2J\n");
+	r = tu_runner_run(dir, "scan", "sast", "src", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	assert_contains(r.out, "py.weak-hash");
+	cr_assert_null(strchr(r.out, '\033'), "%s", r.out);
+	cr_assert_null(strchr(r.out, '\007'), "%s", r.out);
+	tu_result_free(&r);
 	tu_rmdir(dir);
 	free(dir);
 }
