@@ -1817,3 +1817,30 @@ Test(lockfiles, pom_profiles_beyond_the_budget_are_an_error)
 	diag_list_release(&dl);
 	free(xml);
 }
+
+/* A registry credential in a URL given as a version (an npm v1 tarball dependency) goes
+ * into no package: the userinfo becomes "***", so neither reports, the SBOM nor a purl
+ * carries it. */
+Test(lockfiles, credentials_in_url_versions_are_removed)
+{
+	static const char lock[] =
+		"{\"name\":\"x\",\"version\":\"1.0.0\",\"lockfileVersion\":1,\"dependencies\":{"
+		"\"private-lib\":{\"version\":\"https://deploy:s3cr3tPassw0rd@npm.acme.internal/"
+		"private-lib-1.0.0.tgz\",\"integrity\":\"sha512-aaaa\"}}}";
+	struct dep_list l;
+	struct diag_list dl;
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	cr_assert_eq(
+		deps_parse_buffer(&l, DEP_NPM_LOCK, "package-lock.json", lock, strlen(lock), &dl),
+		0);
+	const struct dep *d =
+		find_dep(&l, "private-lib", "https://***@npm.acme.internal/private-lib-1.0.0.tgz");
+	cr_assert_not_null(d, "the version kept its credential or was lost");
+	for (size_t i = 0; i < l.n; i++) {
+		cr_assert_null(strstr(l.v[i].version, "s3cr3t"));
+		cr_assert_null(strstr(l.v[i].name, "s3cr3t"));
+	}
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
