@@ -4,6 +4,7 @@
  */
 #include "scan.h"
 
+#include "diag.h"
 #include "sast.h"
 #include "secrets.h"
 #include "util.h"
@@ -432,6 +433,60 @@ static int report_too_large(const struct scan_options *o, int root_fd,
 	return 0;
 }
 
+/* Whether text holds something the default secrets rules find. */
+static bool holds_secret(struct secrets_scratch *sc, const char *text)
+{
+	if (!text || !*text) {
+		return false;
+	}
+	struct finding_list fl;
+	finding_list_init(&fl);
+	struct secrets_file_stats fs = { 0 };
+	secrets_scan(sc, "snippet", text, strlen(text), NULL, &fl, &fs);
+	bool found = fl.n > 0;
+	finding_list_release(&fl);
+	return found;
+}
+
+/*
+ * A SAST finding quotes the code it matched (the snippet, and the rule's message through
+ * its metavariables): when that holds a secret (a token on the line of a `verify=False`),
+ * it is withheld there, so that the secret does not travel into reports, SARIF, logs and
+ * notifications through the SAST stage. The secrets stage reports it in its own, redacted
+ * form. Returns 0 or -errno (the default secrets rules would not load).
+ */
+static int withhold_secrets(struct finding_list *fl, size_t first)
+{
+	struct ruleset *rs = ruleset_new(RULE_SECRET);
+	struct diag_list dl;
+	diag_list_init(&dl, 4);
+	int r = ruleset_load_defaults(rs, &dl);
+	if (r == 0) {
+		ruleset_finish(rs, &dl);
+		r = dl.errors ? -EINVAL : 0;
+	}
+	diag_list_release(&dl);
+	struct secrets_scratch *sc = r == 0 ? secrets_scratch_new(rs) : NULL;
+	for (size_t i = first; sc && i < fl->n; i++) {
+		struct finding *f = &fl->v[i];
+		if (holds_secret(sc, f->snippet)) {
+			finding_set(&f->snippet, "(withheld: the line holds a secret; see the "
+						 "secrets scan)");
+		}
+		if (holds_secret(sc, f->message)) {
+			char *m = xasprintf("%s (the matched text is withheld: it holds a secret)",
+					    f->title	 ? f->title
+					    : f->rule_id ? f->rule_id
+							 : "");
+			free(f->message);
+			f->message = m;
+		}
+	}
+	secrets_scratch_free(sc);
+	ruleset_free(rs);
+	return r;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -457,6 +512,7 @@ int scan_run(const struct scan_options *o, struct finding_list *out, struct scan
 	     char *err, size_t errlen)
 {
 	uint64_t t0 = now_mono_ms();
+	size_t first_out = out->n;
 	memset(st, 0, sizeof(*st));
 	st->rules = ruleset_count(o->rules);
 	struct walk_result files;
@@ -545,6 +601,13 @@ int scan_run(const struct scan_options *o, struct finding_list *out, struct scan
 	close(sh.root_fd);
 	pthread_mutex_destroy(&sh.lock);
 	walk_result_release(&files);
+	if (!sh.err && ruleset_kind(o->rules) == RULE_SAST && out->n > first_out) {
+		r = withhold_secrets(out, first_out);
+		if (r < 0) {
+			sh.err = r;
+			snprintf(sh.msg, sizeof(sh.msg), "cannot load the secrets rules");
+		}
+	}
 	st->duration_ms = now_mono_ms() - t0;
 	if (sh.err) {
 		snprintf(err, errlen, "%s", sh.msg);

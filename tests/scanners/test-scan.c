@@ -542,3 +542,38 @@ Test(scan, secrets_report_text_files_above_the_cap)
 	tu_rmdir(dir);
 	free(dir);
 }
+
+/* A SAST finding on a line that holds a secret (a token beside verify=False, a key hashed
+ * with MD5) quotes neither in its snippet nor in its message: the secret would travel into
+ * reports, SARIF and notifications through the SAST stage. The findings themselves stay,
+ * with the fingerprints they would have had. */
+Test(scan, sast_findings_do_not_quote_secrets)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "a.py",
+		 "import requests, hashlib\n"
+		 "requests.get(\"https://x\", verify=False, headers={\"Authorization\": \"token "
+		 "ghp_R8tA3kPq7ZxW1mNv5LcJ2hYs9dFg4BeT6uQo\"})\n"
+		 "h = hashlib.md5(b\"passwd:ghp_R8tA3kPq7ZxW1mNv5LcJ2hYs9dFg4BeT6uQo\")\n"
+		 "requests.get(\"https://y\", verify=False)\n");
+	struct run r;
+	run_scan(&r, RULE_SAST, dir, NULL, 0, 1);
+	cr_assert_eq(r.r, 0, "%s", r.err);
+	size_t verify = 0;
+	for (size_t i = 0; i < r.fl.n; i++) {
+		const struct finding *f = &r.fl.v[i];
+		cr_assert_null(strstr(f->snippet ? f->snippet : "", "ghp_"), "%s", f->snippet);
+		cr_assert_null(strstr(f->message ? f->message : "", "ghp_"), "%s", f->message);
+		verify += str_eq(f->rule_id, "py.requests-verify-disabled");
+	}
+	cr_assert_eq(verify, 2, "both verify=False lines are still reported");
+	/* The line without a secret is quoted as usual. */
+	bool quoted = false;
+	for (size_t i = 0; i < r.fl.n; i++) {
+		quoted |= r.fl.v[i].line == 4 && strstr(r.fl.v[i].snippet, "verify=False");
+	}
+	cr_assert(quoted);
+	run_release(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
