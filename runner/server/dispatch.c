@@ -62,7 +62,8 @@ struct dispatcher {
 	struct child **children;
 	size_t n_children, cap_children;
 	struct job *recover;
-	size_t n_recover;
+	size_t n_recover, cap_recover;
+	uint64_t recover_after; /* mono ms: after a failed finish, retried once a second */
 	atomic_uint running;
 	atomic_bool stopping;
 	uint64_t grace_ms;
@@ -100,7 +101,10 @@ static void remove_lock(const struct dispatcher *d, int64_t job)
 	unlink(path);
 }
 
-static void finish(struct dispatcher *d, const struct job *j, enum job_state st, int code,
+/* Record a run's end. Returns false when the store could not (the run is then retried
+ * through the recovery list, which reads its outcome again, rather than left `running`
+ * until the next restart). */
+static bool finish(struct dispatcher *d, const struct job *j, enum job_state st, int code,
 		   const char *msg, const char *notify)
 {
 	struct slog_ctx ctx = { .run = j->id, .repo = j->repo, .delivery = j->delivery };
@@ -114,9 +118,11 @@ static void finish(struct dispatcher *d, const struct job *j, enum job_state st,
 	int r = store_finish(d->store, j->id, j->attempts, st, code, msg, notify,
 			     (int64_t)now_real_ms());
 	if (r < 0) {
-		slog(LOG_ERROR, "store.error", &ctx, NULL, "cannot record the end of run %lld: %s",
+		slog(LOG_ERROR, "store.error", &ctx, NULL,
+		     "cannot record the end of run %lld: %s (retried in a second)",
 		     (long long)j->id, strerror(-r));
-		return;
+		d->recover_after = now_mono_ms() + 1000;
+		return false;
 	}
 	remove_lock(d, j->id);
 	poke(d->reporter_wake);
@@ -125,6 +131,7 @@ static void finish(struct dispatcher *d, const struct job *j, enum job_state st,
 		       "attempt", (int)j->attempts, "sha", j->sha),
 	     "run %lld %s%s%s", (long long)j->id, job_state_name(st), msg ? ": " : "",
 	     msg ? msg : "");
+	return true;
 }
 
 static void requeue(struct dispatcher *d, const struct job *j, const char *why)
@@ -138,6 +145,8 @@ static void requeue(struct dispatcher *d, const struct job *j, const char *why)
 /* ---------- recovery ---------- */
 
 /* Returns true when the job was dealt with, false when its old process still holds it. */
+/* Returns true when the job was dealt with, false when its old process still holds it or
+ * its end could not be recorded (it is tried again). */
 static bool recover_one(struct dispatcher *d, struct job *j)
 {
 	_cleanup_free_ char *lock = jobrun_lock_path(d->c->data_dir, j->id);
@@ -147,29 +156,29 @@ static bool recover_one(struct dispatcher *d, struct job *j)
 	}
 	const struct repo_config *r = repo_of(d, j);
 	if (!r) {
-		finish(d, j, JOB_ERROR, 4, "the repository is no longer configured", NULL);
-		return true;
+		return finish(d, j, JOB_ERROR, 4, "the repository is no longer configured", NULL);
 	}
 	_cleanup_free_ char *run_dir = jobrun_run_dir(d->c->data_dir, r->key, j->run_id);
 	struct job_outcome o;
+	bool done = true;
 	int rr = *j->run_id ? jobrun_read_outcome(run_dir, j->started_ms, &o) : -ENOENT;
 	if (rr == 0 && !o.interrupted) {
 		/* The attempt had finished; the server died before recording it. */
-		finish(d, j, o.state, o.exit_code, o.message, o.notify);
+		done = finish(d, j, o.state, o.exit_code, o.message, o.notify);
 	} else if (j->cancel_requested) {
-		finish(d, j, JOB_CANCELLED, 143, j->message, NULL);
+		done = finish(d, j, JOB_CANCELLED, 143, j->message, NULL);
 	} else if (j->attempts >= d->c->max_attempts) {
 		char msg[160];
 		snprintf(msg, sizeof(msg),
 			 "gave up after %u attempts: the server stopped during each", j->attempts);
-		finish(d, j, JOB_ERROR, 4, msg, NULL);
+		done = finish(d, j, JOB_ERROR, 4, msg, NULL);
 	} else {
 		requeue(d, j, "re-queued: the server stopped while it ran");
 	}
 	if (rr == 0) {
 		job_outcome_release(&o);
 	}
-	return true;
+	return done;
 }
 
 static void recover(struct dispatcher *d)
@@ -186,6 +195,7 @@ static void recover(struct dispatcher *d)
 	if (k == 0) {
 		free(d->recover);
 		d->recover = NULL;
+		d->cap_recover = 0;
 	}
 }
 
@@ -316,6 +326,7 @@ static void reap(struct dispatcher *d, struct child *ch)
 	struct job *j = &ch->job;
 	_cleanup_free_ char *run_dir = jobrun_run_dir(d->c->data_dir, ch->repo->key, j->run_id);
 	struct job_outcome o;
+	bool done = true;
 	int rr = jobrun_read_outcome(run_dir, j->started_ms, &o);
 	if (rr == 0 && o.interrupted) {
 		requeue(d, j, "re-queued: the server shut down while it ran");
@@ -324,11 +335,11 @@ static void reap(struct dispatcher *d, struct child *ch)
 		struct job now;
 		/* A cancelled run says why in the store (superseded by which run). */
 		if (o.state == JOB_CANCELLED && store_get(d->store, j->id, &now) == 1) {
-			finish(d, j, o.state, o.exit_code,
-			       str_empty(now.message) ? msg : now.message, NULL);
+			done = finish(d, j, o.state, o.exit_code,
+				      str_empty(now.message) ? msg : now.message, NULL);
 			job_release(&now);
 		} else {
-			finish(d, j, o.state, o.exit_code, msg, o.notify);
+			done = finish(d, j, o.state, o.exit_code, msg, o.notify);
 		}
 	} else if (ch->shutdown_sent) {
 		requeue(d, j, "re-queued: the server shut down while it ran");
@@ -339,7 +350,7 @@ static void reap(struct dispatcher *d, struct child *ch)
 			 "later",
 			 (unsigned long long)d->c->max_run_ms,
 			 (unsigned long long)overdue_grace_ms(d->c->max_run_ms));
-		finish(d, j, JOB_ERROR, 4, msg, NULL);
+		done = finish(d, j, JOB_ERROR, 4, msg, NULL);
 	} else {
 		char msg[200];
 		if (WIFSIGNALED(status)) {
@@ -350,7 +361,7 @@ static void reap(struct dispatcher *d, struct child *ch)
 				 "the run process ended without a result (exit %d)",
 				 WEXITSTATUS(status));
 		}
-		finish(d, j, JOB_ERROR, 4, msg, NULL);
+		done = finish(d, j, JOB_ERROR, 4, msg, NULL);
 	}
 	if (rr == 0) {
 		job_outcome_release(&o);
@@ -362,7 +373,13 @@ static void reap(struct dispatcher *d, struct child *ch)
 		}
 	}
 	atomic_store(&d->running, (unsigned)d->n_children);
-	job_release(&ch->job);
+	if (done) {
+		job_release(&ch->job);
+	} else {
+		/* Its end is recorded from its outcome through the recovery list. */
+		GROW(d->recover, d->cap_recover, d->n_recover + 1);
+		d->recover[d->n_recover++] = ch->job;
+	}
 	free(ch);
 }
 
@@ -518,7 +535,7 @@ static void *loop(void *arg)
 	size_t n;
 	if (store_running(d->store, false, &v, &n) == 0) {
 		d->recover = v;
-		d->n_recover = n;
+		d->n_recover = d->cap_recover = n;
 		if (n) {
 			slog(LOG_INFO, "server.recovery", NULL, NULL,
 			     "%zu run(s) were running when the server stopped", n);
@@ -533,7 +550,7 @@ static void *loop(void *arg)
 			store_checkpoint(d->store);
 			next_checkpoint = now_mono_ms() + 1000;
 		}
-		if (d->n_recover && !stopping) {
+		if (d->n_recover && !stopping && now_mono_ms() >= d->recover_after) {
 			recover(d);
 		}
 		if (stopping) {

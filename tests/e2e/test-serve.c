@@ -11,6 +11,8 @@
 #include "testserve.h"
 #include "testutil.h"
 
+#include <sqlite3.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
@@ -765,6 +767,52 @@ Test(serve, slow_clients_are_cut_off_and_capped_per_address, .timeout = 60)
 	cr_assert_eq(r.status, 200);
 	ts_response_free(&r);
 	free(url);
+	stop(&e);
+}
+
+/* A run whose end cannot be recorded (the queue locked by another writer for longer than
+ * the store waits, as a full disk or a stuck backup would) is recorded once the store can
+ * take it again, from the run's outcome: it does not stay `running` until a restart. */
+Test(serve, a_run_end_the_store_could_not_take_is_recorded_later, .timeout = 180)
+{
+	struct env e;
+	start(&e, NULL, 0);
+	char *sha = ts_git_commit(e.repo, ".runner.yml",
+				  "version: 1\nstages:\n  s: { run: \"sleep 3\" }\n");
+	long id = push(&e, "late-1", "main", sha);
+	double t0 = ts_now();
+	for (;;) {
+		json_t *run = ts_run(e.srv.addr, id);
+		bool running = !strcmp(state_of(run), "running");
+		json_decref(run);
+		if (running) {
+			break;
+		}
+		cr_assert_lt(ts_now() - t0, 30, "the run never started");
+		ts_sleep(0.05);
+	}
+	/* Lock the queue for longer than the store's busy wait (about 20 s) while the run
+	 * ends. */
+	char *db_path = tu_strf("%s/data/queue.db", e.dir);
+	sqlite3 *db = NULL;
+	cr_assert_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 10000);
+	cr_assert_eq(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	/* Until the server says it could not record the end (its log is its stderr). */
+	bool failed = false;
+	for (t0 = ts_now(); !failed && ts_now() - t0 < 90; ts_sleep(0.2)) {
+		char *log = tu_read(e.srv.log);
+		failed = log && strstr(log, "cannot record the end of run");
+		free(log);
+	}
+	cr_assert(failed, "the store never gave up waiting for the lock");
+	cr_assert_eq(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	json_t *run = ts_wait_run(e.srv.addr, id, 20);
+	expect_state(run, "passed");
+	json_decref(run);
+	free(db_path);
+	free(sha);
 	stop(&e);
 }
 
