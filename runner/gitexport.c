@@ -383,6 +383,57 @@ out:
 	return ret;
 }
 
+int gitexport_changed_files(const char *repo_dir, const char *base, const char *head, size_t max,
+			    char ***out, size_t *n)
+{
+	git_repository *repo = NULL;
+	git_commit *cb = NULL, *ch = NULL;
+	git_tree *tb = NULL, *th = NULL;
+	git_diff *diff = NULL;
+	struct diag_list dl;
+	diag_list_init(&dl, 4);
+	*out = NULL;
+	*n = 0;
+	git_libgit2_init();
+	int ret = git_repository_open(&repo, repo_dir) < 0 ? -ENOENT : 0;
+	if (ret == 0) {
+		ret = lookup_commit(repo, base, &cb, &dl);
+	}
+	if (ret == 0) {
+		ret = lookup_commit(repo, head, &ch, &dl);
+	}
+	if (ret == 0) {
+		ret = lookup_tree(repo, git_commit_tree_id(cb), &tb);
+	}
+	if (ret == 0) {
+		ret = lookup_tree(repo, git_commit_tree_id(ch), &th);
+	}
+	if (ret == 0 && git_diff_tree_to_tree(&diff, repo, tb, th, NULL) < 0) {
+		ret = -EIO;
+	}
+	for (size_t i = 0; ret == 0 && i < git_diff_num_deltas(diff); i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		if (d->status == GIT_DELTA_DELETED || !d->new_file.path) {
+			continue;
+		}
+		if (*n >= max) {
+			ret = -E2BIG;
+			break;
+		}
+		*out = xreallocarray(*out, *n + 1, sizeof(char *));
+		(*out)[(*n)++] = xstrdup(d->new_file.path);
+	}
+	git_diff_free(diff);
+	git_tree_free(tb);
+	git_tree_free(th);
+	git_commit_free(cb);
+	git_commit_free(ch);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	diag_list_release(&dl);
+	return ret;
+}
+
 int gitexport_read_file(const char *repo_dir, const char *commit, const char *path, size_t max,
 			char **out, size_t *len)
 {

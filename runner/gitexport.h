@@ -64,6 +64,15 @@ bool gitexport_object_fits(struct git_repository *repo, const struct git_oid *oi
 			   size_t max);
 
 /*
+ * The paths of the files that the tree of commit head has and that differ from (or are
+ * not in) the tree of commit base: added, modified, renamed (as added), of another type.
+ * At most max of them: -E2BIG beyond. *out is a heap array of heap strings (*n of them).
+ * Returns 0 or -errno.
+ */
+int gitexport_changed_files(const char *repo_dir, const char *base, const char *head, size_t max,
+			    char ***out, size_t *n);
+
+/*
  * Read one file of a commit's tree (e.g. the pipeline of a base branch) into a heap
  * buffer, refusing files above max bytes (from the object's header, before anything of it
  * is inflated). Returns 0, -ENOENT (no such commit or path),

@@ -1866,6 +1866,20 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 			return -EINVAL;
 		}
 	}
+	if (o->n_changed_files || o->changed_all) {
+		if (!e.gate) {
+			e.gate = json_object();
+		}
+		json_t *cf = json_array();
+		bool all = o->changed_all;
+		for (size_t k = 0; k < o->n_changed_files; k++) {
+			json_t *path = json_string(o->changed_files[k]);
+			all |= !path; /* not UTF-8: no file's suppressions are trusted */
+			json_array_append_new(cf, path);
+		}
+		json_object_set_new(e.gate, "changed_files", cf);
+		json_object_set_new(e.gate, "changed_files_all", json_boolean(all));
+	}
 	compute_priorities(&e);
 	r->started_ms = now_real_ms();
 	uint64_t mono0 = now_mono_ms();

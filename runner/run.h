@@ -149,6 +149,12 @@ struct run_options {
 	 * is the pull request's tree (a pull request could otherwise rewrite the baseline to
 	 * list its own findings). NULL: the workspace. */
 	const char *gate_root;
+	/* Also untrusted runs: the files the pull request changed, in whose inline
+	 * suppressions the gates do not trust (changed_all: all files, when there were too many
+	 * to list). */
+	const char *const *changed_files;
+	size_t n_changed_files;
+	bool changed_all;
 };
 
 /*

@@ -162,6 +162,10 @@ void gate_policy_release(struct gate_policy *p)
 		free(p->baseline[i]);
 	}
 	free(p->baseline);
+	for (size_t i = 0; i < p->n_changed; i++) {
+		free(p->changed[i]);
+	}
+	free(p->changed);
 	gate_policy_init(p);
 }
 
@@ -260,6 +264,20 @@ int gate_policy_add_json(struct gate_policy *p, const json_t *cfg, const char *w
 		p->allow = xreallocarray(p->allow, p->n_allow + 1, sizeof(*p->allow));
 		p->allow[p->n_allow++] = a;
 	}
+	if (json_is_true(json_object_get(cfg, "changed_files_all"))) {
+		p->changed_all = true;
+	}
+	const json_t *changed = json_object_get(cfg, "changed_files");
+	for (size_t i = 0; i < json_array_size(changed); i++) {
+		const char *path = json_string_value(json_array_get(changed, i));
+		if (path) {
+			p->changed = xreallocarray(p->changed, p->n_changed + 1, sizeof(char *));
+			p->changed[p->n_changed++] = xstrdup(path);
+		}
+	}
+	if (p->n_changed) {
+		qsort(p->changed, p->n_changed, sizeof(char *), cmp_strp);
+	}
 	const char *bl = json_string_value(json_object_get(cfg, "baseline"));
 	if (bl) {
 		_cleanup_free_ char *path = bl[0] == '/' || !workspace
@@ -316,7 +334,13 @@ int gate_apply(const struct gate_policy *p, struct finding_list *fl, int64_t tod
 	out->notes = json_array();
 	for (size_t i = 0; i < fl->n; i++) {
 		struct finding *f = &fl->v[i];
-		if (f->suppression == SUPPRESSION_INLINE) {
+		if (f->suppression == SUPPRESSION_INLINE &&
+		    (p->changed_all ||
+		     (f->file && p->n_changed &&
+		      bsearch(&f->file, p->changed, p->n_changed, sizeof(char *), cmp_strp)))) {
+			note(out, "inline suppressions in files a pull request from a fork changed "
+				  "are not honoured");
+		} else if (f->suppression == SUPPRESSION_INLINE) {
 			f->disposition = DISPOSITION_SUPPRESSED;
 			out->suppressed++;
 			continue;

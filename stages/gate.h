@@ -47,6 +47,12 @@ struct gate_policy {
 	size_t n_allow;
 	char **baseline; /* sorted fingerprints */
 	size_t n_baseline;
+	/* A fork's pull request (set by the runner, not by pipelines: the gate JSON's
+	 * "changed_files", an array of paths, or "changed_files_all": true): inline
+	 * suppressions in these files are not honoured, since the pull request wrote them. */
+	char **changed; /* sorted */
+	size_t n_changed;
+	bool changed_all;
 };
 
 struct gate_outcome {

@@ -383,6 +383,10 @@ static int sync_mirror(struct jobctx *jc)
 	return r;
 }
 
+/* Files of a fork's pull request listed for the gates; beyond, none of its files' inline
+ * suppressions is trusted. */
+#define CHANGED_FILES_MAX 100000
+
 /* Baseline files are capped like this when taken from the base commit. */
 #define BASE_GATE_FILE_MAX (64u << 20)
 
@@ -623,6 +627,9 @@ static int run_it(struct jobctx *jc)
 	struct run *r = NULL;
 	const char **only = NULL;
 	char *left_out = NULL, *gate_root = NULL;
+	char **changed = NULL;
+	size_t n_changed = 0;
+	bool changed_all = false;
 	size_t n_only = 0;
 	struct git_info gi;
 	_cleanup_free_ char *notify = NULL;
@@ -640,6 +647,12 @@ static int run_it(struct jobctx *jc)
 		pipeline_free(p);
 		return fail_early(jc, -EINVAL,
 				  "the gate's files cannot be taken from the base branch");
+	}
+	/* Inline suppressions in what the pull request changed are its own: not trusted.
+	 * When the changes cannot be listed, none is. */
+	if (!jc->trusted && gitexport_changed_files(jc->mirror, jc->base_commit, jc->sha,
+						    CHANGED_FILES_MAX, &changed, &n_changed) < 0) {
+		changed_all = true;
 	}
 	git_info_for_commit(jc->mirror, jc->sha, jc->branch, &gi);
 	if (*jc->tag) {
@@ -697,6 +710,9 @@ static int run_it(struct jobctx *jc)
 		.run_id = jc->run_id,
 		.git = &gi,
 		.gate_root = gate_root,
+		.changed_files = (const char *const *)changed,
+		.n_changed_files = n_changed,
+		.changed_all = changed_all,
 	};
 	set_phase(jc, "running");
 	int rr = run_pipeline(p, &ro, &r, &jc->dl);
@@ -761,6 +777,10 @@ static int run_it(struct jobctx *jc)
 out:
 	free(left_out);
 	free(gate_root);
+	for (size_t i = 0; i < n_changed; i++) {
+		free(changed[i]);
+	}
+	free(changed);
 	run_free(r);
 	secrets_free(url_mask);
 	sandbox_policy_free(policy);

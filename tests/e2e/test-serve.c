@@ -770,6 +770,50 @@ Test(serve, slow_clients_are_cut_off_and_capped_per_address, .timeout = 60)
 	stop(&e);
 }
 
+/* Inline suppressions in the files a fork's pull request changed are the pull request's
+ * own, and not trusted: a token it adds with a `runner:ignore` beside it blocks. One in a
+ * file it did not change (the base branch's own fixture) still suppresses. The same change
+ * from a branch of the repository (trusted) passes on its suppression. */
+Test(serve, a_fork_cannot_suppress_its_own_findings_inline, .timeout = 120)
+{
+	struct env e;
+	start(&e, NULL, 0);
+	static const char ignored[] = "TOKEN = \"ghp_R8tA3kPq7ZxW1mNv5LcJ2hYs9dFg4BeT6uQo\"  # "
+				      "runner:ignore secret.github-pat -- test fixture\n";
+	tu_write(e.repo, "src/fixture.py", ignored);
+	char *base = ts_git_commit(e.repo, ".runner.yml",
+				   "version: 1\nstages:\n"
+				   "  secrets: { uses: secrets, with: { paths: [src] } }\n");
+	ts_sh("git -C '%s' checkout -q -b docs", e.repo);
+	char *docs = ts_git_commit(e.repo, "src/README.md", "words\n");
+	ts_sh("git -C '%s' checkout -q -b feature main", e.repo);
+	char *evil = ts_git_commit(e.repo, "src/new.py", ignored);
+	ts_sh("git -C '%s' checkout -q main", e.repo);
+	static const struct {
+		const char *repo, *delivery, *want;
+		bool evil;
+	} cases[] = {
+		{ "mallory/app", "in-1", "passed", false }, /* the base's suppression holds */
+		{ "mallory/app", "in-2", "blocked", true }, /* its own does not */
+		{ "acme/app", "in-3", "passed", true },	    /* trusted: its own does */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *head = cases[i].evil ? evil : docs;
+		ts_sh("git -C '%s' update-ref refs/pull/7/head %s", e.repo, head);
+		char *body = pr_body(cases[i].repo, head, cases[i].evil ? "feature" : "docs", base);
+		long id = accepted(ts_deliver(e.srv.addr, "github", "pull_request",
+					      cases[i].delivery, SECRET_GH, body));
+		free(body);
+		json_t *run = ts_wait_run(e.srv.addr, id, 60);
+		expect_state(run, cases[i].want);
+		json_decref(run);
+	}
+	free(base);
+	free(docs);
+	free(evil);
+	stop(&e);
+}
+
 /* A run whose end cannot be recorded (the queue locked by another writer for longer than
  * the store waits, as a full disk or a stuck backup would) is recorded once the store can
  * take it again, from the run's outcome: it does not stay `running` until a restart. */
