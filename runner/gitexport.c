@@ -434,6 +434,102 @@ int gitexport_changed_files(const char *repo_dir, const char *base, const char *
 	return ret;
 }
 
+struct copy_walk {
+	git_repository *repo;
+	git_odb *odb;
+	const char *dest;
+	uint64_t left;
+	int err;
+};
+
+/* One blob to dir/name (dir made first). */
+static int copy_blob(struct copy_walk *cw, const git_oid *id, const char *dir, const char *name)
+{
+	size_t size;
+	git_object_t type;
+	if (git_odb_read_header(&size, &type, cw->odb, id) < 0 || type != GIT_OBJECT_BLOB) {
+		return -ENOENT;
+	}
+	if (size > cw->left) {
+		return -EFBIG;
+	}
+	cw->left -= size;
+	git_blob *blob = NULL;
+	if (git_blob_lookup(&blob, cw->repo, id) < 0) {
+		return -ENOENT;
+	}
+	int r = mkdir_p(dir, 0755);
+	if (r == 0) {
+		_cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
+		r = write_file_replace(path, git_blob_rawcontent(blob), size, 0644);
+	}
+	git_blob_free(blob);
+	return r;
+}
+
+static int copy_walk_cb(const char *root, const git_tree_entry *e, void *payload)
+{
+	struct copy_walk *cw = payload;
+	if (git_tree_entry_filemode(e) != GIT_FILEMODE_BLOB &&
+	    git_tree_entry_filemode(e) != GIT_FILEMODE_BLOB_EXECUTABLE) {
+		return 0; /* trees are walked into; links and submodules left out */
+	}
+	_cleanup_free_ char *dir = xasprintf("%s/%s", cw->dest, root);
+	cw->err = copy_blob(cw, git_tree_entry_id(e), dir, git_tree_entry_name(e));
+	return cw->err < 0 ? -1 : 0;
+}
+
+int gitexport_copy_path(const char *repo_dir, const char *commit, const char *rel, const char *dest,
+			uint64_t max_bytes)
+{
+	git_repository *repo = NULL;
+	git_commit *c = NULL;
+	git_tree_entry *te = NULL;
+	git_tree *sub = NULL;
+	git_odb *odb = NULL;
+	struct diag_list dl;
+	diag_list_init(&dl, 4);
+	git_libgit2_init();
+	int ret = git_repository_open(&repo, repo_dir) < 0 ? -ENOENT : 0;
+	if (ret == 0) {
+		ret = lookup_commit(repo, commit, &c, &dl);
+	}
+	if (ret == 0) {
+		ret = entry_bypath(repo, c, rel, &te);
+	}
+	if (ret == 0 && git_repository_odb(&odb, repo) < 0) {
+		ret = -EIO;
+	}
+	struct copy_walk cw = { repo, odb, NULL, max_bytes, 0 };
+	_cleanup_free_ char *target = xasprintf("%s/%s", dest, rel);
+	if (ret == 0 && git_tree_entry_type(te) == GIT_OBJECT_TREE) {
+		cw.dest = target;
+		ret = lookup_tree(repo, git_tree_entry_id(te), &sub);
+		if (ret == 0 && git_tree_walk(sub, GIT_TREEWALK_PRE, copy_walk_cb, &cw) < 0) {
+			ret = cw.err < 0 ? cw.err : -EIO;
+		}
+		if (ret == 0) {
+			ret = mkdir_p(target, 0755); /* an empty directory is one too */
+		}
+	} else if (ret == 0 && (git_tree_entry_filemode(te) == GIT_FILEMODE_BLOB ||
+				git_tree_entry_filemode(te) == GIT_FILEMODE_BLOB_EXECUTABLE)) {
+		_cleanup_free_ char *parent = xstrdup(target);
+		char *slash = strrchr(parent, '/');
+		*slash = '\0';
+		ret = copy_blob(&cw, git_tree_entry_id(te), parent, slash + 1);
+	} else if (ret == 0) {
+		ret = -ENOENT;
+	}
+	git_tree_free(sub);
+	git_tree_entry_free(te);
+	git_odb_free(odb);
+	git_commit_free(c);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	diag_list_release(&dl);
+	return ret;
+}
+
 int gitexport_read_file(const char *repo_dir, const char *commit, const char *path, size_t max,
 			char **out, size_t *len)
 {

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct diag_list;
 struct git_oid;
@@ -71,6 +72,15 @@ bool gitexport_object_fits(struct git_repository *repo, const struct git_oid *oi
  */
 int gitexport_changed_files(const char *repo_dir, const char *base, const char *head, size_t max,
 			    char ***out, size_t *n);
+
+/*
+ * Copy the file or directory at rel in commit's tree to dest/rel: regular files only
+ * (symbolic links and submodules are left out), at most max_bytes in all (-EFBIG beyond).
+ * -ENOENT when the commit has nothing there. For the files a run takes from another
+ * commit than its own (a fork's run: the base branch's rule packs).
+ */
+int gitexport_copy_path(const char *repo_dir, const char *commit, const char *rel, const char *dest,
+			uint64_t max_bytes);
 
 /*
  * Read one file of a commit's tree (e.g. the pipeline of a base branch) into a heap

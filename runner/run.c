@@ -787,6 +787,10 @@ static void launch(struct engine *e, size_t i)
 		with = def->with ? with_to_json(def->with, &lc, 0) : json_object();
 		if (with) {
 			rebase_baseline(with, e->o->gate_root);
+			if (e->o->gate_root && json_object_get(with, "rules")) {
+				json_object_set_new(with, "rules_root",
+						    json_string(e->o->gate_root));
+			}
 		}
 		if (!with) {
 			close(pfd[0]);

@@ -309,7 +309,8 @@ static int parse_opts(enum rule_kind kind, const json_t *with, bool cli, struct 
 	json_t *v;
 	json_object_foreach((json_t *)with, k, v)
 	{
-		if (!key_known(kind, k)) {
+		/* rules_root is the runner's, never a pipeline's (validation refuses it). */
+		if (!key_known(kind, k) && !str_eq(k, "rules_root")) {
 			snprintf(err, errlen, "unknown key '%.60s'", k);
 			return -EINVAL;
 		}
@@ -454,10 +455,14 @@ static int scan_with(enum rule_kind kind, struct stage_worker *w, struct opts o,
 	if (o.default_rules) {
 		r = ruleset_load_defaults(rs, &dl);
 	}
+	/* The runner may name another directory for relative rule paths: a fork's run takes
+	 * the base branch's rule packs, not the pull request's. */
+	const char *rules_root = json_string_value(json_object_get(w->with, "rules_root"));
 	for (size_t i = 0; r == 0 && i < json_array_size(o.rules); i++) {
 		const char *p = json_string_value(json_array_get(o.rules, i));
 		_cleanup_free_ char *full =
-			p[0] == '/' ? xstrdup(p) : xasprintf("%s/%s", w->workspace, p);
+			p[0] == '/' ? xstrdup(p)
+				    : xasprintf("%s/%s", rules_root ? rules_root : w->workspace, p);
 		r = ruleset_load_path(rs, full, &dl);
 	}
 	if (r < 0 || dl.errors) {

@@ -446,6 +446,38 @@ static int base_gate_files(struct jobctx *jc, const struct pipeline *p, char **r
 	for (size_t i = 0; r == 0 && i < p->n_stages; i++) {
 		r = copy_base_gate_file(jc, p->stages[i]->with, *root);
 	}
+	/* The stages' own rule packs (`rules:` files or directories) too. */
+	for (size_t i = 0; r == 0 && i < p->n_stages; i++) {
+		const struct ynode *rules =
+			p->stages[i]->with ? ynode_get(p->stages[i]->with, "rules") : NULL;
+		for (size_t k = 0; r == 0 && rules && rules->kind == YNODE_SEQ && k < rules->seq.n;
+		     k++) {
+			const char *rel = ynode_str(rules->seq.v[k]);
+			if (!rel || rel[0] == '/') {
+				continue;
+			}
+			if (strstr(rel, "${") || strstr(rel, "..")) {
+				diag_error(
+					&jc->dl, NULL, rules->seq.v[k]->line, rules->seq.v[k]->col,
+					NULL,
+					"rules '%.100s' cannot be taken from the base branch for a "
+					"pull request from a fork (interpolated, or with '..')",
+					rel);
+				r = -EINVAL;
+				break;
+			}
+			r = gitexport_copy_path(jc->mirror, jc->base_commit, rel, *root,
+						BASE_GATE_FILE_MAX);
+			if (r == -ENOENT) {
+				r = 0; /* missing there: the stage fails to load it, as in the base
+					*/
+			} else if (r < 0) {
+				diag_error(&jc->dl, NULL, 0, 0, NULL,
+					   "cannot take the rules %s from the base branch: %s", rel,
+					   strerror(-r));
+			}
+		}
+	}
 	return r;
 }
 

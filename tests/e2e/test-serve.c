@@ -814,6 +814,51 @@ Test(serve, a_fork_cannot_suppress_its_own_findings_inline, .timeout = 120)
 	stop(&e);
 }
 
+/* A fork's run loads the stages' own rule packs (`rules:`) from the base branch: a pull
+ * request that rewrites the team's rule so that it no longer matches, and adds a call it
+ * used to catch, is blocked; from a branch of the repository (trusted) its own rules
+ * apply. */
+Test(serve, a_fork_cannot_rewrite_the_rules, .timeout = 120)
+{
+	struct env e;
+	start(&e, NULL, 0);
+	static const char rule[] = "kind: sast\nrules:\n  - id: team.legacy-unsafe\n"
+				   "    languages: [c, cpp]\n    severity: high\n"
+				   "    message: legacy_unsafe is deprecated\n"
+				   "    pattern: %s(...)\n";
+	char *good = tu_strf(rule, "legacy_unsafe");
+	tu_write(e.repo, "rules/team.yml", good);
+	tu_write(e.repo, "src/ok.c", "void f(void) { modern_safe(1); }\n");
+	char *base =
+		ts_git_commit(e.repo, ".runner.yml",
+			      "version: 1\nstages:\n  sast:\n    uses: sast\n"
+			      "    with: { paths: [src], rules: [rules], default-rules: false }\n");
+	ts_sh("git -C '%s' checkout -q -b feature", e.repo);
+	char *weak = tu_strf(rule, "never_called_anywhere");
+	tu_write(e.repo, "rules/team.yml", weak);
+	char *head = ts_git_commit(e.repo, "src/a.c", "void g(void) { legacy_unsafe(2); }\n");
+	ts_sh("git -C '%s' update-ref refs/pull/7/head %s && git -C '%s' checkout -q main", e.repo,
+	      head, e.repo);
+	char *body = pr_body("mallory/app", head, "feature", base);
+	long id =
+		accepted(ts_deliver(e.srv.addr, "github", "pull_request", "ru-1", SECRET_GH, body));
+	free(body);
+	json_t *run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "blocked");
+	json_decref(run);
+	body = pr_body("acme/app", head, "feature", base);
+	id = accepted(ts_deliver(e.srv.addr, "github", "pull_request", "ru-2", SECRET_GH, body));
+	free(body);
+	run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "passed");
+	json_decref(run);
+	free(good);
+	free(weak);
+	free(base);
+	free(head);
+	stop(&e);
+}
+
 /* A run whose end cannot be recorded (the queue locked by another writer for longer than
  * the store waits, as a full disk or a stuck backup would) is recorded once the store can
  * take it again, from the run's outcome: it does not stay `running` until a restart. */
