@@ -905,3 +905,47 @@ Test(registry, a_two_platform_base_index_pinned_by_digest)
 	free(pa);
 	free(pb);
 }
+
+/* A layout's blob file that holds other bytes of the right size (here overwritten; a hard
+ * link to a host file does the same) is neither uploaded nor mounted: the push stops
+ * before anything of it is sent, and no tag appears. */
+Test(registry, a_blob_file_with_other_bytes_is_not_sent)
+{
+	tr_registry_start(&reg, TR_ANON, NULL, NULL, NULL);
+	struct oci_descriptor d;
+	char *img = build_image("tampered", 200000, NULL, &d);
+	char *mpath = tu_strf("%s/blobs/sha256/%s", img, d.digest + 7);
+	char *mtext = tu_read(mpath);
+	cr_assert_not_null(mtext);
+	json_t *m = json_loads(mtext, 0, NULL);
+	cr_assert_not_null(m);
+	json_t *layers = json_object_get(m, "layers");
+	const char *layer = json_string_value(
+		json_object_get(json_array_get(layers, json_array_size(layers) - 1), "digest"));
+	char *lpath = tu_strf("%s/blobs/sha256/%s", img, layer + 7);
+	struct stat st;
+	cr_assert_eq(stat(lpath, &st), 0);
+	char *other = calloc(1, (size_t)st.st_size);
+	cr_assert_not_null(other);
+	memset(other, 'x', (size_t)st.st_size);
+	int fd = open(lpath, O_WRONLY | O_TRUNC);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, other, (size_t)st.st_size), st.st_size);
+	close(fd);
+	char *t = ref(reg.addr, "acme/tampered:v1");
+	const char *refs[] = { t };
+	struct oci_registry_opts o = opts();
+	struct oci_push_result res;
+	struct oci_err err = { { 0 } };
+	cr_assert_lt(push(img, refs, 1, &o, &res, &err), 0, "the tampered layout was pushed");
+	cr_assert_not_null(strstr(err.msg, "does not hold it"), "%s", err.msg);
+	oci_push_result_release(&res);
+	assert_absent(t, NULL);
+	json_decref(m);
+	free(other);
+	free(lpath);
+	free(mtext);
+	free(mpath);
+	free(t);
+	free(img);
+}
