@@ -566,6 +566,26 @@ static void url_host(const char *url, char *out, size_t size)
 	snprintf(out, size, "%.*s", (int)MIN(n, size - 1), p);
 }
 
+bool client_location_ok(const struct oci_client *c, const char *from, const char *to)
+{
+	if (strncmp(to, "http://", 7) != 0) {
+		return true;
+	}
+	if (strncmp(from, "https://", 8) == 0) {
+		return false;
+	}
+	char host[300];
+	url_host(to, host, sizeof(host));
+	/* host[:port], or [v6]:port: the name without the port. */
+	char *end = host[0] == '[' ? strchr(host, ']') : strrchr(host, ':');
+	if (end && host[0] == '[') {
+		end[1] = '\0';
+	} else if (end) {
+		*end = '\0';
+	}
+	return host_http_allowed(c, host);
+}
+
 static bool has_scope(const struct oci_client *c, const char *scope)
 {
 	for (size_t i = 0; i < c->n_scopes; i++) {

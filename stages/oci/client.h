@@ -140,6 +140,12 @@ void xfer_describe(const struct oci_xfer *x, char *buf, size_t size);
 /* "https://host/v2/<repo>/<rest>" (heap). */
 char *client_url(const struct oci_client *c, const char *repo, const char *rest);
 
+/* Whether a registry may send a transfer from URL `from` on to `to` (a Location: a
+ * redirect, an upload session): never from HTTPS to plain HTTP, and plain HTTP only to a
+ * host that is loopback or named insecure (image data is not sent in clear text to a host
+ * the user did not name). */
+bool client_location_ok(const struct oci_client *c, const char *from, const char *to);
+
 /* Human-readable size ("12.3 MiB"). */
 char *format_bytes(uint64_t n, char *buf, size_t size);
 

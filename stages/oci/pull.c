@@ -46,8 +46,7 @@ static int get_small(struct oci_client *c, const char *url, const char *accept, 
 			char *next = NULL;
 			if (oci_resolve_location(cur, x->h_location, strlen(x->h_location), &next) <
 				    0 ||
-			    (strncmp(cur, "https://", 8) == 0 &&
-			     strncmp(next, "http://", 7) == 0)) {
+			    !client_location_ok(c, cur, next)) {
 				free(next);
 				xfer_release(x);
 				return oci_errf(err, -EPROTO, "%s: refused redirect", what);
@@ -163,7 +162,7 @@ static void layer_done(struct oci_client *c, struct oci_layout *l, struct layer_
 		char *next = NULL;
 		if (j->hops++ >= MAX_REDIRECTS ||
 		    oci_resolve_location(j->url, x->h_location, strlen(x->h_location), &next) < 0 ||
-		    (strncmp(j->url, "https://", 8) == 0 && strncmp(next, "http://", 7) == 0)) {
+		    !client_location_ok(c, j->url, next)) {
 			free(next);
 			snprintf(j->why, sizeof(j->why), "refused redirect");
 			j->failed = true;

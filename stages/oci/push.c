@@ -209,9 +209,10 @@ static bool take_location(struct push_ctx *p, struct blob_job *j)
 	/* The session must stay with the registry unless its new host is as trusted:
 	 * credentials only go to the registry's origin (xfer_arm), and never in clear
 	 * text to a host that is neither loopback nor named insecure. */
-	if (strncmp(abs, "http://", 7) == 0 && strncmp(p->c->base, "https://", 8) == 0) {
+	if (!client_location_ok(p->c, p->c->base, abs)) {
 		free(abs);
-		fail(j, "the registry moved the upload from HTTPS to plain HTTP; refused");
+		fail(j, "the registry moved the upload to plain HTTP on a host that is neither "
+			"loopback nor named insecure; refused");
 		return false;
 	}
 	free(j->session);

@@ -949,3 +949,26 @@ Test(registry, a_blob_file_with_other_bytes_is_not_sent)
 	free(t);
 	free(img);
 }
+
+/* A registry on loopback that sends its upload to a plain-HTTP host that is neither
+ * loopback nor named insecure (192.0.2.2, a documentation address) is not followed: no
+ * image data goes there in clear text. */
+Test(registry, an_upload_moved_to_a_plain_http_host_is_refused)
+{
+	tr_registry_start(&reg, TR_ANON, NULL, NULL, NULL);
+	snprintf(proxy.redirect_to, sizeof(proxy.redirect_to), "http://192.0.2.2:18084/up/1");
+	tr_proxy_start(&proxy, &reg, upload_elsewhere);
+	struct oci_descriptor d;
+	char *img = build_image("plain", 1000, NULL, &d);
+	char *t = ref(proxy.addr, "acme/plain:1");
+	const char *refs[] = { t };
+	struct oci_push_result res;
+	struct oci_err err = { { 0 } };
+	struct oci_registry_opts o = opts();
+	o.retries = 0;
+	cr_assert_lt(push(img, refs, 1, &o, &res, &err), 0);
+	cr_assert(strstr(err.msg, "neither loopback nor named insecure"), "%s", err.msg);
+	oci_push_result_release(&res);
+	free(t);
+	free(img);
+}
