@@ -572,6 +572,17 @@ static int image_push(int argc, char **argv)
 					      argv[optind + 1 + (int)i]);
 		}
 	}
+	/* One set of credentials is for one registry: sent to several, each would get the
+	 * others' password. */
+	for (size_t i = 1; ret == EXIT_OK && cm.credentials && i < n_refs; i++) {
+		if (strcasecmp(refs[i].host, refs[0].host) != 0) {
+			ret = cli_usage_error(
+				"image",
+				"--credentials %s would go to %s and to %s: push to one "
+				"registry per command",
+				cm.credentials, refs[0].host, refs[i].host);
+		}
+	}
 	if (ret == EXIT_OK) {
 		ret = common_setup(&cm, "image");
 	}

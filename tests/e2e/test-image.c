@@ -174,6 +174,12 @@ Test(image, command_line_errors_and_exit_codes)
 	r = tu_runner_run(NULL, "image", "push", out, "Not A Reference", NULL);
 	cr_assert_eq(r.status, 2);
 	tu_result_free(&r);
+	/* One registry's credentials are not sent to another named beside it. */
+	r = tu_runner_run(NULL, "image", "push", "--credentials", "reg", out, "127.0.0.1:1/a:b",
+			  "127.0.0.2:2/c:d", NULL);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	assert_contains(r.err, "push to one registry per command");
+	tu_result_free(&r);
 	r = tu_runner_run(NULL, "image", "push", out,
 			  "127.0.0.1:1/a@sha256:"
 			  "0000000000000000000000000000000000000000000000000000000000000000",
