@@ -18,9 +18,11 @@
 
 #define USER_AGENT	"runner/" RUNNER_OCI_VERSION
 #define CONNECT_TIMEOUT 20L
-#define TOKEN_MARGIN_MS 10000
-#define TOKEN_REPLY_MAX (256u << 10)
-#define BACKOFF_CAP_MS	30000
+/* Seconds for a request that carries no blob (xfer_arm). */
+#define SMALL_REQUEST_TIMEOUT 300L
+#define TOKEN_MARGIN_MS	      10000
+#define TOKEN_REPLY_MAX	      (256u << 10)
+#define BACKOFF_CAP_MS	      30000
 
 #ifndef RUNNER_OCI_VERSION
 #define RUNNER_OCI_VERSION "0"
@@ -304,6 +306,12 @@ void xfer_arm(struct oci_xfer *x)
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)c->stall_s);
+	/* Everything but a blob's bytes (which may be gigabytes on a slow link: the stall
+	 * limit above, and the stage's timeout, bound those) is small: a registry that
+	 * trickles a manifest, a token or an error a byte at a time is given up on. */
+	if (x->fd < 0 && !x->sink) {
+		curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)c->small_s);
+	}
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
@@ -842,6 +850,7 @@ int client_open(struct oci_client *c, const char *host, const char *const *scope
 	c->backoff_ms = o->backoff_ms ? o->backoff_ms : 500;
 	c->chunk = o->chunk_size ? o->chunk_size : (64ull << 20);
 	c->stall_s = o->stall_timeout_s ? o->stall_timeout_s : 60;
+	c->small_s = o->small_timeout_s ? o->small_timeout_s : SMALL_REQUEST_TIMEOUT;
 	c->sync = curl_easy_init();
 	c->multi = curl_multi_init();
 	if (!c->sync || !c->multi) {

@@ -61,6 +61,7 @@ struct oci_xfer {
 };
 
 struct oci_client {
+	unsigned small_s; /* whole-request timeout of requests without a blob */
 	const struct oci_registry_opts *o;
 	char host[OCI_NAME_MAX + 1];
 	char base[OCI_NAME_MAX + 16]; /* "https://host:port" */

@@ -44,6 +44,8 @@ struct oci_registry_opts {
 	uint64_t chunk_size;	  /* blobs above this go up in PATCH chunks of this size
 				   * (default 64 MiB) */
 	unsigned stall_timeout_s; /* a transfer without progress for this long fails (60) */
+	unsigned small_timeout_s; /* a request carrying no blob (a manifest, a token, a
+				   * HEAD) fails after this long in all, however busy (300) */
 	bool debug;		  /* log HTTP request and response headers */
 	oci_log_fn log;		  /* may be NULL */
 	void *log_ud;

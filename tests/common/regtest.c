@@ -616,14 +616,26 @@ static void *garbage_loop(void *ud)
 		char buf[4096];
 		ssize_t n = read(c, buf, sizeof(buf));
 		(void)n;
-		n = write(c, junk, sizeof(junk) - 1);
+		if (g->trickle) {
+			static const char head[] =
+				"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+				"Content-Length: 4000000\r\n\r\n";
+			bool ok = send(c, head, sizeof(head) - 1, MSG_NOSIGNAL) > 0;
+			while (ok && !g->stopping) {
+				usleep(200000);
+				ok = send(c, "{", 1, MSG_NOSIGNAL) == 1;
+			}
+		} else {
+			n = write(c, junk, sizeof(junk) - 1);
+		}
 		close(c);
 	}
 }
 
-void tr_garbage_start(struct tr_garbage *g)
+static void garbage_start(struct tr_garbage *g, bool trickle)
 {
 	memset(g, 0, sizeof(*g));
+	g->trickle = trickle;
 	g->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(a);
@@ -639,8 +651,19 @@ void tr_garbage_start(struct tr_garbage *g)
 	g->running = true;
 }
 
+void tr_garbage_start(struct tr_garbage *g)
+{
+	garbage_start(g, false);
+}
+
+void tr_trickle_start(struct tr_garbage *g)
+{
+	garbage_start(g, true);
+}
+
 void tr_garbage_stop(struct tr_garbage *g)
 {
+	g->stopping = true;
 	if (g->running) {
 		shutdown(g->fd, SHUT_RDWR);
 		close(g->fd);

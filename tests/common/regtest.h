@@ -113,9 +113,13 @@ struct tr_garbage {
 	char addr[64];
 	pthread_t thread;
 	bool running;
+	bool trickle; /* tr_trickle_start: a 200 with a long body sent a byte at a time */
+	volatile bool stopping;
 };
 
 void tr_garbage_start(struct tr_garbage *g);
+/* The same server answering "200, 4,000,000 bytes" and then one byte every 200 ms. */
+void tr_trickle_start(struct tr_garbage *g);
 void tr_garbage_stop(struct tr_garbage *g);
 
 /*

@@ -972,3 +972,26 @@ Test(registry, an_upload_moved_to_a_plain_http_host_is_refused)
 	free(t);
 	free(img);
 }
+
+/* A registry that answers a small request (here the ping) with a long body sent a byte at
+ * a time never stalls long enough for the stall limit; the whole request's time limit
+ * ends it. */
+Test(registry, a_registry_trickling_a_small_reply_is_given_up_on, .timeout = 120)
+{
+	tr_trickle_start(&garbage);
+	struct oci_descriptor d;
+	char *img = build_image("trickle", 1000, NULL, &d);
+	char *t = ref(garbage.addr, "acme/slow:1");
+	const char *refs[] = { t };
+	struct oci_push_result res;
+	struct oci_err err = { { 0 } };
+	struct oci_registry_opts o = opts();
+	o.retries = OCI_NO_RETRIES;
+	o.small_timeout_s = 2;
+	cr_assert_lt(push(img, refs, 1, &o, &res, &err), 0, "the push did not fail");
+	cr_assert(strstr(err.msg, "imed out") || strstr(err.msg, "timeout"), "%s", err.msg);
+	oci_push_result_release(&res);
+	tr_garbage_stop(&garbage);
+	free(t);
+	free(img);
+}
