@@ -177,7 +177,7 @@ static const char *lower_bound(struct dep_ctx *c, const char *v, bool *range)
 	const char *s = *range ? v + 1 : v;
 	size_t n = strcspn(s, ",)]");
 	const char *out = trimmed(c, dep_strndup(c, s, n));
-	if (*range && !*out) {
+	if (*range && (!out || !*out)) {
 		return "0";
 	}
 	return out;
