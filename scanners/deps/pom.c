@@ -170,9 +170,14 @@ static const char *interpolate(struct dep_ctx *c, const struct pom *p, const cha
 	return s;
 }
 
-/* The lower bound of a version range, or the version itself. */
+/* The lower bound of a version range, or the version itself. LATEST and RELEASE (Maven 2's
+ * metaversions) allow any version: lower bound 0. */
 static const char *lower_bound(struct dep_ctx *c, const char *v, bool *range)
 {
+	if (str_eq(v, "LATEST") || str_eq(v, "RELEASE")) {
+		*range = true;
+		return "0";
+	}
 	*range = v[0] == '[' || v[0] == '(';
 	const char *s = *range ? v + 1 : v;
 	size_t n = strcspn(s, ",)]");

@@ -352,7 +352,7 @@ static int check_package(struct scan *s, const struct dep *d)
  * `fail-on: critical` does not let it through). Returns 0 or -errno (the database).
  */
 static int policy_finding(struct scan *s, const struct dep *d, const char *rule, const char *title,
-			  enum severity sev, const char *fix)
+			  enum severity sev, const char *fix, const char *lower)
 {
 	s->dep = d;
 	clear_hits(s);
@@ -363,6 +363,10 @@ static int policy_finding(struct scan *s, const struct dep *d, const char *rule,
 	}
 	const char *worst_id = NULL;
 	for (size_t i = 0; i < s->n_hits; i++) {
+		/* A requirement with a least version: only advisories that reach above it. */
+		if (lower && !osv_affected_at_or_above(s->hits[i].entry, d->eco, lower)) {
+			continue;
+		}
 		enum severity hs = s->hits[i].severity >= 0 ? (enum severity)s->hits[i].severity
 							    : s->unknown_severity;
 		if (hs > sev) {
@@ -479,16 +483,28 @@ int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *er
 				&s, d, "unresolved-version", "version not resolved from the file",
 				SEVERITY_HIGH,
 				"pin the version in this file (or scan the effective "
-				"POM, e.g. from `mvn help:effective-pom`)");
+				"POM, e.g. from `mvn help:effective-pom`)",
+				NULL);
 			continue;
 		}
-		if ((d->flags & DEP_UNPINNED) && d->eco == ECO_PYPI &&
-		    str_eq(d->version, "0.0.0")) {
+		if (d->flags & DEP_UNPINNED) {
+			/* A range (or no version) installs whatever is newest within it: as severe
+			 * as the worst advisory of a version it allows; and checked at its least
+			 * version below, when it has one. */
+			bool none = str_eq(d->version, "0.0.0") || str_eq(d->version, "0") ||
+				    !*d->version;
 			s.error = policy_finding(
-				&s, d, "unpinned-requirement", "requirement without a version",
+				&s, d, "unpinned-requirement",
+				none ? "requirement without a version"
+				     : "requirement that allows more than one version",
 				SEVERITY_MEDIUM,
-				"pin it (name==version), e.g. with pip-compile or pip freeze");
-			continue;
+				"pin it (name==version, or the lockfile's exact version), e.g. "
+				"with "
+				"pip-compile, pip freeze or the build's dependency lock",
+				none ? NULL : d->version);
+			if (none || s.error) {
+				continue;
+			}
 		}
 		if (!*d->version) {
 			unchecked++;

@@ -450,6 +450,56 @@ bool osv_ranges_contain(const json_t *aff, enum eco e, const char *version, char
 	return hit;
 }
 
+bool osv_affected_at_or_above(const json_t *aff, enum eco e, const char *lower)
+{
+	bool any = !lower || !*lower || str_eq(lower, "0") || str_eq(lower, "0.0.0");
+	const json_t *ranges = json_object_get(aff, "ranges");
+	for (size_t i = 0; i < json_array_size(ranges); i++) {
+		const json_t *range = json_array_get(ranges, i);
+		enum vscheme s;
+		if (!range_scheme(range, e, &s)) {
+			continue;
+		}
+		const json_t *events = json_object_get(range, "events");
+		size_t total = json_array_size(events);
+		if (total == 0) {
+			continue;
+		}
+		struct event *ev = xcalloc(total, sizeof(*ev));
+		size_t n = collect_events(range, ev);
+		bool open = false, hit = false;
+		for (size_t k = 0; k < n && !hit; k++) {
+			switch (ev[k].kind) {
+			case EV_INTRODUCED:
+				open = true;
+				break;
+			case EV_FIXED:
+				hit = open && (any || vers_compare(s, ev[k].v, lower) > 0);
+				open = false;
+				break;
+			case EV_LAST_AFFECTED:
+				hit = open && (any || vers_compare(s, ev[k].v, lower) >= 0);
+				open = false;
+				break;
+			case EV_LIMIT:
+				break;
+			}
+		}
+		free(ev);
+		if (hit || open) {
+			return true;
+		}
+	}
+	const json_t *versions = json_object_get(aff, "versions");
+	for (size_t i = 0; i < json_array_size(versions); i++) {
+		const char *v = json_string_value(json_array_get(versions, i));
+		if (v && (any || vers_compare(eco_scheme(e), v, lower) >= 0)) {
+			return true;
+		}
+	}
+	return false;
+}
+
 bool osv_affected_contains(const json_t *aff, enum eco e, const char *version, char **nearest_fixed)
 {
 	if (nearest_fixed) {

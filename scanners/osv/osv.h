@@ -55,6 +55,14 @@ bool osv_affected_contains(const json_t *aff, enum eco e, const char *version,
 /* Only the entry's ranges (not its versions list); like osv_affected_contains. */
 bool osv_ranges_contain(const json_t *aff, enum eco e, const char *version, char **nearest_fixed);
 
+/*
+ * Whether the entry affects some version at or above lower (a requirement's least allowed
+ * version; "0" or NULL: any version): an interval that is open, or that ends (fixed, or
+ * last_affected) above it, or a listed version at or above it. limit events are ignored,
+ * which can only say yes more often. For requirements that allow more than one version.
+ */
+bool osv_affected_at_or_above(const json_t *aff, enum eco e, const char *lower);
+
 /* Append the entry's `fixed` versions (from SEMVER/ECOSYSTEM ranges) to a JSON array,
  * without duplicates. */
 void osv_affected_fixed_versions(const json_t *aff, json_t *array);

@@ -653,6 +653,31 @@ Test(depscan, unresolved_pom_version_blocks_as_its_worst_advisory)
 	free(dir);
 }
 
+/* The findings of rule_id for package name, with their severity (a new string: "name=sev
+ * ..."), in the order of the report. */
+static char *severities_of(json_t *doc, const char *rule_id)
+{
+	char *out = strdup("");
+	json_t *findings = json_object_get(doc, "findings");
+	for (size_t i = 0; i < json_array_size(findings); i++) {
+		json_t *f = json_array_get(findings, i);
+		if (strcmp(json_string_value(json_object_get(f, "rule_id")), rule_id) != 0) {
+			continue;
+		}
+		const char *name =
+			json_string_value(json_object_get(json_object_get(f, "package"), "name"));
+		char *next = tu_strf("%s%s%s=%s", out, *out ? " " : "", name,
+				     json_string_value(json_object_get(f, "severity")));
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
+/* A requirement that allows more than one version (none at all, a range) is reported as
+ * `unpinned-requirement`, medium (below the default threshold) unless an advisory affects a
+ * version it allows: then as severe as the worst of them. A range is also checked at its
+ * least version. */
 Test(depscan, unpinned_requirement_is_medium_and_does_not_block_by_default)
 {
 	import_fixture("osv/maven");
@@ -661,17 +686,46 @@ Test(depscan, unpinned_requirement_is_medium_and_does_not_block_by_default)
 	int status;
 	json_t *doc = scan_json(dir, NULL, &status);
 	cr_expect_eq(status, 0, "medium is below the default threshold (high)");
-	/* Only the line without any version: >= gives a lower bound that is checked. */
-	expect_only_finding(doc, "unpinned-requirement", "medium", "below-threshold", "flask",
-			    "0.0.0", "requirements.txt", 2);
+	char *sev = severities_of(doc, "unpinned-requirement");
+	cr_expect_str_eq(sev, "flask=medium requests=medium");
+	free(sev);
 	json_decref(doc);
 	/* At --fail-on medium it blocks. */
 	doc = scan_json(dir, "--fail-on=medium", &status);
 	cr_expect_eq(status, 3);
-	expect_only_finding(doc, "unpinned-requirement", "medium", "blocking", "flask", "0.0.0",
-			    "requirements.txt", 2);
 	json_decref(doc);
 	free(dir);
+}
+
+/* Maven resolves a version range (and LATEST or RELEASE) to the newest version it allows:
+ * log4j-core [1.0,2.16) installs 2.15.0, and is as severe as Log4Shell; so is RELEASE. A
+ * range whose versions are all past every advisory stays medium. */
+Test(depscan, a_maven_range_is_as_severe_as_the_versions_it_allows)
+{
+	import_fixture("osv/maven");
+	static const char pom[] = "<project>\n  <dependencies>\n    <dependency>\n"
+				  "      <groupId>org.apache.logging.log4j</groupId>\n"
+				  "      <artifactId>log4j-core</artifactId>\n"
+				  "      <version>%s</version>\n    </dependency>\n"
+				  "  </dependencies>\n</project>\n";
+	const char *versions[] = { "[1.0,2.16)", "RELEASE", "(,2.16.0)", "[2.17.1,)" };
+	const char *want[] = { "critical", "critical", "critical", "medium" };
+	for (size_t k = 0; k < 4; k++) {
+		char *text = tu_strf(pom, versions[k]);
+		tu_write(ws, "mvn/pom.xml", text);
+		free(text);
+		char *dir = tu_strf("%s/mvn", ws);
+		int status;
+		json_t *doc = scan_json(dir, NULL, &status);
+		char *sev = severities_of(doc, "unpinned-requirement");
+		char *expect = tu_strf("org.apache.logging.log4j:log4j-core=%s", want[k]);
+		cr_expect_str_eq(sev, expect, "%s", versions[k]);
+		cr_expect_eq(status, strcmp(want[k], "critical") == 0 ? 3 : 0, "%s", versions[k]);
+		free(expect);
+		free(sev);
+		json_decref(doc);
+		free(dir);
+	}
 }
 
 /* ---------- zip exports ---------- */
