@@ -62,7 +62,28 @@ int parse_mix_lock(struct dep_ctx *c, const char *buf, size_t len)
 		}
 		q = type + tn;
 		const char *version = "", *commit = NULL;
+		const char *pkg = name;
+		size_t pn = nn;
 		if (tn == 3 && memcmp(type, "hex", 3) == 0) {
+			/* {:hex, :package, "version", ...}: the package is the atom, which a
+			 * dependency renamed in mix.exs (`{:my_plug, hex: :plug}`) keys by its own
+			 * name. */
+			const char *p = q;
+			while (p < le && (*p == ',' || *p == ' ')) {
+				p++;
+			}
+			if (p < le && *p == ':') {
+				size_t k = 1;
+				while (p + k < le &&
+				       (isalnum((unsigned char)p[k]) || p[k] == '_')) {
+					k++;
+				}
+				if (k > 1) {
+					pkg = p + 1;
+					pn = k - 1;
+					q = p + k;
+				}
+			}
 			if (!next_quoted(&q, le, &a, &an)) {
 				return dep_error(c, lineno, 0, "a hex package without a version");
 			}
@@ -76,7 +97,7 @@ int parse_mix_lock(struct dep_ctx *c, const char *buf, size_t len)
 			}
 			commit = dep_strndup(c, b, bn);
 		}
-		struct dep *d = dep_add(c, ECO_HEX, dep_strndup(c, name, nn), version, lineno);
+		struct dep *d = dep_add(c, ECO_HEX, dep_strndup(c, pkg, pn), version, lineno);
 		if (!d) {
 			return dep_error(c, lineno, 0, "too many packages");
 		}

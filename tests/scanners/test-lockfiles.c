@@ -1844,3 +1844,26 @@ Test(lockfiles, credentials_in_url_versions_are_removed)
 	dep_list_release(&l);
 	diag_list_release(&dl);
 }
+
+/* A mix.lock entry is the Hex package its tuple names: a dependency renamed in mix.exs
+ * (`{:my_plug, hex: :plug}`) is keyed by its own name, and an advisory for `plug` must
+ * find it. */
+Test(lockfiles, mix_lock_entries_are_the_hex_package_they_name)
+{
+	static const char lock[] =
+		"%{\n"
+		"  \"my_plug\": {:hex, :plug, \"1.12.0\", \"abc\", [:mix], [], \"hexpm\", "
+		"\"def\"},\n"
+		"  \"jason\": {:hex, :jason, \"1.4.0\", \"aaa\", [:mix], [], \"hexpm\", \"bbb\"},\n"
+		"}\n";
+	struct dep_list l;
+	struct diag_list dl;
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	cr_assert_eq(deps_parse_buffer(&l, DEP_MIX_LOCK, "mix.lock", lock, strlen(lock), &dl), 0);
+	cr_assert_not_null(find_dep(&l, "plug", "1.12.0"), "the renamed package was not plug");
+	cr_assert_null(find_dep(&l, "my_plug", "1.12.0"));
+	cr_assert_not_null(find_dep(&l, "jason", "1.4.0"));
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
