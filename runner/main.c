@@ -123,7 +123,7 @@ int cli_load_pipeline(const char *file, struct pipeline **out)
 	if (r < 0) {
 		_cleanup_free_ char *src = NULL;
 		size_t len = 0;
-		read_file_capped(path, PIPELINE_MAX_BYTES, &src, &len);
+		pipeline_read_file(path, &src, &len, NULL);
 		output_diags(stderr, &dl, src, len, cli_color_stderr());
 		diag_list_release(&dl);
 		/* An unreadable or unusable file is invalid input too, not an internal error. */

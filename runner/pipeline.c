@@ -23,10 +23,13 @@
 
 #include <ctype.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "banned.h"
 
@@ -1061,35 +1064,74 @@ int pipeline_load_buffer(const char *name, const char *dir, const char *buf, siz
 	return 0;
 }
 
+int pipeline_read_file(const char *path, char **buf, size_t *len, char **dir)
+{
+	*buf = NULL;
+	*len = 0;
+	if (dir) {
+		*dir = NULL;
+	}
+	_cleanup_free_ char *copy = xstrdup(path);
+	char *slash = strrchr(copy, '/');
+	const char *d = slash ? (slash == copy ? "/" : copy) : ".";
+	const char *base = slash ? slash + 1 : copy;
+	if (slash && slash != copy) {
+		*slash = '\0';
+	}
+	_cleanup_close_ int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		return -errno;
+	}
+	struct open_how how = { .flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+	_cleanup_close_ int fd = (int)syscall(SYS_openat2, dfd, base, &how, sizeof(how));
+	if (fd < 0) {
+		return -errno;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		return -errno;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		return -EINVAL;
+	}
+	if ((uint64_t)st.st_size > PIPELINE_MAX_BYTES) {
+		return -EFBIG;
+	}
+	int r = read_fd_capped(fd, PIPELINE_MAX_BYTES, buf, len);
+	if (r == 0 && dir) {
+		*dir = realpath(d, NULL);
+		if (!*dir) {
+			r = -errno;
+			free(*buf);
+			*buf = NULL;
+		}
+	}
+	return r;
+}
+
 int pipeline_load_file(const char *path, struct pipeline **out, struct diag_list *dl)
 {
-	_cleanup_free_ char *buf = NULL, *abs = NULL;
+	_cleanup_free_ char *buf = NULL, *dir = NULL;
 	size_t len;
 	*out = NULL;
-	int r = read_file_capped(path, PIPELINE_MAX_BYTES, &buf, &len);
+	int r = pipeline_read_file(path, &buf, &len, &dir);
 	if (r == -EFBIG) {
 		diag_error(dl, path, 0, 0, "split the pipeline or remove generated content",
 			   "pipeline file too large (the limit is %u bytes)", PIPELINE_MAX_BYTES);
 		return r;
 	}
 	if (r < 0) {
-		diag_error(dl, path, 0, 0, NULL, "cannot read the pipeline file: %s", strerror(-r));
+		diag_error(dl, path, 0, 0,
+			   r == -EXDEV ? "keep the pipeline file inside the directory it is in"
+				       : NULL,
+			   "cannot read the pipeline file: %s",
+			   r == -EXDEV	  ? "it is a symbolic link that leads out of its directory"
+			   : r == -EINVAL ? "not a regular file"
+					  : strerror(-r));
 		return r;
 	}
-	abs = realpath(path, NULL);
-	if (!abs) {
-		r = -errno;
-		diag_error(dl, path, 0, 0, NULL, "cannot resolve the pipeline path: %s",
-			   strerror(-r));
-		return r;
-	}
-	char *slash = strrchr(abs, '/');
-	if (slash == abs) {
-		slash[1] = '\0';
-	} else {
-		*slash = '\0';
-	}
-	return pipeline_load_buffer(path, abs, buf, len, out, dl);
+	return pipeline_load_buffer(path, dir, buf, len, out, dl);
 }
 
 void pipeline_free(struct pipeline *p)

@@ -106,6 +106,15 @@ extern const char *const pipeline_runner_vars[];
  */
 int pipeline_load_file(const char *path, struct pipeline **out, struct diag_list *dl);
 
+/*
+ * Read a pipeline file as pipeline_load_file() does: a regular file only (a FIFO would hang
+ * the runner), and a symbolic link only as long as it stays inside the file's directory
+ * (-EXDEV otherwise: a link to a host file would make that file's text the pipeline, and
+ * its lines the error messages). *dir (when dir is not NULL): the absolute directory, which
+ * is the workspace. Returns 0, -EFBIG, -EINVAL (not a regular file) or another -errno.
+ */
+int pipeline_read_file(const char *path, char **buf, size_t *len, char **dir);
+
 /* The same from memory; name is used in diagnostics, dir is the workspace. */
 int pipeline_load_buffer(const char *name, const char *dir, const char *buf, size_t len,
 			 struct pipeline **out, struct diag_list *dl);

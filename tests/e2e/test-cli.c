@@ -511,6 +511,56 @@ Test(cli, output_that_cannot_be_written_is_an_error, .timeout = 60)
 	free(dir);
 }
 
+/* The pipeline file is read without leaving its directory (which is the workspace): a
+ * link out of it (a cloned repository's `.runner.yml -> /elsewhere/p.yml`) is refused,
+ * also in a commit tested with --rev (the pre-push hook), where it would have tested
+ * another directory's pipeline and files; a FIFO does not hang the runner; a link inside
+ * the directory is followed. */
+Test(cli, a_pipeline_file_is_read_without_leaving_its_directory, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "outside/p.yml", "version: 1\nstages:\n  a: { run: \"touch marker\" }\n");
+	tu_write(dir, "repo/ci.yml", "version: 1\nstages:\n  a: { run: \"true\" }\n");
+	char *repo = tu_strf("%s/repo", dir);
+	char *cmd = tu_strf("cd '%s' && ln -s '%s/outside/p.yml' .runner.yml", repo, dir);
+	cr_assert_eq(system(cmd), 0);
+	free(cmd);
+	struct tu_result r = tu_runner_run(repo, "run", NULL);
+	cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
+	assert_contains(r.err, "leads out of its directory");
+	tu_result_free(&r);
+	cr_assert_not(tu_exists("%s/outside/marker", dir), "the outside pipeline ran");
+	cr_assert_not(tu_exists("%s/outside/.runner", dir), "the record went outside");
+	/* The same link committed, and tested with --rev. */
+	cmd = tu_strf("cd '%s' && git init -q . && git add -A && git -c user.email=t@e -c "
+		      "user.name=t commit -qm link",
+		      repo);
+	cr_assert_eq(system(cmd), 0);
+	free(cmd);
+	r = tu_runner_run(repo, "run", "--rev", "HEAD", NULL);
+	cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	cr_assert_not(tu_exists("%s/outside/marker", dir), "the outside pipeline ran");
+	/* A link inside the directory is followed. */
+	cmd = tu_strf("cd '%s' && rm .runner.yml && ln -s ci.yml .runner.yml", repo);
+	cr_assert_eq(system(cmd), 0);
+	free(cmd);
+	r = tu_runner_run(repo, "run", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	/* A FIFO is not read (it would block for ever). */
+	cmd = tu_strf("cd '%s' && rm .runner.yml && mkfifo .runner.yml", repo);
+	cr_assert_eq(system(cmd), 0);
+	free(cmd);
+	r = tu_runner_run(repo, "validate", NULL);
+	cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
+	assert_contains(r.err, "not a regular file");
+	tu_result_free(&r);
+	free(repo);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 Test(cli, escape_sequences_from_stages_do_not_reach_the_terminal, .timeout = 60)
 {
 	char *dir = tu_tmpdir();
