@@ -132,6 +132,27 @@ out:
 	return ret;
 }
 
+/* Whether a hook is ours: it starts as hook_script() writes it (a foreign hook that merely
+ * mentions the marker somewhere is not). */
+static bool hook_is_ours(const char *text)
+{
+	return str_has_prefix(text, "#!/bin/sh\n" HOOK_MARKER "\n");
+}
+
+/* A backup name for a foreign hook that does not replace an earlier backup. */
+static char *backup_name(const char *path)
+{
+	char *b = xasprintf("%s.runner-backup", path);
+	for (int i = 2; access(b, F_OK) == 0 || errno != ENOENT; i++) {
+		free(b);
+		if (i > 99) {
+			return NULL;
+		}
+		b = xasprintf("%s.runner-backup.%d", path, i);
+	}
+	return b;
+}
+
 static int hook_install(const char *path, const char *file, bool force)
 {
 	_cleanup_free_ char *old = NULL;
@@ -141,7 +162,7 @@ static int hook_install(const char *path, const char *file, bool force)
 		fprintf(stderr, "runner: cannot read %s: %s\n", path, strerror(-r));
 		return EXIT_INTERNAL;
 	}
-	if (r == 0 && !strstr(old, HOOK_MARKER)) {
+	if (r == 0 && !hook_is_ours(old)) {
 		if (!force) {
 			fprintf(stderr,
 				"runner: %s exists and was not written by runner\n"
@@ -151,7 +172,12 @@ static int hook_install(const char *path, const char *file, bool force)
 				path);
 			return EXIT_USAGE;
 		}
-		_cleanup_free_ char *backup = xasprintf("%s.runner-backup", path);
+		/* An earlier backup (of another foreign hook) is kept too. */
+		_cleanup_free_ char *backup = backup_name(path);
+		if (!backup) {
+			fprintf(stderr, "runner: too many backups of %s already\n", path);
+			return EXIT_INTERNAL;
+		}
 		if (rename(path, backup) < 0) {
 			fprintf(stderr, "runner: cannot keep the old hook as %s: %s\n", backup,
 				strerror(errno));
@@ -191,7 +217,7 @@ static int hook_uninstall(const char *path, bool force)
 		fprintf(stderr, "runner: cannot read %s: %s\n", path, strerror(-r));
 		return EXIT_INTERNAL;
 	}
-	if (!strstr(old, HOOK_MARKER) && !force) {
+	if (!hook_is_ours(old) && !force) {
 		fprintf(stderr,
 			"runner: %s was not written by runner; leaving it alone\n"
 			"  hint: use --force to remove it anyway\n",

@@ -278,3 +278,39 @@ Test(hook, a_tag_on_a_huge_blob_is_not_inflated, .timeout = 120)
 	json_decref(report);
 	release(&f);
 }
+
+/* A foreign hook is recognised as foreign even when it mentions runner's marker in a
+ * comment (uninstall leaves it alone), and replacing two foreign hooks in turn keeps both
+ * as backups (the second does not overwrite the first's). */
+Test(hook, foreign_hooks_are_never_lost, .timeout = 60)
+{
+	struct fixture f = setup_repo();
+	char *hook = tu_strf("%s/.git/hooks/pre-push", f.repo);
+	static const char a[] = "#!/bin/sh\n# mentions # runner-managed pre-push hook\nexit 0\n";
+	tu_write(f.repo, ".git/hooks/pre-push", a);
+	struct tu_result r = tu_runner_run(f.repo, "hook", "uninstall", NULL);
+	cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	char *now = tu_read(hook);
+	cr_assert_str_eq(now, a, "the foreign hook was removed");
+	free(now);
+	r = tu_runner_run(f.repo, "hook", "install", "--force", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	/* Another tool writes its own hook again; a second forced install keeps both. */
+	static const char b[] = "#!/bin/sh\necho other tool\n";
+	tu_write(f.repo, ".git/hooks/pre-push", b);
+	r = tu_runner_run(f.repo, "hook", "install", "--force", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	char *first = tu_readf("%s/.git/hooks/pre-push.runner-backup", f.repo);
+	char *second = tu_readf("%s/.git/hooks/pre-push.runner-backup.2", f.repo);
+	cr_assert_not_null(first);
+	cr_assert_not_null(second, "the second foreign hook was not kept");
+	cr_assert_str_eq(first, a);
+	cr_assert_str_eq(second, b);
+	free(first);
+	free(second);
+	free(hook);
+	release(&f);
+}
