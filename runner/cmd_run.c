@@ -43,7 +43,8 @@ const char cmd_run_usage[] =
 	"                      run is marked in its report (see docs/sandbox.md)\n"
 	"\n"
 	"Exit codes: 0 passed, 1 a stage failed, 2 usage or invalid pipeline,\n"
-	"3 blocked by a security gate, 4 internal error, 130/143 interrupted.\n";
+	"3 blocked by a security gate, 4 internal error, 129/130/143 interrupted (SIGHUP, SIGINT, "
+	"SIGTERM).\n";
 
 extern char **environ;
 

@@ -1653,6 +1653,9 @@ static int setup_loop_fds(struct engine *e)
 		sigemptyset(&set);
 		sigaddset(&set, SIGINT);
 		sigaddset(&set, SIGTERM);
+		/* A closed terminal too: the run stops in order (its record written, a --rev
+		 * export removed) instead of dying where it stands. */
+		sigaddset(&set, SIGHUP);
 		if (sigprocmask(SIG_BLOCK, &set, &e->old_mask) < 0) {
 			return -errno;
 		}

@@ -904,6 +904,12 @@ Test(cli, sigterm_cancels_and_exits_143, .timeout = 60)
 	interrupt_run(SIGTERM, 143);
 }
 
+/* A closed terminal (SIGHUP) stops the run the same way: record written, exit 129. */
+Test(cli, sighup_cancels_and_exits_129, .timeout = 60)
+{
+	interrupt_run(SIGHUP, 129);
+}
+
 #include <pty.h>
 
 /* Run the runner on a pseudo-terminal and return everything it wrote. */
