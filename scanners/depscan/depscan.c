@@ -510,6 +510,17 @@ int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *er
 			unchecked++;
 			continue;
 		}
+		/* A Python version that is not PEP 440 sorts below every real one, where only
+		 * advisories from version 0 would reach it: not checked as if it were that low,
+		 * but reported like one the file does not resolve. */
+		if (d->eco == ECO_PYPI && !(d->flags & DEP_UNPINNED) &&
+		    !pep440_is_valid(d->version)) {
+			s.error = policy_finding(
+				&s, d, "unresolved-version", "version not understood (not PEP 440)",
+				SEVERITY_HIGH,
+				"pin a released version of the package (name==version)", NULL);
+			continue;
+		}
 		checked++;
 		int lr = check_package(&s, d);
 		if (lr < 0) {

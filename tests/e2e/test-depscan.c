@@ -976,3 +976,23 @@ Test(depscan, db_update_conditional_and_atomic)
 	free(zip);
 	free(log4);
 }
+
+/* A Python version that is not PEP 440 would sort below every real one, where an advisory
+ * from 0.7.6 to 0.7.12 (buildbot's PYSEC-2009-2) never reaches it: it is reported as a
+ * version the scan does not understand, at least high, instead of passing. */
+Test(depscan, a_python_version_that_is_not_pep440_does_not_pass)
+{
+	import_fixture("osv/pypi");
+	tu_write(ws, "py/poetry.lock",
+		 "[[package]]\nname = \"buildbot\"\nversion = \"0.7.10-custom\"\n"
+		 "description = \"\"\noptional = false\npython-versions = \"*\"\n");
+	char *dir = tu_strf("%s/py", ws);
+	int status;
+	json_t *doc = scan_json(dir, NULL, &status);
+	cr_expect_eq(status, 3);
+	char *sev = severities_of(doc, "unresolved-version");
+	cr_expect_str_eq(sev, "buildbot=high");
+	free(sev);
+	json_decref(doc);
+	free(dir);
+}
