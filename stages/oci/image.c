@@ -22,6 +22,7 @@
 #include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -543,8 +544,43 @@ static void normalize_tar_path(const char *in, char *out, size_t size)
 	}
 }
 
+/* What the base's layers have given so far, against the caps. */
+struct base_scan {
+	uint64_t entries;
+	uint64_t tar_bytes; /* uncompressed, in the layers read before this one */
+	uint64_t max_tar;
+	size_t *implicit; /* indexes of the implicit directories in the collection */
+	size_t n_implicit;
+};
+
+/* Read past an entry's data (libarchive would skip it by inflating it all the same),
+ * stopping once the uncompressed tar read passes the cap. */
+static int skip_data(struct collect *c, struct archive *a, const struct base_scan *bs,
+		     const char *digest)
+{
+	for (;;) {
+		if (bs->tar_bytes + (uint64_t)archive_filter_bytes(a, 0) > bs->max_tar) {
+			return oci_errf(c->err, -E2BIG,
+					"the base image's layers hold more than %" PRIu64
+					" bytes of tar (at layer %s)",
+					bs->max_tar, digest);
+		}
+		const void *buf;
+		size_t len;
+		la_int64_t off;
+		int ar = archive_read_data_block(a, &buf, &len, &off);
+		if (ar == ARCHIVE_EOF) {
+			return 0;
+		}
+		if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN) {
+			return oci_errf(c->err, -EINVAL, "base layer %s: %s", digest,
+					archive_error_string(a));
+		}
+	}
+}
+
 static int scan_layer(struct collect *c, const struct oci_layout *l, const char *digest,
-		      uint64_t *count)
+		      struct base_scan *bs)
 {
 	uint64_t size;
 	int fd = oci_layout_open_blob(l, digest, &size);
@@ -563,7 +599,11 @@ static int scan_layer(struct collect *c, const struct oci_layout *l, const char 
 	}
 	char *path = xmalloc(OCI_BUILD_MAX_PATH * 2);
 	struct archive_entry *ae;
+	bool in_entry = false;
 	while (r == 0) {
+		if (in_entry && (r = skip_data(c, a, bs, digest)) < 0) {
+			break;
+		}
 		int ar = archive_read_next_header(a, &ae);
 		if (ar == ARCHIVE_EOF) {
 			break;
@@ -573,7 +613,8 @@ static int scan_layer(struct collect *c, const struct oci_layout *l, const char 
 				     archive_error_string(a));
 			break;
 		}
-		if (++*count > MAX_BASE_ENTRIES) {
+		in_entry = true;
+		if (++bs->entries > MAX_BASE_ENTRIES) {
 			r = oci_errf(c->err, -E2BIG, "the base image has too many files");
 			break;
 		}
@@ -596,10 +637,9 @@ static int scan_layer(struct collect *c, const struct oci_layout *l, const char 
 					 plen ? "/" : "", base + 4);
 			}
 			/* A lower layer's directory (or its parent) deleted here. */
-			for (size_t k = 0; k < c->n; k++) {
-				struct entry *e = &c->v[k];
-				if (e->implicit && e->type == E_DIR &&
-				    (opaque ? below(e->path, target)
+			for (size_t k = 0; k < bs->n_implicit; k++) {
+				struct entry *e = &c->v[bs->implicit[k]];
+				if ((opaque ? below(e->path, target)
 					    : (str_eq(e->path, target) ||
 					       below(e->path, target)))) {
 					e->base_kind = 0;
@@ -618,9 +658,9 @@ static int scan_layer(struct collect *c, const struct oci_layout *l, const char 
 			continue;
 		}
 		bool is_dir = archive_entry_filetype(ae) == AE_IFDIR;
-		for (size_t k = 0; k < c->n; k++) {
-			struct entry *e = &c->v[k];
-			if (e->implicit && e->type == E_DIR && str_eq(e->path, path)) {
+		for (size_t k = 0; k < bs->n_implicit; k++) {
+			struct entry *e = &c->v[bs->implicit[k]];
+			if (str_eq(e->path, path)) {
 				e->base_kind = is_dir ? 'd' : 'o';
 			}
 		}
@@ -638,6 +678,7 @@ static int scan_layer(struct collect *c, const struct oci_layout *l, const char 
 			}
 		}
 	}
+	bs->tar_bytes += (uint64_t)archive_filter_bytes(a, 0);
 	free(path);
 	archive_read_free(a);
 	close(fd);
@@ -645,13 +686,23 @@ static int scan_layer(struct collect *c, const struct oci_layout *l, const char 
 }
 
 static int add_whiteouts(struct collect *c, const struct oci_layout *l,
-			 const struct oci_descriptor *layers, size_t n, size_t *whiteouts)
+			 const struct oci_descriptor *layers, size_t n, uint64_t max_tar,
+			 size_t *whiteouts)
 {
-	uint64_t count = 0;
+	struct base_scan bs = { .max_tar = max_tar ? max_tar : OCI_BUILD_MAX_BASE_TAR };
+	/* Every base entry is compared with the implicit directories only (the parents of
+	 * what is added: few), never with the whole collection. */
+	bs.implicit = xcalloc(c->n ? c->n : 1, sizeof(*bs.implicit));
+	for (size_t k = 0; k < c->n; k++) {
+		if (c->v[k].implicit && c->v[k].type == E_DIR) {
+			bs.implicit[bs.n_implicit++] = k;
+		}
+	}
 	int r = 0;
 	for (size_t i = 0; i < n && r == 0 && c->n_tops; i++) {
-		r = scan_layer(c, l, layers[i].digest, &count);
+		r = scan_layer(c, l, layers[i].digest, &bs);
 	}
+	free(bs.implicit);
 	/* The directories an add needs on its way: one the base has stays the base's (its
 	 * mode and owner: /tmp's 1777, a home directory's owner); where the base has
 	 * something else (merged /usr's bin -> usr/bin), writing a directory there would
@@ -914,7 +965,7 @@ static int take_layers(const json_t *manifest, struct base *b, struct oci_err *e
 		}
 		b->n_layers++;
 	}
-	return 0;
+	return oci_layers_check(b->layers, b->n_layers, "the base image", err);
 }
 
 static int check_base_config(const struct base *b, struct oci_err *err)
@@ -1422,7 +1473,8 @@ int oci_build(const struct oci_build_spec *spec, const char *out_dir, struct oci
 		r = resolve_base(spec, root, out, &b, err);
 	}
 	if (r == 0 && b.n_layers && c.n_tops) {
-		r = add_whiteouts(&c, out, b.layers, b.n_layers, &res->whiteouts);
+		r = add_whiteouts(&c, out, b.layers, b.n_layers, spec->max_base_tar,
+				  &res->whiteouts);
 		if (r == 0) {
 			r = settle(&c);
 		}

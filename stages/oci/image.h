@@ -41,6 +41,9 @@ struct oci_err;
 #define OCI_BUILD_MAX_ENTRIES 1000000
 #define OCI_BUILD_MAX_DEPTH   256
 #define OCI_BUILD_MAX_PATH    4096
+/* Most uncompressed tar read from a base's layers, all of them together, to learn what an
+ * `add` replaces (a layer that inflates without end is refused, not read to the end). */
+#define OCI_BUILD_MAX_BASE_TAR (64ull << 30)
 
 struct oci_add {
 	const char *src;  /* relative to the context (or absolute inside it) */
@@ -82,6 +85,7 @@ struct oci_build_spec {
 	const char *source;   /* org.opencontainers.image.source, or NULL */
 	const char *ref_name; /* org.opencontainers.image.ref.name in index.json, or NULL */
 	const struct oci_registry_opts *registry; /* to pull a registry base (NULL: defaults) */
+	uint64_t max_base_tar; /* 0: OCI_BUILD_MAX_BASE_TAR (a caller may set a lower cap) */
 };
 
 struct oci_build_result {

@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -54,6 +55,26 @@ static bool media_type_valid(const char *s, size_t n)
 		}
 	}
 	return true;
+}
+
+int oci_layers_check(const struct oci_descriptor *ds, size_t n, const char *what,
+		     struct oci_err *err)
+{
+	if (n > OCI_LAYERS_MAX) {
+		return oci_errf(err, -E2BIG, "%s has %zu layers, more than the %d allowed", what, n,
+				OCI_LAYERS_MAX);
+	}
+	uint64_t total = 0;
+	for (size_t i = 0; i < n; i++) {
+		/* Each size is at most OCI_BLOB_MAX, so 256 of them cannot overflow. */
+		total += ds[i].size;
+	}
+	if (total > OCI_LAYERS_BYTES_MAX) {
+		return oci_errf(err, -E2BIG,
+				"%s has %" PRIu64 " bytes of layers, more than the %llu allowed",
+				what, total, (unsigned long long)OCI_LAYERS_BYTES_MAX);
+	}
+	return 0;
 }
 
 int oci_descriptor_parse(const json_t *j, struct oci_descriptor *d)

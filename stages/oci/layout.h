@@ -39,6 +39,11 @@ struct oci_err;
 #define OCI_CONFIG_MAX	 (8u << 20)
 /* Largest single blob we handle: far above real layers, below overflow trouble. */
 #define OCI_BLOB_MAX (64ull << 30)
+/* Most layers an image we pull or build on may have, and their compressed bytes in all
+ * (Docker's overlay storage stops at 128 layers; the largest public images are far below
+ * these). */
+#define OCI_LAYERS_MAX	     256
+#define OCI_LAYERS_BYTES_MAX OCI_BLOB_MAX
 
 struct oci_descriptor {
 	char media_type[256];
@@ -46,6 +51,12 @@ struct oci_descriptor {
 	uint64_t size;
 };
 
+/*
+ * Whether n layer descriptors stay within OCI_LAYERS_MAX and OCI_LAYERS_BYTES_MAX: 0, or
+ * -E2BIG with a message naming what (an image reference) in err.
+ */
+int oci_layers_check(const struct oci_descriptor *ds, size_t n, const char *what,
+		     struct oci_err *err);
 /* Fill *d from a descriptor object (mediaType, digest, size), checking each. 0/-EINVAL. */
 int oci_descriptor_parse(const json_t *j, struct oci_descriptor *d);
 /* A new descriptor object {mediaType, digest, size}. */

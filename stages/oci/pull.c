@@ -365,6 +365,11 @@ int oci_pull(const struct oci_ref *ref, const char *platform, struct oci_layout 
 			n++;
 		}
 	}
+	if (r == 0) {
+		char what[700];
+		snprintf(what, sizeof(what), "%s/%s@%s", ref->host, ref->repo, digest);
+		r = oci_layers_check(ds, n, what, err);
+	}
 	/* The config, in memory and in the layout. */
 	if (r == 0) {
 		char rest[120], what[700];

@@ -4,8 +4,9 @@
  * golden digest); the layer's tar entries as the image spec and reproducibility want
  * them; whiteouts over a base; a base that is a multi-platform index (the platform's
  * image chosen, checked, refused when missing, ambiguous, tampered with or lying about
- * its platform); and what the build refuses (sources escaping the context, conflicting
- * destinations, special files, a non-layout output).
+ * its platform); caps on a base (layers, the tar its layers inflate to); and what the
+ * build refuses (sources escaping the context, conflicting destinations, special files, a
+ * non-layout output).
  */
 #include <criterion/criterion.h>
 
@@ -1015,5 +1016,130 @@ Test(build, index_refusals)
 	reindex(many);
 	cr_assert_eq(build_err(&spec, a, msg, sizeof(msg)), -EINVAL, "%s", msg);
 	cr_assert(strstr(msg, "at most 256"), "%s", msg);
+	free(a);
+}
+
+/* ---------- caps on what a base brings ---------- */
+
+/*
+ * ctx/<name>: a layout with one linux/amd64 image whose layers are `layer` repeated
+ * `times` times (an uncompressed tar: its digest is its diff_id).
+ */
+static void make_base(const char *name, const struct oci_descriptor *layer, size_t times)
+{
+	char *dir;
+	cr_assert_geq(asprintf(&dir, "%s/%s", ctx, name), 0);
+	struct oci_layout *l;
+	struct oci_err err = { { 0 } };
+	cr_assert_eq(oci_layout_init(dir, &l, &err), 0, "%s", err.msg);
+	json_t *ids = json_array(), *layers = json_array();
+	for (size_t i = 0; i < times; i++) {
+		json_array_append_new(ids, json_string(layer->digest));
+		json_array_append_new(layers, oci_descriptor_json(layer));
+	}
+	struct oci_descriptor cfg, man;
+	put_text(l,
+		 json_pack("{s:s, s:s, s:{s:s, s:o}}", "architecture", "amd64", "os", "linux",
+			   "rootfs", "type", "layers", "diff_ids", ids),
+		 OCI_MT_CONFIG, &cfg);
+	put_text(l,
+		 json_pack("{s:i, s:s, s:o, s:o}", "schemaVersion", 2, "mediaType", OCI_MT_MANIFEST,
+			   "config", oci_descriptor_json(&cfg), "layers", layers),
+		 OCI_MT_MANIFEST, &man);
+	cr_assert_eq(oci_layout_write_index(l, &man, NULL, &err), 0, "%s", err.msg);
+	oci_layout_free(l);
+	free(dir);
+}
+
+/* An uncompressed tar layer with srv/ and one file srv/big of `size` zero bytes. */
+static struct oci_descriptor put_tar_layer(const char *name, size_t size)
+{
+	size_t cap = size + (64u << 10), used = 0;
+	char *buf = calloc(1, cap);
+	cr_assert_not_null(buf);
+	struct archive *a = archive_write_new();
+	archive_write_set_format_pax_restricted(a);
+	archive_write_set_bytes_in_last_block(a, 1);
+	cr_assert_eq(archive_write_open_memory(a, buf, cap, &used), ARCHIVE_OK);
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_set_pathname(e, "srv/");
+	archive_entry_set_filetype(e, AE_IFDIR);
+	archive_entry_set_perm(e, 0755);
+	cr_assert_eq(archive_write_header(a, e), ARCHIVE_OK);
+	archive_entry_clear(e);
+	archive_entry_set_pathname(e, "srv/big");
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, (la_int64_t)size);
+	cr_assert_eq(archive_write_header(a, e), ARCHIVE_OK);
+	char *zeros = calloc(1, size ? size : 1);
+	cr_assert_eq(archive_write_data(a, zeros, size), (la_ssize_t)size);
+	free(zeros);
+	archive_entry_free(e);
+	cr_assert_eq(archive_write_close(a), ARCHIVE_OK);
+	archive_write_free(a);
+	char *dir;
+	cr_assert_geq(asprintf(&dir, "%s/%s", ctx, name), 0);
+	struct oci_layout *l;
+	struct oci_err err = { { 0 } };
+	cr_assert_eq(oci_layout_init(dir, &l, &err), 0, "%s", err.msg);
+	struct oci_descriptor d;
+	cr_assert_eq(oci_layout_put_blob(l, buf, used, &d), 0);
+	snprintf(d.media_type, sizeof(d.media_type), "%s", OCI_MT_LAYER);
+	oci_layout_free(l);
+	free(dir);
+	free(buf);
+	return d;
+}
+
+static const struct oci_add srv_adds[] = { { "assets/", "/srv/" } };
+
+static struct oci_build_spec base_spec(const char *base)
+{
+	return (struct oci_build_spec){ .context = ctx,
+					.base = base,
+					.base_confined = true,
+					.adds = srv_adds,
+					.n_adds = 1,
+					.platform = "linux/amd64",
+					.created = 1 };
+}
+
+Test(build, a_base_with_too_many_layers_is_refused)
+{
+	char *a = subdir("a");
+	char msg[1024];
+	struct oci_descriptor layer = put_tar_layer("many", 16);
+	/* As many as allowed: built (the one layer reused 256 times). */
+	make_base("many", &layer, OCI_LAYERS_MAX);
+	struct oci_build_spec spec = base_spec("many");
+	struct oci_build_result r = do_build(&spec, a);
+	cr_assert_eq(r.base_layers, OCI_LAYERS_MAX);
+	/* One more: refused before any layer is read. */
+	make_base("many", &layer, OCI_LAYERS_MAX + 1);
+	cr_assert_eq(build_err(&spec, a, msg, sizeof(msg)), -E2BIG, "%s", msg);
+	cr_assert(strstr(msg, "257 layers"), "%s", msg);
+	free(a);
+}
+
+Test(build, a_base_whose_layers_inflate_past_the_cap_is_refused)
+{
+	char *a = subdir("a");
+	char msg[1024];
+	struct oci_descriptor layer = put_tar_layer("big", 3u << 20);
+	make_base("big", &layer, 2);
+	struct oci_build_spec spec = base_spec("big");
+	/* Both layers are read to learn that /srv is a directory the add replaces. */
+	spec.max_base_tar = 8u << 20;
+	struct oci_build_result r = do_build(&spec, a);
+	cr_assert_eq(r.whiteouts, 1, "srv/.wh..wh..opq");
+	/* A cap below the two layers' tar: refused, in the second layer. */
+	spec.max_base_tar = 5u << 20;
+	cr_assert_eq(build_err(&spec, a, msg, sizeof(msg)), -E2BIG, "%s", msg);
+	cr_assert(strstr(msg, "more than 5242880 bytes of tar"), "%s", msg);
+	/* Below one layer's: refused in the first. */
+	spec.max_base_tar = 1u << 20;
+	cr_assert_eq(build_err(&spec, a, msg, sizeof(msg)), -E2BIG, "%s", msg);
+	cr_assert(strstr(msg, layer.digest), "%s", msg);
 	free(a);
 }

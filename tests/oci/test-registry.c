@@ -3,7 +3,8 @@
  * docker-registry, started per test on a free 127.0.0.1 port with its own storage):
  * anonymous, htpasswd Basic, and Bearer (the registry's `silly` auth with a local token
  * endpoint) pushes, chunked uploads, base images pulled by digest and mounted (also a
- * two-platform index, pushed with skopeo, of which the build takes one image), re-pushes
+ * two-platform index, pushed with skopeo, of which the build takes one image; one with
+ * too many layers, refused before they are pulled), re-pushes
  * that only ask, and faults: 500s, dropped connections, a registry killed (and restarted)
  * mid-push, a garbage server, a wrong digest echoed back, a redirect towards another
  * host. Every pushed image is checked with skopeo (inspect, and copy back into an OCI
@@ -994,4 +995,85 @@ Test(registry, a_registry_trickling_a_small_reply_is_given_up_on, .timeout = 120
 	tr_garbage_stop(&garbage);
 	free(t);
 	free(img);
+}
+
+Test(registry, a_base_with_too_many_layers_is_refused_before_its_layers_are_pulled)
+{
+	tr_registry_start(&reg, TR_ANON, NULL, NULL, NULL);
+	/* An image whose one layer is listed 257 times, pushed as it is with skopeo. */
+	struct oci_descriptor bd;
+	char *base = build_image("base", 1000, NULL, &bd);
+	struct oci_layout *l;
+	struct oci_err err = { { 0 } };
+	cr_assert_eq(oci_layout_open(base, &l, &err), 0, "%s", err.msg);
+	char *text;
+	size_t len;
+	cr_assert_eq(oci_layout_read_blob(l, bd.digest, OCI_MANIFEST_MAX, &text, &len, &err), 0,
+		     "%s", err.msg);
+	json_t *m = json_loadb(text, len, 0, NULL);
+	free(text);
+	json_t *cfgd = json_object_get(m, "config");
+	cr_assert_eq(oci_layout_read_blob(l, json_string_value(json_object_get(cfgd, "digest")),
+					  OCI_CONFIG_MAX, &text, &len, &err),
+		     0, "%s", err.msg);
+	json_t *cfg = json_loadb(text, len, 0, NULL);
+	free(text);
+	json_t *layers = json_object_get(m, "layers");
+	json_t *ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
+	json_t *layer = json_array_get(layers, 0), *id = json_array_get(ids, 0);
+	for (int i = 1; i < OCI_LAYERS_MAX + 1; i++) {
+		json_array_append(layers, layer);
+		json_array_append(ids, id);
+	}
+	struct oci_descriptor cd, md;
+	text = json_dumps(cfg, JSON_COMPACT);
+	cr_assert_eq(oci_layout_put_blob(l, text, strlen(text), &cd), 0);
+	free(text);
+	json_object_set_new(cfgd, "digest", json_string(cd.digest));
+	json_object_set_new(cfgd, "size", json_integer((json_int_t)cd.size));
+	text = json_dumps(m, JSON_COMPACT);
+	cr_assert_eq(oci_layout_put_blob(l, text, strlen(text), &md), 0);
+	free(text);
+	snprintf(md.media_type, sizeof(md.media_type), "%s", OCI_MT_MANIFEST);
+	cr_assert_eq(oci_layout_write_index(l, &md, NULL, &err), 0, "%s", err.msg);
+	oci_layout_free(l);
+	char *layer_digest = strdup(json_string_value(json_object_get(layer, "digest")));
+	json_decref(m);
+	json_decref(cfg);
+	char *src, *dst;
+	cr_assert_geq(asprintf(&src, "oci:%s", base), 0);
+	cr_assert_geq(asprintf(&dst, "docker://%s/acme/layers:1", reg.addr), 0);
+	const char *argv[] = { "/usr/bin/skopeo",
+			       "copy",
+			       "--preserve-digests",
+			       "--dest-tls-verify=false",
+			       "-q",
+			       src,
+			       dst,
+			       NULL };
+	struct tu_result sr = tu_run(NULL, argv, NULL, 120);
+	cr_assert_eq(sr.status, 0, "skopeo copy: %s", sr.err);
+	tu_result_free(&sr);
+
+	char *pinned, *out;
+	cr_assert_geq(asprintf(&pinned, "%s/acme/layers@%s", reg.addr, md.digest), 0);
+	cr_assert_geq(asprintf(&out, "%s/img-derived", work), 0);
+	struct oci_registry_opts o = opts();
+	struct oci_build_spec spec = {
+		.context = work, .base = pinned, .created = 1, .registry = &o
+	};
+	struct oci_build_result br;
+	memset(&err, 0, sizeof(err));
+	cr_assert_eq(oci_build(&spec, out, &br, &err), -E2BIG, "%s", err.msg);
+	cr_assert(strstr(err.msg, "257 layers"), "%s", err.msg);
+	char *blob;
+	cr_assert_geq(asprintf(&blob, "%s/blobs/sha256/%s", out, layer_digest + 7), 0);
+	cr_assert_neq(access(blob, F_OK), 0, "the layer was not pulled");
+	free(blob);
+	free(out);
+	free(pinned);
+	free(src);
+	free(dst);
+	free(layer_digest);
+	free(base);
 }
