@@ -510,15 +510,20 @@ int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *er
 			unchecked++;
 			continue;
 		}
-		/* A Python version that is not PEP 440 sorts below every real one, where only
-		 * advisories from version 0 would reach it: not checked as if it were that low,
-		 * but reported like one the file does not resolve. */
-		if (d->eco == ECO_PYPI && !(d->flags & DEP_UNPINNED) &&
-		    !pep440_is_valid(d->version)) {
+		/* A version that is not one of its ecosystem's (not PEP 440; a URL or a word
+		 * where npm wants a number) sorts below every real one, where only advisories
+		 * from version 0 would reach it: not checked as if it were that low, but
+		 * reported like one the file does not resolve. */
+		if (!(d->flags & DEP_UNPINNED) && !eco_version_understood(d->eco, d->version)) {
+			bool py = d->eco == ECO_PYPI;
 			s.error = policy_finding(
-				&s, d, "unresolved-version", "version not understood (not PEP 440)",
+				&s, d, "unresolved-version",
+				py ? "version not understood (not PEP 440)"
+				   : "version not understood (not a version of its registry)",
 				SEVERITY_HIGH,
-				"pin a released version of the package (name==version)", NULL);
+				py ? "pin a released version of the package (name==version)"
+				   : "lock a released version of the package from its registry",
+				NULL);
 			continue;
 		}
 		checked++;

@@ -89,6 +89,24 @@ char *eco_normalize_name(enum eco e, const char *name)
 	return out;
 }
 
+bool eco_version_understood(enum eco e, const char *v)
+{
+	switch (e) {
+	case ECO_PYPI:
+		return pep440_is_valid(v);
+	case ECO_NPM:
+	case ECO_CRATES:
+	case ECO_GO:
+	case ECO_PUB:
+	case ECO_HEX:
+	case ECO_NUGET:
+	case ECO_RUBYGEMS:
+		return isdigit((unsigned char)v[*v == 'v']);
+	default:
+		return true;
+	}
+}
+
 int digits_compare(const char *a, size_t an, const char *b, size_t bn)
 {
 	while (an > 0 && *a == '0') {

@@ -89,6 +89,15 @@ int nuget_compare(const char *a, const char *b);
 bool pep440_is_valid(const char *s);
 
 /*
+ * Whether v reads as a version of e at all, rather than as text the comparator would
+ * place below every real version: valid PEP 440 for PyPI; for ecosystems whose registries
+ * take only numbered versions (npm, crates.io, Go, Pub, Hex, NuGet, RubyGems) a digit
+ * first (after one `v`). Maven, Packagist and ConanCenter take any text as a version
+ * (`dev-main`, `cci.20230101`): always true there.
+ */
+bool eco_version_understood(enum eco e, const char *v);
+
+/*
  * Compare SemVer pre-release texts (dot-separated identifiers; empty = no pre-release,
  * which sorts last). fold_case compares letters case-insensitively (NuGet).
  */

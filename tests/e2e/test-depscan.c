@@ -996,3 +996,43 @@ Test(depscan, a_python_version_that_is_not_pep440_does_not_pass)
 	json_decref(doc);
 	free(dir);
 }
+
+/* The same for the ecosystems whose registries take only numbered versions: a crate at a
+ * word, or a tarball URL as an npm v1 lockfile's version, would sort below every advisory
+ * that starts above 0; both are reported, not passed (go.mod's parser refuses a version
+ * without its `v` and digits outright). */
+Test(depscan, a_version_its_registry_would_not_take_does_not_pass)
+{
+	import_fixture("osv/go");
+	tu_write(ws, "rs/Cargo.lock",
+		 "version = 3\n\n[[package]]\nname = \"smallvec\"\nversion = \"main\"\n");
+	tu_write(ws, "js/package-lock.json",
+		 "{\"name\": \"app\", \"version\": \"1.0.0\", \"lockfileVersion\": 1,\n"
+		 " \"dependencies\": {\"left-pad\": {\"version\": "
+		 "\"https://registry.example/left-pad/-/left-pad-1.3.0.tgz\"}}}\n");
+	char *dir = tu_strf("%s/rs", ws);
+	int status;
+	json_t *doc = scan_json(dir, NULL, &status);
+	cr_expect_eq(status, 3);
+	char *sev = severities_of(doc, "unresolved-version");
+	cr_expect_str_eq(sev, "smallvec=high");
+	free(sev);
+	json_decref(doc);
+	free(dir);
+	dir = tu_strf("%s/js", ws);
+	doc = scan_json(dir, NULL, &status);
+	cr_expect_eq(status, 3);
+	sev = severities_of(doc, "unresolved-version");
+	cr_expect_str_eq(sev, "left-pad=high");
+	free(sev);
+	json_decref(doc);
+	/* A numbered version of the same files is checked as usual: no finding. */
+	tu_write(ws, "js/package-lock.json",
+		 "{\"name\": \"app\", \"version\": \"1.0.0\", \"lockfileVersion\": 1,\n"
+		 " \"dependencies\": {\"left-pad\": {\"version\": \"1.3.0\"}}}\n");
+	doc = scan_json(dir, NULL, &status);
+	cr_expect_eq(status, 0);
+	cr_expect_eq(json_array_size(json_object_get(doc, "findings")), 0);
+	json_decref(doc);
+	free(dir);
+}
