@@ -18,7 +18,7 @@ const char cmd_run_usage[] =
 	"usage: runner run [-f FILE] [-C DIR] [-j N] [--stage NAME]... [--fail-fast]\n"
 	"                  [--json] [--no-color] [--event EVENT] [--branch BRANCH]\n"
 	"                  [--secrets FILE] [--env NAME=VALUE]... [--rev REV]\n"
-	"                  [--no-sandbox]\n"
+	"                  [--min-free SIZE] [--no-sandbox]\n"
 	"\n"
 	"Run the pipeline in its directory (the workspace) and write a run record under\n"
 	".runner/runs/<run-id>/ (report.json, junit.xml, one log per stage).\n"
@@ -39,6 +39,9 @@ const char cmd_run_usage[] =
 	"                      the repository root\n"
 	"      --env NAME=VALUE  set the pipeline's env entry NAME to VALUE for this run\n"
 	"                      (NAME must be declared in the pipeline's env; repeatable)\n"
+	"      --min-free SIZE keep SIZE free on the file systems of the workspace and the\n"
+	"                      run record: stages are stopped below it (default: 1G, or\n"
+	"                      5% of a smaller file system; 0: no floor)\n"
 	"      --no-sandbox    run stages WITHOUT isolation: for local debugging only; the\n"
 	"                      run is marked in its report (see docs/sandbox.md)\n"
 	"\n"
@@ -61,6 +64,7 @@ int cmd_run(int argc, char **argv)
 		OPT_REV,
 		OPT_ENV,
 		OPT_NO_SANDBOX,
+		OPT_MIN_FREE,
 	};
 	static const struct option opts[] = {
 		{ "file", required_argument, NULL, 'f' },
@@ -75,6 +79,7 @@ int cmd_run(int argc, char **argv)
 		{ "rev", required_argument, NULL, OPT_REV },
 		{ "env", required_argument, NULL, OPT_ENV },
 		{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
+		{ "min-free", required_argument, NULL, OPT_MIN_FREE },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *file = NULL, *dir = NULL, *secrets_file = NULL, *rev = NULL;
@@ -143,6 +148,19 @@ int cmd_run(int argc, char **argv)
 		case OPT_NO_SANDBOX:
 			ro.no_sandbox = true;
 			break;
+		case OPT_MIN_FREE: {
+			uint64_t v;
+			if (parse_size(optarg, 1ull << 50, true, &v) < 0) {
+				free(envs);
+				free(only);
+				return cli_usage_error(
+					"run",
+					"--min-free takes a size such as 512M or 2G, not '%s'",
+					optarg);
+			}
+			ro.min_free = v ? v : RUN_MIN_FREE_OFF;
+			break;
+		}
 		default:
 			free(envs);
 			free(only);

@@ -39,6 +39,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/timerfd.h>
 
 #include "banned.h"
@@ -48,6 +49,7 @@
 #define DRAIN_GRACE_MS	5000
 #define INTERRUPT_GRACE 3000
 #define TICK_MS		1000
+#define DISK_CHECK_MS	1000
 
 enum ev_tag {
 	EV_PIDFD = 1,
@@ -76,7 +78,7 @@ struct stage_exec {
 	struct stage_proc *proc;
 	int out_fd;
 	bool proc_done, pipe_done;
-	bool terminating, killed, timed_out, cancelled;
+	bool terminating, killed, timed_out, cancelled, disk_low;
 	uint64_t start_mono, deadline, kill_at, drain_until;
 	struct ctl_filter cf; /* before the masker */
 	struct mask_stream *ms;
@@ -112,6 +114,16 @@ struct engine {
 	struct stage_proc **retired; /* ended stages whose supervisors are still to be freed */
 	size_t retired_n, retired_cap;
 	struct dirpool spare; /* sandboxed stages' outboxes and artifact mount points */
+	/* The file systems a stage can fill (the workspace's; the run record's, where its
+	 * outbox is), each with the space it keeps free. */
+	struct disk_watch {
+		const char *path;
+		const char *what;
+		uint64_t floor;
+	} disks[2];
+	size_t n_disks;
+	uint64_t next_disk_check;
+	char disk_msg[300]; /* why running stages were stopped */
 };
 
 /* ---------- small helpers ---------- */
@@ -744,6 +756,93 @@ static int stage_cwd(struct engine *e, size_t i, char **out, char *msg, size_t m
 	return 0;
 }
 
+/* ---------- free space ---------- */
+
+static void format_size(uint64_t n, char *buf, size_t size)
+{
+	if (n >= (1ull << 30)) {
+		snprintf(buf, size, "%.1f GiB", (double)n / (double)(1ull << 30));
+	} else {
+		snprintf(buf, size, "%llu MiB", (unsigned long long)(n >> 20));
+	}
+}
+
+/* Whether a watched file system has less free than its floor; if so, why, in msg. */
+static bool disk_low(struct engine *e, char *msg, size_t size)
+{
+	for (size_t k = 0; k < e->n_disks; k++) {
+		struct statvfs sv;
+		if (statvfs(e->disks[k].path, &sv) < 0) {
+			continue; /* as before the check existed; the writes will tell */
+		}
+		uint64_t avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+		if (avail < e->disks[k].floor) {
+			char a[32], f[32];
+			format_size(avail, a, sizeof(a));
+			format_size(e->disks[k].floor, f, sizeof(f));
+			snprintf(msg, size,
+				 "the file system of the %s has %s free, less than the %s it "
+				 "keeps free (min-free)",
+				 e->disks[k].what, a, f);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Every second while stages run: below a floor, every running stage is stopped (any of
+ * them may be the one writing) before the host's disk fills. */
+static void check_disks(struct engine *e, uint64_t now)
+{
+	if (e->running == 0 || now < e->next_disk_check) {
+		return;
+	}
+	e->next_disk_check = now + DISK_CHECK_MS;
+	char *msg = e->disk_msg;
+	if (!disk_low(e, msg, sizeof(e->disk_msg))) {
+		return;
+	}
+	for (size_t i = 0; i < e->r->n_stages; i++) {
+		struct stage_exec *x = e->r->stages[i].exec;
+		if (!x || x->proc_done || x->terminating) {
+			continue;
+		}
+		x->disk_low = true;
+		x->terminating = true;
+		stage_proc_terminate(x->proc);
+		x->kill_at = now + e->p->stages[i]->kill_grace_ms;
+		log_note(e, i, "[runner] %s: sending SIGTERM to every process\n", msg);
+	}
+}
+
+/* Watch the file systems of the workspace and of the run record (once when they are the
+ * same one). By path, each time: a descriptor held open here would be one more that a
+ * stage's `workdir` through /proc/self/fd could name. */
+static void setup_disks(struct engine *e)
+{
+	const char *dirs[2] = { e->p->dir, e->r->dir };
+	const char *what[2] = { "workspace", "run record" };
+	dev_t seen = 0;
+	if (e->o->min_free == RUN_MIN_FREE_OFF) {
+		return;
+	}
+	for (size_t k = 0; k < 2; k++) {
+		struct stat st;
+		struct statvfs sv;
+		if (stat(dirs[k], &st) < 0 || statvfs(dirs[k], &sv) < 0 ||
+		    (k > 0 && st.st_dev == seen)) {
+			continue;
+		}
+		seen = st.st_dev;
+		uint64_t floor = e->o->min_free;
+		if (floor == 0) {
+			uint64_t total = (uint64_t)sv.f_blocks * sv.f_frsize;
+			floor = MIN(RUN_MIN_FREE_DEFAULT, total / 20);
+		}
+		e->disks[e->n_disks++] = (struct disk_watch){ dirs[k], what[k], floor };
+	}
+}
+
 static void launch(struct engine *e, size_t i)
 {
 	struct stage_run *s = &e->r->stages[i];
@@ -759,6 +858,10 @@ static void launch(struct engine *e, size_t i)
 	if (pk == SIZE_MAX || !e->pols.v[pk] || e->pols.err[pk]) {
 		stage_error(e, i, "sandbox: %s",
 			    pk != SIZE_MAX && e->pols.err[pk] ? e->pols.err[pk] : "no policy");
+		return;
+	}
+	if (disk_low(e, msg, sizeof(msg))) {
+		stage_error(e, i, "not started: %s", msg);
 		return;
 	}
 	_cleanup_free_ char *cwd = NULL;
@@ -1036,7 +1139,7 @@ static void attempt_done(struct engine *e, size_t i)
 	} else if (o.end == STAGE_END_SIGNALED) {
 		a->sig = o.sig;
 	}
-	bool cancelled = x->cancelled;
+	bool cancelled = x->cancelled, stopped_low = x->disk_low;
 
 	epoll_ctl(e->ep, EPOLL_CTL_DEL, stage_proc_pidfd(x->proc), NULL);
 	/* Freed after the next stages are launched: the supervisor may still be tearing the
@@ -1066,6 +1169,10 @@ static void attempt_done(struct engine *e, size_t i)
 	} else if (cancelled) {
 		s->status = STATUS_CANCELLED;
 		set_message(e, s, "cancelled while running");
+	} else if (stopped_low) {
+		/* As a timeout: a scan that was stopped has not shown the code is clean. */
+		s->status = (def->kind->flags & STAGE_KIND_SECURITY) ? STATUS_ERROR : STATUS_FAILED;
+		set_message(e, s, "stopped: %s", e->disk_msg);
 	} else if (a->timed_out) {
 		/* A security scan that did not finish has not shown the code is clean. */
 		s->status = (def->kind->flags & STAGE_KIND_SECURITY) ? STATUS_ERROR : STATUS_FAILED;
@@ -1272,6 +1379,9 @@ static void arm_timer(struct engine *e)
 	if (e->obs && e->obs->want_ticks && e->obs->tick) {
 		next = MIN(next, e->next_tick);
 	}
+	if (e->n_disks && e->running) {
+		next = MIN(next, MAX(e->next_disk_check, now_mono_ms() + 1));
+	}
 	struct itimerspec its = { 0 };
 	if (next != UINT64_MAX) {
 		next = MAX(next, 1);
@@ -1377,6 +1487,7 @@ static void loop(struct engine *e)
 		}
 		check_deadlines(e);
 		uint64_t now = now_mono_ms();
+		check_disks(e, now);
 		if (e->obs && e->obs->want_ticks && e->obs->tick && now >= e->next_tick) {
 			e->next_tick = now + TICK_MS;
 			e->obs->tick(e->obs->userdata, e->r);
@@ -1847,6 +1958,7 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 		}
 	}
 	if (ret == 0) {
+		setup_disks(&e);
 		ret = setup_loop_fds(&e);
 		if (ret < 0) {
 			diag_error(dl, NULL, 0, 0, NULL, "cannot set up the event loop: %s",

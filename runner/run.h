@@ -155,7 +155,15 @@ struct run_options {
 	const char *const *changed_files;
 	size_t n_changed_files;
 	bool changed_all;
+	/* Bytes the file systems of the workspace and of the run record keep free: a stage
+	 * does not start below it, and running stages are stopped when it is crossed (checked
+	 * every second). 0: RUN_MIN_FREE_DEFAULT or 5% of the file system, whichever is less;
+	 * RUN_MIN_FREE_OFF: no floor. */
+	uint64_t min_free;
 };
+
+#define RUN_MIN_FREE_DEFAULT (1ull << 30)
+#define RUN_MIN_FREE_OFF     UINT64_MAX
 
 /*
  * Run the pipeline. Problems that stop the run before any stage starts (an unknown

@@ -609,11 +609,17 @@ static void load_root(struct loader *L, const struct ynode *root)
 		"paused",    "untrusted",      "notifications", "retry",
 		"retention", "access",	       "repositories"
 	};
-	static const char *const limit_keys[] = { "max_body",		"max_inflight",
-						  "concurrency",	"jobs_per_run",
-						  "max_attempts",	"connections",
-						  "connections_per_ip", "connection_timeout",
-						  "request_timeout",	"run_timeout" };
+	static const char *const limit_keys[] = { "max_body",
+						  "max_inflight",
+						  "concurrency",
+						  "jobs_per_run",
+						  "max_attempts",
+						  "connections",
+						  "connections_per_ip",
+						  "connection_timeout",
+						  "request_timeout",
+						  "run_timeout",
+						  "min_free" };
 	static const char *const untrusted_keys[] = { "run", "concurrency" };
 	static const char *const notify_keys[] = { "security" };
 	static const char *const sec_keys[] = { "url", "url_file" };
@@ -666,6 +672,7 @@ static void load_root(struct loader *L, const struct ynode *root)
 			       "'request_timeout' is too short");
 		}
 		get_duration(L, lim, "run_timeout", 7ull * 24 * 3600000, &c->max_run_ms);
+		get_size(L, lim, "min_free", 1ull << 50, &c->min_free);
 	}
 	get_duration(L, root, "shutdown_grace", 24ull * 3600000, &c->shutdown_grace_ms);
 	get_bool(L, root, "supersede", &c->supersede);

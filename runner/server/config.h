@@ -104,6 +104,7 @@ struct server_config {
 	uint64_t request_timeout_ms; /* whole requests, idle or not */
 	uint64_t shutdown_grace_ms;
 	uint64_t max_run_ms; /* a run is cancelled after this long */
+	size_t min_free;     /* kept free under workspaces and records; 0: run.h's default */
 	bool supersede;	     /* default for repositories */
 	bool paused;	     /* accept and queue deliveries, start no runs (maintenance) */
 	bool keep_failed_workspaces;

@@ -99,6 +99,7 @@ json_t *jobrun_spec(const struct server_config *c, const struct repo_config *r, 
 	json_object_set_new(s, "jobs", json_integer(c->jobs_per_run));
 	json_object_set_new(s, "keep_failed_workspace", json_boolean(c->keep_failed_workspaces));
 	json_object_set_new(s, "max_run_ms", json_integer((json_int_t)c->max_run_ms));
+	json_object_set_new(s, "min_free", json_integer((json_int_t)c->min_free));
 	if (c->public_url) {
 		char *url = xasprintf("%s/runs/%lld", c->public_url, (long long)j->id);
 		set_str(s, "run_url", url);
@@ -729,6 +730,7 @@ static int run_it(struct jobctx *jc)
 	};
 	struct run_options ro = {
 		.jobs = (unsigned)json_integer_value(json_object_get(jc->spec, "jobs")),
+		.min_free = (uint64_t)json_integer_value(json_object_get(jc->spec, "min_free")),
 		.only = only,
 		.n_only = n_only,
 		.event = jc->event,

@@ -9,10 +9,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -192,6 +194,49 @@ Test(cli, a_record_that_cannot_be_written_is_an_error, .timeout = 60)
 		  "%s%s", r.out, r.err);
 	tu_result_free(&r);
 	tu_rmdir(dir);
+	free(dir);
+}
+
+/*
+ * A stage that fills the disk is stopped before the host's disk is full, and the next stage
+ * does not start while it stays full. The workspace lives on a 256 MiB tmpfs of its own
+ * (mounted as root, as CI runs), so that other tests' writes cannot move the free space
+ * the test counts on: the floor there is 5% of it, 12.8 MiB; the stage leaves about 6.
+ */
+Test(cli, a_stage_filling_the_disk_is_stopped_at_the_floor, .timeout = 120)
+{
+	if (geteuid() != 0) {
+		cr_skip_test("needs root to mount a tmpfs of its own");
+	}
+	/* In a mount namespace of the test's own: the tmpfs goes away with the test, whatever
+	 * its outcome, and the runner started from here sees it. */
+	cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
+	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	char *dir = tu_tmpdir();
+	cr_assert_eq(mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=256m,mode=0755"), 0,
+		     "mount: %s", strerror(errno));
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  fill:\n"
+		 "    run: dd if=/dev/zero of=big bs=1M count=250 2>/dev/null; sleep 10\n");
+	struct tu_result r = tu_runner_run(dir, "run", "--no-color", NULL);
+	cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
+	assert_contains(r.out, "stopped: the file system of the workspace has");
+	assert_contains(r.out, "less than the 12 MiB it keeps free (min-free)");
+	tu_result_free(&r);
+	/* The disk is still full (`big` stays): the stage is not started. */
+	r = tu_runner_run(dir, "run", "--no-color", NULL);
+	cr_expect_eq(r.status, 4, "%s%s", r.out, r.err);
+	assert_contains(r.out, "not started: the file system of the workspace has");
+	tu_result_free(&r);
+	/* With the floor turned off, the same run is the stage's own business. */
+	r = tu_runner_run(dir, "run", "--no-color", "--min-free", "0", NULL);
+	cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "run", "--min-free", "lots", NULL);
+	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	cr_assert_eq(umount2(dir, MNT_DETACH), 0);
+	tu_rmdir(dir); /* the mount point, in the namespace the test shares with the others */
 	free(dir);
 }
 

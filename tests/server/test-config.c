@@ -83,7 +83,7 @@ Test(config, full_configuration)
 				   "log_level: debug\n"
 				   "limits: { max_body: 1MiB, concurrency: 4, jobs_per_run: 3,"
 				   " max_attempts: 5, connections: 64, connection_timeout: 5s,"
-				   " run_timeout: 30m }\n"
+				   " run_timeout: 30m, min_free: 2GiB }\n"
 				   "shutdown_grace: 1m\n"
 				   "supersede: false\n"
 				   "untrusted: { run: false, concurrency: 2 }\n"
@@ -112,6 +112,7 @@ Test(config, full_configuration)
 	cr_assert_eq(c->concurrency, 4);
 	cr_assert_eq(c->connection_timeout_ms, 5000);
 	cr_assert_eq(c->max_run_ms, 30 * 60000);
+	cr_assert_eq(c->min_free, 2ull << 30);
 	cr_assert_eq(c->shutdown_grace_ms, 60000);
 	cr_assert_not(c->supersede);
 	cr_assert_not(c->untrusted_run);
