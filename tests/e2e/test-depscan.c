@@ -977,6 +977,21 @@ Test(depscan, db_update_conditional_and_atomic)
 	free(log4);
 }
 
+/* Scanning ws/sub blocks (exit 3) with exactly the unresolved-version findings want
+ * ("name=severity", comma-separated). */
+static void expect_unresolved(const char *sub, const char *want)
+{
+	char *dir = tu_strf("%s/%s", ws, sub);
+	int status;
+	json_t *doc = scan_json(dir, NULL, &status);
+	cr_expect_eq(status, 3);
+	char *sev = severities_of(doc, "unresolved-version");
+	cr_expect_str_eq(sev, want);
+	free(sev);
+	json_decref(doc);
+	free(dir);
+}
+
 /* A Python version that is not PEP 440 would sort below every real one, where an advisory
  * from 0.7.6 to 0.7.12 (buildbot's PYSEC-2009-2) never reaches it: it is reported as a
  * version the scan does not understand, at least high, instead of passing. */
@@ -986,15 +1001,7 @@ Test(depscan, a_python_version_that_is_not_pep440_does_not_pass)
 	tu_write(ws, "py/poetry.lock",
 		 "[[package]]\nname = \"buildbot\"\nversion = \"0.7.10-custom\"\n"
 		 "description = \"\"\noptional = false\npython-versions = \"*\"\n");
-	char *dir = tu_strf("%s/py", ws);
-	int status;
-	json_t *doc = scan_json(dir, NULL, &status);
-	cr_expect_eq(status, 3);
-	char *sev = severities_of(doc, "unresolved-version");
-	cr_expect_str_eq(sev, "buildbot=high");
-	free(sev);
-	json_decref(doc);
-	free(dir);
+	expect_unresolved("py", "buildbot=high");
 }
 
 /* The same for the ecosystems whose registries take only numbered versions: a crate at a
@@ -1010,27 +1017,15 @@ Test(depscan, a_version_its_registry_would_not_take_does_not_pass)
 		 "{\"name\": \"app\", \"version\": \"1.0.0\", \"lockfileVersion\": 1,\n"
 		 " \"dependencies\": {\"left-pad\": {\"version\": "
 		 "\"https://registry.example/left-pad/-/left-pad-1.3.0.tgz\"}}}\n");
-	char *dir = tu_strf("%s/rs", ws);
-	int status;
-	json_t *doc = scan_json(dir, NULL, &status);
-	cr_expect_eq(status, 3);
-	char *sev = severities_of(doc, "unresolved-version");
-	cr_expect_str_eq(sev, "smallvec=high");
-	free(sev);
-	json_decref(doc);
-	free(dir);
-	dir = tu_strf("%s/js", ws);
-	doc = scan_json(dir, NULL, &status);
-	cr_expect_eq(status, 3);
-	sev = severities_of(doc, "unresolved-version");
-	cr_expect_str_eq(sev, "left-pad=high");
-	free(sev);
-	json_decref(doc);
+	expect_unresolved("rs", "smallvec=high");
+	expect_unresolved("js", "left-pad=high");
 	/* A numbered version of the same files is checked as usual: no finding. */
 	tu_write(ws, "js/package-lock.json",
 		 "{\"name\": \"app\", \"version\": \"1.0.0\", \"lockfileVersion\": 1,\n"
 		 " \"dependencies\": {\"left-pad\": {\"version\": \"1.3.0\"}}}\n");
-	doc = scan_json(dir, NULL, &status);
+	char *dir = tu_strf("%s/js", ws);
+	int status;
+	json_t *doc = scan_json(dir, NULL, &status);
 	cr_expect_eq(status, 0);
 	cr_expect_eq(json_array_size(json_object_get(doc, "findings")), 0);
 	json_decref(doc);

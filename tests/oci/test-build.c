@@ -803,17 +803,24 @@ static struct multi make_multi(bool flat)
 	return mu;
 }
 
+/* A build of one add on ctx/<base> for platform. */
+static struct oci_build_spec spec_on(const char *base, const struct oci_add *add,
+				     const char *platform)
+{
+	return (struct oci_build_spec){ .context = ctx,
+					.base = base,
+					.base_confined = true,
+					.adds = add,
+					.n_adds = 1,
+					.platform = platform,
+					.created = 1 };
+}
+
 static const struct oci_add multi_adds[] = { { "assets/site.css", "/srv/site.css" } };
 
 static struct oci_build_spec multi_spec(const char *platform)
 {
-	return (struct oci_build_spec){ .context = ctx,
-					.base = "multi",
-					.base_confined = true,
-					.adds = multi_adds,
-					.n_adds = 1,
-					.platform = platform,
-					.created = 1 };
+	return spec_on("multi", multi_adds, platform);
 }
 
 static void assert_based_on(const char *layout, const struct oci_build_result *r,
@@ -1096,13 +1103,7 @@ static const struct oci_add srv_adds[] = { { "assets/", "/srv/" } };
 
 static struct oci_build_spec base_spec(const char *base)
 {
-	return (struct oci_build_spec){ .context = ctx,
-					.base = base,
-					.base_confined = true,
-					.adds = srv_adds,
-					.n_adds = 1,
-					.platform = "linux/amd64",
-					.created = 1 };
+	return spec_on(base, srv_adds, "linux/amd64");
 }
 
 Test(build, a_base_with_too_many_layers_is_refused)

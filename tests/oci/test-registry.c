@@ -784,6 +784,43 @@ static void add_entry(json_t *ms, const struct oci_layout *dst, const char *src_
 	json_array_append_new(ms, e);
 }
 
+/* Put j (compact JSON) into the layout as a blob of media type mt; *d describes it. */
+static void put_json(struct oci_layout *l, const json_t *j, const char *mt,
+		     struct oci_descriptor *d)
+{
+	char *text = json_dumps(j, JSON_COMPACT);
+	cr_assert_eq(oci_layout_put_blob(l, text, strlen(text), d), 0);
+	free(text);
+	snprintf(d->media_type, sizeof(d->media_type), "%s", mt);
+}
+
+/* Copy the image (all: the index) of the layout at dir to repo_tag of the test registry,
+ * as it is, with skopeo. */
+static void skopeo_put(const char *dir, const char *repo_tag, bool all)
+{
+	char *src, *dst;
+	cr_assert_geq(asprintf(&src, "oci:%s", dir), 0);
+	cr_assert_geq(asprintf(&dst, "docker://%s/%s", reg.addr, repo_tag), 0);
+	const char *argv[9];
+	size_t n = 0;
+	argv[n++] = "/usr/bin/skopeo";
+	argv[n++] = "copy";
+	if (all) {
+		argv[n++] = "--all";
+	}
+	argv[n++] = "--preserve-digests";
+	argv[n++] = "--dest-tls-verify=false";
+	argv[n++] = "-q";
+	argv[n++] = src;
+	argv[n++] = dst;
+	argv[n] = NULL;
+	struct tu_result sr = tu_run(NULL, argv, NULL, 120);
+	cr_assert_eq(sr.status, 0, "skopeo copy: %s", sr.err);
+	tu_result_free(&sr);
+	free(src);
+	free(dst);
+}
+
 Test(registry, a_two_platform_base_index_pinned_by_digest)
 {
 	tr_registry_start(&reg, TR_ANON, NULL, NULL, NULL);
@@ -802,29 +839,12 @@ Test(registry, a_two_platform_base_index_pinned_by_digest)
 	add_entry(ms, l, pb, &rb, "linux", "arm64", "v8");
 	json_t *idx = json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType", OCI_MT_INDEX,
 				"manifests", ms);
-	char *text = json_dumps(idx, JSON_COMPACT);
-	json_decref(idx);
 	struct oci_descriptor id;
-	cr_assert_eq(oci_layout_put_blob(l, text, strlen(text), &id), 0);
-	free(text);
-	snprintf(id.media_type, sizeof(id.media_type), "%s", OCI_MT_INDEX);
+	put_json(l, idx, OCI_MT_INDEX, &id);
+	json_decref(idx);
 	cr_assert_eq(oci_layout_write_index(l, &id, NULL, &err), 0, "%s", err.msg);
 	oci_layout_free(l);
-	char *src, *dst;
-	cr_assert_geq(asprintf(&src, "oci:%s", multi), 0);
-	cr_assert_geq(asprintf(&dst, "docker://%s/acme/multi:1", reg.addr), 0);
-	const char *argv[] = { "/usr/bin/skopeo",
-			       "copy",
-			       "--all",
-			       "--preserve-digests",
-			       "--dest-tls-verify=false",
-			       "-q",
-			       src,
-			       dst,
-			       NULL };
-	struct tu_result sr = tu_run(NULL, argv, NULL, 120);
-	cr_assert_eq(sr.status, 0, "skopeo copy: %s", sr.err);
-	tu_result_free(&sr);
+	skopeo_put(multi, "acme/multi:1", true);
 	char *mt = ref(reg.addr, "acme/multi:1");
 	char *got = tr_skopeo_digest(mt, NULL);
 	cr_assert_not_null(got);
@@ -863,7 +883,7 @@ Test(registry, a_two_platform_base_index_pinned_by_digest)
 	cr_assert_geq(asprintf(&dref, "docker://%s", t), 0);
 	const char *iargv[] = { "/usr/bin/skopeo", "inspect", "--tls-verify=false",
 				"--raw",	   dref,      NULL };
-	sr = tu_run(NULL, iargv, NULL, 120);
+	struct tu_result sr = tu_run(NULL, iargv, NULL, 120);
 	cr_assert_eq(sr.status, 0, "skopeo inspect: %s", sr.err);
 	json_error_t je;
 	json_t *man = json_loads(sr.out, 0, &je);
@@ -900,8 +920,6 @@ Test(registry, a_two_platform_base_index_pinned_by_digest)
 	free(out);
 	free(pinned);
 	free(mt);
-	free(src);
-	free(dst);
 	free(multi);
 	free(pa);
 	free(pb);
@@ -1026,34 +1044,16 @@ Test(registry, a_base_with_too_many_layers_is_refused_before_its_layers_are_pull
 		json_array_append(ids, id);
 	}
 	struct oci_descriptor cd, md;
-	text = json_dumps(cfg, JSON_COMPACT);
-	cr_assert_eq(oci_layout_put_blob(l, text, strlen(text), &cd), 0);
-	free(text);
+	put_json(l, cfg, OCI_MT_CONFIG, &cd);
 	json_object_set_new(cfgd, "digest", json_string(cd.digest));
 	json_object_set_new(cfgd, "size", json_integer((json_int_t)cd.size));
-	text = json_dumps(m, JSON_COMPACT);
-	cr_assert_eq(oci_layout_put_blob(l, text, strlen(text), &md), 0);
-	free(text);
-	snprintf(md.media_type, sizeof(md.media_type), "%s", OCI_MT_MANIFEST);
+	put_json(l, m, OCI_MT_MANIFEST, &md);
 	cr_assert_eq(oci_layout_write_index(l, &md, NULL, &err), 0, "%s", err.msg);
 	oci_layout_free(l);
 	char *layer_digest = strdup(json_string_value(json_object_get(layer, "digest")));
 	json_decref(m);
 	json_decref(cfg);
-	char *src, *dst;
-	cr_assert_geq(asprintf(&src, "oci:%s", base), 0);
-	cr_assert_geq(asprintf(&dst, "docker://%s/acme/layers:1", reg.addr), 0);
-	const char *argv[] = { "/usr/bin/skopeo",
-			       "copy",
-			       "--preserve-digests",
-			       "--dest-tls-verify=false",
-			       "-q",
-			       src,
-			       dst,
-			       NULL };
-	struct tu_result sr = tu_run(NULL, argv, NULL, 120);
-	cr_assert_eq(sr.status, 0, "skopeo copy: %s", sr.err);
-	tu_result_free(&sr);
+	skopeo_put(base, "acme/layers:1", false);
 
 	char *pinned, *out;
 	cr_assert_geq(asprintf(&pinned, "%s/acme/layers@%s", reg.addr, md.digest), 0);
@@ -1072,8 +1072,6 @@ Test(registry, a_base_with_too_many_layers_is_refused_before_its_layers_are_pull
 	free(blob);
 	free(out);
 	free(pinned);
-	free(src);
-	free(dst);
 	free(layer_digest);
 	free(base);
 }
