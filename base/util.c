@@ -636,6 +636,19 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
 	return len;
 }
 
+bool utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_seq(p + i, len - i);
+		if (!n) {
+			return false;
+		}
+		i += n;
+	}
+	return true;
+}
+
 char *utf8_sanitize(const char *s, size_t len)
 {
 	size_t cap;

@@ -186,6 +186,9 @@ void hex_encode(const unsigned char *in, size_t len, char *out);
  */
 char *utf8_sanitize(const char *s, size_t len);
 
+/* Whether s (len bytes) is valid UTF-8 without NUL bytes. */
+bool utf8_valid(const char *s, size_t len);
+
 /*
  * Is p a relative path that stays inside its base: not empty, not absolute, no ".."
  * component? (Symbolic links are the caller's concern.)

@@ -201,6 +201,7 @@ static int exit_for(int r)
 	case -ENAMETOOLONG:
 	case -E2BIG:
 	case -ELOOP:
+	case -EILSEQ:
 	case -ENOENT:
 		return EXIT_USAGE;
 	default:

@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <locale.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -265,6 +266,14 @@ static int add_entry(struct collect *c, const char *path, enum etype t, unsigned
 	if (strlen(path) > OCI_BUILD_MAX_PATH) {
 		return oci_errf(c->err, -ENAMETOOLONG, "path too long in the image: /%.100s...",
 				path);
+	}
+	/* A layer names its files in UTF-8 (PAX headers), whatever this process's locale. */
+	if (!utf8_valid(path, strlen(path)) || (target && !utf8_valid(target, strlen(target)))) {
+		_cleanup_free_ char *shown = utf8_sanitize(path, strlen(path));
+		return oci_errf(c->err, -EILSEQ,
+				"/%s: %s is not UTF-8, which image layers name files in", shown,
+				target && utf8_valid(path, strlen(path)) ? "its link target"
+									 : "the name");
 	}
 	GROW(c->v, c->cap, c->n + 1);
 	c->v[c->n++] = (struct entry){
@@ -1431,8 +1440,8 @@ static int put_json(struct oci_layout *out, json_t *j, const char *media_type,
 	return 0;
 }
 
-int oci_build(const struct oci_build_spec *spec, const char *out_dir, struct oci_build_result *res,
-	      struct oci_err *err)
+static int build(const struct oci_build_spec *spec, const char *out_dir,
+		 struct oci_build_result *res, struct oci_err *err)
 {
 	memset(res, 0, sizeof(*res));
 	if (spec->platform && !oci_platform_valid(spec->platform)) {
@@ -1509,5 +1518,23 @@ int oci_build(const struct oci_build_spec *spec, const char *out_dir, struct oci
 	oci_layout_free(out);
 	collect_release(&c);
 	close(c.rootfd);
+	return r;
+}
+
+/*
+ * Layers name their files in UTF-8 (PAX headers), and libarchive converts names from the
+ * locale's character set: the build runs in C.UTF-8 (this thread only), so that the bytes
+ * of a UTF-8 name go into the layer as they are, whatever the caller's locale.
+ */
+int oci_build(const struct oci_build_spec *spec, const char *out_dir, struct oci_build_result *res,
+	      struct oci_err *err)
+{
+	locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	locale_t old = utf8 ? uselocale(utf8) : (locale_t)0;
+	int r = build(spec, out_dir, res, err);
+	if (utf8) {
+		uselocale(old);
+		freelocale(utf8);
+	}
 	return r;
 }

@@ -191,6 +191,19 @@ Test(image, command_line_errors_and_exit_codes)
 	cr_assert_eq(r.status, 1, "%s", r.err);
 	assert_contains(r.err, "push failed");
 	tu_result_free(&r);
+	/* A UTF-8 name is built (the runner runs in the "C" locale); one that is not UTF-8 is
+	 * invalid input. */
+	tu_write(work, "ctx/intl/caf\xc3\xa9.txt", "x\n");
+	r = tu_runner_run(NULL, "image", "build", "-C", ctx, "-o", out, "--add", "intl/:/srv/",
+			  NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tu_result_free(&r);
+	tu_write(work, "ctx/intl/x\xff", "x\n");
+	r = tu_runner_run(NULL, "image", "build", "-C", ctx, "-o", out, "--add", "intl/:/srv/",
+			  NULL);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	assert_contains(r.err, "is not UTF-8");
+	tu_result_free(&r);
 	free(link);
 	free(ctx);
 	free(out);

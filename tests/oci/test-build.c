@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,6 +248,10 @@ static size_t read_layer(const char *layout, const char *digest, struct tar_entr
 	cr_assert_eq(hdr[1], 0x8b);
 	cr_assert_eq(hdr[3] & 0x08, 0, "no file name in the gzip header");
 	cr_assert_eq(hdr[4] | hdr[5] | hdr[6] | hdr[7], 0, "no timestamp in the gzip header");
+	/* Names as the layer has them, in UTF-8: read in C.UTF-8 (the test runs in "C"). */
+	locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	cr_assert_not_null(utf8);
+	locale_t old = uselocale(utf8);
 	struct archive *a = archive_read_new();
 	archive_read_support_filter_gzip(a);
 	archive_read_support_format_tar(a);
@@ -271,6 +276,8 @@ static size_t read_layer(const char *layout, const char *digest, struct tar_entr
 			 archive_entry_symlink(e) ? archive_entry_symlink(e) : "");
 	}
 	archive_read_free(a);
+	uselocale(old);
+	freelocale(utf8);
 	free(path);
 	return n;
 }
@@ -1142,5 +1149,38 @@ Test(build, a_base_whose_layers_inflate_past_the_cap_is_refused)
 	spec.max_base_tar = 1u << 20;
 	cr_assert_eq(build_err(&spec, a, msg, sizeof(msg)), -E2BIG, "%s", msg);
 	cr_assert(strstr(msg, layer.digest), "%s", msg);
+	free(a);
+}
+
+/* Names are UTF-8 in the layer whatever the caller's locale (this test process runs in
+ * "C", where libarchive could not convert them); a name that is not UTF-8 is refused. */
+Test(build, utf8_names_in_any_locale)
+{
+	tu_write(ctx, "intl/caf\xc3\xa9.txt", "x\n");
+	char *link;
+	cr_assert_geq(asprintf(&link, "%s/intl/\xe6\x97\xa5\xe6\x9c\xac", ctx), 0);
+	cr_assert_eq(symlink("caf\xc3\xa9.txt", link), 0);
+	free(link);
+	static const struct oci_add adds[] = { { "intl/", "/srv/" } };
+	struct oci_build_spec spec = spec_on("scratch", adds, "linux/amd64");
+	char *a = subdir("a");
+	struct oci_build_result r = do_build(&spec, a);
+	struct tar_entry v[8];
+	size_t n = read_layer(a, r.layer.digest, v, 8);
+	cr_assert_eq(n, 3);
+	cr_assert_not_null(find(v, n, "srv/caf\xc3\xa9.txt"));
+	const struct tar_entry *l = find(v, n, "srv/\xe6\x97\xa5\xe6\x9c\xac");
+	cr_assert_not_null(l);
+	cr_assert_str_eq(l->link, "caf\xc3\xa9.txt");
+	/* The same bytes whatever the locale asked for outside. */
+	struct oci_build_result again = do_build(&spec, a);
+	cr_assert_str_eq(again.manifest.digest, r.manifest.digest);
+
+	tu_write(ctx, "bad/x\xff", "x\n");
+	static const struct oci_add bad[] = { { "bad/", "/srv/" } };
+	spec.adds = bad;
+	char msg[1024];
+	cr_assert_eq(build_err(&spec, a, msg, sizeof(msg)), -EILSEQ, "%s", msg);
+	cr_assert(strstr(msg, "is not UTF-8"), "%s", msg);
 	free(a);
 }
