@@ -556,34 +556,86 @@ static void normalize_tar_path(const char *in, char *out, size_t size)
 /* What the base's layers have given so far, against the caps. */
 struct base_scan {
 	uint64_t entries;
-	uint64_t tar_bytes; /* uncompressed, in the layers read before this one */
+	uint64_t tar_bytes; /* uncompressed tar read, all layers so far */
 	uint64_t max_tar;
 	size_t *implicit; /* indexes of the implicit directories in the collection */
 	size_t n_implicit;
 };
 
-/* Read past an entry's data (libarchive would skip it by inflating it all the same),
- * stopping once the uncompressed tar read passes the cap. */
-static int skip_data(struct collect *c, struct archive *a, const struct base_scan *bs,
+/*
+ * A layer is read in two archives: `outer` only decompresses (any filter, raw format), and
+ * the tar reader takes its bytes through tar_read(), which counts them. libarchive reads as
+ * much as a header needs within one call (a GNU sparse map, a chain of sparse extension
+ * blocks: without end, and keeping every entry in memory), so besides the cap on all the
+ * tar, one call may read at most TAR_CALL_MAX (far above a real header: paths are at most
+ * 4 KiB, extended attributes 64 KiB each; a sparse map of 4 MiB has a million extents).
+ */
+#define TAR_CALL_MAX (4u << 20)
+
+struct tar_feed {
+	struct archive *outer;
+	struct base_scan *bs;
+	uint64_t call; /* bytes read within the current call into the tar reader */
+	int why;       /* 0, -E2BIG (a cap), or -EINVAL (the outer stream failed) */
+	char buf[TAR_BLOCK];
+};
+
+static la_ssize_t tar_read(struct archive *a, void *ud, const void **out)
+{
+	struct tar_feed *f = ud;
+	la_ssize_t n = archive_read_data(f->outer, f->buf, sizeof(f->buf));
+	if (n < 0) {
+		f->why = -EINVAL;
+		archive_set_error(a, EINVAL, "%s",
+				  archive_error_string(f->outer) ? archive_error_string(f->outer)
+								 : "cannot decompress");
+		return -1;
+	}
+	f->bs->tar_bytes += (uint64_t)n;
+	f->call += (uint64_t)n;
+	if (f->bs->tar_bytes > f->bs->max_tar || f->call > TAR_CALL_MAX) {
+		f->why = -E2BIG;
+		archive_set_error(a, E2BIG, "too much tar");
+		return -1;
+	}
+	*out = f->buf;
+	return n;
+}
+
+/* The error of a failed call into the tar reader. */
+static int tar_error(struct collect *c, struct archive *a, const struct tar_feed *f,
 		     const char *digest)
 {
+	if (f->why == -E2BIG && f->bs->tar_bytes > f->bs->max_tar) {
+		return oci_errf(c->err, -E2BIG,
+				"the base image's layers hold more than %" PRIu64
+				" bytes of tar (at layer %s)",
+				f->bs->max_tar, digest);
+	}
+	if (f->why == -E2BIG) {
+		return oci_errf(c->err, -E2BIG,
+				"base layer %s: one tar header takes more than %u MiB (a sparse "
+				"map without end?)",
+				digest, TAR_CALL_MAX >> 20);
+	}
+	const char *e = archive_error_string(a);
+	return oci_errf(c->err, -EINVAL, "base layer %s: %s", digest, e ? e : "not a valid tar");
+}
+
+/* Read past an entry's data (libarchive would skip it by reading it all the same). */
+static int skip_data(struct collect *c, struct archive *a, struct tar_feed *f, const char *digest)
+{
 	for (;;) {
-		if (bs->tar_bytes + (uint64_t)archive_filter_bytes(a, 0) > bs->max_tar) {
-			return oci_errf(c->err, -E2BIG,
-					"the base image's layers hold more than %" PRIu64
-					" bytes of tar (at layer %s)",
-					bs->max_tar, digest);
-		}
 		const void *buf;
 		size_t len;
 		la_int64_t off;
+		f->call = 0;
 		int ar = archive_read_data_block(a, &buf, &len, &off);
 		if (ar == ARCHIVE_EOF) {
 			return 0;
 		}
 		if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN) {
-			return oci_errf(c->err, -EINVAL, "base layer %s: %s", digest,
-					archive_error_string(a));
+			return tar_error(c, a, f, digest);
 		}
 	}
 }
@@ -596,12 +648,22 @@ static int scan_layer(struct collect *c, const struct oci_layout *l, const char 
 	if (fd < 0) {
 		return oci_errf(c->err, fd, "base layer %s: %s", digest, strerror(-fd));
 	}
+	struct tar_feed *f = xcalloc(1, sizeof(*f));
+	f->bs = bs;
+	f->outer = archive_read_new();
+	archive_read_support_filter_all(f->outer);
+	archive_read_support_format_raw(f->outer);
 	struct archive *a = archive_read_new();
-	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
+	struct archive_entry *raw;
 	int r = 0;
-	if (archive_read_open_fd(a, fd, TAR_BLOCK) != ARCHIVE_OK) {
-		r = oci_errf(c->err, -EINVAL, "base layer %s: %s", digest, archive_error_string(a));
+	if (archive_read_open_fd(f->outer, fd, TAR_BLOCK) != ARCHIVE_OK ||
+	    archive_read_next_header(f->outer, &raw) != ARCHIVE_OK) {
+		const char *e = archive_error_string(f->outer);
+		r = oci_errf(c->err, -EINVAL, "base layer %s: %s", digest,
+			     e ? e : "cannot decompress");
+	} else if (archive_read_open(a, f, NULL, tar_read, NULL) != ARCHIVE_OK) {
+		r = tar_error(c, a, f, digest);
 	}
 	for (size_t k = 0; k < c->n_tops; k++) {
 		c->tops[k].set_here = false;
@@ -610,16 +672,16 @@ static int scan_layer(struct collect *c, const struct oci_layout *l, const char 
 	struct archive_entry *ae;
 	bool in_entry = false;
 	while (r == 0) {
-		if (in_entry && (r = skip_data(c, a, bs, digest)) < 0) {
+		if (in_entry && (r = skip_data(c, a, f, digest)) < 0) {
 			break;
 		}
+		f->call = 0;
 		int ar = archive_read_next_header(a, &ae);
 		if (ar == ARCHIVE_EOF) {
 			break;
 		}
 		if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN) {
-			r = oci_errf(c->err, -EINVAL, "base layer %s: %s", digest,
-				     archive_error_string(a));
+			r = tar_error(c, a, f, digest);
 			break;
 		}
 		in_entry = true;
@@ -687,9 +749,10 @@ static int scan_layer(struct collect *c, const struct oci_layout *l, const char 
 			}
 		}
 	}
-	bs->tar_bytes += (uint64_t)archive_filter_bytes(a, 0);
 	free(path);
 	archive_read_free(a);
+	archive_read_free(f->outer);
+	free(f);
 	close(fd);
 	return r;
 }
