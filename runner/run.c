@@ -1319,7 +1319,9 @@ static void cancel_all(struct engine *e, uint64_t grace_cap)
 		if (!x || x->proc_done) {
 			continue;
 		}
-		x->cancelled = true;
+		/* A stage already being stopped for its timeout or the disk keeps that reason
+		 * (a security scan stopped so is an error, not a cancellation). */
+		x->cancelled = !x->timed_out && !x->disk_low;
 		if (!x->terminating) {
 			x->terminating = true;
 			stage_proc_terminate(x->proc);

@@ -217,11 +217,17 @@ Test(cli, a_stage_filling_the_disk_is_stopped_at_the_floor, .timeout = 120)
 		     "mount: %s", strerror(errno));
 	tu_write(dir, ".runner.yml",
 		 "version: 1\nstages:\n  fill:\n"
-		 "    run: dd if=/dev/zero of=big bs=1M count=250 2>/dev/null; sleep 10\n");
-	struct tu_result r = tu_runner_run(dir, "run", "--no-color", NULL);
+		 "    run: dd if=/dev/zero of=big bs=1M count=250 2>/dev/null; sleep 10\n"
+		 "  other:\n    run: trap '' TERM; sleep 3\n");
+	/* Every running stage is stopped, and keeps that reason when --fail-fast cancels
+	 * the run after the first one ends (`other` outlives `fill` by ignoring SIGTERM). */
+	struct tu_result r = tu_runner_run(dir, "run", "--no-color", "-j2", "--fail-fast", NULL);
 	cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
+	assert_contains(r.out, "fill   failed");
+	assert_contains(r.out, "other  failed");
 	assert_contains(r.out, "stopped: the file system of the workspace has");
 	assert_contains(r.out, "less than the 12 MiB it keeps free (min-free)");
+	cr_expect_null(strstr(r.out, "cancelled"), "%s", r.out);
 	tu_result_free(&r);
 	/* The disk is still full (`big` stays): the stage is not started. */
 	r = tu_runner_run(dir, "run", "--no-color", NULL);
