@@ -747,8 +747,21 @@ Test(serve, slow_clients_are_cut_off_and_capped_per_address, .timeout = 60)
 	close(slow);
 	/* Two connections from one address; a third is closed at once, and /healthz answers
 	 * again once they are gone. */
-	int a = connect_server(&e), b = connect_server(&e);
-	cr_assert(!closed_within(a, 0.3) && !closed_within(b, 0.3));
+	int a = -1, b = -1;
+	bool both = false;
+	/* (The server counts the trickling client's connection until it has cleaned it up,
+	 * which may come just after the close: tried again for a few seconds.) */
+	for (int i = 0; i < 30 && !both; i++) {
+		if (a >= 0) {
+			close(a);
+			close(b);
+			usleep(100000);
+		}
+		a = connect_server(&e);
+		b = connect_server(&e);
+		both = !closed_within(a, 0.3) && !closed_within(b, 0.3);
+	}
+	cr_assert(both, "two connections from one address were not both kept");
 	int c = connect_server(&e);
 	/* (Well before request_timeout, which closes every connection after 2 s.) */
 	cr_assert(closed_within(c, 1), "a third connection from the same address was kept");
