@@ -137,6 +137,9 @@ static int load(struct worker *w, const struct walk_file *f, const char **data, 
 
 static bool allow_listed(const struct scan_options *o, const char *path)
 {
+	if (o->not_allowed && o->not_allowed(o->not_allowed_ud, path)) {
+		return false;
+	}
 	for (size_t i = 0; i < o->n_allow_paths; i++) {
 		if (fnmatch(o->allow_paths[i], path, 0) == 0) {
 			return true;

@@ -42,6 +42,9 @@ struct scan_options {
 	/* secrets */
 	const char *const *allow_paths; /* globs: files not scanned for secrets */
 	size_t n_allow_paths;
+	/* Files the globs do not cover however they match (a fork's changes); NULL: none. */
+	bool (*not_allowed)(const void *ud, const char *path);
+	const void *not_allowed_ud;
 	pcre2_code *const *allow_regex; /* secrets matching one are not reported */
 	size_t n_allow_regex;
 };

@@ -327,6 +327,13 @@ static void note(struct gate_outcome *o, const char *fmt, ...)
 	json_array_append_new(o->notes, json_string(buf));
 }
 
+bool gate_policy_changed(const struct gate_policy *p, const char *file)
+{
+	return p->changed_all ||
+	       (file && p->n_changed &&
+		bsearch(&file, p->changed, p->n_changed, sizeof(char *), cmp_strp));
+}
+
 int gate_apply(const struct gate_policy *p, struct finding_list *fl, int64_t today,
 	       struct gate_outcome *out)
 {
@@ -334,10 +341,8 @@ int gate_apply(const struct gate_policy *p, struct finding_list *fl, int64_t tod
 	out->notes = json_array();
 	for (size_t i = 0; i < fl->n; i++) {
 		struct finding *f = &fl->v[i];
-		if (f->suppression == SUPPRESSION_INLINE &&
-		    (p->changed_all ||
-		     (f->file && p->n_changed &&
-		      bsearch(&f->file, p->changed, p->n_changed, sizeof(char *), cmp_strp)))) {
+		bool changed = gate_policy_changed(p, f->file);
+		if (f->suppression == SUPPRESSION_INLINE && changed) {
 			note(out, "inline suppressions in files a pull request from a fork changed "
 				  "are not honoured");
 		} else if (f->suppression == SUPPRESSION_INLINE) {
@@ -364,6 +369,12 @@ int gate_apply(const struct gate_policy *p, struct finding_list *fl, int64_t tod
 		for (size_t k = 0; k < p->n_allow && !hit; k++) {
 			const struct gate_allow *a = &p->allow[k];
 			if (!id_matches(a, f) || !path_matches(a, f)) {
+				continue;
+			}
+			if (a->path && changed) {
+				/* The pull request chose where its file lies. */
+				note(out, "allow entries for a path do not cover files a pull "
+					  "request from a fork changed");
 				continue;
 			}
 			if (a->expires_day < today) {

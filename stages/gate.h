@@ -49,11 +49,16 @@ struct gate_policy {
 	size_t n_baseline;
 	/* A fork's pull request (set by the runner, not by pipelines: the gate JSON's
 	 * "changed_files", an array of paths, or "changed_files_all": true): inline
-	 * suppressions in these files are not honoured, since the pull request wrote them. */
+	 * suppressions in these files are not honoured, since the pull request wrote them,
+	 * nor allow entries that name a path. */
 	char **changed; /* sorted */
 	size_t n_changed;
 	bool changed_all;
 };
+
+/* Whether file is one a fork's pull request changed (always false for other runs). Path
+ * globs of allow entries and of the secrets allowlist do not cover such files either. */
+bool gate_policy_changed(const struct gate_policy *p, const char *file);
 
 struct gate_outcome {
 	size_t blocking, suppressed, below;

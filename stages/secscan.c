@@ -430,6 +430,13 @@ static const char *kind_word(enum rule_kind kind)
 	return kind == RULE_SAST ? "sast" : "secrets";
 }
 
+/* The secrets allowlist's paths do not cover what a fork's pull request changed: it chose
+ * where its files lie. */
+static bool changed_by_fork(const void *ud, const char *path)
+{
+	return gate_policy_changed(ud, path);
+}
+
 /* The scan itself, with o (released here); nothing_ok: a scan that sees no file it can read
  * passes (what an image carries may be binaries alone). */
 static int scan_with(enum rule_kind kind, struct stage_worker *w, struct opts o, bool nothing_ok)
@@ -523,6 +530,8 @@ static int scan_with(enum rule_kind kind, struct stage_worker *w, struct opts o,
 		.deadline_ms = o.timeout_ms ? now_mono_ms() + o.timeout_ms : 0,
 		.allow_paths = allow_paths,
 		.n_allow_paths = nap,
+		.not_allowed = changed_by_fork,
+		.not_allowed_ud = &policy,
 		.allow_regex = allow,
 		.n_allow_regex = n_allow,
 	};

@@ -783,6 +783,47 @@ Test(serve, slow_clients_are_cut_off_and_capped_per_address, .timeout = 60)
 	stop(&e);
 }
 
+/*
+ * On top of base (main's head), a benign change (branch `docs`, README) and an evil one
+ * (branch `feature`, evil_text at evil_path), each delivered as the pull request: from a
+ * fork with the benign change (passes on the base's own exemptions), from a fork with the
+ * evil one (blocked: the exemption it wrote or chose is not trusted), and from a branch of
+ * the repository with the evil one (trusted: passes). tag names the deliveries and makes
+ * the commits new.
+ */
+static void expect_fork_exemptions(struct env *e, const char *base, const char *evil_path,
+				   const char *evil_text, const char *tag)
+{
+	ts_sh("git -C '%s' checkout -q -B docs %s", e->repo, base);
+	char *benign = ts_git_commit(e->repo, "src/README.md", tag);
+	ts_sh("git -C '%s' checkout -q -B feature %s", e->repo, base);
+	char *evil = ts_git_commit(e->repo, evil_path, evil_text);
+	ts_sh("git -C '%s' checkout -q main", e->repo);
+	static const struct {
+		const char *repo, *want;
+		bool evil;
+	} cases[] = {
+		{ "mallory/app", "passed", false },
+		{ "mallory/app", "blocked", true },
+		{ "acme/app", "passed", true },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *head = cases[i].evil ? evil : benign;
+		ts_sh("git -C '%s' update-ref refs/pull/7/head %s", e->repo, head);
+		char *body = pr_body(cases[i].repo, head, cases[i].evil ? "feature" : "docs", base);
+		char *delivery = tu_strf("%s-%zu", tag, i);
+		long id = accepted(ts_deliver(e->srv.addr, "github", "pull_request", delivery,
+					      SECRET_GH, body));
+		free(delivery);
+		free(body);
+		json_t *run = ts_wait_run(e->srv.addr, id, 60);
+		expect_state(run, cases[i].want);
+		json_decref(run);
+	}
+	free(benign);
+	free(evil);
+}
+
 /* Inline suppressions in the files a fork's pull request changed are the pull request's
  * own, and not trusted: a token it adds with a `runner:ignore` beside it blocks. One in a
  * file it did not change (the base branch's own fixture) still suppresses. The same change
@@ -797,33 +838,34 @@ Test(serve, a_fork_cannot_suppress_its_own_findings_inline, .timeout = 120)
 	char *base = ts_git_commit(e.repo, ".runner.yml",
 				   "version: 1\nstages:\n"
 				   "  secrets: { uses: secrets, with: { paths: [src] } }\n");
-	ts_sh("git -C '%s' checkout -q -b docs", e.repo);
-	char *docs = ts_git_commit(e.repo, "src/README.md", "words\n");
-	ts_sh("git -C '%s' checkout -q -b feature main", e.repo);
-	char *evil = ts_git_commit(e.repo, "src/new.py", ignored);
-	ts_sh("git -C '%s' checkout -q main", e.repo);
-	static const struct {
-		const char *repo, *delivery, *want;
-		bool evil;
-	} cases[] = {
-		{ "mallory/app", "in-1", "passed", false }, /* the base's suppression holds */
-		{ "mallory/app", "in-2", "blocked", true }, /* its own does not */
-		{ "acme/app", "in-3", "passed", true },	    /* trusted: its own does */
-	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *head = cases[i].evil ? evil : docs;
-		ts_sh("git -C '%s' update-ref refs/pull/7/head %s", e.repo, head);
-		char *body = pr_body(cases[i].repo, head, cases[i].evil ? "feature" : "docs", base);
-		long id = accepted(ts_deliver(e.srv.addr, "github", "pull_request",
-					      cases[i].delivery, SECRET_GH, body));
-		free(body);
-		json_t *run = ts_wait_run(e.srv.addr, id, 60);
-		expect_state(run, cases[i].want);
-		json_decref(run);
-	}
+	expect_fork_exemptions(&e, base, "src/new.py", ignored, "in");
 	free(base);
-	free(docs);
-	free(evil);
+	stop(&e);
+}
+
+/* The same for paths: the secrets scan's `allowlist.paths` and the gate's allow entries
+ * that name a path do not cover a file a fork's pull request changed (it chose where the
+ * file lies); the base branch's own files there stay covered. */
+Test(serve, a_fork_cannot_place_its_findings_under_allowed_paths, .timeout = 120)
+{
+	struct env e;
+	start(&e, NULL, 0);
+	static const char token[] = "TOKEN = \"ghp_R8tA3kPq7ZxW1mNv5LcJ2hYs9dFg4BeT6uQo\"\n";
+	static const char weak[] = "import hashlib\nh = hashlib.md5(b\"x\")\n";
+	tu_write(e.repo, "src/fixtures/base.py", token);
+	tu_write(e.repo, "src/legacy/old.py", weak);
+	char *base = ts_git_commit(
+		e.repo, ".runner.yml",
+		"version: 1\nstages:\n"
+		"  secrets: { uses: secrets, with: { paths: [src],"
+		" allowlist: { paths: [src/fixtures/*] } } }\n"
+		"  sast:\n    uses: sast\n    with:\n      paths: [src]\n      fail-on: low\n"
+		"      allow: [{ id: py.weak-hash, path: src/legacy/*, reason: old,"
+		" expires: 2099-01-01 }]\n");
+	/* One change for each kind of path exemption. */
+	expect_fork_exemptions(&e, base, "src/fixtures/new.py", token, "ap");
+	expect_fork_exemptions(&e, base, "src/legacy/new.py", weak, "al");
+	free(base);
 	stop(&e);
 }
 

@@ -143,6 +143,43 @@ Test(gate, allow_by_fingerprint_and_path)
 	finding_list_release(&fl);
 }
 
+/* In a fork's run, an allow entry that names a path does not cover a file the pull request
+ * changed (it chose where the file lies); one for the rule everywhere still does. */
+Test(gate, path_allow_entries_do_not_cover_what_a_fork_changed)
+{
+	struct finding_list fl;
+	finding_list_init(&fl);
+	add(&fl, "R", SEVERITY_HIGH, "legacy/old.c", NULL);
+	add(&fl, "R", SEVERITY_HIGH, "legacy/new.c", NULL);
+	add(&fl, "S", SEVERITY_HIGH, "legacy/new.c", NULL);
+	struct gate_policy p;
+	policy(&p, "{\"allow\": [{\"id\": \"R\", \"path\": \"legacy/*\", \"reason\": \"old\","
+		   " \"expires\": \"2099-01-01\"}, {\"id\": \"S\", \"reason\": \"accepted\","
+		   " \"expires\": \"2099-01-01\"}],"
+		   " \"changed_files\": [\"legacy/new.c\", \"src/a.c\"]}");
+	cr_assert(gate_policy_changed(&p, "legacy/new.c"));
+	cr_assert_not(gate_policy_changed(&p, "legacy/old.c"));
+	struct gate_outcome o;
+	cr_assert_eq(gate_apply(&p, &fl, 0, &o), STAGE_EXIT_BLOCKED);
+	cr_assert_eq(fl.v[0].disposition, DISPOSITION_SUPPRESSED, "the base's own file");
+	cr_assert_eq(fl.v[1].disposition, DISPOSITION_BLOCKING, "the fork's file");
+	cr_assert_eq(fl.v[2].disposition, DISPOSITION_SUPPRESSED, "allowed everywhere");
+	char *notes = json_dumps(o.notes, 0);
+	cr_assert(strstr(notes, "do not cover files a pull request from a fork changed"), "%s",
+		  notes);
+	free(notes);
+	gate_outcome_release(&o);
+	gate_policy_release(&p);
+	/* Without the changed files (a trusted run), the entry covers both. */
+	policy(&p, "{\"allow\": [{\"id\": \"R\", \"path\": \"legacy/*\", \"reason\": \"old\","
+		   " \"expires\": \"2099-01-01\"}, {\"id\": \"S\", \"reason\": \"accepted\","
+		   " \"expires\": \"2099-01-01\"}]}");
+	cr_assert_eq(gate_apply(&p, &fl, 0, &o), STAGE_EXIT_PASSED);
+	gate_outcome_release(&o);
+	gate_policy_release(&p);
+	finding_list_release(&fl);
+}
+
 Test(gate, baseline_blocks_only_new_findings)
 {
 	char *dir = tu_tmpdir();
