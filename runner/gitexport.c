@@ -14,6 +14,7 @@
 #include "util.h"
 
 #include <git2.h>
+#include <git2/sys/repository.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -383,6 +384,91 @@ out:
 	return ret;
 }
 
+/* The repository at repo_dir and its commit (full hex id), checked as lookup_commit does. */
+static int open_commit(const char *repo_dir, const char *commit, git_repository **repo,
+		       git_commit **c, struct diag_list *dl)
+{
+	if (git_repository_open(repo, repo_dir) < 0) {
+		return -ENOENT;
+	}
+	return lookup_commit(*repo, commit, c, dl);
+}
+
+struct ignored_walk {
+	git_repository *tree_repo; /* storage-less, its working tree the export */
+	size_t max;
+	char ***out;
+	size_t *n;
+	int err;
+};
+
+static int ignored_cb(const char *root, const git_tree_entry *e, void *payload)
+{
+	struct ignored_walk *iw = payload;
+	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB) {
+		return 0;
+	}
+	_cleanup_free_ char *rel = xasprintf("%s%s", root, git_tree_entry_name(e));
+	int ign = 0;
+	if (git_ignore_path_is_ignored(&ign, iw->tree_repo, rel) < 0) {
+		iw->err = -EIO;
+		return -1;
+	}
+	if (ign != 1) {
+		return 0;
+	}
+	if (*iw->n >= iw->max) {
+		iw->err = -E2BIG;
+		return -1;
+	}
+	*iw->out = xreallocarray(*iw->out, *iw->n + 1, sizeof(char *));
+	(*iw->out)[(*iw->n)++] = steal_ptr(rel);
+	return 0;
+}
+
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int gitexport_tracked_ignored(const char *repo_dir, const char *commit, const char *dest,
+			      size_t max, char ***out, size_t *n)
+{
+	git_repository *repo = NULL, *tree_repo = NULL;
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	struct diag_list dl;
+	diag_list_init(&dl, 4);
+	*out = NULL;
+	*n = 0;
+	git_libgit2_init();
+	int ret = open_commit(repo_dir, commit, &repo, &c, &dl);
+	if (ret == 0) {
+		ret = lookup_tree(repo, git_commit_tree_id(c), &tree);
+	}
+	/* The ignore rules as a scan of dest reads them: its .gitignore files alone. */
+	if (ret == 0 && (git_repository_new(&tree_repo) < 0 ||
+			 git_repository_set_workdir(tree_repo, dest, 0) < 0)) {
+		ret = -EIO;
+	}
+	if (ret == 0) {
+		struct ignored_walk iw = { tree_repo, max, out, n, 0 };
+		if (git_tree_walk(tree, GIT_TREEWALK_PRE, ignored_cb, &iw) < 0) {
+			ret = iw.err ? iw.err : -EIO;
+		}
+	}
+	if (ret == 0 && *n) {
+		qsort(*out, *n, sizeof(char *), cmp_strp);
+	}
+	git_tree_free(tree);
+	git_commit_free(c);
+	git_repository_free(tree_repo);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	diag_list_release(&dl);
+	return ret;
+}
+
 int gitexport_changed_files(const char *repo_dir, const char *base, const char *head, size_t max,
 			    char ***out, size_t *n)
 {
@@ -490,10 +576,7 @@ int gitexport_copy_path(const char *repo_dir, const char *commit, const char *re
 	struct diag_list dl;
 	diag_list_init(&dl, 4);
 	git_libgit2_init();
-	int ret = git_repository_open(&repo, repo_dir) < 0 ? -ENOENT : 0;
-	if (ret == 0) {
-		ret = lookup_commit(repo, commit, &c, &dl);
-	}
+	int ret = open_commit(repo_dir, commit, &repo, &c, &dl);
 	if (ret == 0) {
 		ret = entry_bypath(repo, c, rel, &te);
 	}

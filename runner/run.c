@@ -1987,6 +1987,22 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 			return -EINVAL;
 		}
 	}
+	if (o->n_tracked_ignored || o->tracked_ignored_all) {
+		if (!e.gate) {
+			e.gate = json_object();
+		}
+		json_t *ti = json_array();
+		for (size_t k = 0; k < o->n_tracked_ignored; k++) {
+			json_t *path = json_string(o->tracked_ignored[k]);
+			if (path) {
+				json_array_append_new(ti, path);
+			}
+		}
+		json_object_set_new(e.gate, "tracked_ignored", ti);
+		json_object_set_new(e.gate, "tracked_ignored_all",
+				    json_boolean(o->tracked_ignored_all ||
+						 json_array_size(ti) != o->n_tracked_ignored));
+	}
 	if (o->n_changed_files || o->changed_all) {
 		if (!e.gate) {
 			e.gate = json_object();

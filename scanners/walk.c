@@ -128,6 +128,36 @@ static bool excluded(const struct walker *w, const char *rel, bool dir)
  * before the rule) is committed all the same, and is scanned; a directory is entered when
  * the index has a file below it. The repository's .gitignore is its authors' to write: it
  * must not hide what they commit. */
+/* Is rel in o->tracked (a directory: does it hold one)? Binary search for the first entry
+ * not below rel; for a directory, that entry must start with "rel/". */
+static bool listed_tracked(const struct walk_options *o, const char *rel, bool dir)
+{
+	size_t lo = 0, hi = o->n_tracked, n = strlen(rel);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(o->tracked[mid], rel) < 0) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	if (lo == o->n_tracked) {
+		return false;
+	}
+	const char *t = o->tracked[lo];
+	if (!dir) {
+		return strcmp(t, rel) == 0;
+	}
+	/* Entries "rel/..." sort after "rel" and before "rel0" ('/' < '0'), but "rel-x" or
+	 * "rel.c" may come between: search on from there. */
+	for (size_t i = lo; i < o->n_tracked && strncmp(o->tracked[i], rel, n) == 0; i++) {
+		if (o->tracked[i][n] == '/') {
+			return true;
+		}
+	}
+	return false;
+}
+
 static bool ignored(struct walker *w, const char *rel, bool dir)
 {
 	if (!w->repo) {
@@ -145,7 +175,7 @@ static bool ignored(struct walker *w, const char *rel, bool dir)
 			return false; /* tracked */
 		}
 	}
-	return true;
+	return !listed_tracked(w->o, rel, dir);
 }
 
 static void add_file(struct walker *w, const char *rel, uint64_t size)

@@ -5,7 +5,8 @@
  *   ignored    matched by .gitignore (libgit2: the repository's ignore rules, including
  *              nested .gitignore files and .git/info/exclude; outside a repository the
  *              .gitignore files of the tree still apply) and not tracked: a file in the
- *              repository's index is scanned whatever .gitignore says. Global git
+ *              repository's index, or in `tracked` (an export's), is scanned whatever
+ *              .gitignore says. Global git
  *              configuration is never read, so a scan gives the same answer on every
  *              machine.
  *   excluded   matched by an exclude glob (fnmatch, `*` also matches `/`)
@@ -60,6 +61,10 @@ struct walk_options {
 	bool scan_generated;
 	bool keep_too_large; /* list the files above max_file_size in walk_result.large */
 	bool enter_vcs;	     /* enter .git, .hg, .svn and .runner directories too */
+	/* Root-relative paths, sorted, that .gitignore does not hide (nor the directories
+	 * above them): tracked files of an exported commit, which has no index to say so. */
+	const char *const *tracked;
+	size_t n_tracked;
 };
 
 struct walk_file {

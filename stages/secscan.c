@@ -430,6 +430,11 @@ static const char *kind_word(enum rule_kind kind)
 	return kind == RULE_SAST ? "sast" : "secrets";
 }
 
+static int cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* The secrets allowlist's paths do not cover what a fork's pull request changed: it chose
  * where its files lie. */
 static bool changed_by_fork(const void *ud, const char *path)
@@ -456,7 +461,7 @@ static int scan_with(enum rule_kind kind, struct stage_worker *w, struct opts o,
 	size_t n_allow = 0;
 	struct finding_list fl;
 	finding_list_init(&fl);
-	const char **paths = NULL, **exclude = NULL, **allow_paths = NULL;
+	const char **paths = NULL, **exclude = NULL, **allow_paths = NULL, **tracked = NULL;
 
 	int r = 0;
 	if (o.default_rules) {
@@ -512,6 +517,19 @@ static int scan_with(enum rule_kind kind, struct stage_worker *w, struct opts o,
 	for (size_t i = 0; i < nap; i++) {
 		allow_paths[i] = json_string_value(json_array_get(o.allow_paths, i));
 	}
+	/* An exported commit's tracked files that its .gitignore matches (sorted by the
+	 * runner): read all the same. Too many to list: .gitignore is not read at all. */
+	const json_t *ti = json_object_get(w->gate, "tracked_ignored");
+	size_t nti = 0;
+	tracked = xcalloc(json_array_size(ti) + 1, sizeof(char *));
+	for (size_t i = 0; i < json_array_size(ti); i++) {
+		const char *t = json_string_value(json_array_get(ti, i));
+		if (t) {
+			tracked[nti++] = t;
+		}
+	}
+	qsort(tracked, nti, sizeof(char *), cmp_cstr);
+	bool all_tracked = json_is_true(json_object_get(w->gate, "tracked_ignored_all"));
 	struct scan_options so = {
 		.rules = rs,
 		.walk = {
@@ -521,10 +539,12 @@ static int scan_with(enum rule_kind kind, struct stage_worker *w, struct opts o,
 			.exclude = exclude,
 			.n_exclude = ne,
 			.max_file_size = o.max_file_size,
-			.no_gitignore = !o.gitignore,
+			.no_gitignore = !o.gitignore || all_tracked,
 			.scan_vendored = o.vendored,
 			.scan_generated = o.generated,
 			.enter_vcs = o.vcs_dirs,
+			.tracked = tracked,
+			.n_tracked = nti,
 		},
 		.jobs = o.jobs,
 		.deadline_ms = o.timeout_ms ? now_mono_ms() + o.timeout_ms : 0,
@@ -561,6 +581,7 @@ out:
 	free(paths);
 	free(exclude);
 	free(allow_paths);
+	free(tracked);
 	for (size_t i = 0; i < n_allow; i++) {
 		pcre2_code_free(allow[i]);
 	}

@@ -246,6 +246,38 @@ Test(cli, a_stage_filling_the_disk_is_stopped_at_the_floor, .timeout = 120)
 	free(dir);
 }
 
+/* `--rev` runs on an export of the commit, which has no index: a secret in a file the
+ * commit holds although its .gitignore matches it (force-added) is still scanned and
+ * blocks; what a stage builds into an ignored directory stays ignored, as in a working
+ * tree. */
+Test(cli, a_committed_file_that_gitignore_matches_is_scanned_under_rev, .timeout = 60)
+{
+	char *repo = tu_tmpdir();
+	tu_write(repo, ".runner.yml",
+		 "version: 1\nstages:\n"
+		 "  build: { run: \"mkdir -p dist && echo 'token: glpat-Wd6ClT5pS4yU7wX1bO4r' "
+		 "> dist/out.txt\" }\n"
+		 "  secrets: { uses: secrets, needs: [build] }\n");
+	tu_write(repo, ".gitignore", "*.env\ndist/\n");
+	tu_write(repo, "deploy/prod.env", "token: glpat-Xa9ZkQ2mP7vR4tW8yL1n\n");
+	char *cmd = tu_strf("cd '%s' && git init -q . && git add .runner.yml .gitignore && "
+			    "git add -f deploy/prod.env && git -c user.email=t@e -c user.name=t "
+			    "commit -qm c",
+			    repo);
+	cr_assert_eq(system(cmd), 0);
+	free(cmd);
+	struct tu_result r = tu_runner_run(repo, "run", "--no-color", "--rev", "HEAD", NULL);
+	cr_expect_eq(r.status, 3, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	char *report = tu_readf("%s/.runner/runs/latest/report.json", repo);
+	cr_assert_not_null(report);
+	cr_expect_not_null(strstr(report, "\"file\": \"deploy/prod.env\""), "%s", report);
+	cr_expect_null(strstr(report, "\"file\": \"dist/out.txt\""), "%s", report);
+	free(report);
+	tu_rmdir(repo);
+	free(repo);
+}
+
 /* A repository that commits .runner (or .runner/runs) as a symbolic link does not get the
  * run record, with its stage logs, written where the link points: the run is refused
  * (exit 2) before anything is written. */

@@ -869,6 +869,25 @@ Test(serve, a_fork_cannot_place_its_findings_under_allowed_paths, .timeout = 120
 	stop(&e);
 }
 
+/* The server runs on an export of the commit, which has no index: a file the commit holds
+ * although a later .gitignore matches it is scanned (it used to be skipped as ignored, and
+ * the push passed with the secret in it). */
+Test(serve, a_committed_file_that_gitignore_matches_is_scanned, .timeout = 120)
+{
+	struct env e;
+	start(&e, NULL, 0);
+	tu_write(e.repo, "deploy/prod.env", "TOKEN=ghp_R8tA3kPq7ZxW1mNv5LcJ2hYs9dFg4BeT6uQo\n");
+	free(ts_git_commit(e.repo, ".runner.yml",
+			   "version: 1\nstages:\n  secrets: { uses: secrets }\n"));
+	char *sha = ts_git_commit(e.repo, ".gitignore", "*.env\n");
+	long id = push(&e, "gi-1", "main", sha);
+	json_t *run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "blocked");
+	json_decref(run);
+	free(sha);
+	stop(&e);
+}
+
 /* A fork's run loads the stages' own rule packs (`rules:`) from the base branch: a pull
  * request that rewrites the team's rule so that it no longer matches, and adds a call it
  * used to catch, is blocked; from a branch of the repository (trusted) its own rules

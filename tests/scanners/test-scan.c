@@ -306,22 +306,31 @@ Test(scan, a_flood_of_refined_away_matches_does_not_hide_a_real_one)
 
 /* .gitignore skips what is not committed: a file the repository tracks (force-added, or
  * added before the rule) is scanned although a .gitignore, which the same authors write,
- * matches it, also inside an ignored directory. */
-Test(scan, tracked_files_are_scanned_whatever_gitignore_says)
+ * matches it, also inside an ignored directory. In a repository its index says what is
+ * tracked; in an exported commit (no .git), the list the runner gives (walk `tracked`). */
+static void expect_tracked_scanned(bool in_repository)
 {
 	char *dir = tu_tmpdir();
 	tu_write(dir, "deploy/.gitignore", "*\n");
 	tu_write(dir, "deploy/prod.env", "token: glpat-Xa9ZkQ2mP7vR4tW8yL1n\n");
 	tu_write(dir, ".gitignore", "build/\nlocal.env\n");
 	tu_write(dir, "build/keep.txt", "token: glpat-Yb8AjR3nQ6wS5uV9zM2p\n");
+	tu_write(dir, "build/out.txt", "token: glpat-Wd6ClT5pS4yU7wX1bO4r\n");
 	tu_write(dir, "local.env", "token: glpat-Zc7BkS4oR5xT6vW0aN3q\n");
-	char *cmd = tu_strf("cd '%s' && git init -q . && git add -f deploy/prod.env build/keep.txt "
-			    ".gitignore deploy/.gitignore",
-			    dir);
-	cr_assert_eq(system(cmd), 0, "%s", cmd);
-	free(cmd);
+	static const char *const tracked[] = { "build/keep.txt", "deploy/prod.env" };
+	if (in_repository) {
+		char *cmd = tu_strf("cd '%s' && git init -q . && git add -f deploy/prod.env "
+				    "build/keep.txt .gitignore deploy/.gitignore",
+				    dir);
+		cr_assert_eq(system(cmd), 0, "%s", cmd);
+		free(cmd);
+	}
 	struct ruleset *rs = load(RULE_SECRET);
-	struct scan_options o = { .rules = rs, .walk = { .root = dir, .max_file_size = 1 << 20 } };
+	struct scan_options o = { .rules = rs,
+				  .walk = { .root = dir,
+					    .max_file_size = 1 << 20,
+					    .tracked = in_repository ? NULL : tracked,
+					    .n_tracked = in_repository ? 0 : 2 } };
 	struct finding_list fl;
 	struct scan_stats st;
 	char err[300];
@@ -331,11 +340,21 @@ Test(scan, tracked_files_are_scanned_whatever_gitignore_says)
 	cr_assert_eq(fl.n, 2, "%zu findings", fl.n);
 	cr_assert_str_eq(fl.v[0].file, "build/keep.txt");
 	cr_assert_str_eq(fl.v[1].file, "deploy/prod.env");
-	cr_assert_geq(st.skipped[SKIP_IGNORED], 1, "local.env is not tracked: still ignored");
+	cr_assert_geq(st.skipped[SKIP_IGNORED], 2, "local.env, build/out.txt: still ignored");
 	finding_list_release(&fl);
 	ruleset_free(rs);
 	tu_rmdir(dir);
 	free(dir);
+}
+
+Test(scan, tracked_files_are_scanned_whatever_gitignore_says)
+{
+	expect_tracked_scanned(true);
+}
+
+Test(scan, an_exports_tracked_files_are_scanned_whatever_gitignore_says)
+{
+	expect_tracked_scanned(false);
 }
 
 /* Past the embedded regions a file may have (command substitutions), the rest are not
