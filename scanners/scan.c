@@ -260,7 +260,8 @@ static void scan_one(struct worker *w, const struct walk_file *f)
 		w->st.skipped[SKIP_BINARY]++;
 		goto out;
 	}
-	if (!o->walk.scan_generated && walk_generated_content(data, len)) {
+	if (!o->walk.scan_generated && walk_generated_content(data, len) &&
+	    !walk_must_scan(&o->walk, f->path, false)) {
 		w->st.skipped[SKIP_GENERATED]++;
 		goto out;
 	}
@@ -398,7 +399,8 @@ static int report_too_large(const struct scan_options *o, int root_fd,
 		}
 		if (memchr(head, '\0', n)) {
 			reason = SKIP_BINARY;
-		} else if (!o->walk.scan_generated && walk_generated_content(head, n)) {
+		} else if (!o->walk.scan_generated && walk_generated_content(head, n) &&
+			   !walk_must_scan(&o->walk, lf->path, false)) {
 			reason = SKIP_GENERATED;
 		}
 		if (reason != SKIP_TOO_LARGE) {

@@ -128,34 +128,38 @@ static bool excluded(const struct walker *w, const char *rel, bool dir)
  * before the rule) is committed all the same, and is scanned; a directory is entered when
  * the index has a file below it. The repository's .gitignore is its authors' to write: it
  * must not hide what they commit. */
-/* Is rel in o->tracked (a directory: does it hold one)? Binary search for the first entry
- * not below rel; for a directory, that entry must start with "rel/". */
-static bool listed_tracked(const struct walk_options *o, const char *rel, bool dir)
+/* Is rel in the sorted list v (a directory: does it hold one)? Binary search for the
+ * first entry not below rel; for a directory, one must start with "rel/". */
+static bool listed(const char *const *v, size_t nv, const char *rel, bool dir)
 {
-	size_t lo = 0, hi = o->n_tracked, n = strlen(rel);
+	size_t lo = 0, hi = nv, n = strlen(rel);
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(o->tracked[mid], rel) < 0) {
+		if (strcmp(v[mid], rel) < 0) {
 			lo = mid + 1;
 		} else {
 			hi = mid;
 		}
 	}
-	if (lo == o->n_tracked) {
+	if (lo == nv) {
 		return false;
 	}
-	const char *t = o->tracked[lo];
 	if (!dir) {
-		return strcmp(t, rel) == 0;
+		return strcmp(v[lo], rel) == 0;
 	}
 	/* Entries "rel/..." sort after "rel" and before "rel0" ('/' < '0'), but "rel-x" or
 	 * "rel.c" may come between: search on from there. */
-	for (size_t i = lo; i < o->n_tracked && strncmp(o->tracked[i], rel, n) == 0; i++) {
-		if (o->tracked[i][n] == '/') {
+	for (size_t i = lo; i < nv && strncmp(v[i], rel, n) == 0; i++) {
+		if (v[i][n] == '/') {
 			return true;
 		}
 	}
 	return false;
+}
+
+bool walk_must_scan(const struct walk_options *o, const char *rel, bool dir)
+{
+	return listed(o->must_scan, o->n_must_scan, rel, dir);
 }
 
 static bool ignored(struct walker *w, const char *rel, bool dir)
@@ -175,7 +179,7 @@ static bool ignored(struct walker *w, const char *rel, bool dir)
 			return false; /* tracked */
 		}
 	}
-	return !listed_tracked(w->o, rel, dir);
+	return !listed(w->o->tracked, w->o->n_tracked, rel, dir);
 }
 
 static void add_file(struct walker *w, const char *rel, uint64_t size)
@@ -207,8 +211,10 @@ static void too_large(struct walker *w, const char *rel, uint64_t size)
 	res->large[res->n_large++] = (struct walk_file){ xstrdup(rel), size };
 }
 
+/* A file of the walk; inherit: the reason its directory would have been skipped for (0:
+ * none), which applies to it unless it is one that must be scanned. */
 static void consider_file(struct walker *w, const char *rel, const char *base,
-			  const struct stat *st)
+			  const struct stat *st, int inherit)
 {
 	struct walk_result *res = w->res;
 	if (S_ISLNK(st->st_mode)) {
@@ -219,15 +225,20 @@ static void consider_file(struct walker *w, const char *rel, const char *base,
 		res->skipped[SKIP_SPECIAL]++;
 		return;
 	}
-	if (excluded(w, rel, false)) {
+	bool must = walk_must_scan(w->o, rel, false);
+	if (inherit && !must) {
+		res->skipped[inherit]++;
+		return;
+	}
+	if (!must && excluded(w, rel, false)) {
 		res->skipped[SKIP_EXCLUDED]++;
 		return;
 	}
-	if (ignored(w, rel, false)) {
+	if (!must && ignored(w, rel, false)) {
 		res->skipped[SKIP_IGNORED]++;
 		return;
 	}
-	if (!w->o->scan_generated && walk_generated_name(base)) {
+	if (!must && !w->o->scan_generated && walk_generated_name(base)) {
 		res->skipped[SKIP_GENERATED]++;
 		return;
 	}
@@ -267,7 +278,7 @@ static size_t sort_unique(struct walk_file *v, size_t n)
 }
 
 /* Walk the directory open at dfd, whose root-relative path is rel ("" for the root). */
-static void walk_dir(struct walker *w, int dfd, const char *rel, unsigned depth)
+static void walk_dir(struct walker *w, int dfd, const char *rel, unsigned depth, int inherit)
 {
 	if (depth > WALK_MAX_DEPTH) {
 		fail(w, -ELOOP, "%s: directories nested deeper than %d levels", rel,
@@ -307,22 +318,24 @@ static void walk_dir(struct walker *w, int dfd, const char *rel, unsigned depth)
 			break;
 		}
 		if (!S_ISDIR(st.st_mode)) {
-			consider_file(w, child, name, &st);
+			consider_file(w, child, name, &st, inherit);
 			continue;
 		}
 		if (!w->o->enter_vcs && name_in(name, never_enter)) {
 			continue;
 		}
-		if (!w->o->scan_vendored && name_in(name, vendored_dirs)) {
-			w->res->skipped[SKIP_VENDORED]++;
-			continue;
+		int skip = inherit;
+		if (!skip && !w->o->scan_vendored && name_in(name, vendored_dirs)) {
+			skip = SKIP_VENDORED;
+		} else if (!skip && excluded(w, child, true)) {
+			skip = SKIP_EXCLUDED;
+		} else if (!skip && ignored(w, child, true)) {
+			skip = SKIP_IGNORED;
 		}
-		if (excluded(w, child, true)) {
-			w->res->skipped[SKIP_EXCLUDED]++;
-			continue;
-		}
-		if (ignored(w, child, true)) {
-			w->res->skipped[SKIP_IGNORED]++;
+		/* A directory skipped as a whole is entered only for the files in it that must
+		 * be scanned. */
+		if (skip && !walk_must_scan(w->o, child, true)) {
+			w->res->skipped[skip]++;
 			continue;
 		}
 		int cfd = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -330,7 +343,7 @@ static void walk_dir(struct walker *w, int dfd, const char *rel, unsigned depth)
 			fail(w, -errno, "cannot open %s: %s", child, strerror(errno));
 			break;
 		}
-		walk_dir(w, cfd, child, depth + 1);
+		walk_dir(w, cfd, child, depth + 1, skip);
 	}
 	for (size_t i = 0; i < n; i++) {
 		free(names[i]);
@@ -459,7 +472,7 @@ int walk_run(const struct walk_options *o, struct walk_result *res, char *err, s
 				fail(&w, -errno, "cannot open %s: %s", p, strerror(errno));
 				break;
 			}
-			walk_dir(&w, fd, rel, 0);
+			walk_dir(&w, fd, rel, 0, 0);
 		} else {
 			/* A file named explicitly is scanned even when ignored or vendored, but not
 			 * when it is too large, special or excluded. */

@@ -65,7 +65,17 @@ struct walk_options {
 	 * above them): tracked files of an exported commit, which has no index to say so. */
 	const char *const *tracked;
 	size_t n_tracked;
+	/* Root-relative paths, sorted, scanned whatever exclude globs, the vendored and
+	 * generated heuristics and .gitignore say (the directories above them are entered
+	 * for them alone): what a fork's pull request changed, since it chose where its
+	 * files lie and what they look like. Size caps, links and special files still
+	 * apply. */
+	const char *const *must_scan;
+	size_t n_must_scan;
 };
+
+/* Is rel one of o->must_scan (a directory: does it hold one)? */
+bool walk_must_scan(const struct walk_options *o, const char *rel, bool dir);
 
 struct walk_file {
 	char *path; /* root-relative, '/'-separated */

@@ -545,6 +545,8 @@ static int scan_with(enum rule_kind kind, struct stage_worker *w, struct opts o,
 			.enter_vcs = o.vcs_dirs,
 			.tracked = tracked,
 			.n_tracked = nti,
+			.must_scan = (const char *const *)policy.changed,
+			.n_must_scan = policy.n_changed,
 		},
 		.jobs = o.jobs,
 		.deadline_ms = o.timeout_ms ? now_mono_ms() + o.timeout_ms : 0,
@@ -555,6 +557,14 @@ static int scan_with(enum rule_kind kind, struct stage_worker *w, struct opts o,
 		.allow_regex = allow,
 		.n_allow_regex = n_allow,
 	};
+	if (policy.changed_all) {
+		/* A fork's run whose changes could not be listed: any file may be one of them,
+		 * so none is exempted by where it lies or what it looks like. */
+		so.walk.n_exclude = 0;
+		so.walk.scan_vendored = true;
+		so.walk.scan_generated = true;
+		so.walk.no_gitignore = true;
+	}
 	struct scan_stats st;
 	r = scan_run(&so, &fl, &st, err, sizeof(err));
 	json_t *stats = scan_stats_json(&st);

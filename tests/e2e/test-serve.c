@@ -843,10 +843,11 @@ Test(serve, a_fork_cannot_suppress_its_own_findings_inline, .timeout = 120)
 	stop(&e);
 }
 
-/* The same for paths: the secrets scan's `allowlist.paths` and the gate's allow entries
- * that name a path do not cover a file a fork's pull request changed (it chose where the
- * file lies); the base branch's own files there stay covered. */
-Test(serve, a_fork_cannot_place_its_findings_under_allowed_paths, .timeout = 120)
+/* The same for paths: the secrets scan's `allowlist.paths`, the gate's allow entries that
+ * name a path, and the places a scan skips (vendored directories, here) do not cover a file
+ * a fork's pull request changed (it chose where the file lies); the base branch's own
+ * files there stay covered. */
+Test(serve, a_fork_cannot_place_its_findings_under_exempted_paths, .timeout = 180)
 {
 	struct env e;
 	start(&e, NULL, 0);
@@ -854,6 +855,7 @@ Test(serve, a_fork_cannot_place_its_findings_under_allowed_paths, .timeout = 120
 	static const char weak[] = "import hashlib\nh = hashlib.md5(b\"x\")\n";
 	tu_write(e.repo, "src/fixtures/base.py", token);
 	tu_write(e.repo, "src/legacy/old.py", weak);
+	tu_write(e.repo, "src/vendor/lib/old.py", token);
 	char *base = ts_git_commit(
 		e.repo, ".runner.yml",
 		"version: 1\nstages:\n"
@@ -865,6 +867,7 @@ Test(serve, a_fork_cannot_place_its_findings_under_allowed_paths, .timeout = 120
 	/* One change for each kind of path exemption. */
 	expect_fork_exemptions(&e, base, "src/fixtures/new.py", token, "ap");
 	expect_fork_exemptions(&e, base, "src/legacy/new.py", weak, "al");
+	expect_fork_exemptions(&e, base, "src/vendor/lib/new.py", token, "vd");
 	free(base);
 	stop(&e);
 }
