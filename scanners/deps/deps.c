@@ -714,13 +714,49 @@ static void walk_dir(struct walk *w, const char *path, unsigned depth)
 	}
 }
 
-int deps_scan_paths(struct dep_list *l, const char *root, const char *const *paths, size_t n,
+/* p without empty and "." components ("./svc//go.mod" -> "svc/go.mod"): the names a scan
+ * reports are compared with others (a fork's changed files), byte for byte. Heap. */
+static char *clean_path(const char *p)
+{
+	char *out = xmalloc(strlen(p) + 2);
+	size_t o = 0;
+	if (*p == '/') {
+		out[o++] = '/';
+	}
+	while (*p) {
+		while (*p == '/') {
+			p++;
+		}
+		const char *e = strchr(p, '/');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		if (len && !(len == 1 && p[0] == '.')) {
+			if (o && out[o - 1] != '/') {
+				out[o++] = '/';
+			}
+			memcpy(out + o, p, len);
+			o += len;
+		}
+		p += len;
+	}
+	if (o == 0) {
+		out[o++] = '.';
+	}
+	out[o] = '\0';
+	return out;
+}
+
+int deps_scan_paths(struct dep_list *l, const char *root, const char *const *given, size_t n,
 		    struct diag_list *dl)
 {
-	struct walk w = { .l = l, .dl = dl, .root = root };
+	_cleanup_free_ char *clean_root = root ? clean_path(root) : NULL;
+	struct walk w = { .l = l, .dl = dl, .root = clean_root };
 	_cleanup_free_ char *real_root = root ? realpath(root, NULL) : NULL;
 	if (real_root) {
 		l->root = arena_strdup(l->arena, real_root);
+	}
+	char **paths = xcalloc(n ? n : 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		paths[i] = clean_path(given[i]);
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
@@ -761,5 +797,9 @@ int deps_scan_paths(struct dep_list *l, const char *root, const char *const *pat
 		}
 		note_error(&w, deps_parse_file(l, paths[i], disp, f, dl));
 	}
+	for (size_t i = 0; i < n; i++) {
+		free(paths[i]);
+	}
+	free(paths);
 	return w.first_error;
 }

@@ -473,6 +473,33 @@ Test(lockfiles, go_sum_malformed_lines)
 	}
 }
 
+/* A lockfile is named the same however its path was spelled ("./svc", "svc/", "svc//"):
+ * the name is compared byte for byte with others (a fork's changed files). */
+Test(lockfiles, lockfile_names_do_not_depend_on_the_spelling_of_paths)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "svc/go.mod", "module m\n\ngo 1.21\n");
+	char *spellings[] = { tu_strf("%s/svc", dir), tu_strf("%s/./svc", dir),
+			      tu_strf("%s/svc/", dir), tu_strf("%s//svc//", dir),
+			      tu_strf("%s/svc/./go.mod", dir) };
+	for (size_t i = 0; i < 5; i++) {
+		struct dep_list l;
+		struct diag_list dl;
+		dep_list_init(&l);
+		diag_list_init(&dl, 20);
+		const char *paths[] = { spellings[i] };
+		cr_assert_eq(deps_scan_paths(&l, dir, paths, 1, &dl), 0, "%s",
+			     dl.n ? dl.v[0].msg : "");
+		cr_assert_eq(l.n_files, 1, "%s", spellings[i]);
+		cr_expect_str_eq(l.files[0].path, "svc/go.mod", "%s", spellings[i]);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+		free(spellings[i]);
+	}
+	tu_rmdir(dir);
+	free(dir);
+}
+
 Test(lockfiles, go_sum_on_disk_found_only_through_go_mod)
 {
 	char *dir = tu_tmpdir();
