@@ -75,10 +75,8 @@ struct rev_workspace {
 	char *dir;	   /* the temporary workspace (absolute) */
 	char *record_root; /* <working tree>/.runner */
 	struct git_info git;
-	/* The commit's files that its .gitignore matches (run_options.tracked_ignored). */
-	char **tracked_ignored;
-	size_t n_tracked_ignored;
-	bool tracked_ignored_all;
+	char *tracked_list; /* <dir>.files: the commit's files (run_options.tracked_list) */
+	bool tracked_unknown;
 };
 int cli_rev_prepare(const char *rev, const char *branch, struct rev_workspace *ws);
 void cli_rev_release(struct rev_workspace *ws);

@@ -14,6 +14,7 @@
 
 #include <git2.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "banned.h"
 
@@ -81,10 +82,10 @@ int cli_rev_prepare(const char *rev, const char *branch, struct rev_workspace *w
 		ret = r == -ENOENT || r == -EINVAL ? EXIT_USAGE : EXIT_INTERNAL;
 		goto out;
 	}
-	/* Failing to list them (or too many) reads no .gitignore: more is scanned, not less. */
-	ws->tracked_ignored_all =
-		gitexport_tracked_ignored(workdir, commit, ws->dir, GITEXPORT_TRACKED_IGNORED_MAX,
-					  &ws->tracked_ignored, &ws->n_tracked_ignored) < 0;
+	/* Beside the workspace, not in it. Failing to list the files reads no .gitignore: more
+	 * is scanned, not less. */
+	ws->tracked_list = xasprintf("%s.files", ws->dir);
+	ws->tracked_unknown = gitexport_write_file_list(workdir, commit, ws->tracked_list) < 0;
 	derived = branch ? NULL : branch_of(".", rev, commit);
 	git_info_for_commit(".", commit, branch ? branch : derived, &ws->git);
 	ws->record_root = xasprintf("%s/.runner", workdir);
@@ -103,10 +104,10 @@ void cli_rev_release(struct rev_workspace *ws)
 	}
 	free(ws->dir);
 	free(ws->record_root);
-	for (size_t i = 0; i < ws->n_tracked_ignored; i++) {
-		free(ws->tracked_ignored[i]);
+	if (ws->tracked_list) {
+		unlink(ws->tracked_list);
 	}
-	free(ws->tracked_ignored);
+	free(ws->tracked_list);
 	git_info_release(&ws->git);
 	memset(ws, 0, sizeof(*ws));
 }

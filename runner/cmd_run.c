@@ -209,9 +209,9 @@ int cmd_run(int argc, char **argv)
 		}
 		ro.record_root = ws.record_root;
 		ro.git = &ws.git;
-		ro.tracked_ignored = (const char *const *)ws.tracked_ignored;
-		ro.n_tracked_ignored = ws.n_tracked_ignored;
-		ro.tracked_ignored_all = ws.tracked_ignored_all;
+		ro.tracked_list = ws.tracked_unknown ? NULL : ws.tracked_list;
+		ro.tracked_root = ws.dir;
+		ro.tracked_unknown = ws.tracked_unknown;
 	}
 	ret = cli_load_pipeline(file, &p);
 	if (ret != EXIT_OK) {

@@ -11,13 +11,15 @@
 #include "gitexport.h"
 
 #include "diag.h"
+#include "sbuf.h"
 #include "util.h"
 
+#include <fcntl.h>
 #include <git2.h>
-#include <git2/sys/repository.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "banned.h"
 
@@ -394,75 +396,60 @@ static int open_commit(const char *repo_dir, const char *commit, git_repository 
 	return lookup_commit(*repo, commit, c, dl);
 }
 
-struct ignored_walk {
-	git_repository *tree_repo; /* storage-less, its working tree the export */
-	size_t max;
-	char ***out;
-	size_t *n;
+struct list_walk {
+	struct sbuf sb;
 	int err;
 };
 
-static int ignored_cb(const char *root, const git_tree_entry *e, void *payload)
+static int list_cb(const char *root, const git_tree_entry *e, void *payload)
 {
-	struct ignored_walk *iw = payload;
+	struct list_walk *lw = payload;
 	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB) {
 		return 0;
 	}
-	_cleanup_free_ char *rel = xasprintf("%s%s", root, git_tree_entry_name(e));
-	int ign = 0;
-	if (git_ignore_path_is_ignored(&ign, iw->tree_repo, rel) < 0) {
-		iw->err = -EIO;
+	if (sbuf_printf(&lw->sb, "%s%s", root, git_tree_entry_name(e)) < 0 ||
+	    sbuf_append(&lw->sb, "", 1) < 0) {
+		lw->err = -EFBIG;
 		return -1;
 	}
-	if (ign != 1) {
-		return 0;
-	}
-	if (*iw->n >= iw->max) {
-		iw->err = -E2BIG;
-		return -1;
-	}
-	*iw->out = xreallocarray(*iw->out, *iw->n + 1, sizeof(char *));
-	(*iw->out)[(*iw->n)++] = steal_ptr(rel);
 	return 0;
 }
 
-static int cmp_strp(const void *a, const void *b)
+int gitexport_write_file_list(const char *repo_dir, const char *commit, const char *out)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-int gitexport_tracked_ignored(const char *repo_dir, const char *commit, const char *dest,
-			      size_t max, char ***out, size_t *n)
-{
-	git_repository *repo = NULL, *tree_repo = NULL;
+	git_repository *repo = NULL;
 	git_commit *c = NULL;
 	git_tree *tree = NULL;
 	struct diag_list dl;
 	diag_list_init(&dl, 4);
-	*out = NULL;
-	*n = 0;
+	struct list_walk lw = { .err = 0 };
+	/* At most the export's entries, each at most a path's length. */
+	sbuf_init(&lw.sb, (size_t)GITEXPORT_MAX_ENTRIES * 4097);
 	git_libgit2_init();
 	int ret = open_commit(repo_dir, commit, &repo, &c, &dl);
 	if (ret == 0) {
 		ret = lookup_tree(repo, git_commit_tree_id(c), &tree);
 	}
-	/* The ignore rules as a scan of dest reads them: its .gitignore files alone. */
-	if (ret == 0 && (git_repository_new(&tree_repo) < 0 ||
-			 git_repository_set_workdir(tree_repo, dest, 0) < 0)) {
-		ret = -EIO;
+	if (ret == 0 && git_tree_walk(tree, GIT_TREEWALK_PRE, list_cb, &lw) < 0) {
+		ret = lw.err ? lw.err : -EIO;
 	}
 	if (ret == 0) {
-		struct ignored_walk iw = { tree_repo, max, out, n, 0 };
-		if (git_tree_walk(tree, GIT_TREEWALK_PRE, ignored_cb, &iw) < 0) {
-			ret = iw.err ? iw.err : -EIO;
+		int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			ret = -errno;
+		} else {
+			ret = write_all(fd, lw.sb.data ? lw.sb.data : "", lw.sb.len);
+			if (close(fd) < 0 && ret == 0) {
+				ret = -errno;
+			}
+			if (ret < 0) {
+				unlink(out);
+			}
 		}
 	}
-	if (ret == 0 && *n) {
-		qsort(*out, *n, sizeof(char *), cmp_strp);
-	}
+	sbuf_release(&lw.sb);
 	git_tree_free(tree);
 	git_commit_free(c);
-	git_repository_free(tree_repo);
 	git_repository_free(repo);
 	git_libgit2_shutdown();
 	diag_list_release(&dl);

@@ -65,15 +65,12 @@ bool gitexport_object_fits(struct git_repository *repo, const struct git_oid *oi
 			   size_t max);
 
 /*
- * The files of commit's tree that its own .gitignore files match (force-added, or added
- * before the rule), as they lie exported in dest: a scan of the export, which has no index
- * to tell them tracked, must not skip them as ignored. At most max of them: -E2BIG beyond.
- * *out is a sorted heap array of heap strings (*n of them). Returns 0 or -errno.
+ * Write the path of every file (blob: regular file or symbolic link) of commit's tree,
+ * each followed by a NUL byte, to a new file at out (mode 0600; it must not exist). An
+ * export has no index: this list is what says which of its files are tracked (a scan must
+ * read them whatever .gitignore says). Returns 0 or -errno.
  */
-int gitexport_tracked_ignored(const char *repo_dir, const char *commit, const char *dest,
-			      size_t max, char ***out, size_t *n);
-/* How many a run lists (above: the scans of that run do not read .gitignore at all). */
-#define GITEXPORT_TRACKED_IGNORED_MAX 10000
+int gitexport_write_file_list(const char *repo_dir, const char *commit, const char *out);
 
 /*
  * The paths of the files that the tree of commit head has and that differ from (or are

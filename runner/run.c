@@ -905,7 +905,7 @@ static void launch(struct engine *e, size_t i)
 	/* A kind's input from the host (its advisory database), bound read-only; and the
 	 * stage's outbox, bound writable over its directory of the run's artifacts. */
 	_cleanup_free_ char *host_file = NULL, *host_env = NULL, *outbox = NULL, *own_art = NULL;
-	struct sandbox_mount mounts[5];
+	struct sandbox_mount mounts[6];
 	size_t n_mounts = e->n_mounts;
 	memcpy(mounts, e->mounts, e->n_mounts * sizeof(mounts[0]));
 	if (s->sandboxed) {
@@ -922,6 +922,11 @@ static void launch(struct engine *e, size_t i)
 		    stat(e->o->gate_root, &hst) == 0 && S_ISDIR(hst.st_mode)) {
 			mounts[n_mounts++] = (struct sandbox_mount){ .path = e->o->gate_root,
 								     .source = e->o->gate_root };
+		}
+		if (e->o->tracked_list && !(def->kind->flags & STAGE_KIND_SCRIPT) &&
+		    stat(e->o->tracked_list, &hst) == 0 && S_ISREG(hst.st_mode)) {
+			mounts[n_mounts++] = (struct sandbox_mount){ .path = e->o->tracked_list,
+								     .source = e->o->tracked_list };
 		}
 		outbox = xasprintf("%s/outbox/%s", e->r->dir, def->name);
 		own_art = xasprintf("%s/%s", e->artifacts, def->name);
@@ -1866,6 +1871,27 @@ static void engine_release(struct engine *e)
 	dirpool_release(&e->spare);
 }
 
+/*
+ * The scans' view of an exported workspace: the list of the commit's files (bound into the
+ * built-in stages) and where the workspace lies in the commit ("svc/" for a pipeline in
+ * svc/), or, without a list, that .gitignore is not to be read at all.
+ */
+static void set_tracked(struct engine *e, json_t *gate)
+{
+	const struct run_options *o = e->o;
+	_cleanup_free_ char *root = o->tracked_root ? realpath(o->tracked_root, NULL) : NULL;
+	_cleanup_free_ char *ws = realpath(e->p->dir, NULL);
+	size_t n = root ? strlen(root) : 0;
+	bool inside = root && ws && strncmp(ws, root, n) == 0 && (ws[n] == '/' || ws[n] == '\0');
+	if (o->tracked_unknown || !o->tracked_list || !inside) {
+		json_object_set_new(gate, "tracked_unknown", json_true());
+		return;
+	}
+	_cleanup_free_ char *prefix = ws[n] ? xasprintf("%s/", ws + n + 1) : xstrdup("");
+	json_object_set_new(gate, "tracked_list", json_string(o->tracked_list));
+	json_object_set_new(gate, "tracked_prefix", json_string(prefix));
+}
+
 /* The record goes to <root>/runs/<id>: root and root/runs, where they exist, must be
  * directories themselves. A repository can commit `.runner` (or `.runner/runs`) as a
  * symbolic link, which would send the record (stage logs included) wherever it points. */
@@ -1987,21 +2013,11 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 			return -EINVAL;
 		}
 	}
-	if (o->n_tracked_ignored || o->tracked_ignored_all) {
+	if (o->tracked_list || o->tracked_unknown) {
 		if (!e.gate) {
 			e.gate = json_object();
 		}
-		json_t *ti = json_array();
-		for (size_t k = 0; k < o->n_tracked_ignored; k++) {
-			json_t *path = json_string(o->tracked_ignored[k]);
-			if (path) {
-				json_array_append_new(ti, path);
-			}
-		}
-		json_object_set_new(e.gate, "tracked_ignored", ti);
-		json_object_set_new(e.gate, "tracked_ignored_all",
-				    json_boolean(o->tracked_ignored_all ||
-						 json_array_size(ti) != o->n_tracked_ignored));
+		set_tracked(&e, e.gate);
 	}
 	if (o->n_changed_files || o->changed_all) {
 		if (!e.gate) {

@@ -155,13 +155,14 @@ struct run_options {
 	const char *const *changed_files;
 	size_t n_changed_files;
 	bool changed_all;
-	/* A workspace exported from a commit (`--rev`, the server): the files of the commit
-	 * that its .gitignore files match, which the scans must read all the same (an export
-	 * has no index to say they are tracked); tracked_ignored_all: too many to list, so
-	 * the scans do not read .gitignore at all. */
-	const char *const *tracked_ignored;
-	size_t n_tracked_ignored;
-	bool tracked_ignored_all;
+	/* A workspace exported from a commit (`--rev`, the server), which has no index: the
+	 * file listing the commit's files (gitexport_write_file_list), which the scans read
+	 * whatever .gitignore says, and the directory the commit was exported into (the
+	 * workspace, or a directory above it when the pipeline lies deeper). tracked_unknown:
+	 * the list could not be made, so the scans do not read .gitignore at all. */
+	const char *tracked_list;
+	const char *tracked_root;
+	bool tracked_unknown;
 	/* Bytes the file systems of the workspace and of the run record keep free: a stage
 	 * does not start below it, and running stages are stopped when it is crossed (checked
 	 * every second). 0: RUN_MIN_FREE_DEFAULT or 5% of the file system, whichever is less;

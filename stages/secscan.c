@@ -435,6 +435,36 @@ static int cmp_cstr(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* The list of an export's files (NUL-terminated paths from the commit's root): those
+ * below prefix, without it, sorted; *buf holds them. 0 or -errno. */
+static int load_tracked(const char *path, const char *prefix, char **buf, const char ***out,
+			size_t *n)
+{
+	size_t len = 0, pl = prefix ? strlen(prefix) : 0;
+	int r = read_file_capped(path, (size_t)1 << 30, buf, &len);
+	if (r < 0) {
+		return r;
+	}
+	size_t count = 0;
+	for (size_t i = 0; i < len; i++) {
+		count += (*buf)[i] == '\0';
+	}
+	*out = xcalloc(count + 1, sizeof(char *));
+	for (size_t i = 0; i < len;) {
+		const char *p = *buf + i;
+		size_t l = strnlen(p, len - i);
+		if (l == len - i) {
+			break; /* no NUL: not one of ours */
+		}
+		if (l > pl && (!pl || strncmp(p, prefix, pl) == 0)) {
+			(*out)[(*n)++] = p + pl;
+		}
+		i += l + 1;
+	}
+	qsort(*out, *n, sizeof(char *), cmp_cstr);
+	return 0;
+}
+
 /* The secrets allowlist's paths do not cover what a fork's pull request changed: it chose
  * where its files lie. */
 static bool changed_by_fork(const void *ud, const char *path)
@@ -462,6 +492,7 @@ static int scan_with(enum rule_kind kind, struct stage_worker *w, struct opts o,
 	struct finding_list fl;
 	finding_list_init(&fl);
 	const char **paths = NULL, **exclude = NULL, **allow_paths = NULL, **tracked = NULL;
+	char *tracked_buf = NULL;
 
 	int r = 0;
 	if (o.default_rules) {
@@ -517,19 +548,15 @@ static int scan_with(enum rule_kind kind, struct stage_worker *w, struct opts o,
 	for (size_t i = 0; i < nap; i++) {
 		allow_paths[i] = json_string_value(json_array_get(o.allow_paths, i));
 	}
-	/* An exported commit's tracked files that its .gitignore matches (sorted by the
-	 * runner): read all the same. Too many to list: .gitignore is not read at all. */
-	const json_t *ti = json_object_get(w->gate, "tracked_ignored");
+	/* An exported commit's files (its workspace has no index to say they are tracked):
+	 * read whatever .gitignore says. Without the list, .gitignore is not read at all. */
 	size_t nti = 0;
-	tracked = xcalloc(json_array_size(ti) + 1, sizeof(char *));
-	for (size_t i = 0; i < json_array_size(ti); i++) {
-		const char *t = json_string_value(json_array_get(ti, i));
-		if (t) {
-			tracked[nti++] = t;
-		}
+	bool no_list = json_is_true(json_object_get(w->gate, "tracked_unknown"));
+	const char *tl = json_string_value(json_object_get(w->gate, "tracked_list"));
+	if (tl && load_tracked(tl, json_string_value(json_object_get(w->gate, "tracked_prefix")),
+			       &tracked_buf, &tracked, &nti) < 0) {
+		no_list = true;
 	}
-	qsort(tracked, nti, sizeof(char *), cmp_cstr);
-	bool all_tracked = json_is_true(json_object_get(w->gate, "tracked_ignored_all"));
 	struct scan_options so = {
 		.rules = rs,
 		.walk = {
@@ -539,7 +566,7 @@ static int scan_with(enum rule_kind kind, struct stage_worker *w, struct opts o,
 			.exclude = exclude,
 			.n_exclude = ne,
 			.max_file_size = o.max_file_size,
-			.no_gitignore = !o.gitignore || all_tracked,
+			.no_gitignore = !o.gitignore || no_list,
 			.scan_vendored = o.vendored,
 			.scan_generated = o.generated,
 			.enter_vcs = o.vcs_dirs,
@@ -592,6 +619,7 @@ out:
 	free(exclude);
 	free(allow_paths);
 	free(tracked);
+	free(tracked_buf);
 	for (size_t i = 0; i < n_allow; i++) {
 		pcre2_code_free(allow[i]);
 	}

@@ -180,10 +180,8 @@ struct jobctx {
 	int timer_fd;
 	struct secret_store *secrets;
 	struct diag_list dl;
-	/* The commit's files that its .gitignore matches (run_options.tracked_ignored). */
-	char **tracked_ignored;
-	size_t n_tracked_ignored;
-	bool tracked_ignored_all;
+	char *tracked_list; /* <ws>.files: the commit's files (run_options.tracked_list) */
+	bool tracked_unknown;
 	/* live status */
 	json_t *live;
 };
@@ -751,9 +749,9 @@ static int run_it(struct jobctx *jc)
 		.changed_files = (const char *const *)changed,
 		.n_changed_files = n_changed,
 		.changed_all = changed_all,
-		.tracked_ignored = (const char *const *)jc->tracked_ignored,
-		.n_tracked_ignored = jc->n_tracked_ignored,
-		.tracked_ignored_all = jc->tracked_ignored_all,
+		.tracked_list = jc->tracked_unknown ? NULL : jc->tracked_list,
+		.tracked_root = jc->ws,
+		.tracked_unknown = jc->tracked_unknown,
 	};
 	set_phase(jc, "running");
 	int rr = run_pipeline(p, &ro, &r, &jc->dl);
@@ -938,10 +936,11 @@ int jobrun_main(void)
 		ret = fail_early(&jc, r, "checkout failed");
 		goto out;
 	}
-	/* Failing to list them (or too many) reads no .gitignore: more is scanned, not less. */
-	jc.tracked_ignored_all =
-		gitexport_tracked_ignored(jc.mirror, jc.sha, jc.ws, GITEXPORT_TRACKED_IGNORED_MAX,
-					  &jc.tracked_ignored, &jc.n_tracked_ignored) < 0;
+	/* Beside the workspace, not in it. Failing to list the files reads no .gitignore: more
+	 * is scanned, not less. */
+	jc.tracked_list = xasprintf("%s.files", jc.ws);
+	unlink(jc.tracked_list); /* an earlier attempt's */
+	jc.tracked_unknown = gitexport_write_file_list(jc.mirror, jc.sha, jc.tracked_list) < 0;
 	ret = run_it(&jc);
 out:
 	if (jc.ws &&
@@ -963,10 +962,10 @@ out:
 	free(jc.repo_dir);
 	free(jc.run_dir);
 	free(jc.ws);
-	for (size_t i = 0; i < jc.n_tracked_ignored; i++) {
-		free(jc.tracked_ignored[i]);
+	if (jc.tracked_list) {
+		unlink(jc.tracked_list);
 	}
-	free(jc.tracked_ignored);
+	free(jc.tracked_list);
 	free(jc.mirror);
 	json_decref(jc.spec);
 	return ret;

@@ -246,32 +246,44 @@ Test(cli, a_stage_filling_the_disk_is_stopped_at_the_floor, .timeout = 120)
 	free(dir);
 }
 
-/* `--rev` runs on an export of the commit, which has no index: a secret in a file the
- * commit holds although its .gitignore matches it (force-added) is still scanned and
- * blocks; what a stage builds into an ignored directory stays ignored, as in a working
- * tree. */
+/*
+ * `--rev` runs on an export of the commit, which has no index: the runner lists the
+ * commit's files, and the scans read each of them whatever .gitignore says, as in a
+ * working tree: a force-added file (also one a negated rule does not bring back, in a
+ * directory a rule ignores), and a committed file that a stage's change to .gitignore
+ * matches; with the pipeline in a subdirectory. What a stage builds into an ignored
+ * directory stays ignored.
+ */
 Test(cli, a_committed_file_that_gitignore_matches_is_scanned_under_rev, .timeout = 60)
 {
 	char *repo = tu_tmpdir();
-	tu_write(repo, ".runner.yml",
+	tu_write(repo, "svc/.runner.yml",
 		 "version: 1\nstages:\n"
 		 "  build: { run: \"mkdir -p dist && echo 'token: glpat-Wd6ClT5pS4yU7wX1bO4r' "
-		 "> dist/out.txt\" }\n"
+		 "> dist/out.txt && echo keys.txt >> .gitignore\" }\n"
 		 "  secrets: { uses: secrets, needs: [build] }\n");
-	tu_write(repo, ".gitignore", "*.env\ndist/\n");
-	tu_write(repo, "deploy/prod.env", "token: glpat-Xa9ZkQ2mP7vR4tW8yL1n\n");
-	char *cmd = tu_strf("cd '%s' && git init -q . && git add .runner.yml .gitignore && "
-			    "git add -f deploy/prod.env && git -c user.email=t@e -c user.name=t "
-			    "commit -qm c",
+	tu_write(repo, "svc/.gitignore", "*.env\ndist/\nconf/deep/\n!conf/deep/*.env\n");
+	tu_write(repo, "svc/deploy/prod.env", "token: glpat-Xa9ZkQ2mP7vR4tW8yL1n\n");
+	tu_write(repo, "svc/conf/deep/x.env", "token: glpat-Yb8AjR3nQ6wS5uV9zM2p\n");
+	tu_write(repo, "svc/keys.txt", "token: glpat-Zc7BkS4oR5xT6vW0aN3q\n");
+	char *cmd = tu_strf("cd '%s' && git init -q . && git add svc/.runner.yml svc/.gitignore "
+			    "svc/keys.txt && git add -f svc/deploy/prod.env svc/conf/deep/x.env && "
+			    "git -c user.email=t@e -c user.name=t commit -qm c",
 			    repo);
 	cr_assert_eq(system(cmd), 0);
 	free(cmd);
-	struct tu_result r = tu_runner_run(repo, "run", "--no-color", "--rev", "HEAD", NULL);
+	struct tu_result r = tu_runner_run(repo, "run", "--no-color", "--rev", "HEAD", "-f",
+					   "svc/.runner.yml", NULL);
 	cr_expect_eq(r.status, 3, "%s%s", r.out, r.err);
 	tu_result_free(&r);
 	char *report = tu_readf("%s/.runner/runs/latest/report.json", repo);
 	cr_assert_not_null(report);
-	cr_expect_not_null(strstr(report, "\"file\": \"deploy/prod.env\""), "%s", report);
+	static const char *const found[] = { "deploy/prod.env", "conf/deep/x.env", "keys.txt" };
+	for (size_t i = 0; i < 3; i++) {
+		char *want = tu_strf("\"file\": \"%s\"", found[i]);
+		cr_expect_not_null(strstr(report, want), "%s not found:\n%s", found[i], report);
+		free(want);
+	}
 	cr_expect_null(strstr(report, "\"file\": \"dist/out.txt\""), "%s", report);
 	free(report);
 	tu_rmdir(repo);

@@ -7,6 +7,7 @@
 
 #include "diag.h"
 #include "gitexport.h"
+#include "util.h"
 #include "testutil.h"
 
 #include <errno.h>
@@ -118,6 +119,19 @@ Test(gitexport, exports_the_exact_tree_of_a_commit)
 	free(buf);
 	cr_assert_eq(gitexport_read_file(repo, first, "nope.txt", 100, &buf, &len), -ENOENT);
 	cr_assert_eq(gitexport_read_file(repo, first, "a.txt", 4, &buf, &len), -EFBIG);
+
+	/* The list of its files (what the scans take as tracked): every blob, links too, no
+	 * directories, each ended by a NUL; never over an existing file. */
+	char *list = tu_strf("%s/files", dest);
+	cr_assert_eq(gitexport_write_file_list(repo, first, list), 0);
+	cr_assert_eq(read_file_capped(list, 4096, &buf, &len), 0);
+	static const char want[] = ".gitattributes\0a.txt\0crlf.txt\0link\0run.sh\0"
+				   "sub/dir/b.bin\0";
+	cr_assert_eq(len, sizeof(want) - 1);
+	cr_assert_eq(memcmp(buf, want, len), 0);
+	free(buf);
+	cr_assert_eq(gitexport_write_file_list(repo, first, list), -EEXIST);
+	free(list);
 
 	free(a);
 	free(crlf);
