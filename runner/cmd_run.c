@@ -4,13 +4,16 @@
 #include "cli.h"
 
 #include "diag.h"
+#include "gitexport.h"
 #include "output.h"
 #include "pipeline.h"
 #include "run.h"
 #include "secrets.h"
 #include "util.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <sys/stat.h>
 
 #include "banned.h"
 
@@ -50,6 +53,39 @@ const char cmd_run_usage[] =
 	"SIGTERM).\n";
 
 extern char **environ;
+
+/*
+ * A workspace below its repository's root (a pipeline in a subdirectory): the sandbox shows
+ * the scans the workspace, not the .git above it, so the index's list of tracked files is
+ * written for them (a force-added file stays scanned whatever .gitignore says), into a
+ * fresh temporary directory *tmpdir. Sets ro's tracked_* fields; nothing for a workspace
+ * that is not in a repository or holds its .git directory itself.
+ */
+static void index_list_for(const char *ws, struct run_options *ro, char **tmpdir, char **list,
+			   char **root)
+{
+	struct stat st;
+	_cleanup_free_ char *dotgit = xasprintf("%s/.git", ws);
+	if (lstat(dotgit, &st) == 0 && S_ISDIR(st.st_mode)) {
+		return; /* (a .git file, of a worktree, leads outside the workspace) */
+	}
+	const char *tmp = getenv("TMPDIR");
+	*tmpdir = xasprintf("%s/runner-index-XXXXXX", !str_empty(tmp) ? tmp : "/tmp");
+	if (!mkdtemp(*tmpdir)) {
+		free(*tmpdir);
+		*tmpdir = NULL;
+		ro->tracked_unknown = true;
+		return;
+	}
+	*list = xasprintf("%s/files", *tmpdir);
+	int r = gitexport_write_index_list(ws, *list, root);
+	if (r == 0) {
+		ro->tracked_list = *list;
+		ro->tracked_root = *root;
+	} else if (r != -ENOENT) {
+		ro->tracked_unknown = true; /* .gitignore is then not read at all */
+	}
+}
 
 int cmd_run(int argc, char **argv)
 {
@@ -184,6 +220,7 @@ int cmd_run(int argc, char **argv)
 	struct run *r = NULL;
 	struct diag_list dl;
 	_cleanup_free_ char *default_secrets = NULL, *abs_secrets = NULL;
+	char *index_tmp = NULL, *index_list = NULL, *index_root = NULL;
 	diag_list_init(&dl, 50);
 
 	if (rev) {
@@ -216,6 +253,9 @@ int cmd_run(int argc, char **argv)
 	ret = cli_load_pipeline(file, &p);
 	if (ret != EXIT_OK) {
 		goto out;
+	}
+	if (!rev) {
+		index_list_for(p->dir, &ro, &index_tmp, &index_list, &index_root);
 	}
 	for (size_t k = 0; k < n_envs; k++) {
 		size_t nl = (size_t)(strchr(envs[k], '=') - envs[k]);
@@ -274,6 +314,12 @@ out:
 	pipeline_free(p);
 	diag_list_release(&dl);
 	cli_rev_release(&ws);
+	if (index_tmp) {
+		rm_rf(index_tmp);
+	}
+	free(index_tmp);
+	free(index_list);
+	free(index_root);
 	free(only);
 	free(envs);
 	return ret;

@@ -396,6 +396,23 @@ static int open_commit(const char *repo_dir, const char *commit, git_repository 
 	return lookup_commit(*repo, commit, c, dl);
 }
 
+/* Write the NUL-terminated strings of sb to a new file at out (0600), or nothing. */
+static int write_list(const struct sbuf *sb, const char *out)
+{
+	int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		return -errno;
+	}
+	int ret = write_all(fd, sb->data ? sb->data : "", sb->len);
+	if (close(fd) < 0 && ret == 0) {
+		ret = -errno;
+	}
+	if (ret < 0) {
+		unlink(out);
+	}
+	return ret;
+}
+
 struct list_walk {
 	struct sbuf sb;
 	int err;
@@ -434,18 +451,7 @@ int gitexport_write_file_list(const char *repo_dir, const char *commit, const ch
 		ret = lw.err ? lw.err : -EIO;
 	}
 	if (ret == 0) {
-		int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			ret = -errno;
-		} else {
-			ret = write_all(fd, lw.sb.data ? lw.sb.data : "", lw.sb.len);
-			if (close(fd) < 0 && ret == 0) {
-				ret = -errno;
-			}
-			if (ret < 0) {
-				unlink(out);
-			}
-		}
+		ret = write_list(&lw.sb, out);
 	}
 	sbuf_release(&lw.sb);
 	git_tree_free(tree);
@@ -453,6 +459,41 @@ int gitexport_write_file_list(const char *repo_dir, const char *commit, const ch
 	git_repository_free(repo);
 	git_libgit2_shutdown();
 	diag_list_release(&dl);
+	return ret;
+}
+
+int gitexport_write_index_list(const char *dir, const char *out, char **workdir)
+{
+	git_repository *repo = NULL;
+	git_index *index = NULL;
+	struct sbuf sb;
+	sbuf_init(&sb, (size_t)GITEXPORT_MAX_ENTRIES * 4097);
+	*workdir = NULL;
+	git_libgit2_init();
+	int ret = 0;
+	if (git_repository_open_ext(&repo, dir, 0, NULL) < 0 || git_repository_is_bare(repo) ||
+	    !git_repository_workdir(repo)) {
+		ret = -ENOENT;
+	} else if (git_repository_index(&index, repo) < 0) {
+		ret = -EIO;
+	}
+	for (size_t i = 0; ret == 0 && i < git_index_entrycount(index); i++) {
+		const git_index_entry *e = git_index_get_byindex(index, i);
+		if (e && (sbuf_puts(&sb, e->path) < 0 || sbuf_append(&sb, "", 1) < 0)) {
+			ret = -EFBIG;
+		}
+	}
+	if (ret == 0) {
+		ret = write_list(&sb, out);
+	}
+	if (ret == 0) {
+		*workdir = realpath(git_repository_workdir(repo), NULL);
+		ret = *workdir ? 0 : -errno;
+	}
+	sbuf_release(&sb);
+	git_index_free(index);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
 	return ret;
 }
 

@@ -73,6 +73,15 @@ bool gitexport_object_fits(struct git_repository *repo, const struct git_oid *oi
 int gitexport_write_file_list(const char *repo_dir, const char *commit, const char *out);
 
 /*
+ * The same for a working tree: the paths of the index of the repository that contains dir
+ * (searched upwards), written to out likewise; *workdir (heap) is its working directory,
+ * which the paths are relative to. For a workspace below the repository's root, whose
+ * .git a sandboxed scan does not see. Returns 0, -ENOENT outside a repository (or a bare
+ * one), or another -errno.
+ */
+int gitexport_write_index_list(const char *dir, const char *out, char **workdir);
+
+/*
  * The paths of the files that the tree of commit head has and that differ from (or are
  * not in) the tree of commit base: added, modified, renamed (as added), of another type.
  * At most max of them: -E2BIG beyond. *out is a heap array of heap strings (*n of them).
