@@ -64,8 +64,9 @@ int cli_rev_prepare(const char *rev, const char *branch, struct rev_workspace *w
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	/* Absolute: the list of its files beside it is bound into the scans by its path. */
 	const char *tmp = getenv("TMPDIR");
-	ws->dir = xasprintf("%s/runner-rev-XXXXXX", !str_empty(tmp) ? tmp : "/tmp");
+	ws->dir = xasprintf("%s/runner-rev-XXXXXX", tmp && tmp[0] == '/' ? tmp : "/tmp");
 	if (!mkdtemp(ws->dir)) {
 		diag_error(&dl, NULL, 0, 0, "set TMPDIR to a writable directory",
 			   "cannot create a temporary workspace: %s", strerror(errno));

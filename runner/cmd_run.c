@@ -69,8 +69,18 @@ static void index_list_for(const char *ws, struct run_options *ro, char **tmpdir
 	if (lstat(dotgit, &st) == 0 && S_ISDIR(st.st_mode)) {
 		return; /* (a .git file, of a worktree, leads outside the workspace) */
 	}
+	/* Where no stage can write: an absolute TMPDIR (else /tmp; script stages get a /tmp
+	 * of their own), not inside the workspace (then no list: .gitignore is not read). */
 	const char *tmp = getenv("TMPDIR");
-	*tmpdir = xasprintf("%s/runner-index-XXXXXX", !str_empty(tmp) ? tmp : "/tmp");
+	_cleanup_free_ char *real_ws = realpath(ws, NULL);
+	_cleanup_free_ char *base = realpath(tmp && tmp[0] == '/' ? tmp : "/tmp", NULL);
+	size_t n = real_ws ? strlen(real_ws) : 0;
+	if (!real_ws || !base ||
+	    (strncmp(base, real_ws, n) == 0 && (base[n] == '/' || base[n] == '\0'))) {
+		ro->tracked_unknown = true;
+		return;
+	}
+	*tmpdir = xasprintf("%s/runner-index-XXXXXX", base);
 	if (!mkdtemp(*tmpdir)) {
 		free(*tmpdir);
 		*tmpdir = NULL;

@@ -471,8 +471,15 @@ int gitexport_write_index_list(const char *dir, const char *out, char **workdir)
 	*workdir = NULL;
 	git_libgit2_init();
 	int ret = 0;
-	if (git_repository_open_ext(&repo, dir, 0, NULL) < 0 || git_repository_is_bare(repo) ||
-	    !git_repository_workdir(repo)) {
+	/* Whoever owns the repository (a checkout of another user's, as in many CI jobs): the
+	 * scans read it all the same (scanners/walk.c turns the check off as well), so its
+	 * list must not be left out for that. */
+	int owner_check = 1;
+	git_libgit2_opts(GIT_OPT_GET_OWNER_VALIDATION, &owner_check);
+	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+	int opened = git_repository_open_ext(&repo, dir, 0, NULL);
+	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, owner_check);
+	if (opened < 0 || git_repository_is_bare(repo) || !git_repository_workdir(repo)) {
 		ret = -ENOENT;
 	} else if (git_repository_index(&index, repo) < 0) {
 		ret = -EIO;

@@ -1888,8 +1888,16 @@ static void set_tracked(struct engine *e, json_t *gate)
 		return;
 	}
 	_cleanup_free_ char *prefix = ws[n] ? xasprintf("%s/", ws + n + 1) : xstrdup("");
-	json_object_set_new(gate, "tracked_list", json_string(o->tracked_list));
-	json_object_set_new(gate, "tracked_prefix", json_string(prefix));
+	json_t *list = json_string(o->tracked_list), *pre = json_string(prefix);
+	if (!list || !pre) {
+		/* Not UTF-8: not to be said in JSON; without the list, .gitignore is not read. */
+		json_decref(list);
+		json_decref(pre);
+		json_object_set_new(gate, "tracked_unknown", json_true());
+		return;
+	}
+	json_object_set_new(gate, "tracked_list", list);
+	json_object_set_new(gate, "tracked_prefix", pre);
 }
 
 /* The record goes to <root>/runs/<id>: root and root/runs, where they exist, must be

@@ -162,6 +162,38 @@ bool walk_must_scan(const struct walk_options *o, const char *rel, bool dir)
 	return listed(o->must_scan, o->n_must_scan, rel, dir);
 }
 
+/*
+ * Is p tracked by the index: a file at any stage (one in a merge conflict too), a
+ * directory holding one, or anything inside a submodule (a gitlink entry above it: the
+ * submodule's files are its own repository's, which the superproject's rules do not
+ * govern)?
+ */
+static bool in_index(git_index *index, const char *p, bool dir)
+{
+	size_t pos;
+	if (dir && git_index_find_prefix(&pos, index, p) == 0) {
+		return true;
+	}
+	for (int stage = 0; !dir && stage <= 3; stage++) {
+		if (git_index_get_bypath(index, p, stage)) {
+			return true;
+		}
+	}
+	_cleanup_free_ char *up = xstrdup(p);
+	size_t n = strlen(up);
+	while (n > 0 && up[n - 1] == '/') {
+		up[--n] = '\0';
+	}
+	for (char *slash; (slash = strrchr(up, '/'));) {
+		*slash = '\0';
+		const git_index_entry *e = git_index_get_bypath(index, up, 0);
+		if (e && e->mode == GIT_FILEMODE_COMMIT) {
+			return true;
+		}
+	}
+	return false;
+}
+
 static bool ignored(struct walker *w, const char *rel, bool dir)
 {
 	if (!w->repo) {
@@ -172,12 +204,8 @@ static bool ignored(struct walker *w, const char *rel, bool dir)
 	if (git_ignore_path_is_ignored(&ign, w->repo, p) < 0 || ign != 1) {
 		return false;
 	}
-	if (w->index) {
-		size_t pos;
-		if (dir ? git_index_find_prefix(&pos, w->index, p) == 0
-			: git_index_get_bypath(w->index, p, 0) != NULL) {
-			return false; /* tracked */
-		}
+	if (w->index && in_index(w->index, p, dir)) {
+		return false; /* tracked */
 	}
 	return !listed(w->o->tracked, w->o->n_tracked, rel, dir);
 }

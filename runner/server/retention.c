@@ -15,6 +15,8 @@
 
 #include <stdio.h>
 
+#include <unistd.h>
+
 #include "banned.h"
 
 void retention_begin(struct retention_pass *p, const struct server_config *c, int64_t now_ms)
@@ -63,8 +65,13 @@ static int remove_run_dirs(const struct server_config *c, const struct job *j)
 		_cleanup_free_ char *dir = jobrun_run_dir(c->data_dir, key, run_id);
 		/* And its workspace, if keep_failed_workspaces kept it. */
 		_cleanup_free_ char *ws = jobrun_workspace(c->data_dir, run_id);
+		/* And the list of its files beside it (left by a run that was killed). */
+		_cleanup_free_ char *files = xasprintf("%s.files", ws);
 		int q = rm_rf(dir);
 		int w = rm_rf(ws);
+		if (unlink(files) < 0 && errno != ENOENT && w == 0) {
+			w = -errno;
+		}
 		if (q < 0 && r == 0) {
 			r = q;
 		}

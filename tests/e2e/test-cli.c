@@ -295,6 +295,40 @@ Test(cli, a_committed_file_that_gitignore_matches_is_scanned_under_rev, .timeout
 		cr_expect_null(strstr(report, "\"file\": \"dist/out.txt\""), "%s", report);
 		free(report);
 	}
+	/* Whatever TMPDIR is (relative, inside the workspace where a stage could rewrite the
+	 * list, not UTF-8), and whoever owns the repository, the committed file is scanned
+	 * (the exit code alone says little: the pipeline file holds a token too). */
+	char *inside = tu_strf("%s/svc/tmp", repo), *odd = tu_strf("%s/t\xff", repo);
+	cr_assert_eq(mkdir(inside, 0755), 0);
+	cr_assert_eq(mkdir(odd, 0755), 0);
+	const char *tmpdirs[] = { "reltmp", inside, odd };
+	for (size_t i = 0; i < 4; i++) {
+		if (i < 3) {
+			setenv("TMPDIR", tmpdirs[i], 1);
+		} else {
+			unsetenv("TMPDIR");
+			if (geteuid() != 0) {
+				break; /* (CI runs as root) */
+			}
+			/* (Writable for the build stage, which runs without capabilities.) */
+			char *own = tu_strf("chown -R 1000:1000 '%s' && chmod -R a+rwX '%s/svc'",
+					    repo, repo);
+			cr_assert_eq(system(own), 0);
+			free(own);
+		}
+		struct tu_result r =
+			tu_runner_run(repo, "run", "--no-color", "-f", "svc/.runner.yml", NULL);
+		cr_expect_eq(r.status, 3, "case %zu: %s%s", i, r.out, r.err);
+		tu_result_free(&r);
+		char *report = tu_readf("%s/svc/.runner/runs/latest/report.json", repo);
+		cr_assert_not_null(report);
+		cr_expect_not_null(strstr(report, "\"file\": \"deploy/prod.env\""),
+				   "case %zu: deploy/prod.env not found:\n%s", i, report);
+		free(report);
+	}
+	unsetenv("TMPDIR");
+	free(inside);
+	free(odd);
 	tu_rmdir(repo);
 	free(repo);
 }
