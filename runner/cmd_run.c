@@ -95,6 +95,12 @@ static void index_list_for(const char *ws, struct run_options *ro, char **tmpdir
 	} else if (r != -ENOENT) {
 		ro->tracked_unknown = true; /* .gitignore is then not read at all */
 	}
+	if (r < 0) {
+		/* Not needed through the run (nor left behind if the runner is killed). */
+		rm_rf(*tmpdir);
+		free(*tmpdir);
+		*tmpdir = NULL;
+	}
 }
 
 int cmd_run(int argc, char **argv)
