@@ -9,8 +9,10 @@
 #ifndef RUNNER_ARTIFACTS_H
 #define RUNNER_ARTIFACTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define ARTIFACTS_MAX_BYTES   (4ull << 30)
 #define ARTIFACTS_MAX_ENTRIES 100000
@@ -18,6 +20,11 @@
 struct artifact_budget {
 	uint64_t bytes_left;
 	size_t entries_left;
+	/* A directory never copied (the run record, when it lies in the workspace: an output
+	 * of `.` would copy the record into itself): its device and inode, when skip. */
+	bool skip;
+	dev_t skip_dev;
+	ino_t skip_ino;
 };
 
 /*

@@ -1994,6 +1994,12 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 		}
 	}
 	if (ret == 0) {
+		struct stat rst;
+		if (stat(opts.record_root, &rst) == 0) {
+			e.budget.skip = true;
+			e.budget.skip_dev = rst.st_dev;
+			e.budget.skip_ino = rst.st_ino;
+		}
 		setup_disks(&e);
 		ret = setup_loop_fds(&e);
 		if (ret < 0) {

@@ -333,6 +333,23 @@ Test(cli, a_committed_file_that_gitignore_matches_is_scanned_under_rev, .timeout
 	free(repo);
 }
 
+/* An output of the whole workspace (`.`) is copied without the run record that lies in
+ * it (which it used to copy into itself until the nesting cap failed the stage). */
+Test(cli, an_output_of_the_whole_workspace_leaves_the_record_out, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  a:\n    run: echo hi > f\n    outputs: [\".\"]\n");
+	struct tu_result r = tu_runner_run(dir, "run", "--no-color", NULL);
+	cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	cr_expect(tu_exists("%s/.runner/runs/latest/artifacts/a/f", dir));
+	cr_expect(tu_exists("%s/.runner/runs/latest/artifacts/a/.runner.yml", dir));
+	cr_expect_not(tu_exists("%s/.runner/runs/latest/artifacts/a/.runner", dir));
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* A repository that commits .runner (or .runner/runs) as a symbolic link does not get the
  * run record, with its stage logs, written where the link points: the run is refused
  * (exit 2) before anything is written. */
