@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -715,6 +716,58 @@ int open_tmp_beside(const char *path, const char *tag, int flags, mode_t mode, c
 		}
 	}
 	return -EEXIST;
+}
+
+#define TMP_TRACK_MAX 32
+static const char *volatile tracked_tmp[TMP_TRACK_MAX];
+
+void tmp_track(const char *path)
+{
+	for (size_t i = 0; i < TMP_TRACK_MAX; i++) {
+		if (!tracked_tmp[i]) {
+			tracked_tmp[i] = path;
+			return;
+		}
+	}
+}
+
+void tmp_untrack(const char *path)
+{
+	for (size_t i = 0; i < TMP_TRACK_MAX; i++) {
+		if (tracked_tmp[i] == path) {
+			tracked_tmp[i] = NULL;
+		}
+	}
+}
+
+static void tmp_on_signal(int sig)
+{
+	char journal[PATH_MAX];
+	for (size_t i = 0; i < TMP_TRACK_MAX; i++) {
+		const char *p = tracked_tmp[i];
+		if (!p) {
+			continue;
+		}
+		unlink(p);
+		size_t n = strlen(p);
+		if (n + sizeof("-journal") <= sizeof(journal)) {
+			memcpy(journal, p, n);
+			memcpy(journal + n, "-journal", sizeof("-journal"));
+			unlink(journal);
+		}
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void tmp_cleanup_on_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
+		struct sigaction sa = { .sa_handler = tmp_on_signal };
+		sigemptyset(&sa.sa_mask);
+		sigaction(sigs[i], &sa, NULL);
+	}
 }
 
 int errf(char *err, size_t errlen, int code, const char *fmt, ...)

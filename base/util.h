@@ -202,6 +202,16 @@ bool path_is_inside(const char *p);
  */
 int open_tmp_beside(const char *path, const char *tag, int flags, mode_t mode, char **tmp);
 
+/*
+ * Temporary files that a fatal signal (SIGINT, SIGTERM, SIGHUP) must not leave behind:
+ * tmp_track() remembers path (and its SQLite journal, path + "-journal") until
+ * tmp_untrack(); tmp_cleanup_on_signals() installs handlers that remove them and then die
+ * of the signal as before. The path must stay valid while tracked. At most 32 at once.
+ */
+void tmp_track(const char *path);
+void tmp_untrack(const char *path);
+void tmp_cleanup_on_signals(void);
+
 /* Format a message into err (errlen bytes) and return code: for `return errf(...)`. */
 int errf(char *err, size_t errlen, int code, const char *fmt, ...) _printf_(4, 5);
 

@@ -47,6 +47,7 @@ static int db_import(const char *path, int n, char **paths)
 	struct osvdb_build *b;
 	char err[1024];
 	uint64_t start = now_mono_ms();
+	tmp_cleanup_on_signals(); /* an interrupted import leaves no half-built file */
 	int r = osvdb_build_new(path, &b, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "runner: %s\n", err);
@@ -198,6 +199,7 @@ int cmd_db(int argc, char **argv)
 		}
 		struct dbupdate_result res;
 		char err[1024];
+		tmp_cleanup_on_signals(); /* nor an interrupted download */
 		r = dbupdate_run(path, urls, n_urls, timeout_ms, &res, err, sizeof(err));
 		if (r < 0) {
 			fprintf(stderr,

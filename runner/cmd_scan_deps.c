@@ -13,6 +13,8 @@
 #include "depscan.h"
 #include "gate.h"
 #include "osvdb.h"
+#include "output.h"
+#include "sbuf.h"
 #include "stage.h"
 #include "util.h"
 
@@ -27,23 +29,31 @@ static void print_text(const struct depscan_result *r, const struct gate_outcome
 	for (size_t i = 0; i < r->findings.n; i++) {
 		const struct finding *f = &r->findings.v[i];
 		const json_t *pkg = json_object_get(f->extra, "package");
-		printf("%s:%u: %s %s", f->file ? f->file : "?", f->line, severity_name(f->severity),
-		       f->rule_id);
+		/* Names come from lockfiles and advisories: no escape sequence reaches the
+		 * terminal, as in the other scans' text. */
+		struct sbuf sb;
+		sbuf_init(&sb, SIZE_MAX / 2);
+		sbuf_printf(&sb, "%s:%u: %s %s", f->file ? f->file : "?", f->line,
+			    severity_name(f->severity), f->rule_id ? f->rule_id : "");
 		for (size_t k = 0; k < f->n_aliases; k++) {
-			printf("%s%s", k ? ", " : " (", f->aliases[k]);
+			sbuf_printf(&sb, "%s%s", k ? ", " : " (", f->aliases[k]);
 		}
-		printf("%s %s %s%s\n", f->n_aliases ? ")" : "",
-		       json_string_value(json_object_get(pkg, "name")),
-		       json_string_value(json_object_get(pkg, "version")),
-		       f->disposition == DISPOSITION_SUPPRESSED ? " [suppressed]"
-		       : f->disposition == DISPOSITION_BELOW	? ""
-								: " [blocking]");
+		const char *name = json_string_value(json_object_get(pkg, "name"));
+		const char *version = json_string_value(json_object_get(pkg, "version"));
+		sbuf_printf(&sb, "%s %s %s%s\n", f->n_aliases ? ")" : "", name ? name : "?",
+			    version ? version : "?",
+			    f->disposition == DISPOSITION_SUPPRESSED ? " [suppressed]"
+			    : f->disposition == DISPOSITION_BELOW    ? ""
+								     : " [blocking]");
 		if (f->title) {
-			printf("    %s\n", f->title);
+			sbuf_printf(&sb, "    %s\n", f->title);
 		}
 		if (f->fix) {
-			printf("    fix: %s\n", f->fix);
+			sbuf_printf(&sb, "    fix: %s\n", f->fix);
 		}
+		_cleanup_free_ char *clean = output_clean(sb.data);
+		fputs(clean ? clean : "", stdout);
+		sbuf_release(&sb);
 	}
 	const json_t *st = r->stats;
 	printf("scanned %lld lockfile%s, %lld packages (%lld checked): %lld vulnerable package%s, "
@@ -179,10 +189,16 @@ int cmd_scan_deps(int argc, char **argv)
 	}
 	if (str_eq(format, "json")) {
 		json_t *doc =
-			json_pack("{s:o, s:O, s:o}", "findings", finding_list_to_json(&r.findings),
+			json_pack("{s:o, s:O*, s:o}", "findings", finding_list_to_json(&r.findings),
 				  "stats", r.stats, "gate", gate_outcome_json(&pol, &out));
-		char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		puts(text ? text : "{}");
+		char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+		if (!text) {
+			/* Never an empty report that a reader would take for "no findings". */
+			fprintf(stderr, "runner: cannot write the JSON report\n");
+			code = EXIT_INTERNAL;
+		} else {
+			puts(text);
+		}
 		free(text);
 		json_decref(doc);
 	} else {

@@ -39,6 +39,7 @@ static void fetch_release(struct fetch *f)
 		close(f->fd);
 	}
 	if (f->tmp) {
+		tmp_untrack(f->tmp);
 		unlink(f->tmp);
 	}
 	free(f->tmp);
@@ -103,6 +104,9 @@ static int download(struct fetch *f, const char *db_path, uint64_t timeout_ms, c
 		    size_t errlen)
 {
 	f->fd = open_tmp_beside(db_path, "download", O_RDWR, 0600, &f->tmp);
+	if (f->fd >= 0) {
+		tmp_track(f->tmp);
+	}
 	if (f->fd < 0) {
 		int e = f->fd;
 		f->fd = -1;
@@ -125,7 +129,10 @@ static int download(struct fetch *f, const char *db_path, uint64_t timeout_ms, c
 	char curl_err[CURL_ERROR_SIZE] = "";
 	curl_easy_setopt(c, CURLOPT_URL, f->url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	/* From HTTPS, redirects stay on HTTPS: a plain-HTTP hop would let anyone on the path
+	 * swap the export. */
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
+			 str_has_prefix(f->url, "https:") ? "https" : "http,https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);

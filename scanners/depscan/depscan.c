@@ -533,11 +533,12 @@ int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *er
 		}
 		vulnerable += s.dep_findings > 0;
 	}
+	_cleanup_free_ char *db_shown = utf8_sanitize(o->db_path, strlen(o->db_path));
 	r->stats = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:{s:s, s:I}}", "lockfiles",
 			     (json_int_t)r->deps.n_files, "packages", (json_int_t)r->deps.n,
 			     "checked", (json_int_t)checked, "unchecked", (json_int_t)unchecked,
 			     "vulnerable_packages", (json_int_t)vulnerable, "advisories",
-			     (json_int_t)s.advisories, "db", "path", o->db_path, "age_seconds",
+			     (json_int_t)s.advisories, "db", "path", db_shown, "age_seconds",
 			     (json_int_t)age);
 	clear_hits(&s);
 	free(s.hits);

@@ -17,6 +17,16 @@
 
 #include "banned.h"
 
+/* A JSON string of text from a lockfile: never NULL (jansson refuses text that is not
+ * UTF-8, which would drop a required field); invalid bytes become U+FFFD. */
+static json_t *jstr(const char *t)
+{
+	char *clean = utf8_sanitize(t ? t : "", t ? strlen(t) : 0);
+	json_t *j = json_string(clean);
+	free(clean);
+	return j;
+}
+
 static char *uuid4(void)
 {
 	unsigned char b[16];
@@ -70,32 +80,32 @@ json_t *depscan_sbom(const struct dep_list *deps, const struct finding_list *fl,
 		if (!c) {
 			c = json_object();
 			json_object_set_new(c, "type", json_string("library"));
-			json_object_set_new(c, "bom-ref", json_string(purls[i]));
+			json_object_set_new(c, "bom-ref", jstr(purls[i]));
 			const char *colon = d->eco == ECO_MAVEN ? strchr(d->name, ':') : NULL;
 			if (colon) {
 				char *g = xstrndup(d->name, (size_t)(colon - d->name));
-				json_object_set_new(c, "group", json_string(g));
-				json_object_set_new(c, "name", json_string(colon + 1));
+				json_object_set_new(c, "group", jstr(g));
+				json_object_set_new(c, "name", jstr(colon + 1));
 				free(g);
 			} else {
-				json_object_set_new(c, "name", json_string(d->name));
+				json_object_set_new(c, "name", jstr(d->name));
 			}
 			if (*d->version) {
-				json_object_set_new(c, "version", json_string(d->version));
+				json_object_set_new(c, "version", jstr(d->version));
 			}
-			json_object_set_new(c, "purl", json_string(purls[i]));
+			json_object_set_new(c, "purl", jstr(purls[i]));
 			json_object_set_new(c, "properties", json_array());
 			json_array_append_new(components, c);
 			hmap_put(by_purl, purls[i], c);
 		}
 		json_t *props = json_object_get(c, "properties");
 		_cleanup_free_ char *loc = xasprintf("%s:%u", d->file, d->line);
-		json_array_append_new(
-			props, json_pack("{s:s, s:s}", "name", "runner:location", "value", loc));
+		json_array_append_new(props, json_pack("{s:s, s:o}", "name", "runner:location",
+						       "value", jstr(loc)));
 		if (d->groups) {
 			json_array_append_new(props,
-					      json_pack("{s:s, s:s}", "name", "runner:groups",
-							"value", d->groups));
+					      json_pack("{s:s, s:o}", "name", "runner:groups",
+							"value", jstr(d->groups)));
 		}
 		if (d->commit) {
 			json_array_append_new(props,

@@ -63,6 +63,8 @@ struct osvdb_build {
 	sqlite3 *db;
 	sqlite3_stmt *ins_vuln, *ins_aff, *get_mod, *del_aff, *del_vuln, *ins_src, *upd_src;
 	int64_t source; /* current source row */
+	char *source_location;
+	bool old_attached; /* the database being replaced, as `old` (osvdb_build_copy_source) */
 	size_t source_records;
 	size_t records;
 	struct sbuf buf; /* one record's bytes */
@@ -95,6 +97,9 @@ int osvdb_build_new(const char *path, struct osvdb_build **out, char *err, size_
 	b->path = xstrdup(path);
 	sbuf_init(&b->buf, OSV_MAX_RECORD_BYTES);
 	int fd = open_tmp_beside(path, "tmp", O_WRONLY, 0644, &b->tmp);
+	if (fd >= 0) {
+		tmp_track(b->tmp);
+	}
 	if (fd < 0) {
 		errf(err, errlen, fd, "cannot create a file beside %s: %s", path, strerror(-fd));
 		osvdb_build_abort(b);
@@ -150,12 +155,14 @@ void osvdb_build_abort(struct osvdb_build *b)
 	sqlite3_finalize(b->upd_src);
 	sqlite3_close(b->db);
 	if (b->tmp) {
+		tmp_untrack(b->tmp);
 		unlink(b->tmp);
 	}
 	sbuf_release(&b->buf);
 	bump_release();
 	free(b->tmp);
 	free(b->path);
+	free(b->source_location);
 	free(b);
 }
 
@@ -176,6 +183,8 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
 static int begin_source(struct osvdb_build *b, const char *location, const char *kind,
 			const char *etag, const char *last_modified, char *err, size_t errlen)
 {
+	free(b->source_location);
+	b->source_location = xstrdup(location);
 	sqlite3_reset(b->ins_src);
 	bind_text(b->ins_src, 1, location);
 	bind_text(b->ins_src, 2, kind);
@@ -196,6 +205,14 @@ static int begin_source(struct osvdb_build *b, const char *location, const char 
 
 static int end_source(struct osvdb_build *b, char *err, size_t errlen)
 {
+	/* A source without a single record (an export that came back empty, an archive of
+	 * other files) would silently drop what it used to hold. */
+	if (b->source_records == 0) {
+		return errf(err, errlen, -EINVAL,
+			    "%s holds no OSV advisory (*.json records): refused, the database in "
+			    "place is kept",
+			    b->source_location ? b->source_location : "a source");
+	}
 	sqlite3_reset(b->upd_src);
 	sqlite3_bind_int64(b->upd_src, 1, (sqlite3_int64)b->source_records);
 	sqlite3_bind_int64(b->upd_src, 2, b->source);
@@ -860,15 +877,21 @@ int osvdb_build_copy_source(struct osvdb_build *b, const char *old_path, const c
 			    char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
-	int r = 0;
-	if (prepare(b->db, "ATTACH DATABASE ? AS old", &st) < 0) {
-		return sql_err(b, err, errlen, "cannot attach the old database");
-	}
-	sqlite3_bind_text(st, 1, old_path, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		return sql_err(b, err, errlen, "cannot attach the old database");
+	int r = 0, rc;
+	/* Attached once for the whole build (it cannot be detached inside its transaction,
+	 * and every unchanged source comes from the same file): the connection's close drops
+	 * it. */
+	if (!b->old_attached) {
+		if (prepare(b->db, "ATTACH DATABASE ? AS old", &st) < 0) {
+			return sql_err(b, err, errlen, "cannot attach the old database");
+		}
+		sqlite3_bind_text(st, 1, old_path, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			return sql_err(b, err, errlen, "cannot attach the old database");
+		}
+		b->old_attached = true;
 	}
 	sqlite3_stmt *src = NULL;
 	if (prepare(b->db,
@@ -890,41 +913,56 @@ int osvdb_build_copy_source(struct osvdb_build *b, const char *old_path, const c
 		goto out;
 	}
 	sqlite3_stmt *cp = NULL;
-	if (prepare(b->db,
-		    "INSERT OR IGNORE INTO main.affected SELECT a.* FROM old.affected a"
-		    " JOIN old.vulns v ON a.vuln = v.id WHERE v.source = ?1"
-		    " AND v.id NOT IN (SELECT id FROM main.vulns);",
-		    &cp) < 0) {
-		r = sql_err(b, err, errlen, "cannot copy records");
-		goto out;
+	/* The same id from another source: the later `modified` wins, as on import. Records
+	 * this source has later than the ones already built replace them (the first two),
+	 * then the rest of its records are copied (the last one counts them). */
+	static const char *const steps[] = {
+		"DELETE FROM main.affected WHERE vuln IN (SELECT m.id FROM main.vulns m"
+		" JOIN old.vulns v ON v.id = m.id WHERE v.source = ?1"
+		" AND v.modified > m.modified);",
+		"DELETE FROM main.vulns WHERE id IN (SELECT m.id FROM main.vulns m"
+		" JOIN old.vulns v ON v.id = m.id WHERE v.source = ?1"
+		" AND v.modified > m.modified);",
+		"INSERT OR IGNORE INTO main.affected SELECT a.* FROM old.affected a"
+		" JOIN old.vulns v ON a.vuln = v.id WHERE v.source = ?1"
+		" AND v.id NOT IN (SELECT id FROM main.vulns);",
+		"INSERT OR IGNORE INTO main.vulns SELECT id, ?2, modified, published,"
+		" withdrawn, summary, aliases, raw FROM old.vulns WHERE source = ?1",
+	};
+	size_t copied = 0;
+	for (size_t k = 0; k < ARRAY_SIZE(steps); k++) {
+		if (prepare(b->db, steps[k], &cp) < 0) {
+			r = sql_err(b, err, errlen, "cannot copy records");
+			goto out;
+		}
+		sqlite3_bind_int64(cp, 1, old_id);
+		if (k == ARRAY_SIZE(steps) - 1) {
+			sqlite3_bind_int64(cp, 2, b->source);
+		}
+		rc = sqlite3_step(cp);
+		sqlite3_finalize(cp);
+		cp = NULL;
+		if (rc != SQLITE_DONE) {
+			r = sql_err(b, err, errlen, "cannot copy records");
+			goto out;
+		}
+		copied = (size_t)sqlite3_changes(b->db);
 	}
-	sqlite3_bind_int64(cp, 1, old_id);
-	rc = sqlite3_step(cp);
-	sqlite3_finalize(cp);
-	cp = NULL;
-	if (rc != SQLITE_DONE ||
-	    prepare(b->db,
-		    "INSERT OR IGNORE INTO main.vulns SELECT id, ?2, modified, published,"
-		    " withdrawn, summary, aliases, raw FROM old.vulns WHERE source = ?1",
-		    &cp) < 0) {
-		r = sql_err(b, err, errlen, "cannot copy records");
-		goto out;
-	}
-	sqlite3_bind_int64(cp, 1, old_id);
-	sqlite3_bind_int64(cp, 2, b->source);
-	rc = sqlite3_step(cp);
-	sqlite3_finalize(cp);
-	if (rc != SQLITE_DONE) {
-		r = sql_err(b, err, errlen, "cannot copy records");
-		goto out;
-	}
-	size_t copied = (size_t)sqlite3_changes(b->db);
 	b->records += copied;
-	b->source_records = copied;
+	/* What the source holds, copied or not (older than another source's copy). */
+	b->source_records = 0;
+	if (prepare(b->db, "SELECT count(*) FROM old.vulns WHERE source = ?1", &cp) < 0) {
+		r = sql_err(b, err, errlen, "cannot copy records");
+		goto out;
+	}
+	sqlite3_bind_int64(cp, 1, old_id);
+	if (sqlite3_step(cp) == SQLITE_ROW) {
+		b->source_records = (size_t)sqlite3_column_int64(cp, 0);
+	}
+	sqlite3_finalize(cp);
 	r = end_source(b, err, errlen);
 out:
 	sqlite3_finalize(src);
-	sqlite3_exec(b->db, "DETACH DATABASE old", NULL, NULL, NULL);
 	return r;
 }
 
@@ -1016,6 +1054,7 @@ int osvdb_build_commit(struct osvdb_build *b, char *err, size_t errlen)
 			close(dfd);
 		}
 	}
+	tmp_untrack(b->tmp);
 	free(b->tmp);
 	b->tmp = NULL;
 	osvdb_build_abort(b);

@@ -37,6 +37,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -975,6 +978,251 @@ Test(depscan, db_update_conditional_and_atomic)
 	free(s.zip);
 	free(zip);
 	free(log4);
+}
+
+/* One export served on 127.0.0.1 (its own port): a zip of the one record text. */
+struct export
+{
+	struct server s;
+	struct MHD_Daemon *d;
+	char *url;
+};
+
+static void export_set(struct export *x, const char *name, const char *record, const char *etag)
+{
+	char *zip = tu_strf("%s/%s.zip", ws, name);
+	struct zentry e[] = { { "rec.json", record, strlen(record), NULL } };
+	write_zip(zip, e, 1);
+	struct stat st;
+	cr_assert_eq(stat(zip, &st), 0);
+	free(x->s.zip);
+	x->s.zip = tu_read(zip);
+	x->s.len = (size_t)st.st_size;
+	x->s.etag = etag;
+	free(zip);
+}
+
+static void export_start(struct export *x, const char *name, const char *record)
+{
+	memset(x, 0, sizeof(*x));
+	export_set(x, name, record, "\"v1\"");
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = 0 };
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	x->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, handle, &x->s,
+				MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
+	cr_assert_not_null(x->d);
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(x->d, MHD_DAEMON_INFO_BIND_PORT);
+	x->url = tu_strf("http://127.0.0.1:%u/PyPI/%s.zip", info->port, name);
+}
+
+static void export_stop(struct export *x)
+{
+	MHD_stop_daemon(x->d);
+	free(x->s.zip);
+	free(x->url);
+}
+
+static char *pysec(const char *id, const char *modified, const char *fixed)
+{
+	return tu_strf("{\"id\": \"%s\", \"modified\": \"%s\", \"published\": \"%s\","
+		       " \"summary\": \"x\", \"severity\": [{\"type\": \"CVSS_V3\", \"score\":"
+		       " \"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\"}], \"affected\":"
+		       " [{\"package\": {\"ecosystem\": \"PyPI\", \"name\": \"foopkg\"},"
+		       " \"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": [{\"introduced\":"
+		       " \"0\"}, {\"fixed\": \"%s\"}]}]}]}",
+		       id, modified, modified, fixed);
+}
+
+/*
+ * An update with several exports, some unchanged (copied from the database in place):
+ * every unchanged one is copied (with two, the update used to fail), and where two exports
+ * hold the same id the later `modified` wins whichever is copied and which downloaded
+ * (the older copy, downloaded first, used to stay, and foopkg 1.5 passed). An export that
+ * comes back empty is refused, and the database in place is kept.
+ */
+Test(depscan, db_update_with_unchanged_exports_keeps_the_latest_records)
+{
+	char *older = pysec("PYSEC-9999-1", "2020-01-01T00:00:00Z", "1.0");
+	char *newer = pysec("PYSEC-9999-1", "2023-01-01T00:00:00Z", "2.0");
+	char *other = pysec("PYSEC-9999-2", "2023-01-01T00:00:00Z", "0.1");
+	struct export a, b, c;
+	export_start(&a, "a", older);
+	export_start(&b, "b", newer);
+	export_start(&c, "c", other);
+	struct tu_result r = tu_runner_run(ws, "db", "update", "--db", db, "--url", a.url, "--url",
+					   b.url, "--url", c.url, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tu_result_free(&r);
+	tu_write(ws, "py/requirements.txt", "foopkg==1.5\n");
+	char *dir = tu_strf("%s/py", ws);
+	int status;
+	json_t *doc = scan_json(dir, NULL, &status);
+	cr_expect_eq(status, 3, "foopkg 1.5 is below 2.0");
+	json_decref(doc);
+	/* Only a changes (still the older copy): b and c are unchanged, and copied. */
+	free(older);
+	older = pysec("PYSEC-9999-1", "2020-06-01T00:00:00Z", "1.0");
+	export_set(&a, "a", older, "\"v2\"");
+	r = tu_runner_run(ws, "db", "update", "--db", db, NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_expect_not_null(strstr(r.out, "2 unchanged"), "%s", r.out);
+	tu_result_free(&r);
+	doc = scan_json(dir, NULL, &status);
+	cr_expect_eq(status, 3, "the later record (fixed in 2.0) must win");
+	json_decref(doc);
+	/* An export that comes back as a zip without a record: refused, nothing lost. */
+	char *zip = tu_strf("%s/empty.zip", ws);
+	struct zentry readme[] = { { "README", "nothing\n", 8, NULL } };
+	write_zip(zip, readme, 1);
+	free(a.s.zip);
+	a.s.zip = tu_read(zip);
+	struct stat st;
+	cr_assert_eq(stat(zip, &st), 0);
+	a.s.len = (size_t)st.st_size;
+	a.s.etag = "\"v3\"";
+	r = tu_runner_run(ws, "db", "update", "--db", db, NULL);
+	cr_expect_neq(r.status, 0, "%s%s", r.out, r.err);
+	cr_expect_not_null(strstr(r.err, "holds no OSV advisory"), "%s", r.err);
+	tu_result_free(&r);
+	doc = scan_json(dir, NULL, &status);
+	cr_expect_eq(status, 3);
+	json_decref(doc);
+	free(zip);
+	free(dir);
+	export_stop(&a);
+	export_stop(&b);
+	export_stop(&c);
+	free(older);
+	free(newer);
+	free(other);
+}
+
+/* What lockfiles name reaches the terminal without escape sequences, and a database path
+ * that is not UTF-8 still gives a whole JSON report (it used to be "{}"). */
+Test(depscan, hostile_names_and_paths_do_not_break_the_output)
+{
+	import_fixture("osv/go");
+	tu_write(ws, "js/package-lock.json",
+		 "{\"name\": \"app\", \"version\": \"1.0.0\", \"lockfileVersion\": 1,\n"
+		 " \"dependencies\": {\"evil\\u001b]0;pwned\\u0007\\u001b[2J\": {\"version\": "
+		 "\"https://x.example/e.tgz\"}}}\n");
+	char *dir = tu_strf("%s/js", ws);
+	struct tu_result r = tu_runner_run(dir, "scan", "deps", "--db", db, NULL);
+	cr_expect_eq(r.status, 3, "%s%s", r.out, r.err);
+	cr_expect_not_null(strstr(r.out, "unresolved-version"), "%s", r.out);
+	cr_expect_null(strchr(r.out, '\x1b'), "an escape sequence reached the terminal");
+	cr_expect_null(strchr(r.out, '\a'), "a BEL reached the terminal");
+	tu_result_free(&r);
+	char *odd = tu_strf("%s/ok\xff.db", ws);
+	char *cmd = tu_strf("cp '%s' '%s'", db, odd);
+	cr_assert_eq(system(cmd), 0);
+	free(cmd);
+	r = tu_runner_run(dir, "scan", "deps", "--db", odd, "--format", "json", NULL);
+	cr_expect_eq(r.status, 3, "%s%s", r.out, r.err);
+	json_t *doc = json_loads(r.out, 0, NULL);
+	cr_assert_not_null(doc, "%s", r.out);
+	cr_expect_eq(json_array_size(json_object_get(doc, "findings")), 1, "%s", r.out);
+	cr_expect_not_null(json_object_get(doc, "stats"), "%s", r.out);
+	json_decref(doc);
+	tu_result_free(&r);
+	/* An SBOM component keeps its (required) name when the lockfile's is not UTF-8. */
+	tu_write(ws, "rb/Gemfile.lock",
+		 "GEM\n  remote: https://rubygems.org/\n  specs:\n    ev\xffil (1.0.0)\n\n"
+		 "PLATFORMS\n  ruby\n\nDEPENDENCIES\n  ev\xffil\n");
+	char *rb = tu_strf("%s/rb", ws);
+	r = tu_runner_run(rb, "sbom", NULL);
+	cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+	doc = json_loads(r.out, 0, NULL);
+	cr_assert_not_null(doc, "%s", r.out);
+	json_t *comp = json_array_get(json_object_get(doc, "components"), 0);
+	cr_expect_str_eq(json_string_value(json_object_get(comp, "name")), "ev\xef\xbf\xbdil");
+	json_decref(doc);
+	tu_result_free(&r);
+	free(rb);
+	free(odd);
+	free(dir);
+}
+
+/* A server that sends a little of an export and then nothing more. */
+static ssize_t trickle(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)cls;
+	if (pos < 65536) {
+		size_t n = max < 65536 - pos ? max : (size_t)(65536 - pos);
+		memset(buf, 'x', n);
+		return (ssize_t)n;
+	}
+	usleep(50000);
+	return 0;
+}
+
+static enum MHD_Result slow_handle(void *cls, struct MHD_Connection *c, const char *url,
+				   const char *method, const char *version, const char *upload,
+				   size_t *upload_size, void **state)
+{
+	(void)cls, (void)url, (void)method, (void)version, (void)upload, (void)upload_size;
+	(void)state;
+	struct MHD_Response *resp =
+		MHD_create_response_from_callback(1u << 30, 65536, trickle, NULL, NULL);
+	enum MHD_Result ret = MHD_queue_response(c, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* How many files beside the database are its temporary ones (downloads, builds). */
+static int temporaries(void)
+{
+	char *cmd = tu_strf("ls -a '%s' | grep -c -e '\\.download-' -e '\\.tmp-'", ws);
+	FILE *f = popen(cmd, "r");
+	int n = -1;
+	cr_assert_not_null(f);
+	cr_assert_eq(fscanf(f, "%d", &n), 1);
+	pclose(f);
+	free(cmd);
+	return n;
+}
+
+/* An update interrupted (SIGTERM, SIGINT, a closed terminal) in the middle of a download
+ * leaves no temporary file behind (each could hold gigabytes), and the database as it
+ * was. */
+Test(depscan, an_interrupted_update_leaves_no_temporary_file, .timeout = 60)
+{
+	import_fixture("osv/go");
+	int before = db_records();
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = 0 };
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	struct MHD_Daemon *d =
+		MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, slow_handle, NULL,
+				 MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
+	cr_assert_not_null(d);
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	char *url = tu_strf("http://127.0.0.1:%u/Go/all.zip", info->port);
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	for (size_t i = 0; i < 3; i++) {
+		pid_t pid = fork();
+		cr_assert_geq(pid, 0);
+		if (pid == 0) {
+			int null = open("/dev/null", O_WRONLY);
+			dup2(null, 1);
+			dup2(null, 2);
+			execl(tu_runner(), "runner", "db", "update", "--db", db, "--url", url,
+			      (char *)NULL);
+			_exit(127);
+		}
+		/* Until the download has begun. */
+		for (int k = 0; k < 200 && temporaries() == 0; k++) {
+			usleep(20000);
+		}
+		cr_expect_gt(temporaries(), 0, "the download never started");
+		kill(pid, sigs[i]);
+		int status;
+		cr_assert_eq(waitpid(pid, &status, 0), pid);
+		cr_expect(WIFSIGNALED(status) && WTERMSIG(status) == sigs[i], "status %d", status);
+		cr_expect_eq(temporaries(), 0, "signal %d left a temporary file", sigs[i]);
+	}
+	cr_expect_eq(db_records(), before);
+	MHD_stop_daemon(d);
+	free(url);
 }
 
 /* Scanning ws/sub blocks (exit 3) with exactly the unresolved-version findings want
