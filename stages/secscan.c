@@ -666,6 +666,17 @@ int secscan_paths(struct stage_worker *w, const char *const *paths, size_t n, js
 	return code;
 }
 
+/* s with its line breaks written as \n and \r. */
+static void put_one_line(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\n' || *s == '\r') {
+			fputs(*s == '\n' ? "\\n" : "\\r", f);
+		} else {
+			fputc(*s, f);
+		}
+	}
+}
 /* ---------- the human summary ---------- */
 
 static const char *jstr(const json_t *o, const char *k)
@@ -728,9 +739,11 @@ void secscan_print_text(FILE *f, const char *what, const json_t *result, size_t 
 			break;
 		}
 		shown++;
-		fprintf(f, "%s:%lld:%lld: %s %s: %s", jstr(fj, "file"), (long long)jint(fj, "line"),
-			(long long)jint(fj, "column"), jstr(fj, "severity"), jstr(fj, "rule_id"),
-			jstr(fj, "message"));
+		/* One finding, one line: a file name or message cannot forge another. */
+		put_one_line(f, jstr(fj, "file"));
+		fprintf(f, ":%lld:%lld: %s %s: ", (long long)jint(fj, "line"),
+			(long long)jint(fj, "column"), jstr(fj, "severity"), jstr(fj, "rule_id"));
+		put_one_line(f, jstr(fj, "message"));
 		const json_t *cwe = json_object_get(fj, "cwe");
 		for (size_t k = 0; k < json_array_size(cwe); k++) {
 			fprintf(f, "%s%s%s", k ? ", " : " [",

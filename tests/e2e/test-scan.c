@@ -231,6 +231,24 @@ Test(scan_cli, secrets_are_never_printed)
 	free(dir);
 }
 
+/* One finding is one line of the text report: a file name with a line break in it cannot
+ * forge another finding (or a "passed" line). */
+Test(scan_cli, file_names_cannot_forge_report_lines)
+{
+	char *dir = tu_tmpdir();
+	char *conf = NULL;
+	cr_assert_geq(asprintf(&conf, "GITHUB_TOKEN=%s\n", secret), 0);
+	tu_write(dir, "x\ndeploy/fake.env:1:1: info forged: nothing to see\n.txt", conf);
+	struct tu_result r = tu_runner_run(dir, "scan", "secrets", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	lacks(r.out, "\ndeploy/fake.env:1:1");
+	has(r.out, "x\\ndeploy/fake.env");
+	tu_result_free(&r);
+	free(conf);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* The secrets scan looks into generated files by default (a bundled key in a *.min.js, a
  * rendered manifest marked DO NOT EDIT); the sast scan does not. */
 Test(scan_cli, secrets_are_found_in_generated_files)
