@@ -764,6 +764,10 @@ void tmp_cleanup_on_signals(void)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
+		struct sigaction old;
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN) {
+			continue; /* ignored by the caller (nohup, a background job): still so */
+		}
 		struct sigaction sa = { .sa_handler = tmp_on_signal };
 		sigemptyset(&sa.sa_mask);
 		sigaction(sigs[i], &sa, NULL);

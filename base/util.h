@@ -206,7 +206,8 @@ int open_tmp_beside(const char *path, const char *tag, int flags, mode_t mode, c
  * Temporary files that a fatal signal (SIGINT, SIGTERM, SIGHUP) must not leave behind:
  * tmp_track() remembers path (and its SQLite journal, path + "-journal") until
  * tmp_untrack(); tmp_cleanup_on_signals() installs handlers that remove them and then die
- * of the signal as before. The path must stay valid while tracked. At most 32 at once.
+ * of the signal as before (a signal the process ignores stays ignored). The path must stay
+ * valid while tracked. At most 32 at once.
  */
 void tmp_track(const char *path);
 void tmp_untrack(const char *path);

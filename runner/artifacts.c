@@ -58,6 +58,10 @@ static int copy_at(int sdir, const char *name, int ddir, struct artifact_budget 
 	if (fstatat(sdir, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		return -errno;
 	}
+	if (b->skip && S_ISDIR(st.st_mode) && st.st_dev == b->skip_dev &&
+	    st.st_ino == b->skip_ino) {
+		return 0; /* the run record: never an output */
+	}
 	if (b->entries_left == 0) {
 		snprintf(msg, msgsize, "more than %d files in outputs", ARTIFACTS_MAX_ENTRIES);
 		return -E2BIG;
@@ -104,10 +108,6 @@ static int copy_at(int sdir, const char *name, int ddir, struct artifact_budget 
 		return copy_file(sfd, dfd, (uint64_t)st.st_size);
 	}
 	if (S_ISDIR(st.st_mode)) {
-		if (b->skip && st.st_dev == b->skip_dev && st.st_ino == b->skip_ino) {
-			b->entries_left++; /* not copied: not counted */
-			return 0;
-		}
 		if (mkdirat(ddir, name, 0755) < 0 && errno != EEXIST) {
 			return -errno;
 		}

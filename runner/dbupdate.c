@@ -39,8 +39,8 @@ static void fetch_release(struct fetch *f)
 		close(f->fd);
 	}
 	if (f->tmp) {
-		tmp_untrack(f->tmp);
 		unlink(f->tmp);
+		tmp_untrack(f->tmp);
 	}
 	free(f->tmp);
 	free(f->old_etag);

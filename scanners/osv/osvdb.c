@@ -155,8 +155,8 @@ void osvdb_build_abort(struct osvdb_build *b)
 	sqlite3_finalize(b->upd_src);
 	sqlite3_close(b->db);
 	if (b->tmp) {
-		tmp_untrack(b->tmp);
 		unlink(b->tmp);
+		tmp_untrack(b->tmp);
 	}
 	sbuf_release(&b->buf);
 	bump_release();
@@ -949,9 +949,10 @@ int osvdb_build_copy_source(struct osvdb_build *b, const char *old_path, const c
 		copied = (size_t)sqlite3_changes(b->db);
 	}
 	b->records += copied;
-	/* What the source holds, copied or not (older than another source's copy). */
+	/* What the source held when it was read, as the old database recorded it (its
+	 * records that another source's later copy overrode were counted, not stored). */
 	b->source_records = 0;
-	if (prepare(b->db, "SELECT count(*) FROM old.vulns WHERE source = ?1", &cp) < 0) {
+	if (prepare(b->db, "SELECT records FROM old.sources WHERE id = ?1", &cp) < 0) {
 		r = sql_err(b, err, errlen, "cannot copy records");
 		goto out;
 	}

@@ -1070,6 +1070,17 @@ Test(depscan, db_update_with_unchanged_exports_keeps_the_latest_records)
 	doc = scan_json(dir, NULL, &status);
 	cr_expect_eq(status, 3, "the later record (fixed in 2.0) must win");
 	json_decref(doc);
+	/* Only c changes: a, whose one record b's later copy overrode (none of its own is
+	 * stored), is copied all the same (it held a record: it is not an empty export). */
+	free(other);
+	other = pysec("PYSEC-9999-2", "2023-06-01T00:00:00Z", "0.1");
+	export_set(&c, "c", other, "\"v2\"");
+	r = tu_runner_run(ws, "db", "update", "--db", db, NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	doc = scan_json(dir, NULL, &status);
+	cr_expect_eq(status, 3);
+	json_decref(doc);
 	/* An export that comes back as a zip without a record: refused, nothing lost. */
 	char *zip = tu_strf("%s/empty.zip", ws);
 	struct zentry readme[] = { { "README", "nothing\n", 8, NULL } };
@@ -1220,6 +1231,27 @@ Test(depscan, an_interrupted_update_leaves_no_temporary_file, .timeout = 60)
 		cr_expect(WIFSIGNALED(status) && WTERMSIG(status) == sigs[i], "status %d", status);
 		cr_expect_eq(temporaries(), 0, "signal %d left a temporary file", sigs[i]);
 	}
+	/* A signal the caller ignores (nohup, a background job) stays ignored: the update
+	 * goes on to its timeout, and cleans up on that way out. */
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		signal(SIGHUP, SIG_IGN);
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(tu_runner(), "runner", "db", "update", "--db", db, "--url", url, "--timeout",
+		      "2s", (char *)NULL);
+		_exit(127);
+	}
+	for (int k = 0; k < 200 && temporaries() == 0; k++) {
+		usleep(20000);
+	}
+	kill(pid, SIGHUP);
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 4, "status %d", status);
+	cr_expect_eq(temporaries(), 0);
 	cr_expect_eq(db_records(), before);
 	MHD_stop_daemon(d);
 	free(url);
