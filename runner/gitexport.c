@@ -110,28 +110,20 @@ static int census_cb(const char *root, const git_tree_entry *e, void *payload)
 		c->err = -ELOOP;
 		return -1;
 	}
-	if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
-		/* Checked before the walk goes into it (and inflates it). */
+	git_object_t kind = git_tree_entry_type(e);
+	if (kind == GIT_OBJECT_TREE || kind == GIT_OBJECT_BLOB) {
+		/* From the header alone: a tree before the walk goes into it (and inflates it). */
 		size_t size;
 		git_object_t type;
 		if (git_odb_read_header(&size, &type, c->odb, git_tree_entry_id(e)) < 0) {
 			c->err = -ENOENT;
 			return -1;
 		}
-		if (size > GITEXPORT_MAX_TREE_BYTES) {
-			c->err = -EFBIG;
-			return -1;
+		if (kind == GIT_OBJECT_BLOB) {
+			c->bytes += size;
 		}
-	}
-	if (git_tree_entry_type(e) == GIT_OBJECT_BLOB) {
-		size_t size;
-		git_object_t type;
-		if (git_odb_read_header(&size, &type, c->odb, git_tree_entry_id(e)) < 0) {
-			c->err = -ENOENT;
-			return -1;
-		}
-		c->bytes += size;
-		if (c->bytes > GITEXPORT_MAX_BYTES) {
+		if (kind == GIT_OBJECT_TREE ? size > GITEXPORT_MAX_TREE_BYTES
+					    : c->bytes > GITEXPORT_MAX_BYTES) {
 			c->err = -EFBIG;
 			return -1;
 		}

@@ -5,7 +5,9 @@
 
 #include "util.h"
 
+#include <errno.h>
 #include <openssl/evp.h>
+#include <unistd.h>
 
 #include "banned.h"
 
@@ -72,4 +74,32 @@ bool oci_digest_valid(const char *s)
 		}
 	}
 	return n == 64;
+}
+
+bool oci_fd_matches(int fd, uint64_t size, const char *digest)
+{
+	struct oci_sha256 h;
+	if (fd < 0 || oci_sha256_init(&h) < 0) {
+		return false;
+	}
+	char *buf = xmalloc(1u << 20);
+	uint64_t got = 0;
+	bool ok = true;
+	while (ok) {
+		ssize_t n = pread(fd, buf, 1u << 20, (off_t)got);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		ok = n >= 0 && got + (uint64_t)n <= size;
+		if (n <= 0) {
+			break;
+		}
+		oci_sha256_update(&h, buf, (size_t)n);
+		got += (uint64_t)n;
+	}
+	char actual[OCI_DIGEST_SIZE];
+	oci_sha256_final(&h, actual);
+	oci_sha256_release(&h);
+	free(buf);
+	return ok && got == size && str_eq(actual, digest);
 }

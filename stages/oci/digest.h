@@ -31,6 +31,10 @@ void oci_sha256_release(struct oci_sha256 *h);
 /* Digest of a buffer into out. Returns 0 or -ENOMEM. */
 int oci_digest_buffer(const void *data, size_t len, char out[OCI_DIGEST_SIZE]);
 
+/* Whether the file open at fd holds exactly size bytes (read from offset 0, whatever its
+ * position) whose digest is digest. */
+bool oci_fd_matches(int fd, uint64_t size, const char *digest);
+
 /* Whether s is exactly "sha256:" followed by 64 lower-case hex digits. */
 bool oci_digest_valid(const char *s);
 

@@ -366,26 +366,8 @@ bool oci_layout_has_blob(const struct oci_layout *l, const char *digest, uint64_
 	if (fd < 0) {
 		return false;
 	}
-	bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == size;
-	struct oci_sha256 h;
-	if (ok && oci_sha256_init(&h) == 0) {
-		char *buf = xmalloc(COPY_CHUNK);
-		uint64_t got = 0;
-		ssize_t n;
-		while ((n = read(fd, buf, COPY_CHUNK)) > 0 || (n < 0 && errno == EINTR)) {
-			if (n > 0) {
-				oci_sha256_update(&h, buf, (size_t)n);
-				got += (uint64_t)n;
-			}
-		}
-		char actual[OCI_DIGEST_SIZE];
-		oci_sha256_final(&h, actual);
-		oci_sha256_release(&h);
-		free(buf);
-		ok = n == 0 && got == size && str_eq(actual, digest);
-	} else {
-		ok = false;
-	}
+	bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == size &&
+		  oci_fd_matches(fd, size, digest);
 	close(fd);
 	return ok;
 }

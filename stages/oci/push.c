@@ -236,40 +236,6 @@ static bool digest_echo_ok(struct blob_job *j)
 	return true;
 }
 
-/*
- * Whether fd (a layout's blob file) holds exactly the blob digest names. Checked before the
- * blob is uploaded or mounted, from the descriptor the upload reads: a layout's file may
- * hold other bytes of the right size (a hard link to a host file, a damaged or crafted
- * layout), which the push would otherwise send, or vouch for by mounting the real blob
- * from another repository with the pusher's credentials.
- */
-static bool fd_holds(int fd, uint64_t size, const char *digest)
-{
-	struct oci_sha256 h;
-	if (fd < 0 || oci_sha256_init(&h) < 0) {
-		return false;
-	}
-	char *buf = xmalloc(1u << 20);
-	uint64_t got = 0;
-	bool ok = true;
-	while (ok && got < size) {
-		ssize_t n = pread(fd, buf, 1u << 20, (off_t)got);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		ok = n > 0;
-		if (ok) {
-			oci_sha256_update(&h, buf, (size_t)n);
-			got += (uint64_t)n;
-		}
-	}
-	char actual[OCI_DIGEST_SIZE];
-	oci_sha256_final(&h, actual);
-	oci_sha256_release(&h);
-	free(buf);
-	return ok && got == size && str_eq(actual, digest);
-}
-
 static void on_done(struct push_ctx *p, struct blob_job *j)
 {
 	struct oci_xfer *x = &j->x;
@@ -306,7 +272,10 @@ static void on_done(struct push_ctx *p, struct blob_job *j)
 		if (s == 200) {
 			j->result = R_SKIPPED;
 			j->state = B_DONE;
-		} else if (s == 404 && !fd_holds(j->fd, j->d.size, j->d.digest)) {
+		} else if (s == 404 && !oci_fd_matches(j->fd, j->d.size, j->d.digest)) {
+			/* Before it is uploaded or mounted, the file must hold exactly the blob it
+			 * names: a layout's file may hold other bytes of the right size (a hard
+			 * link to a host file, a damaged or crafted layout). */
 			fail(j,
 			     "the layout's file for blob %s does not hold it (other bytes of the "
 			     "same size); nothing of it was sent or mounted",
