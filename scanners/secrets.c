@@ -201,7 +201,9 @@ static void eval_rule(struct secrets_scratch *s, uint32_t ri, const char *buf, s
 		      struct secrets_file_stats *st)
 {
 	const struct rule *r = ruleset_rule(s->rs, ri);
-	size_t end = r->multiline ? MIN(len, ls + SECRETS_MULTILINE_MAX) : le;
+	/* A multiline match starts on this line, which may be long (a minified file holds a
+	 * key anywhere in it), and may reach SECRETS_MULTILINE_MAX past the line's end. */
+	size_t end = r->multiline ? MIN(len, le + MIN(len - le, SECRETS_MULTILINE_MAX)) : le;
 	size_t pos = ls;
 	while (pos <= end) {
 		int rc = pcre2_match(r->regex, (PCRE2_SPTR)buf, end, pos, 0, s->rx.md, s->rx.mctx);

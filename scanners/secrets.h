@@ -5,7 +5,8 @@
  * Speed comes from the keywords of the rules: one pass over the file looks up every byte
  * pair in a table of keyword prefixes; a rule's regular expression only runs on a line
  * where one of its keywords occurs (case-insensitively), at most once per line. Multiline
- * rules (PEM blocks) run from that line over a bounded window.
+ * rules (PEM blocks) match from anywhere on that line to at most SECRETS_MULTILINE_MAX
+ * past its end.
  *
  * The secret never leaves this module in clear: a finding carries its redacted form
  * (secrets_redact: the first 4 characters and a short SHA-256), its snippet has every
@@ -22,7 +23,7 @@
 
 #include <stddef.h>
 
-/* How far a multiline secret (a PEM block) may reach. */
+/* How far past its first line a multiline secret (a PEM block) may reach. */
 #define SECRETS_MULTILINE_MAX (64u << 10)
 /* Findings per file (beyond: counted, not reported). */
 #define SECRETS_MAX_PER_FILE 1000

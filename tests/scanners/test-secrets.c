@@ -293,6 +293,18 @@ Test(secrets, private_key_block)
 	scan(many, NULL, 0);
 	cr_assert_not_null(by_rule("secret.private-key"));
 	free(many);
+	/* A key far into a long line (a minified bundle) is found: the window runs from the
+	 * line's end, not its start. */
+	size_t pad = SECRETS_MULTILINE_MAX + 4096;
+	char *lng = xmalloc(pad + strlen(key) + 8);
+	memset(lng, 'x', pad);
+	lng[pad] = ' ';
+	strcpy(lng + pad + 1, key);
+	scan(lng, NULL, 0);
+	f = by_rule("secret.private-key");
+	cr_assert_not_null(f, "a key after %zu bytes of its line was missed", pad);
+	cr_assert_eq(f->line, 1);
+	free(lng);
 }
 
 Test(secrets, inline_suppression_and_no_keyword_no_scan)
