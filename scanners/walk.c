@@ -124,13 +124,9 @@ static bool excluded(const struct walker *w, const char *rel, bool dir)
 	return false;
 }
 
-/* Ignored by .gitignore and not tracked: a file in the index (added with --force, or
- * before the rule) is committed all the same, and is scanned; a directory is entered when
- * the index has a file below it. The repository's .gitignore is its authors' to write: it
- * must not hide what they commit. */
-/* Is rel in the sorted list v (a directory: does it hold one)? Binary search for the
- * first entry not below rel; for a directory, one must start with "rel/". */
-static bool listed(const char *const *v, size_t nv, const char *rel, bool dir)
+/* Binary search for the first entry not below rel; for a directory, one must start with
+ * "rel/". */
+bool walk_listed(const char *const *v, size_t nv, const char *rel, bool dir)
 {
 	size_t lo = 0, hi = nv, n = strlen(rel);
 	while (lo < hi) {
@@ -159,7 +155,7 @@ static bool listed(const char *const *v, size_t nv, const char *rel, bool dir)
 
 bool walk_must_scan(const struct walk_options *o, const char *rel, bool dir)
 {
-	return listed(o->must_scan, o->n_must_scan, rel, dir);
+	return walk_listed(o->must_scan, o->n_must_scan, rel, dir);
 }
 
 /*
@@ -194,6 +190,10 @@ static bool in_index(git_index *index, const char *p, bool dir)
 	return false;
 }
 
+/* Ignored by .gitignore and not tracked: a file in the index (added with --force, or
+ * before the rule) is committed all the same, and is scanned; a directory is entered when
+ * the index has a file below it. The repository's .gitignore is its authors' to write: it
+ * must not hide what they commit. */
 static bool ignored(struct walker *w, const char *rel, bool dir)
 {
 	if (!w->repo) {
@@ -207,7 +207,7 @@ static bool ignored(struct walker *w, const char *rel, bool dir)
 	if (w->index && in_index(w->index, p, dir)) {
 		return false; /* tracked */
 	}
-	return !listed(w->o->tracked, w->o->n_tracked, rel, dir);
+	return !walk_listed(w->o->tracked, w->o->n_tracked, rel, dir);
 }
 
 static void add_file(struct walker *w, const char *rel, uint64_t size)

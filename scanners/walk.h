@@ -76,6 +76,8 @@ struct walk_options {
 
 /* Is rel one of o->must_scan (a directory: does it hold one)? */
 bool walk_must_scan(const struct walk_options *o, const char *rel, bool dir);
+/* Is rel in the sorted list v (a directory: does it hold one)? */
+bool walk_listed(const char *const *v, size_t nv, const char *rel, bool dir);
 
 struct walk_file {
 	char *path; /* root-relative, '/'-separated */

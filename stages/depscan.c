@@ -224,6 +224,13 @@ static int depscan_run_stage(struct stage_worker *w)
 	struct depscan_result r;
 	depscan_result_init(&r);
 	if (code == 0) {
+		/* A fork's changed lockfiles are read wherever they lie (vendor/, a
+		 * dot-directory): the pull request chose the place. */
+		struct deps_walk_opts wo = {
+			.must_scan = (const char *const *)pol.changed,
+			.n_must_scan = pol.n_changed,
+			.enter_skipped = pol.changed_all,
+		};
 		struct depscan_opts o = {
 			.db_path = db,
 			.max_age_s = age_ms / 1000,
@@ -231,6 +238,7 @@ static int depscan_run_stage(struct stage_worker *w)
 			.root = w->workspace,
 			.paths = (const char *const *)paths,
 			.n_paths = n_paths,
+			.walk = &wo,
 		};
 		printf("dependency-scan: database %s\n", db ? db : "(none)");
 		fflush(stdout);

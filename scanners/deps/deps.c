@@ -11,6 +11,7 @@
 #include "parsers.h"
 #include "sbuf.h"
 #include "util.h"
+#include "walk.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -607,6 +608,7 @@ struct walk {
 	struct dep_list *l;
 	struct diag_list *dl;
 	const char *root;
+	const struct deps_walk_opts *o; /* never NULL */
 	size_t entries;
 	int first_error;
 };
@@ -637,7 +639,22 @@ static void note_error(struct walk *w, int r)
 	}
 }
 
-static void walk_dir(struct walk *w, const char *path, unsigned depth)
+static bool vcs_dir(const char *name)
+{
+	return str_eq(name, ".git") || str_eq(name, ".hg") || str_eq(name, ".svn") ||
+	       str_eq(name, ".runner");
+}
+
+/* A directory the walk does not enter unless told to: installed packages, vendored
+ * copies, hidden directories. */
+static bool skipped_dir(const struct walk *w, const char *name)
+{
+	return !w->o->enter_skipped &&
+	       (name[0] == '.' || str_eq(name, "node_modules") || str_eq(name, "vendor"));
+}
+
+/* only_listed: inside a skipped directory, entered for the must_scan entries below it. */
+static void walk_dir(struct walk *w, const char *path, unsigned depth, bool only_listed)
 {
 	if (depth > DEPS_MAX_WALK_DEPTH) {
 		diag_error(w->dl, display_path(w, path), 0, 0, NULL,
@@ -679,16 +696,20 @@ static void walk_dir(struct walk *w, const char *path, unsigned depth)
 		char *sub = xasprintf("%s/%s", path, names[i]);
 		struct stat st;
 		if (lstat(sub, &st) == 0) {
+			const char *rel = display_path(w, sub);
 			if (S_ISDIR(st.st_mode)) {
-				bool skip = names[i][0] == '.' ||
-					    str_eq(names[i], "node_modules") ||
-					    str_eq(names[i], "vendor");
-				if (!skip) {
-					walk_dir(w, sub, depth + 1);
+				bool skip = only_listed || skipped_dir(w, names[i]);
+				if (vcs_dir(names[i])) {
+					/* never entered */
+				} else if (!skip || walk_listed(w->o->must_scan, w->o->n_must_scan,
+								rel, true)) {
+					walk_dir(w, sub, depth + 1, skip);
 				}
 			} else if (S_ISREG(st.st_mode)) {
 				enum dep_format f;
-				if (dep_format_detect(names[i], &f) == 0) {
+				if ((!only_listed ||
+				     walk_listed(w->o->must_scan, w->o->n_must_scan, rel, false)) &&
+				    dep_format_detect(names[i], &f) == 0) {
 					if (w->l->n_files >= DEPS_MAX_LOCKFILES) {
 						diag_error(w->dl, display_path(w, sub), 0, 0, NULL,
 							   "more than %u lockfiles: refused",
@@ -748,8 +769,15 @@ static char *clean_path(const char *p)
 int deps_scan_paths(struct dep_list *l, const char *root, const char *const *given, size_t n,
 		    struct diag_list *dl)
 {
+	return deps_scan_paths_opts(l, root, given, n, NULL, dl);
+}
+
+int deps_scan_paths_opts(struct dep_list *l, const char *root, const char *const *given, size_t n,
+			 const struct deps_walk_opts *wo, struct diag_list *dl)
+{
+	static const struct deps_walk_opts defaults;
 	_cleanup_free_ char *clean_root = root ? clean_path(root) : NULL;
-	struct walk w = { .l = l, .dl = dl, .root = clean_root };
+	struct walk w = { .l = l, .dl = dl, .root = clean_root, .o = wo ? wo : &defaults };
 	_cleanup_free_ char *real_root = root ? realpath(root, NULL) : NULL;
 	if (real_root) {
 		l->root = arena_strdup(l->arena, real_root);
@@ -768,7 +796,7 @@ int deps_scan_paths(struct dep_list *l, const char *root, const char *const *giv
 			continue;
 		}
 		if (S_ISDIR(st.st_mode)) {
-			walk_dir(&w, paths[i], 0);
+			walk_dir(&w, paths[i], 0, false);
 			continue;
 		}
 		enum dep_format f;

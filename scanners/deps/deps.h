@@ -127,13 +127,29 @@ int deps_parse_go_buffers(struct dep_list *l, const char *display, const char *m
 			  const char *sum_display, const char *sum, size_t sum_len,
 			  struct diag_list *dl);
 
+/* What a directory walk may not skip. */
+struct deps_walk_opts {
+	/* Root-relative paths, sorted: read (and the directories above them entered) whatever
+	 * the skips say, the rest of a skipped directory staying skipped. What a fork's pull
+	 * request changed, since it chose where its files lie. */
+	const char *const *must_scan;
+	size_t n_must_scan;
+	/* Enter node_modules, vendor and dot-directories (but .git, .hg, .svn and .runner):
+	 * a fork's run whose changes could not be listed. */
+	bool enter_skipped;
+};
+
 /*
  * Find and parse every lockfile under each path (a directory is walked, skipping
- * node_modules, vendor, .git and other dot-directories, without following symbolic
- * links; a file is parsed by its name). `root` (may be NULL) is stripped from the front
- * of displayed paths. Returns 0 or the first error (every error is in dl); the number of
- * lockfiles read is l->n_files.
+ * node_modules, vendor, .git and other dot-directories unless wo says otherwise, without
+ * following symbolic links; a file is parsed by its name). `root` (may be NULL) is
+ * stripped from the front of displayed paths, which must_scan is compared with. wo may be
+ * NULL. Returns 0 or the first error (every error is in dl); the number of lockfiles read
+ * is l->n_files.
  */
+int deps_scan_paths_opts(struct dep_list *l, const char *root, const char *const *paths, size_t n,
+			 const struct deps_walk_opts *wo, struct diag_list *dl);
+/* deps_scan_paths_opts with the default skips. */
 int deps_scan_paths(struct dep_list *l, const char *root, const char *const *paths, size_t n,
 		    struct diag_list *dl);
 

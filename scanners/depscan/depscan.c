@@ -444,7 +444,7 @@ int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *er
 			    o->db_path, a, m);
 	}
 	/* The lockfiles. */
-	rc = deps_scan_paths(&r->deps, o->root, o->paths, o->n_paths, &r->diags);
+	rc = deps_scan_paths_opts(&r->deps, o->root, o->paths, o->n_paths, o->walk, &r->diags);
 	if (rc < 0) {
 		osvdb_close(db);
 		const struct diag *d = r->diags.n ? &r->diags.v[0] : NULL;

@@ -38,7 +38,8 @@ struct depscan_opts {
 	const char *root;		/* stripped from displayed paths (the workspace), or NULL */
 	const char *const *paths;	/* files or directories to scan */
 	size_t n_paths;
-	int64_t now; /* seconds since 1970; 0 = the clock */
+	const struct deps_walk_opts *walk; /* what the walk may not skip, or NULL */
+	int64_t now;			   /* seconds since 1970; 0 = the clock */
 };
 
 struct depscan_result {

@@ -872,6 +872,43 @@ Test(serve, a_fork_cannot_place_its_findings_under_exempted_paths, .timeout = 18
 	stop(&e);
 }
 
+static const char pom_fmt[] =
+	"<project><modelVersion>4.0.0</modelVersion><groupId>x</groupId><artifactId>%s</artifactId>"
+	"<version>1</version><dependencies><dependency><groupId>org.apache.logging.log4j</groupId>"
+	"<artifactId>log4j-core</artifactId><version>%s</version></dependency></dependencies>"
+	"</project>\n";
+
+/* The dependency scan does not walk into vendor/ (nor node_modules/ or dot-directories),
+ * but a lockfile a fork's pull request put there is read: it chose the place. The base
+ * branch's own vendored copy stays skipped. */
+Test(serve, a_fork_cannot_place_a_lockfile_where_the_dependency_scan_skips, .timeout = 180)
+{
+	struct env e;
+	char *dir = tu_tmpdir();
+	char *db = tu_strf("%s/osv.db", dir), *adv = tu_fixture("osv/maven");
+	struct tu_result ir = tu_runner_run(dir, "db", "import", "--db", db, adv, NULL);
+	cr_assert_eq(ir.status, 0, "%s", ir.err);
+	tu_result_free(&ir);
+	setenv("RUNNER_DB", db, 1);
+	start(&e, NULL, 0);
+	char *fixed = tu_strf(pom_fmt, "app", "2.17.1");
+	char *vuln = tu_strf(pom_fmt, "lib", "2.14.1");
+	tu_write(e.repo, "src/pom.xml", fixed);
+	tu_write(e.repo, "src/vendor/lib/pom.xml", vuln);
+	char *base = ts_git_commit(e.repo, ".runner.yml",
+				   "version: 1\nstages:\n"
+				   "  deps: { uses: dependency-scan, with: { paths: [src] } }\n");
+	expect_fork_exemptions(&e, base, "src/vendor/new/pom.xml", vuln, "dv");
+	free(base);
+	free(fixed);
+	free(vuln);
+	stop(&e);
+	unsetenv("RUNNER_DB");
+	free(db);
+	free(adv);
+	free(dir);
+}
+
 /* The server runs on an export of the commit, which has no index: a file the commit holds
  * although a later .gitignore matches it is scanned (it used to be skipped as ignored, and
  * the push passed with the secret in it). */

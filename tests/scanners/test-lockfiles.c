@@ -828,6 +828,37 @@ Test(lockfiles, walk_skips_node_modules_vendor_and_dot_directories)
 	dep_list_release(&l);
 	diag_list_release(&dl);
 
+	/* A fork's changes are read wherever they lie, and only they: the rest of a skipped
+	 * directory stays skipped, .git too. */
+	static const char *const changed[] = { ".git/Cargo.lock", ".venv/requirements.txt",
+					       "sub/vendor/Gemfile.lock", "vendor/y/Gemfile.lock" };
+	struct deps_walk_opts wo = { .must_scan = changed, .n_must_scan = ARRAY_SIZE(changed) };
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	cr_assert_eq(deps_scan_paths_opts(&l, dir, paths, 1, &wo, &dl), 0);
+	static const char *const with_changes[] = {
+		".venv/requirements.txt", "package-lock.json",	   "requirements.txt",
+		"sub/deeper/Cargo.lock",  "sub/deeper/er/pom.xml", "sub/vendor/Gemfile.lock",
+		"sub/yarn.lock",	  "vendor/y/Gemfile.lock",
+	};
+	cr_assert_eq(l.n_files, ARRAY_SIZE(with_changes), "%zu lockfiles", l.n_files);
+	for (size_t i = 0; i < ARRAY_SIZE(with_changes); i++) {
+		cr_expect_str_eq(l.files[i].path, with_changes[i]);
+	}
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	/* Changes that cannot be listed: every skipped directory is walked but .git. */
+	struct deps_walk_opts all = { .enter_skipped = true };
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	cr_assert_eq(deps_scan_paths_opts(&l, dir, paths, 1, &all, &dl), 0);
+	for (size_t i = 0; i < l.n_files; i++) {
+		cr_expect(strstr(l.files[i].path, ".git/") == NULL, "%s", l.files[i].path);
+	}
+	cr_expect_eq(l.n_files, ARRAY_SIZE(want) + 7, "%zu lockfiles", l.n_files);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+
 	free(nm);
 	free(sub);
 	free(link);
