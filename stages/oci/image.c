@@ -1503,6 +1503,26 @@ static int put_json(struct oci_layout *out, json_t *j, const char *media_type,
 	return 0;
 }
 
+/* What a build makes stays within what a base may hold, so that it can be built on in turn
+ * and pushed: the base's layers and the new one (layer may be NULL, or its size not yet
+ * known, 0). */
+static int check_result_layers(const struct base *b, const struct oci_descriptor *layer,
+			       struct oci_err *err)
+{
+	size_t n = b->n_layers + (layer != NULL);
+	struct oci_descriptor *all = xcalloc(n ? n : 1, sizeof(*all));
+	if (b->n_layers) {
+		memcpy(all, b->layers, b->n_layers * sizeof(*all));
+	}
+	if (layer) {
+		all[b->n_layers] = *layer;
+	}
+	int r = oci_layers_check(all, n, "the image built (its base's layers and the new one)",
+				 err);
+	free(all);
+	return r;
+}
+
 static int build(const struct oci_build_spec *spec, const char *out_dir,
 		 struct oci_build_result *res, struct oci_err *err)
 {
@@ -1544,6 +1564,11 @@ static int build(const struct oci_build_spec *spec, const char *out_dir,
 	if (r == 0) {
 		r = resolve_base(spec, root, out, &b, err);
 	}
+	if (r == 0 && c.n) {
+		/* Before the base's layers are read: one more layer must fit. */
+		struct oci_descriptor none = { .size = 0 };
+		r = check_result_layers(&b, &none, err);
+	}
 	if (r == 0 && b.n_layers && c.n_tops) {
 		r = add_whiteouts(&c, out, b.layers, b.n_layers, spec->max_base_tar,
 				  &res->whiteouts);
@@ -1555,6 +1580,9 @@ static int build(const struct oci_build_spec *spec, const char *out_dir,
 		r = write_layer(&c, out, spec->created, &res->layer, res->diff_id, err);
 		res->has_layer = r == 0;
 		res->entries = c.n;
+		if (r == 0) {
+			r = check_result_layers(&b, &res->layer, err);
+		}
 	}
 	if (r == 0) {
 		r = make_config(spec, &b, res->has_layer ? res->diff_id : NULL, created_by, &cfg,

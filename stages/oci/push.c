@@ -631,6 +631,12 @@ int oci_push(const struct oci_layout *l, const struct oci_descriptor *manifest,
 		return oci_errf(err, -EINVAL, "manifest %s is not an image manifest",
 				manifest->digest);
 	}
+	if (json_array_size(layers) > OCI_LAYERS_MAX) {
+		size_t n = json_array_size(layers);
+		json_decref(m);
+		return oci_errf(err, -E2BIG, "manifest %s has %zu layers, more than the %d allowed",
+				manifest->digest, n, OCI_LAYERS_MAX);
+	}
 	blobs = xcalloc(json_array_size(layers) + 1, sizeof(*blobs));
 	if (oci_descriptor_parse(json_object_get(m, "config"), &blobs[0]) < 0) {
 		r = oci_errf(err, -EINVAL, "manifest %s: bad config descriptor", manifest->digest);
@@ -650,6 +656,10 @@ int oci_push(const struct oci_layout *l, const struct oci_descriptor *manifest,
 		if (!dup) {
 			blobs[n_blobs++] = d;
 		}
+	}
+	if (r == 0) {
+		/* What is uploaded: each distinct layer once. */
+		r = oci_layers_check(blobs + 1, n_blobs - 1, manifest->digest, err);
 	}
 	memcpy(res->digest, manifest->digest, OCI_DIGEST_SIZE);
 

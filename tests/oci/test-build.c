@@ -1147,15 +1147,21 @@ Test(build, a_base_with_too_many_layers_is_refused)
 	char *a = subdir("a");
 	char msg[1024];
 	struct oci_descriptor layer = put_tar_layer("many", 16);
-	/* As many as allowed: built (the one layer reused 256 times). */
-	make_base("many", &layer, OCI_LAYERS_MAX);
+	/* As many as an image may have with the new layer: built (the one layer reused 255
+	 * times), and the image can be a base in turn. */
+	make_base("many", &layer, OCI_LAYERS_MAX - 1);
 	struct oci_build_spec spec = base_spec("many");
 	struct oci_build_result r = do_build(&spec, a);
-	cr_assert_eq(r.base_layers, OCI_LAYERS_MAX);
-	/* One more: refused before any layer is read. */
+	cr_assert_eq(r.base_layers, OCI_LAYERS_MAX - 1);
+	/* A base as large as allowed, but no room for the new layer: refused before any
+	 * layer is read (the image built could not be built on, nor pushed). */
+	make_base("many", &layer, OCI_LAYERS_MAX);
+	cr_assert_eq(build_err(&spec, a, msg, sizeof(msg)), -E2BIG, "%s", msg);
+	cr_assert(strstr(msg, "the image built") && strstr(msg, "257 layers"), "%s", msg);
+	/* One more in the base: refused as the base. */
 	make_base("many", &layer, OCI_LAYERS_MAX + 1);
 	cr_assert_eq(build_err(&spec, a, msg, sizeof(msg)), -E2BIG, "%s", msg);
-	cr_assert(strstr(msg, "257 layers"), "%s", msg);
+	cr_assert(strstr(msg, "the base image has 257 layers"), "%s", msg);
 	free(a);
 }
 

@@ -1054,6 +1054,17 @@ Test(registry, a_base_with_too_many_layers_is_refused_before_its_layers_are_pull
 	json_decref(m);
 	json_decref(cfg);
 	skopeo_put(base, "acme/layers:1", false);
+	/* Our push of the same layout refuses it: nothing goes up. */
+	char *t = ref(reg.addr, "acme/layers-ours:1");
+	const char *refs[] = { t };
+	struct oci_push_result pr;
+	struct oci_registry_opts po = opts();
+	cr_assert_eq(push(base, refs, 1, &po, &pr, &err), -E2BIG, "%s", err.msg);
+	cr_assert(strstr(err.msg, "257 layers"), "%s", err.msg);
+	oci_push_result_release(&pr);
+	assert_absent(t, NULL);
+	free(t);
+	memset(&err, 0, sizeof(err));
 
 	char *pinned, *out;
 	cr_assert_geq(asprintf(&pinned, "%s/acme/layers@%s", reg.addr, md.digest), 0);
