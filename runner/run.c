@@ -1798,6 +1798,46 @@ static int setup_loop_fds(struct engine *e)
  * gets: the run record (when it lies in the workspace) hidden, except this run's
  * artifacts, which dependents read.
  */
+/* The mount a path is on: its mount id, or (a kernel without STATX_MNT_ID) its device. */
+static int mount_of(const char *path, uint64_t *id)
+{
+	struct statx sx;
+	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &sx) < 0) {
+		return -errno;
+	}
+	*id = (sx.stx_mask & STATX_MNT_ID)
+		      ? sx.stx_mnt_id
+		      : ((uint64_t)sx.stx_dev_major << 32 | sx.stx_dev_minor) | 1ull << 63;
+	return 0;
+}
+
+/*
+ * A sandboxed stage sees the workspace without the mounts below it (a stage must not reach
+ * what the host mounted there). A run record inside the workspace on a mount of its own (a
+ * tmpfs at .runner) would be out of the stages' reach: said here, not as a stage that
+ * cannot start.
+ */
+static int check_record_mount(struct engine *e, struct diag_list *dl)
+{
+	bool sandboxed = false;
+	for (size_t i = 0; i < e->p->n_stages; i++) {
+		sandboxed |= e->r->stages[i].selected && e->r->stages[i].sandboxed;
+	}
+	uint64_t ws, rec;
+	if (!sandboxed || mount_of(e->p->dir, &ws) < 0 || mount_of(e->artifacts, &rec) < 0 ||
+	    ws == rec) {
+		return 0;
+	}
+	diag_error(dl, NULL, 0, 0,
+		   "unmount it, or mount the whole workspace instead (runner run --no-sandbox "
+		   "for debugging only)",
+		   "the run record %s is on a mount of its own inside the workspace %s: "
+		   "sandboxed stages see the workspace without the mounts below it, so they "
+		   "could not reach the record",
+		   e->o->record_root, e->p->dir);
+	return -EXDEV;
+}
+
 static int setup_sandbox(struct engine *e, struct diag_list *dl)
 {
 	struct run *r = e->r;
@@ -1825,6 +1865,10 @@ static int setup_sandbox(struct engine *e, struct diag_list *dl)
 	_cleanup_free_ char *root = realpath(e->o->record_root, NULL);
 	size_t wl = strlen(e->p->dir);
 	if (root && strncmp(root, e->p->dir, wl) == 0 && root[wl] == '/') {
+		ret = check_record_mount(e, dl);
+		if (ret < 0) {
+			return ret;
+		}
 		e->mounts[e->n_mounts++] = (struct sandbox_mount){ .path = e->o->record_root };
 	}
 	e->mounts[e->n_mounts++] =

@@ -246,6 +246,41 @@ Test(cli, a_stage_filling_the_disk_is_stopped_at_the_floor, .timeout = 120)
 	free(dir);
 }
 
+/* A run record on a mount of its own inside the workspace (a tmpfs at .runner) is out of
+ * sandboxed stages' reach, since they see the workspace without the mounts below it: the
+ * run says so before any stage starts (it used to be "could not start: open a runner
+ * path" for each stage). Unsandboxed, it works. */
+Test(cli, a_run_record_on_a_mount_of_its_own_is_refused_clearly, .timeout = 60)
+{
+	if (geteuid() != 0) {
+		cr_skip_test("needs root to mount a tmpfs of its own");
+	}
+	cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
+	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml", "version: 1\nstages:\n  a: { run: 'true' }\n");
+	char *rec = tu_strf("%s/.runner", dir);
+	cr_assert_eq(mkdir(rec, 0755), 0);
+	cr_assert_eq(mount("tmpfs", rec, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m"), 0, "mount: %s",
+		     strerror(errno));
+	struct tu_result r = tu_runner_run(dir, "run", "--no-color", NULL);
+	cr_expect_eq(r.status, 4, "%s%s", r.out, r.err);
+	assert_contains(r.err, "is on a mount of its own inside the workspace");
+	cr_expect_null(strstr(r.out, "could not start"), "%s", r.out);
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "run", "--no-color", "--no-sandbox", NULL);
+	cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	cr_assert_eq(umount2(rec, MNT_DETACH), 0);
+	/* On the workspace's own mount, as usual: runs. */
+	r = tu_runner_run(dir, "run", "--no-color", NULL);
+	cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(rec);
+	free(dir);
+}
+
 /*
  * `--rev` runs on an export of the commit, which has no index: the runner lists the
  * commit's files, and the scans read each of them whatever .gitignore says, as in a
