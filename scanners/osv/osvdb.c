@@ -455,6 +455,7 @@ static int store_record(struct osvdb_build *b, const char *buf, size_t len, cons
 	sqlite3_reset(b->get_mod);
 	sqlite3_bind_text(b->get_mod, 1, id, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(b->get_mod);
+	bool replacing = rc == SQLITE_ROW;
 	if (rc == SQLITE_ROW) {
 		const char *old = (const char *)sqlite3_column_text(b->get_mod, 0);
 		if (old && modified && strcmp(modified, old) <= 0) {
@@ -544,7 +545,7 @@ static int store_record(struct osvdb_build *b, const char *buf, size_t len, cons
 		}
 	}
 	free(spans);
-	b->records++;
+	b->records += !replacing; /* distinct ids */
 	b->source_records++;
 	return 0;
 }
@@ -915,7 +916,8 @@ int osvdb_build_copy_source(struct osvdb_build *b, const char *old_path, const c
 	sqlite3_stmt *cp = NULL;
 	/* The same id from another source: the later `modified` wins, as on import. Records
 	 * this source has later than the ones already built replace them (the first two),
-	 * then the rest of its records are copied (the last one counts them). */
+	 * then the rest of its records are copied (the last one counts them, the replaced
+	 * ones among them counted once already). */
 	static const char *const steps[] = {
 		"DELETE FROM main.affected WHERE vuln IN (SELECT m.id FROM main.vulns m"
 		" JOIN old.vulns v ON v.id = m.id WHERE v.source = ?1"
@@ -929,7 +931,7 @@ int osvdb_build_copy_source(struct osvdb_build *b, const char *old_path, const c
 		"INSERT OR IGNORE INTO main.vulns SELECT id, ?2, modified, published,"
 		" withdrawn, summary, aliases, raw FROM old.vulns WHERE source = ?1",
 	};
-	size_t copied = 0;
+	size_t copied = 0, replaced = 0;
 	for (size_t k = 0; k < ARRAY_SIZE(steps); k++) {
 		if (prepare(b->db, steps[k], &cp) < 0) {
 			r = sql_err(b, err, errlen, "cannot copy records");
@@ -946,9 +948,12 @@ int osvdb_build_copy_source(struct osvdb_build *b, const char *old_path, const c
 			r = sql_err(b, err, errlen, "cannot copy records");
 			goto out;
 		}
+		if (k == 1) {
+			replaced = (size_t)sqlite3_changes(b->db);
+		}
 		copied = (size_t)sqlite3_changes(b->db);
 	}
-	b->records += copied;
+	b->records += copied - MIN(copied, replaced); /* distinct ids */
 	/* What the source held when it was read, as the old database recorded it (its
 	 * records that another source's later copy overrode were counted, not stored). */
 	b->source_records = 0;

@@ -64,7 +64,7 @@ int osvdb_build_import_zip_fd(struct osvdb_build *b, int fd, const char *locatio
 int osvdb_build_copy_source(struct osvdb_build *b, const char *old_path, const char *location,
 			    char *err, size_t errlen);
 
-/* Records imported so far. */
+/* Distinct advisories (ids) imported so far. */
 size_t osvdb_build_records(const struct osvdb_build *b);
 
 /* Finish: index, write metadata, fsync, rename over the final path. Frees b. */
