@@ -48,6 +48,111 @@ static bool is_op_char(char c)
 
 static size_t skip_nested(const struct shst *S, size_t i, char open, char close, unsigned nest);
 
+/*
+ * The delimiter word of a heredoc, from i (after << or <<-): [*b, *e) without its quotes,
+ * *quoted when it had any (the body then expands nothing). Returns the end of the word.
+ */
+static size_t delim_word(const struct shst *S, size_t i, size_t *b, size_t *e, bool *quoted)
+{
+	const char *s = S->L->s;
+	while (i < S->to && (s[i] == ' ' || s[i] == '\t')) {
+		i++;
+	}
+	*b = i;
+	*quoted = false;
+	char q = 0;
+	if (i < S->to && (s[i] == '\'' || s[i] == '"')) {
+		q = s[i];
+		*quoted = true;
+		*b = ++i;
+		while (i < S->to && s[i] != q && s[i] != '\n') {
+			i++;
+		}
+	} else {
+		if (i < S->to && s[i] == '\\') {
+			*quoted = true;
+			*b = ++i;
+		}
+		while (i < S->to && !is_blank(s[i]) && s[i] != '\n' && !is_op_char(s[i])) {
+			i++;
+		}
+	}
+	*e = i;
+	if (q && i < S->to && s[i] == q) {
+		i++;
+	}
+	return i;
+}
+
+/*
+ * A heredoc body from i (the line after its command): *body_end is where its terminator
+ * line (the delimiter [doff, doff + dlen), leading blanks ignored: <<- strips tabs, and
+ * YAML scripts are indented) starts, or S->to; *interp when an unquoted body expands
+ * something. Returns the index after the terminator line.
+ */
+static size_t heredoc_end(const struct shst *S, size_t i, size_t doff, size_t dlen, bool quoted,
+			  size_t *body_end, bool *interp)
+{
+	const char *s = S->L->s;
+	*interp = false;
+	while (i < S->to) {
+		const char *nl = memchr(s + i, '\n', S->to - i);
+		size_t le = nl ? (size_t)(nl - s) : S->to;
+		size_t ls = i;
+		while (ls < le && (s[ls] == '\t' || s[ls] == ' ')) {
+			ls++;
+		}
+		size_t te = le;
+		while (te > ls && s[te - 1] == '\r') {
+			te--;
+		}
+		if (te - ls == dlen && memcmp(s + ls, s + doff, dlen) == 0) {
+			*body_end = i;
+			return nl ? le + 1 : le;
+		}
+		if (!quoted && (memchr(s + i, '$', le - i) || memchr(s + i, '`', le - i))) {
+			*interp = true;
+		}
+		i = nl ? le + 1 : le;
+	}
+	*body_end = S->to;
+	return S->to;
+}
+
+/* Register a heredoc whose delimiter word starts at i; returns the end of the word. */
+static size_t heredoc_word(struct shst *S, size_t i, bool strip_tabs)
+{
+	size_t b, e;
+	bool quoted;
+	i = delim_word(S, i, &b, &e, &quoted);
+	if (e > b) {
+		size_t tb = quoted ? b - 1 : b;
+		lex_push(S->L, TOK_IDENT, tb, i - tb, 0);
+		if (S->n_hd < SHELL_MAX_HEREDOCS) {
+			S->hd[S->n_hd++] = (struct heredoc){ b, e - b, strip_tabs, quoted };
+		}
+	}
+	return i;
+}
+
+/* After the newline at i - 1: read the bodies of pending heredocs; returns the new i. */
+static size_t heredoc_bodies(struct shst *S, size_t i)
+{
+	for (size_t h = 0; h < S->n_hd; h++) {
+		const struct heredoc *d = &S->hd[h];
+		size_t body = i, body_end;
+		bool interp;
+		i = heredoc_end(S, i, d->delim_off, d->delim_len, d->quoted, &body_end, &interp);
+		if (body_end > body) {
+			lex_push(S->L, TOK_STRING, body, body_end - body,
+				 (interp ? TOKF_INTERP : 0) |
+					 (body_end == S->to && i >= S->to ? TOKF_UNTERMINATED : 0));
+		}
+	}
+	S->n_hd = 0;
+	return i;
+}
+
 /* Single quotes from i (at '): end after the closing quote. */
 static size_t skip_single(const struct shst *S, size_t i)
 {
@@ -150,11 +255,46 @@ static size_t skip_nested(const struct shst *S, size_t i, char open, char close,
 	if (nest >= SHELL_MAX_NEST) {
 		return i + 1;
 	}
+	/* $(( )) and (( )) are arithmetic, where << shifts; elsewhere it starts a heredoc,
+	 * whose body (a quote, a parenthesis in it) is skipped whole after the line. */
+	bool arith = open == '(' && i + 1 < S->to && s[i + 1] == '(';
+	struct {
+		size_t b, e;
+		bool quoted;
+	} hd[SHELL_MAX_HEREDOCS];
+	size_t n_hd = 0;
+	size_t start = i;
 	while (i < S->to) {
 		char c = s[i];
 		bool e = false;
 		if (c == '\\') {
 			i += 2;
+		} else if (c == '<' && !arith && i + 1 < S->to && s[i + 1] == '<' &&
+			   !(i + 2 < S->to && s[i + 2] == '<')) {
+			i += 2 + (i + 2 < S->to && s[i + 2] == '-');
+			size_t b, de;
+			bool quoted;
+			i = delim_word(S, i, &b, &de, &quoted);
+			if (de > b && n_hd < SHELL_MAX_HEREDOCS) {
+				hd[n_hd].b = b;
+				hd[n_hd].e = de;
+				hd[n_hd++].quoted = quoted;
+			}
+		} else if (c == '\n' && n_hd) {
+			i++;
+			for (size_t h = 0; h < n_hd; h++) {
+				size_t body_end;
+				bool interp;
+				i = heredoc_end(S, i, hd[h].b, hd[h].e - hd[h].b, hd[h].quoted,
+						&body_end, &interp);
+			}
+			n_hd = 0;
+		} else if (c == '#' && open == '(' && !arith && i > start &&
+			   (is_blank(s[i - 1]) || s[i - 1] == '\n' || s[i - 1] == ';' ||
+			    s[i - 1] == '(')) {
+			/* A comment, to the end of its line (an apostrophe in it is no quote). */
+			const char *nl = memchr(s + i, '\n', S->to - i);
+			i = nl ? (size_t)(nl - s) : S->to;
 		} else if (c == open) {
 			depth++;
 			i++;
@@ -200,90 +340,6 @@ static void emit_word(struct shst *S, size_t b, size_t e, bool quoted, bool expa
 	}
 	lex_push(L, TOK_STRING, b, e - b,
 		 (expansion ? TOKF_EXPANSION : 0) | (interp ? TOKF_INTERP : 0));
-}
-
-/* Register a heredoc whose delimiter word starts at i; returns the end of the word. */
-static size_t heredoc_word(struct shst *S, size_t i, bool strip_tabs)
-{
-	const char *s = S->L->s;
-	while (i < S->to && (s[i] == ' ' || s[i] == '\t')) {
-		i++;
-	}
-	size_t b = i;
-	bool quoted = false;
-	char q = 0;
-	if (i < S->to && (s[i] == '\'' || s[i] == '"')) {
-		q = s[i];
-		quoted = true;
-		b = ++i;
-		while (i < S->to && s[i] != q && s[i] != '\n') {
-			i++;
-		}
-	} else {
-		if (i < S->to && s[i] == '\\') {
-			quoted = true;
-			b = ++i;
-		}
-		while (i < S->to && !is_blank(s[i]) && s[i] != '\n' && !is_op_char(s[i])) {
-			i++;
-		}
-	}
-	size_t e = i;
-	if (q && i < S->to && s[i] == q) {
-		i++;
-	}
-	if (e > b) {
-		lex_push(S->L, TOK_IDENT, quoted ? b - 1 : b, i - (quoted ? b - 1 : b), 0);
-		if (S->n_hd < SHELL_MAX_HEREDOCS) {
-			S->hd[S->n_hd++] = (struct heredoc){ b, e - b, strip_tabs, quoted };
-		}
-	}
-	return i;
-}
-
-/* After the newline at i - 1: read the bodies of pending heredocs; returns the new i. */
-static size_t heredoc_bodies(struct shst *S, size_t i)
-{
-	const char *s = S->L->s;
-	for (size_t h = 0; h < S->n_hd; h++) {
-		const struct heredoc *d = &S->hd[h];
-		size_t body = i, body_end = S->to;
-		bool interp = false;
-		while (i < S->to) {
-			const char *nl = memchr(s + i, '\n', S->to - i);
-			size_t le = nl ? (size_t)(nl - s) : S->to;
-			size_t ls = i;
-			/* Leading blanks are ignored (<<- strips tabs; YAML scripts are indented).
-			 */
-			while (ls < le && (s[ls] == '\t' || s[ls] == ' ')) {
-				ls++;
-			}
-			size_t te = le;
-			while (te > ls && s[te - 1] == '\r') {
-				te--;
-			}
-			if (te - ls == d->delim_len &&
-			    memcmp(s + ls, s + d->delim_off, d->delim_len) == 0) {
-				body_end = i;
-				i = nl ? le + 1 : le;
-				goto found;
-			}
-			if (!d->quoted &&
-			    (memchr(s + i, '$', le - i) || memchr(s + i, '`', le - i))) {
-				interp = true;
-			}
-			i = nl ? le + 1 : le;
-		}
-		body_end = S->to;
-found:
-		if (body_end > body) {
-			lex_push(S->L, TOK_STRING, body, body_end - body,
-				 (interp ? TOKF_INTERP : 0) |
-					 (body_end == S->to && i >= S->to ? TOKF_UNTERMINATED : 0));
-		}
-	}
-	S->n_hd = 0;
-	return i;
 }
 
 static void eol(struct shst *S, size_t at)

