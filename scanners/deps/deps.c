@@ -148,6 +148,32 @@ char *dep_printf(struct dep_ctx *c, const char *fmt, ...)
 	return p;
 }
 
+int dep_count_read(struct dep_list *l, size_t len)
+{
+	if (len > DEPS_MAX_SCAN_BYTES - MIN(l->bytes_read, DEPS_MAX_SCAN_BYTES)) {
+		return -E2BIG;
+	}
+	l->bytes_read += len;
+	return 0;
+}
+
+char *dep_realpath_inside(const struct dep_ctx *c, const char *path)
+{
+	char *real = realpath(path, NULL);
+	if (!real) {
+		return NULL;
+	}
+	const char *root = c->l->root;
+	size_t rl = root ? strlen(root) : 0;
+	if (root && !(strncmp(real, root, rl) == 0 &&
+		      (real[rl] == '/' || real[rl] == '\0' || (rl == 1 && root[0] == '/')))) {
+		free(real);
+		errno = EXDEV;
+		return NULL;
+	}
+	return real;
+}
+
 int dep_error(struct dep_ctx *c, unsigned line, unsigned col, const char *fmt, ...)
 {
 	char msg[512];
@@ -592,6 +618,13 @@ int deps_parse_file(struct dep_list *l, const char *path, const char *display, e
 		diag_error(dl, display, 0, 0, NULL, "%s is larger than %u MiB: refused", display,
 			   DEPS_MAX_FILE_BYTES >> 20);
 		return -EINVAL;
+	}
+	if (r == 0 && dep_count_read(l, len) < 0) {
+		free(buf);
+		diag_error(dl, display, 0, 0, NULL,
+			   "%s: the scan has read more than %llu GiB of lockfiles: refused",
+			   display, DEPS_MAX_SCAN_BYTES >> 30);
+		return -E2BIG;
 	}
 	if (r < 0) {
 		diag_error(dl, display, 0, 0, NULL, "cannot read %s: %s", display, strerror(-r));

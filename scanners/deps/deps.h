@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct arena;
 struct diag_list;
@@ -36,6 +37,8 @@ struct diag_list;
 #define DEPS_MAX_WALK_DEPTH   64u
 #define DEPS_MAX_WALK_ENTRIES 500000u
 #define DEPS_MAX_INCLUDES     100u /* requirements.txt -r / -c files, in all */
+/* Bytes one scan reads, lockfiles and the files they name (includes, parents, go.sum). */
+#define DEPS_MAX_SCAN_BYTES (4ull << 30)
 
 enum dep_format {
 	DEP_NPM_LOCK,	   /* package-lock.json, npm-shrinkwrap.json (v1, v2, v3) */
@@ -92,6 +95,7 @@ struct dep_list {
 	/* The tree a scan covers (real path, in the arena; deps_scan_paths sets it): files a
 	 * lockfile includes (requirements.txt -r/-c) must lie inside it. NULL: not checked. */
 	const char *root;
+	uint64_t bytes_read; /* against DEPS_MAX_SCAN_BYTES */
 };
 
 void dep_list_init(struct dep_list *l);

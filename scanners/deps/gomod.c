@@ -387,11 +387,15 @@ static int read_go_sum(struct dep_ctx *c, const struct gomod *m)
 			r = -EFBIG;
 		} else {
 			r = read_fd_capped(fd, DEPS_MAX_FILE_BYTES, &buf, &len);
+			if (r == 0 && dep_count_read(c->l, len) < 0) {
+				r = -E2BIG;
+			}
 		}
 		if (r < 0) {
 			const char *why = r == -ELOOP	 ? "it is a symbolic link"
 					  : r == -EINVAL ? "it is not a regular file"
 					  : r == -EFBIG	 ? "it is larger than the 64 MiB cap"
+					  : r == -E2BIG	 ? "the scan has read more than its 4 GiB"
 							 : strerror(-r);
 			diag_error(
 				c->dl, display, 0, 0,

@@ -46,6 +46,15 @@ char *dep_strdup(struct dep_ctx *c, const char *s);
 char *dep_strndup(struct dep_ctx *c, const char *s, size_t n);
 char *dep_printf(struct dep_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The real path of path when it lies inside the scanned tree (l->root; anywhere when the
+ * scan has none): another file a lockfile names (an include, a parent POM) is the
+ * repository's to name, and what it reads ends up in the report and the SBOM. Heap, or
+ * NULL with errno set (EXDEV: outside the tree). */
+char *dep_realpath_inside(const struct dep_ctx *c, const char *path);
+
+/* Count len bytes the scan read: 0, or -E2BIG past DEPS_MAX_SCAN_BYTES. */
+int dep_count_read(struct dep_list *l, size_t len);
+
 /* Report a malformed file at line:col (0 = unknown). Returns -EINVAL. */
 int dep_error(struct dep_ctx *c, unsigned line, unsigned col, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

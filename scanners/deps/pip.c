@@ -232,21 +232,17 @@ static int include_file(struct dep_ctx *c, const struct pipfile *pf, const char 
 				 DEPS_MAX_INCLUDES);
 	}
 	_cleanup_free_ char *path = arg[0] == '/' ? xstrdup(arg) : xasprintf("%s/%s", pf->dir, arg);
-	_cleanup_free_ char *real = realpath(path, NULL);
+	/* Inside the scanned tree only. */
+	_cleanup_free_ char *real = dep_realpath_inside(c, path);
+	if (!real && errno == EXDEV) {
+		diag_error(c->dl, pf->display, lineno, 1, NULL,
+			   "the included requirements file %s lies outside the scanned tree", arg);
+		return -EINVAL;
+	}
 	if (!real) {
 		diag_error(c->dl, pf->display, lineno, 1, NULL,
 			   "cannot read the included requirements file %s: %s", arg,
 			   strerror(errno));
-		return -EINVAL;
-	}
-	/* Inside the scanned tree only: an include is the repository's to name, and what it
-	 * reads ends up in the report (as package names) and the SBOM. */
-	const char *root = c->l->root;
-	size_t rl = root ? strlen(root) : 0;
-	if (root && !(strncmp(real, root, rl) == 0 &&
-		      (real[rl] == '/' || real[rl] == '\0' || (rl == 1 && root[0] == '/')))) {
-		diag_error(c->dl, pf->display, lineno, 1, NULL,
-			   "the included requirements file %s lies outside the scanned tree", arg);
 		return -EINVAL;
 	}
 	/* Each file once: includes may be cyclic. */
@@ -256,9 +252,15 @@ static int include_file(struct dep_ctx *c, const struct pipfile *pf, const char 
 	char *buf = NULL;
 	size_t len = 0;
 	int r = read_file_capped(real, DEPS_MAX_FILE_BYTES, &buf, &len);
+	if (r == 0 && dep_count_read(c->l, len) < 0) {
+		free(buf);
+		buf = NULL;
+		r = -E2BIG;
+	}
 	if (r < 0) {
 		diag_error(c->dl, pf->display, lineno, 1, NULL,
-			   "cannot read the included requirements file %s: %s", arg, strerror(-r));
+			   "cannot read the included requirements file %s: %s", arg,
+			   r == -E2BIG ? "the scan has read more than its 4 GiB" : strerror(-r));
 		return -EINVAL;
 	}
 	/* Display the include relative to the including file's display name. */

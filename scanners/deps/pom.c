@@ -12,9 +12,17 @@
  * dependency without a version takes it from the dependencyManagement entry of the same
  * key; a managed entry is also a package of its own, as Maven may resolve to it.
  * A version range ("[1.2,2.0)") stands for its lower bound ("0" when it has none) and is
- * marked unpinned. What the file cannot resolve (a property it does not define, usually a
- * parent's, or a missing version) is not guessed: the package keeps the text it has, is
- * marked unresolved with a note, and the scan reports it. The scope is the group.
+ * marked unpinned. The scope is the group.
+ *
+ * Parents: a <parent> found in the scanned tree (its relativePath, by default
+ * ../pom.xml) whose groupId, artifactId and version are the ones the child names gives
+ * the child its properties, its dependencyManagement and its dependencies, as Maven
+ * inherits them (the child's own win; the nearest parent first; up to POM_MAX_PARENTS).
+ * The inherited dependencies are packages of the child too (they ship with it), on the
+ * line of its <parent>. What the files cannot resolve (a parent in a repository, a
+ * property nobody defines, a missing version, an imported BOM) is not guessed: the
+ * package keeps the text it has, is marked unresolved with a note, and the scan reports
+ * it.
  *
  * Profiles: which are active the file does not say (-P, the JDK, the OS, properties), and
  * the dependencies of an active one ship. Every build is read: the default one (with the
@@ -30,19 +38,33 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "banned.h"
 
 #define POM_MAX_EXPANSIONS 16
+/* Parents followed from one file (Maven projects nest a few levels). */
+#define POM_MAX_PARENTS 16
 /* Dependency declarations read for the builds with a profile, beyond the default one. */
 #define POM_MAX_PROFILE_WORK 100000u
+
+/* A parent POM read from the scanned tree. */
+struct pom_parent {
+	struct xnode *project;
+	const char *display; /* its path, as the scan shows it (arena) */
+};
 
 /* One build of the project: the project and the profiles active in it. */
 struct pom {
 	const struct xnode *project, *props, *parent;
 	const struct xnode *const *profiles; /* in document order */
 	size_t n_profiles;
+	const struct pom_parent *parents; /* the nearest first */
+	size_t n_parents;
+	const char *no_parent; /* why a <parent> was not read (a note), or NULL */
 };
 
 static const char *trimmed(struct dep_ctx *c, const char *s)
@@ -86,6 +108,10 @@ static const char *lookup(struct dep_ctx *c, const struct pom *p, const char *na
 		ch = last_child(xml_child(p->profiles[i], "properties"), name);
 	}
 	ch = ch ? ch : last_child(p->props, name);
+	/* Then the parents' (the nearest first): Maven interpolates the inherited model. */
+	for (size_t i = 0; i < p->n_parents && !ch; i++) {
+		ch = last_child(xml_child(p->parents[i].project, "properties"), name);
+	}
 	if (ch) {
 		return trimmed(c, ch->text);
 	}
@@ -151,8 +177,9 @@ static const char *interpolate(struct dep_ctx *c, const struct pom *p, const cha
 		}
 	}
 	if (missing) {
-		*unresolved =
-			dep_printf(c, "the property ${%s} is not defined in this file", missing);
+		*unresolved = dep_printf(c, "the property ${%s} is not defined in this file%s%s",
+					 missing, p->n_parents ? " or its parents" : "",
+					 p->no_parent ? p->no_parent : "");
 	} else if (s && strstr(s, "${")) {
 		/* Every name is defined, yet a reference is left: a cycle (or a very long
 		 * chain), or a "${" without its "}". */
@@ -205,6 +232,16 @@ struct pom_deps {
 	size_t n, cap;
 	struct hmap *index; /* key -> position + 1 */
 };
+
+static void pom_deps_append(struct pom_deps *l, const struct pom_dep *e)
+{
+	if (!l->index) {
+		l->index = hmap_new(16);
+	}
+	GROW(l->v, l->cap, l->n + 1);
+	l->v[l->n++] = *e;
+	hmap_put(l->index, e->key, (void *)(uintptr_t)l->n);
+}
 
 static void pom_deps_release(struct pom_deps *l)
 {
@@ -289,12 +326,47 @@ static int read_list(struct dep_ctx *c, const struct pom *p, const struct xnode 
 			}
 			continue;
 		}
-		if (!out->index) {
-			out->index = hmap_new(16);
+		pom_deps_append(out, &e);
+	}
+	return 0;
+}
+
+/*
+ * What the parents' lists (`which`: "dependencies", or those of "dependencyManagement")
+ * add to a build: the entries whose key neither `own` nor the result has yet (the child's
+ * own win, then the nearest parent's). Interpolated with the child's model, as Maven does
+ * after inheriting. `at_line`, when not 0, is the line they are reported on.
+ */
+static int read_inherited(struct dep_ctx *c, const struct pom *p, bool managed,
+			  const struct pom_deps *own, unsigned at_line, struct pom_deps *out)
+{
+	for (size_t k = 0; k < p->n_parents; k++) {
+		const struct xnode *proj = p->parents[k].project;
+		const struct xnode *deps =
+			managed ? xml_child(xml_child(proj, "dependencyManagement"), "dependencies")
+				: xml_child(proj, "dependencies");
+		for (size_t i = 0; deps && i < deps->n_children; i++) {
+			if (!str_eq(deps->children[i]->name, "dependency")) {
+				continue;
+			}
+			struct pom_dep e;
+			int r = read_dependency(c, p, deps->children[i], &e);
+			if (r < 0) {
+				return r;
+			}
+			if (pom_deps_find(own, e.key) || pom_deps_find(out, e.key)) {
+				continue;
+			}
+			e.list = SIZE_MAX;
+			if (at_line) {
+				e.line = at_line;
+			}
+			if (!managed && !e.note) {
+				e.note = dep_printf(c, "inherited from the parent POM %s",
+						    p->parents[k].display);
+			}
+			pom_deps_append(out, &e);
 		}
-		GROW(out->v, out->cap, out->n + 1);
-		out->v[out->n++] = e;
-		hmap_put(out->index, e.key, (void *)(uintptr_t)out->n);
 	}
 	return 0;
 }
@@ -335,7 +407,7 @@ static int add_package(struct dep_ctx *c, const struct pom_dep *e, const char *p
 static int add_build(struct dep_ctx *c, const struct pom *p, const char *profile,
 		     size_t default_end)
 {
-	struct pom_deps deps = { 0 }, managed = { 0 };
+	struct pom_deps deps = { 0 }, managed = { 0 }, inherited = { 0 };
 	int r = 0;
 	/* The project's lists, then each active profile's, which override them. */
 	for (size_t i = 0; i <= p->n_profiles && r == 0; i++) {
@@ -348,19 +420,40 @@ static int add_build(struct dep_ctx *c, const struct pom *p, const char *profile
 				i, false, &managed);
 		}
 	}
+	/* The parents' dependencies (on the line of <parent>), then their managed entries,
+	 * which only give versions: they are the parents' own packages. */
+	if (r == 0 && p->n_parents) {
+		r = read_inherited(c, p, false, &deps, p->parent->line, &deps);
+	}
+	if (r == 0 && p->n_parents) {
+		r = read_inherited(c, p, true, &managed, 0, &inherited);
+	}
+	const char *missing_version =
+		p->no_parent   ? dep_printf(c, "no version in this file%s", p->no_parent)
+		: p->n_parents ? "no version in this file or its parents (from a BOM they import?)"
+			       : "no version in this file (inherited from a parent POM or a BOM?)";
 	for (size_t i = 0; i < deps.n && r == 0; i++) {
 		struct pom_dep *e = &deps.v[i];
 		const struct pom_dep *m = e->version ? NULL : pom_deps_find(&managed, e->key);
+		const struct pom_dep *im =
+			e->version || m ? NULL : pom_deps_find(&inherited, e->key);
 		if (m && m->version) {
 			e->version = m->version;
 			e->flags = m->flags;
 			e->note = m->note;
 			e->line = m->line;
 			e->scope = e->scope ? e->scope : m->scope;
+		} else if (im && im->version) {
+			/* (Its line is in the parent: the package stays on this file's.) */
+			e->version = im->version;
+			e->flags = im->flags;
+			e->note = im->note;
+			e->missing = e->missing ? e->missing : im->missing;
+			e->scope = e->scope ? e->scope : im->scope;
 		}
 		if (!e->version) {
 			e->flags = DEP_UNRESOLVED;
-			e->note = "no version in this file (inherited from a parent POM or a BOM?)";
+			e->note = missing_version;
 		} else if (e->missing) {
 			e->flags = DEP_UNRESOLVED;
 			e->note = e->missing;
@@ -372,14 +465,21 @@ static int add_build(struct dep_ctx *c, const struct pom *p, const char *profile
 		if (pom_deps_find(&deps, m->key)) {
 			continue;
 		}
+		const struct pom_dep *im = m->version ? NULL : pom_deps_find(&inherited, m->key);
+		if (im && im->version) {
+			m->version = im->version;
+			m->flags = im->flags;
+			m->note = im->note;
+		}
 		if (!m->version) {
 			m->flags = DEP_UNRESOLVED;
-			m->note = "no version in this file (inherited from a parent POM or a BOM?)";
+			m->note = missing_version;
 		}
 		r = add_package(c, m, profile, default_end);
 	}
 	pom_deps_release(&deps);
 	pom_deps_release(&managed);
+	pom_deps_release(&inherited);
 	return r;
 }
 
@@ -463,6 +563,115 @@ static int add_builds(struct dep_ctx *c, struct pom *p)
 	return r;
 }
 
+/* The project's coordinate `what` (groupId, version), or its parent's, as the text says. */
+static const char *coordinate(struct dep_ctx *c, const struct xnode *project, const char *what)
+{
+	const char *v = child_text(c, project, what);
+	return v ? v : child_text(c, xml_child(project, "parent"), what);
+}
+
+/*
+ * Read the parents of project (whose file is at path) from the scanned tree into
+ * out[0..*n): each where its child's relativePath says, when it names the coordinates the
+ * child gives. Sets *why (a note) when a <parent> is left unread. Never an error: what is
+ * not read leaves the child's references unresolved.
+ */
+static void read_parents(struct dep_ctx *c, const struct xnode *project, const char *path,
+			 struct pom_parent *out, size_t *n, const char **why)
+{
+	*n = 0;
+	*why = NULL;
+	_cleanup_free_ char *file = path ? xstrdup(path) : NULL;
+	const char *seen[POM_MAX_PARENTS + 1];
+	size_t n_seen = 0;
+	_cleanup_free_ char *self = path ? realpath(path, NULL) : NULL;
+	if (self) {
+		seen[n_seen++] = self;
+	}
+	while (file && project) {
+		const struct xnode *parent = xml_child(project, "parent");
+		if (!parent) {
+			return;
+		}
+		const char *g = child_text(c, parent, "groupId");
+		const char *a = child_text(c, parent, "artifactId");
+		const char *v = child_text(c, parent, "version");
+		const char *gav = dep_printf(c, "%s:%s:%s", g ? g : "?", a ? a : "?", v ? v : "?");
+		if (*n >= POM_MAX_PARENTS) {
+			*why = dep_printf(c, " (more than %u parent POMs: %s not read)",
+					  POM_MAX_PARENTS, gav);
+			return;
+		}
+		const struct xnode *rp = xml_child(parent, "relativePath");
+		const char *rel = rp ? trimmed(c, rp->text) : "../pom.xml";
+		if (!rel || !*rel) {
+			*why = dep_printf(c, " (its parent POM %s is not in the scanned tree)",
+					  gav);
+			return;
+		}
+		char *slash = strrchr(file, '/');
+		_cleanup_free_ char *dir =
+			slash ? xstrndup(file, (size_t)(slash - file)) : xstrdup(".");
+		_cleanup_free_ char *cand =
+			rel[0] == '/' ? xstrdup(rel) : xasprintf("%s/%s", dir, rel);
+		struct stat st;
+		if (stat(cand, &st) == 0 && S_ISDIR(st.st_mode)) {
+			char *f = xasprintf("%s/pom.xml", cand);
+			free(cand);
+			cand = f;
+		}
+		_cleanup_free_ char *real = dep_realpath_inside(c, cand);
+		if (!real) {
+			*why = dep_printf(c, " (its parent POM %s is not in the scanned tree: %s)",
+					  gav, errno == EXDEV ? "outside it" : strerror(errno));
+			return;
+		}
+		for (size_t i = 0; i < n_seen; i++) {
+			if (str_eq(seen[i], real)) {
+				*why = dep_printf(c, " (the parent POMs form a cycle at %s)", gav);
+				return;
+			}
+		}
+		char *buf = NULL;
+		size_t len = 0;
+		char err[256];
+		unsigned line = 0, col = 0;
+		int rr = read_file_capped(real, DEPS_MAX_FILE_BYTES, &buf, &len);
+		if (rr == 0 && dep_count_read(c->l, len) < 0) {
+			free(buf);
+			*why = dep_printf(
+				c, " (the scan has read too much to read its parent POM %s)", gav);
+			return;
+		}
+		struct xnode *root =
+			rr == 0 ? xml_parse(buf, len, &line, &col, err, sizeof(err)) : NULL;
+		free(buf);
+		/* Maven takes the file only when it is the parent named; else from a
+		 * repository, which the scan cannot read. */
+		const char *pg = root ? coordinate(c, root, "groupId") : NULL;
+		const char *pa = root ? child_text(c, root, "artifactId") : NULL;
+		const char *pv = root ? coordinate(c, root, "version") : NULL;
+		if (!root || !str_eq(root->name, "project") || !g || !a || !v || !pg || !pa ||
+		    !pv || !str_eq(g, pg) || !str_eq(a, pa) || !str_eq(v, pv)) {
+			xml_free(root);
+			*why = dep_printf(c, " (its parent POM %s is not the one at %s)", gav, rel);
+			return;
+		}
+		const char *root_dir = c->l->root;
+		size_t rl = root_dir ? strlen(root_dir) : 0;
+		const char *shown = rl && strncmp(real, root_dir, rl) == 0 && real[rl] == '/'
+					    ? real + rl + 1
+					    : real;
+		seen[n_seen++] = dep_strdup(c, real);
+		out[*n].project = root;
+		out[*n].display = dep_strdup(c, shown);
+		(*n)++;
+		project = root;
+		free(file);
+		file = xstrdup(real);
+	}
+}
+
 int parse_pom_xml(struct dep_ctx *c, const char *buf, size_t len)
 {
 	char err[256];
@@ -479,12 +688,18 @@ int parse_pom_xml(struct dep_ctx *c, const char *buf, size_t len)
 		free(name);
 		return r;
 	}
+	struct pom_parent parents[POM_MAX_PARENTS];
 	struct pom p = {
 		.project = root,
 		.props = xml_child(root, "properties"),
 		.parent = xml_child(root, "parent"),
+		.parents = parents,
 	};
+	read_parents(c, root, c->path, parents, &p.n_parents, &p.no_parent);
 	int r = add_builds(c, &p);
+	for (size_t i = 0; i < p.n_parents; i++) {
+		xml_free(parents[i].project);
+	}
 	xml_free(root);
 	return r;
 }

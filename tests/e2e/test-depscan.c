@@ -652,6 +652,45 @@ Test(depscan, unresolved_pom_version_blocks_as_its_worst_advisory)
 	cr_expect_eq(json_integer_value(json_object_get(json_object_get(doc, "stats"), "checked")),
 		     1);
 	json_decref(doc);
+
+	/* A module of a multi-module project: the version is its parent's, which the scan
+	 * reads from the tree (it used to be unresolved in every module). */
+	tu_write(ws, "svc/pom.xml",
+		 "<project>\n"
+		 "  <groupId>com.example</groupId><artifactId>parent</artifactId>\n"
+		 "  <version>1.0</version><packaging>pom</packaging>\n"
+		 "  <properties><log4j.version>2.14.1</log4j.version></properties>\n"
+		 "  <dependencyManagement><dependencies><dependency>\n"
+		 "    <groupId>org.apache.logging.log4j</groupId>\n"
+		 "    <artifactId>log4j-core</artifactId><version>${log4j.version}</version>\n"
+		 "  </dependency></dependencies></dependencyManagement>\n"
+		 "</project>\n");
+	tu_write(ws, "svc/app/pom.xml",
+		 "<project>\n"
+		 "  <parent><groupId>com.example</groupId><artifactId>parent</artifactId>\n"
+		 "    <version>1.0</version></parent>\n"
+		 "  <artifactId>app</artifactId>\n"
+		 "  <dependencies><dependency>\n"
+		 "    <groupId>org.apache.logging.log4j</groupId>\n"
+		 "    <artifactId>log4j-core</artifactId>\n"
+		 "  </dependency></dependencies>\n"
+		 "</project>\n");
+	doc = scan_json(dir, NULL, &status);
+	cr_expect_eq(status, 3);
+	json_t *findings = json_object_get(doc, "findings");
+	bool module_found = false;
+	size_t fi;
+	json_t *fv;
+	json_array_foreach(findings, fi, fv)
+	{
+		const char *file = json_string_value(json_object_get(fv, "file"));
+		const char *rule = json_string_value(json_object_get(fv, "rule_id"));
+		cr_expect_str_eq(rule, "GHSA-jfh8-c2jx-5f7m", "%s: %s", file, rule);
+		module_found |= file && strcmp(file, "app/pom.xml") == 0 &&
+				json_integer_value(json_object_get(fv, "line")) == 5;
+	}
+	cr_expect(module_found, "no finding on app/pom.xml:5");
+	json_decref(doc);
 	free(pom);
 	free(dir);
 }

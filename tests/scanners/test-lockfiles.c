@@ -1925,3 +1925,256 @@ Test(lockfiles, mix_lock_entries_are_the_hex_package_they_name)
 	dep_list_release(&l);
 	diag_list_release(&dl);
 }
+
+/* ---------- Maven: parents ---------- */
+
+/* A dependency of file named name (NULL when there is none). */
+static const struct dep *find_in(const struct dep_list *l, const char *file, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (str_eq(l->v[i].file, file) && str_eq(l->v[i].name, name)) {
+			return &l->v[i];
+		}
+	}
+	return NULL;
+}
+
+static const char *note_of(const struct dep *d)
+{
+	return d && d->note ? d->note : "(none)";
+}
+
+/* Scan dir (the root) and return the packages; every file must parse. */
+static void scan_tree(const char *dir, struct dep_list *l)
+{
+	struct diag_list dl;
+	dep_list_init(l);
+	diag_list_init(&dl, 20);
+	const char *paths[] = { dir };
+	cr_assert_eq(deps_scan_paths(l, dir, paths, 1, &dl), 0, "%s", dl.n ? dl.v[0].msg : "");
+	diag_list_release(&dl);
+}
+
+#define POM_DEP(g, a, v) \
+	"<dependency><groupId>" g "</groupId><artifactId>" a "</artifactId>" v "</dependency>\n"
+
+/*
+ * A multi-module project: the child's versions come from its parents (in the scanned
+ * tree, where relativePath says), as Maven inherits them: properties (the nearest parent
+ * first, the child's own over all), dependencyManagement (the child's own first), and the
+ * parents' dependencies, which are the child's packages too, on its <parent> line.
+ */
+Test(lockfiles, pom_parents_in_the_tree_give_versions_and_dependencies)
+{
+	char *dir = tu_tmpdir();
+	tu_write(
+		dir, "pom.xml",
+		"<project><groupId>g</groupId><artifactId>root</artifactId><version>1</version>\n"
+		"<properties><log4j.version>2.14.1</log4j.version><guava.version>1"
+		"</guava.version></properties>\n"
+		"<dependencyManagement><dependencies>\n" POM_DEP(
+			"org.apache.logging.log4j", "log4j-core",
+			"<version>${log4j.version}</version>")
+			POM_DEP("x", "own",
+				"<version>9</version>") "</dependencies></dependencyManagement>\n"
+							"<dependencies>" POM_DEP(
+								"junit", "junit",
+								"<version>4.12</version>") "</"
+											   "depende"
+											   "ncies><"
+											   "/projec"
+											   "t>\n");
+	/* The middle one names the root by its default relativePath, ../pom.xml. */
+	tu_write(dir, "mid/pom.xml",
+		 "<project><parent><groupId>g</groupId><artifactId>root</artifactId>"
+		 "<version>1</version></parent>\n<artifactId>mid</artifactId>\n"
+		 "<properties><guava.version>31.1-jre</guava.version></properties></project>\n");
+	/* The child names the middle one as a directory. */
+	tu_write(dir, "mid/app/pom.xml",
+		 "<project>\n<parent><groupId>g</groupId><artifactId>mid</artifactId>"
+		 "<version>1</version><relativePath>..</relativePath></parent>\n"
+		 "<artifactId>app</artifactId>\n"
+		 "<dependencyManagement><dependencies>" POM_DEP(
+			 "x", "own",
+			 "<version>2</version>") "</dependencies></dependencyManagement>\n"
+						 "<dependencies>\n" POM_DEP(
+							 "org.apache.logging.log4j", "log4j-core",
+							 "") POM_DEP("com.google.guava", "guava",
+								     "<version>${guava.version}</"
+								     "version>")
+							 POM_DEP("x", "own",
+								 "") "</dependencies></project>\n");
+	struct dep_list l;
+	scan_tree(dir, &l);
+	const char *app = "mid/app/pom.xml";
+	const struct dep *d = find_in(&l, app, "org.apache.logging.log4j:log4j-core");
+	cr_assert_not_null(d);
+	cr_expect_str_eq(d->version, "2.14.1");
+	cr_expect_eq(d->flags, 0, "%s", note_of(d));
+	cr_expect_eq(d->line, 7, "on the child's own line");
+	d = find_in(&l, app, "com.google.guava:guava");
+	cr_assert_not_null(d);
+	cr_expect_str_eq(d->version, "31.1-jre", "the nearest parent's property");
+	d = find_in(&l, app, "x:own");
+	cr_assert_not_null(d);
+	cr_expect_str_eq(d->version, "2", "the child's own managed version");
+	d = find_in(&l, app, "junit:junit");
+	cr_assert_not_null(d, "the root's dependency is the child's too");
+	cr_expect_str_eq(d->version, "4.12");
+	cr_expect_eq(d->line, 2, "on the line of <parent>");
+	cr_expect_str_eq(note_of(d), "inherited from the parent POM pom.xml");
+	dep_list_release(&l);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* What the scan cannot read leaves the child's references unresolved, with why: a parent
+ * outside the scanned tree, one that is not the parent named (Maven would take it from a
+ * repository), an empty relativePath, parents that form a cycle. */
+Test(lockfiles, pom_parents_that_cannot_be_read_leave_versions_unresolved)
+{
+	char *top = tu_tmpdir();
+	char *dir = tu_strf("%s/ws", top);
+	static const char parent_pom[] =
+		"<project><groupId>g</groupId><artifactId>p</artifactId><version>1</version>\n"
+		"<dependencyManagement><dependencies>" POM_DEP(
+			"a", "b", "<version>1</version>") "</dependencies></dependencyManagement></"
+							  "project>\n";
+	tu_write(top, "pom.xml", parent_pom);
+	tu_write(dir, "other/pom.xml", parent_pom);
+	static const struct {
+		const char *parent, *why;
+	} cases[] = {
+		{ "<groupId>g</groupId><artifactId>p</artifactId><version>1</version>",
+		  "is not in the scanned tree: outside it" },
+		{ "<groupId>g</groupId><artifactId>p</artifactId><version>2</version>"
+		  "<relativePath>other/pom.xml</relativePath>",
+		  "its parent POM g:p:2 is not the one at other/pom.xml" },
+		{ "<groupId>g</groupId><artifactId>p</artifactId><version>1</version>"
+		  "<relativePath/>",
+		  "its parent POM g:p:1 is not in the scanned tree)" },
+		{ "<groupId>g</groupId><artifactId>c</artifactId><version>1</version>"
+		  "<relativePath>pom.xml</relativePath>",
+		  "the parent POMs form a cycle at g:c:1" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *xml = tu_strf("<project>\n<parent>%s</parent>\n<groupId>g</groupId>"
+				    "<artifactId>c</artifactId><version>1</version>\n"
+				    "<dependencies>" POM_DEP("a", "b", "") "</dependencies>"
+									   "</project>\n",
+				    cases[i].parent);
+		tu_write(dir, "pom.xml", xml);
+		free(xml);
+		struct dep_list l;
+		scan_tree(dir, &l);
+		const struct dep *d = find_in(&l, "pom.xml", "a:b");
+		cr_assert_not_null(d, "%zu", i);
+		cr_expect_eq(d->flags, DEP_UNRESOLVED, "%zu: %s", i, d->version);
+		cr_expect(strstr(note_of(d), cases[i].why), "%zu: %s", i, note_of(d));
+		dep_list_release(&l);
+	}
+	/* The parent at the right place: resolved. */
+	tu_write(dir, "pom.xml",
+		 "<project>\n<parent><groupId>g</groupId><artifactId>p</artifactId>"
+		 "<version>1</version><relativePath>other</relativePath></parent>\n"
+		 "<artifactId>c</artifactId>\n<dependencies>" POM_DEP(
+			 "a", "b", "") "</dependencies></project>\n");
+	struct dep_list l;
+	scan_tree(dir, &l);
+	const struct dep *d = find_in(&l, "pom.xml", "a:b");
+	cr_assert_not_null(d);
+	cr_expect_eq(d->flags, 0, "%s", note_of(d));
+	cr_expect_str_eq(d->version, "1");
+	dep_list_release(&l);
+	free(dir);
+	tu_rmdir(top);
+	free(top);
+}
+
+/* A chain longer than POM_MAX_PARENTS stops there, unresolved, in bounded work. */
+Test(lockfiles, pom_parent_chains_are_capped)
+{
+	char *dir = tu_tmpdir();
+	char path[512] = "";
+	/* d0/pom.xml is the top; d0/d1/.../d20/pom.xml the child of them all. */
+	for (int i = 0; i <= 20; i++) {
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "%sd%d", i ? "/" : "",
+			 i);
+		char *rel = tu_strf("%s/pom.xml", path);
+		char *xml =
+			i == 0 ? tu_strf("<project><groupId>g</groupId><artifactId>p0</artifactId>"
+					 "<version>1</"
+					 "version><dependencyManagement><dependencies>" POM_DEP(
+						 "a", "b",
+						 "<version>1</version>") "</dependencies></"
+									 "dependencyManagement></"
+									 "project>\n")
+			       : tu_strf("<project><parent><groupId>g</groupId><artifactId>p%d"
+					 "</artifactId><version>1</version></parent>"
+					 "<artifactId>p%d</artifactId><dependencies>" POM_DEP(
+						 "a", "b", "") "</dependencies></project>\n",
+					 i - 1, i);
+		tu_write(dir, rel, xml);
+		free(xml);
+		free(rel);
+	}
+	struct dep_list l;
+	scan_tree(dir, &l);
+	const struct dep *near = find_in(&l, "d0/d1/pom.xml", "a:b");
+	cr_assert_not_null(near);
+	cr_expect_eq(near->flags, 0, "%s", note_of(near));
+	char *deep = tu_strf("%s/pom.xml", path);
+	const struct dep *far = find_in(&l, deep, "a:b");
+	cr_assert_not_null(far);
+	cr_expect_eq(far->flags, DEP_UNRESOLVED);
+	cr_expect(strstr(note_of(far), "more than 16 parent POMs"), "%s", note_of(far));
+	free(deep);
+	dep_list_release(&l);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* What one scan reads, lockfiles and the files they name, is capped (a parent POM read
+ * again for each of many modules multiplies it): past the cap a lockfile is an error, and
+ * a parent is left unread (its references unresolved). The budget starts almost spent. */
+Test(lockfiles, the_bytes_a_scan_reads_are_capped)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "pom.xml",
+		 "<project><groupId>g</groupId><artifactId>p</artifactId><version>1</version>"
+		 "<dependencyManagement><dependencies>" POM_DEP(
+			 "a", "b", "<version>1</version>") "</dependencies></"
+							   "dependencyManagement></project>\n");
+	char *child = tu_strf("<project><parent><groupId>g</groupId><artifactId>p</artifactId>"
+			      "<version>1</version></parent><artifactId>c</artifactId>"
+			      "<dependencies>" POM_DEP("a", "b", "") "</dependencies></project>\n");
+	tu_write(dir, "c/pom.xml", child);
+	char *path = tu_strf("%s/c/pom.xml", dir);
+	struct dep_list l;
+	struct diag_list dl;
+	/* Room for the module, not for its parent. */
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	l.root = dir;
+	l.bytes_read = DEPS_MAX_SCAN_BYTES - strlen(child);
+	cr_assert_eq(deps_parse_file(&l, path, "c/pom.xml", DEP_POM_XML, &dl), 0);
+	const struct dep *d = find_in(&l, "c/pom.xml", "a:b");
+	cr_assert_not_null(d);
+	cr_expect_eq(d->flags, DEP_UNRESOLVED);
+	cr_expect(strstr(note_of(d), "read too much"), "%s", note_of(d));
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	/* No room for the module: an error. */
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	l.bytes_read = DEPS_MAX_SCAN_BYTES - 1;
+	cr_expect_eq(deps_parse_file(&l, path, "c/pom.xml", DEP_POM_XML, &dl), -E2BIG);
+	cr_expect(dl.n && strstr(dl.v[0].msg, "GiB of lockfiles"), "%s",
+		  dl.n ? dl.v[0].msg : "(none)");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	free(path);
+	free(child);
+	tu_rmdir(dir);
+	free(dir);
+}
