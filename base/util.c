@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 
 bool str_has_prefix(const char *s, const char *prefix)
@@ -720,15 +721,65 @@ int open_tmp_beside(const char *path, const char *tag, int flags, mode_t mode, c
 
 #define TMP_TRACK_MAX 32
 static const char *volatile tracked_tmp[TMP_TRACK_MAX];
+static volatile bool tracked_is_dir[TMP_TRACK_MAX];
 
-void tmp_track(const char *path)
+static void track(const char *path, bool dir)
 {
 	for (size_t i = 0; i < TMP_TRACK_MAX; i++) {
 		if (!tracked_tmp[i]) {
+			tracked_is_dir[i] = dir;
 			tracked_tmp[i] = path;
 			return;
 		}
 	}
+}
+
+void tmp_track(const char *path)
+{
+	track(path, false);
+}
+
+void tmp_track_dir(const char *path)
+{
+	track(path, true);
+}
+
+/* What is in the directory fd (closed here), removed with async-signal-safe calls only:
+ * getdents64 and unlinkat, one 4 KiB buffer per level. */
+static void empty_dir_signal_safe(int fd, unsigned depth)
+{
+	char buf[4096];
+	long n;
+	while (depth < 256 && (n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		bool removed = false;
+		for (long off = 0; off < n;) {
+			const struct {
+				uint64_t ino;
+				int64_t off;
+				unsigned short reclen;
+				unsigned char type;
+				char name[];
+			} *de = (const void *)(buf + off);
+			off += de->reclen;
+			const char *nm = de->name;
+			if (nm[0] == '.' && (!nm[1] || (nm[1] == '.' && !nm[2]))) {
+				continue;
+			}
+			if (unlinkat(fd, nm, 0) == 0) {
+				removed = true;
+				continue;
+			}
+			int sub = openat(fd, nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0) {
+				empty_dir_signal_safe(sub, depth + 1);
+				removed |= unlinkat(fd, nm, AT_REMOVEDIR) == 0;
+			}
+		}
+		if (removed) {
+			lseek(fd, 0, SEEK_SET); /* read again what is left */
+		}
+	}
+	close(fd);
 }
 
 void tmp_untrack(const char *path)
@@ -746,6 +797,14 @@ static void tmp_on_signal(int sig)
 	for (size_t i = 0; i < TMP_TRACK_MAX; i++) {
 		const char *p = tracked_tmp[i];
 		if (!p) {
+			continue;
+		}
+		if (tracked_is_dir[i]) {
+			int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd >= 0) {
+				empty_dir_signal_safe(fd, 0);
+			}
+			rmdir(p);
 			continue;
 		}
 		unlink(p);

@@ -210,6 +210,9 @@ int open_tmp_beside(const char *path, const char *tag, int flags, mode_t mode, c
  * valid while tracked. At most 32 at once.
  */
 void tmp_track(const char *path);
+/* The same for a directory the handler removes with what is in it (no links followed,
+ * at most 256 levels deep). */
+void tmp_track_dir(const char *path);
 void tmp_untrack(const char *path);
 void tmp_cleanup_on_signals(void);
 

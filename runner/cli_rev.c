@@ -3,7 +3,7 @@
  * tree. The commit's tree is exported (and verified) into a fresh temporary directory,
  * which becomes the workspace; the run record still goes to the working tree's .runner/
  * so that the user finds it where `runner run` puts it. The temporary workspace is
- * removed afterwards.
+ * removed afterwards, also when SIGINT, SIGTERM or SIGHUP ends the process first.
  */
 #include "cli.h"
 
@@ -67,7 +67,13 @@ int cli_rev_prepare(const char *rev, const char *branch, struct rev_workspace *w
 	/* Absolute: the list of its files beside it is bound into the scans by its path. */
 	const char *tmp = getenv("TMPDIR");
 	ws->dir = xasprintf("%s/runner-rev-XXXXXX", tmp && tmp[0] == '/' ? tmp : "/tmp");
+	/* An interrupt while the commit is written out (a large one takes a while) must not
+	 * leave the copy behind: tracked before it exists. Once stages run, the run's own
+	 * handling stops them first. */
+	tmp_track_dir(ws->dir);
+	tmp_cleanup_on_signals();
 	if (!mkdtemp(ws->dir)) {
+		tmp_untrack(ws->dir);
 		diag_error(&dl, NULL, 0, 0, "set TMPDIR to a writable directory",
 			   "cannot create a temporary workspace: %s", strerror(errno));
 		free(ws->dir);
@@ -86,6 +92,7 @@ int cli_rev_prepare(const char *rev, const char *branch, struct rev_workspace *w
 	/* Beside the workspace, not in it. Failing to list the files reads no .gitignore: more
 	 * is scanned, not less. */
 	ws->tracked_list = xasprintf("%s.files", ws->dir);
+	tmp_track(ws->tracked_list);
 	ws->tracked_unknown = gitexport_write_file_list(workdir, commit, ws->tracked_list) < 0;
 	derived = branch ? NULL : branch_of(".", rev, commit);
 	git_info_for_commit(".", commit, branch ? branch : derived, &ws->git);
@@ -102,11 +109,13 @@ void cli_rev_release(struct rev_workspace *ws)
 {
 	if (ws->dir) {
 		rm_rf(ws->dir);
+		tmp_untrack(ws->dir);
 	}
 	free(ws->dir);
 	free(ws->record_root);
 	if (ws->tracked_list) {
 		unlink(ws->tracked_list);
+		tmp_untrack(ws->tracked_list);
 	}
 	free(ws->tracked_list);
 	git_info_release(&ws->git);

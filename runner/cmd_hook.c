@@ -3,8 +3,11 @@
  * on exactly what is being pushed.
  *
  * The hook reads git's pre-push lines (<local ref> <local sha> <remote ref> <remote sha>),
- * skips deletions, and runs `runner run --rev <local sha>` for each pushed ref; the first
- * failing or blocked run stops the push with the run's exit code. The hook file carries a
+ * skips deletions, and runs `runner run --rev <local sha>` on the tip of each pushed ref;
+ * the first failing or blocked run stops the push with the run's exit code. The fields are
+ * taken from the end of the line: <local ref> is what the user typed (`HEAD^{/fix it}`)
+ * and may hold spaces; the other three cannot. A line that does not end in a commit id, a
+ * ref and a commit id stops the push. The hook file carries a
  * marker line: a hook without it belongs to someone else and is never overwritten or
  * removed unless --force is given (the old hook is then kept as pre-push.runner-backup).
  */
@@ -27,8 +30,9 @@ const char cmd_hook_usage[] =
 	"usage: runner hook install [-C DIR] [-f FILE] [--force]\n"
 	"       runner hook uninstall [-C DIR] [--force]\n"
 	"\n"
-	"Install (or remove) a git pre-push hook that runs `runner run --rev <sha>` on every\n"
-	"pushed commit and stops the push when a stage fails or a security gate blocks.\n"
+	"Install (or remove) a git pre-push hook that runs `runner run --rev <sha>` on the\n"
+	"commit at the tip of every pushed ref (not on each commit below it) and stops the\n"
+	"push when a stage fails or a security gate blocks.\n"
 	"Skip it once with `git push --no-verify`.\n"
 	"\n"
 	"  -C DIR       the repository (default: the current directory)\n"
@@ -59,8 +63,8 @@ static char *hook_script(const char *runner, const char *file)
 	sbuf_puts(&sb,
 		  "#!/bin/sh\n" HOOK_MARKER "\n"
 		  "# Written by `runner hook install`; remove it with `runner hook uninstall`.\n"
-		  "# Runs the pipeline on every pushed commit (runner run --rev) and stops the\n"
-		  "# push when a stage fails or a security gate blocks.\n"
+		  "# Runs the pipeline on the tip of every pushed ref (runner run --rev) and\n"
+		  "# stops the push when a stage fails or a security gate blocks.\n"
 		  "# Skip once with: git push --no-verify\n"
 		  "runner=");
 	sh_quote(&sb, runner);
@@ -76,13 +80,27 @@ static char *hook_script(const char *runner, const char *file)
 		sh_quote(&sb, file);
 		sbuf_puts(&sb, "\n");
 	}
-	sbuf_puts(&sb, "status=0\n"
-		       "while read -r local_ref local_sha remote_ref remote_sha; do\n"
-		       "\tcase \"$local_sha\" in *[!0]*) ;; *) continue ;; esac # a deletion\n"
-		       "\tcase \"$remote_ref\" in\n"
-		       "\trefs/heads/*) set -- --branch \"${remote_ref#refs/heads/}\" ;;\n"
-		       "\t*) set -- ;;\n"
-		       "\tesac\n");
+	sbuf_puts(&sb,
+		  "status=0\n"
+		  "while IFS= read -r line; do\n"
+		  "\t# From the end: the local ref is as typed, and may hold spaces.\n"
+		  "\trest=$line\n"
+		  "\tremote_sha=${rest##* }; rest=${rest% *}\n"
+		  "\tremote_ref=${rest##* }; rest=${rest% *}\n"
+		  "\tlocal_sha=${rest##* }\n"
+		  "\tcase \"${#local_sha}:${#remote_sha}\" in 40:40 | 64:64) ;; *) status=1 ;; "
+		  "esac\n"
+		  "\tcase \"$local_sha$remote_sha\" in *[!0-9a-f]*) status=1 ;; esac\n"
+		  "\tcase \"$remote_ref\" in refs/*) ;; *) status=1 ;; esac\n"
+		  "\tif [ \"$status\" -ne 0 ]; then\n"
+		  "\t\techo \"runner: pre-push: cannot read git's line: $line\" >&2\n"
+		  "\t\tbreak\n"
+		  "\tfi\n"
+		  "\tcase \"$local_sha\" in *[!0]*) ;; *) continue ;; esac # a deletion\n"
+		  "\tcase \"$remote_ref\" in\n"
+		  "\trefs/heads/*) set -- --branch \"${remote_ref#refs/heads/}\" ;;\n"
+		  "\t*) set -- ;;\n"
+		  "\tesac\n");
 	if (file) {
 		sbuf_puts(&sb, "\tset -- \"$@\" -f \"$file\"\n");
 	}
@@ -112,12 +130,19 @@ static int hooks_dir(const char *dir, char **out)
 		goto out;
 	}
 	if (git_repository_config_snapshot(&cfg, repo) == 0 &&
-	    git_config_get_path(&buf, cfg, "core.hooksPath") == 0 && buf.size) {
-		const char *wd = git_repository_workdir(repo);
-		if (buf.ptr[0] == '/' || !wd) {
+	    git_config_get_path(&buf, cfg, "core.hooksPath") == 0) {
+		/* As git takes it: relative to where hooks run, the working tree, or the git
+		 * directory of a bare repository. Empty, git looks for "/pre-push". */
+		const char *base = git_repository_workdir(repo);
+		if (!base) {
+			base = git_repository_path(repo);
+		}
+		if (!buf.size) {
+			ret = -EINVAL;
+		} else if (buf.ptr[0] == '/') {
 			*out = xstrdup(buf.ptr);
 		} else {
-			*out = xasprintf("%s%s", wd, buf.ptr);
+			*out = xasprintf("%s%s", base, buf.ptr);
 		}
 	} else if (git_repository_item_path(&buf, repo, GIT_REPOSITORY_ITEM_HOOKS) == 0) {
 		*out = xstrdup(buf.ptr);
@@ -153,16 +178,24 @@ static char *backup_name(const char *path)
 	return b;
 }
 
+/* Whether path is a symbolic link (one whose target is missing included): never ours. */
+static bool is_link(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
 static int hook_install(const char *path, const char *file, bool force)
 {
 	_cleanup_free_ char *old = NULL;
 	size_t len = 0;
-	int r = read_file_capped(path, HOOK_MAX, &old, &len);
+	bool link = is_link(path);
+	int r = link ? 0 : read_file_capped(path, HOOK_MAX, &old, &len);
 	if (r < 0 && r != -ENOENT) {
 		fprintf(stderr, "runner: cannot read %s: %s\n", path, strerror(-r));
 		return EXIT_INTERNAL;
 	}
-	if (r == 0 && !hook_is_ours(old)) {
+	if (r == 0 && (link || !hook_is_ours(old))) {
 		if (!force) {
 			fprintf(stderr,
 				"runner: %s exists and was not written by runner\n"
@@ -208,7 +241,8 @@ static int hook_uninstall(const char *path, bool force)
 {
 	_cleanup_free_ char *old = NULL;
 	size_t len = 0;
-	int r = read_file_capped(path, HOOK_MAX, &old, &len);
+	bool link = is_link(path);
+	int r = link ? 0 : read_file_capped(path, HOOK_MAX, &old, &len);
 	if (r == -ENOENT) {
 		printf("no pre-push hook in %s\n", path);
 		return EXIT_OK;
@@ -217,7 +251,7 @@ static int hook_uninstall(const char *path, bool force)
 		fprintf(stderr, "runner: cannot read %s: %s\n", path, strerror(-r));
 		return EXIT_INTERNAL;
 	}
-	if (!hook_is_ours(old) && !force) {
+	if ((link || !hook_is_ours(old)) && !force) {
 		fprintf(stderr,
 			"runner: %s was not written by runner; leaving it alone\n"
 			"  hint: use --force to remove it anyway\n",
@@ -266,12 +300,20 @@ int cmd_hook(int argc, char **argv)
 		return cli_usage_error("hook", "unknown action '%s' (install or uninstall)",
 				       action);
 	}
-	if (file && (file[0] == '/' || str_eq(action, "uninstall"))) {
-		return cli_usage_error("hook", "-f takes a path relative to the repository root, "
-					       "for install");
+	if (file && (!path_is_inside(file) || str_eq(action, "uninstall"))) {
+		return cli_usage_error("hook", "-f takes a path relative to the repository root "
+					       "(without '..'), for install");
 	}
 	_cleanup_free_ char *hooks = NULL;
-	if (hooks_dir(dir, &hooks) < 0) {
+	int hr = hooks_dir(dir, &hooks);
+	if (hr == -EINVAL) {
+		fprintf(stderr, "runner: core.hooksPath is set but empty: git would look for "
+				"/pre-push\n"
+				"  hint: unset it (git config --unset core.hooksPath) or give it a "
+				"directory\n");
+		return EXIT_USAGE;
+	}
+	if (hr < 0) {
 		fprintf(stderr,
 			"runner: %s is not inside a git repository\n"
 			"  hint: run it in the repository, or use -C DIR\n",

@@ -54,6 +54,26 @@ const char cmd_run_usage[] =
 
 extern char **environ;
 
+/* Whether the directory of file (relative, in the current directory: an exported commit)
+ * lies inside it once its symbolic links are followed: the commit chooses its links, and
+ * the pipeline and the workspace must be the commit's own. */
+static bool rev_file_inside(const char *file)
+{
+	_cleanup_free_ char *dir = xstrdup(file);
+	char *slash = strrchr(dir, '/');
+	if (!slash) {
+		return true;
+	}
+	*slash = '\0';
+	_cleanup_free_ char *real = realpath(dir, NULL);
+	if (!real) {
+		return errno == ENOENT || errno == ENOTDIR; /* missing: said when it is loaded */
+	}
+	_cleanup_free_ char *root = realpath(".", NULL);
+	size_t n = root ? strlen(root) : 0;
+	return root && strncmp(real, root, n) == 0 && (real[n] == '/' || !real[n]);
+}
+
 /*
  * A workspace below its repository's root (a pipeline in a subdirectory): the sandbox shows
  * the scans the workspace, not the .git above it, so the index's list of tracked files is
@@ -240,9 +260,10 @@ int cmd_run(int argc, char **argv)
 	diag_list_init(&dl, 50);
 
 	if (rev) {
-		if (file && file[0] == '/') {
+		if (file && !path_is_inside(file)) {
 			ret = cli_usage_error("run", "with --rev, -f names a file of the commit: "
-						     "give a path relative to the repository root");
+						     "give a path relative to the repository root, "
+						     "without '..'");
 			goto out;
 		}
 		if (secrets_file && secrets_file[0] != '/') {
@@ -258,6 +279,13 @@ int cmd_run(int argc, char **argv)
 		}
 		if (chdir(ws.dir) < 0) {
 			ret = EXIT_INTERNAL;
+			goto out;
+		}
+		if (file && !rev_file_inside(file)) {
+			ret = cli_usage_error("run",
+					      "with --rev, -f %s leads out of the commit (through "
+					      "a symbolic link in the commit)",
+					      file);
 			goto out;
 		}
 		ro.record_root = ws.record_root;

@@ -10,6 +10,7 @@
 #include "testutil.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -312,5 +313,155 @@ Test(hook, foreign_hooks_are_never_lost, .timeout = 60)
 	free(first);
 	free(second);
 	free(hook);
+	release(&f);
+}
+
+/* What git writes as <local ref> is the source as the user typed it, spaces included
+ * (`HEAD^{/wip 0 broken}`): the hook reads the line from its end. It used to split on
+ * spaces, so a "0" in the message made the push look like a deletion (passed untested),
+ * and a word that names a revision was tested in place of the pushed commit. */
+Test(hook, a_pushed_source_with_spaces_is_tested, .timeout = 120)
+{
+	struct fixture f = setup_repo();
+	struct tu_result r = tu_runner_run(f.repo, "hook", "install", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tu_result_free(&r);
+	cr_assert_eq(push(&f, "-q origin main", NULL), 0);
+	free(ts_git_commit(f.repo, "state", "bad\n"));
+	ts_sh(GIT " -C '%s' commit -q --amend -m 'wip 0 broken'", f.repo);
+	ts_sh(GIT " -C '%s' commit -q --allow-empty -m 'try main again'", f.repo);
+	char *err = NULL;
+	cr_expect_neq(push(&f, "origin 'HEAD^{/wip 0 broken}:refs/heads/a'", &err), 0, "%s", err);
+	cr_expect_not_null(err && strstr(err, "testing "), "the commit was not tested: %s", err);
+	free(err);
+	cr_expect_neq(push(&f, "origin 'HEAD^{/try main again}:refs/heads/b'", &err), 0, "%s", err);
+	free(err);
+	char *a = remote_head(&f, "a"), *b = remote_head(&f, "b");
+	cr_expect_str_empty(a, "the broken commit reached the remote as a");
+	cr_expect_str_empty(b, "the broken commit reached the remote as b");
+	free(a);
+	free(b);
+	release(&f);
+}
+
+/* With --rev, -f names a file of the commit: not through '..', nor through a directory the
+ * commit replaced with a symbolic link to elsewhere (whose pipeline, and workspace, used
+ * to be used instead); `hook install -f` refuses '..' too. */
+Test(hook, run_rev_file_stays_in_the_commit, .timeout = 60)
+{
+	struct fixture f = setup_repo();
+	char *elsewhere = tu_strf("%s/elsewhere", f.dir);
+	tu_write(elsewhere, "p.yml", "version: 1\nstages:\n  s: { run: 'true' }\n");
+	tu_write(f.dir, "p.yml", "version: 1\nstages:\n  s: { run: 'true' }\n");
+	ts_sh("cd '%s' && mkdir ci && printf 'version: 1\\nstages:\\n  s: { run: \"false\" }\\n' "
+	      "> ci/p.yml && " GIT " add ci && " GIT " commit -qm ci",
+	      f.repo);
+	struct tu_result r =
+		tu_runner_run(f.repo, "run", "--rev", "HEAD", "-f", "ci/p.yml", "--no-color", NULL);
+	cr_expect_eq(r.status, 1, "the commit's own pipeline fails: %s%s", r.out, r.err);
+	tu_result_free(&r);
+	ts_sh("cd '%s' && git rm -rq ci && ln -s '%s' ci && " GIT " add ci && " GIT
+	      " commit -qm swap",
+	      f.repo, elsewhere);
+	r = tu_runner_run(f.repo, "run", "--rev", "HEAD", "-f", "ci/p.yml", "--no-color", NULL);
+	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
+	cr_expect_not_null(strstr(r.err, "leads out of the commit"), "%s", r.err);
+	tu_result_free(&r);
+	r = tu_runner_run(f.repo, "run", "--rev", "HEAD", "-f", "../p.yml", "--no-color", NULL);
+	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	r = tu_runner_run(f.repo, "hook", "install", "-f", "../p.yml", NULL);
+	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	free(elsewhere);
+	release(&f);
+}
+
+/* An interrupt while the commit is being written out leaves no copy of it behind (the
+ * handling that stops stages starts later; the export used to stay in TMPDIR). */
+Test(hook, an_interrupted_export_leaves_nothing, .timeout = 120)
+{
+	struct fixture f = setup_repo();
+	ts_sh("cd '%s' && head -c 300000000 /dev/zero > big.bin && " GIT " add big.bin && " GIT
+	      " commit -qm big",
+	      f.repo);
+	char *tmp = tu_strf("%s/tmp", f.dir);
+	cr_assert_eq(mkdir(tmp, 0755), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		if (null < 0 || chdir(f.repo) < 0 || setenv("TMPDIR", tmp, 1) < 0) {
+			_exit(99);
+		}
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(tu_runner(), "runner", "run", "--rev", "HEAD", "--no-color", NULL);
+		_exit(98);
+	}
+	/* As soon as the export's directory exists: the commit is being written out. */
+	bool seen = false;
+	for (int i = 0; i < 20000 && !seen; i++) {
+		char *out = ts_sh_out("ls -A '%s'", tmp);
+		seen = out && *out;
+		free(out);
+		if (!seen) {
+			usleep(1000);
+		}
+	}
+	cr_assert(seen, "no export appeared in TMPDIR");
+	kill(pid, SIGINT);
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_expect(WIFSIGNALED(st) && WTERMSIG(st) == SIGINT, "status 0x%x", st);
+	cr_expect_not(tu_exists("%s/.runner/runs", f.repo), "the run had started: too late");
+	char *left = ts_sh_out("ls -A '%s'", tmp);
+	cr_expect_str_empty(left, "left in TMPDIR: %s", left);
+	free(left);
+	free(tmp);
+	release(&f);
+}
+
+/* core.hooksPath as git reads it: relative to the git directory of a bare repository (the
+ * hook went under the caller's directory, where git never looks); an empty one is
+ * refused (git would look for /pre-push). A pre-push that is a symbolic link, even one
+ * whose target is missing, is someone else's: kept without --force. */
+Test(hook, hooks_path_and_linked_hooks_as_git_sees_them, .timeout = 60)
+{
+	struct fixture f = setup_repo();
+	char *hook = tu_strf("%s/.git/hooks/pre-push", f.repo);
+	char *backup = tu_strf("%s.runner-backup", hook);
+	ts_sh("git -C '%s' config core.hooksPath ''", f.repo);
+	struct tu_result r = tu_runner_run(f.repo, "hook", "install", NULL);
+	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
+	cr_expect_not_null(strstr(r.err, "core.hooksPath is set but empty"), "%s", r.err);
+	tu_result_free(&r);
+	ts_sh("git -C '%s' config --unset core.hooksPath", f.repo);
+
+	ts_sh("git -C '%s' config core.hooksPath myhooks", f.remote);
+	char *cwd = tu_strf("%s/elsewhere", f.dir);
+	cr_assert_eq(mkdir(cwd, 0755), 0);
+	r = tu_runner_run(cwd, "hook", "install", "-C", f.remote, NULL);
+	cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	cr_expect(tu_exists("%s/myhooks/pre-push", f.remote), "not where git looks");
+	cr_expect_not(tu_exists("%s/myhooks", cwd), "written under the caller's directory");
+
+	cr_assert_eq(symlink("../../tools/pre-push", hook), 0);
+	r = tu_runner_run(f.repo, "hook", "install", NULL);
+	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	r = tu_runner_run(f.repo, "hook", "uninstall", NULL);
+	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	struct stat st;
+	cr_expect(lstat(hook, &st) == 0 && S_ISLNK(st.st_mode), "the linked hook was replaced");
+	r = tu_runner_run(f.repo, "hook", "install", "--force", NULL);
+	cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	cr_expect(lstat(backup, &st) == 0 && S_ISLNK(st.st_mode), "the link is kept as the backup");
+	free(backup);
+	free(hook);
+	free(cwd);
 	release(&f);
 }
