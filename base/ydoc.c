@@ -37,6 +37,8 @@ struct builder {
 	struct ynode *root;
 	bool have_root;
 	int err;
+	const char *buf; /* the text, for the position of an encoding error */
+	size_t len;
 };
 
 static int fail(struct builder *b, unsigned line, unsigned col, const char *hint, const char *msg)
@@ -406,12 +408,29 @@ static void syntax_error(struct builder *b, yaml_parser_t *p)
 			 p->problem ? p->problem : "invalid document");
 	}
 	if (p->error == YAML_READER_ERROR) {
-		/* Reader errors carry an offset, not a line. */
-		snprintf(msg, sizeof(msg), "invalid text at byte %zu: %s", p->problem_offset,
+		/* Reader errors carry a byte offset, not a line: counted here for UTF-8 text (the
+		 * bytes before the offset were read as such; columns count characters, as
+		 * libyaml's do). UTF-16 text (a BOM) keeps the offset alone. */
+		size_t off = p->problem_offset;
+		bool utf16 = b->len >= 2 &&
+			     ((unsigned char)b->buf[0] == 0xff || (unsigned char)b->buf[0] == 0xfe);
+		unsigned line = 0, col = 0;
+		if (!utf16 && off <= b->len) {
+			line = 1;
+			col = 1;
+			for (size_t i = 0; i < off; i++) {
+				unsigned char c = (unsigned char)b->buf[i];
+				if (c == '\n') {
+					line++;
+					col = 1;
+				} else if ((c & 0xc0) != 0x80) {
+					col++;
+				}
+			}
+		}
+		snprintf(msg, sizeof(msg), "invalid text at byte %zu: %s", off,
 			 p->problem ? p->problem : "bad encoding");
-		mark.line = 0;
-		mark.column = 0;
-		fail(b, 0, 0, "the file must be UTF-8 text", msg);
+		fail(b, line, col, "the file must be UTF-8 text without control characters", msg);
 		return;
 	}
 	fail(b, (unsigned)mark.line + 1, (unsigned)mark.column + 1, NULL, msg);
@@ -428,6 +447,8 @@ int ydoc_parse(struct arena *arena, const char *name, const char *buf, size_t le
 		.lim = limits,
 		.dl = dl,
 		.anchors = hmap_new(16),
+		.buf = buf,
+		.len = len,
 	};
 	int docs = 0;
 	bool done = false;

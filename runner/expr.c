@@ -9,7 +9,9 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "banned.h"
 
@@ -39,6 +41,7 @@ enum var {
 struct expr {
 	enum op op;
 	const char *str; /* OP_STR value, OP_ENV name */
+	size_t off;	 /* OP_ENV: where "env." starts in the source */
 	enum var var;
 	struct expr *a, *b;
 	bool is_bool; /* result is a condition, not a string */
@@ -211,6 +214,7 @@ static int parse_primary(struct parser *ps, struct expr **out)
 			return -ENOMEM;
 		}
 		(*out)->str = arena_strndup(ps->arena, s + 4, n - 4);
+		(*out)->off = (size_t)(s - ps->src);
 		return 0;
 	}
 	char word[64];
@@ -367,15 +371,19 @@ static const char *value_of(const struct expr *e, const struct expr_vars *v)
 	return s ? s : "";
 }
 
-bool expr_eval(const struct expr *e, const struct expr_vars *v)
+int expr_eval(const struct expr *e, const struct expr_vars *v)
 {
+	int r;
 	switch (e->op) {
 	case OP_NOT:
-		return !expr_eval(e->a, v);
+		r = expr_eval(e->a, v);
+		return r < 0 ? r : !r;
 	case OP_AND:
-		return expr_eval(e->a, v) && expr_eval(e->b, v);
+		r = expr_eval(e->a, v);
+		return r <= 0 ? r : expr_eval(e->b, v);
 	case OP_OR:
-		return expr_eval(e->a, v) || expr_eval(e->b, v);
+		r = expr_eval(e->a, v);
+		return r != 0 ? r : expr_eval(e->b, v);
 	case OP_EQ:
 		return strcmp(value_of(e->a, v), value_of(e->b, v)) == 0;
 	case OP_NE:
@@ -383,12 +391,26 @@ bool expr_eval(const struct expr *e, const struct expr_vars *v)
 	case OP_MATCH:
 		return glob_match(value_of(e->b, v), value_of(e->a, v));
 	case OP_NOMATCH:
-		return !glob_match(value_of(e->b, v), value_of(e->a, v));
+		r = glob_match(value_of(e->b, v), value_of(e->a, v));
+		return r < 0 ? r : !r;
 	case OP_TRUTH:
 		return *value_of(e->a, v) != '\0';
 	default:
 		return *value_of(e, v) != '\0';
 	}
+}
+
+void expr_each_env(const struct expr *e, void (*fn)(void *ud, const char *name, size_t offset),
+		   void *ud)
+{
+	if (!e) {
+		return;
+	}
+	if (e->op == OP_ENV) {
+		fn(ud, e->str, e->off);
+	}
+	expr_each_env(e->a, fn, ud);
+	expr_each_env(e->b, fn, ud);
 }
 
 /* Match a bracket class at p against c; returns the position after ']' or NULL. */
@@ -426,12 +448,16 @@ static const char *match_class(const char *p, char c, bool *matched)
  * length, whatever the pattern (a backtracking matcher with one backtrack point missed
  * matches that mix '**' and '*', and one with many can take exponential time).
  */
-bool glob_match(const char *pat, const char *s)
+int glob_match(const char *pat, const char *s)
 {
-	size_t n = strlen(s);
+	size_t n = strlen(s), plen = strlen(pat);
+	if (plen && (n + 1) > GLOB_MAX_CELLS / plen) {
+		return -E2BIG;
+	}
 	bool *cur = xcalloc(n + 1, sizeof(bool)), *next = xcalloc(n + 1, sizeof(bool));
 	cur[0] = true; /* the empty pattern matches the empty prefix */
-	while (*pat) {
+	bool alive = true;
+	while (*pat && alive) {
 		if (*pat == '*') {
 			bool any = pat[1] == '*';
 			while (*pat == '*') {
@@ -471,8 +497,10 @@ bool glob_match(const char *pat, const char *s)
 		bool *t = cur;
 		cur = next;
 		next = t;
+		/* No prefix matches any more: nothing later can match. */
+		alive = memchr(cur, true, n + 1) != NULL;
 	}
-	bool r = cur[n];
+	bool r = alive && cur[n];
 	free(cur);
 	free(next);
 	return r;

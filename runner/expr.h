@@ -12,7 +12,8 @@
  * Every operand is a string; a string on its own is true when it is not empty. `=~` matches
  * the left side against a glob on the right: `*` matches within one path segment, `**`
  * across segments, `?` one character, `[...]` a class. Parsing happens once, when the
- * pipeline is loaded; evaluation cannot fail.
+ * pipeline is loaded. Evaluation fails only when a glob match would cost more than
+ * GLOB_MAX_CELLS (pattern length x subject length: both may come from `env:`).
  */
 #ifndef RUNNER_EXPR_H
 #define RUNNER_EXPR_H
@@ -40,9 +41,18 @@ struct expr_vars {
 	void *userdata;
 };
 
-bool expr_eval(const struct expr *e, const struct expr_vars *vars);
+/* 1 true, 0 false, or -E2BIG (a glob match too large). */
+int expr_eval(const struct expr *e, const struct expr_vars *vars);
 
-/* Glob match as used by `=~`. */
-bool glob_match(const char *pattern, const char *s);
+/* Call fn for each env.NAME the expression reads, with the name's byte offset in the
+ * source (the "env." included). */
+void expr_each_env(const struct expr *e, void (*fn)(void *ud, const char *name, size_t offset),
+		   void *ud);
+
+#define GLOB_MAX_CELLS (64u << 20)
+
+/* Glob match as used by `=~`: 1, 0, or -E2BIG when the pattern's length times the
+ * subject's passes GLOB_MAX_CELLS. */
+int glob_match(const char *pattern, const char *s);
 
 #endif

@@ -84,8 +84,8 @@ char *interp_expand(const char *s, interp_lookup_fn lookup, void *userdata)
 		}
 		if (p[0] == '$' && p[1] == '{') {
 			size_t n = name_len(p + 2);
-			if (n && n < 128 && p[2 + n] == '}') {
-				char name[128];
+			if (n && n <= INTERP_NAME_MAX && p[2 + n] == '}') {
+				char name[INTERP_NAME_MAX + 1];
 				memcpy(name, p + 2, n);
 				name[n] = '\0';
 				const char *v = lookup(userdata, name);

@@ -15,9 +15,12 @@
 
 typedef const char *(*interp_lookup_fn)(void *userdata, const char *name);
 
+/* The longest variable name (an env: entry's name is refused above it). */
+#define INTERP_NAME_MAX 128
+
 struct interp_error {
 	size_t offset; /* of the `$` that starts the bad reference */
-	char name[128];
+	char name[INTERP_NAME_MAX + 1];
 	char msg[160];
 };
 

@@ -39,6 +39,12 @@ const char *const pipeline_runner_vars[] = {
 	"RUNNER_PIPELINE",   "RUNNER_STAGE",	    "RUNNER_COMMIT_TIME", NULL,
 };
 
+/* RUNNER_DB and XDG_CACHE_HOME locate the advisory database of dependency-scan. */
+const char *const pipeline_passthrough_vars[] = {
+	"HOME",		"LANG",	     "LC_ALL",	       "TZ", "USER", "LOGNAME",
+	"TERM_PROGRAM", "RUNNER_DB", "XDG_CACHE_HOME", NULL,
+};
+
 static const char *const top_keys[] = { "version", "name", "env", "defaults", "gate", "stages" };
 static const char *const default_keys[] = { "timeout", "retry", "kill-grace", "allow-failure",
 					    "sandbox" };
@@ -268,7 +274,7 @@ static bool valid_env_name(const char *s)
 			return false;
 		}
 	}
-	return strlen(s) <= 128;
+	return strlen(s) <= INTERP_NAME_MAX;
 }
 
 static bool valid_secret_name(const char *s)
@@ -695,6 +701,9 @@ static void resolve_needs(struct loader *L)
 	bool ok = true;
 	size_t edges = 0;
 	const char **names = xcalloc(p->n_stages ? p->n_stages : 1, sizeof(char *));
+	/* Which stages the stage at hand already needs: a repeat is found in constant time
+	 * (a stage may list thousands). Cleared after each stage. */
+	bool *listed = xcalloc(p->n_stages ? p->n_stages : 1, sizeof(bool));
 	for (size_t i = 0; i < p->n_stages; i++) {
 		names[i] = p->stages[i]->name;
 	}
@@ -721,7 +730,11 @@ static void resolve_needs(struct loader *L)
 			}
 			struct pstage *t = hmap_get(p->by_name, name);
 			if (!t) {
-				const char *near = closest_word(name, names, p->n_stages);
+				/* A suggestion costs a comparison with every stage: only for the
+				 * errors that will be shown. */
+				const char *near = L->dl->n < L->dl->max
+							   ? closest_word(name, names, p->n_stages)
+							   : NULL;
 				char hint[200];
 				snprintf(hint, sizeof(hint), "did you mean `%s`?",
 					 near ? near : "");
@@ -737,11 +750,7 @@ static void resolve_needs(struct loader *L)
 				ok = false;
 				continue;
 			}
-			bool dup = false;
-			for (size_t j = 0; j < s->n_needs; j++) {
-				dup |= s->needs[j] == t->index;
-			}
-			if (dup) {
+			if (listed[t->index]) {
 				error_node(L, ref, "remove the repeated entry",
 					   "'%s' is listed twice in the needs of stage '%s'", name,
 					   s->name);
@@ -749,9 +758,14 @@ static void resolve_needs(struct loader *L)
 				continue;
 			}
 			s->needs[s->n_needs++] = t->index;
+			listed[t->index] = true;
+		}
+		for (size_t j = 0; j < s->n_needs; j++) {
+			listed[s->needs[j]] = false;
 		}
 		edges += s->n_needs;
 	}
+	free(listed);
 	free(names);
 	if (edges > PIPELINE_MAX_EDGES) {
 		error_at(L, 0, 0, NULL, "too many dependencies: %zu (the limit is %d)", edges,
@@ -812,12 +826,16 @@ static void scope_add(struct scope *sc, const char *name)
 	}
 }
 
-static void scope_init(struct scope *sc, const struct pipeline *p)
+/* The runner variables, and the pipeline's env when p is given: what a stage's env and
+ * with: see (in_stage), or the pipeline's env and gate: (without RUNNER_STAGE). */
+static void scope_init(struct scope *sc, const struct pipeline *p, bool in_stage)
 {
 	memset(sc, 0, sizeof(*sc));
 	sc->names = hmap_new(32);
 	for (size_t i = 0; pipeline_runner_vars[i]; i++) {
-		scope_add(sc, pipeline_runner_vars[i]);
+		if (in_stage || !str_eq(pipeline_runner_vars[i], "RUNNER_STAGE")) {
+			scope_add(sc, pipeline_runner_vars[i]);
+		}
 	}
 	for (size_t k = 0; p && k < p->n_env; k++) {
 		if (p->env[k].name) {
@@ -847,7 +865,9 @@ static void check_template(struct loader *L, struct scope *sc, const struct ynod
 	struct pos p = pos_in_scalar(n, ie.offset);
 	const char *hint = "write $${ for a literal ${";
 	char buf[200];
-	if (ie.name[0]) {
+	if (str_eq(ie.name, "RUNNER_STAGE")) {
+		hint = "RUNNER_STAGE is a stage's own: use it in a stage's env or with:";
+	} else if (ie.name[0]) {
 		const char *near = closest_word(ie.name, sc->list, sc->n);
 		if (near) {
 			snprintf(buf, sizeof(buf), "did you mean `${%s}`?", near);
@@ -878,10 +898,54 @@ static void check_with(struct loader *L, struct scope *sc, const struct ynode *n
 		break;
 	case YNODE_MAP:
 		for (size_t i = 0; i < n->map.n; i++) {
+			/* Keys are expanded too (an `add:` source may be templated). */
+			check_with(L, sc, n->map.v[i].key, depth + 1);
 			check_with(L, sc, n->map.v[i].value, depth + 1);
 		}
 		break;
 	}
+}
+
+struct cond_check {
+	struct loader *L;
+	const struct ynode *node; /* the `if:` scalar */
+	const struct pstage *s;
+	struct scope *sc;
+};
+
+/* An env.NAME of an `if:` must be something the stage's environment can hold; a secret is
+ * not shown to conditions. */
+static void check_cond_name(void *ud, const char *name, size_t off)
+{
+	struct cond_check *cc = ud;
+	if (hmap_get(cc->sc->names, name) || str_eq(name, "CI") ||
+	    str_eq(name, "RUNNER_ARTIFACTS") || str_eq(name, "PATH")) {
+		return;
+	}
+	for (size_t i = 0; pipeline_passthrough_vars[i]; i++) {
+		if (str_eq(name, pipeline_passthrough_vars[i])) {
+			return;
+		}
+	}
+	struct pos p = pos_in_scalar(cc->node, off);
+	for (size_t i = 0; i < cc->s->n_secrets; i++) {
+		if (strcasecmp(cc->s->secrets[i], name) == 0) {
+			error_at(cc->L, p.line, p.col,
+				 "decide on a variable of the pipeline's env instead",
+				 "env.%s is a secret of the stage: conditions do not see secrets",
+				 name);
+			return;
+		}
+	}
+	const char *near = closest_word(name, cc->sc->list, cc->sc->n);
+	char hint[200];
+	snprintf(hint, sizeof(hint), "did you mean `env.%s`?", near ? near : "");
+	error_at(cc->L, p.line, p.col,
+		 near ? hint
+		      : "conditions see the pipeline's env, the stage's env, the RUNNER_* "
+			"variables, CI and the variables passed through (docs/pipeline.md)",
+		 "env.%s is not in the stage's environment: the condition would always see \"\"",
+		 name);
 }
 
 static void check_env_list(struct loader *L, struct scope *sc, const struct pvar *v, size_t n,
@@ -903,17 +967,27 @@ static void check_references(struct loader *L, const struct ynode *root)
 	struct pipeline *p = L->p;
 	struct scope sc;
 	/* Pipeline env entries may use the runner variables and the entries before them. */
-	scope_init(&sc, NULL);
+	scope_init(&sc, NULL, false);
 	check_env_list(L, &sc, p->env, p->n_env, ynode_get(root, "env"));
 	scope_release(&sc);
+	/* The gate is expanded with the pipeline's env, once for the run. */
+	if (p->gate) {
+		scope_init(&sc, p, false);
+		check_with(L, &sc, p->gate, 0);
+		scope_release(&sc);
+	}
 	for (size_t i = 0; i < p->n_stages; i++) {
 		struct pstage *s = p->stages[i];
-		if (!s->n_env && !s->with) {
+		if (!s->n_env && !s->with && !s->cond) {
 			continue;
 		}
-		scope_init(&sc, p);
+		scope_init(&sc, p, true);
 		check_env_list(L, &sc, s->env, s->n_env, ynode_get(L->stage_nodes[i], "env"));
 		check_with(L, &sc, s->with, 0);
+		if (s->cond) {
+			struct cond_check cc = { L, ynode_get(L->stage_nodes[i], "if"), s, &sc };
+			expr_each_env(s->cond, check_cond_name, &cc);
+		}
 		scope_release(&sc);
 	}
 }

@@ -97,8 +97,11 @@ struct pipeline {
 	size_t *order; /* topological order */
 };
 
-/* Names of the runner variables available to ${...} (NULL-terminated). */
+/* Names of the runner variables available to ${...} (NULL-terminated). RUNNER_STAGE is a
+ * stage's own: not in the pipeline's env, nor in `gate:`. */
 extern const char *const pipeline_runner_vars[];
+/* The variables of the runner's own environment a stage gets (NULL-terminated). */
+extern const char *const pipeline_passthrough_vars[];
 
 /*
  * Load and validate the pipeline in file `path`. Returns 0 with *out set, or a negative

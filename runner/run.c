@@ -400,24 +400,35 @@ static json_t *rebase_baseline(json_t *cfg, const char *root)
 	return cfg;
 }
 
-/* host_env: "NAME=VALUE" naming a kind's host input (it replaces a passed-through NAME). */
-static char **build_envp(struct engine *e, size_t i, const char *host_env)
+/* Add entry ("NAME=VALUE", heap) to envp, in place of an earlier entry of the same NAME:
+ * a program reading its environment sees one value, the last given, whichever way it
+ * looks (getenv takes the first of two, a shell the last). */
+static void envp_put(char ***envp, size_t *n, size_t *cap, char *entry)
+{
+	size_t nl = strcspn(entry, "=");
+	for (size_t k = 0; k < *n; k++) {
+		if (strncmp((*envp)[k], entry, nl + 1) == 0) {
+			explicit_bzero((*envp)[k], strlen((*envp)[k]));
+			free((*envp)[k]);
+			(*envp)[k] = entry;
+			return;
+		}
+	}
+	GROW(*envp, *cap, *n + 2);
+	(*envp)[(*n)++] = entry;
+}
+
+/* host_env: "NAME=VALUE" naming a kind's host input (it replaces a passed-through NAME).
+ * with_secrets: the secrets the stage asked for too (not for its `if:`). */
+static char **build_envp(struct engine *e, size_t i, const char *host_env, bool with_secrets)
 {
 	const struct pstage *def = e->p->stages[i];
 	struct sbuf sb;
 	size_t n = 0, cap = 0;
 	char **envp = NULL;
-	/* RUNNER_DB and XDG_CACHE_HOME locate the advisory database of dependency-scan. */
-	static const char *const passthrough[] = { "HOME",	   "LANG",	"LC_ALL",
-						   "TZ",	   "USER",	"LOGNAME",
-						   "TERM_PROGRAM", "RUNNER_DB", "XDG_CACHE_HOME" };
 
 	sbuf_init(&sb, SIZE_MAX / 2);
-#define PUSH(fmt, ...)                                   \
-	do {                                             \
-		GROW(envp, cap, n + 2);                  \
-		envp[n++] = xasprintf(fmt, __VA_ARGS__); \
-	} while (0)
+#define PUSH(fmt, ...) envp_put(&envp, &n, &cap, xasprintf(fmt, __VA_ARGS__))
 	const char *path = getenv("PATH");
 	PUSH("PATH=%s", path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
 	bool confined = e->r->stages[i].sandboxed;
@@ -428,16 +439,16 @@ static char **build_envp(struct engine *e, size_t i, const char *host_env)
 	if (host_env) {
 		PUSH("%s", host_env);
 	}
-	for (size_t k = 0; k < ARRAY_SIZE(passthrough); k++) {
-		const char *v = getenv(passthrough[k]);
-		size_t nl = strlen(passthrough[k]);
-		if ((confined && str_eq(passthrough[k], "HOME")) ||
-		    (host_env && strncmp(host_env, passthrough[k], nl) == 0 &&
-		     host_env[nl] == '=')) {
+	for (size_t k = 0; pipeline_passthrough_vars[k]; k++) {
+		const char *name = pipeline_passthrough_vars[k];
+		const char *v = getenv(name);
+		size_t nl = strlen(name);
+		if ((confined && str_eq(name, "HOME")) ||
+		    (host_env && strncmp(host_env, name, nl) == 0 && host_env[nl] == '=')) {
 			continue;
 		}
 		if (v) {
-			PUSH("%s=%s", passthrough[k], v);
+			PUSH("%s=%s", name, v);
 		}
 	}
 	PUSH("CI=%s", "true");
@@ -456,7 +467,7 @@ static char **build_envp(struct engine *e, size_t i, const char *host_env)
 			PUSH("%s=%s", se->v[k].name, se->v[k].value);
 		}
 	}
-	for (size_t k = 0; k < def->n_secrets; k++) {
+	for (size_t k = 0; with_secrets && k < def->n_secrets; k++) {
 		const char *val = secrets_get(e->o->secrets, def->secrets[k]);
 		_cleanup_free_ char *name = xstrdup(def->secrets[k]);
 		for (char *c = name; *c; c++) {
@@ -629,25 +640,60 @@ static void skip(struct engine *e, size_t i, enum skip_reason why, const char *n
 	finalize(e, i);
 }
 
-static bool condition_false(struct engine *e, size_t v)
+static const char *envp_lookup(void *ud, const char *name)
+{
+	size_t nl = strlen(name);
+	for (char **p = ud; *p; p++) {
+		if (strncmp(*p, name, nl) == 0 && (*p)[nl] == '=') {
+			return *p + nl + 1;
+		}
+	}
+	return NULL;
+}
+
+static void free_envp(char **envp);
+static void stage_fail_now(struct engine *e, size_t i, enum stage_status st, const char *msg);
+
+/* Whether stage v's `if:` is false (1), true (0), or cannot be evaluated (-E2BIG). `env.`
+ * sees the stage's environment as it will get it (CI, RUNNER_STAGE, what is passed
+ * through...), but for its secrets. */
+static int condition_false(struct engine *e, size_t v)
 {
 	const struct pstage *def = e->r->stages[v].def;
 	if (!def->cond) {
-		return false;
+		return 0;
 	}
-	struct lookup_ctx lc = { &e->base_vars, &e->stage_env[v] };
+	char **envp = build_envp(e, v, NULL, false);
 	struct expr_vars vars = {
 		.branch = e->r->git.branch,
 		.tag = e->r->git.tag,
 		.event = e->r->event,
 		.commit = e->r->git.commit,
-		.env = lookup2,
-		.userdata = &lc,
+		.env = envp_lookup,
+		.userdata = envp,
 	};
-	return !expr_eval(def->cond, &vars);
+	int r = expr_eval(def->cond, &vars);
+	free_envp(envp);
+	return r < 0 ? r : !r;
 }
 
-static void stage_fail_now(struct engine *e, size_t i, enum stage_status st, const char *msg);
+/* The `if:` of stage v decides: false skips it, one that cannot be evaluated fails it.
+ * Returns true when the stage goes no further. */
+static bool condition_stops(struct engine *e, size_t v)
+{
+	int c = condition_false(e, v);
+	if (c > 0) {
+		skip(e, v, SKIP_CONDITION, NULL);
+	} else if (c < 0) {
+		char msg[200];
+		snprintf(msg, sizeof(msg),
+			 "its if: cannot be evaluated: a glob match of more than %u million steps "
+			 "(the pattern's length times the text's)",
+			 GLOB_MAX_CELLS >> 20);
+		stage_fail_now(e, v, STATUS_ERROR, msg);
+	}
+	return c != 0;
+}
 
 /* All needs of v have finished: decide whether it runs. */
 static void resolve(struct engine *e, size_t v)
@@ -663,8 +709,7 @@ static void resolve(struct engine *e, size_t v)
 	/* A push starts only when every security stage before it passed (runner/pushgate.h);
 	 * otherwise it is blocked, not merely skipped. Its own `if:` still comes first. */
 	if (def->kind->flags & STAGE_KIND_PUSH) {
-		if (condition_false(e, v)) {
-			skip(e, v, SKIP_CONDITION, NULL);
+		if (condition_stops(e, v)) {
 			return;
 		}
 		char msg[400];
@@ -690,8 +735,7 @@ static void resolve(struct engine *e, size_t v)
 			return;
 		}
 	}
-	if (condition_false(e, v)) {
-		skip(e, v, SKIP_CONDITION, NULL);
+	if (condition_stops(e, v)) {
 		return;
 	}
 	heap_push(e, v);
@@ -943,7 +987,7 @@ static void launch(struct engine *e, size_t i)
 							     .source = outbox,
 							     .writable = true };
 	}
-	char **envp = build_envp(e, i, host_env);
+	char **envp = build_envp(e, i, host_env, true);
 	struct stage_launch l = {
 		.kind = def->kind,
 		.stage_name = def->name,
@@ -1637,6 +1681,9 @@ static int expand_env(struct engine *e, struct diag_list *dl)
 			continue;
 		}
 		size_t own = base;
+		/* The stage's own runner variable, for its env and with: (the environment gets
+		 * it anyway). */
+		kv_add(&e->stage_env[i], "RUNNER_STAGE", s->name);
 		for (size_t k = 0; k < s->n_env; k++) {
 			struct lookup_ctx lc = { &e->base_vars, &e->stage_env[i], 0 };
 			char *v = interp_expand(s->env[k].value, lookup2, &lc);

@@ -249,8 +249,11 @@ int gate_policy_add_json(struct gate_policy *p, const json_t *cfg, const char *w
 		a.path = jstr(e, "path");
 		a.reason = jstr(e, "reason");
 		const char *exp = json_string_value(json_object_get(e, "expires"));
-		if ((!a.id == !a.fingerprint) || !a.reason || !exp ||
-		    gate_parse_date(exp, &a.expires_day) < 0 || p->n_allow >= GATE_MAX_ALLOW) {
+		/* (After interpolation: `reason: ${WHY}` may have come to nothing.) */
+		if ((!a.id == !a.fingerprint) || (a.id && !*a.id) ||
+		    (a.fingerprint && !*a.fingerprint) || !a.reason || strlen(a.reason) < 3 ||
+		    !exp || gate_parse_date(exp, &a.expires_day) < 0 ||
+		    p->n_allow >= GATE_MAX_ALLOW) {
 			/* Validation refused these already; a config that bypassed it fails closed.
 			 */
 			free(a.id);

@@ -1161,3 +1161,68 @@ Test(cli, a_terminal_gets_colour_and_a_progress_line, .timeout = 60)
 	tu_rmdir(dir);
 	free(dir);
 }
+
+/*
+ * What a stage's `if:` and ${...} see is the stage's environment: `env.CI` in a condition
+ * is "true" (a SAST stage under `if: env.CI == "true"` used to be skipped, and the run
+ * passed), ${RUNNER_STAGE} in its env is its name (it expanded to ""), and a name given
+ * by both the pipeline's env and the stage's reaches the process once, the stage's
+ * value (getenv took the pipeline's).
+ */
+Test(cli, a_stage_sees_its_environment_in_conditions_and_interpolation, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "app.c",
+		 "#include <string.h>\nvoid f(char *d, const char *s) "
+		 "{ strcpy(d, s); }\n");
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nenv: { X: pipeline }\nstages:\n"
+		 "  sast:\n    if: env.CI == \"true\" && env.RUNNER_STAGE == \"sast\"\n"
+		 "    uses: sast\n"
+		 "  show:\n    env: { LABEL: \"stage=${RUNNER_STAGE}\", X: stage }\n"
+		 "    run: |\n      echo \"label=$LABEL\"\n"
+		 "      echo \"copies=$(tr '\\0' '\\n' < /proc/$$/environ | grep -c '^X=')\"\n"
+		 "      echo \"x=$(tr '\\0' '\\n' < /proc/$$/environ | grep '^X=')\"\n");
+	struct tu_result r = tu_runner_run(dir, "run", "--no-color", NULL);
+	cr_expect_eq(r.status, 3, "the SAST stage ran and blocked: %s%s", r.out, r.err);
+	assert_contains(r.out, "show | label=stage=show");
+	assert_contains(r.out, "show | copies=1");
+	assert_contains(r.out, "show | x=X=stage");
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* What expands at run time may still be wrong: an allow entry whose reason comes to
+ * nothing does not suppress (it did, with an empty reason), and an `if:` glob too large to
+ * match fails its stage at once (it ran for minutes, deaf to signals). Both exit 4. */
+Test(cli, expanded_values_that_cannot_work_fail_the_stage, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "app.c",
+		 "#include <string.h>\nvoid f(char *d, const char *s) "
+		 "{ strcpy(d, s); }\n");
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nenv: { WHY: \"\" }\ngate:\n  allow:\n    - id: c.strcpy\n"
+		 "      reason: \"${WHY}\"\n      expires: 2099-01-01\n"
+		 "stages:\n  sast: { uses: sast }\n");
+	struct tu_result r = tu_runner_run(dir, "run", "--no-color", NULL);
+	cr_expect_eq(r.status, 4, "%s%s", r.out, r.err);
+	assert_contains(r.out, "invalid allow entry 1");
+	cr_expect_null(strstr(r.out, "suppressed"), "%s", r.out);
+	tu_result_free(&r);
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nenv:\n  A: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n"
+		 "  B: \"${A}${A}${A}${A}${A}${A}${A}${A}${A}${A}\"\n"
+		 "  C: \"${B}${B}${B}${B}${B}${B}${B}${B}${B}${B}\"\n"
+		 "  D: \"${C}${C}${C}${C}${C}${C}${C}${C}${C}${C}\"\n"
+		 "  P: \"${D}${D}\"\n  S: \"${D}${D}b\"\n"
+		 "stages:\n  a:\n    if: env.S =~ env.P\n    run: echo ran\n");
+	r = tu_runner_run(dir, "run", "--no-color", NULL);
+	cr_expect_eq(r.status, 4, "%s%s", r.out, r.err);
+	assert_contains(r.out, "its if: cannot be evaluated");
+	cr_expect_null(strstr(r.out, "a | ran"), "%s", r.out);
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
+}

@@ -482,3 +482,80 @@ Test(pipeline, gate_configuration)
 	       "  a: { run: x }\n",
 	       4, 7, "an allow entry needs a reason", NULL);
 }
+
+/* An `if:` reads env names the stage's environment can hold: the pipeline's and the
+ * stage's env, the RUNNER_* variables, CI, RUNNER_ARTIFACTS and what is passed through.
+ * Anything else would always read "" (a security stage under `if: env.CI == "true"`
+ * was skipped in silence before CI was visible to conditions); a secret is never shown
+ * to a condition. */
+Test(pipeline, conditions_read_only_names_the_stage_can_have)
+{
+	struct pipeline *p =
+		load_ok("version: 1\nenv: { DEPLOY: yes }\nstages:\n"
+			"  a:\n    env: { MINE: x }\n"
+			"    if: env.CI == \"true\" && env.DEPLOY != \"\" && env.MINE != \"\""
+			" && env.RUNNER_STAGE == \"a\" && env.HOME != \"\" && "
+			"env.RUNNER_ARTIFACTS != \"\" && env.PATH != \"\"\n"
+			"    run: 'true'\n");
+	pipeline_free(p);
+	expect(HEAD "  a:\n    if: env.DEPLOI == \"yes\"\n    run: 'true'\n", 4, 9,
+	       "env.DEPLOI is not in the stage's environment: the condition would always see "
+	       "\"\"",
+	       NULL);
+	expect("version: 1\nenv: { DEPLOY: yes }\nstages:\n  a:\n    if: branch == \"main\" && "
+	       "env.DEPLOI == \"yes\"\n    run: 'true'\n",
+	       5, 29,
+	       "env.DEPLOI is not in the stage's environment: the condition would always see "
+	       "\"\"",
+	       "did you mean `env.DEPLOY`?");
+	expect(HEAD
+	       "  a:\n    secrets: [registry]\n    if: env.REGISTRY != \"\"\n    run: 'true'\n",
+	       5, 9, "env.REGISTRY is a secret of the stage: conditions do not see secrets",
+	       "decide on a variable of the pipeline's env instead");
+}
+
+/* Every ${...} that is expanded is checked when the pipeline is loaded: in `gate:` (which
+ * sees the pipeline's env), and in the keys of `with:` mappings, not only their values.
+ * RUNNER_STAGE is a stage's own: not in the pipeline's env. */
+Test(pipeline, references_in_gate_and_with_keys_are_checked)
+{
+	expect(HEAD "  a: { run: 'true' }\ngate:\n  allow:\n    - id: x.y\n"
+		    "      reason: \"${WHY}\"\n      expires: 2099-01-01\n",
+	       7, 16, "unknown variable '${WHY}'", NULL);
+	struct pipeline *p = load_ok("version: 1\nenv: { WHY: tested }\nstages:\n"
+				     "  a: { run: 'true' }\ngate:\n  allow:\n    - id: x.y\n"
+				     "      reason: \"${WHY}\"\n      expires: 2099-01-01\n");
+	pipeline_free(p);
+	expect(HEAD "  a:\n    uses: container-push\n    ungated: tested\n    with:\n"
+		    "      image: 127.0.0.1:5000/a/b\n      add: { \"${OUTZ}\": /x }\n",
+	       8, 15, "unknown variable '${OUTZ}'", NULL);
+	expect("version: 1\nenv: { X: \"${RUNNER_STAGE}\" }\nstages:\n  a: { run: 'true' }\n", 2,
+	       12, "unknown variable '${RUNNER_STAGE}'",
+	       "RUNNER_STAGE is a stage's own: use it in a stage's env or with:");
+	p = load_ok(HEAD "  a:\n    env: { L: \"${RUNNER_STAGE}\" }\n    run: 'true'\n");
+	pipeline_free(p);
+}
+
+/* A name as long as an env: name may be (128) can be referenced. */
+Test(pipeline, the_longest_env_name_can_be_referenced)
+{
+	char name[129];
+	memset(name, 'V', 128);
+	name[128] = '\0';
+	char *text = xasprintf("version: 1\nenv:\n  %s: hello\n  USE: \"${%s}\"\nstages:\n"
+			       "  a: { run: 'true' }\n",
+			       name, name);
+	struct pipeline *p = load_ok(text);
+	pipeline_free(p);
+	free(text);
+}
+
+/* Text that is not UTF-8, or holds control characters, is an error at its line and
+ * column (it was reported by byte offset alone). */
+Test(pipeline, bad_text_has_a_line_and_column)
+{
+	expect(HEAD "  a:\n    run: \"echo \xff hi\"\n", 4, 16,
+	       "invalid text at byte 39: invalid leading UTF-8 octet", NULL);
+	expect(HEAD "  a:\n    run: \"\xc3\xa9\xc3\xa9 \x1b[31m\"\n", 4, 14,
+	       "invalid text at byte 39: control characters are not allowed", NULL);
+}
