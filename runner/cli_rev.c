@@ -13,6 +13,7 @@
 #include "util.h"
 
 #include <git2.h>
+#include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -68,12 +69,24 @@ int cli_rev_prepare(const char *rev, const char *branch, struct rev_workspace *w
 	const char *tmp = getenv("TMPDIR");
 	ws->dir = xasprintf("%s/runner-rev-XXXXXX", tmp && tmp[0] == '/' ? tmp : "/tmp");
 	/* An interrupt while the commit is written out (a large one takes a while) must not
-	 * leave the copy behind: tracked before it exists. Once stages run, the run's own
-	 * handling stops them first. */
-	tmp_track_dir(ws->dir);
+	 * leave the copy behind. The signals wait while the directory is made and tracked:
+	 * the handler never sees a name mkdtemp is still trying (another's directory). Once
+	 * stages run, the run's own handling stops them first. */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
 	tmp_cleanup_on_signals();
-	if (!mkdtemp(ws->dir)) {
-		tmp_untrack(ws->dir);
+	bool made = mkdtemp(ws->dir) != NULL;
+	int made_errno = errno;
+	if (made) {
+		tmp_track_dir(ws->dir);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = made_errno;
+	if (!made) {
 		diag_error(&dl, NULL, 0, 0, "set TMPDIR to a writable directory",
 			   "cannot create a temporary workspace: %s", strerror(errno));
 		free(ws->dir);
