@@ -106,15 +106,141 @@ static void error_at(struct loader *L, unsigned line, unsigned col, const char *
 
 #define error_node(L, n, hint, ...) error_at((L), (n)->line, (n)->col, (hint), __VA_ARGS__)
 
-/* Position of byte `offset` inside a scalar, as exactly as its style allows. */
-static struct pos pos_in_scalar(const struct ynode *n, size_t offset)
+/* The byte offset of line:col in the source (col counted in characters, as libyaml
+ * counts them), or SIZE_MAX for text that is not UTF-8 (a UTF-16 file). */
+static size_t source_offset(const struct pipeline *p, unsigned line, unsigned col)
+{
+	const unsigned char *s = (const unsigned char *)p->source;
+	size_t len = p->source_len, i = 0;
+	if (len >= 2 && (s[0] == 0xff || s[0] == 0xfe || s[0] == 0)) {
+		return SIZE_MAX;
+	}
+	if (len >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf) {
+		i = 3;
+	}
+	for (unsigned l = 1; l < line; l++) {
+		const unsigned char *nl = memchr(s + i, '\n', len - i);
+		if (!nl) {
+			return SIZE_MAX;
+		}
+		i = (size_t)(nl - s) + 1;
+	}
+	for (unsigned c = 1; c < col && i < len && s[i] != '\n'; c++) {
+		i++;
+		while (i < len && (s[i] & 0xc0) == 0x80) {
+			i++;
+		}
+	}
+	return i;
+}
+
+/* How many bytes UTF-8 takes for the code point in the n hex digits at h. */
+static size_t utf8_len_of_hex(const char *h, size_t n)
+{
+	unsigned long cp = 0;
+	for (size_t k = 0; k < n && isxdigit((unsigned char)h[k]); k++) {
+		cp = cp * 16 + (unsigned long)(isdigit((unsigned char)h[k])
+						       ? h[k] - '0'
+						       : (tolower((unsigned char)h[k]) - 'a' + 10));
+	}
+	return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+}
+
+/*
+ * Position of byte `offset` of a scalar's value: its source is walked from the scalar's
+ * start, undoing what the YAML reader did (escapes, '' in single quotes, multibyte
+ * characters, line folding: a break and the indentation after it are one space, or as
+ * many newlines as there are empty lines; trailing blanks dropped), so that the column
+ * (in characters) and line are where the text is. A block scalar gives its start.
+ */
+static struct pos pos_in_scalar(const struct loader *L, const struct ynode *n, size_t offset)
 {
 	struct pos p = { n->line, n->col };
-	if (n->kind != YNODE_SCALAR || n->scalar.style == YSCALAR_BLOCK ||
-	    memchr(n->scalar.s, '\n', MIN(offset, n->scalar.len))) {
+	size_t i = n->kind == YNODE_SCALAR && n->scalar.style != YSCALAR_BLOCK
+			   ? source_offset(L->p, n->line, n->col)
+			   : SIZE_MAX;
+	if (i == SIZE_MAX) {
 		return p;
 	}
-	p.col += (unsigned)offset + (n->scalar.style == YSCALAR_QUOTED ? 1 : 0);
+	const char *s = L->p->source;
+	size_t len = L->p->source_len, d = 0;
+	bool dq = n->scalar.style == YSCALAR_QUOTED && i < len && s[i] == '"';
+	bool sq = n->scalar.style == YSCALAR_QUOTED && i < len && s[i] == '\'';
+	if (dq || sq) {
+		i++;
+		p.col++;
+	}
+	while (d < offset && i < len) {
+		char c = s[i];
+		if ((dq && c == '"') || (sq && c == '\'' && !(i + 1 < len && s[i + 1] == '\''))) {
+			break;
+		}
+		bool escaped_break =
+			dq && c == '\\' && i + 1 < len && (s[i + 1] == '\n' || s[i + 1] == '\r');
+		if (c == '\n' || c == '\r' || escaped_break) {
+			/* A break, and the empty lines after it: folded. */
+			unsigned breaks = 0;
+			i += escaped_break;
+			while (i < len && (s[i] == '\n' || s[i] == '\r')) {
+				breaks += s[i] == '\n';
+				size_t k = ++i;
+				while (k < len && (s[k] == ' ' || s[k] == '\t')) {
+					k++;
+				}
+				p.line += s[i - 1] == '\n';
+				p.col = (unsigned)(k - i) + 1;
+				i = k;
+				if (!(i < len && (s[i] == '\n' || s[i] == '\r'))) {
+					break;
+				}
+			}
+			d += escaped_break ? (breaks > 1 ? breaks - 1 : 0)
+			     : breaks > 1  ? breaks - 1
+					   : 1;
+			continue;
+		}
+		if (c == ' ' || c == '\t') {
+			/* Blanks before a break are dropped. */
+			size_t k = i;
+			while (k < len && (s[k] == ' ' || s[k] == '\t')) {
+				k++;
+			}
+			if (k < len && (s[k] == '\n' || s[k] == '\r')) {
+				p.col += (unsigned)(k - i);
+				i = k;
+				continue;
+			}
+			d++;
+			i++;
+			p.col++;
+			continue;
+		}
+		size_t w = 1, out = 1;
+		if (sq && c == '\'') {
+			w = 2; /* '' is one quote */
+		} else if (dq && c == '\\' && i + 1 < len) {
+			char e = s[i + 1];
+			w = e == 'x' ? 4 : e == 'u' ? 6 : e == 'U' ? 10 : 2;
+			w = MIN(w, len - i);
+			out = e == 'x' || e == 'u' || e == 'U' ? utf8_len_of_hex(s + i + 2, w - 2)
+			      : e == 'N' || e == '_'	       ? 2
+			      : e == 'L' || e == 'P'	       ? 3
+							       : 1;
+		} else if ((unsigned char)c >= 0x80) {
+			/* One character of several bytes: as many in the value. */
+			while (i + w < len && ((unsigned char)s[i + w] & 0xc0) == 0x80) {
+				w++;
+			}
+			out = w;
+			d += out;
+			i += w;
+			p.col++;
+			continue;
+		}
+		d += out;
+		i += w;
+		p.col += (unsigned)w;
+	}
 	return p;
 }
 
@@ -527,7 +653,7 @@ static void load_stage(struct loader *L, struct pstage *s, const struct ynode *n
 		if (src) {
 			struct expr_error ee;
 			if (expr_parse(L->p->arena, src, &s->cond, &ee) < 0) {
-				struct pos p = pos_in_scalar(v, ee.offset);
+				struct pos p = pos_in_scalar(L, v, ee.offset);
 				error_at(L, p.line, p.col, ee.hint, "invalid condition: %s",
 					 ee.msg);
 			}
@@ -862,7 +988,7 @@ static void check_template(struct loader *L, struct scope *sc, const struct ynod
 	if (interp_check(s, scope_lookup, sc, &ie) == 0) {
 		return;
 	}
-	struct pos p = pos_in_scalar(n, ie.offset);
+	struct pos p = pos_in_scalar(L, n, ie.offset);
 	const char *hint = "write $${ for a literal ${";
 	char buf[200];
 	if (str_eq(ie.name, "RUNNER_STAGE")) {
@@ -927,7 +1053,7 @@ static void check_cond_name(void *ud, const char *name, size_t off)
 			return;
 		}
 	}
-	struct pos p = pos_in_scalar(cc->node, off);
+	struct pos p = pos_in_scalar(cc->L, cc->node, off);
 	for (size_t i = 0; i < cc->s->n_secrets; i++) {
 		if (strcasecmp(cc->s->secrets[i], name) == 0) {
 			error_at(cc->L, p.line, p.col,

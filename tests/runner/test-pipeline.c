@@ -559,3 +559,26 @@ Test(pipeline, bad_text_has_a_line_and_column)
 	expect(HEAD "  a:\n    run: \"\xc3\xa9\xc3\xa9 \x1b[31m\"\n", 4, 14,
 	       "invalid text at byte 39: control characters are not allowed", NULL);
 }
+
+/* An error inside a scalar points at its text: after escapes (\" \u00e9 \t), multibyte
+ * characters (columns count characters), and the folding of a plain scalar over lines
+ * (the column used to be the byte offset in the value added to the scalar's start: past
+ * the end of the line, or on the wrong one). */
+Test(pipeline, errors_inside_scalars_point_at_their_text)
+{
+	expect(HEAD "  a:\n    if: \"branch == \\\"main\\\" && \\\"a\\\" == \\\"b\\\" && bogus\"\n"
+		    "    run: x\n",
+	       4, 50, "invalid condition: unknown variable 'bogus'", NULL);
+	expect(HEAD "  c:\n    if: branch == \"main\"\n      && bogus3\n    run: x\n", 5, 10,
+	       "invalid condition: unknown variable 'bogus3'", NULL);
+	expect(HEAD "  c:\n    if: branch == \"main\"\n\n      && bogus4\n    run: x\n", 6, 10,
+	       "invalid condition: unknown variable 'bogus4'", NULL);
+	expect(HEAD "  d:\n    env:\n      X: \"\\u00e9\\u00e9\\u00e9\\u00e9\\t ${NOPE}\"\n"
+		    "    run: x\n",
+	       5, 38, "unknown variable '${NOPE}'", NULL);
+	expect(HEAD "  d:\n    env:\n      Y: \"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9 ${NOPE2}\"\n"
+		    "    run: x\n",
+	       5, 16, "unknown variable '${NOPE2}'", NULL);
+	expect(HEAD "  d:\n    env:\n      Z: 'it''s ${NOPE3}'\n    run: x\n", 5, 17,
+	       "unknown variable '${NOPE3}'", NULL);
+}
