@@ -301,6 +301,18 @@ static int read_dependency(struct dep_ctx *c, const struct pom *p, const struct 
 	return 0;
 }
 
+/* The next <dependency> element of deps from *i on, or NULL at the end. */
+static const struct xnode *next_dependency(const struct xnode *deps, size_t *i)
+{
+	while (deps && *i < deps->n_children) {
+		const struct xnode *d = deps->children[(*i)++];
+		if (str_eq(d->name, "dependency")) {
+			return d;
+		}
+	}
+	return NULL;
+}
+
 /*
  * Add the <dependency> elements of deps (list number `list`) to out. Of two with the same
  * key, Maven keeps the last in <dependencies> (`last_wins`) and the first in
@@ -309,12 +321,10 @@ static int read_dependency(struct dep_ctx *c, const struct pom *p, const struct 
 static int read_list(struct dep_ctx *c, const struct pom *p, const struct xnode *deps, size_t list,
 		     bool last_wins, struct pom_deps *out)
 {
-	for (size_t i = 0; deps && i < deps->n_children; i++) {
-		if (!str_eq(deps->children[i]->name, "dependency")) {
-			continue;
-		}
+	const struct xnode *dn;
+	for (size_t i = 0; (dn = next_dependency(deps, &i));) {
 		struct pom_dep e;
-		int r = read_dependency(c, p, deps->children[i], &e);
+		int r = read_dependency(c, p, dn, &e);
 		if (r < 0) {
 			return r;
 		}
@@ -332,10 +342,11 @@ static int read_list(struct dep_ctx *c, const struct pom *p, const struct xnode 
 }
 
 /*
- * What the parents' lists (`which`: "dependencies", or those of "dependencyManagement")
- * add to a build: the entries whose key neither `own` nor the result has yet (the child's
- * own win, then the nearest parent's). Interpolated with the child's model, as Maven does
- * after inheriting. `at_line`, when not 0, is the line they are reported on.
+ * What the parents' lists (their <dependencies>, or with `managed` those of their
+ * <dependencyManagement>) add to a build: the entries whose key neither `own` nor the
+ * result has yet (the child's own win, then the nearest parent's). Interpolated with the
+ * child's model, as Maven does after inheriting. `at_line`, when not 0, is the line they
+ * are reported on.
  */
 static int read_inherited(struct dep_ctx *c, const struct pom *p, bool managed,
 			  const struct pom_deps *own, unsigned at_line, struct pom_deps *out)
@@ -345,12 +356,10 @@ static int read_inherited(struct dep_ctx *c, const struct pom *p, bool managed,
 		const struct xnode *deps =
 			managed ? xml_child(xml_child(proj, "dependencyManagement"), "dependencies")
 				: xml_child(proj, "dependencies");
-		for (size_t i = 0; deps && i < deps->n_children; i++) {
-			if (!str_eq(deps->children[i]->name, "dependency")) {
-				continue;
-			}
+		const struct xnode *dn;
+		for (size_t i = 0; (dn = next_dependency(deps, &i));) {
 			struct pom_dep e;
-			int r = read_dependency(c, p, deps->children[i], &e);
+			int r = read_dependency(c, p, dn, &e);
 			if (r < 0) {
 				return r;
 			}
