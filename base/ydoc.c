@@ -418,12 +418,15 @@ static void syntax_error(struct builder *b, yaml_parser_t *p)
 		if (!utf16 && off <= b->len) {
 			line = 1;
 			col = 1;
-			for (size_t i = 0; i < off; i++) {
+			/* A BOM is no character of line 1; a CR alone ends a line too. */
+			size_t i = b->len >= 3 && memcmp(b->buf, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+			for (; i < off; i++) {
 				unsigned char c = (unsigned char)b->buf[i];
-				if (c == '\n') {
+				if (c == '\n' ||
+				    (c == '\r' && !(i + 1 < b->len && b->buf[i + 1] == '\n'))) {
 					line++;
 					col = 1;
-				} else if ((c & 0xc0) != 0x80) {
+				} else if ((c & 0xc0) != 0x80 && c != '\r') {
 					col++;
 				}
 			}

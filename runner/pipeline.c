@@ -170,13 +170,18 @@ static struct pos pos_in_scalar(const struct loader *L, const struct ynode *n, s
 		i++;
 		p.col++;
 	}
-	while (d < offset && i < len) {
+	while (i < len) {
 		char c = s[i];
 		if ((dq && c == '"') || (sq && c == '\'' && !(i + 1 < len && s[i + 1] == '\''))) {
 			break;
 		}
 		bool escaped_break =
 			dq && c == '\\' && i + 1 < len && (s[i + 1] == '\n' || s[i + 1] == '\r');
+		/* At the offset, stop: unless what is here gives nothing of the value (an
+		 * escaped break), so that the text at the offset comes after it. */
+		if (d >= offset && !escaped_break) {
+			break;
+		}
 		if (c == '\n' || c == '\r' || escaped_break) {
 			/* A break, and the empty lines after it: folded. */
 			unsigned breaks = 0;
@@ -1044,22 +1049,24 @@ struct cond_check {
 static void check_cond_name(void *ud, const char *name, size_t off)
 {
 	struct cond_check *cc = ud;
-	if (hmap_get(cc->sc->names, name) || str_eq(name, "CI") ||
-	    str_eq(name, "RUNNER_ARTIFACTS") || str_eq(name, "PATH")) {
-		return;
-	}
-	for (size_t i = 0; pipeline_passthrough_vars[i]; i++) {
-		if (str_eq(name, pipeline_passthrough_vars[i])) {
-			return;
-		}
-	}
 	struct pos p = pos_in_scalar(cc->L, cc->node, off);
+	/* A secret first: the stage gets it in place of a variable of the same name (CI, a
+	 * variable passed through), which the condition would read instead. */
 	for (size_t i = 0; i < cc->s->n_secrets; i++) {
 		if (strcasecmp(cc->s->secrets[i], name) == 0) {
 			error_at(cc->L, p.line, p.col,
 				 "decide on a variable of the pipeline's env instead",
 				 "env.%s is a secret of the stage: conditions do not see secrets",
 				 name);
+			return;
+		}
+	}
+	if (hmap_get(cc->sc->names, name) || str_eq(name, "CI") ||
+	    str_eq(name, "RUNNER_ARTIFACTS") || str_eq(name, "PATH")) {
+		return;
+	}
+	for (size_t i = 0; pipeline_passthrough_vars[i]; i++) {
+		if (str_eq(name, pipeline_passthrough_vars[i])) {
 			return;
 		}
 	}

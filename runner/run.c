@@ -372,7 +372,7 @@ static bool loader_variable(const char *name)
 		"RESOLV_HOST_CONF", "RES_OPTIONS",     "TMPDIR",	  "TZDIR",
 		"OPENSSL_CONF",	    "OPENSSL_ENGINES", "OPENSSL_MODULES", "SSL_CERT_FILE",
 		"SSL_CERT_DIR",	    "CURL_CA_BUNDLE",  "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS",
-		"XDG_DATA_HOME",    "XDG_DATA_DIRS",   "XDG_CACHE_HOME",
+		"XDG_DATA_HOME",    "XDG_DATA_DIRS",   "XDG_CACHE_HOME",  "HOME",
 	};
 	static const char *const prefixes[] = { "LD_",	 "MALLOC_", "ASAN_", "UBSAN_",	"LSAN_",
 						"MSAN_", "TSAN_",   "GIT_",  "LIBGIT2_" };
@@ -419,8 +419,10 @@ static void envp_put(char ***envp, size_t *n, size_t *cap, char *entry)
 }
 
 /* host_env: "NAME=VALUE" naming a kind's host input (it replaces a passed-through NAME).
- * with_secrets: the secrets the stage asked for too (not for its `if:`). */
-static char **build_envp(struct engine *e, size_t i, const char *host_env, bool with_secrets)
+ * for_condition: what the stage's `if:` reads: no secrets, and the pipeline's variables
+ * whatever the kind (a built-in does not get those that change what it loads, but a
+ * condition on them means what it says). */
+static char **build_envp(struct engine *e, size_t i, const char *host_env, bool for_condition)
 {
 	const struct pstage *def = e->p->stages[i];
 	struct sbuf sb;
@@ -454,7 +456,7 @@ static char **build_envp(struct engine *e, size_t i, const char *host_env, bool 
 	PUSH("CI=%s", "true");
 	PUSH("RUNNER_ARTIFACTS=%s/artifacts", e->r->dir);
 	/* The runner variables and the pipeline's env, then the stage's own. */
-	bool builtin = def->kind && !(def->kind->flags & STAGE_KIND_SCRIPT);
+	bool builtin = def->kind && !(def->kind->flags & STAGE_KIND_SCRIPT) && !for_condition;
 	for (size_t k = 0; k < e->base_vars.n; k++) {
 		if (!(builtin && loader_variable(e->base_vars.v[k].name))) {
 			PUSH("%s=%s", e->base_vars.v[k].name, e->base_vars.v[k].value);
@@ -467,7 +469,7 @@ static char **build_envp(struct engine *e, size_t i, const char *host_env, bool 
 			PUSH("%s=%s", se->v[k].name, se->v[k].value);
 		}
 	}
-	for (size_t k = 0; with_secrets && k < def->n_secrets; k++) {
+	for (size_t k = 0; !for_condition && k < def->n_secrets; k++) {
 		const char *val = secrets_get(e->o->secrets, def->secrets[k]);
 		_cleanup_free_ char *name = xstrdup(def->secrets[k]);
 		for (char *c = name; *c; c++) {
@@ -663,7 +665,7 @@ static int condition_false(struct engine *e, size_t v)
 	if (!def->cond) {
 		return 0;
 	}
-	char **envp = build_envp(e, v, NULL, false);
+	char **envp = build_envp(e, v, NULL, true);
 	struct expr_vars vars = {
 		.branch = e->r->git.branch,
 		.tag = e->r->git.tag,
@@ -987,7 +989,7 @@ static void launch(struct engine *e, size_t i)
 							     .source = outbox,
 							     .writable = true };
 	}
-	char **envp = build_envp(e, i, host_env, true);
+	char **envp = build_envp(e, i, host_env, false);
 	struct stage_launch l = {
 		.kind = def->kind,
 		.stage_name = def->name,

@@ -47,6 +47,7 @@ static bool is_op_char(char c)
 }
 
 static size_t skip_nested(const struct shst *S, size_t i, char open, char close, unsigned nest);
+static void body_regions(const struct shst *S, size_t b, size_t e, unsigned nest);
 
 /*
  * The delimiter word of a heredoc, from i (after << or <<-): [*b, *e) without its quotes,
@@ -147,6 +148,9 @@ static size_t heredoc_bodies(struct shst *S, size_t i)
 			lex_push(S->L, TOK_STRING, body, body_end - body,
 				 (interp ? TOKF_INTERP : 0) |
 					 (body_end == S->to && i >= S->to ? TOKF_UNTERMINATED : 0));
+			if (interp) {
+				body_regions(S, body, body_end, 0);
+			}
 		}
 	}
 	S->n_hd = 0;
@@ -222,6 +226,26 @@ static size_t skip_dollar(const struct shst *S, size_t i, unsigned nest)
 	return i + 1;
 }
 
+/* An unquoted heredoc body [b, e) runs what its $( ) and backquotes hold: those become
+ * shell regions, as anywhere else. Quotes in a body are plain text. */
+static void body_regions(const struct shst *S, size_t b, size_t e, unsigned nest)
+{
+	struct shst sub = *S;
+	sub.to = e;
+	for (size_t i = b; i < e;) {
+		char c = S->L->s[i];
+		if (c == '\\') {
+			i += 2;
+		} else if (c == '$' && nest < SHELL_MAX_NEST) {
+			i = skip_dollar(&sub, i, nest + 1);
+		} else if (c == '`') {
+			i = skip_backquote(&sub, i);
+		} else {
+			i++;
+		}
+	}
+}
+
 /* Double quotes from i (at "): end after the closing quote; *exp when it expands. */
 static size_t skip_double(const struct shst *S, size_t i, bool *exp, unsigned nest)
 {
@@ -290,6 +314,8 @@ static size_t skip_nested(const struct shst *S, size_t i, char open, char close,
 			for (size_t h = 0; h < n_hd && i < S->to; h++) {
 				size_t body_end;
 				bool interp;
+				/* (What the body's $( ) hold is found when the substitution's
+				 * text is lexed as a region of its own.) */
 				i = heredoc_end(S, i, hd[h].b, hd[h].e - hd[h].b, hd[h].quoted,
 						&body_end, &interp);
 				if (body_end == S->to) {

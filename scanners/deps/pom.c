@@ -55,6 +55,9 @@
 struct pom_parent {
 	struct xnode *project;
 	const char *display; /* its path, as the scan shows it (arena) */
+	/* It, or a nearer parent, has profiles that may change what it gives: what comes
+	 * from it is unresolved (pom->no_parent says why). */
+	bool profiled;
 };
 
 /* One build of the project: the project and the profiles active in it. */
@@ -109,7 +112,7 @@ static const char *lookup(struct dep_ctx *c, const struct pom *p, const char *na
 	}
 	ch = ch ? ch : last_child(p->props, name);
 	/* Then the parents' (the nearest first): Maven interpolates the inherited model. */
-	for (size_t i = 0; i < p->n_parents && !ch; i++) {
+	for (size_t i = 0; i < p->n_parents && !ch && !p->parents[i].profiled; i++) {
 		ch = last_child(xml_child(p->parents[i].project, "properties"), name);
 	}
 	if (ch) {
@@ -362,6 +365,10 @@ static int read_inherited(struct dep_ctx *c, const struct pom *p, bool managed,
 			int r = read_dependency(c, p, dn, &e);
 			if (r < 0) {
 				return r;
+			}
+			if (p->parents[k].profiled) {
+				e.missing = dep_printf(c, "from the parent POM %s%s",
+						       p->parents[k].display, p->no_parent);
 			}
 			/* Of two in one parent's <dependencies>, the last counts, as in its own
 			 * build; a nearer file's entry (or the child's) wins over it. */
@@ -683,20 +690,21 @@ static void read_parents(struct dep_ctx *c, const struct xnode *project, const c
 		}
 		/* Which of a parent's profiles are active its file does not say (-P, the JDK,
 		 * activeByDefault unless another is on...), and they change what the child
-		 * inherits: such a parent is not read. */
+		 * inherits: what such a parent (and those above it) gives is unresolved, its
+		 * dependencies included, never taken as written. */
+		bool profiled = *n && out[*n - 1].profiled;
 		const struct xnode *profiles = xml_child(root, "profiles");
-		for (size_t i = 0; profiles && i < profiles->n_children; i++) {
+		for (size_t i = 0; !profiled && profiles && i < profiles->n_children; i++) {
 			const struct xnode *pr = profiles->children[i];
 			if (str_eq(pr->name, "profile") &&
 			    (xml_child(pr, "properties") || xml_child(pr, "dependencies") ||
 			     xml_child(pr, "dependencyManagement"))) {
-				xml_free(root);
+				profiled = true;
 				*why = dep_printf(
 					c,
 					" (its parent POM %s has profiles that change what "
 					"it gives, which the scan does not choose among)",
 					gav);
-				return;
 			}
 		}
 		const char *root_dir = c->l->root;
@@ -707,6 +715,7 @@ static void read_parents(struct dep_ctx *c, const struct xnode *project, const c
 		seen[n_seen++] = dep_strdup(c, real);
 		out[*n].project = root;
 		out[*n].display = dep_strdup(c, shown);
+		out[*n].profiled = profiled;
 		(*n)++;
 		project = root;
 		free(file);

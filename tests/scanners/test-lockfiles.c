@@ -2251,3 +2251,34 @@ Test(lockfiles, pom_parents_last_declaration_and_budget)
 	tu_rmdir(dir);
 	free(dir);
 }
+
+/* What a parent with profiles gives is unresolved, its own unconditional dependencies
+ * included: they were dropped with the parent, so a module scan passed with the
+ * parent's vulnerable log4j-core. */
+Test(lockfiles, pom_a_parent_with_profiles_gives_unresolved_packages)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "pom.xml",
+		 "<project><groupId>g</groupId><artifactId>p</artifactId><version>1</version>"
+		 "<dependencies>" POM_DEP(
+			 "a", "b",
+			 "<version>1</version>") "</dependencies><profiles><profile><id>ci</"
+						 "id><properties><x>1</x>"
+						 "</properties></profile></profiles></project>\n");
+	tu_write(dir, "child/pom.xml",
+		 "<project><parent><groupId>g</groupId><artifactId>p</artifactId>"
+		 "<version>1</version></parent><artifactId>c</artifactId><dependencies>" POM_DEP(
+			 "j", "k", "<version>4</version>") "</dependencies></project>\n");
+	struct dep_list l;
+	scan_tree(dir, &l);
+	const struct dep *d = find_in(&l, "child/pom.xml", "a:b");
+	cr_assert_not_null(d, "the parent's dependency is the module's too");
+	cr_expect_eq(d->flags, DEP_UNRESOLVED);
+	cr_expect(strstr(note_of(d), "has profiles that change what it gives"), "%s", note_of(d));
+	d = find_in(&l, "child/pom.xml", "j:k");
+	cr_assert_not_null(d);
+	cr_expect_eq(d->flags, 0, "the module's own, written version stands");
+	dep_list_release(&l);
+	tu_rmdir(dir);
+	free(dir);
+}
