@@ -161,20 +161,25 @@ bool *dag_reduce(const struct dag *d, const size_t *order)
 			rv[u / 64] |= 1ull << (u % 64);
 		}
 	}
+	/* An edge v -> u is implied when another need of v reaches u: u is in the union of
+	 * what v's needs reach (u's own set never holds u, the graph being acyclic). One
+	 * union per stage: linear in its needs, not quadratic. */
 	bool *keep = xcalloc(edges ? edges : 1, sizeof(bool));
+	uint64_t *via = xcalloc(words ? words : 1, sizeof(uint64_t));
 	for (size_t v = 0; v < n; v++) {
+		memset(via, 0, words * sizeof(uint64_t));
+		for (size_t k = d->need_off[v]; k < d->need_off[v + 1]; k++) {
+			const uint64_t *rx = reach + d->need[k] * words;
+			for (size_t w = 0; w < words; w++) {
+				via[w] |= rx[w];
+			}
+		}
 		for (size_t k = d->need_off[v]; k < d->need_off[v + 1]; k++) {
 			size_t u = d->need[k];
-			bool implied = false;
-			for (size_t j = d->need_off[v]; j < d->need_off[v + 1] && !implied; j++) {
-				size_t x = d->need[j];
-				if (x != u && (reach[x * words + u / 64] >> (u % 64) & 1)) {
-					implied = true;
-				}
-			}
-			keep[k] = !implied;
+			keep[k] = !(via[u / 64] >> (u % 64) & 1);
 		}
 	}
+	free(via);
 	free(reach);
 	return keep;
 }
