@@ -1053,7 +1053,13 @@ static void check_cond_name(void *ud, const char *name, size_t off)
 	/* A secret first: the stage gets it in place of a variable of the same name (CI, a
 	 * variable passed through), which the condition would read instead. */
 	for (size_t i = 0; i < cc->s->n_secrets; i++) {
-		if (strcasecmp(cc->s->secrets[i], name) == 0) {
+		/* As the stage gets it: the secret's name in upper case. */
+		const char *sn = cc->s->secrets[i];
+		size_t k = 0;
+		while (sn[k] && name[k] && toupper((unsigned char)sn[k]) == name[k]) {
+			k++;
+		}
+		if (!sn[k] && !name[k]) {
 			error_at(cc->L, p.line, p.col,
 				 "decide on a variable of the pipeline's env instead",
 				 "env.%s is a secret of the stage: conditions do not see secrets",

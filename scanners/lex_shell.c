@@ -22,9 +22,16 @@
 #define SHELL_MAX_NEST	   64
 #define SHELL_MAX_HEREDOCS 16
 
+/* A heredoc's terminator word, quotes removed (E"O"F, 'EOF' and \EOF are EOF). */
+struct hdelim {
+	char w[128];
+	size_t len;  /* 0: none, or too long to keep (then no heredoc is taken) */
+	bool quoted; /* any quote in the word: the body expands nothing */
+};
+
 struct heredoc {
-	size_t delim_off, delim_len; /* the terminator word (quotes removed) */
-	bool strip_tabs, quoted;
+	struct hdelim d;
+	bool strip_tabs;
 };
 
 struct shst {
@@ -50,49 +57,60 @@ static size_t skip_nested(const struct shst *S, size_t i, char open, char close,
 static void body_regions(const struct shst *S, size_t b, size_t e, unsigned nest);
 
 /*
- * The delimiter word of a heredoc, from i (after << or <<-): [*b, *e) without its quotes,
- * *quoted when it had any (the body then expands nothing). Returns the end of the word.
+ * The delimiter word of a heredoc, from i (after << or <<-), into *d with the shell's quote
+ * removal; *start is where the word starts. Returns the end of the word.
  */
-static size_t delim_word(const struct shst *S, size_t i, size_t *b, size_t *e, bool *quoted)
+static size_t delim_word(const struct shst *S, size_t i, size_t *start, struct hdelim *d)
 {
 	const char *s = S->L->s;
+	bool too_long = false;
+#define PUT(ch)                                  \
+	do {                                     \
+		if (d->len + 1 < sizeof(d->w)) { \
+			d->w[d->len++] = (ch);   \
+		} else {                         \
+			too_long = true;         \
+		}                                \
+	} while (0)
 	while (i < S->to && (s[i] == ' ' || s[i] == '\t')) {
 		i++;
 	}
-	*b = i;
-	*quoted = false;
-	char q = 0;
-	if (i < S->to && (s[i] == '\'' || s[i] == '"')) {
-		q = s[i];
-		*quoted = true;
-		*b = ++i;
-		while (i < S->to && s[i] != q && s[i] != '\n') {
-			i++;
-		}
-	} else {
-		if (i < S->to && s[i] == '\\') {
-			*quoted = true;
-			*b = ++i;
-		}
-		while (i < S->to && !is_blank(s[i]) && s[i] != '\n' && !is_op_char(s[i])) {
+	*start = i;
+	d->len = 0;
+	d->quoted = false;
+	while (i < S->to && !is_blank(s[i]) && s[i] != '\n' && !is_op_char(s[i])) {
+		char c = s[i];
+		if (c == '\'' || c == '"') {
+			d->quoted = true;
+			size_t j = i + 1;
+			for (; j < S->to && s[j] != c && s[j] != '\n'; j++) {
+				PUT(s[j]);
+			}
+			i = j < S->to && s[j] == c ? j + 1 : j;
+		} else if (c == '\\' && i + 1 < S->to && s[i + 1] != '\n') {
+			d->quoted = true;
+			PUT(s[i + 1]);
+			i += 2;
+		} else {
+			PUT(c);
 			i++;
 		}
 	}
-	*e = i;
-	if (q && i < S->to && s[i] == q) {
-		i++;
+#undef PUT
+	if (too_long) {
+		d->len = 0;
 	}
 	return i;
 }
 
 /*
  * A heredoc body from i (the line after its command): *body_end is where its terminator
- * line (the delimiter [doff, doff + dlen), leading blanks ignored: <<- strips tabs, and
- * YAML scripts are indented) starts, or S->to; *interp when an unquoted body expands
- * something. Returns the index after the terminator line.
+ * line (the delimiter d, leading blanks ignored: <<- strips tabs, and YAML scripts are
+ * indented) starts, or S->to; *interp when an unquoted body expands something. Returns the
+ * index after the terminator line.
  */
-static size_t heredoc_end(const struct shst *S, size_t i, size_t doff, size_t dlen, bool quoted,
-			  size_t *body_end, bool *interp)
+static size_t heredoc_end(const struct shst *S, size_t i, const struct hdelim *d, size_t *body_end,
+			  bool *interp)
 {
 	const char *s = S->L->s;
 	*interp = false;
@@ -107,11 +125,11 @@ static size_t heredoc_end(const struct shst *S, size_t i, size_t doff, size_t dl
 		while (te > ls && s[te - 1] == '\r') {
 			te--;
 		}
-		if (te - ls == dlen && memcmp(s + ls, s + doff, dlen) == 0) {
+		if (te - ls == d->len && memcmp(s + ls, d->w, d->len) == 0) {
 			*body_end = i;
 			return nl ? le + 1 : le;
 		}
-		if (!quoted && (memchr(s + i, '$', le - i) || memchr(s + i, '`', le - i))) {
+		if (!d->quoted && (memchr(s + i, '$', le - i) || memchr(s + i, '`', le - i))) {
 			*interp = true;
 		}
 		i = nl ? le + 1 : le;
@@ -123,15 +141,14 @@ static size_t heredoc_end(const struct shst *S, size_t i, size_t doff, size_t dl
 /* Register a heredoc whose delimiter word starts at i; returns the end of the word. */
 static size_t heredoc_word(struct shst *S, size_t i, bool strip_tabs)
 {
-	size_t b, e;
-	bool quoted;
-	i = delim_word(S, i, &b, &e, &quoted);
-	if (e > b) {
-		size_t tb = quoted ? b - 1 : b;
-		lex_push(S->L, TOK_IDENT, tb, i - tb, 0);
-		if (S->n_hd < SHELL_MAX_HEREDOCS) {
-			S->hd[S->n_hd++] = (struct heredoc){ b, e - b, strip_tabs, quoted };
-		}
+	size_t start;
+	struct heredoc h = { .strip_tabs = strip_tabs };
+	i = delim_word(S, i, &start, &h.d);
+	if (i > start) {
+		lex_push(S->L, TOK_IDENT, start, i - start, 0);
+	}
+	if (h.d.len && S->n_hd < SHELL_MAX_HEREDOCS) {
+		S->hd[S->n_hd++] = h;
 	}
 	return i;
 }
@@ -143,7 +160,7 @@ static size_t heredoc_bodies(struct shst *S, size_t i)
 		const struct heredoc *d = &S->hd[h];
 		size_t body = i, body_end;
 		bool interp;
-		i = heredoc_end(S, i, d->delim_off, d->delim_len, d->quoted, &body_end, &interp);
+		i = heredoc_end(S, i, &d->d, &body_end, &interp);
 		if (body_end > body) {
 			lex_push(S->L, TOK_STRING, body, body_end - body,
 				 (interp ? TOKF_INTERP : 0) |
@@ -288,10 +305,7 @@ static size_t skip_nested(const struct shst *S, size_t i, char open, char close,
 	 */
 	unsigned arith = 0; /* the depth at which an arithmetic (( )) opened, or 0 */
 	bool word_start = false;
-	struct {
-		size_t b, e;
-		bool quoted;
-	} hd[SHELL_MAX_HEREDOCS];
+	struct hdelim hd[SHELL_MAX_HEREDOCS];
 	size_t n_hd = 0;
 	while (i < S->to) {
 		char c = s[i];
@@ -301,13 +315,11 @@ static size_t skip_nested(const struct shst *S, size_t i, char open, char close,
 		} else if (c == '<' && !arith && open == '(' && i + 1 < S->to && s[i + 1] == '<' &&
 			   !(i + 2 < S->to && s[i + 2] == '<')) {
 			i += 2 + (i + 2 < S->to && s[i + 2] == '-');
-			size_t b, de;
-			bool quoted;
-			i = delim_word(S, i, &b, &de, &quoted);
-			if (de > b && n_hd < SHELL_MAX_HEREDOCS) {
-				hd[n_hd].b = b;
-				hd[n_hd].e = de;
-				hd[n_hd++].quoted = quoted;
+			size_t start;
+			struct hdelim d;
+			i = delim_word(S, i, &start, &d);
+			if (d.len && n_hd < SHELL_MAX_HEREDOCS) {
+				hd[n_hd++] = d;
 			}
 		} else if (c == '\n' && n_hd) {
 			size_t after = ++i;
@@ -316,8 +328,7 @@ static size_t skip_nested(const struct shst *S, size_t i, char open, char close,
 				bool interp;
 				/* (What the body's $( ) hold is found when the substitution's
 				 * text is lexed as a region of its own.) */
-				i = heredoc_end(S, i, hd[h].b, hd[h].e - hd[h].b, hd[h].quoted,
-						&body_end, &interp);
+				i = heredoc_end(S, i, &hd[h], &body_end, &interp);
 				if (body_end == S->to) {
 					i = after; /* no terminator: read on as code */
 					break;

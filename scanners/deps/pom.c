@@ -356,42 +356,56 @@ static int read_inherited(struct dep_ctx *c, const struct pom *p, bool managed,
 {
 	for (size_t k = 0; k < p->n_parents; k++) {
 		const struct xnode *proj = p->parents[k].project;
-		const struct xnode *deps =
-			managed ? xml_child(xml_child(proj, "dependencyManagement"), "dependencies")
-				: xml_child(proj, "dependencies");
-		const struct xnode *dn;
-		for (size_t i = 0; (dn = next_dependency(deps, &i));) {
-			struct pom_dep e;
-			int r = read_dependency(c, p, dn, &e);
-			if (r < 0) {
-				return r;
-			}
-			if (p->parents[k].profiled) {
-				e.missing = dep_printf(c, "from the parent POM %s%s",
-						       p->parents[k].display, p->no_parent);
-			}
-			/* Of two in one parent's <dependencies>, the last counts, as in its own
-			 * build; a nearer file's entry (or the child's) wins over it. */
-			e.list = SIZE_MAX - k;
-			struct pom_dep *old = pom_deps_find(out, e.key);
-			/* (The child's own entries are in own, which may be out itself: their
-			 * lists are the child's, below the parents'.) */
-			bool childs = own != out ? pom_deps_find(own, e.key) != NULL
-						 : old && old->list < SIZE_MAX - POM_MAX_PARENTS;
-			if (childs || (old && (managed || old->list != e.list))) {
+		/* The parent's own lists; a profiled parent's profiles too, whose entries the
+		 * child may get as well (unresolved, as all such a parent gives). */
+		const struct xnode *profiles =
+			p->parents[k].profiled ? xml_child(proj, "profiles") : NULL;
+		size_t n_src = 1 + (profiles ? profiles->n_children : 0);
+		for (size_t src = 0; src < n_src; src++) {
+			const struct xnode *from = src ? profiles->children[src - 1] : proj;
+			if (src && !str_eq(from->name, "profile")) {
 				continue;
 			}
-			if (at_line) {
-				e.line = at_line;
-			}
-			if (!managed && !e.note) {
-				e.note = dep_printf(c, "inherited from the parent POM %s",
-						    p->parents[k].display);
-			}
-			if (old) {
-				*old = e;
-			} else {
-				pom_deps_append(out, &e);
+			const struct xnode *deps =
+				managed ? xml_child(xml_child(from, "dependencyManagement"),
+						    "dependencies")
+					: xml_child(from, "dependencies");
+			const struct xnode *dn;
+			for (size_t i = 0; (dn = next_dependency(deps, &i));) {
+				struct pom_dep e;
+				int r = read_dependency(c, p, dn, &e);
+				if (r < 0) {
+					return r;
+				}
+				if (p->parents[k].profiled) {
+					e.missing = dep_printf(c, "from the parent POM %s%s",
+							       p->parents[k].display, p->no_parent);
+				}
+				/* Of two in one parent's <dependencies>, the last counts, as in its
+				 * own build; a nearer file's entry (or the child's) wins over it.
+				 */
+				e.list = SIZE_MAX - k;
+				struct pom_dep *old = pom_deps_find(out, e.key);
+				/* (The child's own entries are in own, which may be out itself:
+				 * their lists are the child's, below the parents'.) */
+				bool childs =
+					own != out ? pom_deps_find(own, e.key) != NULL
+						   : old && old->list < SIZE_MAX - POM_MAX_PARENTS;
+				if (childs || (old && (managed || old->list != e.list))) {
+					continue;
+				}
+				if (at_line) {
+					e.line = at_line;
+				}
+				if (!managed && !e.note) {
+					e.note = dep_printf(c, "inherited from the parent POM %s",
+							    p->parents[k].display);
+				}
+				if (old) {
+					*old = e;
+				} else {
+					pom_deps_append(out, &e);
+				}
 			}
 		}
 	}
@@ -561,7 +575,13 @@ static int add_builds(struct dep_ctx *c, struct pom *p)
 	size_t work = 0, base = declared(p->project);
 	/* Each build reads the parents' lists again too. */
 	for (size_t i = 0; i < p->n_parents; i++) {
-		base += declared(p->parents[i].project);
+		const struct xnode *pp = p->parents[i].project;
+		base += declared(pp);
+		const struct xnode *profs =
+			p->parents[i].profiled ? xml_child(pp, "profiles") : NULL;
+		for (size_t k = 0; profs && k < profs->n_children; k++) {
+			base += declared(profs->children[k]);
+		}
 	}
 	if (r == 0 && n_defaults && n_others) {
 		p->n_profiles = 0;

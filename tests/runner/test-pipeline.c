@@ -589,6 +589,10 @@ Test(pipeline, conditions_on_secrets_and_more_positions)
 {
 	expect(HEAD "  b:\n    secrets: [ci]\n    if: env.CI == \"true\"\n    run: x\n", 5, 9,
 	       "env.CI is a secret of the stage: conditions do not see secrets", NULL);
+	/* Names are compared as the stage gets them: env.Ci is not the secret CI. */
+	expect(HEAD "  b:\n    secrets: [ci]\n    if: env.Ci == \"true\"\n    run: x\n", 5, 9,
+	       "env.Ci is not in the stage's environment: the condition would always see \"\"",
+	       NULL);
 	expect(HEAD "  a:\n    run: x\n    if: \"branch == \\\n   )\"\n", 6, 4,
 	       "invalid condition: unexpected ')'", NULL);
 	expect("\xef\xbb\xbfname: x\x01y\n", 1, 8,

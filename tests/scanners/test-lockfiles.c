@@ -2282,3 +2282,28 @@ Test(lockfiles, pom_a_parent_with_profiles_gives_unresolved_packages)
 	tu_rmdir(dir);
 	free(dir);
 }
+
+/* A profiled parent's profiles may give the child dependencies (an activeByDefault one
+ * with log4j-core 2.14.1): they are the child's packages too, unresolved (they were not
+ * read, and a module scan passed). */
+Test(lockfiles, pom_a_parent_profile_gives_unresolved_dependencies)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "pom.xml",
+		 "<project><groupId>g</groupId><artifactId>p</artifactId><version>1</version>"
+		 "<profiles><profile><id>def</id><activation><activeByDefault>true"
+		 "</activeByDefault></activation><dependencies>" POM_DEP(
+			 "a", "b", "<version>1</version>") "</dependencies></profile></profiles>"
+							   "</project>\n");
+	tu_write(dir, "child/pom.xml",
+		 "<project><parent><groupId>g</groupId><artifactId>p</artifactId>"
+		 "<version>1</version></parent><artifactId>c</artifactId></project>\n");
+	struct dep_list l;
+	scan_tree(dir, &l);
+	const struct dep *d = find_in(&l, "child/pom.xml", "a:b");
+	cr_assert_not_null(d, "the parent's profile's dependency is the module's too");
+	cr_expect_eq(d->flags, DEP_UNRESOLVED);
+	dep_list_release(&l);
+	tu_rmdir(dir);
+	free(dir);
+}
