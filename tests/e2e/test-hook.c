@@ -74,6 +74,29 @@ static char *remote_head(const struct fixture *f, const char *branch)
 			 branch);
 }
 
+/* Start `runner ARGS...` in cwd (with TMPDIR set when tmpdir is given), its output thrown
+ * away; the caller waits for it. */
+static pid_t spawn_quiet(const char *cwd, const char *tmpdir, const char *const *args)
+{
+	const char *argv[16] = { "runner" };
+	for (size_t i = 0; args[i] && i + 2 < 16; i++) {
+		argv[i + 1] = args[i];
+	}
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		if (null < 0 || chdir(cwd) < 0 || (tmpdir && setenv("TMPDIR", tmpdir, 1) < 0)) {
+			_exit(99);
+		}
+		dup2(null, 1);
+		dup2(null, 2);
+		execv(tu_runner(), (char *const *)argv);
+		_exit(98);
+	}
+	return pid;
+}
+
 Test(hook, a_failing_commit_is_not_pushed, .timeout = 120)
 {
 	struct fixture f = setup_repo();
@@ -255,18 +278,8 @@ Test(hook, a_tag_on_a_huge_blob_is_not_inflated, .timeout = 120)
 	      f.repo, f.repo);
 	ts_sh(GIT " -C '%s' tag -a v2 -m two HEAD && " GIT " -C '%s' tag -a v3 -m three v2", f.repo,
 	      f.repo);
-	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-		if (null < 0 || chdir(f.repo) < 0) {
-			_exit(99);
-		}
-		dup2(null, 1);
-		dup2(null, 2);
-		execl(tu_runner(), "runner", "run", "--no-color", NULL);
-		_exit(98);
-	}
+	static const char *const run_argv[] = { "run", "--no-color", NULL };
+	pid_t pid = spawn_quiet(f.repo, NULL, run_argv);
 	int st;
 	struct rusage ru;
 	cr_assert_eq(wait4(pid, &st, 0, &ru), pid);
@@ -387,18 +400,8 @@ Test(hook, an_interrupted_export_leaves_nothing, .timeout = 120)
 	      f.repo);
 	char *tmp = tu_strf("%s/tmp", f.dir);
 	cr_assert_eq(mkdir(tmp, 0755), 0);
-	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-		if (null < 0 || chdir(f.repo) < 0 || setenv("TMPDIR", tmp, 1) < 0) {
-			_exit(99);
-		}
-		dup2(null, 1);
-		dup2(null, 2);
-		execl(tu_runner(), "runner", "run", "--rev", "HEAD", "--no-color", NULL);
-		_exit(98);
-	}
+	static const char *const rev_argv[] = { "run", "--rev", "HEAD", "--no-color", NULL };
+	pid_t pid = spawn_quiet(f.repo, tmp, rev_argv);
 	/* As soon as the export's directory exists: the commit is being written out. */
 	bool seen = false;
 	for (int i = 0; i < 20000 && !seen; i++) {
