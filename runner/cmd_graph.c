@@ -19,7 +19,9 @@ const char cmd_graph_usage[] =
 	"usage: runner graph [-f FILE] [-C DIR] [--format dot|mermaid|json]\n"
 	"\n"
 	"Print the stage graph. Edges implied by longer paths are left out (transitive\n"
-	"reduction); an edge points from a stage to the stages that need it.\n"
+	"reduction); an edge points from a stage to the stages that need it. Mermaid\n"
+	"nodes are s0, s1, ... labelled with the stage's name and kind (a name such as\n"
+	"`end` or `a--b` is not a valid Mermaid id).\n"
 	"\n"
 	"  -f, --file FILE      the pipeline file (default: .runner.yml, then runner.yml)\n"
 	"  -C DIR               change to DIR first\n"
@@ -106,17 +108,20 @@ int cmd_graph(int argc, char **argv)
 		}
 		printf("}\n");
 	} else if (str_eq(format, "mermaid")) {
-		/* Stage names are [A-Za-z0-9_-]: safe as Mermaid node ids. */
+		/*
+		 * Node ids are s<index>, the name goes in the label: a stage name
+		 * ([A-Za-z0-9_-]) is not always a Mermaid id: `end`, `graph`, `style`,
+		 * `class`... are keywords, and `a--b` reads as the start of an edge.
+		 */
 		printf("flowchart LR\n");
 		for (size_t i = 0; i < p->n_stages; i++) {
-			printf("  %s[\"%s (%s)\"]\n", p->stages[i]->name, p->stages[i]->name,
+			printf("  s%zu[\"%s (%s)\"]\n", i, p->stages[i]->name,
 			       p->stages[i]->kind->name);
 		}
 		for (size_t v = 0; v < p->n_stages; v++) {
 			for (size_t k = d->need_off[v]; k < d->need_off[v + 1]; k++) {
 				if (keep[k]) {
-					printf("  %s --> %s\n", p->stages[d->need[k]]->name,
-					       p->stages[v]->name);
+					printf("  s%zu --> s%zu\n", (size_t)d->need[k], v);
 				}
 			}
 		}
