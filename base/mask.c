@@ -257,6 +257,54 @@ static void add_forms(struct mask *m, const char *v, size_t len)
 	}
 }
 
+static bool is_blank_byte(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/*
+ * Where the runner's scanners quote text they cut it short at a blank and append "...":
+ * a value with blanks in it can then appear as its first words followed by "...". Those
+ * forms are registered for each blank that ends a word (up to MASK_MAX_CUT_FORMS, at
+ * least MASK_MIN_SECRET bytes before it), as the value's text and with its blanks
+ * collapsed to one space, as the SAST messages quote.
+ */
+#define MASK_MAX_CUT_FORMS 64
+
+static void add_cut_forms(struct mask *m, const char *v, size_t len)
+{
+	char *buf = xmalloc(len + 4);
+	size_t forms = 0;
+	for (size_t i = MASK_MIN_SECRET; i < len && forms < MASK_MAX_CUT_FORMS; i++) {
+		if (is_blank_byte(v[i]) && !is_blank_byte(v[i - 1])) {
+			memcpy(buf, v, i);
+			memcpy(buf + i, "...", 3);
+			add_pattern(m, buf, i + 3);
+			forms++;
+		}
+	}
+	size_t w = 0;
+	bool space = false;
+	forms = 0;
+	for (size_t i = 0; i < len && forms < MASK_MAX_CUT_FORMS; i++) {
+		if (is_blank_byte(v[i])) {
+			space = true;
+			continue;
+		}
+		if (space && w) {
+			if (w >= MASK_MIN_SECRET) {
+				memcpy(buf + w, "...", 3);
+				add_pattern(m, buf, w + 3);
+				forms++;
+			}
+			buf[w++] = ' ';
+		}
+		space = false;
+		buf[w++] = v[i];
+	}
+	free(buf);
+}
+
 int mask_add(struct mask *m, const char *value, size_t len)
 {
 	const char *s = value, *e = value + len;
@@ -277,6 +325,7 @@ int mask_add(struct mask *m, const char *value, size_t len)
 	if ((size_t)(e - s) != len) {
 		add_forms(m, s, (size_t)(e - s));
 	}
+	add_cut_forms(m, s, (size_t)(e - s));
 	if (memchr(s, '\n', (size_t)(e - s))) {
 		/* CRLF variant, and every line on its own (trimmed). */
 		struct sbuf crlf;
@@ -301,6 +350,7 @@ int mask_add(struct mask *m, const char *value, size_t len)
 				b--;
 			}
 			add_forms(m, a, (size_t)(b - a));
+			add_cut_forms(m, a, (size_t)(b - a));
 			line = nl ? nl + 1 : e;
 		}
 	}

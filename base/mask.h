@@ -11,7 +11,9 @@
  *   - its percent-encoded forms (upper and lower case hex, form encoding with '+', and
  *     with '/' left as it is, like Python's urllib.parse.quote);
  *   - its base64 encodings (standard and URL alphabets) at each of the three byte
- *     alignments it can have inside a longer base64 stream.
+ *     alignments it can have inside a longer base64 stream;
+ *   - for a value with blanks in it, its first words followed by "..." (as the scanners
+ *     quote text cut short at a blank; at least MASK_MIN_SECRET bytes of it).
  *
  * Every byte of every occurrence is masked, also where occurrences overlap (one secret
  * inside another, its prefix or suffix, or the end of one the start of the next): each

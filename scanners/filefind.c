@@ -27,9 +27,18 @@ char *filefind_excerpt(const char *buf, size_t len, size_t off, size_t max)
 	}
 	bool cut = false;
 	if (e - b > max) {
+		/*
+		 * Cut at a blank: the part of a word before the cut would be the start of
+		 * whatever the word is, a token or a password, which neither the check for
+		 * secrets in snippets nor the masking of the pipeline's secrets recognizes
+		 * once cut. A word that the cut falls in is left out whole (and a UTF-8
+		 * sequence is never cut).
+		 */
 		e = b + max;
-		/* Do not cut a UTF-8 sequence in half. */
-		while (e > b && ((unsigned char)buf[e] & 0xC0) == 0x80) {
+		while (e > b && buf[e] != ' ' && buf[e] != '\t') {
+			e--;
+		}
+		while (e > b && (buf[e - 1] == ' ' || buf[e - 1] == '\t')) {
 			e--;
 		}
 		cut = true;

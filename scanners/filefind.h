@@ -35,7 +35,8 @@ struct finding *filefind_incomplete(struct finding_list *out, const struct rule 
 
 /*
  * The line of buf that contains offset off, without its line end and surrounding blanks,
- * at most max bytes (then "..." is appended), as valid UTF-8. Caller frees.
+ * as valid UTF-8. A line longer than max bytes is cut at the last blank within them and
+ * "..." appended: the word the cut would split is left out whole. Caller frees.
  */
 char *filefind_excerpt(const char *buf, size_t len, size_t off, size_t max);
 

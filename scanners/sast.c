@@ -434,6 +434,8 @@ static bool keep_match(struct eval *ev, const struct rmatch *m)
 
 /* ---------- findings ---------- */
 
+#define QUOTE_MAX 60
+
 /* The rule's message with $NAME replaced by what NAME bound (shortened, one line). */
 static char *interpolate(const struct rule *r, const struct tokens *t, const struct binds *b)
 {
@@ -460,23 +462,44 @@ static char *interpolate(const struct rule *r, const struct tokens *t, const str
 				const char *s;
 				size_t n;
 				binds_text(t, b, mv, &s, &n);
+				/*
+				 * Blanks collapsed to one space, at most QUOTE_MAX bytes. A
+				 * longer text is cut at a space, and the word the cut would
+				 * split is left out whole: its start could be the start of a
+				 * token or a password, which neither the check for secrets in
+				 * messages nor the masking of the pipeline's secrets
+				 * recognizes once cut.
+				 */
+				char q[QUOTE_MAX];
 				size_t w = 0;
-				bool space = false;
-				for (size_t k = 0; k < n && w < 60; k++) {
+				bool space = false, cut = false;
+				for (size_t k = 0; k < n; k++) {
 					char c = s[k];
 					if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
 						space = true;
 						continue;
 					}
+					if (w + (space && w) + 1 > sizeof(q)) {
+						cut = true;
+						break;
+					}
 					if (space && w) {
-						PUT(" ", 1);
-						w++;
+						q[w++] = ' ';
 					}
 					space = false;
-					PUT(&c, 1);
-					w++;
+					q[w++] = c;
 				}
-				if (w >= 60) {
+				if (cut && !space) {
+					/* c continues the word q ends with: leave that word out. */
+					while (w > 0 && q[w - 1] != ' ') {
+						w--;
+					}
+				}
+				while (w > 0 && q[w - 1] == ' ') {
+					w--;
+				}
+				PUT(q, w);
+				if (cut) {
 					PUT("...", 3);
 				}
 				i = j;

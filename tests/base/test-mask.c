@@ -88,6 +88,48 @@ static void collect(void *ud, const char *data, size_t len)
 	sbuf_append(&c->sb, data, len);
 }
 
+/*
+ * The scanners quote text cut short at a blank, with "..." after it: a value with blanks
+ * can appear as its first words. Those are masked too, as the text has them and with
+ * blanks collapsed (SAST messages), in a stream split anywhere; other text with the same
+ * first words and no "..." stays.
+ */
+Test(mask, first_words_of_a_value_cut_short)
+{
+	struct mask *m = one("correct horse\tbattery  staple");
+	char *r = mask_redact_str(m, "os.system runs \"mysql -p correct horse\tbattery... through");
+	cr_assert_str_eq(r, "os.system runs \"mysql -p *** through");
+	free(r);
+	r = mask_redact_str(m, "runs \"mysql -p correct horse battery... through");
+	cr_assert_str_eq(r, "runs \"mysql -p *** through");
+	free(r);
+	r = mask_redact_str(m, "snippet: pw = correct horse...");
+	cr_assert_str_eq(r, "snippet: pw = ***");
+	free(r);
+	/* Fewer than MASK_MIN_SECRET bytes of the value, or no "...": left alone. */
+	struct mask *m2 = one("abc defgh ijk");
+	r = mask_redact_str(m2, "abc... and abc defgh and");
+	cr_assert_str_eq(r, "abc... and abc defgh and");
+	free(r);
+	r = mask_redact_str(m2, "x abc defgh...");
+	cr_assert_str_eq(r, "x ***");
+	free(r);
+	mask_free(m2);
+	const char *text = "quote: correct horse battery... end";
+	for (size_t cut = 0; cut <= strlen(text); cut++) {
+		struct collect c;
+		sbuf_init(&c.sb, 4096);
+		struct mask_stream *s = mask_stream_new(m, collect, &c);
+		mask_stream_write(s, text, cut);
+		mask_stream_write(s, text + cut, strlen(text) - cut);
+		mask_stream_flush(s);
+		cr_assert_str_eq(c.sb.data, "quote: *** end", "cut at %zu: '%s'", cut, c.sb.data);
+		mask_stream_free(s);
+		sbuf_release(&c.sb);
+	}
+	mask_free(m);
+}
+
 Test(mask, value_split_across_two_writes_at_every_position)
 {
 	const char *secret = "s3cr3t-Value-42";

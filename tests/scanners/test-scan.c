@@ -10,6 +10,7 @@
 
 #include "diag.h"
 #include "rules.h"
+#include "sbuf.h"
 #include "scan.h"
 #include "util.h"
 
@@ -641,6 +642,63 @@ Test(scan, secrets_report_text_files_above_the_cap)
 	cr_assert_eq(r.r, 0, "%s", r.err);
 	cr_assert_eq(r.fl.n, 0);
 	cr_assert_eq(r.st.skipped[SKIP_TOO_LARGE], 1);
+	run_release(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/*
+ * Where a SAST finding quotes code cut short (a metavariable's text in its message, past 60
+ * bytes; a long line in its snippet, past 240), the cut falls at a blank: the word it would
+ * split is left out whole. Its first part could be most of a token or a password, which
+ * the check for secrets in quotes, and the masking of the pipeline's secrets, do not
+ * recognize once cut.
+ */
+Test(scan, sast_quotes_never_cut_a_word)
+{
+	char *dir = tu_tmpdir();
+	struct sbuf src;
+	sbuf_init(&src, 1 << 20);
+	sbuf_puts(&src,
+		  "import os\n"
+		  "os.system(\"curl -s -H 'Authoriz ghp_Z8k2Lq9Xv4Rt7Yw1Bn5Mc3Hd6Fj0Gs2Pa8Ke' \" "
+		  "+ url)\n"
+		  "os.system(\"mysql -h db.internal -u a -pXq7pL2mZ9vR4tK8wN3yB6cF1hJ5sD0gA \" + "
+		  "q)\n");
+	size_t line_start = src.len;
+	sbuf_puts(&src, "os.system(\"ls \" + a)  #");
+	while (src.len - line_start < 230) {
+		sbuf_puts(&src, " ab");
+	}
+	cr_assert_lt(src.len - line_start, 240);
+	sbuf_puts(&src, " pW7vQ9sL2kX5mR8tZ3nB6cF1hJ4dG0aY tail\n");
+	cr_assert_gt(src.len - line_start, 240 + 8);
+	tu_write(dir, "a.py", src.data);
+	sbuf_release(&src);
+	struct run r;
+	run_scan(&r, RULE_SAST, dir, NULL, 0, 1);
+	cr_assert_eq(r.r, 0, "%s", r.err);
+	size_t seen = 0;
+	for (size_t i = 0; i < r.fl.n; i++) {
+		const struct finding *f = &r.fl.v[i];
+		const char *msg = f->message ? f->message : "",
+			   *snip = f->snippet ? f->snippet : "";
+		cr_assert_null(strstr(msg, "ghp_"), "%s", msg);
+		cr_assert_null(strstr(snip, "ghp_"), "%s", snip);
+		cr_assert_null(strstr(msg, "Xq7pL2mZ"), "%s", msg);
+		cr_assert_null(strstr(snip, "pW7vQ9sL"), "%s", snip);
+		if (f->line == 3) {
+			/* Cut before the word, with its complete words before it. */
+			cr_assert_not_null(strstr(msg, "-u a..."), "%s", msg);
+			seen++;
+		}
+		if (f->line == 4) {
+			size_t n = strlen(snip);
+			cr_assert(n > 3 && str_eq(snip + n - 5, "ab..."), "%s", snip);
+			seen++;
+		}
+	}
+	cr_assert_eq(seen, 2);
 	run_release(&r);
 	tu_rmdir(dir);
 	free(dir);
