@@ -13,12 +13,16 @@ char *filefind_excerpt(const char *buf, size_t len, size_t off, size_t max)
 	if (off > len) {
 		off = len;
 	}
+	/* A lone CR ends the excerpt too: it ends a line for most languages (and would
+	 * move the terminal's cursor back over what was printed). */
 	size_t b = off;
-	while (b > 0 && buf[b - 1] != '\n') {
+	while (b > 0 && buf[b - 1] != '\n' && buf[b - 1] != '\r') {
 		b--;
 	}
-	const char *nl = memchr(buf + off, '\n', len - off);
-	size_t e = nl ? (size_t)(nl - buf) : len;
+	size_t e = off;
+	while (e < len && buf[e] != '\n' && buf[e] != '\r') {
+		e++;
+	}
 	while (e > b && (buf[e - 1] == '\r' || buf[e - 1] == ' ' || buf[e - 1] == '\t')) {
 		e--;
 	}

@@ -34,7 +34,8 @@ struct finding *filefind_incomplete(struct finding_list *out, const struct rule 
 				    const char *file_sha256);
 
 /*
- * The line of buf that contains offset off, without its line end and surrounding blanks,
+ * The line of buf that contains offset off (lines end at LF, CRLF or a lone CR), without
+ * its line end and surrounding blanks,
  * as valid UTF-8. A line longer than max bytes is cut at the last blank within them and
  * "..." appended: the word the cut would split is left out whole. Caller frees.
  */

@@ -119,10 +119,66 @@ static size_t scan_block_comment(struct lexst *L, size_t p)
 	return end;
 }
 
+/* U+2028 LINE SEPARATOR or U+2029 PARAGRAPH SEPARATOR at s[i]: line ends in JavaScript. */
+static bool js_line_separator(const struct lexst *L, size_t i)
+{
+	const unsigned char *s = (const unsigned char *)L->s;
+	return s[i] == 0xE2 && i + 2 < L->end && s[i + 1] == 0x80 &&
+	       (s[i + 2] == 0xA8 || s[i + 2] == 0xA9);
+}
+
+/* A Java Unicode escape \u+000a or \u+000d at s[i] (its backslash eligible). */
+static bool java_escaped_line_end(const struct lexst *L, size_t i)
+{
+	size_t j = i + 1;
+	while (j < L->end && L->s[j] == 'u') {
+		j++;
+	}
+	if (j == i + 1 || L->end - j < 4) {
+		return false;
+	}
+	unsigned v = 0;
+	for (size_t k = j; k < j + 4; k++) {
+		if (!isxdigit((unsigned char)L->s[k])) {
+			return false;
+		}
+		char d = (char)tolower((unsigned char)L->s[k]);
+		v = v * 16 + (unsigned)(d <= '9' ? d - '0' : d - 'a' + 10);
+	}
+	return v == 0x0A || v == 0x0D;
+}
+
+/*
+ * Where a line comment ends: at the end of its line as the language has it. For C, C++,
+ * Java and JavaScript that is a line feed or a lone carriage return too (gcc, javac and
+ * JavaScript engines end a line there: code after `// x\r` is compiled); for JavaScript
+ * also U+2028 and U+2029; for Java also a Unicode escape of either (`// \u000d code`,
+ * which javac reads as a line end before anything else). Go ends lines at a line feed
+ * only.
+ */
+static size_t line_comment_end(const struct lexst *L, size_t p)
+{
+	bool cr = L->lang != LANG_GO;
+	bool js = L->lang == LANG_JAVASCRIPT || L->lang == LANG_TYPESCRIPT;
+	bool java = L->lang == LANG_JAVA;
+	size_t backslashes = 0;
+	for (size_t i = p; i < L->end; i++) {
+		char c = L->s[i];
+		if (c == '\n' || (c == '\r' && cr) || (js && js_line_separator(L, i))) {
+			return i;
+		}
+		/* A backslash begins an escape only after an even number of backslashes. */
+		if (java && c == '\\' && backslashes % 2 == 0 && java_escaped_line_end(L, i)) {
+			return i;
+		}
+		backslashes = c == '\\' ? backslashes + 1 : 0;
+	}
+	return L->end;
+}
+
 static size_t scan_line_comment(struct lexst *L, size_t p)
 {
-	const char *e = memchr(L->s + p, '\n', L->end - p);
-	size_t end = e ? (size_t)(e - L->s) : L->end;
+	size_t end = line_comment_end(L, p);
 	lex_comment(L, p, end);
 	return end;
 }
@@ -378,6 +434,9 @@ static size_t scan_raw_string(const struct lexst *L, size_t q, bool *unterminate
 static void mark_statement_end(struct lexst *L, size_t next)
 {
 	struct token *k = lex_last(L);
+	if (!k) {
+		return;
+	}
 	const char *s = L->s + k->off;
 	bool ends = k->kind == TOK_IDENT || k->kind == TOK_NUMBER || k->kind == TOK_STRING;
 	if (k->kind == TOK_PUNCT) {
@@ -424,6 +483,15 @@ void lex_clike(struct lexst *L, enum lexer family)
 			}
 			line_start = true;
 			i++;
+			continue;
+		}
+		if (family == LEXER_JS && js_line_separator(L, i)) {
+			/* U+2028, U+2029: line terminators in JavaScript, not identifier text. */
+			if (L->t->n > first_tok) {
+				mark_statement_end(L, i + 3);
+			}
+			line_start = true;
+			i += 3;
 			continue;
 		}
 		size_t nb = lex_skip_blank(L, i);

@@ -86,6 +86,24 @@ static size_t scan_string(const struct lexst *L, size_t q, bool *unterminated, b
 	return L->end;
 }
 
+/*
+ * A line ends at a line feed, or at a lone carriage return: Python reads source with
+ * universal newlines, so code after `# x\r` runs. (A CR before a LF is a blank.)
+ */
+static bool line_end_at(const struct lexst *L, size_t i)
+{
+	return L->s[i] == '\n' || (L->s[i] == '\r' && (i + 1 >= L->end || L->s[i + 1] != '\n'));
+}
+
+/* The end of the comment at s[p]: its line's end. */
+static size_t comment_end(const struct lexst *L, size_t p)
+{
+	while (p < L->end && !line_end_at(L, p)) {
+		p++;
+	}
+	return p;
+}
+
 void lex_python(struct lexst *L)
 {
 	uint32_t indents[LEX_MAX_DEPTH];
@@ -120,12 +138,11 @@ void lex_python(struct lexst *L)
 			/* Blank and comment-only lines do not count. */
 			if (j >= L->end || L->s[j] == '\n' || L->s[j] == '\r' || L->s[j] == '#') {
 				if (j < L->end && L->s[j] == '#') {
-					const char *e = memchr(L->s + j, '\n', L->end - j);
-					size_t end = e ? (size_t)(e - L->s) : L->end;
+					size_t end = comment_end(L, j);
 					lex_comment(L, j, end);
 					j = end;
 				}
-				while (j < L->end && L->s[j] != '\n') {
+				while (j < L->end && !line_end_at(L, j)) {
 					j++;
 				}
 				i = j < L->end ? j + 1 : j;
@@ -156,7 +173,7 @@ void lex_python(struct lexst *L)
 			continue;
 		}
 		unsigned char c = (unsigned char)L->s[i];
-		if (c == '\n') {
+		if (line_end_at(L, i)) {
 			if (depth == 0) {
 				struct token *last = lex_last(L);
 				if (have_tokens && last && last->kind != TOK_EOL) {
@@ -173,8 +190,7 @@ void lex_python(struct lexst *L)
 			continue;
 		}
 		if (c == '#') {
-			const char *e = memchr(L->s + i, '\n', L->end - i);
-			size_t end = e ? (size_t)(e - L->s) : L->end;
+			size_t end = comment_end(L, i);
 			lex_comment(L, i, end);
 			i = end;
 			continue;

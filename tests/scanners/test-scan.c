@@ -704,6 +704,65 @@ Test(scan, sast_quotes_never_cut_a_word)
 	free(dir);
 }
 
+/*
+ * A line comment ends where the language ends a line: gcc, javac, JavaScript engines and
+ * Python end one at a lone CR too (code after `// x\r` is compiled and run); JavaScript
+ * also at U+2028/U+2029, Java also at a Unicode escape of CR or LF. Go ends lines at LF
+ * only, and an escaped backslash before `u000d` is no escape: both stay comments.
+ */
+Test(scan, code_after_a_line_end_the_language_has_is_scanned)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "t.py",
+		 "import os\nimport sys\n# run it\ros.system(\"ls \" + sys.argv[1])\n");
+	tu_write(dir, "t.c",
+		 "#include <stdlib.h>\n// header\rint main(int c, char **v) { return system(v[1]); "
+		 "}\n");
+	tu_write(dir, "a.js",
+		 "const cp = require(\"child_process\");\n"
+		 "// x\xe2\x80\xa8"
+		 "cp.exec(\"ls \" + process.argv[2]);\n");
+	tu_write(dir, "A.java",
+		 "class A { void f(String c) throws Exception { // \\u000d "
+		 "Runtime.getRuntime().exec(\"ls \" + c);\n} }\n");
+	tu_write(dir, "D.java",
+		 "class D { void f(String c) throws Exception { // \\uuu000A "
+		 "Runtime.getRuntime().exec(\"ls \" + c);\n} }\n");
+	/* Comments to the end of their lines. */
+	tu_write(dir, "B.java",
+		 "class B { void f(String c) throws Exception { // \\\\u000d "
+		 "Runtime.getRuntime().exec(\"ls \" + c);\n} }\n");
+	tu_write(dir, "g.go",
+		 "package main\n\nimport \"golang.org/x/crypto/ssh\"\n\n"
+		 "// x\rvar c = ssh.ClientConfig{HostKeyCallback: ssh.InsecureIgnoreHostKey()}\n");
+	tu_write(dir, "crlf.py", "import os\r\n# os.system(\"ls \" + x)\r\nprint(1)\r\n");
+	struct run r;
+	run_scan(&r, RULE_SAST, dir, NULL, 0, 1);
+	cr_assert_eq(r.r, 0, "%s", r.err);
+	const char *want[] = { "t.py", "t.c", "a.js", "A.java", "D.java" };
+	for (size_t w = 0; w < sizeof(want) / sizeof(*want); w++) {
+		bool found = false;
+		for (size_t i = 0; i < r.fl.n; i++) {
+			found |= str_eq(r.fl.v[i].file, want[w]);
+		}
+		cr_assert(found, "no finding in %s", want[w]);
+	}
+	for (size_t i = 0; i < r.fl.n; i++) {
+		const struct finding *f = &r.fl.v[i];
+		cr_assert(!str_eq(f->file, "B.java") && !str_eq(f->file, "g.go") &&
+				  !str_eq(f->file, "crlf.py"),
+			  "%s:%u: %s", f->file, f->line, f->rule_id);
+		/* The snippet is the code, not the comment before a lone CR. */
+		if (str_eq(f->file, "t.c")) {
+			cr_assert_str_eq(f->snippet,
+					 "int main(int c, char **v) { return system(v[1]); }");
+		}
+	}
+	run_release(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* A SAST finding on a line that holds a secret (a token beside verify=False, a key hashed
  * with MD5) quotes neither in its snippet nor in its message: the secret would travel into
  * reports, SARIF and notifications through the SAST stage. The findings themselves stay,
