@@ -4,10 +4,11 @@
  * left in either.
  *
  * Input: the first byte says how many secrets (1-4); each is a length byte (4-12) and
- * that many bytes, read as the letters a, b, c; the rest is the text, read as a, b, c and
- * newlines, with its bytes also choosing where the writes split. A small alphabet makes
- * overlapping, nested and repeated secrets common. The text holds no '*', so a secret
- * found in the output can only be one left unmasked.
+ * that many bytes, read as the letters a, b, c and blanks; the rest is the text, read as
+ * a, b, c, blanks, dots and newlines, with its bytes also choosing where the writes split.
+ * A small alphabet makes overlapping, nested and repeated secrets common, and a secret's
+ * first words followed by "..." (a form the mask also hides) likely. The text holds no
+ * '*', so a secret found in the output can only be one left unmasked.
  */
 #include "mask.h"
 
@@ -64,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		for (size_t i = 0; i < n; i++) {
-			secrets[added][i] = (char)('a' + data[p + i] % 3);
+			secrets[added][i] = "abc "[data[p + i] % 4];
 		}
 		p += n;
 		if (mask_add(m, secrets[added], n) == 0) {
@@ -77,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	for (size_t i = 0; i < tn; i++) {
-		text[i] = "abc\n"[data[p + i] % 4];
+		text[i] = "abc .\n"[data[p + i] % 6];
 	}
 	size_t wl = 0;
 	char *whole = mask_redact(m, text, tn, &wl);
