@@ -650,17 +650,27 @@ static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const ch
 		if (rm->n > 1) {
 			qsort(rm->v, rm->n, sizeof(rm->v[0]), cmp_rmatch);
 		}
-		uint32_t last_start = UINT32_MAX;
+		/*
+		 * One finding per reported match, and none for a match inside a reported one
+		 * that starts on its line (`cp.exec(x)` matches both `cp.exec($X)` and
+		 * `exec($X)`: one call, one finding). A match the refinements reject does not
+		 * hide the others at its start: their bindings can differ.
+		 */
+		uint32_t kept_start = UINT32_MAX, kept_end = 0, kept_line = 0;
 		size_t before = given_up(s);
 		for (size_t i = 0; i < rm->n; i++) {
 			const struct rmatch *m = &rm->v[i];
-			if (m->start == last_start) {
+			if (m->start == kept_start ||
+			    (kept_start != UINT32_MAX && m->end <= kept_end &&
+			     t->v[m->start].line == kept_line)) {
 				continue;
 			}
-			last_start = m->start;
 			if (!keep_match(&ev, m)) {
 				continue;
 			}
+			kept_start = m->start;
+			kept_end = m->end;
+			kept_line = t->v[m->start].line;
 			const struct token *a = &t->v[m->start], *b = &t->v[m->end - 1];
 			add_finding(&ev, path, a->off, b->off + b->len, &m->b, out);
 		}

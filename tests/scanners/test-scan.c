@@ -763,6 +763,31 @@ Test(scan, code_after_a_line_end_the_language_has_is_scanned)
 	free(dir);
 }
 
+/* One call, one finding: `cp.exec(x)` matches both `cp.exec($CMD, ...)` and the
+ * `exec($CMD, ...)` inside it. Two calls on one line are still two. */
+Test(scan, a_match_inside_another_on_its_line_is_one_finding)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "a.js",
+		 "const cp = require(\"child_process\");\n"
+		 "cp.exec(\"ls \" + process.argv[2]);\n"
+		 "cp.exec(\"ls \" + a); cp.exec(\"ls \" + b);\n");
+	struct run r;
+	run_scan(&r, RULE_SAST, dir, NULL, 0, 1);
+	cr_assert_eq(r.r, 0, "%s", r.err);
+	unsigned per_line[4] = { 0 };
+	for (size_t i = 0; i < r.fl.n; i++) {
+		if (str_eq(r.fl.v[i].rule_id, "js.child-process-exec") && r.fl.v[i].line < 4) {
+			per_line[r.fl.v[i].line]++;
+		}
+	}
+	cr_assert_eq(per_line[2], 1);
+	cr_assert_eq(per_line[3], 2);
+	run_release(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* A SAST finding on a line that holds a secret (a token beside verify=False, a key hashed
  * with MD5) quotes neither in its snippet nor in its message: the secret would travel into
  * reports, SARIF and notifications through the SAST stage. The findings themselves stay,
