@@ -672,6 +672,13 @@ static void load_root(struct loader *L, const struct ynode *root)
 			       "'request_timeout' is too short");
 		}
 		get_duration(L, lim, "run_timeout", 7ull * 24 * 3600000, &c->max_run_ms);
+		if (c->max_run_ms < 1000) {
+			/* 0 would turn the limit off: a run could hold a slot for ever. */
+			err_at(L, ynode_get(lim, "run_timeout"),
+			       "give a run at least 1s (the default is 6h); there is no way to "
+			       "turn the limit off",
+			       "'run_timeout' is too short");
+		}
 		get_size(L, lim, "min_free", 1ull << 50, &c->min_free);
 	}
 	get_duration(L, root, "shutdown_grace", 24ull * 3600000, &c->shutdown_grace_ms);

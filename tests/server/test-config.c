@@ -406,6 +406,34 @@ Test(config, retention)
 	diag_list_release(&dl);
 }
 
+/* run_timeout: 0s would turn every run's time limit off; under 1s is refused, as
+ * request_timeout is, with the value's position. */
+Test(config, run_timeout_is_at_least_a_second)
+{
+	static const char *const bad[] = { "0s", "0ms", "999ms", "0" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		_cleanup_free_ char *text = tu_strf("limits:\n  run_timeout: %s\n%s", bad[i], good);
+		struct server_config *c = NULL;
+		struct diag_list dl;
+		cr_assert_eq(load(text, &c, &dl), -EINVAL, "run_timeout: %s accepted", bad[i]);
+		dump(&dl);
+		bool positioned = false;
+		for (size_t k = 0; k < dl.n; k++) {
+			positioned |= strstr(dl.v[k].msg, "'run_timeout'") && dl.v[k].line == 2 &&
+				      dl.v[k].col == 16;
+		}
+		cr_assert(positioned, "run_timeout: %s: the error points at the value", bad[i]);
+		diag_list_release(&dl);
+	}
+	_cleanup_free_ char *ok = tu_strf("limits: { run_timeout: 1s }\n%s", good);
+	struct server_config *c = NULL;
+	struct diag_list dl;
+	cr_assert_eq(load(ok, &c, &dl), 0);
+	cr_assert_eq(c->max_run_ms, 1000);
+	config_free(c);
+	diag_list_release(&dl);
+}
+
 /* good, listening elsewhere, with extra top-level text. */
 static char *with_listen(const char *listen, const char *extra)
 {
