@@ -36,7 +36,12 @@ static const char schema[] =
 	" created_ms INTEGER NOT NULL, started_ms INTEGER NOT NULL DEFAULT 0,"
 	" finished_ms INTEGER NOT NULL DEFAULT 0, statuses INTEGER NOT NULL DEFAULT 1);"
 	"CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, id);"
-	"CREATE INDEX IF NOT EXISTS jobs_supersede ON jobs(repo, supersede_key, state);"
+	/* Supersession is per repository, and a repository is a forge and a name (acme/app on
+	 * GitHub is not acme/app on Gitea). Stores made before that had jobs_supersede on
+	 * (repo, supersede_key, state): it is dropped for the index with the forge. */
+	"DROP INDEX IF EXISTS jobs_supersede;"
+	"CREATE INDEX IF NOT EXISTS jobs_supersede_forge"
+	" ON jobs(repo, forge, supersede_key, state);"
 	"CREATE INDEX IF NOT EXISTS jobs_finished ON jobs(finished_ms);"
 	"CREATE TABLE IF NOT EXISTS deliveries("
 	" forge TEXT NOT NULL, delivery TEXT NOT NULL, body_sha BLOB NOT NULL,"
@@ -110,14 +115,13 @@ static const char *const stmt_sql[ST__COUNT] = {
 			       " VALUES(?,?,?,?,?)",
 	[ST_INSERT_OUTBOX] = "INSERT INTO outbox(job, kind, state, description, body, next_ms)"
 			     " VALUES(?,?,?,?,?,?)",
-	[ST_SUPERSEDE_QUEUED_LIST] =
-		"SELECT id, statuses FROM jobs WHERE repo = ?1 AND supersede_key = ?2"
-		" AND state = 'queued' AND id < ?3",
+	[ST_SUPERSEDE_QUEUED_LIST] = "SELECT id, statuses FROM jobs WHERE repo = ?1 AND forge = ?4"
+				     " AND supersede_key = ?2 AND state = 'queued' AND id < ?3",
 	[ST_CANCEL_QUEUED] = "UPDATE jobs SET state = 'cancelled', exit_code = 143, message = ?2,"
 			     " finished_ms = ?3 WHERE id = ?1 AND state = 'queued'",
 	[ST_SUPERSEDE_RUNNING] = "UPDATE jobs SET cancel_requested = 1, message = ?4"
-				 " WHERE repo = ?1 AND supersede_key = ?2 AND state = 'running'"
-				 " AND id < ?3",
+				 " WHERE repo = ?1 AND forge = ?5 AND supersede_key = ?2"
+				 " AND state = 'running' AND id < ?3",
 	[ST_CLAIM_PICK] = "SELECT id FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1",
 	[ST_CLAIM_PICK_TRUSTED] = "SELECT id FROM jobs WHERE state = 'queued' AND trusted = 1"
 				  " ORDER BY id LIMIT 1",
@@ -331,7 +335,8 @@ static int add_outbox(struct store *s, int64_t job, enum outbox_kind kind, const
 	return exec_stmt(st);
 }
 
-/* Cancel older queued jobs of the same key; mark running ones. */
+/* Cancel older queued jobs of the same repository (forge and name) and key; mark running
+ * ones. */
 static int supersede(struct store *s, struct job_new *it, int64_t now)
 {
 	char why[96], desc[112];
@@ -341,6 +346,7 @@ static int supersede(struct store *s, struct job_new *it, int64_t now)
 	bind_text(st, 1, it->repo);
 	bind_text(st, 2, it->supersede_key);
 	sqlite3_bind_int64(st, 3, it->job_id);
+	bind_text(st, 4, it->forge);
 	int64_t ids[64];
 	bool statuses[64];
 	size_t n = 0;
@@ -377,6 +383,7 @@ static int supersede(struct store *s, struct job_new *it, int64_t now)
 	bind_text(st, 2, it->supersede_key);
 	sqlite3_bind_int64(st, 3, it->job_id);
 	bind_text(st, 4, why);
+	bind_text(st, 5, it->forge);
 	int r = exec_stmt(st);
 	if (r == 0) {
 		it->superseded += (unsigned)sqlite3_changes(s->db);

@@ -10,8 +10,8 @@
  * Job life: queued -> running -> passed | failed | blocked | error | cancelled.
  *   - store_enqueue() commits a batch of deliveries at once (group commit); a delivery id
  *     or a body already seen is a duplicate and is not queued again; a new job whose
- *     supersede key matches older queued jobs cancels them, and marks older running ones
- *     for cancellation.
+ *     repository (forge and name) and supersede key match older queued jobs cancels them,
+ *     and marks older running ones for cancellation.
  *   - store_claim() takes the oldest queued job, counts an attempt and makes it running;
  *   - store_finish() ends a running attempt (only the attempt that is current: a late
  *     report from an older attempt changes nothing);

@@ -174,6 +174,125 @@ Test(store, a_newer_push_supersedes_older_runs_of_the_branch)
 	store_close(s);
 }
 
+/* acme/app on GitHub and acme/app on Gitea are two repositories: a push to one never
+ * cancels the other's runs of the same branch. */
+Test(store, supersession_stays_within_the_forge)
+{
+	struct store *s;
+	cr_assert_eq(store_open(db, &s), 0);
+	struct job_new gh_running = push("d-1", "main", sha_a, "body-1");
+	cr_assert_eq(store_enqueue(s, &gh_running, 1, 1000), 0);
+	struct job j;
+	cr_assert_eq(store_claim(s, true, 1001, &j), 1);
+	cr_assert_eq(j.id, gh_running.job_id);
+	job_release(&j);
+	/* Queued behind it: another GitHub run of main (which marks the running one). */
+	struct job_new gh_queued = push("d-2", "main", sha_a, "body-2");
+	cr_assert_eq(store_enqueue(s, &gh_queued, 1, 1002), 0);
+	cr_assert_eq(gh_queued.superseded, 1);
+	/* Un-mark the running one: what follows must not mark it again. */
+	sqlite3 *h;
+	cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(h, "UPDATE jobs SET cancel_requested = 0, message = ''", NULL,
+				  NULL, NULL),
+		     SQLITE_OK);
+	sqlite3_close(h);
+
+	struct job_new gt = push("d-3", "main", sha_b, "body-3");
+	gt.forge = "gitea";
+	cr_assert_eq(store_enqueue(s, &gt, 1, 1003), 0);
+	cr_assert_eq(gt.superseded, 0, "a Gitea push supersedes nothing of GitHub's");
+	cr_assert_eq(store_get(s, gh_queued.job_id, &j), 1);
+	cr_assert_eq(j.state, JOB_QUEUED, "GitHub's queued run of main is not cancelled");
+	job_release(&j);
+	cr_assert_eq(store_get(s, gh_running.job_id, &j), 1);
+	cr_assert_eq(j.state, JOB_RUNNING);
+	cr_assert_not(j.cancel_requested, "GitHub's running run of main is not marked");
+	job_release(&j);
+	/* Within one forge it still works: a second Gitea push cancels the first. */
+	struct job_new gt2 = push("d-4", "main", sha_a, "body-4");
+	gt2.forge = "gitea";
+	cr_assert_eq(store_enqueue(s, &gt2, 1, 1004), 0);
+	cr_assert_eq(gt2.superseded, 1, "only Gitea's own queued run");
+	cr_assert_eq(store_get(s, gt.job_id, &j), 1);
+	cr_assert_eq(j.state, JOB_CANCELLED);
+	job_release(&j);
+	cr_assert_eq(store_get(s, gh_queued.job_id, &j), 1);
+	cr_assert_eq(j.state, JOB_QUEUED);
+	job_release(&j);
+	store_close(s);
+}
+
+/* A store made before supersession took the forge into account had an index without it:
+ * opening it replaces that index, and the queries use the new one. */
+Test(store, an_older_store_gets_the_supersession_index_with_the_forge)
+{
+	sqlite3 *h;
+	cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+	cr_assert_eq(
+		sqlite3_exec(h,
+			     "CREATE TABLE jobs(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+			     " repo TEXT NOT NULL, forge TEXT NOT NULL, delivery TEXT NOT NULL,"
+			     " event TEXT NOT NULL, ref TEXT NOT NULL, branch TEXT NOT NULL,"
+			     " tag TEXT NOT NULL, sha TEXT NOT NULL, number INTEGER NOT NULL,"
+			     " base_branch TEXT NOT NULL, base_sha TEXT NOT NULL,"
+			     " trusted INTEGER NOT NULL, supersede_key TEXT NOT NULL,"
+			     " state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+			     " cancel_requested INTEGER NOT NULL DEFAULT 0,"
+			     " exit_code INTEGER NOT NULL DEFAULT -1,"
+			     " message TEXT NOT NULL DEFAULT '', run_id TEXT NOT NULL DEFAULT '',"
+			     " created_ms INTEGER NOT NULL, started_ms INTEGER NOT NULL DEFAULT 0,"
+			     " finished_ms INTEGER NOT NULL DEFAULT 0,"
+			     " statuses INTEGER NOT NULL DEFAULT 1);"
+			     "CREATE INDEX jobs_supersede ON jobs(repo, supersede_key, state);"
+			     "INSERT INTO jobs(repo, forge, delivery, event, ref, branch, tag, sha,"
+			     " number, base_branch, base_sha, trusted, supersede_key, state,"
+			     " created_ms) VALUES('acme/webapp', 'github', 'old', 'push',"
+			     " 'refs/heads/main', 'main', '', 'x', 0, '', '', 1, 'branch:main',"
+			     " 'queued', 1);",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(h);
+	struct store *s;
+	cr_assert_eq(store_open(db, &s), 0);
+	struct job_new gt = push("d-1", "main", sha_a, "body-1");
+	gt.forge = "gitea";
+	cr_assert_eq(store_enqueue(s, &gt, 1, 1000), 0);
+	cr_assert_eq(gt.superseded, 0);
+	store_close(s);
+	cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_prepare_v2(h,
+					"SELECT group_concat(name, ',') FROM (SELECT name FROM"
+					" sqlite_master WHERE type = 'index' AND name LIKE"
+					" 'jobs_supersede%' ORDER BY name)",
+					-1, &st, NULL),
+		     SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	cr_assert_str_eq((const char *)sqlite3_column_text(st, 0), "jobs_supersede_forge");
+	sqlite3_finalize(st);
+	cr_assert_eq(sqlite3_prepare_v2(h,
+					"EXPLAIN QUERY PLAN SELECT id FROM jobs WHERE repo = 'a'"
+					" AND forge = 'github' AND supersede_key = 'k'"
+					" AND state = 'queued'",
+					-1, &st, NULL),
+		     SQLITE_OK);
+	bool uses = false;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *d = (const char *)sqlite3_column_text(st, 3);
+		uses |= d && strstr(d, "jobs_supersede_forge") != NULL;
+	}
+	sqlite3_finalize(st);
+	cr_assert(uses, "the supersession query uses the index with the forge");
+	sqlite3_close(h);
+	struct job j;
+	cr_assert_eq(store_open(db, &s), 0);
+	cr_assert_eq(store_get(s, 1, &j), 1);
+	cr_assert_eq(j.state, JOB_QUEUED, "the older store's GitHub run is untouched");
+	job_release(&j);
+	store_close(s);
+}
+
 Test(store, untrusted_jobs_can_be_held_back_and_requeue_keeps_attempts)
 {
 	struct store *s;
