@@ -87,10 +87,12 @@ static int check_tag(struct builder *b, const yaml_char_t *tag, yaml_mark_t mark
 			}
 		}
 	}
-	char msg[256];
-	snprintf(msg, sizeof(msg), "unsupported YAML tag '%.100s'", t);
+	/* The tag's text is not quoted: `secret: !Zq8y...` makes a secret a tag, and errors
+	 * reach terminals, logs and run messages. */
 	return fail(b, (unsigned)mark.line + 1, (unsigned)mark.column + 1,
-		    "only the standard tags (!!str, !!int, !!bool, ...) are understood", msg);
+		    "quote the value if it is meant as a string; only the standard tags (!!str, "
+		    "!!int, !!bool, ...) are understood",
+		    "unsupported YAML tag (a value that starts with '!' is read as a tag)");
 }
 
 static int check_limits(struct builder *b, struct ynode *n, size_t depth)
@@ -386,13 +388,14 @@ static int on_alias(struct builder *b, const yaml_event_t *ev)
 	const char *name = (const char *)ev->data.alias.anchor;
 	struct ynode *n = hmap_get(b->anchors, name);
 	if (!n) {
-		/* libyaml does not check this; an anchor still being built is also absent. */
-		char msg[200];
-		snprintf(msg, sizeof(msg), "unknown or recursive alias '*%.100s'", name);
+		/* libyaml does not check this; an anchor still being built is also absent. The
+		 * name is not quoted: `secret: *Zq8y...` makes a secret an alias. */
 		return fail(
 			b, (unsigned)ev->start_mark.line + 1, (unsigned)ev->start_mark.column + 1,
-			"an alias must refer to an anchor (&name) defined earlier, outside itself",
-			msg);
+			"quote the value if it is meant as a string; an alias must refer to an "
+			"anchor (&name) defined earlier, outside itself",
+			"unknown or recursive alias (a value that starts with '*' is read as an "
+			"alias)");
 	}
 	return attach(b, n);
 }

@@ -199,7 +199,14 @@ int secrets_load_file(struct secret_store *s, const char *path, bool required, s
 	}
 	for (size_t i = 0; r == 0 && root && i < root->map.n; i++) {
 		const struct ynode *k = root->map.v[i].key, *v = root->map.v[i].value;
-		if (v->kind != YNODE_SCALAR || ynode_is_null(v)) {
+		if (ynode_is_null(v)) {
+			/* Not quoted: a name without a value may be a value without its name. */
+			diag_error(dl, path, k->line, k->col, "write one `name: value` per line",
+				   "a secret name without a value");
+			r = -EINVAL;
+			break;
+		}
+		if (v->kind != YNODE_SCALAR) {
 			diag_error(dl, path, v->line, v->col, NULL,
 				   "the value of secret '%.64s' must be a string", k->scalar.s);
 			r = -EINVAL;

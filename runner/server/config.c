@@ -88,7 +88,12 @@ static bool check_keys(struct loader *L, const struct ynode *map, const char *co
 		for (size_t j = 0; j < n && !known; j++) {
 			known = str_eq(k->scalar.s, keys[j]);
 		}
-		if (!known) {
+		if (!known && ynode_is_null(map->map.v[i].value)) {
+			/* A key without a value may be a value written without its key (`api: {
+			 * url: U, TOKEN }`): not quoted, it may be a secret. */
+			err_at(L, k, "write `key: value`; see docs/server.md",
+			       "unknown key without a value in %s", where);
+		} else if (!known) {
 			const char *near = closest_word(k->scalar.s, keys, n);
 			char hint[160];
 			snprintf(hint, sizeof(hint), "did you mean `%s`?", near ? near : "");
@@ -442,6 +447,12 @@ static void load_secrets(struct loader *L, struct repo_config *r, const struct y
 			const struct ynode *k = sec->map.v[i].key, *v = sec->map.v[i].value;
 			const char *val = ynode_str(v);
 			L->inline_secret = true;
+			if (ynode_is_null(v)) {
+				/* Not quoted: a name without a value may be a value without its
+				 * name. */
+				err_at(L, k, "write `NAME: value`", "a secret without a value");
+				continue;
+			}
 			if (!val || secrets_put(check, k->scalar.s, val, L->file) < 0) {
 				err_at(L, k,
 				       "names: letters, digits and '_'; values: 4 characters or "

@@ -93,6 +93,22 @@ Test(secrets, file_must_be_private_and_well_formed)
 	cr_assert_str_eq(dl.v[0].msg, "invalid secret name 'bad-name'");
 	diag_list_release(&dl);
 
+	/* A value written without its name, or as a tag or an alias: said where, not quoted. */
+	static const char *const unquoted[] = { "{ a: value-one, Zq8yT3kP9wLmN2vB5xR7 }\n",
+						"a: value-one\nZq8yT3kP9wLmN2vB5xR7:\n",
+						"a: !Zq8yT3kP9wLmN2vB5xR7\n",
+						"a: *Zq8yT3kP9wLmN2vB5xR7\n" };
+	for (size_t i = 0; i < sizeof(unquoted) / sizeof(unquoted[0]); i++) {
+		tu_write(dir, "s.yml", unquoted[i]);
+		diag_list_init(&dl, 10);
+		cr_assert_eq(secrets_load_file(s, path, true, &dl), -EINVAL, "%s", unquoted[i]);
+		cr_assert_geq(dl.n, 1);
+		cr_assert_gt(dl.v[0].line, 0, "%s", dl.v[0].msg);
+		cr_assert_null(strstr(dl.v[0].msg, "Zq8y"), "quoted: %s", dl.v[0].msg);
+		cr_assert(!dl.v[0].hint || !strstr(dl.v[0].hint, "Zq8y"), "%s", dl.v[0].hint);
+		diag_list_release(&dl);
+	}
+
 	/* A missing default file is fine; a missing named one is not. */
 	diag_list_init(&dl, 10);
 	cr_assert_eq(secrets_load_file(s, "/nonexistent/s.yml", false, &dl), 0);

@@ -434,6 +434,43 @@ Test(config, run_timeout_is_at_least_a_second)
 	diag_list_release(&dl);
 }
 
+/* A secret written as a tag or an alias, or without its key: the errors say where, and
+ * never quote the text (a secret, in this file). */
+Test(config, secrets_are_not_quoted_in_errors)
+{
+	static const char *const repo_lines[] = {
+		"    secret: !Zq8yT3kP9wLmN2vB5xR7\n",
+		"    secret: *Zq8yT3kP9wLmN2vB5xR7\n",
+		"    secret: 0123456789abcdef0123\n    api: { url: 'http://x', "
+		"Zq8yT3kP9wLmN2vB5xR7 }\n",
+		"    secret: 0123456789abcdef0123\n    secrets: { Zq8yT3kP9wLmN2vB5xR7 }\n",
+		"    secret: 0123456789abcdef0123\n    credentials: { token: "
+		"!!Zq8yT3kP9wLmN2vB5xR7 }\n",
+	};
+	for (size_t i = 0; i < sizeof(repo_lines) / sizeof(repo_lines[0]); i++) {
+		_cleanup_free_ char *text =
+			tu_strf("data_dir: /tmp/x\n"
+				"repositories:\n"
+				"  - name: acme/webapp\n"
+				"    forge: github\n"
+				"    clone_url: https://github.com/acme/webapp.git\n"
+				"%s",
+				repo_lines[i]);
+		struct server_config *c = NULL;
+		struct diag_list dl;
+		cr_assert_eq(load(text, &c, &dl), -EINVAL, "%s", text);
+		dump(&dl);
+		cr_assert_geq(dl.n, 1);
+		for (size_t k = 0; k < dl.n; k++) {
+			cr_assert_null(strstr(dl.v[k].msg, "Zq8y"), "quoted: %s", dl.v[k].msg);
+			cr_assert(!dl.v[k].hint || !strstr(dl.v[k].hint, "Zq8y"), "%s",
+				  dl.v[k].hint);
+		}
+		cr_assert_geq(dl.v[0].line, 6, "%s: at line %u", dl.v[0].msg, dl.v[0].line);
+		diag_list_release(&dl);
+	}
+}
+
 /* good, listening elsewhere, with extra top-level text. */
 static char *with_listen(const char *listen, const char *extra)
 {
