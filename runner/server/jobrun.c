@@ -18,6 +18,7 @@
 #include "sandbox.h"
 #include "sbuf.h"
 #include "secrets.h"
+#include "slog.h"
 #include "stage.h"
 #include "util.h"
 #include "ydoc.h"
@@ -342,8 +343,29 @@ static int load_secrets(struct jobctx *jc)
 {
 	jc->secrets = secrets_new();
 	const char *file = spec_str(jc->spec, "secrets_file");
-	if (*file && secrets_load_file(jc->secrets, file, true, &jc->dl) < 0) {
-		return -EINVAL;
+	if (*file) {
+		/* What is wrong with the file goes to the server log only: the run's message
+		 * reaches the commit status, /api/runs and the run page, and is no place for
+		 * anything read from a secrets file. */
+		struct diag_list dl;
+		diag_list_init(&dl, 20);
+		int r = secrets_load_file(jc->secrets, file, true, &dl);
+		if (r < 0) {
+			_cleanup_free_ char *detail = diag_text(&dl, "cannot load it");
+			struct slog_ctx ctx = { .run = jc->job,
+						.repo = spec_str(jc->spec, "repo") };
+			slog(LOG_ERROR, "run.secrets_invalid", &ctx, NULL,
+			     "run %lld: the secrets file is invalid: %s", (long long)jc->job,
+			     detail);
+			diag_error(&jc->dl, NULL, 0, 0,
+				   "fix secrets_file in the server configuration; runs read it "
+				   "again each time",
+				   "the secrets file is invalid (see the server log)");
+		}
+		diag_list_release(&dl);
+		if (r < 0) {
+			return -EINVAL;
+		}
 	}
 	const char *name;
 	json_t *v;

@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1639,4 +1640,86 @@ Test(serve, stages_get_the_clone_url_without_its_credentials, .timeout = 120)
 	free(e.dir);
 	free(e.repo);
 	free(e.main_sha);
+}
+
+/*
+ * A secrets file that stopped loading after the server started (`deploy_key: !Zq8y...`
+ * reads as a YAML tag, the value as its text): the run is an error whose message, commit
+ * status, /api/runs entry and run page say only that the secrets file is invalid; the
+ * server log says what and where, without the value.
+ */
+Test(serve, an_invalid_secrets_file_is_not_quoted_in_the_run_or_its_status, .timeout = 120)
+{
+	static const char value[] = "Zq8yT3kP9wLmN2vB5xR7";
+	struct env e = { 0 };
+	e.dir = tu_tmpdir();
+	cr_assert_geq(asprintf(&e.repo, "%s/repo", e.dir), 0);
+	e.main_sha = ts_git_init(e.repo, pipeline);
+	e.rec = ts_recorder_start(0);
+	char *sfile;
+	cr_assert_geq(asprintf(&sfile, "%s/secrets.yml", e.dir), 0);
+	tu_write(e.dir, "secrets.yml", "deploy_key: " DEPLOY "\n");
+	cr_assert_eq(chmod(sfile, 0600), 0);
+	char *cfg;
+	cr_assert_geq(asprintf(&cfg,
+			       "listen: 127.0.0.1:0\n"
+			       "data_dir: %s/data\n"
+			       "public_url: http://ci.example\n"
+			       "log_level: debug\n"
+			       "shutdown_grace: 200ms\n"
+			       "retry: { attempts: 3, backoff: 50ms, max_backoff: 200ms,"
+			       " timeout: 5s }\n"
+			       "repositories:\n"
+			       "  - name: acme/app\n"
+			       "    forge: github\n"
+			       "    secret: " SECRET_GH "\n"
+			       "    clone_url: %s\n"
+			       "    api: { url: '%s', token: gh-api-token }\n"
+			       "    secrets_file: %s\n",
+			       e.dir, e.repo, ts_recorder_url(e.rec), sfile),
+		      0);
+	ts_start(&e.srv, e.dir, cfg);
+	free(cfg);
+	/* Broken after the start (the server checked it then): runs read it again. */
+	tu_write(e.dir, "secrets.yml", "deploy_key: !Zq8yT3kP9wLmN2vB5xR7\n");
+	cr_assert_eq(chmod(sfile, 0600), 0);
+	long id = push(&e, "d-secrets", "main", e.main_sha);
+	json_t *run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "error");
+	const char *msg = json_string_value(json_object_get(run, "message"));
+	cr_assert_not_null(msg);
+	cr_assert_not_null(strstr(msg, "the secrets file is invalid (see the server log)"), "%s",
+			   msg);
+	cr_assert_null(strstr(msg, value), "%s", msg);
+	cr_assert_null(strstr(msg, "YAML"), "the file's diagnostics stay in the log: %s", msg);
+	json_decref(run);
+	cr_assert(got_status(&e, "error", "the secrets file is invalid", 30));
+	for (size_t i = 0; i < ts_recorder_count(e.rec); i++) {
+		json_t *q = ts_recorder_get(e.rec, i);
+		const char *b = json_string_value(json_object_get(q, "body"));
+		cr_assert_null(strstr(b, value), "a status carries the value: %s", b);
+		cr_assert_null(strstr(b, "YAML"), "a status carries the diagnostics: %s", b);
+		json_decref(q);
+	}
+	char *u;
+	cr_assert_geq(asprintf(&u, "http://%s/api/runs", e.srv.addr), 0);
+	struct ts_response r = ts_get(u);
+	cr_assert_eq(r.status, 200);
+	cr_assert_null(strstr(r.body, value), "%s", r.body);
+	ts_response_free(&r);
+	free(u);
+	cr_assert_geq(asprintf(&u, "http://%s/runs/%ld", e.srv.addr, id), 0);
+	r = ts_get(u);
+	cr_assert_eq(r.status, 200);
+	cr_assert_null(strstr(r.body, value), "%s", r.body);
+	ts_response_free(&r);
+	free(u);
+	char *log = tu_read(e.srv.log);
+	cr_assert_not_null(strstr(log, "run.secrets_invalid"), "%s", log);
+	cr_assert_not_null(strstr(log, "unsupported YAML tag"), "the log says what: %s", log);
+	cr_assert_not_null(strstr(log, "secrets.yml:1:13"), "and where: %s", log);
+	cr_assert_null(strstr(log, value), "the value is in the server log: %s", log);
+	free(log);
+	free(sfile);
+	stop(&e);
 }
