@@ -43,6 +43,8 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS jobs_supersede_forge"
 	" ON jobs(repo, forge, supersede_key, state);"
 	"CREATE INDEX IF NOT EXISTS jobs_finished ON jobs(finished_ms);"
+	/* The runs of one commit: its status is theirs together. */
+	"CREATE INDEX IF NOT EXISTS jobs_commit ON jobs(sha, forge, repo, event, ref);"
 	"CREATE TABLE IF NOT EXISTS deliveries("
 	" forge TEXT NOT NULL, delivery TEXT NOT NULL, body_sha BLOB NOT NULL,"
 	" job INTEGER NOT NULL, received_ms INTEGER NOT NULL, PRIMARY KEY(forge, delivery));"
@@ -64,6 +66,16 @@ static const char schema[] =
 	"id, repo, forge, delivery, event, ref, branch, tag, sha, number, base_branch, "   \
 	"base_sha, trusted, supersede_key, state, attempts, cancel_requested, exit_code, " \
 	"message, run_id, created_ms, started_ms, finished_ms, statuses"
+
+/* An outbox row o (of job j) waits for the earlier rows of its job, and a commit status
+ * (kind 0, OUTBOX_STATUS) for the earlier statuses of the runs of its commit. CROSS JOIN
+ * keeps SQLite's join order: the commit's runs (jobs_commit), then their rows (outbox_job),
+ * not every row not yet sent. */
+#define OUTBOX_IN_ORDER                                                                      \
+	"NOT EXISTS (SELECT 1 FROM outbox p WHERE p.job = o.job AND p.done = 0"              \
+	" AND p.id < o.id) AND (o.kind != 0 OR NOT EXISTS (SELECT 1 FROM jobs k"             \
+	" CROSS JOIN outbox p ON p.job = k.id AND p.done = 0 AND p.kind = 0 AND p.id < o.id" \
+	" WHERE k.sha = j.sha AND k.forge = j.forge AND k.repo = j.repo))"
 
 enum stmt_id {
 	ST_BEGIN,
@@ -92,6 +104,8 @@ enum stmt_id {
 	ST_OUTBOX_DUE,
 	ST_OUTBOX_UPDATE,
 	ST_OUTBOX_NEXT,
+	ST_COMMIT_RUNS,
+	ST_JOB_STATE,
 	ST_PRUNE_PICK,
 	ST_PRUNE_JOB,
 	ST_PRUNE_JOB_OUTBOX,
@@ -148,15 +162,23 @@ static const char *const stmt_sql[ST__COUNT] = {
 		" FROM (SELECT finished_ms - started_ms AS d FROM jobs"
 		" WHERE finished_ms > 0 AND started_ms > 0)",
 	[ST_COUNT_OUTBOX] = "SELECT total(done = 0), total(done = 2) FROM outbox",
-	[ST_OUTBOX_DUE] =
-		"SELECT id, job, kind, state, description, body, attempts FROM outbox o"
-		" WHERE done = 0 AND next_ms <= ?1 AND NOT EXISTS (SELECT 1 FROM outbox p"
-		" WHERE p.job = o.job AND p.done = 0 AND p.id < o.id) ORDER BY id LIMIT ?2",
+	/* In order per job, and commit statuses also in order per commit (all runs of a
+	 * commit post to one status context: a later state must not be overwritten by an
+	 * earlier one that was retried). */
+	[ST_OUTBOX_DUE] = "SELECT o.id, o.job, o.kind, o.state, o.description, o.body, o.attempts"
+			  " FROM outbox o LEFT JOIN jobs j ON j.id = o.job"
+			  " WHERE o.done = 0 AND o.next_ms <= ?1 AND " OUTBOX_IN_ORDER
+			  " ORDER BY o.id LIMIT ?2",
 	[ST_OUTBOX_UPDATE] = "UPDATE outbox SET done = ?2, attempts = attempts + 1, next_ms = ?3,"
 			     " last_error = ?4 WHERE id = ?1",
-	[ST_OUTBOX_NEXT] =
-		"SELECT min(next_ms) FROM outbox o WHERE done = 0 AND NOT EXISTS"
-		" (SELECT 1 FROM outbox p WHERE p.job = o.job AND p.done = 0 AND p.id < o.id)",
+	[ST_OUTBOX_NEXT] = "SELECT min(o.next_ms) FROM outbox o LEFT JOIN jobs j ON j.id = o.job"
+			   " WHERE o.done = 0 AND " OUTBOX_IN_ORDER,
+	/* The latest run of each (event, ref) of a job's commit that reports statuses (SQLite
+	 * takes the bare columns from the row of max()). */
+	[ST_COMMIT_RUNS] = "SELECT max(k.id), k.state, k.ref FROM jobs j JOIN jobs k"
+			   " ON k.sha = j.sha AND k.forge = j.forge AND k.repo = j.repo"
+			   " WHERE j.id = ?1 AND k.statuses = 1 GROUP BY k.event, k.ref",
+	[ST_JOB_STATE] = "SELECT state FROM jobs WHERE id = ?1",
 	/* A job with calls still to make is left for a later pass: the reporter needs it. */
 	[ST_PRUNE_PICK] = "SELECT " JOB_COLS " FROM jobs j WHERE finished_ms >= ?2"
 			  " AND finished_ms < ?1 AND (finished_ms, id) > (?2, ?3)"
@@ -335,6 +357,113 @@ static int add_outbox(struct store *s, int64_t job, enum outbox_kind kind, const
 	return exec_stmt(st);
 }
 
+/*
+ * Commit statuses. All runs of a commit post to one context (the repository's
+ * api.context), so the state posted is not one run's but the commit's: the worst of the
+ * latest run of each (event, ref) of the commit. A ref's newer run replaces its older ones
+ * (a re-run can clear its own failure); another ref's failure stays until that ref runs
+ * again: failure (failed, blocked) > error (error, cancelled) > pending (queued, running) >
+ * success.
+ */
+enum status_rank { RANK_SUCCESS, RANK_PENDING, RANK_ERROR, RANK_FAILURE };
+
+static const char *const rank_states[] = { "success", "pending", "error", "failure" };
+
+static enum status_rank status_rank(enum job_state st)
+{
+	switch (st) {
+	case JOB_PASSED:
+		return RANK_SUCCESS;
+	case JOB_QUEUED:
+	case JOB_RUNNING:
+		return RANK_PENDING;
+	case JOB_FAILED:
+	case JOB_BLOCKED:
+		return RANK_FAILURE;
+	default:
+		return RANK_ERROR;
+	}
+}
+
+static const char *state_words(enum job_state st)
+{
+	switch (st) {
+	case JOB_QUEUED:
+		return "is queued";
+	case JOB_RUNNING:
+		return "is running";
+	case JOB_PASSED:
+		return "passed";
+	case JOB_FAILED:
+		return "failed";
+	case JOB_BLOCKED:
+		return "was blocked by a security gate";
+	case JOB_CANCELLED:
+		return "was cancelled";
+	default:
+		return "ended in error";
+	}
+}
+
+static enum job_state col_state(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	enum job_state js;
+	return job_state_from_name(t ? (const char *)t : "", &js) == 0 ? js : JOB_ERROR;
+}
+
+/* Queue the commit status for a change of job id, whose own description is own_desc (in
+ * the transaction of the change, which it reads). */
+static int add_status(struct store *s, int64_t id, const char *own_desc, int64_t now)
+{
+	sqlite3_stmt *st = stmt(s, ST_JOB_STATE);
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st);
+	enum job_state own = rc == SQLITE_ROW ? col_state(st, 0) : JOB_ERROR;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW) {
+		return rc == SQLITE_DONE ? -ENOENT : sql_err(rc);
+	}
+	enum status_rank worst = status_rank(own);
+	bool own_latest = false;
+	int64_t by = 0;
+	enum job_state by_state = own;
+	char by_ref[96] = "";
+	st = stmt(s, ST_COMMIT_RUNS);
+	sqlite3_bind_int64(st, 1, id);
+	/* The run that decides: the worst; at equal rank this job, else the newest. */
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t k = sqlite3_column_int64(st, 0);
+		enum job_state ks = col_state(st, 1);
+		enum status_rank r = status_rank(ks);
+		own_latest |= k == id;
+		if (k != id && (by == 0 || r > status_rank(by_state) ||
+				(r == status_rank(by_state) && k > by))) {
+			by = k;
+			by_state = ks;
+			const unsigned char *ref = sqlite3_column_text(st, 2);
+			snprintf(by_ref, sizeof(by_ref), "%s", ref ? (const char *)ref : "");
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		return sql_err(rc);
+	}
+	/* This job counts only while it is the latest run of its ref. */
+	if (!own_latest) {
+		worst = by ? status_rank(by_state) : worst;
+	} else if (by && status_rank(by_state) > worst) {
+		worst = status_rank(by_state);
+	}
+	if ((own_latest && worst == status_rank(own)) || !by) {
+		return add_outbox(s, id, OUTBOX_STATUS, rank_states[worst], own_desc, NULL, now);
+	}
+	char desc[256];
+	snprintf(desc, sizeof(desc), "run %lld for %s %s (this run: %.120s)", (long long)by, by_ref,
+		 state_words(by_state), own_desc);
+	return add_outbox(s, id, OUTBOX_STATUS, rank_states[worst], desc, NULL, now);
+}
+
 /* Cancel older queued jobs of the same repository (forge and name) and key; mark running
  * ones. */
 static int supersede(struct store *s, struct job_new *it, int64_t now)
@@ -370,7 +499,7 @@ static int supersede(struct store *s, struct job_new *it, int64_t now)
 			sqlite3_bind_int64(up, 3, now);
 			int r = exec_stmt(up);
 			if (r == 0 && statuses[i]) {
-				r = add_outbox(s, ids[i], OUTBOX_STATUS, "error", desc, NULL, now);
+				r = add_status(s, ids[i], desc, now);
 			}
 			if (r < 0) {
 				return r;
@@ -436,8 +565,7 @@ static int enqueue_one(struct store *s, struct job_new *it, int64_t now)
 	sqlite3_bind_int64(st, 4, it->job_id);
 	sqlite3_bind_int64(st, 5, now);
 	if ((r = exec_stmt(st)) < 0 ||
-	    (it->statuses &&
-	     (r = add_outbox(s, it->job_id, OUTBOX_STATUS, "pending", "queued", NULL, now)) < 0)) {
+	    (it->statuses && (r = add_status(s, it->job_id, "queued", now)) < 0)) {
 		return r;
 	}
 	if (!str_empty(it->supersede_key)) {
@@ -558,7 +686,7 @@ int store_claim(struct store *s, bool allow_untrusted, int64_t now_ms, struct jo
 		r = r == 1 ? 0 : r < 0 ? r : -EIO;
 	}
 	if (r == 0 && job->statuses) {
-		r = add_outbox(s, id, OUTBOX_STATUS, "pending", "running", NULL, now_ms);
+		r = add_status(s, id, "running", now_ms);
 	}
 	if (r == 0) {
 		r = commit(s);
@@ -571,19 +699,6 @@ int store_claim(struct store *s, bool allow_untrusted, int64_t now_ms, struct jo
 		return r;
 	}
 	return 1;
-}
-
-static const char *status_state(enum job_state st)
-{
-	switch (st) {
-	case JOB_PASSED:
-		return "success";
-	case JOB_FAILED:
-	case JOB_BLOCKED:
-		return "failure";
-	default:
-		return "error";
-	}
 }
 
 int store_finish(struct store *s, int64_t id, unsigned attempt, enum job_state state, int exit_code,
@@ -627,7 +742,7 @@ int store_finish(struct store *s, int64_t id, unsigned attempt, enum job_state s
 				 str_empty(message) ? "" : ": ", message ? message : "");
 			break;
 		}
-		r = add_outbox(s, id, OUTBOX_STATUS, status_state(state), desc, NULL, now_ms);
+		r = add_status(s, id, desc, now_ms);
 		if (r == 0 && notify_body) {
 			r = add_outbox(s, id, OUTBOX_NOTIFY, "", "", notify_body, now_ms);
 		}

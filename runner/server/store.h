@@ -17,6 +17,10 @@
  *     report from an older attempt changes nothing);
  *   - store_requeue() puts a running job back (after a crash, or a graceful shutdown).
  *
+ * Commit statuses: every run of a commit posts to one context, so the state queued for a
+ * change is the commit's: the worst of the latest run of each (event, ref) of the commit
+ * (failure > error > pending > success), and they are delivered in order per commit.
+ *
  * All functions return >= 0 or -errno (SQLite errors become -EIO, busy -EBUSY).
  */
 #ifndef RUNNER_SERVER_STORE_H
@@ -150,7 +154,8 @@ int store_counts(struct store *s, struct store_counts *out);
 void job_release(struct job *j);
 void jobs_free(struct job *v, size_t n);
 
-/* Outbox: the next items due (at most max, in order per job), and their outcome. */
+/* Outbox: the next items due (at most max, in order per job, and statuses in order per
+ * commit), and their outcome. */
 int store_outbox_due(struct store *s, int64_t now_ms, size_t max, struct outbox_item **out,
 		     size_t *n);
 /* done: delivered or given up (error kept); else retried at next_ms. */

@@ -1723,3 +1723,91 @@ Test(serve, an_invalid_secrets_file_is_not_quoted_in_the_run_or_its_status, .tim
 	free(sfile);
 	stop(&e);
 }
+
+/* The state of the newest status the forge stand-in got for sha, or NULL. */
+static char *latest_status(struct env *e, const char *sha)
+{
+	char *state = NULL;
+	for (size_t i = 0; i < ts_recorder_count(e->rec); i++) {
+		json_t *q = ts_recorder_get(e->rec, i);
+		const char *url = json_string_value(json_object_get(q, "url"));
+		json_t *b = json_loads(json_string_value(json_object_get(q, "body")), 0, NULL);
+		if (url && strstr(url, sha)) {
+			free(state);
+			state = strdup(json_string_value(json_object_get(b, "state")));
+		}
+		json_decref(b);
+		json_decref(q);
+	}
+	return state;
+}
+
+/* A push of tag v1 at sha (for tags, GitHub's head_commit.id is the commit). */
+static char *tag_body(const char *sha, const char *message)
+{
+	json_t *p = ts_payload("github/push/with-new-branch.payload.json");
+	ts_set(p, "ref", "refs/tags/v1");
+	ts_set(p, "after", sha);
+	ts_set(p, "head_commit.id", sha);
+	ts_set(p, "head_commit.message", message);
+	ts_set(p, "repository.full_name", "acme/app");
+	ts_set(p, "repository.clone_url", "https://example.invalid/not-used.git");
+	char *s = ts_dump(p);
+	json_decref(p);
+	return s;
+}
+
+/*
+ * A tag push and a branch push of one commit, both reporting to the one status context:
+ * the tag's run fails, the branch's passes after it. The commit must not end at success
+ * (the last run to finish used to decide). A re-run of the tag that passes clears it.
+ */
+Test(serve, a_passing_run_does_not_hide_another_refs_failure_on_the_commit, .timeout = 120)
+{
+	struct env e;
+	start(&e, NULL, 0);
+	char *sha = ts_git_commit(
+		e.repo, ".runner.yml",
+		"version: 1\n"
+		"stages:\n"
+		"  test:\n"
+		"    run: |\n"
+		"      if [ -z \"$RUNNER_BRANCH\" ] && [ \"$RUNNER_RUN_ID\" = 2.1 ]; then\n"
+		"        exit 1\n"
+		"      fi\n"
+		"      sleep 1\n");
+	ts_sh("git -C '%s' tag v1 %s", e.repo, sha);
+	long branch = push(&e, "d-branch", "main", sha);
+	char *body = tag_body(sha, "first");
+	long tag = accepted(ts_deliver(e.srv.addr, "github", "push", "d-tag", SECRET_GH, body));
+	free(body);
+	cr_assert_eq(tag, 2);
+	json_t *run = ts_wait_run(e.srv.addr, tag, 60);
+	expect_state(run, "failed");
+	json_decref(run);
+	run = ts_wait_run(e.srv.addr, branch, 60);
+	expect_state(run, "passed");
+	json_decref(run);
+	/* queued, running and the end of each run */
+	cr_assert_geq(ts_recorder_wait(e.rec, 6, 30), 6);
+	ts_sleep(0.5);
+	char *last = latest_status(&e, sha);
+	cr_assert_str_eq(last, "failure", "the commit shows %s", last);
+	free(last);
+	cr_assert(got_status(&e, "failure", "run 2 for refs/tags/v1 failed (this run: passed)", 5));
+
+	/* The tag again (a redelivery under a new id is a new run): it passes this time. */
+	body = tag_body(sha, "again");
+	long again = accepted(ts_deliver(e.srv.addr, "github", "push", "d-tag-2", SECRET_GH, body));
+	free(body);
+	run = ts_wait_run(e.srv.addr, again, 60);
+	expect_state(run, "passed");
+	json_decref(run);
+	cr_assert_geq(ts_recorder_wait(e.rec, 9, 30), 9);
+	ts_sleep(0.5);
+	last = latest_status(&e, sha);
+	cr_assert_str_eq(last, "success", "the commit shows %s", last);
+	free(last);
+	free(sha);
+	stop(&e);
+}

@@ -376,6 +376,164 @@ Test(store, outbox_keeps_order_per_job_and_retries)
 	store_close(s);
 }
 
+/* The newest commit status queued for a job: "state|description". */
+static char *last_status(int64_t job)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(h,
+					"SELECT state || '|' || description FROM outbox"
+					" WHERE job = ?1 AND kind = 0 ORDER BY id DESC LIMIT 1",
+					-1, &st, NULL),
+		     SQLITE_OK);
+	sqlite3_bind_int64(st, 1, job);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "no status for job %lld", (long long)job);
+	char *v = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
+}
+
+static void expect_status(int64_t job, const char *want)
+{
+	_cleanup_free_ char *got = last_status(job);
+	cr_assert_str_eq(got, want, "job %lld", (long long)job);
+}
+
+static struct job_new on_ref(const char *delivery, const char *ref, const char *sha,
+			     const char *body)
+{
+	struct job_new jn = push(delivery, "", sha, body);
+	jn.ref = ref;
+	jn.supersede_key = "";
+	return jn;
+}
+
+static int64_t claim(struct store *s)
+{
+	struct job j;
+	cr_assert_eq(store_claim(s, true, 2000, &j), 1);
+	int64_t id = j.id;
+	job_release(&j);
+	return id;
+}
+
+/*
+ * All runs of a commit post to one status context: a tag push that failed and a branch
+ * push of the same commit that passed later must not leave the commit at success. The
+ * latest run of each ref counts; a re-run of the failed ref can clear it.
+ */
+Test(store, a_commit_status_is_the_worst_of_the_latest_run_of_each_ref)
+{
+	struct store *s;
+	cr_assert_eq(store_open(db, &s), 0);
+	struct job_new branch = on_ref("d-1", "refs/heads/main", sha_a, "body-1");
+	struct job_new tag = on_ref("d-2", "refs/tags/v1", sha_a, "body-2");
+	struct job_new other = on_ref("d-3", "refs/heads/main", sha_b, "body-3");
+	cr_assert_eq(store_enqueue(s, &branch, 1, 1000), 0);
+	cr_assert_eq(store_enqueue(s, &tag, 1, 1001), 0);
+	cr_assert_eq(store_enqueue(s, &other, 1, 1002), 0);
+	expect_status(tag.job_id, "pending|queued");
+	cr_assert_eq(claim(s), branch.job_id);
+	cr_assert_eq(claim(s), tag.job_id);
+	cr_assert_eq(claim(s), other.job_id);
+	cr_assert_eq(store_finish(s, tag.job_id, 1, JOB_FAILED, 1, NULL, NULL, 3000), 1);
+	expect_status(tag.job_id, "failure|a stage failed");
+	/* The branch passes after: the commit stays failed, and says why. */
+	cr_assert_eq(store_finish(s, branch.job_id, 1, JOB_PASSED, 0, NULL, NULL, 3001), 1);
+	expect_status(branch.job_id, "failure|run 2 for refs/tags/v1 failed (this run: passed)");
+	/* Another commit is not affected. */
+	cr_assert_eq(store_finish(s, other.job_id, 1, JOB_PASSED, 0, NULL, NULL, 3002), 1);
+	expect_status(other.job_id, "success|passed");
+
+	/* A new run of another ref does not hide the failure while it is queued or running. */
+	struct job_new dev = on_ref("d-4", "refs/heads/dev", sha_a, "body-4");
+	cr_assert_eq(store_enqueue(s, &dev, 1, 4000), 0);
+	expect_status(dev.job_id, "failure|run 2 for refs/tags/v1 failed (this run: queued)");
+	cr_assert_eq(claim(s), dev.job_id);
+	expect_status(dev.job_id, "failure|run 2 for refs/tags/v1 failed (this run: running)");
+	/* An error of another ref is not hidden either, and a failure outranks it. */
+	cr_assert_eq(store_finish(s, dev.job_id, 1, JOB_ERROR, 4, "boom", NULL, 4001), 1);
+	expect_status(dev.job_id, "failure|run 2 for refs/tags/v1 failed (this run: error: boom)");
+
+	/* The tag runs again: its new run replaces its failure (pending while it runs), but
+	 * the error of dev stays. */
+	struct job_new tag2 = on_ref("d-5", "refs/tags/v1", sha_a, "body-5");
+	cr_assert_eq(store_enqueue(s, &tag2, 1, 5000), 0);
+	expect_status(tag2.job_id,
+		      "error|run 4 for refs/heads/dev ended in error (this run: queued)");
+	cr_assert_eq(claim(s), tag2.job_id);
+	cr_assert_eq(store_finish(s, tag2.job_id, 1, JOB_PASSED, 0, NULL, NULL, 5001), 1);
+	expect_status(tag2.job_id,
+		      "error|run 4 for refs/heads/dev ended in error (this run: passed)");
+	/* dev runs again and passes: every ref's latest run passed, so the commit passes. */
+	struct job_new dev2 = on_ref("d-6", "refs/heads/dev", sha_a, "body-6");
+	cr_assert_eq(store_enqueue(s, &dev2, 1, 6000), 0);
+	expect_status(dev2.job_id, "pending|queued");
+	cr_assert_eq(claim(s), dev2.job_id);
+	expect_status(dev2.job_id, "pending|running");
+	cr_assert_eq(store_finish(s, dev2.job_id, 1, JOB_PASSED, 0, NULL, NULL, 6001), 1);
+	expect_status(dev2.job_id, "success|passed");
+
+	/* Blocked counts as failed; a pull request is a ref of its own. */
+	struct job_new pr = on_ref("d-7", "refs/pull/7/head", sha_a, "body-7");
+	pr.event = "pull_request";
+	cr_assert_eq(store_enqueue(s, &pr, 1, 7000), 0);
+	cr_assert_eq(claim(s), pr.job_id);
+	cr_assert_eq(store_finish(s, pr.job_id, 1, JOB_BLOCKED, 3, NULL, NULL, 7001), 1);
+	expect_status(pr.job_id, "failure|blocked by a security gate");
+	struct job_new main2 = on_ref("d-8", "refs/heads/main", sha_a, "body-8");
+	cr_assert_eq(store_enqueue(s, &main2, 1, 8000), 0);
+	cr_assert_eq(claim(s), main2.job_id);
+	cr_assert_eq(store_finish(s, main2.job_id, 1, JOB_PASSED, 0, NULL, NULL, 8001), 1);
+	expect_status(main2.job_id, "failure|run 7 for refs/pull/7/head was blocked by a "
+				    "security gate (this run: passed)");
+	store_close(s);
+}
+
+/* Statuses of one commit go out in the order they were queued, across runs: one being
+ * retried holds back the later ones of its commit (which would be overwritten by it), and
+ * nothing of another commit. */
+Test(store, statuses_of_one_commit_are_delivered_in_order)
+{
+	struct store *s;
+	cr_assert_eq(store_open(db, &s), 0);
+	struct job_new tag = on_ref("d-1", "refs/tags/v1", sha_a, "body-1");
+	struct job_new branch = on_ref("d-2", "refs/heads/main", sha_a, "body-2");
+	struct job_new other = on_ref("d-3", "refs/heads/main", sha_b, "body-3");
+	cr_assert_eq(store_enqueue(s, &tag, 1, 1000), 0);
+	cr_assert_eq(store_enqueue(s, &branch, 1, 1000), 0);
+	cr_assert_eq(store_enqueue(s, &other, 1, 1000), 0);
+	struct outbox_item *v;
+	size_t n;
+	cr_assert_eq(store_outbox_due(s, 5000, 10, &v, &n), 0);
+	cr_assert_eq(n, 2, "one per commit");
+	cr_assert_eq(v[0].job, tag.job_id);
+	cr_assert_eq(v[1].job, other.job_id);
+	/* The tag's status fails and is retried later: the branch's waits for it. */
+	cr_assert_eq(store_outbox_update(s, v[0].id, false, false, "HTTP 502", 9000), 0);
+	cr_assert_eq(store_outbox_update(s, v[1].id, true, false, "", 5000), 0);
+	outbox_items_free(v, n);
+	cr_assert_eq(store_outbox_due(s, 5000, 10, &v, &n), 0);
+	cr_assert_eq(n, 0, "the branch's status waits for the tag's");
+	outbox_items_free(v, n);
+	cr_assert_eq(store_outbox_next_due(s), 9000);
+	cr_assert_eq(store_outbox_due(s, 9000, 10, &v, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(v[0].job, tag.job_id);
+	cr_assert_eq(store_outbox_update(s, v[0].id, true, false, "", 9000), 0);
+	outbox_items_free(v, n);
+	cr_assert_eq(store_outbox_due(s, 9000, 10, &v, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(v[0].job, branch.job_id);
+	/* Given up counts as done: it holds nothing back. */
+	cr_assert_eq(store_outbox_update(s, v[0].id, true, true, "HTTP 404", 9000), 0);
+	outbox_items_free(v, n);
+	cr_assert_eq(store_outbox_next_due(s), -1);
+	store_close(s);
+}
+
 Test(store, list_and_counts)
 {
 	struct store *s;
