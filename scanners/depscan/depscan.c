@@ -212,31 +212,55 @@ static void sort_versions(json_t *arr, enum vscheme sch)
 	}
 }
 
-/* One finding for advisory hits[i] (a containing entry) and all entries of that vuln. */
+/*
+ * One finding for the advisory of hits[first] (its first hit), for the entries of it that
+ * contain the version. Its severity and score
+ * are the highest of those entries' (an entry without a severity counts as the
+ * unknown-severity policy's level); its fixed versions are those of every entry of the
+ * record for the package, and the nearest fixed version is one that leaves every
+ * containing entry (none when one of them has no fixed version above the version).
+ */
 static void add_finding(struct scan *s, size_t first)
 {
 	const struct dep *d = s->dep;
-	const struct hit *h = &s->hits[first];
-	const char *id = h->vuln;
+	const char *id = s->hits[first].vuln;
 	struct vinfo *vi = info(s, id);
 	if (vi->v.withdrawn) {
 		return;
 	}
-	/* Fixed versions: of every entry of this record for the package; the nearest above
-	 * the installed version from the entries that contain it. */
 	json_t *fixed_versions = json_array();
 	const char *nearest = NULL;
+	bool unfixed = false;
 	enum vscheme sch = eco_scheme(d->eco);
+	const struct hit *worst = NULL;
+	enum severity level = SEVERITY_INFO;
+	double score = 0;
 	for (size_t i = first; i < s->n_hits; i++) {
 		const struct hit *o = &s->hits[i];
 		if (!str_eq(o->vuln, id)) {
 			continue;
 		}
 		osv_affected_fixed_versions(o->entry, fixed_versions);
-		if (o->contains && o->fixed &&
-		    (!nearest || vers_compare(sch, o->fixed, nearest) < 0)) {
+		if (!o->contains) {
+			continue;
+		}
+		if (!o->fixed) {
+			unfixed = true;
+		} else if (!nearest || vers_compare(sch, o->fixed, nearest) > 0) {
 			nearest = o->fixed;
 		}
+		enum severity l =
+			o->severity >= 0 ? (enum severity)o->severity : s->unknown_severity;
+		/* The highest level; of equal ones, a known severity over the policy's. */
+		if (!worst || l > level ||
+		    (l == level && worst->severity < 0 && o->severity >= 0)) {
+			worst = o;
+			level = l;
+		}
+		score = MAX(score, o->score);
+	}
+	if (unfixed) {
+		nearest = NULL;
 	}
 	sort_versions(fixed_versions, sch);
 	struct finding *f = finding_list_add(&s->r->findings);
@@ -255,9 +279,9 @@ static void add_finding(struct scan *s, size_t first)
 			finding_add_alias(f, al);
 		}
 	}
-	bool known = h->severity >= 0;
-	f->severity = known ? (enum severity)h->severity : s->unknown_severity;
-	f->score = h->score;
+	bool known = worst->severity >= 0;
+	f->severity = level;
+	f->score = score;
 	finding_set(&f->confidence, "high");
 	finding_set(&f->file, d->file);
 	f->line = d->line;
@@ -300,7 +324,8 @@ static void add_finding(struct scan *s, size_t first)
 			     eco_name(d->eco), "name", d->name, "version", d->version, "purl", purl,
 			     "fixed_versions", fixed_versions, "nearest_fixed",
 			     nearest ? json_string(nearest) : json_null(), "severity_source",
-			     known && h->sev_source ? h->sev_source : "unknown-severity policy",
+			     known && worst->sev_source ? worst->sev_source
+							: "unknown-severity policy",
 			     "url", url);
 	if (d->flags & DEP_UNPINNED) {
 		json_object_set_new(f->extra, "version_note", json_string(d->note ? d->note : ""));
@@ -318,28 +343,18 @@ static int check_package(struct scan *s, const struct dep *d)
 	if (r < 0) {
 		return r;
 	}
+	/* One finding per record with an entry that contains the version, from all of that
+	 * record's entries (the database does not return them in any particular order). */
 	for (size_t i = 0; i < s->n_hits; i++) {
-		if (!s->hits[i].contains) {
-			continue;
+		bool seen = false, contains = false;
+		for (size_t k = 0; k < i && !seen; k++) {
+			seen = str_eq(s->hits[k].vuln, s->hits[i].vuln);
 		}
-		bool done = false;
-		for (size_t k = 0; k < i && !done; k++) {
-			done = s->hits[k].contains && str_eq(s->hits[k].vuln, s->hits[i].vuln);
+		for (size_t k = i; k < s->n_hits && !seen && !contains; k++) {
+			contains = s->hits[k].contains && str_eq(s->hits[k].vuln, s->hits[i].vuln);
 		}
-		if (!done) {
-			/* Entries of one record come together; pass the first of its hits. */
-			size_t first = i;
-			while (first > 0 && str_eq(s->hits[first - 1].vuln, s->hits[i].vuln)) {
-				first--;
-			}
-			/* The severity of a containing entry. */
-			struct hit tmp = s->hits[first];
-			s->hits[first] = s->hits[i];
-			s->hits[i] = tmp;
-			add_finding(s, first);
-			tmp = s->hits[first];
-			s->hits[first] = s->hits[i];
-			s->hits[i] = tmp;
+		if (!seen && contains) {
+			add_finding(s, i);
 		}
 	}
 	return 0;

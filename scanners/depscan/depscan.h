@@ -10,7 +10,8 @@
  *
  * Findings (kind FINDING_DEPENDENCY): rule_id is the advisory id, aliases its aliases,
  * title its summary, severity from database_specific.severity or the CVSS vector (see
- * osv_severity_of), else the unknown-severity policy (default high); file:line is where the
+ * osv_severity_of), else the unknown-severity policy (default high), the worst over the
+ * record's entries for the package that contain the version; file:line is where the
  * package is declared; fix names the nearest fixed version and all fixed versions; extra
  * carries {package: {ecosystem, name, version, purl}, fixed_versions, nearest_fixed,
  * severity_source, url}. Packages whose version the file does not give exactly are

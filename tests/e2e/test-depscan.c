@@ -1352,3 +1352,121 @@ Test(depscan, a_version_its_registry_would_not_take_does_not_pass)
 	json_decref(doc);
 	free(dir);
 }
+
+/* Imports the advisories (JSON texts, one file each) into a fresh database. */
+static void import_records(const char *const *records, size_t n)
+{
+	char *dir = tu_strf("%s/advisories", ws);
+	char *cmd = tu_strf("rm -rf '%s' '%s'", dir, db);
+	cr_assert_eq(system(cmd), 0);
+	free(cmd);
+	for (size_t i = 0; i < n; i++) {
+		char *name = tu_strf("A%zu.json", i);
+		tu_write(dir, name, records[i]);
+		free(name);
+	}
+	struct tu_result r = tu_runner_run(ws, "db", "import", "--db", db, dir, NULL);
+	cr_assert_eq(r.status, 0, "db import: %s", r.err);
+	tu_result_free(&r);
+	free(dir);
+}
+
+/* The only finding of a scan of ws/sub: its severity, severity_source, nearest_fixed and
+ * fixed_versions ("a,b"), and the scan's exit status. */
+static void expect_advisory(const char *sub, const char *extra, int status, const char *id,
+			    const char *severity, const char *source, const char *nearest,
+			    const char *fixed)
+{
+	char *dir = tu_strf("%s/%s", ws, sub);
+	int got;
+	json_t *doc = scan_json(dir, extra, &got);
+	json_t *findings = json_object_get(doc, "findings");
+	char *text = json_dumps(findings, JSON_INDENT(2));
+	cr_assert_eq(json_array_size(findings), 1, "%s", text);
+	json_t *f = json_array_get(findings, 0);
+	cr_expect_eq(got, status, "%s", text);
+	cr_expect_str_eq(json_string_value(json_object_get(f, "rule_id")), id, "%s", text);
+	cr_expect_str_eq(json_string_value(json_object_get(f, "severity")), severity, "%s", text);
+	cr_expect_str_eq(json_string_value(json_object_get(f, "severity_source")), source, "%s",
+			 text);
+	const char *near = json_string_value(json_object_get(f, "nearest_fixed"));
+	if (nearest) {
+		cr_expect(near && strcmp(near, nearest) == 0, "nearest %s: %s", nearest, text);
+	} else {
+		cr_expect_null(near, "%s", text);
+	}
+	char *list = strdup("");
+	json_t *fv = json_object_get(f, "fixed_versions");
+	for (size_t i = 0; i < json_array_size(fv); i++) {
+		char *next = tu_strf("%s%s%s", list, i ? "," : "",
+				     json_string_value(json_array_get(fv, i)));
+		free(list);
+		list = next;
+	}
+	cr_expect_str_eq(list, fixed, "%s", text);
+	free(list);
+	free(text);
+	json_decref(doc);
+	free(dir);
+}
+
+#define CVSS_LOW      "CVSS:3.1/AV:P/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N"
+#define CVSS_CRITICAL "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"
+
+/* An entry of foo with that severity array (or none) and a range from 0 to fixed. */
+static char *foo_entry(const char *cvss, const char *fixed)
+{
+	return tu_strf("{\"package\":{\"ecosystem\":\"PyPI\",\"name\":\"foo\"},%s%s%s"
+		       "\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},"
+		       "{\"fixed\":\"%s\"}]}]}",
+		       cvss ? "\"severity\":[{\"type\":\"CVSS_V3\",\"score\":\"" : "",
+		       cvss ? cvss : "", cvss ? "\"}]," : "", fixed);
+}
+
+/* One advisory with two entries for the same package that both contain its version: the
+ * finding is as severe as the worse entry (and an entry without a severity is the
+ * unknown-severity policy's level), lists the fixed versions of both, and its nearest
+ * fixed version leaves both entries. */
+Test(depscan, an_advisory_with_two_entries_for_a_package_takes_the_worse_one)
+{
+	tu_write(ws, "py/requirements.txt", "foo==1.0\n");
+	const struct {
+		const char *first, *second; /* CVSS vectors, NULL: none */
+		const char *extra;
+		int status;
+		const char *severity, *source;
+	} cases[] = {
+		{ CVSS_LOW, CVSS_CRITICAL, NULL, 3, "critical", "CVSS_V3" },
+		{ CVSS_CRITICAL, CVSS_LOW, NULL, 3, "critical", "CVSS_V3" },
+		{ CVSS_LOW, NULL, NULL, 3, "high", "unknown-severity policy" },
+		{ NULL, CVSS_LOW, "--unknown-severity=medium", 0, "medium",
+		  "unknown-severity policy" },
+		{ NULL, CVSS_CRITICAL, NULL, 3, "critical", "CVSS_V3" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *a = foo_entry(cases[i].first, "1.5"), *b = foo_entry(cases[i].second, "2.0");
+		char *rec = tu_strf("{\"id\":\"TEST-3\",\"modified\":\"2024-01-01T00:00:00Z\","
+				    "\"summary\":\"two entries\",\"affected\":[%s,%s]}",
+				    a, b);
+		const char *recs[] = { rec };
+		import_records(recs, 1);
+		expect_advisory("py", cases[i].extra, cases[i].status, "TEST-3", cases[i].severity,
+				cases[i].source, "2.0", "1.5,2.0");
+		free(rec);
+		free(a);
+		free(b);
+	}
+	/* Only the entries that contain the version count for the severity: at 1.7 only the
+	 * second does. */
+	char *a = foo_entry(CVSS_CRITICAL, "1.5"), *b = foo_entry(CVSS_LOW, "2.0");
+	char *rec = tu_strf("{\"id\":\"TEST-3\",\"modified\":\"2024-01-01T00:00:00Z\","
+			    "\"summary\":\"two entries\",\"affected\":[%s,%s]}",
+			    a, b);
+	const char *recs[] = { rec };
+	import_records(recs, 1);
+	tu_write(ws, "py/requirements.txt", "foo==1.7\n");
+	expect_advisory("py", NULL, 0, "TEST-3", "low", "CVSS_V3", "2.0", "1.5,2.0");
+	free(rec);
+	free(a);
+	free(b);
+}
