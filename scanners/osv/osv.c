@@ -106,6 +106,16 @@ static int check_affected(const json_t *a, size_t i, char *err, size_t errlen)
 					    "affected[%zu].ranges[%zu] has more than %u events", i,
 					    r, OSV_MAX_EVENTS);
 			}
+			/* A range that cannot be evaluated would mean "not affected". */
+			const char *type = json_string_value(json_object_get(rg, "type"));
+			bool versioned = str_eq(type, "SEMVER") || str_eq(type, "ECOSYSTEM");
+			if (!versioned && !str_eq(type, "GIT")) {
+				return errf(err, errlen, -EINVAL,
+					    "affected[%zu].ranges[%zu].type is not GIT, SEMVER or "
+					    "ECOSYSTEM (which are case-sensitive)",
+					    i, r);
+			}
+			size_t introduced = 0;
 			for (size_t e = 0; e < json_array_size(events); e++) {
 				const json_t *ev = json_array_get(events, e);
 				const char *k;
@@ -129,6 +139,13 @@ static int check_affected(const json_t *a, size_t i, char *err, size_t errlen)
 								    "%s is not a string",
 								    i, r, e, k);
 						}
+						if (versioned && !*json_string_value(v)) {
+							return errf(err, errlen, -EINVAL,
+								    "affected[%zu].ranges[%zu]."
+								    "events[%zu].%s is empty",
+								    i, r, e, k);
+						}
+						introduced += str_eq(k, "introduced");
 						known++;
 					}
 				}
@@ -140,6 +157,12 @@ static int check_affected(const json_t *a, size_t i, char *err, size_t errlen)
 						"limit",
 						i, r, e);
 				}
+			}
+			if (versioned && introduced == 0) {
+				return errf(err, errlen, -EINVAL,
+					    "affected[%zu].ranges[%zu]: a %s range without an "
+					    "introduced event",
+					    i, r, type);
 			}
 		}
 	}
@@ -301,7 +324,8 @@ static bool range_scheme(const json_t *range, enum eco e, enum vscheme *s)
 		*s = eco_scheme(e);
 		return true;
 	}
-	/* GIT (commit hashes) and unknown types cannot be evaluated against a version. */
+	/* GIT (commit hashes) cannot be evaluated against a version (other types the loader
+	 * refuses). */
 	return false;
 }
 

@@ -15,7 +15,9 @@
  * ranges. SEMVER ranges compare with SemVer, ECOSYSTEM ranges with the ecosystem's order.
  *
  * Records are untrusted: the loader checks types and bounds every count, and everything
- * else here only reads what the loader accepted.
+ * else here only reads what the loader accepted. It refuses ranges that could not be
+ * evaluated and would read as "not affected": a type other than GIT, SEMVER or ECOSYSTEM,
+ * a SEMVER or ECOSYSTEM range without an introduced event or with an empty version.
  */
 #ifndef RUNNER_SCANNERS_OSV_H
 #define RUNNER_SCANNERS_OSV_H

@@ -1470,3 +1470,32 @@ Test(depscan, an_advisory_with_two_entries_for_a_package_takes_the_worse_one)
 	free(a);
 	free(b);
 }
+
+/* A range the scan could not evaluate (a type other than GIT/SEMVER/ECOSYSTEM, no
+ * introduced event, an empty version) would mean "not affected": the import fails, naming
+ * the file and the record, and the database is left as it was. */
+Test(depscan, db_import_refuses_ranges_it_cannot_evaluate)
+{
+	import_fixture("osv/maven");
+	const char *const ranges[] = {
+		"{\"type\":\"Ecosystem\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":\"2.0\"}]}",
+		"{\"type\":\"ECOSYSTEM\",\"events\":[{\"fixed\":\"2.0\"}]}",
+		"{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":\"\"}]}",
+	};
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+		char *rec = tu_strf("{\"id\":\"TEST-9\",\"modified\":\"2024-01-01T00:00:00Z\","
+				    "\"affected\":[{\"package\":{\"ecosystem\":\"PyPI\",\"name\":"
+				    "\"foo\"},\"ranges\":[%s]}]}",
+				    ranges[i]);
+		tu_write(ws, "bad/TEST-9.json", rec);
+		char *dir = tu_strf("%s/bad", ws);
+		struct tu_result r = tu_runner_run(ws, "db", "import", "--db", db, dir, NULL);
+		cr_expect_eq(r.status, 2, "%s: exit %d %s", ranges[i], r.status, r.err);
+		cr_expect(strstr(r.err, "TEST-9.json: TEST-9: affected[0].ranges[0]"), "%s", r.err);
+		cr_expect(strstr(r.err, "left as it was"), "%s", r.err);
+		tu_result_free(&r);
+		cr_expect_eq(db_records(), 1);
+		free(dir);
+		free(rec);
+	}
+}

@@ -239,6 +239,67 @@ Test(osv, loader_refuses_bad_records)
 	}
 }
 
+/* One record with an entry whose single range has that type and those events. */
+static char *range_record(const char *type, const char *events)
+{
+	return xasprintf("{\"id\":\"X-1\",\"affected\":[{\"package\":{\"ecosystem\":\"PyPI\","
+			 "\"name\":\"foo\"},\"ranges\":[{\"type\":\"%s\",\"events\":[%s]}]}]}",
+			 type, events);
+}
+
+/*
+ * Ranges that cannot be evaluated would read as "not affected": a type the schema does
+ * not define (types are case-sensitive), a SEMVER or ECOSYSTEM range without an
+ * introduced event, or an empty version in one (which sorts as 0). The loader refuses
+ * them, naming the record and the range; GIT ranges are not evaluated and stay accepted.
+ */
+Test(osv, loader_refuses_ranges_it_cannot_evaluate)
+{
+	static const struct {
+		const char *type, *events, *why;
+	} bad[] = {
+		{ "Ecosystem", "{\"introduced\":\"0\"},{\"fixed\":\"2.0\"}", "type" },
+		{ "semver", "{\"introduced\":\"0\"}", "type" },
+		{ "", "{\"introduced\":\"0\"}", "type" },
+		{ "ECOSYSTEM", "{\"fixed\":\"2.0\"}", "without an introduced" },
+		{ "SEMVER", "{\"last_affected\":\"2.0\"},{\"limit\":\"3.0\"}",
+		  "without an introduced" },
+		{ "ECOSYSTEM", "", "without an introduced" },
+		{ "ECOSYSTEM", "{\"introduced\":\"0\"},{\"fixed\":\"\"}", "fixed is empty" },
+		{ "SEMVER", "{\"introduced\":\"\"}", "introduced is empty" },
+		{ "ECOSYSTEM", "{\"introduced\":\"0\"},{\"last_affected\":\"\"}",
+		  "last_affected is empty" },
+		{ "ECOSYSTEM", "{\"introduced\":\"1.0\"},{\"limit\":\"\"}", "limit is empty" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *text = range_record(bad[i].type, bad[i].events);
+		json_t *rec;
+		char err[256] = "";
+		cr_expect_eq(osv_record_load(text, strlen(text), &rec, err, sizeof(err)), -EINVAL,
+			     "accepted: %s", text);
+		cr_expect(strstr(err, "X-1: affected[0].ranges[0]") && strstr(err, bad[i].why),
+			  "%s: %s", text, err);
+		free(text);
+	}
+	static const struct {
+		const char *type, *events;
+	} good[] = {
+		{ "GIT", "{\"fixed\":\"abc\"}" },
+		{ "GIT", "{\"introduced\":\"\"},{\"limit\":\"*\"}" },
+		{ "ECOSYSTEM", "{\"introduced\":\"0\"},{\"limit\":\"*\"}" },
+		{ "SEMVER", "{\"introduced\":\"1.0.0\"},{\"last_affected\":\"1.2.0\"}" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		char *text = range_record(good[i].type, good[i].events);
+		json_t *rec;
+		char err[256] = "";
+		cr_expect_eq(osv_record_load(text, strlen(text), &rec, err, sizeof(err)), 0,
+			     "%s: %s", text, err);
+		json_decref(rec);
+		free(text);
+	}
+}
+
 /* ---------- the range oracle ---------- */
 
 /*
