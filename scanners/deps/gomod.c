@@ -486,8 +486,9 @@ int parse_go_mod(struct dep_ctx *c, const char *buf, size_t len)
 	}
 	if (r == 0 && go_version) {
 		bool added;
-		if (!dep_add_unique(c, dep_printf(c, "stdlib@%s", go_version), ECO_GO, "stdlib",
-				    go_version, go_line, &added)) {
+		_cleanup_free_ char *stdlib = eco_go_version(go_version);
+		if (!dep_add_unique(c, dep_printf(c, "stdlib@%s", stdlib), ECO_GO, "stdlib", stdlib,
+				    go_line, &added)) {
 			r = dep_error(c, go_line, 0, "too many packages");
 		}
 	}

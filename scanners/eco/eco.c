@@ -107,6 +107,58 @@ bool eco_version_understood(enum eco e, const char *v)
 	}
 }
 
+/* A run of ASCII digits at s: its length. */
+static size_t digits(const char *s)
+{
+	size_t n = 0;
+	while (isdigit((unsigned char)s[n])) {
+		n++;
+	}
+	return n;
+}
+
+char *eco_go_version(const char *v)
+{
+	const char *s = strncmp(v, "go", 2) == 0 ? v + 2 : v;
+	/* major.minor, an optional .patch, an optional beta/rc/-pre and its number. */
+	size_t major = digits(s);
+	if (major == 0 || s[major] != '.') {
+		return xstrdup(v);
+	}
+	const char *p = s + major + 1;
+	size_t minor = digits(p);
+	if (minor == 0) {
+		return xstrdup(v);
+	}
+	p += minor;
+	size_t patch = 0;
+	if (*p == '.') {
+		patch = digits(p + 1);
+		if (patch == 0) {
+			return xstrdup(v);
+		}
+		p += 1 + patch;
+	}
+	const char *core_end = p;
+	if (!*p) {
+		return xstrdup(s); /* a release */
+	}
+	static const char *const kinds[] = { "beta", "rc", "-pre" };
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		size_t k = strlen(kinds[i]);
+		if (strncmp(p, kinds[i], k) != 0) {
+			continue;
+		}
+		size_t num = digits(p + k);
+		if (num == 0 || p[k + num]) {
+			break;
+		}
+		return xasprintf("%.*s%s-%s.%s", (int)(core_end - s), s, patch ? "" : ".0",
+				 kinds[i][0] == '-' ? kinds[i] + 1 : kinds[i], p + k);
+	}
+	return xstrdup(v);
+}
+
 int digits_compare(const char *a, size_t an, const char *b, size_t bn)
 {
 	while (an > 0 && *a == '0') {

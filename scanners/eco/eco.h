@@ -98,6 +98,19 @@ bool pep440_is_valid(const char *s);
 bool eco_version_understood(enum eco e, const char *v);
 
 /*
+ * The version at which go.mod's `go` directive (or a `toolchain` name, `go1.21.3`) puts the
+ * Go distribution (the package "stdlib"), as the Go vulnerability database writes its
+ * versions. A pre-release is converted as golang.org/x/vuln converts Go release tags
+ * (go(\d+\.\d+)(\.\d+)?((beta|rc|-pre)(\d+))?): `1.21rc2` is `1.21.0-rc.2`, `1.19beta1`
+ * `1.19.0-beta.1`, `1.20-pre4` `1.20.0-pre.4`; verbatim, `1.21rc2` would sort above
+ * `1.21.0-rc.4` ("rc2" > "rc" as identifiers). A release is kept as written (`1.21`, as the
+ * OSV scanner's goldens report it, already compares equal to x/vuln's `1.21.0`; `1.21.3`
+ * is unchanged), with a leading `go` removed; anything else is returned as it is. Heap
+ * string.
+ */
+char *eco_go_version(const char *v);
+
+/*
  * Compare SemVer pre-release texts (dot-separated identifiers; empty = no pre-release,
  * which sorts last). fold_case compares letters case-insensitively (NuGet).
  */

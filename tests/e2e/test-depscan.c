@@ -1499,3 +1499,37 @@ Test(depscan, db_import_refuses_ranges_it_cannot_evaluate)
 		free(rec);
 	}
 }
+
+/* The go directive's pre-releases are compared as the Go vulnerability database writes
+ * them: GO-2023-1987 (crypto/tls, fixed in 1.21.0-rc.4) affects a go.mod at go 1.21rc2
+ * (verbatim, "1.21rc2" sorted above "1.21.0-rc.4" and passed), not one at go 1.21rc4. */
+Test(depscan, a_go_directive_at_a_release_candidate_is_checked_as_one)
+{
+	import_fixture("osv/go/GO-2023-1987.json");
+	const struct {
+		const char *go;
+		int status;
+	} cases[] = {
+		{ "1.21rc2", 3 }, { "1.19beta1", 3 }, { "1.20", 3 },
+		{ "1.21rc4", 0 }, { "1.21", 0 },      { "1.19.12", 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *mod = tu_strf("module example.com/x\n\ngo %s\n", cases[i].go);
+		tu_write(ws, "gomod/go.mod", mod);
+		char *dir = tu_strf("%s/gomod", ws);
+		int status;
+		json_t *doc = scan_json(dir, NULL, &status);
+		json_t *findings = json_object_get(doc, "findings");
+		cr_expect_eq(status, cases[i].status, "go %s: exit %d", cases[i].go, status);
+		cr_expect_eq(json_array_size(findings), cases[i].status ? 1 : 0, "go %s",
+			     cases[i].go);
+		if (cases[i].status) {
+			json_t *f = json_array_get(findings, 0);
+			cr_expect_str_eq(json_string_value(json_object_get(f, "rule_id")),
+					 "GO-2023-1987");
+		}
+		json_decref(doc);
+		free(dir);
+		free(mod);
+	}
+}

@@ -146,6 +146,46 @@ Test(version, go_specifics)
 	cr_assert_lt(cmp_go("0", "0.0.1"), 0);
 }
 
+/* go.mod's `go` and `toolchain` versions as the Go vulnerability database writes them. */
+Test(version, go_toolchain_versions)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "1.21rc2", "1.21.0-rc.2" },
+		{ "1.19beta1", "1.19.0-beta.1" },
+		{ "1.20-pre4", "1.20.0-pre.4" },
+		{ "1.21.1rc1", "1.21.1-rc.1" },
+		{ "go1.21rc3", "1.21.0-rc.3" },
+		{ "go1.21.3", "1.21.3" },
+		{ "1.21.3", "1.21.3" },
+		{ "1.21", "1.21" },
+		/* Not a Go version: as it is. */
+		{ "1.21.0-rc.2", "1.21.0-rc.2" },
+		{ "1.21rc", "1.21rc" },
+		{ "1.21rc2x", "1.21rc2x" },
+		{ "1.21alpha1", "1.21alpha1" },
+		{ "1", "1" },
+		{ "", "" },
+		{ "go", "go" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *got = eco_go_version(cases[i].in);
+		cr_expect_str_eq(got, cases[i].out, "%s", cases[i].in);
+		free(got);
+	}
+	/* A release as written is x/vuln's form already. */
+	cr_assert_eq(cmp_go("1.21", "1.21.0"), 0);
+	/* GO-2023-1987 was fixed in 1.21.0-rc.4: rc3 is before, rc4 not. */
+	char *rc3 = eco_go_version("1.21rc3"), *rc4 = eco_go_version("1.21rc4");
+	cr_assert_lt(cmp_go(rc3, "1.21.0-rc.4"), 0);
+	cr_assert_eq(cmp_go(rc4, "1.21.0-rc.4"), 0);
+	cr_assert_gt(cmp_go(rc3, "1.21.0-0"), 0);
+	cr_assert_lt(cmp_go(rc4, "1.21"), 0);
+	free(rc3);
+	free(rc4);
+}
+
 Test(version, pep440_specifics)
 {
 	cr_assert_eq(cmp_pypi("1.0", "1.0.0"), 0);
