@@ -22,7 +22,7 @@ static const struct {
 	[ECO_PACKAGIST] = { "Packagist", "composer", VSCHEME_PACKAGIST },
 	[ECO_MAVEN] = { "Maven", "maven", VSCHEME_MAVEN },
 	[ECO_NUGET] = { "NuGet", "nuget", VSCHEME_NUGET },
-	[ECO_CONAN] = { "ConanCenter", "conan", VSCHEME_SEMVER },
+	[ECO_CONAN] = { "ConanCenter", "conan", VSCHEME_CONAN },
 	[ECO_PUB] = { "Pub", "pub", VSCHEME_SEMVER },
 	[ECO_HEX] = { "Hex", "hex", VSCHEME_SEMVER },
 };
@@ -189,6 +189,158 @@ int bytes_compare(const char *a, size_t an, const char *b, size_t bn)
 	return c < 0 ? -1 : 1;
 }
 
+/* ---------- ConanCenter ---------- */
+
+/*
+ * ConanCenter version order: Conan 2's Version class (conan/internal/model/version.py).
+ *
+ * A version is split at its last `+` into the version and a build, then the version at
+ * its first `-` into the main part and a pre-release; the main part, the pre-release and
+ * the build are each split at `.` into items. An item that is a number (ASCII digits) is
+ * an integer, any other (the empty one too) a string; trailing items that are the integer
+ * 0 do not count (4 = 4.0 = 4.0.0). Items compare as integers when both are, as strings
+ * (bytewise) when both are, and otherwise as the strings they read as (an integer without
+ * its leading zeros: 1.1.1k > 1.1.1, since "1k" > "1"). Lists of items compare item by
+ * item, a list that is a prefix of the other one sorting first.
+ *
+ * The main parts decide first. Of equal main parts, one with a pre-release sorts before
+ * one without (whatever their builds); two pre-releases then compare, and last the builds,
+ * none sorting before any.
+ *
+ * Python's int() also takes a sign, underscores, surrounding whitespace and non-ASCII
+ * digits; such items are strings here.
+ */
+
+struct citems {
+	const char *p; /* the text, items separated by '.' */
+	size_t n;
+	bool present; /* (a pre-release or a build) there is one */
+};
+
+static bool is_int(const char *p, size_t n)
+{
+	if (n == 0) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)p[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * The length of the text without its trailing integer-0 items (and their dots); *none is
+ * set when no item is left. An empty text is one empty item, a string.
+ */
+static size_t trim_zeros(const char *p, size_t n, bool *none)
+{
+	*none = false;
+	for (;;) {
+		size_t start = n;
+		while (start > 0 && p[start - 1] != '.') {
+			start--;
+		}
+		size_t k = start;
+		while (k < n && p[k] == '0') {
+			k++;
+		}
+		if (k < n || k == start) {
+			return n; /* not digits that are all 0 */
+		}
+		if (start == 0) {
+			*none = true;
+			return 0;
+		}
+		n = start - 1;
+	}
+}
+
+static int item_compare(const char *a, size_t an, const char *b, size_t bn)
+{
+	bool ai = is_int(a, an), bi = is_int(b, bn);
+	if (ai && bi) {
+		return digits_compare(a, an, b, bn);
+	}
+	/* A string with an integer: the integer as Python's str() writes it. */
+	if (ai) {
+		while (an > 1 && *a == '0') {
+			a++;
+			an--;
+		}
+	}
+	if (bi) {
+		while (bn > 1 && *b == '0') {
+			b++;
+			bn--;
+		}
+	}
+	return bytes_compare(a, an, b, bn);
+}
+
+static int items_compare(const struct citems *a, const struct citems *b)
+{
+	bool a_none, b_none;
+	size_t an = trim_zeros(a->p, a->n, &a_none), bn = trim_zeros(b->p, b->n, &b_none);
+	const char *x = a->p, *xe = a->p + an, *y = b->p, *ye = b->p + bn;
+	for (;;) {
+		if (a_none || b_none) {
+			return a_none == b_none ? 0 : a_none ? -1 : 1;
+		}
+		const char *xd = memchr(x, '.', (size_t)(xe - x));
+		const char *yd = memchr(y, '.', (size_t)(ye - y));
+		size_t xl = (size_t)((xd ? xd : xe) - x), yl = (size_t)((yd ? yd : ye) - y);
+		int c = item_compare(x, xl, y, yl);
+		if (c) {
+			return c;
+		}
+		a_none = !xd;
+		b_none = !yd;
+		x += xl + 1;
+		y += yl + 1;
+	}
+}
+
+struct cver {
+	struct citems main, pre, build;
+};
+
+static void cver_parse(const char *s, struct cver *v)
+{
+	size_t n = strlen(s);
+	const char *plus = memrchr(s, '+', n);
+	memset(v, 0, sizeof(*v));
+	if (plus) {
+		v->build = (struct citems){ plus + 1, n - (size_t)(plus + 1 - s), true };
+		n = (size_t)(plus - s);
+	}
+	const char *dash = memchr(s, '-', n);
+	if (dash) {
+		v->pre = (struct citems){ dash + 1, n - (size_t)(dash + 1 - s), true };
+		n = (size_t)(dash - s);
+	}
+	v->main = (struct citems){ s, n, true };
+}
+
+int conan_compare(const char *sa, const char *sb)
+{
+	struct cver a, b;
+	cver_parse(sa, &a);
+	cver_parse(sb, &b);
+	int c = items_compare(&a.main, &b.main);
+	if (c || a.pre.present != b.pre.present) {
+		return c ? c : a.pre.present ? -1 : 1;
+	}
+	if (a.pre.present && (c = items_compare(&a.pre, &b.pre))) {
+		return c;
+	}
+	if (a.build.present != b.build.present) {
+		return a.build.present ? 1 : -1;
+	}
+	return a.build.present ? items_compare(&a.build, &b.build) : 0;
+}
+
 int vers_compare(enum vscheme s, const char *a, const char *b)
 {
 	switch (s) {
@@ -202,6 +354,8 @@ int vers_compare(enum vscheme s, const char *a, const char *b)
 		return packagist_compare(a, b);
 	case VSCHEME_NUGET:
 		return nuget_compare(a, b);
+	case VSCHEME_CONAN:
+		return conan_compare(a, b);
 	case VSCHEME_SEMVER:
 	default:
 		return semver_compare(a, b);

@@ -9,7 +9,7 @@
  * run in time linear in the length of their inputs.
  *
  * Schemes (and what follows each):
- *   semver    npm, crates.io, Go, Hex, Pub, ConanCenter: SemVer 2.0 precedence, read leniently
+ *   semver    npm, crates.io, Go, Hex, Pub: SemVer 2.0 precedence, read leniently
  *             (a leading `v`, any number of numeric components; components past the third
  *             and anything after the first other character form the pre-release; build
  *             metadata after `+` is ignored, so Go's `+incompatible` is too; pseudo-versions
@@ -22,6 +22,9 @@
  *   rubygems  RubyGems: Gem::Version order.
  *   packagist Packagist: PHP's version_compare after Composer's removal of a leading `v`.
  *   nuget     NuGet: four numeric parts, case-insensitive SemVer pre-releases.
+ *   conan     ConanCenter: Conan 2's Version order (items split at `.`, integers or
+ *             strings, trailing zeros ignored, a `-` pre-release before the release, a
+ *             `+` build after it; see eco.c). `1.1.1k` > `1.1.1`.
  */
 #ifndef RUNNER_SCANNERS_ECO_H
 #define RUNNER_SCANNERS_ECO_H
@@ -50,7 +53,8 @@ enum vscheme {
 	VSCHEME_MAVEN,
 	VSCHEME_RUBYGEMS,
 	VSCHEME_PACKAGIST,
-	VSCHEME_NUGET,
+	VSCHEME_CONAN,
+	VSCHEME_NUGET, /* the last: loops over the schemes run to it */
 };
 
 /* The OSV ecosystem name ("npm", "PyPI", "crates.io", ...). */
@@ -84,6 +88,7 @@ int maven_compare(const char *a, const char *b);
 int rubygems_compare(const char *a, const char *b);
 int packagist_compare(const char *a, const char *b);
 int nuget_compare(const char *a, const char *b);
+int conan_compare(const char *a, const char *b);
 
 /* Whether s is a valid PEP 440 version (not a legacy one). */
 bool pep440_is_valid(const char *s);

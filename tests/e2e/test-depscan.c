@@ -1533,3 +1533,39 @@ Test(depscan, a_go_directive_at_a_release_candidate_is_checked_as_one)
 		free(mod);
 	}
 }
+
+/* ConanCenter versions in Conan's order: OpenSSL 1.1.1k is inside [1.1.1, 1.1.1t) (as
+ * SemVer, "1.1.1k" was a pre-release of 1.1.1, below the range, and passed); 1.1.1t and
+ * 3.0.0 are not. */
+Test(depscan, conan_versions_are_compared_as_conan_does)
+{
+	const char *rec = "{\"id\":\"TEST-7\",\"modified\":\"2024-01-01T00:00:00Z\","
+			  "\"summary\":\"openssl\",\"database_specific\":{\"severity\":\"HIGH\"},"
+			  "\"affected\":[{\"package\":{\"ecosystem\":\"ConanCenter\",\"name\":"
+			  "\"openssl\"},\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{"
+			  "\"introduced\":\"1.1.1\"},{\"fixed\":\"1.1.1t\"}]}]}]}";
+	import_records(&rec, 1);
+	const struct {
+		const char *version;
+		int status;
+	} cases[] = {
+		{ "1.1.1k", 3 }, { "1.1.1", 3 }, { "1.1.1t", 0 }, { "3.0.0", 0 }, { "1.1.0l", 0 }
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *lock = tu_strf("{\"version\": \"0.5\", \"requires\": [\"openssl/%s#"
+				     "ffa77daf83a57094149707928bdce823%%1667396813.184\"], "
+				     "\"build_requires\": [], \"python_requires\": []}\n",
+				     cases[i].version);
+		tu_write(ws, "conan/conan.lock", lock);
+		char *dir = tu_strf("%s/conan", ws);
+		int status;
+		json_t *doc = scan_json(dir, NULL, &status);
+		cr_expect_eq(status, cases[i].status, "openssl %s: exit %d", cases[i].version,
+			     status);
+		cr_expect_eq(json_array_size(json_object_get(doc, "findings")),
+			     cases[i].status ? 1 : 0, "openssl %s", cases[i].version);
+		json_decref(doc);
+		free(dir);
+		free(lock);
+	}
+}

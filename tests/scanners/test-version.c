@@ -94,6 +94,10 @@ static int cmp_nuget(const char *a, const char *b)
 {
 	return eco_compare(ECO_NUGET, a, b);
 }
+static int cmp_conan(const char *a, const char *b)
+{
+	return eco_compare(ECO_CONAN, a, b);
+}
 
 Test(version, semver_vectors)
 {
@@ -128,6 +132,13 @@ Test(version, packagist_vectors)
 Test(version, nuget_vectors)
 {
 	cr_assert_geq(check_file("version-order/nuget.txt", cmp_nuget), 30);
+}
+
+/* ConanCenter follows Conan's own Version order, not SemVer: OpenSSL's letter releases
+ * (1.1.1k) sort above 1.1.1 and below 1.1.1t. */
+Test(version, conan_vectors)
+{
+	cr_assert_geq(check_file("version-order/conan.txt", cmp_conan), 45);
 }
 
 Test(version, go_specifics)
