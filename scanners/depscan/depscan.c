@@ -533,8 +533,10 @@ int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *er
 			bool py = d->eco == ECO_PYPI;
 			s.error = policy_finding(
 				&s, d, "unresolved-version",
-				py ? "version not understood (not PEP 440)"
-				   : "version not understood (not a version of its registry)",
+				eco_version_too_long(d->version)
+					? "version not understood (too long to be one)"
+				: py ? "version not understood (not PEP 440)"
+				     : "version not understood (not a version of its registry)",
 				SEVERITY_HIGH,
 				py ? "pin a released version of the package (name==version)"
 				   : "lock a released version of the package from its registry",

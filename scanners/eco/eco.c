@@ -89,8 +89,31 @@ char *eco_normalize_name(enum eco e, const char *name)
 	return out;
 }
 
+bool eco_version_too_long(const char *v)
+{
+	return strnlen(v, ECO_MAX_VERSION + 1) > ECO_MAX_VERSION;
+}
+
+bool eco_compare_long(const char *a, const char *b, int *c)
+{
+	bool la = eco_version_too_long(a), lb = eco_version_too_long(b);
+	if (!la && !lb) {
+		return false;
+	}
+	if (la && lb) {
+		int r = strcmp(a, b);
+		*c = r < 0 ? -1 : r > 0;
+	} else {
+		*c = la ? -1 : 1;
+	}
+	return true;
+}
+
 bool eco_version_understood(enum eco e, const char *v)
 {
+	if (eco_version_too_long(v)) {
+		return false;
+	}
 	switch (e) {
 	case ECO_PYPI:
 		return pep440_is_valid(v);
@@ -325,10 +348,14 @@ static void cver_parse(const char *s, struct cver *v)
 
 int conan_compare(const char *sa, const char *sb)
 {
+	int c;
+	if (eco_compare_long(sa, sb, &c)) {
+		return c;
+	}
 	struct cver a, b;
 	cver_parse(sa, &a);
 	cver_parse(sb, &b);
-	int c = items_compare(&a.main, &b.main);
+	c = items_compare(&a.main, &b.main);
 	if (c || a.pre.present != b.pre.present) {
 		return c ? c : a.pre.present ? -1 : 1;
 	}

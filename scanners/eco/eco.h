@@ -5,8 +5,14 @@
  * Every comparator is total: any two strings compare, however malformed (the advisory
  * database and lockfiles are untrusted input, and a comparator that failed would have to
  * guess). Numbers of any length compare exactly (as digit strings, never as machine
- * integers). The comparators allocate nothing for versions up to a few hundred bytes and
- * run in time linear in the length of their inputs.
+ * integers). The comparators run in time linear in the length of their inputs.
+ *
+ * A version longer than ECO_MAX_VERSION bytes is not read (a hostile one would cost
+ * memory in proportion to its length on every comparison): every comparator sorts it
+ * below every version it reads (such versions among themselves bytewise), it is not a
+ * valid PEP 440 version, and eco_version_understood is false for it in every ecosystem,
+ * so that the scan reports it as a version it does not understand. The OSV loader refuses
+ * range events that long.
  *
  * Schemes (and what follows each):
  *   semver    npm, crates.io, Go, Hex, Pub: SemVer 2.0 precedence, read leniently
@@ -47,6 +53,9 @@ enum eco {
 	ECO_COUNT,
 };
 
+/* The longest version (bytes) the comparators read. */
+#define ECO_MAX_VERSION 256
+
 enum vscheme {
 	VSCHEME_SEMVER,
 	VSCHEME_PEP440,
@@ -75,6 +84,15 @@ enum vscheme eco_scheme(enum eco e);
  */
 char *eco_normalize_name(enum eco e, const char *name);
 
+/* Whether v is longer than ECO_MAX_VERSION bytes. */
+bool eco_version_too_long(const char *v);
+
+/*
+ * When a or b is longer than ECO_MAX_VERSION: true, with *c their order (a long version
+ * below every other, long ones bytewise). Each comparator starts with it.
+ */
+bool eco_compare_long(const char *a, const char *b, int *c);
+
 /* Compare two versions: < 0, 0 or > 0. */
 int vers_compare(enum vscheme s, const char *a, const char *b);
 static inline int eco_compare(enum eco e, const char *a, const char *b)
@@ -98,7 +116,8 @@ bool pep440_is_valid(const char *s);
  * place below every real version: valid PEP 440 for PyPI; for ecosystems whose registries
  * take only numbered versions (npm, crates.io, Go, Pub, Hex, NuGet, RubyGems) a digit
  * first (after one `v`). Maven, Packagist and ConanCenter take any text as a version
- * (`dev-main`, `cci.20230101`): always true there.
+ * (`dev-main`, `cci.20230101`): true there. False in every ecosystem for a version longer
+ * than ECO_MAX_VERSION.
  */
 bool eco_version_understood(enum eco e, const char *v);
 

@@ -230,6 +230,10 @@ static struct mtok pad_for(const struct mtok *other)
 
 int maven_compare(const char *sa, const char *sb)
 {
+	int long_c;
+	if (eco_compare_long(sa, sb, &long_c)) {
+		return long_c;
+	}
 	struct mver a, b;
 	mver_parse(sa, &a);
 	mver_parse(sb, &b);

@@ -150,6 +150,10 @@ static int compare_parts(const struct part *a, size_t an, const struct part *b, 
 
 int packagist_compare(const char *a, const char *b)
 {
+	int long_c;
+	if (eco_compare_long(a, b, &long_c)) {
+		return long_c;
+	}
 	struct pver va, vb;
 	pver_parse(a, &va);
 	pver_parse(b, &vb);

@@ -253,6 +253,9 @@ static char *lower_copy(const char *s, size_t *n)
 
 bool pep440_is_valid(const char *s)
 {
+	if (eco_version_too_long(s)) {
+		return false;
+	}
 	size_t n;
 	char *low = lower_copy(s, &n);
 	struct pep440 v;
@@ -443,6 +446,10 @@ static void legacy_key(const char *s, struct sbuf *key)
 
 int pep440_compare(const char *sa, const char *sb)
 {
+	int long_c;
+	if (eco_compare_long(sa, sb, &long_c)) {
+		return long_c;
+	}
 	size_t na, nb;
 	char *la = lower_copy(sa, &na), *lb = lower_copy(sb, &nb);
 	struct pep440 *va = xmalloc(sizeof(*va)), *vb = xmalloc(sizeof(*vb));

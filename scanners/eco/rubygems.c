@@ -106,6 +106,10 @@ static const struct seg zero = { "0", 1, true };
 
 int rubygems_compare(const char *a, const char *b)
 {
+	int long_c;
+	if (eco_compare_long(a, b, &long_c)) {
+		return long_c;
+	}
 	struct gemver ga, gb;
 	gem_parse(a, &ga);
 	gem_parse(b, &gb);

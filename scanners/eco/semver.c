@@ -164,10 +164,14 @@ int semver_prerelease_compare(const char *a, size_t an, const char *b, size_t bn
 
 static int semver_like_compare(const char *a, const char *b, unsigned max_core, bool fold_case)
 {
+	int c;
+	if (eco_compare_long(a, b, &c)) {
+		return c;
+	}
 	struct semver va, vb;
 	semver_parse(a, max_core, &va);
 	semver_parse(b, max_core, &vb);
-	int c = 0;
+	c = 0;
 	for (unsigned i = 0; i < max_core && c == 0; i++) {
 		c = digits_compare(va.core[i], va.core_len[i], vb.core[i], vb.core_len[i]);
 	}

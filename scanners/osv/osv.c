@@ -145,6 +145,14 @@ static int check_affected(const json_t *a, size_t i, char *err, size_t errlen)
 								    "events[%zu].%s is empty",
 								    i, r, e, k);
 						}
+						if (versioned &&
+						    eco_version_too_long(json_string_value(v))) {
+							return errf(err, errlen, -EINVAL,
+								    "affected[%zu].ranges[%zu]."
+								    "events[%zu].%s is longer "
+								    "than %u bytes",
+								    i, r, e, k, ECO_MAX_VERSION);
+						}
 						introduced += str_eq(k, "introduced");
 						known++;
 					}

@@ -1569,3 +1569,26 @@ Test(depscan, conan_versions_are_compared_as_conan_does)
 		free(lock);
 	}
 }
+
+/* A version longer than the comparators read (a hostile pom.xml's, which cost ~23 times
+ * its size in memory on every comparison) is not compared: it is reported as a version
+ * the scan does not understand, as severe as the package's worst advisory. */
+Test(depscan, a_version_too_long_to_compare_does_not_pass)
+{
+	import_fixture("osv/maven");
+	char version[1001];
+	for (size_t i = 0; i < 1000; i += 2) {
+		memcpy(version + i, "1.", 2);
+	}
+	version[999] = '1';
+	version[1000] = '\0';
+	char *pom = tu_strf("<project><modelVersion>4.0.0</modelVersion><groupId>x</groupId>"
+			    "<artifactId>y</artifactId><version>1</version><dependencies>"
+			    "<dependency><groupId>org.apache.logging.log4j</groupId>"
+			    "<artifactId>log4j-core</artifactId><version>2.14.%s</version>"
+			    "</dependency></dependencies></project>\n",
+			    version);
+	tu_write(ws, "long/pom.xml", pom);
+	expect_unresolved("long", "org.apache.logging.log4j:log4j-core=critical");
+	free(pom);
+}

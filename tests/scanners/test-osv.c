@@ -239,6 +239,13 @@ Test(osv, loader_refuses_bad_records)
 	}
 }
 
+/* 260 characters: longer than any version the comparators read. */
+#define LONG_VERSION_20 "00000000000000000000"
+#define LONG_VERSION                                                                            \
+	LONG_VERSION_20 LONG_VERSION_20 LONG_VERSION_20 LONG_VERSION_20 LONG_VERSION_20         \
+		LONG_VERSION_20 LONG_VERSION_20 LONG_VERSION_20 LONG_VERSION_20 LONG_VERSION_20 \
+			LONG_VERSION_20 LONG_VERSION_20 LONG_VERSION_20
+
 /* One record with an entry whose single range has that type and those events. */
 static char *range_record(const char *type, const char *events)
 {
@@ -270,6 +277,8 @@ Test(osv, loader_refuses_ranges_it_cannot_evaluate)
 		{ "ECOSYSTEM", "{\"introduced\":\"0\"},{\"last_affected\":\"\"}",
 		  "last_affected is empty" },
 		{ "ECOSYSTEM", "{\"introduced\":\"1.0\"},{\"limit\":\"\"}", "limit is empty" },
+		{ "ECOSYSTEM", "{\"introduced\":\"0\"},{\"fixed\":\"1." LONG_VERSION "\"}",
+		  "fixed is longer than 256 bytes" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		char *text = range_record(bad[i].type, bad[i].events);

@@ -253,6 +253,41 @@ Test(version, compare_is_total_on_junk)
 	}
 }
 
+/* A version longer than ECO_MAX_VERSION is not read (a hostile one cost memory in
+ * proportion to its length on every comparison: ~23 bytes a byte in Maven's): it sorts
+ * below every version that is, and no ecosystem understands it, so the scan reports it. */
+Test(version, versions_too_long_to_read)
+{
+	/* 1111...1: a number of ECO_MAX_VERSION digits, then one more; 0111...1 sorts below
+	 * the longer one bytewise. */
+	char *at_cap = xmalloc(ECO_MAX_VERSION + 1), *over = xmalloc(ECO_MAX_VERSION + 2);
+	memset(at_cap, '1', ECO_MAX_VERSION);
+	at_cap[ECO_MAX_VERSION] = '\0';
+	memset(over, '1', ECO_MAX_VERSION + 1);
+	over[ECO_MAX_VERSION + 1] = '\0';
+	char *over2 = xstrdup(over);
+	over2[0] = '0';
+	for (int s = VSCHEME_SEMVER; s <= VSCHEME_NUGET; s++) {
+		enum vscheme sc = (enum vscheme)s;
+		cr_expect_gt(vers_compare(sc, at_cap, "0"), 0, "scheme %d: read at the cap", s);
+		cr_expect_lt(vers_compare(sc, over, "0"), 0, "scheme %d", s);
+		cr_expect_gt(vers_compare(sc, "0", over), 0, "scheme %d", s);
+		cr_expect_lt(vers_compare(sc, over, at_cap), 0, "scheme %d", s);
+		cr_expect_eq(vers_compare(sc, over, over), 0, "scheme %d", s);
+		cr_expect_lt(vers_compare(sc, over2, over), 0, "scheme %d", s);
+		cr_expect_gt(vers_compare(sc, over, over2), 0, "scheme %d", s);
+	}
+	for (int e = 0; e < ECO_COUNT; e++) {
+		cr_expect(eco_version_understood((enum eco)e, at_cap), "%s", eco_name((enum eco)e));
+		cr_expect(!eco_version_understood((enum eco)e, over), "%s", eco_name((enum eco)e));
+	}
+	cr_expect(pep440_is_valid(at_cap));
+	cr_expect(!pep440_is_valid(over));
+	free(over2);
+	free(over);
+	free(at_cap);
+}
+
 Test(version, names)
 {
 	char *n = eco_normalize_name(ECO_PYPI, "Zope.Interface__x");
