@@ -58,6 +58,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	const char *buf = (const char *)data;
+#ifdef FUZZ_EXTRA
+	FUZZ_EXTRA(buf, size);
+#endif
 	struct tokens t;
 	tokens_init(&t);
 	for (int pattern = 0; pattern < 2; pattern++) {

@@ -36,6 +36,80 @@ static const char *const lexer_names[LEXER_COUNT] = {
 	"none", "c", "javascript", "go", "java", "python", "shell", "dockerfile", "yaml",
 };
 
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
+}
+
+/* The ASCII character of a Unicode escape whose backslash is at buf[i]: its value, or -1;
+ * *end is past it. */
+static int java_ascii_escape(const char *buf, size_t len, size_t i, size_t *end)
+{
+	size_t j = i + 1;
+	while (j < len && buf[j] == 'u') {
+		j++;
+	}
+	if (j == i + 1 || len - j < 4) {
+		return -1;
+	}
+	int v = 0;
+	for (size_t k = j; k < j + 4; k++) {
+		int d = hex_digit(buf[k]);
+		if (d < 0) {
+			return -1;
+		}
+		v = v * 16 + d;
+	}
+	*end = j + 4;
+	return v < 0x80 ? v : -1;
+}
+
+char *lex_java_unescape(const char *buf, size_t len, size_t *out_len)
+{
+	if (!memmem(buf, len, "\\u", 2)) {
+		return NULL;
+	}
+	char *out = NULL;
+	size_t o = 0;
+	for (size_t i = 0; i < len;) {
+		if (buf[i] != '\\') {
+			if (out) {
+				out[o++] = buf[i];
+			}
+			i++;
+			continue;
+		}
+		/* A run of backslashes: the last one is eligible when the run is odd. */
+		size_t j = i;
+		while (j < len && buf[j] == '\\') {
+			j++;
+		}
+		size_t end;
+		int v = (j - i) % 2 ? java_ascii_escape(buf, len, j - 1, &end) : -1;
+		if (v >= 0 && !out) {
+			out = xmalloc(len);
+			memcpy(out, buf, i);
+			o = i;
+		}
+		if (out) {
+			size_t keep = v >= 0 ? j - 1 - i : j - i;
+			memcpy(out + o, buf + i, keep);
+			o += keep;
+			if (v >= 0) {
+				out[o++] = v == '\n' ? '\r' : (char)v;
+			}
+		}
+		i = v >= 0 ? end : j;
+	}
+	if (out) {
+		*out_len = o;
+	}
+	return out;
+}
+
 const char *lang_name(enum lang l)
 {
 	return (unsigned)l < LANG_COUNT ? langs[l].name : "none";

@@ -153,6 +153,17 @@ int lex_run(enum lang lang, const char *buf, size_t len, bool pattern, struct to
 int lex_run_region(enum lang lang, const struct tokens *whole, size_t off, size_t rlen,
 		   struct tokens *t);
 
+/*
+ * Java source as javac reads it: the Unicode escapes (\uXXXX, \uuXXXX...) of ASCII
+ * characters translated first, so that `\u0022` closes a string, `\u002a\u002f` a comment and
+ * `\u0065xec` is `exec`. An escape of LF or CR becomes a lone CR (a line end for the Java
+ * lexer that does not count as a line), so that line numbers stay the file's. A backslash
+ * begins an escape only after an even number of backslashes, and a translated backslash
+ * begins none. Returns a new buffer (*out, *out_len; caller frees) when something was
+ * translated, NULL when the text has no such escape.
+ */
+char *lex_java_unescape(const char *buf, size_t len, size_t *out_len);
+
 /* Line (1-based) of a byte offset, and the 1-based column in code points. */
 uint32_t tokens_line_of(const struct tokens *t, uint32_t off);
 uint32_t tokens_column_of(const struct tokens *t, uint32_t off);

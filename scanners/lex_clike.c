@@ -127,51 +127,22 @@ static bool js_line_separator(const struct lexst *L, size_t i)
 	       (s[i + 2] == 0xA8 || s[i + 2] == 0xA9);
 }
 
-/* A Java Unicode escape \u+000a or \u+000d at s[i] (its backslash eligible). */
-static bool java_escaped_line_end(const struct lexst *L, size_t i)
-{
-	size_t j = i + 1;
-	while (j < L->end && L->s[j] == 'u') {
-		j++;
-	}
-	if (j == i + 1 || L->end - j < 4) {
-		return false;
-	}
-	unsigned v = 0;
-	for (size_t k = j; k < j + 4; k++) {
-		if (!isxdigit((unsigned char)L->s[k])) {
-			return false;
-		}
-		char d = (char)tolower((unsigned char)L->s[k]);
-		v = v * 16 + (unsigned)(d <= '9' ? d - '0' : d - 'a' + 10);
-	}
-	return v == 0x0A || v == 0x0D;
-}
-
 /*
  * Where a line comment ends: at the end of its line as the language has it. For C, C++,
  * Java and JavaScript that is a line feed or a lone carriage return too (gcc, javac and
  * JavaScript engines end a line there: code after `// x\r` is compiled); for JavaScript
- * also U+2028 and U+2029; for Java also a Unicode escape of either (`// \u000d code`,
- * which javac reads as a line end before anything else). Go ends lines at a line feed
- * only.
+ * also U+2028 and U+2029. (Java's Unicode escapes of either, `// \u000d code`, are
+ * translated before lexing: lex_java_unescape.) Go ends lines at a line feed only.
  */
 static size_t line_comment_end(const struct lexst *L, size_t p)
 {
 	bool cr = L->lang != LANG_GO;
 	bool js = L->lang == LANG_JAVASCRIPT || L->lang == LANG_TYPESCRIPT;
-	bool java = L->lang == LANG_JAVA;
-	size_t backslashes = 0;
 	for (size_t i = p; i < L->end; i++) {
 		char c = L->s[i];
 		if (c == '\n' || (c == '\r' && cr) || (js && js_line_separator(L, i))) {
 			return i;
 		}
-		/* A backslash begins an escape only after an even number of backslashes. */
-		if (java && c == '\\' && backslashes % 2 == 0 && java_escaped_line_end(L, i)) {
-			return i;
-		}
-		backslashes = c == '\\' ? backslashes + 1 : 0;
 	}
 	return L->end;
 }

@@ -700,12 +700,16 @@ int sast_scan(struct sast_scratch *s, const char *path, enum lang lang, const ch
 	size_t first = out->n;
 	memset(s->gave_up, 0, ruleset_count(s->rs) * sizeof(bool));
 	s->regions_dropped = false;
-	int r = lex_run(lang, buf, len, false, &s->tk);
+	/* Java is matched as javac reads it, its Unicode escapes translated (same lines). */
+	size_t jlen = 0;
+	_cleanup_free_ char *java = lang == LANG_JAVA ? lex_java_unescape(buf, len, &jlen) : NULL;
+	int r = java ? lex_run(lang, java, jlen, false, &s->tk)
+		     : lex_run(lang, buf, len, false, &s->tk);
 	if (r < 0) {
 		return r;
 	}
 	s->st->tokens += s->tk.n;
-	eval_tokens(s, &s->tk, path, 0, len, out);
+	eval_tokens(s, &s->tk, path, 0, java ? jlen : len, out);
 	/* Embedded scripts (CI run: blocks, command substitutions), and those they embed. */
 	s->n_queue = 0;
 	for (size_t i = 0; i < s->tk.n_regions; i++) {

@@ -788,6 +788,45 @@ Test(scan, a_match_inside_another_on_its_line_is_one_finding)
 	free(dir);
 }
 
+/*
+ * Java is matched as javac reads it: Unicode escapes are translated before anything else,
+ * so `\u002a\u002f` closes a comment, `\u0022` a string, and `\u0065xec` is exec (javac
+ * compiles three Runtime.exec calls from this file). An escaped backslash before `u0022`
+ * begins no escape. Findings keep the file's line numbers.
+ */
+Test(scan, java_unicode_escapes_are_read_as_javac_reads_them)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "E.java",
+		 "class E {\n"
+		 "  void f(String c) throws Exception {\n"
+		 "    /* \\u002a\\u002f Runtime.getRuntime().exec(\"ls \" + c); /* */\n"
+		 "    String s = \"x\\u0022 + Runtime.getRuntime().exec(\\u0022ls \\u0022 + c) + "
+		 "\\u0022\";\n"
+		 "    Runtime.getRuntime().\\u0065xec(\"ls \" + c);\n"
+		 "    String t = \"\\\\u0022 Runtime.getRuntime().exec(\\\"ls \\\" + c);\";\n"
+		 "    // \\u000d Runtime.getRuntime().exec(\"ls \" + c);\n"
+		 "  }\n"
+		 "}\n");
+	struct run r;
+	run_scan(&r, RULE_SAST, dir, NULL, 0, 1);
+	cr_assert_eq(r.r, 0, "%s", r.err);
+	unsigned per_line[10] = { 0 };
+	for (size_t i = 0; i < r.fl.n; i++) {
+		if (str_eq(r.fl.v[i].rule_id, "java.runtime-exec") && r.fl.v[i].line < 10) {
+			per_line[r.fl.v[i].line]++;
+		}
+	}
+	cr_assert_eq(per_line[3], 1);
+	cr_assert_eq(per_line[4], 1);
+	cr_assert_eq(per_line[5], 1);
+	cr_assert_eq(per_line[6], 0);
+	cr_assert_eq(per_line[7], 1);
+	run_release(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* A SAST finding on a line that holds a secret (a token beside verify=False, a key hashed
  * with MD5) quotes neither in its snippet nor in its message: the secret would travel into
  * reports, SARIF and notifications through the SAST stage. The findings themselves stay,
