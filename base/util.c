@@ -638,6 +638,19 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
 	return len;
 }
 
+size_t text_line_end(const char *s, size_t len, size_t off, size_t *next)
+{
+	size_t i = off;
+	while (i < len && s[i] != '\n' && s[i] != '\r') {
+		i++;
+	}
+	if (next) {
+		*next = i >= len ? len
+				 : i + (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n' ? 2 : 1);
+	}
+	return i;
+}
+
 bool utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;

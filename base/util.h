@@ -190,6 +190,18 @@ char *utf8_sanitize(const char *s, size_t len);
 bool utf8_valid(const char *s, size_t len);
 
 /*
+ * Lines of text end at LF, CRLF or a lone CR, for every scanner's line numbers alike. The
+ * end of the line that starts at or contains off (the offset of its CR or LF, or len), and
+ * in *next (may be NULL) where the next line starts (len when there is none).
+ */
+size_t text_line_end(const char *s, size_t len, size_t off, size_t *next);
+/* Whether s[i] ends a line: an LF, or a CR not followed by an LF. */
+static inline bool text_is_line_end(const char *s, size_t len, size_t i)
+{
+	return s[i] == '\n' || (s[i] == '\r' && (i + 1 >= len || s[i + 1] != '\n'));
+}
+
+/*
  * Is p a relative path that stays inside its base: not empty, not absolute, no ".."
  * component? (Symbolic links are the caller's concern.)
  */

@@ -3,6 +3,7 @@
  */
 #include "finding.h"
 
+#include "lex.h"
 #include "sbuf.h"
 #include "util.h"
 
@@ -417,35 +418,137 @@ int finding_list_from_json(const json_t *arr, struct finding_list *fl)
 	return 0;
 }
 
-/*
- * Does the comment text at p (up to end) suppress rule_id? See the header. With
- * own_line_only, the marker counts only on a line that holds nothing but the comment (a
- * comment above the code); a comment after code on a line speaks for that line alone.
- */
-static int parse_ignore(const char *p, const char *end, const char *rule_id, bool own_line_only,
-			char **reason)
+static const char marker[] = "runner:ignore";
+
+static bool is_blank(char c)
 {
-	static const char marker[] = "runner:ignore";
-	const char *m = memmem(p, (size_t)(end - p), marker, sizeof(marker) - 1);
-	if (!m) {
-		return 0;
-	}
-	for (const char *q = p; own_line_only && q < m; q++) {
-		if (!isspace((unsigned char)*q) && !strchr("/*#<!-;%", *q)) {
-			return 0;
+	return c == ' ' || c == '\t';
+}
+
+/* Is o[0..n) a comment opener: '#', two slashes, slash-star, two dashes, '<!--', ';', '%'
+ * (each repeated, as doc comments do: three slashes, slash and two stars; or two slashes or
+ * slash-star and '!'), or with at_line_start a block comment's continuing '*'? */
+static bool is_opener(const char *o, size_t n, bool at_line_start)
+{
+	size_t k = 0;
+	if (n >= 2 && o[0] == '/' && (o[1] == '/' || o[1] == '*')) {
+		if (n == 3 && o[2] == '!') {
+			return true;
 		}
+		for (k = 2; k < n && o[k] == o[1]; k++) {
+		}
+		return k == n;
 	}
-	/* In a comment: what comes just before the marker (spaces aside) opens a comment
-	 * ('#', two slashes, slash-star, two dashes, '<!--', ';', '%') or continues a block
-	 * comment ('*'): not a quote, a letter or anything else, so that a string holding the
-	 * marker suppresses nothing. */
+	if (n == 4 && memcmp(o, "<!--", 4) == 0) {
+		return true;
+	}
+	if (!strchr("#-;%*", o[0]) || (o[0] == '-' && n < 2) || (o[0] == '*' && !at_line_start)) {
+		return false;
+	}
+	for (k = 1; k < n && o[k] == o[0]; k++) {
+	}
+	return k == n;
+}
+
+/*
+ * Without the file's tokens (a file the secrets scan reads as plain text): is the marker at
+ * m, on the line [ls, le), clearly in a comment? What comes just before it (blanks aside)
+ * must be a comment opener, which stands at the start of the line (after blanks) or after
+ * a blank outside quotes. Quotes are followed along the line with backslash escapes; a
+ * quote left open (an apostrophe in prose included) makes the marker count as quoted: in
+ * doubt, it suppresses nothing. With own_line, only a comment at the start of the line.
+ */
+static bool in_comment_plain(const char *ls, const char *m, bool own_line)
+{
 	const char *b = m;
-	while (b > p && isspace((unsigned char)b[-1])) {
+	while (b > ls && is_blank(b[-1])) {
 		b--;
 	}
-	if (b == p || !strchr("#/*-;%", b[-1]) ||
-	    (b[-1] == '/' && !(b - p >= 2 && (b[-2] == '/' || b[-2] == '*'))) ||
-	    (b[-1] == '-' && !(b - p >= 2 && b[-2] == '-'))) {
+	const char *o = b;
+	while (o > ls && strchr("#/*-;%<!", o[-1])) {
+		o--;
+	}
+	if (o == b) {
+		return false;
+	}
+	const char *q = ls;
+	while (q < o && is_blank(*q)) {
+		q++;
+	}
+	bool at_start = q == o;
+	if (!is_opener(o, (size_t)(b - o), at_start)) {
+		return false;
+	}
+	if (at_start) {
+		return true;
+	}
+	if (own_line || !is_blank(o[-1])) {
+		return false;
+	}
+	char quote = 0;
+	for (q = ls; q < o; q++) {
+		if (*q == '\\') {
+			q++;
+		} else if (!quote && (*q == '"' || *q == '\'' || *q == '`')) {
+			quote = *q;
+		} else if (*q == quote) {
+			quote = 0;
+		}
+	}
+	return quote == 0 && q == o;
+}
+
+/*
+ * Is the marker at m, on the line [ls, le) of text, in a comment? For a file the lexer
+ * tokenized (lex_file_comment()), only a comment token counts, and *cend gets where the
+ * comment (or the line) ends; for others, in_comment_plain(). With own_line, the line must
+ * hold nothing but comments.
+ */
+static bool in_comment(const char *text, size_t len, const char *ls, const char *le, const char *m,
+		       bool own_line, const char **cend)
+{
+	size_t cs, ce;
+	int r = lex_file_comment(text, len, (size_t)(m - text), &cs, &ce);
+	*cend = le;
+	if (r == -ENOENT) {
+		return in_comment_plain(ls, m, own_line);
+	}
+	if (r != 1) {
+		return false;
+	}
+	if (text + ce < le) {
+		*cend = text + ce;
+	}
+	for (const char *q = ls; own_line && q < le;) {
+		if (isspace((unsigned char)*q)) {
+			q++;
+		} else if (lex_file_comment(text, len, (size_t)(q - text), &cs, &ce) == 1) {
+			q = text + ce;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Does a comment on the line [ls, le) of text suppress rule_id? See the header. With
+ * own_line_only, the marker counts only on a line that holds nothing but the comment (a
+ * comment above the code); a comment after code on a line speaks for that line alone. The
+ * first marker on the line that is in a comment is the one read.
+ */
+static int parse_ignore(const char *text, size_t len, const char *ls, const char *le,
+			const char *rule_id, bool own_line_only, char **reason)
+{
+	const char *m = NULL, *end = le;
+	for (const char *p = ls; p < le;) {
+		m = memmem(p, (size_t)(le - p), marker, sizeof(marker) - 1);
+		if (!m || in_comment(text, len, ls, le, m, own_line_only, &end)) {
+			break;
+		}
+		p = m + 1;
+	}
+	if (!m) {
 		return 0;
 	}
 	const char *s = m + sizeof(marker) - 1;
@@ -513,30 +616,31 @@ int finding_inline_suppression(const char *text, size_t len, unsigned line, cons
 	if (line == 0 || !rule_id) {
 		return 0;
 	}
-	/* Find the start of line-1 and line. */
-	const char *p = text, *end = text + len, *prev = NULL, *cur = NULL;
-	for (unsigned l = 1; p <= end; l++) {
+	/* Find the start of line-1 and line; lines end at LF, CRLF or a lone CR, as the
+	 * scanners number them. */
+	size_t off = 0, next = 0, cur = SIZE_MAX, prev = SIZE_MAX;
+	for (unsigned l = 1; off <= len; l++, off = next) {
 		if (l == line - 1) {
-			prev = p;
+			prev = off;
 		}
 		if (l == line) {
-			cur = p;
+			cur = off;
 			break;
 		}
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl) {
-			break;
+		text_line_end(text, len, off, &next);
+		if (next >= len && (off == len || !text_is_line_end(text, len, next - 1))) {
+			break; /* that was the last line */
 		}
-		p = nl + 1;
 	}
 	int best = 0;
-	const char *lines[2] = { cur, prev };
+	const size_t lines[2] = { cur, prev };
 	for (size_t i = 0; i < 2; i++) {
-		if (!lines[i]) {
+		if (lines[i] == SIZE_MAX) {
 			continue;
 		}
-		const char *le = memchr(lines[i], '\n', (size_t)(end - lines[i]));
-		int r = parse_ignore(lines[i], le ? le : end, rule_id, i == 1, reason);
+		size_t le = text_line_end(text, len, lines[i], NULL);
+		int r = parse_ignore(text, len, text + lines[i], text + le, rule_id, i == 1,
+				     reason);
 		if (r == 1) {
 			return 1;
 		}

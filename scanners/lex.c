@@ -283,8 +283,19 @@ void tokens_init(struct tokens *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* The tokens of the file lex_run() last tokenized on this thread, for lex_file_comment(). */
+static _Thread_local const struct tokens *last_file;
+
+void lex_forget_file(void)
+{
+	last_file = NULL;
+}
+
 void tokens_release(struct tokens *t)
 {
+	if (last_file == t) {
+		last_file = NULL;
+	}
 	free(t->v);
 	if (!t->lines_borrowed) {
 		free(t->line_off);
@@ -413,17 +424,17 @@ static void build_lines(struct tokens *t)
 		t->line_off = xreallocarray(t->line_off, t->lines_cap, sizeof(uint32_t));
 	}
 	t->line_off[t->n_lines++] = 0;
-	for (const char *p = t->src, *e = t->src + t->len; p < e;) {
-		const char *nl = memchr(p, '\n', (size_t)(e - p));
-		if (!nl) {
-			break;
+	/* Lines end at LF, CRLF or a lone CR (text_line_end(), as the other scanners count). */
+	for (size_t off = 0, next; off < t->len; off = next) {
+		text_line_end(t->src, t->len, off, &next);
+		if (next >= t->len && !text_is_line_end(t->src, t->len, next - 1)) {
+			break; /* the last line, without a line end */
 		}
 		if (t->n_lines == t->lines_cap) {
 			t->lines_cap *= 2;
 			t->line_off = xreallocarray(t->line_off, t->lines_cap, sizeof(uint32_t));
 		}
-		t->line_off[t->n_lines++] = (uint32_t)(nl + 1 - t->src);
-		p = nl + 1;
+		t->line_off[t->n_lines++] = (uint32_t)next;
 	}
 }
 
@@ -532,6 +543,9 @@ static void hash_tokens(struct tokens *t)
 static void tokens_reset(struct tokens *t, enum lang lang, const char *buf, size_t len,
 			 bool pattern)
 {
+	if (last_file == t) {
+		last_file = NULL;
+	}
 	t->n = 0;
 	t->n_regions = 0;
 	t->regions_dropped = false;
@@ -595,7 +609,11 @@ int lex_run(enum lang lang, const char *buf, size_t len, bool pattern, struct to
 		return -EINVAL;
 	}
 	build_lines(t);
-	return lex_finish(t, 0, len, 0);
+	int r = lex_finish(t, 0, len, 0);
+	if (r == 0 && !pattern) {
+		last_file = t;
+	}
+	return r;
 }
 
 int lex_run_region(enum lang lang, const struct tokens *whole, size_t off, size_t rlen,
@@ -662,6 +680,66 @@ bool tokens_in_comment(const struct tokens *t, uint32_t off)
 		}
 	}
 	return lo < t->n_comments && t->comments[lo][0] <= off && off < t->comments[lo][1];
+}
+
+/* The comment of t around off: 1 and its range, or 0. */
+static int comment_around(const struct tokens *t, size_t off, size_t *start, size_t *end)
+{
+	size_t lo = 0, hi = t->n_comments;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->comments[mid][1] <= off) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	if (lo < t->n_comments && t->comments[lo][0] <= off && off < t->comments[lo][1]) {
+		*start = t->comments[lo][0];
+		*end = t->comments[lo][1];
+		return 1;
+	}
+	return 0;
+}
+
+int lex_file_comment(const char *buf, size_t len, size_t off, size_t *start, size_t *end)
+{
+	const struct tokens *f = last_file;
+	if (!f || f->src != buf || f->len != len || f->pattern || off >= len) {
+		return -ENOENT;
+	}
+	if (comment_around(f, off, start, end)) {
+		return 1;
+	}
+	/* Not a comment of the file's own language: perhaps one of a script it embeds (a
+	 * run: block), or of a script that one embeds ($(...)), tokenized again here. */
+	struct tokens sub;
+	tokens_init(&sub);
+	const struct tokens *cur = f;
+	int r = 0;
+	for (unsigned depth = 0; depth < LEX_MAX_DEPTH; depth++) {
+		const struct lex_region *g = NULL;
+		for (size_t i = 0; i < cur->n_regions && !g; i++) {
+			if (cur->regions[i].off <= off &&
+			    off - cur->regions[i].off < cur->regions[i].len) {
+				g = &cur->regions[i];
+			}
+		}
+		if (!g) {
+			break;
+		}
+		struct lex_region reg = *g;
+		if (lex_run_region(reg.lang, f, reg.off, reg.len, &sub) < 0) {
+			break; /* not known to be a comment: it is not one */
+		}
+		if (comment_around(&sub, off, start, end)) {
+			r = 1;
+			break;
+		}
+		cur = &sub;
+	}
+	tokens_release(&sub);
+	return r;
 }
 
 uint32_t tokens_find(const struct tokens *t, uint32_t off)

@@ -170,6 +170,19 @@ uint32_t tokens_column_of(const struct tokens *t, uint32_t off);
 
 /* Is off inside a comment? */
 bool tokens_in_comment(const struct tokens *t, uint32_t off);
+/*
+ * Is off in a comment of buf, the file lex_run() last tokenized (not as a pattern) on this
+ * thread, or of a script it embeds? Inline suppressions (finding_inline_suppression()) are
+ * read after the scan from the file's text alone and ask here. Returns 1 and the comment's
+ * range [*start, *end), 0 when off is not in a comment, or -ENOENT when buf (pointer and
+ * length) is not that file, or is no longer: a new lex_run() or tokens_release() of its
+ * tokens, or lex_forget_file(), forgets it.
+ */
+int lex_file_comment(const char *buf, size_t len, size_t off, size_t *start, size_t *end);
+/* Forget the file lex_run() last tokenized on this thread (a scan of another kind of file
+ * is about to ask about its own text). */
+void lex_forget_file(void);
+
 /* Index of the token containing off, or TOK_NONE. */
 uint32_t tokens_find(const struct tokens *t, uint32_t off);
 

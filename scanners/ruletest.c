@@ -90,8 +90,9 @@ static void parse_labels(const char *buf, size_t len, struct labels *out)
 	unsigned line = 1;
 	const char *p = buf, *end = buf + len;
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *e = nl ? nl : end;
+		/* Lines as the scanners number them (text_line_end()). */
+		size_t next;
+		const char *e = buf + text_line_end(buf, len, (size_t)(p - buf), &next);
 		if (parse_label_line(p, e, 0, out)) {
 			/* target fixed below */
 		} else {
@@ -101,7 +102,7 @@ static void parse_labels(const char *buf, size_t len, struct labels *out)
 			pending_from = out->n;
 		}
 		line++;
-		p = nl ? nl + 1 : end;
+		p = buf + next;
 	}
 	for (size_t i = pending_from; i < out->n; i++) {
 		out->v[i].line = 0; /* a label at the end labels nothing */

@@ -5,6 +5,7 @@
 #include "secrets.h"
 
 #include "filefind.h"
+#include "lex.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -387,8 +388,10 @@ static uint32_t line_of(const char *buf, size_t off, size_t *cursor_off, uint32_
 		*cursor_off = 0;
 		*cursor_line = 1;
 	}
+	/* Lines end at LF, CRLF or a lone CR (text_line_end()); off < the buffer's length,
+	 * so buf[i + 1] can be read. */
 	for (size_t i = *cursor_off; i < off; i++) {
-		if (buf[i] == '\n') {
+		if (text_is_line_end(buf, off + 1, i)) {
 			(*cursor_line)++;
 		}
 	}
@@ -399,7 +402,7 @@ static uint32_t line_of(const char *buf, size_t off, size_t *cursor_off, uint32_
 static uint32_t column_of(const char *buf, size_t off)
 {
 	size_t ls = off;
-	while (ls > 0 && buf[ls - 1] != '\n') {
+	while (ls > 0 && buf[ls - 1] != '\n' && buf[ls - 1] != '\r') {
 		ls--;
 	}
 	uint32_t col = 1;
@@ -417,6 +420,9 @@ int secrets_scan(struct secrets_scratch *s, const char *path, const char *buf, s
 	if (!st) {
 		st = &dummy;
 	}
+	/* Inline suppressions here read the text as plain text, never with the tokens of a
+	 * SAST scan of the same buffer: the result must not depend on which scans ran. */
+	lex_forget_file();
 	s->n_spans = 0;
 	s->min_sev = -1;
 	memset(s->last_line, 0, ruleset_count(s->rs) * sizeof(size_t));

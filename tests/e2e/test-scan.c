@@ -249,6 +249,85 @@ Test(scan_cli, file_names_cannot_forge_report_lines)
 	free(dir);
 }
 
+/* A runner:ignore marker in a string literal suppresses nothing, in a file read as text (the
+ * secrets scan) or tokenized (SAST: only a comment token counts, a triple-quoted string
+ * whose line starts with '#' included); one in a comment of a script embedded in CI YAML
+ * does. */
+Test(scan_cli, markers_in_strings_suppress_nothing)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "s/config.json",
+		 "{\"aws_access_key_id\": \"AKIAZ7Q3MFXR2LHQ5KTB\", \"aws_secret_access_key\": "
+		 "\"q8Vb3Xr9Lm2Np7Tz4Wk6Yc1Hd5Fg0Js8Ae3Ru7Io\", \"note\": \"# runner:ignore * -- "
+		 "vendor sample values\"}\n");
+	struct tu_result r = tu_runner_run(dir, "scan", "secrets", "s", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	lacks(r.out, "suppressed");
+	tu_result_free(&r);
+	tu_write(dir, "c/x.c",
+		 "#include <stdio.h>\n#include <string.h>\n"
+		 "void f(char **argv)\n{\n\tchar buf[8];\n"
+		 "\tstrcpy(buf, argv[1]); puts(\"# runner:ignore * -- x y z\");\n}\n");
+	r = tu_runner_run(dir, "scan", "sast", "c", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	has(r.out, "c/x.c:6:2: high c.strcpy");
+	lacks(r.out, "suppressed");
+	tu_result_free(&r);
+	tu_write(dir, "py/x.py",
+		 "import os\nx = \"\"\"\n# runner:ignore * -- not a comment, a string\n"
+		 "\"\"\"; os.system(x)\n");
+	r = tu_runner_run(dir, "scan", "sast", "py", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	has(r.out, "py/x.py:4:6: high py.os-system");
+	lacks(r.out, "suppressed");
+	tu_result_free(&r);
+	/* Comments still suppress, in a script embedded in YAML too. */
+	tu_write(dir, "ci/.github/workflows/ci.yml",
+		 "on: push\njobs:\n  b:\n    runs-on: x\n    steps:\n      - run: |\n"
+		 "          # runner:ignore * -- a pinned vendor script\n"
+		 "          curl -s https://x.example/i.sh | sh\n");
+	tu_write(dir, "ci/y.py", "import os\nos.system(x)  # runner:ignore * -- a fixed command\n");
+	r = tu_runner_run(dir, "scan", "sast", "ci", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	has(r.out, "(suppressed, inline: a pinned vendor script)");
+	has(r.out, "(suppressed, inline: a fixed command)");
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* Lines end at LF, CRLF or a lone CR for the scanners' line numbers and for inline markers
+ * alike: in a file with CR line ends, a marker does not cover the whole file. */
+Test(scan_cli, markers_in_cr_files_cover_their_line_only)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "s/c.txt",
+		 "x = 1\rtoken = \"AKIAZ7Q3MFXR2LHQ5KTB\"\r\r# runner:ignore * -- far below\r");
+	struct tu_result r = tu_runner_run(dir, "scan", "secrets", "s", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	has(r.out, "s/c.txt:2:10: critical secret.aws-access-key-id");
+	lacks(r.out, "suppressed");
+	tu_result_free(&r);
+	tu_write(dir, "c/x.c",
+		 "#include <string.h>\rvoid f(char *d, char *s)\r{\r\tstrcpy(d, s);\r}\r"
+		 "// runner:ignore * -- two lines below\r");
+	r = tu_runner_run(dir, "scan", "sast", "c", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	has(r.out, "c/x.c:4:2: high c.strcpy");
+	lacks(r.out, "suppressed");
+	tu_result_free(&r);
+	tu_write(dir, "c/x.c",
+		 "#include <string.h>\r\nvoid f(char *d, char *s)\r{\r"
+		 "\t/* runner:ignore c.strcpy -- the line below */\r\tstrcpy(d, s);\r}\r");
+	r = tu_runner_run(dir, "scan", "sast", "c", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	has(r.out, "c/x.c:5:2: high c.strcpy");
+	has(r.out, "(suppressed, inline: the line below)");
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* The secrets scan looks into generated files by default (a bundled key in a *.min.js, a
  * rendered manifest marked DO NOT EDIT); the sast scan does not. */
 Test(scan_cli, secrets_are_found_in_generated_files)

@@ -183,3 +183,69 @@ Test(finding, markers_outside_comments_suppress_nothing)
 		free(reason);
 	}
 }
+
+/* A file read as plain text (the secrets scan): a marker counts only after a comment opener
+ * at the start of the line or after a blank outside quotes. */
+Test(finding, plain_text_markers_in_strings_suppress_nothing)
+{
+	static const char *const inert[] = {
+		"{\"key\": \"AKIAZ7Q3MFXR2LHQ5KTB\", \"note\": \"# runner:ignore * -- vendor "
+		"sample values\"}\n",
+		"strcpy(buf, argv[1]); puts(\"# runner:ignore * -- x y z\");\n",
+		"x = \" # runner:ignore * -- a blank inside the quotes\"\n",
+		"x = \"a\\\" # runner:ignore * -- an escaped quote\"\n",
+		"x = 'it''s # runner:ignore * -- doubled quotes'\n",
+		"x = `# runner:ignore * -- template`\n",
+		"x = 1;# runner:ignore * -- glued to code\n",
+		"x = a % b; y = c * runner:ignore * -- not an opener\n",
+		"x = 1 # runner:ignore * -- a comment after code\nstrcpy(a, b);\n",
+	};
+	for (size_t i = 0; i < sizeof(inert) / sizeof(inert[0]); i++) {
+		char *reason = NULL;
+		unsigned line = strchr(inert[i], '\n')[1] ? 2 : 1;
+		cr_assert_eq(finding_inline_suppression(inert[i], strlen(inert[i]), line,
+							"c.strcpy", &reason),
+			     0, "%s", inert[i]);
+		free(reason);
+	}
+	static const char *const comments[] = {
+		"x = 'it' # runner:ignore * -- quotes closed before the comment\n",
+		"x = \"a\\\\\" # runner:ignore * -- an escaped backslash\n",
+		"\t/** runner:ignore * -- a doc comment */\n",
+		"/// runner:ignore * -- a doc comment\n",
+		"  ## runner:ignore * -- above the line\nstrcpy(a, b);\n",
+	};
+	for (size_t i = 0; i < sizeof(comments) / sizeof(comments[0]); i++) {
+		char *reason = NULL;
+		unsigned line = strchr(comments[i], '\n')[1] ? 2 : 1;
+		cr_assert_eq(finding_inline_suppression(comments[i], strlen(comments[i]), line,
+							"c.strcpy", &reason),
+			     1, "%s", comments[i]);
+		free(reason);
+	}
+}
+
+/* Lines end at LF, CRLF or a lone CR, as the scanners number them: in a file with CR line
+ * ends, a marker speaks for its own line (and the next) only. */
+Test(finding, markers_cover_their_own_line_whatever_the_line_ends)
+{
+	const char *cr = "strcpy(a, b);\rint x;\r// runner:ignore * -- three lines down\r"
+			 "strcpy(c, d);\r";
+	char *reason = NULL;
+	cr_assert_eq(finding_inline_suppression(cr, strlen(cr), 1, "c.strcpy", &reason), 0);
+	cr_assert_eq(finding_inline_suppression(cr, strlen(cr), 2, "c.strcpy", &reason), 0);
+	cr_assert_eq(finding_inline_suppression(cr, strlen(cr), 4, "c.strcpy", &reason), 1);
+	cr_assert_str_eq(reason, "three lines down");
+	free(reason);
+	reason = NULL;
+	const char *crlf = "strcpy(a, b);\r\n// runner:ignore * -- the next line\r\nstrcpy(c, d);";
+	cr_assert_eq(finding_inline_suppression(crlf, strlen(crlf), 1, "c.strcpy", &reason), 0);
+	cr_assert_eq(finding_inline_suppression(crlf, strlen(crlf), 3, "c.strcpy", &reason), 1);
+	cr_assert_str_eq(reason, "the next line");
+	free(reason);
+	reason = NULL;
+	const char *mixed = "a\r\rstrcpy(a, b); # runner:ignore * -- on line three\n";
+	cr_assert_eq(finding_inline_suppression(mixed, strlen(mixed), 1, "c.strcpy", &reason), 0);
+	cr_assert_eq(finding_inline_suppression(mixed, strlen(mixed), 3, "c.strcpy", &reason), 1);
+	free(reason);
+}
