@@ -666,10 +666,10 @@ int secscan_paths(struct stage_worker *w, const char *const *paths, size_t n, js
 	return code;
 }
 
-/* s with its line breaks written as \n and \r. */
+/* s (NULL: nothing) with its line breaks written as \n and \r. */
 static void put_one_line(FILE *f, const char *s)
 {
-	for (; *s; s++) {
+	for (; s && *s; s++) {
 		if (*s == '\n' || *s == '\r') {
 			fputs(*s == '\n' ? "\\n" : "\\r", f);
 		} else {
@@ -753,27 +753,38 @@ void secscan_print_text(FILE *f, const char *what, const json_t *result, size_t 
 		const char *disp = jstr(fj, "disposition");
 		const json_t *sup = json_object_get(fj, "suppression");
 		if (str_eq(disp, "suppressed") && sup) {
-			fprintf(f, " (suppressed, %s: %s)", jstr(sup, "kind"), jstr(sup, "reason"));
+			/* The reason is the source's or the pipeline's: one line too. */
+			fprintf(f, " (suppressed, %s: ", jstr(sup, "kind"));
+			put_one_line(f, jstr(sup, "reason"));
+			fputc(')', f);
 		} else if (str_eq(disp, "below-threshold")) {
 			fprintf(f, " (below the threshold)");
 		}
 		fprintf(f, "\n");
 		const char *snip = jstr(fj, "snippet");
 		if (*snip) {
-			fprintf(f, "%6lld | %s\n", (long long)jint(fj, "line"), snip);
+			fprintf(f, "%6lld | ", (long long)jint(fj, "line"));
+			put_one_line(f, snip);
+			fputc('\n', f);
 		}
 		const char *fix = jstr(fj, "fix");
 		if (*fix && !str_eq(disp, "suppressed")) {
-			fprintf(f, "       fix: %s\n", fix);
+			fputs("       fix: ", f);
+			put_one_line(f, fix);
+			fputc('\n', f);
 		}
 	}
 	const json_t *notes = json_object_get(stats, "notes");
 	for (size_t i = 0; i < json_array_size(notes); i++) {
-		fprintf(f, "note: %s\n", json_string_value(json_array_get(notes, i)));
+		fputs("note: ", f);
+		put_one_line(f, json_string_value(json_array_get(notes, i)));
+		fputc('\n', f);
 	}
 	const json_t *gnotes = json_object_get(json_object_get(result, "gate"), "notes");
 	for (size_t i = 0; i < json_array_size(gnotes); i++) {
-		fprintf(f, "note: %s\n", json_string_value(json_array_get(gnotes, i)));
+		fputs("note: ", f);
+		put_one_line(f, json_string_value(json_array_get(gnotes, i)));
+		fputc('\n', f);
 	}
 	fprintf(f, "%s\n", jstr(result, "summary"));
 	fflush(f);

@@ -541,6 +541,29 @@ Test(scan_pipeline, allow_entries_suppress_until_they_expire)
 	free(dir);
 }
 
+/* A suppression's reason is printed on the finding's line like the rest of it: a line
+ * break in an allow entry's reason, or a CR in a source line, forges no report line. */
+Test(scan_pipeline, reasons_and_source_lines_stay_on_one_line)
+{
+	char *dir = workspace("version: 1\nstages:\n  sast:\n    uses: sast\n    with:\n"
+			      "      paths: [src]\n      allow:\n        - id: c.strcpy\n"
+			      "          path: src/bad.c\n"
+			      "          reason: \"sized by the caller\\rsrc/x.c:1:1: forged\"\n"
+			      "          expires: 2999-12-31\n");
+	tu_write(dir, "src/cr.c", "void f(char *d, char *s)\r{\r\tstrcpy(d, s);\r}\r");
+	struct tu_result r = tu_runner_run(dir, "run", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	char *log = tu_readf("%s/.runner/runs/latest/logs/sast.log", dir);
+	has(log, "(suppressed, allow: sized by the caller\\rsrc/x.c:1:1: forged)");
+	has(log, "src/cr.c:3:2: high c.strcpy");
+	has(log, "3 | void f(char *d, char *s)\\r{\\r");
+	lacks(log, "\r");
+	free(log);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 Test(scan_pipeline, configuration_errors_point_at_the_pipeline)
 {
 	char *dir =
