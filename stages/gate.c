@@ -307,9 +307,60 @@ static bool id_matches(const struct gate_allow *a, const struct finding *f)
 	return false;
 }
 
+/* Split s (a heap copy, modified) at '/' into its components; returns their count. */
+static size_t split_path(char *s, char ***out)
+{
+	size_t n = 1;
+	for (const char *p = s; *p; p++) {
+		n += *p == '/';
+	}
+	char **v = xreallocarray(NULL, n, sizeof(char *));
+	size_t k = 0;
+	v[k++] = s;
+	for (char *p = s; *p; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			v[k++] = p + 1;
+		}
+	}
+	*out = v;
+	return k;
+}
+
+bool gate_path_glob(const char *pat, const char *path)
+{
+	char *ps = xstrdup(pat), *fs = xstrdup(path);
+	char **pc, **fc;
+	size_t np = split_path(ps, &pc), nf = split_path(fs, &fc);
+	/* ok[j]: the components of pat so far match the first j components of path. */
+	bool *ok = xcalloc(nf + 1, sizeof(bool)), *nx = xcalloc(nf + 1, sizeof(bool));
+	ok[0] = true;
+	for (size_t i = 0; i < np; i++) {
+		bool any = str_eq(pc[i], "**");
+		for (size_t j = 0; j <= nf; j++) {
+			if (any) {
+				nx[j] = ok[j] || (j > 0 && nx[j - 1]);
+			} else {
+				nx[j] = j > 0 && ok[j - 1] && fnmatch(pc[i], fc[j - 1], 0) == 0;
+			}
+		}
+		bool *t = ok;
+		ok = nx;
+		nx = t;
+	}
+	bool m = ok[nf];
+	free(ok);
+	free(nx);
+	free(pc);
+	free(fc);
+	free(ps);
+	free(fs);
+	return m;
+}
+
 static bool path_matches(const struct gate_allow *a, const struct finding *f)
 {
-	return !a->path || (f->file && fnmatch(a->path, f->file, 0) == 0);
+	return !a->path || (f->file && gate_path_glob(a->path, f->file));
 }
 
 static void note(struct gate_outcome *o, const char *fmt, ...)

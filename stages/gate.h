@@ -121,6 +121,14 @@ int gate_finish(struct stage_worker *w, const struct gate_policy *p, struct find
 /* Today, in days since 1970-01-01 UTC, from the system clock (deliberately no override). */
 int64_t gate_today(void);
 
+/*
+ * Does the glob pat (an allow entry's path) match the workspace-relative path? '*', '?'
+ * and [...] match within one component, never across '/'; a component of just two stars
+ * matches any number of whole components, none included (src, two stars and x.c, joined by slashes,
+ * match src/x.c and src/a/b/x.c).
+ */
+bool gate_path_glob(const char *pat, const char *path);
+
 /* Parse YYYY-MM-DD into days since 1970-01-01; -EINVAL if not a real date. */
 int gate_parse_date(const char *s, int64_t *days);
 

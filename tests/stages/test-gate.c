@@ -143,6 +143,57 @@ Test(gate, allow_by_fingerprint_and_path)
 	finding_list_release(&fl);
 }
 
+/* An allow entry's path: '*' and '?' stay within a directory; a "**" component spans any
+ * number of them. */
+Test(gate, path_globs_do_not_cross_directories)
+{
+	static const struct {
+		const char *pat, *path;
+		bool match;
+	} cases[] = {
+		{ "src/legacy/*.c", "src/legacy/a.c", true },
+		{ "src/legacy/*.c", "src/legacy/deep/b.c", false },
+		{ "src/legacy/*", "src/legacy/deep/b.c", false },
+		{ "src/?/b.c", "src/x/b.c", true },
+		{ "src/?b.c", "src/ab.c", true },
+		{ "src?b.c", "src/b.c", false },
+		{ "*.c", "src/a.c", false },
+		{ "*.c", "a.c", true },
+		{ "src/[a-z]/b.c", "src/q/b.c", true },
+		{ "src/**/*.c", "src/a.c", true },
+		{ "src/**/*.c", "src/legacy/deep/b.c", true },
+		{ "src/**/*.c", "lib/src/a.c", false },
+		{ "**/x.c", "x.c", true },
+		{ "**/x.c", "a/b/c/x.c", true },
+		{ "**/x.c", "a/b/c/y.c", false },
+		{ "src/**", "src/a/b.c", true },
+		{ "src/**", "srcx/a.c", false },
+		{ "a/**/b/**/c", "a/x/b/y/z/c", true },
+		{ "a/**/b/**/c", "a/x/y/z/c", false },
+		{ "src/a**.c", "src/ab/c.c", false },
+		{ "src/legacy/a.c", "src/legacy/a.c", true },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		cr_assert_eq(gate_path_glob(cases[i].pat, cases[i].path), cases[i].match, "%s %s",
+			     cases[i].pat, cases[i].path);
+	}
+	/* Through the gate. */
+	struct finding_list fl;
+	finding_list_init(&fl);
+	add(&fl, "R", SEVERITY_HIGH, "src/legacy/a.c", NULL);
+	add(&fl, "R", SEVERITY_HIGH, "src/legacy/deep/b.c", NULL);
+	struct gate_policy p;
+	policy(&p, "{\"allow\": [{\"id\": \"R\", \"path\": \"src/legacy/*.c\", \"reason\": "
+		   "\"old code\", \"expires\": \"2099-01-01\"}]}");
+	struct gate_outcome o;
+	cr_assert_eq(gate_apply(&p, &fl, 0, &o), STAGE_EXIT_BLOCKED);
+	cr_assert_eq(fl.v[0].disposition, DISPOSITION_SUPPRESSED);
+	cr_assert_eq(fl.v[1].disposition, DISPOSITION_BLOCKING);
+	gate_outcome_release(&o);
+	gate_policy_release(&p);
+	finding_list_release(&fl);
+}
+
 /* In a fork's run, an allow entry that names a path does not cover a file the pull request
  * changed (it chose where the file lies); one for the rule everywhere still does. */
 Test(gate, path_allow_entries_do_not_cover_what_a_fork_changed)
