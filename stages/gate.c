@@ -20,12 +20,19 @@ static const char *const allow_keys[] = { "id", "fingerprint", "path", "reason",
 
 int gate_parse_date(const char *s, int64_t *days)
 {
-	int y, m, d;
-	char tail;
-	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
-	    sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3) {
+	/* Exactly YYYY-MM-DD: ten characters, digits but for the two dashes (no sign, no
+	 * blank, which sscanf's %d would take). */
+	if (!s || strlen(s) != 10) {
 		return -EINVAL;
 	}
+	for (size_t i = 0; i < 10; i++) {
+		if (i == 4 || i == 7 ? s[i] != '-' : !(s[i] >= '0' && s[i] <= '9')) {
+			return -EINVAL;
+		}
+	}
+	int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+	int m = (s[5] - '0') * 10 + (s[6] - '0');
+	int d = (s[8] - '0') * 10 + (s[9] - '0');
 	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 	if (y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1 ||

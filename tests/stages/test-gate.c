@@ -55,6 +55,13 @@ Test(gate, dates)
 	cr_assert_eq(gate_parse_date("2023-13-01", &d), -EINVAL);
 	cr_assert_eq(gate_parse_date("2023-1-01", &d), -EINVAL);
 	cr_assert_eq(gate_parse_date("2023-01-01x", &d), -EINVAL);
+	/* Exactly four, two and two digits: no blank, no sign. */
+	static const char *const bad[] = { "2027- 1- 1", "2027-+1-+1", "2027--1-01",
+					   " 202-01-01", "+202-01-01", "2027-01- 1",
+					   "2027-01-1 ", "2027/01/01", "２０２７-1-1" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		cr_assert_eq(gate_parse_date(bad[i], &d), -EINVAL, "%s", bad[i]);
+	}
 }
 
 Test(gate, threshold_default_high)
@@ -318,6 +325,8 @@ Test(gate, configuration_errors)
 		     "an allow entry needs an expiry date");
 	config_error("allow:\n  - id: X\n    reason: because\n    expires: 2027-02-30\n", 4, 14,
 		     "invalid expiry date '2027-02-30'");
+	config_error("allow:\n  - id: X\n    reason: because\n    expires: \"2027-+1-+1\"\n", 4, 14,
+		     "invalid expiry date '2027-+1-+1'");
 	config_error("allow:\n  - reason: because\n    expires: 2027-01-01\n", 2, 5,
 		     "an allow entry needs exactly one of `id` and `fingerprint`");
 	config_error(
