@@ -168,8 +168,9 @@ int cli_scan_output(const char *what, const char *root, json_t *result, int code
 		fprintf(stderr, "%s: %s (report in %s)\n", what,
 			json_string_value(json_object_get(result, "summary")), output);
 	} else {
-		fwrite(text, 1, len, stdout);
-		fflush(stdout);
+		/* A report that cannot be written is an error: main's finish_stdout() makes
+		 * the exit code 4 and says why. */
+		output_write(stdout, text, len);
 	}
 	if (code == STAGE_EXIT_ERROR && !str_eq(format, "text") && !output) {
 		fprintf(stderr, "runner: %s\n",

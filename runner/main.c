@@ -134,14 +134,18 @@ int cli_load_pipeline(const char *file, struct pipeline **out)
 }
 
 /* A command's exit code, once its standard output is known to be written: output that
- * could not be written (a full disk, /dev/full) is an error, never exit 0. */
+ * could not be written (a full disk, /dev/full) is an error (exit 4), which outranks a
+ * pass, a failed stage and a block alike; a usage error or an interruption keeps its
+ * code. The message gives the write's own errno (ENOSPC), not a guess. */
 static int finish_stdout(int code)
 {
 	errno = 0;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "runner: cannot write the output: %s\n",
-			strerror(errno ? errno : EIO));
-		return code == EXIT_OK ? EXIT_INTERNAL : code;
+		int e = errno ? errno : output_stdout_errno() ? output_stdout_errno() : EIO;
+		fprintf(stderr, "runner: cannot write the output: %s\n", strerror(e));
+		return code == EXIT_OK || code == EXIT_FAILED || code == EXIT_BLOCKED
+			       ? EXIT_INTERNAL
+			       : code;
 	}
 	return code;
 }

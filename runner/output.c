@@ -181,7 +181,7 @@ static void emit_json(struct output *o, json_t *j)
 		fputc('\n', o->f);
 		free(s);
 	}
-	fflush(o->f);
+	output_flush(o->f);
 }
 
 static const char *status_color(const struct output *o, const struct stage_run *s)
@@ -235,7 +235,7 @@ static void on_started(void *ud, const struct run *r)
 	fprintf(o->f, "%s==> %s%s: %zu stage%s, -j%u, run %s%s\n", col(o, C_BOLD),
 		r->pipeline->name, col(o, C_RESET), r->n_selected, r->n_selected == 1 ? "" : "s",
 		r->jobs, r->id, "");
-	fflush(o->f);
+	output_flush(o->f);
 }
 
 static void on_stage_started(void *ud, const struct run *r, size_t i, unsigned attempt)
@@ -256,7 +256,7 @@ static void on_stage_started(void *ud, const struct run *r, size_t i, unsigned a
 		fprintf(o->f, "%s%-*s%s | %s-- started%s\n", sc, (int)o->width, name,
 			col(o, C_RESET), col(o, C_DIM), col(o, C_RESET));
 	}
-	fflush(o->f);
+	output_flush(o->f);
 }
 
 static void on_stage_line(void *ud, const struct run *r, size_t i, const char *line, size_t len)
@@ -279,7 +279,7 @@ static void on_stage_line(void *ud, const struct run *r, size_t i, const char *l
 	fputs(o->color && memchr(buf, 0x1b, n) ? C_RESET "\n" : "\n", o->f);
 	free(buf);
 	if (o->mode == OUTPUT_PLAIN) {
-		fflush(o->f);
+		output_flush(o->f);
 	}
 }
 
@@ -313,7 +313,7 @@ static void on_stage_finished(void *ud, const struct run *r, size_t i)
 		fprintf(o->f, " (%s)", clean_message(s->message, clean, sizeof(clean)));
 	}
 	fputc('\n', o->f);
-	fflush(o->f);
+	output_flush(o->f);
 }
 
 static void on_tick(void *ud, const struct run *r)
@@ -363,7 +363,7 @@ static void on_tick(void *ud, const struct run *r)
 	}
 	fprintf(o->f, "\r\033[K%s%s%s", col(o, C_DIM), line, col(o, C_RESET));
 	o->progress_shown = true;
-	fflush(o->f);
+	output_flush(o->f);
 }
 
 struct output *output_new(FILE *out, enum output_mode mode, bool color)
@@ -448,7 +448,7 @@ void output_summary(struct output *o, const struct run *r)
 	if (r->record_error) {
 		fprintf(o->f, "%serror:%s %s\n", col(o, C_RED), col(o, C_RESET), r->record_error);
 	}
-	fflush(o->f);
+	output_flush(o->f);
 }
 
 enum output_mode output_detect(FILE *out, bool json, bool no_color, bool *color)
@@ -481,6 +481,41 @@ static const char *source_line(const char *src, size_t len, unsigned line, size_
 	const char *nl = memchr(p, '\n', (size_t)(end - p));
 	*out_len = nl ? (size_t)(nl - p) : (size_t)(end - p);
 	return p;
+}
+
+static int stdout_errno;
+
+static int note_error(FILE *f, int e)
+{
+	if (f == stdout && !stdout_errno) {
+		stdout_errno = e;
+	}
+	return -e;
+}
+
+int output_flush(FILE *f)
+{
+	errno = 0;
+	if (fflush(f) != 0 || ferror(f)) {
+		return note_error(f, errno ? errno : EIO);
+	}
+	return 0;
+}
+
+int output_write(FILE *f, const void *buf, size_t len)
+{
+	errno = 0;
+	if (fwrite(buf, 1, len, f) < len) {
+		int e = errno ? errno : EIO;
+		fflush(f);
+		return note_error(f, e);
+	}
+	return output_flush(f);
+}
+
+int output_stdout_errno(void)
+{
+	return stdout_errno;
 }
 
 char *output_clean(const char *s)

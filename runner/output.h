@@ -69,4 +69,13 @@ size_t ctl_filter_run(struct ctl_filter *f, const char *in, size_t len, char *ou
 /* A NUL-terminated text made fit for a terminal the same way (heap; s may be NULL). */
 char *output_clean(const char *s);
 
+/*
+ * fflush(f), and fwrite(buf, len) then fflush(f), remembering for standard output why a
+ * write failed (its errno, which stdio does not keep): output_stdout_errno() gives the
+ * first such errno, or 0. They return 0 or -errno.
+ */
+int output_flush(FILE *f);
+int output_write(FILE *f, const void *buf, size_t len);
+int output_stdout_errno(void);
+
 #endif

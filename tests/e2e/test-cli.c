@@ -734,6 +734,42 @@ Test(cli, output_that_cannot_be_written_is_an_error, .timeout = 60)
 	free(dir);
 }
 
+/* Output that cannot be written is an error (4) whatever the command's own verdict: it
+ * outranks a block (3) and a failed stage (1), and the message gives the write's errno. */
+Test(cli, unwritable_output_outranks_blocked_and_failed, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "src/bad.c",
+		 "#include <string.h>\nvoid f(char *d, char *s)\n{\n\tstrcpy(d, s);\n}\n");
+	static const char *const formats[] = { "sarif", "json", "text" };
+	for (size_t i = 0; i < 3; i++) {
+		char *cmd = tu_strf("cd '%s' && '%s' scan sast src --format %s >/dev/full "
+				    "2>err.txt",
+				    dir, tu_runner(), formats[i]);
+		int rc = system(cmd);
+		cr_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 4,
+			  "%s: a blocking scan to /dev/full "
+			  "exited %d",
+			  formats[i], WEXITSTATUS(rc));
+		free(cmd);
+		char *err = tu_readf("%s/err.txt", dir);
+		assert_contains(err, "cannot write the output: No space left on device");
+		free(err);
+	}
+	tu_write(dir, ".runner.yml", "version: 1\nstages:\n  a: { run: \"false\" }\n");
+	char *cmd =
+		tu_strf("cd '%s' && '%s' run --no-color >/dev/full 2>err.txt", dir, tu_runner());
+	int rc = system(cmd);
+	cr_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 4, "a failed run to /dev/full exited %d",
+		  WEXITSTATUS(rc));
+	free(cmd);
+	char *err = tu_readf("%s/err.txt", dir);
+	assert_contains(err, "cannot write the output: No space left on device");
+	free(err);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* The pipeline file is read without leaving its directory (which is the workspace): a
  * link out of it (a cloned repository's `.runner.yml -> /elsewhere/p.yml`) is refused,
  * also in a commit tested with --rev (the pre-push hook), where it would have tested
