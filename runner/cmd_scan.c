@@ -13,6 +13,8 @@
 
 #include "diag.h"
 #include "finding.h"
+#include "gate.h"
+#include "rules.h"
 #include "ruletest.h"
 #include "sarif.h"
 #include "scan.h"
@@ -274,9 +276,20 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 		case OPT_EXCLUDE:
 			append(with, "exclude", optarg);
 			break;
-		case OPT_MAX_FILE_SIZE:
+		case OPT_MAX_FILE_SIZE: {
+			/* Checked here, as the pipeline's max-file-size is when it is loaded:
+			 * a bad value is a usage error (2), not a failed scan (4). */
+			uint64_t sz;
+			if (parse_size(optarg, 1ull << 40, true, &sz) < 0 || sz == 0) {
+				cli_usage_error("scan",
+						"--max-file-size takes a size such as 512k, 4M or "
+						"1G, or a number of bytes, not '%s'",
+						optarg);
+				goto out;
+			}
 			json_object_set_new(with, "max-file-size", json_string(optarg));
 			break;
+		}
 		case OPT_NO_GITIGNORE:
 			json_object_set_new(with, "gitignore", json_false());
 			break;
@@ -317,6 +330,18 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 						"secrets scan; use --exclude");
 				goto out;
 			}
+			if (c == OPT_ALLOW_REGEX) {
+				char rerr[200];
+				size_t off = 0;
+				pcre2_code *re =
+					rules_regex_compile(optarg, rerr, sizeof(rerr), &off);
+				if (!re) {
+					cli_usage_error("scan", "--allow-regex '%s' is invalid: %s",
+							optarg, rerr);
+					goto out;
+				}
+				pcre2_code_free(re);
+			}
 			append(allowlist, c == OPT_ALLOW_PATH ? "paths" : "regexes", optarg);
 			break;
 		default:
@@ -343,6 +368,16 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 		if (stat(baseline, &st) < 0) {
 			cli_usage_error("scan", "cannot read the baseline %s: %s", baseline,
 					strerror(errno));
+			goto out;
+		}
+		/* A file that is not a baseline is invalid input, as a missing one is. */
+		struct gate_policy gp;
+		char berr[PATH_MAX + 200];
+		gate_policy_init(&gp);
+		int br = gate_policy_load_baseline(&gp, baseline, berr, sizeof(berr));
+		gate_policy_release(&gp);
+		if (br < 0) {
+			cli_usage_error("scan", "--baseline: %s", berr);
 			goto out;
 		}
 		char real[PATH_MAX];

@@ -99,6 +99,45 @@ Test(scan_cli, exit_codes_and_text_output)
 	free(dir);
 }
 
+/* Option values runner scan parses are usage errors (2, on stderr, naming the option), as a
+ * missing baseline is, not scanner errors (4). */
+Test(scan_cli, bad_option_values_are_usage_errors)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "src/bad.c", bad_c);
+	tu_write(dir, "notes.txt", "not a baseline\n");
+	tu_write(dir, "other.json", "{\"findings\": 3}\n");
+	static const struct {
+		const char *scan, *opt, *val, *msg;
+	} cases[] = {
+		{ "sast", "--max-file-size", "abc", "--max-file-size takes a size" },
+		{ "sast", "--max-file-size", "0", "--max-file-size takes a size" },
+		{ "secrets", "--max-file-size", "-1", "--max-file-size takes a size" },
+		{ "secrets", "--allow-regex", "(", "--allow-regex '(' is invalid" },
+		{ "sast", "--baseline", "notes.txt", "--baseline: cannot read the baseline" },
+		{ "sast", "--baseline", "other.json",
+		  "--baseline: the baseline other.json is not" },
+		{ "sast", "--baseline", "missing.json", "cannot read the baseline missing.json" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct tu_result r = tu_runner_run(dir, "scan", cases[i].scan, cases[i].opt,
+						   cases[i].val, "src", NULL);
+		cr_assert_eq(r.status, 2, "%s %s: %s%s", cases[i].opt, cases[i].val, r.out, r.err);
+		has(r.err, cases[i].msg);
+		cr_assert_str_eq(r.out, "", "%s %s", cases[i].opt, cases[i].val);
+		tu_result_free(&r);
+	}
+	struct tu_result r =
+		tu_runner_run(dir, "scan", "sast", "--max-file-size", "4M", "src", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "scan", "secrets", "--allow-regex", "^EXAMPLE", "src", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 Test(scan_cli, custom_rules_json_baseline_and_sarif)
 {
 	char *dir = tu_tmpdir();
