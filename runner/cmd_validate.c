@@ -2,6 +2,7 @@
  * cmd_validate.c - `runner validate`: load the pipeline, print every problem.
  */
 #include "cli.h"
+#include "output.h"
 
 #include "pipeline.h"
 #include "util.h"
@@ -57,9 +58,12 @@ int cmd_validate(int argc, char **argv)
 	}
 	if (!quiet) {
 		size_t edges = p->dag.need_off[p->n_stages];
-		printf("%s: pipeline '%s' is valid: %zu stage%s, %zu dependenc%s\n", p->path,
-		       p->name, p->n_stages, p->n_stages == 1 ? "" : "s", edges,
-		       edges == 1 ? "y" : "ies");
+		/* The name (and the path) are the file's: no escape sequence of theirs reaches
+		 * the terminal. */
+		_cleanup_free_ char *path = output_clean_line(p->path);
+		_cleanup_free_ char *name = output_clean_line(p->name);
+		printf("%s: pipeline '%s' is valid: %zu stage%s, %zu dependenc%s\n", path, name,
+		       p->n_stages, p->n_stages == 1 ? "" : "s", edges, edges == 1 ? "y" : "ies");
 	}
 	pipeline_free(p);
 	return EXIT_OK;

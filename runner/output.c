@@ -232,9 +232,10 @@ static void on_started(void *ud, const struct run *r)
 				       r->dir, "stages", (int)r->n_selected, "jobs", (int)r->jobs));
 		return;
 	}
-	fprintf(o->f, "%s==> %s%s: %zu stage%s, -j%u, run %s%s\n", col(o, C_BOLD),
-		r->pipeline->name, col(o, C_RESET), r->n_selected, r->n_selected == 1 ? "" : "s",
-		r->jobs, r->id, "");
+	/* The pipeline's name is the file's: no escape sequence of it reaches the terminal. */
+	_cleanup_free_ char *name = output_clean_line(r->pipeline->name);
+	fprintf(o->f, "%s==> %s%s: %zu stage%s, -j%u, run %s%s\n", col(o, C_BOLD), name,
+		col(o, C_RESET), r->n_selected, r->n_selected == 1 ? "" : "s", r->jobs, r->id, "");
 	output_flush(o->f);
 }
 
@@ -442,11 +443,14 @@ void output_summary(struct output *o, const struct run *r)
 	}
 	char total[32];
 	const char *rc = r->result == RESULT_PASSED ? col(o, C_GREEN) : col(o, C_RED);
+	/* The record's path and an error about it name the workspace's directories. */
+	_cleanup_free_ char *dir = output_clean_line(r->dir);
 	fprintf(o->f, "\n%s%s%s in %s (exit %d); record: %s\n", rc, run_result_name(r->result),
 		col(o, C_RESET), format_duration(r->duration_ms, total, sizeof(total)),
-		r->exit_code, r->dir);
+		r->exit_code, dir);
 	if (r->record_error) {
-		fprintf(o->f, "%serror:%s %s\n", col(o, C_RED), col(o, C_RESET), r->record_error);
+		_cleanup_free_ char *err = output_clean_line(r->record_error);
+		fprintf(o->f, "%serror:%s %s\n", col(o, C_RED), col(o, C_RESET), err);
 	}
 	output_flush(o->f);
 }
@@ -525,6 +529,14 @@ char *output_clean(const char *s)
 	struct ctl_filter cf = { 0 };
 	n = ctl_filter_run(&cf, s ? s : "", n, out);
 	out[n] = '\0';
+	return out;
+}
+
+char *output_clean_line(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	char *out = xmalloc(n + 1);
+	output_sanitize(s ? s : "", n, out, false);
 	return out;
 }
 

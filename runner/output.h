@@ -69,6 +69,11 @@ size_t ctl_filter_run(struct ctl_filter *f, const char *in, size_t len, char *ou
 /* A NUL-terminated text made fit for a terminal the same way (heap; s may be NULL). */
 char *output_clean(const char *s);
 
+/* Text from a pipeline or a file (a pipeline's name, a path, an error) for one line of a
+ * terminal: control characters (line breaks too) and escape sequences removed (heap; s
+ * may be NULL). */
+char *output_clean_line(const char *s);
+
 /*
  * fflush(f), and fwrite(buf, len) then fflush(f), remembering for standard output why a
  * write failed (its errno, which stdio does not keep): output_stdout_errno() gives the

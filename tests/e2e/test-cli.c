@@ -734,6 +734,34 @@ Test(cli, output_that_cannot_be_written_is_an_error, .timeout = 60)
 	free(dir);
 }
 
+/* A pipeline's name is the file's: its escape sequences and line breaks reach neither the
+ * run's output nor validate's. */
+Test(cli, a_pipeline_name_cannot_drive_the_terminal)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nname: \"x\\e]0;PWNED\\a\\e[2J\\ny\\rz\"\nstages:\n"
+		 "  a: { run: \"true\" }\n");
+	const char *const cmds[] = { "run", "validate" };
+	for (size_t i = 0; i < 2; i++) {
+		struct tu_result r = tu_runner_run(dir, cmds[i], "--no-color", NULL);
+		if (i == 1) {
+			tu_result_free(&r);
+			r = tu_runner_run(dir, cmds[i], NULL);
+		}
+		cr_assert_eq(r.status, 0, "%s: %s%s", cmds[i], r.out, r.err);
+		cr_assert_null(strchr(r.out, 0x1b), "%s: an escape reached the output:\n%s",
+			       cmds[i], r.out);
+		cr_assert_null(strchr(r.out, '\a'), "%s: %s", cmds[i], r.out);
+		cr_assert_null(strchr(r.out, '\r'), "%s: %s", cmds[i], r.out);
+		cr_assert_null(strstr(r.out, "\ny"), "%s: the name broke the line:\n%s", cmds[i],
+			       r.out);
+		tu_result_free(&r);
+	}
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* Output that cannot be written is an error (4) whatever the command's own verdict: it
  * outranks a block (3) and a failed stage (1), and the message gives the write's errno. */
 Test(cli, unwritable_output_outranks_blocked_and_failed, .timeout = 60)
