@@ -88,7 +88,7 @@ static int cmp_pos(const void *pa, const void *pb)
 }
 
 size_t filefind_finish(struct finding_list *fl, size_t first, const char *buf, size_t len,
-		       unsigned *first_line)
+		       const struct tokens *t, unsigned *first_line)
 {
 	size_t no_reason = 0;
 	if (first >= fl->n) {
@@ -121,7 +121,7 @@ size_t filefind_finish(struct finding_list *fl, size_t first, const char *buf, s
 			continue;
 		}
 		char *reason = NULL;
-		int r = finding_inline_suppression(buf, len, f->line, f->rule_id, &reason);
+		int r = finding_inline_suppression(buf, len, t, f->line, f->rule_id, &reason);
 		if (r == 1) {
 			f->suppression = SUPPRESSION_INLINE;
 			f->disposition = DISPOSITION_SUPPRESSED;

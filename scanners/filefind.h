@@ -46,9 +46,10 @@ char *filefind_excerpt(const char *buf, size_t len, size_t off, size_t max);
  * k-th finding with the same rule and fingerprint as an earlier one the fingerprint of
  * (its fingerprint, k), and mark inline suppressions. Returns how many runner:ignore
  * comments named a rule but gave no reason (those do not suppress); *first_line gets the
- * line of the first of them.
+ * line of the first of them. t: buf's tokens (lex_run() of it), or NULL for plain text
+ * (finding_inline_suppression()).
  */
 size_t filefind_finish(struct finding_list *fl, size_t first, const char *buf, size_t len,
-		       unsigned *first_line);
+		       const struct tokens *t, unsigned *first_line);
 
 #endif

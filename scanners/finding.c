@@ -504,11 +504,11 @@ static bool in_comment_plain(const char *ls, const char *m, bool own_line)
  * comment (or the line) ends; for others, in_comment_plain(). With own_line, the line must
  * hold nothing but comments.
  */
-static bool in_comment(const char *text, size_t len, const char *ls, const char *le, const char *m,
-		       bool own_line, const char **cend)
+static bool in_comment(const struct tokens *t, const char *text, const char *ls, const char *le,
+		       const char *m, bool own_line, const char **cend)
 {
 	size_t cs, ce;
-	int r = lex_file_comment(text, len, (size_t)(m - text), &cs, &ce);
+	int r = lex_file_comment(t, (size_t)(m - text), &cs, &ce);
 	*cend = le;
 	if (r == -ENOENT) {
 		return in_comment_plain(ls, m, own_line);
@@ -522,7 +522,7 @@ static bool in_comment(const char *text, size_t len, const char *ls, const char 
 	for (const char *q = ls; own_line && q < le;) {
 		if (isspace((unsigned char)*q)) {
 			q++;
-		} else if (lex_file_comment(text, len, (size_t)(q - text), &cs, &ce) == 1) {
+		} else if (lex_file_comment(t, (size_t)(q - text), &cs, &ce) == 1) {
 			q = text + ce;
 		} else {
 			return false;
@@ -537,13 +537,13 @@ static bool in_comment(const char *text, size_t len, const char *ls, const char 
  * comment above the code); a comment after code on a line speaks for that line alone. The
  * first marker on the line that is in a comment is the one read.
  */
-static int parse_ignore(const char *text, size_t len, const char *ls, const char *le,
+static int parse_ignore(const struct tokens *t, const char *text, const char *ls, const char *le,
 			const char *rule_id, bool own_line_only, char **reason)
 {
 	const char *m = NULL, *end = le;
 	for (const char *p = ls; p < le;) {
 		m = memmem(p, (size_t)(le - p), marker, sizeof(marker) - 1);
-		if (!m || in_comment(text, len, ls, le, m, own_line_only, &end)) {
+		if (!m || in_comment(t, text, ls, le, m, own_line_only, &end)) {
 			break;
 		}
 		p = m + 1;
@@ -592,12 +592,12 @@ static int parse_ignore(const char *text, size_t len, const char *ls, const char
 	static const char *const closers[] = { "*/", "-->", "#}" };
 	for (size_t i = 0; i < ARRAY_SIZE(closers); i++) {
 		size_t cl = strlen(closers[i]);
-		const char *t = re;
-		while (t > r && isspace((unsigned char)t[-1])) {
-			t--;
+		const char *x = re;
+		while (x > r && isspace((unsigned char)x[-1])) {
+			x--;
 		}
-		if ((size_t)(t - r) >= cl && memcmp(t - cl, closers[i], cl) == 0) {
-			re = t - cl;
+		if ((size_t)(x - r) >= cl && memcmp(x - cl, closers[i], cl) == 0) {
+			re = x - cl;
 		}
 	}
 	while (re > r && isspace((unsigned char)re[-1])) {
@@ -610,8 +610,8 @@ static int parse_ignore(const char *text, size_t len, const char *ls, const char
 	return 1;
 }
 
-int finding_inline_suppression(const char *text, size_t len, unsigned line, const char *rule_id,
-			       char **reason)
+int finding_inline_suppression(const char *text, size_t len, const struct tokens *t, unsigned line,
+			       const char *rule_id, char **reason)
 {
 	if (line == 0 || !rule_id) {
 		return 0;
@@ -639,8 +639,7 @@ int finding_inline_suppression(const char *text, size_t len, unsigned line, cons
 			continue;
 		}
 		size_t le = text_line_end(text, len, lines[i], NULL);
-		int r = parse_ignore(text, len, text + lines[i], text + le, rule_id, i == 1,
-				     reason);
+		int r = parse_ignore(t, text, text + lines[i], text + le, rule_id, i == 1, reason);
 		if (r == 1) {
 			return 1;
 		}

@@ -124,13 +124,17 @@ int finding_from_json(const json_t *j, struct finding *f);
 json_t *finding_list_to_json(const struct finding_list *fl);
 int finding_list_from_json(const json_t *arr, struct finding_list *fl);
 
+struct tokens;
+
 /*
  * Inline suppressions: look at line `line` of text, and the line before it when that line is
  * only a comment, for `runner:ignore ID[,ID...] -- reason`. Returns 1 and a heap copy of the reason
  * when it names rule_id (or "*"); 0 when there is none; -EINVAL when there is one for this
- * rule without a reason (which does not suppress: a reason is required).
+ * rule without a reason (which does not suppress: a reason is required). t is the file's
+ * tokens (lex_run() of text), where only a comment token holds a marker, or NULL for plain
+ * text (the rule for plain text applies).
  */
-int finding_inline_suppression(const char *text, size_t len, unsigned line, const char *rule_id,
-			       char **reason);
+int finding_inline_suppression(const char *text, size_t len, const struct tokens *t, unsigned line,
+			       const char *rule_id, char **reason);
 
 #endif

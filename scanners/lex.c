@@ -99,7 +99,7 @@ char *lex_java_unescape(const char *buf, size_t len, size_t *out_len)
 			memcpy(out + o, buf + i, keep);
 			o += keep;
 			if (v >= 0) {
-				out[o++] = v == '\n' ? '\r' : (char)v;
+				out[o++] = v == '\n' || v == '\r' ? LEX_JAVA_LINE_END : (char)v;
 			}
 		}
 		i = v >= 0 ? end : j;
@@ -283,19 +283,8 @@ void tokens_init(struct tokens *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* The tokens of the file lex_run() last tokenized on this thread, for lex_file_comment(). */
-static _Thread_local const struct tokens *last_file;
-
-void lex_forget_file(void)
-{
-	last_file = NULL;
-}
-
 void tokens_release(struct tokens *t)
 {
-	if (last_file == t) {
-		last_file = NULL;
-	}
 	free(t->v);
 	if (!t->lines_borrowed) {
 		free(t->line_off);
@@ -543,9 +532,6 @@ static void hash_tokens(struct tokens *t)
 static void tokens_reset(struct tokens *t, enum lang lang, const char *buf, size_t len,
 			 bool pattern)
 {
-	if (last_file == t) {
-		last_file = NULL;
-	}
 	t->n = 0;
 	t->n_regions = 0;
 	t->regions_dropped = false;
@@ -609,11 +595,7 @@ int lex_run(enum lang lang, const char *buf, size_t len, bool pattern, struct to
 		return -EINVAL;
 	}
 	build_lines(t);
-	int r = lex_finish(t, 0, len, 0);
-	if (r == 0 && !pattern) {
-		last_file = t;
-	}
-	return r;
+	return lex_finish(t, 0, len, 0);
 }
 
 int lex_run_region(enum lang lang, const struct tokens *whole, size_t off, size_t rlen,
@@ -702,10 +684,9 @@ static int comment_around(const struct tokens *t, size_t off, size_t *start, siz
 	return 0;
 }
 
-int lex_file_comment(const char *buf, size_t len, size_t off, size_t *start, size_t *end)
+int lex_file_comment(const struct tokens *f, size_t off, size_t *start, size_t *end)
 {
-	const struct tokens *f = last_file;
-	if (!f || f->src != buf || f->len != len || f->pattern || off >= len) {
+	if (!f || f->pattern || off >= f->len) {
 		return -ENOENT;
 	}
 	if (comment_around(f, off, start, end)) {

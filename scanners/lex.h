@@ -156,13 +156,14 @@ int lex_run_region(enum lang lang, const struct tokens *whole, size_t off, size_
 /*
  * Java source as javac reads it: the Unicode escapes (\uXXXX, \uuXXXX...) of ASCII
  * characters translated first, so that `\u0022` closes a string, `\u002a\u002f` a comment and
- * `\u0065xec` is `exec`. An escape of LF or CR becomes a lone CR (a line end for the Java
- * lexer that does not count as a line), so that line numbers stay the file's. A backslash
+ * `\u0065xec` is `exec`. An escape of LF or CR becomes LEX_JAVA_LINE_END, a line end for
+ * the Java lexer that is not counted as a line, so that line numbers stay the file's. A backslash
  * begins an escape only after an even number of backslashes, and a translated backslash
  * begins none. Returns a new buffer (*out, *out_len; caller frees) when something was
  * translated, NULL when the text has no such escape.
  */
 char *lex_java_unescape(const char *buf, size_t len, size_t *out_len);
+#define LEX_JAVA_LINE_END '\x1e'
 
 /* Line (1-based) of a byte offset, and the 1-based column in code points. */
 uint32_t tokens_line_of(const struct tokens *t, uint32_t off);
@@ -171,17 +172,12 @@ uint32_t tokens_column_of(const struct tokens *t, uint32_t off);
 /* Is off inside a comment? */
 bool tokens_in_comment(const struct tokens *t, uint32_t off);
 /*
- * Is off in a comment of buf, the file lex_run() last tokenized (not as a pattern) on this
- * thread, or of a script it embeds? Inline suppressions (finding_inline_suppression()) are
- * read after the scan from the file's text alone and ask here. Returns 1 and the comment's
- * range [*start, *end), 0 when off is not in a comment, or -ENOENT when buf (pointer and
- * length) is not that file, or is no longer: a new lex_run() or tokens_release() of its
- * tokens, or lex_forget_file(), forgets it.
+ * Is off in a comment of the file t holds (lex_run(), not a pattern), or of a script it
+ * embeds? Inline suppressions (finding_inline_suppression()) ask here. Returns 1 and the
+ * comment's range [*start, *end), 0 when off is not in a comment, or -ENOENT when t is
+ * NULL (plain text) or a pattern, or off is past its text.
  */
-int lex_file_comment(const char *buf, size_t len, size_t off, size_t *start, size_t *end);
-/* Forget the file lex_run() last tokenized on this thread (a scan of another kind of file
- * is about to ask about its own text). */
-void lex_forget_file(void);
+int lex_file_comment(const struct tokens *t, size_t off, size_t *start, size_t *end);
 
 /* Index of the token containing off, or TOK_NONE. */
 uint32_t tokens_find(const struct tokens *t, uint32_t off);

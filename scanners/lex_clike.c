@@ -138,9 +138,11 @@ static size_t line_comment_end(const struct lexst *L, size_t p)
 {
 	bool cr = L->lang != LANG_GO;
 	bool js = L->lang == LANG_JAVASCRIPT || L->lang == LANG_TYPESCRIPT;
+	bool java = L->lang == LANG_JAVA;
 	for (size_t i = p; i < L->end; i++) {
 		char c = L->s[i];
-		if (c == '\n' || (c == '\r' && cr) || (js && js_line_separator(L, i))) {
+		if (c == '\n' || (c == '\r' && cr) || (js && js_line_separator(L, i)) ||
+		    (java && c == LEX_JAVA_LINE_END)) {
 			return i;
 		}
 	}
@@ -452,6 +454,12 @@ void lex_clike(struct lexst *L, enum lexer family)
 			if ((family == LEXER_GO || family == LEXER_JS) && L->t->n > first_tok) {
 				mark_statement_end(L, i + 1);
 			}
+			line_start = true;
+			i++;
+			continue;
+		}
+		if (family == LEXER_JAVA && c == LEX_JAVA_LINE_END) {
+			/* An escaped line end (lex_java_unescape): a blank here. */
 			line_start = true;
 			i++;
 			continue;

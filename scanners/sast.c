@@ -761,6 +761,8 @@ int sast_scan(struct sast_scratch *s, const char *path, enum lang lang, const ch
 					    path, sha);
 		}
 	}
-	s->st->no_reason += filefind_finish(out, first, buf, len, &s->st->first_no_reason_line);
+	/* Suppressions are read from the text the tokens are of (Java's translated). */
+	s->st->no_reason += filefind_finish(out, first, java ? java : buf, java ? jlen : len,
+					    &s->tk, &s->st->first_no_reason_line);
 	return 0;
 }

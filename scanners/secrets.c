@@ -420,9 +420,6 @@ int secrets_scan(struct secrets_scratch *s, const char *path, const char *buf, s
 	if (!st) {
 		st = &dummy;
 	}
-	/* Inline suppressions here read the text as plain text, never with the tokens of a
-	 * SAST scan of the same buffer: the result must not depend on which scans ran. */
-	lex_forget_file();
 	s->n_spans = 0;
 	s->min_sev = -1;
 	memset(s->last_line, 0, ruleset_count(s->rs) * sizeof(size_t));
@@ -492,6 +489,6 @@ int secrets_scan(struct secrets_scratch *s, const char *path, const char *buf, s
 					    sha);
 		}
 	}
-	st->no_reason += filefind_finish(out, first, buf, len, &st->first_no_reason_line);
+	st->no_reason += filefind_finish(out, first, buf, len, NULL, &st->first_no_reason_line);
 	return 0;
 }

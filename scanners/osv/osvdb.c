@@ -928,8 +928,8 @@ int osvdb_build_copy_source(struct osvdb_build *b, const char *old_path, const c
 		"INSERT OR IGNORE INTO main.affected SELECT a.* FROM old.affected a"
 		" JOIN old.vulns v ON a.vuln = v.id WHERE v.source = ?1"
 		" AND v.id NOT IN (SELECT id FROM main.vulns);",
-		"INSERT OR IGNORE INTO main.vulns SELECT id, ?2, modified, published,"
-		" withdrawn, summary, aliases, raw FROM old.vulns WHERE source = ?1",
+		("INSERT OR IGNORE INTO main.vulns SELECT id, ?2, modified, published,"
+		 " withdrawn, summary, aliases, raw FROM old.vulns WHERE source = ?1"),
 	};
 	size_t copied = 0, replaced = 0;
 	for (size_t k = 0; k < ARRAY_SIZE(steps); k++) {

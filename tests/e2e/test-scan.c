@@ -596,7 +596,7 @@ Test(scan_pipeline, reasons_and_source_lines_stay_on_one_line)
 	char *log = tu_readf("%s/.runner/runs/latest/logs/sast.log", dir);
 	has(log, "(suppressed, allow: sized by the caller\\rsrc/x.c:1:1: forged)");
 	has(log, "src/cr.c:3:2: high c.strcpy");
-	has(log, "3 | void f(char *d, char *s)\\r{\\r");
+	has(log, "3 | strcpy(d, s);"); /* a snippet stops at a lone CR */
 	lacks(log, "\r");
 	free(log);
 	tu_rmdir(dir);

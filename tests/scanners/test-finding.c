@@ -129,23 +129,23 @@ Test(finding, inline_suppressions_need_a_reason)
 			  "<dependency/>\n";
 	size_t len = strlen(src);
 	char *reason = NULL;
-	cr_assert_eq(finding_inline_suppression(src, len, 3, "c.strcpy", &reason), 1);
+	cr_assert_eq(finding_inline_suppression(src, len, NULL, 3, "c.strcpy", &reason), 1);
 	cr_assert_str_eq(reason, "copying a compile-time constant");
 	free(reason);
-	cr_assert_eq(finding_inline_suppression(src, len, 4, "c.strcpy", &reason), 1);
+	cr_assert_eq(finding_inline_suppression(src, len, NULL, 4, "c.strcpy", &reason), 1);
 	cr_assert_str_eq(reason, "bounded by the check above");
 	free(reason);
 	/* No reason: refused (and it does not suppress). */
-	cr_assert_eq(finding_inline_suppression(src, len, 5, "c.strcpy", &reason), -EINVAL);
+	cr_assert_eq(finding_inline_suppression(src, len, NULL, 5, "c.strcpy", &reason), -EINVAL);
 	/* A different rule is not suppressed. */
-	cr_assert_eq(finding_inline_suppression(src, len, 3, "c.gets", &reason), 0);
-	cr_assert_eq(finding_inline_suppression(src, len, 6, "c.gets", &reason), 1);
+	cr_assert_eq(finding_inline_suppression(src, len, NULL, 3, "c.gets", &reason), 0);
+	cr_assert_eq(finding_inline_suppression(src, len, NULL, 6, "c.gets", &reason), 1);
 	free(reason);
-	cr_assert_eq(finding_inline_suppression(src, len, 8, "GHSA-1", &reason), 1);
+	cr_assert_eq(finding_inline_suppression(src, len, NULL, 8, "GHSA-1", &reason), 1);
 	cr_assert_str_eq(reason, "not reachable");
 	free(reason);
-	cr_assert_eq(finding_inline_suppression(src, len, 1, "c.strcpy", &reason), 0);
-	cr_assert_eq(finding_inline_suppression(src, len, 99, "c.strcpy", &reason), 0);
+	cr_assert_eq(finding_inline_suppression(src, len, NULL, 1, "c.strcpy", &reason), 0);
+	cr_assert_eq(finding_inline_suppression(src, len, NULL, 99, "c.strcpy", &reason), 0);
 }
 
 /* Only a comment suppresses: a marker in a string (on the line, or a string on the line
@@ -162,7 +162,7 @@ Test(finding, markers_outside_comments_suppress_nothing)
 	for (size_t i = 0; i < sizeof(inert) / sizeof(inert[0]); i++) {
 		char *reason = NULL;
 		unsigned line = strchr(inert[i], '\n')[1] ? 2 : 1;
-		cr_assert_eq(finding_inline_suppression(inert[i], strlen(inert[i]), line,
+		cr_assert_eq(finding_inline_suppression(inert[i], strlen(inert[i]), NULL, line,
 							"c.strcpy", &reason),
 			     0, "%s", inert[i]);
 		free(reason);
@@ -177,8 +177,8 @@ Test(finding, markers_outside_comments_suppress_nothing)
 	for (size_t i = 0; i < sizeof(comments) / sizeof(comments[0]); i++) {
 		char *reason = NULL;
 		unsigned line = strchr(comments[i], '\n')[1] ? 2 : 1;
-		cr_assert_eq(finding_inline_suppression(comments[i], strlen(comments[i]), line,
-							"c.strcpy", &reason),
+		cr_assert_eq(finding_inline_suppression(comments[i], strlen(comments[i]), NULL,
+							line, "c.strcpy", &reason),
 			     1, "%s", comments[i]);
 		free(reason);
 	}
@@ -203,7 +203,7 @@ Test(finding, plain_text_markers_in_strings_suppress_nothing)
 	for (size_t i = 0; i < sizeof(inert) / sizeof(inert[0]); i++) {
 		char *reason = NULL;
 		unsigned line = strchr(inert[i], '\n')[1] ? 2 : 1;
-		cr_assert_eq(finding_inline_suppression(inert[i], strlen(inert[i]), line,
+		cr_assert_eq(finding_inline_suppression(inert[i], strlen(inert[i]), NULL, line,
 							"c.strcpy", &reason),
 			     0, "%s", inert[i]);
 		free(reason);
@@ -218,8 +218,8 @@ Test(finding, plain_text_markers_in_strings_suppress_nothing)
 	for (size_t i = 0; i < sizeof(comments) / sizeof(comments[0]); i++) {
 		char *reason = NULL;
 		unsigned line = strchr(comments[i], '\n')[1] ? 2 : 1;
-		cr_assert_eq(finding_inline_suppression(comments[i], strlen(comments[i]), line,
-							"c.strcpy", &reason),
+		cr_assert_eq(finding_inline_suppression(comments[i], strlen(comments[i]), NULL,
+							line, "c.strcpy", &reason),
 			     1, "%s", comments[i]);
 		free(reason);
 	}
@@ -232,20 +232,24 @@ Test(finding, markers_cover_their_own_line_whatever_the_line_ends)
 	const char *cr = "strcpy(a, b);\rint x;\r// runner:ignore * -- three lines down\r"
 			 "strcpy(c, d);\r";
 	char *reason = NULL;
-	cr_assert_eq(finding_inline_suppression(cr, strlen(cr), 1, "c.strcpy", &reason), 0);
-	cr_assert_eq(finding_inline_suppression(cr, strlen(cr), 2, "c.strcpy", &reason), 0);
-	cr_assert_eq(finding_inline_suppression(cr, strlen(cr), 4, "c.strcpy", &reason), 1);
+	cr_assert_eq(finding_inline_suppression(cr, strlen(cr), NULL, 1, "c.strcpy", &reason), 0);
+	cr_assert_eq(finding_inline_suppression(cr, strlen(cr), NULL, 2, "c.strcpy", &reason), 0);
+	cr_assert_eq(finding_inline_suppression(cr, strlen(cr), NULL, 4, "c.strcpy", &reason), 1);
 	cr_assert_str_eq(reason, "three lines down");
 	free(reason);
 	reason = NULL;
 	const char *crlf = "strcpy(a, b);\r\n// runner:ignore * -- the next line\r\nstrcpy(c, d);";
-	cr_assert_eq(finding_inline_suppression(crlf, strlen(crlf), 1, "c.strcpy", &reason), 0);
-	cr_assert_eq(finding_inline_suppression(crlf, strlen(crlf), 3, "c.strcpy", &reason), 1);
+	cr_assert_eq(finding_inline_suppression(crlf, strlen(crlf), NULL, 1, "c.strcpy", &reason),
+		     0);
+	cr_assert_eq(finding_inline_suppression(crlf, strlen(crlf), NULL, 3, "c.strcpy", &reason),
+		     1);
 	cr_assert_str_eq(reason, "the next line");
 	free(reason);
 	reason = NULL;
 	const char *mixed = "a\r\rstrcpy(a, b); # runner:ignore * -- on line three\n";
-	cr_assert_eq(finding_inline_suppression(mixed, strlen(mixed), 1, "c.strcpy", &reason), 0);
-	cr_assert_eq(finding_inline_suppression(mixed, strlen(mixed), 3, "c.strcpy", &reason), 1);
+	cr_assert_eq(finding_inline_suppression(mixed, strlen(mixed), NULL, 1, "c.strcpy", &reason),
+		     0);
+	cr_assert_eq(finding_inline_suppression(mixed, strlen(mixed), NULL, 3, "c.strcpy", &reason),
+		     1);
 	free(reason);
 }
