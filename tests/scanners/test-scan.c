@@ -792,22 +792,25 @@ Test(scan, a_match_inside_another_on_its_line_is_one_finding)
  * Java is matched as javac reads it: Unicode escapes are translated before anything else,
  * so `\u002a\u002f` closes a comment, `\u0022` a string, and `\u0065xec` is exec (javac
  * compiles three Runtime.exec calls from this file). An escaped backslash before `u0022`
- * begins no escape. Findings keep the file's line numbers.
+ * begins no escape. Findings keep the file's line numbers, and suppressions are read from
+ * the translated text.
  */
 Test(scan, java_unicode_escapes_are_read_as_javac_reads_them)
 {
 	char *dir = tu_tmpdir();
-	tu_write(dir, "E.java",
-		 "class E {\n"
-		 "  void f(String c) throws Exception {\n"
-		 "    /* \\u002a\\u002f Runtime.getRuntime().exec(\"ls \" + c); /* */\n"
-		 "    String s = \"x\\u0022 + Runtime.getRuntime().exec(\\u0022ls \\u0022 + c) + "
-		 "\\u0022\";\n"
-		 "    Runtime.getRuntime().\\u0065xec(\"ls \" + c);\n"
-		 "    String t = \"\\\\u0022 Runtime.getRuntime().exec(\\\"ls \\\" + c);\";\n"
-		 "    // \\u000d Runtime.getRuntime().exec(\"ls \" + c);\n"
-		 "  }\n"
-		 "}\n");
+	tu_write(
+		dir, "E.java",
+		"class E {\n"
+		"  void f(String c) throws Exception {\n"
+		"    /* \\u002a\\u002f Runtime.getRuntime().exec(\"ls \" + c); /* */\n"
+		"    String s = \"x\\u0022 + Runtime.getRuntime().exec(\\u0022ls \\u0022 + c) + "
+		"\\u0022\";\n"
+		"    Runtime.getRuntime().\\u0065xec(\"ls \" + c);\n"
+		"    String t = \"\\\\u0022 Runtime.getRuntime().exec(\\\"ls \\\" + c);\";\n"
+		"    // \\u000d Runtime.getRuntime().exec(\"ls \" + c);\n"
+		"    Runtime.getRuntime().exec(\"ls \" + c);// runner:ignore * -- reviewed in #12\n"
+		"  }\n"
+		"}\n");
 	struct run r;
 	run_scan(&r, RULE_SAST, dir, NULL, 0, 1);
 	cr_assert_eq(r.r, 0, "%s", r.err);
@@ -822,6 +825,12 @@ Test(scan, java_unicode_escapes_are_read_as_javac_reads_them)
 	cr_assert_eq(per_line[5], 1);
 	cr_assert_eq(per_line[6], 0);
 	cr_assert_eq(per_line[7], 1);
+	/* Suppressions read the translated text with its tokens: a comment glued to code. */
+	cr_assert_eq(per_line[8], 1);
+	for (size_t i = 0; i < r.fl.n; i++) {
+		cr_assert_eq(r.fl.v[i].suppression == SUPPRESSION_INLINE, r.fl.v[i].line == 8,
+			     "line %u", r.fl.v[i].line);
+	}
 	run_release(&r);
 	tu_rmdir(dir);
 	free(dir);
