@@ -1,8 +1,10 @@
 /*
  * pip.c - requirements.txt (pip's requirements file format).
  *
- * Lines are joined where they end in an odd number of backslashes (a line continuation),
- * then comments (" #..." or "#..." at the start) are removed. `-r FILE` includes another
+ * The file is read as pip's preprocess reads it: UTF-8 (after a UTF-8 byte order mark),
+ * split with Python's str.splitlines, a line that ends in a backslash joined with the next
+ * (join_lines: not a comment line, which ends a continued line instead), then comments
+ * (" #..." or "#..." at the start) removed. `-r FILE` includes another
  * file, and so does a constraints file (`-c FILE`: what it pins is installed as soon as
  * anything requires it), in every spelling pip's option parser reads (`-rFILE`,
  * `--requirement=FILE`, `--requirem FILE`...); an include is read relative to the
@@ -42,15 +44,6 @@ static const char *group_of(struct dep_ctx *c, const char *display)
 	base = base ? base + 1 : display;
 	const char *dot = strrchr(base, '.');
 	return dep_strndup(c, base, dot && dot != base ? (size_t)(dot - base) : strlen(base));
-}
-
-static bool odd_backslashes(const char *s, size_t n)
-{
-	size_t k = 0;
-	while (k < n && s[n - 1 - k] == '\\') {
-		k++;
-	}
-	return k % 2 == 1;
 }
 
 static char *normalize_name(struct dep_ctx *c, const char *s, size_t n)
@@ -358,80 +351,221 @@ static int include_options(struct dep_ctx *c, const struct pipfile *pf, const ch
 	return 0;
 }
 
-static int parse_one(struct dep_ctx *c, const struct pipfile *pf, const char *buf, size_t len)
+/*
+ * The length of the line break at p, 0 when there is none: pip splits a file with
+ * Python's str.splitlines, which breaks lines at \n, \r, \r\n, \v, \f, \x1c-\x1e,
+ * U+0085, U+2028 and U+2029 (the file is UTF-8, checked before).
+ */
+static size_t line_break(const char *p, const char *end)
 {
-	const char *end = buf + len;
-	unsigned lineno = 0;
-	struct sbuf_line {
-		char *s;
-		size_t n, cap;
-	} acc = { 0 };
-	int r = 0;
-	for (const char *p = buf; p < end && r == 0;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-		lineno++;
-		unsigned start_line = lineno;
-		acc.n = 0;
-		/* Gather the logical line, following continuations. */
-		for (;;) {
-			size_t n = (size_t)(le - p);
-			if (n && p[n - 1] == '\r') {
-				n--;
-			}
-			bool cont = odd_backslashes(p, n);
-			if (cont) {
-				n--;
-			}
-			GROW(acc.s, acc.cap, acc.n + n + 1);
-			memcpy(acc.s + acc.n, p, n);
-			acc.n += n;
-			p = nl ? nl + 1 : end;
-			if (!cont || p >= end) {
-				break;
-			}
-			nl = memchr(p, '\n', (size_t)(end - p));
-			le = nl ? nl : end;
-			lineno++;
+	const unsigned char *u = (const unsigned char *)p;
+	size_t left = (size_t)(end - p);
+	if (u[0] == '\r') {
+		return left >= 2 && u[1] == '\n' ? 2 : 1;
+	}
+	if (u[0] == '\n' || u[0] == '\v' || u[0] == '\f' || (u[0] >= 0x1c && u[0] <= 0x1e)) {
+		return 1;
+	}
+	if (u[0] == 0xc2 && left >= 2 && u[1] == 0x85) {
+		return 2;
+	}
+	if (u[0] == 0xe2 && left >= 3 && u[1] == 0x80 && (u[2] == 0xa8 || u[2] == 0xa9)) {
+		return 3;
+	}
+	return 0;
+}
+
+/* The length of the white space character (as Python's \s and str.strip see it) that
+ * starts at p, 0 when there is none. */
+static size_t space_at(const char *p, const char *end)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	size_t left = (size_t)(end - p);
+	if (!left) {
+		return 0;
+	}
+	if (u[0] == ' ' || (u[0] >= '\t' && u[0] <= '\r') || (u[0] >= 0x1c && u[0] <= 0x1f)) {
+		return 1;
+	}
+	if (u[0] == 0xc2 && left >= 2 && (u[1] == 0x85 || u[1] == 0xa0)) {
+		return 2;
+	}
+	if (left >= 3 && ((u[0] == 0xe1 && u[1] == 0x9a && u[2] == 0x80) ||
+			  (u[0] == 0xe2 && u[1] == 0x80 &&
+			   (u[2] <= 0x8a || u[2] == 0xa8 || u[2] == 0xa9 || u[2] == 0xaf)) ||
+			  (u[0] == 0xe2 && u[1] == 0x81 && u[2] == 0x9f) ||
+			  (u[0] == 0xe3 && u[1] == 0x80 && u[2] == 0x80))) {
+		return 3;
+	}
+	return 0;
+}
+
+/* The length of the white space character that ends at e (after start), 0 when none. */
+static size_t space_before(const char *start, const char *e)
+{
+	for (size_t k = 1; k <= 3 && (size_t)(e - start) >= k; k++) {
+		if (space_at(e - k, e) == k) {
+			return k;
 		}
-		GROW(acc.s, acc.cap, acc.n + 1);
-		acc.s[acc.n] = '\0';
-		if (strlen(acc.s) != acc.n) {
-			r = dep_error(c, start_line, 0, "NUL byte");
+	}
+	return 0;
+}
+
+/* pip's COMMENT_RE, `(^|\s+)#.*$`, matched at the start: a line whose first character
+ * after white space is '#'. */
+static bool comment_line(const char *s, const char *end)
+{
+	for (size_t k; (k = space_at(s, end));) {
+		s += k;
+	}
+	return s < end && *s == '#';
+}
+
+/* Cut a logical line (NUL-terminated, n bytes) as pip's ignore_comments does: drop a '#'
+ * at the start or after white space and what follows, then strip white space. */
+static char *without_comment(char *line, size_t n)
+{
+	char *end = line + n;
+	for (char *h = line; (h = memchr(h, '#', (size_t)(end - h))); h++) {
+		if (h == line || space_before(line, h)) {
+			*h = '\0';
+			end = h;
 			break;
 		}
-		/* Comments: '#' at the start or after whitespace. */
-		char *line = acc.s;
-		for (char *h = line; (h = strchr(h, '#')); h++) {
-			if (h == line || isspace((unsigned char)h[-1])) {
-				*h = '\0';
-				break;
+	}
+	for (size_t k; (k = space_at(line, end));) {
+		line += k;
+	}
+	for (size_t k; end > line && (k = space_before(line, end));) {
+		end -= k;
+	}
+	*end = '\0';
+	return line;
+}
+
+static int parse_line(struct dep_ctx *c, const struct pipfile *pf, char *line, unsigned lineno)
+{
+	/* Environment markers. */
+	char *semi = strchr(line, ';');
+	if (semi) {
+		*semi = '\0';
+	}
+	size_t n = strlen(line);
+	while (n && isspace((unsigned char)line[n - 1])) {
+		line[--n] = '\0';
+	}
+	if (n == 0) {
+		return 0;
+	}
+	if (line[0] == '-') {
+		return include_options(c, pf, line, lineno);
+	}
+	if (str_has_prefix(line, "https://") || str_has_prefix(line, "http://") || line[0] == '.' ||
+	    line[0] == '/') {
+		return 0; /* URLs and paths are not named requirements */
+	}
+	return add_requirement(c, pf, line, lineno);
+}
+
+/* A growing logical line. */
+struct logical {
+	char *s;
+	size_t n, cap;
+	unsigned first; /* its first physical line, 0 when empty */
+};
+
+static void logical_add(struct logical *acc, const char *s, size_t n)
+{
+	GROW(acc->s, acc->cap, acc->n + n + 1);
+	memcpy(acc->s + acc->n, s, n);
+	acc->n += n;
+	acc->s[acc->n] = '\0';
+}
+
+static int logical_done(struct dep_ctx *c, const struct pipfile *pf, struct logical *acc)
+{
+	unsigned first = acc->first;
+	acc->first = 0;
+	logical_add(acc, "", 0);
+	size_t n = acc->n;
+	acc->n = 0;
+	if (strlen(acc->s) != n) {
+		return dep_error(c, first, 0, "NUL byte");
+	}
+	return parse_line(c, pf, without_comment(acc->s, n), first);
+}
+
+/*
+ * Read a requirements file as pip's preprocess does: decode it (UTF-8, after a UTF-8
+ * byte order mark; anything else is an error), split it with str.splitlines, join the
+ * lines that end in a backslash with the next (join_lines: the backslashes at both ends
+ * of such a line are dropped, and a comment line is never continued: it ends a
+ * continued line instead), drop comments.
+ */
+static int parse_one(struct dep_ctx *c, const struct pipfile *pf, const char *buf, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)buf;
+	if (len >= 3 && u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf) {
+		buf += 3;
+		len -= 3;
+	} else if (len >= 2 &&
+		   ((u[0] == 0xff && u[1] == 0xfe) || (u[0] == 0xfe && u[1] == 0xff) ||
+		    (len >= 4 && u[0] == 0 && u[1] == 0 && u[2] == 0xfe && u[3] == 0xff))) {
+		return dep_error(c, 1, 1,
+				 "a UTF-16 or UTF-32 byte order mark: the scan reads UTF-8 "
+				 "requirements files only (save it as UTF-8)");
+	}
+	const char *end = buf + len;
+	unsigned lineno = 0;
+	struct logical acc = { 0 };
+	int r = 0;
+	for (const char *p = buf; p < end && r == 0;) {
+		const char *le = p;
+		size_t br = 0;
+		while (le < end && !(br = line_break(le, end))) {
+			le++;
+		}
+		lineno++;
+		size_t n = (size_t)(le - p);
+		if (memchr(p, '\0', n)) {
+			r = dep_error(c, lineno, 0, "NUL byte");
+			break;
+		}
+		/* pip decodes with the locale's encoding, where other bytes may break lines. */
+		if (!utf8_valid(p, n)) {
+			r = dep_error(
+				c, lineno, 0,
+				"not UTF-8 text: the scan reads UTF-8 requirements files only "
+				"(save it as UTF-8)");
+			break;
+		}
+		if (comment_line(p, le) || n == 0 || p[n - 1] != '\\') {
+			if (!acc.first) {
+				acc.first = lineno;
+			} else if (comment_line(p, le)) {
+				logical_add(&acc, " ", 1); /* ends the continued line */
 			}
+			logical_add(&acc, p, n);
+			r = logical_done(c, pf, &acc);
+		} else {
+			/* line.strip("\\") */
+			const char *s = p;
+			while (s < le && *s == '\\') {
+				s++;
+			}
+			const char *e = le;
+			while (e > s && e[-1] == '\\') {
+				e--;
+			}
+			if (!acc.first) {
+				acc.first = lineno;
+			}
+			logical_add(&acc, s, (size_t)(e - s));
 		}
-		/* Environment markers. */
-		char *semi = strchr(line, ';');
-		if (semi) {
-			*semi = '\0';
-		}
-		while (isspace((unsigned char)*line)) {
-			line++;
-		}
-		size_t n = strlen(line);
-		while (n && isspace((unsigned char)line[n - 1])) {
-			line[--n] = '\0';
-		}
-		if (n == 0) {
-			continue;
-		}
-		if (line[0] == '-') {
-			r = include_options(c, pf, line, start_line);
-			continue;
-		}
-		if (str_has_prefix(line, "https://") || str_has_prefix(line, "http://") ||
-		    line[0] == '.' || line[0] == '/') {
-			continue; /* URLs and paths are not named requirements */
-		}
-		r = add_requirement(c, pf, line, start_line);
+		p = le + br;
+	}
+	if (r == 0 && acc.first) {
+		r = logical_done(c, pf, &acc);
 	}
 	free(acc.s);
 	return r;

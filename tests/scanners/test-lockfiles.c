@@ -74,8 +74,9 @@ static const struct {
 	const char *folder, *file;
 	const char *name, *golden_version, *our_version;
 } deviations[] = {
-	/* "bar == 4.5\\" does not pin a valid PEP 440 version: not a pin, as without one. */
-	{ "pip", "line-continuation.txt", "bar", "4.5\\\\", "0.0.0" },
+	/* "bar == 4.5\\" then ".6": pip's join_lines drops every backslash at the end of a
+	 * continued line, and installs 4.5.6. */
+	{ "pip", "line-continuation.txt", "bar", "4.5\\\\", "4.5.6" },
 };
 
 static const char *expected_version(const char *dir, const char *file, const char *name,
@@ -1392,6 +1393,78 @@ Test(lockfiles, requirements_only_an_exact_valid_version_is_a_pin)
 		  "note '%s'", d && d->note ? d->note : "(null)");
 	dep_list_release(&l);
 	diag_list_release(&dl);
+}
+
+/* ---------- requirements.txt: lines as pip's preprocess reads them ---------- */
+
+/* Checked against pip's own preprocess (pip._internal.req.req_file, on the same bytes):
+ * the packages and lines it gives. */
+Test(lockfiles, requirements_lines_are_split_and_joined_as_pip_does)
+{
+	static const char txt[] = "\xef\xbb\xbf"
+				  "django==2.0.0\n" /* 1: after a UTF-8 byte order mark */
+				  "# pinned \\\n"   /* 2: a comment is never continued */
+				  "flask==1.0\n"    /* 3 */
+				  "foo==1.0 \\\n"   /* 4: continued... */
+				  "  # why \\\n"    /* 5: ...up to a comment line, which ends it */
+				  "bar==2.0\n"	    /* 6 */
+				  "ba\\\n"	    /* 7: continued */
+				  "z==3.0\n"	    /* 8 */
+				  "\xc2\xa0# after a no-break space: a comment too \\\n" /* 9 */
+				  "qux==1.0\n"						 /* 10 */
+				  /* 11-21: the line breaks of str.splitlines */
+				  "a1==1.0\fa2==1.0\va3==1.0\x1c"
+				  "a4==1.0\x1d"
+				  "a5==1.0\x1e"
+				  "a6==1.0\xc2\x85"
+				  "a7==1.0\xe2\x80\xa8"
+				  "a8==1.0\xe2\x80\xa9"
+				  "a9==1.0\ra10==1.0\r\na11==1.0\n";
+	static const struct name_version_line want[] = {
+		{ "django", "2.0.0", 1 }, { "flask", "1.0", 3 }, { "foo", "1.0", 4 },
+		{ "bar", "2.0", 6 },	  { "baz", "3.0", 7 },	 { "qux", "1.0", 10 },
+		{ "a1", "1.0", 11 },	  { "a2", "1.0", 12 },	 { "a3", "1.0", 13 },
+		{ "a4", "1.0", 14 },	  { "a5", "1.0", 15 },	 { "a6", "1.0", 16 },
+		{ "a7", "1.0", 17 },	  { "a8", "1.0", 18 },	 { "a9", "1.0", 19 },
+		{ "a10", "1.0", 20 },	  { "a11", "1.0", 21 },
+	};
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_text(&l, &dl, DEP_REQUIREMENTS, "requirements.txt", txt), 0, "%s",
+		     dl.n ? dl.v[0].msg : "");
+	expect_exactly(&l, want, ARRAY_SIZE(want), "requirements.txt");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+
+	/* What the scan cannot split as pip would is an error, with its line. */
+	static const struct {
+		const char *text;
+		size_t len;
+		unsigned line;
+		const char *says;
+	} bad[] = {
+		{ "\xff\xfe"
+		  "d\0j\0",
+		  6, 1, "UTF-16 or UTF-32 byte order mark" },
+		{ "\xfe\xff\0d", 4, 1, "UTF-16 or UTF-32 byte order mark" },
+		{ "six==1.0\nlatin==1.0\x85"
+		  "django==2.0.0\n",
+		  34, 2, "not UTF-8" },
+		{ "six==1.0\ndjango==2.0.0\0\n", 24, 2, "NUL byte" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		dep_list_init(&l);
+		diag_list_init(&dl, 20);
+		cr_expect_eq(deps_parse_buffer(&l, DEP_REQUIREMENTS, "requirements.txt",
+					       bad[i].text, bad[i].len, &dl),
+			     -EINVAL, "case %zu", i);
+		cr_expect(dl.n == 1 && dl.v[0].line == bad[i].line &&
+				  strstr(dl.v[0].msg, bad[i].says),
+			  "case %zu: %s", i, dl.n ? dl.v[0].msg : "");
+		cr_expect_eq(l.n, 0);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+	}
 }
 
 /* ---------- requirements.txt: includes in every spelling pip reads ---------- */
