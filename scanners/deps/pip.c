@@ -9,7 +9,9 @@
  * anything requires it), in every spelling pip's option parser reads (`-rFILE`,
  * `--requirement=FILE`, `--requirem FILE`...); an include is read relative to the
  * including file, once (includes may be cyclic), and one that cannot be read is an error.
- * Other options, URLs and file paths are not named requirements and are skipped. Environment
+ * A URL, VCS URL, archive or editable (-e) requirement is named by its #egg= or its
+ * archive's file name and reported as a direct reference (see url_requirement); a local
+ * directory is the project itself. Other options are skipped. Environment
  * markers (after ';') and per-requirement options (--hash) are dropped. A requirement's version is
  * V when its specifier pins it: exactly one `==V` or
  * `===V` clause, V a valid PEP 440 version. A lone `>=V` or `~=V` gives V as a lower bound,
@@ -151,6 +153,9 @@ static struct spec read_specifier(struct dep_ctx *c, const char *s)
 			      dep_printf(c, "the specifier '%s' does not pin a version", s) };
 }
 
+static int add_package(struct dep_ctx *c, const struct pipfile *pf, const char *name,
+		       struct spec sp, unsigned lineno);
+
 static int add_requirement(struct dep_ctx *c, const struct pipfile *pf, const char *line,
 			   unsigned lineno)
 {
@@ -182,6 +187,12 @@ static int add_requirement(struct dep_ctx *c, const struct pipfile *pf, const ch
 		sp = read_specifier(c, rest[rest_len - 1] == ')' ? trim_copy(c, rest, rest_len - 1)
 								 : rest);
 	}
+	return add_package(c, pf, name, sp, lineno);
+}
+
+static int add_package(struct dep_ctx *c, const struct pipfile *pf, const char *name,
+		       struct spec sp, unsigned lineno)
+{
 	const char *key = dep_printf(c, "%s@%s", name, sp.version);
 	bool added;
 	struct dep *d = dep_add_unique(c, key, ECO_PYPI, name, sp.version, lineno, &added);
@@ -197,6 +208,142 @@ static int add_requirement(struct dep_ctx *c, const struct pipfile *pf, const ch
 	}
 	dep_add_group(c, d, pf->group);
 	return 0;
+}
+
+/* Whether word is a URL pip installs from (its is_url: http, https, file, ftp and the VCS
+ * schemes git, git+..., hg+..., svn, svn+..., bzr+...). */
+static bool is_url(const char *word)
+{
+	size_t n =
+		strspn(word, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+	char scheme[32];
+	if (n == 0 || word[n] != ':' || n >= sizeof(scheme)) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		scheme[i] = (char)tolower((unsigned char)word[i]);
+	}
+	scheme[n] = '\0';
+	static const char *const plain[] = { "http", "https", "file", "ftp", "git", "svn" };
+	for (size_t i = 0; i < ARRAY_SIZE(plain); i++) {
+		if (str_eq(scheme, plain[i])) {
+			return true;
+		}
+	}
+	return str_has_prefix(scheme, "git+") || str_has_prefix(scheme, "hg+") ||
+	       str_has_prefix(scheme, "svn+") || str_has_prefix(scheme, "bzr+");
+}
+
+/* The `egg=` of a URL's fragment (pip's [#&]egg=([^&]*)), in the arena; NULL when none. */
+static const char *egg_of(struct dep_ctx *c, const char *url)
+{
+	const char *frag = strchr(url, '#');
+	for (const char *p = frag; p; p = strchr(p + 1, '&')) {
+		if (strncmp(p + 1, "egg=", 4) == 0) {
+			return dep_strndup(c, p + 5, strcspn(p + 5, "&"));
+		}
+	}
+	return NULL;
+}
+
+/* The archive suffix of a file name, or NULL. */
+static const char *archive_suffix(const char *file)
+{
+	static const char *const suffixes[] = { ".whl",	   ".tar.gz",	".tgz", ".tar.bz2",
+						".tbz",	   ".tar.xz",	".txz", ".tlz",
+						".tar.lz", ".tar.lzma", ".tar", ".zip" };
+	for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
+		if (str_has_suffix(file, suffixes[i])) {
+			return suffixes[i];
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The project name a distribution's file name gives, when it gives one unambiguously: a
+ * wheel, name-version(-build)?-python-abi-platform.whl, and an sdist with one '-' between
+ * its name and a valid PEP 440 version (name-1.0.tar.gz). NULL otherwise.
+ */
+static const char *name_of_file(struct dep_ctx *c, const char *file)
+{
+	char *f = dep_strdup(c, file);
+	const char *suffix = archive_suffix(f);
+	if (!suffix) {
+		return NULL;
+	}
+	f[strlen(f) - strlen(suffix)] = '\0';
+	size_t dashes = 0;
+	for (const char *p = f; *p; p++) {
+		dashes += *p == '-';
+	}
+	char *dash = strchr(f, '-');
+	if (!dash || dash == f) {
+		return NULL;
+	}
+	if (str_eq(suffix, ".whl") ? dashes != 4 && dashes != 5
+				   : dashes != 1 || !pep440_is_valid(dash + 1)) {
+		return NULL;
+	}
+	*dash = '\0';
+	return f;
+}
+
+/* Whether s is a project name (PEP 508: letters, digits, '.', '_', '-', starting and
+ * ending with a letter or digit), maybe with extras ("[a,b]") after it. */
+static bool valid_name(const char *s)
+{
+	size_t n = strcspn(s, "[");
+	if (n == 0 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1])) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i])) {
+			return false;
+		}
+	}
+	return !s[n] || (s[strlen(s) - 1] == ']' && !strchr(s + n + 1, '['));
+}
+
+/*
+ * A requirement given as a URL, a VCS URL or a path (with -e: editable): pip installs it,
+ * named by its `#egg=` or, for an archive, by what its file name says. It is reported like
+ * a `name @ URL` reference: the placeholder version, unpinned. A local directory (`.`,
+ * `./pkg`, `-e .`, a file: URL) without an `#egg=` is the project's own code, not a package
+ * from an index: nothing to report. Anything else whose name cannot be told (a VCS or
+ * remote URL without `#egg=`, an archive whose file name says no name) is an error: pip
+ * installs it, and a scan that skipped it would pass whatever it is.
+ */
+static int url_requirement(struct dep_ctx *c, const struct pipfile *pf, const char *word,
+			   bool editable, unsigned lineno)
+{
+	bool url = is_url(word);
+	bool local = !url || str_has_prefix(word, "file:") || str_has_prefix(word, "FILE:");
+	const char *name = egg_of(c, word);
+	const char *path = dep_strndup(c, word, strcspn(word, "#?"));
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	bool archive = archive_suffix(base) != NULL;
+	if (!name && archive) {
+		name = name_of_file(c, base);
+	}
+	if (name && !valid_name(name)) {
+		return dep_error(c, lineno, 0, "'%s': '%s' is not a project name", word, name);
+	}
+	if (!name) {
+		if (local && !archive) {
+			return 0; /* the project's own directory */
+		}
+		diag_error(c->dl, c->file, lineno, 0,
+			   "add '#egg=NAME' to the URL, or write the line as 'NAME @ URL'",
+			   "malformed pip file: cannot tell the name of the package pip installs "
+			   "from '%s'",
+			   word);
+		return -EINVAL;
+	}
+	struct spec sp = { "0.0.0", editable ? "an editable requirement (-e URL) pins no version"
+					     : "a direct reference (a URL) pins no version" };
+	return add_package(c, pf, normalize_name(c, name, strlen(name)), sp, lineno);
 }
 
 static int parse_one(struct dep_ctx *c, const struct pipfile *pf, const char *buf, size_t len);
@@ -324,26 +471,30 @@ static int include_options(struct dep_ctx *c, const struct pipfile *pf, const ch
 	const char *p = line;
 	for (const char *w; (w = next_word(c, &p));) {
 		const char *arg = NULL;
-		bool include = false;
-		if (w[0] == '-' && (w[1] == 'r' || w[1] == 'c')) {
-			include = true;
+		bool include = false, editable = false;
+		if (w[0] == '-' && (w[1] == 'r' || w[1] == 'c' || w[1] == 'e')) {
+			include = w[1] != 'e';
+			editable = w[1] == 'e';
 			arg = w[2] ? w + 2 : NULL;
 		} else if (str_has_prefix(w, "--")) {
 			size_t n = strcspn(w + 2, "=");
 			include = long_option(w + 2, n, "requirement", 8) ||
 				  long_option(w + 2, n, "constraint", 4);
+			editable = long_option(w + 2, n, "editable", 2);
 			arg = w[2 + n] == '=' ? w + 3 + n : NULL;
 		}
-		if (!include) {
+		if (!include && !editable) {
 			continue;
 		}
 		if (!arg) {
 			arg = next_word(c, &p);
 		}
 		if (!arg || !*arg) {
-			return dep_error(c, lineno, 1, "'%s' names no file", w);
+			return dep_error(c, lineno, 1, "'%s' names no %s", w,
+					 editable ? "project" : "file");
 		}
-		int r = include_file(c, pf, arg, lineno);
+		int r = editable ? url_requirement(c, pf, arg, true, lineno)
+				 : include_file(c, pf, arg, lineno);
 		if (r < 0) {
 			return r;
 		}
@@ -460,9 +611,9 @@ static int parse_line(struct dep_ctx *c, const struct pipfile *pf, char *line, u
 	if (line[0] == '-') {
 		return include_options(c, pf, line, lineno);
 	}
-	if (str_has_prefix(line, "https://") || str_has_prefix(line, "http://") || line[0] == '.' ||
-	    line[0] == '/') {
-		return 0; /* URLs and paths are not named requirements */
+	if (is_url(line) || line[0] == '.' || line[0] == '/') {
+		const char *p = line;
+		return url_requirement(c, pf, next_word(c, &p), false, lineno);
 	}
 	return add_requirement(c, pf, line, lineno);
 }

@@ -79,6 +79,22 @@ static const struct {
 	{ "pip", "line-continuation.txt", "bar", "4.5\\\\", "4.5.6" },
 };
 
+/* Packages we report that a golden leaves out (name, version, ecosystem). */
+static const struct {
+	const char *folder, *file;
+	const char *name, *version, *eco;
+} additions[] = {
+	/* Wheels pip installs, named by their file names: direct references, unpinned. */
+	{ "pip", "file-format-example.txt", "numpy", "0.0.0", "PyPI" },
+	{ "pip", "file-format-example.txt", "wxpython-phoenix", "0.0.0", "PyPI" },
+};
+
+static const char *folder_of(const char *dir)
+{
+	const char *folder = strrchr(dir, '/');
+	return folder ? folder + 1 : dir;
+}
+
 static const char *expected_version(const char *dir, const char *file, const char *name,
 				    const char *version)
 {
@@ -131,7 +147,7 @@ static bool check_fixture(const char *dir, const char *file, enum dep_format f)
 	} else {
 		json_t *pkgs = json_object_get(golden, "packages");
 		size_t n = json_array_size(pkgs);
-		char **want = calloc(n + 1, sizeof(char *)),
+		char **want = calloc(n + ARRAY_SIZE(additions) + 1, sizeof(char *)),
 		     **got = calloc(l.n + 1, sizeof(char *));
 		for (size_t i = 0; i < n; i++) {
 			json_t *p = json_array_get(pkgs, i);
@@ -142,6 +158,13 @@ static bool check_fixture(const char *dir, const char *file, enum dep_format f)
 						 json_string_value(json_object_get(p, "version"))),
 				json_string_value(json_object_get(p, "ecosystem")),
 				json_string_value(json_object_get(p, "commit")));
+		}
+		for (size_t i = 0; i < ARRAY_SIZE(additions); i++) {
+			if (str_eq(folder_of(dir), additions[i].folder) &&
+			    str_eq(file, additions[i].file)) {
+				want[n++] = key_of(additions[i].name, additions[i].version,
+						   additions[i].eco, NULL);
+			}
 		}
 		for (size_t i = 0; i < l.n; i++) {
 			got[i] = key_of(l.v[i].name, l.v[i].version, eco_name(l.v[i].eco),
@@ -1464,6 +1487,64 @@ Test(lockfiles, requirements_lines_are_split_and_joined_as_pip_does)
 		cr_expect_eq(l.n, 0);
 		dep_list_release(&l);
 		diag_list_release(&dl);
+	}
+}
+
+/* ---------- requirements.txt: URLs, VCS and editable requirements ---------- */
+
+Test(lockfiles, requirements_urls_are_named_as_pip_names_them)
+{
+	static const char txt[] =
+		"https://github.com/django/django/archive/2.0.tar.gz#egg=Django\n"
+		"-e git+https://github.com/pallets/flask.git@2.0#egg=Flask\n"
+		"git+https://github.com/psf/requests.git@v2.0#subdirectory=x&egg=requests[socks]\n"
+		"--editable=hg+https://hg.example/Pkg_One#egg=Pkg_One\n"
+		"https://files.example/simple/Jinja2-2.8-py2.py3-none-any.whl --hash=sha256:ab\n"
+		"./wheels/six-1.16.0-py2.py3-none-any.whl\n"
+		"https://files.example/urllib3-1.26.0.tar.gz ; python_version > '3'\n"
+		"-e .\n"
+		"./local/project\n"
+		"-e file:///srv/src/project\n"
+		"name-at @ https://example.com/name_at.zip\n";
+	static const struct name_version_line want[] = {
+		{ "django", "0.0.0", 1 },  { "flask", "0.0.0", 2 },    { "requests", "0.0.0", 3 },
+		{ "pkg-one", "0.0.0", 4 }, { "jinja2", "0.0.0", 5 },   { "six", "0.0.0", 6 },
+		{ "urllib3", "0.0.0", 7 }, { "name-at", "0.0.0", 11 },
+	};
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_text(&l, &dl, DEP_REQUIREMENTS, "requirements.txt", txt), 0, "%s",
+		     dl.n ? dl.v[0].msg : "");
+	expect_exactly(&l, want, ARRAY_SIZE(want), "requirements.txt");
+	for (size_t i = 0; i < l.n; i++) {
+		cr_expect(l.v[i].flags & DEP_UNPINNED, "%s is not a pin", l.v[i].name);
+		cr_expect(l.v[i].note && strstr(l.v[i].note, "pins no version"), "%s: note %s",
+			  l.v[i].name, l.v[i].note ? l.v[i].note : "(null)");
+	}
+	dep_list_release(&l);
+	diag_list_release(&dl);
+
+	/* A URL whose package cannot be named is an error, never nothing. */
+	static const char *const bad[] = {
+		"git+https://github.com/django/django.git@2.0\n",
+		"-e git+https://github.com/django/django.git\n",
+		"https://github.com/django/django/archive/2.0.tar.gz\n",
+		"https://files.example/some-odd-name-1.0.tar.gz\n",
+		"./vendor/thing.zip\n",
+		"git+https://example.com/x.git#egg=\n",
+		"git+https://example.com/x.git#egg=bad/name\n",
+		"--editable\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *text = tu_strf("six==1.16.0\n%s", bad[i]);
+		cr_expect_eq(parse_text(&l, &dl, DEP_REQUIREMENTS, "requirements.txt", text),
+			     -EINVAL, "%s", bad[i]);
+		cr_expect(dl.n == 1 && dl.v[0].line == 2, "%s: %s", bad[i],
+			  dl.n ? dl.v[0].msg : "no error");
+		cr_expect_eq(l.n, 0, "%s", bad[i]);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+		free(text);
 	}
 }
 
