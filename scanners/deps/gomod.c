@@ -2,7 +2,8 @@
  * gomod.c - go.mod: the modules a Go module requires, after `replace`.
  *
  * The syntax is Go's: directives (`verb args` or `verb ( ... )` blocks), `//` comments,
- * and arguments that may be quoted. Only module, go, toolchain, godebug, require,
+ * and arguments that may be "-quoted (unquoted as strconv.Unquote does; other quotes are
+ * errors, as in the go command). Only module, go, toolchain, godebug, require,
  * exclude, replace, retract, tool and ignore are directives; anything else (or a require
  * without a valid "vX..." version) makes the file malformed, as it does for the go command.
  * Versions are reported without their leading "v" (as OSV's Go records write them).
@@ -94,7 +95,120 @@ static const struct gomod_rep *replacement(const struct gomod *m, const char *pa
 	return exact ? exact : any;
 }
 
-/* Split a line into tokens (quoted strings unquoted); stops at a // comment. */
+static int hexval(char ch)
+{
+	return isdigit((unsigned char)ch) ? ch - '0'
+	       : (ch >= 'a' && ch <= 'f') ? ch - 'a' + 10
+	       : (ch >= 'A' && ch <= 'F') ? ch - 'A' + 10
+					  : -1;
+}
+
+/* Append code point cp to o in UTF-8. */
+static char *put_utf8(char *o, unsigned long cp)
+{
+	if (cp < 0x80) {
+		*o++ = (char)cp;
+	} else if (cp < 0x800) {
+		*o++ = (char)(0xc0 | (cp >> 6));
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		*o++ = (char)(0xe0 | (cp >> 12));
+		*o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	} else {
+		*o++ = (char)(0xf0 | (cp >> 18));
+		*o++ = (char)(0x80 | ((cp >> 12) & 0x3f));
+		*o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	}
+	return o;
+}
+
+/*
+ * The text of a "-quoted token (s..e, quotes excluded) as Go's strconv.Unquote reads it:
+ * \a \b \f \n \r \t \v \\ \" \xHH \ooo (at most \377) \uXXXX \UXXXXXXXX (a valid code
+ * point, not a surrogate); any other escape, and text that is not UTF-8, are errors. NULL
+ * on error, with *why set. NUL bytes are refused too (the go command refuses them in
+ * every module path and version).
+ */
+static char *go_unquote(struct dep_ctx *c, const char *s, const char *e, const char **why)
+{
+	if (!utf8_valid(s, (size_t)(e - s))) {
+		*why = "not UTF-8";
+		return NULL;
+	}
+	char *out = dep_strndup(c, s, (size_t)(e - s)), *o = out;
+	while (s < e) {
+		if (*s != '\\') {
+			*o++ = *s++;
+			continue;
+		}
+		if (e - s < 2) {
+			*why = "a backslash at its end";
+			return NULL;
+		}
+		char k = s[1];
+		s += 2;
+		static const char simple[] = "abfnrtv\\\"", value[] = "\a\b\f\n\r\t\v\\\"";
+		const char *sp = strchr(simple, k);
+		if (k && sp) {
+			*o++ = value[sp - simple];
+			continue;
+		}
+		int digits = k == 'x' ? 2 : k == 'u' ? 4 : k == 'U' ? 8 : 0;
+		if (digits) {
+			unsigned long v = 0;
+			for (int i = 0; i < digits; i++, s++) {
+				int h = s < e ? hexval(*s) : -1;
+				if (h < 0) {
+					*why = "an invalid \\x, \\u or \\U escape";
+					return NULL;
+				}
+				v = v * 16 + (unsigned long)h;
+			}
+			if (k == 'x') {
+				*o++ = (char)v;
+			} else if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) {
+				*why = "an escape that is not a Unicode code point";
+				return NULL;
+			} else {
+				o = put_utf8(o, v);
+			}
+			continue;
+		}
+		if (k >= '0' && k <= '7') {
+			unsigned v = (unsigned)(k - '0');
+			for (int i = 0; i < 2; i++, s++) {
+				if (s >= e || *s < '0' || *s > '7') {
+					*why = "an invalid octal escape";
+					return NULL;
+				}
+				v = v * 8 + (unsigned)(*s - '0');
+			}
+			if (v > 255) {
+				*why = "an octal escape above \\377";
+				return NULL;
+			}
+			*o++ = (char)v;
+			continue;
+		}
+		*why = "an unknown escape";
+		return NULL;
+	}
+	if (memchr(out, '\0', (size_t)(o - out))) {
+		*why = "a NUL character";
+		return NULL;
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * Split a line into tokens as the go command's go.mod lexer and parseString do; stops at
+ * a // comment. A "-quoted token is unquoted (go_unquote); any other token that holds a
+ * quote (", ' or `: a `-quoted raw string included, which the go command refuses as
+ * "unquoted string cannot contain quote") is an error.
+ */
 static int tokenize(struct dep_ctx *c, const char *s, const char *end, unsigned lineno,
 		    const char **tok, size_t *ntok)
 {
@@ -109,22 +223,34 @@ static int tokenize(struct dep_ctx *c, const char *s, const char *end, unsigned 
 		if (*ntok >= GOMOD_MAX_TOKENS) {
 			return dep_error(c, lineno, 0, "too many words on one line");
 		}
-		if (*s == '"' || *s == '`') {
-			char q = *s;
+		if (*s == '"') {
 			const char *e = s + 1;
-			while (e < end && *e != q) {
-				e += (*e == '\\' && q == '"' && e + 1 < end) ? 2 : 1;
+			while (e < end && *e != '"') {
+				e += (*e == '\\' && e + 1 < end) ? 2 : 1;
 			}
 			if (e >= end) {
 				return dep_error(c, lineno, 0, "unterminated quoted string");
 			}
-			tok[(*ntok)++] = dep_strndup(c, s + 1, (size_t)(e - s - 1));
+			const char *why = NULL;
+			char *t = go_unquote(c, s + 1, e, &why);
+			if (!t) {
+				return dep_error(c, lineno, 0, "invalid quoted string %.*s: %s",
+						 (int)(e + 1 - s), s, why);
+			}
+			tok[(*ntok)++] = t;
 			s = e + 1;
 		} else {
 			const char *e = s;
 			while (e < end && !isspace((unsigned char)*e) &&
 			       !(end - e >= 2 && e[0] == '/' && e[1] == '/')) {
 				e++;
+			}
+			if (memchr(s, '\'', (size_t)(e - s)) || memchr(s, '`', (size_t)(e - s)) ||
+			    memchr(s, '"', (size_t)(e - s))) {
+				return dep_error(c, lineno, 0,
+						 "%.*s: an unquoted string cannot contain a quote "
+						 "(only \"...\" strings are read)",
+						 (int)(e - s), s);
 			}
 			tok[(*ntok)++] = dep_strndup(c, s, (size_t)(e - s));
 			s = e;

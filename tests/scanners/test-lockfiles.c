@@ -1418,6 +1418,64 @@ Test(lockfiles, requirements_only_an_exact_valid_version_is_a_pin)
 	diag_list_release(&dl);
 }
 
+/* ---------- go.mod: quoted strings as the go command reads them ---------- */
+
+Test(lockfiles, go_mod_quoted_strings_are_unquoted_as_go_does)
+{
+	static const char mod[] =
+		"module \"example.com/m\"\n"
+		"go 1.21\n"
+		"require \"github.com/gin-gonic/gi\\u006e\" v1.0.0\n" /* 3 */
+		"require (\n"
+		"\t\"github.com/\\x61/\\142\" \"v1.2.3\"\n"	      /* 5 */
+		"\t\"github.com/\\U00000063/d\" v2.0.0 // indirect\n" /* 6 */
+		"\t\"github.com/e/f\\\"g\" v3.0.0\n"		      /* 7 */
+		"\tgithub.com/h/i v4.0.0\n"			      /* 8 */
+		")\n"
+		"replace \"github.com/h/\\x69\" => \"github.com/j/k\" \"v4.0.1\"\n"; /* 10 */
+	static const struct name_version_line want[] = {
+		{ "github.com/gin-gonic/gin", "1.0.0", 3 }, { "github.com/a/b", "1.2.3", 5 },
+		{ "github.com/c/d", "2.0.0", 6 },	    { "github.com/e/f\"g", "3.0.0", 7 },
+		{ "github.com/j/k", "4.0.1", 10 },	    { "stdlib", "1.21", 2 },
+	};
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_text(&l, &dl, DEP_GO_MOD, "go.mod", mod), 0, "%s",
+		     dl.n ? dl.v[0].msg : "");
+	expect_exactly(&l, want, ARRAY_SIZE(want), "go.mod");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+
+	/* What the go command refuses is an error, on its line. */
+	static const char *const bad[] = {
+		"require `github.com/a/b` v1.0.0\n",	  /* a raw string: a token with a quote */
+		"require github.com/a/'b' v1.0.0\n",	  /* a quote in an unquoted token */
+		"require github.com/a/b\" v1.0.0\n",	  /* ...of any kind */
+		"require \"github.com/a/\\'b\" v1.0.0\n", /* \' is not an escape of "..." */
+		"require \"github.com/a/\\qb\" v1.0.0\n",
+		"require \"github.com/a/\\400\" v1.0.0\n",
+		"require \"github.com/a/\\x6\" v1.0.0\n",
+		"require \"github.com/a/\\ud800\" v1.0.0\n",
+		"require \"github.com/a/\\U00110000\" v1.0.0\n",
+		"require \"github.com/a/\\x00\" v1.0.0\n",
+		"require \"github.com/a/\xff\" v1.0.0\n",
+		"require \"github.com/a/b v1.0.0\n",
+		"exclude \"github.com/a/\\z\" v1.0.0\n",
+		"replace github.com/a/b => \"github.com/\\c/d\" v1.0.0\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *text = tu_strf("module m\ngo 1.21\n%s", bad[i]);
+		cr_expect_eq(parse_text(&l, &dl, DEP_GO_MOD, "go.mod", text), -EINVAL, "%s",
+			     bad[i]);
+		cr_expect(dl.n == 1 && dl.v[0].line == 3, "%s: %s", bad[i],
+			  dl.n ? dl.v[0].msg : "no error");
+		cr_expect_eq(l.n, 0, "%s", bad[i]);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+		free(text);
+	}
+}
+
 /* ---------- requirements.txt: lines as pip's preprocess reads them ---------- */
 
 /* Checked against pip's own preprocess (pip._internal.req.req_file, on the same bytes):
