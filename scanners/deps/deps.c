@@ -686,6 +686,11 @@ static bool skipped_dir(const struct walk *w, const char *name)
 	       (name[0] == '.' || str_eq(name, "node_modules") || str_eq(name, "vendor"));
 }
 
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* only_listed: inside a skipped directory, entered for the must_scan entries below it. */
 static void walk_dir(struct walk *w, const char *path, unsigned depth, bool only_listed)
 {
@@ -718,12 +723,8 @@ static void walk_dir(struct walk *w, const char *path, unsigned depth, bool only
 	}
 	closedir(d);
 	/* Sorted, for stable output. */
-	for (size_t i = 1; i < n; i++) {
-		for (size_t k = i; k > 0 && strcmp(names[k - 1], names[k]) > 0; k--) {
-			char *t = names[k];
-			names[k] = names[k - 1];
-			names[k - 1] = t;
-		}
+	if (n > 1) {
+		qsort(names, n, sizeof(*names), cmp_names);
 	}
 	for (size_t i = 0; i < n; i++) {
 		char *sub = xasprintf("%s/%s", path, names[i]);

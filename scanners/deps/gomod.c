@@ -60,39 +60,56 @@ struct gomod {
 	size_t n_rep, cap_rep;
 	struct gomod_req *exc; /* `exclude path version` */
 	size_t n_exc, cap_exc;
+	/* Built once the file is read (index_gomod): replaces of every version by old path,
+	 * replaces of one version and excludes by path_version_key(). */
+	struct hmap *rep_any, *rep_exact, *excluded;
 };
 
-/* Whether go.mod excludes path@version from the build. */
-static bool excluded(const struct gomod *m, const char *path, const char *version)
+/* A key for path@version that no other pair gives (a path may hold any character). */
+static const char *path_version_key(struct dep_ctx *c, const char *path, const char *version)
 {
-	for (size_t i = 0; i < m->n_exc; i++) {
-		if (str_eq(m->exc[i].path, path) && str_eq(m->exc[i].version, version)) {
-			return true;
+	return dep_printf(c, "%zu:%s%s", strlen(path), path, version);
+}
+
+/* Index replace and exclude directives: the last of equals wins, as in the go command. */
+static void index_gomod(struct dep_ctx *c, struct gomod *m)
+{
+	m->rep_any = hmap_new(m->n_rep + 8);
+	m->rep_exact = hmap_new(m->n_rep + 8);
+	m->excluded = hmap_new(m->n_exc + 8);
+	for (size_t i = 0; i < m->n_rep; i++) {
+		struct gomod_rep *p = &m->rep[i];
+		if (p->old_version) {
+			hmap_put(m->rep_exact, path_version_key(c, p->old_path, p->old_version), p);
+		} else {
+			hmap_put(m->rep_any, p->old_path, p);
 		}
 	}
-	return false;
+	for (size_t i = 0; i < m->n_exc; i++) {
+		hmap_put(m->excluded, path_version_key(c, m->exc[i].path, m->exc[i].version),
+			 (void *)1);
+	}
+}
+
+/* Whether go.mod excludes path@version from the build. */
+static bool excluded(struct dep_ctx *c, const struct gomod *m, const char *path,
+		     const char *version)
+{
+	return m->n_exc && hmap_get(m->excluded, path_version_key(c, path, version));
 }
 
 /*
  * The replace that applies to path@version, or NULL. As in the go command, a replace of
  * that one version wins over one of every version; among equals the last one written.
  */
-static const struct gomod_rep *replacement(const struct gomod *m, const char *path,
-					   const char *version)
+static const struct gomod_rep *replacement(struct dep_ctx *c, const struct gomod *m,
+					   const char *path, const char *version)
 {
-	const struct gomod_rep *any = NULL, *exact = NULL;
-	for (size_t i = 0; i < m->n_rep; i++) {
-		const struct gomod_rep *p = &m->rep[i];
-		if (!str_eq(p->old_path, path)) {
-			continue;
-		}
-		if (!p->old_version) {
-			any = p;
-		} else if (str_eq(p->old_version, version)) {
-			exact = p;
-		}
+	if (!m->n_rep) {
+		return NULL;
 	}
-	return exact ? exact : any;
+	const struct gomod_rep *exact = hmap_get(m->rep_exact, path_version_key(c, path, version));
+	return exact ? exact : hmap_get(m->rep_any, path);
 }
 
 static int hexval(char ch)
@@ -357,7 +374,7 @@ static int parse_go_sum(struct dep_ctx *c, const struct gomod *m, const char *mo
 	/* The paths go.mod gives packages for: required ones and their replacements. */
 	struct hmap *in_mod = hmap_new(m->n * 2 + 8);
 	for (size_t i = 0; i < m->n; i++) {
-		const struct gomod_rep *p = replacement(m, m->req[i].path, m->req[i].version);
+		const struct gomod_rep *p = replacement(c, m, m->req[i].path, m->req[i].version);
 		hmap_put(in_mod, m->req[i].path, (void *)1);
 		if (p) {
 			hmap_put(in_mod, p->new_path, (void *)1);
@@ -420,7 +437,7 @@ static int parse_go_sum(struct dep_ctx *c, const struct gomod *m, const char *mo
 		if (go_mod_only) {
 			continue; /* only its go.mod was read, for the module graph: not built */
 		}
-		if (excluded(m, path, version)) {
+		if (excluded(c, m, path, version)) {
 			continue; /* go.mod's exclude: the go command skips it for a higher one */
 		}
 		uintptr_t at = (uintptr_t)hmap_get(index, path);
@@ -442,7 +459,7 @@ static int parse_go_sum(struct dep_ctx *c, const struct gomod *m, const char *mo
 	c->file = mod_file;
 	for (size_t i = 0; i < n_mods && r == 0; i++) {
 		const struct sum_mod *q = &mods[i];
-		const struct gomod_rep *p = replacement(m, q->path, q->version);
+		const struct gomod_rep *p = replacement(c, m, q->path, q->version);
 		if (!p || hmap_get(in_mod, q->path)) {
 			continue;
 		}
@@ -457,7 +474,7 @@ static int parse_go_sum(struct dep_ctx *c, const struct gomod *m, const char *mo
 	c->file = sum_file;
 	for (size_t i = 0; i < n_mods && r == 0; i++) {
 		const struct sum_mod *q = &mods[i];
-		if (hmap_get(in_mod, q->path) || replacement(m, q->path, q->version)) {
+		if (hmap_get(in_mod, q->path) || replacement(c, m, q->path, q->version)) {
 			continue;
 		}
 		const char *v = q->version + 1;
@@ -595,9 +612,12 @@ int parse_go_mod(struct dep_ctx *c, const char *buf, size_t len)
 	if (r == 0 && block) {
 		r = dep_error(c, block_line, 0, "'%s (' is never closed", block);
 	}
+	if (r == 0) {
+		index_gomod(c, &m);
+	}
 	for (size_t i = 0; i < m.n && r == 0; i++) {
 		const struct gomod_req *q = &m.req[i];
-		const struct gomod_rep *p = replacement(&m, q->path, q->version);
+		const struct gomod_rep *p = replacement(c, &m, q->path, q->version);
 		const char *path = p ? p->new_path : q->path;
 		const char *v = p ? p->new_version : q->version;
 		unsigned line = p ? p->line : q->line;
@@ -624,5 +644,8 @@ int parse_go_mod(struct dep_ctx *c, const char *buf, size_t len)
 	free(m.req);
 	free(m.rep);
 	free(m.exc);
+	hmap_free(m.rep_any);
+	hmap_free(m.rep_exact);
+	hmap_free(m.excluded);
 	return r;
 }

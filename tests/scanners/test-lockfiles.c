@@ -1476,6 +1476,79 @@ Test(lockfiles, go_mod_quoted_strings_are_unquoted_as_go_does)
 	}
 }
 
+/* ---------- go.mod: replace and exclude, many of them ---------- */
+
+Test(lockfiles, go_mod_many_replaces_and_excludes_apply_as_go_applies_them)
+{
+	enum { N = 3000 };
+	struct sbuf mod, sum;
+	sbuf_init(&mod, SIZE_MAX / 2);
+	sbuf_init(&sum, SIZE_MAX / 2);
+	sbuf_puts(&mod, "module m\ngo 1.16\nrequire (\n");
+	for (int i = 0; i < N; i++) {
+		sbuf_printf(&mod, "\tex.com/m%d v1.0.%d\n", i, i);
+	}
+	sbuf_puts(&mod, ")\n");
+	for (int i = 0; i < N; i++) {
+		/* One version's replace wins over every version's, written before or after. */
+		if (i % 4 == 0 && i % 8 == 0) {
+			sbuf_printf(&mod, "replace ex.com/m%d v1.0.%d => ex.com/x%d v3.0.%d\n", i,
+				    i, i, i);
+		}
+		if (i % 2 == 0) {
+			sbuf_printf(&mod, "replace ex.com/m%d => ex.com/r%d v2.0.%d\n", i, i, i);
+		}
+		if (i % 4 == 0 && i % 8 != 0) {
+			sbuf_printf(&mod, "replace ex.com/m%d v1.0.%d => ex.com/x%d v3.0.%d\n", i,
+				    i, i, i);
+		}
+		/* Of two replaces of every version, the last. */
+		if (i % 6 == 0) {
+			sbuf_printf(&mod, "replace ex.com/m%d => ex.com/z%d v4.0.%d\n", i, i, i);
+		}
+		/* Another version's replace does not apply. */
+		if (i % 5 == 0) {
+			sbuf_printf(&mod, "replace ex.com/m%d v9.9.9 => ex.com/no%d v0.0.1\n", i,
+				    i);
+		}
+		/* go.sum: the highest version not excluded. */
+		sbuf_printf(&sum, "ex.com/s%d v1.0.0 h1:a=\nex.com/s%d v1.1.0 h1:b=\n", i, i);
+		if (i % 2 == 0) {
+			sbuf_printf(&mod, "exclude ex.com/s%d v1.1.0\n", i);
+		}
+		if (i % 3 == 0) {
+			sbuf_printf(&mod, "exclude ex.com/s%d v1.0.9\n", i);
+		}
+	}
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_go_pair(&l, &dl, mod.data, sum.data), 0, "%s", dl.n ? dl.v[0].msg : "");
+	cr_expect_eq(l.n, 2 * N + 1, "%zu packages", l.n);
+	for (int i = 0; i < N; i++) {
+		char *name, *version;
+		if (i % 4 == 0) {
+			name = tu_strf("ex.com/x%d", i), version = tu_strf("3.0.%d", i);
+		} else if (i % 6 == 0) {
+			name = tu_strf("ex.com/z%d", i), version = tu_strf("4.0.%d", i);
+		} else if (i % 2 == 0) {
+			name = tu_strf("ex.com/r%d", i), version = tu_strf("2.0.%d", i);
+		} else {
+			name = tu_strf("ex.com/m%d", i), version = tu_strf("1.0.%d", i);
+		}
+		cr_expect_not_null(find_dep(&l, name, version), "%s@%s is missing", name, version);
+		free(name);
+		free(version);
+		name = tu_strf("ex.com/s%d", i);
+		const char *want = i % 2 == 0 ? "1.0.0" : "1.1.0";
+		cr_expect_not_null(find_dep(&l, name, want), "%s@%s is missing", name, want);
+		free(name);
+	}
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	sbuf_release(&mod);
+	sbuf_release(&sum);
+}
+
 /* ---------- requirements.txt: lines as pip's preprocess reads them ---------- */
 
 /* Checked against pip's own preprocess (pip._internal.req.req_file, on the same bytes):
