@@ -739,7 +739,25 @@ static void walk_dir(struct walk *w, const char *path, unsigned depth, bool only
 								rel, true)) {
 					walk_dir(w, sub, depth + 1, skip);
 				}
-			} else if (S_ISREG(st.st_mode)) {
+			} else if (!S_ISREG(st.st_mode)) {
+				/* A lockfile's name that is a link (or a FIFO...): not followed,
+				 * never silently passed over either. */
+				enum dep_format f;
+				if ((!only_listed ||
+				     walk_listed(w->o->must_scan, w->o->n_must_scan, rel, false)) &&
+				    dep_format_detect(names[i], &f) == 0) {
+					diag_error(
+						w->dl, rel, 0, 0,
+						"replace it with the file it stands for, or name "
+						"that file",
+						"%s is %s: lockfiles are read only as regular "
+						"files",
+						rel,
+						S_ISLNK(st.st_mode) ? "a symbolic link"
+								    : "not a regular file");
+					note_error(w, -EINVAL);
+				}
+			} else {
 				enum dep_format f;
 				if ((!only_listed ||
 				     walk_listed(w->o->must_scan, w->o->n_must_scan, rel, false)) &&

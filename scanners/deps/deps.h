@@ -146,7 +146,8 @@ struct deps_walk_opts {
 /*
  * Find and parse every lockfile under each path (a directory is walked, skipping
  * node_modules, vendor, .git and other dot-directories unless wo says otherwise, without
- * following symbolic links; a file is parsed by its name). `root` (may be NULL) is
+ * following symbolic links: one with a lockfile's name, or a lockfile's name that is not
+ * a regular file, is an error; a file is parsed by its name). `root` (may be NULL) is
  * stripped from the front of displayed paths, which must_scan is compared with. wo may be
  * NULL. Returns 0 or the first error (every error is in dl); the number of lockfiles read
  * is l->n_files.

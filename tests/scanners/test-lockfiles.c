@@ -789,8 +789,9 @@ Test(lockfiles, walk_skips_node_modules_vendor_and_dot_directories)
 	tu_write(dir, "sub/node_modules/pkg/package-lock.json", npm_lock);
 	tu_write(dir, "sub/vendor/Gemfile.lock", gemfile_lock);
 	tu_write(dir, "sub/deeper/.git/yarn.lock", yarn_lock);
-	/* A symbolic link to a directory is not followed, nor one to a lockfile. */
-	char *link = tu_strf("%s/link", dir), *flink = tu_strf("%s/sub/Gemfile.lock", dir),
+	/* A symbolic link to a directory is not followed (one with a lockfile's name is an
+	 * error: walk_errs_on_lockfiles_that_are_links), nor is any other link. */
+	char *link = tu_strf("%s/link", dir), *flink = tu_strf("%s/sub/notes.txt", dir),
 	     *target = tu_strf("%s/vendor/y/Gemfile.lock", dir);
 	cr_assert_eq(symlink("vendor", link), 0);
 	cr_assert_eq(symlink(target, flink), 0);
@@ -889,6 +890,47 @@ Test(lockfiles, walk_skips_node_modules_vendor_and_dot_directories)
 	free(link);
 	free(flink);
 	free(target);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* A lockfile that is a symbolic link is not followed, and not passed over either: the
+ * scan fails, naming it, as it does for a go.sum that is one. */
+Test(lockfiles, walk_errs_on_lockfiles_that_are_links)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "requirements.txt", requirements);
+	tu_write(dir, "locks/npm.json", npm_lock);
+	tu_write(dir, "node_modules/x/README", "x\n");
+	char *flink = tu_strf("%s/sub/package-lock.json", dir),
+	     *skipped = tu_strf("%s/node_modules/x/yarn.lock", dir),
+	     *other = tu_strf("%s/sub/notes.json", dir), *fifo = tu_strf("%s/sub/yarn.lock", dir);
+	tu_write(dir, "sub/Cargo.lock", cargo_lock);
+	cr_assert_eq(symlink("../locks/npm.json", flink), 0);
+	cr_assert_eq(symlink("../../locks/npm.json", skipped), 0);
+	cr_assert_eq(symlink("../locks/npm.json", other), 0);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	struct dep_list l;
+	struct diag_list dl;
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	const char *paths[] = { dir };
+	cr_expect_eq(deps_scan_paths(&l, dir, paths, 1, &dl), -EINVAL);
+	cr_assert_eq(dl.n, 2, "%zu diagnostics", dl.n);
+	cr_expect_eq(dl.errors, 2);
+	cr_expect_str_eq(dl.v[0].file, "sub/package-lock.json");
+	cr_expect(strstr(dl.v[0].msg, "is a symbolic link"), "%s", dl.v[0].msg);
+	cr_expect_str_eq(dl.v[1].file, "sub/yarn.lock");
+	cr_expect(strstr(dl.v[1].msg, "not a regular file"), "%s", dl.v[1].msg);
+	/* The others are read all the same (the scan fails on the diagnostics). */
+	cr_expect_eq(l.n_files, 2, "%zu lockfiles", l.n_files);
+	cr_expect(!has_name(&l, "left-pad"));
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	free(flink);
+	free(skipped);
+	free(other);
+	free(fifo);
 	tu_rmdir(dir);
 	free(dir);
 }
