@@ -1591,6 +1591,66 @@ Test(lockfiles, go_mod_many_replaces_and_excludes_apply_as_go_applies_them)
 	sbuf_release(&sum);
 }
 
+/* ---------- mix.lock: the map as Elixir reads it ---------- */
+
+Test(lockfiles, mix_lock_atom_keys_and_one_line_maps_are_read)
+{
+	static const struct {
+		const char *text;
+		struct name_version_line want[3];
+		size_t n;
+	} ok[] = {
+		{ "%{\n  plug: {:hex, :plug, \"1.11.0\", \"abc\", [:mix], [], \"hexpm\", "
+		  "\"def\"},\n}\n",
+		  { { "plug", "1.11.0", 2 } },
+		  1 },
+		{ "%{\"plug\": {:hex, :plug, \"1.11.0\", \"abc\", [:mix], [], \"hexpm\", "
+		  "\"def\"}}\n",
+		  { { "plug", "1.11.0", 1 } },
+		  1 },
+		{ "# a comment\n%{\"a\": {:hex, :a, \"1.0.0\", \"x\", [:mix], [{:b, \"~> 1.0\", "
+		  "[hex: :b, repo: \"hexpm\", optional: false]}], \"hexpm\", \"y\"}, b_2: {:hex, "
+		  ":b, \"2.0.0\", \"x\", [:mix], [], \"hexpm\", \"y\"},\n"
+		  "  \"c\": {:git, \"https://example.com/c.git\", \"abc\", []}}\n",
+		  { { "a", "1.0.0", 2 }, { "b", "2.0.0", 2 }, { "c", "", 3 } },
+		  3 },
+		{ "%{}\n", { { 0 } }, 0 },
+		{ "", { { 0 } }, 0 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		struct dep_list l;
+		struct diag_list dl;
+		cr_expect_eq(parse_text(&l, &dl, DEP_MIX_LOCK, "mix.lock", ok[i].text), 0,
+			     "case %zu: %s", i, dl.n ? dl.v[0].msg : "");
+		expect_exactly(&l, ok[i].want, ok[i].n, ok[i].text);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+	}
+	/* A line that is not an entry, the map's braces, blank or a comment is an error. */
+	static const char *const bad[] = {
+		"%{\n  \"plug\" => {:hex, :plug, \"1.11.0\", \"abc\", [:mix], [], \"hexpm\", "
+		"\"def\"},\n}\n",
+		"%{\n  'plug': {:hex, :plug, \"1.11.0\"},\n}\n",
+		"%{\n  \"plug\": {:hex, :plug, \"1.11.0\",\n    \"abc\"},\n}\n",
+		"%{\n  \"plug\": {:hex, :plug, \"1.11.0\"} \"x\": {:hex, :x, \"1.0.0\"},\n}\n",
+		"%{\n  \"plug\": {:hex, :plug, \"1.11.0\"},\n}\n\"x\": {:hex, :x, \"1.0.0\"}\n",
+		"%{\n  \"plug\": {:hex, :plug, \"1.11.0\"},\n",
+		"plug: {:hex, :plug, \"1.11.0\"}\n",
+		"%{\n  Plug.Lock.entry(\"plug\"),\n}\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct dep_list l;
+		struct diag_list dl;
+		cr_expect_eq(parse_text(&l, &dl, DEP_MIX_LOCK, "mix.lock", bad[i]), -EINVAL, "%s",
+			     bad[i]);
+		cr_expect(dl.n == 1 && dl.v[0].line > 0, "%s: %s", bad[i],
+			  dl.n ? dl.v[0].msg : "no error");
+		cr_expect_eq(l.n, 0);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+	}
+}
+
 /* ---------- requirements.txt: lines as pip's preprocess reads them ---------- */
 
 /* Checked against pip's own preprocess (pip._internal.req.req_file, on the same bytes):
