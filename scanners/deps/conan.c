@@ -125,6 +125,7 @@ int parse_conan_lock(struct dep_ctx *c, const char *buf, size_t len)
 	} else {
 		r = parse_v2(c, root, &jp);
 	}
+	jpos_release(&jp);
 	json_decref(root);
 	return r;
 }

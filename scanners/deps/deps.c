@@ -13,6 +13,7 @@
 #include "util.h"
 #include "walk.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -312,37 +313,6 @@ unsigned text_line(const char *buf, size_t len, size_t off)
 	return line;
 }
 
-void jpos_init(struct jpos *j, const char *buf, size_t len)
-{
-	j->buf = buf;
-	j->len = len;
-	j->pos = 0;
-	j->line_pos = 0;
-	j->line = 1;
-}
-
-static unsigned jpos_line_at(struct jpos *j, size_t off)
-{
-	if (off < j->line_pos) {
-		j->line_pos = 0;
-		j->line = 1;
-	}
-	for (size_t i = j->line_pos; i < off; i++) {
-		j->line += j->buf[i] == '\n';
-	}
-	j->line_pos = off;
-	return j->line;
-}
-
-/* The JSON string literal of s (quotes included), as writers produce it. */
-static char *json_literal(const char *s)
-{
-	json_t *str = json_string(s);
-	char *out = str ? json_dumps(str, JSON_ENCODE_ANY) : NULL;
-	json_decref(str);
-	return out;
-}
-
 static const char *skip_ws(const char *p, const char *end)
 {
 	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
@@ -351,75 +321,319 @@ static const char *skip_ws(const char *p, const char *end)
 	return p;
 }
 
-static unsigned jpos_find_from(struct jpos *j, const char *lit, const char *vlit, char opener,
-			       size_t from, size_t to)
+void jpos_init(struct jpos *j, const char *buf, size_t len)
 {
-	size_t n = strlen(lit);
-	const char *end = j->buf + j->len;
-	const char *stop = j->buf + to;
-	const char *p = j->buf + from;
-	while (p < stop) {
-		const char *hit = memmem(p, (size_t)(end - p), lit, n);
-		if (!hit || hit >= stop) {
-			return 0;
-		}
-		const char *q = skip_ws(hit + n, end);
-		if (opener == '=') {
-			/* A string value (in an array): not followed by ':'. */
-			if (q >= end || *q != ':') {
-				unsigned line = jpos_line_at(j, (size_t)(hit - j->buf));
-				j->pos = (size_t)(hit + n - j->buf);
-				return line;
-			}
-		} else if (q < end && *q == ':') {
-			q = skip_ws(q + 1, end);
-			bool ok;
-			if (vlit) {
-				size_t vn = strlen(vlit);
-				ok = (size_t)(end - q) >= vn && memcmp(q, vlit, vn) == 0;
-			} else {
-				ok = !opener || (q < end && *q == opener);
-			}
-			if (ok) {
-				unsigned line = jpos_line_at(j, (size_t)(hit - j->buf));
-				j->pos = (size_t)(q - j->buf);
-				return line;
-			}
-		}
-		p = hit + 1;
-	}
-	return 0;
+	j->buf = buf;
+	j->len = len;
+	j->pos = 0;
+	j->ix = NULL;
 }
 
-static unsigned jpos_find(struct jpos *j, const char *key, char opener, const char *value)
+/*
+ * The index of a JSON text, built at the first lookup in one pass: every string literal,
+ * decoded, in a chain of the literals that a lookup would take for the same thing, in
+ * document order: "K" + the first character of the value ('{', '[', '"', else 'o') + a
+ * member's name; "V" + length + name + value for a member whose value is a string; "S" +
+ * a string that is not a member's name. A lookup moves along its chains (never back: the
+ * cursor only moves forward), so that all lookups of a file take linear time together
+ * with the pass, and compares decoded text, so that a name written with escapes
+ * ("\u0061") is found like one without.
+ */
+struct jtok {
+	size_t off;  /* the literal's opening quote */
+	size_t post; /* where the cursor goes: a member's value, or after a string */
+	unsigned line;
+	uint32_t next; /* the chain's next token, or JNONE */
+};
+
+struct jchain {
+	uint32_t cur;	      /* the first token at or after the cursor, or JNONE */
+	uint32_t tail;	      /* while building */
+	unsigned line_before; /* the line of the last token before the cursor, 0 if none */
+};
+
+#define JNONE UINT32_MAX
+
+struct jindex {
+	struct arena *arena; /* chain names */
+	struct hmap *chains; /* name -> 1 + index in v */
+	struct jchain *v;
+	size_t n, cap;
+	struct jtok *tok;
+	size_t n_tok, cap_tok;
+	struct sbuf name, text; /* scratch */
+};
+
+/* Decode the JSON string literal body s..s+n into sb (appended); escapes as JSON has them
+ * (the text was checked by jansson before). */
+static void json_unescape(struct sbuf *sb, const char *s, size_t n)
 {
-	_cleanup_free_ char *lit = json_literal(key);
-	_cleanup_free_ char *vlit = value ? json_literal(value) : NULL;
-	if (!lit || (value && !vlit)) {
-		return 0;
+	const char *e = s + n;
+	while (s < e) {
+		const char *bs = memchr(s, '\\', (size_t)(e - s));
+		if (!bs) {
+			sbuf_append(sb, s, (size_t)(e - s));
+			return;
+		}
+		sbuf_append(sb, s, (size_t)(bs - s));
+		s = bs + 1;
+		if (s >= e) {
+			return;
+		}
+		char k = *s++;
+		static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+		const char *f = strchr(from, k);
+		if (k != 'u') {
+			if (k && f) {
+				sbuf_append(sb, &to[f - from], 1);
+			}
+			continue;
+		}
+		unsigned long cp = 0;
+		for (int i = 0; i < 4 && s < e; i++, s++) {
+			cp = cp * 16 + (unsigned long)(isdigit((unsigned char)*s)
+							       ? *s - '0'
+							       : (*s | 0x20) - 'a' + 10);
+		}
+		if (cp >= 0xd800 && cp < 0xdc00 && e - s >= 6 && s[0] == '\\' && s[1] == 'u') {
+			unsigned long lo = 0;
+			for (int i = 2; i < 6; i++) {
+				lo = lo * 16 + (unsigned long)(isdigit((unsigned char)s[i])
+								       ? s[i] - '0'
+								       : (s[i] | 0x20) - 'a' + 10);
+			}
+			if (lo >= 0xdc00 && lo < 0xe000) {
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				s += 6;
+			}
+		}
+		char u[4];
+		size_t un;
+		if (cp < 0x80) {
+			u[0] = (char)cp, un = 1;
+		} else if (cp < 0x800) {
+			u[0] = (char)(0xc0 | (cp >> 6)), u[1] = (char)(0x80 | (cp & 0x3f)), un = 2;
+		} else if (cp < 0x10000) {
+			u[0] = (char)(0xe0 | (cp >> 12)), u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+			u[2] = (char)(0x80 | (cp & 0x3f)), un = 3;
+		} else {
+			u[0] = (char)(0xf0 | (cp >> 18)), u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+			u[2] = (char)(0x80 | ((cp >> 6) & 0x3f)), u[3] = (char)(0x80 | (cp & 0x3f));
+			un = 4;
+		}
+		sbuf_append(sb, u, un);
 	}
-	/* Forward from the cursor (document order), then from the start as a fallback. */
-	size_t pos = j->pos;
-	unsigned line = jpos_find_from(j, lit, vlit, opener, pos, j->len);
-	if (!line && pos > 0) {
-		line = jpos_find_from(j, lit, vlit, opener, 0, pos);
+}
+
+/* The end (closing quote) of the string literal that opens at buf[i], or len. */
+static size_t literal_end(const char *buf, size_t len, size_t i, bool *escaped)
+{
+	*escaped = false;
+	for (i++; i < len && buf[i] != '"'; i++) {
+		if (buf[i] == '\\') {
+			*escaped = true;
+			i++;
+		}
 	}
-	return line;
+	return i < len ? i : len;
+}
+
+/* The decoded body of the literal buf[i..end] into ix->text (reset). */
+static void literal_text(struct jindex *ix, const char *buf, size_t i, size_t end, bool escaped)
+{
+	sbuf_reset(&ix->text);
+	if (escaped) {
+		json_unescape(&ix->text, buf + i + 1, end - i - 1);
+	} else {
+		sbuf_append(&ix->text, buf + i + 1, end - i - 1);
+	}
+}
+
+/* The chain named ix->name, created when create; NULL when there is none. */
+static struct jchain *jchain_of(struct jindex *ix, bool create)
+{
+	const char *name = ix->name.data ? ix->name.data : "";
+	if (strlen(name) != ix->name.len) {
+		return NULL; /* a NUL in the text: no lookup can name it */
+	}
+	uintptr_t at = (uintptr_t)hmap_get(ix->chains, name);
+	if (at) {
+		return &ix->v[at - 1];
+	}
+	if (!create) {
+		return NULL;
+	}
+	char *key = arena_strdup(ix->arena, name);
+	if (!key) {
+		abort();
+	}
+	GROW(ix->v, ix->cap, ix->n + 1);
+	ix->v[ix->n] = (struct jchain){ .cur = JNONE, .tail = JNONE };
+	hmap_put(ix->chains, key, (void *)(uintptr_t)++ix->n);
+	return &ix->v[ix->n - 1];
+}
+
+static void jchain_add(struct jindex *ix, size_t off, size_t post, unsigned line)
+{
+	struct jchain *ch = jchain_of(ix, true);
+	if (!ch || ix->n_tok >= JNONE) {
+		return;
+	}
+	GROW(ix->tok, ix->cap_tok, ix->n_tok + 1);
+	uint32_t t = (uint32_t)ix->n_tok++;
+	ix->tok[t] = (struct jtok){ off, post, line, JNONE };
+	if (ch->tail == JNONE) {
+		ch->cur = t;
+	} else {
+		ix->tok[ch->tail].next = t;
+	}
+	ch->tail = t;
+}
+
+static char value_class(char ch)
+{
+	return ch == '{' || ch == '[' || ch == '"' ? ch : 'o';
+}
+
+static struct jindex *jindex_build(const char *buf, size_t len)
+{
+	struct jindex *ix = xcalloc(1, sizeof(*ix));
+	ix->arena = arena_new(0);
+	ix->chains = hmap_new(1024);
+	if (!ix->arena) {
+		abort();
+	}
+	sbuf_init(&ix->name, SIZE_MAX / 2);
+	sbuf_init(&ix->text, SIZE_MAX / 2);
+	unsigned line = 1;
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] == '\n') {
+			line++;
+			continue;
+		}
+		if (buf[i] != '"') {
+			continue;
+		}
+		bool escaped;
+		size_t end = literal_end(buf, len, i, &escaped);
+		if (end >= len) {
+			break;
+		}
+		literal_text(ix, buf, i, end, escaped);
+		const char *q = skip_ws(buf + end + 1, buf + len);
+		if (q < buf + len && *q == ':') {
+			const char *v = skip_ws(q + 1, buf + len);
+			size_t vo = (size_t)(v - buf);
+			sbuf_reset(&ix->name);
+			sbuf_printf(&ix->name, "K%c", v < buf + len ? value_class(*v) : 'o');
+			sbuf_append(&ix->name, ix->text.data, ix->text.len);
+			jchain_add(ix, i, vo, line);
+			if (v < buf + len && *v == '"') {
+				sbuf_reset(&ix->name);
+				sbuf_printf(&ix->name, "V%zu:", ix->text.len);
+				sbuf_append(&ix->name, ix->text.data, ix->text.len);
+				bool vesc;
+				size_t vend = literal_end(buf, len, vo, &vesc);
+				if (vend < len) {
+					literal_text(ix, buf, vo, vend, vesc);
+					sbuf_append(&ix->name, ix->text.data, ix->text.len);
+					jchain_add(ix, i, vo, line);
+				}
+			}
+		} else {
+			sbuf_reset(&ix->name);
+			sbuf_puts(&ix->name, "S");
+			sbuf_append(&ix->name, ix->text.data, ix->text.len);
+			jchain_add(ix, i, end + 1, line);
+		}
+		i = end;
+	}
+	return ix;
+}
+
+void jpos_release(struct jpos *j)
+{
+	struct jindex *ix = j->ix;
+	if (!ix) {
+		return;
+	}
+	arena_free(ix->arena);
+	hmap_free(ix->chains);
+	free(ix->v);
+	free(ix->tok);
+	sbuf_release(&ix->name);
+	sbuf_release(&ix->text);
+	free(ix);
+	j->ix = NULL;
+}
+
+/* Move the chain to the cursor; its first token at or after it, or JNONE. */
+static uint32_t jchain_seek(struct jindex *ix, struct jchain *ch, size_t pos)
+{
+	while (ch->cur != JNONE && ix->tok[ch->cur].off < pos) {
+		ch->line_before = ix->tok[ch->cur].line;
+		ch->cur = ix->tok[ch->cur].next;
+	}
+	return ch->cur;
+}
+
+/*
+ * The next token of the chains named by the NUL-separated list `names` (n of them), from
+ * the cursor: move the cursor past it and return its line. None: the line of the last
+ * one before the cursor (0 when there is none either), and the cursor stays.
+ */
+static unsigned jpos_lookup(struct jpos *j, const char *prefix, size_t n_classes,
+			    const char *classes, const char *key, const char *value)
+{
+	if (!j->ix) {
+		j->ix = jindex_build(j->buf, j->len);
+	}
+	struct jindex *ix = j->ix;
+	uint32_t best = JNONE;
+	unsigned before = 0;
+	for (size_t k = 0; k < n_classes; k++) {
+		sbuf_reset(&ix->name);
+		if (value) {
+			sbuf_printf(&ix->name, "V%zu:%s%s", strlen(key), key, value);
+		} else if (classes) {
+			sbuf_printf(&ix->name, "%s%c%s", prefix, classes[k], key);
+		} else {
+			sbuf_printf(&ix->name, "%s%s", prefix, key);
+		}
+		struct jchain *ch = jchain_of(ix, false);
+		if (!ch) {
+			continue;
+		}
+		uint32_t t = jchain_seek(ix, ch, j->pos);
+		if (t != JNONE && (best == JNONE || ix->tok[t].off < ix->tok[best].off)) {
+			best = t;
+		}
+		before = MAX(before, ch->line_before);
+	}
+	if (best == JNONE) {
+		return before;
+	}
+	j->pos = ix->tok[best].post;
+	return ix->tok[best].line;
 }
 
 unsigned jpos_key(struct jpos *j, const char *key, char opener)
 {
-	return jpos_find(j, key, opener, NULL);
+	if (!opener) {
+		return jpos_lookup(j, "K", 4, "{[\"o", key, NULL);
+	}
+	char cls = value_class(opener);
+	return jpos_lookup(j, "K", 1, &cls, key, NULL);
 }
 
 unsigned jpos_key_value(struct jpos *j, const char *key, const char *value)
 {
-	return jpos_find(j, key, 0, value);
+	return jpos_lookup(j, NULL, 1, NULL, key, value);
 }
 
 unsigned jpos_string(struct jpos *j, const char *value)
 {
-	return jpos_find(j, value, '=', NULL);
+	return jpos_lookup(j, "S", 1, NULL, value, NULL);
 }
 
 json_t *dep_json_load(struct dep_ctx *c, const char *buf, size_t len)
@@ -450,6 +664,7 @@ int dep_json_sections(struct dep_ctx *c, const char *buf, size_t len, const char
 	if (r == 0) {
 		r = fn(c, root, dev, "dev", &jp);
 	}
+	jpos_release(&jp);
 	json_decref(root);
 	return r;
 }

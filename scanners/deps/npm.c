@@ -188,6 +188,7 @@ int parse_npm_lock(struct dep_ctx *c, const char *buf, size_t len)
 			r = parse_dependencies(c, deps, &jp, 0);
 		}
 	}
+	jpos_release(&jp);
 	json_decref(root);
 	return r;
 }

@@ -64,6 +64,7 @@ int parse_nuget_lock(struct dep_ctx *c, const char *buf, size_t len)
 			}
 		}
 	}
+	jpos_release(&jp);
 	json_decref(root);
 	return r;
 }

@@ -64,27 +64,33 @@ unsigned text_line(const char *buf, size_t len, size_t off);
 
 /*
  * Finding lines in JSON text that jansson parsed (jansson keeps no positions). Lookups
- * go forward from a cursor, in document order, which is the order parsers visit values.
+ * go forward from a cursor, in document order, which is the order parsers visit values;
+ * names and values are compared decoded (escapes as written do not matter). The text is
+ * indexed at the first lookup, in one pass, and every lookup only moves forward in the
+ * index: all of a file's lookups take linear time together (jpos_release frees it).
  */
+struct jindex;
+
 struct jpos {
 	const char *buf;
 	size_t len;
 	size_t pos; /* search from here */
-	size_t line_pos;
-	unsigned line; /* line of line_pos */
+	struct jindex *ix;
 };
 
 void jpos_init(struct jpos *j, const char *buf, size_t len);
+void jpos_release(struct jpos *j);
 /*
  * Find the next member named key whose value starts with `opener` ('{', '[', '"', or 0
- * for any), move the cursor past it and return its line; 0 when not found (the cursor
- * stays).
+ * for any), move the cursor past it and return its line. When there is none after the
+ * cursor: the line of the last one before it (an estimate), or 0 when there is none at
+ * all; the cursor stays.
  */
 unsigned jpos_key(struct jpos *j, const char *key, char opener);
 /* Find the next member `key` whose value is the string `value`; like jpos_key. */
 unsigned jpos_key_value(struct jpos *j, const char *key, const char *value);
 
-/* Find the next string value (an array element) equal to value; like jpos_key. */
+/* Find the next string value (not a member's name) equal to value; like jpos_key. */
 unsigned jpos_string(struct jpos *j, const char *value);
 
 /* Line by line: the next line without its newline (and a trailing CR). */

@@ -1651,6 +1651,65 @@ Test(lockfiles, mix_lock_atom_keys_and_one_line_maps_are_read)
 	}
 }
 
+/* ---------- lines in JSON lockfiles: names written with escapes ---------- */
+
+Test(lockfiles, json_lines_of_names_written_with_escapes)
+{
+	enum { N = 5000 };
+	struct sbuf t;
+	sbuf_init(&t, SIZE_MAX / 2);
+	sbuf_puts(&t, "{\"lockfileVersion\": 3, \"packages\": {\n"
+		      "\"\": {\"name\": \"root\", \"version\": \"0.0.1\"},\n");
+	/* Line 3 on: escaped names, as some writers write them, between plain ones. */
+	for (int i = 0; i < N; i++) {
+		if (i % 3 == 0) {
+			sbuf_printf(&t,
+				    "\"node_modules\\/\\u0061%d\": {\"version\": \"1.0.%d\"},\n", i,
+				    i);
+		} else if (i % 3 == 1) {
+			sbuf_printf(&t, "\"node_modules/a%d\": {\"version\": \"1.0.%d\"},\n", i, i);
+		} else {
+			sbuf_printf(&t,
+				    "\"node_modules/a%d\\u00e9\\ud83d\\ude00\": "
+				    "{\"version\": \"1.0.%d\"},\n",
+				    i, i);
+		}
+	}
+	sbuf_puts(&t, "\"node_modules/last\": {\"version\": \"9.9.9\"}\n}}\n");
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_text(&l, &dl, DEP_NPM_LOCK, "package-lock.json", t.data), 0, "%s",
+		     dl.n ? dl.v[0].msg : "");
+	cr_expect_eq(l.n, N + 1, "%zu packages", l.n);
+	for (int i = 0; i < N; i++) {
+		char *name = tu_strf(i % 3 == 2 ? "a%d\xc3\xa9\xf0\x9f\x98\x80" : "a%d", i),
+		     *version = tu_strf("1.0.%d", i);
+		const struct dep *d = find_dep(&l, name, version);
+		cr_expect(d && d->line == (unsigned)i + 3, "%s@%s: line %u, not %d", name, version,
+			  d ? d->line : 0, i + 3);
+		free(name);
+		free(version);
+	}
+	expect_line(&l, "last", "9.9.9", "package-lock.json", N + 3);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	sbuf_release(&t);
+
+	/* A string value written with escapes (composer writes "vendor\/name"). */
+	static const char composer[] = "{\n  \"packages\": [\n    {\n"
+				       "      \"name\": \"mon\\/log\",\n"
+				       "      \"version\": \"1.0.0\"\n    },\n    {\n"
+				       "      \"name\": \"sym\\u0066ony/yaml\",\n"
+				       "      \"version\": \"2.0.0\"\n    }\n  ],\n"
+				       "  \"packages-dev\": []\n}\n";
+	cr_assert_eq(parse_text(&l, &dl, DEP_COMPOSER_LOCK, "composer.lock", composer), 0, "%s",
+		     dl.n ? dl.v[0].msg : "");
+	expect_line(&l, "mon/log", "1.0.0", "composer.lock", 4);
+	expect_line(&l, "symfony/yaml", "2.0.0", "composer.lock", 8);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
+
 /* ---------- requirements.txt: lines as pip's preprocess reads them ---------- */
 
 /* Checked against pip's own preprocess (pip._internal.req.req_file, on the same bytes):
