@@ -1710,6 +1710,85 @@ Test(lockfiles, json_lines_of_names_written_with_escapes)
 	diag_list_release(&dl);
 }
 
+/* ---------- yarn.lock: v1 strings are JSON, berry is YAML ---------- */
+
+Test(lockfiles, yarn_lock_strings_and_yaml_as_yarn_reads_them)
+{
+	static const char v1[] =
+		"# yarn lockfile v1\n\n\n"
+		"\"lod\\u0061sh@^4.17.0\", lodash@^4.0.0:\n" /* 4 */
+		"  version \"4.17.\\u0030\"\n"
+		"  resolved \"https://registry.yarnpkg.com/lodash/-/lodash-4.17.0.tgz\"\n"
+		"\n"
+		"\"al@npm:real-pkg@^1.0.0\":\n" /* 8 */
+		"  \"version\" \"1.0.0\"\n";
+	static const struct name_version_line v1_want[] = {
+		{ "lodash", "4.17.0", 4 },
+		{ "real-pkg", "1.0.0", 8 },
+	};
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_text(&l, &dl, DEP_YARN_LOCK, "yarn.lock", v1), 0, "%s",
+		     dl.n ? dl.v[0].msg : "");
+	expect_exactly(&l, v1_want, ARRAY_SIZE(v1_want), "v1");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+
+	/* Berry: any YAML spelling of the same mapping. */
+	static const char berry[] = "__metadata:\n  version: 6\n  cacheKey: 8\n\n"
+				    "\"four@npm:^1.0.0\":\n" /* 5 */
+				    "    version: 1.0.0\n"
+				    "    resolution: \"four@npm:1.0.0\"\n\n"
+				    "\"next-line@npm:^2.0.0\":\n" /* 9 */
+				    "  version:\n    2.0.0\n"
+				    "  resolution: \"next-line@npm:2.0.0\"\n\n"
+				    "\"escaped@npm:^3.0.0\":\n" /* 14 */
+				    "  version: \"3.0.\\x30\"\n"
+				    "  resolution: \"escaped@npm:3.0.0\"\n\n"
+				    "\"spaced@npm:^4.0.0\":\n" /* 18 */
+				    "  version : 4.0.0\n"
+				    "  \"resolution\": \"spaced@npm:4.0.0\"\n\n"
+				    "? \"complex@npm:^5.0.0\"\n" /* 22 */
+				    ": { version: 5.0.0, resolution: \"complex@npm:5.0.0\" }\n\n"
+				    "\"alias@npm:real@^6.0.0\":\n" /* 25 */
+				    "  version: 6.0.0\n"
+				    "  resolution: \"real@npm:6.0.0\"\n\n"
+				    "\"plain@npm:7.0.0, plain@npm:^7.0.0\":\n" /* 29 */
+				    "  version: 7.0.0\n"
+				    "  resolution: \"plain@npm:7.0.0\"\n";
+	static const struct name_version_line berry_want[] = {
+		{ "four", "1.0.0", 5 },	   { "next-line", "2.0.0", 9 }, { "escaped", "3.0.0", 14 },
+		{ "spaced", "4.0.0", 18 }, { "complex", "5.0.0", 22 },	{ "real", "6.0.0", 25 },
+		{ "plain", "7.0.0", 29 },
+	};
+	cr_assert_eq(parse_text(&l, &dl, DEP_YARN_LOCK, "yarn.lock", berry), 0, "%s",
+		     dl.n ? dl.v[0].msg : "");
+	expect_exactly(&l, berry_want, ARRAY_SIZE(berry_want), "berry");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+
+	/* What cannot be read as yarn reads it is an error, never an unchecked package. */
+	static const char *const bad[] = {
+		/* v1: a string JSON does not read, a block with no version two spaces in */
+		"# yarn lockfile v1\n\n\"a@^1\":\n  version \"1.0.\\x30\"\n",
+		"# yarn lockfile v1\n\n\"a@^1\":\n  version \"1.0.0\\\\\"\"\n",
+		"# yarn lockfile v1\n\na@^1:\n    version \"1.0.0\"\n",
+		/* berry: no version, no resolution, not a mapping, not YAML */
+		"__metadata:\n  version: 6\n\n\"a@npm:^1\":\n  resolution: \"a@npm:1.0.0\"\n",
+		"__metadata:\n  version: 6\n\n\"a@npm:^1\":\n  version: 1.0.0\n",
+		"__metadata:\n  version: 6\n\n\"a@npm:^1\": 1.0.0\n",
+		"__metadata:\n  version: 6\n\n\"a@npm:^1\":\n  version: 1.0.0\n   x: [\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		cr_expect_eq(parse_text(&l, &dl, DEP_YARN_LOCK, "yarn.lock", bad[i]), -EINVAL, "%s",
+			     bad[i]);
+		cr_expect(dl.n >= 1, "%s: no error", bad[i]);
+		cr_expect_eq(l.n, 0, "%s", bad[i]);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+	}
+}
+
 /* ---------- requirements.txt: lines as pip's preprocess reads them ---------- */
 
 /* Checked against pip's own preprocess (pip._internal.req.req_file, on the same bytes):
