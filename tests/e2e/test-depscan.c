@@ -16,6 +16,8 @@
  *     dependencyManagement; a
  *     requirements.txt line without a version is `unpinned-requirement` (medium: in the
  *     JSON output, exit 0 at the default threshold, 3 at --fail-on medium);
+ *   - a symlinked lockfile fails the scan (exit 4); a comment ending in a backslash does not
+ *     swallow the requirement below it;
  *   - `runner db import` of directories and zip exports, and the refusal of malicious zips
  *     (path traversal, symbolic links, a zip bomb) with the old database left intact;
  *   - `runner db update` from a local HTTP server (libmicrohttpd on 127.0.0.1: osv.dev
@@ -1591,4 +1593,29 @@ Test(depscan, a_version_too_long_to_compare_does_not_pass)
 	tu_write(ws, "long/pom.xml", pom);
 	expect_unresolved("long", "org.apache.logging.log4j:log4j-core=critical");
 	free(pom);
+}
+
+/* A lockfile that is a symbolic link is an error naming it (exit 4), not skipped; and a
+ * requirement under a comment that ends in a backslash is still read. */
+Test(depscan, a_symlinked_lockfile_fails_closed_and_comments_do_not_swallow_lines)
+{
+	import_fixture("osv/maven");
+	tu_write(ws, "sl/requirements.txt", "# pinned \\\nflask\n");
+	tu_write(ws, "locks/npm.json", "{\"lockfileVersion\": 3, \"packages\": {}}\n");
+	char *dir = tu_strf("%s/sl", ws), *link = tu_strf("%s/sl/package-lock.json", ws);
+	int status;
+	json_t *doc = scan_json(dir, "--fail-on=medium", &status);
+	cr_expect_eq(status, 3, "flask is read: unpinned, medium");
+	char *sev = severities_of(doc, "unpinned-requirement");
+	cr_expect_str_eq(sev, "flask=medium");
+	free(sev);
+	json_decref(doc);
+	cr_assert_eq(symlink("../locks/npm.json", link), 0);
+	struct tu_result r = tu_runner_run(dir, "scan", "deps", "--db", db, NULL);
+	cr_expect_eq(r.status, 4, "exit %d\n%s", r.status, r.err);
+	cr_expect(strstr(r.err, "package-lock.json") && strstr(r.err, "symbolic link"), "%s",
+		  r.err);
+	tu_result_free(&r);
+	free(link);
+	free(dir);
 }
