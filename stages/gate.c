@@ -85,6 +85,16 @@ static void check_allow_entry(const struct ynode *e, const char *file, struct di
 			   "name the finding by `id` (rule or CVE) or `fingerprint`",
 			   "an allow entry needs exactly one of `id` and `fingerprint`");
 	}
+	/* A path that is not a glob (a list, a mapping, null, a number) would otherwise be
+	 * read as no path at all: every file. */
+	const struct ynode *path = ynode_get(e, "path");
+	if (path && (!str_eq(ynode_type_name(path), "a string") || !*path->scalar.s)) {
+		diag_error(dl, file, path->line, path->col,
+			   "write one glob as a string, e.g. path: \"src/legacy/**\"",
+			   "an allow entry's path must be a glob, not %s",
+			   str_eq(ynode_type_name(path), "a string") ? "an empty string"
+								     : ynode_type_name(path));
+	}
 	const struct ynode *reason = ynode_get(e, "reason");
 	const char *r = ynode_str(reason);
 	if (!r || strlen(r) < 3) {
@@ -255,9 +265,12 @@ int gate_policy_add_json(struct gate_policy *p, const json_t *cfg, const char *w
 		a.fingerprint = jstr(e, "fingerprint");
 		a.path = jstr(e, "path");
 		a.reason = jstr(e, "reason");
+		/* A path that is there but not a glob (or that came to nothing) is not "every
+		 * file". */
+		bool bad_path = json_object_get(e, "path") && (!a.path || !*a.path);
 		const char *exp = json_string_value(json_object_get(e, "expires"));
 		/* (After interpolation: `reason: ${WHY}` may have come to nothing.) */
-		if ((!a.id == !a.fingerprint) || (a.id && !*a.id) ||
+		if (bad_path || (!a.id == !a.fingerprint) || (a.id && !*a.id) ||
 		    (a.fingerprint && !*a.fingerprint) || !a.reason || strlen(a.reason) < 3 ||
 		    !exp || gate_parse_date(exp, &a.expires_day) < 0 ||
 		    p->n_allow >= GATE_MAX_ALLOW) {

@@ -333,4 +333,46 @@ Test(gate, configuration_errors)
 		"allow:\n  - id: X\n    reason: because\n    expires: 2027-01-01\n    pth: x\n", 5,
 		5, "unknown key 'pth' in an allow entry");
 	config_error("allow: CVE-1\n", 1, 8, "allow must be a sequence, not a string");
+	/* A path that is not a glob would read as none: every file. */
+	static const char *const not_globs[][2] = {
+		{ "[src/legacy/old.py]", "a sequence" },
+		{ "~", "null" },
+		{ "{glob: x}", "a mapping" },
+		{ "123", "a number" },
+		{ "true", "a boolean" },
+		{ "\"\"", "an empty string" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(not_globs); i++) {
+		char *y = xasprintf("allow:\n  - id: X\n    reason: because\n    expires: "
+				    "2027-01-01\n    path: %s\n",
+				    not_globs[i][0]);
+		char *msg =
+			xasprintf("an allow entry's path must be a glob, not %s", not_globs[i][1]);
+		config_error(y, 5, 11, msg);
+		free(y);
+		free(msg);
+	}
+}
+
+/* At run time too (the configuration as the stage gets it): a path that is there but not
+ * a string, or that came to nothing, refuses the policy rather than covering every file. */
+Test(gate, an_allow_path_that_is_not_a_glob_is_refused)
+{
+	static const char *const paths[] = { "[\"a.c\"]", "null", "123", "true", "\"\"", "{}" };
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+		char *json = xasprintf("{\"allow\": [{\"id\": \"R\", \"path\": %s, \"reason\": "
+				       "\"old code\", \"expires\": \"2099-01-01\"}]}",
+				       paths[i]);
+		json_error_t je;
+		json_t *cfg = json_loads(json, 0, &je);
+		cr_assert_not_null(cfg, "%s", json);
+		struct gate_policy p;
+		gate_policy_init(&p);
+		char err[256] = "";
+		cr_assert_eq(gate_policy_add_json(&p, cfg, "/", err, sizeof(err)), -EINVAL, "%s",
+			     paths[i]);
+		gate_policy_release(&p);
+		json_decref(cfg);
+		free(json);
+	}
 }
