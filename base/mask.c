@@ -54,6 +54,11 @@ void mask_free(struct mask *m)
 	free(m);
 }
 
+size_t mask_forms(const struct mask *m)
+{
+	return m ? m->n : 0;
+}
+
 size_t mask_count(const struct mask *m)
 {
 	return m ? m->secrets : 0;
@@ -265,17 +270,22 @@ static bool is_blank_byte(char c)
 /*
  * Where the runner's scanners quote text they cut it short at a blank and append "...":
  * a value with blanks in it can then appear as its first words followed by "...". Those
- * forms are registered for each blank that ends a word (up to MASK_MAX_CUT_FORMS, at
- * least MASK_MIN_SECRET bytes before it), as the value's text and with its blanks
- * collapsed to one space, as the SAST messages quote.
+ * forms are registered for each blank that ends a word, at least MASK_MIN_SECRET and at
+ * most MASK_MAX_CUT_PREFIX bytes (the longest quote a scanner makes) into the value or
+ * one of its lines, as the text has them and with blanks collapsed to one space, as the
+ * SAST messages quote: at most MASK_MAX_CUT_FORMS for a value, lines included (*budget).
  */
-#define MASK_MAX_CUT_FORMS 64
+#define MASK_MAX_CUT_FORMS  64
+#define MASK_MAX_CUT_PREFIX 240
 
-static void add_cut_forms(struct mask *m, const char *v, size_t len)
+static void add_cut_forms(struct mask *m, const char *v, size_t len, size_t *budget)
 {
+	if (len > MASK_MAX_CUT_PREFIX + 1) {
+		len = MASK_MAX_CUT_PREFIX + 1;
+	}
 	char *buf = xmalloc(len + 4);
 	size_t forms = 0;
-	for (size_t i = MASK_MIN_SECRET; i < len && forms < MASK_MAX_CUT_FORMS; i++) {
+	for (size_t i = MASK_MIN_SECRET; i < len && forms < *budget; i++) {
 		if (is_blank_byte(v[i]) && !is_blank_byte(v[i - 1])) {
 			memcpy(buf, v, i);
 			memcpy(buf + i, "...", 3);
@@ -285,8 +295,7 @@ static void add_cut_forms(struct mask *m, const char *v, size_t len)
 	}
 	size_t w = 0;
 	bool space = false;
-	forms = 0;
-	for (size_t i = 0; i < len && forms < MASK_MAX_CUT_FORMS; i++) {
+	for (size_t i = 0; i < len && forms < *budget; i++) {
 		if (is_blank_byte(v[i])) {
 			space = true;
 			continue;
@@ -302,6 +311,7 @@ static void add_cut_forms(struct mask *m, const char *v, size_t len)
 		space = false;
 		buf[w++] = v[i];
 	}
+	*budget -= forms;
 	free(buf);
 }
 
@@ -325,7 +335,8 @@ int mask_add(struct mask *m, const char *value, size_t len)
 	if ((size_t)(e - s) != len) {
 		add_forms(m, s, (size_t)(e - s));
 	}
-	add_cut_forms(m, s, (size_t)(e - s));
+	size_t cut_budget = MASK_MAX_CUT_FORMS;
+	add_cut_forms(m, s, (size_t)(e - s), &cut_budget);
 	if (memchr(s, '\n', (size_t)(e - s))) {
 		/* CRLF variant, and every line on its own (trimmed). */
 		struct sbuf crlf;
@@ -350,7 +361,7 @@ int mask_add(struct mask *m, const char *value, size_t len)
 				b--;
 			}
 			add_forms(m, a, (size_t)(b - a));
-			add_cut_forms(m, a, (size_t)(b - a));
+			add_cut_forms(m, a, (size_t)(b - a), &cut_budget);
 			line = nl ? nl + 1 : e;
 		}
 	}

@@ -43,6 +43,8 @@ void mask_free(struct mask *m);
  */
 int mask_add(struct mask *m, const char *value, size_t len);
 size_t mask_count(const struct mask *m);
+/* How many forms the mask looks for, all secrets together (its size). */
+size_t mask_forms(const struct mask *m);
 
 /* Mask a complete buffer. Returns a new heap string (caller frees); *outlen may be NULL. */
 char *mask_redact(const struct mask *m, const char *s, size_t len, size_t *outlen);

@@ -130,6 +130,46 @@ Test(mask, first_words_of_a_value_cut_short)
 	mask_free(m);
 }
 
+/*
+ * The first-words forms stay few whatever the value: at most 64 for a value and its lines
+ * together, none longer than the longest quote a scanner makes (240 bytes). A 64 KiB value
+ * of 200 lines of 100 words each would otherwise add 128 per line, and every form added is
+ * compared with those before it.
+ */
+Test(mask, first_words_forms_are_capped)
+{
+	struct sbuf v;
+	sbuf_init(&v, 1 << 20);
+	for (int l = 0; l < 200; l++) {
+		char first[16];
+		snprintf(first, sizeof(first), "w%03d", l);
+		for (int w = 0; w < 100; w++) {
+			sbuf_puts(&v, w ? " ab" : first);
+		}
+		sbuf_puts(&v, "\n");
+	}
+	struct mask *plain = mask_new(), *blanks = mask_new();
+	char *u = xstrdup(v.data);
+	for (char *c = u; *c; c++) {
+		*c = *c == ' ' ? '_' : *c;
+	}
+	cr_assert_eq(mask_add(plain, u, strlen(u)), 0);
+	cr_assert_eq(mask_add(blanks, v.data, v.len), 0);
+	/* Blanks have forms of their own (`+`, `%20`): a few per line. */
+	cr_assert_leq(mask_forms(blanks), mask_forms(plain) + 64 + 3 * 200,
+		      "%zu forms, %zu without blanks", mask_forms(blanks), mask_forms(plain));
+	/* Past 240 bytes, no first-words form. */
+	char *text = xasprintf("x %.*s... y", 250, v.data);
+	char *r = mask_redact_str(blanks, text);
+	cr_assert_str_eq(r, text);
+	free(r);
+	free(text);
+	free(u);
+	sbuf_release(&v);
+	mask_free(plain);
+	mask_free(blanks);
+}
+
 Test(mask, value_split_across_two_writes_at_every_position)
 {
 	const char *secret = "s3cr3t-Value-42";
