@@ -44,9 +44,8 @@ static int hex_digit(char c)
 				      : -1;
 }
 
-/* The ASCII character of a Unicode escape whose backslash is at buf[i]: its value, or -1;
- * *end is past it. */
-static int java_ascii_escape(const char *buf, size_t len, size_t i, size_t *end)
+/* The code unit of a Unicode escape whose backslash is at buf[i], or -1; *end is past it. */
+static int java_escape(const char *buf, size_t len, size_t i, size_t *end)
 {
 	size_t j = i + 1;
 	while (j < len && buf[j] == 'u') {
@@ -64,50 +63,141 @@ static int java_ascii_escape(const char *buf, size_t len, size_t i, size_t *end)
 		v = v * 16 + d;
 	}
 	*end = j + 4;
-	return v < 0x80 ? v : -1;
+	return v;
+}
+
+/*
+ * Characters javac ignores in identifiers (Character.isIdentifierIgnorable): the C0
+ * controls that are not blanks or line ends, DEL and C1, and the format characters (Cf)
+ * of the Basic Multilingual Plane.
+ */
+static bool java_ignorable(unsigned v)
+{
+	return v <= 0x08 || (v >= 0x0E && v <= 0x1B) || (v >= 0x7F && v <= 0x9F) || v == 0xAD ||
+	       (v >= 0x600 && v <= 0x605) || v == 0x61C || v == 0x6DD || v == 0x70F ||
+	       v == 0x180E || (v >= 0x200B && v <= 0x200F) || (v >= 0x202A && v <= 0x202E) ||
+	       (v >= 0x2060 && v <= 0x2064) || (v >= 0x2066 && v <= 0x206F) || v == 0xFEFF ||
+	       (v >= 0xFFF9 && v <= 0xFFFB);
+}
+
+/* The length of an ignorable character written as UTF-8 (or a raw control) at buf[i], or
+ * 0. Tag characters (U+E0001, U+E0020..E007F) are format characters too. */
+static size_t java_raw_ignorable(const char *buf, size_t len, size_t i)
+{
+	const unsigned char *b = (const unsigned char *)buf + i;
+	size_t n = len - i;
+	if (b[0] < 0x80) {
+		return b[0] != (unsigned char)LEX_JAVA_LINE_END && java_ignorable(b[0]) ? 1 : 0;
+	}
+	if (b[0] >= 0xC2 && b[0] <= 0xDF && n >= 2 && (b[1] & 0xC0) == 0x80) {
+		return java_ignorable(((b[0] & 0x1Fu) << 6) | (b[1] & 0x3Fu)) ? 2 : 0;
+	}
+	if ((b[0] & 0xF0) == 0xE0 && n >= 3 && (b[1] & 0xC0) == 0x80 && (b[2] & 0xC0) == 0x80) {
+		unsigned v = ((b[0] & 0x0Fu) << 12) | ((b[1] & 0x3Fu) << 6) | (b[2] & 0x3Fu);
+		return v >= 0x800 && java_ignorable(v) ? 3 : 0;
+	}
+	if (b[0] == 0xF3 && n >= 4 && b[1] == 0xA0 && (b[2] == 0x80 || b[2] == 0x81) &&
+	    (b[3] & 0xC0) == 0x80) {
+		unsigned v = 0xE0000u | ((b[2] & 0x3Fu) << 6) | (b[3] & 0x3Fu);
+		return v == 0xE0001 || (v >= 0xE0020 && v <= 0xE007F) ? 4 : 0;
+	}
+	return 0;
 }
 
 char *lex_java_unescape(const char *buf, size_t len, size_t *out_len)
 {
-	if (!memmem(buf, len, "\\u", 2)) {
-		return NULL;
-	}
 	char *out = NULL;
 	size_t o = 0;
 	for (size_t i = 0; i < len;) {
-		if (buf[i] != '\\') {
+		size_t ign = buf[i] == '\\' ? 0 : java_raw_ignorable(buf, len, i);
+		if (buf[i] != '\\' && !ign) {
 			if (out) {
 				out[o++] = buf[i];
 			}
 			i++;
 			continue;
 		}
-		/* A run of backslashes: the last one is eligible when the run is odd. */
-		size_t j = i;
-		while (j < len && buf[j] == '\\') {
-			j++;
+		size_t j = i, end = i + ign;
+		int v = -1;
+		bool drop = ign > 0;
+		if (!ign) {
+			/* A run of backslashes: the last one is eligible when the run is odd. */
+			while (j < len && buf[j] == '\\') {
+				j++;
+			}
+			v = (j - i) % 2 ? java_escape(buf, len, j - 1, &end) : -1;
+			drop = v >= 0 && java_ignorable((unsigned)v);
+			if (v >= 0x80 && !drop) {
+				v = -1; /* other characters stay written as escapes */
+			}
 		}
-		size_t end;
-		int v = (j - i) % 2 ? java_ascii_escape(buf, len, j - 1, &end) : -1;
-		if (v >= 0 && !out) {
+		if ((v >= 0 || drop) && !out) {
 			out = xmalloc(len);
 			memcpy(out, buf, i);
 			o = i;
 		}
 		if (out) {
-			size_t keep = v >= 0 ? j - 1 - i : j - i;
+			size_t keep = ign ? 0 : v >= 0 ? j - 1 - i : j - i;
 			memcpy(out + o, buf + i, keep);
 			o += keep;
-			if (v >= 0) {
+			if (v >= 0 && !drop) {
 				out[o++] = v == '\n' || v == '\r' ? LEX_JAVA_LINE_END : (char)v;
 			}
 		}
-		i = v >= 0 ? end : j;
+		i = ign ? end : v >= 0 ? end : j;
 	}
 	if (out) {
 		*out_len = o;
 	}
 	return out;
+}
+
+/*
+ * YAML as its parsers read it (libyaml, YamlDotNet, go-yaml): a lone CR, NEL, U+2028 and
+ * U+2029 break lines as LF does. A lone CR becomes LF (the lines are the same); the others
+ * become LF too, and count as lines from there on.
+ */
+static char *yaml_breaks(const char *buf, size_t len, size_t *out_len)
+{
+	char *out = NULL;
+	size_t o = 0;
+	for (size_t i = 0; i < len;) {
+		const unsigned char *b = (const unsigned char *)buf + i;
+		size_t n = 0;
+		if (b[0] == '\r' && (i + 1 >= len || b[1] != '\n')) {
+			n = 1;
+		} else if (b[0] == 0xC2 && i + 1 < len && b[1] == 0x85) {
+			n = 2;
+		} else if (b[0] == 0xE2 && i + 2 < len && b[1] == 0x80 &&
+			   (b[2] == 0xA8 || b[2] == 0xA9)) {
+			n = 3;
+		}
+		if (n && !out) {
+			out = xmalloc(len);
+			memcpy(out, buf, i);
+			o = i;
+		}
+		if (out) {
+			out[o++] = n ? '\n' : buf[i];
+		}
+		i += n ? n : 1;
+	}
+	if (out) {
+		*out_len = o;
+	}
+	return out;
+}
+
+char *lex_prepare(enum lang lang, const char *buf, size_t len, size_t *out_len)
+{
+	switch (lang_lexer(lang)) {
+	case LEXER_JAVA:
+		return lex_java_unescape(buf, len, out_len);
+	case LEXER_YAML:
+		return yaml_breaks(buf, len, out_len);
+	default:
+		return NULL;
+	}
 }
 
 const char *lang_name(enum lang l)

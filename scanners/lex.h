@@ -156,13 +156,23 @@ int lex_run_region(enum lang lang, const struct tokens *whole, size_t off, size_
 /*
  * Java source as javac reads it: the Unicode escapes (\uXXXX, \uuXXXX...) of ASCII
  * characters translated first, so that `\u0022` closes a string, `\u002a\u002f` a comment and
- * `\u0065xec` is `exec`. An escape of LF or CR becomes LEX_JAVA_LINE_END, a line end for
+ * `\u0065xec` is `exec`; the characters javac ignores in identifiers (C0 controls other than
+ * blanks and line ends, DEL, C1, format characters such as U+00AD and U+200B), raw or
+ * escaped, are dropped. An escape of LF or CR becomes LEX_JAVA_LINE_END, a line end for
  * the Java lexer that is not counted as a line, so that line numbers stay the file's. A backslash
  * begins an escape only after an even number of backslashes, and a translated backslash
  * begins none. Returns a new buffer (*out, *out_len; caller frees) when something was
  * translated, NULL when the text has no such escape.
  */
 char *lex_java_unescape(const char *buf, size_t len, size_t *out_len);
+
+/*
+ * The text as lang's compiler or parser reads it, where that differs from the bytes: Java
+ * through lex_java_unescape(); YAML with a lone CR, NEL, U+2028 and U+2029 as line breaks
+ * (LF). Returns a new buffer (*out_len; caller frees), or NULL when the text is read as
+ * it is. Scans tokenize, match and read suppressions in that text.
+ */
+char *lex_prepare(enum lang lang, const char *buf, size_t len, size_t *out_len);
 #define LEX_JAVA_LINE_END '\x1e'
 
 /* Line (1-based) of a byte offset, and the 1-based column in code points. */

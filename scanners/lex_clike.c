@@ -119,6 +119,16 @@ static size_t scan_block_comment(struct lexst *L, size_t p)
 	return end;
 }
 
+/* Is the character at p, after start, escaped: preceded by an odd run of backslashes? */
+static bool odd_backslashes_before(const char *start, const char *p)
+{
+	size_t n = 0;
+	while (p - n > start && p[-1 - (ptrdiff_t)n] == '\\') {
+		n++;
+	}
+	return n % 2 == 1;
+}
+
 /* U+2028 LINE SEPARATOR or U+2029 PARAGRAPH SEPARATOR at s[i]: line ends in JavaScript. */
 static bool js_line_separator(const struct lexst *L, size_t i)
 {
@@ -271,13 +281,25 @@ static bool js_regex_allowed(const struct lexst *L, size_t first_tok)
 	case TOK_NUMBER:
 	case TOK_STRING:
 		return false;
-	case TOK_IDENT:
+	case TOK_IDENT: {
+		/* A keyword is a property name after `.` (`it.return / 2` divides), and `of` is
+		 * one only after the loop's binding (`for (x of /re/)`, not `of = 8; of / 2`). */
+		const struct token *b = L->t->n >= first_tok + 2 ? &L->t->v[L->t->n - 2] : NULL;
+		const char *bs = b ? L->s + b->off : "";
+		if (b && b->kind == TOK_PUNCT && bs[b->len - 1] == '.') {
+			return false;
+		}
+		if (k->len == 2 && memcmp(s, "of", 2) == 0) {
+			return b && (b->kind == TOK_IDENT || (b->kind == TOK_PUNCT && b->len == 1 &&
+							      (bs[0] == ']' || bs[0] == '}')));
+		}
 		for (size_t i = 0; i < ARRAY_SIZE(kw); i++) {
 			if (k->len == strlen(kw[i]) && memcmp(s, kw[i], k->len) == 0) {
 				return true;
 			}
 		}
 		return false;
+	}
 	case TOK_PUNCT:
 		if (k->len == 1 && (s[0] == ')' || s[0] == ']' || s[0] == '}')) {
 			return false;
@@ -536,8 +558,9 @@ void lex_clike(struct lexst *L, enum lexer family)
 				const char *t = i + 3 < L->end ? memmem(L->s + i + 3,
 									L->end - i - 3, "\"\"\"", 3)
 							       : NULL;
-				/* Skip escaped quotes inside: \""" does not end it. */
-				while (t && t[-1] == '\\') {
+				/* Skip escaped quotes inside: \""" does not end it, \\""" does (an
+				 * odd run of backslashes escapes the quote). */
+				while (t && odd_backslashes_before(L->s + i + 3, t)) {
 					size_t from = (size_t)(t - L->s) + 1;
 					t = from < L->end ? memmem(L->s + from, L->end - from,
 								   "\"\"\"", 3)

@@ -432,7 +432,9 @@ void lex_shell_range(struct lexst *L, size_t from, size_t to, bool dockerfile, c
 			}
 			continue;
 		}
-		if (c == '#') {
+		/* A CR is no blank to the shell: `echo hi\r# x` passes `hi\r#` and `x` to echo
+		 * (a Dockerfile's parser drops a CR at a line's end, so there it is one). */
+		if (c == '#' && !(!dockerfile && i > from && s[i - 1] == '\r')) {
 			/* A comment starts a word; in a Dockerfile a line starting with # is
 			 * dropped. */
 			const char *e = memchr(s + i, '\n', to - i);

@@ -700,16 +700,20 @@ int sast_scan(struct sast_scratch *s, const char *path, enum lang lang, const ch
 	size_t first = out->n;
 	memset(s->gave_up, 0, ruleset_count(s->rs) * sizeof(bool));
 	s->regions_dropped = false;
-	/* Java is matched as javac reads it, its Unicode escapes translated (same lines). */
-	size_t jlen = 0;
-	_cleanup_free_ char *java = lang == LANG_JAVA ? lex_java_unescape(buf, len, &jlen) : NULL;
-	int r = java ? lex_run(lang, java, jlen, false, &s->tk)
-		     : lex_run(lang, buf, len, false, &s->tk);
+	/* The text as the language reads it (Java's escapes, YAML's line breaks): everything
+	 * below, suppressions included, reads that. */
+	size_t plen = 0;
+	_cleanup_free_ char *prepared = lex_prepare(lang, buf, len, &plen);
+	if (prepared) {
+		buf = prepared;
+		len = plen;
+	}
+	int r = lex_run(lang, buf, len, false, &s->tk);
 	if (r < 0) {
 		return r;
 	}
 	s->st->tokens += s->tk.n;
-	eval_tokens(s, &s->tk, path, 0, java ? jlen : len, out);
+	eval_tokens(s, &s->tk, path, 0, len, out);
 	/* Embedded scripts (CI run: blocks, command substitutions), and those they embed. */
 	s->n_queue = 0;
 	for (size_t i = 0; i < s->tk.n_regions; i++) {
@@ -761,8 +765,7 @@ int sast_scan(struct sast_scratch *s, const char *path, enum lang lang, const ch
 					    path, sha);
 		}
 	}
-	/* Suppressions are read from the text the tokens are of (Java's translated). */
-	s->st->no_reason += filefind_finish(out, first, java ? java : buf, java ? jlen : len,
-					    &s->tk, &s->st->first_no_reason_line);
+	s->st->no_reason +=
+		filefind_finish(out, first, buf, len, &s->tk, &s->st->first_no_reason_line);
 	return 0;
 }

