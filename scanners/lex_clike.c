@@ -146,17 +146,23 @@ static bool js_line_separator(const struct lexst *L, size_t i)
  */
 static size_t line_comment_end(const struct lexst *L, size_t p)
 {
-	bool cr = L->lang != LANG_GO;
-	bool js = L->lang == LANG_JAVASCRIPT || L->lang == LANG_TYPESCRIPT;
-	bool java = L->lang == LANG_JAVA;
-	for (size_t i = p; i < L->end; i++) {
-		char c = L->s[i];
-		if (c == '\n' || (c == '\r' && cr) || (js && js_line_separator(L, i)) ||
-		    (java && c == LEX_JAVA_LINE_END)) {
-			return i;
+	const char *s = L->s;
+	const char *e = memchr(s + p, '\n', L->end - p);
+	size_t end = e ? (size_t)(e - s) : L->end;
+	if (L->lang != LANG_GO && (e = memchr(s + p, '\r', end - p))) {
+		end = (size_t)(e - s);
+	}
+	if (L->lang == LANG_JAVA && (e = memchr(s + p, LEX_JAVA_LINE_END, end - p))) {
+		end = (size_t)(e - s);
+	}
+	if (L->lang == LANG_JAVASCRIPT || L->lang == LANG_TYPESCRIPT) {
+		for (size_t i = p; (e = memchr(s + i, 0xE2, end - i)); i = (size_t)(e - s) + 1) {
+			if (js_line_separator(L, (size_t)(e - s))) {
+				return (size_t)(e - s);
+			}
 		}
 	}
-	return L->end;
+	return end;
 }
 
 static size_t scan_line_comment(struct lexst *L, size_t p)
