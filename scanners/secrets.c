@@ -325,6 +325,11 @@ static void dedupe(struct secrets_scratch *s)
 	s->n_spans = w;
 }
 
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
 /* The line around a secret with every secret found on it replaced by its redacted form. */
 static char *redacted_snippet(const struct secrets_scratch *s, const char *buf, size_t len,
 			      const struct span *sp)
@@ -336,19 +341,46 @@ static char *redacted_snippet(const struct secrets_scratch *s, const char *buf, 
 	const char *nl = memchr(buf + sp->off, '\n', len - sp->off);
 	le = nl ? (size_t)(nl - buf) : len;
 	/* A window around the secret on a long line. */
+	size_t se = sp->off + sp->len;
 	size_t b = sp->off > ls + SNIPPET_CONTEXT ? sp->off - SNIPPET_CONTEXT : ls;
-	size_t e =
-		sp->off + sp->len + SNIPPET_CONTEXT < le ? sp->off + sp->len + SNIPPET_CONTEXT : le;
-	if (e < sp->off + sp->len && sp->off + sp->len <= le) {
-		e = sp->off + sp->len;
+	size_t e = se + SNIPPET_CONTEXT < le ? se + SNIPPET_CONTEXT : le;
+	if (e < se && se <= le) {
+		e = se;
 	}
-	while (b < e && (buf[b] == ' ' || buf[b] == '\t')) {
+	/*
+	 * The window is cut at a blank, as filefind_excerpt() cuts quoted code: the part of
+	 * a word on this side of a cut would be the start or the end of whatever the word
+	 * is, a token or a pipeline secret, which the masking of the pipeline's secrets no
+	 * longer recognizes. A word that a cut falls in is left out whole (never the secret
+	 * itself: a word that runs into it is left out up to it), and a cut is marked with
+	 * "...".
+	 */
+	bool cut_b = false, cut_e = false;
+	if (b > ls && !is_blank(buf[b - 1])) {
+		while (b < sp->off && !is_blank(buf[b])) {
+			b++;
+		}
+	}
+	for (size_t k = ls; k < b && !cut_b; k++) {
+		cut_b = !is_blank(buf[k]);
+	}
+	if (e < le && e > se && !is_blank(buf[e])) {
+		while (e > se && !is_blank(buf[e - 1])) {
+			e--;
+		}
+	}
+	while (b < e && is_blank(buf[b])) {
 		b++;
 	}
 	struct sbuf_lite {
 		char *d;
 		size_t n, cap;
 	} o = { NULL, 0, 0 };
+	if (cut_b) {
+		GROW(o.d, o.cap, 4);
+		memcpy(o.d, "...", 3);
+		o.n = 3;
+	}
 	size_t i = b;
 	while (i < e) {
 		const struct span *hit = NULL;
@@ -375,6 +407,16 @@ static char *redacted_snippet(const struct secrets_scratch *s, const char *buf, 
 	o.d[o.n] = '\0';
 	while (o.n > 0 && (o.d[o.n - 1] == ' ' || o.d[o.n - 1] == '\t')) {
 		o.d[--o.n] = '\0';
+	}
+	/* What is left of the line after the last byte quoted (past e when a secret on the
+	 * line runs over it, and is quoted redacted whole). */
+	for (size_t k = i; k < le && !cut_e; k++) {
+		cut_e = !is_blank(buf[k]);
+	}
+	if (cut_e) {
+		GROW(o.d, o.cap, o.n + 4);
+		memcpy(o.d + o.n, "...", 4);
+		o.n += 3;
 	}
 	char *clean = utf8_sanitize(o.d, o.n);
 	free(o.d);

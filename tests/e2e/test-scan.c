@@ -544,6 +544,49 @@ Test(scan_pipeline, gate_blocks_the_push)
 	free(dir);
 }
 
+/* A secrets finding's snippet is a window around it on a long line: a pipeline secret that
+ * the window's edge falls in is left out whole (the masker only knows it whole), nowhere
+ * quoted in part: not in the live output, the stage's log, report.json, junit.xml or SARIF. */
+Test(scan_pipeline, snippets_quote_no_pipeline_secret_in_part)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml", "version: 1\nstages:\n  secrets:\n    uses: secrets\n");
+	tu_write(dir, "sec.yml", "dbpass: Zebra7Quartz9Lemon4Violet\n");
+	char *conf = NULL;
+	cr_assert_geq(asprintf(&conf,
+			       "other: %s%88sZebra7Quartz9Lemon4Violet x\n"
+			       "head Zebra7Quartz9Lemon4Violet%80s%s\n",
+			       secret, "", "", secret),
+		      0);
+	tu_write(dir, "conf.txt", conf);
+	char *sf = NULL;
+	cr_assert_geq(asprintf(&sf, "%s/sec.yml", dir), 0);
+	chmod(sf, 0600);
+	struct tu_result r = tu_runner_run(dir, "run", "--no-color", "--secrets", sf, NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	has(r.out, "conf.txt:1:8: critical secret.github-pat");
+	has(r.out, "conf.txt:2:");
+	const char *parts[] = { "Zebra", "Quartz", "Lemon", "Violet", secret };
+	for (size_t k = 0; k < 5; k++) {
+		lacks(r.out, parts[k]);
+	}
+	tu_result_free(&r);
+	const char *files[] = { "report.json", "junit.xml", "logs/secrets.log",
+				"sarif/secrets.sarif" };
+	for (size_t i = 0; i < 4; i++) {
+		char *t = tu_readf("%s/.runner/runs/latest/%s", dir, files[i]);
+		cr_assert_not_null(t, "%s", files[i]);
+		for (size_t k = 0; k < 5; k++) {
+			lacks(t, parts[k]);
+		}
+		free(t);
+	}
+	free(sf);
+	free(conf);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 #define ALLOW_PIPELINE                                                              \
 	"version: 1\nstages:\n  sast:\n    uses: sast\n    with:\n"                 \
 	"      paths: [src]\n      allow:\n        - id: c.strcpy\n"                \

@@ -317,3 +317,76 @@ Test(secrets, inline_suppression_and_no_keyword_no_scan)
 	cr_assert_eq(fl.v[0].suppression, SUPPRESSION_INLINE);
 	cr_assert_str_eq(fl.v[0].suppression_reason, "the test account's key, revoked");
 }
+
+/* Does the snippet hold a part of word, cut (a blank-separated piece of it, "..." taken off
+ * its ends, that is a piece of word but not all of it)? */
+static bool holds_part_of(const char *snippet, const char *word)
+{
+	char *copy = xstrdup(snippet);
+	bool part = false;
+	for (char *save = NULL, *t = strtok_r(copy, " \t", &save); t && !part;
+	     t = strtok_r(NULL, " \t", &save)) {
+		while (str_has_prefix(t, "...")) {
+			t += 3;
+		}
+		size_t n = strlen(t);
+		while (n >= 3 && memcmp(t + n - 3, "...", 3) == 0) {
+			n -= 3;
+		}
+		t[n] = '\0';
+		part = n > 0 && !str_eq(t, word) && strstr(word, t) != NULL;
+	}
+	free(copy);
+	return part;
+}
+
+/* A snippet is a window around the secret on a long line: it is cut at a blank, the word
+ * the cut would split (a pipeline secret, which the masker only knows whole) left out, and
+ * the cut marked with "..." — whatever the distance between the word and the secret. */
+Test(secrets, snippet_window_never_cuts_a_word)
+{
+	const char *tok = "ghp_Qz3dE5fG7hJ9kL1mN3pQ5rS7tV9wX1yZ3b5D";
+	const char *word = "Zebra7Quartz9Lemon4Violet";
+	for (int pad = 60; pad <= 140; pad++) {
+		char *text = xasprintf("other: %s%*s%s ##\n"
+				       "head %s%*s%s\n",
+				       tok, pad, "", word, word, pad, "", tok);
+		scan(text, NULL, 0);
+		cr_assert_eq(fl.n, 2, "pad %d: %zu findings", pad, fl.n);
+		for (size_t i = 0; i < fl.n; i++) {
+			const char *sn = fl.v[i].snippet;
+			cr_assert_not_null(strstr(sn, "ghp_...(sha256:"), "%s", sn);
+			cr_assert_not(holds_part_of(sn, word),
+				      "pad %d: the snippet quotes a part of a word: '%s'", pad, sn);
+			/* Where the word is left out, the cut is marked. */
+			if (!strstr(sn, word)) {
+				cr_assert(str_has_prefix(sn, "...") || str_has_suffix(sn, "..."),
+					  "pad %d: '%s'", pad, sn);
+			}
+		}
+		never_in_clear(tok);
+		free(text);
+	}
+	/* No blank at all: the text around the secret is left out up to it. */
+	char dashes[151];
+	memset(dashes, '-', 150);
+	dashes[150] = '\0';
+	char *text = xasprintf("k=%s%s%s\n", dashes, tok, dashes);
+	scan(text, NULL, 0);
+	cr_assert_eq(fl.n, 1);
+	cr_assert(str_has_prefix(fl.v[0].snippet, "...ghp_...(sha256:"), "%s", fl.v[0].snippet);
+	cr_assert(str_has_suffix(fl.v[0].snippet, ")..."), "%s", fl.v[0].snippet);
+	cr_assert_null(strstr(fl.v[0].snippet, "--"), "%s", fl.v[0].snippet);
+	free(text);
+	/* A short line is quoted whole, unmarked. */
+	text = xasprintf("  token: %s # %s\n", tok, word);
+	scan(text, NULL, 0);
+	cr_assert_eq(fl.n, 1);
+	char *want = xasprintf(
+		"token: %s # %s",
+		fl.v[0].extra ? json_string_value(json_object_get(fl.v[0].extra, "redacted")) : "",
+		word);
+	cr_assert_str_eq(fl.v[0].snippet, want);
+	free(want);
+	free(text);
+}
