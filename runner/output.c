@@ -107,6 +107,11 @@ size_t ctl_filter_run(struct ctl_filter *f, const char *in, size_t len, char *ou
 		if (f->state != CF_TEXT && ++f->seq_len > CF_SEQ_MAX) {
 			f->state = CF_TEXT;
 		}
+		/* A line break ends a sequence, and is kept: an unterminated sequence (an ESC ]
+		 * that a file name or a package's name put in a line) hides no later line. */
+		if ((c == '\n' || c == '\r') && f->state != CF_TEXT && f->state != CF_C2) {
+			f->state = CF_TEXT;
+		}
 		switch (f->state) {
 		case CF_ESC:
 			f->state = c == '[' ? CF_CSI : c == ']' ? CF_OSC : CF_TEXT;

@@ -54,10 +54,12 @@ size_t output_sanitize(const char *in, size_t len, char *out, bool keep_color);
 /*
  * A stage's output on its way to the secret masker, as a stream: escape sequences (CSI,
  * OSC, two-byte) and control characters but tab and newline removed, a carriage return
- * not followed by a newline made a newline. A secret cut by an escape sequence or a
- * control character would pass the masker in two pieces and be shown whole once they are
- * removed (on a terminal, by `less -R`, by the sanitising of the live output); so they go
- * first. A sequence may span calls. out holds at least 2 * len bytes; returns its length.
+ * not followed by a newline made a newline. A sequence ends at a line break (which is
+ * kept) or after 4096 bytes: an unterminated one hides nothing past its line. A secret
+ * cut by an escape sequence or a control character would pass the masker in two pieces
+ * and be shown whole once they are removed (on a terminal, by `less -R`, by the
+ * sanitising of the live output); so they go first. A sequence may span calls. out holds
+ * at least 2 * len bytes; returns its length.
  */
 struct ctl_filter {
 	unsigned char state;

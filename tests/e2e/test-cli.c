@@ -893,6 +893,42 @@ Test(cli, escape_sequences_from_stages_do_not_reach_the_terminal, .timeout = 60)
 	free(dir);
 }
 
+/* An escape sequence ends at a line break, which is kept: one left unterminated (an OSC,
+ * a CSI, a bare ESC) hides no later line of the stage's output (the filter took up to 4096
+ * bytes after it for the sequence), in the live output and the log alike. */
+Test(cli, an_unterminated_escape_sequence_hides_no_later_line, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  a:\n    run: |\n"
+		 "      printf 'osc\\033]0;x\\nline two\\nline three\\n'\n"
+		 "      printf 'csi\\033[12\\nline four\\n'\n"
+		 "      printf 'esc\\033\\nline five\\n'\n"
+		 "      printf 'cr\\033]0;y\\rline six\\n'\n");
+	struct tu_result r = tu_runner_run(dir, "run", "--no-color", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	char *log = tu_readf("%s/.runner/runs/latest/logs/a.log", dir);
+	cr_assert_not_null(log);
+	const char *texts[] = { r.out, log };
+	for (size_t t = 0; t < 2; t++) {
+		const char *x = texts[t];
+		cr_assert_null(strchr(x, '\033'), "%s", x);
+		const char *want[] = { "osc\n",	      "line two\n",  "line three\n",
+				       "csi\n",	      "line four\n", "esc\n",
+				       "line five\n", "cr\n",	     "line six\n" };
+		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+			char *line = NULL;
+			cr_assert_geq(asprintf(&line, "%s%s", t == 0 ? "a | " : "", want[i]), 0);
+			cr_assert_not_null(strstr(x, line), "'%s' is missing:\n%s", want[i], x);
+			free(line);
+		}
+	}
+	free(log);
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* A stage that cannot start in its working directory: a script fails (and allow-failure
  * applies to it); a built-in stage (here the secrets scanner) is an error, exit 4. */
 Test(cli, a_missing_workdir_fails_a_script_and_errors_a_scanner, .timeout = 60)
