@@ -29,27 +29,34 @@ static void print_text(const struct depscan_result *r, const struct gate_outcome
 	for (size_t i = 0; i < r->findings.n; i++) {
 		const struct finding *f = &r->findings.v[i];
 		const json_t *pkg = json_object_get(f->extra, "package");
-		/* Names come from lockfiles and advisories: no escape sequence reaches the
-		 * terminal, as in the other scans' text. */
+		/* Names come from lockfiles and advisories: each is printed on one line, its
+		 * line breaks and control characters escaped (a name cannot forge a line, or
+		 * start an escape sequence that hides the rest), and no escape sequence reaches
+		 * the terminal, as in the other scans' text. */
 		struct sbuf sb;
 		sbuf_init(&sb, SIZE_MAX / 2);
-		sbuf_printf(&sb, "%s:%u: %s %s", f->file ? f->file : "?", f->line,
-			    severity_name(f->severity), f->rule_id ? f->rule_id : "");
+		_cleanup_free_ char *file = output_one_line(f->file ? f->file : "?");
+		_cleanup_free_ char *id = output_one_line(f->rule_id);
+		sbuf_printf(&sb, "%s:%u: %s %s", file, f->line, severity_name(f->severity), id);
 		for (size_t k = 0; k < f->n_aliases; k++) {
-			sbuf_printf(&sb, "%s%s", k ? ", " : " (", f->aliases[k]);
+			_cleanup_free_ char *alias = output_one_line(f->aliases[k]);
+			sbuf_printf(&sb, "%s%s", k ? ", " : " (", alias);
 		}
 		const char *name = json_string_value(json_object_get(pkg, "name"));
 		const char *version = json_string_value(json_object_get(pkg, "version"));
-		sbuf_printf(&sb, "%s %s %s%s\n", f->n_aliases ? ")" : "", name ? name : "?",
-			    version ? version : "?",
+		_cleanup_free_ char *name1 = output_one_line(name ? name : "?");
+		_cleanup_free_ char *version1 = output_one_line(version ? version : "?");
+		sbuf_printf(&sb, "%s %s %s%s\n", f->n_aliases ? ")" : "", name1, version1,
 			    f->disposition == DISPOSITION_SUPPRESSED ? " [suppressed]"
 			    : f->disposition == DISPOSITION_BELOW    ? ""
 								     : " [blocking]");
 		if (f->title) {
-			sbuf_printf(&sb, "    %s\n", f->title);
+			_cleanup_free_ char *title = output_one_line(f->title);
+			sbuf_printf(&sb, "    %s\n", title);
 		}
 		if (f->fix) {
-			sbuf_printf(&sb, "    fix: %s\n", f->fix);
+			_cleanup_free_ char *fix = output_one_line(f->fix);
+			sbuf_printf(&sb, "    fix: %s\n", fix);
 		}
 		_cleanup_free_ char *clean = output_clean(sb.data);
 		fputs(clean ? clean : "", stdout);
@@ -163,10 +170,13 @@ int cmd_scan_deps(int argc, char **argv)
 	depscan_result_init(&r);
 	int rc = depscan_run(&o, &r, err, sizeof(err));
 	if (rc < 0) {
-		fprintf(stderr, "runner: dependency scan failed: %s\n", err);
+		_cleanup_free_ char *e1 = output_one_line(err);
+		fprintf(stderr, "runner: dependency scan failed: %s\n", e1);
 		for (size_t i = 1; i < r.diags.n && i < 20; i++) {
 			const struct diag *d = &r.diags.v[i];
-			fprintf(stderr, "  %s:%u: %s\n", d->file ? d->file : "?", d->line, d->msg);
+			_cleanup_free_ char *file = output_one_line(d->file ? d->file : "?");
+			_cleanup_free_ char *msg = output_one_line(d->msg);
+			fprintf(stderr, "  %s:%u: %s\n", file, d->line, msg);
 		}
 		depscan_result_release(&r);
 		gate_policy_release(&pol);

@@ -134,6 +134,35 @@ static int depscan_validate(const struct ynode *with, const struct stage_check *
 	return chk->dl->errors > before ? -EINVAL : 0;
 }
 
+/*
+ * s (NULL: nothing) on one line, as the sast and secrets stages print what files hold: its
+ * line breaks written as \n and \r, and its other control characters (an escape sequence's
+ * ESC, whose unterminated sequence would hide what follows from the output) as \xNN. What
+ * a lockfile names (a package, a version, a file) cannot forge or hide a line of the
+ * stage's output.
+ */
+static void put_one_line(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '\n' || c == '\r') {
+			fputs(c == '\n' ? "\\n" : "\\r", f);
+		} else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			fprintf(f, "\\x%02x", c);
+		} else {
+			fputc(c, f);
+		}
+	}
+}
+
+/* "dependency-scan: " and s on one line. */
+static void put_line(const char *s)
+{
+	fputs("dependency-scan: ", stdout);
+	put_one_line(stdout, s);
+	fputc('\n', stdout);
+}
+
 static int fail(struct stage_worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(struct stage_worker *w, const char *fmt, ...)
 {
@@ -144,7 +173,7 @@ static int fail(struct stage_worker *w, const char *fmt, ...)
 	va_end(ap);
 	_cleanup_free_ char *summary = xasprintf("error: %s", msg);
 	json_object_set_new(w->result, "summary", json_string(summary));
-	printf("dependency-scan: %s\n", msg);
+	put_line(msg);
 	return STAGE_EXIT_ERROR;
 }
 
@@ -240,7 +269,9 @@ static int depscan_run_stage(struct stage_worker *w)
 			.n_paths = n_paths,
 			.walk = &wo,
 		};
-		printf("dependency-scan: database %s\n", db ? db : "(none)");
+		fputs("dependency-scan: database ", stdout);
+		put_one_line(stdout, db ? db : "(none)");
+		fputc('\n', stdout);
 		fflush(stdout);
 		int rc = depscan_run(&o, &r, err, sizeof(err));
 		if (rc < 0) {
@@ -259,14 +290,21 @@ static int depscan_run_stage(struct stage_worker *w)
 	}
 	if (code == 0) {
 		for (size_t i = 0; i < r.deps.n_files; i++) {
-			printf("dependency-scan: %s (%s): %zu packages\n", r.deps.files[i].path,
-			       dep_format_name(r.deps.files[i].format), r.deps.files[i].packages);
+			fputs("dependency-scan: ", stdout);
+			put_one_line(stdout, r.deps.files[i].path);
+			printf(" (%s): %zu packages\n", dep_format_name(r.deps.files[i].format),
+			       r.deps.files[i].packages);
 		}
 		for (size_t i = 0; i < r.findings.n; i++) {
 			const struct finding *f = &r.findings.v[i];
-			printf("dependency-scan: %s:%u: %s %s: %s\n", f->file, f->line,
-			       severity_name(f->severity), f->rule_id,
-			       f->message ? f->message : "");
+			/* One finding, one line: the names in it are the lockfile's. */
+			fputs("dependency-scan: ", stdout);
+			put_one_line(stdout, f->file);
+			printf(":%u: %s ", f->line, severity_name(f->severity));
+			put_one_line(stdout, f->rule_id);
+			fputs(": ", stdout);
+			put_one_line(stdout, f->message);
+			fputc('\n', stdout);
 		}
 		if (want_sbom) {
 			char *rel = NULL;
@@ -285,8 +323,7 @@ static int depscan_run_stage(struct stage_worker *w)
 	}
 	if (code == 0) {
 		code = gate_finish(w, &pol, &r.findings, r.stats);
-		printf("dependency-scan: %s\n",
-		       json_string_value(json_object_get(w->result, "summary")));
+		put_line(json_string_value(json_object_get(w->result, "summary")));
 	}
 	depscan_result_release(&r);
 	for (size_t i = 0; i < n_paths; i++) {

@@ -1619,3 +1619,84 @@ Test(depscan, a_symlinked_lockfile_fails_closed_and_comments_do_not_swallow_line
 	free(link);
 	free(dir);
 }
+
+/* How many lines of text start with prefix and contain needle. */
+static size_t lines_with(const char *text, const char *prefix, const char *needle)
+{
+	size_t n = 0;
+	for (const char *l = text; l && *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl ? (size_t)(nl - l) : strlen(l);
+		char *line = tu_strf("%.*s", (int)len, l);
+		if (strncmp(line, prefix, strlen(prefix)) == 0 && strstr(line, needle)) {
+			n++;
+		}
+		free(line);
+		l = nl ? nl + 1 : l + len;
+	}
+	return n;
+}
+
+/* What a lockfile names is printed on one line, its control characters escaped: a package
+ * named with an unterminated escape sequence (ESC ]) hides none of the findings after it
+ * (the stage's output filter took the next 4096 bytes for the sequence), and one named
+ * with a line break forges no line, in the live output, the stage's log and `runner scan
+ * deps` alike. */
+Test(depscan, lockfile_names_neither_hide_nor_forge_lines)
+{
+	import_fixture("osv/pypi");
+	char *proj = tu_strf("%s/p", ws);
+	tu_write(proj, ".runner.yml",
+		 "version: 1\nstages:\n  deps:\n    uses: dependency-scan\n    with:\n"
+		 "      max-db-age: 3650d\n");
+	tu_write(proj, "requirements.txt", "foo\x1b]0;x\nrequests==0.1\ndjango==1.2\n");
+	tu_write(proj, "js/package-lock.json",
+		 "{\"name\": \"app\", \"version\": \"1.0.0\", \"lockfileVersion\": 1,\n"
+		 " \"dependencies\": {\"evil\\n[runner] passed: all clear\": {\"version\": "
+		 "\"https://x.example/e.tgz\"}}}\n");
+	struct tu_result r = tu_runner_run(proj, "run", "--no-color", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	json_t *rep = tu_latest_report(proj);
+	json_t *findings = json_object_get(json_object_get(tu_report_stage(rep, "deps"), "result"),
+					   "findings");
+	size_t n = json_array_size(findings), high = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *sev =
+			json_string_value(json_object_get(json_array_get(findings, i), "severity"));
+		high += sev && strcmp(sev, "high") == 0;
+	}
+	json_decref(rep);
+	cr_assert_geq(high, 10, "%zu high findings", high);
+	char *log = tu_readf("%s/.runner/runs/latest/logs/deps.log", proj);
+	cr_assert_not_null(log);
+	const char *texts[] = { r.out, log };
+	for (size_t t = 0; t < 2; t++) {
+		const char *pre = t == 0 ? "deps | dependency-scan: " : "dependency-scan: ";
+		size_t shown = lines_with(texts[t], pre, ": high ");
+		cr_expect_eq(shown, high, "%zu of %zu high findings shown:\n%s", shown, high,
+			     texts[t]);
+		cr_expect_eq(lines_with(texts[t], pre, "requirements.txt:3: high"),
+			     lines_with(texts[t], pre, "django 1.2"), "%s", texts[t]);
+		cr_expect_geq(lines_with(texts[t], pre, "django 1.2"), 1, "%s", texts[t]);
+		cr_expect_eq(lines_with(texts[t], "", "foo\\x1b]0"), 1, "%s", texts[t]);
+		cr_expect_null(strchr(texts[t], '\x1b'), "%s", texts[t]);
+		cr_expect_eq(lines_with(texts[t], "[runner] passed", ""), 0, "%s", texts[t]);
+		cr_expect_eq(lines_with(texts[t], pre, "evil\\n[runner] passed: all clear"), 1,
+			     "%s", texts[t]);
+	}
+	free(log);
+	tu_result_free(&r);
+	/* `runner scan deps`: the same names, the same lines. */
+	r = tu_runner_run(proj, "scan", "deps", "--db", db, "--max-db-age", "3650d", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	cr_expect_eq(lines_with(r.out, "requirements.txt:3: high", "django 1.2"),
+		     lines_with(r.out, "requirements.txt:3:", ""), "%s", r.out);
+	cr_expect_geq(lines_with(r.out, "requirements.txt:3: high", ""), 1, "%s", r.out);
+	cr_expect_eq(lines_with(r.out, "[runner] passed", ""), 0, "%s", r.out);
+	cr_expect_eq(lines_with(r.out, "js/package-lock.json:", "evil\\n[runner] passed"), 1, "%s",
+		     r.out);
+	cr_expect_eq(lines_with(r.out, "requirements.txt:1:", "foo\\x1b]0"), 1, "%s", r.out);
+	cr_expect_null(strchr(r.out, '\x1b'), "%s", r.out);
+	tu_result_free(&r);
+	free(proj);
+}
