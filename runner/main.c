@@ -150,6 +150,8 @@ static int finish_stdout(int code)
 	return code;
 }
 
+/* Every command's output, --version and --help too, goes through finish_stdout(): text that
+ * could not be written is exit 4, never 0. */
 int main(int argc, char **argv)
 {
 	/* Output to a closed pipe (runner run | head) must not kill the runner. */
@@ -162,22 +164,22 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (str_eq(cmd, "--version") || str_eq(cmd, "-V")) {
 		printf("runner %s\n", RUNNER_VERSION);
-		return EXIT_OK;
+		return finish_stdout(EXIT_OK);
 	}
 	if (str_eq(cmd, "--help") || str_eq(cmd, "-h")) {
 		print_help(stdout);
-		return EXIT_OK;
+		return finish_stdout(EXIT_OK);
 	}
 	if (str_eq(cmd, "help")) {
 		if (argc < 3) {
 			print_help(stdout);
-			return EXIT_OK;
+			return finish_stdout(EXIT_OK);
 		}
 		cmd = argv[2];
 		for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
 			if (str_eq(commands[i].name, cmd) && !commands[i].hidden) {
 				fputs(commands[i].usage, stdout);
-				return EXIT_OK;
+				return finish_stdout(EXIT_OK);
 			}
 		}
 		return cli_usage_error(NULL, "unknown command '%s'", cmd);
@@ -191,7 +193,7 @@ int main(int argc, char **argv)
 					}
 					if (str_eq(argv[k], "--help") || str_eq(argv[k], "-h")) {
 						fputs(commands[i].usage, stdout);
-						return EXIT_OK;
+						return finish_stdout(EXIT_OK);
 					}
 				}
 			}

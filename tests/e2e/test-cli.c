@@ -798,6 +798,40 @@ Test(cli, unwritable_output_outranks_blocked_and_failed, .timeout = 60)
 	free(dir);
 }
 
+/* --version and --help print to standard output like any command: when it cannot be
+ * written (a full device, a closed descriptor) they exit 4 with the reason, never 0. */
+Test(cli, version_and_help_fail_when_output_cannot_be_written, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	static const char *const args[] = { "--version", "-V",	     "--help",	   "-h",
+					    "help",	 "help run", "run --help", "scan -h" };
+	static const char *const redirs[] = { ">/dev/full", ">&-" };
+	static const char *const why[] = { "No space left on device", "Bad file descriptor" };
+	for (size_t i = 0; i < sizeof(args) / sizeof(args[0]); i++) {
+		char *cmd =
+			tu_strf("cd '%s' && '%s' %s >out.txt 2>err.txt", dir, tu_runner(), args[i]);
+		int rc = system(cmd);
+		cr_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 0, "runner %s exited %d", args[i],
+			  WEXITSTATUS(rc));
+		free(cmd);
+		for (size_t k = 0; k < 2; k++) {
+			cmd = tu_strf("cd '%s' && '%s' %s %s 2>err.txt", dir, tu_runner(), args[i],
+				      redirs[k]);
+			rc = system(cmd);
+			cr_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 4, "runner %s %s exited %d",
+				  args[i], redirs[k], WEXITSTATUS(rc));
+			free(cmd);
+			char *err = tu_readf("%s/err.txt", dir);
+			char *want = tu_strf("cannot write the output: %s", why[k]);
+			assert_contains(err, want);
+			free(want);
+			free(err);
+		}
+	}
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* The pipeline file is read without leaving its directory (which is the workspace): a
  * link out of it (a cloned repository's `.runner.yml -> /elsewhere/p.yml`) is refused,
  * also in a commit tested with --rev (the pre-push hook), where it would have tested
