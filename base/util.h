@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -176,6 +177,15 @@ int rm_rf(const char *path);
 
 /* Fill buf with random bytes (getrandom). */
 int random_bytes(void *buf, size_t len);
+
+/*
+ * s (NULL: nothing) on one line, for text a file or a lockfile supplies: line breaks
+ * written as \n and \r, other control characters (ESC, whose unterminated sequence would
+ * hide what follows) as \xNN; a tab stays. It can neither forge nor hide a line.
+ */
+void fput_one_line(FILE *f, const char *s);
+/* The same, as a new string (caller frees). */
+char *str_one_line(const char *s);
 
 /* Lower-case hex encoding of len bytes into out (2*len+1 bytes). */
 void hex_encode(const unsigned char *in, size_t len, char *out);

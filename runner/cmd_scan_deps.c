@@ -35,27 +35,27 @@ static void print_text(const struct depscan_result *r, const struct gate_outcome
 		 * the terminal, as in the other scans' text. */
 		struct sbuf sb;
 		sbuf_init(&sb, SIZE_MAX / 2);
-		_cleanup_free_ char *file = output_one_line(f->file ? f->file : "?");
-		_cleanup_free_ char *id = output_one_line(f->rule_id);
+		_cleanup_free_ char *file = str_one_line(f->file ? f->file : "?");
+		_cleanup_free_ char *id = str_one_line(f->rule_id);
 		sbuf_printf(&sb, "%s:%u: %s %s", file, f->line, severity_name(f->severity), id);
 		for (size_t k = 0; k < f->n_aliases; k++) {
-			_cleanup_free_ char *alias = output_one_line(f->aliases[k]);
+			_cleanup_free_ char *alias = str_one_line(f->aliases[k]);
 			sbuf_printf(&sb, "%s%s", k ? ", " : " (", alias);
 		}
 		const char *name = json_string_value(json_object_get(pkg, "name"));
 		const char *version = json_string_value(json_object_get(pkg, "version"));
-		_cleanup_free_ char *name1 = output_one_line(name ? name : "?");
-		_cleanup_free_ char *version1 = output_one_line(version ? version : "?");
+		_cleanup_free_ char *name1 = str_one_line(name ? name : "?");
+		_cleanup_free_ char *version1 = str_one_line(version ? version : "?");
 		sbuf_printf(&sb, "%s %s %s%s\n", f->n_aliases ? ")" : "", name1, version1,
 			    f->disposition == DISPOSITION_SUPPRESSED ? " [suppressed]"
 			    : f->disposition == DISPOSITION_BELOW    ? ""
 								     : " [blocking]");
 		if (f->title) {
-			_cleanup_free_ char *title = output_one_line(f->title);
+			_cleanup_free_ char *title = str_one_line(f->title);
 			sbuf_printf(&sb, "    %s\n", title);
 		}
 		if (f->fix) {
-			_cleanup_free_ char *fix = output_one_line(f->fix);
+			_cleanup_free_ char *fix = str_one_line(f->fix);
 			sbuf_printf(&sb, "    fix: %s\n", fix);
 		}
 		_cleanup_free_ char *clean = output_clean(sb.data);
@@ -170,12 +170,12 @@ int cmd_scan_deps(int argc, char **argv)
 	depscan_result_init(&r);
 	int rc = depscan_run(&o, &r, err, sizeof(err));
 	if (rc < 0) {
-		_cleanup_free_ char *e1 = output_one_line(err);
+		_cleanup_free_ char *e1 = str_one_line(err);
 		fprintf(stderr, "runner: dependency scan failed: %s\n", e1);
 		for (size_t i = 1; i < r.diags.n && i < 20; i++) {
 			const struct diag *d = &r.diags.v[i];
-			_cleanup_free_ char *file = output_one_line(d->file ? d->file : "?");
-			_cleanup_free_ char *msg = output_one_line(d->msg);
+			_cleanup_free_ char *file = str_one_line(d->file ? d->file : "?");
+			_cleanup_free_ char *msg = str_one_line(d->msg);
 			fprintf(stderr, "  %s:%u: %s\n", file, d->line, msg);
 		}
 		depscan_result_release(&r);

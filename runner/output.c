@@ -537,29 +537,6 @@ char *output_clean(const char *s)
 	return out;
 }
 
-char *output_one_line(const char *s)
-{
-	size_t n = s ? strlen(s) : 0, o = 0;
-	char *out = xmalloc(4 * n + 1);
-	static const char hex[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '\n' || c == '\r') {
-			out[o++] = '\\';
-			out[o++] = c == '\n' ? 'n' : 'r';
-		} else if ((c < 0x20 && c != '\t') || c == 0x7f) {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		} else {
-			out[o++] = (char)c;
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
-
 char *output_clean_line(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;

@@ -76,11 +76,6 @@ char *output_clean(const char *s);
  * may be NULL). */
 char *output_clean_line(const char *s);
 
-/* Text from a file (a package's name, a path) for a report line: its line breaks written
- * as \n and \r and its other control characters (ESC too) as \xNN, so that it can neither
- * forge a line nor start an escape sequence (heap; s may be NULL). */
-char *output_one_line(const char *s);
-
 /*
  * fflush(f), and fwrite(buf, len) then fflush(f), remembering for standard output why a
  * write failed (its errno, which stdio does not keep): output_stdout_errno() gives the

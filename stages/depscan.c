@@ -134,32 +134,11 @@ static int depscan_validate(const struct ynode *with, const struct stage_check *
 	return chk->dl->errors > before ? -EINVAL : 0;
 }
 
-/*
- * s (NULL: nothing) on one line, as the sast and secrets stages print what files hold: its
- * line breaks written as \n and \r, and its other control characters (an escape sequence's
- * ESC, whose unterminated sequence would hide what follows from the output) as \xNN. What
- * a lockfile names (a package, a version, a file) cannot forge or hide a line of the
- * stage's output.
- */
-static void put_one_line(FILE *f, const char *s)
-{
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '\n' || c == '\r') {
-			fputs(c == '\n' ? "\\n" : "\\r", f);
-		} else if ((c < 0x20 && c != '\t') || c == 0x7f) {
-			fprintf(f, "\\x%02x", c);
-		} else {
-			fputc(c, f);
-		}
-	}
-}
-
 /* "dependency-scan: " and s on one line. */
 static void put_line(const char *s)
 {
 	fputs("dependency-scan: ", stdout);
-	put_one_line(stdout, s);
+	fput_one_line(stdout, s);
 	fputc('\n', stdout);
 }
 
@@ -270,7 +249,7 @@ static int depscan_run_stage(struct stage_worker *w)
 			.walk = &wo,
 		};
 		fputs("dependency-scan: database ", stdout);
-		put_one_line(stdout, db ? db : "(none)");
+		fput_one_line(stdout, db ? db : "(none)");
 		fputc('\n', stdout);
 		fflush(stdout);
 		int rc = depscan_run(&o, &r, err, sizeof(err));
@@ -291,7 +270,7 @@ static int depscan_run_stage(struct stage_worker *w)
 	if (code == 0) {
 		for (size_t i = 0; i < r.deps.n_files; i++) {
 			fputs("dependency-scan: ", stdout);
-			put_one_line(stdout, r.deps.files[i].path);
+			fput_one_line(stdout, r.deps.files[i].path);
 			printf(" (%s): %zu packages\n", dep_format_name(r.deps.files[i].format),
 			       r.deps.files[i].packages);
 		}
@@ -299,11 +278,11 @@ static int depscan_run_stage(struct stage_worker *w)
 			const struct finding *f = &r.findings.v[i];
 			/* One finding, one line: the names in it are the lockfile's. */
 			fputs("dependency-scan: ", stdout);
-			put_one_line(stdout, f->file);
+			fput_one_line(stdout, f->file);
 			printf(":%u: %s ", f->line, severity_name(f->severity));
-			put_one_line(stdout, f->rule_id);
+			fput_one_line(stdout, f->rule_id);
 			fputs(": ", stdout);
-			put_one_line(stdout, f->message);
+			fput_one_line(stdout, f->message);
 			fputc('\n', stdout);
 		}
 		if (want_sbom) {

@@ -666,17 +666,6 @@ int secscan_paths(struct stage_worker *w, const char *const *paths, size_t n, js
 	return code;
 }
 
-/* s (NULL: nothing) with its line breaks written as \n and \r. */
-static void put_one_line(FILE *f, const char *s)
-{
-	for (; s && *s; s++) {
-		if (*s == '\n' || *s == '\r') {
-			fputs(*s == '\n' ? "\\n" : "\\r", f);
-		} else {
-			fputc(*s, f);
-		}
-	}
-}
 /* ---------- the human summary ---------- */
 
 static const char *jstr(const json_t *o, const char *k)
@@ -740,10 +729,10 @@ void secscan_print_text(FILE *f, const char *what, const json_t *result, size_t 
 		}
 		shown++;
 		/* One finding, one line: a file name or message cannot forge another. */
-		put_one_line(f, jstr(fj, "file"));
+		fput_one_line(f, jstr(fj, "file"));
 		fprintf(f, ":%lld:%lld: %s %s: ", (long long)jint(fj, "line"),
 			(long long)jint(fj, "column"), jstr(fj, "severity"), jstr(fj, "rule_id"));
-		put_one_line(f, jstr(fj, "message"));
+		fput_one_line(f, jstr(fj, "message"));
 		const json_t *cwe = json_object_get(fj, "cwe");
 		for (size_t k = 0; k < json_array_size(cwe); k++) {
 			fprintf(f, "%s%s%s", k ? ", " : " [",
@@ -755,7 +744,7 @@ void secscan_print_text(FILE *f, const char *what, const json_t *result, size_t 
 		if (str_eq(disp, "suppressed") && sup) {
 			/* The reason is the source's or the pipeline's: one line too. */
 			fprintf(f, " (suppressed, %s: ", jstr(sup, "kind"));
-			put_one_line(f, jstr(sup, "reason"));
+			fput_one_line(f, jstr(sup, "reason"));
 			fputc(')', f);
 		} else if (str_eq(disp, "below-threshold")) {
 			fprintf(f, " (below the threshold)");
@@ -764,26 +753,26 @@ void secscan_print_text(FILE *f, const char *what, const json_t *result, size_t 
 		const char *snip = jstr(fj, "snippet");
 		if (*snip) {
 			fprintf(f, "%6lld | ", (long long)jint(fj, "line"));
-			put_one_line(f, snip);
+			fput_one_line(f, snip);
 			fputc('\n', f);
 		}
 		const char *fix = jstr(fj, "fix");
 		if (*fix && !str_eq(disp, "suppressed")) {
 			fputs("       fix: ", f);
-			put_one_line(f, fix);
+			fput_one_line(f, fix);
 			fputc('\n', f);
 		}
 	}
 	const json_t *notes = json_object_get(stats, "notes");
 	for (size_t i = 0; i < json_array_size(notes); i++) {
 		fputs("note: ", f);
-		put_one_line(f, json_string_value(json_array_get(notes, i)));
+		fput_one_line(f, json_string_value(json_array_get(notes, i)));
 		fputc('\n', f);
 	}
 	const json_t *gnotes = json_object_get(json_object_get(result, "gate"), "notes");
 	for (size_t i = 0; i < json_array_size(gnotes); i++) {
 		fputs("note: ", f);
-		put_one_line(f, json_string_value(json_array_get(gnotes, i)));
+		fput_one_line(f, json_string_value(json_array_get(gnotes, i)));
 		fputc('\n', f);
 	}
 	fprintf(f, "%s\n", jstr(result, "summary"));

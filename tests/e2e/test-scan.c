@@ -278,10 +278,14 @@ Test(scan_cli, file_names_cannot_forge_report_lines)
 	char *conf = NULL;
 	cr_assert_geq(asprintf(&conf, "GITHUB_TOKEN=%s\n", secret), 0);
 	tu_write(dir, "x\ndeploy/fake.env:1:1: info forged: nothing to see\n.txt", conf);
+	/* Nor start an escape sequence (an unterminated one hid what followed it). */
+	tu_write(dir, "y\x1b]0;T.txt", conf);
 	struct tu_result r = tu_runner_run(dir, "scan", "secrets", NULL);
 	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
 	lacks(r.out, "\ndeploy/fake.env:1:1");
 	has(r.out, "x\\ndeploy/fake.env");
+	lacks(r.out, "\x1b");
+	has(r.out, "y\\x1b]0;T.txt");
 	tu_result_free(&r);
 	free(conf);
 	tu_rmdir(dir);
