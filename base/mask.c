@@ -268,34 +268,38 @@ static bool is_blank_byte(char c)
 }
 
 /*
- * Where the runner's scanners quote text they cut it short at a blank and append "...":
- * a value with blanks in it can then appear as its first words followed by "...". Those
- * forms are registered for each blank that ends a word, at least MASK_MIN_SECRET and at
- * most MASK_MAX_CUT_PREFIX bytes (the longest quote a scanner makes) into the value or
- * one of its lines, as the text has them and with blanks collapsed to one space, as the
- * SAST messages quote: at most MASK_MAX_CUT_FORMS for a value, lines included (*budget).
+ * Where the runner's scanners quote text they cut it short at a blank, and mark the cut
+ * with "...": a value with blanks in it can then appear as its first words followed by
+ * "..." (a SAST message or snippet, a secrets snippet), or as "..." and its last words (a
+ * secrets snippet whose start is cut). Those forms are registered for each blank that
+ * ends or starts a word, with at least MASK_MIN_SECRET and at most MASK_MAX_CUT_QUOTE
+ * bytes (the longest quote a scanner makes) of the value or of one of its lines: the
+ * first words as the text has them and with blanks collapsed to one space (as the SAST
+ * messages quote), the last words as the text has them. At most MASK_MAX_CUT_FORMS of
+ * each kind for a value, lines included (budget).
  */
-#define MASK_MAX_CUT_FORMS  64
-#define MASK_MAX_CUT_PREFIX 240
+#define MASK_MAX_CUT_FORMS 64
+#define MASK_MAX_CUT_QUOTE 240
 
-static void add_cut_forms(struct mask *m, const char *v, size_t len, size_t *budget)
+struct cut_budget {
+	size_t first, collapsed, last;
+};
+
+static void add_cut_forms(struct mask *m, const char *v, size_t full, struct cut_budget *budget)
 {
-	if (len > MASK_MAX_CUT_PREFIX + 1) {
-		len = MASK_MAX_CUT_PREFIX + 1;
-	}
+	size_t len = full > MASK_MAX_CUT_QUOTE + 1 ? MASK_MAX_CUT_QUOTE + 1 : full;
 	char *buf = xmalloc(len + 4);
-	size_t forms = 0;
-	for (size_t i = MASK_MIN_SECRET; i < len && forms < *budget; i++) {
+	for (size_t i = MASK_MIN_SECRET; i < len && budget->first; i++) {
 		if (is_blank_byte(v[i]) && !is_blank_byte(v[i - 1])) {
 			memcpy(buf, v, i);
 			memcpy(buf + i, "...", 3);
 			add_pattern(m, buf, i + 3);
-			forms++;
+			budget->first--;
 		}
 	}
 	size_t w = 0;
 	bool space = false;
-	for (size_t i = 0; i < len && forms < *budget; i++) {
+	for (size_t i = 0; i < len && budget->collapsed; i++) {
 		if (is_blank_byte(v[i])) {
 			space = true;
 			continue;
@@ -304,14 +308,22 @@ static void add_cut_forms(struct mask *m, const char *v, size_t len, size_t *bud
 			if (w >= MASK_MIN_SECRET) {
 				memcpy(buf + w, "...", 3);
 				add_pattern(m, buf, w + 3);
-				forms++;
+				budget->collapsed--;
 			}
 			buf[w++] = ' ';
 		}
 		space = false;
 		buf[w++] = v[i];
 	}
-	*budget -= forms;
+	for (size_t i = full - len; i + 1 < full && budget->last; i++) {
+		size_t n = full - i - 1;
+		if (is_blank_byte(v[i]) && !is_blank_byte(v[i + 1]) && n >= MASK_MIN_SECRET) {
+			memcpy(buf, "...", 3);
+			memcpy(buf + 3, v + i + 1, n);
+			add_pattern(m, buf, n + 3);
+			budget->last--;
+		}
+	}
 	free(buf);
 }
 
@@ -335,7 +347,8 @@ int mask_add(struct mask *m, const char *value, size_t len)
 	if ((size_t)(e - s) != len) {
 		add_forms(m, s, (size_t)(e - s));
 	}
-	size_t cut_budget = MASK_MAX_CUT_FORMS;
+	struct cut_budget cut_budget = { MASK_MAX_CUT_FORMS, MASK_MAX_CUT_FORMS,
+					 MASK_MAX_CUT_FORMS };
 	add_cut_forms(m, s, (size_t)(e - s), &cut_budget);
 	if (memchr(s, '\n', (size_t)(e - s))) {
 		/* CRLF variant, and every line on its own (trimmed). */

@@ -106,6 +106,10 @@ Test(mask, first_words_of_a_value_cut_short)
 	r = mask_redact_str(m, "snippet: pw = correct horse...");
 	cr_assert_str_eq(r, "snippet: pw = ***");
 	free(r);
+	/* A quote whose start is cut: "..." and the last words. */
+	r = mask_redact_str(m, "snippet: ...battery  staple # the db");
+	cr_assert_str_eq(r, "snippet: *** # the db");
+	free(r);
 	/* Fewer than MASK_MIN_SECRET bytes of the value, or no "...": left alone. */
 	struct mask *m2 = one("abc defgh ijk");
 	r = mask_redact_str(m2, "abc... and abc defgh and");
@@ -131,8 +135,9 @@ Test(mask, first_words_of_a_value_cut_short)
 }
 
 /*
- * The first-words forms stay few whatever the value: at most 64 for a value and its lines
- * together, none longer than the longest quote a scanner makes (240 bytes). A 64 KiB value
+ * The first- and last-words forms stay few whatever the value: at most 64 of each kind for a
+ * value and its lines together, none longer than the longest quote a scanner makes (240
+ * bytes). A 64 KiB value
  * of 200 lines of 100 words each would otherwise add 128 per line, and every form added is
  * compared with those before it.
  */
@@ -156,7 +161,7 @@ Test(mask, first_words_forms_are_capped)
 	cr_assert_eq(mask_add(plain, u, strlen(u)), 0);
 	cr_assert_eq(mask_add(blanks, v.data, v.len), 0);
 	/* Blanks have forms of their own (`+`, `%20`): a few per line. */
-	cr_assert_leq(mask_forms(blanks), mask_forms(plain) + 64 + 3 * 200,
+	cr_assert_leq(mask_forms(blanks), mask_forms(plain) + 3 * 64 + 3 * 200,
 		      "%zu forms, %zu without blanks", mask_forms(blanks), mask_forms(plain));
 	/* Past 240 bytes, no first-words form. */
 	char *text = xasprintf("x %.*s... y", 250, v.data);
