@@ -695,7 +695,8 @@ int lex_run_region(enum lang lang, const struct tokens *whole, size_t off, size_
 	if (off > t->len || rlen > t->len - off) {
 		return -E2BIG;
 	}
-	if (lang_lexer(lang) != LEXER_SHELL) {
+	enum lexer lx = lang_lexer(lang);
+	if (lx != LEXER_SHELL && lx != LEXER_PYTHON && lx != LEXER_JS) {
 		return -EINVAL;
 	}
 	if (!t->lines_borrowed) {

@@ -133,7 +133,7 @@ struct tokens {
 
 #define LEX_MAX_TOKENS	(16u << 20)
 #define LEX_MAX_DEPTH	1000
-#define LEX_MAX_REGIONS 4096
+#define LEX_MAX_REGIONS (1u << 16)
 
 void tokens_init(struct tokens *t);
 void tokens_release(struct tokens *t);
@@ -148,7 +148,9 @@ int lex_run(enum lang lang, const char *buf, size_t len, bool pattern, struct to
 /*
  * Tokenize the part [off, off+rlen) of whole's buffer as lang (a shell script embedded in a
  * YAML file, a command substitution): offsets and lines are those of the whole buffer,
- * whose line table t borrows (whole must outlive t's use). Only shell regions are supported.
+ * whose line table t borrows (whole must outlive t's use). Shell regions (a CI run: block, a
+ * command substitution), Python ones (an f-string's replacement fields) and JavaScript ones
+ * (a template's ${ }) are supported.
  */
 int lex_run_region(enum lang lang, const struct tokens *whole, size_t off, size_t rlen,
 		   struct tokens *t);

@@ -3,7 +3,7 @@
  * TypeScript, Go, Java. They share comments, identifiers, numbers and most operators;
  * they differ in string syntax:
  *   C/C++  "..", '..' (a number-like char), prefixes L u U u8, raw R"d(..)d"
- *   JS/TS  '..', "..", `template ${expr}` (one token, nested expressions skipped), /regex/
+ *   JS/TS  '..', "..", `template ${expr}` (one token; each ${ } a region of code), /regex/
  *   Go     "..", `raw`, 'rune'
  *   Java   "..", """text block""", 'c'
  * Every loop advances pos, every nested construct has a depth cap, and an unterminated
@@ -233,6 +233,7 @@ static size_t scan_template(struct lexst *L, size_t p, unsigned depth, bool *int
 			i += 2;
 			size_t expr_start = i;
 			unsigned braces = 1;
+			bool closed = false;
 			while (i < L->end && braces > 0) {
 				char d = L->s[i];
 				bool u = false;
@@ -243,6 +244,7 @@ static size_t scan_template(struct lexst *L, size_t p, unsigned depth, bool *int
 				} else if (d == '}') {
 					braces--;
 					i++;
+					closed = braces == 0;
 				} else if (d == '\'' || d == '"') {
 					i = scan_quoted(L, i, d, false, &u);
 				} else if (d == '`') {
@@ -264,6 +266,11 @@ static size_t scan_template(struct lexst *L, size_t p, unsigned depth, bool *int
 				} else {
 					i++;
 				}
+			}
+			/* The expression is code: lexed again as a region of its own (a
+			 * template inside it records its own). */
+			if (closed && depth == 0 && !L->pattern) {
+				lex_region(L, expr_start, i - 1, L->lang);
 			}
 			continue;
 		}

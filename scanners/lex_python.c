@@ -87,6 +87,51 @@ static size_t scan_string(const struct lexst *L, size_t q, bool *unterminated, b
 }
 
 /*
+ * The replacement fields of an f-string whose body is [b, e): each `{...}` (not `{{`) is
+ * an expression, recorded as a region of Python code (with its conversion and format
+ * spec, which lex as a few harmless tokens).
+ */
+static void fstring_regions(struct lexst *L, size_t b, size_t e)
+{
+	const char *s = L->s;
+	for (size_t i = b; i < e; i++) {
+		if (s[i] != '{') {
+			continue;
+		}
+		if (i + 1 < e && s[i + 1] == '{') {
+			i++;
+			continue;
+		}
+		size_t j = i + 1;
+		unsigned depth = 0;
+		char quote = 0;
+		for (; j < e; j++) {
+			char c = s[j];
+			if (quote) {
+				if (c == '\\') {
+					j++;
+				} else if (c == quote) {
+					quote = 0;
+				}
+			} else if (c == '\'' || c == '"') {
+				quote = c;
+			} else if (c == '(' || c == '[' || c == '{') {
+				depth++;
+			} else if ((c == ')' || c == ']' || c == '}') && depth) {
+				depth--;
+			} else if (c == '}') {
+				break;
+			}
+		}
+		if (j >= e) {
+			return; /* not closed in the string */
+		}
+		lex_region(L, i + 1, j, LANG_PYTHON);
+		i = j;
+	}
+}
+
+/*
  * A line ends at a line feed, or at a lone carriage return: Python reads source with
  * universal newlines, so code after `# x\r` runs. (A CR before a LF is a blank.)
  */
@@ -215,6 +260,16 @@ void lex_python(struct lexst *L)
 				lex_push(L, TOK_STRING, i, e - i,
 					 (unterminated ? TOKF_UNTERMINATED : 0) |
 						 (fstr && brace ? TOKF_INTERP : 0));
+				if (fstr && brace && !L->pattern) {
+					/* The body, between the quotes (one or three). */
+					size_t q = e - j >= 6 && L->s[j + 1] == L->s[j] &&
+								   L->s[j + 2] == L->s[j]
+							   ? 3
+							   : 1;
+					size_t body_end = unterminated ? e : e - q;
+					fstring_regions(L, j + q,
+							body_end > j + q ? body_end : j + q);
+				}
 				i = e;
 				continue;
 			}

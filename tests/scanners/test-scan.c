@@ -923,6 +923,32 @@ Test(scan, code_that_runs_is_read_as_code)
 	free(dir);
 }
 
+/* What a Python f-string's replacement fields and a JS template's ${ } hold is code that
+ * runs: it is scanned as code (nested templates too); `{{` is no field. */
+Test(scan, code_in_interpolations_is_scanned)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "f.py",
+		 "import os, sys\nx = f\"{os.system(sys.argv[1])}\"\n"
+		 "y = f\"\"\"a {{b}} {eval(sys.argv[2])!r:>10}\"\"\"\n"
+		 "z = f\"{{eval(sys.argv[3])}}\"\n");
+	tu_write(dir, "t.js",
+		 "const u = process.argv[2];\n"
+		 "const s = `x ${eval(u)} y ${`n ${eval(u + 1)}`}`;\n");
+	struct run r;
+	run_scan(&r, RULE_SAST, dir, NULL, 0, 1);
+	cr_assert_eq(r.r, 0, "%s", r.err);
+	cr_assert_eq(count_in(&r, "f.py", "py.os-system"), 1);
+	cr_assert_eq(count_in(&r, "f.py", "py.eval"), 1); /* line 3; line 4 is text */
+	cr_assert_eq(count_in(&r, "t.js", "js.eval"), 2);
+	for (size_t i = 0; i < r.fl.n; i++) {
+		cr_assert_neq(r.fl.v[i].line, 4, "%s", r.fl.v[i].rule_id);
+	}
+	run_release(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* A SAST finding on a line that holds a secret (a token beside verify=False, a key hashed
  * with MD5) quotes neither in its snippet nor in its message: the secret would travel into
  * reports, SARIF and notifications through the SAST stage. The findings themselves stay,
