@@ -321,20 +321,50 @@ static void sort_events(struct event *ev, size_t n, enum vscheme s)
 	free(tmp);
 }
 
-static bool range_scheme(const json_t *range, enum eco e, enum vscheme *s)
+/* How a range is read at scan time. */
+enum range_kind {
+	RANGE_VERSIONED, /* SEMVER or ECOSYSTEM, evaluated against the version */
+	RANGE_GIT,	 /* commit hashes: not evaluated (the versions list covers them) */
+	RANGE_UNKNOWN,	 /* cannot be evaluated: counts as affecting every version */
+};
+
+/*
+ * The loader refuses a range it cannot evaluate, but a database may hold records it did
+ * not check (one built before it did, or damaged): at scan time such a range is not
+ * skipped, which would read as "not affected", but contains every version (fail closed).
+ * Unknown: a type other than GIT, SEMVER or ECOSYSTEM; a SEMVER or ECOSYSTEM range without
+ * an introduced event, or with an event whose version is not a non-empty string.
+ */
+static enum range_kind range_scheme(const json_t *range, enum eco e, enum vscheme *s)
 {
 	const char *type = json_string_value(json_object_get(range, "type"));
+	if (str_eq(type, "GIT")) {
+		return RANGE_GIT;
+	}
 	if (str_eq(type, "SEMVER")) {
 		*s = VSCHEME_SEMVER;
-		return true;
-	}
-	if (str_eq(type, "ECOSYSTEM")) {
+	} else if (str_eq(type, "ECOSYSTEM")) {
 		*s = eco_scheme(e);
-		return true;
+	} else {
+		return RANGE_UNKNOWN;
 	}
-	/* GIT (commit hashes) cannot be evaluated against a version (other types the loader
-	 * refuses). */
-	return false;
+	static const char *const kinds[] = { "introduced", "fixed", "last_affected", "limit" };
+	const json_t *events = json_object_get(range, "events");
+	bool introduced = false;
+	for (size_t i = 0; i < json_array_size(events); i++) {
+		const json_t *o = json_array_get(events, i);
+		for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+			const json_t *v = json_object_get(o, kinds[k]);
+			if (!v) {
+				continue;
+			}
+			if (!json_is_string(v) || !*json_string_value(v)) {
+				return RANGE_UNKNOWN;
+			}
+			introduced |= k == 0;
+		}
+	}
+	return introduced ? RANGE_VERSIONED : RANGE_UNKNOWN;
 }
 
 static size_t collect_events(const json_t *range, struct event *ev)
@@ -465,7 +495,12 @@ bool osv_ranges_contain(const json_t *aff, enum eco e, const char *version, char
 		const json_t *range = json_array_get(ranges, i);
 		enum vscheme s;
 		const char *fixed;
-		if (!range_scheme(range, e, &s)) {
+		enum range_kind kind = range_scheme(range, e, &s);
+		if (kind == RANGE_UNKNOWN) {
+			hit = true; /* fail closed: see range_scheme */
+			continue;
+		}
+		if (kind == RANGE_GIT) {
 			continue;
 		}
 		if (range_contains(range, s, version, &fixed)) {
@@ -489,7 +524,11 @@ bool osv_affected_at_or_above(const json_t *aff, enum eco e, const char *lower)
 	for (size_t i = 0; i < json_array_size(ranges); i++) {
 		const json_t *range = json_array_get(ranges, i);
 		enum vscheme s;
-		if (!range_scheme(range, e, &s)) {
+		enum range_kind kind = range_scheme(range, e, &s);
+		if (kind == RANGE_UNKNOWN) {
+			return true; /* fail closed: see range_scheme */
+		}
+		if (kind == RANGE_GIT) {
 			continue;
 		}
 		const json_t *events = json_object_get(range, "events");

@@ -309,6 +309,45 @@ Test(osv, loader_refuses_ranges_it_cannot_evaluate)
 	}
 }
 
+/*
+ * What the loader refuses may still be in a database (one built before it refused it):
+ * at scan time such a range contains every version, and a requirement's every lower bound
+ * (fail closed), never "skipped" or "not affected". A GIT range is still skipped.
+ */
+Test(osv, unevaluable_ranges_affect_at_scan_time)
+{
+	static const char *const bad[] = {
+		"{\"ranges\":[{\"type\":\"Ecosystem\",\"events\":[{\"introduced\":\"1.0\"},"
+		"{\"fixed\":\"2.0\"}]}]}",
+		"{\"ranges\":[{\"type\":\"UNKNOWN\",\"events\":[]}]}",
+		"{\"ranges\":[{\"events\":[{\"introduced\":\"0\"}]}]}",
+		"{\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"fixed\":\"1.0\"}]}]}",
+		"{\"ranges\":[{\"type\":\"SEMVER\",\"events\":[]}]}",
+		"{\"ranges\":[{\"type\":\"ECOSYSTEM\"}]}",
+		"{\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},"
+		"{\"fixed\":\"\"}]}]}",
+		"{\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":1}]}]}",
+		/* after an evaluable range that does not contain the version */
+		"{\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"3.0\"}]},"
+		"{\"type\":\"Ecosystem\",\"events\":[{\"introduced\":\"0\"}]}]}",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		cr_expect(contains(bad[i], ECO_PYPI, "1.5"), "not affecting: %s", bad[i]);
+		cr_expect(contains(bad[i], ECO_NPM, "9.9.9"), "not affecting: %s", bad[i]);
+		json_error_t jerr;
+		json_t *aff = json_loads(bad[i], 0, &jerr);
+		cr_assert_not_null(aff);
+		char *fixed = NULL;
+		cr_expect(osv_ranges_contain(aff, ECO_PYPI, "1.5", &fixed), "%s", bad[i]);
+		cr_expect_null(fixed);
+		cr_expect(osv_affected_at_or_above(aff, ECO_PYPI, "100.0"), "%s", bad[i]);
+		json_decref(aff);
+	}
+	const char *git = "{\"ranges\":[{\"type\":\"GIT\",\"repo\":\"r\",\"events\":[{"
+			  "\"fixed\":\"abc\"}]}]}";
+	cr_expect(!contains(git, ECO_PYPI, "1.5"));
+}
+
 /* ---------- the range oracle ---------- */
 
 /*
