@@ -208,6 +208,10 @@ int cmd_db(int argc, char **argv)
 				err, path);
 			r = r == -EINVAL ? EXIT_USAGE : EXIT_INTERNAL;
 		} else {
+			if (res.rebuilt) {
+				printf("%s was of an older format: rebuilt from its sources\n",
+				       path);
+			}
 			printf("updated %s: %zu source%s downloaded, %zu unchanged, %zu "
 			       "advisories\n",
 			       path, res.downloaded, res.downloaded == 1 ? "" : "s", res.unchanged,

@@ -186,6 +186,23 @@ int dbupdate_run(const char *db_path, const char *const *urls, size_t n_urls, ui
 		old_sources = json_incref(json_object_get(st, "sources"));
 		json_decref(st);
 		osvdb_close(old);
+	} else {
+		/* A database of an older format: its records are never copied (they may hold
+		 * ranges today's loader refuses). Its exports are downloaded again, without
+		 * the conditional headers, and the database rebuilt from them. */
+		json_t *locations = osvdb_other_format_sources(db_path);
+		if (locations) {
+			res->rebuilt = true;
+			old_sources = json_array();
+			size_t i;
+			json_t *l;
+			json_array_foreach(locations, i, l)
+			{
+				json_array_append_new(old_sources,
+						      json_pack("{sO}", "location", l));
+			}
+			json_decref(locations);
+		}
 	}
 	/* The list of exports. */
 	char **list = NULL;
@@ -241,7 +258,11 @@ int dbupdate_run(const char *db_path, const char *const *urls, size_t n_urls, ui
 		r = osvdb_build_new(db_path, &b, err, errlen);
 	}
 	for (size_t i = 0; i < n && r == 0; i++) {
-		if (f[i].unchanged) {
+		if (f[i].unchanged && res->rebuilt) {
+			/* Not reached: no conditional request is made for an older format. */
+			r = errf(err, errlen, -EINVAL,
+				 "%s: unchanged, but the database is of an older format", f[i].url);
+		} else if (f[i].unchanged) {
 			r = osvdb_build_copy_source(b, db_path, f[i].url, err, errlen);
 			res->unchanged++;
 		} else {

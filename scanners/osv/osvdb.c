@@ -43,7 +43,7 @@ char *osvdb_default_path(const char *explicit_path)
 }
 
 static const char schema_sql[] =
-	"PRAGMA user_version = 1;"
+	"PRAGMA user_version = 2;"
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 	"CREATE TABLE sources(id INTEGER PRIMARY KEY, location TEXT NOT NULL UNIQUE,"
 	" kind TEXT NOT NULL, imported_at INTEGER NOT NULL, records INTEGER NOT NULL,"
@@ -894,6 +894,21 @@ int osvdb_build_copy_source(struct osvdb_build *b, const char *old_path, const c
 		}
 		b->old_attached = true;
 	}
+	/* Only from a database of this format: an older one may hold records today's loader
+	 * refuses, which a copy would carry over unchecked. */
+	sqlite3_stmt *sch = NULL;
+	bool current =
+		prepare(b->db, "SELECT value FROM old.meta WHERE key = 'schema'", &sch) == 0 &&
+		sqlite3_step(sch) == SQLITE_ROW &&
+		str_eq((const char *)sqlite3_column_text(sch, 0), OSVDB_SCHEMA);
+	sqlite3_finalize(sch);
+	if (!current) {
+		return errf(err, errlen, -EINVAL,
+			    "%s is not an advisory database of format %s: its records are not "
+			    "copied (rebuild it with 'runner db update' or 'runner db import "
+			    "PATH...')",
+			    old_path, OSVDB_SCHEMA);
+	}
 	sqlite3_stmt *src = NULL;
 	if (prepare(b->db,
 		    "SELECT id, kind, etag, last_modified FROM old.sources WHERE location = ?",
@@ -1107,6 +1122,33 @@ static char *get_meta(sqlite3 *db, const char *key)
 	return v;
 }
 
+json_t *osvdb_other_format_sources(const char *path)
+{
+	sqlite3 *db = NULL;
+	json_t *out = NULL;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	_cleanup_free_ char *schema = get_meta(db, "schema");
+	sqlite3_stmt *st = NULL;
+	if (schema && !str_eq(schema, OSVDB_SCHEMA) &&
+	    str_has_prefix(schema, OSVDB_SCHEMA_PREFIX) &&
+	    prepare(db, "SELECT location FROM sources ORDER BY id", &st) == 0) {
+		out = json_array();
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *loc = (const char *)sqlite3_column_text(st, 0);
+			if (loc) {
+				json_array_append_new(out, json_string(loc));
+			}
+		}
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return out;
+}
+
 int osvdb_open(const char *path, struct osvdb **out, char *err, size_t errlen)
 {
 	*out = NULL;
@@ -1132,6 +1174,23 @@ int osvdb_open(const char *path, struct osvdb **out, char *err, size_t errlen)
 		return r;
 	}
 	_cleanup_free_ char *schema = get_meta(db->db, "schema");
+	if (schema && !str_eq(schema, OSVDB_SCHEMA) &&
+	    str_has_prefix(schema, OSVDB_SCHEMA_PREFIX)) {
+		/* Another format of ours: an older one may hold records today's loader
+		 * refuses (ranges the scan cannot evaluate). Never read it. */
+		bool plain = strlen(schema) <= 32;
+		for (const char *c = schema; plain && *c; c++) {
+			plain = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' ||
+				*c == '/' || *c == '.';
+		}
+		int r = errf(err, errlen, -EINVAL,
+			     "%s: an advisory database of another format (%s; this runner reads "
+			     "%s): rebuild it with 'runner db update' or 'runner db import "
+			     "PATH...'",
+			     path, plain ? schema : "?", OSVDB_SCHEMA);
+		osvdb_close(db);
+		return r;
+	}
 	_cleanup_free_ char *built = get_meta(db->db, "built_at");
 	_cleanup_free_ char *updated = get_meta(db->db, "updated_at");
 	uint64_t b = 0, u = 0;

@@ -30,7 +30,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define OSVDB_SCHEMA	    "runner-osv/1"
+/*
+ * The database format. 2: the loader refuses ranges it cannot evaluate (a database of
+ * format 1 may hold them, and is refused: it is rebuilt from its sources).
+ */
+#define OSVDB_SCHEMA	    "runner-osv/2"
+#define OSVDB_SCHEMA_PREFIX "runner-osv/"
 #define OSV_ZIP_MAX_TOTAL   (8ull << 30)
 #define OSV_ZIP_MAX_ENTRIES 2000000u
 #define OSV_DIR_MAX_DEPTH   16
@@ -77,8 +82,18 @@ void osvdb_build_abort(struct osvdb_build *b);
 struct osvdb;
 
 /*
+ * The source locations (a JSON array of strings, in import order) of a database of another
+ * format of ours (meta schema "runner-osv/N" other than OSVDB_SCHEMA), which osvdb_open
+ * refuses: what `runner db update` downloads again to rebuild it. NULL when path is not
+ * such a database.
+ */
+json_t *osvdb_other_format_sources(const char *path);
+
+/*
  * Open a database read-only and check its schema. -ENOENT when it does not exist,
- * -EINVAL when it is not a database of ours (or is corrupt), other -errno otherwise.
+ * -EINVAL when it is not a database of ours (or is corrupt) or one of another format (an
+ * older one may hold records the loader now refuses: it must be rebuilt), other -errno
+ * otherwise.
  */
 int osvdb_open(const char *path, struct osvdb **out, char *err, size_t errlen);
 /* Whether it holds no advisory at all (or cannot be read): a scan must not use it. */

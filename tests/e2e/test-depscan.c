@@ -1151,6 +1151,110 @@ Test(depscan, db_update_with_unchanged_exports_keeps_the_latest_records)
 	free(other);
 }
 
+/* Rewrite the database as one of format 1 (built before the loader refused ranges it
+ * cannot evaluate) that holds such a range: "Ecosystem" for "ECOSYSTEM". */
+static void make_old_format(void)
+{
+	sqlite3 *h;
+	cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+	cr_assert_eq(
+		sqlite3_exec(h,
+			     "PRAGMA user_version = 1;"
+			     "UPDATE meta SET value = 'runner-osv/1' WHERE key = 'schema';"
+			     "UPDATE affected SET entry = replace(entry, 'ECOSYSTEM', 'Ecosystem');"
+			     "UPDATE vulns SET raw = replace(raw, 'ECOSYSTEM', 'Ecosystem');",
+			     NULL, NULL, NULL),
+		SQLITE_OK, "%s", sqlite3_errmsg(h));
+	sqlite3_close(h);
+}
+
+/* How many affected rows of the database hold the text. */
+static int affected_with(const char *text)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(h, "SELECT count(*) FROM affected WHERE instr(entry, ?)",
+					-1, &st, NULL),
+		     SQLITE_OK);
+	sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	int n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return n;
+}
+
+/*
+ * A database of the previous format (runner-osv/1) may hold a range the loader now refuses
+ * ("Ecosystem"), which was skipped and let foopkg 1.5 pass with exit 0. It is refused (scan:
+ * exit 4 naming the rebuild; status: exit 2), and `runner db update` rebuilds it from its
+ * exports: no conditional request (the unchanged export was answered 304 and its rows
+ * copied as they were), every record read again by the loader.
+ */
+Test(depscan, a_database_of_the_older_format_is_refused_and_rebuilt)
+{
+	char *rec = pysec("PYSEC-9999-1", "2023-01-01T00:00:00Z", "2.0");
+	struct export a;
+	export_start(&a, "a", rec);
+	struct tu_result r = tu_runner_run(ws, "db", "update", "--db", db, "--url", a.url, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tu_result_free(&r);
+	make_old_format();
+	cr_assert_eq(affected_with("\"Ecosystem\""), 1);
+	tu_write(ws, "py/requirements.txt", "foopkg==1.5\n");
+	char *dir = tu_strf("%s/py", ws);
+	r = tu_runner_run(dir, "scan", "deps", "--db", db, NULL);
+	cr_expect_eq(r.status, 4, "exit %d\n%s\n%s", r.status, r.out, r.err);
+	cr_expect(strstr(r.err, "another format (runner-osv/1; this runner reads runner-osv/2)") &&
+			  strstr(r.err, "runner db update"),
+		  "%s", r.err);
+	tu_result_free(&r);
+	r = tu_runner_run(ws, "db", "status", "--db", db, NULL);
+	cr_expect_eq(r.status, 2, "exit %d\n%s\n%s", r.status, r.out, r.err);
+	cr_expect(strstr(r.err, "another format"), "%s", r.err);
+	tu_result_free(&r);
+	/* The export is unchanged (same ETag): still downloaded, and the database rebuilt. */
+	int before = a.s.requests;
+	r = tu_runner_run(ws, "db", "update", "--db", db, NULL);
+	cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "older format: rebuilt") &&
+			  strstr(r.out, "1 source downloaded, 0 unchanged, 1 advisories"),
+		  "%s", r.out);
+	tu_result_free(&r);
+	cr_expect_eq(a.s.requests, before + 1);
+	cr_expect_eq(a.s.not_modified, 0);
+	cr_expect_eq(affected_with("\"Ecosystem\""), 0, "the old rows were copied");
+	int status;
+	json_t *doc = scan_json(dir, NULL, &status);
+	cr_expect_eq(status, 3, "foopkg 1.5 is below 2.0");
+	json_decref(doc);
+	/* The next update is conditional again: 304, the rows (of this format) copied. */
+	r = tu_runner_run(ws, "db", "update", "--db", db, NULL);
+	cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "1 unchanged") && !strstr(r.out, "rebuilt"), "%s", r.out);
+	tu_result_free(&r);
+	cr_expect_eq(a.s.not_modified, 1);
+	/* An old-format database whose export now holds a range the loader refuses: the
+	 * update fails (exit 2) and nothing passes with what is left in place. */
+	make_old_format();
+	char *bad = tu_strf("%s", rec);
+	char *at = strstr(bad, "\"ECOSYSTEM\"");
+	cr_assert_not_null(at);
+	memcpy(at, "\"Ecosystem\"", 11);
+	export_set(&a, "a", bad, "\"v1\"");
+	r = tu_runner_run(ws, "db", "update", "--db", db, NULL);
+	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "scan", "deps", "--db", db, NULL);
+	cr_expect_eq(r.status, 4, "exit %d\n%s\n%s", r.status, r.out, r.err);
+	tu_result_free(&r);
+	free(bad);
+	free(dir);
+	free(rec);
+	export_stop(&a);
+}
+
 /* What lockfiles name reaches the terminal without escape sequences, and a database path
  * that is not UTF-8 still gives a whole JSON report (it used to be "{}"). */
 Test(depscan, hostile_names_and_paths_do_not_break_the_output)
