@@ -141,14 +141,33 @@ static void get_uint(struct loader *L, const struct ynode *map, const char *key,
 	*out = (unsigned)i;
 }
 
-static void get_duration(struct loader *L, const struct ynode *map, const char *key,
-			 uint64_t max_ms, uint64_t *out)
+/*
+ * A duration from min_ms to max_ms (the texts say them). Every duration of the server is
+ * bounded both ways: 0 (or a few milliseconds) turns most of them into "no limit" or
+ * "always fail", and a huge one into "no limit" too. why: the hint, what the bound
+ * protects. The error points at the value (file:line:col).
+ */
+static void get_duration_in(struct loader *L, const struct ynode *map, const char *where,
+			    const char *key, uint64_t min_ms, const char *min_text, uint64_t max_ms,
+			    const char *max_text, const char *why, uint64_t *out)
 {
 	const char *s = get_str(L, map, key);
-	if (s && parse_duration(s, max_ms, out) < 0) {
-		err_at(L, ynode_get(map, key), "write it with a unit: 500ms, 30s, 5m, 2h",
-		       "'%s': invalid duration '%.40s'", key, s);
+	uint64_t ms;
+	if (!s) {
+		return;
 	}
+	const struct ynode *v = ynode_get(map, key);
+	if (parse_duration(s, UINT64_MAX / 2, &ms) < 0) {
+		err_at(L, v, "write it with a unit: 500ms, 30s, 5m, 2h",
+		       "'%s%s': invalid duration '%.40s'", where, key, s);
+		return;
+	}
+	if (ms < min_ms || ms > max_ms) {
+		err_at(L, v, why, "'%s%s' must be from %s to %s, not '%.40s'", where, key, min_text,
+		       max_text, s);
+		return;
+	}
+	*out = ms;
 }
 
 /* A retention period: a duration from min_ms up to CONFIG_RETAIN_MAX_MS, or `off`. */
@@ -177,17 +196,24 @@ static void get_retention(struct loader *L, const struct ynode *map, const char 
 	*out = ms;
 }
 
-static void get_size(struct loader *L, const struct ynode *map, const char *key, uint64_t max,
-		     size_t *out)
+static void get_size(struct loader *L, const struct ynode *map, const char *key, uint64_t min,
+		     uint64_t max, size_t *out)
 {
 	const struct ynode *v = map ? ynode_get(map, key) : NULL;
 	uint64_t n;
 	if (!v) {
 		return;
 	}
-	if (v->kind != YNODE_SCALAR || parse_size(v->scalar.s, max, true, &n) < 0 || n == 0) {
+	if (v->kind != YNODE_SCALAR || parse_size(v->scalar.s, max, true, &n) < 0 || n < min ||
+	    n == 0) {
+		char lo[32];
+		if (min >= (1u << 20)) {
+			snprintf(lo, sizeof(lo), "%llu MiB", (unsigned long long)(min >> 20));
+		} else {
+			snprintf(lo, sizeof(lo), "%llu KiB", (unsigned long long)(min >> 10));
+		}
 		err_at(L, v, "for example 25MiB, 512KiB or a number of bytes",
-		       "'%s': invalid size (at most %llu MiB)", key,
+		       "'%s': invalid size (from %s to %llu MiB)", key, lo,
 		       (unsigned long long)(max >> 20));
 		return;
 	}
@@ -667,32 +693,33 @@ static void load_root(struct loader *L, const struct ynode *root)
 	}
 	const struct ynode *lim = ynode_get(root, "limits");
 	if (check_keys(L, lim, limit_keys, ARRAY_SIZE(limit_keys), "limits") && lim) {
-		get_size(L, lim, "max_body", 1ull << 30, &c->max_body);
-		get_size(L, lim, "max_inflight", 1ull << 40, &c->max_inflight);
+		get_size(L, lim, "max_body", CONFIG_MAX_BODY_MIN, CONFIG_MAX_BODY_MAX,
+			 &c->max_body);
+		get_size(L, lim, "max_inflight", CONFIG_MAX_BODY_MIN, CONFIG_MAX_INFLIGHT_MAX,
+			 &c->max_inflight);
 		get_uint(L, lim, "concurrency", 1, 1024, &c->concurrency);
 		get_uint(L, lim, "jobs_per_run", 1, 1024, &c->jobs_per_run);
 		get_uint(L, lim, "max_attempts", 1, 100, &c->max_attempts);
 		get_uint(L, lim, "connections", 1, 100000, &c->max_connections);
 		c->max_connections_per_ip = MAX(1u, c->max_connections / 4);
 		get_uint(L, lim, "connections_per_ip", 1, 100000, &c->max_connections_per_ip);
-		get_duration(L, lim, "connection_timeout", 3600000, &c->connection_timeout_ms);
-		get_duration(L, lim, "request_timeout", 3600000, &c->request_timeout_ms);
-		if (c->request_timeout_ms < 1000) {
-			err_at(L, ynode_get(lim, "request_timeout"),
-			       "give a whole request at least 1s (the default is 60s)",
-			       "'request_timeout' is too short");
-		}
-		get_duration(L, lim, "run_timeout", 7ull * 24 * 3600000, &c->max_run_ms);
-		if (c->max_run_ms < 1000) {
-			/* 0 would turn the limit off: a run could hold a slot for ever. */
-			err_at(L, ynode_get(lim, "run_timeout"),
-			       "give a run at least 1s (the default is 6h); there is no way to "
-			       "turn the limit off",
-			       "'run_timeout' is too short");
-		}
-		get_size(L, lim, "min_free", 1ull << 50, &c->min_free);
+		/* 0 is libmicrohttpd's "no timeout": an idle connection would stay for ever. */
+		get_duration_in(L, lim, "limits.", "connection_timeout", 1000, "1s", 3600000, "1h",
+				"idle connections are closed after it (the default is 30s)",
+				&c->connection_timeout_ms);
+		get_duration_in(L, lim, "limits.", "request_timeout", 1000, "1s", 3600000, "1h",
+				"give a whole request at least 1s (the default is 60s)",
+				&c->request_timeout_ms);
+		/* 0 would turn the limit off: a run could hold a slot for ever. */
+		get_duration_in(L, lim, "limits.", "run_timeout", 1000, "1s", 7ull * 86400000, "7d",
+				"give a run at least 1s (the default is 6h); there is no way to "
+				"turn the limit off",
+				&c->max_run_ms);
+		get_size(L, lim, "min_free", 1ull << 20, 1ull << 50, &c->min_free);
 	}
-	get_duration(L, root, "shutdown_grace", 24ull * 3600000, &c->shutdown_grace_ms);
+	get_duration_in(L, root, "", "shutdown_grace", 0, "0s", CONFIG_SHUTDOWN_GRACE_MAX_MS, "1h",
+			"running runs are stopped after it (the default is 30s)",
+			&c->shutdown_grace_ms);
 	get_bool(L, root, "supersede", &c->supersede);
 	get_bool(L, root, "keep_failed_workspaces", &c->keep_failed_workspaces);
 	get_bool(L, root, "paused", &c->paused);
@@ -712,9 +739,31 @@ static void load_root(struct loader *L, const struct ynode *root)
 	const struct ynode *re = ynode_get(root, "retry");
 	if (check_keys(L, re, retry_keys, ARRAY_SIZE(retry_keys), "retry") && re) {
 		get_uint(L, re, "attempts", 1, 100, &c->retry_attempts);
-		get_duration(L, re, "backoff", 3600000, &c->retry_backoff_ms);
-		get_duration(L, re, "max_backoff", 24ull * 3600000, &c->retry_max_backoff_ms);
-		get_duration(L, re, "timeout", 3600000, &c->http_timeout_ms);
+		/* 0 would retry a failing forge at once, every attempt in a burst. */
+		get_duration_in(L, re, "retry.", "backoff", 10, "10ms", 3600000, "1h",
+				"the wait before the first retry, doubled each time (the default "
+				"is 1s)",
+				&c->retry_backoff_ms);
+		get_duration_in(L, re, "retry.", "max_backoff", 10, "10ms", 86400000, "1d",
+				"the longest wait between retries (the default is 1m)",
+				&c->retry_max_backoff_ms);
+		if (c->retry_max_backoff_ms < c->retry_backoff_ms) {
+			if (ynode_get(re, "max_backoff")) {
+				err_at(L, ynode_get(re, "max_backoff"),
+				       "it caps the doubled backoff",
+				       "'retry.max_backoff' must not be shorter than "
+				       "'retry.backoff'");
+			} else {
+				c->retry_max_backoff_ms = c->retry_backoff_ms;
+			}
+		}
+		/* 0 is libcurl's "no timeout": one forge that never answers would hold every
+		 * status and notification, and the shutdown, for ever; 1ms fails every call. */
+		get_duration_in(L, re, "retry.", "timeout", CONFIG_HTTP_TIMEOUT_MIN_MS, "1s",
+				CONFIG_HTTP_TIMEOUT_MAX_MS, "5m",
+				"each status or notification call gives up after it (the default "
+				"is 10s); there is no way to turn it off",
+				&c->http_timeout_ms);
 	}
 	const struct ynode *ret = ynode_get(root, "retention");
 	if (check_keys(L, ret, retention_keys, ARRAY_SIZE(retention_keys), "retention") && ret) {

@@ -34,6 +34,13 @@ struct diag_list;
 #define CONFIG_RETAIN_DEFAULT_MS	(90ull * 86400000)
 #define CONFIG_RETAIN_DELIVERIES_MIN_MS (7ull * 86400000)
 #define CONFIG_RETAIN_MAX_MS		(3650ull * 86400000)
+/* Other bounds (docs/server.md, "Bounds"): no value may turn a protection off. */
+#define CONFIG_MAX_BODY_MIN	     (1ull << 10)
+#define CONFIG_MAX_BODY_MAX	     (1ull << 30)
+#define CONFIG_MAX_INFLIGHT_MAX	     (16ull << 30)
+#define CONFIG_HTTP_TIMEOUT_MIN_MS   1000ull
+#define CONFIG_HTTP_TIMEOUT_MAX_MS   (5ull * 60000)
+#define CONFIG_SHUTDOWN_GRACE_MAX_MS 3600000ull
 
 enum forge {
 	FORGE_GITHUB,

@@ -419,8 +419,8 @@ Test(config, run_timeout_is_at_least_a_second)
 		dump(&dl);
 		bool positioned = false;
 		for (size_t k = 0; k < dl.n; k++) {
-			positioned |= strstr(dl.v[k].msg, "'run_timeout'") && dl.v[k].line == 2 &&
-				      dl.v[k].col == 16;
+			positioned |= strstr(dl.v[k].msg, "limits.run_timeout'") &&
+				      dl.v[k].line == 2 && dl.v[k].col == 16;
 		}
 		cr_assert(positioned, "run_timeout: %s: the error points at the value", bad[i]);
 		diag_list_release(&dl);
@@ -628,4 +628,84 @@ Test(config, access_token_file_must_be_private)
 	free(tok);
 	tu_rmdir(dir);
 	free(dir);
+}
+
+/*
+ * No duration, size or count may turn a protection off: retry.timeout 0s was libcurl's "no
+ * timeout" (one forge that never answers held every status and the shutdown), 1ms failed
+ * every call; connection_timeout 0s was libmicrohttpd's; retry.backoff 0s retried in a
+ * burst. Each bad value is refused at its position (file:line:col), and the bounds
+ * themselves are accepted.
+ */
+Test(config, every_duration_and_size_is_bounded_both_ways)
+{
+	static const struct {
+		const char *yaml, *needle;
+		unsigned col;
+	} bad[] = {
+		{ "retry:\n  timeout: 0s\n", "'retry.timeout' must be from 1s to 5m", 12 },
+		{ "retry:\n  timeout: 1ms\n", "'retry.timeout' must be from 1s to 5m", 12 },
+		{ "retry:\n  timeout: 999ms\n", "'retry.timeout'", 12 },
+		{ "retry:\n  timeout: 6m\n", "'retry.timeout'", 12 },
+		{ "retry:\n  timeout: 24h\n", "'retry.timeout'", 12 },
+		{ "retry:\n  backoff: 0s\n", "'retry.backoff' must be from 10ms to 1h", 12 },
+		{ "retry:\n  backoff: 2h\n", "'retry.backoff'", 12 },
+		{ "retry:\n  max_backoff: 0s\n", "'retry.max_backoff'", 16 },
+		{ "retry:\n  max_backoff: 2d\n", "'retry.max_backoff'", 16 },
+		{ "retry:\n  max_backoff: 1s\n  backoff: 2s\n", "must not be shorter", 16 },
+		{ "limits:\n  connection_timeout: 0s\n", "'limits.connection_timeout'", 23 },
+		{ "limits:\n  connection_timeout: 500ms\n", "'limits.connection_timeout'", 23 },
+		{ "limits:\n  connection_timeout: 2h\n", "'limits.connection_timeout'", 23 },
+		{ "limits:\n  request_timeout: 0s\n", "'limits.request_timeout'", 20 },
+		{ "limits:\n  request_timeout: 2h\n", "'limits.request_timeout'", 20 },
+		{ "limits:\n  run_timeout: 8d\n", "'limits.run_timeout'", 16 },
+		{ "# grace\nshutdown_grace: 2h\n", "'shutdown_grace' must be from 0s to 1h", 17 },
+		{ "limits:\n  max_body: 1\n", "'max_body': invalid size (from 1 KiB", 13 },
+		{ "limits:\n  max_body: 2GiB\n", "'max_body': invalid size", 13 },
+		{ "limits:\n  max_inflight: 0\n", "'max_inflight': invalid size", 17 },
+		{ "limits:\n  max_inflight: 1TiB\n", "'max_inflight': invalid size", 17 },
+		{ "limits:\n  min_free: 1\n", "'min_free': invalid size (from 1 MiB", 13 },
+		{ "retry:\n  attempts: 0\n", "'attempts' must be a number from 1", 13 },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		_cleanup_free_ char *text = tu_strf("%s%s", bad[i].yaml, good);
+		struct server_config *c = NULL;
+		struct diag_list dl;
+		cr_expect_eq(load(text, &c, &dl), -EINVAL, "accepted: %s", bad[i].yaml);
+		bool positioned = false;
+		for (size_t k = 0; k < dl.n; k++) {
+			positioned |= strstr(dl.v[k].msg, bad[i].needle) && dl.v[k].line == 2 &&
+				      dl.v[k].col == bad[i].col;
+		}
+		if (!positioned) {
+			dump(&dl);
+		}
+		cr_expect(positioned, "%s: no error '%s' at 2:%u", bad[i].yaml, bad[i].needle,
+			  bad[i].col);
+		config_free(c);
+		diag_list_release(&dl);
+	}
+	static const char bounds[] =
+		"limits: { max_body: 1KiB, max_inflight: 16GiB, connection_timeout: 1s,"
+		" request_timeout: 1h, run_timeout: 7d, min_free: 1MiB }\n"
+		"shutdown_grace: 0s\n"
+		"retry: { attempts: 1, backoff: 10ms, max_backoff: 1d, timeout: 1s }\n";
+	_cleanup_free_ char *text = tu_strf("%s%s", bounds, good);
+	struct server_config *c = NULL;
+	struct diag_list dl;
+	cr_assert_eq(load(text, &c, &dl), 0);
+	cr_assert_eq(c->http_timeout_ms, 1000);
+	cr_assert_eq(c->connection_timeout_ms, 1000);
+	cr_assert_eq(c->retry_backoff_ms, 10);
+	cr_assert_eq(c->max_inflight, 16ull << 30);
+	config_free(c);
+	diag_list_release(&dl);
+	/* A backoff above the default max_backoff (1m) raises it rather than being capped. */
+	_cleanup_free_ char *up = tu_strf("retry: { backoff: 5m, timeout: 5m }\n%s", good);
+	cr_assert_eq(load(up, &c, &dl), 0);
+	cr_assert_eq(c->retry_backoff_ms, 300000);
+	cr_assert_eq(c->retry_max_backoff_ms, 300000);
+	cr_assert_eq(c->http_timeout_ms, 300000);
+	config_free(c);
+	diag_list_release(&dl);
 }
