@@ -189,7 +189,9 @@ static void get_retention(struct loader *L, const struct ynode *map, const char 
 		return;
 	}
 	if (ms < min_ms) {
-		err_at(L, ynode_get(map, key), "a redelivery whose entry was pruned runs again",
+		err_at(L, ynode_get(map, key),
+		       str_eq(key, "runs") ? "a run is kept at least a day (or off: for ever)"
+					   : "a redelivery whose entry was pruned runs again",
 		       "retention.%s: at least %s", key, min_text);
 		return;
 	}
@@ -767,7 +769,7 @@ static void load_root(struct loader *L, const struct ynode *root)
 	}
 	const struct ynode *ret = ynode_get(root, "retention");
 	if (check_keys(L, ret, retention_keys, ARRAY_SIZE(retention_keys), "retention") && ret) {
-		get_retention(L, ret, "runs", 1, "1ms", &c->retain_runs_ms);
+		get_retention(L, ret, "runs", CONFIG_RETAIN_RUNS_MIN_MS, "1d", &c->retain_runs_ms);
 		get_retention(L, ret, "deliveries", CONFIG_RETAIN_DELIVERIES_MIN_MS, "7d",
 			      &c->retain_deliveries_ms);
 	}

@@ -33,6 +33,7 @@ struct diag_list;
  * (3 days on github.com, 7 on GitHub Enterprise Server). */
 #define CONFIG_RETAIN_DEFAULT_MS	(90ull * 86400000)
 #define CONFIG_RETAIN_DELIVERIES_MIN_MS (7ull * 86400000)
+#define CONFIG_RETAIN_RUNS_MIN_MS	(86400000ull)
 #define CONFIG_RETAIN_MAX_MS		(3650ull * 86400000)
 /* Other bounds (docs/server.md, "Bounds"): no value may turn a protection off. */
 #define CONFIG_MAX_BODY_MIN	     (1ull << 10)

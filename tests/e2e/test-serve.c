@@ -1127,7 +1127,7 @@ static void wait_log(struct env *e, const char *needle, double timeout_s)
 Test(serve, retention_prunes_finished_runs_at_start, .timeout = 120)
 {
 	struct env e;
-	start(&e, "retention: { runs: 1ms }\n", 0);
+	start(&e, "retention: { runs: 1d }\n", 0);
 	long id = push(&e, "d-1", "main", e.main_sha);
 	json_t *run = ts_wait_run(e.srv.addr, id, 60);
 	expect_state(run, "passed");
@@ -1149,6 +1149,19 @@ Test(serve, retention_prunes_finished_runs_at_start, .timeout = 120)
 	}
 	free(u);
 	cr_assert_eq(ts_stop(&e.srv, 30), 0);
+	/* A day is the shortest period: the run ended two days ago, as far as the queue
+	 * knows. */
+	char *db_path = tu_strf("%s/data/queue.db", e.dir);
+	sqlite3 *db = NULL;
+	cr_assert_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db,
+				  "UPDATE jobs SET created_ms = created_ms - 172800000,"
+				  " started_ms = started_ms - 172800000,"
+				  " finished_ms = finished_ms - 172800000",
+				  NULL, NULL, NULL),
+		     SQLITE_OK);
+	sqlite3_close(db);
+	free(db_path);
 	ts_restart(&e.srv);
 	/* The first start's pass found nothing; the second one prunes the run (counts only). */
 	wait_log(&e, "\"event\":\"retention.pruned\",\"msg\":\"retention: pruned 1 finished run(s)",

@@ -709,3 +709,31 @@ Test(config, every_duration_and_size_is_bounded_both_ways)
 	config_free(c);
 	diag_list_release(&dl);
 }
+
+/* retention.runs: 1ms was accepted, and pruned runs minutes old (a failed one turned its
+ * commit green, see test-store.c); at least a day. */
+Test(config, retention_runs_is_at_least_a_day)
+{
+	static const char *const bad[] = { "1ms", "1s", "1h", "23h59m" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		_cleanup_free_ char *text = tu_strf("retention:\n  runs: %s\n%s", bad[i], good);
+		struct server_config *c = NULL;
+		struct diag_list dl;
+		cr_expect_eq(load(text, &c, &dl), -EINVAL, "runs: %s accepted", bad[i]);
+		bool positioned = false;
+		for (size_t k = 0; k < dl.n; k++) {
+			positioned |= strstr(dl.v[k].msg, "retention.runs: at least 1d") &&
+				      dl.v[k].line == 2 && dl.v[k].col == 9;
+		}
+		cr_expect(positioned, "runs: %s: no error at 2:9", bad[i]);
+		config_free(c);
+		diag_list_release(&dl);
+	}
+	_cleanup_free_ char *ok = tu_strf("retention: { runs: 1d }\n%s", good);
+	struct server_config *c = NULL;
+	struct diag_list dl;
+	cr_assert_eq(load(ok, &c, &dl), 0);
+	cr_assert_eq(c->retain_runs_ms, 86400000);
+	config_free(c);
+	diag_list_release(&dl);
+}

@@ -816,6 +816,82 @@ Test(store, retention_works_in_batches)
 	config_free(c);
 }
 
+/* A job of sha on ref that reached st at t (queued and claimed at t - 1000). */
+static int64_t ref_job_at(struct store *s, const char *sha, const char *ref, enum job_state st,
+			  int64_t t)
+{
+	static int seq;
+	char d[32], body[32];
+	seq++;
+	snprintf(d, sizeof(d), "keep-%d", seq);
+	snprintf(body, sizeof(body), "keep-body-%d", seq);
+	struct job_new jn = on_ref(d, ref, sha, body);
+	cr_assert_eq(store_enqueue(s, &jn, 1, t - 1000), 0);
+	cr_assert_eq(claim(s), jn.job_id);
+	cr_assert_eq(store_finish(s, jn.job_id, 1, st, 0, NULL, NULL, t), 1);
+	return jn.job_id;
+}
+
+/*
+ * A commit's status is the worst of the latest run of each (event, ref) (commit 529bda3).
+ * Pruning the failed latest run of one ref used to turn the commit green at the next run
+ * of another ref: the latest run of an (event, ref) of a commit that failed, was blocked
+ * or ended in error is kept past the retention period, until a later run of the same
+ * (event, ref) exists; passed and cancelled runs, and earlier runs, are pruned.
+ */
+Test(store, retention_keeps_the_latest_failed_run_of_each_ref)
+{
+	struct store *s;
+	cr_assert_eq(store_open(db, &s), 0);
+	struct server_config *c = retention_config("");
+	int64_t tag_fail = ref_job_at(s, sha_a, "refs/tags/v1", JOB_FAILED, old_t);
+	int64_t pr_blocked = ref_job_at(s, sha_a, "refs/pull/7/head", JOB_BLOCKED, old_t + 1);
+	int64_t dev_old = ref_job_at(s, sha_a, "refs/heads/dev", JOB_ERROR, old_t + 2);
+	int64_t dev_new = ref_job_at(s, sha_a, "refs/heads/dev", JOB_ERROR, old_t + 3);
+	int64_t main_pass = ref_job_at(s, sha_a, "refs/heads/main", JOB_PASSED, old_t + 4);
+	int64_t rel_cancel = ref_job_at(s, sha_a, "refs/heads/rel", JOB_CANCELLED, old_t + 5);
+	int64_t other_fail = ref_job_at(s, sha_b, "refs/heads/main", JOB_FAILED, old_t + 6);
+	int64_t fixed_fail = ref_job_at(s, sha_b, "refs/heads/fix", JOB_FAILED, old_t + 7);
+	int64_t fixed_pass = ref_job_at(s, sha_b, "refs/heads/fix", JOB_PASSED, old_t + 8);
+	settle_outbox(s);
+	struct retention_pass p;
+	prune_all(s, c, RETENTION_BATCH, &p);
+	cr_assert_eq(p.error, 0);
+	cr_expect(job_exists(s, tag_fail), "the failed latest run of the tag is kept");
+	cr_expect(job_exists(s, pr_blocked), "the blocked latest run of the pull request is kept");
+	cr_expect(job_exists(s, dev_new), "the latest run of dev (error) is kept");
+	cr_expect(job_exists(s, other_fail), "another commit's failed run is kept");
+	cr_expect_not(job_exists(s, dev_old), "an earlier run of dev is pruned");
+	cr_expect_not(job_exists(s, main_pass), "a passed run is pruned");
+	cr_expect_not(job_exists(s, rel_cancel), "a cancelled run is pruned");
+	cr_expect_not(job_exists(s, fixed_fail), "a failed run of a ref that ran again is pruned");
+	cr_expect_not(job_exists(s, fixed_pass), "and the passed run after it too");
+	cr_expect_eq(p.runs, 5);
+
+	/* The commit's next run (another ref, passed) still reports the failure. */
+	struct job_new next = on_ref("keep-next", "refs/heads/main", sha_a, "keep-next-body");
+	cr_assert_eq(store_enqueue(s, &next, 1, now_ms), 0);
+	cr_assert_eq(claim(s), next.job_id);
+	cr_assert_eq(store_finish(s, next.job_id, 1, JOB_PASSED, 0, NULL, NULL, now_ms), 1);
+	_cleanup_free_ char *st = last_status(next.job_id);
+	cr_expect(strncmp(st, "failure|", 8) == 0, "the commit turned green: %s", st);
+
+	/* Once the tag, the pull request and dev ran again (and passed), their old runs go
+	 * at the next pass past the period, and the commit is green. */
+	ref_job_at(s, sha_a, "refs/tags/v1", JOB_PASSED, now_ms + 1);
+	ref_job_at(s, sha_a, "refs/pull/7/head", JOB_PASSED, now_ms + 2);
+	int64_t last = ref_job_at(s, sha_a, "refs/heads/dev", JOB_PASSED, now_ms + 3);
+	expect_status(last, "success|passed");
+	settle_outbox(s);
+	prune_all(s, c, RETENTION_BATCH, &p);
+	cr_expect_not(job_exists(s, tag_fail));
+	cr_expect_not(job_exists(s, pr_blocked));
+	cr_expect_not(job_exists(s, dev_new));
+	cr_expect(job_exists(s, other_fail));
+	store_close(s);
+	config_free(c);
+}
+
 /* Make the run directory of attempt `attempt` of job id, with a file in it. */
 static char *make_run_dir(const char *data_dir, const char *key, int64_t id, unsigned attempt)
 {
