@@ -197,6 +197,20 @@ static bool map_has(struct ypair *v, size_t n, struct hmap *index, const char *k
 	return false;
 }
 
+/* Key k repeats o. Quoted unless the document's keys may be secrets (unquoted_keys). */
+static int duplicate_key(struct builder *b, const struct ynode *k, const struct ynode *o)
+{
+	char msg[300];
+	if (b->lim->unquoted_keys) {
+		snprintf(msg, sizeof(msg), "duplicate key (first defined at line %u, column %u)",
+			 o->line, o->col);
+	} else {
+		snprintf(msg, sizeof(msg), "duplicate key '%.200s' (first defined at line %u)",
+			 k->scalar.s, o->line);
+	}
+	return fail(b, k->line, k->col, "remove one of the two entries", msg);
+}
+
 static int finish_map(struct builder *b, struct frame *f)
 {
 	struct ynode *n = f->node;
@@ -230,22 +244,14 @@ static int finish_map(struct builder *b, struct frame *f)
 		for (size_t j = 0; j < i && !index; j++) {
 			struct ynode *o = f->items[2 * j];
 			if (str_eq(o->scalar.s, k->scalar.s) && !is_merge_key(o)) {
-				char msg[300];
-				snprintf(msg, sizeof(msg),
-					 "duplicate key '%.200s' (first defined at line %u)",
-					 k->scalar.s, o->line);
-				r = fail(b, k->line, k->col, "remove one of the two entries", msg);
+				r = duplicate_key(b, k, o);
 				goto out;
 			}
 		}
 		if (index) {
 			struct ynode *o = hmap_get(index, k->scalar.s);
 			if (o) {
-				char msg[300];
-				snprintf(msg, sizeof(msg),
-					 "duplicate key '%.200s' (first defined at line %u)",
-					 k->scalar.s, o->line);
-				r = fail(b, k->line, k->col, "remove one of the two entries", msg);
+				r = duplicate_key(b, k, o);
 				goto out;
 			}
 			hmap_put(index, k->scalar.s, k);

@@ -67,6 +67,10 @@ struct ynode {
 struct ydoc_limits {
 	unsigned max_depth; /* nesting of collections, aliases expanded */
 	size_t max_nodes;   /* nodes with aliases expanded */
+	/* Never quote a key in an error (a duplicate key is named by its position only): for
+	 * documents where a key may be a secret written in the wrong place (a secrets file,
+	 * the server configuration). */
+	bool unquoted_keys;
 };
 
 /*

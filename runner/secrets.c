@@ -65,7 +65,7 @@ static char *upper(const char *name)
 
 static bool valid_name(const char *name)
 {
-	if (!*name || strlen(name) > 64 || !isalpha((unsigned char)name[0])) {
+	if (!name || !*name || strlen(name) > 64 || !isalpha((unsigned char)name[0])) {
 		return false;
 	}
 	for (const char *p = name; *p; p++) {
@@ -74,6 +74,11 @@ static bool valid_name(const char *name)
 		}
 	}
 	return true;
+}
+
+bool secrets_valid_name(const char *name)
+{
+	return valid_name(name);
 }
 
 int secrets_put(struct secret_store *s, const char *name, const char *value, const char *source)
@@ -112,10 +117,13 @@ int secrets_put(struct secret_store *s, const char *name, const char *value, con
 static void put_error(struct diag_list *dl, const char *file, unsigned line, unsigned col,
 		      const char *name, int r)
 {
-	if (r == -EINVAL && !valid_name(name)) {
+	if (!valid_name(name)) {
+		/* Not quoted: what is in a name's place may be a secret (name and value
+		 * swapped); the position says where. */
 		diag_error(dl, file, line, col,
-			   "use letters, digits and '_', starting with a letter",
-			   "invalid secret name '%.64s'", name);
+			   "write `NAME: value`; a name has letters, digits and '_', starting with "
+			   "a letter",
+			   "invalid secret name (not quoted: it may be a value)");
 	} else if (r == -EINVAL) {
 		diag_error(dl, file, line, col,
 			   "a value this short would mask unrelated output; use a real secret",
@@ -144,7 +152,8 @@ int secrets_load_env(struct secret_store *s, char *const *envp, struct diag_list
 		int r = secrets_put(s, name, eq + 1, "environment");
 		if (r < 0) {
 			char where[128];
-			snprintf(where, sizeof(where), "environment variable %s%s", prefix, name);
+			snprintf(where, sizeof(where), "environment variable %s%s", prefix,
+				 valid_name(name) ? name : "...");
 			put_error(dl, where, 0, 0, name, r);
 			ret = r;
 		}
@@ -189,7 +198,10 @@ int secrets_load_file(struct secret_store *s, const char *path, bool required, s
 		return r;
 	}
 	struct arena *a = arena_new(16u << 20);
-	static const struct ydoc_limits lim = { .max_depth = 4, .max_nodes = 10000 };
+	/* A key may be a secret in the wrong place: never quoted, not even as a duplicate. */
+	static const struct ydoc_limits lim = { .max_depth = 4,
+						.max_nodes = 10000,
+						.unquoted_keys = true };
 	struct ynode *root;
 	r = ydoc_parse(a, path, buf, len, &lim, &root, dl);
 	if (r == 0 && root && root->kind != YNODE_MAP) {
@@ -203,6 +215,11 @@ int secrets_load_file(struct secret_store *s, const char *path, bool required, s
 			/* Not quoted: a name without a value may be a value without its name. */
 			diag_error(dl, path, k->line, k->col, "write one `name: value` per line",
 				   "a secret name without a value");
+			r = -EINVAL;
+			break;
+		}
+		if (v->kind != YNODE_SCALAR && !valid_name(k->scalar.s)) {
+			put_error(dl, path, k->line, k->col, k->scalar.s, -EINVAL);
 			r = -EINVAL;
 			break;
 		}

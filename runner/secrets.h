@@ -27,6 +27,11 @@ void secrets_free(struct secret_store *s);
  */
 int secrets_put(struct secret_store *s, const char *name, const char *value, const char *source);
 
+/* Whether name is a valid secret name (letters, digits and '_', starting with a letter, at
+ * most 64 bytes). Only such a name is ever quoted in an error: anything else in a name's
+ * place may be a secret written in the wrong place (`sk-live-...: DEPLOY_KEY`). */
+bool secrets_valid_name(const char *name);
+
 /* Take RUNNER_SECRET_<NAME>=value entries from an environment block. */
 int secrets_load_env(struct secret_store *s, char *const *envp, struct diag_list *dl);
 

@@ -94,11 +94,18 @@ static bool check_keys(struct loader *L, const struct ynode *map, const char *co
 			err_at(L, k, "write `key: value`; see docs/server.md",
 			       "unknown key without a value in %s", where);
 		} else if (!known) {
+			/* Quoted only when it is a misspelt key: anything else may be a secret
+			 * written in a key's place (`api: { ghp_...: token }`). */
 			const char *near = closest_word(k->scalar.s, keys, n);
 			char hint[160];
 			snprintf(hint, sizeof(hint), "did you mean `%s`?", near ? near : "");
-			err_at(L, k, near ? hint : "see docs/server.md",
-			       "unknown key '%.100s' in %s", k->scalar.s, where);
+			if (near) {
+				err_at(L, k, hint, "unknown key '%.100s' in %s", k->scalar.s,
+				       where);
+			} else {
+				err_at(L, k, "see docs/server.md",
+				       "unknown key in %s (not quoted: it may be a value)", where);
+			}
 		}
 	}
 	return true;
@@ -481,11 +488,18 @@ static void load_secrets(struct loader *L, struct repo_config *r, const struct y
 				err_at(L, k, "write `NAME: value`", "a secret without a value");
 				continue;
 			}
-			if (!val || secrets_put(check, k->scalar.s, val, L->file) < 0) {
+			if (!secrets_valid_name(k->scalar.s)) {
+				/* Not quoted: it may be the value, written as the name. */
 				err_at(L, k,
-				       "names: letters, digits and '_'; values: 4 characters or "
-				       "more",
-				       "invalid secret '%.64s'", k->scalar.s);
+				       "write `NAME: value`; a name has letters, digits and '_', "
+				       "starting with a letter",
+				       "invalid secret name (not quoted: it may be a value)");
+				continue;
+			}
+			if (!val || secrets_put(check, k->scalar.s, val, L->file) < 0) {
+				err_at(L, v ? v : k,
+				       "a value must be a string of 4 characters or more",
+				       "invalid value for secret '%.64s'", k->scalar.s);
 				continue;
 			}
 			r->secrets[r->n_secrets++] = (struct config_secret){ k->scalar.s, val };
@@ -805,7 +819,10 @@ static void set_defaults(struct server_config *c)
 
 static int load(struct loader *L, const char *buf, size_t len, struct server_config **out)
 {
-	static const struct ydoc_limits lim = { .max_depth = 16, .max_nodes = 200000 };
+	/* Keys are never quoted in ydoc's errors: a secret may be written in a key's place. */
+	static const struct ydoc_limits lim = { .max_depth = 16,
+						.max_nodes = 200000,
+						.unquoted_keys = true };
 	struct server_config *c = L->c;
 	struct ynode *root = NULL;
 	int r = ydoc_parse(c->arena, L->file, buf, len, &lim, &root, L->dl);

@@ -118,6 +118,52 @@ Test(ydoc, duplicate_keys)
 	expect_error(buf, 41, 1, "duplicate key 'k7'");
 }
 
+/* With unquoted_keys (secrets files, the server configuration, where a key may be a secret
+ * written in the wrong place), a duplicate key is named by its position only, in a small
+ * mapping and in a large (hashed) one. */
+Test(ydoc, unquoted_keys_are_never_in_duplicate_key_errors)
+{
+	static const struct ydoc_limits quiet = { .max_depth = 8,
+						  .max_nodes = 1000,
+						  .unquoted_keys = true };
+	char big[4096];
+	size_t n = 0;
+	for (int i = 0; i < 40; i++) {
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "k%d: %d\n", i, i);
+	}
+	snprintf(big + n, sizeof(big) - n, "sk-live-4f9a8b7c6d5e: X\nsk-live-4f9a8b7c6d5e: Y\n");
+	const struct {
+		const char *text;
+		unsigned line, col;
+		const char *first;
+	} cases[] = {
+		{ "A: 1\nsk-live-4f9a8b7c6d5e: DEPLOY_KEY\nsk-live-4f9a8b7c6d5e: OTHER\n", 3, 1,
+		  "first defined at line 2, column 1" },
+		{ "r:\n  secrets: { sk-live-4f9a8b7c6d5e: A, sk-live-4f9a8b7c6d5e: B }\n", 2, 39,
+		  "first defined at line 2, column 14" },
+		{ big, 42, 1, "first defined at line 41, column 1" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct arena *a = arena_new(1u << 20);
+		struct diag_list dl;
+		struct ynode *root;
+		diag_list_init(&dl, 20);
+		cr_assert_lt(ydoc_parse(a, "s.yml", cases[i].text, strlen(cases[i].text), &quiet,
+					&root, &dl),
+			     0);
+		cr_assert_eq(dl.n, 1);
+		cr_expect(strstr(dl.v[0].msg, "duplicate key (") &&
+				  strstr(dl.v[0].msg, cases[i].first),
+			  "%s", dl.v[0].msg);
+		cr_expect_null(strstr(dl.v[0].msg, "sk-live"), "%s", dl.v[0].msg);
+		cr_expect_null(strstr(dl.v[0].msg, "'"), "%s", dl.v[0].msg);
+		cr_expect_eq(dl.v[0].line, cases[i].line, "%s", dl.v[0].msg);
+		cr_expect_eq(dl.v[0].col, cases[i].col, "%s", dl.v[0].msg);
+		diag_list_release(&dl);
+		arena_free(a);
+	}
+}
+
 Test(ydoc, merge_keys_explicit_wins)
 {
 	struct parsed p = parse("base: &b { x: 1, y: 2 }\n"

@@ -1733,6 +1733,43 @@ Test(serve, an_invalid_secrets_file_is_not_quoted_in_the_run_or_its_status, .tim
 	cr_assert_not_null(strstr(log, "secrets.yml:1:13"), "and where: %s", log);
 	cr_assert_null(strstr(log, value), "the value is in the server log: %s", log);
 	free(log);
+	/* Name and value swapped, twice (a duplicate key): the secret is in the key's place,
+	 * and run.secrets_invalid says where, never what. */
+	static const char swapped[] = "sk-live-4f9a8b7c6d5e";
+	tu_write(e.dir, "secrets.yml",
+		 "deploy_key: " DEPLOY "\nsk-live-4f9a8b7c6d5e: DEPLOY_KEY\n"
+		 "sk-live-4f9a8b7c6d5e: DEPLOY_KEY\n");
+	cr_assert_eq(chmod(sfile, 0600), 0);
+	char *sha2 = ts_git_commit(e.repo, "swapped", "x\n");
+	id = push(&e, "d-secrets-2", "main", sha2);
+	run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "error");
+	cr_assert_null(strstr(json_string_value(json_object_get(run, "message")), swapped));
+	json_decref(run);
+	tu_write(e.dir, "secrets.yml",
+		 "deploy_key: " DEPLOY "\nsk-live-4f9a8b7c6d5e: DEPLOY_KEY\n");
+	cr_assert_eq(chmod(sfile, 0600), 0);
+	char *sha3 = ts_git_commit(e.repo, "swapped", "y\n");
+	id = push(&e, "d-secrets-3", "main", sha3);
+	run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "error");
+	json_decref(run);
+	log = tu_read(e.srv.log);
+	cr_assert_not_null(strstr(log, "duplicate key (first defined at line 2, column 1)"), "%s",
+			   log);
+	cr_assert_not_null(strstr(log, "secrets.yml:3:1"), "%s", log);
+	cr_assert_not_null(strstr(log, "invalid secret name (not quoted"), "%s", log);
+	cr_assert_not_null(strstr(log, "secrets.yml:2:1"), "%s", log);
+	cr_assert_null(strstr(log, swapped), "the secret is in the server log: %s", log);
+	free(log);
+	for (size_t i = 0; i < ts_recorder_count(e.rec); i++) {
+		json_t *q = ts_recorder_get(e.rec, i);
+		const char *b = json_string_value(json_object_get(q, "body"));
+		cr_assert_null(strstr(b, swapped), "a status carries the secret: %s", b);
+		json_decref(q);
+	}
+	free(sha2);
+	free(sha3);
 	free(sfile);
 	stop(&e);
 }

@@ -90,7 +90,45 @@ Test(secrets, file_must_be_private_and_well_formed)
 	tu_write(dir, "s.yml", "bad-name: abcdef\n");
 	diag_list_init(&dl, 10);
 	cr_assert_eq(secrets_load_file(s, path, true, &dl), -EINVAL);
-	cr_assert_str_eq(dl.v[0].msg, "invalid secret name 'bad-name'");
+	cr_assert_str_eq(dl.v[0].msg, "invalid secret name (not quoted: it may be a value)");
+	cr_assert_eq(dl.v[0].line, 1);
+	cr_assert_eq(dl.v[0].col, 1);
+	diag_list_release(&dl);
+
+	/* Name and value swapped: the secret is in the key's place, and is never quoted,
+	 * neither as an invalid name, nor as a duplicate key, nor with a value that is not a
+	 * string; the position (file:line:col) says where. */
+	static const struct {
+		const char *text;
+		unsigned line, col;
+	} swapped[] = {
+		{ "sk-live-4f9a8b7c6d5e: DEPLOY_KEY\n", 1, 1 },
+		{ "A: value-one\nsk-live-4f9a8b7c6d5e: DEPLOY_KEY\n", 2, 1 },
+		{ "A: value-one\nsk-live-4f9a8b7c6d5e: DEPLOY_KEY\nsk-live-4f9a8b7c6d5e: X\n", 3,
+		  1 },
+		{ "A: value-one\nB: value-two\nB: value-3\n", 3, 1 },
+		{ "sk-live-4f9a8b7c6d5e: [DEPLOY_KEY]\n", 1, 1 },
+		{ "A: value-one\nsk-live-4f9a8b7c6d5e: { a: b }\n", 2, 1 },
+	};
+	for (size_t i = 0; i < sizeof(swapped) / sizeof(swapped[0]); i++) {
+		tu_write(dir, "s.yml", swapped[i].text);
+		diag_list_init(&dl, 10);
+		cr_expect_eq(secrets_load_file(s, path, true, &dl), -EINVAL, "%s", swapped[i].text);
+		cr_assert_geq(dl.n, 1);
+		cr_expect_null(strstr(dl.v[0].msg, "sk-live"), "quoted: %s", dl.v[0].msg);
+		cr_expect(!dl.v[0].hint || !strstr(dl.v[0].hint, "sk-live"), "%s", dl.v[0].hint);
+		cr_expect_str_eq(dl.v[0].file, path);
+		cr_expect_eq(dl.v[0].line, swapped[i].line, "%s: %s", swapped[i].text, dl.v[0].msg);
+		cr_expect_eq(dl.v[0].col, swapped[i].col, "%s: %s", swapped[i].text, dl.v[0].msg);
+		diag_list_release(&dl);
+	}
+	/* Nor from the environment. */
+	char *env[] = { "RUNNER_SECRET_sk-live-4f9a8b7c6d5e=DEPLOY_KEY", NULL };
+	diag_list_init(&dl, 10);
+	cr_expect_eq(secrets_load_env(s, env, &dl), -EINVAL);
+	cr_assert_eq(dl.n, 1);
+	cr_expect_null(strstr(dl.v[0].msg, "sk-live"), "%s", dl.v[0].msg);
+	cr_expect_null(strstr(dl.v[0].file, "sk-live"), "%s", dl.v[0].file);
 	diag_list_release(&dl);
 
 	/* A value written without its name, or as a tag or an alias: said where, not quoted. */

@@ -471,6 +471,62 @@ Test(config, secrets_are_not_quoted_in_errors)
 	}
 }
 
+/* A secret in a key's place (name and value swapped, a duplicate, an unknown key of a
+ * secret-bearing mapping): never quoted, the position given; a valid name is still
+ * named. */
+Test(config, a_secret_in_a_key_position_is_not_quoted)
+{
+	static const struct {
+		const char *lines;
+		unsigned line, col;
+		const char *needle;
+	} cases[] = {
+		{ "    secrets: { sk-live-4f9a8b7c6d5e: DEPLOY_KEY }\n", 7, 16,
+		  "invalid secret name (not quoted" },
+		{ "    secrets:\n      sk-live-4f9a8b7c6d5e: DEPLOY_KEY\n", 8, 7,
+		  "invalid secret name (not quoted" },
+		{ "    secrets:\n      A: value-one\n      sk-live-4f9a8b7c6d5e: DEPLOY_KEY\n"
+		  "      sk-live-4f9a8b7c6d5e: DEPLOY_KEY\n",
+		  10, 7, "duplicate key (first defined at line 9, column 7)" },
+		{ "    api: { url: 'http://x', sk-live-4f9a8b7c6d5e: token }\n", 7, 29,
+		  "unknown key in api (not quoted" },
+		{ "    credentials: { sk-live-4f9a8b7c6d5e: username }\n", 7, 20,
+		  "unknown key in credentials (not quoted" },
+		{ "    sk-live-4f9a8b7c6d5e: secret\n", 7, 5, "unknown key in a repository" },
+		{ "    secrets: { DEPLOY_KEY: [sk-live-4f9a8b7c6d5e] }\n", 7, 28,
+		  "invalid value for secret 'DEPLOY_KEY'" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		_cleanup_free_ char *text =
+			tu_strf("data_dir: /tmp/x\n"
+				"repositories:\n"
+				"  - name: acme/webapp\n"
+				"    forge: github\n"
+				"    clone_url: https://github.com/acme/webapp.git\n"
+				"    secret: 0123456789abcdef0123\n"
+				"%s",
+				cases[i].lines);
+		struct server_config *c = NULL;
+		struct diag_list dl;
+		cr_expect_eq(load(text, &c, &dl), -EINVAL, "%s", text);
+		bool found = false;
+		for (size_t k = 0; k < dl.n; k++) {
+			cr_expect_null(strstr(dl.v[k].msg, "sk-live"), "quoted: %s", dl.v[k].msg);
+			cr_expect(!dl.v[k].hint || !strstr(dl.v[k].hint, "sk-live"), "%s",
+				  dl.v[k].hint);
+			found |= strstr(dl.v[k].msg, cases[i].needle) &&
+				 dl.v[k].line == cases[i].line && dl.v[k].col == cases[i].col;
+		}
+		if (!found) {
+			dump(&dl);
+		}
+		cr_expect(found, "%s: no '%s' at %u:%u", cases[i].lines, cases[i].needle,
+			  cases[i].line, cases[i].col);
+		config_free(c);
+		diag_list_release(&dl);
+	}
+}
+
 /* good, listening elsewhere, with extra top-level text. */
 static char *with_listen(const char *listen, const char *extra)
 {
