@@ -55,7 +55,7 @@ static const char schema[] =
 	" state TEXT NOT NULL DEFAULT '', description TEXT NOT NULL DEFAULT '',"
 	" body TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0,"
 	" next_ms INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0,"
-	" last_error TEXT NOT NULL DEFAULT '');"
+	" last_error TEXT NOT NULL DEFAULT '', commit_key TEXT);"
 	"CREATE INDEX IF NOT EXISTS outbox_due ON outbox(done, next_ms);"
 	"CREATE INDEX IF NOT EXISTS outbox_job ON outbox(job, done, id);"
 	/* What retention removed, for the counters of /metrics, which must not go down:
@@ -67,15 +67,24 @@ static const char schema[] =
 	"base_sha, trusted, supersede_key, state, attempts, cancel_requested, exit_code, " \
 	"message, run_id, created_ms, started_ms, finished_ms, statuses"
 
-/* An outbox row o (of job j) waits for the earlier rows of its job, and a commit status
- * (kind 0, OUTBOX_STATUS) for the earlier statuses of the runs of its commit. CROSS JOIN
- * keeps SQLite's join order: the commit's runs (jobs_commit), then their rows (outbox_job),
- * not every row not yet sent. */
-#define OUTBOX_IN_ORDER                                                                      \
-	"NOT EXISTS (SELECT 1 FROM outbox p WHERE p.job = o.job AND p.done = 0"              \
-	" AND p.id < o.id) AND (o.kind != 0 OR NOT EXISTS (SELECT 1 FROM jobs k"             \
-	" CROSS JOIN outbox p ON p.job = k.id AND p.done = 0 AND p.kind = 0 AND p.id < o.id" \
-	" WHERE k.sha = j.sha AND k.forge = j.forge AND k.repo = j.repo))"
+/*
+ * The commit of a commit status (kind 0, OUTBOX_STATUS), in the outbox row itself:
+ * "forge:repo@sha" (a forge has no ':', a SHA no '@'); NULL for other kinds. Written when
+ * the row is queued, and filled in for the statuses of a store made before (migrate()).
+ */
+#define COMMIT_KEY_OF_JOB(id) \
+	"(SELECT forge || ':' || repo || '@' || sha FROM jobs WHERE jobs.id = " id ")"
+
+/* An outbox row o waits for the earlier rows of its job, and a commit status for the
+ * earlier statuses of its commit: both index lookups (outbox_job, outbox_commit) that stop
+ * at the first undone row, whatever the number of runs, refs or rows of the commit. (This
+ * used to walk the commit's runs in jobs_commit's (event, ref) order and each run's rows:
+ * with thousands of runs of one commit, seconds per query.) */
+#define OUTBOX_IN_ORDER                                                             \
+	"NOT EXISTS (SELECT 1 FROM outbox p WHERE p.job = o.job AND p.done = 0"     \
+	" AND p.id < o.id) AND (o.kind != 0 OR o.commit_key IS NULL OR NOT EXISTS"  \
+	" (SELECT 1 FROM outbox p WHERE p.commit_key = o.commit_key AND p.done = 0" \
+	" AND p.id < o.id))"
 
 enum stmt_id {
 	ST_BEGIN,
@@ -127,8 +136,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 			  " created_ms, statuses) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,'queued',?,?)",
 	[ST_INSERT_DELIVERY] = "INSERT INTO deliveries(forge, delivery, body_sha, job, received_ms)"
 			       " VALUES(?,?,?,?,?)",
-	[ST_INSERT_OUTBOX] = "INSERT INTO outbox(job, kind, state, description, body, next_ms)"
-			     " VALUES(?,?,?,?,?,?)",
+	[ST_INSERT_OUTBOX] = "INSERT INTO outbox(job, kind, state, description, body, next_ms,"
+			     " commit_key) VALUES(?1, ?2, ?3, ?4, ?5, ?6,"
+			     " CASE WHEN ?2 = 0 THEN " COMMIT_KEY_OF_JOB("?1") " END)",
 	[ST_SUPERSEDE_QUEUED_LIST] = "SELECT id, statuses FROM jobs WHERE repo = ?1 AND forge = ?4"
 				     " AND supersede_key = ?2 AND state = 'queued' AND id < ?3",
 	[ST_CANCEL_QUEUED] = "UPDATE jobs SET state = 'cancelled', exit_code = 143, message = ?2,"
@@ -166,13 +176,13 @@ static const char *const stmt_sql[ST__COUNT] = {
 	 * commit post to one status context: a later state must not be overwritten by an
 	 * earlier one that was retried). */
 	[ST_OUTBOX_DUE] = "SELECT o.id, o.job, o.kind, o.state, o.description, o.body, o.attempts"
-			  " FROM outbox o LEFT JOIN jobs j ON j.id = o.job"
+			  " FROM outbox o"
 			  " WHERE o.done = 0 AND o.next_ms <= ?1 AND " OUTBOX_IN_ORDER
 			  " ORDER BY o.id LIMIT ?2",
 	[ST_OUTBOX_UPDATE] = "UPDATE outbox SET done = ?2, attempts = attempts + 1, next_ms = ?3,"
 			     " last_error = ?4 WHERE id = ?1",
-	[ST_OUTBOX_NEXT] = "SELECT min(o.next_ms) FROM outbox o LEFT JOIN jobs j ON j.id = o.job"
-			   " WHERE o.done = 0 AND " OUTBOX_IN_ORDER,
+	[ST_OUTBOX_NEXT] =
+		"SELECT min(o.next_ms) FROM outbox o WHERE o.done = 0 AND " OUTBOX_IN_ORDER,
 	/* The latest run of each (event, ref) of a job's commit that reports statuses (SQLite
 	 * takes the bare columns from the row of max()). */
 	[ST_COMMIT_RUNS] = "SELECT max(k.id), k.state, k.ref FROM jobs j JOIN jobs k"
@@ -293,6 +303,44 @@ static int on_busy(void *ud, int count)
 	return 1;
 }
 
+/*
+ * Bring a store made by an earlier version up to date, in one write transaction (another
+ * connection may be opening it too): the outbox's commit_key column, filled in for its
+ * commit statuses, and its index.
+ */
+static int migrate(sqlite3 *db)
+{
+	static const char has_key[] =
+		"SELECT count(*) FROM pragma_table_info('outbox') WHERE name = 'commit_key'";
+	int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		return rc;
+	}
+	sqlite3_stmt *st = NULL;
+	rc = sqlite3_prepare_v2(db, has_key, -1, &st, NULL);
+	bool present =
+		rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+	sqlite3_finalize(st);
+	if (rc == SQLITE_OK && !present) {
+		rc = sqlite3_exec(db,
+				  "ALTER TABLE outbox ADD COLUMN commit_key TEXT;"
+				  "UPDATE outbox SET commit_key = " COMMIT_KEY_OF_JOB(
+					  "outbox.job") " WHERE kind = 0;",
+				  NULL, NULL, NULL);
+	}
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_exec(db,
+				  "CREATE INDEX IF NOT EXISTS outbox_commit"
+				  " ON outbox(commit_key, done, id);"
+				  "COMMIT",
+				  NULL, NULL, NULL);
+	}
+	if (rc != SQLITE_OK) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	return rc;
+}
+
 int store_open(const char *path, struct store **out)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
@@ -314,6 +362,9 @@ int store_open(const char *path, struct store **out)
 	if (rc == SQLITE_OK) {
 		rc = sqlite3_exec(s->db, schema, NULL, NULL, &err);
 		sqlite3_free(err);
+	}
+	if (rc == SQLITE_OK) {
+		rc = migrate(s->db);
 	}
 	for (size_t i = 0; rc == SQLITE_OK && i < ST__COUNT; i++) {
 		rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
