@@ -458,7 +458,7 @@ Test(scan, embedded_scripts_past_the_cap_do_not_pass)
 	free(src);
 	struct run r;
 	struct ruleset *rs = load(RULE_SAST);
-	struct scan_options o = { .rules = rs, .walk = { .root = dir, .max_file_size = 1 << 20 } };
+	struct scan_options o = { .rules = rs, .walk = { .root = dir, .max_file_size = 4 << 20 } };
 	finding_list_init(&r.fl);
 	r.r = scan_run(&o, &r.fl, &r.st, r.err, sizeof(r.err));
 	ruleset_free(rs);
