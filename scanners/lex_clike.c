@@ -172,12 +172,29 @@ static size_t scan_line_comment(struct lexst *L, size_t p)
 	return end;
 }
 
+/* Keywords after which a '/' starts a regular expression literal, not a division. */
+static const char *const js_regex_keywords[] = { "return", "typeof", "case",	   "do",
+						 "else",   "in",     "instanceof", "new",
+						 "delete", "void",   "throw",	   "yield",
+						 "await",  "of",     "default" };
+
+static bool is_js_regex_keyword(const char *s, size_t n)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(js_regex_keywords); i++) {
+		if (n == strlen(js_regex_keywords[i]) && memcmp(s, js_regex_keywords[i], n) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 /*
  * Inside a template's ${ }: is the '/' at i the start of a regular expression literal (a
  * quote or backquote in it would otherwise be taken for a string's)? By what precedes it
- * in the expression: nothing, or an operator or opening punctuation, as the lexer decides
- * outside templates. Returns the position after the literal (and its flags), or 0 when it
- * is a division (or no literal closes on the line).
+ * in the expression: nothing, an operator or opening punctuation, or a keyword such as
+ * `typeof` (not a property name: `.in`), as the lexer decides outside templates. Returns
+ * the position after the literal (and its flags), or 0 when it is a division (or no
+ * literal closes on the line).
  */
 static size_t template_regex_end(const struct lexst *L, size_t expr_start, size_t i)
 {
@@ -185,7 +202,13 @@ static size_t template_regex_end(const struct lexst *L, size_t expr_start, size_
 	while (b > expr_start && isspace((unsigned char)L->s[b - 1])) {
 		b--;
 	}
-	if (b > expr_start && !strchr("(,=:[!&|?{};+-*%<>~^", L->s[b - 1])) {
+	size_t w = b;
+	while (w > expr_start && lex_is_ident_char((unsigned char)L->s[w - 1])) {
+		w--;
+	}
+	bool keyword = w < b && is_js_regex_keyword(L->s + w, b - w) &&
+		       !(w > expr_start && L->s[w - 1] == '.');
+	if (b > expr_start && !keyword && !strchr("(,=:[!&|?{};+-*%<>~^", L->s[b - 1])) {
 		return 0;
 	}
 	bool in_class = false;
@@ -280,11 +303,35 @@ static size_t scan_template(struct lexst *L, size_t p, unsigned depth, bool *int
 	return L->end;
 }
 
-static bool js_regex_allowed(const struct lexst *L, size_t first_tok)
+/*
+ * JavaScript: does the `{` about to be pushed open a block (a statement's body, after `)`,
+ * `=>`, `else`, `try`, `finally`, `do`, or at a statement's start) rather than an object
+ * literal? After a block's `}` a `/` starts a regular expression.
+ */
+static bool js_brace_opens_block(const struct lexst *L, size_t first_tok)
 {
-	static const char *const kw[] = { "return", "typeof",	  "case",  "do",     "else",
-					  "in",	    "instanceof", "new",   "delete", "void",
-					  "throw",  "yield",	  "await", "of" };
+	if (L->t->n <= first_tok) {
+		return true;
+	}
+	const struct token *k = &L->t->v[L->t->n - 1];
+	const char *s = L->s + k->off;
+	if (k->kind == TOK_PUNCT) {
+		return (k->len == 1 && strchr(");{}", s[0])) ||
+		       (k->len == 2 && !memcmp(s, "=>", 2));
+	}
+	if (k->kind == TOK_IDENT) {
+		static const char *const kw[] = { "else", "try", "finally", "do" };
+		for (size_t i = 0; i < ARRAY_SIZE(kw); i++) {
+			if (k->len == strlen(kw[i]) && memcmp(s, kw[i], k->len) == 0) {
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+static bool js_regex_allowed(const struct lexst *L, size_t first_tok, bool after_block)
+{
 	if (L->t->n <= first_tok) {
 		return true;
 	}
@@ -306,15 +353,13 @@ static bool js_regex_allowed(const struct lexst *L, size_t first_tok)
 			return b && (b->kind == TOK_IDENT || (b->kind == TOK_PUNCT && b->len == 1 &&
 							      (bs[0] == ']' || bs[0] == '}')));
 		}
-		for (size_t i = 0; i < ARRAY_SIZE(kw); i++) {
-			if (k->len == strlen(kw[i]) && memcmp(s, kw[i], k->len) == 0) {
-				return true;
-			}
-		}
-		return false;
+		return is_js_regex_keyword(s, k->len);
 	}
 	case TOK_PUNCT:
-		if (k->len == 1 && (s[0] == ')' || s[0] == ']' || s[0] == '}')) {
+		if (k->len == 1 && s[0] == '}') {
+			return after_block;
+		}
+		if (k->len == 1 && (s[0] == ')' || s[0] == ']')) {
 			return false;
 		}
 		if (k->len == 2 && (memcmp(s, "++", 2) == 0 || memcmp(s, "--", 2) == 0)) {
@@ -479,6 +524,11 @@ void lex_clike(struct lexst *L, enum lexer family)
 	}
 	size_t i = L->pos;
 	bool line_start = true;
+	/* JavaScript: which open braces are blocks (js_brace_opens_block), and whether the
+	 * last `}` closed one. */
+	bool brace_block[LEX_MAX_DEPTH];
+	size_t brace_depth = 0;
+	bool after_block = false;
 	/* A shebang line in a script. */
 	if (i == 0 && L->end >= 2 && L->s[0] == '#' && L->s[1] == '!' && family == LEXER_JS) {
 		i = scan_line_comment(L, 0);
@@ -611,7 +661,7 @@ void lex_clike(struct lexst *L, enum lexer family)
 			continue;
 		}
 		if (c == '/' && family == LEXER_JS && !L->pattern &&
-		    js_regex_allowed(L, first_tok)) {
+		    js_regex_allowed(L, first_tok, after_block)) {
 			size_t e = scan_regex(L, i);
 			if (e > i) {
 				lex_push(L, TOK_STRING, i, e - i, TOKF_REGEX);
@@ -652,6 +702,16 @@ void lex_clike(struct lexst *L, enum lexer family)
 			continue;
 		}
 		size_t n = match_op(L, i, &ol);
+		if (family == LEXER_JS && n == 1 && c == '{') {
+			bool block = js_brace_opens_block(L, first_tok);
+			if (brace_depth < sizeof(brace_block)) {
+				brace_block[brace_depth] = block;
+			}
+			brace_depth++;
+		} else if (family == LEXER_JS && n == 1 && c == '}') {
+			brace_depth -= brace_depth > 0;
+			after_block = brace_depth < sizeof(brace_block) && brace_block[brace_depth];
+		}
 		lex_push(L, TOK_PUNCT, i, n, 0);
 		i += n;
 	}

@@ -89,7 +89,10 @@ static size_t scan_string(const struct lexst *L, size_t q, bool *unterminated, b
 /*
  * The replacement fields of an f-string whose body is [b, e): each `{...}` (not `{{`) is
  * an expression, recorded as a region of Python code (with its conversion and format
- * spec, which lex as a few harmless tokens).
+ * spec, which lex as a few harmless tokens). In the spec (after a top-level `!` or `:`)
+ * quotes are text (`{1:'<5}`: fill `'`), and only `{ }` nest (fields in the spec). A
+ * field that cannot be read to its end gives up on the file: what follows would go
+ * unscanned (tokens->regions_dropped).
  */
 static void fstring_regions(struct lexst *L, size_t b, size_t e)
 {
@@ -105,9 +108,19 @@ static void fstring_regions(struct lexst *L, size_t b, size_t e)
 		size_t j = i + 1;
 		unsigned depth = 0;
 		char quote = 0;
+		bool spec = false;
 		for (; j < e; j++) {
 			char c = s[j];
-			if (quote) {
+			if (spec) {
+				/* The format spec: text, with nested fields. */
+				if (c == '{') {
+					depth++;
+				} else if (c == '}' && depth) {
+					depth--;
+				} else if (c == '}') {
+					break;
+				}
+			} else if (quote) {
 				if (c == '\\') {
 					j++;
 				} else if (c == quote) {
@@ -121,10 +134,14 @@ static void fstring_regions(struct lexst *L, size_t b, size_t e)
 				depth--;
 			} else if (c == '}') {
 				break;
+			} else if (!depth &&
+				   (c == ':' || (c == '!' && j + 1 < e && s[j + 1] != '='))) {
+				spec = true; /* a conversion (!r) or the format spec */
 			}
 		}
 		if (j >= e) {
-			return; /* not closed in the string */
+			L->t->regions_dropped = true; /* not closed in the string: give up */
+			return;
 		}
 		lex_region(L, i + 1, j, LANG_PYTHON);
 		i = j;

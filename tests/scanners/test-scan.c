@@ -888,6 +888,12 @@ Test(scan, code_that_runs_is_read_as_code)
 		 "let half = it.return / 2; eval(userInput); let q = half / 3;\n");
 	tu_write(dir, "c2.js", "const of = 8; let x = of / 2; eval(u); let y = x / 3;\n");
 	tu_write(dir, "c3.js", "for (const x of /ab/g.exec(s)) { eval(u); }\n");
+	/* A regex after a block's `}` or `export default`; division after an object's. */
+	tu_write(dir, "b1.js",
+		 "const u = process.argv[2];\nif (u) {}\n/'/.test(\"a\"); eval(u); //'\n");
+	tu_write(dir, "b2.mjs",
+		 "const u = process.argv[2];\nexport default /'/.source + eval(u) + '/';\n");
+	tu_write(dir, "b3.js", "const o = {a: 1}\nconst h = o / 2; eval(u); let z = h / 3;\n");
 	tu_write(dir, ".github/workflows/cr.yml",
 		 "on: issues\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
 		 "      - run: echo hi\n      # note\r"
@@ -911,6 +917,9 @@ Test(scan, code_that_runs_is_read_as_code)
 	cr_assert_eq(count_in(&r, "c1.js", "js.eval"), 1);
 	cr_assert_eq(count_in(&r, "c2.js", "js.eval"), 1);
 	cr_assert_eq(count_in(&r, "c3.js", "js.eval"), 1);
+	cr_assert_eq(count_in(&r, "b1.js", "js.eval"), 1);
+	cr_assert_eq(count_in(&r, "b2.mjs", "js.eval"), 1);
+	cr_assert_eq(count_in(&r, "b3.js", "js.eval"), 1);
 	cr_assert_eq(count_in(&r, ".github/workflows/cr.yml", "gha.script-injection"), 1);
 	cr_assert_eq(count_in(&r, ".github/workflows/ls.yml", "gha.script-injection"), 1);
 	cr_assert_eq(count_in(&r, "cr.sh", "sh.curl-pipe-shell"), 1);
@@ -935,14 +944,24 @@ Test(scan, code_in_interpolations_is_scanned)
 	tu_write(dir, "t.js",
 		 "const u = process.argv[2];\n"
 		 "const s = `x ${eval(u)} y ${`n ${eval(u + 1)}`}`;\n");
+	/* A quote in a format spec is text; a regex after `typeof` in ${ } holds a `}`. */
+	tu_write(dir, "spec.py",
+		 "import os\nx = 'echo'\nprint(f\"{1:'<5}{os.system(x)}\")\n"
+		 "print(f\"{a!r:>{w}}{os.system(x)}\")\nprint(f\"{a != b}{os.system(x)}\")\n");
+	tu_write(dir, "re.js",
+		 "const u = process.argv[2];\nconst s = `${typeof /}/.source + eval(u)}`;\n"
+		 "const t = `${void /}/ + eval(u)}`;\n");
 	struct run r;
 	run_scan(&r, RULE_SAST, dir, NULL, 0, 1);
 	cr_assert_eq(r.r, 0, "%s", r.err);
 	cr_assert_eq(count_in(&r, "f.py", "py.os-system"), 1);
 	cr_assert_eq(count_in(&r, "f.py", "py.eval"), 1); /* line 3; line 4 is text */
 	cr_assert_eq(count_in(&r, "t.js", "js.eval"), 2);
+	cr_assert_eq(count_in(&r, "spec.py", "py.os-system"), 3);
+	cr_assert_eq(count_in(&r, "re.js", "js.eval"), 2);
 	for (size_t i = 0; i < r.fl.n; i++) {
-		cr_assert_neq(r.fl.v[i].line, 4, "%s", r.fl.v[i].rule_id);
+		cr_assert(!str_eq(r.fl.v[i].file, "f.py") || r.fl.v[i].line != 4, "%s",
+			  r.fl.v[i].rule_id);
 	}
 	run_release(&r);
 	tu_rmdir(dir);
