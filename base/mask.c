@@ -275,10 +275,12 @@ static bool is_blank_byte(char c)
  * ends or starts a word, with at least MASK_MIN_SECRET and at most MASK_MAX_CUT_QUOTE
  * bytes (the longest quote a scanner makes) of the value or of one of its lines: the
  * first words as the text has them and with blanks collapsed to one space (as the SAST
- * messages quote), the last words as the text has them. At most MASK_MAX_CUT_FORMS of
- * each kind for a value, lines included (budget).
+ * messages quote), the last words as the text has them; and the whole value (or line)
+ * with its blanks collapsed, as a SAST message quotes it uncut. A line has at most 120
+ * places to cut within 240 bytes, so every one of them is registered, up to
+ * MASK_MAX_CUT_FORMS of each kind for a value, lines included (budget).
  */
-#define MASK_MAX_CUT_FORMS 64
+#define MASK_MAX_CUT_FORMS 1024
 #define MASK_MAX_CUT_QUOTE 240
 
 struct cut_budget {
@@ -314,6 +316,10 @@ static void add_cut_forms(struct mask *m, const char *v, size_t full, struct cut
 		}
 		space = false;
 		buf[w++] = v[i];
+	}
+	if (len == full && budget->collapsed) {
+		add_pattern(m, buf, w); /* the whole of it, blanks collapsed */
+		budget->collapsed--;
 	}
 	for (size_t i = full - len; i + 1 < full && budget->last; i++) {
 		size_t n = full - i - 1;

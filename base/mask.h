@@ -12,8 +12,9 @@
  *     with '/' left as it is, like Python's urllib.parse.quote);
  *   - its base64 encodings (standard and URL alphabets) at each of the three byte
  *     alignments it can have inside a longer base64 stream;
- *   - for a value with blanks in it, its first words followed by "...", and "..." followed
- *     by its last words (as the scanners quote text cut short at a blank; at least
+ *   - for a value with blanks in it: with its blanks collapsed to one space (as a SAST
+ *     message quotes code); its first words followed by "...", and "..." followed by its
+ *     last words (as the scanners quote text cut short at a blank; at least
  *     MASK_MIN_SECRET and at most 240 bytes of it).
  *
  * Every byte of every occurrence is masked, also where occurrences overlap (one secret

@@ -106,6 +106,30 @@ Test(mask, first_words_of_a_value_cut_short)
 	r = mask_redact_str(m, "snippet: pw = correct horse...");
 	cr_assert_str_eq(r, "snippet: pw = ***");
 	free(r);
+	/* Quoted whole with its blanks collapsed, as a SAST message quotes code. */
+	r = mask_redact_str(m, "runs y + \"correct horse battery staple\" through");
+	cr_assert_str_eq(r, "runs y + \"***\" through");
+	free(r);
+	/* Cut anywhere within 240 bytes, however many words come first. */
+	struct sbuf many;
+	sbuf_init(&many, 4096);
+	for (int i = 0; i < 90; i++) {
+		char wd[4] = { (char)('a' + i / 10), (char)('a' + i % 10), ' ', '\0' };
+		sbuf_puts(&many, wd);
+	}
+	struct mask *mm = one(many.data);
+	for (size_t cut = 4; cut < 240; cut++) {
+		if (many.data[cut] != ' ') {
+			continue;
+		}
+		char *q = xasprintf("x \"%.*s...", (int)cut, many.data);
+		char *o = mask_redact_str(mm, q);
+		cr_assert_str_eq(o, "x \"***", "cut at %zu: %s", cut, o);
+		free(o);
+		free(q);
+	}
+	mask_free(mm);
+	sbuf_release(&many);
 	/* A quote whose start is cut: "..." and the last words. */
 	r = mask_redact_str(m, "snippet: ...battery  staple # the db");
 	cr_assert_str_eq(r, "snippet: *** # the db");
@@ -135,8 +159,8 @@ Test(mask, first_words_of_a_value_cut_short)
 }
 
 /*
- * The first- and last-words forms stay few whatever the value: at most 64 of each kind for a
- * value and its lines together, none longer than the longest quote a scanner makes (240
+ * The first- and last-words forms stay few whatever the value: at most 1024 of each kind for
+ * a value and its lines together, none longer than the longest quote a scanner makes (240
  * bytes). A 64 KiB value
  * of 200 lines of 100 words each would otherwise add 128 per line, and every form added is
  * compared with those before it.
@@ -161,7 +185,7 @@ Test(mask, first_words_forms_are_capped)
 	cr_assert_eq(mask_add(plain, u, strlen(u)), 0);
 	cr_assert_eq(mask_add(blanks, v.data, v.len), 0);
 	/* Blanks have forms of their own (`+`, `%20`): a few per line. */
-	cr_assert_leq(mask_forms(blanks), mask_forms(plain) + 3 * 64 + 3 * 200,
+	cr_assert_leq(mask_forms(blanks), mask_forms(plain) + 3 * 1024 + 3 * 200,
 		      "%zu forms, %zu without blanks", mask_forms(blanks), mask_forms(plain));
 	/* Past 240 bytes, no first-words form. */
 	char *text = xasprintf("x %.*s... y", 250, v.data);
