@@ -176,6 +176,18 @@ int dbupdate_run(const char *db_path, const char *const *urls, size_t n_urls, ui
 		 struct dbupdate_result *res, char *err, size_t errlen)
 {
 	memset(res, 0, sizeof(*res));
+	/* On a new machine the database's directory may not exist yet: the downloads are
+	 * written beside the database (as `runner db import` makes it, this makes it). */
+	_cleanup_free_ char *dir = xstrdup(db_path);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		int mr = mkdir_p(dir, 0755);
+		if (mr < 0) {
+			snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-mr));
+			return mr;
+		}
+	}
 	/* What the current database knows: its zip sources, their ETags and dates. */
 	json_t *old_sources = NULL;
 	struct osvdb *old = NULL;

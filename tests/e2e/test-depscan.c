@@ -990,7 +990,15 @@ Test(depscan, db_update_conditional_and_atomic)
 	char *url;
 	cr_assert_geq(asprintf(&url, "http://127.0.0.1:%u/Maven/all.zip", info->port), 0);
 
-	struct tu_result r = tu_runner_run(ws, "db", "update", "--db", db, "--url", url, NULL);
+	/* On a new machine, into a directory that does not exist yet (as import does). */
+	char *fresh = NULL;
+	cr_assert_geq(asprintf(&fresh, "%s/new/cache/runner/osv.db", ws), 0);
+	struct tu_result r = tu_runner_run(ws, "db", "update", "--db", fresh, "--url", url, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tu_result_free(&r);
+	free(fresh);
+
+	r = tu_runner_run(ws, "db", "update", "--db", db, "--url", url, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_not_null(strstr(r.out, "1 source downloaded"), "%s", r.out);
 	tu_result_free(&r);
