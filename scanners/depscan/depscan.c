@@ -484,6 +484,31 @@ int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *er
 		sbuf_release(&sb);
 		return -ENODATA;
 	}
+	/* An ecosystem the lockfiles use and the database holds no advisory for: every
+	 * package of it would pass unchecked (a database imported from PyPI's exports alone,
+	 * a project with a package-lock.json too). */
+	bool used[ECO_COUNT] = { false };
+	for (size_t i = 0; i < r->deps.n; i++) {
+		if ((unsigned)r->deps.v[i].eco < ECO_COUNT) {
+			used[r->deps.v[i].eco] = true;
+		}
+	}
+	json_t *status = osvdb_status(db);
+	const json_t *ecos = json_object_get(status, "ecosystems");
+	for (int e = 0; e < ECO_COUNT; e++) {
+		if (used[e] && json_integer_value(json_object_get(ecos, eco_name(e))) <= 0) {
+			json_decref(status);
+			osvdb_close(db);
+			return errf(
+				err, errlen, -EINVAL,
+				"the advisory database at %s holds no advisory for %s, so "
+				"every %s dependency would pass: import or update %s's "
+				"advisories ('runner db update --url .../%s/all.zip', or 'runner "
+				"db import PATH...')",
+				o->db_path, eco_name(e), eco_name(e), eco_name(e), eco_name(e));
+		}
+	}
+	json_decref(status);
 	struct scan s = {
 		.db = db,
 		.r = r,

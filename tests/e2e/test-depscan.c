@@ -88,6 +88,48 @@ static void import_fixture(const char *rel)
 	free(path);
 }
 
+/*
+ * import_fixture(), and one placeholder advisory for every ecosystem, for a package no
+ * test uses: a scan refuses a database without advisories for an ecosystem its lockfiles
+ * use (every package of it would pass), and these tests are about something else.
+ */
+static void import_fixture_all_ecosystems(const char *rel)
+{
+	static const char *const ecos[][2] = {
+		{ "npm", "runner-test-placeholder" },
+		{ "PyPI", "runner-test-placeholder" },
+		{ "Go", "example.com/runner-test-placeholder" },
+		{ "crates.io", "runner-test-placeholder" },
+		{ "RubyGems", "runner-test-placeholder" },
+		{ "Packagist", "example/runner-test-placeholder" },
+		{ "Maven", "org.example:runner-test-placeholder" },
+		{ "NuGet", "Runner.Test.Placeholder" },
+		{ "ConanCenter", "runner-test-placeholder" },
+		{ "Pub", "runner_test_placeholder" },
+		{ "Hex", "runner_test_placeholder" },
+	};
+	char *dir = tu_strf("%s/placeholders", ws);
+	for (size_t i = 0; i < sizeof(ecos) / sizeof(ecos[0]); i++) {
+		char *name = tu_strf("P%zu.json", i);
+		char *rec =
+			tu_strf("{\"id\": \"RUNNER-TEST-%zu\", \"modified\": "
+				"\"2024-01-01T00:00:00Z\", \"summary\": \"placeholder\", "
+				"\"affected\": [{\"package\": {\"ecosystem\": \"%s\", \"name\": "
+				"\"%s\"}, \"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": "
+				"[{\"introduced\": \"0\"}, {\"fixed\": \"1\"}]}]}]}",
+				i, ecos[i][0], ecos[i][1]);
+		tu_write(dir, name, rec);
+		free(name);
+		free(rec);
+	}
+	char *path = tu_fixture(rel);
+	struct tu_result r = tu_runner_run(ws, "db", "import", "--db", db, path, dir, NULL);
+	cr_assert_eq(r.status, 0, "db import: %s", r.err);
+	tu_result_free(&r);
+	free(path);
+	free(dir);
+}
+
 static void sed_file(const char *path, const char *from, const char *to)
 {
 	char *text = tu_read(path);
@@ -724,7 +766,7 @@ static char *severities_of(json_t *doc, const char *rule_id)
  * least version. */
 Test(depscan, unpinned_requirement_is_medium_and_does_not_block_by_default)
 {
-	import_fixture("osv/maven");
+	import_fixture_all_ecosystems("osv/maven");
 	tu_write(ws, "py/requirements.txt", "jinja2==3.1.4\nflask\nrequests>=2.0\n");
 	char *dir = tu_strf("%s/py", ws);
 	int status;
@@ -917,6 +959,34 @@ Test(depscan, fails_closed_on_an_empty_database)
 		     SQLITE_OK);
 	sqlite3_close(h);
 	expect_error(proj, "holds no advisory");
+	free(proj);
+}
+
+/* Nor one that holds none for an ecosystem the lockfiles use: a database of Maven's
+ * advisories alone and a requirements.txt beside the pom.xml. */
+Test(depscan, fails_closed_on_an_ecosystem_the_database_does_not_hold)
+{
+	char *proj;
+	cr_assert_geq(asprintf(&proj, "%s/p", ws), 0);
+	copy_example(proj);
+	tu_write(proj, "requirements.txt", "django==1.2\n");
+	import_fixture("osv/maven");
+	struct tu_result r = tu_runner_run(proj, "scan", "deps", "--db", db, NULL);
+	cr_assert_eq(r.status, 4, "exit %d\n%s\n%s", r.status, r.out, r.err);
+	cr_assert_not_null(
+		strstr(r.err, "holds no advisory for PyPI, so every PyPI dependency would pass"),
+		"%s", r.err);
+	tu_result_free(&r);
+	/* With PyPI's too, the scan runs (and blocks on Log4Shell and Django). */
+	char *maven = tu_fixture("osv/maven"), *pypi = tu_fixture("osv/pypi");
+	r = tu_runner_run(ws, "db", "import", "--db", db, maven, pypi, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tu_result_free(&r);
+	r = tu_runner_run(proj, "scan", "deps", "--db", db, NULL);
+	cr_assert_eq(r.status, 3, "exit %d\n%s\n%s", r.status, r.out, r.err);
+	tu_result_free(&r);
+	free(maven);
+	free(pypi);
 	free(proj);
 }
 
@@ -1267,7 +1337,7 @@ Test(depscan, a_database_of_the_older_format_is_refused_and_rebuilt)
  * that is not UTF-8 still gives a whole JSON report (it used to be "{}"). */
 Test(depscan, hostile_names_and_paths_do_not_break_the_output)
 {
-	import_fixture("osv/go");
+	import_fixture_all_ecosystems("osv/go");
 	tu_write(ws, "js/package-lock.json",
 		 "{\"name\": \"app\", \"version\": \"1.0.0\", \"lockfileVersion\": 1,\n"
 		 " \"dependencies\": {\"evil\\u001b]0;pwned\\u0007\\u001b[2J\": {\"version\": "
@@ -1445,7 +1515,7 @@ Test(depscan, a_python_version_that_is_not_pep440_does_not_pass)
  * without its `v` and digits outright). */
 Test(depscan, a_version_its_registry_would_not_take_does_not_pass)
 {
-	import_fixture("osv/go");
+	import_fixture_all_ecosystems("osv/go");
 	tu_write(ws, "rs/Cargo.lock",
 		 "version = 3\n\n[[package]]\nname = \"smallvec\"\nversion = \"main\"\n");
 	tu_write(ws, "js/package-lock.json",
@@ -1711,7 +1781,7 @@ Test(depscan, a_version_too_long_to_compare_does_not_pass)
  * requirement under a comment that ends in a backslash is still read. */
 Test(depscan, a_symlinked_lockfile_fails_closed_and_comments_do_not_swallow_lines)
 {
-	import_fixture("osv/maven");
+	import_fixture_all_ecosystems("osv/maven");
 	tu_write(ws, "sl/requirements.txt", "# pinned \\\nflask\n");
 	tu_write(ws, "locks/npm.json", "{\"lockfileVersion\": 3, \"packages\": {}}\n");
 	char *dir = tu_strf("%s/sl", ws), *link = tu_strf("%s/sl/package-lock.json", ws);
@@ -1756,7 +1826,7 @@ static size_t lines_with(const char *text, const char *prefix, const char *needl
  * deps` alike. */
 Test(depscan, lockfile_names_neither_hide_nor_forge_lines)
 {
-	import_fixture("osv/pypi");
+	import_fixture_all_ecosystems("osv/pypi");
 	char *proj = tu_strf("%s/p", ws);
 	tu_write(proj, ".runner.yml",
 		 "version: 1\nstages:\n  deps:\n    uses: dependency-scan\n    with:\n"
