@@ -433,10 +433,11 @@ int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *er
 			    o->db_path);
 	}
 	if (rc < 0) {
+		/* (A database of another format says already how to rebuild it.) */
 		return errf(err, errlen, rc == -EINVAL ? -EINVAL : -EACCES,
-			    "the advisory database cannot be used (%s): run 'runner db update' "
-			    "to rebuild it",
-			    dberr);
+			    "the advisory database cannot be used (%s)%s", dberr,
+			    strstr(dberr, "rebuild") ? ""
+						     : ": run 'runner db update' to rebuild it");
 	}
 	if (osvdb_is_empty(db)) {
 		osvdb_close(db);
