@@ -640,10 +640,11 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
 
 size_t text_line_end(const char *s, size_t len, size_t off, size_t *next)
 {
-	size_t i = off;
-	while (i < len && s[i] != '\n' && s[i] != '\r') {
-		i++;
-	}
+	/* Two memchr passes: far faster than a byte loop on long text. */
+	const char *nl = off < len ? memchr(s + off, '\n', len - off) : NULL;
+	size_t e = nl ? (size_t)(nl - s) : len;
+	const char *cr = off < e ? memchr(s + off, '\r', e - off) : NULL;
+	size_t i = cr ? (size_t)(cr - s) : e;
 	if (next) {
 		*next = i >= len ? len
 				 : i + (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n' ? 2 : 1);
