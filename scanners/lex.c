@@ -188,6 +188,86 @@ static char *yaml_breaks(const char *buf, size_t len, size_t *out_len)
 	return out;
 }
 
+/*
+ * The ASCII identifier character of a JavaScript escape at s[i] (`\u0065`, `\u{65}`), or
+ * -1; *end is past it.
+ */
+static int js_ident_escape(const char *s, size_t len, size_t i, size_t *end)
+{
+	if (i + 2 >= len || s[i] != '\\' || s[i + 1] != 'u') {
+		return -1;
+	}
+	unsigned v = 0;
+	size_t j = i + 2;
+	if (s[j] == '{') {
+		size_t k = ++j;
+		while (j < len && j - k < 8 && hex_digit(s[j]) >= 0) {
+			v = v * 16 + (unsigned)hex_digit(s[j++]);
+		}
+		if (j == k || j >= len || s[j] != '}') {
+			return -1;
+		}
+		j++;
+	} else {
+		if (len - j < 4) {
+			return -1;
+		}
+		for (size_t k = j; k < j + 4; k++) {
+			if (hex_digit(s[k]) < 0) {
+				return -1;
+			}
+			v = v * 16 + (unsigned)hex_digit(s[k]);
+		}
+		j += 4;
+	}
+	if (v >= 0x80 || !(isalnum((int)v) || v == '_' || v == '$')) {
+		return -1;
+	}
+	*end = j;
+	return (int)v;
+}
+
+/*
+ * JavaScript identifiers written with escapes (`\u0065val` is `eval`): outside strings,
+ * templates, regular expressions and comments, a backslash can only begin one. The text
+ * is tokenized once to find them (a backslash token is code), and those of ASCII
+ * identifier characters are written as the characters.
+ */
+static char *js_ident_escapes(enum lang lang, const char *buf, size_t len, size_t *out_len)
+{
+	if (!memmem(buf, len, "\\u", 2)) {
+		return NULL;
+	}
+	struct tokens t;
+	tokens_init(&t);
+	char *out = NULL;
+	size_t o = 0, from = 0;
+	if (lex_run(lang, buf, len, false, &t) == 0) {
+		for (size_t k = 0; k < t.n; k++) {
+			const struct token *tk = &t.v[k];
+			size_t end;
+			int v;
+			if (tk->kind != TOK_PUNCT || tk->len != 1 || buf[tk->off] != '\\' ||
+			    (v = js_ident_escape(buf, len, tk->off, &end)) < 0) {
+				continue;
+			}
+			if (!out) {
+				out = xmalloc(len);
+			}
+			memcpy(out + o, buf + from, tk->off - from);
+			o += tk->off - from;
+			out[o++] = (char)v;
+			from = end;
+		}
+	}
+	tokens_release(&t);
+	if (out) {
+		memcpy(out + o, buf + from, len - from);
+		*out_len = o + len - from;
+	}
+	return out;
+}
+
 char *lex_prepare(enum lang lang, const char *buf, size_t len, size_t *out_len)
 {
 	switch (lang_lexer(lang)) {
@@ -195,6 +275,8 @@ char *lex_prepare(enum lang lang, const char *buf, size_t len, size_t *out_len)
 		return lex_java_unescape(buf, len, out_len);
 	case LEXER_YAML:
 		return yaml_breaks(buf, len, out_len);
+	case LEXER_JS:
+		return js_ident_escapes(lang, buf, len, out_len);
 	default:
 		return NULL;
 	}

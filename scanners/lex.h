@@ -171,7 +171,7 @@ char *lex_java_unescape(const char *buf, size_t len, size_t *out_len);
 /*
  * The text as lang's compiler or parser reads it, where that differs from the bytes: Java
  * through lex_java_unescape(); YAML with a lone CR, NEL, U+2028 and U+2029 as line breaks
- * (LF). Returns a new buffer (*out_len; caller frees), or NULL when the text is read as
+ * (LF); JavaScript with identifiers' escapes of ASCII characters decoded (`\u0065val`). Returns a new buffer (*out_len; caller frees), or NULL when the text is read as
  * it is. Scans tokenize, match and read suppressions in that text.
  */
 char *lex_prepare(enum lang lang, const char *buf, size_t len, size_t *out_len);

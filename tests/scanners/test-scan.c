@@ -894,6 +894,10 @@ Test(scan, code_that_runs_is_read_as_code)
 	tu_write(dir, "b2.mjs",
 		 "const u = process.argv[2];\nexport default /'/.source + eval(u) + '/';\n");
 	tu_write(dir, "b3.js", "const o = {a: 1}\nconst h = o / 2; eval(u); let z = h / 3;\n");
+	/* Identifiers written with escapes; in a string or a regex they are text. */
+	tu_write(dir, "esc.js",
+		 "const u = process.argv[2];\n\\u0065val(u);\nev\\u{61}l(u + 1);\n"
+		 "const s = \"\\u0065val(u)\";\nconst r = /\\u0065val(u)/;\n");
 	tu_write(dir, ".github/workflows/cr.yml",
 		 "on: issues\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
 		 "      - run: echo hi\n      # note\r"
@@ -920,6 +924,7 @@ Test(scan, code_that_runs_is_read_as_code)
 	cr_assert_eq(count_in(&r, "b1.js", "js.eval"), 1);
 	cr_assert_eq(count_in(&r, "b2.mjs", "js.eval"), 1);
 	cr_assert_eq(count_in(&r, "b3.js", "js.eval"), 1);
+	cr_assert_eq(count_in(&r, "esc.js", "js.eval"), 2);
 	cr_assert_eq(count_in(&r, ".github/workflows/cr.yml", "gha.script-injection"), 1);
 	cr_assert_eq(count_in(&r, ".github/workflows/ls.yml", "gha.script-injection"), 1);
 	cr_assert_eq(count_in(&r, "cr.sh", "sh.curl-pipe-shell"), 1);
