@@ -122,6 +122,7 @@ struct tokens {
 	struct lex_region *regions;
 	size_t n_regions, regions_cap;
 	bool regions_dropped; /* more than LEX_MAX_REGIONS: the rest were not recorded */
+	uint64_t jsx_steps;   /* bytes the JSX reader looked at (capped: lex_clike.c) */
 	/* Comment ranges, for regex rules that must (not) match inside comments. */
 	uint32_t (*comments)[2];
 	size_t n_comments, comments_cap;
@@ -171,8 +172,9 @@ char *lex_java_unescape(const char *buf, size_t len, size_t *out_len);
 /*
  * The text as lang's compiler or parser reads it, where that differs from the bytes: Java
  * through lex_java_unescape(); YAML with a lone CR, NEL, U+2028 and U+2029 as line breaks
- * (LF); JavaScript with identifiers' escapes of ASCII characters decoded (`\u0065val`). Returns a new buffer (*out_len; caller frees), or NULL when the text is read as
- * it is. Scans tokenize, match and read suppressions in that text.
+ * (LF); JavaScript with identifiers' escapes of ASCII characters decoded (`\u0065val`). Returns a
+ * new buffer (*out_len; caller frees), or NULL when the text is read as it is. Scans tokenize,
+ * match and read suppressions in that text.
  */
 char *lex_prepare(enum lang lang, const char *buf, size_t len, size_t *out_len);
 #define LEX_JAVA_LINE_END '\x1e'

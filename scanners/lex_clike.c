@@ -513,6 +513,225 @@ static void mark_statement_end(struct lexst *L, size_t next)
 	}
 }
 
+/* ---------- JSX ---------- */
+
+#define JSX_MAX_DEPTH 64
+
+/*
+ * The JSX reader tries an element where one may start, and falls back when it is none:
+ * hostile text (thousands of unclosed elements) would have it read the rest of the file
+ * again at each. Past 16 times the text (and a floor), it stops: the elements after are
+ * lexed as plain code, and the file counts as not evaluated completely (as past the
+ * region cap), so that it cannot pass.
+ */
+static bool jsx_budget(struct lexst *L, size_t n)
+{
+	struct tokens *t = L->t;
+	t->jsx_steps += n;
+	if (t->jsx_steps > 16 * (uint64_t)t->len + (1u << 20)) {
+		t->regions_dropped = true;
+		return false;
+	}
+	return true;
+}
+
+static size_t jsx_element(struct lexst *L, size_t p, unsigned depth, bool emit);
+
+static bool jsx_name_char(char c)
+{
+	return lex_is_ident_char((unsigned char)c) || c == '$' || c == '.' || c == ':' || c == '-';
+}
+
+/*
+ * A JSX expression container from p (at `{`): its end (past the `}`), or 0. Strings,
+ * templates, comments and elements inside it are skipped whole.
+ */
+static size_t jsx_expr_end(struct lexst *L, size_t p, unsigned depth)
+{
+	const char *s = L->s;
+	unsigned braces = 0;
+	for (size_t i = p; i < L->end;) {
+		if (!jsx_budget(L, 1)) {
+			return 0;
+		}
+		char c = s[i];
+		bool u = false, interp = false;
+		if (c == '{') {
+			braces++;
+			i++;
+		} else if (c == '}') {
+			i++;
+			if (--braces == 0) {
+				return i;
+			}
+		} else if (c == '\'' || c == '"') {
+			i = scan_quoted(L, i, c, false, &u);
+		} else if (c == '`') {
+			i = scan_template(L, i, 1, &interp, &u); /* records no region */
+		} else if (c == '/' && i + 1 < L->end && s[i + 1] == '*') {
+			const char *e = memmem(s + i + 2, L->end - i - 2, "*/", 2);
+			i = e ? (size_t)(e - s) + 2 : L->end;
+		} else if (c == '/' && i + 1 < L->end && s[i + 1] == '/') {
+			i = line_comment_end(L, i);
+		} else if (c == '<' && i + 1 < L->end &&
+			   (lex_is_ident_start((unsigned char)s[i + 1]) || s[i + 1] == '>')) {
+			/* An element where an expression starts (after `(`, `&&`, `?`...). */
+			size_t b = i;
+			while (b > p && isspace((unsigned char)s[b - 1])) {
+				b--;
+			}
+			size_t e = b > p && strchr("({[,:?&|=>", s[b - 1])
+					   ? jsx_element(L, i, depth + 1, false)
+					   : 0;
+			i = e ? e : i + 1;
+		} else {
+			i++;
+		}
+	}
+	return 0;
+}
+
+/* Lex [from, to) as JavaScript code, into the same tokens. A tag's `<` is pushed first on
+ * its own (lexed with the rest, it would be taken for the element again). */
+static void jsx_code(struct lexst *L, size_t from, size_t to, enum lexer family)
+{
+	if (from < to && L->s[from] == '<') {
+		lex_push(L, TOK_PUNCT, from, 1, 0);
+		from++;
+	}
+	struct lexst S = *L;
+	S.pos = from;
+	S.end = to;
+	lex_clike(&S, family);
+	L->line_cur = S.line_cur;
+	L->err = S.err;
+}
+
+/*
+ * A JSX element from p (at `<`): its end, or 0 when it is none (then `<` is read as an
+ * operator, as before: a TypeScript type argument, a comparison). With emit, its tags and
+ * expression containers are lexed as code, and its text is left out: an apostrophe in
+ * `<p>don't {eval(u)}</p>` is text, not the start of a string that hides the expression.
+ */
+static size_t jsx_element(struct lexst *L, size_t p, unsigned depth, bool emit)
+{
+	const char *s = L->s;
+	if (depth >= JSX_MAX_DEPTH || !jsx_budget(L, 1)) {
+		return 0;
+	}
+	size_t q = p + 1;
+	while (q < L->end && jsx_name_char(s[q])) {
+		q++;
+	}
+	bool fragment = q == p + 1;
+	if (fragment && (q >= L->end || s[q] != '>')) {
+		return 0;
+	}
+	/* Attributes, to `>` or `/>`. */
+	bool self_closing = false;
+	for (;;) {
+		while (q < L->end && isspace((unsigned char)s[q])) {
+			q++;
+		}
+		if (q >= L->end) {
+			return 0;
+		}
+		if (s[q] == '>') {
+			q++;
+			break;
+		}
+		if (s[q] == '/' && q + 1 < L->end && s[q + 1] == '>') {
+			q += 2;
+			self_closing = true;
+			break;
+		}
+		if (fragment) {
+			return 0;
+		}
+		if (s[q] == '{') {
+			if (!(q = jsx_expr_end(L, q, depth))) {
+				return 0;
+			}
+			continue;
+		}
+		if (!lex_is_ident_start((unsigned char)s[q])) {
+			return 0;
+		}
+		while (q < L->end && jsx_name_char(s[q])) {
+			q++;
+		}
+		while (q < L->end && isspace((unsigned char)s[q])) {
+			q++;
+		}
+		if (q >= L->end || s[q] != '=') {
+			continue; /* a boolean attribute */
+		}
+		q++;
+		while (q < L->end && isspace((unsigned char)s[q])) {
+			q++;
+		}
+		if (q < L->end && (s[q] == '"' || s[q] == '\'')) {
+			const char *e = memchr(s + q + 1, s[q], L->end - q - 1);
+			if (!e) {
+				return 0;
+			}
+			q = (size_t)(e - s) + 1;
+		} else if (q < L->end && s[q] == '{') {
+			if (!(q = jsx_expr_end(L, q, depth))) {
+				return 0;
+			}
+		} else if (q < L->end && s[q] == '<') {
+			if (!(q = jsx_element(L, q, depth + 1, false))) {
+				return 0;
+			}
+		} else {
+			return 0;
+		}
+	}
+	if (emit) {
+		jsx_code(L, p, q, LEXER_JS);
+	}
+	if (self_closing) {
+		return q;
+	}
+	/* Children: text (left out), {expressions}, elements, to the closing tag. */
+	while (q < L->end) {
+		if (!jsx_budget(L, 1)) {
+			return 0;
+		}
+		char c = s[q];
+		if (c == '{') {
+			size_t e = jsx_expr_end(L, q, depth);
+			if (!e) {
+				return 0;
+			}
+			if (emit) {
+				jsx_code(L, q, e, LEXER_JS);
+			}
+			q = e;
+		} else if (c == '<' && q + 1 < L->end && s[q + 1] == '/') {
+			const char *e = memchr(s + q, '>', L->end - q);
+			if (!e) {
+				return 0;
+			}
+			if (emit) {
+				jsx_code(L, q, (size_t)(e - s) + 1, LEXER_JS);
+			}
+			return (size_t)(e - s) + 1;
+		} else if (c == '<') {
+			/* (With emit, the element was read whole already: its children are.) */
+			size_t e = jsx_element(L, q, depth + 1, emit);
+			if (!e) {
+				return 0;
+			}
+			q = e;
+		} else {
+			q++;
+		}
+	}
+	return 0;
+}
+
 void lex_clike(struct lexst *L, enum lexer family)
 {
 	struct oplist ol = ops_for(family);
@@ -659,6 +878,17 @@ void lex_clike(struct lexst *L, enum lexer family)
 				 (interp ? TOKF_INTERP : 0) | (u ? TOKF_UNTERMINATED : 0));
 			i = e;
 			continue;
+		}
+		/* A JSX element where an expression starts. */
+		if (c == '<' && family == LEXER_JS && !L->pattern && i + 1 < L->end &&
+		    (lex_is_ident_start((unsigned char)L->s[i + 1]) || L->s[i + 1] == '>') &&
+		    !L->t->regions_dropped && js_regex_allowed(L, first_tok, after_block)) {
+			size_t e = jsx_element(L, i, 0, false);
+			if (e) {
+				jsx_element(L, i, 0, true);
+				i = e;
+				continue;
+			}
 		}
 		if (c == '/' && family == LEXER_JS && !L->pattern &&
 		    js_regex_allowed(L, first_tok, after_block)) {

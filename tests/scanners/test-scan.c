@@ -894,6 +894,13 @@ Test(scan, code_that_runs_is_read_as_code)
 	tu_write(dir, "b2.mjs",
 		 "const u = process.argv[2];\nexport default /'/.source + eval(u) + '/';\n");
 	tu_write(dir, "b3.js", "const o = {a: 1}\nconst h = o / 2; eval(u); let z = h / 3;\n");
+	/* JSX text is text: an apostrophe in it starts no string, `//` no comment. */
+	tu_write(dir, "k.jsx",
+		 "const u = process.argv[2];\n"
+		 "export const A = () => <p>don't {eval(u)}</p>;\n"
+		 "export const B = () => (<div className=\"x\"><br/>it's <b>{eval(u + 1)}</b> "
+		 "http://x.example {/* c */}</div>);\n"
+		 "const C = <></>;\nconst D = a < b && c > d;\n");
 	/* Identifiers written with escapes; in a string or a regex they are text. */
 	tu_write(dir, "esc.js",
 		 "const u = process.argv[2];\n\\u0065val(u);\nev\\u{61}l(u + 1);\n"
@@ -925,6 +932,7 @@ Test(scan, code_that_runs_is_read_as_code)
 	cr_assert_eq(count_in(&r, "b2.mjs", "js.eval"), 1);
 	cr_assert_eq(count_in(&r, "b3.js", "js.eval"), 1);
 	cr_assert_eq(count_in(&r, "esc.js", "js.eval"), 2);
+	cr_assert_eq(count_in(&r, "k.jsx", "js.eval"), 2);
 	cr_assert_eq(count_in(&r, ".github/workflows/cr.yml", "gha.script-injection"), 1);
 	cr_assert_eq(count_in(&r, ".github/workflows/ls.yml", "gha.script-injection"), 1);
 	cr_assert_eq(count_in(&r, "cr.sh", "sh.curl-pipe-shell"), 1);
@@ -968,6 +976,34 @@ Test(scan, code_in_interpolations_is_scanned)
 		cr_assert(!str_eq(r.fl.v[i].file, "f.py") || r.fl.v[i].line != 4, "%s",
 			  r.fl.v[i].rule_id);
 	}
+	run_release(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* Thousands of unclosed JSX elements would have the reader try each to the end of the
+ * file: past its budget it stops, and the file counts as not evaluated completely. */
+Test(scan, hostile_jsx_is_reported_not_passed)
+{
+	char *dir = tu_tmpdir();
+	struct sbuf src;
+	sbuf_init(&src, 1 << 20);
+	sbuf_puts(&src, "const u = 1;\n");
+	for (int i = 0; i < 4000; i++) {
+		sbuf_puts(&src, "x = <a>{y && <b>");
+	}
+	sbuf_puts(&src, "\n");
+	tu_write(dir, "bad.jsx", src.data);
+	sbuf_release(&src);
+	struct run r;
+	run_scan(&r, RULE_SAST, dir, NULL, 0, 1);
+	cr_assert_eq(r.r, 0, "%s", r.err);
+	bool incomplete = false;
+	for (size_t i = 0; i < r.fl.n; i++) {
+		incomplete |= json_is_true(json_object_get(r.fl.v[i].extra, "incomplete")) &&
+			      r.fl.v[i].severity >= SEVERITY_HIGH;
+	}
+	cr_assert(incomplete, "%zu findings", r.fl.n);
 	run_release(&r);
 	tu_rmdir(dir);
 	free(dir);
