@@ -623,6 +623,7 @@ static size_t jsx_element(struct lexst *L, size_t p, unsigned depth, bool emit)
 	while (q < L->end && jsx_name_char(s[q])) {
 		q++;
 	}
+	size_t name = p + 1, name_len = q - name;
 	bool fragment = q == p + 1;
 	if (fragment && (q >= L->end || s[q] != '>')) {
 		return 0;
@@ -710,7 +711,17 @@ static size_t jsx_element(struct lexst *L, size_t p, unsigned depth, bool emit)
 			}
 			q = e;
 		} else if (c == '<' && q + 1 < L->end && s[q + 1] == '/') {
-			const char *e = memchr(s + q, '>', L->end - q);
+			/* The closing tag names the element (a TypeScript `<T>(x) => x` or `<any>x`
+			 * has none: not JSX). */
+			size_t k = q + 2;
+			while (k < L->end && isspace((unsigned char)s[k])) {
+				k++;
+			}
+			if (L->end - k < name_len || memcmp(s + k, s + name, name_len) != 0 ||
+			    (k + name_len < L->end && jsx_name_char(s[k + name_len]))) {
+				return 0;
+			}
+			const char *e = memchr(s + k + name_len, '>', L->end - k - name_len);
 			if (!e) {
 				return 0;
 			}

@@ -901,6 +901,10 @@ Test(scan, code_that_runs_is_read_as_code)
 		 "export const B = () => (<div className=\"x\"><br/>it's <b>{eval(u + 1)}</b> "
 		 "http://x.example {/* c */}</div>);\n"
 		 "const C = <></>;\nconst D = a < b && c > d;\n");
+	/* TypeScript's `<T>(x) => x` and `<any>x` are no elements (no `</T>` closes them). */
+	tu_write(dir, "gen.ts",
+		 "const u = process.argv[2];\nconst f = <T>(x: T) => x;\neval(u);\n"
+		 "const s = \"</a>\";\nconst y = <any>foo; eval(u + 1); const z = \"</b>\";\n");
 	/* Identifiers written with escapes; in a string or a regex they are text. */
 	tu_write(dir, "esc.js",
 		 "const u = process.argv[2];\n\\u0065val(u);\nev\\u{61}l(u + 1);\n"
@@ -933,6 +937,7 @@ Test(scan, code_that_runs_is_read_as_code)
 	cr_assert_eq(count_in(&r, "b3.js", "js.eval"), 1);
 	cr_assert_eq(count_in(&r, "esc.js", "js.eval"), 2);
 	cr_assert_eq(count_in(&r, "k.jsx", "js.eval"), 2);
+	cr_assert_eq(count_in(&r, "gen.ts", "js.eval"), 2);
 	cr_assert_eq(count_in(&r, ".github/workflows/cr.yml", "gha.script-injection"), 1);
 	cr_assert_eq(count_in(&r, ".github/workflows/ls.yml", "gha.script-injection"), 1);
 	cr_assert_eq(count_in(&r, "cr.sh", "sh.curl-pipe-shell"), 1);
