@@ -268,6 +268,97 @@ static char *js_ident_escapes(enum lang lang, const char *buf, size_t len, size_
 	return out;
 }
 
+/*
+ * Python applies NFKC to identifiers: `ｅｖａｌ(x)` (fullwidth) is `eval(x)`. The fullwidth
+ * forms of letters, digits and `_` are written as ASCII (they cannot open or close a
+ * string, so the text's structure stays).
+ */
+static char *python_fullwidth(const char *buf, size_t len, size_t *out_len)
+{
+	char *out = NULL;
+	size_t o = 0;
+	for (size_t i = 0; i < len;) {
+		const unsigned char *b = (const unsigned char *)buf + i;
+		int v = -1;
+		if (b[0] == 0xEF && i + 2 < len && (b[1] == 0xBC || b[1] == 0xBD)) {
+			unsigned cp =
+				((0xEFu & 0x0Fu) << 12) | ((b[1] & 0x3Fu) << 6) | (b[2] & 0x3Fu);
+			if ((b[2] & 0xC0) == 0x80 &&
+			    ((cp >= 0xFF10 && cp <= 0xFF19) || (cp >= 0xFF21 && cp <= 0xFF3A) ||
+			     (cp >= 0xFF41 && cp <= 0xFF5A) || cp == 0xFF3F)) {
+				v = (int)(cp - 0xFF00 + 0x20);
+			}
+		}
+		if (v >= 0 && !out) {
+			out = xmalloc(len);
+			memcpy(out, buf, i);
+			o = i;
+		}
+		if (out) {
+			out[o++] = v >= 0 ? (char)v : buf[i];
+		}
+		i += v >= 0 ? 3 : 1;
+	}
+	if (out) {
+		*out_len = o;
+	}
+	return out;
+}
+
+bool lex_python_foreign_coding(const char *buf, size_t len)
+{
+	/* PEP 263: a comment on line 1 or 2 matching coding[:=]NAME. */
+	size_t off = 0;
+	for (int line = 0; line < 2 && off < len; line++) {
+		size_t next;
+		size_t e = text_line_end(buf, len, off, &next);
+		const char *l = buf + off;
+		size_t n = e - off, k = 0;
+		while (k < n && (l[k] == ' ' || l[k] == '\t' || l[k] == '\f')) {
+			k++;
+		}
+		if (k < n && l[k] == '#') {
+			for (size_t j = k; j + 7 < n; j++) {
+				if (memcmp(l + j, "coding", 6) == 0 &&
+				    (l[j + 6] == ':' || l[j + 6] == '=')) {
+					size_t a = j + 7;
+					while (a < n && (l[a] == ' ' || l[a] == '\t')) {
+						a++;
+					}
+					char name[32];
+					size_t m = 0;
+					while (a < n && m + 1 < sizeof(name) &&
+					       (isalnum((unsigned char)l[a]) ||
+						strchr("-_.", l[a]))) {
+						name[m++] = (char)tolower((unsigned char)l[a++]);
+					}
+					name[m] = '\0';
+					for (size_t q = 0; q < m; q++) {
+						name[q] = name[q] == '_' ? '-' : name[q];
+					}
+					static const char *const ok[] = {
+						"utf-8",      "utf8",	 "utf-8-sig", "ascii",
+						"us-ascii",   "latin-1", "latin1",    "iso-8859-1",
+						"iso8859-1",  "l1",	 "cp1252",    "iso-8859-15",
+						"utf-8-unix",
+					};
+					for (size_t q = 0; q < ARRAY_SIZE(ok); q++) {
+						if (strcmp(name, ok[q]) == 0) {
+							return false;
+						}
+					}
+					return m > 0;
+				}
+			}
+		}
+		if (next <= off) {
+			break;
+		}
+		off = next;
+	}
+	return false;
+}
+
 char *lex_prepare(enum lang lang, const char *buf, size_t len, size_t *out_len)
 {
 	switch (lang_lexer(lang)) {
@@ -277,6 +368,8 @@ char *lex_prepare(enum lang lang, const char *buf, size_t len, size_t *out_len)
 		return yaml_breaks(buf, len, out_len);
 	case LEXER_JS:
 		return js_ident_escapes(lang, buf, len, out_len);
+	case LEXER_PYTHON:
+		return python_fullwidth(buf, len, out_len);
 	default:
 		return NULL;
 	}

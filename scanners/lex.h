@@ -172,11 +172,15 @@ char *lex_java_unescape(const char *buf, size_t len, size_t *out_len);
 /*
  * The text as lang's compiler or parser reads it, where that differs from the bytes: Java
  * through lex_java_unescape(); YAML with a lone CR, NEL, U+2028 and U+2029 as line breaks
- * (LF); JavaScript with identifiers' escapes of ASCII characters decoded (`\u0065val`). Returns a
+ * (LF); JavaScript with identifiers' escapes of ASCII characters decoded (`\u0065val`);
+ * Python with fullwidth letters, digits and `_` as ASCII (NFKC: `ｅｖａｌ` is `eval`). Returns a
  * new buffer (*out_len; caller frees), or NULL when the text is read as it is. Scans tokenize,
  * match and read suppressions in that text.
  */
 char *lex_prepare(enum lang lang, const char *buf, size_t len, size_t *out_len);
+/* Does a Python file declare (PEP 263) an encoding other than UTF-8, ASCII or Latin-1 (a
+ * `utf-7` file runs what its bytes do not show)? */
+bool lex_python_foreign_coding(const char *buf, size_t len);
 #define LEX_JAVA_LINE_END '\x1e'
 
 /* Line (1-based) of a byte offset, and the 1-based column in code points. */

@@ -700,6 +700,11 @@ int sast_scan(struct sast_scratch *s, const char *path, enum lang lang, const ch
 	size_t first = out->n;
 	memset(s->gave_up, 0, ruleset_count(s->rs) * sizeof(bool));
 	s->regions_dropped = false;
+	/* A Python file in another encoding (PEP 263: `utf-7`) runs what its bytes do not
+	 * show: it counts as not evaluated completely. */
+	if (lang == LANG_PYTHON && lex_python_foreign_coding(buf, len)) {
+		s->regions_dropped = true;
+	}
 	/* The text as the language reads it (Java's escapes, YAML's line breaks): everything
 	 * below, suppressions included, reads that. */
 	size_t plen = 0;

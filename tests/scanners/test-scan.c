@@ -905,6 +905,14 @@ Test(scan, code_that_runs_is_read_as_code)
 	tu_write(dir, "gen.ts",
 		 "const u = process.argv[2];\nconst f = <T>(x: T) => x;\neval(u);\n"
 		 "const s = \"</a>\";\nconst y = <any>foo; eval(u + 1); const z = \"</b>\";\n");
+	/* Python: fullwidth identifiers are ASCII ones (NFKC); a utf-7 file is not read. */
+	tu_write(dir, "fw.py",
+		 "import os, sys\nos.\xef\xbd\x93\xef\xbd\x99\xef\xbd\x93\xef\xbd\x94\xef\xbd"
+		 "\x85\xef\xbd\x8d(sys.argv[1])\n");
+	tu_write(dir, "u7.py",
+		 "# -*- coding: utf-7 -*-\nimport os, sys\n# harmless "
+		 "+AAo-os.system(sys.argv[1])\n");
+	tu_write(dir, "u8.py", "# -*- coding: utf-8 -*-\nimport os\nprint(1)\n");
 	/* Identifiers written with escapes; in a string or a regex they are text. */
 	tu_write(dir, "esc.js",
 		 "const u = process.argv[2];\n\\u0065val(u);\nev\\u{61}l(u + 1);\n"
@@ -938,6 +946,14 @@ Test(scan, code_that_runs_is_read_as_code)
 	cr_assert_eq(count_in(&r, "esc.js", "js.eval"), 2);
 	cr_assert_eq(count_in(&r, "k.jsx", "js.eval"), 2);
 	cr_assert_eq(count_in(&r, "gen.ts", "js.eval"), 2);
+	cr_assert_eq(count_in(&r, "fw.py", "py.os-system"), 1);
+	bool u7 = false;
+	for (size_t i = 0; i < r.fl.n; i++) {
+		cr_assert(!str_eq(r.fl.v[i].file, "u8.py"), "%s", r.fl.v[i].rule_id);
+		u7 |= str_eq(r.fl.v[i].file, "u7.py") &&
+		      json_is_true(json_object_get(r.fl.v[i].extra, "incomplete"));
+	}
+	cr_assert(u7, "a utf-7 file passed");
 	cr_assert_eq(count_in(&r, ".github/workflows/cr.yml", "gha.script-injection"), 1);
 	cr_assert_eq(count_in(&r, ".github/workflows/ls.yml", "gha.script-injection"), 1);
 	cr_assert_eq(count_in(&r, "cr.sh", "sh.curl-pipe-shell"), 1);
