@@ -44,6 +44,19 @@ static int hex_digit(char c)
 				      : -1;
 }
 
+/*
+ * The text rewriters below copy the text only from its first change on: *out is made, and
+ * buf[0, i) copied into it, the first time (*o is where the copy goes on).
+ */
+static void rewrite_from(char **out, size_t *o, const char *buf, size_t len, size_t i)
+{
+	if (!*out) {
+		*out = xmalloc(len);
+		memcpy(*out, buf, i);
+		*o = i;
+	}
+}
+
 /* The code unit of a Unicode escape whose backslash is at buf[i], or -1; *end is past it. */
 static int java_escape(const char *buf, size_t len, size_t i, size_t *end)
 {
@@ -87,7 +100,7 @@ static size_t java_raw_ignorable(const char *buf, size_t len, size_t i)
 	const unsigned char *b = (const unsigned char *)buf + i;
 	size_t n = len - i;
 	if (b[0] < 0x80) {
-		return b[0] != (unsigned char)LEX_JAVA_LINE_END && java_ignorable(b[0]) ? 1 : 0;
+		return java_ignorable(b[0]) ? 1 : 0;
 	}
 	if (b[0] >= 0xC2 && b[0] <= 0xDF && n >= 2 && (b[1] & 0xC0) == 0x80) {
 		return java_ignorable(((b[0] & 0x1Fu) << 6) | (b[1] & 0x3Fu)) ? 2 : 0;
@@ -131,10 +144,8 @@ char *lex_java_unescape(const char *buf, size_t len, size_t *out_len)
 				v = -1; /* other characters stay written as escapes */
 			}
 		}
-		if ((v >= 0 || drop) && !out) {
-			out = xmalloc(len);
-			memcpy(out, buf, i);
-			o = i;
+		if (v >= 0 || drop) {
+			rewrite_from(&out, &o, buf, len, i);
 		}
 		if (out) {
 			size_t keep = ign ? 0 : v >= 0 ? j - 1 - i : j - i;
@@ -172,10 +183,8 @@ static char *yaml_breaks(const char *buf, size_t len, size_t *out_len)
 			   (b[2] == 0xA8 || b[2] == 0xA9)) {
 			n = 3;
 		}
-		if (n && !out) {
-			out = xmalloc(len);
-			memcpy(out, buf, i);
-			o = i;
+		if (n) {
+			rewrite_from(&out, &o, buf, len, i);
 		}
 		if (out) {
 			out[o++] = n ? '\n' : buf[i];
@@ -281,18 +290,15 @@ static char *python_fullwidth(const char *buf, size_t len, size_t *out_len)
 		const unsigned char *b = (const unsigned char *)buf + i;
 		int v = -1;
 		if (b[0] == 0xEF && i + 2 < len && (b[1] == 0xBC || b[1] == 0xBD)) {
-			unsigned cp =
-				((0xEFu & 0x0Fu) << 12) | ((b[1] & 0x3Fu) << 6) | (b[2] & 0x3Fu);
+			unsigned cp = 0xF000u | ((b[1] & 0x3Fu) << 6) | (b[2] & 0x3Fu);
 			if ((b[2] & 0xC0) == 0x80 &&
 			    ((cp >= 0xFF10 && cp <= 0xFF19) || (cp >= 0xFF21 && cp <= 0xFF3A) ||
 			     (cp >= 0xFF41 && cp <= 0xFF5A) || cp == 0xFF3F)) {
 				v = (int)(cp - 0xFF00 + 0x20);
 			}
 		}
-		if (v >= 0 && !out) {
-			out = xmalloc(len);
-			memcpy(out, buf, i);
-			o = i;
+		if (v >= 0) {
+			rewrite_from(&out, &o, buf, len, i);
 		}
 		if (out) {
 			out[o++] = v >= 0 ? (char)v : buf[i];
