@@ -190,14 +190,14 @@ static const char *const stmt_sql[ST__COUNT] = {
 			   " WHERE j.id = ?1 AND k.statuses = 1 GROUP BY k.event, k.ref",
 	[ST_JOB_STATE] = "SELECT state FROM jobs WHERE id = ?1",
 	/* A job with calls still to make is left for a later pass: the reporter needs it. The
-	 * latest run of an (event, ref) of a commit that failed, was blocked or ended in error
-	 * is kept while it is the latest (ST_COMMIT_RUNS reads it: without it a later run of
-	 * another ref would turn the commit green). */
+	 * latest run of an (event, ref) of a commit that failed, was blocked, ended in error or
+	 * was cancelled is kept while it is the latest (ST_COMMIT_RUNS reads it: without it a
+	 * later run of another ref would turn the commit green). */
 	[ST_PRUNE_PICK] = "SELECT " JOB_COLS " FROM jobs j WHERE finished_ms >= ?2"
 			  " AND finished_ms < ?1 AND (finished_ms, id) > (?2, ?3)"
 			  " AND state NOT IN ('queued', 'running') AND NOT EXISTS"
 			  " (SELECT 1 FROM outbox o WHERE o.job = j.id AND o.done = 0)"
-			  " AND NOT (j.statuses = 1 AND j.state IN ('failed', 'blocked', 'error')"
+			  " AND NOT (j.statuses = 1 AND j.state IN ('failed', 'blocked', 'error', 'cancelled')"
 			  " AND NOT EXISTS (SELECT 1 FROM jobs l WHERE l.sha = j.sha"
 			  " AND l.forge = j.forge AND l.repo = j.repo AND l.event = j.event"
 			  " AND l.ref = j.ref AND l.statuses = 1 AND l.id > j.id))"

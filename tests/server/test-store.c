@@ -1019,13 +1019,13 @@ Test(store, retention_keeps_the_latest_failed_run_of_each_ref)
 	cr_expect(job_exists(s, tag_fail), "the failed latest run of the tag is kept");
 	cr_expect(job_exists(s, pr_blocked), "the blocked latest run of the pull request is kept");
 	cr_expect(job_exists(s, dev_new), "the latest run of dev (error) is kept");
+	cr_expect(job_exists(s, rel_cancel), "the cancelled latest run of rel is kept");
 	cr_expect(job_exists(s, other_fail), "another commit's failed run is kept");
 	cr_expect_not(job_exists(s, dev_old), "an earlier run of dev is pruned");
 	cr_expect_not(job_exists(s, main_pass), "a passed run is pruned");
-	cr_expect_not(job_exists(s, rel_cancel), "a cancelled run is pruned");
 	cr_expect_not(job_exists(s, fixed_fail), "a failed run of a ref that ran again is pruned");
 	cr_expect_not(job_exists(s, fixed_pass), "and the passed run after it too");
-	cr_expect_eq(p.runs, 5);
+	cr_expect_eq(p.runs, 4);
 
 	/* The commit's next run (another ref, passed) still reports the failure. */
 	struct job_new next = on_ref("keep-next", "refs/heads/main", sha_a, "keep-next-body");
@@ -1035,17 +1035,19 @@ Test(store, retention_keeps_the_latest_failed_run_of_each_ref)
 	_cleanup_free_ char *st = last_status(next.job_id);
 	cr_expect(strncmp(st, "failure|", 8) == 0, "the commit turned green: %s", st);
 
-	/* Once the tag, the pull request and dev ran again (and passed), their old runs go
-	 * at the next pass past the period, and the commit is green. */
+	/* Once the tag, the pull request, dev and rel ran again (and passed), their old runs
+	 * go at the next pass past the period, and the commit is green. */
 	ref_job_at(s, sha_a, "refs/tags/v1", JOB_PASSED, now_ms + 1);
 	ref_job_at(s, sha_a, "refs/pull/7/head", JOB_PASSED, now_ms + 2);
-	int64_t last = ref_job_at(s, sha_a, "refs/heads/dev", JOB_PASSED, now_ms + 3);
+	ref_job_at(s, sha_a, "refs/heads/rel", JOB_PASSED, now_ms + 3);
+	int64_t last = ref_job_at(s, sha_a, "refs/heads/dev", JOB_PASSED, now_ms + 4);
 	expect_status(last, "success|passed");
 	settle_outbox(s);
 	prune_all(s, c, RETENTION_BATCH, &p);
 	cr_expect_not(job_exists(s, tag_fail));
 	cr_expect_not(job_exists(s, pr_blocked));
 	cr_expect_not(job_exists(s, dev_new));
+	cr_expect_not(job_exists(s, rel_cancel));
 	cr_expect(job_exists(s, other_fail));
 	store_close(s);
 	config_free(c);
