@@ -59,8 +59,10 @@ static int build(struct reporter *rp, const struct outbox_item *it, const struct
 		*why = "the repository is no longer configured";
 		return -ENOENT;
 	}
+	/* The run that decided the commit's state, which the description names. */
+	int64_t link = it->link_job > 0 ? it->link_job : j->id;
 	_cleanup_free_ char *target =
-		c->public_url ? xasprintf("%s/runs/%lld", c->public_url, (long long)j->id) : NULL;
+		c->public_url ? xasprintf("%s/runs/%lld", c->public_url, (long long)link) : NULL;
 	if (forge_status_request(r, j->sha, it->state, it->description, target, req) < 0) {
 		*why = "no API token is configured for the repository";
 		return -ENOENT;

@@ -55,7 +55,7 @@ static const char schema[] =
 	" state TEXT NOT NULL DEFAULT '', description TEXT NOT NULL DEFAULT '',"
 	" body TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0,"
 	" next_ms INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0,"
-	" last_error TEXT NOT NULL DEFAULT '', commit_key TEXT);"
+	" last_error TEXT NOT NULL DEFAULT '', commit_key TEXT, link_job INTEGER);"
 	"CREATE INDEX IF NOT EXISTS outbox_due ON outbox(done, next_ms);"
 	"CREATE INDEX IF NOT EXISTS outbox_job ON outbox(job, done, id);"
 	/* What retention removed, for the counters of /metrics, which must not go down:
@@ -68,6 +68,9 @@ static const char schema[] =
 	"message, run_id, created_ms, started_ms, finished_ms, statuses"
 
 /*
+ * link_job: the run a commit status links to (its target_url), when it is not the row's own
+ * job: the run that decided the commit's state (add_status()); NULL otherwise.
+ *
  * The commit of a commit status (kind 0, OUTBOX_STATUS), in the outbox row itself:
  * "forge:repo@sha" (a forge has no ':', a SHA no '@'); NULL for other kinds. Written when
  * the row is queued, and filled in for the statuses of a store made before (migrate()).
@@ -137,8 +140,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_INSERT_DELIVERY] = "INSERT INTO deliveries(forge, delivery, body_sha, job, received_ms)"
 			       " VALUES(?,?,?,?,?)",
 	[ST_INSERT_OUTBOX] = "INSERT INTO outbox(job, kind, state, description, body, next_ms,"
-			     " commit_key) VALUES(?1, ?2, ?3, ?4, ?5, ?6,"
-			     " CASE WHEN ?2 = 0 THEN " COMMIT_KEY_OF_JOB("?1") " END)",
+			     " commit_key, link_job) VALUES(?1, ?2, ?3, ?4, ?5, ?6,"
+			     " CASE WHEN ?2 = 0 THEN " COMMIT_KEY_OF_JOB("?1") " END, ?7)",
 	[ST_SUPERSEDE_QUEUED_LIST] = "SELECT id, statuses FROM jobs WHERE repo = ?1 AND forge = ?4"
 				     " AND supersede_key = ?2 AND state = 'queued' AND id < ?3",
 	[ST_CANCEL_QUEUED] = "UPDATE jobs SET state = 'cancelled', exit_code = 143, message = ?2,"
@@ -175,7 +178,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	/* In order per job, and commit statuses also in order per commit (all runs of a
 	 * commit post to one status context: a later state must not be overwritten by an
 	 * earlier one that was retried). */
-	[ST_OUTBOX_DUE] = "SELECT o.id, o.job, o.kind, o.state, o.description, o.body, o.attempts"
+	[ST_OUTBOX_DUE] = "SELECT o.id, o.job, o.kind, o.state, o.description, o.body, o.attempts,"
+			  " o.link_job"
 			  " FROM outbox o"
 			  " WHERE o.done = 0 AND o.next_ms <= ?1 AND " OUTBOX_IN_ORDER
 			  " ORDER BY o.id LIMIT ?2",
@@ -197,7 +201,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 			  " AND finished_ms < ?1 AND (finished_ms, id) > (?2, ?3)"
 			  " AND state NOT IN ('queued', 'running') AND NOT EXISTS"
 			  " (SELECT 1 FROM outbox o WHERE o.job = j.id AND o.done = 0)"
-			  " AND NOT (j.statuses = 1 AND j.state IN ('failed', 'blocked', 'error', 'cancelled')"
+			  " AND NOT (j.statuses = 1 AND j.state IN ('failed', 'blocked', 'error', "
+			  "'cancelled')"
 			  " AND NOT EXISTS (SELECT 1 FROM jobs l WHERE l.sha = j.sha"
 			  " AND l.forge = j.forge AND l.repo = j.repo AND l.event = j.event"
 			  " AND l.ref = j.ref AND l.statuses = 1 AND l.id > j.id))"
@@ -303,24 +308,45 @@ static int on_busy(void *ud, int count)
 	return 1;
 }
 
+/* Whether the outbox has the column: *present, and SQLITE_OK or an error. */
+static int outbox_has(sqlite3 *db, const char *column, bool *present)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(
+		db, "SELECT count(*) FROM pragma_table_info('outbox') WHERE name = ?1", -1, &st,
+		NULL);
+	*present = false;
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, column, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		*present = rc == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+		rc = rc == SQLITE_ROW ? SQLITE_OK : rc;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /*
  * Bring a store made by an earlier version up to date, in one write transaction (another
  * connection may be opening it too): the outbox's commit_key column, filled in for its
- * commit statuses, and its index.
+ * commit statuses, and its index; its link_job column (NULL: statuses queued before link
+ * their own run, as they did).
  */
 static int migrate(sqlite3 *db)
 {
-	static const char has_key[] =
-		"SELECT count(*) FROM pragma_table_info('outbox') WHERE name = 'commit_key'";
 	int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		return rc;
 	}
-	sqlite3_stmt *st = NULL;
-	rc = sqlite3_prepare_v2(db, has_key, -1, &st, NULL);
-	bool present =
-		rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
-	sqlite3_finalize(st);
+	bool present = false;
+	rc = outbox_has(db, "link_job", &present);
+	if (rc == SQLITE_OK && !present) {
+		rc = sqlite3_exec(db, "ALTER TABLE outbox ADD COLUMN link_job INTEGER;", NULL, NULL,
+				  NULL);
+	}
+	if (rc == SQLITE_OK) {
+		rc = outbox_has(db, "commit_key", &present);
+	}
 	if (rc == SQLITE_OK && !present) {
 		rc = sqlite3_exec(db,
 				  "ALTER TABLE outbox ADD COLUMN commit_key TEXT;"
@@ -402,8 +428,9 @@ void store_close(struct store *s)
 	free(s);
 }
 
+/* Queue a call for job; a status links to run `link` (0: the job's own). */
 static int add_outbox(struct store *s, int64_t job, enum outbox_kind kind, const char *state,
-		      const char *desc, const char *body, int64_t now)
+		      const char *desc, const char *body, int64_t link, int64_t now)
 {
 	sqlite3_stmt *st = stmt(s, ST_INSERT_OUTBOX);
 	sqlite3_bind_int64(st, 1, job);
@@ -412,6 +439,11 @@ static int add_outbox(struct store *s, int64_t job, enum outbox_kind kind, const
 	bind_text(st, 4, desc);
 	bind_text(st, 5, body);
 	sqlite3_bind_int64(st, 6, now);
+	if (link > 0 && link != job) {
+		sqlite3_bind_int64(st, 7, link);
+	} else {
+		sqlite3_bind_null(st, 7);
+	}
 	return exec_stmt(st);
 }
 
@@ -514,12 +546,13 @@ static int add_status(struct store *s, int64_t id, const char *own_desc, int64_t
 		worst = status_rank(by_state);
 	}
 	if ((own_latest && worst == status_rank(own)) || !by) {
-		return add_outbox(s, id, OUTBOX_STATUS, rank_states[worst], own_desc, NULL, now);
+		return add_outbox(s, id, OUTBOX_STATUS, rank_states[worst], own_desc, NULL, 0, now);
 	}
 	char desc[256];
 	snprintf(desc, sizeof(desc), "run %lld for %s %s (this run: %.120s)", (long long)by, by_ref,
 		 state_words(by_state), own_desc);
-	return add_outbox(s, id, OUTBOX_STATUS, rank_states[worst], desc, NULL, now);
+	/* The status says another run decided it: it links to that run. */
+	return add_outbox(s, id, OUTBOX_STATUS, rank_states[worst], desc, NULL, by, now);
 }
 
 /* Cancel older queued jobs of the same repository (forge and name) and key; mark running
@@ -781,7 +814,7 @@ int store_finish(struct store *s, int64_t id, unsigned attempt, enum job_state s
 		r = r == 1 ? 0 : r < 0 ? r : -EIO;
 	}
 	if (r == 0 && changed && !j.statuses && notify_body) {
-		r = add_outbox(s, id, OUTBOX_NOTIFY, "", "", notify_body, now_ms);
+		r = add_outbox(s, id, OUTBOX_NOTIFY, "", "", notify_body, 0, now_ms);
 	} else if (r == 0 && changed && j.statuses) {
 		char desc[160];
 		switch (state) {
@@ -802,7 +835,7 @@ int store_finish(struct store *s, int64_t id, unsigned attempt, enum job_state s
 		}
 		r = add_status(s, id, desc, now_ms);
 		if (r == 0 && notify_body) {
-			r = add_outbox(s, id, OUTBOX_NOTIFY, "", "", notify_body, now_ms);
+			r = add_outbox(s, id, OUTBOX_NOTIFY, "", "", notify_body, 0, now_ms);
 		}
 	}
 	job_release(&j);
@@ -975,6 +1008,7 @@ int store_outbox_due(struct store *s, int64_t now_ms, size_t max, struct outbox_
 		it->description = col_str(st, 4);
 		it->body = col_str(st, 5);
 		it->attempts = (unsigned)sqlite3_column_int(st, 6);
+		it->link_job = sqlite3_column_int64(st, 7);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {

@@ -97,6 +97,7 @@ struct outbox_item {
 	char *description; /* status */
 	char *body;	   /* notification JSON */
 	unsigned attempts;
+	int64_t link_job; /* status: the run its target_url links to (0: job) */
 };
 
 struct store_counts {

@@ -23,10 +23,9 @@
 static const char notify_body[] = "{\"text\":\":no_entry: Security gate blocked acme/app\","
 				  "\"blocks\":[]}";
 
-Test(reporter, notification_and_statuses_are_delivered_with_retries, .timeout = 60)
+/* The server's configuration, with the notification target and the forge API on rec. */
+static struct server_config *reporter_config(const char *dir, struct ts_recorder *rec)
 {
-	char *dir = tu_tmpdir();
-	struct ts_recorder *rec = ts_recorder_start(2);
 	char *yaml;
 	cr_assert_geq(
 		asprintf(&yaml,
@@ -47,19 +46,22 @@ Test(reporter, notification_and_statuses_are_delivered_with_retries, .timeout = 
 	diag_list_init(&dl, 10);
 	cr_assert_eq(config_load_buffer("server.yml", yaml, strlen(yaml), &c, &dl), 0);
 	diag_list_release(&dl);
+	free(yaml);
+	return c;
+}
 
-	char *db;
-	cr_assert_geq(asprintf(&db, "%s/queue.db", dir), 0);
-	struct store *s;
-	cr_assert_eq(store_open(db, &s), 0);
+/* A push of acme/app's commit to ref, reporting statuses. */
+static struct job_new push_job(const char *delivery, const char *ref, const char *branch,
+			       const char *tag)
+{
 	struct job_new jn = {
 		.repo = "acme/app",
 		.forge = "github",
-		.delivery = "d-1",
+		.delivery = delivery,
 		.event = "push",
-		.ref = "refs/heads/main",
-		.branch = "main",
-		.tag = "",
+		.ref = ref,
+		.branch = branch,
+		.tag = tag,
 		.sha = "4f2c9d1e0b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d",
 		.base_branch = "",
 		.base_sha = "",
@@ -67,6 +69,22 @@ Test(reporter, notification_and_statuses_are_delivered_with_retries, .timeout = 
 		.supersede_key = "",
 		.statuses = true,
 	};
+	/* The body's hash tells deliveries apart (the same body twice is a replay). */
+	memcpy(jn.body_sha, delivery, strlen(delivery) < 32 ? strlen(delivery) : 32);
+	return jn;
+}
+
+Test(reporter, notification_and_statuses_are_delivered_with_retries, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	struct ts_recorder *rec = ts_recorder_start(2);
+	struct server_config *c = reporter_config(dir, rec);
+
+	char *db;
+	cr_assert_geq(asprintf(&db, "%s/queue.db", dir), 0);
+	struct store *s;
+	cr_assert_eq(store_open(db, &s), 0);
+	struct job_new jn = push_job("d-1", "refs/heads/main", "main", "");
 	cr_assert_eq(store_enqueue(s, &jn, 1, 1000), 0);
 	struct job j;
 	cr_assert_eq(store_claim(s, true, 1001, &j), 1);
@@ -109,7 +127,74 @@ Test(reporter, notification_and_statuses_are_delivered_with_retries, .timeout = 
 	store_close(s);
 	config_free(c);
 	ts_recorder_stop(rec);
-	free(yaml);
+	free(db);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* Run job_new to its end with state st; returns its id. */
+static int64_t run_to(struct store *s, struct job_new *jn, enum job_state st, int exit_code,
+		      int64_t t)
+{
+	cr_assert_eq(store_enqueue(s, jn, 1, t), 0);
+	struct job j;
+	cr_assert_eq(store_claim(s, true, t + 1, &j), 1);
+	cr_assert_eq(j.id, jn->job_id);
+	cr_assert_eq(store_finish(s, j.id, 1, st, exit_code, NULL, NULL, t + 2), 1);
+	job_release(&j);
+	return jn->job_id;
+}
+
+/* A status that another run decided (the commit's tag was blocked, then its branch passed)
+ * links to that run, which its description names, not to the run that posted it. */
+Test(reporter, a_status_decided_by_another_run_links_to_that_run, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	struct ts_recorder *rec = ts_recorder_start(0);
+	struct server_config *c = reporter_config(dir, rec);
+	char *db;
+	cr_assert_geq(asprintf(&db, "%s/queue.db", dir), 0);
+	struct store *s;
+	cr_assert_eq(store_open(db, &s), 0);
+	struct job_new tag = push_job("d-tag", "refs/tags/v1", "", "v1");
+	struct job_new main = push_job("d-main", "refs/heads/main", "main", "");
+	int64_t tag_id = run_to(s, &tag, JOB_BLOCKED, 3, 1000);
+	run_to(s, &main, JOB_PASSED, 0, 2000);
+
+	struct reporter *rp;
+	cr_assert_eq(reporter_start(c, db, &rp), 0);
+	/* Three statuses each: queued, running, the end. */
+	cr_assert_geq(ts_recorder_wait(rec, 6, 30), 6);
+	ts_sleep(0.2);
+	reporter_stop(rp);
+	cr_assert_eq(ts_recorder_count(rec), 6);
+	for (size_t i = 0; i < 6; i++) {
+		json_t *q = ts_recorder_get(rec, i);
+		json_t *b = json_loads(json_string_value(json_object_get(q, "body")), 0, NULL);
+		cr_assert_not_null(b);
+		const char *state = json_string_value(json_object_get(b, "state"));
+		const char *desc = json_string_value(json_object_get(b, "description"));
+		const char *target = json_string_value(json_object_get(b, "target_url"));
+		cr_assert_not_null(state);
+		cr_assert_not_null(desc);
+		cr_assert_not_null(target);
+		/* The tag's run posts its own statuses; each of the branch's run is a failure
+		 * decided by the tag's run, so all six link to the tag's run. */
+		char want[64];
+		snprintf(want, sizeof(want), "http://ci.example/runs/%lld", (long long)tag_id);
+		if (i >= 3) {
+			cr_assert_str_eq(state, "failure", "%zu: %s", i, desc);
+			char run[32];
+			snprintf(run, sizeof(run), "run %lld ", (long long)tag_id);
+			cr_assert_not_null(strstr(desc, run), "%zu: %s", i, desc);
+		}
+		cr_assert_str_eq(target, want, "%zu: %s (%s)", i, target, desc);
+		json_decref(b);
+		json_decref(q);
+	}
+	store_close(s);
+	config_free(c);
+	ts_recorder_stop(rec);
 	free(db);
 	tu_rmdir(dir);
 	free(dir);

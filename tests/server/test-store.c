@@ -635,9 +635,9 @@ Test(store, statuses_of_one_commit_stay_in_order_whatever_the_refs)
 	cr_assert(uses, "the search for earlier statuses of the commit is an index lookup");
 }
 
-/* A store made before the outbox had its commit key: the column and its index are added
- * when it is opened, the key filled in for the statuses already queued, whose order
- * still holds. */
+/* A store made before the outbox had its commit key (and its link_job): the columns and
+ * the index are added when it is opened, the key filled in for the statuses already
+ * queued, whose order still holds. */
 Test(store, an_older_outbox_gets_its_commit_key)
 {
 	struct store *s;
@@ -654,7 +654,8 @@ Test(store, an_older_outbox_gets_its_commit_key)
 	cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
 	cr_assert_eq(sqlite3_exec(h,
 				  "DROP INDEX outbox_commit;"
-				  "ALTER TABLE outbox DROP COLUMN commit_key;",
+				  "ALTER TABLE outbox DROP COLUMN commit_key;"
+				  "ALTER TABLE outbox DROP COLUMN link_job;",
 				  NULL, NULL, NULL),
 		     SQLITE_OK, "%s", sqlite3_errmsg(h));
 	sqlite3_close(h);
@@ -673,6 +674,8 @@ Test(store, an_older_outbox_gets_its_commit_key)
 			     " 'github:acme/webapp@2222222222222222222222222222222222222222'"),
 		     1);
 	cr_assert_eq(sql_int("SELECT count(*) FROM outbox WHERE commit_key IS NULL"), 0);
+	/* Statuses queued before link their own run, as they did. */
+	cr_assert_eq(sql_int("SELECT count(*) FROM outbox WHERE link_job IS NULL"), 3);
 	cr_assert_eq(sql_int("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND"
 			     " name = 'outbox_commit'"),
 		     1);
