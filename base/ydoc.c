@@ -63,15 +63,20 @@ static struct ynode *new_node(struct builder *b, enum ynode_kind kind, yaml_mark
 	return n;
 }
 
-/* Check a tag: only the core-schema tags are understood. */
-static int check_tag(struct builder *b, const yaml_char_t *tag, yaml_mark_t mark, bool *is_str)
+/*
+ * Check a tag: only the core-schema tags are understood. *name is the tag's short name
+ * ("str", "int", ...; "" without a tag, "str" for the non-specific "!"), for the caller to
+ * check against the node.
+ */
+static int check_tag(struct builder *b, const yaml_char_t *tag, yaml_mark_t mark, const char **name)
 {
+	*name = "";
 	if (!tag) {
 		return 0;
 	}
 	const char *t = (const char *)tag;
 	if (str_eq(t, "!")) {
-		*is_str = true;
+		*name = "str";
 		return 0;
 	}
 	if (str_has_prefix(t, TAG_PREFIX)) {
@@ -80,9 +85,7 @@ static int check_tag(struct builder *b, const yaml_char_t *tag, yaml_mark_t mark
 						     "float", "map", "seq",  "merge" };
 		for (size_t i = 0; i < ARRAY_SIZE(known); i++) {
 			if (str_eq(s, known[i])) {
-				if (str_eq(s, "str")) {
-					*is_str = true;
-				}
+				*name = known[i];
 				return 0;
 			}
 		}
@@ -147,12 +150,25 @@ static char *anchor_copy(struct builder *b, const yaml_char_t *anchor)
 	return anchor ? arena_strdup(b->arena, (const char *)anchor) : NULL;
 }
 
+/* A tag on a node of the wrong kind (`!!seq` on a mapping, `!!int` on a list). */
+static int tag_mismatch(struct builder *b, yaml_mark_t mark, const char *name, const char *what)
+{
+	char msg[120];
+	snprintf(msg, sizeof(msg), "the tag !!%s does not fit %s", name, what);
+	return fail(b, (unsigned)mark.line + 1, (unsigned)mark.column + 1,
+		    "remove the tag, or change the value to what it says", msg);
+}
+
 static int push(struct builder *b, enum ynode_kind kind, const yaml_event_t *ev,
 		const yaml_char_t *anchor, const yaml_char_t *tag)
 {
-	bool is_str = false;
-	if (check_tag(b, tag, ev->start_mark, &is_str) < 0) {
+	const char *tag_name;
+	if (check_tag(b, tag, ev->start_mark, &tag_name) < 0) {
 		return -EINVAL;
+	}
+	if (*tag_name && !str_eq(tag_name, kind == YNODE_MAP ? "map" : "seq")) {
+		return tag_mismatch(b, ev->start_mark, tag_name,
+				    kind == YNODE_MAP ? "a mapping" : "a sequence");
 	}
 	if (b->depth + 1 > b->lim->max_depth) {
 		char msg[100];
@@ -178,9 +194,10 @@ static size_t sat_add(size_t a, size_t b)
 	return size_add(a, b, &r) ? r : SIZE_MAX;
 }
 
+/* The plain key `<<` (or `!!merge <<`); `!!str <<` and `"<<"` are ordinary keys. */
 static bool is_merge_key(const struct ynode *k)
 {
-	return k->kind == YNODE_SCALAR && k->scalar.style == YSCALAR_PLAIN &&
+	return k->kind == YNODE_SCALAR && k->scalar.style == YSCALAR_PLAIN && !k->is_str &&
 	       str_eq(k->scalar.s, "<<");
 }
 
@@ -218,11 +235,20 @@ static int finish_map(struct builder *b, struct frame *f)
 	struct hmap *index = npairs > 8 ? hmap_new(npairs) : NULL;
 	int r = 0;
 
-	/* Explicit keys first: duplicates are errors. */
+	/* Explicit keys first: duplicates are errors, a second merge key too (YAML takes
+	 * one, with a list of mappings: `<<: [*a, *b]`). */
+	const struct ynode *merge = NULL;
 	for (size_t i = 0; i < npairs; i++) {
 		struct ynode *k = f->items[2 * i];
 		if (is_merge_key(k)) {
 			struct ynode *v = f->items[2 * i + 1];
+			if (merge) {
+				r = fail(b, k->line, k->col,
+					 "merge several mappings with one key: <<: [*a, *b]",
+					 "a second merge key (<<) in one mapping");
+				goto out;
+			}
+			merge = k;
 			if (v->kind == YNODE_MAP) {
 				merged_extra += v->map.n;
 			} else if (v->kind == YNODE_SEQ) {
@@ -343,12 +369,41 @@ static int pop(struct builder *b)
 	return r;
 }
 
+static bool looks_float(const char *s);
+
+/* Whether scalar n, read as a plain scalar, is what the core-schema tag `name` says. */
+static bool scalar_fits_tag(const struct ynode *n, const char *name)
+{
+	struct ynode plain = *n;
+	plain.is_str = false;
+	bool b;
+	int64_t i;
+	if (str_eq(name, "int")) {
+		return ynode_int(&plain, &i) != -EINVAL;
+	}
+	if (str_eq(name, "float")) {
+		return ynode_int(&plain, &i) != -EINVAL || looks_float(n->scalar.s);
+	}
+	if (str_eq(name, "bool")) {
+		return ynode_bool(&plain, &b) == 0;
+	}
+	if (str_eq(name, "null")) {
+		return ynode_is_null(&plain);
+	}
+	/* merge: the plain key `<<` only. */
+	return n->scalar.style == YSCALAR_PLAIN && str_eq(n->scalar.s, "<<");
+}
+
 static int on_scalar(struct builder *b, const yaml_event_t *ev)
 {
-	bool is_str = false;
-	if (check_tag(b, ev->data.scalar.tag, ev->start_mark, &is_str) < 0) {
+	const char *tag_name;
+	if (check_tag(b, ev->data.scalar.tag, ev->start_mark, &tag_name) < 0) {
 		return -EINVAL;
 	}
+	if (str_eq(tag_name, "map") || str_eq(tag_name, "seq")) {
+		return tag_mismatch(b, ev->start_mark, tag_name, "a scalar");
+	}
+	bool is_str = str_eq(tag_name, "str");
 	const char *val = (const char *)ev->data.scalar.value;
 	size_t len = ev->data.scalar.length;
 	if (memchr(val, '\0', len)) {
@@ -382,6 +437,15 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
 		n->scalar.style = YSCALAR_PLAIN;
 	}
 	n->is_str = is_str;
+	/* A value tagged !!int, !!float, !!bool or !!null is one, quoted or not (`!!int "5"`
+	 * is 5), and must read as one: `!!int main` was taken for the string. The value is not
+	 * quoted in the error (it may be a secret). */
+	if (*tag_name && !str_eq(tag_name, "str")) {
+		if (!scalar_fits_tag(n, tag_name)) {
+			return tag_mismatch(b, ev->start_mark, tag_name, "this value");
+		}
+		n->is_str = false;
+	}
 	int r = attach(b, n);
 	if (r == 0) {
 		register_anchor(b, anchor_copy(b, ev->data.scalar.anchor), n);

@@ -184,6 +184,59 @@ Test(ydoc, merge_key_needs_mappings)
 	expect_error("a: &a [1]\nb:\n  <<: *a\n", 3, 3, "merge key");
 }
 
+/* One merge key per mapping (YAML's merge type takes a list for several): a second one was
+ * accepted and merged. A quoted or !!str `<<` is an ordinary key; !!merge is the merge key. */
+Test(ydoc, merge_key_once_per_mapping)
+{
+	expect_error("a: &a {x: 1}\nb: &b {y: 2}\nc:\n  <<: *a\n  z: 3\n  <<: *b\n", 6, 3,
+		     "a second merge key");
+	struct parsed p = parse("a: &a {x: 1}\n"
+				"b: {\"<<\": 1, z: 2}\n"
+				"c: {!!str <<: 1}\n"
+				"d: {!!merge <<: *a}\n");
+	cr_assert_eq(p.r, 0, "%s", p.dl.n ? p.dl.v[0].msg : "");
+	cr_assert_str_eq(ynode_str(ynode_get(ynode_get(p.root, "b"), "<<")), "1");
+	cr_assert_str_eq(ynode_str(ynode_get(ynode_get(p.root, "c"), "<<")), "1");
+	const struct ynode *d = ynode_get(p.root, "d");
+	cr_assert_str_eq(ynode_str(ynode_get(d, "x")), "1");
+	cr_assert_null(ynode_get(d, "<<"));
+	release(&p);
+}
+
+/* A core-schema tag must fit its node: `!!int main` was read as the string "main", and
+ * `!!seq` on a mapping was ignored. A value that fits is of the tag's type, quoted or not.
+ * The value is not quoted in the message. */
+Test(ydoc, core_tags_must_fit_their_node)
+{
+	expect_error("a: !!int main\n", 1, 4, "the tag !!int does not fit this value");
+	expect_error("a: !!bool yes\n", 1, 4, "!!bool does not fit");
+	expect_error("a: !!null 0\n", 1, 4, "!!null does not fit");
+	expect_error("a: !!float x1\n", 1, 4, "!!float does not fit");
+	expect_error("a: !!seq x\n", 1, 4, "!!seq does not fit a scalar");
+	expect_error("a: !!map [1]\n", 1, 4, "!!map does not fit a sequence");
+	expect_error("a: !!seq {b: 1}\n", 1, 4, "!!seq does not fit a mapping");
+	expect_error("a: !!str [1]\n", 1, 4, "!!str does not fit a sequence");
+	expect_error("a: !!int |\n  5\n", 1, 4, "!!int does not fit");
+	expect_error("!!merge x: 1\n", 1, 1, "!!merge does not fit");
+	struct parsed p =
+		parse("a: !!int \"5\"\nb: !!str 5\nc: !!null ''\nd: !!float 1\n"
+		      "e: !!bool 'true'\nf: !!float -.5e3\ng: !!map {x: 1}\nh: !!seq [1]\n"
+		      "i: ! 7\n");
+	cr_assert_eq(p.r, 0, "%s", p.dl.n ? p.dl.v[0].msg : "");
+	int64_t v;
+	cr_assert_eq(ynode_int(ynode_get(p.root, "a"), &v), 0);
+	cr_assert_eq(v, 5);
+	cr_assert_str_eq(ynode_type_name(ynode_get(p.root, "b")), "a string");
+	cr_assert(ynode_is_null(ynode_get(p.root, "c")));
+	cr_assert_str_eq(ynode_type_name(ynode_get(p.root, "d")), "a number");
+	bool b;
+	cr_assert_eq(ynode_bool(ynode_get(p.root, "e"), &b), 0);
+	cr_assert(b);
+	cr_assert_str_eq(ynode_type_name(ynode_get(p.root, "f")), "a number");
+	cr_assert_str_eq(ynode_type_name(ynode_get(p.root, "i")), "a string");
+	release(&p);
+}
+
 Test(ydoc, billion_laughs_is_refused_fast_with_little_memory)
 {
 	const char *bomb =
