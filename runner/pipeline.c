@@ -5,7 +5,9 @@
  * values checked; (2) references between stages (`needs:`) and the graph (self
  * dependencies, cycles); (3) variable references in `env:` and `with:`, which need the
  * full list of names. Errors are collected rather than stopping at the first, except
- * where a later pass would only repeat an earlier error.
+ * where a later pass would only repeat an earlier error: pass 2 and 3 run only on a
+ * document whose shape is valid; pass 3, and the cycle check of pass 2 (on the `needs`
+ * entries that are valid), run whatever else pass 2 found.
  */
 #include "pipeline.h"
 
@@ -829,7 +831,6 @@ static void load_stages(struct loader *L, const struct ynode *n)
 static void resolve_needs(struct loader *L)
 {
 	struct pipeline *p = L->p;
-	bool ok = true;
 	size_t edges = 0;
 	const char **names = xcalloc(p->n_stages ? p->n_stages : 1, sizeof(char *));
 	/* Which stages the stage at hand already needs: a repeat is found in constant time
@@ -846,7 +847,6 @@ static void resolve_needs(struct loader *L)
 		}
 		s->needs = arena_alloc_array(p->arena, n, sizeof(size_t));
 		if (!s->needs) {
-			ok = false;
 			break;
 		}
 		for (size_t k = 0; k < n; k++) {
@@ -856,7 +856,6 @@ static void resolve_needs(struct loader *L)
 				error_node(L, ref, "write needs: [build, test]",
 					   "needs entries must be stage names, not %s",
 					   ynode_type_name(ref));
-				ok = false;
 				continue;
 			}
 			struct pstage *t = hmap_get(p->by_name, name);
@@ -872,20 +871,17 @@ static void resolve_needs(struct loader *L)
 				error_node(
 					L, ref, near ? hint : "needs lists names of other stages",
 					"stage '%s' needs unknown stage '%.100s'", s->name, name);
-				ok = false;
 				continue;
 			}
 			if (t == s) {
 				error_node(L, ref, "remove it from needs",
 					   "stage '%s' needs itself", s->name);
-				ok = false;
 				continue;
 			}
 			if (listed[t->index]) {
 				error_node(L, ref, "remove the repeated entry",
 					   "'%s' is listed twice in the needs of stage '%s'", name,
 					   s->name);
-				ok = false;
 				continue;
 			}
 			s->needs[s->n_needs++] = t->index;
@@ -901,11 +897,11 @@ static void resolve_needs(struct loader *L)
 	if (edges > PIPELINE_MAX_EDGES) {
 		error_at(L, 0, 0, NULL, "too many dependencies: %zu (the limit is %d)", edges,
 			 PIPELINE_MAX_EDGES);
-		ok = false;
-	}
-	if (!ok || diag_has_errors(L->dl)) {
 		return;
 	}
+	/* The graph of the valid entries, even when others were refused above: a cycle
+	 * among them is one whatever the others say, and is reported with them rather than
+	 * after they are fixed. */
 
 	size_t *n_needs = xcalloc(p->n_stages, sizeof(size_t));
 	size_t **needs = xcalloc(p->n_stages, sizeof(size_t *));
@@ -1216,10 +1212,11 @@ static void load_root(struct loader *L, const struct ynode *root)
 		return;
 	}
 	resolve_needs(L);
-	if (diag_has_errors(L->dl)) {
-		return;
+	/* Variable references do not depend on the graph: checked whatever pass 2 found. The
+	 * push gate's checks need a valid graph. */
+	if (!diag_has_errors(L->dl)) {
+		pushgate_validate(p, L->stage_nodes, L->dl);
 	}
-	pushgate_validate(p, L->stage_nodes, L->dl);
 	check_references(L, root);
 }
 

@@ -223,6 +223,20 @@ Test(pipeline, cycle_with_its_path)
 	       "remove one of these needs to break the cycle");
 }
 
+/* One validation lists the graph's problems and the variables' together: a cycle was
+ * reported only once an unknown `needs` entry was fixed, and an unknown variable only once
+ * the graph was valid. */
+Test(pipeline, needs_errors_cycles_and_variables_are_reported_together)
+{
+	const char *text = HEAD "  a:\n    needs: [b]\n    run: x\n"
+				"  b:\n    needs: [a, nope]\n    run: x\n"
+				"    env: { A: \"${UNDEFINED_X}\" }\n";
+	expect(text, 7, 16, "stage 'b' needs unknown stage 'nope'", NULL);
+	expect(text, 4, 13, "dependency cycle: a -> b -> a",
+	       "remove one of these needs to break the cycle");
+	expect(text, 9, 16, "unknown variable '${UNDEFINED_X}'", NULL);
+}
+
 Test(pipeline, bad_durations)
 {
 	expect(HEAD "  a:\n    run: x\n    timeout: 10 minutes\n", 5, 14,
