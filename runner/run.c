@@ -100,6 +100,7 @@ struct engine {
 	bool signals_blocked;
 	size_t *heap, heap_n;
 	size_t running;
+	size_t running_push; /* of them, push stages: they run alone (loop()) */
 	size_t *unmet;
 	size_t *done, done_n; /* finished stages whose dependents are not yet resolved */
 	struct logfile **logs;
@@ -889,6 +890,26 @@ static void setup_disks(struct engine *e)
 	}
 }
 
+/*
+ * A push stage (STAGE_KIND_PUSH) runs alone: it starts once every other stage has ended,
+ * and nothing starts while it runs. It scans the files it will put into the image, then
+ * reads them again to build it; a stage running beside it (one it does not need) could
+ * otherwise write a secret into them between the two, or change them under the build.
+ */
+static bool is_push(const struct pstage *def)
+{
+	return def->kind && (def->kind->flags & STAGE_KIND_PUSH);
+}
+
+/* Whether the stage at the top of the ready heap may start now. */
+static bool may_start(const struct engine *e)
+{
+	if (e->running_push > 0) {
+		return false;
+	}
+	return e->running == 0 || !is_push(e->r->stages[e->heap[0]].def);
+}
+
 static void launch(struct engine *e, size_t i)
 {
 	struct stage_run *s = &e->r->stages[i];
@@ -1034,6 +1055,7 @@ static void launch(struct engine *e, size_t i)
 	};
 	s->n_attempts = attempt;
 	e->running++;
+	e->running_push += is_push(def);
 
 	if (epoll_add(e->ep, stage_proc_pidfd(proc), EV_PIDFD, i) < 0 ||
 	    epoll_add(e->ep, x->out_fd, EV_PIPE, i) < 0) {
@@ -1205,6 +1227,7 @@ static void attempt_done(struct engine *e, size_t i)
 	free(x);
 	s->exec = NULL;
 	e->running--;
+	e->running_push -= is_push(def);
 
 	collect_outbox(e, i);
 	json_decref(s->result);
@@ -1475,7 +1498,8 @@ static void loop(struct engine *e)
 	unsigned jobs = e->r->jobs;
 	for (;;) {
 		propagate(e);
-		while (!e->cancelling && e->heap_n > 0 && e->running < jobs && !e->fatal) {
+		while (!e->cancelling && e->heap_n > 0 && e->running < jobs && !e->fatal &&
+		       may_start(e)) {
 			launch(e, heap_pop(e));
 			propagate(e);
 		}

@@ -334,6 +334,69 @@ Test(image, a_pipeline_pushes_through_its_container_push_stage)
 	free(ws);
 }
 
+static const char *stage_time(json_t *rep, const char *stage, const char *key)
+{
+	const char *t = json_string_value(json_object_get(tu_report_stage(rep, stage), key));
+	cr_assert_not_null(t, "%s has no %s", stage, key);
+	return t;
+}
+
+/* A push runs alone. It scans the files it will put into the image, then reads them again
+ * to build it: a stage running beside it (one it does not need) could write a secret into
+ * them in between. So it waits for the stages running when it is ready, and nothing starts
+ * while it runs. (Times are RFC 3339 UTC with milliseconds: they compare as strings.) */
+Test(image, a_push_runs_alone)
+{
+	tr_registry_start(&reg, TR_BASIC, "ci", "pipeline-Secret-42", NULL);
+	tu_write(work, "ws/.runner.yml",
+		 "version: 1\n"
+		 "env:\n  REGISTRY_ADDR: \"\"\n"
+		 "stages:\n"
+		 "  build:\n"
+		 "    run: mkdir -p build && echo app > build/app\n"
+		 "  racer:\n"
+		 "    run: sleep 3 && mkdir -p build && echo late > build/late.txt\n"
+		 "  image:\n"
+		 "    needs: [build]\n"
+		 "    uses: container-push\n"
+		 "    ungated: \"the test is about scheduling\"\n"
+		 "    secrets: [registry]\n"
+		 "    with:\n"
+		 "      add: { build/: /app/ }\n"
+		 "      image: ${REGISTRY_ADDR}/acme/alone\n"
+		 "      tags: [latest]\n"
+		 "      credentials: registry\n"
+		 "  tail:\n"
+		 "    needs: [build]\n"
+		 "    run: sleep 0.3\n");
+	setenv("RUNNER_SECRET_REGISTRY", "ci:pipeline-Secret-42", 1);
+	char *ws = path("ws");
+	char env[128];
+	snprintf(env, sizeof(env), "REGISTRY_ADDR=%s", reg.addr);
+	struct tu_result r = tu_runner_run(ws, "run", "-j", "4", "--env", env, NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	json_t *rep = tu_latest_report(ws);
+	const char *img_start = stage_time(rep, "image", "started_at");
+	const char *img_end = stage_time(rep, "image", "finished_at");
+	/* It waited for the racer, which started with the build and was still running. */
+	cr_assert_geq(strcmp(img_start, stage_time(rep, "racer", "finished_at")), 0,
+		      "the push started at %s, before the racer ended at %s", img_start,
+		      stage_time(rep, "racer", "finished_at"));
+	/* And the stage that became ready with it ran before or after it, not during. */
+	const char *tail_start = stage_time(rep, "tail", "started_at");
+	const char *tail_end = stage_time(rep, "tail", "finished_at");
+	cr_assert(strcmp(tail_end, img_start) <= 0 || strcmp(tail_start, img_end) >= 0,
+		  "tail ran %s..%s, the push %s..%s", tail_start, tail_end, img_start, img_end);
+	json_t *res = json_object_get(tu_report_stage(rep, "image"), "result");
+	cr_assert_str_eq(
+		json_string_value(json_object_get(tu_report_stage(rep, "image"), "status")),
+		"passed");
+	cr_assert_not_null(json_object_get(res, "digest"));
+	json_decref(rep);
+	free(ws);
+}
+
 /* What the image carries is scanned for secrets before it is built, every file of it: a
  * key in a `.env` the repository ignores (so the repository's secrets scan never sees it)
  * but that an `add` copies into the image blocks the push, and nothing is pushed. */
