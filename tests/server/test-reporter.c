@@ -74,16 +74,50 @@ static struct job_new push_job(const char *delivery, const char *ref, const char
 	return jn;
 }
 
+/* A queue, its configuration and the recording server, for one test. */
+struct fixture {
+	char *dir, *db;
+	struct ts_recorder *rec;
+	struct server_config *c;
+	struct store *s;
+};
+
+/* The recorder fails its first fail_first requests with 500. */
+static struct fixture fixture_start(unsigned fail_first)
+{
+	struct fixture f = { .dir = tu_tmpdir(), .rec = ts_recorder_start(fail_first) };
+	f.c = reporter_config(f.dir, f.rec);
+	cr_assert_geq(asprintf(&f.db, "%s/queue.db", f.dir), 0);
+	cr_assert_eq(store_open(f.db, &f.s), 0);
+	return f;
+}
+
+static void fixture_stop(struct fixture *f)
+{
+	store_close(f->s);
+	config_free(f->c);
+	ts_recorder_stop(f->rec);
+	free(f->db);
+	tu_rmdir(f->dir);
+	free(f->dir);
+}
+
+/* Deliver what the queue holds until the recorder has n calls and nothing more comes. */
+static void deliver(struct fixture *f, size_t n)
+{
+	struct reporter *rp;
+	cr_assert_eq(reporter_start(f->c, f->db, &rp), 0);
+	cr_assert_geq(ts_recorder_wait(f->rec, n, 30), n);
+	ts_sleep(0.2);
+	reporter_stop(rp);
+	cr_assert_eq(ts_recorder_count(f->rec), n, "each delivered exactly once");
+}
+
 Test(reporter, notification_and_statuses_are_delivered_with_retries, .timeout = 60)
 {
-	char *dir = tu_tmpdir();
-	struct ts_recorder *rec = ts_recorder_start(2);
-	struct server_config *c = reporter_config(dir, rec);
-
-	char *db;
-	cr_assert_geq(asprintf(&db, "%s/queue.db", dir), 0);
-	struct store *s;
-	cr_assert_eq(store_open(db, &s), 0);
+	struct fixture f = fixture_start(2);
+	struct store *s = f.s;
+	struct ts_recorder *rec = f.rec;
 	struct job_new jn = push_job("d-1", "refs/heads/main", "main", "");
 	cr_assert_eq(store_enqueue(s, &jn, 1, 1000), 0);
 	struct job j;
@@ -91,13 +125,8 @@ Test(reporter, notification_and_statuses_are_delivered_with_retries, .timeout = 
 	cr_assert_eq(store_finish(s, j.id, 1, JOB_BLOCKED, 3, NULL, notify_body, 1002), 1);
 	job_release(&j);
 
-	struct reporter *rp;
-	cr_assert_eq(reporter_start(c, db, &rp), 0);
 	/* queued, running, failure, notification: four calls, plus the two refused ones. */
-	cr_assert_geq(ts_recorder_wait(rec, 6, 30), 6);
-	ts_sleep(0.2);
-	reporter_stop(rp);
-	cr_assert_eq(ts_recorder_count(rec), 6, "each delivered exactly once after its retries");
+	deliver(&f, 6);
 
 	const char *want[] = { "queued", "queued", "queued", "running", "blocked", NULL };
 	for (size_t i = 0; i < 6; i++) {
@@ -123,13 +152,7 @@ Test(reporter, notification_and_statuses_are_delivered_with_retries, .timeout = 
 	cr_assert_eq(sc.outbox_pending, 0);
 	cr_assert_eq(sc.outbox_failed, 0);
 	cr_assert_eq(sc.by_state[JOB_BLOCKED], 1, "the result is untouched");
-
-	store_close(s);
-	config_free(c);
-	ts_recorder_stop(rec);
-	free(db);
-	tu_rmdir(dir);
-	free(dir);
+	fixture_stop(&f);
 }
 
 /* Run job_new to its end with state st; returns its id. */
@@ -149,27 +172,15 @@ static int64_t run_to(struct store *s, struct job_new *jn, enum job_state st, in
  * links to that run, which its description names, not to the run that posted it. */
 Test(reporter, a_status_decided_by_another_run_links_to_that_run, .timeout = 60)
 {
-	char *dir = tu_tmpdir();
-	struct ts_recorder *rec = ts_recorder_start(0);
-	struct server_config *c = reporter_config(dir, rec);
-	char *db;
-	cr_assert_geq(asprintf(&db, "%s/queue.db", dir), 0);
-	struct store *s;
-	cr_assert_eq(store_open(db, &s), 0);
+	struct fixture f = fixture_start(0);
 	struct job_new tag = push_job("d-tag", "refs/tags/v1", "", "v1");
 	struct job_new main = push_job("d-main", "refs/heads/main", "main", "");
-	int64_t tag_id = run_to(s, &tag, JOB_BLOCKED, 3, 1000);
-	run_to(s, &main, JOB_PASSED, 0, 2000);
-
-	struct reporter *rp;
-	cr_assert_eq(reporter_start(c, db, &rp), 0);
+	int64_t tag_id = run_to(f.s, &tag, JOB_BLOCKED, 3, 1000);
+	run_to(f.s, &main, JOB_PASSED, 0, 2000);
 	/* Three statuses each: queued, running, the end. */
-	cr_assert_geq(ts_recorder_wait(rec, 6, 30), 6);
-	ts_sleep(0.2);
-	reporter_stop(rp);
-	cr_assert_eq(ts_recorder_count(rec), 6);
+	deliver(&f, 6);
 	for (size_t i = 0; i < 6; i++) {
-		json_t *q = ts_recorder_get(rec, i);
+		json_t *q = ts_recorder_get(f.rec, i);
 		json_t *b = json_loads(json_string_value(json_object_get(q, "body")), 0, NULL);
 		cr_assert_not_null(b);
 		const char *state = json_string_value(json_object_get(b, "state"));
@@ -192,10 +203,5 @@ Test(reporter, a_status_decided_by_another_run_links_to_that_run, .timeout = 60)
 		json_decref(b);
 		json_decref(q);
 	}
-	store_close(s);
-	config_free(c);
-	ts_recorder_stop(rec);
-	free(db);
-	tu_rmdir(dir);
-	free(dir);
+	fixture_stop(&f);
 }
