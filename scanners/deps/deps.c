@@ -45,6 +45,7 @@ static const struct {
 	[DEP_CONAN_LOCK] = { "conan", parse_conan_lock },
 	[DEP_PUBSPEC_LOCK] = { "pub", parse_pubspec_lock },
 	[DEP_MIX_LOCK] = { "mix", parse_mix_lock },
+	[DEP_UV_LOCK] = { "uv", parse_uv_lock },
 };
 
 const char *dep_format_name(enum dep_format f)
@@ -88,6 +89,7 @@ int dep_format_detect(const char *filename, enum dep_format *out)
 		{ "conan.lock", DEP_CONAN_LOCK },
 		{ "pubspec.lock", DEP_PUBSPEC_LOCK },
 		{ "mix.lock", DEP_MIX_LOCK },
+		{ "uv.lock", DEP_UV_LOCK },
 	};
 	const char *base = strrchr(filename, '/');
 	base = base ? base + 1 : filename;
@@ -1084,8 +1086,8 @@ int deps_scan_paths_opts(struct dep_list *l, const char *root, const char *const
 				"name a lockfile (package-lock.json, yarn.lock, pnpm-lock.yaml, "
 				"requirements.txt, poetry.lock, Pipfile.lock, go.mod, Cargo.lock, "
 				"Gemfile.lock, composer.lock, pom.xml, gradle.lockfile, "
-				"packages.lock.json, conan.lock, pubspec.lock, mix.lock) or a "
-				"directory",
+				"packages.lock.json, conan.lock, pubspec.lock, mix.lock, uv.lock) "
+				"or a directory",
 				"%s is not a lockfile or manifest that runner reads", disp);
 			note_error(&w, -EINVAL);
 			continue;

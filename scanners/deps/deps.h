@@ -57,6 +57,7 @@ enum dep_format {
 	DEP_CONAN_LOCK,	   /* conan.lock */
 	DEP_PUBSPEC_LOCK,  /* pubspec.lock */
 	DEP_MIX_LOCK,	   /* mix.lock */
+	DEP_UV_LOCK,	   /* uv.lock */
 	DEP_FORMAT_COUNT,
 };
 

@@ -1,6 +1,6 @@
 /*
  * toml.c - a small, strict TOML reader for the lockfiles that use TOML (Cargo.lock,
- * poetry.lock): it turns a document into a jansson object tree.
+ * poetry.lock, uv.lock): it turns a document into a jansson object tree.
  *
  * What it reads: comments; bare, quoted and dotted keys; [table] and [[array of tables]]
  * headers (dotted, reopening the last element of an array of tables); basic, literal and

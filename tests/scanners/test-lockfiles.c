@@ -694,6 +694,7 @@ Test(lockfiles, detect_by_file_name)
 		{ "conan.lock", DEP_CONAN_LOCK },
 		{ "pubspec.lock", DEP_PUBSPEC_LOCK },
 		{ "mix.lock", DEP_MIX_LOCK },
+		{ "uv.lock", DEP_UV_LOCK },
 		/* The last path component decides. */
 		{ "web/app/package-lock.json", DEP_NPM_LOCK },
 		{ "/abs/path/to/Cargo.lock", DEP_CARGO_LOCK },
@@ -724,6 +725,7 @@ Test(lockfiles, detect_by_file_name)
 		"composer.json",
 		"build.gradle",
 		"go.sum",
+		"uv.toml",
 		"requirements.in",
 		"dev-requirements.txt",
 		"requirements.txt/x",
@@ -2831,4 +2833,172 @@ Test(lockfiles, pom_a_parent_profile_gives_unresolved_dependencies)
 	dep_list_release(&l);
 	tu_rmdir(dir);
 	free(dir);
+}
+
+/* ---------- uv.lock (a fixture of our own: tests/fixtures/uv) ---------- */
+
+/* Parse tests/fixtures/<rel> as f (display: its base name). */
+static int parse_own_fixture(struct dep_list *l, struct diag_list *dl, const char *rel,
+			     enum dep_format f)
+{
+	char *path = tu_fixture(rel);
+	const char *base = strrchr(rel, '/');
+	dep_list_init(l);
+	diag_list_init(dl, 20);
+	int r = deps_parse_file(l, path, base ? base + 1 : rel, f, dl);
+	free(path);
+	return r;
+}
+
+/* The first diagnostic of a parse that must fail: at line, saying says. */
+static void expect_parse_error(enum dep_format f, const char *display, const char *text,
+			       unsigned line, unsigned col, const char *says)
+{
+	struct dep_list l;
+	struct diag_list dl;
+	cr_expect_eq(parse_text(&l, &dl, f, display, text), -EINVAL, "%s", text);
+	cr_assert_geq(dl.n, 1, "%s", text);
+	cr_expect_str_eq(dl.v[0].file, display);
+	cr_expect_eq(dl.v[0].line, line, "line %u, not %u: %s\n%s", dl.v[0].line, line, dl.v[0].msg,
+		     text);
+	if (col) {
+		cr_expect_eq(dl.v[0].col, col, "col %u, not %u: %s", dl.v[0].col, col, dl.v[0].msg);
+	}
+	cr_expect(strstr(dl.v[0].msg, says), "'%s' not in '%s'", says, dl.v[0].msg);
+	cr_expect_eq(l.n, 0, "a file that fails contributes nothing");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
+
+/* Every package of the uv fixture at its [[package]] line (grep -n), with the git one's
+ * commit; the project and its workspace member (editable) are not packages. */
+Test(lockfiles, uv_lock_fixture)
+{
+	static const struct name_version_line want[] = {
+		{ "attrs", "24.2.0", 15 },
+		{ "certifi", "2024.8.30", 20 },
+		{ "charset-normalizer", "3.3.2", 29 },
+		{ "colorama", "0.4.6", 39 },
+		{ "exceptiongroup", "1.2.2", 48 },
+		{ "idna", "3.10", 57 },
+		{ "iniconfig", "2.0.0", 66 },
+		{ "local-plugin", "0.1.0", 75 },
+		{ "numpy", "2.0.2", 86 },
+		{ "numpy", "2.1.3", 98 },
+		{ "packaging", "24.1", 110 },
+		{ "pluggy", "1.5.0", 119 },
+		{ "pytest", "8.3.3", 128 },
+		{ "requests", "2.32.3", 145 },
+		{ "six", "1.16.0", 160 },
+		{ "tomli", "2.0.1", 171 },
+		{ "urllib3", "1.24.1", 180 },
+		{ "vendored-lib", "0.3.0", 240 },
+	};
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_own_fixture(&l, &dl, "uv/project/uv.lock", DEP_UV_LOCK), 0, "%s",
+		     dl.n ? dl.v[0].msg : "");
+	expect_exactly(&l, want, ARRAY_SIZE(want), "uv.lock");
+	for (size_t i = 0; i < l.n; i++) {
+		const struct dep *d = &l.v[i];
+		cr_expect_eq(d->eco, ECO_PYPI, "%s", d->name);
+		cr_expect_str_eq(d->file, "uv.lock");
+		if (str_eq(d->name, "attrs")) {
+			cr_expect(d->commit && str_eq(d->commit,
+						      "8d0c6b6b5f6a1c0e2b7a9f3e4d5c6b7a8f9e0d1c"),
+				  "%s", d->commit ? d->commit : "(none)");
+		} else {
+			cr_expect_null(d->commit, "%s", d->name);
+		}
+	}
+	cr_expect(!has_name(&l, "uv-fixture") && !has_name(&l, "uv-fixture-cli"));
+	cr_assert_eq(l.n_files, 1);
+	cr_expect_eq(l.files[0].format, DEP_UV_LOCK);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
+
+Test(lockfiles, uv_lock_sources_names_and_duplicates)
+{
+	static const char lock[] = "version = 1\n"
+				   "requires-python = \">=3.12\"\n"
+				   "\n"
+				   "[[package]]\n"
+				   "name = \"Typing_Extensions\"\n"
+				   "version = \"4.12.2\"\n"
+				   "source = { registry = \"https://pypi.org/simple\" }\n"
+				   "\n"
+				   "[[package]]\n"
+				   "name = \"typing-extensions\"\n"
+				   "version = \"4.12.2\"\n"
+				   "source = { registry = \"https://mirror.example/simple\" }\n"
+				   "\n"
+				   "[[package]]\n"
+				   "name = \"app\"\n"
+				   "source = { virtual = \".\" }\n"
+				   "\n"
+				   "[[package]]\n"
+				   "name = \"tool\"\n"
+				   "source = { directory = \"tools/tool\" }\n"
+				   "\n"
+				   "[[package]]\n"
+				   "name = \"jinja2\"\n"
+				   "version = \"2.8\"\n"
+				   "\n"
+				   "[package.source]\n"
+				   "registry = \"https://pypi.org/simple\"\n";
+	static const struct name_version_line want[] = {
+		{ "typing-extensions", "4.12.2", 4 },
+		{ "tool", "", 18 },
+		{ "jinja2", "2.8", 22 },
+	};
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_text(&l, &dl, DEP_UV_LOCK, "uv.lock", lock), 0, "%s",
+		     dl.n ? dl.v[0].msg : "");
+	expect_exactly(&l, want, ARRAY_SIZE(want), "uv.lock");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
+
+Test(lockfiles, uv_lock_errors_fail_closed)
+{
+#define PKG(body) "[[package]]\nname = \"a\"\n" body
+#define REG	  "source = { registry = \"https://pypi.org/simple\" }\n"
+	static const struct {
+		const char *text;
+		unsigned line, col;
+		const char *says;
+	} bad[] = {
+		/* Another lockfile version: uv bumps it for what older readers must not read. */
+		{ "# written by a future uv\nversion = 2\nrevision = 1\n\n" PKG(
+			  "version = \"1\"\n" REG),
+		  2, 0, "lockfile version 2, which runner does not read" },
+		{ "version = \"1\"\n", 1, 0, "not an integer" },
+		{ "requires-python = \">=3.12\"\n\n" PKG("version = \"1\"\n" REG), 1, 0,
+		  "no lockfile version" },
+		{ "version = 1\nrevision = \"3\"\n", 0, 0, "revision is not" },
+		{ "version = 1\n\n[[distribution]]\nname = \"a\"\nversion = \"1\"\n", 0, 0,
+		  "[[distribution]]" },
+		/* Packages that would not be read. */
+		{ "version = 1\n\n" PKG(REG), 3, 0, "has no version" },
+		{ "version = 1\n\n" PKG("version = \"1\"\n"), 3, 0, "no source table" },
+		{ "version = 1\n\n" PKG("version = \"1\"\nsource = { forge = \"x\" }\n"), 3, 0,
+		  "a kind runner does not read: forge" },
+		{ "version = 1\n\n" PKG("version = \"1\"\nsource = { registry = \"r\", git = "
+					"\"g\" }\n"),
+		  3, 0, "two sources" },
+		{ "version = 1\n\n[[package]]\nversion = \"1\"\n" REG, 3, 0, "without a name" },
+		{ "version = 1\n\n" PKG("version = 1\n" REG), 3, 0, "not a string" },
+		{ "version = 1\npackage = 3\n", 0, 0, "not an array of tables" },
+		/* TOML errors: line and column. */
+		{ "version = 1\n\n[[package]]\nname = \"a\nversion = \"1\"\n", 4, 0,
+		  "not valid TOML" },
+	};
+#undef PKG
+#undef REG
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		expect_parse_error(DEP_UV_LOCK, "py/uv.lock", bad[i].text, bad[i].line, bad[i].col,
+				   bad[i].says);
+	}
 }
