@@ -46,6 +46,7 @@ static const struct {
 	[DEP_PUBSPEC_LOCK] = { "pub", parse_pubspec_lock },
 	[DEP_MIX_LOCK] = { "mix", parse_mix_lock },
 	[DEP_UV_LOCK] = { "uv", parse_uv_lock },
+	[DEP_BUN_LOCK] = { "bun", parse_bun_lock },
 };
 
 const char *dep_format_name(enum dep_format f)
@@ -90,6 +91,7 @@ int dep_format_detect(const char *filename, enum dep_format *out)
 		{ "pubspec.lock", DEP_PUBSPEC_LOCK },
 		{ "mix.lock", DEP_MIX_LOCK },
 		{ "uv.lock", DEP_UV_LOCK },
+		{ "bun.lock", DEP_BUN_LOCK },
 	};
 	const char *base = strrchr(filename, '/');
 	base = base ? base + 1 : filename;
@@ -908,6 +910,22 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/*
+ * bun's binary lockfile, which runner does not read: bun reads the text bun.lock instead
+ * when both are there (so does the scan), but one alone would leave every package of the
+ * project unchecked.
+ */
+#define BUN_LOCKB "bun.lockb"
+
+static void refuse_bun_lockb(struct diag_list *dl, const char *disp)
+{
+	diag_error(dl, disp, 0, 0, "once bun.lock is committed, bun.lockb can be deleted",
+		   "%s is bun's binary lockfile, which runner cannot read, and there is no "
+		   "bun.lock beside it: commit the text lockfile bun.lock (bun 1.2 and later "
+		   "write it by default, older ones with `bun install --save-text-lockfile`)",
+		   disp);
+}
+
 /* only_listed: inside a skipped directory, entered for the must_scan entries below it. */
 static void walk_dir(struct walk *w, const char *path, unsigned depth, bool only_listed)
 {
@@ -943,11 +961,19 @@ static void walk_dir(struct walk *w, const char *path, unsigned depth, bool only
 	if (n > 1) {
 		qsort(names, n, sizeof(*names), cmp_names);
 	}
+	const char *text_lock = "bun.lock";
+	bool bun_lock = bsearch(&text_lock, names, n, sizeof(*names), cmp_names) != NULL;
 	for (size_t i = 0; i < n; i++) {
 		char *sub = xasprintf("%s/%s", path, names[i]);
 		struct stat st;
 		if (lstat(sub, &st) == 0) {
 			const char *rel = display_path(w, sub);
+			if (!S_ISDIR(st.st_mode) && str_eq(names[i], BUN_LOCKB) && !bun_lock &&
+			    (!only_listed ||
+			     walk_listed(w->o->must_scan, w->o->n_must_scan, rel, false))) {
+				refuse_bun_lockb(w->dl, rel);
+				note_error(w, -EINVAL);
+			}
 			if (S_ISDIR(st.st_mode)) {
 				bool skip = only_listed || skipped_dir(w, names[i]);
 				if (vcs_dir(names[i])) {
@@ -1080,14 +1106,32 @@ int deps_scan_paths_opts(struct dep_list *l, const char *root, const char *const
 			note_error(&w, -EINVAL);
 			continue;
 		}
+		if (str_eq(base ? base + 1 : paths[i], BUN_LOCKB)) {
+			char *text_lock = xasprintf(
+				"%.*sbun.lock", base ? (int)(base + 1 - paths[i]) : 0, paths[i]);
+			struct stat tl;
+			if (lstat(text_lock, &tl) == 0) {
+				diag_error(
+					dl, disp, 0, 0,
+					"name the bun.lock beside it, or the directory",
+					"%s is bun's binary lockfile, which runner does not read "
+					"(bun reads the bun.lock beside it)",
+					disp);
+			} else {
+				refuse_bun_lockb(dl, disp);
+			}
+			free(text_lock);
+			note_error(&w, -EINVAL);
+			continue;
+		}
 		if (dep_format_detect(paths[i], &f) < 0) {
 			diag_error(
 				dl, disp, 0, 0,
 				"name a lockfile (package-lock.json, yarn.lock, pnpm-lock.yaml, "
 				"requirements.txt, poetry.lock, Pipfile.lock, go.mod, Cargo.lock, "
 				"Gemfile.lock, composer.lock, pom.xml, gradle.lockfile, "
-				"packages.lock.json, conan.lock, pubspec.lock, mix.lock, uv.lock) "
-				"or a directory",
+				"packages.lock.json, conan.lock, pubspec.lock, mix.lock, uv.lock, "
+				"bun.lock) or a directory",
 				"%s is not a lockfile or manifest that runner reads", disp);
 			note_error(&w, -EINVAL);
 			continue;

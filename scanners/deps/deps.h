@@ -58,6 +58,7 @@ enum dep_format {
 	DEP_PUBSPEC_LOCK,  /* pubspec.lock */
 	DEP_MIX_LOCK,	   /* mix.lock */
 	DEP_UV_LOCK,	   /* uv.lock */
+	DEP_BUN_LOCK,	   /* bun.lock (the text lockfile; bun.lockb is refused) */
 	DEP_FORMAT_COUNT,
 };
 

@@ -189,5 +189,6 @@ int parse_conan_lock(struct dep_ctx *c, const char *buf, size_t len);
 int parse_pubspec_lock(struct dep_ctx *c, const char *buf, size_t len);
 int parse_mix_lock(struct dep_ctx *c, const char *buf, size_t len);
 int parse_uv_lock(struct dep_ctx *c, const char *buf, size_t len);
+int parse_bun_lock(struct dep_ctx *c, const char *buf, size_t len);
 
 #endif

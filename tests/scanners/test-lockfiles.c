@@ -695,6 +695,7 @@ Test(lockfiles, detect_by_file_name)
 		{ "pubspec.lock", DEP_PUBSPEC_LOCK },
 		{ "mix.lock", DEP_MIX_LOCK },
 		{ "uv.lock", DEP_UV_LOCK },
+		{ "bun.lock", DEP_BUN_LOCK },
 		/* The last path component decides. */
 		{ "web/app/package-lock.json", DEP_NPM_LOCK },
 		{ "/abs/path/to/Cargo.lock", DEP_CARGO_LOCK },
@@ -725,6 +726,7 @@ Test(lockfiles, detect_by_file_name)
 		"composer.json",
 		"build.gradle",
 		"go.sum",
+		"bun.lockb", /* bun's binary lockfile: refused by the walk, never parsed */
 		"uv.toml",
 		"requirements.in",
 		"dev-requirements.txt",
@@ -2835,7 +2837,7 @@ Test(lockfiles, pom_a_parent_profile_gives_unresolved_dependencies)
 	free(dir);
 }
 
-/* ---------- uv.lock (a fixture of our own: tests/fixtures/uv) ---------- */
+/* ---------- uv.lock and bun.lock (fixtures of our own: tests/fixtures/uv, bun) ---------- */
 
 /* Parse tests/fixtures/<rel> as f (display: its base name). */
 static int parse_own_fixture(struct dep_list *l, struct diag_list *dl, const char *rel,
@@ -3001,4 +3003,178 @@ Test(lockfiles, uv_lock_errors_fail_closed)
 		expect_parse_error(DEP_UV_LOCK, "py/uv.lock", bad[i].text, bad[i].line, bad[i].col,
 				   bad[i].says);
 	}
+}
+
+/* Every package of the bun fixture (written by bun 1.4.5) at its key's line: the alias
+ * as the package it names, the nested copy of ms, the tarball with its URL, the file:
+ * directory without a version; the workspace is not a package. */
+Test(lockfiles, bun_lock_fixture)
+{
+	static const struct name_version_line want[] = {
+		{ "@sindresorhus/is", "4.6.0", 33 },
+		{ "debug", "2.6.9", 37 },
+		{ "is-number", "7.0.0", 39 },
+		{ "left-pad", "1.3.0", 41 },
+		{ "local-lib", "", 43 },
+		{ "lodash", "4.17.20", 45 },
+		{ "lodash", "4.17.21", 47 },
+		{ "minimist", "1.2.5", 49 },
+		{ "ms", "2.1.3", 51 },
+		{ "left-pad", "https://registry.npmjs.org/left-pad/-/left-pad-1.1.3.tgz", 53 },
+		{ "ms", "2.0.0", 55 },
+	};
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_own_fixture(&l, &dl, "bun/project/bun.lock", DEP_BUN_LOCK), 0, "%s",
+		     dl.n ? dl.v[0].msg : "");
+	expect_exactly(&l, want, ARRAY_SIZE(want), "bun.lock");
+	for (size_t i = 0; i < l.n; i++) {
+		cr_expect_eq(l.v[i].eco, ECO_NPM, "%s", l.v[i].name);
+		cr_expect_null(l.v[i].commit, "%s", l.v[i].name);
+	}
+	cr_expect(!has_name(&l, "app") && !has_name(&l, "lodash-latest") &&
+		  !has_name(&l, "pad-tarball"));
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
+
+/* bun.lock is JSONC: comments (with quotes, commas and brackets in them) and trailing
+ * commas are read as bun reads them, "//" in a string stays; git packages keep their
+ * commit; copies of one name@version are one package, on the first line. */
+Test(lockfiles, bun_lock_jsonc_git_aliases_and_copies)
+{
+	static const char lock[] =
+		"// bun.lock, \"edited\" by hand, {\n"
+		"{\n"
+		"  \"lockfileVersion\": 1, /* \"packages\": { \"evil\": [\"evil@1.0.0\"] }, */\n"
+		"  \"workspaces\": { \"\": { \"name\": \"w\", }, },\n"
+		"  \"packages\": {\n"
+		"    \"os\": [\"os@0.1.2\", \"\", { \"os\": [\"linux\",], \"cpu\": [\"x64\"] }, "
+		"\"sha512-x\",],\n"
+		"    /* a comment over\n"
+		"       two lines ] */\n"
+		"    \"cpu\": [\"cpu@1.0.0\", \"https://npm.example//registry/\", {}, "
+		"\"sha512-y\"],\n"
+		"    \"a/os\": [\"os@0.1.2\", \"\", {}, \"sha512-x\"], // the same package\n"
+		"    \"g\": [\"g@github:owner/g#1a2b3c4\", {}, \"owner-g-1a2b3c4\"],\n"
+		"    \"h\": "
+		"[\"@s/h@git+https://git.example/h.git#0123456789abcdef0123456789abcdef01234567\", "
+		"{}, \"0123456789abcdef0123456789abcdef01234567\"],\n"
+		"    \"old\": [\"old@npm:@s/real@2.0.0\", \"\", {}, \"sha512-z\"],\n"
+		"    \"w\": [\"w@root:\", {}],\n"
+		"    \"l\": [\"l@link:../l\", {}],\n"
+		"    \"t\": [\"t@./vendor/t-1.0.0.tgz\", {}],\n"
+		"  },\n"
+		"}\n";
+	static const struct name_version_line want[] = {
+		{ "os", "0.1.2", 6 }, { "cpu", "1.0.0", 9 },	  { "g", "", 11 },
+		{ "@s/h", "", 12 },   { "@s/real", "2.0.0", 13 }, { "l", "", 15 },
+		{ "t", "", 16 },
+	};
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_text(&l, &dl, DEP_BUN_LOCK, "bun.lock", lock), 0, "%s",
+		     dl.n ? dl.v[0].msg : "");
+	expect_exactly(&l, want, ARRAY_SIZE(want), "bun.lock");
+	cr_expect(!has_name(&l, "evil") && !has_name(&l, "w"));
+	const struct dep *g = find_dep(&l, "g", ""), *h = find_dep(&l, "@s/h", "");
+	cr_expect(g && g->commit && str_eq(g->commit, "1a2b3c4"));
+	cr_expect(h && h->commit && str_eq(h->commit, "0123456789abcdef0123456789abcdef01234567"));
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
+
+Test(lockfiles, bun_lock_errors_fail_closed)
+{
+	static const struct {
+		const char *text;
+		unsigned line, col;
+		const char *says;
+	} bad[] = {
+		/* Versions bun has not written (yet). */
+		{ "{\n  \"lockfileVersion\": 4,\n  \"packages\": {},\n}\n", 2, 0,
+		  "lockfileVersion 4, which runner does not read" },
+		{ "{\n  \"packages\": {},\n  \"lockfileVersion\": \"1\",\n}\n", 3, 0,
+		  "lockfileVersion that is not an integer" },
+		{ "{\n  \"packages\": {},\n}\n", 1, 1, "no lockfileVersion" },
+		{ "{ \"lockfileVersion\": 1 }\n", 0, 0, "no \"packages\" object" },
+		{ "{ \"lockfileVersion\": 1,\n  \"packages\": [] }\n", 2, 0,
+		  "\"packages\" is not an object" },
+		{ "[1]\n", 1, 1, "the top level is not an object" },
+		/* Entries that cannot be read. */
+		{ "{ \"lockfileVersion\": 1, \"packages\": {\n  \"a\": [\"a@1.0.0\"],\n"
+		  "  \"b\": {\"version\": \"1.0.0\"},\n} }\n",
+		  3, 0, "packages[\"b\"] is not an array" },
+		{ "{ \"lockfileVersion\": 1, \"packages\": {\n\n  \"a\": [\"a\", \"\", {}],\n} }\n",
+		  3, 0, "is not name@version" },
+		{ "{ \"lockfileVersion\": 1, \"packages\": {\n  \"a\": [\"a@\"],\n} }\n", 2, 0,
+		  "is not name@version" },
+		{ "{ \"lockfileVersion\": 1, \"packages\": {\n  \"a\": [\"a@npm:b\"],\n} }\n", 2, 0,
+		  "the alias" },
+		/* A key given twice: jansson would keep one of them. */
+		{ "{ \"lockfileVersion\": 1, \"packages\": {\n  \"a\": [\"a@1.0.0\"],\n"
+		  "  \"a\": [\"a@0.0.1\"],\n} }\n",
+		  3, 0, "duplicate object key" },
+		/* JSONC: an unclosed comment at its start, JSON errors at theirs, and only a
+		 * comma after a value is a trailing one. */
+		{ "{ \"lockfileVersion\": 1,\n  \"packages\": {} /* no end\n}\n", 2, 18,
+		  "a comment that is not closed" },
+		{ "{ \"lockfileVersion\": 1,\n  // \"x\" \n  \"packages\": {,},\n}\n", 3, 0,
+		  "not valid JSON" },
+		{ "{ \"lockfileVersion\": 1,\n  \"packages\": { \"a\": [\"a@1.0.0\",,], },\n}\n", 2,
+		  0, "not valid JSON" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		expect_parse_error(DEP_BUN_LOCK, "web/bun.lock", bad[i].text, bad[i].line,
+				   bad[i].col, bad[i].says);
+	}
+}
+
+/* bun's binary bun.lockb is not read: alone it is an error (every package of the project
+ * would pass unchecked), beside a bun.lock (which bun reads then) it is passed over. */
+Test(lockfiles, bun_lockb_alone_fails_closed)
+{
+	static const char bun_lock[] =
+		"{\n  \"lockfileVersion\": 1,\n  \"packages\": {\n"
+		"    \"ms\": [\"ms@2.1.3\", \"\", {}, \"sha512-x\"],\n  }\n}\n";
+	char *dir = tu_tmpdir();
+	tu_write(dir, "old/bun.lockb", "#!/usr/bin/env bun\nbun-lockfile-format-v0\n");
+	tu_write(dir, "old/package.json", "{}\n");
+	tu_write(dir, "both/bun.lockb", "#!/usr/bin/env bun\nbun-lockfile-format-v0\n");
+	tu_write(dir, "both/bun.lock", bun_lock);
+	tu_write(dir, "node_modules/x/bun.lockb", "\n");
+	struct dep_list l;
+	struct diag_list dl;
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	const char *paths[] = { dir };
+	cr_expect_eq(deps_scan_paths(&l, dir, paths, 1, &dl), -EINVAL);
+	cr_assert_eq(dl.n, 1, "%zu diagnostics", dl.n);
+	cr_expect_str_eq(dl.v[0].file, "old/bun.lockb");
+	cr_expect(strstr(dl.v[0].msg, "bun's binary lockfile"), "%s", dl.v[0].msg);
+	cr_expect(strstr(dl.v[0].msg, "--save-text-lockfile"), "%s", dl.v[0].msg);
+	cr_assert_eq(l.n_files, 1);
+	cr_expect_str_eq(l.files[0].path, "both/bun.lock");
+	expect_line(&l, "ms", "2.1.3", "both/bun.lock", 4);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+
+	/* Named explicitly: an error too, which says where the text lockfile is. */
+	for (int i = 0; i < 2; i++) {
+		dep_list_init(&l);
+		diag_list_init(&dl, 20);
+		char *p = tu_strf("%s/%s/bun.lockb", dir, i ? "both" : "old");
+		const char *one[] = { p };
+		cr_expect_eq(deps_scan_paths(&l, dir, one, 1, &dl), -EINVAL);
+		cr_assert_eq(dl.n, 1);
+		cr_expect(strstr(dl.v[0].msg, i ? "reads the bun.lock beside it"
+						: "there is no bun.lock beside it"),
+			  "%s", dl.v[0].msg);
+		cr_expect_eq(l.n_files, 0);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+		free(p);
+	}
+	tu_rmdir(dir);
+	free(dir);
 }
