@@ -1885,3 +1885,80 @@ Test(depscan, lockfile_names_neither_hide_nor_forge_lines)
 	tu_result_free(&r);
 	free(proj);
 }
+
+/* The findings of a scan's JSON output, "rule name version file:line" one to a line. */
+static char *findings_text(json_t *doc)
+{
+	char *out = strdup("");
+	size_t i;
+	json_t *f;
+	json_array_foreach(json_object_get(doc, "findings"), i, f)
+	{
+		json_t *pkg = json_object_get(f, "package");
+		char *next = tu_strf("%s%s %s %s %s:%lld\n", out,
+				     json_string_value(json_object_get(f, "rule_id")),
+				     json_string_value(json_object_get(pkg, "name")),
+				     json_string_value(json_object_get(pkg, "version")),
+				     json_string_value(json_object_get(f, "file")),
+				     (long long)json_integer_value(json_object_get(f, "line")));
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
+/* A project locked only by uv, or only by bun, is checked: urllib3 1.24.1 in the uv.lock
+ * fixture (PYSEC-2019-133) and lodash 4.17.20 in the bun.lock that bun 1.4.5 wrote
+ * (GHSA-35jh-r3h4-6jhm) block, each at its lockfile's line; lodash 4.17.21 (an alias) is
+ * not affected. A bun.lockb alone fails the scan (exit 4) with the way out. */
+Test(depscan, uv_lock_and_bun_lock_are_checked)
+{
+	char *pypi = tu_fixture("osv/pypi"), *npm = tu_fixture("osv/npm");
+	struct tu_result r = tu_runner_run(ws, "db", "import", "--db", db, pypi, npm, NULL);
+	cr_assert_eq(r.status, 0, "db import: %s", r.err);
+	tu_result_free(&r);
+	const char *src = getenv("RUNNER_SOURCE_ROOT");
+	cr_assert_not_null(src);
+	char *cmd = tu_strf("cp -r '%s/tests/fixtures/uv/project' '%s/uv' && "
+			    "cp -r '%s/tests/fixtures/bun/project' '%s/bun'",
+			    src, ws, src, ws);
+	cr_assert_eq(system(cmd), 0);
+	free(cmd);
+
+	char *dir = tu_strf("%s/uv", ws);
+	int status;
+	json_t *doc = scan_json(dir, NULL, &status);
+	char *text = findings_text(doc);
+	cr_expect_eq(status, 3, "%s", text);
+	cr_expect(strstr(text, "PYSEC-2019-133 urllib3 1.24.1 uv.lock:180\n"), "%s", text);
+	cr_expect_eq(json_integer_value(json_object_get(json_object_get(doc, "stats"), "packages")),
+		     18);
+	free(text);
+	json_decref(doc);
+	free(dir);
+
+	dir = tu_strf("%s/bun", ws);
+	doc = scan_json(dir, NULL, &status);
+	text = findings_text(doc);
+	cr_expect_eq(status, 3, "%s", text);
+	cr_expect(strstr(text, "GHSA-35jh-r3h4-6jhm lodash 4.17.20 bun.lock:45\n"), "%s", text);
+	cr_expect_null(strstr(text, "lodash 4.17.21"), "%s", text);
+	cr_expect_eq(json_integer_value(json_object_get(json_object_get(doc, "stats"), "packages")),
+		     11);
+	free(text);
+	json_decref(doc);
+
+	/* The binary lockfile alone: an error, not "no lockfile" and not a pass. */
+	char *lock = tu_strf("%s/bun.lock", dir);
+	cr_assert_eq(unlink(lock), 0);
+	tu_write(dir, "bun.lockb", "#!/usr/bin/env bun\nbun-lockfile-format-v0\n");
+	r = tu_runner_run(dir, "scan", "deps", "--db", db, NULL);
+	cr_expect_eq(r.status, 4, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.err, "bun.lockb is bun's binary lockfile"), "%s", r.err);
+	cr_expect(strstr(r.err, "bun install --save-text-lockfile"), "%s", r.err);
+	tu_result_free(&r);
+	free(lock);
+	free(dir);
+	free(pypi);
+	free(npm);
+}
