@@ -463,12 +463,18 @@ int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *er
 	rc = deps_scan_paths_opts(&r->deps, o->root, o->paths, o->n_paths, o->walk, &r->diags);
 	if (rc < 0) {
 		osvdb_close(db);
+		/* The first error, with its hint (what to do about it). */
 		const struct diag *d = r->diags.n ? &r->diags.v[0] : NULL;
+		const char *hint_sep = d && d->hint ? " (" : "";
+		const char *hint = d && d->hint ? d->hint : "";
+		const char *hint_end = d && d->hint ? ")" : "";
 		if (d && d->line) {
-			return errf(err, errlen, -EBADMSG, "%s:%u: %s", d->file ? d->file : "?",
-				    d->line, d->msg);
+			return errf(err, errlen, -EBADMSG, "%s:%u: %s%s%s%s",
+				    d->file ? d->file : "?", d->line, d->msg, hint_sep, hint,
+				    hint_end);
 		}
-		return errf(err, errlen, -EBADMSG, "%s", d ? d->msg : "cannot read the lockfiles");
+		return errf(err, errlen, -EBADMSG, "%s%s%s%s",
+			    d ? d->msg : "cannot read the lockfiles", hint_sep, hint, hint_end);
 	}
 	if (r->deps.n_files == 0) {
 		osvdb_close(db);
