@@ -309,8 +309,9 @@ static int parse_opts(enum rule_kind kind, const json_t *with, bool cli, struct 
 	json_t *v;
 	json_object_foreach((json_t *)with, k, v)
 	{
-		/* rules_root is the runner's, never a pipeline's (validation refuses it). */
-		if (!key_known(kind, k) && !str_eq(k, "rules_root")) {
+		/* rules_root and nothing_ok are the runner's, never a pipeline's (validation
+		 * refuses them). */
+		if (!key_known(kind, k) && !str_eq(k, "rules_root") && !str_eq(k, "nothing_ok")) {
 			snprintf(err, errlen, "unknown key '%.60s'", k);
 			return -EINVAL;
 		}
@@ -641,7 +642,10 @@ int secscan_run(enum rule_kind kind, struct stage_worker *w)
 		opts_release(&o);
 		return fail(w, NULL, "invalid %s configuration: %s", kind_word(kind), err);
 	}
-	return scan_with(kind, w, o, false);
+	/* The runner's scan of the files a range of commits brings (runner/histscan.c): those
+	 * may be binaries alone, and no file at all was missed for that. */
+	bool nothing_ok = !cli && json_is_true(json_object_get(w->with, "nothing_ok"));
+	return scan_with(kind, w, o, nothing_ok);
 }
 
 int secscan_paths(struct stage_worker *w, const char *const *paths, size_t n, json_t *result)

@@ -15,6 +15,9 @@
  *   timeout        the scan's own deadline (a duration); passing it is an error
  *   allowlist      secrets only: {paths: [globs], regexes: [PCRE2]} for test fixtures
  *   fail-on, allow, baseline   the gate (stages/gate.h)
+ * and two keys only the runner sets (a pipeline's validation refuses them): rules_root
+ * (where relative `rules` are read: a fork's base branch) and nothing_ok (true: a scan
+ * that finds no text file passes; the files a range of commits brings, runner/histscan.h).
  *
  * Fail closed: an invalid configuration, an unreadable path, invalid rules, a scan error,
  * the deadline, or nothing scanned at all makes the result an error (STAGE_EXIT_ERROR) with
