@@ -1,0 +1,95 @@
+/*
+ * githistory.h - what a range of commits brings into a repository's history: the blobs
+ * that its commits add or change, each once, with the commits and paths that brought it.
+ *
+ * For `runner scan secrets --history` (and the pre-push hook): a secret committed and
+ * removed again within one push is in none of the pushed trees' tips, but it is in the
+ * history the remote keeps. The range is TIP, minus everything reachable from BASE (when
+ * given) and from the remote-tracking refs of one remote (refs/remotes/NAME/..., when
+ * given). A commit's new blobs are those of its tree that differ from its parent's at the
+ * same path (every file of a root commit); for a merge, those that differ from every
+ * parent's (what the merge itself wrote: a conflict resolution, an "evil" merge). Blobs of
+ * regular files, executables and symbolic links (a link's target is its blob) count;
+ * submodules do not (their content is another repository's). A blob is listed once
+ * however many commits or paths bring it.
+ *
+ * Caps: commits, blobs and their total size (from object headers: nothing is inflated to
+ * count). Past one the collection stops with -E2BIG and a diagnostic naming the cap: the
+ * caller fails closed, it never scans part of the range. Commit objects and root trees
+ * are checked against the export's caps (gitexport.h) before they are read.
+ */
+#ifndef RUNNER_GITHISTORY_H
+#define RUNNER_GITHISTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct diag_list;
+struct hmap;
+
+/* Default caps: commits per range; blobs and bytes as for one exported commit. */
+#define GITHISTORY_MAX_COMMITS 10000
+/* Places (commit and path) remembered per blob, for reports; more are only counted. */
+#define GITHISTORY_MAX_PLACES 8
+
+struct githistory_range {
+	const char *tip;	/* a revision (a commit id, a branch, a tag) */
+	const char *base;	/* NULL, or a revision whose history is left out */
+	const char *not_remote; /* NULL, or a remote whose tracking refs' history is left out */
+};
+
+struct githistory_limits {
+	size_t max_commits;
+	size_t max_blobs;
+	uint64_t max_bytes;
+};
+
+struct githistory_place {
+	char commit[41];
+	char *path; /* as the tree has it: any bytes but NUL and '/' as the separator */
+};
+
+struct githistory_blob {
+	char id[41];
+	uint64_t size;
+	struct githistory_place places[GITHISTORY_MAX_PLACES];
+	size_t n_places;
+	size_t more_places; /* places beyond GITHISTORY_MAX_PLACES */
+};
+
+struct githistory {
+	char *repo_dir; /* the repository's git directory (for githistory_write) */
+	char tip[41], base[41];
+	size_t n_commits;
+	struct githistory_blob **blobs; /* in the order they were found, oldest commit first */
+	size_t n_blobs, cap_blobs;
+	uint64_t bytes;
+	struct hmap *by_id;
+};
+
+/*
+ * Collect the blobs of range r in the repository containing dir (searched upwards).
+ * skip (may be NULL) leaves out a place by its path (an allowlisted or excluded one): a
+ * blob with no other place is not listed. Returns 0; -ENOENT when dir is not in a
+ * repository or a revision does not name a commit (usage errors); -E2BIG past a cap;
+ * -EIO when an object cannot be read. A diagnostic says what went wrong.
+ */
+int githistory_collect(const char *dir, const struct githistory_range *r,
+		       const struct githistory_limits *lim,
+		       bool (*skip)(void *ud, const char *path), void *ud, struct githistory *out,
+		       struct diag_list *dl);
+
+/*
+ * Write every blob of h to dest (an existing empty directory) as a regular file named
+ * after its id, dest/ab/cdef... (the first two hex digits a directory), byte for byte.
+ * Returns 0 or -errno with a diagnostic.
+ */
+int githistory_write(const struct githistory *h, const char *dest, struct diag_list *dl);
+
+/* The blob a file written by githistory_write() holds ("ab/cdef..."), or NULL. */
+const struct githistory_blob *githistory_blob_of_file(const struct githistory *h, const char *rel);
+
+void githistory_release(struct githistory *h);
+
+#endif

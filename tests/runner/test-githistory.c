@@ -1,0 +1,375 @@
+/*
+ * test-githistory.c - the blobs a range of commits brings, from real repositories made
+ * with git: each blob once with every commit and path that brought it, ranges and the
+ * remote-tracking refs left out, merges (only what the merge itself wrote), links in and
+ * submodules out, each cap failing the whole collection, and the files written back.
+ */
+#include <criterion/criterion.h>
+
+#include "diag.h"
+#include "githistory.h"
+#include "util.h"
+#include "testutil.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GIT "git -c user.email=t@example.com -c user.name=t -c init.defaultBranch=main"
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+	char *cmd;
+	va_list ap;
+	va_start(ap, fmt);
+	cr_assert_geq(vasprintf(&cmd, fmt, ap), 0);
+	va_end(ap);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	free(cmd);
+}
+
+/* The first line a shell command prints (formatted like sh()). */
+static char *sh_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *sh_out(const char *fmt, ...)
+{
+	char *cmd;
+	va_list ap;
+	va_start(ap, fmt);
+	cr_assert_geq(vasprintf(&cmd, fmt, ap), 0);
+	va_end(ap);
+	FILE *p = popen(cmd, "r");
+	char buf[256] = "";
+	cr_assert_not_null(p);
+	if (!fgets(buf, sizeof(buf), p)) {
+		buf[0] = '\0';
+	}
+	cr_assert_eq(pclose(p), 0, "%s", cmd);
+	free(cmd);
+	buf[strcspn(buf, "\n")] = '\0';
+	return strdup(buf);
+}
+
+/* Write file in repo and commit everything; returns the commit. */
+static char *commit(const char *repo, const char *file, const char *content, const char *msg)
+{
+	if (file) {
+		tu_write(repo, file, content);
+	}
+	sh("cd '%s' && " GIT " add -A && " GIT " commit -q --allow-empty -m '%s'", repo, msg);
+	return sh_out("git -C '%s' rev-parse HEAD", repo);
+}
+
+static char *blob_id(const char *repo, const char *content)
+{
+	return sh_out("printf '%%s' '%s' | git -C '%s' hash-object --stdin", content, repo);
+}
+
+static const struct githistory_limits roomy = { 1000, 1000, 1u << 20 };
+
+static int collect(const char *repo, const char *tip, const char *base, const char *remote,
+		   const struct githistory_limits *lim, struct githistory *h, struct diag_list *dl)
+{
+	struct githistory_range r = { .tip = tip, .base = base, .not_remote = remote };
+	return githistory_collect(repo, &r, lim ? lim : &roomy, NULL, NULL, h, dl);
+}
+
+static const struct githistory_blob *find(const struct githistory *h, const char *id)
+{
+	for (size_t i = 0; i < h->n_blobs; i++) {
+		if (strcmp(h->blobs[i]->id, id) == 0) {
+			return h->blobs[i];
+		}
+	}
+	return NULL;
+}
+
+static bool has_place(const struct githistory_blob *b, const char *commit, const char *path)
+{
+	for (size_t i = 0; b && i < b->n_places; i++) {
+		if (strcmp(b->places[i].commit, commit) == 0 &&
+		    strcmp(b->places[i].path, path) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static const char *msg(const struct diag_list *dl)
+{
+	return dl->n ? dl->v[0].msg : "";
+}
+
+struct repo {
+	char *dir;
+	char *c1, *c2, *c3, *c4;
+};
+
+/* c1: a.txt (one), b.txt; c2: a.txt (two); c3: a.txt back to one; c4: c.txt, a copy of
+ * one, and b.txt removed. */
+static struct repo make_repo(void)
+{
+	struct repo r;
+	r.dir = tu_tmpdir();
+	sh(GIT " init -q '%s'", r.dir);
+	tu_write(r.dir, "b.txt", "bee");
+	r.c1 = commit(r.dir, "a.txt", "one", "c1");
+	r.c2 = commit(r.dir, "a.txt", "two", "c2");
+	r.c3 = commit(r.dir, "a.txt", "one", "c3");
+	sh("rm '%s/b.txt'", r.dir);
+	r.c4 = commit(r.dir, "c.txt", "one", "c4");
+	return r;
+}
+
+static void repo_free(struct repo *r)
+{
+	tu_rmdir(r->dir);
+	free(r->dir);
+	free(r->c1);
+	free(r->c2);
+	free(r->c3);
+	free(r->c4);
+}
+
+Test(githistory, each_blob_once_with_every_place_that_brought_it)
+{
+	struct repo r = make_repo();
+	char *one = blob_id(r.dir, "one"), *two = blob_id(r.dir, "two"),
+	     *bee = blob_id(r.dir, "bee");
+	struct githistory h;
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	cr_assert_eq(collect(r.dir, "HEAD", NULL, NULL, NULL, &h, &dl), 0, "%s", msg(&dl));
+	cr_expect_eq(h.n_commits, 4);
+	cr_expect_eq(h.n_blobs, 3, "one, two and bee, each once: %zu", h.n_blobs);
+	const struct githistory_blob *b = find(&h, one);
+	cr_assert_not_null(b);
+	cr_expect_eq(b->n_places, 3);
+	cr_expect(has_place(b, r.c1, "a.txt"));
+	cr_expect(has_place(b, r.c3, "a.txt"), "brought back by c3");
+	cr_expect(has_place(b, r.c4, "c.txt"), "copied by c4");
+	cr_expect_str_eq(b->places[0].commit, r.c1, "the oldest first");
+	cr_expect(has_place(find(&h, two), r.c2, "a.txt"));
+	cr_expect(has_place(find(&h, bee), r.c1, "b.txt"));
+	cr_expect_eq(h.bytes, 3 + 3 + 3);
+	cr_expect_str_eq(h.tip, r.c4);
+	githistory_release(&h);
+
+	/* BASE..TIP: what BASE reaches is left out; a removal brings nothing. */
+	cr_assert_eq(collect(r.dir, r.c4, r.c2, NULL, NULL, &h, &dl), 0, "%s", msg(&dl));
+	cr_expect_eq(h.n_commits, 2);
+	cr_expect_eq(h.n_blobs, 1);
+	b = find(&h, one);
+	cr_assert_not_null(b);
+	cr_expect_eq(b->n_places, 2);
+	cr_expect(has_place(b, r.c3, "a.txt"));
+	cr_expect(has_place(b, r.c4, "c.txt"));
+	cr_expect_str_eq(h.base, r.c2);
+	githistory_release(&h);
+
+	/* An empty range brings nothing. */
+	cr_assert_eq(collect(r.dir, r.c4, r.c4, NULL, NULL, &h, &dl), 0, "%s", msg(&dl));
+	cr_expect_eq(h.n_commits, 0);
+	cr_expect_eq(h.n_blobs, 0);
+	githistory_release(&h);
+	diag_list_release(&dl);
+	free(one);
+	free(two);
+	free(bee);
+	repo_free(&r);
+}
+
+/* --not-remote NAME leaves out what refs/remotes/NAME/... reach, and nothing else: a
+ * remote whose name starts the same is another remote. */
+Test(githistory, the_tracking_refs_of_one_remote_are_left_out)
+{
+	struct repo r = make_repo();
+	sh("git -C '%s' update-ref refs/remotes/origin/main '%s'", r.dir, r.c2);
+	sh("git -C '%s' update-ref refs/remotes/origin-old/main '%s'", r.dir, r.c4);
+	sh("git -C '%s' update-ref refs/heads/origin/trap '%s'", r.dir, r.c4);
+	struct githistory h;
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	cr_assert_eq(collect(r.dir, "HEAD", NULL, "origin", NULL, &h, &dl), 0, "%s", msg(&dl));
+	cr_expect_eq(h.n_commits, 2, "c3 and c4: %zu", h.n_commits);
+	githistory_release(&h);
+	cr_assert_eq(collect(r.dir, "HEAD", NULL, "origin-old", NULL, &h, &dl), 0, "%s", msg(&dl));
+	cr_expect_eq(h.n_commits, 0);
+	githistory_release(&h);
+	/* A remote without tracking refs leaves out nothing. */
+	cr_assert_eq(collect(r.dir, "HEAD", NULL, "elsewhere", NULL, &h, &dl), 0, "%s", msg(&dl));
+	cr_expect_eq(h.n_commits, 4);
+	githistory_release(&h);
+	diag_list_release(&dl);
+	repo_free(&r);
+}
+
+/* A merge brings what it wrote itself (a conflict's resolution), not what one of its
+ * parents already had. */
+Test(githistory, a_merge_brings_only_what_it_wrote)
+{
+	char *dir = tu_tmpdir();
+	sh(GIT " init -q '%s'", dir);
+	char *base = commit(dir, "a.txt", "base", "base");
+	sh("git -C '%s' checkout -q -b side", dir);
+	free(commit(dir, "side.txt", "side", "side"));
+	sh("git -C '%s' checkout -q main", dir);
+	free(commit(dir, "main.txt", "main", "main"));
+	sh("cd '%s' && " GIT " merge -q --no-edit side", dir);
+	char *clean = sh_out("git -C '%s' rev-parse HEAD", dir);
+	struct githistory h;
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	char *range_base = strdup(base);
+	cr_assert_eq(collect(dir, clean, range_base, NULL, NULL, &h, &dl), 0, "%s", msg(&dl));
+	cr_expect_eq(h.n_commits, 3);
+	cr_expect_eq(h.n_blobs, 2, "side.txt and main.txt: %zu", h.n_blobs);
+	for (size_t i = 0; i < h.n_blobs; i++) {
+		const struct githistory_blob *b = h.blobs[i];
+		cr_expect_eq(b->n_places, 1, "%s: %zu places", b->places[0].path, b->n_places);
+		for (size_t k = 0; k < b->n_places; k++) {
+			cr_expect_str_neq(b->places[k].commit, clean, "the merge brought %s",
+					  b->places[k].path);
+		}
+	}
+	githistory_release(&h);
+
+	/* A merge that writes a file of its own: that file is the merge's. */
+	sh("git -C '%s' checkout -q -b other '%s'", dir, base);
+	free(commit(dir, "o.txt", "o", "other"));
+	sh("cd '%s' && git checkout -q main && " GIT " merge -q --no-commit other && "
+	   "printf evil > evil.txt && " GIT " add evil.txt && " GIT " commit -q --no-edit",
+	   dir);
+	char *evil = sh_out("git -C '%s' rev-parse HEAD", dir);
+	cr_assert_eq(collect(dir, evil, clean, NULL, NULL, &h, &dl), 0, "%s", msg(&dl));
+	char *evil_id = blob_id(dir, "evil");
+	const struct githistory_blob *b = find(&h, evil_id);
+	cr_expect(has_place(b, evil, "evil.txt"));
+	char *o_id = blob_id(dir, "o");
+	cr_expect_not(has_place(find(&h, o_id), evil, "o.txt"), "o.txt came with its own commit");
+	free(o_id);
+	cr_expect_eq(h.n_blobs, 2, "o.txt (its commit) and evil.txt (the merge): %zu", h.n_blobs);
+	githistory_release(&h);
+	diag_list_release(&dl);
+	free(evil_id);
+	free(evil);
+	free(range_base);
+	free(clean);
+	free(base);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* A symbolic link's target is a blob of the history too; a submodule's commit is not. */
+Test(githistory, links_count_and_submodules_do_not)
+{
+	char *dir = tu_tmpdir();
+	sh(GIT " init -q '%s'", dir);
+	char *first = commit(dir, "a.txt", "a", "first");
+	sh("ln -s target-text '%s/link' && cd '%s' && git update-index --add --cacheinfo "
+	   "160000,%s,sub",
+	   dir, dir, first);
+	sh("cd '%s' && git add link && " GIT " commit -qm second", dir);
+	struct githistory h;
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	cr_assert_eq(collect(dir, "HEAD", first, NULL, NULL, &h, &dl), 0, "%s", msg(&dl));
+	cr_expect_eq(h.n_blobs, 1, "the link alone: %zu", h.n_blobs);
+	char *target = blob_id(dir, "target-text");
+	cr_expect_not_null(find(&h, target));
+	githistory_release(&h);
+	diag_list_release(&dl);
+	free(target);
+	free(first);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* Each cap stops the collection with an error that names it: nothing is listed in part. */
+Test(githistory, every_cap_fails_the_whole_range)
+{
+	struct repo r = make_repo();
+	struct githistory h;
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	struct githistory_limits lim = { 3, 1000, 1u << 20 };
+	cr_expect_eq(collect(r.dir, "HEAD", NULL, NULL, &lim, &h, &dl), -E2BIG);
+	cr_expect_not_null(strstr(msg(&dl), "more than 3 commits"), "%s", msg(&dl));
+	githistory_release(&h);
+	lim = (struct githistory_limits){ 4, 1000, 1u << 20 };
+	cr_expect_eq(collect(r.dir, "HEAD", NULL, NULL, &lim, &h, &dl), 0);
+	githistory_release(&h);
+
+	diag_list_release(&dl);
+	diag_list_init(&dl, 10);
+	lim = (struct githistory_limits){ 1000, 2, 1u << 20 };
+	cr_expect_eq(collect(r.dir, "HEAD", NULL, NULL, &lim, &h, &dl), -E2BIG);
+	cr_expect_not_null(strstr(msg(&dl), "more than 2 files"), "%s", msg(&dl));
+	githistory_release(&h);
+
+	diag_list_release(&dl);
+	diag_list_init(&dl, 10);
+	lim = (struct githistory_limits){ 1000, 1000, 8 };
+	cr_expect_eq(collect(r.dir, "HEAD", NULL, NULL, &lim, &h, &dl), -E2BIG);
+	cr_expect_not_null(strstr(msg(&dl), "cap on their size"), "%s", msg(&dl));
+	githistory_release(&h);
+	lim = (struct githistory_limits){ 1000, 3, 9 };
+	cr_expect_eq(collect(r.dir, "HEAD", NULL, NULL, &lim, &h, &dl), 0, "exactly at the caps");
+	githistory_release(&h);
+
+	/* Not a repository, or a revision that names no commit: usage errors. */
+	char *elsewhere = tu_tmpdir();
+	cr_expect_eq(collect(elsewhere, "HEAD", NULL, NULL, NULL, &h, &dl), -ENOENT);
+	githistory_release(&h);
+	cr_expect_eq(collect(r.dir, "HEAD", "no-such-rev", NULL, NULL, &h, &dl), -ENOENT);
+	githistory_release(&h);
+	char *tree = sh_out("git -C '%s' rev-parse HEAD^{tree}", r.dir);
+	cr_expect_eq(collect(r.dir, tree, NULL, NULL, NULL, &h, &dl), -ENOENT);
+	githistory_release(&h);
+	diag_list_release(&dl);
+	free(tree);
+	tu_rmdir(elsewhere);
+	free(elsewhere);
+	repo_free(&r);
+}
+
+static bool skip_b(void *ud, const char *path)
+{
+	(void)ud;
+	return strcmp(path, "b.txt") == 0;
+}
+
+/* Places can be left out by path (allowlisted ones); the blobs are written back byte for
+ * byte under their ids, and found again by their file names. */
+Test(githistory, skipped_places_and_written_blobs)
+{
+	struct repo r = make_repo();
+	struct githistory h;
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	struct githistory_range range = { .tip = "HEAD" };
+	cr_assert_eq(githistory_collect(r.dir, &range, &roomy, skip_b, NULL, &h, &dl), 0, "%s",
+		     msg(&dl));
+	cr_expect_eq(h.n_blobs, 2, "b.txt left out: %zu", h.n_blobs);
+	char *dest = tu_tmpdir();
+	cr_assert_eq(githistory_write(&h, dest, &dl), 0, "%s", msg(&dl));
+	char *two = blob_id(r.dir, "two");
+	char *file = tu_strf("%.2s/%s", two, two + 2);
+	char *text = tu_readf("%s/%s", dest, file);
+	cr_expect_str_eq(text, "two");
+	const struct githistory_blob *b = githistory_blob_of_file(&h, file);
+	cr_assert_not_null(b);
+	cr_expect_str_eq(b->id, two);
+	cr_expect_null(githistory_blob_of_file(&h, "xx"));
+	cr_expect_null(githistory_blob_of_file(&h, two));
+	githistory_release(&h);
+	diag_list_release(&dl);
+	free(text);
+	free(file);
+	free(two);
+	tu_rmdir(dest);
+	free(dest);
+	repo_free(&r);
+}
