@@ -9,14 +9,17 @@
  * or -o FILE).
  */
 #include "cli.h"
+#include "histscan.h"
 #include "output.h"
 
 #include "diag.h"
 #include "finding.h"
 #include "gate.h"
+#include "gitexport.h"
 #include "rules.h"
 #include "ruletest.h"
 #include "sarif.h"
+#include "sbuf.h"
 #include "scan.h"
 #include "secscan.h"
 #include "stage.h"
@@ -55,6 +58,8 @@ static const struct scan_command scans[] = {
 
 const char cmd_scan_usage[] =
 	"usage: runner scan sast|secrets [PATH...] [options]\n"
+	"       runner scan secrets --history [BASE..]TIP [--not-remote NAME]\n"
+	"                           [--max-commits N] [options]\n"
 	"       runner scan test [--rules PATH]... [--no-default-rules] [--secrets] FIXTURES...\n"
 	"       runner scan deps [--db PATH] [--max-db-age DURATION] [--fail-on LEVEL]\n"
 	"                        [--unknown-severity LEVEL] [--baseline FILE]\n"
@@ -85,6 +90,20 @@ const char cmd_scan_usage[] =
 	"\n"
 	"Paths default to the current directory. Findings are suppressed inline with a comment\n"
 	"`runner:ignore RULE-ID -- reason` on the line or the line above.\n"
+	"\n"
+	"secrets --history: scan what a range of commits brings into the repository's\n"
+	"history, not a tree: every file each commit adds or changes (each blob once), so a\n"
+	"secret added and removed again within the range is found; each finding names the\n"
+	"commit and path. It runs in the stage sandbox. The range is TIP without what BASE\n"
+	"reaches; with --not-remote NAME also without what the remote-tracking refs of NAME\n"
+	"(refs/remotes/NAME/...) reach. Every file is read (.gitignore, vendored and generated\n"
+	"files too); --allow-path and --exclude leave out commits' files by their path.\n"
+	"  --history RANGE       BASE..TIP, or TIP alone (its whole history)\n"
+	"  --not-remote NAME     leave out the history of remote NAME's tracking refs\n"
+	"  --max-commits N       more commits in the range is an error (default 10000);\n"
+	"                        so is more than 1000000 files or 8 GiB to scan\n"
+	"  (not with PATHs, --rules, --no-default-rules, --baseline, --no-gitignore,\n"
+	"  --vendored, --generated, --no-generated or --format sarif)\n"
 	"\n"
 	"deps: check the lockfiles and manifests under each PATH (default: .) against the\n"
 	"offline OSV database (see 'runner db --help'). Directories are walked; node_modules,\n"
@@ -182,7 +201,7 @@ int cli_scan_output(const char *what, const char *root, json_t *result, int code
 	return exit;
 }
 
-/* ---------- sast and secrets ---------- */
+/* ---------- options of sast and secrets ---------- */
 
 enum {
 	OPT_FORMAT = 256,
@@ -200,6 +219,9 @@ enum {
 	OPT_ALLOW_PATH,
 	OPT_ALLOW_REGEX,
 	OPT_SECRETS,
+	OPT_HISTORY,
+	OPT_NOT_REMOTE,
+	OPT_MAX_COMMITS,
 };
 
 static const struct option scan_opts[] = {
@@ -220,6 +242,9 @@ static const struct option scan_opts[] = {
 	{ "allow-path", required_argument, NULL, OPT_ALLOW_PATH },
 	{ "allow-regex", required_argument, NULL, OPT_ALLOW_REGEX },
 	{ "secrets", no_argument, NULL, OPT_SECRETS },
+	{ "history", required_argument, NULL, OPT_HISTORY },
+	{ "not-remote", required_argument, NULL, OPT_NOT_REMOTE },
+	{ "max-commits", required_argument, NULL, OPT_MAX_COMMITS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -233,15 +258,173 @@ static void append(json_t *with, const char *key, const char *v)
 	json_array_append_new(a, json_string(v));
 }
 
+/* ---------- secrets --history ---------- */
+
+static const char *jstr(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+/* The text form of a history scan's result: each finding's file as COMMIT:PATH (twelve
+ * digits of the commit), its blob's other places after its message, the commits and
+ * files counted in the summary, and what to do about a secret in the history. */
+static json_t *history_text_view(const json_t *result, int code)
+{
+	json_t *v = json_deep_copy(result);
+	json_t *findings = json_object_get(v, "findings");
+	for (size_t i = 0; i < json_array_size(findings); i++) {
+		json_t *f = json_array_get(findings, i);
+		_cleanup_free_ char *loc =
+			xasprintf("%.12s:%s", jstr(f, "commit"), jstr(f, "file"));
+		const json_t *places = json_object_get(f, "places");
+		json_int_t more = json_integer_value(json_object_get(f, "more_places"));
+		if (json_array_size(places) > 1 || more) {
+			struct sbuf sb;
+			sbuf_init(&sb, 64u << 10);
+			sbuf_printf(&sb, "%s (also ", jstr(f, "message"));
+			for (size_t k = 1; k < json_array_size(places); k++) {
+				const json_t *p = json_array_get(places, k);
+				sbuf_printf(&sb, "%s%.12s:%s", k > 1 ? ", " : "", jstr(p, "commit"),
+					    jstr(p, "path"));
+			}
+			if (more) {
+				sbuf_printf(&sb, "%s%lld more place%s",
+					    json_array_size(places) > 1 ? ", and " : "",
+					    (long long)more, more == 1 ? "" : "s");
+			}
+			sbuf_puts(&sb, ")");
+			char *msg = sbuf_steal(&sb);
+			json_object_set_new(f, "message", json_string(msg ? msg : ""));
+			free(msg);
+		}
+		json_object_set_new(f, "file", json_string(loc));
+	}
+	const json_t *h = json_object_get(v, "history");
+	json_int_t commits = json_integer_value(json_object_get(h, "commits"));
+	json_int_t files = json_integer_value(json_object_get(h, "files"));
+	if (h && !json_object_get(v, "error")) {
+		_cleanup_free_ char *summary =
+			xasprintf("%lld commit%s, %lld new file%s: %s", (long long)commits,
+				  commits == 1 ? "" : "s", (long long)files, files == 1 ? "" : "s",
+				  jstr(v, "summary"));
+		json_object_set_new(v, "summary", json_string(summary));
+	}
+	json_t *stats = json_object_get(v, "stats");
+	if (code == STAGE_EXIT_BLOCKED && json_is_object(stats)) {
+		json_t *notes = json_object_get(stats, "notes");
+		if (!json_is_array(notes)) {
+			notes = json_array();
+			json_object_set_new(stats, "notes", notes);
+		}
+		json_array_append_new(
+			notes, json_string("a secret in any of these commits reaches the history "
+					   "the remote keeps, even when a later commit removes it: "
+					   "take it out of the commits that brought it (git rebase "
+					   "-i, git commit --amend) and revoke it"));
+	}
+	return v;
+}
+
+/* Add the strings of o[key] (an array, if any) to *v (borrowed from o). */
+static void take_strings(json_t *o, const char *key, const char ***v, size_t *n)
+{
+	json_t *a = json_object_get(o, key);
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		*v = xreallocarray(*v, *n + 1, sizeof(char *));
+		(*v)[(*n)++] = json_string_value(json_array_get(a, i));
+	}
+}
+
+static int scan_history(const char *spec, const char *not_remote, uint64_t max_commits,
+			json_t *with, json_t *allowlist, const char *format, const char *output,
+			const char *cwd)
+{
+	const char *dots = strstr(spec, "..");
+	_cleanup_free_ char *base = dots ? xstrndup(spec, (size_t)(dots - spec)) : NULL;
+	const char *tip = dots ? dots + 2 : spec;
+	if (!*tip || *tip == '.' || (base && !*base) || (dots && strstr(tip, ".."))) {
+		return cli_usage_error("scan", "--history takes BASE..TIP or TIP, not '%s'", spec);
+	}
+	if (not_remote && !*not_remote) {
+		return cli_usage_error("scan", "--not-remote takes a remote's name");
+	}
+	/* Paths are the commits' (a blob's place), not the scanned tree's: --exclude and
+	 * --allow-path leave places out before anything is written. */
+	const char **skip = NULL;
+	size_t n_skip = 0;
+	take_strings(with, "exclude", &skip, &n_skip);
+	take_strings(allowlist, "paths", &skip, &n_skip);
+	json_t *hw = json_deep_copy(with);
+	json_object_del(hw, "exclude");
+	json_object_del(hw, "allowlist");
+	if (json_object_get(allowlist, "regexes")) {
+		json_object_set_new(
+			hw, "allowlist",
+			json_pack("{s:O}", "regexes", json_object_get(allowlist, "regexes")));
+	}
+	struct histscan_options ho = {
+		.range = { .tip = tip, .base = base, .not_remote = not_remote },
+		.limits = { .max_commits = (size_t)max_commits,
+			    .max_blobs = GITEXPORT_MAX_ENTRIES,
+			    .max_bytes = GITEXPORT_MAX_BYTES },
+		.with = hw,
+		.skip_paths = skip,
+		.n_skip_paths = n_skip,
+	};
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	json_t *result = json_object();
+	int ret, code = histscan_run(".", &ho, result, &dl);
+	if (code < 0) {
+		output_diags(stderr, &dl, NULL, 0, cli_color_stderr());
+		ret = EXIT_USAGE;
+	} else if (str_eq(format, "text")) {
+		json_t *view = history_text_view(result, code);
+		ret = cli_scan_output("secrets", cwd, view, code, format, output);
+		json_decref(view);
+	} else {
+		ret = cli_scan_output("secrets", cwd, result, code, format, output);
+	}
+	json_decref(result);
+	json_decref(hw);
+	diag_list_release(&dl);
+	free(skip);
+	return ret;
+}
+
+/* ---------- sast and secrets ---------- */
+
 static int scan_security(enum rule_kind kind, int argc, char **argv)
 {
 	const char *what = kind == RULE_SAST ? "sast" : "secrets";
 	const char *format = "text", *output = NULL, *dir = NULL, *baseline = NULL;
 	json_t *with = json_object();
 	json_t *allowlist = json_object();
+	/* --history: its range and settings, and the first option that is for trees only. */
+	const char *history = NULL, *not_remote = NULL, *tree_only = NULL;
+	uint64_t max_commits = GITHISTORY_MAX_COMMITS;
+	bool max_commits_set = false;
 	int c, ret = EXIT_USAGE;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:j:C:", scan_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_RULES:
+		case OPT_NO_DEFAULT_RULES:
+		case OPT_BASELINE:
+		case OPT_NO_GITIGNORE:
+		case OPT_VENDORED:
+		case OPT_GENERATED:
+		case OPT_NO_GENERATED:
+			for (size_t i = 0; !tree_only && scan_opts[i].name; i++) {
+				if (scan_opts[i].val == c) {
+					tree_only = scan_opts[i].name;
+				}
+			}
+			break;
+		default:
+			break;
+		}
 		switch (c) {
 		case OPT_FORMAT:
 			format = optarg;
@@ -344,10 +527,44 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 			}
 			append(allowlist, c == OPT_ALLOW_PATH ? "paths" : "regexes", optarg);
 			break;
+		case OPT_HISTORY:
+		case OPT_NOT_REMOTE:
+		case OPT_MAX_COMMITS:
+			if (kind != RULE_SECRET) {
+				cli_usage_error("scan", "--history, --not-remote and --max-commits "
+							"are for the secrets scan");
+				goto out;
+			}
+			if (c == OPT_HISTORY) {
+				history = optarg;
+			} else if (c == OPT_NOT_REMOTE) {
+				not_remote = optarg;
+			} else if (parse_uint(optarg, 10000000, &max_commits) < 0 ||
+				   max_commits == 0) {
+				cli_usage_error("scan",
+						"--max-commits takes a number from 1 to 10000000");
+				goto out;
+			} else {
+				max_commits_set = true;
+			}
+			break;
 		default:
 			cli_usage_error("scan", "invalid option");
 			goto out;
 		}
+	}
+	if (!history && (not_remote || max_commits_set)) {
+		cli_usage_error("scan", "--not-remote and --max-commits go with --history");
+		goto out;
+	}
+	if (history && (tree_only || optind < argc || str_eq(format, "sarif"))) {
+		cli_usage_error("scan",
+				"--history scans commits, not a tree: %s%s does not go with it",
+				tree_only ? "--" : "",
+				tree_only	? tree_only
+				: optind < argc ? "a PATH"
+						: "--format sarif");
+		goto out;
 	}
 	if (!str_eq(format, "text") && !str_eq(format, "json") && !str_eq(format, "sarif")) {
 		cli_usage_error("scan", "unknown format '%s' (text, json or sarif)", format);
@@ -383,6 +600,11 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 		char real[PATH_MAX];
 		json_object_set_new(with, "baseline",
 				    json_string(realpath(baseline, real) ? real : baseline));
+	}
+	if (history) {
+		ret = scan_history(history, not_remote, max_commits, with, allowlist, format,
+				   output, cwd);
+		goto out;
 	}
 	for (int i = optind; i < argc; i++) {
 		append(with, "paths", argv[i]);

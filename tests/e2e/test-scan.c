@@ -5,7 +5,8 @@
  * SARIF logs of the run record validated against the SARIF 2.1.0 schema (python3-jsonschema),
  * secrets never reaching output, and every fail-closed fault mode: invalid rules, an
  * unreadable path, nothing scanned, a timeout and a crash of the scanner all make the stage
- * an error (exit 4) and the push never starts.
+ * an error (exit 4) and the push never starts; and `runner scan secrets --history`, which
+ * scans every commit of a range (each finding naming its commit), with its caps.
  */
 #include <criterion/criterion.h>
 
@@ -15,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -925,6 +927,259 @@ Test(scan_faults, crash)
 	free(sarif);
 	free(p);
 	close(fd);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* ---------- secrets --history ---------- */
+
+#define GIT "git -c user.email=t@example.com -c user.name=t -c init.defaultBranch=main"
+
+static void git_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void git_sh(const char *fmt, ...)
+{
+	char *cmd = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	cr_assert_geq(vasprintf(&cmd, fmt, ap), 0);
+	va_end(ap);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	free(cmd);
+}
+
+/* Write file (NULL: none) in repo, commit everything, return the commit's id. */
+static char *git_commit(const char *repo, const char *file, const char *content)
+{
+	if (file) {
+		tu_write(repo, file, content);
+	}
+	git_sh("cd '%s' && " GIT " add -A && " GIT " commit -q --allow-empty -m change", repo);
+	char *path = tu_strf("%s/.git/head.txt", repo);
+	git_sh("git -C '%s' rev-parse HEAD > '%s'", repo, path);
+	char *id = tu_read(path);
+	id[strcspn(id, "\n")] = '\0';
+	free(path);
+	return id;
+}
+
+/* A repository whose second commit adds a token in conf/.env, the third removes it and
+ * the fourth is clean: no tip holds it, the history does. */
+static char *history_repo(char **leak)
+{
+	char *dir = tu_tmpdir();
+	git_sh(GIT " init -q '%s'", dir);
+	free(git_commit(dir, "README", "hello\n"));
+	char *conf = tu_strf("GITHUB_TOKEN=%s\n", secret);
+	*leak = git_commit(dir, "conf/.env", conf);
+	git_sh("cd '%s' && git rm -q conf/.env", dir);
+	free(git_commit(dir, NULL, NULL));
+	free(git_commit(dir, "README", "hello again\n"));
+	free(conf);
+	return dir;
+}
+
+Test(scan_history, every_commit_is_scanned_and_named)
+{
+	char *leak;
+	char *dir = history_repo(&leak);
+	char *where = tu_strf("%.12s:conf/.env:1:14: critical secret.github-pat: ", leak);
+	struct tu_result r = tu_runner_run(dir, "scan", "secrets", NULL);
+	cr_assert_eq(r.status, 0, "the tip holds no token: %s%s", r.out, r.err);
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "scan", "secrets", "--history", "HEAD~3..HEAD", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	has(r.out, where);
+	has(r.out, "ghp_...(sha256:");
+	lacks(r.out, secret);
+	lacks(r.err, secret);
+	has(r.out, "3 commits, 2 new files: blocked: 1 finding at or above high");
+	has(r.out, "note: a secret in any of these commits reaches the history");
+	tu_result_free(&r);
+	/* TIP alone: its whole history. */
+	r = tu_runner_run(dir, "scan", "secrets", "--history", "HEAD", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	has(r.out, "4 commits");
+	tu_result_free(&r);
+	/* After the commit that removed it, nothing is left to find. */
+	r = tu_runner_run(dir, "scan", "secrets", "--history", "HEAD~2..HEAD", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	has(r.out, "2 commits, 1 new file: passed");
+	tu_result_free(&r);
+
+	/* JSON: the full commit, the path, the blob's places and the range. */
+	char *other = tu_tmpdir();
+	r = tu_runner_run(other, "scan", "secrets", "-C", dir, "--history", "HEAD~3..HEAD",
+			  "--format", "json", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	lacks(r.out, secret);
+	json_t *j = json_loads(r.out, 0, NULL);
+	cr_assert_not_null(j, "%s", r.out);
+	json_t *f = json_array_get(json_object_get(j, "findings"), 0);
+	cr_expect_str_eq(json_string_value(json_object_get(f, "commit")), leak);
+	cr_expect_str_eq(json_string_value(json_object_get(f, "file")), "conf/.env");
+	cr_expect_eq(json_integer_value(json_object_get(f, "line")), 1);
+	json_t *place = json_array_get(json_object_get(f, "places"), 0);
+	cr_expect_str_eq(json_string_value(json_object_get(place, "commit")), leak);
+	json_t *h = json_object_get(j, "history");
+	cr_expect_eq(json_integer_value(json_object_get(h, "commits")), 3);
+	cr_expect_str_eq(json_string_value(json_object_get(j, "scan")), "secrets");
+	json_decref(j);
+	tu_result_free(&r);
+	tu_rmdir(other);
+	free(other);
+	free(where);
+	free(leak);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* The same blob brought twice is scanned once and reported with both places; inline
+ * suppressions in the blob, --allow-path (on the commits' paths) and --allow-regex apply;
+ * a path with a line break cannot forge a report line; commits of binaries alone pass. */
+Test(scan_history, places_suppressions_and_allowlists)
+{
+	char *dir = tu_tmpdir();
+	git_sh(GIT " init -q '%s'", dir);
+	char *base = git_commit(dir, "README", "hello\n");
+	char *conf = tu_strf("GITHUB_TOKEN=%s\n", secret);
+	char *first = git_commit(dir, "fixtures/a.env", conf);
+	char *second = git_commit(dir, "deploy/b.env", conf);
+	char *range = tu_strf("%s..HEAD", base);
+	struct tu_result r = tu_runner_run(dir, "scan", "secrets", "--history", range, NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	has(r.out, "1 file scanned");
+	char *also = tu_strf("(also %.12s:deploy/b.env)", second);
+	has(r.out, also);
+	char *at = tu_strf("%.12s:fixtures/a.env:1:", first);
+	has(r.out, at);
+	tu_result_free(&r);
+	/* Allowlisting one path leaves the other. */
+	r = tu_runner_run(dir, "scan", "secrets", "--history", range, "--allow-path", "fixtures/*",
+			  NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	char *only = tu_strf("%.12s:deploy/b.env:1:", second);
+	has(r.out, only);
+	lacks(r.out, "fixtures/a.env");
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "scan", "secrets", "--history", range, "--allow-path", "*.env",
+			  NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "scan", "secrets", "--history", range, "--exclude", "*.env", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "scan", "secrets", "--history", range, "--allow-regex", "^ghp_R8tA",
+			  NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+
+	/* An inline suppression in the blob itself. */
+	char *quiet = git_commit(dir, NULL, NULL);
+	char *ignored = tu_strf("# runner:ignore secret.github-pat -- a revoked test token\n"
+				"GITHUB_TOKEN=%s\n",
+				secret);
+	free(git_commit(dir, "test/c.env", ignored));
+	char *since = tu_strf("%s..HEAD", quiet);
+	r = tu_runner_run(dir, "scan", "secrets", "--history", since, NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	has(r.out, "(suppressed, inline: a revoked test token)");
+	tu_result_free(&r);
+	/* Without a reason it suppresses nothing, and the note names the commit and path. */
+	char *bare = tu_strf("# runner:ignore secret.github-pat\nGITHUB_TOKEN=%s\n", secret);
+	char *unexplained = git_commit(dir, "test/d.env", bare);
+	r = tu_runner_run(dir, "scan", "secrets", "--history", "HEAD~1..HEAD", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	char *first_at = tu_strf("(first at %.12s:test/d.env:2)", unexplained);
+	has(r.out, first_at);
+	tu_result_free(&r);
+	free(first_at);
+	free(unexplained);
+	free(bare);
+
+	/* A forged report line in a path. */
+	free(git_commit(dir, "x\ndeploy/fake.env:1:1: info forged: nothing to see\n.txt", conf));
+	r = tu_runner_run(dir, "scan", "secrets", "--history", "HEAD~1..HEAD", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	lacks(r.out, "\ndeploy/fake.env:1:1");
+	has(r.out, ":x\\ndeploy/fake.env");
+	tu_result_free(&r);
+
+	/* Binaries alone: nothing to read, and nothing missed. */
+	tu_write(dir, "logo.bin", "PNG\x01");
+	git_sh("printf 'a\\000b' >> '%s/logo.bin'", dir);
+	free(git_commit(dir, NULL, NULL));
+	r = tu_runner_run(dir, "scan", "secrets", "--history", "HEAD~1..HEAD", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	has(r.out, "binary 1");
+	tu_result_free(&r);
+	free(since);
+	free(ignored);
+	free(quiet);
+	free(only);
+	free(at);
+	free(also);
+	free(range);
+	free(second);
+	free(first);
+	free(conf);
+	free(base);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* More commits than --max-commits: an error (exit 4) that names the cap, with nothing
+ * scanned; bad ranges and options that are for trees are usage errors. */
+Test(scan_history, caps_and_usage_errors)
+{
+	char *leak;
+	char *dir = history_repo(&leak);
+	struct tu_result r = tu_runner_run(dir, "scan", "secrets", "--history", "HEAD",
+					   "--max-commits", "3", NULL);
+	cr_assert_eq(r.status, 4, "%s%s", r.out, r.err);
+	has(r.out, "more than 3 commits to scan (the --max-commits cap): nothing was scanned");
+	lacks(r.out, "conf/.env");
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "scan", "secrets", "--history", "HEAD", "--max-commits", "4", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "scan", "secrets", "--history", "HEAD", "--max-commits", "3",
+			  "--format", "json", NULL);
+	cr_assert_eq(r.status, 4, "%s%s", r.out, r.err);
+	has(r.out, "\"error\": \"--history: more than 3 commits");
+	tu_result_free(&r);
+
+	static const char *const bad[][6] = {
+		{ "sast", "--history", "HEAD" },
+		{ "secrets", "--history", "HEAD", "conf" },
+		{ "secrets", "--history", "HEAD", "--rules", "r.yml" },
+		{ "secrets", "--history", "HEAD", "--format", "sarif" },
+		{ "secrets", "--history", "HEAD~1...HEAD" },
+		{ "secrets", "--history", "..HEAD" },
+		{ "secrets", "--history", "HEAD.." },
+		{ "secrets", "--history", "no-such-rev" },
+		{ "secrets", "--history", "no-such-rev..HEAD" },
+		{ "secrets", "--not-remote", "origin" },
+		{ "secrets", "--history", "HEAD", "--not-remote", "" },
+		{ "secrets", "--history", "HEAD", "--max-commits", "0" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = tu_runner_run(dir, "scan", bad[i][0], bad[i][1], bad[i][2], bad[i][3],
+				  bad[i][4], bad[i][5], NULL);
+		cr_expect_eq(r.status, 2, "%s %s %s: %s%s", bad[i][0], bad[i][1], bad[i][2], r.out,
+			     r.err);
+		tu_result_free(&r);
+	}
+	r = tu_runner_run(dir, "scan", "secrets", "--history", "HEAD", "--rules", "r.yml", NULL);
+	has(r.err, "--history scans commits, not a tree: --rules does not go with it");
+	tu_result_free(&r);
+	char *outside = tu_tmpdir();
+	r = tu_runner_run(outside, "scan", "secrets", "--history", "HEAD", NULL);
+	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
+	has(r.err, "is not inside a git repository");
+	tu_result_free(&r);
+	tu_rmdir(outside);
+	free(outside);
+	free(leak);
 	tu_rmdir(dir);
 	free(dir);
 }

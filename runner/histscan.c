@@ -1,0 +1,370 @@
+/*
+ * histscan.c - the secrets scan of a range of commits (see histscan.h): collect, write
+ * into a private temporary directory, scan there in the sandbox, map back.
+ *
+ * The scan is the `secrets` kind's worker (`runner __worker`), started through
+ * stage_launch() as a pipeline's stage is, under the default sandbox policy with the
+ * temporary directory as its read-only workspace and no network. The directory is removed
+ * afterwards, also when SIGINT, SIGTERM or SIGHUP ends the process first.
+ */
+#include "histscan.h"
+
+#include "diag.h"
+#include "sandbox.h"
+#include "sbuf.h"
+#include "secscan.h"
+#include "stage.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "banned.h"
+
+/* What of a worker's output is quoted when it ends without a result. */
+#define OUTPUT_QUOTE (2u << 10)
+
+static int fail(json_t *result, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(json_t *result, const char *fmt, ...)
+{
+	char msg[1500];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	_cleanup_free_ char *clean = utf8_sanitize(msg, strlen(msg));
+	_cleanup_free_ char *summary = xasprintf("error: %s", clean);
+	json_object_set_new(result, "summary", json_string(summary));
+	json_object_set_new(result, "error", json_string(clean));
+	json_object_set_new(result, "findings", json_array());
+	return STAGE_EXIT_ERROR;
+}
+
+/* The diagnostics of dl as one line ("message (hint)"; ...). */
+static void diags_line(const struct diag_list *dl, char *out, size_t n)
+{
+	size_t w = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < dl->n && i < 3 && w < n; i++) {
+		int k = snprintf(out + w, n - w, "%s%s%s%s%s", i ? "; " : "", dl->v[i].msg,
+				 dl->v[i].hint ? " (" : "", dl->v[i].hint ? dl->v[i].hint : "",
+				 dl->v[i].hint ? ")" : "");
+		if (k < 0) {
+			break;
+		}
+		w += (size_t)k;
+	}
+}
+
+struct skip_globs {
+	const char *const *v;
+	size_t n;
+};
+
+static bool skip_path(void *ud, const char *path)
+{
+	const struct skip_globs *g = ud;
+	for (size_t i = 0; i < g->n; i++) {
+		if (fnmatch(g->v[i], path, 0) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A private directory for the blobs, removed by the signal handlers until untracked. */
+static char *make_tree(char *err, size_t errlen)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *dir = xasprintf("%s/runner-history-XXXXXX", tmp && tmp[0] == '/' ? tmp : "/tmp");
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	tmp_cleanup_on_signals();
+	bool made = mkdtemp(dir) != NULL;
+	int made_errno = errno;
+	if (made) {
+		tmp_track_dir(dir);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (!made) {
+		snprintf(err, errlen, "cannot create a temporary directory in %s: %s (set TMPDIR)",
+			 tmp && tmp[0] == '/' ? tmp : "/tmp", strerror(made_errno));
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+/* The first bytes of what the worker printed, on one line. */
+static char *output_quote(int fd)
+{
+	char buf[OUTPUT_QUOTE + 1];
+	ssize_t n = pread(fd, buf, OUTPUT_QUOTE, 0);
+	if (n <= 0) {
+		return xstrdup("no output");
+	}
+	buf[n] = '\0';
+	_cleanup_free_ char *clean = utf8_sanitize(buf, (size_t)n);
+	return str_one_line(clean);
+}
+
+/* Run the secrets kind's worker on tree (absolute, canonical) in the sandbox. Returns its
+ * STAGE_EXIT_* code with *out its result, or STAGE_EXIT_ERROR with the reason in err. */
+static int scan_sandboxed(const char *tree, json_t *with, json_t **out, char *err, size_t errlen)
+{
+	const struct stage_kind *kind = stage_kind_find("secrets");
+	struct sandbox_policy *pol = sandbox_policy_new();
+	struct stage_proc *proc = NULL;
+	struct stage_outcome oc = { 0 };
+	_cleanup_close_ int self = -1, output = -1;
+	_cleanup_free_ char *path_env = NULL, *quote = NULL;
+	char cerr[256];
+	int code = STAGE_EXIT_ERROR;
+	*out = NULL;
+	if (!kind || sandbox_policy_set_workspace_readonly(pol, true) < 0 ||
+	    sandbox_policy_compile(pol, cerr, sizeof(cerr)) < 0) {
+		snprintf(err, errlen, "the sandbox cannot be set up: %s",
+			 kind ? cerr : "no secrets kind");
+		goto out;
+	}
+	self = open("/proc/self/exe", O_PATH | O_CLOEXEC);
+	output = memfd_create("runner-history-output", MFD_CLOEXEC);
+	if (self < 0 || output < 0) {
+		snprintf(err, errlen, "cannot prepare the scan: %s", strerror(errno));
+		goto out;
+	}
+	const char *path = getenv("PATH");
+	path_env = xasprintf("PATH=%s", path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+	const char *const envp[] = { path_env, "HOME=/tmp", NULL };
+	struct stage_launch l = {
+		.kind = kind,
+		.stage_name = "secrets-history",
+		.with = with,
+		.envp = envp,
+		.workspace = tree,
+		.cwd = tree,
+		.output_fd = output,
+		.self_exe_fd = self,
+		.policy = pol,
+	};
+	int r = stage_launch(&l, &proc);
+	if (r < 0) {
+		snprintf(err, errlen, "could not start the scan in the sandbox: %s", strerror(-r));
+		goto out;
+	}
+	struct pollfd pfd = { .fd = stage_proc_pidfd(proc), .events = POLLIN };
+	while ((r = stage_proc_reap(proc, &oc)) == -EAGAIN) {
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
+			r = -errno;
+			break;
+		}
+	}
+	if (r < 0) {
+		snprintf(err, errlen, "cannot wait for the scan: %s", strerror(-r));
+		goto out;
+	}
+	if (oc.end == STAGE_END_EXITED && oc.result &&
+	    (oc.code == STAGE_EXIT_PASSED || oc.code == STAGE_EXIT_BLOCKED ||
+	     oc.code == STAGE_EXIT_ERROR)) {
+		code = oc.code;
+		*out = oc.result;
+		oc.result = NULL;
+		goto out;
+	}
+	quote = output_quote(output);
+	if (oc.end == STAGE_END_SETUP) {
+		snprintf(err, errlen, "the sandbox could not start the scan: %s", oc.message);
+	} else if (oc.end == STAGE_END_SIGNALED) {
+		snprintf(err, errlen, "the scan was killed by signal %d%s%s (%s)", oc.sig,
+			 oc.message[0] ? ": " : "", oc.message, quote);
+	} else {
+		snprintf(err, errlen, "the scan ended with exit code %d and %s (%s)", oc.code,
+			 oc.result ? "an unexpected code" : "no result", quote);
+	}
+out:
+	json_decref(oc.result);
+	stage_proc_free(proc);
+	sandbox_policy_free(pol);
+	return code;
+}
+
+static json_t *place_json(const struct githistory_place *p)
+{
+	_cleanup_free_ char *path = utf8_sanitize(p->path, strlen(p->path));
+	return json_pack("{s:s, s:s}", "commit", p->commit, "path", path);
+}
+
+/* Each finding's file (a blob's name in the tree) as the commits and paths that brought
+ * it. A finding that maps to no blob is an error: its place would go unreported. */
+static int map_findings(const struct githistory *h, json_t *findings)
+{
+	for (size_t i = 0; i < json_array_size(findings); i++) {
+		json_t *f = json_array_get(findings, i);
+		const char *file = json_string_value(json_object_get(f, "file"));
+		const struct githistory_blob *b = githistory_blob_of_file(h, file);
+		if (!b || !b->n_places) {
+			return -EINVAL;
+		}
+		json_t *places = json_array();
+		for (size_t k = 0; k < b->n_places; k++) {
+			json_array_append_new(places, place_json(&b->places[k]));
+		}
+		_cleanup_free_ char *path =
+			utf8_sanitize(b->places[0].path, strlen(b->places[0].path));
+		json_object_set_new(f, "file", json_string(path));
+		json_object_set_new(f, "commit", json_string(b->places[0].commit));
+		json_object_set_new(f, "blob", json_string(b->id));
+		json_object_set_new(f, "places", places);
+		if (b->more_places) {
+			json_object_set_new(f, "more_places",
+					    json_integer((json_int_t)b->more_places));
+		}
+	}
+	return 0;
+}
+
+/* A note of the scan names a blob's file ("ab/cdef...:3"): it names the first commit and
+ * path that brought it instead. */
+static void map_notes(const struct githistory *h, json_t *notes)
+{
+	for (size_t i = 0; i < json_array_size(notes); i++) {
+		const char *note = json_string_value(json_array_get(notes, i));
+		struct sbuf sb;
+		bool changed = false;
+		sbuf_init(&sb, 64u << 10);
+		for (size_t k = 0; note && note[k];) {
+			char name[42] = "";
+			snprintf(name, sizeof(name), "%s", note + k);
+			const struct githistory_blob *b = githistory_blob_of_file(h, name);
+			if (b && b->n_places) {
+				sbuf_printf(&sb, "%.12s:%s", b->places[0].commit,
+					    b->places[0].path);
+				k += 41;
+				changed = true;
+			} else {
+				sbuf_putc(&sb, note[k++]);
+			}
+		}
+		char *text = sbuf_steal(&sb);
+		if (changed && text) {
+			_cleanup_free_ char *clean = utf8_sanitize(text, strlen(text));
+			json_array_set_new(notes, i, json_string(clean));
+		}
+		free(text);
+	}
+}
+
+static json_t *history_json(const struct githistory *h, const struct githistory_range *r)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "tip", json_string(h->tip));
+	if (r->base) {
+		json_object_set_new(o, "base", json_string(h->base));
+	}
+	if (r->not_remote) {
+		_cleanup_free_ char *name = utf8_sanitize(r->not_remote, strlen(r->not_remote));
+		json_object_set_new(o, "not_remote", json_string(name));
+	}
+	json_object_set_new(o, "commits", json_integer((json_int_t)h->n_commits));
+	json_object_set_new(o, "files", json_integer((json_int_t)h->n_blobs));
+	json_object_set_new(o, "bytes", json_integer((json_int_t)h->bytes));
+	return o;
+}
+
+int histscan_run(const char *dir, const struct histscan_options *o, json_t *result,
+		 struct diag_list *dl)
+{
+	struct githistory h;
+	struct diag_list own;
+	struct skip_globs globs = { o->skip_paths, o->n_skip_paths };
+	char err[1200] = "";
+	char *tree = NULL;
+	json_t *with = NULL, *res = NULL;
+	int code = STAGE_EXIT_ERROR;
+	diag_list_init(&own, 10);
+	int r = githistory_collect(dir, &o->range, &o->limits, globs.n ? skip_path : NULL, &globs,
+				   &h, &own);
+	if (r == -ENOENT) {
+		for (size_t i = 0; i < own.n; i++) {
+			diag_error(dl, NULL, 0, 0, own.v[i].hint, "%s", own.v[i].msg);
+		}
+		code = -ENOENT;
+		goto out;
+	}
+	if (r < 0) {
+		diags_line(&own, err, sizeof(err));
+		code = fail(result, "%s", err);
+		goto out;
+	}
+	if (h.n_blobs == 0) {
+		/* Nothing new reaches the history: no commit, or only deletions. */
+		json_object_set_new(result, "summary",
+				    json_string("passed: the commits bring no file to scan"));
+		json_object_set_new(result, "findings", json_array());
+		code = STAGE_EXIT_PASSED;
+		goto out;
+	}
+	tree = make_tree(err, sizeof(err));
+	if (!tree) {
+		code = fail(result, "%s", err);
+		goto out;
+	}
+	/* The sandbox binds the workspace at its own path: it must be canonical. */
+	char *real = realpath(tree, NULL);
+	if (!real) {
+		code = fail(result, "cannot resolve %s: %s", tree, strerror(errno));
+		goto out;
+	}
+	r = githistory_write(&h, real, &own);
+	if (r < 0) {
+		free(real);
+		diags_line(&own, err, sizeof(err));
+		code = fail(result, "%s", err);
+		goto out;
+	}
+	with = o->with ? json_deep_copy(o->with) : json_object();
+	json_object_set_new(with, "paths", json_string("."));
+	json_object_set_new(with, "gitignore", json_false());
+	json_object_set_new(with, "vendored", json_true());
+	json_object_set_new(with, "generated", json_true());
+	json_object_set_new(with, "nothing_ok", json_true());
+	code = scan_sandboxed(real, with, &res, err, sizeof(err));
+	free(real);
+	if (!res) {
+		code = fail(result, "%s", err);
+		goto out;
+	}
+	if (map_findings(&h, json_object_get(res, "findings")) < 0) {
+		code = fail(result, "the scan reported a file that is not one of the commits' "
+				    "blobs");
+		goto out;
+	}
+	map_notes(&h, json_object_get(json_object_get(res, "stats"), "notes"));
+	json_object_update(result, res);
+out:
+	if (code != -ENOENT) {
+		json_object_set_new(result, "history", history_json(&h, &o->range));
+	}
+	if (tree) {
+		rm_rf(tree);
+		tmp_untrack(tree);
+		free(tree);
+	}
+	json_decref(res);
+	json_decref(with);
+	githistory_release(&h);
+	diag_list_release(&own);
+	return code;
+}

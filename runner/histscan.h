@@ -1,0 +1,55 @@
+/*
+ * histscan.h - the secrets scan of what a range of commits brings into a repository's
+ * history (`runner scan secrets --history`, the pre-push hook), not only of its tip.
+ *
+ * The blobs the range's commits add or change (runner/githistory.h: each blob once,
+ * however many commits bring it) are written into a private temporary directory, one file
+ * per blob, and scanned there by the `secrets` kind in its sandboxed worker, as a pipeline's
+ * secrets stage is: the same default rules, redaction, inline `runner:ignore` comments
+ * (the blob's own) and gate. Each finding is then mapped back to the commits and paths
+ * that brought its blob. Every file is scanned: .gitignore, the vendored and generated
+ * heuristics do not apply (a secret in a committed node_modules/ is in the history all the
+ * same). The pipeline's own settings (its `gate:`, a secrets stage's allowlist or
+ * baseline) are not read: which commit's pipeline would say so is itself in question;
+ * only what the caller passes applies.
+ *
+ * Fail closed: a cap (commits, files, bytes), an object that cannot be read, a sandbox
+ * that cannot be set up, a worker that ends without a result, or a finding that maps to
+ * no blob makes the result an error; the range is never scanned in part.
+ */
+#ifndef RUNNER_HISTSCAN_H
+#define RUNNER_HISTSCAN_H
+
+#include "githistory.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+struct diag_list;
+
+struct histscan_options {
+	struct githistory_range range;
+	struct githistory_limits limits;
+	/* The scan's own settings, as a secrets stage's `with:` takes them (fail-on, allowlist
+	 * regexes, max-file-size, jobs, timeout); borrowed, may be NULL. */
+	json_t *with;
+	/* Globs (fnmatch, as the secrets scan's allowlist paths): a commit's file at a
+	 * matching path is not scanned. */
+	const char *const *skip_paths;
+	size_t n_skip_paths;
+};
+
+/*
+ * Scan o->range of the repository containing dir. Fills result as the secrets kind does
+ * ({summary, findings, gate, stats} or {summary, error, findings}), plus "history"
+ * ({tip, base, not_remote, commits, files, bytes}); each finding's "file" is the path of
+ * the first place its blob was found at, with "commit" (that place's commit), "blob" and
+ * "places" ([{commit, path}], at most GITHISTORY_MAX_PLACES; "more_places" counts the
+ * rest). Returns STAGE_EXIT_PASSED, STAGE_EXIT_BLOCKED or STAGE_EXIT_ERROR; or -ENOENT
+ * when dir is not in a repository or a revision names no commit (diagnostics in dl: a
+ * usage error).
+ */
+int histscan_run(const char *dir, const struct histscan_options *o, json_t *result,
+		 struct diag_list *dl);
+
+#endif
