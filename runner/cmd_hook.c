@@ -3,8 +3,11 @@
  * on exactly what is being pushed.
  *
  * The hook reads git's pre-push lines (<local ref> <local sha> <remote ref> <remote sha>),
- * skips deletions, and runs `runner run --rev <local sha>` on the tip of each pushed ref;
- * the first failing or blocked run stops the push with the run's exit code. The fields are
+ * skips deletions, scans every commit each ref pushes for secrets (`runner scan secrets
+ * --history`: <remote sha>..<local sha>, or, when the remote's sha is zeros or not in this
+ * repository, <local sha> without what the remote's tracking refs reach) and then runs
+ * `runner run --rev <local sha>` on the tip; the first scan or run that fails or blocks
+ * stops the push with its exit code. The fields are
  * taken from the end of the line: <local ref> is what the user typed (`HEAD^{/fix it}`)
  * and may hold spaces; the other three cannot. A line that does not end in a commit id, a
  * ref and a commit id stops the push. The hook file carries a
@@ -27,18 +30,20 @@
 #define HOOK_MAX    (1u << 20)
 
 const char cmd_hook_usage[] =
-	"usage: runner hook install [-C DIR] [-f FILE] [--force]\n"
+	"usage: runner hook install [-C DIR] [-f FILE] [--max-commits N] [--force]\n"
 	"       runner hook uninstall [-C DIR] [--force]\n"
 	"\n"
-	"Install (or remove) a git pre-push hook that runs `runner run --rev <sha>` on the\n"
-	"commit at the tip of every pushed ref (not on each commit below it) and stops the\n"
-	"push when a stage fails or a security gate blocks.\n"
+	"Install (or remove) a git pre-push hook that, for every pushed ref, scans each\n"
+	"commit the remote does not have yet for secrets (`runner scan secrets --history`),\n"
+	"then runs `runner run --rev <sha>` on the commit at its tip, and stops the push when\n"
+	"a secret is found, a stage fails or a security gate blocks.\n"
 	"Skip it once with `git push --no-verify`.\n"
 	"\n"
-	"  -C DIR       the repository (default: the current directory)\n"
-	"  -f FILE      the pipeline file, relative to the repository root\n"
-	"  --force      replace or remove a pre-push hook that runner did not write\n"
-	"               (install keeps the old one as pre-push.runner-backup)\n"
+	"  -C DIR            the repository (default: the current directory)\n"
+	"  -f FILE           the pipeline file, relative to the repository root\n"
+	"  --max-commits N   a push of more commits is stopped (default 10000)\n"
+	"  --force           replace or remove a pre-push hook that runner did not write\n"
+	"                    (install keeps the old one as pre-push.runner-backup)\n"
 	"\n"
 	"Exit codes: 0 done, 2 not a repository or a foreign hook is in the way, 4 internal.\n";
 
@@ -56,15 +61,16 @@ static void sh_quote(struct sbuf *sb, const char *s)
 	sbuf_putc(sb, '\'');
 }
 
-static char *hook_script(const char *runner, const char *file)
+static char *hook_script(const char *runner, const char *file, uint64_t max_commits)
 {
 	struct sbuf sb;
 	sbuf_init(&sb, HOOK_MAX);
 	sbuf_puts(&sb,
 		  "#!/bin/sh\n" HOOK_MARKER "\n"
 		  "# Written by `runner hook install`; remove it with `runner hook uninstall`.\n"
-		  "# Runs the pipeline on the tip of every pushed ref (runner run --rev) and\n"
-		  "# stops the push when a stage fails or a security gate blocks.\n"
+		  "# Scans every commit a ref pushes for secrets (runner scan secrets --history),\n"
+		  "# runs the pipeline on its tip (runner run --rev), and stops the push when a\n"
+		  "# secret is found, a stage fails or a security gate blocks.\n"
 		  "# Skip once with: git push --no-verify\n"
 		  "runner=");
 	sh_quote(&sb, runner);
@@ -80,7 +86,11 @@ static char *hook_script(const char *runner, const char *file)
 		sh_quote(&sb, file);
 		sbuf_puts(&sb, "\n");
 	}
+	if (max_commits) {
+		sbuf_printf(&sb, "max_commits=%llu\n", (unsigned long long)max_commits);
+	}
 	sbuf_puts(&sb,
+		  "remote_name=$1\n"
 		  "status=0\n"
 		  "while IFS= read -r line; do\n"
 		  "\t# From the end: the local ref is as typed, and may hold spaces.\n"
@@ -97,10 +107,34 @@ static char *hook_script(const char *runner, const char *file)
 		  "\t\tbreak\n"
 		  "\tfi\n"
 		  "\tcase \"$local_sha\" in *[!0]*) ;; *) continue ;; esac # a deletion\n"
-		  "\tcase \"$remote_ref\" in\n"
-		  "\trefs/heads/*) set -- --branch \"${remote_ref#refs/heads/}\" ;;\n"
-		  "\t*) set -- ;;\n"
-		  "\tesac\n");
+		  "\t# Every commit the remote lacks: those since its old tip when this\n"
+		  "\t# repository has it, else those no tracking ref of the remote reaches.\n"
+		  "\trange=\n"
+		  "\tcase \"$remote_sha\" in *[!0]*)\n"
+		  "\t\tif git cat-file -e \"$remote_sha^{commit}\" 2>/dev/null; then\n"
+		  "\t\t\trange=$remote_sha..$local_sha\n"
+		  "\t\tfi ;;\n"
+		  "\tesac\n"
+		  "\tif [ -n \"$range\" ]; then\n"
+		  "\t\tset -- --history \"$range\"\n"
+		  "\telse\n"
+		  "\t\tset -- --history \"$local_sha\" --not-remote \"$remote_name\"\n"
+		  "\tfi\n");
+	if (max_commits) {
+		sbuf_puts(&sb, "\tset -- \"$@\" --max-commits \"$max_commits\"\n");
+	}
+	sbuf_puts(
+		&sb,
+		"\techo \"runner: pre-push: scanning the commits of $remote_ref for secrets\" >&2\n"
+		"\t\"$runner\" scan secrets \"$@\" </dev/null >&2 || status=$?\n"
+		"\tif [ \"$status\" -ne 0 ]; then\n"
+		"\t\techo \"runner: pre-push: $remote_ref not pushed (exit $status)\" >&2\n"
+		"\t\tbreak\n"
+		"\tfi\n"
+		"\tcase \"$remote_ref\" in\n"
+		"\trefs/heads/*) set -- --branch \"${remote_ref#refs/heads/}\" ;;\n"
+		"\t*) set -- ;;\n"
+		"\tesac\n");
 	if (file) {
 		sbuf_puts(&sb, "\tset -- \"$@\" -f \"$file\"\n");
 	}
@@ -185,7 +219,7 @@ static bool is_link(const char *path)
 	return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
 }
 
-static int hook_install(const char *path, const char *file, bool force)
+static int hook_install(const char *path, const char *file, uint64_t max_commits, bool force)
 {
 	_cleanup_free_ char *old = NULL;
 	size_t len = 0;
@@ -225,7 +259,7 @@ static int hook_install(const char *path, const char *file, bool force)
 		return EXIT_INTERNAL;
 	}
 	self[n] = '\0';
-	_cleanup_free_ char *script = hook_script(self, file);
+	_cleanup_free_ char *script = hook_script(self, file, max_commits);
 	_cleanup_free_ char *dir = xstrdup(path);
 	*strrchr(dir, '/') = '\0';
 	if ((r = mkdir_p(dir, 0755)) < 0 ||
@@ -271,9 +305,11 @@ int cmd_hook(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "force", no_argument, NULL, 'F' },
 		{ "file", required_argument, NULL, 'f' },
+		{ "max-commits", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dir = ".", *file = NULL;
+	uint64_t max_commits = 0;
 	bool force = false;
 	int c;
 	optind = 1;
@@ -288,6 +324,13 @@ int cmd_hook(int argc, char **argv)
 		case 'F':
 			force = true;
 			break;
+		case 'M':
+			if (parse_uint(optarg, 10000000, &max_commits) < 0 || max_commits == 0) {
+				return cli_usage_error("hook",
+						       "--max-commits takes a number from 1 to "
+						       "10000000");
+			}
+			break;
 		default:
 			return cli_usage_error("hook", "invalid option");
 		}
@@ -299,6 +342,9 @@ int cmd_hook(int argc, char **argv)
 	if (!str_eq(action, "install") && !str_eq(action, "uninstall")) {
 		return cli_usage_error("hook", "unknown action '%s' (install or uninstall)",
 				       action);
+	}
+	if (max_commits && str_eq(action, "uninstall")) {
+		return cli_usage_error("hook", "--max-commits is for install");
 	}
 	if (file && (!path_is_inside(file) || str_eq(action, "uninstall"))) {
 		return cli_usage_error("hook", "-f takes a path relative to the repository root "
@@ -325,6 +371,6 @@ int cmd_hook(int argc, char **argv)
 		hooks[--n] = '\0';
 	}
 	_cleanup_free_ char *path = xasprintf("%s/pre-push", hooks);
-	return str_eq(action, "install") ? hook_install(path, file, force)
+	return str_eq(action, "install") ? hook_install(path, file, max_commits, force)
 					 : hook_uninstall(path, force);
 }

@@ -1,8 +1,9 @@
 /*
  * test-hook.c - `runner run --rev` and the pre-push hook, end to end with real git
  * repositories and real `git push` to a local bare remote: what is pushed is what is
- * tested (never the dirty working tree), a failing pipeline stops the push, deletions
- * pass, and a hook runner did not write is never overwritten or removed without --force.
+ * tested (never the dirty working tree), a failing pipeline stops the push, every pushed
+ * commit is scanned for secrets (not only the tip), deletions pass, and a hook runner did
+ * not write is never overwritten or removed without --force.
  */
 #include <criterion/criterion.h>
 
@@ -150,6 +151,156 @@ Test(hook, a_failing_commit_is_not_pushed, .timeout = 120)
 	free(good);
 	free(bad);
 	free(fixed);
+	release(&f);
+}
+
+/* A line holding an AWS access key id, put together at run time (this file holds none). */
+static char *aws_key_line(void)
+{
+	return tu_strf("aws_access_key_id = %s%s\n", "AKIA", "Z7QWERTYUIOPASDF");
+}
+
+/* Commit the key in key.txt and remove it again in the next commit; returns the commit
+ * that brought it. */
+static char *commit_and_remove_key(const struct fixture *f)
+{
+	char *key = aws_key_line();
+	char *leak = ts_git_commit(f->repo, "key.txt", key);
+	ts_sh(GIT " -C '%s' rm -q key.txt && " GIT " -C '%s' commit -qm 'remove the key'", f->repo,
+	      f->repo);
+	free(key);
+	return leak;
+}
+
+/* Every commit a push brings is scanned for secrets, not only its tip: a key committed
+ * and removed again within the push would stay in the remote's history. The hook used to
+ * test the tip alone and let it through. */
+Test(hook, a_secret_below_the_tip_is_not_pushed, .timeout = 120)
+{
+	struct fixture f = setup_repo();
+	struct tu_result r = tu_runner_run(f.repo, "hook", "install", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tu_result_free(&r);
+	char *good = ts_sh_out("git -C '%s' rev-parse HEAD", f.repo);
+	cr_assert_eq(push(&f, "origin main", NULL), 0);
+
+	char *leak = commit_and_remove_key(&f);
+	char *tip = ts_git_commit(f.repo, "notes.txt", "clean tip\n");
+	char *err = NULL;
+	cr_assert_neq(push(&f, "origin main", &err), 0, "pushed a key in the history: %s", err);
+	cr_expect_not_null(strstr(err, "not pushed (exit 3)"), "%s", err);
+	char *where = tu_strf("%.12s:key.txt:1:", leak);
+	cr_expect_not_null(strstr(err, where), "the commit is not named: %s", err);
+	cr_expect_not_null(strstr(err, "AKIA...(sha256:"), "not redacted as the scan does: %s",
+			   err);
+	cr_expect_null(strstr(err, "Z7QWERTYUIOPASDF"), "the secret was printed: %s", err);
+	free(err);
+	char *head = remote_head(&f, "main");
+	cr_expect_str_eq(head, good);
+	free(head);
+
+	/* The same push without the key goes through. */
+	ts_sh("git -C '%s' reset -q --hard '%s'", f.repo, good);
+	free(ts_git_commit(f.repo, "key.txt", "aws_region = eu-west-1\n"));
+	ts_sh(GIT " -C '%s' rm -q key.txt && " GIT " -C '%s' commit -qm 'remove it'", f.repo,
+	      f.repo);
+	char *clean = ts_git_commit(f.repo, "notes.txt", "clean tip\n");
+	cr_expect_eq(push(&f, "origin main", &err), 0, "%s", err);
+	free(err);
+	head = remote_head(&f, "main");
+	cr_expect_str_eq(head, clean);
+	free(head);
+	free(clean);
+	free(tip);
+	free(leak);
+	free(where);
+	free(good);
+	release(&f);
+}
+
+/* A new ref (git says the remote has zeros) is scanned for the commits no tracking ref of
+ * that remote reaches: a key the remote already has (pushed with --no-verify) does not
+ * stop a new branch on top of it, a key in the branch's own commits does. */
+Test(hook, a_new_branch_is_scanned_for_what_the_remote_lacks, .timeout = 120)
+{
+	struct fixture f = setup_repo();
+	char *old = commit_and_remove_key(&f);
+	cr_assert_eq(push(&f, "-q --no-verify origin main", NULL), 0);
+	struct tu_result r = tu_runner_run(f.repo, "hook", "install", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tu_result_free(&r);
+
+	ts_sh("git -C '%s' checkout -q -b feature", f.repo);
+	char *feature = ts_git_commit(f.repo, "feature.txt", "one\n");
+	char *err = NULL;
+	cr_expect_eq(push(&f, "origin feature", &err), 0, "%s", err);
+	cr_expect_not_null(strstr(err, "1 commit, 1 new file: passed"), "%s", err);
+	free(err);
+	char *head = remote_head(&f, "feature");
+	cr_expect_str_eq(head, feature);
+	free(head);
+
+	ts_sh("git -C '%s' checkout -q -b other main", f.repo);
+	char *leak = commit_and_remove_key(&f);
+	cr_expect_neq(push(&f, "origin other", &err), 0, "%s", err);
+	cr_expect_not_null(strstr(err, "not pushed (exit 3)"), "%s", err);
+	char *where = tu_strf("%.12s:key.txt:1:", leak);
+	cr_expect_not_null(strstr(err, where), "%s", err);
+	char *was = tu_strf("%.12s:", old);
+	cr_expect_null(strstr(err, was), "a commit the remote has was scanned: %s", err);
+	free(err);
+	head = remote_head(&f, "other");
+	cr_expect_str_empty(head);
+	free(head);
+
+	/* The remote's old tip is a commit this repository lacks (pushed from elsewhere): what
+	 * no tracking ref of the remote reaches is scanned, not a range from an unknown base. */
+	ts_sh("git clone -q -b main '%s' '%s/elsewhere' && cd '%s/elsewhere' && echo x > x.txt "
+	      "&& " GIT " add x.txt && " GIT " commit -qm elsewhere && git push -q origin main",
+	      f.remote, f.dir, f.dir);
+	ts_sh("git -C '%s' checkout -q main", f.repo);
+	char *forced = ts_git_commit(f.repo, "forced.txt", "forced\n");
+	cr_expect_eq(push(&f, "-f origin main", &err), 0, "%s", err);
+	cr_expect_not_null(strstr(err, "1 commit, 1 new file: passed"), "%s", err);
+	free(err);
+	head = remote_head(&f, "main");
+	cr_expect_str_eq(head, forced);
+	free(head);
+	free(forced);
+	free(was);
+	free(where);
+	free(leak);
+	free(feature);
+	free(old);
+	release(&f);
+}
+
+/* More commits than the cap stop the push (exit 4) with the cap named: never a scan of
+ * part of them. */
+Test(hook, a_push_past_the_commit_cap_is_stopped, .timeout = 120)
+{
+	struct fixture f = setup_repo(); /* two commits */
+	struct tu_result r = tu_runner_run(f.repo, "hook", "install", "--max-commits", "2", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	char *err = NULL;
+	cr_expect_eq(push(&f, "origin main", &err), 0, "%s", err);
+	free(err);
+	char *good = ts_sh_out("git -C '%s' rev-parse HEAD", f.repo);
+	for (int i = 0; i < 3; i++) {
+		char *line = tu_strf("line %d\n", i);
+		free(ts_git_commit(f.repo, "notes.txt", line));
+		free(line);
+	}
+	cr_expect_neq(push(&f, "origin main", &err), 0, "%s", err);
+	cr_expect_not_null(strstr(err, "more than 2 commits"), "%s", err);
+	cr_expect_not_null(strstr(err, "--max-commits"), "%s", err);
+	cr_expect_not_null(strstr(err, "not pushed (exit 4)"), "%s", err);
+	free(err);
+	char *head = remote_head(&f, "main");
+	cr_expect_str_eq(head, good);
+	free(head);
+	free(good);
 	release(&f);
 }
 
