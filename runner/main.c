@@ -178,7 +178,7 @@ int main(int argc, char **argv)
 		cmd = argv[2];
 		for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
 			if (str_eq(commands[i].name, cmd) && !commands[i].hidden) {
-				fputs(commands[i].usage, stdout);
+				output_text(stdout, commands[i].usage);
 				return finish_stdout(EXIT_OK);
 			}
 		}
@@ -192,7 +192,7 @@ int main(int argc, char **argv)
 						break;
 					}
 					if (str_eq(argv[k], "--help") || str_eq(argv[k], "-h")) {
-						fputs(commands[i].usage, stdout);
+						output_text(stdout, commands[i].usage);
 						return finish_stdout(EXIT_OK);
 					}
 				}

@@ -522,6 +522,11 @@ int output_write(FILE *f, const void *buf, size_t len)
 	return output_flush(f);
 }
 
+int output_text(FILE *f, const char *s)
+{
+	return output_write(f, s, strlen(s));
+}
+
 int output_stdout_errno(void)
 {
 	return stdout_errno;

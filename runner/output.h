@@ -83,6 +83,9 @@ char *output_clean_line(const char *s);
  */
 int output_flush(FILE *f);
 int output_write(FILE *f, const void *buf, size_t len);
+/* output_write() of a string (a usage text: whatever its length, a failed write keeps its
+ * errno, which stdio's own flush of a full buffer would lose). */
+int output_text(FILE *f, const char *s);
 int output_stdout_errno(void);
 
 #endif
