@@ -208,7 +208,11 @@ int cmd_db(int argc, char **argv)
 				err, path);
 			r = r == -EINVAL ? EXIT_USAGE : EXIT_INTERNAL;
 		} else {
-			if (res.rebuilt) {
+			if (res.unlisted) {
+				printf("%s did not list the advisories each of its exports held "
+				       "(built by an older runner): rebuilt from its sources\n",
+				       path);
+			} else if (res.rebuilt) {
 				printf("%s was of an older format: rebuilt from its sources\n",
 				       path);
 			}

@@ -197,6 +197,21 @@ int dbupdate_run(const char *db_path, const char *const *urls, size_t n_urls, ui
 		json_t *st = osvdb_status(old);
 		old_sources = json_incref(json_object_get(st, "sources"));
 		json_decref(st);
+		if (!osvdb_lists_members(old)) {
+			/* Built by an older runner (or damaged), it does not list every id each
+			 * export held: a copy of an unchanged export would lose the ids whose
+			 * kept copy came from another export that has since dropped them.
+			 * Nothing is copied from it: its exports are downloaded again, without
+			 * the conditional headers. */
+			res->rebuilt = res->unlisted = true;
+			size_t i;
+			json_t *s;
+			json_array_foreach(old_sources, i, s)
+			{
+				json_object_del(s, "etag");
+				json_object_del(s, "last_modified");
+			}
+		}
 		osvdb_close(old);
 	} else {
 		/* A database of an older format: its records are never copied (they may hold
@@ -271,9 +286,10 @@ int dbupdate_run(const char *db_path, const char *const *urls, size_t n_urls, ui
 	}
 	for (size_t i = 0; i < n && r == 0; i++) {
 		if (f[i].unchanged && res->rebuilt) {
-			/* Not reached: no conditional request is made for an older format. */
+			/* Not reached: no conditional request is made for a database rebuilt. */
 			r = errf(err, errlen, -EINVAL,
-				 "%s: unchanged, but the database is of an older format", f[i].url);
+				 "%s: unchanged, but the database is rebuilt from its exports",
+				 f[i].url);
 		} else if (f[i].unchanged) {
 			r = osvdb_build_copy_source(b, db_path, f[i].url, err, errlen);
 			res->unchanged++;

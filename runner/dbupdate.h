@@ -6,8 +6,9 @@
  * If-Modified-Since with the Last-Modified, that the database recorded for it). Changed
  * exports are downloaded to temporary files beside the database (capped in size, HTTP(S)
  * only, a bounded number of redirects, an overall timeout) and imported; unchanged ones
- * are copied from the current database (only from a database of the current format: one of
- * an older format is rebuilt from its exports, all downloaded again). The new database replaces the
+ * are copied from the current database (only from a database of the current format that lists
+ * every id each export held: one of an older format, or one built by an older runner without
+ * that list, is rebuilt from its exports, all downloaded again). The new database replaces the
  * old one only when every export was fetched and imported: any failure leaves the old database
  * intact.
  */
@@ -25,6 +26,7 @@ struct dbupdate_result {
 	size_t unchanged;  /* exports the server said were not modified */
 	size_t records;	   /* advisories in the new database */
 	bool rebuilt;	   /* the database was of an older format: nothing was copied */
+	bool unlisted;	   /* it was rebuilt because it did not list what each export held */
 };
 
 /* osv.dev's export URL for an ecosystem (heap string). */

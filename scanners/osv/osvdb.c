@@ -52,7 +52,11 @@ static const char schema_sql[] =
 	" published TEXT, withdrawn TEXT, summary TEXT, aliases TEXT NOT NULL, raw TEXT NOT NULL);"
 	"CREATE TABLE affected(ecosystem TEXT NOT NULL, name TEXT NOT NULL, vuln TEXT NOT NULL,"
 	" entry TEXT NOT NULL, versions TEXT, severity INTEGER NOT NULL, score REAL NOT NULL,"
-	" sev_source TEXT);";
+	" sev_source TEXT);"
+	/* Every id each source held, whether its copy is the one kept in vulns or not:
+	 * what `runner db update` copies for a source that did not change. */
+	"CREATE TABLE members(source INTEGER NOT NULL, id TEXT NOT NULL,"
+	" PRIMARY KEY(source, id)) WITHOUT ROWID;";
 
 /* ---------- building ---------- */
 
@@ -61,10 +65,12 @@ static void bump_release(void);
 struct osvdb_build {
 	char *path, *tmp;
 	sqlite3 *db;
-	sqlite3_stmt *ins_vuln, *ins_aff, *get_mod, *del_aff, *del_vuln, *ins_src, *upd_src;
+	sqlite3_stmt *ins_vuln, *ins_aff, *get_mod, *del_aff, *del_vuln, *ins_src, *upd_src,
+		*ins_member;
 	int64_t source; /* current source row */
 	char *source_location;
 	bool old_attached; /* the database being replaced, as `old` (osvdb_build_copy_source) */
+	bool old_members_checked; /* and it lists what each of its sources held */
 	size_t source_records;
 	size_t records;
 	struct sbuf buf; /* one record's bytes */
@@ -132,7 +138,9 @@ int osvdb_build_new(const char *path, struct osvdb_build **out, char *err, size_
 		    "INSERT INTO sources(location, kind, imported_at, records, etag, "
 		    "last_modified) VALUES(?,?,?,0,?,?)",
 		    &b->ins_src) < 0 ||
-	    prepare(b->db, "UPDATE sources SET records = ? WHERE id = ?", &b->upd_src) < 0) {
+	    prepare(b->db, "UPDATE sources SET records = ? WHERE id = ?", &b->upd_src) < 0 ||
+	    prepare(b->db, "INSERT OR IGNORE INTO members(source, id) VALUES(?,?)",
+		    &b->ins_member) < 0) {
 		int r = sql_err(b, err, errlen, "cannot create");
 		osvdb_build_abort(b);
 		return r;
@@ -153,6 +161,7 @@ void osvdb_build_abort(struct osvdb_build *b)
 	sqlite3_finalize(b->del_vuln);
 	sqlite3_finalize(b->ins_src);
 	sqlite3_finalize(b->upd_src);
+	sqlite3_finalize(b->ins_member);
 	sqlite3_close(b->db);
 	if (b->tmp) {
 		unlink(b->tmp);
@@ -451,10 +460,20 @@ static int store_record(struct osvdb_build *b, const char *buf, size_t len, cons
 {
 	const char *id = json_string_value(json_object_get(rec, "id"));
 	const char *modified = json_string_value(json_object_get(rec, "modified"));
+	/* The source holds the id even when another source's copy is the one kept: should
+	 * that source drop it, an update that copies this one unchanged keeps it. */
+	sqlite3_reset(b->ins_member);
+	sqlite3_bind_int64(b->ins_member, 1, b->source);
+	sqlite3_bind_text(b->ins_member, 2, id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(b->ins_member);
+	sqlite3_reset(b->ins_member);
+	if (rc != SQLITE_DONE) {
+		return sql_err(b, err, errlen, "cannot list a record");
+	}
 	/* The same id from another source: the later `modified` wins. */
 	sqlite3_reset(b->get_mod);
 	sqlite3_bind_text(b->get_mod, 1, id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(b->get_mod);
+	rc = sqlite3_step(b->get_mod);
 	bool replacing = rc == SQLITE_ROW;
 	if (rc == SQLITE_ROW) {
 		const char *old = (const char *)sqlite3_column_text(b->get_mod, 0);
@@ -874,6 +893,40 @@ int osvdb_build_import_path(struct osvdb_build *b, const char *path, char *err, 
 	return r < 0 ? r : end_source(b, err, errlen);
 }
 
+/* Whether the SQL query (one row, one integer column) answers 1. */
+static bool query_true(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	bool yes = prepare(db, sql, &st) == 0 && sqlite3_step(st) == SQLITE_ROW &&
+		   sqlite3_column_int(st, 0) == 1;
+	sqlite3_finalize(st);
+	return yes;
+}
+
+/*
+ * Whether the database `schema` of db lists every id each of its sources held (members),
+ * consistently with the kept copies: a database built before the table was added (by an
+ * older runner, same format) does not, and one whose lists were damaged is not trusted
+ * either. A kept copy whose source does not list it, or a listed id without a kept copy,
+ * would make a copy of the source lose the id.
+ */
+static bool members_complete(sqlite3 *db, const char *schema)
+{
+	_cleanup_free_ char *table =
+		xasprintf("SELECT EXISTS (SELECT 1 FROM %s.sqlite_master WHERE type = 'table'"
+			  " AND name = 'members')",
+			  schema);
+	_cleanup_free_ char *unlisted = xasprintf(
+		"SELECT NOT EXISTS (SELECT 1 FROM %s.vulns v WHERE NOT EXISTS"
+		" (SELECT 1 FROM %s.members m WHERE m.source = v.source AND m.id = v.id))",
+		schema, schema);
+	_cleanup_free_ char *unkept =
+		xasprintf("SELECT NOT EXISTS (SELECT 1 FROM %s.members m WHERE NOT EXISTS"
+			  " (SELECT 1 FROM %s.vulns v WHERE v.id = m.id))",
+			  schema, schema);
+	return query_true(db, table) && query_true(db, unlisted) && query_true(db, unkept);
+}
+
 int osvdb_build_copy_source(struct osvdb_build *b, const char *old_path, const char *location,
 			    char *err, size_t errlen)
 {
@@ -909,6 +962,21 @@ int osvdb_build_copy_source(struct osvdb_build *b, const char *old_path, const c
 			    "PATH...')",
 			    old_path, OSVDB_SCHEMA);
 	}
+	/* Nor from one that does not list every id each source held: copied by its kept
+	 * copies alone, an id another source's copy overrode would be lost when that source
+	 * drops it. */
+	if (!b->old_members_checked) {
+		if (!members_complete(b->db, "old")) {
+			return errf(
+				err, errlen, -EINVAL,
+				"%s does not list the advisories each of its sources held (built "
+				"by an older runner, or damaged): its records are not copied "
+				"(rebuild it with 'runner db update' or 'runner db import "
+				"PATH...')",
+				old_path);
+		}
+		b->old_members_checked = true;
+	}
 	sqlite3_stmt *src = NULL;
 	if (prepare(b->db,
 		    "SELECT id, kind, etag, last_modified FROM old.sources WHERE location = ?",
@@ -929,22 +997,30 @@ int osvdb_build_copy_source(struct osvdb_build *b, const char *old_path, const c
 		goto out;
 	}
 	sqlite3_stmt *cp = NULL;
-	/* The same id from another source: the later `modified` wins, as on import. Records
-	 * this source has later than the ones already built replace them (the first two),
-	 * then the rest of its records are copied (the last one counts them, the replaced
-	 * ones among them counted once already). */
+	/*
+	 * Every id the source held (members), not only those whose kept copy came from it:
+	 * the kept copy of each is taken, whichever source supplied it (none is later), so
+	 * that an id stays while one source that holds it is unchanged, even when the source
+	 * whose copy was kept has dropped it. The same id from another source: the later
+	 * `modified` wins, as on import. Kept copies later than the ones already built
+	 * replace them (the first two steps), then the rest are copied (the fourth counts
+	 * them, the replaced ones among them counted once already) and the list with them.
+	 */
 	static const char *const steps[] = {
-		"DELETE FROM main.affected WHERE vuln IN (SELECT m.id FROM main.vulns m"
-		" JOIN old.vulns v ON v.id = m.id WHERE v.source = ?1"
-		" AND v.modified > m.modified);",
-		"DELETE FROM main.vulns WHERE id IN (SELECT m.id FROM main.vulns m"
-		" JOIN old.vulns v ON v.id = m.id WHERE v.source = ?1"
-		" AND v.modified > m.modified);",
-		"INSERT OR IGNORE INTO main.affected SELECT a.* FROM old.affected a"
-		" JOIN old.vulns v ON a.vuln = v.id WHERE v.source = ?1"
-		" AND v.id NOT IN (SELECT id FROM main.vulns);",
-		("INSERT OR IGNORE INTO main.vulns SELECT id, ?2, modified, published,"
-		 " withdrawn, summary, aliases, raw FROM old.vulns WHERE source = ?1"),
+		"DELETE FROM main.affected WHERE vuln IN (SELECT m.id FROM old.members s"
+		" JOIN old.vulns v ON v.id = s.id JOIN main.vulns m ON m.id = s.id"
+		" WHERE s.source = ?1 AND v.modified > m.modified);",
+		"DELETE FROM main.vulns WHERE id IN (SELECT m.id FROM old.members s"
+		" JOIN old.vulns v ON v.id = s.id JOIN main.vulns m ON m.id = s.id"
+		" WHERE s.source = ?1 AND v.modified > m.modified);",
+		"INSERT INTO main.affected SELECT a.* FROM old.affected a"
+		" WHERE a.vuln IN (SELECT id FROM old.members WHERE source = ?1)"
+		" AND a.vuln NOT IN (SELECT id FROM main.vulns);",
+		("INSERT OR IGNORE INTO main.vulns SELECT v.id, ?2, v.modified, v.published,"
+		 " v.withdrawn, v.summary, v.aliases, v.raw FROM old.members s"
+		 " JOIN old.vulns v ON v.id = s.id WHERE s.source = ?1"),
+		"INSERT INTO main.members(source, id) SELECT ?2, id FROM old.members"
+		" WHERE source = ?1",
 	};
 	size_t copied = 0, replaced = 0;
 	for (size_t k = 0; k < ARRAY_SIZE(steps); k++) {
@@ -953,7 +1029,7 @@ int osvdb_build_copy_source(struct osvdb_build *b, const char *old_path, const c
 			goto out;
 		}
 		sqlite3_bind_int64(cp, 1, old_id);
-		if (k == ARRAY_SIZE(steps) - 1) {
+		if (k >= 3) {
 			sqlite3_bind_int64(cp, 2, b->source);
 		}
 		rc = sqlite3_step(cp);
@@ -965,8 +1041,9 @@ int osvdb_build_copy_source(struct osvdb_build *b, const char *old_path, const c
 		}
 		if (k == 1) {
 			replaced = (size_t)sqlite3_changes(b->db);
+		} else if (k == 3) {
+			copied = (size_t)sqlite3_changes(b->db);
 		}
-		copied = (size_t)sqlite3_changes(b->db);
 	}
 	b->records += copied - MIN(copied, replaced); /* distinct ids */
 	/* What the source held when it was read, as the old database recorded it (its
@@ -1042,8 +1119,9 @@ int osvdb_build_commit(struct osvdb_build *b, char *err, size_t errlen)
 	sqlite3_finalize(b->del_vuln);
 	sqlite3_finalize(b->ins_src);
 	sqlite3_finalize(b->upd_src);
+	sqlite3_finalize(b->ins_member);
 	b->ins_vuln = b->ins_aff = b->get_mod = b->del_aff = b->del_vuln = b->ins_src = b->upd_src =
-		NULL;
+		b->ins_member = NULL;
 	if (sqlite3_close(b->db) != SQLITE_OK) {
 		int r = sql_err(b, err, errlen, "cannot close");
 		osvdb_build_abort(b);
@@ -1228,6 +1306,11 @@ int64_t osvdb_updated_at(const struct osvdb *db)
 bool osvdb_is_empty(struct osvdb *db)
 {
 	return !has_records(db->db);
+}
+
+bool osvdb_lists_members(struct osvdb *db)
+{
+	return members_complete(db->db, "main");
 }
 
 int osvdb_lookup(struct osvdb *db, const char *ecosystem, const char *name,

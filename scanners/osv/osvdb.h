@@ -20,7 +20,8 @@
  * affected (ecosystem, normalised package name, vulnerability id, the affected[] entry
  * without its versions list, the list apart as text, and the severity computed at import),
  * indexed by (ecosystem, name): a scan reads no whole record. When an id appears in several sources
- * the record with the later `modified` wins.
+ * the record with the later `modified` wins, and is stored once; members lists every id each
+ * source held (the kept copy or not), so that copying an unchanged source keeps all of its ids.
  */
 #ifndef RUNNER_SCANNERS_OSVDB_H
 #define RUNNER_SCANNERS_OSVDB_H
@@ -65,7 +66,12 @@ int osvdb_build_import_path(struct osvdb_build *b, const char *path, char *err, 
 int osvdb_build_import_zip_fd(struct osvdb_build *b, int fd, const char *location, const char *etag,
 			      const char *last_modified, char *err, size_t errlen);
 
-/* Copy one source (by location) with all its records from an existing database. */
+/*
+ * Copy one source (by location) from an existing database: every id it held, each as the
+ * kept copy of the old database (whichever source supplied it), unless the build holds a
+ * copy with a later or equal `modified`. -EINVAL when the old database is of another format
+ * or does not list what its sources held (osvdb_lists_members).
+ */
 int osvdb_build_copy_source(struct osvdb_build *b, const char *old_path, const char *location,
 			    char *err, size_t errlen);
 
@@ -98,6 +104,13 @@ json_t *osvdb_other_format_sources(const char *path);
 int osvdb_open(const char *path, struct osvdb **out, char *err, size_t errlen);
 /* Whether it holds no advisory at all (or cannot be read): a scan must not use it. */
 bool osvdb_is_empty(struct osvdb *db);
+/*
+ * Whether it lists every id each of its sources held (the members table, consistent with
+ * the kept copies): false for a database built by an older runner of the same format (or
+ * a damaged one), which osvdb_build_copy_source refuses: `runner db update` downloads its
+ * exports afresh instead.
+ */
+bool osvdb_lists_members(struct osvdb *db);
 void osvdb_close(struct osvdb *db);
 
 /* When the data was last brought up to date (import or update), in seconds since 1970. */

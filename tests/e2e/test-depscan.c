@@ -1107,11 +1107,18 @@ struct export
 	char *url;
 };
 
-static void export_set(struct export *x, const char *name, const char *record, const char *etag)
+/* The export as a zip of n record texts (at most 4), with an ETag. */
+static void export_set_records(struct export *x, const char *name, const char *const *records,
+			       size_t n, const char *etag)
 {
 	char *zip = tu_strf("%s/%s.zip", ws, name);
-	struct zentry e[] = { { "rec.json", record, strlen(record), NULL } };
-	write_zip(zip, e, 1);
+	static const char *const paths[] = { "rec.json", "rec-1.json", "rec-2.json", "rec-3.json" };
+	struct zentry e[4];
+	cr_assert_leq(n, 4);
+	for (size_t i = 0; i < n; i++) {
+		e[i] = (struct zentry){ paths[i], records[i], strlen(records[i]), NULL };
+	}
+	write_zip(zip, e, n);
 	struct stat st;
 	cr_assert_eq(stat(zip, &st), 0);
 	free(x->s.zip);
@@ -1119,6 +1126,11 @@ static void export_set(struct export *x, const char *name, const char *record, c
 	x->s.len = (size_t)st.st_size;
 	x->s.etag = etag;
 	free(zip);
+}
+
+static void export_set(struct export *x, const char *name, const char *record, const char *etag)
+{
+	export_set_records(x, name, &record, 1, etag);
 }
 
 static void export_start(struct export *x, const char *name, const char *record)
@@ -1227,6 +1239,140 @@ Test(depscan, db_update_with_unchanged_exports_keeps_the_latest_records)
 	free(older);
 	free(newer);
 	free(other);
+}
+
+/* Run SQL on the database in place (as an older runner, or damage, would leave it). */
+static void db_exec(const char *sql)
+{
+	sqlite3 *h;
+	cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(h));
+	sqlite3_close(h);
+}
+
+/* `runner db update` (the URLs the database lists) succeeds and prints what (and also). */
+static void expect_update(const char *what, const char *also)
+{
+	struct tu_result r = tu_runner_run(ws, "db", "update", "--db", db, NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_expect_not_null(strstr(r.out, what), "%s", r.out);
+	cr_expect(!also || strstr(r.out, also), "%s", r.out);
+	cr_expect(also || !strstr(r.out, "rebuilt"), "%s", r.out);
+	tu_result_free(&r);
+}
+
+/* The exit status of a scan of ws/py (foopkg 1.5). */
+static int scan_status(void)
+{
+	char *dir = tu_strf("%s/py", ws);
+	int status;
+	json_t *doc = scan_json(dir, NULL, &status);
+	json_decref(doc);
+	free(dir);
+	return status;
+}
+
+/*
+ * Two exports hold the same advisory (a GHSA for an npm and a PyPI package is in both
+ * ecosystems' exports); the database keeps one copy, a's (the later `modified`). Then a
+ * drops it while b is unchanged (304): the advisory stays, and foopkg 1.5 is still blocked
+ * (only a's copy was copied from a database that kept it, so it vanished until b changed,
+ * and foopkg 1.5 passed). It goes when no export holds it any more.
+ */
+Test(depscan, an_advisory_stays_while_an_unchanged_export_holds_it)
+{
+	char *x_a = pysec("PYSEC-9999-1", "2023-01-01T00:00:00Z", "2.0");
+	char *x_b = pysec("PYSEC-9999-1", "2022-01-01T00:00:00Z", "2.0");
+	char *y = pysec("PYSEC-9999-2", "2023-01-01T00:00:00Z", "0.1");
+	char *z = pysec("PYSEC-9999-3", "2023-01-01T00:00:00Z", "0.1");
+	struct export a, b;
+	export_start(&a, "a", y);
+	const char *const both[] = { x_a, y };
+	export_set_records(&a, "a", both, 2, "\"v1\"");
+	export_start(&b, "b", x_b);
+	struct tu_result r =
+		tu_runner_run(ws, "db", "update", "--db", db, "--url", a.url, "--url", b.url, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tu_result_free(&r);
+	tu_write(ws, "py/requirements.txt", "foopkg==1.5\n");
+	cr_expect_eq(scan_status(), 3, "foopkg 1.5 is below 2.0");
+	/* a drops PYSEC-9999-1; b, which holds it too, is unchanged. */
+	export_set(&a, "a", y, "\"v2\"");
+	expect_update("1 source downloaded, 1 unchanged, 2 advisories", NULL);
+	cr_expect_eq(b.s.not_modified, 1);
+	cr_expect_eq(db_records(), 2);
+	cr_expect_eq(scan_status(), 3, "PYSEC-9999-1 vanished while b still holds it");
+	/* Copied again from the database that now keeps it for b. */
+	expect_update("0 sources downloaded, 2 unchanged, 2 advisories", NULL);
+	cr_expect_eq(scan_status(), 3);
+	/* b drops it too: no export holds it, it goes, and foopkg 1.5 passes. */
+	export_set(&b, "b", z, "\"v2\"");
+	expect_update("1 source downloaded, 1 unchanged, 2 advisories", NULL);
+	cr_expect_eq(scan_status(), 0);
+	export_stop(&a);
+	export_stop(&b);
+	free(x_a);
+	free(x_b);
+	free(y);
+	free(z);
+}
+
+/*
+ * A database of this format built by the previous runner does not list the ids each export
+ * held, nor does one whose list was damaged: scans still read it, but `runner db update`
+ * copies nothing from it (it could not tell which ids an unchanged export held) and
+ * downloads every export afresh, without conditional headers. The next update is
+ * conditional again.
+ */
+Test(depscan, an_update_of_a_database_without_the_lists_downloads_every_export)
+{
+	char *x_a = pysec("PYSEC-9999-1", "2023-01-01T00:00:00Z", "2.0");
+	char *x_b = pysec("PYSEC-9999-1", "2022-01-01T00:00:00Z", "2.0");
+	char *y = pysec("PYSEC-9999-2", "2023-01-01T00:00:00Z", "0.1");
+	struct export a, b;
+	export_start(&a, "a", y);
+	const char *const both[] = { x_a, y };
+	export_set_records(&a, "a", both, 2, "\"v1\"");
+	export_start(&b, "b", x_b);
+	struct tu_result r =
+		tu_runner_run(ws, "db", "update", "--db", db, "--url", a.url, "--url", b.url, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tu_result_free(&r);
+	tu_write(ws, "py/requirements.txt", "foopkg==1.5\n");
+	/* The previous runner's database; a kept copy its export does not list; listed ids
+	 * without a kept copy (the record lost: until the update, foopkg 1.5 passes). */
+	static const char *const damage[] = {
+		"DROP TABLE members;",
+		"DELETE FROM members WHERE id = 'PYSEC-9999-2';",
+		"DELETE FROM affected WHERE vuln = 'PYSEC-9999-1';"
+		" DELETE FROM vulns WHERE id = 'PYSEC-9999-1';",
+	};
+	static const char *const dropped[] = { "\"d0\"", "\"d1\"", "\"d2\"" };
+	static const char *const restored[] = { "\"r0\"", "\"r1\"", "\"r2\"" };
+	for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++) {
+		db_exec(damage[i]);
+		cr_expect_eq(scan_status(), i == 2 ? 0 : 3, "%s", damage[i]);
+		/* a drops PYSEC-9999-1, b is unchanged: downloaded all the same. */
+		export_set(&a, "a", y, dropped[i]);
+		int requests = a.s.requests + b.s.requests;
+		int not_modified = a.s.not_modified + b.s.not_modified;
+		expect_update("did not list the advisories each of its exports held (built by "
+			      "an older runner): rebuilt from its sources",
+			      "2 sources downloaded, 0 unchanged, 2 advisories");
+		cr_expect_eq(a.s.requests + b.s.requests, requests + 2, "%s", damage[i]);
+		cr_expect_eq(a.s.not_modified + b.s.not_modified, not_modified, "%s", damage[i]);
+		cr_expect_eq(scan_status(), 3, "%s", damage[i]);
+		/* The rebuilt database lists them: conditional again. */
+		expect_update("0 sources downloaded, 2 unchanged, 2 advisories", NULL);
+		/* Back to a holding both, for the next round. */
+		export_set_records(&a, "a", both, 2, restored[i]);
+		expect_update("1 source downloaded, 1 unchanged, 2 advisories", NULL);
+	}
+	export_stop(&a);
+	export_stop(&b);
+	free(x_a);
+	free(x_b);
+	free(y);
 }
 
 /* Rewrite the database as one of format 1 (built before the loader refused ranges it
