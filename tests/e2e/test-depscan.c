@@ -21,8 +21,9 @@
  *   - `runner db import` of directories and zip exports, and the refusal of malicious zips
  *     (path traversal, symbolic links, a zip bomb) with the old database left intact;
  *   - `runner db update` from a local HTTP server (libmicrohttpd on 127.0.0.1: osv.dev
- *     cannot be reached from here): conditional requests (304 keeps the data), and a
- *     failed download leaves the old database intact;
+ *     cannot be reached from here): conditional requests (304 keeps the data: every id
+ *     the unchanged export held, even one whose kept copy came from an export that has
+ *     dropped it), and a failed download leaves the old database intact;
  *   - `runner validate` rejects bad `with:` keys of the stage with file:line.
  */
 #include <criterion/criterion.h>
