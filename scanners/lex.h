@@ -8,7 +8,8 @@
  *   javascript, typescript  the JS lexer (template literals with nested ${}, regex literals)
  *   go                      (raw `strings`, runes)
  *   java                    (text blocks """..""", char literals)
- *   python                  (prefixed and triple-quoted strings, NEWLINE, INDENT/DEDENT)
+ *   python                  (prefixed and triple-quoted strings, f-strings as 3.12 reads
+ *                           them, NEWLINE, INDENT/DEDENT)
  *   shell                   one token per shell word; |, ;, && ... ; heredocs
  *   dockerfile              instruction + shell words of each logical line
  *   github-actions, gitlab-ci  YAML: keys, scalars (block scalars as one token); the

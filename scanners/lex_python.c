@@ -1,6 +1,7 @@
 /*
- * lex_python.c - the Python tokenizer: comments, prefixed strings (r b u f and their
- * pairs, any case), triple-quoted strings, implicit line joining inside brackets,
+ * lex_python.c - the Python tokenizer: comments, prefixed strings (r b u f t and their
+ * pairs, any case), triple-quoted strings, f-strings as Python 3.12 reads them (their
+ * fields' expressions are regions of code), implicit line joining inside brackets,
  * backslash continuations, and the block structure as TOK_EOL (NEWLINE), TOK_INDENT and
  * TOK_DEDENT tokens, so that patterns can say "inside this function".
  *
@@ -29,44 +30,63 @@ static size_t op_len(const struct lexst *L, size_t p)
 	return 1;
 }
 
-/* A string prefix of 1-2 letters from r, b, u, f (any case, not repeated). */
-static bool is_prefix(const char *s, size_t n, bool *fstr)
+/*
+ * A string prefix of 1-2 letters from r, b, u, f, t (any case, not repeated): *fstr for
+ * an f-string or a t-string (Python 3.14's templates read the same), *raw for r.
+ */
+static bool is_prefix(const char *s, size_t n, bool *fstr, bool *raw)
 {
 	if (n == 0 || n > 2) {
 		return false;
 	}
 	bool seen[26] = { false };
 	*fstr = false;
+	*raw = false;
 	for (size_t i = 0; i < n; i++) {
 		char c = (char)tolower((unsigned char)s[i]);
-		if (c != 'r' && c != 'b' && c != 'u' && c != 'f') {
+		if (c != 'r' && c != 'b' && c != 'u' && c != 'f' && c != 't') {
 			return false;
 		}
 		if (seen[c - 'a']) {
 			return false;
 		}
 		seen[c - 'a'] = true;
-		*fstr |= c == 'f';
+		*fstr |= c == 'f' || c == 't';
+		*raw |= c == 'r';
 	}
 	return !(n == 2 && (seen['u' - 'a']));
 }
 
-/* A string from q (at the opening quote). Returns its end. */
-static size_t scan_string(const struct lexst *L, size_t q, bool *unterminated, bool *has_brace)
+/*
+ * A line ends at a line feed, or at a lone carriage return: Python reads source with
+ * universal newlines, so code after `# x\r` runs. (A CR before a LF is a blank.)
+ */
+static bool line_end_at(const struct lexst *L, size_t i)
+{
+	return L->s[i] == '\n' || (L->s[i] == '\r' && (i + 1 >= L->end || L->s[i + 1] != '\n'));
+}
+
+/* The end of the comment at s[p]: its line's end. */
+static size_t comment_end(const struct lexst *L, size_t p)
+{
+	while (p < L->end && !line_end_at(L, p)) {
+		p++;
+	}
+	return p;
+}
+
+/* A string from q (at the opening quote), not an f-string. Returns its end. */
+static size_t scan_string(const struct lexst *L, size_t q, bool *unterminated)
 {
 	char c = L->s[q];
 	bool triple = q + 2 < L->end && L->s[q + 1] == c && L->s[q + 2] == c;
 	size_t i = q + (triple ? 3 : 1);
 	*unterminated = false;
-	*has_brace = false;
 	while (i < L->end) {
 		char d = L->s[i];
 		if (d == '\\') {
 			i += 2;
 			continue;
-		}
-		if (d == '{') {
-			*has_brace = true;
 		}
 		if (d == c) {
 			if (!triple) {
@@ -87,83 +107,234 @@ static size_t scan_string(const struct lexst *L, size_t q, bool *unterminated, b
 }
 
 /*
- * The replacement fields of an f-string whose body is [b, e): each `{...}` (not `{{`) is
- * an expression, recorded as a region of Python code (with its conversion and format
- * spec, which lex as a few harmless tokens). In the spec (after a top-level `!` or `:`)
- * quotes are text (`{1:'<5}`: fill `'`), and only `{ }` nest (fields in the spec). A
- * field that cannot be read to its end gives up on the file: what follows would go
- * unscanned (tokens->regions_dropped).
+ * F-strings as Python 3.12 reads them (PEP 701): a replacement field's expression is code,
+ * tokenized as code, so it may hold any string, one in the f-string's own quotes and
+ * f-strings among them (`f"{f"{eval(x)}"}"`), comments, and line breaks (in a one-line
+ * f-string too). Before 3.12 such text was a syntax error, so this reading is the only
+ * one under which it runs. The format spec (after a `:` at the expression's level) is
+ * text with nested fields; a quote other than the f-string's is text there (`{1:'<5}`).
+ *
+ * The f-string the lexer meets records each expression of its fields (the spec's fields
+ * too) as a region of Python code; f-strings nested in an expression are only read to
+ * their end here, and record theirs when the region is lexed. Nesting deeper than
+ * FSTRING_MAX_DEPTH (f-strings in fields, fields in specs), or a field that cannot be read
+ * to its end, gives up: the file counts as not evaluated completely (regions_dropped) and
+ * the string is read to its first closing quote, as before 3.12. Every level re-reads
+ * what it holds once, so the cap also bounds the time (to FSTRING_MAX_DEPTH times the
+ * text); after a failure no f-string of the file is read this way again, so that failures
+ * that read to the end of the file cannot add up.
  */
-static void fstring_regions(struct lexst *L, size_t b, size_t e)
+#define FSTRING_MAX_DEPTH 16
+
+struct fstr {
+	struct lexst *L;
+	unsigned fields; /* fields of the outermost f-string */
+};
+
+static size_t fstring_body(struct fstr *F, size_t i, char quote, bool triple, bool raw,
+			   unsigned level, bool emit, bool *unterminated);
+
+/* Does the f-string's closing quote (one or three) start at i? */
+static bool fstring_quote_at(const struct lexst *L, size_t i, char quote, bool triple)
+{
+	return L->s[i] == quote &&
+	       (!triple || (i + 2 < L->end && L->s[i + 1] == quote && L->s[i + 2] == quote));
+}
+
+/*
+ * A backslash at i in an f-string's text: past what it escapes. A brace after it is still
+ * a brace (`\{x}` has a field); `\N{NAME}` is a character, not a field (except in a raw
+ * string); a line break after it is text.
+ */
+static size_t fstring_escape_end(const struct lexst *L, size_t i, bool raw)
 {
 	const char *s = L->s;
-	for (size_t i = b; i < e; i++) {
-		if (s[i] != '{') {
-			continue;
+	if (i + 1 >= L->end) {
+		return L->end;
+	}
+	char c = s[i + 1];
+	if (c == '{' || c == '}') {
+		return i + 1;
+	}
+	if (c == '\r' && i + 2 < L->end && s[i + 2] == '\n') {
+		return i + 3;
+	}
+	if (c == 'N' && !raw && i + 2 < L->end && s[i + 2] == '{') {
+		size_t j = i + 3;
+		while (j < L->end && (isalnum((unsigned char)s[j]) || s[j] == ' ' || s[j] == '-')) {
+			j++;
 		}
-		if (i + 1 < e && s[i + 1] == '{') {
-			i++;
-			continue;
-		}
-		size_t j = i + 1;
+		return j < L->end && s[j] == '}' ? j + 1 : j;
+	}
+	return i + 2;
+}
+
+/*
+ * A string inside a field's expression, from q (at its opening quote): its end, or 0 when
+ * it cannot be read (unterminated, nested too deeply).
+ */
+static size_t fstring_inner_string(struct fstr *F, size_t q, bool fstr, bool raw, unsigned level)
+{
+	const struct lexst *L = F->L;
+	bool unterminated;
+	size_t e;
+	if (!fstr) {
+		e = scan_string(L, q, &unterminated);
+	} else {
+		char c = L->s[q];
+		bool triple = q + 2 < L->end && L->s[q + 1] == c && L->s[q + 2] == c;
+		e = fstring_body(F, q + (triple ? 3 : 1), c, triple, raw, level + 1, false,
+				 &unterminated);
+	}
+	return e && !unterminated ? e : 0;
+}
+
+/*
+ * A replacement field from p (at its `{`): the expression, to a `:` or `}` at its bracket
+ * level, then the format spec to the `}`. With emit, the expression and those of the
+ * spec's fields are recorded as regions. Returns the end (past the `}`), or 0.
+ */
+static size_t fstring_field(struct fstr *F, size_t p, char quote, bool triple, bool raw,
+			    unsigned level, bool emit)
+{
+	struct lexst *L = F->L;
+	const char *s = L->s;
+	if (level >= FSTRING_MAX_DEPTH) {
+		return 0;
+	}
+	size_t i = p + 1, from = p + 1;
+	for (;;) {
+		/* The expression: code, to a `:` or `}` at its bracket level. */
 		unsigned depth = 0;
-		char quote = 0;
-		bool spec = false;
-		for (; j < e; j++) {
-			char c = s[j];
-			if (spec) {
-				/* The format spec: text, with nested fields. */
-				if (c == '{') {
-					depth++;
-				} else if (c == '}' && depth) {
-					depth--;
-				} else if (c == '}') {
-					break;
-				}
-			} else if (quote) {
-				if (c == '\\') {
-					j++;
-				} else if (c == quote) {
-					quote = 0;
-				}
+		for (;;) {
+			if (i >= L->end) {
+				return 0;
+			}
+			unsigned char c = (unsigned char)s[i];
+			if (c == '#') {
+				i = comment_end(L, i);
 			} else if (c == '\'' || c == '"') {
-				quote = c;
+				if (!(i = fstring_inner_string(F, i, false, false, level))) {
+					return 0;
+				}
+			} else if (lex_is_ident_char(c)) {
+				size_t j = i + 1;
+				while (j < L->end && lex_is_ident_char((unsigned char)s[j])) {
+					j++;
+				}
+				bool fstr, r;
+				if (j < L->end && (s[j] == '"' || s[j] == '\'') &&
+				    is_prefix(s + i, j - i, &fstr, &r)) {
+					if (!(j = fstring_inner_string(F, j, fstr, r, level))) {
+						return 0;
+					}
+				}
+				i = j;
 			} else if (c == '(' || c == '[' || c == '{') {
 				depth++;
+				i++;
 			} else if ((c == ')' || c == ']' || c == '}') && depth) {
 				depth--;
-			} else if (c == '}') {
+				i++;
+			} else if (c == '}' || (c == ':' && !depth)) {
 				break;
-			} else if (!depth &&
-				   (c == ':' || (c == '!' && j + 1 < e && s[j + 1] != '='))) {
-				spec = true; /* a conversion (!r) or the format spec */
+			} else {
+				i++;
 			}
 		}
-		if (j >= e) {
-			L->t->regions_dropped = true; /* not closed in the string: give up */
-			return;
+		if (emit) {
+			lex_region(L, from, i, LANG_PYTHON);
 		}
-		lex_region(L, i + 1, j, LANG_PYTHON);
-		i = j;
+		if (s[i] == '}') {
+			return i + 1;
+		}
+		/* The format spec: text and nested fields, in the f-string's quotes, to the `}`;
+		 * in a one-line f-string a line break ends it, and what follows is code again
+		 * (as CPython 3.12.7 reads `f"{x:>9` + LF + `}"`). */
+		i++;
+		while (i < L->end && !fstring_quote_at(L, i, quote, triple) &&
+		       (triple || !line_end_at(L, i)) && s[i] != '}') {
+			if (s[i] == '\\') {
+				i = fstring_escape_end(L, i, raw);
+			} else if (s[i] != '{') {
+				i++;
+			} else if (!(i = fstring_field(F, i, quote, triple, raw, level + 1,
+						       emit))) {
+				return 0;
+			}
+		}
+		if (i >= L->end || fstring_quote_at(L, i, quote, triple)) {
+			return 0;
+		}
+		if (s[i] == '}') {
+			return i + 1;
+		}
+		from = i; /* a line break: code again */
 	}
 }
 
 /*
- * A line ends at a line feed, or at a lone carriage return: Python reads source with
- * universal newlines, so code after `# x\r` runs. (A CR before a LF is a blank.)
+ * The body of an f-string from i (past its opening quotes) to its closing quotes: returns
+ * the end (past them; at the line's end, unterminated, for a one-line string whose line
+ * ends first), or 0 when a field cannot be read.
  */
-static bool line_end_at(const struct lexst *L, size_t i)
+static size_t fstring_body(struct fstr *F, size_t i, char quote, bool triple, bool raw,
+			   unsigned level, bool emit, bool *unterminated)
 {
-	return L->s[i] == '\n' || (L->s[i] == '\r' && (i + 1 >= L->end || L->s[i + 1] != '\n'));
+	const struct lexst *L = F->L;
+	const char *s = L->s;
+	*unterminated = false;
+	while (i < L->end) {
+		char c = s[i];
+		if (fstring_quote_at(L, i, quote, triple)) {
+			return i + (triple ? 3 : 1);
+		}
+		if (!triple && line_end_at(L, i)) {
+			*unterminated = true;
+			return i;
+		}
+		if (c == '\\') {
+			i = fstring_escape_end(L, i, raw);
+		} else if (c == '{' && i + 1 < L->end && s[i + 1] == '{') {
+			i += 2;
+		} else if (c == '{') {
+			if (!(i = fstring_field(F, i, quote, triple, raw, level, emit))) {
+				return 0;
+			}
+			F->fields += level == 0;
+		} else {
+			i++;
+		}
+	}
+	*unterminated = true;
+	return L->end;
 }
 
-/* The end of the comment at s[p]: its line's end. */
-static size_t comment_end(const struct lexst *L, size_t p)
+/*
+ * An f-string from q (at its opening quote): its end, *unterminated, and whether it has
+ * replacement fields (*fields). With emit, its fields' expressions are recorded as regions.
+ */
+static size_t scan_fstring(struct lexst *L, size_t q, bool raw, bool emit, bool *unterminated,
+			   bool *fields)
 {
-	while (p < L->end && !line_end_at(L, p)) {
-		p++;
+	char c = L->s[q];
+	bool triple = q + 2 < L->end && L->s[q + 1] == c && L->s[q + 2] == c;
+	size_t e = 0;
+	struct fstr F = { .L = L };
+	if (!L->t->regions_dropped) {
+		size_t regions = L->t->n_regions;
+		e = fstring_body(&F, q + (triple ? 3 : 1), c, triple, raw, 0, emit, unterminated);
+		if (!e) {
+			L->t->n_regions = regions; /* what was recorded before the failure */
+			L->t->regions_dropped = true;
+		}
 	}
-	return p;
+	if (!e) {
+		e = scan_string(L, q, unterminated);
+		F.fields = 1; /* not known */
+	}
+	*fields = F.fields > 0;
+	return e;
 }
 
 void lex_python(struct lexst *L)
@@ -264,29 +435,22 @@ void lex_python(struct lexst *L)
 			i = mv;
 			continue;
 		}
-		bool unterminated, brace;
+		bool unterminated;
 		if (lex_is_ident_start(c)) {
 			size_t j = i + 1;
 			while (j < L->end && lex_is_ident_char((unsigned char)L->s[j])) {
 				j++;
 			}
-			bool fstr;
+			bool fstr, raw;
 			if (j < L->end && (L->s[j] == '"' || L->s[j] == '\'') &&
-			    is_prefix(L->s + i, j - i, &fstr)) {
-				size_t e = scan_string(L, j, &unterminated, &brace);
+			    is_prefix(L->s + i, j - i, &fstr, &raw)) {
+				bool fields = false;
+				size_t e = fstr ? scan_fstring(L, j, raw, !L->pattern,
+							       &unterminated, &fields)
+						: scan_string(L, j, &unterminated);
 				lex_push(L, TOK_STRING, i, e - i,
 					 (unterminated ? TOKF_UNTERMINATED : 0) |
-						 (fstr && brace ? TOKF_INTERP : 0));
-				if (fstr && brace && !L->pattern) {
-					/* The body, between the quotes (one or three). */
-					size_t q = e - j >= 6 && L->s[j + 1] == L->s[j] &&
-								   L->s[j + 2] == L->s[j]
-							   ? 3
-							   : 1;
-					size_t body_end = unterminated ? e : e - q;
-					fstring_regions(L, j + q,
-							body_end > j + q ? body_end : j + q);
-				}
+						 (fields ? TOKF_INTERP : 0));
 				i = e;
 				continue;
 			}
@@ -295,7 +459,7 @@ void lex_python(struct lexst *L)
 			continue;
 		}
 		if (c == '"' || c == '\'') {
-			size_t e = scan_string(L, i, &unterminated, &brace);
+			size_t e = scan_string(L, i, &unterminated);
 			lex_push(L, TOK_STRING, i, e - i, unterminated ? TOKF_UNTERMINATED : 0);
 			i = e;
 			continue;

@@ -125,6 +125,86 @@ Test(lex, python_blocks_strings_and_joining)
 	done();
 }
 
+/* Whether src (Python), or a region of it at most depth levels deep (as the scan lexes
+ * regions in turn), holds exactly expr; *dropped when a lexing gave up on a field. */
+static bool py_region_holds(const char *src, size_t len, const char *expr, int depth, bool *dropped)
+{
+	struct tokens t;
+	tokens_init(&t);
+	cr_assert_eq(lex_run(LANG_PYTHON, src, len, false, &t), 0);
+	*dropped |= t.regions_dropped;
+	bool found = false;
+	for (size_t r = 0; r < t.n_regions && !found; r++) {
+		const char *sub = t.src + t.regions[r].off;
+		size_t n = t.regions[r].len;
+		found = (n == strlen(expr) && memcmp(sub, expr, n) == 0) ||
+			(depth > 1 && py_region_holds(sub, n, expr, depth - 1, dropped));
+	}
+	tokens_release(&t);
+	return found;
+}
+
+/* F-strings as Python 3.12 reads them (PEP 701): a field's expression is code that may
+ * hold strings in the f-string's own quotes, f-strings, comments and line breaks; the
+ * string ends where Python ends it, and the code after it is code. */
+Test(lex, python_fstrings_as_python_312_reads_them)
+{
+	static const struct {
+		const char *src, *str, *expr; /* the source, its first string, a field */
+	} c[] = {
+		{ "x = f\"{os.system(\"rm -rf \" + x)}\"\nz\n", "f\"{os.system(\"rm -rf \" + x)}\"",
+		  "os.system(\"rm -rf \" + x)" },
+		{ "x = f\"{f\"{eval(x)}\"}\" + z\n", "f\"{f\"{eval(x)}\"}\"", "eval(x)" },
+		{ "x = f'{\n  eval(x)  # it's }'\n}' + z\n", "f'{\n  eval(x)  # it's }'\n}'",
+		  "\n  eval(x)  # it's }'\n" },
+		{ "x = f\"{x!r:>{w}} {y:{\"}\"}}\" + z\n", "f\"{x!r:>{w}} {y:{\"}\"}}\"", "\"}\"" },
+		{ "x = f\"{x:'>{w}}{eval(u)}\" + z\n", "f\"{x:'>{w}}{eval(u)}\"", "eval(u)" },
+		{ "x = f\"{(lambda: eval(u))()}\" + z\n", "f\"{(lambda: eval(u))()}\"",
+		  "(lambda: eval(u))()" },
+		{ "x = rf\"\\{eval(u)}\" + z\n", "rf\"\\{eval(u)}\"", "eval(u)" },
+		{ "x = Fr'''{'''\n'''}{eval(u)}''' + z\n", "Fr'''{'''\n'''}{eval(u)}'''",
+		  "eval(u)" },
+		{ "x = f\"\\N{BULLET}{{{eval(u)}}}\" + z\n", "f\"\\N{BULLET}{{{eval(u)}}}\"",
+		  "eval(u)" },
+		{ "x = f\"{x:>9\n}{eval(u)}\" + z\n", "f\"{x:>9\n}{eval(u)}\"", "eval(u)" },
+		{ "x = t\"{eval(u)}\" + z\n", "t\"{eval(u)}\"", "eval(u)" },
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		lex(LANG_PYTHON, c[i].src);
+		cr_assert_str_eq(text(2), c[i].str, "%zu: %s", i, all());
+		cr_assert(tk.v[2].flags & TOKF_INTERP);
+		cr_assert(!(tk.v[2].flags & TOKF_UNTERMINATED));
+		cr_assert(has_token("z"), "%zu: the code after the string: %s", i, all());
+		done();
+		bool dropped = false;
+		cr_assert(py_region_holds(c[i].src, strlen(c[i].src), c[i].expr, 3, &dropped),
+			  "%zu: no field %s", i, c[i].expr);
+		cr_assert(!dropped, "%zu", i);
+	}
+	/* Text, `{{ }}` and named characters are no fields. */
+	lex(LANG_PYTHON, "x = f\"\\N{BULLET} {{eval(u)}} \\N{LEFT CURLY BRACKET}\" + z\n");
+	cr_assert_eq(tk.n_regions, 0);
+	cr_assert(!(tk.v[2].flags & TOKF_INTERP));
+	cr_assert(has_token("z"), "%s", all());
+	done();
+	/* Past 16 nested f-strings, and at a field the file ends in, the lexer gives up. */
+	char deep[512] = "eval(u)";
+	for (int n = 0; n < 17; n++) {
+		char next[512];
+		snprintf(next, sizeof(next), "f\"{%s}\"", deep);
+		snprintf(deep, sizeof(deep), "%s", next);
+	}
+	bool dropped = false;
+	cr_assert(!py_region_holds(deep, strlen(deep), "eval(u)", 20, &dropped));
+	cr_assert(dropped, "17 nested f-strings");
+	dropped = false;
+	cr_assert(py_region_holds(deep + 3, strlen(deep) - 5, "eval(u)", 20, &dropped));
+	cr_assert(!dropped, "16 nested f-strings are read");
+	dropped = false;
+	py_region_holds("x = f\"{(\n\"\n", 11, "", 1, &dropped);
+	cr_assert(dropped, "a field the file ends in");
+}
+
 Test(lex, shell_words_operators_heredocs_and_substitutions)
 {
 	lex(LANG_SHELL, "rm -rf $DIR/x \"$HOME\"/y 'lit'\nA=1 curl -s u | sh # c\n"

@@ -1002,6 +1002,46 @@ Test(scan, code_in_interpolations_is_scanned)
 	free(dir);
 }
 
+/* Python 3.12 reads an f-string's fields as code (PEP 701): a string in the f-string's own
+ * quotes, a nested f-string, a comment or a line break in a field hid the call (the
+ * f-string was taken to end at the inner quote). Nesting past the cap is reported. */
+Test(scan, python_312_fstrings_are_scanned)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "p.py",
+		 "import os, sys\nu = sys.argv[1]\n"
+		 "a = f\"{os.system(\"rm -rf \" + u)}\"\n"
+		 "b = f\"{f\"{eval(u)}\"}\"\n"
+		 "c = f'{\n    os.system(u)  # it's }'\n}'\n"
+		 "d = f\"{u!r:>{len(u)}}\" + eval(u + \"1\")\n");
+	char deep[256] = "eval(u)";
+	for (int n = 0; n < 17; n++) {
+		char next[256];
+		snprintf(next, sizeof(next), "f\"{%s}\"", deep);
+		snprintf(deep, sizeof(deep), "%s", next);
+	}
+	char *src = NULL;
+	cr_assert_geq(asprintf(&src, "import sys\nu = sys.argv[1]\nx = %s\n", deep), 0);
+	tu_write(dir, "deep.py", src);
+	free(src);
+	struct run r;
+	run_scan(&r, RULE_SAST, dir, NULL, 0, 1);
+	cr_assert_eq(r.r, 0, "%s", r.err);
+	cr_assert_eq(count_in(&r, "p.py", "py.os-system"), 2);
+	cr_assert_eq(count_in(&r, "p.py", "py.eval"), 2);
+	bool incomplete = false;
+	for (size_t i = 0; i < r.fl.n; i++) {
+		bool inc = json_is_true(json_object_get(r.fl.v[i].extra, "incomplete"));
+		cr_assert(!inc || !str_eq(r.fl.v[i].file, "p.py"), "%s", r.fl.v[i].rule_id);
+		incomplete |= inc && str_eq(r.fl.v[i].file, "deep.py") &&
+			      r.fl.v[i].severity >= SEVERITY_HIGH;
+	}
+	cr_assert(incomplete, "17 nested f-strings passed");
+	run_release(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* Thousands of unclosed JSX elements would have the reader try each to the end of the
  * file: past its budget it stops, and the file counts as not evaluated completely. */
 Test(scan, hostile_jsx_is_reported_not_passed)
