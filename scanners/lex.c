@@ -242,7 +242,8 @@ static int js_ident_escape(const char *s, size_t len, size_t i, size_t *end)
  * is tokenized once to find them (a backslash token is code), and those of ASCII
  * identifier characters are written as the characters.
  */
-static char *js_ident_escapes(enum lang lang, const char *buf, size_t len, size_t *out_len)
+static char *js_ident_escapes(enum lang lang, unsigned flags, const char *buf, size_t len,
+			       size_t *out_len)
 {
 	if (!memmem(buf, len, "\\u", 2)) {
 		return NULL;
@@ -251,7 +252,7 @@ static char *js_ident_escapes(enum lang lang, const char *buf, size_t len, size_
 	tokens_init(&t);
 	char *out = NULL;
 	size_t o = 0, from = 0;
-	if (lex_run(lang, buf, len, false, &t) == 0) {
+	if (lex_run(lang, buf, len, flags & ~LEX_PATTERN, &t) == 0) {
 		for (size_t k = 0; k < t.n; k++) {
 			const struct token *tk = &t.v[k];
 			size_t end;
@@ -365,7 +366,7 @@ bool lex_python_foreign_coding(const char *buf, size_t len)
 	return false;
 }
 
-char *lex_prepare(enum lang lang, const char *buf, size_t len, size_t *out_len)
+char *lex_prepare(enum lang lang, unsigned flags, const char *buf, size_t len, size_t *out_len)
 {
 	switch (lang_lexer(lang)) {
 	case LEXER_JAVA:
@@ -373,7 +374,7 @@ char *lex_prepare(enum lang lang, const char *buf, size_t len, size_t *out_len)
 	case LEXER_YAML:
 		return yaml_breaks(buf, len, out_len);
 	case LEXER_JS:
-		return js_ident_escapes(lang, buf, len, out_len);
+		return js_ident_escapes(lang, flags, buf, len, out_len);
 	case LEXER_PYTHON:
 		return python_fullwidth(buf, len, out_len);
 	default:
@@ -474,6 +475,15 @@ static enum lang lang_of_shebang(const char *head, size_t n)
 		}
 	}
 	return LANG_NONE;
+}
+
+unsigned lex_path_flags(enum lang lang, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	size_t n = strlen(base);
+	bool tsx = n > 4 && strcmp(base + n - 4, ".tsx") == 0;
+	return lang == LANG_TYPESCRIPT && !tsx ? LEX_NO_JSX : 0;
 }
 
 enum lang lang_detect(const char *path, const char *head, size_t head_len)
@@ -801,7 +811,7 @@ static void hash_tokens(struct tokens *t)
 }
 
 static void tokens_reset(struct tokens *t, enum lang lang, const char *buf, size_t len,
-			 bool pattern)
+			 unsigned flags)
 {
 	t->n = 0;
 	t->n_regions = 0;
@@ -811,7 +821,8 @@ static void tokens_reset(struct tokens *t, enum lang lang, const char *buf, size
 	t->src = buf;
 	t->len = len;
 	t->lang = lang;
-	t->pattern = pattern;
+	t->pattern = flags & LEX_PATTERN;
+	t->no_jsx = flags & LEX_NO_JSX;
 }
 
 /* Run the lexer of lang over [from, to) and finish the tokens. */
@@ -857,9 +868,9 @@ static int lex_finish(struct tokens *t, size_t from, size_t to, size_t line_cur)
 	return 0;
 }
 
-int lex_run(enum lang lang, const char *buf, size_t len, bool pattern, struct tokens *t)
+int lex_run(enum lang lang, const char *buf, size_t len, unsigned flags, struct tokens *t)
 {
-	tokens_reset(t, lang, buf, len, pattern);
+	tokens_reset(t, lang, buf, len, flags);
 	if (len >= UINT32_MAX) {
 		return -E2BIG;
 	}
@@ -873,7 +884,7 @@ int lex_run(enum lang lang, const char *buf, size_t len, bool pattern, struct to
 int lex_run_region(enum lang lang, const struct tokens *whole, size_t off, size_t rlen,
 		   struct tokens *t)
 {
-	tokens_reset(t, lang, whole->src, whole->len, false);
+	tokens_reset(t, lang, whole->src, whole->len, whole->no_jsx ? LEX_NO_JSX : 0);
 	if (off > t->len || rlen > t->len - off) {
 		return -E2BIG;
 	}

@@ -131,6 +131,7 @@ struct tokens {
 	size_t len;
 	enum lang lang;
 	bool pattern; /* tokenized as a pattern ($X, ...) */
+	bool no_jsx;  /* LEX_NO_JSX: a TypeScript file other than .tsx */
 };
 
 #define LEX_MAX_TOKENS	(16u << 20)
@@ -140,17 +141,30 @@ struct tokens {
 void tokens_init(struct tokens *t);
 void tokens_release(struct tokens *t);
 
+/* How lex_run() reads a text. */
+enum lex_run_flags {
+	LEX_PATTERN = 1u << 0, /* a pattern: `$NAME` is one identifier token in every language */
+	LEX_NO_JSX = 1u << 1,  /* JavaScript read without JSX (lex_path_flags()) */
+};
+
 /*
  * Tokenize buf (len bytes, need not be NUL-terminated) as language lang into t (which is
- * reset first). With pattern, `$NAME` is one identifier token in every language. buf must
- * outlive t. Returns 0, -E2BIG (too many tokens, or len >= 4 GiB) or -EINVAL (LANG_NONE).
+ * reset first), as flags (enum lex_run_flags) say. buf must outlive t. Returns 0, -E2BIG
+ * (too many tokens, or len >= 4 GiB) or -EINVAL (LANG_NONE).
  */
-int lex_run(enum lang lang, const char *buf, size_t len, bool pattern, struct tokens *t);
+int lex_run(enum lang lang, const char *buf, size_t len, unsigned flags, struct tokens *t);
+
+/*
+ * The flags a file at path is read with: TypeScript files other than .tsx (.ts, .mts, .cts)
+ * hold no JSX, so LEX_NO_JSX: there `<T>x` is a type assertion and `<T>(x) => x` a generic
+ * function, whatever text follows them.
+ */
+unsigned lex_path_flags(enum lang lang, const char *path);
 
 /*
  * Tokenize the part [off, off+rlen) of whole's buffer as lang (a shell script embedded in a
  * YAML file, a command substitution): offsets and lines are those of the whole buffer,
- * whose line table t borrows (whole must outlive t's use). Shell regions (a CI run: block, a
+ * whose line table t borrows (whole must outlive t's use), and whole's flags hold. Shell regions (a CI run: block, a
  * command substitution), Python ones (an f-string's replacement fields) and JavaScript ones
  * (a template's ${ }) are supported.
  */
@@ -175,10 +189,11 @@ char *lex_java_unescape(const char *buf, size_t len, size_t *out_len);
  * through lex_java_unescape(); YAML with a lone CR, NEL, U+2028 and U+2029 as line breaks
  * (LF); JavaScript with identifiers' escapes of ASCII characters decoded (`\u0065val`);
  * Python with fullwidth letters, digits and `_` as ASCII (NFKC: `ｅｖａｌ` is `eval`). Returns a
- * new buffer (*out_len; caller frees), or NULL when the text is read as it is. Scans tokenize,
- * match and read suppressions in that text.
+ * new buffer (*out_len; caller frees), or NULL when the text is read as it is. flags are
+ * those the text will be tokenized with (lex_path_flags()). Scans tokenize, match and read
+ * suppressions in that text.
  */
-char *lex_prepare(enum lang lang, const char *buf, size_t len, size_t *out_len);
+char *lex_prepare(enum lang lang, unsigned flags, const char *buf, size_t len, size_t *out_len);
 /* Does a Python file declare (PEP 263) an encoding other than UTF-8, ASCII or Latin-1 (a
  * `utf-7` file runs what its bytes do not show)? */
 bool lex_python_foreign_coding(const char *buf, size_t len);

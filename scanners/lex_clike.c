@@ -891,7 +891,8 @@ void lex_clike(struct lexst *L, enum lexer family)
 			continue;
 		}
 		/* A JSX element where an expression starts. */
-		if (c == '<' && family == LEXER_JS && !L->pattern && i + 1 < L->end &&
+		if (c == '<' && family == LEXER_JS && !L->pattern && !L->t->no_jsx &&
+		    i + 1 < L->end &&
 		    (lex_is_ident_start((unsigned char)L->s[i + 1]) || L->s[i + 1] == '>') &&
 		    !L->t->regions_dropped && js_regex_allowed(L, first_tok, after_block)) {
 			size_t e = jsx_element(L, i, 0, false);

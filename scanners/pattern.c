@@ -232,7 +232,7 @@ int pattern_compile(const char *src, size_t len, enum lang lang, struct mvtab *m
 	p->lang = lang;
 	struct tokens t;
 	tokens_init(&t);
-	int r = lex_run(lang, p->src, len, true, &t);
+	int r = lex_run(lang, p->src, len, LEX_PATTERN, &t);
 	if (r < 0) {
 		tokens_release(&t);
 		pattern_free(p);

@@ -708,12 +708,13 @@ int sast_scan(struct sast_scratch *s, const char *path, enum lang lang, const ch
 	/* The text as the language reads it (Java's escapes, YAML's line breaks): everything
 	 * below, suppressions included, reads that. */
 	size_t plen = 0;
-	_cleanup_free_ char *prepared = lex_prepare(lang, buf, len, &plen);
+	unsigned flags = lex_path_flags(lang, path);
+	_cleanup_free_ char *prepared = lex_prepare(lang, flags, buf, len, &plen);
 	if (prepared) {
 		buf = prepared;
 		len = plen;
 	}
-	int r = lex_run(lang, buf, len, false, &s->tk);
+	int r = lex_run(lang, buf, len, flags, &s->tk);
 	if (r < 0) {
 		return r;
 	}

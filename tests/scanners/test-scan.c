@@ -1042,6 +1042,39 @@ Test(scan, python_312_fstrings_are_scanned)
 	free(dir);
 }
 
+/* TypeScript files other than .tsx hold no JSX: `<any>x` is a type assertion and `<T>(x) =>
+ * x` a generic function even where a `</any>` or `</T>` follows (read as an element, the
+ * code between was taken for its text); and the reader does not try each assertion to the
+ * end of the file (2,000 of them made the file count as not evaluated completely). */
+Test(scan, typescript_without_jsx)
+{
+	char *dir = tu_tmpdir();
+	static const char code[] = "const u = process.argv[2];\n"
+				   "const y = <any>foo; eval(u); const z = \"</any>\";\n"
+				   "const f = <T>(x: T) => x;\neval(u + 1);\nconst s = '</T>';\n";
+	tu_write(dir, "a.ts", code);
+	tu_write(dir, "a.mts", code);
+	struct sbuf src;
+	sbuf_init(&src, 1 << 20);
+	sbuf_puts(&src, "const u = 1;\n");
+	for (int i = 0; i < 2000; i++) {
+		sbuf_puts(&src, "y = <any>foo; z = (<T>(a: T) => a);\n");
+	}
+	tu_write(dir, "casts.ts", src.data);
+	sbuf_release(&src);
+	struct run r;
+	run_scan(&r, RULE_SAST, dir, NULL, 0, 1);
+	cr_assert_eq(r.r, 0, "%s", r.err);
+	cr_assert_eq(count_in(&r, "a.ts", "js.eval"), 2);
+	cr_assert_eq(count_in(&r, "a.mts", "js.eval"), 2);
+	for (size_t i = 0; i < r.fl.n; i++) {
+		cr_assert(!str_eq(r.fl.v[i].file, "casts.ts"), "%s", r.fl.v[i].rule_id);
+	}
+	run_release(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* Thousands of unclosed JSX elements would have the reader try each to the end of the
  * file: past its budget it stops, and the file counts as not evaluated completely. */
 Test(scan, hostile_jsx_is_reported_not_passed)
