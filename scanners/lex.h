@@ -5,7 +5,8 @@
  *
  * Languages and their tokenizers:
  *   c, cpp                  the C family lexer (comments, "..", '..', raw strings, #lines)
- *   javascript, typescript  the JS lexer (template literals with nested ${}, regex literals)
+ *   javascript, typescript  the JS lexer (template literals with nested ${}, regex literals,
+ *                           JSX; none in .ts files)
  *   go                      (raw `strings`, runes)
  *   java                    (text blocks """..""", char literals)
  *   python                  (prefixed and triple-quoted strings, f-strings as 3.12 reads

@@ -3,7 +3,8 @@
  * TypeScript, Go, Java. They share comments, identifiers, numbers and most operators;
  * they differ in string syntax:
  *   C/C++  "..", '..' (a number-like char), prefixes L u U u8, raw R"d(..)d"
- *   JS/TS  '..', "..", `template ${expr}` (one token; each ${ } a region of code), /regex/
+ *   JS/TS  '..', "..", `template ${expr}` (one token; each ${ } a region of code), /regex/,
+ *          JSX elements (tags and { } as code, their text left out)
  *   Go     "..", `raw`, 'rune'
  *   Java   "..", """text block""", 'c'
  * Every loop advances pos, every nested construct has a depth cap, and an unterminated
@@ -189,26 +190,36 @@ static bool is_js_regex_keyword(const char *s, size_t n)
 }
 
 /*
- * Inside a template's ${ }: is the '/' at i the start of a regular expression literal (a
- * quote or backquote in it would otherwise be taken for a string's)? By what precedes it
- * in the expression: nothing, an operator or opening punctuation, or a keyword such as
- * `typeof` (not a property name: `.in`), as the lexer decides outside templates. Returns
- * the position after the literal (and its flags), or 0 when it is a division (or no
- * literal closes on the line).
+ * Does an expression start at i, by what precedes it from `from` on: nothing, an operator
+ * or opening punctuation, or a keyword such as `typeof` or `return` (not a property name:
+ * `.in`), as the lexer decides outside templates? There a `/` starts a regular expression
+ * literal and a `<` a JSX element.
  */
-static size_t template_regex_end(const struct lexst *L, size_t expr_start, size_t i)
+static bool js_expr_starts(const struct lexst *L, size_t from, size_t i)
 {
 	size_t b = i;
-	while (b > expr_start && isspace((unsigned char)L->s[b - 1])) {
+	while (b > from && isspace((unsigned char)L->s[b - 1])) {
 		b--;
 	}
 	size_t w = b;
-	while (w > expr_start && lex_is_ident_char((unsigned char)L->s[w - 1])) {
+	while (w > from && lex_is_ident_char((unsigned char)L->s[w - 1])) {
 		w--;
 	}
-	bool keyword = w < b && is_js_regex_keyword(L->s + w, b - w) &&
-		       !(w > expr_start && L->s[w - 1] == '.');
-	if (b > expr_start && !keyword && !strchr("(,=:[!&|?{};+-*%<>~^", L->s[b - 1])) {
+	bool keyword =
+		w < b && is_js_regex_keyword(L->s + w, b - w) && !(w > from && L->s[w - 1] == '.');
+	return b == from || keyword ||
+	       (L->s[b - 1] != '\0' && strchr("(,=:[!&|?{};+-*%<>~^", L->s[b - 1]));
+}
+
+/*
+ * Inside a template's ${ } or a JSX expression: is the '/' at i the start of a regular
+ * expression literal (a quote, backquote or brace in it would otherwise be taken for
+ * code's)? By what precedes it (js_expr_starts()). Returns the position after the literal
+ * (and its flags), or 0 when it is a division (or no literal closes on the line).
+ */
+static size_t template_regex_end(const struct lexst *L, size_t expr_start, size_t i)
+{
+	if (!js_expr_starts(L, expr_start, i)) {
 		return 0;
 	}
 	bool in_class = false;
@@ -542,9 +553,49 @@ static bool jsx_name_char(char c)
 	return lex_is_ident_char((unsigned char)c) || c == '$' || c == '.' || c == ':' || c == '-';
 }
 
+static size_t jsx_blanks(const struct lexst *L, size_t q)
+{
+	while (q < L->end && isspace((unsigned char)L->s[q])) {
+		q++;
+	}
+	return q;
+}
+
+/* Does a JSX element (or fragment) start at p, its `<`: a name or `>` after it? */
+static bool jsx_starts(const struct lexst *L, size_t p)
+{
+	size_t q = jsx_blanks(L, p + 1);
+	return q < L->end && (lex_is_ident_start((unsigned char)L->s[q]) || L->s[q] == '>');
+}
+
+/* Past the blanks and comments of a tag from q (`<div // c` + LF + `id="a">`); with emit,
+ * the comments are recorded. */
+static size_t jsx_tag_space(struct lexst *L, size_t q, bool emit)
+{
+	const char *s = L->s;
+	for (;;) {
+		q = jsx_blanks(L, q);
+		if (q + 1 >= L->end || s[q] != '/' || (s[q + 1] != '*' && s[q + 1] != '/')) {
+			return q;
+		}
+		size_t e;
+		if (s[q + 1] == '*') {
+			const char *c = memmem(s + q + 2, L->end - q - 2, "*/", 2);
+			e = c ? (size_t)(c - s) + 2 : L->end;
+		} else {
+			e = line_comment_end(L, q);
+		}
+		if (emit) {
+			lex_comment(L, q, e);
+		}
+		q = e;
+	}
+}
+
 /*
  * A JSX expression container from p (at `{`): its end (past the `}`), or 0. Strings,
- * templates, comments and elements inside it are skipped whole.
+ * templates, comments, regular expressions and elements inside it are skipped whole, an
+ * element where an expression starts (after `(`, `&&`, `return`...).
  */
 static size_t jsx_expr_end(struct lexst *L, size_t p, unsigned depth)
 {
@@ -556,6 +607,7 @@ static size_t jsx_expr_end(struct lexst *L, size_t p, unsigned depth)
 		}
 		char c = s[i];
 		bool u = false, interp = false;
+		size_t e;
 		if (c == '{') {
 			braces++;
 			i++;
@@ -569,20 +621,14 @@ static size_t jsx_expr_end(struct lexst *L, size_t p, unsigned depth)
 		} else if (c == '`') {
 			i = scan_template(L, i, 1, &interp, &u); /* records no region */
 		} else if (c == '/' && i + 1 < L->end && s[i + 1] == '*') {
-			const char *e = memmem(s + i + 2, L->end - i - 2, "*/", 2);
-			i = e ? (size_t)(e - s) + 2 : L->end;
+			const char *t = memmem(s + i + 2, L->end - i - 2, "*/", 2);
+			i = t ? (size_t)(t - s) + 2 : L->end;
 		} else if (c == '/' && i + 1 < L->end && s[i + 1] == '/') {
 			i = line_comment_end(L, i);
-		} else if (c == '<' && i + 1 < L->end &&
-			   (lex_is_ident_start((unsigned char)s[i + 1]) || s[i + 1] == '>')) {
-			/* An element where an expression starts (after `(`, `&&`, `?`...). */
-			size_t b = i;
-			while (b > p && isspace((unsigned char)s[b - 1])) {
-				b--;
-			}
-			size_t e = b > p && strchr("({[,:?&|=>", s[b - 1])
-					   ? jsx_element(L, i, depth + 1, false)
-					   : 0;
+		} else if (c == '/' && (e = template_regex_end(L, p + 1, i)) != 0) {
+			i = e;
+		} else if (c == '<' && jsx_starts(L, i) && js_expr_starts(L, p + 1, i)) {
+			e = jsx_element(L, i, depth + 1, false);
 			i = e ? e : i + 1;
 		} else {
 			i++;
@@ -591,57 +637,135 @@ static size_t jsx_expr_end(struct lexst *L, size_t p, unsigned depth)
 	return 0;
 }
 
-/* Lex [from, to) as JavaScript code, into the same tokens. A tag's `<` is pushed first on
- * its own (lexed with the rest, it would be taken for the element again). */
-static void jsx_code(struct lexst *L, size_t from, size_t to, enum lexer family)
+/* Lex [from, to) as JavaScript code, into the same tokens. */
+static void jsx_code(struct lexst *L, size_t from, size_t to)
 {
-	if (from < to && L->s[from] == '<') {
-		lex_push(L, TOK_PUNCT, from, 1, 0);
-		from++;
-	}
 	struct lexst S = *L;
 	S.pos = from;
 	S.end = to;
-	lex_clike(&S, family);
+	lex_clike(&S, LEXER_JS);
 	L->line_cur = S.line_cur;
 	L->err = S.err;
 }
 
+/* TypeScript's type arguments of an element from q (at `<`: `<Select<Opt> v={v}>`): past
+ * their `>`, or 0. */
+static size_t jsx_type_args_end(struct lexst *L, size_t q)
+{
+	const char *s = L->s;
+	unsigned angles = 0;
+	for (size_t i = q; i < L->end; i++) {
+		if (!jsx_budget(L, 1)) {
+			return 0;
+		}
+		char c = s[i];
+		bool u = false;
+		if (c == '<') {
+			angles++;
+		} else if (c == '>' && s[i - 1] != '=' && --angles == 0) {
+			return i + 1; /* (the `>` of a function type's `=>` closes nothing) */
+		} else if (c == '\'' || c == '"') {
+			i = scan_quoted(L, i, c, false, &u) - 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Does the text at q, after `<T>`, start a generic function's parameters: `(x: T) =>`, or
+ * `(x): T =>` with the return type on the line? Then `<T>(x: T) => x` is a function
+ * (TypeScript, Flow), not an element: read as one, its body was taken for text. A closing
+ * tag `</` ends the search: no parameter list holds one.
+ */
+static bool jsx_arrow_params(struct lexst *L, size_t q)
+{
+	const char *s = L->s;
+	if (q >= L->end || s[q] != '(') {
+		return false;
+	}
+	unsigned parens = 0;
+	size_t i = q;
+	for (; i < L->end; i++) {
+		if (!jsx_budget(L, 1) || (s[i] == '<' && i + 1 < L->end && s[i + 1] == '/')) {
+			return false;
+		}
+		if (s[i] == '(') {
+			parens++;
+		} else if (s[i] == ')' && --parens == 0) {
+			break;
+		}
+	}
+	i = jsx_blanks(L, i + 1);
+	if (i + 1 < L->end && s[i] == '=' && s[i + 1] == '>') {
+		return true;
+	}
+	if (i >= L->end || s[i] != ':') {
+		return false;
+	}
+	for (i++; i + 1 < L->end && s[i] != '\n' && s[i] != '{' && s[i] != '}' && s[i] != '\'' &&
+		  s[i] != '"' && s[i] != '`';
+	     i++) {
+		if (s[i] == '=' && s[i + 1] == '>') {
+			return true;
+		}
+	}
+	return false;
+}
+
 /*
  * A JSX element from p (at `<`): its end, or 0 when it is none (then `<` is read as an
- * operator, as before: a TypeScript type argument, a comparison). With emit, its tags and
- * expression containers are lexed as code, and its text is left out: an apostrophe in
- * `<p>don't {eval(u)}</p>` is text, not the start of a string that hides the expression.
+ * operator, as before: a TypeScript type argument, a comparison). With emit, its tags are
+ * pushed as tokens and its expression containers lexed as code, and its text is left out:
+ * an apostrophe in `<p>don't {eval(u)}</p>` is text, not the start of a string that hides
+ * the expression. An attribute's string is JSX's, one token: no escapes (`"C:\"` ends at
+ * its second quote), line breaks allowed.
  */
 static size_t jsx_element(struct lexst *L, size_t p, unsigned depth, bool emit)
 {
 	const char *s = L->s;
-	if (depth >= JSX_MAX_DEPTH || !jsx_budget(L, 1)) {
+	if (depth >= JSX_MAX_DEPTH) {
+		L->t->regions_dropped = true; /* too deep to read: the file is not passed */
 		return 0;
 	}
-	size_t q = p + 1;
+	if (!jsx_budget(L, 1)) {
+		return 0;
+	}
+	if (emit) {
+		lex_push(L, TOK_PUNCT, p, 1, 0);
+	}
+	size_t q = jsx_tag_space(L, p + 1, emit);
+	size_t name = q;
 	while (q < L->end && jsx_name_char(s[q])) {
 		q++;
 	}
-	size_t name = p + 1, name_len = q - name;
-	bool fragment = q == p + 1;
-	if (fragment && (q >= L->end || s[q] != '>')) {
+	size_t name_len = q - name;
+	bool fragment = name_len == 0;
+	if (emit && !fragment) {
+		jsx_code(L, name, q);
+	}
+	if (!fragment && L->lang == LANG_TYPESCRIPT && q < L->end && s[q] == '<' &&
+	    !(q = jsx_type_args_end(L, q))) {
 		return 0;
 	}
 	/* Attributes, to `>` or `/>`. */
-	bool self_closing = false;
+	bool self_closing = false, attrs = false;
 	for (;;) {
-		while (q < L->end && isspace((unsigned char)s[q])) {
-			q++;
-		}
+		q = jsx_tag_space(L, q, emit);
 		if (q >= L->end) {
 			return 0;
 		}
 		if (s[q] == '>') {
+			if (emit) {
+				lex_push(L, TOK_PUNCT, q, 1, 0);
+			}
 			q++;
 			break;
 		}
 		if (s[q] == '/' && q + 1 < L->end && s[q + 1] == '>') {
+			if (emit) {
+				lex_push(L, TOK_PUNCT, q, 1, 0);
+				lex_push(L, TOK_PUNCT, q + 1, 1, 0);
+			}
 			q += 2;
 			self_closing = true;
 			break;
@@ -650,50 +774,71 @@ static size_t jsx_element(struct lexst *L, size_t p, unsigned depth, bool emit)
 			return 0;
 		}
 		if (s[q] == '{') {
-			if (!(q = jsx_expr_end(L, q, depth))) {
+			size_t e = jsx_expr_end(L, q, depth);
+			if (!e) {
 				return 0;
 			}
+			if (emit) {
+				jsx_code(L, q, e);
+			}
+			q = e;
+			attrs = true;
 			continue;
 		}
 		if (!lex_is_ident_start((unsigned char)s[q])) {
 			return 0;
 		}
+		size_t a = q;
 		while (q < L->end && jsx_name_char(s[q])) {
 			q++;
 		}
-		while (q < L->end && isspace((unsigned char)s[q])) {
-			q++;
+		/* `<T extends U>(x: T) => x` declares a type parameter: no element. */
+		if (!attrs && q - a == 7 && memcmp(s + a, "extends", 7) == 0) {
+			return 0;
 		}
+		attrs = true;
+		if (emit) {
+			jsx_code(L, a, q);
+		}
+		q = jsx_tag_space(L, q, emit);
 		if (q >= L->end || s[q] != '=') {
 			continue; /* a boolean attribute */
 		}
-		q++;
-		while (q < L->end && isspace((unsigned char)s[q])) {
-			q++;
+		if (emit) {
+			lex_push(L, TOK_PUNCT, q, 1, 0);
 		}
+		q = jsx_tag_space(L, q + 1, emit);
 		if (q < L->end && (s[q] == '"' || s[q] == '\'')) {
 			const char *e = memchr(s + q + 1, s[q], L->end - q - 1);
 			if (!e) {
 				return 0;
 			}
+			if (emit) {
+				lex_push(L, TOK_STRING, q, (size_t)(e - s) + 1 - q, 0);
+			}
 			q = (size_t)(e - s) + 1;
 		} else if (q < L->end && s[q] == '{') {
-			if (!(q = jsx_expr_end(L, q, depth))) {
+			size_t e = jsx_expr_end(L, q, depth);
+			if (!e) {
 				return 0;
 			}
+			if (emit) {
+				jsx_code(L, q, e);
+			}
+			q = e;
 		} else if (q < L->end && s[q] == '<') {
-			if (!(q = jsx_element(L, q, depth + 1, false))) {
+			if (!(q = jsx_element(L, q, depth + 1, emit))) {
 				return 0;
 			}
 		} else {
 			return 0;
 		}
 	}
-	if (emit) {
-		jsx_code(L, p, q, LEXER_JS);
-	}
 	if (self_closing) {
 		return q;
+	}
+	if (!attrs && !fragment && jsx_arrow_params(L, q)) {
+		return 0;
 	}
 	/* Children: text (left out), {expressions}, elements, to the closing tag. */
 	while (q < L->end) {
@@ -701,32 +846,35 @@ static size_t jsx_element(struct lexst *L, size_t p, unsigned depth, bool emit)
 			return 0;
 		}
 		char c = s[q];
+		size_t k = c == '<' ? jsx_blanks(L, q + 1) : q;
 		if (c == '{') {
 			size_t e = jsx_expr_end(L, q, depth);
 			if (!e) {
 				return 0;
 			}
 			if (emit) {
-				jsx_code(L, q, e, LEXER_JS);
+				jsx_code(L, q, e);
 			}
 			q = e;
-		} else if (c == '<' && q + 1 < L->end && s[q + 1] == '/') {
+		} else if (c == '<' && k < L->end && s[k] == '/') {
 			/* The closing tag names the element (a TypeScript `<T>(x) => x` or `<any>x`
 			 * has none: not JSX). */
-			size_t k = q + 2;
-			while (k < L->end && isspace((unsigned char)s[k])) {
-				k++;
-			}
-			if (L->end - k < name_len || memcmp(s + k, s + name, name_len) != 0 ||
-			    (k + name_len < L->end && jsx_name_char(s[k + name_len]))) {
+			size_t n = jsx_blanks(L, k + 1);
+			if (L->end - n < name_len || memcmp(s + n, s + name, name_len) != 0 ||
+			    (n + name_len < L->end && jsx_name_char(s[n + name_len]))) {
 				return 0;
 			}
-			const char *e = memchr(s + k + name_len, '>', L->end - k - name_len);
+			const char *e = memchr(s + n + name_len, '>', L->end - n - name_len);
 			if (!e) {
 				return 0;
 			}
 			if (emit) {
-				jsx_code(L, q, (size_t)(e - s) + 1, LEXER_JS);
+				lex_push(L, TOK_PUNCT, q, 1, 0);
+				lex_push(L, TOK_PUNCT, k, 1, 0);
+				if (name_len) {
+					jsx_code(L, n, n + name_len);
+				}
+				lex_push(L, TOK_PUNCT, (size_t)(e - s), 1, 0);
 			}
 			return (size_t)(e - s) + 1;
 		} else if (c == '<') {
@@ -892,9 +1040,8 @@ void lex_clike(struct lexst *L, enum lexer family)
 		}
 		/* A JSX element where an expression starts. */
 		if (c == '<' && family == LEXER_JS && !L->pattern && !L->t->no_jsx &&
-		    i + 1 < L->end &&
-		    (lex_is_ident_start((unsigned char)L->s[i + 1]) || L->s[i + 1] == '>') &&
-		    !L->t->regions_dropped && js_regex_allowed(L, first_tok, after_block)) {
+		    jsx_starts(L, i) && !L->t->regions_dropped &&
+		    js_regex_allowed(L, first_tok, after_block)) {
 			size_t e = jsx_element(L, i, 0, false);
 			if (e) {
 				jsx_element(L, i, 0, true);

@@ -1075,6 +1075,70 @@ Test(scan, typescript_without_jsx)
 	free(dir);
 }
 
+/* JSX read adversarially: comments in a tag, an attribute string with a backslash or a line
+ * break (JSX strings have no escapes), a regular expression or an element after `return`
+ * in an expression container, TSX type arguments, and generic functions (`<T>(x: T) =>`,
+ * `<T extends U>`) each hid a call, as text or inside a string; elements nested too deep
+ * to read make the file count as not evaluated completely. */
+Test(scan, jsx_read_as_babel_reads_it)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "tag.jsx",
+		 "const u = process.argv[2];\n"
+		 "export const A = () => <div /* it's */ id=\"a\">don't {eval(u)}</div>;\n"
+		 "export const B = () => <div // it's\n  id=\"b\">don't {eval(u + 1)}</div>;\n"
+		 "export const C = () => <a title=\"C:\\\" onClick={() => eval(u + 2)}>x</a>;\n"
+		 "export const D = () => <a title=\"x\ny\" onClick={() => eval(u + 3)}>x</a>;\n"
+		 "export const E = () => <i t=\"\\\" dangerouslySetInnerHTML={{__html: u}} />;\n");
+	tu_write(dir, "expr.jsx",
+		 "const u = process.argv[2];\n"
+		 "export const A = () => <p>{s.replace(/}/g, eval(u))}</p>;\n"
+		 "export const B = () => <p>don't {/\"/.test(s) ? eval(u + 1) : 1}</p>;\n"
+		 "export const C = () => <ul>{xs.map(x => { return <li>don't</li>; })} it's "
+		 "{eval(u + 2)}</ul>;\n");
+	tu_write(dir, "gen.tsx",
+		 "const u = process.argv[2];\n"
+		 "export const A = () => <Foo<string> a={1}>don't {eval(u)}</Foo>;\n"
+		 "const f = <T extends unknown>(x: T) => x;\neval(u + 1);\nconst s = \"</T>\";\n"
+		 "const g = <T>(x: T): T => x;\neval(u + 2);\nconst t = \"</T>\";\n");
+	tu_write(dir, "flow.js",
+		 "// @flow\nconst u = process.argv[2];\n"
+		 "const f = <T>(x: T): T => x;\neval(u);\nconst s = \"</T>\";\n");
+	struct sbuf src;
+	sbuf_init(&src, 1 << 12);
+	sbuf_puts(&src, "const u = process.argv[2];\nexport const A = () => <i>it's ");
+	for (int i = 0; i < 70; i++) {
+		sbuf_puts(&src, "<b>");
+	}
+	sbuf_puts(&src, "x");
+	for (int i = 0; i < 70; i++) {
+		sbuf_puts(&src, "</b>");
+	}
+	sbuf_puts(&src, " {eval(u)}</i>;\n");
+	tu_write(dir, "deep.jsx", src.data);
+	sbuf_release(&src);
+	struct run r;
+	run_scan(&r, RULE_SAST, dir, NULL, 0, 1);
+	cr_assert_eq(r.r, 0, "%s", r.err);
+	cr_assert_eq(count_in(&r, "tag.jsx", "js.eval"), 4);
+	cr_assert_eq(count_in(&r, "tag.jsx", "js.dangerously-set-inner-html"), 1);
+	cr_assert_eq(count_in(&r, "expr.jsx", "js.eval"), 3);
+	cr_assert_eq(count_in(&r, "gen.tsx", "js.eval"), 3);
+	cr_assert_eq(count_in(&r, "flow.js", "js.eval"), 1);
+	bool deep = false;
+	for (size_t i = 0; i < r.fl.n; i++) {
+		bool inc = json_is_true(json_object_get(r.fl.v[i].extra, "incomplete"));
+		cr_assert(!inc || str_eq(r.fl.v[i].file, "deep.jsx"), "%s: %s", r.fl.v[i].file,
+			  r.fl.v[i].rule_id);
+		deep |= str_eq(r.fl.v[i].file, "deep.jsx") &&
+			(inc || str_eq(r.fl.v[i].rule_id, "js.eval"));
+	}
+	cr_assert(deep, "70 nested elements passed");
+	run_release(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* Thousands of unclosed JSX elements would have the reader try each to the end of the
  * file: past its budget it stops, and the file counts as not evaluated completely. */
 Test(scan, hostile_jsx_is_reported_not_passed)
