@@ -817,6 +817,7 @@ static void tokens_reset(struct tokens *t, enum lang lang, const char *buf, size
 	t->n_regions = 0;
 	t->regions_dropped = false;
 	t->jsx_steps = 0;
+	t->regex_steps = 0;
 	t->n_comments = 0;
 	t->src = buf;
 	t->len = len;

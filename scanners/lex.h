@@ -125,6 +125,7 @@ struct tokens {
 	size_t n_regions, regions_cap;
 	bool regions_dropped; /* more than LEX_MAX_REGIONS: the rest were not recorded */
 	uint64_t jsx_steps;   /* bytes the JSX reader looked at (capped: lex_clike.c) */
+	uint64_t regex_steps; /* bytes read for regex literals that did not close (capped) */
 	/* Comment ranges, for regex rules that must (not) match inside comments. */
 	uint32_t (*comments)[2];
 	size_t n_comments, comments_cap;

@@ -190,6 +190,25 @@ static bool is_js_regex_keyword(const char *s, size_t n)
 }
 
 /*
+ * A `/` where an expression starts opens a regular expression literal if one closes on its
+ * line; one that does not was read to the line's end for nothing. A long line of them
+ * (`[/[/[/...`) would be read again at each, in time quadratic in the line: past 16 times
+ * the text (and a floor) such reading, a `/` divides, and the file counts as not evaluated
+ * completely (regions_dropped), so that it cannot pass. regex_budget(L, 0) tells whether
+ * the budget is left.
+ */
+static bool regex_budget(const struct lexst *L, size_t n)
+{
+	struct tokens *t = L->t;
+	t->regex_steps += n;
+	if (t->regex_steps > 16 * (uint64_t)t->len + (1u << 20)) {
+		t->regions_dropped = true;
+		return false;
+	}
+	return true;
+}
+
+/*
  * Does an expression start at i, by what precedes it from `from` on: nothing, an operator
  * or opening punctuation, or a keyword such as `typeof` or `return` (not a property name:
  * `.in`), as the lexer decides outside templates? There a `/` starts a regular expression
@@ -219,7 +238,7 @@ static bool js_expr_starts(const struct lexst *L, size_t from, size_t i)
  */
 static size_t template_regex_end(const struct lexst *L, size_t expr_start, size_t i)
 {
-	if (!js_expr_starts(L, expr_start, i)) {
+	if (!js_expr_starts(L, expr_start, i) || !regex_budget(L, 0)) {
 		return 0;
 	}
 	bool in_class = false;
@@ -228,6 +247,7 @@ static size_t template_regex_end(const struct lexst *L, size_t expr_start, size_
 		if (c == '\\') {
 			j++;
 		} else if (c == '\n') {
+			regex_budget(L, j - i);
 			return 0;
 		} else if (c == '[') {
 			in_class = true;
@@ -241,6 +261,7 @@ static size_t template_regex_end(const struct lexst *L, size_t expr_start, size_
 			return j;
 		}
 	}
+	regex_budget(L, L->end - i);
 	return 0;
 }
 
@@ -387,12 +408,13 @@ static size_t scan_regex(const struct lexst *L, size_t p)
 {
 	size_t i = p + 1;
 	bool cls = false;
-	if (i < L->end && (L->s[i] == '*' || L->s[i] == '/')) {
+	if ((i < L->end && (L->s[i] == '*' || L->s[i] == '/')) || !regex_budget(L, 0)) {
 		return p;
 	}
 	while (i < L->end) {
 		char c = L->s[i];
 		if (c == '\n') {
+			regex_budget(L, i - p);
 			return p;
 		}
 		if (c == '\\') {
@@ -412,6 +434,7 @@ static size_t scan_regex(const struct lexst *L, size_t p)
 		}
 		i++;
 	}
+	regex_budget(L, L->end - p);
 	return p;
 }
 
@@ -685,8 +708,9 @@ static bool jsx_arrow_params(struct lexst *L, size_t q)
 	}
 	unsigned parens = 0;
 	size_t i = q;
-	for (; i < L->end; i++) {
-		if (!jsx_budget(L, 1) || (s[i] == '<' && i + 1 < L->end && s[i + 1] == '/')) {
+	for (;; i++) {
+		if (i >= L->end || !jsx_budget(L, 1) ||
+		    (s[i] == '<' && i + 1 < L->end && s[i + 1] == '/')) {
 			return false;
 		}
 		if (s[i] == '(') {

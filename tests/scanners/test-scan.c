@@ -1139,6 +1139,43 @@ Test(scan, jsx_read_as_babel_reads_it)
 	free(dir);
 }
 
+/* A line of `/` that each could open a regular expression and none closes (`[/[/[/...`)
+ * was read to its end at each, in time quadratic in the line (a 4 MB file took hours):
+ * past a budget the file counts as not evaluated completely. */
+Test(scan, unclosed_regexes_are_reported_not_read_forever)
+{
+	char *dir = tu_tmpdir();
+	struct sbuf a, b;
+	sbuf_init(&a, 1 << 17);
+	sbuf_init(&b, 1 << 17);
+	sbuf_puts(&a, "const u = 1;\nconst a = ");
+	sbuf_puts(&b, "const u = 1;\nconst b = `${");
+	for (int i = 0; i < 30000; i++) {
+		sbuf_puts(&a, "[/");
+		sbuf_puts(&b, "[/");
+	}
+	sbuf_puts(&a, "];\n");
+	sbuf_puts(&b, "}`;\n");
+	tu_write(dir, "a.js", a.data);
+	tu_write(dir, "b.js", b.data);
+	sbuf_release(&a);
+	sbuf_release(&b);
+	struct run r;
+	run_scan(&r, RULE_SAST, dir, NULL, 0, 1);
+	cr_assert_eq(r.r, 0, "%s", r.err);
+	bool ia = false, ib = false;
+	for (size_t i = 0; i < r.fl.n; i++) {
+		bool inc = json_is_true(json_object_get(r.fl.v[i].extra, "incomplete")) &&
+			   r.fl.v[i].severity >= SEVERITY_HIGH;
+		ia |= inc && str_eq(r.fl.v[i].file, "a.js");
+		ib |= inc && str_eq(r.fl.v[i].file, "b.js");
+	}
+	cr_assert(ia && ib, "%d %d", ia, ib);
+	run_release(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* Thousands of unclosed JSX elements would have the reader try each to the end of the
  * file: past its budget it stops, and the file counts as not evaluated completely. */
 Test(scan, hostile_jsx_is_reported_not_passed)
