@@ -421,27 +421,42 @@ static void settings_restore(struct git_settings *s)
 	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, s->owner_validation);
 }
 
-/* The repository whose ignore rules apply, and root's place in its working tree. */
-static void open_repo(struct walker *w, const char *root)
+/* The non-bare repository whose working tree holds root: opened at git_dir when given,
+ * else looked for from root upwards; *top_len is the length of its top's path. NULL if
+ * none. */
+static git_repository *repo_holding(const char *root, const char *git_dir, size_t *top_len)
 {
 	git_repository *repo = NULL;
-	if (git_repository_open_ext(&repo, root, 0, NULL) == 0 && !git_repository_is_bare(repo)) {
+	int r = git_dir ? git_repository_open(&repo, git_dir)
+			: git_repository_open_ext(&repo, root, 0, NULL);
+	if (r == 0 && !git_repository_is_bare(repo)) {
 		const char *wd = git_repository_workdir(repo);
 		char real_wd[PATH_MAX];
 		if (wd && realpath(wd, real_wd)) {
 			size_t n = strlen(real_wd);
 			if (strncmp(root, real_wd, n) == 0 && (root[n] == '/' || root[n] == '\0')) {
-				w->repo = repo;
-				w->repo_prefix =
-					root[n] ? xasprintf("%s/", root + n + 1) : xstrdup("");
-				if (git_repository_index(&w->index, repo) < 0) {
-					w->index = NULL;
-				}
-				return;
+				*top_len = n;
+				return repo;
 			}
 		}
 	}
 	git_repository_free(repo);
+	return NULL;
+}
+
+/* The repository whose ignore rules apply, and root's place in its working tree. */
+static void open_repo(struct walker *w, const char *root)
+{
+	size_t n;
+	git_repository *repo = repo_holding(root, w->o->git_dir, &n);
+	if (repo) {
+		w->repo = repo;
+		w->repo_prefix = root[n] ? xasprintf("%s/", root + n + 1) : xstrdup("");
+		if (git_repository_index(&w->index, repo) < 0) {
+			w->index = NULL;
+		}
+		return;
+	}
 	/* Not in a repository: a repository without storage, whose working tree is root,
 	 * still reads the tree's .gitignore files. */
 	if (git_repository_new(&repo) == 0 && git_repository_set_workdir(repo, root, 0) == 0) {
@@ -548,6 +563,52 @@ void walk_result_release(struct walk_result *res)
 	free(res->files);
 	free(res->large);
 	memset(res, 0, sizeof(*res));
+}
+
+static bool has_dot_git(const char *dir)
+{
+	_cleanup_free_ char *p = xasprintf("%s/.git", dir);
+	struct stat st;
+	return lstat(p, &st) == 0;
+}
+
+/* A directory of a repository, canonical and without a trailing slash; NULL if it cannot
+ * be resolved. */
+static char *repo_dir(const char *path)
+{
+	return path ? realpath(path, NULL) : NULL;
+}
+
+int walk_repo_find(const char *root, char **top, char **git_dir, char **common_dir)
+{
+	struct git_settings saved;
+	size_t n;
+	*top = *git_dir = *common_dir = NULL;
+	/* No .git entry at root or above: no repository (libgit2's start-up, which reads
+	 * the system's certificates, is not needed to say so). */
+	_cleanup_free_ char *prefix = NULL, *probe_top = NULL;
+	if (walk_repo_prefix(root, &prefix, &probe_top) < 0 || !has_dot_git(probe_top)) {
+		return -ENOENT;
+	}
+	git_libgit2_init();
+	settings_isolate(&saved);
+	git_repository *repo = repo_holding(root, NULL, &n);
+	if (repo) {
+		*top = xstrndup(root, n);
+		*git_dir = repo_dir(git_repository_path(repo));
+		*common_dir = repo_dir(git_repository_commondir(repo));
+	}
+	git_repository_free(repo);
+	settings_restore(&saved);
+	git_libgit2_shutdown();
+	if (!*git_dir || !*common_dir) {
+		free(*top);
+		free(*git_dir);
+		free(*common_dir);
+		*top = *git_dir = *common_dir = NULL;
+		return -ENOENT;
+	}
+	return 0;
 }
 
 int walk_repo_prefix(const char *dir, char **prefix, char **top)

@@ -72,6 +72,11 @@ struct walk_options {
 	 * apply. */
 	const char *const *must_scan;
 	size_t n_must_scan;
+	/* The repository whose ignore rules and index apply, by its git directory (absolute),
+	 * opened there rather than looked for from root upwards: a sandboxed scan sees the
+	 * git directory of a repository above its workspace only where it is bound, and the
+	 * search for it stops at the workspace's mount (walk_repo_find). NULL: look. */
+	const char *git_dir;
 };
 
 /* Is rel one of o->must_scan (a directory: does it hold one)? */
@@ -105,6 +110,16 @@ void walk_result_release(struct walk_result *res);
  * (or dir itself outside a repository). Both are heap strings. Returns 0 or -errno.
  */
 int walk_repo_prefix(const char *dir, char **prefix, char **top);
+
+/*
+ * The repository a walk of root (absolute, canonical) reads the ignore rules and index of,
+ * found as walk_run() finds it: *top its working tree's top, *git_dir its git directory
+ * and *common_dir the directory of its objects and shared files (a worktree's main .git;
+ * the git directory itself otherwise), each canonical, without a trailing slash, on the
+ * heap. Returns 0, or -ENOENT when root is not in a repository's working tree (a walk then
+ * reads the tree's own .gitignore files).
+ */
+int walk_repo_find(const char *root, char **top, char **git_dir, char **common_dir);
 
 /* Is this file name one of the generated kinds (by name)? */
 bool walk_generated_name(const char *base);
