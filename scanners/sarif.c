@@ -252,13 +252,23 @@ json_t *sarif_from_findings(const struct finding_list *fl, const struct sarif_ru
 	}
 	json_t *inv = json_object();
 	json_object_set_new(inv, "executionSuccessful", json_boolean(ri->execution_successful));
+	json_t *notes = json_array();
+	if (ri->warning_message) {
+		json_array_append_new(notes, json_pack("{s:s, s:o}", "level", "warning", "message",
+						       text(ri->warning_message)));
+	}
 	if (!ri->execution_successful) {
 		json_t *note = json_object();
 		json_object_set_new(note, "level", json_string("error"));
 		json_object_set_new(
 			note, "message",
 			text(ri->error_message ? ri->error_message : "the scan failed"));
-		json_object_set_new(inv, "toolExecutionNotifications", json_pack("[o]", note));
+		json_array_append_new(notes, note);
+	}
+	if (json_array_size(notes)) {
+		json_object_set_new(inv, "toolExecutionNotifications", notes);
+	} else {
+		json_decref(notes);
 	}
 	json_object_set_new(run, "invocations", json_pack("[o]", inv));
 	json_object_set_new(run, "columnKind", json_string("unicodeCodePoints"));

@@ -24,6 +24,7 @@ struct sarif_run_info {
 	const char *srcroot;	   /* absolute path of the repository (or workspace); may be NULL */
 	bool execution_successful; /* false: the scan failed; error_message says why */
 	const char *error_message;
+	const char *warning_message; /* a warning about the run itself, or NULL */
 };
 
 /* The SARIF log (a new reference). Findings are not modified. */
