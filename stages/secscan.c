@@ -500,13 +500,16 @@ static int scan_with(enum rule_kind kind, struct stage_worker *w, struct opts o,
 		r = ruleset_load_defaults(rs, &dl);
 	}
 	/* The runner may name another directory for relative rule paths: a fork's run takes
-	 * the base branch's rule packs, not the pull request's. */
+	 * the base branch's rule packs, not the pull request's; `runner scan` names "/" (its
+	 * rules may lie outside the tree it scans). */
 	const char *rules_root = json_string_value(json_object_get(w->with, "rules_root"));
+	const char *base = rules_root ? rules_root : w->workspace;
 	for (size_t i = 0; r == 0 && i < json_array_size(o.rules); i++) {
 		const char *p = json_string_value(json_array_get(o.rules, i));
 		_cleanup_free_ char *full =
 			p[0] == '/' ? xstrdup(p)
-				    : xasprintf("%s/%s", rules_root ? rules_root : w->workspace, p);
+				    : xasprintf("%s%s%s", base,
+						str_has_suffix(base, "/") ? "" : "/", p);
 		r = ruleset_load_path(rs, full, &dl);
 	}
 	if (r < 0 || dl.errors) {
@@ -575,6 +578,7 @@ static int scan_with(enum rule_kind kind, struct stage_worker *w, struct opts o,
 			.n_tracked = nti,
 			.must_scan = (const char *const *)policy.changed,
 			.n_must_scan = policy.n_changed,
+			.git_dir = json_string_value(json_object_get(w->gate, "git_dir")),
 		},
 		.jobs = o.jobs,
 		.deadline_ms = o.timeout_ms ? now_mono_ms() + o.timeout_ms : 0,
