@@ -12,6 +12,11 @@
  *     sbom: true              # write a CycloneDX SBOM into the run record
  *     fail-on / allow / baseline   # the gate (stages/gate.h)
  *
+ * `runner scan deps` runs this kind's worker too, with two keys of its own that
+ * validation refuses in a pipeline: max_db_age_s (seconds, 0 for no limit) and
+ * sbom_result (the SBOM document in the result, as "sbom_document", for the runner to
+ * write where it was asked to).
+ *
  * Fail closed: a missing, unreadable or stale database, a malformed lockfile, or no
  * lockfile under the paths ends the stage with STAGE_EXIT_ERROR and a summary that names
  * the command that fixes it. Otherwise the findings go through gate_finish(): BLOCKED when
@@ -156,6 +161,14 @@ static int fail(struct stage_worker *w, const char *fmt, ...)
 	return STAGE_EXIT_ERROR;
 }
 
+/* The SBOM of the scan, named after the workspace's directory. */
+static json_t *sbom_doc(const struct stage_worker *w, const struct depscan_result *r)
+{
+	const char *base = strrchr(w->workspace, '/');
+	return depscan_sbom(&r->deps, &r->findings, base && base[1] ? base + 1 : "project",
+			    RUNNER_VERSION);
+}
+
 /* The SBOM into the run record; returns its path relative to the run directory. */
 static int write_sbom(struct stage_worker *w, const struct depscan_result *r, char **rel)
 {
@@ -168,9 +181,7 @@ static int write_sbom(struct stage_worker *w, const struct depscan_result *r, ch
 	if (e < 0) {
 		return e;
 	}
-	const char *base = strrchr(w->workspace, '/');
-	json_t *doc = depscan_sbom(&r->deps, &r->findings, base && base[1] ? base + 1 : "project",
-				   RUNNER_VERSION);
+	json_t *doc = sbom_doc(w, r);
 	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(doc);
 	if (!text) {
@@ -217,9 +228,19 @@ static int depscan_run_stage(struct stage_worker *w)
 	_cleanup_free_ char *db = osvdb_default_path(db_rel ? db_rel : db_with);
 	uint64_t age_ms = DEPSCAN_DEFAULT_MAX_AGE_S * 1000ull;
 	const char *age = json_string_value(json_object_get(w->with, "max-db-age"));
-	/* Below a second it would be 0 seconds, which depscan reads as no limit. */
-	if (!code && age &&
-	    (parse_duration(age, 3650ull * 86400 * 1000, &age_ms) < 0 || age_ms < 1000)) {
+	/* `runner scan deps --max-db-age` gives seconds, 0 for no limit (runner-only keys:
+	 * validation refuses them in a pipeline, as it refuses sbom_result). */
+	const json_t *age_s = json_object_get(w->with, "max_db_age_s");
+	if (age_s) {
+		json_int_t v = json_integer_value(age_s);
+		if (!json_is_integer(age_s) || v < 0 || v > 3650ll * 86400) {
+			code = code ? code : fail(w, "invalid max_db_age_s");
+		} else {
+			age_ms = (uint64_t)v * 1000;
+		}
+	} else if (!code && age &&
+		   (parse_duration(age, 3650ull * 86400 * 1000, &age_ms) < 0 || age_ms < 1000)) {
+		/* Below a second it would be 0 seconds, which depscan reads as no limit. */
 		code = fail(w, "invalid max-db-age '%s' (at least 1s)", age);
 	}
 	enum severity unknown = SEVERITY_HIGH;
@@ -228,7 +249,10 @@ static int depscan_run_stage(struct stage_worker *w)
 		code = fail(w, "invalid unknown-severity '%s'", us);
 	}
 	const json_t *sbom_j = json_object_get(w->with, "sbom");
-	bool want_sbom = !json_is_false(sbom_j);
+	/* `runner scan deps --sbom FILE`: the SBOM goes back in the result, for the runner to
+	 * write; there is no run record. */
+	bool sbom_result = json_is_true(json_object_get(w->with, "sbom_result"));
+	bool want_sbom = !json_is_false(sbom_j) && !sbom_result;
 	struct depscan_result r;
 	depscan_result_init(&r);
 	if (code == 0) {
@@ -285,7 +309,9 @@ static int depscan_run_stage(struct stage_worker *w)
 			fput_one_line(stdout, f->message);
 			fputc('\n', stdout);
 		}
-		if (want_sbom) {
+		if (sbom_result) {
+			json_object_set_new(w->result, "sbom_document", sbom_doc(w, &r));
+		} else if (want_sbom) {
 			char *rel = NULL;
 			int e = write_sbom(w, &r, &rel);
 			if (e < 0) {
