@@ -2,34 +2,27 @@
  * histscan.c - the secrets scan of a range of commits (see histscan.h): collect, write
  * into a private temporary directory, scan there in the sandbox, map back.
  *
- * The scan is the `secrets` kind's worker (`runner __worker`), started through
- * stage_launch() as a pipeline's stage is, under the default sandbox policy with the
- * temporary directory as its read-only workspace and no network. The directory is removed
- * afterwards, also when SIGINT, SIGTERM or SIGHUP ends the process first.
+ * The scan is the `secrets` kind's worker (`runner __worker`), started by scanbox_run()
+ * as a pipeline's stage is, under the default sandbox policy with the temporary directory
+ * as its read-only workspace and no network. The directory is removed afterwards, also
+ * when SIGINT, SIGTERM or SIGHUP ends the process first.
  */
 #include "histscan.h"
+#include "scanbox.h"
 
 #include "diag.h"
-#include "sandbox.h"
 #include "sbuf.h"
 #include "secscan.h"
 #include "stage.h"
 #include "util.h"
 
-#include <fcntl.h>
 #include <fnmatch.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "banned.h"
-
-/* What of a worker's output is quoted when it ends without a result. */
-#define OUTPUT_QUOTE (2u << 10)
 
 static int fail(json_t *result, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -40,12 +33,7 @@ static int fail(json_t *result, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	_cleanup_free_ char *clean = utf8_sanitize(msg, strlen(msg));
-	_cleanup_free_ char *summary = xasprintf("error: %s", clean);
-	json_object_set_new(result, "summary", json_string(summary));
-	json_object_set_new(result, "error", json_string(clean));
-	json_object_set_new(result, "findings", json_array());
-	return STAGE_EXIT_ERROR;
+	return scanbox_fail(result, msg);
 }
 
 /* The diagnostics of dl as one line ("message (hint)"; ...). */
@@ -105,99 +93,6 @@ static char *make_tree(char *err, size_t errlen)
 		return NULL;
 	}
 	return dir;
-}
-
-/* The first bytes of what the worker printed, on one line. */
-static char *output_quote(int fd)
-{
-	char buf[OUTPUT_QUOTE + 1];
-	ssize_t n = pread(fd, buf, OUTPUT_QUOTE, 0);
-	if (n <= 0) {
-		return xstrdup("no output");
-	}
-	buf[n] = '\0';
-	_cleanup_free_ char *clean = utf8_sanitize(buf, (size_t)n);
-	return str_one_line(clean);
-}
-
-/* Run the secrets kind's worker on tree (absolute, canonical) in the sandbox. Returns its
- * STAGE_EXIT_* code with *out its result, or STAGE_EXIT_ERROR with the reason in err. */
-static int scan_sandboxed(const char *tree, json_t *with, json_t **out, char *err, size_t errlen)
-{
-	const struct stage_kind *kind = stage_kind_find("secrets");
-	struct sandbox_policy *pol = sandbox_policy_new();
-	struct stage_proc *proc = NULL;
-	struct stage_outcome oc = { 0 };
-	_cleanup_close_ int self = -1, output = -1;
-	_cleanup_free_ char *path_env = NULL, *quote = NULL;
-	char cerr[256];
-	int code = STAGE_EXIT_ERROR;
-	*out = NULL;
-	if (!kind || sandbox_policy_set_workspace_readonly(pol, true) < 0 ||
-	    sandbox_policy_compile(pol, cerr, sizeof(cerr)) < 0) {
-		snprintf(err, errlen, "the sandbox cannot be set up: %s",
-			 kind ? cerr : "no secrets kind");
-		goto out;
-	}
-	self = open("/proc/self/exe", O_PATH | O_CLOEXEC);
-	output = memfd_create("runner-history-output", MFD_CLOEXEC);
-	if (self < 0 || output < 0) {
-		snprintf(err, errlen, "cannot prepare the scan: %s", strerror(errno));
-		goto out;
-	}
-	const char *path = getenv("PATH");
-	path_env = xasprintf("PATH=%s", path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
-	const char *const envp[] = { path_env, "HOME=/tmp", NULL };
-	struct stage_launch l = {
-		.kind = kind,
-		.stage_name = "secrets-history",
-		.with = with,
-		.envp = envp,
-		.workspace = tree,
-		.cwd = tree,
-		.output_fd = output,
-		.self_exe_fd = self,
-		.policy = pol,
-	};
-	int r = stage_launch(&l, &proc);
-	if (r < 0) {
-		snprintf(err, errlen, "could not start the scan in the sandbox: %s", strerror(-r));
-		goto out;
-	}
-	struct pollfd pfd = { .fd = stage_proc_pidfd(proc), .events = POLLIN };
-	while ((r = stage_proc_reap(proc, &oc)) == -EAGAIN) {
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
-			r = -errno;
-			break;
-		}
-	}
-	if (r < 0) {
-		snprintf(err, errlen, "cannot wait for the scan: %s", strerror(-r));
-		goto out;
-	}
-	if (oc.end == STAGE_END_EXITED && oc.result &&
-	    (oc.code == STAGE_EXIT_PASSED || oc.code == STAGE_EXIT_BLOCKED ||
-	     oc.code == STAGE_EXIT_ERROR)) {
-		code = oc.code;
-		*out = oc.result;
-		oc.result = NULL;
-		goto out;
-	}
-	quote = output_quote(output);
-	if (oc.end == STAGE_END_SETUP) {
-		snprintf(err, errlen, "the sandbox could not start the scan: %s", oc.message);
-	} else if (oc.end == STAGE_END_SIGNALED) {
-		snprintf(err, errlen, "the scan was killed by signal %d%s%s (%s)", oc.sig,
-			 oc.message[0] ? ": " : "", oc.message, quote);
-	} else {
-		snprintf(err, errlen, "the scan ended with exit code %d and %s (%s)", oc.code,
-			 oc.result ? "an unexpected code" : "no result", quote);
-	}
-out:
-	json_decref(oc.result);
-	stage_proc_free(proc);
-	sandbox_policy_free(pol);
-	return code;
 }
 
 static json_t *place_json(const struct githistory_place *p)
@@ -340,7 +235,10 @@ int histscan_run(const char *dir, const struct histscan_options *o, json_t *resu
 	json_object_set_new(with, "vendored", json_true());
 	json_object_set_new(with, "generated", json_true());
 	json_object_set_new(with, "nothing_ok", json_true());
-	code = scan_sandboxed(real, with, &res, err, sizeof(err));
+	struct scanbox sb;
+	scanbox_init(&sb, real, o->unconfined);
+	code = scanbox_run(&sb, "secrets", "secrets-history", with, NULL, &res, err, sizeof(err));
+	scanbox_release(&sb);
 	free(real);
 	if (!res) {
 		code = fail(result, "%s", err);

@@ -23,6 +23,7 @@
 #include "githistory.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct diag_list;
@@ -37,6 +38,8 @@ struct histscan_options {
 	 * matching path is not scanned. */
 	const char *const *skip_paths;
 	size_t n_skip_paths;
+	/* --no-sandbox: the worker runs unconfined (runner/scanbox.h), for debugging only. */
+	bool unconfined;
 };
 
 /*
