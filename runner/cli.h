@@ -91,6 +91,11 @@ struct json_t;
 int cli_scan_output(const char *what, const char *root, struct json_t *result, int code,
 		    const char *format, const char *output);
 
+/* `runner scan --no-sandbox`: the warning on stderr before the scan, and the marker in a
+ * result ("no_sandbox": true and a "warning", which the SARIF log carries too). */
+void cli_scan_warn_unconfined(void);
+void cli_scan_mark_unconfined(struct json_t *result);
+
 /* The options every pipeline command shares: -f FILE and -C DIR. */
 struct cli_common {
 	const char *file;

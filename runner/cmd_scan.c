@@ -7,10 +7,16 @@
  * arguments after `runner scan NAME` (the dependency scan is in cmd_scan_deps.c). The
  * source scans share the output helper cli_scan_output() (text, json or sarif, to stdout
  * or -o FILE).
+ *
+ * The scans run in the stage sandbox (runner/scanbox.h): the kind's worker on the current
+ * directory (or -C DIR) as its read-only workspace, every PATH inside it; this process
+ * only writes the report from the worker's result. `scan test` (rule authors' fixtures)
+ * runs in this process.
  */
 #include "cli.h"
 #include "histscan.h"
 #include "output.h"
+#include "scanbox.h"
 
 #include "diag.h"
 #include "finding.h"
@@ -65,9 +71,9 @@ const char cmd_scan_usage[] =
 	"                        [--unknown-severity LEVEL] [--baseline FILE]\n"
 	"                        [--format text|json] [--sbom FILE] [PATH...]\n"
 	"\n"
-	"Scan files the way the pipeline's sast and secrets stages do, with the same gate and\n"
-	"the same exit codes: 0 nothing at or above the threshold, 3 blocked, 4 scanner error\n"
-	"(unreadable path, invalid rules, nothing scanned), 2 usage error.\n"
+	"Scan files the way the pipeline's sast and secrets stages do, in the stage sandbox,\n"
+	"with the same gate and exit codes: 0 nothing at or above the threshold, 3 blocked,\n"
+	"4 scanner or sandbox error (unreadable path, invalid rules, nothing scanned), 2 usage.\n"
 	"\n"
 	"  --format FORMAT       text (default), json (also a --baseline file) or sarif\n"
 	"  -o, --output FILE     write the report to FILE instead of standard output\n"
@@ -87,6 +93,7 @@ const char cmd_scan_usage[] =
 	"  --allow-path GLOB     secrets: do not scan matching files (test fixtures)\n"
 	"  --allow-regex RE      secrets: ignore secrets matching RE (placeholders)\n"
 	"  -C DIR                scan from DIR (paths are relative to it and must be inside)\n"
+	"  --no-sandbox          run the scanner WITHOUT isolation (debugging only; marked)\n"
 	"\n"
 	"Paths default to the current directory. Findings are suppressed inline with a comment\n"
 	"`runner:ignore RULE-ID -- reason` on the line or the line above.\n"
@@ -156,6 +163,7 @@ int cli_scan_output(const char *what, const char *root, json_t *result, int code
 			.srcroot = top,
 			.execution_successful = code != STAGE_EXIT_ERROR,
 			.error_message = json_string_value(json_object_get(result, "error")),
+			.warning_message = json_string_value(json_object_get(result, "warning")),
 		};
 		json_t *log = sarif_from_findings_json(json_object_get(result, "findings"), &ri);
 		text = json_dumps(log, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -218,6 +226,7 @@ enum {
 	OPT_HISTORY,
 	OPT_NOT_REMOTE,
 	OPT_MAX_COMMITS,
+	OPT_NO_SANDBOX,
 };
 
 static const struct option scan_opts[] = {
@@ -241,6 +250,7 @@ static const struct option scan_opts[] = {
 	{ "history", required_argument, NULL, OPT_HISTORY },
 	{ "not-remote", required_argument, NULL, OPT_NOT_REMOTE },
 	{ "max-commits", required_argument, NULL, OPT_MAX_COMMITS },
+	{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -334,7 +344,7 @@ static void take_strings(json_t *o, const char *key, const char ***v, size_t *n)
 
 static int scan_history(const char *spec, const char *not_remote, uint64_t max_commits,
 			json_t *with, json_t *allowlist, const char *format, const char *output,
-			const char *cwd)
+			const char *cwd, bool no_sandbox)
 {
 	const char *dots = strstr(spec, "..");
 	_cleanup_free_ char *base = dots ? xstrndup(spec, (size_t)(dots - spec)) : NULL;
@@ -367,11 +377,15 @@ static int scan_history(const char *spec, const char *not_remote, uint64_t max_c
 		.with = hw,
 		.skip_paths = skip,
 		.n_skip_paths = n_skip,
+		.unconfined = no_sandbox,
 	};
 	struct diag_list dl;
 	diag_list_init(&dl, 10);
 	json_t *result = json_object();
 	int ret, code = histscan_run(".", &ho, result, &dl);
+	if (no_sandbox) {
+		cli_scan_mark_unconfined(result);
+	}
 	if (code < 0) {
 		output_diags(stderr, &dl, NULL, 0, cli_color_stderr());
 		ret = EXIT_USAGE;
@@ -391,16 +405,155 @@ static int scan_history(const char *spec, const char *not_remote, uint64_t max_c
 
 /* ---------- sast and secrets ---------- */
 
-static int scan_security(enum rule_kind kind, int argc, char **argv)
+void cli_scan_warn_unconfined(void)
+{
+	fprintf(stderr, "runner: WARNING: --no-sandbox: the scanner runs WITHOUT isolation: no "
+			"namespaces, no\n"
+			"runner: WARNING: seccomp filter, no limits; a file that exploits a "
+			"scanner bug can read\n"
+			"runner: WARNING: and change anything you can. For debugging only; json "
+			"and sarif are marked.\n");
+}
+
+void cli_scan_mark_unconfined(json_t *result)
+{
+	json_object_set_new(result, "no_sandbox", json_true());
+	json_object_set_new(result, "warning",
+			    json_string("--no-sandbox: the scanner ran without isolation "
+					"(debugging only; not a valid result)"));
+}
+
+/* A string into a with: array; a string JSON cannot hold (not UTF-8) is an error, never
+ * a setting silently dropped. */
+static int put_string(json_t *arr, const char *s)
+{
+	json_t *j = json_string(s);
+	return j && json_array_append_new(arr, j) == 0 ? 0 : -EINVAL;
+}
+
+/* p (relative to dir, or absolute) as an absolute path with its "." and ".." components
+ * taken by name: for a path that does not exist, which has no links to follow. */
+static char *lexical_path(const char *dir, const char *p)
+{
+	_cleanup_free_ char *full = p[0] == '/' ? xstrdup(p) : xasprintf("%s/%s", dir, p);
+	char *out = xmalloc(strlen(full) + 2);
+	size_t n = 0;
+	for (const char *c = full; *c;) {
+		size_t len = strcspn(c, "/");
+		if (len == 2 && c[0] == '.' && c[1] == '.') {
+			while (n > 0 && out[--n] != '/') {
+			}
+		} else if (len && !(len == 1 && c[0] == '.')) {
+			out[n++] = '/';
+			memcpy(out + n, c, len);
+			n += len;
+		}
+		c += len + (c[len] == '/');
+	}
+	if (n == 0) {
+		out[n++] = '/';
+	}
+	out[n] = '\0';
+	return out;
+}
+
+/* with's rules as absolute paths (from "/", rules_root), those outside root bound into the
+ * sandbox; one that cannot be resolved is passed on for the worker to say so. */
+static int rules_into_box(struct scanbox *sb, json_t *with, char *err, size_t errlen)
+{
+	json_t *rules = json_object_get(with, "rules");
+	if (!rules) {
+		return 0;
+	}
+	json_t *abs = json_array();
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < json_array_size(rules); i++) {
+		const char *p = json_string_value(json_array_get(rules, i));
+		_cleanup_free_ char *real = NULL;
+		_cleanup_free_ char *given = lexical_path(sb->root, p);
+		r = scanbox_input(sb, p, &real, err, errlen);
+		if (r == -EXDEV || r == -E2BIG) {
+			break;
+		}
+		r = put_string(abs, (real ? real : given) + 1);
+		if (r < 0) {
+			snprintf(err, errlen, "the rules path %s is not UTF-8", p);
+		}
+	}
+	json_object_set_new(with, "rules", abs);
+	json_object_set_new(with, "rules_root", json_string("/"));
+	return r;
+}
+
+/* The scan of the tree at root (the current directory) by kind's worker in the sandbox. */
+static int scan_tree(enum rule_kind kind, const char *root, json_t *with, const char *baseline,
+		     char **paths, size_t n_paths, bool no_sandbox, const char *format,
+		     const char *output)
 {
 	const char *what = kind == RULE_SAST ? "sast" : "secrets";
+	struct scanbox sb;
+	char err[PATH_MAX + 400];
+	json_t *gate = json_object(), *result = NULL;
+	int ret = EXIT_USAGE, code = STAGE_EXIT_ERROR;
+	scanbox_init(&sb, root, no_sandbox);
+	if (n_paths) {
+		json_object_set_new(with, "paths", json_array());
+	}
+	for (size_t i = 0; i < n_paths; i++) {
+		_cleanup_free_ char *p = NULL;
+		if (scanbox_path(&sb, paths[i], &p, err, sizeof(err)) < 0) {
+			cli_usage_error("scan", "%s", err);
+			goto out;
+		}
+		if (put_string(json_object_get(with, "paths"), p) < 0) {
+			cli_usage_error("scan", "the path %s is not UTF-8", paths[i]);
+			goto out;
+		}
+	}
+	/* What the worker reads outside the tree: the rules and the baseline named here, and
+	 * the repository above it (for .gitignore and the index), bound read-only. */
+	int r = rules_into_box(&sb, with, err, sizeof(err));
+	if (r == -EINVAL) {
+		cli_usage_error("scan", "%s", err);
+		goto out;
+	}
+	if (r == 0 && baseline) {
+		_cleanup_free_ char *real = NULL;
+		r = scanbox_input(&sb, baseline, &real, err, sizeof(err));
+		if (r == 0) {
+			json_object_set_new(with, "baseline", json_string(real));
+		}
+	}
+	if (r == 0 && !json_is_false(json_object_get(with, "gitignore"))) {
+		r = scanbox_repository(&sb, gate, err, sizeof(err));
+	}
+	if (r == 0) {
+		code = scanbox_run(&sb, what, "scan", with, gate, &result, err, sizeof(err));
+	}
+	if (!result) {
+		result = json_object();
+		code = scanbox_fail(result, err);
+	}
+	if (no_sandbox) {
+		cli_scan_mark_unconfined(result);
+	}
+	ret = cli_scan_output(what, root, result, code, format, output);
+out:
+	json_decref(result);
+	json_decref(gate);
+	scanbox_release(&sb);
+	return ret;
+}
+
+static int scan_security(enum rule_kind kind, int argc, char **argv)
+{
 	const char *format = "text", *output = NULL, *dir = NULL, *baseline = NULL;
 	json_t *with = json_object();
 	json_t *allowlist = json_object();
 	/* --history: its range and settings, and the first option that is for trees only. */
 	const char *history = NULL, *not_remote = NULL, *tree_only = NULL;
 	uint64_t max_commits = GITHISTORY_MAX_COMMITS;
-	bool max_commits_set = false;
+	bool max_commits_set = false, no_sandbox = false;
 	int c, ret = EXIT_USAGE;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:j:C:", scan_opts, NULL)) != -1) {
@@ -544,6 +697,9 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 				max_commits_set = true;
 			}
 			break;
+		case OPT_NO_SANDBOX:
+			no_sandbox = true;
+			break;
 		default:
 			cli_usage_error("scan", "invalid option");
 			goto out;
@@ -570,8 +726,9 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 		cli_usage_error("scan", "cannot change to %s: %s", dir, strerror(errno));
 		goto out;
 	}
+	/* The scanned tree, canonical: the sandbox binds it at its own path. */
 	char cwd[PATH_MAX];
-	if (!getcwd(cwd, sizeof(cwd))) {
+	if (!realpath(".", cwd)) {
 		fprintf(stderr, "runner: cannot tell the current directory: %s\n", strerror(errno));
 		ret = EXIT_INTERNAL;
 		goto out;
@@ -593,32 +750,20 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 			cli_usage_error("scan", "--baseline: %s", berr);
 			goto out;
 		}
-		char real[PATH_MAX];
-		json_object_set_new(with, "baseline",
-				    json_string(realpath(baseline, real) ? real : baseline));
+	}
+	if (no_sandbox) {
+		cli_scan_warn_unconfined();
 	}
 	if (history) {
 		ret = scan_history(history, not_remote, max_commits, with, allowlist, format,
-				   output, cwd);
+				   output, cwd, no_sandbox);
 		goto out;
-	}
-	for (int i = optind; i < argc; i++) {
-		append(with, "paths", argv[i]);
 	}
 	if (json_object_size(allowlist)) {
 		json_object_set(with, "allowlist", allowlist);
 	}
-	json_t *result = json_object();
-	struct stage_worker w = {
-		.stage_name = NULL, /* not a pipeline stage */
-		.workspace = cwd,
-		.with = with,
-		.gate = NULL,
-		.result = result,
-	};
-	int code = secscan_run(kind, &w);
-	ret = cli_scan_output(what, cwd, result, code, format, output);
-	json_decref(result);
+	ret = scan_tree(kind, cwd, with, baseline, argv + optind, (size_t)(argc - optind),
+			no_sandbox, format, output);
 out:
 	json_decref(with);
 	json_decref(allowlist);

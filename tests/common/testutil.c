@@ -398,3 +398,56 @@ char *tu_strf(const char *fmt, ...)
 	}
 	return s;
 }
+
+/* The pid of a live worker process (argv[1] "__worker") whose working directory is dir. */
+static int worker_in(const char *dir)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int found = -1;
+	while (found < 0 && d && (de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 0) {
+			continue;
+		}
+		char path[64], buf[512], cwd[4096];
+		snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			continue;
+		}
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		size_t a0 = n > 0 ? strnlen(buf, (size_t)n) : 0;
+		if (n <= 0 || (size_t)n <= a0 + 9 || memcmp(buf + a0 + 1, "__worker", 9) != 0) {
+			continue;
+		}
+		snprintf(path, sizeof(path), "/proc/%ld/cwd", pid);
+		ssize_t k = readlink(path, cwd, sizeof(cwd) - 1);
+		if (k > 0) {
+			cwd[k] = '\0';
+			found = strcmp(cwd, dir) == 0 ? (int)pid : -1;
+		}
+	}
+	if (d) {
+		closedir(d);
+	}
+	return found;
+}
+
+int tu_worker_in(const char *dir, double timeout_s)
+{
+	char real[4096];
+	if (!realpath(dir, real)) {
+		return -1;
+	}
+	for (double waited = 0; waited < timeout_s; waited += 0.02) {
+		int pid = worker_in(real);
+		if (pid > 0) {
+			return pid;
+		}
+		usleep(20000);
+	}
+	return -1;
+}

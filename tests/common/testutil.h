@@ -69,5 +69,9 @@ const char *tu_stage_status(json_t *report, const char *name);
 int tu_procs_matching(const char *needle);
 /* The host pid of the first live process whose command line contains needle, or -1. */
 int tu_pid_matching(const char *needle);
+/* The host pid of a built-in kind's worker (`runner __worker KIND NAME`) whose working
+ * directory (its workspace, bound at its own path) is dir, waiting up to timeout_s for
+ * one to appear; -1 if none does. */
+int tu_worker_in(const char *dir, double timeout_s);
 
 #endif

@@ -1183,3 +1183,319 @@ Test(scan_history, caps_and_usage_errors)
 	tu_rmdir(dir);
 	free(dir);
 }
+
+/* ---------- the sandbox ---------- */
+
+/* The value after `key` on its line of a /proc status text ("" when absent). Static. */
+static const char *status_field(const char *status, const char *key)
+{
+	static char val[64];
+	val[0] = '\0';
+	const char *p = status ? strstr(status, key) : NULL;
+	if (p) {
+		p += strlen(key);
+		p += strspn(p, " \t");
+		snprintf(val, sizeof(val), "%.*s", (int)strcspn(p, "\n"), p);
+	}
+	return val;
+}
+
+/* Whether the mountinfo text has a read-only mount at path. */
+static bool mounted_ro(const char *mountinfo, const char *path)
+{
+	char *needle = tu_strf(" %s ro,", path);
+	bool found = mountinfo && strstr(mountinfo, needle);
+	free(needle);
+	return found;
+}
+
+static char *ns_of(int pid, const char *ns)
+{
+	char *path = pid ? tu_strf("/proc/%d/ns/%s", pid, ns) : tu_strf("/proc/self/ns/%s", ns);
+	char buf[128];
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+	free(path);
+	return n > 0 ? strndup(buf, (size_t)n) : strdup("?");
+}
+
+/*
+ * `runner scan sast|secrets` runs the scanner in the stage sandbox, not in its own process:
+ * its worker, held on a leased file while the test looks at it from outside, has the
+ * seccomp filter and no_new_privs, mount and network namespaces of its own, the scanned
+ * tree read-only and nothing beside it; once the lease is released the scan reports as
+ * before.
+ */
+Test(scan_sandbox, the_scanner_runs_confined, .timeout = 120)
+{
+	static const char *const kinds[] = { "sast", "secrets" };
+	for (size_t i = 0; i < 2; i++) {
+		char *dir = tu_tmpdir();
+		char *real = realpath(dir, NULL);
+		cr_assert_not_null(real);
+		tu_write(dir, "src/good.c", good_c);
+		int fd = lease_file(dir, "src/slow.c");
+		char *out = tu_strf("%s.out", real);
+		pid_t runner = fork();
+		cr_assert_geq(runner, 0);
+		if (runner == 0) {
+			int o = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+			if (o < 0 || chdir(dir) < 0) {
+				_exit(127);
+			}
+			dup2(o, 1);
+			dup2(o, 2);
+			execl(tu_runner(), "runner", "scan", kinds[i], (char *)NULL);
+			_exit(127);
+		}
+		int worker = tu_worker_in(real, 20);
+		char *status = worker > 0 ? tu_readf("/proc/%d/status", worker) : NULL;
+		char *mounts = worker > 0 ? tu_readf("/proc/%d/mountinfo", worker) : NULL;
+		char *net = ns_of(worker, "net"), *mnt = ns_of(worker, "mnt");
+		char *own_net = ns_of(0, "net"), *own_mnt = ns_of(0, "mnt");
+		bool sees_tree =
+			worker > 0 && tu_exists("/proc/%d/root%s/src/good.c", worker, real);
+		bool sees_beside = worker > 0 && tu_exists("/proc/%d/root%s", worker, out);
+		close(fd); /* the scan goes on */
+		int st;
+		cr_assert_eq(waitpid(runner, &st, 0), runner);
+		char *text = tu_read(out);
+		cr_assert_gt(worker, 0, "%s: no worker process scanned the tree:\n%s", kinds[i],
+			     text);
+		cr_assert_str_eq(status_field(status, "NoNewPrivs:"), "1", "%s", kinds[i]);
+		cr_assert_str_eq(status_field(status, "Seccomp:"), "2", "%s", kinds[i]);
+		cr_assert_str_neq(net, own_net, "%s: the host's network namespace", kinds[i]);
+		cr_assert_str_neq(mnt, own_mnt, "%s: the host's mount namespace", kinds[i]);
+		cr_assert(mounted_ro(mounts, real), "%s: the tree is not read-only:\n%s", kinds[i],
+			  mounts);
+		cr_assert(sees_tree, "%s", kinds[i]);
+		cr_assert(!sees_beside, "%s: the worker sees a file beside the tree", kinds[i]);
+		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: %s", kinds[i], text);
+		has(text, "2 files scanned");
+		has(text, "passed: no finding at or above high");
+		free(text);
+		free(status);
+		free(mounts);
+		free(net);
+		free(mnt);
+		free(own_net);
+		free(own_mnt);
+		unlink(out);
+		free(out);
+		free(real);
+		tu_rmdir(dir);
+		free(dir);
+	}
+}
+
+/* --no-sandbox scans without isolation, for debugging: loudly on stderr, and the JSON and
+ * SARIF reports say so; the findings and the exit code are the sandboxed scan's. */
+Test(scan_sandbox, no_sandbox_is_loud_and_marked)
+{
+	char *dir = tu_tmpdir();
+	char *conf = tu_strf("GITHUB_TOKEN=%s\n", secret);
+	tu_write(dir, "deploy/.env", conf);
+	struct tu_result r = tu_runner_run(dir, "scan", "secrets", "--format", "json", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	lacks(r.out, "no_sandbox");
+	lacks(r.err, "WARNING");
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "scan", "secrets", "--no-sandbox", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	has(r.err, "WARNING: --no-sandbox: the scanner runs WITHOUT isolation");
+	has(r.out, "deploy/.env:1:14: critical secret.github-pat");
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "scan", "secrets", "--no-sandbox", "--format", "json", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	json_t *j = json_loads(r.out, 0, NULL);
+	cr_assert_not_null(j, "%s", r.out);
+	cr_assert(json_is_true(json_object_get(j, "no_sandbox")), "%s", r.out);
+	has(json_string_value(json_object_get(j, "warning")), "--no-sandbox");
+	cr_assert_eq(json_array_size(json_object_get(j, "findings")), 1);
+	json_decref(j);
+	tu_result_free(&r);
+	char *sarif_path = tu_strf("%s.sarif", dir);
+	r = tu_runner_run(dir, "scan", "secrets", "--no-sandbox", "--format", "sarif", "-o",
+			  sarif_path, NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	has(r.err, "WARNING: --no-sandbox");
+	tu_result_free(&r);
+	valid_sarif(sarif_path);
+	char *sarif = tu_read(sarif_path);
+	has(sarif, "\"level\": \"warning\"");
+	has(sarif, "--no-sandbox: the scanner ran without isolation");
+	free(sarif);
+	unlink(sarif_path);
+	free(sarif_path);
+	free(conf);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/*
+ * A sandbox the host refuses is an error, exit 4, saying which step failed, and nothing is
+ * scanned in the runner's own process instead. Here the runner is root without any
+ * capability (as in a container without CAP_SYS_ADMIN), which may not make namespaces.
+ * --no-sandbox still scans there (that is what it is for).
+ */
+Test(scan_sandbox, a_sandbox_that_cannot_start_is_an_error, .timeout = 60)
+{
+	if (geteuid() != 0) {
+		cr_skip_test("needs root, to drop every capability");
+	}
+	if (system("setpriv --bounding-set=-all --inh-caps=-all true") != 0) {
+		cr_skip_test("setpriv cannot drop the capabilities");
+	}
+	char *dir = tu_tmpdir();
+	tu_write(dir, "src/bad.c", bad_c);
+	static const char *const args[] = { "", "--format json", "--no-sandbox" };
+	static const int want[] = { 4, 4, 3 };
+	for (size_t i = 0; i < 3; i++) {
+		char *cmd = tu_strf("cd '%s' && setpriv --bounding-set=-all --inh-caps=-all '%s' "
+				    "scan sast %s > '%s.out' 2> '%s.err'; echo $? > '%s.st'",
+				    dir, tu_runner(), args[i], dir, dir, dir);
+		cr_assert_eq(system(cmd), 0);
+		free(cmd);
+		char *st = tu_readf("%s.st", dir), *out = tu_readf("%s.out", dir),
+		     *err = tu_readf("%s.err", dir);
+		cr_assert_eq(atoi(st), want[i], "%s: %s%s", args[i], out, err);
+		if (want[i] == 4) {
+			has(out,
+			    "could not start the scan in the sandbox: Operation not permitted");
+			lacks(out, "c.strcpy");
+		} else {
+			has(out, "c.strcpy");
+			has(err, "WARNING: --no-sandbox");
+		}
+		free(st);
+		free(out);
+		free(err);
+	}
+	char *cmd = tu_strf("rm -f '%s.out' '%s.err' '%s.st'", dir, dir, dir);
+	cr_assert_eq(system(cmd), 0);
+	free(cmd);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* The scanned tree is the current directory (or -C DIR): a PATH is shown relative to it as
+ * before, and one that leads outside it (.., an absolute path, a symbolic link) is a usage
+ * error before anything starts. */
+Test(scan_sandbox, paths_lie_inside_the_scanned_tree)
+{
+	char *parent = tu_tmpdir();
+	char *tree = tu_strf("%s/tree", parent);
+	tu_write(tree, "src/bad.c", bad_c);
+	tu_write(parent, "other/bad.c", bad_c);
+	char *link = tu_strf("%s/link", tree), *target = tu_strf("%s/other", parent);
+	cr_assert_eq(symlink(target, link), 0);
+	char *abs_src = tu_strf("%s/src", tree), *abs_other = tu_strf("%s/other", parent);
+	const char *outside[] = { "../other", "link", abs_other, "/" };
+	for (size_t i = 0; i < 4; i++) {
+		struct tu_result r = tu_runner_run(tree, "scan", "sast", outside[i], NULL);
+		cr_assert_eq(r.status, 2, "%s: %s%s", outside[i], r.out, r.err);
+		has(r.err, "is outside the scanned tree");
+		cr_assert_str_eq(r.out, "");
+		tu_result_free(&r);
+	}
+	const char *inside[] = { abs_src, "./src/../src", "src/bad.c" };
+	for (size_t i = 0; i < 3; i++) {
+		struct tu_result r = tu_runner_run(tree, "scan", "sast", inside[i], NULL);
+		cr_assert_eq(r.status, 3, "%s: %s%s", inside[i], r.out, r.err);
+		has(r.out, "\nsrc/bad.c:4:2: high c.strcpy");
+		tu_result_free(&r);
+	}
+	struct tu_result r = tu_runner_run(parent, "scan", "sast", "-C", "tree", "src", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	has(r.out, "\nsrc/bad.c:4:2: high c.strcpy");
+	tu_result_free(&r);
+	r = tu_runner_run(tree, "scan", "sast", "../nope", NULL);
+	cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
+	has(r.err, "cannot read ../nope: No such file or directory");
+	tu_result_free(&r);
+	free(abs_src);
+	free(abs_other);
+	free(link);
+	free(target);
+	free(tree);
+	tu_rmdir(parent);
+	free(parent);
+}
+
+/* Rules and a baseline named outside the scanned tree are read (bound into the sandbox
+ * read-only); a rules path that does not exist is the scanner's error, as before. */
+Test(scan_sandbox, rules_and_a_baseline_outside_the_tree_are_read)
+{
+	char *parent = tu_tmpdir();
+	char *tree = tu_strf("%s/tree", parent);
+	tu_write(tree, "src/a.c", "void f(void) { legacy_unsafe(1); }\n");
+	tu_write(parent, "rules/team.yml",
+		 "kind: sast\nrules:\n  - id: team.legacy-unsafe\n    languages: [c, cpp]\n"
+		 "    severity: high\n    message: legacy_unsafe is deprecated\n"
+		 "    pattern: legacy_unsafe(...)\n");
+	char *abs_rules = tu_strf("%s/rules/team.yml", parent);
+	const char *rules[] = { "../rules/team.yml", abs_rules, "../rules" };
+	for (size_t i = 0; i < 3; i++) {
+		struct tu_result r = tu_runner_run(tree, "scan", "sast", "--no-default-rules",
+						   "--rules", rules[i], NULL);
+		cr_assert_eq(r.status, 3, "%s: %s%s", rules[i], r.out, r.err);
+		has(r.out, "src/a.c:1:16: high team.legacy-unsafe");
+		tu_result_free(&r);
+	}
+	struct tu_result r =
+		tu_runner_run(tree, "scan", "sast", "--no-default-rules", "--rules", "../rules",
+			      "--format", "json", "-o", "../base.json", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	r = tu_runner_run(tree, "scan", "sast", "--no-default-rules", "--rules", "../rules",
+			  "--baseline", "../base.json", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	has(r.out, "(suppressed, baseline: in the baseline)");
+	tu_result_free(&r);
+	r = tu_runner_run(tree, "scan", "sast", "--rules", "../rules/nope.yml", NULL);
+	cr_assert_eq(r.status, 4, "%s%s", r.out, r.err);
+	has(r.out, "rules/nope.yml:0:0: cannot read the rules: No such file or directory");
+	tu_result_free(&r);
+	free(abs_rules);
+	free(tree);
+	tu_rmdir(parent);
+	free(parent);
+}
+
+/*
+ * From a subdirectory of a repository, or in a worktree (whose .git is a file naming a
+ * git directory elsewhere), the scan reads the repository's ignore rules (the .gitignore
+ * above the tree, .git/info/exclude) and its index (a force-added file is scanned) as it
+ * did in the runner's own process: they are bound into the sandbox, read-only.
+ */
+Test(scan_sandbox, a_subdirectory_or_worktree_keeps_the_repositorys_ignore_rules, .timeout = 60)
+{
+	char *repo = tu_tmpdir();
+	char *conf = tu_strf("GITHUB_TOKEN=%s\n", secret);
+	git_sh(GIT " init -q '%s'", repo);
+	tu_write(repo, ".gitignore", "*.env\n");
+	tu_write(repo, "sub/keys/forced.env", conf);
+	git_sh("cd '%s' && " GIT " add -f sub/keys/forced.env", repo);
+	free(git_commit(repo, "sub/README", "hello\n"));
+	tu_write(repo, "sub/deploy/local.env", conf);
+	tu_write(repo, "sub/notes.txt", conf);
+	tu_write(repo, ".git/info/exclude", "sub/notes.txt\n");
+	char *wt = tu_strf("%s.wt", repo);
+	git_sh("cd '%s' && " GIT " worktree add -q '%s'", repo, wt);
+	tu_write(wt, "sub/deploy/local.env", conf);
+	const char *trees[][2] = { { repo, "sub" }, { wt, "sub" }, { wt, "." } };
+	for (size_t i = 0; i < 3; i++) {
+		char *dir = tu_strf("%s/%s", trees[i][0], trees[i][1]);
+		struct tu_result r = tu_runner_run(dir, "scan", "secrets", NULL);
+		cr_assert_eq(r.status, 3, "%s: %s%s", dir, r.out, r.err);
+		has(r.out, "keys/forced.env:1:14: critical secret.github-pat");
+		lacks(r.out, "local.env");
+		lacks(r.out, "notes.txt");
+		tu_result_free(&r);
+		free(dir);
+	}
+	git_sh("cd '%s' && git worktree remove --force '%s'", repo, wt);
+	free(wt);
+	free(conf);
+	tu_rmdir(repo);
+	free(repo);
+}
