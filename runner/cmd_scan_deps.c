@@ -4,11 +4,17 @@
  * walked) are checked against the offline advisory database, findings go through the
  * same gate (fail-on, baseline), and the result is text or JSON.
  *
+ * The scan is the dependency-scan kind's worker, in the stage sandbox (runner/scanbox.h):
+ * the current directory is its read-only workspace, every PATH lies inside it, and the
+ * database and a baseline outside it are bound read-only; this process writes the report
+ * and the SBOM from the worker's result.
+ *
  * Exit codes: 0 nothing at or above the threshold; 3 blocked by a finding; 4 the scan
- * could not be done (no database, a stale one, a malformed lockfile, no lockfile found);
- * 2 usage.
+ * could not be done (no database, a stale one, a malformed lockfile, no lockfile found, a
+ * sandbox that cannot start); 2 usage.
  */
 #include "cli.h"
+#include "scanbox.h"
 
 #include "depscan.h"
 #include "gate.h"
@@ -19,15 +25,16 @@
 #include "util.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 
 #include "banned.h"
 
-static void print_text(const struct depscan_result *r, const struct gate_outcome *o,
-		       const struct gate_policy *p)
+static void print_text(const struct finding_list *fl, const json_t *st, json_int_t blocking,
+		       enum severity fail_on)
 {
-	for (size_t i = 0; i < r->findings.n; i++) {
-		const struct finding *f = &r->findings.v[i];
+	for (size_t i = 0; i < fl->n; i++) {
+		const struct finding *f = &fl->v[i];
 		const json_t *pkg = json_object_get(f->extra, "package");
 		/* Names come from lockfiles and advisories: each is printed on one line, its
 		 * line breaks and control characters escaped (a name cannot forge a line, or
@@ -62,7 +69,6 @@ static void print_text(const struct depscan_result *r, const struct gate_outcome
 		fputs(clean ? clean : "", stdout);
 		sbuf_release(&sb);
 	}
-	const json_t *st = r->stats;
 	printf("scanned %lld lockfile%s, %lld packages (%lld checked): %lld vulnerable package%s, "
 	       "%lld advisor%s\n",
 	       (long long)json_integer_value(json_object_get(st, "lockfiles")),
@@ -73,12 +79,97 @@ static void print_text(const struct depscan_result *r, const struct gate_outcome
 	       json_integer_value(json_object_get(st, "vulnerable_packages")) == 1 ? "" : "s",
 	       (long long)json_integer_value(json_object_get(st, "advisories")),
 	       json_integer_value(json_object_get(st, "advisories")) == 1 ? "y" : "ies");
-	if (o->blocking) {
-		printf("blocked: %zu finding%s at or above %s\n", o->blocking,
-		       o->blocking == 1 ? "" : "s", severity_name(p->fail_on));
+	if (blocking) {
+		printf("blocked: %lld finding%s at or above %s\n", (long long)blocking,
+		       blocking == 1 ? "" : "s", severity_name(fail_on));
 	} else {
-		printf("passed: no finding at or above %s\n", severity_name(p->fail_on));
+		printf("passed: no finding at or above %s\n", severity_name(fail_on));
 	}
+}
+
+/* A failed scan on stderr: its reason, then the lockfile errors after the first (which the
+ * reason already says). */
+static void print_error(const json_t *result, const char *err)
+{
+	const char *summary = json_string_value(json_object_get(result, "summary"));
+	if (!err) {
+		err = summary && str_has_prefix(summary, "error: ") ? summary + 7 : summary;
+	}
+	_cleanup_free_ char *e1 = str_one_line(err ? err : "the scan failed");
+	fprintf(stderr, "runner: dependency scan failed: %s\n", e1);
+	const json_t *errors = json_object_get(result, "errors");
+	for (size_t i = 1; i < json_array_size(errors) && i < 20; i++) {
+		const json_t *d = json_array_get(errors, i);
+		const char *f = json_string_value(json_object_get(d, "file"));
+		const char *m = json_string_value(json_object_get(d, "message"));
+		_cleanup_free_ char *file = str_one_line(f && *f ? f : "?");
+		_cleanup_free_ char *msg = str_one_line(m ? m : "");
+		fprintf(stderr, "  %s:%lld: %s\n", file,
+			(long long)json_integer_value(json_object_get(d, "line")), msg);
+	}
+}
+
+/* The worker's SBOM document to path. */
+static int write_sbom(const char *path, const json_t *result)
+{
+	const json_t *doc = json_object_get(result, "sbom_document");
+	char *text =
+		json_is_object(doc) ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	int w = text ? write_file_atomic(path, text, strlen(text), 0644) : -EINVAL;
+	free(text);
+	if (w < 0) {
+		fprintf(stderr, "runner: cannot write %s: %s\n", path,
+			w == -EINVAL ? "the scan returned no SBOM" : strerror(-w));
+	}
+	return w;
+}
+
+/* The settings of the dependency-scan kind for this scan, in the sandbox sb (*db_abs the
+ * database, the sandbox's host file); a PATH it cannot take is a usage error (-EINVAL,
+ * said), anything else an error in err. */
+static int scan_with(struct scanbox *sb, json_t *with, const char *db, char **db_abs,
+		     const char *baseline, char *const *paths, size_t n_paths, char *err,
+		     size_t errlen)
+{
+	if (n_paths) {
+		json_object_set_new(with, "paths", json_array());
+	}
+	for (size_t i = 0; i < n_paths; i++) {
+		_cleanup_free_ char *p = NULL;
+		json_t *j = NULL;
+		if (scanbox_path(sb, paths[i], &p, err, errlen) < 0 || !(j = json_string(p))) {
+			if (p) {
+				snprintf(err, errlen, "the path %s is not UTF-8", paths[i]);
+			}
+			cli_usage_error("scan deps", "%s", err);
+			return -EINVAL;
+		}
+		json_array_append_new(json_object_get(with, "paths"), j);
+	}
+	/* The database as an absolute path, canonical when it exists: the kind's host file,
+	 * bound read-only at that path and named in the worker's RUNNER_DB, as for a
+	 * pipeline's stage (not in with:, which JSON holds: a path need not be UTF-8). */
+	_cleanup_free_ char *dbpath = osvdb_default_path(db);
+	if (!dbpath) {
+		snprintf(err, errlen,
+			 "no advisory database is configured: give --db, set RUNNER_DB "
+			 "or HOME, then run 'runner db update'");
+		return -ENOENT;
+	}
+	char real[PATH_MAX];
+	*db_abs = realpath(dbpath, real) ? xstrdup(real)
+		  : dbpath[0] == '/'	 ? xstrdup(dbpath)
+					 : xasprintf("%s/%s", sb->root, dbpath);
+	sb->host_file = *db_abs;
+	if (baseline) {
+		_cleanup_free_ char *bl = NULL;
+		int r = scanbox_input(sb, baseline, &bl, err, errlen);
+		if (r < 0) {
+			return r;
+		}
+		json_object_set_new(with, "baseline", json_string(bl));
+	}
+	return 0;
 }
 
 int cmd_scan_deps(int argc, char **argv)
@@ -91,11 +182,13 @@ int cmd_scan_deps(int argc, char **argv)
 		{ "baseline", required_argument, NULL, 'b' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "sbom", required_argument, NULL, 's' },
+		{ "no-sandbox", no_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *db = NULL, *format = "text", *baseline = NULL, *sbom = NULL;
 	uint64_t max_age_ms = DEPSCAN_DEFAULT_MAX_AGE_S * 1000ull;
 	enum severity fail_on = SEVERITY_HIGH, unknown = SEVERITY_HIGH;
+	bool no_sandbox = false;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
@@ -138,6 +231,9 @@ int cmd_scan_deps(int argc, char **argv)
 		case 's':
 			sbom = optarg;
 			break;
+		case 'N':
+			no_sandbox = true;
+			break;
 		default:
 			return cli_usage_error("scan deps", "invalid option");
 		}
@@ -145,80 +241,88 @@ int cmd_scan_deps(int argc, char **argv)
 	if (!str_eq(format, "text") && !str_eq(format, "json")) {
 		return cli_usage_error("scan deps", "unknown format '%s' (text or json)", format);
 	}
-	const char *dot[] = { "." };
-	const char *const *paths = optind < argc ? (const char *const *)argv + optind : dot;
-	size_t n_paths = optind < argc ? (size_t)(argc - optind) : 1;
-	struct gate_policy pol;
-	gate_policy_init(&pol);
-	pol.fail_on = fail_on;
-	char err[1024];
-	if (baseline && gate_policy_load_baseline(&pol, baseline, err, sizeof(err)) < 0) {
+	char err[PATH_MAX + 400];
+	if (baseline) {
+		/* Read here too: a file that is not a baseline is a usage error. */
+		struct gate_policy pol;
+		gate_policy_init(&pol);
+		int r = gate_policy_load_baseline(&pol, baseline, err, sizeof(err));
 		gate_policy_release(&pol);
-		return cli_usage_error("scan deps", "%s", err);
-	}
-	_cleanup_free_ char *dbpath = osvdb_default_path(db);
-	_cleanup_free_ char *cwd = getcwd(NULL, 0);
-	struct depscan_opts o = {
-		.db_path = dbpath,
-		.max_age_s = max_age_ms / 1000,
-		.unknown_severity = unknown,
-		.root = cwd,
-		.paths = paths,
-		.n_paths = n_paths,
-	};
-	struct depscan_result r;
-	depscan_result_init(&r);
-	int rc = depscan_run(&o, &r, err, sizeof(err));
-	if (rc < 0) {
-		_cleanup_free_ char *e1 = str_one_line(err);
-		fprintf(stderr, "runner: dependency scan failed: %s\n", e1);
-		for (size_t i = 1; i < r.diags.n && i < 20; i++) {
-			const struct diag *d = &r.diags.v[i];
-			_cleanup_free_ char *file = str_one_line(d->file ? d->file : "?");
-			_cleanup_free_ char *msg = str_one_line(d->msg);
-			fprintf(stderr, "  %s:%u: %s\n", file, d->line, msg);
+		if (r < 0) {
+			return cli_usage_error("scan deps", "%s", err);
 		}
-		depscan_result_release(&r);
-		gate_policy_release(&pol);
+	}
+	char root[PATH_MAX];
+	if (!realpath(".", root)) {
+		fprintf(stderr, "runner: cannot tell the current directory: %s\n", strerror(errno));
 		return EXIT_INTERNAL;
 	}
-	struct gate_outcome out;
-	int code = gate_apply(&pol, &r.findings, gate_today(), &out);
-	if (sbom) {
-		const char *base = strrchr(cwd ? cwd : "project", '/');
-		json_t *doc = depscan_sbom(&r.deps, &r.findings, base ? base + 1 : "project",
-					   RUNNER_VERSION);
-		char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		json_decref(doc);
-		int w = text ? write_file_atomic(sbom, text, strlen(text), 0644) : -ENOMEM;
-		free(text);
-		if (w < 0) {
-			fprintf(stderr, "runner: cannot write %s: %s\n", sbom, strerror(-w));
-			code = EXIT_INTERNAL;
-		}
+	if (no_sandbox) {
+		cli_scan_warn_unconfined();
+	}
+	struct scanbox sb;
+	scanbox_init(&sb, root, no_sandbox);
+	json_t *with =
+		json_pack("{s:s, s:s, s:I, s:b, s:b}", "fail-on", severity_name(fail_on),
+			  "unknown-severity", severity_name(unknown), "max_db_age_s",
+			  (json_int_t)(max_age_ms / 1000), "sbom", 0, "sbom_result", sbom != NULL);
+	json_t *result = NULL;
+	_cleanup_free_ char *db_abs = NULL;
+	int code = STAGE_EXIT_ERROR, ret = EXIT_INTERNAL;
+	int r = scan_with(&sb, with, db, &db_abs, baseline, argv + optind, (size_t)(argc - optind),
+			  err, sizeof(err));
+	if (r == -EINVAL) {
+		ret = EXIT_USAGE; /* said */
+		goto out;
+	}
+	if (r == 0) {
+		code = scanbox_run(&sb, "dependency-scan", "scan", with, NULL, &result, err,
+				   sizeof(err));
+	}
+	if (!result || code == STAGE_EXIT_ERROR) {
+		print_error(result, result ? NULL : err);
+		goto out;
+	}
+	struct finding_list fl;
+	finding_list_init(&fl);
+	const json_t *stats = json_object_get(result, "stats");
+	const json_t *gate = json_object_get(result, "gate");
+	if (finding_list_from_json(json_object_get(result, "findings"), &fl) < 0 ||
+	    !json_is_object(stats) || !json_is_object(gate)) {
+		/* Never a report that a reader would take for "no findings". */
+		fprintf(stderr, "runner: dependency scan failed: the scan's result is not one\n");
+		finding_list_release(&fl);
+		goto out;
+	}
+	ret = code == STAGE_EXIT_BLOCKED ? EXIT_BLOCKED : EXIT_OK;
+	if (sbom && write_sbom(sbom, result) < 0) {
+		ret = EXIT_INTERNAL;
 	}
 	if (str_eq(format, "json")) {
-		json_t *doc =
-			json_pack("{s:o, s:O*, s:o}", "findings", finding_list_to_json(&r.findings),
-				  "stats", r.stats, "gate", gate_outcome_json(&pol, &out));
+		json_t *doc = json_pack("{s:O, s:O, s:O}", "findings",
+					json_object_get(result, "findings"), "stats", stats, "gate",
+					gate);
+		if (no_sandbox) {
+			cli_scan_mark_unconfined(doc);
+		}
 		char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 		if (!text) {
 			/* Never an empty report that a reader would take for "no findings". */
 			fprintf(stderr, "runner: cannot write the JSON report\n");
-			code = EXIT_INTERNAL;
+			ret = EXIT_INTERNAL;
 		} else {
 			puts(text);
 		}
 		free(text);
 		json_decref(doc);
 	} else {
-		print_text(&r, &out, &pol);
+		print_text(&fl, stats, json_integer_value(json_object_get(gate, "blocking")),
+			   fail_on);
 	}
-	gate_outcome_release(&out);
-	depscan_result_release(&r);
-	gate_policy_release(&pol);
-	if (code == EXIT_INTERNAL) {
-		return code;
-	}
-	return code == STAGE_EXIT_BLOCKED ? EXIT_BLOCKED : EXIT_OK;
+	finding_list_release(&fl);
+out:
+	json_decref(result);
+	json_decref(with);
+	scanbox_release(&sb);
+	return ret;
 }

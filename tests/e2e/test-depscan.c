@@ -36,6 +36,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -419,6 +420,120 @@ Test(depscan, validate_rejects_bad_with_keys)
 		cr_assert_eq(r.status, 2, "%s: %s", short_ages[i], r.err);
 		tu_result_free(&r);
 	}
+	/* The keys `runner scan deps` gives the kind's worker are not a pipeline's. */
+	static const char *const runner_only[] = { "max_db_age_s: 0", "sbom_result: true" };
+	for (size_t i = 0; i < 2; i++) {
+		char *yml = tu_strf("version: 1\nstages:\n  deps:\n    uses: dependency-scan\n"
+				    "    with:\n      %s\n",
+				    runner_only[i]);
+		tu_write(ws, ".runner.yml", yml);
+		free(yml);
+		r = tu_runner_run(ws, "validate", NULL);
+		cr_assert_eq(r.status, 2, "%s: %s", runner_only[i], r.err);
+		cr_assert_not_null(strstr(r.err, "unknown key"), "%s", r.err);
+		tu_result_free(&r);
+	}
+}
+
+/*
+ * `runner scan deps` runs the scan in the stage sandbox: its worker, held on the leased
+ * database while the test looks at it from outside, has the seccomp filter, the scanned
+ * tree read-only and the database (outside the tree) bound read-only; --sbom is written
+ * by the runner from the worker's result; --no-sandbox warns and marks the report; a PATH
+ * outside the tree is a usage error.
+ */
+Test(depscan, scan_deps_runs_in_the_sandbox, .timeout = 120)
+{
+	import_fixture("osv");
+	tu_write(ws, "app/requirements.txt", "jinja2==2.8\n");
+	char *app = tu_strf("%s/app", ws), *out = tu_strf("%s/deps.out", ws);
+	char *sbom = tu_strf("%s/sbom.cdx.json", ws);
+	signal(SIGIO, SIG_IGN); /* the lease-break notification */
+	int fd = open(db, O_WRONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(fcntl(fd, F_SETLEASE, F_WRLCK), 0, "lease: %s", strerror(errno));
+	pid_t runner = fork();
+	cr_assert_geq(runner, 0);
+	if (runner == 0) {
+		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (o < 0 || chdir(app) < 0) {
+			_exit(127);
+		}
+		dup2(o, 1);
+		execl(tu_runner(), "runner", "scan", "deps", "--db", db, "--format", "json",
+		      "--sbom", sbom, (char *)NULL);
+		_exit(127);
+	}
+	int worker = tu_worker_in(app, 20);
+	char *status = worker > 0 ? tu_readf("/proc/%d/status", worker) : NULL;
+	char *mounts = worker > 0 ? tu_readf("/proc/%d/mountinfo", worker) : NULL;
+	close(fd); /* the scan goes on */
+	int st;
+	cr_assert_eq(waitpid(runner, &st, 0), runner);
+	char *text = tu_read(out);
+	cr_assert_gt(worker, 0, "no worker process scanned the tree:\n%s", text);
+	cr_assert_not_null(strstr(status, "NoNewPrivs:\t1"), "%s", status);
+	cr_assert_not_null(strstr(status, "Seccomp:\t2"), "%s", status);
+	char *real_app = realpath(app, NULL), *real_db = realpath(db, NULL);
+	char *ro_app = tu_strf(" %s ro,", real_app), *ro_db = tu_strf(" %s ro,", real_db);
+	free(real_app);
+	free(real_db);
+	cr_assert_not_null(strstr(mounts, ro_app), "the tree is not read-only:\n%s", mounts);
+	cr_assert_not_null(strstr(mounts, ro_db), "the database is not bound:\n%s", mounts);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 3, "%s", text);
+	json_t *doc = json_loads(text, 0, NULL);
+	cr_assert_not_null(doc, "%s", text);
+	json_t *f0 = json_array_get(json_object_get(doc, "findings"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(f0, "file")), "requirements.txt");
+	cr_assert_null(json_object_get(doc, "no_sandbox"));
+	json_decref(doc);
+	char *problem = tu_cyclonedx_problem(sbom);
+	cr_assert_null(problem, "--sbom did not write a valid CycloneDX 1.5 SBOM: %s", problem);
+	char *sbom_text = tu_read(sbom);
+	cr_assert_not_null(strstr(sbom_text, "pkg:pypi/jinja2@2.8"), "%s", sbom_text);
+	free(sbom_text);
+
+	struct tu_result r = tu_runner_run(app, "scan", "deps", "--db", db, "--no-sandbox",
+					   "--format", "json", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	cr_assert_not_null(strstr(r.err, "WARNING: --no-sandbox"), "%s", r.err);
+	doc = json_loads(r.out, 0, NULL);
+	cr_assert(json_is_true(json_object_get(doc, "no_sandbox")), "%s", r.out);
+	json_decref(doc);
+	tu_result_free(&r);
+	r = tu_runner_run(app, "scan", "deps", "--db", db, "..", NULL);
+	cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
+	cr_assert_not_null(strstr(r.err, "is outside the scanned tree"), "%s", r.err);
+	tu_result_free(&r);
+	/* A sandbox the host refuses (root without capabilities may not make namespaces) is an
+	 * error, and nothing is scanned in the runner's process instead. */
+	if (geteuid() == 0 && access("/usr/bin/setpriv", X_OK) == 0 &&
+	    system("/usr/bin/setpriv --bounding-set=-all --inh-caps=-all true") == 0) {
+		const char *argv[] = { "/usr/bin/setpriv",
+				       "--bounding-set=-all",
+				       "--inh-caps=-all",
+				       tu_runner(),
+				       "scan",
+				       "deps",
+				       "--db",
+				       db,
+				       NULL };
+		r = tu_run(app, argv, NULL, 60);
+		cr_assert_eq(r.status, 4, "%s%s", r.out, r.err);
+		cr_assert_not_null(strstr(r.err, "dependency scan failed: could not start the scan "
+						 "in the sandbox: Operation not permitted"),
+				   "%s", r.err);
+		cr_assert_str_eq(r.out, "");
+		tu_result_free(&r);
+	}
+	free(ro_app);
+	free(ro_db);
+	free(text);
+	free(status);
+	free(mounts);
+	free(sbom);
+	free(out);
+	free(app);
 }
 
 Test(depscan, scan_deps_and_sbom_commands)
