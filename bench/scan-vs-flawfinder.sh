@@ -10,12 +10,13 @@
 # (default 3); the median wall time and its CPU time (user + system) are reported.
 # Throughput is the bytes of C source (*.c, *.h) of the tree divided by the time; the
 # runner's own byte count is also shown (it also reads the tree's shell and Python files).
+# RUNNER=PATH times another runner binary (the build is still made).
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${BENCH_DIR:-/tmp/runner-bench}
 ROUNDS=${ROUNDS:-3}
 SUBTREES=${*:-fs}
-RUNNER=$ROOT/build/runner/runner
+RUNNER=${RUNNER:-$ROOT/build/runner/runner} # another build's binary to compare with
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo
@@ -37,10 +38,26 @@ done
 csrc=$(find $paths -type f \( -name '*.c' -o -name '*.h' \) | wc -l)
 cbytes=$(find $paths -type f \( -name '*.c' -o -name '*.h' \) -print0 | xargs -0 cat | wc -c)
 
-# time CMD...: prints "wall cpu" of one run (GNU time), the command's output discarded.
+# time CMD...: prints "wall cpu" of one run, the command's output discarded: the wall time
+# until the command exits, and the CPU time (user + system) of every process it started,
+# also of those that outlive it or are not its children (the runner's scans run in the
+# stage sandbox, whose supervisors a double-forked spawner starts: GNU time, which counts
+# the children the command waited for, would miss them). A child subreaper waits for all.
 timeit() {
-	/usr/bin/time -f "%e %U %S" -o "$WORK/.time" "$@" >/dev/null 2>&1 || true
-	awk '{ printf "%.3f %.3f\n", $1, $2 + $3 }' "$WORK/.time"
+	python3 - "$@" <<'PY' || true
+import ctypes, os, resource, subprocess, sys, time
+ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+t = time.monotonic()
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+wall = time.monotonic() - t
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"{wall:.3f} {ru.ru_utime + ru.ru_stime:.3f}")
+PY
 }
 median() { sort -n | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }'; }
 bench() {
