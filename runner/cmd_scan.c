@@ -255,14 +255,32 @@ static const struct option scan_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static void append(json_t *with, const char *key, const char *v)
+/* A string into a with: array; a string JSON cannot hold (not UTF-8) is an error, never
+ * a setting silently dropped. */
+static int put_string(json_t *arr, const char *s)
+{
+	json_t *j = json_string(s);
+	return j && json_array_append_new(arr, j) == 0 ? 0 : -EINVAL;
+}
+
+/* v (an option's value) into with[key]; a value that is not UTF-8 is a usage error (said
+ * here): the option would otherwise be dropped, a rules file with it. */
+static int append(json_t *with, const char *key, const char *v)
 {
 	json_t *a = json_object_get(with, key);
 	if (!a) {
 		a = json_array();
 		json_object_set_new(with, key, a);
 	}
-	json_array_append_new(a, json_string(v));
+	if (put_string(a, v) < 0) {
+		_cleanup_free_ char *shown = utf8_sanitize(v, strlen(v));
+		cli_usage_error("scan",
+				"'%s' is not UTF-8: runner scan takes its paths, globs and "
+				"patterns in UTF-8",
+				shown);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* ---------- secrets --history ---------- */
@@ -424,14 +442,6 @@ void cli_scan_mark_unconfined(json_t *result)
 					"(debugging only; not a valid result)"));
 }
 
-/* A string into a with: array; a string JSON cannot hold (not UTF-8) is an error, never
- * a setting silently dropped. */
-static int put_string(json_t *arr, const char *s)
-{
-	json_t *j = json_string(s);
-	return j && json_array_append_new(arr, j) == 0 ? 0 : -EINVAL;
-}
-
 /* p (relative to dir, or absolute) as an absolute path with its "." and ".." components
  * taken by name: for a path that does not exist, which has no links to follow. */
 static char *lexical_path(const char *dir, const char *p)
@@ -478,7 +488,9 @@ static int rules_into_box(struct scanbox *sb, json_t *with, char *err, size_t er
 		}
 		r = put_string(abs, (real ? real : given) + 1);
 		if (r < 0) {
-			snprintf(err, errlen, "the rules path %s is not UTF-8", p);
+			_cleanup_free_ char *shown = utf8_sanitize(p, strlen(p));
+			snprintf(err, errlen, "the rules path %s is not UTF-8 once resolved",
+				 shown);
 		}
 	}
 	json_object_set_new(with, "rules", abs);
@@ -507,7 +519,8 @@ static int scan_tree(enum rule_kind kind, const char *root, json_t *with, const 
 			goto out;
 		}
 		if (put_string(json_object_get(with, "paths"), p) < 0) {
-			cli_usage_error("scan", "the path %s is not UTF-8", paths[i]);
+			_cleanup_free_ char *shown = utf8_sanitize(paths[i], strlen(paths[i]));
+			cli_usage_error("scan", "the path %s is not UTF-8", shown);
 			goto out;
 		}
 	}
@@ -598,7 +611,9 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 			break;
 		}
 		case OPT_RULES:
-			append(with, "rules", optarg);
+			if (append(with, "rules", optarg) < 0) {
+				goto out;
+			}
 			break;
 		case OPT_NO_DEFAULT_RULES:
 			json_object_set_new(with, "default-rules", json_false());
@@ -607,7 +622,9 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 			baseline = optarg;
 			break;
 		case OPT_EXCLUDE:
-			append(with, "exclude", optarg);
+			if (append(with, "exclude", optarg) < 0) {
+				goto out;
+			}
 			break;
 		case OPT_MAX_FILE_SIZE: {
 			/* Checked here, as the pipeline's max-file-size is when it is loaded:
@@ -675,7 +692,10 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 				}
 				pcre2_code_free(re);
 			}
-			append(allowlist, c == OPT_ALLOW_PATH ? "paths" : "regexes", optarg);
+			if (append(allowlist, c == OPT_ALLOW_PATH ? "paths" : "regexes", optarg) <
+			    0) {
+				goto out;
+			}
 			break;
 		case OPT_HISTORY:
 		case OPT_NOT_REMOTE:

@@ -139,7 +139,9 @@ static int scan_with(struct scanbox *sb, json_t *with, const char *db, char **db
 		json_t *j = NULL;
 		if (scanbox_path(sb, paths[i], &p, err, errlen) < 0 || !(j = json_string(p))) {
 			if (p) {
-				snprintf(err, errlen, "the path %s is not UTF-8", paths[i]);
+				_cleanup_free_ char *shown =
+					utf8_sanitize(paths[i], strlen(paths[i]));
+				snprintf(err, errlen, "the path %s is not UTF-8", shown);
 			}
 			cli_usage_error("scan deps", "%s", err);
 			return -EINVAL;

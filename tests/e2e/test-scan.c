@@ -102,7 +102,8 @@ Test(scan_cli, exit_codes_and_text_output)
 }
 
 /* Option values runner scan parses are usage errors (2, on stderr, naming the option), as a
- * missing baseline is, not scanner errors (4). */
+ * missing baseline is, not scanner errors (4); so are values and PATHs that are not UTF-8,
+ * which the scan's settings cannot carry. */
 Test(scan_cli, bad_option_values_are_usage_errors)
 {
 	char *dir = tu_tmpdir();
@@ -120,6 +121,11 @@ Test(scan_cli, bad_option_values_are_usage_errors)
 		{ "sast", "--baseline", "other.json",
 		  "--baseline: the baseline other.json is not" },
 		{ "sast", "--baseline", "missing.json", "cannot read the baseline missing.json" },
+		/* Never dropped as a value JSON cannot hold (the scan went on without them). */
+		{ "sast", "--rules", "team\xff.yml", "is not UTF-8" },
+		{ "sast", "--exclude", "src/\xff*", "is not UTF-8" },
+		{ "secrets", "--allow-path", "src/\xff*", "is not UTF-8" },
+		{ "sast", "src/\xff", "src", "the path src/\xef\xbf\xbd is not UTF-8" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct tu_result r = tu_runner_run(dir, "scan", cases[i].scan, cases[i].opt,
