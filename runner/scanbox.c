@@ -211,7 +211,11 @@ int scanbox_run(struct scanbox *sb, const char *kind_name, const char *stage_nam
 	char cerr[256];
 	int code = STAGE_EXIT_ERROR;
 	*out = NULL;
-	if (!kind || (!sb->unconfined && sandbox_policy_set_workspace_readonly(pol, true) < 0) ||
+	/* One worker, then the process ends: no supervisor prepared for a next one, and the
+	 * small /etc (a build's tools are not run). */
+	if (!kind ||
+	    (!sb->unconfined && (sandbox_policy_set_workspace_readonly(pol, true) < 0 ||
+				 sandbox_policy_set_oneshot(pol, true) < 0)) ||
 	    sandbox_policy_compile(pol, cerr, sizeof(cerr)) < 0) {
 		snprintf(err, errlen, "the sandbox cannot be set up: %s",
 			 kind ? cerr : "no such scan kind");

@@ -92,6 +92,12 @@ static const char *const etc_allow[] = {
 	"ssh/ssh_config.d",
 };
 
+/* What the runner's own binary (a built-in kind's worker) reads of /etc. */
+static const char *const etc_minimal[] = {
+	"passwd",     "group",	      "hosts",	   "nsswitch.conf", "ld.so.cache",
+	"ld.so.conf", "ld.so.conf.d", "localtime", "timezone",	    "os-release",
+};
+
 static int copy_small(const char *src, const char *dst, mode_t mode)
 {
 	_cleanup_free_ char *buf = NULL;
@@ -282,7 +288,7 @@ static const char *view_parent(void)
 	return env && env[0] == '/' ? env : "/tmp";
 }
 
-static int prepare(struct etc_view *v, char *err, size_t errsize)
+static int prepare(struct etc_view *v, bool minimal, char *err, size_t errsize)
 {
 	const char *tmp = view_parent();
 	remove_stale(tmp);
@@ -302,10 +308,12 @@ static int prepare(struct etc_view *v, char *err, size_t errsize)
 	if (chmod(v->dir, 0755) < 0) {
 		return -errno;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(etc_allow); i++) {
-		int r = prepare_entry(v, etc_allow[i]);
+	const char *const *names = minimal ? etc_minimal : etc_allow;
+	size_t n = minimal ? ARRAY_SIZE(etc_minimal) : ARRAY_SIZE(etc_allow);
+	for (size_t i = 0; i < n; i++) {
+		int r = prepare_entry(v, names[i]);
 		if (r < 0) {
-			set_text(err, errsize, "prepare /etc for stages: /etc/%s: %s", etc_allow[i],
+			set_text(err, errsize, "prepare /etc for stages: /etc/%s: %s", names[i],
 				 strerror(-r));
 			return r;
 		}
@@ -327,25 +335,27 @@ static void release(struct etc_view *v)
 	free(v);
 }
 
-/* One view per process, shared by its policies (it does not depend on them). */
+/* One view of each kind per process, shared by its policies (it does not depend on them
+ * otherwise): [0] the full one, [1] the minimal one. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct etc_view *shared;
-static unsigned refs;
+static struct etc_view *shared[2];
+static unsigned refs[2];
 
-struct etc_view *etc_view_get(char *err, size_t errsize)
+struct etc_view *etc_view_get(bool minimal, char *err, size_t errsize)
 {
 	pthread_mutex_lock(&lock);
-	struct etc_view *v = shared && shared->owner == getpid() ? shared : NULL;
+	struct etc_view *v =
+		shared[minimal] && shared[minimal]->owner == getpid() ? shared[minimal] : NULL;
 	if (v) {
-		refs++;
+		refs[minimal]++;
 	} else {
 		v = xcalloc(1, sizeof(*v));
-		if (prepare(v, err, errsize) < 0) {
+		if (prepare(v, minimal, err, errsize) < 0) {
 			release(v);
 			v = NULL;
 		} else {
-			shared = v;
-			refs = 1;
+			shared[minimal] = v;
+			refs[minimal] = 1;
 		}
 	}
 	pthread_mutex_unlock(&lock);
@@ -358,9 +368,14 @@ void etc_view_put(struct etc_view *v)
 		return;
 	}
 	pthread_mutex_lock(&lock);
-	bool last = v == shared ? --refs == 0 : true;
-	if (last && v == shared) {
-		shared = NULL;
+	bool last = true;
+	for (int k = 0; k < 2; k++) {
+		if (v == shared[k]) {
+			last = --refs[k] == 0;
+			if (last) {
+				shared[k] = NULL;
+			}
+		}
 	}
 	pthread_mutex_unlock(&lock);
 	if (last) {

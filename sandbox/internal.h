@@ -65,8 +65,10 @@ struct etc_view {
 };
 
 /* The view (shared by the policies of this process; made on first use). NULL with err set
- * on failure. etc_view_put() accepts NULL. */
-struct etc_view *etc_view_get(char *err, size_t errsize);
+ * on failure. etc_view_put() accepts NULL. minimal: the view of one-shot policies (what
+ * the runner's own binary needs: the dynamic linker's files, users, name service, time
+ * zone), a few copies instead of a thousand. */
+struct etc_view *etc_view_get(bool minimal, char *err, size_t errsize);
 void etc_view_put(struct etc_view *v);
 
 struct sandbox_policy {
@@ -77,6 +79,7 @@ struct sandbox_policy {
 	uint64_t limit[SANDBOX_LIMIT_COUNT];
 	unsigned required; /* bit (1u << limit) per explicitly set limit */
 	bool ws_ro;
+	bool oneshot; /* sandbox_policy_set_oneshot() */
 	struct policy_path *paths;
 	size_t n_paths;
 	char *rootfs;

@@ -68,6 +68,7 @@ struct sandbox_policy *sandbox_policy_copy(const struct sandbox_policy *src)
 	memcpy(pol->limit, src->limit, sizeof(pol->limit));
 	pol->required = src->required;
 	pol->ws_ro = src->ws_ro;
+	pol->oneshot = src->oneshot;
 	pol->rootfs = src->rootfs ? xstrdup(src->rootfs) : NULL;
 	if (src->n_paths) {
 		pol->paths = xcalloc(src->n_paths, sizeof(*pol->paths));
@@ -122,6 +123,15 @@ int sandbox_policy_set_limit(struct sandbox_policy *pol, enum sandbox_limit whic
 	}
 	pol->limit[which] = v;
 	pol->required |= 1u << which;
+	return 0;
+}
+
+int sandbox_policy_set_oneshot(struct sandbox_policy *pol, bool oneshot)
+{
+	if (pol->compiled) {
+		return -EINVAL;
+	}
+	pol->oneshot = oneshot;
 	return 0;
 }
 
@@ -243,7 +253,8 @@ struct sandbox_policy *sandbox_policy_stricter(const struct sandbox_policy *enf,
 bool sandbox_policy_equal(const struct sandbox_policy *a, const struct sandbox_policy *b)
 {
 	if (a->confined != b->confined || a->net != b->net || a->ws_ro != b->ws_ro ||
-	    a->required != b->required || a->forbid_rootfs != b->forbid_rootfs ||
+	    a->oneshot != b->oneshot || a->required != b->required ||
+	    a->forbid_rootfs != b->forbid_rootfs ||
 	    memcmp(a->limit, b->limit, sizeof(a->limit)) != 0 || a->n_paths != b->n_paths ||
 	    !!a->rootfs != !!b->rootfs || (a->rootfs && !str_eq(a->rootfs, b->rootfs))) {
 		return false;
@@ -340,7 +351,7 @@ int sandbox_policy_compile(struct sandbox_policy *pol, char *err, size_t errsize
 		pol->limit[w] = rl.rlim_max > slack ? rl.rlim_max - slack : 1;
 	}
 	if (!pol->rootfs) {
-		pol->etc = etc_view_get(err, errsize);
+		pol->etc = etc_view_get(pol->oneshot, err, errsize);
 		if (!pol->etc) {
 			return -EIO;
 		}

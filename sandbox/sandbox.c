@@ -182,8 +182,10 @@ static int fork_shim(const struct child_ctx *c, int status_rd, pid_t *pid)
 	return 0;
 }
 
-/* Confined: the spawner starts the shim from the instructions in one block. */
-static int spawn_shim(const struct child_ctx *c, unsigned long flags, pid_t *pid, int *pidfd)
+/* Confined: the spawner starts the shim from the instructions in one block; with warm, it
+ * then prepares supervisors for the next stages of the policy (not for a one-shot one). */
+static int spawn_shim(const struct child_ctx *c, unsigned long flags, bool warm, pid_t *pid,
+		      int *pidfd)
 {
 	int fds[WIRE_MAX_FDS], blob;
 	size_t n_fds;
@@ -191,7 +193,7 @@ static int spawn_shim(const struct child_ctx *c, unsigned long flags, pid_t *pid
 	if (r < 0) {
 		return r;
 	}
-	r = spawner_start(flags, wire_policy_key(c), fds, n_fds, pid, pidfd);
+	r = spawner_start(flags, warm ? wire_policy_key(c) : 0, fds, n_fds, pid, pidfd);
 	close(blob);
 	return r;
 }
@@ -258,7 +260,7 @@ int sandbox_spawn(const struct sandbox_policy *pol, const struct sandbox_spawn *
 	pid_t pid = -1;
 	if (pol->confined) {
 		p->spawned = true;
-		r = spawn_shim(&c, flags, &pid, &p->pidfd);
+		r = spawn_shim(&c, flags, !pol->oneshot, &pid, &p->pidfd);
 	} else {
 		r = fork_shim(&c, sp[0], &pid);
 		if (r == 0) {

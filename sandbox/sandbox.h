@@ -65,6 +65,13 @@ void sandbox_policy_free(struct sandbox_policy *pol);
 /* Setters; only on a policy that is not compiled yet. Return 0 or -errno. */
 int sandbox_policy_set_network(struct sandbox_policy *pol, enum sandbox_network net);
 int sandbox_policy_set_limit(struct sandbox_policy *pol, enum sandbox_limit which, uint64_t v);
+/*
+ * A policy for one process of the runner's own binary outside a run (`runner scan`'s
+ * worker): no supervisor is prepared ahead for a next stage that will not come, and /etc
+ * holds only what the runner's binary reads (the dynamic linker's files, users, name
+ * service, time zone), not the thousand entries a build's tools may need.
+ */
+int sandbox_policy_set_oneshot(struct sandbox_policy *pol, bool oneshot);
 /* Mount the workspace read-only (paths added writable stay writable). */
 int sandbox_policy_set_workspace_readonly(struct sandbox_policy *pol, bool ro);
 /*
