@@ -800,6 +800,54 @@ Test(cli, unwritable_output_outranks_blocked_and_failed, .timeout = 60)
 
 /* --version and --help print to standard output like any command: when it cannot be
  * written (a full device, a closed descriptor) they exit 4 with the reason, never 0. */
+/* Starting the runner loads neither libcurl nor libmicrohttpd (and their thirty
+ * libraries, about 3.6 ms of every start, a scan's worker's too): they are loaded when
+ * first called (base/lazy_curl.c, runner/server/lazy_mhd.c). The dynamic linker lists what
+ * a start loads when LD_TRACE_LOADED_OBJECTS is set, as ldd does. */
+Test(cli, a_start_loads_neither_libcurl_nor_libmicrohttpd)
+{
+	const char *const argv[] = { tu_runner(), "--version", NULL };
+	const char *const env[] = { "LD_TRACE_LOADED_OBJECTS=1", NULL };
+	struct tu_result r = tu_run(NULL, argv, env, 30);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	assert_contains(r.out, "libc.so.6");
+	cr_assert_null(strstr(r.out, "libcurl"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "libmicrohttpd"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "libgnutls"), "%s", r.out);
+	tu_result_free(&r);
+}
+
+/* And when they cannot be loaded, what needs them fails (exit 4) and changes nothing: a
+ * download of the advisory database with libcurl hidden (a mount namespace of the test's,
+ * /dev/null bound over the library). */
+Test(cli, without_libcurl_a_download_fails_closed, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	char *lib = NULL;
+	static const char *const libdirs[] = { "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
+					       "/lib64", "/usr/lib64", "/usr/lib" };
+	for (size_t i = 0; i < sizeof(libdirs) / sizeof(libdirs[0]) && !lib; i++) {
+		if (tu_exists("%s/libcurl.so.4", libdirs[i])) {
+			lib = tu_strf("%s/libcurl.so.4", libdirs[i]);
+		}
+	}
+	cr_assert_not_null(lib, "libcurl.so.4 not found");
+	char *cmd = tu_strf("unshare --mount sh -c 'mount --bind /dev/null %s && "
+			    "\"$0\" db update --db \"$1\"/osv.db --url http://127.0.0.1:9/all.zip' "
+			    "'%s' '%s' >'%s/out.txt' 2>&1",
+			    lib, tu_runner(), dir, dir);
+	int rc = system(cmd);
+	char *out = tu_readf("%s/out.txt", dir);
+	cr_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 4, "exit %d: %s", WEXITSTATUS(rc), out);
+	assert_contains(out, "libcurl");
+	cr_assert(!tu_exists("%s/osv.db", dir), "a database was written");
+	free(out);
+	free(cmd);
+	free(lib);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 Test(cli, version_and_help_fail_when_output_cannot_be_written, .timeout = 60)
 {
 	char *dir = tu_tmpdir();
