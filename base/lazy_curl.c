@@ -145,6 +145,24 @@ static enum arg_type option_arg(long option)
 
 typedef void (*any_function)(void);
 
+/* rc = setter(handle, option, the one argument of ap, read by its type). */
+#define SET_BY_TYPE(rc, setter, handle, option, ap)                            \
+	do {                                                                   \
+		switch (option_arg((long)(option))) {                          \
+		case ARG_LONG:                                                 \
+			rc = setter(handle, option, va_arg(ap, long));         \
+			break;                                                 \
+		case ARG_FUNCTION:                                             \
+			rc = setter(handle, option, va_arg(ap, any_function)); \
+			break;                                                 \
+		case ARG_OFF_T:                                                \
+			rc = setter(handle, option, va_arg(ap, curl_off_t));   \
+			break;                                                 \
+		default:                                                       \
+			rc = setter(handle, option, va_arg(ap, void *));       \
+		}                                                              \
+	} while (0)
+
 CURLcode curl_easy_setopt(CURL *curl, CURLoption option, ...)
 {
 	if (!ready()) {
@@ -153,19 +171,7 @@ CURLcode curl_easy_setopt(CURL *curl, CURLoption option, ...)
 	va_list ap;
 	va_start(ap, option);
 	CURLcode rc;
-	switch (option_arg((long)option)) {
-	case ARG_LONG:
-		rc = fn.easy_setopt(curl, option, va_arg(ap, long));
-		break;
-	case ARG_FUNCTION:
-		rc = fn.easy_setopt(curl, option, va_arg(ap, any_function));
-		break;
-	case ARG_OFF_T:
-		rc = fn.easy_setopt(curl, option, va_arg(ap, curl_off_t));
-		break;
-	default:
-		rc = fn.easy_setopt(curl, option, va_arg(ap, void *));
-	}
+	SET_BY_TYPE(rc, fn.easy_setopt, curl, option, ap);
 	va_end(ap);
 	return rc;
 }
@@ -263,19 +269,7 @@ CURLMcode curl_multi_setopt(CURLM *multi, CURLMoption option, ...)
 	va_list ap;
 	va_start(ap, option);
 	CURLMcode rc;
-	switch (option_arg((long)option)) {
-	case ARG_LONG:
-		rc = fn.multi_setopt(multi, option, va_arg(ap, long));
-		break;
-	case ARG_FUNCTION:
-		rc = fn.multi_setopt(multi, option, va_arg(ap, any_function));
-		break;
-	case ARG_OFF_T:
-		rc = fn.multi_setopt(multi, option, va_arg(ap, curl_off_t));
-		break;
-	default:
-		rc = fn.multi_setopt(multi, option, va_arg(ap, void *));
-	}
+	SET_BY_TYPE(rc, fn.multi_setopt, multi, option, ap);
 	va_end(ap);
 	return rc;
 }

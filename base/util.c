@@ -833,6 +833,36 @@ static void tmp_on_signal(int sig)
 	raise(sig);
 }
 
+const char *tmp_dir_parent(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	return tmp && tmp[0] == '/' ? tmp : "/tmp";
+}
+
+char *tmp_dir_tracked(const char *prefix)
+{
+	char *dir = xasprintf("%s/%s-XXXXXX", tmp_dir_parent(), prefix);
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	tmp_cleanup_on_signals();
+	bool made = mkdtemp(dir) != NULL;
+	int made_errno = errno;
+	if (made) {
+		tmp_track_dir(dir);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (!made) {
+		free(dir);
+		errno = made_errno;
+		return NULL;
+	}
+	return dir;
+}
+
 void tmp_cleanup_on_signals(void)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };

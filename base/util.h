@@ -237,6 +237,15 @@ void tmp_track(const char *path);
 void tmp_track_dir(const char *path);
 void tmp_untrack(const char *path);
 void tmp_cleanup_on_signals(void);
+/*
+ * A new private directory $TMPDIR/<prefix>-XXXXXX (TMPDIR if absolute, else /tmp), tracked
+ * with the handlers installed: the signals wait while it is made and tracked, so that the
+ * handler never removes a name mkdtemp is still trying (another's directory). Returns it
+ * (heap; tmp_untrack() it once removed), or NULL with errno set.
+ */
+char *tmp_dir_tracked(const char *prefix);
+/* The directory tmp_dir_tracked() makes its directories in. */
+const char *tmp_dir_parent(void);
 
 /* Format a message into err (errlen bytes) and return code: for `return errf(...)`. */
 int errf(char *err, size_t errlen, int code, const char *fmt, ...) _printf_(4, 5);

@@ -13,7 +13,6 @@
 #include "util.h"
 
 #include <git2.h>
-#include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -65,32 +64,14 @@ int cli_rev_prepare(const char *rev, const char *branch, struct rev_workspace *w
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	/* Absolute: the list of its files beside it is bound into the scans by its path. */
-	const char *tmp = getenv("TMPDIR");
-	ws->dir = xasprintf("%s/runner-rev-XXXXXX", tmp && tmp[0] == '/' ? tmp : "/tmp");
-	/* An interrupt while the commit is written out (a large one takes a while) must not
-	 * leave the copy behind. The signals wait while the directory is made and tracked:
-	 * the handler never sees a name mkdtemp is still trying (another's directory). Once
-	 * stages run, the run's own handling stops them first. */
-	sigset_t block, old;
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, &old);
-	tmp_cleanup_on_signals();
-	bool made = mkdtemp(ws->dir) != NULL;
-	int made_errno = errno;
-	if (made) {
-		tmp_track_dir(ws->dir);
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	errno = made_errno;
-	if (!made) {
+	/* Absolute (the list of its files beside it is bound into the scans by its path), and
+	 * tracked: an interrupt while the commit is written out (a large one takes a while)
+	 * must not leave the copy behind. Once stages run, the run's own handling stops them
+	 * first. */
+	ws->dir = tmp_dir_tracked("runner-rev");
+	if (!ws->dir) {
 		diag_error(&dl, NULL, 0, 0, "set TMPDIR to a writable directory",
 			   "cannot create a temporary workspace: %s", strerror(errno));
-		free(ws->dir);
-		ws->dir = NULL;
 		ret = EXIT_INTERNAL;
 		goto out;
 	}

@@ -17,7 +17,6 @@
 #include "util.h"
 
 #include <fnmatch.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,26 +70,10 @@ static bool skip_path(void *ud, const char *path)
 /* A private directory for the blobs, removed by the signal handlers until untracked. */
 static char *make_tree(char *err, size_t errlen)
 {
-	const char *tmp = getenv("TMPDIR");
-	char *dir = xasprintf("%s/runner-history-XXXXXX", tmp && tmp[0] == '/' ? tmp : "/tmp");
-	sigset_t block, old;
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, &old);
-	tmp_cleanup_on_signals();
-	bool made = mkdtemp(dir) != NULL;
-	int made_errno = errno;
-	if (made) {
-		tmp_track_dir(dir);
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (!made) {
+	char *dir = tmp_dir_tracked("runner-history");
+	if (!dir) {
 		snprintf(err, errlen, "cannot create a temporary directory in %s: %s (set TMPDIR)",
-			 tmp && tmp[0] == '/' ? tmp : "/tmp", strerror(made_errno));
-		free(dir);
-		return NULL;
+			 tmp_dir_parent(), strerror(errno));
 	}
 	return dir;
 }
