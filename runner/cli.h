@@ -96,6 +96,33 @@ int cli_scan_output(const char *what, const char *root, struct json_t *result, i
 void cli_scan_warn_unconfined(void);
 void cli_scan_mark_unconfined(struct json_t *result);
 
+/* `runner scan deps` and `runner sbom` (runner/cmd_scan_deps.c): the dependency-scan kind's
+ * worker on a scanbox's root. */
+struct cli_deps {
+	const char *cmd;    /* for usage errors: "scan deps", "sbom" */
+	const char *what;   /* for the error: "<what> failed: ..." */
+	char *const *paths; /* the PATH arguments (none: the root) */
+	size_t n_paths;
+	bool use_db; /* the advisory database db (NULL: the default) is bound */
+	const char *db;
+	const char *baseline; /* or NULL */
+};
+
+/*
+ * Run the worker with with (the kind's settings; the paths and the baseline are added)
+ * in sb. Returns EXIT_OK with *result the worker's result (caller decrefs) and *code its
+ * STAGE_EXIT_PASSED or STAGE_EXIT_BLOCKED; else EXIT_USAGE (a PATH outside the root) or
+ * EXIT_INTERNAL (the scan failed, or its sandbox could not start), said on stderr.
+ */
+struct scanbox;
+int cli_deps_scan(struct scanbox *sb, const struct cli_deps *d, struct json_t *with,
+		  struct json_t **result, int *code);
+
+/* The SBOM document of a worker's result ("sbom_document") as JSON text (caller frees),
+ * marked in its metadata's properties when the worker ran unconfined; NULL if there is
+ * none. */
+char *cli_deps_sbom_text(const struct json_t *result, bool unconfined);
+
 /* The options every pipeline command shares: -f FILE and -C DIR. */
 struct cli_common {
 	const char *file;

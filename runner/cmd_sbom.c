@@ -2,30 +2,41 @@
  * cmd_sbom.c - `runner sbom [PATH...]`: a CycloneDX 1.5 JSON SBOM of every package in the
  * lockfiles and manifests under PATH (default: .). With --db, the advisories that affect
  * them are included as vulnerabilities.
+ *
+ * The lockfiles are untrusted: they are read by the dependency-scan kind's worker in the
+ * stage sandbox, as `runner scan deps` reads them (runner/cmd_scan_deps.c, cli_deps_scan):
+ * the current directory (or -C DIR) is its read-only workspace, every PATH lies inside it,
+ * the database (with --db only) is bound read-only; this process writes the SBOM from the
+ * worker's result.
  */
 #include "cli.h"
+#include "scanbox.h"
 
-#include "depscan.h"
-#include "osvdb.h"
+#include "finding.h"
 #include "util.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 
 #include "banned.h"
 
 const char cmd_sbom_usage[] =
-	"usage: runner sbom [--output FILE] [--name NAME] [--db PATH] [PATH...]\n"
+	"usage: runner sbom [--output FILE] [--name NAME] [--db PATH] [-C DIR] [--no-sandbox]\n"
+	"                   [PATH...]\n"
 	"\n"
 	"Write a CycloneDX 1.5 JSON SBOM of the packages in the lockfiles and manifests under\n"
-	"each PATH (default: .) to standard output or FILE.\n"
+	"each PATH (default: .) to standard output or FILE. The lockfiles are read in the stage\n"
+	"sandbox, the current directory its read-only workspace: every PATH must be inside it.\n"
 	"\n"
 	"  -o, --output FILE   write to FILE (atomically) instead of standard output\n"
 	"      --name NAME     the project's name (default: the directory's name)\n"
 	"      --db PATH       also list the advisories that affect the packages\n"
+	"  -C DIR              read from DIR (paths are relative to it and must be inside)\n"
+	"      --no-sandbox    read the lockfiles WITHOUT isolation (debugging only; marked)\n"
 	"\n"
-	"Exit codes: 0 written; 4 a lockfile could not be read (or the database, with --db); 2 "
-	"usage.\n";
+	"Exit codes: 0 written; 4 a lockfile could not be read (or the database, with --db),\n"
+	"or the sandbox could not start; 2 usage (also a PATH outside the directory).\n";
 
 int cmd_sbom(int argc, char **argv)
 {
@@ -33,12 +44,14 @@ int cmd_sbom(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "db", required_argument, NULL, 'd' },
+		{ "no-sandbox", no_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *output = NULL, *name = NULL, *db = NULL;
+	const char *output = NULL, *name = NULL, *db = NULL, *dir = NULL;
+	bool no_sandbox = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:C:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			output = optarg;
@@ -49,59 +62,70 @@ int cmd_sbom(int argc, char **argv)
 		case 'd':
 			db = optarg;
 			break;
+		case 'C':
+			dir = optarg;
+			break;
+		case 'N':
+			no_sandbox = true;
+			break;
 		default:
 			return cli_usage_error("sbom", "invalid option");
 		}
 	}
-	const char *dot[] = { "." };
-	const char *const *paths = optind < argc ? (const char *const *)argv + optind : dot;
-	size_t n_paths = optind < argc ? (size_t)(argc - optind) : 1;
-	_cleanup_free_ char *cwd = getcwd(NULL, 0);
-	struct depscan_result r;
-	depscan_result_init(&r);
-	char err[1024];
-	int rc;
-	if (db) {
-		struct depscan_opts o = {
-			.db_path = db,
-			.unknown_severity = SEVERITY_HIGH,
-			.root = cwd,
-			.paths = paths,
-			.n_paths = n_paths,
-		};
-		rc = depscan_run(&o, &r, err, sizeof(err));
-	} else {
-		rc = deps_scan_paths(&r.deps, cwd, paths, n_paths, &r.diags);
-		if (rc < 0) {
-			snprintf(err, sizeof(err), "%s",
-				 r.diags.n ? r.diags.v[0].msg : "cannot read");
-		}
+	json_t *name_j = name ? json_string(name) : NULL;
+	if (name && !name_j) {
+		return cli_usage_error("sbom", "the --name is not UTF-8");
 	}
-	if (rc < 0) {
-		fprintf(stderr, "runner: %s\n", err);
-		depscan_result_release(&r);
+	if (dir && chdir(dir) < 0) {
+		json_decref(name_j);
+		return cli_usage_error("sbom", "cannot change to %s: %s", dir, strerror(errno));
+	}
+	char root[PATH_MAX];
+	if (!realpath(".", root)) {
+		fprintf(stderr, "runner: cannot tell the current directory: %s\n", strerror(errno));
+		json_decref(name_j);
 		return EXIT_INTERNAL;
 	}
-	if (!name) {
-		const char *base = cwd ? strrchr(cwd, '/') : NULL;
-		name = base && base[1] ? base + 1 : "project";
+	if (no_sandbox) {
+		cli_scan_warn_unconfined();
 	}
-	json_t *doc = depscan_sbom(&r.deps, db ? &r.findings : NULL, name, RUNNER_VERSION);
-	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(doc);
-	depscan_result_release(&r);
-	int code = EXIT_OK;
-	if (!text) {
-		code = EXIT_INTERNAL;
-	} else if (output) {
+	/* Without --db, no database is opened: the packages only. With it, any age will do
+	 * (an SBOM lists what was known), and no finding blocks. */
+	json_t *with = json_pack("{s:b, s:b, s:b, s:I, s:s}", "sbom", 0, "sbom_result", 1,
+				 "sbom_only", db == NULL, "max_db_age_s", (json_int_t)0,
+				 "unknown-severity", severity_name(SEVERITY_HIGH));
+	if (name_j) {
+		json_object_set_new(with, "sbom_name", name_j);
+	}
+	struct scanbox sb;
+	scanbox_init(&sb, root, no_sandbox);
+	const struct cli_deps d = {
+		.cmd = "sbom",
+		.what = "sbom",
+		.paths = argv + optind,
+		.n_paths = (size_t)(argc - optind),
+		.use_db = db != NULL,
+		.db = db,
+	};
+	json_t *result = NULL;
+	int code;
+	int ret = cli_deps_scan(&sb, &d, with, &result, &code);
+	char *text = ret == EXIT_OK ? cli_deps_sbom_text(result, no_sandbox) : NULL;
+	if (ret == EXIT_OK && !text) {
+		fprintf(stderr, "runner: sbom failed: the scan returned no SBOM\n");
+		ret = EXIT_INTERNAL;
+	} else if (text && output) {
 		int w = write_file_atomic(output, text, strlen(text), 0644);
 		if (w < 0) {
 			fprintf(stderr, "runner: cannot write %s: %s\n", output, strerror(-w));
-			code = EXIT_INTERNAL;
+			ret = EXIT_INTERNAL;
 		}
-	} else {
+	} else if (text) {
 		puts(text);
 	}
 	free(text);
-	return code;
+	json_decref(result);
+	json_decref(with);
+	scanbox_release(&sb);
+	return ret;
 }

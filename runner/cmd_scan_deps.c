@@ -87,16 +87,16 @@ static void print_text(const struct finding_list *fl, const json_t *st, json_int
 	}
 }
 
-/* A failed scan on stderr: its reason, then the lockfile errors after the first (which the
- * reason already says). */
-static void print_error(const json_t *result, const char *err)
+/* A failed scan on stderr: what failed and its reason, then the lockfile errors after the
+ * first (which the reason already says). */
+static void print_error(const char *what, const json_t *result, const char *err)
 {
 	const char *summary = json_string_value(json_object_get(result, "summary"));
 	if (!err) {
 		err = summary && str_has_prefix(summary, "error: ") ? summary + 7 : summary;
 	}
 	_cleanup_free_ char *e1 = str_one_line(err ? err : "the scan failed");
-	fprintf(stderr, "runner: dependency scan failed: %s\n", e1);
+	fprintf(stderr, "runner: %s failed: %s\n", what, e1);
 	const json_t *errors = json_object_get(result, "errors");
 	for (size_t i = 1; i < json_array_size(errors) && i < 20; i++) {
 		const json_t *d = json_array_get(errors, i);
@@ -109,12 +109,30 @@ static void print_error(const json_t *result, const char *err)
 	}
 }
 
-/* The worker's SBOM document to path. */
-static int write_sbom(const char *path, const json_t *result)
+char *cli_deps_sbom_text(const json_t *result, bool unconfined)
 {
-	const json_t *doc = json_object_get(result, "sbom_document");
-	char *text =
-		json_is_object(doc) ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	json_t *doc = json_deep_copy(json_object_get(result, "sbom_document"));
+	if (!json_is_object(doc)) {
+		json_decref(doc);
+		return NULL;
+	}
+	if (unconfined) {
+		/* In the document's metadata, where CycloneDX allows a property of our own. */
+		json_t *meta = json_object_get(doc, "metadata");
+		json_object_set_new(meta, "properties",
+				    json_pack("[{s:s, s:s}]", "name", "runner:no-sandbox", "value",
+					      "the scanner ran without isolation (debugging only; "
+					      "not a valid result)"));
+	}
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	return text;
+}
+
+/* The worker's SBOM document to path. */
+static int write_sbom(const char *path, const json_t *result, bool unconfined)
+{
+	char *text = cli_deps_sbom_text(result, unconfined);
 	int w = text ? write_file_atomic(path, text, strlen(text), 0644) : -EINVAL;
 	free(text);
 	if (w < 0) {
@@ -124,12 +142,10 @@ static int write_sbom(const char *path, const json_t *result)
 	return w;
 }
 
-/* The settings of the dependency-scan kind for this scan, in the sandbox sb (*db_abs the
- * database, the sandbox's host file); a PATH it cannot take is a usage error (-EINVAL,
- * said), anything else an error in err. */
-static int scan_with(struct scanbox *sb, json_t *with, const char *db, char **db_abs,
-		     const char *baseline, char *const *paths, size_t n_paths, char *err,
-		     size_t errlen)
+/* The PATHs into with's paths as the worker takes them; one it cannot take is a usage
+ * error (-EINVAL, said). */
+static int scan_paths(struct scanbox *sb, json_t *with, const char *cmd, char *const *paths,
+		      size_t n_paths, char *err, size_t errlen)
 {
 	if (n_paths) {
 		json_object_set_new(with, "paths", json_array());
@@ -143,14 +159,19 @@ static int scan_with(struct scanbox *sb, json_t *with, const char *db, char **db
 					utf8_sanitize(paths[i], strlen(paths[i]));
 				snprintf(err, errlen, "the path %s is not UTF-8", shown);
 			}
-			cli_usage_error("scan deps", "%s", err);
+			cli_usage_error(cmd, "%s", err);
 			return -EINVAL;
 		}
 		json_array_append_new(json_object_get(with, "paths"), j);
 	}
-	/* The database as an absolute path, canonical when it exists: the kind's host file,
-	 * bound read-only at that path and named in the worker's RUNNER_DB, as for a
-	 * pipeline's stage (not in with:, which JSON holds: a path need not be UTF-8). */
+	return 0;
+}
+
+/* The database as an absolute path, canonical when it exists, in *db_abs: the kind's host
+ * file, bound read-only at that path and named in the worker's RUNNER_DB, as for a
+ * pipeline's stage (not in with:, which JSON holds: a path need not be UTF-8). */
+static int scan_db(struct scanbox *sb, const char *db, char **db_abs, char *err, size_t errlen)
+{
 	_cleanup_free_ char *dbpath = osvdb_default_path(db);
 	if (!dbpath) {
 		snprintf(err, errlen,
@@ -163,15 +184,42 @@ static int scan_with(struct scanbox *sb, json_t *with, const char *db, char **db
 		  : dbpath[0] == '/'	 ? xstrdup(dbpath)
 					 : xasprintf("%s/%s", sb->root, dbpath);
 	sb->host_file = *db_abs;
-	if (baseline) {
-		_cleanup_free_ char *bl = NULL;
-		int r = scanbox_input(sb, baseline, &bl, err, errlen);
-		if (r < 0) {
-			return r;
-		}
-		json_object_set_new(with, "baseline", json_string(bl));
-	}
 	return 0;
+}
+
+int cli_deps_scan(struct scanbox *sb, const struct cli_deps *d, json_t *with, json_t **result,
+		  int *code)
+{
+	char err[PATH_MAX + 400];
+	_cleanup_free_ char *db_abs = NULL;
+	*result = NULL;
+	*code = STAGE_EXIT_ERROR;
+	int r = scan_paths(sb, with, d->cmd, d->paths, d->n_paths, err, sizeof(err));
+	if (r == -EINVAL) {
+		return EXIT_USAGE; /* said */
+	}
+	if (r == 0 && d->use_db) {
+		r = scan_db(sb, d->db, &db_abs, err, sizeof(err));
+	}
+	if (r == 0 && d->baseline) {
+		_cleanup_free_ char *bl = NULL;
+		r = scanbox_input(sb, d->baseline, &bl, err, sizeof(err));
+		if (r == 0) {
+			json_object_set_new(with, "baseline", json_string(bl));
+		}
+	}
+	if (r == 0) {
+		*code = scanbox_run(sb, "dependency-scan", "scan", with, NULL, result, err,
+				    sizeof(err));
+	}
+	sb->host_file = NULL; /* db_abs */
+	if (!*result || *code == STAGE_EXIT_ERROR) {
+		print_error(d->what, *result, *result ? NULL : err);
+		json_decref(*result);
+		*result = NULL;
+		return EXIT_INTERNAL;
+	}
+	return EXIT_OK;
 }
 
 int cmd_scan_deps(int argc, char **argv)
@@ -268,23 +316,22 @@ int cmd_scan_deps(int argc, char **argv)
 		json_pack("{s:s, s:s, s:I, s:b, s:b}", "fail-on", severity_name(fail_on),
 			  "unknown-severity", severity_name(unknown), "max_db_age_s",
 			  (json_int_t)(max_age_ms / 1000), "sbom", 0, "sbom_result", sbom != NULL);
+	const struct cli_deps d = {
+		.cmd = "scan deps",
+		.what = "dependency scan",
+		.paths = argv + optind,
+		.n_paths = (size_t)(argc - optind),
+		.use_db = true,
+		.db = db,
+		.baseline = baseline,
+	};
 	json_t *result = NULL;
-	_cleanup_free_ char *db_abs = NULL;
-	int code = STAGE_EXIT_ERROR, ret = EXIT_INTERNAL;
-	int r = scan_with(&sb, with, db, &db_abs, baseline, argv + optind, (size_t)(argc - optind),
-			  err, sizeof(err));
-	if (r == -EINVAL) {
-		ret = EXIT_USAGE; /* said */
+	int code;
+	int ret = cli_deps_scan(&sb, &d, with, &result, &code);
+	if (ret != EXIT_OK) {
 		goto out;
 	}
-	if (r == 0) {
-		code = scanbox_run(&sb, "dependency-scan", "scan", with, NULL, &result, err,
-				   sizeof(err));
-	}
-	if (!result || code == STAGE_EXIT_ERROR) {
-		print_error(result, result ? NULL : err);
-		goto out;
-	}
+	ret = EXIT_INTERNAL;
 	struct finding_list fl;
 	finding_list_init(&fl);
 	const json_t *stats = json_object_get(result, "stats");
@@ -297,7 +344,7 @@ int cmd_scan_deps(int argc, char **argv)
 		goto out;
 	}
 	ret = code == STAGE_EXIT_BLOCKED ? EXIT_BLOCKED : EXIT_OK;
-	if (sbom && write_sbom(sbom, result) < 0) {
+	if (sbom && write_sbom(sbom, result, no_sandbox) < 0) {
 		ret = EXIT_INTERNAL;
 	}
 	if (str_eq(format, "json")) {

@@ -12,10 +12,12 @@
  *     sbom: true              # write a CycloneDX SBOM into the run record
  *     fail-on / allow / baseline   # the gate (stages/gate.h)
  *
- * `runner scan deps` runs this kind's worker too, with two keys of its own that
- * validation refuses in a pipeline: max_db_age_s (seconds, 0 for no limit) and
+ * `runner scan deps` and `runner sbom` run this kind's worker too, with keys of their own
+ * that validation refuses in a pipeline: max_db_age_s (seconds, 0 for no limit),
  * sbom_result (the SBOM document in the result, as "sbom_document", for the runner to
- * write where it was asked to).
+ * write where it was asked to), sbom_name (the project's name in that SBOM instead of the
+ * workspace directory's) and sbom_only (`runner sbom` without --db: the lockfiles are read
+ * and no database is opened, nor bound; no findings).
  *
  * Fail closed: a missing, unreadable or stale database, a malformed lockfile, or no
  * lockfile under the paths ends the stage with STAGE_EXIT_ERROR and a summary that names
@@ -161,11 +163,15 @@ static int fail(struct stage_worker *w, const char *fmt, ...)
 	return STAGE_EXIT_ERROR;
 }
 
-/* The SBOM of the scan, named after the workspace's directory. */
+/* The SBOM of the scan, named sbom_name or after the workspace's directory. */
 static json_t *sbom_doc(const struct stage_worker *w, const struct depscan_result *r)
 {
+	const char *name = json_string_value(json_object_get(w->with, "sbom_name"));
 	const char *base = strrchr(w->workspace, '/');
-	return depscan_sbom(&r->deps, &r->findings, base && base[1] ? base + 1 : "project",
+	return depscan_sbom(&r->deps, &r->findings,
+			    name	      ? name
+			    : base && base[1] ? base + 1
+					      : "project",
 			    RUNNER_VERSION);
 }
 
@@ -253,6 +259,8 @@ static int depscan_run_stage(struct stage_worker *w)
 	 * write; there is no run record. */
 	bool sbom_result = json_is_true(json_object_get(w->with, "sbom_result"));
 	bool want_sbom = !json_is_false(sbom_j) && !sbom_result;
+	/* `runner sbom` without --db: the packages only. */
+	bool sbom_only = json_is_true(json_object_get(w->with, "sbom_only"));
 	struct depscan_result r;
 	depscan_result_init(&r);
 	if (code == 0) {
@@ -272,11 +280,19 @@ static int depscan_run_stage(struct stage_worker *w)
 			.n_paths = n_paths,
 			.walk = &wo,
 		};
-		fputs("dependency-scan: database ", stdout);
-		fput_one_line(stdout, db ? db : "(none)");
-		fputc('\n', stdout);
-		fflush(stdout);
-		int rc = depscan_run(&o, &r, err, sizeof(err));
+		int rc;
+		if (sbom_only) {
+			rc = deps_scan_paths_opts(&r.deps, w->workspace, o.paths, o.n_paths, &wo,
+						  &r.diags);
+			snprintf(err, sizeof(err), "%s",
+				 r.diags.n ? r.diags.v[0].msg : "cannot read the lockfiles");
+		} else {
+			fputs("dependency-scan: database ", stdout);
+			fput_one_line(stdout, db ? db : "(none)");
+			fputc('\n', stdout);
+			fflush(stdout);
+			rc = depscan_run(&o, &r, err, sizeof(err));
+		}
 		if (rc < 0) {
 			json_t *errs = json_array();
 			for (size_t i = 0; i < r.diags.n; i++) {
@@ -344,6 +360,9 @@ static int depscan_run_stage(struct stage_worker *w)
  * it read-only at that path, and RUNNER_DB names it for the worker). */
 static char *depscan_host_file(json_t *with, const char *workspace)
 {
+	if (json_is_true(json_object_get(with, "sbom_only"))) {
+		return NULL; /* no database */
+	}
 	const char *db_with = json_string_value(json_object_get(with, "db"));
 	if (db_with && *db_with && db_with[0] != '/') {
 		return xasprintf("%s/%s", workspace, db_with); /* relative to the workspace */
