@@ -451,3 +451,32 @@ int tu_worker_in(const char *dir, double timeout_s)
 	}
 	return -1;
 }
+
+int tu_lease(const char *dir, const char *name, const char *content)
+{
+	signal(SIGIO, SIG_IGN); /* the lease-break notification */
+	tu_write(dir, name, content);
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0 && fcntl(fd, F_SETLEASE, F_WRLCK) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+const char *tu_status_field(const char *status, const char *key)
+{
+	static char val[64];
+	val[0] = '\0';
+	const char *p = status ? strstr(status, key) : NULL;
+	if (p) {
+		p += strlen(key);
+		p += strspn(p, " \t");
+		snprintf(val, sizeof(val), "%.*s", (int)strcspn(p, "\n"), p);
+	}
+	return val;
+}

@@ -73,5 +73,11 @@ int tu_pid_matching(const char *needle);
  * directory (its workspace, bound at its own path) is dir, waiting up to timeout_s for
  * one to appear; -1 if none does. */
 int tu_worker_in(const char *dir, double timeout_s);
+/* Write content to dir/name and take a write lease on it (SIGIO ignored): a process that
+ * opens the file (a scan's worker reading it) waits until the returned descriptor is
+ * closed, for a test to look at it meanwhile. Returns the descriptor, or -1. */
+int tu_lease(const char *dir, const char *name, const char *content);
+/* The value of key ("Seccomp:") in a /proc/PID/status text ("" if absent; a static buffer). */
+const char *tu_status_field(const char *status, const char *key);
 
 #endif

@@ -7,7 +7,8 @@
  *     bumping to 2.17.1 passes and pushes, checked with skopeo;
  *   - fail closed: no database, a stale one, a malformed lockfile, no lockfile => exit 4
  *     with the command that fixes it;
- *   - `runner scan deps` (text, json, exit codes), `runner sbom` (CycloneDX 1.5);
+ *   - `runner scan deps` (text, json, exit codes), `runner sbom` (CycloneDX 1.5), both in the
+ *     stage sandbox;
  *   - a vulnerable Go module only in the go.sum of a go 1.16 module is reported (go.sum:line),
  *     and go.sum is not read from go 1.17 on;
  *   - a pom.xml version the file cannot resolve is an `unresolved-version` finding (high,
@@ -421,8 +422,9 @@ Test(depscan, validate_rejects_bad_with_keys)
 		tu_result_free(&r);
 	}
 	/* The keys `runner scan deps` gives the kind's worker are not a pipeline's. */
-	static const char *const runner_only[] = { "max_db_age_s: 0", "sbom_result: true" };
-	for (size_t i = 0; i < 2; i++) {
+	static const char *const runner_only[] = { "max_db_age_s: 0", "sbom_result: true",
+						   "sbom_only: true", "sbom_name: x" };
+	for (size_t i = 0; i < sizeof(runner_only) / sizeof(runner_only[0]); i++) {
 		char *yml = tu_strf("version: 1\nstages:\n  deps:\n    uses: dependency-scan\n"
 				    "    with:\n      %s\n",
 				    runner_only[i]);
@@ -533,6 +535,107 @@ Test(depscan, scan_deps_runs_in_the_sandbox, .timeout = 120)
 	free(mounts);
 	free(sbom);
 	free(out);
+	free(app);
+}
+
+/*
+ * `runner sbom` reads the lockfiles in the stage sandbox, as `runner scan deps` does: its
+ * worker, held on a leased lockfile while the test looks at it from outside, has the
+ * seccomp filter and no_new_privs, the tree read-only and, without --db, no database bound
+ * (RUNNER_DB names one); the SBOM is written by the runner from the worker's result;
+ * --no-sandbox warns and marks the SBOM (still valid CycloneDX); a PATH outside the tree is
+ * a usage error.
+ */
+Test(depscan, sbom_runs_in_the_sandbox, .timeout = 120)
+{
+	import_fixture("osv");
+	tu_write(ws, "app/go.mod",
+		 "module example.com/m\n\ngo 1.17\n\n"
+		 "require golang.org/x/crypto v0.0.0-20190308221718-c2843e01d9a2\n");
+	char *app = tu_strf("%s/app", ws), *err = tu_strf("%s/sbom.err", ws);
+	char *sbom = tu_strf("%s/sbom.cdx.json", ws);
+	int fd = tu_lease(app, "requirements.txt", "jinja2==2.8\n");
+	cr_assert_geq(fd, 0, "lease: %s", strerror(errno));
+	pid_t runner = fork();
+	cr_assert_geq(runner, 0);
+	if (runner == 0) {
+		int o = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (o < 0 || chdir(app) < 0) {
+			_exit(127);
+		}
+		dup2(o, 2);
+		execl(tu_runner(), "runner", "sbom", "-o", sbom, (char *)NULL);
+		_exit(127);
+	}
+	int worker = tu_worker_in(app, 20);
+	char *status = worker > 0 ? tu_readf("/proc/%d/status", worker) : NULL;
+	char *mounts = worker > 0 ? tu_readf("/proc/%d/mountinfo", worker) : NULL;
+	close(fd); /* the worker goes on */
+	int st;
+	cr_assert_eq(waitpid(runner, &st, 0), runner);
+	char *text = tu_read(err);
+	cr_assert_gt(worker, 0, "no worker process read the lockfiles:\n%s", text);
+	cr_assert_str_eq(tu_status_field(status, "NoNewPrivs:"), "1", "%s", status);
+	cr_assert_str_eq(tu_status_field(status, "Seccomp:"), "2", "%s", status);
+	char *real_app = realpath(app, NULL), *real_db = realpath(db, NULL);
+	char *ro_app = tu_strf(" %s ro,", real_app);
+	cr_assert_not_null(strstr(mounts, ro_app), "the tree is not read-only:\n%s", mounts);
+	cr_assert_null(strstr(mounts, real_db), "a database is bound without --db:\n%s", mounts);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s", text);
+	char *problem = tu_cyclonedx_problem(sbom);
+	cr_assert_null(problem, "runner sbom did not write a valid CycloneDX 1.5 SBOM: %s",
+		       problem);
+	char *sbom_text = tu_read(sbom);
+	cr_assert_not_null(strstr(sbom_text, "pkg:pypi/jinja2@2.8"), "%s", sbom_text);
+	cr_assert_not_null(strstr(sbom_text, "pkg:golang/golang.org/x/crypto@"), "%s", sbom_text);
+	cr_assert_null(strstr(sbom_text, "runner:no-sandbox"), "%s", sbom_text);
+	free(sbom_text);
+
+	struct tu_result r = tu_runner_run(app, "sbom", "--no-sandbox", "-o", sbom, NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert_not_null(strstr(r.err, "WARNING: --no-sandbox"), "%s", r.err);
+	tu_result_free(&r);
+	problem = tu_cyclonedx_problem(sbom);
+	cr_assert_null(problem, "the marked SBOM is not valid CycloneDX 1.5: %s", problem);
+	json_t *doc = json_load_file(sbom, 0, NULL);
+	json_t *prop =
+		json_array_get(json_object_get(json_object_get(doc, "metadata"), "properties"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(prop, "name")), "runner:no-sandbox");
+	json_decref(doc);
+	r = tu_runner_run(app, "sbom", "..", NULL);
+	cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
+	cr_assert_not_null(strstr(r.err, "is outside the scanned tree"), "%s", r.err);
+	cr_assert_str_eq(r.out, "");
+	tu_result_free(&r);
+	r = tu_runner_run(app, "sbom", ws, NULL);
+	cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	/* A sandbox the host refuses is an error, and nothing is read in the runner's process
+	 * instead. */
+	if (geteuid() == 0 && access("/usr/bin/setpriv", X_OK) == 0 &&
+	    system("/usr/bin/setpriv --bounding-set=-all --inh-caps=-all true") == 0) {
+		const char *argv[] = { "/usr/bin/setpriv",
+				       "--bounding-set=-all",
+				       "--inh-caps=-all",
+				       tu_runner(),
+				       "sbom",
+				       NULL };
+		r = tu_run(app, argv, NULL, 60);
+		cr_assert_eq(r.status, 4, "%s%s", r.out, r.err);
+		cr_assert_not_null(strstr(r.err, "sbom failed: could not start the scan in the "
+						 "sandbox: Operation not permitted"),
+				   "%s", r.err);
+		cr_assert_str_eq(r.out, "");
+		tu_result_free(&r);
+	}
+	free(ro_app);
+	free(real_app);
+	free(real_db);
+	free(text);
+	free(status);
+	free(mounts);
+	free(sbom);
+	free(err);
 	free(app);
 }
 

@@ -811,14 +811,8 @@ Test(scan_faults, nothing_scanned)
  */
 static int lease_file(const char *dir, const char *name)
 {
-	signal(SIGIO, SIG_IGN); /* the lease-break notification */
-	tu_write(dir, name, good_c);
-	char *p = NULL;
-	cr_assert_geq(asprintf(&p, "%s/%s", dir, name), 0);
-	int fd = open(p, O_WRONLY | O_CLOEXEC);
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(fcntl(fd, F_SETLEASE, F_WRLCK), 0, "lease: %s", strerror(errno));
-	free(p);
+	int fd = tu_lease(dir, name, good_c);
+	cr_assert_geq(fd, 0, "lease: %s", strerror(errno));
 	return fd;
 }
 
@@ -1192,20 +1186,6 @@ Test(scan_history, caps_and_usage_errors)
 
 /* ---------- the sandbox ---------- */
 
-/* The value after `key` on its line of a /proc status text ("" when absent). Static. */
-static const char *status_field(const char *status, const char *key)
-{
-	static char val[64];
-	val[0] = '\0';
-	const char *p = status ? strstr(status, key) : NULL;
-	if (p) {
-		p += strlen(key);
-		p += strspn(p, " \t");
-		snprintf(val, sizeof(val), "%.*s", (int)strcspn(p, "\n"), p);
-	}
-	return val;
-}
-
 /* Whether the mountinfo text has a read-only mount at path. */
 static bool mounted_ro(const char *mountinfo, const char *path)
 {
@@ -1228,7 +1208,7 @@ static char *ns_of(int pid, const char *ns)
 static int parent_of(int pid)
 {
 	char *status = pid > 0 ? tu_readf("/proc/%d/status", pid) : NULL;
-	int ppid = status ? atoi(status_field(status, "PPid:")) : 0;
+	int ppid = status ? atoi(tu_status_field(status, "PPid:")) : 0;
 	free(status);
 	return ppid;
 }
@@ -1301,8 +1281,8 @@ Test(scan_sandbox, the_scanner_runs_confined, .timeout = 120)
 		char *text = tu_read(out);
 		cr_assert_gt(worker, 0, "%s: no worker process scanned the tree:\n%s", kinds[i],
 			     text);
-		cr_assert_str_eq(status_field(status, "NoNewPrivs:"), "1", "%s", kinds[i]);
-		cr_assert_str_eq(status_field(status, "Seccomp:"), "2", "%s", kinds[i]);
+		cr_assert_str_eq(tu_status_field(status, "NoNewPrivs:"), "1", "%s", kinds[i]);
+		cr_assert_str_eq(tu_status_field(status, "Seccomp:"), "2", "%s", kinds[i]);
 		cr_assert_str_neq(net, own_net, "%s: the host's network namespace", kinds[i]);
 		cr_assert_str_neq(mnt, own_mnt, "%s: the host's mount namespace", kinds[i]);
 		cr_assert(mounted_ro(mounts, real), "%s: the tree is not read-only:\n%s", kinds[i],
