@@ -610,6 +610,15 @@ Test(depscan, sbom_runs_in_the_sandbox, .timeout = 120)
 	r = tu_runner_run(app, "sbom", ws, NULL);
 	cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
 	tu_result_free(&r);
+	/* -C DIR is the tree, as for runner scan; a name JSON cannot hold is a usage error. */
+	r = tu_runner_run(ws, "sbom", "-C", app, "--name", "my-app", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert_not_null(strstr(r.out, "pkg:pypi/jinja2@2.8"), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "\"name\": \"my-app\""), "%s", r.out);
+	tu_result_free(&r);
+	r = tu_runner_run(app, "sbom", "--name", "a\xff", NULL);
+	cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
+	tu_result_free(&r);
 	/* A sandbox the host refuses is an error, and nothing is read in the runner's process
 	 * instead. */
 	if (geteuid() == 0 && access("/usr/bin/setpriv", X_OK) == 0 &&
