@@ -60,15 +60,14 @@ static int resolve(git_repository *repo, const char *what, const char *rev, git_
 	return r;
 }
 
-/* Leave out the history of every remote-tracking ref of remote `name` (its refs under
- * refs/remotes/<name>/, matched as a prefix: the name is not a pattern). A ref that does
- * not lead to a commit hides nothing: more is scanned, not less. */
-static int hide_remote(git_repository *repo, git_revwalk *walk, const char *name,
-		       struct diag_list *dl)
+/* Leave out the history of the refs that `hide` says so of. A ref that does not lead to a
+ * commit hides nothing: more is scanned, not less. */
+static int hide_refs(git_repository *repo, git_revwalk *walk,
+		     bool (*hide)(const char *ref, const char *arg), const char *arg,
+		     struct diag_list *dl)
 {
 	git_reference_iterator *it = NULL;
 	git_reference *ref = NULL;
-	_cleanup_free_ char *prefix = xasprintf("refs/remotes/%s/", name);
 	int r = 0;
 	if (git_reference_iterator_new(&it, repo) < 0) {
 		diag_error(dl, NULL, 0, 0, NULL, "cannot list the repository's refs: %s",
@@ -77,7 +76,7 @@ static int hide_remote(git_repository *repo, git_revwalk *walk, const char *name
 	}
 	while ((r = git_reference_next(&ref, it)) == 0) {
 		git_object *obj = NULL;
-		if (str_has_prefix(git_reference_name(ref), prefix) &&
+		if (hide(git_reference_name(ref), arg) &&
 		    git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) == 0 &&
 		    git_revwalk_hide(walk, git_object_id(obj)) < 0) {
 			git_object_free(obj);
@@ -90,11 +89,25 @@ static int hide_remote(git_repository *repo, git_revwalk *walk, const char *name
 	}
 	git_reference_iterator_free(it);
 	if (r != GIT_ITEROVER) {
-		diag_error(dl, NULL, 0, 0, NULL, "cannot read the refs of remote '%s': %s", name,
+		diag_error(dl, NULL, 0, 0, NULL, "cannot read the repository's refs: %s",
 			   git_err());
 		return -EIO;
 	}
 	return 0;
+}
+
+/* The remote-tracking refs of remote `prefix` names (refs/remotes/<name>/, matched as a
+ * prefix: the name is not a pattern). */
+static bool is_remote_ref(const char *ref, const char *prefix)
+{
+	return str_has_prefix(ref, prefix);
+}
+
+/* A branch or a tag other than `except`. */
+static bool is_other_ref(const char *ref, const char *except)
+{
+	return (str_has_prefix(ref, "refs/heads/") || str_has_prefix(ref, "refs/tags/")) &&
+	       !str_eq(ref, except);
 }
 
 /* The commits of the range, newest first as the walk gives them: at most max. */
@@ -123,7 +136,14 @@ static int walk_range(struct ctx *c, const struct githistory_range *r, git_oid *
 		git_revwalk_free(walk);
 		return -EIO;
 	}
-	if (r->not_remote && (ret = hide_remote(c->repo, walk, r->not_remote, c->dl)) < 0) {
+	if (r->not_remote) {
+		_cleanup_free_ char *prefix = xasprintf("refs/remotes/%s/", r->not_remote);
+		ret = hide_refs(c->repo, walk, is_remote_ref, prefix, c->dl);
+	}
+	if (ret == 0 && r->not_other_refs) {
+		ret = hide_refs(c->repo, walk, is_other_ref, r->not_other_refs, c->dl);
+	}
+	if (ret < 0) {
 		git_revwalk_free(walk);
 		return ret;
 	}

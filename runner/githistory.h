@@ -5,12 +5,12 @@
  * For `runner scan secrets --history` (and the pre-push hook): a secret committed and
  * removed again within one push is in none of the pushed trees' tips, but it is in the
  * history the remote keeps. The range is TIP, minus everything reachable from BASE (when
- * given) and from the remote-tracking refs of one remote (refs/remotes/NAME/..., when
- * given). A commit's new blobs are those of its tree that differ from its parent's at the
- * same path (every file of a root commit); for a merge, those that differ from every
- * parent's (what the merge itself wrote: a conflict resolution, an "evil" merge). Blobs of
- * regular files, executables and symbolic links (a link's target is its blob) count;
- * submodules do not (their content is another repository's). A blob is listed once
+ * given), from the remote-tracking refs of one remote (refs/remotes/NAME/..., when
+ * given) and from every branch and tag but one (when given). A commit's new blobs are those of its
+ * tree that differ from its parent's at the same path (every file of a root commit); for a merge,
+ * those that differ from every parent's (what the merge itself wrote: a conflict resolution, an
+ * "evil" merge). Blobs of regular files, executables and symbolic links (a link's target is its
+ * blob) count; submodules do not (their content is another repository's). A blob is listed once
  * however many commits or paths bring it.
  *
  * Caps: commits, blobs and their total size (from object headers: nothing is inflated to
@@ -37,6 +37,10 @@ struct githistory_range {
 	const char *tip;	/* a revision (a commit id, a branch, a tag) */
 	const char *base;	/* NULL, or a revision whose history is left out */
 	const char *not_remote; /* NULL, or a remote whose tracking refs' history is left out */
+	/* NULL, or a ref (refs/heads/main): the history of every other branch and tag
+	 * (refs/heads/..., refs/tags/...) is left out; other refs hide nothing. For a
+	 * server's mirror, where the pushed ref already points at the tip. */
+	const char *not_other_refs;
 };
 
 struct githistory_limits {

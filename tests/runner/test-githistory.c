@@ -206,6 +206,47 @@ Test(githistory, the_tracking_refs_of_one_remote_are_left_out)
 	repo_free(&r);
 }
 
+/* A server's mirror: the pushed branch already points at the tip; what every other branch
+ * and tag reaches is left out, and nothing else (remote-tracking refs, pull request heads,
+ * a tag's annotated object peeled to its commit). */
+Test(githistory, every_other_branch_and_tag_is_left_out)
+{
+	struct repo r = make_repo();
+	struct githistory h;
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	struct githistory_range rg = { .tip = r.c4, .not_other_refs = "refs/heads/main" };
+	/* main is the only branch: nothing else hides anything. */
+	cr_assert_eq(githistory_collect(r.dir, &rg, &roomy, NULL, NULL, &h, &dl), 0, "%s",
+		     msg(&dl));
+	cr_expect_eq(h.n_commits, 4);
+	githistory_release(&h);
+	sh("git -C '%s' update-ref refs/remotes/origin/main '%s'", r.dir, r.c3);
+	sh("git -C '%s' update-ref refs/pull/7/head '%s'", r.dir, r.c3);
+	cr_assert_eq(githistory_collect(r.dir, &rg, &roomy, NULL, NULL, &h, &dl), 0, "%s",
+		     msg(&dl));
+	cr_expect_eq(h.n_commits, 4, "only branches and tags hide: %zu", h.n_commits);
+	githistory_release(&h);
+	sh("git -C '%s' update-ref refs/heads/old '%s'", r.dir, r.c1);
+	cr_assert_eq(githistory_collect(r.dir, &rg, &roomy, NULL, NULL, &h, &dl), 0, "%s",
+		     msg(&dl));
+	cr_expect_eq(h.n_commits, 3, "c2, c3 and c4: %zu", h.n_commits);
+	githistory_release(&h);
+	sh("cd '%s' && " GIT " tag -a -m t v1 '%s'", r.dir, r.c2);
+	cr_assert_eq(githistory_collect(r.dir, &rg, &roomy, NULL, NULL, &h, &dl), 0, "%s",
+		     msg(&dl));
+	cr_expect_eq(h.n_commits, 2, "c3 and c4: %zu", h.n_commits);
+	githistory_release(&h);
+	/* The excepted ref itself hides nothing, whichever ref is named. */
+	rg.not_other_refs = "refs/heads/old";
+	cr_assert_eq(githistory_collect(r.dir, &rg, &roomy, NULL, NULL, &h, &dl), 0, "%s",
+		     msg(&dl));
+	cr_expect_eq(h.n_commits, 0, "main reaches c4 itself: %zu", h.n_commits);
+	githistory_release(&h);
+	diag_list_release(&dl);
+	repo_free(&r);
+}
+
 /* A merge brings what it wrote itself (a conflict's resolution), not what one of its
  * parents already had. */
 Test(githistory, a_merge_brings_only_what_it_wrote)
