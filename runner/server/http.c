@@ -371,6 +371,7 @@ static enum MHD_Result handle_hook(struct http_server *h, struct MHD_Connection 
 		.number = (int64_t)ev.number,
 		.base_branch = ev.base_branch ? ev.base_branch : "",
 		.base_sha = ev.base_sha,
+		.before_sha = ev.before,
 		.trusted = !(ev.kind == HOOK_PULL_REQUEST && ev.fork),
 		.supersede_key = key,
 		/* No API configured: no statuses to send, so none are queued. */

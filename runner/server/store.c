@@ -34,7 +34,8 @@ static const char schema[] =
 	" cancel_requested INTEGER NOT NULL DEFAULT 0, exit_code INTEGER NOT NULL DEFAULT -1,"
 	" message TEXT NOT NULL DEFAULT '', run_id TEXT NOT NULL DEFAULT '',"
 	" created_ms INTEGER NOT NULL, started_ms INTEGER NOT NULL DEFAULT 0,"
-	" finished_ms INTEGER NOT NULL DEFAULT 0, statuses INTEGER NOT NULL DEFAULT 1);"
+	" finished_ms INTEGER NOT NULL DEFAULT 0, statuses INTEGER NOT NULL DEFAULT 1,"
+	" before_sha TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, id);"
 	/* Supersession is per repository, and a repository is a forge and a name (acme/app on
 	 * GitHub is not acme/app on Gitea). Stores made before that had jobs_supersede on
@@ -65,7 +66,7 @@ static const char schema[] =
 #define JOB_COLS                                                                           \
 	"id, repo, forge, delivery, event, ref, branch, tag, sha, number, base_branch, "   \
 	"base_sha, trusted, supersede_key, state, attempts, cancel_requested, exit_code, " \
-	"message, run_id, created_ms, started_ms, finished_ms, statuses"
+	"message, run_id, created_ms, started_ms, finished_ms, statuses, before_sha"
 
 /*
  * link_job: the run a commit status links to (its target_url), when it is not the row's own
@@ -98,6 +99,7 @@ enum stmt_id {
 	ST_INSERT_DELIVERY,
 	ST_INSERT_OUTBOX,
 	ST_SUPERSEDE_QUEUED_LIST,
+	ST_INHERIT_BEFORE,
 	ST_CANCEL_QUEUED,
 	ST_SUPERSEDE_RUNNING,
 	ST_CLAIM_PICK,
@@ -136,7 +138,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 			     " OR body_sha = ?3 LIMIT 1",
 	[ST_INSERT_JOB] = "INSERT INTO jobs(repo, forge, delivery, event, ref, branch, tag, sha,"
 			  " number, base_branch, base_sha, trusted, supersede_key, state,"
-			  " created_ms, statuses) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,'queued',?,?)",
+			  " created_ms, statuses, before_sha)"
+			  " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,'queued',?,?,?)",
 	[ST_INSERT_DELIVERY] = "INSERT INTO deliveries(forge, delivery, body_sha, job, received_ms)"
 			       " VALUES(?,?,?,?,?)",
 	[ST_INSERT_OUTBOX] = "INSERT INTO outbox(job, kind, state, description, body, next_ms,"
@@ -144,6 +147,13 @@ static const char *const stmt_sql[ST__COUNT] = {
 			     " CASE WHEN ?2 = 0 THEN " COMMIT_KEY_OF_JOB("?1") " END, ?7)",
 	[ST_SUPERSEDE_QUEUED_LIST] = "SELECT id, statuses FROM jobs WHERE repo = ?1 AND forge = ?4"
 				     " AND supersede_key = ?2 AND state = 'queued' AND id < ?3",
+	[ST_INHERIT_BEFORE] = "UPDATE jobs SET before_sha = (SELECT o.before_sha FROM jobs o"
+			      " WHERE o.repo = ?1 AND o.forge = ?4 AND o.supersede_key = ?2"
+			      " AND o.state IN ('queued', 'running') AND o.id < ?3"
+			      " ORDER BY o.id LIMIT 1) WHERE id = ?3 AND EXISTS (SELECT 1"
+			      " FROM jobs o WHERE o.repo = ?1 AND o.forge = ?4"
+			      " AND o.supersede_key = ?2 AND o.state IN ('queued', 'running')"
+			      " AND o.id < ?3)",
 	[ST_CANCEL_QUEUED] = "UPDATE jobs SET state = 'cancelled', exit_code = 143, message = ?2,"
 			     " finished_ms = ?3 WHERE id = ?1 AND state = 'queued'",
 	[ST_SUPERSEDE_RUNNING] = "UPDATE jobs SET cancel_requested = 1, message = ?4"
@@ -308,16 +318,16 @@ static int on_busy(void *ud, int count)
 	return 1;
 }
 
-/* Whether the outbox has the column: *present, and SQLITE_OK or an error. */
-static int outbox_has(sqlite3 *db, const char *column, bool *present)
+/* Whether the table has the column: *present, and SQLITE_OK or an error. */
+static int table_has(sqlite3 *db, const char *table, const char *column, bool *present)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v2(
-		db, "SELECT count(*) FROM pragma_table_info('outbox') WHERE name = ?1", -1, &st,
-		NULL);
+		db, "SELECT count(*) FROM pragma_table_info(?2) WHERE name = ?1", -1, &st, NULL);
 	*present = false;
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, column, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, table, -1, SQLITE_STATIC);
 		rc = sqlite3_step(st);
 		*present = rc == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
 		rc = rc == SQLITE_ROW ? SQLITE_OK : rc;
@@ -330,7 +340,8 @@ static int outbox_has(sqlite3 *db, const char *column, bool *present)
  * Bring a store made by an earlier version up to date, in one write transaction (another
  * connection may be opening it too): the outbox's commit_key column, filled in for its
  * commit statuses, and its index; its link_job column (NULL: statuses queued before link
- * their own run, as they did).
+ * their own run, as they did); the jobs' before_sha column ('': the pushes queued before
+ * are scanned as new refs are, without an old tip).
  */
 static int migrate(sqlite3 *db)
 {
@@ -339,13 +350,21 @@ static int migrate(sqlite3 *db)
 		return rc;
 	}
 	bool present = false;
-	rc = outbox_has(db, "link_job", &present);
+	rc = table_has(db, "outbox", "link_job", &present);
 	if (rc == SQLITE_OK && !present) {
 		rc = sqlite3_exec(db, "ALTER TABLE outbox ADD COLUMN link_job INTEGER;", NULL, NULL,
 				  NULL);
 	}
 	if (rc == SQLITE_OK) {
-		rc = outbox_has(db, "commit_key", &present);
+		rc = table_has(db, "jobs", "before_sha", &present);
+	}
+	if (rc == SQLITE_OK && !present) {
+		rc = sqlite3_exec(
+			db, "ALTER TABLE jobs ADD COLUMN before_sha TEXT NOT NULL DEFAULT '';",
+			NULL, NULL, NULL);
+	}
+	if (rc == SQLITE_OK) {
+		rc = table_has(db, "outbox", "commit_key", &present);
 	}
 	if (rc == SQLITE_OK && !present) {
 		rc = sqlite3_exec(db,
@@ -562,7 +581,22 @@ static int supersede(struct store *s, struct job_new *it, int64_t now)
 	char why[96], desc[112];
 	snprintf(why, sizeof(why), "superseded by run %lld", (long long)it->job_id);
 	snprintf(desc, sizeof(desc), "cancelled: %s", why);
-	sqlite3_stmt *st = stmt(s, ST_SUPERSEDE_QUEUED_LIST);
+	/* The commits the pushes superseded here brought are in the forge's history too:
+	 * this run scans from the oldest one's old tip (a running one may be stopped before
+	 * its scan ends; what it did scan is scanned again). */
+	sqlite3_stmt *st;
+	if (str_eq(it->event, "push")) {
+		st = stmt(s, ST_INHERIT_BEFORE);
+		bind_text(st, 1, it->repo);
+		bind_text(st, 2, it->supersede_key);
+		sqlite3_bind_int64(st, 3, it->job_id);
+		bind_text(st, 4, it->forge);
+		int r = exec_stmt(st);
+		if (r < 0) {
+			return r;
+		}
+	}
+	st = stmt(s, ST_SUPERSEDE_QUEUED_LIST);
 	bind_text(st, 1, it->repo);
 	bind_text(st, 2, it->supersede_key);
 	sqlite3_bind_int64(st, 3, it->job_id);
@@ -644,6 +678,7 @@ static int enqueue_one(struct store *s, struct job_new *it, int64_t now)
 	bind_text(st, 13, it->supersede_key);
 	sqlite3_bind_int64(st, 14, now);
 	sqlite3_bind_int(st, 15, it->statuses);
+	bind_text(st, 16, it->before_sha);
 	int r = exec_stmt(st);
 	if (r < 0) {
 		return r;
@@ -730,6 +765,7 @@ static void row_to_job(sqlite3_stmt *st, struct job *j)
 	j->started_ms = sqlite3_column_int64(st, 21);
 	j->finished_ms = sqlite3_column_int64(st, 22);
 	j->statuses = sqlite3_column_int(st, 23) != 0;
+	col_sha(st, 24, j->before_sha);
 }
 
 static int get_locked(struct store *s, int64_t id, struct job *out)

@@ -11,7 +11,8 @@
  *   - store_enqueue() commits a batch of deliveries at once (group commit); a delivery id
  *     or a body already seen is a duplicate and is not queued again; a new job whose
  *     repository (forge and name) and supersede key match older queued jobs cancels them,
- *     and marks older running ones for cancellation.
+ *     and marks older running ones for cancellation; a push that supersedes others takes
+ *     the oldest one's before_sha, so that the commits they brought are still scanned.
  *   - store_claim() takes the oldest queued job, counts an attempt and makes it running;
  *   - store_finish() ends a running attempt (only the attempt that is current: a late
  *     report from an older attempt changes nothing);
@@ -56,6 +57,7 @@ struct job {
 	int64_t number;	     /* pull/merge request number, or 0 */
 	char *base_branch;   /* pull request: target branch, or "" */
 	char base_sha[41];   /* pull request: target commit if known, or "" */
+	char before_sha[41]; /* push: the ref's old tip, or "" (a new ref, or not sent) */
 	bool trusted;	     /* false for pull requests from forks */
 	char *supersede_key; /* "branch:NAME", "pr:N", or "" (never superseded) */
 	enum job_state state;
@@ -73,6 +75,7 @@ struct job_new {
 	const char *repo, *forge, *delivery, *event, *ref, *branch, *tag, *sha;
 	int64_t number;
 	const char *base_branch, *base_sha;
+	const char *before_sha; /* push: the ref's old tip; NULL or "": none */
 	bool trusted;
 	const char *supersede_key;  /* NULL or "": never superseded */
 	bool statuses;		    /* report commit statuses (outbox rows) */

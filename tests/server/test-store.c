@@ -696,6 +696,70 @@ Test(store, an_older_outbox_gets_its_commit_key)
 	store_close(s);
 }
 
+/* The jobs of a queue made before the history scan get before_sha, empty: they are scanned
+ * as new refs are. A job queued after keeps its own. */
+Test(store, an_older_queue_gets_before_sha)
+{
+	struct store *s;
+	cr_assert_eq(store_open(db, &s), 0);
+	struct job_new old = push("h-1", "main", sha_a, "h-body-1");
+	old.before_sha = sha_b;
+	cr_assert_eq(store_enqueue(s, &old, 1, 1000), 0);
+	store_close(s);
+	sqlite3 *h;
+	cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(h, "ALTER TABLE jobs DROP COLUMN before_sha;", NULL, NULL, NULL),
+		     SQLITE_OK, "%s", sqlite3_errmsg(h));
+	sqlite3_close(h);
+	cr_assert_eq(store_open(db, &s), 0);
+	struct store *s2;
+	cr_assert_eq(store_open(db, &s2), 0, "opened again: nothing breaks");
+	store_close(s2);
+	struct job j;
+	cr_assert_eq(store_get(s, old.job_id, &j), 1);
+	cr_assert_str_eq(j.before_sha, "");
+	cr_assert_str_eq(j.sha, sha_a);
+	job_release(&j);
+	struct job_new next = push("h-2", "dev", sha_b, "h-body-2");
+	next.before_sha = sha_a;
+	cr_assert_eq(store_enqueue(s, &next, 1, 1001), 0);
+	cr_assert_eq(store_claim(s, true, 1002, &j), 1);
+	cr_assert_eq(j.id, old.job_id);
+	job_release(&j);
+	cr_assert_eq(store_claim(s, true, 1003, &j), 1);
+	cr_assert_eq(j.id, next.job_id);
+	cr_assert_str_eq(j.before_sha, sha_a);
+	job_release(&j);
+	store_close(s);
+}
+
+/* A push that supersedes older ones of its branch scans from the oldest one's old tip: the
+ * commits the cancelled runs would have scanned are not left out. */
+Test(store, a_superseding_push_takes_the_oldest_old_tip)
+{
+	static const char sha_c[] = "3333333333333333333333333333333333333333";
+	struct store *s;
+	cr_assert_eq(store_open(db, &s), 0);
+	struct job_new a = push("s-1", "main", sha_b, "s-body-1");
+	a.before_sha = sha_a;
+	struct job_new b = push("s-2", "main", sha_c, "s-body-2");
+	b.before_sha = sha_b;
+	cr_assert_eq(store_enqueue(s, &a, 1, 1000), 0);
+	cr_assert_eq(store_enqueue(s, &b, 1, 1001), 0);
+	struct job j;
+	cr_assert_eq(store_get(s, b.job_id, &j), 1);
+	cr_assert_str_eq(j.before_sha, sha_a, "a was queued: b scans from a's old tip");
+	job_release(&j);
+	/* Another branch, or a push with nothing to supersede, keeps its own. */
+	struct job_new d = push("s-3", "dev", sha_c, "s-body-3");
+	d.before_sha = sha_b;
+	cr_assert_eq(store_enqueue(s, &d, 1, 1002), 0);
+	cr_assert_eq(store_get(s, d.job_id, &j), 1);
+	cr_assert_str_eq(j.before_sha, sha_b);
+	job_release(&j);
+	store_close(s);
+}
+
 Test(store, list_and_counts)
 {
 	struct store *s;

@@ -117,6 +117,7 @@ Test(webhook, github_push_new_branch)
 	cr_assert_str_eq(ev.ref, "refs/heads/master");
 	cr_assert_str_eq(ev.branch, "master");
 	cr_assert_str_eq(ev.sha, "6113728f27ae82c7b1a177c8d03f9e96e0adf246");
+	cr_assert_str_eq(ev.before, "", "a new branch (all zeros): no old tip");
 	cr_assert(webhook_repo_matches(&ev, "codertocat/hello-world"));
 	cr_assert_not(webhook_repo_matches(&ev, "Codertocat/Other"));
 	hook_event_release(&ev);
@@ -267,6 +268,7 @@ Test(webhook, gitlab_push_and_merge_request)
 	cr_assert_str_eq(ev.repo, "mike/diaspora");
 	cr_assert_str_eq(ev.branch, "master");
 	cr_assert_str_eq(ev.sha, "da1560886d4f094c3e6c9ef40349f7d38b5d27d7");
+	cr_assert_str_eq(ev.before, "95790bf891e76fee5e1747ab589903a6a1f80f22");
 	hook_event_release(&ev);
 	cr_assert_eq(
 		parse_fixture(FORGE_GITLAB, "Merge Request Hook", "gitlab/merge_request.json", &ev),
@@ -305,6 +307,13 @@ Test(webhook, malformed_and_hostile_bodies)
 		"{\"ref\": \"refs/heads/x\", \"after\": "
 		"\"6113728f27ae82c7b1a177c8d03f9e96e0adf246\", "
 		"\"repository\": {\"full_name\": 7}}",
+		/* An old tip that is not a commit id would scan the wrong range. */
+		"{\"ref\": \"refs/heads/x\", \"before\": \"HEAD~3\", \"after\": "
+		"\"6113728f27ae82c7b1a177c8d03f9e96e0adf246\", "
+		"\"repository\": {\"full_name\": \"a/b\"}}",
+		"{\"ref\": \"refs/heads/x\", \"before\": 7, \"after\": "
+		"\"6113728f27ae82c7b1a177c8d03f9e96e0adf246\", "
+		"\"repository\": {\"full_name\": \"a/b\"}}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		cr_assert_eq(webhook_parse(FORGE_GITHUB, "push", bad[i], strlen(bad[i]), &ev, err,
@@ -322,6 +331,34 @@ Test(webhook, malformed_and_hostile_bodies)
 	cr_assert_eq(ev.kind, HOOK_TAG);
 	cr_assert_str_eq(ev.tag, "v1.0");
 	cr_assert_str_eq(ev.sha, "6113728f27ae82c7b1a177c8d03f9e96e0adf246");
+	cr_assert_str_eq(ev.before, "", "none sent");
+	hook_event_release(&ev);
+}
+
+Test(webhook, github_push_keeps_the_old_tip)
+{
+	struct hook_event ev;
+	char err[256];
+	/* GitHub's push to an existing branch: the new-branch example with an old tip. */
+	size_t len;
+	char *body = fixture("github/push/with-new-branch.payload.json", &len);
+	char *zeros = strstr(body, "\"before\": \"0000000000000000000000000000000000000000\"");
+	cr_assert_not_null(zeros);
+	memcpy(zeros + 11, "95790bf891e76fee5e1747ab589903a6a1f80f22", 40);
+	cr_assert_eq(webhook_parse(FORGE_GITHUB, "push", body, len, &ev, err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert_eq(ev.kind, HOOK_PUSH);
+	cr_assert_str_eq(ev.before, "95790bf891e76fee5e1747ab589903a6a1f80f22");
+	hook_event_release(&ev);
+	free(body);
+	/* Gitea's push has GitHub's shape: `before` too, upper case normalised. */
+	const char *tea = "{\"ref\": \"refs/heads/main\", \"before\": "
+			  "\"ABCDEF0123456789ABCDEF0123456789ABCDEF01\", \"after\": "
+			  "\"6113728f27ae82c7b1a177c8d03f9e96e0adf246\", \"repository\": "
+			  "{\"full_name\": \"a/b\"}}";
+	cr_assert_eq(webhook_parse(FORGE_GITEA, "push", tea, strlen(tea), &ev, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_str_eq(ev.before, "abcdef0123456789abcdef0123456789abcdef01");
 	hook_event_release(&ev);
 }
 
