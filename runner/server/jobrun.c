@@ -11,12 +11,14 @@
 #include "config.h"
 #include "diag.h"
 #include "gitexport.h"
+#include "histscan.h"
 #include "mirror.h"
 #include "notify.h"
 #include "pipeline.h"
 #include "run.h"
 #include "sandbox.h"
 #include "sbuf.h"
+#include "scanbox.h"
 #include "secrets.h"
 #include "slog.h"
 #include "stage.h"
@@ -94,6 +96,7 @@ json_t *jobrun_spec(const struct server_config *c, const struct repo_config *r, 
 	set_str(s, "sha", j->sha);
 	set_str(s, "base_branch", j->base_branch);
 	set_str(s, "base_sha", j->base_sha);
+	set_str(s, "before", j->before_sha);
 	json_object_set_new(s, "trusted", json_boolean(j->trusted));
 	set_str(s, "pipeline", r->pipeline);
 	set_str(s, "data_dir", c->data_dir);
@@ -171,6 +174,7 @@ struct jobctx {
 	json_t *spec;
 	const char *data_dir, *repo_key, *run_id, *sha, *event, *branch, *tag, *ref;
 	const char *base_branch, *base_sha, *pipeline_path;
+	const char *before; /* push: the ref's old tip, or "" */
 	bool trusted;
 	int64_t job;
 	int64_t claimed_ms; /* when the attempt was claimed: repeated in its outcome */
@@ -185,6 +189,10 @@ struct jobctx {
 	bool tracked_unknown;
 	/* live status */
 	json_t *live;
+	/* push: the history scan as a stage of the report ("secrets-history"), and its
+	 * STAGE_EXIT_* code; NULL for other events */
+	json_t *history;
+	int history_code;
 };
 
 static const char *spec_str(json_t *spec, const char *key)
@@ -287,6 +295,21 @@ static int write_outcome(struct jobctx *jc, enum job_state state, int exit_code,
 	return exit_code;
 }
 
+/* The security notification of a report with a blocked stage (NULL when none is). */
+static char *security_notify(struct jobctx *jc, const json_t *report,
+			    const struct secret_store *mask)
+{
+	struct notify_ctx nc = {
+		.repo = spec_str(jc->spec, "repo"),
+		.sha = jc->sha,
+		.ref = jc->ref,
+		.run = jc->job,
+		.run_url = json_string_value(json_object_get(jc->spec, "run_url")),
+		.mask = mask ? secrets_mask(mask) : NULL,
+	};
+	return notify_security_body(report, &nc);
+}
+
 /* An error before or outside the pipeline: the run is an error (or cancelled). */
 static int fail_early(struct jobctx *jc, int err, const char *fallback)
 {
@@ -303,8 +326,13 @@ static int fail_early(struct jobctx *jc, int err, const char *fallback)
 				     NULL, true);
 	}
 	_cleanup_free_ char *msg = diag_text(&jc->dl, fallback);
+	/* The pipeline could not run, but what the push brought was scanned: a secret found
+	 * there is still reported. */
+	json_t *report = jc->history ? json_pack("{s:[O]}", "stages", jc->history) : NULL;
+	_cleanup_free_ char *notify = report ? security_notify(jc, report, jc->secrets) : NULL;
+	json_decref(report);
 	set_phase(jc, "error");
-	return write_outcome(jc, JOB_ERROR, 4, msg, NULL, false);
+	return write_outcome(jc, JOB_ERROR, 4, msg, notify, false);
 }
 
 static bool stop_requested(struct jobctx *jc)
@@ -406,6 +434,107 @@ static int sync_mirror(struct jobctx *jc)
 				&jc->dl);
 	}
 	return r;
+}
+
+/*
+ * The secrets scan of every commit a push brought (runner/histscan.h), on the mirror
+ * after the fetch: a secret committed and removed again within the push is in the forge's
+ * history, though not in the tip the pipeline runs on. The range is before..sha; without
+ * an old tip the mirror has (a new branch or tag, a push queued by an older server, a
+ * force push from a commit the mirror never fetched) it is sha without what the mirror's
+ * other branches and tags reach. Pull requests are not scanned here: their commits are
+ * scanned when a push brings them to a branch. The result becomes jc->history, the
+ * report's "secrets-history" stage: a finding blocks the run, a scan that fails (a cap,
+ * an object the mirror lacks, a sandbox that cannot start) makes it an error.
+ */
+static void scan_history(struct jobctx *jc)
+{
+	if (!str_eq(jc->event, "push")) {
+		return;
+	}
+	set_phase(jc, "history");
+	struct histscan_options o = {
+		.range = { .tip = jc->sha, .base = *jc->before ? jc->before : NULL },
+		.limits = { .max_commits = GITHISTORY_MAX_COMMITS,
+			    .max_blobs = GITEXPORT_MAX_ENTRIES,
+			    .max_bytes = GITEXPORT_MAX_BYTES },
+	};
+	if (!o.range.base) {
+		o.range.not_other_refs = jc->ref;
+	}
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	json_t *result = json_object();
+	uint64_t t0 = now_mono_ms();
+	int code = histscan_run(jc->mirror, &o, result, &dl);
+	if (code == -ENOENT && o.range.base) {
+		/* The old tip is not in the mirror: more is scanned, not less. */
+		json_decref(result);
+		result = json_object();
+		diag_list_release(&dl);
+		diag_list_init(&dl, 10);
+		o.range.base = NULL;
+		o.range.not_other_refs = jc->ref;
+		code = histscan_run(jc->mirror, &o, result, &dl);
+	}
+	if (code < 0) {
+		_cleanup_free_ char *why = diag_text(&dl, "the commits cannot be listed");
+		json_decref(result);
+		result = json_object();
+		code = scanbox_fail(result, why);
+	}
+	diag_list_release(&dl);
+	const char *status = code == STAGE_EXIT_PASSED	  ? "passed"
+			     : code == STAGE_EXIT_BLOCKED ? "blocked"
+							  : "error";
+	const char *summary = json_string_value(json_object_get(result, "summary"));
+	_cleanup_free_ char *message =
+		code == STAGE_EXIT_PASSED
+			? NULL
+			: xasprintf("secrets-history: %s", summary ? summary : status);
+	jc->history_code =
+		code == STAGE_EXIT_PASSED || code == STAGE_EXIT_BLOCKED ? code : STAGE_EXIT_ERROR;
+	jc->history = json_pack("{s:s, s:s, s:s, s:b, s:o, s:I, s:o}", "name", "secrets-history",
+				"kind", "secrets", "status", status, "allowed_failure", 0,
+				"message", message ? json_string(message) : json_null(),
+				"duration_ms", (json_int_t)(now_mono_ms() - t0), "result", result);
+	json_t *stages = json_object_get(jc->live, "stages");
+	if (!stages) {
+		stages = json_object();
+		json_object_set_new(jc->live, "stages", stages);
+	}
+	json_object_set_new(stages, "secrets-history", json_string(status));
+	write_live(jc);
+}
+
+/* The report with the history scan as its first stage, the run's result and exit code
+ * the worse of the two; written over the report.json the run wrote. */
+static void add_history(struct jobctx *jc, json_t *report, enum job_state st, int exit_code)
+{
+	json_t *stages = json_object_get(report, "stages");
+	if (!json_is_array(stages)) {
+		stages = json_array();
+		json_object_set_new(report, "stages", stages);
+	}
+	json_array_insert(stages, 0, jc->history);
+	json_t *sum = json_object_get(report, "summary");
+	const char *status = json_string_value(json_object_get(jc->history, "status"));
+	json_t *n = json_object_get(sum, status);
+	if (json_is_integer(n)) {
+		json_integer_set(n, json_integer_value(n) + 1);
+	}
+	json_object_set_new(report, "result", json_string(job_state_name(st)));
+	json_object_set_new(report, "exit_code", json_integer(exit_code));
+	char *text = json_dumps(report, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (text) {
+		_cleanup_free_ char *path = xasprintf("%s/report.json", jc->run_dir);
+		size_t len = strlen(text);
+		text = xrealloc(text, len + 2);
+		text[len] = '\n';
+		text[len + 1] = '\0';
+		write_file_atomic(path, text, len + 1, 0644);
+		free(text);
+	}
 }
 
 /* Files of a fork's pull request listed for the gates; beyond, none of its files' inline
@@ -818,23 +947,27 @@ static int run_it(struct jobctx *jc)
 							: "interrupted: the server stopped";
 		}
 	}
-	if (st == JOB_BLOCKED) {
-		json_t *report = run_report_json(r);
-		const char *run_url = json_string_value(json_object_get(jc->spec, "run_url"));
-		struct notify_ctx nc = {
-			.repo = spec_str(jc->spec, "repo"),
-			.sha = jc->sha,
-			.ref = jc->ref,
-			.run = jc->job,
-			.run_url = run_url,
-			.mask = secrets_mask(url_mask ? url_mask : jc->secrets),
-		};
-		notify = notify_security_body(report, &nc);
-		json_decref(report);
+	int exit_code = st == JOB_ERROR && r->exit_code == 0 ? 4 : r->exit_code;
+	json_t *report = run_report_json(r);
+	/* What the push brought counts as the pipeline's stages do: the worse result wins
+	 * (a cancelled run stays cancelled). */
+	if (jc->history && st != JOB_CANCELLED) {
+		if (jc->history_code > exit_code) {
+			exit_code = jc->history_code;
+			st = exit_code == STAGE_EXIT_BLOCKED ? JOB_BLOCKED : JOB_ERROR;
+			if (!msg || msg == left_out) {
+				msg = json_string_value(json_object_get(jc->history, "message"));
+			}
+		}
+		add_history(jc, report, st, exit_code);
 	}
+	if (st == JOB_BLOCKED ||
+	    (jc->history && st != JOB_CANCELLED && jc->history_code == STAGE_EXIT_BLOCKED)) {
+		notify = security_notify(jc, report, url_mask ? url_mask : jc->secrets);
+	}
+	json_decref(report);
 	set_phase(jc, job_state_name(st));
-	ret = write_outcome(jc, st, st == JOB_ERROR && r->exit_code == 0 ? 4 : r->exit_code, msg,
-			    notify, interrupted);
+	ret = write_outcome(jc, st, exit_code, msg, notify, interrupted);
 out:
 	free(left_out);
 	free(gate_root);
@@ -903,6 +1036,7 @@ int jobrun_main(void)
 	jc.ref = spec_str(jc.spec, "ref");
 	jc.base_branch = spec_str(jc.spec, "base_branch");
 	jc.base_sha = spec_str(jc.spec, "base_sha");
+	jc.before = spec_str(jc.spec, "before");
 	jc.pipeline_path = spec_str(jc.spec, "pipeline");
 	jc.trusted = json_is_true(json_object_get(jc.spec, "trusted"));
 	jc.job = json_integer_value(json_object_get(jc.spec, "job"));
@@ -941,6 +1075,7 @@ int jobrun_main(void)
 		ret = fail_early(&jc, r, "fetch failed");
 		goto out;
 	}
+	scan_history(&jc);
 	set_phase(&jc, "checkout");
 	rm_rf(jc.ws);
 	if ((r = mkdir_p(jc.ws, 0755)) < 0) {
@@ -981,6 +1116,7 @@ out:
 	secrets_free(jc.secrets);
 	diag_list_release(&jc.dl);
 	json_decref(jc.live);
+	json_decref(jc.history);
 	free(jc.repo_dir);
 	free(jc.run_dir);
 	free(jc.ws);

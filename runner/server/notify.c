@@ -168,6 +168,14 @@ static void finding_line(struct sbuf *sb, const struct mask *m, const json_t *f)
 	sbuf_puts(sb, ")");
 	if (jstr(f, "file")) {
 		sbuf_puts(sb, " ");
+		/* A finding of the history scan: the commit that brought it (its tip no longer
+		 * has to hold it). */
+		if (jstr(f, "commit")) {
+			char commit[13];
+			snprintf(commit, sizeof(commit), "%s", jstr(f, "commit"));
+			put_field(sb, m, commit, sizeof(commit));
+			sbuf_puts(sb, ":");
+		}
 		put_field(sb, m, jstr(f, "file"), 200);
 		if (json_is_integer(line)) {
 			sbuf_printf(sb, ":%lld", (long long)json_integer_value(line));

@@ -1364,6 +1364,110 @@ Test(serve, a_blocked_gate_notifies_the_security_team, .timeout = 180)
 	stop(&e);
 }
 
+/* A push of main from before to after, as GitHub sends it. */
+static long push_range(struct env *e, const char *delivery, const char *before, const char *after)
+{
+	json_t *p = ts_payload("github/push/with-new-branch.payload.json");
+	ts_set(p, "ref", "refs/heads/main");
+	ts_set(p, "before", before);
+	ts_set(p, "after", after);
+	ts_set(p, "repository.full_name", "acme/app");
+	ts_set(p, "repository.clone_url", "https://example.invalid/not-used.git");
+	char *body = ts_dump(p);
+	json_decref(p);
+	long id = accepted(ts_deliver(e->srv.addr, "github", "push", delivery, SECRET_GH, body));
+	free(body);
+	return id;
+}
+
+/*
+ * A push scans every commit it brings, not only its tip: three commits that add a key,
+ * change something else and remove the key again leave a tip without it, and the run is
+ * blocked all the same (the pipeline itself passes), with a failure status and a security
+ * notification that names the commit and the file. The next push, clean, passes: only its
+ * own commits are scanned.
+ */
+Test(serve, a_secret_added_and_removed_within_a_push_blocks_it, .timeout = 180)
+{
+	struct env e = { 0 };
+	e.dir = tu_tmpdir();
+	cr_assert_geq(asprintf(&e.repo, "%s/repo", e.dir), 0);
+	e.main_sha = ts_git_init(e.repo, pipeline);
+	e.rec = ts_recorder_start(0);
+	const char *url = ts_recorder_url(e.rec);
+	char *cfg;
+	cr_assert_geq(
+		asprintf(&cfg,
+			 "listen: 127.0.0.1:0\n"
+			 "data_dir: %s/data\n"
+			 "public_url: http://ci.example\n"
+			 "retry: { attempts: 3, backoff: 50ms, max_backoff: 200ms, timeout: 5s }\n"
+			 "notifications:\n  security:\n    url: '%s/security-hook'\n"
+			 "repositories:\n" GITHUB_REPO_ENTRY,
+			 e.dir, url, e.repo, url),
+		0);
+	ts_start(&e.srv, e.dir, cfg);
+	free(cfg);
+	char *before = e.main_sha;
+	char *line = tu_strf("aws_access_key_id = %s%s\n", "AKIA", "Z7QWERTYUIOPASDF");
+	char *with_key = ts_git_commit(e.repo, "config/aws.txt", line);
+	free(ts_git_commit(e.repo, "README", "an app\n"));
+	ts_sh("cd '%s' && git rm -q config/aws.txt && git -c user.name=t -c user.email=t@t "
+	      "commit -qm 'remove the key'",
+	      e.repo);
+	char *tip = ts_sh_out("git -C '%s' rev-parse HEAD", e.repo);
+	long id = push_range(&e, "delivery-history-1", before, tip);
+	json_t *run = ts_wait_run(e.srv.addr, id, 120);
+	expect_state(run, "blocked");
+	cr_assert_str_eq(
+		json_string_value(json_object_get(stage_of(run, "secrets-history"), "status")),
+		"blocked");
+	cr_assert_str_eq(json_string_value(json_object_get(stage_of(run, "publish"), "status")),
+			 "passed", "the pipeline runs on the tip as before");
+	json_decref(run);
+	/* pending, pending, failure, and the notification. */
+	cr_assert_geq(ts_recorder_wait(e.rec, 4, 30), 4);
+	json_t *note = NULL, *last_status = NULL;
+	for (size_t i = 0; i < ts_recorder_count(e.rec); i++) {
+		json_t *q = ts_recorder_get(e.rec, i);
+		const char *u = json_string_value(json_object_get(q, "url"));
+		if (u && strcmp(u, "/security-hook") == 0) {
+			cr_assert_null(note, "one notification per blocked run");
+			note = q;
+		} else {
+			json_decref(last_status);
+			last_status = q;
+		}
+	}
+	cr_assert_not_null(note, "no security notification");
+	const char *body = json_string_value(json_object_get(note, "body"));
+	char *where = tu_strf("%.12s:config/aws.txt:1", with_key);
+	cr_assert_not_null(strstr(body, where), "the commit that brought it: %s", body);
+	cr_assert_not_null(strstr(body, "secret.aws-access-key-id"), "%s", body);
+	cr_assert_null(strstr(body, "Z7QWERTYUIOPASDF"), "the key itself: %s", body);
+	json_t *sb = json_loads(json_string_value(json_object_get(last_status, "body")), 0, NULL);
+	cr_assert_str_eq(json_string_value(json_object_get(sb, "state")), "failure");
+	json_decref(sb);
+	json_decref(note);
+	json_decref(last_status);
+
+	/* A clean push after it: its own commit only. */
+	char *clean = ts_git_commit(e.repo, "README", "an app, documented\n");
+	id = push_range(&e, "delivery-history-2", tip, clean);
+	run = ts_wait_run(e.srv.addr, id, 120);
+	expect_state(run, "passed");
+	cr_assert_str_eq(
+		json_string_value(json_object_get(stage_of(run, "secrets-history"), "status")),
+		"passed");
+	json_decref(run);
+	free(clean);
+	free(where);
+	free(tip);
+	free(with_key);
+	free(line);
+	stop(&e);
+}
+
 #define API_TOKEN "api-token-0123456789abcdef-not-in-logs"
 
 /* GET path with an Authorization header (NULL: none): the response, its headers in *hdrs. */
