@@ -297,7 +297,7 @@ static int write_outcome(struct jobctx *jc, enum job_state state, int exit_code,
 
 /* The security notification of a report with a blocked stage (NULL when none is). */
 static char *security_notify(struct jobctx *jc, const json_t *report,
-			    const struct secret_store *mask)
+			     const struct secret_store *mask)
 {
 	struct notify_ctx nc = {
 		.repo = spec_str(jc->spec, "repo"),
