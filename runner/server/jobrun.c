@@ -508,8 +508,8 @@ static void scan_history(struct jobctx *jc)
 }
 
 /* The report with the history scan as its first stage, the run's result and exit code
- * the worse of the two; written over the report.json the run wrote. */
-static void add_history(struct jobctx *jc, json_t *report, enum job_state st, int exit_code)
+ * the worse of the two; written over the report.json the run wrote. Returns 0 or -errno. */
+static int add_history(struct jobctx *jc, json_t *report, enum job_state st, int exit_code)
 {
 	json_t *stages = json_object_get(report, "stages");
 	if (!json_is_array(stages)) {
@@ -526,15 +526,17 @@ static void add_history(struct jobctx *jc, json_t *report, enum job_state st, in
 	json_object_set_new(report, "result", json_string(job_state_name(st)));
 	json_object_set_new(report, "exit_code", json_integer(exit_code));
 	char *text = json_dumps(report, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (text) {
-		_cleanup_free_ char *path = xasprintf("%s/report.json", jc->run_dir);
-		size_t len = strlen(text);
-		text = xrealloc(text, len + 2);
-		text[len] = '\n';
-		text[len + 1] = '\0';
-		write_file_atomic(path, text, len + 1, 0644);
-		free(text);
+	if (!text) {
+		return -ENOMEM;
 	}
+	_cleanup_free_ char *path = xasprintf("%s/report.json", jc->run_dir);
+	size_t len = strlen(text);
+	text = xrealloc(text, len + 2);
+	text[len] = '\n';
+	text[len + 1] = '\0';
+	int r = write_file_atomic(path, text, len + 1, 0644);
+	free(text);
+	return r;
 }
 
 /* Files of a fork's pull request listed for the gates; beyond, none of its files' inline
@@ -948,6 +950,8 @@ static int run_it(struct jobctx *jc)
 		}
 	}
 	int exit_code = st == JOB_ERROR && r->exit_code == 0 ? 4 : r->exit_code;
+	/* The pipeline's own block is notified whatever the history scan makes the run. */
+	bool pipeline_blocked = st == JOB_BLOCKED;
 	json_t *report = run_report_json(r);
 	/* What the push brought counts as the pipeline's stages do: the worse result wins
 	 * (a cancelled run stays cancelled). */
@@ -959,9 +963,14 @@ static int run_it(struct jobctx *jc)
 				msg = json_string_value(json_object_get(jc->history, "message"));
 			}
 		}
-		add_history(jc, report, st, exit_code);
+		if (add_history(jc, report, st, exit_code) < 0) {
+			/* The record would not show what blocked or failed it: fail closed. */
+			st = JOB_ERROR;
+			exit_code = 4;
+			msg = "cannot write the report with the history scan";
+		}
 	}
-	if (st == JOB_BLOCKED ||
+	if (pipeline_blocked || st == JOB_BLOCKED ||
 	    (jc->history && st != JOB_CANCELLED && jc->history_code == STAGE_EXIT_BLOCKED)) {
 		notify = security_notify(jc, report, url_mask ? url_mask : jc->secrets);
 	}
