@@ -96,18 +96,10 @@ static int hide_refs(git_repository *repo, git_revwalk *walk,
 	return 0;
 }
 
-/* The remote-tracking refs of remote `prefix` names (refs/remotes/<name>/, matched as a
- * prefix: the name is not a pattern). */
-static bool is_remote_ref(const char *ref, const char *prefix)
+/* A ref under `prefix` (refs/remotes/<name>/: a prefix, not a pattern). */
+static bool is_under(const char *ref, const char *prefix)
 {
 	return str_has_prefix(ref, prefix);
-}
-
-/* A branch or a tag other than `except`. */
-static bool is_other_ref(const char *ref, const char *except)
-{
-	return (str_has_prefix(ref, "refs/heads/") || str_has_prefix(ref, "refs/tags/")) &&
-	       !str_eq(ref, except);
 }
 
 /* The commits of the range, newest first as the walk gives them: at most max. */
@@ -138,10 +130,10 @@ static int walk_range(struct ctx *c, const struct githistory_range *r, git_oid *
 	}
 	if (r->not_remote) {
 		_cleanup_free_ char *prefix = xasprintf("refs/remotes/%s/", r->not_remote);
-		ret = hide_refs(c->repo, walk, is_remote_ref, prefix, c->dl);
+		ret = hide_refs(c->repo, walk, is_under, prefix, c->dl);
 	}
-	if (ret == 0 && r->not_other_refs) {
-		ret = hide_refs(c->repo, walk, is_other_ref, r->not_other_refs, c->dl);
+	if (ret == 0 && r->not_under) {
+		ret = hide_refs(c->repo, walk, is_under, r->not_under, c->dl);
 	}
 	if (ret < 0) {
 		git_revwalk_free(walk);

@@ -6,7 +6,7 @@
  * removed again within one push is in none of the pushed trees' tips, but it is in the
  * history the remote keeps. The range is TIP, minus everything reachable from BASE (when
  * given), from the remote-tracking refs of one remote (refs/remotes/NAME/..., when
- * given) and from every branch and tag but one (when given). A commit's new blobs are those of its
+ * given) and from every ref under a prefix (when given). A commit's new blobs are those of its
  * tree that differ from its parent's at the same path (every file of a root commit); for a merge,
  * those that differ from every parent's (what the merge itself wrote: a conflict resolution, an
  * "evil" merge). Blobs of regular files, executables and symbolic links (a link's target is its
@@ -37,10 +37,10 @@ struct githistory_range {
 	const char *tip;	/* a revision (a commit id, a branch, a tag) */
 	const char *base;	/* NULL, or a revision whose history is left out */
 	const char *not_remote; /* NULL, or a remote whose tracking refs' history is left out */
-	/* NULL, or a ref (refs/heads/main): the history of every other branch and tag
-	 * (refs/heads/..., refs/tags/...) is left out; other refs hide nothing. For a
-	 * server's mirror, where the pushed ref already points at the tip. */
-	const char *not_other_refs;
+	/* NULL, or a ref prefix ending in '/' (refs/runner/scanned/): the history of every
+	 * ref under it is left out. For a server's mirror, whose refs under a prefix mark
+	 * what earlier scans covered. */
+	const char *not_under;
 };
 
 struct githistory_limits {

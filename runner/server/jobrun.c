@@ -436,13 +436,32 @@ static int sync_mirror(struct jobctx *jc)
 	return r;
 }
 
+/* The push's tip passed its history scan: a new ref's scan leaves out what it reaches.
+ * Failing to mark it only makes later scans longer; it is logged. */
+static void mark_scanned(struct jobctx *jc)
+{
+	struct diag_list dl;
+	diag_list_init(&dl, 4);
+	if (mirror_mark_scanned(jc->mirror, jc->ref, jc->sha, jc->stop_fd, &dl) < 0) {
+		_cleanup_free_ char *why = diag_text(&dl, "cannot mark it");
+		struct slog_ctx ctx = { .run = jc->job, .repo = spec_str(jc->spec, "repo") };
+		slog(LOG_WARN, "run.history_unmarked", &ctx, NULL,
+		     "run %lld: the scanned history of %s is not marked: %s", (long long)jc->job,
+		     jc->ref, why);
+	}
+	diag_list_release(&dl);
+}
+
 /*
  * The secrets scan of every commit a push brought (runner/histscan.h), on the mirror
  * after the fetch: a secret committed and removed again within the push is in the forge's
  * history, though not in the tip the pipeline runs on. The range is before..sha; without
  * an old tip the mirror has (a new branch or tag, a push queued by an older server, a
- * force push from a commit the mirror never fetched) it is sha without what the mirror's
- * other branches and tags reach. Pull requests are not scanned here: their commits are
+ * force push from a commit the mirror never fetched) it is sha alone. Either way, what
+ * earlier passing scans covered (MIRROR_SCANNED_PREFIX) is left out, and nothing else:
+ * hiding every ref the mirror has fetched would hide a branch whose own scan is still
+ * running (two new branches pushed at once with the same commit would each hide it from
+ * the other), failed or blocked. Pull requests are not scanned here: their commits are
  * scanned when a push brings them to a branch. The result becomes jc->history, the
  * report's "secrets-history" stage: a finding blocks the run, a scan that fails (a cap,
  * an object the mirror lacks, a sandbox that cannot start) makes it an error.
@@ -454,14 +473,13 @@ static void scan_history(struct jobctx *jc)
 	}
 	set_phase(jc, "history");
 	struct histscan_options o = {
-		.range = { .tip = jc->sha, .base = *jc->before ? jc->before : NULL },
+		.range = { .tip = jc->sha,
+			   .base = *jc->before ? jc->before : NULL,
+			   .not_under = MIRROR_SCANNED_PREFIX },
 		.limits = { .max_commits = GITHISTORY_MAX_COMMITS,
 			    .max_blobs = GITEXPORT_MAX_ENTRIES,
 			    .max_bytes = GITEXPORT_MAX_BYTES },
 	};
-	if (!o.range.base) {
-		o.range.not_other_refs = jc->ref;
-	}
 	struct diag_list dl;
 	diag_list_init(&dl, 10);
 	json_t *result = json_object();
@@ -474,7 +492,6 @@ static void scan_history(struct jobctx *jc)
 		diag_list_release(&dl);
 		diag_list_init(&dl, 10);
 		o.range.base = NULL;
-		o.range.not_other_refs = jc->ref;
 		code = histscan_run(jc->mirror, &o, result, &dl);
 	}
 	if (code < 0) {
@@ -484,6 +501,9 @@ static void scan_history(struct jobctx *jc)
 		code = scanbox_fail(result, why);
 	}
 	diag_list_release(&dl);
+	if (code == STAGE_EXIT_PASSED) {
+		mark_scanned(jc);
+	}
 	const char *status = code == STAGE_EXIT_PASSED	  ? "passed"
 			     : code == STAGE_EXIT_BLOCKED ? "blocked"
 							  : "error";

@@ -307,6 +307,40 @@ out:
 	return ret;
 }
 
+int mirror_mark_scanned(const char *path, const char *ref, const char *sha, int cancel_fd,
+			struct diag_list *dl)
+{
+	if (!str_has_prefix(ref, "refs/")) {
+		diag_error(dl, NULL, 0, 0, NULL, "cannot mark %s as scanned: not a full ref name",
+			   ref);
+		return -EINVAL;
+	}
+	_cleanup_close_ int lock = lock_mirror(path, cancel_fd);
+	if (lock < 0) {
+		if (lock != -ECANCELED) {
+			diag_error(dl, NULL, 0, 0, NULL, "cannot lock the mirror %s: %s", path,
+				   strerror(-lock));
+		}
+		return lock;
+	}
+	git_repository *repo = NULL;
+	git_reference *out = NULL;
+	git_oid oid;
+	_cleanup_free_ char *name = xasprintf(MIRROR_SCANNED_PREFIX "%s", ref + strlen("refs/"));
+	int ret = 0;
+	git_libgit2_init();
+	if (git_oid_fromstr(&oid, sha) < 0 || git_repository_open_bare(&repo, path) < 0 ||
+	    git_reference_create(&out, repo, name, &oid, 1, "runner: history scanned") < 0) {
+		diag_error(dl, NULL, 0, 0, NULL, "cannot mark %s as scanned in %s: %s", sha, path,
+			   git_msg());
+		ret = -EIO;
+	}
+	git_reference_free(out);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return ret;
+}
+
 int mirror_resolve(const char *path, const char *ref, char out[41])
 {
 	git_repository *repo = NULL;

@@ -43,6 +43,20 @@ int mirror_sync(const char *path, const char *url, const char *const *refspecs, 
 		const struct mirror_auth *auth, const char *want, int cancel_fd, bool *fetched,
 		struct diag_list *dl);
 
+/*
+ * Where the mirror marks what a history scan covered: ref R's tip, once every commit it
+ * brought was scanned and passed, is kept as MIRROR_SCANNED_PREFIX + R without "refs/"
+ * (refs/runner/scanned/heads/main). A new ref's scan leaves out what these reach, and
+ * nothing else: a ref that was only fetched (its scan still running, failed or blocked,
+ * or a pull request's base) hides nothing.
+ */
+#define MIRROR_SCANNED_PREFIX "refs/runner/scanned/"
+
+/* Mark commit sha (full hex id) as the scanned tip of ref (refs/heads/main), under the
+ * mirror's lock. Returns 0, -ECANCELED, or -EIO/-EINVAL with a diagnostic. */
+int mirror_mark_scanned(const char *path, const char *ref, const char *sha, int cancel_fd,
+			struct diag_list *dl);
+
 /* Resolve a ref of the mirror (refs/heads/main) to a commit id (41 bytes). Returns 0 or -ENOENT. */
 int mirror_resolve(const char *path, const char *ref, char out[41]);
 

@@ -81,6 +81,11 @@ static json_t *report_stages(const json_t *report, int64_t id, bool detail)
 			if (json_is_string(json_object_get(res, "summary"))) {
 				json_object_set(o, "summary", json_object_get(res, "summary"));
 			}
+			/* A history scan's range: its tip, base, commits, files and bytes. */
+			json_t *hist = json_object_get(res, "history");
+			if (json_is_object(hist)) {
+				json_object_set_new(o, "history", json_deep_copy(hist));
+			}
 			json_t *f = json_object_get(res, "findings");
 			if (json_is_array(f)) {
 				json_object_set_new(o, "findings",

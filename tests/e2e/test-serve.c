@@ -1364,11 +1364,12 @@ Test(serve, a_blocked_gate_notifies_the_security_team, .timeout = 180)
 	stop(&e);
 }
 
-/* A push of main from before to after, as GitHub sends it. */
-static long push_range(struct env *e, const char *delivery, const char *before, const char *after)
+/* A push of ref from before to after, as GitHub sends it. */
+static long push_ref(struct env *e, const char *delivery, const char *ref, const char *before,
+		     const char *after)
 {
 	json_t *p = ts_payload("github/push/with-new-branch.payload.json");
-	ts_set(p, "ref", "refs/heads/main");
+	ts_set(p, "ref", ref);
 	ts_set(p, "before", before);
 	ts_set(p, "after", after);
 	ts_set(p, "repository.full_name", "acme/app");
@@ -1378,6 +1379,12 @@ static long push_range(struct env *e, const char *delivery, const char *before, 
 	long id = accepted(ts_deliver(e->srv.addr, "github", "push", delivery, SECRET_GH, body));
 	free(body);
 	return id;
+}
+
+/* A push of main from before to after. */
+static long push_range(struct env *e, const char *delivery, const char *before, const char *after)
+{
+	return push_ref(e, delivery, "refs/heads/main", before, after);
 }
 
 /*
@@ -1464,6 +1471,89 @@ Test(serve, a_secret_added_and_removed_within_a_push_blocks_it, .timeout = 180)
 	free(where);
 	free(tip);
 	free(with_key);
+	free(line);
+	stop(&e);
+}
+
+#define NEW_REF "0000000000000000000000000000000000000000"
+
+/* The history stage of a finished run: its status, and in *commits how many it scanned. */
+static const char *history_of(json_t *run, json_int_t *commits)
+{
+	json_t *st = stage_of(run, "secrets-history");
+	cr_assert_not_null(st, "no history stage");
+	json_t *h = json_object_get(st, "history");
+	cr_assert(json_is_object(h), "the run shows the range it scanned");
+	*commits = json_integer_value(json_object_get(h, "commits"));
+	return json_string_value(json_object_get(st, "status"));
+}
+
+/*
+ * A new branch's scan leaves out only what earlier scans passed. A branch whose scan was
+ * blocked (or failed, or is still running: two new branches pushed at once with the same
+ * commit) hides nothing, so a second branch built on its commits is blocked too; it was
+ * passed when every branch the mirror had fetched hid its history. What passed is left
+ * out: a branch off a passed one scans its own commit.
+ */
+Test(serve, a_new_branch_leaves_out_only_what_passed_a_scan, .timeout = 180)
+{
+	struct env e = { 0 };
+	start(&e, NULL, 0);
+	json_int_t commits;
+	long id = push_range(&e, "delivery-new-1", NEW_REF, e.main_sha);
+	json_t *run = ts_wait_run(e.srv.addr, id, 120);
+	expect_state(run, "passed");
+	cr_assert_str_eq(history_of(run, &commits), "passed");
+	cr_assert_eq(commits, 1, "main's one commit: %lld", (long long)commits);
+	json_decref(run);
+
+	/* leak: a key added and removed again, on main. */
+	ts_sh("git -C '%s' checkout -q -b leak", e.repo);
+	char *line = tu_strf("aws_access_key_id = %s%s\n", "AKIA", "Z7QWERTYUIOPASDF");
+	free(ts_git_commit(e.repo, "config/aws.txt", line));
+	ts_sh("cd '%s' && git rm -q config/aws.txt && git -c user.name=t -c user.email=t@t "
+	      "commit -qm 'remove the key'",
+	      e.repo);
+	char *leak = ts_sh_out("git -C '%s' rev-parse HEAD", e.repo);
+	id = push_ref(&e, "delivery-new-2", "refs/heads/leak", NEW_REF, leak);
+	run = ts_wait_run(e.srv.addr, id, 120);
+	expect_state(run, "blocked");
+	cr_assert_str_eq(history_of(run, &commits), "blocked");
+	cr_assert_eq(commits, 2, "main's commit was scanned: %lld", (long long)commits);
+	json_decref(run);
+
+	/* leak2: one clean commit on leak. The mirror has leak's commits, unscanned. */
+	ts_sh("git -C '%s' checkout -q -b leak2", e.repo);
+	char *leak2 = ts_git_commit(e.repo, "README", "clean\n");
+	id = push_ref(&e, "delivery-new-3", "refs/heads/leak2", NEW_REF, leak2);
+	run = ts_wait_run(e.srv.addr, id, 120);
+	cr_assert_str_eq(history_of(run, &commits), "blocked",
+			 "a blocked branch hid the key from the next one");
+	cr_assert_eq(commits, 3, "%lld", (long long)commits);
+	expect_state(run, "blocked");
+	json_decref(run);
+
+	/* fine: a clean branch off main, then fine2 off fine. */
+	ts_sh("git -C '%s' checkout -q -b fine main", e.repo);
+	char *fine = ts_git_commit(e.repo, "README", "fine\n");
+	id = push_ref(&e, "delivery-new-4", "refs/heads/fine", NEW_REF, fine);
+	run = ts_wait_run(e.srv.addr, id, 120);
+	expect_state(run, "passed");
+	cr_assert_str_eq(history_of(run, &commits), "passed");
+	cr_assert_eq(commits, 1, "main's commit passed before: %lld", (long long)commits);
+	json_decref(run);
+	ts_sh("git -C '%s' checkout -q -b fine2", e.repo);
+	char *fine2 = ts_git_commit(e.repo, "README", "fine, twice\n");
+	id = push_ref(&e, "delivery-new-5", "refs/heads/fine2", NEW_REF, fine2);
+	run = ts_wait_run(e.srv.addr, id, 120);
+	expect_state(run, "passed");
+	cr_assert_str_eq(history_of(run, &commits), "passed");
+	cr_assert_eq(commits, 1, "fine's commit passed before: %lld", (long long)commits);
+	json_decref(run);
+	free(fine2);
+	free(fine);
+	free(leak2);
+	free(leak);
 	free(line);
 	stop(&e);
 }

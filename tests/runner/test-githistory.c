@@ -206,42 +206,41 @@ Test(githistory, the_tracking_refs_of_one_remote_are_left_out)
 	repo_free(&r);
 }
 
-/* A server's mirror: the pushed branch already points at the tip; what every other branch
- * and tag reaches is left out, and nothing else (remote-tracking refs, pull request heads,
- * a tag's annotated object peeled to its commit). */
-Test(githistory, every_other_branch_and_tag_is_left_out)
+/* A server's mirror: what the refs under a prefix reach is left out (the tips earlier
+ * scans covered), and nothing else: no other branch, tag, remote-tracking ref or pull
+ * request head; a tag's annotated object under the prefix is peeled to its commit. */
+Test(githistory, what_refs_under_a_prefix_reach_is_left_out)
 {
 	struct repo r = make_repo();
 	struct githistory h;
 	struct diag_list dl;
 	diag_list_init(&dl, 10);
-	struct githistory_range rg = { .tip = r.c4, .not_other_refs = "refs/heads/main" };
-	/* main is the only branch: nothing else hides anything. */
-	cr_assert_eq(githistory_collect(r.dir, &rg, &roomy, NULL, NULL, &h, &dl), 0, "%s",
-		     msg(&dl));
-	cr_expect_eq(h.n_commits, 4);
-	githistory_release(&h);
+	struct githistory_range rg = { .tip = r.c4, .not_under = "refs/runner/scanned/" };
 	sh("git -C '%s' update-ref refs/remotes/origin/main '%s'", r.dir, r.c3);
 	sh("git -C '%s' update-ref refs/pull/7/head '%s'", r.dir, r.c3);
+	sh("git -C '%s' update-ref refs/heads/old '%s'", r.dir, r.c2);
+	sh("cd '%s' && " GIT " tag -a -m t v1 '%s'", r.dir, r.c3);
+	sh("git -C '%s' update-ref refs/runner/scannedX '%s'", r.dir, r.c3);
 	cr_assert_eq(githistory_collect(r.dir, &rg, &roomy, NULL, NULL, &h, &dl), 0, "%s",
 		     msg(&dl));
-	cr_expect_eq(h.n_commits, 4, "only branches and tags hide: %zu", h.n_commits);
+	cr_expect_eq(h.n_commits, 4, "only refs under the prefix hide: %zu", h.n_commits);
 	githistory_release(&h);
-	sh("git -C '%s' update-ref refs/heads/old '%s'", r.dir, r.c1);
+	sh("git -C '%s' update-ref refs/runner/scanned/heads/old '%s'", r.dir, r.c1);
 	cr_assert_eq(githistory_collect(r.dir, &rg, &roomy, NULL, NULL, &h, &dl), 0, "%s",
 		     msg(&dl));
 	cr_expect_eq(h.n_commits, 3, "c2, c3 and c4: %zu", h.n_commits);
 	githistory_release(&h);
-	sh("cd '%s' && " GIT " tag -a -m t v1 '%s'", r.dir, r.c2);
+	sh("cd '%s' && " GIT " tag -a -m t v2 '%s' && git update-ref refs/runner/scanned/tags/v2 "
+	   "refs/tags/v2",
+	   r.dir, r.c2);
 	cr_assert_eq(githistory_collect(r.dir, &rg, &roomy, NULL, NULL, &h, &dl), 0, "%s",
 		     msg(&dl));
 	cr_expect_eq(h.n_commits, 2, "c3 and c4: %zu", h.n_commits);
 	githistory_release(&h);
-	/* The excepted ref itself hides nothing, whichever ref is named. */
-	rg.not_other_refs = "refs/heads/old";
+	sh("git -C '%s' update-ref refs/runner/scanned/heads/main '%s'", r.dir, r.c4);
 	cr_assert_eq(githistory_collect(r.dir, &rg, &roomy, NULL, NULL, &h, &dl), 0, "%s",
 		     msg(&dl));
-	cr_expect_eq(h.n_commits, 0, "main reaches c4 itself: %zu", h.n_commits);
+	cr_expect_eq(h.n_commits, 0, "the tip itself: %zu", h.n_commits);
 	githistory_release(&h);
 	diag_list_release(&dl);
 	repo_free(&r);
