@@ -17,7 +17,10 @@
  * `===V` clause, V a valid PEP 440 version. A lone `>=V` or `~=V` gives V as a lower bound,
  * marked unpinned. Any other specifier (a wildcard `==1.*`, a range, `<`, `!=`, one that
  * does not parse), a direct reference (`name @ URL`) or none gives the placeholder "0.0.0",
- * marked unpinned: never a made-up version that would sort below every real one. Names
+ * marked unpinned: never a made-up version that would sort below every real one. A
+ * direct reference to a wheel or an sdist whose file name gives the project's name and a
+ * valid version (pkg-1.0-py3-none-any.whl, pkg-1.0.tar.gz) has that version, pinned:
+ * pip refuses a distribution whose metadata says otherwise. Names
  * are PEP 503-normalised and extras dropped.
  * The same name@version from several files is one package; its groups name the files
  * (without extension) that list it.
@@ -155,6 +158,8 @@ static struct spec read_specifier(struct dep_ctx *c, const char *s)
 
 static int add_package(struct dep_ctx *c, const struct pipfile *pf, const char *name,
 		       struct spec sp, unsigned lineno);
+static struct spec archive_spec(struct dep_ctx *c, const char *path, const char *name,
+				const char *note);
 
 static int add_requirement(struct dep_ctx *c, const struct pipfile *pf, const char *line,
 			   unsigned lineno)
@@ -182,7 +187,9 @@ static int add_requirement(struct dep_ctx *c, const struct pipfile *pf, const ch
 	struct spec sp = { "0.0.0", "no version is pinned" };
 	size_t rest_len = strlen(rest);
 	if (*rest == '@') {
-		sp.note = "a direct reference (name @ URL) pins no version";
+		const char *url = trim_copy(c, rest + 1, rest_len - 1);
+		url = dep_strndup(c, url, strcspn(url, "#?; \t"));
+		sp = archive_spec(c, url, name, "a direct reference (name @ URL) pins no version");
 	} else if (rest_len) {
 		sp = read_specifier(c, rest[rest_len - 1] == ')' ? trim_copy(c, rest, rest_len - 1)
 								 : rest);
@@ -263,12 +270,15 @@ static const char *archive_suffix(const char *file)
 /*
  * The project name a distribution's file name gives, when it gives one unambiguously: a
  * wheel, name-version(-build)?-python-abi-platform.whl, and an sdist with one '-' between
- * its name and a valid PEP 440 version (name-1.0.tar.gz). NULL otherwise.
+ * its name and a valid PEP 440 version (name-1.0.tar.gz). NULL otherwise. *version
+ * receives the version it gives (NULL when it is not a valid PEP 440 version): pip
+ * refuses a distribution whose metadata says another name or version than its file name.
  */
-static const char *name_of_file(struct dep_ctx *c, const char *file)
+static const char *name_of_file(struct dep_ctx *c, const char *file, const char **version)
 {
 	char *f = dep_strdup(c, file);
 	const char *suffix = archive_suffix(f);
+	*version = NULL;
 	if (!suffix) {
 		return NULL;
 	}
@@ -286,7 +296,29 @@ static const char *name_of_file(struct dep_ctx *c, const char *file)
 		return NULL;
 	}
 	*dash = '\0';
+	const char *v = dep_strndup(c, dash + 1, strcspn(dash + 1, "-"));
+	*version = pep440_is_valid(v) ? v : NULL;
 	return f;
+}
+
+/*
+ * What a direct reference's archive (its URL or path, without fragment or query) says of
+ * the version that installs: the version its file name gives, pinned, when the file name
+ * names project `name` (normalised); else the placeholder, unpinned, with `note`.
+ */
+static struct spec archive_spec(struct dep_ctx *c, const char *path, const char *name,
+				const char *note)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	const char *version;
+	const char *file_name = name_of_file(c, base, &version);
+	if (file_name && version &&
+	    str_eq(normalize_name(c, file_name, strlen(file_name)),
+		   normalize_name(c, name, strlen(name)))) {
+		return (struct spec){ version, NULL };
+	}
+	return (struct spec){ "0.0.0", note };
 }
 
 /* Whether s is a project name (PEP 508: letters, digits, '.', '_', '-', starting and
@@ -308,7 +340,8 @@ static bool valid_name(const char *s)
 /*
  * A requirement given as a URL, a VCS URL or a path (with -e: editable): pip installs it,
  * named by its `#egg=` or, for an archive, by what its file name says. It is reported like
- * a `name @ URL` reference: the placeholder version, unpinned. A local directory (`.`,
+ * a `name @ URL` reference: the version an archive's file name gives, else the placeholder
+ * version, unpinned. A local directory (`.`,
  * `./pkg`, `-e .`, a file: URL) without an `#egg=` is the project's own code, not a package
  * from an index: nothing to report. Anything else whose name cannot be told (a VCS or
  * remote URL without `#egg=`, an archive whose file name says no name) is an error: pip
@@ -325,7 +358,8 @@ static int url_requirement(struct dep_ctx *c, const struct pipfile *pf, const ch
 	base = base ? base + 1 : path;
 	bool archive = archive_suffix(base) != NULL;
 	if (!name && archive) {
-		name = name_of_file(c, base);
+		const char *version;
+		name = name_of_file(c, base, &version);
 	}
 	if (name && !valid_name(name)) {
 		return dep_error(c, lineno, 0, "'%s': '%s' is not a project name", word, name);
@@ -341,8 +375,9 @@ static int url_requirement(struct dep_ctx *c, const struct pipfile *pf, const ch
 			   word);
 		return -EINVAL;
 	}
-	struct spec sp = { "0.0.0", editable ? "an editable requirement (-e URL) pins no version"
-					     : "a direct reference (a URL) pins no version" };
+	struct spec sp = archive_spec(c, path, name,
+				      editable ? "an editable requirement (-e URL) pins no version"
+					       : "a direct reference (a URL) pins no version");
 	return add_package(c, pf, normalize_name(c, name, strlen(name)), sp, lineno);
 }
 

@@ -84,9 +84,10 @@ static const struct {
 	const char *folder, *file;
 	const char *name, *version, *eco;
 } additions[] = {
-	/* Wheels pip installs, named by their file names: direct references, unpinned. */
-	{ "pip", "file-format-example.txt", "numpy", "0.0.0", "PyPI" },
-	{ "pip", "file-format-example.txt", "wxpython-phoenix", "0.0.0", "PyPI" },
+	/* Wheels pip installs, named by their file names: direct references, at the
+	 * version the file name gives (pip refuses a wheel whose metadata says another). */
+	{ "pip", "file-format-example.txt", "numpy", "1.9.2", "PyPI" },
+	{ "pip", "file-format-example.txt", "wxpython-phoenix", "3.0.3.dev1820+49a8884", "PyPI" },
 };
 
 static const char *folder_of(const char *dir)
@@ -1426,7 +1427,7 @@ Test(lockfiles, requirements_only_an_exact_valid_version_is_a_pin)
 		{ "empty-clause", "0.0.0", false },
 		{ "no-version", "0.0.0", false },
 		/* Named all the same: a URL, and options, are not part of the name. */
-		{ "direct", "0.0.0", false },
+		{ "direct", "1.0", true },
 		{ "hashed", "0.0.0", false },
 	};
 	struct dep_list l;
@@ -1880,11 +1881,24 @@ Test(lockfiles, requirements_urls_are_named_as_pip_names_them)
 		"-e .\n"
 		"./local/project\n"
 		"-e file:///srv/src/project\n"
-		"name-at @ https://example.com/name_at.zip\n";
+		"name-at @ https://example.com/name_at.zip\n"
+		"Pillow @ "
+		"https://files.example/pillow-9.0.0-cp311-cp311-linux_x86_64.whl#sha256=ab "
+		"; python_version > '3'\n"
+		"pyyaml @ file:///srv/wheels/PyYAML-5.3-1-cp39-cp39-linux_x86_64.whl\n"
+		"lxml @ https://files.example/lxml-4.0.tar.gz?raw=1\n"
+		"other @ https://files.example/notother-1.0-py3-none-any.whl\n"
+		"https://files.example/odd-version-0.1.x-py3-none-any.whl#egg=odd-version\n";
+	/* The version a wheel's or an sdist's file name gives is what pip installs: it
+	 * refuses a distribution whose metadata says otherwise. */
 	static const struct name_version_line want[] = {
-		{ "django", "0.0.0", 1 },  { "flask", "0.0.0", 2 },    { "requests", "0.0.0", 3 },
-		{ "pkg-one", "0.0.0", 4 }, { "jinja2", "0.0.0", 5 },   { "six", "0.0.0", 6 },
-		{ "urllib3", "0.0.0", 7 }, { "name-at", "0.0.0", 11 },
+		{ "django", "0.0.0", 1 },	{ "flask", "0.0.0", 2 },
+		{ "requests", "0.0.0", 3 },	{ "pkg-one", "0.0.0", 4 },
+		{ "jinja2", "2.8", 5 },		{ "six", "1.16.0", 6 },
+		{ "urllib3", "1.26.0", 7 },	{ "name-at", "0.0.0", 11 },
+		{ "pillow", "9.0.0", 12 },	{ "pyyaml", "5.3", 13 },
+		{ "lxml", "4.0", 14 },		{ "other", "0.0.0", 15 },
+		{ "odd-version", "0.0.0", 16 },
 	};
 	struct dep_list l;
 	struct diag_list dl;
@@ -1892,9 +1906,12 @@ Test(lockfiles, requirements_urls_are_named_as_pip_names_them)
 		     dl.n ? dl.v[0].msg : "");
 	expect_exactly(&l, want, ARRAY_SIZE(want), "requirements.txt");
 	for (size_t i = 0; i < l.n; i++) {
-		cr_expect(l.v[i].flags & DEP_UNPINNED, "%s is not a pin", l.v[i].name);
-		cr_expect(l.v[i].note && strstr(l.v[i].note, "pins no version"), "%s: note %s",
-			  l.v[i].name, l.v[i].note ? l.v[i].note : "(null)");
+		bool from_file = !str_eq(l.v[i].version, "0.0.0");
+		cr_expect(from_file == !(l.v[i].flags & DEP_UNPINNED), "%s@%s: pinned or not",
+			  l.v[i].name, l.v[i].version);
+		cr_expect(from_file ? !l.v[i].note
+				    : l.v[i].note && strstr(l.v[i].note, "pins no version"),
+			  "%s: note %s", l.v[i].name, l.v[i].note ? l.v[i].note : "(null)");
 	}
 	dep_list_release(&l);
 	diag_list_release(&dl);
