@@ -11,7 +11,8 @@
  * required version, or only the one named, which wins over a replace of every version),
  * wherever in the file it is written; a replacement by a local path has no version. The `go`
  * directive adds the package "stdlib" at that Go version, so that advisories against the standard
- * library are checked too.
+ * library are checked too; a `toolchain` directive with a higher Go version gives that one
+ * instead (the go command builds with it).
  *
  * go.sum: from go 1.17 on (module graph pruning), go.mod lists every module of the build,
  * indirect ones marked `// indirect`, and go.sum is not read. Below 1.17, or without a `go`
@@ -63,6 +64,8 @@ struct gomod {
 	/* Built once the file is read (index_gomod): replaces of every version by old path,
 	 * replaces of one version and excludes by path_version_key(). */
 	struct hmap *rep_any, *rep_exact, *excluded;
+	const char *toolchain; /* the toolchain directive's Go version (go1.22.5: "1.22.5") */
+	unsigned toolchain_line;
 };
 
 /* A key for path@version that no other pair gives (a path may hold any character). */
@@ -342,8 +345,19 @@ static int directive(struct dep_ctx *c, struct gomod *m, const char *verb, const
 			(struct gomod_req){ .path = tok[0], .version = tok[1], .line = lineno };
 		return 0;
 	}
-	static const char *const others[] = { "module",	 "toolchain", "godebug",
-					      "retract", "tool",      "ignore" };
+	if (str_eq(verb, "toolchain")) {
+		if (n != 1) {
+			return dep_error(c, lineno, 0, "toolchain needs one name");
+		}
+		/* goV, maybe with a custom suffix (go1.22.5-corp) or "+auto"; "default" or
+		 * another name says no version. */
+		if (str_has_prefix(tok[0], "go") && isdigit((unsigned char)tok[0][2])) {
+			m->toolchain = dep_strndup(c, tok[0], 2 + strcspn(tok[0] + 2, "-+"));
+			m->toolchain_line = lineno;
+		}
+		return 0;
+	}
+	static const char *const others[] = { "module", "godebug", "retract", "tool", "ignore" };
 	for (size_t i = 0; i < ARRAY_SIZE(others); i++) {
 		if (str_eq(verb, others[i])) {
 			return 0;
@@ -630,9 +644,21 @@ int parse_go_mod(struct dep_ctx *c, const char *buf, size_t len)
 			r = dep_error(c, line, 0, "too many packages");
 		}
 	}
-	if (r == 0 && go_version) {
+	/* The standard library is at least the go line's version, and at least the
+	 * toolchain's: the go command switches to that toolchain when the local one is
+	 * older (GOTOOLCHAIN=auto, the default). */
+	const char *std_version = go_version;
+	if (r == 0 && m.toolchain) {
+		_cleanup_free_ char *tc = eco_go_version(m.toolchain);
+		_cleanup_free_ char *go = go_version ? eco_go_version(go_version) : NULL;
+		if (!go || eco_compare(ECO_GO, tc, go) > 0) {
+			std_version = m.toolchain;
+			go_line = m.toolchain_line;
+		}
+	}
+	if (r == 0 && std_version) {
 		bool added;
-		_cleanup_free_ char *stdlib = eco_go_version(go_version);
+		_cleanup_free_ char *stdlib = eco_go_version(std_version);
 		if (!dep_add_unique(c, dep_printf(c, "stdlib@%s", stdlib), ECO_GO, "stdlib", stdlib,
 				    go_line, &added)) {
 			r = dep_error(c, go_line, 0, "too many packages");

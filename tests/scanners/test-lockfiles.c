@@ -1465,6 +1465,48 @@ Test(lockfiles, requirements_only_an_exact_valid_version_is_a_pin)
 	diag_list_release(&dl);
 }
 
+/* ---------- go.mod: the standard library's version ---------- */
+
+/* The standard library is checked at the higher of the go line's and the toolchain's
+ * versions: the go command switches to the toolchain a go.mod names when the local one is
+ * older. Only the go line's version made a go.mod with `toolchain go1.22.5` look exposed
+ * to every standard library advisory fixed since 1.21. */
+Test(lockfiles, go_mod_stdlib_is_at_the_toolchain_when_it_is_higher)
+{
+	static const struct {
+		const char *mod;
+		const char *version;
+		unsigned line;
+	} cases[] = {
+		{ "module m\ngo 1.21\ntoolchain go1.22.5\n", "1.22.5", 3 },
+		{ "module m\ngo 1.21.4\ntoolchain go1.21.1\n", "1.21.4", 2 },
+		{ "module m\ntoolchain go1.23.0-corp\ngo 1.22\n", "1.23.0", 2 },
+		{ "module m\ngo 1.21\ntoolchain go1.22rc1+auto\n", "1.22.0-rc.1", 3 },
+		{ "module m\ngo 1.21\ntoolchain default\n", "1.21", 2 },
+		{ "module m\ngo 1.21\ntoolchain (\n\tgo1.22.1\n)\n", "1.22.1", 4 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct dep_list l;
+		struct diag_list dl;
+		cr_assert_eq(parse_text(&l, &dl, DEP_GO_MOD, "go.mod", cases[i].mod), 0,
+			     "case %zu: %s", i, dl.n ? dl.v[0].msg : "");
+		cr_expect_eq(l.n, 1, "case %zu: %zu packages", i, l.n);
+		cr_expect(l.n == 1 && str_eq(l.v[0].name, "stdlib") &&
+				  str_eq(l.v[0].version, cases[i].version) &&
+				  l.v[0].line == cases[i].line,
+			  "case %zu: %s@%s line %u", i, l.n ? l.v[0].name : "",
+			  l.n ? l.v[0].version : "", l.n ? l.v[0].line : 0);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+	}
+	struct dep_list l;
+	struct diag_list dl;
+	cr_expect_eq(parse_text(&l, &dl, DEP_GO_MOD, "go.mod", "go 1.21\ntoolchain\n"), -EINVAL);
+	cr_expect(dl.n == 1 && dl.v[0].line == 2, "%s", dl.n ? dl.v[0].msg : "no error");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
+
 /* ---------- go.mod: quoted strings as the go command reads them ---------- */
 
 Test(lockfiles, go_mod_quoted_strings_are_unquoted_as_go_does)
