@@ -210,23 +210,27 @@ static bool has_commit(git_repository *repo, const char *want)
 	       gitexport_object_fits(repo, &oid, GIT_OBJECT_COMMIT, SIZE_MAX);
 }
 
-static int lock_mirror(const char *path, int cancel_fd)
+/* The mirror's lock file, locked: its fd, or -ECANCELED, or another error (said in dl). */
+static int lock_mirror(const char *path, int cancel_fd, struct diag_list *dl)
 {
 	_cleanup_free_ char *lp = xasprintf("%s.lock", path);
 	int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		return -errno;
-	}
-	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	int e = fd < 0 ? -errno : 0;
+	while (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK || cancel_pending(cancel_fd)) {
-			int e = errno == EWOULDBLOCK ? -ECANCELED : -errno;
+			e = errno == EWOULDBLOCK ? -ECANCELED : -errno;
 			close(fd);
-			return e;
+			fd = -1;
+			break;
 		}
 		struct pollfd p = { .fd = cancel_fd, .events = POLLIN };
 		poll(&p, cancel_fd >= 0 ? 1 : 0, 50);
 	}
-	return fd;
+	if (fd < 0 && e != -ECANCELED) {
+		diag_error(dl, NULL, 0, 0, NULL, "cannot lock the mirror %s: %s", path,
+			   strerror(-e));
+	}
+	return fd < 0 ? e : fd;
 }
 
 int mirror_sync(const char *path, const char *url, const char *const *refspecs, size_t n_refspecs,
@@ -238,12 +242,8 @@ int mirror_sync(const char *path, const char *url, const char *const *refspecs, 
 	_cleanup_free_ char *safe_url = mirror_redact_url(url);
 	int ret = 0;
 	*fetched = false;
-	_cleanup_close_ int lock = lock_mirror(path, cancel_fd);
+	_cleanup_close_ int lock = lock_mirror(path, cancel_fd, dl);
 	if (lock < 0) {
-		if (lock != -ECANCELED) {
-			diag_error(dl, NULL, 0, 0, NULL, "cannot lock the mirror %s: %s", path,
-				   strerror(-lock));
-		}
 		return lock;
 	}
 	git_libgit2_init();
@@ -315,12 +315,8 @@ int mirror_mark_scanned(const char *path, const char *ref, const char *sha, int 
 			   ref);
 		return -EINVAL;
 	}
-	_cleanup_close_ int lock = lock_mirror(path, cancel_fd);
+	_cleanup_close_ int lock = lock_mirror(path, cancel_fd, dl);
 	if (lock < 0) {
-		if (lock != -ECANCELED) {
-			diag_error(dl, NULL, 0, 0, NULL, "cannot lock the mirror %s: %s", path,
-				   strerror(-lock));
-		}
 		return lock;
 	}
 	git_repository *repo = NULL;

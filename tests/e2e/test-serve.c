@@ -1477,15 +1477,23 @@ Test(serve, a_secret_added_and_removed_within_a_push_blocks_it, .timeout = 180)
 
 #define NEW_REF "0000000000000000000000000000000000000000"
 
-/* The history stage of a finished run: its status, and in *commits how many it scanned. */
-static const char *history_of(json_t *run, json_int_t *commits)
+/* Push a new ref at sha and wait for its run: its state and its history stage's must be
+ * `state`, and the stage must have scanned `commits` commits. */
+static void push_new_ref(struct env *e, const char *delivery, const char *ref, const char *sha,
+			 const char *state, json_int_t commits, const char *why)
 {
+	long id = push_ref(e, delivery, ref, NEW_REF, sha);
+	json_t *run = ts_wait_run(e->srv.addr, id, 120);
 	json_t *st = stage_of(run, "secrets-history");
-	cr_assert_not_null(st, "no history stage");
+	cr_assert_not_null(st, "%s: no history stage", ref);
+	cr_assert_str_eq(json_string_value(json_object_get(st, "status")), state, "%s: %s", ref,
+			 why);
 	json_t *h = json_object_get(st, "history");
 	cr_assert(json_is_object(h), "the run shows the range it scanned");
-	*commits = json_integer_value(json_object_get(h, "commits"));
-	return json_string_value(json_object_get(st, "status"));
+	json_int_t n = json_integer_value(json_object_get(h, "commits"));
+	cr_assert_eq(n, commits, "%s: %lld commits scanned: %s", ref, (long long)n, why);
+	expect_state(run, state);
+	json_decref(run);
 }
 
 /*
@@ -1499,13 +1507,8 @@ Test(serve, a_new_branch_leaves_out_only_what_passed_a_scan, .timeout = 180)
 {
 	struct env e = { 0 };
 	start(&e, NULL, 0);
-	json_int_t commits;
-	long id = push_range(&e, "delivery-new-1", NEW_REF, e.main_sha);
-	json_t *run = ts_wait_run(e.srv.addr, id, 120);
-	expect_state(run, "passed");
-	cr_assert_str_eq(history_of(run, &commits), "passed");
-	cr_assert_eq(commits, 1, "main's one commit: %lld", (long long)commits);
-	json_decref(run);
+	push_new_ref(&e, "delivery-new-1", "refs/heads/main", e.main_sha, "passed", 1,
+		     "main's one commit");
 
 	/* leak: a key added and removed again, on main. */
 	ts_sh("git -C '%s' checkout -q -b leak", e.repo);
@@ -1515,41 +1518,24 @@ Test(serve, a_new_branch_leaves_out_only_what_passed_a_scan, .timeout = 180)
 	      "commit -qm 'remove the key'",
 	      e.repo);
 	char *leak = ts_sh_out("git -C '%s' rev-parse HEAD", e.repo);
-	id = push_ref(&e, "delivery-new-2", "refs/heads/leak", NEW_REF, leak);
-	run = ts_wait_run(e.srv.addr, id, 120);
-	expect_state(run, "blocked");
-	cr_assert_str_eq(history_of(run, &commits), "blocked");
-	cr_assert_eq(commits, 2, "main's commit was scanned: %lld", (long long)commits);
-	json_decref(run);
+	push_new_ref(&e, "delivery-new-2", "refs/heads/leak", leak, "blocked", 2,
+		     "main's commit passed before");
 
 	/* leak2: one clean commit on leak. The mirror has leak's commits, unscanned. */
 	ts_sh("git -C '%s' checkout -q -b leak2", e.repo);
 	char *leak2 = ts_git_commit(e.repo, "README", "clean\n");
-	id = push_ref(&e, "delivery-new-3", "refs/heads/leak2", NEW_REF, leak2);
-	run = ts_wait_run(e.srv.addr, id, 120);
-	cr_assert_str_eq(history_of(run, &commits), "blocked",
-			 "a blocked branch hid the key from the next one");
-	cr_assert_eq(commits, 3, "%lld", (long long)commits);
-	expect_state(run, "blocked");
-	json_decref(run);
+	push_new_ref(&e, "delivery-new-3", "refs/heads/leak2", leak2, "blocked", 3,
+		     "a blocked branch must not hide the key from the next one");
 
 	/* fine: a clean branch off main, then fine2 off fine. */
 	ts_sh("git -C '%s' checkout -q -b fine main", e.repo);
 	char *fine = ts_git_commit(e.repo, "README", "fine\n");
-	id = push_ref(&e, "delivery-new-4", "refs/heads/fine", NEW_REF, fine);
-	run = ts_wait_run(e.srv.addr, id, 120);
-	expect_state(run, "passed");
-	cr_assert_str_eq(history_of(run, &commits), "passed");
-	cr_assert_eq(commits, 1, "main's commit passed before: %lld", (long long)commits);
-	json_decref(run);
+	push_new_ref(&e, "delivery-new-4", "refs/heads/fine", fine, "passed", 1,
+		     "main's commit passed before");
 	ts_sh("git -C '%s' checkout -q -b fine2", e.repo);
 	char *fine2 = ts_git_commit(e.repo, "README", "fine, twice\n");
-	id = push_ref(&e, "delivery-new-5", "refs/heads/fine2", NEW_REF, fine2);
-	run = ts_wait_run(e.srv.addr, id, 120);
-	expect_state(run, "passed");
-	cr_assert_str_eq(history_of(run, &commits), "passed");
-	cr_assert_eq(commits, 1, "fine's commit passed before: %lld", (long long)commits);
-	json_decref(run);
+	push_new_ref(&e, "delivery-new-5", "refs/heads/fine2", fine2, "passed", 1,
+		     "fine's commit passed before");
 	free(fine2);
 	free(fine);
 	free(leak2);

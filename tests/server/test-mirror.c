@@ -116,6 +116,38 @@ Test(mirror, local_fetch_is_incremental_and_cached, .timeout = 60)
 	release_fx(&f);
 }
 
+/* A scanned tip is kept under MIRROR_SCANNED_PREFIX, moved by the next mark; a name that
+ * is not a full ref, or a commit id that is not one, is refused and marks nothing. */
+Test(mirror, a_scanned_tip_is_marked_under_its_prefix, .timeout = 60)
+{
+	struct fx f = setup_fx();
+	struct diag_list dl;
+	bool fetched;
+	diag_list_init(&dl, 10);
+	cr_assert_eq(mirror_sync(f.mirror, f.bare, main_spec, 1, NULL, f.sha, -1, &fetched, &dl),
+		     0);
+	char *second = ts_git_commit(f.repo, "x.txt", "x\n");
+	ts_sh("git -C '%s' push -q '%s' main", f.repo, f.bare);
+	cr_assert_eq(mirror_sync(f.mirror, f.bare, main_spec, 1, NULL, second, -1, &fetched, &dl),
+		     0);
+	char tip[41];
+	cr_assert_eq(mirror_mark_scanned(f.mirror, "refs/heads/main", f.sha, -1, &dl), 0);
+	cr_assert_eq(mirror_resolve(f.mirror, MIRROR_SCANNED_PREFIX "heads/main", tip), 0);
+	cr_assert_str_eq(tip, f.sha);
+	cr_assert_eq(mirror_mark_scanned(f.mirror, "refs/heads/main", second, -1, &dl), 0);
+	cr_assert_eq(mirror_resolve(f.mirror, MIRROR_SCANNED_PREFIX "heads/main", tip), 0);
+	cr_assert_str_eq(tip, second);
+	cr_assert_eq(dl.n, 0);
+	cr_assert_eq(mirror_mark_scanned(f.mirror, "main", second, -1, &dl), -EINVAL);
+	cr_assert_eq(mirror_mark_scanned(f.mirror, "refs/heads/x", "not-a-commit", -1, &dl), -EIO);
+	cr_assert_eq(dl.n, 2);
+	cr_assert_eq(mirror_resolve(f.mirror, MIRROR_SCANNED_PREFIX "heads/x", tip), -ENOENT);
+	cr_assert_eq(mirror_resolve(f.mirror, "refs/runner/scanned/main", tip), -ENOENT);
+	diag_list_release(&dl);
+	free(second);
+	release_fx(&f);
+}
+
 Test(mirror, https_token_credentials, .timeout = 60)
 {
 	struct fx f = setup_fx();
