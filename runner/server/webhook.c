@@ -278,7 +278,8 @@ static void parse_push(struct parse *P, json_t *root, const char *repo_path, str
 	}
 	/* The ref's old tip (GitHub, GitLab and Gitea all send `before`): the commits the
 	 * push brings are those of the new tip that it does not reach. All zeros (a new ref)
-	 * or none: "", and the run leaves out what the mirror's other refs reach instead. */
+	 * or none: "", and the run scans the new tip without what earlier passing scans
+	 * covered (mirror.h, MIRROR_SCANNED_PREFIX). */
 	json_t *before = json_object_get(root, "before");
 	if (before && !json_is_null(before) &&
 	    !(json_is_string(before) && str_eq(json_string_value(before), zero_sha)) &&
