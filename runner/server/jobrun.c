@@ -437,12 +437,14 @@ static int sync_mirror(struct jobctx *jc)
 }
 
 /* The push's tip passed its history scan: a new ref's scan leaves out what it reaches.
- * Failing to mark it only makes later scans longer; it is logged. */
+ * Failing to mark it only makes later scans longer; it is logged (a cancelled run's
+ * wait for the lock is not a failure). */
 static void mark_scanned(struct jobctx *jc)
 {
 	struct diag_list dl;
 	diag_list_init(&dl, 4);
-	if (mirror_mark_scanned(jc->mirror, jc->ref, jc->sha, jc->stop_fd, &dl) < 0) {
+	int r = mirror_mark_scanned(jc->mirror, jc->ref, jc->sha, jc->stop_fd, &dl);
+	if (r < 0 && r != -ECANCELED) {
 		_cleanup_free_ char *why = diag_text(&dl, "cannot mark it");
 		struct slog_ctx ctx = { .run = jc->job, .repo = spec_str(jc->spec, "repo") };
 		slog(LOG_WARN, "run.history_unmarked", &ctx, NULL,

@@ -1251,6 +1251,27 @@ Test(serve, gitea_and_gitlab_pushes, .timeout = 120)
 	stop(&e);
 }
 
+/* What the recorder received for one blocked run: its one security notification (the
+ * only call to /security-hook), and in *last_status the last commit status. */
+static json_t *one_notification(struct ts_recorder *rec, json_t **last_status)
+{
+	json_t *note = NULL;
+	*last_status = NULL;
+	for (size_t i = 0; i < ts_recorder_count(rec); i++) {
+		json_t *q = ts_recorder_get(rec, i);
+		const char *u = json_string_value(json_object_get(q, "url"));
+		if (u && strcmp(u, "/security-hook") == 0) {
+			cr_assert_null(note, "one notification per blocked run");
+			note = q;
+		} else {
+			json_decref(*last_status);
+			*last_status = q;
+		}
+	}
+	cr_assert_not_null(note, "no security notification");
+	return note;
+}
+
 /*
  * The headline case through the server: a push of the log4shell example (pom.xml on
  * log4j-core 2.14.1) runs sast, secrets and the dependency scan from a real repository;
@@ -1321,19 +1342,8 @@ Test(serve, a_blocked_gate_notifies_the_security_team, .timeout = 180)
 
 	/* pending, pending, failure, and the notification, in some order. */
 	cr_assert_geq(ts_recorder_wait(e.rec, 4, 30), 4);
-	json_t *note = NULL, *last_status = NULL;
-	for (size_t i = 0; i < ts_recorder_count(e.rec); i++) {
-		json_t *q = ts_recorder_get(e.rec, i);
-		const char *u = json_string_value(json_object_get(q, "url"));
-		if (u && strcmp(u, "/security-hook") == 0) {
-			cr_assert_null(note, "one notification per blocked run");
-			note = q;
-		} else {
-			json_decref(last_status);
-			last_status = q;
-		}
-	}
-	cr_assert_not_null(note, "no security notification");
+	json_t *last_status = NULL;
+	json_t *note = one_notification(e.rec, &last_status);
 	const char *body = json_string_value(json_object_get(note, "body"));
 	json_t *b = json_loads(body, 0, NULL);
 	cr_assert_not_null(b, "the notification is JSON: %s", body);
@@ -1434,19 +1444,8 @@ Test(serve, a_secret_added_and_removed_within_a_push_blocks_it, .timeout = 180)
 	json_decref(run);
 	/* pending, pending, failure, and the notification. */
 	cr_assert_geq(ts_recorder_wait(e.rec, 4, 30), 4);
-	json_t *note = NULL, *last_status = NULL;
-	for (size_t i = 0; i < ts_recorder_count(e.rec); i++) {
-		json_t *q = ts_recorder_get(e.rec, i);
-		const char *u = json_string_value(json_object_get(q, "url"));
-		if (u && strcmp(u, "/security-hook") == 0) {
-			cr_assert_null(note, "one notification per blocked run");
-			note = q;
-		} else {
-			json_decref(last_status);
-			last_status = q;
-		}
-	}
-	cr_assert_not_null(note, "no security notification");
+	json_t *last_status = NULL;
+	json_t *note = one_notification(e.rec, &last_status);
 	const char *body = json_string_value(json_object_get(note, "body"));
 	char *where = tu_strf("%.12s:config/aws.txt:1", with_key);
 	cr_assert_not_null(strstr(body, where), "the commit that brought it: %s", body);

@@ -8,49 +8,16 @@
 
 #include "diag.h"
 #include "githistory.h"
+#include "testserve.h"
 #include "util.h"
 #include "testutil.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define GIT "git -c user.email=t@example.com -c user.name=t -c init.defaultBranch=main"
-
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-	char *cmd;
-	va_list ap;
-	va_start(ap, fmt);
-	cr_assert_geq(vasprintf(&cmd, fmt, ap), 0);
-	va_end(ap);
-	cr_assert_eq(system(cmd), 0, "%s", cmd);
-	free(cmd);
-}
-
-/* The first line a shell command prints (formatted like sh()). */
-static char *sh_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *sh_out(const char *fmt, ...)
-{
-	char *cmd;
-	va_list ap;
-	va_start(ap, fmt);
-	cr_assert_geq(vasprintf(&cmd, fmt, ap), 0);
-	va_end(ap);
-	FILE *p = popen(cmd, "r");
-	char buf[256] = "";
-	cr_assert_not_null(p);
-	if (!fgets(buf, sizeof(buf), p)) {
-		buf[0] = '\0';
-	}
-	cr_assert_eq(pclose(p), 0, "%s", cmd);
-	free(cmd);
-	buf[strcspn(buf, "\n")] = '\0';
-	return strdup(buf);
-}
 
 /* Write file in repo and commit everything; returns the commit. */
 static char *commit(const char *repo, const char *file, const char *content, const char *msg)
@@ -58,13 +25,13 @@ static char *commit(const char *repo, const char *file, const char *content, con
 	if (file) {
 		tu_write(repo, file, content);
 	}
-	sh("cd '%s' && " GIT " add -A && " GIT " commit -q --allow-empty -m '%s'", repo, msg);
-	return sh_out("git -C '%s' rev-parse HEAD", repo);
+	ts_sh("cd '%s' && " GIT " add -A && " GIT " commit -q --allow-empty -m '%s'", repo, msg);
+	return ts_sh_out("git -C '%s' rev-parse HEAD", repo);
 }
 
 static char *blob_id(const char *repo, const char *content)
 {
-	return sh_out("printf '%%s' '%s' | git -C '%s' hash-object --stdin", content, repo);
+	return ts_sh_out("printf '%%s' '%s' | git -C '%s' hash-object --stdin", content, repo);
 }
 
 static const struct githistory_limits roomy = { 1000, 1000, 1u << 20 };
@@ -113,12 +80,12 @@ static struct repo make_repo(void)
 {
 	struct repo r;
 	r.dir = tu_tmpdir();
-	sh(GIT " init -q '%s'", r.dir);
+	ts_sh(GIT " init -q '%s'", r.dir);
 	tu_write(r.dir, "b.txt", "bee");
 	r.c1 = commit(r.dir, "a.txt", "one", "c1");
 	r.c2 = commit(r.dir, "a.txt", "two", "c2");
 	r.c3 = commit(r.dir, "a.txt", "one", "c3");
-	sh("rm '%s/b.txt'", r.dir);
+	ts_sh("rm '%s/b.txt'", r.dir);
 	r.c4 = commit(r.dir, "c.txt", "one", "c4");
 	return r;
 }
@@ -186,9 +153,9 @@ Test(githistory, each_blob_once_with_every_place_that_brought_it)
 Test(githistory, the_tracking_refs_of_one_remote_are_left_out)
 {
 	struct repo r = make_repo();
-	sh("git -C '%s' update-ref refs/remotes/origin/main '%s'", r.dir, r.c2);
-	sh("git -C '%s' update-ref refs/remotes/origin-old/main '%s'", r.dir, r.c4);
-	sh("git -C '%s' update-ref refs/heads/origin/trap '%s'", r.dir, r.c4);
+	ts_sh("git -C '%s' update-ref refs/remotes/origin/main '%s'", r.dir, r.c2);
+	ts_sh("git -C '%s' update-ref refs/remotes/origin-old/main '%s'", r.dir, r.c4);
+	ts_sh("git -C '%s' update-ref refs/heads/origin/trap '%s'", r.dir, r.c4);
 	struct githistory h;
 	struct diag_list dl;
 	diag_list_init(&dl, 10);
@@ -216,28 +183,29 @@ Test(githistory, what_refs_under_a_prefix_reach_is_left_out)
 	struct diag_list dl;
 	diag_list_init(&dl, 10);
 	struct githistory_range rg = { .tip = r.c4, .not_under = "refs/runner/scanned/" };
-	sh("git -C '%s' update-ref refs/remotes/origin/main '%s'", r.dir, r.c3);
-	sh("git -C '%s' update-ref refs/pull/7/head '%s'", r.dir, r.c3);
-	sh("git -C '%s' update-ref refs/heads/old '%s'", r.dir, r.c2);
-	sh("cd '%s' && " GIT " tag -a -m t v1 '%s'", r.dir, r.c3);
-	sh("git -C '%s' update-ref refs/runner/scannedX '%s'", r.dir, r.c3);
+	ts_sh("git -C '%s' update-ref refs/remotes/origin/main '%s'", r.dir, r.c3);
+	ts_sh("git -C '%s' update-ref refs/pull/7/head '%s'", r.dir, r.c3);
+	ts_sh("git -C '%s' update-ref refs/heads/old '%s'", r.dir, r.c2);
+	ts_sh("cd '%s' && " GIT " tag -a -m t v1 '%s'", r.dir, r.c3);
+	ts_sh("git -C '%s' update-ref refs/runner/scannedX '%s'", r.dir, r.c3);
 	cr_assert_eq(githistory_collect(r.dir, &rg, &roomy, NULL, NULL, &h, &dl), 0, "%s",
 		     msg(&dl));
 	cr_expect_eq(h.n_commits, 4, "only refs under the prefix hide: %zu", h.n_commits);
 	githistory_release(&h);
-	sh("git -C '%s' update-ref refs/runner/scanned/heads/old '%s'", r.dir, r.c1);
+	ts_sh("git -C '%s' update-ref refs/runner/scanned/heads/old '%s'", r.dir, r.c1);
 	cr_assert_eq(githistory_collect(r.dir, &rg, &roomy, NULL, NULL, &h, &dl), 0, "%s",
 		     msg(&dl));
 	cr_expect_eq(h.n_commits, 3, "c2, c3 and c4: %zu", h.n_commits);
 	githistory_release(&h);
-	sh("cd '%s' && " GIT " tag -a -m t v2 '%s' && git update-ref refs/runner/scanned/tags/v2 "
-	   "refs/tags/v2",
-	   r.dir, r.c2);
+	ts_sh("cd '%s' && " GIT
+	      " tag -a -m t v2 '%s' && git update-ref refs/runner/scanned/tags/v2 "
+	      "refs/tags/v2",
+	      r.dir, r.c2);
 	cr_assert_eq(githistory_collect(r.dir, &rg, &roomy, NULL, NULL, &h, &dl), 0, "%s",
 		     msg(&dl));
 	cr_expect_eq(h.n_commits, 2, "c3 and c4: %zu", h.n_commits);
 	githistory_release(&h);
-	sh("git -C '%s' update-ref refs/runner/scanned/heads/main '%s'", r.dir, r.c4);
+	ts_sh("git -C '%s' update-ref refs/runner/scanned/heads/main '%s'", r.dir, r.c4);
 	cr_assert_eq(githistory_collect(r.dir, &rg, &roomy, NULL, NULL, &h, &dl), 0, "%s",
 		     msg(&dl));
 	cr_expect_eq(h.n_commits, 0, "the tip itself: %zu", h.n_commits);
@@ -251,14 +219,14 @@ Test(githistory, what_refs_under_a_prefix_reach_is_left_out)
 Test(githistory, a_merge_brings_only_what_it_wrote)
 {
 	char *dir = tu_tmpdir();
-	sh(GIT " init -q '%s'", dir);
+	ts_sh(GIT " init -q '%s'", dir);
 	char *base = commit(dir, "a.txt", "base", "base");
-	sh("git -C '%s' checkout -q -b side", dir);
+	ts_sh("git -C '%s' checkout -q -b side", dir);
 	free(commit(dir, "side.txt", "side", "side"));
-	sh("git -C '%s' checkout -q main", dir);
+	ts_sh("git -C '%s' checkout -q main", dir);
 	free(commit(dir, "main.txt", "main", "main"));
-	sh("cd '%s' && " GIT " merge -q --no-edit side", dir);
-	char *clean = sh_out("git -C '%s' rev-parse HEAD", dir);
+	ts_sh("cd '%s' && " GIT " merge -q --no-edit side", dir);
+	char *clean = ts_sh_out("git -C '%s' rev-parse HEAD", dir);
 	struct githistory h;
 	struct diag_list dl;
 	diag_list_init(&dl, 10);
@@ -277,12 +245,12 @@ Test(githistory, a_merge_brings_only_what_it_wrote)
 	githistory_release(&h);
 
 	/* A merge that writes a file of its own: that file is the merge's. */
-	sh("git -C '%s' checkout -q -b other '%s'", dir, base);
+	ts_sh("git -C '%s' checkout -q -b other '%s'", dir, base);
 	free(commit(dir, "o.txt", "o", "other"));
-	sh("cd '%s' && git checkout -q main && " GIT " merge -q --no-commit other && "
-	   "printf evil > evil.txt && " GIT " add evil.txt && " GIT " commit -q --no-edit",
-	   dir);
-	char *evil = sh_out("git -C '%s' rev-parse HEAD", dir);
+	ts_sh("cd '%s' && git checkout -q main && " GIT " merge -q --no-commit other && "
+	      "printf evil > evil.txt && " GIT " add evil.txt && " GIT " commit -q --no-edit",
+	      dir);
+	char *evil = ts_sh_out("git -C '%s' rev-parse HEAD", dir);
 	cr_assert_eq(collect(dir, evil, clean, NULL, NULL, &h, &dl), 0, "%s", msg(&dl));
 	char *evil_id = blob_id(dir, "evil");
 	const struct githistory_blob *b = find(&h, evil_id);
@@ -306,12 +274,12 @@ Test(githistory, a_merge_brings_only_what_it_wrote)
 Test(githistory, links_count_and_submodules_do_not)
 {
 	char *dir = tu_tmpdir();
-	sh(GIT " init -q '%s'", dir);
+	ts_sh(GIT " init -q '%s'", dir);
 	char *first = commit(dir, "a.txt", "a", "first");
-	sh("ln -s target-text '%s/link' && cd '%s' && git update-index --add --cacheinfo "
-	   "160000,%s,sub",
-	   dir, dir, first);
-	sh("cd '%s' && git add link && " GIT " commit -qm second", dir);
+	ts_sh("ln -s target-text '%s/link' && cd '%s' && git update-index --add --cacheinfo "
+	      "160000,%s,sub",
+	      dir, dir, first);
+	ts_sh("cd '%s' && git add link && " GIT " commit -qm second", dir);
 	struct githistory h;
 	struct diag_list dl;
 	diag_list_init(&dl, 10);
@@ -365,7 +333,7 @@ Test(githistory, every_cap_fails_the_whole_range)
 	githistory_release(&h);
 	cr_expect_eq(collect(r.dir, "HEAD", "no-such-rev", NULL, NULL, &h, &dl), -ENOENT);
 	githistory_release(&h);
-	char *tree = sh_out("git -C '%s' rev-parse HEAD^{tree}", r.dir);
+	char *tree = ts_sh_out("git -C '%s' rev-parse HEAD^{tree}", r.dir);
 	cr_expect_eq(collect(r.dir, tree, NULL, NULL, NULL, &h, &dl), -ENOENT);
 	githistory_release(&h);
 	diag_list_release(&dl);
