@@ -55,7 +55,8 @@ int64_t gate_today(void)
 	return (int64_t)(time(NULL) / 86400);
 }
 
-static void check_allow_entry(const struct ynode *e, const char *file, struct diag_list *dl)
+static void check_allow_entry(const struct ynode *e, const char *file, bool paths,
+			      struct diag_list *dl)
 {
 	if (e->kind != YNODE_MAP) {
 		diag_error(dl, file, e->line, e->col,
@@ -88,7 +89,12 @@ static void check_allow_entry(const struct ynode *e, const char *file, struct di
 	/* A path that is not a glob (a list, a mapping, null, a number) would otherwise be
 	 * read as no path at all: every file. */
 	const struct ynode *path = ynode_get(e, "path");
-	if (path && (!str_eq(ynode_type_name(path), "a string") || !*path->scalar.s)) {
+	if (path && !paths) {
+		diag_error(
+			dl, file, path->line, path->col,
+			"name the finding by its fingerprint (each place it was found shares it)",
+			"these allow entries take no path");
+	} else if (path && (!str_eq(ynode_type_name(path), "a string") || !*path->scalar.s)) {
 		diag_error(dl, file, path->line, path->col,
 			   "write one glob as a string, e.g. path: \"src/legacy/**\"",
 			   "an allow entry's path must be a glob, not %s",
@@ -116,6 +122,29 @@ static void check_allow_entry(const struct ynode *e, const char *file, struct di
 	}
 }
 
+int gate_allow_check(const struct ynode *allow, const char *key, const char *file, bool paths,
+		     struct diag_list *dl)
+{
+	size_t before = dl->errors;
+	if (!allow) {
+		return 0;
+	}
+	if (allow->kind != YNODE_SEQ) {
+		char hint[80];
+		snprintf(hint, sizeof(hint), "write %s: as a list of entries", key);
+		diag_error(dl, file, allow->line, allow->col, hint, "%s must be a sequence, not %s",
+			   key, ynode_type_name(allow));
+	} else if (allow->seq.n > GATE_MAX_ALLOW) {
+		diag_error(dl, file, allow->line, allow->col, NULL, "more than %d %s entries",
+			   GATE_MAX_ALLOW, key);
+	} else {
+		for (size_t i = 0; i < allow->seq.n; i++) {
+			check_allow_entry(allow->seq.v[i], file, paths, dl);
+		}
+	}
+	return dl->errors > before ? -EINVAL : 0;
+}
+
 int gate_config_check(const struct ynode *map, const char *file, struct diag_list *dl)
 {
 	size_t before = dl->errors;
@@ -136,21 +165,7 @@ int gate_config_check(const struct ynode *map, const char *file, struct diag_lis
 			   "invalid fail-on level '%.40s'",
 			   fo->kind == YNODE_SCALAR ? fo->scalar.s : ynode_type_name(fo));
 	}
-	const struct ynode *allow = ynode_get(map, "allow");
-	if (allow) {
-		if (allow->kind != YNODE_SEQ) {
-			diag_error(dl, file, allow->line, allow->col,
-				   "write allow: as a list of entries",
-				   "allow must be a sequence, not %s", ynode_type_name(allow));
-		} else if (allow->seq.n > GATE_MAX_ALLOW) {
-			diag_error(dl, file, allow->line, allow->col, NULL,
-				   "more than %d allow entries", GATE_MAX_ALLOW);
-		} else {
-			for (size_t i = 0; i < allow->seq.n; i++) {
-				check_allow_entry(allow->seq.v[i], file, dl);
-			}
-		}
-	}
+	gate_allow_check(ynode_get(map, "allow"), "allow", file, true, dl);
 	const struct ynode *bl = ynode_get(map, "baseline");
 	if (bl && !ynode_str(bl)) {
 		diag_error(dl, file, bl->line, bl->col,

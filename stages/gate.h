@@ -72,6 +72,14 @@ struct gate_outcome {
  */
 int gate_config_check(const struct ynode *map, const char *file, struct diag_list *dl);
 
+/*
+ * Check a sequence of allow entries (key names it in messages): each names a finding by
+ * id or fingerprint, with a reason and an expiry date; a path glob when paths, else none.
+ * NULL is no entries. Returns 0 or -EINVAL with diagnostics.
+ */
+int gate_allow_check(const struct ynode *allow, const char *key, const char *file, bool paths,
+		     struct diag_list *dl);
+
 /* The keys gate_config_check() understands, NULL-terminated (for the kinds' key tables). */
 extern const char *const gate_config_keys[];
 

@@ -10,6 +10,7 @@
 
 #include "arena.h"
 #include "diag.h"
+#include "gate.h"
 #include "secrets.h"
 #include "util.h"
 #include "ydoc.h"
@@ -512,11 +513,33 @@ static void load_secrets(struct loader *L, struct repo_config *r, const struct y
 	secrets_free(check);
 }
 
+/* Findings of the history scan accepted by whoever runs the server (gate.h's allow
+ * entries, without paths). */
+static void load_history_allow(struct loader *L, struct repo_config *r, const struct ynode *m)
+{
+	const struct ynode *ha = ynode_get(m, "history_allow");
+	if (!ha || gate_allow_check(ha, "history_allow", L->file, false, L->dl) < 0) {
+		return;
+	}
+	r->history_allow = arena_alloc_array(L->c->arena, ha->seq.n + 1, sizeof(*r->history_allow));
+	for (size_t i = 0; i < ha->seq.n; i++) {
+		const struct ynode *e = ha->seq.v[i];
+		r->history_allow[i] = (struct config_allow){
+			.id = ynode_str(ynode_get(e, "id")),
+			.fingerprint = ynode_str(ynode_get(e, "fingerprint")),
+			.reason = ynode_str(ynode_get(e, "reason")),
+			.expires = ynode_str(ynode_get(e, "expires")),
+		};
+	}
+	r->n_history_allow = ha->seq.n;
+}
+
 static void load_repo(struct loader *L, const struct ynode *m, struct repo_config *r)
 {
-	static const char *const keys[] = { "name",	   "forge",    "secret",  "secret_file",
-					    "clone_url",   "pipeline", "events",  "supersede",
-					    "credentials", "api",      "secrets", "secrets_file" };
+	static const char *const keys[] = { "name",	    "forge",	"secret",  "secret_file",
+					    "clone_url",    "pipeline", "events",  "supersede",
+					    "credentials",  "api",	"secrets", "secrets_file",
+					    "history_allow" };
 	static const char *const cred_keys[] = {
 		"username",	  "token",	    "token_file",	   "ssh_key",
 		"ssh_public_key", "ssh_passphrase", "ssh_passphrase_file", "ssh_host_key"
@@ -619,6 +642,7 @@ static void load_repo(struct loader *L, const struct ynode *m, struct repo_confi
 		r->status_context = "runner";
 	}
 	load_secrets(L, r, m);
+	load_history_allow(L, r, m);
 }
 
 static void load_repos(struct loader *L, const struct ynode *root)

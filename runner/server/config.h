@@ -68,6 +68,12 @@ struct config_secret {
 	const char *name, *value;
 };
 
+/* An accepted finding of the history scan (stages/gate.h's allow entry, without a path). */
+struct config_allow {
+	const char *id, *fingerprint; /* one of them */
+	const char *reason, *expires;
+};
+
 struct repo_config {
 	const char *name; /* as the forge spells it: owner/name, group/subgroup/project */
 	const char *key;  /* file-system safe and unique: the data directory's name for it */
@@ -90,6 +96,9 @@ struct repo_config {
 	struct config_secret *secrets;
 	size_t n_secrets;
 	const char *secrets_file;
+	/* `history_allow`: findings of push history scans accepted (docs/server.md). */
+	struct config_allow *history_allow;
+	size_t n_history_allow;
 	bool supersede;
 };
 

@@ -126,6 +126,16 @@ json_t *jobrun_spec(const struct server_config *c, const struct repo_config *r, 
 		set_str(s, "secrets_file", r->secrets_file);
 	}
 	json_object_set_new(s, "secrets", secrets);
+	json_t *allow = json_array();
+	for (size_t i = 0; i < r->n_history_allow; i++) {
+		const struct config_allow *a = &r->history_allow[i];
+		json_t *e = json_object();
+		set_str(e, a->id ? "id" : "fingerprint", a->id ? a->id : a->fingerprint);
+		set_str(e, "reason", a->reason);
+		set_str(e, "expires", a->expires);
+		json_array_append_new(allow, e);
+	}
+	json_object_set_new(s, "history_allow", allow);
 	return s;
 }
 
@@ -457,16 +467,18 @@ static void mark_scanned(struct jobctx *jc)
 /*
  * The secrets scan of every commit a push brought (runner/histscan.h), on the mirror
  * after the fetch: a secret committed and removed again within the push is in the forge's
- * history, though not in the tip the pipeline runs on. The range is before..sha; without
- * an old tip the mirror has (a new branch or tag, a push queued by an older server, a
- * force push from a commit the mirror never fetched) it is sha alone. Either way, what
- * earlier passing scans covered (MIRROR_SCANNED_PREFIX) is left out, and nothing else:
- * hiding every ref the mirror has fetched would hide a branch whose own scan is still
- * running (two new branches pushed at once with the same commit would each hide it from
- * the other), failed or blocked. Pull requests are not scanned here: their commits are
- * scanned when a push brings them to a branch. The result becomes jc->history, the
- * report's "secrets-history" stage: a finding blocks the run, a scan that fails (a cap,
- * an object the mirror lacks, a sandbox that cannot start) makes it an error.
+ * history, though not in the tip the pipeline runs on. The range is the tip's history
+ * without what earlier passing scans covered (MIRROR_SCANNED_PREFIX), and without the
+ * ref's base (MIRROR_BASE_PREFIX: its old tip when the server first scanned it), and
+ * nothing else. Not without `before`: the ref's previous push may have been blocked, have
+ * failed or never ended, and its commits, still in the ref's history, would turn green
+ * with the next push. Nor without every ref the mirror has fetched: that would hide a
+ * branch whose own scan is still running (two new branches pushed at once with the same
+ * commit would each hide it from the other), failed or blocked. Pull requests are not
+ * scanned here: their commits are scanned when a push brings them to a branch. The result
+ * becomes jc->history, the report's "secrets-history" stage: a finding blocks the run, a
+ * scan that fails (a cap, an object the mirror lacks, a sandbox that cannot start, a
+ * mark that cannot be written) makes it an error.
  */
 static void scan_history(struct jobctx *jc)
 {
@@ -474,10 +486,17 @@ static void scan_history(struct jobctx *jc)
 		return;
 	}
 	set_phase(jc, "history");
+	char base[41];
+	/* What the server's configuration accepts (history_allow): an allow entry of the gate
+	 * each, expiring as the pipeline's do. */
+	json_t *with = json_object();
+	json_t *allow = json_object_get(jc->spec, "history_allow");
+	if (json_is_array(allow)) {
+		json_object_set(with, "allow", allow);
+	}
 	struct histscan_options o = {
-		.range = { .tip = jc->sha,
-			   .base = *jc->before ? jc->before : NULL,
-			   .not_under = MIRROR_SCANNED_PREFIX },
+		.range = { .tip = jc->sha, .not_under = MIRROR_SCANNED_PREFIX },
+		.with = with,
 		.limits = { .max_commits = GITHISTORY_MAX_COMMITS,
 			    .max_blobs = GITEXPORT_MAX_ENTRIES,
 			    .max_bytes = GITEXPORT_MAX_BYTES },
@@ -486,23 +505,21 @@ static void scan_history(struct jobctx *jc)
 	diag_list_init(&dl, 10);
 	json_t *result = json_object();
 	uint64_t t0 = now_mono_ms();
-	int code = histscan_run(jc->mirror, &o, result, &dl);
-	if (code == -ENOENT && o.range.base) {
-		/* The old tip is not in the mirror: more is scanned, not less. */
-		json_decref(result);
-		result = json_object();
-		diag_list_release(&dl);
-		diag_list_init(&dl, 10);
-		o.range.base = NULL;
+	int code =
+		mirror_begin_scan(jc->mirror, jc->ref, jc->before, jc->sha, jc->stop_fd, base, &dl);
+	if (code == 0) {
+		o.range.base = *base ? base : NULL;
 		code = histscan_run(jc->mirror, &o, result, &dl);
 	}
 	if (code < 0) {
-		_cleanup_free_ char *why = diag_text(&dl, "the commits cannot be listed");
+		_cleanup_free_ char *why = diag_text(
+			&dl, code == -ECANCELED ? "cancelled" : "the commits cannot be listed");
 		json_decref(result);
 		result = json_object();
 		code = scanbox_fail(result, why);
 	}
 	diag_list_release(&dl);
+	json_decref(with);
 	if (code == STAGE_EXIT_PASSED) {
 		mark_scanned(jc);
 	}

@@ -307,12 +307,43 @@ out:
 	return ret;
 }
 
+/* prefix + ref without "refs/" (refs/heads/main under refs/runner/scanned/). */
+static char *marker_name(const char *prefix, const char *ref)
+{
+	return xasprintf("%s%s", prefix, ref + strlen("refs/"));
+}
+
+/* Whether ref name exists: 1, 0, or -EIO when it cannot be read. */
+static int ref_exists(git_repository *repo, const char *name)
+{
+	git_oid oid;
+	int r = git_reference_name_to_id(&oid, repo, name);
+	return r == 0 ? 1 : r == GIT_ENOTFOUND ? 0 : -EIO;
+}
+
+static int set_marker(git_repository *repo, const char *prefix, const char *ref, const git_oid *oid,
+		      const char *why)
+{
+	_cleanup_free_ char *name = marker_name(prefix, ref);
+	git_reference *out = NULL;
+	int r = git_reference_create(&out, repo, name, oid, 1, why);
+	git_reference_free(out);
+	return r < 0 ? -EIO : 0;
+}
+
+static bool full_ref(const char *ref, const char *what, struct diag_list *dl)
+{
+	if (!str_has_prefix(ref, "refs/")) {
+		diag_error(dl, NULL, 0, 0, NULL, "cannot %s %s: not a full ref name", what, ref);
+		return false;
+	}
+	return true;
+}
+
 int mirror_mark_scanned(const char *path, const char *ref, const char *sha, int cancel_fd,
 			struct diag_list *dl)
 {
-	if (!str_has_prefix(ref, "refs/")) {
-		diag_error(dl, NULL, 0, 0, NULL, "cannot mark %s as scanned: not a full ref name",
-			   ref);
+	if (!full_ref(ref, "mark as scanned", dl)) {
 		return -EINVAL;
 	}
 	_cleanup_close_ int lock = lock_mirror(path, cancel_fd, dl);
@@ -320,18 +351,69 @@ int mirror_mark_scanned(const char *path, const char *ref, const char *sha, int 
 		return lock;
 	}
 	git_repository *repo = NULL;
-	git_reference *out = NULL;
 	git_oid oid;
-	_cleanup_free_ char *name = xasprintf(MIRROR_SCANNED_PREFIX "%s", ref + strlen("refs/"));
 	int ret = 0;
 	git_libgit2_init();
 	if (git_oid_fromstr(&oid, sha) < 0 || git_repository_open_bare(&repo, path) < 0 ||
-	    git_reference_create(&out, repo, name, &oid, 1, "runner: history scanned") < 0) {
+	    set_marker(repo, MIRROR_SCANNED_PREFIX, ref, &oid, "runner: history scanned") < 0) {
 		diag_error(dl, NULL, 0, 0, NULL, "cannot mark %s as scanned in %s: %s", sha, path,
 			   git_msg());
 		ret = -EIO;
 	}
-	git_reference_free(out);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return ret;
+}
+
+int mirror_begin_scan(const char *path, const char *ref, const char *before, const char *sha,
+		      int cancel_fd, char base[41], struct diag_list *dl)
+{
+	base[0] = '\0';
+	if (!full_ref(ref, "scan the history of", dl)) {
+		return -EINVAL;
+	}
+	_cleanup_close_ int lock = lock_mirror(path, cancel_fd, dl);
+	if (lock < 0) {
+		return lock;
+	}
+	git_repository *repo = NULL;
+	git_oid tip, old, b;
+	_cleanup_free_ char *seen = marker_name(MIRROR_SEEN_PREFIX, ref);
+	_cleanup_free_ char *scanned = marker_name(MIRROR_SCANNED_PREFIX, ref);
+	_cleanup_free_ char *based = marker_name(MIRROR_BASE_PREFIX, ref);
+	int ret = -EIO;
+	git_libgit2_init();
+	if (git_oid_fromstr(&tip, sha) < 0 || git_repository_open_bare(&repo, path) < 0) {
+		goto out;
+	}
+	int was_seen = ref_exists(repo, seen), was_scanned = ref_exists(repo, scanned);
+	if (was_seen < 0 || was_scanned < 0) {
+		goto out;
+	}
+	/* The first scan of the ref: its old tip is the history it had before the server
+	 * watched it. Once seen, a push's before may be a tip that never passed. */
+	if (!was_seen && !was_scanned && before && *before && has_commit(repo, before) &&
+	    (git_oid_fromstr(&old, before) < 0 ||
+	     set_marker(repo, MIRROR_BASE_PREFIX, ref, &old,
+			"runner: the history before the server scanned it") < 0)) {
+		goto out;
+	}
+	if (set_marker(repo, MIRROR_SEEN_PREFIX, ref, &tip, "runner: history scan started") < 0) {
+		goto out;
+	}
+	int has_base = git_reference_name_to_id(&b, repo, based);
+	if (has_base != 0 && has_base != GIT_ENOTFOUND) {
+		goto out;
+	}
+	if (has_base == 0) {
+		git_oid_tostr(base, 41, &b);
+	}
+	ret = 0;
+out:
+	if (ret < 0) {
+		diag_error(dl, NULL, 0, 0, NULL, "cannot mark the history scan of %s in %s: %s",
+			   ref, path, git_msg());
+	}
 	git_repository_free(repo);
 	git_libgit2_shutdown();
 	return ret;

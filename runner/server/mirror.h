@@ -57,6 +57,28 @@ int mirror_sync(const char *path, const char *url, const char *const *refspecs, 
 int mirror_mark_scanned(const char *path, const char *ref, const char *sha, int cancel_fd,
 			struct diag_list *dl);
 
+/*
+ * What a ref's history scan may leave out besides MIRROR_SCANNED_PREFIX: the ref's old tip
+ * when this server first scanned a push of it (MIRROR_BASE_PREFIX + R: the history it had
+ * before the server watched it, trusted as it was before). MIRROR_SEEN_PREFIX + R marks
+ * that a push of R has been scanned, or has started to be, whatever came of it: a later
+ * push's `before` (a tip whose scan may have been blocked, have failed or never ended) is
+ * then not trusted, and the range reaches back to what passed.
+ */
+#define MIRROR_BASE_PREFIX "refs/runner/base/"
+#define MIRROR_SEEN_PREFIX "refs/runner/seen/"
+
+/*
+ * Start the history scan of a push of ref (refs/heads/main) from before (its old tip, a
+ * full hex id, or NULL/"" for a new ref) to sha, under the mirror's lock: the first time
+ * the server scans ref (neither seen nor scanned yet), a before the mirror has becomes the
+ * ref's base; ref is marked seen at sha. base (41 bytes) receives the ref's base, or ""
+ * when it has none. Returns 0, -ECANCELED, or -EIO/-EINVAL with a diagnostic: the caller
+ * fails closed (without the mark, a blocked push's commits would be trusted by the next).
+ */
+int mirror_begin_scan(const char *path, const char *ref, const char *before, const char *sha,
+		      int cancel_fd, char base[41], struct diag_list *dl);
+
 /* Resolve a ref of the mirror (refs/heads/main) to a commit id (41 bytes). Returns 0 or -ENOENT. */
 int mirror_resolve(const char *path, const char *ref, char out[41]);
 

@@ -582,8 +582,10 @@ static int supersede(struct store *s, struct job_new *it, int64_t now)
 	snprintf(why, sizeof(why), "superseded by run %lld", (long long)it->job_id);
 	snprintf(desc, sizeof(desc), "cancelled: %s", why);
 	/* The commits the pushes superseded here brought are in the forge's history too:
-	 * this run scans from the oldest one's old tip (a running one may be stopped before
-	 * its scan ends; what it did scan is scanned again). */
+	 * this run takes the oldest one's old tip (a running one may be stopped before its
+	 * scan ends; what it did scan is scanned again). It matters for the ref's first scan,
+	 * whose before becomes the ref's base (mirror.h); later ones reach back to what
+	 * passed whatever before says. */
 	sqlite3_stmt *st;
 	if (str_eq(it->event, "push")) {
 		st = stmt(s, ST_INHERIT_BEFORE);

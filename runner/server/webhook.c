@@ -276,10 +276,10 @@ static void parse_push(struct parse *P, json_t *root, const char *repo_path, str
 	if (!get_sha(P, root, commit_path, ev->sha)) {
 		return;
 	}
-	/* The ref's old tip (GitHub, GitLab and Gitea all send `before`): the commits the
-	 * push brings are those of the new tip that it does not reach. All zeros (a new ref)
-	 * or none: "", and the run scans the new tip without what earlier passing scans
-	 * covered (mirror.h, MIRROR_SCANNED_PREFIX). */
+	/* The ref's old tip (GitHub, GitLab and Gitea all send `before`). All zeros (a new
+	 * ref) or none: "". The history scan trusts it only the first time the server scans
+	 * the ref (mirror.h, MIRROR_BASE_PREFIX); after that, the range reaches back to what
+	 * earlier passing scans covered (MIRROR_SCANNED_PREFIX). */
 	json_t *before = json_object_get(root, "before");
 	if (before && !json_is_null(before) &&
 	    !(json_is_string(before) && str_eq(json_string_value(before), zero_sha)) &&

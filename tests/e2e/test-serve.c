@@ -1397,6 +1397,33 @@ static long push_range(struct env *e, const char *delivery, const char *before, 
 	return push_ref(e, delivery, "refs/heads/main", before, after);
 }
 
+/* Wait for run id (a push of ref): its state and its history stage's must be `state`,
+ * and the stage must have scanned `commits` commits. */
+static void expect_history(struct env *e, long id, const char *ref, const char *state,
+			   json_int_t commits, const char *why)
+{
+	json_t *run = ts_wait_run(e->srv.addr, id, 120);
+	json_t *st = stage_of(run, "secrets-history");
+	cr_assert_not_null(st, "%s: no history stage", ref);
+	cr_assert_str_eq(json_string_value(json_object_get(st, "status")), state, "%s: %s", ref,
+			 why);
+	json_t *h = json_object_get(st, "history");
+	cr_assert(json_is_object(h), "the run shows the range it scanned");
+	json_int_t n = json_integer_value(json_object_get(h, "commits"));
+	cr_assert_eq(n, commits, "%s: %lld commits scanned: %s", ref, (long long)n, why);
+	expect_state(run, state);
+	json_decref(run);
+}
+
+/* Push main from before to after and wait for its run: its state and its history stage's
+ * must be `state`, and the stage must have scanned `commits` commits. */
+static void pushed_range(struct env *e, const char *delivery, const char *before, const char *after,
+			 const char *state, json_int_t commits, const char *why)
+{
+	long id = push_range(e, delivery, before, after);
+	expect_history(e, id, "refs/heads/main", state, commits, why);
+}
+
 /*
  * A push scans every commit it brings, not only its tip: three commits that add a key,
  * change something else and remove the key again leave a tip without it, and the run is
@@ -1457,19 +1484,107 @@ Test(serve, a_secret_added_and_removed_within_a_push_blocks_it, .timeout = 180)
 	json_decref(note);
 	json_decref(last_status);
 
-	/* A clean push after it: its own commit only. */
+	/* A clean push after it does not turn the branch green: the key is still in its
+	 * history, and the blocked push's commits are scanned again with the new one. */
 	char *clean = ts_git_commit(e.repo, "README", "an app, documented\n");
-	id = push_range(&e, "delivery-history-2", tip, clean);
-	run = ts_wait_run(e.srv.addr, id, 120);
-	expect_state(run, "passed");
-	cr_assert_str_eq(
-		json_string_value(json_object_get(stage_of(run, "secrets-history"), "status")),
-		"passed");
-	json_decref(run);
+	pushed_range(&e, "delivery-history-2", tip, clean, "blocked", 4,
+		     "the blocked push's three commits and the new one");
+
+	/* The history rewritten without the key (a force push): its own commit only, the
+	 * range reaching back to main's history when the server first scanned it. */
+	ts_sh("git -C '%s' reset -q --hard '%s'", e.repo, before);
+	char *rewritten = ts_git_commit(e.repo, "README", "an app, rewritten\n");
+	pushed_range(&e, "delivery-history-3", clean, rewritten, "passed", 1,
+		     "the rewritten commit");
+	char *next = ts_git_commit(e.repo, "README", "an app, next\n");
+	pushed_range(&e, "delivery-history-4", rewritten, next, "passed", 1,
+		     "what passed is left out");
+	free(next);
+	free(rewritten);
 	free(clean);
 	free(where);
 	free(tip);
 	free(with_key);
+	free(line);
+	stop(&e);
+}
+
+/*
+ * Whoever runs the server accepts a finding of the history scan in its configuration
+ * (history_allow: the finding's fingerprint, a reason, an expiry date): the push passes,
+ * the finding shown as suppressed. The fingerprint is the one `runner scan secrets
+ * --history` prints for the same commits. An entry that expired suppresses nothing.
+ */
+Test(serve, the_server_configuration_accepts_a_history_finding, .timeout = 180)
+{
+	struct env e = { 0 };
+	e.dir = tu_tmpdir();
+	cr_assert_geq(asprintf(&e.repo, "%s/repo", e.dir), 0);
+	e.main_sha = ts_git_init(e.repo, pipeline);
+	char *line = tu_strf("aws_access_key_id = %s%s\n", "AKIA", "Z7QWERTYUIOPASDF");
+	free(ts_git_commit(e.repo, "tests/fixture.txt", line));
+	ts_sh("cd '%s' && git rm -q tests/fixture.txt && git -c user.name=t -c user.email=t@t "
+	      "commit -qm 'remove the fixture'",
+	      e.repo);
+	char *tip = ts_sh_out("git -C '%s' rev-parse HEAD", e.repo);
+	char *range = tu_strf("%s..%s", e.main_sha, tip);
+	struct tu_result r = tu_runner_run(e.repo, "scan", "secrets", "--history", range,
+					   "--format", "json", NULL);
+	cr_assert_eq(r.status, 3, "%s", r.err);
+	json_t *scan = json_loads(r.out, 0, NULL);
+	cr_assert_not_null(scan, "%s", r.out);
+	const char *fp = json_string_value(json_object_get(
+		json_array_get(json_object_get(scan, "findings"), 0), "fingerprint"));
+	cr_assert_not_null(fp);
+
+	e.rec = ts_recorder_start(0);
+	const char *url = ts_recorder_url(e.rec);
+	char *cfg = tu_strf("listen: 127.0.0.1:0\n"
+			    "data_dir: %s/data\n"
+			    "repositories:\n" GITHUB_REPO_ENTRY "    history_allow:\n"
+			    "      - fingerprint: %s\n"
+			    "        reason: a made-up key in a test fixture\n"
+			    "        expires: 2099-12-31\n"
+			    "      - id: secret.aws-access-key-id\n"
+			    "        reason: expired, suppresses nothing\n"
+			    "        expires: 2020-01-01\n",
+			    e.dir, e.repo, url, fp);
+	ts_start(&e.srv, e.dir, cfg);
+	pushed_range(&e, "delivery-accepted-1", e.main_sha, tip, "passed", 2,
+		     "the finding is accepted");
+	json_t *run = ts_wait_run(e.srv.addr, 1, 30);
+	cr_assert_str_eq(
+		json_string_value(json_object_get(stage_of(run, "secrets-history"), "summary")),
+		"passed: no finding at or above high; 1 suppressed");
+	json_decref(run);
+	char *path = ts_sh_out("ls '%s'/data/repos/*/runs/*/report.json", e.dir);
+	char *text = tu_read(path);
+	json_t *report = json_loads(text, 0, NULL);
+	cr_assert_not_null(report, "%s", text);
+	json_t *res = json_object_get(stage_of(report, "secrets-history"), "result");
+	json_t *f = json_array_get(json_object_get(res, "findings"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(f, "fingerprint")), fp);
+	cr_assert_str_eq(json_string_value(json_object_get(f, "disposition")), "suppressed");
+	cr_assert_str_eq(
+		json_string_value(json_object_get(json_object_get(f, "suppression"), "reason")),
+		"a made-up key in a test fixture");
+	json_decref(report);
+	free(text);
+	free(path);
+
+	/* The same key in another commit is another blob of the same content: the same
+	 * fingerprint, accepted. A different key is not. */
+	char *other = tu_strf("aws_access_key_id = %s%s\n", "AKIA", "Q2WERTYUIOPASDFZ");
+	char *next = ts_git_commit(e.repo, "tests/other.txt", other);
+	pushed_range(&e, "delivery-accepted-2", tip, next, "blocked", 1,
+		     "another key, and the expired entry suppresses nothing");
+	free(next);
+	free(other);
+	free(cfg);
+	json_decref(scan);
+	tu_result_free(&r);
+	free(range);
+	free(tip);
 	free(line);
 	stop(&e);
 }
@@ -1481,18 +1596,7 @@ Test(serve, a_secret_added_and_removed_within_a_push_blocks_it, .timeout = 180)
 static void push_new_ref(struct env *e, const char *delivery, const char *ref, const char *sha,
 			 const char *state, json_int_t commits, const char *why)
 {
-	long id = push_ref(e, delivery, ref, NEW_REF, sha);
-	json_t *run = ts_wait_run(e->srv.addr, id, 120);
-	json_t *st = stage_of(run, "secrets-history");
-	cr_assert_not_null(st, "%s: no history stage", ref);
-	cr_assert_str_eq(json_string_value(json_object_get(st, "status")), state, "%s: %s", ref,
-			 why);
-	json_t *h = json_object_get(st, "history");
-	cr_assert(json_is_object(h), "the run shows the range it scanned");
-	json_int_t n = json_integer_value(json_object_get(h, "commits"));
-	cr_assert_eq(n, commits, "%s: %lld commits scanned: %s", ref, (long long)n, why);
-	expect_state(run, state);
-	json_decref(run);
+	expect_history(e, push_ref(e, delivery, ref, NEW_REF, sha), ref, state, commits, why);
 }
 
 /*

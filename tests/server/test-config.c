@@ -793,3 +793,57 @@ Test(config, retention_runs_is_at_least_a_day)
 	config_free(c);
 	diag_list_release(&dl);
 }
+
+/* Findings of the history scan accepted by the server's operator: gate allow entries, by
+ * id or fingerprint, each with a reason and an expiry date, and no path (the history has
+ * commits and paths, not one tree's files). */
+Test(config, history_allow_entries_are_checked)
+{
+	char *text = tu_strf("%s"
+			     "    history_allow:\n"
+			     "      - fingerprint: 0f1e2d3c\n"
+			     "        reason: a test key, revoked\n"
+			     "        expires: 2027-01-31\n"
+			     "      - id: secret.generic-api-key\n"
+			     "        reason: the fixtures' made-up keys\n"
+			     "        expires: 2027-02-28\n",
+			     good);
+	struct server_config *c = NULL;
+	struct diag_list dl;
+	cr_assert_eq(load(text, &c, &dl), 0);
+	cr_assert_eq(c->repos[0].n_history_allow, 2);
+	cr_assert_str_eq(c->repos[0].history_allow[0].fingerprint, "0f1e2d3c");
+	cr_assert_null(c->repos[0].history_allow[0].id);
+	cr_assert_str_eq(c->repos[0].history_allow[1].id, "secret.generic-api-key");
+	cr_assert_str_eq(c->repos[0].history_allow[1].expires, "2027-02-28");
+	config_free(c);
+	diag_list_release(&dl);
+	free(text);
+
+	text = tu_strf("%s"
+		       "    history_allow:\n"
+		       "      - fingerprint: 0f1e2d3c\n"
+		       "        path: tests/*\n"
+		       "        reason: a test key\n"
+		       "        expires: 2027-01-31\n"
+		       "      - id: secret.generic-api-key\n"
+		       "        expires: 2027-02-30\n"
+		       "      - { fingerprint: aa, id: bb, reason: both, expires: 2027-01-01 }\n",
+		       good);
+	c = NULL;
+	cr_assert_eq(load(text, &c, &dl), -EINVAL);
+	dump(&dl);
+	cr_assert_null(c);
+	cr_assert(has_error(&dl, "take no path", 10));
+	cr_assert(has_error(&dl, "needs a reason", 13));
+	cr_assert(has_error(&dl, "invalid expiry date", 14));
+	cr_assert(has_error(&dl, "exactly one of `id` and `fingerprint`", 15));
+	diag_list_release(&dl);
+	free(text);
+
+	text = tu_strf("%s    history_allow: { fingerprint: 0f1e2d3c }\n", good);
+	cr_assert_eq(load(text, &c, &dl), -EINVAL);
+	cr_assert(has_error(&dl, "history_allow must be a sequence", 8));
+	diag_list_release(&dl);
+	free(text);
+}

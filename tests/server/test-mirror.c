@@ -148,6 +148,63 @@ Test(mirror, a_scanned_tip_is_marked_under_its_prefix, .timeout = 60)
 	release_fx(&f);
 }
 
+/*
+ * The first scan of a ref keeps its old tip as the ref's base, and later scans keep it:
+ * their `before` may be a tip whose scan was blocked. A new ref, or one an earlier scan
+ * passed (a server before seen marks), gets no base; once seen, a ref never gets one.
+ */
+Test(mirror, only_the_first_scan_of_a_ref_takes_its_old_tip_as_its_base, .timeout = 60)
+{
+	struct fx f = setup_fx();
+	struct diag_list dl;
+	bool fetched;
+	diag_list_init(&dl, 10);
+	char *second = ts_git_commit(f.repo, "x.txt", "x\n");
+	ts_sh("git -C '%s' push -q '%s' main", f.repo, f.bare);
+	cr_assert_eq(mirror_sync(f.mirror, f.bare, main_spec, 1, NULL, second, -1, &fetched, &dl),
+		     0);
+	char base[41], tip[41];
+	cr_assert_eq(mirror_begin_scan(f.mirror, "refs/heads/main", f.sha, second, -1, base, &dl),
+		     0);
+	cr_assert_str_eq(base, f.sha, "the history main had when it was first scanned");
+	cr_assert_eq(mirror_resolve(f.mirror, MIRROR_SEEN_PREFIX "heads/main", tip), 0);
+	cr_assert_str_eq(tip, second);
+	/* Blocked, say: the next push's before is second, which must not become the base. */
+	cr_assert_eq(mirror_begin_scan(f.mirror, "refs/heads/main", second, second, -1, base, &dl),
+		     0);
+	cr_assert_str_eq(base, f.sha);
+	cr_assert_eq(mirror_resolve(f.mirror, MIRROR_BASE_PREFIX "heads/main", tip), 0);
+	cr_assert_str_eq(tip, f.sha);
+
+	/* A new ref: no base, then or later. */
+	cr_assert_eq(mirror_begin_scan(f.mirror, "refs/heads/new", NULL, f.sha, -1, base, &dl), 0);
+	cr_assert_str_eq(base, "");
+	cr_assert_eq(mirror_begin_scan(f.mirror, "refs/heads/new", f.sha, second, -1, base, &dl),
+		     0);
+	cr_assert_str_eq(base, "", "a seen ref's before is not trusted");
+	/* Scanned and passed, but never marked seen: what passed bounds it, not before. */
+	cr_assert_eq(mirror_mark_scanned(f.mirror, "refs/heads/old", f.sha, -1, &dl), 0);
+	cr_assert_eq(mirror_begin_scan(f.mirror, "refs/heads/old", second, second, -1, base, &dl),
+		     0);
+	cr_assert_str_eq(base, "");
+	/* A before the mirror lacks is no base. */
+	cr_assert_eq(mirror_begin_scan(f.mirror, "refs/tags/v1",
+				       "0123456789abcdef0123456789abcdef01234567", second, -1, base,
+				       &dl),
+		     0);
+	cr_assert_str_eq(base, "");
+	cr_assert_eq(dl.n, 0);
+	cr_assert_eq(mirror_begin_scan(f.mirror, "main", NULL, second, -1, base, &dl), -EINVAL);
+	cr_assert_eq(
+		mirror_begin_scan(f.mirror, "refs/heads/x", NULL, "not-a-commit", -1, base, &dl),
+		-EIO);
+	cr_assert_eq(dl.n, 2);
+	cr_assert_eq(mirror_resolve(f.mirror, MIRROR_SEEN_PREFIX "heads/x", tip), -ENOENT);
+	diag_list_release(&dl);
+	free(second);
+	release_fx(&f);
+}
+
 Test(mirror, https_token_credentials, .timeout = 60)
 {
 	struct fx f = setup_fx();
