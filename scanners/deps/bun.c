@@ -14,9 +14,11 @@
  *   name@npm:real@1.2.3          an alias written so: reported as real@1.2.3;
  *   name@github:o/r#sha,
  *   name@git+URL#sha             git: reported without a version, with the commit;
- *   name@https://.../x.tgz       a tarball URL: reported with the URL as its version,
- *                                as package-lock.json v1 does (the scan reports a version
- *                                that is not a number: nothing passes unchecked);
+ *   name@https://.../x.tgz       a tarball URL: a registry's (.../name/-/name-1.2.3.tgz)
+ *                                reported at its version; any other with the URL as its
+ *                                version, as package-lock.json v1 does (the scan reports
+ *                                a version that is not a number: nothing passes
+ *                                unchecked);
  *   name@file:dir, name@link:dir,
  *   name@./x.tgz                 local code: reported without a version;
  *   name@workspace:dir,
@@ -148,7 +150,7 @@ static int add_entry(struct dep_ctx *c, const char *key, const json_t *v, unsign
 				 "packages[\"%s\"]: the alias \"%s\" is not npm:name@version", key,
 				 spec);
 	}
-	const char *version = res, *commit = NULL;
+	const char *version = res, *commit = NULL, *tarball;
 	if (str_has_prefix(res, "workspace:") || str_has_prefix(res, "root:")) {
 		return 0; /* the project and its workspaces */
 	}
@@ -156,6 +158,8 @@ static int add_entry(struct dep_ctx *c, const char *key, const json_t *v, unsign
 		const char *hash = strrchr(res, '#');
 		commit = hash && hash[1] ? dep_strdup(c, hash + 1) : NULL;
 		version = "";
+	} else if ((tarball = dep_npm_tarball_version(c, name, res))) {
+		version = tarball;
 	} else if (str_has_prefix(res, "file:") || str_has_prefix(res, "link:") ||
 		   (!strstr(res, "://") &&
 		    (str_has_suffix(res, ".tgz") || str_has_suffix(res, ".tar.gz")))) {

@@ -762,6 +762,34 @@ const char *dep_extract_commit(struct dep_ctx *c, const char *s)
 	return host_fragment(c, s);
 }
 
+const char *dep_npm_tarball_version(struct dep_ctx *c, const char *name, const char *url)
+{
+	const char *rest = str_has_prefix(url, "https://")  ? url + 8
+			   : str_has_prefix(url, "http://") ? url + 7
+							    : NULL;
+	const char *path = rest ? strchr(rest, '/') : NULL;
+	if (!path || strpbrk(url, "?#") || !str_has_suffix(url, ".tgz")) {
+		return NULL;
+	}
+	const char *slash = strrchr(name, '/');
+	const char *base = slash ? slash + 1 : name;
+	_cleanup_free_ char *dir = xasprintf("/%s/-/%s-", name, base);
+	const char *at = strstr(path, dir);
+	/* The last such part: the file name follows it, with no '/' in between. */
+	for (const char *next = at; next; next = strstr(at + 1, dir)) {
+		at = next;
+	}
+	if (!at) {
+		return NULL;
+	}
+	const char *v = at + strlen(dir);
+	size_t vlen = strlen(v) - strlen(".tgz");
+	if (vlen == 0 || !(*v >= '0' && *v <= '9') || memchr(v, '/', vlen)) {
+		return NULL;
+	}
+	return dep_strndup(c, v, vlen);
+}
+
 /* ---------- parsing files ---------- */
 
 /* Run the parser of c->format (c has its list, file, path...) and record the file. */

@@ -130,7 +130,7 @@ static int parse_dependencies(struct dep_ctx *c, const json_t *deps, struct jpos
 		const char *version = json_string_value(json_object_get(dep, "version"));
 		version = version ? version : "";
 		const char *real = name;
-		const char *commit = NULL;
+		const char *commit = NULL, *tarball;
 		if (str_has_prefix(version, "npm:")) {
 			/* An alias: npm:real-name@version. */
 			const char *at = strrchr(version, '@');
@@ -143,6 +143,9 @@ static int parse_dependencies(struct dep_ctx *c, const json_t *deps, struct jpos
 			version = "";
 		} else if ((commit = dep_extract_commit(c, version))) {
 			version = "";
+		} else if ((tarball = dep_npm_tarball_version(c, real, version))) {
+			/* A registry tarball's URL, which v1 writes as the version. */
+			version = tarball;
 		}
 		int r = add_pkg(c, real, version, commit, line, jbool(dep, "dev"),
 				jbool(dep, "optional"));

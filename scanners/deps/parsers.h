@@ -139,6 +139,15 @@ json_t *dep_json_load(struct dep_ctx *c, const char *buf, size_t len);
 const char *dep_extract_commit(struct dep_ctx *c, const char *resolution);
 
 /*
+ * The version in an npm registry tarball URL of package name: the registry lays its
+ * tarballs out as http(s)://HOST[/PREFIX]/NAME/-/BASENAME-VERSION.tgz (BASENAME: name
+ * without its scope), and publishing checks the package's own name and version against
+ * them. VERSION must start with a digit. NULL for any other URL (a query or a fragment,
+ * another package's path, a tarball elsewhere): its version is not known.
+ */
+const char *dep_npm_tarball_version(struct dep_ctx *c, const char *name, const char *url);
+
+/*
  * TOML (toml.c): the document as a JSON object tree; tables opened by a header carry
  * their line in the member TOML_LINE_KEY. NULL on error, with line, column and message.
  */

@@ -1898,7 +1898,7 @@ Test(depscan, a_version_its_registry_would_not_take_does_not_pass)
 	tu_write(ws, "js/package-lock.json",
 		 "{\"name\": \"app\", \"version\": \"1.0.0\", \"lockfileVersion\": 1,\n"
 		 " \"dependencies\": {\"left-pad\": {\"version\": "
-		 "\"https://registry.example/left-pad/-/left-pad-1.3.0.tgz\"}}}\n");
+		 "\"https://cdn.example/builds/left-pad.tgz\"}}}\n");
 	expect_unresolved("rs", "smallvec=high");
 	expect_unresolved("js", "left-pad=high");
 	/* A numbered version of the same files is checked as usual: no finding. */

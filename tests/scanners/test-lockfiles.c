@@ -3065,8 +3065,8 @@ Test(lockfiles, uv_lock_errors_fail_closed)
 }
 
 /* Every package of the bun fixture (written by bun 1.4.5) at its key's line: the alias
- * as the package it names, the nested copy of ms, the tarball with its URL, the file:
- * directory without a version; the workspace is not a package. */
+ * as the package it names, the nested copy of ms, the registry tarball at the version its
+ * URL gives, the file: directory without a version; the workspace is not a package. */
 Test(lockfiles, bun_lock_fixture)
 {
 	static const struct name_version_line want[] = {
@@ -3079,7 +3079,7 @@ Test(lockfiles, bun_lock_fixture)
 		{ "lodash", "4.17.21", 47 },
 		{ "minimist", "1.2.5", 49 },
 		{ "ms", "2.1.3", 51 },
-		{ "left-pad", "https://registry.npmjs.org/left-pad/-/left-pad-1.1.3.tgz", 53 },
+		{ "left-pad", "1.1.3", 53 },
 		{ "ms", "2.0.0", 55 },
 	};
 	struct dep_list l;
@@ -3093,6 +3093,65 @@ Test(lockfiles, bun_lock_fixture)
 	}
 	cr_expect(!has_name(&l, "app") && !has_name(&l, "lodash-latest") &&
 		  !has_name(&l, "pad-tarball"));
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
+
+/*
+ * A tarball URL in the npm registry's layout (HOST[/PREFIX]/NAME/-/BASENAME-VERSION.tgz,
+ * which publishing ties to the package's name and version) gives its version, in bun.lock
+ * and as a package-lock.json v1 version; any other URL stays the version (an unresolved
+ * one for the scan): another package's path, a query or fragment, no version, a file
+ * elsewhere.
+ */
+Test(lockfiles, a_registry_tarball_url_gives_its_version)
+{
+	static const char bun[] =
+		"{\n  \"lockfileVersion\": 1,\n  \"packages\": {\n"
+		"    \"a\": "
+		"[\"left-pad@https://registry.npmjs.org/left-pad/-/left-pad-1.1.3.tgz\"],\n"
+		"    \"b\": [\"@babel/core@https://npm.corp.example/api/npm/npm/@babel/core/-/"
+		"core-7.0.0.tgz\"],\n"
+		"    \"c\": [\"ms@https://registry.npmjs.org/left-pad/-/left-pad-1.1.3.tgz\"],\n"
+		"    \"d\": "
+		"[\"is-number@https://registry.npmjs.org/is-number/-/is-number-7.0.0.tgz?x=1"
+		"\"],\n"
+		"    \"e\": [\"minimist@https://cdn.example/minimist.tgz\"],\n"
+		"    \"f\": [\"lodash@https://registry.npmjs.org/lodash/-/lodash-latest.tgz\"],\n"
+		"    \"g\": [\"debug@https://registry.npmjs.org/debug/-/debug-2.6.9.tar.gz\"]\n"
+		"  }\n}\n";
+	static const struct name_version_line want[] = {
+		{ "left-pad", "1.1.3", 4 },
+		{ "@babel/core", "7.0.0", 5 },
+		{ "ms", "https://registry.npmjs.org/left-pad/-/left-pad-1.1.3.tgz", 6 },
+		{ "is-number", "https://registry.npmjs.org/is-number/-/is-number-7.0.0.tgz?x=1",
+		  7 },
+		{ "minimist", "https://cdn.example/minimist.tgz", 8 },
+		{ "lodash", "https://registry.npmjs.org/lodash/-/lodash-latest.tgz", 9 },
+		{ "debug", "https://registry.npmjs.org/debug/-/debug-2.6.9.tar.gz", 10 },
+	};
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_text(&l, &dl, DEP_BUN_LOCK, "bun.lock", bun), 0, "%s",
+		     dl.n ? dl.v[0].msg : "");
+	expect_exactly(&l, want, ARRAY_SIZE(want), "bun.lock");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+
+	static const char npm[] =
+		"{\"name\": \"app\", \"version\": \"1.0.0\", \"lockfileVersion\": 1,\n"
+		" \"dependencies\": {\n"
+		"  \"left-pad\": {\"version\": "
+		"\"https://registry.npmjs.org/left-pad/-/left-pad-1.3.0.tgz\"},\n"
+		"  \"ms\": {\"version\": \"http://mirror.example/ms/-/ms-2.0.0.tgz#frag\"}\n"
+		" }}\n";
+	static const struct name_version_line want_npm[] = {
+		{ "left-pad", "1.3.0", 3 },
+		{ "ms", "http://mirror.example/ms/-/ms-2.0.0.tgz#frag", 4 },
+	};
+	cr_assert_eq(parse_text(&l, &dl, DEP_NPM_LOCK, "package-lock.json", npm), 0, "%s",
+		     dl.n ? dl.v[0].msg : "");
+	expect_exactly(&l, want_npm, ARRAY_SIZE(want_npm), "package-lock.json v1");
 	dep_list_release(&l);
 	diag_list_release(&dl);
 }
