@@ -533,7 +533,12 @@ static int scan_tree(enum rule_kind kind, const char *root, json_t *with, const 
 	}
 	if (r == 0 && baseline) {
 		_cleanup_free_ char *real = NULL;
-		r = scanbox_input(&sb, baseline, &real, err, sizeof(err));
+		r = scanbox_baseline(&sb, baseline, &real, err, sizeof(err));
+		if (r == -EBADMSG) {
+			/* Not a baseline: invalid input, as a missing one is. */
+			cli_usage_error("scan", "--baseline: %s", err);
+			goto out;
+		}
 		if (r == 0) {
 			json_object_set_new(with, "baseline", json_string(real));
 		}
@@ -759,16 +764,6 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 		if (stat(baseline, &st) < 0) {
 			cli_usage_error("scan", "cannot read the baseline %s: %s", baseline,
 					strerror(errno));
-			goto out;
-		}
-		/* A file that is not a baseline is invalid input, as a missing one is. */
-		struct gate_policy gp;
-		char berr[PATH_MAX + 200];
-		gate_policy_init(&gp);
-		int br = gate_policy_load_baseline(&gp, baseline, berr, sizeof(berr));
-		gate_policy_release(&gp);
-		if (br < 0) {
-			cli_usage_error("scan", "--baseline: %s", berr);
 			goto out;
 		}
 	}

@@ -203,7 +203,12 @@ int cli_deps_scan(struct scanbox *sb, const struct cli_deps *d, json_t *with, js
 	}
 	if (r == 0 && d->baseline) {
 		_cleanup_free_ char *bl = NULL;
-		r = scanbox_input(sb, d->baseline, &bl, err, sizeof(err));
+		r = scanbox_baseline(sb, d->baseline, &bl, err, sizeof(err));
+		if (r == -EBADMSG) {
+			/* Not a baseline: a usage error. */
+			cli_usage_error("scan deps", "%s", err);
+			return EXIT_USAGE;
+		}
 		if (r == 0) {
 			json_object_set_new(with, "baseline", json_string(bl));
 		}
@@ -290,17 +295,6 @@ int cmd_scan_deps(int argc, char **argv)
 	}
 	if (!str_eq(format, "text") && !str_eq(format, "json")) {
 		return cli_usage_error("scan deps", "unknown format '%s' (text or json)", format);
-	}
-	char err[PATH_MAX + 400];
-	if (baseline) {
-		/* Read here too: a file that is not a baseline is a usage error. */
-		struct gate_policy pol;
-		gate_policy_init(&pol);
-		int r = gate_policy_load_baseline(&pol, baseline, err, sizeof(err));
-		gate_policy_release(&pol);
-		if (r < 0) {
-			return cli_usage_error("scan deps", "%s", err);
-		}
 	}
 	char root[PATH_MAX];
 	if (!realpath(".", root)) {

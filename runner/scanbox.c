@@ -5,6 +5,7 @@
  */
 #include "scanbox.h"
 
+#include "gate.h"
 #include "sandbox.h"
 #include "stage.h"
 #include "util.h"
@@ -49,6 +50,11 @@ void scanbox_release(struct scanbox *sb)
 {
 	for (size_t i = 0; i < sb->n_binds; i++) {
 		free(sb->binds[i]);
+	}
+	if (sb->copies) {
+		rm_rf(sb->copies);
+		tmp_untrack(sb->copies);
+		free(sb->copies);
 	}
 	memset(sb, 0, sizeof(*sb));
 }
@@ -106,8 +112,62 @@ int scanbox_path(const struct scanbox *sb, const char *arg, char **out, char *er
 	return 0;
 }
 
+/* The content of the pipe at path, copied to sb->copies + its absolute path (so that
+ * messages about it still name it), bound read-only; *out names the copy. */
+static int copy_pipe(struct scanbox *sb, const char *path, char **out, char *err, size_t errlen)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int r = read_file_capped(path, SCANBOX_PIPE_MAX, &data, &len);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read %s: %s", path,
+			 r == -EFBIG ? "it gives more than 64 MiB" : strerror(-r));
+		return r;
+	}
+	_cleanup_free_ char *base = NULL;
+	if (!sb->copies) {
+		sb->copies = tmp_dir_tracked("runner-input");
+	}
+	if (!sb->copies || !(base = realpath(sb->copies, NULL))) {
+		r = -errno;
+		snprintf(err, errlen, "cannot make a copy of %s in %s: %s", path, tmp_dir_parent(),
+			 strerror(-r));
+		free(data);
+		return r;
+	}
+	_cleanup_free_ char *abs = NULL;
+	if (path[0] != '/') {
+		char cwd[PATH_MAX];
+		abs = getcwd(cwd, sizeof(cwd)) ? xasprintf("%s/%s", cwd, path) : NULL;
+	}
+	char *copy = xasprintf("%s%s", base, abs ? abs : path[0] == '/' ? path : "/input");
+	_cleanup_free_ char *parent = xstrdup(copy);
+	*strrchr(parent, '/') = '\0';
+	r = mkdir_p(parent, 0700);
+	if (r == 0) {
+		r = write_file_atomic(copy, data, len, 0600);
+	}
+	free(data);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot make a copy of %s: %s", path, strerror(-r));
+		free(copy);
+		return r;
+	}
+	r = bind(sb, copy, err, errlen);
+	if (r < 0) {
+		free(copy);
+		return r;
+	}
+	*out = copy;
+	return 0;
+}
+
 int scanbox_input(struct scanbox *sb, const char *path, char **out, char *err, size_t errlen)
 {
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISFIFO(st.st_mode)) {
+		return copy_pipe(sb, path, out, err, errlen);
+	}
 	*out = realpath(path, NULL);
 	if (!*out) {
 		int e = errno;
@@ -120,6 +180,34 @@ int scanbox_input(struct scanbox *sb, const char *path, char **out, char *err, s
 		*out = NULL;
 	}
 	return r;
+}
+
+int scanbox_baseline(struct scanbox *sb, const char *path, char **out, char *err, size_t errlen)
+{
+	int r = scanbox_input(sb, path, out, err, errlen);
+	if (r == -ENOENT || r == -EACCES || r == -ENOTDIR || r == -ELOOP || r == -EFBIG) {
+		return -EBADMSG; /* a file given that cannot be read: invalid input */
+	}
+	if (r < 0) {
+		return r;
+	}
+	struct gate_policy gp;
+	gate_policy_init(&gp);
+	r = gate_policy_load_baseline(&gp, *out, err, errlen);
+	gate_policy_release(&gp);
+	const char *at = r < 0 ? strstr(err, *out) : NULL;
+	if (at) {
+		/* Named as given, not as resolved (or copied). */
+		_cleanup_free_ char *msg =
+			xasprintf("%.*s%s%s", (int)(at - err), err, path, at + strlen(*out));
+		snprintf(err, errlen, "%s", msg);
+	}
+	if (r < 0) {
+		free(*out);
+		*out = NULL;
+		return -EBADMSG;
+	}
+	return 0;
 }
 
 /* The .gitignore files of the directories from top down to the root's parent. */

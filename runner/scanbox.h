@@ -34,6 +34,9 @@ struct scanbox {
 	/* The kind's host file (stage.h) when the caller names it (a path JSON cannot hold
 	 * need not pass through with:); NULL: the kind's host_file() says. */
 	const char *host_file;
+	/* A private temporary directory with the copies of inputs that are pipes, removed by
+	 * scanbox_release() (or a fatal signal); NULL until one is made. */
+	char *copies;
 };
 
 void scanbox_init(struct scanbox *sb, const char *root, bool unconfined);
@@ -51,10 +54,22 @@ int scanbox_path(const struct scanbox *sb, const char *arg, char **out, char *er
 
 /*
  * A file or directory the worker reads (rules, a baseline): *out gets its canonical
- * absolute path, bound read-only at that path when it lies outside the root. Returns 0, or
- * -errno with a message in err: from realpath() when it cannot be resolved, -EXDEV when
- * it cannot be bound (under /proc, /dev or /sys), -E2BIG when too many paths are.
+ * absolute path, bound read-only at that path when it lies outside the root. A pipe
+ * (`--rules <(...)`, /dev/stdin), which cannot be bound, is read here (at most
+ * SCANBOX_PIPE_MAX bytes) into a private copy at sb->copies + path, and *out names that.
+ * Returns 0, or -errno with a message in err: from realpath() when it cannot be resolved,
+ * -EXDEV when it cannot be bound (under /proc, /dev or /sys), -E2BIG when too many paths
+ * are, -EFBIG when a pipe gives more.
  */
+#define SCANBOX_PIPE_MAX (64u << 20)
+
+/*
+ * A --baseline FILE, as scanbox_input() gives it (*out), read once here as the worker will
+ * read it (a pipe's copy: the pipe itself can be read only once). Returns 0;
+ * -EBADMSG when it cannot be read or is not a baseline (a usage error for the caller); or
+ * scanbox_input()'s other errors. err says why.
+ */
+int scanbox_baseline(struct scanbox *sb, const char *path, char **out, char *err, size_t errlen);
 int scanbox_input(struct scanbox *sb, const char *path, char **out, char *err, size_t errlen);
 
 /*

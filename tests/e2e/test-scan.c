@@ -1485,6 +1485,52 @@ Test(scan_sandbox, rules_and_a_baseline_outside_the_tree_are_read)
 	free(parent);
 }
 
+/* Rules and a baseline given through a pipe (`--rules <(...)`, /dev/stdin), which cannot
+ * be bound into the sandbox, are read and handed on as a private copy (removed when the
+ * scan ends); messages still name the pipe's path. */
+Test(scan_sandbox, rules_and_a_baseline_from_a_pipe_are_read)
+{
+	char *tree = tu_tmpdir();
+	tu_write(tree, "src/a.c", "void f(void) { legacy_unsafe(1); }\n");
+	tu_write(tree, "team.yml",
+		 "kind: sast\nrules:\n  - id: team.legacy-unsafe\n    languages: [c, cpp]\n"
+		 "    severity: high\n    message: legacy_unsafe is deprecated\n"
+		 "    pattern: legacy_unsafe(...)\n");
+	tu_write(tree, "broken.yml", "kind: sast\nrules: [\n");
+	char *tmp = tu_tmpdir();
+	char *tmpdir = tu_strf("TMPDIR=%s", tmp);
+	const char *env[] = { tmpdir, "PATH=/usr/bin:/bin", NULL };
+	char *cmd =
+		tu_strf("cat team.yml | '%s' scan sast --no-default-rules --rules /dev/stdin "
+			"src --format json -o base.json; echo $?; "
+			"'%s' scan sast --no-default-rules --rules <(cat team.yml) src "
+			"--baseline <(cat base.json); echo $?; "
+			"'%s' scan sast --no-default-rules --rules <(cat broken.yml) src; echo $?",
+			tu_runner(), tu_runner(), tu_runner());
+	const char *argv[] = { "/bin/bash", "-c", cmd, NULL };
+	struct tu_result r = tu_run(tree, argv, env, 60);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	has(r.out, "3\n");
+	has(r.out, "(suppressed, baseline: in the baseline)");
+	has(r.out, "0\n");
+	has(r.out, "/dev/fd/63:3:1: YAML syntax error");
+	has(r.out, "4\n");
+	char *json = tu_readf("%s/base.json", tree);
+	has(json, "team.legacy-unsafe");
+	free(json);
+	struct tu_result left =
+		tu_run(tmp, (const char *[]){ "/bin/ls", "-A", ".", NULL }, NULL, 10);
+	cr_assert_str_eq(left.out, "", "the copies are removed: %s", left.out);
+	tu_result_free(&left);
+	tu_result_free(&r);
+	free(cmd);
+	free(tmpdir);
+	tu_rmdir(tmp);
+	free(tmp);
+	tu_rmdir(tree);
+	free(tree);
+}
+
 /*
  * From a subdirectory of a repository, or in a worktree (whose .git is a file naming a
  * git directory elsewhere), the scan reads the repository's ignore rules (the .gitignore
