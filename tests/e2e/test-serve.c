@@ -1397,6 +1397,18 @@ static long push_range(struct env *e, const char *delivery, const char *before, 
 	return push_ref(e, delivery, "refs/heads/main", before, after);
 }
 
+/* Commit an AWS key at path, then its removal: the new tip (the key is in its history). */
+static char *add_and_remove_key(const char *repo, const char *path)
+{
+	char *line = tu_strf("aws_access_key_id = %s%s\n", "AKIA", "Z7QWERTYUIOPASDF");
+	free(ts_git_commit(repo, path, line));
+	ts_sh("cd '%s' && git rm -q '%s' && git -c user.name=t -c user.email=t@t commit -qm "
+	      "'remove the key'",
+	      repo, path);
+	free(line);
+	return ts_sh_out("git -C '%s' rev-parse HEAD", repo);
+}
+
 /* Wait for run id (a push of ref): its state and its history stage's must be `state`,
  * and the stage must have scanned `commits` commits. */
 static void expect_history(struct env *e, long id, const char *ref, const char *state,
@@ -1521,12 +1533,7 @@ Test(serve, the_server_configuration_accepts_a_history_finding, .timeout = 180)
 	e.dir = tu_tmpdir();
 	cr_assert_geq(asprintf(&e.repo, "%s/repo", e.dir), 0);
 	e.main_sha = ts_git_init(e.repo, pipeline);
-	char *line = tu_strf("aws_access_key_id = %s%s\n", "AKIA", "Z7QWERTYUIOPASDF");
-	free(ts_git_commit(e.repo, "tests/fixture.txt", line));
-	ts_sh("cd '%s' && git rm -q tests/fixture.txt && git -c user.name=t -c user.email=t@t "
-	      "commit -qm 'remove the fixture'",
-	      e.repo);
-	char *tip = ts_sh_out("git -C '%s' rev-parse HEAD", e.repo);
+	char *tip = add_and_remove_key(e.repo, "tests/fixture.txt");
 	char *range = tu_strf("%s..%s", e.main_sha, tip);
 	struct tu_result r = tu_runner_run(e.repo, "scan", "secrets", "--history", range,
 					   "--format", "json", NULL);
@@ -1585,7 +1592,6 @@ Test(serve, the_server_configuration_accepts_a_history_finding, .timeout = 180)
 	tu_result_free(&r);
 	free(range);
 	free(tip);
-	free(line);
 	stop(&e);
 }
 
@@ -1615,12 +1621,7 @@ Test(serve, a_new_branch_leaves_out_only_what_passed_a_scan, .timeout = 180)
 
 	/* leak: a key added and removed again, on main. */
 	ts_sh("git -C '%s' checkout -q -b leak", e.repo);
-	char *line = tu_strf("aws_access_key_id = %s%s\n", "AKIA", "Z7QWERTYUIOPASDF");
-	free(ts_git_commit(e.repo, "config/aws.txt", line));
-	ts_sh("cd '%s' && git rm -q config/aws.txt && git -c user.name=t -c user.email=t@t "
-	      "commit -qm 'remove the key'",
-	      e.repo);
-	char *leak = ts_sh_out("git -C '%s' rev-parse HEAD", e.repo);
+	char *leak = add_and_remove_key(e.repo, "config/aws.txt");
 	push_new_ref(&e, "delivery-new-2", "refs/heads/leak", leak, "blocked", 2,
 		     "main's commit passed before");
 
@@ -1643,7 +1644,6 @@ Test(serve, a_new_branch_leaves_out_only_what_passed_a_scan, .timeout = 180)
 	free(fine);
 	free(leak2);
 	free(leak);
-	free(line);
 	stop(&e);
 }
 
