@@ -405,6 +405,14 @@ int mirror_begin_scan(const char *path, const char *ref, const char *before, con
 	if (has_base != 0 && has_base != GIT_ENOTFOUND) {
 		goto out;
 	}
+	/* Two first pushes of the ref scanned out of order (no supersede): the later one's
+	 * before, which the earlier one brought, became the base. The earlier one's own
+	 * before, below it, leaves out less. */
+	if (has_base == 0 && before && *before && git_oid_fromstr(&old, before) == 0 &&
+	    !git_oid_equal(&old, &b) && has_commit(repo, before) &&
+	    git_graph_descendant_of(repo, &b, &old) == 1) {
+		b = old;
+	}
 	if (has_base == 0) {
 		git_oid_tostr(base, 41, &b);
 	}

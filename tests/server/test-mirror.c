@@ -176,6 +176,15 @@ Test(mirror, only_the_first_scan_of_a_ref_takes_its_old_tip_as_its_base, .timeou
 	cr_assert_eq(mirror_resolve(f.mirror, MIRROR_BASE_PREFIX "heads/main", tip), 0);
 	cr_assert_str_eq(tip, f.sha);
 
+	/* Two first pushes scanned out of order: the later one's before (second) became the
+	 * base; the earlier one's own before, below it, leaves out less. */
+	cr_assert_eq(mirror_begin_scan(f.mirror, "refs/heads/race", second, second, -1, base, &dl),
+		     0);
+	cr_assert_str_eq(base, second);
+	cr_assert_eq(mirror_begin_scan(f.mirror, "refs/heads/race", f.sha, second, -1, base, &dl),
+		     0);
+	cr_assert_str_eq(base, f.sha, "the earlier push's commits are scanned");
+
 	/* A new ref: no base, then or later. */
 	cr_assert_eq(mirror_begin_scan(f.mirror, "refs/heads/new", NULL, f.sha, -1, base, &dl), 0);
 	cr_assert_str_eq(base, "");
