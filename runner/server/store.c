@@ -148,12 +148,12 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_SUPERSEDE_QUEUED_LIST] = "SELECT id, statuses FROM jobs WHERE repo = ?1 AND forge = ?4"
 				     " AND supersede_key = ?2 AND state = 'queued' AND id < ?3",
 	[ST_INHERIT_BEFORE] = "UPDATE jobs SET before_sha = (SELECT o.before_sha FROM jobs o"
-			      " WHERE o.repo = ?1 AND o.forge = ?4 AND o.supersede_key = ?2"
-			      " AND o.state IN ('queued', 'running') AND o.id < ?3"
-			      " ORDER BY o.id LIMIT 1) WHERE id = ?3 AND EXISTS (SELECT 1"
-			      " FROM jobs o WHERE o.repo = ?1 AND o.forge = ?4"
-			      " AND o.supersede_key = ?2 AND o.state IN ('queued', 'running')"
-			      " AND o.id < ?3)",
+			      " WHERE o.state IN ('queued', 'running') AND o.id < ?3"
+			      " AND o.repo = ?1 AND o.forge = ?4 AND o.event = 'push'"
+			      " AND o.ref = ?2 ORDER BY o.id LIMIT 1) WHERE id = ?3 AND EXISTS"
+			      " (SELECT 1 FROM jobs o WHERE o.state IN ('queued', 'running')"
+			      " AND o.id < ?3 AND o.repo = ?1 AND o.forge = ?4"
+			      " AND o.event = 'push' AND o.ref = ?2)",
 	[ST_CANCEL_QUEUED] = "UPDATE jobs SET state = 'cancelled', exit_code = 143, message = ?2,"
 			     " finished_ms = ?3 WHERE id = ?1 AND state = 'queued'",
 	[ST_SUPERSEDE_RUNNING] = "UPDATE jobs SET cancel_requested = 1, message = ?4"
@@ -581,24 +581,7 @@ static int supersede(struct store *s, struct job_new *it, int64_t now)
 	char why[96], desc[112];
 	snprintf(why, sizeof(why), "superseded by run %lld", (long long)it->job_id);
 	snprintf(desc, sizeof(desc), "cancelled: %s", why);
-	/* The commits the pushes superseded here brought are in the forge's history too:
-	 * this run takes the oldest one's old tip (a running one may be stopped before its
-	 * scan ends; what it did scan is scanned again). It matters for the ref's first scan,
-	 * whose before becomes the ref's base (mirror.h); later ones reach back to what
-	 * passed whatever before says. */
-	sqlite3_stmt *st;
-	if (str_eq(it->event, "push")) {
-		st = stmt(s, ST_INHERIT_BEFORE);
-		bind_text(st, 1, it->repo);
-		bind_text(st, 2, it->supersede_key);
-		sqlite3_bind_int64(st, 3, it->job_id);
-		bind_text(st, 4, it->forge);
-		int r = exec_stmt(st);
-		if (r < 0) {
-			return r;
-		}
-	}
-	st = stmt(s, ST_SUPERSEDE_QUEUED_LIST);
+	sqlite3_stmt *st = stmt(s, ST_SUPERSEDE_QUEUED_LIST);
 	bind_text(st, 1, it->repo);
 	bind_text(st, 2, it->supersede_key);
 	sqlite3_bind_int64(st, 3, it->job_id);
@@ -695,6 +678,22 @@ static int enqueue_one(struct store *s, struct job_new *it, int64_t now)
 	if ((r = exec_stmt(st)) < 0 ||
 	    (it->statuses && (r = add_status(s, it->job_id, "queued", now)) < 0)) {
 		return r;
+	}
+	/* The pushes of the ref still queued or running brought commits that are in the
+	 * forge's history too: this run takes the oldest one's old tip. It matters for the
+	 * ref's first history scan, whose before becomes the ref's base (mirror.h): one
+	 * superseded here may be stopped before its scan ends, and without supersession two
+	 * first pushes may be scanned in either order. Later scans reach back to what passed
+	 * whatever before says. */
+	if (str_eq(it->event, "push")) {
+		st = stmt(s, ST_INHERIT_BEFORE);
+		bind_text(st, 1, it->repo);
+		bind_text(st, 2, it->ref);
+		sqlite3_bind_int64(st, 3, it->job_id);
+		bind_text(st, 4, it->forge);
+		if ((r = exec_stmt(st)) < 0) {
+			return r;
+		}
 	}
 	if (!str_empty(it->supersede_key)) {
 		return supersede(s, it, now);

@@ -42,16 +42,17 @@ TestSuite(store, .init = setup, .fini = teardown);
 static struct job_new push(const char *delivery, const char *branch, const char *sha,
 			   const char *body)
 {
-	static char keys[8][80];
+	static char keys[8][80], refs[8][80];
 	static int k;
-	char *key = keys[k++ % 8];
+	char *key = keys[k % 8], *ref = refs[k++ % 8];
 	snprintf(key, 80, "branch:%s", branch);
+	snprintf(ref, 80, "refs/heads/%s", branch);
 	struct job_new jn = {
 		.repo = "acme/webapp",
 		.forge = "github",
 		.delivery = delivery,
 		.event = "push",
-		.ref = "refs/heads/main",
+		.ref = ref,
 		.branch = branch,
 		.tag = "",
 		.sha = sha,
@@ -733,8 +734,9 @@ Test(store, an_older_queue_gets_before_sha)
 	store_close(s);
 }
 
-/* A push that supersedes older ones of its branch scans from the oldest one's old tip: the
- * commits the cancelled runs would have scanned are not left out. */
+/* A push of a ref with older ones still queued or running takes the oldest one's old tip:
+ * the commits the cancelled runs would have scanned are not left out, and without
+ * supersession two first pushes of a ref get the same base whichever is scanned first. */
 Test(store, a_superseding_push_takes_the_oldest_old_tip)
 {
 	static const char sha_c[] = "3333333333333333333333333333333333333333";
@@ -756,6 +758,17 @@ Test(store, a_superseding_push_takes_the_oldest_old_tip)
 	cr_assert_eq(store_enqueue(s, &d, 1, 1002), 0);
 	cr_assert_eq(store_get(s, d.job_id, &j), 1);
 	cr_assert_str_eq(j.before_sha, sha_b);
+	job_release(&j);
+	/* Without supersession (no key): the same, and nothing is cancelled. */
+	struct job_new e = push("s-4", "dev", sha_a, "s-body-4");
+	e.before_sha = sha_c;
+	e.supersede_key = "";
+	cr_assert_eq(store_enqueue(s, &e, 1, 1003), 0);
+	cr_assert_eq(store_get(s, e.job_id, &j), 1);
+	cr_assert_str_eq(j.before_sha, sha_b, "d is queued: e takes d's old tip");
+	job_release(&j);
+	cr_assert_eq(store_get(s, d.job_id, &j), 1);
+	cr_assert_str_eq(job_state_name(j.state), "queued");
 	job_release(&j);
 	store_close(s);
 }
