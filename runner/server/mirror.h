@@ -74,8 +74,9 @@ int mirror_mark_scanned(const char *path, const char *ref, const char *sha, int 
  * the server scans ref (neither seen nor scanned yet), a before the mirror has becomes the
  * ref's base; ref is marked seen at sha. base (41 bytes) receives the ref's base (or
  * this push's before when that is an ancestor of the base: a first push scanned after
- * the one that followed it), or "" when it has none. Returns 0, -ECANCELED, or -EIO/-EINVAL with a diagnostic: the caller
- * fails closed (without the mark, a blocked push's commits would be trusted by the next).
+ * the one that followed it), or "" when it has none. Returns 0, -ECANCELED, or -EIO/-EINVAL with a
+ * diagnostic: the caller fails closed (without the mark, a blocked push's commits would be trusted
+ * by the next).
  */
 int mirror_begin_scan(const char *path, const char *ref, const char *before, const char *sha,
 		      int cancel_fd, char base[41], struct diag_list *dl);
