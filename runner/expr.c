@@ -1,7 +1,8 @@
 /*
  * expr.c - recursive-descent parser and evaluator for `if:` conditions. Recursion depth
  * is bounded (MAX_DEPTH) so a condition of a thousand parentheses is an error, not a
- * stack overflow.
+ * stack overflow; so is the number of && and || (MAX_OPS): a chain of them is a tree as
+ * deep as it is long, which evaluation walks recursively.
  */
 #include "expr.h"
 
@@ -16,6 +17,7 @@
 #include "banned.h"
 
 #define MAX_DEPTH 64
+#define MAX_OPS	  1024
 
 enum op {
 	OP_STR, /* literal */
@@ -52,6 +54,7 @@ struct parser {
 	const char *src, *p;
 	struct expr_error *err;
 	int depth;
+	int ops; /* && and || so far */
 };
 
 static int error_at(struct parser *ps, const char *at, const char *hint, const char *fmt, ...)
@@ -288,12 +291,23 @@ static int parse_unary(struct parser *ps, struct expr **out)
 	return parse_cmp(ps, out);
 }
 
+/* One more && or || (just accepted, at `at`): an error past MAX_OPS. */
+static int count_op(struct parser *ps, const char *at)
+{
+	if (++ps->ops > MAX_OPS) {
+		return error_at(ps, at, "split the condition, or move its logic into the script",
+				"more than %d && and || operators in one condition", MAX_OPS);
+	}
+	return 0;
+}
+
 static int parse_and(struct parser *ps, struct expr **out)
 {
 	struct expr *a, *b;
 	int r = parse_unary(ps, &a);
 	while (r == 0 && accept(ps, "&&")) {
-		r = parse_unary(ps, &b);
+		r = count_op(ps, ps->p - 2);
+		r = r < 0 ? r : parse_unary(ps, &b);
 		if (r == 0) {
 			a = node(ps, OP_AND, as_bool(ps, a), as_bool(ps, b));
 			r = a ? 0 : -ENOMEM;
@@ -308,7 +322,8 @@ static int parse_or(struct parser *ps, struct expr **out)
 	struct expr *a, *b;
 	int r = parse_and(ps, &a);
 	while (r == 0 && accept(ps, "||")) {
-		r = parse_and(ps, &b);
+		r = count_op(ps, ps->p - 2);
+		r = r < 0 ? r : parse_and(ps, &b);
 		if (r == 0) {
 			a = node(ps, OP_OR, as_bool(ps, a), as_bool(ps, b));
 			r = a ? 0 : -ENOMEM;

@@ -5,6 +5,7 @@
 
 #include "arena.h"
 #include "expr.h"
+#include "sbuf.h"
 #include "util.h"
 
 #include <errno.h>
@@ -152,6 +153,43 @@ Test(expr, nesting_is_bounded)
 	memset(buf, '!', 200);
 	snprintf(buf + 200, 100, "branch");
 	parse_error(buf, 64, "nested too deeply");
+}
+
+/* A chain of && and || is a tree as deep as it is long: 1024 operators are read and
+ * evaluated, the 1025th is an error at its place (400,000 of them overflowed the stack,
+ * in the parser's walk over `env.` names and in evaluation). */
+Test(expr, operator_chains_are_bounded)
+{
+	const char *ops[] = { " && ", " || " };
+	for (size_t k = 0; k < 2; k++) {
+		struct sbuf sb;
+		sbuf_init(&sb, 1 << 20);
+		sbuf_puts(&sb, "true");
+		for (int i = 0; i < 1024; i++) {
+			sbuf_puts(&sb, ops[k]);
+			sbuf_puts(&sb, i == 1023 && k == 0 ? "false" : "true");
+		}
+		cr_assert_eq(eval(sb.data, "main", "push"), k == 1, "%s", ops[k]);
+		size_t at = sb.len + 1;
+		sbuf_puts(&sb, ops[k]);
+		sbuf_puts(&sb, "true");
+		parse_error(sb.data, at, "more than 1024 && and || operators");
+		sbuf_release(&sb);
+	}
+	/* Mixed, and inside parentheses: the count is the condition's. */
+	struct sbuf sb;
+	sbuf_init(&sb, 1 << 20);
+	for (int i = 0; i < 600; i++) {
+		sbuf_puts(&sb, "(true || false) && ");
+	}
+	sbuf_puts(&sb, "true");
+	struct arena *a = arena_new(0);
+	struct expr *e;
+	struct expr_error err;
+	cr_assert_eq(expr_parse(a, sb.data, &e, &err), -EINVAL);
+	cr_assert(strstr(err.msg, "more than 1024"), "%s", err.msg);
+	arena_free(a);
+	sbuf_release(&sb);
 }
 
 static char *big_a;  /* 'a' x 9000 */
