@@ -209,7 +209,13 @@ static void set_message(struct engine *e, struct stage_run *s, const char *fmt, 
 	}
 	va_end(ap);
 	free(s->message);
-	s->message = msg ? mask_redact_str(e->mask, msg) : NULL;
+	s->message = NULL;
+	if (msg) {
+		/* As log_note() does: a message can quote names the stage chose. */
+		_cleanup_free_ char *masked = mask_redact_str(e->mask, msg);
+		_cleanup_free_ char *line = output_clean_line(masked);
+		s->message = mask_redact_str(e->mask, line);
+	}
 	free(msg);
 }
 
@@ -341,7 +347,13 @@ static void flush_output(struct stage_exec *x)
 static void log_note(struct engine *e, size_t i, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* A line of the runner's own in the stage log (never carries stage output). */
+/*
+ * A line of the runner's own in the stage log. It can quote what the stage chose (the name
+ * of a file it left in its outbox, a message about its outputs), so it is made one line
+ * without control characters or escape sequences (a name holding "\n[runner] a: passed"
+ * must not forge a line) and masked before and after (a name holding a secret, also one
+ * with a control character in it).
+ */
 static void log_note(struct engine *e, size_t i, const char *fmt, ...)
 {
 	char buf[512];
@@ -350,9 +362,16 @@ static void log_note(struct engine *e, size_t i, const char *fmt, ...)
 	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	struct logfile *lf = n > 0 ? stage_log(e, i) : NULL;
-	if (lf) {
-		logfile_write(lf, buf, MIN((size_t)n, sizeof(buf) - 1));
+	if (!lf) {
+		return;
 	}
+	_cleanup_free_ char *masked = mask_redact_str(e->mask, buf);
+	_cleanup_free_ char *line = output_clean_line(masked);
+	_cleanup_free_ char *out = mask_redact_str(e->mask, line);
+	size_t len = strlen(out);
+	out = xrealloc(out, len + 2);
+	memcpy(out + len, "\n", 2);
+	logfile_write(lf, out, len + 1);
 }
 
 /* ---------- environment ---------- */

@@ -6,6 +6,7 @@
 #include "arena.h"
 #include "diag.h"
 #include "mask.h"
+#include "output.h"
 #include "util.h"
 #include "ydoc.h"
 
@@ -81,6 +82,30 @@ bool secrets_valid_name(const char *name)
 	return valid_name(name);
 }
 
+/*
+ * A value and the forms the runner's own output filters make of it: a stage's output
+ * reaches the masker without its control characters and escape sequences, a lone CR made
+ * a line break (output_clean), and a message or a terminal line without either
+ * (output_clean_line). "abc123\x1bdef456" is printed "abc123ef456", and must be masked
+ * so. A form too short to mask is left out: the value's other forms still are.
+ */
+static int mask_value(struct mask *m, const char *value)
+{
+	int r = mask_add(m, value, strlen(value));
+	if (r < 0) {
+		return r;
+	}
+	char *forms[] = { output_clean(value), output_clean_line(value) };
+	for (size_t k = 0; k < ARRAY_SIZE(forms); k++) {
+		if (!str_eq(forms[k], value)) {
+			mask_add(m, forms[k], strlen(forms[k]));
+		}
+		explicit_bzero(forms[k], strlen(forms[k]));
+		free(forms[k]);
+	}
+	return 0;
+}
+
 int secrets_put(struct secret_store *s, const char *name, const char *value, const char *source)
 {
 	if (!valid_name(name)) {
@@ -89,7 +114,7 @@ int secrets_put(struct secret_store *s, const char *name, const char *value, con
 	if (s->n >= SECRETS_MAX) {
 		return -E2BIG;
 	}
-	int r = mask_add(s->mask, value, strlen(value));
+	int r = mask_value(s->mask, value);
 	if (r < 0) {
 		return r;
 	}
@@ -266,7 +291,7 @@ const struct mask *secrets_mask(const struct secret_store *s)
 
 int secrets_mask_add(struct secret_store *s, const char *value)
 {
-	return mask_add(s->mask, value, strlen(value));
+	return mask_value(s->mask, value);
 }
 
 char *secrets_default_path(void)

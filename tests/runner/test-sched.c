@@ -485,6 +485,57 @@ Test(sched, secrets_go_only_to_stages_that_ask_and_are_masked, .timeout = 60)
 	teardown(&f);
 }
 
+/* Names the stage chose reach the log in the runner's own lines ("cannot keep artifact
+ * 'NAME'"): masked, and made one line without escape sequences, so that a file name can
+ * neither show a secret nor forge a "[runner]" line. */
+Test(sched, names_a_stage_chose_are_masked_and_one_line_in_its_log, .timeout = 60)
+{
+	struct fixture f =
+		setup_pipeline("version: 1\nstages:\n"
+			       "  a:\n    secrets: [registry]\n    run: |\n"
+			       "      mkfifo \"$RUNNER_ARTIFACTS/$RUNNER_STAGE/fifo-$REGISTRY\"\n"
+			       "      mkfifo \"$RUNNER_ARTIFACTS/$RUNNER_STAGE/$(printf "
+			       "'y\\033[31mRED\\n[runner] a: "
+			       "forged')\"\n");
+	cr_assert_eq(secrets_put(f.secrets, "registry", "s3cr3t-registry-value", "test"), 0);
+	run_jobs(&f, 1);
+	cr_assert_eq(st(&f, "a")->status, STATUS_PASSED, "%s", st(&f, "a")->message);
+	char *log = tu_readf("%s/logs/a.log", f.r->dir);
+	cr_assert_not_null(strstr(log, "cannot keep artifact 'fifo-***'"), "%s", log);
+	cr_assert_not_null(strstr(log, "cannot keep artifact 'yRED[runner] a: forged'"), "%s", log);
+	cr_assert_null(strstr(log, "s3cr3t"), "%s", log);
+	cr_assert_null(strchr(log, '\033'), "%s", log);
+	cr_assert_null(strstr(log, "\n[runner] a: forged"), "%s", log);
+	char *junit = tu_readf("%s/junit.xml", f.r->dir);
+	cr_assert_null(strstr(junit, "s3cr3t"), "%s", junit);
+	cr_assert_null(strchr(junit, '\033'), "%s", junit);
+	free(junit);
+	free(log);
+	teardown(&f);
+}
+
+/* A secret with a control character in it reaches the masker as the output filter leaves
+ * it (a lone CR a line break, an escape sequence or DEL removed): masked in that form. */
+Test(sched, secrets_with_control_characters_are_masked_as_printed, .timeout = 60)
+{
+	struct fixture f = setup_pipeline("version: 1\nstages:\n"
+					  "  a:\n    secrets: [cr, esc, del]\n    run: |\n"
+					  "      printf '%s\\n' \"$CR\" \"$ESC\" \"$DEL\"\n");
+	cr_assert_eq(secrets_put(f.secrets, "cr", "Alpha1234\rBravo5678", "test"), 0);
+	cr_assert_eq(secrets_put(f.secrets, "esc", "Charlie99\033Delta8877", "test"), 0);
+	cr_assert_eq(secrets_put(f.secrets, "del", "Echo4455\177Foxtrot66", "test"), 0);
+	run_jobs(&f, 1);
+	cr_assert_eq(st(&f, "a")->status, STATUS_PASSED, "%s", st(&f, "a")->message);
+	char *log = tu_readf("%s/logs/a.log", f.r->dir);
+	const char *parts[] = { "Alpha", "Bravo", "Charlie", "elta8877", "Echo", "Foxtrot" };
+	for (size_t k = 0; k < ARRAY_SIZE(parts); k++) {
+		cr_assert_null(strstr(log, parts[k]), "%s in %s", parts[k], log);
+	}
+	cr_assert_not_null(strstr(log, "***"), "%s", log);
+	free(log);
+	teardown(&f);
+}
+
 Test(sched, a_missing_secret_stops_the_run_before_it_starts, .timeout = 60)
 {
 	struct fixture f = setup_pipeline("version: 1\nstages:\n"
