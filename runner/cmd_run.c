@@ -350,6 +350,13 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	output_summary(out, r);
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		/* main() says so on stderr and exits 4; the record must not say "passed". */
+		int err = output_stdout_errno() ? output_stdout_errno() : errno ? errno : EIO;
+		_cleanup_free_ char *msg = xasprintf("cannot write the output: %s", strerror(err));
+		run_set_error(r, msg);
+	}
 	ret = r->exit_code;
 out:
 	run_free(r);

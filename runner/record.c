@@ -181,6 +181,9 @@ json_t *run_report_json(const struct run *r)
 	json_object_set_new(o, "result", json_string(run_result_name(r->result)));
 	json_object_set_new(o, "exit_code", json_integer(r->exit_code));
 	json_object_set_new(o, "signal", r->signal ? json_integer(r->signal) : json_null());
+	if (r->error) {
+		json_object_set_new(o, "error", json_string(r->error));
+	}
 	json_object_set_new(o, "started_at", time_json(r->started_ms));
 	json_object_set_new(o, "finished_at", time_json(r->finished_ms));
 	json_object_set_new(o, "duration_ms", json_integer((json_int_t)r->duration_ms));

@@ -2088,6 +2088,7 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 	r->pipeline = p;
 	r->id = o->run_id ? xstrdup(o->run_id) : make_run_id();
 	r->dir = xasprintf("%s/runs/%s", opts.record_root, r->id);
+	r->record_root = xstrdup(opts.record_root);
 	r->event = o->event ? o->event : "local";
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	r->jobs = o->jobs ? o->jobs : (unsigned)MAX(ncpu, 1);
@@ -2245,5 +2246,18 @@ void run_free(struct run *r)
 	free(r->id);
 	free(r->dir);
 	free(r->record_error);
+	free(r->record_root);
+	free(r->error);
 	free(r);
+}
+
+int run_set_error(struct run *r, const char *msg)
+{
+	free(r->error);
+	r->error = xstrdup(msg);
+	if (r->result != RESULT_CANCELLED) {
+		r->result = RESULT_ERROR;
+		r->exit_code = 4;
+	}
+	return record_write(r, r->record_root);
 }

@@ -105,6 +105,10 @@ struct run {
 	size_t n_stages;
 	size_t n_selected;
 	char *record_error; /* set when the record could not be written */
+	char *record_root;  /* where the record went */
+	/* An error of the run's own, found after its stages ended (run_set_error); in
+	 * report.json as "error". */
+	char *error;
 };
 
 /* Callbacks for live output. Any may be NULL. Called from the event loop. */
@@ -182,6 +186,13 @@ struct run_options {
 int run_pipeline(const struct pipeline *p, const struct run_options *o, struct run **out,
 		 struct diag_list *dl);
 void run_free(struct run *r);
+/*
+ * An error found once the run is over, such as live output or a summary that could not be
+ * written (`runner run | head`, a full disk): the run becomes an error, exit 4 (a
+ * cancellation keeps its code), and its record is written again to say so, so that the
+ * report never says "passed" for a command that exited 4. Returns record_write()'s result.
+ */
+int run_set_error(struct run *r, const char *msg);
 
 const char *stage_status_name(enum stage_status s);
 const char *run_result_name(enum run_result r);

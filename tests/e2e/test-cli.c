@@ -784,16 +784,33 @@ Test(cli, unwritable_output_outranks_blocked_and_failed, .timeout = 60)
 		assert_contains(err, "cannot write the output: No space left on device");
 		free(err);
 	}
-	tu_write(dir, ".runner.yml", "version: 1\nstages:\n  a: { run: \"false\" }\n");
-	char *cmd =
-		tu_strf("cd '%s' && '%s' run --no-color >/dev/full 2>err.txt", dir, tu_runner());
-	int rc = system(cmd);
-	cr_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 4, "a failed run to /dev/full exited %d",
-		  WEXITSTATUS(rc));
-	free(cmd);
-	char *err = tu_readf("%s/err.txt", dir);
-	assert_contains(err, "cannot write the output: No space left on device");
-	free(err);
+	/* A run, failed or passed: its record says what the command said (it said "passed",
+	 * exit 0, for a command that exited 4). */
+	static const char *const scripts[] = { "false", "true" };
+	for (size_t i = 0; i < 2; i++) {
+		char *yml = tu_strf("version: 1\nstages:\n  a: { run: \"%s\" }\n", scripts[i]);
+		tu_write(dir, ".runner.yml", yml);
+		free(yml);
+		char *cmd = tu_strf("cd '%s' && '%s' run --no-color >/dev/full 2>err.txt", dir,
+				    tu_runner());
+		int rc = system(cmd);
+		cr_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 4, "%s: a run to /dev/full exited %d",
+			  scripts[i], WEXITSTATUS(rc));
+		free(cmd);
+		char *err = tu_readf("%s/err.txt", dir);
+		assert_contains(err, "cannot write the output: No space left on device");
+		free(err);
+		json_t *rep = tu_latest_report(dir);
+		cr_assert_not_null(rep);
+		cr_assert_str_eq(json_string_value(json_object_get(rep, "result")), "error");
+		cr_assert_eq(json_integer_value(json_object_get(rep, "exit_code")), 4);
+		cr_assert_str_eq(json_string_value(json_object_get(rep, "error")),
+				 "cannot write the output: No space left on device");
+		const char *status =
+			json_string_value(json_object_get(tu_report_stage(rep, "a"), "status"));
+		cr_assert_str_eq(status, i == 0 ? "failed" : "passed");
+		json_decref(rep);
+	}
 	tu_rmdir(dir);
 	free(dir);
 }
