@@ -101,6 +101,8 @@ struct engine {
 	size_t *heap, heap_n;
 	size_t running;
 	size_t running_push; /* of them, push stages: they run alone (loop()) */
+	/* Of them, scans and scripts: never side by side (may_start()). */
+	size_t running_scans, running_scripts;
 	size_t *unmet;
 	size_t *done, done_n; /* finished stages whose dependents are not yet resolved */
 	struct logfile **logs;
@@ -219,10 +221,24 @@ static void set_message(struct engine *e, struct stage_run *s, const char *fmt, 
 	free(msg);
 }
 
-/* ---------- the ready heap (max by priority, then lowest index) ---------- */
+/* ---------- the ready heap (scans first, then by priority, then lowest index) ---------- */
+
+static bool is_scan(const struct pstage *def)
+{
+	return def->kind && (def->kind->flags & STAGE_KIND_SECURITY);
+}
+
+static bool is_script(const struct pstage *def)
+{
+	return def->kind && (def->kind->flags & STAGE_KIND_SCRIPT);
+}
 
 static bool heap_before(const struct engine *e, size_t a, size_t b)
 {
+	bool sa = is_scan(e->r->stages[a].def), sb = is_scan(e->r->stages[b].def);
+	if (sa != sb) {
+		return sa; /* a ready scan goes first (may_start()) */
+	}
 	uint64_t pa = e->r->stages[a].priority, pb = e->r->stages[b].priority;
 	return pa != pb ? pa > pb : a < b;
 }
@@ -920,13 +936,31 @@ static bool is_push(const struct pstage *def)
 	return def->kind && (def->kind->flags & STAGE_KIND_PUSH);
 }
 
-/* Whether the stage at the top of the ready heap may start now. */
+/*
+ * Whether the stage at the top of the ready heap may start now.
+ *
+ * A scan (STAGE_KIND_SECURITY) and a script never run side by side. Scripts share the
+ * workspace read-write, and the code they run is the change being judged: beside a scan,
+ * a test could move a file with a key or a vulnerable lockfile out of the way for the
+ * scan's few seconds and put it back, and the gate would pass. So a ready scan goes to the
+ * top of the heap, no script starts while one is ready or running, and a scan starts once
+ * the scripts running have ended. A scan that needs nothing therefore runs before any
+ * script, on the workspace as the run found it; a scan that needs stages sees what every
+ * stage that ran before it left (docs/pipeline.md).
+ */
 static bool may_start(const struct engine *e)
 {
 	if (e->running_push > 0) {
 		return false;
 	}
-	return e->running == 0 || !is_push(e->r->stages[e->heap[0]].def);
+	const struct pstage *top = e->r->stages[e->heap[0]].def;
+	if (is_push(top)) {
+		return e->running == 0;
+	}
+	if (is_scan(top)) {
+		return e->running_scripts == 0;
+	}
+	return !is_script(top) || e->running_scans == 0;
 }
 
 static void launch(struct engine *e, size_t i)
@@ -1075,6 +1109,8 @@ static void launch(struct engine *e, size_t i)
 	s->n_attempts = attempt;
 	e->running++;
 	e->running_push += is_push(def);
+	e->running_scans += is_scan(def);
+	e->running_scripts += is_script(def);
 
 	if (epoll_add(e->ep, stage_proc_pidfd(proc), EV_PIDFD, i) < 0 ||
 	    epoll_add(e->ep, x->out_fd, EV_PIPE, i) < 0) {
@@ -1247,6 +1283,8 @@ static void attempt_done(struct engine *e, size_t i)
 	s->exec = NULL;
 	e->running--;
 	e->running_push -= is_push(def);
+	e->running_scans -= is_scan(def);
+	e->running_scripts -= is_script(def);
 
 	collect_outbox(e, i);
 	json_decref(s->result);

@@ -556,6 +556,44 @@ Test(scan_pipeline, gate_blocks_the_push)
 	free(dir);
 }
 
+/* A scan and a script never run side by side, and a scan that needs nothing runs before
+ * any script: the code a pipeline runs (the change under review) cannot move a file out of
+ * a scan's way and put it back. Both runs passed before. */
+Test(scan_pipeline, scripts_cannot_hide_files_from_a_scan, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	char *conf = NULL;
+	cr_assert_geq(asprintf(&conf, "token = \"%s\"\n", secret), 0);
+	/* At -j1 the script, first in the file, ran first. */
+	tu_write(dir, "config.py", conf);
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  hide:\n    run: mv config.py /tmp/\n"
+		 "  secrets:\n    uses: secrets\n");
+	struct tu_result r = tu_runner_run(dir, "run", "--no-color", "-j1", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	has(r.out, "config.py:1:");
+	tu_result_free(&r);
+	json_t *rep = tu_latest_report(dir);
+	cr_assert_str_eq(tu_stage_status(rep, "hide"), "passed");
+	json_decref(rep);
+	/* A scan that needs a stage waits for the scripts running beside it to end. */
+	tu_write(dir, "config.py", conf);
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  prep:\n    run: sleep 0.3\n"
+		 "  secrets:\n    needs: [prep]\n    uses: secrets\n"
+		 "  test:\n    run: mv config.py /tmp/c; sleep 2; mv /tmp/c config.py\n");
+	r = tu_runner_run(dir, "run", "--no-color", "-j2", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	has(r.out, "config.py:1:");
+	tu_result_free(&r);
+	rep = tu_latest_report(dir);
+	cr_assert_str_eq(tu_stage_status(rep, "test"), "passed");
+	json_decref(rep);
+	free(conf);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* A secrets finding's snippet is a window around it on a long line: a pipeline secret that
  * the window's edge falls in is left out whole (the masker only knows it whole), nowhere
  * quoted in part: not in the live output, the stage's log, report.json, junit.xml or SARIF. */
