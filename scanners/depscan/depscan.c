@@ -384,7 +384,9 @@ static int policy_finding(struct scan *s, const struct dep *d, const char *rule,
 		}
 		enum severity hs = s->hits[i].severity >= 0 ? (enum severity)s->hits[i].severity
 							    : s->unknown_severity;
-		if (hs > sev) {
+		/* The worst, and of equally bad ones the least id: the message must not depend
+		 * on the database's order. */
+		if (hs > sev || (hs == sev && worst_id && strcmp(s->hits[i].vuln, worst_id) < 0)) {
 			sev = hs;
 			worst_id = s->hits[i].vuln;
 		}
@@ -405,7 +407,11 @@ static int policy_finding(struct scan *s, const struct dep *d, const char *rule,
 				     d->note ? d->note : title);
 	finding_set(&f->message, msg);
 	finding_set(&f->fix, fix);
-	_cleanup_free_ char *content = xasprintf("%s|%s|%s", eco_name(d->eco), d->name, d->version);
+	/* The severity is part of what a baseline or an allow entry accepts: one taken while
+	 * an unpinned package was medium must not hide it once an advisory makes it critical
+	 * (a package whose version is unknown gets no finding per advisory to show that). */
+	_cleanup_free_ char *content =
+		xasprintf("%s|%s|%s|%s", eco_name(d->eco), d->name, d->version, severity_name(sev));
 	finding_fingerprint(f, content, strlen(content), 0);
 	_cleanup_free_ char *purl = depscan_purl(d);
 	f->extra = json_pack("{s:{s:s, s:s, s:s, s:s}}", "package", "ecosystem", eco_name(d->eco),

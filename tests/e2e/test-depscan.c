@@ -1011,6 +1011,45 @@ Test(depscan, unpinned_requirement_is_medium_and_does_not_block_by_default)
 	free(dir);
 }
 
+/* A baseline accepts a finding at the severity it had: one taken while an unpinned
+ * package was medium does not hide it once an advisory for it is critical (the package's
+ * version is unknown, so no finding per advisory would show it). It hid it before. */
+Test(depscan, a_baseline_does_not_hide_an_unpinned_package_made_worse)
+{
+	import_fixture_all_ecosystems("osv/maven");
+	tu_write(ws, "py/requirements.txt", "flask\n");
+	char *dir = tu_strf("%s/py", ws);
+	struct tu_result r =
+		tu_runner_run(dir, "scan", "deps", "--db", db, "--format", "json", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_write(ws, "baseline.json", r.out);
+	tu_result_free(&r);
+	char *baseline = tu_strf("%s/baseline.json", ws);
+	/* The baseline holds the medium finding. */
+	r = tu_runner_run(dir, "scan", "deps", "--db", db, "--fail-on", "medium", "--baseline",
+			  baseline, NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	tu_write(
+		ws, "adv/flask.json",
+		"{\"id\": \"TEST-FLASK\", \"modified\": \"2024-01-01T00:00:00Z\", "
+		"\"affected\": [{\"package\": {\"ecosystem\": \"PyPI\", \"name\": \"flask\"}, "
+		"\"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": [{\"introduced\": \"0\"}]}]}], "
+		"\"database_specific\": {\"severity\": \"CRITICAL\"}}");
+	char *adv = tu_strf("%s/adv", ws);
+	r = tu_runner_run(ws, "db", "import", "--db", db, adv, NULL);
+	cr_assert_eq(r.status, 0, "db import: %s", r.err);
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "scan", "deps", "--db", db, "--baseline", baseline, NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	cr_assert_not_null(strstr(r.out, "critical unpinned-requirement"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "suppressed"), "%s", r.out);
+	tu_result_free(&r);
+	free(adv);
+	free(baseline);
+	free(dir);
+}
+
 /* Maven resolves a version range (and LATEST or RELEASE) to the newest version it allows:
  * log4j-core [1.0,2.16) installs 2.15.0, and is as severe as Log4Shell; so is RELEASE. A
  * range whose versions are all past every advisory stays medium. */
