@@ -529,8 +529,10 @@ int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *er
 		.infos = hmap_new(64),
 	};
 	size_t checked = 0, unchecked = 0, vulnerable = 0;
-	for (size_t i = 0; i < r->deps.n && s.error == 0; i++) {
-		const struct dep *d = &r->deps.v[i];
+	size_t done;
+	for (done = 0; done < r->deps.n && s.error == 0 && r->findings.n <= DEPSCAN_MAX_FINDINGS;
+	     done++) {
+		const struct dep *d = &r->deps.v[done];
 		if (d->flags & DEP_UNRESOLVED) {
 			s.error = policy_finding(
 				&s, d, "unresolved-version", "version not resolved from the file",
@@ -609,6 +611,13 @@ int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *er
 		return errf(err, errlen, -EIO,
 			    "reading the advisory database failed: run 'runner db update' to "
 			    "rebuild it");
+	}
+	if (r->findings.n > DEPSCAN_MAX_FINDINGS) {
+		return errf(err, errlen, -E2BIG,
+			    "more than %d findings (after %zu of %zu packages): refused, as a "
+			    "lockfile that is broken or built to slow the scan down; scan its "
+			    "parts separately",
+			    DEPSCAN_MAX_FINDINGS, done, r->deps.n);
 	}
 	finding_list_sort(&r->findings);
 	return 0;

@@ -31,6 +31,10 @@
 #include <stdint.h>
 
 #define DEPSCAN_DEFAULT_MAX_AGE_S (7 * 24 * 3600)
+/* More findings than this is an error (-E2BIG), not a list: no real tree has as many, and a
+ * lockfile of thousands of copies of a package at old versions (a hostile one, in a pull
+ * request) made a scan run for minutes and then die of its memory limit. */
+#define DEPSCAN_MAX_FINDINGS 20000
 
 struct depscan_opts {
 	const char *db_path;		/* the database (see osvdb_default_path) */
@@ -58,7 +62,8 @@ void depscan_result_release(struct depscan_result *r);
  * Run the scan. Returns 0, or < 0 with err set to a one-line reason that includes the
  * command that fixes it (`runner db update`, ...); r->diags then holds any lockfile errors.
  * -ENOENT/-EACCES/-EINVAL/-ESTALE: database missing/unreadable/not ours/too old;
- * -EBADMSG: a malformed lockfile; -ENODATA: no lockfile found.
+ * -EBADMSG: a malformed lockfile; -ENODATA: no lockfile found; -E2BIG: more than
+ * DEPSCAN_MAX_FINDINGS findings.
  */
 int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *err, size_t errlen);
 

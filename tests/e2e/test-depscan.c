@@ -1050,6 +1050,51 @@ Test(depscan, a_baseline_does_not_hide_an_unpinned_package_made_worse)
 	free(dir);
 }
 
+/* More than 20,000 findings is an error, at once: 1,200 copies of a package that 20
+ * advisories affect at every version (the scan of 30,000 copies of Django ran a minute and
+ * died of its memory limit). */
+Test(depscan, a_lockfile_of_too_many_findings_is_refused)
+{
+	import_fixture_all_ecosystems("osv/maven");
+	for (int k = 0; k < 20; k++) {
+		char *name = tu_strf("many/A%d.json", k);
+		char *rec = tu_strf(
+			"{\"id\": \"TEST-MANY-%d\", \"modified\": \"2024-01-01T00:00:00Z\", "
+			"\"affected\": [{\"package\": {\"ecosystem\": \"PyPI\", \"name\": "
+			"\"many\"}, "
+			"\"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": [{\"introduced\": "
+			"\"0\"}]}]}]}",
+			k);
+		tu_write(ws, name, rec);
+		free(name);
+		free(rec);
+	}
+	char *adv = tu_strf("%s/many", ws);
+	struct tu_result r = tu_runner_run(ws, "db", "import", "--db", db, adv, NULL);
+	cr_assert_eq(r.status, 0, "db import: %s", r.err);
+	tu_result_free(&r);
+	char *lines = calloc(1200, 20);
+	cr_assert_not_null(lines);
+	for (int v = 0, n = 0; v < 1200; v++) {
+		n += sprintf(lines + n, "many==1.0.%d\n", v);
+	}
+	tu_write(ws, "py/requirements.txt", lines);
+	free(lines);
+	char *dir = tu_strf("%s/py", ws);
+	r = tu_runner_run(dir, "scan", "deps", "--db", db, NULL);
+	cr_assert_eq(r.status, 4, "%s%s", r.out, r.err);
+	cr_assert_not_null(strstr(r.err, "more than 20000 findings (after 1001 of 1200 packages)"),
+			   "%s", r.err);
+	tu_result_free(&r);
+	/* One copy, 20 findings: a list, and a block. */
+	tu_write(ws, "py/requirements.txt", "many==1.0.0\n");
+	r = tu_runner_run(dir, "scan", "deps", "--db", db, NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	free(dir);
+	free(adv);
+}
+
 /* Maven resolves a version range (and LATEST or RELEASE) to the newest version it allows:
  * log4j-core [1.0,2.16) installs 2.15.0, and is as severe as Log4Shell; so is RELEASE. A
  * range whose versions are all past every advisory stays medium. */
