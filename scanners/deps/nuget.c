@@ -1,8 +1,11 @@
 /*
  * nuget.c - NuGet packages.lock.json (lock file version 1): "dependencies" maps each
  * target framework to its packages, each with a "resolved" version. A package resolved to
- * the same version for several frameworks is one package. Other lock file versions are
- * refused rather than guessed at.
+ * the same version for several frameworks is one package. An entry of "type": "Project"
+ * (a ProjectReference to another project of the solution) has no "resolved": it is the
+ * solution's own code, not a package, and is left out; any other entry without a
+ * "resolved" version is an error. Other lock file versions are refused rather than
+ * guessed at.
  */
 #include "parsers.h"
 
@@ -45,6 +48,10 @@ int parse_nuget_lock(struct dep_ctx *c, const char *buf, size_t len)
 			json_object_foreach(pkgs, name, pkg)
 			{
 				unsigned line = jpos_key(&jp, name, '{');
+				const char *type = json_string_value(json_object_get(pkg, "type"));
+				if (json_is_object(pkg) && type && str_eq(type, "Project")) {
+					continue; /* another project of the solution */
+				}
 				const char *v = json_string_value(json_object_get(pkg, "resolved"));
 				if (!json_is_object(pkg) || !v) {
 					r = dep_error(c, line, 0,

@@ -3296,3 +3296,60 @@ Test(lockfiles, bun_lockb_alone_fails_closed)
 	tu_rmdir(dir);
 	free(dir);
 }
+
+/* ---------- packages.lock.json: project references ---------- */
+
+/* A ProjectReference ("type": "Project") is another project of the solution: it has no
+ * "resolved" version and is not a package. Any other entry without one stays an error. */
+Test(lockfiles, nuget_lock_project_references_are_not_packages)
+{
+	static const char lock[] = "{\n"
+				   "  \"version\": 1,\n"
+				   "  \"dependencies\": {\n"
+				   "    \"net8.0\": {\n"
+				   "      \"Serilog\": {\n"
+				   "        \"type\": \"Direct\",\n"
+				   "        \"requested\": \"[3.1.1, )\",\n"
+				   "        \"resolved\": \"3.1.1\",\n"
+				   "        \"contentHash\": \"x\"\n"
+				   "      },\n"
+				   "      \"MyLib\": {\n"
+				   "        \"type\": \"Project\",\n"
+				   "        \"dependencies\": {\n"
+				   "          \"Newtonsoft.Json\": \"[13.0.1, )\"\n"
+				   "        }\n"
+				   "      },\n"
+				   "      \"Newtonsoft.Json\": {\n"
+				   "        \"type\": \"Transitive\",\n"
+				   "        \"resolved\": \"13.0.1\",\n"
+				   "        \"contentHash\": \"y\"\n"
+				   "      }\n"
+				   "    }\n"
+				   "  }\n"
+				   "}\n";
+	static const struct name_version_line want[] = {
+		{ "Serilog", "3.1.1", 5 },
+		{ "Newtonsoft.Json", "13.0.1", 17 },
+	};
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_text(&l, &dl, DEP_NUGET_LOCK, "packages.lock.json", lock), 0, "%s",
+		     dl.n ? dl.v[0].msg : "");
+	expect_exactly(&l, want, ARRAY_SIZE(want), "packages.lock.json");
+	cr_expect(!has_name(&l, "MyLib"));
+	dep_list_release(&l);
+	diag_list_release(&dl);
+
+	/* Only "Project", spelt so: any other entry without "resolved" is not read. */
+	static const char *const types[] = { "\"project\"", "\"Direct\"", "\"Transitive\"",
+					     "\"CentralTransitive\"", "[\"Project\"]" };
+	for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
+		char *text = tu_strf("{\n  \"version\": 1,\n  \"dependencies\": {\n"
+				     "    \"net8.0\": {\n      \"MyLib\": {\n"
+				     "        \"type\": %s\n      }\n    }\n  }\n}\n",
+				     types[i]);
+		expect_parse_error(DEP_NUGET_LOCK, "packages.lock.json", text, 5, 0,
+				   "package \"MyLib\" has no resolved version");
+		free(text);
+	}
+}
