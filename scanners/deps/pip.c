@@ -9,9 +9,12 @@
  * anything requires it), in every spelling pip's option parser reads (`-rFILE`,
  * `--requirement=FILE`, `--requirem FILE`...); an include is read relative to the
  * including file, once (includes may be cyclic), and one that cannot be read is an error.
- * A URL, VCS URL, archive or editable (-e) requirement is named by its #egg= or its
+ * A URL, VCS URL, path or editable (-e) requirement is named by its #egg= or its
  * archive's file name and reported as a direct reference (see url_requirement); a local
- * directory is the project itself. Other options are skipped. Environment
+ * directory is the project itself. A line is a path when pip takes it for one
+ * (looks_like_path): its first word contains a '/' (`wheels/x.whl`, without "./" too),
+ * starts with '.' or ends with an archive's suffix; a requirement's name never holds a
+ * '/' (an error). Other options are skipped. Environment
  * markers (after ';') and per-requirement options (--hash) are dropped. A requirement's version is
  * V when its specifier pins it: exactly one `==V` or
  * `===V` clause, V a valid PEP 440 version. A lone `>=V` or `~=V` gives V as a lower bound,
@@ -184,6 +187,12 @@ static int add_requirement(struct dep_ctx *c, const struct pipfile *pf, const ch
 	if (!*name) {
 		return 0;
 	}
+	if (memchr(line, '/', name_len)) {
+		/* A path (looks_like_path) is never read as a name: "wheels/x.whl" is no
+		 * project, and reported as one it would match no advisory. */
+		return dep_error(c, lineno, 0, "'%s' is not a project name",
+				 trim_copy(c, line, name_len));
+	}
 	struct spec sp = { "0.0.0", "no version is pinned" };
 	size_t rest_len = strlen(rest);
 	if (*rest == '@') {
@@ -265,6 +274,18 @@ static const char *archive_suffix(const char *file)
 		}
 	}
 	return NULL;
+}
+
+/* A path without the extras pip's _strip_extras takes off its end ("x.whl[a,b]" ->
+ * "x.whl"), in the arena. */
+static const char *strip_extras(struct dep_ctx *c, const char *path)
+{
+	size_t n = strlen(path);
+	const char *open = n > 2 && path[n - 1] == ']' ? strrchr(path, '[') : NULL;
+	if (!open || open == path || open + 2 > path + n - 1 || strchr(open, ']') != path + n - 1) {
+		return path;
+	}
+	return dep_strndup(c, path, (size_t)(open - path));
 }
 
 /*
@@ -354,6 +375,9 @@ static int url_requirement(struct dep_ctx *c, const struct pipfile *pf, const ch
 	bool local = !url || str_has_prefix(word, "file:") || str_has_prefix(word, "FILE:");
 	const char *name = egg_of(c, word);
 	const char *path = dep_strndup(c, word, strcspn(word, "#?"));
+	if (!url) {
+		path = strip_extras(c, path); /* ./pkg-1.0-py3-none-any.whl[socks] */
+	}
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	bool archive = archive_suffix(base) != NULL;
@@ -629,6 +653,22 @@ static char *without_comment(char *line, size_t n)
 	return line;
 }
 
+/*
+ * Whether the first word of a requirement line names a path, as pip's
+ * parse_req_from_line tells: it contains a path separator or starts with '.', or it ends
+ * with an archive's suffix, extras aside (`wheels/Django-2.2-py3-none-any.whl`,
+ * `dist/urllib3-1.24.1.tar.gz`, also without a directory). A PEP 508 `name@URL`, whose
+ * part before the '@' does not look like a path, is a requirement, whatever its URL.
+ */
+static bool looks_like_path(struct dep_ctx *c, const char *word)
+{
+	const char *at = strchr(word, '@');
+	if (word[0] == '.' || memchr(word, '/', at ? (size_t)(at - word) : strlen(word))) {
+		return true;
+	}
+	return !at && archive_suffix(strip_extras(c, word)) != NULL;
+}
+
 static int parse_line(struct dep_ctx *c, const struct pipfile *pf, char *line, unsigned lineno)
 {
 	/* Environment markers. */
@@ -646,9 +686,10 @@ static int parse_line(struct dep_ctx *c, const struct pipfile *pf, char *line, u
 	if (line[0] == '-') {
 		return include_options(c, pf, line, lineno);
 	}
-	if (is_url(line) || line[0] == '.' || line[0] == '/') {
-		const char *p = line;
-		return url_requirement(c, pf, next_word(c, &p), false, lineno);
+	const char *p = line;
+	const char *word = next_word(c, &p);
+	if (word && (is_url(word) || looks_like_path(c, word))) {
+		return url_requirement(c, pf, word, false, lineno);
 	}
 	return add_requirement(c, pf, line, lineno);
 }

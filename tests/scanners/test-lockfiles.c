@@ -1982,6 +1982,61 @@ Test(lockfiles, requirements_urls_are_named_as_pip_names_them)
 	}
 }
 
+/* A line whose first word contains a '/', starts with '.' or ends with an archive's suffix
+ * is a path to pip, with or without "./": named and versioned from its file name, never
+ * read as a project called "wheels/django-2-2-py3-none-any-whl". */
+Test(lockfiles, requirements_paths_without_dot_slash_are_paths)
+{
+	static const char txt[] =
+		"wheels/Django-2.2-py3-none-any.whl\n"
+		"dist/urllib3-1.24.1.tar.gz\n"
+		"six-1.16.0-py2.py3-none-any.whl\n"
+		"wheels/Jinja2-2.8-py2.py3-none-any.whl[i18n] --hash=sha256:ab\n"
+		"./wheels/PyYAML-5.3-cp39-cp39-linux_x86_64.whl[x] ; os_name == 'a/b'\n"
+		"src/mypkg\n"
+		"pkg @ https://files.example/dist/pkg-1.0.tar.gz\n"
+		"other@https://files.example/other-2.0-py3-none-any.whl\n";
+	static const struct name_version_line want[] = {
+		{ "django", "2.2", 1 }, { "urllib3", "1.24.1", 2 }, { "six", "1.16.0", 3 },
+		{ "jinja2", "2.8", 4 }, { "pyyaml", "5.3", 5 },	    { "pkg", "1.0", 7 },
+		{ "other", "2.0", 8 },
+	};
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_text(&l, &dl, DEP_REQUIREMENTS, "requirements.txt", txt), 0, "%s",
+		     dl.n ? dl.v[0].msg : "");
+	expect_exactly(&l, want, ARRAY_SIZE(want), "requirements.txt");
+	for (size_t i = 0; i < l.n; i++) {
+		cr_expect(!strchr(l.v[i].name, '/'), "%s", l.v[i].name);
+		cr_expect(!(l.v[i].flags & DEP_UNPINNED), "%s: pinned by its file name",
+			  l.v[i].name);
+	}
+	dep_list_release(&l);
+	diag_list_release(&dl);
+
+	/* An archive whose file name gives no name, and a "name" with a '/', are errors. */
+	static const struct {
+		const char *line, *says;
+	} bad[] = {
+		{ "vendor/thing.zip\n", "cannot tell the name" },
+		{ "thing.tar.gz\n", "cannot tell the name" },
+		{ "lib/some-odd-name-1.0.tar.gz\n", "cannot tell the name" },
+		{ "foo /bar\n", "'foo /bar' is not a project name" },
+		{ "foo[a /b]==1.0\n", "is not a project name" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *text = tu_strf("six==1.16.0\n%s", bad[i].line);
+		cr_expect_eq(parse_text(&l, &dl, DEP_REQUIREMENTS, "requirements.txt", text),
+			     -EINVAL, "%s", bad[i].line);
+		cr_expect(dl.n == 1 && dl.v[0].line == 2 && strstr(dl.v[0].msg, bad[i].says),
+			  "%s: %s", bad[i].line, dl.n ? dl.v[0].msg : "no error");
+		cr_expect_eq(l.n, 0, "%s", bad[i].line);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+		free(text);
+	}
+}
+
 /* ---------- requirements.txt: includes in every spelling pip reads ---------- */
 
 Test(lockfiles, requirements_includes_in_every_spelling_are_followed)
