@@ -65,7 +65,22 @@ int dep_format_parse(const char *name, enum dep_format *out)
 	return -EINVAL;
 }
 
-int dep_format_detect(const char *filename, enum dep_format *out)
+/*
+ * pip's requirements files go by many names, which pip itself does not care about: any
+ * *.txt whose name says "requirements" (requirements.txt, requirements-dev.txt,
+ * dev-requirements.txt, test-requirements.txt) and any *.txt directly inside a directory
+ * named requirements (requirements/base.txt, requirements/production.txt, as
+ * cookiecutter-django lays them out). dir is the name of the directory the file is in,
+ * NULL when unknown.
+ */
+static bool requirements_file(const char *dir, const char *base)
+{
+	return str_has_suffix(base, ".txt") &&
+	       (strstr(base, "requirements") || (dir && str_eq(dir, "requirements")));
+}
+
+/* The format of the file base in the directory named dir (NULL: unknown), or -ENOENT. */
+static int detect_in(const char *dir, const char *base, enum dep_format *out)
 {
 	static const struct {
 		const char *pattern;
@@ -75,7 +90,6 @@ int dep_format_detect(const char *filename, enum dep_format *out)
 		{ "npm-shrinkwrap.json", DEP_NPM_LOCK },
 		{ "yarn.lock", DEP_YARN_LOCK },
 		{ "pnpm-lock.yaml", DEP_PNPM_LOCK },
-		{ "requirements*.txt", DEP_REQUIREMENTS },
 		{ "poetry.lock", DEP_POETRY_LOCK },
 		{ "Pipfile.lock", DEP_PIPFILE_LOCK },
 		{ "go.mod", DEP_GO_MOD },
@@ -93,8 +107,10 @@ int dep_format_detect(const char *filename, enum dep_format *out)
 		{ "uv.lock", DEP_UV_LOCK },
 		{ "bun.lock", DEP_BUN_LOCK },
 	};
-	const char *base = strrchr(filename, '/');
-	base = base ? base + 1 : filename;
+	if (requirements_file(dir, base)) {
+		*out = DEP_REQUIREMENTS;
+		return 0;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		if (fnmatch(names[i].pattern, base, 0) == 0) {
 			*out = names[i].f;
@@ -102,6 +118,48 @@ int dep_format_detect(const char *filename, enum dep_format *out)
 		}
 	}
 	return -ENOENT;
+}
+
+int dep_format_detect(const char *filename, enum dep_format *out)
+{
+	const char *base = strrchr(filename, '/');
+	if (!base) {
+		return detect_in(NULL, filename, out);
+	}
+	const char *dir = base;
+	while (dir > filename && dir[-1] != '/') {
+		dir--;
+	}
+	_cleanup_free_ char *dname = xstrndup(dir, (size_t)(base - dir));
+	return detect_in(dname, base + 1, out);
+}
+
+/*
+ * The name of the directory at path as detect_in() reads it: its last component as
+ * written, or, when that says nothing ("", "." or "..": the current directory, its
+ * parent, the root), the last component of its real path. Heap; NULL when it has none.
+ */
+static char *dir_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *last = slash ? slash + 1 : path;
+	if (*last && !str_eq(last, ".") && !str_eq(last, "..")) {
+		return xstrdup(last);
+	}
+	_cleanup_free_ char *real = realpath(*path ? path : ".", NULL);
+	const char *rs = real ? strrchr(real, '/') : NULL;
+	return rs && rs[1] ? xstrdup(rs + 1) : NULL;
+}
+
+/* The format of the file at path: by its name and the name of its directory (see
+ * dir_name), or -ENOENT. */
+static int detect_path(const char *path, enum dep_format *out)
+{
+	const char *slash = strrchr(path, '/');
+	_cleanup_free_ char *dir =
+		slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
+	_cleanup_free_ char *dname = dir_name(dir);
+	return detect_in(dname, slash ? slash + 1 : path, out);
 }
 
 void dep_list_init(struct dep_list *l)
@@ -991,6 +1049,7 @@ static void walk_dir(struct walk *w, const char *path, unsigned depth, bool only
 	}
 	const char *text_lock = "bun.lock";
 	bool bun_lock = bsearch(&text_lock, names, n, sizeof(*names), cmp_names) != NULL;
+	_cleanup_free_ char *dname = dir_name(path); /* requirements/base.txt */
 	for (size_t i = 0; i < n; i++) {
 		char *sub = xasprintf("%s/%s", path, names[i]);
 		struct stat st;
@@ -1016,7 +1075,7 @@ static void walk_dir(struct walk *w, const char *path, unsigned depth, bool only
 				enum dep_format f;
 				if ((!only_listed ||
 				     walk_listed(w->o->must_scan, w->o->n_must_scan, rel, false)) &&
-				    dep_format_detect(names[i], &f) == 0) {
+				    detect_in(dname, names[i], &f) == 0) {
 					diag_error(
 						w->dl, rel, 0, 0,
 						"replace it with the file it stands for, or name "
@@ -1032,7 +1091,7 @@ static void walk_dir(struct walk *w, const char *path, unsigned depth, bool only
 				enum dep_format f;
 				if ((!only_listed ||
 				     walk_listed(w->o->must_scan, w->o->n_must_scan, rel, false)) &&
-				    dep_format_detect(names[i], &f) == 0) {
+				    detect_in(dname, names[i], &f) == 0) {
 					if (w->l->n_files >= DEPS_MAX_LOCKFILES) {
 						diag_error(w->dl, display_path(w, sub), 0, 0, NULL,
 							   "more than %u lockfiles: refused",
@@ -1152,7 +1211,7 @@ int deps_scan_paths_opts(struct dep_list *l, const char *root, const char *const
 			note_error(&w, -EINVAL);
 			continue;
 		}
-		if (dep_format_detect(paths[i], &f) < 0) {
+		if (detect_path(paths[i], &f) < 0) {
 			diag_error(
 				dl, disp, 0, 0,
 				"name a lockfile (package-lock.json, yarn.lock, pnpm-lock.yaml, "

@@ -44,7 +44,7 @@ enum dep_format {
 	DEP_NPM_LOCK,	   /* package-lock.json, npm-shrinkwrap.json (v1, v2, v3) */
 	DEP_YARN_LOCK,	   /* yarn.lock (v1 and berry) */
 	DEP_PNPM_LOCK,	   /* pnpm-lock.yaml */
-	DEP_REQUIREMENTS,  /* requirements*.txt */
+	DEP_REQUIREMENTS,  /* *requirements*.txt, *.txt in requirements/ */
 	DEP_POETRY_LOCK,   /* poetry.lock */
 	DEP_PIPFILE_LOCK,  /* Pipfile.lock */
 	DEP_GO_MOD,	   /* go.mod */
@@ -107,7 +107,9 @@ void dep_list_release(struct dep_list *l);
 const char *dep_format_name(enum dep_format f);
 int dep_format_parse(const char *name, enum dep_format *out);
 
-/* The format of a file by its name (the last path component), or -ENOENT. */
+/* The format of a file by its name (the last path component) and, for pip's requirements
+ * files (any *.txt directly inside a directory named requirements), the name of its
+ * directory as filename writes it; -ENOENT when it has none. */
 int dep_format_detect(const char *filename, enum dep_format *out);
 
 /*

@@ -701,6 +701,14 @@ Test(lockfiles, detect_by_file_name)
 		{ "web/app/package-lock.json", DEP_NPM_LOCK },
 		{ "/abs/path/to/Cargo.lock", DEP_CARGO_LOCK },
 		{ "svc/requirements-ci.txt", DEP_REQUIREMENTS },
+		/* pip's requirements files by other names: a name that says so, or a *.txt
+		 * directly inside a directory named requirements (cookiecutter-django). */
+		{ "dev-requirements.txt", DEP_REQUIREMENTS },
+		{ "test-requirements.txt", DEP_REQUIREMENTS },
+		{ "requirements/base.txt", DEP_REQUIREMENTS },
+		{ "requirements/production.txt", DEP_REQUIREMENTS },
+		{ "/srv/app/requirements/local.txt", DEP_REQUIREMENTS },
+		{ "py/requirements/requirements-ci.txt", DEP_REQUIREMENTS },
 	};
 	bool covered[DEP_FORMAT_COUNT] = { false };
 	for (size_t i = 0; i < ARRAY_SIZE(known); i++) {
@@ -730,7 +738,14 @@ Test(lockfiles, detect_by_file_name)
 		"bun.lockb", /* bun's binary lockfile: refused by the walk, never parsed */
 		"uv.toml",
 		"requirements.in",
-		"dev-requirements.txt",
+		"requirements/base.in",
+		"requirements/sub/base.txt",
+		"requirements/",
+		"requirements",
+		"requirements-txt",
+		"my-requirements/base.txt",
+		"docs/base.txt",
+		"base.txt",
 		"requirements.txt/x",
 		"pom.xml.orig",
 		"README.md",
@@ -895,6 +910,68 @@ Test(lockfiles, walk_skips_node_modules_vendor_and_dot_directories)
 	free(link);
 	free(flink);
 	free(target);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* A walk reads pip's requirements files by every name detect_by_file_name gives them, in
+ * the directory named requirements too, also when the walk starts inside it ("."). */
+static void scan_tree(const char *dir, struct dep_list *l);
+
+Test(lockfiles, walk_finds_requirements_files_by_other_names)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "requirements/base.txt", "django==4.2.1\n");
+	tu_write(dir, "requirements/production.txt", "-r base.txt\ngunicorn==21.2.0\n");
+	tu_write(dir, "requirements/sub/notes.txt", "not==1.0\n");
+	tu_write(dir, "test-requirements.txt", "pytest==7.4.0\n");
+	tu_write(dir, "dev-requirements.txt", "black==23.7.0\n");
+	tu_write(dir, "requirements-dev.txt", "ruff==0.0.280\n");
+	tu_write(dir, "docs/base.txt", "sphinx==7.1.0\n");
+	tu_write(dir, "requirements.in", "django\n");
+	/* In the walk's order: a directory's entries sorted by name. */
+	static const char *const want[] = {
+		"dev-requirements.txt", "requirements/base.txt", "requirements/production.txt",
+		"requirements-dev.txt", "test-requirements.txt",
+	};
+	struct dep_list l;
+	scan_tree(dir, &l);
+	cr_assert_eq(l.n_files, ARRAY_SIZE(want), "%zu files", l.n_files);
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		cr_expect_str_eq(l.files[i].path, want[i]);
+		cr_expect_eq(l.files[i].format, DEP_REQUIREMENTS, "%s", want[i]);
+	}
+	expect_line(&l, "django", "4.2.1", "requirements/base.txt", 1);
+	expect_line(&l, "gunicorn", "21.2.0", "requirements/production.txt", 2);
+	expect_line(&l, "pytest", "7.4.0", "test-requirements.txt", 1);
+	expect_line(&l, "black", "23.7.0", "dev-requirements.txt", 1);
+	expect_line(&l, "ruff", "0.0.280", "requirements-dev.txt", 1);
+	cr_expect(!has_name(&l, "not") && !has_name(&l, "sphinx"));
+	/* The include is read through production.txt as well, at base.txt's line: the
+	 * scan does not merge packages of different files. */
+	size_t django = 0;
+	for (size_t i = 0; i < l.n; i++) {
+		django += str_eq(l.v[i].name, "django");
+	}
+	cr_expect_eq(django, 2);
+	dep_list_release(&l);
+
+	/* From inside the directory, and naming one of its files alone. */
+	char *reqs = tu_strf("%s/requirements", dir);
+	cr_assert_eq(chdir(reqs), 0);
+	struct diag_list dl;
+	for (int i = 0; i < 2; i++) {
+		dep_list_init(&l);
+		diag_list_init(&dl, 20);
+		const char *paths[] = { i ? "base.txt" : "." };
+		cr_assert_eq(deps_scan_paths(&l, ".", paths, 1, &dl), 0, "%s",
+			     dl.n ? dl.v[0].msg : "");
+		cr_expect_eq(l.n_files, i ? 1 : 2, "%s: %zu files", paths[0], l.n_files);
+		expect_line(&l, "django", "4.2.1", "base.txt", 1);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+	}
+	free(reqs);
 	tu_rmdir(dir);
 	free(dir);
 }
