@@ -1,8 +1,12 @@
 /*
- * pipenv.c - Pipfile.lock (JSON): packages under "default" and, in the dev group,
- * "develop", each with a "version" of the form "==1.2.3". Entries without a version (a
+ * pipenv.c - Pipfile.lock (JSON): packages under "default", in the dev group "develop",
+ * and under every other top-level object but "_meta": the custom package categories
+ * (pipenv 2022.10 and later, `pipenv install --categories`), each in the group of its
+ * name. Each package has a "version" of the form "==1.2.3". Entries without a version (a
  * git or path dependency) carry nothing to check and are left out. The same name@version
- * in both sections is one package (the default one).
+ * in several sections is one package, of the first: "default", then the others in the
+ * file's order. A top-level member that is neither an object nor null is an error: where
+ * pipenv writes packages, a section that is not read would pass them unchecked.
  */
 #include "parsers.h"
 
@@ -18,7 +22,8 @@ static int add_section(struct dep_ctx *c, const json_t *root, const char *sectio
 		return 0;
 	}
 	if (!json_is_object(pkgs)) {
-		return dep_error(c, 0, 0, "\"%s\" is not an object", section);
+		return dep_error(c, jpos_key(jp, section, 0), 0, "\"%s\" is not an object",
+				 section);
 	}
 	jpos_key(jp, section, '{');
 	const char *name;
@@ -56,5 +61,30 @@ static int add_section(struct dep_ctx *c, const json_t *root, const char *sectio
 
 int parse_pipfile_lock(struct dep_ctx *c, const char *buf, size_t len)
 {
-	return dep_json_sections(c, buf, len, "default", "develop", add_section);
+	json_t *root = dep_json_load(c, buf, len);
+	if (!root) {
+		return -EINVAL;
+	}
+	struct jpos jp;
+	jpos_init(&jp, buf, len);
+	int r = json_is_object(root) ? 0 : dep_error(c, 1, 1, "the top level is not an object");
+	if (r == 0) {
+		r = add_section(c, root, "default", NULL, &jp);
+	}
+	const char *section;
+	json_t *v;
+	json_object_foreach(r == 0 ? root : NULL, section, v)
+	{
+		if (str_eq(section, "_meta") || str_eq(section, "default")) {
+			continue;
+		}
+		r = add_section(c, root, section, str_eq(section, "develop") ? "dev" : section,
+				&jp);
+		if (r < 0) {
+			break;
+		}
+	}
+	jpos_release(&jp);
+	json_decref(root);
+	return r;
 }

@@ -3485,3 +3485,61 @@ Test(lockfiles, nuget_lock_project_references_are_not_packages)
 		free(text);
 	}
 }
+
+/* ---------- Pipfile.lock: custom package categories ---------- */
+
+/* pipenv (2022.10 and later) writes the categories of `pipenv install --categories` as
+ * top-level objects beside "default" and "develop": every one but "_meta" is read, in
+ * the group of its name; what is neither an object nor null is an error. */
+Test(lockfiles, pipfile_lock_custom_categories_are_read)
+{
+	static const char lock[] = "{\n"
+				   "  \"_meta\": {\n"
+				   "    \"hash\": {\"sha256\": \"ab\"},\n"
+				   "    \"pipfile-spec\": 6,\n"
+				   "    \"requires\": {\"python_version\": \"3.11\"},\n"
+				   "    \"sources\": [{\"name\": \"pypi\", \"url\": \"u\"}]\n"
+				   "  },\n"
+				   "  \"default\": {\n"
+				   "    \"requests\": {\"version\": \"==2.31.0\"}\n"
+				   "  },\n"
+				   "  \"develop\": {\n"
+				   "    \"pytest\": {\"version\": \"==7.4.0\"}\n"
+				   "  },\n"
+				   "  \"tests\": {\n"
+				   "    \"jinja2\": {\"version\": \"==2.10\"},\n"
+				   "    \"requests\": {\"version\": \"==2.31.0\"}\n"
+				   "  },\n"
+				   "  \"docs\": {\n"
+				   "    \"sphinx\": {\"version\": \"==7.1.0\"},\n"
+				   "    \"pytest\": {\"version\": \"==7.4.0\"}\n"
+				   "  },\n"
+				   "  \"empty\": null\n"
+				   "}\n";
+	static const struct name_version_line want[] = {
+		{ "requests", "2.31.0", 9 },
+		{ "pytest", "7.4.0", 12 },
+		{ "jinja2", "2.10", 15 },
+		{ "sphinx", "7.1.0", 19 },
+	};
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_text(&l, &dl, DEP_PIPFILE_LOCK, "Pipfile.lock", lock), 0, "%s",
+		     dl.n ? dl.v[0].msg : "");
+	expect_exactly(&l, want, ARRAY_SIZE(want), "Pipfile.lock");
+	/* A package in several sections is the first one's. */
+	expect_groups(&l, "requests", "2.31.0", NULL);
+	expect_groups(&l, "pytest", "7.4.0", "dev");
+	expect_groups(&l, "jinja2", "2.10", "tests");
+	expect_groups(&l, "sphinx", "7.1.0", "docs");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+
+	static const char *const bad[] = { "[]", "\"x\"", "3" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *text = tu_strf("{\n  \"default\": {},\n  \"tests\": %s\n}\n", bad[i]);
+		expect_parse_error(DEP_PIPFILE_LOCK, "Pipfile.lock", text, 3, 0,
+				   "\"tests\" is not an object");
+		free(text);
+	}
+}
