@@ -9,15 +9,19 @@
  *   url        an archive named by URL: reported at its version;
  *   path       a local archive, and directory, a local tree installed as a package:
  *              reported at their version ("" when the file gives none);
- *   editable   the project and its workspace members (uv locks them editable), and
+ *   editable   a local tree installed editable: the project (path ".") and its
+ *              workspace members (named in `[manifest] members`, which uv writes for a
+ *              workspace) are the project's own code, not reported; any other (a path
+ *              dependency declared `editable = true`) is reported like a directory;
  *   virtual    a project that is not a package: the project's own code, not reported.
  *
  * Names are PEP 503-normalised (uv writes them so already). A package listed twice (the
  * same name at the same version, or commit) is reported once, on its first line. Another
  * lockfile `version` (uv bumps it only for changes older readers must not read), a
  * [[distribution]] of uv's previews, a package without a name, a source or (from an
- * index, a repository or a URL) a version, and a source of a kind not listed here are
- * errors: a package that is not read must not pass unnoticed.
+ * index, a repository or a URL) a version, a source of a kind not listed here, an
+ * editable source whose path is not a string and `[manifest] members` that are not an
+ * array of strings are errors: a package that is not read must not pass unnoticed.
  */
 #include "parsers.h"
 
@@ -139,7 +143,56 @@ static const char *git_commit(struct dep_ctx *c, const char *url)
 	return hash && hash[1] ? dep_strdup(c, hash + 1) : NULL;
 }
 
-static int add_package(struct dep_ctx *c, const json_t *pkg)
+/*
+ * Whether an editable package is the project's own code: the project itself (its source
+ * path is ".") or a member of its workspace (listed in `[manifest] members`, PEP 503
+ * names). members was checked by check_members().
+ */
+static bool own_editable(const json_t *src, const char *norm, const json_t *members)
+{
+	if (str_eq(json_string_value(json_object_get(src, "editable")), ".")) {
+		return true;
+	}
+	size_t i;
+	json_t *m;
+	json_array_foreach(members, i, m)
+	{
+		char *mn = eco_normalize_name(ECO_PYPI, json_string_value(m));
+		bool same = str_eq(mn, norm);
+		free(mn);
+		if (same) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* `[manifest] members`: NULL when there is none, else an array of strings. */
+static int check_members(struct dep_ctx *c, const json_t *root, const json_t **members)
+{
+	const json_t *manifest = json_object_get(root, "manifest");
+	*members = NULL;
+	if (!manifest) {
+		return 0;
+	}
+	unsigned line = (unsigned)json_integer_value(json_object_get(manifest, TOML_LINE_KEY));
+	const json_t *m = json_is_object(manifest) ? json_object_get(manifest, "members") : NULL;
+	if (!json_is_object(manifest) || (m && !json_is_array(m))) {
+		return dep_error(c, line, 0, "[manifest] members is not an array of names");
+	}
+	size_t i;
+	json_t *v;
+	json_array_foreach(m, i, v)
+	{
+		if (!json_is_string(v) || !*json_string_value(v)) {
+			return dep_error(c, line, 0, "[manifest] members is not an array of names");
+		}
+	}
+	*members = m;
+	return 0;
+}
+
+static int add_package(struct dep_ctx *c, const json_t *pkg, const json_t *members)
 {
 	unsigned line = (unsigned)json_integer_value(json_object_get(pkg, TOML_LINE_KEY));
 	const char *name = json_string_value(json_object_get(pkg, "name"));
@@ -151,15 +204,22 @@ static int add_package(struct dep_ctx *c, const json_t *pkg)
 	if (kind < 0) {
 		return kind;
 	}
-	if (kind == UV_EDITABLE || kind == UV_VIRTUAL) {
+	if (kind == UV_EDITABLE && !json_is_string(json_object_get(src, "editable"))) {
+		return dep_error(c, line, 0, "package %s: the editable path is not a string", name);
+	}
+	char *norm = eco_normalize_name(ECO_PYPI, name);
+	if (kind == UV_VIRTUAL || (kind == UV_EDITABLE && own_editable(src, norm, members))) {
+		free(norm);
 		return 0; /* the project, a workspace member */
 	}
 	const json_t *jv = json_object_get(pkg, "version");
 	const char *version = json_string_value(jv);
 	if (jv && !version) {
+		free(norm);
 		return dep_error(c, line, 0, "package %s: the version is not a string", name);
 	}
-	if (!version && kind != UV_PATH && kind != UV_DIRECTORY) {
+	if (!version && kind != UV_PATH && kind != UV_DIRECTORY && kind != UV_EDITABLE) {
+		free(norm);
 		return dep_error(c, line, 0, "package %s (from %s) has no version", name,
 				 source_kinds[kind]);
 	}
@@ -168,7 +228,6 @@ static int add_package(struct dep_ctx *c, const json_t *pkg)
 	if (kind == UV_GIT) {
 		commit = git_commit(c, json_string_value(json_object_get(src, "git")));
 	}
-	char *norm = eco_normalize_name(ECO_PYPI, name);
 	const char *key = dep_printf(c, "%s@%s", norm, commit ? commit : version);
 	bool added;
 	struct dep *d = dep_add_unique(c, key, ECO_PYPI, norm, version, line, &added);
@@ -191,6 +250,10 @@ int parse_uv_lock(struct dep_ctx *c, const char *buf, size_t len)
 		return dep_error(c, line, col, "not valid TOML: %s", err);
 	}
 	int r = check_version(c, root, buf, len);
+	const json_t *members = NULL;
+	if (r == 0) {
+		r = check_members(c, root, &members);
+	}
 	const json_t *pkgs = json_object_get(root, "package");
 	if (r == 0 && pkgs && !json_is_array(pkgs)) {
 		r = dep_error(c, 0, 0, "\"package\" is not an array of tables");
@@ -199,7 +262,7 @@ int parse_uv_lock(struct dep_ctx *c, const char *buf, size_t len)
 	json_t *pkg;
 	json_array_foreach(r == 0 ? pkgs : NULL, i, pkg)
 	{
-		r = add_package(c, pkg);
+		r = add_package(c, pkg, members);
 		if (r < 0) {
 			break;
 		}

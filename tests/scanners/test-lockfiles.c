@@ -3154,6 +3154,65 @@ Test(lockfiles, uv_lock_sources_names_and_duplicates)
 	diag_list_release(&dl);
 }
 
+/* An editable source is the project's own code only when it is the project (".") or a
+ * member of its workspace ([manifest] members); any other editable package (a path
+ * dependency declared editable) is reported at its version, like a directory. */
+Test(lockfiles, uv_lock_editable_path_dependencies_are_packages)
+{
+	static const char lock[] = "version = 1\n"
+				   "revision = 2\n"
+				   "requires-python = \">=3.12\"\n"
+				   "\n"
+				   "[manifest]\n"
+				   "members = [\n"
+				   "    \"app\",\n"
+				   "    \"Member_Pkg\",\n"
+				   "]\n"
+				   "\n"
+				   "[[package]]\n"
+				   "name = \"app\"\n"
+				   "version = \"0.1.0\"\n"
+				   "source = { editable = \".\" }\n"
+				   "\n"
+				   "[[package]]\n"
+				   "name = \"member-pkg\"\n"
+				   "version = \"0.2.0\"\n"
+				   "source = { editable = \"packages/member\" }\n"
+				   "\n"
+				   "[[package]]\n"
+				   "name = \"django\"\n"
+				   "version = \"2.2.0\"\n"
+				   "source = { editable = \"third_party/django\" }\n"
+				   "\n"
+				   "[[package]]\n"
+				   "name = \"tool\"\n"
+				   "source = { editable = \"tools/tool\" }\n";
+	static const struct name_version_line want[] = {
+		{ "django", "2.2.0", 21 },
+		{ "tool", "", 26 },
+	};
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_text(&l, &dl, DEP_UV_LOCK, "uv.lock", lock), 0, "%s",
+		     dl.n ? dl.v[0].msg : "");
+	expect_exactly(&l, want, ARRAY_SIZE(want), "uv.lock");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+
+	/* Without [manifest] (a project alone), only "." is the project. */
+	static const char alone[] = "version = 1\n\n"
+				    "[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n"
+				    "source = { editable = \".\" }\n\n"
+				    "[[package]]\nname = \"member-pkg\"\nversion = \"0.2.0\"\n"
+				    "source = { editable = \"packages/member\" }\n";
+	static const struct name_version_line want_alone[] = { { "member-pkg", "0.2.0", 8 } };
+	cr_assert_eq(parse_text(&l, &dl, DEP_UV_LOCK, "uv.lock", alone), 0, "%s",
+		     dl.n ? dl.v[0].msg : "");
+	expect_exactly(&l, want_alone, ARRAY_SIZE(want_alone), "uv.lock alone");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
+
 Test(lockfiles, uv_lock_errors_fail_closed)
 {
 #define PKG(body) "[[package]]\nname = \"a\"\n" body
@@ -3184,6 +3243,13 @@ Test(lockfiles, uv_lock_errors_fail_closed)
 		{ "version = 1\n\n[[package]]\nversion = \"1\"\n" REG, 3, 0, "without a name" },
 		{ "version = 1\n\n" PKG("version = 1\n" REG), 3, 0, "not a string" },
 		{ "version = 1\npackage = 3\n", 0, 0, "not an array of tables" },
+		/* Editable sources and workspace members that cannot be read. */
+		{ "version = 1\n\n" PKG("version = \"1\"\nsource = { editable = 1 }\n"), 3, 0,
+		  "the editable path is not a string" },
+		{ "version = 1\n\n[manifest]\nmembers = \"a\"\n", 3, 0,
+		  "[manifest] members is not an array of names" },
+		{ "version = 1\n\n[manifest]\nmembers = [\"a\", 1]\n", 3, 0,
+		  "[manifest] members is not an array of names" },
 		/* TOML errors: line and column. */
 		{ "version = 1\n\n[[package]]\nname = \"a\nversion = \"1\"\n", 4, 0,
 		  "not valid TOML" },
