@@ -6,6 +6,11 @@
  * "name (version[-platform])"; deeper lines are that gem's own requirements. A GIT
  * section's `revision:` is the commit of its gems. The platform suffix of a version
  * ("1.13.3-x86_64-linux") is not part of the version.
+ *
+ * A UTF-8 byte order mark at the start is dropped (an editor's, which would hide the first
+ * section's name). A file with something in it but none of Bundler's sections (the
+ * source sections, PLATFORMS, DEPENDENCIES, RUBY VERSION, BUNDLED WITH, CHECKSUMS) is
+ * not a lockfile this reads, and an error: it would pass with no gem at all.
  */
 #include "parsers.h"
 
@@ -15,8 +20,29 @@
 
 #include "banned.h"
 
+/* Whether an unindented line names one of the sections Bundler writes. */
+static bool known_section(const char *name)
+{
+	static const char *const sections[] = {
+		"GEM",		"GIT",		"PATH",		"PLUGIN SOURCE", "PLATFORMS",
+		"DEPENDENCIES", "RUBY VERSION", "BUNDLED WITH", "CHECKSUMS",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(sections); i++) {
+		if (str_eq(name, sections[i])) {
+			return true;
+		}
+	}
+	return false;
+}
+
 int parse_gemfile_lock(struct dep_ctx *c, const char *buf, size_t len)
 {
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+		buf += 3; /* a byte order mark */
+		len -= 3;
+	}
+	unsigned first_line = 0; /* of the first line that is not blank */
+	bool known = false;
 	bool source_section = false, in_specs = false;
 	const char *revision = NULL;
 	struct lines ln;
@@ -35,8 +61,10 @@ int parse_gemfile_lock(struct dep_ctx *c, const char *buf, size_t len)
 		if (indent == n) {
 			continue;
 		}
+		first_line = first_line ? first_line : lineno;
 		if (indent == 0) {
 			char *name = dep_strndup(c, line, n);
+			known = known || known_section(name);
 			source_section = str_eq(name, "GEM") || str_eq(name, "GIT") ||
 					 str_eq(name, "PATH") || str_eq(name, "PLUGIN SOURCE");
 			in_specs = false;
@@ -79,6 +107,13 @@ int parse_gemfile_lock(struct dep_ctx *c, const char *buf, size_t len)
 			return dep_error(c, lineno, 0, "too many packages");
 		}
 		d->commit = revision;
+	}
+	if (first_line && !known) {
+		return dep_error(c, first_line, 0,
+				 "%s has none of the sections of a Gemfile.lock (GEM, GIT, PATH, "
+				 "PLUGIN SOURCE, PLATFORMS, DEPENDENCIES, RUBY VERSION, BUNDLED "
+				 "WITH, CHECKSUMS): not a lockfile Bundler wrote",
+				 c->file);
 	}
 	return 0;
 }

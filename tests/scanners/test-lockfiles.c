@@ -3609,3 +3609,56 @@ Test(lockfiles, pipfile_lock_custom_categories_are_read)
 		free(text);
 	}
 }
+
+/* ---------- Gemfile.lock: byte order marks, and files that are no Gemfile.lock ---------- */
+
+/* A byte order mark (an editor's) does not hide the first section; a file with text but
+ * no section Bundler writes is an error on its first line, not a lockfile without gems. */
+Test(lockfiles, gemfile_lock_bom_and_no_section)
+{
+	static const char lock[] = "GEM\n  remote: https://rubygems.org/\n  specs:\n"
+				   "    rake (13.0.6)\n\nPLATFORMS\n  ruby\n";
+	static const struct name_version_line want[] = { { "rake", "13.0.6", 4 } };
+	for (int bom = 0; bom < 2; bom++) {
+		char *text = tu_strf("%s%s", bom ? "\xef\xbb\xbf" : "", lock);
+		struct dep_list l;
+		struct diag_list dl;
+		cr_assert_eq(parse_text(&l, &dl, DEP_GEMFILE_LOCK, "Gemfile.lock", text), 0, "%s",
+			     dl.n ? dl.v[0].msg : "");
+		expect_exactly(&l, want, ARRAY_SIZE(want), bom ? "with a BOM" : "without");
+		dep_list_release(&l);
+		diag_list_release(&dl);
+		free(text);
+	}
+	/* Sections without gems, and a file with nothing in it, are read (no gems). */
+	static const char *const none[] = { "",
+					    "\n\n   \n",
+					    "\xef\xbb\xbf",
+					    "PLATFORMS\n  ruby\n\nBUNDLED WITH\n   2.5.3\n",
+					    "CHECKSUMS\n",
+					    "RUBY VERSION\n   ruby 3.3.0p0\n" };
+	for (size_t i = 0; i < ARRAY_SIZE(none); i++) {
+		struct dep_list l;
+		struct diag_list dl;
+		cr_expect_eq(parse_text(&l, &dl, DEP_GEMFILE_LOCK, "Gemfile.lock", none[i]), 0,
+			     "case %zu: %s", i, dl.n ? dl.v[0].msg : "");
+		cr_expect_eq(l.n, 0);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+	}
+	static const struct {
+		const char *text;
+		unsigned line;
+	} bad[] = {
+		{ "\xef\xbb\xbf\xef\xbb\xbfGEM\n  specs:\n    rake (13.0.6)\n", 1 },
+		{ "gem (1.0)\n", 1 },
+		{ "\n\n  specs:\n    rake (13.0.6)\n", 3 },
+		{ "\xfe\xff\nGEM \n  specs:\n    rake (13.0.6)\n", 1 },
+		{ "[GEM]\nrake = \"13.0.6\"\n", 1 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		expect_parse_error(DEP_GEMFILE_LOCK, "app/Gemfile.lock", bad[i].text, bad[i].line,
+				   0,
+				   "app/Gemfile.lock has none of the sections of a Gemfile.lock");
+	}
+}
