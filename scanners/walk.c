@@ -6,6 +6,7 @@
 
 #include "util.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -66,19 +67,128 @@ bool walk_generated_name(const char *base)
 	       str_eq(base, "package-lock.json");
 }
 
-bool walk_generated_content(const char *head, size_t n)
+/*
+ * The conventions that mark a file as generated, and nothing looser: a hand-written script
+ * whose comment says "DO NOT EDIT" on a server, or a code generator that writes such a
+ * header from a string, is scanned.
+ *   - Go's (https://go.dev/s/generatedcode): a comment line whose text is
+ *     `Code generated ... DO NOT EDIT.`, in the comment syntax of any language: a line
+ *     comment (#, //, --, ;) or a line of a block comment (C's, or HTML's <!-- -->; a
+ *     leading * in it too);
+ *   - Facebook's (Phabricator, Cargo): the word `@generated` in a comment, not quoted.
+ * As Go asks, the line belongs to the file's header: comment and blank lines before the
+ * first other text (which a string literal holding such a header is). Only whole lines of
+ * the first GENERATED_HEAD bytes are read (after a UTF-8 byte order mark).
+ */
+#define GENERATED_HEAD 1024
+
+static bool is_blank(char c)
 {
-	n = MIN(n, (size_t)1024);
-	if (memmem(head, n, "@generated", 10)) {
+	return c == ' ' || c == '\t' || c == '\f' || c == '\v';
+}
+
+/* Is this comment text (blanks trimmed) a generated-code marker? */
+static bool generated_marker(const char *s, size_t n)
+{
+	static const char pre[] = "Code generated ", suf[] = " DO NOT EDIT.";
+	size_t np = sizeof(pre) - 1, ns = sizeof(suf) - 1;
+	if (n >= np + ns && memcmp(s, pre, np) == 0 && memcmp(s + n - ns, suf, ns) == 0) {
 		return true;
 	}
-	const char *dne = memmem(head, n, "DO NOT EDIT", 11);
-	if (!dne) {
-		return false;
-	}
-	for (size_t i = 0; i + 9 <= n; i++) {
-		if (strncasecmp(head + i, "generated", 9) == 0) {
+	static const char mark[] = "@generated";
+	size_t nm = sizeof(mark) - 1;
+	for (const char *p = s; (p = memmem(p, n - (size_t)(p - s), mark, nm)); p += nm) {
+		/* A word of its own: not `"@generated"`, `x@generated` or `@generated_by`. */
+		char after = p + nm < s + n ? p[nm] : ' ';
+		if ((p == s || is_blank(p[-1])) && !isalnum((unsigned char)after) &&
+		    !strchr("_-@\"'`", after)) {
 			return true;
+		}
+	}
+	return false;
+}
+
+bool walk_generated_content(const char *head, size_t n)
+{
+	bool whole = n <= GENERATED_HEAD; /* the file ends within the bytes read */
+	n = MIN(n, (size_t)GENERATED_HEAD);
+	size_t off = n >= 3 && memcmp(head, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+	const char *closer = NULL; /* inside a block comment: the text that ends it */
+	for (size_t next; off < n; off = next) {
+		size_t e = text_line_end(head, n, off, &next);
+		if (e == n && !whole) {
+			break; /* cut by the limit: not a whole line */
+		}
+		size_t b = off;
+		while (b < e && is_blank(head[b])) {
+			b++;
+		}
+		if (!closer && b == e) {
+			continue; /* a blank line */
+		}
+		const char *t = head + b;
+		size_t tn = e - b;
+		char rep = '\0';
+		if (closer) {
+			/* A line of a block comment; a leading `*` is its leader. */
+			if (tn && t[0] == '*' && !(tn > 1 && t[1] == '/')) {
+				t++;
+				tn--;
+			}
+		} else {
+			static const struct {
+				const char *open, *close;
+			} leaders[] = {
+				{ "<!--", "-->" }, { "/*", "*/" }, { "//", NULL },
+				{ "--", NULL },	   { "#", NULL },  { ";", NULL },
+			};
+			size_t k = 0;
+			while (k < ARRAY_SIZE(leaders) &&
+			       !(tn >= strlen(leaders[k].open) &&
+				 memcmp(t, leaders[k].open, strlen(leaders[k].open)) == 0)) {
+				k++;
+			}
+			if (k == ARRAY_SIZE(leaders)) {
+				return false; /* code: the header ends here */
+			}
+			size_t ol = strlen(leaders[k].open);
+			rep = leaders[k].open[ol - 1];
+			t += ol;
+			tn -= ol;
+			closer = leaders[k].close;
+		}
+		bool code_after = false;
+		if (closer) {
+			const char *c = memmem(t, tn, closer, strlen(closer));
+			if (c) {
+				/* The comment ends on this line; text after it is code. */
+				const char *rest = c + strlen(closer);
+				for (; rest < head + e && is_blank(*rest); rest++) {
+				}
+				code_after = rest < head + e;
+				tn = (size_t)(c - t);
+				/* `<!-- x --->`, or stars before C's closer: the closer's
+				 * first character repeated before it. */
+				while (tn && t[tn - 1] == closer[0]) {
+					tn--;
+				}
+				closer = NULL;
+			}
+		}
+		/* `///`, `##`, `;;`, `---`, stars after C's opener: the leader repeated. */
+		while (tn && ((rep && t[0] == rep) || is_blank(t[0]))) {
+			rep = is_blank(t[0]) ? '\0' : rep;
+			t++;
+			tn--;
+		}
+		while (tn && is_blank(t[tn - 1])) {
+			tn--;
+		}
+		if (generated_marker(t, tn)) {
+			return true;
+		}
+		if (code_after) {
+			return false;
 		}
 	}
 	return false;

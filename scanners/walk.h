@@ -123,7 +123,13 @@ int walk_repo_find(const char *root, char **top, char **git_dir, char **common_d
 
 /* Is this file name one of the generated kinds (by name)? */
 bool walk_generated_name(const char *base);
-/* Do the first bytes of a file say it is generated ("Code generated ... DO NOT EDIT")? */
+/*
+ * Does the header of a file (head: its first n bytes, of which the first 1 KiB are read)
+ * say it is generated? Only by the conventions: a comment line
+ * `Code generated ... DO NOT EDIT.` (Go's, in any language's comment syntax) or a comment
+ * holding the word `@generated` (Facebook's), among the comment and blank lines that open
+ * the file. "DO NOT EDIT" or "@generated" elsewhere (in a string, after code) does not.
+ */
 bool walk_generated_content(const char *head, size_t n);
 
 #endif
