@@ -422,8 +422,18 @@ const char *lexer_name(enum lexer x)
 	return (unsigned)x < LEXER_COUNT ? lexer_names[x] : "none";
 }
 
+size_t lex_bom_len(const char *buf, size_t len)
+{
+	return len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+}
+
 static enum lang lang_of_shebang(const char *head, size_t n)
 {
+	if (head) {
+		size_t bom = lex_bom_len(head, n);
+		head += bom;
+		n -= bom;
+	}
 	if (!head || n < 3 || head[0] != '#' || head[1] != '!') {
 		return LANG_NONE;
 	}

@@ -201,6 +201,13 @@ char *lex_prepare(enum lang lang, unsigned flags, const char *buf, size_t len, s
 bool lex_python_foreign_coding(const char *buf, size_t len);
 #define LEX_JAVA_LINE_END '\x1e'
 
+/*
+ * The length of the UTF-8 byte order mark buf starts with (3), or 0. The scans read a
+ * text after it (sast_scan(), secrets_scan(), the shebang lang_detect() reads): the
+ * first token starts after it, and the columns of line 1 count from there.
+ */
+size_t lex_bom_len(const char *buf, size_t len);
+
 /* Line (1-based) of a byte offset, and the 1-based column in code points. */
 uint32_t tokens_line_of(const struct tokens *t, uint32_t off);
 uint32_t tokens_column_of(const struct tokens *t, uint32_t off);

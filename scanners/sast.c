@@ -700,6 +700,12 @@ int sast_scan(struct sast_scratch *s, const char *path, enum lang lang, const ch
 	size_t first = out->n;
 	memset(s->gave_up, 0, ruleset_count(s->rs) * sizeof(bool));
 	s->regions_dropped = false;
+	/* A UTF-8 byte order mark is no part of the code, in any language: glued to the first
+	 * token it would hide it from every rule. The text starts after it, and so do the
+	 * columns of line 1. */
+	size_t bom = lex_bom_len(buf, len);
+	buf += bom;
+	len -= bom;
 	/* A Python file in another encoding (PEP 263: `utf-7`) runs what its bytes do not
 	 * show: it counts as not evaluated completely. */
 	if (lang == LANG_PYTHON && lex_python_foreign_coding(buf, len)) {

@@ -462,6 +462,11 @@ int secrets_scan(struct secrets_scratch *s, const char *path, const char *buf, s
 	if (!st) {
 		st = &dummy;
 	}
+	/* A UTF-8 byte order mark is no part of the text: columns of line 1 count after it,
+	 * as the SAST scan's do. */
+	size_t bom = lex_bom_len(buf, len);
+	buf += bom;
+	len -= bom;
 	s->n_spans = 0;
 	s->min_sev = -1;
 	memset(s->last_line, 0, ruleset_count(s->rs) * sizeof(size_t));

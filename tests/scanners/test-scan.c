@@ -804,6 +804,76 @@ Test(scan, sast_quotes_never_cut_a_word)
 }
 
 /*
+ * A UTF-8 byte order mark (as Windows editors write it) is no part of the code: glued to
+ * the first token it hid that token from every rule. The first token starts after it, in
+ * every language (a #! line too), and the columns of line 1 count from the character
+ * after it, in both scans.
+ */
+Test(scan, a_byte_order_mark_is_not_part_of_the_code)
+{
+#define BOM "\xef\xbb\xbf"
+	static const struct {
+		const char *path, *text, *rule;
+	} cases[] = {
+		{ "a.py", BOM "os.system(\"ls \" + sys.argv[1])\r\n", "py.os-system" },
+		{ "s.sh", BOM "eval \"$1\"\n", "sh.eval-expansion" },
+		{ "runme", BOM "#!/bin/sh\neval \"$1\"\n", "sh.eval-expansion" },
+		{ "x.js", BOM "eval(userInput);\n", "js.eval" },
+		{ "t.c", BOM "gets(buf);\n", "c.gets" },
+		{ "Dockerfile", BOM "FROM ubuntu\nRUN make\n", "docker.base-image-unpinned" },
+		{ ".github/workflows/ci.yml", BOM "permissions: write-all\non: push\n",
+		  "gha.permissions-write-all" },
+		{ ".gitlab-ci.yml", BOM "image: alpine\nbuild:\n  script: make\n",
+		  "gitlab.image-unpinned" },
+	};
+	char *dir = tu_tmpdir();
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		tu_write(dir, cases[i].path, cases[i].text);
+	}
+	tu_write(dir, "key.txt", BOM "ghp_iK2ZWeqhFWCEPyYngFb51yBMWXaSCrUZoL8g\n");
+	struct run r;
+	run_scan(&r, RULE_SAST, dir, NULL, 0, 1);
+	cr_assert_eq(r.r, 0, "%s", r.err);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const struct finding *f = NULL;
+		for (size_t k = 0; k < r.fl.n; k++) {
+			if (str_eq(r.fl.v[k].file, cases[i].path) &&
+			    str_eq(r.fl.v[k].rule_id, cases[i].rule)) {
+				f = &r.fl.v[k];
+			}
+		}
+		cr_expect_not_null(f, "%s: no %s", cases[i].path, cases[i].rule);
+		if (f && f->line == 1) {
+			cr_expect_eq(f->column, 1, "%s: column %u", cases[i].path, f->column);
+			cr_expect(!strstr(f->snippet, BOM), "%s: %s", cases[i].path, f->snippet);
+		}
+	}
+	const struct finding *py = NULL;
+	for (size_t k = 0; k < r.fl.n; k++) {
+		py = str_eq(r.fl.v[k].file, "a.py") ? &r.fl.v[k] : py;
+	}
+	cr_assert_not_null(py);
+	cr_expect_eq(py->end_column, 31);
+	run_release(&r);
+
+	run_scan(&r, RULE_SECRET, dir, NULL, 0, 1);
+	cr_assert_eq(r.r, 0, "%s", r.err);
+	cr_assert(found(&r, "key.txt"));
+	for (size_t k = 0; k < r.fl.n; k++) {
+		const struct finding *f = &r.fl.v[k];
+		if (str_eq(f->file, "key.txt")) {
+			cr_expect_eq(f->line, 1);
+			cr_expect_eq(f->column, 1, "the mark is not a column: %u", f->column);
+			cr_expect_eq(f->end_column, 41);
+		}
+	}
+	run_release(&r);
+	tu_rmdir(dir);
+	free(dir);
+#undef BOM
+}
+
+/*
  * A line comment ends where the language ends a line: gcc, javac, JavaScript engines and
  * Python end one at a lone CR too (code after `// x\r` is compiled and run); JavaScript
  * also at U+2028/U+2029, Java also at a Unicode escape of CR or LF. Go ends lines at LF
