@@ -523,6 +523,9 @@ int scan_run(const struct scan_options *o, struct finding_list *out, struct scan
 	struct walk_result files;
 	struct walk_options wo = o->walk;
 	wo.keep_too_large = ruleset_kind(o->rules) == RULE_SECRET;
+	/* A secrets scan of a tree without an index (and without an export's list) does not
+	 * read .gitignore: a key committed with --force lies where .gitignore points. */
+	wo.gitignore_needs_index |= ruleset_kind(o->rules) == RULE_SECRET;
 	int r = walk_run(&wo, &files, err, errlen);
 	if (r < 0) {
 		return r;

@@ -559,16 +559,26 @@ static void open_repo(struct walker *w, const char *root)
 {
 	size_t n;
 	git_repository *repo = repo_holding(root, w->o->git_dir, &n);
+	/* Without an index (and without `tracked`), nothing says what .gitignore must not
+	 * hide: where the caller asks, .gitignore is then not read at all. */
+	bool need_index = w->o->gitignore_needs_index && !w->o->tracked;
 	if (repo) {
-		w->repo = repo;
-		w->repo_prefix = root[n] ? xasprintf("%s/", root + n + 1) : xstrdup("");
 		if (git_repository_index(&w->index, repo) < 0) {
 			w->index = NULL;
+			if (need_index) {
+				git_repository_free(repo);
+				return; /* an index that cannot be read */
+			}
 		}
+		w->repo = repo;
+		w->repo_prefix = root[n] ? xasprintf("%s/", root + n + 1) : xstrdup("");
 		return;
 	}
 	/* Not in a repository: a repository without storage, whose working tree is root,
-	 * still reads the tree's .gitignore files. */
+	 * reads the tree's .gitignore files, unless an index is needed. */
+	if (need_index) {
+		return;
+	}
 	if (git_repository_new(&repo) == 0 && git_repository_set_workdir(repo, root, 0) == 0) {
 		w->repo = repo;
 		w->repo_prefix = xstrdup("");

@@ -4,7 +4,8 @@
  *
  *   ignored    matched by .gitignore (libgit2: the repository's ignore rules, including
  *              nested .gitignore files and .git/info/exclude; outside a repository the
- *              .gitignore files of the tree still apply) and not tracked: a file in the
+ *              .gitignore files of the tree still apply, unless gitignore_needs_index)
+ *              and not tracked: a file in the
  *              repository's index, or in `tracked` (an export's), is scanned whatever
  *              .gitignore says. Global git
  *              configuration is never read, so a scan gives the same answer on every
@@ -65,6 +66,12 @@ struct walk_options {
 	 * above them): tracked files of an exported commit, which has no index to say so. */
 	const char *const *tracked;
 	size_t n_tracked;
+	/* Read .gitignore only where it is known what is tracked: in a repository whose index
+	 * can be read, or with `tracked`. Outside a repository and without `tracked` (a `git
+	 * archive`, a tarball checkout, a build context without .git), or with an index that
+	 * cannot be read, .gitignore is not read: nothing says which files were committed
+	 * with --force (a key, a .env), and a secrets scan must not pass them as ignored. */
+	bool gitignore_needs_index;
 	/* Root-relative paths, sorted, scanned whatever exclude globs, the vendored and
 	 * generated heuristics and .gitignore say (the directories above them are entered
 	 * for them alone): what a fork's pull request changed, since it chose where its

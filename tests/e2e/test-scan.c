@@ -1607,3 +1607,46 @@ Test(scan_sandbox, a_subdirectory_or_worktree_keeps_the_repositorys_ignore_rules
 	tu_rmdir(repo);
 	free(repo);
 }
+
+/*
+ * A tree that is not a git repository (a `git archive` output, a CI tarball checkout, a
+ * Docker build context without .git) has no index to say which files were committed with
+ * --force: `runner scan secrets` and a pipeline's secrets stage read what its .gitignore
+ * lists (a key, a .env), as they would in the checkout the files came from, where both are
+ * tracked. The sast scan keeps skipping it.
+ */
+Test(scan_cli, a_tree_without_git_is_scanned_for_secrets_whatever_gitignore_says, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".gitignore", "*.pem\n.env\nbuild/\n");
+	tu_write(dir, "deploy/key.pem",
+		 "-----BEGIN RSA PRIVATE KEY-----\n"
+		 "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw\n"
+		 "-----END RSA PRIVATE KEY-----\n");
+	char *conf = tu_strf("GITHUB_TOKEN=%s\n", secret);
+	tu_write(dir, ".env", conf);
+	free(conf);
+	tu_write(dir, "app.py", "print(1)\n");
+	tu_write(dir, "build/tool.py", "import os, sys\nos.system(\"make \" + sys.argv[1])\n");
+	struct tu_result r = tu_runner_run(dir, "scan", "secrets", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	has(r.out, "deploy/key.pem:1:1: critical secret.private-key");
+	has(r.out, ".env:1:14: critical secret.github-pat");
+	lacks(r.out, "ignored");
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "scan", "sast", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	has(r.out, "ignored 3");
+	tu_result_free(&r);
+	tu_write(dir, ".runner.yml", "version: 1\nstages:\n  secrets:\n    uses: secrets\n");
+	r = tu_runner_run(dir, "run", "--no-color", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	char *report = tu_readf("%s/.runner/runs/latest/report.json", dir);
+	cr_assert_not_null(report);
+	has(report, "\"file\": \"deploy/key.pem\"");
+	has(report, "\"file\": \".env\"");
+	free(report);
+	tu_rmdir(dir);
+	free(dir);
+}

@@ -358,6 +358,48 @@ Test(scan, an_exports_tracked_files_are_scanned_whatever_gitignore_says)
 	expect_tracked_scanned(false);
 }
 
+/*
+ * Without an index to say what is tracked (a `git archive` output, a tarball checkout, a
+ * build context without .git; or an index that cannot be read), a secrets scan does not
+ * read .gitignore: a key or a .env committed with --force lies exactly where .gitignore
+ * points, and would pass as ignored. The SAST scan keeps skipping what .gitignore lists.
+ */
+Test(scan, secrets_without_an_index_read_what_gitignore_lists)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".gitignore", "*.pem\n.env\nbuild/\n");
+	tu_write(dir, "deploy/key.pem",
+		 "-----BEGIN RSA PRIVATE KEY-----\n"
+		 "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw\n"
+		 "-----END RSA PRIVATE KEY-----\n");
+	tu_write(dir, ".env", "GITHUB_TOKEN=ghp_iK2ZWeqhFWCEPyYngFb51yBMWXaSCrUZoL8g\n");
+	tu_write(dir, "build/tool.py", "import os, sys\nos.system(\"make \" + sys.argv[1])\n");
+	tu_write(dir, "app.py", "print(1)\n");
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1) {
+			/* A repository whose index cannot be read. */
+			char *cmd = tu_strf("git -C '%s' init -q", dir);
+			cr_assert_eq(system(cmd), 0, "%s", cmd);
+			free(cmd);
+			tu_write(dir, ".git/index", "DIRC not an index\n");
+		}
+		struct run r;
+		run_scan(&r, RULE_SECRET, dir, NULL, 0, 1);
+		cr_assert_eq(r.r, 0, "%s", r.err);
+		cr_expect(found(&r, "deploy/key.pem"), "pass %d", pass);
+		cr_expect(found(&r, ".env"), "pass %d", pass);
+		cr_expect_eq(r.st.skipped[SKIP_IGNORED], 0, "pass %d", pass);
+		run_release(&r);
+		run_scan(&r, RULE_SAST, dir, NULL, 0, 1);
+		cr_assert_eq(r.r, 0, "%s", r.err);
+		cr_expect(!found(&r, "build/tool.py"), "pass %d", pass);
+		cr_expect_geq(r.st.skipped[SKIP_IGNORED], 1, "pass %d", pass);
+		run_release(&r);
+	}
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* Tracked also means: a file in a merge conflict (its index entries are at stages 1-3),
  * and a file inside a submodule, whose own repository the superproject's .gitignore does
  * not govern. */
