@@ -86,7 +86,7 @@ const char cmd_scan_usage[] =
 	"                        secrets reports a larger text file as a finding\n"
 	"  --no-gitignore        scan files .gitignore excludes too\n"
 	"  --vendored            scan vendored directories (vendor/, node_modules/, ...)\n"
-	"  --generated           sast: scan generated files (*.min.js, \"DO NOT EDIT\", ...)\n"
+	"  --generated           sast: scan generated files (*.min.js, Code generated...)\n"
 	"  --no-generated        secrets: skip them (they are scanned by default)\n"
 	"  -j, --jobs N          threads (default: the CPUs)\n"
 	"  --timeout DURATION    give up (an error) after this long, e.g. 5m\n"
