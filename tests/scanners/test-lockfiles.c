@@ -1314,6 +1314,19 @@ static void expect_exactly(const struct dep_list *l, const struct name_version_l
 	}
 }
 
+/* text, read as f, gives exactly these packages (expect_exactly()). */
+static void parse_exactly(enum dep_format f, const char *display, const char *text,
+			  const struct name_version_line *want, size_t n, const char *what)
+{
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_text(&l, &dl, f, display, text), 0, "%s: %s", what,
+		     dl.n ? dl.v[0].msg : "");
+	expect_exactly(&l, want, n, what);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
+
 Test(lockfiles, pnpm_v5_paths_name_slash_version_with_peer_suffixes)
 {
 	/* As pnpm 7 writes them: '/'-separated, peers after '_' ('/' in peers as '+'). */
@@ -1339,13 +1352,7 @@ Test(lockfiles, pnpm_v5_paths_name_slash_version_with_peer_suffixes)
 		{ "@types/react-dom", "17.0.2", 12 },
 		{ "@types/node", "18.15.11", 15 },
 	};
-	struct dep_list l;
-	struct diag_list dl;
-	cr_assert_eq(parse_text(&l, &dl, DEP_PNPM_LOCK, "pnpm-lock.yaml", lock), 0, "%s",
-		     dl.n ? dl.v[0].msg : "");
-	expect_exactly(&l, want, ARRAY_SIZE(want), "5.4");
-	dep_list_release(&l);
-	diag_list_release(&dl);
+	parse_exactly(DEP_PNPM_LOCK, "pnpm-lock.yaml", lock, want, ARRAY_SIZE(want), "5.4");
 }
 
 Test(lockfiles, pnpm_v6_paths_name_at_version_with_peer_suffixes)
@@ -1382,13 +1389,7 @@ Test(lockfiles, pnpm_v6_paths_name_at_version_with_peer_suffixes)
 		{ "@types/node", "18.15.11", 17 },
 		{ "acorn", "8.7.0", 20 },
 	};
-	struct dep_list l;
-	struct diag_list dl;
-	cr_assert_eq(parse_text(&l, &dl, DEP_PNPM_LOCK, "pnpm-lock.yaml", lock), 0, "%s",
-		     dl.n ? dl.v[0].msg : "");
-	expect_exactly(&l, want, ARRAY_SIZE(want), "6.0");
-	dep_list_release(&l);
-	diag_list_release(&dl);
+	parse_exactly(DEP_PNPM_LOCK, "pnpm-lock.yaml", lock, want, ARRAY_SIZE(want), "6.0");
 }
 
 Test(lockfiles, pnpm_v9_paths_without_leading_slash)
@@ -1420,13 +1421,7 @@ Test(lockfiles, pnpm_v9_paths_without_leading_slash)
 		{ "@storybook/react", "7.0.0", 8 },
 		{ "@mui/material", "5.14.0", 11 },
 	};
-	struct dep_list l;
-	struct diag_list dl;
-	cr_assert_eq(parse_text(&l, &dl, DEP_PNPM_LOCK, "pnpm-lock.yaml", lock), 0, "%s",
-		     dl.n ? dl.v[0].msg : "");
-	expect_exactly(&l, want, ARRAY_SIZE(want), "9.0");
-	dep_list_release(&l);
-	diag_list_release(&dl);
+	parse_exactly(DEP_PNPM_LOCK, "pnpm-lock.yaml", lock, want, ARRAY_SIZE(want), "9.0");
 }
 
 Test(lockfiles, pnpm_paths_that_do_not_parse_are_errors)
@@ -1604,13 +1599,7 @@ Test(lockfiles, go_mod_quoted_strings_are_unquoted_as_go_does)
 		{ "github.com/c/d", "2.0.0", 6 },	    { "github.com/e/f\"g", "3.0.0", 7 },
 		{ "github.com/j/k", "4.0.1", 10 },	    { "stdlib", "1.21", 2 },
 	};
-	struct dep_list l;
-	struct diag_list dl;
-	cr_assert_eq(parse_text(&l, &dl, DEP_GO_MOD, "go.mod", mod), 0, "%s",
-		     dl.n ? dl.v[0].msg : "");
-	expect_exactly(&l, want, ARRAY_SIZE(want), "go.mod");
-	dep_list_release(&l);
-	diag_list_release(&dl);
+	parse_exactly(DEP_GO_MOD, "go.mod", mod, want, ARRAY_SIZE(want), "go.mod");
 
 	/* What the go command refuses is an error, on its line. */
 	static const char *const bad[] = {
@@ -1629,6 +1618,8 @@ Test(lockfiles, go_mod_quoted_strings_are_unquoted_as_go_does)
 		"exclude \"github.com/a/\\z\" v1.0.0\n",
 		"replace github.com/a/b => \"github.com/\\c/d\" v1.0.0\n",
 	};
+	struct dep_list l;
+	struct diag_list dl;
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		char *text = tu_strf("module m\ngo 1.21\n%s", bad[i]);
 		cr_expect_eq(parse_text(&l, &dl, DEP_GO_MOD, "go.mod", text), -EINVAL, "%s",
@@ -1850,13 +1841,7 @@ Test(lockfiles, yarn_lock_strings_and_yaml_as_yarn_reads_them)
 		{ "lodash", "4.17.0", 4 },
 		{ "real-pkg", "1.0.0", 8 },
 	};
-	struct dep_list l;
-	struct diag_list dl;
-	cr_assert_eq(parse_text(&l, &dl, DEP_YARN_LOCK, "yarn.lock", v1), 0, "%s",
-		     dl.n ? dl.v[0].msg : "");
-	expect_exactly(&l, v1_want, ARRAY_SIZE(v1_want), "v1");
-	dep_list_release(&l);
-	diag_list_release(&dl);
+	parse_exactly(DEP_YARN_LOCK, "yarn.lock", v1, v1_want, ARRAY_SIZE(v1_want), "v1");
 
 	/* Berry: any YAML spelling of the same mapping. */
 	static const char berry[] = "__metadata:\n  version: 6\n  cacheKey: 8\n\n"
@@ -1885,11 +1870,8 @@ Test(lockfiles, yarn_lock_strings_and_yaml_as_yarn_reads_them)
 		{ "spaced", "4.0.0", 18 }, { "complex", "5.0.0", 22 },	{ "real", "6.0.0", 25 },
 		{ "plain", "7.0.0", 29 },
 	};
-	cr_assert_eq(parse_text(&l, &dl, DEP_YARN_LOCK, "yarn.lock", berry), 0, "%s",
-		     dl.n ? dl.v[0].msg : "");
-	expect_exactly(&l, berry_want, ARRAY_SIZE(berry_want), "berry");
-	dep_list_release(&l);
-	diag_list_release(&dl);
+	parse_exactly(DEP_YARN_LOCK, "yarn.lock", berry, berry_want, ARRAY_SIZE(berry_want),
+		      "berry");
 
 	/* What cannot be read as yarn reads it is an error, never an unchecked package. */
 	static const char *const bad[] = {
@@ -1903,6 +1885,8 @@ Test(lockfiles, yarn_lock_strings_and_yaml_as_yarn_reads_them)
 		"__metadata:\n  version: 6\n\n\"a@npm:^1\": 1.0.0\n",
 		"__metadata:\n  version: 6\n\n\"a@npm:^1\":\n  version: 1.0.0\n   x: [\n",
 	};
+	struct dep_list l;
+	struct diag_list dl;
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		cr_expect_eq(parse_text(&l, &dl, DEP_YARN_LOCK, "yarn.lock", bad[i]), -EINVAL, "%s",
 			     bad[i]);
@@ -1946,13 +1930,8 @@ Test(lockfiles, requirements_lines_are_split_and_joined_as_pip_does)
 		{ "a7", "1.0", 17 },	  { "a8", "1.0", 18 },	 { "a9", "1.0", 19 },
 		{ "a10", "1.0", 20 },	  { "a11", "1.0", 21 },
 	};
-	struct dep_list l;
-	struct diag_list dl;
-	cr_assert_eq(parse_text(&l, &dl, DEP_REQUIREMENTS, "requirements.txt", txt), 0, "%s",
-		     dl.n ? dl.v[0].msg : "");
-	expect_exactly(&l, want, ARRAY_SIZE(want), "requirements.txt");
-	dep_list_release(&l);
-	diag_list_release(&dl);
+	parse_exactly(DEP_REQUIREMENTS, "requirements.txt", txt, want, ARRAY_SIZE(want),
+		      "requirements.txt");
 
 	/* What the scan cannot split as pip would is an error, with its line. */
 	static const struct {
@@ -1970,6 +1949,8 @@ Test(lockfiles, requirements_lines_are_split_and_joined_as_pip_does)
 		  34, 2, "not UTF-8" },
 		{ "six==1.0\ndjango==2.0.0\0\n", 24, 2, "NUL byte" },
 	};
+	struct dep_list l;
+	struct diag_list dl;
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		dep_list_init(&l);
 		diag_list_init(&dl, 20);
@@ -3145,13 +3126,7 @@ Test(lockfiles, uv_lock_sources_names_and_duplicates)
 		{ "tool", "", 18 },
 		{ "jinja2", "2.8", 22 },
 	};
-	struct dep_list l;
-	struct diag_list dl;
-	cr_assert_eq(parse_text(&l, &dl, DEP_UV_LOCK, "uv.lock", lock), 0, "%s",
-		     dl.n ? dl.v[0].msg : "");
-	expect_exactly(&l, want, ARRAY_SIZE(want), "uv.lock");
-	dep_list_release(&l);
-	diag_list_release(&dl);
+	parse_exactly(DEP_UV_LOCK, "uv.lock", lock, want, ARRAY_SIZE(want), "uv.lock");
 }
 
 /* An editable source is the project's own code only when it is the project (".") or a
@@ -3191,13 +3166,7 @@ Test(lockfiles, uv_lock_editable_path_dependencies_are_packages)
 		{ "django", "2.2.0", 21 },
 		{ "tool", "", 26 },
 	};
-	struct dep_list l;
-	struct diag_list dl;
-	cr_assert_eq(parse_text(&l, &dl, DEP_UV_LOCK, "uv.lock", lock), 0, "%s",
-		     dl.n ? dl.v[0].msg : "");
-	expect_exactly(&l, want, ARRAY_SIZE(want), "uv.lock");
-	dep_list_release(&l);
-	diag_list_release(&dl);
+	parse_exactly(DEP_UV_LOCK, "uv.lock", lock, want, ARRAY_SIZE(want), "uv.lock");
 
 	/* Without [manifest] (a project alone), only "." is the project. */
 	static const char alone[] = "version = 1\n\n"
@@ -3206,11 +3175,8 @@ Test(lockfiles, uv_lock_editable_path_dependencies_are_packages)
 				    "[[package]]\nname = \"member-pkg\"\nversion = \"0.2.0\"\n"
 				    "source = { editable = \"packages/member\" }\n";
 	static const struct name_version_line want_alone[] = { { "member-pkg", "0.2.0", 8 } };
-	cr_assert_eq(parse_text(&l, &dl, DEP_UV_LOCK, "uv.lock", alone), 0, "%s",
-		     dl.n ? dl.v[0].msg : "");
-	expect_exactly(&l, want_alone, ARRAY_SIZE(want_alone), "uv.lock alone");
-	dep_list_release(&l);
-	diag_list_release(&dl);
+	parse_exactly(DEP_UV_LOCK, "uv.lock", alone, want_alone, ARRAY_SIZE(want_alone),
+		      "uv.lock alone");
 }
 
 Test(lockfiles, uv_lock_errors_fail_closed)
@@ -3328,13 +3294,7 @@ Test(lockfiles, a_registry_tarball_url_gives_its_version)
 		{ "lodash", "https://registry.npmjs.org/lodash/-/lodash-latest.tgz", 9 },
 		{ "debug", "https://registry.npmjs.org/debug/-/debug-2.6.9.tar.gz", 10 },
 	};
-	struct dep_list l;
-	struct diag_list dl;
-	cr_assert_eq(parse_text(&l, &dl, DEP_BUN_LOCK, "bun.lock", bun), 0, "%s",
-		     dl.n ? dl.v[0].msg : "");
-	expect_exactly(&l, want, ARRAY_SIZE(want), "bun.lock");
-	dep_list_release(&l);
-	diag_list_release(&dl);
+	parse_exactly(DEP_BUN_LOCK, "bun.lock", bun, want, ARRAY_SIZE(want), "bun.lock");
 
 	static const char npm[] =
 		"{\"name\": \"app\", \"version\": \"1.0.0\", \"lockfileVersion\": 1,\n"
@@ -3347,11 +3307,8 @@ Test(lockfiles, a_registry_tarball_url_gives_its_version)
 		{ "left-pad", "1.3.0", 3 },
 		{ "ms", "http://mirror.example/ms/-/ms-2.0.0.tgz#frag", 4 },
 	};
-	cr_assert_eq(parse_text(&l, &dl, DEP_NPM_LOCK, "package-lock.json", npm), 0, "%s",
-		     dl.n ? dl.v[0].msg : "");
-	expect_exactly(&l, want_npm, ARRAY_SIZE(want_npm), "package-lock.json v1");
-	dep_list_release(&l);
-	diag_list_release(&dl);
+	parse_exactly(DEP_NPM_LOCK, "package-lock.json", npm, want_npm, ARRAY_SIZE(want_npm),
+		      "package-lock.json v1");
 }
 
 /* bun.lock is JSONC: comments (with quotes, commas and brackets in them) and trailing
