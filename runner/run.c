@@ -492,7 +492,7 @@ static char **build_envp(struct engine *e, size_t i, const char *host_env, bool 
 	PUSH("CI=%s", "true");
 	PUSH("RUNNER_ARTIFACTS=%s/artifacts", e->r->dir);
 	/* The runner variables and the pipeline's env, then the stage's own. */
-	bool builtin = def->kind && !(def->kind->flags & STAGE_KIND_SCRIPT) && !for_condition;
+	bool builtin = def->kind && !is_script(def) && !for_condition;
 	for (size_t k = 0; k < e->base_vars.n; k++) {
 		if (!(builtin && loader_variable(e->base_vars.v[k].name))) {
 			PUSH("%s=%s", e->base_vars.v[k].name, e->base_vars.v[k].value);
@@ -988,7 +988,7 @@ static void launch(struct engine *e, size_t i)
 	if (stage_cwd(e, i, &cwd, msg, sizeof(msg)) < 0) {
 		/* A script that cannot start fails as a script does (allow-failure applies); a
 		 * built-in stage (a scanner, a push) that cannot run is an error. */
-		if (!(def->kind->flags & STAGE_KIND_SCRIPT)) {
+		if (!is_script(def)) {
 			stage_error(e, i, "%s", msg);
 			return;
 		}
@@ -1005,7 +1005,7 @@ static void launch(struct engine *e, size_t i)
 	fd_set_nonblock(pfd[0], true);
 
 	json_t *with = NULL;
-	if (!(def->kind->flags & STAGE_KIND_SCRIPT)) {
+	if (!is_script(def)) {
 		struct lookup_ctx lc = { &e->base_vars, &e->stage_env[i], INTERP_MAX };
 		with = def->with ? with_to_json(def->with, &lc, 0) : json_object();
 		if (with) {
@@ -1038,13 +1038,13 @@ static void launch(struct engine *e, size_t i)
 		if (host_file && def->kind->host_file_env) {
 			host_env = xasprintf("%s=%s", def->kind->host_file_env, host_file);
 		}
-		if (e->o->gate_root && !(def->kind->flags & STAGE_KIND_SCRIPT) &&
-		    stat(e->o->gate_root, &hst) == 0 && S_ISDIR(hst.st_mode)) {
+		if (e->o->gate_root && !is_script(def) && stat(e->o->gate_root, &hst) == 0 &&
+		    S_ISDIR(hst.st_mode)) {
 			mounts[n_mounts++] = (struct sandbox_mount){ .path = e->o->gate_root,
 								     .source = e->o->gate_root };
 		}
-		if (e->o->tracked_list && !(def->kind->flags & STAGE_KIND_SCRIPT) &&
-		    stat(e->o->tracked_list, &hst) == 0 && S_ISREG(hst.st_mode)) {
+		if (e->o->tracked_list && !is_script(def) && stat(e->o->tracked_list, &hst) == 0 &&
+		    S_ISREG(hst.st_mode)) {
 			mounts[n_mounts++] = (struct sandbox_mount){ .path = e->o->tracked_list,
 								     .source = e->o->tracked_list };
 		}
@@ -1291,7 +1291,7 @@ static void attempt_done(struct engine *e, size_t i)
 	s->result = o.result;
 	mask_json(e->mask, s->result, 0);
 
-	bool builtin = !(def->kind->flags & STAGE_KIND_SCRIPT);
+	bool builtin = !is_script(def);
 	bool retryable = false;
 	char buf[32];
 	if (o.end == STAGE_END_SETUP) {
@@ -1800,7 +1800,7 @@ static int expand_env(struct engine *e, struct diag_list *dl)
 			kv_add(&e->stage_env[i], s->env[k].name, v);
 			free(v);
 		}
-		if (s->with && s->kind && !(s->kind->flags & STAGE_KIND_SCRIPT)) {
+		if (s->with && s->kind && !is_script(s)) {
 			struct lookup_ctx lc = { &e->base_vars, &e->stage_env[i], INTERP_MAX };
 			json_t *w = with_to_json(s->with, &lc, 0);
 			if (!w) {
