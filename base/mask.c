@@ -2,14 +2,13 @@
  * mask.c - multi-pattern search and replace for secret values.
  *
  * Patterns are indexed by their first byte. A scan tries, at each position, the patterns
- * that start with that byte; the longest match there covers every shorter one. Every byte
- * that some match covers is masked, whichever secret it belongs to: matches are found at
- * every position, also inside and overlapping earlier ones, and the bytes they cover
- * together become one "***" (matches that only touch stay separate). The streaming variant
- * keeps back the tail from the first position that is a proper prefix of some pattern (a
- * match may still start there, or a shorter match there may still grow into a longer one)
- * and remembers how far a match already found reaches into it; output that holds no partial
- * secret is passed on immediately.
+ * that start with that byte; the match there that covers the most text covers every other. Every
+ * byte that some match covers is masked, whichever secret it belongs to: matches are found at every
+ * position, also inside and overlapping earlier ones, and the bytes they cover together become one
+ * "***" (matches that only touch stay separate). The streaming variant keeps back the tail from the
+ * first position that is a proper prefix of some pattern (a match may still start there, or a
+ * shorter match there may still grow into a longer one) and remembers how far a match already found
+ * reaches into it; output that holds no partial secret is passed on immediately.
  */
 #include "mask.h"
 
@@ -21,16 +20,34 @@
 struct pattern {
 	char *s;
 	size_t len;
+	bool wrap; /* base64: may be broken into lines (wrap_span) */
 };
+
+/*
+ * Base64 is often printed wrapped: 76 columns (GNU base64, MIME, Python's encodebytes), 64
+ * (openssl, PEM), with CRLF (MIME) or indented (a PEM block in YAML). A base64 form also
+ * matches with line breaks inside it: "\n" or "\r\n" followed by at most WRAP_INDENT blanks,
+ * the first anywhere after its first character (where the secret's encoding starts within
+ * a line is arbitrary) and each further one at least WRAP_LINE characters after the last
+ * (no tool wraps base64 narrower). The line breaks are masked with it. That bounds what a
+ * match can span, and so what a stream holds back: wrap_span().
+ */
+#define WRAP_LINE   16
+#define WRAP_INDENT 64
+
+static size_t wrap_span(size_t len)
+{
+	return len + (1 + (len - 1) / WRAP_LINE) * (2 + WRAP_INDENT);
+}
 
 struct mask {
 	struct pattern *pats;
 	size_t n, cap;
-	size_t maxlen;
 	size_t secrets;
 	/* For each first byte: indices into pats, sorted by decreasing length. */
 	size_t *by_byte[256];
 	size_t n_by_byte[256];
+	size_t maxspan; /* the most text a match can cover */
 	int dirty;
 };
 
@@ -64,26 +81,34 @@ size_t mask_count(const struct mask *m)
 	return m ? m->secrets : 0;
 }
 
-static void add_pattern(struct mask *m, const char *s, size_t len)
+static void add_pattern_as(struct mask *m, const char *s, size_t len, bool wrap)
 {
 	/* Very short derived forms would mask unrelated text; the raw value is checked
 	 * against MASK_MIN_SECRET by the caller. */
 	if (len < MASK_MIN_SECRET) {
 		return;
 	}
+	size_t span = wrap ? wrap_span(len) : len;
+	if (span > m->maxspan) {
+		m->maxspan = span;
+	}
 	for (size_t i = 0; i < m->n; i++) {
 		if (m->pats[i].len == len && memcmp(m->pats[i].s, s, len) == 0) {
+			m->pats[i].wrap |= wrap;
 			return;
 		}
 	}
 	GROW(m->pats, m->cap, m->n + 1);
 	m->pats[m->n].s = xstrndup(s, len);
 	m->pats[m->n].len = len;
+	m->pats[m->n].wrap = wrap;
 	m->n++;
-	if (len > m->maxlen) {
-		m->maxlen = len;
-	}
 	m->dirty = 1;
+}
+
+static void add_pattern(struct mask *m, const char *s, size_t len)
+{
+	add_pattern_as(m, s, len, false);
 }
 
 static const char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -112,7 +137,7 @@ static void add_base64(struct mask *m, const char *v, size_t len, size_t align, 
 	/* First character fully determined by value bits: ceil(8*align/6). */
 	size_t first = (align * 8 + 5) / 6;
 	if (nchars > first && nchars - first >= 6) {
-		add_pattern(m, out + first, nchars - first);
+		add_pattern_as(m, out + first, nchars - first, true);
 	}
 	free(out);
 	free(in);
@@ -425,26 +450,83 @@ static void build_index(struct mask *m)
 	m->dirty = 0;
 }
 
-/* Length of the longest pattern matching entirely at p (avail bytes), or 0. */
+enum fit { FIT_NONE, FIT_PREFIX, FIT_MATCH };
+
+/* How a wrapped base64 form fits p[0..avail): FIT_MATCH with *span the text it covers, line
+ * breaks included; FIT_PREFIX if all of p[0..avail) is the start of such a match. */
+static enum fit fit_wrapped(const struct pattern *pat, const char *p, size_t avail, size_t *span)
+{
+	size_t i = 0, k = 0, line = WRAP_LINE; /* line: characters since the last break */
+	while (k < pat->len) {
+		if (i == avail) {
+			return FIT_PREFIX;
+		}
+		if (p[i] == pat->s[k]) {
+			i++, k++, line++;
+			continue;
+		}
+		if (k == 0 || line < WRAP_LINE) {
+			return FIT_NONE;
+		}
+		size_t j = i + (p[i] == '\r');
+		if (j == avail) {
+			return FIT_PREFIX;
+		}
+		if (p[j] != '\n') {
+			return FIT_NONE;
+		}
+		j++;
+		for (size_t blanks = 0;
+		     j < avail && blanks < WRAP_INDENT && (p[j] == ' ' || p[j] == '\t'); blanks++) {
+			j++;
+		}
+		if (j == avail) {
+			return FIT_PREFIX;
+		}
+		i = j, line = 0;
+	}
+	*span = i;
+	return FIT_MATCH;
+}
+
+static enum fit fit(const struct pattern *pat, const char *p, size_t avail, size_t *span)
+{
+	if (pat->wrap) {
+		return fit_wrapped(pat, p, avail, span);
+	}
+	if (pat->len > avail) {
+		return memcmp(pat->s, p, avail) == 0 ? FIT_PREFIX : FIT_NONE;
+	}
+	*span = pat->len;
+	return memcmp(pat->s, p, pat->len) == 0 ? FIT_MATCH : FIT_NONE;
+}
+
+/* How much text the patterns matching entirely at p (avail bytes) cover, at most, or 0. */
 static size_t match_at(const struct mask *m, const char *p, size_t avail)
 {
 	unsigned char b = (unsigned char)*p;
+	size_t most = 0, span;
 	for (size_t k = 0; k < m->n_by_byte[b]; k++) {
 		const struct pattern *pat = &m->pats[m->by_byte[b][k]];
-		if (pat->len <= avail && memcmp(pat->s, p, pat->len) == 0) {
-			return pat->len;
+		if (!pat->wrap) {
+			if (pat->len <= avail && pat->len > most &&
+			    memcmp(pat->s, p, pat->len) == 0) {
+				most = pat->len;
+			}
+		} else if (fit_wrapped(pat, p, avail, &span) == FIT_MATCH && span > most) {
+			most = span;
 		}
 	}
-	return 0;
+	return most;
 }
 
-/* Is p[0..avail) a proper prefix of some pattern? */
+/* Is p[0..avail) a proper prefix of some match? */
 static bool prefix_at(const struct mask *m, const char *p, size_t avail)
 {
 	unsigned char b = (unsigned char)*p;
+	size_t span;
 	for (size_t k = 0; k < m->n_by_byte[b]; k++) {
-		const struct pattern *pat = &m->pats[m->by_byte[b][k]];
-		if (pat->len > avail && memcmp(pat->s, p, avail) == 0) {
+		if (fit(&m->pats[m->by_byte[b][k]], p, avail, &span) == FIT_PREFIX) {
 			return true;
 		}
 	}
@@ -463,7 +545,7 @@ static size_t scan(const struct mask *m, const char *buf, size_t len, bool final
 {
 	size_t i = 0, run = 0, reach = *cover; /* reach: end of the bytes masked so far */
 	for (; i < len; i++) {
-		if (!final && len - i < m->maxlen && prefix_at(m, buf + i, len - i)) {
+		if (!final && len - i < m->maxspan && prefix_at(m, buf + i, len - i)) {
 			break;
 		}
 		size_t ml = match_at(m, buf + i, len - i);

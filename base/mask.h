@@ -11,7 +11,8 @@
  *   - its percent-encoded forms (upper and lower case hex, form encoding with '+', and
  *     with '/' left as it is, like Python's urllib.parse.quote);
  *   - its base64 encodings (standard and URL alphabets) at each of the three byte
- *     alignments it can have inside a longer base64 stream;
+ *     alignments it can have inside a longer base64 stream, also wrapped into lines
+ *     (76 or 64 columns, CRLF, indented: see mask.c);
  *   - for a value with blanks in it: with its blanks collapsed to one space (as a SAST
  *     message quotes code); its first words followed by "...", and "..." followed by its
  *     last words (as the scanners quote text cut short at a blank; at least
@@ -22,8 +23,8 @@
  * stretch of overlapping occurrences is replaced by one "***", and occurrences that only
  * touch by two. The stream interface masks data that arrives in arbitrary pieces and gives
  * the same result whatever the pieces: bytes that could be the start of a secret, or of a
- * longer secret that a complete shorter one begins, are held back (fewer than the longest
- * pattern) until the next write rules that out or the flush.
+ * longer secret that a complete shorter one begins, are held back (less than the most text a
+ * match can cover) until the next write rules that out or the flush.
  */
 #ifndef RUNNER_BASE_MASK_H
 #define RUNNER_BASE_MASK_H

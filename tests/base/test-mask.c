@@ -288,6 +288,135 @@ Test(mask, base64_at_every_alignment_and_both_alphabets)
 	mask_free(m);
 }
 
+/* enc broken into lines of `width` columns, each ending in `eol` and the next starting
+ * with `indent`, as `base64`, openssl and a PEM block in YAML print it. */
+static char *wrap_lines(const char *enc, size_t width, const char *eol, const char *indent)
+{
+	struct sbuf sb;
+	sbuf_init(&sb, 1 << 20);
+	sbuf_puts(&sb, indent);
+	for (size_t i = 0, n = strlen(enc); i < n; i += width) {
+		if (i) {
+			sbuf_puts(&sb, eol);
+			sbuf_puts(&sb, indent);
+		}
+		sbuf_append(&sb, enc + i, n - i < width ? n - i : width);
+	}
+	sbuf_puts(&sb, eol);
+	return sbuf_steal(&sb);
+}
+
+static char *unwrap(const char *s)
+{
+	char *out = xstrdup(s);
+	size_t o = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p != '\n' && *p != '\r' && *p != ' ') {
+			out[o++] = *p;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static char *redact_by_bytes(const struct mask *m, const char *text)
+{
+	struct collect c;
+	sbuf_init(&c.sb, 1 << 20);
+	struct mask_stream *s = mask_stream_new(m, collect, &c);
+	for (const char *p = text; *p; p++) {
+		mask_stream_write(s, p, 1);
+	}
+	mask_stream_flush(s);
+	mask_stream_free(s);
+	return sbuf_steal(&c.sb);
+}
+
+Test(mask, base64_wrapped_into_lines)
+{
+	/* 120 bytes: its encoding spans two lines or more at any width. */
+	const char *secret =
+		"-----BEGIN OPENSSH PRIVATE KEY----- b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ"
+		"AAAAAAAAABAAAAMwAAAAtzc2gtZWQyNTUxOQAAACDxyz";
+	size_t slen = strlen(secret);
+	struct mask *m = one(secret);
+	static const struct {
+		size_t width;
+		const char *eol, *indent;
+	} styles[] = {
+		{ 76, "\n", "" }, { 64, "\n", "" }, { 76, "\r\n", "" }, { 64, "\n", "    " }
+	};
+	for (size_t st = 0; st < ARRAY_SIZE(styles); st++) {
+		for (size_t pre = 0; pre < 80; pre++) {
+			char plain[512];
+			snprintf(plain, sizeof(plain), "%.*s%s tail of the file", (int)pre,
+				 "################################################################"
+				 "################",
+				 secret);
+			char *enc = b64(plain, strlen(plain), false);
+			char *text = wrap_lines(enc, styles[st].width, styles[st].eol,
+						styles[st].indent);
+			char *r = mask_redact_str(m, text);
+			char *bytes = redact_by_bytes(m, text);
+			cr_assert_str_eq(bytes, r, "style %zu pre=%zu: written byte by byte", st,
+					 pre);
+			char *flat = unwrap(r);
+			/* No 4 characters in a row made only of the secret's bits survive, on a
+			 * line or across a line break. */
+			size_t first = (pre * 8 + 5) / 6, end = ((pre + slen) * 8) / 6;
+			for (size_t k = first; k + 4 <= end; k++) {
+				char window[5];
+				memcpy(window, enc + k, 4);
+				window[4] = '\0';
+				cr_assert_null(strstr(flat, window),
+					       "style %zu pre=%zu: '%s' left in\n%s", st, pre,
+					       window, r);
+			}
+			cr_assert_not_null(strstr(r, MASK_REPLACEMENT));
+			free(flat);
+			free(bytes);
+			free(r);
+			free(text);
+			free(enc);
+		}
+	}
+	mask_free(m);
+}
+
+Test(mask, base64_wrapped_leaves_other_lines_alone)
+{
+	const char *secret = "hunter2-hunter2-hunter2-hunter2-hunter2-hunter2-hunter2-hunter2";
+	struct mask *m = one(secret);
+	/* Other data wrapped the same way, and the secret's encoding broken where no tool
+	 * breaks it: after 65 blanks of indentation, or twice within 16 characters. */
+	char *other = b64("nothing to hide in these bytes, nothing at all, nothing to see here", 68,
+			  false);
+	char *text = wrap_lines(other, 64, "\n", "");
+	char *r = mask_redact_str(m, text);
+	cr_assert_str_eq(r, text);
+	free(r);
+	free(text);
+	char *enc = b64(secret, strlen(secret), false);
+	char *core = xstrndup(enc, 80); /* all the secret's own */
+	char far[512], close[256];
+	snprintf(far, sizeof(far), "%.40s\n%65s%s", core, "", core + 40);
+	snprintf(close, sizeof(close), "%.30s\n%.10s\n%s", core, core + 30, core + 40);
+	char *f = mask_redact_str(m, far), *c = mask_redact_str(m, close);
+	cr_assert_null(strstr(f, MASK_REPLACEMENT), "%s", f);
+	cr_assert_null(strstr(c, MASK_REPLACEMENT), "%s", c);
+	/* Streamed, blanks after a line break are held back only while they could still be
+	 * the indentation before the rest of it. */
+	char *fb = redact_by_bytes(m, far);
+	cr_assert_str_eq(fb, far);
+	free(fb);
+	free(f);
+	free(c);
+	free(core);
+	free(enc);
+	free(other);
+	mask_free(m);
+}
+
 Test(mask, base64_of_a_basic_auth_header)
 {
 	/* What curl -v or a registry client would print. */

@@ -449,6 +449,37 @@ Test(sched, kept_files_lose_setuid_and_setgid, .timeout = 60)
 	teardown(&f);
 }
 
+/* A key printed in base64 by `base64` (76 columns), `base64 -w 64` (openssl, PEM), and
+ * after a prefix, which puts it at another alignment and place in the lines. */
+Test(sched, secrets_printed_as_wrapped_base64_are_masked, .timeout = 60)
+{
+	struct fixture f =
+		setup_pipeline("version: 1\nstages:\n"
+			       "  show:\n    secrets: [key]\n    run: |\n"
+			       "      printf '%s' \"$KEY\" | base64\n"
+			       "      printf '%s' \"$KEY\" | base64 -w 64\n"
+			       "      printf 'data=%s' \"$KEY\" | base64 | sed 's/^/    /'\n"
+			       "      echo done\n");
+	const char *key = "pem-client-key-data:MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7"
+			  "VJTUt9Us8cKjMzEfYyjiWA4R4";
+	cr_assert_eq(secrets_put(f.secrets, "key", key, "test"), 0);
+	run_jobs(&f, 1);
+	cr_assert_eq(st(&f, "show")->status, STATUS_PASSED);
+	char *log = tu_readf("%s/logs/show.log", f.r->dir);
+	/* Pieces of each line `base64` prints of the key alone. */
+	static const char *const pieces[] = { "cGVtLWNsaWVudC1r", "QUFTQ0JLY3dn",
+					      "Z1NqQWdFQUFv",	  "VXM4Y0tqTXpF",
+					      "QUFTQ0JLY3dnZ1Nq", "OEJna3Foa2lH",
+					      "Qktjd2dnU2pB",	  "U2pBZ0VBQW9J" };
+	for (size_t i = 0; i < ARRAY_SIZE(pieces); i++) {
+		cr_assert_null(strstr(log, pieces[i]), "%s in\n%s", pieces[i], log);
+	}
+	cr_assert_not_null(strstr(log, "***"), "%s", log);
+	cr_assert_not_null(strstr(log, "done"), "%s", log);
+	free(log);
+	teardown(&f);
+}
+
 Test(sched, secrets_go_only_to_stages_that_ask_and_are_masked, .timeout = 60)
 {
 	struct fixture f = setup_pipeline(
