@@ -75,11 +75,13 @@ static const char *const cond_keys[] = { "metavariable", "literal", "regex", "no
 
 /* ---------- small helpers ---------- */
 
-pcre2_code *rules_regex_compile(const char *re, char *err, size_t errlen, size_t *erroff)
+static pcre2_code *regex_compile(const char *re, uint32_t options, char *err, size_t errlen,
+				 size_t *erroff)
 {
 	int ec = 0;
 	PCRE2_SIZE off = 0;
-	pcre2_code *code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, 0, &ec, &off, NULL);
+	pcre2_code *code =
+		pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, options, &ec, &off, NULL);
 	if (!code) {
 		PCRE2_UCHAR buf[256];
 		pcre2_get_error_message(ec, buf, sizeof(buf));
@@ -92,6 +94,11 @@ pcre2_code *rules_regex_compile(const char *re, char *err, size_t errlen, size_t
 	/* JIT when the platform (and a sandbox) allows it; the interpreter otherwise. */
 	pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
 	return code;
+}
+
+pcre2_code *rules_regex_compile(const char *re, char *err, size_t errlen, size_t *erroff)
+{
+	return regex_compile(re, 0, err, errlen, erroff);
 }
 
 void regex_ctx_init(struct regex_ctx *c)
@@ -314,7 +321,9 @@ static void check_keys(struct loader *L, const struct ynode *map, const char *co
 	}
 }
 
-static pcre2_code *compile_regex_node(struct loader *L, const struct ynode *n, const char *what)
+/* options: PCRE2 compile options (PCRE2_USE_OFFSET_LIMIT). */
+static pcre2_code *compile_regex_node(struct loader *L, const struct ynode *n, const char *what,
+				      uint32_t options)
 {
 	const char *s = ynode_str(n);
 	if (!s || !*s) {
@@ -327,7 +336,7 @@ static pcre2_code *compile_regex_node(struct loader *L, const struct ynode *n, c
 	}
 	char err[200];
 	size_t off = 0;
-	pcre2_code *re = rules_regex_compile(s, err, sizeof(err), &off);
+	pcre2_code *re = regex_compile(s, options, err, sizeof(err), &off);
 	if (!re) {
 		ERR(L, n, "the syntax is PCRE2 (Perl-compatible); quote the value in single quotes",
 		    "invalid regular expression in %s at offset %zu: %s", what, off, err);
@@ -408,7 +417,7 @@ static void add_keyword(struct loader *L, const struct ynode *item, void *ud)
 static void add_allow(struct loader *L, const struct ynode *item, void *ud)
 {
 	struct rule *r = ud;
-	pcre2_code *re = compile_regex_node(L, item, "an allow entry");
+	pcre2_code *re = compile_regex_node(L, item, "an allow entry", 0);
 	if (re) {
 		r->allow = xreallocarray(r->allow, r->n_allow + 1, sizeof(*r->allow));
 		r->allow[r->n_allow++] = re;
@@ -553,10 +562,10 @@ static void parse_conditions(struct loader *L, struct rule *r, const struct ynod
 		}
 		const struct ynode *re = ynode_get(c, "regex"), *nre = ynode_get(c, "not-regex");
 		if (re) {
-			rc->regex = compile_regex_node(L, re, "`regex`");
+			rc->regex = compile_regex_node(L, re, "`regex`", 0);
 		}
 		if (nre) {
-			rc->not_regex = compile_regex_node(L, nre, "`not-regex`");
+			rc->not_regex = compile_regex_node(L, nre, "`not-regex`", 0);
 		}
 		if (!lit && !re && !nre) {
 			ERR(L, c,
@@ -610,10 +619,10 @@ static struct rule *parse_sast_rule(struct loader *L, const struct ynode *n, str
 		}
 	}
 	if (re) {
-		r->regex = compile_regex_node(L, re, "`regex`");
+		r->regex = compile_regex_node(L, re, "`regex`", 0);
 		const struct ynode *nre = ynode_get(n, "not-regex");
 		if (nre) {
-			r->not_regex = compile_regex_node(L, nre, "`not-regex`");
+			r->not_regex = compile_regex_node(L, nre, "`not-regex`", 0);
 		}
 		const struct ynode *w = ynode_get(n, "where");
 		if (w) {
@@ -670,11 +679,18 @@ static struct rule *parse_sast_rule(struct loader *L, const struct ynode *n, str
 static struct rule *parse_secret_rule(struct loader *L, const struct ynode *n, struct rule *r)
 {
 	check_keys(L, n, secret_keys, ARRAY_SIZE(secret_keys), "a secret rule");
+	const struct ynode *ml = ynode_get(n, "multiline");
+	if (ml && ynode_bool(ml, &r->multiline) < 0) {
+		ERR(L, ml, NULL, "`multiline` must be true or false");
+	}
 	const struct ynode *re = ynode_get(n, "regex");
 	if (!re) {
 		ERR(L, n, NULL, "secret rule '%s' has no `regex`", r->id);
 	} else {
-		r->regex = compile_regex_node(L, re, "`regex`");
+		/* A multiline match must start on the line that has the keyword, although the
+		 * text it is tried on reaches beyond it: the scan sets an offset limit. */
+		r->regex = compile_regex_node(L, re, "`regex`",
+					      r->multiline ? PCRE2_USE_OFFSET_LIMIT : 0);
 	}
 	const struct ynode *kw = ynode_get(n, "keywords");
 	if (for_each_str(L, kw, "keywords", add_keyword, r) == 0) {
@@ -711,10 +727,6 @@ static struct rule *parse_secret_rule(struct loader *L, const struct ynode *n, s
 		} else {
 			r->entropy = d;
 		}
-	}
-	const struct ynode *ml = ynode_get(n, "multiline");
-	if (ml && ynode_bool(ml, &r->multiline) < 0) {
-		ERR(L, ml, NULL, "`multiline` must be true or false");
 	}
 	for_each_str(L, ynode_get(n, "allow"), "allow", add_allow, r);
 	return r;

@@ -206,8 +206,12 @@ static void eval_rule(struct secrets_scratch *s, uint32_t ri, const char *buf, s
 	 * key anywhere in it), and may reach SECRETS_MULTILINE_MAX past the line's end. */
 	size_t end = r->multiline ? MIN(len, le + MIN(len - le, SECRETS_MULTILINE_MAX)) : le;
 	size_t pos = ls;
+	/* Without a limit, each line with the keyword would search up to the whole window
+	 * for a start: a file of such lines took seconds a megabyte. */
 	while (pos <= end) {
+		pcre2_set_offset_limit(s->rx.mctx, r->multiline ? le : PCRE2_UNSET);
 		int rc = pcre2_match(r->regex, (PCRE2_SPTR)buf, end, pos, 0, s->rx.md, s->rx.mctx);
+		pcre2_set_offset_limit(s->rx.mctx, PCRE2_UNSET); /* the allowlists' have none */
 		if (rc < 0) {
 			if (rc != PCRE2_ERROR_NOMATCH) {
 				st->regex_limits++;

@@ -1,0 +1,59 @@
+#!/bin/sh
+# Secret scanning on text made to be slow: every line holds a keyword of a rule, so every
+# line is matched. The multiline rules (PEM blocks) try from each such line up to 64 KiB
+# ahead; the other rules only within their line.
+#
+#   bench/secrets-worst-case.sh [RUNNER...]     default: build/runner/runner
+#
+# Builds build/ (debugoptimized) when it is missing. Each input is $SIZE bytes (default
+# 13 MB, so that the scan's start-up weighs little), one line repeated; each
+# runner scans each input $ROUNDS times (default 3) and the median wall time is
+# reported as MB/s. Name other runner binaries (an older build) to compare in the same run.
+# No target of its own: docs/benchmarks.md compares it with the throughput target
+# (>= 100 MB/s on a real tree, two threads; one file here is scanned by one).
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROUNDS=${ROUNDS:-3}
+SIZE=${SIZE:-13000000}
+[ -f "$ROOT/build/build.ninja" ] || meson setup "$ROOT/build" >/dev/null
+meson compile -C "$ROOT/build" >/dev/null
+[ $# -gt 0 ] || set -- "$ROOT/build/runner/runner"
+for r in "$@"; do
+	[ -x "$r" ] || { echo "not a program: $r" >&2; exit 2; }
+done
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+lines() { # name line: SIZE bytes of that line
+	mkdir -p "$work/$1"
+	awk -v l="$2" -v size="$SIZE" 'BEGIN { n = int(size / (length(l) + 1)); for (i = 0; i < n; i++) print l }' \
+		>"$work/$1/input.txt"
+}
+lines pem-begin '-----BEGINX'
+lines pem-openssh '-----BEGIN OPENSSH PRIVATE KEY----- x'
+lines pem-pgp '-----BEGIN PGP PRIVATE KEY BLOCK-----'
+lines password 'password = "changeme" # password'
+lines aws 'AKIA aws_secret_access_key'
+
+printf '%-14s' input
+for r in "$@"; do printf ' %14s' "$(basename "$(dirname "$(dirname "$(dirname "$r")")")")"; done
+printf '\n'
+for d in "$work"/*/; do
+	name=$(basename "$d")
+	bytes=$(wc -c <"$d/input.txt")
+	printf '%-14s' "$name"
+	for r in "$@"; do
+		times=""
+		i=0
+		while [ "$i" -lt "$ROUNDS" ]; do
+			s=$(date +%s%N)
+			"$r" scan secrets -C "$d" . >/dev/null 2>&1 || true
+			e=$(date +%s%N)
+			times="$times $((e - s))"
+			i=$((i + 1))
+		done
+		med=$(printf '%s\n' $times | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
+		awk -v b="$bytes" -v t="$med" 'BEGIN { printf " %9.1f MB/s", b / t * 1000 }'
+	done
+	printf '\n'
+done
