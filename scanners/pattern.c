@@ -329,6 +329,14 @@ int pattern_compile(const char *src, size_t len, enum lang lang, struct mvtab *m
 			i++;
 			continue;
 		}
+		/* "...", a line of its own between statements (Python, shell): its line end is
+		 * not one more the text must have. Any statements, or none, then the next. */
+		if (el->kind == PEL_ELLIPSIS && el->top && i + 1 < p->n &&
+		    p->el[i + 1].kind == PEL_TOKEN && p->el[i + 1].tok_kind == TOK_EOL) {
+			p->el[w++] = *el;
+			i++;
+			continue;
+		}
 		if (el->kind == PEL_ELLIPSIS && !el->top && i + 1 < p->n &&
 		    el_is_text(p, &p->el[i + 1], ",")) {
 			p->el[w] = *el;
@@ -362,6 +370,12 @@ int pattern_compile(const char *src, size_t len, enum lang lang, struct mvtab *m
 		}
 	}
 	for (int pass = 0; pass < 2 && best < PATTERN_STRONG_ANCHOR; pass++) {
+		/* Statements apart, an anchor after the ellipsis could not lead back to a
+		 * start (looked for within the anchor's statement): a weak one before it, tried
+		 * more often, is the one that works. */
+		if (pass == 1 && best > 0 && p->multiline) {
+			break;
+		}
 		size_t to = pass == 0 ? limit : p->n;
 		for (size_t i = 0; i < to; i++) {
 			unsigned sc = anchor_score(p, &p->el[i]);

@@ -103,6 +103,44 @@ Test(pattern, top_level_ellipsis_stays_in_its_block)
 	cr_assert_str_eq(lines(), "1");
 }
 
+/* A pattern of several lines, with "..." on a line of its own between them: any
+ * statements or none, in the same block or one inside it, never out of it. */
+Test(pattern, ellipsis_line_between_statements)
+{
+	const char *rule = RULE("t", "python",
+				"    pattern: |\n"
+				"      $Q = make()\n"
+				"      ...\n"
+				"      cur.execute($Q)\n");
+	scan(LANG_PYTHON, rule,
+	     "def a():\n"
+	     "    q = make()\n" /* 2: the next statement */
+	     "    cur.execute(q)\n"
+	     "def b():\n"
+	     "    q = make()\n" /* 5: two statements and a block later */
+	     "    log(q)\n"
+	     "    if q:\n"
+	     "        rows = cur.execute(q).all()\n"
+	     "def c():\n"
+	     "    q = make()\n" /* 10: another function's call is not reached */
+	     "def d():\n"
+	     "    cur.execute(q)\n"
+	     "    p = make()\n" /* 13: not the same name */
+	     "    cur.execute(q)\n");
+	cr_assert_str_eq(lines(), "2 5");
+	/* As a refinement, with nothing but "=" to anchor on before the "...": the call,
+	 * inside a stretch from an assignment to the name it passes. */
+	scan(LANG_PYTHON,
+	     RULE("t", "python",
+		  "    pattern: cur.execute($Q)\n"
+		  "    pattern-inside: |\n"
+		  "      $Q = $S\n"
+		  "      ...\n"
+		  "      cur.execute($Q)\n"),
+	     "def a():\n    q = make()\n    x = 1\n    cur.execute(q)\n    cur.execute(r)\n");
+	cr_assert_str_eq(lines(), "4");
+}
+
 Test(pattern, conditions)
 {
 	const char *rule = RULE("t", "c",
