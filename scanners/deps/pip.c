@@ -475,7 +475,11 @@ static int include_file(struct dep_ctx *c, const struct pipfile *pf, const char 
 		*dslash = '\0';
 	}
 	sub.group = group_of(c, sub.display);
+	/* Its errors are its own, at its own lines. */
+	const char *including = c->file;
+	c->file = sub.display;
 	r = parse_one(c, &sub, buf, len);
+	c->file = including;
 	free(buf);
 	return r;
 }

@@ -2244,6 +2244,51 @@ Test(lockfiles, requirements_includes_stay_inside_the_scanned_tree)
 	free(top);
 }
 
+/* A line an included file cannot be read at is that file's error, at its own line: not
+ * the including file's, where that line number points at something else (or nothing). */
+Test(lockfiles, an_error_in_an_included_requirements_file_names_that_file)
+{
+	static const struct {
+		const char *text;
+		size_t len;
+	} bad[] = {
+#define BAD(s) { s, sizeof(s) - 1 }
+		BAD("django==4.2.1\ngit+https://example.com/x.git\n"), /* no name to tell */
+		BAD("django==4.2.1\npkg==1.0\0x\n"),		       /* a NUL byte */
+		BAD("django==4.2.1\n-r\n"), /* an include option without its file */
+#undef BAD
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *dir = tu_tmpdir();
+		tu_write(dir, "requirements.txt", "six==1.16.0\n-r sub/base.txt\n");
+		tu_write(dir, "sub/base.txt", "");
+		char *base = tu_strf("%s/sub/base.txt", dir);
+		FILE *f = fopen(base, "w");
+		cr_assert_not_null(f);
+		cr_assert_eq(fwrite(bad[i].text, 1, bad[i].len, f), bad[i].len);
+		fclose(f);
+		struct dep_list l;
+		struct diag_list dl;
+		dep_list_init(&l);
+		diag_list_init(&dl, 20);
+		const char *paths[] = { dir };
+		cr_expect_eq(deps_scan_paths(&l, dir, paths, 1, &dl), -EINVAL, "case %zu", i);
+		cr_expect(dl.n >= 1, "case %zu: no diagnostic", i);
+		for (size_t k = 0; k < dl.n; k++) {
+			cr_expect_str_eq(dl.v[k].file, "sub/base.txt", "case %zu: %s:%u: %s", i,
+					 dl.v[k].file, dl.v[k].line, dl.v[k].msg);
+			cr_expect_eq(dl.v[k].line, 2, "case %zu: %s:%u: %s", i, dl.v[k].file,
+				     dl.v[k].line, dl.v[k].msg);
+		}
+		cr_expect_null(find_dep(&l, "django", "4.2.1"), "case %zu", i);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+		free(base);
+		tu_rmdir(dir);
+		free(dir);
+	}
+}
+
 /* ---------- Maven: what Maven's model keeps ---------- */
 
 Test(lockfiles, pom_property_given_twice_takes_the_last)
