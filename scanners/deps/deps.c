@@ -173,6 +173,7 @@ void dep_list_init(struct dep_list *l)
 
 void dep_list_release(struct dep_list *l)
 {
+	hmap_free(l->read);
 	arena_free(l->arena);
 	free(l->v);
 	free(l->files);
@@ -209,6 +210,30 @@ char *dep_printf(struct dep_ctx *c, const char *fmt, ...)
 		abort();
 	}
 	return p;
+}
+
+bool dep_mark_read(struct dep_list *l, const char *real)
+{
+	if (!l->read) {
+		l->read = hmap_new(16);
+	}
+	if (hmap_get(l->read, real)) {
+		return false;
+	}
+	char *key = arena_strdup(l->arena, real);
+	if (!key) {
+		abort();
+	}
+	hmap_put(l->read, key, (void *)1);
+	return true;
+}
+
+size_t dep_file_add(struct dep_ctx *c, const char *display)
+{
+	struct dep_list *l = c->l;
+	GROW(l->files, l->cap_files, l->n_files + 1);
+	l->files[l->n_files] = (struct dep_file){ display, c->format, 0 };
+	return l->n_files++;
 }
 
 int dep_count_read(struct dep_list *l, size_t len)
@@ -858,6 +883,7 @@ static int run_parser(struct dep_ctx *c, const char *buf, size_t len)
 	if ((unsigned)f >= DEP_FORMAT_COUNT) {
 		return -EINVAL;
 	}
+	size_t first_file = l->n_files;
 	int r = formats[f].parse(c, buf, len);
 	hmap_free(c->seen);
 	hmap_free(c->aux);
@@ -865,12 +891,23 @@ static int run_parser(struct dep_ctx *c, const char *buf, size_t len)
 		r = dep_error(c, 0, 0, "more than %u packages", DEPS_MAX_PACKAGES);
 	}
 	if (r < 0) {
-		/* A file that fails contributes nothing: no half-parsed package lists. */
+		/* A file that fails contributes nothing: no half-parsed package lists (nor the
+		 * files it included). */
 		l->n = c->first;
+		l->n_files = first_file;
 		return r;
 	}
+	/* The file itself, before the files it included (dep_file_add), with the packages
+	 * first listed in it. */
+	size_t own = l->n - c->first;
+	for (size_t i = first_file; i < l->n_files; i++) {
+		own -= l->files[i].packages;
+	}
 	GROW(l->files, l->cap_files, l->n_files + 1);
-	l->files[l->n_files++] = (struct dep_file){ c->file, f, l->n - c->first };
+	memmove(&l->files[first_file + 1], &l->files[first_file],
+		(l->n_files - first_file) * sizeof(*l->files));
+	l->files[first_file] = (struct dep_file){ c->file, f, own };
+	l->n_files++;
 	return 0;
 }
 
@@ -916,6 +953,12 @@ int deps_parse_go_buffers(struct dep_list *l, const char *display, const char *m
 int deps_parse_file(struct dep_list *l, const char *path, const char *display, enum dep_format f,
 		    struct diag_list *dl)
 {
+	/* Once: a file named twice, or found by a walk after a file read before included it
+	 * (or the other way round), would list its packages, and their findings, twice. */
+	_cleanup_free_ char *real = realpath(path, NULL);
+	if (real && !dep_mark_read(l, real)) {
+		return 0;
+	}
 	char *buf = NULL;
 	size_t len = 0;
 	int r = read_file_capped(path, DEPS_MAX_FILE_BYTES, &buf, &len);

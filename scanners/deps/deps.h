@@ -30,6 +30,7 @@
 
 struct arena;
 struct diag_list;
+struct hmap;
 
 #define DEPS_MAX_FILE_BYTES   (64u << 20)
 #define DEPS_MAX_PACKAGES     2000000u
@@ -81,7 +82,8 @@ struct dep {
 	enum dep_format format;
 };
 
-/* A lockfile that was read. */
+/* A lockfile that was read: one the scan found or was given, or a file one of them
+ * includes (requirements.txt -r/-c). packages counts those first listed in it. */
 struct dep_file {
 	const char *path;
 	enum dep_format format;
@@ -98,6 +100,9 @@ struct dep_list {
 	 * lockfile includes (requirements.txt -r/-c) must lie inside it. NULL: not checked. */
 	const char *root;
 	uint64_t bytes_read; /* against DEPS_MAX_SCAN_BYTES */
+	/* The real paths of the files read (keys in the arena): each is read once, however
+	 * often the scan reaches it (found by its name, named again, included). */
+	struct hmap *read;
 };
 
 void dep_list_init(struct dep_list *l);
@@ -115,8 +120,9 @@ int dep_format_detect(const char *filename, enum dep_format *out);
 /*
  * Parse one file. `display` is the name used in the results and messages (e.g. the path
  * relative to the workspace). requirements.txt includes (-r, -c) are read relative to the
- * file. Returns 0, or -EINVAL (malformed; a diagnostic naming the file is added), or
- * -errno (unreadable; diagnostic added too).
+ * file. A file l has read already (this one, or one that an earlier file included) is
+ * not read again: 0, and nothing is added. Returns 0, or -EINVAL (malformed; a
+ * diagnostic naming the file is added), or -errno (unreadable; diagnostic added too).
  */
 int deps_parse_file(struct dep_list *l, const char *path, const char *display, enum dep_format f,
 		    struct diag_list *dl);

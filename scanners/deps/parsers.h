@@ -52,6 +52,16 @@ char *dep_printf(struct dep_ctx *c, const char *fmt, ...) __attribute__((format(
  * NULL with errno set (EXDEV: outside the tree). */
 char *dep_realpath_inside(const struct dep_ctx *c, const char *path);
 
+/* Note that the file at real path real is read: false when it was already (then it is
+ * not to be read again). */
+bool dep_mark_read(struct dep_list *l, const char *real);
+
+/* Record a file the parser reads besides its own (a requirements.txt include) in
+ * l->files; returns its index, whose packages count the parser keeps. The parser's own
+ * file is recorded before it, with the packages not counted there; all are dropped when
+ * the parse fails. */
+size_t dep_file_add(struct dep_ctx *c, const char *display);
+
 /* Count len bytes the scan read: 0, or -E2BIG past DEPS_MAX_SCAN_BYTES. */
 int dep_count_read(struct dep_list *l, size_t len);
 

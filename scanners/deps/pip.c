@@ -8,7 +8,8 @@
  * file, and so does a constraints file (`-c FILE`: what it pins is installed as soon as
  * anything requires it), in every spelling pip's option parser reads (`-rFILE`,
  * `--requirement=FILE`, `--requirem FILE`...); an include is read relative to the
- * including file, once (includes may be cyclic), and one that cannot be read is an error.
+ * including file, once in a scan (includes may be cyclic, and the walk may find the file
+ * too: see dep_mark_read), and one that cannot be read is an error.
  * A URL, VCS URL, path or editable (-e) requirement is named by its #egg= or its
  * archive's file name and reported as a direct reference (see url_requirement); a local
  * directory is the project itself. A line is a path when pip takes it for one
@@ -31,7 +32,6 @@
 #include "parsers.h"
 
 #include "diag.h"
-#include "hmap.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -44,6 +44,7 @@ struct pipfile {
 	const char *display; /* arena */
 	const char *group;   /* the file name without directory and extension */
 	const char *dir;     /* directory of the file system path, or NULL */
+	size_t file;	     /* an include's index in l->files; SIZE_MAX for the parser's file */
 };
 
 static const char *group_of(struct dep_ctx *c, const char *display)
@@ -217,6 +218,9 @@ static int add_package(struct dep_ctx *c, const struct pipfile *pf, const char *
 	}
 	if (added) {
 		d->file = pf->display;
+		if (pf->file != SIZE_MAX) {
+			c->l->files[pf->file].packages++;
+		}
 		if (sp.note) {
 			d->flags |= DEP_UNPINNED;
 			d->note = sp.note;
@@ -407,19 +411,6 @@ static int url_requirement(struct dep_ctx *c, const struct pipfile *pf, const ch
 
 static int parse_one(struct dep_ctx *c, const struct pipfile *pf, const char *buf, size_t len);
 
-/* Remember that a file was read; false when it was already. */
-static bool mark_read(struct dep_ctx *c, const char *real)
-{
-	if (!c->aux) {
-		c->aux = hmap_new(8);
-	}
-	if (hmap_get(c->aux, real)) {
-		return false;
-	}
-	hmap_put(c->aux, dep_strdup(c, real), (void *)1);
-	return true;
-}
-
 static int include_file(struct dep_ctx *c, const struct pipfile *pf, const char *arg,
 			unsigned lineno)
 {
@@ -444,8 +435,11 @@ static int include_file(struct dep_ctx *c, const struct pipfile *pf, const char 
 			   strerror(errno));
 		return -EINVAL;
 	}
-	/* Each file once: includes may be cyclic. */
-	if (!mark_read(c, real)) {
+	/* Each file once in a scan: includes may be cyclic, and a file this one includes may
+	 * also be found by its name (requirements/base.txt), named, or included by another
+	 * file the scan reads: its packages are listed once, on its own lines, whichever
+	 * way the scan reached it first. */
+	if (!dep_mark_read(c->l, real)) {
 		return 0;
 	}
 	char *buf = NULL;
@@ -462,13 +456,26 @@ static int include_file(struct dep_ctx *c, const struct pipfile *pf, const char 
 			   r == -E2BIG ? "the scan has read more than its 4 GiB" : strerror(-r));
 		return -EINVAL;
 	}
-	/* Display the include relative to the including file's display name. */
-	const char *slash = strrchr(pf->display, '/');
+	/* Displayed as a walk of the tree displays it (its real path, inside the tree: the
+	 * same name however the include spells it, `./base.txt` or `../requirements/base.txt`);
+	 * outside a scan of a tree, relative to the including file's display name. */
+	const char *root = c->l->root;
+	size_t rl = root ? strlen(root) : 0;
+	const char *display = NULL;
+	if (root && strncmp(real, root, rl) == 0 && real[rl] == '/' && real[rl + 1]) {
+		display = dep_strdup(c, real + rl + 1);
+	} else if (root && str_eq(root, "/") && real[1]) {
+		display = dep_strdup(c, real + 1);
+	} else {
+		const char *slash = strrchr(pf->display, '/');
+		display = slash ? dep_printf(c, "%.*s/%s", (int)(slash - pf->display), pf->display,
+					     arg)
+				: dep_strdup(c, arg);
+	}
 	struct pipfile sub = {
-		.display = slash ? dep_printf(c, "%.*s/%s", (int)(slash - pf->display), pf->display,
-					      arg)
-				 : dep_strdup(c, arg),
+		.display = display,
 		.dir = dep_strdup(c, real),
+		.file = dep_file_add(c, display),
 	};
 	char *dslash = strrchr((char *)sub.dir, '/');
 	if (dslash && dslash != sub.dir) {
@@ -804,12 +811,12 @@ static int parse_one(struct dep_ctx *c, const struct pipfile *pf, const char *bu
 
 int parse_requirements(struct dep_ctx *c, const char *buf, size_t len)
 {
-	struct pipfile pf = { .display = c->file, .group = group_of(c, c->file) };
+	struct pipfile pf = { .display = c->file, .group = group_of(c, c->file), .file = SIZE_MAX };
 	_cleanup_free_ char *real = c->path ? realpath(c->path, NULL) : NULL;
 	if (real) {
 		char *slash = strrchr(real, '/');
 		pf.dir = dep_strndup(c, real, slash && slash != real ? (size_t)(slash - real) : 1);
-		mark_read(c, real);
+		dep_mark_read(c->l, real); /* deps_parse_file did, unless realpath failed then */
 	}
 	return parse_one(c, &pf, buf, len);
 }

@@ -729,6 +729,88 @@ Test(depscan, scan_deps_and_sbom_commands)
 	free(app);
 }
 
+/*
+ * A requirements file found by its name and included by another (-r, -c, also through a
+ * file that includes it) is read once: each finding once, on the file and line that
+ * declare the package, in the report and in the SBOM.
+ */
+Test(depscan, a_requirements_file_found_and_included_is_reported_once)
+{
+	import_fixture("osv");
+	tu_write(ws, "app/requirements.txt",
+		 "-r requirements/production.txt\n-c requirements/constraints.txt\n");
+	tu_write(ws, "app/requirements/production.txt", "-r base.txt\n");
+	tu_write(ws, "app/requirements/base.txt", "jinja2==2.8\n");
+	tu_write(ws, "app/requirements/constraints.txt", "flask==0.12\n");
+	char *app = tu_strf("%s/app", ws);
+	struct tu_result r =
+		tu_runner_run(app, "scan", "deps", "--db", db, "--format", "json", NULL);
+	cr_assert_eq(r.status, 3, "exit %d\n%s\n%s", r.status, r.out, r.err);
+	json_error_t jerr;
+	json_t *doc = json_loads(r.out, 0, &jerr);
+	cr_assert_not_null(doc, "%s", jerr.text);
+	json_t *findings = json_object_get(doc, "findings");
+	size_t jinja = 0, flask = 0, i, k;
+	json_t *f, *g;
+	json_array_foreach(findings, i, f)
+	{
+		const char *file = json_string_value(json_object_get(f, "file"));
+		const char *rule = json_string_value(json_object_get(f, "rule_id"));
+		json_int_t line = json_integer_value(json_object_get(f, "line"));
+		jinja += strcmp(rule, "PYSEC-2019-220") == 0;
+		flask += strcmp(rule, "PYSEC-2019-179") == 0;
+		if (strcmp(rule, "PYSEC-2019-220") == 0) {
+			cr_expect_str_eq(file, "requirements/base.txt");
+			cr_expect_eq(line, 1);
+		}
+		if (strcmp(rule, "PYSEC-2019-179") == 0) {
+			cr_expect_str_eq(file, "requirements/constraints.txt");
+			cr_expect_eq(line, 1);
+		}
+		json_array_foreach(findings, k, g)
+		{
+			cr_expect(k == i ||
+					  strcmp(rule, json_string_value(json_object_get(
+							       g, "rule_id"))) != 0 ||
+					  strcmp(file, json_string_value(
+							       json_object_get(g, "file"))) != 0,
+				  "%s at %s listed twice:\n%s", rule, file, r.out);
+		}
+	}
+	cr_expect_eq(jinja, 1, "%zu times:\n%s", jinja, r.out);
+	cr_expect_eq(flask, 1, "%zu times:\n%s", flask, r.out);
+	json_t *stats = json_object_get(doc, "stats");
+	cr_expect_eq(json_integer_value(json_object_get(stats, "lockfiles")), 4, "%s", r.out);
+	cr_expect_eq(json_integer_value(json_object_get(stats, "packages")), 2, "%s", r.out);
+	json_decref(doc);
+	tu_result_free(&r);
+
+	r = tu_runner_run(app, "sbom", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	doc = json_loads(r.out, 0, &jerr);
+	cr_assert_not_null(doc, "%s", jerr.text);
+	json_array_foreach(json_object_get(doc, "components"), i, f)
+	{
+		if (strcmp(json_string_value(json_object_get(f, "purl")), "pkg:pypi/jinja2@2.8")) {
+			continue;
+		}
+		size_t locations = 0;
+		json_array_foreach(json_object_get(f, "properties"), k, g)
+		{
+			if (strcmp(json_string_value(json_object_get(g, "name")),
+				   "runner:location") == 0) {
+				locations++;
+				cr_expect_str_eq(json_string_value(json_object_get(g, "value")),
+						 "requirements/base.txt:1");
+			}
+		}
+		cr_expect_eq(locations, 1, "%s", r.out);
+	}
+	json_decref(doc);
+	tu_result_free(&r);
+	free(app);
+}
+
 /* Whether `runner scan deps --format json` in dir reports advisory id for name in file:line. */
 static bool reports(const char *dir, const char *id, const char *name, const char *file,
 		    unsigned line)

@@ -914,6 +914,8 @@ Test(lockfiles, walk_skips_node_modules_vendor_and_dot_directories)
 	free(dir);
 }
 
+static size_t count_dep(const struct dep_list *l, const char *name, const char *version);
+
 /* A walk reads pip's requirements files by every name detect_by_file_name gives them, in
  * the directory named requirements too, also when the walk starts inside it ("."). */
 static void scan_tree(const char *dir, struct dep_list *l);
@@ -947,13 +949,9 @@ Test(lockfiles, walk_finds_requirements_files_by_other_names)
 	expect_line(&l, "black", "23.7.0", "dev-requirements.txt", 1);
 	expect_line(&l, "ruff", "0.0.280", "requirements-dev.txt", 1);
 	cr_expect(!has_name(&l, "not") && !has_name(&l, "sphinx"));
-	/* The include is read through production.txt as well, at base.txt's line: the
-	 * scan does not merge packages of different files. */
-	size_t django = 0;
-	for (size_t i = 0; i < l.n; i++) {
-		django += str_eq(l.v[i].name, "django");
-	}
-	cr_expect_eq(django, 2);
+	/* production.txt includes base.txt, which the walk read already: once, on its line
+	 * (a_requirements_file_reached_twice_is_read_once). */
+	cr_expect_eq(count_dep(&l, "django", "4.2.1"), 1);
 	dep_list_release(&l);
 
 	/* From inside the directory, and naming one of its files alone. */
@@ -972,6 +970,99 @@ Test(lockfiles, walk_finds_requirements_files_by_other_names)
 		diag_list_release(&dl);
 	}
 	free(reqs);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* How many packages name@version l lists. */
+static size_t count_dep(const struct dep_list *l, const char *name, const char *version)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		n += str_eq(l->v[i].name, name) && str_eq(l->v[i].version, version);
+	}
+	return n;
+}
+
+/*
+ * A requirements file that a scan reaches more than once (found by its name and included
+ * by another with -r or -c, directly or through a file that includes it, or named twice)
+ * is read once: each of its packages is listed once, on its own file and line, and the
+ * file once, with the packages it declares; whichever way the scan reaches it first.
+ */
+Test(lockfiles, a_requirements_file_reached_twice_is_read_once)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "requirements.txt",
+		 "-r requirements/production.txt\n-c requirements/constraints.txt\nflask==0.12\n");
+	tu_write(dir, "requirements/production.txt", "-r ./base.txt\ngunicorn==21.2.0\n");
+	tu_write(dir, "requirements/base.txt", "# shared\ndjango==4.2.1\n");
+	tu_write(dir, "requirements/constraints.txt", "urllib3==1.26.0\n");
+	tu_write(dir, "requirements/local.txt", "--requirement=base.txt\n-cconstraints.txt\n");
+	static const struct {
+		const char *name, *version, *file;
+		unsigned line;
+	} want[] = {
+		{ "flask", "0.12", "requirements.txt", 3 },
+		{ "gunicorn", "21.2.0", "requirements/production.txt", 2 },
+		{ "django", "4.2.1", "requirements/base.txt", 2 },
+		{ "urllib3", "1.26.0", "requirements/constraints.txt", 1 },
+	};
+	static const struct {
+		const char *path;
+		size_t packages;
+	} files[] = {
+		{ "requirements.txt", 1 },	 { "requirements/production.txt", 1 },
+		{ "requirements/base.txt", 1 },	 { "requirements/constraints.txt", 1 },
+		{ "requirements/local.txt", 0 },
+	};
+	/* The walk alone (it reads requirements/ first), the including file first, a file
+	 * that includes from the middle first, and a file named again after the walk. */
+	static const char *const orders[][3] = {
+		{ ".", NULL },
+		{ "requirements.txt", ".", NULL },
+		{ "requirements/local.txt", ".", NULL },
+		{ ".", "requirements/base.txt", "requirements.txt" },
+	};
+	for (size_t o = 0; o < ARRAY_SIZE(orders); o++) {
+		const char *paths[3];
+		size_t n = 0;
+		for (; n < 3 && orders[o][n]; n++) {
+			paths[n] = tu_strf("%s/%s", dir, orders[o][n]);
+		}
+		struct dep_list l;
+		struct diag_list dl;
+		dep_list_init(&l);
+		diag_list_init(&dl, 20);
+		cr_assert_eq(deps_scan_paths(&l, dir, paths, n, &dl), 0, "%s",
+			     dl.n ? dl.v[0].msg : "");
+		cr_expect_eq(l.n, ARRAY_SIZE(want), "order %zu: %zu packages", o, l.n);
+		for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+			cr_expect_eq(count_dep(&l, want[i].name, want[i].version), 1,
+				     "order %zu: %s listed %zu times", o, want[i].name,
+				     count_dep(&l, want[i].name, want[i].version));
+			expect_line(&l, want[i].name, want[i].version, want[i].file, want[i].line);
+		}
+		cr_expect_eq(l.n_files, ARRAY_SIZE(files), "order %zu: %zu files", o, l.n_files);
+		for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+			size_t seen = 0, packages = 0;
+			for (size_t k = 0; k < l.n_files; k++) {
+				if (str_eq(l.files[k].path, files[i].path)) {
+					seen++;
+					packages = l.files[k].packages;
+				}
+			}
+			cr_expect_eq(seen, 1, "order %zu: %s listed %zu times", o, files[i].path,
+				     seen);
+			cr_expect_eq(packages, files[i].packages, "order %zu: %s: %zu packages", o,
+				     files[i].path, packages);
+		}
+		for (size_t i = 0; i < n; i++) {
+			free((char *)paths[i]);
+		}
+		dep_list_release(&l);
+		diag_list_release(&dl);
+	}
 	tu_rmdir(dir);
 	free(dir);
 }
