@@ -35,8 +35,9 @@ const char cmd_sbom_usage[] =
 	"  -C DIR              read from DIR (paths are relative to it and must be inside)\n"
 	"      --no-sandbox    read the lockfiles WITHOUT isolation (debugging only; marked)\n"
 	"\n"
-	"Exit codes: 0 written; 4 a lockfile could not be read (or the database, with --db),\n"
-	"or the sandbox could not start; 2 usage (also a PATH outside the directory).\n";
+	"Exit codes: 0 written; 4 a lockfile (the message says where: file:line:column) or,\n"
+	"with --db, the database could not be read, or the sandbox could not start; 2 usage\n"
+	"(also a PATH outside the directory).\n";
 
 int cmd_sbom(int argc, char **argv)
 {

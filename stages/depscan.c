@@ -284,8 +284,8 @@ static int depscan_run_stage(struct stage_worker *w)
 		if (sbom_only) {
 			rc = deps_scan_paths_opts(&r.deps, w->workspace, o.paths, o.n_paths, &wo,
 						  &r.diags);
-			snprintf(err, sizeof(err), "%s",
-				 r.diags.n ? r.diags.v[0].msg : "cannot read the lockfiles");
+			/* As depscan_run says it: where, what, and what to do. */
+			depscan_error_text(&r.diags, "cannot read the lockfiles", err, sizeof(err));
 		} else {
 			fputs("dependency-scan: database ", stdout);
 			fput_one_line(stdout, db ? db : "(none)");

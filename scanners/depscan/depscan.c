@@ -420,6 +420,36 @@ static int policy_finding(struct scan *s, const struct dep *d, const char *rule,
 	return 0;
 }
 
+void depscan_error_text(const struct diag_list *dl, const char *fallback, char *out, size_t outlen)
+{
+	const struct diag *d = NULL;
+	for (size_t i = 0; dl && i < dl->n && !d; i++) {
+		d = dl->v[i].level == DIAG_ERROR ? &dl->v[i] : NULL;
+	}
+	if (!d) {
+		snprintf(out, outlen, "%s", fallback);
+		return;
+	}
+	struct sbuf sb;
+	sbuf_init(&sb, SIZE_MAX / 2);
+	const char *file = d->file && *d->file ? d->file : NULL;
+	if (file && d->line) {
+		sbuf_printf(&sb, "%s:%u:", file, d->line);
+		if (d->col) {
+			sbuf_printf(&sb, "%u:", d->col);
+		}
+		sbuf_puts(&sb, " ");
+	} else if (file && !strstr(d->msg, file)) {
+		sbuf_printf(&sb, "%s: ", file);
+	}
+	sbuf_puts(&sb, d->msg);
+	if (d->hint) {
+		sbuf_printf(&sb, " (%s)", d->hint);
+	}
+	snprintf(out, outlen, "%s", sb.data ? sb.data : "");
+	sbuf_release(&sb);
+}
+
 int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *err, size_t errlen)
 {
 	int64_t now = o->now ? o->now : (int64_t)(now_real_ms() / 1000);
@@ -469,18 +499,9 @@ int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *er
 	rc = deps_scan_paths_opts(&r->deps, o->root, o->paths, o->n_paths, o->walk, &r->diags);
 	if (rc < 0) {
 		osvdb_close(db);
-		/* The first error, with its hint (what to do about it). */
-		const struct diag *d = r->diags.n ? &r->diags.v[0] : NULL;
-		const char *hint_sep = d && d->hint ? " (" : "";
-		const char *hint = d && d->hint ? d->hint : "";
-		const char *hint_end = d && d->hint ? ")" : "";
-		if (d && d->line) {
-			return errf(err, errlen, -EBADMSG, "%s:%u: %s%s%s%s",
-				    d->file ? d->file : "?", d->line, d->msg, hint_sep, hint,
-				    hint_end);
-		}
-		return errf(err, errlen, -EBADMSG, "%s%s%s%s",
-			    d ? d->msg : "cannot read the lockfiles", hint_sep, hint, hint_end);
+		/* The first error, where it is, with its hint (what to do about it). */
+		depscan_error_text(&r->diags, "cannot read the lockfiles", err, errlen);
+		return -EBADMSG;
 	}
 	if (r->deps.n_files == 0) {
 		osvdb_close(db);

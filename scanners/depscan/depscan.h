@@ -67,6 +67,15 @@ void depscan_result_release(struct depscan_result *r);
  */
 int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *err, size_t errlen);
 
+/*
+ * The first lockfile error of a scan (dl, as deps_scan_paths left it) as one line, for the
+ * reason of a failed scan: where it is (FILE:LINE:COLUMN: as far as it is known; FILE:
+ * alone when the error has no line and its message does not name the file), the message
+ * and its hint in parentheses. `fallback` when dl holds no error. `runner scan deps`, the
+ * stage and `runner sbom` say it alike.
+ */
+void depscan_error_text(const struct diag_list *dl, const char *fallback, char *out, size_t outlen);
+
 /* The package URL of a package (heap string). */
 char *depscan_purl(const struct dep *d);
 

@@ -19,6 +19,8 @@
  *     JSON output, exit 0 at the default threshold, 3 at --fail-on medium);
  *   - a symlinked lockfile fails the scan (exit 4); a comment ending in a backslash does not
  *     swallow the requirement below it;
+ *   - a requirements file found by its name and included by another is reported once;
+ *     `runner sbom` names the file:line of a lockfile it cannot read, as scan deps does;
  *   - `runner db import` of directories and zip exports, and the refusal of malicious zips
  *     (path traversal, symbolic links, a zip bomb) with the old database left intact;
  *   - `runner db update` from a local HTTP server (libmicrohttpd on 127.0.0.1: osv.dev
@@ -808,6 +810,66 @@ Test(depscan, a_requirements_file_found_and_included_is_reported_once)
 	}
 	json_decref(doc);
 	tu_result_free(&r);
+	free(app);
+}
+
+/* The reason of a failed command's first stderr line (after "<what> failed: "), heap. */
+static char *failure_reason(const char *err, const char *what)
+{
+	char *marker = tu_strf("runner: %s failed: ", what);
+	const char *at = strstr(err, marker);
+	cr_assert_not_null(at, "no '%s' in:\n%s", marker, err);
+	at += strlen(marker);
+	char *reason = strndup(at, strcspn(at, "\n"));
+	free(marker);
+	return reason;
+}
+
+/*
+ * `runner sbom` names the place of a lockfile it cannot read as `runner scan deps` does,
+ * file:line:column as far as it is known, with or without --db: a bare "malformed npm
+ * file" does not say which of a tree's lockfiles to fix, nor where.
+ */
+Test(depscan, sbom_names_the_file_and_line_of_a_lockfile_it_cannot_read)
+{
+	import_fixture_all_ecosystems("osv");
+	static const struct {
+		const char *file, *text, *where;
+	} bad[] = {
+		{ "app/web/package-lock.json", "{\n  \"lockfileVersion\": 2,\n  \"packages\": {\n",
+		  "web/package-lock.json:4" },
+		{ "app/requirements.txt", "jinja2==2.8\ngit+https://example.com/x.git\n",
+		  "requirements.txt:2: " },
+		/* A line of an included file: that file's. */
+		{ "app/requirements.txt", "-r lib/base.txt\n", "lib/base.txt:2: " },
+	};
+	tu_write(ws, "app/lib/base.txt", "six==1.16.0\ngit+https://example.com/y.git\n");
+	char *app = tu_strf("%s/app", ws);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		tu_write(ws, bad[i].file, bad[i].text);
+		struct tu_result scan = tu_runner_run(app, "scan", "deps", "--db", db, NULL);
+		cr_assert_eq(scan.status, 4, "case %zu: %s%s", i, scan.out, scan.err);
+		char *want = failure_reason(scan.err, "dependency scan");
+		cr_expect(strncmp(want, bad[i].where, strlen(bad[i].where)) == 0,
+			  "case %zu: scan deps: %s", i, want);
+		for (int with_db = 0; with_db < 2; with_db++) {
+			struct tu_result r = with_db ? tu_runner_run(app, "sbom", "--db", db, NULL)
+						     : tu_runner_run(app, "sbom", NULL);
+			cr_assert_eq(r.status, 4, "case %zu: %s%s", i, r.out, r.err);
+			cr_expect_str_eq(r.out, "");
+			char *got = failure_reason(r.err, "sbom");
+			cr_expect_str_eq(got, want,
+					 "case %zu%s: sbom says\n  %s\nscan deps says\n  %s", i,
+					 with_db ? " (--db)" : "", got, want);
+			free(got);
+			tu_result_free(&r);
+		}
+		free(want);
+		tu_result_free(&scan);
+		char *path = tu_strf("%s/%s", ws, bad[i].file);
+		cr_assert_eq(unlink(path), 0);
+		free(path);
+	}
 	free(app);
 }
 
