@@ -21,6 +21,7 @@
 #include <pcre2.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "banned.h"
@@ -72,14 +73,24 @@ int dep_format_parse(const char *name, enum dep_format *out)
  * named requirements (requirements/base.txt, requirements/production.txt, as
  * cookiecutter-django lays them out). dir is the name of the directory the file is in,
  * NULL when unknown.
+ *
+ * In any case (Requirements.txt, requirements-DEV.txt, REQUIREMENTS/base.TXT): pip reads
+ * whatever path it is given, these names are a convention people type, and on the
+ * case-insensitive file systems of macOS and Windows any case works and is committed so.
+ * A requirements file that the scan passed over would let its packages pass unchecked.
+ * (The other lockfiles keep the one name their tools write and read: below.)
  */
 static bool requirements_file(const char *dir, const char *base)
 {
-	return str_has_suffix(base, ".txt") &&
-	       (strstr(base, "requirements") || (dir && str_eq(dir, "requirements")));
+	size_t n = strlen(base);
+	return n >= 4 && strcasecmp(base + n - 4, ".txt") == 0 &&
+	       (strcasestr(base, "requirements") || (dir && strcasecmp(dir, "requirements") == 0));
 }
 
-/* The format of the file base in the directory named dir (NULL: unknown), or -ENOENT. */
+/* The format of the file base in the directory named dir (NULL: unknown), or -ENOENT.
+ * Lockfiles other than pip's are matched in the case their tools give them: npm, yarn,
+ * Cargo, Bundler, the go command... write these names and read no other on Linux
+ * (`Cargo.lock`, never `cargo.lock`), so a file in another case is not theirs. */
 static int detect_in(const char *dir, const char *base, enum dep_format *out)
 {
 	static const struct {

@@ -45,7 +45,7 @@ enum dep_format {
 	DEP_NPM_LOCK,	   /* package-lock.json, npm-shrinkwrap.json (v1, v2, v3) */
 	DEP_YARN_LOCK,	   /* yarn.lock (v1 and berry) */
 	DEP_PNPM_LOCK,	   /* pnpm-lock.yaml */
-	DEP_REQUIREMENTS,  /* *requirements*.txt, *.txt in requirements/ */
+	DEP_REQUIREMENTS,  /* *requirements*.txt, *.txt in requirements/ (any case) */
 	DEP_POETRY_LOCK,   /* poetry.lock */
 	DEP_PIPFILE_LOCK,  /* Pipfile.lock */
 	DEP_GO_MOD,	   /* go.mod */

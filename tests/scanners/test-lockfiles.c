@@ -769,6 +769,97 @@ Test(lockfiles, detect_by_file_name)
 	cr_expect_eq(dep_format_parse("npm-lock", &f), -EINVAL);
 }
 
+/*
+ * pip reads a requirements file by any name, and its names are a convention that people
+ * type: on the case-insensitive file systems of macOS and Windows `Requirements.txt` or
+ * `requirements-DEV.txt` works as well, and reaches the repository so. Those are found in
+ * any case. The other lockfiles are named by the tools that write and read them, in one
+ * case (npm, Cargo, Bundler... read `package-lock.json`, `Cargo.lock`, `Gemfile.lock` and
+ * nothing else on Linux): another case is another file, not theirs.
+ */
+static void scan_tree(const char *dir, struct dep_list *l);
+
+Test(lockfiles, detect_requirements_files_in_any_case_and_lockfiles_exactly)
+{
+	static const char *const requirements[] = {
+		"Requirements.txt",
+		"REQUIREMENTS.TXT",
+		"requirements.TXT",
+		"requirements-DEV.txt",
+		"Dev-Requirements.txt",
+		"svc/Test-Requirements.Txt",
+		"Requirements/base.txt",
+		"REQUIREMENTS/Production.TXT",
+		"/srv/app/Requirements/local.txt",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(requirements); i++) {
+		enum dep_format f = DEP_FORMAT_COUNT;
+		cr_expect_eq(dep_format_detect(requirements[i], &f), 0, "%s", requirements[i]);
+		cr_expect_eq(f, DEP_REQUIREMENTS, "%s: %s", requirements[i], dep_format_name(f));
+	}
+	static const char *const none[] = {
+		"PACKAGE-LOCK.JSON",
+		"Npm-Shrinkwrap.json",
+		"Yarn.lock",
+		"PNPM-LOCK.YAML",
+		"Poetry.lock",
+		"pipfile.lock",
+		"PIPFILE.LOCK",
+		"Go.mod",
+		"GO.MOD",
+		"cargo.lock",
+		"CARGO.LOCK",
+		"gemfile.lock",
+		"Gems.locked",
+		"Composer.lock",
+		"POM.xml",
+		"Pom.xml",
+		"Gradle.lockfile",
+		"Packages.lock.json",
+		"Conan.lock",
+		"Pubspec.lock",
+		"Mix.lock",
+		"UV.lock",
+		"Bun.lock",
+		"Requirements.in",
+		"REQUIREMENTS.IN",
+		"Requirements/sub/base.txt",
+		"My-Requirements/base.txt",
+		"Requirements/base.in",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(none); i++) {
+		enum dep_format f = DEP_FORMAT_COUNT;
+		cr_expect_eq(dep_format_detect(none[i], &f), -ENOENT, "'%s' detected as %s",
+			     none[i], dep_format_name(f));
+	}
+
+	/* A walk finds them so, and so does a path named (its directory's name too). */
+	char *dir = tu_tmpdir();
+	tu_write(dir, "Requirements.txt", "jinja2==2.8\n");
+	tu_write(dir, "Requirements/Base.TXT", "six==1.16.0\n");
+	tu_write(dir, "svc/requirements-DEV.txt", "flask==0.12\n");
+	tu_write(dir, "svc/CARGO.LOCK", "not a lockfile\n");
+	struct dep_list l;
+	scan_tree(dir, &l);
+	cr_expect_eq(l.n_files, 3, "%zu files", l.n_files);
+	expect_line(&l, "jinja2", "2.8", "Requirements.txt", 1);
+	expect_line(&l, "six", "1.16.0", "Requirements/Base.TXT", 1);
+	expect_line(&l, "flask", "0.12", "svc/requirements-DEV.txt", 1);
+	dep_list_release(&l);
+	struct diag_list dl;
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	char *named = tu_strf("%s/Requirements/Base.TXT", dir);
+	const char *paths[] = { named };
+	cr_expect_eq(deps_scan_paths(&l, dir, paths, 1, &dl), 0, "%s", dl.n ? dl.v[0].msg : "");
+	expect_line(&l, "six", "1.16.0", "Requirements/Base.TXT", 1);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	free(named);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* ---------- directory walks ---------- */
 
 static const char npm_lock[] =
