@@ -37,6 +37,7 @@
 #include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
+#include <strings.h>
 
 #include "banned.h"
 
@@ -266,14 +267,18 @@ static const char *egg_of(struct dep_ctx *c, const char *url)
 	return NULL;
 }
 
-/* The archive suffix of a file name, or NULL. */
+/* The archive suffix of a file name, in lower case, or NULL. In any case, as pip's
+ * is_archive_file compares it (`x.WHL`, `x.Tar.Gz`): one that did not count would make
+ * the line a project named after the path, or a directory of the project's own. */
 static const char *archive_suffix(const char *file)
 {
 	static const char *const suffixes[] = { ".whl",	   ".tar.gz",	".tgz", ".tar.bz2",
 						".tbz",	   ".tar.xz",	".txz", ".tlz",
 						".tar.lz", ".tar.lzma", ".tar", ".zip" };
+	size_t n = strlen(file);
 	for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
-		if (str_has_suffix(file, suffixes[i])) {
+		size_t k = strlen(suffixes[i]);
+		if (n >= k && strcasecmp(file + n - k, suffixes[i]) == 0) {
 			return suffixes[i];
 		}
 	}

@@ -2277,6 +2277,56 @@ Test(lockfiles, requirements_paths_without_dot_slash_are_paths)
 	}
 }
 
+/*
+ * pip tells an archive by its suffix in any case (is_archive_file lowers it): a line that
+ * ends in `.WHL` or `.Tar.Gz` is a path like one in `.whl` or `.tar.gz`, named and
+ * versioned by its file name. Not a project named after the path, and not a local
+ * directory of the project's own (which the scan does not report): either would let the
+ * package pass unchecked.
+ */
+Test(lockfiles, requirements_archive_suffixes_in_any_case)
+{
+	static const char txt[] = "dist/Jinja2-2.8-py2.py3-none-any.WHL\n"
+				  "./pkgs/urllib3-1.26.0.Tar.Gz\n"
+				  "six-1.16.0-py2.py3-none-any.Whl\n"
+				  "requests-2.0.0.TGZ\n"
+				  "https://files.example/Django-2.0.TAR.GZ\n"
+				  "pkg @ https://files.example/pkg-1.0.ZIP\n"
+				  "wheels/PyYAML-5.3-cp39-cp39-linux_x86_64.WHL[x]\n"
+				  "lxml-4.0.Tar.Bz2\n";
+	static const struct name_version_line want[] = {
+		{ "jinja2", "2.8", 1 },	    { "urllib3", "1.26.0", 2 }, { "six", "1.16.0", 3 },
+		{ "requests", "2.0.0", 4 }, { "django", "2.0", 5 },	{ "pkg", "1.0", 6 },
+		{ "pyyaml", "5.3", 7 },	    { "lxml", "4.0", 8 },
+	};
+	struct dep_list l;
+	struct diag_list dl;
+	cr_assert_eq(parse_text(&l, &dl, DEP_REQUIREMENTS, "requirements.txt", txt), 0, "%s",
+		     dl.n ? dl.v[0].msg : "");
+	expect_exactly(&l, want, ARRAY_SIZE(want), "requirements.txt");
+	for (size_t i = 0; i < l.n; i++) {
+		cr_expect(!(l.v[i].flags & DEP_UNPINNED), "%s: pinned by its file name",
+			  l.v[i].name);
+	}
+	dep_list_release(&l);
+	diag_list_release(&dl);
+
+	/* One whose file name gives no name is an error, as in lower case. */
+	static const char *const bad[] = { "dist/thing.ZIP\n", "Thing.TAR.GZ\n",
+					   "lib/some-odd-name-1.0.Tar.Gz\n" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *text = tu_strf("six==1.16.0\n%s", bad[i]);
+		cr_expect_eq(parse_text(&l, &dl, DEP_REQUIREMENTS, "requirements.txt", text),
+			     -EINVAL, "%s", bad[i]);
+		cr_expect(dl.n == 1 && dl.v[0].line == 2 &&
+				  strstr(dl.v[0].msg, "cannot tell the name"),
+			  "%s: %s", bad[i], dl.n ? dl.v[0].msg : "no error");
+		dep_list_release(&l);
+		diag_list_release(&dl);
+		free(text);
+	}
+}
+
 /* ---------- requirements.txt: includes in every spelling pip reads ---------- */
 
 Test(lockfiles, requirements_includes_in_every_spelling_are_followed)
