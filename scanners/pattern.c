@@ -71,11 +71,13 @@ static const char *const kw_java[] = { "return", "if",	  "else",    "for",    "w
 static const char *const kw_py_start[] = { "return", "if",	 "elif",  "else",   "for",  "while",
 					   "with",   "def",	 "class", "import", "from", "try",
 					   "except", "finally",	 "raise", "assert", "del",  "pass",
-					   "global", "nonlocal", "as",	  NULL };
-static const char *const kw_py_inside[] = { "return",  "elif",	   "while",  "with", "def",
-					    "class",   "import",   "from",   "try",  "except",
-					    "finally", "raise",	   "assert", "del",  "pass",
-					    "global",  "nonlocal", "as",     NULL };
+					   "global", "nonlocal", "as",	  "lambda", NULL };
+/* `lambda` too: its body is past the `:` a metavariable stops at, so a run holding it is
+ * never one expression. */
+static const char *const kw_py_inside[] = { "return",  "elif",	   "while",  "with",   "def",
+					    "class",   "import",   "from",   "try",    "except",
+					    "finally", "raise",	   "assert", "del",    "pass",
+					    "global",  "nonlocal", "as",     "lambda", NULL };
 static const char *const kw_none[] = { NULL };
 
 static const char *const *kw_start(enum lexer x)
@@ -126,6 +128,68 @@ static bool is_separator(const struct tokens *t, const struct token *k, enum lex
 	default:
 		return false;
 	}
+}
+
+/*
+ * A token after which an expression runs on to its end: an arrow function's `=>` (Java's
+ * `->`), whose body is everything up to the next `,` `;` or closing bracket, and the `?` and
+ * `:` of a conditional (Python's `if` and `else` in `a if c else b`). A metavariable may
+ * bind a run that holds one only whole, to where the expression ends: never
+ * `(req, res) => cp` out of `(req, res) => cp.exec(cmd)`, nor `flag ? cp` out of
+ * `flag ? cp.exec(cmd) : null`. Nor may it start at one.
+ */
+static bool runs_to_end(const struct tokens *t, const struct token *k, enum lexer x)
+{
+	const char *s = t->src + k->off;
+	if (k->kind == TOK_IDENT) {
+		return x == LEXER_PYTHON && ((k->len == 2 && memcmp(s, "if", 2) == 0) ||
+					     (k->len == 4 && memcmp(s, "else", 4) == 0));
+	}
+	if (k->kind != TOK_PUNCT) {
+		return false;
+	}
+	if (k->len == 1 && (s[0] == '?' || s[0] == ':')) {
+		return x == LEXER_JS || x == LEXER_JAVA || x == LEXER_C;
+	}
+	if (k->len == 2 && memcmp(s, "=>", 2) == 0) {
+		return x == LEXER_JS;
+	}
+	if (k->len == 2 && memcmp(s, "->", 2) == 0) {
+		return x == LEXER_JAVA; /* in C it is a member access */
+	}
+	return false;
+}
+
+/*
+ * A prefix operator whose operand is a whole member/call chain: `await cp.exec(x)` awaits
+ * `cp.exec(x)`. A run that holds one cannot end where its operand goes on (before `.`,
+ * `?.`, `(` or `[`), nor right after it: never `await cp` out of `await cp.exec(x)`.
+ */
+static bool prefix_operator(const struct tokens *t, const struct token *k, enum lexer x)
+{
+	static const char *const js[] = { "await", "void", "typeof", "delete", "yield", NULL };
+	static const char *const py[] = { "await", "not", NULL };
+	if (k->kind != TOK_IDENT) {
+		return false;
+	}
+	if (x == LEXER_JS) {
+		return text_in(t->src + k->off, k->len, js);
+	}
+	if (x == LEXER_PYTHON) {
+		return text_in(t->src + k->off, k->len, py);
+	}
+	return false;
+}
+
+/* Does the operand before token k go on at k (`.x`, `?.x`, `(...)`, `[...]`)? */
+static bool continues_operand(const struct tokens *t, const struct token *k)
+{
+	const char *s = t->src + k->off;
+	if (k->kind != TOK_PUNCT) {
+		return false;
+	}
+	return (k->len == 1 && (s[0] == '.' || s[0] == '(' || s[0] == '[')) ||
+	       (k->len == 2 && memcmp(s, "?.", 2) == 0);
 }
 
 /* ---------- compiling ---------- */
@@ -534,6 +598,9 @@ static bool m_metavar(struct mstate *m, size_t pi, uint32_t ti)
 	if (k0->kind == TOK_PUNCT && k0->len == 1 && t->src[k0->off] == '.') {
 		return false;
 	}
+	if (runs_to_end(t, k0, m->lx)) {
+		return false;
+	}
 	if (k0->kind == TOK_IDENT && text_in(t->src + k0->off, k0->len, kw_start(m->lx))) {
 		return false;
 	}
@@ -547,20 +614,41 @@ static bool m_metavar(struct mstate *m, size_t pi, uint32_t ti)
 		}
 		ends[ne++] = ti + 1;
 	} else {
-		while (x < t->n && ne < METAVAR_MAX_STEPS) {
+		/* to_end: the run holds a token after which the expression runs to its end
+		 * (runs_to_end), so only that end is one; prefix: it holds a prefix operator,
+		 * so it cannot end where the operand goes on. */
+		bool to_end = false, prefix = false, cut = true;
+		for (size_t n = 0; n < METAVAR_MAX_STEPS; n++) {
+			if (x >= t->n) {
+				cut = false;
+				break;
+			}
 			const struct token *k = &t->v[x];
 			if ((k->flags & TOKF_CLOSE) || (x > ti && is_separator(t, k, m->lx)) ||
 			    (x > ti && (t->v[x - 1].flags & TOKF_STMT_END))) {
+				cut = false;
 				break;
 			}
+			bool op = prefix_operator(t, k, m->lx);
+			to_end = to_end || runs_to_end(t, k, m->lx);
+			prefix = prefix || op;
 			if (k->flags & TOKF_OPEN) {
 				if (k->pair == TOK_NONE) {
+					cut = false;
 					break;
 				}
 				x = k->pair + 1;
 			} else {
 				x++;
 			}
+			if (to_end || op ||
+			    (prefix && x < t->n && continues_operand(t, &t->v[x]))) {
+				continue;
+			}
+			ends[ne++] = x;
+		}
+		/* The end of the expression, unless the run was cut at METAVAR_MAX_STEPS. */
+		if (to_end && !cut) {
 			ends[ne++] = x;
 		}
 	}

@@ -53,8 +53,9 @@ static char *lines(void)
 	return buf;
 }
 
-#define RULE(id, lang, body) \
-	"  - id: " id "\n    languages: [" lang "]\n    severity: high\n    message: m\n" body
+#define RULE(id, lang, body) RULE_M(id, lang, "m", body)
+#define RULE_M(id, lang, msg, body) \
+	"  - id: " id "\n    languages: [" lang "]\n    severity: high\n    message: " msg "\n" body
 
 Test(pattern, literals_and_metavariables)
 {
@@ -73,6 +74,64 @@ Test(pattern, same_metavariable_same_text)
 	scan(LANG_C, RULE("t", "c", "    pattern: memcpy($A, $A, $N)\n"),
 	     "memcpy(x, x, 4);\nmemcpy(x, y, 4);\nmemcpy(p->a, p->a, n);\n");
 	cr_assert_str_eq(lines(), "1 3");
+}
+
+/* The messages of the findings, one per line, with their columns: "3:1 cp". */
+static char *messages(void)
+{
+	static char buf[2048];
+	size_t n = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < fl.n && n < sizeof(buf) - 100; i++) {
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%u:%u %s\n", fl.v[i].line,
+				      fl.v[i].column, fl.v[i].message);
+	}
+	return buf;
+}
+
+Test(pattern, metavariables_stop_at_arrows_awaits_and_conditionals)
+{
+	/* A metavariable before `.exec` binds the object, not a run that starts before an
+	 * arrow's `=>`, a conditional's `?` or `:`, or a prefix operator such as `await`. */
+	const char *rule = RULE_M("t", "javascript", "$M", "    pattern: $M.exec($C)\n");
+	scan(LANG_JAVASCRIPT, rule,
+	     "app.get('/', (req, res) => cp.exec(req.query.cmd));\n"
+	     "async function f(x) { await cp.exec(x); }\n"
+	     "const r = flag ? cp.exec(x) : null;\n"
+	     "const s = flag ? null : cp.exec(x);\n"
+	     "void cp.exec(x);\n"
+	     "const t = typeof cp.exec(x);\n"
+	     "function* g() { yield cp.exec(x); }\n"
+	     "const u = { run: cp.exec(x) };\n");
+	cr_assert_str_eq(messages(),
+			 "1:28 cp\n2:29 cp\n3:18 cp\n4:25 cp\n5:6 cp\n6:18 cp\n"
+			 "7:23 cp\n8:18 cp\n",
+			 "%s", messages());
+	/* A whole arrow function, conditional or awaited expression is still one. */
+	scan(LANG_JAVASCRIPT, RULE_M("t", "javascript", "$X", "    pattern: $EL.innerHTML = $X\n"),
+	     "el.innerHTML = await fetchHtml(u).text;\n"
+	     "el.innerHTML = flag ? a : b;\n"
+	     "el.innerHTML = x => y.z;\n"
+	     "el.innerHTML = void f(g);\n");
+	cr_assert_str_eq(messages(),
+			 "1:1 await fetchHtml(u).text\n2:1 flag ? a : b\n3:1 x => y.z\n"
+			 "4:1 void f(g)\n",
+			 "%s", messages());
+	/* Python: await and not take a whole chain; a conditional expression and a lambda
+	 * are never cut. */
+	scan(LANG_PYTHON, RULE_M("t", "python", "$M", "    pattern: $M.system($C)\n"),
+	     "async def f(c):\n    await os.system(c)\n"
+	     "x = a if c else os.system(d)\n"
+	     "y = not os.system(d)\n"
+	     "g(key=lambda v: os.system(v))\n");
+	cr_assert_str_eq(messages(), "2:11 os\n3:17 os\n4:9 os\n5:17 os\n", "%s", messages());
+	/* Java's lambda arrow and conditional; C's conditional (where -> is a member). */
+	scan(LANG_JAVA, RULE_M("t", "java", "$R", "    pattern: $R.exec($C)\n"),
+	     "list.forEach(c -> rt.exec(c));\nProcess p = ok ? rt.exec(c) : null;\n");
+	cr_assert_str_eq(messages(), "1:19 rt\n2:18 rt\n", "%s", messages());
+	scan(LANG_C, RULE_M("t", "c", "$S", "    pattern: $S->run($C)\n"),
+	     "int r = ok ? s->run(x) : 0;\n");
+	cr_assert_str_eq(messages(), "1:14 s\n", "%s", messages());
 }
 
 Test(pattern, ellipsis_and_comma_ellipsis)
