@@ -467,6 +467,7 @@ int pattern_compile(const char *src, size_t len, enum lang lang, struct mvtab *m
 			p->anchor_depth++;
 		} else if ((c == ')' || c == ']' || c == '}') && p->anchor_depth > 0) {
 			p->anchor_depth--;
+			p->lead_braces += c == '}' && p->anchor_depth == 0;
 		}
 	}
 	p->lead_fixed = true;
@@ -905,15 +906,19 @@ bool pattern_starts(const struct pattern *p, const struct tokens *t, uint32_t a,
 	 * anchor nested in brackets of the pattern first leaves as many enclosing groups. */
 	enum lexer lx = lang_lexer(t->lang);
 	uint32_t lo = a;
-	unsigned exits = 0;
+	unsigned exits = 0, braces = 0;
 	for (size_t n = 0; lo > 0 && n < LEAD_MAX_TOKENS; n++) {
 		const struct token *k = &t->v[lo - 1];
 		bool inside = exits < p->anchor_depth;
 		if (!inside && (k->flags & TOKF_STMT_END)) {
 			break;
 		}
+		/* A `}` ends a block, which the match cannot start before; unless the pattern
+		 * has `{ }` groups before its anchor (`{ ..., $X, ... } = require(...)`): as
+		 * many are stepped over. */
 		if ((k->flags & TOKF_CLOSE) && k->kind == TOK_PUNCT && k->pair != TOK_NONE &&
-		    (inside || t->src[k->off] != '}')) {
+		    (inside || t->src[k->off] != '}' || braces < p->lead_braces)) {
+			braces += !inside && t->src[k->off] == '}';
 			lo = k->pair;
 			continue;
 		}

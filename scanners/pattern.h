@@ -67,6 +67,7 @@ struct pattern {
 	size_t anchor;	       /* element index of the anchor (the most selective literal) */
 	bool lead_fixed;       /* every element before the anchor is exactly one token */
 	unsigned anchor_depth; /* brackets of the pattern around the anchor */
+	unsigned lead_braces;  /* `{ }` groups of the pattern before the anchor, outside those */
 	unsigned
 		anchor_score; /* how selective the anchor is (PATTERN_STRONG_ANCHOR and up: good) */
 	bool multiline;	      /* has a line end at its top level */

@@ -134,6 +134,25 @@ Test(pattern, metavariables_stop_at_arrows_awaits_and_conditionals)
 	cr_assert_str_eq(messages(), "1:14 s\n", "%s", messages());
 }
 
+Test(pattern, a_brace_group_before_the_anchor_is_found)
+{
+	/* The anchor (`require`) follows a `{ }` group: the start of the match is looked for
+	 * before that group, not only after it (a `}` otherwise ends a block). */
+	const char *rule = RULE_M("t", "javascript", "$X",
+				  "    pattern: '{ ..., $X, ... } = require(\"m\")'\n");
+	scan(LANG_JAVASCRIPT, rule,
+	     "const { a } = require('m');\n"
+	     "let {\n  b,\n  c\n} = require(\"m\");\n"
+	     "function f() { g(); } x = require('m');\n"
+	     "const { d } = require('n');\n");
+	cr_assert_str_eq(messages(), "1:7 a\n2:5 b\n", "%s", messages());
+	/* A pattern with a block and a top-level ellipsis before its anchor. */
+	scan(LANG_JAVASCRIPT,
+	     RULE("t", "javascript", "    pattern: '{ ... } ... x = require(\"m\")'\n"),
+	     "if (y) { g(); } x = require('m');\n");
+	cr_assert_str_eq(lines(), "1");
+}
+
 Test(pattern, ellipsis_and_comma_ellipsis)
 {
 	scan(LANG_PYTHON,
