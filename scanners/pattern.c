@@ -502,6 +502,8 @@ struct mstate {
 	uint32_t end; /* OUT */
 	size_t steps, budget;
 	bool exhausted;
+	/* The last group_close(): from gc_from, the closer at gc_close (TOK_NONE: none yet). */
+	uint32_t gc_from, gc_close;
 };
 
 /* Does source token k match the literal element e? */
@@ -773,30 +775,48 @@ static bool m_ellipsis_comma(struct mstate *m, size_t pi, uint32_t ti)
 	return false;
 }
 
-/* ", ..." before a closer: nothing, or a comma and a balanced run. */
+/*
+ * The closing bracket that ends the group token x is in, stepping over the groups at x's
+ * level; TOK_NONE when an unpaired opener or the end of the tokens comes first. The last
+ * answer is kept: `{ ..., $X, ... }` asks again from every element of the same group, and
+ * a token of that group at the same depth after the last start has the same closer (a
+ * nested group's tokens are deeper).
+ */
+static uint32_t group_close(struct mstate *m, uint32_t x)
+{
+	const struct tokens *t = m->t;
+	if (m->gc_close != TOK_NONE && x >= m->gc_from && x < m->gc_close &&
+	    t->v[x].depth == t->v[m->gc_from].depth) {
+		return step(m) ? m->gc_close : TOK_NONE;
+	}
+	uint32_t y = x;
+	do {
+		if (!step(m)) {
+			return TOK_NONE;
+		}
+	} while (skip_balanced(t, &y));
+	if (y >= t->n || !(t->v[y].flags & TOKF_CLOSE)) {
+		return TOK_NONE;
+	}
+	m->gc_from = x;
+	m->gc_close = y;
+	return y;
+}
+
+/* ", ..." before a closer: nothing, or a comma and a balanced run up to the closer. */
 static bool m_comma_ellipsis(struct mstate *m, size_t pi, uint32_t ti)
 {
 	const struct tokens *t = m->t;
 	if (next_could_match(m, pi + 1, ti) && m_el(m, pi + 1, ti)) {
 		return true;
 	}
-	if (ti >= t->n || t->v[ti].kind != TOK_PUNCT || t->v[ti].len != 1 ||
+	if (m->exhausted || ti >= t->n || t->v[ti].kind != TOK_PUNCT || t->v[ti].len != 1 ||
 	    t->src[t->v[ti].off] != ',') {
 		return false;
 	}
-	uint32_t x = ti + 1;
-	while (x <= t->n && !m->exhausted) {
-		if (!step(m)) {
-			return false;
-		}
-		if (next_could_match(m, pi + 1, x) && m_el(m, pi + 1, x)) {
-			return true;
-		}
-		if (!skip_balanced(t, &x)) {
-			return false;
-		}
-	}
-	return false;
+	/* The closer (what follows in the pattern) can only be the group's own. */
+	uint32_t y = group_close(m, ti + 1);
+	return y != TOK_NONE && next_could_match(m, pi + 1, y) && m_el(m, pi + 1, y);
 }
 
 static bool m_el(struct mstate *m, size_t pi, uint32_t ti)
@@ -845,6 +865,7 @@ bool pattern_match_at(const struct pattern *p, struct pattern_ctx *c, uint32_t s
 		.t = c->t,
 		.lx = lang_lexer(c->t->lang),
 		.start = start,
+		.gc_close = TOK_NONE,
 	};
 	if (start >= c->t->n) {
 		return false;

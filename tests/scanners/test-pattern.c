@@ -342,6 +342,27 @@ Test(pattern, step_budget_bounds_pathological_patterns)
 	free(src);
 }
 
+Test(pattern, an_element_among_thousands_is_tried_in_linear_steps)
+{
+	/* `{ ..., $X, ... }` tries $X at every element; what follows it, `, ... }`, goes
+	 * straight to the group's closer instead of walking the rest of the elements each time
+	 * (which took the square of their number in steps: the rule gave up, and reported the
+	 * file as not evaluated completely). */
+	const char *rule =
+		RULE_M("t", "javascript", "$X", "    pattern: 'g({ ..., $X, ... }, \"needle\")'\n");
+	size_t n = 3000;
+	char *src = xmalloc(n * 8 + 64);
+	size_t w = (size_t)sprintf(src, "g({");
+	for (size_t i = 0; i < n; i++) {
+		w += (size_t)sprintf(src + w, "a%zu, ", i);
+	}
+	sprintf(src + w, "b: [c, d] }, \"other\");\ng({ e, f }, 'needle');\n");
+	scan(LANG_JAVASCRIPT, rule, src);
+	cr_assert_eq(st.budget_exceeded, 0);
+	cr_assert_str_eq(messages(), "2:1 e\n", "%s", messages());
+	free(src);
+}
+
 Test(pattern, a_regex_rule_that_hits_its_match_limit_is_not_passed)
 {
 	/* Nested quantifiers over a long run that never matches: PCRE2's match limit. */
