@@ -40,6 +40,7 @@ static const char *const role_keys[ROLE_COUNT] = {
 	[ROLE_NOT_INSIDE] = "pattern-not-inside",
 	[ROLE_IN_FILE] = "pattern-in-file",
 	[ROLE_NOT_IN_FILE] = "pattern-not-in-file",
+	[ROLE_BOUND_BY] = "bound-by",
 };
 
 static const char *const sast_keys[] = {
@@ -71,7 +72,8 @@ static const char *const secret_keys[] = {
 	"references", "regex", "keywords", "secret-group", "entropy",	 "allow", "multiline",
 };
 
-static const char *const cond_keys[] = { "metavariable", "literal", "regex", "not-regex" };
+static const char *const cond_keys[] = { "metavariable", "literal", "regex", "not-regex",
+					 "bound-by" };
 
 /* ---------- small helpers ---------- */
 
@@ -184,6 +186,7 @@ static void index_release(struct rule_lang_index *ix)
 	free(ix->anchors);
 	free(ix->table);
 	free(ix->regex_rules);
+	free(ix->bound_uses);
 	memset(ix, 0, sizeof(*ix));
 }
 
@@ -347,6 +350,7 @@ static pcre2_code *compile_regex_node(struct loader *L, const struct ynode *n, c
 struct pat_ctx {
 	struct rule *r;
 	enum rule_role role;
+	int cond; /* ROLE_BOUND_BY: the condition's index */
 };
 
 static void add_pattern(struct loader *L, const struct ynode *item, void *ud)
@@ -364,6 +368,7 @@ static void add_pattern(struct loader *L, const struct ynode *item, void *ud)
 	rp->line = item->line;
 	rp->col = item->col;
 	rp->role = pc->role;
+	rp->cond = pc->role == ROLE_BOUND_BY ? pc->cond : -1;
 	r->n_role[pc->role]++;
 }
 
@@ -453,6 +458,39 @@ static void pattern_pos(const struct rule_pattern *rp, const struct ynode *node,
 	}
 }
 
+static void weak_anchor(struct loader *L, const struct rule *r, const struct rule_pattern *rp)
+{
+	diag_error(L->dl, L->file, rp->line, rp->col,
+		   "name the function or keyword instead of a metavariable (use pattern-either "
+		   "for several), or bind the metavariable it starts with in a condition's "
+		   "bound-by",
+		   "the pattern needs a literal identifier, keyword, string, number or uncommon "
+		   "operator to anchor on, in rule '%s'",
+		   r->id);
+}
+
+/* The scalar at line:col among v and the nodes under it (a few levels: a condition's
+ * bound-by list is under conditions). */
+static const struct ynode *node_at(const struct ynode *v, unsigned line, unsigned col,
+				   unsigned depth)
+{
+	if (v->kind == YNODE_SCALAR) {
+		return v->line == line && v->col == col ? v : NULL;
+	}
+	if (depth == 0) {
+		return NULL;
+	}
+	size_t n = v->kind == YNODE_SEQ ? v->seq.n : v->kind == YNODE_MAP ? v->map.n : 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct ynode *c = v->kind == YNODE_SEQ ? v->seq.v[i] : v->map.v[i].value;
+		const struct ynode *f = node_at(c, line, col, depth - 1);
+		if (f) {
+			return f;
+		}
+	}
+	return NULL;
+}
+
 static void compile_patterns(struct loader *L, struct rule *r, const struct ynode *rule_node)
 {
 	bool need[LEXER_COUNT] = { false };
@@ -464,18 +502,7 @@ static void compile_patterns(struct loader *L, struct rule *r, const struct ynod
 	for (size_t i = 0; i < r->n_pats; i++) {
 		struct rule_pattern *rp = &r->pats[i];
 		/* The node, for positions: find it again by its line and column. */
-		const struct ynode *node = NULL;
-		for (size_t k = 0; k < rule_node->map.n && !node; k++) {
-			const struct ynode *v = rule_node->map.v[k].value;
-			if (v->kind == YNODE_SCALAR && v->line == rp->line && v->col == rp->col) {
-				node = v;
-			}
-			for (size_t j = 0; v->kind == YNODE_SEQ && j < v->seq.n; j++) {
-				if (v->seq.v[j]->line == rp->line && v->seq.v[j]->col == rp->col) {
-					node = v->seq.v[j];
-				}
-			}
-		}
+		const struct ynode *node = node_at(rule_node, rp->line, rp->col, 5);
 		for (int x = 1; x < LEXER_COUNT; x++) {
 			if (!need[x]) {
 				continue;
@@ -498,16 +525,73 @@ static void compile_patterns(struct loader *L, struct rule *r, const struct ynod
 					   r->id);
 				break;
 			}
-			if (rp->role == ROLE_MAIN &&
+			/* A pattern the engine looks for through its anchor: a main one (or
+			 * one that starts with a metavariable that a bound-by condition
+			 * binds: checked with the conditions), and a bound-by one. */
+			if ((rp->role == ROLE_BOUND_BY ||
+			     (rp->role == ROLE_MAIN &&
+			      rp->by_lexer[x]->el[0].kind != PEL_METAVAR)) &&
 			    rp->by_lexer[x]->anchor_score < PATTERN_STRONG_ANCHOR) {
+				weak_anchor(L, r, rp);
+				break;
+			}
+		}
+	}
+}
+
+/* The bound-by patterns of the conditions, added before the patterns are compiled (they
+ * bind metavariables that other conditions may test). */
+static void add_bound_by(struct loader *L, struct rule *r, const struct ynode *v)
+{
+	if (!v || v->kind != YNODE_SEQ) {
+		return;
+	}
+	for (size_t i = 0; i < v->seq.n && i < RULE_MAX_CONDS; i++) {
+		const struct ynode *c = v->seq.v[i];
+		const struct ynode *b = c->kind == YNODE_MAP ? ynode_get(c, "bound-by") : NULL;
+		if (b) {
+			struct pat_ctx pc = { r, ROLE_BOUND_BY, (int)i };
+			for_each_str(L, b, "bound-by", add_pattern, &pc);
+		}
+	}
+}
+
+/*
+ * After the conditions: a bound-by pattern binds its condition's metavariable; a main
+ * pattern without a literal to anchor on starts with a metavariable that a bound-by
+ * condition binds (it is tried where the names that condition's patterns bind occur).
+ */
+static void check_bound_by(struct loader *L, struct rule *r)
+{
+	for (size_t i = 0; i < r->n_pats; i++) {
+		struct rule_pattern *rp = &r->pats[i];
+		for (int x = 1; x < LEXER_COUNT; x++) {
+			const struct pattern *p = rp->by_lexer[x];
+			if (!p) {
+				continue;
+			}
+			if (rp->role == ROLE_BOUND_BY &&
+			    !(p->mv_used & (1u << r->conds[rp->cond].mv))) {
 				diag_error(
 					L->dl, L->file, rp->line, rp->col,
-					"name the function or keyword instead of a metavariable "
-					"(use pattern-either for several)",
-					"the pattern needs a literal identifier, keyword, string, "
-					"number or uncommon operator to anchor on, in rule '%s'",
-					r->id);
-				break;
+					"a bound-by pattern says where the metavariable gets its "
+					"value",
+					"the bound-by pattern does not bind %s, in rule '%s'",
+					r->mv.name[r->conds[rp->cond].mv], r->id);
+				return;
+			}
+			if (rp->role != ROLE_MAIN || p->anchor_score >= PATTERN_STRONG_ANCHOR ||
+			    rp->cond >= 0) {
+				continue;
+			}
+			for (size_t k = 0; k < r->n_conds && rp->cond < 0; k++) {
+				if (r->conds[k].bound_by && r->conds[k].mv == p->el[0].mv) {
+					rp->cond = (int)k;
+				}
+			}
+			if (rp->cond < 0) {
+				weak_anchor(L, r, rp);
+				return;
 			}
 		}
 	}
@@ -567,7 +651,13 @@ static void parse_conditions(struct loader *L, struct rule *r, const struct ynod
 		if (nre) {
 			rc->not_regex = compile_regex_node(L, nre, "`not-regex`", 0);
 		}
-		if (!lit && !re && !nre) {
+		for (size_t k = 0; k < r->n_pats; k++) {
+			if (r->pats[k].role == ROLE_BOUND_BY && r->pats[k].cond == (int)i) {
+				rc->bound_by |= 1ull << k;
+				r->pats[k].cond = (int)r->n_conds;
+			}
+		}
+		if (!lit && !re && !nre && !rc->bound_by) {
 			ERR(L, c,
 			    "add literal:, regex: or not-regex:", "the condition tests nothing");
 		}
@@ -609,7 +699,7 @@ static struct rule *parse_sast_rule(struct loader *L, const struct ynode *n, str
 			for_each_str(L, either, "pattern-either", add_pattern, &pc);
 		}
 	}
-	for (int role = ROLE_NOT; role < ROLE_COUNT; role++) {
+	for (int role = ROLE_NOT; role <= ROLE_NOT_IN_FILE; role++) {
 		const struct ynode *v = ynode_get(n, role_keys[role]);
 		pc.role = (enum rule_role)role;
 		for_each_str(L, v, role_keys[role], add_pattern, &pc);
@@ -648,11 +738,15 @@ static struct rule *parse_sast_rule(struct loader *L, const struct ynode *n, str
 		    ynode_get(n, "keywords")) {
 			ERR(L, n, NULL, "not-regex, where and keywords belong to regex rules");
 		}
+		add_bound_by(L, r, ynode_get(n, "conditions"));
 		if (L->dl->errors == L->errors_before) {
 			compile_patterns(L, r, n);
 		}
 		if (L->dl->errors == L->errors_before) {
 			parse_conditions(L, r, ynode_get(n, "conditions"));
+		}
+		if (L->dl->errors == L->errors_before) {
+			check_bound_by(L, r);
 		}
 		/* Every $NAME of the message must be bound by a pattern. */
 		for (const char *m = r->message; L->dl->errors == L->errors_before && *m; m++) {
@@ -1011,6 +1105,13 @@ static void build_index(struct ruleset *rs, enum lang l)
 			}
 			const struct pattern *p = r->pats[pi].by_lexer[lx];
 			if (!p) {
+				continue;
+			}
+			if (r->pats[pi].cond >= 0) {
+				ix->bound_uses = xreallocarray(ix->bound_uses, ix->n_bound_uses + 1,
+							       sizeof(*ix->bound_uses));
+				ix->bound_uses[ix->n_bound_uses++] =
+					(struct rule_anchor_use){ (uint32_t)ri, (uint16_t)pi };
 				continue;
 			}
 			const char *text;

@@ -52,6 +52,7 @@ enum rule_role {
 	ROLE_NOT_INSIDE,  /* pattern-not-inside */
 	ROLE_IN_FILE,	  /* pattern-in-file: keep only if the file also has this */
 	ROLE_NOT_IN_FILE, /* pattern-not-in-file */
+	ROLE_BOUND_BY,	  /* a condition's bound-by: what binds the metavariable in the file */
 	ROLE_COUNT,
 };
 
@@ -66,6 +67,10 @@ struct rule_pattern {
 	char *src;
 	unsigned line, col; /* position in the rules file */
 	enum rule_role role;
+	/* ROLE_BOUND_BY: the condition (index in conds) it belongs to; ROLE_MAIN: the condition
+	 * whose bindings anchor it (a pattern that starts with a metavariable and has no
+	 * literal to anchor on), or -1 */
+	int cond;
 	struct pattern *by_lexer[LEXER_COUNT]; /* compiled for each tokenizer the rule needs */
 };
 
@@ -73,6 +78,9 @@ struct rule_cond {
 	int mv;	     /* metavariable index */
 	int literal; /* -1: no condition; 0: must not be a constant; 1: must be one */
 	pcre2_code *regex, *not_regex;
+	/* bound-by: the patterns (bits: indexes in rule->pats) of which a match somewhere in the
+	 * file must bind the metavariable to the same text; 0: none */
+	uint64_t bound_by;
 };
 
 struct rule {
@@ -163,6 +171,9 @@ struct rule_lang_index {
 	size_t table_size;     /* a power of two */
 	uint32_t *regex_rules; /* SAST regex rules for this language */
 	size_t n_regex_rules;
+	/* Patterns anchored on what a bound-by condition binds (rule_pattern.cond) */
+	struct rule_anchor_use *bound_uses;
+	size_t n_bound_uses;
 	size_t n_rules; /* rules that apply to this language */
 };
 

@@ -30,6 +30,19 @@ struct occ {
 	size_t n, cap;
 };
 
+/* Bindings a bound-by condition collects in one token stream, at most: beyond, the rule
+ * gives up on the file (it is reported as not evaluated completely). */
+#define BOUND_MAX 1024
+
+/* The bindings that a bound-by condition's patterns make in the current token stream. */
+struct bset {
+	uint32_t gen;	/* sast_scratch.gen when computed; another: not computed yet */
+	bool computing; /* its patterns are being matched (they do not check it themselves) */
+	bool full;	/* BOUND_MAX reached */
+	uint32_t (*v)[2];
+	size_t n, cap;
+};
+
 struct sast_scratch {
 	const struct ruleset *rs;
 	struct tokens tk;  /* the file */
@@ -48,6 +61,8 @@ struct sast_scratch {
 	struct regex_ctx rx;
 	struct sast_file_stats *st;
 	bool *gave_up;	      /* per rule: an evaluation on the current file was given up */
+	struct bset **bsets;  /* per rule, per condition (allocated when first needed) */
+	uint32_t gen;	      /* the token stream being evaluated (counts eval_tokens calls) */
 	bool regions_dropped; /* embedded regions beyond the queue's cap, this file */
 };
 
@@ -72,6 +87,7 @@ struct sast_scratch *sast_scratch_new(const struct ruleset *rs)
 	s->occ = xcalloc(max_anchors ? max_anchors : 1, sizeof(struct occ));
 	s->rm = xcalloc(ruleset_count(rs) ? ruleset_count(rs) : 1, sizeof(struct rmatches));
 	s->gave_up = xcalloc(ruleset_count(rs) ? ruleset_count(rs) : 1, sizeof(bool));
+	s->bsets = xcalloc(ruleset_count(rs) ? ruleset_count(rs) : 1, sizeof(struct bset *));
 	regex_ctx_init(&s->rx);
 	return s;
 }
@@ -91,6 +107,13 @@ void sast_scratch_free(struct sast_scratch *s)
 		free(s->rm[i].v);
 	}
 	free(s->rm);
+	for (size_t i = 0; i < ruleset_count(s->rs); i++) {
+		for (size_t c = 0; s->bsets[i] && c < ruleset_rule(s->rs, i)->n_conds; c++) {
+			free(s->bsets[i][c].v);
+		}
+		free(s->bsets[i]);
+	}
+	free(s->bsets);
 	free(s->gave_up);
 	free(s->touched_anchors);
 	free(s->touched_rules);
@@ -113,6 +136,7 @@ static void occ_push(struct occ *o, uint32_t v)
 struct eval {
 	struct sast_scratch *s;
 	const struct rule *r;
+	uint32_t ri; /* the rule's index in the set */
 	const struct tokens *t;
 	size_t *steps_left; /* the rule's budget on this token stream, or NULL */
 };
@@ -151,6 +175,118 @@ static int regex_test(struct sast_scratch *s, const pcre2_code *re, const char *
 	return -1;
 }
 
+/* ---------- bound-by conditions ---------- */
+
+/* Is token i a member's name (`x.name`, `x?.name`, C's `p->name`), not a variable? */
+static bool member_name(const struct tokens *t, uint32_t i)
+{
+	if (i == 0 || t->v[i - 1].kind != TOK_PUNCT) {
+		return false;
+	}
+	const struct token *k = &t->v[i - 1];
+	const char *s = t->src + k->off;
+	return (k->len == 1 && s[0] == '.') ||
+	       (k->len == 2 && (memcmp(s, "?.", 2) == 0 ||
+				(memcmp(s, "->", 2) == 0 && lang_lexer(t->lang) == LEXER_C)));
+}
+
+static bool bset_has(const struct bset *b, const struct tokens *t, uint32_t start, uint32_t end)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		if (binds_same(t, b->v[i][0], b->v[i][1], t, start, end)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool cond_check(void *ud, int mv, const struct tokens *t, uint32_t start, uint32_t end);
+
+struct collect {
+	struct eval *ev;
+	struct bset *b;
+	int mv;
+	const struct pattern *p;
+};
+
+/* Every match of a bound-by pattern: record what it binds, and look for more. */
+static bool collect_accept(void *ud, const struct binds *bd, uint32_t start, uint32_t end)
+{
+	struct collect *cl = ud;
+	struct bset *b = cl->b;
+	(void)start;
+	(void)end;
+	if (!(bd->set & (1u << cl->mv)) || b->full ||
+	    bset_has(b, cl->ev->t, bd->start[cl->mv], bd->end[cl->mv])) {
+		return false;
+	}
+	if (b->n == BOUND_MAX) {
+		b->full = true;
+		cl->ev->s->st->budget_exceeded++; /* given up: a binding may be missing */
+		return false;
+	}
+	GROW(b->v, b->cap, b->n + 1);
+	b->v[b->n][0] = bd->start[cl->mv];
+	b->v[b->n][1] = bd->end[cl->mv];
+	b->n++;
+	return false;
+}
+
+static bool collect_start(void *ud, uint32_t start)
+{
+	struct collect *cl = ud;
+	struct eval *ev = cl->ev;
+	struct pattern_ctx pc = {
+		.t = ev->t,
+		.cond = cond_check,
+		.cond_ud = ev,
+		.accept = collect_accept,
+		.accept_ud = cl,
+		.steps_left = ev->steps_left,
+	};
+	pattern_match_at(cl->p, &pc, start, NULL, NULL);
+	ev->s->st->budget_exceeded += pc.budget_exceeded;
+	return false;
+}
+
+/*
+ * The bindings of condition ci's metavariable by its bound-by patterns, everywhere in the
+ * token stream: computed once per rule and token stream. NULL while they are being computed
+ * (a bound-by pattern binding its own metavariable does not check it).
+ */
+static const struct bset *bound_set(struct eval *ev, size_t ci)
+{
+	struct sast_scratch *s = ev->s;
+	const struct rule *r = ev->r;
+	const struct tokens *t = ev->t;
+	if (!s->bsets[ev->ri]) {
+		s->bsets[ev->ri] = xcalloc(r->n_conds, sizeof(struct bset));
+	}
+	struct bset *b = &s->bsets[ev->ri][ci];
+	if (b->gen == s->gen) {
+		return b->computing ? NULL : b;
+	}
+	b->gen = s->gen;
+	b->computing = true;
+	b->full = false;
+	b->n = 0;
+	struct collect cl = { ev, b, r->conds[ci].mv, NULL };
+	enum lexer lx = lang_lexer(t->lang);
+	for (size_t pi = 0; pi < r->n_pats; pi++) {
+		cl.p = r->pats[pi].by_lexer[lx];
+		if (!(r->conds[ci].bound_by & (1ull << pi)) || !cl.p) {
+			continue;
+		}
+		for (uint32_t a = 0; a < t->n && !b->full; a++) {
+			if (pattern_is_anchor(cl.p, t, &t->v[a])) {
+				pattern_starts(cl.p, t, a, collect_start, &cl);
+			}
+		}
+	}
+	b->computing = false;
+	return b;
+}
+
 static bool cond_check(void *ud, int mv, const struct tokens *t, uint32_t start, uint32_t end)
 {
 	struct eval *ev = ud;
@@ -179,6 +315,16 @@ static bool cond_check(void *ud, int mv, const struct tokens *t, uint32_t start,
 				return false;
 			}
 			if (c->not_regex && regex_test(ev->s, c->not_regex, text, n) != 0) {
+				return false;
+			}
+		}
+		if (c->bound_by) {
+			/* A name the file binds: not a member of something (`re.exec`). */
+			if (member_name(t, start)) {
+				return false;
+			}
+			const struct bset *b = bound_set(ev, i);
+			if (b && !bset_has(b, t, start, end)) {
 				return false;
 			}
 		}
@@ -544,7 +690,7 @@ static void eval_regex_rules(struct sast_scratch *s, const struct rule_lang_inde
 {
 	for (size_t k = 0; k < ix->n_regex_rules; k++) {
 		const struct rule *r = ruleset_rule(s->rs, ix->regex_rules[k]);
-		struct eval ev = { s, r, t };
+		struct eval ev = { .s = s, .r = r, .ri = ix->regex_rules[k], .t = t };
 		size_t before = given_up(s);
 		if (r->n_keywords) {
 			bool any = false;
@@ -587,6 +733,69 @@ static void eval_regex_rules(struct sast_scratch *s, const struct rule_lang_inde
 	}
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * A main pattern that starts with a metavariable a bound-by condition binds, and has no
+ * literal to anchor on (`$FN($CMD, ...)`): tried where the first token of a binding the
+ * condition's patterns make occurs as a name (not a member: `re.exec`).
+ */
+static void try_bound_anchors(struct sast_scratch *s, const struct tokens *t,
+			      const struct rule_anchor_use *use)
+{
+	const struct rule *r = ruleset_rule(s->rs, use->rule);
+	const struct rule_pattern *rp = &r->pats[use->pattern];
+	const struct pattern *p = rp->by_lexer[lang_lexer(t->lang)];
+	if (!p) {
+		return;
+	}
+	touch_rule(s, use->rule);
+	struct eval ev = {
+		.s = s, .r = r, .ri = use->rule, .t = t, .steps_left = &s->rm[use->rule].steps_left
+	};
+	size_t before = given_up(s);
+	const struct bset *b = bound_set(&ev, (size_t)rp->cond);
+	if (b && b->n) {
+		struct try_ctx tc = {
+			.ev = &ev,
+			.p = p,
+			.pc = { .t = t,
+				.cond = cond_check,
+				.cond_ud = &ev,
+				.steps_left = &s->rm[use->rule].steps_left },
+			.out = &s->rm[use->rule],
+			.gave_up = &s->gave_up[use->rule],
+		};
+		uint32_t *h = xcalloc(b->n, sizeof(uint32_t));
+		for (size_t i = 0; i < b->n; i++) {
+			h[i] = t->v[b->v[i][0]].hash;
+		}
+		qsort(h, b->n, sizeof(uint32_t), cmp_u32);
+		for (uint32_t i = 0; i < t->n; i++) {
+			const struct token *k = &t->v[i];
+			if (!bsearch(&k->hash, h, b->n, sizeof(uint32_t), cmp_u32) ||
+			    member_name(t, i)) {
+				continue;
+			}
+			for (size_t j = 0; j < b->n; j++) {
+				const struct token *f = &t->v[b->v[j][0]];
+				if (f->kind == k->kind && f->hash == k->hash &&
+				    binds_same(t, b->v[j][0], b->v[j][0] + 1, t, i, i + 1)) {
+					try_start(&tc, i);
+					break;
+				}
+			}
+		}
+		free(h);
+		s->st->budget_exceeded += tc.pc.budget_exceeded;
+	}
+	s->gave_up[use->rule] |= given_up(s) != before;
+}
+
 static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const char *path,
 			size_t from, size_t to, struct finding_list *out)
 {
@@ -595,6 +804,7 @@ static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const ch
 		return;
 	}
 	enum lexer lx = lang_lexer(t->lang);
+	s->gen++;
 	/* 1. Anchor occurrences. */
 	s->n_touched_anchors = 0;
 	if (ix->n_anchors) {
@@ -619,7 +829,11 @@ static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const ch
 		for (size_t u = 0; u < an->n_uses; u++) {
 			const struct rule *r = ruleset_rule(s->rs, an->uses[u].rule);
 			const struct pattern *p = r->pats[an->uses[u].pattern].by_lexer[lx];
-			struct eval ev = { s, r, t };
+			struct eval ev = { .s = s,
+					   .r = r,
+					   .ri = an->uses[u].rule,
+					   .t = t,
+					   .steps_left = &s->rm[an->uses[u].rule].steps_left };
 			struct try_ctx tc = {
 				.ev = &ev,
 				.p = p,
@@ -640,12 +854,17 @@ static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const ch
 		}
 		o->n = 0;
 	}
+	for (size_t k = 0; k < ix->n_bound_uses; k++) {
+		try_bound_anchors(s, t, &ix->bound_uses[k]);
+	}
 	/* 3. Refinements and findings. */
 	for (size_t k = 0; k < s->n_touched_rules; k++) {
 		uint32_t ri = s->touched_rules[k];
 		struct rmatches *rm = &s->rm[ri];
 		const struct rule *r = ruleset_rule(s->rs, ri);
-		struct eval ev = { s, r, t, &rm->steps_left };
+		struct eval ev = {
+			.s = s, .r = r, .ri = ri, .t = t, .steps_left = &rm->steps_left
+		};
 		memset(s->pat_occ_valid, 0, sizeof(s->pat_occ_valid));
 		if (rm->n > 1) {
 			qsort(rm->v, rm->n, sizeof(rm->v[0]), cmp_rmatch);

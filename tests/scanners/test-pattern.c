@@ -266,6 +266,60 @@ Test(pattern, refinements)
 	cr_assert_str_eq(lines(), "1");
 }
 
+Test(pattern, bound_by_conditions)
+{
+	/* $CP must be a name that `$CP = require($M)` binds somewhere in the file (with $M's
+	 * own condition holding); a member of the same name (`foo.a`) is not that name. */
+	const char *rule = RULE_M("t", "javascript", "$CP",
+				  "    pattern: $CP.exec($C)\n"
+				  "    conditions:\n"
+				  "      - metavariable: $M\n"
+				  "        regex: ^m$\n"
+				  "      - metavariable: $CP\n"
+				  "        bound-by: $CP = require($M)\n");
+	scan(LANG_JAVASCRIPT, rule,
+	     "const a = require('m'), b = other(), d = require('n');\n"
+	     "a.exec(x);\nb.exec(y);\nfoo.a.exec(z);\nthis.c.exec(z);\nd.exec(z);\n"
+	     "this.c = require('m');\n");
+	cr_assert_str_eq(messages(), "2:1 a\n5:1 this.c\n", "%s", messages());
+	/* A pattern with no literal to anchor on starts with a bound-by metavariable: it is
+	 * tried where the names bound occur. A bound-by pattern may use other bound-by
+	 * metavariables; each of them binds several names (all matches count). */
+	rule = RULE_M("t", "javascript", "$FN",
+		      "    pattern: $FN($C)\n"
+		      "    conditions:\n"
+		      "      - metavariable: $FN\n"
+		      "        bound-by:\n"
+		      "          - 'import { ..., exec as $FN, ... } from \"m\"'\n"
+		      "          - '{ ..., $FN, ... } = require(\"m\")'\n"
+		      "          - $FN = promisify($RAW)\n"
+		      "      - metavariable: $RAW\n"
+		      "        bound-by: '{ ..., $RAW, ... } = require(\"m2\")'\n");
+	scan(LANG_JAVASCRIPT, rule,
+	     "import { exec as run, spawn } from 'm';\n"
+	     "const { x1, x2 } = require('m');\n"
+	     "const { raw } = require('m2');\n"
+	     "const p = promisify(raw), q = promisify(nope);\n"
+	     "run(c);\nre.run(c);\nother(c);\nspawn(c);\n"
+	     "x1(c);\nx2(c);\np(c);\nq(c);\nraw(c);\n");
+	cr_assert_str_eq(messages(), "5:1 run\n9:1 x1\n10:1 x2\n11:1 p\n", "%s", messages());
+	/* Nothing bound, nothing tried. */
+	scan(LANG_JAVASCRIPT, rule, "run(c);\nexec(c);\n");
+	cr_assert_eq(fl.n, 0);
+	/* More bindings than are kept: the rule gives up on the file, which is not passed. */
+	size_t n = 1100;
+	char *src = xmalloc(n * 8 + 64);
+	size_t w = (size_t)sprintf(src, "const {");
+	for (size_t i = 0; i < n; i++) {
+		w += (size_t)sprintf(src + w, " a%zu,", i);
+	}
+	sprintf(src + w, " z } = require('m');\n");
+	scan(LANG_JAVASCRIPT, rule, src);
+	cr_assert_eq(fl.n, 1);
+	cr_assert(json_is_true(json_object_get(fl.v[0].extra, "incomplete")));
+	free(src);
+}
+
 Test(pattern, regex_rules_and_where)
 {
 	const char *rule = RULE("t", "c", "    regex: 'TODO\\(security\\)'\n    where: comment\n");

@@ -237,6 +237,37 @@ Test(rules, invalid_rules_are_refused_with_positions)
 			"    message: m\n    pattern: $A($B)\n",
 			RULE_SAST);
 	has(e, "needs a literal identifier");
+	/* A metavariable to anchor on must be one a bound-by condition binds, with patterns
+	 * that bind it and have a literal to anchor on themselves. */
+	e = load_errors("kind: sast\nrules:\n  - id: x\n    languages: [javascript]\n"
+			"    severity: low\n    message: m\n    pattern: $F($B)\n"
+			"    conditions:\n      - metavariable: $F\n        regex: f\n",
+			RULE_SAST);
+	has(e, "7:14: the pattern needs a literal identifier");
+	e = load_errors("kind: sast\nrules:\n  - id: x\n    languages: [javascript]\n"
+			"    severity: low\n    message: m\n    pattern: $F($B)\n"
+			"    conditions:\n      - metavariable: $F\n"
+			"        bound-by: [ '$F = require(\"m\")', '$F = $G' ]\n",
+			RULE_SAST);
+	has(e, "10:42: the pattern needs a literal identifier");
+	e = load_errors("kind: sast\nrules:\n  - id: x\n    languages: [javascript]\n"
+			"    severity: low\n    message: m\n    pattern: $F($B)\n"
+			"    conditions:\n      - metavariable: $F\n"
+			"        bound-by: [ '$F = require(\"m\")', '$G = require(\"m\")' ]\n",
+			RULE_SAST);
+	has(e, "10:42: the bound-by pattern does not bind $F, in rule 'x'");
+	e = load_errors("kind: sast\nrules:\n  - id: x\n    languages: [javascript]\n"
+			"    severity: low\n    message: m\n    pattern: $F($B)\n"
+			"    conditions:\n      - metavariable: $F\n        bound-by: f($F\n",
+			RULE_SAST);
+	has(e, "unbalanced bracket in the pattern (as javascript) in rule 'x'");
+	e = load_errors(
+		"kind: sast\nrules:\n  - id: x\n    languages: [javascript]\n"
+		"    severity: low\n    message: m\n    pattern: $F($B)\n"
+		"    conditions:\n      - metavariable: $F\n        bound-by: $F = require()\n"
+		"      - metavariable: $H\n        regex: h\n",
+		RULE_SAST);
+	has(e, "no pattern of rule 'x' has the metavariable $H");
 	e = load_errors(
 		"kind: sast\nrules:\n  - {id: d, languages: [c], severity: low, message: m, "
 		"pattern: f()}\n  - {id: d, languages: [c], severity: low, message: m, "
