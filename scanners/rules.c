@@ -1100,14 +1100,14 @@ static void build_index(struct ruleset *rs, enum lang l)
 			continue;
 		}
 		for (size_t pi = 0; pi < r->n_pats; pi++) {
-			if (r->pats[pi].role != ROLE_MAIN) {
+			if (r->pats[pi].role != ROLE_MAIN && r->pats[pi].role != ROLE_BOUND_BY) {
 				continue;
 			}
 			const struct pattern *p = r->pats[pi].by_lexer[lx];
 			if (!p) {
 				continue;
 			}
-			if (r->pats[pi].cond >= 0) {
+			if (r->pats[pi].role == ROLE_MAIN && r->pats[pi].cond >= 0) {
 				ix->bound_uses = xreallocarray(ix->bound_uses, ix->n_bound_uses + 1,
 							       sizeof(*ix->bound_uses));
 				ix->bound_uses[ix->n_bound_uses++] =
@@ -1177,6 +1177,15 @@ int ruleset_finish(struct ruleset *rs, struct diag_list *dl)
 const struct rule_lang_index *ruleset_lang_index(const struct ruleset *rs, enum lang l)
 {
 	return (unsigned)l < LANG_COUNT ? &rs->idx[l] : NULL;
+}
+
+int ruleset_pattern_anchor(const struct rule_lang_index *ix, const struct pattern *p)
+{
+	const char *text;
+	size_t len;
+	uint8_t kind;
+	pattern_anchor(p, &text, &len, &kind);
+	return find_anchor(ix, kind, p->el[p->anchor].hash, text, len, false);
 }
 
 int ruleset_anchor_lookup(const struct rule_lang_index *ix, const struct tokens *t,

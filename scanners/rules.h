@@ -162,7 +162,8 @@ struct rule_anchor {
 	size_t n_uses;
 };
 
-/* The rules of one language: its pattern anchors (a hash table) and regex rules. */
+/* The rules of one language: its pattern anchors (a hash table; the anchors of main and of
+ * bound-by patterns) and regex rules. */
 struct rule_lang_index {
 	struct rule_anchor *anchors;
 	size_t n_anchors;
@@ -178,6 +179,9 @@ struct rule_lang_index {
 };
 
 const struct rule_lang_index *ruleset_lang_index(const struct ruleset *rs, enum lang l);
+
+/* The anchor index of p, a main or bound-by pattern of a rule of this language, or -1. */
+int ruleset_pattern_anchor(const struct rule_lang_index *ix, const struct pattern *p);
 
 /* The anchor index for a token (kind and text), or -1. */
 int ruleset_anchor_lookup(const struct rule_lang_index *ix, const struct tokens *t,

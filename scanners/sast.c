@@ -272,15 +272,17 @@ static const struct bset *bound_set(struct eval *ev, size_t ci)
 	b->n = 0;
 	struct collect cl = { ev, b, r->conds[ci].mv, NULL };
 	enum lexer lx = lang_lexer(t->lang);
+	const struct rule_lang_index *ix = ruleset_lang_index(s->rs, t->lang);
 	for (size_t pi = 0; pi < r->n_pats; pi++) {
 		cl.p = r->pats[pi].by_lexer[lx];
 		if (!(r->conds[ci].bound_by & (1ull << pi)) || !cl.p) {
 			continue;
 		}
-		for (uint32_t a = 0; a < t->n && !b->full; a++) {
-			if (pattern_is_anchor(cl.p, t, &t->v[a])) {
-				pattern_starts(cl.p, t, a, collect_start, &cl);
-			}
+		/* Where its anchor occurs: found with the others' in one pass (eval_tokens). */
+		int a = ruleset_pattern_anchor(ix, cl.p);
+		const struct occ *o = a >= 0 ? &s->occ[a] : NULL;
+		for (size_t k = 0; o && k < o->n && !b->full; k++) {
+			pattern_starts(cl.p, t, o->v[k], collect_start, &cl);
 		}
 	}
 	b->computing = false;
@@ -828,6 +830,9 @@ static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const ch
 		struct occ *o = &s->occ[s->touched_anchors[k]];
 		for (size_t u = 0; u < an->n_uses; u++) {
 			const struct rule *r = ruleset_rule(s->rs, an->uses[u].rule);
+			if (r->pats[an->uses[u].pattern].role != ROLE_MAIN) {
+				continue; /* a bound-by pattern's: bound_set() looks at it */
+			}
 			const struct pattern *p = r->pats[an->uses[u].pattern].by_lexer[lx];
 			struct eval ev = { .s = s,
 					   .r = r,
@@ -852,7 +857,6 @@ static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const ch
 			s->st->budget_exceeded += tc.pc.budget_exceeded;
 			s->gave_up[an->uses[u].rule] |= given_up(s) != before;
 		}
-		o->n = 0;
 	}
 	for (size_t k = 0; k < ix->n_bound_uses; k++) {
 		try_bound_anchors(s, t, &ix->bound_uses[k]);
@@ -896,6 +900,10 @@ static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const ch
 		s->gave_up[ri] |= given_up(s) != before;
 		rm->n = 0;
 		rm->touched = false;
+	}
+	/* The anchor occurrences were needed up to here (bound-by patterns). */
+	for (size_t k = 0; k < s->n_touched_anchors; k++) {
+		s->occ[s->touched_anchors[k]].n = 0;
 	}
 	/* 4. Regex rules. */
 	eval_regex_rules(s, ix, t, from, to, path, out);
