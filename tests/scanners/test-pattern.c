@@ -320,6 +320,16 @@ Test(pattern, bound_by_conditions)
 	free(src);
 }
 
+Test(pattern, a_match_inside_another_on_its_line_is_one_finding)
+{
+	/* `cp.exec(x)` matches both alternatives, the second inside the first: one finding.
+	 * Two calls on a line are two; a match inside another on a later line is its own. */
+	scan(LANG_JAVASCRIPT,
+	     RULE("t", "javascript", "    pattern-either: [ 'cp.exec($X)', 'exec($X)' ]\n"),
+	     "cp.exec(a);\ncp.exec(a); exec(b);\nf(cp.exec(g(\n  exec(c))));\n");
+	cr_assert_str_eq(lines(), "1 2 2 3 4");
+}
+
 Test(pattern, regex_rules_and_where)
 {
 	const char *rule = RULE("t", "c", "    regex: 'TODO\\(security\\)'\n    where: comment\n");

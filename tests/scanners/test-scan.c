@@ -974,15 +974,16 @@ Test(scan, code_after_a_line_end_the_language_has_is_scanned)
 	free(dir);
 }
 
-/* One call, one finding: `cp.exec(x)` matches both `cp.exec($CMD, ...)` and the
- * `exec($CMD, ...)` inside it. Two calls on one line are still two. */
+/* One call, one finding: `child_process.exec(x)` matches both `$CP.$EXEC($CMD, ...)` and
+ * `child_process.$EXEC($CMD, ...)`. Two calls on one line are still two. (A match inside
+ * another: pattern/a_match_inside_another_on_its_line_is_one_finding.) */
 Test(scan, a_match_inside_another_on_its_line_is_one_finding)
 {
 	char *dir = tu_tmpdir();
 	tu_write(dir, "a.js",
-		 "const cp = require(\"child_process\");\n"
-		 "cp.exec(\"ls \" + process.argv[2]);\n"
-		 "cp.exec(\"ls \" + a); cp.exec(\"ls \" + b);\n");
+		 "const child_process = require(\"child_process\");\n"
+		 "child_process.exec(\"ls \" + process.argv[2]);\n"
+		 "child_process.exec(\"ls \" + a); child_process.exec(\"ls \" + b);\n");
 	struct run r;
 	run_scan(&r, RULE_SAST, dir, NULL, 0, 1);
 	cr_assert_eq(r.r, 0, "%s", r.err);
