@@ -202,6 +202,17 @@ static bool bset_has(const struct bset *b, const struct tokens *t, uint32_t star
 
 static bool cond_check(void *ud, int mv, const struct tokens *t, uint32_t start, uint32_t end);
 
+/* What matching a pattern needs within ev: its tokens, its conditions, its step budget. */
+static struct pattern_ctx eval_pctx(struct eval *ev, pattern_accept_fn accept, void *accept_ud)
+{
+	return (struct pattern_ctx){ .t = ev->t,
+				     .cond = cond_check,
+				     .cond_ud = ev,
+				     .accept = accept,
+				     .accept_ud = accept_ud,
+				     .steps_left = ev->steps_left };
+}
+
 struct collect {
 	struct eval *ev;
 	struct bset *b;
@@ -236,14 +247,7 @@ static bool collect_start(void *ud, uint32_t start)
 {
 	struct collect *cl = ud;
 	struct eval *ev = cl->ev;
-	struct pattern_ctx pc = {
-		.t = ev->t,
-		.cond = cond_check,
-		.cond_ud = ev,
-		.accept = collect_accept,
-		.accept_ud = cl,
-		.steps_left = ev->steps_left,
-	};
+	struct pattern_ctx pc = eval_pctx(ev, collect_accept, cl);
 	pattern_match_at(cl->p, &pc, start, NULL, NULL);
 	ev->s->st->budget_exceeded += pc.budget_exceeded;
 	return false;
@@ -441,14 +445,7 @@ static bool refine_start(void *ud, uint32_t start)
 	if (rf->containing && start > rf->start) {
 		return false;
 	}
-	struct pattern_ctx pc = {
-		.t = ev->t,
-		.cond = cond_check,
-		.cond_ud = ev,
-		.accept = accept_refine,
-		.accept_ud = rf,
-		.steps_left = ev->steps_left,
-	};
+	struct pattern_ctx pc = eval_pctx(ev, accept_refine, rf);
 	bool ok = pattern_match_at(rf->p, &pc, start, rf->pre, NULL);
 	ev->s->st->budget_exceeded += pc.budget_exceeded;
 	return ok;
@@ -556,10 +553,7 @@ static bool keep_match(struct eval *ev, const struct rmatch *m)
 	for (size_t i = 0; i < r->n_pats; i++) {
 		const struct pattern *p = r->pats[i].by_lexer[rf.lx];
 		if (p && r->pats[i].role == ROLE_NOT) {
-			struct pattern_ctx pc = { .t = ev->t,
-						  .cond = cond_check,
-						  .cond_ud = ev,
-						  .steps_left = ev->steps_left };
+			struct pattern_ctx pc = eval_pctx(ev, NULL, NULL);
 			bool hit = pattern_match_at(p, &pc, m->start, &m->b, NULL);
 			ev->s->st->budget_exceeded += pc.budget_exceeded;
 			if (hit) {
