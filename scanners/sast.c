@@ -759,10 +759,7 @@ static void try_bound_anchors(struct sast_scratch *s, const struct tokens *t,
 		struct try_ctx tc = {
 			.ev = &ev,
 			.p = p,
-			.pc = { .t = t,
-				.cond = cond_check,
-				.cond_ud = &ev,
-				.steps_left = &s->rm[use->rule].steps_left },
+			.pc = eval_pctx(&ev, NULL, NULL),
 			.out = &s->rm[use->rule],
 			.gave_up = &s->gave_up[use->rule],
 		};
@@ -836,10 +833,7 @@ static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const ch
 			struct try_ctx tc = {
 				.ev = &ev,
 				.p = p,
-				.pc = { .t = t,
-					.cond = cond_check,
-					.cond_ud = &ev,
-					.steps_left = &s->rm[an->uses[u].rule].steps_left },
+				.pc = eval_pctx(&ev, NULL, NULL),
 				.out = &s->rm[an->uses[u].rule],
 				.gave_up = &s->gave_up[an->uses[u].rule],
 			};

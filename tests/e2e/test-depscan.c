@@ -731,6 +731,8 @@ Test(depscan, scan_deps_and_sbom_commands)
 	free(app);
 }
 
+static json_t *scan_json(const char *dir, const char *extra, int *status);
+
 /*
  * A requirements file found by its name and included by another (-r, -c, also through a
  * file that includes it) is read once: each finding once, on the file and line that
@@ -745,12 +747,10 @@ Test(depscan, a_requirements_file_found_and_included_is_reported_once)
 	tu_write(ws, "app/requirements/base.txt", "jinja2==2.8\n");
 	tu_write(ws, "app/requirements/constraints.txt", "flask==0.12\n");
 	char *app = tu_strf("%s/app", ws);
-	struct tu_result r =
-		tu_runner_run(app, "scan", "deps", "--db", db, "--format", "json", NULL);
-	cr_assert_eq(r.status, 3, "exit %d\n%s\n%s", r.status, r.out, r.err);
-	json_error_t jerr;
-	json_t *doc = json_loads(r.out, 0, &jerr);
-	cr_assert_not_null(doc, "%s", jerr.text);
+	int status;
+	json_t *doc = scan_json(app, NULL, &status);
+	char *out = json_dumps(doc, JSON_INDENT(1));
+	cr_assert_eq(status, 3, "exit %d\n%s", status, out);
 	json_t *findings = json_object_get(doc, "findings");
 	size_t jinja = 0, flask = 0, i, k;
 	json_t *f, *g;
@@ -776,19 +776,20 @@ Test(depscan, a_requirements_file_found_and_included_is_reported_once)
 							       g, "rule_id"))) != 0 ||
 					  strcmp(file, json_string_value(
 							       json_object_get(g, "file"))) != 0,
-				  "%s at %s listed twice:\n%s", rule, file, r.out);
+				  "%s at %s listed twice:\n%s", rule, file, out);
 		}
 	}
-	cr_expect_eq(jinja, 1, "%zu times:\n%s", jinja, r.out);
-	cr_expect_eq(flask, 1, "%zu times:\n%s", flask, r.out);
+	cr_expect_eq(jinja, 1, "%zu times:\n%s", jinja, out);
+	cr_expect_eq(flask, 1, "%zu times:\n%s", flask, out);
 	json_t *stats = json_object_get(doc, "stats");
-	cr_expect_eq(json_integer_value(json_object_get(stats, "lockfiles")), 4, "%s", r.out);
-	cr_expect_eq(json_integer_value(json_object_get(stats, "packages")), 2, "%s", r.out);
+	cr_expect_eq(json_integer_value(json_object_get(stats, "lockfiles")), 4, "%s", out);
+	cr_expect_eq(json_integer_value(json_object_get(stats, "packages")), 2, "%s", out);
 	json_decref(doc);
-	tu_result_free(&r);
+	free(out);
 
-	r = tu_runner_run(app, "sbom", NULL);
+	struct tu_result r = tu_runner_run(app, "sbom", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
+	json_error_t jerr;
 	doc = json_loads(r.out, 0, &jerr);
 	cr_assert_not_null(doc, "%s", jerr.text);
 	json_array_foreach(json_object_get(doc, "components"), i, f)

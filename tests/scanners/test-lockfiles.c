@@ -667,6 +667,17 @@ Test(lockfiles, lines_of_named_packages)
 
 /* ---------- detection by file name ---------- */
 
+/* No name of names is taken for a lockfile, and nothing is written to the format. */
+static void expect_undetected(const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		enum dep_format f = DEP_FORMAT_COUNT;
+		cr_expect_eq(dep_format_detect(names[i], &f), -ENOENT, "'%s' detected as %s",
+			     names[i], dep_format_name(f));
+		cr_expect_eq(f, DEP_FORMAT_COUNT, "'%s': out written", names[i]);
+	}
+}
+
 Test(lockfiles, detect_by_file_name)
 {
 	static const struct {
@@ -753,12 +764,7 @@ Test(lockfiles, detect_by_file_name)
 		"lockfiles/",
 		"yarn.lock.d/readme",
 	};
-	for (size_t i = 0; i < ARRAY_SIZE(none); i++) {
-		enum dep_format f = DEP_FORMAT_COUNT;
-		cr_expect_eq(dep_format_detect(none[i], &f), -ENOENT, "'%s' detected as %s",
-			     none[i], dep_format_name(f));
-		cr_expect_eq(f, DEP_FORMAT_COUNT, "'%s': out written", none[i]);
-	}
+	expect_undetected(none, ARRAY_SIZE(none));
 	/* Short names round-trip. */
 	for (unsigned i = 0; i < DEP_FORMAT_COUNT; i++) {
 		enum dep_format f = DEP_FORMAT_COUNT;
@@ -827,11 +833,7 @@ Test(lockfiles, detect_requirements_files_in_any_case_and_lockfiles_exactly)
 		"My-Requirements/base.txt",
 		"Requirements/base.in",
 	};
-	for (size_t i = 0; i < ARRAY_SIZE(none); i++) {
-		enum dep_format f = DEP_FORMAT_COUNT;
-		cr_expect_eq(dep_format_detect(none[i], &f), -ENOENT, "'%s' detected as %s",
-			     none[i], dep_format_name(f));
-	}
+	expect_undetected(none, ARRAY_SIZE(none));
 
 	/* A walk finds them so, and so does a path named (its directory's name too). */
 	char *dir = tu_tmpdir();
