@@ -680,6 +680,16 @@ void lex_region(struct lexst *L, size_t off, size_t end, enum lang lang)
 	if (end <= off) {
 		return;
 	}
+	/* A region around the last ones recorded (a shell $( ), recorded after the
+	 * substitutions inside it) replaces them: they are found again when it is lexed, and
+	 * reading them at every level would cost time quadratic in the nesting. */
+	while (t->n_regions > 0) {
+		const struct lex_region *last = &t->regions[t->n_regions - 1];
+		if (last->lang != lang || last->off < off || last->off + last->len > end) {
+			break;
+		}
+		t->n_regions--;
+	}
 	if (t->n_regions >= LEX_MAX_REGIONS) {
 		t->regions_dropped = true;
 		return;
@@ -1009,7 +1019,7 @@ int lex_file_comment(const struct tokens *f, size_t off, size_t *start, size_t *
 	tokens_init(&sub);
 	const struct tokens *cur = f;
 	int r = 0;
-	for (unsigned depth = 0; depth < LEX_MAX_DEPTH; depth++) {
+	for (unsigned depth = 0; depth <= LEX_MAX_NEST; depth++) {
 		const struct lex_region *g = NULL;
 		for (size_t i = 0; i < cur->n_regions && !g; i++) {
 			if (cur->regions[i].off <= off &&

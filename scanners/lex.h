@@ -109,10 +109,12 @@ struct token {
 	uint8_t kind;	   /* enum tok_kind */
 };
 
-/* A part of the file written in another language (a YAML run: script is shell). */
+/* A part of the file written in another language (a YAML run: script is shell), or code
+ * inside a string (a JS template's ${ }, a shell $( )). */
 struct lex_region {
 	uint32_t off, len;
 	enum lang lang;
+	uint32_t nest; /* 0: a region of the file's own text; n + 1: one found in a region of n */
 };
 
 struct tokens {
@@ -139,6 +141,10 @@ struct tokens {
 #define LEX_MAX_TOKENS	(16u << 20)
 #define LEX_MAX_DEPTH	1000
 #define LEX_MAX_REGIONS (1u << 16)
+/* Regions nested deeper than this (a template in a template's ${ }, 33 times) are not read,
+ * and the file counts as not evaluated completely: each level is lexed again with all it
+ * holds, so the cap bounds the time to LEX_MAX_NEST times the text. */
+#define LEX_MAX_NEST 32
 
 void tokens_init(struct tokens *t);
 void tokens_release(struct tokens *t);

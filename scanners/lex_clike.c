@@ -268,7 +268,8 @@ static size_t template_regex_end(const struct lexst *L, size_t expr_start, size_
 /*
  * A JS template literal from p (at the backquote): its end. Expressions inside ${ } are
  * skipped with their strings, regular expression literals, comments and nested templates;
- * *interp says whether there was one.
+ * *interp says whether there was one. Templates nested deeper than TEMPLATE_MAX_DEPTH are
+ * not read: the file counts as not evaluated completely.
  */
 static size_t scan_template(struct lexst *L, size_t p, unsigned depth, bool *interp,
 			    bool *unterminated)
@@ -304,6 +305,8 @@ static size_t scan_template(struct lexst *L, size_t p, unsigned depth, bool *int
 					i = scan_quoted(L, i, d, false, &u);
 				} else if (d == '`') {
 					if (depth >= TEMPLATE_MAX_DEPTH) {
+						/* Too deep to read: the file is not passed. */
+						L->t->regions_dropped = true;
 						i++;
 					} else {
 						i = scan_template(L, i, depth + 1, interp, &u);

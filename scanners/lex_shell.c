@@ -277,7 +277,7 @@ static size_t skip_double(const struct shst *S, size_t i, bool *exp, unsigned ne
 			   (isalnum((unsigned char)s[i + 1]) ||
 			    (s[i + 1] && strchr("_({@*#?$!-", s[i + 1])))) {
 			*exp = true;
-			i = nest < SHELL_MAX_NEST ? skip_dollar(S, i, nest) : i + 1;
+			i = skip_dollar(S, i, nest); /* past SHELL_MAX_NEST: skip_nested() */
 		} else if (c == '`') {
 			*exp = true;
 			i = skip_backquote(S, i);
@@ -294,6 +294,7 @@ static size_t skip_nested(const struct shst *S, size_t i, char open, char close,
 	const char *s = S->L->s;
 	unsigned depth = 0;
 	if (nest >= SHELL_MAX_NEST) {
+		S->L->t->regions_dropped = true; /* too deep to read: the file is not passed */
 		return i + 1;
 	}
 	/*

@@ -897,11 +897,12 @@ static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const ch
 	eval_regex_rules(s, ix, t, from, to, path, out);
 }
 
-static void queue_region(struct sast_scratch *s, const struct lex_region *g)
+static void queue_region(struct sast_scratch *s, const struct lex_region *g, uint32_t nest)
 {
-	if (s->n_queue < LEX_MAX_REGIONS) {
+	if (s->n_queue < LEX_MAX_REGIONS && nest <= LEX_MAX_NEST) {
 		GROW(s->queue, s->cap_queue, s->n_queue + 1);
-		s->queue[s->n_queue++] = *g;
+		s->queue[s->n_queue] = *g;
+		s->queue[s->n_queue++].nest = nest;
 	} else {
 		s->regions_dropped = true;
 	}
@@ -944,7 +945,7 @@ int sast_scan(struct sast_scratch *s, const char *path, enum lang lang, const ch
 	/* Embedded scripts (CI run: blocks, command substitutions), and those they embed. */
 	s->n_queue = 0;
 	for (size_t i = 0; i < s->tk.n_regions; i++) {
-		queue_region(s, &s->tk.regions[i]);
+		queue_region(s, &s->tk.regions[i], 0);
 	}
 	for (size_t q = 0; q < s->n_queue; q++) {
 		struct lex_region g = s->queue[q];
@@ -954,7 +955,7 @@ int sast_scan(struct sast_scratch *s, const char *path, enum lang lang, const ch
 		s->st->tokens += s->rtk.n;
 		s->regions_dropped |= s->rtk.regions_dropped;
 		for (size_t i = 0; i < s->rtk.n_regions; i++) {
-			queue_region(s, &s->rtk.regions[i]);
+			queue_region(s, &s->rtk.regions[i], g.nest + 1);
 		}
 		eval_tokens(s, &s->rtk, path, g.off, g.off + g.len, out);
 	}

