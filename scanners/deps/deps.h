@@ -37,7 +37,10 @@ struct hmap;
 #define DEPS_MAX_LOCKFILES    10000u
 #define DEPS_MAX_WALK_DEPTH   64u
 #define DEPS_MAX_WALK_ENTRIES 500000u
-#define DEPS_MAX_INCLUDES     100u /* requirements.txt -r / -c files, in all */
+/* Files the -r / -c includes of one requirements file read, in all (directly or through
+ * other includes); an include of a file the scan read already reads nothing and does not
+ * count. */
+#define DEPS_MAX_INCLUDES 100u
 /* Bytes one scan reads, lockfiles and the files they name (includes, parents, go.sum). */
 #define DEPS_MAX_SCAN_BYTES (4ull << 30)
 

@@ -9,7 +9,10 @@
  * anything requires it), in every spelling pip's option parser reads (`-rFILE`,
  * `--requirement=FILE`, `--requirem FILE`...); an include is read relative to the
  * including file, once in a scan (includes may be cyclic, and the walk may find the file
- * too: see dep_mark_read), and one that cannot be read is an error.
+ * too: see dep_mark_read), and one that cannot be read is an error. At most
+ * DEPS_MAX_INCLUDES files are read through the includes of one file; an include of a file
+ * read already reads nothing and does not count (a constraints file that every file of a
+ * set names, a cycle).
  * A URL, VCS URL, path or editable (-e) requirement is named by its #egg= or its
  * archive's file name and reported as a direct reference (see url_requirement); a local
  * directory is the project itself. A line is a path when pip takes it for one
@@ -422,10 +425,6 @@ static int include_file(struct dep_ctx *c, const struct pipfile *pf, const char 
 	if (!pf->dir) {
 		return 0; /* parsing a buffer: includes are not followed */
 	}
-	if (++c->includes > DEPS_MAX_INCLUDES) {
-		return dep_error(c, lineno, 1, "more than %u included requirement files",
-				 DEPS_MAX_INCLUDES);
-	}
 	_cleanup_free_ char *path = arg[0] == '/' ? xstrdup(arg) : xasprintf("%s/%s", pf->dir, arg);
 	/* Inside the scanned tree only. */
 	_cleanup_free_ char *real = dep_realpath_inside(c, path);
@@ -446,6 +445,10 @@ static int include_file(struct dep_ctx *c, const struct pipfile *pf, const char 
 	 * way the scan reached it first. */
 	if (!dep_mark_read(c->l, real)) {
 		return 0;
+	}
+	if (++c->includes > DEPS_MAX_INCLUDES) {
+		return dep_error(c, lineno, 1, "more than %u included requirement files",
+				 DEPS_MAX_INCLUDES);
 	}
 	char *buf = NULL;
 	size_t len = 0;

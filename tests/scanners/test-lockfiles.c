@@ -2409,13 +2409,14 @@ Test(lockfiles, requirements_includes_fail_closed)
 		if (bad[i].text) {
 			text = tu_strf("%s", bad[i].text);
 		} else {
-			/* The cap counts includes however they are spelt (cycles too). */
+			/* The cap counts the files includes read, however they are spelt. */
 			text = tu_strf("six==1.16.0\n");
 			for (unsigned k = 0; k < 101; k++) {
-				char *more = tu_strf("%s%s\n", text,
-						     k % 2 ? "-rrequirements.txt"
-							   : "-crequirements.txt");
+				char *name = tu_strf("inc/%u.txt", k);
+				tu_write(dir, name, "");
+				char *more = tu_strf("%s%s%s\n", text, k % 2 ? "-r" : "-c", name);
 				free(text);
+				free(name);
 				text = more;
 			}
 		}
@@ -2438,6 +2439,130 @@ Test(lockfiles, requirements_includes_fail_closed)
 		tu_rmdir(dir);
 		free(dir);
 	}
+}
+
+/* Parse dir/requirements.txt as a walk of dir would (inside the tree dir). */
+static int scan_requirements(const char *dir, struct dep_list *l, struct diag_list *dl)
+{
+	char *path = tu_strf("%s/requirements.txt", dir);
+	const char *paths[] = { path };
+	dep_list_init(l);
+	diag_list_init(dl, 20);
+	int r = deps_scan_paths(l, dir, paths, 1, dl);
+	free(path);
+	return r;
+}
+
+/*
+ * The cap of 100 included files counts the files includes read: an include of a file
+ * read already (a constraints file every file of a set names, a cycle, a file included
+ * again and again) reads nothing and counts for nothing. What it stops is what reads:
+ * more than 100 different files, side by side or in a chain. Cycles and a fan of
+ * includes that would read the same files over and over end because each file is read
+ * once.
+ */
+Test(lockfiles, requirements_includes_of_files_read_already_do_not_count)
+{
+	/* 80 files that each name the same constraints file: 160 include options, 81 files
+	 * read. */
+	char *dir = tu_tmpdir();
+	char *top = tu_strf("django==4.2.1\n");
+	for (unsigned k = 0; k < 80; k++) {
+		char *name = tu_strf("reqs/part-%u.txt", k);
+		char *text = tu_strf("-c constraints.txt\npkg-%u==1.0\n", k);
+		tu_write(dir, name, text);
+		char *more = tu_strf("%s-r %s\n", top, name);
+		free(top);
+		top = more;
+		free(name);
+		free(text);
+	}
+	tu_write(dir, "reqs/constraints.txt", "six==1.16.0\n");
+	tu_write(dir, "requirements.txt", top);
+	free(top);
+	struct dep_list l;
+	struct diag_list dl;
+	cr_expect_eq(scan_requirements(dir, &l, &dl), 0, "%s", dl.n ? dl.v[0].msg : "");
+	cr_expect_eq(l.n, 82, "%zu packages", l.n);
+	cr_expect_eq(count_dep(&l, "six", "1.16.0"), 1);
+	cr_expect_eq(l.n_files, 82, "%zu files", l.n_files);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	tu_rmdir(dir);
+	free(dir);
+
+	/* A cycle of two files, each naming the other 1000 times, and a file that names
+	 * itself 1000 times: each read once. */
+	dir = tu_tmpdir();
+	char *a = tu_strf("six==1.16.0\n"), *b = tu_strf("django==4.2.1\n");
+	for (unsigned k = 0; k < 1000; k++) {
+		char *na = tu_strf("%s-r b.txt\n-r requirements.txt\n", a);
+		char *nb = tu_strf("%s-c requirements.txt\n-r ./b.txt\n", b);
+		free(a);
+		free(b);
+		a = na;
+		b = nb;
+	}
+	tu_write(dir, "requirements.txt", a);
+	tu_write(dir, "b.txt", b);
+	free(a);
+	free(b);
+	cr_expect_eq(scan_requirements(dir, &l, &dl), 0, "%s", dl.n ? dl.v[0].msg : "");
+	cr_expect_eq(l.n, 2, "%zu packages", l.n);
+	cr_expect_eq(l.n_files, 2, "%zu files", l.n_files);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	tu_rmdir(dir);
+	free(dir);
+
+	/* A fan: each of 30 levels names both files of the next one 50 times (2^30 reads
+	 * if every include read its file): 60 files, each read once. */
+	dir = tu_tmpdir();
+	for (unsigned level = 0; level < 30; level++) {
+		for (unsigned side = 0; side < 2; side++) {
+			char *text = tu_strf("pkg-%u-%u==1.0\n", level, side);
+			for (unsigned k = 0; level + 1 < 30 && k < 50; k++) {
+				char *more = tu_strf("%s-r %u-a.txt\n-c %u-b.txt\n", text,
+						     level + 1, level + 1);
+				free(text);
+				text = more;
+			}
+			char *name = tu_strf("%u-%c.txt", level, side ? 'b' : 'a');
+			tu_write(dir, name, text);
+			free(name);
+			free(text);
+		}
+	}
+	tu_write(dir, "requirements.txt", "-r 0-a.txt\n-r 0-b.txt\n");
+	cr_expect_eq(scan_requirements(dir, &l, &dl), 0, "%s", dl.n ? dl.v[0].msg : "");
+	cr_expect_eq(l.n, 60, "%zu packages", l.n);
+	cr_expect_eq(l.n_files, 61, "%zu files", l.n_files);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	tu_rmdir(dir);
+	free(dir);
+
+	/* A chain of 101 different files, each including the next (and the first again):
+	 * the cap stops it, at the include of the 101st, in the file that names it. */
+	dir = tu_tmpdir();
+	for (unsigned k = 0; k <= 101; k++) {
+		char *name = tu_strf("chain/%u.txt", k);
+		char *text = tu_strf("-r 0.txt\n-r %u.txt\npkg-%u==1.0\n", k + 1, k);
+		tu_write(dir, name, k == 101 ? "six==1.16.0\n" : text);
+		free(name);
+		free(text);
+	}
+	tu_write(dir, "requirements.txt", "-r chain/0.txt\n");
+	cr_expect_eq(scan_requirements(dir, &l, &dl), -EINVAL);
+	cr_expect(dl.n == 1 && strstr(dl.v[0].msg, "more than 100 included requirement files") &&
+			  str_eq(dl.v[0].file, "chain/99.txt") && dl.v[0].line == 2,
+		  "%s:%u: %s", dl.n ? dl.v[0].file : "", dl.n ? dl.v[0].line : 0,
+		  dl.n ? dl.v[0].msg : "(no diagnostic)");
+	cr_expect_eq(l.n, 0, "a failed file contributes nothing");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	tu_rmdir(dir);
+	free(dir);
 }
 
 /* A scan reads includes inside the tree it scans only: an include naming a file outside
