@@ -15,7 +15,8 @@
  * set names, a cycle).
  * A URL, VCS URL, path or editable (-e) requirement is named by its #egg= or its
  * archive's file name and reported as a direct reference (see url_requirement); a local
- * directory is the project itself. A line is a path when pip takes it for one
+ * directory is the project itself, when it is a directory of the scanned tree (see
+ * local_project); URL schemes are read in any case. A line is a path when pip takes it for one
  * (looks_like_path): its first word contains a '/' (`wheels/x.whl`, without "./" too),
  * starts with '.' or ends with an archive's suffix; a requirement's name never holds a
  * '/' (an error). Other options are skipped. Environment
@@ -35,12 +36,17 @@
 #include "parsers.h"
 
 #include "diag.h"
+#include "hmap.h"
 #include "util.h"
 
 #include <ctype.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "banned.h"
 
@@ -370,21 +376,253 @@ static bool valid_name(const char *s)
 	return !s[n] || (s[strlen(s) - 1] == ']' && !strchr(s + n + 1, '['));
 }
 
+/* Where a local project was looked for, from worst to best. */
+enum local_found {
+	LOCAL_MISSING_OUTSIDE, /* nothing there, and the place is outside the scanned tree */
+	LOCAL_MISSING,	       /* nothing there, inside the tree */
+	LOCAL_NOT_DIR,	       /* a file (or a device...), not a project's directory */
+	LOCAL_OUTSIDE,	       /* a directory, which is (or a link leads) outside the tree */
+	LOCAL_DIR,
+};
+
+/* Whether the absolute path abs, its "." and ".." components taken as written, lies in
+ * the directory root (absolute, without such components) or is root. */
+static bool lexically_inside(const char *root, const char *abs)
+{
+	_cleanup_free_ char *norm = xmalloc(strlen(abs) + 2);
+	size_t n = 0;
+	for (const char *p = abs; *p;) {
+		while (*p == '/') {
+			p++;
+		}
+		size_t len = strcspn(p, "/");
+		if (len == 2 && p[0] == '.' && p[1] == '.') {
+			while (n && norm[n - 1] != '/') {
+				n--;
+			}
+			n -= n ? 1 : 0;
+		} else if (len && !(len == 1 && p[0] == '.')) {
+			norm[n++] = '/';
+			memcpy(norm + n, p, len);
+			n += len;
+		}
+		p += len;
+	}
+	norm[n] = '\0';
+	size_t rl = strlen(root);
+	if (str_eq(root, "/")) {
+		return true;
+	}
+	return strncmp(norm, root, rl) == 0 && (norm[rl] == '/' || norm[rl] == '\0');
+}
+
+/*
+ * Whether a symbolic link on the way to the absolute path, which cannot be resolved,
+ * leads out of root (as written: to an absolute path elsewhere, or through ".."). In the
+ * stage sandbox what lies outside the tree is not there at all: such a link is dangling,
+ * and it is the way out that is wrong, not a missing directory.
+ */
+static bool link_leads_outside(const char *root, const char *path)
+{
+	_cleanup_free_ char *p = xstrdup(path);
+	for (char *slash = p; slash;) {
+		slash = strchr(slash + 1, '/');
+		if (slash) {
+			*slash = '\0';
+		}
+		struct stat st;
+		if (lstat(p, &st) < 0) {
+			return false;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t n = readlink(p, target, sizeof(target) - 1);
+			if (n <= 0) {
+				return false;
+			}
+			target[n] = '\0';
+			/* p/../target: the target beside the link, as written */
+			_cleanup_free_ char *to = target[0] == '/'
+							  ? xstrdup(target)
+							  : xasprintf("%s/../%s", p, target);
+			if (!lexically_inside(root, to)) {
+				return true;
+			}
+		}
+		if (slash) {
+			*slash = '/';
+		}
+	}
+	return false;
+}
+
+/* What is at the absolute path: a directory inside the scanned tree, or why not. */
+static enum local_found look_for(const struct dep_ctx *c, const char *path)
+{
+	const char *root = c->l->root;
+	_cleanup_free_ char *real = dep_realpath_inside(c, path);
+	if (!real) {
+		if (errno == EXDEV) {
+			return LOCAL_OUTSIDE;
+		}
+		if (!root) {
+			return LOCAL_MISSING;
+		}
+		if (!lexically_inside(root, path)) {
+			return LOCAL_MISSING_OUTSIDE;
+		}
+		return link_leads_outside(root, path) ? LOCAL_OUTSIDE : LOCAL_MISSING;
+	}
+	struct stat st;
+	return stat(real, &st) == 0 && S_ISDIR(st.st_mode) ? LOCAL_DIR : LOCAL_NOT_DIR;
+}
+
+/* A file: URL's path, percent-decoded, in the arena; NULL when it is not a local path
+ * (another host than localhost) or decodes to a NUL byte. */
+static const char *file_url_path(struct dep_ctx *c, const char *url)
+{
+	const char *p = url + 5; /* "file:", in any case */
+	if (p[0] == '/' && p[1] == '/') {
+		size_t host = strcspn(p + 2, "/");
+		if (host && !(host == 9 && strncasecmp(p + 2, "localhost", 9) == 0)) {
+			return NULL;
+		}
+		p += 2 + host;
+	}
+	char *out = dep_strdup(c, p), *o = out;
+	for (; *p; p++) {
+		if (p[0] == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2])) {
+			char hex[3] = { p[1], p[2], '\0' };
+			*o = (char)strtol(hex, NULL, 16);
+			if (!*o++) {
+				return NULL;
+			}
+			p += 2;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * A local directory that pip installs as a project (`.`, `src/mypkg`, `./libs/x`,
+ * `-e ../shared/pkg`, a file: URL): the project's own code, not a package from an index,
+ * when it is a directory of the scanned tree. pip reads such a path relative to the
+ * directory it runs in, not to the requirements file (pypa/pip#8765), and fails when there
+ * is none: the file's directory and each directory above it, up to the top of the scanned
+ * tree, are where it may run. A path that is no directory in any of them (missing, a
+ * file, an environment variable the scan cannot know), or that lies or leads (a symbolic
+ * link, an absolute path, `..`) outside the tree, is an error: its code, and whatever it
+ * requires, would pass unseen. `where` is the path as written (a file: URL's path,
+ * decoded, or NULL when it names another host). A buffer has no directory to look in: its
+ * local paths are not checked.
+ */
+static int local_project(struct dep_ctx *c, const struct pipfile *pf, const char *word,
+			 const char *where, unsigned lineno, unsigned col)
+{
+	if (!pf->dir) {
+		return 0;
+	}
+	if (!where || !*where) {
+		diag_error(c->dl, c->file, lineno, col,
+			   "name a directory of the project, relative to where pip runs",
+			   "'%s' names no local directory", word);
+		return -EINVAL;
+	}
+	if (strstr(where, "${")) {
+		diag_error(c->dl, c->file, lineno, col,
+			   "name the directory without the variable, relative to where pip runs",
+			   "the local project '%s' names an environment variable, whose value the "
+			   "scan cannot know",
+			   word);
+		return -EINVAL;
+	}
+	/* Each place once in a file and its includes: a line repeated costs no look-up, and
+	 * the places are capped (each takes a look-up per directory up to the top). */
+	if (!c->aux) {
+		c->aux = hmap_new(16);
+	}
+	const char *key = dep_printf(c, "%s\n%s", pf->dir, where); /* no line holds a \n */
+	uintptr_t known = (uintptr_t)hmap_get(c->aux, key);
+	if (!known && hmap_count(c->aux) >= DEPS_MAX_LOCAL_PROJECTS) {
+		return dep_error(c, lineno, col, "more than %u local projects",
+				 DEPS_MAX_LOCAL_PROJECTS);
+	}
+	enum local_found found = known ? (enum local_found)(known - 1) : LOCAL_MISSING_OUTSIDE;
+	if (known) {
+		/* looked up before */
+	} else if (where[0] == '/') {
+		found = look_for(c, where);
+	} else {
+		const char *root = c->l->root;
+		_cleanup_free_ char *dir = xstrdup(pf->dir);
+		for (;;) {
+			_cleanup_free_ char *path =
+				xasprintf("%s/%s", str_eq(dir, "/") ? "" : dir, where);
+			enum local_found f = look_for(c, path);
+			found = f > found ? f : found;
+			char *slash = strrchr(dir, '/');
+			if (found == LOCAL_DIR || !root || str_eq(dir, root) || !slash ||
+			    !lexically_inside(root, dir)) {
+				break;
+			}
+			slash[slash == dir] = '\0'; /* the directory above ("/" at the top) */
+		}
+	}
+	if (!known) {
+		hmap_put(c->aux, key, (void *)(uintptr_t)(found + 1));
+	}
+	switch (found) {
+	case LOCAL_DIR:
+		return 0;
+	case LOCAL_OUTSIDE:
+	case LOCAL_MISSING_OUTSIDE:
+		diag_error(c->dl, c->file, lineno, col,
+			   "keep the project's code inside the scanned tree, or name the package "
+			   "(NAME==VERSION)",
+			   "the local project '%s' lies outside the scanned tree: what it "
+			   "installs cannot be checked",
+			   word);
+		break;
+	case LOCAL_NOT_DIR:
+		diag_error(c->dl, c->file, lineno, col,
+			   "name the project's directory, or the package (NAME==VERSION)",
+			   "the local project '%s' is not a directory: pip installs a path that is "
+			   "a project's directory or an archive",
+			   word);
+		break;
+	case LOCAL_MISSING:
+		diag_error(
+			c->dl, c->file, lineno, col,
+			"pip reads the path relative to the directory it runs in: correct it, or "
+			"name the package (NAME==VERSION)",
+			"the local project '%s' does not exist: there is no such directory "
+			"beside %s or above it in the scanned tree, and pip fails on it",
+			word, pf->display);
+		break;
+	}
+	return -EINVAL;
+}
+
 /*
  * A requirement given as a URL, a VCS URL or a path (with -e: editable): pip installs it,
  * named by its `#egg=` or, for an archive, by what its file name says. It is reported like
  * a `name @ URL` reference: the version an archive's file name gives, else the placeholder
- * version, unpinned. A local directory (`.`,
- * `./pkg`, `-e .`, a file: URL) without an `#egg=` is the project's own code, not a package
- * from an index: nothing to report. Anything else whose name cannot be told (a VCS or
- * remote URL without `#egg=`, an archive whose file name says no name) is an error: pip
- * installs it, and a scan that skipped it would pass whatever it is.
+ * version, unpinned. A local directory (`.`, `./pkg`, `-e .`, a file: URL) without an
+ * `#egg=` is the project's own code, when it is one (local_project): nothing to report.
+ * Anything else whose name cannot be told (a VCS or remote URL without `#egg=`, an archive
+ * whose file name says no name) is an error: pip installs it, and a scan that skipped it
+ * would pass whatever it is. URL schemes are read in any case (RFC 3986): `File:`,
+ * `GIT+HTTPS:`.
  */
 static int url_requirement(struct dep_ctx *c, const struct pipfile *pf, const char *word,
-			   bool editable, unsigned lineno)
+			   bool editable, unsigned lineno, unsigned col)
 {
 	bool url = is_url(word);
-	bool local = !url || str_has_prefix(word, "file:") || str_has_prefix(word, "FILE:");
+	bool file_url = url && strncasecmp(word, "file:", 5) == 0;
+	bool local = !url || file_url;
 	const char *name = egg_of(c, word);
 	const char *path = dep_strndup(c, word, strcspn(word, "#?"));
 	if (!url) {
@@ -398,13 +636,14 @@ static int url_requirement(struct dep_ctx *c, const struct pipfile *pf, const ch
 		name = name_of_file(c, base, &version);
 	}
 	if (name && !valid_name(name)) {
-		return dep_error(c, lineno, 0, "'%s': '%s' is not a project name", word, name);
+		return dep_error(c, lineno, col, "'%s': '%s' is not a project name", word, name);
 	}
 	if (!name) {
 		if (local && !archive) {
-			return 0; /* the project's own directory */
+			return local_project(c, pf, word, file_url ? file_url_path(c, path) : path,
+					     lineno, col);
 		}
-		diag_error(c->dl, c->file, lineno, 0,
+		diag_error(c->dl, c->file, lineno, col,
 			   "add '#egg=NAME' to the URL, or write the line as 'NAME @ URL'",
 			   "malformed pip file: cannot tell the name of the package pip installs "
 			   "from '%s'",
@@ -420,7 +659,7 @@ static int url_requirement(struct dep_ctx *c, const struct pipfile *pf, const ch
 static int parse_one(struct dep_ctx *c, const struct pipfile *pf, const char *buf, size_t len);
 
 static int include_file(struct dep_ctx *c, const struct pipfile *pf, const char *arg,
-			unsigned lineno)
+			unsigned lineno, unsigned col)
 {
 	if (!pf->dir) {
 		return 0; /* parsing a buffer: includes are not followed */
@@ -429,12 +668,12 @@ static int include_file(struct dep_ctx *c, const struct pipfile *pf, const char 
 	/* Inside the scanned tree only. */
 	_cleanup_free_ char *real = dep_realpath_inside(c, path);
 	if (!real && errno == EXDEV) {
-		diag_error(c->dl, pf->display, lineno, 1, NULL,
+		diag_error(c->dl, pf->display, lineno, col, NULL,
 			   "the included requirements file %s lies outside the scanned tree", arg);
 		return -EINVAL;
 	}
 	if (!real) {
-		diag_error(c->dl, pf->display, lineno, 1, NULL,
+		diag_error(c->dl, pf->display, lineno, col, NULL,
 			   "cannot read the included requirements file %s: %s", arg,
 			   strerror(errno));
 		return -EINVAL;
@@ -447,7 +686,7 @@ static int include_file(struct dep_ctx *c, const struct pipfile *pf, const char 
 		return 0;
 	}
 	if (++c->includes > DEPS_MAX_INCLUDES) {
-		return dep_error(c, lineno, 1, "more than %u included requirement files",
+		return dep_error(c, lineno, col, "more than %u included requirement files",
 				 DEPS_MAX_INCLUDES);
 	}
 	char *buf = NULL;
@@ -459,7 +698,7 @@ static int include_file(struct dep_ctx *c, const struct pipfile *pf, const char 
 		r = -E2BIG;
 	}
 	if (r < 0) {
-		diag_error(c->dl, pf->display, lineno, 1, NULL,
+		diag_error(c->dl, pf->display, lineno, col, NULL,
 			   "cannot read the included requirements file %s: %s", arg,
 			   r == -E2BIG ? "the scan has read more than its 4 GiB" : strerror(-r));
 		return -EINVAL;
@@ -501,13 +740,16 @@ static int include_file(struct dep_ctx *c, const struct pipfile *pf, const char 
 
 /*
  * The next word of an option line (as shlex splits it, quotes removed; no escapes), in
- * the arena; NULL at the end.
+ * the arena; NULL at the end. *start (may be NULL) receives where it starts in the line.
  */
-static const char *next_word(struct dep_ctx *c, const char **s)
+static const char *next_word(struct dep_ctx *c, const char **s, const char **start)
 {
 	const char *p = *s;
 	while (isspace((unsigned char)*p)) {
 		p++;
+	}
+	if (start) {
+		*start = p;
 	}
 	if (!*p) {
 		*s = p;
@@ -544,35 +786,40 @@ static bool long_option(const char *word, size_t n, const char *option, size_t u
  * include nothing.
  */
 static int include_options(struct dep_ctx *c, const struct pipfile *pf, const char *line,
-			   unsigned lineno)
+			   unsigned lineno, unsigned col)
 {
 	const char *p = line;
-	for (const char *w; (w = next_word(c, &p));) {
+	const char *start;
+	for (const char *w; (w = next_word(c, &p, &start));) {
+		unsigned wcol = col + (unsigned)(start - line), acol = wcol;
 		const char *arg = NULL;
 		bool include = false, editable = false;
 		if (w[0] == '-' && (w[1] == 'r' || w[1] == 'c' || w[1] == 'e')) {
 			include = w[1] != 'e';
 			editable = w[1] == 'e';
 			arg = w[2] ? w + 2 : NULL;
+			acol += 2;
 		} else if (str_has_prefix(w, "--")) {
 			size_t n = strcspn(w + 2, "=");
 			include = long_option(w + 2, n, "requirement", 8) ||
 				  long_option(w + 2, n, "constraint", 4);
 			editable = long_option(w + 2, n, "editable", 2);
 			arg = w[2 + n] == '=' ? w + 3 + n : NULL;
+			acol += 3 + (unsigned)n;
 		}
 		if (!include && !editable) {
 			continue;
 		}
 		if (!arg) {
-			arg = next_word(c, &p);
+			arg = next_word(c, &p, &start);
+			acol = col + (unsigned)(start - line);
 		}
 		if (!arg || !*arg) {
-			return dep_error(c, lineno, 1, "'%s' names no %s", w,
+			return dep_error(c, lineno, wcol, "'%s' names no %s", w,
 					 editable ? "project" : "file");
 		}
-		int r = editable ? url_requirement(c, pf, arg, true, lineno)
-				 : include_file(c, pf, arg, lineno);
+		int r = editable ? url_requirement(c, pf, arg, true, lineno, acol)
+				 : include_file(c, pf, arg, lineno, acol);
 		if (r < 0) {
 			return r;
 		}
@@ -688,7 +935,9 @@ static bool looks_like_path(struct dep_ctx *c, const char *word)
 	return !at && archive_suffix(strip_extras(c, word)) != NULL;
 }
 
-static int parse_line(struct dep_ctx *c, const struct pipfile *pf, char *line, unsigned lineno)
+/* A logical line, without comments; col is the column its first character has. */
+static int parse_line(struct dep_ctx *c, const struct pipfile *pf, char *line, unsigned lineno,
+		      unsigned col)
 {
 	/* Environment markers. */
 	char *semi = strchr(line, ';');
@@ -703,12 +952,12 @@ static int parse_line(struct dep_ctx *c, const struct pipfile *pf, char *line, u
 		return 0;
 	}
 	if (line[0] == '-') {
-		return include_options(c, pf, line, lineno);
+		return include_options(c, pf, line, lineno, col);
 	}
 	const char *p = line;
-	const char *word = next_word(c, &p);
+	const char *word = next_word(c, &p, NULL);
 	if (word && (is_url(word) || looks_like_path(c, word))) {
-		return url_requirement(c, pf, word, false, lineno);
+		return url_requirement(c, pf, word, false, lineno, col);
 	}
 	return add_requirement(c, pf, line, lineno);
 }
@@ -738,7 +987,8 @@ static int logical_done(struct dep_ctx *c, const struct pipfile *pf, struct logi
 	if (strlen(acc->s) != n) {
 		return dep_error(c, first, 0, "NUL byte");
 	}
-	return parse_line(c, pf, without_comment(acc->s, n), first);
+	char *line = without_comment(acc->s, n);
+	return parse_line(c, pf, line, first, 1 + (unsigned)(line - acc->s));
 }
 
 /*

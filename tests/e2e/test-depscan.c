@@ -19,7 +19,8 @@
  *     JSON output, exit 0 at the default threshold, 3 at --fail-on medium);
  *   - a symlinked lockfile fails the scan (exit 4); a comment ending in a backslash does not
  *     swallow the requirement below it;
- *   - a requirements file found by its name and included by another is reported once;
+ *   - a requirements file found by its name and included by another is reported once; a
+ *     local project (`-e ./pkg`) that is not a directory of the tree fails both commands;
  *     `runner sbom` names the file:line of a lockfile it cannot read, as scan deps does;
  *   - `runner db import` of directories and zip exports, and the refusal of malicious zips
  *     (path traversal, symbolic links, a zip bomb) with the old database left intact;
@@ -871,6 +872,53 @@ Test(depscan, sbom_names_the_file_and_line_of_a_lockfile_it_cannot_read)
 		cr_assert_eq(unlink(path), 0);
 		free(path);
 	}
+	free(app);
+}
+
+/*
+ * A local directory a requirements file installs (`-e ./pkg`, `-e File://...`) is the
+ * project's own code when the sandboxed worker finds it in the tree; one that is not there,
+ * or that a symbolic link leads out of the tree, fails `runner scan deps` and `runner sbom`
+ * alike (exit 4) at its file:line:column, never a pass that skipped it.
+ */
+Test(depscan, a_local_project_must_be_a_directory_of_the_tree, .timeout = 120)
+{
+	import_fixture_all_ecosystems("osv");
+	char *app = tu_strf("%s/app", ws);
+	tu_write(app, "pkg/setup.py", "");
+	tu_write(ws, "outside/setup.py", "");
+	char *outside = tu_strf("%s/outside", ws), *link = tu_strf("%s/out", app);
+	cr_assert_eq(symlink(outside, link), 0);
+	char *good = tu_strf("-e ./pkg\n-e File://%s/pkg\njinja2==2.8\n", app);
+	tu_write(app, "requirements.txt", good);
+	struct tu_result r = tu_runner_run(app, "sbom", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert_not_null(strstr(r.out, "pkg:pypi/jinja2@2.8"), "%s", r.out);
+	tu_result_free(&r);
+	static const struct {
+		const char *text, *says;
+	} bad[] = {
+		{ "-e ./pkg\n  ./gone\n",
+		  "requirements.txt:2:3: the local project './gone' does not exist" },
+		{ "jinja2==2.8\n-e ./out\n",
+		  "requirements.txt:2:4: the local project './out' lies outside the scanned tree" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		tu_write(app, "requirements.txt", bad[i].text);
+		for (int sbom = 0; sbom < 2; sbom++) {
+			r = sbom ? tu_runner_run(app, "sbom", NULL)
+				 : tu_runner_run(app, "scan", "deps", "--db", db, NULL);
+			cr_assert_eq(r.status, 4, "%s%s", r.out, r.err);
+			char *why = failure_reason(r.err, sbom ? "sbom" : "dependency scan");
+			cr_expect(strncmp(why, bad[i].says, strlen(bad[i].says)) == 0, "%s", why);
+			cr_expect_str_eq(r.out, "");
+			free(why);
+			tu_result_free(&r);
+		}
+	}
+	free(good);
+	free(link);
+	free(outside);
 	free(app);
 }
 

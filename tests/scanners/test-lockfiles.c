@@ -2603,6 +2603,235 @@ Test(lockfiles, requirements_includes_stay_inside_the_scanned_tree)
 	free(top);
 }
 
+/*
+ * A local directory pip installs (`.`, `src/mypkg`, `./libs/x`, `-e ../shared/pkg`, a
+ * file: URL) is the project's own code when it is a directory of the scanned tree: pip
+ * reads it relative to the directory it runs in (the requirements file's, or one above
+ * it). One that is no directory there, or lies or leads outside the tree, is an error at
+ * its file, line and column: pip fails on a missing one, and what one outside installs
+ * could not be checked.
+ */
+Test(lockfiles, requirements_local_projects_are_directories_of_the_tree)
+{
+	char *top = tu_tmpdir();
+	char *ws = tu_strf("%s/ws", top);
+	tu_write(ws, "pyproject.toml", "[project]\nname = \"app\"\n");
+	tu_write(ws, "src/mypkg/pyproject.toml", "");
+	tu_write(ws, "src/my pkg/setup.py", "");
+	tu_write(ws, "libs/x/setup.py", "");
+	tu_write(ws, "libs/file.txt", "not a project\n");
+	tu_write(ws, "shared/pkg/setup.py", "");
+	tu_write(ws, "services/api/app/setup.py", "");
+	tu_write(top, "outside-pkg/setup.py", "");
+	char *link_target = tu_strf("%s/outside-pkg", top);
+	char *link = tu_strf("%s/libs/escape", ws);
+	cr_assert_eq(symlink(link_target, link), 0);
+	char *inner = tu_strf("%s/libs/inner", ws);
+	cr_assert_eq(symlink("x", inner), 0);
+	/* What a link out of the tree looks like in the sandbox, where nothing outside is. */
+	char *dangling = tu_strf("%s/libs/dangling", ws);
+	cr_assert_eq(symlink("../../nothing-here/pkg", dangling), 0);
+	char *dangling_abs = tu_strf("%s/libs/dangling-abs", ws);
+	cr_assert_eq(symlink("/nonexistent/pkg", dangling_abs), 0);
+	char *dangling_in = tu_strf("%s/libs/dangling-in", ws);
+	cr_assert_eq(symlink("../src/gone", dangling_in), 0);
+
+	/* Relative to the file's directory, to one above it (services/api, where pip runs
+	 * for it; the top), absolute or as a file: URL inside the tree, in any case. */
+	char *good = tu_strf(".\n"
+			     "-e .\n"
+			     "src/mypkg\n"
+			     "./libs/x\n"
+			     "-e ./libs/x[dev]\n"
+			     "--editable=src/mypkg\n"
+			     "./libs/inner\n"
+			     "-e %s/libs/x\n"
+			     "-e File://%s/src/mypkg\n"
+			     "-e FILE:src/mypkg\n"
+			     "file://localhost%s/libs/x\n"
+			     "-e file:%s/src/my%%20pkg\n"
+			     "six==1.16.0\n",
+			     ws, ws, ws, ws);
+	tu_write(ws, "requirements.txt", good);
+	tu_write(ws, "services/api/requirements/dev.txt",
+		 "-e .\n-e ./app\n../shared/pkg\n-e src/mypkg\ndjango==4.2.1\n");
+	struct dep_list l;
+	struct diag_list dl;
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	const char *paths[] = { ws };
+	cr_expect_eq(deps_scan_paths(&l, ws, paths, 1, &dl), 0, "%s:%u:%u: %s",
+		     dl.n ? dl.v[0].file : "", dl.n ? dl.v[0].line : 0, dl.n ? dl.v[0].col : 0,
+		     dl.n ? dl.v[0].msg : "");
+	cr_expect_eq(l.n, 2, "only the packages: %zu", l.n);
+	cr_expect(find_dep(&l, "six", "1.16.0") && find_dep(&l, "django", "4.2.1"));
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	free(good);
+
+	/* Each on line 2 of requirements.txt, at its column. */
+	struct {
+		const char *line;
+		unsigned col;
+		const char *says;
+	} bad[] = {
+		{ "src/missing\n", 1, "does not exist" },
+		{ "  ./libs/nothere\n", 3, "does not exist" },
+		{ "-e ./libs/nothere\n", 4, "does not exist" },
+		{ "--editable=libs/nothere\n", 12, "does not exist" },
+		{ "-e mypkg\n", 4, "does not exist" },
+		{ "-e FILE:src/missing\n", 4, "does not exist" },
+		{ "libs/file.txt\n", 1, "is not a directory" },
+		{ "-e /etc\n", 4, "outside the scanned tree" },
+		{ "-e /nonexistent/pkg\n", 4, "outside the scanned tree" },
+		{ "../outside-pkg\n", 1, "outside the scanned tree" },
+		{ "../../../../../../../../../nothing/pkg\n", 1, "outside the scanned tree" },
+		{ "./libs/escape\n", 1, "outside the scanned tree" },
+		{ "./libs/dangling\n", 1, "outside the scanned tree" },
+		{ "-e libs/dangling-abs/sub\n", 4, "outside the scanned tree" },
+		{ "./libs/dangling-in\n", 1, "does not exist" },
+		{ "-e file:///etc\n", 4, "outside the scanned tree" },
+		{ "-e file://otherhost/srv/pkg\n", 4, "names no local directory" },
+		{ "-e file:///srv/%00x\n", 4, "names no local directory" },
+		{ "-e ${PKG_DIR}/x\n", 4, "environment variable" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *text = tu_strf("six==1.16.0\n%s", bad[i].line);
+		tu_write(ws, "requirements.txt", text);
+		free(text);
+		dep_list_init(&l);
+		diag_list_init(&dl, 20);
+		char *path = tu_strf("%s/requirements.txt", ws);
+		const char *one[] = { path };
+		cr_expect_eq(deps_scan_paths(&l, ws, one, 1, &dl), -EINVAL, "%s", bad[i].line);
+		cr_expect(dl.n == 1 && str_eq(dl.v[0].file, "requirements.txt") &&
+				  dl.v[0].line == 2 && dl.v[0].col == bad[i].col &&
+				  strstr(dl.v[0].msg, bad[i].says),
+			  "%s-> %s:%u:%u: %s", bad[i].line, dl.n ? dl.v[0].file : "",
+			  dl.n ? dl.v[0].line : 0, dl.n ? dl.v[0].col : 0,
+			  dl.n ? dl.v[0].msg : "(no error)");
+		cr_expect_eq(l.n, 0, "%s", bad[i].line);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+		free(path);
+	}
+
+	/* In an included file, relative to where pip runs too (not the included file's
+	 * directory only), and its error names that file. */
+	tu_write(ws, "requirements.txt", "-r services/api/requirements/dev.txt\n");
+	tu_write(ws, "services/api/requirements/dev.txt", "-e ./app\n./nothing\n");
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	cr_expect_eq(deps_scan_paths(&l, ws, paths, 1, &dl), -EINVAL);
+	cr_expect(dl.n == 1 && str_eq(dl.v[0].file, "services/api/requirements/dev.txt") &&
+			  dl.v[0].line == 2 && dl.v[0].col == 1 &&
+			  strstr(dl.v[0].msg, "'./nothing' does not exist"),
+		  "%s:%u: %s", dl.n ? dl.v[0].file : "", dl.n ? dl.v[0].line : 0,
+		  dl.n ? dl.v[0].msg : "(no error)");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+
+	free(dangling_in);
+	free(dangling_abs);
+	free(dangling);
+	free(inner);
+	free(link);
+	free(link_target);
+	free(ws);
+	tu_rmdir(top);
+	free(top);
+}
+
+/* Each local project is looked for in every directory from its file's up to the top of
+ * the tree: a line repeated is looked for once, and more than 1000 of them (here one
+ * directory spelt 1001 ways) are an error, which bounds the look-ups a file can ask for. */
+Test(lockfiles, requirements_local_projects_are_capped)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "x/setup.py", "");
+	struct sbuf sb;
+	sbuf_init(&sb, SIZE_MAX / 2);
+	for (unsigned k = 0; k < 5000; k++) {
+		sbuf_puts(&sb, "-e ./x\n");
+	}
+	sbuf_puts(&sb, "six==1.16.0\n");
+	tu_write(dir, "requirements.txt", sb.data);
+	struct dep_list l;
+	struct diag_list dl;
+	cr_expect_eq(scan_requirements(dir, &l, &dl), 0, "%s", dl.n ? dl.v[0].msg : "");
+	cr_expect_eq(l.n, 1);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	sbuf_release(&sb);
+
+	sbuf_init(&sb, SIZE_MAX / 2);
+	for (unsigned k = 0; k <= 1000; k++) {
+		sbuf_puts(&sb, "./x/");
+		for (unsigned i = 0; i < k; i++) {
+			sbuf_puts(&sb, "./");
+		}
+		sbuf_puts(&sb, "\n");
+	}
+	tu_write(dir, "requirements.txt", sb.data);
+	cr_expect_eq(scan_requirements(dir, &l, &dl), -EINVAL);
+	cr_expect(dl.n == 1 && dl.v[0].line == 1001 &&
+			  strstr(dl.v[0].msg, "more than 1000 local projects"),
+		  "%u: %s", dl.n ? dl.v[0].line : 0, dl.n ? dl.v[0].msg : "(no error)");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	sbuf_release(&sb);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/*
+ * URL schemes are case-insensitive (RFC 3986 3.1), and pip lowers them: `File:`, `FILE:`,
+ * `GIT+HTTPS:`, `Hg+Https:`, `HTTPS:` are read like their lower-case spellings, a file: URL
+ * as a local directory (`-e File:///src/pkg` was an error), the others named and versioned
+ * as they would be.
+ */
+Test(lockfiles, requirements_url_schemes_in_any_case)
+{
+	static const char txt[] = "-e GIT+HTTPS://github.com/pallets/flask.git@2.0#egg=Flask\n"
+				  "HTTPS://files.example/Django-2.0.tar.gz\n"
+				  "Git+Ssh://git@github.com/psf/requests.git@v2.0#egg=requests\n"
+				  "--editable=Hg+Https://hg.example/Pkg_One#egg=Pkg_One\n"
+				  "pkg @ HTTPS://files.example/pkg-1.0.tar.gz\n"
+				  "-e File:///srv/src/project\n"
+				  "FILE:///srv/wheels/six-1.16.0-py2.py3-none-any.whl\n"
+				  "Svn+Http://svn.example/repo/trunk#egg=svnpkg\n"
+				  "-e fIlE:.\n";
+	static const struct name_version_line want[] = {
+		{ "flask", "0.0.0", 1 },   { "django", "2.0", 2 }, { "requests", "0.0.0", 3 },
+		{ "pkg-one", "0.0.0", 4 }, { "pkg", "1.0", 5 },	   { "six", "1.16.0", 7 },
+		{ "svnpkg", "0.0.0", 8 },
+	};
+	parse_exactly(DEP_REQUIREMENTS, "requirements.txt", txt, want, ARRAY_SIZE(want),
+		      "requirements.txt");
+
+	/* Read from a file: the file: URL is a directory of the tree, in any case; one
+	 * that is not there is the error it is in lower case. */
+	char *dir = tu_tmpdir();
+	tu_write(dir, "src/pkg/setup.py", "");
+	char *text = tu_strf("-e File://%s/src/pkg\n-e FILE:./src/pkg\nfile:src/pkg\n", dir);
+	tu_write(dir, "requirements.txt", text);
+	free(text);
+	struct dep_list l;
+	struct diag_list dl;
+	cr_expect_eq(scan_requirements(dir, &l, &dl), 0, "%s", dl.n ? dl.v[0].msg : "");
+	cr_expect_eq(l.n, 0);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	tu_write(dir, "requirements.txt", "-e File:./src/nothing\n");
+	cr_expect_eq(scan_requirements(dir, &l, &dl), -EINVAL);
+	cr_expect(dl.n == 1 && strstr(dl.v[0].msg, "does not exist"), "%s",
+		  dl.n ? dl.v[0].msg : "(no error)");
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* A line an included file cannot be read at is that file's error, at its own line: not
  * the including file's, where that line number points at something else (or nothing). */
 Test(lockfiles, an_error_in_an_included_requirements_file_names_that_file)
