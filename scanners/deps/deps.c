@@ -1102,7 +1102,8 @@ static void walk_dir(struct walk *w, const char *path, unsigned depth, bool only
 		qsort(names, n, sizeof(*names), cmp_names);
 	}
 	const char *text_lock = "bun.lock";
-	bool bun_lock = bsearch(&text_lock, names, n, sizeof(*names), cmp_names) != NULL;
+	/* (An empty directory has no names to search: NULL is no array for bsearch.) */
+	bool bun_lock = n && bsearch(&text_lock, names, n, sizeof(*names), cmp_names) != NULL;
 	_cleanup_free_ char *dname = dir_name(path); /* requirements/base.txt */
 	for (size_t i = 0; i < n; i++) {
 		char *sub = xasprintf("%s/%s", path, names[i]);
