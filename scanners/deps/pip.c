@@ -381,8 +381,9 @@ enum local_found {
 	LOCAL_MISSING_OUTSIDE, /* nothing there, and the place is outside the scanned tree */
 	LOCAL_MISSING,	       /* nothing there, inside the tree */
 	LOCAL_NOT_DIR,	       /* a file (or a device...), not a project's directory */
+	LOCAL_NOT_PROJECT,     /* a directory without setup.py or pyproject.toml */
 	LOCAL_OUTSIDE,	       /* a directory, which is (or a link leads) outside the tree */
-	LOCAL_DIR,
+	LOCAL_DIR,	       /* a project's directory */
 };
 
 /* Whether the absolute path abs, its "." and ".." components taken as written, lies in
@@ -456,7 +457,8 @@ static bool link_leads_outside(const char *root, const char *path)
 	return false;
 }
 
-/* What is at the absolute path: a directory inside the scanned tree, or why not. */
+/* What is at the absolute path: a project's directory inside the scanned tree (with a
+ * setup.py or a pyproject.toml, as pip's is_installable_dir asks), or why not. */
 static enum local_found look_for(const struct dep_ctx *c, const char *path)
 {
 	const char *root = c->l->root;
@@ -474,7 +476,17 @@ static enum local_found look_for(const struct dep_ctx *c, const char *path)
 		return link_leads_outside(root, path) ? LOCAL_OUTSIDE : LOCAL_MISSING;
 	}
 	struct stat st;
-	return stat(real, &st) == 0 && S_ISDIR(st.st_mode) ? LOCAL_DIR : LOCAL_NOT_DIR;
+	if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		return LOCAL_NOT_DIR;
+	}
+	static const char *const marks[] = { "setup.py", "pyproject.toml" };
+	for (size_t i = 0; i < ARRAY_SIZE(marks); i++) {
+		_cleanup_free_ char *mark = xasprintf("%s/%s", real, marks[i]);
+		if (stat(mark, &st) == 0 && S_ISREG(st.st_mode)) {
+			return LOCAL_DIR;
+		}
+	}
+	return LOCAL_NOT_PROJECT;
 }
 
 /* A file: URL's path, percent-decoded, in the arena; NULL when it is not a local path
@@ -509,11 +521,12 @@ static const char *file_url_path(struct dep_ctx *c, const char *url)
 /*
  * A local directory that pip installs as a project (`.`, `src/mypkg`, `./libs/x`,
  * `-e ../shared/pkg`, a file: URL): the project's own code, not a package from an index,
- * when it is a directory of the scanned tree. pip reads such a path relative to the
- * directory it runs in, not to the requirements file (pypa/pip#8765), and fails when there
- * is none: the file's directory and each directory above it, up to the top of the scanned
- * tree, are where it may run. A path that is no directory in any of them (missing, a
- * file, an environment variable the scan cannot know), or that lies or leads (a symbolic
+ * when it is a project's directory (setup.py or pyproject.toml) of the scanned tree. pip
+ * reads such a path relative to the directory it runs in, not to the requirements file
+ * (pypa/pip#8765), and fails when there is no project there: the file's directory and each
+ * directory above it, up to the top of the scanned tree, are where it may run. A path that
+ * is no project's directory in any of them (missing, a file, an empty directory, an
+ * environment variable the scan cannot know), or that lies or leads (a symbolic
  * link, an absolute path, `..`) outside the tree, is an error: its code, and whatever it
  * requires, would pass unseen. `where` is the path as written (a file: URL's path,
  * decoded, or NULL when it names another host). A buffer has no directory to look in: its
@@ -585,6 +598,15 @@ static int local_project(struct dep_ctx *c, const struct pipfile *pf, const char
 			   "the local project '%s' lies outside the scanned tree: what it "
 			   "installs cannot be checked",
 			   word);
+		break;
+	case LOCAL_NOT_PROJECT:
+		diag_error(
+			c->dl, c->file, lineno, col,
+			"commit the project (a submodule not checked out is empty), or name the "
+			"package (NAME==VERSION)",
+			"the local project '%s' is a directory without setup.py or pyproject.toml, "
+			"which pip cannot install",
+			word);
 		break;
 	case LOCAL_NOT_DIR:
 		diag_error(c->dl, c->file, lineno, col,

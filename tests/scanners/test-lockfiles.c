@@ -2605,9 +2605,10 @@ Test(lockfiles, requirements_includes_stay_inside_the_scanned_tree)
 
 /*
  * A local directory pip installs (`.`, `src/mypkg`, `./libs/x`, `-e ../shared/pkg`, a
- * file: URL) is the project's own code when it is a directory of the scanned tree: pip
- * reads it relative to the directory it runs in (the requirements file's, or one above
- * it). One that is no directory there, or lies or leads outside the tree, is an error at
+ * file: URL) is the project's own code when it is a project's directory (setup.py or
+ * pyproject.toml) of the scanned tree: pip reads it relative to the directory it runs in
+ * (the requirements file's, or one above it). One that is no project's directory there,
+ * or lies or leads outside the tree, is an error at
  * its file, line and column: pip fails on a missing one, and what one outside installs
  * could not be checked.
  */
@@ -2620,6 +2621,9 @@ Test(lockfiles, requirements_local_projects_are_directories_of_the_tree)
 	tu_write(ws, "src/my pkg/setup.py", "");
 	tu_write(ws, "libs/x/setup.py", "");
 	tu_write(ws, "libs/file.txt", "not a project\n");
+	char *empty = tu_strf("%s/libs/empty", ws);
+	cr_assert_eq(mkdir(empty, 0755), 0);
+	free(empty);
 	tu_write(ws, "shared/pkg/setup.py", "");
 	tu_write(ws, "services/api/app/setup.py", "");
 	tu_write(top, "outside-pkg/setup.py", "");
@@ -2682,6 +2686,8 @@ Test(lockfiles, requirements_local_projects_are_directories_of_the_tree)
 		{ "-e mypkg\n", 4, "does not exist" },
 		{ "-e FILE:src/missing\n", 4, "does not exist" },
 		{ "libs/file.txt\n", 1, "is not a directory" },
+		{ "./libs/empty\n", 1, "without setup.py or pyproject.toml" },
+		{ "-e libs\n", 4, "without setup.py or pyproject.toml" },
 		{ "-e /etc\n", 4, "outside the scanned tree" },
 		{ "-e /nonexistent/pkg\n", 4, "outside the scanned tree" },
 		{ "../outside-pkg\n", 1, "outside the scanned tree" },
