@@ -118,6 +118,10 @@ struct scanbox;
 int cli_deps_scan(struct scanbox *sb, const struct cli_deps *d, struct json_t *with,
 		  struct json_t **result, int *code);
 
+/* Whether a worker's result says that no lockfile was found (its stats count none): what
+ * --allow-no-lockfiles lets pass, and the commands say on stderr. */
+bool cli_deps_found_none(const struct json_t *result);
+
 /* The SBOM document of a worker's result ("sbom_document") as JSON text (caller frees),
  * marked in its metadata's properties when the worker ran unconfined; NULL if there is
  * none. */

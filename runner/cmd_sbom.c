@@ -23,7 +23,7 @@
 
 const char cmd_sbom_usage[] =
 	"usage: runner sbom [--output FILE] [--name NAME] [--db PATH] [-C DIR] [--no-sandbox]\n"
-	"                   [PATH...]\n"
+	"                   [--allow-no-lockfiles] [PATH...]\n"
 	"\n"
 	"Write a CycloneDX 1.5 JSON SBOM of the packages in the lockfiles and manifests under\n"
 	"each PATH (default: .) to standard output or FILE. The lockfiles are read in the stage\n"
@@ -34,10 +34,13 @@ const char cmd_sbom_usage[] =
 	"      --db PATH       also list the advisories that affect the packages\n"
 	"  -C DIR              read from DIR (paths are relative to it and must be inside)\n"
 	"      --no-sandbox    read the lockfiles WITHOUT isolation (debugging only; marked)\n"
+	"      --allow-no-lockfiles  write an SBOM without any package when no lockfile is\n"
+	"                      found (said on stderr), instead of failing\n"
 	"\n"
-	"Exit codes: 0 written; 4 a lockfile (the message says where: file:line:column) or,\n"
-	"with --db, the database could not be read, or the sandbox could not start; 2 usage\n"
-	"(also a PATH outside the directory).\n";
+	"Exit codes: 0 written; 4 no lockfile found (as for 'runner scan deps'), a lockfile\n"
+	"that cannot be read (the message says where: file:line:column) or, with --db, a\n"
+	"database that cannot be, or the sandbox could not start; 2 usage (also a PATH\n"
+	"outside the directory).\n";
 
 int cmd_sbom(int argc, char **argv)
 {
@@ -46,10 +49,11 @@ int cmd_sbom(int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },
 		{ "db", required_argument, NULL, 'd' },
 		{ "no-sandbox", no_argument, NULL, 'N' },
+		{ "allow-no-lockfiles", no_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *output = NULL, *name = NULL, *db = NULL, *dir = NULL;
-	bool no_sandbox = false;
+	bool no_sandbox = false, allow_none = false;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+o:C:", opts, NULL)) != -1) {
@@ -68,6 +72,9 @@ int cmd_sbom(int argc, char **argv)
 			break;
 		case 'N':
 			no_sandbox = true;
+			break;
+		case 'E':
+			allow_none = true;
 			break;
 		default:
 			return cli_usage_error("sbom", "invalid option");
@@ -92,9 +99,10 @@ int cmd_sbom(int argc, char **argv)
 	}
 	/* Without --db, no database is opened: the packages only. With it, any age will do
 	 * (an SBOM lists what was known), and no finding blocks. */
-	json_t *with = json_pack("{s:b, s:b, s:b, s:I, s:s}", "sbom", 0, "sbom_result", 1,
+	json_t *with = json_pack("{s:b, s:b, s:b, s:I, s:s, s:b}", "sbom", 0, "sbom_result", 1,
 				 "sbom_only", db == NULL, "max_db_age_s", (json_int_t)0,
-				 "unknown-severity", severity_name(SEVERITY_HIGH));
+				 "unknown-severity", severity_name(SEVERITY_HIGH),
+				 "allow_no_lockfiles", allow_none);
 	if (name_j) {
 		json_object_set_new(with, "sbom_name", name_j);
 	}
@@ -115,7 +123,12 @@ int cmd_sbom(int argc, char **argv)
 	if (ret == EXIT_OK && !text) {
 		fprintf(stderr, "runner: sbom failed: the scan returned no SBOM\n");
 		ret = EXIT_INTERNAL;
-	} else if (text && output) {
+	}
+	if (text && cli_deps_found_none(result)) {
+		fprintf(stderr, "runner: no lockfile or manifest found: the SBOM lists no package "
+				"(--allow-no-lockfiles)\n");
+	}
+	if (text && output) {
 		int w = write_file_atomic(output, text, strlen(text), 0644);
 		if (w < 0) {
 			fprintf(stderr, "runner: cannot write %s: %s\n", output, strerror(-w));

@@ -69,7 +69,8 @@ const char cmd_scan_usage[] =
 	"       runner scan test [--rules PATH]... [--no-default-rules] [--secrets] FIXTURES...\n"
 	"       runner scan deps [--db PATH] [--max-db-age DURATION] [--fail-on LEVEL]\n"
 	"                        [--unknown-severity LEVEL] [--baseline FILE]\n"
-	"                        [--format text|json] [--sbom FILE] [--no-sandbox] [PATH...]\n"
+	"                        [--format text|json] [--sbom FILE] [--no-sandbox]\n"
+	"                        [--allow-no-lockfiles] [PATH...]\n"
 	"\n"
 	"Scan files the way the pipeline's sast and secrets stages do, in the stage sandbox,\n"
 	"with the same gate and exit codes: 0 nothing at or above the threshold, 3 blocked,\n"
@@ -123,6 +124,8 @@ const char cmd_scan_usage[] =
 	"      --format FORMAT         text (default) or json\n"
 	"      --sbom FILE             also write a CycloneDX 1.5 SBOM to FILE\n"
 	"      --no-sandbox            as above\n"
+	"      --allow-no-lockfiles    no lockfile found is a scan of nothing (said on stderr),\n"
+	"                              not an error\n"
 	"\n"
 	"deps exits 4 when the scan could not be done (no or stale database, malformed\n"
 	"lockfile, no lockfile found).\n";

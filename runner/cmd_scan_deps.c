@@ -109,6 +109,12 @@ static void print_error(const char *what, const json_t *result, const char *err)
 	}
 }
 
+bool cli_deps_found_none(const json_t *result)
+{
+	const json_t *n = json_object_get(json_object_get(result, "stats"), "lockfiles");
+	return json_is_integer(n) && json_integer_value(n) == 0;
+}
+
 char *cli_deps_sbom_text(const json_t *result, bool unconfined)
 {
 	json_t *doc = json_deep_copy(json_object_get(result, "sbom_document"));
@@ -238,12 +244,13 @@ int cmd_scan_deps(int argc, char **argv)
 		{ "format", required_argument, NULL, 'F' },
 		{ "sbom", required_argument, NULL, 's' },
 		{ "no-sandbox", no_argument, NULL, 'N' },
+		{ "allow-no-lockfiles", no_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *db = NULL, *format = "text", *baseline = NULL, *sbom = NULL;
 	uint64_t max_age_ms = DEPSCAN_DEFAULT_MAX_AGE_S * 1000ull;
 	enum severity fail_on = SEVERITY_HIGH, unknown = SEVERITY_HIGH;
-	bool no_sandbox = false;
+	bool no_sandbox = false, allow_none = false;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
@@ -289,6 +296,9 @@ int cmd_scan_deps(int argc, char **argv)
 		case 'N':
 			no_sandbox = true;
 			break;
+		case 'E':
+			allow_none = true;
+			break;
 		default:
 			return cli_usage_error("scan deps", "invalid option");
 		}
@@ -306,10 +316,10 @@ int cmd_scan_deps(int argc, char **argv)
 	}
 	struct scanbox sb;
 	scanbox_init(&sb, root, no_sandbox);
-	json_t *with =
-		json_pack("{s:s, s:s, s:I, s:b, s:b}", "fail-on", severity_name(fail_on),
-			  "unknown-severity", severity_name(unknown), "max_db_age_s",
-			  (json_int_t)(max_age_ms / 1000), "sbom", 0, "sbom_result", sbom != NULL);
+	json_t *with = json_pack("{s:s, s:s, s:I, s:b, s:b, s:b}", "fail-on",
+				 severity_name(fail_on), "unknown-severity", severity_name(unknown),
+				 "max_db_age_s", (json_int_t)(max_age_ms / 1000), "sbom", 0,
+				 "sbom_result", sbom != NULL, "allow_no_lockfiles", allow_none);
 	const struct cli_deps d = {
 		.cmd = "scan deps",
 		.what = "dependency scan",
@@ -338,6 +348,10 @@ int cmd_scan_deps(int argc, char **argv)
 		goto out;
 	}
 	ret = code == STAGE_EXIT_BLOCKED ? EXIT_BLOCKED : EXIT_OK;
+	if (cli_deps_found_none(result)) {
+		fprintf(stderr, "runner: no lockfile or manifest found: nothing was checked "
+				"(--allow-no-lockfiles)\n");
+	}
 	if (sbom && write_sbom(sbom, result, no_sandbox) < 0) {
 		ret = EXIT_INTERNAL;
 	}

@@ -16,8 +16,11 @@
  * that validation refuses in a pipeline: max_db_age_s (seconds, 0 for no limit),
  * sbom_result (the SBOM document in the result, as "sbom_document", for the runner to
  * write where it was asked to), sbom_name (the project's name in that SBOM instead of the
- * workspace directory's) and sbom_only (`runner sbom` without --db: the lockfiles are read
- * and no database is opened, nor bound; no findings).
+ * workspace directory's), sbom_only (`runner sbom` without --db: the lockfiles are read
+ * and no database is opened, nor bound; no findings) and allow_no_lockfiles (the commands'
+ * --allow-no-lockfiles: no lockfile under the paths is a scan of nothing instead of an
+ * error; given, true or false, it also makes that error name the commands' remedies
+ * instead of the stage's `paths:`).
  *
  * Fail closed: a missing, unreadable or stale database, a malformed lockfile, or no
  * lockfile under the paths ends the stage with STAGE_EXIT_ERROR and a summary that names
@@ -261,6 +264,12 @@ static int depscan_run_stage(struct stage_worker *w)
 	bool want_sbom = !json_is_false(sbom_j) && !sbom_result;
 	/* `runner sbom` without --db: the packages only. */
 	bool sbom_only = json_is_true(json_object_get(w->with, "sbom_only"));
+	const json_t *allow_none = json_object_get(w->with, "allow_no_lockfiles");
+	const char *todo = allow_none ? "name the project's lockfiles or their directory "
+					"(package-lock.json, pom.xml, go.mod, "
+					"requirements.txt...), or give --allow-no-lockfiles "
+					"when a tree without any is expected"
+				      : NULL;
 	struct depscan_result r;
 	depscan_result_init(&r);
 	if (code == 0) {
@@ -279,6 +288,8 @@ static int depscan_run_stage(struct stage_worker *w)
 			.paths = (const char *const *)paths,
 			.n_paths = n_paths,
 			.walk = &wo,
+			.allow_no_lockfiles = json_is_true(allow_none),
+			.no_lockfile_todo = todo,
 		};
 		int rc;
 		if (sbom_only) {
@@ -286,6 +297,15 @@ static int depscan_run_stage(struct stage_worker *w)
 						  &r.diags);
 			/* As depscan_run says it: where, what, and what to do. */
 			depscan_error_text(&r.diags, "cannot read the lockfiles", err, sizeof(err));
+			if (rc == 0 && r.deps.n_files == 0 && !o.allow_no_lockfiles) {
+				/* An SBOM of nothing because nothing was found would pass an
+				 * inventory that went wrong unnoticed: as the scan, an error. */
+				depscan_no_lockfile_text(o.paths, o.n_paths, o.root, todo, err,
+							 sizeof(err));
+				rc = -ENODATA;
+			}
+			r.stats = json_pack("{s:I, s:I}", "lockfiles", (json_int_t)r.deps.n_files,
+					    "packages", (json_int_t)r.deps.n);
 		} else {
 			fputs("dependency-scan: database ", stdout);
 			fput_one_line(stdout, db ? db : "(none)");

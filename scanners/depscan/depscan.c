@@ -420,6 +420,38 @@ static int policy_finding(struct scan *s, const struct dep *d, const char *rule,
 	return 0;
 }
 
+void depscan_no_lockfile_text(const char *const *paths, size_t n, const char *root,
+			      const char *todo, char *out, size_t outlen)
+{
+	struct sbuf sb;
+	sbuf_init(&sb, 4096);
+	size_t rl = root ? strlen(root) : 0;
+	for (size_t i = 0; i < n && i < 8; i++) {
+		/* As the scan shows paths: relative to the workspace ("." for itself). */
+		const char *p = paths[i];
+		if (rl && strncmp(p, root, rl) == 0 && (p[rl] == '/' || !p[rl])) {
+			p += rl;
+			while (*p == '/') {
+				p++;
+			}
+		}
+		size_t len = strlen(p);
+		while (len > 2 && p[len - 1] == '.' && p[len - 2] == '/') {
+			len -= 2; /* "sub/." */
+		}
+		sbuf_printf(&sb, "%s%.*s", i ? ", " : "", (int)(len ? len : 1), len ? p : ".");
+	}
+	if (n > 8) {
+		sbuf_puts(&sb, ", ...");
+	}
+	snprintf(out, outlen, "no lockfile or manifest found under %s: %s",
+		 sb.data && *sb.data ? sb.data : ".",
+		 todo ? todo
+		      : "point `paths:` at the project's package-lock.json, pom.xml, go.mod, "
+			"requirements.txt... (or remove the dependency-scan stage)");
+	sbuf_release(&sb);
+}
+
 void depscan_error_text(const struct diag_list *dl, const char *fallback, char *out, size_t outlen)
 {
 	const struct diag *d = NULL;
@@ -503,19 +535,10 @@ int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *er
 		depscan_error_text(&r->diags, "cannot read the lockfiles", err, errlen);
 		return -EBADMSG;
 	}
-	if (r->deps.n_files == 0) {
+	if (r->deps.n_files == 0 && !o->allow_no_lockfiles) {
 		osvdb_close(db);
-		struct sbuf sb;
-		sbuf_init(&sb, 4096);
-		for (size_t i = 0; i < o->n_paths && i < 8; i++) {
-			sbuf_printf(&sb, "%s%s", i ? ", " : "", o->paths[i]);
-		}
-		errf(err, errlen, -ENODATA,
-		     "no lockfile or manifest found under %s: point `paths:` at the project's "
-		     "package-lock.json, pom.xml, go.mod, requirements.txt... (or remove the "
-		     "dependency-scan stage)",
-		     sb.data ? sb.data : ".");
-		sbuf_release(&sb);
+		depscan_no_lockfile_text(o->paths, o->n_paths, o->root, o->no_lockfile_todo, err,
+					 errlen);
 		return -ENODATA;
 	}
 	/* An ecosystem the lockfiles use and the database holds no advisory for: every

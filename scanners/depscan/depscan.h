@@ -45,6 +45,11 @@ struct depscan_opts {
 	size_t n_paths;
 	const struct deps_walk_opts *walk; /* what the walk may not skip, or NULL */
 	int64_t now;			   /* seconds since 1970; 0 = the clock */
+	/* No lockfile under the paths is a scan of nothing (0 lockfiles, no finding) instead
+	 * of the error -ENODATA: `--allow-no-lockfiles` of `runner scan deps`. */
+	bool allow_no_lockfiles;
+	/* What to do about no lockfile, for its error (NULL: a pipeline stage's advice). */
+	const char *no_lockfile_todo;
 };
 
 struct depscan_result {
@@ -75,6 +80,15 @@ int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *er
  * stage and `runner sbom` say it alike.
  */
 void depscan_error_text(const struct diag_list *dl, const char *fallback, char *out, size_t outlen);
+
+/*
+ * The reason of a scan that found no lockfile (its error, -ENODATA) into out: the paths it
+ * looked under (shown relative to root, which may be NULL) and todo, what to do about it
+ * (NULL: a pipeline stage's advice, `paths:`). `runner scan deps`, `runner sbom` and the
+ * stage say it alike.
+ */
+void depscan_no_lockfile_text(const char *const *paths, size_t n, const char *root,
+			      const char *todo, char *out, size_t outlen);
 
 /* The package URL of a package (heap string). */
 char *depscan_purl(const struct dep *d);

@@ -8,7 +8,8 @@
  *   - fail closed: no database, a stale one, a malformed lockfile, no lockfile => exit 4
  *     with the command that fixes it;
  *   - `runner scan deps` (text, json, exit codes), `runner sbom` (CycloneDX 1.5), both in the
- *     stage sandbox;
+ *     stage sandbox; both fail alike on a tree without a lockfile, unless
+ *     --allow-no-lockfiles;
  *   - a vulnerable Go module only in the go.sum of a go 1.16 module is reported (go.sum:line),
  *     and go.sum is not read from go 1.17 on;
  *   - a pom.xml version the file cannot resolve is an `unresolved-version` finding (high,
@@ -841,9 +842,9 @@ Test(depscan, sbom_names_the_file_and_line_of_a_lockfile_it_cannot_read)
 		{ "app/web/package-lock.json", "{\n  \"lockfileVersion\": 2,\n  \"packages\": {\n",
 		  "web/package-lock.json:4" },
 		{ "app/requirements.txt", "jinja2==2.8\ngit+https://example.com/x.git\n",
-		  "requirements.txt:2: " },
+		  "requirements.txt:2:1: " },
 		/* A line of an included file: that file's. */
-		{ "app/requirements.txt", "-r lib/base.txt\n", "lib/base.txt:2: " },
+		{ "app/requirements.txt", "-r lib/base.txt\n", "lib/base.txt:2:1: " },
 	};
 	tu_write(ws, "app/lib/base.txt", "six==1.16.0\ngit+https://example.com/y.git\n");
 	char *app = tu_strf("%s/app", ws);
@@ -872,6 +873,81 @@ Test(depscan, sbom_names_the_file_and_line_of_a_lockfile_it_cannot_read)
 		cr_assert_eq(unlink(path), 0);
 		free(path);
 	}
+	free(app);
+}
+
+/*
+ * `runner sbom` in a tree without any lockfile fails as `runner scan deps` does (exit 4,
+ * the same reason): an SBOM that lists nothing because nothing was found is an inventory
+ * gone wrong unnoticed. --allow-no-lockfiles (both commands) asks for the empty result,
+ * said on stderr. A lockfile that lists no package is no such case: an SBOM without
+ * components, exit 0.
+ */
+Test(depscan, sbom_without_a_lockfile_fails_as_scan_deps_does, .timeout = 120)
+{
+	import_fixture_all_ecosystems("osv");
+	char *app = tu_strf("%s/app", ws);
+	tu_write(app, "README.md", "no dependencies here\n");
+	tu_write(app, "src/main.c", "int main(void) { return 0; }\n");
+	struct tu_result scan = tu_runner_run(app, "scan", "deps", "--db", db, NULL);
+	cr_assert_eq(scan.status, 4, "%s%s", scan.out, scan.err);
+	char *want = failure_reason(scan.err, "dependency scan");
+	cr_expect(strstr(want, "no lockfile or manifest found under .: ") == want &&
+			  strstr(want, "--allow-no-lockfiles"),
+		  "%s", want);
+	for (int with_db = 0; with_db < 2; with_db++) {
+		struct tu_result r = with_db ? tu_runner_run(app, "sbom", "--db", db, NULL)
+					     : tu_runner_run(app, "sbom", NULL);
+		cr_assert_eq(r.status, 4, "%s%s", r.out, r.err);
+		cr_expect_str_eq(r.out, "");
+		char *got = failure_reason(r.err, "sbom");
+		cr_expect_str_eq(got, want, "sbom%s says\n  %s\nscan deps says\n  %s",
+				 with_db ? " --db" : "", got, want);
+		free(got);
+		tu_result_free(&r);
+	}
+	/* Named paths are shown as given, relative to the tree. */
+	tu_result_free(&scan);
+	scan = tu_runner_run(app, "sbom", "src", ".", NULL);
+	cr_assert_eq(scan.status, 4, "%s%s", scan.out, scan.err);
+	cr_expect_not_null(strstr(scan.err, "no lockfile or manifest found under src, .: "), "%s",
+			   scan.err);
+	tu_result_free(&scan);
+	free(want);
+
+	/* Asked for: an empty SBOM, valid CycloneDX, and a scan of nothing; said. */
+	char *out = tu_strf("%s/empty.cdx.json", ws);
+	struct tu_result r = tu_runner_run(app, "sbom", "--allow-no-lockfiles", "-o", out, NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_expect_not_null(strstr(r.err, "no lockfile or manifest found: the SBOM lists no "
+					 "package (--allow-no-lockfiles)"),
+			   "%s", r.err);
+	tu_result_free(&r);
+	char *problem = tu_cyclonedx_problem(out);
+	cr_assert_null(problem, "not valid CycloneDX 1.5: %s", problem);
+	json_t *doc = json_load_file(out, 0, NULL);
+	cr_assert_not_null(doc);
+	cr_expect_eq(json_array_size(json_object_get(doc, "components")), 0);
+	json_decref(doc);
+	r = tu_runner_run(app, "scan", "deps", "--db", db, "--allow-no-lockfiles", "--format",
+			  "json", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_expect_not_null(strstr(r.err, "nothing was checked (--allow-no-lockfiles)"), "%s",
+			   r.err);
+	doc = json_loads(r.out, 0, NULL);
+	cr_expect_eq(
+		json_integer_value(json_object_get(json_object_get(doc, "stats"), "lockfiles")), 0,
+		"%s", r.out);
+	json_decref(doc);
+	tu_result_free(&r);
+
+	/* A lockfile without packages is found: no error, nothing said. */
+	tu_write(app, "requirements.txt", "# nothing yet\n");
+	r = tu_runner_run(app, "sbom", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_expect_null(strstr(r.err, "no lockfile"), "%s", r.err);
+	tu_result_free(&r);
+	free(out);
 	free(app);
 }
 
