@@ -56,6 +56,26 @@ extern const char cmd_sbom_usage[];
 extern const char cmd_image_usage[];
 extern const char cmd_sandbox_usage[];
 
+/*
+ * A command's options (cli_opts.c), GNU style for every command: options and operands in
+ * any order, whatever POSIXLY_CORRECT says; `--` ends the options; long options by
+ * unambiguous prefix and as --name=value. cli_getopt_init() starts (shortopts as for
+ * getopt, without a leading '+', '-' or ':'; cmd names the command in usage errors, e.g.
+ * "scan deps"), then cli_getopt() is getopt_long() on argv (argv[0] the command's own
+ * word): the next option, optarg set; -1 when there is none left, and then
+ * argv[optind..argc) are the operands in the order given. An unknown or ambiguous
+ * option, a value for one that takes none, or a missing value is said on stderr (a usage
+ * error, with the hint) and returns '?': the caller returns EXIT_USAGE.
+ */
+struct cli_getopt {
+	const char *cmd;
+	int n_operands; /* moved to argv[1..] so far */
+	char optstring[64];
+};
+struct option;
+void cli_getopt_init(struct cli_getopt *g, const char *cmd, const char *shortopts);
+int cli_getopt(struct cli_getopt *g, int argc, char **argv, const struct option *longopts);
+
 /* Print "runner: <msg>" and a hint to stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

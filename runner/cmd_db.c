@@ -149,8 +149,12 @@ int cmd_db(int argc, char **argv)
 	size_t n_urls = 0, cap = 0;
 	uint64_t timeout_ms = 10 * 60 * 1000;
 	int c;
-	optind = 2;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	/* The options and operands after the subcommand's word. */
+	argc--;
+	argv++;
+	struct cli_getopt g;
+	cli_getopt_init(&g, "db", "");
+	while ((c = cli_getopt(&g, argc, argv, opts)) != -1) {
 		switch (c) {
 		case 'd':
 			db = optarg;
@@ -171,7 +175,7 @@ int cmd_db(int argc, char **argv)
 			break;
 		default:
 			free(urls);
-			return cli_usage_error("db", "invalid option");
+			return EXIT_USAGE; /* said */
 		}
 	}
 	_cleanup_free_ char *path = osvdb_default_path(db);

@@ -49,8 +49,9 @@ int cmd_graph(int argc, char **argv)
 	struct cli_common co = { 0 };
 	const char *format = "dot";
 	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+f:C:", opts, NULL)) != -1) {
+	struct cli_getopt g;
+	cli_getopt_init(&g, "graph", "f:C:");
+	while ((c = cli_getopt(&g, argc, argv, opts)) != -1) {
 		switch (c) {
 		case 'F':
 			format = optarg;
@@ -59,7 +60,7 @@ int cmd_graph(int argc, char **argv)
 			if (cli_common_opt(&co, c, optarg)) {
 				break;
 			}
-			return cli_usage_error("graph", "invalid option");
+			return EXIT_USAGE; /* said */
 		}
 	}
 	if (!str_eq(format, "dot") && !str_eq(format, "mermaid") && !str_eq(format, "json")) {

@@ -312,8 +312,9 @@ int cmd_hook(int argc, char **argv)
 	uint64_t max_commits = 0;
 	bool force = false;
 	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "C:f:", opts, NULL)) != -1) {
+	struct cli_getopt g;
+	cli_getopt_init(&g, "hook", "C:f:");
+	while ((c = cli_getopt(&g, argc, argv, opts)) != -1) {
 		switch (c) {
 		case 'C':
 			dir = optarg;
@@ -332,7 +333,7 @@ int cmd_hook(int argc, char **argv)
 			}
 			break;
 		default:
-			return cli_usage_error("hook", "invalid option");
+			return EXIT_USAGE; /* said */
 		}
 	}
 	if (optind != argc - 1) {

@@ -299,8 +299,9 @@ static int image_build(int argc, char **argv)
 	const char *output = NULL;
 	int ret = EXIT_OK, c;
 	uint64_t created;
-	optind = 1;
-	while (ret == EXIT_OK && (c = getopt_long(argc, argv, "+o:C:q", opts, NULL)) != -1) {
+	struct cli_getopt g;
+	cli_getopt_init(&g, "image", "o:C:q");
+	while (ret == EXIT_OK && (c = cli_getopt(&g, argc, argv, opts)) != -1) {
 		if (common_option(&cm, c, optarg)) {
 			continue;
 		}
@@ -397,7 +398,7 @@ static int image_build(int argc, char **argv)
 			spec.ref_name = optarg;
 			break;
 		default:
-			ret = cli_usage_error("image", "invalid option");
+			ret = EXIT_USAGE; /* said */
 			break;
 		}
 	}
@@ -516,8 +517,9 @@ static int image_push(int argc, char **argv)
 	const char *ref_name = NULL;
 	int ret = EXIT_OK, c;
 	uint64_t v;
-	optind = 1;
-	while (ret == EXIT_OK && (c = getopt_long(argc, argv, "+j:q", opts, NULL)) != -1) {
+	struct cli_getopt g;
+	cli_getopt_init(&g, "image", "j:q");
+	while (ret == EXIT_OK && (c = cli_getopt(&g, argc, argv, opts)) != -1) {
 		if (common_option(&cm, c, optarg)) {
 			continue;
 		}
@@ -551,7 +553,7 @@ static int image_push(int argc, char **argv)
 			cm.ro.debug = true;
 			break;
 		default:
-			ret = cli_usage_error("image", "invalid option");
+			ret = EXIT_USAGE; /* said */
 			break;
 		}
 	}

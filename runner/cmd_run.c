@@ -165,8 +165,9 @@ int cmd_run(int argc, char **argv)
 	int c, ret = EXIT_OK;
 	uint64_t jobs;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+f:C:j:", opts, NULL)) != -1) {
+	struct cli_getopt g;
+	cli_getopt_init(&g, "run", "f:C:j:");
+	while ((c = cli_getopt(&g, argc, argv, opts)) != -1) {
 		switch (c) {
 		case 'f':
 			file = optarg;
@@ -236,7 +237,7 @@ int cmd_run(int argc, char **argv)
 		default:
 			free(envs);
 			free(only);
-			return cli_usage_error("run", "invalid option");
+			return EXIT_USAGE; /* said */
 		}
 	}
 	if (optind < argc) {

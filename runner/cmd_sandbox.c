@@ -52,8 +52,9 @@ int cmd_sandbox(int argc, char **argv)
 	}
 	argc--;
 	argv++;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+f:C:", opts, NULL)) != -1) {
+	struct cli_getopt g;
+	cli_getopt_init(&g, "sandbox", "f:C:");
+	while ((c = cli_getopt(&g, argc, argv, opts)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
@@ -62,7 +63,7 @@ int cmd_sandbox(int argc, char **argv)
 			if (cli_common_opt(&co, c, optarg)) {
 				break;
 			}
-			return cli_usage_error("sandbox", "invalid option");
+			return EXIT_USAGE; /* said */
 		}
 	}
 	int fr = cli_common_finish(&co, "sandbox", argc, argv);

@@ -55,8 +55,9 @@ int cmd_sbom(int argc, char **argv)
 	const char *output = NULL, *name = NULL, *db = NULL, *dir = NULL;
 	bool no_sandbox = false, allow_none = false;
 	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:C:", opts, NULL)) != -1) {
+	struct cli_getopt g;
+	cli_getopt_init(&g, "sbom", "o:C:");
+	while ((c = cli_getopt(&g, argc, argv, opts)) != -1) {
 		switch (c) {
 		case 'o':
 			output = optarg;
@@ -77,7 +78,7 @@ int cmd_sbom(int argc, char **argv)
 			allow_none = true;
 			break;
 		default:
-			return cli_usage_error("sbom", "invalid option");
+			return EXIT_USAGE; /* said */
 		}
 	}
 	json_t *name_j = name ? json_string(name) : NULL;

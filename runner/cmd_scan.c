@@ -258,6 +258,17 @@ static const struct option scan_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The long name of scan option c (for an option a scan does not take), or "?". */
+static const char *option_name(int c)
+{
+	for (size_t i = 0; scan_opts[i].name; i++) {
+		if (scan_opts[i].val == c) {
+			return scan_opts[i].name;
+		}
+	}
+	return "?";
+}
+
 /* A string into a with: array; a string JSON cannot hold (not UTF-8) is an error, never
  * a setting silently dropped. */
 static int put_string(json_t *arr, const char *s)
@@ -577,8 +588,9 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 	uint64_t max_commits = GITHISTORY_MAX_COMMITS;
 	bool max_commits_set = false, no_sandbox = false;
 	int c, ret = EXIT_USAGE;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:j:C:", scan_opts, NULL)) != -1) {
+	struct cli_getopt g;
+	cli_getopt_init(&g, "scan", "o:j:C:");
+	while ((c = cli_getopt(&g, argc, argv, scan_opts)) != -1) {
 		switch (c) {
 		case OPT_RULES:
 		case OPT_NO_DEFAULT_RULES:
@@ -730,7 +742,10 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 			no_sandbox = true;
 			break;
 		default:
-			cli_usage_error("scan", "invalid option");
+			if (c != '?') { /* else said */
+				cli_usage_error("scan", "--%s is not an option of scan %s",
+						option_name(c), argv[0]);
+			}
 			goto out;
 		}
 	}
@@ -859,8 +874,9 @@ static int scan_test(int argc, char **argv)
 	const char **rules = NULL;
 	size_t n_rules = 0;
 	int c, ret = EXIT_USAGE;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", scan_opts, NULL)) != -1) {
+	struct cli_getopt g;
+	cli_getopt_init(&g, "scan", "");
+	while ((c = cli_getopt(&g, argc, argv, scan_opts)) != -1) {
 		switch (c) {
 		case OPT_FORMAT:
 			format = optarg;
@@ -876,7 +892,10 @@ static int scan_test(int argc, char **argv)
 			kind = RULE_SECRET;
 			break;
 		default:
-			cli_usage_error("scan", "invalid option for scan test");
+			if (c != '?') { /* else said */
+				cli_usage_error("scan", "--%s is not an option of scan test",
+						option_name(c));
+			}
 			free(rules);
 			return EXIT_USAGE;
 		}

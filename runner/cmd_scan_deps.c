@@ -252,8 +252,9 @@ int cmd_scan_deps(int argc, char **argv)
 	enum severity fail_on = SEVERITY_HIGH, unknown = SEVERITY_HIGH;
 	bool no_sandbox = false, allow_none = false;
 	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	struct cli_getopt g;
+	cli_getopt_init(&g, "scan deps", "");
+	while ((c = cli_getopt(&g, argc, argv, opts)) != -1) {
 		switch (c) {
 		case 'd':
 			db = optarg;
@@ -300,7 +301,7 @@ int cmd_scan_deps(int argc, char **argv)
 			allow_none = true;
 			break;
 		default:
-			return cli_usage_error("scan deps", "invalid option");
+			return EXIT_USAGE; /* said */
 		}
 	}
 	if (!str_eq(format, "text") && !str_eq(format, "json")) {

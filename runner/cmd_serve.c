@@ -40,8 +40,9 @@ int cmd_serve(int argc, char **argv)
 	const char *config = NULL, *address_file = NULL;
 	bool check = false;
 	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+c:", opts, NULL)) != -1) {
+	struct cli_getopt g;
+	cli_getopt_init(&g, "serve", "c:");
+	while ((c = cli_getopt(&g, argc, argv, opts)) != -1) {
 		switch (c) {
 		case 'c':
 			config = optarg;
@@ -53,7 +54,7 @@ int cmd_serve(int argc, char **argv)
 			address_file = optarg;
 			break;
 		default:
-			return cli_usage_error("serve", "invalid option");
+			return EXIT_USAGE; /* said */
 		}
 	}
 	if (optind < argc) {

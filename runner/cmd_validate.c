@@ -34,8 +34,9 @@ int cmd_validate(int argc, char **argv)
 	struct cli_common co = { 0 };
 	bool quiet = false;
 	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+f:C:q", opts, NULL)) != -1) {
+	struct cli_getopt g;
+	cli_getopt_init(&g, "validate", "f:C:q");
+	while ((c = cli_getopt(&g, argc, argv, opts)) != -1) {
 		switch (c) {
 		case 'q':
 			quiet = true;
@@ -44,7 +45,7 @@ int cmd_validate(int argc, char **argv)
 			if (cli_common_opt(&co, c, optarg)) {
 				break;
 			}
-			return cli_usage_error("validate", "invalid option");
+			return EXIT_USAGE; /* said */
 		}
 	}
 	int fr = cli_common_finish(&co, "validate", argc, argv);

@@ -1,0 +1,238 @@
+/*
+ * test-options.c - every command's options through the real runner binary, GNU style:
+ * options after operands (`runner scan deps . --format json`), mixed with them, also with
+ * POSIXLY_CORRECT set (which would make glibc's getopt stop at the first operand); `--`
+ * ends the options, so a path named `--x` can be given after it; long options by
+ * unambiguous prefix and as --name=value; and usage errors exit 2 with a message that
+ * names the option (unknown, ambiguous, a missing value, a value for one that takes
+ * none) and the command's help.
+ */
+#include <criterion/criterion.h>
+
+#include "testutil.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char *dir, *db;
+
+static void setup(void)
+{
+	dir = tu_tmpdir();
+	db = tu_strf("%s/osv.db", dir);
+	setenv("CI", "true", 1);
+	unsetenv("RUNNER_DB");
+}
+
+static void teardown(void)
+{
+	tu_rmdir(dir);
+	free(dir);
+	free(db);
+}
+
+TestSuite(options, .init = setup, .fini = teardown, .timeout = 120);
+
+static void expect_in(const char *hay, const char *needle, const char *what)
+{
+	cr_expect_not_null(strstr(hay, needle), "%s: expected '%s' in:\n%s", what, needle, hay);
+}
+
+/* `runner db import` with its option after the operands: the advisories of the fixtures. */
+static void import_db(void)
+{
+	char *osv = tu_fixture("osv");
+	struct tu_result r = tu_runner_run(dir, "db", "import", osv, "--db", db, NULL);
+	cr_assert_eq(r.status, 0, "db import PATH --db: %s%s", r.out, r.err);
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "db", "status", "--json", "--db", db, NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	json_t *j = json_loads(r.out, 0, NULL);
+	cr_expect(json_is_object(j), "%s", r.out);
+	json_decref(j);
+	tu_result_free(&r);
+	free(osv);
+}
+
+/* stdout parsed as JSON (the test fails when it is not), caller decrefs. */
+static json_t *json_of(const struct tu_result *r, const char *what)
+{
+	json_error_t e;
+	json_t *j = json_loads(r->out, 0, &e);
+	cr_assert_not_null(j, "%s: not JSON (%s):\n%s\n%s", what, e.text, r->out, r->err);
+	return j;
+}
+
+static json_int_t lockfiles_of(const json_t *doc)
+{
+	return json_integer_value(json_object_get(json_object_get(doc, "stats"), "lockfiles"));
+}
+
+Test(options, options_after_operands_in_every_command)
+{
+	import_db();
+	tu_write(dir, "app/requirements.txt", "six==1.16.0\n");
+	tu_write(dir, "app/main.py", "print('hello')\n");
+	tu_write(dir, ".runner.yml", "version: 1\nstages:\n  a: { run: \"true\" }\n");
+
+	/* The example of the issue: --db before, --format after the path. */
+	struct tu_result r =
+		tu_runner_run(dir, "scan", "deps", "--db", db, "app", "--format", "json", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	json_t *doc = json_of(&r, "scan deps PATH --format json");
+	cr_expect_eq(lockfiles_of(doc), 1);
+	json_decref(doc);
+	tu_result_free(&r);
+	/* Everything after, the =VALUE form, a prefix, and POSIXLY_CORRECT. */
+	setenv("POSIXLY_CORRECT", "1", 1);
+	r = tu_runner_run(dir, "scan", "deps", "app", "--form=json", "--db", db, NULL);
+	unsetenv("POSIXLY_CORRECT");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	doc = json_of(&r, "scan deps PATH --form=json --db DB, POSIXLY_CORRECT");
+	cr_expect_eq(lockfiles_of(doc), 1);
+	json_decref(doc);
+	tu_result_free(&r);
+
+	/* sbom: operands between options, the operands in their order. */
+	char *out = tu_strf("%s/sbom.json", dir);
+	r = tu_runner_run(dir, "sbom", "app", "--name", "demo", "-o", out, NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert_str_eq(r.out, "");
+	char *sbom = tu_read(out);
+	cr_assert_not_null(sbom);
+	expect_in(sbom, "\"name\": \"demo\"", "sbom --name after PATH");
+	expect_in(sbom, "pkg:pypi/six@1.16.0", "sbom PATH");
+	free(sbom);
+	tu_result_free(&r);
+
+	/* scan sast and secrets. */
+	const char *const scans[] = { "sast", "secrets" };
+	for (size_t i = 0; i < 2; i++) {
+		r = tu_runner_run(dir, "scan", scans[i], "app", "--format", "json", NULL);
+		cr_assert_eq(r.status, 0, "scan %s: %s%s", scans[i], r.out, r.err);
+		json_decref(json_of(&r, scans[i]));
+		tu_result_free(&r);
+	}
+
+	/* Commands without operands: an option after anything is an option, an operand is
+	 * still an unexpected argument (exit 2), wherever it stands. */
+	r = tu_runner_run(dir, "validate", "-f", ".runner.yml", "-q", NULL);
+	cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_expect_str_eq(r.out, "");
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "validate", "extra", "-q", NULL);
+	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
+	expect_in(r.err, "unexpected argument 'extra'", "validate extra -q");
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "graph", "--format", "json", "-f", ".runner.yml", NULL);
+	cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "run", "--json", "extra", NULL);
+	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
+	expect_in(r.err, "unexpected argument 'extra'", "run --json extra");
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "image", "build", "ctx", "--output", "out", NULL);
+	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
+	expect_in(r.err, "unexpected argument 'ctx'", "image build ctx --output");
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "serve", "x", "--check", NULL);
+	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
+	expect_in(r.err, "unexpected argument 'x'", "serve x --check");
+	tu_result_free(&r);
+	/* The hook's action and image push's operands may come after options too. */
+	r = tu_runner_run(dir, "hook", "--force", "install", "-C", dir, NULL);
+	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
+	expect_in(r.err, "is not inside a git repository", "hook --force install -C");
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "image", "push", "layout", "-q", "localhost:1/x:1", "--retries", "0",
+			  NULL);
+	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
+	expect_in(r.err, "cannot open the image layout layout",
+		  "image push LAYOUT -q REF --retries");
+	tu_result_free(&r);
+	free(out);
+}
+
+/* `--` ends the options: a path named --x (or -o) after it is a path, never an option;
+ * without it, --x is an unknown option. */
+Test(options, double_dash_ends_the_options)
+{
+	import_db();
+	tu_write(dir, "--x/requirements.txt", "six==1.16.0\n");
+	tu_write(dir, "-o/requirements.txt", "six==1.16.0\n");
+	struct tu_result r = tu_runner_run(dir, "scan", "deps", "--db", db, "--x", NULL);
+	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
+	expect_in(r.err, "unknown option '--x'", "scan deps --x");
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "scan", "deps", "--format", "json", "--db", db, "--", "--x", "-o",
+			  NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	json_t *doc = json_of(&r, "scan deps -- --x -o");
+	cr_expect_eq(lockfiles_of(doc), 2);
+	json_decref(doc);
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "sbom", "--", "-o", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	expect_in(r.out, "pkg:pypi/six@1.16.0", "sbom -- -o");
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "db", "import", "--db", db, "--", "--missing", NULL);
+	cr_expect_eq(r.status, 4, "%s%s", r.out, r.err);
+	expect_in(r.err, "--missing", "db import -- --missing");
+	tu_result_free(&r);
+	/* `--help` after `--` is an operand, not a request for help. */
+	r = tu_runner_run(dir, "scan", "deps", "--db", db, "--", "--help", NULL);
+	cr_expect_eq(r.status, 4, "%s%s", r.out, r.err);
+	cr_expect_null(strstr(r.out, "usage:"), "%s", r.out);
+	tu_result_free(&r);
+}
+
+/* A usage error is exit 2 with a message that names what is wrong, and the hint to the
+ * command's help; nothing on standard output. */
+Test(options, usage_errors_name_the_option)
+{
+	static const struct {
+		const char *args[6];
+		const char *says;
+	} cases[] = {
+		{ { "scan", "deps", ".", "--bogus" }, "unknown option '--bogus'" },
+		{ { "scan", "deps", ".", "--format" }, "option '--format' needs a value" },
+		{ { "scan", "deps", "--f", "json" }, "option '--f' is ambiguous: it begins" },
+		{ { "scan", "deps", "--no-sandbox=yes" }, "option '--no-sandbox' takes no value" },
+		{ { "sbom", ".", "-z" }, "unknown option '-z'" },
+		{ { "sbom", ".", "-o" }, "option '-o' needs a value" },
+		{ { "sbom", "--output=x", "--allowed" }, "unknown option '--allowed'" },
+		{ { "run", "--nope=1" }, "unknown option '--nope'" },
+		{ { "run", "-j" }, "option '-j' needs a value" },
+		{ { "validate", "--quiet=1" }, "option '--quiet' takes no value" },
+		{ { "graph", "--format" }, "option '--format' needs a value" },
+		{ { "hook", "install", "--max" }, "option '--max-commits' needs a value" },
+		{ { "db", "status", "--nope" }, "unknown option '--nope'" },
+		{ { "scan", "sast", ".", "--no" }, "option '--no' is ambiguous" },
+		{ { "scan", "sast", "--secrets" }, "--secrets is not an option of scan sast" },
+		{ { "scan", "test", "--exclude", "x", "." },
+		  "--exclude is not an option of scan test" },
+		{ { "image", "build", "--nope" }, "unknown option '--nope'" },
+		{ { "image", "push", "--jobs" }, "option '--jobs' needs a value" },
+		{ { "serve", "--config" }, "option '--config' needs a value" },
+		{ { "sandbox", "check", "--nope" }, "unknown option '--nope'" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *argv[9] = { tu_runner() };
+		size_t n = 1;
+		for (size_t k = 0; k < 6 && cases[i].args[k]; k++) {
+			argv[n++] = cases[i].args[k];
+		}
+		struct tu_result r = tu_run(dir, argv, NULL, 60);
+		cr_expect_eq(r.status, 2, "case %zu: %s%s", i, r.out, r.err);
+		expect_in(r.err, cases[i].says, cases[i].args[0]);
+		char *hint = tu_strf("hint: see 'runner %s", cases[i].args[0]);
+		expect_in(r.err, hint, cases[i].args[0]);
+		cr_expect_str_eq(r.out, "", "case %zu", i);
+		free(hint);
+		tu_result_free(&r);
+	}
+}
