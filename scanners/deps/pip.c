@@ -587,44 +587,34 @@ static int local_project(struct dep_ctx *c, const struct pipfile *pf, const char
 	if (!known) {
 		hmap_put(c->aux, key, (void *)(uintptr_t)(found + 1));
 	}
-	switch (found) {
-	case LOCAL_DIR:
+	static const char outside[] = "lies outside the scanned tree: what it installs cannot "
+				      "be checked",
+			  inside[] = "keep the project's code inside the scanned tree, or name the "
+				     "package (NAME==VERSION)";
+	static const struct {
+		const char *what, *hint;
+	} said[] = {
+		[LOCAL_MISSING_OUTSIDE] = { outside, inside },
+		[LOCAL_OUTSIDE] = { outside, inside },
+		[LOCAL_MISSING] = { "does not exist: there is no such directory beside its "
+				    "requirements file or above it in the scanned tree, and pip "
+				    "fails on it",
+				    "pip reads the path relative to the directory it runs in: "
+				    "correct it, or name the package (NAME==VERSION)" },
+		[LOCAL_NOT_DIR] = { "is not a directory: pip installs a path that is a project's "
+				    "directory or an archive",
+				    "name the project's directory, or the package "
+				    "(NAME==VERSION)" },
+		[LOCAL_NOT_PROJECT] = { "is a directory without setup.py or pyproject.toml, which "
+					"pip cannot install",
+					"commit the project (a submodule not checked out is "
+					"empty), or name the package (NAME==VERSION)" },
+	};
+	if (found == LOCAL_DIR) {
 		return 0;
-	case LOCAL_OUTSIDE:
-	case LOCAL_MISSING_OUTSIDE:
-		diag_error(c->dl, c->file, lineno, col,
-			   "keep the project's code inside the scanned tree, or name the package "
-			   "(NAME==VERSION)",
-			   "the local project '%s' lies outside the scanned tree: what it "
-			   "installs cannot be checked",
-			   word);
-		break;
-	case LOCAL_NOT_PROJECT:
-		diag_error(
-			c->dl, c->file, lineno, col,
-			"commit the project (a submodule not checked out is empty), or name the "
-			"package (NAME==VERSION)",
-			"the local project '%s' is a directory without setup.py or pyproject.toml, "
-			"which pip cannot install",
-			word);
-		break;
-	case LOCAL_NOT_DIR:
-		diag_error(c->dl, c->file, lineno, col,
-			   "name the project's directory, or the package (NAME==VERSION)",
-			   "the local project '%s' is not a directory: pip installs a path that is "
-			   "a project's directory or an archive",
-			   word);
-		break;
-	case LOCAL_MISSING:
-		diag_error(
-			c->dl, c->file, lineno, col,
-			"pip reads the path relative to the directory it runs in: correct it, or "
-			"name the package (NAME==VERSION)",
-			"the local project '%s' does not exist: there is no such directory "
-			"beside %s or above it in the scanned tree, and pip fails on it",
-			word, pf->display);
-		break;
 	}
+	diag_error(c->dl, c->file, lineno, col, said[found].hint, "the local project '%s' %s", word,
+		   said[found].what);
 	return -EINVAL;
 }
 

@@ -829,6 +829,31 @@ static char *failure_reason(const char *err, const char *what)
 }
 
 /*
+ * `runner scan deps` in dir fails (exit 4), and `runner sbom` there, with and without --db,
+ * fails with the same reason, nothing on standard output. Returns the reason (caller
+ * frees).
+ */
+static char *expect_sbom_fails_as_scan_deps(const char *dir, const char *what)
+{
+	struct tu_result scan = tu_runner_run(dir, "scan", "deps", "--db", db, NULL);
+	cr_assert_eq(scan.status, 4, "%s: %s%s", what, scan.out, scan.err);
+	char *want = failure_reason(scan.err, "dependency scan");
+	tu_result_free(&scan);
+	for (int with_db = 0; with_db < 2; with_db++) {
+		struct tu_result r = with_db ? tu_runner_run(dir, "sbom", "--db", db, NULL)
+					     : tu_runner_run(dir, "sbom", NULL);
+		cr_assert_eq(r.status, 4, "%s: %s%s", what, r.out, r.err);
+		cr_expect_str_eq(r.out, "");
+		char *got = failure_reason(r.err, "sbom");
+		cr_expect_str_eq(got, want, "%s%s: sbom says\n  %s\nscan deps says\n  %s", what,
+				 with_db ? " (--db)" : "", got, want);
+		free(got);
+		tu_result_free(&r);
+	}
+	return want;
+}
+
+/*
  * `runner sbom` names the place of a lockfile it cannot read as `runner scan deps` does,
  * file:line:column as far as it is known, with or without --db: a bare "malformed npm
  * file" does not say which of a tree's lockfiles to fix, nor where.
@@ -850,25 +875,10 @@ Test(depscan, sbom_names_the_file_and_line_of_a_lockfile_it_cannot_read)
 	char *app = tu_strf("%s/app", ws);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		tu_write(ws, bad[i].file, bad[i].text);
-		struct tu_result scan = tu_runner_run(app, "scan", "deps", "--db", db, NULL);
-		cr_assert_eq(scan.status, 4, "case %zu: %s%s", i, scan.out, scan.err);
-		char *want = failure_reason(scan.err, "dependency scan");
+		char *want = expect_sbom_fails_as_scan_deps(app, bad[i].file);
 		cr_expect(strncmp(want, bad[i].where, strlen(bad[i].where)) == 0,
 			  "case %zu: scan deps: %s", i, want);
-		for (int with_db = 0; with_db < 2; with_db++) {
-			struct tu_result r = with_db ? tu_runner_run(app, "sbom", "--db", db, NULL)
-						     : tu_runner_run(app, "sbom", NULL);
-			cr_assert_eq(r.status, 4, "case %zu: %s%s", i, r.out, r.err);
-			cr_expect_str_eq(r.out, "");
-			char *got = failure_reason(r.err, "sbom");
-			cr_expect_str_eq(got, want,
-					 "case %zu%s: sbom says\n  %s\nscan deps says\n  %s", i,
-					 with_db ? " (--db)" : "", got, want);
-			free(got);
-			tu_result_free(&r);
-		}
 		free(want);
-		tu_result_free(&scan);
 		char *path = tu_strf("%s/%s", ws, bad[i].file);
 		cr_assert_eq(unlink(path), 0);
 		free(path);
@@ -889,26 +899,12 @@ Test(depscan, sbom_without_a_lockfile_fails_as_scan_deps_does, .timeout = 120)
 	char *app = tu_strf("%s/app", ws);
 	tu_write(app, "README.md", "no dependencies here\n");
 	tu_write(app, "src/main.c", "int main(void) { return 0; }\n");
-	struct tu_result scan = tu_runner_run(app, "scan", "deps", "--db", db, NULL);
-	cr_assert_eq(scan.status, 4, "%s%s", scan.out, scan.err);
-	char *want = failure_reason(scan.err, "dependency scan");
+	char *want = expect_sbom_fails_as_scan_deps(app, "no lockfile");
 	cr_expect(strstr(want, "no lockfile or manifest found under .: ") == want &&
 			  strstr(want, "--allow-no-lockfiles"),
 		  "%s", want);
-	for (int with_db = 0; with_db < 2; with_db++) {
-		struct tu_result r = with_db ? tu_runner_run(app, "sbom", "--db", db, NULL)
-					     : tu_runner_run(app, "sbom", NULL);
-		cr_assert_eq(r.status, 4, "%s%s", r.out, r.err);
-		cr_expect_str_eq(r.out, "");
-		char *got = failure_reason(r.err, "sbom");
-		cr_expect_str_eq(got, want, "sbom%s says\n  %s\nscan deps says\n  %s",
-				 with_db ? " --db" : "", got, want);
-		free(got);
-		tu_result_free(&r);
-	}
 	/* Named paths are shown as given, relative to the tree. */
-	tu_result_free(&scan);
-	scan = tu_runner_run(app, "sbom", "src", ".", NULL);
+	struct tu_result scan = tu_runner_run(app, "sbom", "src", ".", NULL);
 	cr_assert_eq(scan.status, 4, "%s%s", scan.out, scan.err);
 	cr_expect_not_null(strstr(scan.err, "no lockfile or manifest found under src, .: "), "%s",
 			   scan.err);
@@ -981,16 +977,9 @@ Test(depscan, a_local_project_must_be_a_directory_of_the_tree, .timeout = 120)
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		tu_write(app, "requirements.txt", bad[i].text);
-		for (int sbom = 0; sbom < 2; sbom++) {
-			r = sbom ? tu_runner_run(app, "sbom", NULL)
-				 : tu_runner_run(app, "scan", "deps", "--db", db, NULL);
-			cr_assert_eq(r.status, 4, "%s%s", r.out, r.err);
-			char *why = failure_reason(r.err, sbom ? "sbom" : "dependency scan");
-			cr_expect(strncmp(why, bad[i].says, strlen(bad[i].says)) == 0, "%s", why);
-			cr_expect_str_eq(r.out, "");
-			free(why);
-			tu_result_free(&r);
-		}
+		char *why = expect_sbom_fails_as_scan_deps(app, bad[i].text);
+		cr_expect(strncmp(why, bad[i].says, strlen(bad[i].says)) == 0, "%s", why);
+		free(why);
 	}
 	free(good);
 	free(link);

@@ -119,41 +119,38 @@ Test(options, options_after_operands_in_every_command)
 	}
 
 	/* Commands without operands: an option after anything is an option, an operand is
-	 * still an unexpected argument (exit 2), wherever it stands. */
-	r = tu_runner_run(dir, "validate", "-f", ".runner.yml", "-q", NULL);
-	cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
-	cr_expect_str_eq(r.out, "");
-	tu_result_free(&r);
-	r = tu_runner_run(dir, "validate", "extra", "-q", NULL);
-	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
-	expect_in(r.err, "unexpected argument 'extra'", "validate extra -q");
-	tu_result_free(&r);
-	r = tu_runner_run(dir, "graph", "--format", "json", "-f", ".runner.yml", NULL);
-	cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
-	tu_result_free(&r);
-	r = tu_runner_run(dir, "run", "--json", "extra", NULL);
-	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
-	expect_in(r.err, "unexpected argument 'extra'", "run --json extra");
-	tu_result_free(&r);
-	r = tu_runner_run(dir, "image", "build", "ctx", "--output", "out", NULL);
-	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
-	expect_in(r.err, "unexpected argument 'ctx'", "image build ctx --output");
-	tu_result_free(&r);
-	r = tu_runner_run(dir, "serve", "x", "--check", NULL);
-	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
-	expect_in(r.err, "unexpected argument 'x'", "serve x --check");
-	tu_result_free(&r);
-	/* The hook's action and image push's operands may come after options too. */
-	r = tu_runner_run(dir, "hook", "--force", "install", "-C", dir, NULL);
-	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
-	expect_in(r.err, "is not inside a git repository", "hook --force install -C");
-	tu_result_free(&r);
-	r = tu_runner_run(dir, "image", "push", "layout", "-q", "localhost:1/x:1", "--retries", "0",
-			  NULL);
-	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
-	expect_in(r.err, "cannot open the image layout layout",
-		  "image push LAYOUT -q REF --retries");
-	tu_result_free(&r);
+	 * still an unexpected argument (exit 2), wherever it stands. The hook's action and
+	 * image push's operands may come after options too. */
+	static const struct {
+		const char *args[7];
+		int status;
+		const char *says;
+	} cases[] = {
+		{ { "validate", "-f", ".runner.yml", "-q" }, 0, NULL },
+		{ { "validate", "extra", "-q" }, 2, "unexpected argument 'extra'" },
+		{ { "graph", "--format", "json", "-f", ".runner.yml" }, 0, NULL },
+		{ { "run", "--json", "extra" }, 2, "unexpected argument 'extra'" },
+		{ { "image", "build", "ctx", "--output", "out" }, 2, "unexpected argument 'ctx'" },
+		{ { "serve", "x", "--check" }, 2, "unexpected argument 'x'" },
+		{ { "hook", "--force", "install", "-C", "/" },
+		  2,
+		  "is not inside a git repository" },
+		{ { "image", "push", "layout", "-q", "localhost:1/x:1", "--retries", "0" },
+		  2,
+		  "cannot open the image layout layout" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *argv[9] = { tu_runner() };
+		for (size_t k = 0; k < 7 && cases[i].args[k]; k++) {
+			argv[k + 1] = cases[i].args[k];
+		}
+		r = tu_run(dir, argv, NULL, 60);
+		cr_expect_eq(r.status, cases[i].status, "case %zu: %s%s", i, r.out, r.err);
+		if (cases[i].says) {
+			expect_in(r.err, cases[i].says, cases[i].args[0]);
+		}
+		tu_result_free(&r);
+	}
 	free(out);
 }
 
