@@ -1,0 +1,80 @@
+/*
+ * fuzz-lock-pip-tree.c - a requirements file read from a tree, as a scan reads it (see
+ * fuzz-lockfile.h): the input is app/sub/requirements.txt of a small tree made once in a
+ * temporary directory, scanned with app as the scanned tree. What a buffer does not reach
+ * is reached: includes (-r/-c, of the file itself, of a file beside it, outside the tree),
+ * and the local projects' look-ups (src/pkg, file: URLs, `..`, absolute paths, a symbolic
+ * link out of the tree, one into a loop). The tree is removed at exit.
+ */
+#include "deps.h"
+#include "diag.h"
+#include "util.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char *top, *app, *file;
+
+static void remove_tree(void)
+{
+	rm_rf(top);
+}
+
+static void put(const char *rel, const char *text)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", top, rel);
+	if (write_file_atomic(path, text, strlen(text), 0644) < 0) {
+		abort();
+	}
+}
+
+static void make_tree(void)
+{
+	char tmpl[] = "/tmp/fuzz-pip-tree-XXXXXX";
+	if (!mkdtemp(tmpl)) {
+		abort();
+	}
+	top = xstrdup(tmpl);
+	app = xasprintf("%s/app", top);
+	file = xasprintf("%s/sub/requirements.txt", app);
+	static const char *const dirs[] = { "app/sub", "app/pkg", "app/empty", "outside" };
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		_cleanup_free_ char *d = xasprintf("%s/%s", top, dirs[i]);
+		if (mkdir_p(d, 0755) < 0) {
+			abort();
+		}
+	}
+	put("app/pkg/setup.py", "");
+	put("outside/setup.py", "");
+	put("outside/leak.txt", "leaked==1.0\n");
+	put("app/sub/base.txt", "six==1.16.0\n-e ../pkg\n");
+	static const char *const links[][2] = { { "app/out", "../outside" },
+						{ "app/loop", "loop" },
+						{ "app/dangling", "/nonexistent/x" } };
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
+		_cleanup_free_ char *l = xasprintf("%s/%s", top, links[i][0]);
+		if (symlink(links[i][1], l) < 0) {
+			abort();
+		}
+	}
+	atexit(remove_tree);
+}
+
+static int parse_tree(struct dep_list *l, const uint8_t *data, size_t size, struct diag_list *dl)
+{
+	if (!top) {
+		make_tree();
+	}
+	if (write_file_atomic(file, data, size, 0644) < 0) {
+		abort();
+	}
+	const char *paths[] = { file };
+	return deps_scan_paths(l, app, paths, 1, dl);
+}
+
+#define FUZZ_FORMAT DEP_REQUIREMENTS
+#define FUZZ_PARSE  parse_tree
+#include "fuzz-lockfile.h"
