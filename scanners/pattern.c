@@ -161,35 +161,277 @@ static bool runs_to_end(const struct tokens *t, const struct token *k, enum lexe
 }
 
 /*
- * A prefix operator whose operand is a whole member/call chain: `await cp.exec(x)` awaits
- * `cp.exec(x)`. A run that holds one cannot end where its operand goes on (before `.`,
- * `?.`, `(` or `[`), nor right after it: never `await cp` out of `await cp.exec(x)`.
+ * Operators, so that a metavariable binds an operand whole or not at all: never
+ * `flag && cp` out of `flag && cp.exec(cmd)`, nor `x + cp` out of `x + cp.exec(cmd)`, nor
+ * `!cp` out of `!cp.exec(cmd)`. The levels are shared by the languages (higher binds
+ * tighter); each language's table puts its operators on them.
  */
-static bool prefix_operator(const struct tokens *t, const struct token *k, enum lexer x)
+enum {
+	PREC_NONE = 0,
+	PREC_YIELD,	 /* JavaScript's and Python's yield: the operand runs to the end */
+	PREC_COND,	 /* a conditional, `? :` or `if else` (as what follows a run) */
+	PREC_OR,	 /* || ?? or; Go's send <- */
+	PREC_AND,	 /* && and */
+	PREC_NOT,	 /* Python's not */
+	PREC_CMP,	 /* Python's comparisons: < == in, not in, is ... */
+	PREC_BOR,	 /* |; Python's * and ** unpacking (their operand is an or_expr) */
+	PREC_BXOR,	 /* ^ */
+	PREC_BAND,	 /* & */
+	PREC_EQ,	 /* == != === !==; Go's comparisons */
+	PREC_REL,	 /* < > <= >= instanceof in */
+	PREC_SHIFT,	 /* << >> >>> */
+	PREC_ADD,	 /* + -; Go's | ^ */
+	PREC_MUL,	 /* * / % // @; Go's << >> & &^ */
+	PREC_PY_UNARY,	 /* Python's unary - + ~, below ** (-a ** b is -(a ** b)) */
+	PREC_POW,	 /* ** */
+	PREC_UNARY,	 /* ! ~ - + ++ -- typeof void delete await; C's * & sizeof; Go's <- ^ */
+	PREC_AWAIT,	 /* Python's await, above ** */
+	PREC_ATOM = 255, /* a run that holds no operator */
+};
+
+/* A level whose operators group to the right (a ** b ** c is a ** (b ** c)). */
+static bool prec_right(unsigned prec)
 {
-	static const char *const js[] = { "await", "void", "typeof", "delete", "yield", NULL };
-	static const char *const py[] = { "await", "not", NULL };
-	if (k->kind != TOK_IDENT) {
-		return false;
-	}
-	if (x == LEXER_JS) {
-		return text_in(t->src + k->off, k->len, js);
-	}
-	if (x == LEXER_PYTHON) {
-		return text_in(t->src + k->off, k->len, py);
-	}
-	return false;
+	return prec == PREC_YIELD || prec == PREC_COND || prec == PREC_POW;
 }
 
-/* Does the operand before token k go on at k (`.x`, `?.x`, `(...)`, `[...]`)? */
-static bool continues_operand(const struct tokens *t, const struct token *k)
+struct opdef {
+	const char *text;
+	uint8_t binary; /* its level as an infix operator, or PREC_NONE */
+	uint8_t prefix; /* its level as a prefix operator, or PREC_NONE */
+};
+
+/* The operator tables, by level from the loosest. After an operand, `!` is TypeScript's
+ * non-null assertion and `++` `--` are postfix: with no infix level, they are no operator
+ * there. In Python, `not` after an operand is the first word of `not in`. */
+/* clang-format off */
+static const struct opdef ops_js[] = {
+	{ "??", PREC_OR, 0 }, { "||", PREC_OR, 0 }, { "&&", PREC_AND, 0 },
+	{ "|", PREC_BOR, 0 }, { "^", PREC_BXOR, 0 }, { "&", PREC_BAND, 0 },
+	{ "==", PREC_EQ, 0 }, { "!=", PREC_EQ, 0 }, { "===", PREC_EQ, 0 }, { "!==", PREC_EQ, 0 },
+	{ "<", PREC_REL, 0 }, { ">", PREC_REL, 0 }, { "<=", PREC_REL, 0 }, { ">=", PREC_REL, 0 },
+	{ "instanceof", PREC_REL, 0 }, { "in", PREC_REL, 0 },
+	{ "<<", PREC_SHIFT, 0 }, { ">>", PREC_SHIFT, 0 }, { ">>>", PREC_SHIFT, 0 },
+	{ "+", PREC_ADD, PREC_UNARY }, { "-", PREC_ADD, PREC_UNARY },
+	{ "*", PREC_MUL, 0 }, { "/", PREC_MUL, 0 }, { "%", PREC_MUL, 0 }, { "**", PREC_POW, 0 },
+	{ "!", 0, PREC_UNARY }, { "~", 0, PREC_UNARY }, { "++", 0, PREC_UNARY },
+	{ "--", 0, PREC_UNARY }, { "typeof", 0, PREC_UNARY }, { "void", 0, PREC_UNARY },
+	{ "delete", 0, PREC_UNARY }, { "await", 0, PREC_UNARY }, { "yield", 0, PREC_YIELD },
+	{ NULL, 0, 0 },
+};
+static const struct opdef ops_c[] = {
+	{ "||", PREC_OR, 0 }, { "&&", PREC_AND, 0 },
+	{ "|", PREC_BOR, 0 }, { "^", PREC_BXOR, 0 }, { "&", PREC_BAND, PREC_UNARY },
+	{ "==", PREC_EQ, 0 }, { "!=", PREC_EQ, 0 },
+	{ "<", PREC_REL, 0 }, { ">", PREC_REL, 0 }, { "<=", PREC_REL, 0 }, { ">=", PREC_REL, 0 },
+	{ "<=>", PREC_REL, 0 }, { "<<", PREC_SHIFT, 0 }, { ">>", PREC_SHIFT, 0 },
+	{ "+", PREC_ADD, PREC_UNARY }, { "-", PREC_ADD, PREC_UNARY },
+	{ "*", PREC_MUL, PREC_UNARY }, { "/", PREC_MUL, 0 }, { "%", PREC_MUL, 0 },
+	{ "!", 0, PREC_UNARY }, { "~", 0, PREC_UNARY }, { "++", 0, PREC_UNARY },
+	{ "--", 0, PREC_UNARY }, { "sizeof", 0, PREC_UNARY },
+	{ NULL, 0, 0 },
+};
+static const struct opdef ops_java[] = {
+	{ "||", PREC_OR, 0 }, { "&&", PREC_AND, 0 },
+	{ "|", PREC_BOR, 0 }, { "^", PREC_BXOR, 0 }, { "&", PREC_BAND, 0 },
+	{ "==", PREC_EQ, 0 }, { "!=", PREC_EQ, 0 },
+	{ "<", PREC_REL, 0 }, { ">", PREC_REL, 0 }, { "<=", PREC_REL, 0 }, { ">=", PREC_REL, 0 },
+	{ "instanceof", PREC_REL, 0 },
+	{ "<<", PREC_SHIFT, 0 }, { ">>", PREC_SHIFT, 0 }, { ">>>", PREC_SHIFT, 0 },
+	{ "+", PREC_ADD, PREC_UNARY }, { "-", PREC_ADD, PREC_UNARY },
+	{ "*", PREC_MUL, 0 }, { "/", PREC_MUL, 0 }, { "%", PREC_MUL, 0 },
+	{ "!", 0, PREC_UNARY }, { "~", 0, PREC_UNARY }, { "++", 0, PREC_UNARY },
+	{ "--", 0, PREC_UNARY },
+	{ NULL, 0, 0 },
+};
+static const struct opdef ops_go[] = {
+	{ "||", PREC_OR, 0 }, { "<-", PREC_OR, PREC_UNARY }, { "&&", PREC_AND, 0 },
+	{ "==", PREC_EQ, 0 }, { "!=", PREC_EQ, 0 }, { "<", PREC_EQ, 0 }, { ">", PREC_EQ, 0 },
+	{ "<=", PREC_EQ, 0 }, { ">=", PREC_EQ, 0 },
+	{ "+", PREC_ADD, PREC_UNARY }, { "-", PREC_ADD, PREC_UNARY }, { "|", PREC_ADD, 0 },
+	{ "^", PREC_ADD, PREC_UNARY },
+	{ "*", PREC_MUL, PREC_UNARY }, { "/", PREC_MUL, 0 }, { "%", PREC_MUL, 0 },
+	{ "<<", PREC_MUL, 0 }, { ">>", PREC_MUL, 0 }, { "&", PREC_MUL, PREC_UNARY },
+	{ "&^", PREC_MUL, 0 }, { "!", 0, PREC_UNARY },
+	{ NULL, 0, 0 },
+};
+static const struct opdef ops_py[] = {
+	{ "or", PREC_OR, 0 }, { "and", PREC_AND, 0 }, { "not", PREC_CMP, PREC_NOT },
+	{ "in", PREC_CMP, 0 }, { "is", PREC_CMP, 0 }, { "<", PREC_CMP, 0 }, { ">", PREC_CMP, 0 },
+	{ "==", PREC_CMP, 0 }, { ">=", PREC_CMP, 0 }, { "<=", PREC_CMP, 0 }, { "!=", PREC_CMP, 0 },
+	{ "|", PREC_BOR, 0 }, { "^", PREC_BXOR, 0 }, { "&", PREC_BAND, 0 },
+	{ "<<", PREC_SHIFT, 0 }, { ">>", PREC_SHIFT, 0 },
+	{ "+", PREC_ADD, PREC_PY_UNARY }, { "-", PREC_ADD, PREC_PY_UNARY },
+	{ "*", PREC_MUL, PREC_BOR }, { "/", PREC_MUL, 0 }, { "//", PREC_MUL, 0 },
+	{ "%", PREC_MUL, 0 }, { "@", PREC_MUL, 0 }, { "~", 0, PREC_PY_UNARY },
+	{ "**", PREC_POW, PREC_BOR }, { "await", 0, PREC_AWAIT }, { "yield", 0, PREC_YIELD },
+	{ NULL, 0, 0 },
+};
+/* clang-format on */
+
+static const struct opdef *operators(enum lexer x)
+{
+	switch (x) {
+	case LEXER_JS:
+		return ops_js;
+	case LEXER_C:
+		return ops_c;
+	case LEXER_JAVA:
+		return ops_java;
+	case LEXER_GO:
+		return ops_go;
+	case LEXER_PYTHON:
+		return ops_py;
+	default:
+		return NULL;
+	}
+}
+
+/* Token k as an operator of x's expressions, or NULL. */
+static const struct opdef *operator_of(const struct tokens *t, const struct token *k, enum lexer x)
+{
+	const struct opdef *d = operators(x);
+	if (!d || (k->kind != TOK_PUNCT && k->kind != TOK_IDENT) || k->len > 10) {
+		return NULL;
+	}
+	const char *s = t->src + k->off;
+	for (; d->text; d++) {
+		if (d->text[0] == s[0] && strlen(d->text) == k->len &&
+		    memcmp(d->text, s, k->len) == 0) {
+			return d;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Does the operand before token k go on at k: a member (`.x`, `?.x`; C's `->x`; C++'s and
+ * Java's `::x`), a call or an index? Nothing binds tighter.
+ */
+static bool continues_operand(const struct tokens *t, const struct token *k, enum lexer x)
 {
 	const char *s = t->src + k->off;
 	if (k->kind != TOK_PUNCT) {
 		return false;
 	}
-	return (k->len == 1 && (s[0] == '.' || s[0] == '(' || s[0] == '[')) ||
-	       (k->len == 2 && memcmp(s, "?.", 2) == 0);
+	if (k->len == 1) {
+		return s[0] == '.' || s[0] == '(' || s[0] == '[';
+	}
+	if (k->len != 2) {
+		return false;
+	}
+	if (memcmp(s, "?.", 2) == 0) {
+		return x == LEXER_JS;
+	}
+	if (memcmp(s, "->", 2) == 0) {
+		return x == LEXER_C;
+	}
+	return memcmp(s, "::", 2) == 0 && (x == LEXER_C || x == LEXER_JAVA);
+}
+
+/*
+ * The level of what follows a run at token k, read as an infix operator (the run ends with
+ * an operand): a binary operator's, PREC_COND for a conditional's `?` (Python's `if`), or
+ * PREC_NONE.
+ */
+static unsigned infix_prec(const struct tokens *t, const struct token *k, enum lexer x)
+{
+	const char *s = t->src + k->off;
+	if (k->len == 1 && s[0] == '?' && k->kind == TOK_PUNCT) {
+		return x == LEXER_JS || x == LEXER_JAVA || x == LEXER_C ? PREC_COND : PREC_NONE;
+	}
+	if (x == LEXER_PYTHON && k->kind == TOK_IDENT && k->len == 2 && memcmp(s, "if", 2) == 0) {
+		return PREC_COND;
+	}
+	const struct opdef *d = operator_of(t, k, x);
+	return d ? d->binary : PREC_NONE;
+}
+
+/*
+ * May a run whose loosest operator is at level prec (PREC_ATOM: none) end before token k
+ * and be an operand of what follows? Not when k continues the last operand (`x + cp` before
+ * `.exec`), nor when k is an operator that binds tighter than the run's (`a + b` before
+ * `* c`), or as tight and grouping to the right.
+ */
+static bool may_end_before(const struct tokens *t, const struct token *k, enum lexer x,
+			   unsigned prec)
+{
+	if (prec == PREC_ATOM) {
+		return true;
+	}
+	if (continues_operand(t, k, x)) {
+		return false;
+	}
+	unsigned q = infix_prec(t, k, x);
+	return q == PREC_NONE || prec > q || (prec == q && !prec_right(q));
+}
+
+/* How far type arguments are looked for after a `<` (bracketed groups count as one). */
+#define TYPE_ARGS_MAX_TOKENS 32
+
+/*
+ * TypeScript, Java and C++ write type arguments in angle brackets: `f<T>(x)`,
+ * `new Map<string, number>()`, `std::make_unique<Shell>(x)`. At a `<` after a name: the
+ * token after the closing `>` when the tokens up to it can be types and a `(` follows (as
+ * TypeScript reads `f<T>(x)`), else TOK_NONE. *looked counts the tokens looked at.
+ */
+static uint32_t type_args_end(const struct tokens *t, uint32_t x, size_t *looked)
+{
+	static const char *const in_types[] = {
+		".", ",", "|", "&", "?", ":", "=>", "*", "::", NULL
+	};
+	int depth = 0;
+	uint32_t y = x;
+	for (size_t n = 0; n < TYPE_ARGS_MAX_TOKENS && y < t->n; n++) {
+		const struct token *k = &t->v[y];
+		const char *s = t->src + k->off;
+		++*looked;
+		if (k->flags & TOKF_CLOSE) {
+			return TOK_NONE;
+		}
+		if (k->flags & TOKF_OPEN) {
+			if (k->pair == TOK_NONE) {
+				return TOK_NONE;
+			}
+			y = k->pair + 1;
+			continue;
+		}
+		y++;
+		if (k->kind == TOK_IDENT || k->kind == TOK_NUMBER || k->kind == TOK_STRING) {
+			continue;
+		}
+		if (k->kind != TOK_PUNCT) {
+			return TOK_NONE;
+		}
+		if (s[0] == '<' && k->len == 1) {
+			depth++;
+		} else if (s[0] == '>' && k->len <= 3 && memcmp(s, ">>>", k->len) == 0) {
+			depth -= (int)k->len;
+			if (depth < 0) {
+				return TOK_NONE;
+			}
+			if (depth == 0) {
+				return y < t->n && t->v[y].kind == TOK_PUNCT && t->v[y].len == 1 &&
+						       t->src[t->v[y].off] == '('
+					       ? y
+					       : TOK_NONE;
+			}
+		} else if (!text_in(s, k->len, in_types)) {
+			return TOK_NONE;
+		}
+	}
+	return TOK_NONE;
+}
+
+/* Is token k (at index i of t) a member's name: right after `.` `?.` `->` `::`? */
+static bool member_name(const struct tokens *t, uint32_t i, enum lexer x)
+{
+	if (i == 0 || t->v[i].kind != TOK_IDENT) {
+		return false;
+	}
+	const struct token *p = &t->v[i - 1];
+	return p->kind == TOK_PUNCT && ((p->len == 1 && t->src[p->off] == '.') ||
+					(p->len == 2 && continues_operand(t, p, x)));
 }
 
 /* ---------- compiling ---------- */
@@ -577,6 +819,132 @@ static bool bind_ok(struct mstate *m, int mv, uint32_t s, uint32_t e)
 	return m->c->cond(m->c->cond_ud, mv, m->t, s, e);
 }
 
+/*
+ * Token i as an operator: its level (PREC_NONE when it is none there), read as an infix
+ * one when an operand comes before it (after_operand), else as a prefix one. After an
+ * operand, `x++` and TypeScript's `x!` are postfix: no level, the operand goes on. A
+ * member's name (`map.delete`) is no operator.
+ */
+static unsigned operator_at(const struct tokens *t, uint32_t i, enum lexer x, bool after_operand)
+{
+	const struct opdef *d = operator_of(t, &t->v[i], x);
+	if (!d || member_name(t, i, x)) {
+		return PREC_NONE;
+	}
+	if (after_operand) {
+		return d->binary;
+	}
+	if (x == LEXER_PYTHON && i > 0 && tok_text_eq(t, &t->v[i], "not", 3) &&
+	    tok_text_eq(t, &t->v[i - 1], "is", 2)) {
+		return PREC_NONE; /* `is not`: one comparison, counted at `is` */
+	}
+	/* An infix operator with no operand before it is one all the same. */
+	return d->prefix != PREC_NONE ? d->prefix : d->binary;
+}
+
+/* Does token i end an operand: a name, a literal, a closing bracket? */
+static bool ends_operand(const struct tokens *t, uint32_t i, enum lexer x)
+{
+	const struct token *k = &t->v[i];
+	switch (k->kind) {
+	case TOK_NUMBER:
+	case TOK_STRING:
+		return true;
+	case TOK_IDENT:
+		if (member_name(t, i, x)) {
+			return true;
+		}
+		return !operator_of(t, k, x) && !text_in(t->src + k->off, k->len, kw_start(x)) &&
+		       !text_in(t->src + k->off, k->len, kw_inside(x));
+	case TOK_PUNCT:
+		return (k->flags & TOKF_CLOSE) != 0;
+	default:
+		return false;
+	}
+}
+
+/*
+ * The ends of the runs a metavariable may bind from token ti, in order, into ends (*ne of
+ * them). The run stays at its level and stops before a separator or a closing bracket; a
+ * run that holds a token after which the expression runs to its end (runs_to_end) ends
+ * only there; and a run ends only where it is an operand whole: never right after an
+ * operator, nor inside an operand of its loosest operator (`flag && cp` before `.exec`,
+ * may_end_before), nor holding an operator looser than one right before it (`b + c` after
+ * `a *`; as loose is allowed: `b + c` after `a +`, so that `$Q + $X` still splits a
+ * concatenation anywhere). Returns false when the step budget ran out.
+ */
+static bool metavar_ends(struct mstate *m, uint32_t ti, uint32_t *ends, size_t *ne)
+{
+	const struct tokens *t = m->t;
+	enum lexer lx = m->lx;
+	bool generics = lx == LEXER_JS || lx == LEXER_JAVA || lx == LEXER_C;
+	/* The operator right before the run binds the run's first operand at least this
+	 * tight. */
+	unsigned left = PREC_NONE;
+	if (ti > 0) {
+		left = operator_at(t, ti - 1, lx, ti > 1 && ends_operand(t, ti - 2, lx));
+	}
+	/* operand: the last token ends an operand; prec: the loosest operator so far. */
+	bool to_end = false, cut = true, operand = false;
+	unsigned prec = PREC_ATOM;
+	size_t looked = 0;
+	uint32_t x = ti;
+	for (size_t n = 0; n < METAVAR_MAX_STEPS && prec >= left; n++) {
+		if (x >= t->n) {
+			cut = false;
+			break;
+		}
+		const struct token *k = &t->v[x];
+		if ((k->flags & TOKF_CLOSE) || (x > ti && is_separator(t, k, lx)) ||
+		    (x > ti && (t->v[x - 1].flags & TOKF_STMT_END))) {
+			cut = false;
+			break;
+		}
+		unsigned op = PREC_NONE;
+		uint32_t next = x + 1, targs;
+		if (runs_to_end(t, k, lx)) {
+			to_end = true;
+			prec = MIN(prec, PREC_COND);
+			operand = false;
+		} else if (k->flags & TOKF_OPEN) {
+			if (k->pair == TOK_NONE) {
+				cut = false;
+				break;
+			}
+			next = k->pair + 1;
+			operand = true;
+		} else if (generics && operand && k->kind == TOK_PUNCT && k->len == 1 &&
+			   t->src[k->off] == '<' && t->v[x - 1].kind == TOK_IDENT &&
+			   (targs = type_args_end(t, x, &looked)) != TOK_NONE) {
+			next = targs; /* `f<T>(x)`: the type arguments are part of the operand */
+		} else if ((op = operator_at(t, x, lx, operand)) != PREC_NONE) {
+			prec = MIN(prec, op);
+			operand = false;
+		} else if (!operand || !operator_of(t, k, lx)) {
+			/* (a postfix operator leaves the operand as it is) */
+			operand = k->kind == TOK_IDENT || k->kind == TOK_NUMBER ||
+				  k->kind == TOK_STRING;
+		}
+		x = next;
+		if (to_end || op != PREC_NONE || prec < left ||
+		    (x < t->n && !may_end_before(t, &t->v[x], lx, prec))) {
+			continue;
+		}
+		ends[(*ne)++] = x;
+	}
+	/* The end of the expression, unless the run was cut at METAVAR_MAX_STEPS. */
+	if (to_end && !cut && prec >= left) {
+		ends[(*ne)++] = x;
+	}
+	/* The type arguments looked at count as steps. */
+	m->steps += looked;
+	if (m->steps > m->budget) {
+		m->exhausted = true;
+		return false;
+	}
+	return true;
+}
+
 static bool m_metavar(struct mstate *m, size_t pi, uint32_t ti)
 {
 	const struct pel *e = &m->p->el[pi];
@@ -607,53 +975,23 @@ static bool m_metavar(struct mstate *m, size_t pi, uint32_t ti)
 	if (k0->kind == TOK_IDENT && text_in(t->src + k0->off, k0->len, kw_start(m->lx))) {
 		return false;
 	}
+	/* Nor at an operator, unless it is a prefix one there: not at one that joins two
+	 * operands (`&&`, `in`; `-` after an operand) or ends one (`x++`). */
+	const struct opdef *d0 = member_name(t, ti, m->lx) ? NULL : operator_of(t, k0, m->lx);
+	if (d0 && (d0->prefix == PREC_NONE || (ti > 0 && ends_operand(t, ti - 1, m->lx)) ||
+		   operator_at(t, ti, m->lx, false) == PREC_NONE)) {
+		return false;
+	}
 	/* The possible ends, in order. */
 	uint32_t ends[METAVAR_MAX_STEPS];
 	size_t ne = 0;
-	uint32_t x = ti;
 	if (word_language(m->lx)) {
 		if (k0->kind == TOK_PUNCT) {
 			return false;
 		}
 		ends[ne++] = ti + 1;
-	} else {
-		/* to_end: the run holds a token after which the expression runs to its end
-		 * (runs_to_end), so only that end is one; prefix: it holds a prefix operator,
-		 * so it cannot end where the operand goes on. */
-		bool to_end = false, prefix = false, cut = true;
-		for (size_t n = 0; n < METAVAR_MAX_STEPS; n++) {
-			if (x >= t->n) {
-				cut = false;
-				break;
-			}
-			const struct token *k = &t->v[x];
-			if ((k->flags & TOKF_CLOSE) || (x > ti && is_separator(t, k, m->lx)) ||
-			    (x > ti && (t->v[x - 1].flags & TOKF_STMT_END))) {
-				cut = false;
-				break;
-			}
-			bool op = prefix_operator(t, k, m->lx);
-			to_end = to_end || runs_to_end(t, k, m->lx);
-			prefix = prefix || op;
-			if (k->flags & TOKF_OPEN) {
-				if (k->pair == TOK_NONE) {
-					cut = false;
-					break;
-				}
-				x = k->pair + 1;
-			} else {
-				x++;
-			}
-			if (to_end || op ||
-			    (prefix && x < t->n && continues_operand(t, &t->v[x]))) {
-				continue;
-			}
-			ends[ne++] = x;
-		}
-		/* The end of the expression, unless the run was cut at METAVAR_MAX_STEPS. */
-		if (to_end && !cut) {
-			ends[ne++] = x;
-		}
+	} else if (!metavar_ends(m, ti, ends, &ne)) {
+		return false;
 	}
 	bool last = pi + 1 == m->p->n;
 	for (size_t j = 0; j < ne; j++) {

@@ -4,9 +4,11 @@
  * A pattern is code in the target language, tokenized by that language's lexer, where
  *   $NAME      a metavariable: binds one expression (a balanced run of tokens that does not
  *              cross `,` `;` an assignment or a line end at its own level, that holds an
- *              arrow function or a conditional only whole, and that does not stop inside
- *              the operand of a prefix operator such as `await`; one word in the shell,
- *              Dockerfiles and YAML); a second $NAME must bind the same text;
+ *              arrow function or a conditional only whole, and that is an operand whole:
+ *              it neither ends inside an operand of an operator it holds (`flag && cp`
+ *              before `.exec`, `a + b` before `* c`) nor holds an operator looser than
+ *              the one before it; one word in the shell, Dockerfiles and YAML); a second
+ *              $NAME must bind the same text;
  *   ...        an ellipsis: any balanced run of tokens (possibly none). Inside brackets it
  *              stays inside them; at the top level of a pattern it may cross statements and
  *              enter blocks, but never leaves the block it started in (nor, in line-based

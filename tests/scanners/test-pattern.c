@@ -134,6 +134,91 @@ Test(pattern, metavariables_stop_at_arrows_awaits_and_conditionals)
 	cr_assert_str_eq(messages(), "1:14 s\n", "%s", messages());
 }
 
+/* The bindings of every finding, "[$A] [$B]" per line, without positions. */
+static char *bound_texts(void)
+{
+	static char buf[2048];
+	size_t n = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < fl.n && n < sizeof(buf) - 100; i++) {
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%u %s\n", fl.v[i].line,
+				      fl.v[i].message);
+	}
+	return buf;
+}
+
+Test(pattern, metavariables_bind_operands_whole)
+{
+	/* A metavariable before `.exec` binds the operand the call is made on, never a run
+	 * that holds an operator joining it to something else: `flag && cp`, `!cp`, `x + cp`. */
+	const char *rule = RULE_M("t", "javascript", "$M", "    pattern: $M.exec($C)\n");
+	scan(LANG_JAVASCRIPT, rule,
+	     "flag && cp.exec(x);\n"
+	     "ok || cp.exec(x);\n"
+	     "const a = opt ?? cp.exec(x);\n"
+	     "!cp.exec(x);\n"
+	     "const b = n + cp.exec(x), c = -cp.exec(x);\n"
+	     "if (a === cp.exec(x)) {} else if (a instanceof cp.exec(x)) {}\n"
+	     "const d = map.delete(k).exec(x);\n"
+	     "const e = ok && (a || b).exec(x);\n");
+	cr_assert_str_eq(bound_texts(),
+			 "1 cp\n2 cp\n3 cp\n4 cp\n5 cp\n5 cp\n6 cp\n6 cp\n7 map.delete(k)\n"
+			 "8 (a || b)\n",
+			 "%s", bound_texts());
+	/* TypeScript: a non-null assertion goes on with its operand; type arguments before a
+	 * call are part of it. */
+	scan(LANG_TYPESCRIPT, RULE_M("t", "typescript", "$M", "    pattern: $M.exec($C)\n"),
+	     "const a = ok && cp!.exec(x);\n"
+	     "const b = ok && getShell<Shell>(c).exec(x);\n"
+	     "const c = i < shells.exec(x);\n");
+	cr_assert_str_eq(bound_texts(), "1 cp!\n2 getShell<Shell>(c)\n3 shells\n", "%s",
+			 bound_texts());
+	/* Precedence: an operand of a tighter operator is not split, one of a looser operator
+	 * is not taken in. */
+	scan(LANG_JAVASCRIPT,
+	     RULE_M("t", "javascript", "'[$L] [$R]'",
+		    "    pattern-either: [ '$L * $R', '$L || $R', '$L ** $R', '$L.d + $R' ]\n"),
+	     "v = a + b * c;\n"
+	     "v = a * b + c;\n"
+	     "v = a && b || c && d;\n"
+	     "v = a ** b ** c;\n"
+	     "v = a.b + c.d + e;\n");
+	cr_assert_str_eq(bound_texts(),
+			 "1 [b] [c]\n2 [a] [b]\n3 [a && b] [c && d]\n4 [a] [b ** c]\n5 [c] [e]\n",
+			 "%s", bound_texts());
+	/* `$Q + $X` still splits a concatenation where the rest of it is. */
+	scan(LANG_JAVASCRIPT,
+	     RULE_M("t", "javascript", "'[$Q] [$X]'", "    pattern: 'q(\"SELECT \" + $Q + $X)'\n"),
+	     "q(\"SELECT \" + a + \" WHERE \" + b * 2);\n");
+	cr_assert_str_eq(bound_texts(), "1 [a] [\" WHERE \" + b * 2]\n", "%s", bound_texts());
+	/* Python's and, or, not, comparisons (not in, is not), unary minus and unpacking. */
+	scan(LANG_PYTHON, RULE_M("t", "python", "$M", "    pattern: $M.system($C)\n"),
+	     "flag and os.system(c)\n"
+	     "flag or os.system(c)\n"
+	     "y = x + os.system(c)\n"
+	     "y = x not in os.system(c)\n"
+	     "y = x is not os.system(c)\n"
+	     "y = not a == os.system(c)\n"
+	     "y = -os.system(c)\n"
+	     "print(*os.system(c))\n");
+	cr_assert_str_eq(bound_texts(), "1 os\n2 os\n3 os\n4 os\n5 os\n6 os\n7 os\n8 os\n", "%s",
+			 bound_texts());
+	/* C (where `*` and `&` are also prefix operators and `->` a member), Java, Go. */
+	scan(LANG_C, RULE_M("t", "c", "$S", "    pattern: $S->run($C)\n"),
+	     "int a = ok && s->run(x);\nint b = !s->run(x);\nint c = *p->run(x);\n");
+	cr_assert_str_eq(bound_texts(), "1 s\n2 s\n3 p\n", "%s", bound_texts());
+	scan(LANG_JAVA, RULE_M("t", "java", "$R", "    pattern: $R.exec($C)\n"),
+	     "boolean a = ok && rt.exec(c);\nString b = \"x\" + rt.exec(c);\n");
+	cr_assert_str_eq(bound_texts(), "1 rt\n2 rt\n", "%s", bound_texts());
+	scan(LANG_GO, RULE_M("t", "go", "$R", "    pattern: $R.Run($C)\n"),
+	     "ok := flag && cmd.Run(c)\nx := !cmd.Run(c)\ny := <-ch.Run(c)\n");
+	cr_assert_str_eq(bound_texts(), "1 cmd\n2 cmd\n3 ch\n", "%s", bound_texts());
+	/* A run never ends at an operator: `const char *` is no argument. */
+	scan(LANG_C, RULE_M("t", "c", "$F", "    pattern: fprintf($S, $F, ...)\n"),
+	     "int fprintf(FILE *, const char *, ...);\nfprintf(f, fmt);\n");
+	cr_assert_str_eq(bound_texts(), "2 fmt\n", "%s", bound_texts());
+}
+
 Test(pattern, a_brace_group_before_the_anchor_is_found)
 {
 	/* The anchor (`require`) follows a `{ }` group: the start of the match is looked for
