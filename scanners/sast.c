@@ -345,16 +345,23 @@ struct try_ctx {
 	const struct pattern *p;
 	struct pattern_ctx pc;
 	struct rmatches *out;
-	bool *gave_up; /* the rule's: set when a match is dropped at the cap */
+	bool *gave_up;	 /* the rule's: set when a match is dropped at the cap */
+	uint32_t anchor; /* the anchor occurrence the starts are tried for */
 };
 
+/*
+ * A start for tc->anchor: match there, record the match, and say whether the search for
+ * this anchor is over. It is not over when the match ends before the anchor: that is an
+ * earlier occurrence's match, and a later start may hold one for this occurrence (the
+ * second call of `cp.exec(a) || cp.exec(b)`, tried from the statement's start).
+ */
 static bool try_start(void *ud, uint32_t start)
 {
 	struct try_ctx *tc = ud;
 	/* A start already matched by this rule needs no second look. */
 	for (size_t i = tc->out->n; i > 0 && i + 8 > tc->out->n; i--) {
 		if (tc->out->v[i - 1].start == start) {
-			return true;
+			return tc->out->v[i - 1].end > tc->anchor;
 		}
 	}
 	struct pattern_match m;
@@ -371,7 +378,7 @@ static bool try_start(void *ud, uint32_t start)
 	}
 	GROW(tc->out->v, tc->out->cap, tc->out->n + 1);
 	tc->out->v[tc->out->n++] = (struct rmatch){ m.start, m.end, m.b };
-	return true;
+	return m.end > tc->anchor;
 }
 
 static void touch_rule(struct sast_scratch *s, uint32_t ri)
@@ -778,6 +785,7 @@ static void try_bound_anchors(struct sast_scratch *s, const struct tokens *t,
 				const struct token *f = &t->v[b->v[j][0]];
 				if (f->kind == k->kind && f->hash == k->hash &&
 				    binds_same(t, b->v[j][0], b->v[j][0] + 1, t, i, i + 1)) {
+					tc.anchor = i;
 					try_start(&tc, i);
 					break;
 				}
@@ -840,6 +848,7 @@ static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const ch
 			touch_rule(s, an->uses[u].rule);
 			size_t before = given_up(s);
 			for (size_t j = 0; j < o->n; j++) {
+				tc.anchor = o->v[j];
 				pattern_starts(p, t, o->v[j], try_start, &tc);
 			}
 			s->st->budget_exceeded += tc.pc.budget_exceeded;

@@ -415,6 +415,22 @@ Test(pattern, a_match_inside_another_on_its_line_is_one_finding)
 	cr_assert_str_eq(lines(), "1 2 2 3 4");
 }
 
+Test(pattern, every_match_in_a_statement_is_found)
+{
+	/* The second call of a statement is tried from the statement's start too: a match of
+	 * the first call there does not end the search for the second. Not when the first is
+	 * refined away (pattern-not) either. */
+	const char *rule = RULE_M("t", "javascript", "$M:$C",
+				  "    pattern: $M.exec($C)\n"
+				  "    pattern-not: re.exec($C)\n");
+	scan(LANG_JAVASCRIPT, rule,
+	     "const r = cp.exec(a) + cp.exec(b);\n"
+	     "if (re.exec(s) || cp.exec(c)) {}\n"
+	     "f(x && cp.exec(d), y || re.exec(e) || cp.exec(g));\n");
+	cr_assert_str_eq(messages(), "1:11 cp:a\n1:24 cp:b\n2:19 cp:c\n3:8 cp:d\n3:39 cp:g\n", "%s",
+			 messages());
+}
+
 Test(pattern, regex_rules_and_where)
 {
 	const char *rule = RULE("t", "c", "    regex: 'TODO\\(security\\)'\n    where: comment\n");
