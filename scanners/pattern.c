@@ -746,6 +746,9 @@ struct mstate {
 	bool exhausted;
 	/* The last group_close(): from gc_from, the closer at gc_close (TOK_NONE: none yet). */
 	uint32_t gc_from, gc_close;
+	/* Blocks the top-level ellipses so far have entered and not left: a later one may
+	 * leave them again, never the block the match started in. */
+	int blocks;
 };
 
 /* Does source token k match the literal element e? */
@@ -1050,14 +1053,19 @@ static bool m_ellipsis(struct mstate *m, size_t pi, uint32_t ti)
 	const struct tokens *t = m->t;
 	bool top = e->top;
 	bool stop_at_eol = top && line_language(m->lx) && !m->p->multiline;
-	int block = 0;
+	int block = top ? m->blocks : 0, outer = m->blocks;
 	uint32_t x = ti;
 	for (size_t span = 0; span <= ELLIPSIS_MAX_TOKENS; span++) {
 		if (!step(m)) {
 			return false;
 		}
-		if (next_could_match(m, pi + 1, x) && m_el(m, pi + 1, x)) {
-			return true;
+		if (next_could_match(m, pi + 1, x)) {
+			m->blocks = top ? block : outer;
+			bool ok = m_el(m, pi + 1, x);
+			m->blocks = outer;
+			if (ok) {
+				return true;
+			}
 		}
 		if (m->exhausted || x >= t->n) {
 			return false;
@@ -1070,7 +1078,8 @@ static bool m_ellipsis(struct mstate *m, size_t pi, uint32_t ti)
 			continue;
 		}
 		/* Top level: cross statements and brackets, enter blocks, never leave the block
-		 * the match is in. */
+		 * the match is in (`$Q = $S` / `...` / `$Q += $T` / `...` / `f($Q)` follows
+		 * `$Q += $T` into an `if` and back out of it). */
 		if (stop_at_eol && k->kind == TOK_EOL) {
 			return false;
 		}

@@ -302,6 +302,32 @@ Test(pattern, ellipsis_line_between_statements)
 		  "      cur.execute($Q)\n"),
 	     "def a():\n    q = make()\n    x = 1\n    cur.execute(q)\n    cur.execute(r)\n");
 	cr_assert_str_eq(lines(), "4");
+	/* Two "..." lines: the second may leave the block the first entered (out of the `if`
+	 * where q was appended to, back to the call), never the block the match started in. */
+	scan(LANG_PYTHON,
+	     RULE("t", "python",
+		  "    pattern: |\n"
+		  "      $Q = make()\n"
+		  "      ...\n"
+		  "      $Q += $T\n"
+		  "      ...\n"
+		  "      cur.execute($Q)\n"),
+	     "def a(x):\n"
+	     "    q = make()\n" /* 2 */
+	     "    if x:\n"
+	     "        q += x\n"
+	     "    cur.execute(q)\n"
+	     "def b(x):\n"
+	     "    if x:\n"
+	     "        q = make()\n" /* 8: the call is outside the block the match starts in */
+	     "        q += x\n"
+	     "    cur.execute(q)\n");
+	cr_assert_str_eq(lines(), "2");
+	scan(LANG_JAVASCRIPT,
+	     RULE("t", "javascript", "    pattern: q = make(); ... q += $T; ... run(q);\n"),
+	     "function a(x) { q = make(); if (x) { q += x; } run(q); }\n"
+	     "function b(x) { if (x) { q = make(); q += x; } run(q); }\n");
+	cr_assert_str_eq(lines(), "1");
 }
 
 Test(pattern, conditions)
