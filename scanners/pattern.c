@@ -201,22 +201,27 @@ struct opdef {
 	uint8_t prefix; /* its level as a prefix operator, or PREC_NONE */
 };
 
-/* The operator tables, by level from the loosest. After an operand, `!` is TypeScript's
- * non-null assertion and `++` `--` are postfix: with no infix level, they are no operator
- * there. In Python, `not` after an operand is the first word of `not in`. */
+/* The operator tables, by level from the loosest: punctuation, then words. After an
+ * operand, `!` is TypeScript's non-null assertion and `++` `--` are postfix: with no infix
+ * level, they are no operator there. In Python, `not` after an operand is the first word
+ * of `not in`. */
 /* clang-format off */
 static const struct opdef ops_js[] = {
 	{ "??", PREC_OR, 0 }, { "||", PREC_OR, 0 }, { "&&", PREC_AND, 0 },
 	{ "|", PREC_BOR, 0 }, { "^", PREC_BXOR, 0 }, { "&", PREC_BAND, 0 },
 	{ "==", PREC_EQ, 0 }, { "!=", PREC_EQ, 0 }, { "===", PREC_EQ, 0 }, { "!==", PREC_EQ, 0 },
 	{ "<", PREC_REL, 0 }, { ">", PREC_REL, 0 }, { "<=", PREC_REL, 0 }, { ">=", PREC_REL, 0 },
-	{ "instanceof", PREC_REL, 0 }, { "in", PREC_REL, 0 },
 	{ "<<", PREC_SHIFT, 0 }, { ">>", PREC_SHIFT, 0 }, { ">>>", PREC_SHIFT, 0 },
 	{ "+", PREC_ADD, PREC_UNARY }, { "-", PREC_ADD, PREC_UNARY },
 	{ "*", PREC_MUL, 0 }, { "/", PREC_MUL, 0 }, { "%", PREC_MUL, 0 }, { "**", PREC_POW, 0 },
 	{ "!", 0, PREC_UNARY }, { "~", 0, PREC_UNARY }, { "++", 0, PREC_UNARY },
-	{ "--", 0, PREC_UNARY }, { "typeof", 0, PREC_UNARY }, { "void", 0, PREC_UNARY },
-	{ "delete", 0, PREC_UNARY }, { "await", 0, PREC_UNARY }, { "yield", 0, PREC_YIELD },
+	{ "--", 0, PREC_UNARY },
+	{ NULL, 0, 0 },
+};
+static const struct opdef words_js[] = {
+	{ "instanceof", PREC_REL, 0 }, { "in", PREC_REL, 0 }, { "typeof", 0, PREC_UNARY },
+	{ "void", 0, PREC_UNARY }, { "delete", 0, PREC_UNARY }, { "await", 0, PREC_UNARY },
+	{ "yield", 0, PREC_YIELD },
 	{ NULL, 0, 0 },
 };
 static const struct opdef ops_c[] = {
@@ -228,7 +233,11 @@ static const struct opdef ops_c[] = {
 	{ "+", PREC_ADD, PREC_UNARY }, { "-", PREC_ADD, PREC_UNARY },
 	{ "*", PREC_MUL, PREC_UNARY }, { "/", PREC_MUL, 0 }, { "%", PREC_MUL, 0 },
 	{ "!", 0, PREC_UNARY }, { "~", 0, PREC_UNARY }, { "++", 0, PREC_UNARY },
-	{ "--", 0, PREC_UNARY }, { "sizeof", 0, PREC_UNARY },
+	{ "--", 0, PREC_UNARY },
+	{ NULL, 0, 0 },
+};
+static const struct opdef words_c[] = {
+	{ "sizeof", 0, PREC_UNARY },
 	{ NULL, 0, 0 },
 };
 static const struct opdef ops_java[] = {
@@ -236,12 +245,15 @@ static const struct opdef ops_java[] = {
 	{ "|", PREC_BOR, 0 }, { "^", PREC_BXOR, 0 }, { "&", PREC_BAND, 0 },
 	{ "==", PREC_EQ, 0 }, { "!=", PREC_EQ, 0 },
 	{ "<", PREC_REL, 0 }, { ">", PREC_REL, 0 }, { "<=", PREC_REL, 0 }, { ">=", PREC_REL, 0 },
-	{ "instanceof", PREC_REL, 0 },
 	{ "<<", PREC_SHIFT, 0 }, { ">>", PREC_SHIFT, 0 }, { ">>>", PREC_SHIFT, 0 },
 	{ "+", PREC_ADD, PREC_UNARY }, { "-", PREC_ADD, PREC_UNARY },
 	{ "*", PREC_MUL, 0 }, { "/", PREC_MUL, 0 }, { "%", PREC_MUL, 0 },
 	{ "!", 0, PREC_UNARY }, { "~", 0, PREC_UNARY }, { "++", 0, PREC_UNARY },
 	{ "--", 0, PREC_UNARY },
+	{ NULL, 0, 0 },
+};
+static const struct opdef words_java[] = {
+	{ "instanceof", PREC_REL, 0 },
 	{ NULL, 0, 0 },
 };
 static const struct opdef ops_go[] = {
@@ -256,32 +268,39 @@ static const struct opdef ops_go[] = {
 	{ NULL, 0, 0 },
 };
 static const struct opdef ops_py[] = {
-	{ "or", PREC_OR, 0 }, { "and", PREC_AND, 0 }, { "not", PREC_CMP, PREC_NOT },
-	{ "in", PREC_CMP, 0 }, { "is", PREC_CMP, 0 }, { "<", PREC_CMP, 0 }, { ">", PREC_CMP, 0 },
-	{ "==", PREC_CMP, 0 }, { ">=", PREC_CMP, 0 }, { "<=", PREC_CMP, 0 }, { "!=", PREC_CMP, 0 },
+	{ "<", PREC_CMP, 0 }, { ">", PREC_CMP, 0 }, { "==", PREC_CMP, 0 }, { ">=", PREC_CMP, 0 },
+	{ "<=", PREC_CMP, 0 }, { "!=", PREC_CMP, 0 },
 	{ "|", PREC_BOR, 0 }, { "^", PREC_BXOR, 0 }, { "&", PREC_BAND, 0 },
 	{ "<<", PREC_SHIFT, 0 }, { ">>", PREC_SHIFT, 0 },
 	{ "+", PREC_ADD, PREC_PY_UNARY }, { "-", PREC_ADD, PREC_PY_UNARY },
 	{ "*", PREC_MUL, PREC_BOR }, { "/", PREC_MUL, 0 }, { "//", PREC_MUL, 0 },
 	{ "%", PREC_MUL, 0 }, { "@", PREC_MUL, 0 }, { "~", 0, PREC_PY_UNARY },
-	{ "**", PREC_POW, PREC_BOR }, { "await", 0, PREC_AWAIT }, { "yield", 0, PREC_YIELD },
+	{ "**", PREC_POW, PREC_BOR },
 	{ NULL, 0, 0 },
 };
+static const struct opdef words_py[] = {
+	{ "or", PREC_OR, 0 }, { "and", PREC_AND, 0 }, { "not", PREC_CMP, PREC_NOT },
+	{ "in", PREC_CMP, 0 }, { "is", PREC_CMP, 0 }, { "await", 0, PREC_AWAIT },
+	{ "yield", 0, PREC_YIELD },
+	{ NULL, 0, 0 },
+};
+static const struct opdef words_none[] = { { NULL, 0, 0 } };
 /* clang-format on */
 
-static const struct opdef *operators(enum lexer x)
+/* x's operators written with punctuation (word: with letters), or NULL. */
+static const struct opdef *operators(enum lexer x, bool word)
 {
 	switch (x) {
 	case LEXER_JS:
-		return ops_js;
+		return word ? words_js : ops_js;
 	case LEXER_C:
-		return ops_c;
+		return word ? words_c : ops_c;
 	case LEXER_JAVA:
-		return ops_java;
+		return word ? words_java : ops_java;
 	case LEXER_GO:
-		return ops_go;
+		return word ? words_none : ops_go;
 	case LEXER_PYTHON:
-		return ops_py;
+		return word ? words_py : ops_py;
 	default:
 		return NULL;
 	}
@@ -290,12 +309,17 @@ static const struct opdef *operators(enum lexer x)
 /* Token k as an operator of x's expressions, or NULL. */
 static const struct opdef *operator_of(const struct tokens *t, const struct token *k, enum lexer x)
 {
-	const struct opdef *d = operators(x);
-	if (!d || (k->kind != TOK_PUNCT && k->kind != TOK_IDENT) || k->len > 10) {
+	const char *s = t->src + k->off;
+	if (k->kind == TOK_PUNCT) {
+		/* Most punctuation a run holds is no operator: `.` `(` `[` `:` ... */
+		if (s[0] == '\0' || !strchr("?|&^=!<>+-*/%~@", s[0])) {
+			return NULL;
+		}
+	} else if (k->kind != TOK_IDENT || k->len < 2 || k->len > 10 || s[0] < 'a' || s[0] > 'z') {
 		return NULL;
 	}
-	const char *s = t->src + k->off;
-	for (; d->text; d++) {
+	const struct opdef *d = operators(x, k->kind == TOK_IDENT);
+	for (; d && d->text; d++) {
 		if (d->text[0] == s[0] && strlen(d->text) == k->len &&
 		    memcmp(d->text, s, k->len) == 0) {
 			return d;
@@ -884,7 +908,7 @@ static bool metavar_ends(struct mstate *m, uint32_t ti, uint32_t *ends, size_t *
 	/* The operator right before the run binds the run's first operand at least this
 	 * tight. */
 	unsigned left = PREC_NONE;
-	if (ti > 0) {
+	if (ti > 0 && operator_of(t, &t->v[ti - 1], lx)) {
 		left = operator_at(t, ti - 1, lx, ti > 1 && ends_operand(t, ti - 2, lx));
 	}
 	/* operand: the last token ends an operand; prec: the loosest operator so far. */
@@ -1264,15 +1288,23 @@ bool pattern_is_anchor(const struct pattern *p, const struct tokens *t, const st
 bool pattern_starts(const struct pattern *p, const struct tokens *t, uint32_t a,
 		    bool (*fn)(void *ud, uint32_t start), void *ud)
 {
+	enum lexer lx = lang_lexer(t->lang);
 	if (p->lead_fixed) {
 		if (a < p->anchor) {
 			return false;
 		}
-		return fn(ud, a - (uint32_t)p->anchor);
+		/* The tokens before the anchor are literals: a start where they are not there
+		 * (`from os import` at `from re import`) is not worth a match. */
+		uint32_t s = a - (uint32_t)p->anchor;
+		for (size_t i = 0; i < p->anchor; i++) {
+			if (!tok_matches(p, &p->el[i], t, &t->v[s + i], lx)) {
+				return false;
+			}
+		}
+		return fn(ud, s);
 	}
 	/* Walk back over the statement (jumping over bracketed groups) to a boundary. An
 	 * anchor nested in brackets of the pattern first leaves as many enclosing groups. */
-	enum lexer lx = lang_lexer(t->lang);
 	uint32_t lo = a;
 	unsigned exits = 0, braces = 0;
 	for (size_t n = 0; lo > 0 && n < LEAD_MAX_TOKENS; n++) {
@@ -1315,7 +1347,13 @@ bool pattern_starts(const struct pattern *p, const struct tokens *t, uint32_t a,
 		}
 		lo--;
 	}
+	/* A pattern that starts with a literal can only start where it occurs. */
+	const struct pel *e0 = &p->el[0];
+	bool lit = e0->kind == PEL_TOKEN || e0->kind == PEL_STRING || e0->kind == PEL_STRING_ANY;
 	for (uint32_t s = lo; s <= a; s++) {
+		if (lit && !tok_matches(p, e0, t, &t->v[s], lx)) {
+			continue;
+		}
 		if (fn(ud, s)) {
 			return true;
 		}

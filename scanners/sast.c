@@ -253,6 +253,34 @@ static bool collect_start(void *ud, uint32_t start)
 	return false;
 }
 
+static const struct bset *bound_set(struct eval *ev, size_t ci);
+
+/*
+ * Does bound-by pattern p of condition ci use another metavariable whose own bound-by
+ * condition binds nothing in this token stream (`const { ..., $RAW, ... } = $CP` in a file
+ * that never requires child_process)? Then it cannot match, and its anchors (`const`) need
+ * not be visited.
+ */
+static bool needs_unbound(struct eval *ev, size_t ci, const struct pattern *p, uint32_t bound_mvs)
+{
+	const struct rule *r = ev->r;
+	if (!(p->mv_used & bound_mvs & ~(1u << r->conds[ci].mv))) {
+		return false;
+	}
+	for (size_t k = 0; k < r->n_conds; k++) {
+		const struct rule_cond *c = &r->conds[k];
+		if (k == ci || !c->bound_by || c->mv == r->conds[ci].mv ||
+		    !(p->mv_used & (1u << c->mv))) {
+			continue;
+		}
+		const struct bset *b = bound_set(ev, k);
+		if (b && b->n == 0 && !b->full) {
+			return true;
+		}
+	}
+	return false;
+}
+
 /*
  * The bindings of condition ci's metavariable by its bound-by patterns, everywhere in the
  * token stream: computed once per rule and token stream. NULL while they are being computed
@@ -275,11 +303,16 @@ static const struct bset *bound_set(struct eval *ev, size_t ci)
 	b->full = false;
 	b->n = 0;
 	struct collect cl = { ev, b, r->conds[ci].mv, NULL };
+	uint32_t bound_mvs = 0; /* the metavariables that bound-by conditions bind */
+	for (size_t k = 0; k < r->n_conds; k++) {
+		bound_mvs |= r->conds[k].bound_by ? 1u << r->conds[k].mv : 0;
+	}
 	enum lexer lx = lang_lexer(t->lang);
 	const struct rule_lang_index *ix = ruleset_lang_index(s->rs, t->lang);
 	for (size_t pi = 0; pi < r->n_pats; pi++) {
 		cl.p = r->pats[pi].by_lexer[lx];
-		if (!(r->conds[ci].bound_by & (1ull << pi)) || !cl.p) {
+		if (!(r->conds[ci].bound_by & (1ull << pi)) || !cl.p ||
+		    needs_unbound(ev, ci, cl.p, bound_mvs)) {
 			continue;
 		}
 		/* Where its anchor occurs: found with the others' in one pass (eval_tokens). */
