@@ -76,17 +76,32 @@ Test(pattern, same_metavariable_same_text)
 	cr_assert_str_eq(lines(), "1 3");
 }
 
-/* The messages of the findings, one per line, with their columns: "3:1 cp". */
-static char *messages(void)
+/* The messages of the findings, one per line, after their lines and (columns) columns:
+ * "3:1 cp", or "3 cp". */
+static char *findings_text(bool columns)
 {
 	static char buf[2048];
 	size_t n = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < fl.n && n < sizeof(buf) - 100; i++) {
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%u:%u %s\n", fl.v[i].line,
-				      fl.v[i].column, fl.v[i].message);
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%u", fl.v[i].line);
+		if (columns) {
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, ":%u", fl.v[i].column);
+		}
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s\n", fl.v[i].message);
 	}
 	return buf;
+}
+
+static char *messages(void)
+{
+	return findings_text(true);
+}
+
+/* The messages by line only: "3 cp". */
+static char *bound_texts(void)
+{
+	return findings_text(false);
 }
 
 Test(pattern, metavariables_stop_at_arrows_awaits_and_conditionals)
@@ -132,19 +147,6 @@ Test(pattern, metavariables_stop_at_arrows_awaits_and_conditionals)
 	scan(LANG_C, RULE_M("t", "c", "$S", "    pattern: $S->run($C)\n"),
 	     "int r = ok ? s->run(x) : 0;\n");
 	cr_assert_str_eq(messages(), "1:14 s\n", "%s", messages());
-}
-
-/* The bindings of every finding, "[$A] [$B]" per line, without positions. */
-static char *bound_texts(void)
-{
-	static char buf[2048];
-	size_t n = 0;
-	buf[0] = '\0';
-	for (size_t i = 0; i < fl.n && n < sizeof(buf) - 100; i++) {
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%u %s\n", fl.v[i].line,
-				      fl.v[i].message);
-	}
-	return buf;
 }
 
 Test(pattern, metavariables_bind_operands_whole)
