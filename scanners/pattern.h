@@ -11,8 +11,9 @@
  *              $NAME must bind the same text;
  *   ...        an ellipsis: any balanced run of tokens (possibly none). Inside brackets it
  *              stays inside them; at the top level of a pattern it may cross statements and
- *              enter blocks, but never leaves the block it started in (nor, in line-based
- *              languages, its line, unless the pattern itself spans lines);
+ *              enter blocks, and leave those an earlier ellipsis entered, but never leaves
+ *              the block the match started in (nor, in line-based languages, its line,
+ *              unless the pattern itself spans lines);
  *   "..."      any string literal;
  * and everything else must match token for token (whitespace and comments do not count;
  * string literals compare by content, so "sh" matches 'sh').
