@@ -570,7 +570,9 @@ static void check_bound_by(struct loader *L, struct rule *r)
 			if (!p) {
 				continue;
 			}
-			if (rp->role == ROLE_BOUND_BY &&
+			/* One without any metavariable binds every name when it matches
+			 * (`from subprocess import *`); one with others must bind this one. */
+			if (rp->role == ROLE_BOUND_BY && p->mv_used &&
 			    !(p->mv_used & (1u << r->conds[rp->cond].mv))) {
 				diag_error(
 					L->dl, L->file, rp->line, rp->col,

@@ -39,6 +39,7 @@ struct bset {
 	uint32_t gen;	/* sast_scratch.gen when computed; another: not computed yet */
 	bool computing; /* its patterns are being matched (they do not check it themselves) */
 	bool full;	/* BOUND_MAX reached */
+	bool any;	/* a pattern without metavariables matched: every name is bound */
 	uint32_t (*v)[2];
 	size_t n, cap;
 };
@@ -227,6 +228,10 @@ static bool collect_accept(void *ud, const struct binds *bd, uint32_t start, uin
 	struct bset *b = cl->b;
 	(void)start;
 	(void)end;
+	if (cl->p->mv_used == 0) {
+		b->any = true; /* `from subprocess import *`: it binds every name */
+		return true;
+	}
 	if (!(bd->set & (1u << cl->mv)) || b->full ||
 	    bset_has(b, cl->ev->t, bd->start[cl->mv], bd->end[cl->mv])) {
 		return false;
@@ -274,7 +279,7 @@ static bool needs_unbound(struct eval *ev, size_t ci, const struct pattern *p, u
 			continue;
 		}
 		const struct bset *b = bound_set(ev, k);
-		if (b && b->n == 0 && !b->full) {
+		if (b && b->n == 0 && !b->full && !b->any) {
 			return true;
 		}
 	}
@@ -301,6 +306,7 @@ static const struct bset *bound_set(struct eval *ev, size_t ci)
 	b->gen = s->gen;
 	b->computing = true;
 	b->full = false;
+	b->any = false;
 	b->n = 0;
 	struct collect cl = { ev, b, r->conds[ci].mv, NULL };
 	uint32_t bound_mvs = 0; /* the metavariables that bound-by conditions bind */
@@ -318,7 +324,7 @@ static const struct bset *bound_set(struct eval *ev, size_t ci)
 		/* Where its anchor occurs: found with the others' in one pass (eval_tokens). */
 		int a = ruleset_pattern_anchor(ix, cl.p);
 		const struct occ *o = a >= 0 ? &s->occ[a] : NULL;
-		for (size_t k = 0; o && k < o->n && !b->full; k++) {
+		for (size_t k = 0; o && k < o->n && !b->full && !b->any; k++) {
 			pattern_starts(cl.p, t, o->v[k], collect_start, &cl);
 		}
 	}
@@ -363,7 +369,7 @@ static bool cond_check(void *ud, int mv, const struct tokens *t, uint32_t start,
 				return false;
 			}
 			const struct bset *b = bound_set(ev, i);
-			if (b && !bset_has(b, t, start, end)) {
+			if (b && !b->any && !bset_has(b, t, start, end)) {
 				return false;
 			}
 		}
@@ -778,7 +784,8 @@ static int cmp_u32(const void *a, const void *b)
 /*
  * A main pattern that starts with a metavariable a bound-by condition binds, and has no
  * literal to anchor on (`$FN($CMD, ...)`): tried where the first token of a binding the
- * condition's patterns make occurs as a name (not a member: `re.exec`).
+ * condition's patterns make occurs as a name (not a member: `re.exec`); at every name when
+ * one of them, without metavariables, matched (`from subprocess import *`).
  */
 static void try_bound_anchors(struct sast_scratch *s, const struct tokens *t,
 			      const struct rule_anchor_use *use)
@@ -795,7 +802,7 @@ static void try_bound_anchors(struct sast_scratch *s, const struct tokens *t,
 	};
 	size_t before = given_up(s);
 	const struct bset *b = bound_set(&ev, (size_t)rp->cond);
-	if (b && b->n) {
+	if (b && (b->n || b->any)) {
 		struct try_ctx tc = {
 			.ev = &ev,
 			.p = p,
@@ -803,15 +810,25 @@ static void try_bound_anchors(struct sast_scratch *s, const struct tokens *t,
 			.out = &s->rm[use->rule],
 			.gave_up = &s->gave_up[use->rule],
 		};
-		uint32_t *h = xcalloc(b->n, sizeof(uint32_t));
+		uint32_t *h = xcalloc(b->n ? b->n : 1, sizeof(uint32_t));
 		for (size_t i = 0; i < b->n; i++) {
 			h[i] = t->v[b->v[i][0]].hash;
 		}
 		qsort(h, b->n, sizeof(uint32_t), cmp_u32);
 		for (uint32_t i = 0; i < t->n; i++) {
 			const struct token *k = &t->v[i];
-			if (!bsearch(&k->hash, h, b->n, sizeof(uint32_t), cmp_u32) ||
-			    member_name(t, i)) {
+			if (member_name(t, i)) {
+				continue;
+			}
+			if (b->any) {
+				/* Every name is bound (`from subprocess import *`). */
+				if (k->kind == TOK_IDENT) {
+					tc.anchor = i;
+					try_start(&tc, i);
+				}
+				continue;
+			}
+			if (!bsearch(&k->hash, h, b->n, sizeof(uint32_t), cmp_u32)) {
 				continue;
 			}
 			for (size_t j = 0; j < b->n; j++) {

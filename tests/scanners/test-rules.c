@@ -256,6 +256,13 @@ Test(rules, invalid_rules_are_refused_with_positions)
 			"        bound-by: [ '$F = require(\"m\")', '$G = require(\"m\")' ]\n",
 			RULE_SAST);
 	has(e, "10:42: the bound-by pattern does not bind $F, in rule 'x'");
+	/* Without any metavariable, it binds every name (Python's star import). */
+	e = load_errors("kind: sast\nrules:\n  - id: x\n    languages: [python]\n"
+			"    severity: low\n    message: m\n    pattern: $F(shell=True)\n"
+			"    conditions:\n      - metavariable: $F\n"
+			"        bound-by: [ 'from m import $F', 'from m import *' ]\n",
+			RULE_SAST);
+	cr_assert_str_eq(e, "");
 	e = load_errors("kind: sast\nrules:\n  - id: x\n    languages: [javascript]\n"
 			"    severity: low\n    message: m\n    pattern: $F($B)\n"
 			"    conditions:\n      - metavariable: $F\n        bound-by: f($F\n",
