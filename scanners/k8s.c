@@ -1,0 +1,902 @@
+/*
+ * k8s.c - Kubernetes Secret manifests: documents, template actions, libyaml events, the
+ * values of data and stringData, base64.
+ *
+ * The reader follows libyaml's events with a stack of frames that know their role (an
+ * object, its data or stringData, a List's items, or anything else, skipped); only the
+ * first K8S_FRAMES levels are kept, deeper ones are counted (they are never a Secret's).
+ * An object's entries wait until its document ends, since `kind` may come after `data`
+ * (`kubectl get -o json` sorts the keys); then those of Secrets are kept, the others
+ * dropped. Positions are libyaml's character indexes, turned into byte offsets by walking
+ * the UTF-8 text forward from the last one asked for (events come in order).
+ */
+#include "k8s.h"
+
+#include "util.h"
+
+#include <errno.h>
+#include <yaml.h>
+
+#include "banned.h"
+
+#define K8S_FRAMES 64
+
+/* ---------- base64 ---------- */
+
+static int b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z') {
+		return c - 'A';
+	}
+	if (c >= 'a' && c <= 'z') {
+		return c - 'a' + 26;
+	}
+	if (c >= '0' && c <= '9') {
+		return c - '0' + 52;
+	}
+	if (c == '+') {
+		return 62;
+	}
+	if (c == '/') {
+		return 63;
+	}
+	return -1;
+}
+
+int k8s_base64_decode(const char *in, size_t in_len, unsigned char *out, size_t *out_len)
+{
+	uint32_t acc = 0;
+	size_t n = 0, w = 0, pad = 0;
+	for (size_t i = 0; i < in_len; i++) {
+		unsigned char c = (unsigned char)in[i];
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+			continue;
+		}
+		if (c == '=') {
+			/* Padding ends a group of four: after two or three characters of it. */
+			if (pad == 0 && n % 4 < 2) {
+				return -EINVAL;
+			}
+			pad++;
+			n++;
+			if (pad > 2) {
+				return -EINVAL;
+			}
+			continue;
+		}
+		int v = b64_value(c);
+		if (v < 0 || pad) {
+			return -EINVAL; /* outside the alphabet, or data after the padding */
+		}
+		acc = acc << 6 | (uint32_t)v;
+		n++;
+		if (n % 4 == 0) {
+			out[w++] = (unsigned char)(acc >> 16);
+			out[w++] = (unsigned char)(acc >> 8);
+			out[w++] = (unsigned char)acc;
+			acc = 0;
+		}
+	}
+	if (n % 4 != 0) {
+		return -EINVAL; /* unpadded, or a stray character */
+	}
+	if (pad) {
+		/* The last group: 4 - pad characters carry 3 - pad bytes. */
+		size_t chars = 4 - pad;
+		acc <<= 6 * pad;
+		out[w++] = (unsigned char)(acc >> 16);
+		if (chars == 3) {
+			out[w++] = (unsigned char)(acc >> 8);
+		}
+	}
+	*out_len = w;
+	return 0;
+}
+
+/* ---------- the prefilter ---------- */
+
+static bool word_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '-' || c == '.';
+}
+
+bool k8s_kind_line(const char *line, size_t len)
+{
+	for (size_t p = 1; p + 5 <= len; p++) {
+		if (memcmp(line + p, "ecret", 5) != 0 || (line[p - 1] | 0x20) != 's') {
+			continue;
+		}
+		size_t s = p - 1, e = p + 5;
+		if (e < len && word_char((unsigned char)line[e])) {
+			continue;
+		}
+		if (s >= 6 && memcmp(line + s - 6, "Sealed", 6) == 0) {
+			s -= 6;
+		}
+		/* Back from the value: a quote, blanks, ':', blanks, a quote, "kind". */
+		size_t q = s;
+		if (q > 0 && (line[q - 1] == '"' || line[q - 1] == '\'')) {
+			q--;
+		}
+		while (q > 0 && (line[q - 1] == ' ' || line[q - 1] == '\t')) {
+			q--;
+		}
+		if (q == 0 || line[q - 1] != ':') {
+			continue;
+		}
+		q--;
+		while (q > 0 && (line[q - 1] == ' ' || line[q - 1] == '\t')) {
+			q--;
+		}
+		if (q > 0 && (line[q - 1] == '"' || line[q - 1] == '\'')) {
+			q--;
+		}
+		if (q < 4 || memcmp(line + q - 4, "kind", 4) != 0) {
+			continue;
+		}
+		if (q == 4 || !word_char((unsigned char)line[q - 5])) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---------- one document ---------- */
+
+enum role {
+	R_SKIP,
+	R_OBJ,	 /* a Kubernetes object: the document's top mapping, or an item */
+	R_DATA,	 /* its data */
+	R_SDATA, /* its stringData */
+	R_ITEMS, /* the top object's items / objects */
+	R_SPEC,	 /* its spec */
+	R_EDATA, /* a SealedSecret's spec.encryptedData */
+};
+
+enum key_kind {
+	K_OTHER,
+	K_KIND,
+	K_API,
+	K_DATA,
+	K_SDATA,
+	K_ITEMS,
+	K_MERGE,
+	K_SPEC,
+	K_EDATA,
+};
+
+struct obj {
+	bool root;
+	bool kind_seen, kind_secret, kind_sealed;
+	bool api_seen, api_v1;
+	const char *unread; /* why part of it was not read, or NULL */
+};
+
+struct frame {
+	enum role role;
+	bool is_map, want_key;
+	enum key_kind key; /* R_OBJ: the last key */
+	size_t obj;	   /* R_OBJ, R_DATA, R_SDATA */
+	/* R_DATA, R_SDATA: the key of the entry whose value comes next */
+	bool ekey_ok;
+	char *ekey;
+	size_t ekey_off, ekey_len;
+};
+
+/* A scalar as the reader sees it: its text and where it is written. */
+struct sv {
+	const char *text;
+	size_t len;
+	size_t off, end; /* the value's text (slice offsets) */
+	bool plain, templated;
+};
+
+struct anchor {
+	char *name;
+	bool scalar;  /* false: a collection, or a scalar not kept */
+	struct sv sv; /* text owned */
+};
+
+struct pending {
+	size_t obj;
+	struct k8s_value v;
+};
+
+struct doc {
+	struct k8s_values *out;
+	const char *text; /* what libyaml reads: the slice, or its masked copy */
+	size_t base, n;	  /* the slice in the file */
+	const uint8_t *mask;
+	size_t cur_chr, cur_byte;
+	struct frame fr[K8S_FRAMES];
+	size_t depth, deep;
+	struct obj *objs;
+	size_t n_objs, cap_objs;
+	struct pending *pend;
+	size_t n_pend, cap_pend;
+	struct anchor *anchors;
+	size_t n_anchors, cap_anchors;
+	size_t bytes; /* of pending texts and anchors */
+	size_t *keys; /* per object: entries seen */
+	size_t cap_keys;
+};
+
+/* The byte offset in the slice of libyaml's character index chr. */
+static size_t byte_of(struct doc *d, size_t chr)
+{
+	if (chr < d->cur_chr) {
+		d->cur_chr = 0;
+		d->cur_byte = 0;
+	}
+	while (d->cur_chr < chr && d->cur_byte < d->n) {
+		d->cur_byte++;
+		while (d->cur_byte < d->n && ((unsigned char)d->text[d->cur_byte] & 0xC0) == 0x80) {
+			d->cur_byte++;
+		}
+		d->cur_chr++;
+	}
+	return d->cur_byte;
+}
+
+static bool masked(const struct doc *d, size_t a, size_t b)
+{
+	if (!d->mask) {
+		return false;
+	}
+	for (size_t i = a; i < b && i < d->n; i++) {
+		if (d->mask[i >> 3] & (1u << (i & 7))) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The text of a scalar event: where its value is written, whether a template is in it. */
+static void scalar_view(struct doc *d, const yaml_event_t *ev, struct sv *sv)
+{
+	size_t so = byte_of(d, ev->start_mark.index);
+	size_t eo = byte_of(d, ev->end_mark.index);
+	if (eo < so) {
+		eo = so;
+	}
+	sv->text = (const char *)ev->data.scalar.value;
+	sv->len = ev->data.scalar.length;
+	sv->templated = masked(d, so, eo);
+	sv->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+	switch (ev->data.scalar.style) {
+	case YAML_SINGLE_QUOTED_SCALAR_STYLE:
+	case YAML_DOUBLE_QUOTED_SCALAR_STYLE:
+		if (eo - so >= 2) {
+			so++;
+			eo--;
+		}
+		break;
+	case YAML_LITERAL_SCALAR_STYLE:
+	case YAML_FOLDED_SCALAR_STYLE:
+		/* From its indicator (on the key's line: where the value starts, and what a
+		 * snippet of that line redacts) to its last character that is not blank. */
+		while (eo > so + 1 && (d->text[eo - 1] == ' ' || d->text[eo - 1] == '\t' ||
+				       d->text[eo - 1] == '\n' || d->text[eo - 1] == '\r')) {
+			eo--;
+		}
+		break;
+	default:
+		break;
+	}
+	sv->off = so;
+	sv->end = eo;
+}
+
+static bool text_eq(const struct sv *sv, const char *s)
+{
+	return sv->len == strlen(s) && memcmp(sv->text, s, sv->len) == 0;
+}
+
+static bool text_eq_ci(const struct sv *sv, const char *s)
+{
+	if (sv->len != strlen(s)) {
+		return false;
+	}
+	for (size_t i = 0; i < sv->len; i++) {
+		if ((sv->text[i] | 0x20) != (s[i] | 0x20)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* A plain scalar that the YAML core schema reads as null, a boolean or a number: not the
+ * string a Secret's value must be. */
+static bool plain_non_string(const struct sv *sv)
+{
+	static const char *const words[] = { "~",    "null",  "Null",  "NULL",	"true",
+					     "True", "TRUE",  "false", "False", "FALSE",
+					     ".inf", "-.inf", "+.inf", ".Inf",	"-.Inf",
+					     ".INF", "-.INF", ".nan",  ".NaN",	".NAN" };
+	if (!sv->plain) {
+		return false;
+	}
+	if (sv->len == 0) {
+		return true;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
+		if (text_eq(sv, words[i])) {
+			return true;
+		}
+	}
+	/* Numbers: [-+] digits [. digits] [e[-+]digits], 0x.., 0o.. */
+	const char *s = sv->text, *e = sv->text + sv->len;
+	if (sv->len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'o')) {
+		for (const char *q = s + 2; q < e; q++) {
+			if (!((*q >= '0' && *q <= '9') ||
+			      (s[1] == 'x' && ((*q | 0x20) >= 'a' && (*q | 0x20) <= 'f')))) {
+				return false;
+			}
+		}
+		return true;
+	}
+	if (s < e && (*s == '-' || *s == '+')) {
+		s++;
+	}
+	size_t digits = 0;
+	while (s < e && *s >= '0' && *s <= '9') {
+		s++;
+		digits++;
+	}
+	if (s < e && *s == '.') {
+		s++;
+		while (s < e && *s >= '0' && *s <= '9') {
+			s++;
+			digits++;
+		}
+	}
+	if (digits && s < e && (*s == 'e' || *s == 'E')) {
+		s++;
+		if (s < e && (*s == '-' || *s == '+')) {
+			s++;
+		}
+		size_t ed = 0;
+		while (s < e && *s >= '0' && *s <= '9') {
+			s++;
+			ed++;
+		}
+		if (!ed) {
+			return false;
+		}
+	}
+	return digits && s == e;
+}
+
+static size_t new_obj(struct doc *d, bool root)
+{
+	GROW(d->objs, d->cap_objs, d->n_objs + 1);
+	GROW(d->keys, d->cap_keys, d->n_objs + 1);
+	d->objs[d->n_objs] = (struct obj){ .root = root };
+	d->keys[d->n_objs] = 0;
+	return d->n_objs++;
+}
+
+static void unread(struct doc *d, size_t obj, const char *why)
+{
+	if (!d->objs[obj].unread) {
+		d->objs[obj].unread = why;
+	}
+}
+
+static const struct anchor *find_anchor(const struct doc *d, const char *name)
+{
+	/* The latest definition wins: an anchor may be redefined. */
+	for (size_t i = d->n_anchors; i-- > 0;) {
+		if (str_eq(d->anchors[i].name, name)) {
+			return &d->anchors[i];
+		}
+	}
+	return NULL;
+}
+
+static void add_anchor(struct doc *d, const yaml_char_t *name, const struct sv *sv)
+{
+	if (!name || d->n_anchors >= K8S_MAX_ANCHORS) {
+		return; /* an alias to it finds nothing: not followed, and said so */
+	}
+	GROW(d->anchors, d->cap_anchors, d->n_anchors + 1);
+	struct anchor *a = &d->anchors[d->n_anchors++];
+	*a = (struct anchor){ .name = xstrdup((const char *)name) };
+	if (sv && sv->len <= K8S_MAX_VALUE && d->out->bytes + d->bytes + sv->len <= K8S_MAX_TOTAL) {
+		a->scalar = true;
+		a->sv = *sv;
+		char *t = xmalloc(sv->len + 1);
+		memcpy(t, sv->text, sv->len);
+		t[sv->len] = '\0';
+		a->sv.text = t;
+		d->bytes += sv->len;
+	}
+}
+
+static enum key_kind key_kind(const struct sv *sv, bool root, bool spec)
+{
+	if (spec) {
+		return text_eq(sv, "encryptedData") ? K_EDATA : K_OTHER;
+	}
+	if (text_eq(sv, "spec")) {
+		return K_SPEC;
+	}
+	if (text_eq(sv, "kind")) {
+		return K_KIND;
+	}
+	if (text_eq(sv, "apiVersion")) {
+		return K_API;
+	}
+	if (text_eq(sv, "data")) {
+		return K_DATA;
+	}
+	if (text_eq(sv, "stringData")) {
+		return K_SDATA;
+	}
+	if (root && (text_eq(sv, "items") || text_eq(sv, "objects"))) {
+		return K_ITEMS;
+	}
+	if (sv->plain && text_eq(sv, "<<")) {
+		return K_MERGE;
+	}
+	return K_OTHER;
+}
+
+static struct frame *top(struct doc *d)
+{
+	return d->depth && !d->deep ? &d->fr[d->depth - 1] : NULL;
+}
+
+/* A node of the current collection is complete: a mapping's next node is a key again. */
+static void node_done(struct doc *d)
+{
+	struct frame *f = top(d);
+	if (f && f->is_map) {
+		f->want_key = !f->want_key;
+	}
+}
+
+static void add_entry(struct doc *d, struct frame *f, const struct sv *sv)
+{
+	if (!f->ekey_ok || plain_non_string(sv) || sv->len == 0) {
+		return;
+	}
+	if (d->keys[f->obj] >= K8S_MAX_KEYS) {
+		unread(d, f->obj,
+		       "a Secret with more than 4096 entries in its data and stringData");
+		return;
+	}
+	d->keys[f->obj]++;
+	if (sv->end - sv->off > K8S_MAX_VALUE || sv->len > K8S_MAX_VALUE) {
+		unread(d, f->obj, "a Secret value larger than 1 MiB");
+		return;
+	}
+	if (d->out->bytes + d->bytes + sv->len > K8S_MAX_TOTAL) {
+		unread(d, f->obj, "more than 16 MiB of Secret values in the file");
+		return;
+	}
+	GROW(d->pend, d->cap_pend, d->n_pend + 1);
+	struct pending *p = &d->pend[d->n_pend++];
+	char *t = xmalloc(sv->len + 1);
+	memcpy(t, sv->text, sv->len);
+	t[sv->len] = '\0';
+	d->bytes += sv->len;
+	*p = (struct pending){
+		.obj = f->obj,
+		.v = { .field = f->role == R_DATA    ? K8S_DATA
+				: f->role == R_SDATA ? K8S_STRING_DATA
+						     : K8S_ENCRYPTED,
+		       .key = xstrdup(f->ekey ? f->ekey : ""),
+		       .key_off = d->base + f->ekey_off,
+		       .key_len = f->ekey_len,
+		       .off = d->base + sv->off,
+		       .len = sv->end - sv->off,
+		       .text = t,
+		       .text_len = sv->len,
+		       .templated = sv->templated },
+	};
+}
+
+/* A scalar (or an alias to one) in the current position. */
+static void on_scalar(struct doc *d, const struct sv *sv)
+{
+	struct frame *f = top(d);
+	if (!f || f->role == R_SKIP) {
+		return;
+	}
+	if (f->is_map && f->want_key) {
+		if (f->role == R_OBJ || f->role == R_SPEC) {
+			f->key = key_kind(sv, d->objs[f->obj].root, f->role == R_SPEC);
+		} else if (f->role == R_DATA || f->role == R_SDATA || f->role == R_EDATA) {
+			free(f->ekey);
+			f->ekey = xstrndup(sv->text, MIN(sv->len, (size_t)K8S_MAX_KEY));
+			f->ekey_off = sv->off;
+			f->ekey_len = sv->end - sv->off;
+			f->ekey_ok = true;
+			if (sv->plain && text_eq(sv, "<<")) {
+				unread(d, f->obj,
+				       "a merge key (<<) in a Secret's data or stringData");
+				f->ekey_ok = false;
+			}
+		}
+		return;
+	}
+	if (!f->is_map) {
+		return;
+	}
+	if (f->role == R_OBJ) {
+		struct obj *o = &d->objs[f->obj];
+		if (f->key == K_KIND) {
+			o->kind_seen = true;
+			o->kind_secret |= text_eq_ci(sv, "Secret");
+			o->kind_sealed |= text_eq(sv, "SealedSecret");
+		} else if (f->key == K_API) {
+			o->api_seen = true;
+			o->api_v1 = text_eq(sv, "v1");
+		} else if (f->key == K_MERGE) {
+			unread(d, f->obj, "a merge key (<<) in an object that may be a Secret");
+		}
+	} else if (f->role == R_DATA || f->role == R_SDATA || f->role == R_EDATA) {
+		add_entry(d, f, sv);
+	}
+}
+
+/* An alias: a scalar's is read as the scalar; anything else where a Secret's content
+ * would be is not followed. */
+static void on_alias(struct doc *d, const char *name)
+{
+	const struct anchor *a = find_anchor(d, name);
+	if (a && a->scalar) {
+		on_scalar(d, &a->sv);
+		return;
+	}
+	struct frame *f = top(d);
+	if (!f || f->role == R_SKIP || !f->is_map) {
+		return;
+	}
+	if (f->want_key) {
+		if (f->role == R_OBJ || f->role == R_SPEC) {
+			f->key = K_OTHER;
+		} else {
+			f->ekey_ok = false;
+		}
+		return;
+	}
+	if (f->role == R_OBJ && f->key != K_OTHER && f->key != K_API && f->key != K_SPEC) {
+		unread(d, f->obj, "an alias where a Secret's kind, data or stringData is");
+	} else if ((f->role == R_DATA || f->role == R_SDATA) && f->ekey_ok && !a) {
+		unread(d, f->obj, "an alias in a Secret to an anchor not followed");
+	}
+}
+
+static void on_start(struct doc *d, bool is_map)
+{
+	if (d->deep || d->depth == K8S_FRAMES) {
+		d->deep++;
+		return;
+	}
+	enum role role = R_SKIP;
+	size_t obj = 0;
+	struct frame *f = d->depth ? &d->fr[d->depth - 1] : NULL;
+	if (!f) {
+		if (is_map) {
+			role = R_OBJ;
+			obj = new_obj(d, true);
+		}
+	} else if (f->role == R_SKIP) {
+		/* skipped */
+	} else if (f->is_map && f->want_key) {
+		/* A collection as a key: not one the reader looks for. */
+		if (f->role == R_OBJ || f->role == R_SPEC) {
+			f->key = K_OTHER;
+		} else {
+			f->ekey_ok = false;
+		}
+	} else if (f->is_map && f->role == R_OBJ) {
+		if (is_map && f->key == K_DATA) {
+			role = R_DATA;
+			obj = f->obj;
+		} else if (is_map && f->key == K_SDATA) {
+			role = R_SDATA;
+			obj = f->obj;
+		} else if (!is_map && f->key == K_ITEMS) {
+			role = R_ITEMS;
+			obj = f->obj;
+		} else if (is_map && f->key == K_SPEC) {
+			role = R_SPEC;
+			obj = f->obj;
+		} else if (f->key == K_MERGE) {
+			unread(d, f->obj, "a merge key (<<) in an object that may be a Secret");
+		}
+	} else if (f->is_map && f->role == R_SPEC && is_map && f->key == K_EDATA) {
+		role = R_EDATA;
+		obj = f->obj;
+	} else if (!f->is_map && f->role == R_ITEMS && is_map) {
+		role = R_OBJ;
+		obj = new_obj(d, false);
+	}
+	d->fr[d->depth++] =
+		(struct frame){ .role = role, .is_map = is_map, .want_key = true, .obj = obj };
+}
+
+static void on_end(struct doc *d)
+{
+	if (d->deep) {
+		d->deep--;
+	} else if (d->depth) {
+		free(d->fr[--d->depth].ekey);
+	}
+	node_done(d);
+}
+
+static void doc_reset(struct doc *d)
+{
+	for (size_t i = 0; i < d->n_pend; i++) {
+		free(d->pend[i].v.key);
+		free(d->pend[i].v.text);
+	}
+	for (size_t i = 0; i < d->n_anchors; i++) {
+		free(d->anchors[i].name);
+		if (d->anchors[i].scalar) {
+			free((char *)d->anchors[i].sv.text);
+		}
+	}
+	while (d->depth) {
+		free(d->fr[--d->depth].ekey);
+	}
+	d->deep = 0;
+	d->n_pend = d->n_anchors = d->n_objs = 0;
+	d->bytes = 0;
+}
+
+static void doc_release(struct doc *d)
+{
+	doc_reset(d);
+	free(d->pend);
+	free(d->anchors);
+	free(d->objs);
+	free(d->keys);
+}
+
+/* A document ended: keep the entries of its Secrets. */
+static void doc_finish(struct doc *d)
+{
+	struct k8s_values *out = d->out;
+	for (size_t i = 0; i < d->n_objs; i++) {
+		const struct obj *o = &d->objs[i];
+		bool secret = o->kind_secret && (!o->api_seen || o->api_v1);
+		if ((secret || !o->kind_seen) && o->unread && !out->incomplete) {
+			out->incomplete = o->unread;
+		}
+	}
+	for (size_t i = 0; i < d->n_pend; i++) {
+		struct pending *p = &d->pend[i];
+		const struct obj *o = &d->objs[p->obj];
+		bool keep = p->v.field == K8S_ENCRYPTED
+				    ? o->kind_sealed
+				    : o->kind_secret && (!o->api_seen || o->api_v1);
+		if (!keep) {
+			continue;
+		}
+		GROW(out->v, out->cap, out->n + 1);
+		out->v[out->n++] = p->v;
+		out->bytes += p->v.text_len;
+		p->v.key = NULL;
+		p->v.text = NULL;
+	}
+	doc_reset(d);
+}
+
+static yaml_char_t *anchor_of(const yaml_event_t *ev)
+{
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		return ev->data.scalar.anchor;
+	case YAML_SEQUENCE_START_EVENT:
+		return ev->data.sequence_start.anchor;
+	case YAML_MAPPING_START_EVENT:
+		return ev->data.mapping_start.anchor;
+	default:
+		return NULL;
+	}
+}
+
+/* Parse one document slice. Returns 0, or -EINVAL when it is not YAML. */
+static int parse_doc(struct doc *d)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	if (!yaml_parser_initialize(&parser)) {
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)d->text, d->n);
+	d->cur_chr = d->cur_byte = 0;
+	int r = 0;
+	for (bool done = false; !done;) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			r = parser.error == YAML_MEMORY_ERROR ? -ENOMEM : -EINVAL;
+			break;
+		}
+		struct sv sv;
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			doc_reset(d);
+			break;
+		case YAML_DOCUMENT_END_EVENT:
+			doc_finish(d);
+			break;
+		case YAML_SCALAR_EVENT:
+			scalar_view(d, &ev, &sv);
+			add_anchor(d, anchor_of(&ev), &sv);
+			on_scalar(d, &sv);
+			node_done(d);
+			break;
+		case YAML_ALIAS_EVENT:
+			on_alias(d, (const char *)ev.data.alias.anchor);
+			node_done(d);
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			add_anchor(d, anchor_of(&ev), NULL);
+			on_start(d, ev.type == YAML_MAPPING_START_EVENT);
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			on_end(d);
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	doc_reset(d); /* what a broken document held is not kept */
+	return r;
+}
+
+/* ---------- templates ---------- */
+
+/*
+ * A copy of t (n bytes) with its template actions neutralised, and the bitmap of the
+ * bytes that were in one; NULL when it has none. Actions run from `{{` (`{%`, `{#`) to
+ * the matching close, or to the end of the line when there is none.
+ */
+static char *mask_templates(const char *t, size_t n, uint8_t **bits)
+{
+	*bits = NULL;
+	if (!memmem(t, n, "{{", 2) && !memmem(t, n, "{%", 2) && !memmem(t, n, "{#", 2)) {
+		return NULL;
+	}
+	uint8_t *m = xcalloc(n / 8 + 1, 1);
+	for (size_t i = 0; i + 1 < n;) {
+		char c = t[i + 1];
+		if (t[i] != '{' || (c != '{' && c != '%' && c != '#')) {
+			i++;
+			continue;
+		}
+		const char close[2] = { c == '{' ? '}' : c, '}' };
+		const char *e = memmem(t + i + 2, n - i - 2, close, 2);
+		size_t j;
+		if (e) {
+			j = (size_t)(e - t) + 2;
+		} else {
+			const char *nl = memchr(t + i, '\n', n - i);
+			j = nl ? (size_t)(nl - t) : n;
+		}
+		for (size_t k = i; k < j; k++) {
+			m[k >> 3] |= (uint8_t)(1u << (k & 7));
+		}
+		i = j;
+	}
+	char *copy = xmalloc(n);
+	memcpy(copy, t, n);
+	/* Line by line: blank when nothing but actions and blanks is on it, else `x`. */
+	for (size_t ls = 0; ls < n;) {
+		size_t le = ls;
+		while (le < n && t[le] != '\n') {
+			le++;
+		}
+		bool only = true;
+		for (size_t k = ls; k < le && only; k++) {
+			bool in = m[k >> 3] & (1u << (k & 7));
+			only = in || t[k] == ' ' || t[k] == '\t' || t[k] == '\r';
+		}
+		for (size_t k = ls; k < le; k++) {
+			if ((m[k >> 3] & (1u << (k & 7))) && t[k] != '\r') {
+				copy[k] = only ? ' ' : 'x';
+			}
+		}
+		ls = le + 1;
+	}
+	*bits = m;
+	return copy;
+}
+
+/* ---------- the file ---------- */
+
+/* Does [p, p + n) start with a document marker line (`---` or `...`)? */
+static bool marker_line(const char *p, size_t n, char c)
+{
+	return n >= 3 && p[0] == c && p[1] == c && p[2] == c &&
+	       (n == 3 || p[3] == ' ' || p[3] == '\t' || p[3] == '\r' || p[3] == '\n');
+}
+
+static bool has_kind_line(const char *t, size_t n)
+{
+	for (size_t ls = 0; ls < n;) {
+		const char *nl = memchr(t + ls, '\n', n - ls);
+		size_t le = nl ? (size_t)(nl - t) : n;
+		if (memmem(t + ls, le - ls, "ecret", 5) && k8s_kind_line(t + ls, le - ls)) {
+			return true;
+		}
+		ls = le + 1;
+	}
+	return false;
+}
+
+int k8s_read_secrets(const char *buf, size_t len, struct k8s_values *out)
+{
+	struct doc d = { .out = out };
+	int r = 0;
+	for (size_t ds = 0; ds < len && r != -ENOMEM;) {
+		/* The slice: to the next `---` line, or past the next `...` line. */
+		size_t de = ds, ls = ds;
+		bool first = true;
+		for (;;) {
+			if (ls >= len) {
+				de = len;
+				break;
+			}
+			const char *nl = memchr(buf + ls, '\n', len - ls);
+			size_t next = nl ? (size_t)(nl - buf) + 1 : len;
+			if (!first && marker_line(buf + ls, len - ls, '-')) {
+				de = ls;
+				break;
+			}
+			if (marker_line(buf + ls, len - ls, '.')) {
+				de = next;
+				break;
+			}
+			first = false;
+			ls = next;
+		}
+		if (!memmem(buf + ds, de - ds, "ecret", 5) || !has_kind_line(buf + ds, de - ds)) {
+			ds = de;
+			continue;
+		}
+		if (out->docs_parsed >= K8S_MAX_DOCS) {
+			out->incomplete = "more than 10000 YAML documents with a kind: Secret line";
+			break;
+		}
+		out->docs_parsed++;
+		uint8_t *bits;
+		char *copy = mask_templates(buf + ds, de - ds, &bits);
+		d.text = copy ? copy : buf + ds;
+		d.mask = bits;
+		d.base = ds;
+		d.n = de - ds;
+		r = parse_doc(&d);
+		if (r == -EINVAL) {
+			out->docs_unparsed++;
+		}
+		free(copy);
+		free(bits);
+		ds = de;
+	}
+	doc_release(&d);
+	return r == -ENOMEM ? r : 0;
+}
+
+void k8s_values_release(struct k8s_values *vals)
+{
+	for (size_t i = 0; i < vals->n; i++) {
+		free(vals->v[i].key);
+		free(vals->v[i].text);
+	}
+	free(vals->v);
+	memset(vals, 0, sizeof(*vals));
+}

@@ -1,0 +1,101 @@
+/*
+ * k8s.h - the values of Kubernetes Secret manifests, for the secrets scan.
+ *
+ * A Secret holds its credentials in `data` (base64) and `stringData` (plain text), under
+ * key names of the author's choosing: no keyword or pattern tells a line-oriented scan
+ * that `password: c3VwZXJzZWNyZXQxMjM=` is a secret. This module reads the YAML (or JSON:
+ * it is YAML too) of a file and returns the values of the objects that are Secrets, each
+ * with its key and its exact place in the file; the secrets scan decides what is a
+ * finding (secrets.c).
+ *
+ * A file is read as a stream of documents split at its `---` and `...` lines, and only
+ * the documents that have a `kind: Secret` line (k8s_kind_line) are parsed, each on its
+ * own (libyaml): a document that does not parse costs only itself. A Secret is a mapping
+ * with `kind: Secret` (in any case) and `apiVersion: v1` (or none) at the document's top,
+ * or an element of the top mapping's `items` (a List, as `kubectl get -o yaml` writes
+ * one) or `objects` (an OpenShift Template). `ExternalSecret`, `SopsSecret` and the like
+ * are other kinds; a `kind: Secret` inside a string or a comment is no key. The values of
+ * a `kind: SealedSecret`'s spec.encryptedData are returned too, as ciphertext (they are
+ * meant to be committed: the caller keeps other rules from taking them for secrets).
+ *
+ * Template actions (`{{ ... }}` of Helm and Go, `{% ... %}` and `{# ... #}` of Jinja) are
+ * neutralised in a copy of the document before it is parsed, with the length of the text
+ * kept (so positions stay the file's): a line of nothing but actions becomes blank, an
+ * action among other text becomes a run of `x`. A value that includes one is marked
+ * templated: what it will be is not in the file.
+ *
+ * Untrusted input is bounded (K8S_MAX_*); past a bound the file's reading is incomplete
+ * (values.incomplete says why) and the caller must not pass it.
+ */
+#ifndef RUNNER_SCANNERS_K8S_H
+#define RUNNER_SCANNERS_K8S_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Documents parsed per file (those with a `kind: Secret` line). */
+#define K8S_MAX_DOCS 10000
+/* Entries of one object's data and stringData together. */
+#define K8S_MAX_KEYS 4096
+/* Bytes of one value as written (the API server takes at most 1 MiB for a whole Secret). */
+#define K8S_MAX_VALUE (1u << 20)
+/* Bytes of all the values kept for one file (an alias repeats its anchor's text). */
+#define K8S_MAX_TOTAL (16u << 20)
+/* Bytes that the data values of one file decode to, which the other rules read. */
+#define K8S_MAX_DECODED (8u << 20)
+/* Anchored scalars remembered per document (for aliases in a Secret). */
+#define K8S_MAX_ANCHORS 1024
+/* Bytes of a key name kept (Kubernetes allows 253). */
+#define K8S_MAX_KEY 256
+
+enum k8s_field {
+	K8S_DATA,	 /* base64 */
+	K8S_STRING_DATA, /* plain text */
+	K8S_ENCRYPTED,	 /* a SealedSecret's spec.encryptedData: ciphertext, in base64 */
+};
+
+struct k8s_value {
+	enum k8s_field field;
+	char *key;		 /* the key as YAML reads it, at most K8S_MAX_KEY bytes */
+	size_t key_off, key_len; /* the key's text in the file */
+	size_t off, len;	 /* the value's text in the file: inside its quotes; a block
+				    scalar from its indicator (| or >) */
+	char *text;		 /* the value as YAML reads it (NUL-terminated, may hold NULs) */
+	size_t text_len;
+	bool templated; /* the value, as written, holds a template action */
+};
+
+struct k8s_values {
+	struct k8s_value *v;
+	size_t n, cap;
+	/* Why part of the file was not read (a cap, a construct the reader does not follow
+	 * inside a Secret), or NULL: a Secret may be hidden there. */
+	const char *incomplete;
+	size_t docs_parsed;   /* documents with a `kind: Secret` line that were parsed */
+	size_t docs_unparsed; /* of those, the ones that are not YAML (even with templates
+				 neutralised): read no further */
+	size_t bytes;	      /* of the values' text, for K8S_MAX_TOTAL */
+};
+
+/* Does this line (without its line end) have `kind: Secret` or `kind: SealedSecret`
+ * (quotes, case and JSON's `"kind":"secret"` allowed)? A prefilter: ExternalSecret and
+ * `kind: Secrets` do not count. */
+bool k8s_kind_line(const char *line, size_t len);
+
+/*
+ * Read the Secrets of buf (len bytes of UTF-8 text, without a byte order mark) into
+ * out, which must be zeroed (or released) before. Returns 0 (out->incomplete says whether
+ * all was read) or -ENOMEM.
+ */
+int k8s_read_secrets(const char *buf, size_t len, struct k8s_values *out);
+void k8s_values_release(struct k8s_values *vals);
+
+/*
+ * Decode standard base64 (RFC 4648 section 4, with its padding) as Kubernetes reads a
+ * Secret's data: blanks and line breaks are skipped; any other character outside the
+ * alphabet, a missing or misplaced '=' or a stray last character is an error. out must
+ * have room for in_len / 4 * 3 + 3 bytes. Returns 0 and *out_len, or -EINVAL.
+ */
+int k8s_base64_decode(const char *in, size_t in_len, unsigned char *out, size_t *out_len);
+
+#endif
