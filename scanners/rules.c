@@ -68,8 +68,9 @@ static const char *const sast_keys[] = {
 };
 
 static const char *const secret_keys[] = {
-	"id",	      "title", "message",  "severity",	   "confidence", "cwe",	  "fix",
-	"references", "regex", "keywords", "secret-group", "entropy",	 "allow", "multiline",
+	"id",		"title",   "message",	 "severity",  "confidence",
+	"cwe",		"fix",	   "references", "regex",     "keywords",
+	"secret-group", "entropy", "allow",	 "multiline", "structure",
 };
 
 static const char *const cond_keys[] = { "metavariable", "literal", "regex", "not-regex",
@@ -780,7 +781,24 @@ static struct rule *parse_secret_rule(struct loader *L, const struct ynode *n, s
 		ERR(L, ml, NULL, "`multiline` must be true or false");
 	}
 	const struct ynode *re = ynode_get(n, "regex");
-	if (!re) {
+	const struct ynode *st = ynode_get(n, "structure");
+	if (st) {
+		/* The scanner reads the format itself; the rule gives what to report, and its
+		 * keywords the lines that make a file worth reading. */
+		if (!str_eq(ynode_str(st) ? ynode_str(st) : "", "kubernetes-secret")) {
+			ERR(L, st, "the one structure known is kubernetes-secret",
+			    "unknown structure '%.40s'", ynode_str(st) ? ynode_str(st) : "");
+		}
+		r->structure = RULE_STRUCTURE_K8S_SECRET;
+		static const char *const not_with[] = { "regex", "secret-group", "entropy",
+							"multiline" };
+		for (size_t i = 0; i < ARRAY_SIZE(not_with); i++) {
+			if (ynode_get(n, not_with[i])) {
+				ERR(L, ynode_get(n, not_with[i]), NULL,
+				    "a rule with `structure` has no `%s`", not_with[i]);
+			}
+		}
+	} else if (!re) {
 		ERR(L, n, NULL, "secret rule '%s' has no `regex`", r->id);
 	} else {
 		/* A multiline match must start on the line that has the keyword, although the

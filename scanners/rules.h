@@ -44,6 +44,12 @@ enum rule_kind {
 	RULE_SECRET,
 };
 
+/* A secret rule that reads a file's structure instead of matching a regex. */
+enum rule_structure {
+	RULE_STRUCTURE_NONE,
+	RULE_STRUCTURE_K8S_SECRET, /* the values of Kubernetes Secret manifests (k8s.h) */
+};
+
 /* What a pattern of a rule does. */
 enum rule_role {
 	ROLE_MAIN,	  /* pattern / pattern-either: what is reported */
@@ -112,6 +118,7 @@ struct rule {
 	bool multiline;	       /* may span lines (PEM blocks) */
 	pcre2_code **allow;    /* a secret matching one of these is not reported */
 	size_t n_allow;
+	enum rule_structure structure; /* found by reading a format, not by its regex */
 };
 
 struct ruleset;
