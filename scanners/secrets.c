@@ -1,10 +1,12 @@
 /*
  * secrets.c - keyword prefilter, per-line regex evaluation, entropy and allowlists,
- * redaction, findings.
+ * redaction, findings; the values of Kubernetes Secrets (k8s.h), and the provider rules
+ * over what their data decodes to.
  */
 #include "secrets.h"
 
 #include "filefind.h"
+#include "k8s.h"
 #include "lex.h"
 #include "util.h"
 
@@ -31,6 +33,19 @@ struct span {
 	uint32_t rule;
 	char redacted[64];
 	double entropy;
+	/* A secret in what a Kubernetes Secret's data value decodes to: off and len are the
+	 * value's text in the file, dec_off and dec_len the secret's bytes in the decoded
+	 * value (two secrets in one value are two spans). */
+	bool decoded;
+	uint32_t dec_off, dec_len;
+	char where[112]; /* in a Kubernetes Secret: "in data 'password'", ...; or "" */
+};
+
+/* The text a keyword pass reads when it is not the file: a Secret's decoded data value,
+ * whose secrets are reported at the value's place in the file. */
+struct origin {
+	uint32_t off, len;
+	const char *where;
 };
 
 struct secrets_scratch {
@@ -48,6 +63,8 @@ struct secrets_scratch {
 	size_t n_spans, cap_spans;
 	int min_sev; /* the least severe kept span's rule severity; -1: not known */
 	struct regex_ctx rx;
+	bool k8s_line;	     /* the file has a `kind: Secret` line */
+	const char *k8s_why; /* why its Secrets were not read completely, or NULL */
 };
 
 static int cmp_kw(const void *a, const void *b)
@@ -197,11 +214,50 @@ static struct span *least_severe_span(struct secrets_scratch *s)
 	return NULL;
 }
 
-static void eval_rule(struct secrets_scratch *s, uint32_t ri, const char *buf, size_t len,
-		      size_t ls, size_t le, const struct secrets_allowlist *al,
-		      struct secrets_file_stats *st)
+/*
+ * A new span for rule ri, or NULL when the file's spans are at their cap and this one is
+ * dropped. Full, a more severe match takes the place of one of the least severe kept, so
+ * that a file flooded with lesser matches cannot hide a worse one below the gate's
+ * threshold.
+ */
+static struct span *new_span(struct secrets_scratch *s, uint32_t ri, struct secrets_file_stats *st)
 {
 	const struct rule *r = ruleset_rule(s->rs, ri);
+	struct span *sp;
+	if (s->n_spans >= SECRETS_MAX_PER_FILE) {
+		st->truncated++;
+		sp = (int)r->severity > least_severe(s) ? least_severe_span(s) : NULL;
+		/* What is dropped is not passed: its rule reports the file as not evaluated
+		 * completely (a flood of matches suppressed inline would otherwise fill the
+		 * cap and push an unsuppressed one out). */
+		if (!sp) {
+			s->gave_up[ri] = true;
+			return NULL;
+		}
+		s->gave_up[sp->rule] = true;
+		s->min_sev = -1;
+	} else {
+		GROW(s->spans, s->cap_spans, s->n_spans + 1);
+		sp = &s->spans[s->n_spans++];
+	}
+	memset(sp, 0, sizeof(*sp));
+	sp->rule = ri;
+	return sp;
+}
+
+static void eval_rule(struct secrets_scratch *s, uint32_t ri, const char *buf, size_t len,
+		      size_t ls, size_t le, const struct secrets_allowlist *al,
+		      struct secrets_file_stats *st, const struct origin *o)
+{
+	const struct rule *r = ruleset_rule(s->rs, ri);
+	if (r->structure) {
+		/* Not matched line by line: the file is read as a whole if it has a
+		 * `kind: Secret` line (and never what a Secret's value decodes to). */
+		if (!o && !s->k8s_line) {
+			s->k8s_line = k8s_kind_line(buf + ls, le - ls);
+		}
+		return;
+	}
 	/* A multiline match starts on this line, which may be long (a minified file holds a
 	 * key anywhere in it), and may reach SECRETS_MULTILINE_MAX past the line's end. */
 	size_t end = r->multiline ? MIN(len, le + MIN(len - le, SECRETS_MULTILINE_MAX)) : le;
@@ -243,31 +299,23 @@ static void eval_rule(struct secrets_scratch *s, uint32_t ri, const char *buf, s
 			st->allowlisted++;
 			continue;
 		}
-		struct span *sp;
-		if (s->n_spans >= SECRETS_MAX_PER_FILE) {
-			/* Full: a more severe match takes the place of one of the least severe
-			 * kept, so that a file flooded with lesser matches cannot hide a worse
-			 * one below the gate's threshold. */
-			st->truncated++;
-			sp = (int)r->severity > least_severe(s) ? least_severe_span(s) : NULL;
-			/* What is dropped is not passed: its rule reports the file as not evaluated
-			 * completely (a flood of matches suppressed inline would otherwise fill the
-			 * cap and push an unsuppressed one out). */
-			if (!sp) {
-				s->gave_up[ri] = true;
-				continue;
-			}
-			s->gave_up[sp->rule] = true;
-			s->min_sev = -1;
-		} else {
-			GROW(s->spans, s->cap_spans, s->n_spans + 1);
-			sp = &s->spans[s->n_spans++];
+		struct span *sp = new_span(s, ri, st);
+		if (!sp) {
+			continue;
 		}
-		sp->off = (uint32_t)so;
-		sp->len = (uint32_t)(se - so);
-		sp->match_off = (uint32_t)ms;
-		sp->match_len = (uint32_t)(me - ms);
-		sp->rule = ri;
+		if (o) {
+			sp->off = sp->match_off = o->off;
+			sp->len = sp->match_len = o->len;
+			sp->decoded = true;
+			sp->dec_off = (uint32_t)so;
+			sp->dec_len = (uint32_t)(se - so);
+			snprintf(sp->where, sizeof(sp->where), "%s", o->where);
+		} else {
+			sp->off = (uint32_t)so;
+			sp->len = (uint32_t)(se - so);
+			sp->match_off = (uint32_t)ms;
+			sp->match_len = (uint32_t)(me - ms);
+		}
 		sp->entropy = h;
 		secrets_redact(buf + so, se - so, sp->redacted, sizeof(sp->redacted));
 	}
@@ -278,6 +326,21 @@ static int confidence_rank(const char *c)
 	return str_eq(c, "high") ? 2 : str_eq(c, "medium") ? 1 : 0;
 }
 
+/* Does rule a report a secret that rule b also found, rather than b? The more confident,
+ * then the more severe; then one that knows what the secret is over one that only knows
+ * where it is (a Kubernetes Secret's value). */
+static bool rule_beats(const struct rule *a, const struct rule *b)
+{
+	int ca = confidence_rank(a->confidence), cb = confidence_rank(b->confidence);
+	if (ca != cb) {
+		return ca > cb;
+	}
+	if (a->severity != b->severity) {
+		return a->severity > b->severity;
+	}
+	return !a->structure && b->structure;
+}
+
 static int cmp_span(const void *a, const void *b)
 {
 	const struct span *x = a, *y = b;
@@ -285,6 +348,16 @@ static int cmp_span(const void *a, const void *b)
 		return x->off < y->off ? -1 : 1;
 	}
 	return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+/* Do two spans whose text in the file overlaps hold the same secret? Not two secrets
+ * found in one decoded value. */
+static bool same_secret(const struct span *a, const struct span *b)
+{
+	if (!a->decoded || !b->decoded) {
+		return true;
+	}
+	return a->dec_off < b->dec_off + b->dec_len && b->dec_off < a->dec_off + a->dec_len;
 }
 
 /* Drop spans that overlap a span of a more confident rule (a provider rule beats the
@@ -301,18 +374,15 @@ static void dedupe(struct secrets_scratch *s)
 		}
 		for (size_t j = i + 1; j < s->n_spans && s->spans[j].off < a->off + a->len; j++) {
 			struct span *b = &s->spans[j];
-			if (b->len == 0) {
+			if (b->len == 0 || !same_secret(a, b)) {
 				continue;
 			}
 			const struct rule *ra = ruleset_rule(s->rs, a->rule);
 			const struct rule *rb = ruleset_rule(s->rs, b->rule);
-			if (a->off == b->off && a->len == b->len && a->rule == b->rule) {
+			if (a->off == b->off && a->len == b->len && a->rule == b->rule &&
+			    a->decoded == b->decoded) {
 				b->len = 0;
-			} else if (confidence_rank(rb->confidence) >
-					   confidence_rank(ra->confidence) ||
-				   (confidence_rank(rb->confidence) ==
-					    confidence_rank(ra->confidence) &&
-				    rb->severity > ra->severity)) {
+			} else if (rule_beats(rb, ra)) {
 				a->len = 0;
 				break;
 			} else {
@@ -387,7 +457,8 @@ static char *redacted_snippet(const struct secrets_scratch *s, const char *buf, 
 	}
 	size_t i = b;
 	while (i < e) {
-		const struct span *hit = NULL;
+		/* The secret itself, where the value of a Kubernetes Secret holds several. */
+		const struct span *hit = sp->off <= i && i < sp->off + sp->len ? sp : NULL;
 		for (size_t k = 0; k < s->n_spans && !hit; k++) {
 			const struct span *q = &s->spans[k];
 			if (q->off <= i && i < q->off + q->len) {
@@ -458,23 +529,13 @@ static uint32_t column_of(const char *buf, size_t off)
 	return col;
 }
 
-int secrets_scan(struct secrets_scratch *s, const char *path, const char *buf, size_t len,
-		 const struct secrets_allowlist *al, struct finding_list *out,
-		 struct secrets_file_stats *st)
+/* One pass over buf for the rules' keywords, each rule's regex run on the lines that have
+ * one of them (once per line). o: buf is a Secret's decoded value, not the file. */
+static void keyword_pass(struct secrets_scratch *s, const char *buf, size_t len,
+			 const struct secrets_allowlist *al, struct secrets_file_stats *st,
+			 const struct origin *o)
 {
-	static struct secrets_file_stats dummy;
-	if (!st) {
-		st = &dummy;
-	}
-	/* A UTF-8 byte order mark is no part of the text: columns of line 1 count after it,
-	 * as the SAST scan's do. */
-	size_t bom = lex_bom_len(buf, len);
-	buf += bom;
-	len -= bom;
-	s->n_spans = 0;
-	s->min_sev = -1;
 	memset(s->last_line, 0, ruleset_count(s->rs) * sizeof(size_t));
-	memset(s->gave_up, 0, ruleset_count(s->rs) * sizeof(bool));
 	size_t line_start = 0;
 	const uint8_t *lo = s->lower;
 	for (size_t i = 0; i + 1 < len; i++) {
@@ -502,9 +563,282 @@ int secrets_scan(struct secrets_scratch *s, const char *path, const char *buf, s
 					continue;
 				}
 				s->last_line[ri] = line_start + 1;
-				eval_rule(s, ri, buf, len, line_start, le, al, st);
+				eval_rule(s, ri, buf, len, line_start, le, al, st, o);
 			}
 		}
+	}
+}
+
+/* Every structure rule gives up on the file, for this reason. */
+static void k8s_give_up(struct secrets_scratch *s, const char *why)
+{
+	if (!s->k8s_why) {
+		s->k8s_why = why;
+	}
+	for (size_t ri = 0; ri < ruleset_count(s->rs); ri++) {
+		if (ruleset_rule(s->rs, ri)->structure) {
+			s->gave_up[ri] = true;
+		}
+	}
+}
+
+/* Ranges of the file, sorted by their start, with the furthest end of each prefix: does
+ * one of them overlap [off, end)? Does one hold it? In O(log n). */
+struct ranges {
+	struct range {
+		size_t off, end, max_end;
+	} * v;
+	size_t n, cap;
+};
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static void ranges_add(struct ranges *rg, size_t off, size_t end)
+{
+	GROW(rg->v, rg->cap, rg->n + 1);
+	rg->v[rg->n++] = (struct range){ off, end, 0 };
+}
+
+static void ranges_sort(struct ranges *rg)
+{
+	if (rg->n > 1) {
+		qsort(rg->v, rg->n, sizeof(*rg->v), cmp_range);
+	}
+	for (size_t i = 0; i < rg->n; i++) {
+		rg->v[i].max_end = MAX(rg->v[i].end, i ? rg->v[i - 1].max_end : 0);
+	}
+}
+
+/* How many ranges start before off. */
+static size_t ranges_before(const struct ranges *rg, size_t off)
+{
+	size_t lo = 0, hi = rg->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (rg->v[mid].off < off) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo;
+}
+
+static bool ranges_overlap(const struct ranges *rg, size_t off, size_t end)
+{
+	size_t k = ranges_before(rg, end);
+	return k > 0 && rg->v[k - 1].max_end > off;
+}
+
+/* Ranges that do not overlap one another (or are the same). */
+static bool ranges_hold(const struct ranges *rg, size_t off, size_t end)
+{
+	size_t k = ranges_before(rg, off + 1);
+	return k > 0 && rg->v[k - 1].end >= end;
+}
+
+/* The key of a Secret's entry as a message may quote it: "?" for what is not a key
+ * Kubernetes allows, cut at 64 bytes; withheld when a rule found a secret in it (found:
+ * the spans of the file's text). */
+static void key_shown(const struct ranges *found, const struct k8s_value *v, char *out,
+		      size_t outlen)
+{
+	if (ranges_overlap(found, v->key_off, v->key_off + v->key_len)) {
+		snprintf(out, outlen, "(a key that holds a secret)");
+		return;
+	}
+	size_t n = 0;
+	out[n++] = '\'';
+	for (size_t i = 0; v->key[i] && n + 6 < outlen; i++) {
+		unsigned char c = (unsigned char)v->key[i];
+		if (i == 64) {
+			memcpy(out + n, "...", 3);
+			n += 3;
+			break;
+		}
+		out[n++] = isalnum(c) || c == '-' || c == '.' || c == '_' ? (char)c : '?';
+	}
+	out[n++] = '\'';
+	out[n] = '\0';
+}
+
+/* Is the decoded value text a rule can read (UTF-8 without NULs)? */
+static bool readable_text(const char *t, size_t n)
+{
+	return !memchr(t, '\0', n) && utf8_valid(t, n);
+}
+
+/*
+ * One value of a Kubernetes Secret. A data value is decoded (what does not decode is
+ * judged as written) and the other rules are run over what it decodes to; a value that
+ * is not empty, not a template and not what a structure rule's allow entries (or the
+ * scan's allowlist) take for a placeholder is a span of each structure rule. Returns
+ * whether it is one (false: the value is no secret).
+ */
+static bool k8s_value(struct secrets_scratch *s, const struct k8s_value *v,
+		      const struct ranges *found, const struct secrets_allowlist *al,
+		      struct secrets_file_stats *st, size_t *decoded_total)
+{
+	if (v->templated) {
+		return false;
+	}
+	const char *field = v->field == K8S_DATA ? "data" : "stringData";
+	char key[80], where[112];
+	key_shown(found, v, key, sizeof(key));
+	const char *t = v->text;
+	size_t tl = v->text_len;
+	_cleanup_free_ unsigned char *dec = NULL;
+	const char *note = "";
+	if (v->field == K8S_DATA) {
+		dec = xmalloc(tl / 4 * 3 + 3);
+		size_t dl = 0;
+		if (k8s_base64_decode(t, tl, dec, &dl) < 0) {
+			note = " (not valid base64)";
+		} else if (*decoded_total + dl > K8S_MAX_DECODED) {
+			k8s_give_up(s, "more than 8 MiB of decoded Secret values in the file");
+			return true;
+		} else {
+			*decoded_total += dl;
+			t = (const char *)dec;
+			tl = dl;
+			if (readable_text(t, tl)) {
+				snprintf(where, sizeof(where), "in %s %s (base64-decoded)", field,
+					 key);
+				struct origin o = { (uint32_t)v->off, (uint32_t)v->len, where };
+				keyword_pass(s, t, tl, al, st, &o);
+			}
+		}
+	}
+	while (tl && isspace((unsigned char)*t)) {
+		t++;
+		tl--;
+	}
+	while (tl && isspace((unsigned char)t[tl - 1])) {
+		tl--;
+	}
+	if (!tl) {
+		return false;
+	}
+	snprintf(where, sizeof(where), "in %s %s%s", field, key, note);
+	bool reported = false;
+	for (size_t ri = 0; ri < ruleset_count(s->rs); ri++) {
+		const struct rule *r = ruleset_rule(s->rs, ri);
+		if (!r->structure) {
+			continue;
+		}
+		if (allowed(s, r, al, t, tl)) {
+			st->allowlisted++;
+			continue;
+		}
+		struct span *sp = new_span(s, (uint32_t)ri, st);
+		reported = true; /* a span the cap dropped still says the value is one */
+		if (!sp) {
+			continue;
+		}
+		sp->off = sp->match_off = (uint32_t)v->off;
+		sp->len = sp->match_len = (uint32_t)v->len;
+		sp->entropy = secrets_entropy(t, tl);
+		secrets_redact(t, tl, sp->redacted, sizeof(sp->redacted));
+		snprintf(sp->where, sizeof(sp->where), "%s", where);
+	}
+	return reported;
+}
+
+/* Does a SealedSecret's value look like what kubeseal writes: the base64 of at least 64
+ * bytes that are no text (an RSA-encrypted session key, then the AES-GCM ciphertext)? */
+static bool sealed_ciphertext(const struct k8s_value *v)
+{
+	_cleanup_free_ unsigned char *dec = xmalloc(v->text_len / 4 * 3 + 3);
+	size_t dl = 0;
+	return k8s_base64_decode(v->text, v->text_len, dec, &dl) == 0 && dl >= 64 &&
+	       !readable_text((const char *)dec, dl);
+}
+
+/*
+ * The values of the file's Kubernetes Secrets (k8s_read_secrets), each judged by
+ * k8s_value(). A data value that is no secret vetoes the spans of rules not highly
+ * confident found in its text: the generic rules' matches of the base64 of "changeme".
+ */
+static void k8s_pass(struct secrets_scratch *s, const char *buf, size_t len,
+		     const struct secrets_allowlist *al, struct secrets_file_stats *st)
+{
+	struct k8s_values kv = { 0 };
+	if (k8s_read_secrets(buf, len, &kv) < 0) {
+		k8s_give_up(s, "out of memory reading its YAML");
+	}
+	if (kv.incomplete) {
+		k8s_give_up(s, kv.incomplete);
+	}
+	struct ranges found = { 0 }, veto = { 0 };
+	for (size_t k = 0; k < s->n_spans; k++) {
+		ranges_add(&found, s->spans[k].off, s->spans[k].off + s->spans[k].len);
+	}
+	ranges_sort(&found);
+	size_t decoded_total = 0;
+	for (size_t i = 0; i < kv.n; i++) {
+		if (kv.v[i].field == K8S_ENCRYPTED) {
+			/* A SealedSecret's ciphertext, meant to be committed: what the line
+			 * rules took for a secret in it is not one. Unless it is no
+			 * ciphertext (a value in clear written there by mistake). */
+			if (sealed_ciphertext(&kv.v[i])) {
+				ranges_add(&veto, kv.v[i].off, kv.v[i].off + kv.v[i].len);
+			}
+			continue;
+		}
+		/* What the line rules matched in a data value is its encoding: no secret when
+		 * what it decodes to is none; nor in a stringData value of one line that is a
+		 * placeholder. A block of several lines may hold a secret beside a placeholder
+		 * (`${VAR}`): there the line rules' judgement stands. */
+		if (!k8s_value(s, &kv.v[i], &found, al, st, &decoded_total) &&
+		    (kv.v[i].field == K8S_DATA || !memchr(kv.v[i].text, '\n', kv.v[i].text_len))) {
+			ranges_add(&veto, kv.v[i].off, kv.v[i].off + kv.v[i].len);
+		}
+	}
+	ranges_sort(&veto);
+	size_t w = 0;
+	for (size_t k = 0; k < s->n_spans; k++) {
+		const struct span *q = &s->spans[k];
+		if (veto.n && !q->decoded &&
+		    !str_eq(ruleset_rule(s->rs, q->rule)->confidence, "high") &&
+		    ranges_hold(&veto, q->off, q->off + q->len)) {
+			continue;
+		}
+		s->spans[w++] = *q;
+	}
+	if (w != s->n_spans) {
+		s->n_spans = w;
+		s->min_sev = -1;
+	}
+	free(found.v);
+	free(veto.v);
+	k8s_values_release(&kv);
+}
+
+int secrets_scan(struct secrets_scratch *s, const char *path, const char *buf, size_t len,
+		 const struct secrets_allowlist *al, struct finding_list *out,
+		 struct secrets_file_stats *st)
+{
+	static struct secrets_file_stats dummy;
+	if (!st) {
+		st = &dummy;
+	}
+	/* A UTF-8 byte order mark is no part of the text: columns of line 1 count after it,
+	 * as the SAST scan's do. */
+	size_t bom = lex_bom_len(buf, len);
+	buf += bom;
+	len -= bom;
+	s->n_spans = 0;
+	s->min_sev = -1;
+	s->k8s_line = false;
+	s->k8s_why = NULL;
+	memset(s->gave_up, 0, ruleset_count(s->rs) * sizeof(bool));
+	keyword_pass(s, buf, len, al, st, NULL);
+	if (s->k8s_line) {
+		k8s_pass(s, buf, len, al, st);
 	}
 	dedupe(s);
 	size_t first = out->n, cur_off = 0;
@@ -520,7 +854,9 @@ int secrets_scan(struct secrets_scratch *s, const char *path, const char *buf, s
 		uint32_t l2 = cur_line;
 		f->end_line = line_of(buf, last, &c2, &l2);
 		f->end_column = column_of(buf, last) + 1;
-		f->message = xasprintf("%s: %s", r->message, sp->redacted);
+		f->message = sp->where[0]
+				     ? xasprintf("%s %s: %s", r->message, sp->where, sp->redacted)
+				     : xasprintf("%s: %s", r->message, sp->redacted);
 		f->snippet = redacted_snippet(s, buf, len, sp);
 		if (r->fix) {
 			finding_set(&f->fix, r->fix);
@@ -536,8 +872,16 @@ int secrets_scan(struct secrets_scratch *s, const char *path, const char *buf, s
 			if (!sha[0]) {
 				finding_sha256_hex(buf, len, sha);
 			}
-			filefind_incomplete(out, ruleset_rule(s->rs, ri), FINDING_SECRET, path,
-					    sha);
+			const struct rule *r = ruleset_rule(s->rs, ri);
+			struct finding *f = filefind_incomplete(out, r, FINDING_SECRET, path, sha);
+			if (r->structure && s->k8s_why) {
+				free(f->message);
+				f->message = xasprintf(
+					"%s: not evaluated completely on this file: its Kubernetes "
+					"Secrets were not read to the end (%s), so a secret may be "
+					"hidden here",
+					f->title ? f->title : r->id, s->k8s_why);
+			}
 		}
 	}
 	st->no_reason += filefind_finish(out, first, buf, len, NULL, &st->first_no_reason_line);
