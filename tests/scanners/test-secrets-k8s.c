@@ -1,0 +1,784 @@
+/*
+ * test-secrets-k8s.c - Kubernetes Secret manifests: the base64 decoder Kubernetes reads
+ * data with, the `kind: Secret` line prefilter, the reader (documents, JSON, Lists,
+ * positions, templates, aliases, SealedSecrets) and every cap on what a file can make it
+ * hold; and the secrets scan over such files: a value at its place with its key, decoded
+ * data read by the provider rules (one finding per secret), placeholders and templates
+ * not reported and vetoing the generic rules' matches of their base64, values never in
+ * clear, and a file past a cap reported as not evaluated completely.
+ */
+#include <criterion/criterion.h>
+
+#include "diag.h"
+#include "k8s.h"
+#include "rules.h"
+#include "sarif.h"
+#include "secrets.h"
+#include "util.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+
+/* ---------- base64 ---------- */
+
+static int dec(const char *in, char *out, size_t *n)
+{
+	unsigned char buf[256];
+	int r = k8s_base64_decode(in, strlen(in), buf, n);
+	if (r == 0) {
+		memcpy(out, buf, *n);
+		out[*n] = '\0';
+	}
+	return r;
+}
+
+Test(k8s_base64, decodes_standard_base64_with_its_padding)
+{
+	char out[256];
+	size_t n = 99;
+	cr_assert_eq(dec("", out, &n), 0);
+	cr_assert_eq(n, 0);
+	cr_assert_eq(dec("YQ==", out, &n), 0);
+	cr_assert_str_eq(out, "a");
+	cr_assert_eq(dec("YWI=", out, &n), 0);
+	cr_assert_str_eq(out, "ab");
+	cr_assert_eq(dec("YWJj", out, &n), 0);
+	cr_assert_str_eq(out, "abc");
+	cr_assert_eq(dec("c3VwZXJzZWNyZXQxMjM=", out, &n), 0);
+	cr_assert_str_eq(out, "supersecret123");
+	/* Line breaks and blanks are skipped (a folded or wrapped value). */
+	cr_assert_eq(dec(" c3Vw\nZXJz ZWNy\r\nZXQx\tMjM= \n", out, &n), 0);
+	cr_assert_str_eq(out, "supersecret123");
+	/* Binary: every byte value. */
+	cr_assert_eq(dec("AP8+/w==", out, &n), 0);
+	cr_assert_eq(n, 4);
+	cr_assert_eq((unsigned char)out[0], 0x00);
+	cr_assert_eq((unsigned char)out[1], 0xff);
+	cr_assert_eq((unsigned char)out[2], 0x3e);
+	cr_assert_eq((unsigned char)out[3], 0xff);
+}
+
+Test(k8s_base64, refuses_what_kubernetes_would_refuse)
+{
+	static const char *const bad[] = {
+		"YQ",	     /* no padding */
+		"YWI",	     /* no padding */
+		"Y",	     /* a stray character */
+		"YQ=",	     /* short padding */
+		"Y===",	     /* too much padding */
+		"====",	     /* padding alone */
+		"YQ==YQ==",  /* data after the padding */
+		"YQ=a",	     /* data after the padding */
+		"YW*j",	     /* outside the alphabet */
+		"c3Vw-_8=",  /* the URL alphabet */
+		"changeme!", /* plain text */
+		"c3Vw\x80",  /* not ASCII */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char out[256];
+		size_t n;
+		cr_assert_eq(dec(bad[i], out, &n), -EINVAL, "'%s' was decoded", bad[i]);
+	}
+}
+
+/* ---------- the prefilter ---------- */
+
+Test(k8s_reader, the_kind_line_prefilter)
+{
+	static const char *const yes[] = {
+		"kind: Secret",
+		"kind: secret",
+		"  kind:   Secret  ",
+		"kind: \"Secret\"",
+		"kind: 'Secret' # x",
+		"\"kind\": \"Secret\",",
+		"{\"kind\":\"Secret\"}",
+		"- kind: Secret",
+		"kind: SealedSecret",
+		"# kind: Secret (comments pass the prefilter: the parser decides)",
+	};
+	static const char *const no[] = {
+		"kind: ExternalSecret",
+		"kind: Secrets",
+		"kind: SecretStore",
+		"mykind: Secret",
+		"kind Secret",
+		"kind: Secret-like",
+		"secret: kind",
+		"kind: Secret.v1",
+		"kind:",
+		"Secret",
+		"",
+	};
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		cr_assert(k8s_kind_line(yes[i], strlen(yes[i])), "'%s'", yes[i]);
+	}
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		cr_assert(!k8s_kind_line(no[i], strlen(no[i])), "'%s'", no[i]);
+	}
+}
+
+/* ---------- the reader ---------- */
+
+static struct k8s_values vals;
+
+static void reset_vals(void)
+{
+	k8s_values_release(&vals);
+}
+
+TestSuite(k8s_reader, .fini = reset_vals);
+
+static void rd(const char *text)
+{
+	k8s_values_release(&vals);
+	cr_assert_eq(k8s_read_secrets(text, strlen(text), &vals), 0);
+}
+
+static const struct k8s_value *val(const char *key)
+{
+	for (size_t i = 0; i < vals.n; i++) {
+		if (str_eq(vals.v[i].key, key)) {
+			return &vals.v[i];
+		}
+	}
+	return NULL;
+}
+
+/* The value's text in the file is `want`. */
+static void at(const char *text, const char *key, const char *want)
+{
+	const struct k8s_value *v = val(key);
+	cr_assert_not_null(v, "no value for '%s'", key);
+	cr_assert_eq(v->len, strlen(want), "'%s': %zu bytes, not %zu", key, v->len, strlen(want));
+	cr_assert(memcmp(text + v->off, want, v->len) == 0, "'%s' is at '%.*s'", key, (int)v->len,
+		  text + v->off);
+}
+
+Test(k8s_reader, values_of_a_secret_with_their_places)
+{
+	const char *t = "apiVersion: v1\n"
+			"kind: Secret\n"
+			"metadata:\n  name: x\n  labels: {password: notme}\n"
+			"data:\n"
+			"  plain: c2VjcmV0\n"
+			"  \"quoted\": \"cXVvdGVk\"\n"
+			"  single: 'it''s'\n"
+			"  é-utf8: w6k=   # a comment\n"
+			"stringData:\n"
+			"  block: |\n    line one\n    line two\n\n"
+			"  folded: >-\n    a\n    b\n"
+			"  escaped: \"a\\tb\"\n"
+			"  empty: \"\"\n"
+			"  nothing:\n"
+			"  number: 42\n"
+			"  yes-no: true\n"
+			"  list: [a, b]\n";
+	rd(t);
+	cr_assert_null(vals.incomplete);
+	cr_assert_eq(vals.n, 7);
+	at(t, "plain", "c2VjcmV0");
+	at(t, "quoted", "cXVvdGVk");
+	at(t, "single", "it''s");
+	cr_assert_str_eq(val("single")->text, "it's");
+	at(t, "é-utf8", "w6k=");
+	at(t, "block", "|\n    line one\n    line two");
+	cr_assert_str_eq(val("block")->text, "line one\nline two\n");
+	at(t, "folded", ">-\n    a\n    b");
+	cr_assert_str_eq(val("folded")->text, "a b");
+	at(t, "escaped", "a\\tb");
+	cr_assert_str_eq(val("escaped")->text, "a\tb");
+	cr_assert_eq(val("plain")->field, K8S_DATA);
+	cr_assert_eq(val("block")->field, K8S_STRING_DATA);
+	/* The key's place too (a message must know whether it may quote it). */
+	const struct k8s_value *q = val("quoted");
+	cr_assert_eq(q->key_len, 6);
+	cr_assert(memcmp(t + q->key_off, "quoted", 6) == 0);
+	/* Not strings: empty, null, numbers, booleans, collections. */
+	cr_assert_null(val("empty"));
+	cr_assert_null(val("nothing"));
+	cr_assert_null(val("number"));
+	cr_assert_null(val("yes-no"));
+	cr_assert_null(val("list"));
+}
+
+Test(k8s_reader, only_secrets_of_the_core_api)
+{
+	rd("kind: ConfigMap\ndata:\n  a: c2VjcmV0\n---\n"
+	   "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nspec:\n  encryptedData:\n"
+	   "    b: AgB0\n  template:\n    data:\n      c: c2VjcmV0\n---\n"
+	   "apiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\nspec:\n  data:\n"
+	   "  - secretKey: d\n---\n"
+	   "apiVersion: v2\nkind: Secret\ndata:\n  e: c2VjcmV0\n---\n"
+	   "kind: Secret\ndata:\n  f: c2VjcmV0\n---\n"
+	   "apiVersion: v1\nkind: secret\ndata:\n  g: c2VjcmV0\n---\n"
+	   "note: 'kind: Secret'\ndata:\n  h: c2VjcmV0\n---\n"
+	   "# kind: Secret\nkind: Service\ndata:\n  i: c2VjcmV0\n---\n"
+	   "kind: Secret\nmetadata:\n  data:\n    j: c2VjcmV0\n");
+	cr_assert_null(vals.incomplete);
+	cr_assert_null(val("a"));
+	cr_assert_not_null(val("b"));
+	cr_assert_eq(val("b")->field, K8S_ENCRYPTED);
+	cr_assert_null(val("c"));
+	cr_assert_null(val("d"));
+	cr_assert_null(val("e"), "apiVersion v2 is not the core API");
+	cr_assert_not_null(val("f"), "no apiVersion: still a Secret");
+	cr_assert_not_null(val("g"));
+	cr_assert_null(val("h"));
+	cr_assert_null(val("i"));
+	cr_assert_null(val("j"));
+	cr_assert_eq(vals.n, 3);
+	cr_assert_eq(vals.docs_parsed, 7, "documents without a kind: Secret line are parsed");
+}
+
+Test(k8s_reader, json_lists_templates_and_kind_after_data)
+{
+	const char *json = "{\"apiVersion\":\"v1\",\"data\":{\"pw\":\"c2VjcmV0\",\"e\":\"\"},"
+			   "\"kind\":\"Secret\",\"metadata\":{\"name\":\"n\"}}";
+	rd(json);
+	cr_assert_eq(vals.n, 1);
+	at(json, "pw", "c2VjcmV0");
+	rd("apiVersion: v1\nkind: List\nitems:\n"
+	   "- kind: Secret\n  data:\n    one: c2VjcmV0\n"
+	   "- kind: ConfigMap\n  data:\n    two: c2VjcmV0\n"
+	   "- data:\n    three: c2VjcmV0\n  kind: Secret\n"
+	   "- items:\n  - kind: Secret\n    data:\n      four: c2VjcmV0\n");
+	cr_assert_not_null(val("one"));
+	cr_assert_null(val("two"));
+	cr_assert_not_null(val("three"));
+	cr_assert_null(val("four"), "items of an item are no List's");
+	rd("kind: Template\nobjects:\n- kind: Secret\n  stringData:\n    five: ${PASSWORD}\n");
+	cr_assert_not_null(val("five"));
+	/* Template actions: the document parses, and values with one are marked. */
+	const char *helm = "{{- if .Values.enabled }}\n"
+			   "apiVersion: v1\nkind: Secret\nmetadata:\n"
+			   "  name: {{ include \"x\" . }}\n"
+			   "  labels:\n    {{- include \"labels\" . | nindent 4 }}\n"
+			   "data:\n"
+			   "  {{- range $k, $v := .Values.extra }}\n"
+			   "  {{ $k }}: {{ $v | b64enc | quote }}\n"
+			   "  {{- end }}\n"
+			   "  pw: {{ .Values.pw | b64enc }}\n"
+			   "  half: prefix{{ .Values.x }}\n"
+			   "  {# jinja #}\n"
+			   "  lit: c2VjcmV0\n"
+			   "{{- end }}\n";
+	rd(helm);
+	cr_assert_eq(vals.docs_unparsed, 0);
+	cr_assert_not_null(val("pw"));
+	cr_assert(val("pw")->templated);
+	cr_assert(val("half")->templated);
+	cr_assert_not_null(val("lit"));
+	cr_assert(!val("lit")->templated);
+	at(helm, "lit", "c2VjcmV0");
+	/* What no masking makes YAML is counted, not read, and does not stop the file. */
+	rd("kind: Secret\ndata: [unclosed\n  pw: c2VjcmV0\n---\nkind: Secret\ndata:\n  ok: eA==\n");
+	cr_assert_eq(vals.docs_parsed, 2);
+	cr_assert_eq(vals.docs_unparsed, 1);
+	cr_assert_null(val("pw"));
+	cr_assert_not_null(val("ok"));
+	cr_assert_null(vals.incomplete);
+	/* Unclosed and odd actions do not crash the reader. */
+	rd("kind: Secret\ndata:\n  a: {{ .x\n  b: }}{{\n  c: {%\n{#\n");
+	rd("{{");
+	rd("kind: Secret\n{{");
+}
+
+Test(k8s_reader, aliases_merges_and_depth)
+{
+	rd("kind: Secret\nmetadata:\n  annotations:\n    x: &pw c2VjcmV0\n"
+	   "data:\n  a: *pw\n  *pw : eA==\n");
+	cr_assert_null(vals.incomplete);
+	cr_assert_eq(vals.n, 2);
+	cr_assert_str_eq(val("a")->text, "c2VjcmV0");
+	cr_assert_not_null(val("c2VjcmV0"));
+	/* What the reader does not follow in a Secret makes the file incomplete. */
+	rd("base: &b\n  a: c2VjcmV0\n---\nkind: Secret\ndata:\n  <<: {a: c2VjcmV0}\n");
+	cr_assert_not_null(vals.incomplete);
+	rd("x: &m {a: b}\nkind: Secret\ndata: *m\n");
+	cr_assert_not_null(vals.incomplete);
+	rd("kind: Secret\ndata:\n  a: *nowhere\n");
+	cr_assert_not_null(vals.incomplete);
+	/* ... but not in another kind. */
+	rd("x: &m {a: b}\nkind: ConfigMap\ndata: *m\nnote: kind: Secret\n");
+	cr_assert_null(vals.incomplete);
+	/* Deep nesting is skipped in constant memory. */
+	size_t depth = 100000;
+	char *deep = xcalloc(2 * depth + 64, 1);
+	size_t w = (size_t)sprintf(deep, "kind: Secret\nx: ");
+	memset(deep + w, '[', depth);
+	memset(deep + w + depth, ']', depth);
+	strcpy(deep + w + 2 * depth, "\ndata:\n  a: eA==\n");
+	rd(deep);
+	cr_assert_not_null(val("a"));
+	free(deep);
+}
+
+/* ---------- caps ---------- */
+
+struct big {
+	char *v;
+	size_t n, cap;
+};
+
+static void put(struct big *b, const char *s)
+{
+	size_t l = strlen(s);
+	GROW(b->v, b->cap, b->n + l + 1);
+	memcpy(b->v + b->n, s, l + 1);
+	b->n += l;
+}
+
+Test(k8s_reader, caps_make_the_file_incomplete)
+{
+	struct big b = { 0 };
+	/* Documents with a kind: Secret line. */
+	for (int i = 0; i <= K8S_MAX_DOCS; i++) {
+		put(&b, "kind: Secret\n---\n");
+	}
+	rd(b.v);
+	cr_assert_not_null(vals.incomplete);
+	cr_assert(strstr(vals.incomplete, "documents"));
+	b.n = 0;
+	for (int i = 0; i < K8S_MAX_DOCS; i++) {
+		put(&b, "kind: Secret\n---\n");
+	}
+	for (int i = 0; i < 100; i++) {
+		put(&b, "kind: ConfigMap\n---\n"); /* not parsed: not counted */
+	}
+	rd(b.v);
+	cr_assert_null(vals.incomplete);
+	/* Keys of one Secret. */
+	b.n = 0;
+	put(&b, "kind: Secret\ndata:\n");
+	for (int i = 0; i <= K8S_MAX_KEYS; i++) {
+		char line[64];
+		snprintf(line, sizeof(line), "  k%d: eA==\n", i);
+		put(&b, line);
+	}
+	rd(b.v);
+	cr_assert_not_null(vals.incomplete);
+	cr_assert(strstr(vals.incomplete, "entries"));
+	cr_assert_eq(vals.n, K8S_MAX_KEYS, "the entries below the cap are kept");
+	/* ... which a ConfigMap may have. */
+	memcpy(b.v + 6, "Config", 6);
+	rd(b.v);
+	cr_assert_null(vals.incomplete);
+	/* The size of a value. */
+	b.n = 0;
+	put(&b, "kind: Secret\ndata:\n  big: ");
+	GROW(b.v, b.cap, b.n + K8S_MAX_VALUE + 16);
+	memset(b.v + b.n, 'A', K8S_MAX_VALUE + 4);
+	b.n += K8S_MAX_VALUE + 4;
+	put(&b, "\n");
+	rd(b.v);
+	cr_assert_not_null(vals.incomplete);
+	cr_assert(strstr(vals.incomplete, "1 MiB"));
+	cr_assert_eq(vals.n, 0);
+	/* The values of a file: an alias repeats its anchor's text. */
+	b.n = 0;
+	put(&b, "kind: Secret\nmetadata:\n  x: &v ");
+	GROW(b.v, b.cap, b.n + K8S_MAX_VALUE);
+	memset(b.v + b.n, 'A', K8S_MAX_VALUE - 8);
+	b.n += K8S_MAX_VALUE - 8;
+	put(&b, "\ndata:\n");
+	for (int i = 0; i < 20; i++) {
+		char line[64];
+		snprintf(line, sizeof(line), "  k%d: *v\n", i);
+		put(&b, line);
+	}
+	rd(b.v);
+	cr_assert_not_null(vals.incomplete);
+	cr_assert(strstr(vals.incomplete, "16 MiB"));
+	cr_assert_leq(vals.bytes, K8S_MAX_TOTAL);
+	free(b.v);
+}
+
+/* ---------- the scan ---------- */
+
+static struct ruleset *rs;
+static struct secrets_scratch *sc;
+static struct finding_list fl;
+
+static void setup(void)
+{
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	rs = ruleset_new(RULE_SECRET);
+	cr_assert_eq(ruleset_load_defaults(rs, &dl), 0);
+	ruleset_finish(rs, &dl);
+	diag_list_release(&dl);
+	sc = secrets_scratch_new(rs);
+	finding_list_init(&fl);
+}
+
+static void teardown(void)
+{
+	finding_list_release(&fl);
+	secrets_scratch_free(sc);
+	ruleset_free(rs);
+}
+
+TestSuite(k8s_scan, .init = setup, .fini = teardown);
+
+static void scan_n(const char *text, size_t len)
+{
+	finding_list_release(&fl);
+	finding_list_init(&fl);
+	cr_assert_eq(secrets_scan(sc, "deploy/secret.yaml", text, len, NULL, &fl, NULL), 0);
+}
+
+static void scan(const char *text)
+{
+	scan_n(text, strlen(text));
+}
+
+static char *b64(const char *s)
+{
+	size_t n = strlen(s);
+	char *out = xcalloc(n / 3 * 4 + 8, 1);
+	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)n);
+	return out;
+}
+
+static const struct finding *on_line(unsigned line)
+{
+	for (size_t i = 0; i < fl.n; i++) {
+		if (fl.v[i].line == line) {
+			return &fl.v[i];
+		}
+	}
+	return NULL;
+}
+
+static size_t count_rule(const char *id)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < fl.n; i++) {
+		n += str_eq(fl.v[i].rule_id, id);
+	}
+	return n;
+}
+
+/* Nothing a user sees holds s. */
+static void never_in_clear(const char *s)
+{
+	json_t *j = finding_list_to_json(&fl);
+	char *out = json_dumps(j, 0);
+	cr_assert_null(strstr(out, s), "'%s' leaked into the findings: %s", s, out);
+	struct sarif_run_info ri = { .tool_version = "t", .execution_successful = true };
+	json_t *log = sarif_from_findings(&fl, &ri);
+	char *sarif = json_dumps(log, 0);
+	cr_assert_null(strstr(sarif, s), "'%s' leaked into SARIF", s);
+	free(sarif);
+	json_decref(log);
+	free(out);
+	json_decref(j);
+}
+
+Test(k8s_scan, data_and_string_data_values_are_findings_at_their_place)
+{
+	const char *pw = "Wq8mZ2vLr4Tx9eKp";
+	char *enc = b64(pw);
+	char *text = xasprintf("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n"
+			       "type: Opaque\ndata:\n  db-pass: %s\n"
+			       "stringData:\n  \"api key\": 'Zk3kq9XnV0aP'\n",
+			       enc);
+	scan(text);
+	cr_assert_eq(fl.n, 2);
+	const struct finding *f = on_line(7);
+	cr_assert_not_null(f);
+	cr_assert_str_eq(f->rule_id, "secret.kubernetes-secret");
+	cr_assert_eq(f->severity, SEVERITY_HIGH);
+	cr_assert_eq(f->column, 12);
+	cr_assert_eq(f->end_column, 12 + strlen(enc));
+	char red[64];
+	secrets_redact(pw, strlen(pw), red, sizeof(red));
+	char *want = xasprintf("Kubernetes Secret value found in data 'db-pass': %s", red);
+	cr_assert_str_eq(f->message, want, "%s", f->message);
+	char *snip = xasprintf("db-pass: %s", red);
+	cr_assert_str_eq(f->snippet, snip);
+	free(snip);
+	f = on_line(9);
+	cr_assert_not_null(f);
+	cr_assert_eq(f->column, 15);
+	cr_assert_not_null(strstr(f->message, "in stringData 'api?key'"), "%s", f->message);
+	never_in_clear(pw);
+	never_in_clear(enc);
+	never_in_clear("Zk3kq9XnV0aP");
+	free(want);
+	free(text);
+	free(enc);
+}
+
+/* A token inside a data value is reported as that token, once, at the value's place;
+ * its generic and structural duplicates are not. Two tokens in one value are two. */
+Test(k8s_scan, decoded_data_is_read_by_the_provider_rules)
+{
+	const char *tok = "ghp_R8tA3kPq7ZxW1mNv5LcJ2hYs9dFg4BeT6uQo";
+	const char *slack = "xoxb-2648129373-4821347891-Rk8Qw3Zp7Lm2Vx9Nt4Bc6Hy1";
+	char *one = b64(tok);
+	char *conf = xasprintf("github=%s\nslack=%s\n", tok, slack);
+	char *two = b64(conf);
+	char *text = xasprintf("kind: Secret\ndata:\n  token: %s\n  conf: %s\n", one, two);
+	scan(text);
+	const struct finding *f = on_line(3);
+	cr_assert_not_null(f);
+	cr_assert_str_eq(f->rule_id, "secret.github-pat");
+	cr_assert_eq(f->severity, SEVERITY_CRITICAL);
+	cr_assert_eq(f->column, 10);
+	cr_assert_not_null(strstr(f->message, "in data 'token' (base64-decoded): ghp_...(sha256:"),
+			   "%s", f->message);
+	cr_assert_eq(count_rule("secret.github-pat"), 2);
+	cr_assert_eq(count_rule("secret.slack-token"), 1);
+	cr_assert_eq(count_rule("secret.kubernetes-secret"), 0);
+	cr_assert_eq(count_rule("secret.generic-unquoted-assignment"), 0);
+	cr_assert_eq(fl.n, 3);
+	/* The two on line 4 differ: each has its own redacted form and fingerprint. */
+	const struct finding *a = NULL, *b = NULL;
+	for (size_t i = 0; i < fl.n; i++) {
+		if (fl.v[i].line == 4) {
+			*(a ? &b : &a) = &fl.v[i];
+		}
+	}
+	cr_assert_not_null(b);
+	cr_assert_str_neq(a->fingerprint, b->fingerprint);
+	never_in_clear(tok);
+	never_in_clear(slack);
+	never_in_clear(one);
+	never_in_clear(two);
+	free(text);
+	free(two);
+	free(conf);
+	free(one);
+}
+
+/* Placeholders (decoded first), templates, empty values and certificates are not
+ * findings, and the generic rules' matches of their base64 go with them. */
+Test(k8s_scan, placeholders_are_not_findings)
+{
+	static const char *const placeholders[] = {
+		"changeme",	    "${DB_PASSWORD}",
+		"$(DB_PASSWORD)",   "<changeme>",
+		"REPLACE_ME",	    "xxx",
+		"xxxxxxxxxxxx",	    "{{ .Values.password }}",
+		"  changeme\n",	    "your-database-password",
+		"CHANGE_ME_PLEASE", "#{DbPassword}#",
+		"((db_password))",  "@DB_PASSWORD@",
+	};
+	for (size_t i = 0; i < sizeof(placeholders) / sizeof(placeholders[0]); i++) {
+		char *enc = b64(placeholders[i]);
+		char *text = xasprintf("kind: Secret\ndata:\n  password: %s\n"
+				       "stringData:\n  api_token: \"%s\"\n",
+				       enc, placeholders[i]);
+		scan(text);
+		cr_assert_eq(fl.n, 0, "'%s': %zu findings, the first %s: %s", placeholders[i], fl.n,
+			     fl.n ? fl.v[0].rule_id : "", fl.n ? fl.v[0].message : "");
+		free(text);
+		free(enc);
+	}
+	scan("kind: Secret\ndata:\n  a: \"\"\n  b: \"   \"\n  c:\n  d: {{ .Values.d | b64enc }}\n"
+	     "stringData:\n  e: ''\n  f: {{ .Values.f }}\n  g: \"{{ .Values.g | quote }}\"\n");
+	cr_assert_eq(fl.n, 0);
+	const char *crt =
+		"-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUYk3bX8mN2vQ7pL4rT9zW1xE5cH"
+		"8wCgYIKoZIzj0EAwIw\n-----END CERTIFICATE-----\n";
+	char *enc = b64(crt);
+	char *text = xasprintf("kind: Secret\ndata:\n  ca.crt: %s\n", enc);
+	scan(text);
+	cr_assert_eq(fl.n, 0, "a certificate was reported: %s", fl.n ? fl.v[0].message : "");
+	free(text);
+	free(enc);
+	/* A real value beside them still is one. */
+	enc = b64("pX7mQ2vL9tR4");
+	text = xasprintf("kind: Secret\ndata:\n  password: %s\n", enc);
+	scan(text);
+	cr_assert_eq(fl.n, 1);
+	cr_assert_str_eq(fl.v[0].rule_id, "secret.kubernetes-secret");
+	free(text);
+	free(enc);
+}
+
+/* What does not decode is still reported, as written; what decodes to bytes that are no
+ * text is reported without being read by the other rules. */
+Test(k8s_scan, undecodable_and_binary_values_fail_closed)
+{
+	scan("kind: Secret\ndata:\n  password: hunter2-not-base64\n  bin: AP8+/wABAgMEBQYH\n");
+	cr_assert_eq(fl.n, 2);
+	const struct finding *f = on_line(3);
+	cr_assert_not_null(f);
+	cr_assert_not_null(strstr(f->message, "in data 'password' (not valid base64): "), "%s",
+			   f->message);
+	cr_assert_not_null(on_line(4));
+	never_in_clear("hunter2-not-base64");
+	never_in_clear("AP8+/wABAgMEBQYH");
+}
+
+/* A SealedSecret's ciphertext is meant to be committed: the generic rule's match of it
+ * goes. A value in clear written there is no ciphertext and stays what the rules say. */
+Test(k8s_scan, sealed_secrets_are_not_findings)
+{
+	unsigned char raw[120];
+	for (size_t i = 0; i < sizeof(raw); i++) {
+		raw[i] = (unsigned char)(i * 97 + 13);
+	}
+	char ct[256];
+	EVP_EncodeBlock((unsigned char *)ct, raw, sizeof(raw));
+	char *text = xasprintf("apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\n"
+			       "spec:\n  encryptedData:\n    password: %s\n",
+			       ct);
+	scan(text);
+	cr_assert_eq(fl.n, 0, "%s: %s", fl.n ? fl.v[0].rule_id : "", fl.n ? fl.v[0].message : "");
+	/* Without kind: SealedSecret, the generic rule reports the same line. */
+	memcpy(strstr(text, "SealedSecret"), "SealedSecreX", 12);
+	scan(text);
+	cr_assert_eq(count_rule("secret.generic-unquoted-assignment"), 1);
+	free(text);
+	scan("kind: SealedSecret\nspec:\n  encryptedData:\n    password: Lr5Xq8Wm3Nz6Kp\n");
+	cr_assert_eq(count_rule("secret.generic-unquoted-assignment"), 1);
+}
+
+/* A key that holds a secret is not quoted in the message. */
+Test(k8s_scan, a_key_that_is_a_secret_is_not_quoted)
+{
+	const char *tok = "ghp_R8tA3kPq7ZxW1mNv5LcJ2hYs9dFg4BeT6uQo";
+	char *text = xasprintf("kind: Secret\nstringData:\n  %s: Lr5Xq8Wm3Nz6\n"
+			       "  long-%0100d: Lr5Xq8Wm3Nz6\n",
+			       tok, 7);
+	scan(text);
+	never_in_clear(tok);
+	const struct finding *f = on_line(4);
+	cr_assert_not_null(f);
+	cr_assert_lt(strlen(f->message), 200, "%s", f->message);
+	free(text);
+}
+
+/* Positions count as the other rules' do: after a byte order mark, in code points, CRLF
+ * and lone CR line ends. */
+Test(k8s_scan, positions_with_bom_crlf_and_utf8)
+{
+	const char text[] = "\xef\xbb\xbfkind: Secret\r\nmetadata: {name: \"\xc3\xa9\"}\r\n"
+			    "stringData: {\"\xc3\xa9\xc3\xa9\": Lr5Xq8Wm3Nz6}\r\n";
+	scan_n(text, sizeof(text) - 1);
+	cr_assert_eq(fl.n, 1);
+	cr_assert_eq(fl.v[0].line, 3);
+	cr_assert_eq(fl.v[0].column, 20);
+	cr_assert_eq(fl.v[0].end_column, 32);
+}
+
+/* Past a cap, the file is reported under the rule as not evaluated completely, with the
+ * reason; what was read before is still reported. */
+Test(k8s_scan, a_file_past_a_cap_is_incomplete)
+{
+	struct big b = { 0 };
+	put(&b, "kind: Secret\ndata:\n  first: TGI1WHE4V20zTno2\n");
+	for (int i = 0; i < K8S_MAX_KEYS; i++) {
+		char line[64];
+		snprintf(line, sizeof(line), "  k%d: Y2hhbmdlbWU=\n", i); /* changeme */
+		put(&b, line);
+	}
+	scan(b.v);
+	cr_assert_eq(fl.n, 2);
+	const struct finding *inc = on_line(1);
+	cr_assert_not_null(inc);
+	cr_assert(json_is_true(json_object_get(inc->extra, "incomplete")));
+	cr_assert_str_eq(inc->rule_id, "secret.kubernetes-secret");
+	cr_assert_not_null(strstr(inc->message, "more than 4096 entries"), "%s", inc->message);
+	cr_assert_not_null(on_line(3));
+	/* Decoded bytes: 12 values of 3/4 MiB each. */
+	b.n = 0;
+	put(&b, "kind: Secret\ndata:\n");
+	size_t chunk = 1000000; /* base64 characters, a multiple of 4 */
+	for (int i = 0; i < 12; i++) {
+		char line[32];
+		snprintf(line, sizeof(line), "  v%d: ", i);
+		put(&b, line);
+		GROW(b.v, b.cap, b.n + chunk + 2);
+		for (size_t k = 0; k < chunk; k++) {
+			b.v[b.n + k] = "QUJD"[k % 4];
+		}
+		b.n += chunk;
+		put(&b, "\n");
+	}
+	scan(b.v);
+	bool incomplete = false;
+	for (size_t i = 0; i < fl.n; i++) {
+		incomplete |= json_is_true(json_object_get(fl.v[i].extra, "incomplete")) &&
+			      strstr(fl.v[i].message, "decoded") != NULL;
+	}
+	cr_assert(incomplete, "the decoded cap was not reported");
+	free(b.v);
+}
+
+/* ---------- the rule ---------- */
+
+static int load(const char *doc, struct diag_list *dl)
+{
+	struct ruleset *own = ruleset_new(RULE_SECRET);
+	int r = ruleset_load_buffer(own, "t.yml", doc, strlen(doc), dl);
+	if (r == 0) {
+		r = ruleset_finish(own, dl);
+	}
+	ruleset_free(own);
+	return r;
+}
+
+/* A rule with `structure` has keywords and no regex; the one structure known is
+ * kubernetes-secret. */
+Test(k8s_rule, structure_rules_are_checked)
+{
+	static const char head[] = "kind: secrets\nrules:\n  - id: t.k\n    severity: high\n"
+				   "    message: m\n    keywords: [secret]\n";
+	static const char *const bad[] = {
+		"    structure: helm-values\n",
+		"    structure: kubernetes-secret\n    regex: 'x'\n",
+		"    structure: kubernetes-secret\n    entropy: 3\n",
+		"    structure: kubernetes-secret\n    multiline: true\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct diag_list dl;
+		diag_list_init(&dl, 10);
+		char *doc = xasprintf("%s%s", head, bad[i]);
+		cr_assert_eq(load(doc, &dl), -EINVAL, "%s", doc);
+		free(doc);
+		diag_list_release(&dl);
+	}
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	char *doc = xasprintf("%s    structure: kubernetes-secret\n    allow: ['^x+$']\n", head);
+	cr_assert_eq(load(doc, &dl), 0);
+	free(doc);
+	doc = xasprintf("kind: secrets\nrules:\n  - id: t.k\n    severity: high\n"
+			"    message: m\n    structure: kubernetes-secret\n");
+	cr_assert_eq(load(doc, &dl), -EINVAL, "keywords are needed");
+	free(doc);
+	diag_list_release(&dl);
+}
+
+/* A pack of its own: the rule's allow entries are its placeholders, and its severity is
+ * what the gate sees. */
+Test(k8s_rule, a_pack_of_ones_own)
+{
+	const char *doc = "kind: secrets\nrules:\n  - id: team.k8s\n    severity: critical\n"
+			  "    message: Secret value\n    keywords: [secret]\n"
+			  "    structure: kubernetes-secret\n    allow: ['^dev-']\n";
+	struct ruleset *own = ruleset_new(RULE_SECRET);
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	cr_assert_eq(ruleset_load_buffer(own, "t.yml", doc, strlen(doc), &dl), 0);
+	cr_assert_eq(ruleset_finish(own, &dl), 0);
+	diag_list_release(&dl);
+	struct secrets_scratch *s = secrets_scratch_new(own);
+	struct finding_list out;
+	finding_list_init(&out);
+	const char *text = "kind: Secret\nstringData:\n  a: dev-only\n  b: Lr5Xq8Wm3Nz6\n";
+	cr_assert_eq(secrets_scan(s, "s.yaml", text, strlen(text), NULL, &out, NULL), 0);
+	cr_assert_eq(out.n, 1);
+	cr_assert_str_eq(out.v[0].rule_id, "team.k8s");
+	cr_assert_eq(out.v[0].severity, SEVERITY_CRITICAL);
+	cr_assert_eq(out.v[0].line, 4);
+	cr_assert_not_null(strstr(out.v[0].message, "Secret value in stringData 'b': "));
+	finding_list_release(&out);
+	secrets_scratch_free(s);
+	ruleset_free(own);
+}
