@@ -589,6 +589,24 @@ Test(k8s_scan, placeholders_are_not_findings)
 	cr_assert_eq(fl.n, 0, "a certificate was reported: %s", fl.n ? fl.v[0].message : "");
 	free(text);
 	free(enc);
+	enc = b64("-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU");
+	text = xasprintf("kind: Secret\ndata:\n  ca.crt: %s\n", enc);
+	scan(text);
+	cr_assert_eq(fl.n, 0, "a truncated certificate was reported");
+	free(text);
+	free(enc);
+	/* A certificate with its key is no certificate alone. */
+	char *both = xasprintf("%s-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcw"
+			       "ggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n",
+			       crt);
+	enc = b64(both);
+	text = xasprintf("kind: Secret\ndata:\n  bundle.pem: %s\n", enc);
+	scan(text);
+	cr_assert_eq(fl.n, 1);
+	cr_assert_str_eq(fl.v[0].rule_id, "secret.private-key");
+	free(text);
+	free(enc);
+	free(both);
 	/* A real value beside them still is one. */
 	enc = b64("pX7mQ2vL9tR4");
 	text = xasprintf("kind: Secret\ndata:\n  password: %s\n", enc);
