@@ -12,9 +12,11 @@
  */
 #include "k8s.h"
 
+#include "hmap.h"
 #include "util.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <yaml.h>
 
 #include "banned.h"
@@ -217,9 +219,10 @@ struct doc {
 	size_t n_pend, cap_pend;
 	struct anchor *anchors;
 	size_t n_anchors, cap_anchors;
-	size_t bytes; /* of pending texts and anchors */
-	size_t *keys; /* per object: entries seen */
-	size_t cap_keys;
+	struct hmap *anchor_ix; /* name -> index + 1 in anchors */
+	size_t bytes;		/* of pending texts and anchors */
+	size_t entries;		/* of the file's data and stringData, kept or pending */
+	size_t flow_base;	/* the depth where the outermost flow collection starts */
 };
 
 /* The byte offset in the slice of libyaml's character index chr. */
@@ -371,9 +374,7 @@ static bool plain_non_string(const struct sv *sv)
 static size_t new_obj(struct doc *d, bool root)
 {
 	GROW(d->objs, d->cap_objs, d->n_objs + 1);
-	GROW(d->keys, d->cap_keys, d->n_objs + 1);
 	d->objs[d->n_objs] = (struct obj){ .root = root };
-	d->keys[d->n_objs] = 0;
 	return d->n_objs++;
 }
 
@@ -386,13 +387,8 @@ static void unread(struct doc *d, size_t obj, const char *why)
 
 static const struct anchor *find_anchor(const struct doc *d, const char *name)
 {
-	/* The latest definition wins: an anchor may be redefined. */
-	for (size_t i = d->n_anchors; i-- > 0;) {
-		if (str_eq(d->anchors[i].name, name)) {
-			return &d->anchors[i];
-		}
-	}
-	return NULL;
+	uintptr_t i = d->anchor_ix ? (uintptr_t)hmap_get(d->anchor_ix, name) : 0;
+	return i ? &d->anchors[i - 1] : NULL;
 }
 
 static void add_anchor(struct doc *d, const yaml_char_t *name, const struct sv *sv)
@@ -403,6 +399,11 @@ static void add_anchor(struct doc *d, const yaml_char_t *name, const struct sv *
 	GROW(d->anchors, d->cap_anchors, d->n_anchors + 1);
 	struct anchor *a = &d->anchors[d->n_anchors++];
 	*a = (struct anchor){ .name = xstrdup((const char *)name) };
+	if (!d->anchor_ix) {
+		d->anchor_ix = hmap_new(16);
+	}
+	/* The latest definition wins: an anchor may be redefined. */
+	hmap_put(d->anchor_ix, a->name, (void *)(uintptr_t)d->n_anchors);
 	if (sv && sv->len <= K8S_MAX_VALUE && d->out->bytes + d->bytes + sv->len <= K8S_MAX_TOTAL) {
 		a->scalar = true;
 		a->sv = *sv;
@@ -462,12 +463,11 @@ static void add_entry(struct doc *d, struct frame *f, const struct sv *sv)
 	if (!f->ekey_ok || plain_non_string(sv) || sv->len == 0) {
 		return;
 	}
-	if (d->keys[f->obj] >= K8S_MAX_KEYS) {
-		unread(d, f->obj,
-		       "a Secret with more than 4096 entries in its data and stringData");
+	if (d->entries >= K8S_MAX_ENTRIES) {
+		unread(d, f->obj, "more than 10000 entries in the data and stringData of the file");
 		return;
 	}
-	d->keys[f->obj]++;
+	d->entries++;
 	if (sv->end - sv->off > K8S_MAX_VALUE || sv->len > K8S_MAX_VALUE) {
 		unread(d, f->obj, "a Secret value larger than 1 MiB");
 		return;
@@ -645,7 +645,10 @@ static void doc_reset(struct doc *d)
 	while (d->depth) {
 		free(d->fr[--d->depth].ekey);
 	}
+	hmap_free(d->anchor_ix);
+	d->anchor_ix = NULL;
 	d->deep = 0;
+	d->flow_base = SIZE_MAX;
 	d->n_pend = d->n_anchors = d->n_objs = 0;
 	d->bytes = 0;
 }
@@ -656,7 +659,6 @@ static void doc_release(struct doc *d)
 	free(d->pend);
 	free(d->anchors);
 	free(d->objs);
-	free(d->keys);
 }
 
 /* A document ended: keep the entries of its Secrets. */
@@ -702,7 +704,8 @@ static yaml_char_t *anchor_of(const yaml_event_t *ev)
 	}
 }
 
-/* Parse one document slice. Returns 0, or -EINVAL when it is not YAML. */
+/* Parse one document slice. Returns 0, -EINVAL when it is not YAML, -E2BIG when its
+ * flow collections nest deeper than K8S_MAX_FLOW. */
 static int parse_doc(struct doc *d)
 {
 	yaml_parser_t parser;
@@ -740,13 +743,32 @@ static int parse_doc(struct doc *d)
 			node_done(d);
 			break;
 		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
+		case YAML_MAPPING_START_EVENT: {
+			/* libyaml's scanner works through every open flow level at each
+			 * token: nesting them deep makes a document take quadratic time. */
+			bool flow =
+				ev.type == YAML_MAPPING_START_EVENT
+					? ev.data.mapping_start.style == YAML_FLOW_MAPPING_STYLE
+					: ev.data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
+			size_t depth = d->depth + d->deep;
+			if (flow && d->flow_base == SIZE_MAX) {
+				d->flow_base = depth;
+			}
+			if (d->flow_base != SIZE_MAX && depth + 1 - d->flow_base > K8S_MAX_FLOW) {
+				r = -E2BIG;
+				done = true;
+				break;
+			}
 			add_anchor(d, anchor_of(&ev), NULL);
 			on_start(d, ev.type == YAML_MAPPING_START_EVENT);
 			break;
+		}
 		case YAML_SEQUENCE_END_EVENT:
 		case YAML_MAPPING_END_EVENT:
 			on_end(d);
+			if (d->flow_base != SIZE_MAX && d->depth + d->deep <= d->flow_base) {
+				d->flow_base = SIZE_MAX;
+			}
 			break;
 		default:
 			break;
@@ -772,6 +794,9 @@ static char *mask_templates(const char *t, size_t n, uint8_t **bits)
 		return NULL;
 	}
 	uint8_t *m = xcalloc(n / 8 + 1, 1);
+	/* Where the search for each kind of close last failed: none after it either (a
+	 * file of opens without closes would otherwise take quadratic time). */
+	size_t none_from[3] = { SIZE_MAX, SIZE_MAX, SIZE_MAX };
 	for (size_t i = 0; i + 1 < n;) {
 		char c = t[i + 1];
 		if (t[i] != '{' || (c != '{' && c != '%' && c != '#')) {
@@ -779,7 +804,12 @@ static char *mask_templates(const char *t, size_t n, uint8_t **bits)
 			continue;
 		}
 		const char close[2] = { c == '{' ? '}' : c, '}' };
-		const char *e = memmem(t + i + 2, n - i - 2, close, 2);
+		int kind = c == '{' ? 0 : c == '%' ? 1 : 2;
+		const char *e =
+			i >= none_from[kind] ? NULL : memmem(t + i + 2, n - i - 2, close, 2);
+		if (!e && none_from[kind] == SIZE_MAX) {
+			none_from[kind] = i;
+		}
 		size_t j;
 		if (e) {
 			j = (size_t)(e - t) + 2;
@@ -840,7 +870,7 @@ static bool has_kind_line(const char *t, size_t n)
 
 int k8s_read_secrets(const char *buf, size_t len, struct k8s_values *out)
 {
-	struct doc d = { .out = out };
+	struct doc d = { .out = out, .flow_base = SIZE_MAX };
 	int r = 0;
 	for (size_t ds = 0; ds < len && r != -ENOMEM;) {
 		/* The slice: to the next `---` line, or past the next `...` line. */
@@ -872,7 +902,13 @@ int k8s_read_secrets(const char *buf, size_t len, struct k8s_values *out)
 			out->incomplete = "more than 10000 YAML documents with a kind: Secret line";
 			break;
 		}
+		if (de - ds > K8S_MAX_PARSED - out->parsed) {
+			out->incomplete =
+				"more than 16 MiB of YAML documents with a kind: Secret line";
+			break;
+		}
 		out->docs_parsed++;
+		out->parsed += de - ds;
 		uint8_t *bits;
 		char *copy = mask_templates(buf + ds, de - ds, &bits);
 		d.text = copy ? copy : buf + ds;
@@ -882,6 +918,8 @@ int k8s_read_secrets(const char *buf, size_t len, struct k8s_values *out)
 		r = parse_doc(&d);
 		if (r == -EINVAL) {
 			out->docs_unparsed++;
+		} else if (r == -E2BIG && !out->incomplete) {
+			out->incomplete = "flow collections ([ ], { }) nested more than 32 deep";
 		}
 		free(copy);
 		free(bits);

@@ -33,10 +33,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Documents parsed per file (those with a `kind: Secret` line). */
-#define K8S_MAX_DOCS 10000
-/* Entries of one object's data and stringData together. */
-#define K8S_MAX_KEYS 4096
+/* Documents parsed per file (those with a `kind: Secret` line), and their bytes: libyaml
+ * reads 20 to 50 MB/s (less with small tokens in deep flow collections). */
+#define K8S_MAX_DOCS   10000
+#define K8S_MAX_PARSED (16u << 20)
+/* Entries of the data and stringData of a file's documents that are parsed. */
+#define K8S_MAX_ENTRIES 10000
+/* Flow collections ([ ], { }) nested in one another. */
+#define K8S_MAX_FLOW 32
 /* Bytes of one value as written (the API server takes at most 1 MiB for a whole Secret). */
 #define K8S_MAX_VALUE (1u << 20)
 /* Bytes of all the values kept for one file (an alias repeats its anchor's text). */
@@ -75,6 +79,7 @@ struct k8s_values {
 	size_t docs_unparsed; /* of those, the ones that are not YAML (even with templates
 				 neutralised): read no further */
 	size_t bytes;	      /* of the values' text, for K8S_MAX_TOTAL */
+	size_t parsed;	      /* bytes of the documents parsed, for K8S_MAX_PARSED */
 };
 
 /* Does this line (without its line end) have `kind: Secret` or `kind: SealedSecret`

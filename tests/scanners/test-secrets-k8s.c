@@ -302,16 +302,36 @@ Test(k8s_reader, aliases_merges_and_depth)
 	/* ... but not in another kind. */
 	rd("x: &m {a: b}\nkind: ConfigMap\ndata: *m\nnote: kind: Secret\n");
 	cr_assert_null(vals.incomplete);
-	/* Deep nesting is skipped in constant memory. */
-	size_t depth = 100000;
-	char *deep = xcalloc(2 * depth + 64, 1);
-	size_t w = (size_t)sprintf(deep, "kind: Secret\nx: ");
+	/* Deep block nesting is skipped in constant memory. */
+	size_t depth = 1000, w = 0;
+	char *deep = xcalloc(depth * (depth + 4) + 64, 1);
+	w += (size_t)sprintf(deep, "kind: Secret\nx:\n");
+	for (size_t i = 1; i <= depth; i++) {
+		memset(deep + w, ' ', i);
+		w += i;
+		w += (size_t)sprintf(deep + w, "a:\n");
+	}
+	strcpy(deep + w, "data:\n  a: eA==\n");
+	rd(deep);
+	cr_assert_null(vals.incomplete);
+	cr_assert_not_null(val("a"));
+	free(deep);
+	/* Deep flow nesting would take libyaml quadratic time: the file is incomplete. */
+	depth = 100000;
+	deep = xcalloc(2 * depth + 64, 1);
+	w = (size_t)sprintf(deep, "kind: Secret\nx: ");
 	memset(deep + w, '[', depth);
 	memset(deep + w + depth, ']', depth);
 	strcpy(deep + w + 2 * depth, "\ndata:\n  a: eA==\n");
 	rd(deep);
-	cr_assert_not_null(val("a"));
+	cr_assert_not_null(vals.incomplete);
+	cr_assert(strstr(vals.incomplete, "nested"));
 	free(deep);
+	/* ... 32 levels are read. */
+	rd("kind: Secret\nx: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n"
+	   "data: {a: eA==, b: [x]}\n");
+	cr_assert_null(vals.incomplete);
+	cr_assert_not_null(val("a"));
 }
 
 /* ---------- caps ---------- */
@@ -348,10 +368,20 @@ Test(k8s_reader, caps_make_the_file_incomplete)
 	}
 	rd(b.v);
 	cr_assert_null(vals.incomplete);
-	/* Keys of one Secret. */
+	/* Bytes of the documents parsed. */
+	b.n = 0;
+	put(&b, "kind: Secret\nmetadata:\n  x: ");
+	GROW(b.v, b.cap, b.n + K8S_MAX_PARSED + 16);
+	memset(b.v + b.n, 'a', K8S_MAX_PARSED);
+	b.n += K8S_MAX_PARSED;
+	put(&b, "\n");
+	rd(b.v);
+	cr_assert_not_null(vals.incomplete);
+	cr_assert(strstr(vals.incomplete, "16 MiB of YAML"), "%s", vals.incomplete);
+	/* Entries of the file. */
 	b.n = 0;
 	put(&b, "kind: Secret\ndata:\n");
-	for (int i = 0; i <= K8S_MAX_KEYS; i++) {
+	for (int i = 0; i <= K8S_MAX_ENTRIES; i++) {
 		char line[64];
 		snprintf(line, sizeof(line), "  k%d: eA==\n", i);
 		put(&b, line);
@@ -359,7 +389,7 @@ Test(k8s_reader, caps_make_the_file_incomplete)
 	rd(b.v);
 	cr_assert_not_null(vals.incomplete);
 	cr_assert(strstr(vals.incomplete, "entries"));
-	cr_assert_eq(vals.n, K8S_MAX_KEYS, "the entries below the cap are kept");
+	cr_assert_eq(vals.n, K8S_MAX_ENTRIES, "the entries below the cap are kept");
 	/* ... which a ConfigMap may have. */
 	memcpy(b.v + 6, "Config", 6);
 	rd(b.v);
@@ -690,7 +720,7 @@ Test(k8s_scan, a_file_past_a_cap_is_incomplete)
 {
 	struct big b = { 0 };
 	put(&b, "kind: Secret\ndata:\n  first: TGI1WHE4V20zTno2\n");
-	for (int i = 0; i < K8S_MAX_KEYS; i++) {
+	for (int i = 0; i < K8S_MAX_ENTRIES; i++) {
 		char line[64];
 		snprintf(line, sizeof(line), "  k%d: Y2hhbmdlbWU=\n", i); /* changeme */
 		put(&b, line);
@@ -701,7 +731,7 @@ Test(k8s_scan, a_file_past_a_cap_is_incomplete)
 	cr_assert_not_null(inc);
 	cr_assert(json_is_true(json_object_get(inc->extra, "incomplete")));
 	cr_assert_str_eq(inc->rule_id, "secret.kubernetes-secret");
-	cr_assert_not_null(strstr(inc->message, "more than 4096 entries"), "%s", inc->message);
+	cr_assert_not_null(strstr(inc->message, "more than 10000 entries"), "%s", inc->message);
 	cr_assert_not_null(on_line(3));
 	/* Decoded bytes: 12 values of 3/4 MiB each. */
 	b.n = 0;
