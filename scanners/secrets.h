@@ -14,6 +14,13 @@
  * from the redacted form. A candidate is dropped when its entropy is below the rule's
  * threshold, when it matches one of the rule's allow patterns, or one of the scan's
  * allowlist regexes (test fixtures, placeholders).
+ *
+ * A rule with `structure: kubernetes-secret` is not matched line by line: a file with a
+ * `kind: Secret` line is read as YAML (k8s.h) and each value of its Secrets that is not a
+ * placeholder or a template is a span of the rule, at the value's text; what a data
+ * value decodes to is read by the other rules, whose secrets are reported at the value
+ * (one finding per secret: the structural span gives way to theirs). A data value that is
+ * no secret takes the less than highly confident matches of its base64 with it.
  */
 #ifndef RUNNER_SCANNERS_SECRETS_H
 #define RUNNER_SCANNERS_SECRETS_H
