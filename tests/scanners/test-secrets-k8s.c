@@ -349,6 +349,16 @@ static void put(struct big *b, const char *s)
 	b->n += l;
 }
 
+/* Lines "  k<i>: <value>" for i from 0 to n - 1. */
+static void put_entries(struct big *b, int n, const char *value)
+{
+	for (int i = 0; i < n; i++) {
+		char line[64];
+		snprintf(line, sizeof(line), "  k%d: %s\n", i, value);
+		put(b, line);
+	}
+}
+
 Test(k8s_reader, caps_make_the_file_incomplete)
 {
 	struct big b = { 0 };
@@ -381,11 +391,7 @@ Test(k8s_reader, caps_make_the_file_incomplete)
 	/* Entries of the file. */
 	b.n = 0;
 	put(&b, "kind: Secret\ndata:\n");
-	for (int i = 0; i <= K8S_MAX_ENTRIES; i++) {
-		char line[64];
-		snprintf(line, sizeof(line), "  k%d: eA==\n", i);
-		put(&b, line);
-	}
+	put_entries(&b, K8S_MAX_ENTRIES + 1, "eA==");
 	rd(b.v);
 	cr_assert_not_null(vals.incomplete);
 	cr_assert(strstr(vals.incomplete, "entries"));
@@ -412,11 +418,7 @@ Test(k8s_reader, caps_make_the_file_incomplete)
 	memset(b.v + b.n, 'A', K8S_MAX_VALUE - 8);
 	b.n += K8S_MAX_VALUE - 8;
 	put(&b, "\ndata:\n");
-	for (int i = 0; i < 20; i++) {
-		char line[64];
-		snprintf(line, sizeof(line), "  k%d: *v\n", i);
-		put(&b, line);
-	}
+	put_entries(&b, 20, "*v");
 	rd(b.v);
 	cr_assert_not_null(vals.incomplete);
 	cr_assert(strstr(vals.incomplete, "16 MiB"));
@@ -720,11 +722,7 @@ Test(k8s_scan, a_file_past_a_cap_is_incomplete)
 {
 	struct big b = { 0 };
 	put(&b, "kind: Secret\ndata:\n  first: TGI1WHE4V20zTno2\n");
-	for (int i = 0; i < K8S_MAX_ENTRIES; i++) {
-		char line[64];
-		snprintf(line, sizeof(line), "  k%d: Y2hhbmdlbWU=\n", i); /* changeme */
-		put(&b, line);
-	}
+	put_entries(&b, K8S_MAX_ENTRIES, "Y2hhbmdlbWU="); /* changeme */
 	scan(b.v);
 	cr_assert_eq(fl.n, 2);
 	const struct finding *inc = on_line(1);
