@@ -1,7 +1,8 @@
 #!/bin/sh
 # Secret scanning on text made to be slow: every line holds a keyword of a rule, so every
 # line is matched. The multiline rules (PEM blocks) try from each such line up to 64 KiB
-# ahead; the other rules only within their line.
+# ahead; the other rules only within their line. And Kubernetes Secret manifests, which
+# are parsed as YAML.
 #
 #   bench/secrets-worst-case.sh [RUNNER...]     default: build/runner/runner
 #
@@ -34,6 +35,15 @@ lines pem-openssh '-----BEGIN OPENSSH PRIVATE KEY----- x'
 lines pem-pgp '-----BEGIN PGP PRIVATE KEY BLOCK-----'
 lines password 'password = "changeme" # password'
 lines aws 'AKIA aws_secret_access_key'
+# Kubernetes Secrets (read as YAML, at most 8 MiB of documents per file): one document
+# of `kind: Secret` lines; a Secret's data of a value per line (past 10,000 entries the
+# file is incomplete); small tokens in flow collections 16 deep, libyaml's slowest.
+lines k8s-kind 'kind: Secret'
+lines k8s-values '  k: YWJjZGVmZ2hpamtsbW5vcA== # kind: Secret'
+mkdir -p "$work/k8s-flow"
+awk -v size="$SIZE" 'BEGIN { printf "kind: Secret\nx: "; for (i = 0; i < 16; i++) printf "[";
+	n = int(size / 2) - 64; for (i = 0; i < n; i++) printf "a,";
+	printf "a"; for (i = 0; i < 16; i++) printf "]"; printf "\n" }' >"$work/k8s-flow/input.txt"
 
 printf '%-14s' input
 for r in "$@"; do printf ' %14s' "$(basename "$(dirname "$(dirname "$(dirname "$r")")")")"; done

@@ -904,7 +904,7 @@ int k8s_read_secrets(const char *buf, size_t len, struct k8s_values *out)
 		}
 		if (de - ds > K8S_MAX_PARSED - out->parsed) {
 			out->incomplete =
-				"more than 16 MiB of YAML documents with a kind: Secret line";
+				"more than 8 MiB of YAML documents with a kind: Secret line";
 			break;
 		}
 		out->docs_parsed++;
@@ -919,7 +919,7 @@ int k8s_read_secrets(const char *buf, size_t len, struct k8s_values *out)
 		if (r == -EINVAL) {
 			out->docs_unparsed++;
 		} else if (r == -E2BIG && !out->incomplete) {
-			out->incomplete = "flow collections ([ ], { }) nested more than 32 deep";
+			out->incomplete = "flow collections ([ ], { }) nested more than 16 deep";
 		}
 		free(copy);
 		free(bits);

@@ -36,11 +36,11 @@
 /* Documents parsed per file (those with a `kind: Secret` line), and their bytes: libyaml
  * reads 20 to 50 MB/s (less with small tokens in deep flow collections). */
 #define K8S_MAX_DOCS   10000
-#define K8S_MAX_PARSED (16u << 20)
+#define K8S_MAX_PARSED (8u << 20)
 /* Entries of the data and stringData of a file's documents that are parsed. */
 #define K8S_MAX_ENTRIES 10000
 /* Flow collections ([ ], { }) nested in one another. */
-#define K8S_MAX_FLOW 32
+#define K8S_MAX_FLOW 16
 /* Bytes of one value as written (the API server takes at most 1 MiB for a whole Secret). */
 #define K8S_MAX_VALUE (1u << 20)
 /* Bytes of all the values kept for one file (an alias repeats its anchor's text). */
