@@ -35,8 +35,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	secrets_scan(scratch, "fuzz", (const char *)data, size, NULL, &fl, NULL);
 	for (size_t i = 0; i < fl.n; i++) {
 		const struct finding *f = &fl.v[i];
-		if (f->line == 0 || f->end_line < f->line || !f->snippet || !f->fingerprint ||
-		    !strstr(f->message, "(sha256:")) {
+		/* A file a rule gave up on is reported whole: no secret to redact, no line to
+		 * quote. */
+		bool incomplete = json_is_true(json_object_get(f->extra, "incomplete"));
+		if (f->line == 0 || f->end_line < f->line || !f->fingerprint ||
+		    (!incomplete && (!f->snippet || !strstr(f->message, "(sha256:")))) {
 			__builtin_trap();
 		}
 	}
