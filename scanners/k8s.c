@@ -790,7 +790,8 @@ static int parse_doc(struct doc *d)
 static char *mask_templates(const char *t, size_t n, uint8_t **bits)
 {
 	*bits = NULL;
-	if (!memmem(t, n, "{{", 2) && !memmem(t, n, "{%", 2) && !memmem(t, n, "{#", 2)) {
+	if (!t || n < 2 ||
+	    (!memmem(t, n, "{{", 2) && !memmem(t, n, "{%", 2) && !memmem(t, n, "{#", 2))) {
 		return NULL;
 	}
 	uint8_t *m = xcalloc(n / 8 + 1, 1);
@@ -870,6 +871,9 @@ static bool has_kind_line(const char *t, size_t n)
 
 int k8s_read_secrets(const char *buf, size_t len, struct k8s_values *out)
 {
+	if (!buf || !len) {
+		return 0;
+	}
 	struct doc d = { .out = out, .flow_base = SIZE_MAX };
 	int r = 0;
 	for (size_t ds = 0; ds < len && r != -ENOMEM;) {
