@@ -25,9 +25,9 @@ done
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-lines() { # name line: SIZE bytes of that line
+lines() { # name line [size]: SIZE (or size) bytes of that line
 	mkdir -p "$work/$1"
-	awk -v l="$2" -v size="$SIZE" 'BEGIN { n = int(size / (length(l) + 1)); for (i = 0; i < n; i++) print l }' \
+	awk -v l="$2" -v size="${3:-$SIZE}" 'BEGIN { n = int(size / (length(l) + 1)); for (i = 0; i < n; i++) print l }' \
 		>"$work/$1/input.txt"
 }
 lines pem-begin '-----BEGINX'
@@ -35,13 +35,16 @@ lines pem-openssh '-----BEGIN OPENSSH PRIVATE KEY----- x'
 lines pem-pgp '-----BEGIN PGP PRIVATE KEY BLOCK-----'
 lines password 'password = "changeme" # password'
 lines aws 'AKIA aws_secret_access_key'
-# Kubernetes Secrets (read as YAML, at most 8 MiB of documents per file): one document
-# of `kind: Secret` lines; a Secret's data of a value per line (past 10,000 entries the
+# Kubernetes Secrets, read as YAML: at most 8 MiB of documents per file are parsed (a
+# larger one is reported as not read completely, at once), so these inputs are
+# $K8S_SIZE bytes (default 8,000,000), the most that is parsed. One document of
+# `kind: Secret` lines; a Secret's data of a value per line (past 10,000 entries the
 # file is incomplete); small tokens in flow collections 16 deep, libyaml's slowest.
-lines k8s-kind 'kind: Secret'
-lines k8s-values '  k: YWJjZGVmZ2hpamtsbW5vcA== # kind: Secret'
+K8S_SIZE=${K8S_SIZE:-8000000}
+lines k8s-kind 'kind: Secret' "$K8S_SIZE"
+lines k8s-values '  k: YWJjZGVmZ2hpamtsbW5vcA== # kind: Secret' "$K8S_SIZE"
 mkdir -p "$work/k8s-flow"
-awk -v size="$SIZE" 'BEGIN { printf "kind: Secret\nx: "; for (i = 0; i < 16; i++) printf "[";
+awk -v size="$K8S_SIZE" 'BEGIN { printf "kind: Secret\nx: "; for (i = 0; i < 16; i++) printf "[";
 	n = int(size / 2) - 64; for (i = 0; i < n; i++) printf "a,";
 	printf "a"; for (i = 0; i < 16; i++) printf "]"; printf "\n" }' >"$work/k8s-flow/input.txt"
 
