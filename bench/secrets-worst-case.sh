@@ -39,10 +39,12 @@ lines aws 'AKIA aws_secret_access_key'
 # larger one is reported as not read completely, at once), so these inputs are
 # $K8S_SIZE bytes (default 8,000,000), the most that is parsed. One document of
 # `kind: Secret` lines; a Secret's data of a value per line (past 10,000 entries the
-# file is incomplete); small tokens in flow collections 16 deep, libyaml's slowest.
+# file is incomplete); template actions opened and never closed; small tokens in flow
+# collections 16 deep, libyaml's slowest.
 K8S_SIZE=${K8S_SIZE:-8000000}
 lines k8s-kind 'kind: Secret' "$K8S_SIZE"
 lines k8s-values '  k: YWJjZGVmZ2hpamtsbW5vcA== # kind: Secret' "$K8S_SIZE"
+lines k8s-opens '{{ x # kind: Secret' "$K8S_SIZE"
 mkdir -p "$work/k8s-flow"
 awk -v size="$K8S_SIZE" 'BEGIN { printf "kind: Secret\nx: "; for (i = 0; i < 16; i++) printf "[";
 	n = int(size / 2) - 64; for (i = 0; i < n; i++) printf "a,";
