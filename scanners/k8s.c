@@ -309,6 +309,17 @@ static bool text_eq_ci(const struct sv *sv, const char *s)
 	return true;
 }
 
+/* Advance *s past decimal digits (up to e); how many. */
+static size_t skip_digits(const char **s, const char *e)
+{
+	size_t n = 0;
+	while (*s < e && **s >= '0' && **s <= '9') {
+		(*s)++;
+		n++;
+	}
+	return n;
+}
+
 /* A plain scalar that the YAML core schema reads as null, a boolean or a number: not the
  * string a Secret's value must be. */
 static bool plain_non_string(const struct sv *sv)
@@ -342,29 +353,17 @@ static bool plain_non_string(const struct sv *sv)
 	if (s < e && (*s == '-' || *s == '+')) {
 		s++;
 	}
-	size_t digits = 0;
-	while (s < e && *s >= '0' && *s <= '9') {
-		s++;
-		digits++;
-	}
+	size_t digits = skip_digits(&s, e);
 	if (s < e && *s == '.') {
 		s++;
-		while (s < e && *s >= '0' && *s <= '9') {
-			s++;
-			digits++;
-		}
+		digits += skip_digits(&s, e);
 	}
 	if (digits && s < e && (*s == 'e' || *s == 'E')) {
 		s++;
 		if (s < e && (*s == '-' || *s == '+')) {
 			s++;
 		}
-		size_t ed = 0;
-		while (s < e && *s >= '0' && *s <= '9') {
-			s++;
-			ed++;
-		}
-		if (!ed) {
+		if (!skip_digits(&s, e)) {
 			return false;
 		}
 	}

@@ -7,13 +7,9 @@
  * not reported and vetoing the generic rules' matches of their base64, values never in
  * clear, and a file past a cap reported as not evaluated completely.
  */
-#include <criterion/criterion.h>
+#include "secrets-suite.h"
 
-#include "diag.h"
 #include "k8s.h"
-#include "rules.h"
-#include "sarif.h"
-#include "secrets.h"
 #include "util.h"
 
 #include <openssl/evp.h>
@@ -430,29 +426,6 @@ Test(k8s_reader, caps_make_the_file_incomplete)
 
 /* ---------- the scan ---------- */
 
-static struct ruleset *rs;
-static struct secrets_scratch *sc;
-static struct finding_list fl;
-
-static void setup(void)
-{
-	struct diag_list dl;
-	diag_list_init(&dl, 10);
-	rs = ruleset_new(RULE_SECRET);
-	cr_assert_eq(ruleset_load_defaults(rs, &dl), 0);
-	ruleset_finish(rs, &dl);
-	diag_list_release(&dl);
-	sc = secrets_scratch_new(rs);
-	finding_list_init(&fl);
-}
-
-static void teardown(void)
-{
-	finding_list_release(&fl);
-	secrets_scratch_free(sc);
-	ruleset_free(rs);
-}
-
 TestSuite(k8s_scan, .init = setup, .fini = teardown);
 
 static void scan_n(const char *text, size_t len)
@@ -475,6 +448,16 @@ static char *b64(const char *s)
 	return out;
 }
 
+/* Scan a Secret whose data holds plain, base64-encoded, under key. */
+static void scan_data(const char *key, const char *plain)
+{
+	char *enc = b64(plain);
+	char *text = xasprintf("kind: Secret\ndata:\n  %s: %s\n", key, enc);
+	scan(text);
+	free(text);
+	free(enc);
+}
+
 static const struct finding *on_line(unsigned line)
 {
 	for (size_t i = 0; i < fl.n; i++) {
@@ -492,22 +475,6 @@ static size_t count_rule(const char *id)
 		n += str_eq(fl.v[i].rule_id, id);
 	}
 	return n;
-}
-
-/* Nothing a user sees holds s. */
-static void never_in_clear(const char *s)
-{
-	json_t *j = finding_list_to_json(&fl);
-	char *out = json_dumps(j, 0);
-	cr_assert_null(strstr(out, s), "'%s' leaked into the findings: %s", s, out);
-	struct sarif_run_info ri = { .tool_version = "t", .execution_successful = true };
-	json_t *log = sarif_from_findings(&fl, &ri);
-	char *sarif = json_dumps(log, 0);
-	cr_assert_null(strstr(sarif, s), "'%s' leaked into SARIF", s);
-	free(sarif);
-	json_decref(log);
-	free(out);
-	json_decref(j);
 }
 
 Test(k8s_scan, data_and_string_data_values_are_findings_at_their_place)
@@ -617,38 +584,22 @@ Test(k8s_scan, placeholders_are_not_findings)
 	const char *crt =
 		"-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUYk3bX8mN2vQ7pL4rT9zW1xE5cH"
 		"8wCgYIKoZIzj0EAwIw\n-----END CERTIFICATE-----\n";
-	char *enc = b64(crt);
-	char *text = xasprintf("kind: Secret\ndata:\n  ca.crt: %s\n", enc);
-	scan(text);
+	scan_data("ca.crt", crt);
 	cr_assert_eq(fl.n, 0, "a certificate was reported: %s", fl.n ? fl.v[0].message : "");
-	free(text);
-	free(enc);
-	enc = b64("-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU");
-	text = xasprintf("kind: Secret\ndata:\n  ca.crt: %s\n", enc);
-	scan(text);
+	scan_data("ca.crt", "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU");
 	cr_assert_eq(fl.n, 0, "a truncated certificate was reported");
-	free(text);
-	free(enc);
 	/* A certificate with its key is no certificate alone. */
 	char *both = xasprintf("%s-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcw"
 			       "ggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n",
 			       crt);
-	enc = b64(both);
-	text = xasprintf("kind: Secret\ndata:\n  bundle.pem: %s\n", enc);
-	scan(text);
+	scan_data("bundle.pem", both);
 	cr_assert_eq(fl.n, 1);
 	cr_assert_str_eq(fl.v[0].rule_id, "secret.private-key");
-	free(text);
-	free(enc);
 	free(both);
 	/* A real value beside them still is one. */
-	enc = b64("pX7mQ2vL9tR4");
-	text = xasprintf("kind: Secret\ndata:\n  password: %s\n", enc);
-	scan(text);
+	scan_data("password", "pX7mQ2vL9tR4");
 	cr_assert_eq(fl.n, 1);
 	cr_assert_str_eq(fl.v[0].rule_id, "secret.kubernetes-secret");
-	free(text);
-	free(enc);
 }
 
 /* What does not decode is still reported, as written; what decodes to bytes that are no

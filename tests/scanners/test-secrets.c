@@ -4,38 +4,11 @@
  * scan's allowlists, a provider rule winning over the generic one on the same secret,
  * multiline keys, and inline suppressions.
  */
-#include <criterion/criterion.h>
+#include "secrets-suite.h"
 
-#include "diag.h"
-#include "rules.h"
-#include "sarif.h"
-#include "secrets.h"
 #include "util.h"
 
 #include <stdio.h>
-
-static struct ruleset *rs;
-static struct secrets_scratch *sc;
-static struct finding_list fl;
-
-static void setup(void)
-{
-	struct diag_list dl;
-	diag_list_init(&dl, 10);
-	rs = ruleset_new(RULE_SECRET);
-	cr_assert_eq(ruleset_load_defaults(rs, &dl), 0);
-	ruleset_finish(rs, &dl);
-	diag_list_release(&dl);
-	sc = secrets_scratch_new(rs);
-	finding_list_init(&fl);
-}
-
-static void teardown(void)
-{
-	finding_list_release(&fl);
-	secrets_scratch_free(sc);
-	ruleset_free(rs);
-}
 
 TestSuite(secrets, .init = setup, .fini = teardown);
 
@@ -54,22 +27,6 @@ static const struct finding *by_rule(const char *id)
 		}
 	}
 	return NULL;
-}
-
-/* Nothing a user sees contains the secret. */
-static void never_in_clear(const char *secret)
-{
-	json_t *j = finding_list_to_json(&fl);
-	char *s = json_dumps(j, 0);
-	cr_assert_null(strstr(s, secret), "the secret leaked into the findings: %s", s);
-	struct sarif_run_info ri = { .tool_version = "t", .execution_successful = true };
-	json_t *log = sarif_from_findings(&fl, &ri);
-	char *sarif = json_dumps(log, 0);
-	cr_assert_null(strstr(sarif, secret), "the secret leaked into SARIF");
-	free(sarif);
-	json_decref(log);
-	free(s);
-	json_decref(j);
 }
 
 /* A rule whose regex hits PCRE2's match limit on a file does not pass it: the file is
