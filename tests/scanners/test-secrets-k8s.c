@@ -757,11 +757,12 @@ Test(k8s_rule, a_pack_of_ones_own)
 	const char *doc = "kind: secrets\nrules:\n  - id: team.k8s\n    severity: critical\n"
 			  "    message: Secret value\n    keywords: [secret]\n"
 			  "    structure: kubernetes-secret\n    allow: ['^dev-']\n";
-	struct ruleset *own = ruleset_new(RULE_SECRET);
 	struct diag_list dl;
 	diag_list_init(&dl, 10);
-	cr_assert_eq(ruleset_load_buffer(own, "t.yml", doc, strlen(doc), &dl), 0);
-	cr_assert_eq(ruleset_finish(own, &dl), 0);
+	struct ruleset *own = ruleset_new(RULE_SECRET);
+	cr_assert_eq(ruleset_load_buffer(own, "t.yml", doc, strlen(doc), &dl) ||
+			     ruleset_finish(own, &dl),
+		     0, "the pack does not load");
 	diag_list_release(&dl);
 	struct secrets_scratch *s = secrets_scratch_new(own);
 	struct finding_list out;
