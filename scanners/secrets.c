@@ -758,10 +758,33 @@ static bool sealed_ciphertext(const struct k8s_value *v)
 	       !readable_text((const char *)dec, dl);
 }
 
+/* Drop the spans of the file's text that a veto range holds, of rules of at most that
+ * confidence. */
+static void drop_vetoed(struct secrets_scratch *s, const struct ranges *veto, int max_rank)
+{
+	size_t w = 0;
+	for (size_t k = 0; k < s->n_spans; k++) {
+		const struct span *q = &s->spans[k];
+		if (veto->n && !q->decoded &&
+		    confidence_rank(ruleset_rule(s->rs, q->rule)->confidence) <= max_rank &&
+		    ranges_hold(veto, q->off, q->off + q->len)) {
+			continue;
+		}
+		s->spans[w++] = *q;
+	}
+	if (w != s->n_spans) {
+		s->n_spans = w;
+		s->min_sev = -1;
+	}
+}
+
 /*
  * The values of the file's Kubernetes Secrets (k8s_read_secrets), each judged by
  * k8s_value(). A data value that is no secret vetoes the spans of rules not highly
  * confident found in its text: the generic rules' matches of the base64 of "changeme".
+ * A stringData value of one line that is no secret vetoes the generic rules' (low
+ * confidence): `api_token: CHANGE_ME_PLEASE`. Not the others': a connection string with
+ * a password and a `${VAR}` is a placeholder to this rule, and a secret to theirs.
  */
 static void k8s_pass(struct secrets_scratch *s, const char *buf, size_t len,
 		     const struct secrets_allowlist *al, struct secrets_file_stats *st)
@@ -773,7 +796,7 @@ static void k8s_pass(struct secrets_scratch *s, const char *buf, size_t len,
 	if (kv.incomplete) {
 		k8s_give_up(s, kv.incomplete);
 	}
-	struct ranges found = { 0 }, veto = { 0 };
+	struct ranges found = { 0 }, veto = { 0 }, veto_low = { 0 };
 	for (size_t k = 0; k < s->n_spans; k++) {
 		ranges_add(&found, s->spans[k].off, s->spans[k].off + s->spans[k].len);
 	}
@@ -790,31 +813,25 @@ static void k8s_pass(struct secrets_scratch *s, const char *buf, size_t len,
 			continue;
 		}
 		/* What the line rules matched in a data value is its encoding: no secret when
-		 * what it decodes to is none; nor in a stringData value of one line that is a
-		 * placeholder. A block of several lines may hold a secret beside a placeholder
-		 * (`${VAR}`): there the line rules' judgement stands. */
-		if (!k8s_value(s, &kv.v[i], &found, al, st, &decoded_total) &&
-		    (kv.v[i].field == K8S_DATA || !memchr(kv.v[i].text, '\n', kv.v[i].text_len))) {
-			ranges_add(&veto, kv.v[i].off, kv.v[i].off + kv.v[i].len);
+		 * what it decodes to is none. A block of several lines in stringData may hold
+		 * a secret beside a placeholder (`${VAR}`): there every rule's judgement
+		 * stands. */
+		const struct k8s_value *v = &kv.v[i];
+		if (!k8s_value(s, v, &found, al, st, &decoded_total)) {
+			if (v->field == K8S_DATA) {
+				ranges_add(&veto, v->off, v->off + v->len);
+			} else if (!memchr(v->text, '\n', v->text_len)) {
+				ranges_add(&veto_low, v->off, v->off + v->len);
+			}
 		}
 	}
 	ranges_sort(&veto);
-	size_t w = 0;
-	for (size_t k = 0; k < s->n_spans; k++) {
-		const struct span *q = &s->spans[k];
-		if (veto.n && !q->decoded &&
-		    !str_eq(ruleset_rule(s->rs, q->rule)->confidence, "high") &&
-		    ranges_hold(&veto, q->off, q->off + q->len)) {
-			continue;
-		}
-		s->spans[w++] = *q;
-	}
-	if (w != s->n_spans) {
-		s->n_spans = w;
-		s->min_sev = -1;
-	}
+	ranges_sort(&veto_low);
+	drop_vetoed(s, &veto, 1);
+	drop_vetoed(s, &veto_low, 0);
 	free(found.v);
 	free(veto.v);
+	free(veto_low.v);
 	k8s_values_release(&kv);
 }
 

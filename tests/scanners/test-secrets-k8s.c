@@ -578,6 +578,11 @@ Test(k8s_scan, placeholders_are_not_findings)
 		free(text);
 		free(enc);
 	}
+	/* A placeholder to this rule may hold a secret that another rule knows. */
+	scan("kind: Secret\nstringData:\n"
+	     "  DATABASE_URL: postgres://app:Lr5Xq8Wm3Nz6@db:5432/app?sslmode=${SSL_MODE}\n");
+	cr_assert_eq(fl.n, 1);
+	cr_assert_str_eq(fl.v[0].rule_id, "secret.database-url-password");
 	scan("kind: Secret\ndata:\n  a: \"\"\n  b: \"   \"\n  c:\n  d: {{ .Values.d | b64enc }}\n"
 	     "stringData:\n  e: ''\n  f: {{ .Values.f }}\n  g: \"{{ .Values.g | quote }}\"\n");
 	cr_assert_eq(fl.n, 0);
