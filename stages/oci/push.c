@@ -236,6 +236,23 @@ static bool digest_echo_ok(struct blob_job *j)
 	return true;
 }
 
+/* The registry does not have the blob (or cannot say): upload it, once the file is known to
+ * hold it. */
+static void upload_missing(struct push_ctx *p, struct blob_job *j)
+{
+	if (!oci_fd_matches(j->fd, j->d.size, j->d.digest)) {
+		/* Before it is uploaded or mounted, the file must hold exactly the blob it
+		 * names: a layout's file may hold other bytes of the right size (a hard link to
+		 * a host file, a damaged or crafted layout). */
+		fail(j,
+		     "the layout's file for blob %s does not hold it (other bytes of the same "
+		     "size); nothing of it was sent or mounted",
+		     j->d.digest);
+		return;
+	}
+	start_post(p, j);
+}
+
 static void on_done(struct push_ctx *p, struct blob_job *j)
 {
 	struct oci_xfer *x = &j->x;
@@ -256,6 +273,18 @@ static void on_done(struct push_ctx *p, struct blob_job *j)
 		j->state = B_SLEEP; /* whatever the answer: the session is gone or will expire */
 		return;
 	}
+	if (j->state == B_HEAD && x->cc == CURLE_OK && x->status >= 500 && x->status <= 599) {
+		/* A server error on HEAD says nothing of the blob: upload it, which is
+		 * harmless if it is there. A registry killed while it committed a blob can be
+		 * left with an empty link file, on which HEAD answers 500 for good
+		 * (distribution: "invalid checksum digest format") and an upload writes the
+		 * link again. If the registry is down, the upload fails and is retried. */
+		char sd[24];
+		short_digest(j->d.digest, sd, sizeof(sd));
+		client_log(p->c, "blob %s: HEAD: HTTP %ld; uploading it", sd, x->status);
+		upload_missing(p, j);
+		return;
+	}
 	if (x->cc != CURLE_OK || xfer_retryable(x)) {
 		xfer_describe(x, desc, sizeof(desc));
 		snprintf(j->why, sizeof(j->why), "%s: %.580s", x->method, desc);
@@ -272,16 +301,8 @@ static void on_done(struct push_ctx *p, struct blob_job *j)
 		if (s == 200) {
 			j->result = R_SKIPPED;
 			j->state = B_DONE;
-		} else if (s == 404 && !oci_fd_matches(j->fd, j->d.size, j->d.digest)) {
-			/* Before it is uploaded or mounted, the file must hold exactly the blob it
-			 * names: a layout's file may hold other bytes of the right size (a hard
-			 * link to a host file, a damaged or crafted layout). */
-			fail(j,
-			     "the layout's file for blob %s does not hold it (other bytes of the "
-			     "same size); nothing of it was sent or mounted",
-			     j->d.digest);
 		} else if (s == 404) {
-			start_post(p, j);
+			upload_missing(p, j);
 		} else {
 			xfer_describe(x, desc, sizeof(desc));
 			fail(j, "HEAD: %s", desc);
