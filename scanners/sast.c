@@ -1,6 +1,12 @@
 /*
  * sast.c - evaluating SAST rules on a file: anchors, matches, refinements, regex rules,
  * findings.
+ *
+ * A file is evaluated as token streams: its own text, then each piece of code embedded in
+ * it (a CI file's run: block, a template's ${ }, an f-string's replacement field, a shell
+ * $( )), and those embedded in these, outermost first. Embedded code sees the bindings of
+ * the code of its language around it (bound-by conditions): a stream that embeds code of
+ * its own language leaves its bindings to it (export_bindings()).
  */
 #include "sast.h"
 
@@ -34,6 +40,24 @@ struct occ {
  * gives up on the file (it is reported as not evaluated completely). */
 #define BOUND_MAX 1024
 
+/* Tokens of the bindings that code embedding other code leaves to it, per file, at most:
+ * beyond, the rules that bind more give up on the file. */
+#define OUTER_MAX_TOKENS (1u << 20)
+
+/* A binding made by code that embeds other code of its language (a file's top level around
+ * its templates, a ${ } around a nested template), which that code sees. */
+struct outer_bind {
+	uint32_t hash;	 /* of its first token */
+	uint32_t tok, n; /* its tokens: [tok, tok + n) of sast_scratch.outer */
+};
+
+/* The bindings of a condition that one token stream leaves to the code it embeds. */
+struct outer_block {
+	uint32_t stream;   /* sast_scratch.stream when it was evaluated */
+	uint32_t first, n; /* bset.ov[first, first + n), sorted by hash */
+	bool any;	   /* every name (bset.any) */
+};
+
 /* The bindings that a bound-by condition's patterns make in the current token stream. */
 struct bset {
 	uint32_t gen;	/* sast_scratch.gen when computed; another: not computed yet */
@@ -42,6 +66,13 @@ struct bset {
 	bool any;	/* a pattern without metavariables matched: every name is bound */
 	uint32_t (*v)[2];
 	size_t n, cap;
+	/* Those that token streams of the current file (sast_scratch.file) left to the code
+	 * they embed, by stream, in the order they were evaluated. */
+	struct outer_bind *ov;
+	size_t on, ocap;
+	struct outer_block *ob;
+	size_t obn, obcap;
+	uint32_t ofile;
 };
 
 struct sast_scratch {
@@ -61,9 +92,18 @@ struct sast_scratch {
 	size_t n_queue, cap_queue;
 	struct regex_ctx rx;
 	struct sast_file_stats *st;
-	bool *gave_up;	      /* per rule: an evaluation on the current file was given up */
-	struct bset **bsets;  /* per rule, per condition (allocated when first needed) */
-	uint32_t gen;	      /* the token stream being evaluated (counts eval_tokens calls) */
+	bool *gave_up;	     /* per rule: an evaluation on the current file was given up */
+	struct bset **bsets; /* per rule, per condition (allocated when first needed) */
+	uint32_t gen;	     /* the token stream being evaluated (counts eval_tokens calls) */
+	uint32_t stream;     /* its id: 0 the file's own text, q + 1 the queue's q-th region */
+	uint32_t *parent;    /* per queued region: the stream it was found in */
+	size_t cap_parent;
+	/* The streams of its language around it (that it sees the bindings of), innermost
+	 * first: the regions it is nested in, the file. */
+	uint32_t around[LEX_MAX_NEST + 2];
+	size_t n_around;
+	uint32_t file;	      /* the file being scanned (counts sast_scan calls) */
+	struct tokens outer;  /* the tokens of struct outer_bind (src: the file's text) */
 	bool regions_dropped; /* embedded regions beyond the queue's cap, this file */
 };
 
@@ -79,6 +119,7 @@ struct sast_scratch *sast_scratch_new(const struct ruleset *rs)
 	s->rs = rs;
 	tokens_init(&s->tk);
 	tokens_init(&s->rtk);
+	tokens_init(&s->outer);
 	size_t max_anchors = 0;
 	for (int l = 1; l < LANG_COUNT; l++) {
 		const struct rule_lang_index *ix = ruleset_lang_index(rs, (enum lang)l);
@@ -100,6 +141,7 @@ void sast_scratch_free(struct sast_scratch *s)
 	}
 	tokens_release(&s->tk);
 	tokens_release(&s->rtk);
+	tokens_release(&s->outer);
 	for (size_t i = 0; i < s->n_occ; i++) {
 		free(s->occ[i].v);
 	}
@@ -111,6 +153,8 @@ void sast_scratch_free(struct sast_scratch *s)
 	for (size_t i = 0; i < ruleset_count(s->rs); i++) {
 		for (size_t c = 0; s->bsets[i] && c < ruleset_rule(s->rs, i)->n_conds; c++) {
 			free(s->bsets[i][c].v);
+			free(s->bsets[i][c].ov);
+			free(s->bsets[i][c].ob);
 		}
 		free(s->bsets[i]);
 	}
@@ -119,6 +163,7 @@ void sast_scratch_free(struct sast_scratch *s)
 	free(s->touched_anchors);
 	free(s->touched_rules);
 	free(s->queue);
+	free(s->parent);
 	for (size_t i = 0; i < RULE_MAX_PATTERNS; i++) {
 		free(s->pat_occ[i].v);
 	}
@@ -201,6 +246,80 @@ static bool bset_has(const struct bset *b, const struct tokens *t, uint32_t star
 	return false;
 }
 
+/*
+ * The next block of bindings of condition ci, from *i on, that the code around the token
+ * stream being evaluated left to it (export_bindings()), or NULL: none in a file's own
+ * text. Around a nested template's ${ } are the ${ } it is in and the file's top level;
+ * not other templates.
+ */
+static const struct outer_block *outer_next(const struct eval *ev, size_t ci, size_t *i)
+{
+	const struct sast_scratch *s = ev->s;
+	const struct bset *b = s->bsets[ev->ri] ? &s->bsets[ev->ri][ci] : NULL;
+	if (!b || b->ofile != s->file) {
+		return NULL;
+	}
+	while (*i < s->n_around) {
+		/* Blocks are in the order of their streams. */
+		uint32_t id = s->around[(*i)++];
+		size_t lo = 0, hi = b->obn;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (b->ob[mid].stream < id) {
+				lo = mid + 1;
+			} else {
+				hi = mid;
+			}
+		}
+		if (lo < b->obn && b->ob[lo].stream == id) {
+			return &b->ob[lo];
+		}
+	}
+	return NULL;
+}
+
+/* Does block o hold [start, end) of t (first: only its first token), or every name? */
+static bool outer_block_has(const struct sast_scratch *s, const struct bset *b,
+			    const struct outer_block *o, const struct tokens *t, uint32_t start,
+			    uint32_t end, bool first)
+{
+	if (o->any) {
+		return true;
+	}
+	uint32_t h = t->v[start].hash;
+	size_t lo = o->first, hi = o->first + o->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (b->ov[mid].hash < h) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	for (; lo < o->first + o->n && b->ov[lo].hash == h; lo++) {
+		const struct outer_bind *x = &b->ov[lo];
+		if (binds_same(&s->outer, x->tok, x->tok + (first ? 1 : x->n), t, start,
+			       first ? start + 1 : end)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Does the code around the token stream bind [start, end) of t (first: a binding that
+ * starts with token start) for condition ci? */
+static bool outer_has(const struct eval *ev, size_t ci, const struct tokens *t, uint32_t start,
+		      uint32_t end, bool first)
+{
+	size_t i = 0;
+	for (const struct outer_block *o; (o = outer_next(ev, ci, &i));) {
+		if (outer_block_has(ev->s, &ev->s->bsets[ev->ri][ci], o, t, start, end, first)) {
+			return true;
+		}
+	}
+	return false;
+}
+
 static bool cond_check(void *ud, int mv, const struct tokens *t, uint32_t start, uint32_t end);
 
 /* What matching a pattern needs within ev: its tokens, its conditions, its step budget. */
@@ -262,9 +381,9 @@ static const struct bset *bound_set(struct eval *ev, size_t ci);
 
 /*
  * Does bound-by pattern p of condition ci use another metavariable whose own bound-by
- * condition binds nothing in this token stream (`const { ..., $RAW, ... } = $CP` in a file
- * that never requires child_process)? Then it cannot match, and its anchors (`const`) need
- * not be visited.
+ * condition binds nothing in this token stream, nor in the code around it (`const { ...,
+ * $RAW, ... } = $CP` in a file that never requires child_process)? Then it cannot match,
+ * and its anchors (`const`) need not be visited.
  */
 static bool needs_unbound(struct eval *ev, size_t ci, const struct pattern *p, uint32_t bound_mvs)
 {
@@ -279,7 +398,8 @@ static bool needs_unbound(struct eval *ev, size_t ci, const struct pattern *p, u
 			continue;
 		}
 		const struct bset *b = bound_set(ev, k);
-		if (b && b->n == 0 && !b->full && !b->any) {
+		size_t oi = 0;
+		if (b && b->n == 0 && !b->full && !b->any && !outer_next(ev, k, &oi)) {
 			return true;
 		}
 	}
@@ -369,7 +489,8 @@ static bool cond_check(void *ud, int mv, const struct tokens *t, uint32_t start,
 				return false;
 			}
 			const struct bset *b = bound_set(ev, i);
-			if (b && !b->any && !bset_has(b, t, start, end)) {
+			if (b && !b->any && !bset_has(b, t, start, end) &&
+			    !outer_has(ev, i, t, start, end, false)) {
 				return false;
 			}
 		}
@@ -784,8 +905,9 @@ static int cmp_u32(const void *a, const void *b)
 /*
  * A main pattern that starts with a metavariable a bound-by condition binds, and has no
  * literal to anchor on (`$FN($CMD, ...)`): tried where the first token of a binding the
- * condition's patterns make occurs as a name (not a member: `re.exec`); at every name when
- * one of them, without metavariables, matched (`from subprocess import *`).
+ * condition's patterns make (here, or in the code around) occurs as a name (not a member:
+ * `re.exec`); at every name when one of them, without metavariables, matched (`from
+ * subprocess import *`).
  */
 static void try_bound_anchors(struct sast_scratch *s, const struct tokens *t,
 			      const struct rule_anchor_use *use)
@@ -801,8 +923,14 @@ static void try_bound_anchors(struct sast_scratch *s, const struct tokens *t,
 		.s = s, .r = r, .ri = use->rule, .t = t, .steps_left = &s->rm[use->rule].steps_left
 	};
 	size_t before = given_up(s);
-	const struct bset *b = bound_set(&ev, (size_t)rp->cond);
-	if (b && (b->n || b->any)) {
+	size_t ci = (size_t)rp->cond, oi = 0;
+	const struct bset *b = bound_set(&ev, ci);
+	bool outer = false, any = b && b->any;
+	for (const struct outer_block *o; b && (o = outer_next(&ev, ci, &oi));) {
+		outer = true;
+		any |= o->any;
+	}
+	if (b && (b->n || any || outer)) {
 		struct try_ctx tc = {
 			.ev = &ev,
 			.p = p,
@@ -820,7 +948,7 @@ static void try_bound_anchors(struct sast_scratch *s, const struct tokens *t,
 			if (member_name(t, i)) {
 				continue;
 			}
-			if (b->any) {
+			if (any) {
 				/* Every name is bound (`from subprocess import *`). */
 				if (k->kind == TOK_IDENT) {
 					tc.anchor = i;
@@ -828,23 +956,127 @@ static void try_bound_anchors(struct sast_scratch *s, const struct tokens *t,
 				}
 				continue;
 			}
-			if (!bsearch(&k->hash, h, b->n, sizeof(uint32_t), cmp_u32)) {
-				continue;
-			}
-			for (size_t j = 0; j < b->n; j++) {
-				const struct token *f = &t->v[b->v[j][0]];
-				if (f->kind == k->kind && f->hash == k->hash &&
-				    binds_same(t, b->v[j][0], b->v[j][0] + 1, t, i, i + 1)) {
-					tc.anchor = i;
-					try_start(&tc, i);
-					break;
+			bool bound = false;
+			if (bsearch(&k->hash, h, b->n, sizeof(uint32_t), cmp_u32)) {
+				for (size_t j = 0; j < b->n && !bound; j++) {
+					const struct token *f = &t->v[b->v[j][0]];
+					bound = f->kind == k->kind && f->hash == k->hash &&
+						binds_same(t, b->v[j][0], b->v[j][0] + 1, t, i,
+							   i + 1);
 				}
+			}
+			if (bound || (outer && outer_has(&ev, ci, t, i, i + 1, true))) {
+				tc.anchor = i;
+				try_start(&tc, i);
 			}
 		}
 		free(h);
 		s->st->budget_exceeded += tc.pc.budget_exceeded;
 	}
 	s->gave_up[use->rule] |= given_up(s) != before;
+}
+
+/* Does a rule have a bound-by condition? */
+static bool has_bound_by(const struct rule *r)
+{
+	for (size_t ci = 0; ci < r->n_conds; ci++) {
+		if (r->conds[ci].bound_by) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static int cmp_outer_bind(const void *a, const void *b)
+{
+	const struct outer_bind *x = a, *y = b;
+	return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
+
+/* Leave the bindings of b, made in t, to the code t embeds (a block of b's). */
+static void outer_add(struct sast_scratch *s, struct bset *b, const struct tokens *t)
+{
+	if (b->ofile != s->file) {
+		b->ofile = s->file;
+		b->on = b->obn = 0;
+	}
+	if (!b->n && !b->any) {
+		return;
+	}
+	struct outer_block o = { .stream = s->stream, .first = (uint32_t)b->on, .any = b->any };
+	for (size_t k = 0; k < b->n && !b->any; k++) {
+		uint32_t start = b->v[k][0], n = b->v[k][1] - start;
+		if (s->outer.n + n > OUTER_MAX_TOKENS) {
+			/* Given up: a binding the embedded code sees is missing. */
+			s->st->budget_exceeded++;
+			break;
+		}
+		s->outer.src = t->src;
+		GROW(s->outer.v, s->outer.cap, s->outer.n + n);
+		memcpy(s->outer.v + s->outer.n, t->v + start, n * sizeof(struct token));
+		GROW(b->ov, b->ocap, b->on + 1);
+		b->ov[b->on++] = (struct outer_bind){ t->v[start].hash, (uint32_t)s->outer.n, n };
+		s->outer.n += n;
+		o.n++;
+	}
+	if (o.n > 1) {
+		qsort(b->ov + o.first, o.n, sizeof(b->ov[0]), cmp_outer_bind);
+	}
+	GROW(b->ob, b->obcap, b->obn + 1);
+	b->ob[b->obn++] = o;
+}
+
+/*
+ * t embeds code of its own language (a template's ${ }, an f-string's replacement field, a
+ * $( )): leave it the bindings of every bound-by condition for that language as t makes
+ * them, as a reader sees a module required at the top of the file in a template's ${ }.
+ * Those of the code around t are left to it already.
+ */
+static void export_bindings(struct sast_scratch *s, const struct tokens *t)
+{
+	for (uint32_t ri = 0; ri < ruleset_count(s->rs); ri++) {
+		const struct rule *r = ruleset_rule(s->rs, ri);
+		if (!r->lang[t->lang] || !has_bound_by(r)) {
+			continue;
+		}
+		touch_rule(s, ri);
+		struct eval ev = {
+			.s = s, .r = r, .ri = ri, .t = t, .steps_left = &s->rm[ri].steps_left
+		};
+		size_t before = given_up(s);
+		for (size_t ci = 0; ci < r->n_conds; ci++) {
+			if (r->conds[ci].bound_by && bound_set(&ev, ci)) {
+				outer_add(s, &s->bsets[ri][ci], t);
+			}
+		}
+		s->gave_up[ri] |= given_up(s) != before;
+	}
+}
+
+/* Does t embed code of its own language? */
+static bool embeds_own_language(const struct tokens *t)
+{
+	for (size_t i = 0; i < t->n_regions; i++) {
+		if (t->regions[i].lang == t->lang) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Token stream id (0: the file's text; q + 1: the queue's q-th region) is evaluated next:
+ * the streams around it of its language (sast_scratch.around). */
+static void set_stream(struct sast_scratch *s, uint32_t id, enum lang lang)
+{
+	s->stream = id;
+	s->n_around = 0;
+	while (id > 0) {
+		id = s->parent[id - 1];
+		enum lang l = id ? s->queue[id - 1].lang : s->tk.lang;
+		if (l == lang && s->n_around < ARRAY_SIZE(s->around)) {
+			s->around[s->n_around++] = id;
+		}
+	}
 }
 
 static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const char *path,
@@ -908,6 +1140,10 @@ static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const ch
 	for (size_t k = 0; k < ix->n_bound_uses; k++) {
 		try_bound_anchors(s, t, &ix->bound_uses[k]);
 	}
+	/* While the anchor occurrences are known: what the code t embeds will need. */
+	if (embeds_own_language(t)) {
+		export_bindings(s, t);
+	}
 	/* 3. Refinements and findings. */
 	for (size_t k = 0; k < s->n_touched_rules; k++) {
 		uint32_t ri = s->touched_rules[k];
@@ -956,10 +1192,14 @@ static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const ch
 	eval_regex_rules(s, ix, t, from, to, path, out);
 }
 
-static void queue_region(struct sast_scratch *s, const struct lex_region *g, uint32_t nest)
+/* Queue region g, found in token stream parent (set_stream()). */
+static void queue_region(struct sast_scratch *s, const struct lex_region *g, uint32_t nest,
+			 uint32_t parent)
 {
 	if (s->n_queue < LEX_MAX_REGIONS && nest <= LEX_MAX_NEST) {
 		GROW(s->queue, s->cap_queue, s->n_queue + 1);
+		GROW(s->parent, s->cap_parent, s->n_queue + 1);
+		s->parent[s->n_queue] = parent;
 		s->queue[s->n_queue] = *g;
 		s->queue[s->n_queue++].nest = nest;
 	} else {
@@ -972,6 +1212,8 @@ int sast_scan(struct sast_scratch *s, const char *path, enum lang lang, const ch
 {
 	static struct sast_file_stats dummy;
 	s->st = st ? st : &dummy;
+	s->file++;
+	s->outer.n = 0;
 	size_t first = out->n;
 	memset(s->gave_up, 0, ruleset_count(s->rs) * sizeof(bool));
 	s->regions_dropped = false;
@@ -1000,11 +1242,12 @@ int sast_scan(struct sast_scratch *s, const char *path, enum lang lang, const ch
 		return r;
 	}
 	s->st->tokens += s->tk.n;
+	set_stream(s, 0, lang);
 	eval_tokens(s, &s->tk, path, 0, len, out);
 	/* Embedded scripts (CI run: blocks, command substitutions), and those they embed. */
 	s->n_queue = 0;
 	for (size_t i = 0; i < s->tk.n_regions; i++) {
-		queue_region(s, &s->tk.regions[i], 0);
+		queue_region(s, &s->tk.regions[i], 0, 0);
 	}
 	for (size_t q = 0; q < s->n_queue; q++) {
 		struct lex_region g = s->queue[q];
@@ -1014,8 +1257,9 @@ int sast_scan(struct sast_scratch *s, const char *path, enum lang lang, const ch
 		s->st->tokens += s->rtk.n;
 		s->regions_dropped |= s->rtk.regions_dropped;
 		for (size_t i = 0; i < s->rtk.n_regions; i++) {
-			queue_region(s, &s->rtk.regions[i], g.nest + 1);
+			queue_region(s, &s->rtk.regions[i], g.nest + 1, (uint32_t)q + 1);
 		}
+		set_stream(s, (uint32_t)q + 1, g.lang);
 		eval_tokens(s, &s->rtk, path, g.off, g.off + g.len, out);
 	}
 	/* Embedded scripts beyond what is kept (command substitutions, run: blocks) were not

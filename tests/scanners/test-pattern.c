@@ -433,6 +433,58 @@ Test(pattern, bound_by_conditions)
 	free(src);
 }
 
+/* Code embedded in code of its language (a template's ${ }, an f-string's replacement field,
+ * a shell $( )) sees the bindings of the code around it: of the file's top level, and of the
+ * ${ } or $( ) a nested one is in; not a name nothing around it binds. */
+Test(pattern, embedded_code_sees_the_bindings_around_it)
+{
+	const char *rule = RULE("t", "javascript",
+				"    pattern-either: [ '$CP.exec($C)', '$FN($C)' ]\n"
+				"    conditions:\n"
+				"      - metavariable: $CP\n"
+				"        bound-by: $CP = require(\"m\")\n"
+				"      - metavariable: $FN\n"
+				"        bound-by: 'const { ..., $FN, ... } = $CP'\n");
+	scan(LANG_JAVASCRIPT, rule,
+	     "const cp = require('m');\n"
+	     "const s = `${cp.exec(a)}`;\n"
+	     "const t = `${`${cp.exec(b)}`}`;\n"
+	     "const u = `${(() => { const { run } = cp; return `${run(c)}`; })()}`;\n"
+	     "const v = `${(() => { const c2 = require('m'); return `${c2.exec(d)}`; })()}`;\n"
+	     "const w = `${other.exec(e)} ${run2(f)}`;\n");
+	cr_assert_str_eq(lines(), "2 3 4 5", "%s", lines());
+	/* Python: an f-string's fields see the file's imports (`import *` binds every name). */
+	rule = RULE_M("t", "python", "$F",
+		      "    pattern-either: [ '$SP.run($C)', '$F($C)' ]\n"
+		      "    conditions:\n"
+		      "      - metavariable: $SP\n"
+		      "        bound-by: import subprocess as $SP\n"
+		      "      - metavariable: $F\n"
+		      "        bound-by: from os import *\n");
+	scan(LANG_PYTHON, rule,
+	     "import subprocess as sp\nx = f\"{sp.run(a)}\"\ny = f\"{c.run(b)}\"\n");
+	cr_assert_str_eq(lines(), "2", "%s", lines());
+	scan(LANG_PYTHON, rule, "from os import *\nx = f\"{f'{system(a)}'}\"\n");
+	cr_assert_str_eq(lines(), "2", "%s", lines());
+	/* The shell: a $( ) sees the functions of its script, also in a CI file's run: block
+	 * (not another block's). */
+	rule = RULE_M("t", "shell", "$F",
+		      "    pattern: $F \"$1\"\n"
+		      "    conditions:\n"
+		      "      - metavariable: $F\n"
+		      "        bound-by: function $F\n");
+	scan(LANG_SHELL, rule,
+	     "function run_it { eval \"$@\"; }\nout=\"$(run_it \"$1\")\"\n"
+	     "x=$(echo $(run_it \"$1\"))\ny=$(other \"$1\")\n");
+	cr_assert_str_eq(lines(), "2 3", "%s", lines());
+	scan(LANG_GITHUB_ACTIONS, rule,
+	     "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n"
+	     "      - run: |\n          function run_it { eval \"$@\"; }\n"
+	     "          out=\"$(run_it \"$1\")\"\n"
+	     "      - run: out=\"$(run_it \"$1\")\"\n");
+	cr_assert_str_eq(lines(), "8", "%s", lines());
+}
+
 Test(pattern, a_match_inside_another_on_its_line_is_one_finding)
 {
 	/* `cp.exec(x)` matches both alternatives, the second inside the first: one finding.
