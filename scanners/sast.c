@@ -21,6 +21,8 @@
 
 struct rmatch {
 	uint32_t start, end;
+	uint32_t seq; /* the order in which the rule's matches were found */
+	uint16_t pat; /* the main pattern's index in the rule */
 	struct binds b;
 };
 
@@ -503,6 +505,7 @@ static bool cond_check(void *ud, int mv, const struct tokens *t, uint32_t start,
 struct try_ctx {
 	struct eval *ev;
 	const struct pattern *p;
+	uint16_t pat; /* p's index in the rule */
 	struct pattern_ctx pc;
 	struct rmatches *out;
 	bool *gave_up;	 /* the rule's: set when a match is dropped at the cap */
@@ -518,9 +521,11 @@ struct try_ctx {
 static bool try_start(void *ud, uint32_t start)
 {
 	struct try_ctx *tc = ud;
-	/* A start already matched by this rule needs no second look. */
+	/* A start already matched by this pattern needs no second look (from another anchor
+	 * occurrence). Another pattern's match there does not stand for this one's: the
+	 * refinements may refuse the one and keep the other. */
 	for (size_t i = tc->out->n; i > 0 && i + 8 > tc->out->n; i--) {
-		if (tc->out->v[i - 1].start == start) {
+		if (tc->out->v[i - 1].start == start && tc->out->v[i - 1].pat == tc->pat) {
 			return tc->out->v[i - 1].end > tc->anchor;
 		}
 	}
@@ -537,7 +542,9 @@ static bool try_start(void *ud, uint32_t start)
 		return true;
 	}
 	GROW(tc->out->v, tc->out->cap, tc->out->n + 1);
-	tc->out->v[tc->out->n++] = (struct rmatch){ m.start, m.end, m.b };
+	tc->out->v[tc->out->n] =
+		(struct rmatch){ m.start, m.end, (uint32_t)tc->out->n, tc->pat, m.b };
+	tc->out->n++;
 	return m.end > tc->anchor;
 }
 
@@ -557,7 +564,7 @@ static int cmp_rmatch(const void *a, const void *b)
 	if (x->start != y->start) {
 		return x->start < y->start ? -1 : 1;
 	}
-	return x->end < y->end ? -1 : x->end > y->end;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 /* ---------- refinements ---------- */
@@ -934,6 +941,7 @@ static void try_bound_anchors(struct sast_scratch *s, const struct tokens *t,
 		struct try_ctx tc = {
 			.ev = &ev,
 			.p = p,
+			.pat = use->pattern,
 			.pc = eval_pctx(&ev, NULL, NULL),
 			.out = &s->rm[use->rule],
 			.gave_up = &s->gave_up[use->rule],
@@ -1123,6 +1131,7 @@ static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const ch
 			struct try_ctx tc = {
 				.ev = &ev,
 				.p = p,
+				.pat = an->uses[u].pattern,
 				.pc = eval_pctx(&ev, NULL, NULL),
 				.out = &s->rm[an->uses[u].rule],
 				.gave_up = &s->gave_up[an->uses[u].rule],
@@ -1160,7 +1169,8 @@ static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const ch
 		 * One finding per reported match, and none for a match inside a reported one
 		 * that starts on its line (`cp.exec(x)` matches both `cp.exec($X)` and
 		 * `exec($X)`: one call, one finding). A match the refinements reject does not
-		 * hide the others at its start: their bindings can differ.
+		 * hide the others at its start, other patterns' with other bindings: the first
+		 * one kept, in the order they were found, is reported.
 		 */
 		uint32_t kept_start = UINT32_MAX, kept_end = 0, kept_line = 0;
 		size_t before = given_up(s);

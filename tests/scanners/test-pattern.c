@@ -485,6 +485,31 @@ Test(pattern, embedded_code_sees_the_bindings_around_it)
 	cr_assert_str_eq(lines(), "8", "%s", lines());
 }
 
+/* The patterns of a rule that match at one start are each refined: one refused (here by
+ * pattern-not-inside, with what it binds) does not hide another that is kept; when several
+ * are kept, that is one finding, the first pattern's. */
+Test(pattern, a_refused_match_does_not_hide_another_at_its_start)
+{
+	const char *rule = RULE_M("t", "python", "$CMD",
+				  "    pattern-either:\n"
+				  "      - os.system($PREFIX + $CMD)\n"
+				  "      - os.system($CMD)\n"
+				  "    pattern-not-inside: |\n"
+				  "        $CMD = shlex.quote(...)\n"
+				  "        ...\n"
+				  "        os.system(...)\n");
+	scan(LANG_PYTHON, rule,
+	     "def f(prefix, user):\n"
+	     "    user = shlex.quote(user)\n"
+	     "    os.system(prefix + user)\n"
+	     "def g(user):\n"
+	     "    user = shlex.quote(user)\n"
+	     "    os.system(user)\n"
+	     "def h(a, b):\n"
+	     "    os.system(a + b)\n");
+	cr_assert_str_eq(bound_texts(), "3 prefix + user\n8 b\n", "%s", bound_texts());
+}
+
 Test(pattern, a_match_inside_another_on_its_line_is_one_finding)
 {
 	/* `cp.exec(x)` matches both alternatives, the second inside the first: one finding.
