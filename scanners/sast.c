@@ -248,6 +248,12 @@ static bool bset_has(const struct bset *b, const struct tokens *t, uint32_t star
 	return false;
 }
 
+static int cmp_block_stream(const void *key, const void *el)
+{
+	uint32_t id = *(const uint32_t *)key, stream = ((const struct outer_block *)el)->stream;
+	return id < stream ? -1 : id > stream;
+}
+
 /*
  * The next block of bindings of condition ci, from *i on, that the code around the token
  * stream being evaluated left to it (export_bindings()), or NULL: none in a file's own
@@ -261,20 +267,13 @@ static const struct outer_block *outer_next(const struct eval *ev, size_t ci, si
 	if (!b || b->ofile != s->file) {
 		return NULL;
 	}
-	while (*i < s->n_around) {
+	while (*i < s->n_around && b->obn) {
 		/* Blocks are in the order of their streams. */
 		uint32_t id = s->around[(*i)++];
-		size_t lo = 0, hi = b->obn;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			if (b->ob[mid].stream < id) {
-				lo = mid + 1;
-			} else {
-				hi = mid;
-			}
-		}
-		if (lo < b->obn && b->ob[lo].stream == id) {
-			return &b->ob[lo];
+		const struct outer_block *o =
+			bsearch(&id, b->ob, b->obn, sizeof(b->ob[0]), cmp_block_stream);
+		if (o) {
+			return o;
 		}
 	}
 	return NULL;
