@@ -5,7 +5,8 @@
  * file's language (a hash lookup per token); only there are patterns tried. Matches are
  * then refined (pattern-not, -inside, -not-inside, -in-file, -not-in-file), and regex rules
  * run over the text. Scripts embedded in CI YAML (run:, script:) are tokenized as shell and
- * get the shell rules too.
+ * get the shell rules too; code embedded in code (a template's ${ }, an f-string's fields, a
+ * $( )) is scanned as code, and sees the bound-by bindings of the code around it.
  *
  * Findings carry the workspace-relative path, the position (1-based line, column in code
  * points; end_column one past the last character, as in SARIF), the rule's message with
