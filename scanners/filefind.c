@@ -87,6 +87,22 @@ static int cmp_pos(const void *pa, const void *pb)
 	return strcmp(a->rule_id ? a->rule_id : "", b->rule_id ? b->rule_id : "");
 }
 
+/* A finding of fl->v[first..], in the order of positions, for numbering identical ones. */
+struct same {
+	const char *rule_id, *fingerprint;
+	size_t i;
+};
+
+static int cmp_same(const void *pa, const void *pb)
+{
+	const struct same *a = pa, *b = pb;
+	int c = strcmp(a->rule_id, b->rule_id);
+	if (c == 0) {
+		c = strcmp(a->fingerprint, b->fingerprint);
+	}
+	return c ? c : a->i < b->i ? -1 : a->i > b->i;
+}
+
 size_t filefind_finish(struct finding_list *fl, size_t first, const char *buf, size_t len,
 		       const struct tokens *t, unsigned *first_line)
 {
@@ -95,24 +111,32 @@ size_t filefind_finish(struct finding_list *fl, size_t first, const char *buf, s
 		return 0;
 	}
 	qsort(fl->v + first, fl->n - first, sizeof(fl->v[0]), cmp_pos);
-	/* Number identical findings, from the last to the first so that earlier ones keep
-	 * their base fingerprint while it is compared. */
-	for (size_t i = fl->n; i-- > first + 1;) {
-		struct finding *f = &fl->v[i];
-		unsigned k = 0;
-		for (size_t j = first; j < i; j++) {
-			const struct finding *g = &fl->v[j];
-			if (str_eq(g->fingerprint, f->fingerprint) &&
-			    str_eq(g->rule_id, f->rule_id)) {
-				k++;
-			}
-		}
-		if (k && f->fingerprint) {
-			char base[65];
-			snprintf(base, sizeof(base), "%s", f->fingerprint);
-			finding_fingerprint(f, base, strlen(base), k);
+	/* Number identical findings (same rule, same fingerprint): the k-th after the first
+	 * gets (fingerprint, k). Grouped by sorting, not by comparing every pair: a file can
+	 * have a thousand findings per rule. */
+	size_t n = 0;
+	struct same *v = xcalloc(fl->n - first, sizeof(*v));
+	for (size_t i = first; i < fl->n; i++) {
+		const struct finding *f = &fl->v[i];
+		if (f->rule_id && f->fingerprint) {
+			v[n++] = (struct same){ f->rule_id, f->fingerprint, i };
 		}
 	}
+	qsort(v, n, sizeof(*v), cmp_same);
+	for (size_t a = 0, b; a < n; a = b) {
+		for (b = a + 1; b < n && str_eq(v[b].rule_id, v[a].rule_id) &&
+				str_eq(v[b].fingerprint, v[a].fingerprint);
+		     b++) {
+		}
+		/* The group's own fingerprint is read from v[a] until the last one changes. */
+		char base[65];
+		snprintf(base, sizeof(base), "%s", v[a].fingerprint);
+		for (size_t k = b - a; k-- > 1;) {
+			finding_fingerprint(&fl->v[v[a + k].i], base, strlen(base), (unsigned)k);
+		}
+	}
+	free(v);
+	struct line_cursor cur = { 0 };
 	for (size_t i = first; i < fl->n; i++) {
 		struct finding *f = &fl->v[i];
 		/* A rule that gave up on the file is about the whole file, not its line 1: a
@@ -121,7 +145,8 @@ size_t filefind_finish(struct finding_list *fl, size_t first, const char *buf, s
 			continue;
 		}
 		char *reason = NULL;
-		int r = finding_inline_suppression(buf, len, t, f->line, f->rule_id, &reason);
+		int r = finding_inline_suppression_at(buf, len, t, f->line, f->rule_id, &reason,
+						      &cur);
 		if (r == 1) {
 			f->suppression = SUPPRESSION_INLINE;
 			f->disposition = DISPOSITION_SUPPRESSED;

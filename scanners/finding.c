@@ -613,24 +613,40 @@ static int parse_ignore(const struct tokens *t, const char *text, const char *ls
 int finding_inline_suppression(const char *text, size_t len, const struct tokens *t, unsigned line,
 			       const char *rule_id, char **reason)
 {
+	struct line_cursor c = { 0 };
+	return finding_inline_suppression_at(text, len, t, line, rule_id, reason, &c);
+}
+
+int finding_inline_suppression_at(const char *text, size_t len, const struct tokens *t,
+				  unsigned line, const char *rule_id, char **reason,
+				  struct line_cursor *c)
+{
 	if (line == 0 || !rule_id) {
 		return 0;
 	}
 	/* Find the start of line-1 and line; lines end at LF, CRLF or a lone CR, as the
-	 * scanners number them. */
-	size_t off = 0, next = 0, cur = SIZE_MAX, prev = SIZE_MAX;
-	for (unsigned l = 1; off <= len; l++, off = next) {
-		if (l == line - 1) {
-			prev = off;
-		}
+	 * scanners number them. From the cursor when it is not past the line. */
+	unsigned l = 1;
+	size_t off = 0, next = 0, cur = SIZE_MAX, prev = SIZE_MAX, before = SIZE_MAX;
+	if (c->line && c->line <= line && c->off <= len) {
+		l = c->line;
+		off = c->off;
+		before = c->prev;
+	}
+	for (; off <= len; l++, before = off, off = next) {
 		if (l == line) {
 			cur = off;
+			prev = before;
+			*c = (struct line_cursor){ line, cur, prev };
 			break;
 		}
 		text_line_end(text, len, off, &next);
 		if (next >= len && (off == len || !text_is_line_end(text, len, next - 1))) {
 			break; /* that was the last line */
 		}
+	}
+	if (cur == SIZE_MAX && l + 1 == line) {
+		prev = off; /* the last line is the one before line (as before the cursor) */
 	}
 	int best = 0;
 	const size_t lines[2] = { cur, prev };

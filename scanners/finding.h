@@ -137,4 +137,18 @@ struct tokens;
 int finding_inline_suppression(const char *text, size_t len, const struct tokens *t, unsigned line,
 			       const char *rule_id, char **reason);
 
+/* Where finding_inline_suppression_at() found a line last: a file's findings, asked in the
+ * order of their lines, are looked up in one pass over the text. Zeroed: none yet. */
+struct line_cursor {
+	unsigned line; /* 0: none */
+	size_t off;    /* where that line starts */
+	size_t prev;   /* where the line before it starts, or SIZE_MAX */
+};
+
+/* finding_inline_suppression(), walking from *c when line is at or after c's line (and
+ * leaving c at line). Same text, same results. */
+int finding_inline_suppression_at(const char *text, size_t len, const struct tokens *t,
+				  unsigned line, const char *rule_id, char **reason,
+				  struct line_cursor *c);
+
 #endif
