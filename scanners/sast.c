@@ -30,7 +30,11 @@ struct rmatches {
 	struct rmatch *v;
 	size_t n, cap;
 	bool touched;
-	size_t steps_left; /* the rule's matching budget on this token stream */
+	/* Per file (sast_scratch.file), across all its token streams: the rule's matching
+	 * budget, and the findings it has reported there. */
+	uint32_t file;
+	size_t steps_left;
+	size_t found;
 };
 
 struct occ {
@@ -532,7 +536,7 @@ static bool try_start(void *ud, uint32_t start)
 	if (!pattern_match_at(tc->p, &tc->pc, start, NULL, &m)) {
 		return false;
 	}
-	if (tc->out->n >= SAST_MAX_MATCHES_PER_RULE) {
+	if (tc->out->n + tc->out->found >= SAST_MAX_MATCHES_PER_RULE) {
 		/* Dropped before its refinements ran: the rule reports the file as not evaluated
 		 * completely, or a flood of matches that refinements would remove could push
 		 * out one they keep. */
@@ -547,11 +551,23 @@ static bool try_start(void *ud, uint32_t start)
 	return m.end > tc->anchor;
 }
 
+/* Rule ri's state on the file being scanned: its budget and findings are the file's, so
+ * that a file split into many token streams (templates, $( )) gets no more of either. */
+static struct rmatches *rule_state(struct sast_scratch *s, uint32_t ri)
+{
+	struct rmatches *rm = &s->rm[ri];
+	if (rm->file != s->file) {
+		rm->file = s->file;
+		rm->steps_left = PATTERN_FILE_BUDGET;
+		rm->found = 0;
+	}
+	return rm;
+}
+
 static void touch_rule(struct sast_scratch *s, uint32_t ri)
 {
-	if (!s->rm[ri].touched) {
+	if (!rule_state(s, ri)->touched) {
 		s->rm[ri].touched = true;
-		s->rm[ri].steps_left = PATTERN_FILE_BUDGET;
 		GROW(s->touched_rules, s->cap_touched_rules, s->n_touched_rules + 1);
 		s->touched_rules[s->n_touched_rules++] = ri;
 	}
@@ -873,8 +889,9 @@ static void eval_regex_rules(struct sast_scratch *s, const struct rule_lang_inde
 				continue;
 			}
 		}
-		size_t pos = from, n = 0;
-		while (pos <= to && n < SAST_MAX_MATCHES_PER_RULE) {
+		struct rmatches *rm = rule_state(s, ix->regex_rules[k]);
+		size_t pos = from;
+		while (pos <= to && rm->found < SAST_MAX_MATCHES_PER_RULE) {
 			int rc = pcre2_match(r->regex, (PCRE2_SPTR)t->src, to, pos, 0, s->rx.md,
 					     s->rx.mctx);
 			if (rc < 0) {
@@ -896,7 +913,7 @@ static void eval_regex_rules(struct sast_scratch *s, const struct rule_lang_inde
 				continue;
 			}
 			add_finding(&ev, path, (uint32_t)ms, (uint32_t)MAX(me, ms + 1), NULL, out);
-			n++;
+			rm->found++;
 		}
 		s->gave_up[ix->regex_rules[k]] |= given_up(s) != before;
 	}
@@ -1188,6 +1205,7 @@ static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const ch
 			kept_line = t->v[m->start].line;
 			const struct token *a = &t->v[m->start], *b = &t->v[m->end - 1];
 			add_finding(&ev, path, a->off, b->off + b->len, &m->b, out);
+			rm->found++;
 		}
 		s->gave_up[ri] |= given_up(s) != before;
 		rm->n = 0;
@@ -1221,7 +1239,9 @@ int sast_scan(struct sast_scratch *s, const char *path, enum lang lang, const ch
 {
 	static struct sast_file_stats dummy;
 	s->st = st ? st : &dummy;
-	s->file++;
+	if (++s->file == 0) {
+		s->file = 1; /* 0 is no file's (struct rmatches, struct bset) */
+	}
 	s->outer.n = 0;
 	size_t first = out->n;
 	memset(s->gave_up, 0, ruleset_count(s->rs) * sizeof(bool));

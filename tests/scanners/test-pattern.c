@@ -612,6 +612,88 @@ Test(pattern, step_budget_bounds_pathological_patterns)
 	free(src);
 }
 
+/* n JavaScript lines `const sK = `${BODY}`;`: n token streams besides the file's own. */
+static char *templates(size_t n, const char *body)
+{
+	size_t bl = strlen(body), cap = n * (bl + 40) + 1, w = 0;
+	char *src = xmalloc(cap);
+	for (size_t i = 0; i < n; i++) {
+		w += (size_t)snprintf(src + w, cap - w, "const s%zu = `${", i);
+		memcpy(src + w, body, bl);
+		w += bl;
+		w += (size_t)snprintf(src + w, cap - w, "}`;\n");
+	}
+	src[w] = '\0';
+	return src;
+}
+
+static bool incomplete(const struct finding *f)
+{
+	return json_is_true(json_object_get(f->extra, "incomplete"));
+}
+
+Test(pattern, the_step_budget_is_the_files_however_many_streams_it_has)
+{
+	/* Each template's ${ } is a token stream of its own, and each had a budget of its own:
+	 * 200 of them took 200 files' worth of steps without giving up. */
+	const char *rule =
+		RULE("t", "javascript", "    pattern: a(...) ... a(...) ... a(...) ... zzz\n");
+	char *calls = xmalloc(40 * 6);
+	calls[0] = '\0';
+	for (size_t i = 0; i < 40; i++) {
+		strcat(calls, i ? ", a(x)" : "a(x)");
+	}
+	char *one = templates(1, calls), *many = templates(200, calls);
+	scan(LANG_JAVASCRIPT, rule, one);
+	cr_assert_eq(st.budget_exceeded, 0, "one template is within the budget");
+	cr_assert_eq(fl.n, 0);
+	scan(LANG_JAVASCRIPT, rule, many);
+	cr_assert_gt(st.budget_exceeded, 0);
+	cr_assert_eq(fl.n, 1);
+	cr_assert(incomplete(&fl.v[0]));
+	free(one);
+	free(many);
+	free(calls);
+}
+
+Test(pattern, the_findings_cap_is_the_files_however_many_streams_it_has)
+{
+	/* 1,500 templates with one match each: 1,000 findings, the rest counted, and the rule
+	 * reports the file as not evaluated completely (each stream had a cap of its own:
+	 * 32,768 of them gave as many findings, numbered in quadratic time). */
+	char *src = templates(SAST_MAX_MATCHES_PER_RULE + 500, "eval(x)");
+	scan(LANG_JAVASCRIPT, RULE("t", "javascript", "    pattern: eval($X)\n"), src);
+	size_t found = 0, inc = 0;
+	for (size_t i = 0; i < fl.n; i++) {
+		inc += incomplete(&fl.v[i]);
+		found += !incomplete(&fl.v[i]);
+	}
+	cr_assert_eq(found, SAST_MAX_MATCHES_PER_RULE);
+	cr_assert_eq(inc, 1);
+	cr_assert_geq(st.truncated, 500);
+	/* Identical findings are numbered by position: the second gets (the first's, 1), and
+	 * every fingerprint differs. */
+	const struct finding *a = &fl.v[incomplete(&fl.v[0])], *b = a + 1;
+	cr_assert_lt(a->line, b->line);
+	struct finding g = { .kind = b->kind, .rule_id = b->rule_id, .file = b->file };
+	finding_fingerprint(&g, a->fingerprint, strlen(a->fingerprint), 1);
+	cr_assert_str_eq(g.fingerprint, b->fingerprint);
+	free(g.fingerprint);
+	for (size_t i = 0; i < fl.n; i++) {
+		for (size_t j = i + 1; j < fl.n; j++) {
+			cr_assert_str_neq(fl.v[i].fingerprint, fl.v[j].fingerprint, "%zu %zu", i,
+					  j);
+		}
+	}
+	free(src);
+	/* A regex rule's findings are capped per file too. */
+	src = templates(SAST_MAX_MATCHES_PER_RULE + 500, "evil(x)");
+	scan(LANG_JAVASCRIPT, RULE("r", "javascript", "    regex: 'evil\\('\n    where: any\n"),
+	     src);
+	cr_assert_eq(fl.n, SAST_MAX_MATCHES_PER_RULE);
+	free(src);
+}
+
 Test(pattern, an_element_among_thousands_is_tried_in_linear_steps)
 {
 	/* `{ ..., $X, ... }` tries $X at every element; what follows it, `, ... }`, goes
