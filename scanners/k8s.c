@@ -103,6 +103,30 @@ static bool word_char(unsigned char c)
 	       c == '_' || c == '-' || c == '.';
 }
 
+/* Does line[0, s) end with a `kind:` key, as YAML or JSON writes it (quotes, blanks)? */
+static bool kind_key_before(const char *line, size_t s)
+{
+	size_t q = s;
+	if (q > 0 && (line[q - 1] == '"' || line[q - 1] == '\'')) {
+		q--;
+	}
+	while (q > 0 && (line[q - 1] == ' ' || line[q - 1] == '\t')) {
+		q--;
+	}
+	if (q == 0 || line[q - 1] != ':') {
+		return false;
+	}
+	q--;
+	while (q > 0 && (line[q - 1] == ' ' || line[q - 1] == '\t')) {
+		q--;
+	}
+	if (q > 0 && (line[q - 1] == '"' || line[q - 1] == '\'')) {
+		q--;
+	}
+	return q >= 4 && memcmp(line + q - 4, "kind", 4) == 0 &&
+	       (q == 4 || !word_char((unsigned char)line[q - 5]));
+}
+
 bool k8s_kind_line(const char *line, size_t len)
 {
 	for (size_t p = 1; p + 5 <= len; p++) {
@@ -110,38 +134,48 @@ bool k8s_kind_line(const char *line, size_t len)
 			continue;
 		}
 		size_t s = p - 1, e = p + 5;
+		if (e + 9 <= len && memcmp(line + e, "Generator", 9) == 0) {
+			e += 9; /* kustomize's SecretGenerator */
+		}
 		if (e < len && word_char((unsigned char)line[e])) {
 			continue;
 		}
 		if (s >= 6 && memcmp(line + s - 6, "Sealed", 6) == 0) {
 			s -= 6;
 		}
-		/* Back from the value: a quote, blanks, ':', blanks, a quote, "kind". */
-		size_t q = s;
-		if (q > 0 && (line[q - 1] == '"' || line[q - 1] == '\'')) {
-			q--;
-		}
-		while (q > 0 && (line[q - 1] == ' ' || line[q - 1] == '\t')) {
-			q--;
-		}
-		if (q == 0 || line[q - 1] != ':') {
-			continue;
-		}
-		q--;
-		while (q > 0 && (line[q - 1] == ' ' || line[q - 1] == '\t')) {
-			q--;
-		}
-		if (q > 0 && (line[q - 1] == '"' || line[q - 1] == '\'')) {
-			q--;
-		}
-		if (q < 4 || memcmp(line + q - 4, "kind", 4) != 0) {
-			continue;
-		}
-		if (q == 4 || !word_char((unsigned char)line[q - 5])) {
+		if (kind_key_before(line, s)) {
 			return true;
 		}
 	}
 	return false;
+}
+
+bool k8s_generator_line(const char *line, size_t len)
+{
+	static const char key[] = "secretGenerator";
+	size_t kl = sizeof(key) - 1;
+	for (const char *p = line, *e = line + len;
+	     (p = memmem(p, (size_t)(e - p), key, kl)) != NULL; p += kl) {
+		if (p > line && word_char((unsigned char)p[-1])) {
+			continue;
+		}
+		const char *q = p + kl;
+		if (q < e && (*q == '"' || *q == '\'')) {
+			q++;
+		}
+		while (q < e && (*q == ' ' || *q == '\t')) {
+			q++;
+		}
+		if (q < e && *q == ':') {
+			return true;
+		}
+	}
+	return false;
+}
+
+bool k8s_secret_line(const char *line, size_t len)
+{
+	return k8s_kind_line(line, len) || k8s_generator_line(line, len);
 }
 
 /* ---------- one document ---------- */
@@ -154,6 +188,9 @@ enum role {
 	R_ITEMS, /* the top object's items / objects */
 	R_SPEC,	 /* its spec */
 	R_EDATA, /* a SealedSecret's spec.encryptedData */
+	R_GENS,	 /* a kustomization's secretGenerator: a sequence of generators */
+	R_GEN,	 /* one generator of it */
+	R_LITS,	 /* the literals of a generator, or of a SecretGenerator's configuration */
 };
 
 enum key_kind {
@@ -166,11 +203,15 @@ enum key_kind {
 	K_MERGE,
 	K_SPEC,
 	K_EDATA,
+	K_SECGEN,
+	K_LITERALS,
 };
 
 struct obj {
 	bool root;
 	bool kind_seen, kind_secret, kind_sealed;
+	bool kind_kustomization; /* Kustomization or Component: may have a secretGenerator */
+	bool kind_generator;	 /* a SecretGenerator's configuration: literals at its top */
 	bool api_seen, api_v1;
 	const char *unread; /* why part of it was not read, or NULL */
 };
@@ -178,8 +219,9 @@ struct obj {
 struct frame {
 	enum role role;
 	bool is_map, want_key;
-	enum key_kind key; /* R_OBJ: the last key */
-	size_t obj;	   /* R_OBJ, R_DATA, R_SDATA */
+	enum key_kind key; /* R_OBJ, R_SPEC, R_GEN: the last key */
+	size_t obj;	   /* the object the frame is part of */
+	bool gen;	   /* R_LITS: a secretGenerator's (else a SecretGenerator's) */
 	/* R_DATA, R_SDATA: the key of the entry whose value comes next */
 	bool ekey_ok;
 	char *ekey;
@@ -202,6 +244,7 @@ struct anchor {
 
 struct pending {
 	size_t obj;
+	bool gen; /* a literal of a kustomization's secretGenerator */
 	struct k8s_value v;
 };
 
@@ -414,10 +457,23 @@ static void add_anchor(struct doc *d, const yaml_char_t *name, const struct sv *
 	}
 }
 
-static enum key_kind key_kind(const struct sv *sv, bool root, bool spec)
+/* The kind of a key of the mapping in frame f. */
+static enum key_kind key_kind(const struct doc *d, const struct frame *f, const struct sv *sv)
 {
-	if (spec) {
+	bool root = d->objs[f->obj].root;
+	if (f->role == R_SPEC) {
 		return text_eq(sv, "encryptedData") ? K_EDATA : K_OTHER;
+	}
+	if (f->role == R_GEN) {
+		return text_eq(sv, "literals")		? K_LITERALS
+		       : sv->plain && text_eq(sv, "<<") ? K_MERGE
+							: K_OTHER;
+	}
+	if (root && text_eq(sv, "secretGenerator")) {
+		return K_SECGEN;
+	}
+	if (root && text_eq(sv, "literals")) {
+		return K_LITERALS;
 	}
 	if (text_eq(sv, "spec")) {
 		return K_SPEC;
@@ -457,13 +513,15 @@ static void node_done(struct doc *d)
 	}
 }
 
-static void add_entry(struct doc *d, struct frame *f, const struct sv *sv)
+/* Keep a value of the object f is part of, its key's text key (kl bytes) at
+ * [key_off, key_off + key_len) in the slice, the value's place sv's. */
+static void keep_value(struct doc *d, const struct frame *f, enum k8s_field field, const char *key,
+		       size_t kl, size_t key_off, size_t key_len, const struct sv *sv)
 {
-	if (!f->ekey_ok || plain_non_string(sv) || sv->len == 0) {
-		return;
-	}
 	if (d->entries >= K8S_MAX_ENTRIES) {
-		unread(d, f->obj, "more than 10000 entries in the data and stringData of the file");
+		unread(d, f->obj,
+		       "more than 10000 entries in the Secrets' data and stringData and the "
+		       "secretGenerator literals of the file");
 		return;
 	}
 	d->entries++;
@@ -483,18 +541,79 @@ static void add_entry(struct doc *d, struct frame *f, const struct sv *sv)
 	d->bytes += sv->len;
 	*p = (struct pending){
 		.obj = f->obj,
-		.v = { .field = f->role == R_DATA    ? K8S_DATA
-				: f->role == R_SDATA ? K8S_STRING_DATA
-						     : K8S_ENCRYPTED,
-		       .key = xstrdup(f->ekey ? f->ekey : ""),
-		       .key_off = d->base + f->ekey_off,
-		       .key_len = f->ekey_len,
+		.gen = f->gen,
+		.v = { .field = field,
+		       .key = xstrndup(key, MIN(kl, (size_t)K8S_MAX_KEY)),
+		       .key_off = d->base + key_off,
+		       .key_len = key_len,
 		       .off = d->base + sv->off,
 		       .len = sv->end - sv->off,
 		       .text = t,
 		       .text_len = sv->len,
 		       .templated = sv->templated },
 	};
+}
+
+/* The value of an entry of a data, stringData, encryptedData or binaryData mapping. */
+static void add_entry(struct doc *d, struct frame *f, const struct sv *sv)
+{
+	if (!f->ekey_ok || plain_non_string(sv) || sv->len == 0) {
+		return;
+	}
+	enum k8s_field field = f->role == R_DATA    ? K8S_DATA
+			       : f->role == R_SDATA ? K8S_STRING_DATA
+						    : K8S_ENCRYPTED;
+	const char *key = f->ekey ? f->ekey : "";
+	keep_value(d, f, field, key, strlen(key), f->ekey_off, f->ekey_len, sv);
+}
+
+/*
+ * A literal of a secretGenerator, `KEY=VALUE`, read as kustomize reads it: split at the
+ * first '=' (none, or one first, and kustomize makes no Secret of it), one pair of the same
+ * quotes around the value removed. The key and the value are where they are written when
+ * the scalar's text is written as it reads (no escapes, no folded lines); else both are
+ * the whole scalar.
+ */
+static void add_literal(struct doc *d, struct frame *f, const struct sv *sv)
+{
+	if (plain_non_string(sv)) {
+		return;
+	}
+	const char *eq = memchr(sv->text, '=', sv->len);
+	if (!eq || eq == sv->text) {
+		return;
+	}
+	size_t kl = (size_t)(eq - sv->text), q = 0;
+	struct sv val = *sv;
+	val.text = eq + 1;
+	val.len = sv->len - kl - 1;
+	if (val.len >= 2 && (val.text[0] == '"' || val.text[0] == '\'') &&
+	    val.text[val.len - 1] == val.text[0]) {
+		q = 1;
+		val.text++;
+		val.len -= 2;
+	}
+	if (val.len == 0) {
+		return;
+	}
+	size_t key_len = sv->end - sv->off;
+	if (key_len == sv->len && memcmp(d->text + sv->off, sv->text, sv->len) == 0) {
+		key_len = kl;
+		val.off = sv->off + kl + 1 + q;
+		val.end = val.off + val.len;
+	}
+	keep_value(d, f, K8S_LITERAL, sv->text, kl, sv->off, key_len, &val);
+}
+
+static bool entry_role(enum role r)
+{
+	return r == R_DATA || r == R_SDATA || r == R_EDATA;
+}
+
+/* A frame whose keys the reader tells apart (key_kind). */
+static bool keyed_role(enum role r)
+{
+	return r == R_OBJ || r == R_SPEC || r == R_GEN;
 }
 
 /* A scalar (or an alias to one) in the current position. */
@@ -504,10 +623,16 @@ static void on_scalar(struct doc *d, const struct sv *sv)
 	if (!f || f->role == R_SKIP) {
 		return;
 	}
-	if (f->is_map && f->want_key) {
-		if (f->role == R_OBJ || f->role == R_SPEC) {
-			f->key = key_kind(sv, d->objs[f->obj].root, f->role == R_SPEC);
-		} else if (f->role == R_DATA || f->role == R_SDATA || f->role == R_EDATA) {
+	if (!f->is_map) {
+		if (f->role == R_LITS) {
+			add_literal(d, f, sv);
+		}
+		return;
+	}
+	if (f->want_key) {
+		if (keyed_role(f->role)) {
+			f->key = key_kind(d, f, sv);
+		} else if (entry_role(f->role)) {
 			free(f->ekey);
 			f->ekey = xstrndup(sv->text, MIN(sv->len, (size_t)K8S_MAX_KEY));
 			f->ekey_off = sv->off;
@@ -521,22 +646,24 @@ static void on_scalar(struct doc *d, const struct sv *sv)
 		}
 		return;
 	}
-	if (!f->is_map) {
-		return;
-	}
 	if (f->role == R_OBJ) {
 		struct obj *o = &d->objs[f->obj];
 		if (f->key == K_KIND) {
 			o->kind_seen = true;
 			o->kind_secret |= text_eq_ci(sv, "Secret");
 			o->kind_sealed |= text_eq(sv, "SealedSecret");
+			o->kind_kustomization |=
+				text_eq(sv, "Kustomization") || text_eq(sv, "Component");
+			o->kind_generator |= text_eq(sv, "SecretGenerator");
 		} else if (f->key == K_API) {
 			o->api_seen = true;
 			o->api_v1 = text_eq(sv, "v1");
 		} else if (f->key == K_MERGE) {
 			unread(d, f->obj, "a merge key (<<) in an object that may be a Secret");
 		}
-	} else if (f->role == R_DATA || f->role == R_SDATA || f->role == R_EDATA) {
+	} else if (f->role == R_GEN && f->key == K_MERGE) {
+		unread(d, f->obj, "a merge key (<<) in a secretGenerator");
+	} else if (entry_role(f->role)) {
 		add_entry(d, f, sv);
 	}
 }
@@ -551,11 +678,18 @@ static void on_alias(struct doc *d, const char *name)
 		return;
 	}
 	struct frame *f = top(d);
-	if (!f || f->role == R_SKIP || !f->is_map) {
+	if (!f || f->role == R_SKIP) {
+		return;
+	}
+	if (!f->is_map) {
+		if (f->role == R_GENS || f->role == R_LITS) {
+			unread(d, f->obj,
+			       "an alias in a secretGenerator to an anchor not followed");
+		}
 		return;
 	}
 	if (f->want_key) {
-		if (f->role == R_OBJ || f->role == R_SPEC) {
+		if (keyed_role(f->role)) {
 			f->key = K_OTHER;
 		} else {
 			f->ekey_ok = false;
@@ -564,8 +698,37 @@ static void on_alias(struct doc *d, const char *name)
 	}
 	if (f->role == R_OBJ && f->key != K_OTHER && f->key != K_API && f->key != K_SPEC) {
 		unread(d, f->obj, "an alias where a Secret's kind, data or stringData is");
+	} else if (f->role == R_GEN && f->key != K_OTHER) {
+		unread(d, f->obj, "an alias where a secretGenerator's literals are");
 	} else if ((f->role == R_DATA || f->role == R_SDATA) && f->ekey_ok && !a) {
 		unread(d, f->obj, "an alias in a Secret to an anchor not followed");
+	}
+}
+
+/* The role of a collection that starts as the value of key k in frame f (an R_OBJ or
+ * R_GEN mapping), or R_SKIP. */
+static enum role value_role(struct doc *d, struct frame *f, bool is_map)
+{
+	switch (f->key) {
+	case K_DATA:
+		return is_map ? R_DATA : R_SKIP;
+	case K_SDATA:
+		return is_map ? R_SDATA : R_SKIP;
+	case K_ITEMS:
+		return is_map ? R_SKIP : R_ITEMS;
+	case K_SPEC:
+		return is_map ? R_SPEC : R_SKIP;
+	case K_SECGEN:
+		return is_map ? R_SKIP : R_GENS;
+	case K_LITERALS:
+		return is_map ? R_SKIP : R_LITS;
+	case K_MERGE:
+		unread(d, f->obj,
+		       f->role == R_GEN ? "a merge key (<<) in a secretGenerator"
+					: "a merge key (<<) in an object that may be a Secret");
+		return R_SKIP;
+	default:
+		return R_SKIP;
 	}
 }
 
@@ -587,36 +750,29 @@ static void on_start(struct doc *d, bool is_map)
 		/* skipped */
 	} else if (f->is_map && f->want_key) {
 		/* A collection as a key: not one the reader looks for. */
-		if (f->role == R_OBJ || f->role == R_SPEC) {
+		if (keyed_role(f->role)) {
 			f->key = K_OTHER;
 		} else {
 			f->ekey_ok = false;
 		}
-	} else if (f->is_map && f->role == R_OBJ) {
-		if (is_map && f->key == K_DATA) {
-			role = R_DATA;
-			obj = f->obj;
-		} else if (is_map && f->key == K_SDATA) {
-			role = R_SDATA;
-			obj = f->obj;
-		} else if (!is_map && f->key == K_ITEMS) {
-			role = R_ITEMS;
-			obj = f->obj;
-		} else if (is_map && f->key == K_SPEC) {
-			role = R_SPEC;
-			obj = f->obj;
-		} else if (f->key == K_MERGE) {
-			unread(d, f->obj, "a merge key (<<) in an object that may be a Secret");
-		}
+	} else if (f->is_map && (f->role == R_OBJ || f->role == R_GEN)) {
+		role = value_role(d, f, is_map);
+		obj = f->obj;
 	} else if (f->is_map && f->role == R_SPEC && is_map && f->key == K_EDATA) {
 		role = R_EDATA;
 		obj = f->obj;
 	} else if (!f->is_map && f->role == R_ITEMS && is_map) {
 		role = R_OBJ;
 		obj = new_obj(d, false);
+	} else if (!f->is_map && f->role == R_GENS && is_map) {
+		role = R_GEN;
+		obj = f->obj;
 	}
-	d->fr[d->depth++] =
-		(struct frame){ .role = role, .is_map = is_map, .want_key = true, .obj = obj };
+	d->fr[d->depth++] = (struct frame){ .role = role,
+					    .is_map = is_map,
+					    .want_key = true,
+					    .obj = obj,
+					    .gen = f && f->role == R_GEN };
 }
 
 static void on_end(struct doc *d)
@@ -660,24 +816,41 @@ static void doc_release(struct doc *d)
 	free(d->objs);
 }
 
-/* A document ended: keep the entries of its Secrets. */
+static bool is_secret(const struct obj *o)
+{
+	return o->kind_secret && (!o->api_seen || o->api_v1);
+}
+
+/* Is a pending value one of what the reader returns? */
+static bool wanted(const struct doc *d, const struct pending *p)
+{
+	const struct obj *o = &d->objs[p->obj];
+	switch (p->v.field) {
+	case K8S_ENCRYPTED:
+		return o->kind_sealed;
+	case K8S_LITERAL:
+		/* kind is optional in a kustomization. */
+		return p->gen ? o->kind_kustomization || !o->kind_seen : o->kind_generator;
+	default:
+		return is_secret(o);
+	}
+}
+
+/* A document ended: keep the values of its Secrets. */
 static void doc_finish(struct doc *d)
 {
 	struct k8s_values *out = d->out;
 	for (size_t i = 0; i < d->n_objs; i++) {
 		const struct obj *o = &d->objs[i];
-		bool secret = o->kind_secret && (!o->api_seen || o->api_v1);
-		if ((secret || !o->kind_seen) && o->unread && !out->incomplete) {
+		bool may_hold =
+			is_secret(o) || o->kind_kustomization || o->kind_generator || !o->kind_seen;
+		if (may_hold && o->unread && !out->incomplete) {
 			out->incomplete = o->unread;
 		}
 	}
 	for (size_t i = 0; i < d->n_pend; i++) {
 		struct pending *p = &d->pend[i];
-		const struct obj *o = &d->objs[p->obj];
-		bool keep = p->v.field == K8S_ENCRYPTED
-				    ? o->kind_sealed
-				    : o->kind_secret && (!o->api_seen || o->api_v1);
-		if (!keep) {
+		if (!wanted(d, p)) {
 			continue;
 		}
 		GROW(out->v, out->cap, out->n + 1);
@@ -855,12 +1028,15 @@ static bool marker_line(const char *p, size_t n, char c)
 	       (n == 3 || p[3] == ' ' || p[3] == '\t' || p[3] == '\r' || p[3] == '\n');
 }
 
-static bool has_kind_line(const char *t, size_t n)
+/* Does a line of [t, t + n) that holds needle satisfy fn? */
+static bool has_line(const char *t, size_t n, const char *needle,
+		     bool (*fn)(const char *line, size_t len))
 {
+	size_t nl_len = strlen(needle);
 	for (size_t ls = 0; ls < n;) {
 		const char *nl = memchr(t + ls, '\n', n - ls);
 		size_t le = nl ? (size_t)(nl - t) : n;
-		if (memmem(t + ls, le - ls, "ecret", 5) && k8s_kind_line(t + ls, le - ls)) {
+		if (memmem(t + ls, le - ls, needle, nl_len) && fn(t + ls, le - ls)) {
 			return true;
 		}
 		ls = le + 1;
@@ -868,68 +1044,103 @@ static bool has_kind_line(const char *t, size_t n)
 	return false;
 }
 
-int k8s_read_secrets(const char *buf, size_t len, struct k8s_values *out)
+/* The end of the document that starts at ds: the next `---` line, or past the next `...`
+ * line, or to. */
+static size_t doc_end(const char *buf, size_t ds, size_t to)
 {
-	if (!buf || !len) {
-		return 0;
-	}
-	struct doc d = { .out = out, .flow_base = SIZE_MAX };
-	int r = 0;
-	for (size_t ds = 0; ds < len && r != -ENOMEM;) {
-		/* The slice: to the next `---` line, or past the next `...` line. */
-		size_t de = ds, ls = ds;
-		bool first = true;
-		for (;;) {
-			if (ls >= len) {
-				de = len;
-				break;
-			}
-			const char *nl = memchr(buf + ls, '\n', len - ls);
-			size_t next = nl ? (size_t)(nl - buf) + 1 : len;
-			if (!first && marker_line(buf + ls, len - ls, '-')) {
-				de = ls;
-				break;
-			}
-			if (marker_line(buf + ls, len - ls, '.')) {
-				de = next;
-				break;
-			}
-			first = false;
-			ls = next;
+	bool first = true;
+	for (size_t ls = ds; ls < to;) {
+		const char *nl = memchr(buf + ls, '\n', to - ls);
+		size_t next = nl ? (size_t)(nl - buf) + 1 : to;
+		if (!first && marker_line(buf + ls, to - ls, '-')) {
+			return ls;
 		}
-		if (!memmem(buf + ds, de - ds, "ecret", 5) || !has_kind_line(buf + ds, de - ds)) {
-			ds = de;
+		if (marker_line(buf + ls, to - ls, '.')) {
+			return next;
+		}
+		first = false;
+		ls = next;
+	}
+	return to;
+}
+
+struct reader {
+	struct doc d;
+	const char *buf;
+	size_t len;
+	bool stop; /* past a cap, or out of memory */
+	int err;
+};
+
+static bool worth_parsing(const struct reader *rd, size_t ds, size_t de)
+{
+	const char *t = rd->buf + ds;
+	size_t n = de - ds;
+	return memmem(t, n, "ecret", 5) && has_line(t, n, "ecret", k8s_secret_line);
+}
+
+/* Parse the documents of [from, to) that are worth it. Returns whether they all were YAML;
+ * top: the file's own documents (the failed ones are counted). */
+static bool read_region(struct reader *rd, size_t from, size_t to, bool top)
+{
+	struct k8s_values *out = rd->d.out;
+	bool all = true;
+	for (size_t ds = from, de; ds < to && !rd->stop; ds = de) {
+		de = doc_end(rd->buf, ds, to);
+		if (!worth_parsing(rd, ds, de)) {
 			continue;
 		}
 		if (out->docs_parsed >= K8S_MAX_DOCS) {
 			out->incomplete = "more than 10000 YAML documents with a kind: Secret line";
+			rd->stop = true;
 			break;
 		}
 		if (de - ds > K8S_MAX_PARSED - out->parsed) {
 			out->incomplete =
 				"more than 8 MiB of YAML documents with a kind: Secret line";
+			rd->stop = true;
 			break;
 		}
 		out->docs_parsed++;
 		out->parsed += de - ds;
 		uint8_t *bits;
-		char *copy = mask_templates(buf + ds, de - ds, &bits);
-		d.text = copy ? copy : buf + ds;
-		d.mask = bits;
-		d.base = ds;
-		d.n = de - ds;
-		r = parse_doc(&d);
+		char *copy = mask_templates(rd->buf + ds, de - ds, &bits);
+		rd->d.text = copy ? copy : rd->buf + ds;
+		rd->d.mask = bits;
+		rd->d.base = ds;
+		rd->d.n = de - ds;
+		int r = parse_doc(&rd->d);
 		if (r == -EINVAL) {
-			out->docs_unparsed++;
+			all = false;
+			if (top) {
+				out->docs_unparsed++;
+			}
 		} else if (r == -E2BIG && !out->incomplete) {
 			out->incomplete = "flow collections ([ ], { }) nested more than 16 deep";
+		} else if (r == -ENOMEM) {
+			rd->err = r;
+			rd->stop = true;
 		}
 		free(copy);
 		free(bits);
-		ds = de;
 	}
-	doc_release(&d);
-	return r == -ENOMEM ? r : 0;
+	return all;
+}
+
+static void reader_release(struct reader *rd)
+{
+	doc_release(&rd->d);
+}
+
+int k8s_read_secrets(const char *buf, size_t len, struct k8s_values *out)
+{
+	if (!buf || !len) {
+		return 0;
+	}
+	struct reader rd = { .d = { .out = out, .flow_base = SIZE_MAX }, .buf = buf, .len = len };
+	read_region(&rd, 0, len, true);
+	reader_release(&rd);
+	return rd.err;
 }
 
 void k8s_values_release(struct k8s_values *vals)

@@ -9,14 +9,22 @@
  * finding (secrets.c).
  *
  * A file is read as a stream of documents split at its `---` and `...` lines, and only
- * the documents that have a `kind: Secret` line (k8s_kind_line) are parsed, each on its
- * own (libyaml): a document that does not parse costs only itself. A Secret is a mapping
+ * the documents that have a `kind: Secret` line or a `secretGenerator:` key
+ * (k8s_secret_line) are parsed, each on its own (libyaml): a document that does not
+ * parse costs only itself. A Secret is a mapping
  * with `kind: Secret` (in any case) and `apiVersion: v1` (or none) at the document's top,
  * or an element of the top mapping's `items` (a List, as `kubectl get -o yaml` writes
  * one) or `objects` (an OpenShift Template). `ExternalSecret`, `SopsSecret` and the like
  * are other kinds; a `kind: Secret` inside a string or a comment is no key. The values of
  * a `kind: SealedSecret`'s spec.encryptedData are returned too, as ciphertext (they are
  * meant to be committed: the caller keeps other rules from taking them for secrets).
+ *
+ * kustomize makes Secrets of the `literals` (`KEY=VALUE`) of the generators in a
+ * kustomization's top-level `secretGenerator` (kind Kustomization, Component or none) and
+ * of a `kind: SecretGenerator` generator's configuration: their values are returned too
+ * (K8S_LITERAL), the key before the first '=', one pair of quotes around the value
+ * removed, as kustomize reads them. A configMapGenerator makes ConfigMaps: not read.
+ *
  *
  * Template actions (`{{ ... }}` of Helm and Go, `{% ... %}` and `{# ... #}` of Jinja) are
  * neutralised in a copy of the document before it is parsed, with the length of the text
@@ -37,7 +45,8 @@
  * reads 20 to 50 MB/s (less with small tokens in deep flow collections). */
 #define K8S_MAX_DOCS   10000
 #define K8S_MAX_PARSED (8u << 20)
-/* Entries of the data and stringData of a file's documents that are parsed. */
+/* Entries of the data and stringData and secretGenerator literals of a file's documents
+ * that are parsed. */
 #define K8S_MAX_ENTRIES 10000
 /* Flow collections ([ ], { }) nested in one another. */
 #define K8S_MAX_FLOW 16
@@ -56,6 +65,7 @@ enum k8s_field {
 	K8S_DATA,	 /* base64 */
 	K8S_STRING_DATA, /* plain text */
 	K8S_ENCRYPTED,	 /* a SealedSecret's spec.encryptedData: ciphertext, in base64 */
+	K8S_LITERAL,	 /* a kustomize secretGenerator's literal: plain text */
 };
 
 struct k8s_value {
@@ -63,7 +73,9 @@ struct k8s_value {
 	char *key;		 /* the key as YAML reads it, at most K8S_MAX_KEY bytes */
 	size_t key_off, key_len; /* the key's text in the file */
 	size_t off, len;	 /* the value's text in the file: inside its quotes; a block
-				    scalar from its indicator (| or >) */
+				    scalar from its indicator (| or >); a literal's after its
+				    '=' (and quotes), or the whole scalar when it has escapes
+				    or folded lines (its key too) */
 	char *text;		 /* the value as YAML reads it (NUL-terminated, may hold NULs) */
 	size_t text_len;
 	bool templated; /* the value, as written, holds a template action */
@@ -82,10 +94,16 @@ struct k8s_values {
 	size_t parsed;	      /* bytes of the documents parsed, for K8S_MAX_PARSED */
 };
 
-/* Does this line (without its line end) have `kind: Secret` or `kind: SealedSecret`
- * (quotes, case and JSON's `"kind":"secret"` allowed)? A prefilter: ExternalSecret and
- * `kind: Secrets` do not count. */
+/* Does this line (without its line end) have `kind: Secret`, `kind: SealedSecret` or
+ * `kind: SecretGenerator` (quotes, case and JSON's `"kind":"secret"` allowed)? A
+ * prefilter: ExternalSecret and `kind: Secrets` do not count. */
 bool k8s_kind_line(const char *line, size_t len);
+
+/* Does this line have a `secretGenerator:` key (quoted or not)? */
+bool k8s_generator_line(const char *line, size_t len);
+
+/* Either: a line that makes its document worth reading. */
+bool k8s_secret_line(const char *line, size_t len);
 
 /*
  * Read the Secrets of buf (len bytes of UTF-8 text, without a byte order mark) into
@@ -93,6 +111,7 @@ bool k8s_kind_line(const char *line, size_t len);
  * all was read) or -ENOMEM.
  */
 int k8s_read_secrets(const char *buf, size_t len, struct k8s_values *out);
+
 void k8s_values_release(struct k8s_values *vals);
 
 /*

@@ -252,9 +252,10 @@ static void eval_rule(struct secrets_scratch *s, uint32_t ri, const char *buf, s
 	const struct rule *r = ruleset_rule(s->rs, ri);
 	if (r->structure) {
 		/* Not matched line by line: the file is read as a whole if it has a
-		 * `kind: Secret` line (and never what a Secret's value decodes to). */
+		 * `kind: Secret` line or a `secretGenerator:` key (and never what a
+		 * Secret's value decodes to). */
 		if (!o && !s->k8s_line) {
-			s->k8s_line = k8s_kind_line(buf + ls, le - ls);
+			s->k8s_line = k8s_secret_line(buf + ls, le - ls);
 		}
 		return;
 	}
@@ -686,7 +687,9 @@ static bool k8s_value(struct secrets_scratch *s, const struct k8s_value *v,
 	if (v->templated) {
 		return false;
 	}
-	const char *field = v->field == K8S_DATA ? "data" : "stringData";
+	const char *field = v->field == K8S_DATA      ? "data"
+			    : v->field == K8S_LITERAL ? "secretGenerator literal"
+						      : "stringData";
 	char key[80], where[112];
 	key_shown(found, v, key, sizeof(key));
 	const char *t = v->text;
@@ -813,9 +816,9 @@ static void k8s_pass(struct secrets_scratch *s, const char *buf, size_t len,
 			continue;
 		}
 		/* What the line rules matched in a data value is its encoding: no secret when
-		 * what it decodes to is none. A block of several lines in stringData may hold
-		 * a secret beside a placeholder (`${VAR}`): there every rule's judgement
-		 * stands. */
+		 * what it decodes to is none. A block of several lines in stringData (or a
+		 * literal) may hold a secret beside a placeholder (`${VAR}`): there every
+		 * rule's judgement stands. */
 		const struct k8s_value *v = &kv.v[i];
 		if (!k8s_value(s, v, &found, al, st, &decoded_total)) {
 			if (v->field == K8S_DATA) {

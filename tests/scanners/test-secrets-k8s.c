@@ -91,6 +91,7 @@ Test(k8s_reader, the_kind_line_prefilter)
 		"{\"kind\":\"Secret\"}",
 		"- kind: Secret",
 		"kind: SealedSecret",
+		"kind: SecretGenerator",
 		"# kind: Secret (comments pass the prefilter: the parser decides)",
 	};
 	static const char *const no[] = {
@@ -102,6 +103,8 @@ Test(k8s_reader, the_kind_line_prefilter)
 		"kind: Secret-like",
 		"secret: kind",
 		"kind: Secret.v1",
+		"kind: SecretGeneratorList",
+		"kind: ConfigMapGenerator",
 		"kind:",
 		"Secret",
 		"",
@@ -111,6 +114,21 @@ Test(k8s_reader, the_kind_line_prefilter)
 	}
 	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
 		cr_assert(!k8s_kind_line(no[i], strlen(no[i])), "'%s'", no[i]);
+	}
+	static const char *const gen_yes[] = {
+		"secretGenerator:",	     "secretGenerator: []", "\"secretGenerator\": [",
+		"{\"secretGenerator\" :[]}", "  secretGenerator:",
+	};
+	static const char *const gen_no[] = {
+		"secretGenerator",   "mysecretGenerator:", "configMapGenerator:",
+		"secretGenerators:", "- secretGenerator",
+	};
+	for (size_t i = 0; i < sizeof(gen_yes) / sizeof(gen_yes[0]); i++) {
+		cr_assert(k8s_generator_line(gen_yes[i], strlen(gen_yes[i])), "'%s'", gen_yes[i]);
+		cr_assert(k8s_secret_line(gen_yes[i], strlen(gen_yes[i])), "'%s'", gen_yes[i]);
+	}
+	for (size_t i = 0; i < sizeof(gen_no) / sizeof(gen_no[0]); i++) {
+		cr_assert(!k8s_generator_line(gen_no[i], strlen(gen_no[i])), "'%s'", gen_no[i]);
 	}
 }
 
@@ -278,6 +296,76 @@ Test(k8s_reader, json_lists_templates_and_kind_after_data)
 	rd("kind: Secret\ndata:\n  a: {{ .x\n  b: }}{{\n  c: {%\n{#\n");
 	rd("{{");
 	rd("kind: Secret\n{{");
+}
+
+/* kustomize: the literals of a kustomization's secretGenerator, and of a SecretGenerator's
+ * configuration; not a configMapGenerator's, nor another kind's. */
+Test(k8s_reader, kustomize_secret_generator_literals)
+{
+	const char *t = "apiVersion: kustomize.config.k8s.io/v1beta1\n"
+			"kind: Kustomization\n"
+			"configMapGenerator:\n- name: c\n  literals: [CM=Lr5Xq8Wm3Nz6]\n"
+			"secretGenerator:\n"
+			"- name: a\n"
+			"  literals:\n"
+			"  - PLAIN=pa=ss\n"
+			"  - \"DQ='quoted'\"\n"
+			"  - 'SQ=\"x\"'\n"
+			"  - \"ESC=a\\tb\"\n"
+			"  - NOEQ\n"
+			"  - =novalue\n"
+			"  - EMPTY=\n"
+			"  - EMPTYQ=''\n"
+			"  - 42\n"
+			"  envs: [a.env]\n"
+			"  files: [PW=pw.txt]\n"
+			"- name: b\n"
+			"  literals: [ \"FLOW=y\" ]\n";
+	rd(t);
+	cr_assert_null(vals.incomplete);
+	cr_assert_eq(vals.n, 5, "%zu values", vals.n);
+	cr_assert_null(val("CM"), "a configMapGenerator makes no Secret");
+	cr_assert_null(val("PW"), "files are not literals");
+	cr_assert_eq(val("PLAIN")->field, K8S_LITERAL);
+	cr_assert_str_eq(val("PLAIN")->text, "pa=ss", "split at the first '='");
+	at(t, "PLAIN", "pa=ss");
+	const struct k8s_value *v = val("PLAIN");
+	cr_assert_eq(v->key_len, 5);
+	cr_assert(memcmp(t + v->key_off, "PLAIN", 5) == 0);
+	cr_assert_str_eq(val("DQ")->text, "quoted", "one pair of quotes is removed");
+	at(t, "DQ", "quoted");
+	cr_assert_str_eq(val("SQ")->text, "x");
+	/* Escapes: the value is not written as it reads; the whole scalar is its place. */
+	cr_assert_str_eq(val("ESC")->text, "a\tb");
+	at(t, "ESC", "ESC=a\\tb");
+	cr_assert_str_eq(val("FLOW")->text, "y");
+	cr_assert_null(val("NOEQ"));
+	cr_assert_null(val("EMPTY"));
+	cr_assert_null(val("EMPTYQ"));
+	/* Without kind (it is optional), a Component, a generator's configuration. */
+	rd("secretGenerator:\n- literals:\n  - A=1x\n");
+	cr_assert_not_null(val("A"));
+	rd("kind: Component\nsecretGenerator:\n- literals:\n  - A=1x\n");
+	cr_assert_not_null(val("A"));
+	rd("apiVersion: builtin\nkind: SecretGenerator\nmetadata: {name: s}\nliterals:\n- B=2x\n"
+	   "---\nkind: ConfigMapGenerator\nliterals:\n- C=3x\n# secretGenerator: in a comment\n");
+	cr_assert_not_null(val("B"));
+	cr_assert_null(val("C"));
+	/* Not another kind's, nor literals at a kustomization's top. */
+	rd("kind: Deployment\nsecretGenerator:\n- literals: [D=4x]\n---\n"
+	   "kind: Kustomization\nliterals: [E=5x]\nsecretGenerator: []\n");
+	cr_assert_eq(vals.n, 0);
+	/* What the reader does not follow there makes the file incomplete. */
+	rd("secretGenerator:\n- <<: {literals: [F=6x]}\n");
+	cr_assert_not_null(vals.incomplete);
+	rd("x: &l [G=7x]\nsecretGenerator:\n- literals: *l\n");
+	cr_assert_not_null(vals.incomplete);
+	rd("x: &g {literals: [H=8x]}\nsecretGenerator:\n- *g\n");
+	cr_assert_not_null(vals.incomplete);
+	/* A scalar's alias is read. */
+	rd("x: &v I=9x\nsecretGenerator:\n- literals: [*v]\n");
+	cr_assert_null(vals.incomplete);
+	cr_assert_not_null(val("I"));
 }
 
 Test(k8s_reader, aliases_merges_and_depth)
@@ -644,6 +732,40 @@ Test(k8s_scan, sealed_secrets_are_not_findings)
 	free(text);
 	scan("kind: SealedSecret\nspec:\n  encryptedData:\n    password: Lr5Xq8Wm3Nz6Kp\n");
 	cr_assert_eq(count_rule("secret.generic-unquoted-assignment"), 1);
+}
+
+/* A kustomize secretGenerator's literal is a Secret's value: reported at the value, with
+ * its key; placeholders are not. */
+Test(k8s_scan, secret_generator_literals_are_findings)
+{
+	const char *text = "kind: Kustomization\n"
+			   "secretGenerator:\n"
+			   "- name: db\n"
+			   "  literals:\n"
+			   "  - DB_PASSWORD=Wq8mZ2vLr4Tx9eKp\n"
+			   "  - API_TOKEN=${API_TOKEN}\n"
+			   "  - SMTP_PASSWORD=changeme\n"
+			   "  - GH=ghp_R8tA3kPq7ZxW1mNv5LcJ2hYs9dFg4BeT6uQo\n"
+			   "configMapGenerator:\n"
+			   "- name: settings\n"
+			   "  literals: [SESSION_SECRET_NAME=Lr5Xq8Wm3Nz6]\n";
+	scan(text);
+	cr_assert_eq(fl.n, 2, "%zu findings", fl.n);
+	const struct finding *f = on_line(5);
+	cr_assert_not_null(f);
+	cr_assert_str_eq(f->rule_id, "secret.kubernetes-secret");
+	cr_assert_eq(f->column, 17);
+	cr_assert_eq(f->end_column, 33);
+	char red[64];
+	secrets_redact("Wq8mZ2vLr4Tx9eKp", 16, red, sizeof(red));
+	char *want = xasprintf(
+		"Kubernetes Secret value found in secretGenerator literal 'DB_PASSWORD': %s", red);
+	cr_assert_str_eq(f->message, want, "%s", f->message);
+	free(want);
+	f = on_line(8);
+	cr_assert_not_null(f);
+	cr_assert_str_eq(f->rule_id, "secret.github-pat", "the provider rule reports its token");
+	never_in_clear("Wq8mZ2vLr4Tx9eKp");
 }
 
 /* A key that holds a secret is not quoted in the message. */
