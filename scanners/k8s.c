@@ -188,9 +188,10 @@ enum role {
 	R_ITEMS, /* the top object's items / objects */
 	R_SPEC,	 /* its spec */
 	R_EDATA, /* a SealedSecret's spec.encryptedData */
-	R_GENS,	 /* a kustomization's secretGenerator: a sequence of generators */
-	R_GEN,	 /* one generator of it */
-	R_LITS,	 /* the literals of a generator, or of a SecretGenerator's configuration */
+
+	R_GENS, /* a kustomization's secretGenerator: a sequence of generators */
+	R_GEN,	/* one generator of it */
+	R_LITS, /* the literals of a generator, or of a SecretGenerator's configuration */
 };
 
 enum key_kind {
@@ -203,6 +204,7 @@ enum key_kind {
 	K_MERGE,
 	K_SPEC,
 	K_EDATA,
+
 	K_SECGEN,
 	K_LITERALS,
 };
@@ -210,6 +212,7 @@ enum key_kind {
 struct obj {
 	bool root;
 	bool kind_seen, kind_secret, kind_sealed;
+
 	bool kind_kustomization; /* Kustomization or Component: may have a secretGenerator */
 	bool kind_generator;	 /* a SecretGenerator's configuration: literals at its top */
 	bool api_seen, api_v1;
@@ -250,6 +253,7 @@ struct pending {
 
 struct doc {
 	struct k8s_values *out;
+
 	const char *text; /* what libyaml reads: the slice, or its masked copy */
 	size_t base, n;	  /* the slice in the file */
 	const uint8_t *mask;
@@ -469,6 +473,7 @@ static enum key_kind key_kind(const struct doc *d, const struct frame *f, const 
 		       : sv->plain && text_eq(sv, "<<") ? K_MERGE
 							: K_OTHER;
 	}
+
 	if (root && text_eq(sv, "secretGenerator")) {
 		return K_SECGEN;
 	}
@@ -652,6 +657,7 @@ static void on_scalar(struct doc *d, const struct sv *sv)
 			o->kind_seen = true;
 			o->kind_secret |= text_eq_ci(sv, "Secret");
 			o->kind_sealed |= text_eq(sv, "SealedSecret");
+
 			o->kind_kustomization |=
 				text_eq(sv, "Kustomization") || text_eq(sv, "Component");
 			o->kind_generator |= text_eq(sv, "SecretGenerator");
@@ -714,6 +720,7 @@ static enum role value_role(struct doc *d, struct frame *f, bool is_map)
 		return is_map ? R_DATA : R_SKIP;
 	case K_SDATA:
 		return is_map ? R_SDATA : R_SKIP;
+
 	case K_ITEMS:
 		return is_map ? R_SKIP : R_ITEMS;
 	case K_SPEC:
@@ -831,6 +838,7 @@ static bool wanted(const struct doc *d, const struct pending *p)
 	case K8S_LITERAL:
 		/* kind is optional in a kustomization. */
 		return p->gen ? o->kind_kustomization || !o->kind_seen : o->kind_generator;
+
 	default:
 		return is_secret(o);
 	}
@@ -1064,10 +1072,20 @@ static size_t doc_end(const char *buf, size_t ds, size_t to)
 	return to;
 }
 
+/* A range of the file. */
+struct extent {
+	size_t off, end;
+};
+
 struct reader {
 	struct doc d;
 	const char *buf;
 	size_t len;
+
+	struct extent *failed; /* documents of the file that are not YAML */
+	size_t n_failed, cap_failed;
+	struct extent *fenced; /* fenced blocks whose documents were all read */
+	size_t n_fenced, cap_fenced;
 	bool stop; /* past a cap, or out of memory */
 	int err;
 };
@@ -1080,7 +1098,7 @@ static bool worth_parsing(const struct reader *rd, size_t ds, size_t de)
 }
 
 /* Parse the documents of [from, to) that are worth it. Returns whether they all were YAML;
- * top: the file's own documents (the failed ones are counted). */
+ * top: the file's own documents (the failed ones are kept, for read_fences). */
 static bool read_region(struct reader *rd, size_t from, size_t to, bool top)
 {
 	struct k8s_values *out = rd->d.out;
@@ -1114,6 +1132,8 @@ static bool read_region(struct reader *rd, size_t from, size_t to, bool top)
 			all = false;
 			if (top) {
 				out->docs_unparsed++;
+				GROW(rd->failed, rd->cap_failed, rd->n_failed + 1);
+				rd->failed[rd->n_failed++] = (struct extent){ ds, de };
 			}
 		} else if (r == -E2BIG && !out->incomplete) {
 			out->incomplete = "flow collections ([ ], { }) nested more than 16 deep";
@@ -1127,9 +1147,130 @@ static bool read_region(struct reader *rd, size_t from, size_t to, bool top)
 	return all;
 }
 
+/* The length of the Markdown code fence that line [p, p + n) opens (blanks, then at least
+ * three backticks or tildes; a backtick fence's info string has none), its character in
+ * *c; 0 if it opens none. */
+static size_t fence_open(const char *p, size_t n, char *c)
+{
+	size_t i = 0, k;
+	while (i < n && (p[i] == ' ' || p[i] == '\t')) {
+		i++;
+	}
+	if (i == n || (p[i] != '`' && p[i] != '~')) {
+		return 0;
+	}
+	for (k = i; k < n && p[k] == p[i]; k++) {
+	}
+	if (k - i < 3 || (p[i] == '`' && memchr(p + k, '`', n - k))) {
+		return 0;
+	}
+	*c = p[i];
+	return k - i;
+}
+
+/* Does line [p, p + n) close a fence of at least flen characters c? */
+static bool fence_close(const char *p, size_t n, char c, size_t flen)
+{
+	size_t i = 0, k;
+	while (i < n && (p[i] == ' ' || p[i] == '\t')) {
+		i++;
+	}
+	for (k = i; k < n && p[k] == c; k++) {
+	}
+	if (k - i < flen) {
+		return false;
+	}
+	while (k < n && (p[k] == ' ' || p[k] == '\t' || p[k] == '\r')) {
+		k++;
+	}
+	return k == n;
+}
+
+/*
+ * A document that is not YAML may be Markdown that shows a manifest in a code block (a
+ * README, a runbook): the fenced blocks of the file (``` or ~~~, as CommonMark reads them;
+ * one never closed runs to the end) that overlap such a document and have a line worth it
+ * are read as YAML streams of their own, at the file's positions.
+ */
+static void read_fences(struct reader *rd)
+{
+	const char *buf = rd->buf;
+	size_t len = rd->len, fi = 0;
+	for (size_t ls = 0; ls < len && !rd->stop;) {
+		const char *nl = memchr(buf + ls, '\n', len - ls);
+		size_t le = nl ? (size_t)(nl - buf) : len, next = nl ? le + 1 : len;
+		char c = 0;
+		size_t flen = fence_open(buf + ls, le - ls, &c);
+		if (!flen) {
+			ls = next;
+			continue;
+		}
+		size_t cs = next, ce = len, after = len;
+		for (size_t p = cs; p < len;) {
+			const char *pn = memchr(buf + p, '\n', len - p);
+			size_t pe = pn ? (size_t)(pn - buf) : len;
+			if (fence_close(buf + p, pe - p, c, flen)) {
+				ce = p;
+				after = pn ? pe + 1 : len;
+				break;
+			}
+			p = pn ? pe + 1 : len;
+		}
+		while (fi < rd->n_failed && rd->failed[fi].end <= cs) {
+			fi++;
+		}
+		if (fi < rd->n_failed && rd->failed[fi].off < ce && cs < ce &&
+		    has_line(buf + cs, ce - cs, "ecret", k8s_secret_line) &&
+		    read_region(rd, cs, ce, false)) {
+			GROW(rd->fenced, rd->cap_fenced, rd->n_fenced + 1);
+			rd->fenced[rd->n_fenced++] = (struct extent){ cs, ce };
+		}
+		ls = after;
+	}
+}
+
+/* Is offset off in one of the fenced blocks read (sorted, disjoint)? */
+static bool in_fenced(const struct reader *rd, size_t off)
+{
+	size_t lo = 0, hi = rd->n_fenced;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (rd->fenced[mid].end <= off) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo < rd->n_fenced && rd->fenced[lo].off <= off;
+}
+
+/* A document that is not YAML is read after all when each of its lines worth it is in a
+ * fenced block that was read. */
+static void count_unread(struct reader *rd)
+{
+	for (size_t i = 0; i < rd->n_failed; i++) {
+		const struct extent *x = &rd->failed[i];
+		bool read = true;
+		for (size_t ls = x->off; ls < x->end && read;) {
+			const char *nl = memchr(rd->buf + ls, '\n', x->end - ls);
+			size_t le = nl ? (size_t)(nl - rd->buf) : x->end;
+			if (memmem(rd->buf + ls, le - ls, "ecret", 5) &&
+			    k8s_secret_line(rd->buf + ls, le - ls)) {
+				read = in_fenced(rd, ls);
+			}
+			ls = le + 1;
+		}
+		if (read) {
+			rd->d.out->docs_unparsed--;
+		}
+	}
+}
+
 static void reader_release(struct reader *rd)
 {
 	doc_release(&rd->d);
+	free(rd->failed);
+	free(rd->fenced);
 }
 
 int k8s_read_secrets(const char *buf, size_t len, struct k8s_values *out)
@@ -1139,6 +1280,10 @@ int k8s_read_secrets(const char *buf, size_t len, struct k8s_values *out)
 	}
 	struct reader rd = { .d = { .out = out, .flow_base = SIZE_MAX }, .buf = buf, .len = len };
 	read_region(&rd, 0, len, true);
+	if (rd.n_failed && !rd.stop) {
+		read_fences(&rd);
+		count_unread(&rd);
+	}
 	reader_release(&rd);
 	return rd.err;
 }

@@ -11,7 +11,9 @@
  * A file is read as a stream of documents split at its `---` and `...` lines, and only
  * the documents that have a `kind: Secret` line or a `secretGenerator:` key
  * (k8s_secret_line) are parsed, each on its own (libyaml): a document that does not
- * parse costs only itself. A Secret is a mapping
+ * parse costs only itself. When one does not, the file's Markdown code blocks (``` and
+ * ~~~) that overlap it are read as YAML instead (a README that shows a manifest). A
+ * Secret is a mapping
  * with `kind: Secret` (in any case) and `apiVersion: v1` (or none) at the document's top,
  * or an element of the top mapping's `items` (a List, as `kubectl get -o yaml` writes
  * one) or `objects` (an OpenShift Template). `ExternalSecret`, `SopsSecret` and the like
@@ -24,7 +26,6 @@
  * of a `kind: SecretGenerator` generator's configuration: their values are returned too
  * (K8S_LITERAL), the key before the first '=', one pair of quotes around the value
  * removed, as kustomize reads them. A configMapGenerator makes ConfigMaps: not read.
- *
  *
  * Template actions (`{{ ... }}` of Helm and Go, `{% ... %}` and `{# ... #}` of Jinja) are
  * neutralised in a copy of the document before it is parsed, with the length of the text
@@ -89,7 +90,8 @@ struct k8s_values {
 	const char *incomplete;
 	size_t docs_parsed;   /* documents with a `kind: Secret` line that were parsed */
 	size_t docs_unparsed; /* of those, the ones that are not YAML (even with templates
-				 neutralised): read no further */
+				 neutralised) and not read from code blocks: read no
+				 further */
 	size_t bytes;	      /* of the values' text, for K8S_MAX_TOTAL */
 	size_t parsed;	      /* bytes of the documents parsed, for K8S_MAX_PARSED */
 };

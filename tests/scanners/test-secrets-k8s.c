@@ -368,6 +368,47 @@ Test(k8s_reader, kustomize_secret_generator_literals)
 	cr_assert_not_null(val("I"));
 }
 
+/* A document that is not YAML is read from its Markdown code blocks, at the file's
+ * positions; what is still not YAML is counted. */
+Test(k8s_reader, markdown_code_blocks)
+{
+	const char *md = "# Deploy\n\nCreate it: `kind: Secret`.\n\n"
+			 "```yaml\nkind: Secret\ndata:\n  a: eA==\n---\n"
+			 "kind: Secret\nstringData:\n  b: Lr5Xq8Wm3Nz6\n```\n\n"
+			 "1. Then:\n\n   ~~~~\n   kind: Secret\n   stringData:\n"
+			 "     c: Wq8mZ2vLr4Tx\n   ~~~~\n\n"
+			 "```\nkind: Secret\nstringData: {d: Kp3Wz7Mn2C}\n";
+	rd(md);
+	cr_assert_null(vals.incomplete);
+	cr_assert_eq(vals.n, 4, "%zu values", vals.n);
+	at(md, "a", "eA==");
+	at(md, "b", "Lr5Xq8Wm3Nz6");
+	at(md, "c", "Wq8mZ2vLr4Tx");
+	at(md, "d", "Kp3Wz7Mn2C");
+	cr_assert_eq(vals.docs_unparsed, 1, "the text's `kind: Secret` is in no block");
+	/* Every line worth it in a block: nothing left unread. */
+	rd("Text.\n\n```\nkind: Secret\nstringData: {b: x}\n```\n");
+	cr_assert_not_null(val("b"));
+	cr_assert_eq(vals.docs_unparsed, 0);
+	/* Tab-indented YAML is not YAML: counted, not read. */
+	rd("kind: Secret\ndata:\n\tpassword: eA==\n");
+	cr_assert_eq(vals.n, 0);
+	cr_assert_eq(vals.docs_parsed, 1);
+	cr_assert_eq(vals.docs_unparsed, 1);
+	/* A block in a document that is YAML is text: a ConfigMap's README. */
+	rd("kind: ConfigMap\ndata:\n  README.md: |\n    ```\n    kind: Secret\n"
+	   "    stringData: {e: Lr5Xq8Wm3Nz6}\n    ```\n");
+	cr_assert_eq(vals.n, 0);
+	cr_assert_eq(vals.docs_unparsed, 0);
+	/* Fences: at least three, the same character, closed by as many or more. */
+	rd("x: [\n``\nkind: Secret\nstringData: {f: a}\n``\n"
+	   "````\nkind: Secret\nstringData: {g: b}\n```\nnot: [yaml\n````\n"
+	   "``` a`b\nkind: Secret\nstringData: {h: c}\n```\n");
+	cr_assert_null(val("f"));
+	cr_assert_null(val("g"), "a block closed by a shorter fence runs on");
+	cr_assert_null(val("h"), "a backtick fence's info string has no backtick");
+}
+
 Test(k8s_reader, aliases_merges_and_depth)
 {
 	rd("kind: Secret\nmetadata:\n  annotations:\n    x: &pw c2VjcmV0\n"
