@@ -1131,7 +1131,9 @@ static bool read_region(struct reader *rd, size_t from, size_t to, bool top)
 		if (r == -EINVAL) {
 			all = false;
 			if (top) {
-				out->docs_unparsed++;
+				if (!out->docs_unparsed++) {
+					out->first_unparsed = ds;
+				}
 				GROW(rd->failed, rd->cap_failed, rd->n_failed + 1);
 				rd->failed[rd->n_failed++] = (struct extent){ ds, de };
 			}

@@ -88,12 +88,13 @@ struct k8s_values {
 	/* Why part of the file was not read (a cap, a construct the reader does not follow
 	 * inside a Secret), or NULL: a Secret may be hidden there. */
 	const char *incomplete;
-	size_t docs_parsed;   /* documents with a `kind: Secret` line that were parsed */
-	size_t docs_unparsed; /* of those, the ones that are not YAML (even with templates
-				 neutralised) and not read from code blocks: read no
-				 further */
-	size_t bytes;	      /* of the values' text, for K8S_MAX_TOTAL */
-	size_t parsed;	      /* bytes of the documents parsed, for K8S_MAX_PARSED */
+	size_t docs_parsed;    /* documents with a `kind: Secret` line that were parsed */
+	size_t docs_unparsed;  /* of those, the ones that are not YAML (even with templates
+				  neutralised) and not read from code blocks: read no
+				  further */
+	size_t first_unparsed; /* the offset of the first of them */
+	size_t bytes;	       /* of the values' text, for K8S_MAX_TOTAL */
+	size_t parsed;	       /* bytes of the documents parsed, for K8S_MAX_PARSED */
 };
 
 /* Does this line (without its line end) have `kind: Secret`, `kind: SealedSecret` or

@@ -294,6 +294,11 @@ static void scan_one(struct worker *w, const struct walk_file *f)
 		secrets_scan(w->secrets, f->path, data, len, &al, &w->findings, &fs);
 		file_stats(w, f->path, fs.regex_limits, fs.truncated, fs.no_reason,
 			   fs.first_no_reason_line);
+		if (fs.k8s_unparsed && !w->st.k8s_unparsed) {
+			snprintf(w->st.first_k8s_unparsed, sizeof(w->st.first_k8s_unparsed),
+				 "%s:%u", f->path, fs.first_k8s_unparsed_line);
+		}
+		w->st.k8s_unparsed += fs.k8s_unparsed;
 	}
 	w->st.files_scanned++;
 	w->st.bytes_scanned += len;
@@ -597,6 +602,11 @@ int scan_run(const struct scan_options *o, struct finding_list *out, struct scan
 				 w->st.first_no_reason);
 		}
 		st->no_reason += w->st.no_reason;
+		if (w->st.k8s_unparsed && !st->k8s_unparsed) {
+			snprintf(st->first_k8s_unparsed, sizeof(st->first_k8s_unparsed), "%s",
+				 w->st.first_k8s_unparsed);
+		}
+		st->k8s_unparsed += w->st.k8s_unparsed;
 		for (size_t k = 0; k < w->findings.n; k++) {
 			*finding_list_add(out) = w->findings.v[k];
 		}
@@ -653,6 +663,7 @@ json_t *scan_stats_json(const struct scan_stats *st)
 			    json_integer((json_int_t)st->budget_exceeded));
 	json_object_set_new(o, "regex_limits", json_integer((json_int_t)st->regex_limits));
 	json_object_set_new(o, "findings_truncated", json_integer((json_int_t)st->truncated));
+	json_object_set_new(o, "kubernetes_not_yaml", json_integer((json_int_t)st->k8s_unparsed));
 	json_t *notes = json_array();
 	if (st->no_reason) {
 		char buf[600];
@@ -668,6 +679,16 @@ json_t *scan_stats_json(const struct scan_stats *st)
 			 "%zu pattern and %zu regex evaluations hit their step limits and were "
 			 "given up (each rule that gave up on a file reports it as a finding)",
 			 st->budget_exceeded, st->regex_limits);
+		json_array_append_new(notes, json_string(buf));
+	}
+	if (st->k8s_unparsed) {
+		char buf[600];
+		snprintf(buf, sizeof(buf),
+			 "%zu document%s with a kind: Secret line (first at %s) %s not YAML: "
+			 "the Kubernetes Secret rule did not read %s (the line rules did)",
+			 st->k8s_unparsed, st->k8s_unparsed == 1 ? "" : "s", st->first_k8s_unparsed,
+			 st->k8s_unparsed == 1 ? "is" : "are",
+			 st->k8s_unparsed == 1 ? "it" : "them");
 		json_array_append_new(notes, json_string(buf));
 	}
 	if (st->truncated) {

@@ -55,11 +55,13 @@ struct scan_stats {
 	size_t skipped[SKIP_COUNT];
 	size_t by_lang[LANG_COUNT];
 	size_t tokens;
-	size_t budget_exceeded;	   /* pattern attempts given up (step budget) */
-	size_t regex_limits;	   /* regex evaluations given up (PCRE2 limits) */
-	size_t truncated;	   /* findings beyond the per-file caps */
-	size_t no_reason;	   /* runner:ignore comments without a reason (not honoured) */
-	char first_no_reason[300]; /* file:line of the first */
+	size_t budget_exceeded;	      /* pattern attempts given up (step budget) */
+	size_t regex_limits;	      /* regex evaluations given up (PCRE2 limits) */
+	size_t truncated;	      /* findings beyond the per-file caps */
+	size_t no_reason;	      /* runner:ignore comments without a reason (not honoured) */
+	char first_no_reason[300];    /* file:line of the first */
+	size_t k8s_unparsed;	      /* secrets: Kubernetes documents that are not YAML */
+	char first_k8s_unparsed[300]; /* file:line of the first */
 	size_t rules;
 	unsigned threads;
 	uint64_t duration_ms;

@@ -799,6 +799,12 @@ static void k8s_pass(struct secrets_scratch *s, const char *buf, size_t len,
 	if (kv.incomplete) {
 		k8s_give_up(s, kv.incomplete);
 	}
+	if (kv.docs_unparsed) {
+		size_t off = 0;
+		uint32_t line = 1;
+		st->k8s_unparsed += kv.docs_unparsed;
+		st->first_k8s_unparsed_line = line_of(buf, kv.first_unparsed, &off, &line);
+	}
 	struct ranges found = { 0 }, veto = { 0 }, veto_low = { 0 };
 	for (size_t k = 0; k < s->n_spans; k++) {
 		ranges_add(&found, s->spans[k].off, s->spans[k].off + s->spans[k].len);

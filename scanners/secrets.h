@@ -49,6 +49,11 @@ struct secrets_file_stats {
 	size_t truncated;
 	size_t no_reason;
 	unsigned first_no_reason_line;
+	/* Documents with a `kind: Secret` line (or a secretGenerator) that are not YAML and
+	 * not read from code blocks: the Kubernetes rule did not read them, the line rules
+	 * did. */
+	size_t k8s_unparsed;
+	unsigned first_k8s_unparsed_line;
 };
 
 /* rs must be a RULE_SECRET set. */

@@ -1526,3 +1526,35 @@ Test(scan, sast_findings_do_not_quote_secrets)
 	tu_rmdir(dir);
 	free(dir);
 }
+
+/* A document with a kind: Secret line that is not YAML (tab-indented) is counted, with a
+ * note naming the first; one read from a Markdown code block is not. */
+Test(scan, kubernetes_documents_that_are_not_yaml_are_counted)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "deploy/secret.yaml", "apiVersion: v1\nkind: Secret\ndata:\n\tpw: eA==\n");
+	tu_write(dir, "docs/runbook.md",
+		 "# Runbook\n\n```yaml\nkind: Secret\nstringData:\n  pw: x\n```\n");
+	struct ruleset *rs = load(RULE_SECRET);
+	struct scan_options o = { .rules = rs, .walk = { .root = dir, .max_file_size = 1 << 20 } };
+	struct finding_list fl;
+	struct scan_stats st;
+	char err[300];
+	finding_list_init(&fl);
+	cr_assert_eq(scan_run(&o, &fl, &st, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(st.k8s_unparsed, 1);
+	json_t *j = scan_stats_json(&st);
+	cr_assert_eq(json_integer_value(json_object_get(j, "kubernetes_not_yaml")), 1);
+	json_t *notes = json_object_get(j, "notes");
+	bool noted = false;
+	for (size_t i = 0; i < json_array_size(notes); i++) {
+		const char *n = json_string_value(json_array_get(notes, i));
+		noted |= strstr(n, "deploy/secret.yaml:1") != NULL && strstr(n, "not YAML");
+	}
+	cr_assert(noted, "no note names the document");
+	json_decref(j);
+	finding_list_release(&fl);
+	ruleset_free(rs);
+	tu_rmdir(dir);
+	free(dir);
+}
