@@ -178,6 +178,21 @@ bool k8s_secret_line(const char *line, size_t len)
 	return k8s_kind_line(line, len) || k8s_generator_line(line, len);
 }
 
+/* Does this line have `kind: ConfigMap` (quotes allowed, as k8s_kind_line)? */
+static bool configmap_line(const char *line, size_t len)
+{
+	static const char kind[] = "ConfigMap";
+	size_t kl = sizeof(kind) - 1;
+	for (const char *p = line, *e = line + len;
+	     (p = memmem(p, (size_t)(e - p), kind, kl)) != NULL; p += kl) {
+		if ((p + kl == e || !word_char((unsigned char)p[kl])) &&
+		    kind_key_before(line, (size_t)(p - line))) {
+			return true;
+		}
+	}
+	return false;
+}
+
 /* ---------- one document ---------- */
 
 enum role {
@@ -188,10 +203,10 @@ enum role {
 	R_ITEMS, /* the top object's items / objects */
 	R_SPEC,	 /* its spec */
 	R_EDATA, /* a SealedSecret's spec.encryptedData */
-
-	R_GENS, /* a kustomization's secretGenerator: a sequence of generators */
-	R_GEN,	/* one generator of it */
-	R_LITS, /* the literals of a generator, or of a SecretGenerator's configuration */
+	R_BDATA, /* a ConfigMap's binaryData (read for k8s_read_configmaps only) */
+	R_GENS,	 /* a kustomization's secretGenerator: a sequence of generators */
+	R_GEN,	 /* one generator of it */
+	R_LITS,	 /* the literals of a generator, or of a SecretGenerator's configuration */
 };
 
 enum key_kind {
@@ -204,7 +219,7 @@ enum key_kind {
 	K_MERGE,
 	K_SPEC,
 	K_EDATA,
-
+	K_BDATA,
 	K_SECGEN,
 	K_LITERALS,
 };
@@ -212,7 +227,7 @@ enum key_kind {
 struct obj {
 	bool root;
 	bool kind_seen, kind_secret, kind_sealed;
-
+	bool kind_configmap;
 	bool kind_kustomization; /* Kustomization or Component: may have a secretGenerator */
 	bool kind_generator;	 /* a SecretGenerator's configuration: literals at its top */
 	bool api_seen, api_v1;
@@ -253,7 +268,7 @@ struct pending {
 
 struct doc {
 	struct k8s_values *out;
-
+	bool configmaps;  /* reading ConfigMaps (k8s_read_configmaps), not Secrets */
 	const char *text; /* what libyaml reads: the slice, or its masked copy */
 	size_t base, n;	  /* the slice in the file */
 	const uint8_t *mask;
@@ -473,7 +488,9 @@ static enum key_kind key_kind(const struct doc *d, const struct frame *f, const 
 		       : sv->plain && text_eq(sv, "<<") ? K_MERGE
 							: K_OTHER;
 	}
-
+	if (d->configmaps && text_eq(sv, "binaryData")) {
+		return K_BDATA;
+	}
 	if (root && text_eq(sv, "secretGenerator")) {
 		return K_SECGEN;
 	}
@@ -565,9 +582,17 @@ static void add_entry(struct doc *d, struct frame *f, const struct sv *sv)
 	if (!f->ekey_ok || plain_non_string(sv) || sv->len == 0) {
 		return;
 	}
-	enum k8s_field field = f->role == R_DATA    ? K8S_DATA
-			       : f->role == R_SDATA ? K8S_STRING_DATA
-						    : K8S_ENCRYPTED;
+	enum k8s_field field;
+	if (d->configmaps) {
+		if (f->role != R_DATA && f->role != R_BDATA) {
+			return;
+		}
+		field = f->role == R_DATA ? K8S_CONFIGMAP_DATA : K8S_CONFIGMAP_BINARY;
+	} else {
+		field = f->role == R_DATA    ? K8S_DATA
+			: f->role == R_SDATA ? K8S_STRING_DATA
+					     : K8S_ENCRYPTED;
+	}
 	const char *key = f->ekey ? f->ekey : "";
 	keep_value(d, f, field, key, strlen(key), f->ekey_off, f->ekey_len, sv);
 }
@@ -581,7 +606,7 @@ static void add_entry(struct doc *d, struct frame *f, const struct sv *sv)
  */
 static void add_literal(struct doc *d, struct frame *f, const struct sv *sv)
 {
-	if (plain_non_string(sv)) {
+	if (d->configmaps || plain_non_string(sv)) {
 		return;
 	}
 	const char *eq = memchr(sv->text, '=', sv->len);
@@ -612,7 +637,7 @@ static void add_literal(struct doc *d, struct frame *f, const struct sv *sv)
 
 static bool entry_role(enum role r)
 {
-	return r == R_DATA || r == R_SDATA || r == R_EDATA;
+	return r == R_DATA || r == R_SDATA || r == R_EDATA || r == R_BDATA;
 }
 
 /* A frame whose keys the reader tells apart (key_kind). */
@@ -657,7 +682,7 @@ static void on_scalar(struct doc *d, const struct sv *sv)
 			o->kind_seen = true;
 			o->kind_secret |= text_eq_ci(sv, "Secret");
 			o->kind_sealed |= text_eq(sv, "SealedSecret");
-
+			o->kind_configmap |= text_eq(sv, "ConfigMap");
 			o->kind_kustomization |=
 				text_eq(sv, "Kustomization") || text_eq(sv, "Component");
 			o->kind_generator |= text_eq(sv, "SecretGenerator");
@@ -720,7 +745,8 @@ static enum role value_role(struct doc *d, struct frame *f, bool is_map)
 		return is_map ? R_DATA : R_SKIP;
 	case K_SDATA:
 		return is_map ? R_SDATA : R_SKIP;
-
+	case K_BDATA:
+		return is_map ? R_BDATA : R_SKIP;
 	case K_ITEMS:
 		return is_map ? R_SKIP : R_ITEMS;
 	case K_SPEC:
@@ -838,13 +864,15 @@ static bool wanted(const struct doc *d, const struct pending *p)
 	case K8S_LITERAL:
 		/* kind is optional in a kustomization. */
 		return p->gen ? o->kind_kustomization || !o->kind_seen : o->kind_generator;
-
+	case K8S_CONFIGMAP_DATA:
+	case K8S_CONFIGMAP_BINARY:
+		return o->kind_configmap && (!o->api_seen || o->api_v1);
 	default:
 		return is_secret(o);
 	}
 }
 
-/* A document ended: keep the values of its Secrets. */
+/* A document ended: keep the values of its Secrets (or ConfigMaps). */
 static void doc_finish(struct doc *d)
 {
 	struct k8s_values *out = d->out;
@@ -1081,7 +1109,8 @@ struct reader {
 	struct doc d;
 	const char *buf;
 	size_t len;
-
+	const size_t *at; /* k8s_read_configmaps: a document must hold one of these */
+	size_t n_at;
 	struct extent *failed; /* documents of the file that are not YAML */
 	size_t n_failed, cap_failed;
 	struct extent *fenced; /* fenced blocks whose documents were all read */
@@ -1090,10 +1119,29 @@ struct reader {
 	int err;
 };
 
+/* Does [from, to) hold one of rd->at (sorted)? */
+static bool holds_at(const struct reader *rd, size_t from, size_t to)
+{
+	size_t lo = 0, hi = rd->n_at;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (rd->at[mid] < from) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo < rd->n_at && rd->at[lo] < to;
+}
+
 static bool worth_parsing(const struct reader *rd, size_t ds, size_t de)
 {
 	const char *t = rd->buf + ds;
 	size_t n = de - ds;
+	if (rd->d.configmaps) {
+		return holds_at(rd, ds, de) && memmem(t, n, "ConfigMap", 9) &&
+		       has_line(t, n, "ConfigMap", configmap_line);
+	}
 	return memmem(t, n, "ecret", 5) && has_line(t, n, "ecret", k8s_secret_line);
 }
 
@@ -1286,6 +1334,22 @@ int k8s_read_secrets(const char *buf, size_t len, struct k8s_values *out)
 		read_fences(&rd);
 		count_unread(&rd);
 	}
+	reader_release(&rd);
+	return rd.err;
+}
+
+int k8s_read_configmaps(const char *buf, size_t len, const size_t *at, size_t n_at,
+			struct k8s_values *out)
+{
+	if (!buf || !len || !n_at) {
+		return 0;
+	}
+	struct reader rd = { .d = { .out = out, .flow_base = SIZE_MAX, .configmaps = true },
+			     .buf = buf,
+			     .len = len,
+			     .at = at,
+			     .n_at = n_at };
+	read_region(&rd, 0, len, false);
 	reader_release(&rd);
 	return rd.err;
 }

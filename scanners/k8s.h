@@ -27,6 +27,9 @@
  * (K8S_LITERAL), the key before the first '=', one pair of quotes around the value
  * removed, as kustomize reads them. A configMapGenerator makes ConfigMaps: not read.
  *
+ * k8s_read_configmaps() reads the `data` and `binaryData` of ConfigMaps the same way, for
+ * the caller to judge what other rules found in them.
+ *
  * Template actions (`{{ ... }}` of Helm and Go, `{% ... %}` and `{# ... #}` of Jinja) are
  * neutralised in a copy of the document before it is parsed, with the length of the text
  * kept (so positions stay the file's): a line of nothing but actions becomes blank, an
@@ -63,10 +66,12 @@
 #define K8S_MAX_KEY 256
 
 enum k8s_field {
-	K8S_DATA,	 /* base64 */
-	K8S_STRING_DATA, /* plain text */
-	K8S_ENCRYPTED,	 /* a SealedSecret's spec.encryptedData: ciphertext, in base64 */
-	K8S_LITERAL,	 /* a kustomize secretGenerator's literal: plain text */
+	K8S_DATA,	      /* base64 */
+	K8S_STRING_DATA,      /* plain text */
+	K8S_ENCRYPTED,	      /* a SealedSecret's spec.encryptedData: ciphertext, in base64 */
+	K8S_LITERAL,	      /* a kustomize secretGenerator's literal: plain text */
+	K8S_CONFIGMAP_DATA,   /* k8s_read_configmaps: a ConfigMap's data (plain text) */
+	K8S_CONFIGMAP_BINARY, /* ... and its binaryData (base64) */
 };
 
 struct k8s_value {
@@ -115,6 +120,14 @@ bool k8s_secret_line(const char *line, size_t len);
  */
 int k8s_read_secrets(const char *buf, size_t len, struct k8s_values *out);
 
+/*
+ * Read the data and binaryData values of the ConfigMaps (apiVersion v1 or none) in the
+ * documents of buf that hold one of the n_at offsets at (sorted) and a `kind: ConfigMap`
+ * line, as K8S_CONFIGMAP_DATA and K8S_CONFIGMAP_BINARY. The same caps apply; past one,
+ * what is left is not read (out->incomplete says why). Returns 0 or -ENOMEM.
+ */
+int k8s_read_configmaps(const char *buf, size_t len, const size_t *at, size_t n_at,
+			struct k8s_values *out);
 void k8s_values_release(struct k8s_values *vals);
 
 /*

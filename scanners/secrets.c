@@ -844,6 +844,95 @@ static void k8s_pass(struct secrets_scratch *s, const char *buf, size_t len,
 	k8s_values_release(&kv);
 }
 
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Is the text a ConfigMap's value decodes to (trimmed) no secret to rule r: below its
+ * entropy, or one of its (or the scan's) allow entries, or a placeholder to a structure
+ * rule? */
+static bool decoded_no_secret(struct secrets_scratch *s, const struct rule *r,
+			      const struct secrets_allowlist *al, const char *t, size_t n)
+{
+	if (r->entropy > 0 && secrets_entropy(t, n) < r->entropy) {
+		return true;
+	}
+	if (allowed(s, r, al, t, n)) {
+		return true;
+	}
+	for (size_t ri = 0; ri < ruleset_count(s->rs); ri++) {
+		const struct rule *q = ruleset_rule(s->rs, ri);
+		if (q->structure && allowed(s, q, NULL, t, n)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * A ConfigMap holds configuration in clear, so a credential there is a finding, and the
+ * generic rules (low confidence) report it by its key. But its values are also where
+ * base64 of what is no secret is kept (`session_secret: ZGV2ZWxvcG1lbnQ=`, "development"):
+ * what those rules found in a ConfigMap's data or binaryData value that is base64 of text
+ * is judged as that text, by the rule's own entropy and allow entries and the structure
+ * rules' placeholders; the match goes when the text is no secret to them. Base64 of
+ * bytes that are no text (a key), a value that is not base64 and the other rules'
+ * matches stay. Only the documents that hold such a match are read.
+ */
+static void configmap_pass(struct secrets_scratch *s, const char *buf, size_t len,
+			   const struct secrets_allowlist *al, struct secrets_file_stats *st)
+{
+	_cleanup_free_ size_t *at = NULL;
+	size_t n_at = 0, cap_at = 0;
+	for (size_t k = 0; k < s->n_spans; k++) {
+		const struct span *q = &s->spans[k];
+		if (!q->decoded && confidence_rank(ruleset_rule(s->rs, q->rule)->confidence) == 0) {
+			GROW(at, cap_at, n_at + 1);
+			at[n_at++] = q->off;
+		}
+	}
+	if (!n_at) {
+		return;
+	}
+	qsort(at, n_at, sizeof(*at), cmp_size);
+	struct k8s_values kv = { 0 };
+	if (k8s_read_configmaps(buf, len, at, n_at, &kv) < 0) {
+		k8s_values_release(&kv);
+		return; /* the matches stay */
+	}
+	for (size_t i = 0; i < kv.n; i++) {
+		const struct k8s_value *v = &kv.v[i];
+		_cleanup_free_ unsigned char *dec = xmalloc(v->text_len / 4 * 3 + 3);
+		size_t dl = 0;
+		if (k8s_base64_decode(v->text, v->text_len, dec, &dl) < 0 ||
+		    !readable_text((const char *)dec, dl)) {
+			continue;
+		}
+		const char *t = (const char *)dec;
+		while (dl && isspace((unsigned char)*t)) {
+			t++;
+			dl--;
+		}
+		while (dl && isspace((unsigned char)t[dl - 1])) {
+			dl--;
+		}
+		for (size_t k = 0; k < s->n_spans; k++) {
+			struct span *q = &s->spans[k];
+			const struct rule *r = ruleset_rule(s->rs, q->rule);
+			if (q->len && !q->decoded && confidence_rank(r->confidence) == 0 &&
+			    q->off >= v->off && q->off + q->len <= v->off + v->len &&
+			    (!dl || decoded_no_secret(s, r, al, t, dl))) {
+				q->len = 0; /* dropped by dedupe() */
+				s->min_sev = -1;
+				st->allowlisted++;
+			}
+		}
+	}
+	k8s_values_release(&kv);
+}
+
 int secrets_scan(struct secrets_scratch *s, const char *path, const char *buf, size_t len,
 		 const struct secrets_allowlist *al, struct finding_list *out,
 		 struct secrets_file_stats *st)
@@ -866,6 +955,7 @@ int secrets_scan(struct secrets_scratch *s, const char *path, const char *buf, s
 	if (s->k8s_line) {
 		k8s_pass(s, buf, len, al, st);
 	}
+	configmap_pass(s, buf, len, al, st);
 	dedupe(s);
 	size_t first = out->n, cur_off = 0;
 	uint32_t cur_line = 1;

@@ -409,6 +409,29 @@ Test(k8s_reader, markdown_code_blocks)
 	cr_assert_null(val("h"), "a backtick fence's info string has no backtick");
 }
 
+/* ConfigMaps' data and binaryData, in the documents that hold one of the offsets asked
+ * about only. */
+Test(k8s_reader, configmaps_where_asked)
+{
+	const char *t = "kind: ConfigMap\ndata:\n  a: eA==\nbinaryData:\n  b: eQ==\n---\n"
+			"kind: ConfigMap\ndata:\n  c: eg==\n---\n"
+			"apiVersion: v1\nkind: List\nitems:\n- kind: ConfigMap\n  data: {d: dw==}\n"
+			"- kind: Secret\n  data: {e: dg==}\n---\n"
+			"apiVersion: v2\nkind: ConfigMap\ndata:\n  f: dQ==\n";
+	size_t offs[] = { (size_t)(strstr(t, "eA==") - t), (size_t)(strstr(t, "dw==") - t),
+			  (size_t)(strstr(t, "dQ==") - t) };
+	k8s_values_release(&vals);
+	cr_assert_eq(k8s_read_configmaps(t, strlen(t), offs, 3, &vals), 0);
+	cr_assert_eq(vals.n, 3, "%zu values", vals.n);
+	cr_assert_eq(val("a")->field, K8S_CONFIGMAP_DATA);
+	cr_assert_eq(val("b")->field, K8S_CONFIGMAP_BINARY);
+	at(t, "b", "eQ==");
+	cr_assert_null(val("c"), "no offset asked about in its document");
+	cr_assert_not_null(val("d"));
+	cr_assert_null(val("e"), "a Secret is no ConfigMap");
+	cr_assert_null(val("f"), "not the core API's");
+}
+
 Test(k8s_reader, aliases_merges_and_depth)
 {
 	rd("kind: Secret\nmetadata:\n  annotations:\n    x: &pw c2VjcmV0\n"
