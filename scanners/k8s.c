@@ -1179,9 +1179,6 @@ static bool read_region(struct reader *rd, size_t from, size_t to, bool top)
 		if (r == -EINVAL) {
 			all = false;
 			if (top) {
-				if (!out->docs_unparsed++) {
-					out->first_unparsed = ds;
-				}
 				GROW(rd->failed, rd->cap_failed, rd->n_failed + 1);
 				rd->failed[rd->n_failed++] = (struct extent){ ds, de };
 			}
@@ -1294,24 +1291,38 @@ static bool in_fenced(const struct reader *rd, size_t off)
 	return lo < rd->n_fenced && rd->fenced[lo].off <= off;
 }
 
-/* A document that is not YAML is read after all when each of its lines worth it is in a
- * fenced block that was read. */
+/* Does the line start (blanks, a sequence's `- ` and a quote aside) with a `kind` or
+ * `secretGenerator` key: a manifest's line rather than one that names one in a comment,
+ * a string or prose? */
+static bool key_first(const char *line, size_t len)
+{
+	size_t i = 0;
+	while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '-' || line[i] == '{' ||
+			   line[i] == '"' || line[i] == '\'')) {
+		i++;
+	}
+	return (len - i >= 4 && memcmp(line + i, "kind", 4) == 0) ||
+	       (len - i >= 15 && memcmp(line + i, "secretGenerator", 15) == 0);
+}
+
+/* The documents that are not YAML and that the reader did not read from code blocks
+ * either: those with a manifest's line (key_first) outside the blocks read. */
 static void count_unread(struct reader *rd)
 {
+	struct k8s_values *out = rd->d.out;
 	for (size_t i = 0; i < rd->n_failed; i++) {
 		const struct extent *x = &rd->failed[i];
-		bool read = true;
-		for (size_t ls = x->off; ls < x->end && read;) {
+		bool unread = false;
+		for (size_t ls = x->off; ls < x->end && !unread;) {
 			const char *nl = memchr(rd->buf + ls, '\n', x->end - ls);
 			size_t le = nl ? (size_t)(nl - rd->buf) : x->end;
-			if (memmem(rd->buf + ls, le - ls, "ecret", 5) &&
-			    k8s_secret_line(rd->buf + ls, le - ls)) {
-				read = in_fenced(rd, ls);
-			}
+			unread = memmem(rd->buf + ls, le - ls, "ecret", 5) &&
+				 k8s_secret_line(rd->buf + ls, le - ls) &&
+				 key_first(rd->buf + ls, le - ls) && !in_fenced(rd, ls);
 			ls = le + 1;
 		}
-		if (read) {
-			rd->d.out->docs_unparsed--;
+		if (unread && !out->docs_unparsed++) {
+			out->first_unparsed = x->off;
 		}
 	}
 }
@@ -1332,8 +1343,8 @@ int k8s_read_secrets(const char *buf, size_t len, struct k8s_values *out)
 	read_region(&rd, 0, len, true);
 	if (rd.n_failed && !rd.stop) {
 		read_fences(&rd);
-		count_unread(&rd);
 	}
+	count_unread(&rd);
 	reader_release(&rd);
 	return rd.err;
 }

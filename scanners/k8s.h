@@ -95,8 +95,8 @@ struct k8s_values {
 	const char *incomplete;
 	size_t docs_parsed;    /* documents with a `kind: Secret` line that were parsed */
 	size_t docs_unparsed;  /* of those, the ones that are not YAML (even with templates
-				  neutralised) and not read from code blocks: read no
-				  further */
+				  neutralised), with a line that starts with the `kind` or
+				  `secretGenerator` key, not read from code blocks */
 	size_t first_unparsed; /* the offset of the first of them */
 	size_t bytes;	       /* of the values' text, for K8S_MAX_TOTAL */
 	size_t parsed;	       /* bytes of the documents parsed, for K8S_MAX_PARSED */

@@ -385,7 +385,12 @@ Test(k8s_reader, markdown_code_blocks)
 	at(md, "b", "Lr5Xq8Wm3Nz6");
 	at(md, "c", "Wq8mZ2vLr4Tx");
 	at(md, "d", "Kp3Wz7Mn2C");
-	cr_assert_eq(vals.docs_unparsed, 1, "the text's `kind: Secret` is in no block");
+	cr_assert_eq(vals.docs_unparsed, 0, "a `kind: Secret` in prose is no manifest's line");
+	/* A manifest's line outside the blocks: counted. */
+	rd("Text.\n\nkind: Secret\n\n```\nkind: Secret\nstringData: {b: x}\n```\n");
+	cr_assert_not_null(val("b"));
+	cr_assert_eq(vals.docs_unparsed, 1);
+	cr_assert_eq(vals.first_unparsed, 0);
 	/* Every line worth it in a block: nothing left unread. */
 	rd("Text.\n\n```\nkind: Secret\nstringData: {b: x}\n```\n");
 	cr_assert_not_null(val("b"));
