@@ -736,33 +736,31 @@ static void on_alias(struct doc *d, const char *name)
 	}
 }
 
-/* The role of a collection that starts as the value of key k in frame f (an R_OBJ or
- * R_GEN mapping), or R_SKIP. */
+/* The role of a collection that starts as the value of the last key of frame f (an
+ * R_OBJ or R_GEN mapping), or R_SKIP. */
 static enum role value_role(struct doc *d, struct frame *f, bool is_map)
 {
-	switch (f->key) {
-	case K_DATA:
-		return is_map ? R_DATA : R_SKIP;
-	case K_SDATA:
-		return is_map ? R_SDATA : R_SKIP;
-	case K_BDATA:
-		return is_map ? R_BDATA : R_SKIP;
-	case K_ITEMS:
-		return is_map ? R_SKIP : R_ITEMS;
-	case K_SPEC:
-		return is_map ? R_SPEC : R_SKIP;
-	case K_SECGEN:
-		return is_map ? R_SKIP : R_GENS;
-	case K_LITERALS:
-		return is_map ? R_SKIP : R_LITS;
-	case K_MERGE:
+	static const struct {
+		enum key_kind key;
+		enum role map, seq; /* as a mapping, as a sequence */
+	} roles[] = {
+		{ K_DATA, R_DATA, R_SKIP },	{ K_SDATA, R_SDATA, R_SKIP },
+		{ K_BDATA, R_BDATA, R_SKIP },	{ K_ITEMS, R_SKIP, R_ITEMS },
+		{ K_SPEC, R_SPEC, R_SKIP },	{ K_SECGEN, R_SKIP, R_GENS },
+		{ K_LITERALS, R_SKIP, R_LITS },
+	};
+	if (f->key == K_MERGE) {
 		unread(d, f->obj,
 		       f->role == R_GEN ? "a merge key (<<) in a secretGenerator"
 					: "a merge key (<<) in an object that may be a Secret");
 		return R_SKIP;
-	default:
-		return R_SKIP;
 	}
+	for (size_t i = 0; i < ARRAY_SIZE(roles); i++) {
+		if (roles[i].key == f->key) {
+			return is_map ? roles[i].map : roles[i].seq;
+		}
+	}
+	return R_SKIP;
 }
 
 static void on_start(struct doc *d, bool is_map)
