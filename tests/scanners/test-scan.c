@@ -1535,15 +1535,11 @@ Test(scan, kubernetes_documents_that_are_not_yaml_are_counted)
 	tu_write(dir, "deploy/secret.yaml", "apiVersion: v1\nkind: Secret\ndata:\n\tpw: eA==\n");
 	tu_write(dir, "docs/runbook.md",
 		 "# Runbook\n\n```yaml\nkind: Secret\nstringData:\n  pw: x\n```\n");
-	struct ruleset *rs = load(RULE_SECRET);
-	struct scan_options o = { .rules = rs, .walk = { .root = dir, .max_file_size = 1 << 20 } };
-	struct finding_list fl;
-	struct scan_stats st;
-	char err[300];
-	finding_list_init(&fl);
-	cr_assert_eq(scan_run(&o, &fl, &st, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(st.k8s_unparsed, 1);
-	json_t *j = scan_stats_json(&st);
+	struct run r;
+	run_scan(&r, RULE_SECRET, dir, NULL, 0, 1);
+	cr_assert_eq(r.r, 0, "%s", r.err);
+	cr_assert_eq(r.st.k8s_unparsed, 1);
+	json_t *j = scan_stats_json(&r.st);
 	cr_assert_eq(json_integer_value(json_object_get(j, "kubernetes_not_yaml")), 1);
 	json_t *notes = json_object_get(j, "notes");
 	bool noted = false;
@@ -1553,8 +1549,7 @@ Test(scan, kubernetes_documents_that_are_not_yaml_are_counted)
 	}
 	cr_assert(noted, "no note names the document");
 	json_decref(j);
-	finding_list_release(&fl);
-	ruleset_free(rs);
+	run_release(&r);
 	tu_rmdir(dir);
 	free(dir);
 }
