@@ -5,9 +5,9 @@
  * same gate (fail-on, baseline), and the result is text or JSON.
  *
  * The scan is the dependency-scan kind's worker, in the stage sandbox (runner/scanbox.h):
- * the current directory is its read-only workspace, every PATH lies inside it, and the
- * database and a baseline outside it are bound read-only; this process writes the report
- * and the SBOM from the worker's result.
+ * the current directory (or -C DIR) is its read-only workspace, every PATH lies inside
+ * it, and the database and a baseline outside it are bound read-only; this process writes
+ * the report and the SBOM from the worker's result.
  *
  * Exit codes: 0 nothing at or above the threshold; 3 blocked by a finding; 4 the scan
  * could not be done (no database, a stale one, a malformed lockfile, no lockfile found, a
@@ -247,13 +247,13 @@ int cmd_scan_deps(int argc, char **argv)
 		{ "allow-no-lockfiles", no_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *db = NULL, *format = "text", *baseline = NULL, *sbom = NULL;
+	const char *db = NULL, *format = "text", *baseline = NULL, *sbom = NULL, *dir = NULL;
 	uint64_t max_age_ms = DEPSCAN_DEFAULT_MAX_AGE_S * 1000ull;
 	enum severity fail_on = SEVERITY_HIGH, unknown = SEVERITY_HIGH;
 	bool no_sandbox = false, allow_none = false;
 	int c;
 	struct cli_getopt g;
-	cli_getopt_init(&g, "scan deps", "");
+	cli_getopt_init(&g, "scan deps", "C:");
 	while ((c = cli_getopt(&g, argc, argv, opts)) != -1) {
 		switch (c) {
 		case 'd':
@@ -300,12 +300,21 @@ int cmd_scan_deps(int argc, char **argv)
 		case 'E':
 			allow_none = true;
 			break;
+		case 'C':
+			dir = optarg;
+			break;
 		default:
 			return EXIT_USAGE; /* said */
 		}
 	}
 	if (!str_eq(format, "text") && !str_eq(format, "json")) {
 		return cli_usage_error("scan deps", "unknown format '%s' (text or json)", format);
+	}
+	/* As `runner scan` and `runner sbom` take it: the tree, and what the other options
+	 * name relative to it (--db, --baseline, --sbom). */
+	if (dir && chdir(dir) < 0) {
+		return cli_usage_error("scan deps", "cannot change to %s: %s", dir,
+				       strerror(errno));
 	}
 	char root[PATH_MAX];
 	if (!realpath(".", root)) {

@@ -733,6 +733,58 @@ Test(depscan, scan_deps_and_sbom_commands)
 	free(app);
 }
 
+/*
+ * -C DIR is the scanned tree, as for runner sbom and runner scan sast: the scan is the
+ * one run in DIR, its PATHs and what --db and --sbom name are relative to it, a PATH
+ * outside it is a usage error, and so is a DIR that cannot be entered.
+ */
+Test(depscan, scan_deps_takes_dash_C_as_sbom_and_scan_do)
+{
+	import_fixture("osv");
+	tu_write(ws, "app/requirements.txt", "jinja2==2.8\n");
+	tu_write(ws, "app/sub/requirements.txt", "six==1.16.0\n");
+	tu_write(ws, "other/requirements.txt", "flask==0.1\n");
+	/* --db ../osv.db is the database only when read from app/. */
+	struct tu_result r = tu_runner_run(ws, "scan", "deps", "-C", "app", "--db", "../osv.db",
+					   "--format", "json", "--sbom", "out.cdx.json", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	json_t *doc = json_loads(r.out, 0, NULL);
+	cr_assert_not_null(doc, "%s", r.out);
+	cr_expect_eq(
+		json_integer_value(json_object_get(json_object_get(doc, "stats"), "lockfiles")), 2);
+	json_t *first = json_array_get(json_object_get(doc, "findings"), 0);
+	cr_expect_str_eq(json_string_value(json_object_get(first, "file")), "requirements.txt");
+	json_decref(doc);
+	tu_result_free(&r);
+	char *sbom = tu_strf("%s/app/out.cdx.json", ws);
+	char *text = tu_read(sbom);
+	cr_assert_not_null(text, "--sbom is written relative to -C DIR");
+	cr_expect_not_null(strstr(text, "pkg:pypi/six@1.16.0"), "%s", text);
+	cr_expect_null(strstr(text, "flask"), "%s", text);
+	free(text);
+	free(sbom);
+
+	/* A PATH relative to DIR; the options after it. */
+	r = tu_runner_run(ws, "scan", "deps", "sub", "-C", "app", "--db", db, "--format", "json",
+			  NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	doc = json_loads(r.out, 0, NULL);
+	cr_expect_eq(
+		json_integer_value(json_object_get(json_object_get(doc, "stats"), "lockfiles")), 1);
+	json_decref(doc);
+	tu_result_free(&r);
+
+	r = tu_runner_run(ws, "scan", "deps", "-C", "app", "--db", db, "../other", NULL);
+	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
+	cr_expect_not_null(strstr(r.err, "outside the scanned tree"), "%s", r.err);
+	tu_result_free(&r);
+	r = tu_runner_run(ws, "scan", "deps", "-C", "nowhere", "--db", db, NULL);
+	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
+	cr_expect_not_null(strstr(r.err, "cannot change to nowhere"), "%s", r.err);
+	cr_expect_str_eq(r.out, "");
+	tu_result_free(&r);
+}
+
 static json_t *scan_json(const char *dir, const char *extra, int *status);
 
 /*
