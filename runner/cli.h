@@ -65,7 +65,10 @@ extern const char cmd_sandbox_usage[];
  * word): the next option, optarg set; -1 when there is none left, and then
  * argv[optind..argc) are the operands in the order given. An unknown or ambiguous
  * option, a value for one that takes none, or a missing value is said on stderr (a usage
- * error, with the hint) and returns '?': the caller returns EXIT_USAGE.
+ * error, with the hint) and returns '?': the caller returns EXIT_USAGE. So does `--help`
+ * or `-h` read as an option (not as an option's value, nor after `--`), without a word:
+ * cli_help_requested() is then true, and main() prints the command's help, exit 0.
+ * shortopts must not hold 'h', nor a long option's val be 'h'.
  */
 struct cli_getopt {
 	const char *cmd;
@@ -75,6 +78,7 @@ struct cli_getopt {
 struct option;
 void cli_getopt_init(struct cli_getopt *g, const char *cmd, const char *shortopts);
 int cli_getopt(struct cli_getopt *g, int argc, char **argv, const struct option *longopts);
+bool cli_help_requested(void);
 
 /* Print "runner: <msg>" and a hint to stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

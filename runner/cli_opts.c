@@ -17,6 +17,13 @@
  *
  * getopt's own messages are off (opterr = 0, and ':' first for a missing value): a usage
  * error is said once, as every other one is, with cli_usage_error().
+ *
+ * `--help` and `-h` ask for the command's help where getopt reads them as options, as git
+ * and GNU tools take them: not as the value of an option that takes one (`--name --help`
+ * names "--help", `-o -h` writes to "-h"), not after `--`, and not after a usage error
+ * that ends the reading first. `-h` is a short option of every command for that (none
+ * has one of its own); `--help` is not a long option of theirs, so that it is no prefix
+ * either (`--h` stays --history's), and it is told from the unknown ones.
  */
 #include "cli.h"
 
@@ -27,11 +34,18 @@
 
 #include "banned.h"
 
+static bool help_requested;
+
+bool cli_help_requested(void)
+{
+	return help_requested;
+}
+
 void cli_getopt_init(struct cli_getopt *g, const char *cmd, const char *shortopts)
 {
 	g->cmd = cmd;
 	g->n_operands = 0;
-	snprintf(g->optstring, sizeof(g->optstring), "-:%s", shortopts ? shortopts : "");
+	snprintf(g->optstring, sizeof(g->optstring), "-:%sh", shortopts ? shortopts : "");
 	optind = 0; /* glibc: start over, and read the optstring's mode again */
 	opterr = 0;
 }
@@ -131,6 +145,18 @@ int cli_getopt(struct cli_getopt *g, int argc, char **argv, const struct option 
 			optind = opts_end - n;
 			g->n_operands = 0;
 			return -1;
+		}
+		/* An unknown long option has advanced optind past its word, and getopt sets
+		 * optopt to 0 for it. */
+		if (c == 'h' || (c == '?' && optopt == 0 && optind > 0 && optind <= argc &&
+				 str_eq(argv[optind - 1], "--help"))) {
+			help_requested = true;
+			return '?';
+		}
+		if (c == '?' && optopt == 0 && optind > 0 && optind <= argc &&
+		    str_has_prefix(argv[optind - 1], "--help=")) {
+			cli_usage_error(g->cmd, "option '--help' takes no value");
+			return '?';
 		}
 		if (c == '?' || c == ':') {
 			refused(g, c, argc, argv, longopts);

@@ -186,18 +186,17 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
 		if (str_eq(commands[i].name, cmd)) {
-			if (!commands[i].hidden) {
-				for (int k = 2; k < argc; k++) {
-					if (str_eq(argv[k], "--")) {
-						break;
-					}
-					if (str_eq(argv[k], "--help") || str_eq(argv[k], "-h")) {
-						output_text(stdout, commands[i].usage);
-						return finish_stdout(EXIT_OK);
-					}
-				}
+			/* --help right after the command (`runner scan --help`, before a
+			 * subcommand's word), or wherever the command's options read it as an
+			 * option (cli_getopt: never as an option's value, nor after `--`). */
+			bool first = !commands[i].hidden && argc > 2 &&
+				     (str_eq(argv[2], "--help") || str_eq(argv[2], "-h"));
+			int code = first ? EXIT_OK : commands[i].fn(argc - 1, argv + 1);
+			if (!commands[i].hidden && (first || cli_help_requested())) {
+				output_text(stdout, commands[i].usage);
+				return finish_stdout(EXIT_OK);
 			}
-			return finish_stdout(commands[i].fn(argc - 1, argv + 1));
+			return finish_stdout(code);
 		}
 	}
 	const char *names[ARRAY_SIZE(commands)];

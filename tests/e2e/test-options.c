@@ -5,7 +5,7 @@
  * ends the options, so a path named `--x` can be given after it; long options by
  * unambiguous prefix and as --name=value; and usage errors exit 2 with a message that
  * names the option (unknown, ambiguous, a missing value, a value for one that takes
- * none) and the command's help.
+ * none) and the command's help; --help is an option too, never an option's value.
  */
 #include <criterion/criterion.h>
 
@@ -232,4 +232,78 @@ Test(options, usage_errors_name_the_option)
 		free(hint);
 		tu_result_free(&r);
 	}
+}
+
+/*
+ * --help and -h ask for the command's help where the options read them as options, as
+ * getopt_long and git take them: among the options and operands, in a cluster of short
+ * options, right after the command (before a subcommand's word). An option that takes a
+ * value takes the next argument whatever it is: `--name --help` names the SBOM
+ * "--help", and `-o -h` writes it to the file "-h". After `--` it is an operand (above).
+ */
+Test(options, help_is_an_option_never_an_options_value)
+{
+	tu_write(dir, "app/requirements.txt", "six==1.16.0\n");
+	static const struct {
+		const char *args[6];
+		const char *usage;
+	} help[] = {
+		{ { "sbom", "app", "--help" }, "usage: runner sbom" },
+		{ { "sbom", "--name", "x", "-h", "app" }, "usage: runner sbom" },
+		{ { "scan", "--help" }, "usage: runner scan" },
+		{ { "scan", "deps", "--format", "json", "app", "--help" }, "usage: runner scan" },
+		{ { "scan", "sast", "-o", "out", "--help" }, "usage: runner scan" },
+		{ { "db", "status", "-h" }, "usage: runner db" },
+		{ { "validate", "-qh" }, "usage: runner validate" },
+		{ { "image", "push", "--help" }, "usage: runner image" },
+	};
+	for (size_t i = 0; i < sizeof(help) / sizeof(help[0]); i++) {
+		const char *argv[9] = { tu_runner() };
+		for (size_t k = 0; k < 6 && help[i].args[k]; k++) {
+			argv[k + 1] = help[i].args[k];
+		}
+		struct tu_result r = tu_run(dir, argv, NULL, 60);
+		cr_expect_eq(r.status, 0, "case %zu: %s%s", i, r.out, r.err);
+		cr_expect(strncmp(r.out, help[i].usage, strlen(help[i].usage)) == 0, "case %zu: %s",
+			  i, r.out);
+		cr_expect_str_eq(r.err, "", "case %zu", i);
+		tu_result_free(&r);
+	}
+
+	/* As a value: the SBOM's name, the output file, a pipeline file. */
+	struct tu_result r = tu_runner_run(dir, "sbom", "--name", "--help", "app", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_expect_null(strstr(r.out, "usage:"), "%s", r.out);
+	json_t *doc = json_of(&r, "sbom --name --help");
+	cr_expect_str_eq(
+		json_string_value(json_object_get(
+			json_object_get(json_object_get(doc, "metadata"), "component"), "name")),
+		"--help");
+	json_decref(doc);
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "sbom", "app", "-o", "-h", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_expect_str_eq(r.out, "");
+	char *written = tu_strf("%s/-h", dir);
+	char *sbom = tu_read(written);
+	cr_expect(sbom && strstr(sbom, "pkg:pypi/six@1.16.0"), "-o -h wrote no SBOM to -h");
+	free(sbom);
+	free(written);
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "validate", "-f", "--help", NULL);
+	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
+	expect_in(r.err, "--help", "validate -f --help");
+	cr_expect_null(strstr(r.out, "usage:"), "%s", r.out);
+	tu_result_free(&r);
+
+	/* Options are read in order: a usage error before it is said, as getopt's
+	 * callers and git say it; --help takes no value. */
+	r = tu_runner_run(dir, "scan", "deps", "--bogus", "--help", NULL);
+	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
+	expect_in(r.err, "unknown option '--bogus'", "scan deps --bogus --help");
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "sbom", "--help=yes", NULL);
+	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
+	expect_in(r.err, "option '--help' takes no value", "sbom --help=yes");
+	tu_result_free(&r);
 }
