@@ -190,6 +190,10 @@ const struct xnode *xml_child(const struct xnode *n, const char *name);
 int toml_each_package(struct dep_ctx *c, const char *buf, size_t len, enum eco e,
 		      void (*each)(struct dep_ctx *c, const json_t *pkg, struct dep *d));
 
+/* Whether the n bytes at s are a PEP 508 environment marker as pip reads one (the text
+ * after a requirement's ';'; pipmarker.c). */
+bool pip_marker_valid(const char *s, size_t n);
+
 /* The parsers. Each returns 0 or -EINVAL (with a diagnostic). */
 int parse_npm_lock(struct dep_ctx *c, const char *buf, size_t len);
 int parse_yarn_lock(struct dep_ctx *c, const char *buf, size_t len);

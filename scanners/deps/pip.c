@@ -20,7 +20,8 @@
  * (looks_like_path): its first word contains a '/' (`wheels/x.whl`, without "./" too),
  * starts with '.' or ends with an archive's suffix; a requirement's name never holds a
  * '/' (an error). Other options are skipped. Environment
- * markers (after ';') and per-requirement options (--hash) are dropped. A requirement's version is
+ * markers are cut off where pip cuts them (see cut_marker), checked (pipmarker.c) and
+ * dropped, and so are per-requirement options (--hash). A requirement's version is
  * V when its specifier pins it: exactly one `==V` or
  * `===V` clause, V a valid PEP 440 version. A lone `>=V` or `~=V` gives V as a lower bound,
  * marked unpinned. Any other specifier (a wildcard `==1.*`, a range, `<`, `!=`, one that
@@ -947,14 +948,52 @@ static bool looks_like_path(struct dep_ctx *c, const char *word)
 	return !at && archive_suffix(strip_extras(c, word)) != NULL;
 }
 
+/*
+ * Cut a requirement line (not an option line) at its environment marker, as pip's
+ * parse_req_from_line does: at the first "; " when the line is a URL (a URL may hold a
+ * ';': https://host/p;v=1/pkg-1.0.tar.gz), else at the first ';', also inside the URL
+ * of a `name @ URL` (pip takes the URL up to it). What follows must be a marker (or
+ * nothing), or pip refuses the file: so does the scan.
+ */
+static int cut_marker(struct dep_ctx *c, char *line, unsigned lineno, unsigned col)
+{
+	char *semi = is_url(line) ? strstr(line, "; ") : strchr(line, ';');
+	if (!semi) {
+		return 0;
+	}
+	*semi = '\0';
+	const char *m = semi + 1;
+	const char *end = m + strlen(m);
+	for (size_t k; (k = space_at(m, end));) {
+		m += k;
+	}
+	for (size_t k; end > m && (k = space_before(m, end));) {
+		end -= k;
+	}
+	if (m == end || pip_marker_valid(m, (size_t)(end - m))) {
+		return 0;
+	}
+	/* Not quoted in the message: it may be the rest of a URL, credentials and all. */
+	diag_error(c->dl, c->file, lineno, col + (unsigned)(m - line),
+		   "pip cuts a requirement at its first ';' (a URL line at its first '; '): a "
+		   "URL that holds a ';' goes on a line of its own (URL ; MARKER), or with the "
+		   "';' written %3B",
+		   "malformed pip file: what follows the ';' is not an environment marker, and "
+		   "pip refuses the file");
+	return -EINVAL;
+}
+
 /* A logical line, without comments; col is the column its first character has. */
 static int parse_line(struct dep_ctx *c, const struct pipfile *pf, char *line, unsigned lineno,
 		      unsigned col)
 {
-	/* Environment markers. */
-	char *semi = strchr(line, ';');
-	if (semi) {
-		*semi = '\0';
+	/* An option line is split into words as pip's shlex splits it: a ';' is part of a
+	 * word (`-e git+https://host/p;v=1#egg=x`); a marker there is no option. */
+	if (line[0] != '-') {
+		int r = cut_marker(c, line, lineno, col);
+		if (r < 0) {
+			return r;
+		}
 	}
 	size_t n = strlen(line);
 	while (n && isspace((unsigned char)line[n - 1])) {

@@ -2791,6 +2791,68 @@ Test(lockfiles, requirements_local_projects_are_capped)
 }
 
 /*
+ * Environment markers are cut off as pip 23.2's parse_req_from_line cuts them (each case
+ * checked with pip's own parser, pip._internal.req): a URL line at its first "; ", so
+ * that a ';' inside the URL stays in it (with or without blanks before the ';'); any
+ * other requirement at its first ';', also inside the URL of a `name @ URL`. An option
+ * line is split into words (shlex), a ';' inside one staying in it. What follows the cut
+ * must be a marker, or pip refuses the file: an error at its line and column.
+ */
+Test(lockfiles, requirements_markers_are_cut_as_pip_cuts_them)
+{
+	static const char txt[] =
+		"https://host/p;x=1/pkg-1.0.tar.gz ; python_version >= \"3.8\"\n"
+		"https://host/q;v=2/other-2.0.tar.gz; python_version >= \"3.8\"\n"
+		"https://host/r/third-3.0.tar.gz\t; python_version >= \"3.8\"\n"
+		"pkg4 @ https://h/x;python_version>\"3\"\n"
+		"-e git+https://host/p;x=1#egg=five\n"
+		"six==1.16.0;os_name==\"posix\" and (python_version>\"3\" or extra=='x')\n"
+		"seven==1.0 ; os.name == \"posix\"\n"
+		"eight==1.0; \"linux\" in sys_platform and \"x\" not in platform_machine\n"
+		"nine==1.0 ;\n"
+		"ten==1.0;platform.python_implementation==\"CPython\"or(implementation_name=="
+		"\"cpython\")\n";
+	static const struct name_version_line want[] = {
+		{ "pkg", "1.0", 1 },	{ "other", "2.0", 2 },	{ "third", "3.0", 3 },
+		{ "pkg4", "0.0.0", 4 }, { "five", "0.0.0", 5 }, { "six", "1.16.0", 6 },
+		{ "seven", "1.0", 7 },	{ "eight", "1.0", 8 },	{ "nine", "1.0", 9 },
+		{ "ten", "1.0", 10 },
+	};
+	parse_exactly(DEP_REQUIREMENTS, "requirements.txt", txt, want, ARRAY_SIZE(want),
+		      "requirements.txt");
+
+	/* pip: "Invalid marker". Each on line 2, the column where the marker starts. */
+	static const struct {
+		const char *line;
+		unsigned col;
+	} bad[] = {
+		{ "pkg @ https://host/p;x=1/pkg-1.0.tar.gz ; python_version >= \"3.8\"\n", 22 },
+		{ "pkg>=1.0; garbage\n", 11 },
+		{ "pkg; os_namex == \"posix\"\n", 6 },
+		{ "./wheels/a;b/pkg-1.0-py3-none-any.whl\n", 12 },
+		{ "pkg; python_version > \"3\" and\n", 6 },
+		{ "pkg; (python_version > \"3\"\n", 6 },
+		{ "pkg; python_version > '3\"\n", 6 },
+		{ "pkg; python_version\n", 6 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct dep_list l;
+		struct diag_list dl;
+		char *text = tu_strf("six==1.16.0\n%s", bad[i].line);
+		cr_expect_eq(parse_text(&l, &dl, DEP_REQUIREMENTS, "requirements.txt", text),
+			     -EINVAL, "%s", bad[i].line);
+		cr_expect(dl.n == 1 && dl.v[0].line == 2 && dl.v[0].col == bad[i].col &&
+				  strstr(dl.v[0].msg, "is not an environment marker"),
+			  "%s-> %u:%u: %s", bad[i].line, dl.n ? dl.v[0].line : 0,
+			  dl.n ? dl.v[0].col : 0, dl.n ? dl.v[0].msg : "(no error)");
+		cr_expect_eq(l.n, 0, "%s", bad[i].line);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+		free(text);
+	}
+}
+
+/*
  * URL schemes are case-insensitive (RFC 3986 3.1), and pip lowers them: `File:`, `FILE:`,
  * `GIT+HTTPS:`, `Hg+Https:`, `HTTPS:` are read like their lower-case spellings, a file: URL
  * as a local directory (`-e File:///src/pkg` was an error), the others named and versioned
