@@ -2604,7 +2604,9 @@ Test(depscan, lockfile_names_neither_hide_nor_forge_lines)
 	tu_write(proj, ".runner.yml",
 		 "version: 1\nstages:\n  deps:\n    uses: dependency-scan\n    with:\n"
 		 "      max-db-age: 3650d\n");
-	tu_write(proj, "requirements.txt", "foo\x1b]0;x\nrequests==0.1\ndjango==1.2\n");
+	/* An OSC escape ended by BEL (with a ';' after "]0" pip would read a marker, and
+	 * refuse the file). */
+	tu_write(proj, "requirements.txt", "foo\x1b]0\x07x\nrequests==0.1\ndjango==1.2\n");
 	tu_write(proj, "js/package-lock.json",
 		 "{\"name\": \"app\", \"version\": \"1.0.0\", \"lockfileVersion\": 1,\n"
 		 " \"dependencies\": {\"evil\\n[runner] passed: all clear\": {\"version\": "
