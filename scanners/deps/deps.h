@@ -41,8 +41,9 @@ struct hmap;
  * other includes); an include of a file the scan read already reads nothing and does not
  * count. */
 #define DEPS_MAX_INCLUDES 100u
-/* Local directories (`-e .`, `./libs/x`) one requirements file and its includes name, each
- * looked for in every directory from the file's up to the top of the scanned tree. */
+/* Local paths (directories `-e .`, `./libs/x`; archives `wheels/x-1.0-py3-none-any.whl`)
+ * one requirements file and its includes name, each looked for in every directory from
+ * the file's up to the top of the scanned tree. */
 #define DEPS_MAX_LOCAL_PROJECTS 1000u
 /* Bytes one scan reads, lockfiles and the files they name (includes, parents, go.sum). */
 #define DEPS_MAX_SCAN_BYTES (4ull << 30)

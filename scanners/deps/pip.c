@@ -13,10 +13,12 @@
  * DEPS_MAX_INCLUDES files are read through the includes of one file; an include of a file
  * read already reads nothing and does not count (a constraints file that every file of a
  * set names, a cycle).
- * A URL, VCS URL, path or editable (-e) requirement is named by its #egg= or its
- * archive's file name and reported as a direct reference (see url_requirement); a local
- * directory is the project itself, when it is a directory of the scanned tree (see
- * local_project); URL schemes are read in any case. A line is a path when pip takes it for one
+ * A URL, VCS URL, path or editable (-e) requirement is named by its #egg= (a URL's; a
+ * path's '#' is part of its name, as for pip) or its archive's file name and reported as a
+ * direct reference (see url_requirement); an unnamed local directory is the project
+ * itself, when it is a project's directory of the scanned tree, and a named local path
+ * (an archive, a directory named by #egg= or `name @ file:`) must be there too (see
+ * local_path); URL schemes are read in any case. A line is a path when pip takes it for one
  * (looks_like_path): its first word contains a '/' (`wheels/x.whl`, without "./" too),
  * starts with '.' or ends with an archive's suffix; a requirement's name never holds a
  * '/' (an error). Other options are skipped. Environment
@@ -175,9 +177,12 @@ static int add_package(struct dep_ctx *c, const struct pipfile *pf, const char *
 		       struct spec sp, unsigned lineno);
 static struct spec archive_spec(struct dep_ctx *c, const char *path, const char *name,
 				const char *note);
+static int local_file_url(struct dep_ctx *c, const struct pipfile *pf, const char *url,
+			  unsigned lineno, unsigned col);
 
+/* A requirement (not a URL, nor a path) at column col of its line. */
 static int add_requirement(struct dep_ctx *c, const struct pipfile *pf, const char *line,
-			   unsigned lineno)
+			   unsigned lineno, unsigned col)
 {
 	/* name[extras], then a specifier (in parentheses, as setuptools allows, or not) or
 	 * "@ URL", then maybe per-requirement options (--hash=...). */
@@ -208,7 +213,13 @@ static int add_requirement(struct dep_ctx *c, const struct pipfile *pf, const ch
 	struct spec sp = { "0.0.0", "no version is pinned" };
 	size_t rest_len = strlen(rest);
 	if (*rest == '@') {
-		const char *url = trim_copy(c, rest + 1, rest_len - 1);
+		const char *at = strchr(line, '@');
+		const char *url = at + 1 + strspn(at + 1, " \t");
+		int r = local_file_url(c, pf, dep_strndup(c, url, strcspn(url, " \t")), lineno,
+				       col + (unsigned)(url - line));
+		if (r < 0) {
+			return r;
+		}
 		url = dep_strndup(c, url, strcspn(url, "#?; \t"));
 		sp = archive_spec(c, url, name, "a direct reference (name @ URL) pins no version");
 	} else if (rest_len) {
@@ -377,14 +388,20 @@ static bool valid_name(const char *s)
 	return !s[n] || (s[strlen(s) - 1] == ']' && !strchr(s + n + 1, '['));
 }
 
-/* Where a local project was looked for, from worst to best. */
+/* What a local path must be: a project's directory, or a distribution's archive. */
+enum local_kind {
+	LOCAL_PROJECT,
+	LOCAL_ARCHIVE,
+};
+
+/* Where a local path was looked for, from worst to best. */
 enum local_found {
 	LOCAL_MISSING_OUTSIDE, /* nothing there, and the place is outside the scanned tree */
 	LOCAL_MISSING,	       /* nothing there, inside the tree */
-	LOCAL_NOT_DIR,	       /* a file (or a device...), not a project's directory */
+	LOCAL_WRONG_KIND,      /* a project: a file or a device; an archive: anything but a file */
 	LOCAL_NOT_PROJECT,     /* a directory without setup.py or pyproject.toml */
-	LOCAL_OUTSIDE,	       /* a directory, which is (or a link leads) outside the tree */
-	LOCAL_DIR,	       /* a project's directory */
+	LOCAL_OUTSIDE,	       /* there, but it is (or a link leads) outside the tree */
+	LOCAL_FOUND,	       /* a project's directory; an archive's regular file */
 };
 
 /* Whether the absolute path abs, its "." and ".." components taken as written, lies in
@@ -459,8 +476,9 @@ static bool link_leads_outside(const char *root, const char *path)
 }
 
 /* What is at the absolute path: a project's directory inside the scanned tree (with a
- * setup.py or a pyproject.toml, as pip's is_installable_dir asks), or why not. */
-static enum local_found look_for(const struct dep_ctx *c, const char *path)
+ * setup.py or a pyproject.toml, as pip's is_installable_dir asks) or an archive's regular
+ * file there, as kind asks, or why not. */
+static enum local_found look_for(const struct dep_ctx *c, const char *path, enum local_kind kind)
 {
 	const char *root = c->l->root;
 	_cleanup_free_ char *real = dep_realpath_inside(c, path);
@@ -477,14 +495,17 @@ static enum local_found look_for(const struct dep_ctx *c, const char *path)
 		return link_leads_outside(root, path) ? LOCAL_OUTSIDE : LOCAL_MISSING;
 	}
 	struct stat st;
+	if (kind == LOCAL_ARCHIVE) {
+		return stat(real, &st) == 0 && S_ISREG(st.st_mode) ? LOCAL_FOUND : LOCAL_WRONG_KIND;
+	}
 	if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		return LOCAL_NOT_DIR;
+		return LOCAL_WRONG_KIND;
 	}
 	static const char *const marks[] = { "setup.py", "pyproject.toml" };
 	for (size_t i = 0; i < ARRAY_SIZE(marks); i++) {
 		_cleanup_free_ char *mark = xasprintf("%s/%s", real, marks[i]);
 		if (stat(mark, &st) == 0 && S_ISREG(st.st_mode)) {
-			return LOCAL_DIR;
+			return LOCAL_FOUND;
 		}
 	}
 	return LOCAL_NOT_PROJECT;
@@ -520,37 +541,45 @@ static const char *file_url_path(struct dep_ctx *c, const char *url)
 }
 
 /*
- * A local directory that pip installs as a project (`.`, `src/mypkg`, `./libs/x`,
- * `-e ../shared/pkg`, a file: URL): the project's own code, not a package from an index,
- * when it is a project's directory (setup.py or pyproject.toml) of the scanned tree. pip
- * reads such a path relative to the directory it runs in, not to the requirements file
- * (pypa/pip#8765), and fails when there is no project there: the file's directory and each
- * directory above it, up to the top of the scanned tree, are where it may run. A path that
- * is no project's directory in any of them (missing, a file, an empty directory, an
- * environment variable the scan cannot know), or that lies or leads (a symbolic
- * link, an absolute path, `..`) outside the tree, is an error: its code, and whatever it
- * requires, would pass unseen. `where` is the path as written (a file: URL's path,
- * decoded, or NULL when it names another host). A buffer has no directory to look in: its
- * local paths are not checked.
+ * A local path that pip installs: a directory, as a project (`.`, `src/mypkg`,
+ * `./libs/x`, `-e ../shared/pkg`, a file: URL, also one named by its `#egg=`), or a
+ * distribution's archive (`wheels/six-1.16.0-py2.py3-none-any.whl`, `dist/pkg-1.0.tar.gz`,
+ * `pkg @ file:///...`), as kind says. A project's directory (setup.py or pyproject.toml)
+ * of the scanned tree is the project's own code, not a package from an index; an
+ * archive's file there is what its name says. pip reads such a path relative to the
+ * directory it runs in, not to the requirements file (pypa/pip#8765), and fails when
+ * there is nothing of that kind there: the file's directory and each directory above it,
+ * up to the top of the scanned tree, are where it may run. A path that is nothing of its
+ * kind in any of them (missing, a file for a project, a directory for an archive, an empty
+ * directory, an environment variable the scan cannot know), or that lies or leads (a
+ * symbolic link, an absolute path, `..`) outside the tree, is an error: its code, and
+ * whatever it requires, would pass unseen (outside the tree, an archive is not the one
+ * the scan can see, whatever its name says). `where` is the path as written (a file: URL's
+ * path, decoded, or NULL when it names another host). A buffer has no directory to look
+ * in: its local paths are not checked.
  */
-static int local_project(struct dep_ctx *c, const struct pipfile *pf, const char *word,
-			 const char *where, unsigned lineno, unsigned col)
+static int local_path(struct dep_ctx *c, const struct pipfile *pf, const char *word,
+		      const char *where, enum local_kind kind, unsigned lineno, unsigned col)
 {
+	const char *what = kind == LOCAL_ARCHIVE ? "archive" : "project";
 	if (!pf->dir) {
 		return 0;
 	}
 	if (!where || !*where) {
 		diag_error(c->dl, c->file, lineno, col,
-			   "name a directory of the project, relative to where pip runs",
-			   "'%s' names no local directory", word);
+			   kind == LOCAL_ARCHIVE
+				   ? "name a file of the project, relative to where pip runs"
+				   : "name a directory of the project, relative to where pip runs",
+			   "'%s' names no local %s", word,
+			   kind == LOCAL_ARCHIVE ? "file" : "directory");
 		return -EINVAL;
 	}
 	if (strstr(where, "${")) {
 		diag_error(c->dl, c->file, lineno, col,
-			   "name the directory without the variable, relative to where pip runs",
-			   "the local project '%s' names an environment variable, whose value the "
+			   "name the path without the variable, relative to where pip runs",
+			   "the local %s '%s' names an environment variable, whose value the "
 			   "scan cannot know",
-			   word);
+			   what, word);
 		return -EINVAL;
 	}
 	/* Each place once in a file and its includes: a line repeated costs no look-up, and
@@ -558,27 +587,29 @@ static int local_project(struct dep_ctx *c, const struct pipfile *pf, const char
 	if (!c->aux) {
 		c->aux = hmap_new(16);
 	}
-	const char *key = dep_printf(c, "%s\n%s", pf->dir, where); /* no line holds a \n */
+	/* no line holds a \n */
+	const char *key =
+		dep_printf(c, "%s\n%c%s", pf->dir, kind == LOCAL_ARCHIVE ? 'a' : 'p', where);
 	uintptr_t known = (uintptr_t)hmap_get(c->aux, key);
 	if (!known && hmap_count(c->aux) >= DEPS_MAX_LOCAL_PROJECTS) {
-		return dep_error(c, lineno, col, "more than %u local projects",
+		return dep_error(c, lineno, col, "more than %u local projects and archives",
 				 DEPS_MAX_LOCAL_PROJECTS);
 	}
 	enum local_found found = known ? (enum local_found)(known - 1) : LOCAL_MISSING_OUTSIDE;
 	if (known) {
 		/* looked up before */
 	} else if (where[0] == '/') {
-		found = look_for(c, where);
+		found = look_for(c, where, kind);
 	} else {
 		const char *root = c->l->root;
 		_cleanup_free_ char *dir = xstrdup(pf->dir);
 		for (;;) {
 			_cleanup_free_ char *path =
 				xasprintf("%s/%s", str_eq(dir, "/") ? "" : dir, where);
-			enum local_found f = look_for(c, path);
+			enum local_found f = look_for(c, path, kind);
 			found = f > found ? f : found;
 			char *slash = strrchr(dir, '/');
-			if (found == LOCAL_DIR || !root || str_eq(dir, root) || !slash ||
+			if (found == LOCAL_FOUND || !root || str_eq(dir, root) || !slash ||
 			    !lexically_inside(root, dir)) {
 				break;
 			}
@@ -594,28 +625,50 @@ static int local_project(struct dep_ctx *c, const struct pipfile *pf, const char
 				     "package (NAME==VERSION)";
 	static const struct {
 		const char *what, *hint;
-	} said[] = {
-		[LOCAL_MISSING_OUTSIDE] = { outside, inside },
-		[LOCAL_OUTSIDE] = { outside, inside },
-		[LOCAL_MISSING] = { "does not exist: there is no such directory beside its "
-				    "requirements file or above it in the scanned tree, and pip "
-				    "fails on it",
-				    "pip reads the path relative to the directory it runs in: "
-				    "correct it, or name the package (NAME==VERSION)" },
-		[LOCAL_NOT_DIR] = { "is not a directory: pip installs a path that is a project's "
-				    "directory or an archive",
-				    "name the project's directory, or the package "
-				    "(NAME==VERSION)" },
-		[LOCAL_NOT_PROJECT] = { "is a directory without setup.py or pyproject.toml, which "
-					"pip cannot install",
-					"commit the project (a submodule not checked out is "
-					"empty), or name the package (NAME==VERSION)" },
+	} said[2][LOCAL_FOUND] = {
+		[LOCAL_PROJECT] = {
+			[LOCAL_MISSING_OUTSIDE] = { outside, inside },
+			[LOCAL_OUTSIDE] = { outside, inside },
+			[LOCAL_MISSING] = { "does not exist: there is no such directory beside its "
+					    "requirements file or above it in the scanned tree, and "
+					    "pip fails on it",
+					    "pip reads the path relative to the directory it runs in: "
+					    "correct it, or name the package (NAME==VERSION)" },
+			[LOCAL_WRONG_KIND] = { "is not a directory: pip installs a path that is a "
+					       "project's directory or an archive",
+					       "name the project's directory, or the package "
+					       "(NAME==VERSION)" },
+			[LOCAL_NOT_PROJECT] = { "is a directory without setup.py or pyproject.toml, "
+						"which pip cannot install",
+						"commit the project (a submodule not checked out is "
+						"empty), or name the package (NAME==VERSION)" },
+		},
+		[LOCAL_ARCHIVE] = {
+			[LOCAL_MISSING_OUTSIDE] = { outside, inside },
+			[LOCAL_OUTSIDE] = { outside, inside },
+			[LOCAL_MISSING] = { "does not exist: there is no such file beside its "
+					    "requirements file or above it in the scanned tree, and "
+					    "pip fails on it",
+					    "pip reads the path relative to the directory it runs in: "
+					    "correct it, commit the archive, or name the package "
+					    "(NAME==VERSION)" },
+			[LOCAL_WRONG_KIND] = { "is not a file: pip installs an archive's path from "
+					       "a wheel or an sdist",
+					       "name the archive's file, or the package "
+					       "(NAME==VERSION)" },
+		},
 	};
-	if (found == LOCAL_DIR) {
+	if (found == LOCAL_FOUND) {
 		return 0;
 	}
-	diag_error(c->dl, c->file, lineno, col, said[found].hint, "the local project '%s' %s", word,
-		   said[found].what);
+	/* `./pkg#egg=x`: pip looks for a directory of that name, '#' and all. */
+	const char *hint =
+		found == LOCAL_MISSING && strchr(where, '#')
+			? "pip takes a path's '#...' as part of its name (a path has no "
+			  "#egg=): name the directory alone, or the package (NAME==VERSION)"
+			: said[kind][found].hint;
+	diag_error(c->dl, c->file, lineno, col, hint, "the local %s '%s' %s", what, word,
+		   said[kind][found].what);
 	return -EINVAL;
 }
 
@@ -624,7 +677,7 @@ static int local_project(struct dep_ctx *c, const struct pipfile *pf, const char
  * named by its `#egg=` or, for an archive, by what its file name says. It is reported like
  * a `name @ URL` reference: the version an archive's file name gives, else the placeholder
  * version, unpinned. A local directory (`.`, `./pkg`, `-e .`, a file: URL) without an
- * `#egg=` is the project's own code, when it is one (local_project): nothing to report.
+ * `#egg=` is the project's own code, when it is one (local_path): nothing to report.
  * Anything else whose name cannot be told (a VCS or remote URL without `#egg=`, an archive
  * whose file name says no name) is an error: pip installs it, and a scan that skipped it
  * would pass whatever it is. URL schemes are read in any case (RFC 3986): `File:`,
@@ -635,12 +688,12 @@ static int url_requirement(struct dep_ctx *c, const struct pipfile *pf, const ch
 {
 	bool url = is_url(word);
 	bool file_url = url && strncasecmp(word, "file:", 5) == 0;
-	bool local = !url || file_url;
-	const char *name = egg_of(c, word);
-	const char *path = dep_strndup(c, word, strcspn(word, "#?"));
-	if (!url) {
-		path = strip_extras(c, path); /* ./pkg-1.0-py3-none-any.whl[socks] */
-	}
+	/* A path is a file's name as written: pip reads its '#' and '?' as part of it (it
+	 * looks for a directory `pkg#egg=x`), and only a URL has a fragment (#egg=) and a
+	 * query. */
+	const char *name = url ? egg_of(c, word) : NULL;
+	const char *path = url ? dep_strndup(c, word, strcspn(word, "#?"))
+			       : strip_extras(c, word); /* ./pkg-1.0-py3-none-any.whl[socks] */
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	bool archive = archive_suffix(base) != NULL;
@@ -651,11 +704,11 @@ static int url_requirement(struct dep_ctx *c, const struct pipfile *pf, const ch
 	if (name && !valid_name(name)) {
 		return dep_error(c, lineno, col, "'%s': '%s' is not a project name", word, name);
 	}
+	if (!name && !archive && (!url || file_url)) {
+		return local_path(c, pf, word, file_url ? file_url_path(c, path) : path,
+				  LOCAL_PROJECT, lineno, col);
+	}
 	if (!name) {
-		if (local && !archive) {
-			return local_project(c, pf, word, file_url ? file_url_path(c, path) : path,
-					     lineno, col);
-		}
 		diag_error(c->dl, c->file, lineno, col,
 			   "add '#egg=NAME' to the URL, or write the line as 'NAME @ URL'",
 			   "malformed pip file: cannot tell the name of the package pip installs "
@@ -663,10 +716,33 @@ static int url_requirement(struct dep_ctx *c, const struct pipfile *pf, const ch
 			   word);
 		return -EINVAL;
 	}
+	/* Named, and local: there, as the unnamed ones must be. */
+	if (!url || file_url) {
+		int r = local_path(c, pf, word, file_url ? file_url_path(c, path) : path,
+				   archive ? LOCAL_ARCHIVE : LOCAL_PROJECT, lineno, col);
+		if (r < 0) {
+			return r;
+		}
+	}
 	struct spec sp = archive_spec(c, path, name,
 				      editable ? "an editable requirement (-e URL) pins no version"
 					       : "a direct reference (a URL) pins no version");
 	return add_package(c, pf, normalize_name(c, name, strlen(name)), sp, lineno);
+}
+
+/* The URL of a `name @ URL`, when it is a file: URL: its path must be there as an
+ * unnamed one's must (local_path), an archive's file or a project's directory. */
+static int local_file_url(struct dep_ctx *c, const struct pipfile *pf, const char *url,
+			  unsigned lineno, unsigned col)
+{
+	if (!is_url(url) || strncasecmp(url, "file:", 5) != 0) {
+		return 0;
+	}
+	const char *raw = dep_strndup(c, url, strcspn(url, "#?"));
+	const char *base = strrchr(raw, '/');
+	bool archive = archive_suffix(base ? base + 1 : raw) != NULL;
+	return local_path(c, pf, url, file_url_path(c, raw),
+			  archive ? LOCAL_ARCHIVE : LOCAL_PROJECT, lineno, col);
 }
 
 static int parse_one(struct dep_ctx *c, const struct pipfile *pf, const char *buf, size_t len);
@@ -1010,7 +1086,7 @@ static int parse_line(struct dep_ctx *c, const struct pipfile *pf, char *line, u
 	if (word && (is_url(word) || looks_like_path(c, word))) {
 		return url_requirement(c, pf, word, false, lineno, col);
 	}
-	return add_requirement(c, pf, line, lineno);
+	return add_requirement(c, pf, line, lineno, col);
 }
 
 /* A growing logical line. */

@@ -1003,7 +1003,8 @@ Test(depscan, sbom_without_a_lockfile_fails_as_scan_deps_does, .timeout = 120)
  * A local directory a requirements file installs (`-e ./pkg`, `-e File://...`) is the
  * project's own code when the sandboxed worker finds it in the tree; one that is not there,
  * or that a symbolic link leads out of the tree, fails `runner scan deps` and `runner sbom`
- * alike (exit 4) at its file:line:column, never a pass that skipped it.
+ * alike (exit 4) at its file:line:column, never a pass that skipped it; so does a local
+ * archive that is not there, and a path with a #egg= (pip looks for `pkg#egg=pkg`).
  */
 Test(depscan, a_local_project_must_be_a_directory_of_the_tree, .timeout = 120)
 {
@@ -1013,11 +1014,15 @@ Test(depscan, a_local_project_must_be_a_directory_of_the_tree, .timeout = 120)
 	tu_write(ws, "outside/setup.py", "");
 	char *outside = tu_strf("%s/outside", ws), *link = tu_strf("%s/out", app);
 	cr_assert_eq(symlink(outside, link), 0);
-	char *good = tu_strf("-e ./pkg\n-e File://%s/pkg\njinja2==2.8\n", app);
+	tu_write(app, "wheels/six-1.16.0-py2.py3-none-any.whl", "");
+	char *good = tu_strf("-e ./pkg\n-e File://%s/pkg\njinja2==2.8\n"
+			     "wheels/six-1.16.0-py2.py3-none-any.whl\n",
+			     app);
 	tu_write(app, "requirements.txt", good);
 	struct tu_result r = tu_runner_run(app, "sbom", NULL);
 	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
 	cr_assert_not_null(strstr(r.out, "pkg:pypi/jinja2@2.8"), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "pkg:pypi/six@1.16.0"), "%s", r.out);
 	tu_result_free(&r);
 	static const struct {
 		const char *text, *says;
@@ -1026,6 +1031,12 @@ Test(depscan, a_local_project_must_be_a_directory_of_the_tree, .timeout = 120)
 		  "requirements.txt:2:3: the local project './gone' does not exist" },
 		{ "jinja2==2.8\n-e ./out\n",
 		  "requirements.txt:2:4: the local project './out' lies outside the scanned tree" },
+		/* Named by its file name, or by a #egg= that pip reads as part of the path. */
+		{ "jinja2==2.8\n./wheels/six-1.17.0-py2.py3-none-any.whl\n",
+		  "requirements.txt:2:1: the local archive "
+		  "'./wheels/six-1.17.0-py2.py3-none-any.whl' does not exist" },
+		{ "./pkg#egg=pkg\n", "requirements.txt:1:1: the local project './pkg#egg=pkg' does "
+				     "not exist" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		tu_write(app, "requirements.txt", bad[i].text);

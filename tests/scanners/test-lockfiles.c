@@ -2748,6 +2748,111 @@ Test(lockfiles, requirements_local_projects_are_directories_of_the_tree)
 	free(top);
 }
 
+/*
+ * A local path that names its package is checked as an unnamed one is: an archive named
+ * by its file name (`wheels/six-1.16.0-py2.py3-none-any.whl`, `dist/pkg-1.0.tar.gz`, a
+ * file: URL, `name @ file:...`) must be a file of the scanned tree, a directory named by
+ * `#egg=` (a file: URL) or by `name @ file:...` a project's directory there; looked for
+ * where pip may run (the file's directory and each above it). A plain path takes no
+ * #egg=: pip 23.2 reads `./pkg#egg=x` as the path `pkg#egg=x` (checked with pip's own
+ * parser), which is missing. Missing, of the wrong kind, or outside the tree is an error at
+ * file:line:column.
+ */
+Test(lockfiles, requirements_local_archives_and_named_paths_are_checked)
+{
+	char *top = tu_tmpdir();
+	char *ws = tu_strf("%s/ws", top);
+	tu_write(ws, "wheels/six-1.16.0-py2.py3-none-any.whl", "");
+	tu_write(ws, "dist/pkg-1.0.tar.gz", "");
+	tu_write(ws, "libs/x/setup.py", "");
+	tu_write(ws, "wheels/dir-1.0-py3-none-any.whl/setup.py", "");
+	tu_write(top, "outside-1.0-py3-none-any.whl", "");
+	char *target = tu_strf("%s/outside-1.0-py3-none-any.whl", top);
+	char *link = tu_strf("%s/wheels/escape-1.0-py3-none-any.whl", ws);
+	cr_assert_eq(symlink(target, link), 0);
+
+	char *good = tu_strf("wheels/six-1.16.0-py2.py3-none-any.whl\n"
+			     "./dist/pkg-1.0.tar.gz[extra]\n"
+			     "file://%s/dist/pkg-1.0.tar.gz\n"
+			     "named @ file://%s/dist/pkg-1.0.tar.gz\n"
+			     "-e file://%s/libs/x#egg=xlib\n"
+			     "xpkg @ file://%s/libs/x\n",
+			     ws, ws, ws, ws);
+	tu_write(ws, "requirements.txt", good);
+	/* pip runs at the top for this one: the wheel is found there. */
+	tu_write(ws, "services/api/requirements/dev.txt",
+		 "wheels/six-1.16.0-py2.py3-none-any.whl\n");
+	struct dep_list l;
+	struct diag_list dl;
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	const char *paths[] = { ws };
+	cr_expect_eq(deps_scan_paths(&l, ws, paths, 1, &dl), 0, "%s:%u:%u: %s",
+		     dl.n ? dl.v[0].file : "", dl.n ? dl.v[0].line : 0, dl.n ? dl.v[0].col : 0,
+		     dl.n ? dl.v[0].msg : "");
+	cr_expect(find_dep(&l, "six", "1.16.0") && find_dep(&l, "pkg", "1.0") &&
+			  find_dep(&l, "named", "0.0.0") && find_dep(&l, "xlib", "0.0.0") &&
+			  find_dep(&l, "xpkg", "0.0.0"),
+		  "%zu packages", l.n);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	free(good);
+	tu_write(ws, "services/api/requirements/dev.txt", "six==1.16.0\n");
+
+	/* Each on line 2 of requirements.txt, at its column. */
+	struct {
+		char *line;
+		unsigned col;
+		const char *says;
+	} bad[] = {
+		{ tu_strf("./wheels/missing-1.0-py3-none-any.whl\n"), 1, "does not exist" },
+		{ tu_strf("dist/gone-2.0.tar.gz\n"), 1, "does not exist" },
+		{ tu_strf("  wheels/missing-1.0-py3-none-any.whl[x]\n"), 3, "does not exist" },
+		{ tu_strf("./libs/x#egg=xlib\n"), 1, "'./libs/x#egg=xlib' does not exist" },
+		{ tu_strf("-e ./libs/x#egg=xlib\n"), 4, "does not exist" },
+		{ tu_strf("file://%s/wheels/missing-1.0-py3-none-any.whl\n", ws), 1,
+		  "does not exist" },
+		{ tu_strf("missing @ file://%s/wheels/missing-1.0-py3-none-any.whl\n", ws), 11,
+		  "does not exist" },
+		{ tu_strf("xpkg @ file://%s/libs/nothere\n", ws), 8, "does not exist" },
+		{ tu_strf("-e file://%s/libs/nothere#egg=x\n", ws), 4, "does not exist" },
+		{ tu_strf("../outside-1.0-py3-none-any.whl\n"), 1, "outside the scanned tree" },
+		{ tu_strf("%s/outside-1.0-py3-none-any.whl\n", top), 1,
+		  "outside the scanned tree" },
+		{ tu_strf("wheels/escape-1.0-py3-none-any.whl\n"), 1, "outside the scanned tree" },
+		{ tu_strf("wheels/dir-1.0-py3-none-any.whl\n"), 1, "is not a file" },
+		{ tu_strf("${WHEELS}/six-1.16.0-py2.py3-none-any.whl\n"), 1,
+		  "environment variable" },
+		{ tu_strf("x @ file://otherhost/srv/x-1.0.tar.gz\n"), 5, "names no local file" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *text = tu_strf("six==1.16.0\n%s", bad[i].line);
+		tu_write(ws, "requirements.txt", text);
+		free(text);
+		dep_list_init(&l);
+		diag_list_init(&dl, 20);
+		char *path = tu_strf("%s/requirements.txt", ws);
+		const char *one[] = { path };
+		cr_expect_eq(deps_scan_paths(&l, ws, one, 1, &dl), -EINVAL, "%s", bad[i].line);
+		cr_expect(dl.n == 1 && str_eq(dl.v[0].file, "requirements.txt") &&
+				  dl.v[0].line == 2 && dl.v[0].col == bad[i].col &&
+				  strstr(dl.v[0].msg, bad[i].says),
+			  "%s-> %s:%u:%u: %s", bad[i].line, dl.n ? dl.v[0].file : "",
+			  dl.n ? dl.v[0].line : 0, dl.n ? dl.v[0].col : 0,
+			  dl.n ? dl.v[0].msg : "(no error)");
+		cr_expect_eq(l.n, 0, "%s", bad[i].line);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+		free(path);
+		free(bad[i].line);
+	}
+	free(link);
+	free(target);
+	free(ws);
+	tu_rmdir(top);
+	free(top);
+}
+
 /* Each local project is looked for in every directory from its file's up to the top of
  * the tree: a line repeated is looked for once, and more than 1000 of them (here one
  * directory spelt 1001 ways) are an error, which bounds the look-ups a file can ask for. */
