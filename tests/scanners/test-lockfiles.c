@@ -2081,6 +2081,99 @@ Test(lockfiles, yarn_lock_strings_and_yaml_as_yarn_reads_them)
 	}
 }
 
+/*
+ * yarn 1 reads a yarn.lock with its own parser whatever its first comment says, and as
+ * YAML when that parser refuses it. Each case was checked against yarn 1.22.22's parser
+ * (src/lockfile/parse.js, run on the same bytes): the packages it reads, and the files it
+ * leaves partly unread or refuses, which are errors here.
+ */
+Test(lockfiles, yarn_v1_is_read_as_yarn_1_reads_it)
+{
+	/* No header: yarn 1's format all the same. */
+	static const char headerless[] = "\"a@^1.0.0\", b@1:\n" /* 1 */
+					 "  version \"1.0.0\"\n"
+					 "  resolved \"https://r/a/-/a-1.0.0.tgz\"\n";
+	static const struct name_version_line headerless_want[] = { { "a", "1.0.0", 1 } };
+	parse_exactly(DEP_YARN_LOCK, "yarn.lock", headerless, headerless_want,
+		      ARRAY_SIZE(headerless_want), "headerless");
+
+	/* Escaped quotes in a header's specifiers, a field's name and a value. */
+	static const char escapes[] = "# yarn lockfile v1\n\n"
+				      "\"a@file:./x\\\"y\", \"b@^1\":\n" /* 3 */
+				      "  version \"1.0.\\\"0\"\n"
+				      "  \"res\\\"olved\" \"x\"\n"
+				      "\"c\\\\\":\n" /* 6: the string is c\ */
+				      "  version \"2.0.0\"\n";
+	static const struct name_version_line escapes_want[] = { { "a", "1.0.\"0", 3 },
+								 { "c\\", "2.0.0", 6 } };
+	parse_exactly(DEP_YARN_LOCK, "yarn.lock", escapes, escapes_want, ARRAY_SIZE(escapes_want),
+		      "escapes");
+
+	/* "\n\n" is one line break to yarn 1: the blank line's spaces are the block's
+	 * indentation, and the block goes on; CRLF; a specifier given again names the later
+	 * entry (the earlier one, without a version, is dropped); a comment after a value. */
+	static const char quirks[] = "a@^1:\r\n  version \"1.0.0\"\n\n  \n"
+				     "b@^2:\n  version \"2.0.0\" # pinned\n"
+				     "c@^3:\n  resolved \"x\"\n"
+				     "c@^3:\n  version \"3.0.0\"\n";
+	static const struct name_version_line quirks_want[] = { { "a", "1.0.0", 1 },
+								{ "b", "2.0.0", 5 },
+								{ "c", "3.0.0", 9 } };
+	parse_exactly(DEP_YARN_LOCK, "yarn.lock", quirks, quirks_want, ARRAY_SIZE(quirks_want),
+		      "quirks");
+
+	/* What yarn 1's parser refuses is read as YAML, header or not; without berry's
+	 * __metadata, with v1's fields (no resolution). */
+	static const char yaml[] = "# yarn lockfile v1\n"
+				   "f@1 :\n" /* 2 */
+				   "  version: \"5\\\\\\\"x\"\n"
+				   "g@^1:\n" /* 4 */
+				   "  version: 1.0.0\n"
+				   "  resolved: \"https://r/g/-/g-1.0.0.tgz\"\n";
+	static const struct name_version_line yaml_want[] = { { "f", "5\\\"x", 2 },
+							      { "g", "1.0.0", 4 } };
+	parse_exactly(DEP_YARN_LOCK, "yarn.lock", yaml, yaml_want, ARRAY_SIZE(yaml_want), "yaml");
+
+	/* Errors, at their lines: where yarn 1 stops reading (the rest would be resolved
+	 * again, unchecked; "\r\n\r\n" is two line breaks), a later lockfile version, a comment
+	 * over lone CRs, a merge conflict, a version that is no string, a top-level value, and what
+	 * neither yarn 1's format nor YAML reads (a tab). */
+	static const struct {
+		const char *text;
+		unsigned line;
+		const char *says;
+	} bad[] = {
+		{ "a@^1:\n  version \"1.0.0\"\n\n\n  \nb@^2:\n  version \"2.0.0\"\n", 5,
+		  "stops reading" },
+		{ "a@^1:\r\n  version \"1.0.0\"\r\n\r\n  \r\nb@^2:\n  version \"2.0.0\"\n", 4,
+		  "stops reading" },
+		{ "a@^1:\n  version \"1.0.0\"\n    deeper \"x\"\n  resolved \"r\"\n", 3,
+		  "stops reading" },
+		{ "# yarn lockfile v2\n\na@^1:\n  version \"1.0.0\"\n", 1, "a later version" },
+		{ "# yarn lockfile v1\ra@^1:\r  version \"1.0.0\"\r", 1, "lone CR" },
+		{ "a@^1:\n  version \"1.0.0\"\n<<<<<<< HEAD\nb@^2:\n  version \"2.0.0\"\n"
+		  "=======\nb@^2:\n  version \"2.1.0\"\n>>>>>>> x\n",
+		  3, "merge conflict" },
+		{ "a@^1:\n  version true\n", 1, "not a string" },
+		{ "a@^1:\n  version:\n    x \"1\"\n", 1, "not a string" },
+		{ "a@^1:\n  version \"1.0.0\"\nfoo \"bar\"\n", 3, "a value, not a package" },
+		{ "a@^1:\n\tversion \"1.0.0\"\n", 2, "nor does yarn 1's format read it" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct dep_list l;
+		struct diag_list dl;
+		cr_expect_eq(parse_text(&l, &dl, DEP_YARN_LOCK, "yarn.lock", bad[i].text), -EINVAL,
+			     "case %zu", i);
+		cr_expect(dl.n >= 1 && dl.v[0].line == bad[i].line &&
+				  strstr(dl.v[0].msg, bad[i].says),
+			  "case %zu: %u: %s", i, dl.n ? dl.v[0].line : 0,
+			  dl.n ? dl.v[0].msg : "(no error)");
+		cr_expect_eq(l.n, 0, "case %zu", i);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+	}
+}
+
 /* ---------- requirements.txt: lines as pip's preprocess reads them ---------- */
 
 /* Checked against pip's own preprocess (pip._internal.req.req_file, on the same bytes):
