@@ -3,8 +3,9 @@
  * fuzz-lockfile.h): the input is app/sub/requirements.txt of a small tree made once in a
  * temporary directory, scanned with app as the scanned tree. What a buffer does not reach
  * is reached: includes (-r/-c, of the file itself, of a file beside it, outside the tree),
- * and the local projects' look-ups (src/pkg, file: URLs, `..`, absolute paths, a symbolic
- * link out of the tree, one into a loop). The tree is removed at exit.
+ * and the local paths' look-ups (src/pkg, wheels/six-1.16.0-py2.py3-none-any.whl, file:
+ * URLs, `..`, absolute paths, a symbolic link out of the tree, one into a loop). The tree is
+ * removed at exit.
  */
 #include "deps.h"
 #include "diag.h"
@@ -40,7 +41,8 @@ static void make_tree(void)
 	top = xstrdup(tmpl);
 	app = xasprintf("%s/app", top);
 	file = xasprintf("%s/sub/requirements.txt", app);
-	static const char *const dirs[] = { "app/sub", "app/pkg", "app/empty", "outside" };
+	static const char *const dirs[] = { "app/sub", "app/pkg", "app/empty", "app/wheels",
+					    "outside" };
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
 		_cleanup_free_ char *d = xasprintf("%s/%s", top, dirs[i]);
 		if (mkdir_p(d, 0755) < 0) {
@@ -48,7 +50,9 @@ static void make_tree(void)
 		}
 	}
 	put("app/pkg/setup.py", "");
+	put("app/wheels/six-1.16.0-py2.py3-none-any.whl", "");
 	put("outside/setup.py", "");
+	put("outside/pkg-1.0.tar.gz", "");
 	put("outside/leak.txt", "leaked==1.0\n");
 	put("app/sub/base.txt", "six==1.16.0\n-e ../pkg\n");
 	static const char *const links[][2] = { { "app/out", "../outside" },
