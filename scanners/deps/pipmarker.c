@@ -148,36 +148,31 @@ static bool atom(struct marker *m)
 	return value(m) && op(m) && value(m);
 }
 
-static bool conjunction(struct marker *m)
+/* item, then more items each after the keyword op ("and", "or"). */
+static bool chain(struct marker *m, const char *op, bool (*item)(struct marker *m))
 {
-	if (!atom(m)) {
+	if (!item(m)) {
 		return false;
 	}
 	for (;;) {
 		blanks(m);
-		if (!word(m, "and")) {
+		if (!word(m, op)) {
 			return true;
 		}
-		if (!atom(m)) {
+		if (!item(m)) {
 			return false;
 		}
 	}
 }
 
+static bool conjunction(struct marker *m)
+{
+	return chain(m, "and", atom);
+}
+
 static bool disjunction(struct marker *m)
 {
-	if (!conjunction(m)) {
-		return false;
-	}
-	for (;;) {
-		blanks(m);
-		if (!word(m, "or")) {
-			return true;
-		}
-		if (!conjunction(m)) {
-			return false;
-		}
-	}
+	return chain(m, "or", conjunction);
 }
 
 bool pip_marker_valid(const char *s, size_t n)

@@ -2696,6 +2696,41 @@ Test(lockfiles, requirements_includes_stay_inside_the_scanned_tree)
 	free(top);
 }
 
+/* A scan of the whole tree ws succeeds (l and dl initialised; the caller releases). */
+static void expect_tree_read(const char *ws, struct dep_list *l, struct diag_list *dl)
+{
+	dep_list_init(l);
+	diag_list_init(dl, 20);
+	const char *paths[] = { ws };
+	cr_expect_eq(deps_scan_paths(l, ws, paths, 1, dl), 0, "%s:%u:%u: %s",
+		     dl->n ? dl->v[0].file : "", dl->n ? dl->v[0].line : 0,
+		     dl->n ? dl->v[0].col : 0, dl->n ? dl->v[0].msg : "");
+}
+
+/* requirements.txt of the tree ws, a pinned package then line: a scan of it fails, with
+ * one error at line 2, column col, that says says. */
+static void expect_line_2_refused(const char *ws, const char *line, unsigned col, const char *says)
+{
+	char *text = tu_strf("six==1.16.0\n%s", line);
+	tu_write(ws, "requirements.txt", text);
+	free(text);
+	struct dep_list l;
+	struct diag_list dl;
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	char *path = tu_strf("%s/requirements.txt", ws);
+	const char *one[] = { path };
+	cr_expect_eq(deps_scan_paths(&l, ws, one, 1, &dl), -EINVAL, "%s", line);
+	cr_expect(dl.n == 1 && str_eq(dl.v[0].file, "requirements.txt") && dl.v[0].line == 2 &&
+			  dl.v[0].col == col && strstr(dl.v[0].msg, says),
+		  "%s-> %s:%u:%u: %s", line, dl.n ? dl.v[0].file : "", dl.n ? dl.v[0].line : 0,
+		  dl.n ? dl.v[0].col : 0, dl.n ? dl.v[0].msg : "(no error)");
+	cr_expect_eq(l.n, 0, "%s", line);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	free(path);
+}
+
 /*
  * A local directory pip installs (`.`, `src/mypkg`, `./libs/x`, `-e ../shared/pkg`, a
  * file: URL) is the project's own code when it is a project's directory (setup.py or
@@ -2754,12 +2789,7 @@ Test(lockfiles, requirements_local_projects_are_directories_of_the_tree)
 		 "-e .\n-e ./app\n../shared/pkg\n-e src/mypkg\ndjango==4.2.1\n");
 	struct dep_list l;
 	struct diag_list dl;
-	dep_list_init(&l);
-	diag_list_init(&dl, 20);
-	const char *paths[] = { ws };
-	cr_expect_eq(deps_scan_paths(&l, ws, paths, 1, &dl), 0, "%s:%u:%u: %s",
-		     dl.n ? dl.v[0].file : "", dl.n ? dl.v[0].line : 0, dl.n ? dl.v[0].col : 0,
-		     dl.n ? dl.v[0].msg : "");
+	expect_tree_read(ws, &l, &dl);
 	cr_expect_eq(l.n, 2, "only the packages: %zu", l.n);
 	cr_expect(find_dep(&l, "six", "1.16.0") && find_dep(&l, "django", "4.2.1"));
 	dep_list_release(&l);
@@ -2795,24 +2825,7 @@ Test(lockfiles, requirements_local_projects_are_directories_of_the_tree)
 		{ "-e ${PKG_DIR}/x\n", 4, "environment variable" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		char *text = tu_strf("six==1.16.0\n%s", bad[i].line);
-		tu_write(ws, "requirements.txt", text);
-		free(text);
-		dep_list_init(&l);
-		diag_list_init(&dl, 20);
-		char *path = tu_strf("%s/requirements.txt", ws);
-		const char *one[] = { path };
-		cr_expect_eq(deps_scan_paths(&l, ws, one, 1, &dl), -EINVAL, "%s", bad[i].line);
-		cr_expect(dl.n == 1 && str_eq(dl.v[0].file, "requirements.txt") &&
-				  dl.v[0].line == 2 && dl.v[0].col == bad[i].col &&
-				  strstr(dl.v[0].msg, bad[i].says),
-			  "%s-> %s:%u:%u: %s", bad[i].line, dl.n ? dl.v[0].file : "",
-			  dl.n ? dl.v[0].line : 0, dl.n ? dl.v[0].col : 0,
-			  dl.n ? dl.v[0].msg : "(no error)");
-		cr_expect_eq(l.n, 0, "%s", bad[i].line);
-		dep_list_release(&l);
-		diag_list_release(&dl);
-		free(path);
+		expect_line_2_refused(ws, bad[i].line, bad[i].col, bad[i].says);
 	}
 
 	/* In an included file, relative to where pip runs too (not the included file's
@@ -2821,6 +2834,7 @@ Test(lockfiles, requirements_local_projects_are_directories_of_the_tree)
 	tu_write(ws, "services/api/requirements/dev.txt", "-e ./app\n./nothing\n");
 	dep_list_init(&l);
 	diag_list_init(&dl, 20);
+	const char *paths[] = { ws };
 	cr_expect_eq(deps_scan_paths(&l, ws, paths, 1, &dl), -EINVAL);
 	cr_expect(dl.n == 1 && str_eq(dl.v[0].file, "services/api/requirements/dev.txt") &&
 			  dl.v[0].line == 2 && dl.v[0].col == 1 &&
@@ -2877,12 +2891,7 @@ Test(lockfiles, requirements_local_archives_and_named_paths_are_checked)
 		 "wheels/six-1.16.0-py2.py3-none-any.whl\n");
 	struct dep_list l;
 	struct diag_list dl;
-	dep_list_init(&l);
-	diag_list_init(&dl, 20);
-	const char *paths[] = { ws };
-	cr_expect_eq(deps_scan_paths(&l, ws, paths, 1, &dl), 0, "%s:%u:%u: %s",
-		     dl.n ? dl.v[0].file : "", dl.n ? dl.v[0].line : 0, dl.n ? dl.v[0].col : 0,
-		     dl.n ? dl.v[0].msg : "");
+	expect_tree_read(ws, &l, &dl);
 	cr_expect(find_dep(&l, "six", "1.16.0") && find_dep(&l, "pkg", "1.0") &&
 			  find_dep(&l, "named", "0.0.0") && find_dep(&l, "xlib", "0.0.0") &&
 			  find_dep(&l, "xpkg", "0.0.0"),
@@ -2919,24 +2928,7 @@ Test(lockfiles, requirements_local_archives_and_named_paths_are_checked)
 		{ tu_strf("x @ file://otherhost/srv/x-1.0.tar.gz\n"), 5, "names no local file" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		char *text = tu_strf("six==1.16.0\n%s", bad[i].line);
-		tu_write(ws, "requirements.txt", text);
-		free(text);
-		dep_list_init(&l);
-		diag_list_init(&dl, 20);
-		char *path = tu_strf("%s/requirements.txt", ws);
-		const char *one[] = { path };
-		cr_expect_eq(deps_scan_paths(&l, ws, one, 1, &dl), -EINVAL, "%s", bad[i].line);
-		cr_expect(dl.n == 1 && str_eq(dl.v[0].file, "requirements.txt") &&
-				  dl.v[0].line == 2 && dl.v[0].col == bad[i].col &&
-				  strstr(dl.v[0].msg, bad[i].says),
-			  "%s-> %s:%u:%u: %s", bad[i].line, dl.n ? dl.v[0].file : "",
-			  dl.n ? dl.v[0].line : 0, dl.n ? dl.v[0].col : 0,
-			  dl.n ? dl.v[0].msg : "(no error)");
-		cr_expect_eq(l.n, 0, "%s", bad[i].line);
-		dep_list_release(&l);
-		diag_list_release(&dl);
-		free(path);
+		expect_line_2_refused(ws, bad[i].line, bad[i].col, bad[i].says);
 		free(bad[i].line);
 	}
 	free(link);
