@@ -1028,18 +1028,25 @@ static bool looks_like_path(struct dep_ctx *c, const char *word)
  * Cut a requirement line (not an option line) at its environment marker, as pip's
  * parse_req_from_line does: at the first "; " when the line is a URL (a URL may hold a
  * ';': https://host/p;v=1/pkg-1.0.tar.gz), else at the first ';', also inside the URL
- * of a `name @ URL` (pip takes the URL up to it). What follows must be a marker (or
- * nothing), or pip refuses the file: so does the scan.
+ * of a `name @ URL` (pip takes the URL up to it). What follows, up to the options
+ * (--hash...), must be a marker (or nothing), or pip refuses the file: so does the scan.
  */
 static int cut_marker(struct dep_ctx *c, char *line, unsigned lineno, unsigned col)
 {
+	/* Only in the requirement, before its options: pip's break_args_options ends it at
+	 * the first word (split at spaces) that starts with '-'. */
+	const char *opts = strstr(line, " -");
+	char *args_end = line + (opts ? (size_t)(opts - line) : strlen(line));
+	char saved = *args_end;
+	*args_end = '\0';
 	char *semi = is_url(line) ? strstr(line, "; ") : strchr(line, ';');
+	*args_end = saved;
 	if (!semi) {
 		return 0;
 	}
 	*semi = '\0';
 	const char *m = semi + 1;
-	const char *end = m + strlen(m);
+	const char *end = args_end;
 	for (size_t k; (k = space_at(m, end));) {
 		m += k;
 	}

@@ -2984,9 +2984,10 @@ Test(lockfiles, requirements_local_projects_are_capped)
  * Environment markers are cut off as pip 23.2's parse_req_from_line cuts them (each case
  * checked with pip's own parser, pip._internal.req): a URL line at its first "; ", so
  * that a ';' inside the URL stays in it (with or without blanks before the ';'); any
- * other requirement at its first ';', also inside the URL of a `name @ URL`. An option
- * line is split into words (shlex), a ';' inside one staying in it. What follows the cut
- * must be a marker, or pip refuses the file: an error at its line and column.
+ * other requirement at its first ';', also inside the URL of a `name @ URL`; only before
+ * the options (the first word after a space that starts with '-'). An option line is
+ * split into words (shlex), a ';' inside one staying in it. What follows the cut must be
+ * a marker, or pip refuses the file: an error at its line and column.
  */
 Test(lockfiles, requirements_markers_are_cut_as_pip_cuts_them)
 {
@@ -3001,12 +3002,14 @@ Test(lockfiles, requirements_markers_are_cut_as_pip_cuts_them)
 		"eight==1.0; \"linux\" in sys_platform and \"x\" not in platform_machine\n"
 		"nine==1.0 ;\n"
 		"ten==1.0;platform.python_implementation==\"CPython\"or(implementation_name=="
-		"\"cpython\")\n";
+		"\"cpython\")\n"
+		"eleven==1.0 --hash=sha256:ab ; not a marker: after the options\n"
+		"https://h/x;y/twelve-1.0.tar.gz --hash=sha256:ab ; python_version>\"3\"\n";
 	static const struct name_version_line want[] = {
-		{ "pkg", "1.0", 1 },	{ "other", "2.0", 2 },	{ "third", "3.0", 3 },
-		{ "pkg4", "0.0.0", 4 }, { "five", "0.0.0", 5 }, { "six", "1.16.0", 6 },
-		{ "seven", "1.0", 7 },	{ "eight", "1.0", 8 },	{ "nine", "1.0", 9 },
-		{ "ten", "1.0", 10 },
+		{ "pkg", "1.0", 1 },	{ "other", "2.0", 2 },	 { "third", "3.0", 3 },
+		{ "pkg4", "0.0.0", 4 }, { "five", "0.0.0", 5 },	 { "six", "1.16.0", 6 },
+		{ "seven", "1.0", 7 },	{ "eight", "1.0", 8 },	 { "nine", "1.0", 9 },
+		{ "ten", "1.0", 10 },	{ "eleven", "1.0", 11 }, { "twelve", "1.0", 12 },
 	};
 	parse_exactly(DEP_REQUIREMENTS, "requirements.txt", txt, want, ARRAY_SIZE(want),
 		      "requirements.txt");
@@ -3024,6 +3027,7 @@ Test(lockfiles, requirements_markers_are_cut_as_pip_cuts_them)
 		{ "pkg; (python_version > \"3\"\n", 6 },
 		{ "pkg; python_version > '3\"\n", 6 },
 		{ "pkg; python_version\n", 6 },
+		{ "pkg==1.0\t--hash=sha256:ab ; garbage\n", 29 }, /* a tab splits no options */
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct dep_list l;
