@@ -65,6 +65,11 @@ static bool parse_label_line(const char *p, const char *e, unsigned target, stru
 			while (s < e && (isspace((unsigned char)*s) || *s == ',')) {
 				s++;
 			}
+			/* The end of the comment the label is in (`<!-- ruleid: x -->`). */
+			if ((e - s >= 3 && memcmp(s, "-->", 3) == 0) ||
+			    (e - s >= 2 && memcmp(s, "*/", 2) == 0)) {
+				break;
+			}
 			const char *b = s;
 			while (s < e && (isalnum((unsigned char)*s) || *s == '.' || *s == '-' ||
 					 *s == '_')) {
