@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 
 #include "arena.h"
+#include "diag.h"
 #include "hmap.h"
 #include "sbuf.h"
 #include "util.h"
@@ -403,4 +404,21 @@ Test(url_public, very_long_input_is_capped)
 	cr_assert_str_eq(got, u);
 	free(got);
 	free(u);
+}
+
+Test(diag, a_urls_userinfo_never_reaches_a_message)
+{
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	diag_error(
+		&dl, "f", 1, 1, "see 'https://u:hint-secret@h/x'",
+		"cannot tell the name from 'git+https://deploy:ghp_Secret1@github.com/o/r.git#x', "
+		"nor 'ssh://git@host:22/r', nor \"http://a@b@c?q\"; https://host/p@v stays");
+	cr_assert_str_eq(dl.v[0].msg,
+			 "cannot tell the name from 'git+https://***@github.com/o/r.git#x', nor "
+			 "'ssh://***@host:22/r', nor \"http://***@c?q\"; https://host/p@v stays");
+	cr_assert_str_eq(dl.v[0].hint, "see 'https://***@h/x'");
+	diag_error(&dl, NULL, 0, 0, NULL, "no URL: a@b, x:// y, ://@");
+	cr_assert_str_eq(dl.v[1].msg, "no URL: a@b, x:// y, ://@");
+	diag_list_release(&dl);
 }
