@@ -889,9 +889,15 @@ static void eval_regex_rules(struct sast_scratch *s, const struct rule_lang_inde
 				continue;
 			}
 		}
+		/* Code embedded in code of its own language (a template's ${ }) was searched
+		 * already as part of the text around it, where it is no comment: only a rule
+		 * for comments has something to find in it again. */
+		if (s->n_around > 0 && r->where != WHERE_COMMENT) {
+			continue;
+		}
 		struct rmatches *rm = rule_state(s, ix->regex_rules[k]);
 		size_t pos = from;
-		while (pos <= to && rm->found < SAST_MAX_MATCHES_PER_RULE) {
+		while (pos <= to) {
 			int rc = pcre2_match(r->regex, (PCRE2_SPTR)t->src, to, pos, 0, s->rx.md,
 					     s->rx.mctx);
 			if (rc < 0) {
@@ -910,6 +916,12 @@ static void eval_regex_rules(struct sast_scratch *s, const struct rule_lang_inde
 			}
 			if (r->not_regex &&
 			    regex_test(s, r->not_regex, t->src + ms, me - ms) != 0) {
+				continue;
+			}
+			if (rm->found >= SAST_MAX_MATCHES_PER_RULE) {
+				/* Counted, as the matches of patterns past the cap are. Not given
+				 * up on: no refinement could keep a later match over these. */
+				s->st->truncated++;
 				continue;
 			}
 			add_finding(&ev, path, (uint32_t)ms, (uint32_t)MAX(me, ms + 1), NULL, out);

@@ -686,12 +686,22 @@ Test(pattern, the_findings_cap_is_the_files_however_many_streams_it_has)
 		}
 	}
 	free(src);
-	/* A regex rule's findings are capped per file too. */
+	/* A regex rule's findings are capped per file too, and the rest counted (a regex rule
+	 * has no refinements that could keep a later match: not given up on). */
 	src = templates(SAST_MAX_MATCHES_PER_RULE + 500, "evil(x)");
 	scan(LANG_JAVASCRIPT, RULE("r", "javascript", "    regex: 'evil\\('\n    where: any\n"),
 	     src);
 	cr_assert_eq(fl.n, SAST_MAX_MATCHES_PER_RULE);
+	cr_assert_eq(st.truncated, 500, "the rest are counted: %zu", st.truncated);
 	free(src);
+	/* Once each: a template's code is also part of the text around it, and was reported
+	 * from both. */
+	scan(LANG_JAVASCRIPT, RULE("r", "javascript", "    regex: 'evil\\('\n    where: any\n"),
+	     "const s = `${evil(x)}`;\nconst t = `${/* evil( */ 1}`;\n");
+	cr_assert_str_eq(lines(), "1 2", "%s", lines());
+	scan(LANG_JAVASCRIPT, RULE("c", "javascript", "    regex: 'evil\\('\n    where: comment\n"),
+	     "const s = `${evil(x)}`;\nconst t = `${/* evil( */ 1}`;\n");
+	cr_assert_str_eq(lines(), "2", "%s", lines());
 }
 
 Test(pattern, an_element_among_thousands_is_tried_in_linear_steps)
