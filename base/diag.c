@@ -25,46 +25,6 @@ void diag_list_release(struct diag_list *dl)
 	diag_list_init(dl, dl->max);
 }
 
-/*
- * msg (heap) with the userinfo of every URL in it replaced by three asterisks
- * (`user:token` in `https://user:token@host/x`): a message quotes what the input
- * said, and a requirement, a remote or a registry URL can carry a credential, which must
- * not reach a terminal, a log or a report. The authority ends at `/`, `?`, `#`, a blank
- * or a quote; its last `@` ends the userinfo.
- */
-static char *without_userinfo(char *msg)
-{
-	if (!strstr(msg, "://")) {
-		return msg;
-	}
-	size_t n = strlen(msg), o = 0;
-	char *out = xmalloc(n * 2 + 1); /* "***" is at most 2 bytes longer than "x@"'s "x" */
-	for (size_t i = 0; i < n;) {
-		if (i + 3 <= n && memcmp(msg + i, "://", 3) == 0) {
-			size_t a = i + 3, e = a, at = SIZE_MAX;
-			while (e < n && !strchr("/?#'\"` \t\r\n", msg[e])) {
-				at = msg[e] == '@' ? e : at;
-				e++;
-			}
-			memcpy(out + o, "://", 3);
-			o += 3;
-			if (at != SIZE_MAX && at > a) {
-				memcpy(out + o, "***", 3);
-				o += 3;
-				a = at;
-			}
-			memcpy(out + o, msg + a, e - a);
-			o += e - a;
-			i = e;
-			continue;
-		}
-		out[o++] = msg[i++];
-	}
-	out[o] = '\0';
-	free(msg);
-	return out;
-}
-
 void diag_add(struct diag_list *dl, enum diag_level level, const char *file, unsigned line,
 	      unsigned col, const char *hint, const char *fmt, ...)
 {
@@ -83,12 +43,16 @@ void diag_add(struct diag_list *dl, enum diag_level level, const char *file, uns
 		d->msg = xstrdup("(message lost: out of memory)");
 	}
 	va_end(ap);
-	d->msg = without_userinfo(d->msg);
+	/* A message quotes what the input said, and a requirement, a remote or a registry
+	 * URL can carry a credential. */
+	char *raw = d->msg;
+	d->msg = text_mask_userinfo(raw);
+	free(raw);
 	d->level = level;
 	d->file = file ? xstrdup(file) : NULL;
 	d->line = line;
 	d->col = col;
-	d->hint = hint ? without_userinfo(xstrdup(hint)) : NULL;
+	d->hint = hint ? text_mask_userinfo(hint) : NULL;
 	d->seq = dl->n;
 }
 

@@ -881,10 +881,20 @@ int errf(char *err, size_t errlen, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	if (err && errlen) {
-		vsnprintf(err, errlen, fmt, ap);
+	char *msg = NULL;
+	if (err && errlen && vasprintf(&msg, fmt, ap) < 0) {
+		msg = NULL;
+		snprintf(err, errlen, "(message lost: out of memory)");
 	}
 	va_end(ap);
+	if (msg) {
+		/* Masked whole, then cut: a cut first could leave a credential's start
+		 * without the '@' that marks it. */
+		char *m = text_mask_userinfo(msg);
+		snprintf(err, errlen, "%s", m);
+		free(m);
+		free(msg);
+	}
 	return code;
 }
 
@@ -979,6 +989,42 @@ char *url_credential(const char *url)
 		    (sl == 5 && strncasecmp(url, "https", 5) == 0);
 	size_t ul = (size_t)((colon ? colon : at) - auth);
 	return http && ul > 0 ? percent_decode(auth, ul) : NULL;
+}
+
+char *text_mask_userinfo(const char *text)
+{
+	if (!text) {
+		return xstrdup("");
+	}
+	if (!strstr(text, "://")) {
+		return xstrdup(text);
+	}
+	size_t n = strlen(text), o = 0;
+	char *out = xmalloc(n * 2 + 1); /* "***" is at most 2 bytes longer than "x@"'s "x" */
+	for (size_t i = 0; i < n;) {
+		if (i + 3 > n || memcmp(text + i, "://", 3) != 0) {
+			out[o++] = text[i++];
+			continue;
+		}
+		size_t a = i + 3, e = a, at = SIZE_MAX;
+		while (e < n && (unsigned char)text[e] > ' ' && text[e] != 0x7f &&
+		       !strchr("/'\"`", text[e])) {
+			at = text[e] == '@' ? e : at;
+			e++;
+		}
+		memcpy(out + o, "://", 3);
+		o += 3;
+		if (at != SIZE_MAX && at > a) {
+			memcpy(out + o, "***", 3);
+			o += 3;
+			a = at;
+		}
+		memcpy(out + o, text + a, e - a);
+		o += e - a;
+		i = e;
+	}
+	out[o] = '\0';
+	return out;
 }
 
 char *url_public(const char *url)

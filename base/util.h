@@ -270,6 +270,17 @@ char *url_public(const char *url);
  */
 char *url_credential(const char *url);
 
+/*
+ * text (may be NULL: "") as a new heap string with the userinfo of every URL in it
+ * replaced by three asterisks (`https://user:token@host/x` keeps `https://` and `@host/x`), for
+ * anything that quotes input or a URL into a message: a remote, a registry or a requirement can
+ * carry a credential, which must reach no terminal, log or report. A URL's authority runs
+ * from its `://` to the first `/`, blank, control character, quote or backtick; the last
+ * `@` in it ends the userinfo, as url_credential() reads it (a `?`, `#` or `@` inside a
+ * password does not end it early). When in doubt, more is masked, never less.
+ */
+char *text_mask_userinfo(const char *text);
+
 /* Set or clear O_NONBLOCK. */
 int fd_set_nonblock(int fd, bool on);
 

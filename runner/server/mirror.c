@@ -34,24 +34,7 @@ struct fetch_ctx {
 
 char *mirror_redact_url(const char *url)
 {
-	const char *scheme = strstr(url, "://");
-	if (!scheme) {
-		return xstrdup(url);
-	}
-	/* The userinfo ends at the last '@' before the first '/', as url_credential() and
-	 * url_public() read it (a password may hold an '@'). */
-	const char *host = scheme + 3;
-	size_t al = strcspn(host, "/");
-	const char *at = NULL;
-	for (size_t i = 0; i < al; i++) {
-		if (host[i] == '@') {
-			at = host + i;
-		}
-	}
-	if (!at) {
-		return xstrdup(url);
-	}
-	return xasprintf("%.*s***@%s", (int)(host - url), url, at + 1);
+	return text_mask_userinfo(url);
 }
 
 /* s with every occurrence of needle (not empty) replaced by with. */

@@ -11,6 +11,7 @@
 #include "banned.h"
 
 #define LINE_MAX_BYTES (64u << 10)
+#define MSG_MAX	       2047 /* bytes of a message; longer ones are cut */
 
 static enum log_level min_level = LOG_INFO;
 static int log_fd = 2;
@@ -30,6 +31,31 @@ enum log_level slog_level(void)
 	return min_level;
 }
 
+/* Every string in v (the extra fields, nested objects and arrays too), masked as the
+ * message is. Depth is the caller's: extra fields are built by the server, not input. */
+static void mask_strings(json_t *v)
+{
+	if (json_is_string(v) && strstr(json_string_value(v), "://")) {
+		char *m = text_mask_userinfo(json_string_value(v));
+		json_string_set(v, m);
+		free(m);
+	} else if (json_is_array(v)) {
+		size_t i;
+		json_t *e;
+		json_array_foreach(v, i, e)
+		{
+			mask_strings(e);
+		}
+	} else if (json_is_object(v)) {
+		const char *k;
+		json_t *e;
+		json_object_foreach(v, k, e)
+		{
+			mask_strings(e);
+		}
+	}
+}
+
 void slog(enum log_level level, const char *event, const struct slog_ctx *ctx, json_t *extra,
 	  const char *fmt, ...)
 {
@@ -37,12 +63,20 @@ void slog(enum log_level level, const char *event, const struct slog_ctx *ctx, j
 		json_decref(extra);
 		return;
 	}
-	char ts[40], msg[2048];
+	char ts[40];
+	_cleanup_free_ char *msg = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (vasprintf(&msg, fmt, ap) < 0) {
+		msg = NULL;
+	}
 	va_end(ap);
-	_cleanup_free_ char *clean = utf8_sanitize(msg, strlen(msg));
+	/* Messages quote remotes, registries and errors that quote them: no URL's
+	 * credential reaches the log, whatever path the message took. Masked whole, then
+	 * cut, so that a cut cannot leave a credential's start without its '@'. */
+	_cleanup_free_ char *masked = text_mask_userinfo(msg ? msg : "(message lost)");
+	size_t ml = strlen(masked);
+	_cleanup_free_ char *clean = utf8_sanitize(masked, ml < MSG_MAX ? ml : MSG_MAX);
 	json_t *o = json_object();
 	json_object_set_new(o, "time", json_string(format_rfc3339(now_real_ms(), ts, sizeof(ts))));
 	json_object_set_new(o, "level", json_string(log_level_name(level)));
@@ -60,6 +94,7 @@ void slog(enum log_level level, const char *event, const struct slog_ctx *ctx, j
 	}
 	json_object_set_new(o, "msg", json_string(clean));
 	if (extra) {
+		mask_strings(extra);
 		json_object_update_missing(o, extra);
 		json_decref(extra);
 	}

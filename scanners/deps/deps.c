@@ -288,30 +288,11 @@ int dep_error(struct dep_ctx *c, unsigned line, unsigned col, const char *fmt, .
 
 /* s with the userinfo of a URL in it (`https://user:token@host/...`, a lockfile's tarball
  * or git source given as its version) replaced by "***", so that a registry credential
- * goes into no report, SBOM or purl; s itself when there is none. */
+ * goes into no report, SBOM or purl. */
 static char *without_userinfo(struct dep_ctx *c, const char *s)
 {
-	const char *scheme = s ? strstr(s, "://") : NULL;
-	if (!scheme) {
-		return dep_strdup(c, s ? s : "");
-	}
-	const char *auth = scheme + 3;
-	size_t alen = strcspn(auth, "/?#");
-	const char *at = NULL;
-	for (const char *p = auth; p < auth + alen; p++) {
-		at = *p == '@' ? p : at;
-	}
-	if (!at) {
-		return dep_strdup(c, s);
-	}
-	struct sbuf sb;
-	sbuf_init(&sb, SIZE_MAX / 2);
-	sbuf_append(&sb, s, (size_t)(auth - s));
-	sbuf_puts(&sb, "***");
-	sbuf_puts(&sb, at);
-	char *r = dep_strdup(c, sb.data);
-	sbuf_release(&sb);
-	return r;
+	_cleanup_free_ char *m = text_mask_userinfo(s);
+	return dep_strdup(c, m);
 }
 
 struct dep *dep_add(struct dep_ctx *c, enum eco e, const char *name, const char *version,

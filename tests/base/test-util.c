@@ -420,5 +420,53 @@ Test(diag, a_urls_userinfo_never_reaches_a_message)
 	cr_assert_str_eq(dl.v[0].hint, "see 'https://***@h/x'");
 	diag_error(&dl, NULL, 0, 0, NULL, "no URL: a@b, x:// y, ://@");
 	cr_assert_str_eq(dl.v[1].msg, "no URL: a@b, x:// y, ://@");
+	/* A '?' or '#' in the password does not end the userinfo. */
+	diag_error(&dl, NULL, 0, 0, NULL, "cannot fetch https://u:pa?SECRET#x@h/r.git");
+	cr_assert_str_eq(dl.v[2].msg, "cannot fetch https://***@h/r.git");
 	diag_list_release(&dl);
+}
+
+/* What every message path uses (diagnostics, errf, the server's log, dependency names). */
+Test(text_mask_userinfo, every_urls_userinfo_is_masked_wherever_it_ends)
+{
+	static const char *const cases[][2] = {
+		{ "plain text, a@b, ://@, x:// y", "plain text, a@b, ://@, x:// y" },
+		{ "https://host/p@v", "https://host/p@v" },
+		/* A '?' or '#' inside the password: the userinfo ends at the last '@' before
+		 * the first '/' (as url_credential() reads it), not at the '?'. */
+		{ "fetch https://u:pa?ss@host/r failed", "fetch https://***@host/r failed" },
+		{ "https://u:p#w@host", "https://***@host" },
+		{ "https://u:a@b@host/x and git+ssh://git@h:22/y",
+		  "https://***@host/x and git+ssh://***@h:22/y" },
+		/* A blank, a quote, a backtick or a control character ends the authority. */
+		{ "'http://a:b@c'x@y", "'http://***@c'x@y" },
+		{ "`https://t0k@h` and https://h\tu@v", "`https://***@h` and https://h\tu@v" },
+		/* A query with an '@' and no path: masked, more rather than less. */
+		{ "https://h?to=a@b", "https://***@b" },
+		{ "", "" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *m = text_mask_userinfo(cases[i][0]);
+		cr_assert_str_eq(m, cases[i][1], "case %zu", i);
+		free(m);
+	}
+	char *m = text_mask_userinfo(NULL);
+	cr_assert_str_eq(m, "");
+	free(m);
+}
+
+Test(errf, a_message_is_masked_before_it_is_cut)
+{
+	char err[40];
+	int r = errf(err, sizeof(err), -5, "cannot push to %s: %s",
+		     "https://user:SECRET@registry.example/v2/", "refused");
+	cr_assert_eq(r, -5);
+	cr_assert_str_eq(err, "cannot push to https://***@registry.exa");
+	/* Cut inside the userinfo: without masking first, the start of the credential
+	 * would be what fits. */
+	char tiny[24];
+	errf(tiny, sizeof(tiny), 0, "remote https://user:SECRETSECRET@h/x");
+	cr_assert_null(strstr(tiny, "SECRET"), "%s", tiny);
+	cr_assert_str_eq(tiny, "remote https://***@h/x");
+	errf(NULL, 0, 0, "nothing %s", "written");
 }

@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 
 #include "config.h"
+#include "slog.h"
 #include "diag.h"
 #include "testutil.h"
 #include "util.h"
@@ -846,4 +847,47 @@ Test(config, history_allow_entries_are_checked)
 	cr_assert(has_error(&dl, "history_allow must be a sequence", 8));
 	diag_list_release(&dl);
 	free(text);
+}
+
+/* The server's log quotes remotes and the errors of libgit2 and curl: whatever a message
+ * or an extra field says, no URL's credential is written. */
+Test(slog, no_urls_credential_reaches_the_log)
+{
+	char path[] = "/tmp/slog-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	unlink(path);
+	slog_set_fd(fd);
+	json_t *extra = json_pack("{s:s, s:{s:s}, s:[s], s:i}", "url",
+				  "https://deploy:ghp_SECRET1@forge.example/o/r.git", "inner",
+				  "remote", "ssh://git:SECRET2@host:22/r", "list",
+				  "git+https://x:SECRET4@h/p", "n", 3);
+	slog(LOG_ERROR, "fetch.failed", &(struct slog_ctx){ .run = 7 }, extra,
+	     "cannot fetch 'https://u:pa?SECRET3#x@host/r': %s", "refused");
+	/* A message longer than the cap is masked before it is cut. */
+	char *pad = xmalloc(2100);
+	memset(pad, 'p', 2030);
+	pad[2030] = '\0';
+	slog(LOG_ERROR, "fetch.failed", NULL, NULL, "%s https://u:SECRET5@host/r", pad);
+	free(pad);
+	slog_set_fd(2);
+	char buf[8192];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	cr_assert_gt(n, 0);
+	buf[n] = '\0';
+	cr_assert_null(strstr(buf, "SECRET"), "%s", buf);
+	json_t *o = json_loadb(buf, (size_t)(strchr(buf, '\n') - buf), 0, NULL);
+	cr_assert_not_null(o, "%s", buf);
+	cr_assert_str_eq(json_string_value(json_object_get(o, "msg")),
+			 "cannot fetch 'https://***@host/r': refused");
+	cr_assert_str_eq(json_string_value(json_object_get(o, "url")),
+			 "https://***@forge.example/o/r.git");
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(o, "inner"), "remote")),
+			 "ssh://***@host:22/r");
+	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(o, "list"), 0)),
+			 "git+https://***@h/p");
+	cr_assert_eq(json_integer_value(json_object_get(o, "n")), 3);
+	cr_assert_eq(json_integer_value(json_object_get(o, "run_id")), 7);
+	json_decref(o);
 }
