@@ -152,6 +152,39 @@ static void put_line(const char *s)
 	fputc('\n', stdout);
 }
 
+/* The findings as the gate left them, one line each (the names in it are the lockfile's:
+ * one line, so that none can forge another), with what the gate decided and, unless the
+ * finding is suppressed, how to fix it. */
+static void print_findings(const struct finding_list *fl)
+{
+	static const char *const kinds[] = { [SUPPRESSION_NONE] = "none",
+					     [SUPPRESSION_INLINE] = "inline",
+					     [SUPPRESSION_ALLOW] = "allow",
+					     [SUPPRESSION_BASELINE] = "baseline" };
+	for (size_t i = 0; i < fl->n; i++) {
+		const struct finding *f = &fl->v[i];
+		fputs("dependency-scan: ", stdout);
+		fput_one_line(stdout, f->file);
+		printf(":%u: %s ", f->line, severity_name(f->severity));
+		fput_one_line(stdout, f->rule_id);
+		fputs(": ", stdout);
+		fput_one_line(stdout, f->message);
+		if (f->disposition == DISPOSITION_SUPPRESSED) {
+			printf(" (suppressed, %s: ", kinds[f->suppression]);
+			fput_one_line(stdout, f->suppression_reason ? f->suppression_reason : "");
+			fputc(')', stdout);
+		} else if (f->disposition == DISPOSITION_BELOW) {
+			fputs(" (below the threshold)", stdout);
+		}
+		fputc('\n', stdout);
+		if (f->fix && *f->fix && f->disposition != DISPOSITION_SUPPRESSED) {
+			fputs("dependency-scan:     fix: ", stdout);
+			fput_one_line(stdout, f->fix);
+			fputc('\n', stdout);
+		}
+	}
+}
+
 static int fail(struct stage_worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(struct stage_worker *w, const char *fmt, ...)
 {
@@ -334,17 +367,6 @@ static int depscan_run_stage(struct stage_worker *w)
 			printf(" (%s): %zu packages\n", dep_format_name(r.deps.files[i].format),
 			       r.deps.files[i].packages);
 		}
-		for (size_t i = 0; i < r.findings.n; i++) {
-			const struct finding *f = &r.findings.v[i];
-			/* One finding, one line: the names in it are the lockfile's. */
-			fputs("dependency-scan: ", stdout);
-			fput_one_line(stdout, f->file);
-			printf(":%u: %s ", f->line, severity_name(f->severity));
-			fput_one_line(stdout, f->rule_id);
-			fputs(": ", stdout);
-			fput_one_line(stdout, f->message);
-			fputc('\n', stdout);
-		}
 		if (sbom_result) {
 			json_object_set_new(w->result, "sbom_document", sbom_doc(w, &r));
 		} else if (want_sbom) {
@@ -364,6 +386,7 @@ static int depscan_run_stage(struct stage_worker *w)
 	}
 	if (code == 0) {
 		code = gate_finish(w, &pol, &r.findings, r.stats);
+		print_findings(&r.findings);
 		put_line(json_string_value(json_object_get(w->result, "summary")));
 	}
 	depscan_result_release(&r);

@@ -168,6 +168,15 @@ Test(depscan, log4shell_blocks_before_push_and_bump_passes)
 
 	struct tu_result r = tu_runner_run(proj, "run", "--env", regenv, NULL);
 	cr_assert_eq(r.status, 3, "exit %d\n%s\n%s", r.status, r.out, r.err);
+	/* The stage's log says what the example's README shows: the finding, then its fix. */
+	cr_assert_not_null(strstr(r.out, ": critical GHSA-jfh8-c2jx-5f7m: "
+					 "org.apache.logging.log4j:log4j-core 2.14.1 (Maven) is "
+					 "affected by GHSA-jfh8-c2jx-5f7m (CVE-2021-44228)"),
+			   "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "dependency-scan:     fix: upgrade "
+					 "org.apache.logging.log4j:log4j-core to 2.15.0 or later "
+					 "(fixed in: 2.3.1, 2.12.2, 2.15.0)\n"),
+			   "%s", r.out);
 	json_t *rep = tu_latest_report(proj);
 	cr_assert_str_eq(tu_stage_status(rep, "sast"), "passed");
 	cr_assert_str_eq(tu_stage_status(rep, "secrets"), "passed");
@@ -287,6 +296,12 @@ Test(depscan, an_allow_entry_for_the_cve_covers_the_ghsa)
 		0);
 	cr_assert_str_eq(json_string_value(json_object_get(f, "rule_id")), "GHSA-jfh8-c2jx-5f7m");
 	cr_assert_str_eq(json_string_value(json_object_get(f, "disposition")), "suppressed");
+	/* The stage's log says so too, with the reason, and gives no fix for it. */
+	cr_assert_not_null(strstr(r.out, "(CVE-2021-44228): Remote code injection in Log4j "
+					 "(suppressed, allow: not reachable, JNDI lookups "
+					 "disabled)\n"),
+			   "%s", r.out);
+	cr_assert_null(strstr(r.out, "fix: upgrade"), "%s", r.out);
 	/* No registry given (REGISTRY is empty): the image stage's condition skips it. */
 	cr_assert_str_eq(tu_stage_status(rep, "image"), "skipped");
 	json_decref(rep);
