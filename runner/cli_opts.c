@@ -84,10 +84,14 @@ static int long_matches(const struct option *longopts, const char *word,
 
 /* Say what is wrong with the option getopt refused (c is '?' or ':'). */
 static void refused(const struct cli_getopt *g, int c, int argc, char **argv,
-		    const struct option *longopts)
+		    const struct option *longopts, int at)
 {
-	const char *word = optind > 0 && optind <= argc ? argv[optind - 1] : "";
-	bool is_long = str_has_prefix(word, "--") && (optopt == 0 || strchr(word, '=') || c == ':');
+	/* argv[at] is the word getopt was reading: optind before the call (getopt does not
+	 * permute here, the optstring starts with '-'). optind - 1 is not: inside a cluster
+	 * of short options (`-Zq`), optind stays on the cluster until its last letter, so
+	 * argv[optind - 1] is the word before it, which may be a `--x=y`. */
+	const char *word = at > 0 && at < argc ? argv[at] : "";
+	bool is_long = str_has_prefix(word, "--") && word[2] != '\0';
 	if (!is_long) {
 		if (c == ':') {
 			cli_usage_error(g->cmd, "option '-%c' needs a value", optopt);
@@ -125,6 +129,7 @@ static void refused(const struct cli_getopt *g, int c, int argc, char **argv,
 int cli_getopt(struct cli_getopt *g, int argc, char **argv, const struct option *longopts)
 {
 	for (;;) {
+		int at = optind > 0 ? optind : 1;
 		int c = getopt_long(argc, argv, g->optstring, longopts, NULL);
 		if (c == 1) {
 			/* An operand, argv[optind - 1]: behind the operands before it. */
@@ -159,7 +164,7 @@ int cli_getopt(struct cli_getopt *g, int argc, char **argv, const struct option 
 			return '?';
 		}
 		if (c == '?' || c == ':') {
-			refused(g, c, argc, argv, longopts);
+			refused(g, c, argc, argv, longopts, at);
 			return '?';
 		}
 		return c;

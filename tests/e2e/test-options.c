@@ -216,6 +216,11 @@ Test(options, usage_errors_name_the_option)
 		{ { "image", "push", "--jobs" }, "option '--jobs' needs a value" },
 		{ { "serve", "--config" }, "option '--config' needs a value" },
 		{ { "sandbox", "check", "--nope" }, "unknown option '--nope'" },
+		/* In a cluster of short options after a `--x=y` word, the letter is named,
+		 * not the word before the cluster. */
+		{ { "run", "--env=A=1", "-Zq" }, "unknown option '-Z'" },
+		{ { "sbom", "--output=x", "-qz" }, "unknown option '-q'" },
+		{ { "run", "--env=A=1", "-j" }, "option '-j' needs a value" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *argv[9] = { tu_runner() };
