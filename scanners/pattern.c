@@ -1200,6 +1200,11 @@ static bool m_el(struct mstate *m, size_t pi, uint32_t ti)
 			return false; /* a match covers at least one token */
 		}
 		if (m->c->accept && !m->c->accept(m->c->accept_ud, &m->b, m->start, ti)) {
+			/* The acceptance test may match other patterns (refinements) on the same
+			 * shared budget: what it took is not this attempt's to take again. */
+			if (m->c->steps_left) {
+				m->budget = MIN(m->budget, *m->c->steps_left);
+			}
 			return false;
 		}
 		m->end = ti;

@@ -741,6 +741,55 @@ Test(pattern, a_regex_rule_that_hits_its_match_limit_is_not_passed)
 	free(src);
 }
 
+struct draining {
+	size_t *steps_left;
+	size_t calls;
+};
+
+/* An acceptance test that matches other patterns on the shared budget (as refinements do),
+ * and refuses. */
+static bool accept_draining(void *ud, const struct binds *b, uint32_t start, uint32_t end)
+{
+	struct draining *d = ud;
+	(void)b;
+	(void)start;
+	(void)end;
+	d->calls++;
+	*d->steps_left -= MIN(*d->steps_left, 1000);
+	return false;
+}
+
+Test(pattern, what_the_acceptance_test_takes_counts_against_the_attempt)
+{
+	/* 60 bindings of $X, each refused by a test that takes 1,000 steps of a shared budget
+	 * of 3,000: once it is gone, the attempt gives up (counted) rather than go on to
+	 * the other 57 bindings on steps it no longer has. */
+	struct mvtab mv = { 0 };
+	struct pattern *p;
+	struct pattern_error pe;
+	cr_assert_eq(pattern_compile("f(..., $X, ...)", 15, LANG_C, &mv, &p, &pe), 0);
+	char src[1024] = "f(a0";
+	for (int i = 1; i < 60; i++) {
+		snprintf(src + strlen(src), sizeof(src) - strlen(src), ", a%d", i);
+	}
+	strcat(src, ");\n");
+	struct tokens t;
+	tokens_init(&t);
+	cr_assert_eq(lex_run(LANG_C, src, strlen(src), 0, &t), 0);
+	size_t left = 3000;
+	struct draining d = { &left, 0 };
+	struct pattern_ctx pc = {
+		.t = &t, .accept = accept_draining, .accept_ud = &d, .steps_left = &left
+	};
+	cr_assert_not(pattern_match_at(p, &pc, 0, NULL, NULL));
+	cr_assert_eq(d.calls, 3, "%zu", d.calls);
+	cr_assert_eq(pc.budget_exceeded, 1);
+	cr_assert_eq(left, 0);
+	tokens_release(&t);
+	pattern_free(p);
+	mvtab_release(&mv);
+}
+
 Test(pattern, compile_errors)
 {
 	struct mvtab mv = { 0 };
