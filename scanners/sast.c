@@ -23,6 +23,7 @@ struct rmatch {
 	uint32_t start, end;
 	uint32_t seq; /* the order in which the rule's matches were found */
 	uint16_t pat; /* the main pattern's index in the rule */
+	bool refused; /* the refinements refused it (step 3 of eval_tokens) */
 	struct binds b;
 };
 
@@ -545,8 +546,11 @@ static bool try_start(void *ud, uint32_t start)
 		return true;
 	}
 	GROW(tc->out->v, tc->out->cap, tc->out->n + 1);
-	tc->out->v[tc->out->n] =
-		(struct rmatch){ m.start, m.end, (uint32_t)tc->out->n, tc->pat, m.b };
+	tc->out->v[tc->out->n] = (struct rmatch){ .start = m.start,
+						  .end = m.end,
+						  .seq = (uint32_t)tc->out->n,
+						  .pat = tc->pat,
+						  .b = m.b };
 	tc->out->n++;
 	return m.end > tc->anchor;
 }
@@ -761,6 +765,71 @@ static bool keep_match(struct eval *ev, const struct rmatch *m)
 		}
 	}
 	return false;
+}
+
+/*
+ * The matcher gives one binding per pattern and start: the first it finds. When the
+ * refinements refuse it, the same pattern may still match at that start with other
+ * bindings (`spawn(cmd, o2, opts)`: `$OPTS` is `o2` first, which pattern-inside refuses,
+ * then `opts`). retry_match() matches the pattern there again with the refinements as its
+ * acceptance test, so that the search backtracks into the next binding until one is kept.
+ * The refused binding is not refined twice; nor is one that lies inside the finding
+ * reported before on its line (it would not be reported).
+ */
+struct retry {
+	struct eval *ev;
+	const struct rmatch *refused;
+	uint32_t kept_end, kept_line; /* the last finding's end and line (kept_end 0: none) */
+	struct rmatch kept;	      /* OUT */
+};
+
+static bool same_binding(const struct rmatch *m, const struct binds *b, uint32_t end)
+{
+	if (m->end != end || m->b.set != b->set) {
+		return false;
+	}
+	for (int i = 0; i < PATTERN_MAX_MV; i++) {
+		if ((b->set & (1u << i)) &&
+		    (m->b.start[i] != b->start[i] || m->b.end[i] != b->end[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool accept_retry(void *ud, const struct binds *b, uint32_t start, uint32_t end)
+{
+	struct retry *rt = ud;
+	const struct tokens *t = rt->ev->t;
+	if (same_binding(rt->refused, b, end) ||
+	    (rt->kept_end && end <= rt->kept_end && t->v[start].line == rt->kept_line)) {
+		return false;
+	}
+	struct rmatch m = *rt->refused;
+	m.end = end;
+	m.b = *b;
+	if (!keep_match(rt->ev, &m)) {
+		return false;
+	}
+	rt->kept = m;
+	return true;
+}
+
+/* Another match of refused's pattern at its start that the refinements keep, in *out. */
+static bool retry_match(struct eval *ev, const struct rmatch *refused, uint32_t kept_end,
+			uint32_t kept_line, struct rmatch *out)
+{
+	const struct pattern *p = ev->r->pats[refused->pat].by_lexer[lang_lexer(ev->t->lang)];
+	struct retry rt = {
+		.ev = ev, .refused = refused, .kept_end = kept_end, .kept_line = kept_line
+	};
+	struct pattern_ctx pc = eval_pctx(ev, accept_retry, &rt);
+	bool ok = pattern_match_at(p, &pc, refused->start, NULL, NULL);
+	ev->s->st->budget_exceeded += pc.budget_exceeded;
+	if (ok) {
+		*out = rt.kept;
+	}
+	return ok;
 }
 
 /* ---------- findings ---------- */
@@ -1198,25 +1267,46 @@ static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const ch
 		 * that starts on its line (`cp.exec(x)` matches both `cp.exec($X)` and
 		 * `exec($X)`: one call, one finding). A match the refinements reject does not
 		 * hide the others at its start, other patterns' with other bindings: the first
-		 * one kept, in the order they were found, is reported.
+		 * one kept, in the order they were found, is reported. When they refuse every
+		 * match at a start, each refused pattern is matched there again, in the same
+		 * order, for a binding they keep (retry_match()).
 		 */
-		uint32_t kept_start = UINT32_MAX, kept_end = 0, kept_line = 0;
+		uint32_t kept_end = 0, kept_line = 0;
 		size_t before = given_up(s);
-		for (size_t i = 0; i < rm->n; i++) {
-			const struct rmatch *m = &rm->v[i];
-			if (m->start == kept_start ||
-			    (kept_start != UINT32_MAX && m->end <= kept_end &&
-			     t->v[m->start].line == kept_line)) {
+		for (size_t i = 0, j; i < rm->n; i = j) {
+			uint32_t start = rm->v[i].start;
+			const struct rmatch *keep = NULL;
+			struct rmatch alt;
+			for (j = i; j < rm->n && rm->v[j].start == start; j++) {
+				struct rmatch *m = &rm->v[j];
+				m->refused = false;
+				if (keep || (kept_end && m->end <= kept_end &&
+					     t->v[m->start].line == kept_line)) {
+					continue;
+				}
+				if (keep_match(&ev, m)) {
+					keep = m;
+				} else {
+					m->refused = true;
+				}
+			}
+			for (size_t x = i; x < j && !keep; x++) {
+				bool again = false; /* the same pattern's, refused already */
+				for (size_t y = i; y < x && !again; y++) {
+					again = rm->v[y].refused && rm->v[y].pat == rm->v[x].pat;
+				}
+				if (rm->v[x].refused && !again &&
+				    retry_match(&ev, &rm->v[x], kept_end, kept_line, &alt)) {
+					keep = &alt;
+				}
+			}
+			if (!keep) {
 				continue;
 			}
-			if (!keep_match(&ev, m)) {
-				continue;
-			}
-			kept_start = m->start;
-			kept_end = m->end;
-			kept_line = t->v[m->start].line;
-			const struct token *a = &t->v[m->start], *b = &t->v[m->end - 1];
-			add_finding(&ev, path, a->off, b->off + b->len, &m->b, out);
+			kept_end = keep->end;
+			kept_line = t->v[keep->start].line;
+			const struct token *a = &t->v[keep->start], *b = &t->v[keep->end - 1];
+			add_finding(&ev, path, a->off, b->off + b->len, &keep->b, out);
 			rm->found++;
 		}
 		s->gave_up[ri] |= given_up(s) != before;

@@ -510,6 +510,47 @@ Test(pattern, a_refused_match_does_not_hide_another_at_its_start)
 	cr_assert_str_eq(bound_texts(), "3 prefix + user\n8 b\n", "%s", bound_texts());
 }
 
+/* One pattern may match at one start with several bindings: the refinements refusing the
+ * first one found do not hide a later one that they keep. `sink(a, b)` binds $X to `a`
+ * first, which pattern-not-inside refuses (`a` was cleaned before); `b` is reported. */
+Test(pattern, a_refused_binding_does_not_hide_another_of_the_same_pattern)
+{
+	const char *rule = RULE_M("t", "python", "$X",
+				  "    pattern: sink(..., $X, ...)\n"
+				  "    pattern-not-inside: |\n"
+				  "        $X = clean(...)\n"
+				  "        ...\n"
+				  "        sink(...)\n");
+	scan(LANG_PYTHON, rule,
+	     "def f(a, b):\n"
+	     "    a = clean(a)\n"
+	     "    sink(a, b)\n"
+	     "def g(a, b):\n"
+	     "    a = clean(a)\n"
+	     "    b = clean(b)\n"
+	     "    sink(a, b)\n"
+	     "def h(a, b):\n"
+	     "    sink(a, b)\n");
+	cr_assert_str_eq(bound_texts(), "3 b\n9 a\n", "%s", bound_texts());
+	/* pattern-inside and pattern-in-file take part the same way: the first argument is
+	 * set in another function, the second in this one. */
+	rule = RULE_M("t", "javascript", "$O",
+		      "    pattern: run(..., $O, ...)\n"
+		      "    pattern-inside: |\n"
+		      "        $O = { shell: true }\n"
+		      "        ...\n"
+		      "        run(...)\n"
+		      "    pattern-not-in-file: forget($O)\n");
+	scan(LANG_JAVASCRIPT, rule,
+	     "function a() { const o1 = { shell: true }; }\n"
+	     "function b() { const o2 = { shell: true }; run(o1, o2); }\n"
+	     "function c() { const o3 = { shell: true }; const o4 = { shell: true };\n"
+	     "  run(o3, o4); }\n"
+	     "forget(o3);\n"
+	     "function d() { run(o1, o2); }\n");
+	cr_assert_str_eq(bound_texts(), "2 o2\n4 o4\n", "%s", bound_texts());
+}
+
 Test(pattern, a_match_inside_another_on_its_line_is_one_finding)
 {
 	/* `cp.exec(x)` matches both alternatives, the second inside the first: one finding.
