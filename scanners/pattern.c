@@ -825,13 +825,22 @@ static bool step(struct mstate *m)
 	return true;
 }
 
-/* The next element is a literal: a quick test before recursing at position x. */
+/* The next element is a literal, or a metavariable bound already: a quick test of the token
+ * at position x before recursing there. */
 static bool next_could_match(struct mstate *m, size_t pi, uint32_t x)
 {
 	if (pi >= m->p->n) {
 		return true;
 	}
 	const struct pel *e = &m->p->el[pi];
+	if (e->kind == PEL_METAVAR) {
+		if (!(m->b.set & (1u << e->mv))) {
+			return true;
+		}
+		/* Its tokens must follow (m_metavar()): the first one first. */
+		const struct token *a = &m->t->v[m->b.start[e->mv]];
+		return x < m->t->n && m->t->v[x].kind == a->kind && m->t->v[x].hash == a->hash;
+	}
 	if (e->kind != PEL_TOKEN && e->kind != PEL_STRING && e->kind != PEL_STRING_ANY) {
 		return true;
 	}

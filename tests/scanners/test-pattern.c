@@ -782,6 +782,28 @@ Test(pattern, a_regex_rule_that_hits_its_match_limit_is_not_passed)
 	free(src);
 }
 
+Test(pattern, an_ellipsis_before_a_bound_metavariable_takes_a_step_a_token)
+{
+	/* `...` then `$F`, bound already: each token the ellipsis passes is looked at once
+	 * (the first of $F's tokens is not there), not once more as the start of $F. 900
+	 * files opened took twice the steps and the rule's budget. */
+	const char *rule = RULE_M("t", "python", "$F",
+				  "    pattern: |\n"
+				  "        $F = open($P)\n"
+				  "        ...\n"
+				  "        $F.write($D)\n");
+	size_t n = 900, cap = n * 32 + 64, w = 0;
+	char *src = xmalloc(cap);
+	for (size_t i = 0; i < n; i++) {
+		w += (size_t)snprintf(src + w, cap - w, "f%zu = open(p%zu)\n", i, i);
+	}
+	snprintf(src + w, cap - w, "f3.write(d)\n");
+	scan(LANG_PYTHON, rule, src);
+	cr_assert_eq(st.budget_exceeded, 0, "%zu", st.budget_exceeded);
+	cr_assert_str_eq(bound_texts(), "4 f3\n", "%s", bound_texts());
+	free(src);
+}
+
 struct draining {
 	size_t *steps_left;
 	size_t calls;
