@@ -1079,6 +1079,22 @@ static bool skip_balanced(const struct tokens *t, uint32_t *x)
 	return true;
 }
 
+/* A token that opens or closes a block as a top-level ellipsis counts them: +1, -1, or 0. */
+static int block_edge(const struct tokens *t, const struct token *k)
+{
+	if (k->kind == TOK_INDENT) {
+		return 1;
+	}
+	if (k->kind == TOK_DEDENT) {
+		return -1;
+	}
+	if (k->kind == TOK_PUNCT && k->len == 1) {
+		char ch = t->src[k->off];
+		return ch == '{' ? 1 : ch == '}' ? -1 : 0;
+	}
+	return 0;
+}
+
 /* An ellipsis: try every stopping point x from ti on. */
 static bool m_ellipsis(struct mstate *m, size_t pi, uint32_t ti)
 {
@@ -1116,16 +1132,11 @@ static bool m_ellipsis(struct mstate *m, size_t pi, uint32_t ti)
 		if (stop_at_eol && k->kind == TOK_EOL) {
 			return false;
 		}
-		bool brace = k->kind == TOK_PUNCT && k->len == 1;
-		char ch = brace ? t->src[k->off] : 0;
-		if (k->kind == TOK_INDENT || ch == '{') {
-			block++;
-		} else if (k->kind == TOK_DEDENT || ch == '}') {
-			if (block == 0) {
-				return false;
-			}
-			block--;
+		int edge = block_edge(t, k);
+		if (edge < 0 && block == 0) {
+			return false;
 		}
+		block += edge;
 		x++;
 	}
 	return false;
@@ -1292,6 +1303,27 @@ bool pattern_match_at(const struct pattern *p, struct pattern_ctx *c, uint32_t s
 		}
 	}
 	return ok;
+}
+
+void pattern_blocks(const struct tokens *t, uint32_t *in, uint32_t *close)
+{
+	/* The open blocks are a stack linked through in[]: an opener's in[] is the block
+	 * around it. A closer with no block open is in none (the ellipsis stops there too). */
+	uint32_t cur = PATTERN_NO_BLOCK;
+	for (uint32_t i = 0; i < t->n; i++) {
+		int e = block_edge(t, &t->v[i]);
+		if (e < 0 && cur != PATTERN_NO_BLOCK) {
+			close[cur] = i;
+			cur = in[cur];
+			in[i] = cur;
+			continue;
+		}
+		in[i] = cur;
+		if (e > 0) {
+			close[i] = (uint32_t)t->n;
+			cur = i;
+		}
+	}
 }
 
 bool pattern_is_anchor(const struct pattern *p, const struct tokens *t, const struct token *k)

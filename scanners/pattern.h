@@ -145,6 +145,20 @@ bool pattern_match_at(const struct pattern *p, struct pattern_ctx *c, uint32_t s
 bool pattern_starts(const struct pattern *p, const struct tokens *t, uint32_t a,
 		    bool (*fn)(void *ud, uint32_t start), void *ud);
 
+/* No block (pattern_blocks()). */
+#define PATTERN_NO_BLOCK UINT32_MAX
+
+/*
+ * The blocks that a top-level ellipsis never leaves (`{ }` groups, indented blocks): for
+ * each token i of t, in[i] is the opener of the innermost block it is in (PATTERN_NO_BLOCK:
+ * none; an opener and its closer are in the block around), and for each opener o, close[o]
+ * is its closer (t->n when it has none). A match started at token s in a block ends at
+ * close[in[s]] at the latest (its end, exclusive, is at most that index): a pattern's `{ }`
+ * balance, and its INDENTs come before their DEDENTs (its first line sets its base
+ * indentation). in and close hold t->n entries each.
+ */
+void pattern_blocks(const struct tokens *t, uint32_t *in, uint32_t *close);
+
 /* Is token k of t an occurrence of p's anchor? */
 bool pattern_is_anchor(const struct pattern *p, const struct tokens *t, const struct token *k);
 

@@ -112,6 +112,11 @@ struct sast_scratch {
 	uint32_t file;	      /* the file being scanned (counts sast_scan calls) */
 	struct tokens outer;  /* the tokens of struct outer_bind (src: the file's text) */
 	bool regions_dropped; /* embedded regions beyond the queue's cap, this file */
+	/* The blocks of the token stream being evaluated (pattern_blocks()), computed when
+	 * first needed: blk_gen is the sast_scratch.gen they are for. */
+	uint32_t *blk_in, *blk_close;
+	size_t blk_in_cap, blk_close_cap;
+	uint32_t blk_gen;
 };
 
 /* Evaluations given up on the current file so far (step budgets and regex limits). */
@@ -171,6 +176,8 @@ void sast_scratch_free(struct sast_scratch *s)
 	free(s->touched_rules);
 	free(s->queue);
 	free(s->parent);
+	free(s->blk_in);
+	free(s->blk_close);
 	for (size_t i = 0; i < RULE_MAX_PATTERNS; i++) {
 		free(s->pat_occ[i].v);
 	}
@@ -631,11 +638,34 @@ static bool accept_refine(void *ud, const struct binds *b, uint32_t start, uint3
 	return true;
 }
 
+/* The blocks of the token stream being evaluated (sast_scratch.blk_in, blk_close). */
+static void stream_blocks(struct sast_scratch *s, const struct tokens *t)
+{
+	if (s->blk_gen == s->gen && s->blk_in) {
+		return;
+	}
+	GROW(s->blk_in, s->blk_in_cap, t->n + 1);
+	GROW(s->blk_close, s->blk_close_cap, t->n + 1);
+	pattern_blocks(t, s->blk_in, s->blk_close);
+	s->blk_gen = s->gen;
+}
+
+/* Where a match started at token i ends at the latest (pattern_blocks()). */
+static uint32_t block_end(const struct sast_scratch *s, const struct tokens *t, uint32_t i)
+{
+	uint32_t b = s->blk_in[i];
+	return b == PATTERN_NO_BLOCK ? (uint32_t)t->n : s->blk_close[b];
+}
+
 static bool refine_start(void *ud, uint32_t start)
 {
 	struct refine *rf = ud;
 	struct eval *ev = rf->ev;
 	if (rf->containing && start > rf->start) {
+		return false;
+	}
+	/* A match that starts in a block closed before the main match ends cannot hold it. */
+	if (rf->containing && block_end(ev->s, ev->t, start) < rf->end) {
 		return false;
 	}
 	struct pattern_ctx pc = eval_pctx(ev, accept_refine, rf);
@@ -689,10 +719,30 @@ static bool refine_search(struct refine *rf, size_t pi, const struct binds *pre,
 	while (split < o->n && o->v[split] <= rf->start) {
 		split++;
 	}
-	for (size_t k = split; k > 0; k--) {
-		if (pattern_starts(p, t, o->v[k - 1], refine_start, &sub)) {
+	struct sast_scratch *s = rf->ev->s;
+	stream_blocks(s, t);
+	for (size_t k = split; k > 0;) {
+		uint32_t a = o->v[k - 1], b = s->blk_in[a];
+		/* An anchor outside the pattern's brackets starts its match in its own block:
+		 * when that block closes before the match ends, none of the anchors in it can
+		 * start a containing match (a block before the match's, another function's). */
+		if (p->anchor_depth == 0 && b != PATTERN_NO_BLOCK && s->blk_close[b] < rf->end) {
+			size_t lo = 0, hi = k - 1; /* the anchors up to b: o->v[0, lo) */
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (o->v[mid] <= b) {
+					lo = mid + 1;
+				} else {
+					hi = mid;
+				}
+			}
+			k = lo;
+			continue;
+		}
+		if (pattern_starts(p, t, a, refine_start, &sub)) {
 			return true;
 		}
+		k--;
 	}
 	for (size_t k = split; k < o->n; k++) {
 		if (pattern_starts(p, t, o->v[k], refine_start, &sub)) {

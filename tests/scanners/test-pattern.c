@@ -782,6 +782,38 @@ Test(pattern, a_regex_rule_that_hits_its_match_limit_is_not_passed)
 	free(src);
 }
 
+Test(pattern, a_containing_match_is_looked_for_in_the_blocks_around_the_match)
+{
+	/* pattern-inside anchored on `=`: each use() looked for a containing match from every
+	 * assignment before it, in every function before its own, where none can start (the
+	 * ellipsis never leaves the block it starts in): 400 functions of 10 assignments took
+	 * the rule's budget, and the file was reported as not evaluated completely. */
+	const char *rule = RULE_M("t", "python", "$X",
+				  "    pattern: use($X)\n"
+				  "    pattern-inside: |\n"
+				  "        $Y = $S\n"
+				  "        ...\n"
+				  "        use($X)\n"
+				  "    conditions:\n"
+				  "      - metavariable: $S\n"
+				  "        regex: ^tainted\n");
+	size_t n = 400, cap = n * 400 + 256, w = 0;
+	char *src = xmalloc(cap);
+	for (size_t i = 0; i < n; i++) {
+		w += (size_t)snprintf(src + w, cap - w, "def f%zu(c):\n", i);
+		for (int j = 0; j < 10; j++) {
+			w += (size_t)snprintf(src + w, cap - w, "    a%d = g(c, %d)\n", j, j);
+		}
+		w += (size_t)snprintf(src + w, cap - w, "    use(c)\n");
+	}
+	w += (size_t)snprintf(src + w, cap - w,
+			      "def last(c):\n    d = tainted(c)\n    if c:\n        use(c)\n");
+	scan(LANG_PYTHON, rule, src);
+	cr_assert_eq(st.budget_exceeded, 0, "%zu", st.budget_exceeded);
+	cr_assert_str_eq(bound_texts(), "4804 c\n", "%s", bound_texts());
+	free(src);
+}
+
 Test(pattern, an_ellipsis_before_a_bound_metavariable_takes_a_step_a_token)
 {
 	/* `...` then `$F`, bound already: each token the ellipsis passes is looked at once
