@@ -3,8 +3,9 @@
  * tokens, metavariables (binding expressions, consistency, separators), ellipses (inside
  * brackets and at the top level), "...", comma-ellipsis arguments, conditions (literal,
  * regex, not-regex), pattern-not, pattern-inside, pattern-not-inside, pattern-in-file,
- * pattern-not-in-file, regex rules and `where`, message interpolation, inline suppression,
- * fingerprints, and the step budget that bounds pathological cases.
+ * pattern-not-in-file (and the other bindings of a match they refuse), regex rules and
+ * `where`, message interpolation, inline suppression, fingerprints, and the step budget that
+ * bounds pathological cases.
  */
 #include <criterion/criterion.h>
 
