@@ -552,6 +552,38 @@ Test(pattern, a_refused_binding_does_not_hide_another_of_the_same_pattern)
 	cr_assert_str_eq(bound_texts(), "2 o2\n4 o4\n", "%s", bound_texts());
 }
 
+Test(pattern, other_bindings_tried_past_the_budget_are_not_passed)
+{
+	/* 800 bindings of $X, each refused after a look at the 3,000 assignments before the
+	 * call: the rule's budget runs out on the way, and the file is reported as not
+	 * evaluated completely rather than passed. */
+	const char *rule = RULE_M("t", "python", "$X",
+				  "    pattern: sink(..., $X, ...)\n"
+				  "    pattern-inside: |\n"
+				  "        $X = $Y\n"
+				  "        ...\n"
+				  "        sink(...)\n"
+				  "    conditions:\n"
+				  "      - metavariable: $Y\n"
+				  "        regex: ^clean\n");
+	size_t na = 3000, nx = 800, cap = na * 24 + nx * 8 + 64, w = 0;
+	char *src = xmalloc(cap);
+	w += (size_t)snprintf(src + w, cap - w, "def f():\n");
+	for (size_t i = 0; i < na; i++) {
+		w += (size_t)snprintf(src + w, cap - w, "    a%zu = g()\n", i);
+	}
+	w += (size_t)snprintf(src + w, cap - w, "    sink(");
+	for (size_t i = 0; i < nx; i++) {
+		w += (size_t)snprintf(src + w, cap - w, "%sa%zu", i ? ", " : "", i);
+	}
+	snprintf(src + w, cap - w, ")\n");
+	scan(LANG_PYTHON, rule, src);
+	cr_assert_gt(st.budget_exceeded, 0);
+	cr_assert_eq(fl.n, 1);
+	cr_assert(json_is_true(json_object_get(fl.v[0].extra, "incomplete")));
+	free(src);
+}
+
 Test(pattern, a_match_inside_another_on_its_line_is_one_finding)
 {
 	/* `cp.exec(x)` matches both alternatives, the second inside the first: one finding.
