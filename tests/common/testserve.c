@@ -130,10 +130,15 @@ void ts_restart(struct ts_server *s)
 
 int ts_stop(struct ts_server *s, double timeout_s)
 {
+	return ts_stop_with(s, SIGTERM, timeout_s);
+}
+
+int ts_stop_with(struct ts_server *s, int sig, double timeout_s)
+{
 	if (s->pid <= 0) {
 		return -1;
 	}
-	kill(s->pid, SIGTERM);
+	kill(s->pid, sig);
 	double t0 = ts_now();
 	int st = 0;
 	for (;;) {

@@ -32,6 +32,8 @@ void ts_start(struct ts_server *s, const char *dir, const char *config);
 void ts_restart(struct ts_server *s);
 /* SIGTERM and wait (SIGKILL after timeout_s). Returns the exit status. */
 int ts_stop(struct ts_server *s, double timeout_s);
+/* The same with signal sig instead of SIGTERM. */
+int ts_stop_with(struct ts_server *s, int sig, double timeout_s);
 /* SIGKILL and reap. */
 void ts_kill(struct ts_server *s);
 void ts_release(struct ts_server *s);

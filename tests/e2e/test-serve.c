@@ -1104,6 +1104,12 @@ Test(serve, shutdown_puts_running_runs_back_and_a_restart_runs_them, .timeout = 
 	cr_assert_str_eq(json_string_value(json_object_get(run, "run_id")), "1.2");
 	json_decref(run);
 	free(slow);
+	/* SIGHUP (a closed terminal; no reload: docs/server.md) stops it the same way. */
+	cr_assert_eq(ts_stop_with(&e.srv, SIGHUP, 30), 0, "SIGHUP: an orderly stop");
+	log = tu_read(e.srv.log);
+	cr_assert_not_null(strstr(log, "\"msg\":\"signal 1: stopping"), "%s", log);
+	free(log);
+	ts_restart(&e.srv);
 	stop(&e);
 }
 
