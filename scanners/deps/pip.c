@@ -58,7 +58,18 @@ struct pipfile {
 	const char *group;   /* the file name without directory and extension */
 	const char *dir;     /* directory of the file system path, or NULL */
 	size_t file;	     /* an include's index in l->files; SIZE_MAX for the parser's file */
+	/* The logical line being read: where its first physical line starts in the file's
+	 * text, and that line's number; the end of the text (see at()). */
+	const char *from, *text_end;
+	unsigned from_line;
 };
+
+/* A position in a file as reported: 1-based line and column (0: unknown). */
+struct pos {
+	unsigned line, col;
+};
+
+static struct pos at(const struct pipfile *pf, unsigned line, unsigned col);
 
 static const char *group_of(struct dep_ctx *c, const char *display)
 {
@@ -207,7 +218,8 @@ static int add_requirement(struct dep_ctx *c, const struct pipfile *pf, const ch
 	if (memchr(line, '/', name_len)) {
 		/* A path (looks_like_path) is never read as a name: "wheels/x.whl" is no
 		 * project, and reported as one it would match no advisory. */
-		return dep_error(c, lineno, 0, "'%s' is not a project name",
+		struct pos w = at(pf, lineno, col);
+		return dep_error(c, w.line, w.col, "'%s' is not a project name",
 				 trim_copy(c, line, name_len));
 	}
 	struct spec sp = { "0.0.0", "no version is pinned" };
@@ -566,7 +578,8 @@ static int local_path(struct dep_ctx *c, const struct pipfile *pf, const char *w
 		return 0;
 	}
 	if (!where || !*where) {
-		diag_error(c->dl, c->file, lineno, col,
+		struct pos w = at(pf, lineno, col);
+		diag_error(c->dl, c->file, w.line, w.col,
 			   kind == LOCAL_ARCHIVE
 				   ? "name a file of the project, relative to where pip runs"
 				   : "name a directory of the project, relative to where pip runs",
@@ -575,7 +588,8 @@ static int local_path(struct dep_ctx *c, const struct pipfile *pf, const char *w
 		return -EINVAL;
 	}
 	if (strstr(where, "${")) {
-		diag_error(c->dl, c->file, lineno, col,
+		struct pos w = at(pf, lineno, col);
+		diag_error(c->dl, c->file, w.line, w.col,
 			   "name the path without the variable, relative to where pip runs",
 			   "the local %s '%s' names an environment variable, whose value the "
 			   "scan cannot know",
@@ -592,7 +606,8 @@ static int local_path(struct dep_ctx *c, const struct pipfile *pf, const char *w
 		dep_printf(c, "%s\n%c%s", pf->dir, kind == LOCAL_ARCHIVE ? 'a' : 'p', where);
 	uintptr_t known = (uintptr_t)hmap_get(c->aux, key);
 	if (!known && hmap_count(c->aux) >= DEPS_MAX_LOCAL_PROJECTS) {
-		return dep_error(c, lineno, col, "more than %u local projects and archives",
+		struct pos w = at(pf, lineno, col);
+		return dep_error(c, w.line, w.col, "more than %u local projects and archives",
 				 DEPS_MAX_LOCAL_PROJECTS);
 	}
 	enum local_found found = known ? (enum local_found)(known - 1) : LOCAL_MISSING_OUTSIDE;
@@ -667,7 +682,8 @@ static int local_path(struct dep_ctx *c, const struct pipfile *pf, const char *w
 			? "pip takes a path's '#...' as part of its name (a path has no "
 			  "#egg=): name the directory alone, or the package (NAME==VERSION)"
 			: said[kind][found].hint;
-	diag_error(c->dl, c->file, lineno, col, hint, "the local %s '%s' %s", what, word,
+	struct pos w = at(pf, lineno, col);
+	diag_error(c->dl, c->file, w.line, w.col, hint, "the local %s '%s' %s", what, word,
 		   said[kind][found].what);
 	return -EINVAL;
 }
@@ -702,14 +718,16 @@ static int url_requirement(struct dep_ctx *c, const struct pipfile *pf, const ch
 		name = name_of_file(c, base, &version);
 	}
 	if (name && !valid_name(name)) {
-		return dep_error(c, lineno, col, "'%s': '%s' is not a project name", word, name);
+		struct pos w = at(pf, lineno, col);
+		return dep_error(c, w.line, w.col, "'%s': '%s' is not a project name", word, name);
 	}
 	if (!name && !archive && (!url || file_url)) {
 		return local_path(c, pf, word, file_url ? file_url_path(c, path) : path,
 				  LOCAL_PROJECT, lineno, col);
 	}
 	if (!name) {
-		diag_error(c->dl, c->file, lineno, col,
+		struct pos w = at(pf, lineno, col);
+		diag_error(c->dl, c->file, w.line, w.col,
 			   "add '#egg=NAME' to the URL, or write the line as 'NAME @ URL'",
 			   "malformed pip file: cannot tell the name of the package pip installs "
 			   "from '%s'",
@@ -745,7 +763,7 @@ static int local_file_url(struct dep_ctx *c, const struct pipfile *pf, const cha
 			  archive ? LOCAL_ARCHIVE : LOCAL_PROJECT, lineno, col);
 }
 
-static int parse_one(struct dep_ctx *c, const struct pipfile *pf, const char *buf, size_t len);
+static int parse_one(struct dep_ctx *c, struct pipfile *pf, const char *buf, size_t len);
 
 static int include_file(struct dep_ctx *c, const struct pipfile *pf, const char *arg,
 			unsigned lineno, unsigned col)
@@ -757,14 +775,16 @@ static int include_file(struct dep_ctx *c, const struct pipfile *pf, const char 
 	/* Inside the scanned tree only. */
 	_cleanup_free_ char *real = dep_realpath_inside(c, path);
 	if (!real && errno == EXDEV) {
-		diag_error(c->dl, pf->display, lineno, col, NULL,
+		struct pos w = at(pf, lineno, col);
+		diag_error(c->dl, pf->display, w.line, w.col, NULL,
 			   "the included requirements file %s lies outside the scanned tree", arg);
 		return -EINVAL;
 	}
 	if (!real) {
-		diag_error(c->dl, pf->display, lineno, col, NULL,
-			   "cannot read the included requirements file %s: %s", arg,
-			   strerror(errno));
+		int err = errno;
+		struct pos w = at(pf, lineno, col);
+		diag_error(c->dl, pf->display, w.line, w.col, NULL,
+			   "cannot read the included requirements file %s: %s", arg, strerror(err));
 		return -EINVAL;
 	}
 	/* Each file once in a scan: includes may be cyclic, and a file this one includes may
@@ -775,7 +795,8 @@ static int include_file(struct dep_ctx *c, const struct pipfile *pf, const char 
 		return 0;
 	}
 	if (++c->includes > DEPS_MAX_INCLUDES) {
-		return dep_error(c, lineno, col, "more than %u included requirement files",
+		struct pos w = at(pf, lineno, col);
+		return dep_error(c, w.line, w.col, "more than %u included requirement files",
 				 DEPS_MAX_INCLUDES);
 	}
 	char *buf = NULL;
@@ -787,7 +808,8 @@ static int include_file(struct dep_ctx *c, const struct pipfile *pf, const char 
 		r = -E2BIG;
 	}
 	if (r < 0) {
-		diag_error(c->dl, pf->display, lineno, col, NULL,
+		struct pos w = at(pf, lineno, col);
+		diag_error(c->dl, pf->display, w.line, w.col, NULL,
 			   "cannot read the included requirements file %s: %s", arg,
 			   r == -E2BIG ? "the scan has read more than its 4 GiB" : strerror(-r));
 		return -EINVAL;
@@ -904,7 +926,8 @@ static int include_options(struct dep_ctx *c, const struct pipfile *pf, const ch
 			acol = col + (unsigned)(start - line);
 		}
 		if (!arg || !*arg) {
-			return dep_error(c, lineno, wcol, "'%s' names no %s", w,
+			struct pos wp = at(pf, lineno, wcol);
+			return dep_error(c, wp.line, wp.col, "'%s' names no %s", w,
 					 editable ? "project" : "file");
 		}
 		int r = editable ? url_requirement(c, pf, arg, true, lineno, acol)
@@ -1031,7 +1054,8 @@ static bool looks_like_path(struct dep_ctx *c, const char *word)
  * of a `name @ URL` (pip takes the URL up to it). What follows, up to the options
  * (--hash...), must be a marker (or nothing), or pip refuses the file: so does the scan.
  */
-static int cut_marker(struct dep_ctx *c, char *line, unsigned lineno, unsigned col)
+static int cut_marker(struct dep_ctx *c, const struct pipfile *pf, char *line, unsigned lineno,
+		      unsigned col)
 {
 	/* Only in the requirement, before its options: pip's break_args_options ends it at
 	 * the first word (split at spaces) that starts with '-'. */
@@ -1057,7 +1081,8 @@ static int cut_marker(struct dep_ctx *c, char *line, unsigned lineno, unsigned c
 		return 0;
 	}
 	/* Not quoted in the message: it may be the rest of a URL, credentials and all. */
-	diag_error(c->dl, c->file, lineno, col + (unsigned)(m - line),
+	struct pos w = at(pf, lineno, col + (unsigned)(m - line));
+	diag_error(c->dl, c->file, w.line, w.col,
 		   "pip cuts a requirement at its first ';' (a URL line at its first '; '): a "
 		   "URL that holds a ';' goes on a line of its own (URL ; MARKER), or with the "
 		   "';' written %3B",
@@ -1073,7 +1098,7 @@ static int parse_line(struct dep_ctx *c, const struct pipfile *pf, char *line, u
 	/* An option line is split into words as pip's shlex splits it: a ';' is part of a
 	 * word (`-e git+https://host/p;v=1#egg=x`); a marker there is no option. */
 	if (line[0] != '-') {
-		int r = cut_marker(c, line, lineno, col);
+		int r = cut_marker(c, pf, line, lineno, col);
 		if (r < 0) {
 			return r;
 		}
@@ -1096,11 +1121,92 @@ static int parse_line(struct dep_ctx *c, const struct pipfile *pf, char *line, u
 	return add_requirement(c, pf, line, lineno, col);
 }
 
+/* One physical line of a requirements file, and what it gives its logical line. */
+struct physical {
+	const char *p, *le; /* the line, without its line break */
+	const char *next;   /* the line after it */
+	const char *s, *e;  /* what it adds to its logical line */
+	bool comment;	    /* a comment line: never continued, it ends a continued line */
+	bool continued;	    /* it ends in a backslash: the next line continues it */
+};
+
+/* The physical line at p, as pip's join_lines sees it: a line that ends in a backslash
+ * (not a comment line) is continued, and the backslashes at both ends of it are dropped
+ * (line.strip("\\")). */
+static void physical_line(const char *p, const char *end, struct physical *ph)
+{
+	const char *le = p;
+	size_t br = 0;
+	while (le < end && !(br = line_break(le, end))) {
+		le++;
+	}
+	ph->p = p;
+	ph->le = le;
+	ph->next = le + br;
+	ph->comment = comment_line(p, le);
+	ph->continued = !ph->comment && le > p && le[-1] == '\\';
+	ph->s = p;
+	ph->e = le;
+	if (ph->continued) {
+		while (ph->s < le && *ph->s == '\\') {
+			ph->s++;
+		}
+		while (ph->e > ph->s && ph->e[-1] == '\\') {
+			ph->e--;
+		}
+	}
+}
+
+/*
+ * Where byte off of the logical line whose first physical line starts at start (line
+ * number first) lies in the file: its physical line and 1-based column, counted in bytes
+ * as every column of this parser, found by joining the lines again as parse_one joined
+ * them. The " " put before a comment line that ends a continued line is at column 1 of
+ * that line; an offset past the end is past the end of the last line.
+ */
+static struct pos physical_position(const char *start, const char *end, unsigned first, size_t off)
+{
+	size_t done = 0; /* bytes of the logical line before this physical line's */
+	struct physical ph;
+	for (const char *p = start;; p = ph.next, first++) {
+		physical_line(p, end, &ph);
+		if (p != start && ph.comment) {
+			if (off == done) {
+				return (struct pos){ first, 1 };
+			}
+			done++;
+		}
+		size_t n = (size_t)(ph.e - ph.s);
+		if (off < done + n || !ph.continued || ph.next >= end) {
+			return (struct pos){ first,
+					     1 + (unsigned)((size_t)(ph.s - ph.p) + off - done) };
+		}
+		done += n;
+	}
+}
+
+/*
+ * The position to report for column col (1-based, 0: unknown) of the logical line that
+ * starts on line `line`: where that character is in the file, on whichever physical line
+ * of a continued line it is (the columns the parse counts are the joined line's). Line
+ * and column as given when the column is unknown or the line is not the one being read.
+ * It joins the line again, in time linear in its length: it is called where an error is
+ * reported (which ends the parse), never on the way there.
+ */
+static struct pos at(const struct pipfile *pf, unsigned line, unsigned col)
+{
+	if (!col || !pf->from || line != pf->from_line) {
+		return (struct pos){ line, col };
+	}
+	return physical_position(pf->from, pf->text_end, line, col - 1);
+}
+
 /* A growing logical line. */
 struct logical {
 	char *s;
 	size_t n, cap;
-	unsigned first; /* its first physical line, 0 when empty */
+	unsigned first;	   /* its first physical line, 0 when empty */
+	const char *start; /* where that line starts */
 };
 
 static void logical_add(struct logical *acc, const char *s, size_t n)
@@ -1111,7 +1217,7 @@ static void logical_add(struct logical *acc, const char *s, size_t n)
 	acc->s[acc->n] = '\0';
 }
 
-static int logical_done(struct dep_ctx *c, const struct pipfile *pf, struct logical *acc)
+static int logical_done(struct dep_ctx *c, struct pipfile *pf, struct logical *acc)
 {
 	unsigned first = acc->first;
 	acc->first = 0;
@@ -1121,8 +1227,13 @@ static int logical_done(struct dep_ctx *c, const struct pipfile *pf, struct logi
 	if (strlen(acc->s) != n) {
 		return dep_error(c, first, 0, "NUL byte");
 	}
+	/* The positions the parse of the line reports are translated from it (at()). */
+	pf->from = acc->start;
+	pf->from_line = first;
 	char *line = without_comment(acc->s, n);
-	return parse_line(c, pf, line, first, 1 + (unsigned)(line - acc->s));
+	int r = parse_line(c, pf, line, first, 1 + (unsigned)(line - acc->s));
+	pf->from = NULL;
+	return r;
 }
 
 /*
@@ -1130,9 +1241,10 @@ static int logical_done(struct dep_ctx *c, const struct pipfile *pf, struct logi
  * byte order mark; anything else is an error), split it with str.splitlines, join the
  * lines that end in a backslash with the next (join_lines: the backslashes at both ends
  * of such a line are dropped, and a comment line is never continued: it ends a
- * continued line instead), drop comments.
+ * continued line instead), drop comments. Positions are reported where they are in the
+ * file (its physical lines; columns in bytes, after a byte order mark).
  */
-static int parse_one(struct dep_ctx *c, const struct pipfile *pf, const char *buf, size_t len)
+static int parse_one(struct dep_ctx *c, struct pipfile *pf, const char *buf, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)buf;
 	if (len >= 3 && u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf) {
@@ -1146,17 +1258,15 @@ static int parse_one(struct dep_ctx *c, const struct pipfile *pf, const char *bu
 				 "requirements files only (save it as UTF-8)");
 	}
 	const char *end = buf + len;
+	pf->text_end = end;
 	unsigned lineno = 0;
 	struct logical acc = { 0 };
+	struct physical ph;
 	int r = 0;
-	for (const char *p = buf; p < end && r == 0;) {
-		const char *le = p;
-		size_t br = 0;
-		while (le < end && !(br = line_break(le, end))) {
-			le++;
-		}
+	for (const char *p = buf; p < end && r == 0; p = ph.next) {
+		physical_line(p, end, &ph);
 		lineno++;
-		size_t n = (size_t)(le - p);
+		size_t n = (size_t)(ph.le - p);
 		if (memchr(p, '\0', n)) {
 			r = dep_error(c, lineno, 0, "NUL byte");
 			break;
@@ -1169,30 +1279,16 @@ static int parse_one(struct dep_ctx *c, const struct pipfile *pf, const char *bu
 				"(save it as UTF-8)");
 			break;
 		}
-		if (comment_line(p, le) || n == 0 || p[n - 1] != '\\') {
-			if (!acc.first) {
-				acc.first = lineno;
-			} else if (comment_line(p, le)) {
-				logical_add(&acc, " ", 1); /* ends the continued line */
-			}
-			logical_add(&acc, p, n);
-			r = logical_done(c, pf, &acc);
-		} else {
-			/* line.strip("\\") */
-			const char *s = p;
-			while (s < le && *s == '\\') {
-				s++;
-			}
-			const char *e = le;
-			while (e > s && e[-1] == '\\') {
-				e--;
-			}
-			if (!acc.first) {
-				acc.first = lineno;
-			}
-			logical_add(&acc, s, (size_t)(e - s));
+		if (!acc.first) {
+			acc.first = lineno;
+			acc.start = p;
+		} else if (ph.comment) {
+			logical_add(&acc, " ", 1); /* ends the continued line */
 		}
-		p = le + br;
+		logical_add(&acc, ph.s, (size_t)(ph.e - ph.s));
+		if (!ph.continued) {
+			r = logical_done(c, pf, &acc);
+		}
 	}
 	if (r == 0 && acc.first) {
 		r = logical_done(c, pf, &acc);

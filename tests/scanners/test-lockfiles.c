@@ -3047,6 +3047,72 @@ Test(lockfiles, requirements_markers_are_cut_as_pip_cuts_them)
 }
 
 /*
+ * pip joins a line that ends in a backslash with the next (dropping the backslashes at
+ * both ends of the continued line, and a comment line ends it): an error in such a
+ * logical line is reported where the offending text is in the file, on its own physical
+ * line and at its column there (in bytes), not at the first line with a column counted in
+ * the joined line. Line 1 of each file is six==1.16.0.
+ */
+Test(lockfiles, requirements_continued_lines_report_physical_positions)
+{
+	static const struct {
+		const char *text; /* after line 1 */
+		unsigned line, col;
+		const char *says;
+	} bad[] = {
+		/* On the second physical line: the marker starts at 'p'. */
+		{ "requests==2.0 \\\n    ; python_version < \"3\" garbage\n", 3, 7,
+		  "is not an environment marker" },
+		/* On the third. */
+		{ "pkg \\\n  >=1.0 \\\n  ; garbage\n", 4, 5, "is not an environment marker" },
+		/* On the first, as without a continuation. */
+		{ "pkg; garbage \\\n  and more\n", 2, 6, "is not an environment marker" },
+		/* Backslashes at the start of a continued line are dropped, not their columns:
+		 * on the first line, and on a later one. */
+		{ "\\\\pkg; garbage \\\n  and more\n", 2, 8, "is not an environment marker" },
+		{ "pkg \\\n\\\\\\>=1.0 ; garbage \\\n  and more\n", 3, 12,
+		  "is not an environment marker" },
+		/* Columns count bytes, as on any line: a no-break space is two. */
+		{ "pkg \\\n\xc2\xa0; garbage\n", 3, 5, "is not an environment marker" },
+		/* A line of backslashes adds nothing: the name starts on the next one. */
+		{ "\\\n  foo /bar\n", 3, 3, "'foo /bar' is not a project name" },
+		/* A comment line ends the continuation; the lines after it count on. */
+		{ "pkg==1.0 \\\n  ; garbage \\\n  # why\n", 3, 5, "is not an environment marker" },
+		{ "pkg==1.0 \\\n  # why \\\nother; garbage\n", 4, 8,
+		  "is not an environment marker" },
+		/* Option lines: the file (or project) an option names, where it is. */
+		{ "-r \\\n  missing.txt\n", 3, 3, "cannot read the included requirements file" },
+		{ "--index-url https://pypi.example/simple \\\n  --constraint \\\n    "
+		  "missing.txt\n",
+		  4, 5, "cannot read the included requirements file" },
+		{ "-c \\\n  base/\\\n\\missing.txt\n", 3, 3,
+		  "cannot read the included requirements file" },
+		{ "--index-url https://pypi.example/simple \\\n -e \\\n ./nothere\n", 4, 2,
+		  "the local project './nothere' does not exist" },
+		{ "--index-url https://pypi.example/simple \\\n  -r\n", 3, 3, "names no file" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *dir = tu_tmpdir();
+		char *text = tu_strf("six==1.16.0\n%s", bad[i].text);
+		tu_write(dir, "requirements.txt", text);
+		struct dep_list l;
+		struct diag_list dl;
+		cr_expect_eq(scan_requirements(dir, &l, &dl), -EINVAL, "case %zu", i);
+		cr_expect(dl.n == 1 && dl.v[0].line == bad[i].line && dl.v[0].col == bad[i].col &&
+				  strstr(dl.v[0].msg, bad[i].says),
+			  "case %zu: %u:%u, not %u:%u: %s", i, dl.n ? dl.v[0].line : 0,
+			  dl.n ? dl.v[0].col : 0, bad[i].line, bad[i].col,
+			  dl.n ? dl.v[0].msg : "(no error)");
+		cr_expect_eq(l.n, 0, "case %zu", i);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+		free(text);
+		tu_rmdir(dir);
+		free(dir);
+	}
+}
+
+/*
  * URL schemes are case-insensitive (RFC 3986 3.1), and pip lowers them: `File:`, `FILE:`,
  * `GIT+HTTPS:`, `Hg+Https:`, `HTTPS:` are read like their lower-case spellings, a file: URL
  * as a local directory (`-e File:///src/pkg` was an error), the others named and versioned
