@@ -207,6 +207,7 @@ enum role {
 	R_GENS,	 /* a kustomization's secretGenerator: a sequence of generators */
 	R_GEN,	 /* one generator of it */
 	R_LITS,	 /* the literals of a generator, or of a SecretGenerator's configuration */
+	R_FILES, /* the files of a generator, or of a SecretGenerator's configuration */
 };
 
 enum key_kind {
@@ -222,6 +223,7 @@ enum key_kind {
 	K_BDATA,
 	K_SECGEN,
 	K_LITERALS,
+	K_FILES,
 };
 
 struct obj {
@@ -239,7 +241,7 @@ struct frame {
 	bool is_map, want_key;
 	enum key_kind key; /* R_OBJ, R_SPEC, R_GEN: the last key */
 	size_t obj;	   /* the object the frame is part of */
-	bool gen;	   /* R_LITS: a secretGenerator's (else a SecretGenerator's) */
+	bool gen;	   /* R_LITS, R_FILES: a secretGenerator's (else a SecretGenerator's) */
 	/* R_DATA, R_SDATA: the key of the entry whose value comes next */
 	bool ekey_ok;
 	char *ekey;
@@ -262,7 +264,7 @@ struct anchor {
 
 struct pending {
 	size_t obj;
-	bool gen; /* a literal of a kustomization's secretGenerator */
+	bool gen; /* a literal or file of a kustomization's secretGenerator */
 	struct k8s_value v;
 };
 
@@ -485,6 +487,7 @@ static enum key_kind key_kind(const struct doc *d, const struct frame *f, const 
 	}
 	if (f->role == R_GEN) {
 		return text_eq(sv, "literals")		? K_LITERALS
+		       : text_eq(sv, "files")		? K_FILES
 		       : sv->plain && text_eq(sv, "<<") ? K_MERGE
 							: K_OTHER;
 	}
@@ -496,6 +499,9 @@ static enum key_kind key_kind(const struct doc *d, const struct frame *f, const 
 	}
 	if (root && text_eq(sv, "literals")) {
 		return K_LITERALS;
+	}
+	if (root && text_eq(sv, "files")) {
+		return K_FILES;
 	}
 	if (text_eq(sv, "spec")) {
 		return K_SPEC;
@@ -635,6 +641,45 @@ static void add_literal(struct doc *d, struct frame *f, const struct sv *sv)
 	keep_value(d, f, K8S_LITERAL, sv->text, kl, sv->off, key_len, &val);
 }
 
+/*
+ * A file of a secretGenerator, `[KEY=]PATH`, read as kustomize reads it: without '=', the
+ * key is the path's last component; with one '=' neither first nor last, the key is before
+ * it and the path after it; anything else kustomize refuses. The path is the value, where
+ * it is written when the scalar's text is written as it reads; else the whole scalar.
+ */
+static void add_file(struct doc *d, struct frame *f, const struct sv *sv)
+{
+	if (d->configmaps || plain_non_string(sv) || memchr(sv->text, '\0', sv->len)) {
+		return;
+	}
+	const char *eq = memchr(sv->text, '=', sv->len);
+	struct sv val = *sv;
+	const char *key = sv->text;
+	size_t kl = 0, key_len = sv->end - sv->off;
+	bool as_written = key_len == sv->len && memcmp(d->text + sv->off, sv->text, sv->len) == 0;
+	if (eq) {
+		kl = (size_t)(eq - sv->text);
+		val.text = eq + 1;
+		val.len = sv->len - kl - 1;
+		if (kl == 0 || val.len == 0 || memchr(val.text, '=', val.len)) {
+			return;
+		}
+		if (as_written) {
+			key_len = kl;
+			val.off = sv->off + kl + 1;
+			val.end = val.off + val.len;
+		}
+	} else {
+		const char *slash = sv->text + sv->len;
+		while (slash > sv->text && slash[-1] != '/') {
+			slash--;
+		}
+		key = slash;
+		kl = (size_t)(sv->text + sv->len - slash);
+	}
+	keep_value(d, f, K8S_FILE, key, kl, sv->off, key_len, &val);
+}
+
 static bool entry_role(enum role r)
 {
 	return r == R_DATA || r == R_SDATA || r == R_EDATA || r == R_BDATA;
@@ -656,6 +701,8 @@ static void on_scalar(struct doc *d, const struct sv *sv)
 	if (!f->is_map) {
 		if (f->role == R_LITS) {
 			add_literal(d, f, sv);
+		} else if (f->role == R_FILES) {
+			add_file(d, f, sv);
 		}
 		return;
 	}
@@ -713,7 +760,7 @@ static void on_alias(struct doc *d, const char *name)
 		return;
 	}
 	if (!f->is_map) {
-		if (f->role == R_GENS || f->role == R_LITS) {
+		if (f->role == R_GENS || f->role == R_LITS || f->role == R_FILES) {
 			unread(d, f->obj,
 			       "an alias in a secretGenerator to an anchor not followed");
 		}
@@ -730,7 +777,7 @@ static void on_alias(struct doc *d, const char *name)
 	if (f->role == R_OBJ && f->key != K_OTHER && f->key != K_API && f->key != K_SPEC) {
 		unread(d, f->obj, "an alias where a Secret's kind, data or stringData is");
 	} else if (f->role == R_GEN && f->key != K_OTHER) {
-		unread(d, f->obj, "an alias where a secretGenerator's literals are");
+		unread(d, f->obj, "an alias where a secretGenerator's literals or files are");
 	} else if ((f->role == R_DATA || f->role == R_SDATA) && f->ekey_ok && !a) {
 		unread(d, f->obj, "an alias in a Secret to an anchor not followed");
 	}
@@ -747,7 +794,7 @@ static enum role value_role(struct doc *d, struct frame *f, bool is_map)
 		{ K_DATA, R_DATA, R_SKIP },	{ K_SDATA, R_SDATA, R_SKIP },
 		{ K_BDATA, R_BDATA, R_SKIP },	{ K_ITEMS, R_SKIP, R_ITEMS },
 		{ K_SPEC, R_SPEC, R_SKIP },	{ K_SECGEN, R_SKIP, R_GENS },
-		{ K_LITERALS, R_SKIP, R_LITS },
+		{ K_LITERALS, R_SKIP, R_LITS }, { K_FILES, R_SKIP, R_FILES },
 	};
 	if (f->key == K_MERGE) {
 		unread(d, f->obj,
@@ -860,6 +907,7 @@ static bool wanted(const struct doc *d, const struct pending *p)
 	case K8S_ENCRYPTED:
 		return o->kind_sealed;
 	case K8S_LITERAL:
+	case K8S_FILE:
 		/* kind is optional in a kustomization. */
 		return p->gen ? o->kind_kustomization || !o->kind_seen : o->kind_generator;
 	case K8S_CONFIGMAP_DATA:

@@ -25,7 +25,10 @@
  * kustomization's top-level `secretGenerator` (kind Kustomization, Component or none) and
  * of a `kind: SecretGenerator` generator's configuration: their values are returned too
  * (K8S_LITERAL), the key before the first '=', one pair of quotes around the value
- * removed, as kustomize reads them. A configMapGenerator makes ConfigMaps: not read.
+ * removed, as kustomize reads them. Their `files` entries (`[KEY=]PATH`) are returned as
+ * K8S_FILE, the path as the value: what the file holds is the Secret's value, which the
+ * caller reads (secrets.h, secrets_scratch_set_reader). A configMapGenerator makes
+ * ConfigMaps: not read.
  *
  * k8s_read_configmaps() reads the `data` and `binaryData` of ConfigMaps the same way, for
  * the caller to judge what other rules found in them.
@@ -70,6 +73,7 @@ enum k8s_field {
 	K8S_STRING_DATA,      /* plain text */
 	K8S_ENCRYPTED,	      /* a SealedSecret's spec.encryptedData: ciphertext, in base64 */
 	K8S_LITERAL,	      /* a kustomize secretGenerator's literal: plain text */
+	K8S_FILE,	      /* a secretGenerator's file: text is its path, as written */
 	K8S_CONFIGMAP_DATA,   /* k8s_read_configmaps: a ConfigMap's data (plain text) */
 	K8S_CONFIGMAP_BINARY, /* ... and its binaryData (base64) */
 };
@@ -80,8 +84,9 @@ struct k8s_value {
 	size_t key_off, key_len; /* the key's text in the file */
 	size_t off, len;	 /* the value's text in the file: inside its quotes; a block
 				    scalar from its indicator (| or >); a literal's after its
-				    '=' (and quotes), or the whole scalar when it has escapes
-				    or folded lines (its key too) */
+				    '=' (and quotes), a file's path after its `KEY=`, or the
+				    whole scalar when it has escapes or folded lines (its key
+				    too) */
 	char *text;		 /* the value as YAML reads it (NUL-terminated, may hold NULs) */
 	size_t text_len;
 	bool templated; /* the value, as written, holds a template action */

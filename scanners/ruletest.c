@@ -179,6 +179,29 @@ static void collect(struct walkctx *w, const char *path, unsigned depth)
 	free(names);
 }
 
+/* The fixtures collected, sorted: the files a fixture may name (secrets_read_fn). */
+struct listed {
+	char **v;
+	size_t n;
+};
+
+static int cmp_key_str(const void *key, const void *elem)
+{
+	return strcmp(key, *(char *const *)elem);
+}
+
+/* A file a fixture names (a kustomization's secretGenerator files), read when it is one of
+ * the fixtures and a regular file reached through no link, as the scan would read it. */
+static int read_fixture(void *ud, const char *path, size_t max, char **data, size_t *len)
+{
+	const struct listed *l = ud;
+	if (!bsearch(path, l->v, l->n, sizeof(*l->v), cmp_key_str)) {
+		return -ENOENT;
+	}
+	int r = read_regular_capped(path, max, data, len);
+	return r == -EINVAL ? -ENOENT : r;
+}
+
 static size_t rule_index(const struct ruleset *rs, const char *id)
 {
 	for (size_t i = 0; i < ruleset_count(rs); i++) {
@@ -226,6 +249,16 @@ int ruletest_run(const struct ruleset *rs, const char *const *paths, size_t n_pa
 	bool sast = ruleset_kind(rs) == RULE_SAST;
 	struct sast_scratch *ss = sast ? sast_scratch_new(rs) : NULL;
 	struct secrets_scratch *sec = sast ? NULL : secrets_scratch_new(rs);
+	struct listed listed = { xcalloc(w.n ? w.n : 1, sizeof(*w.files)), w.n };
+	if (listed.n) {
+		memcpy(listed.v, w.files, w.n * sizeof(*w.files));
+	}
+	if (listed.n > 1) {
+		qsort(listed.v, listed.n, sizeof(*listed.v), cmp_str);
+	}
+	if (sec) {
+		secrets_scratch_set_reader(sec, read_fixture, &listed);
+	}
 	for (size_t fi = 0; fi < w.n && w.err == 0; fi++) {
 		const char *path = w.files[fi];
 		_cleanup_free_ char *buf = NULL;
@@ -320,6 +353,7 @@ int ruletest_run(const struct ruleset *rs, const char *const *paths, size_t n_pa
 	}
 	sast_scratch_free(ss);
 	secrets_scratch_free(sec);
+	free(listed.v);
 	for (size_t i = 0; i < w.n; i++) {
 		free(w.files[i]);
 	}

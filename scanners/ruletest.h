@@ -12,7 +12,8 @@
  * fixture a false positive, an `ok` line without one a true negative.
  *
  * Every rule of the set must have at least one `ruleid` and one `ok` line somewhere in the
- * fixtures (a must-match and a must-not-match case).
+ * fixtures (a must-match and a must-not-match case). A secrets fixture may name other files
+ * (a kustomization's secretGenerator files): those among the fixtures are read for it.
  */
 #ifndef RUNNER_SCANNERS_RULETEST_H
 #define RUNNER_SCANNERS_RULETEST_H

@@ -148,6 +148,43 @@ static bool allow_listed(const struct scan_options *o, const char *path)
 	return false;
 }
 
+static int cmp_listed(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct walk_file *)elem)->path);
+}
+
+/*
+ * A file that a file being scanned for secrets names (a kustomization's secretGenerator
+ * files; secrets_read_fn): read only when it is one this scan reads itself, listed by the
+ * walk (below the root, reached through no link, not ignored or excluded) and not
+ * allowlisted, and opened as load() opens it. Anything else is -ENOENT: a file the scan
+ * leaves alone is not read through another either.
+ */
+static int read_listed(void *ud, const char *path, size_t max, char **data, size_t *len)
+{
+	const struct shared *sh = ud;
+	if (!bsearch(path, sh->files->files, sh->files->n, sizeof(*sh->files->files), cmp_listed) ||
+	    allow_listed(sh->o, path)) {
+		return -ENOENT;
+	}
+	_cleanup_close_ int fd = openat(sh->root_fd, path,
+					O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		return errno == ENOENT || errno == ELOOP ? -ENOENT : -errno;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		return -errno;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		return -ENOENT;
+	}
+	if ((uint64_t)st.st_size > max) {
+		return -EFBIG;
+	}
+	return read_fd_capped(fd, max, data, len);
+}
+
 /* Add the counts both engines keep for a file to the thread's statistics. */
 static void file_stats(struct worker *w, const char *path, size_t regex_limits, size_t truncated,
 		       size_t no_reason, unsigned first_no_reason_line)
@@ -569,6 +606,7 @@ int scan_run(const struct scan_options *o, struct finding_list *out, struct scan
 			w->sast = sast_scratch_new(o->rules);
 		} else {
 			w->secrets = secrets_scratch_new(o->rules);
+			secrets_scratch_set_reader(w->secrets, read_listed, &sh);
 		}
 	}
 	/* The first worker runs on this thread. */

@@ -8,7 +8,9 @@
  * merged at the end. A file that cannot be read, or the deadline passing, stops the scan
  * with an error: a partial result is never returned as complete. A secrets scan reports
  * each text file above the size cap, which it does not read, as a finding
- * (SCAN_TOO_LARGE_RULE) rather than let it pass unread.
+ * (SCAN_TOO_LARGE_RULE) rather than let it pass unread. The secrets engine may read a file
+ * that a scanned one names (a kustomization's secretGenerator files, secrets.h) only when
+ * it is one of the files this scan reads itself (listed by the walk, not allowlisted).
  */
 #ifndef RUNNER_SCANNERS_SCAN_H
 #define RUNNER_SCANNERS_SCAN_H

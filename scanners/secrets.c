@@ -1,7 +1,8 @@
 /*
  * secrets.c - keyword prefilter, per-line regex evaluation, entropy and allowlists,
- * redaction, findings; the values of Kubernetes Secrets (k8s.h), and the provider rules
- * over what their data decodes to.
+ * redaction, findings; the values of Kubernetes Secrets (k8s.h), the provider rules
+ * over what their data decodes to, and the files of kustomize secretGenerators (read
+ * through the caller's reader, never opened here).
  */
 #include "secrets.h"
 
@@ -11,6 +12,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -39,6 +41,9 @@ struct span {
 	bool decoded;
 	uint32_t dec_off, dec_len;
 	char where[112]; /* in a Kubernetes Secret: "in data 'password'", ...; or "" */
+	/* The secret is in the file that the text names (a secretGenerator's file): the
+	 * text is no secret, and a snippet shows it. */
+	bool elsewhere;
 };
 
 /* The text a keyword pass reads when it is not the file: a Secret's decoded data value,
@@ -63,8 +68,13 @@ struct secrets_scratch {
 	size_t n_spans, cap_spans;
 	int min_sev; /* the least severe kept span's rule severity; -1: not known */
 	struct regex_ctx rx;
-	bool k8s_line;	     /* the file has a `kind: Secret` line */
-	const char *k8s_why; /* why its Secrets were not read completely, or NULL */
+	bool k8s_line;	      /* the file has a `kind: Secret` line */
+	const char *k8s_why;  /* why its Secrets were not read completely, or NULL */
+	secrets_read_fn read; /* the files a secretGenerator names, or NULL */
+	void *read_ud;
+	/* A keyword pass that only asks whether a rule finds a secret (probe_hit), and
+	 * keeps no span. */
+	bool probing, probe_hit;
 };
 
 static int cmp_kw(const void *a, const void *b)
@@ -116,6 +126,12 @@ struct secrets_scratch *secrets_scratch_new(const struct ruleset *rs)
 	s->gave_up = xcalloc(ruleset_count(rs) ? ruleset_count(rs) : 1, sizeof(bool));
 	regex_ctx_init(&s->rx);
 	return s;
+}
+
+void secrets_scratch_set_reader(struct secrets_scratch *s, secrets_read_fn fn, void *ud)
+{
+	s->read = fn;
+	s->read_ud = ud;
 }
 
 void secrets_scratch_free(struct secrets_scratch *s)
@@ -300,6 +316,10 @@ static void eval_rule(struct secrets_scratch *s, uint32_t ri, const char *buf, s
 			st->allowlisted++;
 			continue;
 		}
+		if (s->probing) {
+			s->probe_hit = true;
+			continue;
+		}
 		struct span *sp = new_span(s, ri, st);
 		if (!sp) {
 			continue;
@@ -459,10 +479,11 @@ static char *redacted_snippet(const struct secrets_scratch *s, const char *buf, 
 	size_t i = b;
 	while (i < e) {
 		/* The secret itself, where the value of a Kubernetes Secret holds several. */
-		const struct span *hit = sp->off <= i && i < sp->off + sp->len ? sp : NULL;
+		const struct span *hit =
+			!sp->elsewhere && sp->off <= i && i < sp->off + sp->len ? sp : NULL;
 		for (size_t k = 0; k < s->n_spans && !hit; k++) {
 			const struct span *q = &s->spans[k];
-			if (q->off <= i && i < q->off + q->len) {
+			if (!q->elsewhere && q->off <= i && i < q->off + q->len) {
 				hit = q;
 			}
 		}
@@ -667,6 +688,31 @@ static void key_shown(const struct ranges *found, const struct k8s_value *v, cha
 	out[n] = '\0';
 }
 
+/* The path of a secretGenerator's file as a message may quote it: as a key is quoted
+ * (key_shown), with its '/' kept. */
+static void path_shown(const struct ranges *found, const struct k8s_value *v, char *out,
+		       size_t outlen)
+{
+	if (ranges_overlap(found, v->off, v->off + v->len)) {
+		snprintf(out, outlen, "(a path that holds a secret)");
+		return;
+	}
+	size_t n = 0;
+	out[n++] = '\'';
+	for (size_t i = 0; i < v->text_len && n + 6 < outlen; i++) {
+		unsigned char c = (unsigned char)v->text[i];
+		if (i == 64) {
+			memcpy(out + n, "...", 3);
+			n += 3;
+			break;
+		}
+		out[n++] =
+			isalnum(c) || c == '-' || c == '.' || c == '_' || c == '/' ? (char)c : '?';
+	}
+	out[n++] = '\'';
+	out[n] = '\0';
+}
+
 /* Is the decoded value text a rule can read (UTF-8 without NULs)? */
 static bool readable_text(const char *t, size_t n)
 {
@@ -751,6 +797,174 @@ static bool k8s_value(struct secrets_scratch *s, const struct k8s_value *v,
 	return reported;
 }
 
+/*
+ * The path of a file a secretGenerator names (entry, n bytes), as the reader takes it:
+ * the directory of the scanned file's path joined with entry, whose empty and `.`
+ * components are dropped. NULL when entry is absolute, has a `..` component (kustomize
+ * reads no file outside the kustomization's directory unless told to), a NUL or a URL's
+ * `://`, or the path would be longer than PATH_MAX.
+ */
+static char *generator_file_path(const char *path, const char *entry, size_t n)
+{
+	if (!n || entry[0] == '/' || memchr(entry, '\0', n) || memmem(entry, n, "://", 3)) {
+		return NULL;
+	}
+	const char *slash = strrchr(path, '/');
+	size_t dl = slash ? (size_t)(slash - path) + 1 : 0;
+	if (dl + n + 1 > PATH_MAX) {
+		return NULL;
+	}
+	char *out = xmalloc(dl + n + 1);
+	memcpy(out, path, dl);
+	size_t w = dl;
+	for (size_t i = 0; i < n;) {
+		const char *e = memchr(entry + i, '/', n - i);
+		size_t cl = e ? (size_t)(e - entry) - i : n - i;
+		if (cl == 2 && entry[i] == '.' && entry[i + 1] == '.') {
+			free(out);
+			return NULL;
+		}
+		if (cl && !(cl == 1 && entry[i] == '.')) {
+			if (w > dl) {
+				out[w++] = '/';
+			}
+			memcpy(out + w, entry + i, cl);
+			w += cl;
+		}
+		i += cl + 1;
+	}
+	if (w == dl) {
+		free(out);
+		return NULL;
+	}
+	out[w] = '\0';
+	return out;
+}
+
+/*
+ * Does what a secretGenerator's file holds (trimmed, t, n bytes) look like a credential by
+ * itself? One token: no blank or line break inside (a public key's line, a config file, a
+ * passphrase of words are not read so), at least 8 bytes; not one character repeated or
+ * two alternating (entropy at least 2); not digits and punctuation alone (a number, a date,
+ * an address, a version); not a word of letters alone unless it has the entropy of a random
+ * one (3.5: `production` has not); not a name of lower-case words (`app_user`,
+ * `db.internal`), a URL or a path. Placeholders are the rule's allow entries.
+ */
+static bool bare_credential(const char *t, size_t n)
+{
+	if (n < 8) {
+		return false;
+	}
+	bool letters_only = true, lower_name = true, no_letter = true;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)t[i];
+		if (isspace(c)) {
+			return false;
+		}
+		bool letter = isalpha(c);
+		letters_only &= letter;
+		no_letter &= !letter;
+		lower_name &= islower(c) || ((c == '-' || c == '_' || c == '.') && i > 0 &&
+					     i + 1 < n && islower((unsigned char)t[i - 1]));
+	}
+	double h = secrets_entropy(t, n);
+	if (h < 2.0 || no_letter || lower_name || (letters_only && h < 3.5)) {
+		return false;
+	}
+	size_t k = 0;
+	while (k < n &&
+	       (isalnum((unsigned char)t[k]) || t[k] == '+' || t[k] == '.' || t[k] == '-')) {
+		k++;
+	}
+	bool url =
+		k > 0 && isalpha((unsigned char)t[0]) && n - k >= 3 && memcmp(t + k, "://", 3) == 0;
+	bool file = t[0] == '/' || t[0] == '~' ||
+		    (t[0] == '.' && (t[1] == '/' || (t[1] == '.' && t[2] == '/')));
+	return !url && !file;
+}
+
+/*
+ * A file of a kustomize secretGenerator (v: its entry in the kustomization): its content is
+ * the value of a Secret the build makes, committed as surely as a literal. The scanned
+ * file is path; the file is read through the reader when it is one the scan reads
+ * (generator_file_path: below the kustomization's directory), and its content, when it is a
+ * bare credential (bare_credential) that no other rule finds (that rule reports it where
+ * the file is, which the scan reads too) and no placeholder, is a span of each structure
+ * rule at the entry. Past SECRETS_MAX_FILES_READ bytes read, or a file the reader cannot
+ * read, the rules give up on the scanned file.
+ */
+static void k8s_file_value(struct secrets_scratch *s, const char *path, const struct k8s_value *v,
+			   const struct ranges *found, const struct secrets_allowlist *al,
+			   struct secrets_file_stats *st, size_t *read_total)
+{
+	if (!s->read || v->templated) {
+		return;
+	}
+	_cleanup_free_ char *fp = generator_file_path(path, v->text, v->text_len);
+	if (!fp) {
+		return;
+	}
+	if (*read_total >= SECRETS_MAX_FILES_READ) {
+		k8s_give_up(s, "more than 8 MiB of the secretGenerator files it names");
+		return;
+	}
+	_cleanup_free_ char *data = NULL;
+	size_t n = 0;
+	int r = s->read(s->read_ud, fp, SECRETS_MAX_FILE_VALUE, &data, &n);
+	if (r == -ENOENT || r == -EFBIG) {
+		return;
+	}
+	if (r < 0) {
+		k8s_give_up(s, "a secretGenerator file it names could not be read");
+		return;
+	}
+	*read_total += n;
+	size_t bom = lex_bom_len(data, n);
+	const char *t = data + bom;
+	size_t tl = n - bom;
+	while (tl && isspace((unsigned char)*t)) {
+		t++;
+		tl--;
+	}
+	while (tl && isspace((unsigned char)t[tl - 1])) {
+		tl--;
+	}
+	if (!readable_text(t, tl) || !bare_credential(t, tl)) {
+		return;
+	}
+	char shown[80], where[112];
+	path_shown(found, v, shown, sizeof(shown));
+	snprintf(where, sizeof(where), "in secretGenerator file %s", shown);
+	struct origin o = { (uint32_t)v->off, (uint32_t)v->len, where };
+	s->probing = true;
+	s->probe_hit = false;
+	keyword_pass(s, t, tl, al, st, &o);
+	s->probing = false;
+	if (s->probe_hit) {
+		return;
+	}
+	for (size_t ri = 0; ri < ruleset_count(s->rs); ri++) {
+		const struct rule *rule = ruleset_rule(s->rs, ri);
+		if (!rule->structure) {
+			continue;
+		}
+		if (allowed(s, rule, al, t, tl)) {
+			st->allowlisted++;
+			continue;
+		}
+		struct span *sp = new_span(s, (uint32_t)ri, st);
+		if (!sp) {
+			continue;
+		}
+		sp->off = sp->match_off = (uint32_t)v->off;
+		sp->len = sp->match_len = (uint32_t)v->len;
+		sp->elsewhere = true;
+		sp->entropy = secrets_entropy(t, tl);
+		secrets_redact(t, tl, sp->redacted, sizeof(sp->redacted));
+		snprintf(sp->where, sizeof(sp->where), "%s", where);
+	}
+}
+
 /* Does a SealedSecret's value look like what kubeseal writes: the base64 of at least 64
  * bytes that are no text (an RSA-encrypted session key, then the AES-GCM ciphertext)? */
 static bool sealed_ciphertext(const struct k8s_value *v)
@@ -789,7 +1003,7 @@ static void drop_vetoed(struct secrets_scratch *s, const struct ranges *veto, in
  * confidence): `api_token: CHANGE_ME_PLEASE`. Not the others': a connection string with
  * a password and a `${VAR}` is a placeholder to this rule, and a secret to theirs.
  */
-static void k8s_pass(struct secrets_scratch *s, const char *buf, size_t len,
+static void k8s_pass(struct secrets_scratch *s, const char *path, const char *buf, size_t len,
 		     const struct secrets_allowlist *al, struct secrets_file_stats *st)
 {
 	struct k8s_values kv = { 0 };
@@ -810,8 +1024,12 @@ static void k8s_pass(struct secrets_scratch *s, const char *buf, size_t len,
 		ranges_add(&found, s->spans[k].off, s->spans[k].off + s->spans[k].len);
 	}
 	ranges_sort(&found);
-	size_t decoded_total = 0;
+	size_t decoded_total = 0, read_total = 0;
 	for (size_t i = 0; i < kv.n; i++) {
+		if (kv.v[i].field == K8S_FILE) {
+			k8s_file_value(s, path, &kv.v[i], &found, al, st, &read_total);
+			continue;
+		}
 		if (kv.v[i].field == K8S_ENCRYPTED) {
 			/* A SealedSecret's ciphertext, meant to be committed: what the line
 			 * rules took for a secret in it is not one. Unless it is no
@@ -953,7 +1171,7 @@ int secrets_scan(struct secrets_scratch *s, const char *path, const char *buf, s
 	memset(s->gave_up, 0, ruleset_count(s->rs) * sizeof(bool));
 	keyword_pass(s, buf, len, al, st, NULL);
 	if (s->k8s_line) {
-		k8s_pass(s, buf, len, al, st);
+		k8s_pass(s, path, buf, len, al, st);
 	}
 	configmap_pass(s, buf, len, al, st);
 	dedupe(s);

@@ -21,6 +21,14 @@
  * value decodes to is read by the other rules, whose secrets are reported at the value
  * (one finding per secret: the structural span gives way to theirs). A data value that is
  * no secret takes the less than highly confident matches of its base64 with it.
+ *
+ * A kustomize secretGenerator's `files` name files whose content is a Secret's value: a
+ * file that holds nothing but a password says nothing of what it is, and no line rule
+ * reports it where it is. When the caller gives a reader (secrets_scratch_set_reader),
+ * each such file below the kustomization's directory is read through it, and one whose
+ * content is a bare credential (one token, no placeholder, no other rule's secret: see
+ * k8s_file_value in secrets.c) is a span of the rule at the entry that names it. This
+ * module opens no file itself.
  */
 #ifndef RUNNER_SCANNERS_SECRETS_H
 #define RUNNER_SCANNERS_SECRETS_H
@@ -56,9 +64,29 @@ struct secrets_file_stats {
 	unsigned first_k8s_unparsed_line;
 };
 
+/* A secretGenerator's file larger than this holds no bare value (the line rules read it
+ * where it is); the files of one scanned file are read up to SECRETS_MAX_FILES_READ bytes
+ * in all, beyond which the Kubernetes rule reports it as not evaluated completely. */
+#define SECRETS_MAX_FILE_VALUE (64u << 10)
+#define SECRETS_MAX_FILES_READ (8u << 20)
+
 /* rs must be a RULE_SECRET set. */
 struct secrets_scratch *secrets_scratch_new(const struct ruleset *rs);
 void secrets_scratch_free(struct secrets_scratch *s);
+
+/*
+ * Reads a file of the scan for the file being scanned. path is the file's path as the scan
+ * names its files: the scanned file's directory (as its path gives it) joined with a
+ * relative path without `.`, `..` or empty components. Returns 0 with *data (heap,
+ * NUL-terminated, owned by the caller) and *len; -ENOENT when the file is none the scan
+ * reads (missing, no regular file, reached through a link, ignored, excluded,
+ * allowlisted); -EFBIG when it holds more than max bytes; another -errno when it cannot be
+ * read (the rule then reports the scanned file as not evaluated completely).
+ */
+typedef int (*secrets_read_fn)(void *ud, const char *path, size_t max, char **data, size_t *len);
+
+/* Read the files a scanned file names through fn (NULL: none is read, the default). */
+void secrets_scratch_set_reader(struct secrets_scratch *s, secrets_read_fn fn, void *ud);
 
 /* Scan buf (len bytes), reported as path; findings are appended to out. Returns 0. */
 int secrets_scan(struct secrets_scratch *s, const char *path, const char *buf, size_t len,

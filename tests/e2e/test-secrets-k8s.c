@@ -2,7 +2,8 @@
  * test-secrets-k8s.c - a Kubernetes Secret committed to a git repository stops a
  * `runner run` pipeline at its secrets stage (exit 3, the push never starts), each value
  * reported at its file:line with its key; and no value, neither as written (base64) nor
- * decoded, reaches the run's output, its logs or any file of its record.
+ * decoded, reaches the run's output, its logs or any file of its record. A kustomization's
+ * secretGenerator file holding a password blocks `runner scan secrets` in its sandbox.
  */
 #include <criterion/criterion.h>
 
@@ -130,4 +131,51 @@ Test(secrets_k8s, a_committed_secret_blocks_the_pipeline_and_stays_secret, .time
 	free(dir);
 	free(pw64);
 	free(tok64);
+}
+
+/* A kustomization's secretGenerator file that holds a bare password, committed, blocks
+ * `runner scan secrets` (in its sandbox, where the file is read through the scan's own
+ * list of files): reported at the entry that names it, the password never printed. A file
+ * .gitignore hides and git does not track is no part of the scan, and is not read through
+ * the kustomization either. */
+Test(secrets_k8s, a_secret_generator_file_blocks_the_scan_and_stays_secret, .timeout = 120)
+{
+	const char *pw = "Kx7Vq2Lm9Tz4Wr8N";
+	const char *local = "Hd3Rt8Xw5Nq2Lc6V";
+	char *dir = tu_tmpdir();
+	tu_write(dir, "deploy/overlays/prod/kustomization.yaml",
+		 "apiVersion: kustomize.config.k8s.io/v1beta1\n"
+		 "kind: Kustomization\n"
+		 "secretGenerator:\n"
+		 "  - name: db\n"
+		 "    files:\n"
+		 "      - password=db-password.txt\n"
+		 "      - local-password.txt\n");
+	char *content = tu_strf("%s\n", pw);
+	tu_write(dir, "deploy/overlays/prod/db-password.txt", content);
+	free(content);
+	content = tu_strf("%s\n", local);
+	tu_write(dir, "deploy/overlays/prod/local-password.txt", content);
+	free(content);
+	tu_write(dir, ".gitignore", "local-password.txt\n");
+	git(dir, "init", "-q", ".");
+	git(dir, "add", "-A", ".");
+	git(dir, "commit", "-qm", "prod overlay");
+
+	struct tu_result r = tu_runner_run(dir, "scan", "secrets", NULL);
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	cr_assert_not_null(strstr(r.out, "deploy/overlays/prod/kustomization.yaml:6:18: high "
+					 "secret.kubernetes-secret"),
+			   "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "in secretGenerator file 'db-password.txt'"), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "| - password=db-password.txt\n"),
+			   "the line names the file:\n%s", r.out);
+	cr_assert_null(strstr(r.out, "kustomization.yaml:7:"), "an ignored file was read:\n%s",
+		       r.out);
+	lacks("the output", r.out, pw);
+	lacks("the errors", r.err, pw);
+	lacks("the output", r.out, local);
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
 }

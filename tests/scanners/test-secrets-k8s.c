@@ -5,7 +5,9 @@
  * hold; and the secrets scan over such files: a value at its place with its key, decoded
  * data read by the provider rules (one finding per secret), placeholders and templates
  * not reported and vetoing the generic rules' matches of their base64, values never in
- * clear, and a file past a cap reported as not evaluated completely.
+ * clear, and a file past a cap reported as not evaluated completely; kustomize
+ * secretGenerators' literals and files, the files read through the scan's reader and
+ * reported when they hold a bare credential.
  */
 #include "secrets-suite.h"
 
@@ -323,9 +325,9 @@ Test(k8s_reader, kustomize_secret_generator_literals)
 			"  literals: [ \"FLOW=y\" ]\n";
 	rd(t);
 	cr_assert_null(vals.incomplete);
-	cr_assert_eq(vals.n, 5, "%zu values", vals.n);
+	cr_assert_eq(vals.n, 6, "%zu values", vals.n);
 	cr_assert_null(val("CM"), "a configMapGenerator makes no Secret");
-	cr_assert_null(val("PW"), "files are not literals");
+	cr_assert_eq(val("PW")->field, K8S_FILE, "files are not literals");
 	cr_assert_eq(val("PLAIN")->field, K8S_LITERAL);
 	cr_assert_str_eq(val("PLAIN")->text, "pa=ss", "split at the first '='");
 	at(t, "PLAIN", "pa=ss");
@@ -366,6 +368,63 @@ Test(k8s_reader, kustomize_secret_generator_literals)
 	rd("x: &v I=9x\nsecretGenerator:\n- literals: [*v]\n");
 	cr_assert_null(vals.incomplete);
 	cr_assert_not_null(val("I"));
+}
+
+/* kustomize: the files of a secretGenerator (and of a SecretGenerator's configuration),
+ * `[KEY=]PATH` as kustomize reads them, each path at its place; not a
+ * configMapGenerator's. */
+Test(k8s_reader, kustomize_secret_generator_files)
+{
+	const char *t = "kind: Kustomization\n"
+			"configMapGenerator:\n- name: c\n  files: [cm.txt]\n"
+			"secretGenerator:\n"
+			"- name: a\n"
+			"  files:\n"
+			"  - pw.txt\n"
+			"  - secrets/api-token.txt\n"
+			"  - tls.key=certs/server.key\n"
+			"  - \"ESC=a\\tb\"\n"
+			"  - =nokey\n"
+			"  - nopath=\n"
+			"  - a=b=c\n"
+			"  - 42\n"
+			"  - {x: y}\n"
+			"  literals: [L=Lr5Xq8Wm3Nz6]\n";
+	rd(t);
+	cr_assert_null(vals.incomplete);
+	cr_assert_eq(vals.n, 5, "%zu values", vals.n);
+	cr_assert_null(val("cm.txt"), "a configMapGenerator makes no Secret");
+	const struct k8s_value *v = val("pw.txt");
+	cr_assert_not_null(v);
+	cr_assert_eq(v->field, K8S_FILE);
+	cr_assert_str_eq(v->text, "pw.txt");
+	at(t, "pw.txt", "pw.txt");
+	v = val("api-token.txt");
+	cr_assert_not_null(v, "without '=', the key is the path's last component");
+	cr_assert_str_eq(v->text, "secrets/api-token.txt");
+	at(t, "api-token.txt", "secrets/api-token.txt");
+	v = val("tls.key");
+	cr_assert_not_null(v);
+	cr_assert_str_eq(v->text, "certs/server.key");
+	at(t, "tls.key", "certs/server.key");
+	cr_assert_eq(v->key_len, 7);
+	cr_assert(memcmp(t + v->key_off, "tls.key", 7) == 0);
+	/* Escapes: the path is not written as it reads; the whole scalar is its place. */
+	cr_assert_str_eq(val("ESC")->text, "a\tb");
+	at(t, "ESC", "ESC=a\\tb");
+	cr_assert_eq(val("L")->field, K8S_LITERAL);
+	/* A SecretGenerator's configuration, its files at its top; not another kind's. */
+	rd("kind: SecretGenerator\nmetadata: {name: s}\nfiles: [pw.txt]\n---\n"
+	   "kind: ConfigMapGenerator\nfiles: [cm.txt]\n---\n"
+	   "kind: Kustomization\nfiles: [top.txt]\nsecretGenerator: []\n");
+	cr_assert_eq(vals.n, 1, "%zu values", vals.n);
+	cr_assert_not_null(val("pw.txt"));
+	/* An alias to a collection where the files are is not followed, and said so. */
+	rd("x: &l [pw.txt]\nsecretGenerator:\n- files: *l\n");
+	cr_assert_not_null(vals.incomplete);
+	rd("x: &f pw.txt\nsecretGenerator:\n- files: [*f]\n");
+	cr_assert_null(vals.incomplete);
+	cr_assert_not_null(val("pw.txt"));
 }
 
 /* A document that is not YAML is read from its Markdown code blocks, at the file's
@@ -835,6 +894,211 @@ Test(k8s_scan, secret_generator_literals_are_findings)
 	cr_assert_not_null(f);
 	cr_assert_str_eq(f->rule_id, "secret.github-pat", "the provider rule reports its token");
 	never_in_clear("Wq8mZ2vLr4Tx9eKp");
+}
+
+/* The files the reader below holds: a path, what it reads (content, or size bytes of
+ * lines), or an error. It keeps the paths it was asked for. */
+struct fake_file {
+	const char *path;
+	const char *content;
+	int err;
+	size_t size;
+};
+
+static const struct fake_file *fake;
+static size_t n_fake;
+static char asked[300][128];
+static size_t n_asked;
+
+static int fake_read(void *ud, const char *path, size_t max, char **data, size_t *len)
+{
+	cr_assert_eq(ud, &fake);
+	if (n_asked < sizeof(asked) / sizeof(asked[0])) {
+		snprintf(asked[n_asked++], sizeof(asked[0]), "%s", path);
+	}
+	for (size_t i = 0; i < n_fake; i++) {
+		const struct fake_file *f = &fake[i];
+		if (!str_eq(f->path, path)) {
+			continue;
+		}
+		if (f->err) {
+			return f->err;
+		}
+		size_t n = f->content ? strlen(f->content) : f->size;
+		if (n > max) {
+			return -EFBIG;
+		}
+		*data = xmalloc(n + 1);
+		for (size_t k = 0; k < n; k++) {
+			(*data)[k] = f->content ? f->content[k] : "Qz7Lw3Xk9Rv2Tn5\n"[k % 16];
+		}
+		(*data)[n] = '\0';
+		*len = n;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static void scan_files(const char *path, const char *text, const struct fake_file *files, size_t n)
+{
+	fake = files;
+	n_fake = n;
+	n_asked = 0;
+	secrets_scratch_set_reader(sc, fake_read, &fake);
+	finding_list_release(&fl);
+	finding_list_init(&fl);
+	cr_assert_eq(secrets_scan(sc, path, text, strlen(text), NULL, &fl, NULL), 0);
+}
+
+static bool was_asked(const char *path)
+{
+	for (size_t i = 0; i < n_asked; i++) {
+		if (str_eq(asked[i], path)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A secretGenerator's file that holds a bare credential is its Secret's value: reported
+ * at the entry that names it, the path in the message, the value never in clear. */
+Test(k8s_scan, secret_generator_files_holding_a_credential_are_findings)
+{
+	static const struct fake_file files[] = {
+		{ "deploy/db-password.txt", "s3cr3tP4ss-Kq9w\n", 0, 0 },
+		{ "deploy/secrets/api-token.txt", "\xef\xbb\xbf  Tz8Qm3Wx6Lp2Rk9Vn4Hb \r\n", 0, 0 },
+	};
+	const char *text = "kind: Kustomization\n"
+			   "secretGenerator:\n"
+			   "- name: db\n"
+			   "  files:\n"
+			   "  - db-password.txt\n"
+			   "  - token=./secrets//api-token.txt\n";
+	scan_files("deploy/kustomization.yaml", text, files, 2);
+	cr_assert_eq(fl.n, 2, "%zu findings", fl.n);
+	const struct finding *f = on_line(5);
+	cr_assert_not_null(f);
+	cr_assert_str_eq(f->rule_id, "secret.kubernetes-secret");
+	cr_assert_eq(f->column, 5);
+	cr_assert_eq(f->end_column, 5 + strlen("db-password.txt"));
+	char red[64];
+	secrets_redact("s3cr3tP4ss-Kq9w", 15, red, sizeof(red));
+	char *want = xasprintf(
+		"Kubernetes Secret value found in secretGenerator file 'db-password.txt': %s", red);
+	cr_assert_str_eq(f->message, want, "%s", f->message);
+	cr_assert_str_eq(f->snippet, "- db-password.txt", "the entry is no secret: %s", f->snippet);
+	free(want);
+	f = on_line(6);
+	cr_assert_not_null(f);
+	cr_assert_eq(f->column, 11, "at the path, after its key");
+	cr_assert_not_null(strstr(f->message, "file './secrets//api-token.txt'"), "%s", f->message);
+	cr_assert(was_asked("deploy/secrets/api-token.txt"), "asked for %s", asked[1]);
+	never_in_clear("s3cr3tP4ss-Kq9w");
+	never_in_clear("Tz8Qm3Wx6Lp2Rk9Vn4Hb");
+	/* Without a reader (the default), nothing is read. */
+	secrets_scratch_set_reader(sc, NULL, NULL);
+	finding_list_release(&fl);
+	finding_list_init(&fl);
+	cr_assert_eq(
+		secrets_scan(sc, "deploy/kustomization.yaml", text, strlen(text), NULL, &fl, NULL),
+		0);
+	cr_assert_eq(fl.n, 0);
+	/* A scanned file at the top: the path is the entry's. */
+	scan_files("kustomization.yaml", text,
+		   (const struct fake_file[]){ { "db-password.txt", "s3cr3tP4ss-Kq9w", 0, 0 } }, 1);
+	cr_assert_eq(fl.n, 1);
+	cr_assert(was_asked("db-password.txt"));
+}
+
+/* Only a file below the kustomization's directory is asked for: not an absolute path, a
+ * `..`, a URL; and what is no bare credential is not reported: a file of several lines
+ * or words (a public key), a name, a number, a word, a URL, a path, a placeholder, and a
+ * token another rule knows (it reports it where the file is, which the scan reads). */
+Test(k8s_scan, secret_generator_files_that_are_no_bare_credential)
+{
+	static const struct fake_file files[] = {
+		{ "k/multi.txt", "Tz8Qm3Wx6Lp2Rk9V\nLr5Xq8Wm3Nz6Kp2\n", 0, 0 },
+		{ "k/id_ed25519.pub",
+		  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK7pQm3Wx6Lp2Rk9Vn4HbTz8Qm3Wx6 ci\n", 0, 0 },
+		{ "k/user.txt", "app_user\n", 0, 0 },
+		{ "k/host.txt", "db.internal.example\n", 0, 0 },
+		{ "k/account.txt", "123456789012\n", 0, 0 },
+		{ "k/date.txt", "2024-05-01\n", 0, 0 },
+		{ "k/word.txt", "production\n", 0, 0 },
+		{ "k/short.txt", "Xq9v2Lk\n", 0, 0 },
+		{ "k/same.txt", "abababababababab\n", 0, 0 },
+		{ "k/url.txt", "https://vault.example.com/v1/secret\n", 0, 0 },
+		{ "k/path.txt", "/run/secrets/db-password\n", 0, 0 },
+		{ "k/placeholder.txt", "${DB_PASSWORD}\n", 0, 0 },
+		{ "k/changeme.txt", "CHANGE_ME_PLEASE\n", 0, 0 },
+		{ "k/github.txt", "ghp_R8tA3kPq7ZxW1mNv5LcJ2hYs9dFg4BeT6uQo\n", 0, 0 },
+		{ "k/binary.txt", "Tz8Qm3\xff\xfeWx6Lp2", 0, 0 },
+		{ "k/empty.txt", "", 0, 0 },
+		{ "outside.txt", "Vx7Nq2Lk9Rz4Wm6P", 0, 0 },
+		{ "/etc/pw.txt", "Vx7Nq2Lk9Rz4Wm6P", 0, 0 },
+		{ "k/big.txt", NULL, 0, SECRETS_MAX_FILE_VALUE + 1 },
+	};
+	const char *text =
+		"secretGenerator:\n"
+		"- name: db\n"
+		"  files: [multi.txt, id_ed25519.pub, user.txt, host.txt, account.txt,\n"
+		"    date.txt, word.txt, short.txt, same.txt, url.txt, path.txt,\n"
+		"    placeholder.txt, changeme.txt, github.txt, binary.txt, empty.txt,\n"
+		"    ../outside.txt, /etc/pw.txt, a/../outside.txt, big.txt,\n"
+		"    'https://example.com/pw.txt', \"x{{ .Values.pw }}\", missing.txt]\n";
+	scan_files("k/kustomization.yaml", text, files, sizeof(files) / sizeof(files[0]));
+	for (size_t i = 0; i < fl.n; i++) {
+		cr_assert_fail("%s:%u: %s", fl.v[i].rule_id, fl.v[i].line, fl.v[i].message);
+	}
+	cr_assert(was_asked("k/user.txt"));
+	cr_assert(was_asked("k/missing.txt"));
+	for (size_t i = 0; i < n_asked; i++) {
+		cr_assert(str_has_prefix(asked[i], "k/") && !strstr(asked[i], ".."), "asked for %s",
+			  asked[i]);
+		cr_assert(!strstr(asked[i], "example.com") && !strstr(asked[i], "Values"),
+			  "asked for %s", asked[i]);
+	}
+	cr_assert_eq(n_asked, 18, "%zu asked", n_asked);
+}
+
+/* A file the reader cannot read, and more than SECRETS_MAX_FILES_READ bytes of files, make
+ * the kustomization not evaluated completely: a Secret's value may be there. */
+Test(k8s_scan, secret_generator_files_past_a_cap_or_unreadable_are_incomplete)
+{
+	static const struct fake_file io[] = { { "k/pw.txt", NULL, -EIO, 0 } };
+	scan_files("k/kustomization.yaml", "secretGenerator:\n- files: [pw.txt]\n", io, 1);
+	cr_assert_eq(fl.n, 1);
+	cr_assert(json_is_true(json_object_get(fl.v[0].extra, "incomplete")));
+	cr_assert_str_eq(fl.v[0].rule_id, "secret.kubernetes-secret");
+	cr_assert_not_null(strstr(fl.v[0].message, "could not be read"), "%s", fl.v[0].message);
+	static const struct fake_file big[] = {
+		{ "k/big.txt", NULL, 0, SECRETS_MAX_FILE_VALUE },
+		{ "k/pw.txt", "s3cr3tP4ss-Kq9w", 0, 0 },
+	};
+	struct sbuf_lite {
+		char *v;
+		size_t n, cap;
+	} b = { 0 };
+	size_t reads = SECRETS_MAX_FILES_READ / SECRETS_MAX_FILE_VALUE;
+	const char *head = "secretGenerator:\n- files:\n  - pw.txt\n";
+	GROW(b.v, b.cap, strlen(head) + (reads + 1) * 14 + 1);
+	b.n = (size_t)snprintf(b.v, b.cap, "%s", head);
+	for (size_t i = 0; i < reads; i++) {
+		b.n += (size_t)snprintf(b.v + b.n, b.cap - b.n, "  - big.txt\n");
+	}
+	scan_files("k/kustomization.yaml", b.v, big, 2);
+	cr_assert_eq(fl.n, 1, "at the cap, not past it: %zu", fl.n);
+	cr_assert_not_null(on_line(3));
+	b.n += (size_t)snprintf(b.v + b.n, b.cap - b.n, "  - big.txt\n");
+	scan_files("k/kustomization.yaml", b.v, big, 2);
+	cr_assert_eq(fl.n, 2, "%zu findings", fl.n);
+	const struct finding *inc = on_line(1);
+	cr_assert_not_null(inc);
+	cr_assert(json_is_true(json_object_get(inc->extra, "incomplete")));
+	cr_assert_not_null(strstr(inc->message, "8 MiB"), "%s", inc->message);
+	cr_assert_not_null(on_line(3), "what was read before is still reported");
+	cr_assert_eq(n_asked, reads + 1, "nothing is read past the cap: %zu", n_asked);
+	free(b.v);
 }
 
 /* A key that holds a secret is not quoted in the message. */
