@@ -16,7 +16,6 @@
 #include <math.h>
 #include <openssl/evp.h>
 #include <stdio.h>
-#include <strings.h>
 
 #include "banned.h"
 
@@ -551,6 +550,19 @@ static uint32_t column_of(const char *buf, size_t off)
 	return col;
 }
 
+/* Does keyword w (lower case) start at p, whose first two bytes are known to match it? In
+ * place, through the scratch's table: a libc call per candidate costs more than most
+ * comparisons, which end at the third byte. */
+static bool keyword_at(const uint8_t *lo, const char *p, const struct kw *w)
+{
+	for (size_t k = 2; k < w->len; k++) {
+		if (lo[(uint8_t)p[k]] != (uint8_t)w->text[k]) {
+			return false;
+		}
+	}
+	return true;
+}
+
 /* One pass over buf for the rules' keywords, each rule's regex run on the lines that have
  * one of them (once per line). o: buf is a Secret's decoded value, not the file. */
 static void keyword_pass(struct secrets_scratch *s, const char *buf, size_t len,
@@ -573,7 +585,7 @@ static void keyword_pass(struct secrets_scratch *s, const char *buf, size_t len,
 		}
 		for (unsigned k = s->pair_first[key]; k < s->pair_first[key] + cnt; k++) {
 			const struct kw *w = &s->kw[k];
-			if (i + w->len > len || strncasecmp(buf + i, w->text, w->len) != 0) {
+			if (i + w->len > len || !keyword_at(lo, buf + i, w)) {
 				continue;
 			}
 			size_t le = i;
