@@ -35,6 +35,11 @@ lines pem-openssh '-----BEGIN OPENSSH PRIVATE KEY----- x'
 lines pem-pgp '-----BEGIN PGP PRIVATE KEY BLOCK-----'
 lines password 'password = "changeme" # password'
 lines aws 'AKIA aws_secret_access_key'
+# A container's env value on every line (`value:` is a keyword: the name may follow it),
+# and command names without their password option, 100 to a line: each is where a match
+# of secret.cli-password would start, and its search ends at the next one.
+lines env-value '          value: Zk8Lp3Qw9Xr2Tm6Y'
+lines cli-words "$(awk 'BEGIN { for (i = 0; i < 100; i++) printf "mysql mongo redis-cli htpasswd " }')"
 # Kubernetes Secrets, read as YAML: at most 8 MiB of documents per file are parsed (a
 # larger one is reported as not read completely, at once), so these inputs are
 # $K8S_SIZE bytes (default 8,000,000), the most that is parsed. One document of
