@@ -549,6 +549,52 @@ static int compile_error(struct pattern_error *err, size_t off, const char *msg)
 	return -EINVAL;
 }
 
+static bool el_is_open(const struct pattern *p, const struct pel *e)
+{
+	return el_is_text(p, e, "(") || el_is_text(p, e, "[") || el_is_text(p, e, "{");
+}
+
+/*
+ * The `{ }` groups whose ellipses reach into the body they match, in the languages whose
+ * blocks are braced: an ellipsis right inside a `{ }` of the pattern (not `..., ` nor
+ * `, ...`) is PEL_BODY_ELLIPSIS, with its group's `{` (PEL_BODY_OPEN) and `}`
+ * (PEL_BODY_CLOSE). deep[i]: element i follows such an ellipsis in its body, at a depth
+ * the match may have reached anywhere in it. The pattern's brackets balance (checked
+ * before).
+ */
+static void mark_bodies(struct pattern *p, enum lexer lx, bool *deep)
+{
+	memset(deep, 0, p->n * sizeof(*deep));
+	if (lx == LEXER_NONE || line_language(lx)) {
+		return;
+	}
+	uint16_t stack[PATTERN_MAX_ELEMENTS];
+	bool reached[PATTERN_MAX_ELEMENTS];
+	size_t sp = 0, active = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		struct pel *e = &p->el[i];
+		deep[i] = active > 0;
+		if (el_is_open(p, e)) {
+			reached[sp] = false;
+			stack[sp++] = (uint16_t)i;
+		} else if (el_is_close(p, e) && sp > 0) {
+			uint16_t o = stack[--sp];
+			active -= reached[sp];
+			if (p->el[o].body == PEL_BODY_OPEN) {
+				e->body = PEL_BODY_CLOSE;
+				e->open = o;
+			}
+		} else if (e->kind == PEL_ELLIPSIS && !e->top && sp > 0 &&
+			   el_is_text(p, &p->el[stack[sp - 1]], "{")) {
+			e->body = PEL_BODY_ELLIPSIS;
+			e->open = stack[sp - 1];
+			p->el[e->open].body = PEL_BODY_OPEN;
+			active += !reached[sp - 1];
+			reached[sp - 1] = true;
+		}
+	}
+}
+
 int pattern_compile(const char *src, size_t len, enum lang lang, struct mvtab *mv,
 		    struct pattern **out, struct pattern_error *err)
 {
@@ -688,9 +734,14 @@ int pattern_compile(const char *src, size_t len, enum lang lang, struct mvtab *m
 	}
 	p->n = w;
 
+	bool *deep = xcalloc(p->n, sizeof(*deep));
+	mark_bodies(p, lx, deep);
+
 	/* The anchor: the most selective literal. Before a top-level ellipsis when there is a
 	 * good one there, because a start position is looked for only within the statement of
-	 * the anchor. */
+	 * the anchor; and not after the ellipsis of a `{ }` body in that body (deep[]), which
+	 * may have gone down any number of brackets a start could not be found back out of,
+	 * unless there is no other. */
 	unsigned best = 0;
 	size_t limit = p->n;
 	for (size_t i = 0; i < p->n; i++) {
@@ -699,15 +750,21 @@ int pattern_compile(const char *src, size_t len, enum lang lang, struct mvtab *m
 			break;
 		}
 	}
-	for (int pass = 0; pass < 2 && best < PATTERN_STRONG_ANCHOR; pass++) {
+	for (int pass = 0; pass < 3 && best < PATTERN_STRONG_ANCHOR; pass++) {
 		/* Statements apart, an anchor after the ellipsis could not lead back to a
 		 * start (looked for within the anchor's statement): a weak one before it, tried
 		 * more often, is the one that works. */
-		if (pass == 1 && best > 0 && p->multiline) {
+		if (pass >= 1 && best > 0 && p->multiline) {
+			break;
+		}
+		if (pass == 2 && best > 0) {
 			break;
 		}
 		size_t to = pass == 0 ? limit : p->n;
 		for (size_t i = 0; i < to; i++) {
+			if (deep[i] && pass < 2) {
+				continue;
+			}
 			unsigned sc = anchor_score(p, &p->el[i]);
 			if (sc > best) {
 				best = sc;
@@ -715,6 +772,7 @@ int pattern_compile(const char *src, size_t len, enum lang lang, struct mvtab *m
 			}
 		}
 	}
+	free(deep);
 	if (best == 0) {
 		pattern_free(p);
 		return compile_error(err, 0,
@@ -743,7 +801,6 @@ int pattern_compile(const char *src, size_t len, enum lang lang, struct mvtab *m
 			p->lead_fixed = false;
 		}
 	}
-	(void)lx;
 	*out = p;
 	return 0;
 }
@@ -773,6 +830,9 @@ struct mstate {
 	/* Blocks the top-level ellipses so far have entered and not left: a later one may
 	 * leave them again, never the block the match started in. */
 	int blocks;
+	/* PEL_BODY_OPEN elements: the token each matched, in the current attempt (set before
+	 * any element of its body is matched). */
+	uint32_t *at;
 };
 
 /* Does source token k match the literal element e? */
@@ -1142,6 +1202,39 @@ static bool m_ellipsis(struct mstate *m, size_t pi, uint32_t ti)
 	return false;
 }
 
+/*
+ * An ellipsis in a `{ }` body: every stopping point from ti on, into any brackets and
+ * blocks and back out of them, up to the `}` of the body (the pair of the token its `{`
+ * matched), never past it. Right before the body's `}`, that `}` is the only point.
+ */
+static bool m_body_ellipsis(struct mstate *m, size_t pi, uint32_t ti)
+{
+	const struct pel *e = &m->p->el[pi];
+	const struct tokens *t = m->t;
+	uint32_t close = t->v[m->at[e->open]].pair;
+	if (close == TOK_NONE || ti > close) {
+		return false;
+	}
+	const struct pel *next = pi + 1 < m->p->n ? &m->p->el[pi + 1] : NULL;
+	if (next && next->body == PEL_BODY_CLOSE && next->open == e->open) {
+		return step(m) && m_el(m, pi + 1, close);
+	}
+	uint32_t x = ti;
+	for (size_t span = 0; span <= ELLIPSIS_MAX_TOKENS; span++) {
+		if (!step(m)) {
+			return false;
+		}
+		if (next_could_match(m, pi + 1, x) && m_el(m, pi + 1, x)) {
+			return true;
+		}
+		if (m->exhausted || x >= close) {
+			return false;
+		}
+		x++;
+	}
+	return false;
+}
+
 /* "..., ": nothing, or a balanced run followed by a comma (consumed). */
 static bool m_ellipsis_comma(struct mstate *m, size_t pi, uint32_t ti)
 {
@@ -1238,10 +1331,18 @@ static bool m_el(struct mstate *m, size_t pi, uint32_t ti)
 		if (ti >= m->t->n || !tok_matches(m->p, e, m->t, &m->t->v[ti], m->lx)) {
 			return false;
 		}
+		if (e->body == PEL_BODY_OPEN) {
+			m->at[pi] = ti;
+		} else if (e->body == PEL_BODY_CLOSE && m->t->v[m->at[e->open]].pair != ti) {
+			return false; /* a `}` inside the body its ellipses went into */
+		}
 		return m_el(m, pi + 1, ti + 1);
 	case PEL_METAVAR:
 		return m_metavar(m, pi, ti);
 	case PEL_ELLIPSIS:
+		if (e->body == PEL_BODY_ELLIPSIS) {
+			return m_body_ellipsis(m, pi, ti);
+		}
 		return m_ellipsis(m, pi, ti);
 	case PEL_ELLIPSIS_COMMA:
 		return m_ellipsis_comma(m, pi, ti);
@@ -1255,6 +1356,7 @@ static bool m_el(struct mstate *m, size_t pi, uint32_t ti)
 bool pattern_match_at(const struct pattern *p, struct pattern_ctx *c, uint32_t start,
 		      const struct binds *pre, struct pattern_match *out)
 {
+	uint32_t at[PATTERN_MAX_ELEMENTS];
 	struct mstate m = {
 		.p = p,
 		.c = c,
@@ -1262,6 +1364,7 @@ bool pattern_match_at(const struct pattern *p, struct pattern_ctx *c, uint32_t s
 		.lx = lang_lexer(c->t->lang),
 		.start = start,
 		.gc_close = TOK_NONE,
+		.at = at,
 	};
 	if (start >= c->t->n) {
 		return false;

@@ -53,11 +53,22 @@ enum pel_kind {
 	PEL_COMMA_ELLIPSIS, /* ", ..." before a closing bracket: nothing, or a comma and anything */
 };
 
+/* A `{ }` group of a pattern whose ellipses reach into the body it matches (languages with
+ * braced blocks): its `{`, those ellipses, and its `}`. */
+enum pel_body {
+	PEL_BODY_NONE,
+	PEL_BODY_OPEN,
+	PEL_BODY_ELLIPSIS,
+	PEL_BODY_CLOSE,
+};
+
 struct pel {
 	uint8_t kind;	   /* enum pel_kind */
 	uint8_t tok_kind;  /* PEL_TOKEN: the token kind to match */
 	uint8_t mv;	   /* PEL_METAVAR: the metavariable's index in the rule's table */
 	uint8_t top;	   /* PEL_ELLIPSIS: at the top level of the pattern */
+	uint8_t body;	   /* enum pel_body: the role in a `{ }` body with deep ellipses */
+	uint16_t open;	   /* PEL_BODY_ELLIPSIS, PEL_BODY_CLOSE: the body's `{` element */
 	uint32_t off, len; /* the element's text in the pattern source */
 	uint32_t hash;
 };

@@ -1,8 +1,8 @@
 /*
  * test-pattern.c - the rule language's matching semantics, through small rules: literal
  * tokens, metavariables (binding expressions, consistency, separators), ellipses (inside
- * brackets and at the top level), "...", comma-ellipsis arguments, conditions (literal,
- * regex, not-regex), pattern-not, pattern-inside, pattern-not-inside, pattern-in-file,
+ * brackets, in `{ }` bodies and at the top level), "...", comma-ellipsis arguments, conditions
+ * (literal, regex, not-regex), pattern-not, pattern-inside, pattern-not-inside, pattern-in-file,
  * pattern-not-in-file (and the other bindings of a match they refuse), regex rules and
  * `where`, message interpolation, inline suppression, fingerprints, and the step budget that
  * bounds pathological cases.
@@ -266,6 +266,43 @@ Test(pattern, top_level_ellipsis_stays_in_its_block)
 	     "void b(void) { lock(m); }\n"
 	     "void c(void) { unlock(m); }\n"
 	     "void d(void) { lock(m); unlock(n); }\n");
+	cr_assert_str_eq(lines(), "1");
+}
+
+/* An ellipsis in a pattern's `{ }` reaches into the blocks and brackets inside the body it
+ * matches, and a later one comes back out of them; none leaves that body, and the
+ * pattern's `}` is the body's own. */
+Test(pattern, an_ellipsis_in_braces_reaches_into_the_body)
+{
+	const char *rule = RULE("t", "c", "    pattern: void f(void) { ... unlock($L); ... }\n");
+	scan(LANG_C, rule,
+	     "void f(void) { lock(m); unlock(m); }\n"		      /* directly in the body */
+	     "void f(void) { if (x) { while (y) { unlock(m); } } }\n" /* blocks down */
+	     "void f(void) { if ((n = unlock(m)) < 0) return; }\n"    /* in brackets */
+	     "void f(void) { lock(m); }\n"			      /* none in the body */
+	     "void f(void) { x = ({ unlock(m); 1; }); }\n");	      /* in a block in brackets */
+	cr_assert_str_eq(lines(), "1 2 5");
+	/* A call, not a statement, in brackets: the statement pattern needs its `;`. */
+	rule = RULE("t", "c", "    pattern: void f(void) { ... unlock($L) ... }\n");
+	scan(LANG_C, rule,
+	     "void f(void) { if ((n = unlock(m)) < 0) return; }\n"
+	     "void f(void) { lock(m); }\n"
+	     "void f(void) {\n  lock(m);\n}\nvoid f(void) { unlock(m); }\n"); /* not out */
+	cr_assert_str_eq(lines(), "1 6");
+	/* Two steps: the second from where the first was, deeper or back out, in the body. */
+	rule = RULE("t", "c", "    pattern: void f(void) { ... lock($L); ... unlock($L); ... }\n");
+	scan(LANG_C, rule,
+	     "void f(void) { if (x) { lock(m); } work(); unlock(m); }\n"
+	     "void f(void) { lock(m); for (;;) { if (y) unlock(m); } }\n"
+	     "void f(void) { unlock(m); lock(m); }\n" /* the wrong order */
+	     "void f(void) { lock(m); }\nvoid f(void) { unlock(m); }\n");
+	cr_assert_str_eq(lines(), "1 2");
+	/* The pattern's `}` closes the body, not a block inside it. */
+	rule = RULE("t", "c", "    pattern: void f(void) { ... unlock($L); }\n");
+	scan(LANG_C, rule,
+	     "void f(void) { lock(m); unlock(m); }\n"
+	     "void f(void) { if (x) { unlock(m); } }\n"
+	     "void f(void) { if (x) { unlock(m); } work(); }\n");
 	cr_assert_str_eq(lines(), "1");
 }
 
