@@ -41,10 +41,14 @@ lines pem-pgp '-----BEGIN PGP PRIVATE KEY BLOCK-----'
 lines password 'password = "changeme" # password'
 lines aws 'AKIA aws_secret_access_key'
 # A container's env value on every line (`value:` is a keyword: the name may follow it),
-# and command names without their password option, 100 to a line: each is where a match
-# of secret.cli-password would start, and its search ends at the next one.
+# and command names without their password option, 100 to a line (two sets): each is
+# where a match of secret.cli-password would start, and its search ends at the next one.
 lines env-value '          value: Zk8Lp3Qw9Xr2Tm6Y'
 lines cli-words "$(awk 'BEGIN { for (i = 0; i < 100; i++) printf "mysql mongo redis-cli htpasswd " }')"
+lines cli-logins "$(awk 'BEGIN { for (i = 0; i < 100; i++) printf "az login oc login cf login cf auth sqlcmd ldapsearch smbclient svn skopeo " }')"
+# A flow mapping's name on every line, then its other keys (each a start of
+# secret.env-name-value's search for the value).
+lines env-flow "$(awk 'BEGIN { printf "env: ["; for (i = 0; i < 20; i++) printf "{name: DB_PASSWORD, a: b, c: d, "; printf "]" }')"
 # Kubernetes Secrets, read as YAML: at most 8 MiB of documents per file are parsed (a
 # larger one is reported as not read completely, at once), so these inputs are
 # $K8S_SIZE bytes (default 8,000,000), the most that is parsed. One document of
