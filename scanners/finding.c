@@ -218,6 +218,11 @@ void finding_fingerprint_file(struct finding *f, const char *tag, const char *fi
 static const char *const disposition_names[] = { "blocking", "suppressed", "below-threshold" };
 static const char *const suppression_names[] = { "none", "inline", "allow", "baseline" };
 
+const char *suppression_kind_name(enum suppression_kind k)
+{
+	return (size_t)k < ARRAY_SIZE(suppression_names) ? suppression_names[k] : "?";
+}
+
 static json_t *strv_json(char *const *v, size_t n)
 {
 	json_t *a = json_array();

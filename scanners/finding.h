@@ -54,6 +54,9 @@ enum suppression_kind {
 	SUPPRESSION_BASELINE, /* fingerprint listed in a baseline file */
 };
 
+/* "none", "inline", "allow", "baseline": the name report.json gives a suppression's kind. */
+const char *suppression_kind_name(enum suppression_kind k);
+
 struct finding {
 	enum finding_kind kind;
 	char *rule_id; /* rule id, or advisory id (GHSA-..., PYSEC-..., GO-...) */

@@ -157,10 +157,6 @@ static void put_line(const char *s)
  * finding is suppressed, how to fix it. */
 static void print_findings(const struct finding_list *fl)
 {
-	static const char *const kinds[] = { [SUPPRESSION_NONE] = "none",
-					     [SUPPRESSION_INLINE] = "inline",
-					     [SUPPRESSION_ALLOW] = "allow",
-					     [SUPPRESSION_BASELINE] = "baseline" };
 	for (size_t i = 0; i < fl->n; i++) {
 		const struct finding *f = &fl->v[i];
 		fputs("dependency-scan: ", stdout);
@@ -170,7 +166,7 @@ static void print_findings(const struct finding_list *fl)
 		fputs(": ", stdout);
 		fput_one_line(stdout, f->message);
 		if (f->disposition == DISPOSITION_SUPPRESSED) {
-			printf(" (suppressed, %s: ", kinds[f->suppression]);
+			printf(" (suppressed, %s: ", suppression_kind_name(f->suppression));
 			fput_one_line(stdout, f->suppression_reason ? f->suppression_reason : "");
 			fputc(')', stdout);
 		} else if (f->disposition == DISPOSITION_BELOW) {
