@@ -956,6 +956,48 @@ const struct repo_config *config_find_repo(const struct server_config *c, enum f
 	return NULL;
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+unsigned config_restart_only(const struct server_config *a, const struct server_config *b,
+			     char *buf, size_t size)
+{
+	const struct {
+		const char *key;
+		bool same;
+	} v[] = {
+		{ "listen",
+		  same_str(a->listen_host, b->listen_host) && a->listen_port == b->listen_port },
+		{ "data_dir", same_str(a->data_dir, b->data_dir) },
+		{ "limits.max_body", a->max_body == b->max_body },
+		{ "limits.max_inflight", a->max_inflight == b->max_inflight },
+		{ "limits.connections", a->max_connections == b->max_connections },
+		{ "limits.connections_per_ip",
+		  a->max_connections_per_ip == b->max_connections_per_ip },
+		{ "limits.connection_timeout",
+		  a->connection_timeout_ms == b->connection_timeout_ms },
+		{ "limits.request_timeout", a->request_timeout_ms == b->request_timeout_ms },
+	};
+	unsigned n = 0;
+	if (size) {
+		buf[0] = '\0';
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
+		if (!v[i].same) {
+			/* Whole keys only: one that does not fit is left out, not cut. */
+			size_t len = size ? strlen(buf) : 0;
+			size_t need = (n ? 2 : 0) + strlen(v[i].key);
+			if (len + need < size) {
+				snprintf(buf + len, size - len, "%s%s", n ? ", " : "", v[i].key);
+			}
+			n++;
+		}
+	}
+	return n;
+}
+
 void config_free(struct server_config *c)
 {
 	if (!c) {

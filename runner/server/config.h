@@ -156,6 +156,14 @@ int config_load_buffer(const char *name, const char *buf, size_t len, struct ser
 		       struct diag_list *dl);
 void config_free(struct server_config *c);
 
+/*
+ * What a reload cannot change, because it is set when the server starts listening or
+ * opens its data: the keys (as the file spells them, comma-separated, into buf; those that
+ * do not fit are left out) whose values differ between a and b. Returns how many differ.
+ */
+unsigned config_restart_only(const struct server_config *a, const struct server_config *b,
+			     char *buf, size_t size);
+
 /* The repository of that forge and name (case-insensitive), or NULL. */
 const struct repo_config *config_find_repo(const struct server_config *c, enum forge f,
 					   const char *name);
