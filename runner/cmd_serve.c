@@ -26,7 +26,8 @@ const char cmd_serve_usage[] =
 	"      --check              check the configuration and exit\n"
 	"      --address-file FILE  write HOST:PORT there once listening (with port 0)\n"
 	"\n"
-	"Logs are JSON lines on stderr. SIGTERM or SIGINT stops it in order.\n"
+	"Logs are JSON lines on stderr. SIGTERM or SIGINT stops it in order; SIGHUP reloads\n"
+	"the configuration (docs/server.md).\n"
 	"Exit codes: 0 stopped, 2 invalid configuration, 4 could not start.\n";
 
 int cmd_serve(int argc, char **argv)
@@ -83,9 +84,7 @@ int cmd_serve(int argc, char **argv)
 		return EXIT_OK;
 	}
 	slog_set_level(cfg->log_level);
-	int ret = server_run(cfg, address_file);
-	config_free(cfg);
-	return ret;
+	return server_run(cfg, address_file); /* takes cfg */
 }
 
 int cmd_job(int argc, char **argv)

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "jobrun.h"
+#include "live.h"
 #include "retention.h"
 #include "slog.h"
 #include "store.h"
@@ -47,14 +48,15 @@ struct child {
 	int pidfd;
 	int cancel_w; /* write end of the cancel pipe */
 	struct job job;
-	const struct repo_config *repo;
+	char *repo_key; /* its run directory's; the repository may be gone after a reload */
 	bool cancel_sent, shutdown_sent;
 	uint64_t started_mono; /* ms */
 	bool overdue_killed;   /* killed here for running past run_timeout */
 };
 
 struct dispatcher {
-	const struct server_config *c;
+	struct live *live;
+	const struct server_config *c; /* for one turn of the loop (live.h) */
 	char *self_exe;
 	struct store *store;
 	pthread_t thread;
@@ -299,7 +301,7 @@ static int spawn_child(struct dispatcher *d, const struct repo_config *r, struct
 	ch->cancel_w = p[1];
 	ch->started_mono = now_mono_ms();
 	ch->job = *j;
-	ch->repo = r;
+	ch->repo_key = xstrdup(r->key);
 	memset(j, 0, sizeof(*j)); /* moved */
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ch };
 	epoll_ctl(d->ep, EPOLL_CTL_ADD, pidfd, &ev);
@@ -324,7 +326,7 @@ static void reap(struct dispatcher *d, struct child *ch)
 	close(ch->pidfd);
 	close(ch->cancel_w);
 	struct job *j = &ch->job;
-	_cleanup_free_ char *run_dir = jobrun_run_dir(d->c->data_dir, ch->repo->key, j->run_id);
+	_cleanup_free_ char *run_dir = jobrun_run_dir(d->c->data_dir, ch->repo_key, j->run_id);
 	struct job_outcome o;
 	bool done = true;
 	int rr = jobrun_read_outcome(run_dir, j->started_ms, &o);
@@ -380,6 +382,7 @@ static void reap(struct dispatcher *d, struct child *ch)
 		GROW(d->recover, d->cap_recover, d->n_recover + 1);
 		d->recover[d->n_recover++] = ch->job;
 	}
+	free(ch->repo_key);
 	free(ch);
 }
 
@@ -543,6 +546,8 @@ static void *loop(void *arg)
 	}
 	uint64_t next_checkpoint = 0;
 	for (;;) {
+		/* One configuration for the whole turn: a reload takes effect at the next. */
+		d->c = live_get(d->live);
 		bool stopping = atomic_load(&d->stopping);
 		if (now_mono_ms() >= next_checkpoint) {
 			/* The committer does not checkpoint the WAL; this thread does, passively.
@@ -556,6 +561,8 @@ static void *loop(void *arg)
 		if (stopping) {
 			stopping_step(d);
 			if (d->n_children == 0) {
+				live_put(d->live, d->c);
+				d->c = NULL;
 				break;
 			}
 		} else {
@@ -578,6 +585,8 @@ static void *loop(void *arg)
 				reap(d, evs[i].data.ptr);
 			}
 		}
+		live_put(d->live, d->c);
+		d->c = NULL;
 	}
 	jobs_free(d->recover, d->n_recover);
 	d->recover = NULL;
@@ -585,11 +594,11 @@ static void *loop(void *arg)
 	return NULL;
 }
 
-int dispatcher_start(const struct server_config *c, const char *db_path, const char *self_exe,
+int dispatcher_start(struct live *live, const char *db_path, const char *self_exe,
 		     int reporter_wake, struct dispatcher **out)
 {
 	struct dispatcher *d = xcalloc(1, sizeof(*d));
-	d->c = c;
+	d->live = live;
 	d->self_exe = xstrdup(self_exe);
 	d->reporter_wake = reporter_wake;
 	d->ep = epoll_create1(EPOLL_CLOEXEC);

@@ -26,11 +26,13 @@
 #include <stdint.h>
 
 struct dispatcher;
-struct server_config;
+struct live;
 
 /* Start the thread. self_exe is the runner binary; reporter_wake (an eventfd or -1) is
- * poked when outbox rows were added. */
-int dispatcher_start(const struct server_config *c, const char *db_path, const char *self_exe,
+ * poked when outbox rows were added. Each turn of its loop uses the configuration in
+ * force when the turn began (live.h): limits, pause, repositories for the runs it starts;
+ * a run that has started keeps the settings it was started with. */
+int dispatcher_start(struct live *live, const char *db_path, const char *self_exe,
 		     int reporter_wake, struct dispatcher **out);
 
 /* The eventfd that wakes the dispatcher (new jobs, cancellations). */

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "dispatch.h"
 #include "intake.h"
+#include "live.h"
 #include "sbuf.h"
 #include "slog.h"
 #include "store.h"
@@ -55,7 +56,7 @@ enum route {
 enum delivery_result { D_ACCEPTED, D_DUPLICATE, D_IGNORED, D_REJECTED };
 
 struct http_server {
-	const struct server_config *c;
+	struct live *live;
 	struct MHD_Daemon *d;
 	struct intake *intake;
 	const struct dispatcher *disp;
@@ -64,11 +65,12 @@ struct http_server {
 	atomic_bool stopping;
 	_Atomic uint64_t inflight; /* body bytes buffered by all requests together */
 	uint64_t inflight_max;
+	/* What a reload cannot change (config_restart_only): copied at start. */
+	size_t max_body;
+	uint64_t request_timeout_ms;
 	_Atomic uint64_t responses[6];
 	_Atomic uint64_t deliveries[4];
 	unsigned port;
-	bool auth; /* access.token is set: GETs but /healthz need it */
-	unsigned char token_sha[SHA256_DIGEST_LENGTH];
 	/* The request deadline (limits.request_timeout): libmicrohttpd's timeout counts idle
 	 * time only, so a client sending a byte now and then could hold a connection, or its
 	 * share of max_inflight, for ever. Every connection is watched from its start (and
@@ -88,6 +90,9 @@ struct conn_watch {
 };
 
 struct request {
+	/* The configuration in force when the request came, until it is answered (live.h):
+	 * its secrets, access token and repositories. */
+	const struct server_config *c;
 	enum route route;
 	enum forge forge;
 	const struct repo_config *only; /* /hooks/<forge>/<repository>: that one's secret */
@@ -274,7 +279,7 @@ static const char *delivery_id(struct MHD_Connection *conn, enum forge f)
 static enum MHD_Result handle_hook(struct http_server *h, struct MHD_Connection *conn,
 				   struct request *rq)
 {
-	const struct server_config *c = h->c;
+	const struct server_config *c = rq->c;
 	enum forge f = rq->forge;
 	const char *delivery = delivery_id(conn, f);
 	struct slog_ctx ctx = { .delivery = valid_delivery(delivery) ? delivery : NULL };
@@ -411,18 +416,22 @@ out:
 
 /* Whether the candidate is the token: digests compared in constant time, so that neither
  * the content nor the length of the token shows in the timing. */
-static bool token_matches(const struct http_server *h, const char *cand, size_t len)
+/* Compared as digests, in constant time, so that neither the length nor a prefix of the
+ * token shows in the time an answer takes. */
+static bool token_matches(const char *token, const char *cand, size_t len)
 {
-	unsigned char d[SHA256_DIGEST_LENGTH];
+	unsigned char d[SHA256_DIGEST_LENGTH], t[SHA256_DIGEST_LENGTH];
 	SHA256((const unsigned char *)cand, len, d);
-	bool ok = CRYPTO_memcmp(d, h->token_sha, sizeof(d)) == 0;
+	SHA256((const unsigned char *)token, strlen(token), t);
+	bool ok = CRYPTO_memcmp(d, t, sizeof(d)) == 0;
 	explicit_bzero(d, sizeof(d));
+	explicit_bzero(t, sizeof(t));
 	return ok;
 }
 
 /* `Authorization: Bearer <token>`, or `Basic base64(<any user>:<token>)` (what a browser
  * sends once it has asked for a user name and password). */
-static bool authorized(const struct http_server *h, struct MHD_Connection *conn)
+static bool authorized(const char *token, struct MHD_Connection *conn)
 {
 	const char *a = header(conn, "Authorization");
 	size_t n = a ? strlen(a) : 0;
@@ -434,7 +443,7 @@ static bool authorized(const struct http_server *h, struct MHD_Connection *conn)
 		while (*a == ' ') {
 			a++;
 		}
-		return *a && token_matches(h, a, strlen(a));
+		return *a && token_matches(token, a, strlen(a));
 	}
 	if (strncasecmp(a, "Basic ", 6) != 0) {
 		return false;
@@ -457,7 +466,7 @@ static bool authorized(const struct http_server *h, struct MHD_Connection *conn)
 		if (colon) {
 			const char *pw = (const char *)colon + 1;
 			size_t pl = len - (size_t)(pw - (const char *)buf);
-			ok = pl > 0 && token_matches(h, pw, pl);
+			ok = pl > 0 && token_matches(token, pw, pl);
 		}
 		explicit_bzero(buf, (size_t)dn);
 	}
@@ -510,9 +519,10 @@ static size_t list_limit(struct MHD_Connection *conn)
 }
 
 static enum MHD_Result serve_log(struct http_server *h, struct MHD_Connection *conn,
-				 const struct job *j, const char *stage)
+				 const struct server_config *c, const struct job *j,
+				 const char *stage)
 {
-	_cleanup_free_ char *dir = views_run_dir(h->c, j);
+	_cleanup_free_ char *dir = views_run_dir(c, j);
 	if (!dir) {
 		return respond_error(h, conn, 404, "this run has no record");
 	}
@@ -573,11 +583,11 @@ static enum MHD_Result handle_get(struct http_server *h, struct MHD_Connection *
 		enum MHD_Result ret;
 		if (rq->route == R_INDEX) {
 			ret = respond(h, conn, 200, "text/html; charset=utf-8",
-				      views_index_html(h->c, v, n, dispatcher_running(h->disp)));
+				      views_index_html(rq->c, v, n, dispatcher_running(h->disp)));
 		} else {
 			json_t *arr = json_array();
 			for (size_t i = 0; i < n; i++) {
-				json_array_append_new(arr, views_run_json(h->c, &v[i], false));
+				json_array_append_new(arr, views_run_json(rq->c, &v[i], false));
 			}
 			ret = respond_json(h, conn, 200, json_pack("{s:o}", "runs", arr));
 		}
@@ -597,10 +607,10 @@ static enum MHD_Result handle_get(struct http_server *h, struct MHD_Connection *
 		}
 		enum MHD_Result ret =
 			rq->route == R_API_RUN
-				? respond_json(h, conn, 200, views_run_json(h->c, &j, true))
-			: rq->route == R_API_LOG ? serve_log(h, conn, &j, rq->stage)
+				? respond_json(h, conn, 200, views_run_json(rq->c, &j, true))
+			: rq->route == R_API_LOG ? serve_log(h, conn, rq->c, &j, rq->stage)
 						 : respond(h, conn, 200, "text/html; charset=utf-8",
-							   views_run_html(h->c, &j));
+							   views_run_html(rq->c, &j));
 		job_release(&j);
 		return ret;
 	}
@@ -689,7 +699,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!rq) {
 		rq = xcalloc(1, sizeof(*rq));
 		*con_cls = rq;
-		sbuf_init(&rq->body, h->c->max_body);
+		rq->c = live_get(h->live);
+		sbuf_init(&rq->body, h->max_body);
 		bool post = str_eq(method, "POST");
 		if (str_has_prefix(url, "/hooks/")) {
 			/* /hooks/<forge> or /hooks/<forge>/<repository name> */
@@ -704,7 +715,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 						     "unknown hook: use /hooks/github, "
 						     "/hooks/gitlab or /hooks/gitea");
 			}
-			if (slash && !(rq->only = config_find_repo(h->c, rq->forge, slash + 1))) {
+			if (slash && !(rq->only = config_find_repo(rq->c, rq->forge, slash + 1))) {
 				rq->answered = true;
 				return respond_error(h, conn, 404,
 						     "no such repository on this server");
@@ -721,7 +732,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			}
 			const char *cl = header(conn, "Content-Length");
 			uint64_t n;
-			if (cl && parse_uint(cl, UINT64_MAX, &n) == 0 && n > h->c->max_body) {
+			if (cl && parse_uint(cl, UINT64_MAX, &n) == 0 && n > h->max_body) {
 				rq->answered = true;
 				return reject(h, conn, 413, NULL,
 					      "the body is larger than limits.max_body");
@@ -733,8 +744,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			rq->answered = true;
 			return respond_error(h, conn, 405, "method not allowed");
 		}
-		if (rq->route != R_NONE && rq->route != R_HEALTH && h->auth &&
-		    !(rq->route == R_METRICS && h->c->public_metrics) && !authorized(h, conn)) {
+		const char *token = rq->c->access_token;
+		if (rq->route != R_NONE && rq->route != R_HEALTH && token &&
+		    !(rq->route == R_METRICS && rq->c->public_metrics) &&
+		    !authorized(token, conn)) {
 			rq->answered = true;
 			return unauthorized(h, conn, method, url);
 		}
@@ -819,7 +832,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 static void *watchdog_main(void *arg)
 {
 	struct http_server *h = arg;
-	uint64_t deadline = h->c->request_timeout_ms;
+	uint64_t deadline = h->request_timeout_ms;
 	pthread_mutex_lock(&h->watch_mu);
 	while (!h->watchdog_stop) {
 		uint64_t now = now_mono_ms();
@@ -859,25 +872,24 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 	if (rq) {
 		atomic_fetch_sub(&h->inflight, rq->counted);
+		live_put(h->live, rq->c);
 		sbuf_release(&rq->body);
 		free(rq);
 		*con_cls = NULL;
 	}
 }
 
-int http_start(const struct server_config *c, struct intake *in, const char *db_path,
+int http_start(struct live *live, struct intake *in, const char *db_path,
 	       const struct dispatcher *disp, struct http_server **out)
 {
 	struct http_server *h = xcalloc(1, sizeof(*h));
-	h->c = c;
+	const struct server_config *c = live_get(live);
+	h->live = live;
 	h->intake = in;
 	h->disp = disp;
 	h->inflight_max = c->max_inflight;
-	if (c->access_token) {
-		h->auth = true;
-		SHA256((const unsigned char *)c->access_token, strlen(c->access_token),
-		       h->token_sha);
-	}
+	h->max_body = c->max_body;
+	h->request_timeout_ms = c->request_timeout_ms;
 	pthread_mutex_init(&h->api_mu, NULL);
 	pthread_mutex_init(&h->watch_mu, NULL);
 	pthread_condattr_t ca;
@@ -888,6 +900,7 @@ int http_start(const struct server_config *c, struct intake *in, const char *db_
 	int r = store_open(db_path, &h->api);
 	if (r < 0) {
 		free(h);
+		live_put(live, c);
 		return r;
 	}
 	struct addrinfo hints = { .ai_family = AF_UNSPEC,
@@ -899,6 +912,7 @@ int http_start(const struct server_config *c, struct intake *in, const char *db_
 	if (getaddrinfo(c->listen_host, port, &hints, &ai) != 0 || !ai) {
 		store_close(h->api);
 		free(h);
+		live_put(live, c);
 		return -EADDRNOTAVAIL;
 	}
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
@@ -917,6 +931,7 @@ int http_start(const struct server_config *c, struct intake *in, const char *db_
 	if (!h->d) {
 		store_close(h->api);
 		free(h);
+		live_put(live, c);
 		return -EADDRINUSE;
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
@@ -925,9 +940,11 @@ int http_start(const struct server_config *c, struct intake *in, const char *db_
 		MHD_stop_daemon(h->d);
 		store_close(h->api);
 		free(h);
+		live_put(live, c);
 		return -EAGAIN;
 	}
 	h->watchdog_started = true;
+	live_put(live, c);
 	*out = h;
 	return 0;
 }
@@ -963,6 +980,5 @@ void http_stop(struct http_server *h)
 	pthread_mutex_destroy(&h->watch_mu);
 	store_close(h->api);
 	pthread_mutex_destroy(&h->api_mu);
-	explicit_bzero(h->token_sha, sizeof(h->token_sha));
 	free(h);
 }

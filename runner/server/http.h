@@ -30,9 +30,11 @@
 struct dispatcher;
 struct http_server;
 struct intake;
-struct server_config;
+struct live;
 
-int http_start(const struct server_config *c, struct intake *in, const char *db_path,
+/* Each request is served with the configuration in force when it came (live.h); the
+ * listening address and the connection limits are the ones at start. */
+int http_start(struct live *live, struct intake *in, const char *db_path,
 	       const struct dispatcher *disp, struct http_server **out);
 /* The port it listens on (resolves port 0). */
 unsigned http_port(const struct http_server *h);

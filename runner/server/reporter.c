@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "forge.h"
+#include "live.h"
 #include "slog.h"
 #include "store.h"
 #include "util.h"
@@ -20,7 +21,8 @@
 #define BATCH 16
 
 struct reporter {
-	const struct server_config *c;
+	struct live *live;
+	const struct server_config *c; /* for one turn of the loop (live.h) */
 	struct store *store;
 	pthread_t thread;
 	int wake_fd;
@@ -124,9 +126,12 @@ static void *loop(void *arg)
 		struct outbox_item *items;
 		size_t n = 0;
 		if (store_outbox_due(rp->store, (int64_t)now_real_ms(), BATCH, &items, &n) == 0) {
+			rp->c = live_get(rp->live);
 			for (size_t i = 0; i < n && !atomic_load(&rp->stop); i++) {
 				deliver(rp, &items[i]);
 			}
+			live_put(rp->live, rp->c);
+			rp->c = NULL;
 			outbox_items_free(items, n);
 		}
 		if (n == BATCH) {
@@ -148,10 +153,10 @@ static void *loop(void *arg)
 	return NULL;
 }
 
-int reporter_start(const struct server_config *c, const char *db_path, struct reporter **out)
+int reporter_start(struct live *live, const char *db_path, struct reporter **out)
 {
 	struct reporter *rp = xcalloc(1, sizeof(*rp));
-	rp->c = c;
+	rp->live = live;
 	rp->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	int r = rp->wake_fd < 0 ? -errno : store_open(db_path, &rp->store);
 	if (r == 0) {

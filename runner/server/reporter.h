@@ -10,10 +10,11 @@
 #ifndef RUNNER_SERVER_REPORTER_H
 #define RUNNER_SERVER_REPORTER_H
 
+struct live;
 struct reporter;
-struct server_config;
 
-int reporter_start(const struct server_config *c, const char *db_path, struct reporter **out);
+/* Each batch is sent with the configuration in force when it was taken (live.h). */
+int reporter_start(struct live *live, const char *db_path, struct reporter **out);
 /* The eventfd that wakes the reporter (new outbox rows). */
 int reporter_wake_fd(const struct reporter *r);
 /* Stop after the call in progress; undelivered rows stay for the next start. */

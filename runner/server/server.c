@@ -3,14 +3,18 @@
  * and stop them in the reverse order.
  *
  * Stop and interrupt signals are blocked before any thread starts (threads inherit the
- * mask), so they reach only the main thread's signalfd.
+ * mask), so they reach only the main thread's signalfd. SIGHUP reloads the configuration
+ * there: the new one is loaded and checked in full, and put in force (live.h) only if it
+ * is valid and changes nothing that needs a restart; otherwise the one in force stays.
  */
 #include "server.h"
 
 #include "config.h"
+#include "diag.h"
 #include "dispatch.h"
 #include "http.h"
 #include "intake.h"
+#include "live.h"
 #include "reporter.h"
 #include "slog.h"
 #include "store.h"
@@ -52,7 +56,58 @@ static int lock_data_dir(const char *dir)
 	return fd;
 }
 
-int server_run(const struct server_config *c, const char *address_file)
+/* SIGHUP: the file the server was started with, read again. */
+static void reload(struct live *live, const char *path)
+{
+	struct diag_list dl;
+	diag_list_init(&dl, 50);
+	struct server_config *next = NULL;
+	int r = config_load(path, &next, &dl);
+	if (r < 0) {
+		/* As `runner serve --check` says them: file:line:col and the message, never
+		 * the line (it may hold a secret). */
+		diag_list_sort(&dl);
+		for (size_t i = 0; i < dl.n; i++) {
+			const struct diag *d = &dl.v[i];
+			slog(d->level == DIAG_ERROR ? LOG_ERROR : LOG_WARN, "config.invalid", NULL,
+			     json_pack("{s:s, s:i, s:i}", "file", d->file ? d->file : path, "line",
+				       (int)d->line, "column", (int)d->col),
+			     "%s:%u:%u: %s%s%s", d->file ? d->file : path, d->line, d->col, d->msg,
+			     d->hint ? "; " : "", d->hint ? d->hint : "");
+		}
+		diag_list_release(&dl);
+		slog(LOG_ERROR, "server.reload_failed", NULL, NULL,
+		     "SIGHUP: %s is %s; the configuration in force stays", path,
+		     r == -EINVAL  ? "invalid"
+		     : r == -EPERM ? "not safe to use (permissions)"
+				   : strerror(-r));
+		return;
+	}
+	diag_list_release(&dl);
+	const struct server_config *cur = live_get(live);
+	char keys[256];
+	unsigned n = config_restart_only(cur, next, keys, sizeof(keys));
+	live_put(live, cur);
+	if (n) {
+		slog(LOG_ERROR, "server.reload_failed", NULL, json_pack("{s:s}", "keys", keys),
+		     "SIGHUP: %s changes %s, which take%s a restart; the configuration in "
+		     "force stays",
+		     path, keys, n == 1 ? "s" : "");
+		config_free(next);
+		return;
+	}
+	size_t repos = next->n_repos;
+	slog_set_level(next->log_level);
+	live_replace(live, next);
+	slog(LOG_INFO, "server.reloaded", NULL,
+	     json_pack("{s:I, s:I}", "repositories", (json_int_t)repos, "generation",
+		       (json_int_t)live_generation(live)),
+	     "SIGHUP: configuration reloaded from %s (%zu repositories); runs already "
+	     "started keep the settings they started with",
+	     path, repos);
+}
+
+int server_run(struct server_config *c, const char *address_file)
 {
 	struct reporter *rep = NULL;
 	struct dispatcher *disp = NULL;
@@ -62,11 +117,15 @@ int server_run(const struct server_config *c, const char *address_file)
 	int ret = 4, sfd = -1, lock = -1;
 	char self[4096];
 	_cleanup_free_ char *db = xasprintf("%s/queue.db", c->data_dir);
+	_cleanup_free_ char *path = xstrdup(c->path);
+	/* c is live's now, freed with it; read here only until the threads start. */
+	struct live *live = live_new(c);
 
 	int r = prepare_data_dir(c->data_dir);
 	if (r < 0) {
 		slog(LOG_ERROR, "server.error", NULL, NULL,
 		     "cannot create the data directory %s: %s", c->data_dir, strerror(-r));
+		live_free(live);
 		return 4;
 	}
 	lock = lock_data_dir(c->data_dir);
@@ -74,6 +133,7 @@ int server_run(const struct server_config *c, const char *address_file)
 		slog(LOG_ERROR, "server.error", NULL, NULL, "%s: %s", c->data_dir,
 		     lock == -EBUSY ? "another runner serve uses this data directory"
 				    : strerror(-lock));
+		live_free(live);
 		return 4;
 	}
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -100,13 +160,13 @@ int server_run(const struct server_config *c, const char *address_file)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	git_libgit2_init();
 
-	if ((r = reporter_start(c, db, &rep)) < 0 ||
-	    (r = dispatcher_start(c, db, self, reporter_wake_fd(rep), &disp)) < 0 ||
+	if ((r = reporter_start(live, db, &rep)) < 0 ||
+	    (r = dispatcher_start(live, db, self, reporter_wake_fd(rep), &disp)) < 0 ||
 	    (r = intake_start(db, dispatcher_wake_fd(disp), reporter_wake_fd(rep), &in)) < 0) {
 		slog(LOG_ERROR, "server.error", NULL, NULL, "cannot start: %s", strerror(-r));
 		goto stop;
 	}
-	if ((r = http_start(c, in, db, disp, &http)) < 0) {
+	if ((r = http_start(live, in, db, disp, &http)) < 0) {
 		slog(LOG_ERROR, "server.error", NULL, NULL, "cannot listen on %s:%u: %s",
 		     c->listen_host, c->listen_port, strerror(-r));
 		goto stop;
@@ -133,8 +193,17 @@ int server_run(const struct server_config *c, const char *address_file)
 		}
 	}
 
-	struct signalfd_siginfo si;
-	while (read(sfd, &si, sizeof(si)) < 0 && errno == EINTR) {
+	struct signalfd_siginfo si = { 0 };
+	for (;;) {
+		ssize_t got = read(sfd, &si, sizeof(si));
+		if (got < 0 && errno == EINTR) {
+			continue;
+		}
+		if (got == (ssize_t)sizeof(si) && si.ssi_signo == SIGHUP) {
+			reload(live, path);
+			continue;
+		}
+		break;
 	}
 	slog(LOG_INFO, "server.stopping", NULL, json_pack("{s:i}", "signal", (int)si.ssi_signo),
 	     "signal %u: stopping (a second one stops at once)", si.ssi_signo);
@@ -150,7 +219,10 @@ stop:
 		http_stop(http);
 	}
 	intake_stop(in);
-	dispatcher_stop(disp, c->shutdown_grace_ms);
+	const struct server_config *now = live_get(live);
+	uint64_t grace_ms = now->shutdown_grace_ms; /* the value in force when it stops */
+	live_put(live, now);
+	dispatcher_stop(disp, grace_ms);
 	reporter_stop(rep);
 	if (sfd >= 0) {
 		close(sfd);
@@ -160,5 +232,6 @@ stop:
 	slog(ret == 0 ? LOG_INFO : LOG_ERROR, "server.stopped", NULL, NULL, "stopped");
 out:
 	close(lock);
+	live_free(live);
 	return ret;
 }

@@ -15,14 +15,19 @@
  * running runs finish until shutdown_grace, then stop them and put them back in the
  * queue; undelivered statuses stay in the outbox. A second signal stops at once (the next
  * start recovers). Returns the process exit code.
+ *
+ * SIGHUP: read the configuration file again and, if it is valid and changes nothing that
+ * needs a restart (config_restart_only), put it in force; requests, turns of the loops
+ * and runs already going keep the one they started with. Otherwise the one in force
+ * stays, and the log says why.
  */
 #ifndef RUNNER_SERVER_SERVER_H
 #define RUNNER_SERVER_SERVER_H
 
 struct server_config;
 
-/* Run the server until a stop signal. address_file (may be NULL) receives "HOST:PORT\n"
- * once the server listens (useful with port 0). */
-int server_run(const struct server_config *c, const char *address_file);
+/* Run the server until a stop signal; takes c (freed on return). address_file (may be
+ * NULL) receives "HOST:PORT\n" once the server listens (useful with port 0). */
+int server_run(struct server_config *c, const char *address_file);
 
 #endif

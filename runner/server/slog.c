@@ -6,6 +6,7 @@
 #include "util.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "banned.h"
@@ -13,7 +14,8 @@
 #define LINE_MAX_BYTES (64u << 10)
 #define MSG_MAX	       2047 /* bytes of a message; longer ones are cut */
 
-static enum log_level min_level = LOG_INFO;
+/* Set again by a reload while other threads log. */
+static _Atomic enum log_level min_level = LOG_INFO;
 static int log_fd = 2;
 
 void slog_set_level(enum log_level level)

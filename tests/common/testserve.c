@@ -122,6 +122,21 @@ void ts_start(struct ts_server *s, const char *dir, const char *config)
 	spawn(s);
 }
 
+void ts_reload(struct ts_server *s, const char *config)
+{
+	/* Written aside and renamed over, as an editor or a configuration tool would: the
+	 * server never reads half a file. */
+	char *tmp = fmt("%s.new", s->config);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, config, strlen(config)), (ssize_t)strlen(config));
+	close(fd);
+	cr_assert_eq(rename(tmp, s->config), 0);
+	free(tmp);
+	cr_assert_gt(s->pid, 0, "the server is not running");
+	cr_assert_eq(kill(s->pid, SIGHUP), 0);
+}
+
 void ts_restart(struct ts_server *s)
 {
 	cr_assert_eq(s->pid, 0, "the server is still running");

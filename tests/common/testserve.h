@@ -28,6 +28,8 @@ struct ts_server {
 /* Write config (YAML) to dir/server.yml (mode 0600) and start `runner serve` on it; wait
  * until it listens. Fails the test if it does not. */
 void ts_start(struct ts_server *s, const char *dir, const char *config);
+/* Replace dir/server.yml with config (mode 0600, renamed into place) and send SIGHUP. */
+void ts_reload(struct ts_server *s, const char *config);
 /* Start again with the same configuration (after ts_kill). */
 void ts_restart(struct ts_server *s);
 /* SIGTERM and wait (SIGKILL after timeout_s). Returns the exit status. */

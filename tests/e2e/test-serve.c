@@ -1104,10 +1104,10 @@ Test(serve, shutdown_puts_running_runs_back_and_a_restart_runs_them, .timeout = 
 	cr_assert_str_eq(json_string_value(json_object_get(run, "run_id")), "1.2");
 	json_decref(run);
 	free(slow);
-	/* SIGHUP (a closed terminal; no reload: docs/server.md) stops it the same way. */
-	cr_assert_eq(ts_stop_with(&e.srv, SIGHUP, 30), 0, "SIGHUP: an orderly stop");
+	/* SIGINT (Ctrl-C) stops it the same way (SIGHUP reloads: below). */
+	cr_assert_eq(ts_stop_with(&e.srv, SIGINT, 30), 0, "SIGINT: an orderly stop");
 	log = tu_read(e.srv.log);
-	cr_assert_not_null(strstr(log, "\"msg\":\"signal 1: stopping"), "%s", log);
+	cr_assert_not_null(strstr(log, "\"msg\":\"signal 2: stopping"), "%s", log);
 	free(log);
 	ts_restart(&e.srv);
 	stop(&e);
@@ -1128,6 +1128,148 @@ static void wait_log(struct env *e, const char *needle, double timeout_s)
 		free(log);
 		ts_sleep(0.05);
 	}
+}
+
+static size_t log_count(struct env *e, const char *needle)
+{
+	char *log = tu_read(e->srv.log);
+	size_t n = 0;
+	for (const char *p = log ? log : ""; (p = strstr(p, needle)); p += strlen(needle)) {
+		n++;
+	}
+	free(log);
+	return n;
+}
+
+/* Wait until the log has n lines with needle. */
+static void wait_log_count(struct env *e, const char *needle, size_t n, double timeout_s)
+{
+	double t0 = ts_now();
+	while (log_count(e, needle) < n) {
+		if (ts_now() - t0 > timeout_s) {
+			char *log = tu_read(e->srv.log);
+			cr_assert_fail("%zu x '%s' not in the log: %s", n, needle, log ? log : "");
+		}
+		ts_sleep(0.05);
+	}
+	cr_assert_eq(log_count(e, needle), n, "'%s'", needle);
+}
+
+#define SECRET_NEW "rotated-webhook-secret-9876543210"
+
+/* A server configuration with one repository, acme/app, whose webhook secret is secret;
+ * extra goes at line 6. */
+static char *reload_config(struct env *e, const char *listen, const char *extra, const char *secret)
+{
+	char *cfg;
+	cr_assert_geq(asprintf(&cfg,
+			       "listen: %s\n"
+			       "data_dir: %s/data\n"
+			       "log_level: debug\n"
+			       "shutdown_grace: 200ms\n"
+			       "supersede: false\n"
+			       "%s"
+			       "repositories:\n"
+			       "  - name: acme/app\n"
+			       "    forge: github\n"
+			       "    secret: %s\n"
+			       "    clone_url: %s\n"
+			       "    api: { url: '%s', token: gh-api-token }\n"
+			       "    secrets: { deploy_key: " DEPLOY " }\n",
+			       listen, e->dir, extra, secret, e->repo, ts_recorder_url(e->rec)),
+		      0);
+	return cfg;
+}
+
+/* A push of a new commit (the replay guard takes the same body twice for a replay). */
+static long push_signed(struct env *e, const char *delivery, const char *secret, long status)
+{
+	char *sha = ts_git_commit(e->repo, "delivery", delivery);
+	char *body = push_body("acme/app", "refs/heads/main", sha);
+	free(sha);
+	struct ts_response r = ts_deliver(e->srv.addr, "github", "push", delivery, secret, body);
+	free(body);
+	if (status != 202) {
+		cr_assert_eq(r.status, status, "%s: %ld %s", delivery, r.status, r.body);
+		ts_response_free(&r);
+		return 0;
+	}
+	return accepted(r);
+}
+
+static void expect_queued_for(struct env *e, long id, double s)
+{
+	ts_sleep(s);
+	json_t *run = ts_run(e->srv.addr, id);
+	expect_state(run, "queued");
+	json_decref(run);
+}
+
+Test(serve, sighup_reloads_a_valid_configuration_and_keeps_the_one_in_force_otherwise,
+     .timeout = 120)
+{
+	struct env e = { .dir = tu_tmpdir() };
+	cr_assert_geq(asprintf(&e.repo, "%s/repo", e.dir), 0);
+	e.main_sha = ts_git_init(e.repo, pipeline);
+	e.rec = ts_recorder_start(0);
+	char *cfg = reload_config(&e, "127.0.0.1:0", "", SECRET_GH);
+	ts_start(&e.srv, e.dir, cfg);
+	free(cfg);
+	long first = push_signed(&e, "d-1", SECRET_GH, 202);
+
+	/* The webhook secret rotated and the server paused, while a run may be going: the
+	 * run is not disturbed, the old secret is refused from then on, and new deliveries
+	 * are queued without starting. */
+	cfg = reload_config(&e, "127.0.0.1:0", "paused: true\n", SECRET_NEW);
+	ts_reload(&e.srv, cfg);
+	free(cfg);
+	wait_log_count(&e, "\"event\":\"server.reloaded\"", 1, 30);
+	json_t *run = ts_wait_run(e.srv.addr, first, 60);
+	expect_state(run, "passed");
+	json_decref(run);
+	push_signed(&e, "d-2", SECRET_GH, 401);
+	long second = push_signed(&e, "d-3", SECRET_NEW, 202);
+	expect_queued_for(&e, second, 1.5);
+
+	/* An invalid file: said with file:line:col, and the configuration in force stays. */
+	cfg = reload_config(&e, "127.0.0.1:0", "paused: false\nlimitz: { concurrency: 2 }\n",
+			    SECRET_GH);
+	ts_reload(&e.srv, cfg);
+	free(cfg);
+	wait_log_count(&e, "\"event\":\"server.reload_failed\"", 1, 30);
+	char *log = tu_read(e.srv.log);
+	cr_assert_not_null(strstr(log, "server.yml:7:1: unknown key 'limitz'"), "%s", log);
+	free(log);
+	push_signed(&e, "d-4", SECRET_GH, 401);
+	long third = push_signed(&e, "d-5", SECRET_NEW, 202);
+	expect_queued_for(&e, third, 1.0);
+
+	/* What needs a restart (the listening address): refused whole, the key named. */
+	cfg = reload_config(&e, "127.0.0.1:1", "paused: false\n", SECRET_NEW);
+	ts_reload(&e.srv, cfg);
+	free(cfg);
+	wait_log_count(&e, "\"event\":\"server.reload_failed\"", 2, 30);
+	log = tu_read(e.srv.log);
+	cr_assert_not_null(strstr(log, "changes listen, which takes a restart"), "%s", log);
+	free(log);
+	expect_queued_for(&e, second, 1.0);
+
+	/* Unpaused: the queued runs start. */
+	cfg = reload_config(&e, "127.0.0.1:0", "paused: false\n", SECRET_NEW);
+	ts_reload(&e.srv, cfg);
+	free(cfg);
+	wait_log_count(&e, "\"event\":\"server.reloaded\"", 2, 30);
+	long ids[] = { second, third };
+	for (size_t i = 0; i < 2; i++) {
+		run = ts_wait_run(e.srv.addr, ids[i], 60);
+		expect_state(run, "passed");
+		json_decref(run);
+	}
+	log = tu_read(e.srv.log);
+	cr_assert_null(strstr(log, SECRET_NEW), "a secret in the log");
+	cr_assert_null(strstr(log, SECRET_GH), "a secret in the log");
+	free(log);
+	stop(&e);
 }
 
 Test(serve, retention_prunes_finished_runs_at_start, .timeout = 120)

@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 
 #include "config.h"
+#include "live.h"
 #include "slog.h"
 #include "diag.h"
 #include "testutil.h"
@@ -851,6 +852,81 @@ Test(config, history_allow_entries_are_checked)
 
 /* The server's log quotes remotes and the errors of libgit2 and curl: whatever a message
  * or an extra field says, no URL's credential is written. */
+static struct server_config *loaded(const char *listen, const char *extra)
+{
+	struct server_config *c = NULL;
+	struct diag_list dl;
+	int r = load_listen(listen, extra, &c, &dl);
+	dump(&dl);
+	cr_assert_eq(r, 0);
+	diag_list_release(&dl);
+	return c;
+}
+
+Test(config, a_reload_names_what_takes_a_restart)
+{
+	struct server_config *a = loaded("127.0.0.1:0", "limits: { concurrency: 2 }\n");
+	/* What the loops and requests read each time may change. */
+	struct server_config *b =
+		loaded("127.0.0.1:0", "limits: { concurrency: 5, max_attempts: 2 }\n"
+				      "paused: true\nlog_level: debug\n"
+				      "access: { token: 0123456789abcdef-token }\n");
+	char keys[256] = "x";
+	cr_assert_eq(config_restart_only(a, b, keys, sizeof(keys)), 0);
+	cr_assert_str_eq(keys, "");
+	config_free(b);
+	/* What is set when the server starts listening may not. */
+	b = loaded("127.0.0.1:8080",
+		   "limits: { concurrency: 2, max_body: 1MiB, request_timeout: 5s }\n");
+	cr_assert_eq(config_restart_only(a, b, keys, sizeof(keys)), 3);
+	cr_assert_str_eq(keys, "listen, limits.max_body, limits.request_timeout");
+	/* A short buffer gets the keys that fit whole, never more; the count stays right. */
+	char small[12];
+	cr_assert_eq(config_restart_only(a, b, small, sizeof(small)), 3);
+	cr_assert_str_eq(small, "listen");
+	config_free(b);
+	b = loaded("127.0.0.1:0",
+		   "limits: { concurrency: 2, connections: 10, connections_per_ip: 2,\n"
+		   "  connection_timeout: 3s, max_inflight: 2MiB }\n");
+	cr_assert_eq(config_restart_only(a, b, keys, sizeof(keys)), 4);
+	cr_assert_str_eq(keys, "limits.max_inflight, limits.connections, "
+			       "limits.connections_per_ip, limits.connection_timeout");
+	config_free(b);
+	config_free(a);
+}
+
+Test(live, a_replaced_configuration_lives_until_its_last_user_is_done)
+{
+	struct server_config *a = loaded("127.0.0.1:0", "");
+	struct server_config *b = loaded("127.0.0.1:0", "paused: true\n");
+	struct server_config *c = loaded("127.0.0.1:0", "log_level: warn\n");
+	struct live *l = live_new(a);
+	const struct server_config *g1 = live_get(l), *g2 = live_get(l);
+	cr_assert_eq(g1, a);
+	cr_assert_eq(live_generation(l), 0);
+	live_replace(l, b);
+	cr_assert_eq(live_generation(l), 1);
+	const struct server_config *g3 = live_get(l);
+	cr_assert_eq(g3, b, "new users get the new one");
+	/* The old one is still whole for its users (ASan would see a use after free). */
+	live_put(l, g1);
+	cr_assert_str_eq(g2->repos[0].secret, "0123456789abcdef0123");
+	cr_assert_not(g2->paused);
+	live_put(l, g2); /* its last user: freed */
+	/* b is replaced while nobody but g3 uses it, then c while nobody uses b. */
+	live_replace(l, c);
+	cr_assert(g3->paused);
+	live_put(l, g3);
+	const struct server_config *g4 = live_get(l);
+	cr_assert_eq(g4, c);
+	cr_assert_eq(g4->log_level, LOG_WARN);
+	live_put(l, g4);
+	/* Replaced with no user at all: freed at once; the last one with the live set. */
+	live_replace(l, loaded("127.0.0.1:0", ""));
+	cr_assert_eq(live_generation(l), 3);
+	live_free(l);
+}
+
 Test(slog, no_urls_credential_reaches_the_log)
 {
 	char path[] = "/tmp/slog-XXXXXX";

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "diag.h"
+#include "live.h"
 #include "reporter.h"
 #include "store.h"
 #include "testserve.h"
@@ -78,7 +79,7 @@ static struct job_new push_job(const char *delivery, const char *ref, const char
 struct fixture {
 	char *dir, *db;
 	struct ts_recorder *rec;
-	struct server_config *c;
+	struct live *live; /* its configuration */
 	struct store *s;
 };
 
@@ -86,7 +87,7 @@ struct fixture {
 static struct fixture fixture_start(unsigned fail_first)
 {
 	struct fixture f = { .dir = tu_tmpdir(), .rec = ts_recorder_start(fail_first) };
-	f.c = reporter_config(f.dir, f.rec);
+	f.live = live_new(reporter_config(f.dir, f.rec));
 	cr_assert_geq(asprintf(&f.db, "%s/queue.db", f.dir), 0);
 	cr_assert_eq(store_open(f.db, &f.s), 0);
 	return f;
@@ -95,7 +96,7 @@ static struct fixture fixture_start(unsigned fail_first)
 static void fixture_stop(struct fixture *f)
 {
 	store_close(f->s);
-	config_free(f->c);
+	live_free(f->live);
 	ts_recorder_stop(f->rec);
 	free(f->db);
 	tu_rmdir(f->dir);
@@ -106,7 +107,7 @@ static void fixture_stop(struct fixture *f)
 static void deliver(struct fixture *f, size_t n)
 {
 	struct reporter *rp;
-	cr_assert_eq(reporter_start(f->c, f->db, &rp), 0);
+	cr_assert_eq(reporter_start(f->live, f->db, &rp), 0);
 	cr_assert_geq(ts_recorder_wait(f->rec, n, 30), n);
 	ts_sleep(0.2);
 	reporter_stop(rp);
