@@ -1197,6 +1197,22 @@ static long push_signed(struct env *e, const char *delivery, const char *secret,
 	return accepted(r);
 }
 
+/* Wait until run id has left the queue (started, or already done). */
+static void wait_started(struct env *e, long id, double timeout_s)
+{
+	double t0 = ts_now();
+	for (;;) {
+		json_t *run = ts_run(e->srv.addr, id);
+		bool queued = strcmp(state_of(run), "queued") == 0;
+		json_decref(run);
+		if (!queued) {
+			return;
+		}
+		cr_assert_lt(ts_now() - t0, timeout_s, "run %ld did not start", id);
+		ts_sleep(0.02);
+	}
+}
+
 static void expect_queued_for(struct env *e, long id, double s)
 {
 	ts_sleep(s);
@@ -1216,6 +1232,7 @@ Test(serve, sighup_reloads_a_valid_configuration_and_keeps_the_one_in_force_othe
 	ts_start(&e.srv, e.dir, cfg);
 	free(cfg);
 	long first = push_signed(&e, "d-1", SECRET_GH, 202);
+	wait_started(&e, first, 60);
 
 	/* The webhook secret rotated and the server paused, while a run may be going: the
 	 * run is not disturbed, the old secret is refused from then on, and new deliveries
