@@ -505,8 +505,7 @@ static int rules_into_box(struct scanbox *sb, json_t *with, char *err, size_t er
 		r = put_string(abs, (real ? real : given) + 1);
 		if (r < 0) {
 			_cleanup_free_ char *shown = utf8_sanitize(p, strlen(p));
-			snprintf(err, errlen, "the rules path %s is not UTF-8 once resolved",
-				 shown);
+			errf(err, errlen, 0, "the rules path %s is not UTF-8 once resolved", shown);
 		}
 	}
 	json_object_set_new(with, "rules", abs);

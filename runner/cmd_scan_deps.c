@@ -163,7 +163,7 @@ static int scan_paths(struct scanbox *sb, json_t *with, const char *cmd, char *c
 			if (p) {
 				_cleanup_free_ char *shown =
 					utf8_sanitize(paths[i], strlen(paths[i]));
-				snprintf(err, errlen, "the path %s is not UTF-8", shown);
+				errf(err, errlen, 0, "the path %s is not UTF-8", shown);
 			}
 			cli_usage_error(cmd, "%s", err);
 			return -EINVAL;
@@ -180,10 +180,9 @@ static int scan_db(struct scanbox *sb, const char *db, char **db_abs, char *err,
 {
 	_cleanup_free_ char *dbpath = osvdb_default_path(db);
 	if (!dbpath) {
-		snprintf(err, errlen,
-			 "no advisory database is configured: give --db, set RUNNER_DB "
-			 "or HOME, then run 'runner db update'");
-		return -ENOENT;
+		return errf(err, errlen, -ENOENT,
+			    "no advisory database is configured: give --db, set RUNNER_DB "
+			    "or HOME, then run 'runner db update'");
 	}
 	char real[PATH_MAX];
 	*db_abs = realpath(dbpath, real) ? xstrdup(real)

@@ -184,8 +184,7 @@ int dbupdate_run(const char *db_path, const char *const *urls, size_t n_urls, ui
 		*slash = '\0';
 		int mr = mkdir_p(dir, 0755);
 		if (mr < 0) {
-			snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-mr));
-			return mr;
+			return errf(err, errlen, mr, "cannot create %s: %s", dir, strerror(-mr));
 		}
 	}
 	/* What the current database knows: its zip sources, their ETags and dates. */

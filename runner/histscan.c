@@ -72,8 +72,8 @@ static char *make_tree(char *err, size_t errlen)
 {
 	char *dir = tmp_dir_tracked("runner-history");
 	if (!dir) {
-		snprintf(err, errlen, "cannot create a temporary directory in %s: %s (set TMPDIR)",
-			 tmp_dir_parent(), strerror(errno));
+		errf(err, errlen, 0, "cannot create a temporary directory in %s: %s (set TMPDIR)",
+		     tmp_dir_parent(), strerror(errno));
 	}
 	return dir;
 }

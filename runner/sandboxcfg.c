@@ -299,8 +299,8 @@ int psandbox_apply(const struct psandbox *ps, const char *workspace, struct sand
 		r = sandbox_policy_set_rootfs(pol, abs);
 	}
 	if (r < 0) {
-		snprintf(err, errsize, "the stage's sandbox settings cannot be applied: %s",
-			 strerror(-r));
+		errf(err, errsize, 0, "the stage's sandbox settings cannot be applied: %s",
+		     strerror(-r));
 	}
 	return r;
 }

@@ -72,16 +72,16 @@ static int bind(struct scanbox *sb, const char *real, char *err, size_t errlen)
 		}
 	}
 	if (below("/proc", real) || below("/dev", real) || below("/sys", real)) {
-		snprintf(err, errlen,
-			 "%s cannot be bound into the sandbox (nothing under /proc, /dev or /sys "
-			 "can): give a file",
-			 real);
-		return -EXDEV;
+		return errf(
+			err, errlen, -EXDEV,
+			"%s cannot be bound into the sandbox (nothing under /proc, /dev or /sys "
+			"can): give a file",
+			real);
 	}
 	if (sb->n_binds == SCANBOX_MAX_BINDS) {
-		snprintf(err, errlen, "more than %d paths outside %s to bind into the sandbox",
-			 SCANBOX_MAX_BINDS, sb->root);
-		return -E2BIG;
+		return errf(err, errlen, -E2BIG,
+			    "more than %d paths outside %s to bind into the sandbox",
+			    SCANBOX_MAX_BINDS, sb->root);
 	}
 	sb->binds[sb->n_binds++] = xstrdup(real);
 	return 0;
@@ -97,16 +97,15 @@ int scanbox_path(const struct scanbox *sb, const char *arg, char **out, char *er
 			*out = xstrdup(arg);
 			return 0;
 		}
-		snprintf(err, errlen, "cannot read %s: %s", arg, strerror(e));
-		return -e;
+		return errf(err, errlen, -e, "cannot read %s: %s", arg, strerror(e));
 	}
 	const char *rel = below(sb->root, real);
 	if (!rel) {
-		snprintf(err, errlen,
-			 "%s is outside the scanned tree %s: scan from a directory that holds it "
-			 "(cd there, or -C DIR)",
-			 arg, sb->root);
-		return -EXDEV;
+		return errf(
+			err, errlen, -EXDEV,
+			"%s is outside the scanned tree %s: scan from a directory that holds it "
+			"(cd there, or -C DIR)",
+			arg, sb->root);
 	}
 	*out = xstrdup(path_is_inside(arg) ? arg : *rel ? rel : ".");
 	return 0;
@@ -120,9 +119,8 @@ static int copy_pipe(struct scanbox *sb, const char *path, char **out, char *err
 	size_t len = 0;
 	int r = read_file_capped(path, SCANBOX_PIPE_MAX, &data, &len);
 	if (r < 0) {
-		snprintf(err, errlen, "cannot read %s: %s", path,
-			 r == -EFBIG ? "it gives more than 64 MiB" : strerror(-r));
-		return r;
+		return errf(err, errlen, r, "cannot read %s: %s", path,
+			    r == -EFBIG ? "it gives more than 64 MiB" : strerror(-r));
 	}
 	_cleanup_free_ char *base = NULL;
 	if (!sb->copies) {
@@ -130,8 +128,8 @@ static int copy_pipe(struct scanbox *sb, const char *path, char **out, char *err
 	}
 	if (!sb->copies || !(base = realpath(sb->copies, NULL))) {
 		r = -errno;
-		snprintf(err, errlen, "cannot make a copy of %s in %s: %s", path, tmp_dir_parent(),
-			 strerror(-r));
+		errf(err, errlen, 0, "cannot make a copy of %s in %s: %s", path, tmp_dir_parent(),
+		     strerror(-r));
 		free(data);
 		return r;
 	}
@@ -149,7 +147,7 @@ static int copy_pipe(struct scanbox *sb, const char *path, char **out, char *err
 	}
 	free(data);
 	if (r < 0) {
-		snprintf(err, errlen, "cannot make a copy of %s: %s", path, strerror(-r));
+		errf(err, errlen, 0, "cannot make a copy of %s: %s", path, strerror(-r));
 		free(copy);
 		return r;
 	}
@@ -171,8 +169,7 @@ int scanbox_input(struct scanbox *sb, const char *path, char **out, char *err, s
 	*out = realpath(path, NULL);
 	if (!*out) {
 		int e = errno;
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(e));
-		return -e;
+		return errf(err, errlen, -e, "cannot read %s: %s", path, strerror(e));
 	}
 	int r = bind(sb, *out, err, errlen);
 	if (r < 0) {
@@ -200,7 +197,7 @@ int scanbox_baseline(struct scanbox *sb, const char *path, char **out, char *err
 		/* Named as given, not as resolved (or copied). */
 		_cleanup_free_ char *msg =
 			xasprintf("%.*s%s%s", (int)(at - err), err, path, at + strlen(*out));
-		snprintf(err, errlen, "%s", msg);
+		errf(err, errlen, 0, "%s", msg);
 	}
 	if (r < 0) {
 		free(*out);
@@ -305,16 +302,16 @@ int scanbox_run(struct scanbox *sb, const char *kind_name, const char *stage_nam
 	    (!sb->unconfined && (sandbox_policy_set_workspace_readonly(pol, true) < 0 ||
 				 sandbox_policy_set_oneshot(pol, true) < 0)) ||
 	    sandbox_policy_compile(pol, cerr, sizeof(cerr)) < 0) {
-		snprintf(err, errlen, "the sandbox cannot be set up: %s",
-			 kind ? cerr : "no such scan kind");
+		errf(err, errlen, 0, "the sandbox cannot be set up: %s",
+		     kind ? cerr : "no such scan kind");
 		goto out;
 	}
 	if (!sb->unconfined && (str_eq(sb->root, "/") || below("/proc", sb->root) ||
 				below("/dev", sb->root) || below("/sys", sb->root))) {
-		snprintf(err, errlen,
-			 "the sandbox cannot take %s as the scan's workspace (not /, nor anything "
-			 "under /proc, /dev or /sys): scan from another directory",
-			 sb->root);
+		errf(err, errlen, 0,
+		     "the sandbox cannot take %s as the scan's workspace (not /, nor anything "
+		     "under /proc, /dev or /sys): scan from another directory",
+		     sb->root);
 		goto out;
 	}
 	/* As the engine does for a stage: the kind's host input, then the scan's own. */
@@ -336,7 +333,7 @@ int scanbox_run(struct scanbox *sb, const char *kind_name, const char *stage_nam
 	self = open("/proc/self/exe", O_PATH | O_CLOEXEC);
 	output = memfd_create("runner-scan-output", MFD_CLOEXEC);
 	if (self < 0 || output < 0) {
-		snprintf(err, errlen, "cannot prepare the scan: %s", strerror(errno));
+		errf(err, errlen, 0, "cannot prepare the scan: %s", strerror(errno));
 		goto out;
 	}
 	const char *path = getenv("PATH");
@@ -358,10 +355,10 @@ int scanbox_run(struct scanbox *sb, const char *kind_name, const char *stage_nam
 	};
 	int r = stage_launch(&l, &proc);
 	if (r < 0) {
-		snprintf(err, errlen,
-			 "could not start the scan in the sandbox: %s (runner sandbox check says "
-			 "what this host lacks)",
-			 strerror(-r));
+		errf(err, errlen, 0,
+		     "could not start the scan in the sandbox: %s (runner sandbox check says "
+		     "what this host lacks)",
+		     strerror(-r));
 		goto out;
 	}
 	struct pollfd pfd = { .fd = stage_proc_pidfd(proc), .events = POLLIN };
@@ -372,7 +369,7 @@ int scanbox_run(struct scanbox *sb, const char *kind_name, const char *stage_nam
 		}
 	}
 	if (r < 0) {
-		snprintf(err, errlen, "cannot wait for the scan: %s", strerror(-r));
+		errf(err, errlen, 0, "cannot wait for the scan: %s", strerror(-r));
 		goto out;
 	}
 	if (oc.end == STAGE_END_EXITED && oc.result &&
@@ -385,16 +382,16 @@ int scanbox_run(struct scanbox *sb, const char *kind_name, const char *stage_nam
 	}
 	quote = output_quote(output);
 	if (oc.end == STAGE_END_SETUP) {
-		snprintf(err, errlen,
-			 "the sandbox could not start the scan: %s (runner sandbox check says what "
-			 "this host lacks)",
-			 oc.message);
+		errf(err, errlen, 0,
+		     "the sandbox could not start the scan: %s (runner sandbox check says what "
+		     "this host lacks)",
+		     oc.message);
 	} else if (oc.end == STAGE_END_SIGNALED) {
-		snprintf(err, errlen, "the scan was killed by signal %d%s%s (%s)", oc.sig,
-			 oc.message[0] ? ": " : "", oc.message, quote);
+		errf(err, errlen, 0, "the scan was killed by signal %d%s%s (%s)", oc.sig,
+		     oc.message[0] ? ": " : "", oc.message, quote);
 	} else {
-		snprintf(err, errlen, "the scan ended with exit code %d and %s (%s)", oc.code,
-			 oc.result ? "an unexpected code" : "no result", quote);
+		errf(err, errlen, 0, "the scan ended with exit code %d and %s (%s)", oc.code,
+		     oc.result ? "an unexpected code" : "no result", quote);
 	}
 out:
 	json_decref(oc.result);

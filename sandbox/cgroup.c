@@ -188,7 +188,7 @@ static int add_dir(struct stage_cgroup *cg, const char *base, const char *name, 
 	char *dir = xasprintf("%s/%s", base, name);
 	if (mkdir(dir, 0755) < 0) {
 		int e = -errno;
-		snprintf(err, errsize, "create cgroup %s: %s", dir, strerror(errno));
+		errf(err, errsize, 0, "create cgroup %s: %s", dir, strerror(errno));
 		free(dir);
 		return e;
 	}
@@ -203,8 +203,7 @@ static int add_dir(struct stage_cgroup *cg, const char *base, const char *name, 
 	int fd = open(procs, O_WRONLY | O_CLOEXEC);
 	if (fd < 0) {
 		int e = -errno;
-		snprintf(err, errsize, "open %s: %s", procs, strerror(errno));
-		return e;
+		return errf(err, errsize, e, "open %s: %s", procs, strerror(errno));
 	}
 	cg->procs_fd[cg->n - 1] = fd;
 	/* The counters it has (which depends on the version and the controller). */
@@ -385,8 +384,8 @@ int cgroup_create(const struct sandbox_policy *pol, struct stage_cgroup *cg, cha
 	}
 	if (r < 0) {
 		if (!err[0]) {
-			snprintf(err, errsize, "set cgroup limits in %s: %s", cg->dirs[cg->n - 1],
-				 strerror(-r));
+			errf(err, errsize, 0, "set cgroup limits in %s: %s", cg->dirs[cg->n - 1],
+			     strerror(-r));
 		}
 		cgroup_destroy(cg);
 	}

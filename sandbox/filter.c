@@ -201,8 +201,8 @@ int filter_build(const struct sandbox_policy *pol, struct sock_filter **out, uns
 	*len = 0;
 	b.ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!b.ctx) {
-		snprintf(err, errsize, "seccomp: cannot initialise the filter (libseccomp)");
-		return -ENOMEM;
+		return errf(err, errsize, -ENOMEM,
+			    "seccomp: cannot initialise the filter (libseccomp)");
 	}
 	/* Only the native ABI: a system call through int 0x80 (i386) arrives with another
 	 * architecture, an x32 call with bit 30 set in its number; both kill the process. */
@@ -219,7 +219,7 @@ int filter_build(const struct sandbox_policy *pol, struct sock_filter **out, uns
 		seccomp_attr_set(b.ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	}
 	if (r < 0) {
-		snprintf(err, errsize, "seccomp: cannot set filter attributes: %s", strerror(-r));
+		errf(err, errsize, 0, "seccomp: cannot set filter attributes: %s", strerror(-r));
 		seccomp_release(b.ctx);
 		return r;
 	}
@@ -276,14 +276,14 @@ int filter_build(const struct sandbox_policy *pol, struct sock_filter **out, uns
 	int fd = memfd_create("runner-seccomp", MFD_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
-		snprintf(err, errsize, "seccomp: memfd_create: %s", strerror(errno));
+		errf(err, errsize, 0, "seccomp: memfd_create: %s", strerror(errno));
 		seccomp_release(b.ctx);
 		return r;
 	}
 	r = seccomp_export_bpf(b.ctx, fd);
 	seccomp_release(b.ctx);
 	if (r < 0) {
-		snprintf(err, errsize, "seccomp: cannot export the filter: %s", strerror(-r));
+		errf(err, errsize, 0, "seccomp: cannot export the filter: %s", strerror(-r));
 		close(fd);
 		return r;
 	}
@@ -294,8 +294,8 @@ int filter_build(const struct sandbox_policy *pol, struct sock_filter **out, uns
 	if (r < 0 || n == 0 || n % sizeof(struct sock_filter) != 0 ||
 	    n / sizeof(struct sock_filter) > BPF_MAXINSNS) {
 		free(buf);
-		snprintf(err, errsize, "seccomp: the exported filter is unusable");
-		return r < 0 ? r : -EINVAL;
+		return errf(err, errsize, r < 0 ? r : -EINVAL,
+			    "seccomp: the exported filter is unusable");
 	}
 	*out = (struct sock_filter *)(void *)buf;
 	*len = (unsigned short)(n / sizeof(struct sock_filter));

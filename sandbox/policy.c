@@ -312,15 +312,13 @@ int sandbox_policy_compile(struct sandbox_policy *pol, char *err, size_t errsize
 	 * fallback (root is exempt from RLIMIT_NPROC). */
 	pol->pids_by_userns = !pol->cg.pids_ok && pol->userns;
 	if ((pol->required & (1u << SANDBOX_LIMIT_MEMORY)) && !pol->cg.memory_ok) {
-		snprintf(err, errsize, "memory limit: no usable cgroup memory controller (%s)",
-			 pol->cg.why);
-		return -EOPNOTSUPP;
+		return errf(err, errsize, -EOPNOTSUPP,
+			    "memory limit: no usable cgroup memory controller (%s)", pol->cg.why);
 	}
 	if ((pol->required & (1u << SANDBOX_LIMIT_PIDS)) && !pol->cg.pids_ok &&
 	    !pol->pids_by_userns) {
-		snprintf(err, errsize, "pids limit: no usable cgroup pids controller (%s)",
-			 pol->cg.why);
-		return -EOPNOTSUPP;
+		return errf(err, errsize, -EOPNOTSUPP,
+			    "pids limit: no usable cgroup pids controller (%s)", pol->cg.why);
 	}
 	/* Without CAP_SYS_RESOURCE in the initial user namespace (not root), a hard limit
 	 * cannot be raised: a default above this user's own comes down to it, an explicit
@@ -341,11 +339,10 @@ int sandbox_policy_compile(struct sandbox_policy *pol, char *err, size_t errsize
 			continue;
 		}
 		if (pol->required & (1u << w)) {
-			snprintf(err, errsize,
-				 "%s limit: %llu is above this user's hard limit of %llu",
-				 limit_names[w], (unsigned long long)pol->limit[w],
-				 (unsigned long long)rl.rlim_max);
-			return -EPERM;
+			return errf(err, errsize, -EPERM,
+				    "%s limit: %llu is above this user's hard limit of %llu",
+				    limit_names[w], (unsigned long long)pol->limit[w],
+				    (unsigned long long)rl.rlim_max);
 		}
 		uint64_t slack = w == SANDBOX_LIMIT_CPU ? 5 : 0;
 		pol->limit[w] = rl.rlim_max > slack ? rl.rlim_max - slack : 1;

@@ -227,8 +227,7 @@ int gate_policy_load_baseline(struct gate_policy *p, const char *path, char *err
 	json_error_t je;
 	json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 	if (!j) {
-		snprintf(err, errlen, "cannot read the baseline %s: %s", path, je.text);
-		return -EINVAL;
+		return errf(err, errlen, -EINVAL, "cannot read the baseline %s: %s", path, je.text);
 	}
 	const json_t *arr = json_is_array(j) ? j : json_object_get(j, "findings");
 	const json_t *fps = json_is_object(j) ? json_object_get(j, "fingerprints") : NULL;
@@ -249,9 +248,9 @@ int gate_policy_load_baseline(struct gate_policy *p, const char *path, char *err
 	}
 	json_decref(j);
 	if (r < 0) {
-		snprintf(err, errlen, "the baseline %s is not a findings file (%s)", path,
-			 r == -E2BIG ? "too many entries" : "expected findings with fingerprints");
-		return -EINVAL;
+		return errf(
+			err, errlen, -EINVAL, "the baseline %s is not a findings file (%s)", path,
+			r == -E2BIG ? "too many entries" : "expected findings with fingerprints");
 	}
 	qsort(p->baseline, p->n_baseline, sizeof(char *), cmp_strp);
 	return 0;
@@ -264,13 +263,11 @@ int gate_policy_add_json(struct gate_policy *p, const json_t *cfg, const char *w
 		return 0;
 	}
 	if (!json_is_object(cfg)) {
-		snprintf(err, errlen, "the gate configuration is not an object");
-		return -EINVAL;
+		return errf(err, errlen, -EINVAL, "the gate configuration is not an object");
 	}
 	const json_t *fo = json_object_get(cfg, "fail-on");
 	if (fo && severity_parse(json_string_value(fo), &p->fail_on) < 0) {
-		snprintf(err, errlen, "invalid fail-on level");
-		return -EINVAL;
+		return errf(err, errlen, -EINVAL, "invalid fail-on level");
 	}
 	const json_t *allow = json_object_get(cfg, "allow");
 	for (size_t i = 0; i < json_array_size(allow); i++) {
@@ -295,8 +292,7 @@ int gate_policy_add_json(struct gate_policy *p, const json_t *cfg, const char *w
 			free(a.fingerprint);
 			free(a.path);
 			free(a.reason);
-			snprintf(err, errlen, "invalid allow entry %zu", i + 1);
-			return -EINVAL;
+			return errf(err, errlen, -EINVAL, "invalid allow entry %zu", i + 1);
 		}
 		snprintf(a.expires, sizeof(a.expires), "%s", exp);
 		p->allow = xreallocarray(p->allow, p->n_allow + 1, sizeof(*p->allow));

@@ -255,21 +255,20 @@ static int strings(const json_t *v, const char *key, bool inside, json_t **out, 
 		for (size_t i = 0; i < json_array_size(v); i++) {
 			const json_t *it = json_array_get(v, i);
 			if (!json_is_string(it) || !*json_string_value(it)) {
-				snprintf(err, errlen, "`%s` must hold non-empty strings", key);
-				return -EINVAL;
+				return errf(err, errlen, -EINVAL,
+					    "`%s` must hold non-empty strings", key);
 			}
 			json_array_append(*out, (json_t *)it);
 		}
 	} else {
-		snprintf(err, errlen, "`%s` must be a string or a list of strings", key);
-		return -EINVAL;
+		return errf(err, errlen, -EINVAL, "`%s` must be a string or a list of strings",
+			    key);
 	}
 	for (size_t i = 0; inside && i < json_array_size(*out); i++) {
 		const char *s = json_string_value(json_array_get(*out, i));
 		if (!path_is_inside(s)) {
-			snprintf(err, errlen, "`%s` entry '%.100s' leads outside the workspace",
-				 key, s);
-			return -EINVAL;
+			return errf(err, errlen, -EINVAL,
+				    "`%s` entry '%.100s' leads outside the workspace", key, s);
 		}
 	}
 	return 0;
@@ -284,8 +283,7 @@ static int boolean(const json_t *with, const char *key, bool def, bool *out, cha
 		return 0;
 	}
 	if (!json_is_boolean(v)) {
-		snprintf(err, errlen, "`%s` must be true or false", key);
-		return -EINVAL;
+		return errf(err, errlen, -EINVAL, "`%s` must be true or false", key);
 	}
 	*out = json_is_true(v);
 	return 0;
@@ -312,8 +310,7 @@ static int parse_opts(enum rule_kind kind, const json_t *with, bool cli, struct 
 		/* rules_root and nothing_ok are the runner's, never a pipeline's (validation
 		 * refuses them). */
 		if (!key_known(kind, k) && !str_eq(k, "rules_root") && !str_eq(k, "nothing_ok")) {
-			snprintf(err, errlen, "unknown key '%.60s'", k);
-			return -EINVAL;
+			return errf(err, errlen, -EINVAL, "unknown key '%.60s'", k);
 		}
 	}
 	int r = strings(json_object_get(with, "paths"), "paths", !cli, &o->paths, err, errlen);
@@ -326,7 +323,7 @@ static int parse_opts(enum rule_kind kind, const json_t *with, bool cli, struct 
 	}
 	const json_t *al = json_object_get(with, "allowlist");
 	if (r == 0 && al && !json_is_object(al)) {
-		snprintf(err, errlen, "`allowlist` must be a mapping");
+		errf(err, errlen, 0, "`allowlist` must be a mapping");
 		r = -EINVAL;
 	}
 	if (r == 0) {
@@ -361,24 +358,21 @@ static int parse_opts(enum rule_kind kind, const json_t *with, bool cli, struct 
 		o->max_file_size = (uint64_t)json_integer_value(mfs);
 	} else if (mfs && !json_is_null(mfs) &&
 		   size_arg(json_string_value(mfs), &o->max_file_size) < 0) {
-		snprintf(err, errlen, "invalid max-file-size");
-		return -EINVAL;
+		return errf(err, errlen, -EINVAL, "invalid max-file-size");
 	}
 	const json_t *jobs = json_object_get(with, "jobs");
 	if (jobs && !json_is_null(jobs)) {
 		json_int_t j = json_integer_value(jobs);
 		if (!json_is_integer(jobs) || j < 1 || j > SCAN_MAX_JOBS) {
-			snprintf(err, errlen, "`jobs` must be a number from 1 to %d",
-				 SCAN_MAX_JOBS);
-			return -EINVAL;
+			return errf(err, errlen, -EINVAL, "`jobs` must be a number from 1 to %d",
+				    SCAN_MAX_JOBS);
 		}
 		o->jobs = (unsigned)j;
 	}
 	const json_t *to = json_object_get(with, "timeout");
 	if (to && !json_is_null(to) &&
 	    parse_duration(json_string_value(to), 7ull * 24 * 3600 * 1000, &o->timeout_ms) < 0) {
-		snprintf(err, errlen, "invalid timeout");
-		return -EINVAL;
+		return errf(err, errlen, -EINVAL, "invalid timeout");
 	}
 	return 0;
 }

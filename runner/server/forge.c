@@ -157,8 +157,7 @@ int forge_send(const struct forge_request *req, uint64_t timeout_ms, char *err, 
 	struct curl_slist *hdrs = NULL;
 	struct sbuf resp;
 	if (!c) {
-		snprintf(err, errsize, "cannot initialise libcurl");
-		return -ENOMEM;
+		return errf(err, errsize, -ENOMEM, "cannot initialise libcurl");
 	}
 	sbuf_init(&resp, RESPONSE_MAX);
 	for (size_t i = 0; i < FORGE_MAX_HEADERS && req->headers[i]; i++) {
@@ -179,11 +178,11 @@ int forge_send(const struct forge_request *req, uint64_t timeout_ms, char *err, 
 	long code = 0;
 	int ret;
 	if (rc != CURLE_OK) {
-		snprintf(err, errsize, "%s", curl_easy_strerror(rc));
+		errf(err, errsize, 0, "%s", curl_easy_strerror(rc));
 		ret = rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED;
 	} else {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-		snprintf(err, errsize, "HTTP %ld", code);
+		errf(err, errsize, 0, "HTTP %ld", code);
 		ret = (int)code;
 	}
 	curl_slist_free_all(hdrs);
