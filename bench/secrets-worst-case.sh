@@ -46,6 +46,9 @@ lines aws 'AKIA aws_secret_access_key'
 lines env-value '          value: Zk8Lp3Qw9Xr2Tm6Y'
 lines cli-words "$(awk 'BEGIN { for (i = 0; i < 100; i++) printf "mysql mongo redis-cli htpasswd " }')"
 lines cli-logins "$(awk 'BEGIN { for (i = 0; i < 100; i++) printf "az login oc login cf login cf auth sqlcmd ldapsearch smbclient svn skopeo " }')"
+# One word of `--user=` 400 times a line: a match of secret.cli-password's `--user
+# user:password` may start at each, and reads at most 256 characters of a user from there.
+lines cli-user "$(awk 'BEGIN { for (i = 0; i < 400; i++) printf "--user=" }')"
 # A flow mapping's name on every line, then its other keys (each a start of
 # secret.env-name-value's search for the value).
 lines env-flow "$(awk 'BEGIN { printf "env: ["; for (i = 0; i < 20; i++) printf "{name: DB_PASSWORD, a: b, c: d, "; printf "]" }')"
