@@ -960,6 +960,28 @@ static bool ends_operand(const struct tokens *t, uint32_t i, enum lexer x)
 }
 
 /*
+ * In C, a `{ }` group right after a call's brackets, `f(...) { ... }`, is a function's body
+ * (or a statement's: `FOREACH(x) { ... }`), never part of an expression: a compound
+ * literal's `(T){ ... }` has no name before its `(`, a C++ lambda's `[](...) { ... }` a `]`.
+ * A metavariable's run stops before it, rather than go on through the functions after it
+ * (at the top level of a file nothing else stops it). Token x is an opener.
+ */
+static bool body_after_call(const struct tokens *t, uint32_t x, enum lexer lx)
+{
+	if (lx != LEXER_C || x < 2 || t->v[x].kind != TOK_PUNCT || t->src[t->v[x].off] != '{') {
+		return false;
+	}
+	const struct token *c = &t->v[x - 1];
+	if (!(c->flags & TOKF_CLOSE) || c->kind != TOK_PUNCT || t->src[c->off] != ')' ||
+	    c->pair == TOK_NONE || c->pair == 0) {
+		return false;
+	}
+	const struct token *f = &t->v[c->pair - 1];
+	return f->kind == TOK_IDENT && !operator_of(t, f, lx) &&
+	       !text_in(t->src + f->off, f->len, kw_c);
+}
+
+/*
  * The ends of the runs a metavariable may bind from token ti, in order, into ends (*ne of
  * them). The run stays at its level and stops before a separator or a closing bracket; a
  * run that holds a token after which the expression runs to its end (runs_to_end) ends
@@ -1003,7 +1025,7 @@ static bool metavar_ends(struct mstate *m, uint32_t ti, uint32_t *ends, size_t *
 			prec = MIN(prec, PREC_COND);
 			operand = false;
 		} else if (k->flags & TOKF_OPEN) {
-			if (k->pair == TOK_NONE) {
+			if (k->pair == TOK_NONE || body_after_call(t, x, lx)) {
 				cut = false;
 				break;
 			}

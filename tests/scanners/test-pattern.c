@@ -884,6 +884,34 @@ Test(pattern, a_containing_match_is_looked_for_in_the_blocks_around_the_match)
 	free(src);
 }
 
+Test(pattern, a_metavariable_does_not_run_through_function_bodies)
+{
+	/* pattern-inside `void $H(int $SIG) { ... }` anchors on `void`: from each function
+	 * before the call, $H's run went on through the function's body and the functions after
+	 * it (nothing at a file's top level stops it), each end a step: 400 functions before
+	 * 400 calls took the rule's budget, and the file was reported as not evaluated
+	 * completely. A call's `{ }` body is no expression's part; a compound literal or a
+	 * lambda still is. */
+	const char *rule = RULE("t", "c",
+				"    pattern: printf(...)\n"
+				"    pattern-inside: void $H(int $SIG) { ... }\n");
+	size_t n = 400, cap = n * 64 + 128, w = 0;
+	char *src = xmalloc(cap);
+	for (size_t i = 0; i < n; i++) {
+		w += (size_t)snprintf(src + w, cap - w,
+				      "void p%zu(const char *s)\n{\n\tprintf(s);\n}\n", i);
+	}
+	snprintf(src + w, cap - w, "void on_sig(int sig)\n{\n\tprintf(\"x\");\n}\n");
+	scan(LANG_C, rule, src);
+	cr_assert_eq(st.budget_exceeded, 0, "%zu", st.budget_exceeded);
+	cr_assert_str_eq(lines(), "1603", "%s", lines());
+	free(src);
+	scan(LANG_CPP, RULE_M("t", "cpp", "$X", "    pattern: g($X)\n"),
+	     "void f(void) { g((struct p){ 1, 2 }.x); g([](int a) { return a; }(1)); }\n");
+	cr_assert_str_eq(bound_texts(), "1 (struct p){ 1, 2 }.x\n1 [](int a) { return a; }(1)\n",
+			 "%s", bound_texts());
+}
+
 Test(pattern, an_ellipsis_before_a_bound_metavariable_takes_a_step_a_token)
 {
 	/* `...` then `$F`, bound already: each token the ellipsis passes is looked at once
