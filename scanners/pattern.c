@@ -595,6 +595,35 @@ static void mark_bodies(struct pattern *p, enum lexer lx, bool *deep)
 	}
 }
 
+/* The `{ }` body that ends the pattern, and what its head is (struct pattern.tail_body,
+ * tail_head). After mark_bodies(). */
+static void tail_shape(struct pattern *p)
+{
+	p->tail_body = PATTERN_NO_TAIL;
+	p->tail_head = PATTERN_NO_TAIL;
+	const struct pel *last = &p->el[p->n - 1];
+	if (last->body != PEL_BODY_CLOSE) {
+		return;
+	}
+	p->tail_body = last->open;
+	size_t items = 0, depth = 0;
+	for (size_t i = 0; i < p->tail_body; i++) {
+		const struct pel *e = &p->el[i];
+		bool lit =
+			e->kind == PEL_TOKEN || e->kind == PEL_STRING || e->kind == PEL_STRING_ANY;
+		if (depth == 0 && !lit) {
+			return;
+		}
+		items += depth == 0;
+		if (el_is_open(p, e)) {
+			depth++;
+		} else if (el_is_close(p, e)) {
+			depth--;
+		}
+	}
+	p->tail_head = items;
+}
+
 int pattern_compile(const char *src, size_t len, enum lang lang, struct mvtab *mv,
 		    struct pattern **out, struct pattern_error *err)
 {
@@ -736,6 +765,7 @@ int pattern_compile(const char *src, size_t len, enum lang lang, struct mvtab *m
 
 	bool *deep = xcalloc(p->n, sizeof(*deep));
 	mark_bodies(p, lx, deep);
+	tail_shape(p);
 
 	/* The anchor: the most selective literal. Before a top-level ellipsis when there is a
 	 * good one there, because a start position is looked for only within the statement of
@@ -1354,6 +1384,12 @@ static bool m_el(struct mstate *m, size_t pi, uint32_t ti)
 			return false;
 		}
 		if (e->body == PEL_BODY_OPEN) {
+			/* The body that ends the pattern ends the match: one that closes before
+			 * where the match must reach is given up before its ellipses walk it. */
+			if (pi == m->p->tail_body && m->c->min_end &&
+			    m->t->v[ti].pair + 1ull < m->c->min_end) {
+				return false;
+			}
 			m->at[pi] = ti;
 		} else if (e->body == PEL_BODY_CLOSE && m->t->v[m->at[e->open]].pair != ti) {
 			return false; /* a `}` inside the body its ellipses went into */
@@ -1373,6 +1409,29 @@ static bool m_el(struct mstate *m, size_t pi, uint32_t ti)
 	default:
 		return false;
 	}
+}
+
+/*
+ * A match that must end at c->min_end or later, of a pattern that ends with a `{ }` body
+ * after a head of literals (tail_head): the body starts after as many tokens and bracketed
+ * groups from the start (a literal bracket of the pattern matches a group of the source
+ * whole). Can it reach min_end, with the body's `}`? Answered without walking the body
+ * (nor matching the head: when the tokens there are not the head's, no match starts here
+ * anyway).
+ */
+static bool tail_reaches(struct mstate *m)
+{
+	const struct tokens *t = m->t;
+	uint32_t x = m->start;
+	for (size_t i = 0; i < m->p->tail_head; i++) {
+		if (!step(m) || !skip_balanced(t, &x)) {
+			return false;
+		}
+	}
+	if (x >= t->n || !(t->v[x].flags & TOKF_OPEN) || t->v[x].pair == TOK_NONE) {
+		return false;
+	}
+	return t->v[x].pair + 1ull >= m->c->min_end;
 }
 
 bool pattern_match_at(const struct pattern *p, struct pattern_ctx *c, uint32_t start,
@@ -1404,7 +1463,8 @@ bool pattern_match_at(const struct pattern *p, struct pattern_ctx *c, uint32_t s
 		/* Only the metavariables this pattern uses constrain it. */
 		m.b.set &= p->mv_used;
 	}
-	bool ok = m_el(&m, 0, start);
+	bool ok = (!c->min_end || p->tail_head == PATTERN_NO_TAIL || tail_reaches(&m)) &&
+		  m_el(&m, 0, start);
 	if (c->steps_left) {
 		*c->steps_left -= MIN(m.steps, *c->steps_left);
 	}

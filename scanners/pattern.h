@@ -86,7 +86,16 @@ struct pattern {
 		anchor_score; /* how selective the anchor is (PATTERN_STRONG_ANCHOR and up: good) */
 	bool multiline;	      /* has a line end at its top level */
 	uint32_t mv_used;     /* bitmask of the metavariables it uses */
+	/* The `{` element (PEL_BODY_OPEN) of the `{ }` body that ends the pattern, whose `}` is
+	 * where a match ends; PATTERN_NO_TAIL when it ends otherwise. */
+	size_t tail_body;
+	/* When every element before that body at the pattern's top level is a literal: how
+	 * many tokens and bracketed groups they are (`(... $X, ...) { ... }`: 1), so that where
+	 * the body starts follows from where a match starts; else PATTERN_NO_TAIL. */
+	size_t tail_head;
 };
+
+#define PATTERN_NO_TAIL SIZE_MAX
 
 /* The metavariable names of a rule; patterns refer to them by index. */
 struct mvtab {
@@ -138,7 +147,10 @@ struct pattern_ctx {
 	void *cond_ud;
 	pattern_accept_fn accept; /* may be NULL: accept everything */
 	void *accept_ud;
-	size_t *steps_left;	/* shared budget of several attempts (decremented); NULL: none */
+	size_t *steps_left; /* shared budget of several attempts (decremented); NULL: none */
+	/* Where a match must end at the earliest (a token index; 0: anywhere): a pattern that
+	 * ends with a `{ }` body gives up on a body that closes before it without walking it. */
+	uint32_t min_end;
 	size_t budget_exceeded; /* OUT: attempts that ran out of steps */
 };
 

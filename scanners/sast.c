@@ -669,6 +669,7 @@ static bool refine_start(void *ud, uint32_t start)
 		return false;
 	}
 	struct pattern_ctx pc = eval_pctx(ev, accept_refine, rf);
+	pc.min_end = rf->containing ? rf->end : 0;
 	bool ok = pattern_match_at(rf->p, &pc, start, rf->pre, NULL);
 	ev->s->st->budget_exceeded += pc.budget_exceeded;
 	return ok;

@@ -912,6 +912,83 @@ Test(pattern, a_metavariable_does_not_run_through_function_bodies)
 			 "%s", bound_texts());
 }
 
+Test(pattern, a_body_closed_before_the_match_is_not_walked)
+{
+	/* pattern-not-inside `void $F(...) { ... guard($X); ... }` anchors on `void`: each
+	 * use() looked for a containing match from every function before its own, and walked
+	 * that function's body before its end showed that it closes before the call. 300
+	 * functions of 40 statements before 300 calls took the rule's budget. */
+	const char *rule = RULE_M("t", "c", "$X",
+				  "    pattern: use($X)\n"
+				  "    pattern-not-inside: void $F(...) { ... guard($X); ... }\n");
+	size_t n = 300, cap = n * 700 + 256, w = 0;
+	char *src = xmalloc(cap);
+	for (size_t i = 0; i < n; i++) {
+		w += (size_t)snprintf(src + w, cap - w, "void f%zu(int c)\n{\n", i);
+		for (int j = 0; j < 40; j++) {
+			w += (size_t)snprintf(src + w, cap - w, "\tc += %d;\n", j);
+		}
+		w += (size_t)snprintf(src + w, cap - w, "}\n");
+	}
+	for (size_t i = 0; i < n; i++) {
+		w += (size_t)snprintf(src + w, cap - w, "void u%zu(int c)\n{\n\tuse(c);\n}\n", i);
+	}
+	snprintf(src + w, cap - w, "void g(int d)\n{\n\tguard(d);\n\tuse(d);\n}\n");
+	scan(LANG_C, rule, src);
+	cr_assert_eq(st.budget_exceeded, 0, "%zu", st.budget_exceeded);
+	cr_assert_eq(fl.n, n, "%zu", fl.n);
+	free(src);
+}
+
+/* Scan src as lang with the default rule packs. */
+static void scan_defaults(enum lang lang, const char *src)
+{
+	struct ruleset *rs = ruleset_new(RULE_SAST);
+	struct diag_list dl;
+	diag_list_init(&dl, 20);
+	cr_assert_eq(ruleset_load_defaults(rs, &dl), 0);
+	ruleset_finish(rs, &dl);
+	struct sast_scratch *s = sast_scratch_new(rs);
+	finding_list_release(&fl);
+	memset(&st, 0, sizeof(st));
+	cr_assert_eq(sast_scan(s, "f", lang, src, strlen(src), &fl, &st), 0);
+	sast_scratch_free(s);
+	ruleset_free(rs);
+	diag_list_release(&dl);
+}
+
+Test(pattern, printf_wrappers_before_the_calls_are_evaluated_completely)
+{
+	/* c.printf-format-string's pattern-not-inside `(... $FMT, ..., va_list $AP, ...) {
+	 * ... vprintf($FMT, $AP) ... }` anchors on `va_list`, in brackets: each printf(fmt)
+	 * looked for a containing match from the parameter list of every wrapper before it,
+	 * and matched it before its body's end showed that it closes before the call. 400
+	 * wrappers then 400 calls took the rule's budget, and the file was reported as not
+	 * evaluated completely. */
+	size_t n = 400, cap = n * 128 + 64, w = 0;
+	char *src = xmalloc(cap);
+	for (size_t i = 0; i < n; i++) {
+		w += (size_t)snprintf(src + w, cap - w,
+				      "int w%zu(const char *fmt, va_list ap)\n"
+				      "{\n\treturn vprintf(fmt, ap);\n}\n",
+				      i);
+	}
+	for (size_t i = 0; i < n; i++) {
+		w += (size_t)snprintf(src + w, cap - w,
+				      "void p%zu(const char *fmt)\n{\n\tprintf(fmt);\n}\n", i);
+	}
+	scan_defaults(LANG_C, src);
+	cr_assert_eq(st.budget_exceeded, 0, "%zu", st.budget_exceeded);
+	size_t found = 0;
+	for (size_t i = 0; i < fl.n; i++) {
+		cr_assert_not(json_is_true(json_object_get(fl.v[i].extra, "incomplete")), "%s",
+			      fl.v[i].rule_id);
+		found += str_eq(fl.v[i].rule_id, "c.printf-format-string");
+	}
+	cr_assert_eq(found, n, "%zu", found);
+	free(src);
+}
+
 Test(pattern, an_ellipsis_before_a_bound_metavariable_takes_a_step_a_token)
 {
 	/* `...` then `$F`, bound already: each token the ellipsis passes is looked at once
