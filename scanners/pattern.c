@@ -1511,6 +1511,47 @@ void pattern_blocks(const struct tokens *t, uint32_t *in, uint32_t *close)
 	}
 }
 
+void pattern_groups(const struct tokens *t, uint32_t *in)
+{
+	uint32_t cur = TOK_NONE;
+	for (uint32_t i = 0; i < t->n; i++) {
+		const struct token *k = &t->v[i];
+		if ((k->flags & TOKF_CLOSE) && k->pair != TOK_NONE && k->pair == cur) {
+			cur = in[cur];
+			in[i] = cur;
+			continue;
+		}
+		in[i] = cur;
+		if ((k->flags & TOKF_OPEN) && k->pair != TOK_NONE) {
+			cur = i;
+		}
+	}
+}
+
+bool pattern_tail_starts(const struct pattern *p, const struct tokens *t, const uint32_t *in,
+			 uint32_t x, bool (*fn)(void *ud, uint32_t start), void *ud)
+{
+	enum lexer lx = lang_lexer(t->lang);
+	for (; x != TOK_NONE && x < t->n; x = in[x]) {
+		uint32_t y = x;
+		for (size_t j = 0;; j++) {
+			if (tok_matches(p, &p->el[0], t, &t->v[y], lx) && fn(ud, y)) {
+				return true;
+			}
+			if (j == p->tail_head || y == 0) {
+				break;
+			}
+			/* The token or group before y at its level; the group's opener ends it. */
+			const struct token *k = &t->v[y - 1];
+			if ((k->flags & TOKF_OPEN) && k->pair != TOK_NONE) {
+				break;
+			}
+			y = (k->flags & TOKF_CLOSE) && k->pair != TOK_NONE ? k->pair : y - 1;
+		}
+	}
+	return false;
+}
+
 bool pattern_is_anchor(const struct pattern *p, const struct tokens *t, const struct token *k)
 {
 	return tok_matches(p, &p->el[p->anchor], t, k, lang_lexer(t->lang));

@@ -182,6 +182,25 @@ bool pattern_starts(const struct pattern *p, const struct tokens *t, uint32_t a,
  */
 void pattern_blocks(const struct tokens *t, uint32_t *in, uint32_t *close);
 
+/*
+ * The bracketed groups of t: in[i] is the opener of the innermost group token i is in (an
+ * opener and its closer are in the group around), TOK_NONE at the top level. Unpaired
+ * brackets open no group. in holds t->n entries.
+ */
+void pattern_groups(const struct tokens *t, uint32_t *in);
+
+/*
+ * The start positions to try for a match of p that holds token x, when p ends with a `{ }`
+ * body after a head of literals (p->tail_head != PATTERN_NO_TAIL). Such a match is, at the
+ * level of its start, the head's tail_head tokens and groups and then the body, so x is in
+ * one of them: at each level of brackets around x, from x's own outwards, the token or
+ * group there that holds x and the tail_head ones before it, nearest first. Calls fn for
+ * each where p's first element matches, until it returns true; returns whether one did.
+ * in: pattern_groups().
+ */
+bool pattern_tail_starts(const struct pattern *p, const struct tokens *t, const uint32_t *in,
+			 uint32_t x, bool (*fn)(void *ud, uint32_t start), void *ud);
+
 /* Is token k of t an occurrence of p's anchor? */
 bool pattern_is_anchor(const struct pattern *p, const struct tokens *t, const struct token *k);
 

@@ -117,6 +117,10 @@ struct sast_scratch {
 	uint32_t *blk_in, *blk_close;
 	size_t blk_in_cap, blk_close_cap;
 	uint32_t blk_gen;
+	/* Its bracketed groups (pattern_groups()), likewise: grp_gen is the gen they are for. */
+	uint32_t *grp_in;
+	size_t grp_in_cap;
+	uint32_t grp_gen;
 };
 
 /* Evaluations given up on the current file so far (step budgets and regex limits). */
@@ -178,6 +182,7 @@ void sast_scratch_free(struct sast_scratch *s)
 	free(s->parent);
 	free(s->blk_in);
 	free(s->blk_close);
+	free(s->grp_in);
 	for (size_t i = 0; i < RULE_MAX_PATTERNS; i++) {
 		free(s->pat_occ[i].v);
 	}
@@ -650,6 +655,17 @@ static void stream_blocks(struct sast_scratch *s, const struct tokens *t)
 	s->blk_gen = s->gen;
 }
 
+/* The bracketed groups of the token stream being evaluated (sast_scratch.grp_in). */
+static void stream_groups(struct sast_scratch *s, const struct tokens *t)
+{
+	if (s->grp_gen == s->gen && s->grp_in) {
+		return;
+	}
+	GROW(s->grp_in, s->grp_in_cap, t->n + 1);
+	pattern_groups(t, s->grp_in);
+	s->grp_gen = s->gen;
+}
+
 /* Where a match started at token i ends at the latest (pattern_blocks()). */
 static uint32_t block_end(const struct sast_scratch *s, const struct tokens *t, uint32_t i)
 {
@@ -700,12 +716,21 @@ static bool refine_search(struct refine *rf, size_t pi, const struct binds *pre,
 {
 	const struct tokens *t = rf->ev->t;
 	const struct pattern *p = rf->ev->r->pats[pi].by_lexer[rf->lx];
-	const struct occ *o = pattern_occurrences(rf->ev->s, t, pi, p);
+	struct sast_scratch *s = rf->ev->s;
 	struct refine sub = *rf;
 	sub.p = p;
 	sub.pre = pre;
 	sub.containing = containing;
 	sub.check_rest = check_rest;
+	/* A pattern that ends with a `{ }` body after a head of literals: the few starts that
+	 * can hold the match, at each level of brackets around it, rather than every anchor
+	 * before and after it (each function's parameters before the match's). */
+	if (containing && p->tail_head != PATTERN_NO_TAIL) {
+		stream_blocks(s, t); /* refine_start() */
+		stream_groups(s, t);
+		return pattern_tail_starts(p, t, s->grp_in, rf->start, refine_start, &sub);
+	}
+	const struct occ *o = pattern_occurrences(s, t, pi, p);
 	if (!containing) {
 		for (size_t k = 0; k < o->n; k++) {
 			if (pattern_starts(p, t, o->v[k], refine_start, &sub)) {
@@ -720,7 +745,6 @@ static bool refine_search(struct refine *rf, size_t pi, const struct binds *pre,
 	while (split < o->n && o->v[split] <= rf->start) {
 		split++;
 	}
-	struct sast_scratch *s = rf->ev->s;
 	stream_blocks(s, t);
 	for (size_t k = split; k > 0;) {
 		uint32_t a = o->v[k - 1], b = s->blk_in[a];

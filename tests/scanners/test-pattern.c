@@ -940,6 +940,46 @@ Test(pattern, a_body_closed_before_the_match_is_not_walked)
 	free(src);
 }
 
+Test(pattern, a_containing_body_is_looked_for_around_the_match)
+{
+	/* A pattern that ends with a `{ }` body after literals, `(... $X, ..., int $N, ...) {
+	 * ... }`, anchors on `int`: each use() tried every `int` before it, in every function
+	 * before its own, for each of the patterns. 500 functions, then 500 calls, with 8 such
+	 * patterns took the rule's budget. The starts that can hold the match are the few
+	 * around it, at each level of its brackets. */
+	char rule[2048];
+	size_t r =
+		(size_t)snprintf(rule, sizeof(rule), "%s",
+				 RULE("t", "c", "    pattern: use($X)\n    pattern-not-inside:\n"));
+	for (int k = 1; k <= 8; k++) {
+		r += (size_t)snprintf(
+			rule + r, sizeof(rule) - r,
+			"      - (... $X, ..., int $N, ...) { ... guard%d($X, $N) ... }\n", k);
+	}
+	size_t n = 500, cap = n * 96 + 256, w = 0;
+	char *src = xmalloc(cap);
+	for (size_t i = 0; i < n; i++) {
+		w += (size_t)snprintf(src + w, cap - w,
+				      "void w%zu(int c, int n, int z)\n{\n\tguard%zu(c, n);\n}\n",
+				      i, i % 8 + 1);
+	}
+	for (size_t i = 0; i < n; i++) {
+		w += (size_t)snprintf(src + w, cap - w, "void u%zu(int c)\n{\n\tuse(c);\n}\n", i);
+	}
+	snprintf(src + w, cap - w,
+		 "void g(int d, int m)\n{\n\tif (m) {\n\t\tguard8(d, m);\n\t\tuse(d);\n\t}\n}\n");
+	scan(LANG_C, rule, src);
+	cr_assert_eq(st.budget_exceeded, 0, "%zu", st.budget_exceeded);
+	cr_assert_eq(fl.n, n, "%zu", fl.n);
+	free(src);
+	/* Blocks down from the body, and in the part before it. */
+	scan(LANG_C,
+	     RULE("t", "c", "    pattern: use($P)\n    pattern-inside: 'if ($C) { ... }'\n"),
+	     "if (done) {\n while (p) { if (q) { use(p); } }\n}\nuse(q);\n"
+	     "if (done && use(r)) {\n}\nif (other) { use(s); }\n");
+	cr_assert_str_eq(lines(), "2 5 7", "%s", lines());
+}
+
 /* Scan src as lang with the default rule packs. */
 static void scan_defaults(enum lang lang, const char *src)
 {
