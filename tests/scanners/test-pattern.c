@@ -997,6 +997,44 @@ static void scan_defaults(enum lang lang, const char *src)
 	diag_list_release(&dl);
 }
 
+/* text, its @ replaced by i, at src + *w (cap bytes in all). */
+static void put_numbered(char *src, size_t cap, size_t *w, const char *text, size_t i)
+{
+	for (const char *c = text; *c; c++) {
+		if (*c == '@') {
+			*w += (size_t)snprintf(src + *w, cap - *w, "%zu", i);
+		} else if (*w + 1 < cap) {
+			src[(*w)++] = *c;
+			src[*w] = '\0';
+		}
+	}
+}
+
+/* n wrappers (their @: their number), then n functions with a call each, with the default
+ * packs: every rule evaluated completely, and the n calls reported by rule id. */
+static void expect_wrappers_then_calls(size_t n, const char *wrapper, const char *call,
+				       const char *id)
+{
+	size_t cap = n * (strlen(wrapper) + strlen(call) + 16) + 64, w = 0;
+	char *src = xmalloc(cap);
+	for (size_t i = 0; i < n; i++) {
+		put_numbered(src, cap, &w, wrapper, i);
+	}
+	for (size_t i = 0; i < n; i++) {
+		put_numbered(src, cap, &w, call, i);
+	}
+	scan_defaults(LANG_C, src);
+	cr_assert_eq(st.budget_exceeded, 0, "%s: %zu", id, st.budget_exceeded);
+	size_t found = 0;
+	for (size_t i = 0; i < fl.n; i++) {
+		cr_assert_not(json_is_true(json_object_get(fl.v[i].extra, "incomplete")), "%s",
+			      fl.v[i].rule_id);
+		found += str_eq(fl.v[i].rule_id, id);
+	}
+	cr_assert_eq(found, n, "%s: %zu", id, found);
+	free(src);
+}
+
 Test(pattern, printf_wrappers_before_the_calls_are_evaluated_completely)
 {
 	/* c.printf-format-string's pattern-not-inside `(... $FMT, ..., va_list $AP, ...) {
@@ -1005,28 +1043,18 @@ Test(pattern, printf_wrappers_before_the_calls_are_evaluated_completely)
 	 * and matched it before its body's end showed that it closes before the call. 400
 	 * wrappers then 400 calls took the rule's budget, and the file was reported as not
 	 * evaluated completely. */
-	size_t n = 400, cap = n * 128 + 64, w = 0;
-	char *src = xmalloc(cap);
-	for (size_t i = 0; i < n; i++) {
-		w += (size_t)snprintf(src + w, cap - w,
-				      "int w%zu(const char *fmt, va_list ap)\n"
-				      "{\n\treturn vprintf(fmt, ap);\n}\n",
-				      i);
-	}
-	for (size_t i = 0; i < n; i++) {
-		w += (size_t)snprintf(src + w, cap - w,
-				      "void p%zu(const char *fmt)\n{\n\tprintf(fmt);\n}\n", i);
-	}
-	scan_defaults(LANG_C, src);
-	cr_assert_eq(st.budget_exceeded, 0, "%zu", st.budget_exceeded);
-	size_t found = 0;
-	for (size_t i = 0; i < fl.n; i++) {
-		cr_assert_not(json_is_true(json_object_get(fl.v[i].extra, "incomplete")), "%s",
-			      fl.v[i].rule_id);
-		found += str_eq(fl.v[i].rule_id, "c.printf-format-string");
-	}
-	cr_assert_eq(found, n, "%zu", found);
-	free(src);
+	expect_wrappers_then_calls(400,
+				   "int w@(const char *fmt, va_list ap)\n"
+				   "{\n\treturn vprintf(fmt, ap);\n}\n",
+				   "void p@(const char *fmt)\n{\n\tprintf(fmt);\n}\n",
+				   "c.printf-format-string");
+	/* c.err-format-string's 16 such patterns (4 for each v function), each tried from the
+	 * parameters and the va_list of every wrapper before the call, took its budget too. */
+	expect_wrappers_then_calls(400,
+				   "void w@(const char *fmt, va_list ap)\n{\n\tva_list aq;\n"
+				   "\tva_copy(aq, ap);\n\tvwarnx(fmt, aq);\n\tva_end(aq);\n}\n",
+				   "void p@(const char *fmt)\n{\n\twarnx(fmt);\n}\n",
+				   "c.err-format-string");
 }
 
 Test(pattern, an_ellipsis_before_a_bound_metavariable_takes_a_step_a_token)
