@@ -206,9 +206,21 @@ struct eval {
 	size_t *steps_left; /* the rule's budget on this token stream, or NULL */
 };
 
+/* Is token i, in [s, e), a string literal (a constant one)? */
+static bool const_string_at(const struct tokens *t, uint32_t s, uint32_t e, uint32_t i)
+{
+	return i >= s && i < e && t->v[i].kind == TOK_STRING && tok_is_constant(t, &t->v[i]);
+}
+
+/*
+ * Constants only: numbers and strings, joined by `+` or adjacent, in brackets. In C and C++
+ * a name right next to a string literal, `"%" PRIu64 "\n"`, `PREFIX "x"`, is one too: only a
+ * macro that stands for a string literal can be there (the strings are joined when the code
+ * is compiled), unless it is a call (`_("x")`).
+ */
 static bool is_literal(const struct tokens *t, uint32_t s, uint32_t e)
 {
-	bool any = false;
+	bool any = false, c = lang_lexer(t->lang) == LEXER_C;
 	for (uint32_t i = s; i < e; i++) {
 		const struct token *k = &t->v[i];
 		if (tok_is_constant(t, k)) {
@@ -217,6 +229,12 @@ static bool is_literal(const struct tokens *t, uint32_t s, uint32_t e)
 		}
 		if (k->kind == TOK_PUNCT && k->len == 1 &&
 		    (t->src[k->off] == '+' || t->src[k->off] == '(' || t->src[k->off] == ')')) {
+			continue;
+		}
+		bool call = i + 1 < e && t->v[i + 1].kind == TOK_PUNCT &&
+			    t->src[t->v[i + 1].off] == '(';
+		if (c && k->kind == TOK_IDENT && !call &&
+		    (const_string_at(t, s, e, i - 1) || const_string_at(t, s, e, i + 1))) {
 			continue;
 		}
 		return false;

@@ -381,6 +381,12 @@ Test(pattern, conditions)
 	scan(LANG_C, rule,
 	     "system(cmd);\nsystem(\"ls\");\nsystem(\"a\" \"b\");\nsystem(safe_cmd);\n");
 	cr_assert_str_eq(lines(), "1");
+	/* In C a name next to a string literal is a macro that stands for one (the strings
+	 * are joined when compiling); a call is not. */
+	scan(LANG_C, rule,
+	     "system(\"rm -rf \" TMPDIR \"/x\");\nsystem(TOOL \" -v\");\n"
+	     "system(\"ls \" name(x));\nsystem(\"ls \" + x);\nsystem(a b);\n");
+	cr_assert_str_eq(lines(), "3 4 5", "%s", lines());
 	/* A regex sees a string's content, without quotes. */
 	scan(LANG_GO,
 	     RULE("t", "go",
