@@ -88,7 +88,7 @@ static pcre2_code *regex_compile(const char *re, uint32_t options, char *err, si
 	if (!code) {
 		PCRE2_UCHAR buf[256];
 		pcre2_get_error_message(ec, buf, sizeof(buf));
-		snprintf(err, errlen, "%s", (const char *)buf);
+		errf(err, errlen, 0, "%s", (const char *)buf);
 		if (erroff) {
 			*erroff = off;
 		}

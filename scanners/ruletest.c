@@ -266,7 +266,7 @@ int ruletest_run(const struct ruleset *rs, const char *const *paths, size_t n_pa
 		int r = read_file_capped(path, FIXTURE_MAX, &buf, &len);
 		if (r < 0) {
 			w.err = r;
-			snprintf(err, errlen, "cannot read %s: %s", path, strerror(-r));
+			errf(err, errlen, 0, "cannot read %s: %s", path, strerror(-r));
 			break;
 		}
 		struct labels lb = { 0 };
@@ -288,8 +288,8 @@ int ruletest_run(const struct ruleset *rs, const char *const *paths, size_t n_pa
 				bool other = str_has_prefix(lb.v[i].id, "secret.") == sast;
 				if (!other) {
 					w.err = -EINVAL;
-					snprintf(err, errlen, "%s: label for an unknown rule '%s'",
-						 path, lb.v[i].id);
+					errf(err, errlen, 0, "%s: label for an unknown rule '%s'",
+					     path, lb.v[i].id);
 				}
 				continue;
 			}

@@ -436,8 +436,7 @@ static int report_too_large(const struct scan_options *o, int root_fd,
 			close(fd);
 		}
 		if (e) {
-			snprintf(err, errlen, "cannot read %s: %s", lf->path, strerror(e));
-			return -e;
+			return errf(err, errlen, -e, "cannot read %s: %s", lf->path, strerror(e));
 		}
 		if (memchr(head, '\0', n)) {
 			reason = SKIP_BINARY;
@@ -454,8 +453,7 @@ static int report_too_large(const struct scan_options *o, int root_fd,
 		char sha[65];
 		int hr = hash_file(root_fd, lf->path, sha);
 		if (hr < 0) {
-			snprintf(err, errlen, "cannot read %s: %s", lf->path, strerror(-hr));
-			return hr;
+			return errf(err, errlen, hr, "cannot read %s: %s", lf->path, strerror(-hr));
 		}
 		struct finding *f = finding_list_add(out);
 		f->kind = FINDING_SECRET;
@@ -580,7 +578,7 @@ int scan_run(const struct scan_options *o, struct finding_list *out, struct scan
 	sh.root_fd = open(o->walk.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (sh.root_fd < 0) {
 		int e = errno;
-		snprintf(err, errlen, "cannot open %s: %s", o->walk.root, strerror(e));
+		errf(err, errlen, 0, "cannot open %s: %s", o->walk.root, strerror(e));
 		walk_result_release(&files);
 		return -e;
 	}
@@ -666,8 +664,7 @@ int scan_run(const struct scan_options *o, struct finding_list *out, struct scan
 	}
 	st->duration_ms = now_mono_ms() - t0;
 	if (sh.err) {
-		snprintf(err, errlen, "%s", sh.msg);
-		return sh.err;
+		return errf(err, errlen, sh.err, "%s", sh.msg);
 	}
 	return 0;
 }

@@ -593,9 +593,8 @@ int walk_run(const struct walk_options *o, struct walk_result *res, char *err, s
 	struct walker w = { .o = o, .res = res, .err = err, .errlen = errlen };
 	char root[PATH_MAX];
 	if (!o->root || !realpath(o->root, root)) {
-		snprintf(err, errlen, "cannot read the scan root %s: %s",
-			 o->root ? o->root : "(none)", strerror(errno));
-		return -ENOENT;
+		return errf(err, errlen, -ENOENT, "cannot read the scan root %s: %s",
+			    o->root ? o->root : "(none)", strerror(errno));
 	}
 	struct git_settings saved;
 	if (!o->no_gitignore) {

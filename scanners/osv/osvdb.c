@@ -1094,9 +1094,9 @@ int osvdb_build_commit(struct osvdb_build *b, char *err, size_t errlen)
 	 * yield none (a directory of YAML files, an empty export) are an error, and the
 	 * database in place is kept. */
 	if (!has_records(b->db)) {
-		snprintf(err, errlen,
-			 "the sources hold no OSV advisory (*.json records): refusing to make an "
-			 "empty advisory database, which would let every dependency pass");
+		errf(err, errlen, 0,
+		     "the sources hold no OSV advisory (*.json records): refusing to make an "
+		     "empty advisory database, which would let every dependency pass");
 		osvdb_build_abort(b);
 		return -EINVAL;
 	}
