@@ -3,15 +3,14 @@
  * (see fuzz-lockfile.h). An input with a line "-- go.sum --" is a go.mod (before it) and
  * its go.sum (after it), as in Go's txtar archives; any other input is a go.mod alone.
  */
-#include "deps.h"
-#include "diag.h"
-
-#include <stdint.h>
-#include <string.h>
+#define FUZZ_FORMAT DEP_GO_MOD
+#define FUZZ_PARSE  parse_go
+#include "fuzz-lockfile.h"
 
 #define GOSUM_SEPARATOR "-- go.sum --\n"
 
-static int parse_go(struct dep_list *l, const uint8_t *data, size_t size, struct diag_list *dl)
+static int parse_go(struct dep_list *l, const uint8_t *data, size_t size, struct diag_list *dl,
+		    struct fuzz_texts *texts)
 {
 	const char *buf = (const char *)data;
 	const char *sep = NULL;
@@ -29,10 +28,10 @@ static int parse_go(struct dep_list *l, const uint8_t *data, size_t size, struct
 	if (!sep) {
 		return deps_parse_buffer(l, DEP_GO_MOD, "fuzz", buf, size, dl);
 	}
-	return deps_parse_go_buffers(l, "go.mod", buf, (size_t)(sep - buf), "go.sum", sep + n,
-				     (size_t)(buf + size - sep - n), dl);
+	size_t mod_len = (size_t)(sep - buf), sum_len = (size_t)(buf + size - sep - n);
+	*texts = (struct fuzz_texts){
+		.v = { { "go.mod", buf, mod_len }, { "go.sum", sep + n, sum_len } },
+		.n = 2,
+	};
+	return deps_parse_go_buffers(l, "go.mod", buf, mod_len, "go.sum", sep + n, sum_len, dl);
 }
-
-#define FUZZ_FORMAT DEP_GO_MOD
-#define FUZZ_PARSE  parse_go
-#include "fuzz-lockfile.h"

@@ -5,10 +5,15 @@
  * is reached: includes (-r/-c, of the file itself, of a file beside it, outside the tree),
  * and the local paths' look-ups (src/pkg, wheels/six-1.16.0-py2.py3-none-any.whl, file:
  * URLs, `..`, absolute paths, a symbolic link out of the tree, one into a loop). The tree is
- * removed at exit.
+ * removed at exit. Positions are checked in the input and in the base.txt beside it; the
+ * other files an include reaches (the tree's own, which list no package) are not.
  */
-#include "deps.h"
-#include "diag.h"
+#define FUZZ_FORMAT DEP_REQUIREMENTS
+#define FUZZ_LINES  FUZZ_LINES_PY
+#define FUZZ_PARSE  parse_tree
+#define FUZZ_OTHER_FILES
+#include "fuzz-lockfile.h"
+
 #include "util.h"
 
 #include <stdint.h>
@@ -18,6 +23,8 @@
 #include <unistd.h>
 
 static char *top, *app, *file;
+
+#define BASE_TXT "six==1.16.0\n-e ../pkg\n"
 
 static void remove_tree(void)
 {
@@ -54,7 +61,7 @@ static void make_tree(void)
 	put("outside/setup.py", "");
 	put("outside/pkg-1.0.tar.gz", "");
 	put("outside/leak.txt", "leaked==1.0\n");
-	put("app/sub/base.txt", "six==1.16.0\n-e ../pkg\n");
+	put("app/sub/base.txt", BASE_TXT);
 	static const char *const links[][2] = { { "app/out", "../outside" },
 						{ "app/loop", "loop" },
 						{ "app/dangling", "/nonexistent/x" } };
@@ -67,7 +74,8 @@ static void make_tree(void)
 	atexit(remove_tree);
 }
 
-static int parse_tree(struct dep_list *l, const uint8_t *data, size_t size, struct diag_list *dl)
+static int parse_tree(struct dep_list *l, const uint8_t *data, size_t size, struct diag_list *dl,
+		      struct fuzz_texts *texts)
 {
 	if (!top) {
 		make_tree();
@@ -75,10 +83,11 @@ static int parse_tree(struct dep_list *l, const uint8_t *data, size_t size, stru
 	if (write_file_atomic(file, data, size, 0644) < 0) {
 		abort();
 	}
+	*texts = (struct fuzz_texts){
+		.v = { { "sub/requirements.txt", (const char *)data, size },
+		       { "sub/base.txt", BASE_TXT, strlen(BASE_TXT) } },
+		.n = 2,
+	};
 	const char *paths[] = { file };
 	return deps_scan_paths(l, app, paths, 1, dl);
 }
-
-#define FUZZ_FORMAT DEP_REQUIREMENTS
-#define FUZZ_PARSE  parse_tree
-#include "fuzz-lockfile.h"
