@@ -882,6 +882,25 @@ static const char *next_word(struct dep_ctx *c, const char **s, const char **sta
 	return w;
 }
 
+/* Where the k-th character of the word (0-based, quotes removed) that starts at raw lies
+ * in the line, as an offset from raw: the quotes next_word removed take columns too.
+ * Past the word's last character, the end of the word. */
+static size_t word_offset(const char *raw, size_t k)
+{
+	const char *p = raw;
+	char quote = 0;
+	for (; *p && (quote || !isspace((unsigned char)*p)); p++) {
+		if (quote && *p == quote) {
+			quote = 0;
+		} else if (!quote && (*p == '"' || *p == '\'')) {
+			quote = *p;
+		} else if (k-- == 0) {
+			break;
+		}
+	}
+	return (size_t)(p - raw);
+}
+
 /* Whether the long option --word names `option`: pip's parser (optparse) takes any prefix
  * of at least `unique` characters, the shortest that no other option of its shares. */
 static bool long_option(const char *word, size_t n, const char *option, size_t unique)
@@ -902,28 +921,29 @@ static int include_options(struct dep_ctx *c, const struct pipfile *pf, const ch
 	const char *p = line;
 	const char *start;
 	for (const char *w; (w = next_word(c, &p, &start));) {
-		unsigned wcol = col + (unsigned)(start - line), acol = wcol;
+		unsigned wcol = col + (unsigned)(start - line), acol;
 		const char *arg = NULL;
 		bool include = false, editable = false;
 		if (w[0] == '-' && (w[1] == 'r' || w[1] == 'c' || w[1] == 'e')) {
 			include = w[1] != 'e';
 			editable = w[1] == 'e';
 			arg = w[2] ? w + 2 : NULL;
-			acol += 2;
 		} else if (str_has_prefix(w, "--")) {
 			size_t n = strcspn(w + 2, "=");
 			include = long_option(w + 2, n, "requirement", 8) ||
 				  long_option(w + 2, n, "constraint", 4);
 			editable = long_option(w + 2, n, "editable", 2);
 			arg = w[2 + n] == '=' ? w + 3 + n : NULL;
-			acol += 3 + (unsigned)n;
 		}
 		if (!include && !editable) {
 			continue;
 		}
-		if (!arg) {
+		/* The column of the argument's first character as the file has it. */
+		if (arg) {
+			acol = wcol + (unsigned)word_offset(start, (size_t)(arg - w));
+		} else {
 			arg = next_word(c, &p, &start);
-			acol = col + (unsigned)(start - line);
+			acol = col + (unsigned)(start - line) + (unsigned)word_offset(start, 0);
 		}
 		if (!arg || !*arg) {
 			struct pos wp = at(pf, lineno, wcol);

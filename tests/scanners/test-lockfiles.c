@@ -3113,6 +3113,58 @@ Test(lockfiles, requirements_continued_lines_report_physical_positions)
 }
 
 /*
+ * The file (or project) an option names is reported where its text is in the file: the
+ * quotes pip's shlex takes off it, before it or inside the option, take their columns
+ * (the column is that of the argument's first character, not of a quote before it).
+ */
+Test(lockfiles, requirements_option_arguments_are_reported_where_they_are)
+{
+	static const struct {
+		const char *text; /* after line 1 */
+		unsigned line, col;
+		const char *says;
+	} bad[] = {
+		{ "-r \"a b.txt\"\n", 2, 5, "cannot read the included requirements file a b.txt" },
+		{ "-r 'a.txt'\n", 2, 5, "cannot read the included requirements file a.txt" },
+		{ "-r ''\"a.txt\"\n", 2, 7, "cannot read the included requirements file a.txt" },
+		{ "-r'a.txt'\n", 2, 4, "cannot read the included requirements file a.txt" },
+		{ "--constraint='x.txt'\n", 2, 15,
+		  "cannot read the included requirements file x.txt" },
+		{ "--con\"straint\"=x.txt\n", 2, 16,
+		  "cannot read the included requirements file x.txt" },
+		{ "--requirement=\"\"x.txt\n", 2, 17,
+		  "cannot read the included requirements file x.txt" },
+		{ "-e \"./no where\"\n", 2, 5, "the local project './no where' does not exist" },
+		{ "--editable='./nothere'\n", 2, 13,
+		  "the local project './nothere' does not exist" },
+		/* Quotes inside the argument come after its first character. */
+		{ "-r a\"b c\".txt\n", 2, 4,
+		  "cannot read the included requirements file ab c.txt" },
+		/* On a continued line too. */
+		{ "-r \\\n  \"missing.txt\"\n", 3, 4,
+		  "cannot read the included requirements file missing.txt" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *dir = tu_tmpdir();
+		char *text = tu_strf("six==1.16.0\n%s", bad[i].text);
+		tu_write(dir, "requirements.txt", text);
+		struct dep_list l;
+		struct diag_list dl;
+		cr_expect_eq(scan_requirements(dir, &l, &dl), -EINVAL, "case %zu", i);
+		cr_expect(dl.n == 1 && dl.v[0].line == bad[i].line && dl.v[0].col == bad[i].col &&
+				  strstr(dl.v[0].msg, bad[i].says),
+			  "case %zu: %u:%u, not %u:%u: %s", i, dl.n ? dl.v[0].line : 0,
+			  dl.n ? dl.v[0].col : 0, bad[i].line, bad[i].col,
+			  dl.n ? dl.v[0].msg : "(no error)");
+		dep_list_release(&l);
+		diag_list_release(&dl);
+		free(text);
+		tu_rmdir(dir);
+		free(dir);
+	}
+}
+
+/*
  * URL schemes are case-insensitive (RFC 3986 3.1), and pip lowers them: `File:`, `FILE:`,
  * `GIT+HTTPS:`, `Hg+Https:`, `HTTPS:` are read like their lower-case spellings, a file: URL
  * as a local directory (`-e File:///src/pkg` was an error), the others named and versioned
