@@ -185,7 +185,7 @@ static struct spec read_specifier(struct dep_ctx *c, const char *s)
 }
 
 static int add_package(struct dep_ctx *c, const struct pipfile *pf, const char *name,
-		       struct spec sp, unsigned lineno);
+		       struct spec sp, unsigned lineno, unsigned col);
 static struct spec archive_spec(struct dep_ctx *c, const char *path, const char *name,
 				const char *note);
 static int local_file_url(struct dep_ctx *c, const struct pipfile *pf, const char *url,
@@ -238,17 +238,19 @@ static int add_requirement(struct dep_ctx *c, const struct pipfile *pf, const ch
 		sp = read_specifier(c, rest[rest_len - 1] == ')' ? trim_copy(c, rest, rest_len - 1)
 								 : rest);
 	}
-	return add_package(c, pf, name, sp, lineno);
+	return add_package(c, pf, name, sp, lineno, col);
 }
 
+/* Add the requirement at column col of the logical line lineno. */
 static int add_package(struct dep_ctx *c, const struct pipfile *pf, const char *name,
-		       struct spec sp, unsigned lineno)
+		       struct spec sp, unsigned lineno, unsigned col)
 {
 	const char *key = dep_printf(c, "%s@%s", name, sp.version);
 	bool added;
 	struct dep *d = dep_add_unique(c, key, ECO_PYPI, name, sp.version, lineno, &added);
 	if (!d) {
-		return dep_error(c, lineno, 0, "too many packages");
+		struct pos w = at(pf, lineno, col);
+		return dep_error(c, w.line, w.col, "too many packages");
 	}
 	if (added) {
 		d->file = pf->display;
@@ -745,7 +747,7 @@ static int url_requirement(struct dep_ctx *c, const struct pipfile *pf, const ch
 	struct spec sp = archive_spec(c, path, name,
 				      editable ? "an editable requirement (-e URL) pins no version"
 					       : "a direct reference (a URL) pins no version");
-	return add_package(c, pf, normalize_name(c, name, strlen(name)), sp, lineno);
+	return add_package(c, pf, normalize_name(c, name, strlen(name)), sp, lineno, col);
 }
 
 /* The URL of a `name @ URL`, when it is a file: URL: its path must be there as an

@@ -3165,6 +3165,42 @@ Test(lockfiles, requirements_option_arguments_are_reported_where_they_are)
 }
 
 /*
+ * The requirement that takes a scan past its cap of packages is an error at its line and
+ * column. The list counts the packages of every file the scan read: it is filled here to
+ * one below the cap, as earlier lockfiles would have filled it (the array is calloc'd,
+ * its pages untouched but the last).
+ */
+Test(lockfiles, requirements_the_package_past_the_cap_is_an_error_where_it_is)
+{
+	static const char *const texts[] = {
+		"six==1.16.0\n  requests==2.0\n",
+		"six==1.16.0\n  pkg-1.0-py3-none-any.whl\n",
+		"six==1.16.0\npkg \\\n \\\n   >=1.0\n",
+	};
+	static const unsigned cols[] = { 3, 3, 1 };
+	for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
+		struct dep_list l;
+		struct diag_list dl;
+		dep_list_init(&l);
+		diag_list_init(&dl, 20);
+		l.v = calloc(DEPS_MAX_PACKAGES, sizeof(*l.v));
+		cr_assert_not_null(l.v);
+		l.cap = DEPS_MAX_PACKAGES;
+		l.n = DEPS_MAX_PACKAGES - 1;
+		cr_expect_eq(deps_parse_buffer(&l, DEP_REQUIREMENTS, "requirements.txt", texts[i],
+					       strlen(texts[i]), &dl),
+			     -EINVAL, "case %zu", i);
+		cr_expect(dl.n == 1 && dl.v[0].line == 2 && dl.v[0].col == cols[i] &&
+				  strstr(dl.v[0].msg, "too many packages"),
+			  "case %zu: %u:%u: %s", i, dl.n ? dl.v[0].line : 0, dl.n ? dl.v[0].col : 0,
+			  dl.n ? dl.v[0].msg : "(no error)");
+		cr_expect_eq(l.n, DEPS_MAX_PACKAGES - 1, "case %zu: the file adds nothing", i);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+	}
+}
+
+/*
  * URL schemes are case-insensitive (RFC 3986 3.1), and pip lowers them: `File:`, `FILE:`,
  * `GIT+HTTPS:`, `Hg+Https:`, `HTTPS:` are read like their lower-case spellings, a file: URL
  * as a local directory (`-e File:///src/pkg` was an error), the others named and versioned
