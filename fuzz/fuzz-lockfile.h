@@ -10,16 +10,22 @@
  * is one empty line). A position is inside the text when its line is one of these, 1 to
  * n + 1 (line 0, "the file as a whole", is refused: an error in a lockfile's text has a
  * line), and its column is 0 (not known) or 1 to the line's length in bytes + 1, the
- * column after the last byte being where the line ends (its line break, or the end of the
- * text). So an error at the end of the input ("unterminated string") is at the column
- * after its last byte, or at column 1 of the empty last line when the input ends with a
- * line break; no further. Columns that count characters (YAML's, jansson's) are never
- * more than the bytes. The lines are the format's: FUZZ_LINES (default FUZZ_LINES_LF)
- * says which line breaks its readers count, and a position is inside the text when it is
- * inside by one of them:
+ * column after the last byte being where the line ends (its line break, or the end of
+ * the text). Columns that count characters (YAML's, jansson's) are never more than that.
+ *
+ * The end of the input ("unterminated string", "expected ']'") is at the column after its
+ * last byte, which is column 1 of the empty last line when the input ends with a line
+ * break. One more place is accepted for it: column 1 of the line after the last when the
+ * last has no line break (the input's lines as an editor counts them, + 1), where libyaml
+ * reports it (it counts a line break there). Nothing further.
+ *
+ * The lines are the format's: FUZZ_LINES (default FUZZ_LINES_LF) says which line breaks
+ * its readers count, and a position is inside the text when it is by one of them:
  *   FUZZ_LINES_LF    "\n" (a CR before it belongs to the line): JSON, TOML, XML and the
  *                    line-based formats;
- *   FUZZ_LINES_YAML  "\r\n", "\r", "\n", U+0085, U+2028, U+2029, as libyaml counts them;
+ *   FUZZ_LINES_YAML  "\r\n", "\r", "\n", U+0085, U+2028, U+2029, as libyaml counts them
+ *                    (YAML in UTF-16, after a byte order mark, is counted in the text
+ *                    libyaml decodes);
  *   FUZZ_LINES_PY    Python's str.splitlines, as pip splits a requirements file: those of
  *                    YAML and "\v", "\f", "\x1c"-"\x1e".
  *
@@ -104,13 +110,73 @@ static bool fuzz_inside_by(const char *buf, size_t len, unsigned lines, unsigned
 		}
 	}
 	if (line == 0 || no != line) {
-		return false;
+		/* The end of a text whose last line has no line break, as libyaml reports it:
+		 * column 1 of the line after (it counts a break there). */
+		return line == no + 1 && p >= end && start < end && col <= 1;
 	}
 	const char *e = start;
 	while (e < end && !fuzz_line_break(e, end, lines)) {
 		e++;
 	}
 	return col <= (size_t)(e - start) + 1;
+}
+
+/* Append code point cp to out as UTF-8. */
+static size_t fuzz_put_utf8(char *out, uint32_t cp)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | (cp >> 18));
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* A text with a UTF-16 byte order mark as libyaml reads it: decoded (to UTF-8, heap, in
+ * *out), the mark left out; a unit that pairs with none is U+FFFD. false when the text
+ * has no such mark. */
+static bool fuzz_utf16(const char *buf, size_t len, char **out, size_t *out_len)
+{
+	const unsigned char *u = (const unsigned char *)buf;
+	if (len < 2 || !((u[0] == 0xff && u[1] == 0xfe) || (u[0] == 0xfe && u[1] == 0xff))) {
+		return false;
+	}
+	bool le = u[0] == 0xff;
+	char *o = malloc(len * 2 + 4);
+	size_t n = 0;
+	for (size_t i = 2; i < len; i += 2) {
+		if (i + 1 >= len) {
+			n += fuzz_put_utf8(o + n, 0xfffd);
+			break;
+		}
+		uint32_t cp = le ? u[i] | (uint32_t)u[i + 1] << 8 : (uint32_t)u[i] << 8 | u[i + 1];
+		if (cp >= 0xd800 && cp < 0xdc00 && i + 3 < len) {
+			uint32_t lo = le ? u[i + 2] | (uint32_t)u[i + 3] << 8
+					 : (uint32_t)u[i + 2] << 8 | u[i + 3];
+			if (lo >= 0xdc00 && lo < 0xe000) {
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				i += 2;
+			}
+		}
+		n += fuzz_put_utf8(o + n, cp >= 0xd800 && cp < 0xe000 ? 0xfffd : cp);
+	}
+	*out = o;
+	*out_len = n;
+	return true;
 }
 
 static bool fuzz_inside(const char *buf, size_t len, unsigned line, unsigned col)
@@ -120,7 +186,15 @@ static bool fuzz_inside(const char *buf, size_t len, unsigned line, unsigned col
 			return true;
 		}
 	}
-	return false;
+	/* YAML in UTF-16 has its lines and columns in the text libyaml decodes. */
+	char *text;
+	size_t n;
+	bool inside = false;
+	if ((FUZZ_LINES & FUZZ_LINES_YAML) && fuzz_utf16(buf, len, &text, &n)) {
+		inside = fuzz_inside_by(text, n, FUZZ_LINES_YAML, line, col);
+		free(text);
+	}
+	return inside;
 }
 
 /* The number of lines of the text: the most by any of the target's line breaks. */
