@@ -245,9 +245,9 @@ int parse_bun_lock(struct dep_ctx *c, const char *buf, size_t len)
 				     : dep_error(c, 1, 1, "the top level is not an object");
 	const json_t *packages = json_object_get(root, "packages");
 	if (r == 0 && !json_is_object(packages)) {
-		r = dep_error(c, packages ? member_line(text, len, "packages") : 0, 0,
-			      packages ? "\"packages\" is not an object"
-				       : "no \"packages\" object");
+		r = dep_error(
+			c, packages ? member_line(text, len, "packages") : 1, packages ? 0 : 1,
+			packages ? "\"packages\" is not an object" : "no \"packages\" object");
 	}
 	struct jpos jp;
 	jpos_init(&jp, text, len);

@@ -19,15 +19,19 @@ int toml_each_package(struct dep_ctx *c, const char *buf, size_t len, enum eco e
 		return dep_error(c, line, col, "not valid TOML: %s", err);
 	}
 	const json_t *pkgs = json_object_get(root, "package");
+	/* The line of `package`: of its tables that no header opens (`package = [{...}]`). */
+	unsigned key_line = pkgs ? toml_root_key_line(buf, len, "package") : 0;
+	key_line = key_line ? key_line : 1;
 	int r = 0;
 	if (pkgs && !json_is_array(pkgs)) {
-		r = dep_error(c, 0, 0, "\"package\" is not an array of tables");
+		r = dep_error(c, key_line, 0, "\"package\" is not an array of tables");
 	}
 	size_t i;
 	json_t *pkg;
 	json_array_foreach(r == 0 ? pkgs : NULL, i, pkg)
 	{
 		unsigned at = (unsigned)json_integer_value(json_object_get(pkg, TOML_LINE_KEY));
+		at = at ? at : key_line;
 		const char *name = json_string_value(json_object_get(pkg, "name"));
 		const char *version = json_string_value(json_object_get(pkg, "version"));
 		if (!name || !version) {

@@ -17,9 +17,11 @@ static int add_section(struct dep_ctx *c, const json_t *root, const char *sectio
 		return 0;
 	}
 	if (!json_is_array(pkgs)) {
-		return dep_error(c, 0, 0, "\"%s\" is not an array", section);
+		return dep_error(c, jpos_key(jp, section, jpos_opener(pkgs)), 0,
+				 "\"%s\" is not an array", section);
 	}
-	jpos_key(jp, section, '[');
+	unsigned section_line = jpos_key(jp, section, '[');
+	size_t open = jp->pos; /* the array's '[', when the lookup found it */
 	size_t i;
 	json_t *pkg;
 	json_array_foreach(pkgs, i, pkg)
@@ -27,7 +29,9 @@ static int add_section(struct dep_ctx *c, const json_t *root, const char *sectio
 		const char *name = json_string_value(json_object_get(pkg, "name"));
 		const char *version = json_string_value(json_object_get(pkg, "version"));
 		if (!json_is_object(pkg) || !name) {
-			return dep_error(c, 0, 0, "%s[%zu] has no \"name\"", section, i);
+			unsigned at = jpos_element_line(jp, open, i);
+			return dep_error(c, at ? at : section_line, 0, "%s[%zu] has no \"name\"",
+					 section, i);
 		}
 		unsigned line = jpos_key_value(jp, "name", name);
 		struct dep *d = dep_add(c, ECO_PACKAGIST, name, version ? version : "", line);

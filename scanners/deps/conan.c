@@ -54,17 +54,20 @@ static int parse_v2(struct dep_ctx *c, const json_t *root, struct jpos *jp)
 			continue;
 		}
 		if (!json_is_array(arr)) {
-			return dep_error(c, 0, 0, "\"%s\" is not an array", lists[k].key);
+			return dep_error(c, jpos_key(jp, lists[k].key, jpos_opener(arr)), 0,
+					 "\"%s\" is not an array", lists[k].key);
 		}
-		jpos_key(jp, lists[k].key, '[');
+		unsigned list_line = jpos_key(jp, lists[k].key, '[');
+		size_t open = jp->pos; /* the array's '[', when the lookup found it */
 		size_t i;
 		json_t *v;
 		json_array_foreach(arr, i, v)
 		{
 			const char *ref = json_string_value(v);
 			if (!ref) {
-				return dep_error(c, 0, 0, "%s[%zu] is not a string", lists[k].key,
-						 i);
+				unsigned at = jpos_element_line(jp, open, i);
+				return dep_error(c, at ? at : list_line, 0,
+						 "%s[%zu] is not a string", lists[k].key, i);
 			}
 			int r = add_ref(c, ref, lists[k].group, jpos_string(jp, ref));
 			if (r < 0) {
@@ -78,14 +81,17 @@ static int parse_v2(struct dep_ctx *c, const json_t *root, struct jpos *jp)
 static int parse_v1(struct dep_ctx *c, const json_t *nodes, struct jpos *jp)
 {
 	if (!json_is_object(nodes)) {
-		return dep_error(c, 0, 0, "graph_lock.nodes is not an object");
+		jpos_key(jp, "graph_lock", '{');
+		return dep_error(c, jpos_key(jp, "nodes", jpos_opener(nodes)), 0,
+				 "graph_lock.nodes is not an object");
 	}
 	const char *id;
 	json_t *node;
 	json_object_foreach((json_t *)nodes, id, node)
 	{
 		if (!json_is_object(node)) {
-			return dep_error(c, 0, 0, "node \"%s\" is not an object", id);
+			return dep_error(c, jpos_key(jp, id, jpos_opener(node)), 0,
+					 "node \"%s\" is not an object", id);
 		}
 		const char *path = json_string_value(json_object_get(node, "path"));
 		if (path && *path) {

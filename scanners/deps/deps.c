@@ -715,6 +715,78 @@ unsigned jpos_string(struct jpos *j, const char *value)
 	return jpos_lookup(j, "S", 1, NULL, value, NULL);
 }
 
+char jpos_opener(const json_t *v)
+{
+	return json_is_object(v) ? '{' : json_is_array(v) ? '[' : json_is_string(v) ? '"' : 'o';
+}
+
+/* Past the white space at b[i], counting its lines. */
+static size_t json_ws(const char *b, size_t len, size_t i, unsigned *line)
+{
+	for (; i < len && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r'); i++) {
+		*line += b[i] == '\n';
+	}
+	return i;
+}
+
+/* Past the value that starts at b[i] (valid JSON), counting its lines. */
+static size_t json_skip(const char *b, size_t len, size_t i, unsigned *line)
+{
+	size_t depth = 0;
+	for (; i < len; i++) {
+		if (b[i] == '"') {
+			/* A string holds no raw line break. */
+			for (i++; i < len && b[i] != '"'; i++) {
+				i += b[i] == '\\';
+			}
+			if (depth == 0) {
+				return i < len ? i + 1 : len;
+			}
+		} else if (b[i] == '[' || b[i] == '{') {
+			depth++;
+		} else if (depth && (b[i] == ']' || b[i] == '}')) {
+			if (--depth == 0) {
+				return i + 1;
+			}
+		} else if (depth) {
+			*line += b[i] == '\n';
+		} else if (strchr(",:]} \t\r\n", b[i])) {
+			return i; /* the end of a number, true, false or null */
+		}
+	}
+	return len;
+}
+
+unsigned jpos_element_line(const struct jpos *j, size_t open, size_t index)
+{
+	const char *b = j->buf;
+	size_t len = j->len;
+	if (open >= len || (b[open] != '[' && b[open] != '{')) {
+		return 0;
+	}
+	bool object = b[open] == '{';
+	unsigned line = text_line(b, len, open);
+	size_t i = open + 1;
+	for (size_t k = 0;; k++) {
+		i = json_ws(b, len, i, &line);
+		if (i >= len || b[i] == ']' || b[i] == '}') {
+			return 0;
+		}
+		if (k == index) {
+			return line;
+		}
+		if (object) {
+			i = json_ws(b, len, json_skip(b, len, i, &line), &line);
+			i = json_ws(b, len, i < len && b[i] == ':' ? i + 1 : i, &line);
+		}
+		i = json_ws(b, len, json_skip(b, len, i, &line), &line);
+		if (i >= len || b[i] != ',') {
+			return 0;
+		}
+		i++;
+	}
+}
+
 json_t *dep_json_load(struct dep_ctx *c, const char *buf, size_t len)
 {
 	json_error_t jerr;

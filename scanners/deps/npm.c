@@ -83,7 +83,7 @@ static int parse_packages(struct dep_ctx *c, const json_t *packages, struct jpos
 	json_t *pkg;
 	json_object_foreach((json_t *)packages, path, pkg)
 	{
-		unsigned line = jpos_key(jp, path, '{');
+		unsigned line = jpos_key(jp, path, jpos_opener(pkg));
 		if (!*path) {
 			continue; /* the project itself */
 		}
@@ -116,14 +116,14 @@ static int parse_dependencies(struct dep_ctx *c, const json_t *deps, struct jpos
 			      unsigned depth)
 {
 	if (depth > NPM_MAX_DEPTH) {
-		return dep_error(c, 0, 0, "dependencies nested more than %u levels deep",
-				 NPM_MAX_DEPTH);
+		return dep_error(c, jpos_key(jp, "dependencies", '{'), 0,
+				 "dependencies nested more than %u levels deep", NPM_MAX_DEPTH);
 	}
 	const char *name;
 	json_t *dep;
 	json_object_foreach((json_t *)deps, name, dep)
 	{
-		unsigned line = jpos_key(jp, name, '{');
+		unsigned line = jpos_key(jp, name, jpos_opener(dep));
 		if (!json_is_object(dep)) {
 			return dep_error(c, line, 0, "dependencies[\"%s\"] is not an object", name);
 		}
@@ -178,14 +178,16 @@ int parse_npm_lock(struct dep_ctx *c, const char *buf, size_t len)
 		r = dep_error(c, 1, 1, "the top level is not an object");
 	} else if (packages) {
 		if (!json_is_object(packages)) {
-			r = dep_error(c, 0, 0, "\"packages\" is not an object");
+			r = dep_error(c, jpos_key(&jp, "packages", jpos_opener(packages)), 0,
+				      "\"packages\" is not an object");
 		} else {
 			jpos_key(&jp, "packages", '{');
 			r = parse_packages(c, packages, &jp);
 		}
 	} else if (deps) {
 		if (!json_is_object(deps)) {
-			r = dep_error(c, 0, 0, "\"dependencies\" is not an object");
+			r = dep_error(c, jpos_key(&jp, "dependencies", jpos_opener(deps)), 0,
+				      "\"dependencies\" is not an object");
 		} else {
 			jpos_key(&jp, "dependencies", '{');
 			r = parse_dependencies(c, deps, &jp, 0);

@@ -27,10 +27,11 @@ int parse_nuget_lock(struct dep_ctx *c, const char *buf, size_t len)
 	if (!json_is_object(root)) {
 		r = dep_error(c, 1, 1, "the top level is not an object");
 	} else if (!json_is_integer(ver) || json_integer_value(ver) != 1) {
-		r = dep_error(c, jpos_key(&jp, "version", 0), 0,
+		r = dep_error(c, ver ? jpos_key(&jp, "version", jpos_opener(ver)) : 1, ver ? 0 : 1,
 			      "unsupported lock file version (only version 1 is known)");
 	} else if (fws && !json_is_object(fws)) {
-		r = dep_error(c, 0, 0, "\"dependencies\" is not an object");
+		r = dep_error(c, jpos_key(&jp, "dependencies", jpos_opener(fws)), 0,
+			      "\"dependencies\" is not an object");
 	}
 	const char *fw;
 	json_t *pkgs;
@@ -38,16 +39,17 @@ int parse_nuget_lock(struct dep_ctx *c, const char *buf, size_t len)
 		jpos_key(&jp, "dependencies", '{');
 		json_object_foreach((json_t *)fws, fw, pkgs)
 		{
-			jpos_key(&jp, fw, '{');
+			unsigned fw_line = jpos_key(&jp, fw, jpos_opener(pkgs));
 			if (!json_is_object(pkgs)) {
-				r = dep_error(c, 0, 0, "framework \"%s\" is not an object", fw);
+				r = dep_error(c, fw_line, 0, "framework \"%s\" is not an object",
+					      fw);
 				break;
 			}
 			const char *name;
 			json_t *pkg;
 			json_object_foreach(pkgs, name, pkg)
 			{
-				unsigned line = jpos_key(&jp, name, '{');
+				unsigned line = jpos_key(&jp, name, jpos_opener(pkg));
 				const char *type = json_string_value(json_object_get(pkg, "type"));
 				if (json_is_object(pkg) && type && str_eq(type, "Project")) {
 					continue; /* another project of the solution */

@@ -97,6 +97,18 @@ void jpos_release(struct jpos *j);
  * all; the cursor stays.
  */
 unsigned jpos_key(struct jpos *j, const char *key, char opener);
+/* The opener jpos_key takes to find a member whose value is v: '{', '[', '"', or 'o' for
+ * any other value (a number, true, false, null). */
+char jpos_opener(const json_t *v);
+
+/*
+ * The line of element `index` of the array that opens at byte `open` of the text (where
+ * jpos_key leaves the cursor when it finds a member whose value is an array), or of its
+ * member `index` (the line of its name) when an object opens there; 0 when neither opens
+ * there or it has fewer elements. A lookup of its own: the cursor stays.
+ */
+unsigned jpos_element_line(const struct jpos *j, size_t open, size_t index);
+
 /* Find the next member `key` whose value is the string `value`; like jpos_key. */
 unsigned jpos_key_value(struct jpos *j, const char *key, const char *value);
 
@@ -164,6 +176,11 @@ const char *dep_npm_tarball_version(struct dep_ctx *c, const char *name, const c
 #define TOML_LINE_KEY "\x01line"
 json_t *toml_parse(const char *buf, size_t len, unsigned *line, unsigned *col, char *err,
 		   size_t errlen);
+/* The first line that defines the top-level key `key` of a TOML text toml_parse has read:
+ * `key = ...` or `key.sub = ...` before the first table header, or a header of it
+ * (`[key]`, `[[key]]`, `[key.sub]`...), the key bare or quoted without escapes. 0 when
+ * there is none. */
+unsigned toml_root_key_line(const char *buf, size_t len, const char *key);
 
 /*
  * XML (xml.c): elements with their concatenated text and line; attributes are checked

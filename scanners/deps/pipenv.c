@@ -22,15 +22,15 @@ static int add_section(struct dep_ctx *c, const json_t *root, const char *sectio
 		return 0;
 	}
 	if (!json_is_object(pkgs)) {
-		return dep_error(c, jpos_key(jp, section, 0), 0, "\"%s\" is not an object",
-				 section);
+		return dep_error(c, jpos_key(jp, section, jpos_opener(pkgs)), 0,
+				 "\"%s\" is not an object", section);
 	}
 	jpos_key(jp, section, '{');
 	const char *name;
 	json_t *pkg;
 	json_object_foreach((json_t *)pkgs, name, pkg)
 	{
-		unsigned line = jpos_key(jp, name, '{');
+		unsigned line = jpos_key(jp, name, jpos_opener(pkg));
 		if (!json_is_object(pkg)) {
 			return dep_error(c, line, 0, "%s[\"%s\"] is not an object", section, name);
 		}

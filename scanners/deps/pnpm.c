@@ -59,7 +59,7 @@ static ptrdiff_t without_peer_groups(const char *path)
  * registry, "github.com" for git packages, which name themselves with members).
  */
 static int name_and_version(struct dep_ctx *c, const char *path, bool v9, unsigned line,
-			    const char **name, const char **version)
+			    unsigned col, const char **name, const char **version)
 {
 	*name = *version = "";
 	if (str_has_prefix(path, "file:")) {
@@ -67,14 +67,15 @@ static int name_and_version(struct dep_ctx *c, const char *path, bool v9, unsign
 	}
 	ptrdiff_t len = without_peer_groups(path);
 	if (len < 0) {
-		return dep_error(c, line, 3,
+		return dep_error(c, line, col,
 				 "invalid dependency path '%s' (unbalanced peer suffix)", path);
 	}
 	const char *p = dep_strndup(c, path, (size_t)len);
 	if (!v9) {
 		const char *slash = strchr(p, '/');
 		if (!slash) {
-			return dep_error(c, line, 3, "invalid dependency path '%s' (no '/')", path);
+			return dep_error(c, line, col, "invalid dependency path '%s' (no '/')",
+					 path);
 		}
 		p = slash + 1;
 	}
@@ -89,7 +90,7 @@ static int name_and_version(struct dep_ctx *c, const char *path, bool v9, unsign
 	/* 5.x: the version ends at the next '/' or its peer suffix ('_'; versions have none). */
 	size_t vlen = strcspn(v, *name_end == '/' ? "/_" : "_");
 	if (name_end == bare || vlen == 0) {
-		return dep_error(c, line, 3, "invalid dependency path '%s' (no %s)", path,
+		return dep_error(c, line, col, "invalid dependency path '%s' (no %s)", path,
 				 name_end == bare ? "name" : "version");
 	}
 	*name = dep_strndup(c, p, (size_t)(name_end - p));
@@ -129,7 +130,7 @@ int parse_pnpm_lock(struct dep_ctx *c, const char *buf, size_t len)
 		unsigned line = pr->key->line;
 		const struct ynode *pkg = pr->value;
 		const char *name, *version;
-		r = name_and_version(c, path, v9, line, &name, &version);
+		r = name_and_version(c, path, v9, line, pr->key->col, &name, &version);
 		if (r < 0) {
 			break;
 		}

@@ -580,6 +580,61 @@ static json_t *open_table(struct tp *t, json_t *root, char **keys, size_t n, boo
 	return tbl;
 }
 
+/* Whether s (n bytes) starts with key, bare or quoted, then white space and one of
+ * `ends`. */
+static bool key_then(const char *s, size_t n, const char *key, const char *ends)
+{
+	size_t kl = strlen(key), i = 0;
+	char q = n && (s[0] == '"' || s[0] == '\'') ? s[0] : 0;
+	i += q != 0;
+	if (n - i < kl || memcmp(s + i, key, kl) != 0) {
+		return false;
+	}
+	i += kl;
+	if (q) {
+		if (i >= n || s[i] != q) {
+			return false;
+		}
+		i++;
+	} else if (i < n && bare_key_char(s[i])) {
+		return false;
+	}
+	while (i < n && (s[i] == ' ' || s[i] == '\t')) {
+		i++;
+	}
+	return i < n && strchr(ends, s[i]) && s[i];
+}
+
+unsigned toml_root_key_line(const char *buf, size_t len, const char *key)
+{
+	bool root = true; /* before the first table header */
+	const char *end = buf + len;
+	unsigned no = 0;
+	for (const char *p = buf; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		no++;
+		while (p < le && (*p == ' ' || *p == '\t')) {
+			p++;
+		}
+		size_t n = (size_t)(le - p);
+		if (n && *p == '[') {
+			size_t skip = n >= 2 && p[1] == '[' ? 2 : 1;
+			while (skip < n && (p[skip] == ' ' || p[skip] == '\t')) {
+				skip++;
+			}
+			if (key_then(p + skip, n - skip, key, "].")) {
+				return no;
+			}
+			root = false;
+		} else if (root && key_then(p, n, key, "=.")) {
+			return no;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return 0;
+}
+
 json_t *toml_parse(const char *buf, size_t len, unsigned *line, unsigned *col, char *err,
 		   size_t errlen)
 {

@@ -75,10 +75,13 @@ static int check_version(struct dep_ctx *c, const json_t *root, const char *buf,
 	}
 	const json_t *rev = json_object_get(root, "revision");
 	if (rev && !(json_is_integer(rev) && json_integer_value(rev) >= 0)) {
-		return dep_error(c, 0, 0, "the lockfile revision is not a non-negative integer");
+		unsigned at = toml_root_key_line(buf, len, "revision");
+		return dep_error(c, at ? at : 1, 0,
+				 "the lockfile revision is not a non-negative integer");
 	}
 	if (json_object_get(root, "distribution")) {
-		return dep_error(c, 0, 0,
+		unsigned at = toml_root_key_line(buf, len, "distribution");
+		return dep_error(c, at ? at : 1, 0,
 				 "[[distribution]] tables of uv's preview format: regenerate the "
 				 "file with `uv lock`");
 	}
@@ -168,7 +171,8 @@ static bool own_editable(const json_t *src, const char *norm, const json_t *memb
 }
 
 /* `[manifest] members`: NULL when there is none, else an array of strings. */
-static int check_members(struct dep_ctx *c, const json_t *root, const json_t **members)
+static int check_members(struct dep_ctx *c, const json_t *root, const char *buf, size_t len,
+			 const json_t **members)
 {
 	const json_t *manifest = json_object_get(root, "manifest");
 	*members = NULL;
@@ -176,6 +180,8 @@ static int check_members(struct dep_ctx *c, const json_t *root, const json_t **m
 		return 0;
 	}
 	unsigned line = (unsigned)json_integer_value(json_object_get(manifest, TOML_LINE_KEY));
+	line = line ? line : toml_root_key_line(buf, len, "manifest"); /* not by a header */
+	line = line ? line : 1;
 	const json_t *m = json_is_object(manifest) ? json_object_get(manifest, "members") : NULL;
 	if (!json_is_object(manifest) || (m && !json_is_array(m))) {
 		return dep_error(c, line, 0, "[manifest] members is not an array of names");
@@ -192,9 +198,13 @@ static int check_members(struct dep_ctx *c, const json_t *root, const json_t **m
 	return 0;
 }
 
-static int add_package(struct dep_ctx *c, const json_t *pkg, const json_t *members)
+/* A package's table, at its header's line; one that has none (an inline table, in
+ * `package = [...]`) at key_line, the line of `package`. */
+static int add_package(struct dep_ctx *c, const json_t *pkg, const json_t *members,
+		       unsigned key_line)
 {
 	unsigned line = (unsigned)json_integer_value(json_object_get(pkg, TOML_LINE_KEY));
+	line = line ? line : key_line;
 	const char *name = json_string_value(json_object_get(pkg, "name"));
 	if (!name || !*name) {
 		return dep_error(c, line, 0, "a [[package]] without a name");
@@ -252,17 +262,19 @@ int parse_uv_lock(struct dep_ctx *c, const char *buf, size_t len)
 	int r = check_version(c, root, buf, len);
 	const json_t *members = NULL;
 	if (r == 0) {
-		r = check_members(c, root, &members);
+		r = check_members(c, root, buf, len, &members);
 	}
 	const json_t *pkgs = json_object_get(root, "package");
+	unsigned key_line = pkgs ? toml_root_key_line(buf, len, "package") : 0;
+	key_line = key_line ? key_line : 1;
 	if (r == 0 && pkgs && !json_is_array(pkgs)) {
-		r = dep_error(c, 0, 0, "\"package\" is not an array of tables");
+		r = dep_error(c, key_line, 0, "\"package\" is not an array of tables");
 	}
 	size_t i;
 	json_t *pkg;
 	json_array_foreach(r == 0 ? pkgs : NULL, i, pkg)
 	{
-		r = add_package(c, pkg, members);
+		r = add_package(c, pkg, members, key_line);
 		if (r < 0) {
 			break;
 		}

@@ -1274,6 +1274,126 @@ Test(lockfiles, malformed_files_are_errors_that_name_the_file_and_line)
 	}
 }
 
+/*
+ * An error about what a lockfile holds is at the line (and, where it is known, the
+ * column) of what it names, never at line 0: a member of the wrong type, an entry
+ * without its name, an array element of the wrong type, a key of a TOML root written
+ * otherwise than as a table's header. Something missing is at
+ * line 1, column 1. (Each was reported without a line, line 0, or at a made-up column.)
+ */
+Test(lockfiles, structural_errors_are_where_they_are)
+{
+	static const struct {
+		enum dep_format f;
+		const char *text;
+		size_t len; /* 0: strlen(text) */
+		unsigned line, col;
+		const char *says;
+	} bad[] = {
+		{ DEP_NPM_LOCK,
+		  "{\n  \"lockfileVersion\": 3,\n  \"packages\": {\n    \"node_modules/a\": 1\n"
+		  "  }\n}\n",
+		  0, 4, 0, "packages[\"node_modules/a\"] is not an object" },
+		{ DEP_NPM_LOCK, "{\n  \"dependencies\": {\n    \"a\": \"1.0.0\"\n  }\n}\n", 0, 3, 0,
+		  "dependencies[\"a\"] is not an object" },
+		{ DEP_NPM_LOCK, "{\n  \"packages\": []\n}\n", 0, 2, 0,
+		  "\"packages\" is not an object" },
+		{ DEP_NPM_LOCK, "{\n  \"dependencies\": 1\n}\n", 0, 2, 0,
+		  "\"dependencies\" is not an object" },
+		{ DEP_NUGET_LOCK, "{\n  \"dependencies\": {}\n}\n", 0, 1, 1,
+		  "unsupported lock file version" },
+		{ DEP_NUGET_LOCK, "{\n  \"version\": 1,\n  \"dependencies\": []\n}\n", 0, 3, 0,
+		  "\"dependencies\" is not an object" },
+		{ DEP_NUGET_LOCK,
+		  "{\n  \"version\": 1,\n  \"dependencies\": {\n    \"net8.0\": []\n  }\n}\n", 0, 4,
+		  0, "framework \"net8.0\" is not an object" },
+		{ DEP_NUGET_LOCK,
+		  "{\"version\": 1, \"dependencies\": {\"net8.0\": {\n  \"A\": 1\n}}}\n", 0, 2, 0,
+		  "package \"A\" has no resolved version" },
+		{ DEP_PIPFILE_LOCK, "{\n  \"default\": {\n    \"six\": \"==1.0\"\n  }\n}\n", 0, 3,
+		  0, "default[\"six\"] is not an object" },
+		{ DEP_COMPOSER_LOCK, "{\n  \"packages\": {}\n}\n", 0, 2, 0,
+		  "\"packages\" is not an array" },
+		{ DEP_COMPOSER_LOCK,
+		  "{\n  \"packages\": [\n    {\"name\": \"a/b\", \"version\": \"1.0\"},\n"
+		  "    {\"version\": \"2.0\"}\n  ]\n}\n",
+		  0, 4, 0, "packages[1] has no \"name\"" },
+		{ DEP_COMPOSER_LOCK,
+		  "{\n  \"packages\": [],\n  \"packages-dev\": [\n    1\n  ]\n}\n", 0, 4, 0,
+		  "packages-dev[0] has no \"name\"" },
+		{ DEP_CONAN_LOCK,
+		  "{\n  \"version\": \"0.5\",\n  \"requires\": [\n    \"zlib/1.3#abc\",\n"
+		  "    [\"x\"]\n  ]\n}\n",
+		  0, 5, 0, "requires[1] is not a string" },
+		{ DEP_CONAN_LOCK, "{\n  \"requires\": {}\n}\n", 0, 2, 0,
+		  "\"requires\" is not an array" },
+		{ DEP_CONAN_LOCK, "{\n  \"graph_lock\": {\n    \"nodes\": []\n  }\n}\n", 0, 3, 0,
+		  "graph_lock.nodes is not an object" },
+		{ DEP_CONAN_LOCK,
+		  "{\n  \"graph_lock\": {\n    \"nodes\": {\n      \"0\": {\"ref\": \"a/1.0\"},\n"
+		  "      \"1\": 5\n    }\n  }\n}\n",
+		  0, 5, 0, "node \"1\" is not an object" },
+		{ DEP_CARGO_LOCK, "version = 3\npackage = \"x\"\n", 0, 2, 0,
+		  "\"package\" is not an array of tables" },
+		{ DEP_POETRY_LOCK, "[metadata]\nx = 1\n\n[package]\nname = \"a\"\n", 0, 4, 0,
+		  "\"package\" is not an array of tables" },
+		{ DEP_UV_LOCK, "version = 1\n'package' = 5\n", 0, 2, 0,
+		  "\"package\" is not an array of tables" },
+		{ DEP_UV_LOCK, "version = 1\nmanifest = { members = 1 }\n", 0, 2, 0,
+		  "[manifest] members is not an array of names" },
+		{ DEP_UV_LOCK, "version = 1\npackage = [\n  { name = \"a\" },\n]\n", 0, 2, 0,
+		  "package a has no source table" },
+		/* The column of the package's key, wherever it is. */
+		{ DEP_PNPM_LOCK, "lockfileVersion: '6.0'\npackages: {bad: {}}\n", 0, 2, 12,
+		  "invalid dependency path 'bad' (no '/')" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct dep_list l;
+		struct diag_list dl;
+		dep_list_init(&l);
+		diag_list_init(&dl, 20);
+		size_t len = bad[i].len ? bad[i].len : strlen(bad[i].text);
+		cr_expect_eq(deps_parse_buffer(&l, bad[i].f, "lockfile", bad[i].text, len, &dl),
+			     -EINVAL, "case %zu", i);
+		cr_expect(dl.n == 1 && dl.v[0].line == bad[i].line && dl.v[0].col == bad[i].col &&
+				  strstr(dl.v[0].msg, bad[i].says),
+			  "case %zu: %u:%u, not %u:%u: %s", i, dl.n ? dl.v[0].line : 0,
+			  dl.n ? dl.v[0].col : 0, bad[i].line, bad[i].col,
+			  dl.n ? dl.v[0].msg : "(no error)");
+		dep_list_release(&l);
+		diag_list_release(&dl);
+	}
+}
+
+/* The packages of TOML tables that no header opens (`package = [{ ... }]`) are on the
+ * line of their key (they were on line 0). */
+Test(lockfiles, toml_inline_package_tables_are_on_their_key_line)
+{
+	static const struct {
+		enum dep_format f;
+		const char *text;
+	} ok[] = {
+		{ DEP_CARGO_LOCK, "version = 3\n\npackage = [\n  { name = \"a\", version = \"1.0\" "
+				  "},\n]\n" },
+		{ DEP_POETRY_LOCK, "\n\npackage = [{ name = \"a\", version = \"1.0\" }]\n" },
+		{ DEP_UV_LOCK, "version = 1\n\npackage = [\n  { name = \"a\", version = \"1.0\", "
+			       "source = { registry = \"https://pypi.org/simple\" } },\n]\n" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		struct dep_list l;
+		struct diag_list dl;
+		dep_list_init(&l);
+		diag_list_init(&dl, 20);
+		cr_expect_eq(deps_parse_buffer(&l, ok[i].f, "lockfile", ok[i].text,
+					       strlen(ok[i].text), &dl),
+			     0, "case %zu: %s", i, dl.n ? dl.v[0].msg : "");
+		cr_expect(l.n == 1 && str_eq(l.v[0].name, "a") && l.v[0].line == 3,
+			  "case %zu: %zu packages, line %u", i, l.n, l.n ? l.v[0].line : 0);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+	}
+}
+
 /* ---------- Maven: unresolved properties ---------- */
 
 static int parse_pom(struct dep_list *l, struct diag_list *dl, const char *xml)
@@ -4244,8 +4364,8 @@ Test(lockfiles, uv_lock_errors_fail_closed)
 		{ "version = \"1\"\n", 1, 0, "not an integer" },
 		{ "requires-python = \">=3.12\"\n\n" PKG("version = \"1\"\n" REG), 1, 0,
 		  "no lockfile version" },
-		{ "version = 1\nrevision = \"3\"\n", 0, 0, "revision is not" },
-		{ "version = 1\n\n[[distribution]]\nname = \"a\"\nversion = \"1\"\n", 0, 0,
+		{ "version = 1\nrevision = \"3\"\n", 2, 0, "revision is not" },
+		{ "version = 1\n\n[[distribution]]\nname = \"a\"\nversion = \"1\"\n", 3, 0,
 		  "[[distribution]]" },
 		/* Packages that would not be read. */
 		{ "version = 1\n\n" PKG(REG), 3, 0, "has no version" },
@@ -4257,7 +4377,7 @@ Test(lockfiles, uv_lock_errors_fail_closed)
 		  3, 0, "two sources" },
 		{ "version = 1\n\n[[package]]\nversion = \"1\"\n" REG, 3, 0, "without a name" },
 		{ "version = 1\n\n" PKG("version = 1\n" REG), 3, 0, "not a string" },
-		{ "version = 1\npackage = 3\n", 0, 0, "not an array of tables" },
+		{ "version = 1\npackage = 3\n", 2, 0, "not an array of tables" },
 		/* Editable sources and workspace members that cannot be read. */
 		{ "version = 1\n\n" PKG("version = \"1\"\nsource = { editable = 1 }\n"), 3, 0,
 		  "the editable path is not a string" },
@@ -4419,7 +4539,7 @@ Test(lockfiles, bun_lock_errors_fail_closed)
 		{ "{\n  \"packages\": {},\n  \"lockfileVersion\": \"1\",\n}\n", 3, 0,
 		  "lockfileVersion that is not an integer" },
 		{ "{\n  \"packages\": {},\n}\n", 1, 1, "no lockfileVersion" },
-		{ "{ \"lockfileVersion\": 1 }\n", 0, 0, "no \"packages\" object" },
+		{ "{ \"lockfileVersion\": 1 }\n", 1, 1, "no \"packages\" object" },
 		{ "{ \"lockfileVersion\": 1,\n  \"packages\": [] }\n", 2, 0,
 		  "\"packages\" is not an object" },
 		{ "[1]\n", 1, 1, "the top level is not an object" },
