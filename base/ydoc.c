@@ -481,27 +481,46 @@ static void syntax_error(struct builder *b, yaml_parser_t *p)
 			 p->problem ? p->problem : "invalid document");
 	}
 	if (p->error == YAML_READER_ERROR) {
-		/* Reader errors carry a byte offset, not a line: counted here for UTF-8 text (the
-		 * bytes before the offset were read as such; columns count characters, as
-		 * libyaml's do). UTF-16 text (a BOM) keeps the offset alone. */
-		size_t off = p->problem_offset;
+		/* Reader errors carry a byte offset, not a line: counted here as libyaml counts
+		 * lines and columns, in the characters of the text before the offset (read as
+		 * UTF-8, or as UTF-16 after its byte order mark; a byte order mark is no
+		 * character of line 1). A line ends at LF, CR LF, a CR alone, U+0085, U+2028
+		 * and U+2029. */
+		const unsigned char *u = (const unsigned char *)b->buf;
+		size_t off = p->problem_offset, end = off < b->len ? off : b->len;
 		bool utf16 = b->len >= 2 &&
-			     ((unsigned char)b->buf[0] == 0xff || (unsigned char)b->buf[0] == 0xfe);
-		unsigned line = 0, col = 0;
-		if (!utf16 && off <= b->len) {
-			line = 1;
-			col = 1;
-			/* A BOM is no character of line 1; a CR alone ends a line too. */
-			size_t i = b->len >= 3 && memcmp(b->buf, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
-			for (; i < off; i++) {
-				unsigned char c = (unsigned char)b->buf[i];
-				if (c == '\n' ||
-				    (c == '\r' && !(i + 1 < b->len && b->buf[i + 1] == '\n'))) {
-					line++;
-					col = 1;
-				} else if ((c & 0xc0) != 0x80 && c != '\r') {
-					col++;
-				}
+			     ((u[0] == 0xff && u[1] == 0xfe) || (u[0] == 0xfe && u[1] == 0xff));
+		bool le = utf16 && u[0] == 0xff;
+		size_t width = utf16 ? 2 : 1;
+		unsigned line = 1, col = 1;
+		size_t i = utf16						   ? 2
+			   : b->len >= 3 && memcmp(b->buf, "\xef\xbb\xbf", 3) == 0 ? 3
+										   : 0;
+		for (; i + width <= end; i += width) {
+			/* A character (a UTF-16 code unit, or a UTF-8 one's first byte). */
+			uint32_t c = !utf16 ? u[i]
+				     : le   ? u[i] | (uint32_t)u[i + 1] << 8
+					    : (uint32_t)u[i] << 8 | u[i + 1];
+			uint32_t next = i + 2 * width <= b->len
+						? (!utf16 ? u[i + 1]
+						   : le	  ? u[i + 2] | (uint32_t)u[i + 3] << 8
+							  : (uint32_t)u[i + 2] << 8 | u[i + 3])
+						: 0;
+			bool brk = c == '\n' || (c == '\r' && next != '\n');
+			if (utf16) {
+				brk = brk || c == 0x85 || c == 0x2028 || c == 0x2029;
+			} else if (c == 0xc2 && next == 0x85) {
+				brk = true;
+			} else if (c == 0xe2 && next == 0x80 && i + 2 < b->len &&
+				   (u[i + 2] == 0xa8 || u[i + 2] == 0xa9)) {
+				brk = true;
+			}
+			if (brk) {
+				line++;
+				col = 1;
+			} else if (c != '\r' &&
+				   (utf16 ? c < 0xdc00 || c >= 0xe000 : (c & 0xc0) != 0x80)) {
+				col++;
 			}
 		}
 		snprintf(msg, sizeof(msg), "invalid text at byte %zu: %s", off,

@@ -1278,7 +1278,7 @@ Test(lockfiles, malformed_files_are_errors_that_name_the_file_and_line)
  * An error about what a lockfile holds is at the line (and, where it is known, the
  * column) of what it names, never at line 0: a member of the wrong type, an entry
  * without its name, an array element of the wrong type, a key of a TOML root written
- * otherwise than as a table's header. Something missing is at
+ * otherwise than as a table's header, text YAML cannot decode. Something missing is at
  * line 1, column 1. (Each was reported without a line, line 0, or at a made-up column.)
  */
 Test(lockfiles, structural_errors_are_where_they_are)
@@ -1346,6 +1346,14 @@ Test(lockfiles, structural_errors_are_where_they_are)
 		/* The column of the package's key, wherever it is. */
 		{ DEP_PNPM_LOCK, "lockfileVersion: '6.0'\npackages: {bad: {}}\n", 0, 2, 12,
 		  "invalid dependency path 'bad' (no '/')" },
+		/* Text that is not UTF-8 (0xff 0xff is no UTF-16 byte order mark either). */
+		{ DEP_PNPM_LOCK, "\xff\xff\n", 0, 1, 1, "invalid text at byte 0" },
+		/* UTF-16 (a byte order mark), counted in its characters: a control character
+		 * at line 2, column 2. */
+		{ DEP_PUBSPEC_LOCK,
+		  "\xff\xfe"
+		  "a\0:\0 \0b\0\n\0c\0\x01\0",
+		  16, 2, 2, "control characters are not allowed" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct dep_list l;
