@@ -20,8 +20,10 @@ static int add_section(struct dep_ctx *c, const json_t *root, const char *sectio
 		return dep_error(c, jpos_key(jp, section, jpos_opener(pkgs)), 0,
 				 "\"%s\" is not an array", section);
 	}
+	size_t from = jp->pos;
 	unsigned section_line = jpos_key(jp, section, '[');
-	size_t open = jp->pos; /* the array's '[', when the lookup found it */
+	/* The array's '[', where the lookup moved the cursor when it found it. */
+	size_t open = jp->pos != from ? jp->pos : SIZE_MAX;
 	size_t i;
 	json_t *pkg;
 	json_array_foreach(pkgs, i, pkg)

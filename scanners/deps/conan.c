@@ -57,8 +57,10 @@ static int parse_v2(struct dep_ctx *c, const json_t *root, struct jpos *jp)
 			return dep_error(c, jpos_key(jp, lists[k].key, jpos_opener(arr)), 0,
 					 "\"%s\" is not an array", lists[k].key);
 		}
+		size_t from = jp->pos;
 		unsigned list_line = jpos_key(jp, lists[k].key, '[');
-		size_t open = jp->pos; /* the array's '[', when the lookup found it */
+		/* The array's '[', where the lookup moved the cursor when it found it. */
+		size_t open = jp->pos != from ? jp->pos : SIZE_MAX;
 		size_t i;
 		json_t *v;
 		json_array_foreach(arr, i, v)
