@@ -33,33 +33,11 @@
 
 #define UV_LOCK_VERSION 1
 
-/* The line of the top-level `version = ...` (before the first table), or 0. */
-static unsigned version_line(const char *buf, size_t len)
-{
-	struct lines ln;
-	const char *s;
-	size_t n;
-	lines_init(&ln, buf, len);
-	while (lines_next(&ln, &s, &n)) {
-		while (n && (*s == ' ' || *s == '\t')) {
-			s++;
-			n--;
-		}
-		if (n && *s == '[') {
-			return 0;
-		}
-		if (n > 7 && memcmp(s, "version", 7) == 0 &&
-		    (s[7] == ' ' || s[7] == '\t' || s[7] == '=')) {
-			return ln.no;
-		}
-	}
-	return 0;
-}
-
 static int check_version(struct dep_ctx *c, const json_t *root, const char *buf, size_t len)
 {
 	const json_t *v = json_object_get(root, "version");
-	unsigned line = version_line(buf, len);
+	unsigned line = toml_root_key_line(buf, len, "version");
+	line = line ? line : 1;
 	if (!v) {
 		return dep_error(c, 1, 0, "no lockfile version (`version = %d`)", UV_LOCK_VERSION);
 	}

@@ -4370,6 +4370,9 @@ Test(lockfiles, uv_lock_errors_fail_closed)
 			  "version = \"1\"\n" REG),
 		  2, 0, "lockfile version 2, which runner does not read" },
 		{ "version = \"1\"\n", 1, 0, "not an integer" },
+		/* Written otherwise: a dotted key (a table), a quoted key. */
+		{ "version.1 = 2\n", 1, 0, "not an integer" },
+		{ "# uv\n\"version\" = \"1\"\n", 2, 0, "not an integer" },
 		{ "requires-python = \">=3.12\"\n\n" PKG("version = \"1\"\n" REG), 1, 0,
 		  "no lockfile version" },
 		{ "version = 1\nrevision = \"3\"\n", 2, 0, "revision is not" },
