@@ -571,6 +571,11 @@ static int read_yaml(struct dep_ctx *c, const char *buf, size_t len, const struc
 
 int parse_yarn_lock(struct dep_ctx *c, const char *buf, size_t len)
 {
+	/* YAML reads the file whole: libyaml drops a byte order mark itself, and reads what
+	 * follows it as UTF-8 (stripped here, bytes that start like UTF-16's would be read
+	 * as UTF-16 text, at positions that are nowhere in the file). */
+	const char *whole = buf;
+	size_t whole_len = len;
 	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
 		buf += 3; /* a byte order mark, which yarn strips */
 		len -= 3;
@@ -591,5 +596,5 @@ int parse_yarn_lock(struct dep_ctx *c, const char *buf, size_t len)
 	if (v.fatal) {
 		return dep_error(c, v.err_line, v.err_col, "%s", v.err);
 	}
-	return read_yaml(c, buf, len, &v);
+	return read_yaml(c, whole, whole_len, &v);
 }

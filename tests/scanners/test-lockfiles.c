@@ -1348,6 +1348,13 @@ Test(lockfiles, structural_errors_are_where_they_are)
 		  "invalid dependency path 'bad' (no '/')" },
 		/* Text that is not UTF-8 (0xff 0xff is no UTF-16 byte order mark either). */
 		{ DEP_PNPM_LOCK, "\xff\xff\n", 0, 1, 1, "invalid text at byte 0" },
+		/* After yarn's UTF-8 byte order mark, bytes that would be UTF-16's are not
+		 * UTF-8, for YAML as for yarn 1 (they were read as UTF-16 text, whose
+		 * positions are nowhere in the file). */
+		{ DEP_YARN_LOCK,
+		  "\xef\xbb\xbf\xff\xfe"
+		  "a\0:\0 \0b\0\x01\0",
+		  15, 1, 1, "invalid text at byte 3: invalid leading UTF-8 octet" },
 		/* UTF-16 (a byte order mark), counted in its characters: a control character
 		 * at line 2, column 2. */
 		{ DEP_PUBSPEC_LOCK,
