@@ -19,7 +19,9 @@
  *   - pnpm dependency paths of lockfile 5.x, 6.0 and 9.0, scoped, with peer suffixes
  *     ('_', and several nested parenthesised groups naming scoped packages);
  *   - requirements.txt specifiers: only one exact clause with a valid PEP 440 version pins
- *     it, a lone >= or ~= is a lower bound, anything else pins nothing ("0.0.0").
+ *     it, a lone >= or ~= is a lower bound, anything else pins nothing ("0.0.0");
+ *   - positions: an error about a lockfile's structure at the line of what it names (never
+ *     line 0), an option's argument and the package past the cap at their columns.
  */
 #include <criterion/criterion.h>
 
