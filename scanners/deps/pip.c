@@ -851,6 +851,28 @@ static int include_file(struct dep_ctx *c, const struct pipfile *pf, const char 
 	return r;
 }
 
+/* Whether the word (as shlex reads it, no escapes) goes on past p, a quote opened in it
+ * being *quote (0: none). */
+static bool in_word(const char *p, char quote)
+{
+	return *p && (quote || !isspace((unsigned char)*p));
+}
+
+/* Whether the character at p is text of the word rather than a quote that opens or closes
+ * (updating *quote). */
+static bool word_text(const char *p, char *quote)
+{
+	if (*quote && *p == *quote) {
+		*quote = 0;
+		return false;
+	}
+	if (!*quote && (*p == '"' || *p == '\'')) {
+		*quote = *p;
+		return false;
+	}
+	return true;
+}
+
 /*
  * The next word of an option line (as shlex splits it, quotes removed; no escapes), in
  * the arena; NULL at the end. *start (may be NULL) receives where it starts in the line.
@@ -870,12 +892,8 @@ static const char *next_word(struct dep_ctx *c, const char **s, const char **sta
 	}
 	char *w = dep_strdup(c, p), *o = w;
 	char quote = 0;
-	for (; *p && (quote || !isspace((unsigned char)*p)); p++) {
-		if (quote && *p == quote) {
-			quote = 0;
-		} else if (!quote && (*p == '"' || *p == '\'')) {
-			quote = *p;
-		} else {
+	for (; in_word(p, quote); p++) {
+		if (word_text(p, &quote)) {
 			*o++ = *p;
 		}
 	}
@@ -891,12 +909,8 @@ static size_t word_offset(const char *raw, size_t k)
 {
 	const char *p = raw;
 	char quote = 0;
-	for (; *p && (quote || !isspace((unsigned char)*p)); p++) {
-		if (quote && *p == quote) {
-			quote = 0;
-		} else if (!quote && (*p == '"' || *p == '\'')) {
-			quote = *p;
-		} else if (k-- == 0) {
+	for (; in_word(p, quote); p++) {
+		if (word_text(p, &quote) && k-- == 0) {
 			break;
 		}
 	}
