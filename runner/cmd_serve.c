@@ -76,6 +76,7 @@ int cmd_serve(int argc, char **argv)
 		diag_list_release(&dl);
 		return r == -ENOMEM ? EXIT_INTERNAL : EXIT_USAGE;
 	}
+	output_diags(stderr, &dl, NULL, 0, cli_color_stderr()); /* warnings, if any */
 	diag_list_release(&dl);
 	if (check) {
 		printf("%s: valid: %zu repositories, data in %s\n", config, cfg->n_repos,

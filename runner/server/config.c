@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "banned.h"
 
@@ -534,11 +535,138 @@ static void load_history_allow(struct loader *L, struct repo_config *r, const st
 	r->n_history_allow = ha->seq.n;
 }
 
+/* An end of a rotation: YYYY-MM-DD (through that day, UTC) or YYYY-MM-DDTHH:MM:SSZ, as
+ * seconds since the epoch (excluded). */
+static int parse_until(const char *s, int64_t *until)
+{
+	char day[11];
+	int64_t d;
+	size_t n = s ? strlen(s) : 0;
+	if (n != 10 && n != 20) {
+		return -EINVAL;
+	}
+	memcpy(day, s, 10);
+	day[10] = '\0';
+	if (gate_parse_date(day, &d) < 0) {
+		return -EINVAL;
+	}
+	if (n == 10) {
+		*until = (d + 1) * 86400;
+		return 0;
+	}
+	int v[3];
+	for (int i = 0; i < 3; i++) {
+		const char *p = s + 11 + 3 * i;
+		if (!(p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9')) {
+			return -EINVAL;
+		}
+		v[i] = (p[0] - '0') * 10 + (p[1] - '0');
+	}
+	if (s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z' || v[0] > 23 ||
+	    v[1] > 59 || v[2] > 59) {
+		return -EINVAL;
+	}
+	*until = d * 86400 + v[0] * 3600 + v[1] * 60 + v[2];
+	return 0;
+}
+
+/* `previous_secret` (or `previous_secret_file`) with `previous_secret_expires`: during a
+ * rotation of the webhook secret, the one the forge may still sign with, accepted until
+ * then. A rotation has an end: the expiry is required and at most CONFIG_MAX_ROTATION_DAYS
+ * away; one that has passed is a warning (nothing accepts it any more). */
+static void load_previous_secret(struct loader *L, const struct ynode *m, struct repo_config *r)
+{
+	const struct ynode *at = ynode_get(m, "previous_secret");
+	if (!at) {
+		at = ynode_get(m, "previous_secret_file");
+	}
+	const struct ynode *exp_at = ynode_get(m, "previous_secret_expires");
+	const char *exp = get_str(L, m, "previous_secret_expires");
+	const char *prev = get_secret(L, m, "previous_secret");
+	const char *name = r->name ? r->name : "?";
+	if (!at) {
+		if (exp_at) {
+			err_at(L, exp_at, "remove it, or add the previous_secret it ends",
+			       "'previous_secret_expires' without a 'previous_secret'");
+		}
+		return;
+	}
+	if (!prev) {
+		return; /* said: both forms, or a file that cannot be read */
+	}
+	int64_t until;
+	if (!exp_at) {
+		err_at(L, at,
+		       "add previous_secret_expires: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC), "
+		       "when the forge will have the new secret",
+		       "the previous webhook secret of '%s' needs an end "
+		       "('previous_secret_expires')",
+		       name);
+		return;
+	}
+	if (!exp || parse_until(exp, &until) < 0) {
+		err_at(L, exp_at,
+		       "write YYYY-MM-DD (through that day, UTC) or YYYY-MM-DDTHH:MM:SSZ",
+		       "invalid 'previous_secret_expires'");
+		return;
+	}
+	if (strlen(prev) < CONFIG_MIN_SECRET) {
+		err_at(L, at, NULL,
+		       "the previous webhook secret of '%s' is shorter than %d characters", name,
+		       CONFIG_MIN_SECRET);
+		return;
+	}
+	if (r->secret && strcmp(prev, r->secret) == 0) {
+		err_at(L, at, "put the new secret in 'secret' and the old one here",
+		       "the previous webhook secret of '%s' is its current one", name);
+		return;
+	}
+	int64_t now = time(NULL);
+	if (until > now + CONFIG_MAX_ROTATION_DAYS * 86400) {
+		err_at(L, exp_at, "a rotation takes as long as updating the forge's webhook",
+		       "'previous_secret_expires' is more than %d days away",
+		       CONFIG_MAX_ROTATION_DAYS);
+		return;
+	}
+	if (until <= now) {
+		diag_add(L->dl, DIAG_WARNING, L->file, exp_at->line, exp_at->col,
+			 "remove previous_secret once the forge signs with the new secret",
+			 "the previous webhook secret of '%s' expired (%s) and is no longer "
+			 "accepted",
+			 name, exp);
+	}
+	r->previous_secret = prev;
+	r->previous_secret_expires = exp;
+	r->previous_secret_until = until;
+}
+
+size_t repo_webhook_secrets(const struct repo_config *r, int64_t now, const char *out[2])
+{
+	size_t n = 0;
+	out[n++] = r->secret;
+	if (r->previous_secret && now < r->previous_secret_until) {
+		out[n++] = r->previous_secret;
+	}
+	return n;
+}
+
 static void load_repo(struct loader *L, const struct ynode *m, struct repo_config *r)
 {
-	static const char *const keys[] = { "name",	    "forge",	"secret",  "secret_file",
-					    "clone_url",    "pipeline", "events",  "supersede",
-					    "credentials",  "api",	"secrets", "secrets_file",
+	static const char *const keys[] = { "name",
+					    "forge",
+					    "secret",
+					    "secret_file",
+					    "previous_secret",
+					    "previous_secret_file",
+					    "previous_secret_expires",
+					    "clone_url",
+					    "pipeline",
+					    "events",
+					    "supersede",
+					    "credentials",
+					    "api",
+					    "secrets",
+					    "secrets_file",
 					    "history_allow" };
 	static const char *const cred_keys[] = {
 		"username",	  "token",	    "token_file",	   "ssh_key",
@@ -580,6 +708,7 @@ static void load_repo(struct loader *L, const struct ynode *m, struct repo_confi
 		       "the webhook secret of '%s' is shorter than %d characters",
 		       r->name ? r->name : "?", CONFIG_MIN_SECRET);
 	}
+	load_previous_secret(L, m, r);
 	r->clone_url = get_str(L, m, "clone_url");
 	if (!r->clone_url) {
 		err_at(L, m, "the URL the server fetches from (payloads are not trusted for it)",
@@ -1009,7 +1138,8 @@ void config_free(struct server_config *c)
 		for (size_t k = 0; k < r->n_secrets; k++) {
 			explicit_bzero((char *)r->secrets[k].value, strlen(r->secrets[k].value));
 		}
-		const char *vals[] = { r->secret, r->token, r->ssh_passphrase, r->api_token };
+		const char *vals[] = { r->secret, r->previous_secret, r->token, r->ssh_passphrase,
+				       r->api_token };
 		for (size_t k = 0; k < ARRAY_SIZE(vals); k++) {
 			if (vals[k]) {
 				explicit_bzero((char *)vals[k], strlen(vals[k]));

@@ -27,7 +27,9 @@ struct diag_list;
 
 #define CONFIG_MAX_BYTES  (4u << 20)
 #define CONFIG_MIN_SECRET 16
-#define CONFIG_MAX_REPOS  10000
+/* The longest a webhook secret rotation may last (previous_secret_expires), in days. */
+#define CONFIG_MAX_ROTATION_DAYS 90
+#define CONFIG_MAX_REPOS	 10000
 /* Retention bounds. A delivery whose replay-guard entry is pruned runs again if it is
  * redelivered, so entries are kept at least as long as GitHub lets its users redeliver
  * (3 days on github.com, 7 on GitHub Enterprise Server). */
@@ -78,7 +80,13 @@ struct repo_config {
 	const char *name; /* as the forge spells it: owner/name, group/subgroup/project */
 	const char *key;  /* file-system safe and unique: the data directory's name for it */
 	enum forge forge;
-	const char *secret;    /* webhook secret (GitHub, Gitea) or token (GitLab) */
+	const char *secret; /* webhook secret (GitHub, Gitea) or token (GitLab) */
+	/* During a rotation, the secret before `secret`, which the forge may still sign with:
+	 * accepted until previous_secret_until (seconds since the epoch, excluded), as
+	 * `previous_secret_expires` says it. NULL: none. */
+	const char *previous_secret;
+	const char *previous_secret_expires;
+	int64_t previous_secret_until;
 	const char *clone_url; /* never taken from payloads */
 	const char *pipeline;  /* path in the repository; NULL: .runner.yml, then runner.yml */
 	unsigned events;
@@ -163,6 +171,10 @@ void config_free(struct server_config *c);
  */
 unsigned config_restart_only(const struct server_config *a, const struct server_config *b,
 			     char *buf, size_t size);
+
+/* The secrets a delivery for r may be signed with at `now`: its secret, then its previous
+ * one while the rotation lasts. Returns how many were stored in out (1 or 2). */
+size_t repo_webhook_secrets(const struct repo_config *r, int64_t now, const char *out[2]);
 
 /* The repository of that forge and name (case-insensitive), or NULL. */
 const struct repo_config *config_find_repo(const struct server_config *c, enum forge f,

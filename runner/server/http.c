@@ -238,31 +238,62 @@ static enum MHD_Result ignored(struct http_server *h, struct MHD_Connection *con
 			  json_pack("{s:s, s:s}", "status", "ignored", "reason", reason));
 }
 
-/* The repository whose secret verifies the delivery, or NULL. Every repository of the forge
- * is tried: the body says which repository it is about only once it is parsed, and it is
- * not parsed before it is verified. */
-/* The repository whose secret verifies the delivery, or NULL. The body names its
- * repository only once it is parsed, and it is not parsed before it is verified: so each
- * distinct secret of the forge's repositories is tried (once, however many repositories
- * share it), unless the URL named the repository. */
+/* Whether an earlier repository of the forge than c->repos[i] accepts secret at `now`: a
+ * secret shared by several repositories is tried once. */
+static bool tried_before(const struct server_config *c, enum forge f, size_t i, const char *secret,
+			 int64_t now)
+{
+	for (size_t k = 0; k < i; k++) {
+		const char *s[2];
+		size_t n = c->repos[k].forge == f ? repo_webhook_secrets(&c->repos[k], now, s) : 0;
+		for (size_t j = 0; j < n; j++) {
+			if (strcmp(s[j], secret) == 0) {
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* The repository whose secret verifies the delivery, or NULL; *used is the secret that
+ * did. The body names its repository only once it is parsed, and it is not parsed before
+ * it is verified: so each distinct secret of the forge's repositories is tried (once,
+ * however many repositories share it), unless the URL named the repository. A previous
+ * secret (a rotation) counts until it expires. */
 static const struct repo_config *verify(const struct server_config *c, enum forge f,
 					const struct repo_config *only, const char *sig,
-					const char *body, size_t len)
+					const char *body, size_t len, int64_t now,
+					const char **used)
 {
-	if (only) {
-		return webhook_verify(f, sig, body, len, only->secret) ? only : NULL;
-	}
 	for (size_t i = 0; i < c->n_repos; i++) {
-		const struct repo_config *r = &c->repos[i];
-		bool seen = false;
-		for (size_t k = 0; k < i && !seen; k++) {
-			seen = c->repos[k].forge == f && strcmp(c->repos[k].secret, r->secret) == 0;
+		const struct repo_config *r = only ? only : &c->repos[i];
+		const char *s[2];
+		size_t n = r->forge == f ? repo_webhook_secrets(r, now, s) : 0;
+		for (size_t j = 0; j < n; j++) {
+			if ((only || !tried_before(c, f, i, s[j], now)) &&
+			    webhook_verify(f, sig, body, len, s[j])) {
+				*used = s[j];
+				return r;
+			}
 		}
-		if (r->forge == f && !seen && webhook_verify(f, sig, body, len, r->secret)) {
-			return r;
+		if (only) {
+			break;
 		}
 	}
 	return NULL;
+}
+
+/* Whether r accepts the secret a delivery was verified with at `now`. */
+static bool accepts(const struct repo_config *r, const char *secret, int64_t now)
+{
+	const char *s[2];
+	size_t n = repo_webhook_secrets(r, now, s);
+	for (size_t j = 0; j < n; j++) {
+		if (strcmp(s[j], secret) == 0) {
+			return true;
+		}
+	}
+	return false;
 }
 
 static const char *delivery_id(struct MHD_Connection *conn, enum forge f)
@@ -295,8 +326,10 @@ static enum MHD_Result handle_hook(struct http_server *h, struct MHD_Connection 
 		return hook_reply(h, conn, D_REJECTED, 503,
 				  json_pack("{s:s}", "error", "too busy; deliver again later"));
 	}
-	const struct repo_config *r =
-		verify(c, f, rq->only, header(conn, webhook_signature_header(f)), body, len);
+	int64_t now = time(NULL);
+	const char *used = NULL;
+	const struct repo_config *r = verify(
+		c, f, rq->only, header(conn, webhook_signature_header(f)), body, len, now, &used);
 	if (!r) {
 		return reject(h, conn, 401, &ctx,
 			      header(conn, webhook_signature_header(f))
@@ -323,7 +356,7 @@ static enum MHD_Result handle_hook(struct http_server *h, struct MHD_Connection 
 	if (!ev.repo && ev.kind != HOOK_IGNORED) {
 		named = NULL;
 	}
-	if (!named || strcmp(named->secret, r->secret) != 0) {
+	if (!named || !accepts(named, used, now)) {
 		ctx.repo = ev.repo;
 		char msg[320];
 		snprintf(msg, sizeof(msg), "repository '%.200s' is not configured on this server",
@@ -333,6 +366,14 @@ static enum MHD_Result handle_hook(struct http_server *h, struct MHD_Connection 
 	}
 	r = named;
 	ctx.repo = r->name;
+	if (r->previous_secret && strcmp(used, r->previous_secret) == 0) {
+		/* Accepted; the forge has not been given the new secret yet. */
+		slog(LOG_WARN, "delivery.previous_secret", &ctx,
+		     json_pack("{s:s}", "expires", r->previous_secret_expires),
+		     "signed with the previous webhook secret of '%s', accepted until %s: give "
+		     "the forge the new one",
+		     r->name, r->previous_secret_expires);
+	}
 	if (ev.kind == HOOK_IGNORED) {
 		ret = ignored(h, conn, &ctx, ev.reason);
 		goto out;

@@ -56,6 +56,21 @@ static int lock_data_dir(const char *dir)
 	return fd;
 }
 
+/* As `runner serve --check` says them: file:line:col and the message, never the line (it
+ * may hold a secret). */
+static void log_diags(struct diag_list *dl, const char *path, const char *event)
+{
+	diag_list_sort(dl);
+	for (size_t i = 0; i < dl->n; i++) {
+		const struct diag *d = &dl->v[i];
+		slog(d->level == DIAG_ERROR ? LOG_ERROR : LOG_WARN, event, NULL,
+		     json_pack("{s:s, s:i, s:i}", "file", d->file ? d->file : path, "line",
+			       (int)d->line, "column", (int)d->col),
+		     "%s:%u:%u: %s%s%s", d->file ? d->file : path, d->line, d->col, d->msg,
+		     d->hint ? "; " : "", d->hint ? d->hint : "");
+	}
+}
+
 /* SIGHUP: the file the server was started with, read again. */
 static void reload(struct live *live, const char *path)
 {
@@ -64,17 +79,7 @@ static void reload(struct live *live, const char *path)
 	struct server_config *next = NULL;
 	int r = config_load(path, &next, &dl);
 	if (r < 0) {
-		/* As `runner serve --check` says them: file:line:col and the message, never
-		 * the line (it may hold a secret). */
-		diag_list_sort(&dl);
-		for (size_t i = 0; i < dl.n; i++) {
-			const struct diag *d = &dl.v[i];
-			slog(d->level == DIAG_ERROR ? LOG_ERROR : LOG_WARN, "config.invalid", NULL,
-			     json_pack("{s:s, s:i, s:i}", "file", d->file ? d->file : path, "line",
-				       (int)d->line, "column", (int)d->col),
-			     "%s:%u:%u: %s%s%s", d->file ? d->file : path, d->line, d->col, d->msg,
-			     d->hint ? "; " : "", d->hint ? d->hint : "");
-		}
+		log_diags(&dl, path, "config.invalid");
 		diag_list_release(&dl);
 		slog(LOG_ERROR, "server.reload_failed", NULL, NULL,
 		     "SIGHUP: %s is %s; the configuration in force stays", path,
@@ -83,6 +88,7 @@ static void reload(struct live *live, const char *path)
 				   : strerror(-r));
 		return;
 	}
+	log_diags(&dl, path, "config.warning"); /* what is valid but deserves a look */
 	diag_list_release(&dl);
 	const struct server_config *cur = live_get(live);
 	char keys[256];

@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1286,6 +1287,81 @@ Test(serve, sighup_reloads_a_valid_configuration_and_keeps_the_one_in_force_othe
 	cr_assert_null(strstr(log, SECRET_NEW), "a secret in the log");
 	cr_assert_null(strstr(log, SECRET_GH), "a secret in the log");
 	free(log);
+	stop(&e);
+}
+
+/* The secret lines of a rotation in reload_config's `secret`: the new secret, and the old
+ * one accepted until `expires`. */
+static char *rotation(const char *expires)
+{
+	char *s;
+	cr_assert_geq(asprintf(&s,
+			       SECRET_NEW "\n"
+					  "    previous_secret: " SECRET_GH "\n"
+					  "    previous_secret_expires: %s",
+			       expires),
+		      0);
+	return s;
+}
+
+/* Now + seconds, UTC: YYYY-MM-DD, or with the time (YYYY-MM-DDTHH:MM:SSZ). */
+static char *utc_in(long long seconds, bool with_time)
+{
+	time_t t = time(NULL) + (time_t)seconds;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char buf[32];
+	strftime(buf, sizeof(buf), with_time ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d", &tm);
+	char *dup = strdup(buf);
+	cr_assert_not_null(dup);
+	return dup;
+}
+
+Test(serve, a_rotated_webhook_secret_is_accepted_until_the_previous_one_expires, .timeout = 120)
+{
+	struct env e = { .dir = tu_tmpdir() };
+	cr_assert_geq(asprintf(&e.repo, "%s/repo", e.dir), 0);
+	e.main_sha = ts_git_init(e.repo, pipeline);
+	e.rec = ts_recorder_start(0);
+	/* Paused: what is accepted is queued, and nothing needs to run. */
+	char *until = utc_in(3600, true);
+	char *secret = rotation(until);
+	char *cfg = reload_config(&e, "127.0.0.1:0", "paused: true\n", secret);
+	ts_start(&e.srv, e.dir, cfg);
+	free(cfg);
+	free(secret);
+
+	/* The forge still signs with the old secret: accepted, and the log says so (with
+	 * the end, never a secret); the new one is accepted quietly; any other is refused. */
+	cr_assert_gt(push_signed(&e, "d-1", SECRET_GH, 202), 0);
+	wait_log_count(&e, "\"event\":\"delivery.previous_secret\"", 1, 30);
+	cr_assert_gt(push_signed(&e, "d-2", SECRET_NEW, 202), 0);
+	push_signed(&e, "d-3", "another-webhook-secret-000000000", 401);
+	cr_assert_eq(log_count(&e, "\"event\":\"delivery.previous_secret\""), 1);
+	char *log = tu_read(e.srv.log);
+	cr_assert_not_null(strstr(log, until), "%s", log);
+	free(log);
+
+	/* The rotation's end has passed (a reload): a warning, and the old secret is refused. */
+	char *yesterday = utc_in(-86400, false);
+	secret = rotation(yesterday);
+	cfg = reload_config(&e, "127.0.0.1:0", "paused: true\n", secret);
+	ts_reload(&e.srv, cfg);
+	free(cfg);
+	free(secret);
+	wait_log_count(&e, "\"event\":\"server.reloaded\"", 1, 30);
+	cr_assert_eq(log_count(&e, "\"event\":\"config.warning\""), 1);
+	push_signed(&e, "d-4", SECRET_GH, 401);
+	cr_assert_gt(push_signed(&e, "d-5", SECRET_NEW, 202), 0);
+	log = tu_read(e.srv.log);
+	cr_assert_not_null(strstr(log, "server.yml:12:30: the previous webhook secret of "
+				       "'acme/app' expired"),
+			   "%s", log);
+	cr_assert_null(strstr(log, SECRET_NEW), "a secret in the log");
+	cr_assert_null(strstr(log, SECRET_GH), "a secret in the log");
+	free(log);
+	free(yesterday);
+	free(until);
 	stop(&e);
 }
 

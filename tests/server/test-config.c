@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char good[] = "listen: 127.0.0.1:0\n"
@@ -861,6 +862,177 @@ static struct server_config *loaded(const char *listen, const char *extra)
 	cr_assert_eq(r, 0);
 	diag_list_release(&dl);
 	return c;
+}
+
+/* good[] with the repository's secret lines replaced by `lines` (indented by 4). */
+static char *with_secret_lines(const char *lines)
+{
+	char *t;
+	cr_assert_geq(asprintf(&t,
+			       "listen: 127.0.0.1:0\n"
+			       "data_dir: /tmp/runner-data\n"
+			       "repositories:\n"
+			       "  - name: acme/webapp\n"
+			       "    forge: github\n"
+			       "    clone_url: https://github.com/acme/webapp.git\n"
+			       "%s",
+			       lines),
+		      0);
+	return t;
+}
+
+/* YYYY-MM-DD (or with the time: YYYY-MM-DDTHH:MM:SSZ) of now + seconds, UTC. */
+static char *utc_at(long long seconds, bool with_time)
+{
+	time_t t = time(NULL) + (time_t)seconds;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char buf[32];
+	strftime(buf, sizeof(buf), with_time ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d", &tm);
+	return xstrdup(buf);
+}
+
+Test(config, a_previous_webhook_secret_is_accepted_until_its_end)
+{
+	static const char cur[] = "new-secret-0123456789";
+	static const char old[] = "old-secret-9876543210";
+	char *in_an_hour = utc_at(3600, true);
+	char *lines;
+	cr_assert_geq(asprintf(&lines,
+			       "    secret: %s\n"
+			       "    previous_secret: %s\n"
+			       "    previous_secret_expires: %s\n",
+			       cur, old, in_an_hour),
+		      0);
+	char *text = with_secret_lines(lines);
+	struct server_config *c = NULL;
+	struct diag_list dl;
+	int r = load(text, &c, &dl);
+	dump(&dl);
+	cr_assert_eq(r, 0);
+	cr_assert_eq(dl.n, 0);
+	const struct repo_config *repo = &c->repos[0];
+	cr_assert_str_eq(repo->previous_secret, old);
+	cr_assert_str_eq(repo->previous_secret_expires, in_an_hour);
+	const char *s[2];
+	int64_t now = time(NULL);
+	cr_assert_eq(repo_webhook_secrets(repo, now, s), 2);
+	cr_assert_str_eq(s[0], cur);
+	cr_assert_str_eq(s[1], old);
+	/* The end is excluded: an hour from now, to the second. */
+	cr_assert_eq(repo_webhook_secrets(repo, repo->previous_secret_until - 1, s), 2);
+	cr_assert_eq(repo_webhook_secrets(repo, repo->previous_secret_until, s), 1);
+	cr_assert_str_eq(s[0], cur);
+	cr_assert(repo->previous_secret_until >= now + 3599 &&
+		  repo->previous_secret_until <= now + 3601);
+	config_free(c);
+	diag_list_release(&dl);
+	free(text);
+	free(lines);
+
+	/* A date is through that day (UTC). */
+	char *today = utc_at(0, false);
+	cr_assert_geq(asprintf(&lines,
+			       "    secret: %s\n"
+			       "    previous_secret: %s\n"
+			       "    previous_secret_expires: %s\n",
+			       cur, old, today),
+		      0);
+	text = with_secret_lines(lines);
+	cr_assert_eq(load(text, &c, &dl), 0);
+	cr_assert_eq(c->repos[0].previous_secret_until % 86400, 0);
+	cr_assert_gt(c->repos[0].previous_secret_until, now);
+	cr_assert_leq(c->repos[0].previous_secret_until, now + 86400);
+	config_free(c);
+	diag_list_release(&dl);
+	free(text);
+	free(lines);
+	free(today);
+	free(in_an_hour);
+}
+
+Test(config, a_previous_webhook_secret_needs_a_near_end)
+{
+	static const char cur[] = "new-secret-0123456789";
+	char *yesterday = utc_at(-86400, false);
+	char *far = utc_at(91LL * 86400, false);
+	char *near = utc_at(89LL * 86400, false);
+	struct {
+		const char *prev, *expires; /* NULL: the key is absent */
+		const char *error;	    /* NULL: valid */
+		unsigned line;
+	} cases[] = {
+		{ "old-secret-9876543210", NULL, "needs an end ('previous_secret_expires')", 8 },
+		{ NULL, near, "'previous_secret_expires' without a 'previous_secret'", 8 },
+		{ "old-secret-9876543210", "tomorrow", "invalid 'previous_secret_expires'", 9 },
+		{ "old-secret-9876543210", "2026-02-30", "invalid 'previous_secret_expires'", 9 },
+		{ "old-secret-9876543210", "2026-12-01T24:00:00Z",
+		  "invalid 'previous_secret_expires'", 9 },
+		{ "old-secret-9876543210", "2026-12-01 10:00:00",
+		  "invalid 'previous_secret_expires'", 9 },
+		{ "old-secret-9876543210", far, "more than 90 days away", 9 },
+		{ "old-secret", near, "shorter than 16 characters", 8 },
+		{ cur, near, "is its current one", 8 },
+		{ "old-secret-9876543210", near, NULL, 0 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *lines;
+		cr_assert_geq(asprintf(&lines, "    secret: %s\n%s%s%s%s%s%s", cur,
+				       cases[i].prev ? "    previous_secret: " : "",
+				       cases[i].prev ? cases[i].prev : "",
+				       cases[i].prev ? "\n" : "",
+				       cases[i].expires ? "    previous_secret_expires: " : "",
+				       cases[i].expires ? cases[i].expires : "",
+				       cases[i].expires ? "\n" : ""),
+			      0);
+		char *text = with_secret_lines(lines);
+		struct server_config *c = NULL;
+		struct diag_list dl;
+		int r = load(text, &c, &dl);
+		if (cases[i].error) {
+			dump(&dl);
+			cr_assert_eq(r, -EINVAL, "case %zu", i);
+			cr_assert(has_error(&dl, cases[i].error, cases[i].line), "case %zu: %s", i,
+				  cases[i].error);
+			for (size_t k = 0; k < dl.n; k++) {
+				cr_assert_null(strstr(dl.v[k].msg, "9876543210"),
+					       "a secret quoted");
+			}
+		} else {
+			cr_assert_eq(r, 0, "case %zu", i);
+			config_free(c);
+		}
+		diag_list_release(&dl);
+		free(text);
+		free(lines);
+	}
+
+	/* One that has ended is valid, said as a warning, and accepted no more. */
+	char *lines;
+	cr_assert_geq(asprintf(&lines,
+			       "    secret: %s\n"
+			       "    previous_secret: old-secret-9876543210\n"
+			       "    previous_secret_expires: %s\n",
+			       cur, yesterday),
+		      0);
+	char *text = with_secret_lines(lines);
+	struct server_config *c = NULL;
+	struct diag_list dl;
+	cr_assert_eq(load(text, &c, &dl), 0);
+	cr_assert_eq(dl.n, 1);
+	cr_assert_eq(dl.v[0].level, DIAG_WARNING);
+	cr_assert_eq(dl.v[0].line, 9);
+	cr_assert_not_null(strstr(dl.v[0].msg, "expired"), "%s", dl.v[0].msg);
+	const char *s[2];
+	cr_assert_eq(repo_webhook_secrets(&c->repos[0], time(NULL), s), 1);
+	cr_assert_str_eq(s[0], cur);
+	config_free(c);
+	diag_list_release(&dl);
+	free(text);
+	free(lines);
+	free(yesterday);
+	free(far);
+	free(near);
 }
 
 Test(config, a_reload_names_what_takes_a_restart)
