@@ -188,7 +188,8 @@ int secrets_load_env(struct secret_store *s, char *const *envp, struct diag_list
 
 int secrets_load_file(struct secret_store *s, const char *path, bool required, struct diag_list *dl)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a named pipe is refused below, not waited on for a writer. */
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
 	if (fd < 0) {
 		if (errno == ENOENT && !required) {

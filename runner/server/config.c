@@ -242,7 +242,8 @@ static const char *abs_path(struct loader *L, const char *p)
 /* Read a secret from a file that only its owner can read. */
 static const char *read_secret_file(struct loader *L, const struct ynode *at, const char *path)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a named pipe is refused below, not waited on for a writer. */
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		err_at(L, at, NULL, "cannot read %s: %s", path, strerror(errno));
@@ -1025,7 +1026,9 @@ int config_load_buffer(const char *name, const char *buf, size_t len, struct ser
 
 int config_load(const char *path, struct server_config **out, struct diag_list *dl)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: not a regular file is refused below, a named pipe included, without
+	 * waiting for a writer (a reload would hang). */
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
 	*out = NULL;
 	if (fd < 0 || fstat(fd, &st) < 0) {

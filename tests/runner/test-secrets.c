@@ -11,6 +11,7 @@
 #include "testutil.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 Test(secrets, environment_source_and_case_insensitive_names)
 {
@@ -155,5 +156,25 @@ Test(secrets, file_must_be_private_and_well_formed)
 	secrets_free(s);
 	free(path);
 	tu_rmdir(dir);
+	free(dir);
+}
+
+/* A named pipe is refused at once: it is not a regular file, and opening it must not wait
+ * for a writer (runner run --secrets, and runner serve's secrets_file, would hang). */
+Test(secrets, a_fifo_is_refused_without_waiting_for_a_writer, .timeout = 20)
+{
+	char *dir = tu_tmpdir();
+	char *path = xasprintf("%s/s.yml", dir);
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	struct diag_list dl;
+	struct secret_store *s = secrets_new();
+	diag_list_init(&dl, 10);
+	cr_assert_eq(secrets_load_file(s, path, true, &dl), -EINVAL);
+	cr_assert_str_eq(dl.v[0].msg, "refusing the secrets file: it is not a regular file");
+	diag_list_release(&dl);
+	secrets_free(s);
+	unlink(path);
+	tu_rmdir(dir);
+	free(path);
 	free(dir);
 }

@@ -259,6 +259,44 @@ Test(config, files_that_others_can_read_are_refused)
 	free(dir);
 }
 
+/* Named pipes, as the configuration or as a secret file, are refused at once: opening one
+ * must not wait for a writer (a start or a reload would hang). */
+Test(config, named_pipes_are_refused_without_waiting, .timeout = 20)
+{
+	char *dir = tu_tmpdir();
+	char *path, *secret;
+	cr_assert_geq(asprintf(&path, "%s/server.yml", dir), 0);
+	cr_assert_geq(asprintf(&secret, "%s/hook.secret", dir), 0);
+	cr_assert_eq(mkfifo(secret, 0600), 0);
+	tu_write(dir, "server.yml",
+		 "data_dir: data\n"
+		 "repositories:\n"
+		 "  - name: acme/webapp\n"
+		 "    forge: gitea\n"
+		 "    secret_file: hook.secret\n"
+		 "    clone_url: /srv/git/webapp.git\n");
+	struct server_config *c = NULL;
+	struct diag_list dl;
+	diag_list_init(&dl, 20);
+	cr_assert_eq(config_load(path, &c, &dl), -EINVAL);
+	dump(&dl);
+	cr_assert(has_error(&dl, "it is not a regular file", 5));
+	diag_list_release(&dl);
+
+	unlink(path);
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	diag_list_init(&dl, 20);
+	cr_assert_eq(config_load(path, &c, &dl), -EINVAL);
+	cr_assert(has_error(&dl, "not a regular file", 0));
+	diag_list_release(&dl);
+	unlink(path);
+	unlink(secret);
+	free(path);
+	free(secret);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* Credentials in a clone URL must read the same to every parser: a '/', '?', '#' or
  * '@' in them, or an '@' after the host, is refused (it would be taken for part of the
  * host or path, and shown wherever the URL is shown); percent-encoded, they are fine. The
