@@ -298,6 +298,121 @@ static const char *get_secret(struct loader *L, const struct ynode *map, const c
 	return NULL;
 }
 
+/* An end of a rotation: YYYY-MM-DD (through that day, UTC) or YYYY-MM-DDTHH:MM:SSZ, as
+ * seconds since the epoch (excluded). */
+static int parse_until(const char *s, int64_t *until)
+{
+	char day[11];
+	int64_t d;
+	size_t n = s ? strlen(s) : 0;
+	if (n != 10 && n != 20) {
+		return -EINVAL;
+	}
+	memcpy(day, s, 10);
+	day[10] = '\0';
+	if (gate_parse_date(day, &d) < 0) {
+		return -EINVAL;
+	}
+	if (n == 10) {
+		*until = (d + 1) * 86400;
+		return 0;
+	}
+	int v[3];
+	for (int i = 0; i < 3; i++) {
+		const char *p = s + 11 + 3 * i;
+		if (!(p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9')) {
+			return -EINVAL;
+		}
+		v[i] = (p[0] - '0') * 10 + (p[1] - '0');
+	}
+	if (s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z' || v[0] > 23 ||
+	    v[1] > 59 || v[2] > 59) {
+		return -EINVAL;
+	}
+	*until = d * 86400 + v[0] * 3600 + v[1] * 60 + v[2];
+	return 0;
+}
+
+/* A rotation's previous value: `previous_<key>` (or `previous_<key>_file`) with
+ * `previous_<key>_expires`, the one clients may still use, accepted until then. A rotation
+ * has an end: the expiry is required and at most CONFIG_MAX_ROTATION_DAYS away; one that
+ * has passed is a warning (nothing accepts it any more). what names it in messages ("the
+ * webhook secret of 'acme/app'"); current is the value in force (NULL: unset). */
+static void load_previous(struct loader *L, const struct ynode *m, const char *key,
+			  const char *what, const char *current, struct config_previous *out)
+{
+	char pkey[64], fkey[64], ekey[64];
+	snprintf(pkey, sizeof(pkey), "previous_%s", key);
+	snprintf(fkey, sizeof(fkey), "previous_%s_file", key);
+	snprintf(ekey, sizeof(ekey), "previous_%s_expires", key);
+	const struct ynode *at = ynode_get(m, pkey);
+	if (!at) {
+		at = ynode_get(m, fkey);
+	}
+	const struct ynode *exp_at = ynode_get(m, ekey);
+	const char *exp = get_str(L, m, ekey);
+	const char *prev = get_secret(L, m, pkey);
+	if (!at) {
+		if (exp_at) {
+			err_at(L, exp_at, "remove it, or add the value it ends",
+			       "'%s' without a '%s'", ekey, pkey);
+		}
+		return;
+	}
+	if (!prev) {
+		return; /* said: both forms, or a file that cannot be read */
+	}
+	int64_t until;
+	if (!exp_at) {
+		char hint[200];
+		snprintf(hint, sizeof(hint),
+			 "add %s: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC), when every client will "
+			 "have the new value",
+			 ekey);
+		err_at(L, at, hint, "the previous %s needs an end ('%s')", what, ekey);
+		return;
+	}
+	if (!exp || parse_until(exp, &until) < 0) {
+		err_at(L, exp_at,
+		       "write YYYY-MM-DD (through that day, UTC) or YYYY-MM-DDTHH:MM:SSZ",
+		       "invalid '%s'", ekey);
+		return;
+	}
+	if (strlen(prev) < CONFIG_MIN_SECRET) {
+		err_at(L, at, NULL, "the previous %s is shorter than %d characters", what,
+		       CONFIG_MIN_SECRET);
+		return;
+	}
+	if (!current) {
+		err_at(L, at, NULL, "a previous %s without a current one", what);
+		return;
+	}
+	if (strcmp(prev, current) == 0) {
+		err_at(L, at, "put the new value in the current key and the old one here",
+		       "the previous %s is its current one", what);
+		return;
+	}
+	int64_t now = time(NULL);
+	if (until > now + CONFIG_MAX_ROTATION_DAYS * 86400) {
+		err_at(L, exp_at, "a rotation takes as long as updating its clients",
+		       "'%s' is more than %d days away", ekey, CONFIG_MAX_ROTATION_DAYS);
+		return;
+	}
+	if (until <= now) {
+		char hint[120];
+		snprintf(hint, sizeof(hint), "remove %s once every client uses the new value",
+			 pkey);
+		diag_add(L->dl, DIAG_WARNING, L->file, exp_at->line, exp_at->col, hint,
+			 "the previous %s expired (%s) and is no longer accepted", what, exp);
+	}
+	*out = (struct config_previous){ .value = prev, .expires = exp, .until = until };
+}
+
+bool config_previous_valid(const struct config_previous *p, int64_t now)
+{
+	return p->value && now < p->until;
+}
+
 /* ---------- sections ---------- */
 
 static void load_listen(struct loader *L, const struct ynode *root)
@@ -345,7 +460,13 @@ static bool is_loopback(const char *host)
 /* access: who may read runs, logs and metrics. */
 static void load_access(struct loader *L, const struct ynode *root)
 {
-	static const char *const keys[] = { "token", "token_file", "public", "public_metrics" };
+	static const char *const keys[] = { "token",
+					    "token_file",
+					    "previous_token",
+					    "previous_token_file",
+					    "previous_token_expires",
+					    "public",
+					    "public_metrics" };
 	struct server_config *c = L->c;
 	const struct ynode *ac = ynode_get(root, "access");
 	if (check_keys(L, ac, keys, ARRAY_SIZE(keys), "access") && ac) {
@@ -358,6 +479,8 @@ static void load_access(struct loader *L, const struct ynode *root)
 			err_at(L, tn, "generate one: openssl rand -hex 32",
 			       "the access token is shorter than %d characters", CONFIG_MIN_SECRET);
 		}
+		load_previous(L, ac, "token", "access token", c->access_token,
+			      &c->previous_access_token);
 		if (c->access_token && c->access_public) {
 			err_at(L, ynode_get(ac, "public"),
 			       "remove `public: true` to require the token",
@@ -536,117 +659,12 @@ static void load_history_allow(struct loader *L, struct repo_config *r, const st
 	r->n_history_allow = ha->seq.n;
 }
 
-/* An end of a rotation: YYYY-MM-DD (through that day, UTC) or YYYY-MM-DDTHH:MM:SSZ, as
- * seconds since the epoch (excluded). */
-static int parse_until(const char *s, int64_t *until)
-{
-	char day[11];
-	int64_t d;
-	size_t n = s ? strlen(s) : 0;
-	if (n != 10 && n != 20) {
-		return -EINVAL;
-	}
-	memcpy(day, s, 10);
-	day[10] = '\0';
-	if (gate_parse_date(day, &d) < 0) {
-		return -EINVAL;
-	}
-	if (n == 10) {
-		*until = (d + 1) * 86400;
-		return 0;
-	}
-	int v[3];
-	for (int i = 0; i < 3; i++) {
-		const char *p = s + 11 + 3 * i;
-		if (!(p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9')) {
-			return -EINVAL;
-		}
-		v[i] = (p[0] - '0') * 10 + (p[1] - '0');
-	}
-	if (s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z' || v[0] > 23 ||
-	    v[1] > 59 || v[2] > 59) {
-		return -EINVAL;
-	}
-	*until = d * 86400 + v[0] * 3600 + v[1] * 60 + v[2];
-	return 0;
-}
-
-/* `previous_secret` (or `previous_secret_file`) with `previous_secret_expires`: during a
- * rotation of the webhook secret, the one the forge may still sign with, accepted until
- * then. A rotation has an end: the expiry is required and at most CONFIG_MAX_ROTATION_DAYS
- * away; one that has passed is a warning (nothing accepts it any more). */
-static void load_previous_secret(struct loader *L, const struct ynode *m, struct repo_config *r)
-{
-	const struct ynode *at = ynode_get(m, "previous_secret");
-	if (!at) {
-		at = ynode_get(m, "previous_secret_file");
-	}
-	const struct ynode *exp_at = ynode_get(m, "previous_secret_expires");
-	const char *exp = get_str(L, m, "previous_secret_expires");
-	const char *prev = get_secret(L, m, "previous_secret");
-	const char *name = r->name ? r->name : "?";
-	if (!at) {
-		if (exp_at) {
-			err_at(L, exp_at, "remove it, or add the previous_secret it ends",
-			       "'previous_secret_expires' without a 'previous_secret'");
-		}
-		return;
-	}
-	if (!prev) {
-		return; /* said: both forms, or a file that cannot be read */
-	}
-	int64_t until;
-	if (!exp_at) {
-		err_at(L, at,
-		       "add previous_secret_expires: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC), "
-		       "when the forge will have the new secret",
-		       "the previous webhook secret of '%s' needs an end "
-		       "('previous_secret_expires')",
-		       name);
-		return;
-	}
-	if (!exp || parse_until(exp, &until) < 0) {
-		err_at(L, exp_at,
-		       "write YYYY-MM-DD (through that day, UTC) or YYYY-MM-DDTHH:MM:SSZ",
-		       "invalid 'previous_secret_expires'");
-		return;
-	}
-	if (strlen(prev) < CONFIG_MIN_SECRET) {
-		err_at(L, at, NULL,
-		       "the previous webhook secret of '%s' is shorter than %d characters", name,
-		       CONFIG_MIN_SECRET);
-		return;
-	}
-	if (r->secret && strcmp(prev, r->secret) == 0) {
-		err_at(L, at, "put the new secret in 'secret' and the old one here",
-		       "the previous webhook secret of '%s' is its current one", name);
-		return;
-	}
-	int64_t now = time(NULL);
-	if (until > now + CONFIG_MAX_ROTATION_DAYS * 86400) {
-		err_at(L, exp_at, "a rotation takes as long as updating the forge's webhook",
-		       "'previous_secret_expires' is more than %d days away",
-		       CONFIG_MAX_ROTATION_DAYS);
-		return;
-	}
-	if (until <= now) {
-		diag_add(L->dl, DIAG_WARNING, L->file, exp_at->line, exp_at->col,
-			 "remove previous_secret once the forge signs with the new secret",
-			 "the previous webhook secret of '%s' expired (%s) and is no longer "
-			 "accepted",
-			 name, exp);
-	}
-	r->previous_secret = prev;
-	r->previous_secret_expires = exp;
-	r->previous_secret_until = until;
-}
-
 size_t repo_webhook_secrets(const struct repo_config *r, int64_t now, const char *out[2])
 {
 	size_t n = 0;
 	out[n++] = r->secret;
-	if (r->previous_secret && now < r->previous_secret_until) {
-		out[n++] = r->previous_secret;
+	if (config_previous_valid(&r->previous_secret, now)) {
+		out[n++] = r->previous_secret.value;
 	}
 	return n;
 }
@@ -709,7 +727,9 @@ static void load_repo(struct loader *L, const struct ynode *m, struct repo_confi
 		       "the webhook secret of '%s' is shorter than %d characters",
 		       r->name ? r->name : "?", CONFIG_MIN_SECRET);
 	}
-	load_previous_secret(L, m, r);
+	char what[200];
+	snprintf(what, sizeof(what), "webhook secret of '%.100s'", r->name ? r->name : "?");
+	load_previous(L, m, "secret", what, r->secret, &r->previous_secret);
 	r->clone_url = get_str(L, m, "clone_url");
 	if (!r->clone_url) {
 		err_at(L, m, "the URL the server fetches from (payloads are not trusted for it)",
@@ -1141,8 +1161,8 @@ void config_free(struct server_config *c)
 		for (size_t k = 0; k < r->n_secrets; k++) {
 			explicit_bzero((char *)r->secrets[k].value, strlen(r->secrets[k].value));
 		}
-		const char *vals[] = { r->secret, r->previous_secret, r->token, r->ssh_passphrase,
-				       r->api_token };
+		const char *vals[] = { r->secret, r->previous_secret.value, r->token,
+				       r->ssh_passphrase, r->api_token };
 		for (size_t k = 0; k < ARRAY_SIZE(vals); k++) {
 			if (vals[k]) {
 				explicit_bzero((char *)vals[k], strlen(vals[k]));
@@ -1154,6 +1174,10 @@ void config_free(struct server_config *c)
 	}
 	if (c->access_token) {
 		explicit_bzero((char *)c->access_token, strlen(c->access_token));
+	}
+	if (c->previous_access_token.value) {
+		explicit_bzero((char *)c->previous_access_token.value,
+			       strlen(c->previous_access_token.value));
 	}
 	arena_free(c->arena);
 }

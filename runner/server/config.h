@@ -66,6 +66,13 @@ enum repo_events {
 	EVENTS_PULL_REQUEST = 1u << 2, /* pull / merge requests */
 };
 
+/* A secret's value before a rotation, accepted until `until` (seconds since the epoch,
+ * excluded), as `expires` says it in the file. value NULL: no rotation. */
+struct config_previous {
+	const char *value, *expires;
+	int64_t until;
+};
+
 struct config_secret {
 	const char *name, *value;
 };
@@ -81,12 +88,8 @@ struct repo_config {
 	const char *key;  /* file-system safe and unique: the data directory's name for it */
 	enum forge forge;
 	const char *secret; /* webhook secret (GitHub, Gitea) or token (GitLab) */
-	/* During a rotation, the secret before `secret`, which the forge may still sign with:
-	 * accepted until previous_secret_until (seconds since the epoch, excluded), as
-	 * `previous_secret_expires` says it. NULL: none. */
-	const char *previous_secret;
-	const char *previous_secret_expires;
-	int64_t previous_secret_until;
+	/* During a rotation, the secret before `secret`, which the forge may still sign with. */
+	struct config_previous previous_secret;
 	const char *clone_url; /* never taken from payloads */
 	const char *pipeline;  /* path in the repository; NULL: .runner.yml, then runner.yml */
 	unsigned events;
@@ -147,7 +150,8 @@ struct server_config {
 	/* The read side (access:). With a token, every GET but /healthz needs it (Bearer, or
 	 * Basic with the token as password); without one, it is open: allowed on a loopback
 	 * address, or elsewhere only with access.public. */
-	const char *access_token; /* NULL: none */
+	const char *access_token;		      /* NULL: none */
+	struct config_previous previous_access_token; /* during a rotation */
 	bool access_public;
 	bool public_metrics; /* /metrics without the token */
 	struct repo_config *repos;
@@ -171,6 +175,9 @@ void config_free(struct server_config *c);
  */
 unsigned config_restart_only(const struct server_config *a, const struct server_config *b,
 			     char *buf, size_t size);
+
+/* Whether a rotation's previous value is accepted at `now`. */
+bool config_previous_valid(const struct config_previous *p, int64_t now);
 
 /* The secrets a delivery for r may be signed with at `now`: its secret, then its previous
  * one while the rotation lasts. Returns how many were stored in out (1 or 2). */

@@ -70,6 +70,7 @@ struct http_server {
 	uint64_t request_timeout_ms;
 	_Atomic uint64_t responses[6];
 	_Atomic uint64_t deliveries[4];
+	_Atomic int64_t previous_token_said; /* when api.previous_token was last logged */
 	unsigned port;
 	/* The request deadline (limits.request_timeout): libmicrohttpd's timeout counts idle
 	 * time only, so a client sending a byte now and then could hold a connection, or its
@@ -366,13 +367,13 @@ static enum MHD_Result handle_hook(struct http_server *h, struct MHD_Connection 
 	}
 	r = named;
 	ctx.repo = r->name;
-	if (r->previous_secret && strcmp(used, r->previous_secret) == 0) {
+	if (r->previous_secret.value && strcmp(used, r->previous_secret.value) == 0) {
 		/* Accepted; the forge has not been given the new secret yet. */
 		slog(LOG_WARN, "delivery.previous_secret", &ctx,
-		     json_pack("{s:s}", "expires", r->previous_secret_expires),
+		     json_pack("{s:s}", "expires", r->previous_secret.expires),
 		     "signed with the previous webhook secret of '%s', accepted until %s: give "
 		     "the forge the new one",
-		     r->name, r->previous_secret_expires);
+		     r->name, r->previous_secret.expires);
 	}
 	if (ev.kind == HOOK_IGNORED) {
 		ret = ignored(h, conn, &ctx, ev.reason);
@@ -470,24 +471,35 @@ static bool token_matches(const char *token, const char *cand, size_t len)
 	return ok;
 }
 
+/* Which token the credentials sent are: 1 the access token, 2 the previous one while a
+ * rotation lasts, 0 neither. */
+static int token_of(const struct server_config *c, const char *sent, size_t len)
+{
+	if (token_matches(c->access_token, sent, len)) {
+		return 1;
+	}
+	const struct config_previous *p = &c->previous_access_token;
+	return config_previous_valid(p, time(NULL)) && token_matches(p->value, sent, len) ? 2 : 0;
+}
+
 /* `Authorization: Bearer <token>`, or `Basic base64(<any user>:<token>)` (what a browser
- * sends once it has asked for a user name and password). */
-static bool authorized(const char *token, struct MHD_Connection *conn)
+ * sends once it has asked for a user name and password): as token_of(). */
+static int authorized(const struct server_config *c, struct MHD_Connection *conn)
 {
 	const char *a = header(conn, "Authorization");
 	size_t n = a ? strlen(a) : 0;
 	if (n == 0 || n > AUTH_MAX) {
-		return false;
+		return 0;
 	}
 	if (strncasecmp(a, "Bearer ", 7) == 0) {
 		a += 7;
 		while (*a == ' ') {
 			a++;
 		}
-		return *a && token_matches(token, a, strlen(a));
+		return *a ? token_of(c, a, strlen(a)) : 0;
 	}
 	if (strncasecmp(a, "Basic ", 6) != 0) {
-		return false;
+		return 0;
 	}
 	a += 6;
 	while (*a == ' ') {
@@ -495,11 +507,11 @@ static bool authorized(const char *token, struct MHD_Connection *conn)
 	}
 	size_t bl = strlen(a);
 	if (bl == 0 || bl % 4 != 0) {
-		return false;
+		return 0;
 	}
 	unsigned char buf[AUTH_MAX];
 	int dn = EVP_DecodeBlock(buf, (const unsigned char *)a, (int)bl);
-	bool ok = false;
+	int ok = 0;
 	if (dn > 0) {
 		/* EVP_DecodeBlock counts the bytes of the padding too. */
 		size_t len = (size_t)dn - (a[bl - 1] == '=') - (a[bl - 2] == '=');
@@ -507,11 +519,29 @@ static bool authorized(const char *token, struct MHD_Connection *conn)
 		if (colon) {
 			const char *pw = (const char *)colon + 1;
 			size_t pl = len - (size_t)(pw - (const char *)buf);
-			ok = pl > 0 && token_matches(token, pw, pl);
+			ok = pl > 0 ? token_of(c, pw, pl) : 0;
 		}
 		explicit_bzero(buf, (size_t)dn);
 	}
 	return ok;
+}
+
+/* A client still reads with the previous access token: said at most once a minute (a
+ * dashboard polls), so that whoever rotates it sees whether every client has the new one. */
+static void previous_token_used(struct http_server *h, const struct server_config *c,
+				const char *method, const char *url)
+{
+	int64_t now = time(NULL);
+	int64_t last = atomic_load(&h->previous_token_said);
+	if (now - last < 60 ||
+	    !atomic_compare_exchange_strong(&h->previous_token_said, &last, now)) {
+		return;
+	}
+	slog(LOG_WARN, "api.previous_token", NULL,
+	     json_pack("{s:s}", "expires", c->previous_access_token.expires),
+	     "%s %.200s: read with the previous access token, accepted until %s: give the "
+	     "client the new one",
+	     method, url, c->previous_access_token.expires);
 }
 
 /* 401: the same answer whatever was wrong, and never what was sent. */
@@ -785,12 +815,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			rq->answered = true;
 			return respond_error(h, conn, 405, "method not allowed");
 		}
-		const char *token = rq->c->access_token;
-		if (rq->route != R_NONE && rq->route != R_HEALTH && token &&
-		    !(rq->route == R_METRICS && rq->c->public_metrics) &&
-		    !authorized(token, conn)) {
-			rq->answered = true;
-			return unauthorized(h, conn, method, url);
+		if (rq->route != R_NONE && rq->route != R_HEALTH && rq->c->access_token &&
+		    !(rq->route == R_METRICS && rq->c->public_metrics)) {
+			int who = authorized(rq->c, conn);
+			if (!who) {
+				rq->answered = true;
+				return unauthorized(h, conn, method, url);
+			}
+			if (who == 2) {
+				previous_token_used(h, rq->c, method, url);
+			}
 		}
 		if (rq->route != R_NONE) {
 			return MHD_YES;

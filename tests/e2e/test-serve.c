@@ -2019,6 +2019,61 @@ Test(serve, the_read_side_needs_the_token, .timeout = 120)
 	free(e.main_sha);
 }
 
+#define API_TOKEN_OLD "previous-read-token-9876543210"
+
+/* A rotated access token: the previous one reads until its end, said once a minute in the
+ * log; after the end (a reload) it is refused. */
+Test(serve, a_rotated_access_token_reads_until_the_previous_one_expires, .timeout = 120)
+{
+	struct env e;
+	char *until = utc_in(3600, true);
+	char *extra;
+	cr_assert_geq(asprintf(&extra,
+			       "access:\n"
+			       "  token: " API_TOKEN "\n"
+			       "  previous_token: " API_TOKEN_OLD "\n"
+			       "  previous_token_expires: %s\n",
+			       until),
+		      0);
+	start(&e, extra, 0);
+	free(extra);
+	char *old_basic = basic("anyone", API_TOKEN_OLD);
+	expect_200(&e, "/api/runs", "Bearer " API_TOKEN_OLD);
+	expect_200(&e, "/api/runs", old_basic);
+	expect_200(&e, "/metrics", "Bearer " API_TOKEN_OLD);
+	expect_200(&e, "/api/runs", "Bearer " API_TOKEN);
+	expect_401(&e, "/api/runs", "Bearer " API_TOKEN_OLD "x");
+	expect_401(&e, "/api/runs", "Bearer previous-read-token-987654321");
+	/* Three reads with the old token within a minute: said once. */
+	cr_assert_eq(log_count(&e, "\"event\":\"api.previous_token\""), 1);
+	char *log = tu_read(e.srv.log);
+	cr_assert_not_null(strstr(log, until), "%s", log);
+	free(log);
+
+	/* Its end has passed: refused, and the reload warns until the key is removed. */
+	char *yesterday = utc_in(-86400, false);
+	char *cfg = tu_read(e.srv.config);
+	char *at = strstr(cfg, until);
+	cr_assert_not_null(at);
+	memcpy(at, yesterday, strlen(yesterday));
+	memmove(at + strlen(yesterday), at + strlen(until), strlen(at + strlen(until)) + 1);
+	ts_reload(&e.srv, cfg);
+	free(cfg);
+	wait_log_count(&e, "\"event\":\"server.reloaded\"", 1, 30);
+	cr_assert_eq(log_count(&e, "\"event\":\"config.warning\""), 1);
+	expect_401(&e, "/api/runs", "Bearer " API_TOKEN_OLD);
+	expect_401(&e, "/api/runs", old_basic);
+	expect_200(&e, "/api/runs", "Bearer " API_TOKEN);
+	log = tu_read(e.srv.log);
+	cr_assert_null(strstr(log, API_TOKEN_OLD), "a token in the log");
+	cr_assert_null(strstr(log, API_TOKEN), "a token in the log");
+	free(log);
+	free(old_basic);
+	free(yesterday);
+	free(until);
+	stop(&e);
+}
+
 Test(serve, public_metrics_and_no_token_on_loopback, .timeout = 120)
 {
 	struct env e;

@@ -950,19 +950,19 @@ Test(config, a_previous_webhook_secret_is_accepted_until_its_end)
 	cr_assert_eq(r, 0);
 	cr_assert_eq(dl.n, 0);
 	const struct repo_config *repo = &c->repos[0];
-	cr_assert_str_eq(repo->previous_secret, old);
-	cr_assert_str_eq(repo->previous_secret_expires, in_an_hour);
+	cr_assert_str_eq(repo->previous_secret.value, old);
+	cr_assert_str_eq(repo->previous_secret.expires, in_an_hour);
 	const char *s[2];
 	int64_t now = time(NULL);
 	cr_assert_eq(repo_webhook_secrets(repo, now, s), 2);
 	cr_assert_str_eq(s[0], cur);
 	cr_assert_str_eq(s[1], old);
 	/* The end is excluded: an hour from now, to the second. */
-	cr_assert_eq(repo_webhook_secrets(repo, repo->previous_secret_until - 1, s), 2);
-	cr_assert_eq(repo_webhook_secrets(repo, repo->previous_secret_until, s), 1);
+	cr_assert_eq(repo_webhook_secrets(repo, repo->previous_secret.until - 1, s), 2);
+	cr_assert_eq(repo_webhook_secrets(repo, repo->previous_secret.until, s), 1);
 	cr_assert_str_eq(s[0], cur);
-	cr_assert(repo->previous_secret_until >= now + 3599 &&
-		  repo->previous_secret_until <= now + 3601);
+	cr_assert(repo->previous_secret.until >= now + 3599 &&
+		  repo->previous_secret.until <= now + 3601);
 	config_free(c);
 	diag_list_release(&dl);
 	free(text);
@@ -978,9 +978,9 @@ Test(config, a_previous_webhook_secret_is_accepted_until_its_end)
 		      0);
 	text = with_secret_lines(lines);
 	cr_assert_eq(load(text, &c, &dl), 0);
-	cr_assert_eq(c->repos[0].previous_secret_until % 86400, 0);
-	cr_assert_gt(c->repos[0].previous_secret_until, now);
-	cr_assert_leq(c->repos[0].previous_secret_until, now + 86400);
+	cr_assert_eq(c->repos[0].previous_secret.until % 86400, 0);
+	cr_assert_gt(c->repos[0].previous_secret.until, now);
+	cr_assert_leq(c->repos[0].previous_secret.until, now + 86400);
 	config_free(c);
 	diag_list_release(&dl);
 	free(text);
@@ -1070,6 +1070,62 @@ Test(config, a_previous_webhook_secret_needs_a_near_end)
 	free(lines);
 	free(yesterday);
 	free(far);
+	free(near);
+}
+
+Test(config, a_previous_access_token_needs_a_current_one_and_an_end)
+{
+	char *near = utc_at(86400, false);
+	struct {
+		const char *access; /* then previous_token_expires: near when `end` */
+		bool end;
+		const char *error;
+		unsigned line;
+	} cases[] = {
+		{ "  previous_token: previous-token-0123456789\n", false, "needs an end", 4 },
+		{ "  previous_token: previous-token-0123456789\n", true,
+		  "a previous access token without a current one", 4 },
+		{ "  token: current-token-0123456789\n  previous_token: current-token-0123456789\n",
+		  true, "the previous access token is its current one", 5 },
+		{ "  token: current-token-0123456789\n  previous_token: "
+		  "previous-token-0123456789\n",
+		  true, NULL, 0 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *text;
+		cr_assert_geq(asprintf(&text,
+				       "listen: 127.0.0.1:0\n"
+				       "data_dir: /tmp/d\n"
+				       "access:\n"
+				       "%s%s%s%s"
+				       "repositories:\n"
+				       "  - name: acme/webapp\n"
+				       "    forge: github\n"
+				       "    secret: 0123456789abcdef0123\n"
+				       "    clone_url: https://github.com/acme/webapp.git\n",
+				       cases[i].access,
+				       cases[i].end ? "  previous_token_expires: " : "",
+				       cases[i].end ? near : "", cases[i].end ? "\n" : ""),
+			      0);
+		struct server_config *c = NULL;
+		struct diag_list dl;
+		int r = load(text, &c, &dl);
+		dump(&dl);
+		if (cases[i].error) {
+			cr_assert_eq(r, -EINVAL, "case %zu", i);
+			cr_assert(has_error(&dl, cases[i].error, cases[i].line), "case %zu", i);
+		} else {
+			cr_assert_eq(r, 0, "case %zu", i);
+			cr_assert_str_eq(c->previous_access_token.value,
+					 "previous-token-0123456789");
+			cr_assert(config_previous_valid(&c->previous_access_token, time(NULL)));
+			cr_assert_not(config_previous_valid(&c->previous_access_token,
+							    c->previous_access_token.until));
+			config_free(c);
+		}
+		diag_list_release(&dl);
+		free(text);
+	}
 	free(near);
 }
 
