@@ -480,3 +480,13 @@ const char *tu_status_field(const char *status, const char *key)
 	}
 	return val;
 }
+
+char *tu_utc(long long seconds, bool with_time)
+{
+	time_t t = time(NULL) + (time_t)seconds;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char buf[32];
+	strftime(buf, sizeof(buf), with_time ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d", &tm);
+	return tu_strf("%s", buf);
+}

@@ -16,6 +16,9 @@ void tu_rmdir(const char *dir);
 /* A formatted string (asprintf that never fails). Caller frees. */
 char *tu_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Now + seconds in UTC, as YYYY-MM-DD or (with_time) YYYY-MM-DDTHH:MM:SSZ. Caller frees. */
+char *tu_utc(long long seconds, bool with_time);
+
 /* Write content to dir/name (creating parent directories). */
 void tu_write(const char *dir, const char *name, const char *content);
 /* Read a whole file; NULL if it cannot be read. Caller frees. */

@@ -1304,19 +1304,6 @@ static char *rotation(const char *expires)
 	return s;
 }
 
-/* Now + seconds, UTC: YYYY-MM-DD, or with the time (YYYY-MM-DDTHH:MM:SSZ). */
-static char *utc_in(long long seconds, bool with_time)
-{
-	time_t t = time(NULL) + (time_t)seconds;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	char buf[32];
-	strftime(buf, sizeof(buf), with_time ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d", &tm);
-	char *dup = strdup(buf);
-	cr_assert_not_null(dup);
-	return dup;
-}
-
 Test(serve, a_rotated_webhook_secret_is_accepted_until_the_previous_one_expires, .timeout = 120)
 {
 	struct env e = { .dir = tu_tmpdir() };
@@ -1324,7 +1311,7 @@ Test(serve, a_rotated_webhook_secret_is_accepted_until_the_previous_one_expires,
 	e.main_sha = ts_git_init(e.repo, pipeline);
 	e.rec = ts_recorder_start(0);
 	/* Paused: what is accepted is queued, and nothing needs to run. */
-	char *until = utc_in(3600, true);
+	char *until = tu_utc(3600, true);
 	char *secret = rotation(until);
 	char *cfg = reload_config(&e, "127.0.0.1:0", "paused: true\n", secret);
 	ts_start(&e.srv, e.dir, cfg);
@@ -1343,7 +1330,7 @@ Test(serve, a_rotated_webhook_secret_is_accepted_until_the_previous_one_expires,
 	free(log);
 
 	/* The rotation's end has passed (a reload): a warning, and the old secret is refused. */
-	char *yesterday = utc_in(-86400, false);
+	char *yesterday = tu_utc(-86400, false);
 	secret = rotation(yesterday);
 	cfg = reload_config(&e, "127.0.0.1:0", "paused: true\n", secret);
 	ts_reload(&e.srv, cfg);
@@ -2026,7 +2013,7 @@ Test(serve, the_read_side_needs_the_token, .timeout = 120)
 Test(serve, a_rotated_access_token_reads_until_the_previous_one_expires, .timeout = 120)
 {
 	struct env e;
-	char *until = utc_in(3600, true);
+	char *until = tu_utc(3600, true);
 	char *extra;
 	cr_assert_geq(asprintf(&extra,
 			       "access:\n"
@@ -2051,7 +2038,7 @@ Test(serve, a_rotated_access_token_reads_until_the_previous_one_expires, .timeou
 	free(log);
 
 	/* Its end has passed: refused, and the reload warns until the key is removed. */
-	char *yesterday = utc_in(-86400, false);
+	char *yesterday = tu_utc(-86400, false);
 	char *cfg = tu_read(e.srv.config);
 	char *at = strstr(cfg, until);
 	cr_assert_not_null(at);

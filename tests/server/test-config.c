@@ -919,22 +919,11 @@ static char *with_secret_lines(const char *lines)
 	return t;
 }
 
-/* YYYY-MM-DD (or with the time: YYYY-MM-DDTHH:MM:SSZ) of now + seconds, UTC. */
-static char *utc_at(long long seconds, bool with_time)
-{
-	time_t t = time(NULL) + (time_t)seconds;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	char buf[32];
-	strftime(buf, sizeof(buf), with_time ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d", &tm);
-	return xstrdup(buf);
-}
-
 Test(config, a_previous_webhook_secret_is_accepted_until_its_end)
 {
 	static const char cur[] = "new-secret-0123456789";
 	static const char old[] = "old-secret-9876543210";
-	char *in_an_hour = utc_at(3600, true);
+	char *in_an_hour = tu_utc(3600, true);
 	char *lines;
 	cr_assert_geq(asprintf(&lines,
 			       "    secret: %s\n"
@@ -969,7 +958,7 @@ Test(config, a_previous_webhook_secret_is_accepted_until_its_end)
 	free(lines);
 
 	/* A date is through that day (UTC). */
-	char *today = utc_at(0, false);
+	char *today = tu_utc(0, false);
 	cr_assert_geq(asprintf(&lines,
 			       "    secret: %s\n"
 			       "    previous_secret: %s\n"
@@ -992,9 +981,9 @@ Test(config, a_previous_webhook_secret_is_accepted_until_its_end)
 Test(config, a_previous_webhook_secret_needs_a_near_end)
 {
 	static const char cur[] = "new-secret-0123456789";
-	char *yesterday = utc_at(-86400, false);
-	char *far = utc_at(91LL * 86400, false);
-	char *near = utc_at(89LL * 86400, false);
+	char *yesterday = tu_utc(-86400, false);
+	char *far = tu_utc(91LL * 86400, false);
+	char *near = tu_utc(89LL * 86400, false);
 	struct {
 		const char *prev, *expires; /* NULL: the key is absent */
 		const char *error;	    /* NULL: valid */
@@ -1075,7 +1064,7 @@ Test(config, a_previous_webhook_secret_needs_a_near_end)
 
 Test(config, a_previous_access_token_needs_a_current_one_and_an_end)
 {
-	char *near = utc_at(86400, false);
+	char *near = tu_utc(86400, false);
 	struct {
 		const char *access; /* then previous_token_expires: near when `end` */
 		bool end;
