@@ -73,6 +73,15 @@ static bool is_blocking(const json_t *f, int threshold, int rank)
 	return rank <= threshold;
 }
 
+bool notify_finding_blocks(const json_t *st, const json_t *f)
+{
+	if (!json_is_object(f) || !str_eq(jstr(st, "status"), "blocked")) {
+		return false;
+	}
+	return is_blocking(f, threshold_of(json_object_get(st, "result")),
+			   severity_rank(jstr(f, "severity")));
+}
+
 static size_t collect(const json_t *report, struct blocking **out)
 {
 	size_t n = 0, cap = 0;
@@ -82,24 +91,15 @@ static size_t collect(const json_t *report, struct blocking **out)
 	const json_t *st;
 	json_array_foreach(stages, i, st)
 	{
-		if (!str_eq(jstr(st, "status"), "blocked")) {
-			continue;
-		}
-		const json_t *res = json_object_get(st, "result");
-		int threshold = threshold_of(res);
 		size_t k;
 		const json_t *f;
-		json_array_foreach(json_object_get(res, "findings"), k, f)
+		json_array_foreach(json_object_get(json_object_get(st, "result"), "findings"), k, f)
 		{
-			if (!json_is_object(f)) {
-				continue;
-			}
-			int rank = severity_rank(jstr(f, "severity"));
-			if (!is_blocking(f, threshold, rank)) {
+			if (!notify_finding_blocks(st, f)) {
 				continue;
 			}
 			GROW(*out, cap, n + 1);
-			(*out)[n] = (struct blocking){ f, rank, n };
+			(*out)[n] = (struct blocking){ f, severity_rank(jstr(f, "severity")), n };
 			n++;
 		}
 	}

@@ -14,6 +14,7 @@
 #define RUNNER_SERVER_NOTIFY_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct mask;
@@ -37,5 +38,9 @@ char *notify_security_body(const json_t *report, const struct notify_ctx *ctx);
 
 /* Count of blocking findings by severity (critical, high, medium, low, info) of a report. */
 void notify_count_findings(const json_t *report, uint64_t counts[5]);
+
+/* Whether finding f of stage st (objects of report.json) is one of the blocking findings
+ * that notify_count_findings counts and the notification lists. */
+bool notify_finding_blocks(const json_t *st, const json_t *f);
 
 #endif
