@@ -49,6 +49,7 @@ enum route {
 	R_API_LIST,
 	R_API_RUN,
 	R_API_LOG,
+	R_API_FINDINGS,
 	R_INDEX,
 	R_RUN_PAGE,
 };
@@ -579,6 +580,11 @@ static int list_jobs(struct http_server *h, size_t limit, struct job **v, size_t
 	return r;
 }
 
+static const char *query(struct MHD_Connection *conn, const char *name)
+{
+	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
 static size_t list_limit(struct MHD_Connection *conn)
 {
 	const char *s = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
@@ -667,6 +673,7 @@ static enum MHD_Result handle_get(struct http_server *h, struct MHD_Connection *
 	}
 	case R_API_RUN:
 	case R_API_LOG:
+	case R_API_FINDINGS:
 	case R_RUN_PAGE: {
 		struct job j;
 		int r = get_job(h, rq->id, &j);
@@ -675,6 +682,13 @@ static enum MHD_Result handle_get(struct http_server *h, struct MHD_Connection *
 		}
 		if (r == 0) {
 			return respond_error(h, conn, 404, "no such run");
+		}
+		if (rq->route == R_API_FINDINGS) {
+			unsigned code = 500;
+			json_t *o = views_findings_json(rq->c, &j, query(conn, "offset"),
+							query(conn, "limit"), &code);
+			job_release(&j);
+			return respond_json(h, conn, code, o);
 		}
 		enum MHD_Result ret =
 			rq->route == R_API_RUN
@@ -746,8 +760,13 @@ static enum route route_get(const char *url, struct request *rq)
 		if (!slash) {
 			return parse_id(p, strlen(p), &rq->id) ? R_API_RUN : R_NONE;
 		}
-		if (!parse_id(p, (size_t)(slash - p), &rq->id) ||
-		    !str_has_prefix(slash, "/logs/")) {
+		if (!parse_id(p, (size_t)(slash - p), &rq->id)) {
+			return R_NONE;
+		}
+		if (str_eq(slash, "/findings")) {
+			return R_API_FINDINGS;
+		}
+		if (!str_has_prefix(slash, "/logs/")) {
 			return R_NONE;
 		}
 		const char *stage = slash + 6;

@@ -4,15 +4,28 @@
  * Everything shown comes from the store or from files the runs wrote (report.json,
  * live.json), both untrusted as far as rendering goes: HTML output escapes every string,
  * and the pages carry no script at all.
+ *
+ * Findings (GET /api/runs/<id>/findings, and the blocking ones on a run's page) are
+ * copied from report.json member by member, never whole: what identifies a finding and
+ * what to do about it (rule, severity, place, commit, fingerprint, suppression), never
+ * the snippet, the redacted value or a kind's extra members. Every string is masked again
+ * with the secrets of the run's repository and the server's credentials (the history
+ * scan's result is not stage output, and the run did not mask it), and cut to a bounded
+ * length. A run without a readable report gets an error, never an empty list.
  */
 #include "views.h"
 
 #include "config.h"
+#include "diag.h"
 #include "jobrun.h"
+#include "mask.h"
 #include "notify.h"
 #include "sbuf.h"
+#include "secrets.h"
+#include "slog.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdio.h>
 
 #include "banned.h"
@@ -20,35 +33,57 @@
 #define REPORT_MAX (64u << 20)
 #define PAGE_MAX   (32u << 20)
 
+/* Bounds of what a finding shows, in bytes: a cut string ends with "…". */
+#define FINDING_TEXT_MAX 1024 /* title, message, suppression reason */
+#define FINDING_PATH_MAX 4096 /* file, and the paths of places */
+#define FINDING_ID_MAX	 128  /* rule, severity, commit, blob, fingerprint, ... */
+#define FINDING_PLACES	 8    /* places listed; more are counted in more_places */
+#define PAGE_FINDINGS	 100  /* blocking findings listed on a run's page */
+
 const int views_response_codes[6] = { 200, 400, 401, 404, 413, 500 };
 
 static const char *const severity_names[5] = { "critical", "high", "medium", "low", "info" };
 
-char *views_run_dir(const struct server_config *c, const struct job *j)
+static const struct repo_config *repo_of(const struct server_config *c, const struct job *j)
 {
 	enum forge f;
-	const struct repo_config *r =
-		forge_from_name(j->forge, &f) == 0 ? config_find_repo(c, f, j->repo) : NULL;
+	return forge_from_name(j->forge, &f) == 0 ? config_find_repo(c, f, j->repo) : NULL;
+}
+
+char *views_run_dir(const struct server_config *c, const struct job *j)
+{
+	const struct repo_config *r = repo_of(c, j);
 	if (!r || str_empty(j->run_id)) {
 		return NULL;
 	}
 	return jobrun_run_dir(c->data_dir, r->key, j->run_id);
 }
 
-static json_t *load_json(const char *dir, const char *name)
+/* dir/name as a JSON object into *out: 0, -ENOENT when there is no such file, another
+ * -errno when it cannot be read, -EINVAL when it is not a JSON object. */
+static int read_json(const char *dir, const char *name, json_t **out)
 {
+	*out = NULL;
 	_cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
-	if (read_file_capped(path, REPORT_MAX, &buf, &len) < 0) {
-		return NULL;
+	int r = read_file_capped(path, REPORT_MAX, &buf, &len);
+	if (r < 0) {
+		return r;
 	}
 	json_t *o = json_loadb(buf, len, 0, NULL);
-	if (o && !json_is_object(o)) {
+	if (!json_is_object(o)) {
 		json_decref(o);
-		return NULL;
+		return -EINVAL;
 	}
-	return o;
+	*out = o;
+	return 0;
+}
+
+static json_t *load_json(const char *dir, const char *name)
+{
+	json_t *o;
+	return read_json(dir, name, &o) == 0 ? o : NULL;
 }
 
 static json_t *time_json(int64_t ms)
@@ -118,7 +153,9 @@ static json_t *live_stages(const json_t *live, int64_t id, bool detail)
 	return out;
 }
 
-json_t *views_run_json(const struct server_config *c, const struct job *j, bool detail)
+/* The run object of views_run_json, from the report and live.json already read (either
+ * may be NULL). */
+static json_t *run_json(const struct job *j, bool detail, const json_t *report, const json_t *live)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "id", json_integer(j->id));
@@ -148,9 +185,6 @@ json_t *views_run_json(const struct server_config *c, const struct job *j, bool 
 	if (j->finished_ms > 0 && j->started_ms > 0) {
 		json_object_set_new(o, "duration_ms", json_integer(j->finished_ms - j->started_ms));
 	}
-	_cleanup_free_ char *dir = views_run_dir(c, j);
-	json_t *report = dir ? load_json(dir, "report.json") : NULL;
-	json_t *live = dir && !report ? load_json(dir, "live.json") : NULL;
 	if (live) {
 		json_object_set(o, "phase", json_object_get(live, "phase"));
 	}
@@ -178,11 +212,309 @@ json_t *views_run_json(const struct server_config *c, const struct job *j, bool 
 		json_object_set_new(fc, severity_names[k], json_integer((json_int_t)counts[k]));
 	}
 	json_object_set_new(o, "blocking_findings", fc);
+	/* Where the findings themselves are (every stage's, with their fingerprints). */
+	if (report) {
+		char *url = xasprintf("/api/runs/%lld/findings", (long long)j->id);
+		json_object_set_new(o, "findings_url", json_string(url));
+		free(url);
+	} else {
+		json_object_set_new(o, "findings_url", json_null());
+	}
 	if (detail && report) {
 		json_object_set(o, "pipeline", json_object_get(report, "pipeline"));
 	}
+	return o;
+}
+
+json_t *views_run_json(const struct server_config *c, const struct job *j, bool detail)
+{
+	_cleanup_free_ char *dir = views_run_dir(c, j);
+	json_t *report = dir ? load_json(dir, "report.json") : NULL;
+	json_t *live = dir && !report ? load_json(dir, "live.json") : NULL;
+	json_t *o = run_json(j, detail, report, live);
 	json_decref(report);
 	json_decref(live);
+	return o;
+}
+
+/* ---------- findings ---------- */
+
+/*
+ * What a finding's strings are masked with: the secrets a run of repository r gets (its
+ * secrets file, read again as each run reads it, and its inline secrets), the credentials
+ * of the repository (webhook secret, fetch and API tokens, SSH passphrase, the clone
+ * URL's), and the server's own (access token, notification URL). Returns 0 or -errno
+ * (the secrets file cannot be read: nothing is shown unmasked then).
+ */
+static int finding_mask(const struct server_config *c, const struct repo_config *r,
+			struct secret_store **out)
+{
+	struct secret_store *s = secrets_new();
+	if (!str_empty(r->secrets_file)) {
+		struct diag_list dl;
+		diag_list_init(&dl, 4);
+		int e = secrets_load_file(s, r->secrets_file, true, &dl);
+		diag_list_release(&dl);
+		if (e < 0) {
+			secrets_free(s);
+			return e;
+		}
+	}
+	for (size_t i = 0; i < r->n_secrets; i++) {
+		if (secrets_put(s, r->secrets[i].name, r->secrets[i].value,
+				"server configuration") < 0) {
+			secrets_mask_add(s, r->secrets[i].value);
+		}
+	}
+	const char *creds[] = { r->secret,	   r->token,	    r->api_token,
+				r->ssh_passphrase, c->access_token, c->notify_url };
+	for (size_t i = 0; i < ARRAY_SIZE(creds); i++) {
+		if (!str_empty(creds[i])) {
+			secrets_mask_add(s, creds[i]);
+		}
+	}
+	char *cred = url_credential(r->clone_url);
+	if (cred) {
+		secrets_mask_add(s, cred);
+		explicit_bzero(cred, strlen(cred));
+		free(cred);
+	}
+	*out = s;
+	return 0;
+}
+
+/* s masked, cut to max bytes on a character boundary ("…" marks a cut), valid UTF-8. */
+static json_t *safe_string(const struct mask *m, const char *s, size_t max)
+{
+	/* Masked before it is cut: a cut could leave the start of a secret, which the
+	 * mask would no longer recognise. */
+	_cleanup_free_ char *masked = mask_redact_str(m, s);
+	size_t len = strlen(masked);
+	bool cut = len > max;
+	if (cut) {
+		len = max;
+		while (len > 0 && ((unsigned char)masked[len] & 0xc0) == 0x80) {
+			len--;
+		}
+	}
+	_cleanup_free_ char *clean = utf8_sanitize(masked, len);
+	if (!cut) {
+		return json_string(clean);
+	}
+	_cleanup_free_ char *marked = xasprintf("%s…", clean);
+	return json_string(marked);
+}
+
+static void copy_str(json_t *to, const json_t *from, const char *key, const struct mask *m,
+		     size_t max)
+{
+	const char *s = json_string_value(json_object_get(from, key));
+	if (s) {
+		json_object_set_new(to, key, safe_string(m, s, max));
+	}
+}
+
+static void copy_count(json_t *to, const json_t *from, const char *key)
+{
+	const json_t *v = json_object_get(from, key);
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		json_object_set_new(to, key, json_integer(json_integer_value(v)));
+	}
+}
+
+/* The members of finding f of stage st that are safe to show (see the top of the file). */
+static json_t *safe_finding(const json_t *st, const json_t *f, const struct mask *m)
+{
+	json_t *o = json_object();
+	const char *stage = json_string_value(json_object_get(st, "name"));
+	json_object_set_new(o, "stage", safe_string(m, stage ? stage : "", FINDING_ID_MAX));
+	copy_str(o, f, "kind", m, FINDING_ID_MAX);
+	copy_str(o, f, "rule_id", m, FINDING_ID_MAX);
+	copy_str(o, f, "severity", m, FINDING_ID_MAX);
+	copy_str(o, f, "title", m, FINDING_TEXT_MAX);
+	copy_str(o, f, "message", m, FINDING_TEXT_MAX);
+	copy_str(o, f, "file", m, FINDING_PATH_MAX);
+	copy_count(o, f, "line");
+	copy_count(o, f, "column");
+	/* A history scan's finding: the commit that brought it first, its blob, and every
+	 * commit and path that brought it. */
+	copy_str(o, f, "commit", m, FINDING_ID_MAX);
+	copy_str(o, f, "blob", m, FINDING_ID_MAX);
+	const json_t *places = json_object_get(f, "places");
+	if (json_is_array(places)) {
+		json_t *pl = json_array();
+		size_t i;
+		const json_t *p;
+		json_array_foreach(places, i, p)
+		{
+			if (i == FINDING_PLACES) {
+				break;
+			}
+			json_t *q = json_object();
+			copy_str(q, p, "commit", m, FINDING_ID_MAX);
+			copy_str(q, p, "path", m, FINDING_PATH_MAX);
+			json_array_append_new(pl, q);
+		}
+		json_object_set_new(o, "places", pl);
+		const json_t *more = json_object_get(f, "more_places");
+		json_int_t n = json_is_integer(more) && json_integer_value(more) > 0
+				       ? json_integer_value(more)
+				       : 0;
+		n += (json_int_t)(json_array_size(places) - json_array_size(pl));
+		if (n > 0) {
+			json_object_set_new(o, "more_places", json_integer(n));
+		}
+	}
+	copy_str(o, f, "fingerprint", m, FINDING_ID_MAX);
+	copy_str(o, f, "disposition", m, FINDING_ID_MAX);
+	json_object_set_new(o, "blocking", json_boolean(notify_finding_blocks(st, f)));
+	const json_t *sup = json_object_get(f, "suppression");
+	if (json_is_object(sup)) {
+		json_t *s = json_object();
+		copy_str(s, sup, "kind", m, FINDING_ID_MAX);
+		copy_str(s, sup, "reason", m, FINDING_TEXT_MAX);
+		copy_str(s, sup, "expires", m, FINDING_ID_MAX);
+		json_object_set_new(o, "suppression", s);
+	}
+	return o;
+}
+
+/* How many findings the report's stages hold: 0, or -EINVAL when it is not what a run
+ * writes (stages not a list, a stage's findings not a list of objects), which must not
+ * be shown as fewer findings than there are. */
+static int count_findings(const json_t *report, size_t *total)
+{
+	const json_t *stages = json_object_get(report, "stages");
+	if (!json_is_array(stages)) {
+		return -EINVAL;
+	}
+	size_t n = 0, i;
+	const json_t *st;
+	json_array_foreach(stages, i, st)
+	{
+		if (!json_is_object(st)) {
+			return -EINVAL;
+		}
+		const json_t *fl = json_object_get(json_object_get(st, "result"), "findings");
+		if (!fl) {
+			continue;
+		}
+		if (!json_is_array(fl) || !json_is_string(json_object_get(st, "name"))) {
+			return -EINVAL;
+		}
+		size_t k;
+		const json_t *f;
+		json_array_foreach(fl, k, f)
+		{
+			if (!json_is_object(f)) {
+				return -EINVAL;
+			}
+		}
+		n += json_array_size(fl);
+	}
+	*total = n;
+	return 0;
+}
+
+static json_t *error_json(unsigned *status, unsigned code, const char *msg)
+{
+	*status = code;
+	return json_pack("{s:s}", "error", msg);
+}
+
+json_t *views_findings_json(const struct server_config *c, const struct job *j,
+			    const char *offset_arg, const char *limit_arg, unsigned *status)
+{
+	uint64_t offset = 0, limit = VIEWS_FINDINGS_DEFAULT;
+	if (offset_arg && parse_uint(offset_arg, INT64_MAX, &offset) < 0) {
+		return error_json(status, 400, "offset must be a whole number, 0 or more");
+	}
+	if (limit_arg && (parse_uint(limit_arg, UINT64_MAX, &limit) < 0 || limit == 0)) {
+		return error_json(status, 400,
+				  "limit must be a whole number, 1 or more (at most "
+				  "500 are given at once)");
+	}
+	limit = MIN(limit, VIEWS_FINDINGS_MAX);
+	if (!job_state_final(j->state)) {
+		json_t *o = error_json(status, 409,
+				       "the run has not finished: its findings are not known yet");
+		json_object_set_new(o, "state", json_string(job_state_name(j->state)));
+		return o;
+	}
+	const struct repo_config *r = repo_of(c, j);
+	if (!r) {
+		return error_json(status, 404,
+				  "this run has no record: its repository is no longer configured");
+	}
+	if (str_empty(j->run_id)) {
+		return error_json(status, 404,
+				  "this run has no report: it ended before its stages ran (see "
+				  "its message)");
+	}
+	_cleanup_free_ char *dir = jobrun_run_dir(c->data_dir, r->key, j->run_id);
+	struct slog_ctx ctx = { .run = j->id, .repo = j->repo };
+	json_t *report;
+	size_t total = 0;
+	int e = read_json(dir, "report.json", &report);
+	if (e == -ENOENT) {
+		return error_json(status, 404,
+				  "this run has no report: it ended before its stages ran (see "
+				  "its message), or its record was removed");
+	}
+	if (e == 0) {
+		e = count_findings(report, &total);
+	}
+	if (e < 0) {
+		json_decref(report);
+		slog(LOG_WARN, "api.report_unreadable", &ctx, NULL,
+		     "run %lld: its report.json cannot be read (%s): its findings are not shown",
+		     (long long)j->id, e == -EINVAL ? "not a report" : strerror(-e));
+		return error_json(status, 500, "the run's report cannot be read");
+	}
+	struct secret_store *ss;
+	e = finding_mask(c, r, &ss);
+	if (e < 0) {
+		json_decref(report);
+		slog(LOG_WARN, "api.secrets_invalid", &ctx, NULL,
+		     "run %lld: the repository's secrets file cannot be read (%s): its findings "
+		     "are not shown",
+		     (long long)j->id, strerror(-e));
+		return error_json(status, 500,
+				  "the findings cannot be masked: the repository's secrets file "
+				  "cannot be read (see the server log)");
+	}
+	const struct mask *m = secrets_mask(ss);
+	json_t *list = json_array();
+	uint64_t at = 0;
+	size_t i;
+	const json_t *st;
+	json_array_foreach(json_object_get(report, "stages"), i, st)
+	{
+		size_t k;
+		const json_t *f;
+		json_array_foreach(json_object_get(json_object_get(st, "result"), "findings"), k, f)
+		{
+			if (at >= offset && at - offset < limit) {
+				json_array_append_new(list, safe_finding(st, f, m));
+			}
+			at++;
+		}
+	}
+	json_t *next = json_null();
+	if (offset < total && total - offset > limit) {
+		char *url = xasprintf("/api/runs/%lld/findings?offset=%llu&limit=%llu",
+				      (long long)j->id, (unsigned long long)(offset + limit),
+				      (unsigned long long)limit);
+		next = json_string(url);
+		free(url);
+	}
+	*status = 200;
+	json_t *o = json_pack("{s:I, s:s, s:I, s:I, s:I, s:o, s:o}", "run", (json_int_t)j->id,
+			      "state", job_state_name(j->state), "total", (json_int_t)total,
+			      "offset", (json_int_t)offset, "limit", (json_int_t)limit, "next",
+			      next, "findings", list);
+	secrets_free(ss);
+	json_decref(report);
 	return o;
 }
 
@@ -322,11 +654,90 @@ char *views_index_html(const struct server_config *c, const struct job *jobs, si
 	return sbuf_steal(&sb);
 }
 
+/* The blocking findings of the report's blocked stages (at most PAGE_FINDINGS of them),
+ * as the API shows them, and a link to all of them. */
+static void findings_section(struct sbuf *sb, const struct server_config *c, const struct job *j,
+			     const json_t *report)
+{
+	size_t total;
+	const struct repo_config *r = repo_of(c, j);
+	if (!report || !r || count_findings(report, &total) < 0) {
+		return;
+	}
+	struct secret_store *ss;
+	if (finding_mask(c, r, &ss) < 0) {
+		sbuf_puts(sb, "<h2>Blocking findings</h2><p class=\"muted\">Not shown: the "
+			      "repository's secrets file cannot be read.</p>");
+		return;
+	}
+	const struct mask *m = secrets_mask(ss);
+	struct sbuf rows;
+	sbuf_init(&rows, PAGE_MAX);
+	size_t shown = 0, blocking = 0, i;
+	const json_t *st;
+	json_array_foreach(json_object_get(report, "stages"), i, st)
+	{
+		size_t k;
+		const json_t *f;
+		json_array_foreach(json_object_get(json_object_get(st, "result"), "findings"), k, f)
+		{
+			if (!notify_finding_blocks(st, f) || blocking++ >= PAGE_FINDINGS) {
+				continue;
+			}
+			shown++;
+			json_t *o = safe_finding(st, f, m);
+			const char *commit = json_string_value(json_object_get(o, "commit"));
+			json_t *line = json_object_get(o, "line");
+			sbuf_puts(&rows, "<tr><td>");
+			esc(&rows, json_string_value(json_object_get(o, "stage")));
+			sbuf_puts(&rows, "</td><td>");
+			esc(&rows, json_string_value(json_object_get(o, "severity")));
+			sbuf_puts(&rows, "</td><td><code>");
+			esc(&rows, json_string_value(json_object_get(o, "rule_id")));
+			sbuf_puts(&rows, "</code></td><td><code>");
+			if (commit) {
+				_cleanup_free_ char *c12 = xasprintf("%.12s:", commit);
+				esc(&rows, c12);
+			}
+			esc(&rows, json_string_value(json_object_get(o, "file")));
+			if (json_integer_value(line) > 0) {
+				sbuf_printf(&rows, ":%lld", (long long)json_integer_value(line));
+			}
+			sbuf_puts(&rows, "</code></td><td>");
+			esc(&rows, json_string_value(json_object_get(o, "message")));
+			sbuf_puts(&rows, "</td><td><code>");
+			esc(&rows, json_string_value(json_object_get(o, "fingerprint")));
+			sbuf_puts(&rows, "</code></td></tr>");
+			json_decref(o);
+		}
+	}
+	if (blocking > 0) {
+		sbuf_puts(sb,
+			  "<h2>Blocking findings</h2><table><tr><th>Stage</th><th>Severity</th>"
+			  "<th>Rule</th><th>Where</th><th>Message</th><th>Fingerprint</th></tr>");
+		sbuf_append(sb, rows.data, rows.len);
+		sbuf_puts(sb, "</table>");
+	}
+	sbuf_puts(sb, "<p class=\"muted\">");
+	if (blocking > shown) {
+		sbuf_printf(sb, "…and %zu more blocking findings. ", blocking - shown);
+	}
+	sbuf_printf(sb,
+		    "%zu finding%s in all, suppressed ones too: <a "
+		    "href=\"/api/runs/%lld/findings\">JSON</a></p>",
+		    total, total == 1 ? "" : "s", (long long)j->id);
+	sbuf_release(&rows);
+	secrets_free(ss);
+}
+
 char *views_run_html(const struct server_config *c, const struct job *j)
 {
 	struct sbuf sb;
 	sbuf_init(&sb, PAGE_MAX);
-	json_t *run = views_run_json(c, j, true);
+	_cleanup_free_ char *dir = views_run_dir(c, j);
+	json_t *report = dir ? load_json(dir, "report.json") : NULL;
+	json_t *live = dir && !report ? load_json(dir, "live.json") : NULL;
+	json_t *run = run_json(j, true, report, live);
 	_cleanup_free_ char *title = xasprintf("runner: run %lld", (long long)j->id);
 	page_head(&sb, title, !job_state_final(j->state));
 	sbuf_printf(&sb, "<p><a href=\"/\">all runs</a></p><h1>Run %lld ", (long long)j->id);
@@ -372,8 +783,12 @@ char *views_run_html(const struct server_config *c, const struct job *j)
 		esc(&sb, json_string_value(json_object_get(st, "log")));
 		sbuf_puts(&sb, "\">log</a></td></tr>");
 	}
-	sbuf_puts(&sb, "</table></body></html>\n");
+	sbuf_puts(&sb, "</table>");
+	findings_section(&sb, c, j, report);
+	sbuf_puts(&sb, "</body></html>\n");
 	json_decref(run);
+	json_decref(report);
+	json_decref(live);
 	return sbuf_steal(&sb);
 }
 

@@ -5,7 +5,8 @@
  *
  * A run's stages come from its report.json once it has one, else from live.json (written
  * by the running attempt as stages start and finish). Gate results are the blocked stages
- * and the count of blocking findings by severity.
+ * and the count of blocking findings by severity; the findings themselves are a resource
+ * of their own (views_findings_json), and a run's page lists the blocking ones.
  */
 #ifndef RUNNER_SERVER_VIEWS_H
 #define RUNNER_SERVER_VIEWS_H
@@ -26,6 +27,24 @@ extern const int views_response_codes[6]; /* 2xx, 400, 401, 404, 413/415, 5xx bu
 
 /* The run object (detail: with stages and findings). Caller owns it. */
 json_t *views_run_json(const struct server_config *c, const struct job *j, bool detail);
+
+/* Pages of GET /api/runs/<id>/findings: the default size and the largest (a larger limit
+ * gives the largest). */
+#define VIEWS_FINDINGS_DEFAULT 100
+#define VIEWS_FINDINGS_MAX     500
+
+/*
+ * The findings of a finished run's report, every stage's in report order, for GET
+ * /api/runs/<id>/findings: {run, state, total, offset, limit, next, findings} where
+ * `next` is the next page's path (null on the last), and each finding has only members
+ * that are safe to show (views.c), masked. offset_arg and limit_arg: the query's values
+ * as sent (NULL: absent). *status (OUT): 200, or the error's status with {"error": ...}:
+ * 400 (offset or limit not a count), 409 (the run has not finished), 404 (no report), 500
+ * (a report that cannot be read, a secrets file that cannot be read to mask with).
+ * Caller owns the object.
+ */
+json_t *views_findings_json(const struct server_config *c, const struct job *j,
+			    const char *offset_arg, const char *limit_arg, unsigned *status);
 
 /* HTML pages (heap strings). */
 char *views_index_html(const struct server_config *c, const struct job *jobs, size_t n,

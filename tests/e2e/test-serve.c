@@ -1935,11 +1935,15 @@ Test(serve, the_read_side_needs_the_token, .timeout = 120)
 	       401, "does not match");
 	free(body);
 
-	char run[64], log[96];
+	char run[64], log[96], findings[96];
 	snprintf(run, sizeof(run), "/api/runs/%ld", id);
 	snprintf(log, sizeof(log), "/api/runs/%ld/logs/test", id);
-	const char *guarded[] = { "/api/runs", "/api/runs?limit=1", run,	log,
-				  "/",	       "/runs/1",	    "/metrics", "/api/runs/999" };
+	snprintf(findings, sizeof(findings), "/api/runs/%ld/findings", id);
+	const char *guarded[] = { "/api/runs", "/api/runs?limit=1",
+				  run,	       log,
+				  "/",	       "/runs/1",
+				  "/metrics",  "/api/runs/999",
+				  findings,    "/api/runs/999/findings?limit=1" };
 	char *wrong_basic = basic("admin", "api-token-0123456789abcdef-not-in-log");
 	char *right_basic = basic("anyone", API_TOKEN);
 	char *empty_user = basic("", API_TOKEN);
@@ -1979,6 +1983,7 @@ Test(serve, the_read_side_needs_the_token, .timeout = 120)
 	cr_assert_not_null(strstr(out, "event=push"), "%s", out);
 	free(out);
 	expect_200(&e, log, right_basic);
+	expect_200(&e, findings, right_basic);
 	cr_assert_geq(asprintf(&out, "http://%s/metrics", e.srv.addr), 0);
 	expect(ts_get(out), 200, "runner_http_responses_total{code=\"401\"}");
 	free(out);
