@@ -459,8 +459,6 @@ out:
 
 /* Whether the candidate is the token: digests compared in constant time, so that neither
  * the content nor the length of the token shows in the timing. */
-/* Compared as digests, in constant time, so that neither the length nor a prefix of the
- * token shows in the time an answer takes. */
 static bool token_matches(const char *token, const char *cand, size_t len)
 {
 	unsigned char d[SHA256_DIGEST_LENGTH], t[SHA256_DIGEST_LENGTH];

@@ -266,8 +266,14 @@ static int finding_mask(const struct server_config *c, const struct repo_config 
 			secrets_mask_add(s, r->secrets[i].value);
 		}
 	}
-	const char *creds[] = { r->secret,	   r->token,	    r->api_token,
-				r->ssh_passphrase, c->access_token, c->notify_url };
+	const char *creds[] = { r->secret,
+				r->previous_secret.value,
+				r->token,
+				r->api_token,
+				r->ssh_passphrase,
+				c->access_token,
+				c->previous_access_token.value,
+				c->notify_url };
 	for (size_t i = 0; i < ARRAY_SIZE(creds); i++) {
 		if (!str_empty(creds[i])) {
 			secrets_mask_add(s, creds[i]);
