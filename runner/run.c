@@ -1163,50 +1163,6 @@ static void collect_outputs(struct engine *e, size_t i)
  * valid UTF-8 (a secret cut at a multi-byte character) cannot be a JSON string, and an
  * unmasked one must not stay: it becomes "***", and so does what is nested too deep to
  * walk. NULL: keep v and walk into it. */
-static json_t *masked_value(const struct mask *m, const json_t *v, unsigned depth)
-{
-	if (json_is_string(v)) {
-		char *red = mask_redact(m, json_string_value(v), json_string_length(v), NULL);
-		json_t *s = json_string(red);
-		free(red);
-		return s ? s : json_string(MASK_REPLACEMENT);
-	}
-	if ((json_is_object(v) || json_is_array(v)) && depth >= 64) {
-		return json_string(MASK_REPLACEMENT);
-	}
-	return NULL;
-}
-
-static void mask_json(const struct mask *m, json_t *j, unsigned depth)
-{
-	if (!m || !j) {
-		return;
-	}
-	if (json_is_object(j)) {
-		const char *k;
-		json_t *v;
-		json_object_foreach(j, k, v)
-		{
-			json_t *nv = masked_value(m, v, depth + 1);
-			if (nv) {
-				json_object_set_new(j, k, nv);
-			} else {
-				mask_json(m, v, depth + 1);
-			}
-		}
-	} else if (json_is_array(j)) {
-		for (size_t i = 0; i < json_array_size(j); i++) {
-			json_t *v = json_array_get(j, i);
-			json_t *nv = masked_value(m, v, depth + 1);
-			if (nv) {
-				json_array_set_new(j, i, nv);
-			} else {
-				mask_json(m, v, depth + 1);
-			}
-		}
-	}
-}
-
 /*
  * What a sandboxed stage wrote under $RUNNER_ARTIFACTS/$RUNNER_STAGE went to its outbox
  * (its own directory of the run's artifacts is otherwise read-only): copy it into the
@@ -1289,7 +1245,7 @@ static void attempt_done(struct engine *e, size_t i)
 	collect_outbox(e, i);
 	json_decref(s->result);
 	s->result = o.result;
-	mask_json(e->mask, s->result, 0);
+	secrets_mask_json(e->mask, s->result);
 
 	bool builtin = !is_script(def);
 	bool retryable = false;

@@ -307,3 +307,54 @@ char *secrets_default_path(void)
 	}
 	return xasprintf("%s/.config/runner/secrets.yml", home);
 }
+
+/* ---------- JSON ---------- */
+
+static json_t *masked_value(const struct mask *m, const json_t *v, unsigned depth)
+{
+	if (json_is_string(v)) {
+		char *red = mask_redact(m, json_string_value(v), json_string_length(v), NULL);
+		json_t *s = json_string(red);
+		free(red);
+		return s ? s : json_string(MASK_REPLACEMENT);
+	}
+	if ((json_is_object(v) || json_is_array(v)) && depth >= 64) {
+		return json_string(MASK_REPLACEMENT);
+	}
+	return NULL;
+}
+
+static void mask_json(const struct mask *m, json_t *j, unsigned depth)
+{
+	if (!m || !j) {
+		return;
+	}
+	if (json_is_object(j)) {
+		const char *k;
+		json_t *v;
+		json_object_foreach(j, k, v)
+		{
+			json_t *nv = masked_value(m, v, depth + 1);
+			if (nv) {
+				json_object_set_new(j, k, nv);
+			} else {
+				mask_json(m, v, depth + 1);
+			}
+		}
+	} else if (json_is_array(j)) {
+		for (size_t i = 0; i < json_array_size(j); i++) {
+			json_t *v = json_array_get(j, i);
+			json_t *nv = masked_value(m, v, depth + 1);
+			if (nv) {
+				json_array_set_new(j, i, nv);
+			} else {
+				mask_json(m, v, depth + 1);
+			}
+		}
+	}
+}
+
+void secrets_mask_json(const struct mask *m, json_t *j)
+{
+	mask_json(m, j, 0);
+}

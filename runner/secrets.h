@@ -11,6 +11,7 @@
 #ifndef RUNNER_SECRETS_H
 #define RUNNER_SECRETS_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -48,6 +49,10 @@ size_t secrets_count(const struct secret_store *s);
 
 /* The mask holding every secret value (owned by the store). */
 const struct mask *secrets_mask(const struct secret_store *s);
+
+/* Every string in j (objects and arrays, at most 64 deep; deeper ones become the
+ * replacement) redacted with m, in place. m NULL: nothing is done. */
+void secrets_mask_json(const struct mask *m, json_t *j);
 
 /* Mask value in the run's output without making it a secret any stage can ask for (a
  * clone URL's credential). Returns 0, or mask_add()'s error (too short to mask). */

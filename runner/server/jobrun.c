@@ -533,6 +533,9 @@ static void scan_history(struct jobctx *jc)
 			: xasprintf("secrets-history: %s", summary ? summary : status);
 	jc->history_code =
 		code == STAGE_EXIT_PASSED || code == STAGE_EXIT_BLOCKED ? code : STAGE_EXIT_ERROR;
+	/* Masked as a stage's result is: the scan reads what the push brought, and a
+	 * suppression's reason or a snippet may quote one of the run's secrets. */
+	secrets_mask_json(secrets_mask(jc->secrets), result);
 	jc->history = json_pack("{s:s, s:s, s:s, s:b, s:o, s:I, s:o}", "name", "secrets-history",
 				"kind", "secrets", "status", status, "allowed_failure", 0,
 				"message", message ? json_string(message) : json_null(),
