@@ -49,9 +49,16 @@ lines cli-logins "$(awk 'BEGIN { for (i = 0; i < 100; i++) printf "az login oc l
 # One word of `--user=` 400 times a line: a match of secret.cli-password's `--user
 # user:password` may start at each, and reads at most 256 characters of a user from there.
 lines cli-user "$(awk 'BEGIN { for (i = 0; i < 400; i++) printf "--user=" }')"
+# The same with an expansion after each (`${{ ... }}`, one piece of a user, at most 128
+# characters): a start reads at most 256 pieces.
+lines cli-user-exp "$(awk 'BEGIN { for (i = 0; i < 40; i++) { printf "--user=${{ "; for (j = 0; j < 120; j++) printf "x"; printf " }}" } }')"
 # A flow mapping's name on every line, then its other keys (each a start of
 # secret.env-name-value's search for the value).
 lines env-flow "$(awk 'BEGIN { printf "env: ["; for (i = 0; i < 20; i++) printf "{name: DB_PASSWORD, a: b, c: d, "; printf "]" }')"
+# A flow mapping opened and never closed, over lines: every line ends with `,` (so the
+# next may hold a key of the { }) and has a keyword; from each line's start the pair is
+# looked for over at most 8 line breaks.
+lines env-flow-lines 'x: password, a: b, c: d, e: f, g: h, i: j,'
 # Kubernetes Secrets, read as YAML: at most 8 MiB of documents per file are parsed (a
 # larger one is reported as not read completely, at once), so these inputs are
 # $K8S_SIZE bytes (default 8,000,000), the most that is parsed. One document of
