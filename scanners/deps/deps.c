@@ -185,6 +185,7 @@ void dep_list_init(struct dep_list *l)
 void dep_list_release(struct dep_list *l)
 {
 	hmap_free(l->read);
+	pom_cache_free(l->maven);
 	arena_free(l->arena);
 	free(l->v);
 	free(l->files);

@@ -31,6 +31,7 @@
 struct arena;
 struct diag_list;
 struct hmap;
+struct pom_cache;
 
 #define DEPS_MAX_FILE_BYTES   (64u << 20)
 #define DEPS_MAX_PACKAGES     2000000u
@@ -45,7 +46,8 @@ struct hmap;
  * one requirements file and its includes name, each looked for in every directory from
  * the file's up to the top of the scanned tree. */
 #define DEPS_MAX_LOCAL_PROJECTS 1000u
-/* Bytes one scan reads, lockfiles and the files they name (includes, parents, go.sum). */
+/* Bytes one scan reads, lockfiles and the files they name (includes, parents, BOMs and the
+ * pom.xml files looked through for them, go.sum). */
 #define DEPS_MAX_SCAN_BYTES (4ull << 30)
 
 enum dep_format {
@@ -110,6 +112,9 @@ struct dep_list {
 	/* The real paths of the files read (keys in the arena): each is read once, however
 	 * often the scan reaches it (found by its name, named again, included). */
 	struct hmap *read;
+	/* What pom.c knows for the whole scan: the tree's pom.xml files by coordinates, and
+	 * the BOMs read so far (freed with the list). */
+	struct pom_cache *maven;
 };
 
 void dep_list_init(struct dep_list *l);

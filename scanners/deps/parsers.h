@@ -207,6 +207,9 @@ const struct xnode *xml_child(const struct xnode *n, const char *name);
 int toml_each_package(struct dep_ctx *c, const char *buf, size_t len, enum eco e,
 		      void (*each)(struct dep_ctx *c, const json_t *pkg, struct dep *d));
 
+/* Free what pom.c keeps for a scan (dep_list.maven); NULL is fine. */
+void pom_cache_free(struct pom_cache *pc);
+
 /* Whether the n bytes at s are a PEP 508 environment marker as pip reads one (the text
  * after a requirement's ';'; pipmarker.c). */
 bool pip_marker_valid(const char *s, size_t n);

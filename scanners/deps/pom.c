@@ -20,9 +20,21 @@
  * inherits them (the child's own win; the nearest parent first; up to POM_MAX_PARENTS).
  * The inherited dependencies are packages of the child too (they ship with it), on the
  * line of its <parent>. What the files cannot resolve (a parent in a repository, a
- * property nobody defines, a missing version, an imported BOM) is not guessed: the
- * package keeps the text it has, is marked unresolved with a note, and the scan reports
- * it.
+ * property nobody defines, a missing version, a BOM the scan cannot read) is not
+ * guessed: the package keeps the text it has, is marked unresolved with a note, and the
+ * scan reports it.
+ *
+ * BOMs: an import (<type>pom</type><scope>import</scope> in <dependencyManagement>) is
+ * read from the scanned tree: the pom.xml whose groupId:artifactId:version it names
+ * (the tree's pom.xml files are indexed once per scan, the first time a build imports
+ * one). The BOM's effective dependencyManagement, as Maven builds it (its own
+ * properties and parents, its own imports, the first of a key winning), manages what
+ * neither the module nor its parents manage, the module's imports before its parents',
+ * in the order declared. A BOM-managed version stays on the module's line, and its note
+ * says which BOM manages it and where. What a BOM the scan cannot read (not in the tree,
+ * twice in it, malformed, with profiles, in a cycle, past a cap) might manage is
+ * unresolved, from that import on, and the note says which BOM and why. What BOMs give
+ * is kept for the scan (struct pom_cache), by coordinates.
  *
  * Profiles: which are active the file does not say (-P, the JDK, the OS, properties), and
  * the dependencies of an active one ship. Every build is read: the default one (with the
@@ -33,11 +45,14 @@
  */
 #include "parsers.h"
 
+#include "arena.h"
+#include "diag.h"
 #include "hmap.h"
 #include "sbuf.h"
 #include "util.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -50,6 +65,12 @@
 #define POM_MAX_PARENTS 16
 /* Dependency declarations read for the builds with a profile, beyond the default one. */
 #define POM_MAX_PROFILE_WORK 100000u
+/* BOMs in one chain of imports (a module's own import is the first). */
+#define POM_MAX_IMPORT_DEPTH 16u
+/* BOM files one scan reads (what each BOM manages is kept for the scan). */
+#define POM_MAX_BOMS 1000u
+/* Entries the BOMs one scan reads manage, together (an import copies its BOM's). */
+#define POM_MAX_BOM_ENTRIES 1000000u
 
 /* A parent POM read from the scanned tree. */
 struct pom_parent {
@@ -68,6 +89,9 @@ struct pom {
 	const struct pom_parent *parents; /* the nearest first */
 	size_t n_parents;
 	const char *no_parent; /* why a <parent> was not read (a note), or NULL */
+	/* A BOM's: how notes name it ("the BOM g:a:v"; NULL: "this file"), and its path as
+	 * the scan shows it (NULL: the file being parsed). */
+	const char *self, *display;
 };
 
 static const char *trimmed(struct dep_ctx *c, const char *s)
@@ -180,8 +204,9 @@ static const char *interpolate(struct dep_ctx *c, const struct pom *p, const cha
 		}
 	}
 	if (missing) {
-		*unresolved = dep_printf(c, "the property ${%s} is not defined in this file%s%s",
-					 missing, p->n_parents ? " or its parents" : "",
+		*unresolved = dep_printf(c, "the property ${%s} is not defined in %s%s%s", missing,
+					 p->self ? p->self : "this file",
+					 p->n_parents ? " or its parents" : "",
 					 p->no_parent ? p->no_parent : "");
 	} else if (s && strstr(s, "${")) {
 		/* Every name is defined, yet a reference is left: a cycle (or a very long
@@ -226,8 +251,12 @@ struct pom_dep {
 	const char *note;    /* why unresolved or unpinned */
 	const char *missing; /* why groupId or artifactId is unresolved, or NULL */
 	const char *scope;
+	const char *type; /* "jar" when not given */
 	unsigned line, flags;
 	size_t list; /* which list declared it */
+	/* A managed entry of a BOM: the BOM that manages it (groupId:artifactId:version) and
+	 * the file its line is in (the BOM's, or one of its parents'). */
+	const char *bom, *where;
 };
 
 struct pom_deps {
@@ -257,6 +286,35 @@ static struct pom_dep *pom_deps_find(const struct pom_deps *l, const char *key)
 	void *i = l->index ? hmap_get(l->index, key) : NULL;
 	return i ? &l->v[(uintptr_t)i - 1] : NULL;
 }
+
+/* A BOM as the scan read it: Maven's effective dependencyManagement of it (its own
+ * entries, its parents', then its imports', the first of a key winning), without its
+ * import entries, which Maven removes once imported. */
+struct pom_bom {
+	const char *gav;
+	struct pom_deps managed;
+	/* Why what it does not list may still be managed by it: a clause that names the BOM
+	 * the scan could not read, and why; NULL when the list is whole. */
+	const char *fail;
+	unsigned height; /* the longest chain of imports from it, itself included */
+	bool building;	 /* being read: an import of it now closes a cycle */
+	/* fail is a cap's, which depends on where the BOM is imported: not kept. */
+	bool capped;
+};
+
+/* An import as a build (or a BOM) sees it. */
+struct bom_use {
+	const char *gav;	   /* groupId:artifactId:version, as the import names it */
+	const struct pom_bom *bom; /* what it manages, or NULL: nothing known */
+	const char *fail;	   /* why more may be managed by it (see pom_bom), or NULL */
+	unsigned height;
+	bool capped;
+};
+
+static size_t collect_imports(struct dep_ctx *c, const struct pom_deps *own,
+			      const struct pom_deps *inherited, struct bom_use **out);
+static bool from_boms(struct dep_ctx *c, const struct pom *p, const struct bom_use *imports,
+		      size_t n, struct pom_dep *e, const char **why);
 
 /* Give e the version text v (interpolated), or mark why it is unresolved. */
 static void set_version(struct dep_ctx *c, struct pom_dep *e, const char *v, const char *missing)
@@ -295,7 +353,9 @@ static int read_dependency(struct dep_ctx *c, const struct pom *p, const struct 
 		.name = dep_printf(c, "%s:%s", group, artifact),
 		.missing = miss1 ? miss1 : miss2,
 		.scope = child_text(c, dep, "scope"),
+		.type = type && *type ? type : "jar",
 		.line = vnode ? vnode->line : dep->line,
+		.where = p->display,
 	};
 	if (vnode) {
 		const char *v = interpolate(c, p, trimmed(c, vnode->text), &miss3);
@@ -381,6 +441,7 @@ static int read_inherited(struct dep_ctx *c, const struct pom *p, bool managed,
 					e.missing = dep_printf(c, "from the parent POM %s%s",
 							       p->parents[k].display, p->no_parent);
 				}
+				e.where = p->parents[k].display;
 				/* Of two in one parent's <dependencies>, the last counts, as in its
 				 * own build; a nearer file's entry (or the child's) wins over it.
 				 */
@@ -469,8 +530,14 @@ static int add_build(struct dep_ctx *c, const struct pom *p, const char *profile
 	if (r == 0 && p->n_parents) {
 		r = read_inherited(c, p, true, &managed, 0, &inherited);
 	}
+	/* The imports of the build: its own, then its parents', in the order declared. */
+	struct bom_use *imports = NULL;
+	size_t n_imports = r == 0 ? collect_imports(c, &managed, &inherited, &imports) : 0;
 	const char *missing_version =
 		p->no_parent   ? dep_printf(c, "no version in this file%s", p->no_parent)
+		: n_imports    ? p->n_parents
+					 ? "no version in this file, its parents or the BOMs imported"
+					 : "no version in this file or the BOMs it imports"
 		: p->n_parents ? "no version in this file or its parents (from a BOM they import?)"
 			       : "no version in this file (inherited from a parent POM or a BOM?)";
 	for (size_t i = 0; i < deps.n && r == 0; i++) {
@@ -492,9 +559,20 @@ static int add_build(struct dep_ctx *c, const struct pom *p, const char *profile
 			e->missing = e->missing ? e->missing : im->missing;
 			e->scope = e->scope ? e->scope : im->scope;
 		}
+		/* Imports manage only what neither the build nor its parents do. */
+		const char *why = NULL;
+		if (!e->version && !m && !im && n_imports) {
+			from_boms(c, p, imports, n_imports, e, &why);
+		}
 		if (!e->version) {
 			e->flags = DEP_UNRESOLVED;
-			e->note = missing_version;
+			e->note = why ? dep_printf(
+						c,
+						"no version in this file%s%s, and it may come from "
+						"a BOM the scan cannot read: %s",
+						p->n_parents ? " or its parents" : "",
+						p->no_parent ? p->no_parent : "", why)
+				      : missing_version;
 		} else if (e->missing) {
 			e->flags = DEP_UNRESOLVED;
 			e->note = e->missing;
@@ -518,6 +596,7 @@ static int add_build(struct dep_ctx *c, const struct pom *p, const char *profile
 		}
 		r = add_package(c, m, profile, default_end);
 	}
+	free(imports);
 	pom_deps_release(&deps);
 	pom_deps_release(&managed);
 	pom_deps_release(&inherited);
@@ -741,6 +820,548 @@ static void read_parents(struct dep_ctx *c, const struct xnode *project, const c
 		free(file);
 		file = xstrdup(real);
 	}
+}
+
+/* ---------- imported BOMs ---------- */
+
+/* A pom.xml of the scanned tree, indexed by its groupId:artifactId. */
+struct pom_file {
+	const char *path;    /* on the file system (arena) */
+	const char *display; /* relative to the tree (arena) */
+	struct pom_file *next;
+};
+
+/* The files of one groupId:artifactId, in the order of the walk. */
+struct pom_files {
+	struct pom_file *head, *tail;
+};
+
+struct pom_cache {
+	struct hmap *boms; /* groupId:artifactId:version -> struct pom_bom *, the last read */
+	struct pom_bom **all;
+	size_t n_all, cap_all;
+	struct hmap *tree; /* groupId:artifactId -> struct pom_files * */
+	bool indexed;
+	/* Why the index may lack a pom.xml of the tree (a cap), or NULL; a pom.xml the index
+	 * could not read, and how many. */
+	const char *index_note, *unreadable;
+	size_t n_unreadable, files, entries_seen;
+	unsigned reads;	    /* BOM files read */
+	size_t bom_entries; /* entries the BOMs read manage, together */
+};
+
+void pom_cache_free(struct pom_cache *pc)
+{
+	if (!pc) {
+		return;
+	}
+	for (size_t i = 0; i < pc->n_all; i++) {
+		pom_deps_release(&pc->all[i]->managed);
+		free(pc->all[i]);
+	}
+	free(pc->all);
+	hmap_free(pc->boms);
+	hmap_free(pc->tree);
+	free(pc);
+}
+
+static struct pom_cache *cache_of(struct dep_ctx *c)
+{
+	if (!c->l->maven) {
+		c->l->maven = xcalloc(1, sizeof(*c->l->maven));
+		c->l->maven->boms = hmap_new(16);
+		c->l->maven->tree = hmap_new(64);
+	}
+	return c->l->maven;
+}
+
+static bool is_import(const struct pom_dep *e)
+{
+	return str_eq(e->type, "pom") && e->scope && str_eq(e->scope, "import");
+}
+
+/* Index the pom.xml at path by its groupId:artifactId (as the file alone gives them). */
+static void index_file(struct dep_ctx *c, struct pom_cache *pc, const char *path,
+		       const char *display)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	if (read_file_capped(path, DEPS_MAX_FILE_BYTES, &buf, &len) < 0) {
+		pc->unreadable = pc->unreadable ? pc->unreadable : dep_strdup(c, display);
+		pc->n_unreadable++;
+		return;
+	}
+	if (dep_count_read(c->l, len) < 0) {
+		free(buf);
+		pc->index_note = "the scan has read too much to look through all of it";
+		return;
+	}
+	char err[256];
+	unsigned line, col;
+	struct xnode *root = xml_parse(buf, len, &line, &col, err, sizeof(err));
+	free(buf);
+	if (!root || !str_eq(root->name, "project")) {
+		xml_free(root);
+		pc->unreadable = pc->unreadable ? pc->unreadable : dep_strdup(c, display);
+		pc->n_unreadable++;
+		return;
+	}
+	struct pom fp = {
+		.project = root,
+		.props = xml_child(root, "properties"),
+		.parent = xml_child(root, "parent"),
+	};
+	const char *miss;
+	const char *g = interpolate(c, &fp, coordinate(c, root, "groupId"), &miss);
+	const char *a = interpolate(c, &fp, child_text(c, root, "artifactId"), &miss);
+	xml_free(root);
+	if (!g || !a) {
+		return;
+	}
+	const char *key = dep_printf(c, "%s:%s", g, a);
+	struct pom_file *f = arena_alloc(c->l->arena, sizeof(*f));
+	if (!f) {
+		abort();
+	}
+	f->path = dep_strdup(c, path);
+	f->display = dep_strdup(c, display);
+	struct pom_files *list = hmap_get(pc->tree, key);
+	if (!list) {
+		list = arena_alloc(c->l->arena, sizeof(*list));
+		if (!list) {
+			abort();
+		}
+		list->head = f;
+		hmap_put(pc->tree, key, list);
+	} else {
+		list->tail->next = f;
+	}
+	list->tail = f;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Index the pom.xml files below dir (rel: its path in the tree, NULL for the top), as
+ * the scan's walk finds lockfiles: sorted, without node_modules, vendor and
+ * dot-directories, without following symbolic links, within its caps. */
+static void index_dir(struct dep_ctx *c, struct pom_cache *pc, const char *dir, const char *rel,
+		      unsigned depth)
+{
+	if (depth > DEPS_MAX_WALK_DEPTH) {
+		pc->index_note = "its directories nest too deep to look through all of it";
+		return;
+	}
+	DIR *d = opendir(dir);
+	if (!d) {
+		pc->index_note = pc->index_note ? pc->index_note
+						: dep_printf(c, "%s cannot be read: %s",
+							     rel ? rel : ".", strerror(errno));
+		return;
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		const char *name = de->d_name;
+		if (name[0] == '.' || str_eq(name, "node_modules") || str_eq(name, "vendor")) {
+			continue;
+		}
+		if (++pc->entries_seen > DEPS_MAX_WALK_ENTRIES) {
+			pc->index_note = "it has too many entries to look through all of it";
+			break;
+		}
+		GROW(names, cap, n + 1);
+		names[n++] = xstrdup(name);
+	}
+	closedir(d);
+	if (n > 1) {
+		qsort(names, n, sizeof(*names), cmp_str);
+	}
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *sub = xasprintf("%s/%s", dir, names[i]);
+		_cleanup_free_ char *sub_rel =
+			rel ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
+		struct stat st;
+		if (!pc->index_note && lstat(sub, &st) == 0) {
+			if (S_ISDIR(st.st_mode)) {
+				index_dir(c, pc, sub, sub_rel, depth + 1);
+			} else if (S_ISREG(st.st_mode) && str_eq(names[i], "pom.xml")) {
+				if (++pc->files > DEPS_MAX_LOCKFILES) {
+					pc->index_note = "it has too many pom.xml files to look "
+							 "through all of them";
+				} else {
+					index_file(c, pc, sub, sub_rel);
+				}
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+}
+
+/* A POM file read for a BOM, with its parents. */
+struct pom_model {
+	struct xnode *root;
+	struct pom_parent parents[POM_MAX_PARENTS];
+	size_t n_parents;
+	const char *no_parent;
+	char *buf; /* the file's bytes: two files that are the same BOM must be the same */
+	size_t len;
+	const char *display;
+};
+
+static void model_free(struct pom_model *m)
+{
+	if (!m) {
+		return;
+	}
+	for (size_t i = 0; i < m->n_parents; i++) {
+		xml_free(m->parents[i].project);
+	}
+	xml_free(m->root);
+	free(m->buf);
+	free(m);
+}
+
+/* The build of a BOM's model: no profile is active (a BOM with profiles that matter is
+ * refused before it is read). */
+static struct pom model_pom(const struct pom_model *m, const char *self)
+{
+	return (struct pom){
+		.project = m->root,
+		.props = xml_child(m->root, "properties"),
+		.parent = xml_child(m->root, "parent"),
+		.parents = m->parents,
+		.n_parents = m->n_parents,
+		.no_parent = m->no_parent,
+		.self = self,
+		.display = m->display,
+	};
+}
+
+/*
+ * Read the file f into a model, with its parents: NULL when it cannot be read or is not
+ * a POM (*fail says so when the scan's budget is the reason).
+ */
+static struct pom_model *model_load(struct dep_ctx *c, const struct pom_file *f, const char *gav,
+				    const char **fail)
+{
+	struct pom_model *m = xcalloc(1, sizeof(*m));
+	m->display = f->display;
+	if (read_file_capped(f->path, DEPS_MAX_FILE_BYTES, &m->buf, &m->len) < 0) {
+		model_free(m);
+		return NULL;
+	}
+	if (dep_count_read(c->l, m->len) < 0) {
+		*fail = dep_printf(c, "the BOM %s is not read: the scan has read too much", gav);
+		model_free(m);
+		return NULL;
+	}
+	char err[256];
+	unsigned line, col;
+	m->root = xml_parse(m->buf, m->len, &line, &col, err, sizeof(err));
+	if (!m->root || !str_eq(m->root->name, "project")) {
+		model_free(m);
+		return NULL;
+	}
+	read_parents(c, m->root, f->path, m->parents, &m->n_parents, &m->no_parent);
+	return m;
+}
+
+/* Copy what `from` manages and `to` does not into `to` (the first of a key wins); a
+ * clause when the scan's cap on BOM entries stops it. */
+static const char *bom_merge(struct dep_ctx *c, struct pom_cache *pc, struct pom_bom *to,
+			     const struct pom_bom *from)
+{
+	for (size_t k = 0; k < from->managed.n; k++) {
+		const struct pom_dep *x = &from->managed.v[k];
+		if (pom_deps_find(&to->managed, x->key)) {
+			continue;
+		}
+		if (++pc->bom_entries > POM_MAX_BOM_ENTRIES) {
+			return dep_printf(c,
+					  "the BOM %s is not read whole: the BOMs of the scan "
+					  "manage more than %u entries",
+					  from->gav, POM_MAX_BOM_ENTRIES);
+		}
+		pom_deps_append(&to->managed, x);
+	}
+	return NULL;
+}
+
+static struct bom_use import_of(struct dep_ctx *c, const struct pom_dep *e, unsigned depth);
+
+/* What the BOM b (its file read into m) manages, into b: see pom_bom. */
+static void bom_manage(struct dep_ctx *c, struct pom_cache *pc, struct pom_bom *b,
+		       const struct pom_model *m, unsigned depth)
+{
+	const struct xnode *profiles = xml_child(m->root, "profiles");
+	for (size_t i = 0; profiles && i < profiles->n_children; i++) {
+		const struct xnode *pr = profiles->children[i];
+		if (str_eq(pr->name, "profile") &&
+		    (xml_child(pr, "properties") || xml_child(pr, "dependencyManagement"))) {
+			b->fail = dep_printf(c,
+					     "the BOM %s has profiles that change what it manages, "
+					     "which the scan does not choose among",
+					     b->gav);
+			return;
+		}
+	}
+	struct pom bp = model_pom(m, dep_printf(c, "the BOM %s", b->gav));
+	struct pom_deps all = { 0 };
+	/* A BOM that cannot be read is a reason of its importer's notes, not an error of
+	 * the importer's file. */
+	struct diag_list scratch, *dl = c->dl;
+	diag_list_init(&scratch, 4);
+	c->dl = &scratch;
+	int r = read_list(c, &bp,
+			  xml_child(xml_child(m->root, "dependencyManagement"), "dependencies"), 0,
+			  false, &all);
+	if (r == 0 && bp.n_parents) {
+		r = read_inherited(c, &bp, true, &all, 0, &all);
+	}
+	c->dl = dl;
+	if (r < 0) {
+		const struct diag *d = scratch.n ? &scratch.v[0] : NULL;
+		const char *msg = d ? d->msg : "it cannot be read";
+		const char *colon = strstr(msg, " file: ");
+		b->fail = dep_printf(c, "the BOM %s cannot be read: %s:%u: %s", b->gav, m->display,
+				     d ? d->line : 0, colon ? colon + 7 : msg);
+		diag_list_release(&scratch);
+		pom_deps_release(&all);
+		return;
+	}
+	diag_list_release(&scratch);
+	b->height = 1;
+	/* Its own entries and its parents', which win over every import. */
+	for (size_t i = 0; i < all.n && !b->fail; i++) {
+		struct pom_dep x = all.v[i];
+		if (is_import(&x)) {
+			continue;
+		}
+		if (++pc->bom_entries > POM_MAX_BOM_ENTRIES) {
+			b->fail = dep_printf(c,
+					     "the BOM %s is not read whole: the BOMs of the scan "
+					     "manage more than %u entries",
+					     b->gav, POM_MAX_BOM_ENTRIES);
+			b->capped = true;
+			break;
+		}
+		x.bom = b->gav;
+		pom_deps_append(&b->managed, &x);
+	}
+	/* A parent the scan does not read would come before the imports. */
+	if (!b->fail && m->no_parent) {
+		b->fail = dep_printf(c, "the BOM %s is not read whole%s", b->gav, m->no_parent);
+	}
+	/* Then its imports, in order: own, then its parents'. */
+	for (size_t i = 0; i < all.n && !b->fail; i++) {
+		const struct pom_dep *e = &all.v[i];
+		if (!is_import(e)) {
+			continue;
+		}
+		struct bom_use u = import_of(c, e, depth + 1);
+		b->height = MAX(b->height, 1 + u.height);
+		b->capped |= u.capped;
+		const char *fail = u.bom ? bom_merge(c, pc, b, u.bom) : NULL;
+		if (fail) {
+			b->capped = true;
+		}
+		fail = fail ? fail : u.fail;
+		if (fail) {
+			b->fail = dep_printf(c, "%s, imported by %s", fail, b->gav);
+		}
+	}
+	pom_deps_release(&all);
+}
+
+/*
+ * The BOM name:version, imported `depth` imports down from a module: read from the tree
+ * once per scan (cycles, the depth and the number of BOMs read capped).
+ */
+static struct bom_use bom_get(struct dep_ctx *c, const char *name, const char *version,
+			      unsigned depth)
+{
+	struct pom_cache *pc = cache_of(c);
+	const char *gav = dep_printf(c, "%s:%s", name, version);
+	struct bom_use u = { .gav = gav };
+	struct pom_bom *b = hmap_get(pc->boms, gav);
+	if (b && b->building) {
+		u.fail = dep_printf(c, "the BOM imports form a cycle at %s", gav);
+		return u;
+	}
+	if (b && !b->capped && depth - 1 + b->height <= POM_MAX_IMPORT_DEPTH) {
+		return (struct bom_use){ gav, b, b->fail, b->height, false };
+	}
+	u.capped = true;
+	if (depth - 1 + (b && !b->capped ? b->height : 1) > POM_MAX_IMPORT_DEPTH) {
+		u.fail = dep_printf(c, "the imports of BOMs nest more than %u levels deep (at %s)",
+				    POM_MAX_IMPORT_DEPTH, gav);
+		return u;
+	}
+	if (pc->reads >= POM_MAX_BOMS) {
+		u.fail = dep_printf(c, "the BOM %s is not read: the scan has read %u BOMs, its cap",
+				    gav, POM_MAX_BOMS);
+		return u;
+	}
+	pc->reads++;
+	if (!pc->indexed) {
+		pc->indexed = true;
+		if (c->l->root) {
+			index_dir(c, pc, c->l->root, NULL, 0);
+		}
+	}
+	b = xcalloc(1, sizeof(*b));
+	b->gav = gav;
+	b->building = true;
+	GROW(pc->all, pc->cap_all, pc->n_all + 1);
+	pc->all[pc->n_all++] = b;
+	hmap_put(pc->boms, gav, b);
+	/* The pom.xml files of the tree with that groupId:artifactId whose version is the
+	 * one named: one, or copies of it (a build copies a module's pom.xml under
+	 * target/classes/META-INF/maven/). */
+	const struct pom_files *files = hmap_get(pc->tree, name);
+	struct pom_model *chosen = NULL;
+	for (const struct pom_file *f = files ? files->head : NULL; f && !b->fail; f = f->next) {
+		struct pom_model *m = model_load(c, f, gav, &b->fail);
+		if (!m) {
+			continue;
+		}
+		struct pom fp = model_pom(m, NULL);
+		const char *miss;
+		const char *v = interpolate(c, &fp, coordinate(c, m->root, "version"), &miss);
+		if (!v || !str_eq(v, version) ||
+		    (chosen && chosen->len == m->len && memcmp(chosen->buf, m->buf, m->len) == 0)) {
+			model_free(m);
+		} else if (chosen) {
+			b->fail = dep_printf(
+				c,
+				"the BOM %s is in the scanned tree twice, with different "
+				"contents: %s, %s",
+				gav, chosen->display, m->display);
+			model_free(m);
+		} else {
+			chosen = m;
+		}
+	}
+	if (!b->fail && !chosen) {
+		const char *more = pc->index_note ? dep_printf(c, " (%s)", pc->index_note) : "";
+		if (pc->n_unreadable) {
+			more = dep_printf(c,
+					  "%s (%zu pom.xml file%s of it could not be read: %s%s)",
+					  more, pc->n_unreadable, pc->n_unreadable > 1 ? "s" : "",
+					  pc->unreadable, pc->n_unreadable > 1 ? ", ..." : "");
+		}
+		b->fail = dep_printf(c, "the BOM %s is not in the scanned tree%s", gav, more);
+	}
+	if (!b->fail) {
+		bom_manage(c, pc, b, chosen, depth);
+	}
+	model_free(chosen);
+	b->building = false;
+	return (struct bom_use){ gav, b, b->fail, b->height, b->capped };
+}
+
+/* The import e (an entry of a dependencyManagement), as the scan reads it at `depth`. */
+static struct bom_use import_of(struct dep_ctx *c, const struct pom_dep *e, unsigned depth)
+{
+	const char *unresolved = e->missing		     ? e->missing
+				 : !e->version		     ? "it has no <version>"
+				 : e->flags & DEP_UNRESOLVED ? e->note
+							     : NULL;
+	if (unresolved) {
+		return (struct bom_use){
+			.gav = e->name,
+			.fail = dep_printf(c, "the version of the BOM %s:%s is not resolved: %s",
+					   e->name, e->version ? e->version : "", unresolved),
+		};
+	}
+	if (e->flags & DEP_UNPINNED) {
+		/* Which version Maven takes depends on the repository's. */
+		return (struct bom_use){
+			.gav = e->name,
+			.fail = dep_printf(
+				c,
+				"the BOM %s is imported at a %s, which the scan does not "
+				"resolve",
+				e->name, e->note),
+		};
+	}
+	return bom_get(c, e->name, e->version, depth);
+}
+
+/*
+ * The imports among own's entries, then among inherited's, in order, each as the scan
+ * reads it (a module's own imports are at depth 1), into *out (heap). Returns how many.
+ */
+static size_t collect_imports(struct dep_ctx *c, const struct pom_deps *own,
+			      const struct pom_deps *inherited, struct bom_use **out)
+{
+	const struct pom_deps *lists[] = { own, inherited };
+	size_t n = 0, cap = 0;
+	*out = NULL;
+	for (size_t k = 0; k < ARRAY_SIZE(lists); k++) {
+		for (size_t i = 0; i < lists[k]->n; i++) {
+			if (is_import(&lists[k]->v[i])) {
+				GROW(*out, cap, n + 1);
+				(*out)[n++] = import_of(c, &lists[k]->v[i], 1);
+			}
+		}
+	}
+	return n;
+}
+
+/*
+ * Give e, a dependency without a version that neither its file nor its parents manage,
+ * the version the first of the imports that manages it gives, with a note that says where.
+ * false when none does; *why is then why one still might (a BOM the scan cannot read),
+ * or NULL.
+ */
+static bool from_boms(struct dep_ctx *c, const struct pom *p, const struct bom_use *imports,
+		      size_t n, struct pom_dep *e, const char **why)
+{
+	*why = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct pom_dep *b =
+			imports[i].bom ? pom_deps_find(&imports[i].bom->managed, e->key) : NULL;
+		if (!b) {
+			if (imports[i].fail) {
+				*why = imports[i].fail;
+				return false;
+			}
+			continue;
+		}
+		const char *place = dep_printf(c, "the BOM %s at %s:%u", b->bom, b->where, b->line);
+		if (!str_eq(b->bom, imports[i].gav)) {
+			place = dep_printf(c, "%s (imported through %s)", place, imports[i].gav);
+		}
+		e->scope = e->scope ? e->scope : b->scope;
+		e->missing = e->missing ? e->missing : b->missing;
+		if (!b->version) {
+			e->version = "";
+			e->flags = DEP_UNRESOLVED;
+			e->note = dep_printf(c, "managed without a version by %s", place);
+		} else {
+			e->version = b->version;
+			e->flags = b->flags;
+			e->note = b->note ? dep_printf(c, "%s (managed by %s)", b->note, place)
+					  : dep_printf(c, "managed by %s", place);
+		}
+		if (p->no_parent) {
+			/* Its parents' dependencyManagement would win over the import. */
+			e->flags = DEP_UNRESOLVED;
+			e->note =
+				dep_printf(c,
+					   "managed by %s, but its parents' dependencyManagement, "
+					   "which wins over it, is not read%s",
+					   place, p->no_parent);
+		}
+		return true;
+	}
+	return false;
 }
 
 int parse_pom_xml(struct dep_ctx *c, const char *buf, size_t len)

@@ -14,7 +14,9 @@
  *   - Maven versions: an undefined or self-referring ${property} is kept as written and
  *     marked unresolved with a note, defined properties and dependencyManagement resolve;
  *     what Maven 3's model builder keeps of repeated properties and dependencies, a
- *     written version over a managed one, and the builds that profiles make;
+ *     written version over a managed one, and the builds that profiles make; versions
+ *     from BOMs in the tree (tests/fixtures/maven-bom), in Maven's order, and what a BOM
+ *     the scan cannot read leaves unresolved, with why;
  *   - go.mod with its go.sum (tests/fixtures/gosum): below go 1.17 only, lines, errors;
  *   - pnpm dependency paths of lockfile 5.x, 6.0 and 9.0, scoped, with peer suffixes
  *     ('_', and several nested parenthesised groups naming scoped packages);
@@ -4190,6 +4192,303 @@ Test(lockfiles, pom_a_parent_profile_gives_unresolved_dependencies)
 	const struct dep *d = find_in(&l, "child/pom.xml", "a:b");
 	cr_assert_not_null(d, "the parent's profile's dependency is the module's too");
 	cr_expect_eq(d->flags, DEP_UNRESOLVED);
+	dep_list_release(&l);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* ---------- Maven: imported BOMs ---------- */
+
+/* name in file has this version, line and flags, and a note that contains `note` (NULL:
+ * none at all). */
+static void expect_in(const struct dep_list *l, const char *file, const char *name,
+		      const char *version, unsigned line, unsigned flags, const char *note)
+{
+	const struct dep *d = find_in(l, file, name);
+	cr_assert_not_null(d, "%s: %s is missing", file, name);
+	cr_expect_str_eq(d->version, version, "%s: %s", file, name);
+	cr_expect_eq(d->line, line, "%s: %s on line %u, not %u", file, name, d->line, line);
+	cr_expect_eq(d->flags, flags, "%s: %s: flags %#x (%s)", file, name, d->flags, note_of(d));
+	if (note) {
+		cr_expect(strstr(note_of(d), note), "%s: %s: note '%s', not '%s'", file, name,
+			  note_of(d), note);
+	} else {
+		cr_expect_null(d->note, "%s: %s: note '%s'", file, name, note_of(d));
+	}
+}
+
+/*
+ * tests/fixtures/maven-bom: a multi-module project whose versions come from BOMs in the
+ * tree (the parent imports shop-bom, which has a parent of its own and imports another
+ * BOM). As Maven builds the modules: the module's own dependencyManagement and its
+ * parents' win over every import, the module's imports come before its parents', and of
+ * two imports the first declared wins; a BOM-managed version keeps the module's line and
+ * says where it is managed. A BOM the scan cannot read leaves what it might manage
+ * unresolved, naming it. (Every one of these versions was unresolved.)
+ */
+Test(lockfiles, pom_boms_in_the_tree_manage_versions)
+{
+	char *dir = tu_fixture("maven-bom");
+	struct dep_list l;
+	scan_tree(dir, &l);
+	const char *log4j = "org.apache.logging.log4j:log4j-core";
+	expect_in(&l, "app/pom.xml", log4j, "2.14.1", 22, 0,
+		  "managed by the BOM com.acme.shop:shop-bom:1.4.0 at shop-bom/pom.xml:28");
+	expect_in(&l, "app/pom.xml", "com.fasterxml.jackson.core:jackson-databind", "2.16.1", 16, 0,
+		  NULL);
+	expect_in(&l, "app/pom.xml", "com.google.guava:guava", "31.1-jre", 30, 0,
+		  "managed by the BOM com.acme.shop:shop-third-party-bom:1.4.0 at "
+		  "third-party-bom/pom.xml:19 (imported through com.acme.shop:shop-bom:1.4.0)");
+	expect_in(&l, "app/pom.xml", "org.junit.jupiter:junit-jupiter", "5.10.0", 34, 0, NULL);
+	/* Its own import comes first. */
+	expect_in(&l, "billing/pom.xml", log4j, "2.17.1", 24, 0,
+		  "managed by the BOM com.acme.legacy:legacy-bom:2.0.0 at legacy-bom/pom.xml:19");
+	expect_in(&l, "billing/pom.xml", "org.apache.commons:commons-text", "1.10.0", 28, 0,
+		  "at third-party-bom/pom.xml:24");
+	/* Spring Boot's BOM is not in the tree: it might manage either (it does manage
+	 * log4j-api, which shop-bom, imported after it, manages too). */
+	expect_in(&l, "reports/pom.xml", "org.springframework.boot:spring-boot-starter-web", "", 24,
+		  DEP_UNRESOLVED,
+		  "the BOM org.springframework.boot:spring-boot-dependencies:3.2.0 is not in the "
+		  "scanned tree");
+	expect_in(&l, "reports/pom.xml", "org.apache.logging.log4j:log4j-api", "", 28,
+		  DEP_UNRESOLVED, "spring-boot-dependencies:3.2.0 is not in the scanned tree");
+	/* The BOM itself, with its parent's property. */
+	expect_in(&l, "shop-bom/pom.xml", log4j, "2.14.1", 28, 0, NULL);
+	dep_list_release(&l);
+	free(dir);
+}
+
+#define POM_PROJECT(g, a, v, body)                                                   \
+	"<project><groupId>" g "</groupId><artifactId>" a "</artifactId><version>" v \
+	"</version>\n" body "</project>\n"
+#define POM_MANAGED(deps) \
+	"<dependencyManagement><dependencies>\n" deps "</dependencies></dependencyManagement>\n"
+#define POM_IMPORT(g, a, v) \
+	POM_DEP(g, a, "<version>" v "</version><type>pom</type><scope>import</scope>")
+#define POM_V(v) "<version>" v "</version>"
+
+/* Maven's order: the module's own dependencyManagement, then its parents', then its own
+ * imports in the order declared, then its parents' imports. */
+Test(lockfiles, pom_bom_imports_in_mavens_order)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "pom.xml",
+		 POM_PROJECT("g", "parent", "1",
+			     POM_MANAGED(POM_DEP("l", "log4j", POM_V("1"))
+						 POM_IMPORT("g", "bom-a", "1"))));
+	tu_write(dir, "boms/a/pom.xml",
+		 POM_PROJECT(
+			 "g", "bom-a", "1",
+			 POM_MANAGED(POM_DEP("c", "d", POM_V("7")) POM_DEP("e", "f", POM_V("8")))));
+	tu_write(dir, "boms/b/pom.xml",
+		 POM_PROJECT("g", "bom-b", "1",
+			     POM_MANAGED(POM_DEP("a", "b", POM_V("2")) POM_DEP(
+				     "x", "own", POM_V("9")) POM_DEP("l", "log4j", POM_V("9")))));
+	tu_write(dir, "boms/c/pom.xml",
+		 POM_PROJECT(
+			 "g", "bom-c", "1",
+			 POM_MANAGED(POM_DEP("a", "b", POM_V("3")) POM_DEP("c", "d", POM_V("4")))));
+	tu_write(dir, "m/pom.xml",
+		 "<project><parent><groupId>g</groupId><artifactId>parent</artifactId>"
+		 "<version>1</version></parent><artifactId>m</artifactId>\n" POM_MANAGED(
+			 POM_IMPORT("g", "bom-b", "1") POM_IMPORT("g", "bom-c", "1") POM_DEP(
+				 "x", "own", POM_V("5"))) "<dependencies>\n" POM_DEP("a", "b", "")
+			 POM_DEP("c", "d", "") POM_DEP("e", "f", "") POM_DEP("x", "own", "")
+				 POM_DEP("l", "log4j", "") "</dependencies></project>\n");
+	struct dep_list l;
+	scan_tree(dir, &l);
+	expect_in(&l, "m/pom.xml", "a:b", "2", 8, 0, "the BOM g:bom-b:1 at boms/b/pom.xml:3");
+	expect_in(&l, "m/pom.xml", "c:d", "4", 9, 0, "the BOM g:bom-c:1 at boms/c/pom.xml:4");
+	expect_in(&l, "m/pom.xml", "e:f", "8", 10, 0, "the BOM g:bom-a:1 at boms/a/pom.xml:4");
+	expect_in(&l, "m/pom.xml", "x:own", "5", 5, 0, NULL);
+	expect_in(&l, "m/pom.xml", "l:log4j", "1", 12, 0, NULL);
+	dep_list_release(&l);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* Scan the module m of dir, which imports the BOM g:bom:1 (after `before`, other imports
+ * or nothing) and depends on a:b and c:d without a version. */
+static void scan_importer(const char *dir, const char *before, struct dep_list *l)
+{
+	char *xml = tu_strf("<project><groupId>g</groupId><artifactId>m</artifactId><version>1"
+			    "</version>\n<dependencyManagement><dependencies>\n%s" POM_IMPORT(
+				    "g", "bom", "1") "</dependencies></dependencyManagement>\n"
+						     "<dependencies>\n" POM_DEP("a", "b", "")
+							     POM_DEP("c", "d", "") "</dependencies>"
+										   "</project>\n",
+			    before);
+	tu_write(dir, "m/pom.xml", xml);
+	free(xml);
+	/* The module alone (the BOMs are found in the whole tree, the scan's root). */
+	struct diag_list dl;
+	dep_list_init(l);
+	diag_list_init(&dl, 20);
+	char *path = tu_strf("%s/m", dir);
+	const char *paths[] = { path };
+	int r = deps_scan_paths(l, dir, paths, 1, &dl);
+	cr_expect_eq(r, 0, "%s", dl.n ? dl.v[0].msg : "");
+	free(path);
+	diag_list_release(&dl);
+}
+
+/* What the scan cannot read leaves what the BOM might manage unresolved, saying which BOM
+ * and why: one not in the tree, twice in it with different contents, imports that form
+ * a cycle or nest too deep, a BOM whose profiles change what it manages, an import whose
+ * version is not resolved, a malformed BOM. An import that the scan cannot read hides
+ * what the imports after it manage, not what those before it do. */
+Test(lockfiles, pom_bom_imports_that_cannot_be_read_leave_versions_unresolved)
+{
+	static const struct {
+		const char *files[4][2];
+		const char *before, *why;
+	} cases[] = {
+		{ { { NULL } }, "", "the BOM g:bom:1 is not in the scanned tree" },
+		{ { { "x/pom.xml",
+		      POM_PROJECT("g", "bom", "1", POM_MANAGED(POM_DEP("a", "b", POM_V("1")))) },
+		    { "y/pom.xml",
+		      POM_PROJECT("g", "bom", "1", POM_MANAGED(POM_DEP("a", "b", POM_V("2")))) } },
+		  "",
+		  "the BOM g:bom:1 is in the scanned tree twice, with different contents: "
+		  "x/pom.xml, y/pom.xml" },
+		{ { { "x/pom.xml",
+		      POM_PROJECT("g", "bom", "1", POM_MANAGED(POM_IMPORT("g", "other", "1"))) },
+		    { "y/pom.xml",
+		      POM_PROJECT("g", "other", "1", POM_MANAGED(POM_IMPORT("g", "bom", "1"))) } },
+		  "",
+		  "the BOM imports form a cycle at g:bom:1" },
+		{ { { "x/pom.xml",
+		      POM_PROJECT(
+			      "g", "bom", "1",
+			      POM_MANAGED(POM_DEP(
+				      "a", "b", POM_V("1"))) "<profiles><profile><id>old</"
+							     "id><properties><v>0</v></properties>"
+							     "</profile></profiles>") } },
+		  "",
+		  "the BOM g:bom:1 has profiles that change what it manages" },
+		{ { { "x/pom.xml",
+		      POM_PROJECT("g", "bom", "1", POM_MANAGED(POM_DEP("a", "b", POM_V("1")))) } },
+		  POM_DEP("g", "first",
+			  POM_V("${nowhere}") "<type>pom</type><scope>import</scope>"),
+		  "the version of the BOM g:first:${nowhere} is not resolved: the property "
+		  "${nowhere} is not defined in this file" },
+		{ { { "x/pom.xml",
+		      POM_PROJECT("g", "bom", "1", POM_MANAGED(POM_DEP("a", "", POM_V("1")))) } },
+		  "",
+		  "the BOM g:bom:1 cannot be read: x/pom.xml:3: a <dependency> without groupId or "
+		  "artifactId" },
+		{ { { "x/pom.xml",
+		      POM_PROJECT("g", "bom", "1", POM_MANAGED(POM_DEP("a", "b", POM_V("1")))) },
+		    { "y/pom.xml", POM_PROJECT("g", "first", "1",
+					       POM_MANAGED(POM_DEP("c", "d", POM_V("1")))) } },
+		  POM_IMPORT("g", "first", "1") POM_IMPORT("g", "missing", "1"),
+		  "the BOM g:missing:1 is not in the scanned tree" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *dir = tu_tmpdir();
+		for (size_t k = 0; k < ARRAY_SIZE(cases[i].files) && cases[i].files[k][0]; k++) {
+			tu_write(dir, cases[i].files[k][0], cases[i].files[k][1]);
+		}
+		struct dep_list l;
+		scan_importer(dir, cases[i].before, &l);
+		const struct dep *d = find_in(&l, "m/pom.xml", "a:b");
+		cr_assert_not_null(d, "%zu", i);
+		cr_expect_eq(d->flags, DEP_UNRESOLVED, "%zu: %s %s", i, d->version, note_of(d));
+		cr_expect(strstr(note_of(d), cases[i].why), "%zu: %s", i, note_of(d));
+		if (i == ARRAY_SIZE(cases) - 1) {
+			/* Managed by the import before the one the scan cannot read. */
+			expect_in(&l, "m/pom.xml", "c:d", "1", 9, 0, "at y/pom.xml:3");
+		}
+		dep_list_release(&l);
+		tu_rmdir(dir);
+		free(dir);
+	}
+	/* The same BOM twice, byte for byte (a copy of a module's pom.xml, as a build leaves
+	 * one under target/classes/META-INF/maven/): it is one BOM. An import whose BOM is
+	 * not in the tree after one that manages the version does not hide it. */
+	char *dir = tu_tmpdir();
+	const char *bom = POM_PROJECT(
+		"g", "bom", "1",
+		POM_MANAGED(POM_DEP("a", "b", POM_V("1")) POM_DEP("c", "d", POM_V("2"))));
+	tu_write(dir, "bom/pom.xml", bom);
+	tu_write(dir, "bom/target/classes/META-INF/maven/g/bom/pom.xml", bom);
+	struct dep_list l;
+	scan_importer(dir, "", &l);
+	expect_in(&l, "m/pom.xml", "a:b", "1", 6, 0, "at bom/pom.xml:3");
+	dep_list_release(&l);
+	tu_write(dir, "m/pom.xml",
+		 POM_PROJECT(
+			 "g", "m", "1",
+			 POM_MANAGED(POM_IMPORT("g", "bom", "1") POM_IMPORT(
+				 "g", "gone",
+				 "1")) "<dependencies>\n" POM_DEP("a", "b", "") "</dependencies>"));
+	scan_tree(dir, &l);
+	expect_in(&l, "m/pom.xml", "a:b", "1", 7, 0, "at bom/pom.xml:3");
+	dep_list_release(&l);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* Imports nested deeper than the cap, and more BOMs than a scan reads, stop there:
+ * unresolved, in bounded work. */
+Test(lockfiles, pom_bom_imports_are_capped)
+{
+	char *dir = tu_tmpdir();
+	/* bom0 imports bom1 ... imports bom20, which manages a:b. */
+	for (int i = 0; i <= 20; i++) {
+		char *rel = tu_strf("b%d/pom.xml", i);
+		char *xml =
+			i < 20 ? tu_strf(POM_PROJECT("g", "bom%d", "1",
+						     POM_MANAGED(POM_IMPORT("g", "bom%d", "1"))),
+					 i, i + 1)
+			       : tu_strf(POM_PROJECT("g", "bom%d", "1",
+						     POM_MANAGED(POM_DEP("a", "b", POM_V("1")))),
+					 i);
+		tu_write(dir, rel, xml);
+		free(xml);
+		free(rel);
+	}
+	tu_write(dir, "m/pom.xml",
+		 POM_PROJECT("g", "m", "1",
+			     POM_MANAGED(POM_IMPORT("g", "bom0", "1")) "<dependencies>\n" POM_DEP(
+				     "a", "b", "") "</dependencies>"));
+	tu_write(dir, "n/pom.xml",
+		 POM_PROJECT("g", "n", "1",
+			     POM_MANAGED(POM_IMPORT("g", "bom10", "1")) "<dependencies>\n" POM_DEP(
+				     "a", "b", "") "</dependencies>"));
+	struct dep_list l;
+	scan_tree(dir, &l);
+	expect_in(&l, "m/pom.xml", "a:b", "", 6, DEP_UNRESOLVED, "nest more than 16 levels deep");
+	expect_in(&l, "n/pom.xml", "a:b", "1", 6, 0, "at b20/pom.xml:3");
+	dep_list_release(&l);
+	tu_rmdir(dir);
+	free(dir);
+
+	/* A module that imports 1,001 BOMs, the last of which manages a:b. */
+	dir = tu_tmpdir();
+	struct sbuf sb;
+	sbuf_init(&sb, 1u << 20);
+	sbuf_puts(&sb, "<project><groupId>g</groupId><artifactId>m</artifactId><version>1"
+		       "</version>\n<dependencyManagement><dependencies>");
+	for (int i = 0; i <= 1000; i++) {
+		char *rel = tu_strf("b/%d/pom.xml", i);
+		char *xml = tu_strf(POM_PROJECT("g", "bom%d", "1", "%s"), i,
+				    i == 1000 ? POM_MANAGED(POM_DEP("a", "b", POM_V("1"))) : "");
+		tu_write(dir, rel, xml);
+		free(xml);
+		free(rel);
+		sbuf_printf(&sb, POM_IMPORT("g", "bom%d", "1"), i);
+	}
+	sbuf_puts(&sb, "</dependencies></dependencyManagement>\n<dependencies>" POM_DEP(
+			       "a", "b", "") "</dependencies></project>\n");
+	tu_write(dir, "m/pom.xml", sb.data);
+	sbuf_release(&sb);
+	scan_tree(dir, &l);
+	const struct dep *d = find_in(&l, "m/pom.xml", "a:b");
+	cr_assert_not_null(d);
+	cr_expect_eq(d->flags, DEP_UNRESOLVED, "%s", note_of(d));
+	cr_expect(strstr(note_of(d), "the scan has read 1000 BOMs"), "%s", note_of(d));
 	dep_list_release(&l);
 	tu_rmdir(dir);
 	free(dir);
