@@ -327,7 +327,9 @@ static void add_finding(struct scan *s, size_t first)
 			     known && worst->sev_source ? worst->sev_source
 							: "unknown-severity policy",
 			     "url", url);
-	if (d->flags & DEP_UNPINNED) {
+	/* Where the version comes from, when the lockfile does not say it on the line: a
+	 * range's, or one a parent POM or a BOM manages (the BOM's file and line). */
+	if (d->note || (d->flags & DEP_UNPINNED)) {
 		json_object_set_new(f->extra, "version_note", json_string(d->note ? d->note : ""));
 	}
 }

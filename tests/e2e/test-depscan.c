@@ -18,6 +18,9 @@
  *     dependencyManagement; a
  *     requirements.txt line without a version is `unpinned-requirement` (medium: in the
  *     JSON output, exit 0 at the default threshold, 3 at --fail-on medium);
+ *   - log4j-core 2.14.1 managed by a BOM in the tree (tests/fixtures/maven-bom) is
+ *     CVE-2021-44228 on the module's line, the finding saying where the BOM manages it;
+ *     a BOM outside the tree leaves versions unresolved, naming it;
  *   - a symlinked lockfile fails the scan (exit 4); a comment ending in a backslash does not
  *     swallow the requirement below it;
  *   - a requirements file found by its name and included by another is reported once; a
@@ -1301,6 +1304,91 @@ Test(depscan, unresolved_pom_version_blocks_as_its_worst_advisory)
 	json_decref(doc);
 	free(pom);
 	free(dir);
+}
+
+/*
+ * A multi-module project whose versions come from BOMs in the tree
+ * (tests/fixtures/maven-bom): log4j-core 2.14.1, managed by the BOM the parent imports,
+ * is Log4Shell in the module that uses it, on the module's line, and the finding says
+ * where the BOM manages it (it used to be `unresolved-version` in every module, whatever
+ * the BOM said); the module that imports a newer log4j first passes; a BOM that is not in
+ * the tree leaves what it may manage unresolved, naming it.
+ */
+Test(depscan, versions_managed_by_a_bom_in_the_tree_are_checked)
+{
+	import_fixture("osv/maven");
+	char *src = tu_fixture("maven-bom");
+	char *dir = tu_strf("%s/shop", ws);
+	char *cmd = tu_strf("cp -r '%s' '%s'", src, dir);
+	cr_assert_eq(system(cmd), 0);
+	int status;
+	json_t *doc = scan_json(dir, NULL, &status);
+	cr_expect_eq(status, 3);
+	json_t *findings = json_object_get(doc, "findings");
+	char *text = json_dumps(findings, JSON_INDENT(2));
+	static const struct {
+		const char *rule, *severity, *name, *version, *file;
+		unsigned line;
+		const char *note;
+	} want[] = {
+		{ "GHSA-jfh8-c2jx-5f7m", "critical", "org.apache.logging.log4j:log4j-core",
+		  "2.14.1", "app/pom.xml", 22,
+		  "managed by the BOM com.acme.shop:shop-bom:1.4.0 at shop-bom/pom.xml:28" },
+		{ "unresolved-version", "high", "org.springframework.boot:spring-boot-starter-web",
+		  "", "reports/pom.xml", 24,
+		  "the BOM org.springframework.boot:spring-boot-dependencies:3.2.0 is not in the "
+		  "scanned tree" },
+		{ "unresolved-version", "high", "org.apache.logging.log4j:log4j-api", "",
+		  "reports/pom.xml", 28,
+		  "spring-boot-dependencies:3.2.0 is not in the scanned tree" },
+		/* The BOM's own entry. */
+		{ "GHSA-jfh8-c2jx-5f7m", "critical", "org.apache.logging.log4j:log4j-core",
+		  "2.14.1", "shop-bom/pom.xml", 28, NULL },
+	};
+	cr_expect_eq(json_array_size(findings), sizeof(want) / sizeof(want[0]), "%s", text);
+	for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
+		json_t *found = NULL, *f;
+		size_t i;
+		json_array_foreach(findings, i, f)
+		{
+			if (strcmp(json_string_value(json_object_get(f, "file")), want[k].file) ==
+				    0 &&
+			    json_integer_value(json_object_get(f, "line")) == want[k].line) {
+				found = f;
+			}
+		}
+		cr_assert_not_null(found, "%s:%u\n%s", want[k].file, want[k].line, text);
+		json_t *pkg = json_object_get(found, "package");
+		cr_expect_str_eq(json_string_value(json_object_get(found, "rule_id")),
+				 want[k].rule);
+		cr_expect_str_eq(json_string_value(json_object_get(found, "severity")),
+				 want[k].severity);
+		cr_expect_str_eq(json_string_value(json_object_get(pkg, "name")), want[k].name);
+		cr_expect_str_eq(json_string_value(json_object_get(pkg, "version")),
+				 want[k].version);
+		const char *where = json_string_value(json_object_get(found, "message"));
+		if (strcmp(want[k].rule, "unresolved-version") != 0) {
+			/* Where the version comes from, with the finding. */
+			where = json_string_value(json_object_get(found, "version_note"));
+		}
+		if (want[k].note) {
+			cr_expect(where && strstr(where, want[k].note), "%s:%u: %s", want[k].file,
+				  want[k].line, where ? where : "(none)");
+		}
+	}
+	free(text);
+	json_decref(doc);
+	/* The text output: the module's line. */
+	struct tu_result r = tu_runner_run(dir, "scan", "deps", "--db", db, NULL);
+	cr_expect_eq(r.status, 3);
+	cr_expect_not_null(strstr(r.out,
+				  "app/pom.xml:22: critical GHSA-jfh8-c2jx-5f7m (CVE-2021-44228) "
+				  "org.apache.logging.log4j:log4j-core 2.14.1 [blocking]"),
+			   "%s", r.out);
+	tu_result_free(&r);
+	free(cmd);
+	free(dir);
+	free(src);
 }
 
 /* The findings of rule_id for package name, with their severity (a new string: "name=sev
