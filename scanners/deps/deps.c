@@ -192,6 +192,23 @@ void dep_list_release(struct dep_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+int deps_maven_repository(struct dep_list *l, const char *dir)
+{
+	_cleanup_free_ char *real = realpath(dir, NULL);
+	struct stat st;
+	if (!real || stat(real, &st) < 0) {
+		return -errno;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		return -ENOTDIR;
+	}
+	l->maven_repo = arena_strdup(l->arena, real);
+	if (!l->maven_repo) {
+		abort();
+	}
+	return 0;
+}
+
 /* ---------- helpers for the parsers ---------- */
 
 char *dep_strdup(struct dep_ctx *c, const char *s)

@@ -115,10 +115,23 @@ struct dep_list {
 	/* What pom.c knows for the whole scan: the tree's pom.xml files by coordinates, and
 	 * the BOMs read so far (freed with the list). */
 	struct pom_cache *maven;
+	/* A local Maven repository (real path, in the arena; deps_maven_repository sets it):
+	 * BOMs and parent POMs that the scanned tree does not hold are read from it. NULL:
+	 * none. */
+	const char *maven_repo;
 };
 
 void dep_list_init(struct dep_list *l);
 void dep_list_release(struct dep_list *l);
+
+/*
+ * Read the BOMs and parent POMs that pom.xml files name and the scanned tree does not
+ * hold from the local Maven repository dir, as Maven lays it out
+ * (<dir>/<group path>/<artifact>/<version>/<artifact>-<version>.pom): what Maven
+ * downloaded there, or installed. Nothing is fetched. Returns 0, or -errno when dir
+ * cannot be resolved, -ENOTDIR when it is not a directory.
+ */
+int deps_maven_repository(struct dep_list *l, const char *dir);
 
 /* The format's short name ("npm", "yarn", "pip", "maven"...), and the reverse. */
 const char *dep_format_name(enum dep_format f);

@@ -36,6 +36,13 @@
  * unresolved, from that import on, and the note says which BOM and why. What BOMs give
  * is kept for the scan (struct pom_cache), by coordinates.
  *
+ * A local Maven repository (deps_maven_repository) holds the BOMs and parents the tree
+ * does not: read from <dir>/<group path>/<artifact>/<version>/<artifact>-<version>.pom
+ * where Maven would read a repository (a parent whose relativePath names no file of the
+ * tree, or not that parent; a BOM the tree does not hold), never a SNAPSHOT (Maven may
+ * use a newer build) nor a path out of the repository. A POM read from it has its
+ * parents read from it only.
+ *
  * Profiles: which are active the file does not say (-P, the JDK, the OS, properties), and
  * the dependencies of an active one ship. Every build is read: the default one (with the
  * activeByDefault profiles, their properties, dependencies and dependencyManagement),
@@ -700,14 +707,112 @@ static const char *coordinate(struct dep_ctx *c, const struct xnode *project, co
 	return v ? v : child_text(c, xml_child(project, "parent"), what);
 }
 
+/* Whether the version is a SNAPSHOT (Maven's: it ends with SNAPSHOT, or is a timestamped
+ * one, 1.0-20240101.120000-1). */
+static bool snapshot(const char *v)
+{
+	size_t n = strlen(v);
+	if (n >= 8 && strcmp(v + n - 8, "SNAPSHOT") == 0) {
+		return true;
+	}
+	/* -YYYYMMDD.HHMMSS-N */
+	const char *dash = strrchr(v, '-');
+	if (!dash || dash == v || !dash[1] || strspn(dash + 1, "0123456789") != strlen(dash + 1)) {
+		return false;
+	}
+	const char *p = dash;
+	while (p > v && p[-1] != '-') {
+		p--;
+	}
+	return p > v && dash - p == 15 && p[8] == '.' && strspn(p, "0123456789") == 8 &&
+	       strspn(p + 9, "0123456789") == 6;
+}
+
+/* Whether s can be one component of a path in the repository. */
+static bool path_component(const char *s, size_t n)
+{
+	return n && memchr(s, '/', n) == NULL && !(n == 1 && s[0] == '.') &&
+	       !(n == 2 && s[0] == '.' && s[1] == '.');
+}
+
 /*
- * Read the parents of project (whose file is at path) from the scanned tree into
- * out[0..*n): each where its child's relativePath says, when it names the coordinates the
- * child gives. Sets *why (a note) when a <parent> is left unread. Never an error: what is
- * not read leaves the child's references unresolved.
+ * The POM of group:artifact:version in the local Maven repository the scan was given, as
+ * Maven lays it out (<dir>/<group, its dots as slashes>/<artifact>/<version>/
+ * <artifact>-<version>.pom): its real path (heap), which must lie inside the repository.
+ * NULL when there is no repository, or with *why (a clause) when it is not there or the
+ * scan does not read it.
+ */
+static char *repo_file(struct dep_ctx *c, const char *group, const char *artifact,
+		       const char *version, const char **why)
+{
+	const char *repo = c->l->maven_repo;
+	*why = NULL;
+	if (!repo) {
+		return NULL;
+	}
+	bool ok = *group && path_component(artifact, strlen(artifact)) &&
+		  path_component(version, strlen(version));
+	for (const char *g = group; ok && *g;) {
+		size_t n = strcspn(g, ".");
+		ok = path_component(g, n);
+		g += n;
+		if (*g == '.') {
+			g++;
+			ok = ok && *g;
+		}
+	}
+	if (!ok) {
+		*why = "its coordinates do not name a file of the Maven repository";
+		return NULL;
+	}
+	if (snapshot(version)) {
+		/* Maven fetches newer builds of a SNAPSHOT: the repository's may be older. */
+		*why = "a SNAPSHOT, of which the Maven repository may hold an older build than "
+		       "the build's";
+		return NULL;
+	}
+	_cleanup_free_ char *dir = xstrdup(group);
+	for (char *q = dir; *q; q++) {
+		*q = *q == '.' ? '/' : *q;
+	}
+	_cleanup_free_ char *path =
+		xasprintf("%s/%s/%s/%s/%s-%s.pom", repo, dir, artifact, version, artifact, version);
+	char *real = realpath(path, NULL);
+	size_t rl = strlen(repo);
+	if (!real || strncmp(real, repo, rl) != 0 || real[rl] != '/') {
+		*why = real ? "its file in the Maven repository leads out of it" : NULL;
+		free(real);
+		return NULL;
+	}
+	return real;
+}
+
+/* The path of real (a file the scan read) as the scan shows it: relative to the scanned
+ * tree when inside it, else as it is (a file of a Maven repository outside it). */
+static const char *shown_path(struct dep_ctx *c, const char *real)
+{
+	const char *root = c->l->root;
+	size_t rl = root ? strlen(root) : 0;
+	return dep_strdup(c, rl && strncmp(real, root, rl) == 0 && real[rl] == '/' ? real + rl + 1
+										   : real);
+}
+
+/* The Maven repository as notes name it. */
+static const char *repo_shown(struct dep_ctx *c)
+{
+	return c->l->maven_repo ? shown_path(c, c->l->maven_repo) : NULL;
+}
+
+/*
+ * Read the parents of project (whose file is at path) into out[0..*n): each where its
+ * child's relativePath says in the scanned tree, when it names the coordinates the child
+ * gives, else (as Maven does) from the local Maven repository the scan was given, if
+ * any. A POM read from the repository (from_repo: project itself) takes its parents from
+ * the repository only, as Maven reads them. Sets *why (a note) when a <parent> is left
+ * unread. Never an error: what is not read leaves the child's references unresolved.
  */
 static void read_parents(struct dep_ctx *c, const struct xnode *project, const char *path,
-			 struct pom_parent *out, size_t *n, const char **why)
+			 bool from_repo, struct pom_parent *out, size_t *n, const char **why)
 {
 	*n = 0;
 	*why = NULL;
@@ -732,59 +837,112 @@ static void read_parents(struct dep_ctx *c, const struct xnode *project, const c
 					  POM_MAX_PARENTS, gav);
 			return;
 		}
+		/* Where the tree has it (relativePath), or why not (*why's form). */
+		_cleanup_free_ char *real = NULL;
+		const char *miss = NULL;
 		const struct xnode *rp = xml_child(parent, "relativePath");
 		const char *rel = rp ? trimmed(c, rp->text) : "../pom.xml";
-		if (!rel || !*rel) {
-			*why = dep_printf(c, " (its parent POM %s is not in the scanned tree)",
+		if (from_repo) {
+			/* Looked for in the repository below. */
+		} else if (!rel || !*rel) {
+			miss = dep_printf(c, " (its parent POM %s is not in the scanned tree)",
 					  gav);
-			return;
-		}
-		char *slash = strrchr(file, '/');
-		_cleanup_free_ char *dir =
-			slash ? xstrndup(file, (size_t)(slash - file)) : xstrdup(".");
-		_cleanup_free_ char *cand =
-			rel[0] == '/' ? xstrdup(rel) : xasprintf("%s/%s", dir, rel);
-		struct stat st;
-		if (stat(cand, &st) == 0 && S_ISDIR(st.st_mode)) {
-			char *f = xasprintf("%s/pom.xml", cand);
-			free(cand);
-			cand = f;
-		}
-		_cleanup_free_ char *real = dep_realpath_inside(c, cand);
-		if (!real) {
-			*why = dep_printf(c, " (its parent POM %s is not in the scanned tree: %s)",
-					  gav, errno == EXDEV ? "outside it" : strerror(errno));
-			return;
-		}
-		for (size_t i = 0; i < n_seen; i++) {
-			if (str_eq(seen[i], real)) {
-				*why = dep_printf(c, " (the parent POMs form a cycle at %s)", gav);
+		} else {
+			char *slash = strrchr(file, '/');
+			_cleanup_free_ char *dir =
+				slash ? xstrndup(file, (size_t)(slash - file)) : xstrdup(".");
+			_cleanup_free_ char *cand =
+				rel[0] == '/' ? xstrdup(rel) : xasprintf("%s/%s", dir, rel);
+			struct stat st;
+			if (stat(cand, &st) == 0 && S_ISDIR(st.st_mode)) {
+				char *f = xasprintf("%s/pom.xml", cand);
+				free(cand);
+				cand = f;
+			}
+			real = dep_realpath_inside(c, cand);
+			if (!real && errno == EXDEV) {
+				/* Maven would read that file if it is the parent: the scan cannot
+				 * tell, nor take the repository's in its place. */
+				*why = dep_printf(c,
+						  " (its parent POM %s is not in the scanned tree: "
+						  "outside it)",
+						  gav);
 				return;
 			}
+			if (!real) {
+				miss = dep_printf(
+					c, " (its parent POM %s is not in the scanned tree: %s)",
+					gav, strerror(errno));
+			}
 		}
-		char *buf = NULL;
-		size_t len = 0;
-		char err[256];
-		unsigned line = 0, col = 0;
-		int rr = read_file_capped(real, DEPS_MAX_FILE_BYTES, &buf, &len);
-		if (rr == 0 && dep_count_read(c->l, len) < 0) {
+		struct xnode *root = NULL;
+		bool repo = from_repo;
+		/* The tree's file, then the repository's, each when it is the parent named. */
+		for (int attempt = 0; attempt < 2 && !root; attempt++) {
+			if (attempt == 1) {
+				const char *rwhy = NULL;
+				free(real);
+				real = g && a && v && c->l->maven_repo
+					       ? repo_file(c, g, a, v, &rwhy)
+					       : NULL;
+				if (!real) {
+					if (c->l->maven_repo) {
+						miss = dep_printf(
+							c,
+							" (its parent POM %s is not in %sthe Maven "
+							"repository %s%s%s)",
+							gav,
+							from_repo ? ""
+								  : "the scanned tree, nor in ",
+							repo_shown(c), rwhy ? ": " : "",
+							rwhy ? rwhy : "");
+					}
+					break;
+				}
+				repo = true;
+			}
+			if (!real) {
+				continue;
+			}
+			for (size_t i = 0; i < n_seen; i++) {
+				if (str_eq(seen[i], real)) {
+					*why = dep_printf(
+						c, " (the parent POMs form a cycle at %s)", gav);
+					return;
+				}
+			}
+			char *buf = NULL;
+			size_t len = 0;
+			char err[256];
+			unsigned line = 0, col = 0;
+			int rr = read_file_capped(real, DEPS_MAX_FILE_BYTES, &buf, &len);
+			if (rr == 0 && dep_count_read(c->l, len) < 0) {
+				free(buf);
+				*why = dep_printf(
+					c,
+					" (the scan has read too much to read its parent POM %s)",
+					gav);
+				return;
+			}
+			root = rr == 0 ? xml_parse(buf, len, &line, &col, err, sizeof(err)) : NULL;
 			free(buf);
-			*why = dep_printf(
-				c, " (the scan has read too much to read its parent POM %s)", gav);
-			return;
+			/* Maven takes the file only when it is the parent named. */
+			const char *pg = root ? coordinate(c, root, "groupId") : NULL;
+			const char *pa = root ? child_text(c, root, "artifactId") : NULL;
+			const char *pv = root ? coordinate(c, root, "version") : NULL;
+			if (!root || !str_eq(root->name, "project") || !g || !a || !v || !pg ||
+			    !pa || !pv || !str_eq(g, pg) || !str_eq(a, pa) || !str_eq(v, pv)) {
+				xml_free(root);
+				root = NULL;
+				miss = dep_printf(c, " (its parent POM %s is not the one at %s)",
+						  gav, repo ? shown_path(c, real) : rel);
+				if (repo) {
+					break;
+				}
+			}
 		}
-		struct xnode *root =
-			rr == 0 ? xml_parse(buf, len, &line, &col, err, sizeof(err)) : NULL;
-		free(buf);
-		/* Maven takes the file only when it is the parent named; else from a
-		 * repository, which the scan cannot read. */
-		const char *pg = root ? coordinate(c, root, "groupId") : NULL;
-		const char *pa = root ? child_text(c, root, "artifactId") : NULL;
-		const char *pv = root ? coordinate(c, root, "version") : NULL;
-		if (!root || !str_eq(root->name, "project") || !g || !a || !v || !pg || !pa ||
-		    !pv || !str_eq(g, pg) || !str_eq(a, pa) || !str_eq(v, pv)) {
-			xml_free(root);
-			*why = dep_printf(c, " (its parent POM %s is not the one at %s)", gav, rel);
+		if (!root) {
+			*why = miss ? miss : dep_printf(c, " (its parent POM %s is not read)", gav);
 			return;
 		}
 		/* Which of a parent's profiles are active its file does not say (-P, the JDK,
@@ -806,17 +964,13 @@ static void read_parents(struct dep_ctx *c, const struct xnode *project, const c
 					gav);
 			}
 		}
-		const char *root_dir = c->l->root;
-		size_t rl = root_dir ? strlen(root_dir) : 0;
-		const char *shown = rl && strncmp(real, root_dir, rl) == 0 && real[rl] == '/'
-					    ? real + rl + 1
-					    : real;
 		seen[n_seen++] = dep_strdup(c, real);
 		out[*n].project = root;
-		out[*n].display = dep_strdup(c, shown);
+		out[*n].display = shown_path(c, real);
 		out[*n].profiled = profiled;
 		(*n)++;
 		project = root;
+		from_repo = repo;
 		free(file);
 		file = xstrdup(real);
 	}
@@ -1043,11 +1197,12 @@ static struct pom model_pom(const struct pom_model *m, const char *self)
 }
 
 /*
- * Read the file f into a model, with its parents: NULL when it cannot be read or is not
- * a POM (*fail says so when the scan's budget is the reason).
+ * Read the file f into a model, with its parents (from the repository only when
+ * from_repo: f is a file of it): NULL when it cannot be read or is not a POM (*fail says
+ * so when the scan's budget is the reason).
  */
 static struct pom_model *model_load(struct dep_ctx *c, const struct pom_file *f, const char *gav,
-				    const char **fail)
+				    bool from_repo, const char **fail)
 {
 	struct pom_model *m = xcalloc(1, sizeof(*m));
 	m->display = f->display;
@@ -1067,8 +1222,30 @@ static struct pom_model *model_load(struct dep_ctx *c, const struct pom_file *f,
 		model_free(m);
 		return NULL;
 	}
-	read_parents(c, m->root, f->path, m->parents, &m->n_parents, &m->no_parent);
+	read_parents(c, m->root, f->path, from_repo, m->parents, &m->n_parents, &m->no_parent);
 	return m;
+}
+
+/* A coordinate of the model (groupId, artifactId, version) as Maven reads it: its own or
+ * its parent's, interpolated. NULL when it has none. */
+static const char *model_coordinate(struct dep_ctx *c, const struct pom_model *m, const char *what)
+{
+	struct pom fp = model_pom(m, NULL);
+	const char *miss;
+	return interpolate(c, &fp,
+			   str_eq(what, "artifactId") ? child_text(c, m->root, what)
+						      : coordinate(c, m->root, what),
+			   &miss);
+}
+
+/* Whether the model is group:artifact:version. */
+static bool model_is(struct dep_ctx *c, const struct pom_model *m, const char *group,
+		     const char *artifact, const char *version)
+{
+	const char *g = model_coordinate(c, m, "groupId");
+	const char *a = model_coordinate(c, m, "artifactId");
+	const char *v = model_coordinate(c, m, "version");
+	return g && a && v && str_eq(g, group) && str_eq(a, artifact) && str_eq(v, version);
 }
 
 /* Copy what `from` manages and `to` does not into `to` (the first of a key wins); a
@@ -1226,13 +1403,11 @@ static struct bom_use bom_get(struct dep_ctx *c, const char *name, const char *v
 	const struct pom_files *files = hmap_get(pc->tree, name);
 	struct pom_model *chosen = NULL;
 	for (const struct pom_file *f = files ? files->head : NULL; f && !b->fail; f = f->next) {
-		struct pom_model *m = model_load(c, f, gav, &b->fail);
+		struct pom_model *m = model_load(c, f, gav, false, &b->fail);
 		if (!m) {
 			continue;
 		}
-		struct pom fp = model_pom(m, NULL);
-		const char *miss;
-		const char *v = interpolate(c, &fp, coordinate(c, m->root, "version"), &miss);
+		const char *v = model_coordinate(c, m, "version");
 		if (!v || !str_eq(v, version) ||
 		    (chosen && chosen->len == m->len && memcmp(chosen->buf, m->buf, m->len) == 0)) {
 			model_free(m);
@@ -1247,8 +1422,30 @@ static struct bom_use bom_get(struct dep_ctx *c, const char *name, const char *v
 			chosen = m;
 		}
 	}
+	/* Else Maven's local repository, when the scan was given one. */
+	const char *repo_why = NULL;
+	if (!b->fail && !chosen && c->l->maven_repo) {
+		const char *colon = strchr(name, ':');
+		_cleanup_free_ char *group = xstrndup(name, (size_t)(colon - name));
+		_cleanup_free_ char *path = repo_file(c, group, colon + 1, version, &repo_why);
+		struct pom_file f = { .path = path, .display = path ? shown_path(c, path) : NULL };
+		chosen = path ? model_load(c, &f, gav, true, &b->fail) : NULL;
+		if (chosen && !model_is(c, chosen, group, colon + 1, version)) {
+			model_free(chosen);
+			chosen = NULL;
+			b->fail = dep_printf(c, "the BOM %s is not the POM at %s", gav, f.display);
+		} else if (path && !chosen && !b->fail) {
+			b->fail = dep_printf(c, "the BOM %s cannot be read: %s is not a POM", gav,
+					     f.display);
+		}
+	}
 	if (!b->fail && !chosen) {
 		const char *more = pc->index_note ? dep_printf(c, " (%s)", pc->index_note) : "";
+		if (c->l->maven_repo) {
+			more = dep_printf(c, "%s, nor in the Maven repository %s%s%s", more,
+					  repo_shown(c), repo_why ? ": " : "",
+					  repo_why ? repo_why : "");
+		}
 		if (pc->n_unreadable) {
 			more = dep_printf(c,
 					  "%s (%zu pom.xml file%s of it could not be read: %s%s)",
@@ -1387,7 +1584,7 @@ int parse_pom_xml(struct dep_ctx *c, const char *buf, size_t len)
 		.parent = xml_child(root, "parent"),
 		.parents = parents,
 	};
-	read_parents(c, root, c->path, parents, &p.n_parents, &p.no_parent);
+	read_parents(c, root, c->path, false, parents, &p.n_parents, &p.no_parent);
 	int r = add_builds(c, &p);
 	for (size_t i = 0; i < p.n_parents; i++) {
 		xml_free(parents[i].project);

@@ -4494,6 +4494,138 @@ Test(lockfiles, pom_bom_imports_are_capped)
 	free(dir);
 }
 
+/* Scan dir/app with root dir and the Maven repository repo (NULL: none). */
+static void scan_with_repo(const char *dir, const char *repo, struct dep_list *l)
+{
+	struct diag_list dl;
+	dep_list_init(l);
+	diag_list_init(&dl, 20);
+	if (repo) {
+		cr_assert_eq(deps_maven_repository(l, repo), 0);
+	}
+	char *app = tu_strf("%s/app", dir);
+	const char *paths[] = { app };
+	cr_assert_eq(deps_scan_paths(l, dir, paths, 1, &dl), 0, "%s", dl.n ? dl.v[0].msg : "");
+	free(app);
+	diag_list_release(&dl);
+}
+
+/*
+ * A local Maven repository the scan is given holds what the tree does not: a parent (and
+ * its parent, read from the repository only, as Maven reads a POM of it) and BOMs (and
+ * the BOMs they import). The parents' dependencyManagement wins over the module's
+ * imports. A SNAPSHOT is not read from it (Maven may use a newer build), nor a file that
+ * coordinates name outside it. Without the repository, all of it is unresolved.
+ */
+Test(lockfiles, pom_boms_and_parents_from_a_local_maven_repository)
+{
+	char *top = tu_tmpdir();
+	char *ws = tu_strf("%s/ws", top), *m2 = tu_strf("%s/m2", top);
+	tu_write(ws, "app/pom.xml",
+		 "<project>\n<parent><groupId>org.example.boot</groupId><artifactId>starter-parent"
+		 "</artifactId><version>3.2.0</version><relativePath/></parent>\n"
+		 "<artifactId>app</artifactId>\n" POM_MANAGED(
+			 POM_IMPORT("com.acme", "platform-bom", "2.0") POM_IMPORT(
+				 "com.acme", "nightly-bom",
+				 "1.0-SNAPSHOT")) "<dependencies>\n" POM_DEP("org.apache.logging."
+									     "log4j",
+									     "log4j-core", "")
+			 POM_DEP("com.google.guava", "guava", "")
+				 POM_DEP("x", "later", "") "</dependencies></project>\n");
+	/* Its relativePath (the directory above the file) is not where Maven looks. */
+	tu_write(m2, "org/example/boot/starter-parent/3.2.0/starter-parent-3.2.0.pom",
+		 "<project><parent><groupId>org.example.boot</groupId><artifactId>boot-dependencies"
+		 "</artifactId><version>3.2.0</version></parent>\n"
+		 "<artifactId>starter-parent</artifactId></project>\n");
+	tu_write(m2, "org/example/boot/starter-parent/3.2.0/pom.xml",
+		 POM_PROJECT("org.example.boot", "boot-dependencies", "3.2.0",
+			     POM_MANAGED(POM_DEP("org.apache.logging.log4j", "log4j-core",
+						 POM_V("1.0")))));
+	tu_write(m2, "org/example/boot/boot-dependencies/3.2.0/boot-dependencies-3.2.0.pom",
+		 POM_PROJECT("org.example.boot", "boot-dependencies", "3.2.0",
+			     "<properties><log4j2.version>2.21.1</log4j2.version></"
+			     "properties>\n" POM_MANAGED(POM_DEP("org.apache.logging.log4j",
+								 "log4j-core",
+								 POM_V("${log4j2.version}")))));
+	tu_write(m2, "com/acme/platform-bom/2.0/platform-bom-2.0.pom",
+		 POM_PROJECT("com.acme", "platform-bom", "2.0",
+			     POM_MANAGED(POM_DEP("org.apache.logging.log4j", "log4j-core",
+						 POM_V("2.14.1"))
+						 POM_IMPORT("com.acme", "base-bom", "1"))));
+	tu_write(m2, "com/acme/base-bom/1/base-bom-1.pom",
+		 POM_PROJECT("com.acme", "base-bom", "1",
+			     POM_MANAGED(POM_DEP("com.google.guava", "guava", POM_V("32.0.0")))));
+	tu_write(m2, "com/acme/nightly-bom/1.0-SNAPSHOT/nightly-bom-1.0-SNAPSHOT.pom",
+		 POM_PROJECT("com.acme", "nightly-bom", "1.0-SNAPSHOT",
+			     POM_MANAGED(POM_DEP("x", "later", POM_V("1")))));
+	char *real_m2 = realpath(m2, NULL);
+	const struct dep *d;
+	struct dep_list l;
+	scan_with_repo(ws, m2, &l);
+	expect_in(&l, "app/pom.xml", "org.apache.logging.log4j:log4j-core", "2.21.1", 9, 0, NULL);
+	char *note = tu_strf("managed by the BOM com.acme:base-bom:1 at "
+			     "%s/com/acme/base-bom/1/base-bom-1.pom:3 (imported through "
+			     "com.acme:platform-bom:2.0)",
+			     real_m2);
+	expect_in(&l, "app/pom.xml", "com.google.guava:guava", "32.0.0", 10, 0, note);
+	free(note);
+	note = tu_strf("the BOM com.acme:nightly-bom:1.0-SNAPSHOT is not in the scanned tree, nor "
+		       "in the Maven repository %s: a SNAPSHOT, of which the Maven repository "
+		       "may hold an older build than the build's",
+		       real_m2);
+	expect_in(&l, "app/pom.xml", "x:later", "", 11, DEP_UNRESOLVED, note);
+	free(note);
+	dep_list_release(&l);
+	/* Without the repository. */
+	scan_with_repo(ws, NULL, &l);
+	expect_in(&l, "app/pom.xml", "org.apache.logging.log4j:log4j-core", "", 9, DEP_UNRESOLVED,
+		  "its parent POM org.example.boot:starter-parent:3.2.0 is not in the scanned "
+		  "tree");
+	d = find_in(&l, "app/pom.xml", "com.google.guava:guava");
+	cr_assert_not_null(d);
+	cr_expect_eq(d->flags, DEP_UNRESOLVED, "%s", note_of(d));
+	dep_list_release(&l);
+	/* Coordinates that would name a file outside the repository; a link out of it. */
+	tu_write(ws, "app/pom.xml",
+		 POM_PROJECT("g", "app", "1",
+			     POM_MANAGED(POM_IMPORT("..", "x", "1")) "<dependencies>\n" POM_DEP(
+				     "a", "b", "") "</dependencies>"));
+	scan_with_repo(ws, m2, &l);
+	note = tu_strf("the BOM ..:x:1 is not in the scanned tree, nor in the Maven repository %s: "
+		       "its coordinates do not name a file of the Maven repository",
+		       real_m2);
+	expect_in(&l, "app/pom.xml", "a:b", "", 6, DEP_UNRESOLVED, note);
+	free(note);
+	dep_list_release(&l);
+	tu_write(top, "outside.pom",
+		 POM_PROJECT("com.acme", "evil", "1", POM_MANAGED(POM_DEP("a", "b", POM_V("9")))));
+	char *dir = tu_strf("%s/com/acme/evil/1", m2);
+	char *link = tu_strf("%s/evil-1.pom", dir);
+	char *target = tu_strf("%s/outside.pom", top);
+	char *mkdir = tu_strf("mkdir -p '%s'", dir);
+	cr_assert_eq(system(mkdir), 0);
+	free(mkdir);
+	cr_assert_eq(symlink(target, link), 0);
+	tu_write(
+		ws, "app/pom.xml",
+		POM_PROJECT(
+			"g", "app", "1",
+			POM_MANAGED(POM_IMPORT("com.acme", "evil", "1")) "<dependencies>\n" POM_DEP(
+				"a", "b", "") "</dependencies>"));
+	scan_with_repo(ws, m2, &l);
+	expect_in(&l, "app/pom.xml", "a:b", "", 6, DEP_UNRESOLVED,
+		  "its file in the Maven repository leads out of it");
+	dep_list_release(&l);
+	free(target);
+	free(link);
+	free(dir);
+	free(real_m2);
+	free(ws);
+	free(m2);
+	tu_rmdir(top);
+	free(top);
+}
+
 /* ---------- uv.lock and bun.lock (fixtures of our own: tests/fixtures/uv, bun) ---------- */
 
 /* Parse tests/fixtures/<rel> as f (display: its base name). */
