@@ -130,6 +130,8 @@ struct cli_deps {
 	bool use_db; /* the advisory database db (NULL: the default) is bound */
 	const char *db;
 	const char *baseline; /* or NULL */
+	/* --maven-repository DIR, or NULL: bound read-only when outside the root. */
+	const char *maven_repository;
 };
 
 /*

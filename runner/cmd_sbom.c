@@ -23,7 +23,7 @@
 
 const char cmd_sbom_usage[] =
 	"usage: runner sbom [--output FILE] [--name NAME] [--db PATH] [-C DIR] [--no-sandbox]\n"
-	"                   [--allow-no-lockfiles] [PATH...]\n"
+	"                   [--allow-no-lockfiles] [--maven-repository DIR] [PATH...]\n"
 	"\n"
 	"Write a CycloneDX 1.5 JSON SBOM of the packages in the lockfiles and manifests under\n"
 	"each PATH (default: .) to standard output or FILE. The lockfiles are read in the stage\n"
@@ -36,6 +36,8 @@ const char cmd_sbom_usage[] =
 	"      --no-sandbox    read the lockfiles WITHOUT isolation (debugging only; marked)\n"
 	"      --allow-no-lockfiles  write an SBOM without any package when no lockfile is\n"
 	"                      found (said on stderr), instead of failing\n"
+	"      --maven-repository DIR  read BOMs and parent POMs the tree does not hold from\n"
+	"                      this local Maven repository (e.g. ~/.m2/repository)\n"
 	"\n"
 	"Exit codes: 0 written; 4 no lockfile found (as for 'runner scan deps'), a lockfile\n"
 	"that cannot be read (the message says where: file:line:column) or, with --db, a\n"
@@ -50,9 +52,10 @@ int cmd_sbom(int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ "no-sandbox", no_argument, NULL, 'N' },
 		{ "allow-no-lockfiles", no_argument, NULL, 'E' },
+		{ "maven-repository", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *output = NULL, *name = NULL, *db = NULL, *dir = NULL;
+	const char *output = NULL, *name = NULL, *db = NULL, *dir = NULL, *repo = NULL;
 	bool no_sandbox = false, allow_none = false;
 	int c;
 	struct cli_getopt g;
@@ -76,6 +79,9 @@ int cmd_sbom(int argc, char **argv)
 			break;
 		case 'E':
 			allow_none = true;
+			break;
+		case 'm':
+			repo = optarg;
 			break;
 		default:
 			return EXIT_USAGE; /* said */
@@ -116,6 +122,7 @@ int cmd_sbom(int argc, char **argv)
 		.n_paths = (size_t)(argc - optind),
 		.use_db = db != NULL,
 		.db = db,
+		.maven_repository = repo,
 	};
 	json_t *result = NULL;
 	int code;

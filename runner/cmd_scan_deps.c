@@ -6,8 +6,8 @@
  *
  * The scan is the dependency-scan kind's worker, in the stage sandbox (runner/scanbox.h):
  * the current directory (or -C DIR) is its read-only workspace, every PATH lies inside
- * it, and the database and a baseline outside it are bound read-only; this process writes
- * the report and the SBOM from the worker's result.
+ * it, and the database, a baseline and a Maven repository outside it are bound
+ * read-only; this process writes the report and the SBOM from the worker's result.
  *
  * Exit codes: 0 nothing at or above the threshold; 3 blocked by a finding; 4 the scan
  * could not be done (no database, a stale one, a malformed lockfile, no lockfile found, a
@@ -27,6 +27,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "banned.h"
 
@@ -218,6 +219,29 @@ int cli_deps_scan(struct scanbox *sb, const struct cli_deps *d, json_t *with, js
 			json_object_set_new(with, "baseline", json_string(bl));
 		}
 	}
+	if (r == 0 && d->maven_repository) {
+		/* A directory: bound read-only at its own path when outside the root, and named
+		 * in with: as an absolute path (the worker reads BOMs and parents there). */
+		_cleanup_free_ char *repo = NULL;
+		struct stat st;
+		json_t *j = NULL;
+		r = scanbox_input(sb, d->maven_repository, &repo, err, sizeof(err));
+		if (r == 0 && (stat(repo, &st) < 0 || !S_ISDIR(st.st_mode))) {
+			errf(err, sizeof(err), 0, "the Maven repository %s is not a directory",
+			     d->maven_repository);
+			r = -ENOTDIR;
+		} else if (r == 0 && !(j = json_string(repo))) {
+			errf(err, sizeof(err), 0, "the path %s is not UTF-8", repo);
+			r = -EINVAL;
+		}
+		if (r == -ENOENT || r == -EACCES || r == -ENOTDIR || r == -ELOOP || r == -EINVAL) {
+			cli_usage_error(d->cmd, "--maven-repository: %s", err);
+			return EXIT_USAGE;
+		}
+		if (r == 0) {
+			json_object_set_new(with, "maven_repository", j);
+		}
+	}
 	if (r == 0) {
 		*code = scanbox_run(sb, "dependency-scan", "scan", with, NULL, result, err,
 				    sizeof(err));
@@ -244,9 +268,11 @@ int cmd_scan_deps(int argc, char **argv)
 		{ "sbom", required_argument, NULL, 's' },
 		{ "no-sandbox", no_argument, NULL, 'N' },
 		{ "allow-no-lockfiles", no_argument, NULL, 'E' },
+		{ "maven-repository", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *db = NULL, *format = "text", *baseline = NULL, *sbom = NULL, *dir = NULL;
+	const char *repo = NULL;
 	uint64_t max_age_ms = DEPSCAN_DEFAULT_MAX_AGE_S * 1000ull;
 	enum severity fail_on = SEVERITY_HIGH, unknown = SEVERITY_HIGH;
 	bool no_sandbox = false, allow_none = false;
@@ -299,6 +325,9 @@ int cmd_scan_deps(int argc, char **argv)
 		case 'E':
 			allow_none = true;
 			break;
+		case 'm':
+			repo = optarg;
+			break;
 		case 'C':
 			dir = optarg;
 			break;
@@ -310,7 +339,7 @@ int cmd_scan_deps(int argc, char **argv)
 		return cli_usage_error("scan deps", "unknown format '%s' (text or json)", format);
 	}
 	/* As `runner scan` and `runner sbom` take it: the tree, and what the other options
-	 * name relative to it (--db, --baseline, --sbom). */
+	 * name relative to it (--db, --baseline, --sbom, --maven-repository). */
 	if (dir && chdir(dir) < 0) {
 		return cli_usage_error("scan deps", "cannot change to %s: %s", dir,
 				       strerror(errno));
@@ -337,6 +366,7 @@ int cmd_scan_deps(int argc, char **argv)
 		.use_db = true,
 		.db = db,
 		.baseline = baseline,
+		.maven_repository = repo,
 	};
 	json_t *result = NULL;
 	int code;

@@ -10,6 +10,8 @@
  *     max-db-age: 7d          # an older database is an error
  *     unknown-severity: high  # for advisories that give no severity
  *     sbom: true              # write a CycloneDX SBOM into the run record
+ *     maven-repository: .m2/repository  # a local Maven repository inside the workspace:
+ *                             # BOMs and parent POMs the tree does not hold (none)
  *     fail-on / allow / baseline   # the gate (stages/gate.h)
  *
  * `runner scan deps` and `runner sbom` run this kind's worker too, with keys of their own
@@ -17,10 +19,12 @@
  * sbom_result (the SBOM document in the result, as "sbom_document", for the runner to
  * write where it was asked to), sbom_name (the project's name in that SBOM instead of the
  * workspace directory's), sbom_only (`runner sbom` without --db: the lockfiles are read
- * and no database is opened, nor bound; no findings) and allow_no_lockfiles (the commands'
+ * and no database is opened, nor bound; no findings), allow_no_lockfiles (the commands'
  * --allow-no-lockfiles: no lockfile under the paths is a scan of nothing instead of an
  * error; given, true or false, it also makes that error name the commands' remedies
- * instead of the stage's `paths:`).
+ * instead of the stage's `paths:`) and maven_repository (the commands'
+ * --maven-repository: an absolute path, which the runner binds read-only when it lies
+ * outside the workspace).
  *
  * Fail closed: a missing, unreadable or stale database, a malformed lockfile, or no
  * lockfile under the paths ends the stage with STAGE_EXIT_ERROR and a summary that names
@@ -42,8 +46,9 @@
 
 #include "banned.h"
 
-static const char *const own_keys[] = { "paths", "db", "max-db-age", "unknown-severity",
-					"sbom",	 NULL };
+static const char *const own_keys[] = {
+	"paths", "db", "max-db-age", "unknown-severity", "sbom", "maven-repository", NULL
+};
 
 static bool interpolated(const struct ynode *n)
 {
@@ -133,6 +138,18 @@ static int depscan_validate(const struct ynode *with, const struct stage_check *
 		diag_error(chk->dl, chk->file, us->line, us->col,
 			   "the levels are critical, high, medium, low and info",
 			   "invalid unknown-severity '%.40s'", ynode_str(us) ? ynode_str(us) : "");
+	}
+	const struct ynode *repo = ynode_get(with, "maven-repository");
+	if (repo && (repo->kind != YNODE_SCALAR || str_empty(ynode_str(repo)))) {
+		diag_error(chk->dl, chk->file, repo->line, repo->col,
+			   "write maven-repository: .m2/repository",
+			   "maven-repository must be a path, not %s", ynode_type_name(repo));
+	} else if (repo && !interpolated(repo) && !path_is_inside(ynode_str(repo))) {
+		/* The stage reads the workspace only: a repository elsewhere is not there. */
+		diag_error(chk->dl, chk->file, repo->line, repo->col,
+			   "name a directory inside the workspace, where the build keeps its "
+			   "repository (mvn -Dmaven.repo.local=.m2/repository)",
+			   "maven-repository '%.100s' is outside the workspace", ynode_str(repo));
 	}
 	const struct ynode *sb = ynode_get(with, "sbom");
 	bool b;
@@ -234,6 +251,39 @@ static int write_sbom(struct stage_worker *w, const struct depscan_result *r, ch
 	return e;
 }
 
+/*
+ * The local Maven repository the scan reads BOMs and parents from: `maven-repository:`
+ * (inside the workspace, links included), or the runner's maven_repository (absolute,
+ * bound read-only). 0, or the stage's error.
+ */
+static int maven_repository(struct stage_worker *w, struct dep_list *l)
+{
+	const json_t *in = json_object_get(w->with, "maven-repository");
+	const json_t *abs = json_object_get(w->with, "maven_repository");
+	const char *rel = json_string_value(in);
+	if ((in && (str_empty(rel) || !path_is_inside(rel))) || (abs && !json_is_string(abs))) {
+		return fail(w, "maven-repository '%s' is not a directory inside the workspace",
+			    rel ? rel : "?");
+	}
+	if (!in && !abs) {
+		return 0;
+	}
+	_cleanup_free_ char *path =
+		in ? xasprintf("%s/%s", w->workspace, rel) : xstrdup(json_string_value(abs));
+	_cleanup_free_ char *real = realpath(path, NULL);
+	_cleanup_free_ char *top = realpath(w->workspace, NULL);
+	size_t tl = top ? strlen(top) : 0;
+	if (in && real && !(top && strncmp(real, top, tl) == 0 && (!real[tl] || real[tl] == '/'))) {
+		return fail(w, "maven-repository '%s' leads out of the workspace", rel);
+	}
+	int e = deps_maven_repository(l, path);
+	if (e < 0) {
+		return fail(w, "the Maven repository %s cannot be read: %s", in ? rel : path,
+			    e == -ENOTDIR ? "it is not a directory" : strerror(-e));
+	}
+	return 0;
+}
+
 static int depscan_run_stage(struct stage_worker *w)
 {
 	char err[1024];
@@ -301,6 +351,9 @@ static int depscan_run_stage(struct stage_worker *w)
 				      : NULL;
 	struct depscan_result r;
 	depscan_result_init(&r);
+	if (code == 0) {
+		code = maven_repository(w, &r.deps);
+	}
 	if (code == 0) {
 		/* A fork's changed lockfiles are read wherever they lie (vendor/, a
 		 * dot-directory): the pull request chose the place. */

@@ -20,7 +20,8 @@
  *     JSON output, exit 0 at the default threshold, 3 at --fail-on medium);
  *   - log4j-core 2.14.1 managed by a BOM in the tree (tests/fixtures/maven-bom) is
  *     CVE-2021-44228 on the module's line, the finding saying where the BOM manages it;
- *     a BOM outside the tree leaves versions unresolved, naming it;
+ *     a BOM outside the tree leaves versions unresolved, naming it; BOMs and parents in
+ *     a local Maven repository (--maven-repository, `maven-repository:`) are read;
  *   - a symlinked lockfile fails the scan (exit 4); a comment ending in a backslash does not
  *     swallow the requirement below it;
  *   - a requirements file found by its name and included by another is reported once; a
@@ -1388,6 +1389,113 @@ Test(depscan, versions_managed_by_a_bom_in_the_tree_are_checked)
 	tu_result_free(&r);
 	free(cmd);
 	free(dir);
+	free(src);
+}
+
+/*
+ * A module whose parent and BOM are not in the tree but in a local Maven repository
+ * (tests/fixtures/maven-repository): unresolved without it; with `--maven-repository DIR`
+ * (outside the tree: bound read-only into the sandbox) or a stage's `maven-repository:`
+ * (inside the workspace), log4j-core 2.14.1 from the BOM is Log4Shell on the module's
+ * line, and the parent's version (through its own parent, read from the repository too)
+ * is resolved. A repository that is not a directory is a usage error, or the stage's
+ * error; one outside the workspace is refused by validation.
+ */
+Test(depscan, versions_from_a_local_maven_repository, .timeout = 120)
+{
+	import_fixture("osv/maven");
+	char *src = tu_fixture("maven-repository");
+	char *proj = tu_strf("%s/proj", ws);
+	char *cmd = tu_strf("cp -r '%s' '%s'", src, proj);
+	cr_assert_eq(system(cmd), 0);
+	char *svc = tu_strf("%s/service", proj);
+	int status;
+	json_t *doc = scan_json(svc, NULL, &status);
+	cr_expect_eq(status, 3);
+	/* log4j-core and jackson-databind. */
+	json_t *findings = json_object_get(doc, "findings");
+	cr_expect_eq(json_array_size(findings), 2);
+	for (size_t i = 0; i < json_array_size(findings); i++) {
+		json_t *f = json_array_get(findings, i);
+		const char *msg = json_string_value(json_object_get(f, "message"));
+		cr_expect_str_eq(json_string_value(json_object_get(f, "rule_id")),
+				 "unresolved-version");
+		cr_expect(msg && strstr(msg, "its parent POM com.acme:acme-parent:1.0 is not in "
+					     "the scanned tree"),
+			  "%s", msg ? msg : "(none)");
+	}
+	json_decref(doc);
+
+	struct tu_result r = tu_runner_run(svc, "scan", "deps", "--db", db, "--format", "json",
+					   "--maven-repository", "../repository", NULL);
+	cr_expect_eq(r.status, 3, "%s", r.err);
+	json_error_t jerr;
+	doc = json_loads(r.out, 0, &jerr);
+	cr_assert_not_null(doc, "%s\n%s", r.out, r.err);
+	expect_only_finding(doc, "GHSA-jfh8-c2jx-5f7m", "critical", "blocking",
+			    "org.apache.logging.log4j:log4j-core", "2.14.1", "pom.xml", 25);
+	char *real = realpath(proj, NULL);
+	char *note = tu_strf("managed by the BOM org.example.platform:platform-bom:5.0 at "
+			     "%s/repository/org/example/platform/platform-bom/5.0/"
+			     "platform-bom-5.0.pom:18",
+			     real);
+	const char *vn = json_string_value(json_object_get(
+		json_array_get(json_object_get(doc, "findings"), 0), "version_note"));
+	cr_expect(vn && strcmp(vn, note) == 0, "%s", vn ? vn : "(none)");
+	/* jackson-databind from the parent's parent, and the import: every package checked. */
+	cr_expect_eq(json_integer_value(json_object_get(json_object_get(doc, "stats"), "checked")),
+		     3);
+	json_decref(doc);
+	tu_result_free(&r);
+	free(note);
+	free(real);
+	static const char *const bad[][2] = { { "../gone", "No such file" },
+					      { "pom.xml", "is not a directory" } };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = tu_runner_run(svc, "scan", "deps", "--db", db, "--maven-repository", bad[i][0],
+				  NULL);
+		cr_expect_eq(r.status, 2, "%s: %s", bad[i][0], r.err);
+		cr_expect(strstr(r.err, "--maven-repository") && strstr(r.err, bad[i][1]), "%s",
+			  r.err);
+		tu_result_free(&r);
+	}
+
+	/* A pipeline's stage, with the repository inside the workspace. */
+	tu_write(proj, ".runner.yml",
+		 "version: 1\nstages:\n  deps:\n    uses: dependency-scan\n    with:\n"
+		 "      paths: [service]\n      maven-repository: repository\n");
+	r = tu_runner_run(proj, "run", NULL);
+	cr_expect_eq(r.status, 3, "%s\n%s", r.out, r.err);
+	cr_expect_not_null(strstr(r.out, "service/pom.xml:25: critical GHSA-jfh8-c2jx-5f7m"), "%s",
+			   r.out);
+	tu_result_free(&r);
+	tu_write(proj, ".runner.yml",
+		 "version: 1\nstages:\n  deps:\n    uses: dependency-scan\n    with:\n"
+		 "      paths: [service]\n      maven-repository: gone\n");
+	r = tu_runner_run(proj, "run", NULL);
+	cr_expect_eq(r.status, 4, "%s\n%s", r.out, r.err);
+	cr_expect_not_null(strstr(r.out, "the Maven repository gone cannot be read"), "%s", r.out);
+	tu_result_free(&r);
+	/* Validation: outside the workspace, and the runner's own key. */
+	static const char *const refused[][2] = {
+		{ "maven-repository: ../repository", "outside the workspace" },
+		{ "maven-repository: /root/.m2/repository", "outside the workspace" },
+		{ "maven_repository: /root/.m2/repository", "unknown key" },
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		char *yml = tu_strf("version: 1\nstages:\n  deps:\n    uses: dependency-scan\n"
+				    "    with:\n      %s\n",
+				    refused[i][0]);
+		tu_write(proj, ".runner.yml", yml);
+		free(yml);
+		r = tu_runner_run(proj, "validate", NULL);
+		cr_expect_eq(r.status, 2, "%s: %s", refused[i][0], r.err);
+		cr_expect_not_null(strstr(r.err, refused[i][1]), "%s", r.err);
+		tu_result_free(&r);
+	}
+	free(svc);
+	free(cmd);
+	free(proj);
 	free(src);
 }
 
