@@ -5,9 +5,11 @@
  * reach is reached: its parent (app/pom.xml, which imports a BOM), BOMs in the tree
  * (one with a parent of its own that imports another, one that imports itself, two
  * different files of the same coordinates, one with profiles), and the input itself,
- * which the index of the tree's pom.xml files holds too (it may import itself). The tree
- * is removed at exit. Positions are checked in the input; the other files of the tree
- * (which the scan does not list packages of) are not.
+ * which the index of the tree's pom.xml files holds too (it may import itself), and a
+ * local Maven repository outside the tree (m2/: a BOM, a parent with a parent of its own,
+ * a SNAPSHOT, a link out of it), which coordinates the input writes name files of. The
+ * tree is removed at exit. Positions are checked in the input; the other files of the
+ * tree (which the scan does not list packages of) are not.
  */
 #define FUZZ_FORMAT DEP_POM_XML
 #define FUZZ_PARSE  parse_tree
@@ -22,7 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char *top, *app, *file;
+static char *top, *app, *file, *m2;
 
 static void remove_tree(void)
 {
@@ -88,6 +90,28 @@ static void make_tree(void)
 		    DEP("a", "b", "1")) "<profiles><profile><id>p</id><properties><x>1</x>"
 					"</properties></profile></profiles></project>\n");
 	put("app/m/pom.xml", "<project/>\n");
+	m2 = xasprintf("%s/m2", top);
+	put("m2/org/example/repo-bom/2.0/repo-bom-2.0.pom",
+	    "<project><groupId>org.example</groupId><artifactId>repo-bom</artifactId><version>2.0"
+	    "</version>" MANAGED(DEP("a", "b", "3") IMPORT("g", "bom", "1")
+					 IMPORT("org.example", "repo-bom", "2.0")) "</project>\n");
+	put("m2/org/example/repo-parent/1/repo-parent-1.pom",
+	    "<project><parent><groupId>org.example</groupId><artifactId>repo-root</artifactId>"
+	    "<version>1</version></parent><artifactId>repo-parent</artifactId>" MANAGED(
+		    DEP("c", "d", "${v}")) "</project>\n");
+	put("m2/org/example/repo-root/1/repo-root-1.pom",
+	    "<project><groupId>org.example</groupId><artifactId>repo-root</artifactId><version>1"
+	    "</version><properties><v>4</v></properties></project>\n");
+	put("m2/org/example/snap/1-SNAPSHOT/snap-1-SNAPSHOT.pom",
+	    "<project><groupId>org.example</groupId><artifactId>snap</artifactId><version>"
+	    "1-SNAPSHOT</version></project>\n");
+	put("outside.pom", "<project><groupId>org.example</groupId><artifactId>out</artifactId>"
+			   "<version>1</version></project>\n");
+	_cleanup_free_ char *out_dir = xasprintf("%s/org/example/out/1", m2);
+	_cleanup_free_ char *link = xasprintf("%s/out-1.pom", out_dir);
+	if (mkdir_p(out_dir, 0755) < 0 || symlink("../../../../../outside.pom", link) < 0) {
+		abort();
+	}
 	atexit(remove_tree);
 }
 
@@ -105,5 +129,8 @@ static int parse_tree(struct dep_list *l, const uint8_t *data, size_t size, stru
 		.n = 1,
 	};
 	const char *paths[] = { file };
+	if (deps_maven_repository(l, m2) < 0) {
+		abort();
+	}
 	return deps_scan_paths(l, app, paths, 1, dl);
 }
