@@ -660,3 +660,17 @@ void mask_stream_free(struct mask_stream *s)
 	sbuf_release(&s->out);
 	free(s);
 }
+
+char *mask_redact_cut(const struct mask *m, const char *s, size_t max, bool *cut)
+{
+	_cleanup_free_ char *masked = mask_redact_str(m, s);
+	size_t len = strlen(masked);
+	*cut = len > max;
+	if (*cut) {
+		len = max;
+		while (len > 0 && ((unsigned char)masked[len] & 0xc0) == 0x80) {
+			len--;
+		}
+	}
+	return utf8_sanitize(masked, len);
+}

@@ -29,6 +29,7 @@
 #ifndef RUNNER_BASE_MASK_H
 #define RUNNER_BASE_MASK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define MASK_REPLACEMENT "***"
@@ -53,6 +54,10 @@ size_t mask_forms(const struct mask *m);
 char *mask_redact(const struct mask *m, const char *s, size_t len, size_t *outlen);
 /* Convenience for NUL-terminated strings; NULL in gives NULL out. m may be NULL. */
 char *mask_redact_str(const struct mask *m, const char *s);
+/* s redacted, then cut to at most max bytes on a character boundary (*cut says whether
+ * it was), as valid UTF-8: masked before it is cut, since a cut could leave the start of
+ * a secret that the mask would no longer recognise. Caller frees. */
+char *mask_redact_cut(const struct mask *m, const char *s, size_t max, bool *cut);
 
 typedef void (*mask_emit_fn)(void *userdata, const char *data, size_t len);
 

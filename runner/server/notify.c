@@ -132,16 +132,8 @@ static void put_field(struct sbuf *sb, const struct mask *m, const char *s, size
 	if (!s) {
 		s = "";
 	}
-	_cleanup_free_ char *masked = mask_redact_str(m, s);
-	size_t len = strlen(masked);
-	bool cut = len > max;
-	if (cut) {
-		len = max;
-		while (len > 0 && ((unsigned char)masked[len] & 0xc0) == 0x80) {
-			len--;
-		}
-	}
-	_cleanup_free_ char *clean = utf8_sanitize(masked, len);
+	bool cut;
+	_cleanup_free_ char *clean = mask_redact_cut(m, s, max, &cut);
 	/* One line each, and no code spans that a value could close. */
 	for (char *p = clean; *p; p++) {
 		if (*p == '\n' || *p == '\r' || *p == '\t') {

@@ -292,18 +292,8 @@ static int finding_mask(const struct server_config *c, const struct repo_config 
 /* s masked, cut to max bytes on a character boundary ("…" marks a cut), valid UTF-8. */
 static json_t *safe_string(const struct mask *m, const char *s, size_t max)
 {
-	/* Masked before it is cut: a cut could leave the start of a secret, which the
-	 * mask would no longer recognise. */
-	_cleanup_free_ char *masked = mask_redact_str(m, s);
-	size_t len = strlen(masked);
-	bool cut = len > max;
-	if (cut) {
-		len = max;
-		while (len > 0 && ((unsigned char)masked[len] & 0xc0) == 0x80) {
-			len--;
-		}
-	}
-	_cleanup_free_ char *clean = utf8_sanitize(masked, len);
+	bool cut;
+	_cleanup_free_ char *clean = mask_redact_cut(m, s, max, &cut);
 	if (!cut) {
 		return json_string(clean);
 	}
