@@ -240,18 +240,27 @@ static enum MHD_Result ignored(struct http_server *h, struct MHD_Connection *con
 			  json_pack("{s:s, s:s}", "status", "ignored", "reason", reason));
 }
 
+/* Whether r accepts the secret a delivery was verified with at `now`. */
+static bool accepts(const struct repo_config *r, const char *secret, int64_t now)
+{
+	const char *s[2];
+	size_t n = repo_webhook_secrets(r, now, s);
+	for (size_t j = 0; j < n; j++) {
+		if (strcmp(s[j], secret) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Whether an earlier repository of the forge than c->repos[i] accepts secret at `now`: a
  * secret shared by several repositories is tried once. */
 static bool tried_before(const struct server_config *c, enum forge f, size_t i, const char *secret,
 			 int64_t now)
 {
 	for (size_t k = 0; k < i; k++) {
-		const char *s[2];
-		size_t n = c->repos[k].forge == f ? repo_webhook_secrets(&c->repos[k], now, s) : 0;
-		for (size_t j = 0; j < n; j++) {
-			if (strcmp(s[j], secret) == 0) {
-				return true;
-			}
+		if (c->repos[k].forge == f && accepts(&c->repos[k], secret, now)) {
+			return true;
 		}
 	}
 	return false;
@@ -283,19 +292,6 @@ static const struct repo_config *verify(const struct server_config *c, enum forg
 		}
 	}
 	return NULL;
-}
-
-/* Whether r accepts the secret a delivery was verified with at `now`. */
-static bool accepts(const struct repo_config *r, const char *secret, int64_t now)
-{
-	const char *s[2];
-	size_t n = repo_webhook_secrets(r, now, s);
-	for (size_t j = 0; j < n; j++) {
-		if (strcmp(s[j], secret) == 0) {
-			return true;
-		}
-	}
-	return false;
 }
 
 static const char *delivery_id(struct MHD_Connection *conn, enum forge f)
