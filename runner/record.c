@@ -18,7 +18,6 @@
 
 #include "banned.h"
 
-#define REPORT_SCHEMA  "runner.report/v1"
 #define DURATIONS_MAX  (4u << 20)
 #define JUNIT_LOG_TAIL (64u << 10)
 
@@ -166,7 +165,7 @@ static json_t *stage_json(const struct run *r, const struct stage_run *s)
 json_t *run_report_json(const struct run *r)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "schema", json_string(REPORT_SCHEMA));
+	json_object_set_new(o, "schema", json_string(RECORD_REPORT_SCHEMA));
 	json_object_set_new(o, "run_id", json_string(r->id));
 	json_object_set_new(o, "runner_version", json_string(RUNNER_VERSION));
 	json_object_set_new(

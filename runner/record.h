@@ -21,6 +21,9 @@
 struct pipeline;
 struct run;
 
+/* The schema report.json declares (docs/report.md). */
+#define RECORD_REPORT_SCHEMA "runner.report/v1"
+
 /* Create the run directory (and logs/ in it). Returns 0 or -errno. */
 int record_prepare(const char *root, const char *run_dir);
 

@@ -15,6 +15,7 @@
 #include "mirror.h"
 #include "notify.h"
 #include "pipeline.h"
+#include "record.h"
 #include "run.h"
 #include "sandbox.h"
 #include "sbuf.h"
@@ -321,6 +322,56 @@ static char *security_notify(struct jobctx *jc, const json_t *report,
 }
 
 /* An error before or outside the pipeline: the run is an error (or cancelled). */
+/* report.json of the run directory, written atomically. Returns 0 or -errno. */
+static int write_report(struct jobctx *jc, json_t *report)
+{
+	char *text = json_dumps(report, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (!text) {
+		return -ENOMEM;
+	}
+	_cleanup_free_ char *path = xasprintf("%s/report.json", jc->run_dir);
+	size_t len = strlen(text);
+	text = xrealloc(text, len + 2);
+	text[len] = '\n';
+	text[len + 1] = '\0';
+	int r = write_file_atomic(path, text, len + 1, 0644);
+	free(text);
+	return r;
+}
+
+/*
+ * The report of a run whose pipeline could not start after the history scan: the scan as
+ * its one stage, so that what the push brought is shown (`/api/runs/<id>/findings`, the
+ * run page) and its fingerprints can be accepted, as when the pipeline ran. Returns 0 or
+ * -errno.
+ */
+static int write_early_report(struct jobctx *jc, const char *msg)
+{
+	json_t *report =
+		json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:s, s:s, s:i, s:s, s:[O]}", "schema",
+			  RECORD_REPORT_SCHEMA, "run_id", jc->run_id, "runner_version",
+			  RUNNER_VERSION, "git", "commit", jc->sha, "branch", jc->branch, "tag",
+			  jc->tag, "event", jc->event, "result", job_state_name(JOB_ERROR),
+			  "exit_code", 4, "error", msg, "stages", jc->history);
+	if (!report) {
+		return -ENOMEM;
+	}
+	json_t *sum = json_object();
+	for (int st = STATUS_PASSED; st <= STATUS_CANCELLED; st++) {
+		const char *name = stage_status_name((enum stage_status)st);
+		const char *status = json_string_value(json_object_get(jc->history, "status"));
+		json_object_set_new(sum, name, json_integer(str_eq(name, status)));
+	}
+	json_object_set_new(sum, "allowed_failures", json_integer(0));
+	json_object_set_new(report, "summary", sum);
+	/* The message may quote what the pipeline or the checkout said: masked as a run's
+	 * report is. */
+	secrets_mask_json(secrets_mask(jc->secrets), report);
+	int r = write_report(jc, report);
+	json_decref(report);
+	return r;
+}
+
 static int fail_early(struct jobctx *jc, int err, const char *fallback)
 {
 	if (err == -ECANCELED) {
@@ -337,7 +388,12 @@ static int fail_early(struct jobctx *jc, int err, const char *fallback)
 	}
 	_cleanup_free_ char *msg = diag_text(&jc->dl, fallback);
 	/* The pipeline could not run, but what the push brought was scanned: a secret found
-	 * there is still reported. */
+	 * there is still reported, and kept in the run's report. Without that report the
+	 * run's record would not show what it found: fail closed with a message saying so. */
+	if (jc->history && write_early_report(jc, msg) < 0) {
+		free(msg);
+		msg = xstrdup("cannot write the report with the history scan");
+	}
 	json_t *report = jc->history ? json_pack("{s:[O]}", "stages", jc->history) : NULL;
 	_cleanup_free_ char *notify = report ? security_notify(jc, report, jc->secrets) : NULL;
 	json_decref(report);
@@ -567,18 +623,7 @@ static int add_history(struct jobctx *jc, json_t *report, enum job_state st, int
 	}
 	json_object_set_new(report, "result", json_string(job_state_name(st)));
 	json_object_set_new(report, "exit_code", json_integer(exit_code));
-	char *text = json_dumps(report, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (!text) {
-		return -ENOMEM;
-	}
-	_cleanup_free_ char *path = xasprintf("%s/report.json", jc->run_dir);
-	size_t len = strlen(text);
-	text = xrealloc(text, len + 2);
-	text[len] = '\n';
-	text[len + 1] = '\0';
-	int r = write_file_atomic(path, text, len + 1, 0644);
-	free(text);
-	return r;
+	return write_report(jc, report);
 }
 
 /* Files of a fork's pull request listed for the gates; beyond, none of its files' inline

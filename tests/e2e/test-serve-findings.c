@@ -568,3 +568,48 @@ Test(findings, a_run_not_finished_has_no_findings_yet, .timeout = 60)
 	free(path);
 	stop(&e);
 }
+
+/* A push whose pipeline cannot start after its history scan found a secret: the run is an
+ * error, and what the scan found is still in its report, so that the API lists it and its
+ * fingerprint can be accepted. */
+Test(findings, a_run_whose_pipeline_cannot_start_keeps_its_history_findings, .timeout = 180)
+{
+	struct env e = { 0 };
+	start(&e, "version: 1\nstages:\n  test: { run: 'true' }\n", NULL, NULL);
+	char *line = tu_strf("aws_access_key_id = %s%s\n", KEY_A1, KEY_A2);
+	char *with_key = ts_git_commit(e.repo, "tests/fixture.txt", line);
+	char *tip = ts_git_commit(e.repo, ".runner.yml", "version: 1\nstages: [ unclosed\n");
+	long id = push_range(&e, "delivery-early-1", e.main_sha, tip);
+	json_t *run = ts_wait_run(e.srv.addr, id, 120);
+	expect_state(run, "error");
+	cr_assert(json_is_string(json_object_get(run, "findings_url")), "the run has a report");
+	json_decref(run);
+
+	char *path = tu_strf("/api/runs/%ld/findings", id);
+	char *text;
+	json_t *page = get_json(&e, path, &text);
+	json_t *all = json_object_get(page, "findings");
+	cr_assert_eq(json_array_size(all), 1, "%s", text);
+	json_t *f = json_array_get(all, 0);
+	cr_assert_str_eq(str(f, "stage"), "secrets-history");
+	cr_assert_str_eq(str(f, "rule_id"), "secret.aws-access-key-id", "%s", text);
+	cr_assert_str_eq(str(f, "commit"), with_key);
+	cr_assert_str_eq(str(f, "disposition"), "blocking");
+	cr_assert(is_hex(str(f, "fingerprint"), 64), "%s", text);
+	cr_assert_null(strstr(text, KEY_A2), "no key in the answer: %s", text);
+
+	/* The run page shows it with the pipeline's error. */
+	char *page_path = tu_strf("/runs/%ld", id);
+	struct ts_response r = get(&e, page_path);
+	cr_assert_eq(r.status, 200, "%ld", r.status);
+	cr_assert_not_null(strstr(r.body, str(f, "fingerprint")), "%s", r.body);
+	ts_response_free(&r);
+	free(page_path);
+	free(text);
+	json_decref(page);
+	free(path);
+	free(tip);
+	free(with_key);
+	free(line);
+	stop(&e);
+}
