@@ -851,7 +851,9 @@ static la_ssize_t inner_write(struct archive *a, void *ud, const void *buf, size
 static int write_file_data(struct archive *in, struct archive_entry *ae, const struct collect *c,
 			   const struct entry *e, char *buf, struct oci_err *err)
 {
-	int fd = open_beneath(c->rootfd, e->src, O_RDONLY);
+	/* O_NONBLOCK: a file swapped for a named pipe since it was collected must not block
+	 * the open until a writer comes; the check below refuses it at once. */
+	int fd = open_beneath(c->rootfd, e->src, O_RDONLY | O_NONBLOCK);
 	if (fd < 0) {
 		return oci_errf(err, -errno,
 				"%s: %s (it changed, or became a symbolic link, during the build)",
