@@ -13,6 +13,7 @@
 #include "gitexport.h"
 #include "histscan.h"
 #include "mirror.h"
+#include "mask.h"
 #include "notify.h"
 #include "pipeline.h"
 #include "record.h"
@@ -293,7 +294,12 @@ static int write_outcome(struct jobctx *jc, enum job_state state, int exit_code,
 			      exit_code, "interrupted", interrupted, "claimed_ms",
 			      (json_int_t)jc->claimed_ms);
 	if (message) {
-		json_object_set_new(o, "message", json_string(message));
+		/* The message goes to the forge's commit status, which anyone who can see the
+		 * commit reads, and may quote the pipeline or a stage (a key of the pipeline
+		 * that is a secret's value): masked with the run's secrets. */
+		_cleanup_free_ char *masked =
+			jc->secrets ? mask_redact_str(secrets_mask(jc->secrets), message) : NULL;
+		json_object_set_new(o, "message", json_string(masked ? masked : message));
 	}
 	if (notify) {
 		json_object_set_new(o, "notify", json_string(notify));
@@ -321,7 +327,6 @@ static char *security_notify(struct jobctx *jc, const json_t *report,
 	return notify_security_body(report, &nc);
 }
 
-/* An error before or outside the pipeline: the run is an error (or cancelled). */
 /* report.json of the run directory, written atomically. Returns 0 or -errno. */
 static int write_report(struct jobctx *jc, json_t *report)
 {
@@ -372,6 +377,7 @@ static int write_early_report(struct jobctx *jc, const char *msg)
 	return r;
 }
 
+/* An error before or outside the pipeline: the run is an error (or cancelled). */
 static int fail_early(struct jobctx *jc, int err, const char *fallback)
 {
 	if (err == -ECANCELED) {

@@ -613,3 +613,28 @@ Test(findings, a_run_whose_pipeline_cannot_start_keeps_its_history_findings, .ti
 	free(line);
 	stop(&e);
 }
+
+/* A run's message goes to the forge's commit status, which anyone who sees the commit
+ * reads. An error that quotes the pipeline quotes whatever is there, a repository secret
+ * included (here a key of the pipeline): masked, in the run and in the log. */
+Test(findings, a_runs_message_does_not_quote_a_repository_secret, .timeout = 120)
+{
+	struct env e = { 0 };
+	start(&e, "version: 1\nstages:\n  test: { run: 'true' }\n", NULL, NULL);
+	char *tip = ts_git_commit(e.repo, ".runner.yml",
+				  "version: 1\nstages:\n  test: { run: 'true', " DEPLOY ": 1 }\n");
+	long id = push_range(&e, "delivery-message-1", e.main_sha, tip);
+	json_t *run = ts_wait_run(e.srv.addr, id, 120);
+	expect_state(run, "error");
+	char *dump = json_dumps(run, 0);
+	const char *msg = str(run, "message");
+	cr_assert(msg && strstr(msg, "unknown key"), "the error is shown: %s", dump);
+	cr_assert_null(strstr(dump, DEPLOY), "the secret is not: %s", dump);
+	char *log = tu_read(e.srv.log);
+	cr_assert_null(strstr(log, DEPLOY), "nor in the log");
+	free(log);
+	free(dump);
+	json_decref(run);
+	free(tip);
+	stop(&e);
+}
