@@ -295,6 +295,16 @@ int cmd_run(int argc, char **argv)
 		ro.tracked_root = ws.dir;
 		ro.tracked_unknown = ws.tracked_unknown;
 	}
+	default_secrets = secrets_default_path();
+	const char *spath = secrets_file ? secrets_file : default_secrets;
+	if ((spath && secrets_load_file(secrets, spath, secrets_file != NULL, &dl) < 0) ||
+	    secrets_load_env(secrets, environ, &dl) < 0) {
+		output_diags(stderr, &dl, NULL, 0, cli_color_stderr());
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	/* A pipeline's error quotes the pipeline, which may hold a secret's value. */
+	output_mask_diags(secrets_mask(secrets));
 	ret = cli_load_pipeline(file, &p);
 	if (ret != EXIT_OK) {
 		goto out;
@@ -320,14 +330,6 @@ int cmd_run(int argc, char **argv)
 	}
 	ro.env_overrides = envs;
 	ro.n_env_overrides = n_envs;
-	default_secrets = secrets_default_path();
-	const char *spath = secrets_file ? secrets_file : default_secrets;
-	if ((spath && secrets_load_file(secrets, spath, secrets_file != NULL, &dl) < 0) ||
-	    secrets_load_env(secrets, environ, &dl) < 0) {
-		output_diags(stderr, &dl, NULL, 0, cli_color_stderr());
-		ret = EXIT_USAGE;
-		goto out;
-	}
 
 	if (ro.no_sandbox) {
 		fprintf(stderr, "runner: WARNING: --no-sandbox: stages run WITHOUT isolation: no "
@@ -362,6 +364,7 @@ int cmd_run(int argc, char **argv)
 out:
 	run_free(r);
 	output_free(out);
+	output_mask_diags(NULL);
 	secrets_free(secrets);
 	pipeline_free(p);
 	diag_list_release(&dl);

@@ -4,6 +4,7 @@
 #include "output.h"
 
 #include "diag.h"
+#include "mask.h"
 #include "pipeline.h"
 #include "util.h"
 
@@ -550,6 +551,24 @@ char *output_clean_line(const char *s)
 	return out;
 }
 
+/* The secrets diagnostics are masked with (output_mask_diags). */
+static const struct mask *diags_mask;
+
+void output_mask_diags(const struct mask *m)
+{
+	diags_mask = m;
+}
+
+/* s cleaned for the terminal, masked first (NULL in, NULL out). */
+static char *diag_clean(const char *s)
+{
+	if (!s) {
+		return NULL;
+	}
+	_cleanup_free_ char *masked = diags_mask ? mask_redact_str(diags_mask, s) : NULL;
+	return output_clean(masked ? masked : s);
+}
+
 void output_diags(FILE *f, struct diag_list *dl, const char *source, size_t source_len, bool color)
 {
 	diag_list_sort(dl);
@@ -563,9 +582,9 @@ void output_diags(FILE *f, struct diag_list *dl, const char *source, size_t sour
 		}
 		/* What a pipeline or a workspace holds (a stage's name, a file's) is quoted in
 		 * these: no escape sequence of theirs reaches the terminal. */
-		_cleanup_free_ char *file = d->file ? output_clean(d->file) : NULL;
-		_cleanup_free_ char *msg = output_clean(d->msg);
-		_cleanup_free_ char *hint = d->hint ? output_clean(d->hint) : NULL;
+		_cleanup_free_ char *file = diag_clean(d->file);
+		_cleanup_free_ char *msg = diag_clean(d->msg);
+		_cleanup_free_ char *hint = diag_clean(d->hint);
 		if (file && d->line) {
 			fprintf(f, "%s:%u:%u: ", file, d->line, d->col);
 		} else if (file) {
@@ -578,18 +597,32 @@ void output_diags(FILE *f, struct diag_list *dl, const char *source, size_t sour
 		size_t ll;
 		const char *l =
 			source && d->line ? source_line(source, source_len, d->line, &ll) : NULL;
+		/* A line that quotes a secret is shown masked, without the caret, whose column
+		 * the masking moved. */
+		_cleanup_free_ char *masked = NULL;
+		size_t ml = ll;
+		if (l && ll < 300 && diags_mask) {
+			masked = mask_redact(diags_mask, l, ll, &ml);
+			if (ml == ll && memcmp(masked, l, ll) == 0) {
+				free(masked);
+				masked = NULL;
+			}
+		}
 		if (l && ll < 300) {
-			char *clean = xmalloc(ll + 1);
+			char *clean = xmalloc(ml + 1);
 			/* Tabs become spaces so the caret lines up. */
-			size_t n = output_sanitize(l, ll, clean, false);
+			size_t n = output_sanitize(masked ? masked : l, ml, clean, false);
 			for (size_t k = 0; k < n; k++) {
 				clean[k] = clean[k] == '\t' ? ' ' : clean[k];
 			}
-			fprintf(f, "%5u | %s\n      | ", d->line, clean);
-			for (unsigned c = 1; c < d->col && c <= n; c++) {
-				fputc(' ', f);
+			fprintf(f, "%5u | %s\n", d->line, clean);
+			if (!masked) {
+				fputs("      | ", f);
+				for (unsigned c = 1; c < d->col && c <= n; c++) {
+					fputc(' ', f);
+				}
+				fprintf(f, "%s^%s\n", color ? C_GREEN : "", color ? C_RESET : "");
 			}
-			fprintf(f, "%s^%s\n", color ? C_GREEN : "", color ? C_RESET : "");
 			free(clean);
 		}
 		if (hint) {

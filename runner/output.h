@@ -21,6 +21,7 @@
 #include <stdio.h>
 
 struct diag_list;
+struct mask;
 
 enum output_mode {
 	OUTPUT_TTY,
@@ -47,6 +48,10 @@ enum output_mode output_detect(FILE *out, bool json, bool no_color, bool *color)
  * when source is given, and `hint:` lines. Sorted by position first.
  */
 void output_diags(FILE *f, struct diag_list *dl, const char *source, size_t source_len, bool color);
+
+/* Mask the secrets of m (or none: NULL) in what output_diags prints from now on: messages,
+ * hints, file names and source lines (m must outlive the calls). */
+void output_mask_diags(const struct mask *m);
 
 /* Remove control characters and non-SGR escapes (and SGR too when !keep_color). */
 size_t output_sanitize(const char *in, size_t len, char *out, bool keep_color);

@@ -1169,6 +1169,32 @@ Test(cli, secrets_from_the_environment, .timeout = 60)
 	free(dir);
 }
 
+/* An invalid pipeline's errors quote the pipeline: a secret's value written in it (here a
+ * key, and on its source line) is masked there too, as in a stage's output; a line of the
+ * file without a secret keeps its caret. */
+Test(cli, a_pipeline_error_does_not_quote_a_secret, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  a: { run: 'true', env-s3cret-value-42: 1 }\n"
+		 "  b: { run: 'true', bogus: 1 }\n");
+	const char *argv[] = { tu_runner(), "run", NULL };
+	const char *env[] = { "PATH=/usr/bin:/bin", "RUNNER_SECRET_API_KEY=env-s3cret-value-42",
+			      "XDG_CONFIG_HOME=/nonexistent", NULL };
+	struct tu_result r = tu_run(dir, argv, env, 60);
+	cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
+	assert_contains(r.err, "unknown key '***'");
+	assert_contains(r.err, "a: { run: 'true', ***: 1 }");
+	assert_contains(r.err, "unknown key 'bogus'");
+	assert_contains(r.err, "      | "
+			       "                    ^"); /* column 21 */
+	cr_assert_null(strstr(r.out, "s3cret"), "%s", r.out);
+	cr_assert_null(strstr(r.err, "s3cret"), "%s", r.err);
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* A secret cut by an escape sequence or a control character, which the terminal (or a
  * log viewer) does not show, is masked all the same: those are removed before the masker
  * sees the output, in the live output and in the log alike; a lone carriage return ends
