@@ -17,6 +17,7 @@
 #include "util.h"
 
 #include <fnmatch.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,13 @@
 #include "banned.h"
 
 static int fail(json_t *result, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Whether o->cancel_fd says to stop. */
+static bool stopped(const struct histscan_options *o)
+{
+	struct pollfd p = { .fd = o->cancel_fd, .events = POLLIN };
+	return o->cancel_fd > 0 && poll(&p, 1, 0) > 0;
+}
 
 static int fail(json_t *result, const char *fmt, ...)
 {
@@ -205,6 +213,11 @@ int histscan_run(const char *dir, const struct histscan_options *o, json_t *resu
 		code = fail(result, "cannot resolve %s: %s", tree, strerror(errno));
 		goto out;
 	}
+	if (stopped(o)) {
+		free(real);
+		code = -ECANCELED;
+		goto out;
+	}
 	r = githistory_write(&h, real, &own);
 	if (r < 0) {
 		free(real);
@@ -220,9 +233,14 @@ int histscan_run(const char *dir, const struct histscan_options *o, json_t *resu
 	json_object_set_new(with, "nothing_ok", json_true());
 	struct scanbox sb;
 	scanbox_init(&sb, real, o->unconfined);
+	sb.cancel_fd = o->cancel_fd > 0 ? o->cancel_fd : -1;
 	code = scanbox_run(&sb, "secrets", "secrets-history", with, NULL, &res, err, sizeof(err));
 	scanbox_release(&sb);
 	free(real);
+	if (sb.cancelled) {
+		code = -ECANCELED;
+		goto out;
+	}
 	if (!res) {
 		code = fail(result, "%s", err);
 		goto out;

@@ -40,6 +40,9 @@ struct histscan_options {
 	size_t n_skip_paths;
 	/* --no-sandbox: the worker runs unconfined (runner/scanbox.h), for debugging only. */
 	bool unconfined;
+	/* Readable: stop the scan (the server's cancel, its run_timeout). Only a descriptor
+	 * above 0 is one: 0, what an initialiser leaves, is none. */
+	int cancel_fd;
 };
 
 /*
@@ -50,7 +53,8 @@ struct histscan_options {
  * "places" ([{commit, path}], at most GITHISTORY_MAX_PLACES; "more_places" counts the
  * rest). Returns STAGE_EXIT_PASSED, STAGE_EXIT_BLOCKED or STAGE_EXIT_ERROR; or -ENOENT
  * when dir is not in a repository or a revision names no commit (diagnostics in dl: a
- * usage error).
+ * usage error); or -ECANCELED when o->cancel_fd stopped it (result then holds nothing to
+ * act on).
  */
 int histscan_run(const char *dir, const struct histscan_options *o, json_t *result,
 		 struct diag_list *dl);

@@ -44,6 +44,7 @@ void scanbox_init(struct scanbox *sb, const char *root, bool unconfined)
 	memset(sb, 0, sizeof(*sb));
 	sb->root = root;
 	sb->unconfined = unconfined;
+	sb->cancel_fd = -1;
 }
 
 void scanbox_release(struct scanbox *sb)
@@ -361,15 +362,26 @@ int scanbox_run(struct scanbox *sb, const char *kind_name, const char *stage_nam
 		     strerror(-r));
 		goto out;
 	}
-	struct pollfd pfd = { .fd = stage_proc_pidfd(proc), .events = POLLIN };
+	struct pollfd pfd[2] = { { .fd = stage_proc_pidfd(proc), .events = POLLIN },
+				 { .fd = sb->cancel_fd, .events = POLLIN } };
 	while ((r = stage_proc_reap(proc, &oc)) == -EAGAIN) {
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
+		/* Once cancelled, only the worker's end is waited for (the kill is sure). */
+		if (poll(pfd, sb->cancel_fd >= 0 && !sb->cancelled ? 2 : 1, -1) < 0 &&
+		    errno != EINTR) {
 			r = -errno;
 			break;
+		}
+		if (!sb->cancelled && sb->cancel_fd >= 0 && (pfd[1].revents & POLLIN)) {
+			sb->cancelled = true;
+			stage_proc_kill(proc);
 		}
 	}
 	if (r < 0) {
 		errf(err, errlen, 0, "cannot wait for the scan: %s", strerror(-r));
+		goto out;
+	}
+	if (sb->cancelled) {
+		errf(err, errlen, 0, "cancelled");
 		goto out;
 	}
 	if (oc.end == STAGE_END_EXITED && oc.result &&

@@ -37,6 +37,10 @@ struct scanbox {
 	/* A private temporary directory with the copies of inputs that are pipes, removed by
 	 * scanbox_release() (or a fatal signal); NULL until one is made. */
 	char *copies;
+	/* Readable: stop the scan (its worker is killed, scanbox_run() returns an error and
+	 * sets cancelled). -1 (scanbox_init's): none. */
+	int cancel_fd;
+	bool cancelled;
 };
 
 void scanbox_init(struct scanbox *sb, const char *root, bool unconfined);

@@ -559,6 +559,7 @@ static void scan_history(struct jobctx *jc)
 	struct histscan_options o = {
 		.range = { .tip = jc->sha, .not_under = MIRROR_SCANNED_PREFIX },
 		.with = with,
+		.cancel_fd = jc->stop_fd,
 		.limits = { .max_commits = GITHISTORY_MAX_COMMITS,
 			    .max_blobs = GITEXPORT_MAX_ENTRIES,
 			    .max_bytes = GITEXPORT_MAX_BYTES },
@@ -573,9 +574,10 @@ static void scan_history(struct jobctx *jc)
 		o.range.base = *base ? base : NULL;
 		code = histscan_run(jc->mirror, &o, result, &dl);
 	}
+	bool cancelled = code == -ECANCELED;
 	if (code < 0) {
-		_cleanup_free_ char *why = diag_text(
-			&dl, code == -ECANCELED ? "cancelled" : "the commits cannot be listed");
+		_cleanup_free_ char *why =
+			diag_text(&dl, cancelled ? "cancelled" : "the commits cannot be listed");
 		json_decref(result);
 		result = json_object();
 		code = scanbox_fail(result, why);
@@ -585,7 +587,10 @@ static void scan_history(struct jobctx *jc)
 	if (code == STAGE_EXIT_PASSED) {
 		mark_scanned(jc);
 	}
-	const char *status = code == STAGE_EXIT_PASSED	  ? "passed"
+	/* A cancel (or the run_timeout) stops the scan where it is: the run then ends
+	 * cancelled (or as an error) without waiting for the rest of it. */
+	const char *status = cancelled			  ? "cancelled"
+			     : code == STAGE_EXIT_PASSED  ? "passed"
 			     : code == STAGE_EXIT_BLOCKED ? "blocked"
 							  : "error";
 	const char *summary = json_string_value(json_object_get(result, "summary"));

@@ -2432,3 +2432,49 @@ Test(serve, a_passing_run_does_not_hide_another_refs_failure_on_the_commit, .tim
 	free(sha);
 	stop(&e);
 }
+
+/* A cancel stops a push's history scan where it is: the scanning worker is killed, not
+ * waited for. A push of a large file (about 55 MB of lines that every assignment rule
+ * looks at: seconds of scanning in this build), superseded by a newer push while its
+ * history scan runs: the run ends cancelled, and its history stage says it was cancelled.
+ * Before, the scan ran to its end ("passed"), and only then was the run cancelled. */
+Test(serve, a_cancel_stops_a_history_scan_where_it_is, .timeout = 180)
+{
+	struct env e;
+	start(&e, NULL, 0);
+	ts_sh("cd '%s' && seq 1 2000000 | sed 's/.*/secret_& = \"x&y\"/' > big.txt && git add "
+	      "big.txt && git -c user.name=t -c user.email=t@t commit -qm big",
+	      e.repo);
+	char *sha = ts_sh_out("git -C '%s' rev-parse HEAD", e.repo);
+	long id = push(&e, "d-big", "main", sha);
+	for (double t0 = ts_now();; ts_sleep(0.02)) {
+		json_t *run = ts_run(e.srv.addr, id);
+		const char *phase = json_string_value(json_object_get(run, "phase"));
+		bool scanning = phase && !strcmp(phase, "history");
+		cr_assert(strcmp(state_of(run), "running") == 0 ||
+				  strcmp(state_of(run), "queued") == 0,
+			  "the run ended before its history scan was seen: %s", state_of(run));
+		json_decref(run);
+		if (scanning) {
+			break;
+		}
+		cr_assert_lt(ts_now() - t0, 120, "the history scan never started");
+	}
+	char *next = ts_git_commit(e.repo, "mode", "fast\n");
+	long second = push(&e, "d-next", "main", next);
+	json_t *run = ts_wait_run(e.srv.addr, id, 120);
+	expect_state(run, "cancelled");
+	char *dump = json_dumps(run, 0);
+	json_t *st = json_array_get(json_object_get(run, "stages"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(st, "name")), "secrets-history", "%s",
+			 dump);
+	cr_assert_str_eq(json_string_value(json_object_get(st, "status")), "cancelled", "%s", dump);
+	free(dump);
+	json_decref(run);
+	run = ts_wait_run(e.srv.addr, second, 150);
+	expect_state(run, "passed");
+	json_decref(run);
+	free(next);
+	free(sha);
+	stop(&e);
+}
