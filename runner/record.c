@@ -392,6 +392,22 @@ static int write_durations(const struct run *r, const char *root)
 	return rr;
 }
 
+int record_write_report(const char *run_dir, const json_t *report)
+{
+	char *json = json_dumps(report, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (!json) {
+		return -ENOMEM;
+	}
+	_cleanup_free_ char *path = xasprintf("%s/report.json", run_dir);
+	size_t len = strlen(json);
+	json = xrealloc(json, len + 2);
+	json[len] = '\n';
+	json[len + 1] = '\0';
+	int r = write_file_atomic(path, json, len + 1, 0644);
+	free(json);
+	return r;
+}
+
 int record_write(const struct run *r, const char *root)
 {
 	int sr = write_sarif(r);
@@ -399,18 +415,8 @@ int record_write(const struct run *r, const char *root)
 		return sr;
 	}
 	json_t *rep = run_report_json(r);
-	char *json = json_dumps(rep, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	int ret = record_write_report(r->dir, rep);
 	json_decref(rep);
-	if (!json) {
-		return -ENOMEM;
-	}
-	_cleanup_free_ char *rpath = xasprintf("%s/report.json", r->dir);
-	size_t jl = strlen(json);
-	json = xrealloc(json, jl + 2);
-	json[jl] = '\n';
-	json[jl + 1] = '\0';
-	int ret = write_file_atomic(rpath, json, jl + 1, 0644);
-	free(json);
 	if (ret < 0) {
 		return ret;
 	}

@@ -16,6 +16,7 @@
 #ifndef RUNNER_RECORD_H
 #define RUNNER_RECORD_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 struct pipeline;
@@ -26,6 +27,10 @@ struct run;
 
 /* Create the run directory (and logs/ in it). Returns 0 or -errno. */
 int record_prepare(const char *root, const char *run_dir);
+
+/* Write report (an object of docs/report.md) to run_dir/report.json, atomically. Returns 0
+ * or -errno. */
+int record_write_report(const char *run_dir, const json_t *report);
 
 /* Write the SARIF logs, report.json, junit.xml, durations and the latest link. Returns 0 or
  * -errno. */

@@ -327,23 +327,6 @@ static char *security_notify(struct jobctx *jc, const json_t *report,
 	return notify_security_body(report, &nc);
 }
 
-/* report.json of the run directory, written atomically. Returns 0 or -errno. */
-static int write_report(struct jobctx *jc, json_t *report)
-{
-	char *text = json_dumps(report, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (!text) {
-		return -ENOMEM;
-	}
-	_cleanup_free_ char *path = xasprintf("%s/report.json", jc->run_dir);
-	size_t len = strlen(text);
-	text = xrealloc(text, len + 2);
-	text[len] = '\n';
-	text[len + 1] = '\0';
-	int r = write_file_atomic(path, text, len + 1, 0644);
-	free(text);
-	return r;
-}
-
 /*
  * The report of a run whose pipeline could not start after the history scan: the scan as
  * its one stage, so that what the push brought is shown (`/api/runs/<id>/findings`, the
@@ -372,7 +355,7 @@ static int write_early_report(struct jobctx *jc, const char *msg)
 	/* The message may quote what the pipeline or the checkout said: masked as a run's
 	 * report is. */
 	secrets_mask_json(secrets_mask(jc->secrets), report);
-	int r = write_report(jc, report);
+	int r = record_write_report(jc->run_dir, report);
 	json_decref(report);
 	return r;
 }
@@ -634,7 +617,7 @@ static int add_history(struct jobctx *jc, json_t *report, enum job_state st, int
 	}
 	json_object_set_new(report, "result", json_string(job_state_name(st)));
 	json_object_set_new(report, "exit_code", json_integer(exit_code));
-	return write_report(jc, report);
+	return record_write_report(jc->run_dir, report);
 }
 
 /* Files of a fork's pull request listed for the gates; beyond, none of its files' inline
