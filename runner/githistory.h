@@ -13,10 +13,26 @@
  * blob) count; submodules do not (their content is another repository's). A blob is listed once
  * however many commits or paths bring it.
  *
+ * A shallow repository (a clone made with --depth, as CI checkouts usually are) is taken
+ * as git takes it: a commit its shallow file lists (`shallow` in the common git directory)
+ * has no parents here. In the range, such a boundary commit is scanned as a root commit
+ * (every file of its tree: more than its own change, never less) and counted in
+ * n_shallow; in the history left out, the walk stops there. A missing parent of a commit
+ * the file does not list is an error (an incomplete repository), as is a shallow file
+ * that is not a list of commit ids.
+ *
+ * The walk is the repository's own, not libgit2's revwalk (which, before libgit2 1.7,
+ * reads the parents of a shallow boundary and fails): commits come off a queue newest
+ * first by commit date, the hidden side marking what it reaches, and the walk stops once
+ * everything left in the queue is hidden (as git does, with a few more steps for clocks
+ * that were wrong). Commits a wrong clock keeps in the range are scanned: more, not less.
+ *
  * Caps: commits, blobs and their total size (from object headers: nothing is inflated to
- * count). Past one the collection stops with -E2BIG and a diagnostic naming the cap: the
- * caller fails closed, it never scans part of the range. Commit objects and root trees
- * are checked against the export's caps (gitexport.h) before they are read.
+ * count), and the commits the walk reads on both sides (the history left out can be far
+ * larger than the range). Past one the collection stops with -E2BIG and a diagnostic
+ * naming the cap: the caller fails closed, it never scans part of the range. Commit
+ * objects and root trees are checked against the export's caps (gitexport.h) before they
+ * are read.
  */
 #ifndef RUNNER_GITHISTORY_H
 #define RUNNER_GITHISTORY_H
@@ -30,6 +46,11 @@ struct hmap;
 
 /* Default caps: commits per range; blobs and bytes as for one exported commit. */
 #define GITHISTORY_MAX_COMMITS 10000
+/* Commits the walk may read beyond the range's cap, to tell the range from the history
+ * left out (about 200 bytes of memory each). */
+#define GITHISTORY_MAX_WALK 1000000
+/* A shallow file larger than this is refused (about 400,000 boundary commits). */
+#define GITHISTORY_MAX_SHALLOW_BYTES (16u << 20)
 /* Places (commit and path) remembered per blob, for reports; more are only counted. */
 #define GITHISTORY_MAX_PLACES 8
 
@@ -47,6 +68,8 @@ struct githistory_limits {
 	size_t max_commits;
 	size_t max_blobs;
 	uint64_t max_bytes;
+	/* Commits the walk may read, both sides; 0: max_commits + GITHISTORY_MAX_WALK. */
+	size_t max_walk;
 };
 
 struct githistory_place {
@@ -66,6 +89,10 @@ struct githistory {
 	char *repo_dir; /* the repository's git directory (for githistory_write) */
 	char tip[41], base[41];
 	size_t n_commits;
+	/* The range's commits at a shallow boundary (their parents are not in the repository:
+	 * scanned as root commits), and the newest of them. */
+	size_t n_shallow;
+	char shallow[41];
 	struct githistory_blob **blobs; /* in the order they were found, oldest commit first */
 	size_t n_blobs, cap_blobs;
 	uint64_t bytes;

@@ -2,7 +2,9 @@
  * test-githistory.c - the blobs a range of commits brings, from real repositories made
  * with git: each blob once with every commit and path that brought it, ranges and the
  * remote-tracking refs left out, merges (only what the merge itself wrote), links in and
- * submodules out, each cap failing the whole collection, and the files written back.
+ * submodules out, shallow boundaries (a root in the range, an end in the history left out),
+ * dates out of order, each cap failing the whole collection (the walk's too), and the
+ * files written back.
  */
 #include <criterion/criterion.h>
 
@@ -327,6 +329,18 @@ Test(githistory, every_cap_fails_the_whole_range)
 	cr_expect_eq(collect(r.dir, "HEAD", NULL, NULL, &lim, &h, &dl), 0, "exactly at the caps");
 	githistory_release(&h);
 
+	/* The walk's cap: c4, c3, c2 and the base c1 are four commits to read. */
+	diag_list_release(&dl);
+	diag_list_init(&dl, 10);
+	lim = (struct githistory_limits){ 1000, 1000, 1u << 20, 3 };
+	cr_expect_eq(collect(r.dir, "HEAD", r.c1, NULL, &lim, &h, &dl), -E2BIG);
+	cr_expect_not_null(strstr(msg(&dl), "more than 3 commits to read"), "%s", msg(&dl));
+	cr_expect_not_null(strstr(msg(&dl), "the walk's cap"), "%s", msg(&dl));
+	githistory_release(&h);
+	lim = (struct githistory_limits){ 1000, 1000, 1u << 20, 4 };
+	cr_expect_eq(collect(r.dir, "HEAD", r.c1, NULL, &lim, &h, &dl), 0, "%s", msg(&dl));
+	githistory_release(&h);
+
 	/* Not a repository, or a revision that names no commit: usage errors. */
 	char *elsewhere = tu_tmpdir();
 	cr_expect_eq(collect(elsewhere, "HEAD", NULL, NULL, NULL, &h, &dl), -ENOENT);
@@ -341,6 +355,176 @@ Test(githistory, every_cap_fails_the_whole_range)
 	tu_rmdir(elsewhere);
 	free(elsewhere);
 	repo_free(&r);
+}
+
+/* A shallow clone: a commit its shallow file lists has no parents here (as git takes it).
+ * In the range, it is scanned as a root commit (every file of its tree); in the history
+ * left out, the walk stops there. The walk used to read the missing parents and fail. */
+Test(githistory, a_shallow_boundary_is_a_root)
+{
+	struct repo r = make_repo();
+	char *clone = tu_strf("%s/clone", r.dir);
+	ts_sh("git clone -q --depth 2 'file://%s' '%s'", r.dir, clone);
+	char *one = blob_id(r.dir, "one"), *bee = blob_id(r.dir, "bee");
+	struct githistory h;
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	cr_assert_eq(collect(clone, "HEAD", NULL, NULL, NULL, &h, &dl), 0, "%s", msg(&dl));
+	cr_expect_eq(h.n_commits, 2, "c3 and c4: %zu", h.n_commits);
+	cr_expect_eq(h.n_blobs, 2, "one and bee (c3's whole tree): %zu", h.n_blobs);
+	cr_expect_eq(h.n_shallow, 1);
+	cr_expect_str_eq(h.shallow, r.c3);
+	cr_expect(has_place(find(&h, one), r.c3, "a.txt"));
+	cr_expect(has_place(find(&h, bee), r.c3, "b.txt"));
+	cr_expect(has_place(find(&h, one), r.c4, "c.txt"));
+	githistory_release(&h);
+	/* The boundary in the history left out: the walk stops there too. */
+	cr_assert_eq(collect(clone, "HEAD", r.c3, NULL, NULL, &h, &dl), 0, "%s", msg(&dl));
+	cr_expect_eq(h.n_commits, 1);
+	cr_expect_eq(h.n_shallow, 0, "the range does not stop there");
+	githistory_release(&h);
+	cr_assert_eq(collect(clone, "HEAD", NULL, "origin", NULL, &h, &dl), 0, "%s", msg(&dl));
+	cr_expect_eq(h.n_commits, 0);
+	githistory_release(&h);
+
+	/* git takes the file as it is: a full repository whose file lists c2 stops there. */
+	char *list = tu_strf("%s\n", r.c2);
+	tu_write(r.dir, ".git/shallow", list);
+	free(list);
+	cr_assert_eq(collect(r.dir, "HEAD", NULL, NULL, NULL, &h, &dl), 0, "%s", msg(&dl));
+	cr_expect_eq(h.n_commits, 3, "c2, c3 and c4: %zu", h.n_commits);
+	cr_expect(has_place(find(&h, bee), r.c2, "b.txt"), "c2 is a root");
+	cr_expect_eq(h.n_shallow, 1);
+	githistory_release(&h);
+	diag_list_release(&dl);
+	free(one);
+	free(bee);
+	free(clone);
+	repo_free(&r);
+}
+
+/* A shallow file that is not a list of commit ids, or is too large, stops the walk with
+ * an error that names it; a missing parent of a commit it does not list is an error (an
+ * incomplete repository), not a boundary. */
+Test(githistory, a_bad_shallow_file_or_a_missing_parent_is_an_error)
+{
+	struct repo r = make_repo();
+	struct githistory h;
+	struct diag_list dl;
+	static const char *const bad[] = {
+		"zz23456789012345678901234567890123456789\n",
+		"0123456789012345678901234567890123456789\r\n",
+		"012345678901234567890123456789012345678\n",
+		"\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		diag_list_init(&dl, 10);
+		tu_write(r.dir, ".git/shallow", bad[i]);
+		cr_expect_eq(collect(r.dir, "HEAD", NULL, NULL, NULL, &h, &dl), -EIO, "%zu", i);
+		cr_expect_not_null(strstr(msg(&dl), "shallow file"), "%s", msg(&dl));
+		cr_expect_not_null(strstr(msg(&dl), "line 1 is not a commit id"), "%s", msg(&dl));
+		githistory_release(&h);
+		diag_list_release(&dl);
+	}
+	/* Too large: refused before it is parsed. */
+	diag_list_init(&dl, 10);
+	char *line = tu_strf("%s\n", r.c2);
+	size_t n = (16u << 20) / strlen(line) + 1;
+	char *big = malloc(n * strlen(line) + 1);
+	cr_assert_not_null(big);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(big + i * strlen(line), line, strlen(line));
+	}
+	big[n * strlen(line)] = '\0';
+	tu_write(r.dir, ".git/shallow", big);
+	cr_expect_eq(collect(r.dir, "HEAD", NULL, NULL, NULL, &h, &dl), -E2BIG);
+	cr_expect_not_null(strstr(msg(&dl), "shallow file"), "%s", msg(&dl));
+	githistory_release(&h);
+	diag_list_release(&dl);
+	free(big);
+	free(line);
+	ts_sh("rm '%s/.git/shallow'", r.dir);
+
+	diag_list_init(&dl, 10);
+	ts_sh("rm '%s/.git/objects/%.2s/%s'", r.dir, r.c1, r.c1 + 2);
+	cr_expect_eq(collect(r.dir, "HEAD", NULL, NULL, NULL, &h, &dl), -EIO);
+	cr_expect_not_null(strstr(msg(&dl), r.c1), "%s", msg(&dl));
+	cr_expect_not_null(strstr(msg(&dl), "is not in the repository"), "%s", msg(&dl));
+	githistory_release(&h);
+	diag_list_release(&dl);
+	repo_free(&r);
+}
+
+/* Commit dates out of order (a clock that was wrong) do not lose a commit of the range:
+ * the walk leaves out only what the history left out reaches. */
+Test(githistory, skewed_dates_lose_no_commit)
+{
+	char *dir = tu_tmpdir();
+	ts_sh(GIT " init -q '%s'", dir);
+	ts_sh("cd '%s' && GIT_COMMITTER_DATE='@100 +0000' " GIT " commit -q --allow-empty -m z",
+	      dir);
+	ts_sh("cd '%s' && echo b > b.txt && git add b.txt && GIT_COMMITTER_DATE='@4000 +0000' " GIT
+	      " commit -q -m b",
+	      dir);
+	char *b = ts_sh_out("git -C '%s' rev-parse HEAD", dir);
+	ts_sh("cd '%s' && echo h > h.txt && git add h.txt && GIT_COMMITTER_DATE='@4500 +0000' " GIT
+	      " commit -q -m h",
+	      dir);
+	char *hidden = ts_sh_out("git -C '%s' rev-parse HEAD", dir);
+	ts_sh("cd '%s' && git checkout -q -b tip '%s' && echo a > a.txt && git add a.txt && "
+	      "GIT_COMMITTER_DATE='@1000 +0000' " GIT " commit -q -m a && echo a2 > a.txt && "
+	      "GIT_COMMITTER_DATE='@5000 +0000' " GIT " commit -qam t",
+	      dir, b);
+	struct githistory h;
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	cr_assert_eq(collect(dir, "tip", hidden, NULL, NULL, &h, &dl), 0, "%s", msg(&dl));
+	cr_expect_eq(h.n_commits, 2, "a and t: %zu", h.n_commits);
+	cr_expect_eq(h.n_blobs, 2, "a.txt twice: %zu", h.n_blobs);
+	githistory_release(&h);
+	diag_list_release(&dl);
+	free(hidden);
+	free(b);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* The history left out is walked only as far as the range needs (commits dated before
+ * the range's oldest are not read), and a range that needs it all (a commit dated 1970)
+ * stops at the walk's cap: an error, not a range that is cut short. */
+Test(githistory, the_walk_of_the_history_left_out_is_bounded)
+{
+	char *dir = tu_tmpdir();
+	ts_sh(GIT " init -q '%s' && cd '%s' && for i in $(seq 1 30); do "
+		  "GIT_COMMITTER_DATE=\"@$((1000 + i * 10)) +0000\" " GIT
+		  " commit -q --allow-empty -m $i; done && git update-ref refs/remotes/origin/main "
+		  "HEAD",
+	      dir, dir);
+	ts_sh("cd '%s' && echo n > n.txt && git add n.txt && GIT_COMMITTER_DATE='@5000 +0000' " GIT
+	      " commit -q -m new",
+	      dir);
+	struct githistory h;
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	struct githistory_limits lim = { 1000, 1000, 1u << 20, 10 };
+	cr_expect_eq(collect(dir, "HEAD", NULL, "origin", &lim, &h, &dl), 0, "%s", msg(&dl));
+	cr_expect_eq(h.n_commits, 1);
+	githistory_release(&h);
+
+	ts_sh("cd '%s' && git reset -q --hard origin/main && echo o > o.txt && git add o.txt && "
+	      "GIT_COMMITTER_DATE='@1 +0000' " GIT " commit -q -m old",
+	      dir);
+	cr_expect_eq(collect(dir, "HEAD", NULL, "origin", &lim, &h, &dl), -E2BIG);
+	cr_expect_not_null(strstr(msg(&dl), "the walk's cap"), "%s", msg(&dl));
+	githistory_release(&h);
+	diag_list_release(&dl);
+	diag_list_init(&dl, 10);
+	cr_expect_eq(collect(dir, "HEAD", NULL, "origin", NULL, &h, &dl), 0, "%s", msg(&dl));
+	cr_expect_eq(h.n_commits, 1);
+	githistory_release(&h);
+	diag_list_release(&dl);
+	tu_rmdir(dir);
+	free(dir);
 }
 
 static bool skip_b(void *ud, const char *path)
