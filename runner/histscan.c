@@ -152,6 +152,38 @@ static void map_notes(const struct githistory *h, json_t *notes)
 	}
 }
 
+/* What a user needs to know when the range stops at a shallow clone's boundary: which
+ * commit, and that it was scanned whole while what lies beyond it was not. */
+static char *shallow_note(const struct githistory *h)
+{
+	if (h->n_shallow == 1) {
+		return xasprintf("the range stops at a shallow boundary: %.12s, whose parents this "
+				 "shallow clone lacks, was scanned as a root commit, all of its "
+				 "files; nothing older was",
+				 h->shallow);
+	}
+	return xasprintf("the range stops at a shallow boundary: %.12s and %zu more commits, "
+			 "whose parents this shallow clone lacks, were scanned as root commits, "
+			 "all of their files; nothing older was",
+			 h->shallow, h->n_shallow - 1);
+}
+
+/* The note in the result's stats, where the scan's own notes are. */
+static void add_shallow_note(const struct githistory *h, json_t *result)
+{
+	json_t *stats = json_object_get(result, "stats");
+	if (!h->n_shallow || !json_is_object(stats)) {
+		return;
+	}
+	json_t *notes = json_object_get(stats, "notes");
+	if (!json_is_array(notes)) {
+		notes = json_array();
+		json_object_set_new(stats, "notes", notes);
+	}
+	_cleanup_free_ char *note = shallow_note(h);
+	json_array_append_new(notes, json_string(note));
+}
+
 static json_t *history_json(const struct githistory *h, const struct githistory_range *r)
 {
 	json_t *o = json_object();
@@ -164,6 +196,9 @@ static json_t *history_json(const struct githistory *h, const struct githistory_
 		json_object_set_new(o, "not_remote", json_string(name));
 	}
 	json_object_set_new(o, "commits", json_integer((json_int_t)h->n_commits));
+	if (h->n_shallow) {
+		json_object_set_new(o, "shallow", json_integer((json_int_t)h->n_shallow));
+	}
 	json_object_set_new(o, "files", json_integer((json_int_t)h->n_blobs));
 	json_object_set_new(o, "bytes", json_integer((json_int_t)h->bytes));
 	return o;
@@ -196,8 +231,11 @@ int histscan_run(const char *dir, const struct histscan_options *o, json_t *resu
 	}
 	if (h.n_blobs == 0) {
 		/* Nothing new reaches the history: no commit, or only deletions. */
-		json_object_set_new(result, "summary",
-				    json_string("passed: the commits bring no file to scan"));
+		_cleanup_free_ char *note = h.n_shallow ? shallow_note(&h) : NULL;
+		_cleanup_free_ char *summary =
+			xasprintf("passed: the commits bring no file to scan%s%s%s",
+				  note ? " (" : "", note ? note : "", note ? ")" : "");
+		json_object_set_new(result, "summary", json_string(summary));
 		json_object_set_new(result, "findings", json_array());
 		code = STAGE_EXIT_PASSED;
 		goto out;
@@ -252,6 +290,7 @@ int histscan_run(const char *dir, const struct histscan_options *o, json_t *resu
 	}
 	map_notes(&h, json_object_get(json_object_get(res, "stats"), "notes"));
 	json_object_update(result, res);
+	add_shallow_note(&h, result);
 out:
 	if (code != -ENOENT) {
 		json_object_set_new(result, "history", history_json(&h, &o->range));

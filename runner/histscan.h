@@ -48,7 +48,8 @@ struct histscan_options {
 /*
  * Scan o->range of the repository containing dir. Fills result as the secrets kind does
  * ({summary, findings, gate, stats} or {summary, error, findings}), plus "history"
- * ({tip, base, not_remote, commits, files, bytes}); each finding's "file" is the path of
+ * ({tip, base, not_remote, commits, shallow, files, bytes}: shallow, when the range stops at
+ * shallow boundaries, counts them, and a note says so); each finding's "file" is the path of
  * the first place its blob was found at, with "commit" (that place's commit), "blob" and
  * "places" ([{commit, path}], at most GITHISTORY_MAX_PLACES; "more_places" counts the
  * rest). Returns STAGE_EXIT_PASSED, STAGE_EXIT_BLOCKED or STAGE_EXIT_ERROR; or -ENOENT

@@ -2,8 +2,9 @@
  * test-hook.c - `runner run --rev` and the pre-push hook, end to end with real git
  * repositories and real `git push` to a local bare remote: what is pushed is what is
  * tested (never the dirty working tree), a failing pipeline stops the push, every pushed
- * commit is scanned for secrets (not only the tip), deletions pass, and a hook runner did
- * not write is never overwritten or removed without --force.
+ * commit is scanned for secrets (not only the tip; from a shallow clone too, up to its
+ * boundary), deletions pass, and a hook runner did not write is never overwritten or
+ * removed without --force.
  */
 #include <criterion/criterion.h>
 
@@ -301,6 +302,107 @@ Test(hook, a_push_past_the_commit_cap_is_stopped, .timeout = 120)
 	cr_expect_str_eq(head, good);
 	free(head);
 	free(good);
+	release(&f);
+}
+
+/* A clone of depth 1 of the remote's main (its own fixture: the same dir and remote), with
+ * the hook installed. The clone's one commit is a shallow boundary: its parents are not in
+ * it (.git/shallow lists it). */
+static struct fixture shallow_clone(const struct fixture *f)
+{
+	struct fixture s = { .dir = f->dir, .remote = f->remote };
+	free(ts_git_commit(f->repo, "third.txt", "three\n"));
+	cr_assert_eq(push(f, "-q --no-verify origin main", NULL), 0);
+	cr_assert_geq(asprintf(&s.repo, "%s/shallow", f->dir), 0);
+	ts_sh("git clone -q --depth 1 -b main 'file://%s' '%s'", f->remote, s.repo);
+	cr_assert(tu_exists("%s/.git/shallow", s.repo), "the clone is not shallow");
+	struct tu_result r = tu_runner_run(s.repo, "hook", "install", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tu_result_free(&r);
+	return s;
+}
+
+/* A shallow clone (what CI checkouts usually are) pushes its new commits: the history the
+ * remote has stops at the clone's boundary, whose parents the clone lacks. The hook used
+ * to fail closed there (exit 4, "object not found") on the most ordinary push, because
+ * the walk that leaves the remote's history out read the boundary's missing parents. */
+Test(hook, a_shallow_clone_pushes_what_it_brings, .timeout = 180)
+{
+	struct fixture f = setup_repo();
+	struct fixture s = shallow_clone(&f);
+	char *mine = ts_git_commit(s.repo, "new.txt", "x\n");
+	char *err = NULL;
+	cr_expect_eq(push(&s, "origin HEAD:main", &err), 0, "%s", err);
+	cr_expect_not_null(strstr(err, "1 commit, 1 new file: passed"), "%s", err);
+	/* The boundary is in the history left out, not in the range: nothing was cut. */
+	cr_expect_null(strstr(err, "shallow boundary"), "%s", err);
+	free(err);
+	char *head = remote_head(&f, "main");
+	cr_expect_str_eq(head, mine);
+	free(head);
+
+	/* A new branch: what no tracking ref of origin reaches, the boundary left out too. */
+	ts_sh("git -C '%s' checkout -q -b topic", s.repo);
+	char *topic = ts_git_commit(s.repo, "topic.txt", "topic\n");
+	cr_expect_eq(push(&s, "origin topic", &err), 0, "%s", err);
+	cr_expect_not_null(strstr(err, "1 commit, 1 new file: passed"), "%s", err);
+	free(err);
+	head = remote_head(&f, "topic");
+	cr_expect_str_eq(head, topic);
+	free(head);
+
+	/* And a key committed and removed again on another new branch is still found. */
+	ts_sh("git -C '%s' checkout -q -b leaky main", s.repo);
+	char *leak = commit_and_remove_key(&s);
+	cr_expect_neq(push(&s, "origin leaky", &err), 0, "%s", err);
+	cr_expect_not_null(strstr(err, "not pushed (exit 3)"), "%s", err);
+	char *where = tu_strf("%.12s:key.txt:1:", leak);
+	cr_expect_not_null(strstr(err, where), "%s", err);
+	free(err);
+	head = remote_head(&f, "leaky");
+	cr_expect_str_empty(head);
+	free(head);
+	free(where);
+	free(leak);
+	free(topic);
+	free(mine);
+	free(s.repo);
+	release(&f);
+}
+
+/* A shallow boundary inside the range (a branch fetched with --depth 1 from elsewhere,
+ * which the remote does not have yet): the boundary commit is scanned as a root commit,
+ * all of its files, so a key that an earlier commit (not in this clone) brought into its
+ * tree is found; a note says that the range stops there. */
+Test(hook, a_shallow_boundary_in_the_range_is_scanned_whole, .timeout = 180)
+{
+	struct fixture f = setup_repo();
+	struct fixture s = shallow_clone(&f);
+	ts_sh("git -C '%s' checkout -q -b feature", f.repo);
+	char *key = aws_key_line();
+	free(ts_git_commit(f.repo, "key.txt", key));
+	char *boundary = ts_git_commit(f.repo, "feature.txt", "feature\n");
+	ts_sh("git -C '%s' fetch -q --depth 1 'file://%s' feature:feature", s.repo, f.repo);
+	char *shallow = tu_readf("%s/.git/shallow", s.repo);
+	cr_assert_not_null(strstr(shallow, boundary), "%s", shallow);
+	char *err = NULL;
+	cr_expect_neq(push(&s, "origin feature", &err), 0, "%s", err);
+	cr_expect_not_null(strstr(err, "not pushed (exit 3)"), "%s", err);
+	char *where = tu_strf("%.12s:key.txt:1:", boundary);
+	cr_expect_not_null(strstr(err, where), "not scanned as a root commit: %s", err);
+	char *note = tu_strf("note: the range stops at a shallow boundary: %.12s", boundary);
+	cr_expect_not_null(strstr(err, note), "%s", err);
+	cr_expect_null(strstr(err, "Z7QWERTYUIOPASDF"), "the secret was printed: %s", err);
+	free(err);
+	char *head = remote_head(&f, "feature");
+	cr_expect_str_empty(head);
+	free(head);
+	free(note);
+	free(where);
+	free(shallow);
+	free(boundary);
+	free(key);
+	free(s.repo);
 	release(&f);
 }
 

@@ -6,7 +6,8 @@
  * secrets never reaching output, and every fail-closed fault mode: invalid rules, an
  * unreadable path, nothing scanned, a timeout and a crash of the scanner all make the stage
  * an error (exit 4) and the push never starts; and `runner scan secrets --history`, which
- * scans every commit of a range (each finding naming its commit), with its caps.
+ * scans every commit of a range (each finding naming its commit), with its caps, and stops
+ * at a shallow clone's boundary.
  */
 #include <criterion/criterion.h>
 
@@ -1217,6 +1218,92 @@ Test(scan_history, caps_and_usage_errors)
 	tu_result_free(&r);
 	tu_rmdir(outside);
 	free(outside);
+	free(leak);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* A shallow clone: a commit its shallow file lists has no parents here (as git takes it):
+ * the range stops there, the commit is scanned as a root (all its files) and a note says
+ * so. It used to be an error (exit 4, "object not found"), the parents being missing. A
+ * shallow file that is not a list of commit ids is an error (exit 4); so is a missing
+ * parent of a commit the file does not list (an incomplete repository). */
+Test(scan_history, a_shallow_clone_stops_at_its_boundary)
+{
+	char *leak;
+	char *dir = history_repo(&leak);
+	char *clone = tu_strf("%s/clone", dir);
+	git_sh("git clone -q --depth 2 'file://%s' '%s'", dir, clone);
+	/* The clone holds the last two commits: the third is its boundary. */
+	char *boundary = tu_strf("%s/.git/head.txt", clone);
+	git_sh("git -C '%s' rev-parse HEAD~1 > '%s'", clone, boundary);
+	char *id = tu_read(boundary);
+	id[strcspn(id, "\n")] = '\0';
+	struct tu_result r = tu_runner_run(clone, "scan", "secrets", "--history", "HEAD", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	/* The boundary's README (all of its tree) and the tip's. */
+	has(r.out, "2 commits, 2 new files: passed");
+	char *note = tu_strf("note: the range stops at a shallow boundary: %.12s", id);
+	has(r.out, note);
+	tu_result_free(&r);
+	r = tu_runner_run(clone, "scan", "secrets", "--history", "HEAD", "--format", "json", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	json_t *j = json_loads(r.out, 0, NULL);
+	cr_assert_not_null(j, "%s", r.out);
+	json_t *h = json_object_get(j, "history");
+	cr_expect_eq(json_integer_value(json_object_get(h, "commits")), 2);
+	cr_expect_eq(json_integer_value(json_object_get(h, "shallow")), 1, "%s", r.out);
+	json_decref(j);
+	tu_result_free(&r);
+	/* HEAD~1..HEAD leaves the boundary out: nothing is cut, and no note. */
+	r = tu_runner_run(clone, "scan", "secrets", "--history", "HEAD~1..HEAD", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	has(r.out, "1 commit, 1 new file: passed");
+	lacks(r.out, "shallow boundary");
+	tu_result_free(&r);
+
+	/* A shallow file that is not a list of commit ids. */
+	static const char *const bad[] = {
+		"not a commit id\n",
+		"0123456789012345678901234567890123456789 \n",
+		"01234567890123456789012345678901234567\n",
+		"0123456789012345678901234567890123456789\n\n",
+	};
+	char *shallow_path = tu_strf("%s/.git/shallow", clone);
+	char *shallow = tu_read(shallow_path);
+	cr_assert_not_null(shallow);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		tu_write(clone, ".git/shallow", bad[i]);
+		r = tu_runner_run(clone, "scan", "secrets", "--history", "HEAD", NULL);
+		cr_expect_eq(r.status, 4, "%zu: %s%s", i, r.out, r.err);
+		has(r.out, "shallow file");
+		has(r.out, "is not a commit id");
+		tu_result_free(&r);
+	}
+	tu_write(clone, ".git/shallow", shallow);
+
+	/* A full repository that lacks a commit: an error, not a boundary. */
+	char *first = tu_strf("%s/.git/head.txt", dir);
+	git_sh("git -C '%s' rev-parse HEAD~3 > '%s'", dir, first);
+	char *gone = tu_read(first);
+	gone[strcspn(gone, "\n")] = '\0';
+	git_sh("rm '%s/.git/objects/%.2s/%s'", dir, gone, gone + 2);
+	r = tu_runner_run(dir, "scan", "secrets", "--history", "HEAD", NULL);
+	cr_expect_eq(r.status, 4, "%s%s", r.out, r.err);
+	char *missing = tu_strf("commit %s", gone);
+	has(r.out, missing);
+	has(r.out, "is not in the repository");
+	lacks(r.out, "shallow boundary");
+	tu_result_free(&r);
+	free(missing);
+	free(gone);
+	free(first);
+	free(shallow);
+	free(shallow_path);
+	free(note);
+	free(id);
+	free(boundary);
+	free(clone);
 	free(leak);
 	tu_rmdir(dir);
 	free(dir);
