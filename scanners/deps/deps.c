@@ -1108,12 +1108,22 @@ static bool vcs_dir(const char *name)
 	       str_eq(name, ".runner");
 }
 
-/* A directory the walk does not enter unless told to: installed packages, vendored
- * copies, hidden directories. */
-static bool skipped_dir(const struct walk *w, const char *name)
+bool deps_skipped_dir(const char *name, bool pom_beside)
 {
-	return !w->o->enter_skipped &&
-	       (name[0] == '.' || str_eq(name, "node_modules") || str_eq(name, "vendor"));
+	/* Maven's default <build><directory> is ${project.basedir}/target. A pom.xml that sets
+	 * another is not read for it: target/ is passed over all the same, and the other
+	 * directory is walked like any other (the copies a build leaves there are read, and
+	 * their findings reported again: noise, nothing missed). A file the scan reads must
+	 * not choose what the scan leaves out: `<directory>frontend</directory>` would hide
+	 * frontend's lockfiles. */
+	return name[0] == '.' || str_eq(name, "node_modules") || str_eq(name, "vendor") ||
+	       (pom_beside && str_eq(name, "target"));
+}
+
+/* A directory the walk does not enter unless told to (deps_skipped_dir). */
+static bool skipped_dir(const struct walk *w, const char *name, bool pom_beside)
+{
+	return !w->o->enter_skipped && deps_skipped_dir(name, pom_beside);
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -1175,6 +1185,9 @@ static void walk_dir(struct walk *w, const char *path, unsigned depth, bool only
 	const char *text_lock = "bun.lock";
 	/* (An empty directory has no names to search: NULL is no array for bsearch.) */
 	bool bun_lock = n && bsearch(&text_lock, names, n, sizeof(*names), cmp_names) != NULL;
+	/* A Maven module: its target/ is the build's output. */
+	const char *pom = "pom.xml";
+	bool pom_beside = n && bsearch(&pom, names, n, sizeof(*names), cmp_names) != NULL;
 	_cleanup_free_ char *dname = dir_name(path); /* requirements/base.txt */
 	for (size_t i = 0; i < n; i++) {
 		char *sub = xasprintf("%s/%s", path, names[i]);
@@ -1188,7 +1201,7 @@ static void walk_dir(struct walk *w, const char *path, unsigned depth, bool only
 				note_error(w, -EINVAL);
 			}
 			if (S_ISDIR(st.st_mode)) {
-				bool skip = only_listed || skipped_dir(w, names[i]);
+				bool skip = only_listed || skipped_dir(w, names[i], pom_beside);
 				if (vcs_dir(names[i])) {
 					/* never entered */
 				} else if (!skip || walk_listed(w->o->must_scan, w->o->n_must_scan,

@@ -173,19 +173,21 @@ struct deps_walk_opts {
 	 * request changed, since it chose where its files lie. */
 	const char *const *must_scan;
 	size_t n_must_scan;
-	/* Enter node_modules, vendor and dot-directories (but .git, .hg, .svn and .runner):
-	 * a fork's run whose changes could not be listed. */
+	/* Enter node_modules, vendor, dot-directories (but .git, .hg, .svn and .runner) and
+	 * a Maven module's target (beside a pom.xml): a fork's run whose changes could not
+	 * be listed. */
 	bool enter_skipped;
 };
 
 /*
  * Find and parse every lockfile under each path (a directory is walked, skipping
- * node_modules, vendor, .git and other dot-directories unless wo says otherwise, without
- * following symbolic links: one with a lockfile's name, or a lockfile's name that is not
- * a regular file, is an error; a file is parsed by its name). `root` (may be NULL) is
- * stripped from the front of displayed paths, which must_scan is compared with. wo may be
- * NULL. Returns 0 or the first error (every error is in dl); the number of lockfiles read
- * is l->n_files.
+ * node_modules, vendor, .git and other dot-directories, and target beside a pom.xml (a
+ * Maven module's build output, where the build copies its pom.xml) unless wo says
+ * otherwise, without following symbolic links: one with a lockfile's name, or a
+ * lockfile's name that is not a regular file, is an error; a file is parsed by its name). `root`
+ * (may be NULL) is stripped from the front of displayed paths, which must_scan is compared with. wo
+ * may be NULL. Returns 0 or the first error (every error is in dl); the number of lockfiles read is
+ * l->n_files.
  */
 int deps_scan_paths_opts(struct dep_list *l, const char *root, const char *const *paths, size_t n,
 			 const struct deps_walk_opts *wo, struct diag_list *dl);

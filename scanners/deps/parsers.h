@@ -62,6 +62,15 @@ bool dep_mark_read(struct dep_list *l, const char *real);
  * the parse fails. */
 size_t dep_file_add(struct dep_ctx *c, const char *display);
 
+/*
+ * Whether a walk of the tree passes over the directory `name` (unless told to enter it):
+ * installed packages (node_modules), vendored copies (vendor), hidden directories, and a
+ * Maven module's build output (target, when `pom_beside`: the directory holds a pom.xml),
+ * where a build copies the module's pom.xml (target/classes/META-INF/maven/...). The
+ * lockfile walk and pom.c's index of the tree's pom.xml files skip the same.
+ */
+bool deps_skipped_dir(const char *name, bool pom_beside);
+
 /* Count len bytes the scan read: 0, or -E2BIG past DEPS_MAX_SCAN_BYTES. */
 int dep_count_read(struct dep_list *l, size_t len);
 

@@ -1099,8 +1099,9 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Index the pom.xml files below dir (rel: its path in the tree, NULL for the top), as
- * the scan's walk finds lockfiles: sorted, without node_modules, vendor and
- * dot-directories, without following symbolic links, within its caps. */
+ * the scan's walk finds lockfiles: sorted, without node_modules, vendor, dot-directories
+ * and a module's target (deps_skipped_dir), without following symbolic links, within its
+ * caps. */
 static void index_dir(struct dep_ctx *c, struct pom_cache *pc, const char *dir, const char *rel,
 		      unsigned depth)
 {
@@ -1120,7 +1121,7 @@ static void index_dir(struct dep_ctx *c, struct pom_cache *pc, const char *dir, 
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		const char *name = de->d_name;
-		if (name[0] == '.' || str_eq(name, "node_modules") || str_eq(name, "vendor")) {
+		if (deps_skipped_dir(name, false)) {
 			continue;
 		}
 		if (++pc->entries_seen > DEPS_MAX_WALK_ENTRIES) {
@@ -1134,7 +1135,13 @@ static void index_dir(struct dep_ctx *c, struct pom_cache *pc, const char *dir, 
 	if (n > 1) {
 		qsort(names, n, sizeof(*names), cmp_str);
 	}
+	const char *pom = "pom.xml";
+	bool pom_beside = n && bsearch(&pom, names, n, sizeof(*names), cmp_str) != NULL;
 	for (size_t i = 0; i < n; i++) {
+		if (deps_skipped_dir(names[i], pom_beside)) {
+			free(names[i]);
+			continue;
+		}
 		_cleanup_free_ char *sub = xasprintf("%s/%s", dir, names[i]);
 		_cleanup_free_ char *sub_rel =
 			rel ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
@@ -1399,7 +1406,8 @@ static struct bom_use bom_get(struct dep_ctx *c, const char *name, const char *v
 	hmap_put(pc->boms, gav, b);
 	/* The pom.xml files of the tree with that groupId:artifactId whose version is the
 	 * one named: one, or copies of it (a build copies a module's pom.xml under
-	 * target/classes/META-INF/maven/). */
+	 * classes/META-INF/maven/ of its build directory, which the index passes over when it
+	 * is Maven's default target/, but not when the pom.xml names another). */
 	const struct pom_files *files = hmap_get(pc->tree, name);
 	struct pom_model *chosen = NULL;
 	for (const struct pom_file *f = files ? files->head : NULL; f && !b->fail; f = f->next) {

@@ -4404,15 +4404,16 @@ Test(lockfiles, pom_bom_imports_that_cannot_be_read_leave_versions_unresolved)
 		tu_rmdir(dir);
 		free(dir);
 	}
-	/* The same BOM twice, byte for byte (a copy of a module's pom.xml, as a build leaves
-	 * one under target/classes/META-INF/maven/): it is one BOM. An import whose BOM is
+	/* The same BOM twice, byte for byte (a copy of a module's pom.xml, as a build whose
+	 * <directory> is not target/ leaves one under out/classes/META-INF/maven/): it is one
+	 * BOM. An import whose BOM is
 	 * not in the tree after one that manages the version does not hide it. */
 	char *dir = tu_tmpdir();
 	const char *bom = POM_PROJECT(
 		"g", "bom", "1",
 		POM_MANAGED(POM_DEP("a", "b", POM_V("1")) POM_DEP("c", "d", POM_V("2"))));
 	tu_write(dir, "bom/pom.xml", bom);
-	tu_write(dir, "bom/target/classes/META-INF/maven/g/bom/pom.xml", bom);
+	tu_write(dir, "bom/out/classes/META-INF/maven/g/bom/pom.xml", bom);
 	struct dep_list l;
 	scan_importer(dir, "", &l);
 	expect_in(&l, "m/pom.xml", "a:b", "1", 6, 0, "at bom/pom.xml:3");
@@ -4426,6 +4427,106 @@ Test(lockfiles, pom_bom_imports_that_cannot_be_read_leave_versions_unresolved)
 	scan_tree(dir, &l);
 	expect_in(&l, "m/pom.xml", "a:b", "1", 7, 0, "at bom/pom.xml:3");
 	dep_list_release(&l);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* The paths of the lockfiles l read are exactly want, in the walk's order. */
+static void expect_files(const struct dep_list *l, const char *const *want, size_t n)
+{
+	for (size_t i = 0; i < l->n_files; i++) {
+		cr_log_info("read %s", l->files[i].path);
+	}
+	cr_assert_eq(l->n_files, n, "%zu lockfiles, not %zu", l->n_files, n);
+	for (size_t i = 0; i < n; i++) {
+		cr_expect_str_eq(l->files[i].path, want[i]);
+	}
+}
+
+/*
+ * After `mvn package`, a module's target/ holds copies of its pom.xml
+ * (target/classes/META-INF/maven/<g>/<a>/pom.xml): the walk passes over a target/ beside
+ * a pom.xml, Maven's build output (its default <build><directory>), as it passes over
+ * node_modules and vendor, so that a module's findings are not reported twice, once for
+ * the build's copy; nor does the index of the tree's pom.xml files look there for BOMs (a
+ * copy left by an older build is no second BOM). A directory named target without a
+ * pom.xml beside it is walked. A pom.xml that sets another <directory> is not read for
+ * it: target/ is passed over all the same, and the other directory walked. A fork's
+ * changes under target/ are read, and every target/ when they cannot be listed.
+ */
+Test(lockfiles, walk_skips_the_build_output_of_a_maven_module)
+{
+	char *dir = tu_tmpdir();
+	const char *app = POM_PROJECT(
+		"g", "app", "1",
+		POM_MANAGED(POM_IMPORT("g", "bom", "1")) "<dependencies>\n" POM_DEP("a", "b", "")
+			POM_DEP("c", "d", POM_V("2")) "</dependencies>\n");
+	tu_write(dir, "pom.xml", app);
+	tu_write(dir, "target/classes/META-INF/maven/g/app/pom.xml", app);
+	tu_write(dir, "target/classes/requirements.txt", requirements);
+	tu_write(dir, "bom/pom.xml",
+		 POM_PROJECT("g", "bom", "1", POM_MANAGED(POM_DEP("a", "b", POM_V("1")))));
+	/* An older build's copy, with other contents. */
+	tu_write(dir, "bom/target/classes/META-INF/maven/g/bom/pom.xml",
+		 POM_PROJECT("g", "bom", "1", POM_MANAGED(POM_DEP("a", "b", POM_V("0.9")))));
+	/* No pom.xml beside it: not a Maven module's output. */
+	tu_write(dir, "tools/target/pom.xml", pom_xml);
+	tu_write(dir, "tools/target/requirements.txt", requirements);
+	/* Another build directory. */
+	const char *custom =
+		POM_PROJECT("g", "custom", "1",
+			    "<build><directory>out</directory></build>\n<dependencies>\n" POM_DEP(
+				    "e", "f", POM_V("3")) "</dependencies>\n");
+	tu_write(dir, "custom/pom.xml", custom);
+	tu_write(dir, "custom/out/classes/META-INF/maven/g/custom/pom.xml", custom);
+	tu_write(dir, "custom/target/yarn.lock", yarn_lock);
+
+	struct dep_list l;
+	scan_tree(dir, &l);
+	static const char *const want[] = {
+		"bom/pom.xml",		"custom/out/classes/META-INF/maven/g/custom/pom.xml",
+		"custom/pom.xml",	"pom.xml",
+		"tools/target/pom.xml", "tools/target/requirements.txt",
+	};
+	expect_files(&l, want, ARRAY_SIZE(want));
+	/* Once each, the module's own. */
+	expect_in(&l, "pom.xml", "a:b", "1", 6, 0, "at bom/pom.xml:3");
+	expect_in(&l, "pom.xml", "c:d", "2", 7, 0, NULL);
+	size_t n = 0;
+	for (size_t i = 0; i < l.n; i++) {
+		n += str_eq(l.v[i].name, "c:d");
+	}
+	cr_expect_eq(n, 1, "c:d is listed %zu times", n);
+	expect_in(&l, "tools/target/pom.xml", "g:a", "1.0", 6, 0, NULL);
+	dep_list_release(&l);
+
+	/* A fork's change under target/ is read; every target/ when changes are unknown. */
+	static const char *const changed[] = { "target/classes/requirements.txt" };
+	struct deps_walk_opts wo = { .must_scan = changed, .n_must_scan = ARRAY_SIZE(changed) };
+	struct diag_list dl;
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	const char *paths[] = { dir };
+	cr_assert_eq(deps_scan_paths_opts(&l, dir, paths, 1, &wo, &dl), 0);
+	static const char *const with_change[] = {
+		"bom/pom.xml",
+		"custom/out/classes/META-INF/maven/g/custom/pom.xml",
+		"custom/pom.xml",
+		"pom.xml",
+		"target/classes/requirements.txt",
+		"tools/target/pom.xml",
+		"tools/target/requirements.txt",
+	};
+	expect_files(&l, with_change, ARRAY_SIZE(with_change));
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	struct deps_walk_opts all = { .enter_skipped = true };
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	deps_scan_paths_opts(&l, dir, paths, 1, &all, &dl);
+	cr_expect_eq(l.n_files, ARRAY_SIZE(want) + 4, "%zu lockfiles", l.n_files);
+	dep_list_release(&l);
+	diag_list_release(&dl);
 	tu_rmdir(dir);
 	free(dir);
 }
