@@ -10,7 +10,8 @@
  * declared twice in <dependencies>, the last declaration counts, in
  * <dependencyManagement> the first; the same name and version twice is one package. A
  * dependency without a version takes it from the dependencyManagement entry of the same
- * key; a managed entry is also a package of its own, as Maven may resolve to it.
+ * key; a managed entry is also a package of its own, as Maven may resolve to it, but for
+ * an import (a BOM), which Maven replaces with what the BOM manages.
  * A version range ("[1.2,2.0)") stands for its lower bound ("0" when it has none) and is
  * marked unpinned. The scope is the group.
  *
@@ -318,6 +319,7 @@ struct bom_use {
 	bool capped;
 };
 
+static bool is_import(const struct pom_dep *e);
 static size_t collect_imports(struct dep_ctx *c, const struct pom_deps *own,
 			      const struct pom_deps *inherited, struct bom_use **out);
 static bool from_boms(struct dep_ctx *c, const struct pom *p, const struct bom_use *imports,
@@ -480,6 +482,13 @@ static int read_inherited(struct dep_ctx *c, const struct pom *p, bool managed,
 	return 0;
 }
 
+/* The managed entry of key in l, or NULL: an import manages no artifact of its own key. */
+static const struct pom_dep *managed_entry(const struct pom_deps *l, const char *key)
+{
+	const struct pom_dep *m = pom_deps_find(l, key);
+	return m && !is_import(m) ? m : NULL;
+}
+
 /*
  * Add a package of a build. `profile`, for a build with a profile active, is given to a
  * package the default build does not have (the first `default_end` of the list are its).
@@ -549,9 +558,10 @@ static int add_build(struct dep_ctx *c, const struct pom *p, const char *profile
 			       : "no version in this file (inherited from a parent POM or a BOM?)";
 	for (size_t i = 0; i < deps.n && r == 0; i++) {
 		struct pom_dep *e = &deps.v[i];
-		const struct pom_dep *m = e->version ? NULL : pom_deps_find(&managed, e->key);
+		/* (An import is no managed entry: Maven replaces it with what its BOM manages.) */
+		const struct pom_dep *m = e->version ? NULL : managed_entry(&managed, e->key);
 		const struct pom_dep *im =
-			e->version || m ? NULL : pom_deps_find(&inherited, e->key);
+			e->version || m ? NULL : managed_entry(&inherited, e->key);
 		if (m && m->version) {
 			e->version = m->version;
 			e->flags = m->flags;
@@ -588,10 +598,13 @@ static int add_build(struct dep_ctx *c, const struct pom *p, const char *profile
 	}
 	for (size_t i = 0; i < managed.n && r == 0; i++) {
 		struct pom_dep *m = &managed.v[i];
-		if (pom_deps_find(&deps, m->key)) {
+		/* An import is not a package: Maven replaces it with what its BOM manages, and
+		 * the BOM (a POM, no code) is no dependency of the module. What it manages is
+		 * the BOM's own packages, in its own pom.xml. */
+		if (pom_deps_find(&deps, m->key) || is_import(m)) {
 			continue;
 		}
-		const struct pom_dep *im = m->version ? NULL : pom_deps_find(&inherited, m->key);
+		const struct pom_dep *im = m->version ? NULL : managed_entry(&inherited, m->key);
 		if (im && im->version) {
 			m->version = im->version;
 			m->flags = im->flags;

@@ -4255,7 +4255,72 @@ Test(lockfiles, pom_boms_in_the_tree_manage_versions)
 		  DEP_UNRESOLVED, "spring-boot-dependencies:3.2.0 is not in the scanned tree");
 	/* The BOM itself, with its parent's property. */
 	expect_in(&l, "shop-bom/pom.xml", log4j, "2.14.1", 28, 0, NULL);
+	/* An import is not a package (Maven replaces it with what its BOM manages), in the
+	 * file that imports it or anywhere else. */
+	static const char *const boms[] = {
+		"com.acme.shop:shop-bom",
+		"com.acme.shop:shop-third-party-bom",
+		"com.acme.legacy:legacy-bom",
+		"org.springframework.boot:spring-boot-dependencies",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(boms); i++) {
+		cr_expect(!has_name(&l, boms[i]), "%s is listed as a package", boms[i]);
+	}
 	dep_list_release(&l);
+	free(dir);
+}
+
+/* A module that imports a BOM (nothing in the tree manages the BOM itself). */
+static const char importer_pom[] =
+	"<project><groupId>g</groupId><artifactId>m</artifactId><version>1</version>\n"
+	"<dependencyManagement><dependencies>\n"
+	"<dependency><groupId>g</groupId><artifactId>bom</artifactId><version>1</version>"
+	"<type>pom</type><scope>import</scope></dependency>\n"
+	"<dependency><groupId>g</groupId><artifactId>gone</artifactId><version>${nowhere}"
+	"</version><type>pom</type><scope>import</scope></dependency>\n"
+	"</dependencies></dependencyManagement>\n"
+	"<dependencies>\n"
+	"<dependency><groupId>a</groupId><artifactId>b</artifactId></dependency>\n"
+	"<dependency><groupId>g</groupId><artifactId>bom</artifactId><type>pom</type>"
+	"</dependency>\n"
+	"</dependencies></project>\n";
+
+/*
+ * An import (<type>pom</type><scope>import</scope> in <dependencyManagement>) is not a
+ * package of the module: Maven replaces it with what its BOM manages, and the BOM, a POM
+ * without code, is no dependency of the artifact (the reference parser lists it). Nor is
+ * it a managed entry: a dependency of its key takes no version from it. What the BOM
+ * manages, the module uses at the BOM's versions; an import whose version the scan
+ * cannot resolve leaves what the module may take from it unresolved, saying why.
+ */
+Test(lockfiles, pom_an_import_is_not_a_package)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "m/pom.xml", importer_pom);
+	tu_write(dir, "bom/pom.xml",
+		 "<project><groupId>g</groupId><artifactId>bom</artifactId><version>1</version>\n"
+		 "<packaging>pom</packaging><dependencyManagement><dependencies>\n"
+		 "<dependency><groupId>y</groupId><artifactId>z</artifactId>"
+		 "<version>1</version></dependency>\n"
+		 "</dependencies></dependencyManagement></project>\n");
+	struct dep_list l;
+	scan_tree(dir, &l);
+	cr_expect(!has_name(&l, "g:gone"), "the import of g:gone is listed as a package");
+	/* The BOM's own entry, in its own file; a:b, which it does not manage, might come
+	 * from the import the scan cannot read. */
+	expect_in(&l, "bom/pom.xml", "y:z", "1", 3, 0, NULL);
+	expect_in(&l, "m/pom.xml", "a:b", "", 7, DEP_UNRESOLVED,
+		  "the version of the BOM g:gone:${nowhere} is not resolved");
+	/* A dependency on the BOM (of type pom, without the import scope) is one, and takes
+	 * no version from the import. */
+	expect_in(&l, "m/pom.xml", "g:bom", "", 8, DEP_UNRESOLVED, "no version in this file");
+	size_t n = 0;
+	for (size_t i = 0; i < l.n; i++) {
+		n += str_eq(l.v[i].name, "g:bom");
+	}
+	cr_expect_eq(n, 1, "g:bom is listed %zu times", n);
+	dep_list_release(&l);
+	tu_rmdir(dir);
 	free(dir);
 }
 
@@ -4405,15 +4470,15 @@ Test(lockfiles, pom_bom_imports_that_cannot_be_read_leave_versions_unresolved)
 		free(dir);
 	}
 	/* The same BOM twice, byte for byte (a copy of a module's pom.xml, as a build whose
-	 * <directory> is not target/ leaves one under out/classes/META-INF/maven/): it is one
-	 * BOM. An import whose BOM is
+	 * <directory> is not target/ leaves one under staging/classes/META-INF/maven/): it is
+	 * one BOM. An import whose BOM is
 	 * not in the tree after one that manages the version does not hide it. */
 	char *dir = tu_tmpdir();
 	const char *bom = POM_PROJECT(
 		"g", "bom", "1",
 		POM_MANAGED(POM_DEP("a", "b", POM_V("1")) POM_DEP("c", "d", POM_V("2"))));
 	tu_write(dir, "bom/pom.xml", bom);
-	tu_write(dir, "bom/out/classes/META-INF/maven/g/bom/pom.xml", bom);
+	tu_write(dir, "bom/staging/classes/META-INF/maven/g/bom/pom.xml", bom);
 	struct dep_list l;
 	scan_importer(dir, "", &l);
 	expect_in(&l, "m/pom.xml", "a:b", "1", 6, 0, "at bom/pom.xml:3");
