@@ -20,10 +20,11 @@
  * the child its properties, its dependencyManagement and its dependencies, as Maven
  * inherits them (the child's own win; the nearest parent first; up to POM_MAX_PARENTS).
  * The inherited dependencies are packages of the child too (they ship with it), on the
- * line of its <parent>. What the files cannot resolve (a parent in a repository, a
- * property nobody defines, a missing version, a BOM the scan cannot read) is not
- * guessed: the package keeps the text it has, is marked unresolved with a note, and the
- * scan reports it.
+ * line of its <parent>. A version a parent manages stays on the child's line, with a note
+ * that says which parent manages it and where, as for a BOM. What the files cannot resolve (a
+ * parent in a repository, a property nobody defines, a missing version, a BOM the scan cannot read)
+ * is not guessed: the package keeps the text it has, is marked unresolved with a note, and the scan
+ * reports it.
  *
  * BOMs: an import (<type>pom</type><scope>import</scope> in <dependencyManagement>) is
  * read from the scanned tree: the pom.xml whose groupId:artifactId:version it names
@@ -83,6 +84,7 @@
 /* A parent POM read from the scanned tree. */
 struct pom_parent {
 	struct xnode *project;
+	const char *gav;     /* groupId:artifactId:version, as its child names it (arena) */
 	const char *display; /* its path, as the scan shows it (arena) */
 	/* It, or a nearer parent, has profiles that may change what it gives: what comes
 	 * from it is unresolved (pom->no_parent says why). */
@@ -265,6 +267,8 @@ struct pom_dep {
 	/* A managed entry of a BOM: the BOM that manages it (groupId:artifactId:version) and
 	 * the file its line is in (the BOM's, or one of its parents'). */
 	const char *bom, *where;
+	/* An entry of a parent's lists: that parent (groupId:artifactId:version). */
+	const char *parent;
 };
 
 struct pom_deps {
@@ -451,6 +455,7 @@ static int read_inherited(struct dep_ctx *c, const struct pom *p, bool managed,
 							       p->parents[k].display, p->no_parent);
 				}
 				e.where = p->parents[k].display;
+				e.parent = p->parents[k].gav;
 				/* Of two in one parent's <dependencies>, the last counts, as in its
 				 * own build; a nearer file's entry (or the child's) wins over it.
 				 */
@@ -487,6 +492,17 @@ static const struct pom_dep *managed_entry(const struct pom_deps *l, const char 
 {
 	const struct pom_dep *m = pom_deps_find(l, key);
 	return m && !is_import(m) ? m : NULL;
+}
+
+/* The note of a version that the managed entry im of a parent gives: where (as a BOM's
+ * does), after `before` (a note of the package's own) and the entry's own note (a
+ * range's). */
+static const char *parent_managed(struct dep_ctx *c, const char *before, const struct pom_dep *im)
+{
+	const char *place =
+		dep_printf(c, "managed by the parent %s at %s:%u", im->parent, im->where, im->line);
+	const char *note = im->note ? dep_printf(c, "%s (%s)", im->note, place) : place;
+	return before ? dep_printf(c, "%s, %s", before, note) : note;
 }
 
 /*
@@ -569,10 +585,13 @@ static int add_build(struct dep_ctx *c, const struct pom *p, const char *profile
 			e->line = m->line;
 			e->scope = e->scope ? e->scope : m->scope;
 		} else if (im && im->version) {
-			/* (Its line is in the parent: the package stays on this file's.) */
+			/* (Its line is in the parent: the package stays on this file's, and the
+			 * note says where; a dependency inherited from a parent keeps saying so.)
+			 */
 			e->version = im->version;
 			e->flags = im->flags;
-			e->note = im->note;
+			e->note = parent_managed(
+				c, e->list >= SIZE_MAX - POM_MAX_PARENTS ? e->note : NULL, im);
 			e->missing = e->missing ? e->missing : im->missing;
 			e->scope = e->scope ? e->scope : im->scope;
 		}
@@ -608,7 +627,7 @@ static int add_build(struct dep_ctx *c, const struct pom *p, const char *profile
 		if (im && im->version) {
 			m->version = im->version;
 			m->flags = im->flags;
-			m->note = im->note;
+			m->note = parent_managed(c, NULL, im);
 		}
 		if (!m->version) {
 			m->flags = DEP_UNRESOLVED;
@@ -979,6 +998,7 @@ static void read_parents(struct dep_ctx *c, const struct xnode *project, const c
 		}
 		seen[n_seen++] = dep_strdup(c, real);
 		out[*n].project = root;
+		out[*n].gav = gav;
 		out[*n].display = shown_path(c, real);
 		out[*n].profiled = profiled;
 		(*n)++;

@@ -4239,7 +4239,9 @@ Test(lockfiles, pom_boms_in_the_tree_manage_versions)
 	expect_in(&l, "app/pom.xml", "com.google.guava:guava", "31.1-jre", 30, 0,
 		  "managed by the BOM com.acme.shop:shop-third-party-bom:1.4.0 at "
 		  "third-party-bom/pom.xml:19 (imported through com.acme.shop:shop-bom:1.4.0)");
-	expect_in(&l, "app/pom.xml", "org.junit.jupiter:junit-jupiter", "5.10.0", 34, 0, NULL);
+	/* The parent's dependencyManagement: where, as for a BOM. */
+	expect_in(&l, "app/pom.xml", "org.junit.jupiter:junit-jupiter", "5.10.0", 34, 0,
+		  "managed by the parent com.acme.shop:shop-parent:1.4.0 at pom.xml:36");
 	/* Its own import comes first. */
 	expect_in(&l, "billing/pom.xml", log4j, "2.17.1", 24, 0,
 		  "managed by the BOM com.acme.legacy:legacy-bom:2.0.0 at legacy-bom/pom.xml:19");
@@ -4333,6 +4335,59 @@ Test(lockfiles, pom_an_import_is_not_a_package)
 	POM_DEP(g, a, "<version>" v "</version><type>pom</type><scope>import</scope>")
 #define POM_V(v) "<version>" v "</version>"
 
+/*
+ * A version that a parent's dependencyManagement gives stays on the module's line, and
+ * its note says where it is managed, as a BOM-managed one's does: the parent's
+ * coordinates, file and line (after a range's note, or the note of a dependency the
+ * module inherits). The module's own dependencyManagement needs no note: the package is
+ * on its line.
+ */
+Test(lockfiles, pom_a_version_a_parent_manages_says_where)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "pom.xml",
+		 "<project><groupId>g</groupId><artifactId>root</artifactId><version>1</version>\n"
+		 "<dependencyManagement><dependencies>\n"
+		 "<dependency><groupId>a</groupId><artifactId>b</artifactId>"
+		 "<version>1.0</version></dependency>\n"
+		 "<dependency><groupId>c</groupId><artifactId>d</artifactId>"
+		 "<version>[2.0,3.0)</version></dependency>\n"
+		 "<dependency><groupId>e</groupId><artifactId>f</artifactId>"
+		 "<version>3.1</version></dependency>\n"
+		 "</dependencies></dependencyManagement>\n"
+		 "<dependencies>\n"
+		 "<dependency><groupId>e</groupId><artifactId>f</artifactId></dependency>\n"
+		 "</dependencies></project>\n");
+	tu_write(dir, "m/pom.xml",
+		 "<project><parent><groupId>g</groupId><artifactId>root</artifactId>"
+		 "<version>1</version></parent><artifactId>m</artifactId>\n"
+		 "<dependencyManagement><dependencies>\n"
+		 "<dependency><groupId>x</groupId><artifactId>own</artifactId>"
+		 "<version>4</version></dependency>\n"
+		 "</dependencies></dependencyManagement>\n"
+		 "<dependencies>\n"
+		 "<dependency><groupId>a</groupId><artifactId>b</artifactId></dependency>\n"
+		 "<dependency><groupId>c</groupId><artifactId>d</artifactId></dependency>\n"
+		 "<dependency><groupId>x</groupId><artifactId>own</artifactId></dependency>\n"
+		 "</dependencies></project>\n");
+	struct dep_list l;
+	scan_tree(dir, &l);
+	expect_in(&l, "m/pom.xml", "a:b", "1.0", 6, 0,
+		  "managed by the parent g:root:1 at pom.xml:3");
+	expect_in(&l, "m/pom.xml", "c:d", "2.0", 7, DEP_UNPINNED,
+		  "version range [2.0,3.0) (managed by the parent g:root:1 at pom.xml:4)");
+	/* The parent's dependency, on the line of <parent>. */
+	expect_in(&l, "m/pom.xml", "e:f", "3.1", 1, 0,
+		  "inherited from the parent POM pom.xml, managed by the parent g:root:1 at "
+		  "pom.xml:5");
+	expect_in(&l, "m/pom.xml", "x:own", "4", 3, 0, NULL);
+	/* The parent's own, on its own lines. */
+	expect_in(&l, "pom.xml", "e:f", "3.1", 5, 0, NULL);
+	dep_list_release(&l);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* Maven's order: the module's own dependencyManagement, then its parents', then its own
  * imports in the order declared, then its parents' imports. */
 Test(lockfiles, pom_bom_imports_in_mavens_order)
@@ -4367,7 +4422,8 @@ Test(lockfiles, pom_bom_imports_in_mavens_order)
 	expect_in(&l, "m/pom.xml", "c:d", "4", 9, 0, "the BOM g:bom-c:1 at boms/c/pom.xml:4");
 	expect_in(&l, "m/pom.xml", "e:f", "8", 10, 0, "the BOM g:bom-a:1 at boms/a/pom.xml:4");
 	expect_in(&l, "m/pom.xml", "x:own", "5", 5, 0, NULL);
-	expect_in(&l, "m/pom.xml", "l:log4j", "1", 12, 0, NULL);
+	expect_in(&l, "m/pom.xml", "l:log4j", "1", 12, 0,
+		  "managed by the parent g:parent:1 at pom.xml:3");
 	dep_list_release(&l);
 	tu_rmdir(dir);
 	free(dir);
@@ -4728,11 +4784,16 @@ Test(lockfiles, pom_boms_and_parents_from_a_local_maven_repository)
 	const struct dep *d;
 	struct dep_list l;
 	scan_with_repo(ws, m2, &l);
-	expect_in(&l, "app/pom.xml", "org.apache.logging.log4j:log4j-core", "2.21.1", 9, 0, NULL);
-	char *note = tu_strf("managed by the BOM com.acme:base-bom:1 at "
-			     "%s/com/acme/base-bom/1/base-bom-1.pom:3 (imported through "
-			     "com.acme:platform-bom:2.0)",
+	char *note = tu_strf("managed by the parent org.example.boot:boot-dependencies:3.2.0 at "
+			     "%s/org/example/boot/boot-dependencies/3.2.0/"
+			     "boot-dependencies-3.2.0.pom:4",
 			     real_m2);
+	expect_in(&l, "app/pom.xml", "org.apache.logging.log4j:log4j-core", "2.21.1", 9, 0, note);
+	free(note);
+	note = tu_strf("managed by the BOM com.acme:base-bom:1 at "
+		       "%s/com/acme/base-bom/1/base-bom-1.pom:3 (imported through "
+		       "com.acme:platform-bom:2.0)",
+		       real_m2);
 	expect_in(&l, "app/pom.xml", "com.google.guava:guava", "32.0.0", 10, 0, note);
 	free(note);
 	note = tu_strf("the BOM com.acme:nightly-bom:1.0-SNAPSHOT is not in the scanned tree, nor "
