@@ -76,6 +76,10 @@ enum dep_format {
 enum {
 	DEP_UNPINNED = 1u << 0,	  /* the file gives a range or nothing, not an exact version */
 	DEP_UNRESOLVED = 1u << 1, /* the version refers to something the file does not define */
+	/* With DEP_UNRESOLVED: what it refers to may be in a POM that Maven takes from a
+	 * repository (a parent, a BOM), which the scan found neither in the tree nor in a
+	 * local Maven repository (deps_maven_repository: none, or it does not hold it). */
+	DEP_POM_NOT_FOUND = 1u << 2,
 };
 
 struct dep {

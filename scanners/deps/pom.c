@@ -99,6 +99,9 @@ struct pom {
 	const struct pom_parent *parents; /* the nearest first */
 	size_t n_parents;
 	const char *no_parent; /* why a <parent> was not read (a note), or NULL */
+	/* The parent not read may be in a repository, where Maven takes it (see
+	 * DEP_POM_NOT_FOUND). */
+	bool parent_absent;
 	/* A BOM's: how notes name it ("the BOM g:a:v"; NULL: "this file"), and its path as
 	 * the scan shows it (NULL: the file being parsed). */
 	const char *self, *display;
@@ -174,13 +177,18 @@ static const char *lookup(struct dep_ctx *c, const struct pom *p, const char *na
 
 /*
  * Replace every ${name}; *unresolved gets why a reference is left (the first property that
- * is not defined, or one that does not resolve), as a note, or NULL.
+ * is not defined, or one that does not resolve), as a note, or NULL; *absent (unless
+ * NULL) whether a parent that may define it is one the scan did not find (see
+ * DEP_POM_NOT_FOUND).
  */
 static const char *interpolate(struct dep_ctx *c, const struct pom *p, const char *s,
-			       const char **unresolved)
+			       const char **unresolved, bool *absent)
 {
 	const char *missing = NULL;
 	*unresolved = NULL;
+	if (absent) {
+		*absent = false;
+	}
 	for (unsigned round = 0; s && strstr(s, "${") && round < POM_MAX_EXPANSIONS; round++) {
 		struct sbuf sb;
 		sbuf_init(&sb, 1u << 20);
@@ -218,6 +226,9 @@ static const char *interpolate(struct dep_ctx *c, const struct pom *p, const cha
 					 p->self ? p->self : "this file",
 					 p->n_parents ? " or its parents" : "",
 					 p->no_parent ? p->no_parent : "");
+		if (absent) {
+			*absent = p->no_parent && p->parent_absent;
+		}
 	} else if (s && strstr(s, "${")) {
 		/* Every name is defined, yet a reference is left: a cycle (or a very long
 		 * chain), or a "${" without its "}". */
@@ -255,11 +266,12 @@ static const char *lower_bound(struct dep_ctx *c, const char *v, bool *range)
 
 /* A dependency, or a managed one, as a build of the project sees it. */
 struct pom_dep {
-	const char *key;     /* groupId:artifactId:type:classifier, which Maven tells apart */
-	const char *name;    /* groupId:artifactId */
-	const char *version; /* resolved, or the text that is not; NULL: no <version> */
-	const char *note;    /* why unresolved or unpinned */
-	const char *missing; /* why groupId or artifactId is unresolved, or NULL */
+	const char *key;	/* groupId:artifactId:type:classifier, which Maven tells apart */
+	const char *name;	/* groupId:artifactId */
+	const char *version;	/* resolved, or the text that is not; NULL: no <version> */
+	const char *note;	/* why unresolved or unpinned */
+	const char *missing;	/* why groupId or artifactId is unresolved, or NULL */
+	unsigned missing_flags; /* DEP_POM_NOT_FOUND, when it applies to missing */
 	const char *scope;
 	const char *type; /* "jar" when not given */
 	unsigned line, flags;
@@ -312,6 +324,8 @@ struct pom_bom {
 	bool building;	 /* being read: an import of it now closes a cycle */
 	/* fail is a cap's, which depends on where the BOM is imported: not kept. */
 	bool capped;
+	/* fail names a POM the scan did not find (see DEP_POM_NOT_FOUND). */
+	bool absent;
 };
 
 /* An import as a build (or a BOM) sees it. */
@@ -321,24 +335,28 @@ struct bom_use {
 	const char *fail;	   /* why more may be managed by it (see pom_bom), or NULL */
 	unsigned height;
 	bool capped;
+	bool absent; /* fail names a POM the scan did not find (see DEP_POM_NOT_FOUND) */
 };
 
 static bool is_import(const struct pom_dep *e);
 static size_t collect_imports(struct dep_ctx *c, const struct pom_deps *own,
 			      const struct pom_deps *inherited, struct bom_use **out);
 static bool from_boms(struct dep_ctx *c, const struct pom *p, const struct bom_use *imports,
-		      size_t n, struct pom_dep *e, const char **why);
+		      size_t n, struct pom_dep *e, const struct bom_use **why);
 
-/* Give e the version text v (interpolated), or mark why it is unresolved. */
-static void set_version(struct dep_ctx *c, struct pom_dep *e, const char *v, const char *missing)
+/* Give e the version text v (interpolated), or mark why it is unresolved (`absent`:
+ * DEP_POM_NOT_FOUND or 0, for `missing`). */
+static void set_version(struct dep_ctx *c, struct pom_dep *e, const char *v, const char *missing,
+			unsigned absent)
 {
 	if (!missing && !*v) {
 		/* Maven fails such a build: nothing to check, which must not pass unnoticed. */
 		missing = "an empty <version>";
+		absent = 0;
 	}
 	if (missing) {
 		e->version = v;
-		e->flags = DEP_UNRESOLVED;
+		e->flags = DEP_UNRESOLVED | absent;
 		e->note = missing;
 		return;
 	}
@@ -352,27 +370,33 @@ static int read_dependency(struct dep_ctx *c, const struct pom *p, const struct 
 			   struct pom_dep *e)
 {
 	const char *miss1, *miss2, *miss3, *ignored;
-	const char *group = interpolate(c, p, child_text(c, dep, "groupId"), &miss1);
-	const char *artifact = interpolate(c, p, child_text(c, dep, "artifactId"), &miss2);
+	bool abs1, abs2, abs3;
+	const char *group = interpolate(c, p, child_text(c, dep, "groupId"), &miss1, &abs1);
+	const char *artifact = interpolate(c, p, child_text(c, dep, "artifactId"), &miss2, &abs2);
 	if (!group || !*group || !artifact || !*artifact) {
 		return dep_error(c, dep->line, 0, "a <dependency> without groupId or artifactId");
 	}
-	const char *type = interpolate(c, p, child_text(c, dep, "type"), &ignored);
-	const char *classifier = interpolate(c, p, child_text(c, dep, "classifier"), &ignored);
+	const char *type = interpolate(c, p, child_text(c, dep, "type"), &ignored, NULL);
+	const char *classifier =
+		interpolate(c, p, child_text(c, dep, "classifier"), &ignored, NULL);
 	const struct xnode *vnode = xml_child(dep, "version");
 	*e = (struct pom_dep){
 		.key = dep_printf(c, "%s:%s:%s:%s", group, artifact, type && *type ? type : "jar",
 				  classifier ? classifier : ""),
 		.name = dep_printf(c, "%s:%s", group, artifact),
 		.missing = miss1 ? miss1 : miss2,
+		.missing_flags = (miss1 ? abs1 : abs2) ? DEP_POM_NOT_FOUND : 0,
 		.scope = child_text(c, dep, "scope"),
 		.type = type && *type ? type : "jar",
 		.line = vnode ? vnode->line : dep->line,
 		.where = p->display,
 	};
 	if (vnode) {
-		const char *v = interpolate(c, p, trimmed(c, vnode->text), &miss3);
-		set_version(c, e, v, e->missing ? e->missing : miss3);
+		const char *v = interpolate(c, p, trimmed(c, vnode->text), &miss3, &abs3);
+		set_version(c, e, v, e->missing ? e->missing : miss3,
+			    e->missing ? e->missing_flags
+			    : abs3     ? DEP_POM_NOT_FOUND
+				       : 0);
 	}
 	return 0;
 }
@@ -453,6 +477,7 @@ static int read_inherited(struct dep_ctx *c, const struct pom *p, bool managed,
 				if (p->parents[k].profiled) {
 					e.missing = dep_printf(c, "from the parent POM %s%s",
 							       p->parents[k].display, p->no_parent);
+					e.missing_flags = p->parent_absent ? DEP_POM_NOT_FOUND : 0;
 				}
 				e.where = p->parents[k].display;
 				e.parent = p->parents[k].gav;
@@ -572,6 +597,8 @@ static int add_build(struct dep_ctx *c, const struct pom *p, const char *profile
 					 : "no version in this file or the BOMs it imports"
 		: p->n_parents ? "no version in this file or its parents (from a BOM they import?)"
 			       : "no version in this file (inherited from a parent POM or a BOM?)";
+	/* (What the parent not read says is in these notes.) */
+	unsigned parent_absent = p->no_parent && p->parent_absent ? DEP_POM_NOT_FOUND : 0;
 	for (size_t i = 0; i < deps.n && r == 0; i++) {
 		struct pom_dep *e = &deps.v[i];
 		/* (An import is no managed entry: Maven replaces it with what its BOM manages.) */
@@ -592,25 +619,30 @@ static int add_build(struct dep_ctx *c, const struct pom *p, const char *profile
 			e->flags = im->flags;
 			e->note = parent_managed(
 				c, e->list >= SIZE_MAX - POM_MAX_PARENTS ? e->note : NULL, im);
-			e->missing = e->missing ? e->missing : im->missing;
+			if (!e->missing) {
+				e->missing = im->missing;
+				e->missing_flags = im->missing_flags;
+			}
 			e->scope = e->scope ? e->scope : im->scope;
 		}
 		/* Imports manage only what neither the build nor its parents do. */
-		const char *why = NULL;
+		const struct bom_use *why = NULL;
 		if (!e->version && !m && !im && n_imports) {
 			from_boms(c, p, imports, n_imports, e, &why);
 		}
 		if (!e->version) {
-			e->flags = DEP_UNRESOLVED;
-			e->note = why ? dep_printf(
-						c,
-						"no version in this file%s%s, and it may come from "
-						"a BOM the scan cannot read: %s",
-						p->n_parents ? " or its parents" : "",
-						p->no_parent ? p->no_parent : "", why)
-				      : missing_version;
+			e->flags = DEP_UNRESOLVED | parent_absent;
+			e->note = missing_version;
+			if (why) {
+				e->flags |= why->absent ? DEP_POM_NOT_FOUND : 0;
+				e->note = dep_printf(c,
+						     "no version in this file%s%s, and it may come "
+						     "from a BOM the scan cannot read: %s",
+						     p->n_parents ? " or its parents" : "",
+						     p->no_parent ? p->no_parent : "", why->fail);
+			}
 		} else if (e->missing) {
-			e->flags = DEP_UNRESOLVED;
+			e->flags = DEP_UNRESOLVED | e->missing_flags;
 			e->note = e->missing;
 		}
 		r = add_package(c, e, profile, default_end);
@@ -630,7 +662,7 @@ static int add_build(struct dep_ctx *c, const struct pom *p, const char *profile
 			m->note = parent_managed(c, NULL, im);
 		}
 		if (!m->version) {
-			m->flags = DEP_UNRESOLVED;
+			m->flags = DEP_UNRESOLVED | parent_absent;
 			m->note = missing_version;
 		}
 		r = add_package(c, m, profile, default_end);
@@ -774,14 +806,10 @@ static bool path_component(const char *s, size_t n)
  * NULL when there is no repository, or with *why (a clause) when it is not there or the
  * scan does not read it.
  */
-static char *repo_file(struct dep_ctx *c, const char *group, const char *artifact,
-		       const char *version, const char **why)
+/* Why the scan does not read group:artifact:version from a Maven repository (a clause),
+ * or NULL: it would. */
+static const char *repo_refusal(const char *group, const char *artifact, const char *version)
 {
-	const char *repo = c->l->maven_repo;
-	*why = NULL;
-	if (!repo) {
-		return NULL;
-	}
 	bool ok = *group && path_component(artifact, strlen(artifact)) &&
 		  path_component(version, strlen(version));
 	for (const char *g = group; ok && *g;) {
@@ -794,13 +822,26 @@ static char *repo_file(struct dep_ctx *c, const char *group, const char *artifac
 		}
 	}
 	if (!ok) {
-		*why = "its coordinates do not name a file of the Maven repository";
-		return NULL;
+		return "its coordinates do not name a file of the Maven repository";
 	}
 	if (snapshot(version)) {
 		/* Maven fetches newer builds of a SNAPSHOT: the repository's may be older. */
-		*why = "a SNAPSHOT, of which the Maven repository may hold an older build than "
+		return "a SNAPSHOT, of which the Maven repository may hold an older build than "
 		       "the build's";
+	}
+	return NULL;
+}
+
+static char *repo_file(struct dep_ctx *c, const char *group, const char *artifact,
+		       const char *version, const char **why)
+{
+	const char *repo = c->l->maven_repo;
+	*why = NULL;
+	if (!repo) {
+		return NULL;
+	}
+	*why = repo_refusal(group, artifact, version);
+	if (*why) {
 		return NULL;
 	}
 	_cleanup_free_ char *dir = xstrdup(group);
@@ -841,13 +882,17 @@ static const char *repo_shown(struct dep_ctx *c)
  * gives, else (as Maven does) from the local Maven repository the scan was given, if
  * any. A POM read from the repository (from_repo: project itself) takes its parents from
  * the repository only, as Maven reads them. Sets *why (a note) when a <parent> is left
- * unread. Never an error: what is not read leaves the child's references unresolved.
+ * unread, and *absent when that parent is one Maven takes from a repository which the
+ * scan did not find there (it has none, or that one does not hold it). Never an error:
+ * what is not read leaves the child's references unresolved.
  */
 static void read_parents(struct dep_ctx *c, const struct xnode *project, const char *path,
-			 bool from_repo, struct pom_parent *out, size_t *n, const char **why)
+			 bool from_repo, struct pom_parent *out, size_t *n, const char **why,
+			 bool *absent)
 {
 	*n = 0;
 	*why = NULL;
+	*absent = false;
 	_cleanup_free_ char *file = path ? xstrdup(path) : NULL;
 	const char *seen[POM_MAX_PARENTS + 1];
 	size_t n_seen = 0;
@@ -908,7 +953,7 @@ static void read_parents(struct dep_ctx *c, const struct xnode *project, const c
 			}
 		}
 		struct xnode *root = NULL;
-		bool repo = from_repo;
+		bool repo = from_repo, not_found = false;
 		/* The tree's file, then the repository's, each when it is the parent named. */
 		for (int attempt = 0; attempt < 2 && !root; attempt++) {
 			if (attempt == 1) {
@@ -917,6 +962,9 @@ static void read_parents(struct dep_ctx *c, const struct xnode *project, const c
 				real = g && a && v && c->l->maven_repo
 					       ? repo_file(c, g, a, v, &rwhy)
 					       : NULL;
+				/* Where Maven would take it, a repository may hold it. */
+				not_found = !real && g && a && v &&
+					    !(c->l->maven_repo ? rwhy : repo_refusal(g, a, v));
 				if (!real) {
 					if (c->l->maven_repo) {
 						miss = dep_printf(
@@ -975,6 +1023,7 @@ static void read_parents(struct dep_ctx *c, const struct xnode *project, const c
 		}
 		if (!root) {
 			*why = miss ? miss : dep_printf(c, " (its parent POM %s is not read)", gav);
+			*absent = not_found;
 			return;
 		}
 		/* Which of a parent's profiles are active its file does not say (-P, the JDK,
@@ -1099,8 +1148,8 @@ static void index_file(struct dep_ctx *c, struct pom_cache *pc, const char *path
 		.parent = xml_child(root, "parent"),
 	};
 	const char *miss;
-	const char *g = interpolate(c, &fp, coordinate(c, root, "groupId"), &miss);
-	const char *a = interpolate(c, &fp, child_text(c, root, "artifactId"), &miss);
+	const char *g = interpolate(c, &fp, coordinate(c, root, "groupId"), &miss, NULL);
+	const char *a = interpolate(c, &fp, child_text(c, root, "artifactId"), &miss, NULL);
 	xml_free(root);
 	if (!g || !a) {
 		return;
@@ -1202,6 +1251,7 @@ struct pom_model {
 	struct pom_parent parents[POM_MAX_PARENTS];
 	size_t n_parents;
 	const char *no_parent;
+	bool parent_absent;
 	char *buf; /* the file's bytes: two files that are the same BOM must be the same */
 	size_t len;
 	const char *display;
@@ -1231,6 +1281,7 @@ static struct pom model_pom(const struct pom_model *m, const char *self)
 		.parents = m->parents,
 		.n_parents = m->n_parents,
 		.no_parent = m->no_parent,
+		.parent_absent = m->parent_absent,
 		.self = self,
 		.display = m->display,
 	};
@@ -1262,7 +1313,8 @@ static struct pom_model *model_load(struct dep_ctx *c, const struct pom_file *f,
 		model_free(m);
 		return NULL;
 	}
-	read_parents(c, m->root, f->path, from_repo, m->parents, &m->n_parents, &m->no_parent);
+	read_parents(c, m->root, f->path, from_repo, m->parents, &m->n_parents, &m->no_parent,
+		     &m->parent_absent);
 	return m;
 }
 
@@ -1275,7 +1327,7 @@ static const char *model_coordinate(struct dep_ctx *c, const struct pom_model *m
 	return interpolate(c, &fp,
 			   str_eq(what, "artifactId") ? child_text(c, m->root, what)
 						      : coordinate(c, m->root, what),
-			   &miss);
+			   &miss, NULL);
 }
 
 /* Whether the model is group:artifact:version. */
@@ -1373,6 +1425,7 @@ static void bom_manage(struct dep_ctx *c, struct pom_cache *pc, struct pom_bom *
 	/* A parent the scan does not read would come before the imports. */
 	if (!b->fail && m->no_parent) {
 		b->fail = dep_printf(c, "the BOM %s is not read whole%s", b->gav, m->no_parent);
+		b->absent = m->parent_absent;
 	}
 	/* Then its imports, in order: own, then its parents'. */
 	for (size_t i = 0; i < all.n && !b->fail; i++) {
@@ -1390,6 +1443,7 @@ static void bom_manage(struct dep_ctx *c, struct pom_cache *pc, struct pom_bom *
 		fail = fail ? fail : u.fail;
 		if (fail) {
 			b->fail = dep_printf(c, "%s, imported by %s", fail, b->gav);
+			b->absent = fail == u.fail && u.absent;
 		}
 	}
 	pom_deps_release(&all);
@@ -1411,7 +1465,7 @@ static struct bom_use bom_get(struct dep_ctx *c, const char *name, const char *v
 		return u;
 	}
 	if (b && !b->capped && depth - 1 + b->height <= POM_MAX_IMPORT_DEPTH) {
-		return (struct bom_use){ gav, b, b->fail, b->height, false };
+		return (struct bom_use){ gav, b, b->fail, b->height, false, b->absent };
 	}
 	u.capped = true;
 	if (depth - 1 + (b && !b->capped ? b->height : 1) > POM_MAX_IMPORT_DEPTH) {
@@ -1494,13 +1548,18 @@ static struct bom_use bom_get(struct dep_ctx *c, const char *name, const char *v
 					  pc->unreadable, pc->n_unreadable > 1 ? ", ..." : "");
 		}
 		b->fail = dep_printf(c, "the BOM %s is not in the scanned tree%s", gav, more);
+		/* Maven takes it from a repository, which may hold it. */
+		const char *colon = strchr(name, ':');
+		_cleanup_free_ char *group = xstrndup(name, (size_t)(colon - name));
+		b->absent =
+			!(c->l->maven_repo ? repo_why : repo_refusal(group, colon + 1, version));
 	}
 	if (!b->fail) {
 		bom_manage(c, pc, b, chosen, depth);
 	}
 	model_free(chosen);
 	b->building = false;
-	return (struct bom_use){ gav, b, b->fail, b->height, b->capped };
+	return (struct bom_use){ gav, b, b->fail, b->height, b->capped, b->absent };
 }
 
 /* The import e (an entry of a dependencyManagement), as the scan reads it at `depth`. */
@@ -1511,10 +1570,14 @@ static struct bom_use import_of(struct dep_ctx *c, const struct pom_dep *e, unsi
 				 : e->flags & DEP_UNRESOLVED ? e->note
 							     : NULL;
 	if (unresolved) {
+		unsigned absent = e->missing	? e->missing_flags
+				  : !e->version ? 0
+						: e->flags & DEP_POM_NOT_FOUND;
 		return (struct bom_use){
 			.gav = e->name,
 			.fail = dep_printf(c, "the version of the BOM %s:%s is not resolved: %s",
 					   e->name, e->version ? e->version : "", unresolved),
+			.absent = absent != 0,
 		};
 	}
 	if (e->flags & DEP_UNPINNED) {
@@ -1555,11 +1618,11 @@ static size_t collect_imports(struct dep_ctx *c, const struct pom_deps *own,
 /*
  * Give e, a dependency without a version that neither its file nor its parents manage,
  * the version the first of the imports that manages it gives, with a note that says where.
- * false when none does; *why is then why one still might (a BOM the scan cannot read),
- * or NULL.
+ * false when none does; *why is then the import that still might (a BOM the scan cannot
+ * read: its fail says why), or NULL.
  */
 static bool from_boms(struct dep_ctx *c, const struct pom *p, const struct bom_use *imports,
-		      size_t n, struct pom_dep *e, const char **why)
+		      size_t n, struct pom_dep *e, const struct bom_use **why)
 {
 	*why = NULL;
 	for (size_t i = 0; i < n; i++) {
@@ -1567,7 +1630,7 @@ static bool from_boms(struct dep_ctx *c, const struct pom *p, const struct bom_u
 			imports[i].bom ? pom_deps_find(&imports[i].bom->managed, e->key) : NULL;
 		if (!b) {
 			if (imports[i].fail) {
-				*why = imports[i].fail;
+				*why = &imports[i];
 				return false;
 			}
 			continue;
@@ -1577,7 +1640,10 @@ static bool from_boms(struct dep_ctx *c, const struct pom *p, const struct bom_u
 			place = dep_printf(c, "%s (imported through %s)", place, imports[i].gav);
 		}
 		e->scope = e->scope ? e->scope : b->scope;
-		e->missing = e->missing ? e->missing : b->missing;
+		if (!e->missing) {
+			e->missing = b->missing;
+			e->missing_flags = b->missing_flags;
+		}
 		if (!b->version) {
 			e->version = "";
 			e->flags = DEP_UNRESOLVED;
@@ -1590,7 +1656,7 @@ static bool from_boms(struct dep_ctx *c, const struct pom *p, const struct bom_u
 		}
 		if (p->no_parent) {
 			/* Its parents' dependencyManagement would win over the import. */
-			e->flags = DEP_UNRESOLVED;
+			e->flags = DEP_UNRESOLVED | (p->parent_absent ? DEP_POM_NOT_FOUND : 0);
 			e->note =
 				dep_printf(c,
 					   "managed by %s, but its parents' dependencyManagement, "
@@ -1625,7 +1691,8 @@ int parse_pom_xml(struct dep_ctx *c, const char *buf, size_t len)
 		.parent = xml_child(root, "parent"),
 		.parents = parents,
 	};
-	read_parents(c, root, c->path, false, parents, &p.n_parents, &p.no_parent);
+	read_parents(c, root, c->path, false, parents, &p.n_parents, &p.no_parent,
+		     &p.parent_absent);
 	int r = add_builds(c, &p);
 	for (size_t i = 0; i < p.n_parents; i++) {
 		xml_free(parents[i].project);

@@ -422,6 +422,31 @@ static int policy_finding(struct scan *s, const struct dep *d, const char *rule,
 	return 0;
 }
 
+/*
+ * The fix of an unresolved version: pin it, or scan the effective POM; and where the version
+ * depends on a parent POM or BOM that Maven takes from a repository and the scan did not
+ * find, let the scan read it from a local Maven repository (`--maven-repository`, the
+ * stage's `maven-repository:`), or, when it was given one that does not hold it, have a
+ * build put it there.
+ */
+static const char *unresolved_fix(const struct dep_list *l, const struct dep *d)
+{
+	if (!(d->flags & DEP_POM_NOT_FOUND)) {
+		return "pin the version in this file (or scan the effective POM, e.g. from `mvn "
+		       "help:effective-pom`)";
+	}
+	if (!l->maven_repo) {
+		return "pin the version in this file, or give the scan the local Maven repository "
+		       "that holds the parent POM or BOM it names (`--maven-repository "
+		       "~/.m2/repository`, or the stage's `maven-repository:`), or scan the "
+		       "effective POM (e.g. from `mvn help:effective-pom`)";
+	}
+	return "pin the version in this file, or build the project with the Maven repository the "
+	       "scan reads as its local repository first (`mvn -Dmaven.repo.local=DIR validate` "
+	       "downloads the parent POM or BOM it names there), or scan the effective POM (e.g. "
+	       "from `mvn help:effective-pom`)";
+}
+
 void depscan_no_lockfile_text(const char *const *paths, size_t n, const char *root,
 			      const char *todo, char *out, size_t outlen)
 {
@@ -580,12 +605,9 @@ int depscan_run(const struct depscan_opts *o, struct depscan_result *r, char *er
 	     done++) {
 		const struct dep *d = &r->deps.v[done];
 		if (d->flags & DEP_UNRESOLVED) {
-			s.error = policy_finding(
-				&s, d, "unresolved-version", "version not resolved from the file",
-				SEVERITY_HIGH,
-				"pin the version in this file (or scan the effective "
-				"POM, e.g. from `mvn help:effective-pom`)",
-				NULL);
+			s.error = policy_finding(&s, d, "unresolved-version",
+						 "version not resolved from the file",
+						 SEVERITY_HIGH, unresolved_fix(&r->deps, d), NULL);
 			continue;
 		}
 		if (d->flags & DEP_UNPINNED) {

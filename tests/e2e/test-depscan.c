@@ -1423,11 +1423,35 @@ Test(depscan, versions_from_a_local_maven_repository, .timeout = 120)
 		cr_expect(msg && strstr(msg, "its parent POM com.acme:acme-parent:1.0 is not in "
 					     "the scanned tree"),
 			  "%s", msg ? msg : "(none)");
+		/* A local Maven repository would hold them. */
+		const char *fix = json_string_value(json_object_get(f, "fix"));
+		cr_expect(fix && strstr(fix, "`--maven-repository ~/.m2/repository`, or the "
+					     "stage's `maven-repository:`"),
+			  "%s", fix ? fix : "(none)");
 	}
 	json_decref(doc);
-
+	/* One that does not hold them: have a build put them there. */
+	tu_write(proj, "empty-m2/README", "nothing\n");
 	struct tu_result r = tu_runner_run(svc, "scan", "deps", "--db", db, "--format", "json",
-					   "--maven-repository", "../repository", NULL);
+					   "--maven-repository", "../empty-m2", NULL);
+	cr_expect_eq(r.status, 3, "%s", r.err);
+	doc = json_loads(r.out, 0, NULL);
+	cr_assert_not_null(doc, "%s\n%s", r.out, r.err);
+	findings = json_object_get(doc, "findings");
+	cr_expect_eq(json_array_size(findings), 2);
+	for (size_t i = 0; i < json_array_size(findings); i++) {
+		const char *fix =
+			json_string_value(json_object_get(json_array_get(findings, i), "fix"));
+		cr_expect(fix && strstr(fix, "build the project with the Maven repository the scan "
+					     "reads as its local repository first (`mvn "
+					     "-Dmaven.repo.local=DIR validate`"),
+			  "%s", fix ? fix : "(none)");
+	}
+	json_decref(doc);
+	tu_result_free(&r);
+
+	r = tu_runner_run(svc, "scan", "deps", "--db", db, "--format", "json", "--maven-repository",
+			  "../repository", NULL);
 	cr_expect_eq(r.status, 3, "%s", r.err);
 	json_error_t jerr;
 	doc = json_loads(r.out, 0, &jerr);

@@ -3932,23 +3932,31 @@ Test(lockfiles, pom_parents_that_cannot_be_read_leave_versions_unresolved)
 							  "project>\n";
 	tu_write(top, "pom.xml", parent_pom);
 	tu_write(dir, "other/pom.xml", parent_pom);
+	/* DEP_POM_NOT_FOUND: where Maven takes the parent from a repository (the file
+	 * relativePath names is not that parent, or it names none), which may hold it. */
 	static const struct {
 		const char *parent, *why;
+		unsigned flags;
 	} cases[] = {
 		{ "<groupId>g</groupId><artifactId>p</artifactId><version>1</version>",
-		  "is not in the scanned tree: outside it" },
+		  "is not in the scanned tree: outside it", DEP_UNRESOLVED },
 		{ "<groupId>g</groupId><artifactId>p</artifactId><version>2</version>"
 		  "<relativePath>other/pom.xml</relativePath>",
-		  "its parent POM g:p:2 is not the one at other/pom.xml" },
+		  "its parent POM g:p:2 is not the one at other/pom.xml",
+		  DEP_UNRESOLVED | DEP_POM_NOT_FOUND },
 		{ "<groupId>g</groupId><artifactId>p</artifactId><version>1</version>"
 		  "<relativePath/>",
-		  "its parent POM g:p:1 is not in the scanned tree)" },
+		  "its parent POM g:p:1 is not in the scanned tree)",
+		  DEP_UNRESOLVED | DEP_POM_NOT_FOUND },
+		{ "<groupId>g</groupId><artifactId>p</artifactId><version>1-SNAPSHOT</version>"
+		  "<relativePath/>",
+		  "its parent POM g:p:1-SNAPSHOT is not in the scanned tree)", DEP_UNRESOLVED },
 		{ "<groupId>g</groupId><artifactId>c</artifactId><version>1</version>"
 		  "<relativePath>pom.xml</relativePath>",
-		  "the parent POMs form a cycle at g:c:1" },
+		  "the parent POMs form a cycle at g:c:1", DEP_UNRESOLVED },
 		{ "<groupId>g</groupId><artifactId>q</artifactId><version>1</version>"
 		  "<relativePath>profiled/pom.xml</relativePath>",
-		  "its parent POM g:q:1 has profiles that change what it gives" },
+		  "its parent POM g:q:1 has profiles that change what it gives", DEP_UNRESOLVED },
 	};
 	/* A parent whose profile (active by default, or not) changes a version: which one
 	 * Maven uses the file does not say (its default 2.17.1 was taken, and Maven used
@@ -3975,7 +3983,7 @@ Test(lockfiles, pom_parents_that_cannot_be_read_leave_versions_unresolved)
 		scan_tree(dir, &l);
 		const struct dep *d = find_in(&l, "pom.xml", "a:b");
 		cr_assert_not_null(d, "%zu", i);
-		cr_expect_eq(d->flags, DEP_UNRESOLVED, "%zu: %s", i, d->version);
+		cr_expect_eq(d->flags, cases[i].flags, "%zu: %s %s", i, d->version, note_of(d));
 		cr_expect(strstr(note_of(d), cases[i].why), "%zu: %s", i, note_of(d));
 		dep_list_release(&l);
 	}
@@ -4250,11 +4258,12 @@ Test(lockfiles, pom_boms_in_the_tree_manage_versions)
 	/* Spring Boot's BOM is not in the tree: it might manage either (it does manage
 	 * log4j-api, which shop-bom, imported after it, manages too). */
 	expect_in(&l, "reports/pom.xml", "org.springframework.boot:spring-boot-starter-web", "", 24,
-		  DEP_UNRESOLVED,
+		  DEP_UNRESOLVED | DEP_POM_NOT_FOUND,
 		  "the BOM org.springframework.boot:spring-boot-dependencies:3.2.0 is not in the "
 		  "scanned tree");
 	expect_in(&l, "reports/pom.xml", "org.apache.logging.log4j:log4j-api", "", 28,
-		  DEP_UNRESOLVED, "spring-boot-dependencies:3.2.0 is not in the scanned tree");
+		  DEP_UNRESOLVED | DEP_POM_NOT_FOUND,
+		  "spring-boot-dependencies:3.2.0 is not in the scanned tree");
 	/* The BOM itself, with its parent's property. */
 	expect_in(&l, "shop-bom/pom.xml", log4j, "2.14.1", 28, 0, NULL);
 	/* An import is not a package (Maven replaces it with what its BOM manages), in the
@@ -4464,21 +4473,27 @@ Test(lockfiles, pom_bom_imports_that_cannot_be_read_leave_versions_unresolved)
 	static const struct {
 		const char *files[4][2];
 		const char *before, *why;
+		unsigned flags; /* DEP_POM_NOT_FOUND: a repository may hold the BOM */
 	} cases[] = {
-		{ { { NULL } }, "", "the BOM g:bom:1 is not in the scanned tree" },
+		{ { { NULL } },
+		  "",
+		  "the BOM g:bom:1 is not in the scanned tree",
+		  DEP_UNRESOLVED | DEP_POM_NOT_FOUND },
 		{ { { "x/pom.xml",
 		      POM_PROJECT("g", "bom", "1", POM_MANAGED(POM_DEP("a", "b", POM_V("1")))) },
 		    { "y/pom.xml",
 		      POM_PROJECT("g", "bom", "1", POM_MANAGED(POM_DEP("a", "b", POM_V("2")))) } },
 		  "",
 		  "the BOM g:bom:1 is in the scanned tree twice, with different contents: "
-		  "x/pom.xml, y/pom.xml" },
+		  "x/pom.xml, y/pom.xml",
+		  DEP_UNRESOLVED },
 		{ { { "x/pom.xml",
 		      POM_PROJECT("g", "bom", "1", POM_MANAGED(POM_IMPORT("g", "other", "1"))) },
 		    { "y/pom.xml",
 		      POM_PROJECT("g", "other", "1", POM_MANAGED(POM_IMPORT("g", "bom", "1"))) } },
 		  "",
-		  "the BOM imports form a cycle at g:bom:1" },
+		  "the BOM imports form a cycle at g:bom:1",
+		  DEP_UNRESOLVED },
 		{ { { "x/pom.xml",
 		      POM_PROJECT(
 			      "g", "bom", "1",
@@ -4487,24 +4502,47 @@ Test(lockfiles, pom_bom_imports_that_cannot_be_read_leave_versions_unresolved)
 							     "id><properties><v>0</v></properties>"
 							     "</profile></profiles>") } },
 		  "",
-		  "the BOM g:bom:1 has profiles that change what it manages" },
+		  "the BOM g:bom:1 has profiles that change what it manages",
+		  DEP_UNRESOLVED },
 		{ { { "x/pom.xml",
 		      POM_PROJECT("g", "bom", "1", POM_MANAGED(POM_DEP("a", "b", POM_V("1")))) } },
 		  POM_DEP("g", "first",
 			  POM_V("${nowhere}") "<type>pom</type><scope>import</scope>"),
 		  "the version of the BOM g:first:${nowhere} is not resolved: the property "
-		  "${nowhere} is not defined in this file" },
+		  "${nowhere} is not defined in this file",
+		  DEP_UNRESOLVED },
 		{ { { "x/pom.xml",
 		      POM_PROJECT("g", "bom", "1", POM_MANAGED(POM_DEP("a", "", POM_V("1")))) } },
 		  "",
 		  "the BOM g:bom:1 cannot be read: x/pom.xml:3: a <dependency> without groupId or "
-		  "artifactId" },
+		  "artifactId",
+		  DEP_UNRESOLVED },
+		/* What a BOM lacks that a repository may hold: its import, its parent. */
+		{ { { "x/pom.xml",
+		      POM_PROJECT("g", "bom", "1", POM_MANAGED(POM_IMPORT("g", "inner", "1"))) } },
+		  "",
+		  "the BOM g:inner:1 is not in the scanned tree, imported by g:bom:1",
+		  DEP_UNRESOLVED | DEP_POM_NOT_FOUND },
+		{ { { "x/pom.xml",
+		      "<project><parent><groupId>g</groupId><artifactId>up</artifactId>"
+		      "<version>1</version></parent><artifactId>bom</artifactId>\n" POM_MANAGED(
+			      POM_DEP("y", "z", POM_V("1"))) "</project>\n" } },
+		  "",
+		  "the BOM g:bom:1 is not read whole (its parent POM g:up:1 is not in the scanned "
+		  "tree",
+		  DEP_UNRESOLVED | DEP_POM_NOT_FOUND },
+		/* A SNAPSHOT, which the scan does not take from a repository. */
+		{ { { NULL } },
+		  POM_IMPORT("g", "nightly", "1-SNAPSHOT"),
+		  "the BOM g:nightly:1-SNAPSHOT is not in the scanned tree",
+		  DEP_UNRESOLVED },
 		{ { { "x/pom.xml",
 		      POM_PROJECT("g", "bom", "1", POM_MANAGED(POM_DEP("a", "b", POM_V("1")))) },
 		    { "y/pom.xml", POM_PROJECT("g", "first", "1",
 					       POM_MANAGED(POM_DEP("c", "d", POM_V("1")))) } },
 		  POM_IMPORT("g", "first", "1") POM_IMPORT("g", "missing", "1"),
-		  "the BOM g:missing:1 is not in the scanned tree" },
+		  "the BOM g:missing:1 is not in the scanned tree",
+		  DEP_UNRESOLVED | DEP_POM_NOT_FOUND },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		char *dir = tu_tmpdir();
@@ -4515,7 +4553,7 @@ Test(lockfiles, pom_bom_imports_that_cannot_be_read_leave_versions_unresolved)
 		scan_importer(dir, cases[i].before, &l);
 		const struct dep *d = find_in(&l, "m/pom.xml", "a:b");
 		cr_assert_not_null(d, "%zu", i);
-		cr_expect_eq(d->flags, DEP_UNRESOLVED, "%zu: %s %s", i, d->version, note_of(d));
+		cr_expect_eq(d->flags, cases[i].flags, "%zu: %s %s", i, d->version, note_of(d));
 		cr_expect(strstr(note_of(d), cases[i].why), "%zu: %s", i, note_of(d));
 		if (i == ARRAY_SIZE(cases) - 1) {
 			/* Managed by the import before the one the scan cannot read. */
@@ -4805,12 +4843,13 @@ Test(lockfiles, pom_boms_and_parents_from_a_local_maven_repository)
 	dep_list_release(&l);
 	/* Without the repository. */
 	scan_with_repo(ws, NULL, &l);
-	expect_in(&l, "app/pom.xml", "org.apache.logging.log4j:log4j-core", "", 9, DEP_UNRESOLVED,
+	expect_in(&l, "app/pom.xml", "org.apache.logging.log4j:log4j-core", "", 9,
+		  DEP_UNRESOLVED | DEP_POM_NOT_FOUND,
 		  "its parent POM org.example.boot:starter-parent:3.2.0 is not in the scanned "
 		  "tree");
 	d = find_in(&l, "app/pom.xml", "com.google.guava:guava");
 	cr_assert_not_null(d);
-	cr_expect_eq(d->flags, DEP_UNRESOLVED, "%s", note_of(d));
+	cr_expect_eq(d->flags, DEP_UNRESOLVED | DEP_POM_NOT_FOUND, "%s", note_of(d));
 	dep_list_release(&l);
 	/* Coordinates that would name a file outside the repository; a link out of it. */
 	tu_write(ws, "app/pom.xml",
