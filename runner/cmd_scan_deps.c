@@ -31,6 +31,15 @@
 
 #include "banned.h"
 
+/*
+ * One finding in three to four lines: where, how bad, which advisory (or rule), the package
+ * and the gate's decision; then what it says beyond that line: an advisory's summary (its
+ * message only repeats the first line), or the message of a finding that is not an
+ * advisory (`unresolved-version`, `unpinned-requirement`: why the version is not known,
+ * which parent or BOM, and which advisory makes it as severe as it is); then where the
+ * version comes from (the package's version_note: a parent or BOM that manages it, a
+ * range), unless that line said it already; then the fix.
+ */
 static void print_text(const struct finding_list *fl, const json_t *st, json_int_t blocking,
 		       enum severity fail_on)
 {
@@ -54,13 +63,30 @@ static void print_text(const struct finding_list *fl, const json_t *st, json_int
 		const char *version = json_string_value(json_object_get(pkg, "version"));
 		_cleanup_free_ char *name1 = str_one_line(name ? name : "?");
 		_cleanup_free_ char *version1 = str_one_line(version ? version : "?");
-		sbuf_printf(&sb, "%s %s %s%s\n", f->n_aliases ? ")" : "", name1, version1,
+		/* (A package without a version, as an unresolved one may be: its name alone.) */
+		sbuf_printf(&sb, "%s %s%s%s%s\n", f->n_aliases ? ")" : "", name1,
+			    *version1 ? " " : "", version1,
 			    f->disposition == DISPOSITION_SUPPRESSED ? " [suppressed]"
 			    : f->disposition == DISPOSITION_BELOW    ? ""
 								     : " [blocking]");
-		if (f->title) {
-			_cleanup_free_ char *title = str_one_line(f->title);
-			sbuf_printf(&sb, "    %s\n", title);
+		/* An advisory's finding has its page (url); the others are the scan's own. */
+		bool advisory = json_object_get(f->extra, "url") != NULL;
+		const char *says = advisory || !f->message ? f->title : f->message;
+		/* Without the package the first line names ("name (Maven): why"). */
+		const char *eco = json_string_value(json_object_get(pkg, "ecosystem"));
+		_cleanup_free_ char *named =
+			name && eco ? xasprintf("%s (%s): ", name, eco) : xstrdup("");
+		if (says && *named && str_has_prefix(says, named) && says[strlen(named)]) {
+			says += strlen(named);
+		}
+		if (says) {
+			_cleanup_free_ char *says1 = str_one_line(says);
+			sbuf_printf(&sb, "    %s\n", says1);
+		}
+		const char *note = json_string_value(json_object_get(f->extra, "version_note"));
+		if (note && *note && !(says && strstr(says, note))) {
+			_cleanup_free_ char *note1 = str_one_line(note);
+			sbuf_printf(&sb, "    version: %s\n", note1);
 		}
 		if (f->fix) {
 			_cleanup_free_ char *fix = str_one_line(f->fix);

@@ -1188,12 +1188,19 @@ Test(depscan, unresolved_pom_version_blocks_as_its_worst_advisory)
 		     0);
 	json_decref(doc);
 
-	/* The text output says the same. */
+	/* The text output says the same, why included; no parent POM or BOM is missing:
+	 * no Maven repository would help. */
 	struct tu_result r = tu_runner_run(dir, "scan", "deps", "--db", db, NULL);
 	cr_expect_eq(r.status, 3);
-	cr_expect_not_null(strstr(r.out, "pom.xml:9: critical unresolved-version "
-					 "org.apache.logging.log4j:log4j-core ${log4j.version} "
-					 "[blocking]"),
+	cr_expect_not_null(strstr(r.out,
+				  "pom.xml:9: critical unresolved-version "
+				  "org.apache.logging.log4j:log4j-core ${log4j.version} "
+				  "[blocking]\n"
+				  "    the property ${log4j.version} is not defined in this "
+				  "file; some version of it has advisory GHSA-jfh8-c2jx-5f7m "
+				  "(critical)\n"
+				  "    fix: pin the version in this file (or scan the effective "
+				  "POM, e.g. from `mvn help:effective-pom`)\n"),
 			   "%s", r.out);
 	tu_result_free(&r);
 	/* So a gate at critical does not let it through. */
@@ -1313,7 +1320,11 @@ Test(depscan, unresolved_pom_version_blocks_as_its_worst_advisory)
  * is Log4Shell in the module that uses it, on the module's line, and the finding says
  * where the BOM manages it (it used to be `unresolved-version` in every module, whatever
  * the BOM said); the module that imports a newer log4j first passes; a BOM that is not in
- * the tree leaves what it may manage unresolved, naming it.
+ * the tree leaves what it may manage unresolved, naming it. After `mvn package`, the
+ * copies of the modules' pom.xml in their target/ are not scanned (each finding of a
+ * module was reported again for the copy, where its parent is not found). The text output
+ * says what the JSON says: where a version comes from, why one is not resolved, and that a
+ * local Maven repository may hold the BOM the scan cannot find.
  */
 Test(depscan, versions_managed_by_a_bom_in_the_tree_are_checked)
 {
@@ -1322,6 +1333,18 @@ Test(depscan, versions_managed_by_a_bom_in_the_tree_are_checked)
 	char *dir = tu_strf("%s/shop", ws);
 	char *cmd = tu_strf("cp -r '%s' '%s'", src, dir);
 	cr_assert_eq(system(cmd), 0);
+	static const char *const modules[][2] = { { "app", "shop-app" },
+						  { "shop-bom", "shop-bom" },
+						  { "reports", "shop-reports" } };
+	for (size_t i = 0; i < sizeof(modules) / sizeof(modules[0]); i++) {
+		char *copy = tu_strf("mkdir -p '%s/%s/target/classes/META-INF/maven/com.acme.shop/"
+				     "%s' && cp '%s/%s/pom.xml' '%s/%s/target/classes/META-INF/"
+				     "maven/com.acme.shop/%s/pom.xml'",
+				     dir, modules[i][0], modules[i][1], dir, modules[i][0], dir,
+				     modules[i][0], modules[i][1]);
+		cr_assert_eq(system(copy), 0);
+		free(copy);
+	}
 	int status;
 	json_t *doc = scan_json(dir, NULL, &status);
 	cr_expect_eq(status, 3);
@@ -1379,13 +1402,32 @@ Test(depscan, versions_managed_by_a_bom_in_the_tree_are_checked)
 	}
 	free(text);
 	json_decref(doc);
-	/* The text output: the module's line. */
+	/* The text output: the module's line, where the version comes from; why one is not
+	 * resolved, and what may resolve it. */
 	struct tu_result r = tu_runner_run(dir, "scan", "deps", "--db", db, NULL);
 	cr_expect_eq(r.status, 3);
-	cr_expect_not_null(strstr(r.out,
-				  "app/pom.xml:22: critical GHSA-jfh8-c2jx-5f7m (CVE-2021-44228) "
-				  "org.apache.logging.log4j:log4j-core 2.14.1 [blocking]"),
-			   "%s", r.out);
+	cr_expect_not_null(
+		strstr(r.out,
+		       "app/pom.xml:22: critical GHSA-jfh8-c2jx-5f7m (CVE-2021-44228) "
+		       "org.apache.logging.log4j:log4j-core 2.14.1 [blocking]\n"
+		       "    Remote code injection in Log4j\n"
+		       "    version: managed by the BOM com.acme.shop:shop-bom:1.4.0 at "
+		       "shop-bom/pom.xml:28\n"
+		       "    fix: upgrade org.apache.logging.log4j:log4j-core to 2.15.0 or later"),
+		"%s", r.out);
+	cr_expect_not_null(
+		strstr(r.out,
+		       "reports/pom.xml:24: high unresolved-version "
+		       "org.springframework.boot:spring-boot-starter-web [blocking]\n"
+		       "    no version in this file or its parents, and it may come from a BOM the "
+		       "scan cannot read: the BOM "
+		       "org.springframework.boot:spring-boot-dependencies:3.2.0 is not in the "
+		       "scanned tree\n"
+		       "    fix: pin the version in this file, or give the scan the local Maven "
+		       "repository that holds the parent POM or BOM it names (`--maven-repository "
+		       "~/.m2/repository`, or the stage's `maven-repository:`)"),
+		"%s", r.out);
+	cr_expect_null(strstr(r.out, "target/"), "%s", r.out);
 	tu_result_free(&r);
 	free(cmd);
 	free(dir);
