@@ -20,11 +20,11 @@
  * the child its properties, its dependencyManagement and its dependencies, as Maven
  * inherits them (the child's own win; the nearest parent first; up to POM_MAX_PARENTS).
  * The inherited dependencies are packages of the child too (they ship with it), on the
- * line of its <parent>. A version a parent manages stays on the child's line, with a note
- * that says which parent manages it and where, as for a BOM. What the files cannot resolve (a
- * parent in a repository, a property nobody defines, a missing version, a BOM the scan cannot read)
- * is not guessed: the package keeps the text it has, is marked unresolved with a note, and the scan
- * reports it.
+ * line of its <parent>. A version a parent manages stays on the child's line, with a
+ * note that says which parent manages it and where, as for a BOM. What the files cannot
+ * resolve (a parent in a repository, a property nobody defines, a missing version, a BOM
+ * the scan cannot read) is not guessed: the package keeps the text it has, is marked
+ * unresolved with a note, and the scan reports it.
  *
  * BOMs: an import (<type>pom</type><scope>import</scope> in <dependencyManagement>) is
  * read from the scanned tree: the pom.xml whose groupId:artifactId:version it names
@@ -799,13 +799,6 @@ static bool path_component(const char *s, size_t n)
 	       !(n == 2 && s[0] == '.' && s[1] == '.');
 }
 
-/*
- * The POM of group:artifact:version in the local Maven repository the scan was given, as
- * Maven lays it out (<dir>/<group, its dots as slashes>/<artifact>/<version>/
- * <artifact>-<version>.pom): its real path (heap), which must lie inside the repository.
- * NULL when there is no repository, or with *why (a clause) when it is not there or the
- * scan does not read it.
- */
 /* Why the scan does not read group:artifact:version from a Maven repository (a clause),
  * or NULL: it would. */
 static const char *repo_refusal(const char *group, const char *artifact, const char *version)
@@ -832,6 +825,13 @@ static const char *repo_refusal(const char *group, const char *artifact, const c
 	return NULL;
 }
 
+/*
+ * The POM of group:artifact:version in the local Maven repository the scan was given, as
+ * Maven lays it out (<dir>/<group, its dots as slashes>/<artifact>/<version>/
+ * <artifact>-<version>.pom): its real path (heap), which must lie inside the repository.
+ * NULL when there is no repository, or with *why (a clause) when it is not there or the
+ * scan does not read it.
+ */
 static char *repo_file(struct dep_ctx *c, const char *group, const char *artifact,
 		       const char *version, const char **why)
 {
