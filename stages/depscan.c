@@ -190,6 +190,14 @@ static void print_findings(const struct finding_list *fl)
 			fputs(" (below the threshold)", stdout);
 		}
 		fputc('\n', stdout);
+		/* Where the version comes from (a parent or a BOM that manages it), unless the
+		 * message says so already, as `runner scan deps` prints it. */
+		const char *note = json_string_value(json_object_get(f->extra, "version_note"));
+		if (note && *note && !(f->message && strstr(f->message, note))) {
+			fputs("dependency-scan:     version: ", stdout);
+			fput_one_line(stdout, note);
+			fputc('\n', stdout);
+		}
 		if (f->fix && *f->fix && f->disposition != DISPOSITION_SUPPRESSED) {
 			fputs("dependency-scan:     fix: ", stdout);
 			fput_one_line(stdout, f->fix);

@@ -1535,6 +1535,10 @@ Test(depscan, versions_from_a_local_maven_repository, .timeout = 120)
 	cr_expect_eq(r.status, 3, "%s\n%s", r.out, r.err);
 	cr_expect_not_null(strstr(r.out, "service/pom.xml:25: critical GHSA-jfh8-c2jx-5f7m"), "%s",
 			   r.out);
+	/* The stage's log says where the version comes from, as `runner scan deps` does. */
+	cr_expect_not_null(strstr(r.out, "dependency-scan:     version: managed by the BOM "
+					 "org.example.platform:platform-bom:5.0 at "),
+			   "%s", r.out);
 	tu_result_free(&r);
 	tu_write(proj, ".runner.yml",
 		 "version: 1\nstages:\n  deps:\n    uses: dependency-scan\n    with:\n"
