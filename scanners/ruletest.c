@@ -18,7 +18,8 @@
 #define MAX_FIXTURES 20000
 
 struct label {
-	unsigned line; /* the labelled line */
+	unsigned line;	   /* the labelled line */
+	unsigned line_end; /* the last line that continues it (a backslash at the end) */
 	bool must_match;
 	char *id;
 };
@@ -77,8 +78,12 @@ static bool parse_label_line(const char *p, const char *e, unsigned target, stru
 			}
 			if (s > b) {
 				GROW(out->v, out->cap, out->n + 1);
-				out->v[out->n++] = (struct label){ target, kinds[k].must_match,
-								   xstrndup(b, (size_t)(s - b)) };
+				out->v[out->n++] = (struct label){
+					.line = target,
+					.line_end = target,
+					.must_match = kinds[k].must_match,
+					.id = xstrndup(b, (size_t)(s - b)),
+				};
 			} else {
 				break;
 			}
@@ -88,10 +93,19 @@ static bool parse_label_line(const char *p, const char *e, unsigned target, stru
 	return false;
 }
 
+/* Does label l apply to line (its line or one that continues it)? */
+static bool labels_line(const struct label *l, unsigned line)
+{
+	return l->line && l->line <= line && line <= l->line_end;
+}
+
 static void parse_labels(const char *buf, size_t len, struct labels *out)
 {
-	/* Labels on consecutive label lines all apply to the next unlabelled line. */
-	size_t pending_from = out->n;
+	/* Labels on consecutive label lines all apply to the next unlabelled line, and to
+	 * the lines that continue it (it ends with a backslash: a shell command over lines,
+	 * whose password may be on any of them). */
+	size_t pending_from = out->n, cont_from = out->n;
+	bool continued = false;
 	unsigned line = 1;
 	const char *p = buf, *end = buf + len;
 	while (p < end) {
@@ -100,17 +114,25 @@ static void parse_labels(const char *buf, size_t len, struct labels *out)
 		const char *e = buf + text_line_end(buf, len, (size_t)(p - buf), &next);
 		if (parse_label_line(p, e, 0, out)) {
 			/* target fixed below */
+			continued = false;
+		} else if (continued) {
+			for (size_t i = cont_from; i < pending_from; i++) {
+				out->v[i].line_end = line;
+			}
+			continued = e > p && e[-1] == '\\';
 		} else {
 			for (size_t i = pending_from; i < out->n; i++) {
-				out->v[i].line = line;
+				out->v[i].line = out->v[i].line_end = line;
 			}
+			cont_from = pending_from;
 			pending_from = out->n;
+			continued = e > p && e[-1] == '\\';
 		}
 		line++;
 		p = buf + next;
 	}
 	for (size_t i = pending_from; i < out->n; i++) {
-		out->v[i].line = 0; /* a label at the end labels nothing */
+		out->v[i].line = out->v[i].line_end = 0; /* a label at the end labels nothing */
 	}
 }
 
@@ -313,7 +335,7 @@ int ruletest_run(const struct ruleset *rs, const char *const *paths, size_t n_pa
 			struct ruletest_rule *rr = &rep->rules[ri];
 			bool found = false;
 			for (size_t k = 0; k < fl.n && !found; k++) {
-				found = fl.v[k].line == lb.v[i].line &&
+				found = labels_line(&lb.v[i], fl.v[k].line) &&
 					str_eq(fl.v[k].rule_id, lb.v[i].id);
 			}
 			if (lb.v[i].must_match) {
@@ -339,8 +361,8 @@ int ruletest_run(const struct ruleset *rs, const char *const *paths, size_t n_pa
 			for (size_t i = 0; i < lb.n; i++) {
 				if (str_eq(lb.v[i].id, fl.v[k].rule_id)) {
 					labelled_rule = true;
-					expected |=
-						lb.v[i].must_match && lb.v[i].line == fl.v[k].line;
+					expected |= lb.v[i].must_match &&
+						    labels_line(&lb.v[i], fl.v[k].line);
 				}
 			}
 			if (ri != SIZE_MAX && labelled_rule && !expected) {

@@ -181,6 +181,44 @@ Test(rules, secret_fixtures_match_and_do_not_match)
 	fixtures_pass(RULE_SECRET);
 }
 
+/* A label applies to the next unlabelled line and to the lines that continue it (a
+ * backslash at its end): a finding there is the labelled one; past them it is not. */
+Test(rules, labels_cover_continued_lines)
+{
+	static const char pack[] = "kind: secrets\nrules:\n"
+				   "  - {id: secret.t-pw, title: t, severity: high, "
+				   "keywords: ['-p '], regex: '-p ([A-Za-z0-9]{16})'}\n";
+	struct ruleset *rs = ruleset_new(RULE_SECRET);
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	cr_assert_eq(ruleset_load_buffer(rs, "t.yml", pack, strlen(pack), &dl), 0);
+	cr_assert_eq(ruleset_finish(rs, &dl), 0);
+	diag_list_release(&dl);
+	char *dir = tu_tmpdir();
+	tu_write(dir, "f.sh",
+		 "# ruleid: secret.t-pw\n"
+		 "login -u app \\\n"
+		 "  --server x \\\n"
+		 "  -p Zk8Lp3Qw9Xr2Tm6Y\n"
+		 "# ok: secret.t-pw\n"
+		 "login -u app\n"
+		 "  -p Zk8Lp3Qw9Xr2Tm6Y\n");
+	const char *paths[] = { dir };
+	struct ruletest_report rep;
+	char err[300];
+	cr_assert_eq(ruletest_run(rs, paths, 1, &rep, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(rep.n, 1);
+	const struct ruletest_rule *r = &rep.rules[0];
+	cr_expect_eq(r->tp, 1, "the finding on the second continued line is the labelled one");
+	cr_expect_eq(r->fn, 0);
+	cr_expect_eq(r->tn, 1);
+	cr_expect_eq(r->fp, 1, "a line that is not continued is not labelled");
+	ruletest_report_release(&rep);
+	ruleset_free(rs);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* Load a rules document; return the diagnostics as "line:col: msg" lines. */
 static char *load_errors(const char *doc, enum rule_kind kind)
 {
