@@ -46,6 +46,14 @@ lines aws 'AKIA aws_secret_access_key'
 lines env-value '          value: Zk8Lp3Qw9Xr2Tm6Y'
 lines cli-words "$(awk 'BEGIN { for (i = 0; i < 100; i++) printf "mysql mongo redis-cli htpasswd " }')"
 lines cli-logins "$(awk 'BEGIN { for (i = 0; i < 100; i++) printf "az login oc login cf login cf auth sqlcmd ldapsearch smbclient svn skopeo " }')"
+# Commands continued over lines: each line a different command of secret.cli-password
+# (twelve in turn) with arguments and no password, ending with a backslash, so that each
+# command's options are looked for over the 4 lines that continue it (the rule's
+# `multiline: 4`), none of which holds the same command.
+mkdir -p "$work/cli-continued"
+awk -v size="$SIZE" 'BEGIN { split("mysql|mongo|redis-cli|htpasswd -b|az login|sqlcmd|ldapsearch|smbclient|svn|skopeo|docker login|sshpass", c, "|");
+	for (i = n = 0; n < size; i++) { l = c[i % 12 + 1]; for (j = 0; j < 30; j++) l = l " --opt value";
+		l = l " \\"; print l; n += length(l) + 1 } }' >"$work/cli-continued/input.txt"
 # One word of `--user=` 400 times a line: a match of secret.cli-password's `--user
 # user:password` may start at each, and reads at most 256 characters of a user from there.
 lines cli-user "$(awk 'BEGIN { for (i = 0; i < 400; i++) printf "--user=" }')"

@@ -776,9 +776,19 @@ static struct rule *parse_sast_rule(struct loader *L, const struct ynode *n, str
 static struct rule *parse_secret_rule(struct loader *L, const struct ynode *n, struct rule *r)
 {
 	check_keys(L, n, secret_keys, ARRAY_SIZE(secret_keys), "a secret rule");
+	/* true: a match may reach SECRETS_MULTILINE_MAX bytes past its line; a number: that
+	 * many lines past it (within those bytes). */
 	const struct ynode *ml = ynode_get(n, "multiline");
+	int64_t lines = 0;
 	if (ml && ynode_bool(ml, &r->multiline) < 0) {
-		ERR(L, ml, NULL, "`multiline` must be true or false");
+		if (ynode_int(ml, &lines) < 0 || lines < 1 || lines > RULE_MAX_LINES) {
+			ERR(L, ml, NULL,
+			    "`multiline` must be true, false or a number of lines from 1 to %d",
+			    RULE_MAX_LINES);
+		} else {
+			r->multiline = true;
+			r->max_lines = (unsigned)lines;
+		}
 	}
 	const struct ynode *re = ynode_get(n, "regex");
 	const struct ynode *st = ynode_get(n, "structure");

@@ -38,6 +38,7 @@ struct diag_list;
 #define RULE_MAX_CONDS	  32
 #define RULE_MAX_KEYWORDS 64
 #define RULE_REGEX_MAX	  4096
+#define RULE_MAX_LINES	  64 /* a multiline rule's `multiline: N` */
 
 enum rule_kind {
 	RULE_SAST,
@@ -116,6 +117,7 @@ struct rule {
 	unsigned secret_group; /* capture group holding the secret (0: the whole match) */
 	double entropy;	       /* minimum Shannon entropy in bits per character; 0: none */
 	bool multiline;	       /* may span lines (PEM blocks) */
+	unsigned max_lines;    /* multiline: at most this many lines past the first; 0: any */
 	pcre2_code **allow;    /* a secret matching one of these is not reported */
 	size_t n_allow;
 	enum rule_structure structure; /* found by reading a format, not by its regex */

@@ -275,8 +275,17 @@ static void eval_rule(struct secrets_scratch *s, uint32_t ri, const char *buf, s
 		return;
 	}
 	/* A multiline match starts on this line, which may be long (a minified file holds a
-	 * key anywhere in it), and may reach SECRETS_MULTILINE_MAX past the line's end. */
+	 * key anywhere in it), and may reach SECRETS_MULTILINE_MAX past the line's end, and
+	 * no further than the end of the rule's max_lines-th line after it. */
 	size_t end = r->multiline ? MIN(len, le + MIN(len - le, SECRETS_MULTILINE_MAX)) : le;
+	if (r->max_lines) {
+		size_t e = le;
+		for (unsigned k = 0; k < r->max_lines && e < end; k++) {
+			const char *nl = memchr(buf + e + 1, '\n', end - e - 1);
+			e = nl ? (size_t)(nl - buf) : end;
+		}
+		end = MIN(end, e);
+	}
 	size_t pos = ls;
 	/* Without a limit, each line with the keyword would search up to the whole window
 	 * for a start: a file of such lines took seconds a megabyte. */

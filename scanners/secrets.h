@@ -6,7 +6,8 @@
  * pair in a table of keyword prefixes; a rule's regular expression only runs on a line
  * where one of its keywords occurs (case-insensitively), at most once per line. Multiline
  * rules (PEM blocks) match from anywhere on that line to at most SECRETS_MULTILINE_MAX
- * past its end.
+ * past its end (and, for a rule that gives a number of lines, no further than that many
+ * lines past it).
  *
  * The secret never leaves this module in clear: a finding carries its redacted form
  * (secrets_redact: the first 4 characters and a short SHA-256), its snippet has every

@@ -324,6 +324,13 @@ Test(rules, invalid_rules_are_refused_with_positions)
 			RULE_SECRET);
 	has(e, "needs `keywords`");
 	has(e, "6:19: the regex has only 1 capture groups");
+	e = load_errors("kind: secrets\nrules:\n  - id: secret.x\n    severity: high\n"
+			"    keywords: [k]\n    regex: 'k'\n    multiline: 65\n"
+			"  - id: secret.y\n    severity: high\n"
+			"    keywords: [k]\n    regex: 'k'\n    multiline: 0\n",
+			RULE_SECRET);
+	has(e, "7:16: `multiline` must be true, false or a number of lines from 1 to 64");
+	has(e, "12:16: `multiline` must be true");
 	e = load_errors("rules: [\n", RULE_SAST);
 	has(e, "YAML");
 	e = load_errors("kind: lint\nrules: []\n", RULE_SAST);

@@ -88,6 +88,39 @@ Test(secrets, a_rule_that_gives_up_on_a_file_does_not_pass_it)
 	ruleset_free(own);
 }
 
+/* A rule with `multiline: N` reaches at most N lines past its keyword's line: a command
+ * continued over lines is read so far and no further. */
+Test(secrets, multiline_lines_bound_a_match)
+{
+	const char *doc = "kind: secrets\nrules:\n"
+			  "  - id: t.lines\n    title: lines\n    severity: high\n"
+			  "    message: m\n    keywords: ['begin']\n    multiline: 2\n"
+			  "    regex: 'begin(?:[^\\n]*\\n)*?end=(\\w{10})'\n";
+	struct ruleset *own = ruleset_new(RULE_SECRET);
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	cr_assert_eq(ruleset_load_buffer(own, "t.yml", doc, strlen(doc), &dl), 0);
+	cr_assert_eq(ruleset_finish(own, &dl), 0);
+	diag_list_release(&dl);
+	cr_assert_eq(ruleset_rule(own, 0)->max_lines, 2);
+	struct secrets_scratch *s = secrets_scratch_new(own);
+	const char *text = "begin x\n"
+			   "a\n"
+			   "end=Zk8Lp3Qw9X\n"
+			   "begin y\n"
+			   "a\n"
+			   "b\n"
+			   "end=Gx4Tm7Qc2W\n";
+	struct finding_list out;
+	finding_list_init(&out);
+	cr_assert_eq(secrets_scan(s, "conf/app.env", text, strlen(text), NULL, &out, NULL), 0);
+	cr_assert_eq(out.n, 1, "%zu findings", out.n);
+	cr_assert_eq(out.v[0].line, 3);
+	finding_list_release(&out);
+	secrets_scratch_free(s);
+	ruleset_free(own);
+}
+
 /* A file flooded with more lesser matches than a file may keep cannot hide a worse one
  * behind them: the critical key at the end is kept in place of a medium match. */
 Test(secrets, a_flood_of_lesser_matches_does_not_hide_a_critical_one)
