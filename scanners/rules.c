@@ -773,6 +773,27 @@ static struct rule *parse_sast_rule(struct loader *L, const struct ynode *n, str
 	return r;
 }
 
+/* A callout a secret rule's regex makes: (?C"yaml") is the one the scan answers
+ * (rules.h). Returns 0 for it; otherwise 1, which ends the enumeration, with the callout
+ * written to ud (64 bytes) for the message. */
+static int check_callout(pcre2_callout_enumerate_block *b, void *ud)
+{
+	if (b->callout_string && b->callout_string_length == 4 &&
+	    memcmp(b->callout_string, "yaml", 4) == 0) {
+		return 0;
+	}
+	if (b->callout_string) {
+		/* The opening delimiter is the byte before the string; `{` closes with `}`. */
+		char open = (char)b->callout_string[-1];
+		snprintf(ud, 64, "(?C%c%.*s%c)", open,
+			 (int)MIN(b->callout_string_length, (PCRE2_SIZE)40), b->callout_string,
+			 open == '{' ? '}' : open);
+	} else {
+		snprintf(ud, 64, "(?C%u)", b->callout_number);
+	}
+	return 1;
+}
+
 static struct rule *parse_secret_rule(struct loader *L, const struct ynode *n, struct rule *r)
 {
 	check_keys(L, n, secret_keys, ARRAY_SIZE(secret_keys), "a secret rule");
@@ -815,6 +836,12 @@ static struct rule *parse_secret_rule(struct loader *L, const struct ynode *n, s
 		 * text it is tried on reaches beyond it: the scan sets an offset limit. */
 		r->regex = compile_regex_node(L, re, "`regex`",
 					      r->multiline ? PCRE2_USE_OFFSET_LIMIT : 0);
+		char callout[64] = "";
+		if (r->regex && pcre2_callout_enumerate(r->regex, check_callout, callout) > 0) {
+			ERR(L, re,
+			    "a secret rule's regex may ask whether the file is YAML: (?C\"yaml\")",
+			    "unknown callout %s in `regex`", callout);
+		}
 	}
 	const struct ynode *kw = ynode_get(n, "keywords");
 	if (for_each_str(L, kw, "keywords", add_keyword, r) == 0) {

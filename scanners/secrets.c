@@ -74,7 +74,31 @@ struct secrets_scratch {
 	/* A keyword pass that only asks whether a rule finds a secret (probe_hit), and
 	 * keeps no span. */
 	bool probing, probe_hit;
+	/* The text a keyword pass reads is a YAML file (the rules' (?C"yaml") callout): the
+	 * file's name says so, and the text is the file's, not a value decoded from it. */
+	bool yaml;
 };
+
+/* A rule's callout (rules.h): (?C"yaml") goes on in a YAML file's text, fails elsewhere.
+ * The loader accepts no other. */
+static int callout(pcre2_callout_block *b, void *ud)
+{
+	const struct secrets_scratch *s = ud;
+	if (b->callout_string && b->callout_string_length == 4 &&
+	    memcmp(b->callout_string, "yaml", 4) == 0) {
+		return s->yaml ? 0 : 1;
+	}
+	return 0;
+}
+
+/* Is path a YAML file's (its name ends in .yaml or .yml, as lang_detect() reads it)? */
+static bool yaml_path(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	const char *dot = strrchr(base, '.');
+	return dot && dot != base && (str_eq(dot, ".yaml") || str_eq(dot, ".yml"));
+}
 
 static int cmp_kw(const void *a, const void *b)
 {
@@ -124,6 +148,7 @@ struct secrets_scratch *secrets_scratch_new(const struct ruleset *rs)
 	s->last_line = xcalloc(ruleset_count(rs) ? ruleset_count(rs) : 1, sizeof(size_t));
 	s->gave_up = xcalloc(ruleset_count(rs) ? ruleset_count(rs) : 1, sizeof(bool));
 	regex_ctx_init(&s->rx);
+	pcre2_set_callout(s->rx.mctx, callout, s);
 	return s;
 }
 
@@ -579,6 +604,8 @@ static void keyword_pass(struct secrets_scratch *s, const char *buf, size_t len,
 			 const struct origin *o)
 {
 	memset(s->last_line, 0, ruleset_count(s->rs) * sizeof(size_t));
+	bool yaml = s->yaml;
+	s->yaml = yaml && !o; /* a decoded value is no YAML file */
 	size_t line_start = 0;
 	const uint8_t *lo = s->lower;
 	for (size_t i = 0; i + 1 < len; i++) {
@@ -610,6 +637,7 @@ static void keyword_pass(struct secrets_scratch *s, const char *buf, size_t len,
 			}
 		}
 	}
+	s->yaml = yaml;
 }
 
 /* Every structure rule gives up on the file, for this reason. */
@@ -1189,6 +1217,7 @@ int secrets_scan(struct secrets_scratch *s, const char *path, const char *buf, s
 	s->min_sev = -1;
 	s->k8s_line = false;
 	s->k8s_why = NULL;
+	s->yaml = yaml_path(path);
 	memset(s->gave_up, 0, ruleset_count(s->rs) * sizeof(bool));
 	keyword_pass(s, buf, len, al, st, NULL);
 	if (s->k8s_line) {

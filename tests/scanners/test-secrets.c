@@ -121,6 +121,41 @@ Test(secrets, multiline_lines_bound_a_match)
 	ruleset_free(own);
 }
 
+/* (?C"yaml") in a rule's regex goes on in a YAML file's text (.yaml, .yml) and fails
+ * elsewhere: the same text is a match in one and none in the other. */
+Test(secrets, yaml_callout_knows_the_file)
+{
+	const char *doc = "kind: secrets\nrules:\n"
+			  "  - id: t.yaml\n    title: yaml\n    severity: high\n"
+			  "    message: m\n    keywords: ['key:']\n"
+			  "    regex: 'key: (?:(?C\"yaml\")|(?!\\w+\\.))([\\w.]{10,})'\n";
+	struct ruleset *own = ruleset_new(RULE_SECRET);
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	cr_assert_eq(ruleset_load_buffer(own, "t.yml", doc, strlen(doc), &dl), 0);
+	cr_assert_eq(ruleset_finish(own, &dl), 0);
+	diag_list_release(&dl);
+	struct secrets_scratch *s = secrets_scratch_new(own);
+	const char *text = "key: Gx4Tm7.Qc2Wz9Lk5R\n";
+	static const struct {
+		const char *path;
+		size_t n;
+	} cases[] = {
+		{ "deploy/app.yaml", 1 }, { "app.yml", 1 },	 { "app.js", 0 },
+		{ "yaml/app.py", 0 },	  { "app.yaml.txt", 0 }, { ".yaml", 0 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct finding_list out;
+		finding_list_init(&out);
+		cr_assert_eq(secrets_scan(s, cases[i].path, text, strlen(text), NULL, &out, NULL),
+			     0);
+		cr_assert_eq(out.n, cases[i].n, "%s: %zu findings", cases[i].path, out.n);
+		finding_list_release(&out);
+	}
+	secrets_scratch_free(s);
+	ruleset_free(own);
+}
+
 /* A file flooded with more lesser matches than a file may keep cannot hide a worse one
  * behind them: the critical key at the end is kept in place of a medium match. */
 Test(secrets, a_flood_of_lesser_matches_does_not_hide_a_critical_one)
