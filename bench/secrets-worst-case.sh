@@ -67,6 +67,9 @@ lines env-flow "$(awk 'BEGIN { printf "env: ["; for (i = 0; i < 20; i++) printf 
 # next may hold a key of the { }) and has a keyword; from each line's start the pair is
 # looked for over at most 8 line breaks.
 lines env-flow-lines 'x: password, a: b, c: d, e: f, g: h, i: j,'
+# A flow mapping's name first on every line with a comma after it, and no value: from each
+# line's start the value is looked for over its other keys and the line breaks after them.
+lines env-flow-names 'name: DB_PASSWORD, a: b, c: d, e: f, g: h'
 # Kubernetes Secrets, read as YAML: at most 8 MiB of documents per file are parsed (a
 # larger one is reported as not read completely, at once), so these inputs are
 # $K8S_SIZE bytes (default 8,000,000), the most that is parsed. One document of
