@@ -30,10 +30,10 @@ done
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-lines() { # name line [size]: SIZE (or size) bytes of that line
+lines() { # name line [size] [ext]: SIZE (or size) bytes of that line, in input.txt (or .ext)
 	mkdir -p "$work/$1"
 	awk -v l="$2" -v size="${3:-$SIZE}" 'BEGIN { n = int(size / (length(l) + 1)); for (i = 0; i < n; i++) print l }' \
-		>"$work/$1/input.txt"
+		>"$work/$1/input.${4:-txt}"
 }
 lines pem-begin '-----BEGINX'
 lines pem-openssh '-----BEGIN OPENSSH PRIVATE KEY----- x'
@@ -63,6 +63,10 @@ lines cli-user-exp "$(awk 'BEGIN { for (i = 0; i < 40; i++) { printf "--user=${{
 # A flow mapping's name on every line, then its other keys (each a start of
 # secret.env-name-value's search for the value).
 lines env-flow "$(awk 'BEGIN { printf "env: ["; for (i = 0; i < 20; i++) printf "{name: DB_PASSWORD, a: b, c: d, "; printf "]" }')"
+# compose's environment as YAML flow collections (read in YAML files only, so the input
+# is one): 40 items of a secret's name a line, each a reference, no value.
+lines compose-flowmap "$(awk 'BEGIN { printf "environment: {"; for (i = 0; i < 40; i++) printf " DB_PASSWORD: ${DB_PASSWORD},"; printf " }" }')" "$SIZE" yaml
+lines compose-flowseq "$(awk 'BEGIN { printf "environment: ["; for (i = 0; i < 40; i++) printf " DB_PASSWORD=${DB_PASSWORD},"; printf " ]" }')" "$SIZE" yaml
 # A flow mapping opened and never closed, over lines: every line ends with `,` (so the
 # next may hold a key of the { }) and has a keyword; from each line's start the pair is
 # looked for over at most 8 line breaks.
@@ -90,13 +94,14 @@ for r in "$@"; do printf ' %14s' "$(basename "$(dirname "$(dirname "$(dirname "$
 printf '\n'
 for d in "$work"/*/; do
 	name=$(basename "$d")
-	bytes=$(wc -c <"$d/input.txt")
+	input=$(ls "$d"input.*)
+	bytes=$(wc -c <"$input")
 	printf '%-14s' "$name"
 	for r in "$@"; do
 		if [ -n "${INSTRUCTIONS:-}" ]; then
-			{ echo '# ok: secret.jwt'; cat "$d/input.txt"; } >"$d/labelled.txt"
+			{ echo '# ok: secret.jwt'; cat "$input"; } >"$d/labelled.${input##*.}"
 			valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-				"$r" scan test --secrets "$d/labelled.txt" 2>&1 >/dev/null |
+				"$r" scan test --secrets "$d/labelled.${input##*.}" 2>&1 >/dev/null |
 				awk '/Collected :/ { printf " %10.1fM ins", $NF / 1e6 }'
 			continue
 		fi
