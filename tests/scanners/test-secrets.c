@@ -156,6 +156,28 @@ Test(secrets, yaml_callout_knows_the_file)
 	ruleset_free(own);
 }
 
+/* A long line of many flow items (a minified JSON or source map) with a keyword on it: the
+ * flow forms of the unquoted assignment rule are tried from each item, each try its own
+ * search, so the line does not add up to the matcher's step limit (it did when one search
+ * read the whole line). */
+Test(secrets, a_long_line_of_flow_items_is_read_to_its_end)
+{
+	size_t n = 60000, w = 0;
+	char *text = xmalloc(n * 5 + 64);
+	w += (size_t)sprintf(text, "{\"token_count\": [\"ab\"");
+	for (size_t i = 1; i < n; i++) {
+		memcpy(text + w, ",\"ab\"", 5);
+		w += 5;
+	}
+	w += (size_t)sprintf(text + w, "]}\n");
+	struct secrets_file_stats st = { 0 };
+	finding_list_release(&fl);
+	cr_assert_eq(secrets_scan(sc, "dist/app.json", text, w, NULL, &fl, &st), 0);
+	cr_assert_eq(st.regex_limits, 0);
+	cr_assert_eq(fl.n, 0, "%zu findings", fl.n);
+	free(text);
+}
+
 /* A file flooded with more lesser matches than a file may keep cannot hide a worse one
  * behind them: the critical key at the end is kept in place of a medium match. */
 Test(secrets, a_flood_of_lesser_matches_does_not_hide_a_critical_one)
