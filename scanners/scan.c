@@ -478,8 +478,9 @@ static int report_too_large(const struct scan_options *o, int root_fd,
 	return 0;
 }
 
-/* Whether text holds something the default secrets rules find. */
-static bool holds_secret(struct secrets_scratch *sc, const char *text)
+/* Whether text, quoted from the file at path, holds something the default secrets rules
+ * find (read as that file's text: some forms are read in a YAML file only). */
+static bool holds_secret(struct secrets_scratch *sc, const char *path, const char *text)
 {
 	if (!text || !*text) {
 		return false;
@@ -487,7 +488,7 @@ static bool holds_secret(struct secrets_scratch *sc, const char *text)
 	struct finding_list fl;
 	finding_list_init(&fl);
 	struct secrets_file_stats fs = { 0 };
-	secrets_scan(sc, "snippet", text, strlen(text), NULL, &fl, &fs);
+	secrets_scan(sc, path && *path ? path : "snippet", text, strlen(text), NULL, &fl, &fs);
 	bool found = fl.n > 0;
 	finding_list_release(&fl);
 	return found;
@@ -514,11 +515,11 @@ static int withhold_secrets(struct finding_list *fl, size_t first)
 	struct secrets_scratch *sc = r == 0 ? secrets_scratch_new(rs) : NULL;
 	for (size_t i = first; sc && i < fl->n; i++) {
 		struct finding *f = &fl->v[i];
-		if (holds_secret(sc, f->snippet)) {
+		if (holds_secret(sc, f->file, f->snippet)) {
 			finding_set(&f->snippet, "(withheld: the line holds a secret; see the "
 						 "secrets scan)");
 		}
-		if (holds_secret(sc, f->message)) {
+		if (holds_secret(sc, f->file, f->message)) {
 			char *m = xasprintf("%s (the matched text is withheld: it holds a secret)",
 					    f->title	 ? f->title
 					    : f->rule_id ? f->rule_id

@@ -1528,6 +1528,32 @@ Test(scan, sast_findings_do_not_quote_secrets)
 	free(dir);
 }
 
+/* What the secrets scan reads in a YAML file only (a flow mapping's unquoted value) is
+ * withheld from a SAST finding on a line of one: the quoted line is read as the file's. */
+Test(scan, sast_findings_in_yaml_do_not_quote_secrets)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".github/workflows/ci.yml",
+		 "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n"
+		 "      - { uses: tj-actions/changed-files@v44, with: { token: "
+		 "Xq9vT2mLr8sKw4ZpHn3J } }\n"
+		 "      - uses: tj-actions/verify-changed-files@v20\n");
+	struct run r;
+	run_scan(&r, RULE_SAST, dir, NULL, 0, 1);
+	cr_assert_eq(r.r, 0, "%s", r.err);
+	size_t unpinned = 0;
+	for (size_t i = 0; i < r.fl.n; i++) {
+		const struct finding *f = &r.fl.v[i];
+		cr_assert_null(strstr(f->snippet ? f->snippet : "", "Xq9v"), "%s", f->snippet);
+		cr_assert_null(strstr(f->message ? f->message : "", "Xq9v"), "%s", f->message);
+		unpinned += str_eq(f->rule_id, "gha.unpinned-action");
+	}
+	cr_assert_eq(unpinned, 2, "both unpinned actions are still reported");
+	run_release(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* A document with a kind: Secret line that is not YAML (tab-indented) is counted, with a
  * note naming the first; one read from a Markdown code block is not. */
 Test(scan, kubernetes_documents_that_are_not_yaml_are_counted)
