@@ -67,6 +67,11 @@ lines env-flow "$(awk 'BEGIN { printf "env: ["; for (i = 0; i < 20; i++) printf 
 # is one): 40 items of a secret's name a line, each a reference, no value.
 lines compose-flowmap "$(awk 'BEGIN { printf "environment: {"; for (i = 0; i < 40; i++) printf " DB_PASSWORD: ${DB_PASSWORD},"; printf " }" }')" "$SIZE" yaml
 lines compose-flowseq "$(awk 'BEGIN { printf "environment: ["; for (i = 0; i < 40; i++) printf " DB_PASSWORD=${DB_PASSWORD},"; printf " ]" }')" "$SIZE" yaml
+# The same on one line of $SIZE bytes (a minified file): each item holds a keyword, and
+# the scan looked for the line's end from each (quadratic in the line's length).
+mkdir -p "$work/compose-one-line"
+awk -v size="$SIZE" 'BEGIN { printf "environment: {"; for (n = 15; n < size - 40; n += 29) printf " DB_PASSWORD: ${DB_PASSWORD},";
+	printf " }\n" }' >"$work/compose-one-line/input.yaml"
 # A flow mapping opened and never closed, over lines: every line ends with `,` (so the
 # next may hold a key of the { }) and has a keyword; from each line's start the pair is
 # looked for over at most 8 line breaks.

@@ -606,12 +606,15 @@ static void keyword_pass(struct secrets_scratch *s, const char *buf, size_t len,
 	memset(s->last_line, 0, ruleset_count(s->rs) * sizeof(size_t));
 	bool yaml = s->yaml;
 	s->yaml = yaml && !o; /* a decoded value is no YAML file */
-	size_t line_start = 0;
+	/* The line's end is looked for once, at its first keyword: a long line holds many
+	 * (a minified file), and looking from each to the end was quadratic in its length. */
+	size_t line_start = 0, line_end = SIZE_MAX;
 	const uint8_t *lo = s->lower;
 	for (size_t i = 0; i + 1 < len; i++) {
 		uint8_t c0 = lo[(uint8_t)buf[i]];
 		if (c0 == '\n') {
 			line_start = i + 1;
+			line_end = SIZE_MAX;
 			continue;
 		}
 		unsigned key = (unsigned)c0 << 8 | lo[(uint8_t)buf[i + 1]];
@@ -624,16 +627,17 @@ static void keyword_pass(struct secrets_scratch *s, const char *buf, size_t len,
 			if (i + w->len > len || !keyword_at(lo, buf + i, w)) {
 				continue;
 			}
-			size_t le = i;
-			const char *nl = memchr(buf + i, '\n', len - i);
-			le = nl ? (size_t)(nl - buf) : len;
+			if (line_end == SIZE_MAX) {
+				const char *nl = memchr(buf + i, '\n', len - i);
+				line_end = nl ? (size_t)(nl - buf) : len;
+			}
 			for (size_t q = 0; q < w->n_rules; q++) {
 				uint32_t ri = w->rules[q];
 				if (s->last_line[ri] == line_start + 1) {
 					continue;
 				}
 				s->last_line[ri] = line_start + 1;
-				eval_rule(s, ri, buf, len, line_start, le, al, st, o);
+				eval_rule(s, ri, buf, len, line_start, line_end, al, st, o);
 			}
 		}
 	}
