@@ -709,6 +709,20 @@ static bool refine_start(void *ud, uint32_t start)
 	return ok;
 }
 
+/*
+ * Is the rule's budget spent? Then no search is made (each attempt would be given up at
+ * once): given up, and counted once. A search went on through every anchor all the same,
+ * for every match left, each attempt counted: on a large file, minutes of that.
+ */
+static bool out_of_budget(struct eval *ev)
+{
+	if (ev->steps_left && *ev->steps_left == 0) {
+		ev->s->st->budget_exceeded++;
+		return true;
+	}
+	return false;
+}
+
 /* The anchor occurrences of refinement pattern pi of the current rule (computed once per
  * rule and token stream). */
 static const struct occ *pattern_occurrences(struct sast_scratch *s, const struct tokens *t,
@@ -751,6 +765,9 @@ static bool refine_search(struct refine *rf, size_t pi, const struct binds *pre,
 	const struct occ *o = pattern_occurrences(s, t, pi, p);
 	if (!containing) {
 		for (size_t k = 0; k < o->n; k++) {
+			if (out_of_budget(rf->ev)) {
+				return false;
+			}
 			if (pattern_starts(p, t, o->v[k], refine_start, &sub)) {
 				return true;
 			}
@@ -759,12 +776,20 @@ static bool refine_search(struct refine *rf, size_t pi, const struct binds *pre,
 	}
 	/* Nearest to the match first: the anchors at or before its start, going back, then
 	 * those after it (a pattern's anchor need not be its first token). */
-	size_t split = 0;
-	while (split < o->n && o->v[split] <= rf->start) {
-		split++;
+	size_t split = 0, past = o->n; /* the anchors up to the start: o->v[0, split) */
+	while (split < past) {
+		size_t mid = split + (past - split) / 2;
+		if (o->v[mid] <= rf->start) {
+			split = mid + 1;
+		} else {
+			past = mid;
+		}
 	}
 	stream_blocks(s, t);
 	for (size_t k = split; k > 0;) {
+		if (out_of_budget(rf->ev)) {
+			return false;
+		}
 		uint32_t a = o->v[k - 1], b = s->blk_in[a];
 		/* An anchor outside the pattern's brackets starts its match in its own block:
 		 * when that block closes before the match ends, none of the anchors in it can
@@ -788,6 +813,9 @@ static bool refine_search(struct refine *rf, size_t pi, const struct binds *pre,
 		k--;
 	}
 	for (size_t k = split; k < o->n; k++) {
+		if (out_of_budget(rf->ev)) {
+			return false;
+		}
 		if (pattern_starts(p, t, o->v[k], refine_start, &sub)) {
 			return true;
 		}

@@ -1085,6 +1085,41 @@ Test(pattern, an_ellipsis_before_a_bound_metavariable_takes_a_step_a_token)
 	free(src);
 }
 
+Test(pattern, no_search_is_made_past_the_rules_budget)
+{
+	/* Each sink() looks for `$Y = $X` before it, from every assignment, and each attempt
+	 * compares the value with its own binding: the rule's budget runs out after a few
+	 * hundred calls. The searches for the calls after them went on all the same, each of
+	 * their attempts given up at once and counted: with 225,000 assignments before 1,000
+	 * calls (a 4 MiB script), that took six minutes to report the file as not evaluated
+	 * completely (4,403,773 attempts given up here). Now a search stops where the budget
+	 * ran out: given up once for each call, and once more for the retry of its other
+	 * bindings. */
+	const char *rule = RULE_M("t", "python", "$X",
+				  "    pattern: sink($X)\n"
+				  "    pattern-inside: |\n"
+				  "        $Y = $X\n"
+				  "        ...\n"
+				  "        sink($X)\n"
+				  "    conditions:\n"
+				  "      - metavariable: $Y\n"
+				  "        regex: ^a\n");
+	size_t na = 3000, nx = SAST_MAX_MATCHES_PER_RULE, cap = na * 24 + nx * 16, w = 0;
+	char *src = xmalloc(cap);
+	for (size_t i = 0; i < na; i++) {
+		w += (size_t)snprintf(src + w, cap - w, "a%zu = g()\n", i);
+	}
+	for (size_t i = 0; i < nx; i++) {
+		w += (size_t)snprintf(src + w, cap - w, "sink(a%zu)\n", i);
+	}
+	scan(LANG_PYTHON, rule, src);
+	cr_assert_eq(fl.n, 1);
+	cr_assert(incomplete(&fl.v[0]));
+	cr_assert_gt(st.budget_exceeded, 0);
+	cr_assert_leq(st.budget_exceeded, 2 * nx, "%zu", st.budget_exceeded);
+	free(src);
+}
+
 struct draining {
 	size_t *steps_left;
 	size_t calls;
