@@ -624,6 +624,33 @@ static void tail_shape(struct pattern *p)
 	p->tail_head = items;
 }
 
+/* The metavariables each element's searches may look at (struct pel.used_upto, seg_used,
+ * rest_used, seg_end). */
+static void mark_uses(struct pattern *p)
+{
+	uint32_t upto = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		upto |= p->el[i].kind == PEL_METAVAR ? 1u << p->el[i].mv : 0;
+		p->el[i].used_upto = upto;
+	}
+	uint32_t rest = 0, seg = 0;
+	size_t seg_end = p->n;
+	for (size_t i = p->n; i-- > 0;) {
+		struct pel *e = &p->el[i];
+		uint32_t mine = e->kind == PEL_METAVAR ? 1u << e->mv : 0;
+		e->rest_used = rest;
+		e->seg_used = seg;
+		e->seg_end = (uint16_t)seg_end;
+		rest |= mine;
+		if (e->kind == PEL_ELLIPSIS && e->top) {
+			seg = 0;
+			seg_end = i;
+		} else {
+			seg |= mine;
+		}
+	}
+}
+
 int pattern_compile(const char *src, size_t len, enum lang lang, struct mvtab *mv,
 		    struct pattern **out, struct pattern_error *err)
 {
@@ -766,6 +793,7 @@ int pattern_compile(const char *src, size_t len, enum lang lang, struct mvtab *m
 	bool *deep = xcalloc(p->n, sizeof(*deep));
 	mark_bodies(p, lx, deep);
 	tail_shape(p);
+	mark_uses(p);
 
 	/* The anchor: the most selective literal. Before a top-level ellipsis when there is a
 	 * good one there, because a start position is looked for only within the statement of
@@ -843,6 +871,364 @@ void pattern_anchor(const struct pattern *p, const char **text, size_t *len, uin
 	*tok_kind = e->kind == PEL_STRING ? TOK_STRING : e->tok_kind;
 }
 
+/* ---------- a token stream's index ---------- */
+
+/* A token that opens or closes a block as a top-level ellipsis counts them: +1, -1, or 0. */
+static int block_edge(const struct tokens *t, const struct token *k)
+{
+	if (k->kind == TOK_INDENT) {
+		return 1;
+	}
+	if (k->kind == TOK_DEDENT) {
+		return -1;
+	}
+	if (k->kind == TOK_PUNCT && k->len == 1) {
+		char ch = t->src[k->off];
+		return ch == '{' ? 1 : ch == '}' ? -1 : 0;
+	}
+	return 0;
+}
+
+struct pattern_index {
+	const struct tokens *t;
+	/* Tokens that top-level ellipses stepped over on t before it was built. */
+	size_t walked;
+	bool built;
+	uint32_t *pos;	     /* the positions of the tokens, by hash (then position) */
+	uint32_t *next_edge; /* n + 1 entries: the first block edge at i or after (n: none) */
+	uint32_t *next_line; /* n + 1: the first line end or block edge at i or after */
+	int32_t *depth;	     /* n + 1: block_edge() of the tokens before i, summed */
+	size_t cap;	     /* entries of each */
+};
+
+/* The index is built once its walks have stepped over this many tokens of a stream of n. */
+#define INDEX_AFTER(n) (2 * (size_t)(n) + 4096)
+
+struct pattern_index *pattern_index_new(void)
+{
+	return xcalloc(1, sizeof(struct pattern_index));
+}
+
+void pattern_index_free(struct pattern_index *x)
+{
+	if (!x) {
+		return;
+	}
+	free(x->pos);
+	free(x->next_edge);
+	free(x->next_line);
+	free(x->depth);
+	free(x);
+}
+
+void pattern_index_reset(struct pattern_index *x, const struct tokens *t)
+{
+	x->t = t;
+	x->walked = 0;
+	x->built = false;
+}
+
+bool pattern_index_built(const struct pattern_index *x, const struct tokens *t)
+{
+	return x && x->built && x->t == t;
+}
+
+static void index_build(struct pattern_index *x)
+{
+	const struct tokens *t = x->t;
+	size_t n = t->n;
+	if (x->cap < n + 1) {
+		free(x->pos);
+		free(x->next_edge);
+		free(x->next_line);
+		free(x->depth);
+		x->pos = xreallocarray(NULL, n + 1, sizeof(*x->pos));
+		x->next_edge = xreallocarray(NULL, n + 1, sizeof(*x->next_edge));
+		x->next_line = xreallocarray(NULL, n + 1, sizeof(*x->next_line));
+		x->depth = xreallocarray(NULL, n + 1, sizeof(*x->depth));
+		x->cap = n + 1;
+	}
+	/* The positions by hash: a radix sort on the hashes, 8 bits a pass, which is stable,
+	 * so that the positions of each hash stay in order. */
+	uint32_t *a = x->pos, *b = xreallocarray(NULL, n + 1, sizeof(*b));
+	for (size_t i = 0; i < n; i++) {
+		a[i] = (uint32_t)i;
+	}
+	for (unsigned shift = 0; shift < 32; shift += 8) {
+		size_t count[257] = { 0 };
+		for (size_t i = 0; i < n; i++) {
+			count[((t->v[a[i]].hash >> shift) & 0xff) + 1]++;
+		}
+		for (size_t d = 1; d < 257; d++) {
+			count[d] += count[d - 1];
+		}
+		for (size_t i = 0; i < n; i++) {
+			b[count[(t->v[a[i]].hash >> shift) & 0xff]++] = a[i];
+		}
+		uint32_t *tmp = a;
+		a = b;
+		b = tmp;
+	}
+	free(b); /* four passes: the sorted positions are back in x->pos */
+	x->depth[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		x->depth[i + 1] = x->depth[i] + block_edge(t, &t->v[i]);
+	}
+	x->next_edge[n] = x->next_line[n] = (uint32_t)n;
+	for (size_t i = n; i-- > 0;) {
+		bool edge = block_edge(t, &t->v[i]) != 0;
+		x->next_edge[i] = edge ? (uint32_t)i : x->next_edge[i + 1];
+		x->next_line[i] =
+			edge || t->v[i].kind == TOK_EOL ? (uint32_t)i : x->next_line[i + 1];
+	}
+	x->built = true;
+}
+
+/* The first token at from or after it whose hash is h (n: none). */
+static uint32_t index_next(const struct pattern_index *x, uint32_t h, uint32_t from)
+{
+	const struct token *v = x->t->v;
+	size_t lo = 0, hi = x->t->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint32_t at = x->pos[mid];
+		if (v[at].hash < h || (v[at].hash == h && at < from)) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo < x->t->n && v[x->pos[lo]].hash == h ? x->pos[lo] : (uint32_t)x->t->n;
+}
+
+/* ---------- failures remembered ---------- */
+
+struct memo_entry {
+	const void *tag;
+	uint32_t slot, bound, texts, hash;
+	int32_t base;
+	uint32_t rep; /* the bindings its texts are of: memo.rep[rep...], one per metavariable */
+	struct pattern_memo_run *run; /* sorted, apart */
+	uint32_t n_run;
+	size_t cap_run;
+};
+
+struct pattern_memo {
+	const struct tokens *t; /* the stream of the bindings in rep */
+	struct memo_entry *e;
+	size_t n, n_init, cap; /* n_init: entries whose run arrays are allocated */
+	uint32_t *slot;	       /* open addressing: entry + 1, 0 for none; a power of 2 of them */
+	size_t n_slot;
+	uint32_t (*rep)[2];
+	size_t n_rep, cap_rep;
+	size_t runs;
+};
+
+struct pattern_memo *pattern_memo_new(void)
+{
+	return xcalloc(1, sizeof(struct pattern_memo));
+}
+
+void pattern_memo_free(struct pattern_memo *m)
+{
+	if (!m) {
+		return;
+	}
+	for (size_t i = 0; i < m->n_init; i++) {
+		free(m->e[i].run);
+	}
+	free(m->e);
+	free(m->slot);
+	free(m->rep);
+	free(m);
+}
+
+void pattern_memo_clear(struct pattern_memo *m)
+{
+	if (!m || (m->n == 0 && m->t == NULL)) {
+		return;
+	}
+	if (m->n) {
+		memset(m->slot, 0, m->n_slot * sizeof(*m->slot));
+	}
+	m->n = 0;
+	m->n_rep = 0;
+	m->runs = 0;
+	m->t = NULL;
+}
+
+static uint32_t mix(uint32_t h, uint32_t v)
+{
+	h = (h ^ v) * 0x9e3779b1u;
+	return h ^ (h >> 15);
+}
+
+/* A key's hash: its fields, and of each text its length and (at most) first 16 tokens. */
+static uint32_t memo_hash(const struct pattern_memo_key *k)
+{
+	uint64_t tag = (uint64_t)(uintptr_t)k->tag;
+	uint32_t h = mix(mix((uint32_t)tag, (uint32_t)(tag >> 32)), k->slot);
+	h = mix(mix(mix(h, (uint32_t)k->base), k->bound), k->texts);
+	for (int mv = 0; mv < PATTERN_MAX_MV; mv++) {
+		if (!(k->texts & (1u << mv))) {
+			continue;
+		}
+		uint32_t s = k->b->start[mv], e = k->b->end[mv];
+		h = mix(h, e - s);
+		for (uint32_t i = s; i < e && i < s + 16; i++) {
+			h = mix(mix(h, k->t->v[i].kind), k->t->v[i].hash);
+		}
+	}
+	return h;
+}
+
+static bool memo_same(const struct pattern_memo *m, const struct memo_entry *e,
+		      const struct pattern_memo_key *k, uint32_t h)
+{
+	if (e->hash != h || e->tag != k->tag || e->slot != k->slot || e->base != k->base ||
+	    e->bound != k->bound || e->texts != k->texts) {
+		return false;
+	}
+	uint32_t r = e->rep;
+	for (int mv = 0; mv < PATTERN_MAX_MV; mv++) {
+		if (!(k->texts & (1u << mv))) {
+			continue;
+		}
+		if (!binds_same(m->t, m->rep[r][0], m->rep[r][1], k->t, k->b->start[mv],
+				k->b->end[mv])) {
+			return false;
+		}
+		r++;
+	}
+	return true;
+}
+
+static void memo_place(struct pattern_memo *m, uint32_t id)
+{
+	size_t i = m->e[id].hash & (m->n_slot - 1);
+	while (m->slot[i]) {
+		i = (i + 1) & (m->n_slot - 1);
+	}
+	m->slot[i] = id + 1;
+}
+
+int pattern_memo_key(struct pattern_memo *m, const struct pattern_memo_key *k, bool create)
+{
+	if (!m) {
+		return -1;
+	}
+	if (!m->t) {
+		m->t = k->t;
+	} else if (m->t != k->t) {
+		return -1; /* about another stream until cleared */
+	}
+	uint32_t h = memo_hash(k);
+	for (size_t i = h & (m->n_slot - 1); m->n_slot && m->slot[i];
+	     i = (i + 1) & (m->n_slot - 1)) {
+		if (memo_same(m, &m->e[m->slot[i] - 1], k, h)) {
+			return (int)(m->slot[i] - 1);
+		}
+	}
+	size_t texts = (size_t)__builtin_popcount(k->texts);
+	if (!create || m->n >= PATTERN_MEMO_MAX_KEYS ||
+	    m->n_rep + texts > PATTERN_MEMO_MAX_BOUND_TEXTS) {
+		return -1;
+	}
+	if ((m->n + 1) * 2 > m->n_slot) {
+		m->n_slot = m->n_slot ? m->n_slot * 2 : 64;
+		free(m->slot);
+		m->slot = xcalloc(m->n_slot, sizeof(*m->slot));
+		for (uint32_t id = 0; id < m->n; id++) {
+			memo_place(m, id);
+		}
+	}
+	if (m->n == m->n_init) {
+		GROW(m->e, m->cap, m->n_init + 1);
+		m->e[m->n_init++] = (struct memo_entry){ 0 };
+	}
+	GROW(m->rep, m->cap_rep, m->n_rep + texts);
+	struct memo_entry *e = &m->e[m->n];
+	e->tag = k->tag;
+	e->slot = k->slot;
+	e->base = k->base;
+	e->bound = k->bound;
+	e->texts = k->texts;
+	e->hash = h;
+	e->rep = (uint32_t)m->n_rep;
+	e->n_run = 0;
+	for (int mv = 0; mv < PATTERN_MAX_MV; mv++) {
+		if (k->texts & (1u << mv)) {
+			m->rep[m->n_rep][0] = k->b->start[mv];
+			m->rep[m->n_rep][1] = k->b->end[mv];
+			m->n_rep++;
+		}
+	}
+	memo_place(m, (uint32_t)m->n);
+	return (int)m->n++;
+}
+
+bool pattern_memo_find(const struct pattern_memo *m, int id, uint32_t x, uint32_t min_end,
+		       struct pattern_memo_run *run)
+{
+	if (!m || id < 0) {
+		return false;
+	}
+	const struct memo_entry *e = &m->e[id];
+	/* The last run that starts at x or before it. */
+	size_t lo = 0, hi = e->n_run;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (e->run[mid].lo <= x) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	if (lo == 0 || e->run[lo - 1].hi < x || e->run[lo - 1].min_end > min_end) {
+		return false;
+	}
+	*run = e->run[lo - 1];
+	return true;
+}
+
+void pattern_memo_add(struct pattern_memo *m, int id, const struct pattern_memo_run *run)
+{
+	if (!m || id < 0) {
+		return;
+	}
+	struct memo_entry *e = &m->e[id];
+	struct pattern_memo_run r = *run;
+	/* The runs it overlaps or touches: [j, k). */
+	size_t j = 0;
+	while (j < e->n_run && (uint64_t)e->run[j].hi + 1 < r.lo) {
+		j++;
+	}
+	size_t k = j;
+	for (; k < e->n_run && e->run[k].lo <= (uint64_t)r.hi + 1; k++) {
+		const struct pattern_memo_run *o = &e->run[k];
+		if (o->hi > r.hi || (o->hi == r.hi && o->terminal)) {
+			r.terminal = o->terminal;
+		}
+		r.lo = MIN(r.lo, o->lo);
+		r.hi = MAX(r.hi, o->hi);
+		r.min_end = MAX(r.min_end, o->min_end);
+	}
+	if (k == j) {
+		if (e->n_run >= PATTERN_MEMO_MAX_KEY_RUNS || m->runs >= PATTERN_MEMO_MAX_RUNS) {
+			return; /* forgotten: searched again when needed */
+		}
+		GROW(e->run, e->cap_run, e->n_run + 1);
+		memmove(e->run + j + 1, e->run + j, (e->n_run - j) * sizeof(*e->run));
+		e->n_run++;
+		m->runs++;
+	} else if (k > j + 1) {
+		memmove(e->run + j + 1, e->run + k, (e->n_run - k) * sizeof(*e->run));
+		e->n_run -= (uint32_t)(k - j - 1);
+		m->runs -= k - j - 1;
+	}
+	e->run[j] = r;
+}
+
 /* ---------- matching ---------- */
 
 struct mstate {
@@ -863,6 +1249,13 @@ struct mstate {
 	/* PEL_BODY_OPEN elements: the token each matched, in the current attempt (set before
 	 * any element of its body is matched). */
 	uint32_t *at;
+	/* The stream's index, when it is built. */
+	const struct pattern_index *ix;
+	/* What the search so far depended on (struct pattern_failure): the furthest element it
+	 * looked at, whether it got to the end of the pattern, the min_end it was held to. */
+	size_t hw;
+	bool poison;
+	uint32_t need_end;
 };
 
 /* Does source token k match the literal element e? */
@@ -922,6 +1315,7 @@ static bool next_could_match(struct mstate *m, size_t pi, uint32_t x)
 	if (pi >= m->p->n) {
 		return true;
 	}
+	m->hw = MAX(m->hw, pi);
 	const struct pel *e = &m->p->el[pi];
 	if (e->kind == PEL_METAVAR) {
 		if (!(m->b.set & (1u << e->mv))) {
@@ -1191,20 +1585,210 @@ static bool skip_balanced(const struct tokens *t, uint32_t *x)
 	return true;
 }
 
-/* A token that opens or closes a block as a top-level ellipsis counts them: +1, -1, or 0. */
-static int block_edge(const struct tokens *t, const struct token *k)
+/*
+ * The hash of the token the element after an ellipsis must match there, when there is one
+ * (a literal, or a metavariable bound already: its first token), into *h. In the shell,
+ * Dockerfiles and YAML a word also matches a quoted one: none there.
+ */
+static bool target_hash(const struct mstate *m, size_t pi, uint32_t *h)
 {
-	if (k->kind == TOK_INDENT) {
-		return 1;
+	if (pi >= m->p->n || word_language(m->lx)) {
+		return false;
 	}
-	if (k->kind == TOK_DEDENT) {
-		return -1;
+	const struct pel *e = &m->p->el[pi];
+	switch (e->kind) {
+	case PEL_TOKEN:
+		if (e->tok_kind == TOK_EOL || e->tok_kind == TOK_INDENT ||
+		    e->tok_kind == TOK_DEDENT) {
+			return false; /* compared by kind */
+		}
+		*h = e->hash;
+		return true;
+	case PEL_STRING:
+		*h = e->hash;
+		return true;
+	case PEL_METAVAR:
+		if (!(m->b.set & (1u << e->mv)) || m->b.end[e->mv] <= m->b.start[e->mv]) {
+			return false;
+		}
+		*h = m->t->v[m->b.start[e->mv]].hash;
+		return true;
+	default:
+		return false;
 	}
-	if (k->kind == TOK_PUNCT && k->len == 1) {
-		char ch = t->src[k->off];
-		return ch == '{' ? 1 : ch == '}' ? -1 : 0;
+}
+
+/* A run of stopping points a walk found failing, growing as it goes. */
+struct walk_run {
+	bool on;
+	struct pattern_memo_run r;
+};
+
+/* Positions [lo, hi] failed too, for a match that ends at need or later. */
+static void walk_run_add(struct walk_run *w, uint32_t lo, uint32_t hi, uint32_t need)
+{
+	if (!w->on) {
+		w->on = true;
+		w->r = (struct pattern_memo_run){ lo, hi, need, false };
+		return;
 	}
-	return 0;
+	w->r.hi = hi;
+	w->r.min_end = MAX(w->r.min_end, need);
+}
+
+/* Positions [lo, x) failed too (none when x is lo). */
+static void walk_run_upto(struct walk_run *w, uint32_t lo, uint32_t x)
+{
+	if (x > lo) {
+		walk_run_add(w, lo, x - 1, 0);
+	}
+}
+
+/* The run ends (at a stop when terminal): remember it under key (id: its id, or -1). */
+static void walk_run_end(struct pattern_memo *memo, const struct pattern_memo_key *key, int *id,
+			 struct walk_run *w, bool terminal)
+{
+	if (!w->on) {
+		return;
+	}
+	w->on = false;
+	w->r.terminal = terminal;
+	if (*id < 0) {
+		*id = pattern_memo_key(memo, key, true);
+	}
+	pattern_memo_add(memo, *id, &w->r);
+}
+
+/*
+ * A top-level ellipsis with the stream's index: every stopping point from ti on, as
+ * m_ellipsis() tries them, in the same order, but from each straight to the next where the
+ * element after the ellipsis can match or the walk may stop (a line end, a block edge),
+ * and past the stopping points known to fail: from each of them a walk under the same key
+ * failed before. The key is the pattern and element, the block level the walk stays in,
+ * and the bindings the rest of the pattern looks at: those of the elements up to the next
+ * top-level ellipsis (tier 0: what a stopping point whose search got no further than them
+ * depended on), or those of all the elements after it (tier 1). What this walk finds
+ * failing is remembered likewise, as runs of stopping points, in both tiers.
+ */
+static bool m_top_walk(struct mstate *m, size_t pi, uint32_t ti)
+{
+	const struct pel *e = &m->p->el[pi];
+	const struct tokens *t = m->t;
+	const struct pattern_index *ix = m->ix;
+	bool stop_at_eol = line_language(m->lx) && !m->p->multiline;
+	const uint32_t *stops = stop_at_eol ? ix->next_line : ix->next_edge;
+	int outer = m->blocks;
+	int32_t base = ix->depth[ti] - outer; /* a stopping point x is depth[x] - base deep */
+	uint32_t h = 0, cap = ti + ELLIPSIS_MAX_TOKENS;
+	bool jump = target_hash(m, pi + 1, &h);
+	struct pattern_memo *memo = m->c->memo;
+	struct pattern_memo_key key[2] = {
+		{ m->p, (uint32_t)pi * 2, base, m->b.set & e->seg_used, m->b.set & e->seg_used, t,
+		  &m->b },
+		{ m->p, (uint32_t)pi * 2 + 1, base, m->b.set & e->rest_used,
+		  m->b.set & e->rest_used, t, &m->b },
+	};
+	int id[2] = { pattern_memo_key(memo, &key[0], false),
+		      pattern_memo_key(memo, &key[1], false) };
+	struct walk_run run[2] = { { 0 }, { 0 } };
+	size_t hw = MAX(m->hw, pi + 1);
+	bool poison = m->poison, ok = false, terminal = false;
+	uint32_t need = m->need_end, x = ti, from = ti; /* from: the first not in a run yet */
+	for (;;) {
+		if (x > cap) {
+			walk_run_upto(&run[0], from, cap + 1);
+			walk_run_upto(&run[1], from, cap + 1);
+			break;
+		}
+		struct pattern_memo_run known;
+		int tier = -1;
+		for (int k = 0; k < 2 && tier < 0; k++) {
+			tier = pattern_memo_find(memo, id[k], x, m->c->min_end, &known) ? k : -1;
+		}
+		if (tier >= 0) {
+			if (!step(m)) {
+				goto out;
+			}
+			uint32_t hi = MIN(known.hi, cap);
+			if (tier == 0) {
+				walk_run_add(&run[0], from, hi, known.min_end);
+			} else {
+				walk_run_upto(&run[0], from, x);
+				walk_run_end(memo, &key[0], &id[0], &run[0], false);
+			}
+			walk_run_add(&run[1], from, hi, known.min_end);
+			hw = MAX(hw, tier == 0 ? e->seg_end - 1u : m->p->n - 1);
+			need = MAX(need, known.min_end);
+			if (known.hi >= cap) {
+				break;
+			}
+			if (known.terminal) {
+				terminal = true;
+				break;
+			}
+			from = x = known.hi + 1;
+			if (jump) {
+				x = MIN(index_next(ix, h, x), stops[x]);
+			}
+			continue;
+		}
+		if (!step(m)) {
+			goto out;
+		}
+		/* What the search from x depends on. */
+		m->hw = pi;
+		m->poison = false;
+		m->need_end = 0;
+		if (next_could_match(m, pi + 1, x)) {
+			m->blocks = ix->depth[x] - base;
+			ok = m_el(m, pi + 1, x);
+			m->blocks = outer;
+		}
+		hw = MAX(hw, m->hw);
+		poison |= m->poison;
+		need = MAX(need, m->need_end);
+		if (ok || m->exhausted) {
+			goto out;
+		}
+		if (m->poison) {
+			/* It got to the end of the pattern: not to be taken for failing again. */
+			for (int k = 0; k < 2; k++) {
+				walk_run_upto(&run[k], from, x);
+				walk_run_end(memo, &key[k], &id[k], &run[k], false);
+			}
+		} else {
+			if (m->hw < e->seg_end) {
+				walk_run_add(&run[0], from, x, m->need_end);
+			} else {
+				walk_run_upto(&run[0], from, x);
+				walk_run_end(memo, &key[0], &id[0], &run[0], false);
+			}
+			walk_run_add(&run[1], from, x, m->need_end);
+		}
+		from = x + 1;
+		if (x >= t->n) {
+			terminal = true;
+			break;
+		}
+		const struct token *k = &t->v[x];
+		if ((stop_at_eol && k->kind == TOK_EOL) ||
+		    (block_edge(t, k) < 0 && ix->depth[x] == base)) {
+			terminal = true;
+			break;
+		}
+		x++;
+		if (jump) {
+			x = MIN(index_next(ix, h, x), stops[x]);
+		}
+	}
+	for (int k = 0; k < 2; k++) {
+		walk_run_end(memo, &key[k], &id[k], &run[k], terminal);
+	}
+out:
+	m->hw = hw;
+	m->poison = poison;
+	m->need_end = need;
+	return ok;
 }
 
 /* An ellipsis: try every stopping point x from ti on. */
@@ -1213,12 +1797,25 @@ static bool m_ellipsis(struct mstate *m, size_t pi, uint32_t ti)
 	const struct pel *e = &m->p->el[pi];
 	const struct tokens *t = m->t;
 	bool top = e->top;
+	struct pattern_index *ix = m->c->index && m->c->index->t == t ? m->c->index : NULL;
+	if (top && ix) {
+		if (!m->ix && !ix->built && ix->walked >= INDEX_AFTER(t->n)) {
+			index_build(ix);
+		}
+		if (ix->built) {
+			m->ix = ix;
+			return m_top_walk(m, pi, ti);
+		}
+	}
 	bool stop_at_eol = top && line_language(m->lx) && !m->p->multiline;
 	int block = top ? m->blocks : 0, outer = m->blocks;
 	uint32_t x = ti;
 	for (size_t span = 0; span <= ELLIPSIS_MAX_TOKENS; span++) {
 		if (!step(m)) {
 			return false;
+		}
+		if (top && ix) {
+			ix->walked++;
 		}
 		if (next_could_match(m, pi + 1, x)) {
 			m->blocks = top ? block : outer;
@@ -1362,8 +1959,17 @@ static bool m_el(struct mstate *m, size_t pi, uint32_t ti)
 	}
 	if (pi == m->p->n) {
 		if (ti <= m->start) {
+			m->poison = true;
 			return false; /* a match covers at least one token */
 		}
+		if (m->c->min_end) {
+			/* Refused by it, the search fails for any later one too. */
+			m->need_end = MAX(m->need_end, m->c->min_end);
+			if (ti < m->c->min_end) {
+				return false;
+			}
+		}
+		m->poison = true;
 		if (m->c->accept && !m->c->accept(m->c->accept_ud, &m->b, m->start, ti)) {
 			/* The acceptance test may match other patterns (refinements) on the same
 			 * shared budget: what it took is not this attempt's to take again. */
@@ -1376,6 +1982,7 @@ static bool m_el(struct mstate *m, size_t pi, uint32_t ti)
 		return true;
 	}
 	const struct pel *e = &m->p->el[pi];
+	m->hw = MAX(m->hw, pi);
 	switch (e->kind) {
 	case PEL_TOKEN:
 	case PEL_STRING:
@@ -1386,9 +1993,11 @@ static bool m_el(struct mstate *m, size_t pi, uint32_t ti)
 		if (e->body == PEL_BODY_OPEN) {
 			/* The body that ends the pattern ends the match: one that closes before
 			 * where the match must reach is given up before its ellipses walk it. */
-			if (pi == m->p->tail_body && m->c->min_end &&
-			    m->t->v[ti].pair + 1ull < m->c->min_end) {
-				return false;
+			if (pi == m->p->tail_body && m->c->min_end) {
+				m->need_end = MAX(m->need_end, m->c->min_end);
+				if (m->t->v[ti].pair + 1ull < m->c->min_end) {
+					return false;
+				}
 			}
 			m->at[pi] = ti;
 		} else if (e->body == PEL_BODY_CLOSE && m->t->v[m->at[e->open]].pair != ti) {
@@ -1447,8 +2056,12 @@ bool pattern_match_at(const struct pattern *p, struct pattern_ctx *c, uint32_t s
 		.gc_close = TOK_NONE,
 		.at = at,
 	};
+	c->failure = (struct pattern_failure){ 0 };
 	if (start >= c->t->n) {
 		return false;
+	}
+	if (pattern_index_built(c->index, c->t)) {
+		m.ix = c->index;
 	}
 	m.budget = PATTERN_STEP_BUDGET;
 	if (c->steps_left) {
@@ -1463,14 +2076,24 @@ bool pattern_match_at(const struct pattern *p, struct pattern_ctx *c, uint32_t s
 		/* Only the metavariables this pattern uses constrain it. */
 		m.b.set &= p->mv_used;
 	}
-	bool ok = (!c->min_end || p->tail_head == PATTERN_NO_TAIL || tail_reaches(&m)) &&
-		  m_el(&m, 0, start);
+	bool reaches = true;
+	if (c->min_end && p->tail_head != PATTERN_NO_TAIL) {
+		m.need_end = c->min_end;
+		reaches = tail_reaches(&m);
+	}
+	bool ok = reaches && m_el(&m, 0, start);
 	if (c->steps_left) {
 		*c->steps_left -= MIN(m.steps, *c->steps_left);
 	}
 	if (m.exhausted) {
 		c->budget_exceeded++;
 		return false;
+	}
+	if (!ok) {
+		c->failure.clean = !m.poison;
+		c->failure.needs =
+			(pre ? pre->set & p->mv_used : 0) & p->el[MIN(m.hw, p->n - 1)].used_upto;
+		c->failure.min_end = m.need_end;
 	}
 	if (ok && out) {
 		out->start = start;
@@ -1550,6 +2173,26 @@ bool pattern_tail_starts(const struct pattern *p, const struct tokens *t, const 
 		}
 	}
 	return false;
+}
+
+bool pattern_same_starts(const struct pattern *p, const struct pattern *q)
+{
+	if (p->lang != q->lang || p->anchor != q->anchor || p->lead_fixed != q->lead_fixed ||
+	    p->anchor_depth != q->anchor_depth || p->lead_braces != q->lead_braces) {
+		return false;
+	}
+	for (size_t i = 0; i <= p->anchor; i++) {
+		const struct pel *a = &p->el[i], *b = &q->el[i];
+		if (a->kind != b->kind) {
+			return false;
+		}
+		if ((a->kind == PEL_TOKEN || a->kind == PEL_STRING) &&
+		    (a->tok_kind != b->tok_kind || a->hash != b->hash || a->len != b->len ||
+		     memcmp(p->src + a->off, q->src + b->off, a->len) != 0)) {
+			return false;
+		}
+	}
+	return true;
 }
 
 bool pattern_is_anchor(const struct pattern *p, const struct tokens *t, const struct token *k)

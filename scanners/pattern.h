@@ -22,7 +22,10 @@
  * together with the comma.
  *
  * Matching is a bounded backtracking search: each attempt has a step budget, and an
- * attempt that exhausts it fails (and is counted) instead of taking unbounded time.
+ * attempt that exhausts it fails (and is counted) instead of taking unbounded time. A
+ * stream's index takes a top-level ellipsis from one stopping point to the next where what
+ * follows it can match, and a memo lets a search skip what searches before it found
+ * failing (struct pattern_index, struct pattern_memo): the same matches, in fewer steps.
  */
 #ifndef RUNNER_SCANNERS_PATTERN_H
 #define RUNNER_SCANNERS_PATTERN_H
@@ -71,6 +74,11 @@ struct pel {
 	uint16_t open;	   /* PEL_BODY_ELLIPSIS, PEL_BODY_CLOSE: the body's `{` element */
 	uint32_t off, len; /* the element's text in the pattern source */
 	uint32_t hash;
+	/* The metavariables used: by this element and those before it; by the elements after
+	 * it up to the next top-level ellipsis (seg_end: its index, or n); by all after it.
+	 * What a failed search from here depended on (struct pattern_memo). */
+	uint32_t used_upto, seg_used, rest_used;
+	uint16_t seg_end;
 };
 
 struct pattern {
@@ -141,6 +149,22 @@ struct pattern_match {
 	struct binds b;
 };
 
+/*
+ * What a pattern_match_at() that found nothing depended on: clean when it was not given up
+ * and never got to the end of the pattern (the acceptance test, or the start), so that it
+ * fails again from the same start with any acceptance test; needs, the metavariables of
+ * pre it compared (with others bound the same, it fails again); min_end, 0 or the
+ * pattern_ctx.min_end it was refused by (with that one or a later, it fails again).
+ */
+struct pattern_failure {
+	bool clean;
+	uint32_t needs;
+	uint32_t min_end;
+};
+
+struct pattern_index;
+struct pattern_memo;
+
 struct pattern_ctx {
 	const struct tokens *t;
 	pattern_cond_fn cond; /* may be NULL */
@@ -149,9 +173,15 @@ struct pattern_ctx {
 	void *accept_ud;
 	size_t *steps_left; /* shared budget of several attempts (decremented); NULL: none */
 	/* Where a match must end at the earliest (a token index; 0: anywhere): a pattern that
-	 * ends with a `{ }` body gives up on a body that closes before it without walking it. */
+	 * ends with a `{ }` body gives up on a body that closes before it without walking it,
+	 * and a match that ends before it is refused before the acceptance test. */
 	uint32_t min_end;
-	size_t budget_exceeded; /* OUT: attempts that ran out of steps */
+	/* t's index and the failures remembered on it (may be NULL): the same matches, in
+	 * fewer steps. */
+	struct pattern_index *index;
+	struct pattern_memo *memo;
+	size_t budget_exceeded;		/* OUT: attempts that ran out of steps */
+	struct pattern_failure failure; /* OUT: after an attempt that found nothing */
 };
 
 /*
@@ -200,6 +230,70 @@ void pattern_groups(const struct tokens *t, uint32_t *in);
  */
 bool pattern_tail_starts(const struct pattern *p, const struct tokens *t, const uint32_t *in,
 			 uint32_t x, bool (*fn)(void *ud, uint32_t start), void *ud);
+
+/*
+ * A token stream's index: where each token text occurs, and where its lines and blocks end.
+ * A top-level ellipsis looks up with it the next token the element after it can match
+ * (a literal, or a metavariable bound already), rather than step over every token. It is
+ * built for a stream when its ellipses have walked as many tokens as it has (one whose
+ * patterns walk little never pays for it): 20 bytes a token. The matches are the same with
+ * it or without it; only the steps differ.
+ */
+struct pattern_index *pattern_index_new(void);
+void pattern_index_free(struct pattern_index *x);
+/* The stream is t from now on (indexed when its walks call for it). */
+void pattern_index_reset(struct pattern_index *x, const struct tokens *t);
+/* Has it been built for t? */
+bool pattern_index_built(const struct pattern_index *x, const struct tokens *t);
+
+/*
+ * Failures remembered, so that a search that failed is not made again: runs of positions
+ * (of tokens, or of a caller's list of starts) from each of which a search failed, under a
+ * key that holds what the searches depended on: which search (tag, slot: a pattern and its
+ * element), the block level they stayed in (base), which metavariables were bound (bound)
+ * and the texts of those they compared (texts, of bound). A run holds for any search under
+ * an equal key that must end at its min_end or later (struct pattern_failure). A memo is
+ * about one rule's conditions on one token stream: cleared for another. It is capped
+ * (PATTERN_MEMO_MAX_*): past a cap nothing more is remembered, and searches are made
+ * again, at their cost in steps.
+ */
+#define PATTERN_MEMO_MAX_KEYS	     65536
+#define PATTERN_MEMO_MAX_RUNS	     (1u << 18)
+#define PATTERN_MEMO_MAX_KEY_RUNS    256
+#define PATTERN_MEMO_MAX_BOUND_TEXTS (1u << 18)
+/* Slots for callers (pattern_match_at() uses 0 .. 2 * PATTERN_MAX_ELEMENTS). */
+#define PATTERN_MEMO_CALLER_SLOT (2 * PATTERN_MAX_ELEMENTS)
+
+struct pattern_memo_key {
+	const void *tag;
+	uint32_t slot;
+	int32_t base;
+	uint32_t bound, texts; /* texts: a subset of bound, whose texts in b count */
+	const struct tokens *t;
+	const struct binds *b;
+};
+
+struct pattern_memo_run {
+	uint32_t lo, hi; /* positions, both included */
+	uint32_t min_end;
+	bool terminal; /* a walk stops at hi: none goes on past it */
+};
+
+struct pattern_memo *pattern_memo_new(void);
+void pattern_memo_free(struct pattern_memo *m);
+void pattern_memo_clear(struct pattern_memo *m);
+/* The key's id, or -1 when it has none (and create is false, or a cap is reached). Ids
+ * stay valid until the memo is cleared. */
+int pattern_memo_key(struct pattern_memo *m, const struct pattern_memo_key *k, bool create);
+/* The run of key id that holds position x and is valid for min_end, into *run. */
+bool pattern_memo_find(const struct pattern_memo *m, int id, uint32_t x, uint32_t min_end,
+		       struct pattern_memo_run *run);
+/* Remember run for key id (joined with the runs it overlaps or touches). */
+void pattern_memo_add(struct pattern_memo *m, int id, const struct pattern_memo_run *run);
+
+/* Do pattern_starts() and pattern_is_anchor() give the same for p and q (their anchors and
+ * what stands before them are alike)? */
+bool pattern_same_starts(const struct pattern *p, const struct pattern *q);
 
 /* Is token k of t an occurrence of p's anchor? */
 bool pattern_is_anchor(const struct pattern *p, const struct tokens *t, const struct token *k);

@@ -598,17 +598,18 @@ Test(pattern, a_refused_binding_does_not_hide_another_of_the_same_pattern)
 Test(pattern, other_bindings_tried_past_the_budget_are_not_passed)
 {
 	/* 800 bindings of $X, each refused after a look at the 3,000 assignments before the
-	 * call: the rule's budget runs out on the way, and the file is reported as not
-	 * evaluated completely rather than passed. */
+	 * call, each of which compares its value with the binding: the rule's budget runs out
+	 * on the way, and the file is reported as not evaluated completely rather than
+	 * passed. */
 	const char *rule = RULE_M("t", "python", "$X",
 				  "    pattern: sink(..., $X, ...)\n"
 				  "    pattern-inside: |\n"
-				  "        $X = $Y\n"
+				  "        $Y = $X\n"
 				  "        ...\n"
 				  "        sink(...)\n"
 				  "    conditions:\n"
 				  "      - metavariable: $Y\n"
-				  "        regex: ^clean\n");
+				  "        regex: ^a\n");
 	size_t na = 3000, nx = 800, cap = na * 24 + nx * 8 + 64, w = 0;
 	char *src = xmalloc(cap);
 	w += (size_t)snprintf(src + w, cap - w, "def f():\n");
@@ -621,6 +622,7 @@ Test(pattern, other_bindings_tried_past_the_budget_are_not_passed)
 	}
 	snprintf(src + w, cap - w, ")\n");
 	scan(LANG_PYTHON, rule, src);
+	fprintf(stderr, "BUDGET_EXCEEDED %zu\n", st.budget_exceeded);
 	cr_assert_gt(st.budget_exceeded, 0);
 	cr_assert_eq(fl.n, 1);
 	cr_assert(json_is_true(json_object_get(fl.v[0].extra, "incomplete")));
@@ -1118,6 +1120,103 @@ Test(pattern, no_search_is_made_past_the_rules_budget)
 	cr_assert_gt(st.budget_exceeded, 0);
 	cr_assert_leq(st.budget_exceeded, 2 * nx, "%zu", st.budget_exceeded);
 	free(src);
+}
+
+/* How the queries of flat_sql_script() are written. */
+enum sql_style {
+	SQL_MIXED,  /* literal queries, and two variables assigned again for each query */
+	SQL_SHARED, /* one variable, `sql`, assigned a query before each call */
+	SQL_OWN,    /* a variable of its own for each query */
+	SQL_STYLES,
+};
+
+/*
+ * A database seed script as they are written, flat (no functions): a connection, then n
+ * execute() calls at its top level, with parameters, and three real injections among them
+ * (one built at once, one in steps, one aliased), whose execute() lines go to inj[].
+ */
+static char *flat_sql_script(size_t n, enum sql_style style, unsigned inj[3])
+{
+	size_t cap = n * 160 + 1024, w = 0;
+	unsigned line = 5;
+	char *src = xmalloc(cap);
+	w += (size_t)snprintf(src + w, cap - w,
+			      "import sys\nimport psycopg2\nconn = psycopg2.connect(sys.argv[1])\n"
+			      "cur = conn.cursor()\nname = sys.argv[2]\n");
+	for (size_t i = 0, k = 0; i < n; i++) {
+		const char *q;
+		if (k < 3 && i == (k + 1) * n / 4) {
+			static const char *const injections[] = {
+				"inj_a = \"SELECT id FROM accounts WHERE name = '\" + name + "
+				"\"'\"\n"
+				"cur.execute(inj_a)\n",
+				"inj_b = \"SELECT id FROM accounts WHERE 1 = 1\"\n"
+				"inj_b += \" AND owner = '\" + name + \"'\"\n"
+				"cur.execute(inj_b)\n",
+				"inj_c = f\"DELETE FROM sessions WHERE name = '{name}'\"\n"
+				"stmt = inj_c\n"
+				"cur.execute(stmt)\n",
+			};
+			static const unsigned lines[] = { 2, 3, 3 };
+			q = injections[k];
+			line += lines[k];
+			inj[k++] = line;
+		} else if (style == SQL_SHARED) {
+			q = "sql = \"INSERT INTO t@ (a, b) VALUES (%s, %s)\"\n"
+			    "cur.execute(sql, (\"a@\", @))\n";
+			line += 2;
+		} else if (style == SQL_OWN) {
+			q = "q@ = \"INSERT INTO t@ (a, b) VALUES (%s, %s)\"\n"
+			    "cur.execute(q@, (\"a@\", @))\n";
+			line += 2;
+		} else if (i % 4 == 0) {
+			q = "cur.execute(\"CREATE TABLE IF NOT EXISTS t@ (id serial, a text, b "
+			    "int)\")\n";
+			line++;
+		} else if (i % 4 == 1) {
+			q = "cur.execute(\"INSERT INTO t@ (a, b) VALUES (%s, %s)\", (\"a@\", @))\n";
+			line++;
+		} else if (i % 4 == 2) {
+			q = "sql = \"INSERT INTO t@ (a, b) VALUES (%s, %s)\"\n"
+			    "cur.execute(sql, (\"x@\", @))\n";
+			line += 2;
+		} else {
+			q = "upd = \"UPDATE t@ SET b = b + 1 WHERE a = %s\"\n"
+			    "cur.executemany(upd, [(\"a@\",), (\"x@\",)])\n";
+			line += 2;
+		}
+		put_numbered(src, cap, &w, q, i);
+	}
+	w += (size_t)snprintf(src + w, cap - w, "conn.commit()\n");
+	return src;
+}
+
+Test(pattern, a_flat_script_of_a_thousand_queries_is_evaluated_completely)
+{
+	/* py.sql-built-then-executed's pattern-inside `$Q = $S` / `...` / `$C.$F($Q, ...)`
+	 * (and the others of its list) looked for a containing match from every assignment
+	 * before each execute(), and walked the rest of the block from each one that holds
+	 * SQL: at a file's top level, the whole rest of the file, again for every call. About
+	 * 70 calls took the rule's budget, and the file was reported as not evaluated
+	 * completely, at the rule's severity: a plain seed script blocked the pipeline, and
+	 * the injections in it were not reported. */
+	for (enum sql_style style = 0; style < SQL_STYLES; style++) {
+		unsigned inj[3];
+		char *src = flat_sql_script(SAST_MAX_MATCHES_PER_RULE, style, inj);
+		scan_defaults(LANG_PYTHON, src);
+		cr_assert_eq(st.budget_exceeded, 0, "style %d: %zu", style, st.budget_exceeded);
+		char want[64], got[64] = "";
+		snprintf(want, sizeof(want), "%u %u %u", inj[0], inj[1], inj[2]);
+		for (size_t i = 0, w = 0; i < fl.n; i++) {
+			cr_assert_not(incomplete(&fl.v[i]), "style %d: %s", style, fl.v[i].rule_id);
+			if (str_eq(fl.v[i].rule_id, "py.sql-built-then-executed")) {
+				w += (size_t)snprintf(got + w, sizeof(got) - w, "%s%u",
+						      w ? " " : "", fl.v[i].line);
+			}
+		}
+		cr_assert_str_eq(got, want, "style %d", style);
+		free(src);
+	}
 }
 
 struct draining {
