@@ -1219,6 +1219,67 @@ Test(pattern, a_flat_script_of_a_thousand_queries_is_evaluated_completely)
 	}
 }
 
+Test(pattern, the_memo_of_failures_is_capped)
+{
+	/* Runs of positions under a key: joined when they touch, each valid for a match held
+	 * to its min_end or a later one; keyed by the texts of the bindings, not where they
+	 * are. */
+	struct tokens t;
+	tokens_init(&t);
+	const char *src = "a = b\nb = a\na = c\n";
+	cr_assert_eq(lex_run(LANG_PYTHON, src, strlen(src), 0, &t), 0);
+	struct binds b1 = { .set = 1 }, b2 = { .set = 1 }, b3 = { .set = 1 };
+	b1.start[0] = 0, b1.end[0] = 1; /* a */
+	b2.start[0] = 8, b2.end[0] = 9; /* the second a */
+	b3.start[0] = 2, b3.end[0] = 3; /* b */
+	cr_assert(tok_text_eq(&t, &t.v[8], "a", 1) && tok_text_eq(&t, &t.v[2], "b", 1));
+	struct pattern_memo *m = pattern_memo_new();
+	struct pattern_memo_key k = { &t, 1, 0, 1, 1, &t, &b1 };
+	cr_assert_eq(pattern_memo_key(m, &k, false), -1);
+	int id = pattern_memo_key(m, &k, true);
+	cr_assert_geq(id, 0);
+	pattern_memo_add(m, id, &(struct pattern_memo_run){ 10, 20, 0, false });
+	pattern_memo_add(m, id, &(struct pattern_memo_run){ 21, 30, 7, true });
+	pattern_memo_add(m, id, &(struct pattern_memo_run){ 40, 50, 0, false });
+	struct pattern_memo_run r;
+	k.b = &b2;
+	cr_assert_eq(pattern_memo_key(m, &k, false), id, "the same text elsewhere");
+	cr_assert(pattern_memo_find(m, id, 15, 7, &r));
+	cr_assert(r.lo == 10 && r.hi == 30 && r.min_end == 7 && r.terminal);
+	cr_assert_not(pattern_memo_find(m, id, 15, 6, &r), "held to an earlier end");
+	cr_assert_not(pattern_memo_find(m, id, 35, 100, &r));
+	cr_assert(pattern_memo_find(m, id, 50, 0, &r) && r.lo == 40);
+	k.b = &b3;
+	cr_assert_eq(pattern_memo_key(m, &k, false), -1, "another text");
+	/* At most PATTERN_MEMO_MAX_KEY_RUNS runs a key: the others are forgotten. */
+	for (uint32_t i = 0; i < 2 * PATTERN_MEMO_MAX_KEY_RUNS; i++) {
+		pattern_memo_add(m, id, &(struct pattern_memo_run){ 100 + 3 * i, 101 + 3 * i });
+	}
+	size_t held = 0;
+	for (uint32_t i = 0; i < 2 * PATTERN_MEMO_MAX_KEY_RUNS; i++) {
+		held += pattern_memo_find(m, id, 100 + 3 * i, 0, &r);
+	}
+	cr_assert_eq(held, PATTERN_MEMO_MAX_KEY_RUNS - 2);
+	/* At most PATTERN_MEMO_MAX_KEYS keys. */
+	size_t keys = 1;
+	for (uint32_t slot = 2; slot < 2 * PATTERN_MEMO_MAX_KEYS; slot++) {
+		struct pattern_memo_key o = { &t, slot, 0, 0, 0, &t, &b1 };
+		keys += pattern_memo_key(m, &o, true) >= 0;
+	}
+	cr_assert_eq(keys, PATTERN_MEMO_MAX_KEYS);
+	/* About one rule on one stream: cleared for the next, and another stream's keys are
+	 * not taken until it is. */
+	pattern_memo_clear(m);
+	k.b = &b1;
+	cr_assert_eq(pattern_memo_key(m, &k, false), -1);
+	struct tokens u = t;
+	struct pattern_memo_key other = { &t, 1, 0, 1, 1, &u, &b1 };
+	cr_assert_geq(pattern_memo_key(m, &k, true), 0);
+	cr_assert_eq(pattern_memo_key(m, &other, true), -1);
+	pattern_memo_free(m);
+	tokens_release(&t);
+}
+
 struct draining {
 	size_t *steps_left;
 	size_t calls;
