@@ -1125,8 +1125,10 @@ void lex_clike(struct lexst *L, enum lexer family)
 			}
 			brace_depth++;
 		} else if (family == LEXER_JS && n == 1 && c == '}') {
-			brace_depth -= brace_depth > 0;
-			after_block = brace_depth < sizeof(brace_block) && brace_block[brace_depth];
+			/* A `}` with no `{` open before it in this stream (the one that ends a
+			 * template's `${`, or a stray one) closes no block. */
+			after_block = brace_depth > 0 && --brace_depth < sizeof(brace_block) &&
+				      brace_block[brace_depth];
 		}
 		lex_push(L, TOK_PUNCT, i, n, 0);
 		i += n;
