@@ -273,9 +273,10 @@ int histscan_run(const char *dir, const struct histscan_options *o, json_t *resu
 	scanbox_init(&sb, real, o->unconfined);
 	sb.cancel_fd = o->cancel_fd > 0 ? o->cancel_fd : -1;
 	code = scanbox_run(&sb, "secrets", "secrets-history", with, NULL, &res, err, sizeof(err));
+	bool cancelled = sb.cancelled; /* scanbox_release() clears sb */
 	scanbox_release(&sb);
 	free(real);
-	if (sb.cancelled) {
+	if (cancelled) {
 		code = -ECANCELED;
 		goto out;
 	}

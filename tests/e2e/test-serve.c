@@ -2468,7 +2468,10 @@ Test(serve, a_cancel_stops_a_history_scan_where_it_is, .timeout = 180)
 	json_t *st = json_array_get(json_object_get(run, "stages"), 0);
 	cr_assert_str_eq(json_string_value(json_object_get(st, "name")), "secrets-history", "%s",
 			 dump);
-	cr_assert_str_eq(json_string_value(json_object_get(st, "status")), "cancelled", "%s", dump);
+	char *log = tu_read(e.srv.log);
+	cr_assert_str_eq(json_string_value(json_object_get(st, "status")), "cancelled",
+			 "%s\nthe server's log:\n%s", dump, log);
+	free(log);
 	free(dump);
 	json_decref(run);
 	run = ts_wait_run(e.srv.addr, second, 150);
