@@ -122,6 +122,30 @@ void ts_start(struct ts_server *s, const char *dir, const char *config)
 	spawn(s);
 }
 
+size_t ts_log_count(const struct ts_server *s, const char *needle)
+{
+	char *log = tu_read(s->log);
+	size_t n = 0;
+	for (const char *p = log ? log : ""; (p = strstr(p, needle)); p += strlen(needle)) {
+		n++;
+	}
+	free(log);
+	return n;
+}
+
+void ts_wait_log(const struct ts_server *s, const char *needle, size_t n, double timeout_s)
+{
+	double t0 = ts_now();
+	while (ts_log_count(s, needle) < n) {
+		if (ts_now() - t0 > timeout_s) {
+			char *log = tu_read(s->log);
+			cr_assert_fail("%zu x '%s' not in the log: %s", n, needle, log ? log : "");
+		}
+		ts_sleep(0.05);
+	}
+	cr_assert_eq(ts_log_count(s, needle), n, "'%s'", needle);
+}
+
 void ts_reload(struct ts_server *s, const char *config)
 {
 	/* Written aside and renamed over, as an editor or a configuration tool would: the

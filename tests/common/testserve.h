@@ -30,6 +30,11 @@ struct ts_server {
 void ts_start(struct ts_server *s, const char *dir, const char *config);
 /* Replace dir/server.yml with config (mode 0600, renamed into place) and send SIGHUP. */
 void ts_reload(struct ts_server *s, const char *config);
+/* How many times needle is in the server's log. */
+size_t ts_log_count(const struct ts_server *s, const char *needle);
+/* Wait until the server's log has needle exactly n times (fails after timeout_s, or
+ * when it has more). */
+void ts_wait_log(const struct ts_server *s, const char *needle, size_t n, double timeout_s);
 /* Start again with the same configuration (after ts_kill). */
 void ts_restart(struct ts_server *s);
 /* SIGTERM and wait (SIGKILL after timeout_s). Returns the exit status. */

@@ -511,16 +511,7 @@ Test(findings, the_fingerprint_a_blocked_run_shows_accepts_its_finding, .timeout
 	ts_reload(&e.srv, cfg);
 	free(cfg);
 	/* The reload is in force once the log says so. */
-	for (double t0 = ts_now();;) {
-		char *log = tu_read(e.srv.log);
-		bool done = log && strstr(log, "\"event\":\"server.reloaded\"");
-		free(log);
-		if (done) {
-			break;
-		}
-		cr_assert_lt(ts_now() - t0, 30, "no reload");
-		ts_sleep(0.05);
-	}
+	ts_wait_log(&e.srv, "\"event\":\"server.reloaded\"", 1, 30);
 	char *next = ts_git_commit(e.repo, "README", "an app\n");
 	long id2 = push_range(&e, "delivery-fp-2", tip, next);
 	run = ts_wait_run(e.srv.addr, id2, 120);

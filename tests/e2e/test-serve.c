@@ -1131,31 +1131,6 @@ static void wait_log(struct env *e, const char *needle, double timeout_s)
 	}
 }
 
-static size_t log_count(struct env *e, const char *needle)
-{
-	char *log = tu_read(e->srv.log);
-	size_t n = 0;
-	for (const char *p = log ? log : ""; (p = strstr(p, needle)); p += strlen(needle)) {
-		n++;
-	}
-	free(log);
-	return n;
-}
-
-/* Wait until the log has n lines with needle. */
-static void wait_log_count(struct env *e, const char *needle, size_t n, double timeout_s)
-{
-	double t0 = ts_now();
-	while (log_count(e, needle) < n) {
-		if (ts_now() - t0 > timeout_s) {
-			char *log = tu_read(e->srv.log);
-			cr_assert_fail("%zu x '%s' not in the log: %s", n, needle, log ? log : "");
-		}
-		ts_sleep(0.05);
-	}
-	cr_assert_eq(log_count(e, needle), n, "'%s'", needle);
-}
-
 #define SECRET_NEW "rotated-webhook-secret-9876543210"
 
 /* A server configuration with one repository, acme/app, whose webhook secret is secret;
@@ -1241,7 +1216,7 @@ Test(serve, sighup_reloads_a_valid_configuration_and_keeps_the_one_in_force_othe
 	cfg = reload_config(&e, "127.0.0.1:0", "paused: true\n", SECRET_NEW);
 	ts_reload(&e.srv, cfg);
 	free(cfg);
-	wait_log_count(&e, "\"event\":\"server.reloaded\"", 1, 30);
+	ts_wait_log(&e.srv, "\"event\":\"server.reloaded\"", 1, 30);
 	json_t *run = ts_wait_run(e.srv.addr, first, 60);
 	expect_state(run, "passed");
 	json_decref(run);
@@ -1254,7 +1229,7 @@ Test(serve, sighup_reloads_a_valid_configuration_and_keeps_the_one_in_force_othe
 			    SECRET_GH);
 	ts_reload(&e.srv, cfg);
 	free(cfg);
-	wait_log_count(&e, "\"event\":\"server.reload_failed\"", 1, 30);
+	ts_wait_log(&e.srv, "\"event\":\"server.reload_failed\"", 1, 30);
 	char *log = tu_read(e.srv.log);
 	cr_assert_not_null(strstr(log, "server.yml:7:1: unknown key 'limitz'"), "%s", log);
 	free(log);
@@ -1266,7 +1241,7 @@ Test(serve, sighup_reloads_a_valid_configuration_and_keeps_the_one_in_force_othe
 	cfg = reload_config(&e, "127.0.0.1:1", "paused: false\n", SECRET_NEW);
 	ts_reload(&e.srv, cfg);
 	free(cfg);
-	wait_log_count(&e, "\"event\":\"server.reload_failed\"", 2, 30);
+	ts_wait_log(&e.srv, "\"event\":\"server.reload_failed\"", 2, 30);
 	log = tu_read(e.srv.log);
 	cr_assert_not_null(strstr(log, "changes listen, which takes a restart"), "%s", log);
 	free(log);
@@ -1276,7 +1251,7 @@ Test(serve, sighup_reloads_a_valid_configuration_and_keeps_the_one_in_force_othe
 	cfg = reload_config(&e, "127.0.0.1:0", "paused: false\n", SECRET_NEW);
 	ts_reload(&e.srv, cfg);
 	free(cfg);
-	wait_log_count(&e, "\"event\":\"server.reloaded\"", 2, 30);
+	ts_wait_log(&e.srv, "\"event\":\"server.reloaded\"", 2, 30);
 	long ids[] = { second, third };
 	for (size_t i = 0; i < 2; i++) {
 		run = ts_wait_run(e.srv.addr, ids[i], 60);
@@ -1321,10 +1296,10 @@ Test(serve, a_rotated_webhook_secret_is_accepted_until_the_previous_one_expires,
 	/* The forge still signs with the old secret: accepted, and the log says so (with
 	 * the end, never a secret); the new one is accepted quietly; any other is refused. */
 	cr_assert_gt(push_signed(&e, "d-1", SECRET_GH, 202), 0);
-	wait_log_count(&e, "\"event\":\"delivery.previous_secret\"", 1, 30);
+	ts_wait_log(&e.srv, "\"event\":\"delivery.previous_secret\"", 1, 30);
 	cr_assert_gt(push_signed(&e, "d-2", SECRET_NEW, 202), 0);
 	push_signed(&e, "d-3", "another-webhook-secret-000000000", 401);
-	cr_assert_eq(log_count(&e, "\"event\":\"delivery.previous_secret\""), 1);
+	cr_assert_eq(ts_log_count(&e.srv, "\"event\":\"delivery.previous_secret\""), 1);
 	char *log = tu_read(e.srv.log);
 	cr_assert_not_null(strstr(log, until), "%s", log);
 	free(log);
@@ -1336,8 +1311,8 @@ Test(serve, a_rotated_webhook_secret_is_accepted_until_the_previous_one_expires,
 	ts_reload(&e.srv, cfg);
 	free(cfg);
 	free(secret);
-	wait_log_count(&e, "\"event\":\"server.reloaded\"", 1, 30);
-	cr_assert_eq(log_count(&e, "\"event\":\"config.warning\""), 1);
+	ts_wait_log(&e.srv, "\"event\":\"server.reloaded\"", 1, 30);
+	cr_assert_eq(ts_log_count(&e.srv, "\"event\":\"config.warning\""), 1);
 	push_signed(&e, "d-4", SECRET_GH, 401);
 	cr_assert_gt(push_signed(&e, "d-5", SECRET_NEW, 202), 0);
 	log = tu_read(e.srv.log);
@@ -2037,7 +2012,7 @@ Test(serve, a_rotated_access_token_reads_until_the_previous_one_expires, .timeou
 	expect_401(&e, "/api/runs", "Bearer " API_TOKEN_OLD "x");
 	expect_401(&e, "/api/runs", "Bearer previous-read-token-987654321");
 	/* Three reads with the old token within a minute: said once. */
-	cr_assert_eq(log_count(&e, "\"event\":\"api.previous_token\""), 1);
+	cr_assert_eq(ts_log_count(&e.srv, "\"event\":\"api.previous_token\""), 1);
 	char *log = tu_read(e.srv.log);
 	cr_assert_not_null(strstr(log, until), "%s", log);
 	free(log);
@@ -2051,8 +2026,8 @@ Test(serve, a_rotated_access_token_reads_until_the_previous_one_expires, .timeou
 	memmove(at + strlen(yesterday), at + strlen(until), strlen(at + strlen(until)) + 1);
 	ts_reload(&e.srv, cfg);
 	free(cfg);
-	wait_log_count(&e, "\"event\":\"server.reloaded\"", 1, 30);
-	cr_assert_eq(log_count(&e, "\"event\":\"config.warning\""), 1);
+	ts_wait_log(&e.srv, "\"event\":\"server.reloaded\"", 1, 30);
+	cr_assert_eq(ts_log_count(&e.srv, "\"event\":\"config.warning\""), 1);
 	expect_401(&e, "/api/runs", "Bearer " API_TOKEN_OLD);
 	expect_401(&e, "/api/runs", old_basic);
 	expect_200(&e, "/api/runs", "Bearer " API_TOKEN);
