@@ -35,6 +35,7 @@
 
 /* Bounds of what a finding shows, in bytes: a cut string ends with "…". */
 #define FINDING_TEXT_MAX 1024 /* title, message, suppression reason */
+#define STAGE_TEXT_MAX	 4096 /* a stage's message and summary */
 #define FINDING_PATH_MAX 4096 /* file, and the paths of places */
 #define FINDING_ID_MAX	 128  /* rule, severity, commit, blob, fingerprint, ... */
 #define FINDING_PLACES	 8    /* places listed; more are counted in more_places */
@@ -92,8 +93,17 @@ static json_t *time_json(int64_t ms)
 	return ms > 0 ? json_string(format_rfc3339((uint64_t)ms, buf, sizeof(buf))) : json_null();
 }
 
-/* Stages from the report: name, kind, status, duration, message, finding counts. */
-static json_t *report_stages(const json_t *report, int64_t id, bool detail)
+static int finding_mask(const struct server_config *c, const struct repo_config *r,
+			struct secret_store **out);
+static json_t *safe_string(const struct mask *m, const char *s, size_t max);
+
+/*
+ * Stages from the report: name, kind, status, duration, message, finding counts. A stage's
+ * message and summary are shown masked with m, as findings are (the run masked them with
+ * its own secrets, not with the repository's credentials); without m (the secrets file
+ * cannot be read) they are not shown.
+ */
+static json_t *report_stages(const json_t *report, int64_t id, bool detail, const struct mask *m)
 {
 	json_t *out = json_array();
 	size_t i;
@@ -111,10 +121,21 @@ static json_t *report_stages(const json_t *report, int64_t id, bool detail)
 		json_object_set(o, "duration_ms", json_object_get(st, "duration_ms"));
 		json_object_set(o, "started_at", json_object_get(st, "started_at"));
 		if (detail) {
-			json_object_set(o, "message", json_object_get(st, "message"));
+			const char *msg = json_string_value(json_object_get(st, "message"));
 			json_t *res = json_object_get(st, "result");
-			if (json_is_string(json_object_get(res, "summary"))) {
-				json_object_set(o, "summary", json_object_get(res, "summary"));
+			const char *sum = json_string_value(json_object_get(res, "summary"));
+			if (!m && (msg || sum)) {
+				json_object_set_new(o, "message",
+						    json_string("not shown: the repository's "
+								"secrets file cannot be read"));
+			} else {
+				json_object_set_new(o, "message",
+						    msg ? safe_string(m, msg, STAGE_TEXT_MAX)
+							: json_null());
+				if (sum) {
+					json_object_set_new(o, "summary",
+							    safe_string(m, sum, STAGE_TEXT_MAX));
+				}
 			}
 			/* A history scan's range: its tip, base, commits, files and bytes. */
 			json_t *hist = json_object_get(res, "history");
@@ -154,8 +175,9 @@ static json_t *live_stages(const json_t *live, int64_t id, bool detail)
 }
 
 /* The run object of views_run_json, from the report and live.json already read (either
- * may be NULL). */
-static json_t *run_json(const struct job *j, bool detail, const json_t *report, const json_t *live)
+ * may be NULL), its stages' texts masked with m (see report_stages). */
+static json_t *run_json(const struct job *j, bool detail, const json_t *report, const json_t *live,
+			const struct mask *m)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "id", json_integer(j->id));
@@ -189,7 +211,7 @@ static json_t *run_json(const struct job *j, bool detail, const json_t *report, 
 		json_object_set(o, "phase", json_object_get(live, "phase"));
 	}
 	json_object_set_new(o, "stages",
-			    report ? report_stages(report, j->id, detail)
+			    report ? report_stages(report, j->id, detail, m)
 			    : live ? live_stages(live, j->id, detail)
 				   : json_array());
 	json_t *gate = json_array();
@@ -226,12 +248,28 @@ static json_t *run_json(const struct job *j, bool detail, const json_t *report, 
 	return o;
 }
 
+/* The mask for the texts of run j's stages, or NULL (the secrets file cannot be read, or
+ * the repository is no longer configured). *ss is to be freed. */
+static const struct mask *stage_mask(const struct server_config *c, const struct job *j,
+				     struct secret_store **ss)
+{
+	const struct repo_config *r = repo_of(c, j);
+	*ss = NULL;
+	if (!r || finding_mask(c, r, ss) < 0) {
+		return NULL;
+	}
+	return secrets_mask(*ss);
+}
+
 json_t *views_run_json(const struct server_config *c, const struct job *j, bool detail)
 {
 	_cleanup_free_ char *dir = views_run_dir(c, j);
 	json_t *report = dir ? load_json(dir, "report.json") : NULL;
 	json_t *live = dir && !report ? load_json(dir, "live.json") : NULL;
-	json_t *o = run_json(j, detail, report, live);
+	struct secret_store *ss = NULL;
+	const struct mask *m = detail && report ? stage_mask(c, j, &ss) : NULL;
+	json_t *o = run_json(j, detail, report, live, m);
+	secrets_free(ss);
 	json_decref(report);
 	json_decref(live);
 	return o;
@@ -733,7 +771,10 @@ char *views_run_html(const struct server_config *c, const struct job *j)
 	_cleanup_free_ char *dir = views_run_dir(c, j);
 	json_t *report = dir ? load_json(dir, "report.json") : NULL;
 	json_t *live = dir && !report ? load_json(dir, "live.json") : NULL;
-	json_t *run = run_json(j, true, report, live);
+	struct secret_store *ss = NULL;
+	const struct mask *m = report ? stage_mask(c, j, &ss) : NULL;
+	json_t *run = run_json(j, true, report, live, m);
+	secrets_free(ss);
 	_cleanup_free_ char *title = xasprintf("runner: run %lld", (long long)j->id);
 	page_head(&sb, title, !job_state_final(j->state));
 	sbuf_printf(&sb, "<p><a href=\"/\">all runs</a></p><h1>Run %lld ", (long long)j->id);

@@ -416,7 +416,9 @@ Test(findings, a_blocked_runs_findings_are_read_through_the_api, .timeout = 180)
 	 * result was masked): the API masks them again. */
 	tu_write(e.dir, "broken.json",
 		 "{\"stages\": [{\"name\": \"secrets-history\", \"status\": \"passed\", "
-		 "\"result\": {\"findings\": [{\"rule_id\": \"secret.x\", \"message\": "
+		 "\"message\": \"stopped at " API_TOKEN "\", "
+		 "\"result\": {\"summary\": \"1 finding, like " FILE_SECRET "\", "
+		 "\"findings\": [{\"rule_id\": \"secret.x\", \"message\": "
 		 "\"a " DEPLOY "\", \"suppression\": {\"kind\": \"inline\", \"reason\": "
 		 "\"made up, like " FILE_SECRET "\"}}]}}]}\n");
 	cr_assert_eq(rename(broken, rpath), 0);
@@ -426,6 +428,33 @@ Test(findings, a_blocked_runs_findings_are_read_through_the_api, .timeout = 180)
 	cr_assert_null(strstr(old_text, FILE_SECRET), "a secret in the findings: %s", old_text);
 	cr_assert_not_null(strstr(old_text, "made up, like ***"), "%s", old_text);
 	free(old_text);
+	/* The run and its page show the stage's message and summary masked the same way. */
+	char *run_path = tu_strf("/api/runs/%ld", id);
+	json_t *old_run = get_json(&e, run_path, &old_text);
+	json_t *old_stage = json_array_get(json_object_get(old_run, "stages"), 0);
+	cr_assert_str_eq(str(old_stage, "message"), "stopped at ***", "%s", old_text);
+	cr_assert_str_eq(str(old_stage, "summary"), "1 finding, like ***", "%s", old_text);
+	cr_assert_null(strstr(old_text, API_TOKEN), "a credential in the run: %s", old_text);
+	cr_assert_null(strstr(old_text, FILE_SECRET), "a secret in the run: %s", old_text);
+	json_decref(old_run);
+	free(old_text);
+	html = get(&e, page_path);
+	cr_assert_eq(html.status, 200);
+	cr_assert_not_null(strstr(html.body, "1 finding, like ***"), "%s", html.body);
+	cr_assert_null(strstr(html.body, API_TOKEN), "a credential on the page: %s", html.body);
+	cr_assert_null(strstr(html.body, FILE_SECRET), "a secret on the page: %s", html.body);
+	ts_response_free(&html);
+	/* Not masked, not shown: the secrets file cannot be read. */
+	ts_sh("chmod 644 '%s/run-secrets.yml'", e.dir);
+	old_run = get_json(&e, run_path, &old_text);
+	old_stage = json_array_get(json_object_get(old_run, "stages"), 0);
+	cr_assert_not_null(strstr(str(old_stage, "message"), "not shown"), "%s", old_text);
+	cr_assert_null(json_object_get(old_stage, "summary"), "%s", old_text);
+	cr_assert_null(strstr(old_text, API_TOKEN), "a credential in the run: %s", old_text);
+	json_decref(old_run);
+	free(old_text);
+	ts_sh("chmod 600 '%s/run-secrets.yml'", e.dir);
+	free(run_path);
 	cr_assert_eq(rename(moved, rpath), 0);
 	json_decref(get_json(&e, want_url, NULL));
 	/* A secrets file that cannot be read: nothing is shown unmasked. */
