@@ -655,6 +655,18 @@ static void load_history_allow(struct loader *L, struct repo_config *r, const st
 			.reason = ynode_str(ynode_get(e, "reason")),
 			.expires = ynode_str(ynode_get(e, "expires")),
 		};
+		/* Valid, and broad: every finding of the rule, in every commit, until it
+		 * expires, also a real key pushed tomorrow. */
+		const struct ynode *id = ynode_get(e, "id");
+		if (id) {
+			diag_add(
+				L->dl, DIAG_WARNING, L->file, id->line, id->col,
+				"accept the findings one by one, by the fingerprint a blocked run "
+				"gives",
+				"this history_allow entry of '%s' accepts every finding of rule "
+				"'%.100s' in every commit until it expires, a key pushed later too",
+				r->name, ynode_str(id));
+		}
 	}
 	r->n_history_allow = ha->seq.n;
 }

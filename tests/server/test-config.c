@@ -857,6 +857,13 @@ Test(config, history_allow_entries_are_checked)
 	cr_assert_null(c->repos[0].history_allow[0].id);
 	cr_assert_str_eq(c->repos[0].history_allow[1].id, "secret.generic-api-key");
 	cr_assert_str_eq(c->repos[0].history_allow[1].expires, "2027-02-28");
+	/* An entry by rule is valid, and said to be broad; one by fingerprint is not. */
+	cr_assert_eq(dl.n, 1);
+	cr_assert_eq(dl.v[0].level, DIAG_WARNING);
+	cr_assert_eq(dl.v[0].line, 12);
+	cr_assert_not_null(strstr(dl.v[0].msg, "every finding of rule 'secret.generic-api-key'"),
+			   "%s", dl.v[0].msg);
+	cr_assert_not_null(strstr(dl.v[0].msg, "in every commit"), "%s", dl.v[0].msg);
 	config_free(c);
 	diag_list_release(&dl);
 	free(text);
