@@ -282,6 +282,21 @@ int cmd_run(int argc, char **argv)
 			ret = EXIT_INTERNAL;
 			goto out;
 		}
+		if (!file && access(".runner.yml", F_OK) < 0 && access("runner.yml", F_OK) < 0) {
+			/* cli_load_pipeline() would say "in this directory": the directory is
+			 * the commit's export, which the user never sees. */
+			fprintf(stderr,
+				"runner: no pipeline file: commit %s (%s) has neither .runner.yml "
+				"nor runner.yml at its root\n"
+				"  hint: commit one (see docs/pipeline.md), or name another file "
+				"of "
+				"the commit with -f FILE (for the pre-push hook: runner hook "
+				"install "
+				"--force -f FILE); git push --no-verify skips the hook once\n",
+				ws.git.commit_short, rev);
+			ret = EXIT_USAGE;
+			goto out;
+		}
 		if (file && !rev_file_inside(file)) {
 			ret = cli_usage_error("run",
 					      "with --rev, -f %s leads out of the commit (through "

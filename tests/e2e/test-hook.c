@@ -515,6 +515,20 @@ Test(hook, run_rev_tests_the_commit_in_a_temporary_workspace, .timeout = 60)
 	cr_assert_eq(r.status, 2);
 	cr_assert_not_null(strstr(r.err, "no such revision"));
 	tu_result_free(&r);
+
+	/* A commit without a pipeline: said of the commit, not of the temporary directory
+	 * it was written to, with what to do about it. */
+	ts_sh("cd '%s' && git rm -q .runner.yml && " GIT " commit -qm 'no pipeline'", f.repo);
+	char *bare = ts_sh_out("git -C '%s' rev-parse --short=7 HEAD", f.repo);
+	r = tu_runner_run(f.repo, "run", "--rev", "HEAD", "--no-color", NULL);
+	cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
+	char *said = tu_strf("commit %s (HEAD) has neither .runner.yml nor runner.yml", bare);
+	cr_assert_not_null(strstr(r.err, said), "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "--no-verify"), "%s", r.err);
+	cr_assert_null(strstr(r.err, "in this directory"), "%s", r.err);
+	tu_result_free(&r);
+	free(said);
+	free(bare);
 	free(want);
 	free(first);
 	release(&f);
