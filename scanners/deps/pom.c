@@ -441,6 +441,15 @@ static int read_list(struct dep_ctx *c, const struct pom *p, const struct xnode 
 	return 0;
 }
 
+/* How notes name the parent POM k parents above the module (0: its own parent), `what`
+ * being its coordinates or "POM <path>": "the parent X", or "the ancestor X (3 levels up)"
+ * (a parent's parent is no parent of the module's). */
+static const char *ancestor(struct dep_ctx *c, size_t k, const char *what)
+{
+	return k == 0 ? dep_printf(c, "the parent %s", what)
+		      : dep_printf(c, "the ancestor %s (%zu levels up)", what, k + 1);
+}
+
 /*
  * What the parents' lists (their <dependencies>, or with `managed` those of their
  * <dependencyManagement>) add to a build: the entries whose key neither `own` nor the
@@ -458,6 +467,8 @@ static int read_inherited(struct dep_ctx *c, const struct pom *p, bool managed,
 		const struct xnode *profiles =
 			p->parents[k].profiled ? xml_child(proj, "profiles") : NULL;
 		size_t n_src = 1 + (profiles ? profiles->n_children : 0);
+		/* How notes name it: "the parent POM pom.xml", or an ancestor. */
+		const char *pom = ancestor(c, k, dep_printf(c, "POM %s", p->parents[k].display));
 		for (size_t src = 0; src < n_src; src++) {
 			const struct xnode *from = src ? profiles->children[src - 1] : proj;
 			if (src && !str_eq(from->name, "profile")) {
@@ -475,8 +486,7 @@ static int read_inherited(struct dep_ctx *c, const struct pom *p, bool managed,
 					return r;
 				}
 				if (p->parents[k].profiled) {
-					e.missing = dep_printf(c, "from the parent POM %s%s",
-							       p->parents[k].display, p->no_parent);
+					e.missing = dep_printf(c, "from %s%s", pom, p->no_parent);
 					e.missing_flags = p->parent_absent ? DEP_POM_NOT_FOUND : 0;
 				}
 				e.where = p->parents[k].display;
@@ -498,8 +508,7 @@ static int read_inherited(struct dep_ctx *c, const struct pom *p, bool managed,
 					e.line = at_line;
 				}
 				if (!managed && !e.note) {
-					e.note = dep_printf(c, "inherited from the parent POM %s",
-							    p->parents[k].display);
+					e.note = dep_printf(c, "inherited from %s", pom);
 				}
 				if (old) {
 					*old = e;
@@ -519,13 +528,14 @@ static const struct pom_dep *managed_entry(const struct pom_deps *l, const char 
 	return m && !is_import(m) ? m : NULL;
 }
 
-/* The note of a version that the managed entry im of a parent gives: where (as a BOM's
- * does), after `before` (a note of the package's own) and the entry's own note (a
- * range's). */
+/* The note of a version that the managed entry im of a parent (or an ancestor) gives:
+ * where (as a BOM's does), after `before` (a note of the package's own) and the entry's
+ * own note (a range's). */
 static const char *parent_managed(struct dep_ctx *c, const char *before, const struct pom_dep *im)
 {
 	const char *place =
-		dep_printf(c, "managed by the parent %s at %s:%u", im->parent, im->where, im->line);
+		dep_printf(c, "managed by %s at %s:%u",
+			   ancestor(c, SIZE_MAX - im->list, im->parent), im->where, im->line);
 	const char *note = im->note ? dep_printf(c, "%s (%s)", im->note, place) : place;
 	return before ? dep_printf(c, "%s, %s", before, note) : note;
 }

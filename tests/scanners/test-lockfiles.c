@@ -3912,7 +3912,7 @@ Test(lockfiles, pom_parents_in_the_tree_give_versions_and_dependencies)
 	cr_assert_not_null(d, "the root's dependency is the child's too");
 	cr_expect_str_eq(d->version, "4.12");
 	cr_expect_eq(d->line, 2, "on the line of <parent>");
-	cr_expect_str_eq(note_of(d), "inherited from the parent POM pom.xml");
+	cr_expect_str_eq(note_of(d), "inherited from the ancestor POM pom.xml (2 levels up)");
 	dep_list_release(&l);
 	tu_rmdir(dir);
 	free(dir);
@@ -4397,6 +4397,46 @@ Test(lockfiles, pom_a_version_a_parent_manages_says_where)
 	free(dir);
 }
 
+/*
+ * A parent's parent is no parent: what an ancestor above the parent manages or declares
+ * says so, and how far up it is (it said "managed by the parent g:root:1", of the
+ * module's grandparent).
+ */
+Test(lockfiles, pom_an_ancestor_is_named_as_one)
+{
+	char *dir = tu_tmpdir();
+	tu_write(
+		dir, "pom.xml",
+		POM_PROJECT("g", "root", "1",
+			    POM_MANAGED(POM_DEP("a", "b", POM_V("1.0"))) "<dependencies>\n" POM_DEP(
+				    "c", "d", POM_V("2.0")) "</dependencies>\n"));
+	tu_write(dir, "mid/pom.xml",
+		 "<project><parent><groupId>g</groupId><artifactId>root</artifactId>"
+		 "<version>1</version></parent><artifactId>mid</artifactId>\n"
+		 "<dependencies>\n" POM_DEP("e", "f", POM_V("3.0")) "</dependencies></project>\n");
+	tu_write(dir, "mid/m/pom.xml",
+		 "<project><parent><groupId>g</groupId><artifactId>mid</artifactId>"
+		 "<version>1</version></parent><artifactId>m</artifactId>\n"
+		 "<dependencies>\n" POM_DEP("a", "b", "") "</dependencies></project>\n");
+	struct dep_list l;
+	scan_tree(dir, &l);
+	expect_in(&l, "mid/m/pom.xml", "a:b", "1.0", 3, 0,
+		  "managed by the ancestor g:root:1 (2 levels up) at pom.xml:3");
+	const struct dep *d = find_in(&l, "mid/m/pom.xml", "c:d");
+	cr_assert_not_null(d);
+	cr_expect_str_eq(note_of(d), "inherited from the ancestor POM pom.xml (2 levels up)");
+	d = find_in(&l, "mid/m/pom.xml", "e:f");
+	cr_assert_not_null(d);
+	cr_expect_str_eq(note_of(d), "inherited from the parent POM mid/pom.xml");
+	/* From the middle one, the root is its parent. */
+	d = find_in(&l, "mid/pom.xml", "c:d");
+	cr_assert_not_null(d);
+	cr_expect_str_eq(note_of(d), "inherited from the parent POM pom.xml");
+	dep_list_release(&l);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* Maven's order: the module's own dependencyManagement, then its parents', then its own
  * imports in the order declared, then its parents' imports. */
 Test(lockfiles, pom_bom_imports_in_mavens_order)
@@ -4822,8 +4862,9 @@ Test(lockfiles, pom_boms_and_parents_from_a_local_maven_repository)
 	const struct dep *d;
 	struct dep_list l;
 	scan_with_repo(ws, m2, &l);
-	char *note = tu_strf("managed by the parent org.example.boot:boot-dependencies:3.2.0 at "
-			     "%s/org/example/boot/boot-dependencies/3.2.0/"
+	/* (The parent's parent: an ancestor.) */
+	char *note = tu_strf("managed by the ancestor org.example.boot:boot-dependencies:3.2.0 (2 "
+			     "levels up) at %s/org/example/boot/boot-dependencies/3.2.0/"
 			     "boot-dependencies-3.2.0.pom:4",
 			     real_m2);
 	expect_in(&l, "app/pom.xml", "org.apache.logging.log4j:log4j-core", "2.21.1", 9, 0, note);
