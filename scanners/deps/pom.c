@@ -281,6 +281,9 @@ struct pom_dep {
 	const char *bom, *where;
 	/* An entry of a parent's lists: that parent (groupId:artifactId:version). */
 	const char *parent;
+	/* A dependency of a parent's: the clause that says so ("inherited from the parent POM
+	 * pom.xml"), which its note starts with wherever its version comes from. */
+	const char *inherited;
 };
 
 struct pom_deps {
@@ -485,8 +488,15 @@ static int read_inherited(struct dep_ctx *c, const struct pom *p, bool managed,
 				if (r < 0) {
 					return r;
 				}
+				if (!managed) {
+					e.inherited = dep_printf(c, "inherited from %s", pom);
+				}
 				if (p->parents[k].profiled) {
-					e.missing = dep_printf(c, "from %s%s", pom, p->no_parent);
+					e.missing =
+						dep_printf(c, "%s%s",
+							   managed ? dep_printf(c, "from %s", pom)
+								   : e.inherited,
+							   p->no_parent);
 					e.missing_flags = p->parent_absent ? DEP_POM_NOT_FOUND : 0;
 				}
 				e.where = p->parents[k].display;
@@ -507,9 +517,6 @@ static int read_inherited(struct dep_ctx *c, const struct pom *p, bool managed,
 				if (at_line) {
 					e.line = at_line;
 				}
-				if (!managed && !e.note) {
-					e.note = dep_printf(c, "inherited from %s", pom);
-				}
 				if (old) {
 					*old = e;
 				} else {
@@ -529,15 +536,13 @@ static const struct pom_dep *managed_entry(const struct pom_deps *l, const char 
 }
 
 /* The note of a version that the managed entry im of a parent (or an ancestor) gives:
- * where (as a BOM's does), after `before` (a note of the package's own) and the entry's
- * own note (a range's). */
-static const char *parent_managed(struct dep_ctx *c, const char *before, const struct pom_dep *im)
+ * where (as a BOM's does), after the entry's own note (a range's). */
+static const char *parent_managed(struct dep_ctx *c, const struct pom_dep *im)
 {
 	const char *place =
 		dep_printf(c, "managed by %s at %s:%u",
 			   ancestor(c, SIZE_MAX - im->list, im->parent), im->where, im->line);
-	const char *note = im->note ? dep_printf(c, "%s (%s)", im->note, place) : place;
-	return before ? dep_printf(c, "%s, %s", before, note) : note;
+	return im->note ? dep_printf(c, "%s (%s)", im->note, place) : place;
 }
 
 /*
@@ -616,19 +621,25 @@ static int add_build(struct dep_ctx *c, const struct pom *p, const char *profile
 		const struct pom_dep *im =
 			e->version || m ? NULL : managed_entry(&inherited, e->key);
 		if (m && m->version) {
+			/* On the line of the entry, where this file sets the version; of a
+			 * dependency a parent declares, the note says so (below) and where. */
 			e->version = m->version;
 			e->flags = m->flags;
 			e->note = m->note;
 			e->line = m->line;
 			e->scope = e->scope ? e->scope : m->scope;
+			if (e->inherited) {
+				const char *place =
+					dep_printf(c, "managed by this file at line %u", m->line);
+				e->note =
+					m->note ? dep_printf(c, "%s (%s)", m->note, place) : place;
+			}
 		} else if (im && im->version) {
 			/* (Its line is in the parent: the package stays on this file's, and the
-			 * note says where; a dependency inherited from a parent keeps saying so.)
-			 */
+			 * note says where.) */
 			e->version = im->version;
 			e->flags = im->flags;
-			e->note = parent_managed(
-				c, e->list >= SIZE_MAX - POM_MAX_PARENTS ? e->note : NULL, im);
+			e->note = parent_managed(c, im);
 			if (!e->missing) {
 				e->missing = im->missing;
 				e->missing_flags = im->missing_flags;
@@ -655,6 +666,11 @@ static int add_build(struct dep_ctx *c, const struct pom *p, const char *profile
 			e->flags = DEP_UNRESOLVED | e->missing_flags;
 			e->note = e->missing;
 		}
+		/* A parent's dependency says so first, wherever its version comes from. */
+		if (e->inherited && !(e->note && str_has_prefix(e->note, e->inherited))) {
+			e->note = e->note ? dep_printf(c, "%s, %s", e->inherited, e->note)
+					  : e->inherited;
+		}
 		r = add_package(c, e, profile, default_end);
 	}
 	for (size_t i = 0; i < managed.n && r == 0; i++) {
@@ -669,7 +685,7 @@ static int add_build(struct dep_ctx *c, const struct pom *p, const char *profile
 		if (im && im->version) {
 			m->version = im->version;
 			m->flags = im->flags;
-			m->note = parent_managed(c, NULL, im);
+			m->note = parent_managed(c, im);
 		}
 		if (!m->version) {
 			m->flags = DEP_UNRESOLVED | parent_absent;

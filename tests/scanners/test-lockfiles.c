@@ -4398,6 +4398,62 @@ Test(lockfiles, pom_a_version_a_parent_manages_says_where)
 }
 
 /*
+ * A dependency the module inherits from its parent keeps saying so wherever its version
+ * comes from. Its version from the module's own dependencyManagement is reported on that
+ * entry's line, where the module changes it (the dependency itself is the parent's), and
+ * the note says both (it said nothing, on a line of dependencyManagement); from a BOM,
+ * on the line of <parent>, with the BOM's note after it (which replaced it); a range or a
+ * property the parent writes, after it too.
+ */
+Test(lockfiles, pom_an_inherited_dependency_says_so_wherever_its_version_comes_from)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "pom.xml",
+		 POM_PROJECT("g", "root", "1",
+			     POM_MANAGED(POM_DEP("a", "b", POM_V("1.0")) POM_IMPORT(
+				     "g", "bom", "1")) "<dependencies>\n" POM_DEP("a", "b", "")
+				     POM_DEP("c", "d", "") POM_DEP("e", "f", "")
+					     POM_DEP("r", "s", POM_V("[1.0,2.0)")) POM_DEP(
+						     "u", "v",
+						     POM_V("${nowhere}")) "</dependencies>\n"));
+	tu_write(dir, "bom/pom.xml",
+		 POM_PROJECT("g", "bom", "1", POM_MANAGED(POM_DEP("e", "f", POM_V("5")))));
+	tu_write(dir, "m/pom.xml",
+		 "<project><parent><groupId>g</groupId><artifactId>root</artifactId>"
+		 "<version>1</version></parent><artifactId>m</artifactId>\n" POM_MANAGED(
+			 POM_DEP("a", "b", POM_V("2.0"))
+				 POM_DEP("c", "d", POM_V("[3.0,4.0)"))) "</project>\n");
+	struct dep_list l;
+	scan_tree(dir, &l);
+	expect_in(&l, "m/pom.xml", "a:b", "2.0", 3, 0,
+		  "inherited from the parent POM pom.xml, managed by this file at line 3");
+	const struct dep *d = find_in(&l, "m/pom.xml", "c:d");
+	cr_assert_not_null(d);
+	cr_expect_eq(d->line, 4);
+	cr_expect_str_eq(note_of(d), "inherited from the parent POM pom.xml, version range "
+				     "[3.0,4.0) (managed by this file at line 4)");
+	d = find_in(&l, "m/pom.xml", "e:f");
+	cr_assert_not_null(d);
+	cr_expect_eq(d->line, 1);
+	cr_expect_str_eq(note_of(d), "inherited from the parent POM pom.xml, managed by the BOM "
+				     "g:bom:1 at bom/pom.xml:3");
+	d = find_in(&l, "m/pom.xml", "r:s");
+	cr_assert_not_null(d);
+	cr_expect_str_eq(note_of(d), "inherited from the parent POM pom.xml, version range "
+				     "[1.0,2.0)");
+	d = find_in(&l, "m/pom.xml", "u:v");
+	cr_assert_not_null(d);
+	cr_expect_eq(d->flags, DEP_UNRESOLVED);
+	cr_expect_str_eq(note_of(d), "inherited from the parent POM pom.xml, the property "
+				     "${nowhere} is not defined in this file or its parents");
+	/* The parent's own, on its own lines and without such a note. */
+	expect_in(&l, "pom.xml", "a:b", "1.0", 3, 0, NULL);
+	dep_list_release(&l);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/*
  * A parent's parent is no parent: what an ancestor above the parent manages or declares
  * says so, and how far up it is (it said "managed by the parent g:root:1", of the
  * module's grandparent).
