@@ -21,7 +21,10 @@
  * inherits them (the child's own win; the nearest parent first; up to POM_MAX_PARENTS).
  * The inherited dependencies are packages of the child too (they ship with it), on the
  * line of its <parent>. A version a parent manages stays on the child's line, with a
- * note that says which parent manages it and where, as for a BOM. What the files cannot
+ * note that says which parent manages it and where, as for a BOM. Maven inherits a
+ * <dependencyManagement> entry by key and keeps the child's whole: one of the child's
+ * without a version manages none, whatever a parent's or an import's of the same key
+ * gives (Maven refuses a dependency it leaves without one). What the files cannot
  * resolve (a parent in a repository, a property nobody defines, a missing version, a BOM
  * the scan cannot read) is not guessed: the package keeps the text it has, is marked
  * unresolved with a note, and the scan reports it.
@@ -458,10 +461,12 @@ static const char *ancestor(struct dep_ctx *c, size_t k, const char *what)
  * <dependencyManagement>) add to a build: the entries whose key neither `own` nor the
  * result has yet (the child's own win, then the nearest parent's). Interpolated with the
  * child's model, as Maven does after inheriting. `at_line`, when not 0, is the line they
- * are reported on.
+ * are reported on. `shadowed`, when not NULL, gets the first entry of each key that the
+ * child's own entry of that key takes the place of (Maven keeps the child's whole).
  */
 static int read_inherited(struct dep_ctx *c, const struct pom *p, bool managed,
-			  const struct pom_deps *own, unsigned at_line, struct pom_deps *out)
+			  const struct pom_deps *own, unsigned at_line, struct pom_deps *out,
+			  struct pom_deps *shadowed)
 {
 	for (size_t k = 0; k < p->n_parents; k++) {
 		const struct xnode *proj = p->parents[k].project;
@@ -511,6 +516,9 @@ static int read_inherited(struct dep_ctx *c, const struct pom *p, bool managed,
 				bool childs =
 					own != out ? pom_deps_find(own, e.key) != NULL
 						   : old && old->list < SIZE_MAX - POM_MAX_PARENTS;
+				if (childs && shadowed && !pom_deps_find(shadowed, e.key)) {
+					pom_deps_append(shadowed, &e);
+				}
 				if (childs || (old && (managed || old->list != e.list))) {
 					continue;
 				}
@@ -546,6 +554,30 @@ static const char *parent_managed(struct dep_ctx *c, const struct pom_dep *im)
 }
 
 /*
+ * Of a managed entry of the module's own without a version: the clause, after `lead`,
+ * that names the parent's entry of its key it takes the place of (from shadowed, see
+ * read_inherited) and the version that one gives, or "" when no parent has one. Maven
+ * inherits dependencyManagement by key and keeps the child's entry whole, version or not
+ * (no field of the parent's is merged into it), so a parent's version never fills it.
+ */
+static const char *replaced(struct dep_ctx *c, const struct pom_deps *shadowed, const char *key,
+			    const char *lead)
+{
+	const struct pom_dep *s = managed_entry(shadowed, key);
+	if (!s) {
+		return "";
+	}
+	const char *version = !s->version || s->missing || (s->flags & DEP_UNRESOLVED) ? ""
+			      : s->note ? dep_printf(c, " (%s)", s->note)
+					: dep_printf(c, " (version %s)", s->version);
+	return dep_printf(c,
+			  "%s replaces the one of %s at %s:%u%s whole, as Maven inherits "
+			  "dependencyManagement",
+			  lead, ancestor(c, SIZE_MAX - s->list, s->parent), s->where, s->line,
+			  version);
+}
+
+/*
  * Add a package of a build. `profile`, for a build with a profile active, is given to a
  * package the default build does not have (the first `default_end` of the list are its).
  */
@@ -576,12 +608,15 @@ static int add_package(struct dep_ctx *c, const struct pom_dep *e, const char *p
  * The packages of a build: its dependencies, those without a version taking the managed
  * one of the same key, never one that is written, even when it cannot be resolved here
  * (a parent's property, which Maven uses: the managed version is not); and the managed
- * entries no dependency has the key of, as Maven may resolve to them.
+ * entries no dependency has the key of, as Maven may resolve to them. A managed entry of
+ * the build's own without a version gives none, and no parent's or import's entry of its
+ * key does either (Maven keeps the child's entry whole): unresolved, saying so.
  */
 static int add_build(struct dep_ctx *c, const struct pom *p, const char *profile,
 		     size_t default_end)
 {
-	struct pom_deps deps = { 0 }, managed = { 0 }, inherited = { 0 };
+	/* (shadowed: the parents' managed entries the module's own take the place of.) */
+	struct pom_deps deps = { 0 }, managed = { 0 }, inherited = { 0 }, shadowed = { 0 };
 	int r = 0;
 	/* The project's lists, then each active profile's, which override them. */
 	for (size_t i = 0; i <= p->n_profiles && r == 0; i++) {
@@ -597,10 +632,10 @@ static int add_build(struct dep_ctx *c, const struct pom *p, const char *profile
 	/* The parents' dependencies (on the line of <parent>), then their managed entries,
 	 * which only give versions: they are the parents' own packages. */
 	if (r == 0 && p->n_parents) {
-		r = read_inherited(c, p, false, &deps, p->parent->line, &deps);
+		r = read_inherited(c, p, false, &deps, p->parent->line, &deps, NULL);
 	}
 	if (r == 0 && p->n_parents) {
-		r = read_inherited(c, p, true, &managed, 0, &inherited);
+		r = read_inherited(c, p, true, &managed, 0, &inherited, &shadowed);
 	}
 	/* The imports of the build: its own, then its parents', in the order declared. */
 	struct bom_use *imports = NULL;
@@ -651,7 +686,18 @@ static int add_build(struct dep_ctx *c, const struct pom *p, const char *profile
 		if (!e->version && !m && !im && n_imports) {
 			from_boms(c, p, imports, n_imports, e, &why);
 		}
-		if (!e->version) {
+		if (!e->version && m) {
+			/* Its own entry has none: it takes the place of a parent's and an
+			 * import's, so no parent, BOM or repository would give one, and Maven
+			 * refuses the build. */
+			e->flags = DEP_UNRESOLVED;
+			e->note = dep_printf(
+				c,
+				"no version: this file's dependencyManagement lists it "
+				"without one (line %u)%s: Maven refuses a dependency "
+				"without a version",
+				m->line, replaced(c, &shadowed, e->key, ", and that entry"));
+		} else if (!e->version) {
 			e->flags = DEP_UNRESOLVED | parent_absent;
 			e->note = missing_version;
 			if (why) {
@@ -681,15 +727,12 @@ static int add_build(struct dep_ctx *c, const struct pom *p, const char *profile
 		if (pom_deps_find(&deps, m->key) || is_import(m)) {
 			continue;
 		}
-		const struct pom_dep *im = m->version ? NULL : managed_entry(&inherited, m->key);
-		if (im && im->version) {
-			m->version = im->version;
-			m->flags = im->flags;
-			m->note = parent_managed(c, im);
-		}
+		/* Without a version it manages none: no parent's, BOM's or repository's
+		 * fills it (see replaced()). */
 		if (!m->version) {
-			m->flags = DEP_UNRESOLVED | parent_absent;
-			m->note = missing_version;
+			m->flags = DEP_UNRESOLVED;
+			m->note = dep_printf(c, "managed without a version in this file%s",
+					     replaced(c, &shadowed, m->key, ", an entry that"));
 		}
 		r = add_package(c, m, profile, default_end);
 	}
@@ -697,6 +740,7 @@ static int add_build(struct dep_ctx *c, const struct pom *p, const char *profile
 	pom_deps_release(&deps);
 	pom_deps_release(&managed);
 	pom_deps_release(&inherited);
+	pom_deps_release(&shadowed);
 	return r;
 }
 
@@ -1416,7 +1460,7 @@ static void bom_manage(struct dep_ctx *c, struct pom_cache *pc, struct pom_bom *
 			  xml_child(xml_child(m->root, "dependencyManagement"), "dependencies"), 0,
 			  false, &all);
 	if (r == 0 && bp.n_parents) {
-		r = read_inherited(c, &bp, true, &all, 0, &all);
+		r = read_inherited(c, &bp, true, &all, 0, &all, NULL);
 	}
 	c->dl = dl;
 	if (r < 0) {

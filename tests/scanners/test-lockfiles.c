@@ -4398,6 +4398,79 @@ Test(lockfiles, pom_a_version_a_parent_manages_says_where)
 }
 
 /*
+ * An entry of the module's own dependencyManagement without a version manages none, as in
+ * Maven: it takes the place of a parent's entry of the same groupId:artifactId:type:
+ * classifier whole (Maven merges dependencyManagement by that key and keeps the child's
+ * entry, never a field of the parent's), and of an import's, so a dependency it manages
+ * has no version and Maven refuses the build ("'dependencies.dependency.version' ... is
+ * missing", as Maven 3.8.7 says of this tree). Unresolved, and the note says why, naming
+ * the parent's entry it replaces. (The note said "no version in this file or its parents
+ * (from a BOM they import?)", while the parent had one.)
+ */
+Test(lockfiles, pom_an_own_managed_entry_without_a_version_manages_none)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "pom.xml",
+		 POM_PROJECT("g", "root", "1",
+			     POM_MANAGED(POM_DEP("a", "b", POM_V("1.0"))
+						 POM_DEP("c", "d", POM_V("[2.0,3.0)")))));
+	tu_write(dir, "bom/pom.xml",
+		 POM_PROJECT(
+			 "g", "bom", "1",
+			 POM_MANAGED(POM_DEP("a", "b", POM_V("9")) POM_DEP("x", "y", POM_V("9")))));
+	tu_write(dir, "m/pom.xml",
+		 "<project><parent><groupId>g</groupId><artifactId>root</artifactId>"
+		 "<version>1</version></parent><artifactId>m</artifactId>\n" POM_MANAGED(
+			 POM_DEP("a", "b", "<scope>runtime</scope>") POM_DEP("c", "d", "")
+				 POM_DEP("x", "y", "") POM_IMPORT(
+					 "g", "bom", "1")) "<dependencies>\n" POM_DEP("a", "b", "")
+			 POM_DEP("x", "y", "") "</dependencies></project>\n");
+	/* A module whose parent the scan does not find: its own entry wins all the same, and
+	 * no Maven repository would give it a version. */
+	tu_write(dir, "n/pom.xml",
+		 "<project><parent><groupId>g</groupId><artifactId>gone</artifactId>"
+		 "<version>1</version><relativePath/></parent><artifactId>n</"
+		 "artifactId>\n" POM_MANAGED(POM_DEP("a", "b", "")) "<dependencies>\n" POM_DEP(
+			 "a", "b", "") "</dependencies></project>\n");
+	struct dep_list l;
+	scan_tree(dir, &l);
+	const struct dep *d = find_in(&l, "m/pom.xml", "a:b");
+	cr_assert_not_null(d);
+	cr_expect_str_eq(d->version, "");
+	cr_expect_eq(d->line, 9, "on its own line, not %u", d->line);
+	cr_expect_eq(d->flags, DEP_UNRESOLVED, "%#x", d->flags);
+	cr_expect_str_eq(
+		note_of(d),
+		"no version: this file's dependencyManagement lists it without one (line "
+		"3), and that entry replaces the one of the parent g:root:1 at pom.xml:3 "
+		"(version 1.0) whole, as Maven inherits dependencyManagement: Maven refuses "
+		"a dependency without a version");
+	/* Nor does the import give one. */
+	expect_in(&l, "m/pom.xml", "x:y", "", 10, DEP_UNRESOLVED,
+		  "no version: this file's dependencyManagement lists it without one (line 5): "
+		  "Maven refuses a dependency without a version");
+	/* A managed entry no dependency uses: a package that may be any version. */
+	d = find_in(&l, "m/pom.xml", "c:d");
+	cr_assert_not_null(d);
+	cr_expect_str_eq(d->version, "");
+	cr_expect_eq(d->line, 4);
+	cr_expect_eq(d->flags, DEP_UNRESOLVED, "%#x", d->flags);
+	cr_expect_str_eq(
+		note_of(d),
+		"managed without a version in this file, an entry that replaces the one of "
+		"the parent g:root:1 at pom.xml:4 (version range [2.0,3.0)) whole, as Maven "
+		"inherits dependencyManagement");
+	expect_in(&l, "n/pom.xml", "a:b", "", 6, DEP_UNRESOLVED,
+		  "no version: this file's dependencyManagement lists it without one (line 3): "
+		  "Maven refuses a dependency without a version");
+	/* The parent's entries are its own packages, at their versions. */
+	expect_in(&l, "pom.xml", "a:b", "1.0", 3, 0, NULL);
+	dep_list_release(&l);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/*
  * A dependency the module inherits from its parent keeps saying so wherever its version
  * comes from. Its version from the module's own dependencyManagement is reported on that
  * entry's line, where the module changes it (the dependency itself is the parent's), and
