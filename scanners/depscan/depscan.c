@@ -418,6 +418,11 @@ static int policy_finding(struct scan *s, const struct dep *d, const char *rule,
 	_cleanup_free_ char *purl = depscan_purl(d);
 	f->extra = json_pack("{s:{s:s, s:s, s:s, s:s}}", "package", "ecosystem", eco_name(d->eco),
 			     "name", d->name, "version", d->version, "purl", purl);
+	/* The package's note, as an advisory's finding has it: why the version is not known
+	 * (which property, parent POM or BOM), or the range. */
+	if (d->note || (d->flags & DEP_UNPINNED)) {
+		json_object_set_new(f->extra, "version_note", json_string(d->note ? d->note : ""));
+	}
 	clear_hits(s);
 	return 0;
 }

@@ -1183,6 +1183,10 @@ Test(depscan, unresolved_pom_version_blocks_as_its_worst_advisory)
 			 "org.apache.logging.log4j:log4j-core (Maven): the property "
 			 "${log4j.version} is not defined in this file; some version of it has "
 			 "advisory GHSA-jfh8-c2jx-5f7m (critical)");
+	/* Why the version is not known is the package's note, as an advisory's finding
+	 * gives it (it was only in the message). */
+	cr_expect_str_eq(json_string_value(json_object_get(f, "version_note")),
+			 "the property ${log4j.version} is not defined in this file");
 	/* Not looked up: no version to check. */
 	cr_expect_eq(json_integer_value(json_object_get(json_object_get(doc, "stats"), "checked")),
 		     0);
@@ -1721,6 +1725,13 @@ Test(depscan, a_maven_range_is_as_severe_as_the_versions_it_allows)
 		char *sev = severities_of(doc, "unpinned-requirement");
 		char *expect = tu_strf("org.apache.logging.log4j:log4j-core=%s", want[k]);
 		cr_expect_str_eq(sev, expect, "%s", versions[k]);
+		/* The range, as the package's note (the unpinned finding comes first). */
+		json_t *f = json_array_get(json_object_get(doc, "findings"), 0);
+		cr_expect_str_eq(json_string_value(json_object_get(f, "rule_id")),
+				 "unpinned-requirement");
+		char *range = tu_strf("version range %s", versions[k]);
+		cr_expect_str_eq(json_string_value(json_object_get(f, "version_note")), range);
+		free(range);
 		cr_expect_eq(status, strcmp(want[k], "critical") == 0 ? 3 : 0, "%s", versions[k]);
 		free(expect);
 		free(sev);
