@@ -77,16 +77,22 @@ struct secrets_scratch {
 	/* The text a keyword pass reads is a YAML file (the rules' (?C"yaml") callout): the
 	 * file's name says so, and the text is the file's, not a value decoded from it. */
 	bool yaml;
+	/* The same for a source file of a language with member access ((?C"code")). */
+	bool code;
 };
 
-/* A rule's callout (rules.h): (?C"yaml") goes on in a YAML file's text, fails elsewhere.
- * The loader accepts no other. */
+/* A rule's callouts (rules.h): (?C"yaml") goes on in a YAML file's text, (?C"code") in a
+ * source file's (code_path()); each fails elsewhere. The loader accepts no other. */
 static int callout(pcre2_callout_block *b, void *ud)
 {
 	const struct secrets_scratch *s = ud;
-	if (b->callout_string && b->callout_string_length == 4 &&
-	    memcmp(b->callout_string, "yaml", 4) == 0) {
-		return s->yaml ? 0 : 1;
+	if (b->callout_string && b->callout_string_length == 4) {
+		if (memcmp(b->callout_string, "yaml", 4) == 0) {
+			return s->yaml ? 0 : 1;
+		}
+		if (memcmp(b->callout_string, "code", 4) == 0) {
+			return s->code ? 0 : 1;
+		}
 	}
 	return 0;
 }
@@ -98,6 +104,47 @@ static bool yaml_path(const char *path)
 	base = base ? base + 1 : path;
 	const char *dot = strrchr(base, '.');
 	return dot && dot != base && (str_eq(dot, ".yaml") || str_eq(dot, ".yml"));
+}
+
+/*
+ * Is the file at path (buf its text) source code of a language in which an unquoted
+ * `a.b` is a member access, not a literal? The languages the SAST engine reads, by name
+ * or #! line, but the shell, Dockerfiles and CI YAML, whose unquoted words are literals;
+ * and others its name says, whose configuration is code too (C#, Ruby, Kotlin, Rust,
+ * Terraform, ...). YAML, .env, .properties, INI and any other file are not: an unquoted
+ * value is a literal there.
+ */
+static bool code_path(const char *path, const char *buf, size_t len)
+{
+	switch (lang_detect(path, buf, MIN(len, (size_t)256))) {
+	case LANG_C:
+	case LANG_CPP:
+	case LANG_PYTHON:
+	case LANG_JAVASCRIPT:
+	case LANG_TYPESCRIPT:
+	case LANG_GO:
+	case LANG_JAVA:
+		return true;
+	default:
+		break;
+	}
+	static const char *const exts[] = {
+		".cs",	  ".fs",     ".vb",	".rb",	".rake",   ".kt",    ".kts",
+		".scala", ".groovy", ".gradle", ".php", ".rs",	   ".swift", ".dart",
+		".ex",	  ".exs",    ".lua",	".vue", ".svelte", ".tf",    ".hcl",
+	};
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	const char *dot = strrchr(base, '.');
+	if (!dot || dot == base) {
+		return false;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(exts); i++) {
+		if (str_eq(dot, exts[i])) {
+			return true;
+		}
+	}
+	return false;
 }
 
 static int cmp_kw(const void *a, const void *b)
@@ -604,8 +651,9 @@ static void keyword_pass(struct secrets_scratch *s, const char *buf, size_t len,
 			 const struct origin *o)
 {
 	memset(s->last_line, 0, ruleset_count(s->rs) * sizeof(size_t));
-	bool yaml = s->yaml;
-	s->yaml = yaml && !o; /* a decoded value is no YAML file */
+	bool yaml = s->yaml, code = s->code;
+	s->yaml = yaml && !o; /* a decoded value is no YAML file, nor source code */
+	s->code = code && !o;
 	/* The line's end is looked for once, at its first keyword: a long line holds many
 	 * (a minified file), and looking from each to the end was quadratic in its length. */
 	size_t line_start = 0, line_end = SIZE_MAX;
@@ -642,6 +690,7 @@ static void keyword_pass(struct secrets_scratch *s, const char *buf, size_t len,
 		}
 	}
 	s->yaml = yaml;
+	s->code = code;
 }
 
 /* Every structure rule gives up on the file, for this reason. */
@@ -1222,6 +1271,7 @@ int secrets_scan(struct secrets_scratch *s, const char *path, const char *buf, s
 	s->k8s_line = false;
 	s->k8s_why = NULL;
 	s->yaml = yaml_path(path);
+	s->code = code_path(path, buf, len);
 	memset(s->gave_up, 0, ruleset_count(s->rs) * sizeof(bool));
 	keyword_pass(s, buf, len, al, st, NULL);
 	if (s->k8s_line) {

@@ -156,6 +156,57 @@ Test(secrets, yaml_callout_knows_the_file)
 	ruleset_free(own);
 }
 
+/* (?C"code") goes on in a source file of a language with member access (by its name, or
+ * its #! line) and fails elsewhere: in YAML, .env, .properties, a shell script, a
+ * Dockerfile, a CI file and a file of no known kind, an unquoted value is a literal. */
+Test(secrets, code_callout_knows_the_file)
+{
+	const char *doc = "kind: secrets\nrules:\n"
+			  "  - id: t.code\n    title: code\n    severity: high\n"
+			  "    message: m\n    keywords: ['key:']\n"
+			  "    regex: 'key: (?:(?!(?C\"code\"))|(?!\\w+\\.))([\\w.]{10,})'\n";
+	struct ruleset *own = ruleset_new(RULE_SECRET);
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	cr_assert_eq(ruleset_load_buffer(own, "t.yml", doc, strlen(doc), &dl), 0);
+	cr_assert_eq(ruleset_finish(own, &dl), 0);
+	diag_list_release(&dl);
+	struct secrets_scratch *s = secrets_scratch_new(own);
+	static const struct {
+		const char *path, *text;
+		size_t n;
+	} cases[] = {
+		{ "src/config.js", "key: Gx4Tm7.Qc2Wz9Lk5R\n", 0 },
+		{ "app.ts", "key: Gx4Tm7.Qc2Wz9Lk5R\n", 0 },
+		{ "settings.py", "key: Gx4Tm7.Qc2Wz9Lk5R\n", 0 },
+		{ "main.go", "key: Gx4Tm7.Qc2Wz9Lk5R\n", 0 },
+		{ "App.java", "key: Gx4Tm7.Qc2Wz9Lk5R\n", 0 },
+		{ "lib/x.rb", "key: Gx4Tm7.Qc2Wz9Lk5R\n", 0 },
+		{ "Cfg.cs", "key: Gx4Tm7.Qc2Wz9Lk5R\n", 0 },
+		{ "main.tf", "key: Gx4Tm7.Qc2Wz9Lk5R\n", 0 },
+		{ "bin/tool", "#!/usr/bin/env node\nkey: Gx4Tm7.Qc2Wz9Lk5R\n", 0 },
+		{ "app.yaml", "key: Gx4Tm7.Qc2Wz9Lk5R\n", 1 },
+		{ ".env", "key: Gx4Tm7.Qc2Wz9Lk5R\n", 1 },
+		{ "app.properties", "key: Gx4Tm7.Qc2Wz9Lk5R\n", 1 },
+		{ "run.sh", "key: Gx4Tm7.Qc2Wz9Lk5R\n", 1 },
+		{ "Dockerfile", "key: Gx4Tm7.Qc2Wz9Lk5R\n", 1 },
+		{ ".github/workflows/ci.yml", "key: Gx4Tm7.Qc2Wz9Lk5R\n", 1 },
+		{ "notes.txt", "key: Gx4Tm7.Qc2Wz9Lk5R\n", 1 },
+		{ "js", "key: Gx4Tm7.Qc2Wz9Lk5R\n", 1 },
+		{ "bin/tool", "#!/bin/sh\nkey: Gx4Tm7.Qc2Wz9Lk5R\n", 1 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct finding_list out;
+		finding_list_init(&out);
+		const char *t = cases[i].text;
+		cr_assert_eq(secrets_scan(s, cases[i].path, t, strlen(t), NULL, &out, NULL), 0);
+		cr_assert_eq(out.n, cases[i].n, "%s: %zu findings", cases[i].path, out.n);
+		finding_list_release(&out);
+	}
+	secrets_scratch_free(s);
+	ruleset_free(own);
+}
+
 /* A long line of many flow items (a minified JSON or source map) with a keyword on it: the
  * flow forms of the unquoted assignment rule are tried from each item, each try its own
  * search, so the line does not add up to the matcher's step limit (it did when one search
