@@ -16,6 +16,7 @@
 
 #include <fcntl.h>
 #include <git2.h>
+#include <limits.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -738,6 +739,31 @@ out:
 	return ret;
 }
 
+static const char *place_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *name = slash ? slash + 1 : path;
+	size_t n = strlen(name);
+	return n == 0 || n > NAME_MAX || str_eq(name, ".") || str_eq(name, "..") ? "blob" : name;
+}
+
+/*
+ * The name blob b is written under for its place k (the last component of its path), or
+ * NULL when an earlier place gave the same name. A name the file system cannot take as
+ * one component ("", ".", "..", longer than NAME_MAX) is "blob": read as no kind of file
+ * in particular, as a name without an extension would be.
+ */
+static const char *blob_name(const struct githistory_blob *b, size_t k)
+{
+	const char *name = place_name(b->places[k].path);
+	for (size_t i = 0; i < k; i++) {
+		if (str_eq(place_name(b->places[i].path), name)) {
+			return NULL;
+		}
+	}
+	return name;
+}
+
 int githistory_write(const struct githistory *h, const char *dest, struct diag_list *dl)
 {
 	git_repository *repo = NULL;
@@ -754,7 +780,8 @@ int githistory_write(const struct githistory *h, const char *dest, struct diag_l
 		git_blob *blob = NULL;
 		git_oid id;
 		_cleanup_free_ char *sub = xasprintf("%s/%.2s", dest, b->id);
-		_cleanup_free_ char *path = xasprintf("%s/%s", sub, b->id + 2);
+		_cleanup_free_ char *dir = xasprintf("%s/%s", sub, b->id + 2);
+		_cleanup_free_ char *first = NULL;
 		if (git_oid_fromstr(&id, b->id) < 0 || git_blob_lookup(&blob, repo, &id) < 0 ||
 		    git_blob_rawsize(blob) != b->size) {
 			diag_error(dl, NULL, 0, 0, NULL, "cannot read blob %s (%s): %s", b->id,
@@ -763,25 +790,41 @@ int githistory_write(const struct githistory *h, const char *dest, struct diag_l
 			ret = -EIO;
 			break;
 		}
-		if (mkdir(sub, 0755) < 0 && errno != EEXIST) {
+		if ((mkdir(sub, 0755) < 0 && errno != EEXIST) || mkdir(dir, 0755) < 0) {
 			ret = -errno;
 		}
-		int fd = ret < 0 ? -1
-				 : open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-					0644);
-		if (ret == 0 && fd < 0) {
-			ret = -errno;
-		}
-		if (ret == 0) {
-			ret = write_all(fd, git_blob_rawcontent(blob), (size_t)b->size);
-		}
-		if (fd >= 0 && close(fd) < 0 && ret == 0) {
-			ret = -errno;
+		/* One file per name the blob has, the first written, the others links to it. */
+		for (size_t k = 0; ret == 0 && k < b->n_places; k++) {
+			const char *name = blob_name(b, k);
+			if (!name) {
+				continue;
+			}
+			_cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
+			if (first) {
+				ret = link(first, path) < 0 ? -errno : 0;
+			} else {
+				int fd = open(path,
+					      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+					      0644);
+				ret = fd < 0 ? -errno
+					     : write_all(fd, git_blob_rawcontent(blob),
+							 (size_t)b->size);
+				if (fd >= 0 && close(fd) < 0 && ret == 0) {
+					ret = -errno;
+				}
+				first = path;
+				path = NULL;
+			}
+			if (ret < 0) {
+				diag_error(dl, NULL, 0, 0, "set TMPDIR to a directory with room",
+					   "cannot write blob %s as %s: %s", b->id, name,
+					   strerror(-ret));
+			}
 		}
 		git_blob_free(blob);
-		if (ret < 0) {
+		if (ret < 0 && !first) {
 			diag_error(dl, NULL, 0, 0, "set TMPDIR to a directory with room",
-				   "cannot write %s: %s", path, strerror(-ret));
+				   "cannot write %s: %s", dir, strerror(-ret));
 		}
 	}
 out:
@@ -793,11 +836,12 @@ out:
 const struct githistory_blob *githistory_blob_of_file(const struct githistory *h, const char *rel)
 {
 	char hex[41];
-	if (!rel || strlen(rel) != 41 || rel[2] != '/') {
+	if (!rel || strnlen(rel, 42) < 41 || rel[2] != '/' || (rel[41] && rel[41] != '/')) {
 		return NULL;
 	}
 	memcpy(hex, rel, 2);
-	memcpy(hex + 2, rel + 3, 39);
+	memcpy(hex + 2, rel + 3, 38);
+	hex[40] = '\0';
 	return hmap_get(h->by_id, hex);
 }
 

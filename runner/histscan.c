@@ -269,6 +269,7 @@ int histscan_run(const char *dir, const struct histscan_options *o, json_t *resu
 	json_object_set_new(with, "vendored", json_true());
 	json_object_set_new(with, "generated", json_true());
 	json_object_set_new(with, "nothing_ok", json_true());
+	json_object_set_new(with, "blob_names", json_true());
 	struct scanbox sb;
 	scanbox_init(&sb, real, o->unconfined);
 	sb.cancel_fd = o->cancel_fd > 0 ? o->cancel_fd : -1;

@@ -135,6 +135,13 @@ static int load(struct worker *w, const struct walk_file *f, const char **data, 
 	return 0;
 }
 
+/* What a file is reported as (heap): its path, or with blob_names its directory. */
+static char *reported_as(const struct scan_options *o, const char *path)
+{
+	const char *slash = o->blob_names ? strrchr(path, '/') : NULL;
+	return slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(path);
+}
+
 static bool allow_listed(const struct scan_options *o, const char *path)
 {
 	if (o->not_allowed && o->not_allowed(o->not_allowed_ud, path)) {
@@ -328,12 +335,13 @@ static void scan_one(struct worker *w, const struct walk_file *f)
 	} else {
 		struct secrets_file_stats fs = { 0 };
 		struct secrets_allowlist al = { o->allow_regex, o->n_allow_regex };
-		secrets_scan(w->secrets, f->path, data, len, &al, &w->findings, &fs);
-		file_stats(w, f->path, fs.regex_limits, fs.truncated, fs.no_reason,
+		_cleanup_free_ char *as = reported_as(o, f->path);
+		secrets_scan_named(w->secrets, as, f->path, data, len, &al, &w->findings, &fs);
+		file_stats(w, as, fs.regex_limits, fs.truncated, fs.no_reason,
 			   fs.first_no_reason_line);
 		if (fs.k8s_unparsed && !w->st.k8s_unparsed) {
 			snprintf(w->st.first_k8s_unparsed, sizeof(w->st.first_k8s_unparsed),
-				 "%s:%u", f->path, fs.first_k8s_unparsed_line);
+				 "%s:%u", as, fs.first_k8s_unparsed_line);
 		}
 		w->st.k8s_unparsed += fs.k8s_unparsed;
 	}
@@ -461,7 +469,7 @@ static int report_too_large(const struct scan_options *o, int root_fd,
 		finding_set(&f->title, "File too large to scan for secrets");
 		f->severity = worst_severity(o->rules);
 		finding_set(&f->confidence, "high");
-		finding_set(&f->file, lf->path);
+		f->file = reported_as(o, lf->path);
 		f->line = f->end_line = 1;
 		f->column = f->end_column = 1;
 		f->message = xasprintf(
@@ -552,6 +560,36 @@ static void *worker_main(void *arg)
 		scan_one(w, &sh->files->files[i]);
 	}
 	return NULL;
+}
+
+static int cmp_file_fingerprint(const void *a, const void *b)
+{
+	const struct finding *x = a, *y = b;
+	int c = strcmp(x->file ? x->file : "", y->file ? y->file : "");
+	return c ? c
+		 : strcmp(x->fingerprint ? x->fingerprint : "",
+			  y->fingerprint ? y->fingerprint : "");
+}
+
+/* With blob_names, content read under two names finds what both read alike twice: of the
+ * findings out[first..] with the same file (the blob) and fingerprint (the same rule, match
+ * and occurrence), one is kept. */
+static void drop_repeats(struct finding_list *out, size_t first)
+{
+	if (out->n - first < 2) {
+		return;
+	}
+	qsort(out->v + first, out->n - first, sizeof(*out->v), cmp_file_fingerprint);
+	size_t w = first + 1;
+	for (size_t i = first + 1; i < out->n; i++) {
+		if (out->v[i].fingerprint &&
+		    cmp_file_fingerprint(&out->v[i], &out->v[w - 1]) == 0) {
+			finding_release(&out->v[i]);
+		} else {
+			out->v[w++] = out->v[i];
+		}
+	}
+	out->n = w;
 }
 
 int scan_run(const struct scan_options *o, struct finding_list *out, struct scan_stats *st,
@@ -656,6 +694,9 @@ int scan_run(const struct scan_options *o, struct finding_list *out, struct scan
 	close(sh.root_fd);
 	pthread_mutex_destroy(&sh.lock);
 	walk_result_release(&files);
+	if (o->blob_names) {
+		drop_repeats(out, first_out);
+	}
 	if (!sh.err && ruleset_kind(o->rules) == RULE_SAST && out->n > first_out) {
 		r = withhold_secrets(out, first_out);
 		if (r < 0) {

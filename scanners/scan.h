@@ -49,6 +49,10 @@ struct scan_options {
 	const void *not_allowed_ud;
 	pcre2_code *const *allow_regex; /* secrets matching one are not reported */
 	size_t n_allow_regex;
+	/* secrets: every file is DIR/NAME, one of the names of the content DIR stands for (a
+	 * history scan's blob, ab/cdef...): read as NAME says (YAML, code, ...), reported as
+	 * DIR, so that its findings and their fingerprints are the same under any name. */
+	bool blob_names;
 };
 
 struct scan_stats {

@@ -1257,6 +1257,13 @@ int secrets_scan(struct secrets_scratch *s, const char *path, const char *buf, s
 		 const struct secrets_allowlist *al, struct finding_list *out,
 		 struct secrets_file_stats *st)
 {
+	return secrets_scan_named(s, path, path, buf, len, al, out, st);
+}
+
+int secrets_scan_named(struct secrets_scratch *s, const char *path, const char *name,
+		       const char *buf, size_t len, const struct secrets_allowlist *al,
+		       struct finding_list *out, struct secrets_file_stats *st)
+{
 	static struct secrets_file_stats dummy;
 	if (!st) {
 		st = &dummy;
@@ -1270,8 +1277,8 @@ int secrets_scan(struct secrets_scratch *s, const char *path, const char *buf, s
 	s->min_sev = -1;
 	s->k8s_line = false;
 	s->k8s_why = NULL;
-	s->yaml = yaml_path(path);
-	s->code = code_path(path, buf, len);
+	s->yaml = yaml_path(name);
+	s->code = code_path(name, buf, len);
 	memset(s->gave_up, 0, ruleset_count(s->rs) * sizeof(bool));
 	keyword_pass(s, buf, len, al, st, NULL);
 	if (s->k8s_line) {

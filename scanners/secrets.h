@@ -94,6 +94,12 @@ int secrets_scan(struct secrets_scratch *s, const char *path, const char *buf, s
 		 const struct secrets_allowlist *al, struct finding_list *out,
 		 struct secrets_file_stats *st);
 
+/* The same, buf read as the file's name says (YAML, code, ...), and reported as path: the
+ * content of a history's blob, one of whose names is name. */
+int secrets_scan_named(struct secrets_scratch *s, const char *path, const char *name,
+		       const char *buf, size_t len, const struct secrets_allowlist *al,
+		       struct finding_list *out, struct secrets_file_stats *st);
+
 /* Shannon entropy of s in bits per character. */
 double secrets_entropy(const char *s, size_t n);
 

@@ -307,9 +307,10 @@ static int parse_opts(enum rule_kind kind, const json_t *with, bool cli, struct 
 	json_t *v;
 	json_object_foreach((json_t *)with, k, v)
 	{
-		/* rules_root and nothing_ok are the runner's, never a pipeline's (validation
-		 * refuses them). */
-		if (!key_known(kind, k) && !str_eq(k, "rules_root") && !str_eq(k, "nothing_ok")) {
+		/* rules_root, nothing_ok and blob_names are the runner's, never a pipeline's
+		 * (validation refuses them). */
+		if (!key_known(kind, k) && !str_eq(k, "rules_root") && !str_eq(k, "nothing_ok") &&
+		    !str_eq(k, "blob_names")) {
 			return errf(err, errlen, -EINVAL, "unknown key '%.60s'", k);
 		}
 	}
@@ -582,6 +583,8 @@ static int scan_with(enum rule_kind kind, struct stage_worker *w, struct opts o,
 		.not_allowed_ud = &policy,
 		.allow_regex = allow,
 		.n_allow_regex = n_allow,
+		/* A history scan's blobs (runner/histscan.c), never a pipeline's. */
+		.blob_names = json_is_true(json_object_get(w->with, "blob_names")),
 	};
 	if (policy.changed_all) {
 		/* A fork's run whose changes could not be listed: any file may be one of them,

@@ -534,7 +534,8 @@ static bool skip_b(void *ud, const char *path)
 }
 
 /* Places can be left out by path (allowlisted ones); the blobs are written back byte for
- * byte under their ids, and found again by their file names. */
+ * byte in a directory named by their id, under each name their places give them, and
+ * found again by the file names. */
 Test(githistory, skipped_places_and_written_blobs)
 {
 	struct repo r = make_repo();
@@ -548,12 +549,16 @@ Test(githistory, skipped_places_and_written_blobs)
 	char *dest = tu_tmpdir();
 	cr_assert_eq(githistory_write(&h, dest, &dl), 0, "%s", msg(&dl));
 	char *two = blob_id(r.dir, "two");
-	char *file = tu_strf("%.2s/%s", two, two + 2);
+	char *file = tu_strf("%.2s/%s/a.txt", two, two + 2);
 	char *text = tu_readf("%s/%s", dest, file);
 	cr_expect_str_eq(text, "two");
 	const struct githistory_blob *b = githistory_blob_of_file(&h, file);
 	cr_assert_not_null(b);
 	cr_expect_str_eq(b->id, two);
+	file[41] = '\0'; /* the blob's directory names it too */
+	cr_expect_eq(githistory_blob_of_file(&h, file), b);
+	file[41] = 'x';
+	cr_expect_null(githistory_blob_of_file(&h, file));
 	cr_expect_null(githistory_blob_of_file(&h, "xx"));
 	cr_expect_null(githistory_blob_of_file(&h, two));
 	githistory_release(&h);
