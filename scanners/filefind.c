@@ -158,6 +158,7 @@ size_t filefind_finish(struct finding_list *fl, size_t first, const char *buf, s
 			}
 		}
 	}
+	line_cursor_release(&cur);
 	return no_reason;
 }
 

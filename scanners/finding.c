@@ -505,20 +505,24 @@ static bool in_comment_plain(const char *ls, const char *m, bool own_line)
 
 /*
  * Is the marker at m, on the line [ls, le) of text, in a comment? For a file the lexer
- * tokenized (lex_file_comment()), only a comment token counts, and *cend gets where the
- * comment (or the line) ends; for others, in_comment_plain(). With own_line, the line must
- * hold nothing but comments.
+ * tokenized (t), only a comment of the file or of a script it embeds counts (c->comments,
+ * collected on the first marker), and *cend gets where the comment (or the line) ends;
+ * for others, in_comment_plain(). With own_line, the line must hold nothing but comments.
  */
-static bool in_comment(const struct tokens *t, const char *text, const char *ls, const char *le,
-		       const char *m, bool own_line, const char **cend)
+static bool in_comment(const struct tokens *t, struct line_cursor *c, const char *text,
+		       const char *ls, const char *le, const char *m, bool own_line,
+		       const char **cend)
 {
 	size_t cs, ce;
-	int r = lex_file_comment(t, (size_t)(m - text), &cs, &ce);
 	*cend = le;
-	if (r == -ENOENT) {
+	if (!c->plain && !c->comments) {
+		c->comments = xcalloc(1, sizeof(*c->comments));
+		c->plain = lex_comments_collect(t, c->comments) < 0;
+	}
+	if (c->plain || (size_t)(m - text) >= t->len) {
 		return in_comment_plain(ls, m, own_line);
 	}
-	if (r != 1) {
+	if (lex_comments_find(c->comments, (size_t)(m - text), &cs, &ce) != 1) {
 		return false;
 	}
 	if (text + ce < le) {
@@ -527,7 +531,7 @@ static bool in_comment(const struct tokens *t, const char *text, const char *ls,
 	for (const char *q = ls; own_line && q < le;) {
 		if (isspace((unsigned char)*q)) {
 			q++;
-		} else if (lex_file_comment(t, (size_t)(q - text), &cs, &ce) == 1) {
+		} else if (lex_comments_find(c->comments, (size_t)(q - text), &cs, &ce) == 1) {
 			q = text + ce;
 		} else {
 			return false;
@@ -537,26 +541,51 @@ static bool in_comment(const struct tokens *t, const char *text, const char *ls,
 }
 
 /*
+ * The marker read on the line [ls, le) of text: the first one in a comment (SIZE_MAX:
+ * none), and in *end where its comment or the line ends. Read once per line for all the
+ * findings on it (slot `which` of the cursor: 0 for the finding's line, 1 for the line
+ * before it, read with own_line_only): a line can hold thousands of markers and findings.
+ */
+static size_t marker_read(const struct tokens *t, struct line_cursor *c, int which,
+			  const char *text, const char *ls, const char *le, bool own_line_only,
+			  const char **end)
+{
+	if (c->read[which].known && c->read[which].ls == (size_t)(ls - text)) {
+		*end = text + c->read[which].end;
+		return c->read[which].m;
+	}
+	const char *m = NULL;
+	*end = le;
+	for (const char *p = ls; p < le;) {
+		m = memmem(p, (size_t)(le - p), marker, sizeof(marker) - 1);
+		if (!m || in_comment(t, c, text, ls, le, m, own_line_only, end)) {
+			break;
+		}
+		p = m + 1;
+	}
+	c->read[which].known = true;
+	c->read[which].ls = (size_t)(ls - text);
+	c->read[which].m = m ? (size_t)(m - text) : SIZE_MAX;
+	c->read[which].end = (size_t)(*end - text);
+	return c->read[which].m;
+}
+
+/*
  * Does a comment on the line [ls, le) of text suppress rule_id? See the header. With
  * own_line_only, the marker counts only on a line that holds nothing but the comment (a
  * comment above the code); a comment after code on a line speaks for that line alone. The
  * first marker on the line that is in a comment is the one read.
  */
-static int parse_ignore(const struct tokens *t, const char *text, const char *ls, const char *le,
-			const char *rule_id, bool own_line_only, char **reason)
+static int parse_ignore(const struct tokens *t, struct line_cursor *c, int which, const char *text,
+			const char *ls, const char *le, const char *rule_id, bool own_line_only,
+			char **reason)
 {
-	const char *m = NULL, *end = le;
-	for (const char *p = ls; p < le;) {
-		m = memmem(p, (size_t)(le - p), marker, sizeof(marker) - 1);
-		if (!m || in_comment(t, text, ls, le, m, own_line_only, &end)) {
-			break;
-		}
-		p = m + 1;
-	}
-	if (!m) {
+	const char *end;
+	size_t mo = marker_read(t, c, which, text, ls, le, own_line_only, &end);
+	if (mo == SIZE_MAX) {
 		return 0;
 	}
-	const char *s = m + sizeof(marker) - 1;
+	const char *s = text + mo + sizeof(marker) - 1;
 	if (s >= end || !isspace((unsigned char)*s)) {
 		return 0;
 	}
@@ -619,7 +648,18 @@ int finding_inline_suppression(const char *text, size_t len, const struct tokens
 			       const char *rule_id, char **reason)
 {
 	struct line_cursor c = { 0 };
-	return finding_inline_suppression_at(text, len, t, line, rule_id, reason, &c);
+	int r = finding_inline_suppression_at(text, len, t, line, rule_id, reason, &c);
+	line_cursor_release(&c);
+	return r;
+}
+
+void line_cursor_release(struct line_cursor *c)
+{
+	if (c->comments) {
+		lex_comments_release(c->comments);
+		free(c->comments);
+	}
+	*c = (struct line_cursor){ 0 };
 }
 
 int finding_inline_suppression_at(const char *text, size_t len, const struct tokens *t,
@@ -642,7 +682,9 @@ int finding_inline_suppression_at(const char *text, size_t len, const struct tok
 		if (l == line) {
 			cur = off;
 			prev = before;
-			*c = (struct line_cursor){ line, cur, prev };
+			c->line = line;
+			c->off = cur;
+			c->prev = prev;
 			break;
 		}
 		text_line_end(text, len, off, &next);
@@ -660,7 +702,8 @@ int finding_inline_suppression_at(const char *text, size_t len, const struct tok
 			continue;
 		}
 		size_t le = text_line_end(text, len, lines[i], NULL);
-		int r = parse_ignore(t, text, text + lines[i], text + le, rule_id, i == 1, reason);
+		int r = parse_ignore(t, c, (int)i, text, text + lines[i], text + le, rule_id,
+				     i == 1, reason);
 		if (r == 1) {
 			return 1;
 		}

@@ -128,6 +128,7 @@ json_t *finding_list_to_json(const struct finding_list *fl);
 int finding_list_from_json(const json_t *arr, struct finding_list *fl);
 
 struct tokens;
+struct lex_comments;
 
 /*
  * Inline suppressions: look at line `line` of text, and the line before it when that line is
@@ -141,17 +142,29 @@ int finding_inline_suppression(const char *text, size_t len, const struct tokens
 			       const char *rule_id, char **reason);
 
 /* Where finding_inline_suppression_at() found a line last: a file's findings, asked in the
- * order of their lines, are looked up in one pass over the text. Zeroed: none yet. */
+ * order of their lines, are looked up in one pass over the text, each line's markers read
+ * once for all the findings on it, and the file's comments collected once. Zeroed: none
+ * yet; line_cursor_release() when done with the file. */
 struct line_cursor {
 	unsigned line; /* 0: none */
 	size_t off;    /* where that line starts */
 	size_t prev;   /* where the line before it starts, or SIZE_MAX */
+	/* The marker read last on a finding's line ([0]) and on a line before one ([1]):
+	 * where that line starts, the marker's offset (SIZE_MAX: none in a comment) and
+	 * where its comment or the line ends. */
+	struct {
+		bool known;
+		size_t ls, m, end;
+	} read[2];
+	struct lex_comments *comments; /* the file's, once a marker was seen (t not NULL) */
+	bool plain;		       /* t is NULL or a pattern: the plain-text rule */
 };
 
 /* finding_inline_suppression(), walking from *c when line is at or after c's line (and
- * leaving c at line). Same text, same results. */
+ * leaving c at line). Same text and tokens, same results. */
 int finding_inline_suppression_at(const char *text, size_t len, const struct tokens *t,
 				  unsigned line, const char *rule_id, char **reason,
 				  struct line_cursor *c);
+void line_cursor_release(struct line_cursor *c);
 
 #endif

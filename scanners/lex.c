@@ -985,63 +985,104 @@ bool tokens_in_comment(const struct tokens *t, uint32_t off)
 	return lo < t->n_comments && t->comments[lo][0] <= off && off < t->comments[lo][1];
 }
 
-/* The comment of t around off: 1 and its range, or 0. */
-static int comment_around(const struct tokens *t, size_t off, size_t *start, size_t *end)
+static void comments_add(struct lex_comments *c, const struct tokens *t)
 {
-	size_t lo = 0, hi = t->n_comments;
+	if (t->n_comments == 0) {
+		return;
+	}
+	GROW(c->v, c->cap, c->n + t->n_comments);
+	memcpy(c->v + c->n, t->comments, t->n_comments * sizeof(c->v[0]));
+	c->n += t->n_comments;
+}
+
+static int cmp_range(const void *pa, const void *pb)
+{
+	const uint32_t *a = pa, *b = pb;
+	return a[0] != b[0] ? (a[0] < b[0] ? -1 : 1) : a[1] < b[1] ? -1 : a[1] > b[1];
+}
+
+int lex_comments_collect(const struct tokens *t, struct lex_comments *c)
+{
+	lex_comments_release(c);
+	if (!t || t->pattern) {
+		return -ENOENT;
+	}
+	comments_add(c, t);
+	/* The regions of each level, lexed once each: those of the file, then those found
+	 * in them, and so on. Each level's regions lie inside the last one's, so a level
+	 * costs at most the text. */
+	struct lex_region *level = NULL, *next = NULL;
+	size_t n = 0, cap = 0, n_next = 0, next_cap = 0;
+	if (t->n_regions > 0) {
+		GROW(level, cap, t->n_regions);
+		memcpy(level, t->regions, t->n_regions * sizeof(level[0]));
+		n = t->n_regions;
+	}
+	struct tokens sub;
+	tokens_init(&sub);
+	for (unsigned depth = 0; depth <= LEX_MAX_NEST && n > 0; depth++) {
+		n_next = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (lex_run_region(level[i].lang, t, level[i].off, level[i].len, &sub) <
+			    0) {
+				continue; /* not known to be a comment: it is not one */
+			}
+			comments_add(c, &sub);
+			if (sub.n_regions > 0) {
+				GROW(next, next_cap, n_next + sub.n_regions);
+				memcpy(next + n_next, sub.regions, sub.n_regions * sizeof(next[0]));
+				n_next += sub.n_regions;
+			}
+		}
+		struct lex_region *swap = level;
+		level = next;
+		next = swap;
+		size_t swap_cap = cap;
+		cap = next_cap;
+		next_cap = swap_cap;
+		n = n_next;
+	}
+	tokens_release(&sub);
+	free(level);
+	free(next);
+	qsort(c->v, c->n, sizeof(c->v[0]), cmp_range);
+	size_t k = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		if (k > 0 && c->v[i][0] < c->v[k - 1][1]) {
+			c->v[k - 1][1] = MAX(c->v[k - 1][1], c->v[i][1]);
+		} else {
+			c->v[k][0] = c->v[i][0];
+			c->v[k][1] = c->v[i][1];
+			k++;
+		}
+	}
+	c->n = k;
+	return 0;
+}
+
+int lex_comments_find(const struct lex_comments *c, size_t off, size_t *start, size_t *end)
+{
+	size_t lo = 0, hi = c->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (t->comments[mid][1] <= off) {
+		if (c->v[mid][1] <= off) {
 			lo = mid + 1;
 		} else {
 			hi = mid;
 		}
 	}
-	if (lo < t->n_comments && t->comments[lo][0] <= off && off < t->comments[lo][1]) {
-		*start = t->comments[lo][0];
-		*end = t->comments[lo][1];
+	if (lo < c->n && c->v[lo][0] <= off && off < c->v[lo][1]) {
+		*start = c->v[lo][0];
+		*end = c->v[lo][1];
 		return 1;
 	}
 	return 0;
 }
 
-int lex_file_comment(const struct tokens *f, size_t off, size_t *start, size_t *end)
+void lex_comments_release(struct lex_comments *c)
 {
-	if (!f || f->pattern || off >= f->len) {
-		return -ENOENT;
-	}
-	if (comment_around(f, off, start, end)) {
-		return 1;
-	}
-	/* Not a comment of the file's own language: perhaps one of a script it embeds (a
-	 * run: block), or of a script that one embeds ($(...)), tokenized again here. */
-	struct tokens sub;
-	tokens_init(&sub);
-	const struct tokens *cur = f;
-	int r = 0;
-	for (unsigned depth = 0; depth <= LEX_MAX_NEST; depth++) {
-		const struct lex_region *g = NULL;
-		for (size_t i = 0; i < cur->n_regions && !g; i++) {
-			if (cur->regions[i].off <= off &&
-			    off - cur->regions[i].off < cur->regions[i].len) {
-				g = &cur->regions[i];
-			}
-		}
-		if (!g) {
-			break;
-		}
-		struct lex_region reg = *g;
-		if (lex_run_region(reg.lang, f, reg.off, reg.len, &sub) < 0) {
-			break; /* not known to be a comment: it is not one */
-		}
-		if (comment_around(&sub, off, start, end)) {
-			r = 1;
-			break;
-		}
-		cur = &sub;
-	}
-	tokens_release(&sub);
-	return r;
+	free(c->v);
+	*c = (struct lex_comments){ 0 };
 }
 
 uint32_t tokens_find(const struct tokens *t, uint32_t off)

@@ -221,12 +221,22 @@ uint32_t tokens_column_of(const struct tokens *t, uint32_t off);
 /* Is off inside a comment? */
 bool tokens_in_comment(const struct tokens *t, uint32_t off);
 /*
- * Is off in a comment of the file t holds (lex_run(), not a pattern), or of a script it
- * embeds? Inline suppressions (finding_inline_suppression()) ask here. Returns 1 and the
- * comment's range [*start, *end), 0 when off is not in a comment, or -ENOENT when t is
- * NULL (plain text) or a pattern, or off is past its text.
+ * The comments of a file (lex_run(), not a pattern) and of the scripts it embeds, its
+ * regions lexed once each, LEX_MAX_NEST levels deep (a region that does not lex adds
+ * none): ranges sorted by where they start, overlapping ones merged. Inline suppressions
+ * (finding_inline_suppression()) ask here for each marker: once collected, a question
+ * costs a binary search (asking the file's tokens again for each marker relexed a region
+ * each time, and a line of thousands of markers and findings took minutes).
  */
-int lex_file_comment(const struct tokens *t, size_t off, size_t *start, size_t *end);
+struct lex_comments {
+	uint32_t (*v)[2];
+	size_t n, cap;
+};
+/* Collect t's comments into c (released first). -ENOENT when t is NULL or a pattern. */
+int lex_comments_collect(const struct tokens *t, struct lex_comments *c);
+/* Is off in one of c's comments? 1 and its range [*start, *end), or 0. */
+int lex_comments_find(const struct lex_comments *c, size_t off, size_t *start, size_t *end);
+void lex_comments_release(struct lex_comments *c);
 
 /* Index of the token containing off, or TOK_NONE. */
 uint32_t tokens_find(const struct tokens *t, uint32_t off);

@@ -12,6 +12,7 @@
 #include "diag.h"
 #include "rules.h"
 #include "sast.h"
+#include "sbuf.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -690,6 +691,44 @@ Test(pattern, messages_suppressions_fingerprints)
 	cr_assert_str_eq(fl.v[1].fingerprint, second);
 	free(first);
 	free(second);
+}
+
+/*
+ * A line of many markers outside comments, many templates and many findings, the marker
+ * that counts in a comment at its end: each finding read every marker again, and each
+ * marker looked through every template's ${ } (900 findings x 150,000 markers x 900
+ * regions: hours, found by fuzz-lex-js). The line is read once: the comment's marker
+ * suppresses them all, those in code none, and a comment in a ${ } is a comment too.
+ */
+Test(pattern, a_line_of_markers_and_findings_is_read_once)
+{
+	const char *rule = RULE("t", "javascript", "    pattern: eval($X)\n");
+	struct sbuf b;
+	sbuf_init(&b, 4 << 20);
+	for (int i = 0; i < 900; i++) {
+		sbuf_puts(&b, "a = `${eval(c)}`; ");
+	}
+	for (int i = 0; i < 150000; i++) {
+		sbuf_puts(&b, "runner:ignore ");
+	}
+	cr_assert_geq(sbuf_puts(&b,
+				"// runner:ignore t -- reviewed in review 12\n"
+				"b = `${eval(d) /* runner:ignore t -- reviewed in review 13 */}`;\n"
+				"c = `${eval(e)}` + 'runner:ignore t -- not a comment';\n"),
+		      0);
+	scan(LANG_JAVASCRIPT, rule, b.data);
+	sbuf_release(&b);
+	cr_assert_eq(fl.n, 902, "%zu findings", fl.n);
+	for (size_t i = 0; i < 900; i++) {
+		cr_assert_eq(fl.v[i].line, 1);
+		cr_assert_eq(fl.v[i].suppression, SUPPRESSION_INLINE, "finding %zu", i);
+		cr_assert_str_eq(fl.v[i].suppression_reason, "reviewed in review 12");
+	}
+	cr_assert_eq(fl.v[900].line, 2);
+	cr_assert_eq(fl.v[900].suppression, SUPPRESSION_INLINE);
+	cr_assert_str_eq(fl.v[900].suppression_reason, "reviewed in review 13");
+	cr_assert_eq(fl.v[901].line, 3);
+	cr_assert_eq(fl.v[901].suppression, SUPPRESSION_NONE);
 }
 
 Test(pattern, step_budget_bounds_pathological_patterns)
