@@ -29,6 +29,11 @@ char *filefind_excerpt(const char *buf, size_t len, size_t off, size_t max)
 	while (b < e && b < off && (buf[b] == ' ' || buf[b] == '\t')) {
 		b++;
 	}
+	return filefind_excerpt_span(buf, b, e, max);
+}
+
+char *filefind_excerpt_span(const char *buf, size_t b, size_t e, size_t max)
+{
 	bool cut = false;
 	if (e - b > max) {
 		/*

@@ -40,6 +40,9 @@ struct finding *filefind_incomplete(struct finding_list *out, const struct rule 
  * "..." appended: the word the cut would split is left out whole. Caller frees.
  */
 char *filefind_excerpt(const char *buf, size_t len, size_t off, size_t max);
+/* The excerpt of [b, e) of buf, a line without its line end and blanks, cut as
+ * filefind_excerpt() cuts it: what it costs does not depend on the line's length. */
+char *filefind_excerpt_span(const char *buf, size_t b, size_t e, size_t max);
 
 /*
  * Finish the findings fl->v[first..] of one file (buf): sort them by position, give the

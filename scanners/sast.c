@@ -104,6 +104,23 @@ struct bset {
 	uint32_t ofile;
 };
 
+#define LINE_MEMO_STEP 256
+
+/*
+ * The line of the last finding, read once for all the findings on it (a thousand a rule):
+ * where it starts and ends, its blanks trimmed (for excerpts), and its code points counted
+ * every LINE_MEMO_STEP bytes (for columns). Each finding read its line from the start to
+ * its column, and whole for its excerpt: on a line of megabytes, minutes.
+ */
+struct line_memo {
+	uint32_t file, line; /* sast_scratch.file and the line it is for (line 0: none) */
+	size_t ls, next;     /* where the line starts, and where the next one does */
+	size_t le;	     /* where its line end is */
+	size_t b, e;	     /* the line without the blanks around it */
+	uint32_t *cp;	     /* cp[i]: code points in [ls, ls + i * LINE_MEMO_STEP) */
+	size_t cp_cap;
+};
+
 struct sast_scratch {
 	const struct ruleset *rs;
 	struct tokens tk;  /* the file */
@@ -148,6 +165,7 @@ struct sast_scratch {
 	uint32_t *grp_in;
 	size_t grp_in_cap;
 	uint32_t grp_gen;
+	struct line_memo lm; /* the line of the last finding */
 };
 
 /* Evaluations given up on the current file so far (step budgets and regex limits). */
@@ -187,6 +205,7 @@ void sast_scratch_free(struct sast_scratch *s)
 	tokens_release(&s->tk);
 	tokens_release(&s->rtk);
 	tokens_release(&s->outer);
+	free(s->lm.cp);
 	for (size_t i = 0; i < s->n_occ; i++) {
 		free(s->occ[i].v);
 	}
@@ -1354,6 +1373,70 @@ static char *interpolate(const struct rule *r, const struct tokens *t, const str
 	return clean;
 }
 
+static bool is_utf8_start(char c)
+{
+	return ((unsigned char)c & 0xC0) != 0x80;
+}
+
+/* The line memo of s at `line` of t (the file's lines: a region's tokens borrow them). */
+static struct line_memo *memo_line(struct sast_scratch *s, const struct tokens *t, uint32_t line)
+{
+	struct line_memo *m = &s->lm;
+	if (m->file == s->file && m->line == line) {
+		return m;
+	}
+	m->file = s->file;
+	m->line = line;
+	m->ls = t->n_lines ? t->line_off[line - 1] : 0;
+	m->next = line < t->n_lines ? t->line_off[line] : t->len;
+	/* Every CR and LF ends a line (text_line_end()): those before the next are its end. */
+	for (m->le = m->next;
+	     m->le > m->ls && (t->src[m->le - 1] == '\n' || t->src[m->le - 1] == '\r'); m->le--) {
+	}
+	for (m->e = m->le; m->e > m->ls && (t->src[m->e - 1] == ' ' || t->src[m->e - 1] == '\t');
+	     m->e--) {
+	}
+	for (m->b = m->ls; m->b < m->e && (t->src[m->b] == ' ' || t->src[m->b] == '\t'); m->b++) {
+	}
+	size_t n = (m->next - m->ls) / LINE_MEMO_STEP + 1;
+	GROW(m->cp, m->cp_cap, n);
+	uint32_t cp = 0;
+	for (size_t i = 0, p = m->ls; i < n; i++) {
+		m->cp[i] = cp;
+		for (size_t q = MIN(p + LINE_MEMO_STEP, m->next); p < q; p++) {
+			cp += is_utf8_start(t->src[p]);
+		}
+	}
+	return m;
+}
+
+/* tokens_column_of(t, off), from the line memo. */
+static uint32_t column_of(struct sast_scratch *s, const struct tokens *t, uint32_t off)
+{
+	uint32_t line = tokens_line_of(t, off);
+	if (off >= t->len) {
+		return tokens_column_of(t, off);
+	}
+	struct line_memo *m = memo_line(s, t, line);
+	size_t i = (off - m->ls) / LINE_MEMO_STEP;
+	uint32_t col = 1 + m->cp[i];
+	for (size_t p = m->ls + i * LINE_MEMO_STEP; p < off; p++) {
+		col += is_utf8_start(t->src[p]);
+	}
+	return col;
+}
+
+/* filefind_excerpt(t's text, off), from the line memo. */
+static char *excerpt_of(struct sast_scratch *s, const struct tokens *t, uint32_t off)
+{
+	struct line_memo *m = memo_line(s, t, tokens_line_of(t, off));
+	if (off > m->le || off >= t->len) {
+		/* At the LF of a CRLF, or at the end: the excerpt of nothing, found at once. */
+		return filefind_excerpt(t->src, t->len, off, FILEFIND_EXCERPT_MAX);
+	}
+	return filefind_excerpt_span(t->src, MIN(m->b, (size_t)off), m->e, FILEFIND_EXCERPT_MAX);
+}
+
 static void add_finding(struct eval *ev, const char *path, uint32_t off, uint32_t end_off,
 			const struct binds *b, struct finding_list *out)
 {
@@ -1361,13 +1444,13 @@ static void add_finding(struct eval *ev, const char *path, uint32_t off, uint32_
 	const struct tokens *t = ev->t;
 	struct finding *f = filefind_add(out, r, FINDING_SAST, path);
 	f->line = tokens_line_of(t, off);
-	f->column = tokens_column_of(t, off);
+	f->column = column_of(ev->s, t, off);
 	uint32_t last = end_off > off ? end_off - 1 : off;
 	f->end_line = tokens_line_of(t, last);
-	f->end_column = tokens_column_of(t, last) + 1;
+	f->end_column = column_of(ev->s, t, last) + 1;
 	static const struct binds none;
 	f->message = interpolate(r, t, b ? b : &none);
-	f->snippet = filefind_excerpt(t->src, t->len, off, FILEFIND_EXCERPT_MAX);
+	f->snippet = excerpt_of(ev->s, t, off);
 	if (r->fix) {
 		finding_set(&f->fix, r->fix);
 	}
@@ -1787,6 +1870,7 @@ int sast_scan(struct sast_scratch *s, const char *path, enum lang lang, const ch
 		s->file = 1; /* 0 is no file's (struct rmatches, struct bset) */
 	}
 	s->outer.n = 0;
+	s->lm.line = 0; /* no line of this file read yet */
 	size_t first = out->n;
 	memset(s->gave_up, 0, ruleset_count(s->rs) * sizeof(bool));
 	s->regions_dropped = false;
