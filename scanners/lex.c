@@ -1045,6 +1045,9 @@ int lex_comments_collect(const struct tokens *t, struct lex_comments *c)
 	tokens_release(&sub);
 	free(level);
 	free(next);
+	if (c->n == 0) {
+		return 0;
+	}
 	qsort(c->v, c->n, sizeof(c->v[0]), cmp_range);
 	size_t k = 0;
 	for (size_t i = 0; i < c->n; i++) {

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 
 #include "finding.h"
+#include "lex.h"
 #include "util.h"
 
 Test(finding, severities)
@@ -181,6 +182,31 @@ Test(finding, markers_outside_comments_suppress_nothing)
 							line, "c.strcpy", &reason),
 			     1, "%s", comments[i]);
 		free(reason);
+	}
+}
+
+/* In a file the lexer read, a marker counts in its comments only, and a file may have none
+ * (its empty list of comments was sorted from a null pointer: UBSan, found by replaying
+ * fuzz-lex-c's corpus). */
+Test(finding, markers_in_a_tokenized_file)
+{
+	static const struct {
+		const char *src;
+		int want;
+	} c[] = {
+		{ "strcpy(d, s); m = \"runner:ignore c.strcpy -- in a string\";\n", 0 },
+		{ "strcpy(d, s); /* runner:ignore c.strcpy -- reviewed */\n", 1 },
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct tokens t;
+		tokens_init(&t);
+		cr_assert_eq(lex_run(LANG_C, c[i].src, strlen(c[i].src), false, &t), 0);
+		char *reason = NULL;
+		cr_assert_eq(finding_inline_suppression(c[i].src, strlen(c[i].src), &t, 1,
+							"c.strcpy", &reason),
+			     c[i].want, "%s", c[i].src);
+		free(reason);
+		tokens_release(&t);
 	}
 }
 
