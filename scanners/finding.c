@@ -640,7 +640,15 @@ static int parse_ignore(const struct tokens *t, struct line_cursor *c, int which
 	if (re - r < 3) {
 		return -EINVAL; /* a reason of a word or two at least */
 	}
-	*reason = xstrndup(r, (size_t)(re - r));
+	size_t n = (size_t)(re - r);
+	if (n <= FINDING_REASON_MAX) {
+		*reason = xstrndup(r, n);
+		return 1;
+	}
+	/* Each finding keeps a copy: a long reason is kept short, not cut in a character. */
+	for (n = FINDING_REASON_MAX; n > 0 && ((unsigned char)r[n] & 0xC0) == 0x80; n--) {
+	}
+	*reason = xasprintf("%.*s...", (int)n, r);
 	return 1;
 }
 

@@ -140,6 +140,9 @@ struct lex_comments;
  */
 int finding_inline_suppression(const char *text, size_t len, const struct tokens *t, unsigned line,
 			       const char *rule_id, char **reason);
+/* A reason longer than this is kept to its first FINDING_REASON_MAX bytes (cut before a
+ * UTF-8 sequence) and "...": every finding a marker covers keeps its own copy. */
+#define FINDING_REASON_MAX 1024
 
 /* Where finding_inline_suppression_at() found a line last: a file's findings, asked in the
  * order of their lines, are looked up in one pass over the text, each line's markers read
