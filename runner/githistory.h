@@ -112,13 +112,16 @@ int githistory_collect(const char *dir, const struct githistory_range *r,
 		       struct diag_list *dl);
 
 /*
- * Write every blob of h to dest (an existing empty directory) as a regular file named
- * after its id, dest/ab/cdef... (the first two hex digits a directory), byte for byte.
+ * Write every blob of h to dest (an existing empty directory), byte for byte, in a
+ * directory named after its id, dest/ab/cdef... (the first two hex digits a directory),
+ * under each distinct name its places give it (the last component of their paths; the
+ * first a regular file, the others hard links to it): dest/ab/cdef.../docker-compose.yml.
  * Returns 0 or -errno with a diagnostic.
  */
 int githistory_write(const struct githistory *h, const char *dest, struct diag_list *dl);
 
-/* The blob a file written by githistory_write() holds ("ab/cdef..."), or NULL. */
+/* The blob a file written by githistory_write() holds ("ab/cdef.../name", or its
+ * directory "ab/cdef..."), or NULL. */
 const struct githistory_blob *githistory_blob_of_file(const struct githistory *h, const char *rel);
 
 void githistory_release(struct githistory *h);

@@ -689,22 +689,19 @@ char *views_index_html(const struct server_config *c, const struct job *jobs, si
 }
 
 /* The blocking findings of the report's blocked stages (at most PAGE_FINDINGS of them),
- * as the API shows them, and a link to all of them. */
+ * as the API shows them (masked with m; NULL: not shown), and a link to all of them. */
 static void findings_section(struct sbuf *sb, const struct server_config *c, const struct job *j,
-			     const json_t *report)
+			     const json_t *report, const struct mask *m)
 {
 	size_t total;
-	const struct repo_config *r = repo_of(c, j);
-	if (!report || !r || count_findings(report, &total) < 0) {
+	if (!report || !repo_of(c, j) || count_findings(report, &total) < 0) {
 		return;
 	}
-	struct secret_store *ss;
-	if (finding_mask(c, r, &ss) < 0) {
+	if (!m) {
 		sbuf_puts(sb, "<h2>Blocking findings</h2><p class=\"muted\">Not shown: the "
 			      "repository's secrets file cannot be read.</p>");
 		return;
 	}
-	const struct mask *m = secrets_mask(ss);
 	struct sbuf rows;
 	sbuf_init(&rows, PAGE_MAX);
 	size_t shown = 0, blocking = 0, i;
@@ -761,7 +758,6 @@ static void findings_section(struct sbuf *sb, const struct server_config *c, con
 		    "href=\"/api/runs/%lld/findings\">JSON</a></p>",
 		    total, total == 1 ? "" : "s", (long long)j->id);
 	sbuf_release(&rows);
-	secrets_free(ss);
 }
 
 char *views_run_html(const struct server_config *c, const struct job *j)
@@ -774,7 +770,6 @@ char *views_run_html(const struct server_config *c, const struct job *j)
 	struct secret_store *ss = NULL;
 	const struct mask *m = report ? stage_mask(c, j, &ss) : NULL;
 	json_t *run = run_json(j, true, report, live, m);
-	secrets_free(ss);
 	_cleanup_free_ char *title = xasprintf("runner: run %lld", (long long)j->id);
 	page_head(&sb, title, !job_state_final(j->state));
 	sbuf_printf(&sb, "<p><a href=\"/\">all runs</a></p><h1>Run %lld ", (long long)j->id);
@@ -821,8 +816,9 @@ char *views_run_html(const struct server_config *c, const struct job *j)
 		sbuf_puts(&sb, "\">log</a></td></tr>");
 	}
 	sbuf_puts(&sb, "</table>");
-	findings_section(&sb, c, j, report);
+	findings_section(&sb, c, j, report, m);
 	sbuf_puts(&sb, "</body></html>\n");
+	secrets_free(ss);
 	json_decref(run);
 	json_decref(report);
 	json_decref(live);
