@@ -191,6 +191,65 @@ out:
 	return ret;
 }
 
+/* The pipeline the hook will look for: -f FILE, else .runner.yml, then runner.yml (as
+ * `runner run` does) at the repository's root. Warn when HEAD lacks it: every push of a
+ * commit without one is stopped (exit 2), which should not come as a surprise. Only a
+ * warning: the pipeline may be committed next. */
+static void warn_without_pipeline(const char *dir, const char *file)
+{
+	static const char *const defaults[] = { ".runner.yml", "runner.yml" };
+	const char *const *names = file ? &file : defaults;
+	size_t n = file ? 1 : 2;
+	const char *work;
+	bool unborn;
+	git_repository *repo = NULL;
+	git_object *tree = NULL;
+	git_libgit2_init();
+	if (git_repository_open_ext(&repo, dir, 0, NULL) < 0) {
+		goto out;
+	}
+	unborn = git_revparse_single(&tree, repo, "HEAD^{tree}") < 0;
+	work = git_repository_workdir(repo);
+	bool in_head = false;
+	const char *in_work = NULL;
+	for (size_t i = 0; i < n; i++) {
+		git_tree_entry *e = NULL;
+		if (!unborn && git_tree_entry_bypath(&e, (git_tree *)tree, names[i]) == 0) {
+			in_head |= git_tree_entry_type(e) == GIT_OBJECT_BLOB;
+			git_tree_entry_free(e);
+		}
+		_cleanup_free_ char *p = work ? xasprintf("%s%s", work, names[i]) : NULL;
+		if (p && !in_work && access(p, F_OK) == 0) {
+			in_work = names[i];
+		}
+	}
+	if (in_head) {
+		goto out;
+	} else if (in_work) {
+		fprintf(stderr,
+			"runner: warning: %s is not committed yet: a push of a commit without it "
+			"is stopped\n"
+			"  hint: commit it before you push\n",
+			in_work);
+	} else if (file) {
+		fprintf(stderr,
+			"runner: warning: neither HEAD nor the working tree has %s: every push "
+			"is stopped until the pushed commit has it\n"
+			"  hint: commit it, or install with -f naming the pipeline file\n",
+			file);
+	} else {
+		fprintf(stderr,
+			"runner: warning: neither HEAD nor the working tree has a pipeline "
+			"(.runner.yml or runner.yml): every push is stopped until the pushed "
+			"commit has one\n"
+			"  hint: commit one, or install with -f FILE naming yours\n");
+	}
+out:
+	git_object_free(tree);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+}
+
 /* Whether a hook is ours: it starts as hook_script() writes it (a foreign hook that merely
  * mentions the marker somewhere is not). */
 static bool hook_is_ours(const char *text)
@@ -219,7 +278,8 @@ static bool is_link(const char *path)
 	return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
 }
 
-static int hook_install(const char *path, const char *file, uint64_t max_commits, bool force)
+static int hook_install(const char *repo_dir, const char *path, const char *file,
+			uint64_t max_commits, bool force)
 {
 	_cleanup_free_ char *old = NULL;
 	size_t len = 0;
@@ -268,6 +328,7 @@ static int hook_install(const char *path, const char *file, uint64_t max_commits
 		return EXIT_INTERNAL;
 	}
 	printf("installed %s\n", path);
+	warn_without_pipeline(repo_dir, file);
 	return EXIT_OK;
 }
 
@@ -372,6 +433,6 @@ int cmd_hook(int argc, char **argv)
 		hooks[--n] = '\0';
 	}
 	_cleanup_free_ char *path = xasprintf("%s/pre-push", hooks);
-	return str_eq(action, "install") ? hook_install(path, file, max_commits, force)
+	return str_eq(action, "install") ? hook_install(dir, path, file, max_commits, force)
 					 : hook_uninstall(path, force);
 }

@@ -534,6 +534,43 @@ Test(hook, run_rev_tests_the_commit_in_a_temporary_workspace, .timeout = 60)
 	release(&f);
 }
 
+/* A hook in a repository whose HEAD has no pipeline stops every push: install says so
+ * (a warning, exit 0: the pipeline may be committed next), and is quiet once it is
+ * committed. */
+Test(hook, install_warns_when_head_has_no_pipeline, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	ts_sh("git init -q '%s'", dir);
+	struct tu_result r = tu_runner_run(dir, "hook", "install", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "warning: neither HEAD nor the working tree has a "
+					 "pipeline (.runner.yml or runner.yml)"),
+			   "%s", r.err);
+	tu_result_free(&r);
+
+	tu_write(dir, "runner.yml", passing);
+	r = tu_runner_run(dir, "hook", "install", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "warning: runner.yml is not committed yet"), "%s", r.err);
+	tu_result_free(&r);
+
+	ts_sh("cd '%s' && git add runner.yml && " GIT " commit -qm pipeline", dir);
+	r = tu_runner_run(dir, "hook", "install", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_null(strstr(r.err, "warning"), "%s", r.err);
+	tu_result_free(&r);
+
+	/* -f names another file: HEAD's runner.yml is not the one the hook runs. */
+	r = tu_runner_run(dir, "hook", "install", "-f", "ci/pipeline.yml", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "neither HEAD nor the working tree has "
+					 "ci/pipeline.yml"),
+			   "%s", r.err);
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* The run's tag is found from object headers and tag objects only: a tag may point at a
  * blob of 512 MiB of zeros (about 2 MiB in the repository), which looking up would
  * inflate whole. The tag of a tag counts; the runner's peak resident size stays small. */
