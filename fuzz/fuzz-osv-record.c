@@ -23,6 +23,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		return 0;
 	}
+	char *title = osv_title_of(rec);
+	if (title && (strlen(title) > OSV_MAX_TITLE + 3 || !title[0])) {
+		__builtin_trap();
+	}
+	free(title);
 	const json_t *aff = json_object_get(rec, "affected");
 	for (size_t i = 0; i < json_array_size(aff); i++) {
 		const json_t *a = json_array_get(aff, i);

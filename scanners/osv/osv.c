@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "banned.h"
 
@@ -192,6 +193,87 @@ static int check_affected(const json_t *a, size_t i, char *err, size_t errlen)
 			    i);
 	}
 	return 0;
+}
+
+/* Whether the '.' at p ends a sentence: followed by a blank or the end, and not the end
+ * of an abbreviation with a dot inside it ("e.g.", "i.e.") or of a single letter. */
+static bool sentence_end(const char *start, const char *p)
+{
+	if (p[1] && !isspace((unsigned char)p[1])) {
+		return false;
+	}
+	const char *w = p;
+	while (w > start && !isspace((unsigned char)w[-1])) {
+		w--;
+	}
+	return p - w > 1 && !memchr(w, '.', (size_t)(p - w));
+}
+
+char *osv_title_of(const json_t *rec)
+{
+	const char *summary = json_string_value(json_object_get(rec, "summary"));
+	const char *text = summary && *summary ? summary : NULL;
+	bool details = false;
+	if (!text) {
+		text = json_string_value(json_object_get(rec, "details"));
+		details = true;
+	}
+	if (!text) {
+		return NULL;
+	}
+	/* Headings first in the details ("# Impact") say nothing of this advisory. */
+	while (details) {
+		while (isspace((unsigned char)*text)) {
+			text++;
+		}
+		if (*text != '#') {
+			break;
+		}
+		const char *nl = strchr(text, '\n');
+		text = nl ? nl : text + strlen(text);
+	}
+	char out[OSV_MAX_TITLE + 4];
+	size_t n = 0, blank = 0;
+	bool cut = false;
+	for (const char *p = text; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		bool space = isspace(c) || c < 0x20 || c == 0x7f;
+		if (details && c == '\n' && p[1] == '\n') {
+			break; /* the end of the first paragraph */
+		}
+		if (space) {
+			if (n && out[n - 1] != ' ') {
+				blank = n;
+				out[n++] = ' ';
+			}
+		} else {
+			out[n++] = (char)c;
+		}
+		if (n >= OSV_MAX_TITLE) {
+			cut = *(p + 1) != '\0';
+			break;
+		}
+		if (details && c == '.' && sentence_end(text, p)) {
+			break;
+		}
+	}
+	if (cut) {
+		n = blank ? blank : n;
+		/* Never leave half a UTF-8 character (only possible without a blank). */
+		while (n && ((unsigned char)out[n - 1] & 0xc0) == 0x80) {
+			n--;
+		}
+		if (n && ((unsigned char)out[n - 1] & 0xc0) == 0xc0) {
+			n--;
+		}
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	while (n && out[n - 1] == ' ') {
+		n--;
+	}
+	out[n] = '\0';
+	return n ? xstrdup(out) : NULL;
 }
 
 int osv_record_check(const json_t *rec, char *err, size_t errlen)

@@ -43,6 +43,15 @@
  */
 int osv_record_load(const char *buf, size_t len, json_t **out, char *err, size_t errlen);
 
+/*
+ * A record's title, as a finding shows it (caller frees; NULL when it has neither): its
+ * "summary", else the first sentence of its "details" (PyPI's PYSEC records have no
+ * summary): leading markdown headings skipped, whitespace and control characters
+ * collapsed to one space, cut at a blank before OSV_MAX_TITLE bytes with "...".
+ */
+#define OSV_MAX_TITLE 160
+char *osv_title_of(const json_t *rec);
+
 /* Check an already parsed record (what osv_record_load does after parsing). */
 int osv_record_check(const json_t *rec, char *err, size_t errlen);
 

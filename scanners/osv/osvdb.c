@@ -506,7 +506,8 @@ static int store_record(struct osvdb_build *b, const char *buf, size_t len, cons
 	bind_text(st, 3, modified);
 	bind_text(st, 4, json_string_value(json_object_get(rec, "published")));
 	bind_text(st, 5, json_string_value(json_object_get(rec, "withdrawn")));
-	bind_text(st, 6, json_string_value(json_object_get(rec, "summary")));
+	_cleanup_free_ char *title = osv_title_of(rec);
+	bind_text(st, 6, title);
 	sqlite3_bind_text(st, 7, alias_text ? alias_text : "[]", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 8, buf, (int)len, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -1385,6 +1386,13 @@ int osvdb_info(struct osvdb *db, const char *id, struct osvdb_vinfo *out)
 		out->withdrawn = sqlite3_column_type(st, 2) != SQLITE_NULL;
 	}
 	sqlite3_reset(st);
+	if (rc == SQLITE_ROW && !out->summary) {
+		/* A database imported before titles were taken from the details (the
+		 * schema is the same): from the record, as an import now stores it. */
+		json_t *rec = osvdb_record(db, id);
+		out->summary = rec ? osv_title_of(rec) : NULL;
+		json_decref(rec);
+	}
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
 }
 

@@ -837,6 +837,10 @@ Test(depscan, a_requirements_file_found_and_included_is_reported_once)
 		if (strcmp(rule, "PYSEC-2019-220") == 0) {
 			cr_expect_str_eq(file, "requirements/base.txt");
 			cr_expect_eq(line, 1);
+			/* PYSEC records have no summary: the details' first sentence. */
+			cr_expect_str_eq(json_string_value(json_object_get(f, "title")),
+					 "In Pallets Jinja before 2.8.1, str.format allows a "
+					 "sandbox escape.");
 		}
 		if (strcmp(rule, "PYSEC-2019-179") == 0) {
 			cr_expect_str_eq(file, "requirements/constraints.txt");
@@ -854,6 +858,26 @@ Test(depscan, a_requirements_file_found_and_included_is_reported_once)
 	}
 	cr_expect_eq(jinja, 1, "%zu times:\n%s", jinja, out);
 	cr_expect_eq(flask, 1, "%zu times:\n%s", flask, out);
+	/* A database imported before titles came from the details has no summary stored:
+	 * the title is taken from the record then. */
+	sqlite3 *sq;
+	cr_assert_eq(sqlite3_open(db, &sq), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(sq, "UPDATE vulns SET summary = NULL", NULL, NULL, NULL),
+		     SQLITE_OK, "%s", sqlite3_errmsg(sq));
+	sqlite3_close(sq);
+	json_t *again = scan_json(app, NULL, &status);
+	bool titled = false;
+	json_array_foreach(json_object_get(again, "findings"), i, f)
+	{
+		if (strcmp(json_string_value(json_object_get(f, "rule_id")), "PYSEC-2019-220") ==
+		    0) {
+			titled = strcmp(json_string_value(json_object_get(f, "title")),
+					"In Pallets Jinja before 2.8.1, str.format allows a "
+					"sandbox escape.") == 0;
+		}
+	}
+	cr_expect(titled, "%s", out);
+	json_decref(again);
 	json_t *stats = json_object_get(doc, "stats");
 	cr_expect_eq(json_integer_value(json_object_get(stats, "lockfiles")), 4, "%s", out);
 	cr_expect_eq(json_integer_value(json_object_get(stats, "packages")), 2, "%s", out);

@@ -153,6 +153,64 @@ Test(osv, severity_sources)
 }
 
 /* Base scores published by NVD (v3.x) and GitHub/FIRST (v4.0) for these vectors. */
+/* A finding's title: the summary, else the first sentence of the details (PYSEC records
+ * have no summary; the title was the id again). */
+static char *title_of(const char *summary, const char *details)
+{
+	json_t *rec = json_pack("{s:s}", "id", "PYSEC-2023-226");
+	if (summary) {
+		json_object_set_new(rec, "summary", json_string(summary));
+	}
+	if (details) {
+		json_object_set_new(rec, "details", json_string(details));
+	}
+	char *t = osv_title_of(rec);
+	json_decref(rec);
+	return t;
+}
+
+Test(osv, a_title_is_the_summary_or_the_first_sentence)
+{
+	char *t = title_of("Log4j JNDI features do not protect", "Apache Log4j2 2.0-beta9.");
+	cr_assert_str_eq(t, "Log4j JNDI features do not protect");
+	free(t);
+	t = title_of(NULL, "In Django 3.2 before 3.2.22, 4.1 before 4.1.12, the "
+			   "django.utils.text.Truncator chars()\nand words() methods are subject "
+			   "to a potential DoS. The chars() and words() methods are used.");
+	cr_assert_str_eq(t, "In Django 3.2 before 3.2.22, 4.1 before 4.1.12, the "
+			    "django.utils.text.Truncator chars() and words() methods are subject "
+			    "to a potential DoS.");
+	free(t);
+	/* An empty summary counts as none; headings are skipped; abbreviations do not end
+	 * a sentence; a paragraph does; control characters are blanks. */
+	t = title_of("", "### Impact\n\nurllib3 e.g. 1.26 leaks\x1b[31m a header\n\nMore text");
+	cr_assert_str_eq(t, "urllib3 e.g. 1.26 leaks [31m a header");
+	free(t);
+	/* Long: cut at a blank, marked. */
+	char long_text[400];
+	memset(long_text, 0, sizeof(long_text));
+	for (size_t i = 0; i + 6 < sizeof(long_text); i += 6) {
+		memcpy(long_text + i, "word ", 5);
+		long_text[i + 5] = 'x';
+	}
+	t = title_of(NULL, long_text);
+	cr_assert_leq(strlen(t), OSV_MAX_TITLE + 3);
+	cr_assert(str_has_suffix(t, " xword..."), "%s", t);
+	free(t);
+	/* One long word of multi-byte characters: cut between characters. */
+	char wide[201] = "";
+	for (int i = 0; i < 100; i++) {
+		memcpy(wide + 2 * i, "\xc3\xa9", 2);
+	}
+	t = title_of(NULL, wide);
+	size_t n = strlen(t);
+	cr_assert(str_has_suffix(t, "..."));
+	cr_assert_eq((n - 3) % 2, 0, "%zu bytes: half a character left", n);
+	free(t);
+	cr_assert_null(title_of(NULL, NULL));
+	cr_assert_null(title_of(NULL, "  \n# Only a heading\n"));
+}
+
 Test(cvss, published_scores)
 {
 	static const struct {
