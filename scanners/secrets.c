@@ -111,8 +111,9 @@ static bool yaml_path(const char *path)
  * `a.b` is a member access, not a literal? The languages the SAST engine reads, by name
  * or #! line, but the shell, Dockerfiles and CI YAML, whose unquoted words are literals;
  * and others its name says, whose configuration is code too (C#, Ruby, Kotlin, Rust,
- * Terraform, ...). YAML, .env, .properties, INI and any other file are not: an unquoted
- * value is a literal there.
+ * Terraform, Perl, R, ...): a bare word there names a variable, a constant or a function.
+ * YAML, .env, .properties, INI and any other file are not: an unquoted value is a literal
+ * there.
  */
 static bool code_path(const char *path, const char *buf, size_t len)
 {
@@ -128,10 +129,18 @@ static bool code_path(const char *path, const char *buf, size_t len)
 	default:
 		break;
 	}
+	/* C#, F#, VB, Ruby, Kotlin, Scala, Groovy, PHP, Rust, Swift, Dart, Elixir, Lua, Vue,
+	 * Svelte, Terraform; Perl, R, Objective-C (and MATLAB: .m), Julia, Clojure, Haskell,
+	 * OCaml, Elm, Nim, Zig, Crystal. Not .t (a Perl test, or a cram test: a shell
+	 * transcript), .edn (data), Erlang (a bare word is an atom, a literal) nor PowerShell
+	 * (a bare word among a command's arguments is a string; its variables and members
+	 * start with `$` or `[`, which no value the rules take for a literal does). */
 	static const char *const exts[] = {
-		".cs",	  ".fs",     ".vb",	".rb",	".rake",   ".kt",    ".kts",
-		".scala", ".groovy", ".gradle", ".php", ".rs",	   ".swift", ".dart",
-		".ex",	  ".exs",    ".lua",	".vue", ".svelte", ".tf",    ".hcl",
+		".cs",	   ".fs",     ".vb",	 ".rb",	 ".rake",  ".kt",   ".kts",  ".scala",
+		".groovy", ".gradle", ".php",	 ".rs",	 ".swift", ".dart", ".ex",   ".exs",
+		".lua",	   ".vue",    ".svelte", ".tf",	 ".hcl",   ".pl",   ".pm",   ".r",
+		".R",	   ".m",      ".mm",	 ".jl",	 ".clj",   ".cljs", ".cljc", ".hs",
+		".ml",	   ".elm",    ".nim",	 ".zig", ".cr",
 	};
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
