@@ -725,6 +725,12 @@ int pattern_compile(const char *src, size_t len, enum lang lang, struct mvtab *m
 			p->mv_used |= 1u << idx;
 		} else if (is_ellipsis(&t, k)) {
 			el->kind = PEL_ELLIPSIS;
+			/* In the shell, an ellipsis among a command's words is that command's
+			 * (`rm ... $V`, `curl ... | $SH`); one on a line of its own stands
+			 * for any commands. */
+			bool alone = (i == b || t.v[i - 1].kind == TOK_EOL) &&
+				     (i + 1 == e || t.v[i + 1].kind == TOK_EOL);
+			el->cmd = lx == LEXER_SHELL && el->top && !alone;
 		} else if (k->kind == TOK_STRING) {
 			const char *cs;
 			size_t cn;
@@ -784,6 +790,7 @@ int pattern_compile(const char *src, size_t len, enum lang lang, struct mvtab *m
 	w = 0;
 	for (size_t i = 0; i < p->n; i++) {
 		if (w > 0 && p->el[i].kind == PEL_ELLIPSIS && p->el[w - 1].kind == PEL_ELLIPSIS) {
+			p->el[w - 1].cmd &= p->el[i].cmd; /* the one that reaches further */
 			continue;
 		}
 		p->el[w++] = p->el[i];
@@ -872,6 +879,20 @@ void pattern_anchor(const struct pattern *p, const char **text, size_t *len, uin
 }
 
 /* ---------- a token stream's index ---------- */
+
+/*
+ * The shell: a token that ends a command, which an ellipsis among a command's words does
+ * not step over (struct pel.cmd): `;` `&` `&&` `||` `|` `|&` `;;`, a subshell's `(` and
+ * `)`, a line end. Redirections (`2>&1`, `>$log`) are the command's own.
+ */
+static bool shell_command_end(const struct tokens *t, const struct token *k)
+{
+	static const char *const ends[] = { ";", "&", "&&", "||", "|", "|&", ";;", "(", ")", NULL };
+	if (k->kind == TOK_EOL) {
+		return true;
+	}
+	return k->kind == TOK_PUNCT && text_in(t->src + k->off, k->len, ends);
+}
 
 /* A token that opens or closes a block as a top-level ellipsis counts them: +1, -1, or 0. */
 static int block_edge(const struct tokens *t, const struct token *k)
@@ -1771,7 +1792,7 @@ static bool m_top_walk(struct mstate *m, size_t pi, uint32_t ti)
 			break;
 		}
 		const struct token *k = &t->v[x];
-		if ((stop_at_eol && k->kind == TOK_EOL) ||
+		if ((stop_at_eol && k->kind == TOK_EOL) || (e->cmd && shell_command_end(t, k)) ||
 		    (block_edge(t, k) < 0 && ix->depth[x] == base)) {
 			terminal = true;
 			break;
@@ -1838,7 +1859,7 @@ static bool m_ellipsis(struct mstate *m, size_t pi, uint32_t ti)
 		/* Top level: cross statements and brackets, enter blocks, never leave the block
 		 * the match is in (`$Q = $S` / `...` / `$Q += $T` / `...` / `f($Q)` follows
 		 * `$Q += $T` into an `if` and back out of it). */
-		if (stop_at_eol && k->kind == TOK_EOL) {
+		if ((stop_at_eol && k->kind == TOK_EOL) || (e->cmd && shell_command_end(t, k))) {
 			return false;
 		}
 		int edge = block_edge(t, k);

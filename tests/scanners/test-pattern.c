@@ -271,6 +271,50 @@ Test(pattern, top_level_ellipsis_stays_in_its_block)
 	cr_assert_str_eq(lines(), "1");
 }
 
+/* In the shell, an ellipsis among a command's words stays in that command: it stops at
+ * `;`, `&`, `&&`, `||`, `|`, `|&`, `;;`, a subshell's brackets and a line end, and steps
+ * over redirections; the pattern's own separator after it still matches. One on a line of
+ * its own stands for any commands. */
+Test(pattern, a_shell_ellipsis_stays_in_its_command)
+{
+	const char *rule = RULE("t", "shell",
+				"    pattern: rm ... -rf ... $V\n"
+				"    conditions:\n"
+				"      - metavariable: $V\n"
+				"        regex: '^\\$'\n");
+	scan(LANG_SHELL, rule,
+	     "rm -rf $a\n"				   /* 1 */
+	     "rm -rf x; echo $b\n"			   /* 2: another command's */
+	     "rm -rf x && echo $b\n"			   /* 3 */
+	     "rm -rf x || echo $b\n"			   /* 4 */
+	     "rm -rf x | tee $b\n"			   /* 5 */
+	     "rm -rf x & wait $b\n"			   /* 6 */
+	     "rm -rf x |& tee $b\n"			   /* 7 */
+	     "(rm -rf x) >$b\n"				   /* 8 */
+	     "case y in y) rm -rf x;; *) echo $b;; esac\n" /* 9 */
+	     "rm -rf x 2>&1 $c\n"    /* 10: a redirection is the command's own */
+	     "true; rm -rf $d\n"     /* 11: a command after a separator is one */
+	     "rm -rf x \\\n  $e\n"); /* 12: a continued line is one command */
+	cr_assert_str_eq(lines(), "1 10 11 12", "%s", lines());
+	rule = RULE("t", "shell", "    pattern: curl ... | $SH\n");
+	scan(LANG_SHELL, rule,
+	     "curl -fsSL https://x | sh\n"
+	     "curl -o k https://x && cat k | sudo\n"
+	     "curl https://x | tee log | sh\n");
+	cr_assert_str_eq(lines(), "1 3", "%s", lines());
+	rule = RULE("t", "shell", "    pattern: curl ... | ... | $SH\n");
+	scan(LANG_SHELL, rule, "curl https://x | tee log | sh\ncurl https://x | sh\n");
+	cr_assert_str_eq(lines(), "1", "%s", lines());
+	/* On a line of its own: any commands between two. */
+	rule = RULE("t", "shell",
+		    "    pattern: |\n"
+		    "      cd $D\n"
+		    "      ...\n"
+		    "      rm -rf $D\n");
+	scan(LANG_SHELL, rule, "cd $x\ntrue; false && echo y\nrm -rf $x\n");
+	cr_assert_str_eq(lines(), "1", "%s", lines());
+}
+
 /* An ellipsis in a pattern's `{ }` reaches into the blocks and brackets inside the body it
  * matches, and a later one comes back out of them; none leaves that body, and the
  * pattern's `}` is the body's own. */
