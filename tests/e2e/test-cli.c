@@ -767,8 +767,9 @@ Test(cli, a_pipeline_name_cannot_drive_the_terminal)
 Test(cli, unwritable_output_outranks_blocked_and_failed, .timeout = 60)
 {
 	char *dir = tu_tmpdir();
-	tu_write(dir, "src/bad.c",
-		 "#include <string.h>\nvoid f(char *d, char *s)\n{\n\tstrcpy(d, s);\n}\n");
+	tu_write(
+		dir, "src/bad.c",
+		"#include <string.h>\nvoid f(char *d, char **argv)\n{\n\tstrcpy(d, argv[1]);\n}\n");
 	static const char *const formats[] = { "sarif", "json", "text" };
 	for (size_t i = 0; i < 3; i++) {
 		char *cmd = tu_strf("cd '%s' && '%s' scan sast src --format %s >/dev/full "
@@ -1448,8 +1449,8 @@ Test(cli, a_stage_sees_its_environment_in_conditions_and_interpolation, .timeout
 {
 	char *dir = tu_tmpdir();
 	tu_write(dir, "app.c",
-		 "#include <string.h>\nvoid f(char *d, const char *s) "
-		 "{ strcpy(d, s); }\n");
+		 "#include <string.h>\nvoid f(char *d, char **argv) "
+		 "{ strcpy(d, argv[1]); }\n");
 	tu_write(dir, ".runner.yml",
 		 "version: 1\nenv: { X: pipeline }\nstages:\n"
 		 "  sast:\n    if: env.CI == \"true\" && env.RUNNER_STAGE == \"sast\"\n"
@@ -1475,10 +1476,11 @@ Test(cli, expanded_values_that_cannot_work_fail_the_stage, .timeout = 60)
 {
 	char *dir = tu_tmpdir();
 	tu_write(dir, "app.c",
-		 "#include <string.h>\nvoid f(char *d, const char *s) "
-		 "{ strcpy(d, s); }\n");
+		 "#include <string.h>\nvoid f(char *d, char **argv) "
+		 "{ strcpy(d, argv[1]); }\n");
 	tu_write(dir, ".runner.yml",
-		 "version: 1\nenv: { WHY: \"\" }\ngate:\n  allow:\n    - id: c.strcpy\n"
+		 "version: 1\nenv: { WHY: \"\" }\ngate:\n  allow:\n    - id: "
+		 "c.unbounded-copy-from-input\n"
 		 "      reason: \"${WHY}\"\n      expires: 2099-01-01\n"
 		 "stages:\n  sast: { uses: sast }\n");
 	struct tu_result r = tu_runner_run(dir, "run", "--no-color", NULL);

@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 static const char bad_c[] = "#include <string.h>\n"
-			    "void copy(char *dst, const char *src)\n{\n\tstrcpy(dst, src);\n}\n";
+			    "void copy(char *dst, char **argv)\n{\n\tstrcpy(dst, argv[1]);\n}\n";
 static const char good_c[] = "int add(int a, int b)\n{\n\treturn a + b;\n}\n";
 static const char secret[] = "ghp_R8tA3kPq7ZxW1mNv5LcJ2hYs9dFg4BeT6uQo";
 
@@ -55,10 +55,10 @@ Test(scan_cli, exit_codes_and_text_output)
 	tu_write(dir, "lib/good.c", good_c);
 	struct tu_result r = tu_runner_run(dir, "scan", "sast", NULL);
 	cr_assert_eq(r.status, 3, "a high finding blocks: %s%s", r.out, r.err);
-	has(r.out, "src/bad.c:4:2: high c.strcpy: ");
-	has(r.out, "4 | strcpy(dst, src);");
+	has(r.out, "src/bad.c:4:2: high c.unbounded-copy-from-input: ");
+	has(r.out, "4 | strcpy(dst, argv[1]);");
 	has(r.out, "2 files scanned");
-	has(r.out, "blocked: 1 finding at or above high (c.strcpy)");
+	has(r.out, "blocked: 1 finding at or above high (c.unbounded-copy-from-input)");
 	tu_result_free(&r);
 	r = tu_runner_run(dir, "scan", "sast", "--fail-on", "critical", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.out);
@@ -322,7 +322,7 @@ Test(scan_cli, markers_in_strings_suppress_nothing)
 		 "\tstrcpy(buf, argv[1]); puts(\"# runner:ignore * -- x y z\");\n}\n");
 	r = tu_runner_run(dir, "scan", "sast", "c", NULL);
 	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
-	has(r.out, "c/x.c:6:2: high c.strcpy");
+	has(r.out, "c/x.c:6:2: high c.unbounded-copy-from-input");
 	lacks(r.out, "suppressed");
 	tu_result_free(&r);
 	tu_write(dir, "py/x.py",
@@ -361,19 +361,20 @@ Test(scan_cli, markers_in_cr_files_cover_their_line_only)
 	lacks(r.out, "suppressed");
 	tu_result_free(&r);
 	tu_write(dir, "c/x.c",
-		 "#include <string.h>\rvoid f(char *d, char *s)\r{\r\tstrcpy(d, s);\r}\r"
+		 "#include <string.h>\rvoid f(char *d, char **argv)\r{\r\tstrcpy(d, argv[1]);\r}\r"
 		 "// runner:ignore * -- two lines below\r");
 	r = tu_runner_run(dir, "scan", "sast", "c", NULL);
 	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
-	has(r.out, "c/x.c:4:2: high c.strcpy");
+	has(r.out, "c/x.c:4:2: high c.unbounded-copy-from-input");
 	lacks(r.out, "suppressed");
 	tu_result_free(&r);
 	tu_write(dir, "c/x.c",
-		 "#include <string.h>\r\nvoid f(char *d, char *s)\r{\r"
-		 "\t/* runner:ignore c.strcpy -- the line below */\r\tstrcpy(d, s);\r}\r");
+		 "#include <string.h>\r\nvoid f(char *d, char **argv)\r{\r"
+		 "\t/* runner:ignore c.unbounded-copy-from-input -- the line below */\r"
+		 "\tstrcpy(d, argv[1]);\r}\r");
 	r = tu_runner_run(dir, "scan", "sast", "c", NULL);
 	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
-	has(r.out, "c/x.c:5:2: high c.strcpy");
+	has(r.out, "c/x.c:5:2: high c.unbounded-copy-from-input");
 	has(r.out, "(suppressed, inline: the line below)");
 	tu_result_free(&r);
 	tu_rmdir(dir);
@@ -550,7 +551,7 @@ Test(scan_pipeline, gate_blocks_the_push)
 		free(t);
 	}
 	char *log = tu_readf("%s/.runner/runs/latest/logs/sast.log", dir);
-	has(log, "src/bad.c:4:2: high c.strcpy:");
+	has(log, "src/bad.c:4:2: high c.unbounded-copy-from-input:");
 	free(log);
 	free(conf);
 	tu_rmdir(dir);
@@ -638,10 +639,10 @@ Test(scan_pipeline, snippets_quote_no_pipeline_secret_in_part)
 	free(dir);
 }
 
-#define ALLOW_PIPELINE                                                              \
-	"version: 1\nstages:\n  sast:\n    uses: sast\n    with:\n"                 \
-	"      paths: [src]\n      allow:\n        - id: c.strcpy\n"                \
-	"          path: src/bad.c\n          reason: dst is sized by the caller\n" \
+#define ALLOW_PIPELINE                                                                  \
+	"version: 1\nstages:\n  sast:\n    uses: sast\n    with:\n"                     \
+	"      paths: [src]\n      allow:\n        - id: c.unbounded-copy-from-input\n" \
+	"          path: src/bad.c\n          reason: dst is sized by the caller\n"     \
 	"          expires: %s\n  push:\n    needs: [sast]\n    run: touch pushed\n"
 
 Test(scan_pipeline, allow_entries_suppress_until_they_expire)
@@ -678,19 +679,20 @@ Test(scan_pipeline, allow_entries_suppress_until_they_expire)
  * break in an allow entry's reason, or a CR in a source line, forges no report line. */
 Test(scan_pipeline, reasons_and_source_lines_stay_on_one_line)
 {
-	char *dir = workspace("version: 1\nstages:\n  sast:\n    uses: sast\n    with:\n"
-			      "      paths: [src]\n      allow:\n        - id: c.strcpy\n"
-			      "          path: src/bad.c\n"
-			      "          reason: \"sized by the caller\\rsrc/x.c:1:1: forged\"\n"
-			      "          expires: 2999-12-31\n");
-	tu_write(dir, "src/cr.c", "void f(char *d, char *s)\r{\r\tstrcpy(d, s);\r}\r");
+	char *dir = workspace(
+		"version: 1\nstages:\n  sast:\n    uses: sast\n    with:\n"
+		"      paths: [src]\n      allow:\n        - id: c.unbounded-copy-from-input\n"
+		"          path: src/bad.c\n"
+		"          reason: \"sized by the caller\\rsrc/x.c:1:1: forged\"\n"
+		"          expires: 2999-12-31\n");
+	tu_write(dir, "src/cr.c", "void f(char *d, char **argv)\r{\r\tstrcpy(d, argv[1]);\r}\r");
 	struct tu_result r = tu_runner_run(dir, "run", NULL);
 	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
 	tu_result_free(&r);
 	char *log = tu_readf("%s/.runner/runs/latest/logs/sast.log", dir);
 	has(log, "(suppressed, allow: sized by the caller\\rsrc/x.c:1:1: forged)");
-	has(log, "src/cr.c:3:2: high c.strcpy");
-	has(log, "3 | strcpy(d, s);"); /* a snippet stops at a lone CR */
+	has(log, "src/cr.c:3:2: high c.unbounded-copy-from-input");
+	has(log, "3 | strcpy(d, argv[1]);"); /* a snippet stops at a lone CR */
 	lacks(log, "\r");
 	free(log);
 	tu_rmdir(dir);
@@ -1595,9 +1597,9 @@ Test(scan_sandbox, a_sandbox_that_cannot_start_is_an_error, .timeout = 60)
 		if (want[i] == 4) {
 			has(out,
 			    "could not start the scan in the sandbox: Operation not permitted");
-			lacks(out, "c.strcpy");
+			lacks(out, "c.unbounded-copy-from-input");
 		} else {
-			has(out, "c.strcpy");
+			has(out, "c.unbounded-copy-from-input");
 			has(err, "WARNING: --no-sandbox");
 		}
 		free(st);
@@ -1635,12 +1637,12 @@ Test(scan_sandbox, paths_lie_inside_the_scanned_tree)
 	for (size_t i = 0; i < 3; i++) {
 		struct tu_result r = tu_runner_run(tree, "scan", "sast", inside[i], NULL);
 		cr_assert_eq(r.status, 3, "%s: %s%s", inside[i], r.out, r.err);
-		has(r.out, "\nsrc/bad.c:4:2: high c.strcpy");
+		has(r.out, "\nsrc/bad.c:4:2: high c.unbounded-copy-from-input");
 		tu_result_free(&r);
 	}
 	struct tu_result r = tu_runner_run(parent, "scan", "sast", "-C", "tree", "src", NULL);
 	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
-	has(r.out, "\nsrc/bad.c:4:2: high c.strcpy");
+	has(r.out, "\nsrc/bad.c:4:2: high c.unbounded-copy-from-input");
 	tu_result_free(&r);
 	r = tu_runner_run(tree, "scan", "sast", "../nope", NULL);
 	cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
