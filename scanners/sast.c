@@ -1945,6 +1945,9 @@ int sast_scan(struct sast_scratch *s, const char *path, enum lang lang, const ch
 	/* A rule that gave up on the file may hide a match there: it is not passed. */
 	char sha[65] = "";
 	for (size_t ri = 0; ri < ruleset_count(s->rs); ri++) {
+		if (s->rm[ri].file == s->file) {
+			s->st->steps += PATTERN_FILE_BUDGET - s->rm[ri].steps_left;
+		}
 		if (s->gave_up[ri]) {
 			if (!sha[0]) {
 				finding_sha256_hex(buf, len, sha);

@@ -36,6 +36,9 @@ struct sast_file_stats {
 	size_t truncated;	/* matches beyond SAST_MAX_MATCHES_PER_RULE */
 	size_t no_reason;	/* runner:ignore comments without a reason (not honoured) */
 	unsigned first_no_reason_line;
+	/* Pattern matching steps the rules took on the file, all together (each rule at most
+	 * PATTERN_FILE_BUDGET): the work, counted the same way on any machine (tests, bench). */
+	size_t steps;
 };
 
 struct sast_scratch *sast_scratch_new(const struct ruleset *rs);
