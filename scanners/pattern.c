@@ -1990,7 +1990,7 @@ static bool m_el(struct mstate *m, size_t pi, uint32_t ti)
 				return false;
 			}
 		}
-		m->poison = true;
+		m->poison |= !m->c->collects;
 		if (m->c->accept && !m->c->accept(m->c->accept_ud, &m->b, m->start, ti)) {
 			/* The acceptance test may match other patterns (refinements) on the same
 			 * shared budget: what it took is not this attempt's to take again. */

@@ -183,6 +183,11 @@ struct pattern_ctx {
 	 * fewer steps. */
 	struct pattern_index *index;
 	struct pattern_memo *memo;
+	/* accept records each match it is given and refuses it, the same for every match
+	 * (a bound-by condition collecting what its patterns bind): a search whose matches it
+	 * refused fails again, each match offered again already, and is remembered in memo as
+	 * failing (otherwise a search that got as far as accept is not). */
+	bool collects;
 	size_t budget_exceeded;		/* OUT: attempts that ran out of steps */
 	struct pattern_failure failure; /* OUT: after an attempt that found nothing */
 };

@@ -121,6 +121,29 @@ struct line_memo {
 	size_t cp_cap;
 };
 
+/*
+ * Starts of a token stream a pattern was tried at, a bit each: the starts that
+ * pattern_starts() gives for the anchors of one statement are largely the same (in a file
+ * after a bracket that does not close, those of the whole file), and a search from one of
+ * them that found nothing finds nothing again for another anchor.
+ */
+struct startset {
+	uint64_t *v;
+	size_t cap;	 /* words of v */
+	uint32_t lo, hi; /* the words that may be set: [lo, hi) */
+};
+
+/*
+ * What the collection of a bound-by condition's bindings in a token stream (bound_set())
+ * keeps, so that no search of it is made twice: the failures of its patterns' searches
+ * (every search fails: collect_accept() records a match and refuses it), and the starts its
+ * current pattern was tried at.
+ */
+struct collecting {
+	struct pattern_memo *memo;
+	struct startset tried;
+};
+
 struct sast_scratch {
 	const struct ruleset *rs;
 	struct tokens tk;  /* the file */
@@ -139,6 +162,11 @@ struct sast_scratch {
 	 * rule's refinements on it (pattern.h). */
 	struct pattern_index *pix;
 	struct pattern_memo *memo;
+	struct startset failed; /* where the current main pattern found nothing (try_start()) */
+	/* The bound-by conditions being collected (bound_set()): a condition's patterns can
+	 * need another's bindings, so one for each condition at most. */
+	struct collecting collecting[RULE_MAX_CONDS];
+	size_t n_collecting;
 	struct lex_region *queue; /* embedded regions still to scan */
 	size_t n_queue, cap_queue;
 	struct regex_ctx rx;
@@ -238,6 +266,11 @@ void sast_scratch_free(struct sast_scratch *s)
 	}
 	pattern_index_free(s->pix);
 	pattern_memo_free(s->memo);
+	for (size_t i = 0; i < RULE_MAX_CONDS; i++) {
+		pattern_memo_free(s->collecting[i].memo);
+		free(s->collecting[i].tried.v);
+	}
+	free(s->failed.v);
 	regex_ctx_release(&s->rx);
 	free(s);
 }
@@ -246,6 +279,35 @@ static void occ_push(struct occ *o, uint32_t v)
 {
 	GROW(o->v, o->cap, o->n + 1);
 	o->v[o->n++] = v;
+}
+
+/* Room for the starts of t, none of them in the set. */
+static void startset_reset(struct startset *ss, const struct tokens *t)
+{
+	if (ss->lo < ss->hi) {
+		memset(ss->v + ss->lo, 0, (ss->hi - ss->lo) * sizeof(uint64_t));
+	}
+	ss->lo = UINT32_MAX;
+	ss->hi = 0;
+	size_t words = t->n / 64 + 1;
+	if (ss->cap < words) {
+		free(ss->v);
+		ss->v = xcalloc(words, sizeof(uint64_t));
+		ss->cap = words;
+	}
+}
+
+static bool startset_has(const struct startset *ss, uint32_t start)
+{
+	return ss->v[start / 64] & (1ull << (start % 64));
+}
+
+static void startset_add(struct startset *ss, uint32_t start)
+{
+	uint32_t w = start / 64;
+	ss->v[w] |= 1ull << (start % 64);
+	ss->lo = MIN(ss->lo, w);
+	ss->hi = MAX(ss->hi, w + 1);
 }
 
 /* ---------- conditions ---------- */
@@ -430,6 +492,7 @@ struct collect {
 	struct bset *b;
 	int mv;
 	const struct pattern *p;
+	struct collecting *c; /* this collection's alone */
 };
 
 /* Every match of a bound-by pattern: record what it binds, and look for more. */
@@ -463,10 +526,20 @@ static bool collect_start(void *ud, uint32_t start)
 {
 	struct collect *cl = ud;
 	struct eval *ev = cl->ev;
+	/* Tried from another anchor already: the same search, whose bindings are recorded. */
+	struct collecting *c = cl->c;
+	if (startset_has(&c->tried, start)) {
+		return false;
+	}
+	startset_add(&c->tried, start);
 	struct pattern_ctx pc = eval_pctx(ev, collect_accept, cl);
 	/* While a condition's bindings are collected it is not checked: a failure then is not
-	 * one later. */
-	pc.memo = NULL;
+	 * one later, and the rule's memo is not for it. The collection's own memo lets a
+	 * search skip the stopping points of its ellipses where a search from an earlier
+	 * start found the bindings already (the imports of a file after a bracket that does
+	 * not close: each walked the rest of the file). */
+	pc.memo = c->memo;
+	pc.collects = true;
 	pattern_match_at(cl->p, &pc, start, NULL, NULL);
 	ev->s->st->budget_exceeded += pc.budget_exceeded;
 	return false;
@@ -523,7 +596,13 @@ static const struct bset *bound_set(struct eval *ev, size_t ci)
 	b->full = false;
 	b->any = false;
 	b->n = 0;
-	struct collect cl = { ev, b, r->conds[ci].mv, NULL };
+	/* Collections nest at most once per condition (b->computing). */
+	struct collecting *cc = &s->collecting[s->n_collecting++];
+	if (!cc->memo) {
+		cc->memo = pattern_memo_new();
+	}
+	pattern_memo_clear(cc->memo);
+	struct collect cl = { ev, b, r->conds[ci].mv, NULL, cc };
 	uint32_t bound_mvs = 0; /* the metavariables that bound-by conditions bind */
 	for (size_t k = 0; k < r->n_conds; k++) {
 		bound_mvs |= r->conds[k].bound_by ? 1u << r->conds[k].mv : 0;
@@ -539,10 +618,12 @@ static const struct bset *bound_set(struct eval *ev, size_t ci)
 		/* Where its anchor occurs: found with the others' in one pass (eval_tokens). */
 		int a = ruleset_pattern_anchor(ix, cl.p);
 		const struct occ *o = a >= 0 ? &s->occ[a] : NULL;
+		startset_reset(&cc->tried, t);
 		for (size_t k = 0; o && k < o->n && !b->full && !b->any; k++) {
 			pattern_starts(cl.p, t, o->v[k], collect_start, &cl);
 		}
 	}
+	s->n_collecting--;
 	b->computing = false;
 	return b;
 }
@@ -603,6 +684,8 @@ struct try_ctx {
 	struct rmatches *out;
 	bool *gave_up;	 /* the rule's: set when a match is dropped at the cap */
 	uint32_t anchor; /* the anchor occurrence the starts are tried for */
+	/* Starts where p found nothing, not given up (or NULL): nothing there again. */
+	struct startset *failed;
 };
 
 /*
@@ -622,8 +705,15 @@ static bool try_start(void *ud, uint32_t start)
 			return tc->out->v[i - 1].end > tc->anchor;
 		}
 	}
+	if (tc->failed && startset_has(tc->failed, start)) {
+		return false;
+	}
 	struct pattern_match m;
+	size_t exceeded = tc->pc.budget_exceeded;
 	if (!pattern_match_at(tc->p, &tc->pc, start, NULL, &m)) {
+		if (tc->failed && tc->pc.budget_exceeded == exceeded) {
+			startset_add(tc->failed, start);
+		}
 		return false;
 	}
 	if (tc->out->n + tc->out->found >= SAST_MAX_MATCHES_PER_RULE) {
@@ -1748,7 +1838,9 @@ static void eval_tokens(struct sast_scratch *s, const struct tokens *t, const ch
 				.pc = eval_pctx(&ev, NULL, NULL),
 				.out = &s->rm[an->uses[u].rule],
 				.gave_up = &s->gave_up[an->uses[u].rule],
+				.failed = &s->failed,
 			};
+			startset_reset(&s->failed, t);
 			touch_rule(s, an->uses[u].rule);
 			size_t before = given_up(s);
 			for (size_t j = 0; j < o->n; j++) {

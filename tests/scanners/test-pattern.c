@@ -974,6 +974,86 @@ Test(pattern, an_element_among_thousands_is_tried_in_linear_steps)
 	free(src);
 }
 
+/* Python after an unclosed bracket at the top (a file that does not parse; the fuzzer's):
+ * with `from subprocess import a, b` on each of n lines. Its steps on the rule of
+ * py.subprocess-shell's shape. */
+static size_t bound_by_walk_steps(size_t n)
+{
+	const char *rule = RULE_M("t", "python", "$FN",
+				  "    pattern: $FN(..., shell=True, ...)\n"
+				  "    conditions:\n"
+				  "      - metavariable: $FN\n"
+				  "        bound-by: from subprocess import ..., $FN\n");
+	size_t cap = n * 48 + 64, w = 0;
+	char *src = xmalloc(cap);
+	w += (size_t)snprintf(src + w, cap - w, "x = (\n");
+	for (size_t i = 0; i < n; i++) {
+		w += (size_t)snprintf(src + w, cap - w,
+				      "from subprocess import check_output, run\n");
+	}
+	snprintf(src + w, cap - w, ")\nrun(cmd, shell=True)\n");
+	scan(LANG_PYTHON, rule, src);
+	free(src);
+	cr_assert_eq(st.budget_exceeded, 0, "%zu lines: %zu given up", n, st.budget_exceeded);
+	char want[32];
+	snprintf(want, sizeof(want), "%zu", n + 3);
+	cr_assert_str_eq(lines(), want, "%zu lines: %s", n, lines());
+	return st.steps;
+}
+
+Test(pattern, bound_by_bindings_are_collected_in_linear_steps)
+{
+	/* Inside brackets no line ends: the top-level ellipsis of each import's match walked
+	 * every token after it (up to ELLIPSIS_MAX_TOKENS), trying $FN at every comma, and
+	 * every walk was made again from the next import, though the bindings it offered
+	 * were all collected already: the square of the lines in steps (2,000 lines took the
+	 * rule's budget, and the file was reported as not evaluated completely). Twice the
+	 * lines take twice the steps, not four times. */
+	size_t a = bound_by_walk_steps(1000), b = bound_by_walk_steps(2000);
+	cr_assert_gt(a, 0);
+	cr_assert_leq(b * 10, a * 22, "1,000 lines: %zu steps; 2,000 lines: %zu", a, b);
+}
+
+Test(pattern, the_starts_a_statements_anchors_share_are_tried_once)
+{
+	/* A pattern that starts with a metavariable is tried from every token of the
+	 * statement before its anchor, bracketed groups included; for each anchor of the
+	 * statement again, though a search that found nothing from a start finds nothing for
+	 * another anchor: 20 calls after a group of 4,000 elements took 80,000 searches, 60
+	 * assignments 240,000 (in a file after a bracket that does not close, the anchors of
+	 * the whole file share the statement). Each start is tried once. */
+	size_t n = 4000, cap = n * 3 + 2048, w = 0;
+	char *src = xmalloc(cap);
+	w += (size_t)snprintf(src + w, cap - w, "x = [g(");
+	for (size_t i = 0; i < n; i++) {
+		w += (size_t)snprintf(src + w, cap - w, "a, ");
+	}
+	size_t group = w;
+	for (int i = 0; i < 20; i++) {
+		w += (size_t)snprintf(src + w, cap - w, ") k.run(");
+	}
+	snprintf(src + w, cap - w, ")]\n");
+	scan(LANG_PYTHON, RULE_M("t", "python", "$O", "    pattern: $O.run(...)\n"), src);
+	cr_assert_eq(fl.n, 20, "%zu", fl.n);
+	cr_assert_leq(st.steps, 8 * st.tokens, "%zu steps, %zu tokens", st.steps, st.tokens);
+	/* The same for the starts of a bound-by condition's pattern. */
+	w = group + (size_t)snprintf(src + group, cap - group, ")");
+	for (int i = 0; i < 60; i++) {
+		w += (size_t)snprintf(src + w, cap - w, " subprocess.run");
+	}
+	snprintf(src + w, cap - w, "]\ny = subprocess.run\ny(c, shell=True)\n");
+	scan(LANG_PYTHON,
+	     RULE_M("t", "python", "$FN",
+		    "    pattern: $FN(..., shell=True, ...)\n"
+		    "    conditions:\n"
+		    "      - metavariable: $FN\n"
+		    "        bound-by: $FN = subprocess.$F\n"),
+	     src);
+	cr_assert_str_eq(messages(), "3:1 y\n", "%s", messages());
+	cr_assert_leq(st.steps, 8 * st.tokens, "%zu steps, %zu tokens", st.steps, st.tokens);
+	free(src);
+}
+
 Test(pattern, a_regex_rule_that_hits_its_match_limit_is_not_passed)
 {
 	/* Nested quantifiers over a long run that never matches: PCRE2's match limit. */
