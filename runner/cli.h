@@ -23,10 +23,47 @@ enum {
 	EXIT_INTERNAL = 4,
 };
 
+/*
+ * The help of a command that has subcommands (cli_help.c): `runner CMD --help` is an
+ * overview (each subcommand's synopsis and summary), `runner CMD SUB --help` the
+ * subcommand's own usage, description, options and exit codes. Each option's text is
+ * written once, in the command's table of options; a subcommand lists the keys of the
+ * ones it takes.
+ */
+struct cli_flag {
+	const char *key;  /* what a subcommand's list names it by, e.g. "db" or "format-sarif" */
+	const char *left; /* "-o, --output FILE", "--db PATH", "-C DIR" */
+	const char *text; /* one paragraph, wrapped when printed; '\n' breaks a line */
+};
+
+struct cli_sub {
+	const char *name;
+	const char *summary;	  /* its line in the overview */
+	const char *synopsis;	  /* lines "runner CMD SUB ...", each ending in '\n' */
+	const char *about;	  /* what it does: paragraphs, wrapped as written */
+	const char *const *flags; /* keys of the command's flags it takes, NULL-terminated */
+	const char *exits;	  /* "Exit codes: ...", wrapped as written */
+};
+
+struct cli_help {
+	const char *name;
+	const char *about;	      /* the overview's description */
+	const struct cli_flag *flags; /* ends with a NULL key */
+	const struct cli_sub *subs;   /* ends with a NULL name */
+	const char *exits;	      /* the overview's exit codes */
+};
+
+/* The subcommand of h named name, or NULL. */
+const struct cli_sub *cli_help_sub(const struct cli_help *h, const char *name);
+
+/* Print `runner NAME SUB --help` (sub non-NULL) or the overview `runner NAME --help`. */
+void cli_help_print(FILE *f, const struct cli_help *h, const struct cli_sub *sub);
+
 struct command {
 	const char *name;
 	const char *summary;
-	const char *usage; /* the text of `runner NAME --help` */
+	const char *usage;	     /* the text of `runner NAME --help`, or NULL: */
+	const struct cli_help *help; /* a command with subcommands */
 	int (*fn)(int argc, char **argv);
 	bool hidden;
 };
@@ -48,13 +85,13 @@ int cmd_sandbox(int argc, char **argv);
 extern const char cmd_run_usage[];
 extern const char cmd_validate_usage[];
 extern const char cmd_graph_usage[];
-extern const char cmd_hook_usage[];
 extern const char cmd_serve_usage[];
-extern const char cmd_db_usage[];
-extern const char cmd_scan_usage[];
 extern const char cmd_sbom_usage[];
-extern const char cmd_image_usage[];
-extern const char cmd_sandbox_usage[];
+extern const struct cli_help cmd_hook_help;
+extern const struct cli_help cmd_db_help;
+extern const struct cli_help cmd_scan_help;
+extern const struct cli_help cmd_image_help;
+extern const struct cli_help cmd_sandbox_help;
 
 /*
  * A command's options (cli_opts.c), GNU style for every command: options and operands in
@@ -67,7 +104,10 @@ extern const char cmd_sandbox_usage[];
  * option, a value for one that takes none, or a missing value is said on stderr (a usage
  * error, with the hint) and returns '?': the caller returns EXIT_USAGE. So does `--help`
  * or `-h` read as an option (not as an option's value, nor after `--`), without a word:
- * cli_help_requested() is then true, and main() prints the command's help, exit 0.
+ * cli_help_requested() is then true, and main() prints the help of cmd, exit 0: a
+ * subcommand's own ("scan deps") when cmd names one, else the command's.
+ * cli_help_topic() is that cmd; a command whose subcommand is known only after some
+ * operands (hook) may name it with cli_help_set_topic() before it returns.
  * shortopts must not hold 'h', nor a long option's val be 'h'.
  */
 struct cli_getopt {
@@ -79,6 +119,8 @@ struct option;
 void cli_getopt_init(struct cli_getopt *g, const char *cmd, const char *shortopts);
 int cli_getopt(struct cli_getopt *g, int argc, char **argv, const struct option *longopts);
 bool cli_help_requested(void);
+const char *cli_help_topic(void);
+void cli_help_set_topic(const char *cmd);
 
 /* Print "runner: <msg>" and a hint to stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -35,10 +35,21 @@
 #include "banned.h"
 
 static bool help_requested;
+static const char *help_topic;
 
 bool cli_help_requested(void)
 {
 	return help_requested;
+}
+
+const char *cli_help_topic(void)
+{
+	return help_topic;
+}
+
+void cli_help_set_topic(const char *cmd)
+{
+	help_topic = cmd;
 }
 
 void cli_getopt_init(struct cli_getopt *g, const char *cmd, const char *shortopts)
@@ -156,6 +167,7 @@ int cli_getopt(struct cli_getopt *g, int argc, char **argv, const struct option 
 		if (c == 'h' || (c == '?' && optopt == 0 && optind > 0 && optind <= argc &&
 				 str_eq(argv[optind - 1], "--help"))) {
 			help_requested = true;
+			help_topic = g->cmd;
 			return '?';
 		}
 		if (c == '?' && optopt == 0 && optind > 0 && optind <= argc &&

@@ -17,30 +17,58 @@
 
 #include "banned.h"
 
-const char cmd_db_usage[] =
-	"usage: runner db import [--db PATH] PATH...\n"
-	"       runner db update [--db PATH] [--url URL]... [--timeout DURATION]\n"
-	"       runner db status [--db PATH] [--json]\n"
-	"\n"
+static const struct cli_flag db_flags[] = {
+	{ "db", "--db PATH",
+	  "the database (default: $RUNNER_DB, else $XDG_CACHE_HOME/runner/osv.db, else "
+	  "~/.cache/runner/osv.db)" },
+	{ "url", "--url URL", "an export to download (repeatable)" },
+	{ "timeout", "--timeout DURATION", "give up a download after this long (default 10m)" },
+	{ "json", "--json", "print the status as one JSON object" },
+	{ NULL, NULL, NULL },
+};
+
+static const char *const import_flags[] = { "db", NULL };
+static const char *const update_flags[] = { "db", "url", "timeout", NULL };
+static const char *const status_flags[] = { "db", "json", NULL };
+
+static const struct cli_sub db_subs[] = {
+	{ "import", "build the database from OSV records and osv.dev exports",
+	  "runner db import [--db PATH] PATH...\n",
+	  "Build the database from directories of OSV JSON records, single JSON files and\n"
+	  "osv.dev-style zip exports (<Ecosystem>/all.zip). It replaces the previous database\n"
+	  "only when every source was read.\n",
+	  import_flags,
+	  "Exit codes: 0 done; 2 usage or refused input (a bad record, a malicious archive);\n"
+	  "4 an I/O error. The old database is kept whenever the exit code is not 0.\n" },
+	{ "update", "download the exports again, only what changed, and rebuild",
+	  "runner db update [--db PATH] [--url URL]... [--timeout DURATION]\n",
+	  "Download the export URLs again (those of the last update, or each --url; by\n"
+	  "default osv.dev's exports for every supported ecosystem), asking only for what\n"
+	  "changed, and replace the database atomically.\n",
+	  update_flags,
+	  "Exit codes: 0 done; 2 usage or refused input (a bad record, a malicious archive);\n"
+	  "4 an I/O or download error. The old database is kept whenever the exit code is\n"
+	  "not 0.\n" },
+	{ "status", "sources, records per ecosystem, build time and age",
+	  "runner db status [--db PATH] [--json]\n",
+	  "Show the database's sources, its records per ecosystem, when it was built and how\n"
+	  "old it is.\n",
+	  status_flags,
+	  "Exit codes: 0 shown; 2 usage, no database there or one of another format; 4 a\n"
+	  "database that cannot be read.\n" },
+	{ NULL, NULL, NULL, NULL, NULL, NULL },
+};
+
+const struct cli_help cmd_db_help = {
+	"db",
 	"The offline OSV advisory database that `runner scan deps` and the dependency-scan\n"
-	"stage read.\n"
-	"\n"
-	"  import   build the database from directories of OSV JSON records, single JSON\n"
-	"           files and osv.dev-style zip exports (<Ecosystem>/all.zip); it replaces\n"
-	"           the previous database only when every source was read\n"
-	"  update   download the export URLs again (those of the last update, or --url ...;\n"
-	"           by default osv.dev's exports for every supported ecosystem), asking\n"
-	"           only for what changed, and replace the database atomically\n"
-	"  status   sources, records per ecosystem, build time and age\n"
-	"\n"
-	"      --db PATH        the database (default: $RUNNER_DB, else\n"
-	"                       $XDG_CACHE_HOME/runner/osv.db, else ~/.cache/runner/osv.db)\n"
-	"      --url URL        an export to download (repeatable)\n"
-	"      --timeout DUR    give up a download after DUR (default 10m)\n"
-	"      --json           status as JSON\n"
-	"\n"
+	"stage read. Every change builds a complete new database beside the old one and\n"
+	"renames it into place.\n",
+	db_flags,
+	db_subs,
 	"Exit codes: 0 done; 2 usage or refused input (a bad record, a malicious archive);\n"
-	"4 an I/O or download error. The old database is kept whenever the exit code is not 0.\n";
+	"4 an I/O or download error. The old database is kept whenever the exit code is not 0.\n",
+};
 
 static int db_import(const char *path, int n, char **paths)
 {
@@ -132,17 +160,46 @@ static int db_status(const char *path, bool as_json)
 
 int cmd_db(int argc, char **argv)
 {
-	static const struct option opts[] = {
+	static const struct option import_opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct option update_opts[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "url", required_argument, NULL, 'u' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct option status_opts[] = {
+		{ "db", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
+	};
+	/* Each subcommand reads its own options (those its help lists) and names itself in
+	 * usage errors, so that their hint is to its own help. */
+	static const struct {
+		const char *name, *cmd;
+		const struct option *opts;
+	} subs[] = {
+		{ "import", "db import", import_opts },
+		{ "update", "db update", update_opts },
+		{ "status", "db status", status_opts },
 	};
 	if (argc < 2) {
 		return cli_usage_error("db", "missing subcommand (import, update or status)");
 	}
-	const char *sub = argv[1];
+	const char *sub = argv[1], *cmd = NULL;
+	const struct option *opts = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
+		if (str_eq(sub, subs[i].name)) {
+			cmd = subs[i].cmd;
+			opts = subs[i].opts;
+		}
+	}
+	if (!cmd) {
+		return cli_usage_error("db", "unknown subcommand '%s' (import, update or status)",
+				       sub);
+	}
 	const char *db = NULL;
 	bool as_json = false;
 	const char **urls = NULL;
@@ -153,7 +210,7 @@ int cmd_db(int argc, char **argv)
 	argc--;
 	argv++;
 	struct cli_getopt g;
-	cli_getopt_init(&g, "db", "");
+	cli_getopt_init(&g, cmd, "");
 	while ((c = cli_getopt(&g, argc, argv, opts)) != -1) {
 		switch (c) {
 		case 'd':
@@ -167,7 +224,7 @@ int cmd_db(int argc, char **argv)
 			if (parse_duration(optarg, 24ull * 3600 * 1000, &timeout_ms) < 0) {
 				free(urls);
 				return cli_usage_error(
-					"db", "invalid --timeout '%s' (e.g. 90s, 10m)", optarg);
+					cmd, "invalid --timeout '%s' (e.g. 90s, 10m)", optarg);
 			}
 			break;
 		case 'j':
@@ -182,24 +239,24 @@ int cmd_db(int argc, char **argv)
 	int r;
 	if (!path) {
 		free(urls);
-		return cli_usage_error("db", "no database path: set --db, RUNNER_DB or HOME");
+		return cli_usage_error(cmd, "no database path: set --db, RUNNER_DB or HOME");
 	}
 	if (str_eq(sub, "import")) {
 		if (optind >= argc) {
 			free(urls);
-			return cli_usage_error("db", "import needs at least one PATH");
+			return cli_usage_error(cmd, "import needs at least one PATH");
 		}
 		r = db_import(path, argc - optind, argv + optind);
 	} else if (str_eq(sub, "status")) {
 		if (optind < argc) {
 			free(urls);
-			return cli_usage_error("db", "unexpected argument '%s'", argv[optind]);
+			return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 		}
 		r = db_status(path, as_json);
-	} else if (str_eq(sub, "update")) {
+	} else {
 		if (optind < argc) {
 			free(urls);
-			return cli_usage_error("db", "unexpected argument '%s'", argv[optind]);
+			return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 		}
 		struct dbupdate_result res;
 		char err[1024];
@@ -226,9 +283,6 @@ int cmd_db(int argc, char **argv)
 			       res.records);
 			r = EXIT_OK;
 		}
-	} else {
-		r = cli_usage_error("db", "unknown subcommand '%s' (import, update or status)",
-				    sub);
 	}
 	free(urls);
 	return r;

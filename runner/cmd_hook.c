@@ -29,23 +29,49 @@
 #define HOOK_MARKER "# runner-managed pre-push hook"
 #define HOOK_MAX    (1u << 20)
 
-const char cmd_hook_usage[] =
-	"usage: runner hook install [-C DIR] [-f FILE] [--max-commits N] [--force]\n"
-	"       runner hook uninstall [-C DIR] [--force]\n"
-	"\n"
-	"Install (or remove) a git pre-push hook that, for every pushed ref, scans each\n"
-	"commit the remote does not have yet for secrets (`runner scan secrets --history`),\n"
-	"then runs `runner run --rev <sha>` on the commit at its tip, and stops the push when\n"
-	"a secret is found, a stage fails or a security gate blocks.\n"
-	"Skip it once with `git push --no-verify`.\n"
-	"\n"
-	"  -C DIR            the repository (default: the current directory)\n"
-	"  -f FILE           the pipeline file, relative to the repository root\n"
-	"  --max-commits N   a push of more commits is stopped (default 10000)\n"
-	"  --force           replace or remove a pre-push hook that runner did not write\n"
-	"                    (install keeps the old one as pre-push.runner-backup)\n"
-	"\n"
-	"Exit codes: 0 done, 2 not a repository or a foreign hook is in the way, 4 internal.\n";
+static const struct cli_flag hook_flags[] = {
+	{ "C", "-C DIR", "the repository (default: the current directory)" },
+	{ "f", "-f, --file FILE", "the pipeline file, relative to the repository root" },
+	{ "max-commits", "--max-commits N", "a push of more commits is stopped (default 10000)" },
+	{ "force-install", "--force",
+	  "replace a pre-push hook that runner did not write (the old one is kept as "
+	  "pre-push.runner-backup)" },
+	{ "force-uninstall", "--force", "remove a pre-push hook that runner did not write" },
+	{ NULL, NULL, NULL },
+};
+
+static const char *const install_flags[] = { "C", "f", "max-commits", "force-install", NULL };
+static const char *const uninstall_flags[] = { "C", "force-uninstall", NULL };
+
+#define HOOK_EXITS \
+	"Exit codes: 0 done, 2 not a repository or a foreign hook is in the way, 4 internal.\n"
+
+static const struct cli_sub hook_subs[] = {
+	{ "install", "make `git push` scan and run the pipeline on what it pushes",
+	  "runner hook install [-C DIR] [-f FILE] [--max-commits N] [--force]\n",
+	  "Install a git pre-push hook that, for every pushed ref, scans each commit the\n"
+	  "remote does not have yet for secrets (`runner scan secrets --history`), then runs\n"
+	  "`runner run --rev <sha>` on the commit at its tip, and stops the push when a secret\n"
+	  "is found, a stage fails or a security gate blocks. Skip it once with\n"
+	  "`git push --no-verify`.\n",
+	  install_flags, HOOK_EXITS },
+	{ "uninstall", "remove the hook `runner hook install` wrote",
+	  "runner hook uninstall [-C DIR] [--force]\n",
+	  "Remove the pre-push hook that `runner hook install` wrote; one that runner did not\n"
+	  "write is left in place unless --force is given.\n",
+	  uninstall_flags, HOOK_EXITS },
+	{ NULL, NULL, NULL, NULL, NULL, NULL },
+};
+
+const struct cli_help cmd_hook_help = {
+	"hook",
+	"The git pre-push hook: `git push` scans what it pushes for secrets and runs the\n"
+	"pipeline on it, and is stopped when a secret is found, a stage fails or a security\n"
+	"gate blocks.\n",
+	hook_flags,
+	hook_subs,
+	HOOK_EXITS,
+};
 
 /* Single-quote s for /bin/sh. */
 static void sh_quote(struct sbuf *sb, const char *s)
@@ -373,8 +399,13 @@ int cmd_hook(int argc, char **argv)
 	uint64_t max_commits = 0;
 	bool force = false;
 	int c;
+	/* The action is an operand, most often the first word: then usage errors name it,
+	 * for their hint to be its help. */
+	const char *cmd = argc > 1 && str_eq(argv[1], "install")     ? "hook install"
+			  : argc > 1 && str_eq(argv[1], "uninstall") ? "hook uninstall"
+								     : "hook";
 	struct cli_getopt g;
-	cli_getopt_init(&g, "hook", "C:f:");
+	cli_getopt_init(&g, cmd, "C:f:");
 	while ((c = cli_getopt(&g, argc, argv, opts)) != -1) {
 		switch (c) {
 		case 'C':
@@ -388,29 +419,38 @@ int cmd_hook(int argc, char **argv)
 			break;
 		case 'M':
 			if (parse_uint(optarg, 10000000, &max_commits) < 0 || max_commits == 0) {
-				return cli_usage_error("hook",
+				return cli_usage_error(cmd,
 						       "--max-commits takes a number from 1 to "
 						       "10000000");
 			}
 			break;
 		default:
+			/* --help after the action (`runner hook -C DIR install --help`): its
+			 * help. The operands read so far are argv[1..]. */
+			for (int i = 1; cli_help_requested() && i <= g.n_operands; i++) {
+				if (str_eq(argv[i], "install") || str_eq(argv[i], "uninstall")) {
+					cli_help_set_topic(str_eq(argv[i], "install")
+								   ? "hook install"
+								   : "hook uninstall");
+					break;
+				}
+			}
 			return EXIT_USAGE; /* said */
 		}
 	}
 	if (optind != argc - 1) {
-		return cli_usage_error("hook", "say `install` or `uninstall`");
+		return cli_usage_error(cmd, "say `install` or `uninstall`");
 	}
 	const char *action = argv[optind];
 	if (!str_eq(action, "install") && !str_eq(action, "uninstall")) {
-		return cli_usage_error("hook", "unknown action '%s' (install or uninstall)",
-				       action);
+		return cli_usage_error(cmd, "unknown action '%s' (install or uninstall)", action);
 	}
 	if (max_commits && str_eq(action, "uninstall")) {
-		return cli_usage_error("hook", "--max-commits is for install");
+		return cli_usage_error(cmd, "--max-commits is for install");
 	}
 	if (file && (!path_is_inside(file) || str_eq(action, "uninstall"))) {
-		return cli_usage_error("hook", "-f takes a path relative to the repository root "
-					       "(without '..'), for install");
+		return cli_usage_error(cmd, "-f takes a path relative to the repository root "
+					    "(without '..'), for install");
 	}
 	_cleanup_free_ char *hooks = NULL;
 	int hr = hooks_dir(dir, &hooks);

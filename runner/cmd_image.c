@@ -24,52 +24,93 @@
 
 #include "banned.h"
 
-const char cmd_image_usage[] =
-	"usage: runner image build --output DIR [options]\n"
-	"       runner image push [options] DIR REF...\n"
-	"\n"
-	"build: build an image reproducibly into the OCI layout DIR (created, or replaced).\n"
-	"  -o, --output DIR        the OCI image layout to write (required)\n"
-	"  -C, --context DIR       where --add sources are taken from (default: .); sources\n"
-	"                          may not lead outside it through symbolic links\n"
-	"      --base BASE         scratch (default), an OCI layout directory, or a registry\n"
-	"                          image pinned by digest (host/name@sha256:...)\n"
-	"      --add SRC:DEST      add a file or directory (DEST absolute; a trailing / means\n"
-	"                          into that directory); repeatable\n"
-	"      --entrypoint JSON   the entrypoint, a JSON array of strings (or one path)\n"
-	"      --cmd JSON          the default arguments, likewise\n"
-	"      --env NAME=VALUE    an environment variable of the image; repeatable\n"
-	"      --user USER         the user the image runs as\n"
-	"      --workdir DIR       the working directory\n"
-	"      --label K=V         a label of the config; repeatable\n"
-	"      --annotation K=V    an annotation of the manifest; repeatable\n"
-	"      --platform OS/ARCH[/VARIANT]\n"
-	"                          for scratch images and to choose from a base that is an\n"
-	"                          index (default: this machine, e.g. linux/amd64)\n"
-	"      --created SECONDS   the creation time (default: $SOURCE_DATE_EPOCH, else the\n"
-	"                          commit time of the context's repository, else 0)\n"
-	"      --revision SHA      org.opencontainers.image.revision (default: the commit)\n"
-	"      --source URL        org.opencontainers.image.source (default: the URL of\n"
-	"                          the context's remote origin, without credentials)\n"
-	"      --tag NAME          org.opencontainers.image.ref.name in index.json\n"
-	"\n"
-	"push: push the image in the OCI layout DIR to each REF (host[:port]/name[:tag]; a REF\n"
-	"without a tag is pushed by digest only). Blobs go first, then the manifest by digest,\n"
-	"then the tags: a push that fails part-way leaves no tag on an incomplete image.\n"
-	"      --ref-name NAME     the manifest of DIR to push, when it holds several\n"
-	"  -j, --jobs N            blobs transferred at once (default 4, at most 16)\n"
-	"      --retries N         further attempts after a retryable failure (default 4)\n"
-	"      --chunk-size BYTES  upload blobs larger than this in chunks (default 64 MiB)\n"
-	"      --debug             print HTTP headers (credentials masked)\n"
-	"\n"
-	"both:\n"
-	"      --credentials NAME  the secret holding user:password for the registry\n"
-	"      --secrets FILE      secrets file (default: ~/.config/runner/secrets.yml)\n"
-	"      --insecure HOST     allow plain HTTP to HOST[:PORT] (loopback always may)\n"
-	"      --json              print the result as JSON\n"
-	"  -q, --quiet             no progress output\n"
-	"\n"
-	"Exit codes: 0 done, 1 the push failed, 2 usage or invalid input, 4 internal error.\n";
+static const struct cli_flag image_flags[] = {
+	/* build */
+	{ "output", "-o, --output DIR", "the OCI image layout to write (required)" },
+	{ "context", "-C, --context DIR",
+	  "where --add sources are taken from (default: .); sources may not lead outside it "
+	  "through symbolic links" },
+	{ "base", "--base BASE",
+	  "scratch (default), an OCI layout directory, or a registry image pinned by digest "
+	  "(host/name@sha256:...)" },
+	{ "add", "--add SRC:DEST",
+	  "add a file or directory (DEST absolute; a trailing / means into that directory); "
+	  "repeatable" },
+	{ "entrypoint", "--entrypoint JSON",
+	  "the entrypoint, a JSON array of strings (or one path)" },
+	{ "cmd", "--cmd JSON", "the default arguments, likewise" },
+	{ "env", "--env NAME=VALUE", "an environment variable of the image; repeatable" },
+	{ "user", "--user USER", "the user the image runs as" },
+	{ "workdir", "--workdir DIR", "the working directory" },
+	{ "label", "--label K=V", "a label of the config; repeatable" },
+	{ "annotation", "--annotation K=V", "an annotation of the manifest; repeatable" },
+	{ "platform", "--platform OS/ARCH[/VARIANT]",
+	  "for scratch images and to choose from a base that is an index (default: this "
+	  "machine, e.g. linux/amd64)" },
+	{ "created", "--created SECONDS",
+	  "the creation time (default: $SOURCE_DATE_EPOCH, else the commit time of the "
+	  "context's repository, else 0)" },
+	{ "revision", "--revision SHA", "org.opencontainers.image.revision (default: the commit)" },
+	{ "source", "--source URL",
+	  "org.opencontainers.image.source (default: the URL of the context's remote origin, "
+	  "without credentials)" },
+	{ "tag", "--tag NAME", "org.opencontainers.image.ref.name in index.json" },
+	/* push */
+	{ "ref-name", "--ref-name NAME", "the manifest of DIR to push, when it holds several" },
+	{ "jobs", "-j, --jobs N", "blobs transferred at once (default 4, at most 16)" },
+	{ "retries", "--retries N", "further attempts after a retryable failure (default 4)" },
+	{ "chunk-size", "--chunk-size BYTES",
+	  "upload blobs larger than this in chunks (default 64 MiB)" },
+	{ "debug", "--debug", "print HTTP headers (credentials masked)" },
+	/* both */
+	{ "credentials", "--credentials NAME",
+	  "the secret holding user:password for the registry" },
+	{ "secrets", "--secrets FILE", "secrets file (default: ~/.config/runner/secrets.yml)" },
+	{ "insecure", "--insecure HOST", "allow plain HTTP to HOST[:PORT] (loopback always may)" },
+	{ "json", "--json", "print the result as JSON" },
+	{ "quiet", "-q, --quiet", "no progress output" },
+	{ NULL, NULL, NULL },
+};
+
+static const char *const build_flags[] = {
+	"output",   "context",	"base",	   "add",   "entrypoint",  "cmd",
+	"env",	    "user",	"workdir", "label", "annotation",  "platform",
+	"created",  "revision", "source",  "tag",   "credentials", "secrets",
+	"insecure", "json",	"quiet",   NULL,
+};
+
+static const char *const push_flags[] = {
+	"ref-name", "jobs",	"retries", "chunk-size", "debug", "credentials",
+	"secrets",  "insecure", "json",	   "quiet",	 NULL,
+};
+
+#define IMAGE_EXITS \
+	"Exit codes: 0 done, 1 the push failed, 2 usage or invalid input, 4 internal error.\n"
+
+static const struct cli_sub image_subs[] = {
+	{ "build", "build an image reproducibly into an OCI layout directory",
+	  "runner image build --output DIR [options]\n",
+	  "Build an image reproducibly into the OCI layout DIR (created, or replaced).\n",
+	  build_flags,
+	  "Exit codes: 0 done, 1 the build failed (a base image that cannot be fetched, an\n"
+	  "I/O error), 2 usage or invalid input, 4 internal error.\n" },
+	{ "push", "push the image of an OCI layout directory to a registry",
+	  "runner image push [options] DIR REF...\n",
+	  "Push the image in the OCI layout DIR to each REF (host[:port]/name[:tag]; a REF\n"
+	  "without a tag is pushed by digest only). Blobs go first, then the manifest by\n"
+	  "digest, then the tags: a push that fails part-way leaves no tag on an incomplete\n"
+	  "image.\n",
+	  push_flags, IMAGE_EXITS },
+	{ NULL, NULL, NULL, NULL, NULL, NULL },
+};
+
+const struct cli_help cmd_image_help = {
+	"image",
+	"The image library of the container-push stage, outside a pipeline (docs/image.md).\n",
+	image_flags,
+	image_subs,
+	IMAGE_EXITS,
+};
 
 extern char **environ;
 
@@ -300,7 +341,7 @@ static int image_build(int argc, char **argv)
 	int ret = EXIT_OK, c;
 	uint64_t created;
 	struct cli_getopt g;
-	cli_getopt_init(&g, "image", "o:C:q");
+	cli_getopt_init(&g, "image build", "o:C:q");
 	while (ret == EXIT_OK && (c = cli_getopt(&g, argc, argv, opts)) != -1) {
 		if (common_option(&cm, c, optarg)) {
 			continue;
@@ -322,7 +363,7 @@ static int image_build(int argc, char **argv)
 				sep = p;
 			}
 			if (!sep || sep == optarg) {
-				ret = cli_usage_error("image",
+				ret = cli_usage_error("image build",
 						      "--add takes SRC:DEST with DEST absolute, "
 						      "not '%s'",
 						      optarg);
@@ -337,8 +378,9 @@ static int image_build(int argc, char **argv)
 			free(ep);
 			json_decref(ep_keep);
 			if (parse_argv(optarg, &ep_keep, &ep, &spec.n_entrypoint) < 0) {
-				ret = cli_usage_error("image", "--entrypoint takes a JSON array of "
-							       "strings or one path");
+				ret = cli_usage_error("image build",
+						      "--entrypoint takes a JSON array of "
+						      "strings or one path");
 			}
 			spec.set_entrypoint = true;
 			break;
@@ -346,7 +388,7 @@ static int image_build(int argc, char **argv)
 			free(cmdv);
 			json_decref(cmd_keep);
 			if (parse_argv(optarg, &cmd_keep, &cmdv, &spec.n_cmd) < 0) {
-				ret = cli_usage_error("image",
+				ret = cli_usage_error("image build",
 						      "--cmd takes a JSON array of strings or "
 						      "one string");
 			}
@@ -354,7 +396,7 @@ static int image_build(int argc, char **argv)
 			break;
 		case OPT_ENV:
 			if (!push_kv(&env, &spec.n_env, optarg)) {
-				ret = cli_usage_error("image", "--env takes NAME=VALUE");
+				ret = cli_usage_error("image build", "--env takes NAME=VALUE");
 			}
 			break;
 		case OPT_USER:
@@ -365,25 +407,26 @@ static int image_build(int argc, char **argv)
 			break;
 		case OPT_LABEL:
 			if (!push_kv(&labels, &spec.n_labels, optarg)) {
-				ret = cli_usage_error("image", "--label takes KEY=VALUE");
+				ret = cli_usage_error("image build", "--label takes KEY=VALUE");
 			}
 			break;
 		case OPT_ANNOTATION:
 			if (!push_kv(&annotations, &spec.n_annotations, optarg)) {
-				ret = cli_usage_error("image", "--annotation takes KEY=VALUE");
+				ret = cli_usage_error("image build",
+						      "--annotation takes KEY=VALUE");
 			}
 			break;
 		case OPT_PLATFORM:
 			spec.platform = optarg;
 			if (!oci_platform_valid(optarg)) {
-				ret = cli_usage_error("image",
+				ret = cli_usage_error("image build",
 						      "--platform takes OS/ARCH[/VARIANT], "
 						      "like linux/amd64");
 			}
 			break;
 		case OPT_CREATED:
 			if (parse_uint(optarg, INT64_MAX, &created) < 0) {
-				ret = cli_usage_error("image",
+				ret = cli_usage_error("image build",
 						      "--created takes seconds since 1970");
 			}
 			spec.created = (int64_t)created;
@@ -403,22 +446,22 @@ static int image_build(int argc, char **argv)
 		}
 	}
 	if (ret == EXIT_OK && !output) {
-		ret = cli_usage_error("image", "image build needs --output DIR");
+		ret = cli_usage_error("image build", "image build needs --output DIR");
 	}
 	if (ret == EXIT_OK && optind < argc) {
-		ret = cli_usage_error("image", "unexpected argument '%s'", argv[optind]);
+		ret = cli_usage_error("image build", "unexpected argument '%s'", argv[optind]);
 	}
 	for (size_t i = 0; ret == EXIT_OK && i < spec.n_adds; i++) {
 		if (!oci_dest_valid(adds[i].dest)) {
 			ret = cli_usage_error(
-				"image",
+				"image build",
 				"--add %s:%s: the destination must be an absolute path "
 				"without '.', '..' or .wh.* components",
 				adds[i].src, adds[i].dest);
 		}
 	}
 	if (ret == EXIT_OK) {
-		ret = common_setup(&cm, "image");
+		ret = common_setup(&cm, "image build");
 	}
 	struct git_info gi = { 0 };
 	if (ret == EXIT_OK) {
@@ -426,7 +469,7 @@ static int image_build(int argc, char **argv)
 		const char *sde = getenv("SOURCE_DATE_EPOCH");
 		if (spec.created < 0 && sde && *sde) {
 			if (parse_uint(sde, INT64_MAX, &created) < 0) {
-				ret = cli_usage_error("image",
+				ret = cli_usage_error("image build",
 						      "SOURCE_DATE_EPOCH is not a number of "
 						      "seconds");
 			}
@@ -518,7 +561,7 @@ static int image_push(int argc, char **argv)
 	int ret = EXIT_OK, c;
 	uint64_t v;
 	struct cli_getopt g;
-	cli_getopt_init(&g, "image", "j:q");
+	cli_getopt_init(&g, "image push", "j:q");
 	while (ret == EXIT_OK && (c = cli_getopt(&g, argc, argv, opts)) != -1) {
 		if (common_option(&cm, c, optarg)) {
 			continue;
@@ -529,21 +572,22 @@ static int image_push(int argc, char **argv)
 			break;
 		case 'j':
 			if (parse_uint(optarg, OCI_JOBS_MAX, &v) < 0 || v == 0) {
-				ret = cli_usage_error("image", "-j takes a number from 1 to %d",
+				ret = cli_usage_error("image push",
+						      "-j takes a number from 1 to %d",
 						      OCI_JOBS_MAX);
 			}
 			cm.ro.jobs = (unsigned)v;
 			break;
 		case OPT_RETRIES:
 			if (parse_uint(optarg, 20, &v) < 0) {
-				ret = cli_usage_error("image",
+				ret = cli_usage_error("image push",
 						      "--retries takes a number from 0 to 20");
 			}
 			cm.ro.retries = v ? (unsigned)v : OCI_NO_RETRIES;
 			break;
 		case OPT_CHUNK:
 			if (parse_uint(optarg, OCI_BLOB_MAX, &v) < 0 || v < 4096) {
-				ret = cli_usage_error("image",
+				ret = cli_usage_error("image push",
 						      "--chunk-size takes a number of bytes of "
 						      "at least 4096");
 			}
@@ -558,18 +602,19 @@ static int image_push(int argc, char **argv)
 		}
 	}
 	if (ret == EXIT_OK && argc - optind < 2) {
-		ret = cli_usage_error("image", "image push needs a layout directory and at least "
-					       "one reference");
+		ret = cli_usage_error("image push",
+				      "image push needs a layout directory and at least "
+				      "one reference");
 	}
 	size_t n_refs = ret == EXIT_OK ? (size_t)(argc - optind - 1) : 0;
 	struct oci_ref *refs = xcalloc(n_refs ? n_refs : 1, sizeof(*refs));
 	for (size_t i = 0; ret == EXIT_OK && i < n_refs; i++) {
 		const char *why;
 		if (oci_ref_parse(argv[optind + 1 + (int)i], &refs[i], &why) < 0) {
-			ret = cli_usage_error("image", "'%s' is not an image reference: %s",
+			ret = cli_usage_error("image push", "'%s' is not an image reference: %s",
 					      argv[optind + 1 + (int)i], why);
 		} else if (refs[i].digest[0]) {
-			ret = cli_usage_error("image",
+			ret = cli_usage_error("image push",
 					      "'%s': push to a name or name:tag; the digest "
 					      "comes from the image",
 					      argv[optind + 1 + (int)i]);
@@ -580,14 +625,14 @@ static int image_push(int argc, char **argv)
 	for (size_t i = 1; ret == EXIT_OK && cm.credentials && i < n_refs; i++) {
 		if (strcasecmp(refs[i].host, refs[0].host) != 0) {
 			ret = cli_usage_error(
-				"image",
+				"image push",
 				"--credentials %s would go to %s and to %s: push to one "
 				"registry per command",
 				cm.credentials, refs[0].host, refs[i].host);
 		}
 	}
 	if (ret == EXIT_OK) {
-		ret = common_setup(&cm, "image");
+		ret = common_setup(&cm, "image push");
 	}
 	if (ret == EXIT_OK) {
 		struct oci_err err = { { 0 } };

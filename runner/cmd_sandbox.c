@@ -19,21 +19,39 @@
 
 #include "banned.h"
 
-const char cmd_sandbox_usage[] =
-	"usage: runner sandbox check [-f FILE] [-C DIR] [--json]\n"
-	"\n"
-	"Report what the stage sandbox gives on this host: user, mount, PID, IPC, UTS,\n"
-	"cgroup and network namespaces, the seccomp filter, cgroup memory and pids limits,\n"
-	"resource limits; start one confined process to check the whole setup; and list the\n"
-	"stages of the pipeline (if there is one) whose sandbox settings this host cannot\n"
-	"apply.\n"
-	"\n"
-	"  -f, --file FILE   the pipeline file (default: .runner.yml or runner.yml, if present)\n"
-	"  -C DIR            change to DIR first\n"
-	"      --json        print one JSON object\n"
-	"\n"
-	"Exit codes: 0 stages can run confined here; 4 something essential is missing, or a\n"
-	"stage asks for a protection this host cannot give; 2 usage or invalid pipeline.\n";
+static const struct cli_flag sandbox_flags[] = {
+	{ "f", "-f, --file FILE",
+	  "the pipeline file (default: .runner.yml or runner.yml, if present)" },
+	{ "C", "-C DIR", "change to DIR first" },
+	{ "json", "--json", "print one JSON object" },
+	{ NULL, NULL, NULL },
+};
+
+static const char *const check_flags[] = { "f", "C", "json", NULL };
+
+#define SANDBOX_EXITS                                                                          \
+	"Exit codes: 0 stages can run confined here; 4 something essential is missing, or a\n" \
+	"stage asks for a protection this host cannot give; 2 usage or invalid pipeline.\n"
+
+static const struct cli_sub sandbox_subs[] = {
+	{ "check", "what the stage sandbox gives on this host",
+	  "runner sandbox check [-f FILE] [-C DIR] [--json]\n",
+	  "Report what the stage sandbox gives on this host: user, mount, PID, IPC, UTS,\n"
+	  "cgroup and network namespaces, the seccomp filter, cgroup memory and pids limits,\n"
+	  "resource limits; start one confined process to check the whole setup; and list the\n"
+	  "stages of the pipeline (if there is one) whose sandbox settings this host cannot\n"
+	  "apply.\n",
+	  check_flags, SANDBOX_EXITS },
+	{ NULL, NULL, NULL, NULL, NULL, NULL },
+};
+
+const struct cli_help cmd_sandbox_help = {
+	"sandbox",
+	"The sandbox every stage, and every scan of `runner scan`, runs in (docs/sandbox.md).\n",
+	sandbox_flags,
+	sandbox_subs,
+	SANDBOX_EXITS,
+};
 
 #define MAX_ITEMS 32
 
@@ -53,7 +71,7 @@ int cmd_sandbox(int argc, char **argv)
 	argc--;
 	argv++;
 	struct cli_getopt g;
-	cli_getopt_init(&g, "sandbox", "f:C:");
+	cli_getopt_init(&g, "sandbox check", "f:C:");
 	while ((c = cli_getopt(&g, argc, argv, opts)) != -1) {
 		switch (c) {
 		case 'j':
@@ -66,7 +84,7 @@ int cmd_sandbox(int argc, char **argv)
 			return EXIT_USAGE; /* said */
 		}
 	}
-	int fr = cli_common_finish(&co, "sandbox", argc, argv);
+	int fr = cli_common_finish(&co, "sandbox check", argc, argv);
 	if (fr != EXIT_OK) {
 		return fr;
 	}

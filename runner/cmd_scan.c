@@ -3,8 +3,9 @@
  * editor, a one-off audit), with the exit codes of the stages: 0 passed, 3 blocked by the
  * gate, 4 scanner error; 2 for usage errors.
  *
- * Each scan is one entry of `scans` below: a name, a summary and a function taking the
- * arguments after `runner scan NAME` (the dependency scan is in cmd_scan_deps.c). The
+ * Each scan is one entry of `scans` below: a name and a function taking the arguments
+ * after `runner scan NAME` (the dependency scan is in cmd_scan_deps.c); its help is its
+ * entry of scan_subs (cli.h, struct cli_help), deps's too. The
  * source scans share the output helper cli_scan_output() (text, json or sarif, to stdout
  * or -o FILE).
  *
@@ -46,101 +47,180 @@ static int scan_test(int argc, char **argv);
 
 struct scan_command {
 	const char *name;
-	const char *summary;
 	int (*fn)(int argc, char **argv);
 };
 
 static const struct scan_command scans[] = {
-	{ "sast",
-	  "static analysis of source code (C/C++, Python, JS/TS, Go, Java, shell, "
-	  "Dockerfiles, CI YAML)",
-	  scan_sast },
-	{ "secrets", "secret detection (tokens, keys, passwords), reported redacted",
-	  scan_secrets },
-	{ "test", "check rules against labelled fixtures (ruleid: / ok: comments)", scan_test },
-	{ "deps", "vulnerable dependencies (lockfiles against the offline OSV database)",
-	  cmd_scan_deps },
+	{ "sast", scan_sast },
+	{ "secrets", scan_secrets },
+	{ "test", scan_test },
+	{ "deps", cmd_scan_deps },
 };
 
-const char cmd_scan_usage[] =
-	"usage: runner scan sast|secrets [PATH...] [options]\n"
-	"       runner scan secrets --history [BASE..]TIP [--not-remote NAME]\n"
-	"                           [--max-commits N] [options]\n"
-	"       runner scan test [--rules PATH]... [--no-default-rules] [--secrets] FIXTURES...\n"
-	"       runner scan deps [--db PATH] [--max-db-age DURATION] [--fail-on LEVEL]\n"
-	"                        [--unknown-severity LEVEL] [--baseline FILE]\n"
-	"                        [--format text|json] [--sbom FILE] [-C DIR] [--no-sandbox]\n"
-	"                        [--allow-no-lockfiles] [--maven-repository DIR] [PATH...]\n"
-	"\n"
-	"Scan files the way the pipeline's sast and secrets stages do, in the stage sandbox,\n"
-	"with the same gate and exit codes: 0 nothing at or above the threshold, 3 blocked,\n"
-	"4 scanner or sandbox error (unreadable path, invalid rules, nothing scanned), 2 usage.\n"
-	"\n"
-	"  --format FORMAT       text (default), json (also a --baseline file) or sarif\n"
-	"  -o, --output FILE     write the report to FILE instead of standard output\n"
-	"  --fail-on LEVEL       critical, high (default), medium, low or info\n"
-	"  --rules PATH          a rules file or directory, added to the default packs\n"
-	"  --no-default-rules    only the rules given with --rules\n"
-	"  --baseline FILE       findings listed there (runner scan --format json) do not block\n"
-	"  --exclude GLOB        skip matching paths (repeatable)\n"
-	"  --max-file-size SIZE  do not read larger files (default: sast 4M, secrets 64M);\n"
-	"                        secrets reports a larger text file as a finding\n"
-	"  --no-gitignore        scan files .gitignore excludes too\n"
-	"  --vendored            scan vendored directories (vendor/, node_modules/, ...)\n"
-	"  --generated           sast: scan generated files (*.min.js, Code generated...)\n"
-	"  --no-generated        secrets: skip them (they are scanned by default)\n"
-	"  -j, --jobs N          threads (default: the CPUs)\n"
-	"  --timeout DURATION    give up (an error) after this long, e.g. 5m\n"
-	"  --allow-path GLOB     secrets: do not scan matching files (test fixtures)\n"
-	"  --allow-regex RE      secrets: ignore secrets matching RE (placeholders)\n"
-	"  -C DIR                scan from DIR (paths are relative to it and must be inside)\n"
-	"  --no-sandbox          run the scanner WITHOUT isolation (debugging only; marked)\n"
-	"\n"
-	"Paths default to the current directory. Findings are suppressed inline with a comment\n"
-	"`runner:ignore RULE-ID -- reason` on the line or the line above.\n"
-	"\n"
-	"test: check the rules (the default packs unless --no-default-rules, and each --rules;\n"
-	"the secrets rules with --secrets) against labelled fixtures (ruleid: ID and ok: ID\n"
-	"comments), in this process. Exit codes: 0 every rule passes, 1 a rule fails or lacks\n"
-	"a ruleid: or an ok: case, 2 usage or a fixture that cannot be read, 4 rules that do\n"
-	"not load.\n"
-	"\n"
-	"secrets --history: scan, in the stage sandbox, every file the commits of a range add\n"
-	"or change (each blob once), naming each finding's commit and path. The range is TIP\n"
-	"without what BASE reaches (and what remote NAME's tracking refs reach). All files are\n"
-	"read; --allow-path and --exclude match the commits' paths. Not with PATHs, --rules,\n"
-	"--baseline, --[no-]gitignore/vendored/generated, --no-default-rules or sarif.\n"
-	"  --history RANGE       BASE..TIP, or TIP (its whole history)\n"
-	"  --not-remote NAME     leave out what refs/remotes/NAME/... reach\n"
-	"  --max-commits N       more commits is an error (default 10000), as are more\n"
-	"                        than 1000000 files or 8 GiB to scan\n"
-	"\n"
-	"deps: check the lockfiles and manifests under each PATH (default: .) against the\n"
-	"offline OSV database (see 'runner db --help'). Directories are walked; node_modules,\n"
-	"vendor and .git are skipped.\n"
-	"\n"
-	"      --db PATH               the advisory database (default: $RUNNER_DB, else\n"
-	"                              $XDG_CACHE_HOME/runner/osv.db, else "
-	"~/.cache/runner/osv.db)\n"
-	"      --max-db-age DURATION   refuse an older database (default 7d, at least 1s;\n"
-	"                              0 = no limit)\n"
-	"      --fail-on LEVEL         block at this severity or above (default high)\n"
-	"      --unknown-severity LEVEL  for advisories that give none (default high)\n"
-	"      --baseline FILE         findings already known (the JSON of an earlier scan)\n"
-	"      --format FORMAT         text (default) or json\n"
-	"      --sbom FILE             also write a CycloneDX 1.5 SBOM to FILE\n"
-	"  -C DIR                      scan from DIR, as if run there (PATHs, --db, --baseline,\n"
-	"                              --sbom and --maven-repository are relative to it; PATHs\n"
-	"                              must be inside)\n"
-	"      --no-sandbox            as above\n"
-	"      --allow-no-lockfiles    no lockfile found is a scan of nothing (said on stderr),\n"
-	"                              not an error\n"
-	"      --maven-repository DIR  read the BOMs and parent POMs that pom.xml files name\n"
-	"                              and the tree does not hold from this local Maven\n"
-	"                              repository (e.g. ~/.m2/repository; nothing is fetched)\n"
-	"\n"
-	"deps exits 4 when the scan could not be done (no or stale database, malformed\n"
-	"lockfile, no lockfile found).\n";
+/* ---------- help ---------- */
+
+static const struct cli_flag scan_flags[] = {
+	{ "format-sarif", "--format FORMAT",
+	  "text (default), json (what --baseline reads) or sarif" },
+	{ "format-json", "--format FORMAT", "text (default) or json" },
+	{ "output", "-o, --output FILE", "write the report to FILE instead of standard output" },
+	{ "fail-on", "--fail-on LEVEL",
+	  "block at this severity or above: critical, high (default), medium, low or info" },
+	{ "rules", "--rules PATH",
+	  "a rules file or directory, added to the default packs (repeatable)" },
+	{ "no-default-rules", "--no-default-rules", "only the rules given with --rules" },
+	{ "baseline", "--baseline FILE",
+	  "findings listed there (the JSON report of an earlier scan) do not block" },
+	{ "exclude", "--exclude GLOB", "skip matching paths (repeatable)" },
+	{ "max-file-size-sast", "--max-file-size SIZE", "do not read larger files (default 4M)" },
+	{ "max-file-size-secrets", "--max-file-size SIZE",
+	  "do not read larger files (default 64M); a larger text file is reported as a finding" },
+	{ "no-gitignore", "--no-gitignore", "scan files .gitignore excludes too" },
+	{ "vendored", "--vendored", "scan vendored directories (vendor/, node_modules/, ...)" },
+	{ "generated", "--generated",
+	  "scan generated files (*.min.js, `Code generated ... DO NOT EDIT`), skipped by default" },
+	{ "no-generated", "--no-generated", "skip generated files (scanned by default)" },
+	{ "jobs", "-j, --jobs N", "threads (default: the CPUs)" },
+	{ "timeout", "--timeout DURATION", "give up (an error) after this long, e.g. 5m" },
+	{ "allow-path", "--allow-path GLOB", "do not scan matching files (test fixtures)" },
+	{ "allow-regex", "--allow-regex RE", "ignore secrets matching RE (placeholders)" },
+	{ "history", "--history RANGE",
+	  "scan the commits of BASE..TIP, or of TIP (its whole history), instead of a tree" },
+	{ "not-remote", "--not-remote NAME", "leave out what refs/remotes/NAME/... reach" },
+	{ "max-commits", "--max-commits N",
+	  "more commits is an error (default 10000), as are more than 1000000 files or 8 GiB "
+	  "to scan" },
+	{ "secrets", "--secrets", "test the secrets rules instead of the SAST rules" },
+	{ "db", "--db PATH",
+	  "the advisory database (default: $RUNNER_DB, else $XDG_CACHE_HOME/runner/osv.db, else "
+	  "~/.cache/runner/osv.db)" },
+	{ "max-db-age", "--max-db-age DURATION",
+	  "refuse an older database (default 7d, at least 1s; 0 = no limit)" },
+	{ "unknown-severity", "--unknown-severity LEVEL",
+	  "the severity of advisories that give none (default high)" },
+	{ "sbom", "--sbom FILE", "also write a CycloneDX 1.5 SBOM to FILE" },
+	{ "allow-no-lockfiles", "--allow-no-lockfiles",
+	  "no lockfile found is a scan of nothing (said on stderr), not an error" },
+	{ "maven-repository", "--maven-repository DIR",
+	  "read the BOMs and parent POMs that pom.xml files name and the tree does not hold "
+	  "from this local Maven repository (e.g. ~/.m2/repository; nothing is fetched)" },
+	{ "C", "-C DIR",
+	  "scan from DIR, as if run there: PATHs and the files the options name are relative "
+	  "to it, and PATHs must be inside" },
+	{ "no-sandbox", "--no-sandbox",
+	  "run the scanner WITHOUT isolation (debugging only; the report says so)" },
+	{ NULL, NULL, NULL },
+};
+
+static const char *const sast_flags[] = {
+	"format-sarif",	    "output",	"fail-on",    "rules",
+	"no-default-rules", "baseline", "exclude",    "max-file-size-sast",
+	"no-gitignore",	    "vendored", "generated",  "jobs",
+	"timeout",	    "C",	"no-sandbox", NULL,
+};
+
+static const char *const secrets_flags[] = {
+	"format-sarif",
+	"output",
+	"fail-on",
+	"rules",
+	"no-default-rules",
+	"baseline",
+	"exclude",
+	"max-file-size-secrets",
+	"no-gitignore",
+	"vendored",
+	"no-generated",
+	"jobs",
+	"timeout",
+	"allow-path",
+	"allow-regex",
+	"history",
+	"not-remote",
+	"max-commits",
+	"C",
+	"no-sandbox",
+	NULL,
+};
+
+static const char *const test_flags[] = { "rules", "no-default-rules", "secrets", "format-json",
+					  NULL };
+
+static const char *const deps_flags[] = {
+	"db",	"max-db-age", "fail-on",    "unknown-severity",	  "baseline",	      "format-json",
+	"sbom", "C",	      "no-sandbox", "allow-no-lockfiles", "maven-repository", NULL,
+};
+
+#define SUPPRESS                                                                                   \
+	"Findings are suppressed inline with a comment `runner:ignore RULE-ID -- reason` on the\n" \
+	"line or the line above.\n"
+
+#define SOURCE_EXITS                                                                         \
+	"Exit codes: 0 nothing at or above the threshold, 3 blocked, 4 scanner or sandbox\n" \
+	"error (unreadable path, invalid rules, nothing scanned), 2 usage.\n"
+
+static const struct cli_sub scan_subs[] = {
+	{ "sast",
+	  "static analysis of source code (C/C++, Python, JS/TS, Go, Java, shell, Dockerfiles, "
+	  "CI YAML)",
+	  "runner scan sast [PATH...] [options]\n",
+	  "Scan the files under each PATH (default: the current directory, which they must be\n"
+	  "inside) as the pipeline's sast stage does: in the stage sandbox, with the same gate.\n"
+	  "\n" SUPPRESS,
+	  sast_flags, SOURCE_EXITS },
+	{ "secrets", "secret detection (tokens, keys, passwords), reported redacted",
+	  "runner scan secrets [PATH...] [options]\n"
+	  "runner scan secrets --history [BASE..]TIP [--not-remote NAME] [--max-commits N]\n"
+	  "                    [options]\n",
+	  "Scan the files under each PATH (default: the current directory, which they must be\n"
+	  "inside) for secrets as the pipeline's secrets stage does: in the stage sandbox, with\n"
+	  "the same gate; a secret is never printed, only its first characters and a hash.\n"
+	  "\n" SUPPRESS "\n"
+	  "With --history, scan instead, in the stage sandbox, every file the commits of a range\n"
+	  "add or change (each blob once), naming each finding's commit and path. The range is\n"
+	  "TIP without what BASE reaches (and what remote NAME's tracking refs reach). All files\n"
+	  "are read; --allow-path and --exclude match the commits' paths. Not with PATHs,\n"
+	  "--rules, --no-default-rules, --baseline, --no-gitignore, --vendored, --[no-]generated\n"
+	  "or --format sarif.\n",
+	  secrets_flags, SOURCE_EXITS },
+	{ "test", "check rules against labelled fixtures (ruleid: / ok: comments)",
+	  "runner scan test [--rules PATH]... [--no-default-rules] [--secrets]\n"
+	  "                 [--format text|json] FIXTURES...\n",
+	  "Check the rules (the default packs unless --no-default-rules, and each --rules; the\n"
+	  "secrets rules with --secrets) against labelled fixtures (ruleid: ID and ok: ID\n"
+	  "comments), in this process.\n",
+	  test_flags,
+	  "Exit codes: 0 every rule passes, 1 a rule fails or lacks a ruleid: or an ok: case,\n"
+	  "2 usage or a fixture that cannot be read, 4 rules that do not load.\n" },
+	{ "deps", "vulnerable dependencies (lockfiles against the offline OSV database)",
+	  "runner scan deps [--db PATH] [--max-db-age DURATION] [--fail-on LEVEL]\n"
+	  "                 [--unknown-severity LEVEL] [--baseline FILE]\n"
+	  "                 [--format text|json] [--sbom FILE] [-C DIR] [--no-sandbox]\n"
+	  "                 [--allow-no-lockfiles] [--maven-repository DIR] [PATH...]\n",
+	  "Check the lockfiles and manifests under each PATH (default: .) against the offline\n"
+	  "OSV database (see 'runner db --help') as the pipeline's dependency-scan stage does:\n"
+	  "in the stage sandbox, with the same gate. Directories are walked; node_modules,\n"
+	  "vendor and .git are skipped.\n",
+	  deps_flags,
+	  "Exit codes: 0 nothing at or above the threshold, 3 blocked, 4 the scan could not\n"
+	  "be done (no or stale database, malformed lockfile, no lockfile found, a sandbox\n"
+	  "that cannot start), 2 usage.\n" },
+	{ NULL, NULL, NULL, NULL, NULL, NULL },
+};
+
+const struct cli_help cmd_scan_help = {
+	"scan",
+	"Scan files the way the pipeline's security stages do, in the stage sandbox, with the\n"
+	"same gates (`runner scan test` checks rules, in this process).\n",
+	scan_flags,
+	scan_subs,
+	"Exit codes: 0 nothing at or above the threshold, 3 blocked, 4 scanner or sandbox\n"
+	"error, 2 usage; scan test: 1 a rule fails.\n",
+};
+
+/* The subcommand being run, "scan sast" ..., for usage errors to name (their hint is to
+ * its help). */
+static const char *scan_cmd = "scan";
 
 /* ---------- output shared by the security scans ---------- */
 
@@ -300,7 +380,7 @@ static int append(json_t *with, const char *key, const char *v)
 	}
 	if (put_string(a, v) < 0) {
 		_cleanup_free_ char *shown = utf8_sanitize(v, strlen(v));
-		cli_usage_error("scan",
+		cli_usage_error(scan_cmd,
 				"'%s' is not UTF-8: runner scan takes its paths, globs and "
 				"patterns in UTF-8",
 				shown);
@@ -395,10 +475,11 @@ static int scan_history(const char *spec, const char *not_remote, uint64_t max_c
 	_cleanup_free_ char *base = dots ? xstrndup(spec, (size_t)(dots - spec)) : NULL;
 	const char *tip = dots ? dots + 2 : spec;
 	if (!*tip || *tip == '.' || (base && !*base) || (dots && strstr(tip, ".."))) {
-		return cli_usage_error("scan", "--history takes BASE..TIP or TIP, not '%s'", spec);
+		return cli_usage_error(scan_cmd, "--history takes BASE..TIP or TIP, not '%s'",
+				       spec);
 	}
 	if (not_remote && !*not_remote) {
-		return cli_usage_error("scan", "--not-remote takes a remote's name");
+		return cli_usage_error(scan_cmd, "--not-remote takes a remote's name");
 	}
 	/* Paths are the commits' (a blob's place), not the scanned tree's: --exclude and
 	 * --allow-path leave places out before anything is written. */
@@ -540,12 +621,12 @@ static int scan_tree(enum rule_kind kind, const char *root, json_t *with, const 
 	for (size_t i = 0; i < n_paths; i++) {
 		_cleanup_free_ char *p = NULL;
 		if (scanbox_path(&sb, paths[i], &p, err, sizeof(err)) < 0) {
-			cli_usage_error("scan", "%s", err);
+			cli_usage_error(scan_cmd, "%s", err);
 			goto out;
 		}
 		if (put_string(json_object_get(with, "paths"), p) < 0) {
 			_cleanup_free_ char *shown = utf8_sanitize(paths[i], strlen(paths[i]));
-			cli_usage_error("scan", "the path %s is not UTF-8", shown);
+			cli_usage_error(scan_cmd, "the path %s is not UTF-8", shown);
 			goto out;
 		}
 	}
@@ -553,7 +634,7 @@ static int scan_tree(enum rule_kind kind, const char *root, json_t *with, const 
 	 * the repository above it (for .gitignore and the index), bound read-only. */
 	int r = rules_into_box(&sb, with, err, sizeof(err));
 	if (r == -EINVAL) {
-		cli_usage_error("scan", "%s", err);
+		cli_usage_error(scan_cmd, "%s", err);
 		goto out;
 	}
 	if (r == 0 && baseline) {
@@ -561,7 +642,7 @@ static int scan_tree(enum rule_kind kind, const char *root, json_t *with, const 
 		r = scanbox_baseline(&sb, baseline, &real, err, sizeof(err));
 		if (r == -EBADMSG) {
 			/* Not a baseline: invalid input, as a missing one is. */
-			cli_usage_error("scan", "--baseline: %s", err);
+			cli_usage_error(scan_cmd, "--baseline: %s", err);
 			goto out;
 		}
 		if (r == 0) {
@@ -600,7 +681,8 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 	bool max_commits_set = false, no_sandbox = false;
 	int c, ret = EXIT_USAGE;
 	struct cli_getopt g;
-	cli_getopt_init(&g, "scan", "o:j:C:");
+	scan_cmd = kind == RULE_SAST ? "scan sast" : "scan secrets";
+	cli_getopt_init(&g, scan_cmd, "o:j:C:");
 	while ((c = cli_getopt(&g, argc, argv, scan_opts)) != -1) {
 		switch (c) {
 		case OPT_RULES:
@@ -632,7 +714,7 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 		case OPT_FAIL_ON: {
 			enum severity s;
 			if (severity_parse(optarg, &s) < 0) {
-				cli_usage_error("scan",
+				cli_usage_error(scan_cmd,
 						"--fail-on takes critical, high, medium, low or "
 						"info, not '%s'",
 						optarg);
@@ -662,7 +744,7 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 			 * a bad value is a usage error (2), not a failed scan (4). */
 			uint64_t sz;
 			if (parse_size(optarg, 1ull << 40, true, &sz) < 0 || sz == 0) {
-				cli_usage_error("scan",
+				cli_usage_error(scan_cmd,
 						"--max-file-size takes a size such as 512k, 4M or "
 						"1G, or a number of bytes, not '%s'",
 						optarg);
@@ -686,7 +768,7 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 		case 'j': {
 			uint64_t j;
 			if (parse_uint(optarg, SCAN_MAX_JOBS, &j) < 0 || j == 0) {
-				cli_usage_error("scan", "-j takes a number from 1 to %d",
+				cli_usage_error(scan_cmd, "-j takes a number from 1 to %d",
 						SCAN_MAX_JOBS);
 				goto out;
 			}
@@ -696,7 +778,7 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 		case OPT_TIMEOUT: {
 			uint64_t ms;
 			if (parse_duration(optarg, 7ull * 24 * 3600 * 1000, &ms) < 0) {
-				cli_usage_error("scan",
+				cli_usage_error(scan_cmd,
 						"--timeout takes a duration such as 90s or 10m");
 				goto out;
 			}
@@ -706,7 +788,7 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 		case OPT_ALLOW_PATH:
 		case OPT_ALLOW_REGEX:
 			if (kind != RULE_SECRET) {
-				cli_usage_error("scan",
+				cli_usage_error(scan_cmd,
 						"--allow-path and --allow-regex are for the "
 						"secrets scan; use --exclude");
 				goto out;
@@ -717,8 +799,9 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 				pcre2_code *re =
 					rules_regex_compile(optarg, rerr, sizeof(rerr), &off);
 				if (!re) {
-					cli_usage_error("scan", "--allow-regex '%s' is invalid: %s",
-							optarg, rerr);
+					cli_usage_error(scan_cmd,
+							"--allow-regex '%s' is invalid: %s", optarg,
+							rerr);
 					goto out;
 				}
 				pcre2_code_free(re);
@@ -732,8 +815,9 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 		case OPT_NOT_REMOTE:
 		case OPT_MAX_COMMITS:
 			if (kind != RULE_SECRET) {
-				cli_usage_error("scan", "--history, --not-remote and --max-commits "
-							"are for the secrets scan");
+				cli_usage_error(scan_cmd,
+						"--history, --not-remote and --max-commits "
+						"are for the secrets scan");
 				goto out;
 			}
 			if (c == OPT_HISTORY) {
@@ -742,7 +826,7 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 				not_remote = optarg;
 			} else if (parse_uint(optarg, 10000000, &max_commits) < 0 ||
 				   max_commits == 0) {
-				cli_usage_error("scan",
+				cli_usage_error(scan_cmd,
 						"--max-commits takes a number from 1 to 10000000");
 				goto out;
 			} else {
@@ -754,18 +838,18 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 			break;
 		default:
 			if (c != '?') { /* else said */
-				cli_usage_error("scan", "--%s is not an option of scan %s",
+				cli_usage_error(scan_cmd, "--%s is not an option of scan %s",
 						option_name(c), argv[0]);
 			}
 			goto out;
 		}
 	}
 	if (!history && (not_remote || max_commits_set)) {
-		cli_usage_error("scan", "--not-remote and --max-commits go with --history");
+		cli_usage_error(scan_cmd, "--not-remote and --max-commits go with --history");
 		goto out;
 	}
 	if (history && (tree_only || optind < argc || str_eq(format, "sarif"))) {
-		cli_usage_error("scan",
+		cli_usage_error(scan_cmd,
 				"--history scans commits, not a tree: %s%s does not go with it",
 				tree_only ? "--" : "",
 				tree_only	? tree_only
@@ -774,11 +858,11 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 		goto out;
 	}
 	if (!str_eq(format, "text") && !str_eq(format, "json") && !str_eq(format, "sarif")) {
-		cli_usage_error("scan", "unknown format '%s' (text, json or sarif)", format);
+		cli_usage_error(scan_cmd, "unknown format '%s' (text, json or sarif)", format);
 		goto out;
 	}
 	if (dir && chdir(dir) < 0) {
-		cli_usage_error("scan", "cannot change to %s: %s", dir, strerror(errno));
+		cli_usage_error(scan_cmd, "cannot change to %s: %s", dir, strerror(errno));
 		goto out;
 	}
 	/* The scanned tree, canonical: the sandbox binds it at its own path. */
@@ -791,7 +875,7 @@ static int scan_security(enum rule_kind kind, int argc, char **argv)
 	if (baseline) {
 		struct stat st;
 		if (stat(baseline, &st) < 0) {
-			cli_usage_error("scan", "cannot read the baseline %s: %s", baseline,
+			cli_usage_error(scan_cmd, "cannot read the baseline %s: %s", baseline,
 					strerror(errno));
 			goto out;
 		}
@@ -886,7 +970,8 @@ static int scan_test(int argc, char **argv)
 	size_t n_rules = 0;
 	int c, ret = EXIT_USAGE;
 	struct cli_getopt g;
-	cli_getopt_init(&g, "scan", "");
+	scan_cmd = "scan test";
+	cli_getopt_init(&g, scan_cmd, "");
 	while ((c = cli_getopt(&g, argc, argv, scan_opts)) != -1) {
 		switch (c) {
 		case OPT_FORMAT:
@@ -904,7 +989,7 @@ static int scan_test(int argc, char **argv)
 			break;
 		default:
 			if (c != '?') { /* else said */
-				cli_usage_error("scan", "--%s is not an option of scan test",
+				cli_usage_error(scan_cmd, "--%s is not an option of scan test",
 						option_name(c));
 			}
 			free(rules);
@@ -913,11 +998,11 @@ static int scan_test(int argc, char **argv)
 	}
 	if (optind >= argc) {
 		free(rules);
-		return cli_usage_error("scan", "name the fixtures: runner scan test DIR...");
+		return cli_usage_error(scan_cmd, "name the fixtures: runner scan test DIR...");
 	}
 	if (!str_eq(format, "text") && !str_eq(format, "json")) {
 		free(rules);
-		return cli_usage_error("scan", "scan test writes text or json");
+		return cli_usage_error(scan_cmd, "scan test writes text or json");
 	}
 	struct ruleset *rs = ruleset_new(kind);
 	struct diag_list dl;
@@ -968,7 +1053,7 @@ out:
 int cmd_scan(int argc, char **argv)
 {
 	if (argc < 2) {
-		fputs(cmd_scan_usage, stderr);
+		cli_help_print(stderr, &cmd_scan_help, NULL);
 		return EXIT_USAGE;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(scans); i++) {
@@ -987,5 +1072,6 @@ int cmd_scan(int argc, char **argv)
 			argv[1], near);
 		return EXIT_USAGE;
 	}
-	return cli_usage_error("scan", "unknown scan '%s' (sast, secrets, deps or test)", argv[1]);
+	return cli_usage_error(scan_cmd, "unknown scan '%s' (sast, secrets, deps or test)",
+			       argv[1]);
 }

@@ -16,27 +16,49 @@
 #include "banned.h"
 
 static const struct command commands[] = {
-	{ "run", "run the pipeline in this working tree", cmd_run_usage, cmd_run, false },
-	{ "validate", "check a pipeline file and report every problem", cmd_validate_usage,
+	{ "run", "run the pipeline in this working tree", cmd_run_usage, NULL, cmd_run, false },
+	{ "validate", "check a pipeline file and report every problem", cmd_validate_usage, NULL,
 	  cmd_validate, false },
-	{ "graph", "print the stage graph (dot, mermaid or json)", cmd_graph_usage, cmd_graph,
+	{ "graph", "print the stage graph (dot, mermaid or json)", cmd_graph_usage, NULL, cmd_graph,
 	  false },
-	{ "hook", "install or remove the git pre-push hook", cmd_hook_usage, cmd_hook, false },
+	{ "hook", "install or remove the git pre-push hook", NULL, &cmd_hook_help, cmd_hook,
+	  false },
 	{ "serve", "the self-hosted runner: signed webhooks in, runs and statuses out",
-	  cmd_serve_usage, cmd_serve, false },
-	{ "__job", "internal: one run of the server", "", cmd_job, true },
-	{ "db", "import, update or inspect the offline advisory database", cmd_db_usage, cmd_db,
-	  false },
-	{ "scan", "run a security scan (sast, secrets, deps) outside a pipeline", cmd_scan_usage,
-	  cmd_scan, false },
-	{ "sbom", "write a CycloneDX SBOM of the project's dependencies", cmd_sbom_usage, cmd_sbom,
-	  false },
-	{ "image", "build an OCI image reproducibly, push one to a registry", cmd_image_usage,
+	  cmd_serve_usage, NULL, cmd_serve, false },
+	{ "__job", "internal: one run of the server", "", NULL, cmd_job, true },
+	{ "db", "import, update or inspect the offline advisory database", NULL, &cmd_db_help,
+	  cmd_db, false },
+	{ "scan", "run a security scan (sast, secrets, deps) outside a pipeline", NULL,
+	  &cmd_scan_help, cmd_scan, false },
+	{ "sbom", "write a CycloneDX SBOM of the project's dependencies", cmd_sbom_usage, NULL,
+	  cmd_sbom, false },
+	{ "image", "build an OCI image reproducibly, push one to a registry", NULL, &cmd_image_help,
 	  cmd_image, false },
-	{ "sandbox", "check what the stage sandbox gives on this host", cmd_sandbox_usage,
+	{ "sandbox", "check what the stage sandbox gives on this host", NULL, &cmd_sandbox_help,
 	  cmd_sandbox, false },
-	{ "__worker", "internal: run a built-in stage kind", "", cmd_worker, true },
+	{ "__worker", "internal: run a built-in stage kind", "", NULL, cmd_worker, true },
 };
+
+/* The help of c: of its subcommand sub when it has that one, else the command's. */
+static void print_command_help(FILE *f, const struct command *c, const char *sub)
+{
+	if (!c->help) {
+		output_text(f, c->usage);
+		return;
+	}
+	cli_help_print(f, c->help, sub ? cli_help_sub(c->help, sub) : NULL);
+}
+
+/* The subcommand a help topic ("scan deps", from cli_getopt) names for command name, or
+ * NULL. */
+static const char *topic_sub(const char *name, const char *topic)
+{
+	size_t n = strlen(name);
+	if (!topic || strncmp(topic, name, n) != 0 || topic[n] != ' ') {
+		return NULL;
+	}
+	return topic + n + 1;
+}
 
 static void print_help(FILE *f)
 {
@@ -177,23 +199,32 @@ int main(int argc, char **argv)
 		}
 		cmd = argv[2];
 		for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
-			if (str_eq(commands[i].name, cmd) && !commands[i].hidden) {
-				output_text(stdout, commands[i].usage);
-				return finish_stdout(EXIT_OK);
+			if (!str_eq(commands[i].name, cmd) || commands[i].hidden) {
+				continue;
 			}
+			/* `runner help db import`: the subcommand's help. */
+			const char *sub = argc > 3 ? argv[3] : NULL;
+			if (sub && (!commands[i].help || !cli_help_sub(commands[i].help, sub))) {
+				return cli_usage_error(cmd, "'runner %s' has no subcommand '%s'",
+						       cmd, sub);
+			}
+			print_command_help(stdout, &commands[i], sub);
+			return finish_stdout(EXIT_OK);
 		}
 		return cli_usage_error(NULL, "unknown command '%s'", cmd);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
 		if (str_eq(commands[i].name, cmd)) {
 			/* --help right after the command (`runner scan --help`, before a
-			 * subcommand's word), or wherever the command's options read it as an
-			 * option (cli_getopt: never as an option's value, nor after `--`). */
+			 * subcommand's word: the overview), or wherever the command's options
+			 * read it as an option (cli_getopt: never as an option's value, nor
+			 * after `--`): the help of the subcommand they are read for. */
 			bool first = !commands[i].hidden && argc > 2 &&
 				     (str_eq(argv[2], "--help") || str_eq(argv[2], "-h"));
 			int code = first ? EXIT_OK : commands[i].fn(argc - 1, argv + 1);
 			if (!commands[i].hidden && (first || cli_help_requested())) {
-				output_text(stdout, commands[i].usage);
+				print_command_help(stdout, &commands[i],
+						   first ? NULL : topic_sub(cmd, cli_help_topic()));
 				return finish_stdout(EXIT_OK);
 			}
 			return finish_stdout(code);

@@ -10,14 +10,18 @@
  *     must load: exit 1, every rule id of the block listed);
  *   - every `runner COMMAND [SUBCOMMAND] --flag` on a line of a ```sh, ```console, ```bash
  *     or plain ``` block, in a `# runner ...` comment of a ```yaml block and in an inline
- *     code span of the prose names a command, a subcommand and flags that `runner COMMAND
- *     --help` lists (`runner __NAME`, the internal commands, are not listed);
+ *     code span of the prose names a command and a subcommand that `runner COMMAND --help`
+ *     lists (`runner __NAME`, the internal commands, are not listed), and flags that the
+ *     help of what it names lists: `runner COMMAND SUBCOMMAND --help` (each of them for
+ *     `sast|secrets`), or, when it names no subcommand, that of one of them (a flag
+ *     documented under the wrong subcommand, `db import --json`, is caught);
  *   - every exit code the docs state ("exit N", "exits N", "exit code N") is one of the
- *     codes that `runner COMMAND --help` gives when the sentence (or the command line of
- *     a block) names `runner COMMAND` before it ("It exits ..." takes the command of the
- *     sentence before), else one of README.md's table, unless the sentence is about
- *     another program whose codes it quotes (other_programs below); and each command's
- *     --help gives codes of that table.
+ *     codes that `runner COMMAND [SUBCOMMAND] --help` gives when the sentence (or the
+ *     command line of a block) names `runner COMMAND [SUBCOMMAND]` before it ("It exits
+ *     ..." takes the command of the sentence before), else one of README.md's table,
+ *     unless the sentence is about another program whose codes it quotes
+ *     (other_programs below); and each command's and subcommand's --help gives codes of
+ *     that table.
  *
  * A ```yaml block is classified by its top-level keys: `stages` makes it a whole
  * pipeline, `listen` or `repositories` a server configuration, `rules` a rules file, and
@@ -51,6 +55,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -807,11 +812,12 @@ Test(docs, rules_files_load)
 
 /* ---------- commands, flags and exit codes ---------- */
 
-#define MAX_CMDS  32
+#define MAX_CMDS  64
 #define MAX_FLAGS 96
 #define MAX_SUBS  8
 #define MAX_CODES 16
 
+/* A command, or a subcommand (named "db import"), as its --help describes it. */
 struct cmdinfo {
 	char *name;
 	char *flags[MAX_FLAGS];
@@ -943,11 +949,14 @@ static void read_help(struct cmdinfo *c, const char *help)
 	}
 }
 
-static char *help_of(const char *cmd)
+/* `runner [CMD [SUB]] --help`. */
+static char *help_of(const char *cmd, const char *sub)
 {
-	struct tu_result r = cmd ? tu_runner_run(NULL, cmd, "--help", NULL)
-				 : tu_runner_run(NULL, "--help", NULL);
-	cr_assert_eq(r.status, 0, "runner %s --help: exit %d\n%s", cmd ? cmd : "", r.status, r.err);
+	struct tu_result r = sub   ? tu_runner_run(NULL, cmd, sub, "--help", NULL)
+			     : cmd ? tu_runner_run(NULL, cmd, "--help", NULL)
+				   : tu_runner_run(NULL, "--help", NULL);
+	cr_assert_eq(r.status, 0, "runner %s %s --help: exit %d\n%s", cmd ? cmd : "",
+		     sub ? sub : "", r.status, r.err);
 	free(r.err);
 	return r.out;
 }
@@ -980,7 +989,7 @@ static void read_table(void)
 
 static void load_commands(void)
 {
-	char *main_help = help_of(NULL);
+	char *main_help = help_of(NULL, NULL);
 	global.name = strdup("");
 	const char *usage = main_help, *nl = strchr(main_help, '\n');
 	char *first = xstrndup(usage, nl ? (size_t)(nl - usage) : strlen(usage));
@@ -994,12 +1003,21 @@ static void load_commands(void)
 		cr_assert_lt(n_cmds, MAX_CMDS);
 		struct cmdinfo *c = &cmds[n_cmds++];
 		c->name = xstrndup(w, l);
-		char *help = help_of(c->name);
+		char *help = help_of(c->name, NULL);
 		read_help(c, help);
 		free(help);
+		/* Each subcommand's own help: "db import". */
+		for (size_t k = 0; k < c->n_subs; k++) {
+			cr_assert_lt(n_cmds, MAX_CMDS);
+			struct cmdinfo *sc = &cmds[n_cmds++];
+			sc->name = tu_strf("%s %s", c->name, c->subs[k]);
+			help = help_of(c->name, c->subs[k]);
+			read_help(sc, help);
+			free(help);
+		}
 	}
 	free(main_help);
-	cr_assert_geq(n_cmds, 8, "runner --help: only %zu commands read", n_cmds);
+	cr_assert_geq(n_cmds, 20, "runner --help: only %zu commands and subcommands read", n_cmds);
 	read_table();
 }
 
@@ -1085,12 +1103,46 @@ static void check_code(const char *where, int code, const struct cmdinfo *cmd, c
 		  sentence);
 }
 
-/*
- * One `runner ...` the docs show (a command line or an inline code span): its command,
- * subcommand and flags must exist. Returns the command (NULL if none is named).
- */
-static const struct cmdinfo *check_mention(const char *where, const char *mention)
+/* Whether c's help lists flag (or `runner --help` does: --help, --version). */
+static bool takes(const struct cmdinfo *c, const char *flag)
 {
+	return has_str(c->flags, c->n_flags, flag) || has_str(global.flags, global.n_flags, flag);
+}
+
+/* The subcommand sub of c, as its own help describes it. */
+static const struct cmdinfo *sub_named(const struct cmdinfo *c, const char *sub)
+{
+	char *name = tu_strf("%s %s", c->name, sub);
+	const struct cmdinfo *sc = cmd_named(name);
+	free(name);
+	return sc;
+}
+
+/* Add a line to *problems (a list of what is wrong, NULL while nothing is). */
+static void problem(char **problems, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(char **problems, const char *fmt, ...)
+{
+	va_list ap;
+	char *line = NULL;
+	va_start(ap, fmt);
+	cr_assert_geq(vasprintf(&line, fmt, ap), 0);
+	va_end(ap);
+	char *all = tu_strf("%s%s%s", *problems ? *problems : "", *problems ? "\n" : "", line);
+	free(*problems);
+	free(line);
+	*problems = all;
+}
+
+/*
+ * One `runner ...` the docs show (a command line or an inline code span): its command and
+ * subcommand must exist, and each flag must be one the help of what it names lists: the
+ * subcommand's (each one's, for `sast|secrets`), or, without a subcommand, the command's
+ * or one of its subcommands'. Returns the command, or the subcommand when it names one
+ * (NULL if none is named); *problems gets what is wrong (caller frees), or NULL.
+ */
+static const struct cmdinfo *mention_problems(const char *mention, char **problems)
+{
+	*problems = NULL;
 	char *s = strdup(mention);
 	for (char *q = s; *q; q++) {
 		if (*q == '\n' || *q == '\t') {
@@ -1107,15 +1159,17 @@ static const struct cmdinfo *check_mention(const char *where, const char *mentio
 	}
 	if (tok[0] != '-') {
 		c = cmd_named(tok);
-		cr_expect_not_null(c, "%s: `runner %s` is not a command of `runner --help`: %s",
-				   where, tok, mention);
 		if (!c) {
+			problem(problems, "`runner %s` is not a command of `runner --help`", tok);
 			free(s);
 			return NULL;
 		}
 		tok = strtok_r(NULL, " ", &save);
 	}
 	bool want_sub = c && c->n_subs > 0;
+	const struct cmdinfo *named[MAX_SUBS]; /* the subcommands it names */
+	size_t n_named = 0;
+	const struct cmdinfo *ret = c;
 	for (; tok; tok = strtok_r(NULL, " ", &save)) {
 		if (strcmp(tok, "--") == 0 || strcmp(tok, "&&") == 0 || strcmp(tok, "||") == 0 ||
 		    strcmp(tok, ";") == 0 || tok[0] == '>' || (tok[0] == '<' && tok[1] == '(')) {
@@ -1127,6 +1181,8 @@ static const struct cmdinfo *check_mention(const char *where, const char *mentio
 				break; /* a pipe into another program */
 			}
 			want_sub = c->n_subs > 0;
+			n_named = 0;
+			ret = c;
 			continue;
 		}
 		if (want_sub) {
@@ -1135,11 +1191,17 @@ static const struct cmdinfo *check_mention(const char *where, const char *mentio
 				char *save2 = NULL;
 				for (char *w = strtok_r(tok, "|", &save2); w;
 				     w = strtok_r(NULL, "|", &save2)) {
-					cr_expect(has_str(c->subs, c->n_subs, w),
-						  "%s: `runner %s %s`: no such subcommand in "
-						  "`runner %s --help`: %s",
-						  where, c->name, w, c->name, mention);
+					const struct cmdinfo *sc = sub_named(c, w);
+					if (!has_str(c->subs, c->n_subs, w) || !sc) {
+						problem(problems,
+							"`runner %s %s`: no such subcommand in "
+							"`runner %s --help`",
+							c->name, w, c->name);
+					} else if (n_named < MAX_SUBS) {
+						named[n_named++] = sc;
+					}
 				}
+				ret = n_named == 1 ? named[0] : c;
 				continue;
 			}
 		}
@@ -1154,14 +1216,42 @@ static const struct cmdinfo *check_mention(const char *where, const char *mentio
 			l--;
 		}
 		char *flag = xstrndup(f, l);
-		const struct cmdinfo *in = c ? c : &global;
-		cr_expect(has_str(in->flags, in->n_flags, flag) ||
-				  has_str(global.flags, global.n_flags, flag),
-			  "%s: `%s` is not an option of `runner %s --help`: %s", where, flag,
-			  c ? c->name : "", mention);
+		if (n_named > 0) {
+			for (size_t k = 0; k < n_named; k++) {
+				if (!takes(named[k], flag)) {
+					problem(problems,
+						"`%s` is not an option of `runner %s --help`", flag,
+						named[k]->name);
+				}
+			}
+		} else if (c && c->n_subs > 0) {
+			bool any = takes(c, flag);
+			for (size_t k = 0; !any && k < c->n_subs; k++) {
+				const struct cmdinfo *sc = sub_named(c, c->subs[k]);
+				any = sc && takes(sc, flag);
+			}
+			if (!any) {
+				problem(problems,
+					"`%s` is an option of no `runner %s SUBCOMMAND --help`",
+					flag, c->name);
+			}
+		} else if (!takes(c ? c : &global, flag)) {
+			problem(problems, "`%s` is not an option of `runner %s --help`", flag,
+				c ? c->name : "");
+		}
 		free(flag);
 	}
 	free(s);
+	return ret;
+}
+
+/* A mention of the docs, at where: what mention_problems() finds wrong is a failure. */
+static const struct cmdinfo *check_mention(const char *where, const char *mention)
+{
+	char *problems;
+	const struct cmdinfo *c = mention_problems(mention, &problems);
+	cr_expect_null(problems, "%s: %s\n  in: %s", where, problems, mention);
+	free(problems);
 	return c;
 }
 
@@ -1373,5 +1463,56 @@ Test(docs, help_exit_codes_are_in_the_readme_table)
 	}
 	cr_expect(cmd_named("run") && cmd_named("run")->n_codes >= 5,
 		  "the exit codes of `runner run --help` were not read");
+	free_commands();
+}
+
+/* The check of flags above, on mentions planted for it: a flag documented under the
+ * wrong subcommand is caught, one under the right one passes. */
+Test(docs, a_flag_is_checked_against_the_subcommand_named)
+{
+	load_commands();
+	static const struct {
+		const char *mention;
+		bool ok;
+	} cases[] = {
+		{ "runner db import --json advisories/", false },
+		{ "runner db import --url URL advisories/", false },
+		{ "runner db status --json", true },
+		{ "runner db update --url URL --timeout 5m", true },
+		{ "runner db import PATH... | db update [--url URL]... | db status [--json]",
+		  true },
+		{ "runner db import PATH... | db status [--url URL]", false },
+		{ "runner scan deps --allow-regex RE", false },
+		{ "runner scan deps --maven-repository ~/.m2/repository .", true },
+		{ "runner scan secrets --allow-regex RE", true },
+		{ "runner scan sast|secrets --allow-regex RE", false },
+		{ "runner scan sast|secrets [PATH...] [--format json] [--fail-on LEVEL]", true },
+		{ "runner scan --maven-repository DIR", true },
+		{ "runner scan --no-such-flag", false },
+		{ "runner hook uninstall --max-commits 5", false },
+		{ "runner hook install --max-commits 5", true },
+		{ "runner image push --entrypoint x DIR REF", false },
+		{ "runner sandbox check --json", true },
+		{ "runner db export", false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *problems;
+		mention_problems(cases[i].mention, &problems);
+		if (cases[i].ok) {
+			cr_expect_null(problems, "%s: %s", cases[i].mention, problems);
+		} else {
+			cr_expect_not_null(problems, "%s: passes", cases[i].mention);
+		}
+		free(problems);
+	}
+	/* The command line names the subcommand whose exit codes a sentence checks. */
+	char *problems;
+	const struct cmdinfo *c = mention_problems("runner scan test --secrets x", &problems);
+	cr_expect(c && strcmp(c->name, "scan test") == 0, "%s", c ? c->name : "(none)");
+	cr_expect(c && has_code(c->codes, c->n_codes, 1), "scan test --help gives no exit 1");
+	free(problems);
+	c = mention_problems("runner scan deps .", &problems);
+	cr_expect(c && !has_code(c->codes, c->n_codes, 1), "scan deps --help gives exit 1");
+	free(problems);
 	free_commands();
 }

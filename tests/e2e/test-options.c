@@ -256,11 +256,13 @@ Test(options, help_is_an_option_never_an_options_value)
 		{ { "sbom", "app", "--help" }, "usage: runner sbom" },
 		{ { "sbom", "--name", "x", "-h", "app" }, "usage: runner sbom" },
 		{ { "scan", "--help" }, "usage: runner scan" },
-		{ { "scan", "deps", "--format", "json", "app", "--help" }, "usage: runner scan" },
-		{ { "scan", "sast", "-o", "out", "--help" }, "usage: runner scan" },
-		{ { "db", "status", "-h" }, "usage: runner db" },
+		{ { "scan", "deps", "--format", "json", "app", "--help" },
+		  "usage: runner scan deps" },
+		{ { "scan", "sast", "-o", "out", "--help" }, "usage: runner scan sast" },
+		{ { "db", "status", "-h" }, "usage: runner db status" },
 		{ { "validate", "-qh" }, "usage: runner validate" },
-		{ { "image", "push", "--help" }, "usage: runner image" },
+		{ { "image", "push", "--help" }, "usage: runner image push" },
+		{ { "hook", "--force", "install", "-h" }, "usage: runner hook install" },
 	};
 	for (size_t i = 0; i < sizeof(help) / sizeof(help[0]); i++) {
 		const char *argv[9] = { tu_runner() };
@@ -311,4 +313,188 @@ Test(options, help_is_an_option_never_an_options_value)
 	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
 	expect_in(r.err, "option '--help' takes no value", "sbom --help=yes");
 	tu_result_free(&r);
+}
+
+/*
+ * `runner CMD SUB --help` is the subcommand's own help, as git, cargo and docker give
+ * it: its usage, what it does, the options it takes and no other's, its exit codes, and
+ * the way to the overview; `runner CMD --help` is that overview, every subcommand's
+ * synopsis. `runner help CMD SUB` is the same help.
+ */
+Test(options, a_subcommands_help_is_its_own)
+{
+	static const struct {
+		const char *args[5];
+		const char *usage;
+		const char *has[3];
+		const char *lacks[4];
+	} cases[] = {
+		{ { "db", "import", "--help" },
+		  "usage: runner db import [--db PATH] PATH...\n",
+		  { "--db PATH", "Exit codes: 0 done" },
+		  { "--url", "--json", "--timeout", "runner db update" } },
+		{ { "db", "update", "-h" },
+		  "usage: runner db update",
+		  { "--url URL", "--timeout DURATION", "--db PATH" },
+		  { "--json", "runner db import" } },
+		{ { "db", "status", "--help" },
+		  "usage: runner db status",
+		  { "--json", "Exit codes: 0 shown" },
+		  { "--url", "--timeout" } },
+		{ { "scan", "deps", "--help" },
+		  "usage: runner scan deps",
+		  { "--maven-repository DIR", "--max-db-age" },
+		  { "--allow-regex", "--history", "--rules", "runner scan sast" } },
+		{ { "scan", "secrets", "--help" },
+		  "usage: runner scan secrets",
+		  { "--allow-regex RE", "--history RANGE", "--not-remote" },
+		  { "--maven-repository", "--db", "--sbom" } },
+		{ { "scan", "sast", "--help" },
+		  "usage: runner scan sast",
+		  { "--generated", "--rules PATH" },
+		  { "--allow-regex", "--allow-path", "--history", "--maven-repository" } },
+		{ { "scan", "test", "--help" },
+		  "usage: runner scan test",
+		  { "--secrets", "Exit codes: 0 every rule passes, 1" },
+		  { "--exclude", "--fail-on", "--baseline" } },
+		{ { "hook", "uninstall", "--help" },
+		  "usage: runner hook uninstall",
+		  { "--force", "-C DIR" },
+		  { "--max-commits", "--file", "runner hook install [" } },
+		{ { "hook", "install", "--help" },
+		  "usage: runner hook install",
+		  { "--max-commits N", "-f, --file FILE" },
+		  { "runner hook uninstall" } },
+		{ { "image", "push", "--help" },
+		  "usage: runner image push",
+		  { "--retries N", "--credentials NAME" },
+		  { "--entrypoint", "--base", "runner image build" } },
+		{ { "image", "build", "--help" },
+		  "usage: runner image build",
+		  { "--entrypoint JSON", "--credentials NAME" },
+		  { "--retries", "--chunk-size", "runner image push" } },
+		{ { "sandbox", "check", "--help" },
+		  "usage: runner sandbox check",
+		  { "--json", "Exit codes: 0 stages can run confined here" },
+		  { NULL } },
+		{ { "help", "db", "import" },
+		  "usage: runner db import",
+		  { "--db PATH" },
+		  { "--url", "--json" } },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *argv[8] = { tu_runner() };
+		for (size_t k = 0; k < 5 && cases[i].args[k]; k++) {
+			argv[k + 1] = cases[i].args[k];
+		}
+		struct tu_result r = tu_run(dir, argv, NULL, 60);
+		char *what = tu_strf("runner %s %s %s", cases[i].args[0], cases[i].args[1],
+				     cases[i].args[2] ? cases[i].args[2] : "");
+		cr_expect_eq(r.status, 0, "%s: %s%s", what, r.out, r.err);
+		cr_expect(strncmp(r.out, cases[i].usage, strlen(cases[i].usage)) == 0, "%s:\n%s",
+			  what, r.out);
+		for (size_t k = 0; k < 3 && cases[i].has[k]; k++) {
+			expect_in(r.out, cases[i].has[k], what);
+		}
+		for (size_t k = 0; k < 4 && cases[i].lacks[k]; k++) {
+			cr_expect_null(strstr(r.out, cases[i].lacks[k]), "%s: '%s' in:\n%s", what,
+				       cases[i].lacks[k], r.out);
+		}
+		/* The way to the overview. */
+		const char *cmd =
+			strcmp(cases[i].args[0], "help") == 0 ? cases[i].args[1] : cases[i].args[0];
+		char *overview = tu_strf("'runner %s --help'", cmd);
+		expect_in(r.out, overview, what);
+		free(overview);
+		cr_expect_str_eq(r.err, "", "%s", what);
+		free(what);
+		tu_result_free(&r);
+	}
+
+	/* The overview: every subcommand's synopsis, and the way to each one's help. */
+	static const struct {
+		const char *cmd;
+		const char *subs[4];
+	} overviews[] = {
+		{ "db", { "import", "update", "status" } },
+		{ "scan", { "sast", "secrets", "test", "deps" } },
+		{ "hook", { "install", "uninstall" } },
+		{ "image", { "build", "push" } },
+		{ "sandbox", { "check" } },
+	};
+	for (size_t i = 0; i < sizeof(overviews) / sizeof(overviews[0]); i++) {
+		struct tu_result r = tu_runner_run(dir, overviews[i].cmd, "--help", NULL);
+		cr_expect_eq(r.status, 0, "%s: %s", overviews[i].cmd, r.err);
+		for (size_t k = 0; k < 4 && overviews[i].subs[k]; k++) {
+			char *syn =
+				tu_strf("runner %s %s ", overviews[i].cmd, overviews[i].subs[k]);
+			expect_in(r.out, syn, overviews[i].cmd);
+			free(syn);
+		}
+		char *more = tu_strf("Run 'runner %s SUBCOMMAND --help'", overviews[i].cmd);
+		expect_in(r.out, more, overviews[i].cmd);
+		free(more);
+		tu_result_free(&r);
+	}
+	struct tu_result r = tu_runner_run(dir, "help", "db", "bogus", NULL);
+	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
+	expect_in(r.err, "'runner db' has no subcommand 'bogus'", "help db bogus");
+	tu_result_free(&r);
+}
+
+/* An option a subcommand does not take is a usage error, exit 2, whose hint is that
+ * subcommand's help, as is every other usage error of it: another subcommand's option
+ * is not taken silently (`runner db import --json`). */
+Test(options, a_subcommands_usage_errors_point_to_its_help)
+{
+	/* A runner that took the option would read and write this database, never the
+	 * user's. */
+	setenv("RUNNER_DB", db, 1);
+	static const struct {
+		const char *args[6];
+		const char *says, *help;
+	} cases[] = {
+		{ { "db", "import", "--json", "x" }, "unknown option '--json'", "db import" },
+		{ { "db", "import", "--url", "u", "x" }, "unknown option '--url'", "db import" },
+		{ { "db", "status", "--timeout", "1m" },
+		  "unknown option '--timeout'",
+		  "db status" },
+		{ { "db", "update", "--bogus" }, "unknown option '--bogus'", "db update" },
+		{ { "scan", "deps", "--allow-regex", "x" },
+		  "unknown option '--allow-regex'",
+		  "scan deps" },
+		{ { "scan", "sast", "--allow-regex", "x" },
+		  "are for the secrets scan",
+		  "scan sast" },
+		{ { "scan", "secrets", "--format", "xml" },
+		  "unknown format 'xml'",
+		  "scan secrets" },
+		{ { "scan", "test", "--exclude", "x", "." },
+		  "--exclude is not an option of scan test",
+		  "scan test" },
+		{ { "hook", "uninstall", "--bogus" },
+		  "unknown option '--bogus'",
+		  "hook uninstall" },
+		{ { "image", "push", "--entrypoint", "x" },
+		  "unknown option '--entrypoint'",
+		  "image push" },
+		{ { "image", "build", "--retries", "1" },
+		  "unknown option '--retries'",
+		  "image build" },
+		{ { "sandbox", "check", "--nope" }, "unknown option '--nope'", "sandbox check" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *argv[9] = { tu_runner() };
+		for (size_t k = 0; k < 6 && cases[i].args[k]; k++) {
+			argv[k + 1] = cases[i].args[k];
+		}
+		struct tu_result r = tu_run(dir, argv, NULL, 60);
+		cr_expect_eq(r.status, 2, "case %zu: %s%s", i, r.out, r.err);
+		expect_in(r.err, cases[i].says, cases[i].help);
+		char *hint = tu_strf("hint: see 'runner %s --help'", cases[i].help);
+		expect_in(r.err, hint, cases[i].help);
+		free(hint);
+		cr_expect_str_eq(r.out, "", "case %zu", i);
+		tu_result_free(&r);
+	}
 }
