@@ -456,6 +456,14 @@ static const char *ancestor(struct dep_ctx *c, size_t k, const char *what)
 		      : dep_printf(c, "the ancestor %s (%zu levels up)", what, k + 1);
 }
 
+/* How read_parents()'s notes name the parent POM gav it reads k parents above the module:
+ * "its parent POM X", or "its ancestor X (3 levels up)". */
+static const char *its_parent(struct dep_ctx *c, size_t k, const char *gav)
+{
+	return k == 0 ? dep_printf(c, "its parent POM %s", gav)
+		      : dep_printf(c, "its ancestor %s (%zu levels up)", gav, k + 1);
+}
+
 /*
  * What the parents' lists (their <dependencies>, or with `managed` those of their
  * <dependencyManagement>) add to a build: the entries whose key neither `own` nor the
@@ -979,6 +987,8 @@ static void read_parents(struct dep_ctx *c, const struct xnode *project, const c
 		const char *a = child_text(c, parent, "artifactId");
 		const char *v = child_text(c, parent, "version");
 		const char *gav = dep_printf(c, "%s:%s:%s", g ? g : "?", a ? a : "?", v ? v : "?");
+		/* The notes below name it as the module's parent or its ancestor. */
+		const char *its = its_parent(c, *n, gav);
 		if (*n >= POM_MAX_PARENTS) {
 			*why = dep_printf(c, " (more than %u parent POMs: %s not read)",
 					  POM_MAX_PARENTS, gav);
@@ -992,8 +1002,7 @@ static void read_parents(struct dep_ctx *c, const struct xnode *project, const c
 		if (from_repo) {
 			/* Looked for in the repository below. */
 		} else if (!rel || !*rel) {
-			miss = dep_printf(c, " (its parent POM %s is not in the scanned tree)",
-					  gav);
+			miss = dep_printf(c, " (%s is not in the scanned tree)", its);
 		} else {
 			char *slash = strrchr(file, '/');
 			_cleanup_free_ char *dir =
@@ -1010,16 +1019,13 @@ static void read_parents(struct dep_ctx *c, const struct xnode *project, const c
 			if (!real && errno == EXDEV) {
 				/* Maven would read that file if it is the parent: the scan cannot
 				 * tell, nor take the repository's in its place. */
-				*why = dep_printf(c,
-						  " (its parent POM %s is not in the scanned tree: "
-						  "outside it)",
-						  gav);
+				*why = dep_printf(c, " (%s is not in the scanned tree: outside it)",
+						  its);
 				return;
 			}
 			if (!real) {
-				miss = dep_printf(
-					c, " (its parent POM %s is not in the scanned tree: %s)",
-					gav, strerror(errno));
+				miss = dep_printf(c, " (%s is not in the scanned tree: %s)", its,
+						  strerror(errno));
 			}
 		}
 		struct xnode *root = NULL;
@@ -1039,9 +1045,9 @@ static void read_parents(struct dep_ctx *c, const struct xnode *project, const c
 					if (c->l->maven_repo) {
 						miss = dep_printf(
 							c,
-							" (its parent POM %s is not in %sthe Maven "
+							" (%s is not in %sthe Maven "
 							"repository %s%s%s)",
-							gav,
+							its,
 							from_repo ? ""
 								  : "the scanned tree, nor in ",
 							repo_shown(c), rwhy ? ": " : "",
@@ -1068,10 +1074,8 @@ static void read_parents(struct dep_ctx *c, const struct xnode *project, const c
 			int rr = read_file_capped(real, DEPS_MAX_FILE_BYTES, &buf, &len);
 			if (rr == 0 && dep_count_read(c->l, len) < 0) {
 				free(buf);
-				*why = dep_printf(
-					c,
-					" (the scan has read too much to read its parent POM %s)",
-					gav);
+				*why = dep_printf(c, " (the scan has read too much to read %s)",
+						  its);
 				return;
 			}
 			root = rr == 0 ? xml_parse(buf, len, &line, &col, err, sizeof(err)) : NULL;
@@ -1084,15 +1088,15 @@ static void read_parents(struct dep_ctx *c, const struct xnode *project, const c
 			    !pa || !pv || !str_eq(g, pg) || !str_eq(a, pa) || !str_eq(v, pv)) {
 				xml_free(root);
 				root = NULL;
-				miss = dep_printf(c, " (its parent POM %s is not the one at %s)",
-						  gav, repo ? shown_path(c, real) : rel);
+				miss = dep_printf(c, " (%s is not the one at %s)", its,
+						  repo ? shown_path(c, real) : rel);
 				if (repo) {
 					break;
 				}
 			}
 		}
 		if (!root) {
-			*why = miss ? miss : dep_printf(c, " (its parent POM %s is not read)", gav);
+			*why = miss ? miss : dep_printf(c, " (%s is not read)", its);
 			*absent = not_found;
 			return;
 		}
@@ -1110,9 +1114,9 @@ static void read_parents(struct dep_ctx *c, const struct xnode *project, const c
 				profiled = true;
 				*why = dep_printf(
 					c,
-					" (its parent POM %s has profiles that change what "
-					"it gives, which the scan does not choose among)",
-					gav);
+					" (%s has profiles that change what it gives, which "
+					"the scan does not choose among)",
+					its);
 			}
 		}
 		seen[n_seen++] = dep_strdup(c, real);

@@ -4005,6 +4005,60 @@ Test(lockfiles, pom_parents_that_cannot_be_read_leave_versions_unresolved)
 	free(top);
 }
 
+/* A parent above the module's own that cannot be read is named as what it is to the
+ * module, as the other notes name it: its ancestor, so many levels up. */
+Test(lockfiles, pom_an_ancestor_that_cannot_be_read_is_named_as_one)
+{
+	char *dir = tu_tmpdir();
+	/* app -> mid (../pom.xml) -> top (../pom.xml) -> root (relativePath empty: from a
+	 * repository, which the scan has none of). */
+	tu_write(dir, "pom.xml",
+		 "<project>\n<parent><groupId>g</groupId><artifactId>root</artifactId>"
+		 "<version>1</version><relativePath/></parent>\n<artifactId>top</artifactId>"
+		 "</project>\n");
+	tu_write(dir, "mid/pom.xml",
+		 "<project>\n<parent><groupId>g</groupId><artifactId>top</artifactId>"
+		 "<version>1</version></parent>\n<artifactId>mid</artifactId></project>\n");
+	tu_write(dir, "mid/app/pom.xml",
+		 "<project>\n<parent><groupId>g</groupId><artifactId>mid</artifactId>"
+		 "<version>1</version></parent>\n<artifactId>app</artifactId>\n"
+		 "<dependencies>" POM_DEP("a", "b", "") "</dependencies></project>\n");
+	struct dep_list l;
+	scan_tree(dir, &l);
+	const struct dep *d = find_in(&l, "mid/app/pom.xml", "a:b");
+	cr_assert_not_null(d);
+	cr_expect_eq(d->flags, DEP_UNRESOLVED | DEP_POM_NOT_FOUND, "%s", note_of(d));
+	cr_expect(strstr(note_of(d), "(its ancestor g:root:1 (3 levels up) is not in the scanned "
+				     "tree)"),
+		  "%s", note_of(d));
+	cr_expect_null(strstr(note_of(d), "parent POM g:root:1"), "%s", note_of(d));
+	dep_list_release(&l);
+	tu_write(dir, "mid/pom.xml",
+		 "<project>\n<parent><groupId>g</groupId><artifactId>top</artifactId>"
+		 "<version>1</version><relativePath/></parent>\n<artifactId>mid</artifactId>"
+		 "</project>\n");
+	scan_tree(dir, &l);
+	d = find_in(&l, "mid/app/pom.xml", "a:b");
+	cr_assert_not_null(d);
+	cr_expect(strstr(note_of(d), "(its ancestor g:top:1 (2 levels up) is not in the scanned "
+				     "tree)"),
+		  "%s", note_of(d));
+	dep_list_release(&l);
+	/* The module's own parent, one level up, is its parent POM. */
+	tu_write(dir, "mid/app/pom.xml",
+		 "<project>\n<parent><groupId>g</groupId><artifactId>mid</artifactId>"
+		 "<version>1</version><relativePath/></parent>\n<artifactId>app</artifactId>\n"
+		 "<dependencies>" POM_DEP("a", "b", "") "</dependencies></project>\n");
+	scan_tree(dir, &l);
+	d = find_in(&l, "mid/app/pom.xml", "a:b");
+	cr_assert_not_null(d);
+	cr_expect(strstr(note_of(d), "(its parent POM g:mid:1 is not in the scanned tree)"), "%s",
+		  note_of(d));
+	dep_list_release(&l);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* A chain longer than POM_MAX_PARENTS stops there, unresolved, in bounded work. */
 Test(lockfiles, pom_parent_chains_are_capped)
 {
