@@ -250,7 +250,8 @@ static const char *interpolate(struct dep_ctx *c, const struct pom *p, const cha
 }
 
 /* The lower bound of a version range, or the version itself. LATEST and RELEASE (Maven 2's
- * metaversions) allow any version: lower bound 0. */
+ * metaversions, which Maven 3 still resolves to the newest version or release) allow any
+ * version: lower bound 0. */
 static const char *lower_bound(struct dep_ctx *c, const char *v, bool *range)
 {
 	if (str_eq(v, "LATEST") || str_eq(v, "RELEASE")) {
@@ -369,7 +370,15 @@ static void set_version(struct dep_ctx *c, struct pom_dep *e, const char *v, con
 	bool range;
 	e->version = lower_bound(c, v, &range);
 	e->flags = range ? DEP_UNPINNED : 0;
-	e->note = range ? dep_printf(c, "version range %s", v) : NULL;
+	/* LATEST and RELEASE are no range: Maven (3.8, deprecated but still read) resolves
+	 * them from the repositories' metadata when it builds, to the newest version (a
+	 * snapshot too) or the newest release. */
+	e->note = !range		 ? NULL
+		  : str_eq(v, "RELEASE") ? "RELEASE: Maven resolves it to the newest release at "
+					   "build time, so any version may be built"
+		  : str_eq(v, "LATEST")	 ? "LATEST: Maven resolves it to the newest version (a "
+					   "snapshot too) at build time, so any version may be built"
+					 : dep_printf(c, "version range %s", v);
 }
 
 static int read_dependency(struct dep_ctx *c, const struct pom *p, const struct xnode *dep,

@@ -1727,8 +1727,9 @@ Test(depscan, a_lockfile_of_too_many_findings_is_refused)
 }
 
 /* Maven resolves a version range (and LATEST or RELEASE) to the newest version it allows:
- * log4j-core [1.0,2.16) installs 2.15.0, and is as severe as Log4Shell; so is RELEASE. A
- * range whose versions are all past every advisory stays medium. */
+ * log4j-core [1.0,2.16) installs 2.15.0, and is as severe as Log4Shell; so are RELEASE and
+ * LATEST, whose note says what Maven does with them. A range whose versions are all past
+ * every advisory stays medium. */
 Test(depscan, a_maven_range_is_as_severe_as_the_versions_it_allows)
 {
 	import_fixture("osv/maven");
@@ -1737,9 +1738,19 @@ Test(depscan, a_maven_range_is_as_severe_as_the_versions_it_allows)
 				  "      <artifactId>log4j-core</artifactId>\n"
 				  "      <version>%s</version>\n    </dependency>\n"
 				  "  </dependencies>\n</project>\n";
-	const char *versions[] = { "[1.0,2.16)", "RELEASE", "(,2.16.0)", "[2.17.1,)" };
-	const char *want[] = { "critical", "critical", "critical", "medium" };
-	for (size_t k = 0; k < 4; k++) {
+	const char *versions[] = { "[1.0,2.16)", "RELEASE", "(,2.16.0)", "[2.17.1,)", "LATEST" };
+	const char *want[] = { "critical", "critical", "critical", "medium", "critical" };
+	const char *notes[] = {
+		"version range [1.0,2.16)",
+		"RELEASE: Maven resolves it to the newest release at build time, so any version "
+		"may be built",
+		"version range (,2.16.0)",
+		"version range [2.17.1,)",
+		"LATEST: Maven resolves it to the newest version (a snapshot too) at build time, "
+		"so "
+		"any version may be built",
+	};
+	for (size_t k = 0; k < 5; k++) {
 		char *text = tu_strf(pom, versions[k]);
 		tu_write(ws, "mvn/pom.xml", text);
 		free(text);
@@ -1753,9 +1764,7 @@ Test(depscan, a_maven_range_is_as_severe_as_the_versions_it_allows)
 		json_t *f = json_array_get(json_object_get(doc, "findings"), 0);
 		cr_expect_str_eq(json_string_value(json_object_get(f, "rule_id")),
 				 "unpinned-requirement");
-		char *range = tu_strf("version range %s", versions[k]);
-		cr_expect_str_eq(json_string_value(json_object_get(f, "version_note")), range);
-		free(range);
+		cr_expect_str_eq(json_string_value(json_object_get(f, "version_note")), notes[k]);
 		cr_expect_eq(status, strcmp(want[k], "critical") == 0 ? 3 : 0, "%s", versions[k]);
 		free(expect);
 		free(sev);

@@ -4059,6 +4059,43 @@ Test(lockfiles, pom_an_ancestor_that_cannot_be_read_is_named_as_one)
 	free(dir);
 }
 
+/* LATEST and RELEASE are no range: the note says what Maven makes of them (it resolves
+ * them when it builds, from the repositories' metadata, to the newest version, a snapshot
+ * too, or the newest release), and the package stays unpinned, from version 0. */
+Test(lockfiles, pom_latest_and_release_say_what_maven_does)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "pom.xml",
+		 "<project>\n<groupId>g</groupId><artifactId>app</artifactId><version>1</version>\n"
+		 "<dependencies>\n" POM_DEP("a", "rel", "<version>RELEASE</version>")
+			 POM_DEP("a", "latest", "<version>LATEST</version>") POM_DEP(
+				 "a", "range", "<version>[1.0,2.0)</version>") "</dependencies>"
+									       "</project>\n");
+	struct dep_list l;
+	scan_tree(dir, &l);
+	static const struct {
+		const char *name, *version, *note;
+	} want[] = {
+		{ "a:rel", "0",
+		  "RELEASE: Maven resolves it to the newest release at build time, so any version "
+		  "may be built" },
+		{ "a:latest", "0",
+		  "LATEST: Maven resolves it to the newest version (a snapshot too) at build time, "
+		  "so any version may be built" },
+		{ "a:range", "1.0", "version range [1.0,2.0)" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		const struct dep *d = find_in(&l, "pom.xml", want[i].name);
+		cr_assert_not_null(d, "%s", want[i].name);
+		cr_expect_eq(d->flags, DEP_UNPINNED, "%s", want[i].name);
+		cr_expect_str_eq(d->version, want[i].version, "%s", want[i].name);
+		cr_expect_str_eq(note_of(d), want[i].note, "%s", want[i].name);
+	}
+	dep_list_release(&l);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* A chain longer than POM_MAX_PARENTS stops there, unresolved, in bounded work. */
 Test(lockfiles, pom_parent_chains_are_capped)
 {
