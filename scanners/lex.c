@@ -427,34 +427,24 @@ size_t lex_bom_len(const char *buf, size_t len)
 	return len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
 }
 
-static enum lang lang_of_shebang(const char *head, size_t n)
+bool lex_shebang_interpreter(const char *head, size_t n, char *out, size_t outlen)
 {
 	if (head) {
 		size_t bom = lex_bom_len(head, n);
 		head += bom;
 		n -= bom;
 	}
-	if (!head || n < 3 || head[0] != '#' || head[1] != '!') {
-		return LANG_NONE;
+	if (!head || n < 3 || head[0] != '#' || head[1] != '!' || !outlen) {
+		return false;
 	}
 	const char *nl = memchr(head, '\n', n);
 	size_t l = nl ? (size_t)(nl - head) : n;
-	/* The interpreter: the last path component of the first word, or env's argument. */
+	/* The interpreter: the last path component of the first word, or env's argument
+	 * (after its options: env -S perl -w). */
 	char line[256];
 	size_t m = MIN(l, sizeof(line) - 1);
 	memcpy(line, head, m);
 	line[m] = '\0';
-	static const struct {
-		const char *word;
-		enum lang lang;
-	} interps[] = {
-		{ "sh", LANG_SHELL },	       { "bash", LANG_SHELL },
-		{ "dash", LANG_SHELL },	       { "ksh", LANG_SHELL },
-		{ "zsh", LANG_SHELL },	       { "ash", LANG_SHELL },
-		{ "python", LANG_PYTHON },     { "python3", LANG_PYTHON },
-		{ "python2", LANG_PYTHON },    { "node", LANG_JAVASCRIPT },
-		{ "nodejs", LANG_JAVASCRIPT },
-	};
 	char *p = line + 2;
 	for (int words = 0; words < 3; words++) {
 		while (*p == ' ' || *p == '\t') {
@@ -469,22 +459,43 @@ static enum lang lang_of_shebang(const char *head, size_t n)
 		const char *base = strrchr(w, '/');
 		base = base ? base + 1 : w;
 		if (strcmp(base, "env") != 0 && base[0] != '-') {
-			for (size_t i = 0; i < ARRAY_SIZE(interps); i++) {
-				if (strcmp(base, interps[i].word) == 0) {
-					return interps[i].lang;
-				}
+			if (!*base || strlen(base) >= outlen) {
+				return false;
 			}
-			if (strncmp(base, "python3.", 8) == 0) {
-				return LANG_PYTHON;
-			}
-			return LANG_NONE;
+			memcpy(out, base, strlen(base) + 1);
+			return true;
 		}
 		*p = save;
 		if (!save) {
 			break;
 		}
 	}
-	return LANG_NONE;
+	return false;
+}
+
+static enum lang lang_of_shebang(const char *head, size_t n)
+{
+	char base[64];
+	if (!lex_shebang_interpreter(head, n, base, sizeof(base))) {
+		return LANG_NONE;
+	}
+	static const struct {
+		const char *word;
+		enum lang lang;
+	} interps[] = {
+		{ "sh", LANG_SHELL },	       { "bash", LANG_SHELL },
+		{ "dash", LANG_SHELL },	       { "ksh", LANG_SHELL },
+		{ "zsh", LANG_SHELL },	       { "ash", LANG_SHELL },
+		{ "python", LANG_PYTHON },     { "python3", LANG_PYTHON },
+		{ "python2", LANG_PYTHON },    { "node", LANG_JAVASCRIPT },
+		{ "nodejs", LANG_JAVASCRIPT },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(interps); i++) {
+		if (strcmp(base, interps[i].word) == 0) {
+			return interps[i].lang;
+		}
+	}
+	return strncmp(base, "python3.", 8) == 0 ? LANG_PYTHON : LANG_NONE;
 }
 
 unsigned lex_path_flags(enum lang lang, const char *path)

@@ -69,6 +69,13 @@ enum lexer lang_lexer(enum lang l);
 const char *lexer_name(enum lexer x);
 
 /*
+ * The interpreter a `#!` first line of head names (UTF-8 BOM allowed): the last path
+ * component of its first word, or of env's first operand (`#!/usr/bin/env -S perl -w`:
+ * "perl"). False when there is none or it does not fit in outlen.
+ */
+bool lex_shebang_interpreter(const char *head, size_t n, char *out, size_t outlen);
+
+/*
  * Detect the language of a file from its workspace-relative path and, for files without a
  * telling name, its first line (#! shebang). head may be NULL. Returns LANG_NONE when the
  * file is not source code the SAST engine knows.

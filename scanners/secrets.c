@@ -142,6 +142,20 @@ static bool code_path(const char *path, const char *buf, size_t len)
 		".R",	   ".m",      ".mm",	 ".jl",	 ".clj",   ".cljs", ".cljc", ".hs",
 		".ml",	   ".elm",    ".nim",	 ".zig", ".cr",
 	};
+	/* The same languages by their #! line (a script without an extension). */
+	static const char *const interps[] = { "perl",	     "ruby",  "php",	 "Rscript",
+					       "julia",	     "lua",   "elixir",	 "groovy",
+					       "kotlin",     "swift", "crystal", "runghc",
+					       "runhaskell", "ocaml", "scala",	 "dart" };
+	char interp[64];
+	if (lex_shebang_interpreter(buf, MIN(len, (size_t)256), interp, sizeof(interp))) {
+		size_t n = strcspn(interp, "0123456789."); /* perl5.36, ruby3.1 */
+		for (size_t i = 0; i < ARRAY_SIZE(interps); i++) {
+			if (n == strlen(interps[i]) && strncmp(interp, interps[i], n) == 0) {
+				return true;
+			}
+		}
+	}
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	const char *dot = strrchr(base, '.');
