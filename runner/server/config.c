@@ -725,8 +725,13 @@ static void load_repo(struct loader *L, const struct ynode *m, struct repo_confi
 		       forge ? forge : "");
 	}
 	r->key = repo_key(c->arena, r->forge, r->name ? r->name : "");
+	size_t errors = L->dl->errors;
 	r->secret = get_secret(L, m, "secret");
-	if (!r->secret) {
+	if (!r->secret && L->dl->errors > errors) {
+		/* Said at the key (a secret file missing, empty or readable by others): the
+		 * repository does name a secret, and "has no webhook secret" on top of it
+		 * sent the reader to the wrong line. */
+	} else if (!r->secret) {
 		err_at(L, m,
 		       "set `secret` or `secret_file`: the same value as in the forge's webhook",
 		       "repository '%s' has no webhook secret; deliveries for it would be refused",

@@ -259,6 +259,61 @@ Test(config, files_that_others_can_read_are_refused)
 	free(dir);
 }
 
+/* A secret file that cannot be used is one error, at its key: the repository does name its
+ * secret, so "has no webhook secret" on top of it sent the reader to the wrong line. */
+Test(config, an_unusable_secret_file_is_reported_once)
+{
+	char *dir = tu_tmpdir();
+	char *secret;
+	cr_assert_geq(asprintf(&secret, "%s/hook.secret", dir), 0);
+	static const char text[] = "data_dir: data\n"
+				   "repositories:\n"
+				   "  - name: acme/webapp\n"
+				   "    forge: gitea\n"
+				   "    secret_file: hook.secret\n"
+				   "    clone_url: /srv/git/webapp.git\n";
+	tu_write(dir, "server.yml", text);
+	char *path;
+	cr_assert_geq(asprintf(&path, "%s/server.yml", dir), 0);
+	struct server_config *c = NULL;
+	struct diag_list dl;
+
+	/* Missing. */
+	diag_list_init(&dl, 20);
+	cr_assert_eq(config_load(path, &c, &dl), -EINVAL);
+	dump(&dl);
+	cr_assert(has_error(&dl, "cannot read", 5));
+	cr_assert_not(has_error(&dl, "has no webhook secret", 0));
+	cr_assert_eq(dl.errors, 1);
+	diag_list_release(&dl);
+
+	/* Readable by others. */
+	tu_write(dir, "hook.secret", "0123456789abcdef0123-from-a-file\n");
+	chmod(secret, 0644);
+	diag_list_init(&dl, 20);
+	cr_assert_eq(config_load(path, &c, &dl), -EINVAL);
+	dump(&dl);
+	cr_assert(has_error(&dl, "a secret file must be", 5));
+	cr_assert_not(has_error(&dl, "has no webhook secret", 0));
+	cr_assert_eq(dl.errors, 1);
+	diag_list_release(&dl);
+
+	/* Empty. */
+	tu_write(dir, "hook.secret", "\n");
+	chmod(secret, 0600);
+	diag_list_init(&dl, 20);
+	cr_assert_eq(config_load(path, &c, &dl), -EINVAL);
+	dump(&dl);
+	cr_assert(has_error(&dl, "is empty", 5));
+	cr_assert_not(has_error(&dl, "has no webhook secret", 0));
+	cr_assert_eq(dl.errors, 1);
+	diag_list_release(&dl);
+	free(path);
+	free(secret);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* Named pipes, as the configuration or as a secret file, are refused at once: opening one
  * must not wait for a writer (a start or a reload would hang). */
 Test(config, named_pipes_are_refused_without_waiting, .timeout = 20)
