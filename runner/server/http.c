@@ -579,14 +579,27 @@ static const char *query(struct MHD_Connection *conn, const char *name)
 	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-static size_t list_limit(struct MHD_Connection *conn)
+/* ?limit=N of /api/runs, read as the findings' is: a larger N than LIST_MAX gives LIST_MAX,
+ * and what is not a whole number of 1 or more is refused (-EINVAL), not taken for the
+ * default. */
+static int list_limit(struct MHD_Connection *conn, size_t *out)
 {
 	const char *s = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
-	uint64_t v;
-	if (!s || parse_uint(s, LIST_MAX, &v) < 0 || v == 0) {
-		return LIST_DEFAULT;
+	uint64_t v = 0;
+	*out = LIST_DEFAULT;
+	if (!s) {
+		return 0;
 	}
-	return (size_t)v;
+	int r = parse_uint(s, UINT64_MAX, &v);
+	if (r == -ERANGE) {
+		*out = LIST_MAX; /* more digits than a uint64_t: a large number all the same */
+		return 0;
+	}
+	if (r < 0 || v == 0) {
+		return -EINVAL;
+	}
+	*out = (size_t)MIN(v, (uint64_t)LIST_MAX);
+	return 0;
 }
 
 static enum MHD_Result serve_log(struct http_server *h, struct MHD_Connection *conn,
@@ -646,9 +659,13 @@ static enum MHD_Result handle_get(struct http_server *h, struct MHD_Connection *
 	case R_API_LIST:
 	case R_INDEX: {
 		struct job *v;
-		size_t n;
-		if (list_jobs(h, rq->route == R_INDEX ? LIST_DEFAULT : list_limit(conn), &v, &n) <
-		    0) {
+		size_t n, limit = LIST_DEFAULT;
+		if (rq->route == R_API_LIST && list_limit(conn, &limit) < 0) {
+			return respond_error(h, conn, 400,
+					     "limit must be a whole number, 1 or more (at most 500 "
+					     "are given at once)");
+		}
+		if (list_jobs(h, limit, &v, &n) < 0) {
 			return respond_error(h, conn, 500, "the store is unavailable");
 		}
 		enum MHD_Result ret;

@@ -2055,6 +2055,53 @@ Test(serve, public_metrics_and_no_token_on_loopback, .timeout = 120)
 	stop(&e);
 }
 
+/* GET http://addr<path>: the status, and the number of runs when it is a list. */
+static long list_runs(struct env *e, const char *path, size_t *n)
+{
+	char *url;
+	cr_assert_geq(asprintf(&url, "http://%s%s", e->srv.addr, path), 0);
+	struct ts_response r = ts_get(url);
+	free(url);
+	long status = r.status;
+	json_t *j = status == 200 ? json_loads(r.body, 0, NULL) : NULL;
+	*n = j ? json_array_size(json_object_get(j, "runs")) : 0;
+	cr_assert(status != 200 || json_is_array(json_object_get(j, "runs")), "%s", r.body);
+	json_decref(j);
+	ts_response_free(&r);
+	return status;
+}
+
+/* `limit` of /api/runs is read as the findings' is: above 500 gives 500 (it gave the
+ * default 50, fewer than asked for and fewer than there were), and what is not a whole
+ * number of 1 or more is a 400 (it silently gave 50). */
+Test(serve, the_run_list_limit_is_checked_and_capped, .timeout = 120)
+{
+	struct env e;
+	start(&e, "paused: true\n", 0);
+	for (int i = 0; i < 52; i++) {
+		char ref[64], delivery[64];
+		snprintf(ref, sizeof(ref), "refs/tags/t%d", i);
+		snprintf(delivery, sizeof(delivery), "d-list-%d", i);
+		char *body = push_body("acme/app", ref, e.main_sha);
+		accepted(ts_deliver(e.srv.addr, "github", "push", delivery, SECRET_GH, body));
+		free(body);
+	}
+	size_t n;
+	cr_assert_eq(list_runs(&e, "/api/runs", &n), 200);
+	cr_assert_eq(n, 50, "the default");
+	cr_assert_eq(list_runs(&e, "/api/runs?limit=51", &n), 200);
+	cr_assert_eq(n, 51);
+	cr_assert_eq(list_runs(&e, "/api/runs?limit=1000", &n), 200);
+	cr_assert_eq(n, 52, "a limit above 500 gives 500, here all of them");
+	const char *bad[] = { "abc", "0", "-1", "2x", "" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/api/runs?limit=%s", bad[i]);
+		cr_assert_eq(list_runs(&e, path, &n), 400, "%s", path);
+	}
+	stop(&e);
+}
+
 /* ---------- a clone URL with credentials in it ---------- */
 
 #define CLONE_TOKEN "ghs_clone-url-token-0123456789-not-for-stages"
