@@ -329,10 +329,17 @@ static enum MHD_Result handle_hook(struct http_server *h, struct MHD_Connection 
 	const struct repo_config *r = verify(
 		c, f, rq->only, header(conn, webhook_signature_header(f)), body, len, now, &used);
 	if (!r) {
-		return reject(h, conn, 401, &ctx,
-			      header(conn, webhook_signature_header(f))
-				      ? "the signature does not match any repository's secret"
-				      : "the signature header is missing");
+		/* The header is named: GitLab's is a token, not a signature. */
+		char why[160];
+		const char *hn = webhook_signature_header(f);
+		if (header(conn, hn)) {
+			snprintf(why, sizeof(why),
+				 "the %s (%s) does not match any repository's secret",
+				 f == FORGE_GITLAB ? "token" : "signature", hn);
+		} else {
+			snprintf(why, sizeof(why), "the %s header is missing", hn);
+		}
+		return reject(h, conn, 401, &ctx, why);
 	}
 	struct hook_event ev;
 	char err[256];

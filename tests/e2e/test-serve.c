@@ -208,11 +208,17 @@ Test(serve, deliveries_that_are_refused_or_ignored, .timeout = 120)
 	char *url;
 	cr_assert_geq(asprintf(&url, "http://%s/hooks/github", a), 0);
 
-	expect(ts_deliver(a, "github", "push", "d-1", NULL, body), 401, "missing");
+	/* The answer names the header to look at (GitLab's is a token, not a signature). */
+	expect(ts_deliver(a, "github", "push", "d-1", NULL, body), 401,
+	       "the X-Hub-Signature-256 header is missing");
 	expect(ts_deliver(a, "github", "push", "d-2", "not-the-secret-0123456789", body), 401,
-	       "does not match");
-	expect(ts_deliver(a, "gitea", "push", "d-3", SECRET_GH, body), 401, "does not match");
-	expect(ts_deliver(a, "gitlab", "Push Hook", "d-4", SECRET_GH, body), 401, "does not match");
+	       "the signature (X-Hub-Signature-256) does not match");
+	expect(ts_deliver(a, "gitea", "push", "d-3", SECRET_GH, body), 401,
+	       "the signature (X-Gitea-Signature) does not match");
+	expect(ts_deliver(a, "gitlab", "Push Hook", "d-4", SECRET_GH, body), 401,
+	       "the token (X-Gitlab-Token) does not match");
+	expect(ts_deliver(a, "gitlab", "Push Hook", "d-4b", NULL, body), 401,
+	       "the X-Gitlab-Token header is missing");
 	const char *form[] = { "Content-Type: application/x-www-form-urlencoded",
 			       "X-GitHub-Event: push", "X-GitHub-Delivery: d-5", NULL };
 	expect(ts_post(url, form, "payload=x", 9), 415, "application/json");
@@ -312,7 +318,7 @@ Test(serve, deliveries_that_are_refused_or_ignored, .timeout = 120)
 	expect(ts_get(u2), 200, "ok");
 	free(u2);
 	cr_assert_geq(asprintf(&u2, "http://%s/metrics", a), 0);
-	expect(ts_get(u2), 200, "runner_webhook_deliveries_total{result=\"rejected\"} 14");
+	expect(ts_get(u2), 200, "runner_webhook_deliveries_total{result=\"rejected\"} 15");
 	/* The counter of pruned runs is there (nothing here is old enough). */
 	expect(ts_get(u2), 200, "runner_runs_pruned_total 0");
 	free(u2);
