@@ -136,10 +136,13 @@ static bool finish(struct dispatcher *d, const struct job *j, enum job_state st,
 	return true;
 }
 
+/* Put j back in the queue; why is the reason ("the server stopped while it ran"), which
+ * the run's message gives as "re-queued: <why>" until it starts again. */
 static void requeue(struct dispatcher *d, const struct job *j, const char *why)
 {
 	struct slog_ctx ctx = { .run = j->id, .repo = j->repo, .delivery = j->delivery };
-	int r = store_requeue(d->store, j->id, j->attempts, why);
+	_cleanup_free_ char *msg = xasprintf("re-queued: %s", why);
+	int r = store_requeue(d->store, j->id, j->attempts, msg);
 	slog(r < 0 ? LOG_ERROR : LOG_INFO, "run.requeued", &ctx, NULL, "run %lld %s: %s",
 	     (long long)j->id, r < 0 ? "could not be re-queued" : "re-queued", why);
 }
@@ -175,7 +178,7 @@ static bool recover_one(struct dispatcher *d, struct job *j)
 			 "gave up after %u attempts: the server stopped during each", j->attempts);
 		done = finish(d, j, JOB_ERROR, 4, msg, NULL);
 	} else {
-		requeue(d, j, "re-queued: the server stopped while it ran");
+		requeue(d, j, "the server stopped while it ran");
 	}
 	if (rr == 0) {
 		job_outcome_release(&o);
@@ -331,7 +334,7 @@ static void reap(struct dispatcher *d, struct child *ch)
 	bool done = true;
 	int rr = jobrun_read_outcome(run_dir, j->started_ms, &o);
 	if (rr == 0 && o.interrupted) {
-		requeue(d, j, "re-queued: the server shut down while it ran");
+		requeue(d, j, "the server shut down while it ran");
 	} else if (rr == 0) {
 		const char *msg = o.message;
 		struct job now;
@@ -344,7 +347,7 @@ static void reap(struct dispatcher *d, struct child *ch)
 			done = finish(d, j, o.state, o.exit_code, msg, o.notify);
 		}
 	} else if (ch->shutdown_sent) {
-		requeue(d, j, "re-queued: the server shut down while it ran");
+		requeue(d, j, "the server shut down while it ran");
 	} else if (ch->overdue_killed) {
 		char msg[200];
 		snprintf(msg, sizeof(msg),

@@ -1103,6 +1103,10 @@ Test(serve, shutdown_puts_running_runs_back_and_a_restart_runs_them, .timeout = 
 	cr_assert_lt(ts_now() - t0, 30, "the grace period is short here");
 	char *log = tu_read(e.srv.log);
 	cr_assert_not_null(strstr(log, "\"event\":\"run.requeued\""), "%s", log);
+	/* Said once ("re-queued: re-queued: ..." before). */
+	cr_assert_not_null(strstr(log, "\"msg\":\"run 1 re-queued: the server shut down while it "
+				       "ran\""),
+			   "%s", log);
 	free(log);
 	ts_restart(&e.srv);
 	json_t *run = ts_wait_run(e.srv.addr, id, 60);
