@@ -22,6 +22,7 @@
 #include "sbuf.h"
 #include "scanbox.h"
 #include "secrets.h"
+#include "secscan.h"
 #include "slog.h"
 #include "stage.h"
 #include "util.h"
@@ -525,6 +526,52 @@ static void mark_scanned(struct jobctx *jc)
  * scan that fails (a cap, an object the mirror lacks, a sandbox that cannot start, a
  * mark that cannot be written) makes it an error.
  */
+/*
+ * The history scan's log, logs/secrets-history.log, as a stage has one (the run's page and
+ * /api/runs/<id> link every stage's log; this one was a 404): the range, then the result
+ * as a secrets stage prints it, each finding at COMMIT:PATH (twelve digits of the commit
+ * that brought it). result is masked already, and secrets are only ever in it redacted.
+ * Best effort: the report holds the result whatever happens here.
+ */
+static void write_history_log(struct jobctx *jc, const json_t *result)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/logs", jc->run_dir);
+	_cleanup_free_ char *path = xasprintf("%s/secrets-history.log", dir);
+	if (mkdir_p(dir, 0755) < 0) {
+		return;
+	}
+	FILE *f = fopen(path, "we");
+	if (!f) {
+		return;
+	}
+	json_t *view = json_deep_copy(result);
+	json_t *findings = json_object_get(view, "findings");
+	for (size_t i = 0; i < json_array_size(findings); i++) {
+		json_t *fi = json_array_get(findings, i);
+		const char *commit = json_string_value(json_object_get(fi, "commit"));
+		const char *file = json_string_value(json_object_get(fi, "file"));
+		if (commit && file) {
+			_cleanup_free_ char *at = xasprintf("%.12s:%s", commit, file);
+			json_object_set_new(fi, "file", json_string(at));
+		}
+	}
+	const json_t *h = json_object_get(result, "history");
+	if (json_is_object(h)) {
+		json_int_t commits = json_integer_value(json_object_get(h, "commits"));
+		json_int_t files = json_integer_value(json_object_get(h, "files"));
+		const char *base = json_string_value(json_object_get(h, "base"));
+		fprintf(f, "secrets-history: %lld commit%s up to %.12s", (long long)commits,
+			commits == 1 ? "" : "s", jc->sha);
+		if (base) {
+			fprintf(f, " (from %.12s)", base);
+		}
+		fprintf(f, ", %lld new file%s\n", (long long)files, files == 1 ? "" : "s");
+	}
+	secscan_print_text(f, "secrets-history", view, 500);
+	json_decref(view);
+	fclose(f);
+}
+
 static void scan_history(struct jobctx *jc)
 {
 	if (!str_eq(jc->event, "push")) {
@@ -586,6 +633,7 @@ static void scan_history(struct jobctx *jc)
 	/* Masked as a stage's result is: the scan reads what the push brought, and a
 	 * suppression's reason or a snippet may quote one of the run's secrets. */
 	secrets_mask_json(secrets_mask(jc->secrets), result);
+	write_history_log(jc, result);
 	jc->history = json_pack("{s:s, s:s, s:s, s:b, s:o, s:I, s:o}", "name", "secrets-history",
 				"kind", "secrets", "status", status, "allowed_failure", 0,
 				"message", message ? json_string(message) : json_null(),

@@ -1694,6 +1694,17 @@ Test(serve, a_secret_added_and_removed_within_a_push_blocks_it, .timeout = 180)
 	cr_assert_str_eq(json_string_value(json_object_get(stage_of(run, "publish"), "status")),
 			 "passed", "the pipeline runs on the tip as before");
 	json_decref(run);
+	/* The scan has a log as every stage has (its "log" link gave a 404, "no log for this
+	 * stage (yet)"): the range, each finding at the commit that brought it, redacted. */
+	char *hlog = stage_log(&e, id, "secrets-history");
+	char *at = tu_strf("%.12s:config/aws.txt:1:", with_key);
+	cr_assert_not_null(strstr(hlog, at), "%s", hlog);
+	cr_assert_not_null(strstr(hlog, "secret.aws-access-key-id"), "%s", hlog);
+	cr_assert_not_null(strstr(hlog, "3 commits"), "%s", hlog);
+	cr_assert_not_null(strstr(hlog, "blocked: 1 finding at or above high"), "%s", hlog);
+	cr_assert_null(strstr(hlog, "Z7QWERTYUIOPASDF"), "the key itself: %s", hlog);
+	free(at);
+	free(hlog);
 	/* pending, pending, failure, and the notification. */
 	cr_assert_geq(ts_recorder_wait(e.rec, 4, 30), 4);
 	json_t *last_status = NULL;
