@@ -653,6 +653,17 @@ static void run_ref(struct sbuf *sb, const struct job *j)
 	}
 }
 
+/* Why queued runs do not start, when they do not: without it a paused server (a
+ * maintenance that was never ended) showed its runs queued for ever, and nothing else. */
+static void paused_note(struct sbuf *sb, const struct server_config *c)
+{
+	if (c->paused) {
+		sbuf_puts(sb, "<p><strong>Paused</strong>: deliveries are accepted and queued, and "
+			      "no run starts until the configuration says <code>paused: "
+			      "false</code> (docs/server.md).</p>");
+	}
+}
+
 char *views_index_html(const struct server_config *c, const struct job *jobs, size_t n,
 		       unsigned running)
 {
@@ -663,6 +674,7 @@ char *views_index_html(const struct server_config *c, const struct job *jobs, si
 		    "<h1>runner</h1><p class=\"muted\">%u running · showing the %zu most recent "
 		    "runs · <a href=\"/api/runs\">JSON</a> · <a href=\"/metrics\">metrics</a></p>",
 		    running, n);
+	paused_note(&sb, c);
 	sbuf_puts(&sb, "<table><tr><th>Run</th><th>Repository</th><th>Ref</th><th>Commit</th>"
 		       "<th>State</th><th>Stages</th><th>Gate</th><th>Created</th></tr>");
 	for (size_t i = 0; i < n; i++) {
@@ -774,7 +786,11 @@ char *views_run_html(const struct server_config *c, const struct job *j)
 	page_head(&sb, title, !job_state_final(j->state));
 	sbuf_printf(&sb, "<p><a href=\"/\">all runs</a></p><h1>Run %lld ", (long long)j->id);
 	badge(&sb, job_state_name(j->state), job_state_name(j->state));
-	sbuf_puts(&sb, "</h1><table><tr><th>Repository</th><td>");
+	sbuf_puts(&sb, "</h1>");
+	if (j->state == JOB_QUEUED) {
+		paused_note(&sb, c);
+	}
+	sbuf_puts(&sb, "<table><tr><th>Repository</th><td>");
 	esc(&sb, j->repo);
 	sbuf_puts(&sb, "</td></tr><tr><th>Ref</th><td>");
 	run_ref(&sb, j);

@@ -1207,6 +1207,18 @@ static void expect_queued_for(struct env *e, long id, double s)
 	json_decref(run);
 }
 
+/* GET http://addr<path> (open on 127.0.0.1): 200, with or without needle in it. */
+static void expect_page(struct env *e, const char *path, const char *needle, bool there)
+{
+	char *url = tu_strf("http://%s%s", e->srv.addr, path);
+	struct ts_response r = ts_get(url);
+	cr_assert_eq(r.status, 200, "%s: %ld %s", path, r.status, r.body);
+	cr_assert_eq(strstr(r.body, needle) != NULL, there, "'%s' %s in %s: %s", needle,
+		     there ? "not" : "", path, r.body);
+	ts_response_free(&r);
+	free(url);
+}
+
 Test(serve, sighup_reloads_a_valid_configuration_and_keeps_the_one_in_force_otherwise,
      .timeout = 120)
 {
@@ -1233,6 +1245,10 @@ Test(serve, sighup_reloads_a_valid_configuration_and_keeps_the_one_in_force_othe
 	push_signed(&e, "d-2", SECRET_GH, 401);
 	long second = push_signed(&e, "d-3", SECRET_NEW, 202);
 	expect_queued_for(&e, second, 1.5);
+	/* The pages say why queued runs do not start (they only showed them queued). */
+	expect_page(&e, "/", "Paused", true);
+	char *page = tu_strf("/runs/%ld", second);
+	expect_page(&e, page, "Paused", true);
 
 	/* An invalid file: said with file:line:col, and the configuration in force stays. */
 	cfg = reload_config(&e, "127.0.0.1:0", "paused: false\nlimitz: { concurrency: 2 }\n",
@@ -1268,6 +1284,9 @@ Test(serve, sighup_reloads_a_valid_configuration_and_keeps_the_one_in_force_othe
 		expect_state(run, "passed");
 		json_decref(run);
 	}
+	expect_page(&e, "/", "Paused", false);
+	expect_page(&e, page, "Paused", false);
+	free(page);
 	log = tu_read(e.srv.log);
 	cr_assert_null(strstr(log, SECRET_NEW), "a secret in the log");
 	cr_assert_null(strstr(log, SECRET_GH), "a secret in the log");
