@@ -681,6 +681,31 @@ size_t repo_webhook_secrets(const struct repo_config *r, int64_t now, const char
 	return n;
 }
 
+/* public_url: the links of statuses and notifications are "<public_url>/runs/<id>", so it
+ * is an http(s) URL with a host, kept without trailing slashes ("//runs/<id>" is not a page
+ * of the server). Not quoted in errors: it may carry a user name and password. */
+static void load_public_url(struct loader *L, const struct ynode *root)
+{
+	const char *u = get_str(L, root, "public_url");
+	if (!u) {
+		return;
+	}
+	size_t n = strlen(u);
+	while (n > 0 && u[n - 1] == '/') {
+		n--;
+	}
+	size_t scheme = strncasecmp(u, "https://", 8) == 0  ? 8
+			: strncasecmp(u, "http://", 7) == 0 ? 7
+							    : 0;
+	if (!scheme || n <= scheme || u[scheme] == '/') {
+		err_at(L, ynode_get(root, "public_url"),
+		       "the address the server's pages are reached at, e.g. https://ci.example.com",
+		       "'public_url' must be an http:// or https:// URL with a host");
+		return;
+	}
+	L->c->public_url = arena_strndup(L->c->arena, u, n);
+}
+
 static void load_repo(struct loader *L, const struct ynode *m, struct repo_config *r)
 {
 	static const char *const keys[] = { "name",
@@ -884,7 +909,7 @@ static void load_root(struct loader *L, const struct ynode *root)
 	} else {
 		c->data_dir = abs_path(L, dd);
 	}
-	c->public_url = get_str(L, root, "public_url");
+	load_public_url(L, root);
 	const char *lvl = get_str(L, root, "log_level");
 	if (lvl) {
 		size_t k = 0;

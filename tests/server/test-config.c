@@ -135,6 +135,43 @@ Test(config, full_configuration)
 	diag_list_release(&dl);
 }
 
+/* public_url is what the links in commit statuses and notifications are built on,
+ * "<public_url>/runs/<id>": a trailing slash made them "//runs/<id>", which the server does
+ * not serve (404 on every "Details" link), and a URL without a scheme is no link. */
+Test(config, public_url_is_an_http_url_without_a_trailing_slash)
+{
+	static const struct {
+		const char *value, *want;
+	} ok[] = {
+		{ "https://ci.example.com/", "https://ci.example.com" },
+		{ "http://127.0.0.1:8080//", "http://127.0.0.1:8080" },
+		{ "https://example.com/ci/", "https://example.com/ci" },
+		{ "https://ci.example.com", "https://ci.example.com" },
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		char *text = tu_strf("public_url: %s\n%s", ok[i].value, good);
+		struct server_config *c = NULL;
+		struct diag_list dl;
+		cr_assert_eq(load(text, &c, &dl), 0, "%s", ok[i].value);
+		cr_assert_str_eq(c->public_url, ok[i].want);
+		config_free(c);
+		diag_list_release(&dl);
+		free(text);
+	}
+	static const char *const bad[] = { "ci.example.com", "https://", "https:///runs",
+					   "ftp://ci.example.com", "/" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *text = tu_strf("public_url: '%s'\n%s", bad[i], good);
+		struct server_config *c = NULL;
+		struct diag_list dl;
+		cr_assert_eq(load(text, &c, &dl), -EINVAL, "%s", bad[i]);
+		cr_assert(has_error(&dl, "'public_url' must be an http:// or https:// URL", 1),
+			  "%s", bad[i]);
+		diag_list_release(&dl);
+		free(text);
+	}
+}
+
 Test(config, a_repository_without_a_secret_is_refused)
 {
 	static const char text[] = "data_dir: /tmp/x\n"
