@@ -1124,7 +1124,9 @@ int config_load(const char *path, struct server_config **out, struct diag_list *
 	r = load(&L, buf, len, out);
 	free(L.dir);
 	explicit_bzero(buf, len);
-	if (r == 0 && L.inline_secret && ((st.st_mode & 077) || st.st_uid != geteuid())) {
+	/* Said with the other problems, if any, not in a second round once they are fixed. */
+	if ((r == 0 || r == -EINVAL) && L.inline_secret &&
+	    ((st.st_mode & 077) || st.st_uid != geteuid())) {
 		char hint[300];
 		snprintf(hint, sizeof(hint),
 			 "run: chmod 600 %s, or move the secrets into *_file entries", path);
@@ -1132,9 +1134,11 @@ int config_load(const char *path, struct server_config **out, struct diag_list *
 			   "refusing the configuration: it holds secrets and its mode is %04o "
 			   "(or it is not yours); others could read them",
 			   (unsigned)(st.st_mode & 07777));
-		config_free(*out);
-		*out = NULL;
-		return -EPERM;
+		if (r == 0) {
+			config_free(*out);
+			*out = NULL;
+			r = -EPERM;
+		}
 	}
 	return r;
 }

@@ -265,6 +265,20 @@ Test(config, files_that_others_can_read_are_refused)
 	config_free(c);
 	diag_list_release(&dl);
 
+	/* With another error in it: both are said at once (the mode was said only once the
+	 * rest was valid, a second round for whoever fixes a configuration). */
+	char *typo = tu_strf("%sretyr: { attempts: 3 }\n", good);
+	tu_write(dir, "server.yml", typo);
+	free(typo);
+	chmod(path, 0644);
+	diag_list_init(&dl, 20);
+	cr_assert_lt(config_load(path, &c, &dl), 0);
+	cr_assert_null(c);
+	dump(&dl);
+	cr_assert(has_error(&dl, "unknown key 'retyr'", 0));
+	cr_assert(has_error(&dl, "holds secrets", 0));
+	diag_list_release(&dl);
+
 	/* A secret file: the config may then be readable, the secret file may not. */
 	tu_write(dir, "hook.secret", "0123456789abcdef0123-from-a-file\n");
 	chmod(secret, 0644);
