@@ -609,6 +609,22 @@ static int list_limit(struct MHD_Connection *conn, size_t *out)
 	return 0;
 }
 
+/* Whether stage is one of j's stages as its page shows them (report.json, or live.json
+ * while it runs). */
+static bool run_has_stage(const struct server_config *c, const struct job *j, const char *stage)
+{
+	json_t *run = views_run_json(c, j, false);
+	size_t i;
+	json_t *st;
+	bool found = false;
+	json_array_foreach(json_object_get(run, "stages"), i, st)
+	{
+		found |= str_eq(json_string_value(json_object_get(st, "name")), stage);
+	}
+	json_decref(run);
+	return found;
+}
+
 static enum MHD_Result serve_log(struct http_server *h, struct MHD_Connection *conn,
 				 const struct server_config *c, const struct job *j,
 				 const char *stage)
@@ -621,10 +637,19 @@ static enum MHD_Result serve_log(struct http_server *h, struct MHD_Connection *c
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		bool missing = fd < 0 && errno == ENOENT;
 		if (fd >= 0) {
 			close(fd);
 		}
-		return respond_error(h, conn, 404, "no log for this stage (yet)");
+		/* The engine creates a stage's log on its first byte: a stage of the run that
+		 * has printed nothing (yet) has an empty log, which the run's page links as
+		 * any other. */
+		if (missing && run_has_stage(c, j, stage)) {
+			return respond(h, conn, 200, "text/plain; charset=utf-8", xstrdup(""));
+		}
+		return respond_error(h, conn, 404,
+				     missing ? "no such stage in this run (or it has not started)"
+					     : "no log for this stage");
 	}
 	struct MHD_Response *r = MHD_create_response_from_fd((size_t)st.st_size, fd);
 	if (!r) {

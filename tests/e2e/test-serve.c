@@ -2142,6 +2142,46 @@ Test(serve, the_run_list_limit_is_checked_and_capped, .timeout = 120)
 	stop(&e);
 }
 
+/* A stage that prints nothing has no log file (the engine creates it on the first byte),
+ * but the run's page and /api/runs/<id> link its log as every stage's: the link answered
+ * 404, "no log for this stage (yet)", for ever. It is an empty log; a stage the run does
+ * not have is still a 404. */
+Test(serve, a_quiet_stage_has_an_empty_log, .timeout = 120)
+{
+	struct env e = { 0 };
+	e.dir = tu_tmpdir();
+	cr_assert_geq(asprintf(&e.repo, "%s/repo", e.dir), 0);
+	e.main_sha = ts_git_init(e.repo, "version: 1\n"
+					 "stages:\n"
+					 "  quiet:\n"
+					 "    run: 'true'\n"
+					 "  loud:\n"
+					 "    run: echo said\n");
+	e.rec = ts_recorder_start(0);
+	char *cfg = reload_config(&e, "127.0.0.1:0", "", SECRET_GH);
+	ts_start(&e.srv, e.dir, cfg);
+	free(cfg);
+	char *body = push_body("acme/app", "refs/heads/main", e.main_sha);
+	long id = accepted(ts_deliver(e.srv.addr, "github", "push", "d-quiet", SECRET_GH, body));
+	free(body);
+	json_t *run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "passed");
+	char *link = tu_strf("/api/runs/%ld/logs/quiet", id);
+	cr_assert_str_eq(json_string_value(json_object_get(stage_of(run, "quiet"), "log")), link);
+	free(link);
+	json_decref(run);
+	char *log = stage_log(&e, id, "quiet");
+	cr_assert_str_eq(log, "");
+	free(log);
+	log = stage_log(&e, id, "loud");
+	cr_assert_str_eq(log, "said\n");
+	free(log);
+	char *url = tu_strf("http://%s/api/runs/%ld/logs/nope", e.srv.addr, id);
+	expect(ts_get(url), 404, "no such stage");
+	free(url);
+	stop(&e);
+}
+
 /* ---------- a clone URL with credentials in it ---------- */
 
 #define CLONE_TOKEN "ghs_clone-url-token-0123456789-not-for-stages"
