@@ -63,11 +63,15 @@ static void log_diags(struct diag_list *dl, const char *path, const char *event)
 	diag_list_sort(dl);
 	for (size_t i = 0; i < dl->n; i++) {
 		const struct diag *d = &dl->v[i];
+		char at[32] = ""; /* ":line:col", none for the file as a whole */
+		if (d->line) {
+			snprintf(at, sizeof(at), ":%u:%u", d->line, d->col);
+		}
 		slog(d->level == DIAG_ERROR ? LOG_ERROR : LOG_WARN, event, NULL,
 		     json_pack("{s:s, s:i, s:i}", "file", d->file ? d->file : path, "line",
 			       (int)d->line, "column", (int)d->col),
-		     "%s:%u:%u: %s%s%s", d->file ? d->file : path, d->line, d->col, d->msg,
-		     d->hint ? "; " : "", d->hint ? d->hint : "");
+		     "%s%s: %s%s%s", d->file ? d->file : path, at, d->msg, d->hint ? "; " : "",
+		     d->hint ? d->hint : "");
 	}
 }
 
@@ -81,11 +85,15 @@ static void reload(struct live *live, const char *path)
 	if (r < 0) {
 		log_diags(&dl, path, "config.invalid");
 		diag_list_release(&dl);
-		slog(LOG_ERROR, "server.reload_failed", NULL, NULL,
-		     "SIGHUP: %s is %s; the configuration in force stays", path,
-		     r == -EINVAL  ? "invalid"
-		     : r == -EPERM ? "not safe to use (permissions)"
-				   : strerror(-r));
+		if (r == -EINVAL || r == -EPERM) {
+			slog(LOG_ERROR, "server.reload_failed", NULL, NULL,
+			     "SIGHUP: %s is %s; the configuration in force stays", path,
+			     r == -EINVAL ? "invalid" : "not safe to use (permissions)");
+		} else {
+			slog(LOG_ERROR, "server.reload_failed", NULL, NULL,
+			     "SIGHUP: cannot read %s (%s); the configuration in force stays", path,
+			     strerror(-r));
+		}
 		return;
 	}
 	log_diags(&dl, path, "config.warning"); /* what is valid but deserves a look */

@@ -1273,6 +1273,24 @@ Test(serve, sighup_reloads_a_valid_configuration_and_keeps_the_one_in_force_othe
 	free(log);
 	expect_queued_for(&e, second, 1.0);
 
+	/* The file gone (a deployment that moved it): said in words, without a position it
+	 * does not have ("SIGHUP: server.yml is No such file or directory", "server.yml:0:0"
+	 * before). */
+	cr_assert_eq(unlink(e.srv.config), 0);
+	cr_assert_eq(kill(e.srv.pid, SIGHUP), 0);
+	ts_wait_log(&e.srv, "\"event\":\"server.reload_failed\"", 3, 30);
+	log = tu_read(e.srv.log);
+	char *said = tu_strf("\"msg\":\"SIGHUP: cannot read %s (No such file or directory); the "
+			     "configuration in force stays\"",
+			     e.srv.config);
+	cr_assert_not_null(strstr(log, said), "%s", log);
+	free(said);
+	said = tu_strf("\"msg\":\"%s: cannot open the configuration", e.srv.config);
+	cr_assert_not_null(strstr(log, said), "%s", log);
+	free(said);
+	cr_assert_null(strstr(log, ":0:0:"), "%s", log);
+	free(log);
+
 	/* Unpaused: the queued runs start. */
 	cfg = reload_config(&e, "127.0.0.1:0", "paused: false\n", SECRET_NEW);
 	ts_reload(&e.srv, cfg);
