@@ -511,22 +511,6 @@ static void mark_scanned(struct jobctx *jc)
 }
 
 /*
- * The secrets scan of every commit a push brought (runner/histscan.h), on the mirror
- * after the fetch: a secret committed and removed again within the push is in the forge's
- * history, though not in the tip the pipeline runs on. The range is the tip's history
- * without what earlier passing scans covered (MIRROR_SCANNED_PREFIX), and without the
- * ref's base (MIRROR_BASE_PREFIX: its old tip when the server first scanned it), and
- * nothing else. Not without `before`: the ref's previous push may have been blocked, have
- * failed or never ended, and its commits, still in the ref's history, would turn green
- * with the next push. Nor without every ref the mirror has fetched: that would hide a
- * branch whose own scan is still running (two new branches pushed at once with the same
- * commit would each hide it from the other), failed or blocked. Pull requests are not
- * scanned here: their commits are scanned when a push brings them to a branch. The result
- * becomes jc->history, the report's "secrets-history" stage: a finding blocks the run, a
- * scan that fails (a cap, an object the mirror lacks, a sandbox that cannot start, a
- * mark that cannot be written) makes it an error.
- */
-/*
  * The history scan's log, logs/secrets-history.log, as a stage has one (the run's page and
  * /api/runs/<id> link every stage's log; this one was a 404): the range, then the result
  * as a secrets stage prints it, each finding at COMMIT:PATH (twelve digits of the commit
@@ -572,6 +556,22 @@ static void write_history_log(struct jobctx *jc, const json_t *result)
 	fclose(f);
 }
 
+/*
+ * The secrets scan of every commit a push brought (runner/histscan.h), on the mirror
+ * after the fetch: a secret committed and removed again within the push is in the forge's
+ * history, though not in the tip the pipeline runs on. The range is the tip's history
+ * without what earlier passing scans covered (MIRROR_SCANNED_PREFIX), and without the
+ * ref's base (MIRROR_BASE_PREFIX: its old tip when the server first scanned it), and
+ * nothing else. Not without `before`: the ref's previous push may have been blocked, have
+ * failed or never ended, and its commits, still in the ref's history, would turn green
+ * with the next push. Nor without every ref the mirror has fetched: that would hide a
+ * branch whose own scan is still running (two new branches pushed at once with the same
+ * commit would each hide it from the other), failed or blocked. Pull requests are not
+ * scanned here: their commits are scanned when a push brings them to a branch. The result
+ * becomes jc->history, the report's "secrets-history" stage: a finding blocks the run, a
+ * scan that fails (a cap, an object the mirror lacks, a sandbox that cannot start, a
+ * mark that cannot be written) makes it an error.
+ */
 static void scan_history(struct jobctx *jc)
 {
 	if (!str_eq(jc->event, "push")) {
