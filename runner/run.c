@@ -1350,7 +1350,11 @@ static void attempt_done(struct engine *e, size_t i)
 		s->allowed_failure = true;
 	}
 	if (s->message) {
-		log_note(e, i, "[runner] %s: %s\n", stage_status_name(s->status), s->message);
+		/* A gate's summary says its outcome already ("blocked: 2 findings ..."). */
+		const char *st = stage_status_name(s->status);
+		size_t n = strlen(st);
+		bool said = strncmp(s->message, st, n) == 0 && s->message[n] == ':';
+		log_note(e, i, "[runner] %s%s%s\n", said ? "" : st, said ? "" : ": ", s->message);
 	}
 	finalize(e, i);
 }

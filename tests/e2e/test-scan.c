@@ -552,6 +552,9 @@ Test(scan_pipeline, gate_blocks_the_push)
 	}
 	char *log = tu_readf("%s/.runner/runs/latest/logs/sast.log", dir);
 	has(log, "src/bad.c:4:2: high c.unbounded-copy-from-input:");
+	/* The outcome once: the gate's summary says "blocked: ..." itself. */
+	has(log, "[runner] blocked: 1 finding at or above high");
+	lacks(log, "blocked: blocked");
 	free(log);
 	free(conf);
 	tu_rmdir(dir);
