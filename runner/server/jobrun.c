@@ -362,7 +362,12 @@ static int write_early_report(struct jobctx *jc, const char *msg)
 }
 
 /* An error before or outside the pipeline: the run is an error (or cancelled). */
-static int fail_early(struct jobctx *jc, int err, const char *fallback)
+/*
+ * The run ends before its pipeline runs: cancelled, timed out, or an error, whose exit
+ * code is `code`: 2 for what `runner run` calls invalid input (the pipeline, its
+ * secrets), else 4.
+ */
+static int fail_early_code(struct jobctx *jc, int err, const char *fallback, int code)
 {
 	if (err == -ECANCELED) {
 		int why = stop_reason(jc);
@@ -388,7 +393,12 @@ static int fail_early(struct jobctx *jc, int err, const char *fallback)
 	_cleanup_free_ char *notify = report ? security_notify(jc, report, jc->secrets) : NULL;
 	json_decref(report);
 	set_phase(jc, "error");
-	return write_outcome(jc, JOB_ERROR, 4, msg, notify, false);
+	return write_outcome(jc, JOB_ERROR, code, msg, notify, false);
+}
+
+static int fail_early(struct jobctx *jc, int err, const char *fallback)
+{
+	return fail_early_code(jc, err, fallback, 4);
 }
 
 static bool stop_requested(struct jobctx *jc)
@@ -956,7 +966,7 @@ static int run_it(struct jobctx *jc)
 	if (load_pipeline(jc, &p) < 0 ||
 	    (!jc->trusted && select_untrusted(jc, p, &only, &n_only) < 0)) {
 		pipeline_free(p);
-		return fail_early(jc, -EINVAL, "invalid pipeline");
+		return fail_early_code(jc, -EINVAL, "invalid pipeline", 2);
 	}
 	if (!jc->trusted && base_gate_files(jc, p, &gate_root) < 0) {
 		free(gate_root);
@@ -1204,7 +1214,7 @@ int jobrun_main(void)
 		goto out;
 	}
 	if (load_secrets(&jc) < 0) {
-		ret = fail_early(&jc, -EINVAL, "invalid secrets");
+		ret = fail_early_code(&jc, -EINVAL, "invalid secrets", 2);
 		goto out;
 	}
 	set_phase(&jc, "fetching");

@@ -503,6 +503,32 @@ Test(serve, failures_and_missing_commits_are_reported, .timeout = 120)
 	stop(&e);
 }
 
+/* A pipeline that is not valid is the run's error with the exit code `runner run` gives
+ * it, 2 (invalid input), and its file:line:col; a commit the forge names but the
+ * repository lacks is 4. */
+Test(serve, an_invalid_pipeline_is_an_error_with_the_exit_code_of_invalid_input, .timeout = 120)
+{
+	struct env e;
+	start(&e, NULL, 0);
+	char *bad = ts_git_commit(e.repo, ".runner.yml",
+				  "version: 1\nstages:\n  a: { run: x, needs: [nope] }\n");
+	long id = push(&e, "d-invalid", "main", bad);
+	json_t *run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "error");
+	cr_assert_eq(json_integer_value(json_object_get(run, "exit_code")), 2, "%s",
+		     json_string_value(json_object_get(run, "message")));
+	const char *msg = json_string_value(json_object_get(run, "message"));
+	cr_assert_not_null(strstr(msg, ".runner.yml:3:"), "%s", msg);
+	json_decref(run);
+	id = push(&e, "d-missing", "main", "0123456789abcdef0123456789abcdef01234567");
+	run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "error");
+	cr_assert_eq(json_integer_value(json_object_get(run, "exit_code")), 4);
+	json_decref(run);
+	free(bad);
+	stop(&e);
+}
+
 /* Whether the forge stand-in got, within timeout_s, a status of `state` whose description
  * holds `needle`. */
 static bool got_status(struct env *e, const char *state, const char *needle, double timeout_s)
