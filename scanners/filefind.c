@@ -109,7 +109,8 @@ static int cmp_same(const void *pa, const void *pb)
 }
 
 size_t filefind_finish(struct finding_list *fl, size_t first, const char *buf, size_t len,
-		       const struct tokens *t, unsigned *first_line)
+		       const struct tokens *t, unsigned *first_line, size_t *too_many_ids,
+		       unsigned *first_too_many_line)
 {
 	size_t no_reason = 0;
 	if (first >= fl->n) {
@@ -157,6 +158,10 @@ size_t filefind_finish(struct finding_list *fl, size_t first, const char *buf, s
 			f->disposition = DISPOSITION_SUPPRESSED;
 			free(f->suppression_reason);
 			f->suppression_reason = reason;
+		} else if (r == -E2BIG) {
+			if ((*too_many_ids)++ == 0) {
+				*first_too_many_line = f->line;
+			}
 		} else if (r < 0) {
 			if (no_reason++ == 0 && first_line) {
 				*first_line = f->line;

@@ -47,12 +47,16 @@ char *filefind_excerpt_span(const char *buf, size_t b, size_t e, size_t max);
 /*
  * Finish the findings fl->v[first..] of one file (buf): sort them by position, give the
  * k-th finding with the same rule and fingerprint as an earlier one the fingerprint of
- * (its fingerprint, k), and mark inline suppressions. Returns how many runner:ignore
- * comments named a rule but gave no reason (those do not suppress); *first_line gets the
- * line of the first of them. t: buf's tokens (lex_run() of it), or NULL for plain text
+ * (its fingerprint, k), and mark inline suppressions. Returns how many findings a
+ * runner:ignore comment named without a reason (it does not suppress them); *first_line
+ * gets the line of the first of them. *too_many_ids gets how many findings were under a
+ * runner:ignore comment of more ids than FINDING_IGNORE_MAX_IDS or
+ * FINDING_IGNORE_MAX_ID_BYTES allow (it suppresses nothing), *first_too_many_line the line
+ * of the first. t: buf's tokens (lex_run() of it), or NULL for plain text
  * (finding_inline_suppression()).
  */
 size_t filefind_finish(struct finding_list *fl, size_t first, const char *buf, size_t len,
-		       const struct tokens *t, unsigned *first_line);
+		       const struct tokens *t, unsigned *first_line, size_t *too_many_ids,
+		       unsigned *first_too_many_line);
 
 #endif

@@ -541,82 +541,60 @@ static bool in_comment(const struct tokens *t, struct line_cursor *c, const char
 }
 
 /*
- * The marker read on the line [ls, le) of text: the first one in a comment (SIZE_MAX:
- * none), and in *end where its comment or the line ends. Read once per line for all the
- * findings on it (slot `which` of the cursor: 0 for the finding's line, 1 for the line
- * before it, read with own_line_only): a line can hold thousands of markers and findings.
+ * Read the ids and the reason of the marker mk once, for all the findings it covers: the
+ * ids run from the first after the marker up to "--" or the end of its comment, at most
+ * FINDING_IGNORE_MAX_IDS of them in FINDING_IGNORE_MAX_ID_BYTES (else -E2BIG, and none is
+ * kept: a marker beyond the caps suppresses nothing); the reason follows "--", without a
+ * comment closer and surrounding space.
  */
-static size_t marker_read(const struct tokens *t, struct line_cursor *c, int which,
-			  const char *text, const char *ls, const char *le, bool own_line_only,
-			  const char **end)
+static void marker_parse(struct line_cursor *c, struct line_marker *mk, const char *text)
 {
-	if (c->read[which].known && c->read[which].ls == (size_t)(ls - text)) {
-		*end = text + c->read[which].end;
-		return c->read[which].m;
+	mk->state = 0;
+	mk->n_ids = 0;
+	mk->reason = mk->reason_end = SIZE_MAX;
+	if (mk->m == SIZE_MAX) {
+		return;
 	}
-	const char *m = NULL;
-	*end = le;
-	for (const char *p = ls; p < le;) {
-		m = memmem(p, (size_t)(le - p), marker, sizeof(marker) - 1);
-		if (!m || in_comment(t, c, text, ls, le, m, own_line_only, end)) {
-			break;
-		}
-		p = m + 1;
-	}
-	c->read[which].known = true;
-	c->read[which].ls = (size_t)(ls - text);
-	c->read[which].m = m ? (size_t)(m - text) : SIZE_MAX;
-	c->read[which].end = (size_t)(*end - text);
-	return c->read[which].m;
-}
-
-/*
- * Does a comment on the line [ls, le) of text suppress rule_id? See the header. With
- * own_line_only, the marker counts only on a line that holds nothing but the comment (a
- * comment above the code); a comment after code on a line speaks for that line alone. The
- * first marker on the line that is in a comment is the one read.
- */
-static int parse_ignore(const struct tokens *t, struct line_cursor *c, int which, const char *text,
-			const char *ls, const char *le, const char *rule_id, bool own_line_only,
-			char **reason)
-{
-	const char *end;
-	size_t mo = marker_read(t, c, which, text, ls, le, own_line_only, &end);
-	if (mo == SIZE_MAX) {
-		return 0;
-	}
-	const char *s = text + mo + sizeof(marker) - 1;
+	const char *s = text + mk->m + sizeof(marker) - 1, *end = text + mk->end;
 	if (s >= end || !isspace((unsigned char)*s)) {
-		return 0;
+		return;
 	}
+	const char *blanks = s;
 	while (s < end && isspace((unsigned char)*s)) {
 		s++;
 	}
-	/* The ids run up to "--" or the end of the line. */
-	const char *dash = memmem(s, (size_t)(end - s), "--", 2);
+	/* A "--" within the cap, or the end of the comment within it. */
+	size_t room = MIN((size_t)(end - s), (size_t)FINDING_IGNORE_MAX_ID_BYTES + 2);
+	c->scanned += (size_t)(s - blanks) + room;
+	const char *dash = memmem(s, room, "--", 2);
 	const char *ids_end = dash ? dash : end;
-	bool named = false;
-	const char *id = s;
-	while (id < ids_end) {
+	if (ids_end - s > FINDING_IGNORE_MAX_ID_BYTES) {
+		mk->state = -E2BIG;
+		return;
+	}
+	for (const char *id = s; id < ids_end;) {
 		const char *e = id;
 		while (e < ids_end && *e != ',' && !isspace((unsigned char)*e)) {
 			e++;
 		}
-		size_t n = (size_t)(e - id);
-		if ((n == 1 && *id == '*') ||
-		    (n && n == strlen(rule_id) && memcmp(id, rule_id, n) == 0)) {
-			named = true;
+		if (e > id) {
+			if (mk->n_ids == FINDING_IGNORE_MAX_IDS) {
+				mk->state = -E2BIG;
+				mk->n_ids = 0;
+				return;
+			}
+			mk->ids[mk->n_ids].off = (size_t)(id - text);
+			mk->ids[mk->n_ids].len = (size_t)(e - id);
+			mk->n_ids++;
 		}
 		id = e;
 		while (id < ids_end && (*id == ',' || isspace((unsigned char)*id))) {
 			id++;
 		}
 	}
-	if (!named) {
-		return 0;
-	}
+	mk->state = 1;
 	if (!dash) {
-		return -EINVAL;
+		return;
 	}
 	const char *r = dash + 2, *re = end;
 	while (r < re && isspace((unsigned char)*r)) {
@@ -637,10 +615,71 @@ static int parse_ignore(const struct tokens *t, struct line_cursor *c, int which
 	while (re > r && isspace((unsigned char)re[-1])) {
 		re--;
 	}
-	if (re - r < 3) {
+	mk->reason = (size_t)(r - text);
+	mk->reason_end = (size_t)(re - text);
+}
+
+/*
+ * The marker on the line that starts at ls: the first one in a comment, its ids and its
+ * reason. Read once per line for all the findings on it (slot `which` of the cursor: 0
+ * for the finding's line, 1 for the line before it, read with own_line_only): a line can
+ * hold thousands of markers and findings, and a marker's comment megabytes.
+ */
+static const struct line_marker *marker_read(const struct tokens *t, struct line_cursor *c,
+					     int which, const char *text, size_t len, size_t ls,
+					     bool own_line_only)
+{
+	struct line_marker *mk = &c->read[which];
+	if (mk->known && mk->ls == ls) {
+		return mk;
+	}
+	size_t le_off = text_line_end(text, len, ls, NULL);
+	c->scanned += le_off - ls;
+	const char *m = NULL, *lp = text + ls, *le = text + le_off, *end = le;
+	for (const char *p = lp; p < le;) {
+		m = memmem(p, (size_t)(le - p), marker, sizeof(marker) - 1);
+		if (!m || in_comment(t, c, text, lp, le, m, own_line_only, &end)) {
+			break;
+		}
+		p = m + 1;
+	}
+	mk->known = true;
+	mk->ls = ls;
+	mk->m = m ? (size_t)(m - text) : SIZE_MAX;
+	mk->end = (size_t)(end - text);
+	marker_parse(c, mk, text);
+	return mk;
+}
+
+/*
+ * Does a comment on the line that starts at ls suppress rule_id? See the header. With
+ * own_line_only, the marker counts only on a line that holds nothing but the comment (a
+ * comment above the code); a comment after code on a line speaks for that line alone. The
+ * first marker on the line that is in a comment is the one read.
+ */
+static int parse_ignore(const struct tokens *t, struct line_cursor *c, int which, const char *text,
+			size_t len, size_t ls, const char *rule_id, bool own_line_only,
+			char **reason)
+{
+	const struct line_marker *mk = marker_read(t, c, which, text, len, ls, own_line_only);
+	if (mk->state <= 0) {
+		return mk->state;
+	}
+	bool named = false;
+	size_t rl = strlen(rule_id);
+	for (size_t i = 0; i < mk->n_ids && !named; i++) {
+		const char *id = text + mk->ids[i].off;
+		size_t n = mk->ids[i].len;
+		named = (n == 1 && *id == '*') || (n == rl && memcmp(id, rule_id, n) == 0);
+	}
+	if (!named) {
+		return 0;
+	}
+	if (mk->reason == SIZE_MAX || mk->reason_end - mk->reason < 3) {
 		return -EINVAL; /* a reason of a word or two at least */
 	}
-	size_t n = (size_t)(re - r);
+	const char *r = text + mk->reason;
+	size_t n = mk->reason_end - mk->reason;
 	if (n <= FINDING_REASON_MAX) {
 		*reason = xstrndup(r, n);
 		return 1;
@@ -709,9 +748,7 @@ int finding_inline_suppression_at(const char *text, size_t len, const struct tok
 		if (lines[i] == SIZE_MAX) {
 			continue;
 		}
-		size_t le = text_line_end(text, len, lines[i], NULL);
-		int r = parse_ignore(t, c, (int)i, text, text + lines[i], text + le, rule_id,
-				     i == 1, reason);
+		int r = parse_ignore(t, c, (int)i, text, len, lines[i], rule_id, i == 1, reason);
 		if (r == 1) {
 			return 1;
 		}

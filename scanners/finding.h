@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum severity {
 	SEVERITY_INFO,
@@ -134,33 +135,59 @@ struct lex_comments;
  * Inline suppressions: look at line `line` of text, and the line before it when that line is
  * only a comment, for `runner:ignore ID[,ID...] -- reason`. Returns 1 and a heap copy of the reason
  * when it names rule_id (or "*"); 0 when there is none; -EINVAL when there is one for this
- * rule without a reason (which does not suppress: a reason is required). t is the file's
+ * rule without a reason (which does not suppress: a reason is required); -E2BIG when the
+ * marker names more ids than the caps below allow (it suppresses nothing). t is the file's
  * tokens (lex_run() of text), where only a comment token holds a marker, or NULL for plain
  * text (the rule for plain text applies).
  */
 int finding_inline_suppression(const char *text, size_t len, const struct tokens *t, unsigned line,
 			       const char *rule_id, char **reason);
+/*
+ * A marker names at most FINDING_IGNORE_MAX_IDS ids, in at most FINDING_IGNORE_MAX_ID_BYTES
+ * bytes from its first id to its "--" (or to the end of its comment): a marker beyond
+ * either suppresses nothing, for any rule, and finding_inline_suppression() returns -E2BIG
+ * for every finding it would cover. A line breaks a few rules; a reviewer reads a list of
+ * dozens at most; and each finding is looked up in the list once (a megabyte of ids above
+ * a line of a thousand findings took 12 s).
+ */
+#define FINDING_IGNORE_MAX_IDS	    64
+#define FINDING_IGNORE_MAX_ID_BYTES 4096
 /* A reason longer than this is kept to its first FINDING_REASON_MAX bytes (cut before a
  * UTF-8 sequence) and "...": every finding a marker covers keeps its own copy. */
 #define FINDING_REASON_MAX 1024
 
+/* A marker as read once for all the findings it covers (struct line_cursor). */
+struct line_marker {
+	bool known;
+	size_t ls;  /* where its line starts */
+	size_t m;   /* the marker's offset; SIZE_MAX: none in a comment on the line */
+	size_t end; /* where its comment or the line ends */
+	/* 1: its ids are read; 0: it names none; -E2BIG: more than the caps allow. */
+	int state;
+	size_t n_ids;
+	struct {
+		size_t off;
+		size_t len;
+	} ids[FINDING_IGNORE_MAX_IDS];
+	size_t reason, reason_end; /* the reason after "--", trimmed; SIZE_MAX: no "--" */
+};
+
 /* Where finding_inline_suppression_at() found a line last: a file's findings, asked in the
- * order of their lines, are looked up in one pass over the text, each line's markers read
- * once for all the findings on it, and the file's comments collected once. Zeroed: none
- * yet; line_cursor_release() when done with the file. */
+ * order of their lines, are looked up in one pass over the text, each line's marker read
+ * once (found, its ids and reason parsed) for all the findings on it, and the file's
+ * comments collected once. Zeroed: none yet; line_cursor_release() when done with the
+ * file. */
 struct line_cursor {
 	unsigned line; /* 0: none */
 	size_t off;    /* where that line starts */
 	size_t prev;   /* where the line before it starts, or SIZE_MAX */
-	/* The marker read last on a finding's line ([0]) and on a line before one ([1]):
-	 * where that line starts, the marker's offset (SIZE_MAX: none in a comment) and
-	 * where its comment or the line ends. */
-	struct {
-		bool known;
-		size_t ls, m, end;
-	} read[2];
+	/* The marker read last on a finding's line ([0]) and on a line before one ([1]). */
+	struct line_marker read[2];
 	struct lex_comments *comments; /* the file's, once a marker was seen (t not NULL) */
 	bool plain;		       /* t is NULL or a pattern: the plain-text rule */
+	/* Bytes of text read for the markers (lines' ends found, markers parsed): what the
+	 * file's suppressions cost, counted the same way on any machine (tests). */
+	size_t scanned;
 };
 
 /* finding_inline_suppression(), walking from *c when line is at or after c's line (and

@@ -2049,6 +2049,7 @@ int sast_scan(struct sast_scratch *s, const char *path, enum lang lang, const ch
 		}
 	}
 	s->st->no_reason +=
-		filefind_finish(out, first, buf, len, &s->tk, &s->st->first_no_reason_line);
+		filefind_finish(out, first, buf, len, &s->tk, &s->st->first_no_reason_line,
+				&s->st->too_many_ids, &s->st->first_too_many_ids_line);
 	return 0;
 }

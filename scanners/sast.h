@@ -36,6 +36,8 @@ struct sast_file_stats {
 	size_t truncated;	/* matches beyond SAST_MAX_MATCHES_PER_RULE */
 	size_t no_reason;	/* runner:ignore comments without a reason (not honoured) */
 	unsigned first_no_reason_line;
+	size_t too_many_ids; /* findings under a runner:ignore comment of too many ids */
+	unsigned first_too_many_ids_line;
 	/* Pattern matching steps the rules took on the file, all together (each rule at most
 	 * PATTERN_FILE_BUDGET): the work, counted the same way on any machine (tests, bench). */
 	size_t steps;

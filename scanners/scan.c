@@ -194,7 +194,8 @@ static int read_listed(void *ud, const char *path, size_t max, char **data, size
 
 /* Add the counts both engines keep for a file to the thread's statistics. */
 static void file_stats(struct worker *w, const char *path, size_t regex_limits, size_t truncated,
-		       size_t no_reason, unsigned first_no_reason_line)
+		       size_t no_reason, unsigned first_no_reason_line, size_t too_many_ids,
+		       unsigned first_too_many_ids_line)
 {
 	w->st.regex_limits += regex_limits;
 	w->st.truncated += truncated;
@@ -203,6 +204,11 @@ static void file_stats(struct worker *w, const char *path, size_t regex_limits, 
 			 first_no_reason_line);
 	}
 	w->st.no_reason += no_reason;
+	if (too_many_ids && !w->st.too_many_ids) {
+		snprintf(w->st.first_too_many_ids, sizeof(w->st.first_too_many_ids), "%s:%u", path,
+			 first_too_many_ids_line);
+	}
+	w->st.too_many_ids += too_many_ids;
 }
 
 /*
@@ -331,14 +337,14 @@ static void scan_one(struct worker *w, const struct walk_file *f)
 		w->st.tokens += fs.tokens;
 		w->st.budget_exceeded += fs.budget_exceeded;
 		file_stats(w, f->path, fs.regex_limits, fs.truncated, fs.no_reason,
-			   fs.first_no_reason_line);
+			   fs.first_no_reason_line, fs.too_many_ids, fs.first_too_many_ids_line);
 	} else {
 		struct secrets_file_stats fs = { 0 };
 		struct secrets_allowlist al = { o->allow_regex, o->n_allow_regex };
 		_cleanup_free_ char *as = reported_as(o, f->path);
 		secrets_scan_named(w->secrets, as, f->path, data, len, &al, &w->findings, &fs);
 		file_stats(w, as, fs.regex_limits, fs.truncated, fs.no_reason,
-			   fs.first_no_reason_line);
+			   fs.first_no_reason_line, fs.too_many_ids, fs.first_too_many_ids_line);
 		if (fs.k8s_unparsed && !w->st.k8s_unparsed) {
 			snprintf(w->st.first_k8s_unparsed, sizeof(w->st.first_k8s_unparsed),
 				 "%s:%u", as, fs.first_k8s_unparsed_line);
@@ -677,6 +683,11 @@ int scan_run(const struct scan_options *o, struct finding_list *out, struct scan
 				 w->st.first_no_reason);
 		}
 		st->no_reason += w->st.no_reason;
+		if (w->st.too_many_ids && !st->too_many_ids) {
+			snprintf(st->first_too_many_ids, sizeof(st->first_too_many_ids), "%s",
+				 w->st.first_too_many_ids);
+		}
+		st->too_many_ids += w->st.too_many_ids;
 		if (w->st.k8s_unparsed && !st->k8s_unparsed) {
 			snprintf(st->first_k8s_unparsed, sizeof(st->first_k8s_unparsed), "%s",
 				 w->st.first_k8s_unparsed);
@@ -748,6 +759,17 @@ json_t *scan_stats_json(const struct scan_stats *st)
 			 "%zu runner:ignore comment%s without a reason (first at %s) did not "
 			 "suppress anything: write `runner:ignore RULE -- reason`",
 			 st->no_reason, st->no_reason == 1 ? "" : "s", st->first_no_reason);
+		json_array_append_new(notes, json_string(buf));
+	}
+	if (st->too_many_ids) {
+		char buf[600];
+		snprintf(buf, sizeof(buf),
+			 "%zu finding%s under a runner:ignore comment of more than %d ids or %d "
+			 "bytes of them (first at %s) %s not suppressed: such a comment suppresses "
+			 "nothing; name at most %d rules in one",
+			 st->too_many_ids, st->too_many_ids == 1 ? "" : "s", FINDING_IGNORE_MAX_IDS,
+			 FINDING_IGNORE_MAX_ID_BYTES, st->first_too_many_ids,
+			 st->too_many_ids == 1 ? "was" : "were", FINDING_IGNORE_MAX_IDS);
 		json_array_append_new(notes, json_string(buf));
 	}
 	if (st->budget_exceeded || st->regex_limits) {

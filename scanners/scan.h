@@ -66,6 +66,8 @@ struct scan_stats {
 	size_t truncated;	      /* findings beyond the per-file caps */
 	size_t no_reason;	      /* runner:ignore comments without a reason (not honoured) */
 	char first_no_reason[300];    /* file:line of the first */
+	size_t too_many_ids;	      /* findings under a runner:ignore of too many ids (ditto) */
+	char first_too_many_ids[300]; /* file:line of the first */
 	size_t k8s_unparsed;	      /* secrets: Kubernetes documents that are not YAML */
 	char first_k8s_unparsed[300]; /* file:line of the first */
 	size_t rules;

@@ -1352,6 +1352,7 @@ int secrets_scan_named(struct secrets_scratch *s, const char *path, const char *
 			}
 		}
 	}
-	st->no_reason += filefind_finish(out, first, buf, len, NULL, &st->first_no_reason_line);
+	st->no_reason += filefind_finish(out, first, buf, len, NULL, &st->first_no_reason_line,
+					 &st->too_many_ids, &st->first_too_many_ids_line);
 	return 0;
 }

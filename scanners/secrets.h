@@ -58,6 +58,8 @@ struct secrets_file_stats {
 	size_t truncated;
 	size_t no_reason;
 	unsigned first_no_reason_line;
+	size_t too_many_ids; /* findings under a runner:ignore comment of too many ids */
+	unsigned first_too_many_ids_line;
 	/* Documents with a `kind: Secret` line (or a secretGenerator) that are not YAML and
 	 * not read from code blocks: the Kubernetes rule did not read them, the line rules
 	 * did. */

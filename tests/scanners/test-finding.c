@@ -304,3 +304,104 @@ Test(finding, markers_cover_their_own_line_whatever_the_line_ends)
 		     1);
 	free(reason);
 }
+
+/* A marker of n ids, t0 .. t(n-1), and a reason, on a line of its own above a line of code;
+ * pad: bytes added to the last id's name. */
+static char *ids_marker(size_t n, size_t pad)
+{
+	size_t cap = n * 8 + pad + 128, w = 0;
+	char *src = xmalloc(cap);
+	w += (size_t)snprintf(src + w, cap - w, "// runner:ignore");
+	for (size_t i = 0; i < n; i++) {
+		w += (size_t)snprintf(src + w, cap - w, "%s t%zu", i ? "," : "", i);
+	}
+	memset(src + w, 'x', pad);
+	w += pad;
+	snprintf(src + w, cap - w, " -- reviewed in review 7\nstrcpy(a, b);\n");
+	return src;
+}
+
+/*
+ * A marker names at most FINDING_IGNORE_MAX_IDS ids in at most FINDING_IGNORE_MAX_ID_BYTES:
+ * one beyond either suppresses nothing, for any rule, and says why (-E2BIG, not the
+ * -EINVAL of a marker without a reason). Each finding compared its rule with every id of
+ * its line's marker again: a megabyte of ids above a line of a thousand findings took 12 s.
+ */
+Test(finding, a_marker_of_too_many_ids_suppresses_nothing)
+{
+	char *reason = NULL;
+	char *src = ids_marker(FINDING_IGNORE_MAX_IDS, 0);
+	cr_assert_eq(finding_inline_suppression(src, strlen(src), NULL, 2, "t63", &reason), 1);
+	cr_assert_str_eq(reason, "reviewed in review 7");
+	free(reason);
+	reason = NULL;
+	cr_assert_eq(finding_inline_suppression(src, strlen(src), NULL, 2, "t64", &reason), 0);
+	free(src);
+	src = ids_marker(FINDING_IGNORE_MAX_IDS + 1, 0);
+	for (size_t i = 0; i <= FINDING_IGNORE_MAX_IDS + 1; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "t%zu", i);
+		cr_assert_eq(finding_inline_suppression(src, strlen(src), NULL, 2, id, &reason),
+			     -E2BIG, "%s", id);
+		cr_assert_null(reason);
+	}
+	free(src);
+	/* The ids' bytes: "t0, t1" and the last one's padding, from the first id to "--". */
+	src = ids_marker(2, FINDING_IGNORE_MAX_ID_BYTES - 7);
+	size_t last = strlen("t1") + FINDING_IGNORE_MAX_ID_BYTES - 7;
+	char *id = xmalloc(last + 1);
+	memcpy(id, "t1", 2);
+	memset(id + 2, 'x', last - 2);
+	id[last] = '\0';
+	cr_assert_eq(finding_inline_suppression(src, strlen(src), NULL, 2, id, &reason), 1);
+	free(reason);
+	reason = NULL;
+	free(src);
+	src = ids_marker(2, FINDING_IGNORE_MAX_ID_BYTES - 6);
+	cr_assert_eq(finding_inline_suppression(src, strlen(src), NULL, 2, "t0", &reason), -E2BIG);
+	cr_assert_null(reason);
+	free(src);
+	free(id);
+}
+
+/*
+ * A line of a thousand findings under a marker with a long reason, itself above a long
+ * line of findings: each finding found its line's end and the line above's again, and
+ * parsed the marker again (the ids, the "--" after them): the findings times the lines'
+ * length. A marker is read once for all the findings it covers.
+ */
+Test(finding, a_marker_is_read_once_for_the_findings_it_covers)
+{
+	size_t n = 200000, cap = 2 * n + 1024, w = 0;
+	char *src = xmalloc(cap);
+	w += (size_t)snprintf(src + w, cap - w, "// runner:ignore t1, t2 -- ");
+	for (size_t i = 0; i < n / 8; i++) {
+		w += (size_t)snprintf(src + w, cap - w, "checked ");
+	}
+	w += (size_t)snprintf(src + w, cap - w, "\n");
+	for (size_t i = 0; i < n / 16; i++) {
+		w += (size_t)snprintf(src + w, cap - w, "strcpy(a, b);   ");
+	}
+	w += (size_t)snprintf(src + w, cap - w, "// runner:ignore t3 -- reviewed twice\n");
+	struct line_cursor c = { 0 };
+	for (unsigned line = 1; line <= 2; line++) {
+		for (int i = 0; i < 1000; i++) {
+			static const char *const id[] = { "t1", "t3", "t4" };
+			static const int want[2][3] = { { 1, 0, 0 }, { 1, 1, 0 } };
+			char *reason = NULL;
+			int k = i % 3;
+			cr_assert_eq(finding_inline_suppression_at(src, w, NULL, line, id[k],
+								   &reason, &c),
+				     want[line - 1][k], "line %u, %s", line, id[k]);
+			if (line == 2 && k == 1) {
+				cr_assert_str_eq(reason, "reviewed twice");
+			} else if (k == 0) {
+				cr_assert_eq(strlen(reason), FINDING_REASON_MAX + 3);
+			}
+			free(reason);
+		}
+	}
+	cr_assert_leq(c.scanned, 3 * w, "%zu bytes read for %zu of text", c.scanned, w);
+	line_cursor_release(&c);
+	free(src);
+}

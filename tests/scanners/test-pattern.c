@@ -776,6 +776,47 @@ Test(pattern, a_line_of_markers_and_findings_is_read_once)
 	cr_assert_eq(fl.v[901].suppression, SUPPRESSION_NONE);
 }
 
+/* A line of a thousand findings of rule t under a comment that names n ids (t last). */
+static void many_under_one_marker(size_t n)
+{
+	struct sbuf b;
+	sbuf_init(&b, 1 << 20);
+	sbuf_puts(&b, "// runner:ignore");
+	for (size_t i = 1; i < n; i++) {
+		sbuf_printf(&b, " r%zu,", i);
+	}
+	sbuf_puts(&b, " t -- reviewed in review 14\n");
+	for (int i = 0; i < 1000; i++) {
+		sbuf_puts(&b, "eval(c); ");
+	}
+	cr_assert_geq(sbuf_puts(&b, "\n"), 0);
+	scan(LANG_JAVASCRIPT, RULE("t", "javascript", "    pattern: eval($X)\n"), b.data);
+	sbuf_release(&b);
+	cr_assert_eq(fl.n, SAST_MAX_MATCHES_PER_RULE, "%zu findings", fl.n);
+}
+
+/*
+ * The findings under a marker are all suppressed by it, up to FINDING_IGNORE_MAX_IDS ids;
+ * under one of more, none is, and each is counted apart from those a marker without a
+ * reason left (the scan's note says which).
+ */
+Test(pattern, a_marker_of_too_many_ids_suppresses_none_of_its_findings)
+{
+	many_under_one_marker(FINDING_IGNORE_MAX_IDS);
+	for (size_t i = 0; i < fl.n; i++) {
+		cr_assert_eq(fl.v[i].suppression, SUPPRESSION_INLINE, "finding %zu", i);
+		cr_assert_str_eq(fl.v[i].suppression_reason, "reviewed in review 14");
+	}
+	cr_assert_eq(st.too_many_ids, 0);
+	many_under_one_marker(FINDING_IGNORE_MAX_IDS + 1);
+	for (size_t i = 0; i < fl.n; i++) {
+		cr_assert_eq(fl.v[i].suppression, SUPPRESSION_NONE, "finding %zu", i);
+	}
+	cr_assert_eq(st.too_many_ids, SAST_MAX_MATCHES_PER_RULE, "%zu", st.too_many_ids);
+	cr_assert_eq(st.first_too_many_ids_line, 2);
+	cr_assert_eq(st.no_reason, 0);
+}
+
 /*
  * A thousand findings a rule at the end of a line of megabytes: each counted its column
  * from the line's start and read the line whole for its excerpt (20 rules on an 8 MiB

@@ -1659,3 +1659,39 @@ Test(scan, secret_generator_files_are_read_as_the_scan_reads_them)
 	tu_rmdir(dir);
 	free(dir);
 }
+
+/* A runner:ignore comment of more ids than the cap suppresses nothing, and the scan's note
+ * says so and where, apart from the note about comments without a reason. */
+Test(scan, a_marker_of_too_many_ids_is_noted)
+{
+	char *dir = tu_tmpdir();
+	struct sbuf b;
+	sbuf_init(&b, 1 << 16);
+	sbuf_puts(&b, "import sys\n# runner:ignore");
+	for (int i = 0; i < FINDING_IGNORE_MAX_IDS; i++) {
+		sbuf_printf(&b, " r%d,", i);
+	}
+	cr_assert_geq(sbuf_puts(&b, " py.eval -- reviewed\neval(sys.argv[1])\n"), 0);
+	tu_write(dir, "app.py", b.data);
+	sbuf_release(&b);
+	struct run r;
+	run_scan(&r, RULE_SAST, dir, NULL, 0, 1);
+	cr_assert_eq(r.r, 0, "%s", r.err);
+	cr_assert_eq(count_in(&r, "app.py", "py.eval"), 1);
+	for (size_t i = 0; i < r.fl.n; i++) {
+		cr_assert_eq(r.fl.v[i].suppression, SUPPRESSION_NONE, "%s", r.fl.v[i].rule_id);
+	}
+	cr_assert_eq(r.st.no_reason, 0);
+	json_t *j = scan_stats_json(&r.st);
+	json_t *notes = json_object_get(j, "notes");
+	bool noted = false;
+	for (size_t i = 0; i < json_array_size(notes); i++) {
+		const char *n = json_string_value(json_array_get(notes, i));
+		noted |= strstr(n, "app.py:3") != NULL && strstr(n, "more than 64 ids") != NULL;
+	}
+	cr_assert(noted, "no note names the comment");
+	json_decref(j);
+	run_release(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
