@@ -1207,6 +1207,44 @@ static bool containing_by_starts(struct refine *sub, size_t pi)
 	return found;
 }
 
+/*
+ * A match of sub->p anywhere in the file, consistent with sub->pre (pattern-in-file,
+ * pattern-not-in-file): it depends on nothing but the pattern and the texts that pre binds
+ * to the pattern's metavariables, and is remembered under them in the rule's memo (a key
+ * of its own slot, whose run at position 1 says found, at 0 not found), once the search
+ * went through without running out of steps. Each match (each call in a function, each
+ * binding retried) searched the whole file again: the matches times the file in steps.
+ */
+static bool in_file_search(struct refine *sub, const struct occ *o)
+{
+	struct eval *ev = sub->ev;
+	const struct tokens *t = ev->t;
+	const struct pattern *p = sub->p;
+	uint32_t bound = sub->pre ? sub->pre->set & p->mv_used : 0;
+	struct pattern_memo_key key = { p,	 PATTERN_MEMO_CALLER_SLOT + 2, 0, bound, bound, t,
+					sub->pre };
+	int id = pattern_memo_key(ev->memo, &key, false);
+	struct pattern_memo_run run;
+	for (uint32_t known = 0; known < 2; known++) {
+		if (pattern_memo_find(ev->memo, id, known, UINT32_MAX, &run)) {
+			return known == 1;
+		}
+	}
+	size_t given_up = ev->s->st->budget_exceeded;
+	bool found = false;
+	for (size_t k = 0; k < o->n && !found; k++) {
+		if (out_of_budget(ev)) {
+			return false;
+		}
+		found = pattern_starts(p, t, o->v[k], refine_start, sub);
+	}
+	if (ev->s->st->budget_exceeded == given_up) {
+		run = (struct pattern_memo_run){ found, found, 0, false };
+		pattern_memo_add(ev->memo, pattern_memo_key(ev->memo, &key, true), &run);
+	}
+	return found;
+}
+
 /* Is there a match of pattern pi, consistent with pre, anywhere (or containing the main
  * match)? */
 static bool refine_search(struct refine *rf, size_t pi, const struct binds *pre, bool containing,
@@ -1230,15 +1268,7 @@ static bool refine_search(struct refine *rf, size_t pi, const struct binds *pre,
 	}
 	const struct occ *o = pattern_occurrences(s, t, pi, p);
 	if (!containing) {
-		for (size_t k = 0; k < o->n; k++) {
-			if (out_of_budget(rf->ev)) {
-				return false;
-			}
-			if (pattern_starts(p, t, o->v[k], refine_start, &sub)) {
-				return true;
-			}
-		}
-		return false;
+		return in_file_search(&sub, o);
 	}
 	/* Looked for from the anchors often (for match after match, each from every anchor
 	 * before it: twice their number, or 8,448 anchors): by the starts, which remember
