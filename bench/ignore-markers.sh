@@ -28,10 +28,10 @@ import sys
 case, out, kb = sys.argv[1], sys.argv[2], int(sys.argv[3])
 code = "eval(x); " * 1000
 if case == "ids":
-    ids, i = [], 0
-    while sum(len(s) + 2 for s in ids) < kb * 1024:
-        ids.append(f"py.r{i}")
-        i += 1
+    ids, n = [], 0
+    while n < kb * 1024:
+        ids.append(f"py.r{len(ids)}")
+        n += len(ids[-1]) + 2
     text = "# runner:ignore " + ", ".join(ids + ["py.eval"]) + " -- reviewed\n" + code + "\n"
 elif case == "reason":
     reason = ("checked " * (kb * 1024 // 8))
