@@ -390,6 +390,35 @@ Test(secrets, allowlists)
 	pcre2_code_free(re);
 }
 
+/* A password with an `@` left unencoded is read up to the authority's last `@` (as Go's
+ * net/url and libpq split it), never past the `/`, `?` or `#` that ends the authority;
+ * and two URLs with no blank between them are two findings, neither in clear. */
+Test(secrets, url_password_is_read_to_the_last_at_of_the_authority)
+{
+	const char *line = "DATABASE_URL=postgres://app:p@ssw0rd-Xy9@db.example.com:5432/app\n";
+	scan(line, NULL, 0);
+	const struct finding *f = by_rule("secret.database-url-password");
+	cr_assert_not_null(f);
+	size_t col = (size_t)(strstr(line, "p@ssw0rd") - line) + 1;
+	cr_assert_eq(f->column, col);
+	cr_assert_eq(f->end_column, col + strlen("p@ssw0rd-Xy9"));
+	never_in_clear("ssw0rd-Xy9");
+
+	line = "git clone https://deploy:Gx4Tm7Qc2Wz9@git.example.com?notify=ops@example.com\n";
+	scan(line, NULL, 0);
+	f = by_rule("secret.url-basic-auth-password");
+	cr_assert_not_null(f);
+	col = (size_t)(strstr(line, "Gx4T") - line) + 1;
+	cr_assert_eq(f->column, col);
+	cr_assert_eq(f->end_column, col + strlen("Gx4Tm7Qc2Wz9"));
+
+	scan("DBS=postgres://a:Gx4Tm7Qc2Wz9@h1.example,postgres://b:Hq7vW2xLp9Tz@h2.example/db\n",
+	     NULL, 0);
+	cr_assert_eq(fl.n, 2);
+	never_in_clear("Gx4Tm7Qc2Wz9");
+	never_in_clear("Hq7vW2xLp9Tz");
+}
+
 Test(secrets, provider_rule_beats_generic_rule)
 {
 	scan("token = \"glpat-Xa9ZkQ2mP7vR4tW8yL1n\"\n", NULL, 0);
