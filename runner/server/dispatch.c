@@ -106,8 +106,8 @@ static void remove_lock(const struct dispatcher *d, int64_t job)
 /* Record a run's end. Returns false when the store could not (the run is then retried
  * through the recovery list, which reads its outcome again, rather than left `running`
  * until the next restart). */
-static bool finish(struct dispatcher *d, const struct job *j, enum job_state st, int code,
-		   const char *msg, const char *notify)
+static bool finish_at(struct dispatcher *d, const struct job *j, enum job_state st, int code,
+		      const char *msg, const char *notify, const char *commit)
 {
 	struct slog_ctx ctx = { .run = j->id, .repo = j->repo, .delivery = j->delivery };
 	if (notify && !d->c->notify_url) {
@@ -117,7 +117,7 @@ static bool finish(struct dispatcher *d, const struct job *j, enum job_state st,
 		     (long long)j->id);
 		notify = NULL;
 	}
-	int r = store_finish(d->store, j->id, j->attempts, st, code, msg, notify,
+	int r = store_finish(d->store, j->id, j->attempts, st, code, msg, notify, commit,
 			     (int64_t)now_real_ms());
 	if (r < 0) {
 		slog(LOG_ERROR, "store.error", &ctx, NULL,
@@ -130,10 +130,16 @@ static bool finish(struct dispatcher *d, const struct job *j, enum job_state st,
 	poke(d->reporter_wake);
 	slog(st == JOB_ERROR ? LOG_WARN : LOG_INFO, "run.finished", &ctx,
 	     json_pack("{s:s, s:i, s:i, s:s}", "result", job_state_name(st), "exit_code", code,
-		       "attempt", (int)j->attempts, "sha", j->sha),
+		       "attempt", (int)j->attempts, "sha", str_empty(commit) ? j->sha : commit),
 	     "run %lld %s%s%s", (long long)j->id, job_state_name(st), msg ? ": " : "",
 	     msg ? msg : "");
 	return true;
+}
+
+static bool finish(struct dispatcher *d, const struct job *j, enum job_state st, int code,
+		   const char *msg, const char *notify)
+{
+	return finish_at(d, j, st, code, msg, notify, NULL);
 }
 
 /* Put j back in the queue; why is the reason ("the server stopped while it ran"), which
@@ -169,7 +175,7 @@ static bool recover_one(struct dispatcher *d, struct job *j)
 	int rr = *j->run_id ? jobrun_read_outcome(run_dir, j->started_ms, &o) : -ENOENT;
 	if (rr == 0 && !o.interrupted) {
 		/* The attempt had finished; the server died before recording it. */
-		done = finish(d, j, o.state, o.exit_code, o.message, o.notify);
+		done = finish_at(d, j, o.state, o.exit_code, o.message, o.notify, o.commit);
 	} else if (j->cancel_requested) {
 		done = finish(d, j, JOB_CANCELLED, 143, j->message, NULL);
 	} else if (j->attempts >= d->c->max_attempts) {
@@ -340,11 +346,12 @@ static void reap(struct dispatcher *d, struct child *ch)
 		struct job now;
 		/* A cancelled run says why in the store (superseded by which run). */
 		if (o.state == JOB_CANCELLED && store_get(d->store, j->id, &now) == 1) {
-			done = finish(d, j, o.state, o.exit_code,
-				      str_empty(now.message) ? msg : now.message, NULL);
+			done = finish_at(d, j, o.state, o.exit_code,
+					 str_empty(now.message) ? msg : now.message, NULL,
+					 o.commit);
 			job_release(&now);
 		} else {
-			done = finish(d, j, o.state, o.exit_code, msg, o.notify);
+			done = finish_at(d, j, o.state, o.exit_code, msg, o.notify, o.commit);
 		}
 	} else if (ch->shutdown_sent) {
 		requeue(d, j, "the server shut down while it ran");

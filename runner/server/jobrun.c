@@ -170,6 +170,10 @@ int jobrun_read_outcome(const char *run_dir, int64_t claimed_ms, struct job_outc
 	o->message = msg ? xstrdup(msg) : NULL;
 	o->notify = notify ? xstrdup(notify) : NULL;
 	o->interrupted = json_is_true(json_object_get(root, "interrupted"));
+	const char *commit = json_string_value(json_object_get(root, "commit"));
+	if (commit && gitexport_is_full_sha(commit)) {
+		memcpy(o->commit, commit, sizeof(o->commit));
+	}
 	json_decref(root);
 	return 0;
 }
@@ -193,6 +197,7 @@ struct jobctx {
 	int64_t claimed_ms; /* when the attempt was claimed: repeated in its outcome */
 	char *repo_dir, *run_dir, *ws, *mirror;
 	char base_commit[41]; /* untrusted runs: the commit their pipeline comes from */
+	char commit[41];      /* a tag's run: the commit its tag object points to, or "" */
 	int cancel_fd;	      /* the pipe from the server */
 	int stop_fd;	      /* epoll: pipe + timer */
 	int timer_fd;
@@ -304,6 +309,10 @@ static int write_outcome(struct jobctx *jc, enum job_state state, int exit_code,
 	}
 	if (notify) {
 		json_object_set_new(o, "notify", json_string(notify));
+	}
+	if (*jc->commit) {
+		/* The run's sha was a tag object: the server reports on the commit. */
+		json_object_set_new(o, "commit", json_string(jc->commit));
 	}
 	_cleanup_free_ char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -498,6 +507,25 @@ static int sync_mirror(struct jobctx *jc)
 		/* Untrusted runs take their pipeline from the base branch: fetch it too. */
 		r = mirror_sync(jc->mirror, url, specs + 1, 1, &ma, NULL, jc->stop_fd, &fetched,
 				&jc->dl);
+	}
+	return r;
+}
+
+/*
+ * A tag's run may name the tag object (GitHub's `after` of an annotated tag, when the
+ * payload has no head_commit): from here on the run is the commit it points to, which its
+ * workspace, history scan, RUNNER_COMMIT_SHA and commit statuses (through the outcome) name.
+ */
+static int peel_tag(struct jobctx *jc)
+{
+	if (!*jc->tag) {
+		return 0;
+	}
+	char commit[41];
+	int r = mirror_peel(jc->mirror, jc->sha, commit, &jc->dl);
+	if (r == 0 && !str_eq(commit, jc->sha)) {
+		memcpy(jc->commit, commit, sizeof(jc->commit));
+		jc->sha = jc->commit;
 	}
 	return r;
 }
@@ -1221,6 +1249,10 @@ int jobrun_main(void)
 	int r = sync_mirror(&jc);
 	if (r < 0) {
 		ret = fail_early(&jc, r, "fetch failed");
+		goto out;
+	}
+	if ((r = peel_tag(&jc)) < 0) {
+		ret = fail_early(&jc, r, "the tag cannot be run");
 		goto out;
 	}
 	scan_history(&jc);

@@ -57,6 +57,7 @@ struct job_outcome {
 	char *message;	  /* or NULL */
 	char *notify;	  /* security notification body when blocked, or NULL */
 	bool interrupted; /* cancelled because the server stopped or died: run it again */
+	char commit[41];  /* the commit the run's tag object points to, or "" */
 };
 
 /* Read outcome.json of an attempt, the one claimed at claimed_ms (the job's started_ms,

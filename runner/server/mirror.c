@@ -185,12 +185,15 @@ static int sideband_cb(const char *str, int len, void *payload)
 	return progress_cb(NULL, payload);
 }
 
-/* From the object's header: a commit need not be inflated to know it is there. */
+/* From the object's header: a commit need not be inflated to know it is there. A tag
+ * object counts too: a tag push names one (GitHub's `after` of an annotated tag), which
+ * mirror_peel() takes to its commit once it is fetched. */
 static bool has_commit(git_repository *repo, const char *want)
 {
 	git_oid oid;
 	return git_oid_fromstr(&oid, want) == 0 &&
-	       gitexport_object_fits(repo, &oid, GIT_OBJECT_COMMIT, SIZE_MAX);
+	       (gitexport_object_fits(repo, &oid, GIT_OBJECT_COMMIT, SIZE_MAX) ||
+		gitexport_object_fits(repo, &oid, GIT_OBJECT_TAG, SIZE_MAX));
 }
 
 /* The mirror's lock file, locked: its fd, or -ECANCELED, or another error (said in dl). */
@@ -426,6 +429,91 @@ int mirror_resolve(const char *path, const char *ref, char out[41])
 		}
 	}
 	git_object_free(obj);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return ret;
+}
+
+/* What a tag may point to, for messages. */
+static const char *kind_name(git_object_t t)
+{
+	switch (t) {
+	case GIT_OBJECT_TREE:
+		return "a tree";
+	case GIT_OBJECT_BLOB:
+		return "a blob";
+	case GIT_OBJECT_TAG:
+		return "a tag";
+	default:
+		return "an object of an unknown kind";
+	}
+}
+
+int mirror_peel(const char *path, const char *sha, char out[41], struct diag_list *dl)
+{
+	git_repository *repo = NULL;
+	git_odb *odb = NULL;
+	git_oid oid;
+	int ret = 0;
+	git_libgit2_init();
+	if (git_oid_fromstr(&oid, sha) < 0) {
+		diag_error(dl, NULL, 0, 0, NULL, "%s is not a commit id", sha);
+		ret = -EINVAL;
+		goto out;
+	}
+	if (git_repository_open_bare(&repo, path) < 0 || git_repository_odb(&odb, repo) < 0) {
+		diag_error(dl, NULL, 0, 0, NULL, "cannot open the mirror %s: %s", path, git_msg());
+		ret = -EIO;
+		goto out;
+	}
+	/* Each step reads one object's header; only tags, at most MIRROR_MAX_TAG_BYTES, are
+	 * inflated. A chain longer than MIRROR_MAX_TAG_CHAIN is refused rather than walked. */
+	for (unsigned depth = 0;; depth++) {
+		char id[GIT_OID_HEXSZ + 1];
+		git_oid_tostr(id, sizeof(id), &oid);
+		size_t size;
+		git_object_t t;
+		if (git_odb_read_header(&size, &t, odb, &oid) < 0) {
+			diag_error(dl, NULL, 0, 0, NULL, "%s %.12s is not in the mirror %s",
+				   depth ? "the object the tag points to," : "object", id, path);
+			ret = -ENOENT;
+			break;
+		}
+		if (t == GIT_OBJECT_COMMIT) {
+			git_oid_tostr(out, 41, &oid);
+			break;
+		}
+		if (t != GIT_OBJECT_TAG) {
+			if (depth) {
+				diag_error(dl, NULL, 0, 0, "only a tag of a commit can be run",
+					   "tag %.12s points to %s, not a commit", sha,
+					   kind_name(t));
+			} else {
+				diag_error(dl, NULL, 0, 0, "only a tag of a commit can be run",
+					   "object %.12s is %s, not a commit", id, kind_name(t));
+			}
+			ret = -EINVAL;
+			break;
+		}
+		if (depth >= MIRROR_MAX_TAG_CHAIN) {
+			diag_error(dl, NULL, 0, 0, NULL,
+				   "tag %.12s is a chain of more than %u tags: not followed", sha,
+				   MIRROR_MAX_TAG_CHAIN);
+			ret = -EINVAL;
+			break;
+		}
+		git_tag *tag = NULL;
+		if (size > MIRROR_MAX_TAG_BYTES || git_tag_lookup(&tag, repo, &oid) < 0) {
+			diag_error(dl, NULL, 0, 0, NULL, "cannot read tag %.12s%s", id,
+				   size > MIRROR_MAX_TAG_BYTES ? ": larger than 16 MiB" : "");
+			ret = -EINVAL;
+			break;
+		}
+		git_oid_cpy(&oid, git_tag_target_id(tag));
+		git_tag_free(tag);
+	}
+out:
+	git_odb_free(odb);
 	git_repository_free(repo);
 	git_libgit2_shutdown();
 	return ret;

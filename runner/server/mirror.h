@@ -84,6 +84,17 @@ int mirror_begin_scan(const char *path, const char *ref, const char *before, con
 /* Resolve a ref of the mirror (refs/heads/main) to a commit id (41 bytes). Returns 0 or -ENOENT. */
 int mirror_resolve(const char *path, const char *ref, char out[41]);
 
+/*
+ * The commit that sha (full hex id, in the mirror) is, or points to through tag objects
+ * (an annotated tag, a tag of a tag: at most MIRROR_MAX_TAG_CHAIN of them, each at most
+ * MIRROR_MAX_TAG_BYTES), into out (41 bytes). Returns 0; -ENOENT when an object is
+ * missing; -EINVAL when it ends at a tree or a blob, or a cap is passed; -EIO. A
+ * diagnostic says which.
+ */
+#define MIRROR_MAX_TAG_CHAIN 16u
+#define MIRROR_MAX_TAG_BYTES (16u << 20)
+int mirror_peel(const char *path, const char *sha, char out[41], struct diag_list *dl);
+
 /* url with any user:password@ part replaced by "***@", for messages. Caller frees. */
 char *mirror_redact_url(const char *url);
 /* text (a message, which may quote url: libgit2 does for a URL it cannot parse) with url

@@ -107,6 +107,8 @@ enum stmt_id {
 	ST_CLAIM_UPDATE,
 	ST_GET,
 	ST_FINISH,
+	ST_SET_SHA,
+	ST_REKEY_OUTBOX,
 	ST_REQUEUE,
 	ST_CANCEL_REQUEST,
 	ST_RUNNING,
@@ -166,6 +168,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 			    " started_ms = ?2, finished_ms = 0, cancel_requested = 0,"
 			    " run_id = id || '.' || (attempts + 1) WHERE id = ?1",
 	[ST_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?",
+	/* A tag's run found its commit (the payload named the tag object): its statuses go to
+	 * the commit, with the commit's other runs. */
+	[ST_SET_SHA] = "UPDATE jobs SET sha = ?2 WHERE id = ?1",
+	[ST_REKEY_OUTBOX] = "UPDATE outbox SET commit_key = " COMMIT_KEY_OF_JOB(
+		"?1") " WHERE job = ?1 AND kind = 0 AND done = 0",
 	[ST_FINISH] = "UPDATE jobs SET state = ?3, exit_code = ?4, message = ?5, finished_ms = ?6"
 		      " WHERE id = ?1 AND attempts = ?2 AND state = 'running'",
 	[ST_REQUEUE] = "UPDATE jobs SET state = 'queued', message = ?3, cancel_requested = 0"
@@ -830,7 +837,7 @@ int store_claim(struct store *s, bool allow_untrusted, int64_t now_ms, struct jo
 }
 
 int store_finish(struct store *s, int64_t id, unsigned attempt, enum job_state state, int exit_code,
-		 const char *message, const char *notify_body, int64_t now_ms)
+		 const char *message, const char *notify_body, const char *peeled, int64_t now_ms)
 {
 	int r = begin(s);
 	if (r < 0) {
@@ -845,6 +852,17 @@ int store_finish(struct store *s, int64_t id, unsigned attempt, enum job_state s
 	sqlite3_bind_int64(st, 6, now_ms);
 	r = exec_stmt(st);
 	int changed = r == 0 ? sqlite3_changes(s->db) : 0;
+	if (r == 0 && changed && !str_empty(peeled)) {
+		st = stmt(s, ST_SET_SHA);
+		sqlite3_bind_int64(st, 1, id);
+		bind_text(st, 2, peeled);
+		r = exec_stmt(st);
+		if (r == 0) {
+			st = stmt(s, ST_REKEY_OUTBOX);
+			sqlite3_bind_int64(st, 1, id);
+			r = exec_stmt(st);
+		}
+	}
 	struct job j = { 0 };
 	if (r == 0 && changed) {
 		r = get_locked(s, id, &j);

@@ -135,11 +135,13 @@ int store_claim(struct store *s, bool allow_untrusted, int64_t now_ms, struct jo
 
 /*
  * Finish attempt `attempt` of job id with a final state. notify_body (may be NULL) queues
- * a security notification. Returns 1 if the job changed, 0 if that attempt was no longer
- * current, or -errno.
+ * a security notification. peeled (NULL or "": none) is the commit the job's sha turned
+ * out to point to (a tag object): the job takes it as its sha, and its statuses not yet
+ * sent go to it. Returns 1 if the job changed, 0 if that attempt was no longer current,
+ * or -errno.
  */
 int store_finish(struct store *s, int64_t id, unsigned attempt, enum job_state state, int exit_code,
-		 const char *message, const char *notify_body, int64_t now_ms);
+		 const char *message, const char *notify_body, const char *peeled, int64_t now_ms);
 
 /* Put a running job back in the queue (attempt counts are kept). Returns 1, 0, -errno. */
 int store_requeue(struct store *s, int64_t id, unsigned attempt, const char *why);

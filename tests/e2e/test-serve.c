@@ -2627,3 +2627,105 @@ Test(serve, a_cancel_stops_a_history_scan_where_it_is, .timeout = 180)
 	free(sha);
 	stop(&e);
 }
+
+/* A push of tag `name` whose `after` is what the tag ref points to (for an annotated tag,
+ * the tag object) and whose head_commit is null, as GitHub sends for some tag pushes. */
+static char *tag_object_body(const char *name, const char *after)
+{
+	json_t *p = ts_payload("github/push/with-new-branch.payload.json");
+	char ref[128];
+	snprintf(ref, sizeof(ref), "refs/tags/%s", name);
+	ts_set(p, "ref", ref);
+	ts_set(p, "after", after);
+	json_object_set_new(p, "head_commit", json_null());
+	ts_set(p, "repository.full_name", "acme/app");
+	ts_set(p, "repository.clone_url", "https://example.invalid/not-used.git");
+	char *s = ts_dump(p);
+	json_decref(p);
+	return s;
+}
+
+/* Whether the forge stand-in got a status of state for sha. */
+static bool status_for(struct env *e, const char *sha, const char *state)
+{
+	bool hit = false;
+	for (size_t i = 0; i < ts_recorder_count(e->rec) && !hit; i++) {
+		json_t *q = ts_recorder_get(e->rec, i);
+		const char *url = json_string_value(json_object_get(q, "url"));
+		json_t *b = json_loads(json_string_value(json_object_get(q, "body")), 0, NULL);
+		const char *st = json_string_value(json_object_get(b, "state"));
+		hit = url && st && strstr(url, sha) && !strcmp(st, state);
+		json_decref(b);
+		json_decref(q);
+	}
+	return hit;
+}
+
+/*
+ * An annotated tag pushed with `after` = the tag object and no head_commit: the run peels
+ * the tag in the mirror and runs the commit (it failed with "commit ... does not exist ...
+ * a force push"), a tag of a tag too, and its end is reported on the commit. A tag of a
+ * tree is an error that says so.
+ */
+Test(serve, an_annotated_tag_without_head_commit_runs_its_commit, .timeout = 120)
+{
+	struct env e;
+	start(&e, NULL, 0);
+	char *sha = ts_git_commit(e.repo, ".runner.yml",
+				  "version: 1\n"
+				  "stages:\n"
+				  "  test:\n"
+				  "    run: echo \"commit=$RUNNER_COMMIT_SHA tag=$RUNNER_TAG\"\n");
+	ts_sh("git -C '%s' tag -a v1 -m 'release 1' %s", e.repo, sha);
+	ts_sh("git -C '%s' -c advice.nestedTag=false tag -a v1-again -m 'a tag of a tag' v1",
+	      e.repo);
+	ts_sh("git -C '%s' tag -a v1-tree -m 'a tag of a tree' '%s^{tree}'", e.repo, sha);
+	char *tag_obj = ts_sh_out("git -C '%s' rev-parse v1", e.repo);
+	char *chain_obj = ts_sh_out("git -C '%s' rev-parse v1-again", e.repo);
+	char *tree_obj = ts_sh_out("git -C '%s' rev-parse v1-tree", e.repo);
+	cr_assert_str_neq(tag_obj, sha, "v1 is an annotated tag");
+
+	char *body = tag_object_body("v1", tag_obj);
+	long id = accepted(ts_deliver(e.srv.addr, "github", "push", "d-at-1", SECRET_GH, body));
+	free(body);
+	json_t *run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "passed");
+	cr_assert_str_eq(json_string_value(json_object_get(run, "sha")), sha,
+			 "the run names the tagged commit");
+	json_decref(run);
+	char *log = stage_log(&e, id, "test");
+	char *want = tu_strf("commit=%s tag=v1", sha);
+	cr_assert(strstr(log, want), "the stage ran the commit: %s", log);
+	free(want);
+	free(log);
+	double t0 = ts_now();
+	while (!status_for(&e, sha, "success") && ts_now() - t0 < 30) {
+		ts_sleep(0.1);
+	}
+	cr_assert(status_for(&e, sha, "success"), "the end is reported on the commit");
+
+	body = tag_object_body("v1-again", chain_obj);
+	id = accepted(ts_deliver(e.srv.addr, "github", "push", "d-at-2", SECRET_GH, body));
+	free(body);
+	run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "passed");
+	cr_assert_str_eq(json_string_value(json_object_get(run, "sha")), sha);
+	json_decref(run);
+
+	body = tag_object_body("v1-tree", tree_obj);
+	id = accepted(ts_deliver(e.srv.addr, "github", "push", "d-at-3", SECRET_GH, body));
+	free(body);
+	run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "error");
+	const char *msg = json_string_value(json_object_get(run, "message"));
+	cr_assert(msg && strstr(msg, "points to a tree, not a commit"), "%s", msg ? msg : "");
+	cr_assert_null(strstr(msg, "force push"), "%s", msg);
+	json_decref(run);
+
+	free(tag_obj);
+	free(chain_obj);
+	free(tree_obj);
+	free(sha);
+	stop(&e);
+}
+

@@ -123,7 +123,7 @@ Test(reporter, notification_and_statuses_are_delivered_with_retries, .timeout = 
 	cr_assert_eq(store_enqueue(s, &jn, 1, 1000), 0);
 	struct job j;
 	cr_assert_eq(store_claim(s, true, 1001, &j), 1);
-	cr_assert_eq(store_finish(s, j.id, 1, JOB_BLOCKED, 3, NULL, notify_body, 1002), 1);
+	cr_assert_eq(store_finish(s, j.id, 1, JOB_BLOCKED, 3, NULL, notify_body, NULL, 1002), 1);
 	job_release(&j);
 
 	/* queued, running, failure, notification: four calls, plus the two refused ones. */
@@ -164,7 +164,7 @@ static int64_t run_to(struct store *s, struct job_new *jn, enum job_state st, in
 	struct job j;
 	cr_assert_eq(store_claim(s, true, t + 1, &j), 1);
 	cr_assert_eq(j.id, jn->job_id);
-	cr_assert_eq(store_finish(s, j.id, 1, st, exit_code, NULL, NULL, t + 2), 1);
+	cr_assert_eq(store_finish(s, j.id, 1, st, exit_code, NULL, NULL, NULL, t + 2), 1);
 	job_release(&j);
 	return jn->job_id;
 }

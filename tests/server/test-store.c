@@ -95,9 +95,9 @@ Test(store, enqueue_claim_finish_and_reopen)
 	struct job none;
 	cr_assert_eq(store_claim(s, true, 2000, &none), 0, "nothing else is queued");
 	/* Only the current attempt can finish the job. */
-	cr_assert_eq(store_finish(s, 1, 2, JOB_PASSED, 0, NULL, NULL, 3000), 0);
-	cr_assert_eq(store_finish(s, 1, 1, JOB_PASSED, 0, NULL, NULL, 3000), 1);
-	cr_assert_eq(store_finish(s, 1, 1, JOB_FAILED, 1, NULL, NULL, 3000), 0, "only once");
+	cr_assert_eq(store_finish(s, 1, 2, JOB_PASSED, 0, NULL, NULL, NULL, 3000), 0);
+	cr_assert_eq(store_finish(s, 1, 1, JOB_PASSED, 0, NULL, NULL, NULL, 3000), 1);
+	cr_assert_eq(store_finish(s, 1, 1, JOB_FAILED, 1, NULL, NULL, NULL, 3000), 0, "only once");
 	job_release(&j);
 	cr_assert_eq(store_get(s, 1, &j), 1);
 	cr_assert_eq(j.state, JOB_PASSED);
@@ -331,8 +331,9 @@ Test(store, outbox_keeps_order_per_job_and_retries)
 	struct job j;
 	cr_assert_eq(store_claim(s, true, 1001, &j), 1); /* status: pending (running) */
 	job_release(&j);
-	cr_assert_eq(store_finish(s, a.job_id, 1, JOB_BLOCKED, 3, NULL, "{\"text\":\"x\"}", 1002),
-		     1);
+	cr_assert_eq(
+		store_finish(s, a.job_id, 1, JOB_BLOCKED, 3, NULL, "{\"text\":\"x\"}", NULL, 1002),
+		1);
 	struct outbox_item *v;
 	size_t n;
 	cr_assert_eq(store_outbox_due(s, 5000, 10, &v, &n), 0);
@@ -439,13 +440,13 @@ Test(store, a_commit_status_is_the_worst_of_the_latest_run_of_each_ref)
 	cr_assert_eq(claim(s), branch.job_id);
 	cr_assert_eq(claim(s), tag.job_id);
 	cr_assert_eq(claim(s), other.job_id);
-	cr_assert_eq(store_finish(s, tag.job_id, 1, JOB_FAILED, 1, NULL, NULL, 3000), 1);
+	cr_assert_eq(store_finish(s, tag.job_id, 1, JOB_FAILED, 1, NULL, NULL, NULL, 3000), 1);
 	expect_status(tag.job_id, "failure|a stage failed");
 	/* The branch passes after: the commit stays failed, and says why. */
-	cr_assert_eq(store_finish(s, branch.job_id, 1, JOB_PASSED, 0, NULL, NULL, 3001), 1);
+	cr_assert_eq(store_finish(s, branch.job_id, 1, JOB_PASSED, 0, NULL, NULL, NULL, 3001), 1);
 	expect_status(branch.job_id, "failure|run 2 for refs/tags/v1 failed (this run: passed)");
 	/* Another commit is not affected. */
-	cr_assert_eq(store_finish(s, other.job_id, 1, JOB_PASSED, 0, NULL, NULL, 3002), 1);
+	cr_assert_eq(store_finish(s, other.job_id, 1, JOB_PASSED, 0, NULL, NULL, NULL, 3002), 1);
 	expect_status(other.job_id, "success|passed");
 
 	/* A new run of another ref does not hide the failure while it is queued or running. */
@@ -455,7 +456,7 @@ Test(store, a_commit_status_is_the_worst_of_the_latest_run_of_each_ref)
 	cr_assert_eq(claim(s), dev.job_id);
 	expect_status(dev.job_id, "failure|run 2 for refs/tags/v1 failed (this run: running)");
 	/* An error of another ref is not hidden either, and a failure outranks it. */
-	cr_assert_eq(store_finish(s, dev.job_id, 1, JOB_ERROR, 4, "boom", NULL, 4001), 1);
+	cr_assert_eq(store_finish(s, dev.job_id, 1, JOB_ERROR, 4, "boom", NULL, NULL, 4001), 1);
 	expect_status(dev.job_id, "failure|run 2 for refs/tags/v1 failed (this run: error: boom)");
 
 	/* The tag runs again: its new run replaces its failure (pending while it runs), but
@@ -465,7 +466,7 @@ Test(store, a_commit_status_is_the_worst_of_the_latest_run_of_each_ref)
 	expect_status(tag2.job_id,
 		      "error|run 4 for refs/heads/dev ended in error (this run: queued)");
 	cr_assert_eq(claim(s), tag2.job_id);
-	cr_assert_eq(store_finish(s, tag2.job_id, 1, JOB_PASSED, 0, NULL, NULL, 5001), 1);
+	cr_assert_eq(store_finish(s, tag2.job_id, 1, JOB_PASSED, 0, NULL, NULL, NULL, 5001), 1);
 	expect_status(tag2.job_id,
 		      "error|run 4 for refs/heads/dev ended in error (this run: passed)");
 	/* dev runs again and passes: every ref's latest run passed, so the commit passes. */
@@ -474,7 +475,7 @@ Test(store, a_commit_status_is_the_worst_of_the_latest_run_of_each_ref)
 	expect_status(dev2.job_id, "pending|queued");
 	cr_assert_eq(claim(s), dev2.job_id);
 	expect_status(dev2.job_id, "pending|running");
-	cr_assert_eq(store_finish(s, dev2.job_id, 1, JOB_PASSED, 0, NULL, NULL, 6001), 1);
+	cr_assert_eq(store_finish(s, dev2.job_id, 1, JOB_PASSED, 0, NULL, NULL, NULL, 6001), 1);
 	expect_status(dev2.job_id, "success|passed");
 
 	/* Blocked counts as failed; a pull request is a ref of its own. */
@@ -482,12 +483,12 @@ Test(store, a_commit_status_is_the_worst_of_the_latest_run_of_each_ref)
 	pr.event = "pull_request";
 	cr_assert_eq(store_enqueue(s, &pr, 1, 7000), 0);
 	cr_assert_eq(claim(s), pr.job_id);
-	cr_assert_eq(store_finish(s, pr.job_id, 1, JOB_BLOCKED, 3, NULL, NULL, 7001), 1);
+	cr_assert_eq(store_finish(s, pr.job_id, 1, JOB_BLOCKED, 3, NULL, NULL, NULL, 7001), 1);
 	expect_status(pr.job_id, "failure|blocked by a security gate");
 	struct job_new main2 = on_ref("d-8", "refs/heads/main", sha_a, "body-8");
 	cr_assert_eq(store_enqueue(s, &main2, 1, 8000), 0);
 	cr_assert_eq(claim(s), main2.job_id);
-	cr_assert_eq(store_finish(s, main2.job_id, 1, JOB_PASSED, 0, NULL, NULL, 8001), 1);
+	cr_assert_eq(store_finish(s, main2.job_id, 1, JOB_PASSED, 0, NULL, NULL, NULL, 8001), 1);
 	expect_status(main2.job_id, "failure|run 7 for refs/pull/7/head was blocked by a "
 				    "security gate (this run: passed)");
 	store_close(s);
@@ -787,7 +788,7 @@ Test(store, list_and_counts)
 	}
 	struct job j;
 	cr_assert_eq(store_claim(s, true, 2000, &j), 1);
-	cr_assert_eq(store_finish(s, j.id, 1, JOB_FAILED, 1, NULL, NULL, 4500), 1);
+	cr_assert_eq(store_finish(s, j.id, 1, JOB_FAILED, 1, NULL, NULL, NULL, 4500), 1);
 	job_release(&j);
 	struct job *v;
 	size_t n;
@@ -835,7 +836,7 @@ static int64_t job_at(struct store *s, const char *repo, enum job_state st, int6
 		job_release(&j);
 	}
 	if (job_state_final(st)) {
-		cr_assert_eq(store_finish(s, jn.job_id, 1, st, 0, NULL, NULL, t), 1);
+		cr_assert_eq(store_finish(s, jn.job_id, 1, st, 0, NULL, NULL, NULL, t), 1);
 	}
 	return jn.job_id;
 }
@@ -1067,7 +1068,7 @@ static int64_t ref_job_at(struct store *s, const char *sha, const char *ref, enu
 	struct job_new jn = on_ref(d, ref, sha, body);
 	cr_assert_eq(store_enqueue(s, &jn, 1, t - 1000), 0);
 	cr_assert_eq(claim(s), jn.job_id);
-	cr_assert_eq(store_finish(s, jn.job_id, 1, st, 0, NULL, NULL, t), 1);
+	cr_assert_eq(store_finish(s, jn.job_id, 1, st, 0, NULL, NULL, NULL, t), 1);
 	return jn.job_id;
 }
 
@@ -1111,7 +1112,7 @@ Test(store, retention_keeps_the_latest_failed_run_of_each_ref)
 	struct job_new next = on_ref("keep-next", "refs/heads/main", sha_a, "keep-next-body");
 	cr_assert_eq(store_enqueue(s, &next, 1, now_ms), 0);
 	cr_assert_eq(claim(s), next.job_id);
-	cr_assert_eq(store_finish(s, next.job_id, 1, JOB_PASSED, 0, NULL, NULL, now_ms), 1);
+	cr_assert_eq(store_finish(s, next.job_id, 1, JOB_PASSED, 0, NULL, NULL, NULL, now_ms), 1);
 	_cleanup_free_ char *st = last_status(next.job_id);
 	cr_expect(strncmp(st, "failure|", 8) == 0, "the commit turned green: %s", st);
 
@@ -1164,7 +1165,7 @@ Test(store, retention_removes_the_run_directories_of_pruned_runs_only)
 	struct job j;
 	cr_assert_eq(store_claim(s, true, old_t, &j), 1);
 	job_release(&j);
-	cr_assert_eq(store_finish(s, two, 2, JOB_PASSED, 0, NULL, NULL, old_t), 1);
+	cr_assert_eq(store_finish(s, two, 2, JOB_PASSED, 0, NULL, NULL, NULL, old_t), 1);
 	int64_t recent = job_at(s, "acme/webapp", JOB_FAILED, new_t, new_t);
 	int64_t running = job_at(s, "acme/webapp", JOB_RUNNING, old_t, old_t);
 	/* A repository that was removed from the configuration: its runs go too. */
@@ -1232,7 +1233,7 @@ Test(store, retention_keeps_a_run_whose_directory_cannot_be_found)
 	struct job j;
 	cr_assert_eq(store_claim(s, true, old_t, &j), 1);
 	job_release(&j);
-	cr_assert_eq(store_finish(s, jn.job_id, 1, JOB_PASSED, 0, NULL, NULL, old_t), 1);
+	cr_assert_eq(store_finish(s, jn.job_id, 1, JOB_PASSED, 0, NULL, NULL, NULL, old_t), 1);
 	settle_outbox(s);
 	struct retention_pass p;
 	prune_all(s, c, RETENTION_BATCH, &p);
