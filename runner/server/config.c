@@ -566,6 +566,74 @@ static bool userinfo_unambiguous(const char *u)
 	       !memchr(auth, '#', ul);
 }
 
+/*
+ * A URL fetched without encryption: http:// or git:// (any case). *has_userinfo says whether
+ * it carries a user name or password (an http user name can be a token), host (at most
+ * size bytes) receives its host, without the brackets of an IPv6 address.
+ */
+static bool is_plain_url(const char *u, bool *has_userinfo, char *host, size_t size)
+{
+	size_t scheme = strncasecmp(u, "http://", 7) == 0  ? 7
+			: strncasecmp(u, "git://", 6) == 0 ? 6
+							   : 0;
+	if (!scheme) {
+		return false;
+	}
+	const char *auth = u + scheme;
+	size_t al = strcspn(auth, "/?#");
+	const char *at = NULL;
+	for (const char *p = auth; p < auth + al; p++) {
+		at = *p == '@' ? p : at;
+	}
+	*has_userinfo = at != NULL;
+	const char *h = at ? at + 1 : auth;
+	size_t hl = (size_t)(auth + al - h);
+	if (hl > 0 && h[0] == '[') {
+		const char *close = memchr(h, ']', hl);
+		hl = close ? (size_t)(close - h - 1) : 0;
+		h++;
+	} else {
+		const char *colon = memchr(h, ':', hl);
+		hl = colon ? (size_t)(colon - h) : hl;
+	}
+	snprintf(host, size, "%.*s", (int)MIN(hl, size - 1), h);
+	return true;
+}
+
+/*
+ * A clone URL without encryption (http://, git://) to a host that is not a loopback
+ * address (numeric, as for `listen`: a name is not a promise) must not carry credentials,
+ * in the URL or in `credentials`: they would be readable by anyone on the path. Without
+ * them it is allowed, with a warning: what runs is still checked against the commit id
+ * of the signed webhook, but the code is readable on the way. Not quoted: the URL holds
+ * the credentials.
+ */
+static void check_plain_url(struct loader *L, const struct ynode *m, const struct repo_config *r)
+{
+	bool userinfo = false;
+	char host[256];
+	if (!r->clone_url || !is_plain_url(r->clone_url, &userinfo, host, sizeof(host)) ||
+	    is_loopback(host)) {
+		return;
+	}
+	const char *scheme = strncasecmp(r->clone_url, "git://", 6) == 0 ? "git://" : "http://";
+	const struct ynode *at = ynode_get(m, "clone_url");
+	if (userinfo || r->token) {
+		err_at(L, at,
+		       "use https:// (or ssh:// with credentials.ssh_host_key); a plain URL may "
+		       "carry credentials only to a loopback address (127.0.0.1, [::1])",
+		       "the credentials of '%s' would be sent without encryption: its clone_url "
+		       "is %s to a host that is not a loopback address",
+		       r->name ? r->name : "?", scheme);
+		return;
+	}
+	diag_add(L->dl, DIAG_WARNING, L->file, at->line, at->col,
+		 "use https:// if the host offers it",
+		 "'%s' is fetched without encryption (%s): its code is readable on the way (what "
+		 "runs is still checked against the commit id of the signed webhook)",
+		 r->name ? r->name : "?", scheme);
+}
+
 static bool is_ssh_url(const char *u)
 {
 	if (str_has_prefix(u, "ssh://") || str_has_prefix(u, "git+ssh://") ||
@@ -813,6 +881,7 @@ static void load_repo(struct loader *L, const struct ynode *m, struct repo_confi
 			       "ssh_host_key must be a SHA256:... fingerprint");
 		}
 	}
+	check_plain_url(L, m, r);
 	/* SSH without a known host key would trust whoever answers: refuse it. */
 	if (r->clone_url && is_ssh_url(r->clone_url) && !r->ssh_host_key) {
 		err_at(L, m, "set credentials.ssh_host_key to the server's SHA256 fingerprint",

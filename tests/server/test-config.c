@@ -454,6 +454,78 @@ Test(config, clone_url_credentials_must_be_unambiguous)
 	}
 }
 
+/* A clone URL without encryption (http://, git://) never carries credentials to a host
+ * that is not a loopback address: a token in the URL or in `credentials` would be readable
+ * on the way. The error is at clone_url, does not quote it, and --check exits 2. Without
+ * credentials it is allowed, with a warning; on a loopback address, credentials too. */
+Test(config, plain_http_clone_urls_carry_no_credentials_off_loopback)
+{
+	static const struct {
+		const char *url, *cred;
+		int want; /* 0 accepted, 1 accepted with a warning, -1 refused */
+	} cases[] = {
+		{ "http://x-access-token:SECRET-tok@git.example.com/acme/a.git", "", -1 },
+		{ "http://SECRET-tok@git.example.com/acme/a.git", "", -1 },
+		{ "HTTP://git.example.com/acme/a.git", "    credentials: { token: SECRET-tok }\n",
+		  -1 },
+		{ "git://git.example.com/acme/a.git", "    credentials: { token: SECRET-tok }\n",
+		  -1 },
+		{ "git://u:SECRET-tok@10.0.0.7/acme/a.git", "", -1 },
+		/* a name is not a promise, localhost neither (as for `listen`) */
+		{ "http://u:SECRET-tok@localhost:8080/acme/a.git", "", -1 },
+		{ "http://u:SECRET-tok@127.0.0.1.nip.io/acme/a.git", "", -1 },
+		{ "http://git.example.com/acme/a.git", "", 1 },
+		{ "git://git.example.com/acme/a.git", "", 1 },
+		{ "http://u:SECRET-tok@127.0.0.1:8080/acme/a.git", "", 0 },
+		{ "http://u:SECRET-tok@127.7.0.1/acme/a.git", "", 0 },
+		{ "http://[::1]:8080/acme/a.git", "    credentials: { token: SECRET-tok }\n", 0 },
+		{ "http://127.0.0.1:8080/acme/a.git", "", 0 },
+		{ "https://u:SECRET-tok@git.example.com/acme/a.git", "", 0 },
+		{ "https://git.example.com/acme/a.git", "    credentials: { token: SECRET-tok }\n",
+		  0 },
+		{ "/srv/git/a.git", "", 0 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *text;
+		cr_assert_geq(asprintf(&text,
+				       "data_dir: /tmp/x\n"
+				       "repositories:\n"
+				       "  - name: acme/webapp\n"
+				       "    forge: gitea\n"
+				       "    secret: 0123456789abcdef0123\n"
+				       "    clone_url: '%s'\n"
+				       "%s",
+				       cases[i].url, cases[i].cred),
+			      0);
+		struct server_config *c = NULL;
+		struct diag_list dl;
+		int r = load(text, &c, &dl);
+		size_t warnings = 0;
+		for (size_t k = 0; k < dl.n; k++) {
+			cr_assert_null(strstr(dl.v[k].msg, "SECRET"), "%s", dl.v[k].msg);
+			warnings += dl.v[k].level == DIAG_WARNING &&
+				    strstr(dl.v[k].msg, "without encryption") && dl.v[k].line == 6;
+		}
+		if (cases[i].want < 0) {
+			cr_assert_eq(r, -EINVAL, "%s", cases[i].url);
+			cr_assert(has_error(&dl, "would be sent without encryption", 6), "%s",
+				  cases[i].url);
+			bool hint = false;
+			for (size_t k = 0; k < dl.n; k++) {
+				hint |= dl.v[k].hint && strstr(dl.v[k].hint, "https://");
+			}
+			cr_assert(hint, "%s", cases[i].url);
+		} else {
+			dump(&dl);
+			cr_assert_eq(r, 0, "%s", cases[i].url);
+			cr_assert_eq(warnings, (size_t)cases[i].want, "%s", cases[i].url);
+			config_free(c);
+		}
+		diag_list_release(&dl);
+		free(text);
+	}
+}
+
 Test(config, ssh_needs_a_known_host_key)
 {
 	static const char *const urls[] = { "ssh://git@example.com/acme/webapp.git",
