@@ -143,12 +143,20 @@ static bool finish(struct dispatcher *d, const struct job *j, enum job_state st,
 }
 
 /* Put j back in the queue; why is the reason ("the server stopped while it ran"), which
- * the run's message gives as "re-queued: <why>" until it starts again. */
+ * the run's message gives as "re-queued: <why>" until it starts again, and so does a
+ * `pending` commit status (it showed "running"); at a stop, it adds when the run goes on. */
 static void requeue(struct dispatcher *d, const struct job *j, const char *why)
 {
 	struct slog_ctx ctx = { .run = j->id, .repo = j->repo, .delivery = j->delivery };
 	_cleanup_free_ char *msg = xasprintf("re-queued: %s", why);
-	int r = store_requeue(d->store, j->id, j->attempts, msg);
+	_cleanup_free_ char *status =
+		atomic_load(&d->stopping)
+			? xasprintf("%s; it runs again when the server starts", msg)
+			: NULL;
+	int r = store_requeue(d->store, j->id, j->attempts, msg, status, (int64_t)now_real_ms());
+	if (r > 0) {
+		poke(d->reporter_wake);
+	}
 	slog(r < 0 ? LOG_ERROR : LOG_INFO, "run.requeued", &ctx, NULL, "run %lld %s: %s",
 	     (long long)j->id, r < 0 ? "could not be re-queued" : "re-queued", why);
 }

@@ -19,6 +19,12 @@
 #include "banned.h"
 
 #define BATCH 16
+/* At a stop, what is due is sent for at most this long (a re-queued run's status tells the
+ * forge while the server is down); what is left waits in the outbox for the next start. */
+#define DRAIN_MS 5000
+/* A call is not started in the drain with less time than this left (a call cut short
+ * would count as an attempt). */
+#define DRAIN_MIN_CALL_MS 1000
 
 struct reporter {
 	struct live *live;
@@ -72,7 +78,8 @@ static int build(struct reporter *rp, const struct outbox_item *it, const struct
 	return 0;
 }
 
-static void deliver(struct reporter *rp, const struct outbox_item *it)
+/* Send one item. Returns false when it is to be tried again later. */
+static bool deliver(struct reporter *rp, const struct outbox_item *it, uint64_t timeout_ms)
 {
 	const struct server_config *c = rp->c;
 	struct job j;
@@ -81,7 +88,7 @@ static void deliver(struct reporter *rp, const struct outbox_item *it)
 	int64_t now = (int64_t)now_real_ms();
 	if (store_get(rp->store, it->job, &j) != 1) {
 		store_outbox_update(rp->store, it->id, true, true, "no such job", now);
-		return;
+		return true;
 	}
 	struct slog_ctx ctx = { .run = j.id, .repo = j.repo, .delivery = j.delivery };
 	const char *what = it->kind == OUTBOX_NOTIFY ? "security notification" : "commit status";
@@ -91,10 +98,10 @@ static void deliver(struct reporter *rp, const struct outbox_item *it)
 		slog(it->kind == OUTBOX_NOTIFY ? LOG_WARN : LOG_DEBUG, "outbox.skipped", &ctx, NULL,
 		     "%s not sent: %s", what, why);
 		job_release(&j);
-		return;
+		return true;
 	}
 	char err[160];
-	int code = forge_send(&req, c->http_timeout_ms, err, sizeof(err));
+	int code = forge_send(&req, timeout_ms, err, sizeof(err));
 	forge_request_release(&req);
 	bool ok = code >= 200 && code < 300;
 	bool permanent = code >= 400 && code < 500 && code != 408 && code != 429;
@@ -117,6 +124,36 @@ static void deliver(struct reporter *rp, const struct outbox_item *it)
 		     "%s failed (%s); retrying in %llu ms", what, err, (unsigned long long)wait);
 	}
 	job_release(&j);
+	return ok || permanent || last;
+}
+
+/* The server is stopping: send what is due, for at most DRAIN_MS, each call within it. A
+ * call that fails ends it (the forge is not answering; a retry here would only spend the
+ * item's attempts): the rest is sent at the next start. */
+static void drain(struct reporter *rp)
+{
+	uint64_t end = now_mono_ms() + DRAIN_MS;
+	rp->c = live_get(rp->live);
+	bool more = true;
+	while (more) {
+		struct outbox_item *items;
+		size_t n = 0;
+		if (store_outbox_due(rp->store, (int64_t)now_real_ms(), BATCH, &items, &n) < 0) {
+			break;
+		}
+		more = n > 0;
+		for (size_t i = 0; i < n && more; i++) {
+			uint64_t now = now_mono_ms();
+			more = now + DRAIN_MIN_CALL_MS <= end;
+			if (more) {
+				more = deliver(rp, &items[i],
+					       MIN(rp->c->http_timeout_ms, end - now));
+			}
+		}
+		outbox_items_free(items, n);
+	}
+	live_put(rp->live, rp->c);
+	rp->c = NULL;
 }
 
 static void *loop(void *arg)
@@ -128,7 +165,7 @@ static void *loop(void *arg)
 		if (store_outbox_due(rp->store, (int64_t)now_real_ms(), BATCH, &items, &n) == 0) {
 			rp->c = live_get(rp->live);
 			for (size_t i = 0; i < n && !atomic_load(&rp->stop); i++) {
-				deliver(rp, &items[i]);
+				deliver(rp, &items[i], rp->c->http_timeout_ms);
 			}
 			live_put(rp->live, rp->c);
 			rp->c = NULL;
@@ -150,6 +187,7 @@ static void *loop(void *arg)
 			(void)r;
 		}
 	}
+	drain(rp);
 	return NULL;
 }
 

@@ -17,7 +17,9 @@ struct reporter;
 int reporter_start(struct live *live, const char *db_path, struct reporter **out);
 /* The eventfd that wakes the reporter (new outbox rows). */
 int reporter_wake_fd(const struct reporter *r);
-/* Stop after the call in progress; undelivered rows stay for the next start. */
+/* Stop after the call in progress and a last pass over what is due (at most 5 s, each
+ * call within it: a re-queued run's status reaches the forge before the server is down);
+ * undelivered rows stay for the next start. */
 void reporter_stop(struct reporter *r);
 
 #endif

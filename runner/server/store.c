@@ -902,14 +902,35 @@ int store_finish(struct store *s, int64_t id, unsigned attempt, enum job_state s
 	return r < 0 ? r : changed ? 1 : 0;
 }
 
-int store_requeue(struct store *s, int64_t id, unsigned attempt, const char *why)
+int store_requeue(struct store *s, int64_t id, unsigned attempt, const char *why,
+		  const char *status_desc, int64_t now_ms)
 {
+	int r = begin(s);
+	if (r < 0) {
+		return r;
+	}
 	sqlite3_stmt *st = stmt(s, ST_REQUEUE);
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int(st, 2, (int)attempt);
 	bind_text(st, 3, why);
-	int r = exec_stmt(st);
-	return r < 0 ? r : sqlite3_changes(s->db) ? 1 : 0;
+	r = exec_stmt(st);
+	int changed = r == 0 ? sqlite3_changes(s->db) : 0;
+	struct job j = { 0 };
+	if (r == 0 && changed) {
+		r = get_locked(s, id, &j);
+		r = r == 1 ? 0 : r < 0 ? r : -EIO;
+	}
+	/* The forge showed the run as running: it says that it waits again (queued). */
+	if (r == 0 && changed && j.statuses) {
+		r = add_status(s, id, status_desc ? status_desc : why, now_ms);
+	}
+	job_release(&j);
+	if (r == 0) {
+		r = commit(s);
+	} else {
+		rollback(s);
+	}
+	return r < 0 ? r : changed ? 1 : 0;
 }
 
 int store_request_cancel(struct store *s, int64_t id, const char *why)

@@ -143,8 +143,13 @@ int store_claim(struct store *s, bool allow_untrusted, int64_t now_ms, struct jo
 int store_finish(struct store *s, int64_t id, unsigned attempt, enum job_state state, int exit_code,
 		 const char *message, const char *notify_body, const char *peeled, int64_t now_ms);
 
-/* Put a running job back in the queue (attempt counts are kept). Returns 1, 0, -errno. */
-int store_requeue(struct store *s, int64_t id, unsigned attempt, const char *why);
+/*
+ * Put a running job back in the queue (attempt counts are kept), its message why; a job
+ * that reports statuses queues a `pending` one saying status_desc (NULL: why) in the same
+ * transaction. Returns 1, 0 (that attempt is no longer current), -errno.
+ */
+int store_requeue(struct store *s, int64_t id, unsigned attempt, const char *why,
+		  const char *status_desc, int64_t now_ms);
 
 /* Mark a job for cancellation (it stays running until its process ends). */
 int store_request_cancel(struct store *s, int64_t id, const char *why);

@@ -2729,3 +2729,76 @@ Test(serve, an_annotated_tag_without_head_commit_runs_its_commit, .timeout = 120
 	stop(&e);
 }
 
+/* Whether the forge stand-in got a status of state for sha whose description has needle. */
+static bool status_says(struct env *e, const char *sha, const char *state, const char *needle)
+{
+	bool hit = false;
+	for (size_t i = 0; i < ts_recorder_count(e->rec) && !hit; i++) {
+		json_t *q = ts_recorder_get(e->rec, i);
+		const char *url = json_string_value(json_object_get(q, "url"));
+		json_t *b = json_loads(json_string_value(json_object_get(q, "body")), 0, NULL);
+		const char *st = json_string_value(json_object_get(b, "state"));
+		const char *d = json_string_value(json_object_get(b, "description"));
+		hit = url && st && d && strstr(url, sha) && !strcmp(st, state) && strstr(d, needle);
+		json_decref(b);
+		json_decref(q);
+	}
+	return hit;
+}
+
+/* Wait until run id's stage `test` is running. */
+static void wait_running(struct env *e, long id)
+{
+	double t0 = ts_now();
+	for (;;) {
+		json_t *run = ts_run(e->srv.addr, id);
+		bool running = strcmp(state_of(run), "running") == 0 && stage_of(run, "test");
+		json_decref(run);
+		if (running) {
+			return;
+		}
+		cr_assert_lt(ts_now() - t0, 60);
+		ts_sleep(0.05);
+	}
+}
+
+/*
+ * A run put back in the queue says so on the forge: a `pending` status "re-queued", not
+ * the "running" it showed while the server was down. At an orderly stop it is sent
+ * before the server exits; after a crash, by the next start, which re-queues the run.
+ */
+Test(serve, a_requeued_run_posts_a_pending_status_saying_so, .timeout = 120)
+{
+	struct env e;
+	start(&e, NULL, 0);
+	char *slow = ts_git_commit(e.repo, "mode", "slow\n");
+	long id = push(&e, "d-slow", "main", slow);
+	wait_running(&e, id);
+	cr_assert(got_status(&e, "pending", "running", 30));
+	cr_assert_eq(ts_stop(&e.srv, 30), 0, "SIGTERM: an orderly stop");
+	cr_assert(status_says(&e, slow, "pending", "re-queued: the server shut down while it ran"),
+		  "the forge was told before the server exited");
+	ts_restart(&e.srv);
+	json_t *run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "passed");
+	json_decref(run);
+
+	/* A crash: the next start re-queues the run, and says so first. */
+	char *again = ts_git_commit(e.repo, "again", "a new commit, still slow\n");
+	id = push(&e, "d-slow-2", "main", again);
+	wait_running(&e, id);
+	ts_kill(&e.srv);
+	cr_assert(!status_says(&e, again, "pending", "re-queued"));
+	ts_restart(&e.srv);
+	run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "passed");
+	json_decref(run);
+	double t0 = ts_now();
+	while (!status_says(&e, again, "success", "passed") && ts_now() - t0 < 30) {
+		ts_sleep(0.05);
+	}
+	cr_assert(status_says(&e, again, "pending", "re-queued: the server stopped while it ran"));
+	free(again);
+	free(slow);
+	stop(&e);
+}

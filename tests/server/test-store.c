@@ -311,8 +311,8 @@ Test(store, untrusted_jobs_can_be_held_back_and_requeue_keeps_attempts)
 	cr_assert_eq(store_claim(s, true, 1003, &j), 1);
 	cr_assert_eq(j.id, fork.job_id);
 	cr_assert_not(j.trusted);
-	cr_assert_eq(store_requeue(s, j.id, 2, "wrong attempt"), 0);
-	cr_assert_eq(store_requeue(s, j.id, 1, "server stopped"), 1);
+	cr_assert_eq(store_requeue(s, j.id, 2, "wrong attempt", NULL, 2500), 0);
+	cr_assert_eq(store_requeue(s, j.id, 1, "server stopped", NULL, 2500), 1);
 	job_release(&j);
 	cr_assert_eq(store_claim(s, true, 1004, &j), 1);
 	cr_assert_eq(j.id, fork.job_id);
@@ -1161,7 +1161,7 @@ Test(store, retention_removes_the_run_directories_of_pruned_runs_only)
 
 	/* An old run with two attempts (the first one re-queued after a crash). */
 	int64_t two = job_at(s, "acme/webapp", JOB_RUNNING, old_t, old_t);
-	cr_assert_eq(store_requeue(s, two, 1, "crash"), 1);
+	cr_assert_eq(store_requeue(s, two, 1, "crash", NULL, old_t), 1);
 	struct job j;
 	cr_assert_eq(store_claim(s, true, old_t, &j), 1);
 	job_release(&j);
