@@ -34,7 +34,7 @@ struct sast_file_stats {
 	size_t budget_exceeded; /* match attempts that ran out of steps (given up, counted) */
 	size_t regex_limits;	/* regex matches that hit PCRE2's limits */
 	size_t truncated;	/* matches beyond SAST_MAX_MATCHES_PER_RULE */
-	size_t no_reason;	/* runner:ignore comments without a reason (not honoured) */
+	size_t no_reason;	/* findings under a runner:ignore comment without a reason */
 	unsigned first_no_reason_line;
 	size_t too_many_ids; /* findings under a runner:ignore comment of too many ids */
 	unsigned first_too_many_ids_line;

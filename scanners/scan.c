@@ -756,9 +756,10 @@ json_t *scan_stats_json(const struct scan_stats *st)
 	if (st->no_reason) {
 		char buf[600];
 		snprintf(buf, sizeof(buf),
-			 "%zu runner:ignore comment%s without a reason (first at %s) did not "
-			 "suppress anything: write `runner:ignore RULE -- reason`",
-			 st->no_reason, st->no_reason == 1 ? "" : "s", st->first_no_reason);
+			 "%zu finding%s under a runner:ignore comment without a reason (first at "
+			 "%s) %s not suppressed: write `runner:ignore RULE -- reason`",
+			 st->no_reason, st->no_reason == 1 ? "" : "s", st->first_no_reason,
+			 st->no_reason == 1 ? "was" : "were");
 		json_array_append_new(notes, json_string(buf));
 	}
 	if (st->too_many_ids) {

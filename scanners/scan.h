@@ -64,7 +64,7 @@ struct scan_stats {
 	size_t budget_exceeded;	      /* pattern attempts given up (step budget) */
 	size_t regex_limits;	      /* regex evaluations given up (PCRE2 limits) */
 	size_t truncated;	      /* findings beyond the per-file caps */
-	size_t no_reason;	      /* runner:ignore comments without a reason (not honoured) */
+	size_t no_reason;	      /* findings under a runner:ignore comment without a reason */
 	char first_no_reason[300];    /* file:line of the first */
 	size_t too_many_ids;	      /* findings under a runner:ignore of too many ids (ditto) */
 	char first_too_many_ids[300]; /* file:line of the first */

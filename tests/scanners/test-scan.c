@@ -1660,6 +1660,35 @@ Test(scan, secret_generator_files_are_read_as_the_scan_reads_them)
 	free(dir);
 }
 
+/* The note about runner:ignore comments without a reason counts what it counts: the
+ * findings they left unsuppressed (one comment above two findings is "2 findings", not "2
+ * comments"). */
+Test(scan, the_note_on_markers_without_a_reason_counts_findings)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "app.py",
+		 "import sys\n# runner:ignore py.eval\neval(sys.argv[1]); eval(sys.argv[2])\n");
+	struct run r;
+	run_scan(&r, RULE_SAST, dir, NULL, 0, 1);
+	cr_assert_eq(r.r, 0, "%s", r.err);
+	cr_assert_eq(count_in(&r, "app.py", "py.eval"), 2);
+	cr_assert_eq(r.st.no_reason, 2);
+	json_t *j = scan_stats_json(&r.st);
+	json_t *notes = json_object_get(j, "notes");
+	bool noted = false;
+	for (size_t i = 0; i < json_array_size(notes); i++) {
+		const char *n = json_string_value(json_array_get(notes, i));
+		cr_assert_null(strstr(n, "2 runner:ignore comments"), "%s", n);
+		noted |= strstr(n, "2 findings under a runner:ignore comment without a reason "
+				   "(first at app.py:3) were not suppressed") != NULL;
+	}
+	cr_assert(noted, "no note counts the findings");
+	json_decref(j);
+	run_release(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* A runner:ignore comment of more ids than the cap suppresses nothing, and the scan's note
  * says so and where, apart from the note about comments without a reason. */
 Test(scan, a_marker_of_too_many_ids_is_noted)
