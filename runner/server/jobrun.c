@@ -515,14 +515,17 @@ static int sync_mirror(struct jobctx *jc)
  * A tag's run may name the tag object (GitHub's `after` of an annotated tag, when the
  * payload has no head_commit): from here on the run is the commit it points to, which its
  * workspace, history scan, RUNNER_COMMIT_SHA and commit statuses (through the outcome) name.
+ * Any other run names a commit (mirror_sync() lets a tag object through).
  */
 static int peel_tag(struct jobctx *jc)
 {
-	if (!*jc->tag) {
-		return 0;
-	}
 	char commit[41];
 	int r = mirror_peel(jc->mirror, jc->sha, commit, &jc->dl);
+	if (r == 0 && !str_eq(commit, jc->sha) && !*jc->tag) {
+		diag_error(&jc->dl, NULL, 0, 0, NULL, "object %.12s of %s is a tag, not a commit",
+			   jc->sha, jc->ref);
+		return -EINVAL;
+	}
 	if (r == 0 && !str_eq(commit, jc->sha)) {
 		memcpy(jc->commit, commit, sizeof(jc->commit));
 		jc->sha = jc->commit;

@@ -469,7 +469,7 @@ int mirror_peel(const char *path, const char *sha, char out[41], struct diag_lis
 	/* Each step reads one object's header; only tags, at most MIRROR_MAX_TAG_BYTES, are
 	 * inflated. A chain longer than MIRROR_MAX_TAG_CHAIN is refused rather than walked. */
 	for (unsigned depth = 0;; depth++) {
-		char id[GIT_OID_HEXSZ + 1];
+		char id[41];
 		git_oid_tostr(id, sizeof(id), &oid);
 		size_t size;
 		git_object_t t;
