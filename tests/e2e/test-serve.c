@@ -2722,6 +2722,17 @@ Test(serve, an_annotated_tag_without_head_commit_runs_its_commit, .timeout = 120
 	cr_assert_null(strstr(msg, "force push"), "%s", msg);
 	json_decref(run);
 
+	/* A branch names commits (git refuses to point one at a tag): a payload that names a
+	 * tag object the mirror has for one is an error that says so. */
+	body = push_body("acme/app", "refs/heads/main", tag_obj);
+	id = accepted(ts_deliver(e.srv.addr, "github", "push", "d-at-4", SECRET_GH, body));
+	free(body);
+	run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "error");
+	msg = json_string_value(json_object_get(run, "message"));
+	cr_assert(msg && strstr(msg, "is a tag, not a commit"), "%s", msg ? msg : "");
+	json_decref(run);
+
 	free(tag_obj);
 	free(chain_obj);
 	free(tree_obj);
