@@ -773,14 +773,15 @@ static struct rule *parse_sast_rule(struct loader *L, const struct ynode *n, str
 	return r;
 }
 
-/* A callout a secret rule's regex makes: (?C"yaml") and (?C"code") are the ones the scan
- * answers (rules.h). Returns 0 for them; otherwise 1, which ends the enumeration, with the
+/* A callout a secret rule's regex makes: (?C"yaml"), (?C"code") and (?C"lisp") are the ones the
+ * scan answers (rules.h). Returns 0 for them; otherwise 1, which ends the enumeration, with the
  * callout written to ud (64 bytes) for the message. */
 static int check_callout(pcre2_callout_enumerate_block *b, void *ud)
 {
 	if (b->callout_string && b->callout_string_length == 4 &&
 	    (memcmp(b->callout_string, "yaml", 4) == 0 ||
-	     memcmp(b->callout_string, "code", 4) == 0)) {
+	     memcmp(b->callout_string, "code", 4) == 0 ||
+	     memcmp(b->callout_string, "lisp", 4) == 0)) {
 		return 0;
 	}
 	if (b->callout_string) {
@@ -841,7 +842,7 @@ static struct rule *parse_secret_rule(struct loader *L, const struct ynode *n, s
 		if (r->regex && pcre2_callout_enumerate(r->regex, check_callout, callout) > 0) {
 			ERR(L, re,
 			    "a secret rule's regex may ask whether the file is YAML, (?C\"yaml\"), "
-			    "or source code, (?C\"code\")",
+			    "source code, (?C\"code\"), or a Lisp's, (?C\"lisp\")",
 			    "unknown callout %s in `regex`", callout);
 		}
 	}

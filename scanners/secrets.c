@@ -79,10 +79,13 @@ struct secrets_scratch {
 	bool yaml;
 	/* The same for a source file of a language with member access ((?C"code")). */
 	bool code;
+	/* The same for a Lisp's source file ((?C"lisp")). */
+	bool lisp;
 };
 
 /* A rule's callouts (rules.h): (?C"yaml") goes on in a YAML file's text, (?C"code") in a
- * source file's (code_path()); each fails elsewhere. The loader accepts no other. */
+ * source file's (code_path()), (?C"lisp") in a Lisp's (lisp_path()); each fails
+ * elsewhere. The loader accepts no other. */
 static int callout(pcre2_callout_block *b, void *ud)
 {
 	const struct secrets_scratch *s = ud;
@@ -92,6 +95,9 @@ static int callout(pcre2_callout_block *b, void *ud)
 		}
 		if (memcmp(b->callout_string, "code", 4) == 0) {
 			return s->code ? 0 : 1;
+		}
+		if (memcmp(b->callout_string, "lisp", 4) == 0) {
+			return s->lisp ? 0 : 1;
 		}
 	}
 	return 0;
@@ -156,6 +162,31 @@ static bool code_path(const char *path, const char *buf, size_t len)
 			}
 		}
 	}
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	const char *dot = strrchr(base, '.');
+	if (!dot || dot == base) {
+		return false;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(exts); i++) {
+		if (str_eq(dot, exts[i])) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Is path a Lisp's source file, where a line of a form may hold a name and its value with
+ * no operator between them (a Clojure `let` vector's bindings, `setq`'s pairs)? Clojure
+ * and ClojureScript, Fennel, Emacs Lisp, Common Lisp, Scheme and Racket, by name. Not EDN
+ * (data: a name before a string there is no binding), nor `.cl` (OpenCL's C as often as
+ * Common Lisp) or `.bb` (BitBake's recipes as often as Babashka's scripts).
+ */
+static bool lisp_path(const char *path)
+{
+	static const char *const exts[] = { ".clj", ".cljs", ".cljc", ".fnl", ".el",  ".lisp",
+					    ".lsp", ".asd",  ".scm",  ".ss",  ".sld", ".rkt" };
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	const char *dot = strrchr(base, '.');
@@ -674,9 +705,10 @@ static void keyword_pass(struct secrets_scratch *s, const char *buf, size_t len,
 			 const struct origin *o)
 {
 	memset(s->last_line, 0, ruleset_count(s->rs) * sizeof(size_t));
-	bool yaml = s->yaml, code = s->code;
+	bool yaml = s->yaml, code = s->code, lisp = s->lisp;
 	s->yaml = yaml && !o; /* a decoded value is no YAML file, nor source code */
 	s->code = code && !o;
+	s->lisp = lisp && !o;
 	/* The line's end is looked for once, at its first keyword: a long line holds many
 	 * (a minified file), and looking from each to the end was quadratic in its length. */
 	size_t line_start = 0, line_end = SIZE_MAX;
@@ -714,6 +746,7 @@ static void keyword_pass(struct secrets_scratch *s, const char *buf, size_t len,
 	}
 	s->yaml = yaml;
 	s->code = code;
+	s->lisp = lisp;
 }
 
 /* Every structure rule gives up on the file, for this reason. */
@@ -1302,6 +1335,7 @@ int secrets_scan_named(struct secrets_scratch *s, const char *path, const char *
 	s->k8s_why = NULL;
 	s->yaml = yaml_path(name);
 	s->code = code_path(name, buf, len);
+	s->lisp = lisp_path(name);
 	memset(s->gave_up, 0, ruleset_count(s->rs) * sizeof(bool));
 	keyword_pass(s, buf, len, al, st, NULL);
 	if (s->k8s_line) {

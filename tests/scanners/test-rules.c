@@ -340,13 +340,16 @@ Test(rules, invalid_rules_are_refused_with_positions)
 			"  - id: secret.w\n    severity: high\n"
 			"    keywords: [kk]\n    regex: 'kk(?!(?C\"code\"))'\n"
 			"  - id: secret.v\n    severity: high\n"
-			"    keywords: [kk]\n    regex: 'kk(?C\"Code\")'\n",
+			"    keywords: [kk]\n    regex: 'kk(?C\"Code\")'\n"
+			"  - id: secret.u\n    severity: high\n"
+			"    keywords: [kk]\n    regex: '^[ \\t]+(?C\"lisp\")kk'\n",
 			RULE_SECRET);
 	has(e, "6:12: unknown callout (?C1) in `regex` | a secret rule's regex may ask");
 	has(e, "10:12: unknown callout (?C{json}) in `regex`");
 	cr_assert_null(strstr(e, "14:"), "(?C\"yaml\") is known:\n%s", e);
 	cr_assert_null(strstr(e, "18:"), "(?C\"code\") is known:\n%s", e);
 	has(e, "22:12: unknown callout (?C\"Code\") in `regex`");
+	cr_assert_null(strstr(e, "26:"), "(?C\"lisp\") is known:\n%s", e);
 	e = load_errors("rules: [\n", RULE_SAST);
 	has(e, "YAML");
 	e = load_errors("kind: lint\nrules: []\n", RULE_SAST);

@@ -241,6 +241,44 @@ Test(secrets, code_callout_knows_the_file)
 	ruleset_free(own);
 }
 
+/* (?C"lisp") goes on in a Lisp's source file, by its name, and fails elsewhere: in EDN
+ * (data), in `.cl` and `.bb` files (OpenCL's C and BitBake's recipes as often as Lisp), in
+ * another language's code and in a file of no known kind. */
+Test(secrets, lisp_callout_knows_the_file)
+{
+	const char *doc = "kind: secrets\nrules:\n"
+			  "  - id: t.lisp\n    title: lisp\n    severity: high\n"
+			  "    message: m\n    keywords: ['key']\n"
+			  "    regex: '(?m:^)[ \\t]+(?C\"lisp\")key \"(\\w{10,})\"'\n";
+	struct ruleset *own = ruleset_new(RULE_SECRET);
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	cr_assert_eq(ruleset_load_buffer(own, "t.yml", doc, strlen(doc), &dl), 0);
+	cr_assert_eq(ruleset_finish(own, &dl), 0);
+	diag_list_release(&dl);
+	struct secrets_scratch *s = secrets_scratch_new(own);
+	static const char *const lisp[] = {
+		"src/app/core.clj", "src/app/core.cljs", "src/app/core.cljc", "src/main.fnl",
+		"init.el",	    "src/app.lisp",	 "src/app.lsp",	      "app.asd",
+		"main.scm",	    "lib/main.ss",	 "lib/main.sld",      "main.rkt"
+	};
+	static const char *const other[] = { "deps.edn", "kernel.cl",	   "recipe.bb", "main.go",
+					     "app.py",	 "notes.txt",	   "app.yaml",	".env",
+					     "clj",	 "src/app.clj.txt" };
+	const char *t = "(let [user \"app\"\n      key \"Gx4Tm7Qc2Wz9Lk5R\"]\n  (go))\n";
+	for (size_t i = 0; i < ARRAY_SIZE(lisp) + ARRAY_SIZE(other); i++) {
+		bool is_lisp = i < ARRAY_SIZE(lisp);
+		const char *path = is_lisp ? lisp[i] : other[i - ARRAY_SIZE(lisp)];
+		struct finding_list out;
+		finding_list_init(&out);
+		cr_assert_eq(secrets_scan(s, path, t, strlen(t), NULL, &out, NULL), 0);
+		cr_assert_eq(out.n, is_lisp ? 1u : 0u, "%s: %zu findings", path, out.n);
+		finding_list_release(&out);
+	}
+	secrets_scratch_free(s);
+	ruleset_free(own);
+}
+
 /* A long line of many flow items (a minified JSON or source map) with a keyword on it: the
  * flow forms of the unquoted assignment rule are tried from each item, each try its own
  * search, so the line does not add up to the matcher's step limit (it did when one search
