@@ -301,6 +301,38 @@ Test(secrets, a_long_line_of_flow_items_is_read_to_its_end)
 	free(text);
 }
 
+/* Long lines of the assignment forms that read words to the name (a Clojure binding
+ * vector, a Lisp let, Tcl's dict set and dict create) are read to their end: the words and
+ * bindings skipped before the name are bounded, so that a line of a hundred thousand does
+ * not add up to the matcher's step limit (it did, and the file was not evaluated
+ * completely). */
+Test(secrets, long_lines_of_binding_forms_are_read_to_their_end)
+{
+	static const struct {
+		const char *path, *head, *item, *tail;
+	} cases[] = {
+		{ "src/core.clj", "(let [", "a ", "token \"Gx4Tm7Qc2Wz9Lk5R\"]" },
+		{ "init.el", "(let (", "(a b) ", "(token \"Gx4Tm7Qc2Wz9Lk5R\")))" },
+		{ "app.tcl", "", "dict set a b ", "token Gx4Tm7Qc2Wz9Lk5R" },
+		{ "app.tcl", "set x [dict create ", "a b ", "token \"Gx4Tm7Qc2Wz9Lk5R\"]" },
+	};
+	for (size_t c = 0; c < ARRAY_SIZE(cases); c++) {
+		size_t n = 100000, il = strlen(cases[c].item), w = 0;
+		char *text = xmalloc(n * il + 256);
+		w += (size_t)sprintf(text, "%s", cases[c].head);
+		for (size_t i = 0; i < n; i++) {
+			memcpy(text + w, cases[c].item, il);
+			w += il;
+		}
+		w += (size_t)sprintf(text + w, "%s\n", cases[c].tail);
+		struct secrets_file_stats st = { 0 };
+		finding_list_release(&fl);
+		cr_assert_eq(secrets_scan(sc, cases[c].path, text, w, NULL, &fl, &st), 0);
+		cr_assert_eq(st.regex_limits, 0, "%s: %zu", cases[c].path, (size_t)st.regex_limits);
+		free(text);
+	}
+}
+
 /* A file flooded with more lesser matches than a file may keep cannot hide a worse one
  * behind them: the critical key at the end is kept in place of a medium match. */
 Test(secrets, a_flood_of_lesser_matches_does_not_hide_a_critical_one)
