@@ -601,19 +601,31 @@ static bool is_plain_url(const char *u, bool *has_userinfo, char *host, size_t s
 }
 
 /*
+ * The host of a plain clone URL that credentials may be sent to: a loopback address, or the
+ * name `localhost` itself (any case), which is what git and curl users write for a server
+ * on this machine. RFC 6761 reserves it for loopback, and the system resolver answers it
+ * from /etc/hosts (curl does not even ask); other names, `*.localhost` and `localhost.`
+ * too, are not taken: a resolver that sends them to DNS can be told anything.
+ */
+static bool is_local_host(const char *host)
+{
+	return is_loopback(host) || strcasecmp(host, "localhost") == 0;
+}
+
+/*
  * A clone URL without encryption (http://, git://) to a host that is not a loopback
- * address (numeric, as for `listen`: a name is not a promise) must not carry credentials,
- * in the URL or in `credentials`: they would be readable by anyone on the path. Without
- * them it is allowed, with a warning: what runs is still checked against the commit id
- * of the signed webhook, but the code is readable on the way. Not quoted: the URL holds
- * the credentials.
+ * address (numeric as for `listen`, or the name localhost: is_local_host()) must not carry
+ * credentials, in the URL or in `credentials`: they would be readable by anyone on the path.
+ * Without them it is allowed, with a warning: what runs is still checked against the commit id of
+ * the signed webhook, but the code is readable on the way. Not quoted: the URL holds the
+ * credentials.
  */
 static void check_plain_url(struct loader *L, const struct ynode *m, const struct repo_config *r)
 {
 	bool userinfo = false;
 	char host[256];
 	if (!r->clone_url || !is_plain_url(r->clone_url, &userinfo, host, sizeof(host)) ||
-	    is_loopback(host)) {
+	    is_local_host(host)) {
 		return;
 	}
 	const char *scheme = strncasecmp(r->clone_url, "git://", 6) == 0 ? "git://" : "http://";
@@ -621,7 +633,7 @@ static void check_plain_url(struct loader *L, const struct ynode *m, const struc
 	if (userinfo || r->token) {
 		err_at(L, at,
 		       "use https:// (or ssh:// with credentials.ssh_host_key); a plain URL may "
-		       "carry credentials only to a loopback address (127.0.0.1, [::1])",
+		       "carry credentials only to a loopback address (127.0.0.1, [::1], localhost)",
 		       "the credentials of '%s' would be sent without encryption: its clone_url "
 		       "is %s to a host that is not a loopback address",
 		       r->name ? r->name : "?", scheme);

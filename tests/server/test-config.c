@@ -457,7 +457,8 @@ Test(config, clone_url_credentials_must_be_unambiguous)
 /* A clone URL without encryption (http://, git://) never carries credentials to a host
  * that is not a loopback address: a token in the URL or in `credentials` would be readable
  * on the way. The error is at clone_url, does not quote it, and --check exits 2. Without
- * credentials it is allowed, with a warning; on a loopback address, credentials too. */
+ * credentials it is allowed, with a warning; on a loopback address (or the name localhost),
+ * credentials too. */
 Test(config, plain_http_clone_urls_carry_no_credentials_off_loopback)
 {
 	static const struct {
@@ -471,9 +472,20 @@ Test(config, plain_http_clone_urls_carry_no_credentials_off_loopback)
 		{ "git://git.example.com/acme/a.git", "    credentials: { token: SECRET-tok }\n",
 		  -1 },
 		{ "git://u:SECRET-tok@10.0.0.7/acme/a.git", "", -1 },
-		/* a name is not a promise, localhost neither (as for `listen`) */
-		{ "http://u:SECRET-tok@localhost:8080/acme/a.git", "", -1 },
+		/* a name is not a promise, but for localhost itself (RFC 6761, /etc/hosts):
+		 * not a name under it, not localhost. (which a resolver may send to DNS) */
 		{ "http://u:SECRET-tok@127.0.0.1.nip.io/acme/a.git", "", -1 },
+		{ "http://u:SECRET-tok@localhost.example.com/acme/a.git", "", -1 },
+		{ "http://u:SECRET-tok@git.localhost/acme/a.git", "", -1 },
+		{ "http://u:SECRET-tok@localhost./acme/a.git", "", -1 },
+		{ "http://u:SECRET-tok@localhostx/acme/a.git", "", -1 },
+		{ "http://u:SECRET-tok@localhost:8080/acme/a.git", "", 0 },
+		{ "git://u:SECRET-tok@LocalHost/acme/a.git", "", 0 },
+		{ "http://localhost/acme/a.git", "    credentials: { token: SECRET-tok }\n", 0 },
+		{ "http://u:SECRET-tok@[::1]:8080/acme/a.git", "", 0 },
+		{ "http://u:SECRET-tok@[::1]/acme/a.git", "", 0 },
+		{ "http://u:SECRET-tok@[::ffff:127.0.0.1]/acme/a.git", "", 0 },
+		{ "http://u:SECRET-tok@[::2]/acme/a.git", "", -1 },
 		{ "http://git.example.com/acme/a.git", "", 1 },
 		{ "git://git.example.com/acme/a.git", "", 1 },
 		{ "http://u:SECRET-tok@127.0.0.1:8080/acme/a.git", "", 0 },
