@@ -1249,13 +1249,15 @@ int jobrun_main(void)
 		goto out;
 	}
 	set_phase(&jc, "fetching");
+	/* A ref that names no commit (a tag of a tree, a branch at a tag object) is what
+	 * `runner run --rev` calls invalid input: exit 2, as an invalid pipeline. */
 	int r = sync_mirror(&jc);
 	if (r < 0) {
-		ret = fail_early(&jc, r, "fetch failed");
+		ret = fail_early_code(&jc, r, "fetch failed", r == -EINVAL ? 2 : 4);
 		goto out;
 	}
 	if ((r = peel_tag(&jc)) < 0) {
-		ret = fail_early(&jc, r, "the tag cannot be run");
+		ret = fail_early_code(&jc, r, "the tag cannot be run", r == -EINVAL ? 2 : 4);
 		goto out;
 	}
 	scan_history(&jc);

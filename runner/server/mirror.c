@@ -219,6 +219,52 @@ static int lock_mirror(const char *path, int cancel_fd, struct diag_list *dl)
 	return fd < 0 ? e : fd;
 }
 
+/* What a tag may point to, for messages. */
+static const char *kind_name(git_object_t t)
+{
+	switch (t) {
+	case GIT_OBJECT_TREE:
+		return "a tree";
+	case GIT_OBJECT_BLOB:
+		return "a blob";
+	case GIT_OBJECT_TAG:
+		return "a tag";
+	default:
+		return "an object of an unknown kind";
+	}
+}
+
+/*
+ * After a fetch, want is not a commit (nor a tag object): -ENOENT when the mirror lacks it
+ * (the ref moved), or -EINVAL with a diagnostic when it is a tree or a blob, as a
+ * lightweight tag can name (`git tag t HEAD^{tree}`): that is no force push, and nothing
+ * can run it. spec is the refspec fetched ("+refs/tags/t:refs/tags/t").
+ */
+static int not_a_commit(git_repository *repo, const char *want, const char *spec,
+			struct diag_list *dl)
+{
+	git_odb *odb = NULL;
+	git_oid oid;
+	size_t size;
+	git_object_t t = GIT_OBJECT_INVALID;
+	bool there = git_oid_fromstr(&oid, want) == 0 && git_repository_odb(&odb, repo) == 0 &&
+		     git_odb_read_header(&size, &t, odb, &oid) == 0;
+	git_odb_free(odb);
+	if (!there) {
+		return -ENOENT;
+	}
+	spec += *spec == '+';
+	size_t len = strcspn(spec, ":");
+	const char *what = str_has_prefix(spec, "refs/tags/")	 ? "tag"
+			   : str_has_prefix(spec, "refs/heads/") ? "branch"
+								 : "ref";
+	size_t skip = str_eq(what, "tag") ? 10 : str_eq(what, "branch") ? 11 : 0;
+	diag_error(dl, NULL, 0, 0, "only a commit, or an annotated tag of one, can be run",
+		   "%s %.*s names %s (%.12s), not a commit", what, (int)(len - MIN(skip, len)),
+		   spec + MIN(skip, len), kind_name(t), want);
+	return -EINVAL;
+}
+
 int mirror_sync(const char *path, const char *url, const char *const *refspecs, size_t n_refspecs,
 		const struct mirror_auth *auth, const char *want, int cancel_fd, bool *fetched,
 		struct diag_list *dl)
@@ -280,11 +326,13 @@ int mirror_sync(const char *path, const char *url, const char *const *refspecs, 
 		goto out;
 	}
 	if (want && !has_commit(repo, want)) {
+		ret = not_a_commit(repo, want, n_refspecs ? refspecs[0] : "", dl);
+	}
+	if (ret == -ENOENT) {
 		diag_error(dl, NULL, 0, 0,
 			   "the ref may have moved (a force push) since the event was sent",
 			   "commit %s does not exist in %s after fetching %s", want, safe_url,
 			   n_refspecs ? refspecs[0] : "");
-		ret = -ENOENT;
 	}
 out:
 	git_remote_free(remote);
@@ -432,21 +480,6 @@ int mirror_resolve(const char *path, const char *ref, char out[41])
 	git_repository_free(repo);
 	git_libgit2_shutdown();
 	return ret;
-}
-
-/* What a tag may point to, for messages. */
-static const char *kind_name(git_object_t t)
-{
-	switch (t) {
-	case GIT_OBJECT_TREE:
-		return "a tree";
-	case GIT_OBJECT_BLOB:
-		return "a blob";
-	case GIT_OBJECT_TAG:
-		return "a tag";
-	default:
-		return "an object of an unknown kind";
-	}
 }
 
 int mirror_peel(const char *path, const char *sha, char out[41], struct diag_list *dl)

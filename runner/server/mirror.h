@@ -36,8 +36,9 @@ bool mirror_host_key_matches(const char *configured, const unsigned char sha256[
  * Ensure commit `want` (full hex id) is in the bare mirror at path (created when missing),
  * fetching refspecs ("+refs/x:refs/x") from url if it is not (want NULL: always fetch). *fetched
  * says whether a fetch happened. Returns 0; -ENOENT when the commit is not there after the fetch;
- * -ECANCELED; -EIO when the fetch failed (a diagnostic says why, with credentials removed from
- * URLs).
+ * -EINVAL when want is there but is a tree or a blob (a lightweight tag of one; a tag object
+ * is let through, for mirror_peel()); -ECANCELED; -EIO when the fetch failed (a diagnostic says
+ * why, with credentials removed from URLs).
  */
 int mirror_sync(const char *path, const char *url, const char *const *refspecs, size_t n_refspecs,
 		const struct mirror_auth *auth, const char *want, int cancel_fd, bool *fetched,

@@ -2720,6 +2720,7 @@ Test(serve, an_annotated_tag_without_head_commit_runs_its_commit, .timeout = 120
 	const char *msg = json_string_value(json_object_get(run, "message"));
 	cr_assert(msg && strstr(msg, "points to a tree, not a commit"), "%s", msg ? msg : "");
 	cr_assert_null(strstr(msg, "force push"), "%s", msg);
+	cr_assert_eq(json_integer_value(json_object_get(run, "exit_code")), 2, "invalid input");
 	json_decref(run);
 
 	/* A branch names commits (git refuses to point one at a tag): a payload that names a
@@ -2731,12 +2732,50 @@ Test(serve, an_annotated_tag_without_head_commit_runs_its_commit, .timeout = 120
 	expect_state(run, "error");
 	msg = json_string_value(json_object_get(run, "message"));
 	cr_assert(msg && strstr(msg, "is a tag, not a commit"), "%s", msg ? msg : "");
+	cr_assert_eq(json_integer_value(json_object_get(run, "exit_code")), 2, "invalid input");
 	json_decref(run);
 
 	free(tag_obj);
 	free(chain_obj);
 	free(tree_obj);
 	free(sha);
+	stop(&e);
+}
+
+/*
+ * A lightweight tag can name a tree or a blob (`git tag t HEAD^{tree}`): its push's `after`
+ * is that object, which no fetch turns into a commit. The run is an error that says what
+ * the tag names, with the exit code of invalid input (2), not "commit ... does not exist
+ * ... (a force push)" and 4.
+ */
+Test(serve, a_lightweight_tag_of_a_tree_or_blob_is_invalid_input, .timeout = 120)
+{
+	struct env e;
+	start(&e, NULL, 0);
+	ts_sh("git -C '%s' tag t-tree 'HEAD^{tree}' && git -C '%s' tag t-blob 'HEAD:.runner.yml'",
+	      e.repo, e.repo);
+	static const char *const tags[][2] = { { "t-tree", "names a tree (" },
+					       { "t-blob", "names a blob (" } };
+	for (size_t i = 0; i < 2; i++) {
+		char *obj = ts_sh_out("git -C '%s' rev-parse %s", e.repo, tags[i][0]);
+		char *body = tag_object_body(tags[i][0], obj);
+		char delivery[32];
+		snprintf(delivery, sizeof(delivery), "d-lw-%zu", i);
+		long id = accepted(
+			ts_deliver(e.srv.addr, "github", "push", delivery, SECRET_GH, body));
+		free(body);
+		json_t *run = ts_wait_run(e.srv.addr, id, 60);
+		expect_state(run, "error");
+		const char *msg = json_string_value(json_object_get(run, "message"));
+		char *want = tu_strf("tag %s %s%.12s), not a commit", tags[i][0], tags[i][1], obj);
+		cr_assert(msg && strstr(msg, want), "%s", msg ? msg : "");
+		cr_assert_null(strstr(msg, "force push"), "%s", msg);
+		cr_assert_eq(json_integer_value(json_object_get(run, "exit_code")), 2,
+			     "invalid input");
+		free(want);
+		json_decref(run);
+		free(obj);
+	}
 	stop(&e);
 }
 
@@ -2813,3 +2852,4 @@ Test(serve, a_requeued_run_posts_a_pending_status_saying_so, .timeout = 120)
 	free(slow);
 	stop(&e);
 }
+
