@@ -52,6 +52,7 @@ struct child {
 	bool cancel_sent, shutdown_sent;
 	uint64_t started_mono; /* ms */
 	bool overdue_killed;   /* killed here for running past run_timeout */
+	bool resolved;	       /* its peel is recorded (job.peel: store_resolve()) */
 };
 
 struct dispatcher {
@@ -404,6 +405,33 @@ static void reap(struct dispatcher *d, struct child *ch)
 	free(ch);
 }
 
+/* A tag's run whose id may be a tag object holds its commit statuses until its process has
+ * fetched and peeled it (live.json says the commit): then they go to the commit. */
+static void resolve_peels(struct dispatcher *d)
+{
+	for (size_t i = 0; i < d->n_children; i++) {
+		struct child *ch = d->children[i];
+		char sha[41];
+		if (!ch->job.peel || ch->resolved) {
+			continue;
+		}
+		_cleanup_free_ char *run_dir =
+			jobrun_run_dir(d->c->data_dir, ch->repo_key, ch->job.run_id);
+		if (jobrun_read_commit(run_dir, ch->job.started_ms, sha) < 0) {
+			continue;
+		}
+		int r = store_resolve(d->store, ch->job.id, ch->job.attempts, sha,
+				      (int64_t)now_real_ms());
+		if (r < 0) {
+			continue; /* tried again at the next turn */
+		}
+		ch->resolved = true;
+		if (r > 0) {
+			poke(d->reporter_wake);
+		}
+	}
+}
+
 /* Pass cancellation requests (superseded runs) on to their processes. */
 static void pass_cancels(struct dispatcher *d)
 {
@@ -585,6 +613,7 @@ static void *loop(void *arg)
 			}
 		} else {
 			kill_overdue(d);
+			resolve_peels(d);
 			pass_cancels(d);
 			claim_more(d);
 			if (d->pruning || now_mono_ms() >= d->next_prune) {

@@ -419,6 +419,7 @@ static enum MHD_Result handle_hook(struct http_server *h, struct MHD_Connection 
 		.branch = ev.branch ? ev.branch : "",
 		.tag = ev.tag ? ev.tag : "",
 		.sha = ev.sha,
+		.peel = ev.peel,
 		.number = (int64_t)ev.number,
 		.base_branch = ev.base_branch ? ev.base_branch : "",
 		.base_sha = ev.base_sha,

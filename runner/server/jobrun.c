@@ -178,6 +178,24 @@ int jobrun_read_outcome(const char *run_dir, int64_t claimed_ms, struct job_outc
 	return 0;
 }
 
+int jobrun_read_commit(const char *run_dir, int64_t claimed_ms, char out[41])
+{
+	_cleanup_free_ char *path = xasprintf("%s/live.json", run_dir);
+	json_error_t e;
+	json_t *root = json_load_file(path, 0, &e);
+	json_t *c = json_object_get(root, "commit");
+	const char *sha = json_string_value(json_object_get(c, "sha"));
+	json_t *claimed = json_object_get(c, "claimed_ms");
+	int r = -ENOENT;
+	if (sha && gitexport_is_full_sha(sha) && json_is_integer(claimed) &&
+	    json_integer_value(claimed) == claimed_ms) {
+		memcpy(out, sha, 41);
+		r = 0;
+	}
+	json_decref(root);
+	return r;
+}
+
 void job_outcome_release(struct job_outcome *o)
 {
 	free(o->message);
@@ -1260,6 +1278,12 @@ int jobrun_main(void)
 		ret = fail_early_code(&jc, r, "the tag cannot be run", r == -EINVAL ? 2 : 4);
 		goto out;
 	}
+	/* The commit the run is, for the server (jobrun_read_commit()): a tag's run that
+	 * holds its statuses until it knows it posts them now, to the commit. */
+	json_object_set_new(
+		jc.live, "commit",
+		json_pack("{s:s, s:I}", "sha", jc.sha, "claimed_ms", (json_int_t)jc.claimed_ms));
+	write_live(&jc);
 	scan_history(&jc);
 	set_phase(&jc, "checkout");
 	rm_rf(jc.ws);

@@ -68,6 +68,11 @@ struct job_outcome {
 int jobrun_read_outcome(const char *run_dir, int64_t claimed_ms, struct job_outcome *o);
 void job_outcome_release(struct job_outcome *o);
 
+/* The commit a running attempt (claimed at claimed_ms) found it is, once its fetch and
+ * peel are done (live.json), into out (41 bytes). Returns 0, or -ENOENT while it is not
+ * known. */
+int jobrun_read_commit(const char *run_dir, int64_t claimed_ms, char out[41]);
+
 /* Entry point of `runner __job`. Returns the process exit code. */
 int jobrun_main(void);
 

@@ -35,7 +35,8 @@ static const char schema[] =
 	" message TEXT NOT NULL DEFAULT '', run_id TEXT NOT NULL DEFAULT '',"
 	" created_ms INTEGER NOT NULL, started_ms INTEGER NOT NULL DEFAULT 0,"
 	" finished_ms INTEGER NOT NULL DEFAULT 0, statuses INTEGER NOT NULL DEFAULT 1,"
-	" before_sha TEXT NOT NULL DEFAULT '');"
+	" before_sha TEXT NOT NULL DEFAULT '', peel INTEGER NOT NULL DEFAULT 0,"
+	" tag_object TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, id);"
 	/* Supersession is per repository, and a repository is a forge and a name (acme/app on
 	 * GitHub is not acme/app on Gitea). Stores made before that had jobs_supersede on
@@ -63,10 +64,11 @@ static const char schema[] =
 	 * state:<name>, finished, duration_sum (s), le:<bucket index>. */
 	"CREATE TABLE IF NOT EXISTS pruned(key TEXT PRIMARY KEY, v REAL NOT NULL);";
 
-#define JOB_COLS                                                                           \
-	"id, repo, forge, delivery, event, ref, branch, tag, sha, number, base_branch, "   \
-	"base_sha, trusted, supersede_key, state, attempts, cancel_requested, exit_code, " \
-	"message, run_id, created_ms, started_ms, finished_ms, statuses, before_sha"
+#define JOB_COLS                                                                             \
+	"id, repo, forge, delivery, event, ref, branch, tag, sha, number, base_branch, "     \
+	"base_sha, trusted, supersede_key, state, attempts, cancel_requested, exit_code, "   \
+	"message, run_id, created_ms, started_ms, finished_ms, statuses, before_sha, peel, " \
+	"tag_object"
 
 /*
  * link_job: the run a commit status links to (its target_url), when it is not the row's own
@@ -108,6 +110,7 @@ enum stmt_id {
 	ST_GET,
 	ST_FINISH,
 	ST_SET_SHA,
+	ST_RESOLVE,
 	ST_REKEY_OUTBOX,
 	ST_REQUEUE,
 	ST_CANCEL_REQUEST,
@@ -140,8 +143,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 			     " OR body_sha = ?3 LIMIT 1",
 	[ST_INSERT_JOB] = "INSERT INTO jobs(repo, forge, delivery, event, ref, branch, tag, sha,"
 			  " number, base_branch, base_sha, trusted, supersede_key, state,"
-			  " created_ms, statuses, before_sha)"
-			  " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,'queued',?,?,?)",
+			  " created_ms, statuses, before_sha, peel)"
+			  " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,'queued',?,?,?,?)",
 	[ST_INSERT_DELIVERY] = "INSERT INTO deliveries(forge, delivery, body_sha, job, received_ms)"
 			       " VALUES(?,?,?,?,?)",
 	[ST_INSERT_OUTBOX] = "INSERT INTO outbox(job, kind, state, description, body, next_ms,"
@@ -170,7 +173,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?",
 	/* A tag's run found its commit (the payload named the tag object): its statuses go to
 	 * the commit, with the commit's other runs. */
-	[ST_SET_SHA] = "UPDATE jobs SET sha = ?2 WHERE id = ?1",
+	[ST_SET_SHA] = "UPDATE jobs SET tag_object = CASE WHEN sha != ?2 THEN sha"
+		       " ELSE tag_object END, sha = ?2, peel = 0 WHERE id = ?1",
+	[ST_RESOLVE] = "UPDATE jobs SET tag_object = CASE WHEN sha != ?3 THEN sha"
+		       " ELSE tag_object END, sha = ?3, peel = 0"
+		       " WHERE id = ?1 AND attempts = ?2 AND state = 'running' AND peel = 1",
 	[ST_REKEY_OUTBOX] = "UPDATE outbox SET commit_key = " COMMIT_KEY_OF_JOB(
 		"?1") " WHERE job = ?1 AND kind = 0 AND done = 0",
 	[ST_FINISH] = "UPDATE jobs SET state = ?3, exit_code = ?4, message = ?5, finished_ms = ?6"
@@ -348,7 +355,8 @@ static int table_has(sqlite3 *db, const char *table, const char *column, bool *p
  * connection may be opening it too): the outbox's commit_key column, filled in for its
  * commit statuses, and its index; its link_job column (NULL: statuses queued before link
  * their own run, as they did); the jobs' before_sha column ('': the pushes queued before
- * are scanned as new refs are, without an old tip).
+ * are scanned as new refs are, without an old tip); their peel and tag_object columns (0
+ * and '': runs queued before posted their statuses to the id they were given).
  */
 static int migrate(sqlite3 *db)
 {
@@ -368,6 +376,16 @@ static int migrate(sqlite3 *db)
 	if (rc == SQLITE_OK && !present) {
 		rc = sqlite3_exec(
 			db, "ALTER TABLE jobs ADD COLUMN before_sha TEXT NOT NULL DEFAULT '';",
+			NULL, NULL, NULL);
+	}
+	if (rc == SQLITE_OK) {
+		rc = table_has(db, "jobs", "peel", &present);
+	}
+	if (rc == SQLITE_OK && !present) {
+		rc = sqlite3_exec(
+			db,
+			"ALTER TABLE jobs ADD COLUMN peel INTEGER NOT NULL DEFAULT 0;"
+			"ALTER TABLE jobs ADD COLUMN tag_object TEXT NOT NULL DEFAULT '';",
 			NULL, NULL, NULL);
 	}
 	if (rc == SQLITE_OK) {
@@ -671,6 +689,7 @@ static int enqueue_one(struct store *s, struct job_new *it, int64_t now)
 	sqlite3_bind_int64(st, 14, now);
 	sqlite3_bind_int(st, 15, it->statuses);
 	bind_text(st, 16, it->before_sha);
+	sqlite3_bind_int(st, 17, it->peel);
 	int r = exec_stmt(st);
 	if (r < 0) {
 		return r;
@@ -683,7 +702,7 @@ static int enqueue_one(struct store *s, struct job_new *it, int64_t now)
 	sqlite3_bind_int64(st, 4, it->job_id);
 	sqlite3_bind_int64(st, 5, now);
 	if ((r = exec_stmt(st)) < 0 ||
-	    (it->statuses && (r = add_status(s, it->job_id, "queued", now)) < 0)) {
+	    (it->statuses && !it->peel && (r = add_status(s, it->job_id, "queued", now)) < 0)) {
 		return r;
 	}
 	/* The pushes of the ref still queued or running brought commits that are in the
@@ -774,6 +793,8 @@ static void row_to_job(sqlite3_stmt *st, struct job *j)
 	j->finished_ms = sqlite3_column_int64(st, 22);
 	j->statuses = sqlite3_column_int(st, 23) != 0;
 	col_sha(st, 24, j->before_sha);
+	j->peel = sqlite3_column_int(st, 25) != 0;
+	col_sha(st, 26, j->tag_object);
 }
 
 static int get_locked(struct store *s, int64_t id, struct job *out)
@@ -820,7 +841,8 @@ int store_claim(struct store *s, bool allow_untrusted, int64_t now_ms, struct jo
 		r = get_locked(s, id, job);
 		r = r == 1 ? 0 : r < 0 ? r : -EIO;
 	}
-	if (r == 0 && job->statuses) {
+	/* A tag object's run says nothing until it knows its commit (store_resolve()). */
+	if (r == 0 && job->statuses && !job->peel) {
 		r = add_status(s, id, "running", now_ms);
 	}
 	if (r == 0) {
@@ -902,6 +924,35 @@ int store_finish(struct store *s, int64_t id, unsigned attempt, enum job_state s
 	return r < 0 ? r : changed ? 1 : 0;
 }
 
+int store_resolve(struct store *s, int64_t id, unsigned attempt, const char *sha, int64_t now_ms)
+{
+	int r = begin(s);
+	if (r < 0) {
+		return r;
+	}
+	sqlite3_stmt *st = stmt(s, ST_RESOLVE);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, (int)attempt);
+	bind_text(st, 3, sha);
+	r = exec_stmt(st);
+	int changed = r == 0 ? sqlite3_changes(s->db) : 0;
+	struct job j = { 0 };
+	if (r == 0 && changed) {
+		r = get_locked(s, id, &j);
+		r = r == 1 ? 0 : r < 0 ? r : -EIO;
+	}
+	if (r == 0 && changed && j.statuses) {
+		r = add_status(s, id, "running", now_ms);
+	}
+	job_release(&j);
+	if (r == 0) {
+		r = commit(s);
+	} else {
+		rollback(s);
+	}
+	return r < 0 ? r : changed ? 1 : 0;
+}
+
 int store_requeue(struct store *s, int64_t id, unsigned attempt, const char *why,
 		  const char *status_desc, int64_t now_ms)
 {
@@ -921,7 +972,7 @@ int store_requeue(struct store *s, int64_t id, unsigned attempt, const char *why
 		r = r == 1 ? 0 : r < 0 ? r : -EIO;
 	}
 	/* The forge showed the run as running: it says that it waits again (queued). */
-	if (r == 0 && changed && j.statuses) {
+	if (r == 0 && changed && j.statuses && !j.peel) {
 		r = add_status(s, id, status_desc ? status_desc : why, now_ms);
 	}
 	job_release(&j);

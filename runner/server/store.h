@@ -48,12 +48,14 @@ struct job {
 	int64_t id;
 	char *repo; /* repository name, as in the configuration */
 	char *forge;
-	char *delivery; /* delivery id */
-	char *event;	/* "push" or "pull_request" (what `if:` conditions see) */
-	char *ref;	/* the ref to fetch: refs/heads/x, refs/tags/v1, refs/pull/7/head */
-	char *branch;	/* push: the branch; pull request: the source branch; or "" */
-	char *tag;	/* or "" */
-	char sha[41];
+	char *delivery;	     /* delivery id */
+	char *event;	     /* "push" or "pull_request" (what `if:` conditions see) */
+	char *ref;	     /* the ref to fetch: refs/heads/x, refs/tags/v1, refs/pull/7/head */
+	char *branch;	     /* push: the branch; pull request: the source branch; or "" */
+	char *tag;	     /* or "" */
+	char sha[41];	     /* the commit (once a peel is done) */
+	bool peel;	     /* sha may be a tag object, not peeled yet: no statuses till then */
+	char tag_object[41]; /* the tag object the payload named, once peeled to sha; or "" */
 	int64_t number;	     /* pull/merge request number, or 0 */
 	char *base_branch;   /* pull request: target branch, or "" */
 	char base_sha[41];   /* pull request: target commit if known, or "" */
@@ -73,6 +75,7 @@ struct job {
 /* What the webhook layer queues. */
 struct job_new {
 	const char *repo, *forge, *delivery, *event, *ref, *branch, *tag, *sha;
+	bool peel; /* a tag push whose sha may be the tag object (struct job) */
 	int64_t number;
 	const char *base_branch, *base_sha;
 	const char *before_sha; /* push: the ref's old tip; NULL or "": none */
@@ -142,6 +145,15 @@ int store_claim(struct store *s, bool allow_untrusted, int64_t now_ms, struct jo
  */
 int store_finish(struct store *s, int64_t id, unsigned attempt, enum job_state state, int exit_code,
 		 const char *message, const char *notify_body, const char *peeled, int64_t now_ms);
+
+/*
+ * A running job whose sha may be a tag object (peel) found its commit, sha (attempt
+ * `attempt` of it): the job takes it as its sha (keeping the tag object's id), and, reporting
+ * statuses, queues the commit's `pending` status for it, the first it posts: its queued
+ * and running ones were held, a forge attaches statuses to commits only. Returns 1, 0
+ * (not running that attempt, or not waiting for a peel), or -errno.
+ */
+int store_resolve(struct store *s, int64_t id, unsigned attempt, const char *sha, int64_t now_ms);
 
 /*
  * Put a running job back in the queue (attempt counts are kept), its message why; a job

@@ -188,6 +188,9 @@ static json_t *run_json(const struct job *j, bool detail, const json_t *report, 
 	json_object_set_new(o, "branch", json_string(j->branch));
 	json_object_set_new(o, "tag", json_string(j->tag));
 	json_object_set_new(o, "sha", json_string(j->sha));
+	/* A tag push that named its tag object: sha is the commit it points to. */
+	json_object_set_new(o, "tag_object",
+			    *j->tag_object ? json_string(j->tag_object) : json_null());
 	if (j->number) {
 		json_object_set_new(o, "number", json_integer(j->number));
 	}
@@ -795,6 +798,10 @@ char *views_run_html(const struct server_config *c, const struct job *j)
 	sbuf_puts(&sb, "</td></tr><tr><th>Ref</th><td>");
 	run_ref(&sb, j);
 	sbuf_printf(&sb, "</td></tr><tr><th>Commit</th><td><code>%s</code></td></tr>", j->sha);
+	if (*j->tag_object) {
+		sbuf_printf(&sb, "<tr><th>Tag object</th><td><code>%s</code></td></tr>",
+			    j->tag_object);
+	}
 	sbuf_puts(&sb, "<tr><th>Event</th><td>");
 	esc(&sb, j->event);
 	sbuf_printf(&sb, "</td></tr><tr><th>Attempts</th><td>%u</td></tr>", j->attempts);

@@ -276,6 +276,7 @@ static void parse_push(struct parse *P, json_t *root, const char *repo_path, str
 	if (!get_sha(P, root, commit_path, ev->sha)) {
 		return;
 	}
+	ev->peel = str_has_prefix(ev->ref, "refs/tags/") && str_eq(commit_path, "after");
 	/* The ref's old tip (GitHub, GitLab and Gitea all send `before`). All zeros (a new
 	 * ref) or none: "". The history scan trusts it only the first time the server scans
 	 * the ref (mirror.h, MIRROR_BASE_PREFIX); after that, the range reaches back to what

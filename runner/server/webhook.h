@@ -41,6 +41,7 @@ struct hook_event {
 	char *branch;	      /* push: the branch; pull request: the source branch */
 	char *tag;	      /* tag pushes */
 	char sha[41];	      /* the commit to run */
+	bool peel;	      /* tag push: sha is `after`, which may be the tag object */
 	char before[41];      /* push: the ref's old tip; "" when new (all zeros) or not sent */
 	unsigned long number; /* pull/merge request number (GitLab: iid) */
 	char *base_branch;    /* pull request: target branch */

@@ -2703,6 +2703,22 @@ Test(serve, an_annotated_tag_without_head_commit_runs_its_commit, .timeout = 120
 		ts_sleep(0.1);
 	}
 	cr_assert(status_for(&e, sha, "success"), "the end is reported on the commit");
+	/* Its pending status too (it went to the tag object, which a forge refuses), and
+	 * nothing to the tag object. */
+	cr_assert(status_for(&e, sha, "pending"), "running is reported on the commit");
+	for (size_t i = 0; i < ts_recorder_count(e.rec); i++) {
+		json_t *q = ts_recorder_get(e.rec, i);
+		const char *url = json_string_value(json_object_get(q, "url"));
+		cr_assert_null(strstr(url, tag_obj), "a status posted to the tag object: %s", url);
+		json_decref(q);
+	}
+	/* The run shows both: the commit it ran, and the tag object the push named. */
+	run = ts_run(e.srv.addr, id);
+	cr_assert_str_eq(json_string_value(json_object_get(run, "tag_object")), tag_obj);
+	json_decref(run);
+	char *page = tu_strf("/runs/%ld", id);
+	expect_page(&e, page, tag_obj, true);
+	free(page);
 
 	body = tag_object_body("v1-again", chain_obj);
 	id = accepted(ts_deliver(e.srv.addr, "github", "push", "d-at-2", SECRET_GH, body));

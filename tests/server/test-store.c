@@ -497,6 +497,88 @@ Test(store, a_commit_status_is_the_worst_of_the_latest_run_of_each_ref)
 /* Statuses of one commit go out in the order they were queued, across runs: one being
  * retried holds back the later ones of its commit (which would be overwritten by it), and
  * nothing of another commit. */
+static int64_t count_statuses(int64_t job)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(h,
+					"SELECT count(*) FROM outbox WHERE job = ?1 AND kind = 0",
+					-1, &st, NULL),
+		     SQLITE_OK);
+	sqlite3_bind_int64(st, 1, job);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	int64_t n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return n;
+}
+
+/*
+ * A tag push that names its tag object (peel): a forge takes statuses on commits only, so
+ * the run posts none until it knows its commit (store_resolve(), once its process has
+ * fetched and peeled the tag): not queued, not running, not re-queued. Then it posts
+ * `pending` to the commit, as one of the commit's runs (a branch's failure shows through),
+ * and keeps the tag object's id; its end goes to the commit too.
+ */
+Test(store, a_tag_object_run_holds_its_statuses_until_it_knows_its_commit)
+{
+	static const char tag_obj[] = "7777777777777777777777777777777777777777";
+	struct store *s;
+	cr_assert_eq(store_open(db, &s), 0);
+	struct job_new br = on_ref("d-1", "refs/heads/main", sha_a, "body-1");
+	cr_assert_eq(store_enqueue(s, &br, 1, 1000), 0);
+	cr_assert_eq(claim(s), br.job_id);
+	cr_assert_eq(store_finish(s, br.job_id, 1, JOB_FAILED, 1, NULL, NULL, NULL, 1001), 1);
+
+	struct job_new tag = on_ref("d-2", "refs/tags/v1", tag_obj, "body-2");
+	tag.tag = "v1";
+	tag.peel = true;
+	cr_assert_eq(store_enqueue(s, &tag, 1, 2000), 0);
+	cr_assert_eq(count_statuses(tag.job_id), 0, "no queued status to the tag object");
+	cr_assert_eq(claim(s), tag.job_id);
+	cr_assert_eq(count_statuses(tag.job_id), 0, "no running status to the tag object");
+	cr_assert_eq(store_requeue(s, tag.job_id, 1, "the server stopped", NULL, 2001), 1);
+	cr_assert_eq(count_statuses(tag.job_id), 0, "no re-queued status to the tag object");
+	cr_assert_eq(claim(s), tag.job_id);
+
+	cr_assert_eq(store_resolve(s, tag.job_id, 1, sha_a, 3000), 0, "not the current attempt");
+	cr_assert_eq(count_statuses(tag.job_id), 0);
+	cr_assert_eq(store_resolve(s, tag.job_id, 2, sha_a, 3000), 1);
+	cr_assert_eq(store_resolve(s, tag.job_id, 2, sha_a, 3001), 0, "once");
+	cr_assert_eq(count_statuses(tag.job_id), 1);
+	expect_status(tag.job_id, "failure|run 1 for refs/heads/main failed (this run: running)");
+	struct job j;
+	cr_assert_eq(store_get(s, tag.job_id, &j), 1);
+	cr_assert_str_eq(j.sha, sha_a);
+	cr_assert_str_eq(j.tag_object, tag_obj);
+	cr_assert_not(j.peel);
+	job_release(&j);
+
+	cr_assert_eq(store_finish(s, tag.job_id, 2, JOB_PASSED, 0, NULL, NULL, sha_a, 4000), 1);
+	expect_status(tag.job_id, "failure|run 1 for refs/heads/main failed (this run: passed)");
+	cr_assert_eq(store_get(s, tag.job_id, &j), 1);
+	cr_assert_str_eq(j.sha, sha_a);
+	cr_assert_str_eq(j.tag_object, tag_obj, "kept");
+	job_release(&j);
+
+	/* A run that ends before it knows its commit (its fetch failed) posts its end to
+	 * the id it was given, as before: it may well be a commit (a lightweight tag). */
+	struct job_new lw = on_ref("d-3", "refs/tags/v2", sha_b, "body-3");
+	lw.tag = "v2";
+	lw.peel = true;
+	cr_assert_eq(store_enqueue(s, &lw, 1, 5000), 0);
+	cr_assert_eq(claim(s), lw.job_id);
+	cr_assert_eq(store_finish(s, lw.job_id, 1, JOB_ERROR, 4, "fetch failed", NULL, NULL, 5001),
+		     1);
+	expect_status(lw.job_id, "error|error: fetch failed");
+	cr_assert_eq(store_get(s, lw.job_id, &j), 1);
+	cr_assert_str_eq(j.sha, sha_b);
+	cr_assert_str_eq(j.tag_object, "");
+	job_release(&j);
+	store_close(s);
+}
+
 Test(store, statuses_of_one_commit_are_delivered_in_order)
 {
 	struct store *s;
