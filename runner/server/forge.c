@@ -151,7 +151,24 @@ static size_t discard(char *ptr, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+/* libcurl's progress callback: non-zero aborts the transfer. */
+static int abort_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		    curl_off_t ulnow)
+{
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return atomic_load((const atomic_bool *)ud) ? 1 : 0;
+}
+
 int forge_send(const struct forge_request *req, uint64_t timeout_ms, char *err, size_t errsize)
+{
+	return forge_send_until(req, timeout_ms, NULL, err, errsize);
+}
+
+int forge_send_until(const struct forge_request *req, uint64_t timeout_ms, const atomic_bool *abort,
+		     char *err, size_t errsize)
 {
 	CURL *c = curl_easy_init();
 	struct curl_slist *hdrs = NULL;
@@ -174,10 +191,17 @@ int forge_send(const struct forge_request *req, uint64_t timeout_ms, char *err, 
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
+	if (abort) {
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, abort_cb);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)abort);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
 	CURLcode rc = curl_easy_perform(c);
 	long code = 0;
 	int ret;
-	if (rc != CURLE_OK) {
+	if (rc == CURLE_ABORTED_BY_CALLBACK) {
+		ret = errf(err, errsize, -ECANCELED, "stopped: the server is shutting down");
+	} else if (rc != CURLE_OK) {
 		errf(err, errsize, 0, "%s", curl_easy_strerror(rc));
 		ret = rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED;
 	} else {

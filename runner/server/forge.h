@@ -15,6 +15,7 @@
 
 #include "config.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,5 +45,9 @@ void forge_request_release(struct forge_request *req);
  * (connection refused, timeout); err gets a short reason. Never logs the URL's secrets.
  */
 int forge_send(const struct forge_request *req, uint64_t timeout_ms, char *err, size_t errsize);
+/* The same, abandoned as soon as *abort is true (checked at least once a second, as libcurl
+ * calls its progress function): -ECANCELED. */
+int forge_send_until(const struct forge_request *req, uint64_t timeout_ms, const atomic_bool *abort,
+		     char *err, size_t errsize);
 
 #endif

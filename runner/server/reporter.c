@@ -78,8 +78,10 @@ static int build(struct reporter *rp, const struct outbox_item *it, const struct
 	return 0;
 }
 
-/* Send one item. Returns false when it is to be tried again later. */
-static bool deliver(struct reporter *rp, const struct outbox_item *it, uint64_t timeout_ms)
+/* Send one item. Returns false when it is to be tried again later. abort (NULL: none) ends
+ * the call where it is, as if it had not been made: the item stays as it was. */
+static bool deliver(struct reporter *rp, const struct outbox_item *it, uint64_t timeout_ms,
+		    const atomic_bool *abort)
 {
 	const struct server_config *c = rp->c;
 	struct job j;
@@ -101,8 +103,12 @@ static bool deliver(struct reporter *rp, const struct outbox_item *it, uint64_t 
 		return true;
 	}
 	char err[160];
-	int code = forge_send(&req, timeout_ms, err, sizeof(err));
+	int code = forge_send_until(&req, timeout_ms, abort, err, sizeof(err));
 	forge_request_release(&req);
+	if (code == -ECANCELED) {
+		job_release(&j);
+		return false;
+	}
 	bool ok = code >= 200 && code < 300;
 	bool permanent = code >= 400 && code < 500 && code != 408 && code != 429;
 	bool last = it->attempts + 1 >= c->retry_attempts;
@@ -147,7 +153,7 @@ static void drain(struct reporter *rp)
 			more = now + DRAIN_MIN_CALL_MS <= end;
 			if (more) {
 				more = deliver(rp, &items[i],
-					       MIN(rp->c->http_timeout_ms, end - now));
+					       MIN(rp->c->http_timeout_ms, end - now), NULL);
 			}
 		}
 		outbox_items_free(items, n);
@@ -164,8 +170,10 @@ static void *loop(void *arg)
 		size_t n = 0;
 		if (store_outbox_due(rp->store, (int64_t)now_real_ms(), BATCH, &items, &n) == 0) {
 			rp->c = live_get(rp->live);
+			/* A stop abandons the call under way (its timeout is retry.timeout,
+			 * up to 5 minutes): the drain sends it again, within its own bound. */
 			for (size_t i = 0; i < n && !atomic_load(&rp->stop); i++) {
-				deliver(rp, &items[i], rp->c->http_timeout_ms);
+				deliver(rp, &items[i], rp->c->http_timeout_ms, &rp->stop);
 			}
 			live_put(rp->live, rp->c);
 			rp->c = NULL;

@@ -489,8 +489,10 @@ char *ts_git_commit(const char *repo, const char *file, const char *content)
 struct ts_recorder {
 	struct MHD_Daemon *d;
 	pthread_mutex_t mu;
+	pthread_cond_t released;
 	json_t *requests;
 	unsigned fail_first;
+	bool hold; /* under mu: requests are recorded and not answered */
 	char url[64];
 };
 
@@ -527,6 +529,9 @@ static enum MHD_Result rec_handler(void *cls, struct MHD_Connection *conn, const
 			      json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?}", "method", method,
 					"url", url, "body", q->body ? q->body : "", "authorization",
 					auth, "private_token", tok, "content_type", ct));
+	while (r->hold) {
+		pthread_cond_wait(&r->released, &r->mu);
+	}
 	pthread_mutex_unlock(&r->mu);
 	unsigned code = i < r->fail_first ? 500 : 201;
 	const char *msg = code == 500 ? "{\"message\":\"try again\"}" : "{}";
@@ -562,6 +567,7 @@ struct ts_recorder *ts_recorder_start(unsigned fail_first)
 {
 	struct ts_recorder *r = calloc(1, sizeof(*r));
 	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->released, NULL);
 	r->requests = json_array();
 	r->fail_first = fail_first;
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = 0 };
@@ -607,13 +613,23 @@ size_t ts_recorder_wait(struct ts_recorder *r, size_t n, double timeout_s)
 	return c;
 }
 
+void ts_recorder_hold(struct ts_recorder *r, bool hold)
+{
+	pthread_mutex_lock(&r->mu);
+	r->hold = hold;
+	pthread_cond_broadcast(&r->released);
+	pthread_mutex_unlock(&r->mu);
+}
+
 void ts_recorder_stop(struct ts_recorder *r)
 {
 	if (!r) {
 		return;
 	}
+	ts_recorder_hold(r, false);
 	MHD_stop_daemon(r->d);
 	json_decref(r->requests);
+	pthread_cond_destroy(&r->released);
 	pthread_mutex_destroy(&r->mu);
 	free(r);
 }

@@ -104,6 +104,9 @@ size_t ts_recorder_count(struct ts_recorder *r);
 json_t *ts_recorder_get(struct ts_recorder *r, size_t i);
 /* Wait until at least n requests arrived (or the timeout). Returns the count. */
 size_t ts_recorder_wait(struct ts_recorder *r, size_t n, double timeout_s);
+/* hold: requests are recorded but not answered until it is released (a forge that takes a
+ * call and never answers); false: they are answered again, the held ones at once. */
+void ts_recorder_hold(struct ts_recorder *r, bool hold);
 void ts_recorder_stop(struct ts_recorder *r);
 
 /* ---- git smart HTTP: git http-backend (CGI) behind HTTP basic authentication ---- */

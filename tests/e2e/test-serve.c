@@ -2869,3 +2869,79 @@ Test(serve, a_requeued_run_posts_a_pending_status_saying_so, .timeout = 120)
 	stop(&e);
 }
 
+/* How many requests the forge stand-in got for sha whose description has needle. */
+static size_t statuses_saying(struct env *e, const char *sha, const char *needle)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ts_recorder_count(e->rec); i++) {
+		json_t *q = ts_recorder_get(e->rec, i);
+		const char *url = json_string_value(json_object_get(q, "url"));
+		json_t *b = json_loads(json_string_value(json_object_get(q, "body")), 0, NULL);
+		const char *d = json_string_value(json_object_get(b, "description"));
+		n += url && d && strstr(url, sha) && strstr(d, needle);
+		json_decref(b);
+		json_decref(q);
+	}
+	return n;
+}
+
+/*
+ * The forge takes the re-queued status of a stop and never answers (the stand-in holds
+ * it: a local stand-in for a forge's status API, as everywhere here), with retry.timeout
+ * at 5 minutes: the server still stops on its own, the call under way cut by the 5 s drain
+ * (the reporter's own call was not: it waited out retry.timeout), and the status stays in
+ * the outbox, not given up, with what went wrong; the next start sends it.
+ */
+Test(serve, a_status_the_forge_does_not_answer_at_a_stop_waits_for_the_next_start, .timeout = 180)
+{
+	struct env e = { .dir = tu_tmpdir() };
+	cr_assert_geq(asprintf(&e.repo, "%s/repo", e.dir), 0);
+	e.main_sha = ts_git_init(e.repo, pipeline);
+	e.rec = ts_recorder_start(0);
+	char *cfg =
+		reload_config(&e, "127.0.0.1:0",
+			      "retry: { attempts: 5, backoff: 50ms, timeout: 5m }\n", SECRET_GH);
+	ts_start(&e.srv, e.dir, cfg);
+	free(cfg);
+	char *slow = ts_git_commit(e.repo, "mode", "slow\n");
+	long id = push(&e, "d-slow", "main", slow);
+	wait_running(&e, id);
+	cr_assert(got_status(&e, "pending", "running", 30));
+
+	ts_recorder_hold(e.rec, true);
+	/* Not a timing assertion: ts_stop kills the server after 90 s (and the exit status
+	 * is then not 0); a call held for retry.timeout would take 300 s. */
+	cr_assert_eq(ts_stop(&e.srv, 90), 0, "the server stops on its own");
+	cr_assert_geq(statuses_saying(&e, slow, "re-queued"), 1, "the forge got the call");
+
+	char *db_path = tu_strf("%s/data/queue.db", e.dir);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_prepare_v2(db,
+					"SELECT done, last_error FROM outbox WHERE kind = 0"
+					" AND description LIKE 're-queued%'",
+					-1, &st, NULL),
+		     SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "the re-queued status is in the outbox");
+	cr_assert_eq(sqlite3_column_int(st, 0), 0, "still to send, not given up");
+	const char *why = (const char *)sqlite3_column_text(st, 1);
+	cr_assert(why && *why, "what went wrong is kept");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	free(db_path);
+
+	ts_recorder_hold(e.rec, false);
+	size_t before = statuses_saying(&e, slow, "re-queued");
+	ts_restart(&e.srv);
+	json_t *run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "passed");
+	json_decref(run);
+	double t0 = ts_now();
+	while (!status_says(&e, slow, "success", "passed") && ts_now() - t0 < 30) {
+		ts_sleep(0.05);
+	}
+	cr_assert_gt(statuses_saying(&e, slow, "re-queued"), before, "sent at the next start");
+	free(slow);
+	stop(&e);
+}
