@@ -2945,3 +2945,39 @@ Test(serve, a_status_the_forge_does_not_answer_at_a_stop_waits_for_the_next_star
 	free(slow);
 	stop(&e);
 }
+
+/* body (a JSON object) padded with spaces before its closing brace to exactly len bytes. */
+static char *padded(const char *body, size_t len)
+{
+	size_t n = strlen(body);
+	cr_assert_lt(n, len);
+	char *p = malloc(len + 1);
+	cr_assert_not_null(p);
+	memcpy(p, body, n - 1);
+	memset(p + n - 1, ' ', len - n);
+	p[len - 1] = '}';
+	p[len] = '\0';
+	return p;
+}
+
+/* limits.max_body is the largest body accepted, not the first refused: a delivery of
+ * exactly 64KiB runs, one byte more is a 413 (the test server's max_inflight is 64KiB
+ * too, so the one at the cap also fills what may be buffered at once). */
+Test(serve, a_body_of_exactly_max_body_is_accepted, .timeout = 120)
+{
+	struct env e;
+	start(&e, NULL, 0);
+	char *body = push_body("acme/app", "refs/heads/main", e.main_sha);
+	char *at = padded(body, 64 * 1024);
+	char *over = padded(body, 64 * 1024 + 1);
+	expect(ts_deliver(e.srv.addr, "github", "push", "d-over", SECRET_GH, over), 413,
+	       "max_body");
+	long id = accepted(ts_deliver(e.srv.addr, "github", "push", "d-at", SECRET_GH, at));
+	json_t *run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "passed");
+	json_decref(run);
+	free(over);
+	free(at);
+	free(body);
+	stop(&e);
+}
