@@ -13,13 +13,106 @@
 #include "walk.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "banned.h"
 
 #define DURATIONS_MAX  (4u << 20)
 #define JUNIT_LOG_TAIL (64u << 10)
+
+#define LOCK_INFO_MAX 96
+#define LOCK_POLL_MS  100
+
+/* What the holder wrote: "<pid> <RFC 3339 start>\n". Anything else (a file being written,
+ * one a repository committed) leaves *h unknown, and so does the pid of a process that is
+ * gone (a new holder that has not written yet, the file still naming the one before). */
+static void read_holder(int fd, struct record_lock_holder *h)
+{
+	char buf[LOCK_INFO_MAX + 1];
+	memset(h, 0, sizeof(*h));
+	ssize_t n = pread(fd, buf, LOCK_INFO_MAX, 0);
+	if (n <= 0) {
+		return;
+	}
+	buf[n] = '\0';
+	char *sp = strchr(buf, ' '), *nl = strchr(buf, '\n');
+	uint64_t pid;
+	if (!sp || !nl || nl < sp || (size_t)(nl - sp - 1) >= sizeof(h->started)) {
+		return;
+	}
+	*sp = *nl = '\0';
+	if (parse_uint(buf, INT32_MAX, &pid) < 0 || pid == 0 ||
+	    (kill((pid_t)pid, 0) < 0 && errno == ESRCH)) {
+		return;
+	}
+	for (const char *c = sp + 1; *c; c++) {
+		if (!strchr("0123456789-:.TZ", *c)) {
+			return;
+		}
+	}
+	h->pid = (pid_t)pid;
+	memcpy(h->started, sp + 1, (size_t)(nl - sp));
+}
+
+int record_lock(const char *root, uint64_t wait_ms, struct record_lock_holder *holder)
+{
+	memset(holder, 0, sizeof(*holder));
+	int r = mkdir_p(root, 0755);
+	if (r < 0) {
+		return r;
+	}
+	/* Neither root nor the file is followed: both may come from a repository. */
+	int dfd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		return errno == ENOTDIR || errno == ELOOP ? -EINVAL : -errno;
+	}
+	int fd = openat(dfd, "lock",
+			O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644);
+	int err = errno;
+	close(dfd);
+	if (fd < 0) {
+		return err == ELOOP || err == ENXIO || err == EISDIR ? -EINVAL : -err;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	uint64_t deadline = now_mono_ms() + wait_ms;
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		err = errno;
+		if (err != EWOULDBLOCK && err != EINTR) {
+			close(fd);
+			return -err;
+		}
+		uint64_t now = now_mono_ms();
+		if (err == EWOULDBLOCK && now >= deadline) {
+			read_holder(fd, holder);
+			close(fd);
+			return -EBUSY;
+		}
+		uint64_t ms = MIN(deadline - now, (uint64_t)LOCK_POLL_MS);
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)ms * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	/* Ours: say who holds it. A file with other names (a hard link a repository cannot
+	 * make, but a user might) is not written into. */
+	if (st.st_nlink == 1) {
+		char started[40], info[LOCK_INFO_MAX];
+		format_rfc3339(now_real_ms(), started, sizeof(started));
+		int n = snprintf(info, sizeof(info), "%ld %s\n", (long)getpid(), started);
+		if (ftruncate(fd, 0) == 0 && n > 0 && (size_t)n < sizeof(info)) {
+			ssize_t w = pwrite(fd, info, (size_t)n, 0);
+			(void)w; /* only informative */
+		}
+	}
+	return fd;
+}
 
 int record_prepare(const char *root, const char *run_dir)
 {

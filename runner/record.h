@@ -9,6 +9,7 @@
  *   <root>/runs/<id>/logs/<stage>.log
  *   <root>/runs/<id>/artifacts/<stage>/...
  *   <root>/runs/latest             symlink to the newest run
+ *   <root>/lock                    flock()ed by the run writing the record (record_lock)
  *
  * Files are written atomically (temporary file, fsync, rename): a reader never sees half
  * a report, and an interrupted run still leaves a complete one.
@@ -18,12 +19,35 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct pipeline;
 struct run;
 
 /* The schema report.json declares (docs/report.md). */
 #define RECORD_REPORT_SCHEMA "runner.report/v1"
+
+/* Who holds a record root's lock, as it wrote into the lock file: pid 0 when unknown. */
+struct record_lock_holder {
+	pid_t pid;
+	char started[40]; /* RFC 3339, "" when unknown */
+};
+
+/*
+ * Take the lock of the record root (root/lock; root and the file are made when missing),
+ * for one run at a time per record root, and so per workspace: an flock() on the returned
+ * descriptor, which is close-on-exec (no stage inherits it) and which the kernel releases
+ * when it is closed or its process ends, however it ends: a killed runner leaves no stale
+ * lock. The holder writes its pid and start time into the file for whoever finds it
+ * taken. wait_ms: how long to wait for a taken lock (0: not at all; polled, so a lock
+ * released meanwhile is taken within a fraction of a second).
+ *
+ * Returns the descriptor (the caller closes it when its run is over) or -errno: -EBUSY
+ * when another process holds the lock (*holder says who, as far as known), -EINVAL when
+ * root/lock is not a regular file (a symbolic link or a FIFO a repository committed: it is
+ * neither followed nor replaced).
+ */
+int record_lock(const char *root, uint64_t wait_ms, struct record_lock_holder *holder);
 
 /* Create the run directory (and logs/ in it). Returns 0 or -errno. */
 int record_prepare(const char *root, const char *run_dir);
