@@ -21,10 +21,12 @@ const char cmd_run_usage[] =
 	"usage: runner run [-f FILE] [-C DIR] [-j N] [--stage NAME]... [--fail-fast]\n"
 	"                  [--json] [--no-color] [--event EVENT] [--branch BRANCH]\n"
 	"                  [--secrets FILE] [--env NAME=VALUE]... [--rev REV]\n"
-	"                  [--min-free SIZE] [--no-sandbox]\n"
+	"                  [--min-free SIZE] [--no-sandbox] [--wait DURATION]\n"
 	"\n"
 	"Run the pipeline in its directory (the workspace) and write a run record under\n"
-	".runner/runs/<run-id>/ (report.json, junit.xml, one log per stage).\n"
+	".runner/runs/<run-id>/ (report.json, junit.xml, one log per stage). Runs of one\n"
+	"workspace go one at a time: while another holds .runner/lock, a run does not\n"
+	"start (exit 4) unless --wait lets it wait.\n"
 	"\n"
 	"  -f, --file FILE     the pipeline file (default: .runner.yml, then runner.yml)\n"
 	"  -C DIR              change to DIR first\n"
@@ -47,12 +49,22 @@ const char cmd_run_usage[] =
 	"                      5% of a smaller file system; 0: no floor)\n"
 	"      --no-sandbox    run stages WITHOUT isolation: for local debugging only; the\n"
 	"                      run is marked in its report (see docs/sandbox.md)\n"
+	"      --wait DURATION when another run is using the workspace, wait up to\n"
+	"                      DURATION (such as 30s or 10m; at most 24h) for it to end\n"
 	"\n"
 	"Exit codes: 0 passed, 1 a stage failed, 2 usage or invalid pipeline,\n"
-	"3 blocked by a security gate, 4 internal error, 129/130/143 interrupted (SIGHUP, SIGINT, "
-	"SIGTERM).\n";
+	"3 blocked by a security gate, 4 internal error or another run using the workspace,\n"
+	"129/130/143 interrupted (SIGHUP, SIGINT, SIGTERM).\n";
+
+/* The longest --wait: a day. */
+#define RUN_WAIT_MAX_MS (24ull * 3600 * 1000)
 
 extern char **environ;
+
+static void say_waiting(const char *holder)
+{
+	fprintf(stderr, "runner: %s is using this workspace; waiting for it to end\n", holder);
+}
 
 /* Whether the directory of file (relative, in the current directory: an exported commit)
  * lies inside it once its symbolic links are followed: the commit chooses its links, and
@@ -137,6 +149,7 @@ int cmd_run(int argc, char **argv)
 		OPT_ENV,
 		OPT_NO_SANDBOX,
 		OPT_MIN_FREE,
+		OPT_WAIT,
 	};
 	static const struct option opts[] = {
 		{ "file", required_argument, NULL, 'f' },
@@ -152,11 +165,17 @@ int cmd_run(int argc, char **argv)
 		{ "env", required_argument, NULL, OPT_ENV },
 		{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
 		{ "min-free", required_argument, NULL, OPT_MIN_FREE },
+		{ "wait", required_argument, NULL, OPT_WAIT },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *file = NULL, *dir = NULL, *secrets_file = NULL, *rev = NULL;
 	struct rev_workspace ws = { 0 };
-	struct run_options ro = { .cancel_fd = -1, .handle_signals = true };
+	struct run_options ro = {
+		.cancel_fd = -1,
+		.handle_signals = true,
+		.lock = true,
+		.lock_waiting = say_waiting,
+	};
 	bool json = false, no_color = false;
 	const char **only = xcalloc((size_t)argc + 1, sizeof(char *));
 	size_t n_only = 0;
@@ -234,6 +253,17 @@ int cmd_run(int argc, char **argv)
 			ro.min_free = v ? v : RUN_MIN_FREE_OFF;
 			break;
 		}
+		case OPT_WAIT:
+			if (parse_duration(optarg, RUN_WAIT_MAX_MS, &ro.lock_wait_ms) < 0) {
+				free(envs);
+				free(only);
+				return cli_usage_error(
+					"run",
+					"--wait takes a duration such as 30s or 10m (at "
+					"most 24h), not '%s'",
+					optarg);
+			}
+			break;
 		default:
 			free(envs);
 			free(only);

@@ -2054,6 +2054,59 @@ static int check_record_root(const char *root, struct diag_list *dl)
 	return 0;
 }
 
+/* "another run (pid N, started at T)", as far as the lock file tells. */
+static char *holder_text(const struct record_lock_holder *h)
+{
+	if (!h->pid) {
+		return xstrdup("another run");
+	}
+	if (!h->started[0]) {
+		return xasprintf("another run (pid %ld)", (long)h->pid);
+	}
+	return xasprintf("another run (pid %ld, started at %s)", (long)h->pid, h->started);
+}
+
+/* The record root's lock (run_options.lock): the descriptor, or -errno said in dl. */
+static int take_lock(const struct run_options *o, struct diag_list *dl)
+{
+	struct record_lock_holder h;
+	int fd = record_lock(o->record_root, 0, &h);
+	if (fd == -EBUSY && o->lock_wait_ms) {
+		if (o->lock_waiting) {
+			_cleanup_free_ char *who = holder_text(&h);
+			o->lock_waiting(who);
+		}
+		fd = record_lock(o->record_root, o->lock_wait_ms, &h);
+	}
+	if (fd >= 0) {
+		return fd;
+	}
+	if (fd == -EBUSY) {
+		_cleanup_free_ char *who = holder_text(&h);
+		char waited[32];
+		diag_error(dl, NULL, 0, 0,
+			   o->lock_wait_ms ? "wait for it to end, or wait longer with --wait"
+					   : "wait for it to end, or let this run wait for it with "
+					     "--wait DURATION",
+			   "%s is using this workspace%s%s (it holds the lock %s/lock): runs of "
+			   "one workspace go one at a time",
+			   who, o->lock_wait_ms ? " after waiting " : "",
+			   o->lock_wait_ms
+				   ? format_duration(o->lock_wait_ms, waited, sizeof(waited))
+				   : "",
+			   o->record_root);
+	} else if (fd == -EINVAL) {
+		diag_error(dl, NULL, 0, 0, "remove it; the runner makes the file",
+			   "%s/lock is not a regular file: the run record's lock is neither "
+			   "followed nor replaced",
+			   o->record_root);
+	} else {
+		diag_error(dl, NULL, 0, 0, "check that the workspace is writable",
+			   "cannot lock the run record %s: %s", o->record_root, strerror(-fd));
+	}
+	return fd;
+}
+
 int run_pipeline(const struct pipeline *p, const struct run_options *o, struct run **out,
 		 struct diag_list *dl)
 {
@@ -2067,7 +2120,13 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 	if (check_record_root(opts.record_root, dl) < 0) {
 		return -EINVAL;
 	}
+	/* Before anything of the record is read (durations) or made (the run's directory). */
+	int lock_fd = o->lock ? take_lock(&opts, dl) : -1;
+	if (lock_fd < 0 && o->lock) {
+		return lock_fd;
+	}
 	struct run *r = xcalloc(1, sizeof(*r));
+	r->lock_fd = lock_fd;
 	struct engine e = {
 		.r = r,
 		.p = p,
@@ -2246,6 +2305,9 @@ void run_free(struct run *r)
 	free(r->record_error);
 	free(r->record_root);
 	free(r->error);
+	if (r->lock_fd >= 0) {
+		close(r->lock_fd); /* the lock ends with the last word of the record */
+	}
 	free(r);
 }
 

@@ -106,6 +106,7 @@ struct run {
 	size_t n_selected;
 	char *record_error; /* set when the record could not be written */
 	char *record_root;  /* where the record went */
+	int lock_fd;	    /* the record root's lock (run_options.lock), held until run_free() */
 	/* An error of the run's own, found after its stages ended (run_set_error); in
 	 * report.json as "error". */
 	char *error;
@@ -172,6 +173,16 @@ struct run_options {
 	 * every second). 0: RUN_MIN_FREE_DEFAULT or 5% of the file system, whichever is less;
 	 * RUN_MIN_FREE_OFF: no floor. */
 	uint64_t min_free;
+	/* Hold the record root's lock (record_lock) from before anything is read or written
+	 * there until run_free(), so that the runs of one workspace go one at a time (`runner
+	 * run`; the server, which gives each run a workspace of its own, does not). Another
+	 * run holding it stops this one before it starts (-EBUSY, said in dl), after waiting
+	 * up to lock_wait_ms for it to end; lock_waiting, if not NULL, is called once when
+	 * the wait begins with what is said of the holder ("another run (pid N, started at
+	 * T)"). */
+	bool lock;
+	uint64_t lock_wait_ms;
+	void (*lock_waiting)(const char *holder);
 };
 
 #define RUN_MIN_FREE_DEFAULT (1ull << 30)
@@ -179,8 +190,9 @@ struct run_options {
 
 /*
  * Run the pipeline. Problems that stop the run before any stage starts (an unknown
- * --stage, a missing secret, an unwritable record directory) are reported in dl and
- * return -EINVAL (usage/config: exit 2) or another -errno (internal: exit 4). Otherwise
+ * --stage, a missing secret, an unwritable record directory, another run holding the
+ * lock) are reported in dl and return -EINVAL (usage/config: exit 2) or another -errno
+ * (internal, or -EBUSY for the lock: exit 4). Otherwise
  * returns 0 and *out describes the run, whatever its result.
  */
 int run_pipeline(const struct pipeline *p, const struct run_options *o, struct run **out,
