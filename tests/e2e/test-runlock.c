@@ -104,6 +104,36 @@ static char *first_line(const char *path)
 	return s;
 }
 
+/* Whether process pid holds a descriptor of path, and with it close-on-exec: fdinfo's
+ * "flags:" (octal) of each of its descriptors that links there. */
+static void assert_holds_cloexec(pid_t pid, const char *path)
+{
+	char *fds = tu_strf("/proc/%ld/fd", (long)pid);
+	DIR *d = opendir(fds);
+	cr_assert_not_null(d, "%s: %s", fds, strerror(errno));
+	int found = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char *link = tu_strf("%s/%s", fds, de->d_name), buf[4096];
+		ssize_t n = readlink(link, buf, sizeof(buf) - 1);
+		free(link);
+		if (n <= 0 || (size_t)n != strlen(path) || strncmp(buf, path, (size_t)n) != 0) {
+			continue;
+		}
+		char *info = tu_readf("/proc/%ld/fdinfo/%s", (long)pid, de->d_name);
+		cr_assert_not_null(info);
+		const char *flags = strstr(info, "flags:");
+		cr_assert_not_null(flags, "%s", info);
+		unsigned long f = strtoul(flags + 6, NULL, 8);
+		cr_assert(f & O_CLOEXEC, "the lock is not close-on-exec (flags 0%lo)", f);
+		free(info);
+		found++;
+	}
+	closedir(d);
+	free(fds);
+	cr_assert_eq(found, 1, "pid %ld holds %d descriptors of %s", (long)pid, found, path);
+}
+
 static void assert_contains(const char *hay, const char *needle)
 {
 	cr_assert_not_null(strstr(hay, needle), "expected '%s' in:\n%s", needle, hay);
@@ -119,6 +149,11 @@ Test(runlock, second_run_stops_with_exit_4_and_leaves_the_first_alone)
 	pid_t first = start_run(dir, log, NULL, NULL);
 	await_file(started);
 	char *first_id = first_line(started);
+	/* Held by the runner alone: stages, which it execs, do not inherit it. */
+	char *real = realpath(dir, NULL), *lock = tu_strf("%s/.runner/lock", real);
+	assert_holds_cloexec(first, lock);
+	free(lock);
+	free(real);
 
 	struct tu_result r = tu_runner_run(dir, "run", "--no-color", NULL);
 	cr_assert_eq(r.status, 4, "exit %d; stdout:\n%s\nstderr:\n%s", r.status, r.out, r.err);
