@@ -45,9 +45,17 @@ static void await_file(const char *path)
 	cr_assert_eq(access(path, F_OK), 0, "%s never appeared", path);
 }
 
-/* Start `runner run ARGS` in dir, stdout and stderr to the file log. */
-static pid_t start_run(const char *dir, const char *log, const char *arg1, const char *arg2)
+/* Start `runner run --no-color ARGS...` in dir (args ends with NULL), stdout and stderr
+ * to the file log. */
+static pid_t start_run_v(const char *dir, const char *log, const char *const *args)
 {
+	const char *argv[16] = { "runner", "run", "--no-color" };
+	size_t n = 3;
+	for (size_t i = 0; args[i]; i++) {
+		cr_assert_lt(n + 1, sizeof(argv) / sizeof(argv[0]));
+		argv[n++] = args[i];
+	}
+	argv[n] = NULL;
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
@@ -55,10 +63,16 @@ static pid_t start_run(const char *dir, const char *log, const char *arg1, const
 		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 || chdir(dir) < 0) {
 			_exit(99);
 		}
-		execl(tu_runner(), "runner", "run", "--no-color", arg1, arg2, (char *)NULL);
+		execv(tu_runner(), (char *const *)argv);
 		_exit(98);
 	}
 	return pid;
+}
+
+static pid_t start_run(const char *dir, const char *log, const char *arg1, const char *arg2)
+{
+	const char *args[] = { arg1, arg2, NULL };
+	return start_run_v(dir, log, args);
 }
 
 static int wait_exit(pid_t pid)
@@ -352,5 +366,63 @@ Test(runlock, a_lock_that_is_a_symbolic_link_is_refused)
 	tu_rmdir(elsewhere);
 	tu_rmdir(dir);
 	free(elsewhere);
+	free(dir);
+}
+
+/* `runner run --rev` (the pre-push hook's) runs in a workspace exported from the commit but
+ * writes its record to the working tree's .runner/, and takes that lock: two pushes at once
+ * from one clone test one commit, and the other stops (exit 4). The stage, unsandboxed,
+ * synchronises through a directory outside the exported workspace. */
+Test(runlock, runs_on_commits_take_the_working_trees_lock)
+{
+	char *dir = tu_tmpdir(), *sync = tu_tmpdir(), *logdir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\n"
+		 "env:\n"
+		 "  SYNC: \"\"\n"
+		 "stages:\n"
+		 "  hold:\n"
+		 "    run: |\n"
+		 "      touch \"$SYNC/started\"\n"
+		 "      i=0\n"
+		 "      while [ ! -e \"$SYNC/release\" ] && [ $i -lt 1200 ]; do sleep 0.05; "
+		 "i=$((i+1)); done\n"
+		 "      test -e \"$SYNC/release\"\n");
+	char *cmd = tu_strf("cd '%s' && git init -q && git add .runner.yml && git -c "
+			    "user.email=t@example.com -c user.name=t commit -q -m pipeline",
+			    dir);
+	cr_assert_eq(system(cmd), 0);
+	free(cmd);
+	char *env = tu_strf("SYNC=%s", sync), *log = tu_strf("%s/first.log", logdir);
+	char *started = tu_strf("%s/started", sync);
+	const char *args[] = { "--no-sandbox", "--rev", "HEAD", "--env", env, NULL };
+	pid_t first = start_run_v(dir, log, args);
+	await_file(started);
+
+	struct tu_result r = tu_runner_run(dir, "run", "--no-color", "--no-sandbox", "--rev",
+					   "HEAD", "--env", env, NULL);
+	cr_assert_eq(r.status, 4, "exit %d; stderr:\n%s", r.status, r.err);
+	char *who = tu_strf("another run (pid %ld, started at ", (long)first);
+	assert_contains(r.err, who);
+	assert_contains(r.err, "/.runner/lock");
+	free(who);
+	tu_result_free(&r);
+
+	tu_write(sync, "release", "");
+	cr_assert_eq(wait_exit(first), 0, "%s", tu_read(log));
+	cr_assert_eq(count_runs(dir), 1);
+	json_t *rep = tu_latest_report(dir);
+	cr_assert_not_null(rep);
+	cr_assert_str_eq(json_string_value(json_object_get(rep, "result")), "passed");
+	json_decref(rep);
+
+	free(started);
+	free(log);
+	free(env);
+	tu_rmdir(logdir);
+	tu_rmdir(sync);
+	tu_rmdir(dir);
+	free(logdir);
+	free(sync);
 	free(dir);
 }
