@@ -1,5 +1,9 @@
 /*
  * cmd_run.c - `runner run`: run the pipeline of this working tree.
+ *
+ * The run holds the lock of the workspace's run record (run_options.lock) until its record
+ * is complete: a second run of the workspace meanwhile exits 4 before it starts, or waits
+ * up to --wait for the first to end.
  */
 #include "cli.h"
 
