@@ -25,6 +25,21 @@
 #define DURATIONS_MAX  (4u << 20)
 #define JUNIT_LOG_TAIL (64u << 10)
 
+/* Make root, which ignores itself in git. */
+static int make_root(const char *root)
+{
+	int r = mkdir_p(root, 0755);
+	if (r < 0) {
+		return r;
+	}
+	_cleanup_free_ char *gi = xasprintf("%s/.gitignore", root);
+	struct stat st;
+	if (lstat(gi, &st) < 0) {
+		write_file_replace(gi, "*\n", 2, 0644);
+	}
+	return 0;
+}
+
 #define LOCK_INFO_MAX 96
 #define LOCK_POLL_MS  100
 
@@ -62,7 +77,9 @@ static void read_holder(int fd, struct record_lock_holder *h)
 int record_lock(const char *root, uint64_t wait_ms, struct record_lock_holder *holder)
 {
 	memset(holder, 0, sizeof(*holder));
-	int r = mkdir_p(root, 0755);
+	/* With its .gitignore: a run stopped before its record is made (an unknown --stage)
+	 * leaves the lock file, which `git status` is not to show. */
+	int r = make_root(root);
 	if (r < 0) {
 		return r;
 	}
@@ -116,14 +133,9 @@ int record_lock(const char *root, uint64_t wait_ms, struct record_lock_holder *h
 
 int record_prepare(const char *root, const char *run_dir)
 {
-	int r = mkdir_p(root, 0755);
+	int r = make_root(root);
 	if (r < 0) {
 		return r;
-	}
-	_cleanup_free_ char *gi = xasprintf("%s/.gitignore", root);
-	struct stat st;
-	if (lstat(gi, &st) < 0) {
-		write_file_replace(gi, "*\n", 2, 0644);
 	}
 	_cleanup_free_ char *logs = xasprintf("%s/logs", run_dir);
 	return mkdir_p(logs, 0755);

@@ -426,3 +426,27 @@ Test(runlock, runs_on_commits_take_the_working_trees_lock)
 	free(sync);
 	free(dir);
 }
+
+/* A run stopped before its record is made (an unknown --stage) leaves the lock file behind,
+ * in a .runner/ that ignores itself: `git status` shows nothing of it. */
+Test(runlock, the_lock_file_is_ignored_by_git)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml", "version: 1\nstages:\n  a: { run: \"true\" }\n");
+	char *cmd = tu_strf("cd '%s' && git init -q && git add .runner.yml && git -c "
+			    "user.email=t@example.com -c user.name=t commit -q -m pipeline",
+			    dir);
+	cr_assert_eq(system(cmd), 0);
+	free(cmd);
+	struct tu_result r = tu_runner_run(dir, "run", "--no-color", "--stage", "nosuch", NULL);
+	cr_assert_eq(r.status, 2, "exit %d: %s", r.status, r.err);
+	tu_result_free(&r);
+	cr_assert(tu_exists("%s/.runner/lock", dir));
+	const char *const git[] = { "/usr/bin/git", "status", "--porcelain", NULL };
+	r = tu_run(dir, git, NULL, 30);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "", "git status shows:\n%s", r.out);
+	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
