@@ -3,7 +3,9 @@
  * the workspace's run record (.runner/lock) for the whole run. A second run started
  * meanwhile stops at once (exit 4, naming the first's pid) and leaves the first's record
  * alone, or waits for it with --wait; a run killed with SIGKILL leaves no stale lock; the
- * read-only commands take no lock; stages neither see the lock file nor inherit it.
+ * read-only commands take no lock; stages neither see the lock file nor inherit it; runs of
+ * commits (--rev, the pre-push hook's) take the working tree's lock; a lock file that is a
+ * link is refused; the lock file is ignored by git like the rest of .runner/.
  *
  * Runs are synchronised on files, never on time: the first run's stage creates `started`
  * and then waits (bounded) for `release` to appear, which the test creates.
