@@ -26,14 +26,15 @@
 #include <unistd.h>
 
 /* hold: the first run's stage waits for `release`; a later run, which finds `started`
- * there, only says that it ran. */
+ * there, only says that it ran. `started` appears whole (renamed into place): the test
+ * reads the run id in it as soon as it exists. */
 static const char PIPELINE[] =
 	"version: 1\n"
 	"stages:\n"
 	"  hold:\n"
 	"    run: |\n"
 	"      if [ -e started ]; then echo \"$RUNNER_RUN_ID\" >> later-ran; exit 0; fi\n"
-	"      echo \"$RUNNER_RUN_ID\" > started\n"
+	"      echo \"$RUNNER_RUN_ID\" > started.tmp && mv started.tmp started\n"
 	"      i=0\n"
 	"      while [ ! -e release ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done\n"
 	"      test -e release\n";
