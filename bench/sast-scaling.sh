@@ -7,8 +7,10 @@
 #   bench/sast-scaling.sh [RUNNER...]     default: build/runner/runner
 #
 # SEEDS: the files to repeat (default: a Python module after a bracket that does not close,
-# made here, as the fuzzer's inputs that grew with the square of their size are; and the
-# Python fuzz seeds of fuzz/corpus/lex-python together); SIZES in KB (default 32 64 128 256
+# made here, as the fuzzer's inputs that grew with the square of their size are; a line of
+# f-strings (nested fields, format specs) and a `{` that does not close, so that each copy
+# is a block deeper, with an import and a call of os.system; and the Python fuzz seeds of
+# fuzz/corpus/lex-python together); SIZES in KB (default 32 64 128 256
 # 512); ROUNDS scans of each (default 3; the median of the scan's duration_ms). Prints, per
 # seed, runner and size: duration_ms, its ratio to the size before, the attempts given up,
 # the findings. Without a RUNNER, builds build/ (debugoptimized) and uses its runner.
@@ -31,8 +33,12 @@ if [ -z "${SEEDS:-}" ]; then
 		printf 'import subprocess as sp, os\n'
 		printf 'def f(cmd, name):\n    sp.run(cmd, shell=True)\n    os.system("ls " + name)\n'
 	} >"$work/unclosed.py"
+	{
+		printf 's = f"{a!r:>{w}} {b[i]:{f}^{w}.{p}f} {{x}} {f'"'"'{c:%%Y}'"'"'}" {\n'
+		printf 'from os import path, system\nsystem(cmd)\n'
+	} >"$work/fstrings.py"
 	cat "$ROOT"/fuzz/corpus/lex-python/*.py >"$work/seeds.py"
-	SEEDS="$work/unclosed.py $work/seeds.py"
+	SEEDS="$work/unclosed.py $work/fstrings.py $work/seeds.py"
 fi
 for seed in $SEEDS; do
 	for r in "$@"; do

@@ -542,6 +542,8 @@ static unsigned anchor_score(const struct pattern *p, const struct pel *e)
 	}
 }
 
+static int block_edge(const struct tokens *t, const struct token *k);
+
 static int compile_error(struct pattern_error *err, size_t off, const char *msg)
 {
 	err->offset = off;
@@ -750,6 +752,7 @@ int pattern_compile(const char *src, size_t len, enum lang lang, struct mvtab *m
 			if (k->kind == TOK_EOL && el->top) {
 				p->multiline = true;
 			}
+			p->block_edges |= block_edge(&t, k) != 0;
 		}
 		p->n++;
 	}
@@ -919,6 +922,7 @@ struct pattern_index {
 	uint32_t *next_edge; /* n + 1 entries: the first block edge at i or after (n: none) */
 	uint32_t *next_line; /* n + 1: the first line end or block edge at i or after */
 	int32_t *depth;	     /* n + 1: block_edge() of the tokens before i, summed */
+	int32_t *low;	     /* n + 1: the least of depth[i..n] */
 	size_t cap;	     /* entries of each */
 };
 
@@ -939,6 +943,7 @@ void pattern_index_free(struct pattern_index *x)
 	free(x->next_edge);
 	free(x->next_line);
 	free(x->depth);
+	free(x->low);
 	free(x);
 }
 
@@ -963,10 +968,12 @@ static void index_build(struct pattern_index *x)
 		free(x->next_edge);
 		free(x->next_line);
 		free(x->depth);
+		free(x->low);
 		x->pos = xreallocarray(NULL, n + 1, sizeof(*x->pos));
 		x->next_edge = xreallocarray(NULL, n + 1, sizeof(*x->next_edge));
 		x->next_line = xreallocarray(NULL, n + 1, sizeof(*x->next_line));
 		x->depth = xreallocarray(NULL, n + 1, sizeof(*x->depth));
+		x->low = xreallocarray(NULL, n + 1, sizeof(*x->low));
 		x->cap = n + 1;
 	}
 	/* The positions by hash: a radix sort on the hashes, 8 bits a pass, which is stable,
@@ -994,6 +1001,10 @@ static void index_build(struct pattern_index *x)
 	x->depth[0] = 0;
 	for (size_t i = 0; i < n; i++) {
 		x->depth[i + 1] = x->depth[i] + block_edge(t, &t->v[i]);
+	}
+	x->low[n] = x->depth[n];
+	for (size_t i = n; i-- > 0;) {
+		x->low[i] = MIN(x->depth[i], x->low[i + 1]);
 	}
 	x->next_edge[n] = x->next_line[n] = (uint32_t)n;
 	for (size_t i = n; i-- > 0;) {
@@ -1702,11 +1713,22 @@ static bool m_top_walk(struct mstate *m, size_t pi, uint32_t ti)
 	int32_t base = ix->depth[ti] - outer; /* a stopping point x is depth[x] - base deep */
 	uint32_t h = 0, cap = ti + ELLIPSIS_MAX_TOKENS;
 	bool jump = target_hash(m, pi + 1, &h);
+	/* The block level in the key: none when the block the walk stays in never closes
+	 * (no token from ti on takes the depth below base) and the pattern's own tokens open
+	 * or close no block, so that the walks after it (depth[x] - base deep at x) stay at
+	 * base too: then no walk from here on stops at the level, whichever it is, and walks
+	 * one block deeper are alike (a file of `{` left open in every copy, each import's
+	 * walk one level deeper: the memo did not carry from one to the next, the square of
+	 * the file in steps). */
+	int32_t level = base;
+	if (!m->p->block_edges && ix->low[MIN((size_t)ti + 1, t->n)] >= base) {
+		level = INT32_MIN;
+	}
 	struct pattern_memo *memo = m->c->memo;
 	struct pattern_memo_key key[2] = {
-		{ m->p, (uint32_t)pi * 2, base, m->b.set & e->seg_used, m->b.set & e->seg_used, t,
+		{ m->p, (uint32_t)pi * 2, level, m->b.set & e->seg_used, m->b.set & e->seg_used, t,
 		  &m->b },
-		{ m->p, (uint32_t)pi * 2 + 1, base, m->b.set & e->rest_used,
+		{ m->p, (uint32_t)pi * 2 + 1, level, m->b.set & e->rest_used,
 		  m->b.set & e->rest_used, t, &m->b },
 	};
 	int id[2] = { pattern_memo_key(memo, &key[0], false),

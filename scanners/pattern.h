@@ -96,6 +96,7 @@ struct pattern {
 	unsigned
 		anchor_score; /* how selective the anchor is (PATTERN_STRONG_ANCHOR and up: good) */
 	bool multiline;	      /* has a line end at its top level */
+	bool block_edges;     /* has a token that opens or closes a block (`{`, `}`, indents) */
 	uint32_t mv_used;     /* bitmask of the metavariables it uses */
 	/* The `{` element (PEL_BODY_OPEN) of the `{ }` body that ends the pattern, whose `}` is
 	 * where a match ends; PATTERN_NO_TAIL when it ends otherwise. */

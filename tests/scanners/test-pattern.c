@@ -1055,6 +1055,48 @@ Test(pattern, bound_by_bindings_are_collected_in_linear_steps)
 	cr_assert_leq(b * 10, a * 22, "1,000 lines: %zu steps; 2,000 lines: %zu", a, b);
 }
 
+/* n copies of: a line of f-strings (nested fields, format specs, a field in a spec, `{{`),
+ * a dict whose `{` never closes, `from os import path, system` and a call of system. Each
+ * copy is one block deeper than the one before. Its steps on the rule of py.os-system's
+ * imported-name shape. */
+static size_t open_block_fstring_steps(size_t n)
+{
+	const char *rule = RULE_M("t", "python", "$SYS",
+				  "    pattern: $SYS($CMD)\n"
+				  "    conditions:\n"
+				  "      - metavariable: $SYS\n"
+				  "        regex: '^system$'\n"
+				  "        bound-by: from os import ..., $SYS\n");
+	const char *copy = "s = f\"{a!r:>{w}} {b[i]:{f}^{w}.{p}f} {{x}} {f'{c:%Y}'}\" {\n"
+			   "from os import path, system\n"
+			   "system(cmd)\n";
+	size_t cl = strlen(copy), cap = n * cl + 1, w = 0;
+	char *src = xmalloc(cap);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(src + w, copy, cl);
+		w += cl;
+	}
+	src[w] = '\0';
+	scan(LANG_PYTHON, rule, src);
+	free(src);
+	cr_assert_eq(st.budget_exceeded, 0, "%zu copies: %zu given up", n, st.budget_exceeded);
+	cr_assert_eq(fl.n, n, "%zu copies: %zu findings", n, fl.n);
+	return st.steps;
+}
+
+Test(pattern, walks_in_blocks_that_never_close_are_remembered_across_levels)
+{
+	/* The memo of a top-level ellipsis's walk was keyed by the block level it stays in:
+	 * each copy's import walked to the end of the file again, one level deeper than the
+	 * one before, and found what the one before had found failing (64 KB of such copies
+	 * took every rule's budget, and the file was reported as not evaluated completely).
+	 * A level that never closes is the same as any other that never does: twice the
+	 * copies take twice the steps, not four times. */
+	size_t a = open_block_fstring_steps(200), b = open_block_fstring_steps(400);
+	cr_assert_gt(a, 0);
+	cr_assert_leq(b * 10, a * 22, "200 copies: %zu steps; 400 copies: %zu", a, b);
+}
+
 Test(pattern, the_starts_a_statements_anchors_share_are_tried_once)
 {
 	/* A pattern that starts with a metavariable is tried from every token of the
