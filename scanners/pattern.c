@@ -729,10 +729,17 @@ int pattern_compile(const char *src, size_t len, enum lang lang, struct mvtab *m
 			el->kind = PEL_ELLIPSIS;
 			/* In the shell, an ellipsis among a command's words is that command's
 			 * (`rm ... $V`, `curl ... | $SH`); one on a line of its own stands
-			 * for any commands. */
+			 * for any commands. In a Dockerfile likewise, and the one right after
+			 * the instruction stands for any commands before (`RUN ... chmod ...
+			 * $MODE`: a chmod anywhere in the RUN, its mode among its own words,
+			 * not `useradd -u 1002` after a `&&`). */
 			bool alone = (i == b || t.v[i - 1].kind == TOK_EOL) &&
 				     (i + 1 == e || t.v[i + 1].kind == TOK_EOL);
-			el->cmd = lx == LEXER_SHELL && el->top && !alone;
+			bool after_instruction =
+				i > b && (i - 1 == b || t.v[i - 2].kind == TOK_EOL);
+			el->cmd = el->top && !alone &&
+				  (lx == LEXER_SHELL ||
+				   (lx == LEXER_DOCKERFILE && !after_instruction));
 		} else if (k->kind == TOK_STRING) {
 			const char *cs;
 			size_t cn;

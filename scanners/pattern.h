@@ -73,7 +73,8 @@ struct pel {
 	uint8_t body;	   /* enum pel_body: the role in a `{ }` body with deep ellipses */
 	uint8_t cmd;	   /* PEL_ELLIPSIS, shell: among a command's words, it stays in that
 			    * command (never past `;` `&` `&&` `||` `|` `|&` `;;` `(` `)` or a
-			    * line end); one on a line of its own stands for commands */
+			    * line end); one on a line of its own stands for commands. A
+			    * Dockerfile's likewise, but for one right after the instruction */
 	uint16_t open;	   /* PEL_BODY_ELLIPSIS, PEL_BODY_CLOSE: the body's `{` element */
 	uint32_t off, len; /* the element's text in the pattern source */
 	uint32_t hash;

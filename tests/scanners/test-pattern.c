@@ -315,6 +315,39 @@ Test(pattern, a_shell_ellipsis_stays_in_its_command)
 	cr_assert_str_eq(lines(), "1", "%s", lines());
 }
 
+/* In a Dockerfile, an ellipsis among a command's words of a RUN stays in that command
+ * too; the one right after the instruction stands for any commands before (a RUN line
+ * of `&&`-joined commands: `chmod ... $MODE` took the uid of a useradd after it). */
+Test(pattern, a_dockerfile_ellipsis_stays_in_its_command)
+{
+	const char *rule = RULE("t", "dockerfile",
+				"    pattern: RUN ... chmod ... $MODE\n"
+				"    conditions:\n"
+				"      - metavariable: $MODE\n"
+				"        regex: '^[0-7]*[2367]$'\n");
+	scan(LANG_DOCKERFILE, rule,
+	     "FROM debian:12\n"
+	     "RUN chmod 777 /a\n"				  /* 2 */
+	     "RUN chmod 755 /e && useradd -u 1002 app\n"	  /* 3: useradd's */
+	     "RUN chmod +x /e; echo 1003\n"			  /* 4 */
+	     "RUN chmod 644 /e | tee 1006\n"			  /* 5 */
+	     "RUN mkdir /d && chmod 1777 /d\n"			  /* 6: any command's */
+	     "RUN apt-get update \\\n    && chmod -R 0777 /srv\n" /* 7 */
+	     "run chmod 2>/dev/null 1777 /t\n");		  /* 9 */
+	cr_assert_str_eq(lines(), "2 6 7 9", "%s", lines());
+	/* A download piped into a shell: the pipe right after the download's words. */
+	rule = RULE("t", "dockerfile", "    pattern: RUN ... curl ... | $SH\n");
+	scan(LANG_DOCKERFILE, rule,
+	     "RUN curl -fsSLo /tmp/i.sh https://x && sha256sum -c s && cat /tmp/d | sh\n"
+	     "RUN apt-get update && curl -fsSL https://x | sh\n"
+	     "RUN curl -o f https://x > f && sh other.sh\n");
+	cr_assert_str_eq(lines(), "2", "%s", lines());
+	/* Other instructions: an ellipsis after the instruction, as before. */
+	scan(LANG_DOCKERFILE, RULE("t", "dockerfile", "    pattern: EXPOSE ... $P\n"),
+	     "EXPOSE 80 22\n");
+	cr_assert_str_eq(messages(), "1:1 m\n", "%s", messages());
+}
+
 /* An ellipsis in a pattern's `{ }` reaches into the blocks and brackets inside the body it
  * matches, and a later one comes back out of them; none leaves that body, and the
  * pattern's `}` is the body's own. */
