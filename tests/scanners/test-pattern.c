@@ -1170,6 +1170,29 @@ Test(pattern, the_starts_a_statements_anchors_share_are_tried_once)
 	free(src);
 }
 
+Test(pattern, a_lead_metavariable_is_not_tried_after_the_literal_it_needs)
+{
+	/* `$FN = $SP.run` (py.subprocess-shell's bound-by patterns: seven of them) was tried
+	 * from every token of the statement before `run`, and from each the metavariable's
+	 * every end was tried for the `=`: 20 lines of `xN = a0 + a1 + ... + a199 + sp.run`
+	 * took 172,868 steps, 21 a token. `$FN` binds a token at least, so a start is only
+	 * worth trying before the last `=` ahead of `run`. */
+	size_t cap = 20 * 2048 + 64, w = 0;
+	char *src = xmalloc(cap);
+	for (int j = 0; j < 20; j++) {
+		w += (size_t)snprintf(src + w, cap - w, "x%d = a0", j);
+		for (int i = 1; i < 200; i++) {
+			w += (size_t)snprintf(src + w, cap - w, " + a%d", i);
+		}
+		w += (size_t)snprintf(src + w, cap - w, " + sp.run\n");
+	}
+	snprintf(src + w, cap - w, "r = sp.run\n");
+	scan(LANG_PYTHON, RULE_M("t", "python", "$FN $SP", "    pattern: $FN = $SP.run\n"), src);
+	free(src);
+	cr_assert_str_eq(messages(), "21:1 r sp\n", "%s", messages());
+	cr_assert_leq(st.steps * 10, st.tokens, "%zu steps, %zu tokens", st.steps, st.tokens);
+}
+
 Test(pattern, a_regex_rule_that_hits_its_match_limit_is_not_passed)
 {
 	/* Nested quantifiers over a long run that never matches: PCRE2's match limit. */
