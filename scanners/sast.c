@@ -1629,9 +1629,11 @@ static void eval_regex_rules(struct sast_scratch *s, const struct rule_lang_inde
 				continue;
 			}
 			if (rm->found >= SAST_MAX_MATCHES_PER_RULE) {
-				/* Counted, as the matches of patterns past the cap are. Not given
-				 * up on: no refinement could keep a later match over these. */
+				/* Counted, and given up on, as the matches of patterns past the
+				 * cap are: the matches kept may all be suppressed (runner:ignore)
+				 * or accepted in a baseline, and this one not. */
 				s->st->truncated++;
+				s->gave_up[ix->regex_rules[k]] = true;
 				continue;
 			}
 			add_finding(&ev, path, (uint32_t)ms, (uint32_t)MAX(me, ms + 1), NULL, out);

@@ -955,6 +955,45 @@ static bool incomplete(const struct finding *f)
 	return json_is_true(json_object_get(f->extra, "incomplete"));
 }
 
+/*
+ * A thousand matches that the refinements or a `runner:ignore` marker take out, then a
+ * real one: the cap of matches a rule keeps for a file is reached before the real one, so
+ * the rule reports the file as not evaluated completely (fails closed) rather than pass it.
+ * A pattern rule did; a regex rule only counted the match past the cap in the notes, and
+ * the real one was not reported (1,000 suppressed, or accepted in a baseline, hid it).
+ */
+Test(pattern, a_real_match_past_the_cap_of_harmless_ones_is_not_passed)
+{
+	struct sbuf b;
+	sbuf_init(&b, 1 << 20);
+	for (size_t i = 0; i < SAST_MAX_MATCHES_PER_RULE; i++) {
+		sbuf_puts(&b, "eval(\"k\")\n");
+	}
+	cr_assert_geq(sbuf_puts(&b, "eval(x)\n"), 0);
+	scan(LANG_PYTHON,
+	     RULE("p", "python", "    pattern: eval($X)\n    pattern-not: eval(\"...\")\n"),
+	     b.data);
+	cr_assert_eq(fl.n, 1, "%zu findings", fl.n);
+	cr_assert(incomplete(&fl.v[0]));
+	sbuf_release(&b);
+	/* A regex rule whose first 1,000 matches are suppressed inline. */
+	sbuf_init(&b, 1 << 20);
+	for (size_t i = 0; i < SAST_MAX_MATCHES_PER_RULE; i++) {
+		sbuf_puts(&b, "bad(1)  # runner:ignore r -- reviewed in review 15\n");
+	}
+	cr_assert_geq(sbuf_puts(&b, "bad(2)\n"), 0);
+	scan(LANG_PYTHON, RULE("r", "python", "    regex: 'bad\\('\n"), b.data);
+	sbuf_release(&b);
+	size_t inc = 0, open = 0;
+	for (size_t i = 0; i < fl.n; i++) {
+		inc += incomplete(&fl.v[i]);
+		open += !incomplete(&fl.v[i]) && fl.v[i].suppression == SUPPRESSION_NONE;
+	}
+	cr_assert_eq(inc, 1, "%zu findings, %zu incomplete", fl.n, inc);
+	cr_assert_eq(open, 0);
+	cr_assert_eq(st.truncated, 1);
+}
+
 Test(pattern, the_step_budget_is_the_files_however_many_streams_it_has)
 {
 	/* Each template's ${ } is a token stream of its own, and each had a budget of its own:
@@ -1009,12 +1048,13 @@ Test(pattern, the_findings_cap_is_the_files_however_many_streams_it_has)
 		}
 	}
 	free(src);
-	/* A regex rule's findings are capped per file too, and the rest counted (a regex rule
-	 * has no refinements that could keep a later match: not given up on). */
+	/* A regex rule's findings are capped per file too, the rest counted, and the rule
+	 * reports the file as not evaluated completely (the matches kept may be suppressed). */
 	src = templates(SAST_MAX_MATCHES_PER_RULE + 500, "evil(x)");
 	scan(LANG_JAVASCRIPT, RULE("r", "javascript", "    regex: 'evil\\('\n    where: any\n"),
 	     src);
-	cr_assert_eq(fl.n, SAST_MAX_MATCHES_PER_RULE);
+	cr_assert_eq(fl.n, SAST_MAX_MATCHES_PER_RULE + 1);
+	cr_assert(incomplete(&fl.v[0]));
 	cr_assert_eq(st.truncated, 500, "the rest are counted: %zu", st.truncated);
 	free(src);
 	/* Once each: a template's code is also part of the text around it, and was reported
