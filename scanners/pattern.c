@@ -1295,6 +1295,9 @@ struct mstate {
 	size_t hw;
 	bool poison;
 	uint32_t need_end;
+	/* Under a walk whose memo key holds no block level (m_top_walk()): its level. */
+	bool flat;
+	int32_t flat_base;
 };
 
 /* Does source token k match the literal element e? */
@@ -1726,10 +1729,15 @@ static bool m_top_walk(struct mstate *m, size_t pi, uint32_t ti)
 	 * base too: then no walk from here on stops at the level, whichever it is, and walks
 	 * one block deeper are alike (a file of `{` left open in every copy, each import's
 	 * walk one level deeper: the memo did not carry from one to the next, the square of
-	 * the file in steps). */
+	 * the file in steps). A walk after a group stepped over whole that holds a `{` left
+	 * open (`( { )`) is at another level: what a search that made one finds failing is
+	 * not remembered (m->poison), for it depended on the level. */
 	int32_t level = base;
 	if (!m->p->block_edges && ix->low[MIN((size_t)ti + 1, t->n)] >= base) {
 		level = INT32_MIN;
+	}
+	if (m->flat && base != m->flat_base) {
+		m->poison = true;
 	}
 	struct pattern_memo *memo = m->c->memo;
 	struct pattern_memo_key key[2] = {
@@ -1790,9 +1798,17 @@ static bool m_top_walk(struct mstate *m, size_t pi, uint32_t ti)
 		m->poison = false;
 		m->need_end = 0;
 		if (next_could_match(m, pi + 1, x)) {
+			bool flat = m->flat;
+			int32_t flat_base = m->flat_base;
+			if (level == INT32_MIN) {
+				m->flat = true;
+				m->flat_base = base;
+			}
 			m->blocks = ix->depth[x] - base;
 			ok = m_el(m, pi + 1, x);
 			m->blocks = outer;
+			m->flat = flat;
+			m->flat_base = flat_base;
 		}
 		hw = MAX(hw, m->hw);
 		poison |= m->poison;

@@ -1129,10 +1129,10 @@ Test(pattern, bound_by_bindings_are_collected_in_linear_steps)
 }
 
 /* n copies of: a line of f-strings (nested fields, format specs, a field in a spec, `{{`),
- * a dict whose `{` never closes, `from os import path, system` and a call of system. Each
- * copy is one block deeper than the one before. Its steps on the rule of py.os-system's
- * imported-name shape. */
-static size_t open_block_fstring_steps(size_t n)
+ * a dict whose `{` never closes (in_group: in a call's brackets, `g({)`), `from os import
+ * path, system` and a call of system. Each copy is one block deeper than the one before.
+ * Its steps on the rule of py.os-system's imported-name shape. */
+static size_t open_block_fstring_steps(size_t n, bool in_group)
 {
 	const char *rule = RULE_M("t", "python", "$SYS",
 				  "    pattern: $SYS($CMD)\n"
@@ -1140,7 +1140,9 @@ static size_t open_block_fstring_steps(size_t n)
 				  "      - metavariable: $SYS\n"
 				  "        regex: '^system$'\n"
 				  "        bound-by: from os import ..., $SYS\n");
-	const char *copy = "s = f\"{a!r:>{w}} {b[i]:{f}^{w}.{p}f} {{x}} {f'{c:%Y}'}\" {\n"
+	const char *copy =
+		in_group ? "s = f\"{a:{b}}\" + g({)\nfrom os import path, system\nsystem(cmd)\n"
+			 : "s = f\"{a!r:>{w}} {b[i]:{f}^{w}.{p}f} {{x}} {f'{c:%Y}'}\" {\n"
 			   "from os import path, system\n"
 			   "system(cmd)\n";
 	size_t cl = strlen(copy), cap = n * cl + 1, w = 0;
@@ -1165,9 +1167,12 @@ Test(pattern, walks_in_blocks_that_never_close_are_remembered_across_levels)
 	 * took every rule's budget, and the file was reported as not evaluated completely).
 	 * A level that never closes is the same as any other that never does: twice the
 	 * copies take twice the steps, not four times. */
-	size_t a = open_block_fstring_steps(200), b = open_block_fstring_steps(400);
-	cr_assert_gt(a, 0);
-	cr_assert_leq(b * 10, a * 22, "200 copies: %zu steps; 400 copies: %zu", a, b);
+	for (int g = 0; g < 2; g++) {
+		size_t a = open_block_fstring_steps(200, g), b = open_block_fstring_steps(400, g);
+		cr_assert_gt(a, 0);
+		cr_assert_leq(b * 10, a * 22, "%s: 200 copies: %zu steps; 400 copies: %zu",
+			      g ? "in a group" : "open", a, b);
+	}
 }
 
 Test(pattern, the_starts_a_statements_anchors_share_are_tried_once)
