@@ -337,6 +337,21 @@ static bool get_duration(struct loader *L, const struct ynode *n, const char *wh
 	return true;
 }
 
+/* A number written in quotes ("2", '10'): YAML makes it a string, which a user rarely
+ * means; the error says so rather than quoting a value that looks right. */
+static bool quoted_number(const struct ynode *n)
+{
+	if (!n || n->kind != YNODE_SCALAR || !n->is_str || !n->scalar.s[0]) {
+		return false;
+	}
+	for (const char *c = n->scalar.s; *c; c++) {
+		if (*c < '0' || *c > '9') {
+			return false;
+		}
+	}
+	return true;
+}
+
 static bool get_retry(struct loader *L, const struct ynode *n, unsigned *retry, unsigned *when)
 {
 	int64_t v;
@@ -372,6 +387,14 @@ static bool get_retry(struct loader *L, const struct ynode *n, unsigned *retry, 
 				}
 			}
 		}
+	}
+	if (quoted_number(max)) {
+		char hint[96];
+		snprintf(hint, sizeof(hint), "write the number without quotes: %s: %.20s",
+			 max == n ? "retry" : "max", max->scalar.s);
+		error_node(L, max, hint, "retry must be a whole number from 0 to %d, not a string",
+			   PIPELINE_MAX_RETRY);
+		return false;
 	}
 	if (ynode_int(max, &v) < 0 || v < 0 || v > PIPELINE_MAX_RETRY) {
 		error_node(L, max, NULL, "retry must be a whole number from 0 to %d, not %s",
@@ -558,6 +581,12 @@ static void load_defaults(struct loader *L, const struct ynode *n)
 	}
 }
 
+/* Nothing but blanks and line breaks. */
+static bool blank(const char *s)
+{
+	return s[strspn(s, " \t\r\n")] == '\0';
+}
+
 static void load_stage(struct loader *L, struct pstage *s, const struct ynode *n)
 {
 	char where[128];
@@ -592,7 +621,21 @@ static void load_stage(struct loader *L, struct pstage *s, const struct ynode *n
 			   "stage '%s' has both `run:` and `uses:`", s->name);
 	} else if (run) {
 		s->kind = &stage_kind_script;
-		s->script = get_text(L, run, "run");
+		if (run->kind == YNODE_SCALAR && (ynode_is_null(run) || blank(run->scalar.s))) {
+			/* `run:` left empty, or a `run: |` whose lines went elsewhere: a script
+			 * with no command would pass having done nothing. */
+			error_node(L, run,
+				   "write the commands after `run:`, or a block: `run: |`, then "
+				   "one command per line, indented",
+				   "stage '%s' has an empty `run:` script", s->name);
+		} else if (run->kind == YNODE_SEQ) {
+			error_node(L, run,
+				   "write the commands as one block: `run: |`, then one command "
+				   "per line, indented",
+				   "run must be a string, not a sequence");
+		} else {
+			s->script = get_text(L, run, "run");
+		}
 		if (with) {
 			error_node(L, with, "`with:` configures a `uses:` kind; remove it",
 				   "stage '%s' has `with:` but no `uses:`", s->name);
@@ -861,10 +904,19 @@ static void resolve_needs(struct loader *L)
 			struct pstage *t = hmap_get(p->by_name, name);
 			if (!t) {
 				/* A suggestion costs a comparison with every stage: only for the
-				 * errors that will be shown. */
-				const char *near = L->dl->n < L->dl->max
-							   ? closest_word(name, names, p->n_stages)
-							   : NULL;
+				 * errors that will be shown. Never the stage itself, which cannot
+				 * need itself: it is left out of the list for the search, the
+				 * others keeping their file order (the first of equally close names
+				 * wins). */
+				const char *near = NULL;
+				if (L->dl->n < L->dl->max) {
+					memmove(&names[i], &names[i + 1],
+						(p->n_stages - i - 1) * sizeof(*names));
+					near = closest_word(name, names, p->n_stages - 1);
+					memmove(&names[i + 1], &names[i],
+						(p->n_stages - i - 1) * sizeof(*names));
+					names[i] = s->name;
+				}
 				char hint[200];
 				snprintf(hint, sizeof(hint), "did you mean `%s`?",
 					 near ? near : "");
@@ -1165,6 +1217,9 @@ static void load_root(struct loader *L, const struct ynode *root)
 	if (!vp) {
 		error_at(L, root->line, root->col, "add `version: 1` at the top of the file",
 			 "missing `version`");
+	} else if (quoted_number(vp->value) && str_eq(vp->value->scalar.s, "1")) {
+		error_node(L, vp->value, "write the number without quotes: version: 1",
+			   "version must be the number 1, not a string");
 	} else if (ynode_int(vp->value, &version) < 0 || version != 1) {
 		error_node(L, vp->value, "this runner reads `version: 1`",
 			   "unsupported pipeline version '%.40s'",

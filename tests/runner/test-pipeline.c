@@ -187,7 +187,15 @@ Test(pipeline, wrong_types)
 	       "retry must be a whole number from 0 to 10, not many", NULL);
 	expect(HEAD "  a:\n    run: x\n    retry: 11\n", 5, 12,
 	       "retry must be a whole number from 0 to 10, not 11", NULL);
-	expect(HEAD "  a:\n    run: [x]\n", 4, 10, "run must be a string, not a sequence", NULL);
+	expect(HEAD "  a:\n    run: [x]\n", 4, 10, "run must be a string, not a sequence",
+	       "write the commands as one block: `run: |`, then one command per line, indented");
+	/* A quoted number is a string: the message says so rather than "not 2". */
+	expect(HEAD "  a:\n    run: x\n    retry: \"2\"\n", 5, 12,
+	       "retry must be a whole number from 0 to 10, not a string",
+	       "write the number without quotes: retry: 2");
+	expect(HEAD "  a:\n    run: x\n    retry: { max: '3' }\n", 5, 19,
+	       "retry must be a whole number from 0 to 10, not a string",
+	       "write the number without quotes: max: 3");
 	expect("version: 1\nstages: [a, b]\n", 2, 9,
 	       "stages must be a mapping from stage names to stages, not a sequence", NULL);
 	expect(HEAD "  a: make\n", 3, 6, "stage 'a' must be a mapping, not a string", NULL);
@@ -203,6 +211,11 @@ Test(pipeline, unknown_stage_in_needs)
 	       "stage 'test' needs unknown stage 'biuld'", "did you mean `build`?");
 	expect(HEAD "  build: { run: x }\n  test:\n    needs: [deploy]\n    run: y\n", 5, 13,
 	       "stage 'test' needs unknown stage 'deploy'", "needs lists names of other stages");
+	/* The stage itself is never the suggestion: it cannot need itself. */
+	expect(HEAD "  build:\n    needs: [biuld]\n    run: x\n  test: { run: y }\n", 4, 13,
+	       "stage 'build' needs unknown stage 'biuld'", "needs lists names of other stages");
+	expect(HEAD "  build:\n    needs: [bilt]\n    run: x\n  built: { run: y }\n", 4, 13,
+	       "stage 'build' needs unknown stage 'bilt'", "did you mean `built`?");
 }
 
 Test(pipeline, self_dependency_and_repeats)
@@ -284,6 +297,24 @@ Test(pipeline, version_checks)
 	       "add `version: 1` at the top of the file");
 	expect("version: 2\nstages:\n  a: { run: x }\n", 1, 10, "unsupported pipeline version '2'",
 	       "this runner reads `version: 1`");
+	expect("version: \"1\"\nstages:\n  a: { run: x }\n", 1, 10,
+	       "version must be the number 1, not a string",
+	       "write the number without quotes: version: 1");
+}
+
+/* A script with no command in it would pass having done nothing: `run:` left empty, or a
+ * `run: |` block whose lines ended up elsewhere. */
+Test(pipeline, empty_script)
+{
+	const char *hint = "write the commands after `run:`, or a block: `run: |`, then one "
+			   "command per line, indented";
+	expect(HEAD "  a:\n    run:\n", 4, 9, "stage 'a' has an empty `run:` script", hint);
+	expect(HEAD "  a:\n    run: \"  \"\n", 4, 10, "stage 'a' has an empty `run:` script", hint);
+	expect(HEAD "  a:\n    run: |\n  b: { run: x }\n", 4, 10,
+	       "stage 'a' has an empty `run:` script", hint);
+	/* A script of comments only is still a script someone wrote. */
+	struct pipeline *p = load_ok(HEAD "  a:\n    run: \"# nothing yet\"\n");
+	pipeline_free(p);
 }
 
 Test(pipeline, kinds)
