@@ -870,8 +870,8 @@ static void load_stages(struct loader *L, const struct ynode *n)
 	}
 }
 
-/* Pass 2: resolve `needs:` names, then check the graph. */
-static void resolve_needs(struct loader *L)
+/* Pass 2: resolve `needs:` names, then check the graph. STAGES is the `stages:` mapping. */
+static void resolve_needs(struct loader *L, const struct ynode *stages)
 {
 	struct pipeline *p = L->p;
 	size_t edges = 0;
@@ -902,6 +902,9 @@ static void resolve_needs(struct loader *L)
 				continue;
 			}
 			struct pstage *t = hmap_get(p->by_name, name);
+			if (!t && name[0] != '.' && ynode_pair(stages, name)) {
+				continue; /* a stage whose name was refused (its own error) */
+			}
 			if (!t) {
 				/* A suggestion costs a comparison with every stage: only for the
 				 * errors that will be shown. Never the stage itself, which cannot
@@ -1263,10 +1266,16 @@ static void load_root(struct loader *L, const struct ynode *root)
 		return;
 	}
 	load_stages(L, v);
-	if (diag_has_errors(L->dl)) {
+	/* The needs are checked even when a stage's other keys were refused, so that
+	 * validation reports every problem at once; references (pass 3) are not, since an
+	 * entry refused there would make every use of it look unknown. */
+	bool loaded = !diag_has_errors(L->dl);
+	if (p->n_stages && L->needs) {
+		resolve_needs(L, v);
+	}
+	if (!loaded) {
 		return;
 	}
-	resolve_needs(L);
 	/* Variable references do not depend on the graph: checked whatever pass 2 found. The
 	 * push gate's checks need a valid graph. */
 	if (!diag_has_errors(L->dl)) {

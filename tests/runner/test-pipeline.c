@@ -52,6 +52,21 @@ static void expect(const char *text, unsigned line, unsigned col, const char *ms
 	diag_list_release(&dl);
 }
 
+/* No error may be msg. */
+static void expect_not(const char *text, const char *msg)
+{
+	struct diag_list dl;
+	struct pipeline *p = NULL;
+	diag_list_init(&dl, 20);
+	pipeline_load_buffer("p.yml", "/ws", text, strlen(text), &p, &dl);
+	for (size_t i = 0; i < dl.n; i++) {
+		cr_assert_str_neq(dl.v[i].msg, msg, "unexpected error at %u:%u", dl.v[i].line,
+				  dl.v[i].col);
+	}
+	pipeline_free(p);
+	diag_list_release(&dl);
+}
+
 #define HEAD "version: 1\nstages:\n"
 
 Test(pipeline, full_model)
@@ -216,6 +231,30 @@ Test(pipeline, unknown_stage_in_needs)
 	       "stage 'build' needs unknown stage 'biuld'", "needs lists names of other stages");
 	expect(HEAD "  build:\n    needs: [bilt]\n    run: x\n  built: { run: y }\n", 4, 13,
 	       "stage 'build' needs unknown stage 'bilt'", "did you mean `built`?");
+}
+
+/* `runner validate` reports every problem: an error in one stage's keys does not hide
+ * the needs of another that name no stage, or a cycle. */
+Test(pipeline, needs_checked_beside_other_errors)
+{
+	expect(HEAD "  build:\n    run: x\n    env: { E: }\n  test:\n    needs: [biuld]\n"
+		    "    run: y\n",
+	       7, 13, "stage 'test' needs unknown stage 'biuld'", "did you mean `build`?");
+	expect(HEAD "  a:\n    run: x\n    timeout: 5\n    needs: [b]\n  b:\n    needs: [a]\n"
+		    "    run: y\n",
+	       6, 13, "dependency cycle: a -> b -> a",
+	       "remove one of these needs to break the cycle");
+	expect(HEAD "  a:\n    run: x\n    retry: many\n  b:\n    needs: [b]\n    run: y\n", 7, 13,
+	       "stage 'b' needs itself", "remove it from needs");
+	/* A stage whose name was refused is still a stage the file has: needing it is not
+	 * "unknown" on top of the name's own error. */
+	expect(HEAD "  \"b c\": { run: x }\n  d:\n    needs: [\"b c\"]\n    run: y\n", 3, 3,
+	       "invalid stage name 'b c'", NULL);
+	expect_not(HEAD "  \"b c\": { run: x }\n  d:\n    needs: [\"b c\"]\n    run: y\n",
+		   "stage 'd' needs unknown stage 'b c'");
+	/* A hidden template is no stage to need. */
+	expect(HEAD "  .t: &t { run: x }\n  d:\n    needs: [.t]\n    run: y\n", 5, 13,
+	       "stage 'd' needs unknown stage '.t'", NULL);
 }
 
 Test(pipeline, self_dependency_and_repeats)
