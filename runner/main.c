@@ -151,6 +151,8 @@ int cli_load_pipeline(const char *file, struct pipeline **out)
 		/* An unreadable or unusable file is invalid input too, not an internal error. */
 		return r == -ENOMEM ? EXIT_INTERNAL : EXIT_USAGE;
 	}
+	/* Warnings: the file is valid, but something in it is likely not what was meant. */
+	output_diags(stderr, &dl, (*out)->source, (*out)->source_len, cli_color_stderr());
 	diag_list_release(&dl);
 	return EXIT_OK;
 }

@@ -1138,6 +1138,41 @@ static void check_cond_name(void *ud, const char *name, size_t off)
 		 name);
 }
 
+/*
+ * A warning at the first `$NAME` of an env value: only `${NAME}` is replaced, and the value
+ * reaches the stage as it is, never through a shell, so `PATH: "$HOME/bin:$PATH"` (which
+ * GitLab CI expands) would give the stage a PATH of those very characters. `$${` (a
+ * literal `${`) and a `$` before anything but a name's first character are left alone.
+ */
+static void warn_shell_variable(struct loader *L, const struct ynode *n, const char *name,
+				const char *s)
+{
+	for (const char *c = s; (c = strchr(c, '$')); c++) {
+		if (c[1] == '$' && c[2] == '{') {
+			c += 2;
+			continue;
+		}
+		if (!(c[1] == '_' || (c[1] >= 'A' && c[1] <= 'Z') ||
+		      (c[1] >= 'a' && c[1] <= 'z'))) {
+			continue;
+		}
+		size_t len =
+			1 + strspn(c + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					  "0123456789_");
+		struct pos p = pos_in_scalar(L, n, (size_t)(c - s));
+		int vl = (int)MIN(len, 64);
+		char hint[320];
+		snprintf(hint, sizeof(hint),
+			 "${NAME} expands the pipeline's env and the RUNNER_* variables; for the "
+			 "shell's, set it in the script: export %.64s=\"%.*s/...\"",
+			 name, vl, c);
+		diag_add(L->dl, DIAG_WARNING, L->file, p.line, p.col, hint,
+			 "%.*s is not expanded in an env value: the stage gets it as written", vl,
+			 c);
+		return;
+	}
+}
+
 static void check_env_list(struct loader *L, struct scope *sc, const struct pvar *v, size_t n,
 			   const struct ynode *map)
 {
@@ -1148,6 +1183,7 @@ static void check_env_list(struct loader *L, struct scope *sc, const struct pvar
 		if (interp_needed(v[i].value)) {
 			check_template(L, sc, ynode_get(map, v[i].name), v[i].value);
 		}
+		warn_shell_variable(L, ynode_get(map, v[i].name), v[i].name, v[i].value);
 		scope_add(sc, v[i].name);
 	}
 }

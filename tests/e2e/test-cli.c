@@ -146,6 +146,19 @@ Test(cli, validate_prints_position_excerpt_caret_and_hint)
 	r = tu_runner_run(dir, "validate", "-f", "bad.yml", NULL);
 	cr_assert_eq(r.status, 2);
 	assert_contains(r.err, "bad.yml:5:14: error: bad duration '5' for timeout");
+	assert_contains(r.err, "bad.yml:7:13: error: stage 'b' needs unknown stage 'c'");
+	tu_result_free(&r);
+	/* A warning does not make the file invalid, but it is shown, by validate and run. */
+	tu_write(dir, "warn.yml",
+		 "version: 1\nstages:\n  a:\n    run: echo \"$P\"\n    env: { P: $HOME/bin }\n");
+	r = tu_runner_run(dir, "validate", "-f", "warn.yml", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	assert_contains(r.err, "warn.yml:5:15: warning: $HOME is not expanded in an env value");
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "run", "-f", "warn.yml", "--no-sandbox", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	assert_contains(r.err, "warn.yml:5:15: warning: $HOME is not expanded in an env value");
+	assert_contains(r.out, "a | $HOME/bin\n");
 	tu_result_free(&r);
 	tu_rmdir(dir);
 	free(dir);

@@ -233,6 +233,32 @@ Test(pipeline, unknown_stage_in_needs)
 	       "stage 'build' needs unknown stage 'bilt'", "did you mean `built`?");
 }
 
+/* `$NAME` in an env value is taken as written (only `${NAME}` is replaced, and the shell
+ * does not see the value again): a pipeline moved from GitLab CI, where `$HOME` expands,
+ * would run with PATH=$HOME/bin:$PATH literally. The file loads, with a warning there. */
+Test(pipeline, shell_variable_in_env_warns)
+{
+	const char *text = "version: 1\nenv:\n  BIN: \"${RUNNER_WORKSPACE}/bin\"\n"
+			   "stages:\n  a:\n    run: x\n    env:\n"
+			   "      PATH: \"$HOME/.local/bin:$PATH\"\n"
+			   "      PRICE: \"5$\"\n      LIT: \"$${HOME} $$\"\n";
+	struct diag_list dl;
+	struct pipeline *p = NULL;
+	diag_list_init(&dl, 20);
+	cr_assert_eq(pipeline_load_buffer("p.yml", "/ws", text, strlen(text), &p, &dl), 0);
+	cr_assert_eq(dl.n, 1, "%zu diagnostics", dl.n);
+	cr_assert_eq(dl.v[0].level, DIAG_WARNING);
+	cr_assert_str_eq(dl.v[0].msg,
+			 "$HOME is not expanded in an env value: the stage gets it as written");
+	cr_assert_eq(dl.v[0].line, 8);
+	cr_assert_eq(dl.v[0].col, 14);
+	cr_assert_str_eq(dl.v[0].hint,
+			 "${NAME} expands the pipeline's env and the RUNNER_* variables; for the "
+			 "shell's, set it in the script: export PATH=\"$HOME/...\"");
+	pipeline_free(p);
+	diag_list_release(&dl);
+}
+
 /* `runner validate` reports every problem: an error in one stage's keys does not hide
  * the needs of another that name no stage, or a cycle. */
 Test(pipeline, needs_checked_beside_other_errors)
