@@ -2002,7 +2002,13 @@ static void engine_release(struct engine *e)
 	free(e->retired);
 	run_policies_release(&e->pols);
 	free(e->artifacts);
+	/* The spares wait in the record's outbox directory, which every stage's outbox has
+	 * left by now: once they are gone, so is it (rmdir: only when empty). */
+	_cleanup_free_ char *spares = e->spare.dir ? xstrdup(e->spare.dir) : NULL;
 	dirpool_release(&e->spare);
+	if (spares) {
+		rmdir(spares);
+	}
 }
 
 /*

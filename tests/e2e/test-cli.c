@@ -431,6 +431,24 @@ Test(cli, an_output_of_the_whole_workspace_leaves_the_record_out, .timeout = 60)
 	free(dir);
 }
 
+/* The record holds what docs/pipeline.md lists, and not the scheduler's directory of
+ * sandboxed stages' outboxes, empty once the run is over. */
+Test(cli, the_record_keeps_no_outbox_directory, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  a:\n    run: echo hi > \"$RUNNER_ARTIFACTS/a/f\"\n"
+		 "  b:\n    run: echo b\n");
+	struct tu_result r = tu_runner_run(dir, "run", "--no-color", NULL);
+	cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	cr_expect(tu_exists("%s/.runner/runs/latest/artifacts/a/f", dir));
+	cr_expect(tu_exists("%s/.runner/runs/latest/report.json", dir));
+	cr_expect_not(tu_exists("%s/.runner/runs/latest/outbox", dir));
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* A repository that commits .runner (or .runner/runs) as a symbolic link does not get the
  * run record, with its stage logs, written where the link points: the run is refused
  * (exit 2) before anything is written. */
