@@ -470,6 +470,38 @@ static int on_alias(struct builder *b, const yaml_event_t *ev)
 	return attach(b, n);
 }
 
+/*
+ * A hint for the syntax errors people meet first, or NULL. It never quotes the text (in a
+ * secrets file it would be a secret). LINE is 0-based.
+ */
+static const char *syntax_hint(const struct builder *b, const char *problem, size_t line)
+{
+	if (!problem) {
+		return NULL;
+	}
+	if (strcmp(problem, "mapping values are not allowed in this context") == 0) {
+		return "a plain value cannot hold `: `: put the value in quotes, or write it as a "
+		       "block (`key: |`, then the text on the next lines, indented)";
+	}
+	if (strcmp(problem, "found character that cannot start any token") == 0 ||
+	    strstr(problem, "tab")) {
+		/* A tab among the blanks that open the line. */
+		const char *s = b->buf, *end = b->buf + b->len;
+		for (size_t l = 0; l < line && s < end; l++) {
+			const char *nl = memchr(s, '\n', (size_t)(end - s));
+			s = nl ? nl + 1 : end;
+		}
+		for (; s < end && (*s == ' ' || *s == '\t'); s++) {
+			if (*s == '\t') {
+				return "YAML indents with spaces, not tabs: replace the tab on "
+				       "this "
+				       "line";
+			}
+		}
+	}
+	return NULL;
+}
+
 static void syntax_error(struct builder *b, yaml_parser_t *p)
 {
 	char msg[400];
@@ -528,7 +560,8 @@ static void syntax_error(struct builder *b, yaml_parser_t *p)
 		fail(b, line, col, "the file must be UTF-8 text without control characters", msg);
 		return;
 	}
-	fail(b, (unsigned)mark.line + 1, (unsigned)mark.column + 1, NULL, msg);
+	fail(b, (unsigned)mark.line + 1, (unsigned)mark.column + 1,
+	     syntax_hint(b, p->problem, (size_t)mark.line), msg);
 }
 
 int ydoc_parse(struct arena *arena, const char *name, const char *buf, size_t len,

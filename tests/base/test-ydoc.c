@@ -347,6 +347,30 @@ Test(ydoc, syntax_errors_have_positions)
 	expect_error("a:\n  - b\n c: d\n", 3, 2, "YAML syntax error");
 }
 
+/* The two syntax errors a pipeline's author meets first get a hint on what to write. */
+static void expect_hint(const char *text, const char *hint)
+{
+	struct parsed p = parse(text);
+	cr_assert_lt(p.r, 0, "accepted: %s", text);
+	cr_assert_geq(p.dl.n, 1);
+	cr_assert_not_null(p.dl.v[0].hint, "'%s' has no hint", p.dl.v[0].msg);
+	cr_assert_str_eq(p.dl.v[0].hint, hint);
+	release(&p);
+}
+
+Test(ydoc, common_syntax_errors_have_hints)
+{
+	/* A tab in the indentation, as an editor may insert. */
+	expect_hint("stages:\n  build:\n\trun: make\n",
+		    "YAML indents with spaces, not tabs: replace the tab on this line");
+	expect_hint("stages:\n  build:\n  \t run: make\n",
+		    "YAML indents with spaces, not tabs: replace the tab on this line");
+	/* ": " inside a plain value, as in a command. */
+	expect_hint("stages:\n  a:\n    run: echo a: b\n",
+		    "a plain value cannot hold `: `: put the value in quotes, or write it as a "
+		    "block (`key: |`, then the text on the next lines, indented)");
+}
+
 Test(ydoc, invalid_utf8_is_refused)
 {
 	struct parsed p = parse("a: \xff\xfe\n");
