@@ -16,6 +16,7 @@ struct logfile {
 	size_t cap;
 	uint64_t size;	  /* bytes in the file */
 	uint64_t dropped; /* bytes removed by trimming */
+	bool midline;	  /* the last byte written was not a line break */
 };
 
 int logfile_open(const char *path, size_t cap, struct logfile **out)
@@ -79,10 +80,18 @@ int logfile_write(struct logfile *lf, const char *data, size_t len)
 		return w < 0 ? -errno : -ENOSPC;
 	}
 	lf->size += len;
+	if (len) {
+		lf->midline = data[len - 1] != '\n';
+	}
 	if (lf->size > lf->cap) {
 		return trim(lf);
 	}
 	return 0;
+}
+
+bool logfile_midline(const struct logfile *lf)
+{
+	return lf->midline;
 }
 
 uint64_t logfile_dropped(const struct logfile *lf)

@@ -6,6 +6,7 @@
 #ifndef RUNNER_LOGFILE_H
 #define RUNNER_LOGFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,8 @@ struct logfile;
 int logfile_open(const char *path, size_t cap, struct logfile **out);
 /* Append data; trims when the cap is passed. Returns 0 or -errno. */
 int logfile_write(struct logfile *lf, const char *data, size_t len);
+/* Whether the log ends inside a line (its last byte is not a line break). */
+bool logfile_midline(const struct logfile *lf);
 /* Bytes dropped so far. */
 uint64_t logfile_dropped(const struct logfile *lf);
 /* Read up to max bytes from the end of the log (for reports). Caller frees. */

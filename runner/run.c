@@ -385,6 +385,11 @@ static void log_note(struct engine *e, size_t i, const char *fmt, ...)
 	_cleanup_free_ char *line = output_clean_line(masked);
 	_cleanup_free_ char *out = mask_redact_str(e->mask, line);
 	size_t len = strlen(out);
+	/* After output that did not end its line, the note starts a line of its own: it must
+	 * not read as the end of the stage's. */
+	if (logfile_midline(lf)) {
+		logfile_write(lf, "\n", 1);
+	}
 	out = xrealloc(out, len + 2);
 	memcpy(out + len, "\n", 2);
 	logfile_write(lf, out, len + 1);

@@ -431,6 +431,30 @@ Test(cli, an_output_of_the_whole_workspace_leaves_the_record_out, .timeout = 60)
 	free(dir);
 }
 
+/* The runner's own lines in a stage log start a line of their own, also after output that
+ * did not end with a line break ("partial[runner] failed: ..." read as the stage's). */
+Test(cli, runner_notes_in_a_log_start_their_own_line, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  a:\n    run: printf partial; exit 3\n"
+		 "  b:\n    run: printf 'whole\\n'; exit 3\n");
+	struct tu_result r = tu_runner_run(dir, "run", "--no-color", NULL);
+	cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	char *log = tu_readf("%s/.runner/runs/latest/logs/a.log", dir);
+	cr_assert_str_eq(log, "partial\n[runner] failed: exit code 3\n");
+	free(log);
+	log = tu_readf("%s/.runner/runs/latest/logs/b.log", dir);
+	cr_assert_str_eq(log, "whole\n[runner] failed: exit code 3\n");
+	free(log);
+	char *junit = tu_readf("%s/.runner/runs/latest/junit.xml", dir);
+	assert_contains(junit, "<system-out>partial\n[runner] failed: exit code 3\n</system-out>");
+	free(junit);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* The record holds what docs/pipeline.md lists, and not the scheduler's directory of
  * sandboxed stages' outboxes, empty once the run is over. */
 Test(cli, the_record_keeps_no_outbox_directory, .timeout = 60)
