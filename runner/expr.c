@@ -54,7 +54,8 @@ struct parser {
 	const char *src, *p;
 	struct expr_error *err;
 	int depth;
-	int ops; /* && and || so far */
+	int ops;  /* && and || so far */
+	bool rhs; /* parsing the right side of a comparison */
 };
 
 static int error_at(struct parser *ps, const char *at, const char *hint, const char *fmt, ...)
@@ -223,6 +224,11 @@ static int parse_primary(struct parser *ps, struct expr **out)
 	char word[64];
 	snprintf(word, sizeof(word), "%.*s", (int)MIN(n, 60), s);
 	static const char *const known[] = { "branch", "tag", "event", "commit", "true", "false" };
+	if (ps->rhs) {
+		/* `branch == main`: a string left unquoted, not a variable misspelt. */
+		char *hint = arena_printf(ps->arena, "a string is written in quotes: \"%s\"", word);
+		return error_at(ps, s, hint, "unknown variable '%s'", word);
+	}
 	const char *near = closest_word(word, known, ARRAY_SIZE(known));
 	if (near) {
 		char *hint = arena_printf(ps->arena, "did you mean `%s`?", near);
@@ -252,7 +258,9 @@ static int parse_cmp(struct parser *ps, struct expr **out)
 						"'%s' needs a string on its left", ops[i].tok);
 			}
 			const char *bat = ps->p;
+			ps->rhs = true;
 			r = parse_primary(ps, &b);
+			ps->rhs = false;
 			if (r < 0) {
 				return r;
 			}

@@ -136,6 +136,20 @@ Test(expr, errors_have_offsets_and_hints)
 	parse_error("", 0, "condition ends");
 	parse_error("env.A-B == 'x'", 5, "invalid character");
 	parse_error("(branch == 'a') == 'b'", 16, "needs a string on its left");
+	/* A word after a comparison is most likely a string left unquoted. */
+	struct arena *qa = arena_new(0);
+	struct expr *qe;
+	struct expr_error qerr;
+	cr_assert_eq(expr_parse(qa, "branch == main", &qe, &qerr), -EINVAL);
+	cr_assert_str_eq(qerr.msg, "unknown variable 'main'");
+	cr_assert_eq(qerr.offset, 10);
+	cr_assert_str_eq(qerr.hint, "a string is written in quotes: \"main\"");
+	cr_assert_eq(expr_parse(qa, "event != tags && tag == ''", &qe, &qerr), -EINVAL);
+	cr_assert_str_eq(qerr.hint, "a string is written in quotes: \"tags\"");
+	/* On the left, a misspelt variable is still what it looks like. */
+	cr_assert_eq(expr_parse(qa, "brnch == 'main'", &qe, &qerr), -EINVAL);
+	cr_assert_str_eq(qerr.hint, "did you mean `branch`?");
+	arena_free(qa);
 	struct arena *a = arena_new(0);
 	struct expr *e;
 	struct expr_error err;
