@@ -744,6 +744,18 @@ static void resolve(struct engine *e, size_t v)
 	struct stage_run *s = &e->r->stages[v];
 	const struct pstage *def = s->def;
 	if (e->cancelling) {
+		/* A script or scan that needs a stage that failed, was blocked or ended in an
+		 * error is skipped for that reason, as it would be without the cancellation
+		 * (--fail-fast cancels when that very stage failed). A push keeps its own
+		 * verdicts (below), so it is cancelled. */
+		for (size_t k = 0; k < def->n_needs && !(def->kind->flags & STAGE_KIND_PUSH); k++) {
+			const struct stage_run *n = &e->r->stages[def->needs[k]];
+			if ((is_bad(n) && n->status != STATUS_CANCELLED) ||
+			    (n->status == STATUS_SKIPPED && n->skip == SKIP_NEEDS_FAILED)) {
+				skip(e, v, SKIP_NEEDS_FAILED, n->def->name);
+				return;
+			}
+		}
 		s->status = STATUS_CANCELLED;
 		set_message(e, s, "cancelled before it started");
 		finalize(e, v);

@@ -218,6 +218,31 @@ Test(sched, fail_fast_cancels_running_stages, .timeout = 60)
 	teardown(&f);
 }
 
+/* Under --fail-fast the stages that need the failed one are skipped, as without it (the
+ * reason is their need, not the cancellation); the others are cancelled. */
+Test(sched, fail_fast_skips_what_needs_the_failed_stage, .timeout = 60)
+{
+	struct fixture f = setup_pipeline("version: 1\nstages:\n"
+					  "  bad: { run: exit 2 }\n"
+					  "  after: { needs: [bad], run: \"true\" }\n"
+					  "  later: { needs: [after], run: \"true\" }\n"
+					  "  long: { run: sleep 30, kill-grace: 1s }\n"
+					  "  waiting: { needs: [long], run: \"true\" }\n");
+	struct run_options o = { .jobs = 4, .fail_fast = true, .cancel_fd = -1 };
+	run_with(&f, &o);
+	cr_assert_eq(f.r->result, RESULT_FAILED);
+	cr_assert_eq(f.r->exit_code, 1);
+	cr_assert_eq(st(&f, "bad")->status, STATUS_FAILED);
+	cr_assert_eq(st(&f, "after")->status, STATUS_SKIPPED);
+	cr_assert_eq(st(&f, "after")->skip, SKIP_NEEDS_FAILED);
+	cr_assert_str_eq(st(&f, "after")->message, "it needs 'bad', which did not succeed");
+	cr_assert_eq(st(&f, "later")->status, STATUS_SKIPPED);
+	cr_assert_eq(st(&f, "later")->skip, SKIP_NEEDS_FAILED);
+	cr_assert_eq(st(&f, "long")->status, STATUS_CANCELLED);
+	cr_assert_eq(st(&f, "waiting")->status, STATUS_CANCELLED);
+	teardown(&f);
+}
+
 Test(sched, retry_reruns_failures_until_one_passes, .timeout = 60)
 {
 	struct fixture f = setup_pipeline(
