@@ -329,6 +329,8 @@ static bool get_duration(struct loader *L, const struct ynode *n, const char *wh
 			"use a number with a unit: 30s, 10m, 1h30m (units: ms, s, m, h, d)";
 		if (n && n->kind == YNODE_SCALAR && ynode_int(n, &i) == 0) {
 			hint = "add a unit, for example 600s or 10m";
+		} else if (r == 0) {
+			hint = "a duration must be longer than zero";
 		}
 		error_node(L, n, hint, "bad duration '%.60s' for %s", s ? s : ynode_type_name(n),
 			   what);

@@ -323,7 +323,9 @@ Test(pipeline, bad_durations)
 	expect(HEAD "  a:\n    run: x\n    timeout: 600\n", 5, 14, "bad duration '600' for timeout",
 	       "add a unit, for example 600s or 10m");
 	expect(HEAD "  a:\n    run: x\n    timeout: 0s\n", 5, 14, "bad duration '0s' for timeout",
-	       NULL);
+	       "a duration must be longer than zero");
+	expect(HEAD "  a:\n    run: x\n    kill-grace: 0ms\n", 5, 17,
+	       "bad duration '0ms' for kill-grace", "a duration must be longer than zero");
 	expect(HEAD "  a:\n    run: x\n    timeout: 8d\n", 5, 14,
 	       "timeout '8d' is longer than the maximum of 168h00m", NULL);
 }
