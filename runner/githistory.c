@@ -9,6 +9,7 @@
  */
 #include "githistory.h"
 
+#include "blobpack.h"
 #include "diag.h"
 #include "gitexport.h"
 #include "hmap.h"
@@ -20,6 +21,8 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+_Static_assert(GITHISTORY_MAX_PLACES <= BLOBPACK_MAX_NAMES, "a pack names every place");
 
 #include "banned.h"
 
@@ -825,6 +828,51 @@ int githistory_write(const struct githistory *h, const char *dest, struct diag_l
 		if (ret < 0 && !first) {
 			diag_error(dl, NULL, 0, 0, "set TMPDIR to a directory with room",
 				   "cannot write %s: %s", dir, strerror(-ret));
+		}
+	}
+out:
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return ret;
+}
+
+int githistory_write_pack(const struct githistory *h, int fd, struct diag_list *dl)
+{
+	git_repository *repo = NULL;
+	uint64_t at = 0;
+	int ret = 0;
+	git_libgit2_init();
+	if (git_repository_open(&repo, h->repo_dir) < 0) {
+		diag_error(dl, NULL, 0, 0, NULL, "cannot open the repository %s: %s", h->repo_dir,
+			   git_err());
+		ret = -EIO;
+		goto out;
+	}
+	for (size_t i = 0; ret == 0 && i < h->n_blobs; i++) {
+		const struct githistory_blob *b = h->blobs[i];
+		const char *names[GITHISTORY_MAX_PLACES];
+		size_t n = 0;
+		git_blob *blob = NULL;
+		git_oid id;
+		if (git_oid_fromstr(&id, b->id) < 0 || git_blob_lookup(&blob, repo, &id) < 0 ||
+		    git_blob_rawsize(blob) != b->size) {
+			diag_error(dl, NULL, 0, 0, NULL, "cannot read blob %s (%s): %s", b->id,
+				   b->places[0].path, git_err());
+			git_blob_free(blob);
+			ret = -EIO;
+			break;
+		}
+		for (size_t k = 0; k < b->n_places; k++) {
+			const char *name = blob_name(b, k);
+			if (name) {
+				names[n++] = name;
+			}
+		}
+		ret = blobpack_add(fd, &at, b->id, names, n, git_blob_rawcontent(blob), b->size);
+		git_blob_free(blob);
+		if (ret < 0) {
+			diag_error(dl, NULL, 0, 0, "set TMPDIR to a directory with room",
+				   "cannot write blob %s: %s", b->id, strerror(-ret));
 		}
 	}
 out:

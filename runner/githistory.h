@@ -120,8 +120,15 @@ int githistory_collect(const char *dir, const struct githistory_range *r,
  */
 int githistory_write(const struct githistory *h, const char *dest, struct diag_list *dl);
 
-/* The blob a file written by githistory_write() holds ("ab/cdef.../name", or its
- * directory "ab/cdef..."), or NULL. */
+/*
+ * The same blobs as one pack (stages/blobpack.h) written to fd, for the worker to lay out
+ * as githistory_write() does: one file to write instead of a directory and a file per
+ * blob. Returns 0 or -errno with a diagnostic.
+ */
+int githistory_write_pack(const struct githistory *h, int fd, struct diag_list *dl);
+
+/* The blob a file written by githistory_write() (or unpacked from its pack) holds
+ * ("ab/cdef.../name", or its directory "ab/cdef..."), or NULL. */
 const struct githistory_blob *githistory_blob_of_file(const struct githistory *h, const char *rel);
 
 void githistory_release(struct githistory *h);

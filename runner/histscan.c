@@ -1,6 +1,8 @@
 /*
  * histscan.c - the secrets scan of a range of commits (see histscan.h): collect, write
- * into a private temporary directory, scan there in the sandbox, map back.
+ * into a private temporary directory (as one pack of blobs that the worker unpacks into
+ * its own /tmp, or, for a larger history, as a tree of files), scan in the sandbox, map
+ * back.
  *
  * The scan is the `secrets` kind's worker (`runner __worker`), started by scanbox_run()
  * as a pipeline's stage is, under the default sandbox policy with the temporary directory
@@ -16,11 +18,13 @@
 #include "stage.h"
 #include "util.h"
 
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "banned.h"
 
@@ -84,6 +88,36 @@ static char *make_tree(char *err, size_t errlen)
 		     tmp_dir_parent(), strerror(errno));
 	}
 	return dir;
+}
+
+/* The pack's name in the private directory (stages/blobpack.h). */
+#define PACK_NAME "blobs.pack"
+
+/* Whether the blobs go to the worker as one pack, which it unpacks into its own /tmp (a
+ * tmpfs: see HISTSCAN_PACK_MAX), rather than as a tree of files written here. */
+static bool use_pack(const struct githistory *h)
+{
+	return h->n_blobs <= HISTSCAN_PACK_MAX / HISTSCAN_PACK_PER_BLOB &&
+	       h->bytes <= HISTSCAN_PACK_MAX - h->n_blobs * HISTSCAN_PACK_PER_BLOB;
+}
+
+static int write_pack(const struct githistory *h, const char *dir, struct diag_list *dl)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", dir, PACK_NAME);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		int e = errno;
+		diag_error(dl, NULL, 0, 0, "set TMPDIR to a directory with room",
+			   "cannot write %s: %s", path, strerror(e));
+		return -e;
+	}
+	int r = githistory_write_pack(h, fd, dl);
+	if (close(fd) < 0 && r == 0) {
+		r = -errno;
+		diag_error(dl, NULL, 0, 0, "set TMPDIR to a directory with room",
+			   "cannot write %s: %s", path, strerror(-r));
+	}
+	return r;
 }
 
 static json_t *place_json(const struct githistory_place *p)
@@ -256,7 +290,8 @@ int histscan_run(const char *dir, const struct histscan_options *o, json_t *resu
 		code = -ECANCELED;
 		goto out;
 	}
-	r = githistory_write(&h, real, &own);
+	bool pack = use_pack(&h);
+	r = pack ? write_pack(&h, real, &own) : githistory_write(&h, real, &own);
 	if (r < 0) {
 		free(real);
 		diags_line(&own, err, sizeof(err));
@@ -270,6 +305,9 @@ int histscan_run(const char *dir, const struct histscan_options *o, json_t *resu
 	json_object_set_new(with, "generated", json_true());
 	json_object_set_new(with, "nothing_ok", json_true());
 	json_object_set_new(with, "blob_names", json_true());
+	if (pack) {
+		json_object_set_new(with, "blob_pack", json_string(PACK_NAME));
+	}
 	struct scanbox sb;
 	scanbox_init(&sb, real, o->unconfined);
 	sb.cancel_fd = o->cancel_fd > 0 ? o->cancel_fd : -1;

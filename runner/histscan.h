@@ -3,8 +3,8 @@
  * history (`runner scan secrets --history`, the pre-push hook), not only of its tip.
  *
  * The blobs the range's commits add or change (runner/githistory.h: each blob once,
- * however many commits bring it) are written into a private temporary directory, one file
- * per blob, and scanned there by the `secrets` kind in its sandboxed worker, as a pipeline's
+ * however many commits bring it) are written into a private temporary directory and
+ * scanned by the `secrets` kind in its sandboxed worker, as a pipeline's
  * secrets stage is: the same default rules, redaction, inline `runner:ignore` comments
  * (the blob's own) and gate. Each finding is then mapped back to the commits and paths
  * that brought its blob. Every file is scanned: .gitignore, the vendored and generated
@@ -27,6 +27,18 @@
 #include <stddef.h>
 
 struct diag_list;
+
+/*
+ * How the blobs reach the worker. Up to HISTSCAN_PACK_MAX (their bytes plus
+ * HISTSCAN_PACK_PER_BLOB for each: a tmpfs gives a file and a directory a page each, and
+ * rounds a file up to pages), as one file (stages/blobpack.h) that the worker unpacks
+ * into its own /tmp, a tmpfs of 1 GiB whose pages count against its memory: creating and
+ * removing a file and directories per blob on a disk filesystem took most of a scan's
+ * time. Above, as a tree of files in the private directory (githistory_write()), read
+ * where it lies. Either way the worker scans the same names, and the findings are the same.
+ */
+#define HISTSCAN_PACK_MAX      (256ull << 20)
+#define HISTSCAN_PACK_PER_BLOB (12u << 10)
 
 struct histscan_options {
 	struct githistory_range range;

@@ -7,6 +7,7 @@
  */
 #include "secscan.h"
 
+#include "blobpack.h"
 #include "diag.h"
 #include "gate.h"
 #include "scan.h"
@@ -307,10 +308,10 @@ static int parse_opts(enum rule_kind kind, const json_t *with, bool cli, struct 
 	json_t *v;
 	json_object_foreach((json_t *)with, k, v)
 	{
-		/* rules_root, nothing_ok and blob_names are the runner's, never a pipeline's
-		 * (validation refuses them). */
+		/* rules_root, nothing_ok, blob_names and blob_pack are the runner's, never a
+		 * pipeline's (validation refuses them). */
 		if (!key_known(kind, k) && !str_eq(k, "rules_root") && !str_eq(k, "nothing_ok") &&
-		    !str_eq(k, "blob_names")) {
+		    !str_eq(k, "blob_names") && !str_eq(k, "blob_pack")) {
 			return errf(err, errlen, -EINVAL, "unknown key '%.60s'", k);
 		}
 	}
@@ -468,9 +469,10 @@ static bool changed_by_fork(const void *ud, const char *path)
 	return gate_policy_changed(ud, path);
 }
 
-/* The scan itself, with o (released here); nothing_ok: a scan that sees no file it can read
- * passes (what an image carries may be binaries alone). */
-static int scan_with(enum rule_kind kind, struct stage_worker *w, struct opts o, bool nothing_ok)
+/* The scan itself, with o (released here), of root (NULL: the workspace); nothing_ok: a
+ * scan that sees no file it can read passes (what an image carries may be binaries alone). */
+static int scan_with(enum rule_kind kind, struct stage_worker *w, const char *root, struct opts o,
+		     bool nothing_ok)
 {
 	char err[1000] = "";
 	struct gate_policy policy;
@@ -559,7 +561,7 @@ static int scan_with(enum rule_kind kind, struct stage_worker *w, struct opts o,
 	struct scan_options so = {
 		.rules = rs,
 		.walk = {
-			.root = w->workspace,
+			.root = root ? root : w->workspace,
 			.paths = paths,
 			.n_paths = np,
 			.exclude = exclude,
@@ -646,7 +648,29 @@ int secscan_run(enum rule_kind kind, struct stage_worker *w)
 	/* The runner's scan of the files a range of commits brings (runner/histscan.c): those
 	 * may be binaries alone, and no file at all was missed for that. */
 	bool nothing_ok = !cli && json_is_true(json_object_get(w->with, "nothing_ok"));
-	return scan_with(kind, w, o, nothing_ok);
+	const char *pack = cli ? NULL : json_string_value(json_object_get(w->with, "blob_pack"));
+	if (!pack) {
+		return scan_with(kind, w, NULL, o, nothing_ok);
+	}
+	/* Its blobs as one file of the workspace (stages/blobpack.h): laid out in a private
+	 * directory of this process's /tmp (the sandbox's tmpfs) and scanned there. */
+	_cleanup_free_ char *file = xasprintf("%s/%s", w->workspace, pack);
+	char *dir = path_is_inside(pack) ? tmp_dir_tracked("runner-blobs") : NULL;
+	if (!dir) {
+		int e = errno;
+		opts_release(&o);
+		return fail(w, NULL, "cannot unpack the blobs %s: %s", pack,
+			    path_is_inside(pack) ? strerror(e) : "not a path inside the workspace");
+	}
+	long n = blobpack_unpack(file, dir, err, sizeof(err));
+	int code = n < 0 ? fail(w, NULL, "%s", err) : scan_with(kind, w, dir, o, nothing_ok);
+	if (n < 0) {
+		opts_release(&o);
+	}
+	rm_rf(dir);
+	tmp_untrack(dir);
+	free(dir);
+	return code;
 }
 
 int secscan_paths(struct stage_worker *w, const char *const *paths, size_t n, json_t *result)
@@ -666,7 +690,7 @@ int secscan_paths(struct stage_worker *w, const char *const *paths, size_t n, js
 	/* The gate is the pipeline's (no stage settings of its own); the result is result. */
 	json_t *none = json_object();
 	struct stage_worker sw = { w->stage_name, w->workspace, none, w->gate, result };
-	int code = scan_with(RULE_SECRET, &sw, o, true);
+	int code = scan_with(RULE_SECRET, &sw, NULL, o, true);
 	json_decref(none);
 	return code;
 }

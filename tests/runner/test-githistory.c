@@ -4,10 +4,11 @@
  * remote-tracking refs left out, merges (only what the merge itself wrote), links in and
  * submodules out, shallow boundaries (a root in the range, an end in the history left out),
  * dates out of order, each cap failing the whole collection (the walk's too), and the
- * files written back.
+ * files written back (as a tree, and as a pack unpacked to the same tree).
  */
 #include <criterion/criterion.h>
 
+#include "blobpack.h"
 #include "diag.h"
 #include "githistory.h"
 #include "testserve.h"
@@ -15,9 +16,12 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define GIT "git -c user.email=t@example.com -c user.name=t -c init.defaultBranch=main"
 
@@ -568,5 +572,53 @@ Test(githistory, skipped_places_and_written_blobs)
 	free(two);
 	tu_rmdir(dest);
 	free(dest);
+	repo_free(&r);
+}
+
+/* The blobs as one pack (what the scan's worker unpacks into its /tmp) lay out the same
+ * tree as githistory_write(): every blob under each of its names, byte for byte, names
+ * the file system cannot take as "blob", and the same name of two places once. */
+Test(githistory, a_pack_unpacks_to_the_written_tree)
+{
+	struct repo r = make_repo();
+	ts_sh("mkdir '%s/sub'", r.dir);
+	free(commit(r.dir, "sub/a.txt", "one", "c5"));	  /* one again, the same name */
+	free(commit(r.dir, "sub/d.yml", "two", "c6"));	  /* two under a second name */
+	free(commit(r.dir, "e.bin", "\001\002\n", "c7")); /* bytes as they are */
+	struct githistory h;
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	cr_assert_eq(collect(r.dir, "HEAD", NULL, NULL, NULL, &h, &dl), 0, "%s", msg(&dl));
+	char *tree = tu_tmpdir(), *unpacked = tu_tmpdir(), *dir = tu_tmpdir();
+	char *pack = tu_strf("%s/blobs.pack", dir);
+	cr_assert_eq(githistory_write(&h, tree, &dl), 0, "%s", msg(&dl));
+	int fd = open(pack, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(githistory_write_pack(&h, fd, &dl), 0, "%s", msg(&dl));
+	close(fd);
+	char err[300] = "";
+	cr_assert_eq(blobpack_unpack(pack, unpacked, err, sizeof(err)), (long)h.n_blobs, "%s", err);
+	/* Names, kinds, link counts and contents: the same listing. */
+#define LIST                                                                                \
+	"cd '%s' && find . -printf '%%p %%y %%n %%s\\n' | sort && find . -type f | sort | " \
+	"xargs md5sum"
+	char *want = ts_sh_out(LIST, tree), *got = ts_sh_out(LIST, unpacked);
+#undef LIST
+	cr_expect_str_eq(got, want);
+	char *two = blob_id(r.dir, "two");
+	cr_expect(tu_exists("%s/%.2s/%s/a.txt", unpacked, two, two + 2));
+	cr_expect(tu_exists("%s/%.2s/%s/d.yml", unpacked, two, two + 2));
+	free(two);
+	free(want);
+	free(got);
+	free(pack);
+	githistory_release(&h);
+	diag_list_release(&dl);
+	tu_rmdir(tree);
+	tu_rmdir(unpacked);
+	tu_rmdir(dir);
+	free(tree);
+	free(unpacked);
+	free(dir);
 	repo_free(&r);
 }
