@@ -3,9 +3,10 @@
  *
  * Two passes: the walk lists the range's commits (its own walk, which knows shallow
  * boundaries: see githistory.h), then each commit is compared with its parents, oldest
- * first, and its new blobs are looked up by id (a hash map) and counted against the caps
- * from their headers. Nothing is written until githistory_write(), which inflates each
- * blob once.
+ * first (tree against tree, skipping the directories that did not change, in the path
+ * order a diff of the two trees lists them in), and its new blobs are looked up by id (a
+ * hash map) and counted against the caps from their headers. Nothing is written until
+ * githistory_write() (or its pack), which inflates each blob once.
  */
 #include "githistory.h"
 
@@ -646,12 +647,105 @@ static bool tree_has(git_tree *tree, const char *path, const git_oid *id)
 	return same;
 }
 
+/* A file of a commit's tree that its first parent's has not: path and blob. */
+struct change {
+	char *path;
+	git_oid id;
+};
+
+struct changes {
+	struct change *v;
+	size_t n, cap;
+};
+
+static void changes_release(struct changes *ch)
+{
+	for (size_t i = 0; i < ch->n; i++) {
+		free(ch->v[i].path);
+	}
+	free(ch->v);
+}
+
+static int cmp_change(const void *a, const void *b)
+{
+	return strcmp(((const struct change *)a)->path, ((const struct change *)b)->path);
+}
+
+/* The subtree of entry e, its size checked from its header first. */
+static int subtree(struct ctx *c, const char *commit, const git_tree_entry *e, git_tree **out)
+{
+	const git_oid *id = git_tree_entry_id(e);
+	*out = NULL;
+	if (!gitexport_object_fits(c->repo, id, GIT_OBJECT_TREE, GITEXPORT_MAX_TREE_BYTES) ||
+	    git_tree_lookup(out, c->repo, id) < 0) {
+		diag_error(c->dl, NULL, 0, 0, "the repository may be incomplete",
+			   "commit %s: the directory %s is missing or larger than %u MiB", commit,
+			   git_tree_entry_name(e), GITEXPORT_MAX_TREE_BYTES >> 20);
+		return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * The files (regular files, executables, symbolic links) of tree, below prefix, that old
+ * (NULL: none) has not at the same path with the same id and mode: what a diff of the two
+ * trees lists as added, modified or changed in type. A directory whose tree is the same on
+ * both sides is not read (the diff's time went into reading every one at every commit);
+ * nesting deeper than GITEXPORT_MAX_DEPTH is refused, as an export refuses it.
+ */
+static int tree_changes(struct ctx *c, const char *commit, git_tree *old, git_tree *tree,
+			const char *prefix, unsigned depth, struct changes *out)
+{
+	if (depth > GITEXPORT_MAX_DEPTH) {
+		diag_error(c->dl, NULL, 0, 0, NULL,
+			   "commit %s: directories nested deeper than %d levels (%.200s...): "
+			   "refused",
+			   commit, GITEXPORT_MAX_DEPTH, prefix);
+		return -E2BIG;
+	}
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < git_tree_entrycount(tree); i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+		const char *name = git_tree_entry_name(e);
+		const git_tree_entry *o = old ? git_tree_entry_byname(old, name) : NULL;
+		git_filemode_t mode = git_tree_entry_filemode(e);
+		bool was_tree = o && git_tree_entry_type(o) == GIT_OBJECT_TREE;
+		bool same_id = o && git_oid_equal(git_tree_entry_id(o), git_tree_entry_id(e));
+		if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+			if (was_tree && same_id) {
+				continue;
+			}
+			git_tree *sub = NULL, *osub = NULL;
+			_cleanup_free_ char *path = xasprintf("%s%s/", prefix, name);
+			r = subtree(c, commit, e, &sub);
+			if (r == 0 && was_tree) {
+				r = subtree(c, commit, o, &osub);
+			}
+			if (r == 0) {
+				r = tree_changes(c, commit, osub, sub, path, depth + 1, out);
+			}
+			git_tree_free(osub);
+			git_tree_free(sub);
+			continue;
+		}
+		if (!is_file_mode((uint16_t)mode) ||
+		    (o && !was_tree && same_id && git_tree_entry_filemode(o) == mode)) {
+			continue;
+		}
+		GROW(out->v, out->cap, out->n + 1);
+		out->v[out->n].path = xasprintf("%s%s", prefix, name);
+		git_oid_cpy(&out->v[out->n].id, git_tree_entry_id(e));
+		out->n++;
+	}
+	return r;
+}
+
 /* The new blobs of one commit. */
 static int commit_blobs(struct ctx *c, const git_oid *id)
 {
 	git_commit *commit = NULL, *parent = NULL;
 	git_tree *tree = NULL, *ptree = NULL;
-	git_diff *diff = NULL;
+	struct changes ch = { 0 };
 	char hex[41];
 	bool *gone = NULL;
 	git_oid_tostr(hex, sizeof(hex), id);
@@ -661,36 +755,31 @@ static int commit_blobs(struct ctx *c, const git_oid *id)
 	if (ret == 0 && np > 0) {
 		ret = load_commit(c, git_commit_parent_id(commit, 0), &parent, &ptree);
 	}
-	git_diff_options o = GIT_DIFF_OPTIONS_INIT;
-	/* Tree against tree: no content is read, binary or not. */
-	o.flags = GIT_DIFF_SKIP_BINARY_CHECK | GIT_DIFF_INCLUDE_TYPECHANGE;
-	if (ret == 0 && git_diff_tree_to_tree(&diff, c->repo, ptree, tree, &o) < 0) {
-		diag_error(c->dl, NULL, 0, 0, NULL,
-			   "commit %s: cannot compare it with its parent: %s", hex, git_err());
-		ret = -EIO;
+	/* Tree against tree: no content is read, binary or not. In path order, as a diff
+	 * lists them (a blob's first place is the first path that brought it). */
+	if (ret == 0) {
+		ret = tree_changes(c, hex, ptree, tree, "", 0, &ch);
 	}
-	size_t nd = ret == 0 ? git_diff_num_deltas(diff) : 0;
-	gone = xcalloc(nd + 1, sizeof(bool));
+	if (ch.n > 1) {
+		qsort(ch.v, ch.n, sizeof(*ch.v), cmp_change);
+	}
+	gone = xcalloc(ch.n + 1, sizeof(bool));
 	/* A merge: what one of the other parents already has at that path is not new. */
 	for (unsigned k = 1; ret == 0 && k < np; k++) {
 		git_commit_free(parent);
 		git_tree_free(ptree);
 		ret = load_commit(c, git_commit_parent_id(commit, k), &parent, &ptree);
-		for (size_t i = 0; ret == 0 && i < nd; i++) {
-			const git_diff_delta *d = git_diff_get_delta(diff, i);
-			gone[i] = gone[i] || tree_has(ptree, d->new_file.path, &d->new_file.id);
+		for (size_t i = 0; ret == 0 && i < ch.n; i++) {
+			gone[i] = gone[i] || tree_has(ptree, ch.v[i].path, &ch.v[i].id);
 		}
 	}
-	for (size_t i = 0; ret == 0 && i < nd; i++) {
-		const git_diff_delta *d = git_diff_get_delta(diff, i);
-		if (gone[i] || d->status == GIT_DELTA_DELETED || !d->new_file.path ||
-		    !is_file_mode(d->new_file.mode)) {
-			continue;
+	for (size_t i = 0; ret == 0 && i < ch.n; i++) {
+		if (!gone[i]) {
+			ret = add_place(c, &ch.v[i].id, hex, ch.v[i].path);
 		}
-		ret = add_place(c, &d->new_file.id, hex, d->new_file.path);
 	}
 	free(gone);
-	git_diff_free(diff);
+	changes_release(&ch);
 	git_tree_free(ptree);
 	git_tree_free(tree);
 	git_commit_free(parent);

@@ -31,8 +31,10 @@
  * count), and the commits the walk reads on both sides (the history left out can be far
  * larger than the range). Past one the collection stops with -E2BIG and a diagnostic
  * naming the cap: the caller fails closed, it never scans part of the range. Commit
- * objects and root trees are checked against the export's caps (gitexport.h) before they
- * are read.
+ * objects and trees are checked against the export's caps (gitexport.h) before they are
+ * read, and so is the nesting of directories (GITEXPORT_MAX_DEPTH). A commit's tree is
+ * compared with its parent's directory by directory; a directory whose tree is the same on
+ * both sides is not read.
  */
 #ifndef RUNNER_GITHISTORY_H
 #define RUNNER_GITHISTORY_H

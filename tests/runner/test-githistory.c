@@ -622,3 +622,55 @@ Test(githistory, a_pack_unpacks_to_the_written_tree)
 	free(dir);
 	repo_free(&r);
 }
+
+/* Each commit's tree is compared with its parent's directory by directory: what changed
+ * deep down is found with its whole path, a mode changed alone brings its blob again (as
+ * a diff of the trees lists it), a directory become a file (and back) brings what is
+ * new, and a tree nested deeper than an export takes is refused, not walked. */
+Test(githistory, trees_compared_directory_by_directory)
+{
+	char *dir = tu_tmpdir();
+	ts_sh(GIT " init -q '%s' && mkdir -p '%s/a/b/c' '%s/x'", dir, dir, dir);
+	tu_write(dir, "x/keep.txt", "keep");
+	char *c1 = commit(dir, "a/b/c/deep.txt", "deep", "c1");
+	char *c2 = commit(dir, "a/b/c/deep.txt", "deeper", "c2");
+	ts_sh("chmod +x '%s/a/b/c/deep.txt'", dir);
+	char *c3 = commit(dir, NULL, NULL, "c3");
+	ts_sh("rm -r '%s/x'", dir);
+	char *c4 = commit(dir, "x", "keep", "c4"); /* the directory x now a file */
+	char *deeper = blob_id(dir, "deeper"), *keep = blob_id(dir, "keep");
+	struct githistory h;
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	cr_assert_eq(collect(dir, "HEAD", NULL, NULL, NULL, &h, &dl), 0, "%s", msg(&dl));
+	cr_expect_eq(h.n_blobs, 3, "deep, deeper, keep: %zu", h.n_blobs);
+	const struct githistory_blob *b = find(&h, deeper);
+	cr_assert_not_null(b);
+	cr_expect_eq(b->n_places, 2);
+	cr_expect(has_place(b, c2, "a/b/c/deep.txt"));
+	cr_expect(has_place(b, c3, "a/b/c/deep.txt"), "the mode alone changed");
+	b = find(&h, keep);
+	cr_assert_not_null(b);
+	cr_expect_eq(b->n_places, 2);
+	cr_expect(has_place(b, c1, "x/keep.txt"));
+	cr_expect(has_place(b, c4, "x"), "a directory become a file");
+	githistory_release(&h);
+	diag_list_release(&dl);
+	/* 300 levels: refused with the cap in the message. */
+	ts_sh("cd '%s' && p=. && for i in $(seq 300); do p=$p/d; done && mkdir -p $p && "
+	      "echo x >$p/f && " GIT " add -A && " GIT " commit -q -m deep",
+	      dir);
+	diag_list_init(&dl, 10);
+	cr_expect_eq(collect(dir, "HEAD", NULL, NULL, NULL, &h, &dl), -E2BIG);
+	cr_expect(strstr(msg(&dl), "deeper than 256"), "%s", msg(&dl));
+	githistory_release(&h);
+	diag_list_release(&dl);
+	free(c1);
+	free(c2);
+	free(c3);
+	free(c4);
+	free(deeper);
+	free(keep);
+	tu_rmdir(dir);
+	free(dir);
+}
