@@ -103,13 +103,29 @@ static int callout(pcre2_callout_block *b, void *ud)
 	return 0;
 }
 
-/* Is path a YAML file's (its name ends in .yaml or .yml, as lang_detect() reads it)? */
-static bool yaml_path(const char *path)
+/* Does path's base name end in one of exts (".rb": a name that starts with its only dot,
+ * ".profile", has none)? */
+static bool ext_in(const char *path, const char *const *exts, size_t n)
 {
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	const char *dot = strrchr(base, '.');
-	return dot && dot != base && (str_eq(dot, ".yaml") || str_eq(dot, ".yml"));
+	if (!dot || dot == base) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (str_eq(dot, exts[i])) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Is path a YAML file's (its name ends in .yaml or .yml, as lang_detect() reads it)? */
+static bool yaml_path(const char *path)
+{
+	static const char *const exts[] = { ".yaml", ".yml" };
+	return ext_in(path, exts, ARRAY_SIZE(exts));
 }
 
 /*
@@ -162,18 +178,7 @@ static bool code_path(const char *path, const char *buf, size_t len)
 			}
 		}
 	}
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	const char *dot = strrchr(base, '.');
-	if (!dot || dot == base) {
-		return false;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(exts); i++) {
-		if (str_eq(dot, exts[i])) {
-			return true;
-		}
-	}
-	return false;
+	return ext_in(path, exts, ARRAY_SIZE(exts));
 }
 
 /*
@@ -187,18 +192,7 @@ static bool lisp_path(const char *path)
 {
 	static const char *const exts[] = { ".clj", ".cljs", ".cljc", ".fnl", ".el",  ".lisp",
 					    ".lsp", ".asd",  ".scm",  ".ss",  ".sld", ".rkt" };
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	const char *dot = strrchr(base, '.');
-	if (!dot || dot == base) {
-		return false;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(exts); i++) {
-		if (str_eq(dot, exts[i])) {
-			return true;
-		}
-	}
-	return false;
+	return ext_in(path, exts, ARRAY_SIZE(exts));
 }
 
 static int cmp_kw(const void *a, const void *b)
