@@ -12,7 +12,13 @@
  * Dockerfile: parser directives (escape), comment lines, and logical lines joined by the
  * escape character; each instruction is its keyword (compared case-insensitively) and
  * then either a JSON array (exec form) or shell words, and ends with TOK_EOL. Heredocs
- * (RUN <<EOF) extend the instruction to their terminator.
+ * (RUN <<EOF) extend the instruction to their terminator. The body of a RUN heredoc that a
+ * shell runs is the RUN's commands (BuildKit: a bare `RUN <<EOF` runs its body in the
+ * shell unless it starts with a #! of another program; `<<EOF bash` gives it to bash as
+ * its input): the RUN's line ends before it, and each line of it is a RUN of its own, an
+ * empty TOKF_IMPLIED token standing for the keyword, so that `RUN ...` patterns match in it
+ * and report its line. Other bodies (COPY's files, `<<EOF python3`, cat's input) stay one
+ * string. Only the RUN's own heredocs are read so, each body once: linear.
  */
 #include "lex_impl.h"
 #include "util.h"
@@ -32,6 +38,8 @@ struct hdelim {
 struct heredoc {
 	struct hdelim d;
 	bool strip_tabs;
+	uint32_t op_tok;  /* its << token */
+	uint32_t cmd_tok; /* the first token of the command it is in */
 };
 
 struct shst {
@@ -41,6 +49,12 @@ struct shst {
 	char cont;
 	struct heredoc hd[SHELL_MAX_HEREDOCS];
 	size_t n_hd;
+	/* A Dockerfile RUN's words: its keyword token, the first token after it, and the first
+	 * token of the current command (TOK_NONE: not a RUN). */
+	uint32_t run_tok, args_tok, cmd_tok;
+	/* A RUN heredoc body read as commands: the keyword each of its lines stands for. */
+	uint32_t implied;
+	bool line_start;
 };
 
 static bool is_blank(char c)
@@ -138,11 +152,12 @@ static size_t heredoc_end(const struct shst *S, size_t i, const struct hdelim *d
 	return S->to;
 }
 
-/* Register a heredoc whose delimiter word starts at i; returns the end of the word. */
-static size_t heredoc_word(struct shst *S, size_t i, bool strip_tabs)
+/* Register a heredoc (its << is token op) whose delimiter word starts at i; returns the end
+ * of the word. */
+static size_t heredoc_word(struct shst *S, size_t i, bool strip_tabs, uint32_t op)
 {
 	size_t start;
-	struct heredoc h = { .strip_tabs = strip_tabs };
+	struct heredoc h = { .strip_tabs = strip_tabs, .op_tok = op, .cmd_tok = S->cmd_tok };
 	i = delim_word(S, i, &start, &h.d);
 	if (i > start) {
 		lex_push(S->L, TOK_IDENT, start, i - start, 0);
@@ -153,14 +168,171 @@ static size_t heredoc_word(struct shst *S, size_t i, bool strip_tabs)
 	return i;
 }
 
+static void shell_words(struct shst *S, size_t from);
+
+static bool tok_is(const struct lexst *L, const struct token *k, const char *const *list)
+{
+	for (; *list; list++) {
+		if (k->len == strlen(*list) && memcmp(L->s + k->off, *list, k->len) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static const char *const command_ends[] = { ";", "&", "&&", "||", "|", "|&", ";;", "(", ")", NULL };
+static const char *const redirections[] = { "<",  ">",	">>", "<<", "<<-", "<<<",
+					    ">&", "<&", "&>", ">|", "<>",  NULL };
+
+static bool all_digits(const char *w, size_t n)
+{
+	for (size_t j = 0; j < n; j++) {
+		if (!isdigit((unsigned char)w[j])) {
+			return false;
+		}
+	}
+	return n > 0;
+}
+
+/* A shell's name (a path's last component): what runs its standard input as commands. */
+static bool is_shell_name(const char *w, size_t n)
+{
+	static const char *const shells[] = { "sh",  "bash", "dash", "ash",
+					      "zsh", "ksh",  "mksh", NULL };
+	for (size_t j = n; j > 0; j--) {
+		if (w[j - 1] == '/') {
+			w += j;
+			n -= j;
+			break;
+		}
+	}
+	for (const char *const *p = shells; *p; p++) {
+		if (strlen(*p) == n && memcmp(w, *p, n) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Does a shell run the body [b, e) of RUN heredoc h as commands? Its command is read from
+ * h->cmd_tok to the next command end among the tokens before hdr_end (the RUN's first
+ * line): `<<EOF` alone as the whole RUN (after its --flags) runs the body in the shell,
+ * unless a #! names another program; a shell with options other than -c (`<<EOF bash`,
+ * `sh -e <<EOF`) reads it as its input; anything else (`python3 <<EOF`, `cat <<EOF`,
+ * `<<EOF > file`, where nothing reads it) does not run it as shell.
+ */
+static bool body_is_shell(const struct shst *S, const struct heredoc *h, uint32_t hdr_end, size_t b,
+			  size_t e)
+{
+	const struct lexst *L = S->L;
+	const struct tokens *t = L->t;
+	uint32_t i = h->cmd_tok;
+	if (i == S->args_tok) {
+		while (i < hdr_end && t->v[i].len > 2 && memcmp(L->s + t->v[i].off, "--", 2) == 0) {
+			i++; /* RUN --mount=... --network=... */
+		}
+	}
+	bool bare = h->cmd_tok == S->args_tok, prog = false, opts_done = false;
+	for (; i < hdr_end; i++) {
+		const struct token *k = &t->v[i];
+		const char *w = L->s + k->off;
+		if (k->kind == TOK_PUNCT && tok_is(L, k, command_ends)) {
+			bare = false; /* another command after it */
+			break;
+		}
+		if (i == h->op_tok) {
+			i += i + 1 < hdr_end && t->v[i + 1].kind != TOK_PUNCT; /* its delimiter */
+			continue;
+		}
+		if (k->kind == TOK_PUNCT && tok_is(L, k, redirections)) {
+			bare = false;
+			i += i + 1 < hdr_end && t->v[i + 1].kind != TOK_PUNCT; /* its target */
+			continue;
+		}
+		if (k->kind == TOK_IDENT && i + 1 < hdr_end && t->v[i + 1].off == k->off + k->len &&
+		    t->v[i + 1].kind == TOK_PUNCT && tok_is(L, &t->v[i + 1], redirections) &&
+		    all_digits(w, k->len)) {
+			continue; /* 2>/dev/null: the descriptor */
+		}
+		if (!prog && k->kind == TOK_IDENT && i + 2 < hdr_end &&
+		    t->v[i + 1].kind == TOK_PUNCT && t->v[i + 1].len == 1 &&
+		    L->s[t->v[i + 1].off] == '=') {
+			i += 2; /* NAME=value before the command */
+			bare = false;
+			continue;
+		}
+		bare = false;
+		if (!prog) {
+			if (k->kind != TOK_IDENT || !is_shell_name(w, k->len)) {
+				return false;
+			}
+			prog = true;
+		} else if (!opts_done) {
+			/* Options: -e, -eux, -o pipefail, -s, --; not -c (its command is its
+			 * argument) nor a script file. */
+			if (k->len == 2 && memcmp(w, "--", 2) == 0) {
+				opts_done = true;
+			} else if (k->len >= 2 && w[0] == '-' && w[1] != '-') {
+				if (memchr(w, 'c', k->len)) {
+					return false;
+				}
+				if ((w[1] == 'o' || w[1] == 'O') && k->len == 2) {
+					i++; /* -o pipefail */
+				}
+				opts_done = memchr(w, 's', k->len) != NULL;
+			} else if (!(k->len > 2 && w[0] == '-')) {
+				return false; /* a script: the shell does not read its input */
+			}
+		}
+	}
+	if (prog) {
+		return true;
+	}
+	if (!bare) {
+		return false;
+	}
+	char interp[32];
+	if (e - b >= 2 && memcmp(L->s + b, "#!", 2) == 0) {
+		return lex_shebang_interpreter(L->s + b, e - b, interp, sizeof(interp)) &&
+		       is_shell_name(interp, strlen(interp));
+	}
+	return true;
+}
+
+/* A zero-length line end at i, unless one ends the tokens already. */
+static void eol_here(struct shst *S, size_t i)
+{
+	struct token *last = lex_last(S->L);
+	if (last && last->kind != TOK_EOL) {
+		lex_push(S->L, TOK_EOL, i, 0, 0);
+	}
+}
+
 /* After the newline at i - 1: read the bodies of pending heredocs; returns the new i. */
 static size_t heredoc_bodies(struct shst *S, size_t i)
 {
+	uint32_t hdr_end = (uint32_t)S->L->t->n;
 	for (size_t h = 0; h < S->n_hd; h++) {
 		const struct heredoc *d = &S->hd[h];
 		size_t body = i, body_end;
 		bool interp;
 		i = heredoc_end(S, i, &d->d, &body_end, &interp);
+		if (body_end > body && S->run_tok != TOK_NONE &&
+		    body_is_shell(S, d, hdr_end, body, body_end)) {
+			/* The RUN's commands: its line ends, each line of the body is a RUN. */
+			eol_here(S, body);
+			struct shst B = { .L = S->L,
+					  .to = body_end,
+					  .cont = '\\',
+					  .run_tok = TOK_NONE,
+					  .args_tok = TOK_NONE,
+					  .cmd_tok = TOK_NONE,
+					  .implied = S->run_tok,
+					  .line_start = true };
+			shell_words(&B, body);
+			continue;
+		}
 		if (body_end > body) {
 			lex_push(S->L, TOK_STRING, body, body_end - body,
 				 (interp ? TOKF_INTERP : 0) |
@@ -405,9 +577,26 @@ static void eol(struct shst *S, size_t at)
 	}
 }
 
-void lex_shell_range(struct lexst *L, size_t from, size_t to, bool dockerfile, char cont)
+/* Before the first token of a line of a RUN heredoc body: the RUN it stands for. */
+static void line_token(struct shst *S, size_t i)
 {
-	struct shst S = { .L = L, .to = to, .dockerfile = dockerfile, .cont = cont };
+	if (S->implied != TOK_NONE && S->line_start) {
+		uint32_t k = lex_push(S->L, TOK_IDENT, i, 0, TOKF_IMPLIED);
+		if (k != TOK_NONE) {
+			S->L->t->v[k].pair = S->implied;
+		}
+	}
+	S->line_start = false;
+}
+
+/* The shell words of S->L->s[from, S->to). */
+static void shell_words(struct shst *S0, size_t from)
+{
+	struct shst S = *S0;
+	struct lexst *L = S.L;
+	size_t to = S.to;
+	bool dockerfile = S.dockerfile;
+	char cont = S.cont;
 	const char *s = L->s;
 	size_t i = from;
 	while (i < to && L->err == 0) {
@@ -416,6 +605,7 @@ void lex_shell_range(struct lexst *L, size_t from, size_t to, bool dockerfile, c
 			i++;
 			if (!dockerfile) {
 				eol(&S, i - 1);
+				S.line_start = true;
 			}
 			if (S.n_hd) {
 				i = heredoc_bodies(&S, i);
@@ -445,6 +635,7 @@ void lex_shell_range(struct lexst *L, size_t from, size_t to, bool dockerfile, c
 			continue;
 		}
 		if (is_op_char(c)) {
+			line_token(&S, i);
 			static const char *const ops[] = { "<<<", "<<-", "&&", "||", ";;",
 							   "|&",  "<<",	 ">>", ">&", "<&",
 							   "&>",  ">|",	 "<>" };
@@ -466,16 +657,21 @@ void lex_shell_range(struct lexst *L, size_t from, size_t to, bool dockerfile, c
 				i = e;
 				continue;
 			}
-			lex_push(L, TOK_PUNCT, i, n, 0);
+			uint32_t op = lex_push(L, TOK_PUNCT, i, n, 0);
+			if (op != TOK_NONE && S.run_tok != TOK_NONE &&
+			    tok_is(L, &L->t->v[op], command_ends)) {
+				S.cmd_tok = op + 1;
+			}
 			bool is_heredoc = (n == 2 && memcmp(s + i, "<<", 2) == 0) ||
 					  (n == 3 && memcmp(s + i, "<<-", 3) == 0);
 			i += n;
 			if (is_heredoc) {
-				i = heredoc_word(&S, i, n == 3);
+				i = heredoc_word(&S, i, n == 3, op);
 			}
 			continue;
 		}
 		/* A word. */
+		line_token(&S, i);
 		size_t b = i;
 		bool quoted = false, expansion = false, interp = false;
 		/* NAME= at the start of a word is an assignment (in a pattern, $NAME= too). */
@@ -548,6 +744,35 @@ void lex_shell_range(struct lexst *L, size_t from, size_t to, bool dockerfile, c
 		/* The Dockerfile lexer includes heredoc bodies in the range: a final newline. */
 		heredoc_bodies(&S, i);
 	}
+}
+
+void lex_shell_range(struct lexst *L, size_t from, size_t to, bool dockerfile, char cont)
+{
+	struct shst S = { .L = L,
+			  .to = to,
+			  .dockerfile = dockerfile,
+			  .cont = cont,
+			  .run_tok = TOK_NONE,
+			  .args_tok = TOK_NONE,
+			  .cmd_tok = TOK_NONE,
+			  .implied = TOK_NONE };
+	shell_words(&S, from);
+}
+
+/* A RUN instruction's shell words (its keyword is token run): heredocs a shell runs are
+ * read as its commands. */
+static void run_words(struct lexst *L, size_t from, size_t to, char esc, uint32_t run)
+{
+	uint32_t n = (uint32_t)L->t->n;
+	struct shst S = { .L = L,
+			  .to = to,
+			  .dockerfile = true,
+			  .cont = esc,
+			  .run_tok = run,
+			  .args_tok = n,
+			  .cmd_tok = n,
+			  .implied = TOK_NONE };
+	shell_words(&S, from);
 }
 
 void lex_shell(struct lexst *L)
@@ -731,13 +956,15 @@ void lex_dockerfile(struct lexst *L)
 		if (k == b) {
 			k = b + 1;
 		}
-		lex_push(L, TOK_IDENT, b, k - b, 0);
+		uint32_t kw = lex_push(L, TOK_IDENT, b, k - b, 0);
 		size_t a = k;
 		while (a < end && is_blank(s[a])) {
 			a++;
 		}
 		if (a < end && s[a] == '[') {
 			exec_form(L, a, end);
+		} else if (kw != TOK_NONE && k - b == 3 && strncasecmp(s + b, "RUN", 3) == 0) {
+			run_words(L, a, end, esc, kw);
 		} else {
 			lex_shell_range(L, a, end, true, esc);
 		}

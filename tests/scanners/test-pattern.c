@@ -348,6 +348,76 @@ Test(pattern, a_dockerfile_ellipsis_stays_in_its_command)
 	cr_assert_str_eq(messages(), "1:1 m\n", "%s", messages());
 }
 
+/*
+ * A RUN heredoc whose body a shell runs (none named, sh or bash after the delimiter, a
+ * shebang of a shell) holds the RUN's commands: each line of the body is read as a RUN of
+ * its own, reported on its line. A body that is a file's content (COPY), another program's
+ * input (`<<EOF python3`, `python3 <<EOF`, cat's) or runs under another interpreter
+ * (`#!/usr/bin/env python3`) is not.
+ */
+Test(pattern, a_dockerfile_heredoc_run_by_a_shell_holds_the_commands)
+{
+	const char *rule = RULE("t", "dockerfile",
+				"    pattern: RUN ... chmod ... $MODE\n"
+				"    conditions:\n"
+				"      - metavariable: $MODE\n"
+				"        regex: '^[0-7]*[2367]$'\n");
+	scan(LANG_DOCKERFILE, rule,
+	     "FROM debian:12\n"
+	     "RUN <<EOF\n"
+	     "set -eux\n"
+	     "chmod 777 /a\n"			     /* 4 */
+	     "chmod 755 /b && useradd -u 1002 app\n" /* useradd's */
+	     "EOF\n"
+	     "RUN <<-EOT bash\n"
+	     "\tmkdir /d; chmod 1777 /d\n" /* 8 */
+	     "EOT\n"
+	     "RUN --mount=type=cache,target=/c <<'EOF'\n"
+	     "chmod -R \\\n  0777 /srv\n" /* 11 */
+	     "EOF\n"
+	     "RUN <<A cat > /f && <<B sh -e\n"
+	     "chmod 777 /not-run\n"
+	     "A\n"
+	     "chmod 0666 /run\n" /* 17 */
+	     "B\n"
+	     "COPY <<EOF /s.sh\n"
+	     "chmod 777 /copied\n"
+	     "EOF\n"
+	     "RUN <<EOF python3\n"
+	     "chmod 777 /py\n"
+	     "EOF\n"
+	     "RUN python3 <<EOF\n"
+	     "chmod 777 /py\n"
+	     "EOF\n"
+	     "RUN <<EOF\n"
+	     "#!/usr/bin/env python3\n"
+	     "chmod 777 /py\n"
+	     "EOF\n"
+	     "RUN <<EOF\n"
+	     "#!/bin/bash\n"
+	     "chmod 777 /sh\n" /* 34 */
+	     "EOF\n"
+	     "RUN <<EOF > /etc/x.conf\n"
+	     "chmod 777 /conf\n"
+	     "EOF\n"
+	     "RUN chmod 777 /after\n"); /* 39 */
+	cr_assert_str_eq(lines(), "4 8 11 17 34 39", "%s", lines());
+	/* Two on one body, each on its line; the pipe of its own command. */
+	rule = RULE("t", "dockerfile", "    pattern: RUN ... curl ... | $SH\n");
+	scan(LANG_DOCKERFILE, rule,
+	     "RUN <<EOF\n"
+	     "curl -fsSLo /tmp/i.sh https://x\n"
+	     "cat /tmp/d | sh\n"
+	     "curl -fsSL https://x | sh\n" /* 4 */
+	     "wget -qO- https://y | sh\n"
+	     "curl -fsSL https://z \\\n  | bash\n" /* 6 */
+	     "EOF\n");
+	cr_assert_str_eq(lines(), "4 6", "%s", lines());
+	/* A body without its delimiter up to the end of the file. */
+	scan(LANG_DOCKERFILE, rule, "RUN <<EOF\nls\ncurl https://x | sh\n");
+	cr_assert_str_eq(lines(), "3", "%s", lines());
+}
+
 /* An ellipsis in a pattern's `{ }` reaches into the blocks and brackets inside the body it
  * matches, and a later one comes back out of them; none leaves that body, and the
  * pattern's `}` is the body's own. */
