@@ -293,6 +293,9 @@ static bool body_is_shell(const struct shst *S, const struct heredoc *h, uint32_
 		return false;
 	}
 	char interp[32];
+	while (h->strip_tabs && b < e && L->s[b] == '\t') {
+		b++; /* <<- strips the tabs before #! too */
+	}
 	if (e - b >= 2 && memcmp(L->s + b, "#!", 2) == 0) {
 		return lex_shebang_interpreter(L->s + b, e - b, interp, sizeof(interp)) &&
 		       is_shell_name(interp, strlen(interp));
@@ -963,7 +966,8 @@ void lex_dockerfile(struct lexst *L)
 		}
 		if (a < end && s[a] == '[') {
 			exec_form(L, a, end);
-		} else if (kw != TOK_NONE && k - b == 3 && strncasecmp(s + b, "RUN", 3) == 0) {
+		} else if (kw != TOK_NONE && !L->pattern && k - b == 3 &&
+			   strncasecmp(s + b, "RUN", 3) == 0) {
 			run_words(L, a, end, esc, kw);
 		} else {
 			lex_shell_range(L, a, end, true, esc);

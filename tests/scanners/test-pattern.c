@@ -400,8 +400,12 @@ Test(pattern, a_dockerfile_heredoc_run_by_a_shell_holds_the_commands)
 	     "RUN <<EOF > /etc/x.conf\n"
 	     "chmod 777 /conf\n"
 	     "EOF\n"
-	     "RUN chmod 777 /after\n"); /* 39 */
-	cr_assert_str_eq(lines(), "4 8 11 17 34 39", "%s", lines());
+	     "RUN <<-EOF\n"
+	     "\t#!/usr/bin/env python3\n"
+	     "\tchmod 777 /py\n"
+	     "EOF\n"
+	     "RUN chmod 777 /after\n"); /* 43 */
+	cr_assert_str_eq(lines(), "4 8 11 17 34 43", "%s", lines());
 	/* Two on one body, each on its line; the pipe of its own command. */
 	rule = RULE("t", "dockerfile", "    pattern: RUN ... curl ... | $SH\n");
 	scan(LANG_DOCKERFILE, rule,
@@ -416,6 +420,50 @@ Test(pattern, a_dockerfile_heredoc_run_by_a_shell_holds_the_commands)
 	/* A body without its delimiter up to the end of the file. */
 	scan(LANG_DOCKERFILE, rule, "RUN <<EOF\nls\ncurl https://x | sh\n");
 	cr_assert_str_eq(lines(), "3", "%s", lines());
+}
+
+/* RUN heredocs a file cannot make costly: a body of a megabyte without its delimiter up
+ * to the end of the file, thousands of heredocs, more on one line than are kept. The
+ * matching stays within a few steps a token and gives nothing up. */
+Test(pattern, dockerfile_heredocs_stay_linear)
+{
+	const char *rule = RULE("t", "dockerfile",
+				"    pattern: RUN ... chmod ... $MODE\n"
+				"    conditions:\n"
+				"      - metavariable: $MODE\n"
+				"        regex: '^[0-7]*[2367]$'\n");
+	size_t cap = (1u << 20) + 4096, w = 0;
+	char *src = xmalloc(cap);
+	w += (size_t)snprintf(src + w, cap - w, "FROM debian:12\nRUN <<EOF\n");
+	while (w + 64 < (1u << 20)) {
+		w += (size_t)snprintf(src + w, cap - w, "chmod 755 /a && ls -l /srv | sort\n");
+	}
+	snprintf(src + w, cap - w, "chmod 777 /last\n");
+	scan(LANG_DOCKERFILE, rule, src);
+	cr_assert_eq(fl.n, 1, "%zu", fl.n);
+	cr_assert_eq(st.budget_exceeded, 0);
+	cr_assert_leq(st.steps, 8 * st.tokens, "%zu steps, %zu tokens", st.steps, st.tokens);
+	/* Thousands of heredocs, each its own RUN. */
+	w = 0;
+	for (int i = 0; w + 64 < cap && i < 20000; i++) {
+		w += (size_t)snprintf(src + w, cap - w, "RUN <<E%d\nchmod 755 /x\nE%d\n", i, i);
+	}
+	scan(LANG_DOCKERFILE, rule, src);
+	cr_assert_eq(fl.n, 0, "%zu", fl.n);
+	cr_assert_leq(st.steps, 8 * st.tokens, "%zu steps, %zu tokens", st.steps, st.tokens);
+	/* Thousands on one line: the first ones are read, the rest are words. */
+	w = (size_t)snprintf(src, cap, "RUN ");
+	for (int i = 0; w + 64 < cap && i < 5000; i++) {
+		w += (size_t)snprintf(src + w, cap - w, "<<E%d ", i);
+	}
+	w += (size_t)snprintf(src + w, cap - w, "sh\n");
+	for (int i = 0; w + 64 < cap && i < 5000; i++) {
+		w += (size_t)snprintf(src + w, cap - w, "chmod 777 /%d\nE%d\n", i, i);
+	}
+	scan(LANG_DOCKERFILE, rule, src);
+	cr_assert_eq(st.budget_exceeded, 0);
+	cr_assert_leq(st.steps, 8 * st.tokens, "%zu steps, %zu tokens", st.steps, st.tokens);
+	free(src);
 }
 
 /* An ellipsis in a pattern's `{ }` reaches into the blocks and brackets inside the body it
