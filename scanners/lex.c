@@ -851,8 +851,8 @@ static void hash_tokens(struct tokens *t)
 		if (k->kind == TOK_STRING) {
 			tok_string_content(t, k, &s, &n);
 			k->hash = lex_hash(s, n, false) ^ 0x5bd1e995u;
-		} else if ((k->flags & TOKF_IMPLIED) && k->pair < i) {
-			k->hash = t->v[k->pair].hash; /* the instruction's */
+		} else if (k->flags & TOKF_IMPLIED) {
+			k->hash = lex_hash("RUN", 3, icase); /* the instruction it stands for */
 		} else {
 			k->hash = lex_hash(t->src + k->off, k->len, icase && k->kind == TOK_IDENT);
 		}
@@ -1120,8 +1120,8 @@ uint32_t tokens_find(const struct tokens *t, uint32_t off)
 
 bool tok_text_eq(const struct tokens *t, const struct token *k, const char *s, size_t n)
 {
-	if ((k->flags & TOKF_IMPLIED) && k->pair < t->n) {
-		k = &t->v[k->pair]; /* the instruction it stands for */
+	if (k->flags & TOKF_IMPLIED) {
+		return n == 3 && strncasecmp(s, "RUN", 3) == 0; /* the instruction it stands for */
 	}
 	if (k->len != n) {
 		return false;

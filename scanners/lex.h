@@ -103,8 +103,9 @@ enum tok_flags {
 	TOKF_OPEN = 1u << 6,	     /* an opening bracket ( [ { or INDENT */
 	TOKF_CLOSE = 1u << 7,	     /* a closing bracket ) ] } or DEDENT */
 	TOKF_STMT_END = 1u << 8,     /* Go, JS: a line break after this token ends a statement */
-	/* Dockerfile: an empty token that stands for the instruction (its pair) at the start of
-	 * a line of a RUN heredoc that a shell runs: each such line reads as a RUN of its own. */
+	/* Dockerfile: an empty token that stands for `RUN` at the start of a line of a RUN
+	 * heredoc that a shell runs: each such line reads as a RUN of its own
+	 * (tok_text_eq(), its hash and the rules' anchors take it for `RUN`). */
 	TOKF_IMPLIED = 1u << 9,
 };
 
@@ -113,12 +114,11 @@ enum tok_flags {
 struct token {
 	uint32_t off, len; /* byte range in the source */
 	uint32_t line;	   /* 1-based line of the first byte */
-	uint32_t pair; /* index of the matching bracket (TOKF_IMPLIED: the instruction), or TOK_NONE
-			*/
-	uint32_t hash; /* hash of the token's text (case-folded in dockerfile) */
-	uint16_t flags; /* enum tok_flags */
-	uint16_t depth; /* bracket nesting depth (capped) */
-	uint8_t kind;	/* enum tok_kind */
+	uint32_t pair;	   /* index of the matching bracket, or TOK_NONE */
+	uint32_t hash;	   /* hash of the token's text (case-folded in dockerfile) */
+	uint16_t flags;	   /* enum tok_flags */
+	uint16_t depth;	   /* bracket nesting depth (capped) */
+	uint8_t kind;	   /* enum tok_kind */
 };
 
 /* A part of the file written in another language (a YAML run: script is shell), or code

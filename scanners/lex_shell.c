@@ -52,8 +52,8 @@ struct shst {
 	/* A Dockerfile RUN's words: its keyword token, the first token after it, and the first
 	 * token of the current command (TOK_NONE: not a RUN). */
 	uint32_t run_tok, args_tok, cmd_tok;
-	/* A RUN heredoc body read as commands: the keyword each of its lines stands for. */
-	uint32_t implied;
+	/* A RUN heredoc body read as commands: each line starts with a TOKF_IMPLIED token. */
+	bool implied;
 	bool line_start;
 };
 
@@ -331,7 +331,7 @@ static size_t heredoc_bodies(struct shst *S, size_t i)
 					  .run_tok = TOK_NONE,
 					  .args_tok = TOK_NONE,
 					  .cmd_tok = TOK_NONE,
-					  .implied = S->run_tok,
+					  .implied = true,
 					  .line_start = true };
 			shell_words(&B, body);
 			continue;
@@ -583,11 +583,8 @@ static void eol(struct shst *S, size_t at)
 /* Before the first token of a line of a RUN heredoc body: the RUN it stands for. */
 static void line_token(struct shst *S, size_t i)
 {
-	if (S->implied != TOK_NONE && S->line_start) {
-		uint32_t k = lex_push(S->L, TOK_IDENT, i, 0, TOKF_IMPLIED);
-		if (k != TOK_NONE) {
-			S->L->t->v[k].pair = S->implied;
-		}
+	if (S->implied && S->line_start) {
+		lex_push(S->L, TOK_IDENT, i, 0, TOKF_IMPLIED);
 	}
 	S->line_start = false;
 }
@@ -757,8 +754,7 @@ void lex_shell_range(struct lexst *L, size_t from, size_t to, bool dockerfile, c
 			  .cont = cont,
 			  .run_tok = TOK_NONE,
 			  .args_tok = TOK_NONE,
-			  .cmd_tok = TOK_NONE,
-			  .implied = TOK_NONE };
+			  .cmd_tok = TOK_NONE };
 	shell_words(&S, from);
 }
 
@@ -773,8 +769,7 @@ static void run_words(struct lexst *L, size_t from, size_t to, char esc, uint32_
 			  .cont = esc,
 			  .run_tok = run,
 			  .args_tok = n,
-			  .cmd_tok = n,
-			  .implied = TOK_NONE };
+			  .cmd_tok = n };
 	shell_words(&S, from);
 }
 

@@ -1253,8 +1253,9 @@ int ruleset_anchor_lookup(const struct rule_lang_index *ix, const struct tokens 
 {
 	bool icase = t->lang == LANG_DOCKERFILE;
 	enum lexer lx = lang_lexer(t->lang);
-	if ((k->flags & TOKF_IMPLIED) && k->pair < t->n) {
-		k = &t->v[k->pair]; /* a heredoc's line: the instruction it stands for */
+	if (k->flags & TOKF_IMPLIED) {
+		/* A line of a RUN heredoc: the instruction it stands for. */
+		return find_anchor(ix, TOK_IDENT, k->hash, "RUN", 3, icase);
 	}
 	switch (k->kind) {
 	case TOK_IDENT:
