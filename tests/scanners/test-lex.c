@@ -319,6 +319,41 @@ Test(lex, dockerfile_logical_lines)
 	done();
 }
 
+/* A RUN heredoc a shell runs: the RUN's line ends before its body, and each line of the body
+ * starts with an empty token that reads as RUN (shown as `RUN` here), on the body's line.
+ * COPY's is a file's content, python3's its input: one string each. */
+Test(lex, dockerfile_run_heredocs)
+{
+	lex(LANG_DOCKERFILE, "RUN --mount=type=cache,target=/c <<EOF\n"
+			     "apt-get update\n"
+			     "# a comment\n"
+			     "curl -fsSL https://x \\\n  | sh; chmod 777 /s\n"
+			     "EOF\n"
+			     "RUN <<EOF python3\nprint(1)\nEOF\n"
+			     "COPY <<EOF /dst\nls -l\nEOF\n");
+	char got[8192];
+	size_t n = 0;
+	for (size_t i = 0; i < tk.n; i++) {
+		const struct token *k = &tk.v[i];
+		n += (size_t)snprintf(got + n, sizeof(got) - n, "%s%s", n ? " " : "",
+				      k->flags & TOKF_IMPLIED ? "RUN"
+				      : k->kind == TOK_EOL    ? "\\n"
+							      : text(i));
+		if (k->flags & TOKF_IMPLIED) {
+			cr_assert_eq(k->len, 0);
+			cr_assert(tok_text_eq(&tk, k, "run", 3), "it reads as the instruction");
+			cr_assert_eq(k->hash, tk.v[0].hash);
+		}
+	}
+	cr_assert_str_eq(
+		got, "RUN --mount=type=cache,target=/c << EOF \\n RUN apt-get update \\n RUN "
+		     "curl -fsSL https://x | sh ; chmod 777 /s \\n RUN << EOF python3 print(1)\n "
+		     "\\n COPY << EOF /dst ls -l\n \\n");
+	cr_assert_eq(tk.v[9].line, 4, "the body's line");
+	cr_assert(tk.v[9].flags & TOKF_IMPLIED);
+	done();
+}
+
 Test(lex, yaml_keys_scalars_blocks_and_scripts)
 {
 	const char *wf = "on: [push, pull_request_target]\njobs:\n  a:\n    steps:\n"
