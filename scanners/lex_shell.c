@@ -609,6 +609,10 @@ static void shell_words(struct shst *S0, size_t from)
 			}
 			if (S.n_hd) {
 				i = heredoc_bodies(&S, i);
+				if (S.implied) {
+					/* The next line is a RUN of its own after the bodies. */
+					eol_here(&S, i);
+				}
 			}
 			continue;
 		}

@@ -756,6 +756,8 @@ int pattern_compile(const char *src, size_t len, enum lang lang, struct mvtab *m
 			el->kind = PEL_TOKEN;
 			el->tok_kind = k->kind;
 			el->hash = k->hash;
+			el->instr = lx == LEXER_DOCKERFILE && k->kind == TOK_IDENT &&
+				    (i == b || t.v[i - 1].kind == TOK_EOL);
 			if (k->kind == TOK_EOL && el->top) {
 				p->multiline = true;
 			}
@@ -1340,6 +1342,21 @@ static bool tok_matches(const struct pattern *p, const struct pel *e, const stru
 }
 
 static bool m_el(struct mstate *m, size_t pi, uint32_t ti);
+
+/*
+ * Dockerfile: is token ti an instruction? The first token of a logical line (a heredoc
+ * line's implied RUN too), or the one after an ONBUILD that is: not a word of a RUN's
+ * commands (`git remote add origin URL` holds no ADD, `env TOKEN=x` no ENV).
+ */
+static bool instruction_at(const struct tokens *t, uint32_t ti)
+{
+	if (ti == 0 || t->v[ti - 1].kind == TOK_EOL) {
+		return true;
+	}
+	const struct token *p = &t->v[ti - 1];
+	return p->kind == TOK_IDENT && (ti == 1 || t->v[ti - 2].kind == TOK_EOL) &&
+	       tok_text_eq(t, p, "ONBUILD", 7);
+}
 
 static bool step(struct mstate *m)
 {
@@ -2053,7 +2070,8 @@ static bool m_el(struct mstate *m, size_t pi, uint32_t ti)
 	case PEL_TOKEN:
 	case PEL_STRING:
 	case PEL_STRING_ANY:
-		if (ti >= m->t->n || !tok_matches(m->p, e, m->t, &m->t->v[ti], m->lx)) {
+		if (ti >= m->t->n || !tok_matches(m->p, e, m->t, &m->t->v[ti], m->lx) ||
+		    (e->instr && !instruction_at(m->t, ti))) {
 			return false;
 		}
 		if (e->body == PEL_BODY_OPEN) {

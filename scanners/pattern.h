@@ -75,6 +75,8 @@ struct pel {
 			    * command (never past `;` `&` `&&` `||` `|` `|&` `;;` `(` `)` or a
 			    * line end); one on a line of its own stands for commands. A
 			    * Dockerfile's likewise, but for one right after the instruction */
+	uint8_t instr;	   /* PEL_TOKEN, Dockerfile: an instruction (a pattern line's first word)
+			    * matches only an instruction, not a RUN's word (instruction_at()) */
 	uint16_t open;	   /* PEL_BODY_ELLIPSIS, PEL_BODY_CLOSE: the body's `{` element */
 	uint32_t off, len; /* the element's text in the pattern source */
 	uint32_t hash;

@@ -422,6 +422,36 @@ Test(pattern, a_dockerfile_heredoc_run_by_a_shell_holds_the_commands)
 	cr_assert_str_eq(lines(), "3", "%s", lines());
 }
 
+/* An instruction of a pattern (its first word, or one after a line end) matches an
+ * instruction, not a word of a RUN's commands that reads the same in another case: `git
+ * remote add origin URL` is no ADD, `env TOKEN=x make` no ENV, in a RUN line or its
+ * heredoc. A heredoc's lines are RUNs, ONBUILD's trigger is an instruction. Words after the
+ * instruction match anywhere. */
+Test(pattern, a_dockerfile_instruction_matches_only_as_an_instruction)
+{
+	const char *rule = RULE("t", "dockerfile",
+				"    pattern: ADD ... $SRC\n"
+				"    conditions:\n"
+				"      - metavariable: $SRC\n"
+				"        regex: '^https://'\n");
+	scan(LANG_DOCKERFILE, rule,
+	     "FROM debian:12\n"
+	     "RUN git remote add origin https://git.example.com/x\n"
+	     "add https://example.com/f.tgz /f.tgz\n" /* 3 */
+	     "RUN <<EOF\n"
+	     "git remote add origin https://git.example.com/y\n"
+	     "EOF\n"
+	     "ONBUILD ADD https://example.com/g /g\n"); /* 7: ONBUILD's instruction */
+	cr_assert_str_eq(lines(), "3 7", "%s", lines());
+	scan(LANG_DOCKERFILE, RULE("t", "dockerfile", "    pattern: USER $U\n"),
+	     "RUN echo user root\nUSER root\nRUN <<EOF\nuser root\nEOF\n");
+	cr_assert_str_eq(lines(), "2", "%s", lines());
+	scan(LANG_DOCKERFILE, RULE("t", "dockerfile", "    pattern: RUN ... sudo ...\n"),
+	     "RUN echo run sudo\nRUN <<EOF\necho hi\nsudo true\n"
+	     "cat > /f <<'X'\nsudo in a file\nX\nsudo make install\nEOF\n");
+	cr_assert_str_eq(lines(), "1 4 8", "%s", lines());
+}
+
 /* RUN heredocs a file cannot make costly: a body of a megabyte without its delimiter up
  * to the end of the file, thousands of heredocs, more on one line than are kept. The
  * matching stays within a few steps a token and gives nothing up. */
