@@ -843,11 +843,18 @@ static bool find_heredoc(const char *s, size_t b, size_t e, size_t *db, size_t *
 			if (j < e && s[j] == '-') {
 				j++;
 			}
-			if (j < e && (s[j] == '"' || s[j] == '\'')) {
-				j++;
+			while (j < e && (s[j] == ' ' || s[j] == '\t')) {
+				j++; /* << EOF, as delim_word() reads it */
 			}
+			if (j < e && (s[j] == '"' || s[j] == '\'' || s[j] == '\\')) {
+				j++; /* <<"EOF", <<'EOF', <<\EOF */
+			}
+			/* The word as the shell takes it (robots.txt, my-file, EOF), its quotes
+			 * left out: cut at a dot, the terminator line was never found and the
+			 * instruction ran to the end of the file. */
 			size_t w = j;
-			while (j < e && (isalnum((unsigned char)s[j]) || s[j] == '_')) {
+			while (j < e && !is_blank(s[j]) && s[j] != '\n' && !is_op_char(s[j]) &&
+			       s[j] != '"' && s[j] != '\'') {
 				j++;
 			}
 			if (j > w) {

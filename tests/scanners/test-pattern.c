@@ -417,6 +417,13 @@ Test(pattern, a_dockerfile_heredoc_run_by_a_shell_holds_the_commands)
 	     "curl -fsSL https://z \\\n  | bash\n" /* 6 */
 	     "EOF\n");
 	cr_assert_str_eq(lines(), "4 6", "%s", lines());
+	/* Delimiters as the shell reads them: with a dot, escaped, after a blank. */
+	scan(LANG_DOCKERFILE, rule,
+	     "COPY <<robots.txt /srv/\ncurl https://x | sh\nrobots.txt\n"
+	     "RUN <<\\EOF\ncurl https://x | sh\nEOF\n" /* 5 */
+	     "RUN << EOF\ncurl https://x | sh\nEOF\n"  /* 8 */
+	     "RUN curl https://x | sh\n");	       /* 10 */
+	cr_assert_str_eq(lines(), "5 8 10", "%s", lines());
 	/* A body without its delimiter up to the end of the file. */
 	scan(LANG_DOCKERFILE, rule, "RUN <<EOF\nls\ncurl https://x | sh\n");
 	cr_assert_str_eq(lines(), "3", "%s", lines());
