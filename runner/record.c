@@ -131,6 +131,35 @@ int record_lock(const char *root, uint64_t wait_ms, struct record_lock_holder *h
 	return fd;
 }
 
+int record_create_run_dir(const char *root, record_id_fn gen, void *userdata, char **id_out)
+{
+	*id_out = NULL;
+	int r = make_root(root);
+	if (r < 0) {
+		return r;
+	}
+	_cleanup_free_ char *runs = xasprintf("%s/runs", root);
+	if (mkdir(runs, 0755) < 0 && errno != EEXIST) {
+		return -errno;
+	}
+	/* mkdir() is the claim: it fails with EEXIST when another run (or anything else) made
+	 * the directory first, so no two runs ever write into one record. */
+	for (unsigned k = 0; k < RECORD_ID_TRIES; k++) {
+		char *id = gen(userdata);
+		_cleanup_free_ char *dir = xasprintf("%s/%s", runs, id);
+		if (mkdir(dir, 0755) == 0) {
+			*id_out = id;
+			return 0;
+		}
+		int err = errno;
+		free(id);
+		if (err != EEXIST) {
+			return -err;
+		}
+	}
+	return -EEXIST;
+}
+
 int record_prepare(const char *root, const char *run_dir)
 {
 	int r = make_root(root);

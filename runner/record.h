@@ -49,7 +49,23 @@ struct record_lock_holder {
  */
 int record_lock(const char *root, uint64_t wait_ms, struct record_lock_holder *holder);
 
-/* Create the run directory (and logs/ in it). Returns 0 or -errno. */
+/* How many run ids record_create_run_dir() tries before it gives up. */
+#define RECORD_ID_TRIES 16
+
+/* Returns a new heap string, a run id (one path component), for record_create_run_dir(). */
+typedef char *(*record_id_fn)(void *userdata);
+
+/*
+ * Pick a run id and create its directory, root/runs/<id>, which must not exist yet: an id
+ * (from gen) whose directory exists is replaced by the next one gen gives, up to
+ * RECORD_ID_TRIES ids. root and root/runs are made when missing.
+ *
+ * Returns 0 with the id in *id_out (OUT: owned by the caller), or -errno with *id_out NULL:
+ * -EEXIST when every id tried had its directory already.
+ */
+int record_create_run_dir(const char *root, record_id_fn gen, void *userdata, char **id_out);
+
+/* Create the run directory when missing (and logs/ in it). Returns 0 or -errno. */
 int record_prepare(const char *root, const char *run_dir);
 
 /* Write report (an object of docs/report.md) to run_dir/report.json, atomically. Returns 0

@@ -1608,8 +1608,11 @@ static void loop(struct engine *e)
 
 /* ---------- setup ---------- */
 
-static char *make_run_id(void)
+/* A run id: the second it starts at and 24 random bits. Two runs may draw the same one:
+ * record_create_run_dir() draws again when the id's directory exists. */
+static char *make_run_id(void *unused)
 {
+	(void)unused;
 	unsigned char rnd[3];
 	char hex[7];
 	char ts[32];
@@ -2166,7 +2169,34 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 
 	*out = NULL;
 	r->pipeline = p;
-	r->id = o->run_id ? xstrdup(o->run_id) : make_run_id();
+	/* The run's directory is claimed before anything uses its id (RUNNER_RUN_ID): two
+	 * runs never share one. The server names its runs itself (job and attempt) and has
+	 * made the directory already. */
+	bool claimed = false;
+	if (o->run_id) {
+		r->id = xstrdup(o->run_id);
+	} else {
+		int cr = record_create_run_dir(opts.record_root, make_run_id, NULL, &r->id);
+		if (cr < 0) {
+			if (cr == -EEXIST) {
+				diag_error(
+					dl, NULL, 0, 0,
+					"remove old runs from the record, or start the run again",
+					"cannot create the run record in %s/runs: the directories "
+					"of "
+					"the %u run ids drawn all exist already",
+					opts.record_root, (unsigned)RECORD_ID_TRIES);
+			} else {
+				diag_error(dl, NULL, 0, 0, "check that the workspace is writable",
+					   "cannot create the run record in %s/runs: %s",
+					   opts.record_root, strerror(-cr));
+			}
+			engine_release(&e);
+			run_free(r);
+			return cr == -EINVAL ? -EIO : cr; /* not the pipeline's fault: exit 4 */
+		}
+		claimed = true;
+	}
 	r->dir = xasprintf("%s/runs/%s", opts.record_root, r->id);
 	r->record_root = xstrdup(opts.record_root);
 	r->event = o->event ? o->event : "local";
@@ -2229,6 +2259,12 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 	}
 	if (ret < 0) {
 		engine_release(&e);
+		if (claimed) {
+			/* A run that did not start leaves no record (rmdir: only what is empty). */
+			_cleanup_free_ char *logs = xasprintf("%s/logs", r->dir);
+			rmdir(logs);
+			rmdir(r->dir);
+		}
 		run_free(r);
 		return ret;
 	}
