@@ -492,6 +492,37 @@ void record_read_durations(const char *root, const struct pipeline *p, uint64_t 
 	json_decref(j);
 }
 
+/* root/lock, locked for the update of the files runs share: its fd, or -errno. It is
+ * waited for: whoever holds it (another run's update, a `runner run` using this root)
+ * lets go when done, and the kernel when it dies. */
+static int lock_shared(const char *root)
+{
+	int dfd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		return errno == ENOTDIR || errno == ELOOP ? -EINVAL : -errno;
+	}
+	int fd = openat(dfd, "lock",
+			O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644);
+	int err = errno;
+	close(dfd);
+	if (fd < 0) {
+		return err == ELOOP || err == ENXIO || err == EISDIR ? -EINVAL : -err;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			err = errno;
+			close(fd);
+			return -err;
+		}
+	}
+	return fd;
+}
+
 static int write_durations(const struct run *r, const char *root)
 {
 	_cleanup_free_ char *path = xasprintf("%s/durations.json", root);
@@ -560,6 +591,14 @@ int record_write(const struct run *r, const char *root)
 	if (ret < 0) {
 		return ret;
 	}
+	/* What runs of this root share is updated by one at a time: durations.json is read,
+	 * changed and written back, and another run's update in between would be lost. A run
+	 * that holds the lock already (`runner run`) has it for its whole run; others (the
+	 * server's, whose runs of one repository go at once) take it for this update only. */
+	int lock = r->lock_fd >= 0 ? -1 : lock_shared(root);
+	if (lock < 0 && r->lock_fd < 0) {
+		return lock;
+	}
 	write_durations(r, root);
 	/* runs/latest -> <id>, replaced atomically. */
 	_cleanup_free_ char *tmp = xasprintf("%s/runs/.latest-%s", root, r->id);
@@ -567,6 +606,9 @@ int record_write(const struct run *r, const char *root)
 	unlink(tmp);
 	if (symlink(r->id, tmp) == 0 && rename(tmp, latest) < 0) {
 		unlink(tmp);
+	}
+	if (lock >= 0) {
+		close(lock);
 	}
 	return 0;
 }

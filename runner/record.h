@@ -72,8 +72,10 @@ int record_prepare(const char *root, const char *run_dir);
  * or -errno. */
 int record_write_report(const char *run_dir, const json_t *report);
 
-/* Write the SARIF logs, report.json, junit.xml, durations and the latest link. Returns 0 or
- * -errno. */
+/* Write the SARIF logs, report.json, junit.xml, durations and the latest link. The last two
+ * are shared by the runs of root: a run that does not hold root's lock for its whole run
+ * (r->lock_fd < 0, the server's) takes it (waiting for it) while it updates them. Returns 0
+ * or -errno. */
 int record_write(const struct run *r, const char *root);
 
 /* Fill w[i] with the last recorded duration of stage i in ms (1 when unknown). */

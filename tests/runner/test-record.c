@@ -5,14 +5,22 @@
  */
 #include <criterion/criterion.h>
 
+#include "diag.h"
+#include "pipeline.h"
 #include "record.h"
+#include "run.h"
+#include "secrets.h"
 #include "util.h"
 
 #include "testutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 struct ids {
 	const char *const *v; /* the ids to hand out, in turn; the last one for ever */
@@ -75,4 +83,87 @@ Test(record, taken_ids_give_up)
 	cr_expect_eq(ids.next, RECORD_ID_TRIES);
 	tu_rmdir(root);
 	free(root);
+}
+
+/* Whether pid waits in flock() for a lock another holds (/proc/locks: "-> FLOCK ... pid"). */
+static bool waits_for_flock(pid_t pid)
+{
+	char *locks = tu_read("/proc/locks");
+	cr_assert_not_null(locks);
+	bool found = false;
+	for (char *line = strtok(locks, "\n"); line && !found; line = strtok(NULL, "\n")) {
+		long p;
+		found = strstr(line, "-> FLOCK") &&
+			sscanf(strstr(line, "WRITE") ? strstr(line, "WRITE") + 5 : "", "%ld", &p) ==
+				1 &&
+			p == (long)pid;
+	}
+	free(locks);
+	return found;
+}
+
+/*
+ * Runs that do not hold the record root's lock for the whole run (the server's: every run
+ * has a workspace of its own, and runs of other branches of the repository go at once)
+ * still update the files they share, durations.json (read, changed, written back) and
+ * runs/latest, one at a time under the lock: a run that finishes while another writes them
+ * waits, and then keeps what the other wrote.
+ */
+Test(record, shared_files_updated_under_the_lock)
+{
+	char *dir = tu_tmpdir();
+	char *root = tu_strf("%s/record", dir);
+	tu_write(dir, ".runner.yml", "version: 1\nstages:\n  mine:\n    run: \"true\"\n");
+	char *path = tu_strf("%s/.runner.yml", dir);
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	struct pipeline *p = NULL;
+	cr_assert_eq(pipeline_load_file(path, &p, &dl), 0, "%s", dl.n ? dl.v[0].msg : "?");
+	tu_write(root, "durations.json", "{}");
+	/* Another run's update of the shared files, under way. */
+	struct record_lock_holder h;
+	int lock = record_lock(root, 0, &h);
+	cr_assert_geq(lock, 0);
+
+	fflush(NULL);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		close(lock); /* the lock is the parent's, not shared with this copy */
+		struct secret_store *ss = secrets_new();
+		struct run_options o = { .jobs = 1,
+					 .cancel_fd = -1,
+					 .record_root = root,
+					 .secrets = ss,
+					 .no_sandbox = true };
+		struct run *r = NULL;
+		int rr = run_pipeline(p, &o, &r, &dl);
+		_exit(rr == 0 && r->exit_code == 0 ? 0 : 1);
+	}
+	int status;
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		cr_assert_eq(w, 0,
+			     "the run wrote the shared files of the record while another "
+			     "held its lock");
+		if (waits_for_flock(pid)) {
+			break;
+		}
+		usleep(10000);
+	}
+	/* The other run's update, which the waiting run must not overwrite. */
+	tu_write(root, "durations.json", "{\"theirs\": 7}");
+	close(lock);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	char *d = tu_readf("%s/durations.json", root);
+	cr_assert_not_null(d);
+	cr_expect(strstr(d, "\"theirs\":7") && strstr(d, "\"mine\":"), "%s", d);
+	free(d);
+	diag_list_release(&dl);
+	pipeline_free(p);
+	free(path);
+	free(root);
+	tu_rmdir(dir);
+	free(dir);
 }
