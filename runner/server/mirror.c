@@ -506,10 +506,19 @@ int mirror_peel(const char *path, const char *sha, char out[41], struct diag_lis
 		git_oid_tostr(id, sizeof(id), &oid);
 		size_t size;
 		git_object_t t;
-		if (git_odb_read_header(&size, &t, odb, &oid) < 0) {
+		int gr = git_odb_read_header(&size, &t, odb, &oid);
+		if (gr == GIT_ENOTFOUND) {
 			diag_error(dl, NULL, 0, 0, NULL, "%s %.12s is not in the mirror %s",
 				   depth ? "the object the tag points to," : "object", id, path);
 			ret = -ENOENT;
+			break;
+		}
+		if (gr < 0) {
+			/* A damaged object or an I/O error: the mirror's fault, not the ref's. */
+			diag_error(dl, NULL, 0, 0, NULL,
+				   "cannot read object %.12s of the mirror %s: %s", id, path,
+				   git_msg());
+			ret = -EIO;
 			break;
 		}
 		if (t == GIT_OBJECT_COMMIT) {
@@ -536,10 +545,20 @@ int mirror_peel(const char *path, const char *sha, char out[41], struct diag_lis
 			break;
 		}
 		git_tag *tag = NULL;
-		if (size > MIRROR_MAX_TAG_BYTES || git_tag_lookup(&tag, repo, &oid) < 0) {
-			diag_error(dl, NULL, 0, 0, NULL, "cannot read tag %.12s%s", id,
-				   size > MIRROR_MAX_TAG_BYTES ? ": larger than 16 MiB" : "");
+		if (size > MIRROR_MAX_TAG_BYTES) {
+			diag_error(dl, NULL, 0, 0, NULL,
+				   "cannot read tag %.12s: larger than 16 MiB", id);
 			ret = -EINVAL;
+			break;
+		}
+		/* The header said tag: an object that then cannot be read whole or parsed is
+		 * damaged (or the disk failed), an internal error as a failed read is, not the
+		 * invalid input a tag of a tree is. */
+		if (git_tag_lookup(&tag, repo, &oid) < 0) {
+			diag_error(dl, NULL, 0, 0, NULL,
+				   "cannot read tag %.12s of the mirror %s: %s", id, path,
+				   git_msg());
+			ret = -EIO;
 			break;
 		}
 		git_oid_cpy(&oid, git_tag_target_id(tag));

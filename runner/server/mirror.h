@@ -89,7 +89,8 @@ int mirror_resolve(const char *path, const char *ref, char out[41]);
  * The commit that sha (full hex id, in the mirror) is, or points to through tag objects
  * (an annotated tag, a tag of a tag: at most MIRROR_MAX_TAG_CHAIN of them, each at most
  * MIRROR_MAX_TAG_BYTES), into out (41 bytes). Returns 0; -ENOENT when an object is
- * missing; -EINVAL when it ends at a tree or a blob, or a cap is passed; -EIO. A
+ * missing; -EINVAL when it ends at a tree or a blob, or a cap is passed; -EIO when the
+ * mirror cannot be opened or an object cannot be read (damaged, an I/O error). A
  * diagnostic says which.
  */
 #define MIRROR_MAX_TAG_CHAIN 16u

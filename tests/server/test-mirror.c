@@ -116,6 +116,46 @@ Test(mirror, local_fetch_is_incremental_and_cached, .timeout = 60)
 	release_fx(&f);
 }
 
+/*
+ * A tag object the mirror cannot read (a damaged object, an I/O error) is the server's
+ * problem, -EIO (the run exits 4), not the invalid input a tag of a tree is (-EINVAL, exit
+ * 2). The tag's loose object is replaced by another one's: its header still says "tag",
+ * its content neither parses as a tag nor hashes to its name.
+ */
+Test(mirror, an_unreadable_tag_object_is_an_error_not_invalid_input, .timeout = 60)
+{
+	struct fx f = setup_fx();
+	ts_sh("git -C '%s' -c user.name=t -c user.email=t@example.com tag -a v1 -m 'a tag' main",
+	      f.bare);
+	ts_sh("git -C '%s' -c user.name=t -c user.email=t@example.com tag -a t-tree -m 'a tree' "
+	      "'main^{tree}'",
+	      f.bare);
+	char *tag = ts_sh_out("git -C '%s' rev-parse v1", f.bare);
+	char *tree_tag = ts_sh_out("git -C '%s' rev-parse t-tree", f.bare);
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	char out[41];
+	cr_assert_eq(mirror_peel(f.bare, tag, out, &dl), 0);
+	cr_assert_str_eq(out, f.sha);
+	cr_assert_eq(mirror_peel(f.bare, tree_tag, out, &dl), -EINVAL);
+
+	char *bad = ts_sh_out("printf 'not a tag\\n' | git -C '%s' hash-object -t tag --literally "
+			      "-w --stdin",
+			      f.bare);
+	ts_sh("cd '%s/objects' && chmod u+w '%.2s/%s' && cp '%.2s/%s' '%.2s/%s'", f.bare, tag,
+	      tag + 2, bad, bad + 2, tag, tag + 2);
+	cr_assert_eq(mirror_peel(f.bare, tag, out, &dl), -EIO);
+	cr_expect(strstr(dl.v[dl.n - 1].msg, "cannot read tag"), "%s", dl.v[dl.n - 1].msg);
+	/* A missing object stays what it is. */
+	ts_sh("rm -f '%s/objects/%.2s/%s'", f.bare, tag, tag + 2);
+	cr_assert_eq(mirror_peel(f.bare, tag, out, &dl), -ENOENT);
+	diag_list_release(&dl);
+	free(bad);
+	free(tag);
+	free(tree_tag);
+	release_fx(&f);
+}
+
 /* A scanned tip is kept under MIRROR_SCANNED_PREFIX, moved by the next mark; a name that
  * is not a full ref, or a commit id that is not one, is refused and marks nothing. */
 Test(mirror, a_scanned_tip_is_marked_under_its_prefix, .timeout = 60)
