@@ -9,7 +9,9 @@
  *   <root>/runs/<id>/logs/<stage>.log
  *   <root>/runs/<id>/artifacts/<stage>/...
  *   <root>/runs/latest             symlink to the newest run
- *   <root>/lock                    flock()ed by the run writing the record (record_lock)
+ *   <root>/lock                    flock()ed by the run writing the record (record_lock),
+ *                                  or only around the update of durations.json and latest
+ *                                  (record_write), by runs that share root (the server's)
  *
  * Files are written atomically (temporary file, fsync, rename): a reader never sees half
  * a report, and an interrupted run still leaves a complete one.
