@@ -153,7 +153,11 @@ static int parse_primary(struct parser *ps, struct expr **out)
 		if (++ps->depth > MAX_DEPTH) {
 			return error_at(ps, at, NULL, "condition nested too deeply");
 		}
+		/* A condition of its own: its words are read as on a comparison's left. */
+		bool rhs = ps->rhs;
+		ps->rhs = false;
 		int r = parse_or(ps, out);
+		ps->rhs = rhs;
 		ps->depth--;
 		if (r < 0) {
 			return r;

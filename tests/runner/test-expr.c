@@ -149,6 +149,10 @@ Test(expr, errors_have_offsets_and_hints)
 	/* On the left, a misspelt variable is still what it looks like. */
 	cr_assert_eq(expr_parse(qa, "brnch == 'main'", &qe, &qerr), -EINVAL);
 	cr_assert_str_eq(qerr.hint, "did you mean `branch`?");
+	/* As it is inside brackets on the right of a comparison. */
+	cr_assert_eq(expr_parse(qa, "branch == (brnch == 'main')", &qe, &qerr), -EINVAL);
+	cr_assert_eq(qerr.offset, 11);
+	cr_assert_str_eq(qerr.hint, "did you mean `branch`?");
 	arena_free(qa);
 	struct arena *a = arena_new(0);
 	struct expr *e;
