@@ -105,6 +105,12 @@ Test(blobpack, anything_but_a_pack_is_refused)
 		PACK(HEAD ID_A " 99999999999999999999 1\na\0one"),
 		PACK(HEAD "0123456789ABCDEF0123456789abcdef01234567 3 1\na\0one"),
 		PACK(HEAD ID_A " 3 1\na\0one" ID_A " 3 1\nb\0two"), /* a blob twice */
+		PACK("runner-blob"),				    /* shorter than its header */
+		PACK(HEAD ID_A " 3 1\n.\0one"),			    /* not a name */
+		PACK(HEAD ID_A " 3 1\n../../../x\0one"),	    /* out of the directory */
+		PACK(HEAD ID_A " 3 1\nabc"),			    /* a name with no NUL */
+		PACK(HEAD ID_A " 3 9999999999999999999\na\0one"),   /* a huge count */
+		PACK(HEAD ID_A " 18446744073709551 1\na\0one"),	    /* beyond the file */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *dir, *dest = tu_tmpdir();
@@ -120,8 +126,29 @@ Test(blobpack, anything_but_a_pack_is_refused)
 		free(dir);
 		free(dest);
 	}
+	char *dest;
+	/* A name that is not one component is refused as read, never left to the file
+	 * system (where `.` would fail as a name given twice, and `..` as a directory). */
+	static const char *const names[] = { ".", "..", "../../../x", "a/b", "" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char *dir, *data = tu_strf(HEAD ID_A " 3 1\n%s", names[i]);
+		size_t n = strlen(data) + 1;
+		data = realloc(data, n + 3);
+		memcpy(data + n, "one", 3);
+		char *path = raw(&dir, data, n + 3), err[300] = "";
+		dest = tu_tmpdir();
+		cr_expect_eq(blobpack_unpack(path, dest, err, sizeof(err)), -EBADMSG, "%s", err);
+		cr_expect(strstr(err, "is not a pack of blobs"), "'%s': %s", names[i], err);
+		free(data);
+		free(path);
+		tu_rmdir(dir);
+		tu_rmdir(dest);
+		free(dir);
+		free(dest);
+	}
 	/* A pack that is not a regular file, or not there. */
-	char *dest = tu_tmpdir(), err[300] = "";
+	char err[300] = "";
+	dest = tu_tmpdir();
 	cr_expect_eq(blobpack_unpack(dest, dest, err, sizeof(err)), -EBADMSG, "%s", err);
 	cr_expect_eq(blobpack_unpack("/nonexistent/blobs.pack", dest, err, sizeof(err)), -ENOENT);
 	tu_rmdir(dest);
