@@ -154,3 +154,23 @@ Test(blobpack, anything_but_a_pack_is_refused)
 	tu_rmdir(dest);
 	free(dest);
 }
+
+/* A pack that is a FIFO or a directory is refused at once: opening a FIFO for reading
+ * would wait for a writer that never comes, until the stage's timeout. */
+Test(blobpack, a_fifo_or_a_directory_is_refused_without_waiting, .timeout = 20)
+{
+	char *dir = tu_tmpdir(), *dest = tu_tmpdir();
+	char *fifo = xasprintf("%s/blobs.pack", dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	char err[300] = "";
+	long r = blobpack_unpack(fifo, dest, err, sizeof(err));
+	cr_expect_eq(r, -EBADMSG, "fifo: %ld (%s)", r, err);
+	cr_expect(strstr(err, "not a pack of blobs"), "fifo: %s", err);
+	r = blobpack_unpack(dir, dest, err, sizeof(err));
+	cr_expect_eq(r, -EBADMSG, "directory: %ld (%s)", r, err);
+	free(fifo);
+	tu_rmdir(dir);
+	tu_rmdir(dest);
+	free(dir);
+	free(dest);
+}
