@@ -74,16 +74,11 @@ static void read_holder(int fd, struct record_lock_holder *h)
 	memcpy(h->started, sp + 1, (size_t)(nl - sp));
 }
 
-int record_lock(const char *root, uint64_t wait_ms, struct record_lock_holder *holder)
+/* root/lock, opened (made when missing) but not locked: its fd, or -errno; -EINVAL when
+ * root or the file is a symbolic link, or the file is no regular file. Neither is followed:
+ * both may come from a repository. *st is the file's. */
+static int open_lock_file(const char *root, struct stat *st)
 {
-	memset(holder, 0, sizeof(*holder));
-	/* With its .gitignore: a run stopped before its record is made (an unknown --stage)
-	 * leaves the lock file, which `git status` is not to show. */
-	int r = make_root(root);
-	if (r < 0) {
-		return r;
-	}
-	/* Neither root nor the file is followed: both may come from a repository. */
 	int dfd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0) {
 		return errno == ENOTDIR || errno == ELOOP ? -EINVAL : -errno;
@@ -95,14 +90,30 @@ int record_lock(const char *root, uint64_t wait_ms, struct record_lock_holder *h
 	if (fd < 0) {
 		return err == ELOOP || err == ENXIO || err == EISDIR ? -EINVAL : -err;
 	}
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
 		close(fd);
 		return -EINVAL;
 	}
+	return fd;
+}
+
+int record_lock(const char *root, uint64_t wait_ms, struct record_lock_holder *holder)
+{
+	memset(holder, 0, sizeof(*holder));
+	/* With its .gitignore: a run stopped before its record is made (an unknown --stage)
+	 * leaves the lock file, which `git status` is not to show. */
+	int r = make_root(root);
+	if (r < 0) {
+		return r;
+	}
+	struct stat st;
+	int fd = open_lock_file(root, &st);
+	if (fd < 0) {
+		return fd;
+	}
 	uint64_t deadline = now_mono_ms() + wait_ms;
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		err = errno;
+		int err = errno;
 		if (err != EWOULDBLOCK && err != EINTR) {
 			close(fd);
 			return -err;
@@ -497,25 +508,14 @@ void record_read_durations(const char *root, const struct pipeline *p, uint64_t 
  * lets go when done, and the kernel when it dies. */
 static int lock_shared(const char *root)
 {
-	int dfd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0) {
-		return errno == ENOTDIR || errno == ELOOP ? -EINVAL : -errno;
-	}
-	int fd = openat(dfd, "lock",
-			O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644);
-	int err = errno;
-	close(dfd);
-	if (fd < 0) {
-		return err == ELOOP || err == ENXIO || err == EISDIR ? -EINVAL : -err;
-	}
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EINVAL;
+	int fd = open_lock_file(root, &st);
+	if (fd < 0) {
+		return fd;
 	}
 	while (flock(fd, LOCK_EX) < 0) {
 		if (errno != EINTR) {
-			err = errno;
+			int err = errno;
 			close(fd);
 			return -err;
 		}
