@@ -2257,29 +2257,31 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 	if (ret == 0) {
 		ret = setup_sandbox(&e, dl);
 	}
+	if (ret == 0 && p->gate) {
+		struct lookup_ctx lc = { &e.base_vars, NULL, INTERP_MAX };
+		e.gate = rebase_baseline(with_to_json(p->gate, &lc, 0), o->gate_root);
+		if (!e.gate) {
+			diag_error(dl, p->path, p->gate->line, p->gate->col, NULL, "gate: %s",
+				   lc.why ? lc.why : "cannot be expanded");
+			ret = -EINVAL;
+		}
+	}
 	if (ret < 0) {
 		engine_release(&e);
 		if (claimed) {
-			/* A run that did not start leaves no record (rmdir: only what is empty). */
-			_cleanup_free_ char *logs = xasprintf("%s/logs", r->dir);
-			rmdir(logs);
+			/* A run that did not start leaves no record (rmdir: only what is empty,
+			 * as the directories it made are until a stage starts). */
+			static const char *const made[] = { "logs", "artifacts" };
+			for (size_t i = 0; i < ARRAY_SIZE(made); i++) {
+				_cleanup_free_ char *d = xasprintf("%s/%s", r->dir, made[i]);
+				rmdir(d);
+			}
 			rmdir(r->dir);
 		}
 		run_free(r);
 		return ret;
 	}
 
-	if (p->gate) {
-		struct lookup_ctx lc = { &e.base_vars, NULL, INTERP_MAX };
-		e.gate = rebase_baseline(with_to_json(p->gate, &lc, 0), o->gate_root);
-		if (!e.gate) {
-			diag_error(dl, p->path, p->gate->line, p->gate->col, NULL, "gate: %s",
-				   lc.why ? lc.why : "cannot be expanded");
-			engine_release(&e);
-			run_free(r);
-			return -EINVAL;
-		}
-	}
 	if (o->tracked_list || o->tracked_unknown) {
 		if (!e.gate) {
 			e.gate = json_object();

@@ -473,6 +473,40 @@ Test(cli, the_record_keeps_no_outbox_directory, .timeout = 60)
 	free(dir);
 }
 
+/* A run refused before its first stage (here its gate: expands to more than 1 MiB) leaves
+ * no run directory behind: neither its logs/ nor its artifacts/ keep one that has no
+ * report. */
+Test(cli, a_run_refused_before_it_starts_leaves_no_run_directory, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nenv: { X: \"\" }\n"
+		 "gate: { baseline: \"${X}${X}${X}${X}${X}${X}${X}${X}${X}${X}\" }\n"
+		 "stages:\n  a: { run: \"true\" }\n");
+	char *big = malloc(120001);
+	cr_assert_not_null(big);
+	memcpy(big, "X=", 2);
+	memset(big + 2, 'a', 119998);
+	big[120000] = '\0';
+	struct tu_result r = tu_runner_run(dir, "run", "--env", big, NULL);
+	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
+	assert_contains(r.err, "gate: expands to more than 1 MiB");
+	tu_result_free(&r);
+	char *runs = tu_strf("%s/.runner/runs", dir);
+	DIR *d = opendir(runs);
+	if (d) {
+		struct dirent *de;
+		while ((de = readdir(d))) {
+			cr_expect(de->d_name[0] == '.', "a run directory was left: %s", de->d_name);
+		}
+		closedir(d);
+	}
+	free(runs);
+	free(big);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* A repository that commits .runner (or .runner/runs) as a symbolic link does not get the
  * run record, with its stage logs, written where the link points: the run is refused
  * (exit 2) before anything is written. */
