@@ -856,7 +856,12 @@ static const char *blob_name(const struct githistory_blob *b, size_t k)
 	return name;
 }
 
-int githistory_write(const struct githistory *h, const char *dest, struct diag_list *dl)
+/* Each blob of h, read from the repository, with the names it is written under, to fn;
+ * stops at the first error (fn's, which says it in dl, or -EIO said here). */
+static int each_blob(const struct githistory *h, struct diag_list *dl,
+		     int (*fn)(const struct githistory_blob *b, const char *const *names, size_t n,
+			       const void *data, void *ud, struct diag_list *dl),
+		     void *ud)
 {
 	git_repository *repo = NULL;
 	int ret = 0;
@@ -865,79 +870,8 @@ int githistory_write(const struct githistory *h, const char *dest, struct diag_l
 		diag_error(dl, NULL, 0, 0, NULL, "cannot open the repository %s: %s", h->repo_dir,
 			   git_err());
 		ret = -EIO;
-		goto out;
 	}
-	for (size_t i = 0; ret == 0 && i < h->n_blobs; i++) {
-		const struct githistory_blob *b = h->blobs[i];
-		git_blob *blob = NULL;
-		git_oid id;
-		_cleanup_free_ char *sub = xasprintf("%s/%.2s", dest, b->id);
-		_cleanup_free_ char *dir = xasprintf("%s/%s", sub, b->id + 2);
-		_cleanup_free_ char *first = NULL;
-		if (git_oid_fromstr(&id, b->id) < 0 || git_blob_lookup(&blob, repo, &id) < 0 ||
-		    git_blob_rawsize(blob) != b->size) {
-			diag_error(dl, NULL, 0, 0, NULL, "cannot read blob %s (%s): %s", b->id,
-				   b->places[0].path, git_err());
-			git_blob_free(blob);
-			ret = -EIO;
-			break;
-		}
-		if ((mkdir(sub, 0755) < 0 && errno != EEXIST) || mkdir(dir, 0755) < 0) {
-			ret = -errno;
-		}
-		/* One file per name the blob has, the first written, the others links to it. */
-		for (size_t k = 0; ret == 0 && k < b->n_places; k++) {
-			const char *name = blob_name(b, k);
-			if (!name) {
-				continue;
-			}
-			_cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
-			if (first) {
-				ret = link(first, path) < 0 ? -errno : 0;
-			} else {
-				int fd = open(path,
-					      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-					      0644);
-				ret = fd < 0 ? -errno
-					     : write_all(fd, git_blob_rawcontent(blob),
-							 (size_t)b->size);
-				if (fd >= 0 && close(fd) < 0 && ret == 0) {
-					ret = -errno;
-				}
-				first = path;
-				path = NULL;
-			}
-			if (ret < 0) {
-				diag_error(dl, NULL, 0, 0, "set TMPDIR to a directory with room",
-					   "cannot write blob %s as %s: %s", b->id, name,
-					   strerror(-ret));
-			}
-		}
-		git_blob_free(blob);
-		if (ret < 0 && !first) {
-			diag_error(dl, NULL, 0, 0, "set TMPDIR to a directory with room",
-				   "cannot write %s: %s", dir, strerror(-ret));
-		}
-	}
-out:
-	git_repository_free(repo);
-	git_libgit2_shutdown();
-	return ret;
-}
-
-int githistory_write_pack(const struct githistory *h, int fd, struct diag_list *dl)
-{
-	git_repository *repo = NULL;
-	uint64_t at = 0;
-	int ret = 0;
-	git_libgit2_init();
-	if (git_repository_open(&repo, h->repo_dir) < 0) {
-		diag_error(dl, NULL, 0, 0, NULL, "cannot open the repository %s: %s", h->repo_dir,
-			   git_err());
-		ret = -EIO;
-		goto out;
-	}
-	for (size_t i = 0; ret == 0 && i < h->n_blobs; i++) {
+	for (size_t i = 0; repo && ret == 0 && i < h->n_blobs; i++) {
 		const struct githistory_blob *b = h->blobs[i];
 		const char *names[GITHISTORY_MAX_PLACES];
 		size_t n = 0;
@@ -957,17 +891,51 @@ int githistory_write_pack(const struct githistory *h, int fd, struct diag_list *
 				names[n++] = name;
 			}
 		}
-		ret = blobpack_add(fd, &at, b->id, names, n, git_blob_rawcontent(blob), b->size);
+		ret = fn(b, names, n, git_blob_rawcontent(blob), ud, dl);
 		git_blob_free(blob);
-		if (ret < 0) {
-			diag_error(dl, NULL, 0, 0, "set TMPDIR to a directory with room",
-				   "cannot write blob %s: %s", b->id, strerror(-ret));
-		}
 	}
-out:
 	git_repository_free(repo);
 	git_libgit2_shutdown();
 	return ret;
+}
+
+static int write_one(const struct githistory_blob *b, const char *const *names, size_t n,
+		     const void *data, void *ud, struct diag_list *dl)
+{
+	char err[PATH_MAX + 256];
+	int r = blobpack_write_blob(ud, b->id, names, n, data, b->size, err, sizeof(err));
+	if (r < 0) {
+		diag_error(dl, NULL, 0, 0, "set TMPDIR to a directory with room", "%s", err);
+	}
+	return r;
+}
+
+int githistory_write(const struct githistory *h, const char *dest, struct diag_list *dl)
+{
+	return each_blob(h, dl, write_one, (void *)dest);
+}
+
+struct pack_ctx {
+	int fd;
+	uint64_t at;
+};
+
+static int pack_one(const struct githistory_blob *b, const char *const *names, size_t n,
+		    const void *data, void *ud, struct diag_list *dl)
+{
+	struct pack_ctx *c = ud;
+	int r = blobpack_add(c->fd, &c->at, b->id, names, n, data, b->size);
+	if (r < 0) {
+		diag_error(dl, NULL, 0, 0, "set TMPDIR to a directory with room",
+			   "cannot write blob %s: %s", b->id, strerror(-r));
+	}
+	return r;
+}
+
+int githistory_write_pack(const struct githistory *h, int fd, struct diag_list *dl)
+{
+	struct pack_ctx c = { fd, 0 };
+	return each_blob(h, dl, pack_one, &c);
 }
 
 const struct githistory_blob *githistory_blob_of_file(const struct githistory *h, const char *rel)

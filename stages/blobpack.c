@@ -86,9 +86,8 @@ static bool number(const char **p, const char *end, char stop, uint64_t *out)
 	return true;
 }
 
-/* One blob's files: dest/ab/cdef.../NAME, the others links to the first. */
-static int write_blob(const char *dest, const char *id, const char *const *names, size_t n,
-		      const char *data, uint64_t size, char *err, size_t errlen)
+int blobpack_write_blob(const char *dest, const char *id, const char *const *names, size_t n,
+			const void *data, uint64_t size, char *err, size_t errlen)
 {
 	_cleanup_free_ char *sub = xasprintf("%s/%.2s", dest, id);
 	_cleanup_free_ char *dir = xasprintf("%s/%s", sub, id + 2);
@@ -177,7 +176,7 @@ long blobpack_unpack(const char *path, const char *dest, char *err, size_t errle
 			r = -EBADMSG;
 			break;
 		}
-		r = write_blob(dest, id, names, (size_t)n, p, size, err, errlen);
+		r = blobpack_write_blob(dest, id, names, (size_t)n, p, size, err, errlen);
 		said = r < 0;
 		p += size;
 		n_blobs++;

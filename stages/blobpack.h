@@ -29,6 +29,14 @@ int blobpack_add(int fd, uint64_t *at, const char *id, const char *const *names,
 		 const void *data, uint64_t size);
 
 /*
+ * Write one blob's files: dest/ab/cdef.../NAME for its first name, the others hard links
+ * to it (ab/ must not hold cdef... yet). Returns 0, or -errno with a message in err
+ * (-EBADMSG: the blob's directory or a name exists already).
+ */
+int blobpack_write_blob(const char *dest, const char *id, const char *const *names, size_t n,
+			const void *data, uint64_t size, char *err, size_t errlen);
+
+/*
  * Unpack the pack at path into dest (an existing empty directory). Returns the number of
  * blobs written, or -errno with a message in err (-EBADMSG: not a pack as above).
  */
