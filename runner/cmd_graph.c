@@ -27,10 +27,16 @@ const char cmd_graph_usage[] =
 	"  -C DIR               change to DIR first\n"
 	"      --format FORMAT  dot (default), mermaid or json\n";
 
+/* A DOT string; a newline is written as the escape `\n` (a centred line break), so
+ * that each statement stays on one line for line-oriented tools. */
 static void quote_dot(const char *s)
 {
 	putchar('"');
 	for (; *s; s++) {
+		if (*s == '\n') {
+			fputs("\\n", stdout);
+			continue;
+		}
 		if (*s == '"' || *s == '\\') {
 			putchar('\\');
 		}

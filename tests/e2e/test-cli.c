@@ -1148,6 +1148,8 @@ Test(cli, graph_formats, .timeout = 60)
 	cr_assert_eq(r.status, 0);
 	assert_contains(r.out, "digraph \"quickstart\" {");
 	assert_contains(r.out, "\"build\" -> \"unit-test\";");
+	/* The label's line break is DOT's escape: every statement on one line. */
+	assert_contains(r.out, "  \"build\" [label=\"build\\n(script)\"];\n");
 	tu_result_free(&r);
 	r = tu_runner_run(dir, "graph", "--format", "mermaid", NULL);
 	cr_assert_eq(r.status, 0);
