@@ -161,6 +161,38 @@ void finding_add_alias(struct finding *f, const char *alias)
 	strv_add(&f->aliases, &f->n_aliases, alias);
 }
 
+static bool is_cve_id(const char *s)
+{
+	/* CVE-, four digits, -, then 4 to 19 digits (the CVE ID syntax). */
+	if (!s || strncmp(s, "CVE-", 4) != 0) {
+		return false;
+	}
+	size_t i = 4, d = 0;
+	for (; s[i] >= '0' && s[i] <= '9'; i++) {
+		d++;
+	}
+	if (d != 4 || s[i++] != '-') {
+		return false;
+	}
+	for (d = 0; s[i] >= '0' && s[i] <= '9'; i++) {
+		d++;
+	}
+	return s[i] == '\0' && d >= 4 && d <= 19;
+}
+
+const char *finding_cve_alias(const struct finding *f)
+{
+	if (f->rule_id && strncmp(f->rule_id, "CVE-", 4) == 0) {
+		return NULL;
+	}
+	for (size_t i = 0; i < f->n_aliases; i++) {
+		if (is_cve_id(f->aliases[i])) {
+			return f->aliases[i];
+		}
+	}
+	return NULL;
+}
+
 void finding_fingerprint(struct finding *f, const char *content, size_t len, unsigned occurrence)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();

@@ -104,6 +104,10 @@ void finding_set(char **field, const char *value);
 void finding_add_cwe(struct finding *f, const char *cwe);
 void finding_add_alias(struct finding *f, const char *alias);
 
+/* The finding's first CVE alias (`CVE-YYYY-N...`, checked character by character), or NULL
+ * when its rule id is itself a CVE or it has none: the id people search for. */
+const char *finding_cve_alias(const struct finding *f);
+
 /*
  * Compute a stable fingerprint: SHA-256 over kind, rule, file and `content` (the matched
  * text or the package coordinates) without its whitespace, plus `occurrence` (the

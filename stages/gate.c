@@ -519,17 +519,20 @@ int gate_finish(struct stage_worker *w, const struct gate_policy *p, struct find
 	int code = gate_apply(p, fl, gate_today(), &o);
 	char summary[512];
 	size_t n = 0;
-	const char *first = NULL;
+	const struct finding *first = NULL;
 	for (size_t i = 0; i < fl->n && !first; i++) {
 		if (fl->v[i].disposition == DISPOSITION_BLOCKING) {
-			first = fl->v[i].rule_id;
+			first = &fl->v[i];
 		}
 	}
 	if (o.blocking) {
+		const char *cve = first ? finding_cve_alias(first) : NULL;
 		n = (size_t)snprintf(summary, sizeof(summary),
-				     "blocked: %zu finding%s at or above %s (%s%s)", o.blocking,
+				     "blocked: %zu finding%s at or above %s (%s%s%s%s)", o.blocking,
 				     o.blocking == 1 ? "" : "s", severity_name(p->fail_on),
-				     first ? first : "?", o.blocking > 1 ? ", ..." : "");
+				     first && first->rule_id ? first->rule_id : "?",
+				     cve ? " aka " : "", cve ? cve : "",
+				     o.blocking > 1 ? ", ..." : "");
 	} else {
 		n = (size_t)snprintf(summary, sizeof(summary), "passed: no finding at or above %s",
 				     severity_name(p->fail_on));

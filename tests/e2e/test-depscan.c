@@ -221,7 +221,11 @@ Test(depscan, log4shell_blocks_before_push_and_bump_passes)
 	cr_assert_eq(json_array_size(fixed), 3);
 	cr_assert_str_eq(json_string_value(json_array_get(fixed, 2)), "2.15.0");
 	cr_assert_str_eq(json_string_value(json_object_get(f, "disposition")), "blocking");
-	cr_assert_not_null(strstr(json_string_value(json_object_get(res, "summary")), "blocked"));
+	/* The summary (the commit status's description, the notification) names the CVE that
+	 * people search for beside the advisory's own id. */
+	cr_assert_str_eq(
+		json_string_value(json_object_get(res, "summary")),
+		"blocked: 1 finding at or above high (GHSA-jfh8-c2jx-5f7m aka CVE-2021-44228)");
 	/* The SBOM is in the run record. */
 	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(res, "sbom"), "path")),
 			 "artifacts/dependency-scan/sbom.cdx.json");

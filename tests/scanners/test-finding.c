@@ -405,3 +405,21 @@ Test(finding, a_marker_is_read_once_for_the_findings_it_covers)
 	line_cursor_release(&c);
 	free(src);
 }
+
+Test(finding, the_cve_alias_is_a_well_formed_cve_id)
+{
+	struct finding f = { .rule_id = (char *)"GHSA-jfh8-c2jx-5f7m" };
+	cr_assert_null(finding_cve_alias(&f));
+	char *bad[] = { "CVE-2021-44228\n(forged)", "CVE-21-44228",    "CVE-2021-442",
+			"cve-2021-44228",	    "CVE-2021-44228 ", "PYSEC-2021-1" };
+	f.aliases = bad;
+	f.n_aliases = sizeof(bad) / sizeof(bad[0]);
+	cr_assert_null(finding_cve_alias(&f));
+	char *good[] = { "PYSEC-2021-1", "CVE-2021-44228", "CVE-2021-45046" };
+	f.aliases = good;
+	f.n_aliases = 3;
+	cr_assert_str_eq(finding_cve_alias(&f), "CVE-2021-44228");
+	/* An advisory that is itself a CVE needs no alias. */
+	f.rule_id = (char *)"CVE-2021-44228";
+	cr_assert_null(finding_cve_alias(&f));
+}
