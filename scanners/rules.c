@@ -325,11 +325,47 @@ static void check_keys(struct loader *L, const struct ynode *map, const char *co
 	}
 }
 
-/* options: PCRE2 compile options (PCRE2_USE_OFFSET_LIMIT). */
-static pcre2_code *compile_regex_node(struct loader *L, const struct ynode *n, const char *what,
-				      uint32_t options)
+/* A secret rule's regex given as a list of strings (pieces that YAML aliases share
+ * between rules): the pieces joined, in buf; NULL with an error if one is no string or
+ * the whole would be longer than RULE_REGEX_MAX. */
+static const char *join_regex_pieces(struct loader *L, const struct ynode *n, const char *what,
+				     char *buf, size_t cap)
 {
-	const char *s = ynode_str(n);
+	size_t len = 0;
+	for (size_t i = 0; i < n->seq.n; i++) {
+		const char *p = ynode_str(n->seq.v[i]);
+		if (!p) {
+			ERR(L, n->seq.v[i], NULL, "each piece of %s must be a string, not %s", what,
+			    ynode_type_name(n->seq.v[i]));
+			return NULL;
+		}
+		size_t pl = strlen(p);
+		if (pl > cap - 1 - len) {
+			ERR(L, n, NULL, "%s is longer than %d bytes", what, RULE_REGEX_MAX);
+			return NULL;
+		}
+		memcpy(buf + len, p, pl);
+		len += pl;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+/* options: PCRE2 compile options (PCRE2_USE_OFFSET_LIMIT). pieces: the regex may be a
+ * list of strings, joined (a secret rule's). */
+static pcre2_code *compile_regex_node(struct loader *L, const struct ynode *n, const char *what,
+				      uint32_t options, bool pieces)
+{
+	char joined[RULE_REGEX_MAX + 2];
+	const char *s;
+	if (pieces && n->kind == YNODE_SEQ) {
+		s = join_regex_pieces(L, n, what, joined, sizeof(joined));
+		if (!s) {
+			return NULL;
+		}
+	} else {
+		s = ynode_str(n);
+	}
 	if (!s || !*s) {
 		ERR(L, n, NULL, "%s must be a non-empty string", what);
 		return NULL;
@@ -423,7 +459,7 @@ static void add_keyword(struct loader *L, const struct ynode *item, void *ud)
 static void add_allow(struct loader *L, const struct ynode *item, void *ud)
 {
 	struct rule *r = ud;
-	pcre2_code *re = compile_regex_node(L, item, "an allow entry", 0);
+	pcre2_code *re = compile_regex_node(L, item, "an allow entry", 0, false);
 	if (re) {
 		r->allow = xreallocarray(r->allow, r->n_allow + 1, sizeof(*r->allow));
 		r->allow[r->n_allow++] = re;
@@ -649,10 +685,10 @@ static void parse_conditions(struct loader *L, struct rule *r, const struct ynod
 		}
 		const struct ynode *re = ynode_get(c, "regex"), *nre = ynode_get(c, "not-regex");
 		if (re) {
-			rc->regex = compile_regex_node(L, re, "`regex`", 0);
+			rc->regex = compile_regex_node(L, re, "`regex`", 0, false);
 		}
 		if (nre) {
-			rc->not_regex = compile_regex_node(L, nre, "`not-regex`", 0);
+			rc->not_regex = compile_regex_node(L, nre, "`not-regex`", 0, false);
 		}
 		for (size_t k = 0; k < r->n_pats; k++) {
 			if (r->pats[k].role == ROLE_BOUND_BY && r->pats[k].cond == (int)i) {
@@ -712,10 +748,10 @@ static struct rule *parse_sast_rule(struct loader *L, const struct ynode *n, str
 		}
 	}
 	if (re) {
-		r->regex = compile_regex_node(L, re, "`regex`", 0);
+		r->regex = compile_regex_node(L, re, "`regex`", 0, false);
 		const struct ynode *nre = ynode_get(n, "not-regex");
 		if (nre) {
-			r->not_regex = compile_regex_node(L, nre, "`not-regex`", 0);
+			r->not_regex = compile_regex_node(L, nre, "`not-regex`", 0, false);
 		}
 		const struct ynode *w = ynode_get(n, "where");
 		if (w) {
@@ -837,7 +873,7 @@ static struct rule *parse_secret_rule(struct loader *L, const struct ynode *n, s
 		/* A multiline match must start on the line that has the keyword, although the
 		 * text it is tried on reaches beyond it: the scan sets an offset limit. */
 		r->regex = compile_regex_node(L, re, "`regex`",
-					      r->multiline ? PCRE2_USE_OFFSET_LIMIT : 0);
+					      r->multiline ? PCRE2_USE_OFFSET_LIMIT : 0, true);
 		char callout[64] = "";
 		if (r->regex && pcre2_callout_enumerate(r->regex, check_callout, callout) > 0) {
 			ERR(L, re,

@@ -245,6 +245,52 @@ static void has(const char *hay, const char *needle)
 	cr_assert_not_null(strstr(hay, needle), "expected '%s' in:\n%s", needle, hay);
 }
 
+/* A secret rule's regex may be a list of pieces, joined: rules share a piece through a
+ * YAML anchor and its aliases. A piece that is no string, or pieces longer than a regex
+ * may be together, are refused. */
+Test(rules, secret_regex_pieces_are_joined)
+{
+	static const char pack[] = "kind: secrets\nrules:\n"
+				   "  - id: secret.a\n    severity: high\n    keywords: [ka]\n"
+				   "    regex: [ 'ka=', &v '(\\d{3})', &e '(?=;)' ]\n"
+				   "  - id: secret.b\n    severity: high\n    keywords: [kb]\n"
+				   "    regex: [ 'kb:', *v, *e ]\n";
+	struct ruleset *rs = ruleset_new(RULE_SECRET);
+	struct diag_list dl;
+	diag_list_init(&dl, 20);
+	cr_assert_eq(ruleset_load_buffer(rs, "p.yml", pack, strlen(pack), &dl), 0, "%s",
+		     dl.n ? dl.v[0].msg : "");
+	cr_assert_eq(ruleset_count(rs), 2);
+	static const char *const hits[] = { "ka=123;", "kb:456;" };
+	static const char *const misses[] = { "ka=12;", "kb:456" };
+	for (size_t i = 0; i < 2; i++) {
+		const struct rule *r = ruleset_rule(rs, i);
+		pcre2_match_data *md = pcre2_match_data_create_from_pattern(r->regex, NULL);
+		cr_expect_gt(
+			pcre2_match(r->regex, (PCRE2_SPTR)hits[i], strlen(hits[i]), 0, 0, md, NULL),
+			1, "%s", hits[i]);
+		cr_expect_eq(pcre2_match(r->regex, (PCRE2_SPTR)misses[i], strlen(misses[i]), 0, 0,
+					 md, NULL),
+			     PCRE2_ERROR_NOMATCH, "%s", misses[i]);
+		pcre2_match_data_free(md);
+	}
+	diag_list_release(&dl);
+	ruleset_free(rs);
+
+	char *e = load_errors("kind: secrets\nrules:\n  - id: secret.x\n    severity: high\n"
+			      "    keywords: [kk]\n    regex: [ 'k', [ 'x' ] ]\n",
+			      RULE_SECRET);
+	has(e, "6:19: each piece of `regex` must be a string, not a sequence");
+	char *doc = xmalloc(RULE_REGEX_MAX + 200);
+	snprintf(doc, RULE_REGEX_MAX + 200,
+		 "kind: secrets\nrules:\n  - id: secret.x\n    severity: high\n"
+		 "    keywords: [kk]\n    regex: [ 'k', '%0*d' ]\n",
+		 RULE_REGEX_MAX, 0);
+	e = load_errors(doc, RULE_SECRET);
+	free(doc);
+	has(e, "6:12: `regex` is longer than 4096 bytes");
+}
+
 Test(rules, invalid_rules_are_refused_with_positions)
 {
 	char *e = load_errors("kind: sast\nrules:\n  - id: a.b\n    languages: [c]\n"
