@@ -814,11 +814,12 @@ static struct rule *parse_sast_rule(struct loader *L, const struct ynode *n, str
  * callout written to ud (64 bytes) for the message. */
 static int check_callout(pcre2_callout_enumerate_block *b, void *ud)
 {
-	if (b->callout_string && b->callout_string_length == 4 &&
-	    (memcmp(b->callout_string, "yaml", 4) == 0 ||
-	     memcmp(b->callout_string, "code", 4) == 0 ||
-	     memcmp(b->callout_string, "lisp", 4) == 0)) {
-		return 0;
+	static const char *const known[] = { "yaml", "code", "lisp", "lisp-let", "lisp-pair" };
+	for (size_t i = 0; b->callout_string && i < ARRAY_SIZE(known); i++) {
+		if (b->callout_string_length == strlen(known[i]) &&
+		    memcmp(b->callout_string, known[i], b->callout_string_length) == 0) {
+			return 0;
+		}
 	}
 	if (b->callout_string) {
 		/* The opening delimiter is the byte before the string; `{` closes with `}`. */
@@ -878,7 +879,10 @@ static struct rule *parse_secret_rule(struct loader *L, const struct ynode *n, s
 		if (r->regex && pcre2_callout_enumerate(r->regex, check_callout, callout) > 0) {
 			ERR(L, re,
 			    "a secret rule's regex may ask whether the file is YAML, (?C\"yaml\"), "
-			    "source code, (?C\"code\"), or a Lisp's, (?C\"lisp\")",
+			    "source code, (?C\"code\"), or a Lisp's, (?C\"lisp\"), and in a Lisp's "
+			    "whether a form is a let's binding, (?C\"lisp-let\"), or no cond's "
+			    "clause, "
+			    "(?C\"lisp-pair\")",
 			    "unknown callout %s in `regex`", callout);
 		}
 	}

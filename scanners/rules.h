@@ -116,9 +116,11 @@ struct rule {
 	/* secrets; a secret rule's regex may make three callouts: (?C"yaml"), which the scan
 	 * lets go on in a YAML file's text (a name ending in .yaml or .yml) and fails
 	 * elsewhere, (?C"code"), which goes on in a source file of a language where an
-	 * unquoted `a.b` is a member access (secrets.h) and fails elsewhere, and (?C"lisp"),
+	 * unquoted `a.b` is a member access (secrets.h) and fails elsewhere, (?C"lisp"),
 	 * which goes on in a Lisp's source file (Clojure, Emacs Lisp, Scheme, ...) and fails
-	 * elsewhere: the loader refuses any other. */
+	 * elsewhere, and, in a Lisp's source file, (?C"lisp-let"), which goes on where a form
+	 * is directly in a let's binding list, and (?C"lisp-pair"), which goes on unless it
+	 * is in a cond's or case's clauses (secrets.c): the loader refuses any other. */
 	unsigned secret_group; /* capture group holding the secret (0: the whole match) */
 	double entropy;	       /* minimum Shannon entropy in bits per character; 0: none */
 	bool multiline;	       /* may span lines (PEM blocks) */

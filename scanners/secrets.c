@@ -83,22 +83,144 @@ struct secrets_scratch {
 	bool lisp;
 };
 
+/* How far back lisp_context() reads: lines and bytes before the form's line. */
+#define LISP_CONTEXT_LINES 32
+#define LISP_CONTEXT_BYTES 2048
+#define LISP_CONTEXT_DEPTH 32
+
+enum lisp_ctx {
+	LISP_CTX_UNKNOWN,  /* no open list in the lines read (or too deep) */
+	LISP_CTX_LET,	   /* directly in a `let`'s or `let*`'s binding list */
+	LISP_CTX_COND,	   /* directly in a cond's, condp's or case's clauses */
+	LISP_CTX_OTHER,	   /* in another list */
+	LISP_CTX_LET_HEAD, /* in a let, after its head, before its binding list */
+};
+
+static bool lisp_delim(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '(' || c == ')' ||
+	       c == '[' || c == ']' || c == '{' || c == '}' || c == '"' || c == ';';
+}
+
+static bool word_is(const char *w, size_t n, const char *lit)
+{
+	return n == strlen(lit) && memcmp(w, lit, n) == 0;
+}
+
+/* The list that pos (on a line of a Lisp source file) is directly in, read forward from
+ * at most LISP_CONTEXT_LINES lines and LISP_CONTEXT_BYTES bytes before pos's line (from a
+ * line's start, taken to be outside a string), skipping strings, `;` comments and
+ * character literals (`#\(`, `?(`); a list opened before those lines, or nested deeper
+ * than LISP_CONTEXT_DEPTH, is not known. The work is bounded by those bytes. */
+static enum lisp_ctx lisp_context(const char *buf, size_t pos)
+{
+	size_t ls = pos;
+	while (ls > 0 && buf[ls - 1] != '\n') {
+		ls--;
+	}
+	size_t lo = ls;
+	for (unsigned n = 0; n < LISP_CONTEXT_LINES && lo > 0; n++) {
+		size_t p = lo - 1; /* the newline that ends the line before */
+		while (p > 0 && buf[p - 1] != '\n') {
+			p--;
+		}
+		if (ls - p > LISP_CONTEXT_BYTES) {
+			break;
+		}
+		lo = p;
+	}
+	enum lisp_ctx stack[LISP_CONTEXT_DEPTH];
+	size_t depth = 0, lost = 0; /* lost: lists open deeper than the stack holds */
+	for (size_t i = lo; i < pos; i++) {
+		char c = buf[i];
+		enum lisp_ctx *top = depth > 0 && lost == 0 ? &stack[depth - 1] : NULL;
+		if (top && *top == LISP_CTX_LET_HEAD && c != '(' && c != ';' &&
+		    !isspace((unsigned char)c)) {
+			*top = LISP_CTX_OTHER; /* a named let, `(let [`: no binding list of a let */
+		}
+		if (c == '"') {
+			for (i++; i < pos && buf[i] != '"'; i++) {
+				i += buf[i] == '\\';
+			}
+		} else if (c == ';') {
+			while (i < pos && buf[i] != '\n') {
+				i++;
+			}
+		} else if ((c == '#' || c == '?') && i + 1 < pos &&
+			   (i == lo || lisp_delim(buf[i - 1])) &&
+			   (c == '?' || buf[i + 1] == '\\')) {
+			i += buf[i + 1] == '\\' ? 2 : 1; /* a character literal */
+		} else if (c == '(' || c == '[' || c == '{') {
+			if (lost > 0 || depth == LISP_CONTEXT_DEPTH) {
+				lost++;
+				continue;
+			}
+			size_t h = i + 1, e = h;
+			while (e < pos && e - h < 8 && !lisp_delim(buf[e])) {
+				e++;
+			}
+			enum lisp_ctx k = LISP_CTX_OTHER;
+			if (top && *top == LISP_CTX_LET_HEAD) {
+				k = LISP_CTX_LET;
+				*top = LISP_CTX_OTHER;
+			} else if (c == '(' && (word_is(buf + h, e - h, "let") ||
+						word_is(buf + h, e - h, "let*"))) {
+				k = LISP_CTX_LET_HEAD;
+				i = e - 1; /* past the head */
+			} else if (c == '(' && (word_is(buf + h, e - h, "cond") ||
+						word_is(buf + h, e - h, "condp") ||
+						word_is(buf + h, e - h, "case"))) {
+				k = LISP_CTX_COND;
+				i = e - 1;
+			}
+			stack[depth++] = k;
+		} else if (c == ')' || c == ']' || c == '}') {
+			if (lost > 0) {
+				lost--;
+			} else if (depth > 0) {
+				depth--;
+			}
+		}
+	}
+	if (lost > 0 || depth == 0) {
+		return LISP_CTX_UNKNOWN;
+	}
+	return stack[depth - 1] == LISP_CTX_LET_HEAD ? LISP_CTX_OTHER : stack[depth - 1];
+}
+
 /* A rule's callouts (rules.h): (?C"yaml") goes on in a YAML file's text, (?C"code") in a
  * source file's (code_path()), (?C"lisp") in a Lisp's (lisp_path()); each fails
- * elsewhere. The loader accepts no other. */
+ * elsewhere. In a Lisp's, (?C"lisp-let") goes on where the form at that place is
+ * directly in a let's binding list (lisp_context()), and (?C"lisp-pair") unless it is
+ * in a cond's or case's clauses (a name and a string there are a test and a result).
+ * The loader accepts no other. */
 static int callout(pcre2_callout_block *b, void *ud)
 {
 	const struct secrets_scratch *s = ud;
-	if (b->callout_string && b->callout_string_length == 4) {
-		if (memcmp(b->callout_string, "yaml", 4) == 0) {
+	const char *cs = (const char *)b->callout_string;
+	size_t cl = b->callout_string ? b->callout_string_length : 0;
+	if (cl == 4) {
+		if (memcmp(cs, "yaml", 4) == 0) {
 			return s->yaml ? 0 : 1;
 		}
-		if (memcmp(b->callout_string, "code", 4) == 0) {
+		if (memcmp(cs, "code", 4) == 0) {
 			return s->code ? 0 : 1;
 		}
-		if (memcmp(b->callout_string, "lisp", 4) == 0) {
+		if (memcmp(cs, "lisp", 4) == 0) {
 			return s->lisp ? 0 : 1;
 		}
+	}
+	if (cl == 8 && memcmp(cs, "lisp-let", 8) == 0) {
+		return s->lisp && lisp_context((const char *)b->subject, b->current_position) ==
+					       LISP_CTX_LET
+			       ? 0
+			       : 1;
+	}
+	if (cl == 9 && memcmp(cs, "lisp-pair", 9) == 0) {
+		return s->lisp && lisp_context((const char *)b->subject, b->current_position) !=
+					       LISP_CTX_COND
+			       ? 0
+			       : 1;
 	}
 	return 0;
 }

@@ -377,25 +377,32 @@ Test(rules, invalid_rules_are_refused_with_positions)
 			RULE_SECRET);
 	has(e, "7:16: `multiline` must be true, false or a number of lines from 1 to 64");
 	has(e, "12:16: `multiline` must be true");
-	e = load_errors("kind: secrets\nrules:\n  - id: secret.x\n    severity: high\n"
-			"    keywords: [kk]\n    regex: 'kk(?C\"yaml\")(?C1)'\n"
-			"  - id: secret.y\n    severity: high\n"
-			"    keywords: [kk]\n    regex: 'kk(?C{json})'\n"
-			"  - id: secret.z\n    severity: high\n"
-			"    keywords: [kk]\n    regex: 'kk(?C\"yaml\")'\n"
-			"  - id: secret.w\n    severity: high\n"
-			"    keywords: [kk]\n    regex: 'kk(?!(?C\"code\"))'\n"
-			"  - id: secret.v\n    severity: high\n"
-			"    keywords: [kk]\n    regex: 'kk(?C\"Code\")'\n"
-			"  - id: secret.u\n    severity: high\n"
-			"    keywords: [kk]\n    regex: '^[ \\t]+(?C\"lisp\")kk'\n",
-			RULE_SECRET);
+	e = load_errors(
+		"kind: secrets\nrules:\n  - id: secret.x\n    severity: high\n"
+		"    keywords: [kk]\n    regex: 'kk(?C\"yaml\")(?C1)'\n"
+		"  - id: secret.y\n    severity: high\n"
+		"    keywords: [kk]\n    regex: 'kk(?C{json})'\n"
+		"  - id: secret.z\n    severity: high\n"
+		"    keywords: [kk]\n    regex: 'kk(?C\"yaml\")'\n"
+		"  - id: secret.w\n    severity: high\n"
+		"    keywords: [kk]\n    regex: 'kk(?!(?C\"code\"))'\n"
+		"  - id: secret.v\n    severity: high\n"
+		"    keywords: [kk]\n    regex: 'kk(?C\"Code\")'\n"
+		"  - id: secret.u\n    severity: high\n"
+		"    keywords: [kk]\n    regex: '^[ \\t]+(?C\"lisp\")kk'\n"
+		"  - id: secret.t\n    severity: high\n"
+		"    keywords: [kk]\n    regex: '(?C\"lisp-let\")\\(kk|(?C\"lisp-pair\")kk'\n"
+		"  - id: secret.s\n    severity: high\n"
+		"    keywords: [kk]\n    regex: '(?C\"lisp-lett\")kk'\n",
+		RULE_SECRET);
 	has(e, "6:12: unknown callout (?C1) in `regex` | a secret rule's regex may ask");
 	has(e, "10:12: unknown callout (?C{json}) in `regex`");
 	cr_assert_null(strstr(e, "14:"), "(?C\"yaml\") is known:\n%s", e);
 	cr_assert_null(strstr(e, "18:"), "(?C\"code\") is known:\n%s", e);
 	has(e, "22:12: unknown callout (?C\"Code\") in `regex`");
 	cr_assert_null(strstr(e, "26:"), "(?C\"lisp\") is known:\n%s", e);
+	cr_assert_null(strstr(e, "30:"), "(?C\"lisp-let\"), (?C\"lisp-pair\") are known:\n%s", e);
+	has(e, "34:12: unknown callout (?C\"lisp-lett\") in `regex`");
 	e = load_errors("rules: [\n", RULE_SAST);
 	has(e, "YAML");
 	e = load_errors("kind: lint\nrules: []\n", RULE_SAST);
