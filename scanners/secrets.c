@@ -84,8 +84,8 @@ struct secrets_scratch {
 };
 
 /* How far back lisp_context() reads: lines and bytes before the form's line. */
-#define LISP_CONTEXT_LINES 32
-#define LISP_CONTEXT_BYTES 2048
+#define LISP_CONTEXT_LINES 16
+#define LISP_CONTEXT_BYTES 1024
 #define LISP_CONTEXT_DEPTH 32
 
 enum lisp_ctx {

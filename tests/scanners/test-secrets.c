@@ -280,25 +280,28 @@ Test(secrets, lisp_callout_knows_the_file)
 }
 
 /* A let's binding on a later line of its binding list is read back to the let, at most
- * 32 lines and 2 KiB before it: a binding 31 lines after the let is one, one 40 lines
- * after it is not known for one (a call on a line of its own looks the same). */
+ * 16 lines and 1 KiB before it: a binding 15 lines after the let is one, one 21 lines
+ * after it, or 3 lines of 400 bytes, is not known for one (a call on a line of its own
+ * looks the same). */
 Test(secrets, a_lisp_let_is_read_back_a_bounded_way)
 {
 	static const struct {
-		size_t lines;
+		size_t lines, width;
 		bool found;
-	} cases[] = { { 30, true }, { 40, false } };
+	} cases[] = { { 14, 0, true }, { 20, 0, false }, { 2, 400, true }, { 3, 400, false } };
 	for (size_t c = 0; c < ARRAY_SIZE(cases); c++) {
 		char text[4096];
 		size_t w = (size_t)sprintf(text, "(let ((a 1)\n");
 		for (size_t i = 0; i < cases[c].lines; i++) {
-			w += (size_t)sprintf(text + w, "      (b%zu %zu)\n", i, i);
+			w += (size_t)sprintf(text + w, "      (b%zu \"%0*d\")\n", i,
+					     (int)cases[c].width, 0);
 		}
 		sprintf(text + w, "      (password \"Gx4Tm7Qc2Wz9Lk5R\"))\n  (go))\n");
 		finding_list_release(&fl);
 		cr_assert_eq(secrets_scan(sc, "init.el", text, strlen(text), NULL, &fl, NULL), 0);
 		cr_expect_eq(by_rule("secret.generic-secret-assignment") != NULL, cases[c].found,
-			     "a binding %zu lines after the let", cases[c].lines + 1);
+			     "a binding %zu lines of %zu bytes after the let", cases[c].lines + 1,
+			     cases[c].width);
 	}
 }
 
