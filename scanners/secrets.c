@@ -109,8 +109,8 @@ static bool word_is(const char *w, size_t n, const char *lit)
 
 /* The list that pos (on a line of a Lisp source file) is directly in, read forward from
  * at most LISP_CONTEXT_LINES lines and LISP_CONTEXT_BYTES bytes before pos's line (from a
- * line's start, taken to be outside a string), skipping strings, `;` comments and
- * character literals (`#\(`, `?(`); a list opened before those lines, or nested deeper
+ * line's start, taken to be outside a string), skipping strings, `;` and `#| |#`
+ * comments and character literals (`#\(`, `?(`); a list opened before those lines, or nested deeper
  * than LISP_CONTEXT_DEPTH, is not known. The work is bounded by those bytes. */
 static enum lisp_ctx lisp_context(const char *buf, size_t pos)
 {
@@ -146,6 +146,21 @@ static enum lisp_ctx lisp_context(const char *buf, size_t pos)
 			while (i < pos && buf[i] != '\n') {
 				i++;
 			}
+		} else if (c == '#' && i + 1 < pos && buf[i + 1] == '|') {
+			/* A block comment (Common Lisp's, Scheme's, Racket's), nested ones in it.
+			 */
+			size_t nest = 1;
+			for (i += 2; i + 1 < pos && nest > 0; i++) {
+				if (buf[i] == '|' && buf[i + 1] == '#') {
+					nest--, i++;
+				} else if (buf[i] == '#' && buf[i + 1] == '|') {
+					nest++, i++;
+				}
+			}
+			if (nest > 0) {
+				return LISP_CTX_UNKNOWN; /* pos is in the comment */
+			}
+			i--; /* the loop steps past the comment's last character */
 		} else if ((c == '#' || c == '?') && i + 1 < pos &&
 			   (i == lo || lisp_delim(buf[i - 1])) &&
 			   (c == '?' || buf[i + 1] == '\\')) {
