@@ -439,6 +439,13 @@ void secrets_redact(const char *secret, size_t n, char *out, size_t outlen)
 		head[i] = isprint(c) && c != '"' && c != '\\' ? (char)c : '?';
 	}
 	head[show] = '\0';
+	if (n < REDACT_HASH_MIN) {
+		/* A short secret is found again from any function of it alone: 2^32 values of
+		 * a hash prefix single out every password of up to 4 characters, and most of a
+		 * human-chosen one's dictionary. It gets no hash. */
+		snprintf(out, outlen, "%s...(short)", head);
+		return;
+	}
 	snprintf(out, outlen, "%s...(sha256:%.8s)", head, hex);
 }
 

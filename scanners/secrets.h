@@ -108,8 +108,11 @@ double secrets_entropy(const char *s, size_t n);
 /*
  * The redacted form of a secret: its first 4 characters (fewer for a short secret: at
  * most a quarter of it), "...", and the first 8 hex digits of its SHA-256, e.g.
- * "AKIA...(sha256:9f86d081)". Written to out (NUL-terminated, truncated to outlen).
+ * "AKIA...(sha256:9f86d081)"; a secret shorter than REDACT_HASH_MIN bytes gets
+ * "(short)" instead of the hash, which would give it away. Written to out
+ * (NUL-terminated, truncated to outlen).
  */
+#define REDACT_HASH_MIN 16
 void secrets_redact(const char *secret, size_t n, char *out, size_t outlen);
 
 #endif

@@ -412,6 +412,26 @@ Test(secrets, a_flood_of_suppressed_matches_does_not_hide_one_that_is_not)
 	free(text);
 }
 
+/* A short password's hash prefix would give it away (2^32 values single out every
+ * password of up to 4 characters): its redacted form has none, in the finding or the
+ * fingerprint's input. */
+Test(secrets, a_short_secret_is_redacted_without_its_hash)
+{
+	char red[64];
+	secrets_redact("pw", 2, red, sizeof(red));
+	cr_assert_str_eq(red, "...(short)");
+	secrets_redact("Tr0ub4dor&3", 11, red, sizeof(red));
+	cr_assert_str_eq(red, "Tr...(short)");
+	secrets_redact("Tr0ub4dor&3-horse", 17, red, sizeof(red));
+	cr_assert(str_has_prefix(red, "Tr0u...(sha256:"), "%s", red);
+	scan("DATABASE_URL=postgres://app:pw@db.internal:5432/app\n", NULL, 0);
+	const struct finding *f = by_rule("secret.database-url-password");
+	cr_assert_not_null(f);
+	cr_assert_null(strstr(f->message, "sha256:"), "%s", f->message);
+	cr_assert_null(strstr(f->snippet, "sha256:"), "%s", f->snippet);
+	cr_assert_not_null(strstr(f->snippet, "...(short)"), "%s", f->snippet);
+}
+
 Test(secrets, provider_token_found_and_redacted)
 {
 	const char *tok = "ghp_R8tA3kPq7ZxW1mNv5LcJ2hYs9dFg4BeT6uQo";
