@@ -48,8 +48,8 @@ const char *const pipeline_passthrough_vars[] = {
 };
 
 static const char *const top_keys[] = { "version", "name", "env", "defaults", "gate", "stages" };
-static const char *const default_keys[] = { "timeout", "retry", "kill-grace", "allow-failure",
-					    "sandbox" };
+static const char *const default_keys[] = { "timeout",	     "retry",	"kill-grace",
+					    "allow-failure", "sandbox", "shell" };
 static const char *const stage_keys[] = {
 	"run",
 	"uses",
@@ -67,6 +67,7 @@ static const char *const stage_keys[] = {
 	"workdir",
 	"ungated",
 	"sandbox",
+	"shell",
 };
 static const char *const retry_keys[] = { "max", "when" };
 
@@ -75,6 +76,7 @@ struct defaults {
 	unsigned retry, retry_when;
 	bool allow_failure;
 	const struct psandbox *sandbox;
+	enum stage_shell shell;
 };
 
 /* Raw `needs:` entries, resolved once every stage is known. */
@@ -558,6 +560,24 @@ static const char **load_str_list(struct loader *L, const struct ynode *n, const
 	return v;
 }
 
+/* `shell:`: one of the names stage_shell_name() knows, nothing else (a path would be looked
+ * up nowhere the sandbox could promise). */
+static bool get_shell(struct loader *L, const struct ynode *n, enum stage_shell *out)
+{
+	const char *s = get_text(L, n, "shell");
+	if (!s) {
+		return false;
+	}
+	for (int i = 0; i < STAGE_SHELL_COUNT; i++) {
+		if (str_eq(s, stage_shell_name((enum stage_shell)i))) {
+			*out = (enum stage_shell)i;
+			return true;
+		}
+	}
+	error_node(L, n, "shell is one of: sh, bash", "unknown shell '%.100s'", s);
+	return false;
+}
+
 static void load_defaults(struct loader *L, const struct ynode *n)
 {
 	if (!expect_kind(L, n, YNODE_MAP, "defaults",
@@ -581,6 +601,9 @@ static void load_defaults(struct loader *L, const struct ynode *n)
 	if ((v = ynode_get(n, "sandbox"))) {
 		psandbox_load(L->p->arena, L->file, v, NULL, &L->def.sandbox, L->dl);
 	}
+	if ((v = ynode_get(n, "shell"))) {
+		get_shell(L, v, &L->def.shell);
+	}
 }
 
 /* Nothing but blanks and line breaks. */
@@ -602,6 +625,7 @@ static void load_stage(struct loader *L, struct pstage *s, const struct ynode *n
 	s->allow_failure = L->def.allow_failure;
 	s->workdir = ".";
 	s->sandbox = L->def.sandbox;
+	s->shell = L->def.shell;
 
 	if (!n || ynode_is_null(n)) {
 		error_at(L, s->pos.line, s->pos.col, "give it `run: <script>` or `uses: <kind>`",
@@ -642,7 +666,15 @@ static void load_stage(struct loader *L, struct pstage *s, const struct ynode *n
 			error_node(L, with, "`with:` configures a `uses:` kind; remove it",
 				   "stage '%s' has `with:` but no `uses:`", s->name);
 		}
+		if ((v = ynode_get(n, "shell"))) {
+			get_shell(L, v, &s->shell);
+		}
 	} else if (uses) {
+		if ((v = ynode_get(n, "shell"))) {
+			/* A built-in kind is the runner's own code: no shell runs it. */
+			error_node(L, v, "`shell:` applies to `run:` scripts; remove it",
+				   "stage '%s' has `shell:` but no `run:`", s->name);
+		}
 		const char *kname = get_text(L, uses, "uses");
 		const struct stage_kind *k = kname ? stage_kind_find(kname) : NULL;
 		if (kname && (!k || (k->flags & STAGE_KIND_SCRIPT))) {

@@ -14,6 +14,7 @@
 #define RUNNER_PIPELINE_H
 
 #include "dag.h"
+#include "stage.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -78,6 +79,7 @@ struct pstage {
 	const char *workdir; /* relative to the workspace; "." by default */
 	const char *ungated; /* push stages: why they may skip the security gates, or NULL */
 	const struct psandbox *sandbox; /* `sandbox:` over `defaults.sandbox`; NULL: none */
+	enum stage_shell shell;		/* script stages: what runs `run:` (stages/stage.h) */
 };
 
 struct pipeline {

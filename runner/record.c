@@ -294,6 +294,9 @@ static json_t *stage_json(const struct run *r, const struct stage_run *s)
 	if (d->ungated) {
 		json_object_set_new(o, "ungated", json_string(d->ungated));
 	}
+	if (!d->kind || (d->kind->flags & STAGE_KIND_SCRIPT)) {
+		json_object_set_new(o, "shell", json_string(stage_shell_name(d->shell)));
+	}
 	json_object_set_new(o, "sandbox",
 			    json_pack("{s:b, s:s}", "enabled", (int)s->sandboxed, "network",
 				      s->network_host || !s->sandboxed ? "host" : "none"));

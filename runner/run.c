@@ -1085,6 +1085,7 @@ static void launch(struct engine *e, size_t i)
 		.kind = def->kind,
 		.stage_name = def->name,
 		.script = def->script,
+		.shell = def->shell,
 		.with = with,
 		.gate = e->gate,
 		.envp = (const char *const *)envp,

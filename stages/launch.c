@@ -28,6 +28,7 @@
 struct stage_proc {
 	struct sandbox_proc *sp;
 	int result_fd; /* -1 for scripts */
+	bool bash;     /* a script run by `shell: bash` */
 };
 
 static int make_config_fd(const char *json)
@@ -74,7 +75,11 @@ static const char **worker_envp(const char *const *envp)
 
 int stage_launch(const struct stage_launch *l, struct stage_proc **out)
 {
-	const char *argv_script[] = { "/bin/sh", "-e", "-c", l->script, NULL };
+	const char *argv_sh[] = { "/bin/sh", "-e", "-c", l->script, NULL };
+	/* As GitHub's `shell: bash`: no startup files (the image's or the user's would run
+	 * before the script), and a pipeline fails when any of its commands does. */
+	const char *argv_bash[] = { "/bin/bash", "--noprofile", "--norc",  "-e", "-o",
+				    "pipefail",	 "-c",		l->script, NULL };
 	const char *argv_worker[] = { "runner", "__worker", l->kind->name, l->stage_name, NULL };
 	_cleanup_close_ int config_fd = -1, result_fd = -1;
 	_cleanup_free_ const char **worker_env = NULL;
@@ -92,10 +97,10 @@ int stage_launch(const struct stage_launch *l, struct stage_proc **out)
 	int fds[2];
 
 	if (l->kind->flags & STAGE_KIND_SCRIPT) {
-		if (!l->script) {
+		if (!l->script || (unsigned)l->shell >= STAGE_SHELL_COUNT) {
 			return -EINVAL;
 		}
-		sp.argv = argv_script;
+		sp.argv = l->shell == STAGE_SHELL_BASH ? argv_bash : argv_sh;
 	} else {
 		if (!l->kind->run || l->self_exe_fd < 0) {
 			return -EINVAL;
@@ -135,6 +140,7 @@ int stage_launch(const struct stage_launch *l, struct stage_proc **out)
 	struct stage_proc *p = xcalloc(1, sizeof(*p));
 	p->sp = proc;
 	p->result_fd = steal_fd(result_fd);
+	p->bash = (l->kind->flags & STAGE_KIND_SCRIPT) && l->shell == STAGE_SHELL_BASH;
 	*out = p;
 	return 0;
 }
@@ -206,6 +212,13 @@ int stage_proc_reap(struct stage_proc *p, struct stage_outcome *o)
 		break;
 	case SANDBOX_SETUP_FAILED:
 		o->end = STAGE_END_SETUP;
+		if (p->bash && strncmp(res.message, "exec: ", 6) == 0) {
+			/* Said plainly: the root (a rootfs image, often) has no bash. */
+			snprintf(o->message, sizeof(o->message),
+				 "shell: bash: /bin/bash cannot be run in the stage's root "
+				 "filesystem (%.120s); install bash there, or use shell: sh",
+				 res.message);
+		}
 		break;
 	}
 	if (p->result_fd >= 0 && o->end == STAGE_END_EXITED) {

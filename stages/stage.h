@@ -9,10 +9,11 @@
  * Life of a stage:
  *   1. validation: kind->validate() checks the raw `with:` mapping (positions available);
  *   2. launch (runner side): stage_launch() starts the stage through the sandbox: a script
- *      runs as `/bin/sh -e -c SCRIPT`; a built-in kind runs as the runner binary itself in
- *      worker mode (`runner __worker`), which receives its interpolated configuration as
- *      JSON on fd 3 ({kind, stage, workspace, with, gate}) and writes its result object as
- *      JSON to fd 4;
+ *      runs as `/bin/sh -e -c SCRIPT`, or with `shell: bash` as
+ *      `/bin/bash --noprofile --norc -e -o pipefail -c SCRIPT`; a built-in kind runs as the runner
+ * binary itself in worker mode (`runner __worker`), which receives its interpolated configuration
+ * as JSON on fd 3 ({kind, stage, workspace, with, gate}) and writes its result object as JSON to fd
+ * 4;
  *   3. worker side: stage_worker_main() finds the kind and calls kind->run().
  *
  * Exit-code contract of a built-in kind's run(): STAGE_EXIT_PASSED (0), STAGE_EXIT_FAILED
@@ -96,10 +97,23 @@ extern const struct stage_kind stage_kind_container_push;
 
 /* ---- launching (runner side) ---- */
 
+/* The interpreter of a script stage (`shell:`). The path is looked up in the stage's own
+ * root (the sandbox's, or a `sandbox.rootfs`): a root without it fails the stage, it is
+ * never run by another shell. */
+enum stage_shell {
+	STAGE_SHELL_SH,	  /* /bin/sh -e -c SCRIPT */
+	STAGE_SHELL_BASH, /* /bin/bash --noprofile --norc -e -o pipefail -c SCRIPT */
+	STAGE_SHELL_COUNT,
+};
+
+/* "sh", "bash": the value of `shell:` and of the report's `shell` field. */
+const char *stage_shell_name(enum stage_shell sh);
+
 struct stage_launch {
 	const struct stage_kind *kind;
 	const char *stage_name;
 	const char *script;	 /* script kind: the shell script */
+	enum stage_shell shell;	 /* script kind: what runs it */
 	json_t *with;		 /* built-in kinds: the interpolated `with:` (borrowed) */
 	json_t *gate;		 /* built-in kinds: the pipeline's `gate:` (borrowed), or NULL */
 	const char *const *envp; /* complete environment */

@@ -181,7 +181,8 @@ Test(pipeline, unknown_keys_with_suggestions)
 	       "unknown key 'timout' in defaults", "did you mean `timeout`?");
 	expect(HEAD "  a:\n    run: x\n    banana: 1\n", 5, 5, "unknown key 'banana' in stage 'a'",
 	       "valid keys are: run, uses, with, needs, if, env, timeout, retry, kill-grace, "
-	       "allow-failure, allow-skipped-needs, outputs, secrets, workdir, ungated, sandbox");
+	       "allow-failure, allow-skipped-needs, outputs, secrets, workdir, ungated, sandbox, "
+	       "shell");
 }
 
 Test(pipeline, duplicate_keys)
@@ -257,6 +258,31 @@ Test(pipeline, shell_variable_in_env_warns)
 			 "shell's, set it in the script: export PATH=\"$HOME/...\"");
 	pipeline_free(p);
 	diag_list_release(&dl);
+}
+
+/* `shell:` names what runs a script: sh by default, bash on request, in defaults or per
+ * stage; nothing else, and not on a built-in stage. */
+Test(pipeline, shell)
+{
+	struct pipeline *p = load_ok("version: 1\ndefaults: { shell: bash }\nstages:\n"
+				     "  a: { run: x }\n  b: { run: y, shell: sh }\n"
+				     "  c: { uses: secrets }\n");
+	cr_assert_eq(pipeline_find(p, "a")->shell, STAGE_SHELL_BASH);
+	cr_assert_eq(pipeline_find(p, "b")->shell, STAGE_SHELL_SH);
+	pipeline_free(p);
+	p = load_ok(HEAD "  a: { run: x }\n  b: { run: y, shell: bash }\n");
+	cr_assert_eq(pipeline_find(p, "a")->shell, STAGE_SHELL_SH);
+	cr_assert_eq(pipeline_find(p, "b")->shell, STAGE_SHELL_BASH);
+	pipeline_free(p);
+	expect(HEAD "  a:\n    run: x\n    shell: pwsh\n", 5, 12, "unknown shell 'pwsh'",
+	       "shell is one of: sh, bash");
+	expect("version: 1\ndefaults: { shell: Bash }\nstages:\n  a: { run: x }\n", 2, 20,
+	       "unknown shell 'Bash'", "shell is one of: sh, bash");
+	expect(HEAD "  a:\n    run: x\n    shell: [bash]\n", 5, 12,
+	       "shell must be a string, not a sequence", NULL);
+	expect(HEAD "  a:\n    uses: secrets\n    shell: bash\n", 5, 12,
+	       "stage 'a' has `shell:` but no `run:`",
+	       "`shell:` applies to `run:` scripts; remove it");
 }
 
 /* `runner validate` reports every problem: an error in one stage's keys does not hide
