@@ -715,7 +715,17 @@ static void load_stage(struct loader *L, struct pstage *s, const struct ynode *n
 	}
 
 	if ((v = ynode_get(n, "needs"))) {
-		if (expect_kind(L, v, YNODE_SEQ, "needs", "write needs: [build, test]")) {
+		if (v->kind == YNODE_SCALAR && !ynode_is_null(v)) {
+			/* `needs: build`, as GitHub Actions accepts: a list of one name, checked
+			 * as one (the entry's position is the value's). */
+			L->needs[s->index] =
+				arena_alloc_array(L->p->arena, 1, sizeof(struct need_ref));
+			if (L->needs[s->index]) {
+				L->needs[s->index][0].node = v;
+				L->n_needs[s->index] = 1;
+			}
+		} else if (expect_kind(L, v, YNODE_SEQ, "needs",
+				       "write needs: build, or needs: [build, test]")) {
 			if (v->seq.n > PIPELINE_MAX_STAGES) {
 				error_node(L, v, NULL, "needs has more than %d entries",
 					   PIPELINE_MAX_STAGES);

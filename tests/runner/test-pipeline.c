@@ -195,8 +195,9 @@ Test(pipeline, duplicate_keys)
 
 Test(pipeline, wrong_types)
 {
-	expect(HEAD "  a: { run: x }\n  b:\n    needs: a\n    run: y\n", 5, 12,
-	       "needs must be a sequence, not a string", "write needs: [build, test]");
+	expect(HEAD "  a: { run: x }\n  b:\n    needs: { a: 1 }\n    run: y\n", 5, 12,
+	       "needs must be a sequence, not a mapping",
+	       "write needs: build, or needs: [build, test]");
 	expect(HEAD "  a:\n    run: x\n    allow-failure: yes\n", 5, 20,
 	       "allow-failure must be a boolean, not a string", "write true or false");
 	expect(HEAD "  a:\n    run: x\n    retry: many\n", 5, 12,
@@ -283,6 +284,27 @@ Test(pipeline, shell)
 	expect(HEAD "  a:\n    uses: secrets\n    shell: bash\n", 5, 12,
 	       "stage 'a' has `shell:` but no `run:`",
 	       "`shell:` applies to `run:` scripts; remove it");
+}
+
+/* `needs: build`, one name without brackets (GitHub Actions accepts it), is a list of one,
+ * checked as one: an unknown name with a suggestion, the stage itself, a cycle, each at
+ * the value's position. */
+Test(pipeline, needs_as_one_name)
+{
+	struct pipeline *p = load_ok(HEAD "  build: { run: x }\n  test:\n    needs: build\n"
+					  "    run: y\n");
+	struct pstage *build = pipeline_find(p, "build"), *test = pipeline_find(p, "test");
+	cr_assert_eq(test->n_needs, 1);
+	cr_assert_eq(test->needs[0], build->index);
+	pipeline_free(p);
+	expect(HEAD "  build: { run: x }\n  test:\n    needs: biuld\n    run: y\n", 5, 12,
+	       "stage 'test' needs unknown stage 'biuld'", "did you mean `build`?");
+	expect(HEAD "  build: { run: x }\n  test:\n    needs: test\n    run: y\n", 5, 12,
+	       "stage 'test' needs itself", "remove it from needs");
+	expect(HEAD "  a:\n    run: x\n    needs: b\n  b:\n    needs: [a]\n    run: y\n", 5, 12,
+	       "dependency cycle: a -> b -> a", "remove one of these needs to break the cycle");
+	expect(HEAD "  a:\n    run: x\n    needs: \"b c\"\n  b: { run: y }\n", 5, 12,
+	       "stage 'a' needs unknown stage 'b c'", NULL);
 }
 
 /* `runner validate` reports every problem: an error in one stage's keys does not hide
