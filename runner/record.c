@@ -401,6 +401,63 @@ static void xml_escape(struct sbuf *sb, const char *s)
 	}
 }
 
+/*
+ * How a stage reads in JUnit, as CI servers (Jenkins, GitLab) show it: the element that
+ * says how its testcase ended, or NULL for a pass; *type (when type is not NULL) the value
+ * of its `type` attribute, or NULL for none.
+ *
+ * An allowed failure is a <failure> (type `allowed-failure`): written as a pass, it would
+ * vanish from every test view, while the run's own result stays what `allow-failure` made
+ * it. A stage stopped while it ran did not finish: an <error> (type `cancelled`). One that
+ * never ran (skipped, cancelled before it started, left pending) is <skipped>, whose
+ * message says why; the schemas CI servers read give <skipped> only a message, no type.
+ */
+static const char *junit_outcome(const struct stage_run *s, const char **type)
+{
+	const char *elem = NULL, *t = NULL;
+	switch (s->status) {
+	case STATUS_FAILED:
+		elem = "failure";
+		t = s->allowed_failure ? "allowed-failure" : "failed";
+		break;
+	case STATUS_ERROR:
+	case STATUS_BLOCKED:
+		elem = "error";
+		t = stage_status_name(s->status);
+		break;
+	case STATUS_CANCELLED:
+		if (s->n_attempts > 0) {
+			elem = "error";
+			t = "cancelled";
+		} else {
+			elem = "skipped";
+		}
+		break;
+	case STATUS_SKIPPED:
+	case STATUS_PENDING:
+		elem = "skipped";
+		break;
+	default:
+		break;
+	}
+	if (type) {
+		*type = t;
+	}
+	return elem;
+}
+
+/* The Ant schema's timestamp: an xs:dateTime restricted to YYYY-MM-DDTHH:MM:SS, without
+ * fraction or zone. It is UTC, as every time the record holds. */
+static const char *junit_timestamp(uint64_t real_ms, char *buf, size_t size)
+{
+	time_t t = (time_t)(real_ms / 1000);
+	struct tm tm;
+	if (!gmtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
+		snprintf(buf, size, "1970-01-01T00:00:00");
+	}
+	return buf;
+}
+
 char *record_junit(const struct run *r)
 {
 	struct sbuf sb;
@@ -412,10 +469,10 @@ char *record_junit(const struct run *r)
 			continue;
 		}
 		tests++;
-		failures += s->status == STATUS_FAILED && !s->allowed_failure;
-		errors += s->status == STATUS_ERROR || s->status == STATUS_BLOCKED;
-		skipped += s->status == STATUS_SKIPPED || s->status == STATUS_CANCELLED ||
-			   s->status == STATUS_PENDING;
+		const char *elem = junit_outcome(s, NULL);
+		failures += elem && str_eq(elem, "failure");
+		errors += elem && str_eq(elem, "error");
+		skipped += elem && str_eq(elem, "skipped");
 	}
 	char ts[40];
 	sbuf_puts(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
@@ -425,7 +482,7 @@ char *record_junit(const struct run *r)
 		    "\" tests=\"%u\" failures=\"%u\" errors=\"%u\" skipped=\"%u\" "
 		    "time=\"%.3f\" timestamp=\"%s\">\n",
 		    tests, failures, errors, skipped, (double)r->duration_ms / 1000.0,
-		    format_rfc3339(r->started_ms, ts, sizeof(ts)));
+		    junit_timestamp(r->started_ms, ts, sizeof(ts)));
 	for (size_t k = 0; k < r->n_stages; k++) {
 		const struct stage_run *s = &r->stages[k];
 		if (!s->selected) {
@@ -441,19 +498,19 @@ char *record_junit(const struct run *r)
 		xml_escape(&sb, s->def->name);
 		sbuf_printf(&sb, "\" time=\"%.3f\">\n", (double)dur / 1000.0);
 		const char *msg = s->message ? s->message : "";
-		const char *elem = NULL;
-		if (s->status == STATUS_FAILED && !s->allowed_failure) {
-			elem = "failure";
-		} else if (s->status == STATUS_ERROR || s->status == STATUS_BLOCKED) {
-			elem = "error";
-		} else if (s->status == STATUS_SKIPPED || s->status == STATUS_CANCELLED ||
-			   s->status == STATUS_PENDING) {
-			elem = "skipped";
-		}
+		const char *type = NULL;
+		const char *elem = junit_outcome(s, &type);
 		if (elem) {
 			sbuf_printf(&sb, "      <%s message=\"", elem);
+			if (s->status == STATUS_FAILED && s->allowed_failure) {
+				sbuf_puts(&sb, "allowed to fail: ");
+			}
 			xml_escape(&sb, msg);
-			sbuf_printf(&sb, "\" type=\"%s\"/>\n", stage_status_name(s->status));
+			sbuf_putc(&sb, '"');
+			if (type) {
+				sbuf_printf(&sb, " type=\"%s\"", type);
+			}
+			sbuf_puts(&sb, "/>\n");
 		}
 		if (s->log_written) {
 			_cleanup_free_ char *path = xasprintf("%s/%s", r->dir, s->log_path);

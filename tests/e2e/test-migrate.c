@@ -1,6 +1,7 @@
 /*
  * test-migrate.c - what a pipeline moved from GitHub Actions or GitLab CI relies on, end to
- * end through the runner binary: `shell: bash` and its pipefail.
+ * end through the runner binary: `shell: bash` and its pipefail, the JUnit report as CI
+ * servers read it.
  */
 #include <criterion/criterion.h>
 
@@ -112,6 +113,141 @@ Test(migrate, shell_bash_in_a_rootfs_without_bash_says_so, .timeout = 120)
 	assert_contains(r.out, "shell: bash: /bin/bash cannot be run in the stage's root "
 			       "filesystem");
 	tu_result_free(&r);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/*
+ * junit.xml of the latest run, read by a real XML parser (Python's), as JSON:
+ * {"suite": {attributes}, "cases": {name: {"attrs": {…}, "children": [{"tag": …, attributes}]}}}.
+ */
+static json_t *latest_junit(const char *dir)
+{
+	static const char code[] =
+		"import json, sys, xml.etree.ElementTree as ET\n"
+		"root = ET.parse(sys.argv[1]).getroot()\n"
+		"assert root.tag == 'testsuites', root.tag\n"
+		"suites = root.findall('testsuite')\n"
+		"assert len(suites) == 1\n"
+		"cases = {}\n"
+		"for c in suites[0].findall('testcase'):\n"
+		"    kids = [dict(k.attrib, tag=k.tag) for k in c]\n"
+		"    cases[c.get('name')] = {'attrs': dict(c.attrib), 'children': kids}\n"
+		"print(json.dumps({'suite': dict(suites[0].attrib), 'cases': cases}))\n";
+	char *path = tu_strf("%s/.runner/runs/latest/junit.xml", dir);
+	const char *argv[] = { "/usr/bin/python3", "-c", code, path, NULL };
+	struct tu_result r = tu_run(NULL, argv, NULL, 60);
+	cr_assert_eq(r.status, 0, "junit.xml does not parse: %s", r.err);
+	json_error_t err;
+	json_t *j = json_loads(r.out, 0, &err);
+	cr_assert_not_null(j, "%s: %s", err.text, r.out);
+	tu_result_free(&r);
+	free(path);
+	return j;
+}
+
+/* The one element of testcase NAME that says how it ended (failure, error, skipped), or
+ * NULL for a passing one. */
+static json_t *junit_outcome(json_t *junit, const char *name)
+{
+	json_t *c = json_object_get(json_object_get(junit, "cases"), name);
+	cr_assert_not_null(c, "no testcase '%s'", name);
+	json_t *found = NULL, *k;
+	size_t i;
+	json_array_foreach(json_object_get(c, "children"), i, k)
+	{
+		const char *tag = json_string_value(json_object_get(k, "tag"));
+		if (strcmp(tag, "failure") == 0 || strcmp(tag, "error") == 0 ||
+		    strcmp(tag, "skipped") == 0) {
+			cr_assert_null(found, "testcase '%s' has two outcomes", name);
+			found = k;
+		}
+	}
+	return found;
+}
+
+static const char *attr(json_t *o, const char *name)
+{
+	const char *v = json_string_value(json_object_get(o, name));
+	return v ? v : "(none)";
+}
+
+/*
+ * How CI servers read junit.xml: an allowed failure is a failure a UI shows (its type says
+ * it was allowed; the run still passes), a stage stopped while running is an error, a
+ * stage that never ran is <skipped> with a message (the schemas give <skipped> no `type`),
+ * and the timestamp is the Ant schema's: no fraction, no zone.
+ */
+Test(migrate, junit_shows_allowed_failures_and_cancelled_stages, .timeout = 120)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nname: ci\nstages:\n"
+		 "  flaky:\n    allow-failure: true\n    run: exit 3\n"
+		 "  ok:\n    needs: [flaky]\n    run: \"true\"\n"
+		 "  off:\n    if: branch == \"never\"\n    run: \"true\"\n");
+	struct tu_result r = tu_runner_run(dir, "run", "--no-color", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	json_t *j = latest_junit(dir);
+	json_t *suite = json_object_get(j, "suite");
+	json_t *flaky = junit_outcome(j, "flaky");
+	cr_assert_not_null(flaky, "an allowed failure is written as a pass");
+	cr_assert_str_eq(attr(flaky, "tag"), "failure");
+	cr_assert_str_eq(attr(flaky, "type"), "allowed-failure");
+	cr_assert_str_eq(attr(flaky, "message"), "allowed to fail: exit code 3");
+	cr_assert_null(junit_outcome(j, "ok"));
+	json_t *off = junit_outcome(j, "off");
+	cr_assert_not_null(off);
+	cr_assert_str_eq(attr(off, "tag"), "skipped");
+	cr_assert_null(json_object_get(off, "type"), "<skipped> has no type in the schemas");
+	cr_assert_str_eq(attr(suite, "tests"), "3");
+	cr_assert_str_eq(attr(suite, "failures"), "1");
+	cr_assert_str_eq(attr(suite, "errors"), "0");
+	cr_assert_str_eq(attr(suite, "skipped"), "1");
+	/* xs:dateTime restricted to [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}. */
+	const char *ts = attr(suite, "timestamp");
+	cr_assert_eq(strlen(ts), 19, "timestamp '%s'", ts);
+	for (size_t i = 0; i < 19; i++) {
+		char want = i == 4 || i == 7 ? '-' : i == 10 ? 'T' : i == 13 || i == 16 ? ':' : '0';
+		cr_assert(want == '0' ? (ts[i] >= '0' && ts[i] <= '9') : ts[i] == want,
+			  "timestamp '%s'", ts);
+	}
+	json_decref(j);
+
+	/* --fail-fast: the stage running beside the failure is stopped (an error: it did not
+	 * finish), the one that had not started is skipped, saying it was cancelled. */
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nname: ci\nstages:\n"
+		 "  slow:\n    run: sleep 60\n"
+		 "  bad:\n    run: exit 1\n"
+		 "  queued:\n    run: \"true\"\n"
+		 "  after:\n    needs: [slow]\n    run: \"true\"\n");
+	r = tu_runner_run(dir, "run", "--no-color", "--fail-fast", "-j", "2", NULL);
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	json_t *rep = latest_report(dir);
+	cr_assert_str_eq(tu_stage_status(rep, "slow"), "cancelled");
+	json_decref(rep);
+	j = latest_junit(dir);
+	json_t *slow = junit_outcome(j, "slow");
+	cr_assert_not_null(slow);
+	cr_assert_str_eq(attr(slow, "tag"), "error");
+	cr_assert_str_eq(attr(slow, "type"), "cancelled");
+	json_t *queued = junit_outcome(j, "queued");
+	cr_assert_not_null(queued);
+	cr_assert_str_eq(attr(queued, "tag"), "skipped");
+	cr_assert_null(json_object_get(queued, "type"));
+	cr_assert_str_eq(attr(queued, "message"), "cancelled before it started");
+	json_t *after = junit_outcome(j, "after");
+	cr_assert_not_null(after);
+	cr_assert_str_eq(attr(after, "tag"), "skipped");
+	cr_assert_null(json_object_get(after, "type"));
+	suite = json_object_get(j, "suite");
+	cr_assert_str_eq(attr(suite, "failures"), "1");
+	cr_assert_str_eq(attr(suite, "errors"), "1");
+	cr_assert_str_eq(attr(suite, "skipped"), "2");
+	json_decref(j);
 	tu_rmdir(dir);
 	free(dir);
 }
