@@ -401,6 +401,22 @@ const struct run_observer *output_observer(struct output *o)
 	return &o->obs;
 }
 
+/* Every stage asked for (named by --stage, else every stage) was skipped: nothing passed. */
+static bool nothing_asked_ran(const struct run *r)
+{
+	bool any = false;
+	for (size_t i = 0; i < r->n_stages; i++) {
+		const struct stage_run *s = &r->stages[i];
+		if (s->requested) {
+			if (s->status != STATUS_SKIPPED) {
+				return false;
+			}
+			any = true;
+		}
+	}
+	return any;
+}
+
 void output_summary(struct output *o, const struct run *r)
 {
 	if (o->mode == OUTPUT_JSON) {
@@ -449,11 +465,16 @@ void output_summary(struct output *o, const struct run *r)
 	}
 	char total[32];
 	const char *rc = r->result == RESULT_PASSED ? col(o, C_GREEN) : col(o, C_RED);
+	const char *word = run_result_name(r->result);
+	if (r->result == RESULT_PASSED && nothing_asked_ran(r)) {
+		/* `runner run --stage deploy` whose deploy was skipped did not pass it. */
+		rc = col(o, C_DIM);
+		word = "skipped";
+	}
 	/* The record's path and an error about it name the workspace's directories. */
 	_cleanup_free_ char *dir = output_clean_line(r->dir);
-	fprintf(o->f, "\n%s%s%s in %s (exit %d); record: %s\n", rc, run_result_name(r->result),
-		col(o, C_RESET), format_duration(r->duration_ms, total, sizeof(total)),
-		r->exit_code, dir);
+	fprintf(o->f, "\n%s%s%s in %s (exit %d); record: %s\n", rc, word, col(o, C_RESET),
+		format_duration(r->duration_ms, total, sizeof(total)), r->exit_code, dir);
 	if (r->record_error) {
 		_cleanup_free_ char *err = output_clean_line(r->record_error);
 		fprintf(o->f, "%serror:%s %s\n", col(o, C_RED), col(o, C_RESET), err);

@@ -1634,7 +1634,7 @@ static int select_stages(struct engine *e, struct diag_list *dl)
 	struct run *r = e->r;
 	if (!e->o->n_only) {
 		for (size_t i = 0; i < p->n_stages; i++) {
-			r->stages[i].selected = true;
+			r->stages[i].selected = r->stages[i].requested = true;
 		}
 		return 0;
 	}
@@ -1662,6 +1662,9 @@ static int select_stages(struct engine *e, struct diag_list *dl)
 		dag_closure(&p->dag, roots, e->o->n_only, mark);
 		for (size_t i = 0; i < p->n_stages; i++) {
 			r->stages[i].selected = mark[i];
+		}
+		for (size_t k = 0; k < e->o->n_only; k++) {
+			r->stages[roots[k]].requested = true;
 		}
 	}
 	free(names);

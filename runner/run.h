@@ -70,6 +70,7 @@ struct attempt {
 struct stage_run {
 	const struct pstage *def;
 	bool selected;
+	bool requested; /* named by --stage, or selected when there was none */
 	enum stage_status status;
 	enum skip_reason skip;
 	const char *skip_need; /* the need that caused the skip */

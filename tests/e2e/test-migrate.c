@@ -1,7 +1,7 @@
 /*
  * test-migrate.c - what a pipeline moved from GitHub Actions or GitLab CI relies on, end to
  * end through the runner binary: `shell: bash` and its pipefail, the JUnit report as CI
- * servers read it.
+ * servers read it, and what a run whose stages were skipped says.
  */
 #include <criterion/criterion.h>
 
@@ -248,6 +248,33 @@ Test(migrate, junit_shows_allowed_failures_and_cancelled_stages, .timeout = 120)
 	cr_assert_str_eq(attr(suite, "errors"), "1");
 	cr_assert_str_eq(attr(suite, "skipped"), "2");
 	json_decref(j);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* `runner run --stage b`, b skipped because the stage it needs was: the run's last line
+ * says skipped, not passed (the exit code stays 0: nothing failed). A run whose stages
+ * asked for partly ran still passes. */
+Test(migrate, a_run_whose_asked_stage_was_skipped_says_skipped, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  a:\n    if: branch == \"never\"\n    run: \"true\"\n"
+		 "  b:\n    needs: [a]\n    run: echo hi\n  c: { run: \"true\" }\n");
+	struct tu_result r = tu_runner_run(dir, "run", "--no-color", "--stage", "b", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	assert_contains(r.out, "\nskipped in ");
+	assert_contains(r.out, "(exit 0)");
+	cr_assert_null(strstr(r.out, "\npassed in "), "%s", r.out);
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "run", "--no-color", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	assert_contains(r.out, "\npassed in ");
+	tu_result_free(&r);
+	r = tu_runner_run(dir, "run", "--no-color", "--stage", "c", "--stage", "b", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	assert_contains(r.out, "\npassed in ");
+	tu_result_free(&r);
 	tu_rmdir(dir);
 	free(dir);
 }
