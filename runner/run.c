@@ -1317,10 +1317,15 @@ static void attempt_done(struct engine *e, size_t i)
 			s->status = STATUS_ERROR;
 			break;
 		}
+		/* The message says why a stage did not pass (docs/report.md); a pass's summary
+		 * stays in its result. */
 		const char *summary = json_string_value(json_object_get(s->result, "summary"));
-		if (summary) {
+		if (s->status == STATUS_PASSED) {
+			free(s->message);
+			s->message = NULL;
+		} else if (summary) {
 			set_message(e, s, "%s", summary);
-		} else if (s->status != STATUS_PASSED) {
+		} else {
 			set_message(e, s, "exit code %d", o.code);
 		}
 	}
@@ -1367,12 +1372,19 @@ static void attempt_done(struct engine *e, size_t i)
 	if (s->status == STATUS_FAILED && def->allow_failure) {
 		s->allowed_failure = true;
 	}
-	if (s->message) {
+	/* A pass has no message; the log still says how a built-in kind passed (its result,
+	 * masked already, as one clean line). */
+	const char *passed_as = json_string_value(json_object_get(s->result, "summary"));
+	_cleanup_free_ char *pass_note = !s->message && s->status == STATUS_PASSED && passed_as
+						 ? output_clean_line(passed_as)
+						 : NULL;
+	const char *note = s->message ? s->message : pass_note;
+	if (note) {
 		/* A gate's summary says its outcome already ("blocked: 2 findings ..."). */
 		const char *st = stage_status_name(s->status);
 		size_t n = strlen(st);
-		bool said = strncmp(s->message, st, n) == 0 && s->message[n] == ':';
-		log_note(e, i, "[runner] %s%s%s\n", said ? "" : st, said ? "" : ": ", s->message);
+		bool said = strncmp(note, st, n) == 0 && note[n] == ':';
+		log_note(e, i, "[runner] %s%s%s\n", said ? "" : st, said ? "" : ": ", note);
 	}
 	finalize(e, i);
 }

@@ -1,7 +1,7 @@
 /*
  * test-migrate.c - what a pipeline moved from GitHub Actions or GitLab CI relies on, end to
- * end through the runner binary: `shell: bash` and its pipefail, the JUnit report as CI
- * servers read it, and what a run whose stages were skipped says.
+ * end through the runner binary: `shell: bash` and its pipefail, `needs:` as one name, the
+ * JUnit report as CI servers read it, and what a skipped stage says.
  */
 #include <criterion/criterion.h>
 
@@ -279,3 +279,35 @@ Test(migrate, a_run_whose_asked_stage_was_skipped_says_skipped, .timeout = 60)
 	free(dir);
 }
 
+/* report.json's `message` says why a stage did not pass: null for a stage that passed,
+ * a built-in one included (its summary is in its result). */
+Test(migrate, a_passed_stage_has_no_message, .timeout = 120)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "src/ok.c", "int main(void) { return 0; }\n");
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  scan:\n    uses: secrets\n  s: { run: \"true\" }\n"
+		 "  bad: { run: exit 2 }\n");
+	struct tu_result r = tu_runner_run(dir, "run", "--no-color", NULL);
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	json_t *rep = latest_report(dir);
+	json_t *scan = tu_report_stage(rep, "scan");
+	cr_assert_str_eq(tu_stage_status(rep, "scan"), "passed");
+	cr_assert(json_is_null(json_object_get(scan, "message")), "message: %s",
+		  json_string_value(json_object_get(scan, "message")));
+	const char *sum =
+		json_string_value(json_object_get(json_object_get(scan, "result"), "summary"));
+	cr_assert_not_null(sum);
+	cr_assert_eq(strncmp(sum, "passed: ", 8), 0, "%s", sum);
+	cr_assert(json_is_null(json_object_get(tu_report_stage(rep, "s"), "message")));
+	cr_assert_str_eq(json_string_value(json_object_get(tu_report_stage(rep, "bad"), "message")),
+			 "exit code 2");
+	json_decref(rep);
+	/* The stage's log still says how it passed. */
+	char *log = tu_readf("%s/.runner/runs/latest/logs/scan.log", dir);
+	assert_contains(log, "[runner] passed: no finding at or above high");
+	free(log);
+	tu_rmdir(dir);
+	free(dir);
+}
