@@ -14,10 +14,10 @@
  * then either a JSON array (exec form) or shell words, and ends with TOK_EOL. Heredocs
  * (RUN <<EOF) extend the instruction to their terminator. The body of a RUN heredoc that a
  * shell runs is the RUN's commands (BuildKit: a bare `RUN <<EOF` runs its body in the
- * shell unless it starts with a #! of another program; `<<EOF bash` gives it to bash as
- * its input): the RUN's line ends before it, and each line of it is a RUN of its own, an
- * empty TOKF_IMPLIED token standing for the keyword, so that `RUN ...` patterns match in it
- * and report its line. Other bodies (COPY's files, `<<EOF python3`, cat's input) stay one
+ * shell unless it starts with a #! of another program; `<<EOF bash`, `<<EOF sudo -E sh`
+ * and `cat <<EOF | sh` give it to a shell as its input; ONBUILD RUN as RUN): the RUN's line
+ * ends before it, and each line of it is a RUN of its own, an empty TOKF_IMPLIED token
+ * standing for the keyword, so that `RUN ...` patterns match in it and report its line. Other bodies (COPY's files, `<<EOF python3`, cat's input) stay one
  * string. Only the RUN's own heredocs are read so, each body once: linear.
  */
 #include "lex_impl.h"
@@ -214,13 +214,155 @@ static bool is_shell_name(const char *w, size_t n)
 	return false;
 }
 
+static bool word_is(const struct lexst *L, const struct token *k, const char *w)
+{
+	return k->kind == TOK_IDENT && k->len == strlen(w) && memcmp(L->s + k->off, w, k->len) == 0;
+}
+
+/* A sudo option that takes the next word as its value (-u app, -Eu app, --user app). */
+static bool sudo_option_arg(const char *w, size_t n)
+{
+	static const char *const longs[] = {
+		"--user", "--group",	       "--close-from", "--chdir",
+		"--host", "--prompt",	       "--chroot",     "--role",
+		"--type", "--command-timeout", "--other-user", NULL
+	};
+	if (n >= 2 && w[1] == '-') {
+		for (const char *const *p = longs; *p; p++) {
+			if (strlen(*p) == n && memcmp(w, *p, n) == 0) {
+				return true;
+			}
+		}
+		return false;
+	}
+	return n >= 2 && strchr("CDghpRrtTUu", w[n - 1]) != NULL;
+}
+
+/* One command of a RUN's first line, as read by read_command(). */
+struct reader {
+	bool words;	   /* a word, an assignment or a redirection besides the heredoc's own */
+	bool shell;	   /* a shell (under sudo too) that reads its input as commands */
+	bool cat;	   /* cat copying its input: no operand but `-` */
+	bool stdin_redir;  /* a redirection of its input after the heredoc's (`< f`, `<<X`) */
+	bool stdout_redir; /* of its output (`> f`, `>&2`, `&> f`) */
+	uint32_t end;	   /* the token that ends it (`|`, `&&` ...), or hdr_end */
+};
+
+/*
+ * The command from token i to the next command end before hdr_end, op its heredoc's <<
+ * (TOK_NONE: none). A shell reads its input as commands given options other than -c (-e,
+ * -eux, -o pipefail, -s and its arguments), not a script file; sudo, with its options, may
+ * run it.
+ */
+static void read_command(const struct shst *S, uint32_t i, uint32_t hdr_end, uint32_t op,
+			 struct reader *r)
+{
+	const struct lexst *L = S->L;
+	const struct tokens *t = L->t;
+	enum { PROG, SUDO, SUDO_PROG, SHELL, SHELL_ARGS, CAT, OTHER } st = PROG;
+	*r = (struct reader){ .end = hdr_end };
+	for (; i < hdr_end; i++) {
+		const struct token *k = &t->v[i];
+		const char *w = L->s + k->off;
+		if (k->kind == TOK_PUNCT && tok_is(L, k, command_ends)) {
+			r->end = i;
+			break;
+		}
+		if (i == op) {
+			i += i + 1 < hdr_end && t->v[i + 1].kind != TOK_PUNCT; /* its delimiter */
+			continue;
+		}
+		if (k->kind == TOK_PUNCT && tok_is(L, k, redirections)) {
+			/* Its descriptor: the digits right before it (2>/dev/null), or none. */
+			const struct token *fd = i > 0 ? &t->v[i - 1] : NULL;
+			bool dflt = !fd || fd->off + fd->len != k->off || fd->kind != TOK_IDENT ||
+				    !all_digits(L->s + fd->off, fd->len);
+			r->words = true;
+			if (w[0] == '<' && (op == TOK_NONE || i > op) &&
+			    (dflt || word_is(L, fd, "0"))) {
+				r->stdin_redir = true;
+			} else if (w[0] != '<' && (dflt || word_is(L, fd, "1"))) {
+				r->stdout_redir = true;
+			}
+			i += i + 1 < hdr_end && t->v[i + 1].kind != TOK_PUNCT; /* its target */
+			continue;
+		}
+		if (k->kind == TOK_IDENT && i + 1 < hdr_end && t->v[i + 1].off == k->off + k->len &&
+		    t->v[i + 1].kind == TOK_PUNCT && tok_is(L, &t->v[i + 1], redirections) &&
+		    all_digits(w, k->len)) {
+			continue; /* 2>/dev/null: the descriptor */
+		}
+		if (st == PROG && k->kind == TOK_IDENT && i + 2 < hdr_end &&
+		    t->v[i + 1].kind == TOK_PUNCT && t->v[i + 1].len == 1 &&
+		    L->s[t->v[i + 1].off] == '=') {
+			i += 2; /* NAME=value before the command */
+			r->words = true;
+			continue;
+		}
+		r->words = true;
+		bool opt = k->len >= 2 && w[0] == '-';
+		switch (st) {
+		case PROG:
+		case SUDO_PROG:
+			if (k->kind == TOK_IDENT && is_shell_name(w, k->len)) {
+				st = SHELL;
+			} else if (st == PROG && word_is(L, k, "sudo")) {
+				st = SUDO;
+			} else if (st == PROG && word_is(L, k, "cat")) {
+				st = CAT;
+			} else {
+				st = OTHER;
+			}
+			break;
+		case SUDO:
+			if (k->len == 2 && memcmp(w, "--", 2) == 0) {
+				st = SUDO_PROG;
+			} else if (opt) {
+				i += sudo_option_arg(w, k->len) && memchr(w, '=', k->len) == NULL;
+			} else {
+				st = SUDO_PROG;
+				i--; /* the program */
+			}
+			break;
+		case SHELL:
+			/* Options: -e, -eux, -o pipefail, -s, --; not -c (its command is its
+			 * argument) nor a script file. */
+			if (k->len == 2 && memcmp(w, "--", 2) == 0) {
+				st = SHELL_ARGS;
+			} else if (opt && w[1] != '-') {
+				if (memchr(w, 'c', k->len)) {
+					st = OTHER;
+				} else if (memchr(w, 's', k->len)) {
+					st = SHELL_ARGS;
+				} else if ((w[1] == 'o' || w[1] == 'O') && k->len == 2) {
+					i++; /* -o pipefail */
+				}
+			} else if (!(k->len > 2 && w[0] == '-')) {
+				st = OTHER; /* a script: the shell does not read its input */
+			}
+			break;
+		case CAT:
+			if (!opt && !(k->len == 1 && w[0] == '-')) {
+				st = OTHER; /* a file: cat -v, cat - copy their input */
+			}
+			break;
+		case SHELL_ARGS:
+		case OTHER:
+			break;
+		}
+	}
+	r->shell = st == SHELL || st == SHELL_ARGS;
+	r->cat = st == CAT;
+}
+
 /*
  * Does a shell run the body [b, e) of RUN heredoc h as commands? Its command is read from
  * h->cmd_tok to the next command end among the tokens before hdr_end (the RUN's first
  * line): `<<EOF` alone as the whole RUN (after its --flags) runs the body in the shell,
- * unless a #! names another program; a shell with options other than -c (`<<EOF bash`,
- * `sh -e <<EOF`) reads it as its input; anything else (`python3 <<EOF`, `cat <<EOF`,
- * `<<EOF > file`, where nothing reads it) does not run it as shell.
+ * unless a #! names another program; a shell reads it as its input (read_command():
+ * `<<EOF bash`, `sh -e <<EOF`, `<<EOF sudo -E sh`), also through cat and a pipe (`cat <<EOF
+ * | sh`); anything else (`python3 <<EOF`, `cat <<EOF`, `<<EOF > file`, where nothing reads
+ * it) does not run it as shell.
  */
 static bool body_is_shell(const struct shst *S, const struct heredoc *h, uint32_t hdr_end, size_t b,
 			  size_t e)
@@ -233,63 +375,19 @@ static bool body_is_shell(const struct shst *S, const struct heredoc *h, uint32_
 			i++; /* RUN --mount=... --network=... */
 		}
 	}
-	bool bare = h->cmd_tok == S->args_tok, prog = false, opts_done = false;
-	for (; i < hdr_end; i++) {
-		const struct token *k = &t->v[i];
-		const char *w = L->s + k->off;
-		if (k->kind == TOK_PUNCT && tok_is(L, k, command_ends)) {
-			bare = false; /* another command after it */
-			break;
-		}
-		if (i == h->op_tok) {
-			i += i + 1 < hdr_end && t->v[i + 1].kind != TOK_PUNCT; /* its delimiter */
-			continue;
-		}
-		if (k->kind == TOK_PUNCT && tok_is(L, k, redirections)) {
-			bare = false;
-			i += i + 1 < hdr_end && t->v[i + 1].kind != TOK_PUNCT; /* its target */
-			continue;
-		}
-		if (k->kind == TOK_IDENT && i + 1 < hdr_end && t->v[i + 1].off == k->off + k->len &&
-		    t->v[i + 1].kind == TOK_PUNCT && tok_is(L, &t->v[i + 1], redirections) &&
-		    all_digits(w, k->len)) {
-			continue; /* 2>/dev/null: the descriptor */
-		}
-		if (!prog && k->kind == TOK_IDENT && i + 2 < hdr_end &&
-		    t->v[i + 1].kind == TOK_PUNCT && t->v[i + 1].len == 1 &&
-		    L->s[t->v[i + 1].off] == '=') {
-			i += 2; /* NAME=value before the command */
-			bare = false;
-			continue;
-		}
-		bare = false;
-		if (!prog) {
-			if (k->kind != TOK_IDENT || !is_shell_name(w, k->len)) {
-				return false;
-			}
-			prog = true;
-		} else if (!opts_done) {
-			/* Options: -e, -eux, -o pipefail, -s, --; not -c (its command is its
-			 * argument) nor a script file. */
-			if (k->len == 2 && memcmp(w, "--", 2) == 0) {
-				opts_done = true;
-			} else if (k->len >= 2 && w[0] == '-' && w[1] != '-') {
-				if (memchr(w, 'c', k->len)) {
-					return false;
-				}
-				if ((w[1] == 'o' || w[1] == 'O') && k->len == 2) {
-					i++; /* -o pipefail */
-				}
-				opts_done = memchr(w, 's', k->len) != NULL;
-			} else if (!(k->len > 2 && w[0] == '-')) {
-				return false; /* a script: the shell does not read its input */
-			}
-		}
-	}
-	if (prog) {
+	struct reader r;
+	read_command(S, i, hdr_end, h->op_tok, &r);
+	if (r.shell) {
 		return true;
 	}
-	if (!bare) {
+	const struct token *pipe = r.end < hdr_end ? &t->v[r.end] : NULL;
+	if (r.cat && !r.stdin_redir && !r.stdout_redir && pipe && pipe->kind == TOK_PUNCT &&
+	    L->s[pipe->off] == '|' && (pipe->len == 1 || L->s[pipe->off + 1] == '&')) {
+		struct reader p;
+		read_command(S, r.end + 1, hdr_end, TOK_NONE, &p);
+		return p.shell && !p.stdin_redir;
+	}
+	if (h->cmd_tok != S->args_tok || r.words || r.end < hdr_end) {
 		return false;
 	}
 	char interp[32];
@@ -969,6 +1067,16 @@ void lex_dockerfile(struct lexst *L)
 		size_t a = k;
 		while (a < end && is_blank(s[a])) {
 			a++;
+		}
+		if (!L->pattern && k - b == 7 && strncasecmp(s + b, "ONBUILD", 7) == 0 &&
+		    end - a > 3 && strncasecmp(s + a, "RUN", 3) == 0 && is_blank(s[a + 3])) {
+			/* ONBUILD RUN: the RUN (its heredocs too) as after the trigger. */
+			b = a;
+			k = a + 3;
+			kw = lex_push(L, TOK_IDENT, b, k - b, 0);
+			for (a = k; a < end && is_blank(s[a]);) {
+				a++;
+			}
 		}
 		if (a < end && s[a] == '[') {
 			exec_form(L, a, end);

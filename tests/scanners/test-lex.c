@@ -354,6 +354,44 @@ Test(lex, dockerfile_run_heredocs)
 	done();
 }
 
+/* The tokens, space-separated, a heredoc line's implied RUN shown as `RUN`, EOL as "\n". */
+static char *run_view(void)
+{
+	static char got[8192];
+	size_t n = 0;
+	got[0] = '\0';
+	for (size_t i = 0; i < tk.n && n < sizeof(got) - 100; i++) {
+		const struct token *k = &tk.v[i];
+		n += (size_t)snprintf(got + n, sizeof(got) - n, "%s%s", n ? " " : "",
+				      k->flags & TOKF_IMPLIED ? "RUN"
+				      : k->kind == TOK_EOL    ? "\\n"
+							      : text(i));
+	}
+	return got;
+}
+
+/* A body a shell runs through a pipe (`cat <<EOF | sh`), under sudo (`<<EOF sudo -E bash`) or
+ * after ONBUILD is the RUN's commands too; cat copying it to a file, or a shell reading
+ * another input, does not run it. */
+Test(lex, dockerfile_run_heredocs_piped_sudo_onbuild)
+{
+	lex(LANG_DOCKERFILE, "RUN cat <<EOF | sh -s\nchmod 777 /a\nEOF\n"
+			     "RUN <<EOF sudo -u app -E bash\nchmod 777 /b\nEOF\n"
+			     "onbuild run <<EOF\nchmod 777 /c\nEOF\n"
+			     "RUN cat <<EOF > /x | sh\nls /d\nEOF\n"
+			     "RUN cat f <<EOF | sh\nls /e\nEOF\n"
+			     "RUN cat <<EOF | sh < /y\nls /f\nEOF\n"
+			     "RUN <<EOF sudo gpg --dearmor\nls /g\nEOF\n");
+	cr_assert_str_eq(run_view(), "RUN cat << EOF | sh -s \\n RUN chmod 777 /a \\n "
+				     "RUN << EOF sudo -u app -E bash \\n RUN chmod 777 /b \\n "
+				     "onbuild run << EOF \\n RUN chmod 777 /c \\n "
+				     "RUN cat << EOF > /x | sh ls /d\n \\n "
+				     "RUN cat f << EOF | sh ls /e\n \\n "
+				     "RUN cat << EOF | sh < /y ls /f\n \\n "
+				     "RUN << EOF sudo gpg --dearmor ls /g\n \\n");
+	done();
+}
+
 Test(lex, yaml_keys_scalars_blocks_and_scripts)
 {
 	const char *wf = "on: [push, pull_request_target]\njobs:\n  a:\n    steps:\n"
