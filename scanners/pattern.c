@@ -1297,6 +1297,8 @@ struct mstate {
 	size_t hw;
 	bool poison;
 	uint32_t need_end;
+	/* The metavariables pre bound that must stay at their tokens (pattern_ctx.pre_in_place). */
+	uint32_t pre_set;
 	/* Under a walk whose memo key holds no block level (m_top_walk()): its level. */
 	bool flat;
 	int32_t flat_base;
@@ -1546,13 +1548,28 @@ static bool metavar_ends(struct mstate *m, uint32_t ti, uint32_t *ends, size_t *
 	return true;
 }
 
+/* Is element pi the first use of its metavariable in p? */
+static bool first_use(const struct pattern *p, size_t pi)
+{
+	for (size_t j = 0; j < pi; j++) {
+		if (p->el[j].kind == PEL_METAVAR && p->el[j].mv == p->el[pi].mv) {
+			return false;
+		}
+	}
+	return true;
+}
+
 static bool m_metavar(struct mstate *m, size_t pi, uint32_t ti)
 {
 	const struct pel *e = &m->p->el[pi];
 	const struct tokens *t = m->t;
 	int mv = e->mv;
 	if (m->b.set & (1u << mv)) {
-		/* Bound already: the same tokens must follow. */
+		/* Bound already: the same tokens must follow; pre's first use at pre's own tokens
+		 * (pattern_ctx.pre_in_place). */
+		if ((m->pre_set & (1u << mv)) && ti != m->b.start[mv] && first_use(m->p, pi)) {
+			return false;
+		}
 		uint32_t n = m->b.end[mv] - m->b.start[mv];
 		if (ti + (uint64_t)n > t->n ||
 		    !binds_same(t, m->b.start[mv], m->b.end[mv], t, ti, ti + n)) {
@@ -2159,6 +2176,9 @@ bool pattern_match_at(const struct pattern *p, struct pattern_ctx *c, uint32_t s
 		m.b = *pre;
 		/* Only the metavariables this pattern uses constrain it. */
 		m.b.set &= p->mv_used;
+		if (c->pre_in_place) {
+			m.pre_set = m.b.set;
+		}
 	}
 	bool reaches = true;
 	if (c->min_end && p->tail_head != PATTERN_NO_TAIL) {

@@ -192,6 +192,11 @@ struct pattern_ctx {
 	 * refused fails again, each match offered again already, and is remembered in memo as
 	 * failing (otherwise a search that got as far as accept is not). */
 	bool collects;
+	/* The first use in p of each metavariable that pre binds must be at the very tokens pre
+	 * bound it to, not only the same text (a Dockerfile's pattern-not: every `RUN ...`
+	 * starts at the RUN, and the words bound tell one command from another). Not with
+	 * memo: what it remembers holds for texts. */
+	bool pre_in_place;
 	size_t budget_exceeded;		/* OUT: attempts that ran out of steps */
 	struct pattern_failure failure; /* OUT: after an attempt that found nothing */
 };

@@ -1324,6 +1324,11 @@ static bool keep_match(struct eval *ev, const struct rmatch *m)
 		const struct pattern *p = r->pats[i].by_lexer[rf.lx];
 		if (p && r->pats[i].role == ROLE_NOT) {
 			struct pattern_ctx pc = eval_pctx(ev, NULL, NULL);
+			if (rf.lx == LEXER_DOCKERFILE) {
+				/* At the same words, not only at the same RUN. */
+				pc.pre_in_place = true;
+				pc.memo = NULL;
+			}
 			bool hit = pattern_match_at(p, &pc, m->start, &m->b, NULL);
 			ev->s->st->budget_exceeded += pc.budget_exceeded;
 			if (hit) {

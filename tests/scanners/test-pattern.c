@@ -349,6 +349,27 @@ Test(pattern, a_dockerfile_ellipsis_stays_in_its_command)
 }
 
 /*
+ * In a Dockerfile every `RUN ...` pattern starts at the RUN, so a pattern-not "at the same
+ * place" also takes the metavariables the match bound at the same words: the `sh -c` of
+ * one download did not hide the `| sh` of another after an `&&` on the same line.
+ */
+Test(pattern, a_dockerfile_pattern_not_takes_the_words_the_match_bound)
+{
+	const char *rule = RULE("t", "dockerfile",
+				"    pattern: RUN ... curl ... | $SH\n"
+				"    pattern-not: RUN ... curl ... | $SH $ARG\n"
+				"    conditions:\n"
+				"      - metavariable: $ARG\n"
+				"        regex: '^-c$'\n");
+	scan(LANG_DOCKERFILE, rule,
+	     "RUN curl https://a | sh -c 'echo' && curl https://b | sh\n" /* 1: the second */
+	     "RUN curl https://b | sh && curl https://a | sh -c 'echo'\n" /* 2: the first */
+	     "RUN curl https://a | sh -c 'echo' && curl https://b | sh -c x\n"
+	     "RUN curl https://a | sh -c 'echo'\n");
+	cr_assert_str_eq(lines(), "1 2", "%s", lines());
+}
+
+/*
  * A RUN heredoc whose body a shell runs (none named, sh or bash after the delimiter, a
  * shebang of a shell) holds the RUN's commands: each line of the body is read as a RUN of
  * its own, reported on its line. A body that is a file's content (COPY), another program's
