@@ -367,6 +367,20 @@ Test(pattern, a_dockerfile_pattern_not_takes_the_words_the_match_bound)
 	     "RUN curl https://a | sh -c 'echo' && curl https://b | sh -c x\n"
 	     "RUN curl https://a | sh -c 'echo'\n");
 	cr_assert_str_eq(lines(), "1 2", "%s", lines());
+	/* A line of thousands of `sh -c` downloads before a `| sh`: the pattern-not's walk to
+	 * each binding's words may run out of steps, and then the file is reported, never
+	 * passed. */
+	size_t n = 3000, cap = n * 40 + 64, w = 0;
+	char *src = xmalloc(cap);
+	w += (size_t)snprintf(src + w, cap - w, "RUN true");
+	for (size_t i = 0; i < n; i++) {
+		w += (size_t)snprintf(src + w, cap - w, " && curl https://a/%zu | sh -c x", i);
+	}
+	snprintf(src + w, cap - w, " && curl https://b | sh\n");
+	scan(LANG_DOCKERFILE, rule, src);
+	cr_assert_geq(fl.n, 1, "the line is reported");
+	cr_assert_eq(fl.v[0].line, 1);
+	free(src);
 }
 
 /*
