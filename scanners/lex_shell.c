@@ -17,8 +17,9 @@
  * shell unless it starts with a #! of another program; `<<EOF bash`, `<<EOF sudo -E sh`
  * and `cat <<EOF | sh` give it to a shell as its input; ONBUILD RUN as RUN): the RUN's line
  * ends before it, and each line of it is a RUN of its own, an empty TOKF_IMPLIED token
- * standing for the keyword, so that `RUN ...` patterns match in it and report its line. Other bodies (COPY's files, `<<EOF python3`, cat's input) stay one
- * string. Only the RUN's own heredocs are read so, each body once: linear.
+ * standing for the keyword, so that `RUN ...` patterns match in it and report its line. Other
+ * bodies (COPY's files, `<<EOF python3`, cat's input) stay one string. Only the RUN's own heredocs
+ * are read so, each body once: linear.
  */
 #include "lex_impl.h"
 #include "util.h"
@@ -259,7 +260,7 @@ static void read_command(const struct shst *S, uint32_t i, uint32_t hdr_end, uin
 {
 	const struct lexst *L = S->L;
 	const struct tokens *t = L->t;
-	enum { PROG, SUDO, SUDO_PROG, SHELL, SHELL_ARGS, CAT, OTHER } st = PROG;
+	enum { PROG, SUDO, SUDO_PROG, SHELL, SHELL_END, SHELL_ARGS, CAT, OTHER } st = PROG;
 	*r = (struct reader){ .end = hdr_end };
 	for (; i < hdr_end; i++) {
 		const struct token *k = &t->v[i];
@@ -325,10 +326,12 @@ static void read_command(const struct shst *S, uint32_t i, uint32_t hdr_end, uin
 			}
 			break;
 		case SHELL:
-			/* Options: -e, -eux, -o pipefail, -s, --; not -c (its command is its
-			 * argument) nor a script file. */
-			if (k->len == 2 && memcmp(w, "--", 2) == 0) {
-				st = SHELL_ARGS;
+			/* Options: -e, -eux, -o pipefail, -s (its arguments follow), -- or -
+			 * (a script may follow); not -c (its command is its argument) nor a
+			 * script file. */
+			if ((k->len == 2 && memcmp(w, "--", 2) == 0) ||
+			    (k->len == 1 && w[0] == '-')) {
+				st = SHELL_END;
 			} else if (opt && w[1] != '-') {
 				if (memchr(w, 'c', k->len)) {
 					st = OTHER;
@@ -346,12 +349,15 @@ static void read_command(const struct shst *S, uint32_t i, uint32_t hdr_end, uin
 				st = OTHER; /* a file: cat -v, cat - copy their input */
 			}
 			break;
+		case SHELL_END:
+			st = OTHER; /* bash -- x.sh: a script */
+			break;
 		case SHELL_ARGS:
 		case OTHER:
 			break;
 		}
 	}
-	r->shell = st == SHELL || st == SHELL_ARGS;
+	r->shell = st == SHELL || st == SHELL_END || st == SHELL_ARGS;
 	r->cat = st == CAT;
 }
 

@@ -370,9 +370,9 @@ static char *run_view(void)
 	return got;
 }
 
-/* A body a shell runs through a pipe (`cat <<EOF | sh`), under sudo (`<<EOF sudo -E bash`) or
+/* A body a shell runs through a pipe (`cat <<EOF | sh`), under sudo (`<<EOF sudo -E bash -`) or
  * after ONBUILD is the RUN's commands too; cat copying it to a file, or a shell reading
- * another input, does not run it. */
+ * another input or running a script (`bash -- x.sh`), does not run it. */
 Test(lex, dockerfile_run_heredocs_piped_sudo_onbuild)
 {
 	lex(LANG_DOCKERFILE, "RUN cat <<EOF | sh -s\nchmod 777 /a\nEOF\n"
@@ -381,14 +381,18 @@ Test(lex, dockerfile_run_heredocs_piped_sudo_onbuild)
 			     "RUN cat <<EOF > /x | sh\nls /d\nEOF\n"
 			     "RUN cat f <<EOF | sh\nls /e\nEOF\n"
 			     "RUN cat <<EOF | sh < /y\nls /f\nEOF\n"
-			     "RUN <<EOF sudo gpg --dearmor\nls /g\nEOF\n");
+			     "RUN <<EOF sudo gpg --dearmor\nls /g\nEOF\n"
+			     "RUN <<EOF sudo -E bash -\nchmod 777 /h\nEOF\n"
+			     "RUN <<EOF bash -- x.sh\nls /i\nEOF\n");
 	cr_assert_str_eq(run_view(), "RUN cat << EOF | sh -s \\n RUN chmod 777 /a \\n "
 				     "RUN << EOF sudo -u app -E bash \\n RUN chmod 777 /b \\n "
 				     "onbuild run << EOF \\n RUN chmod 777 /c \\n "
 				     "RUN cat << EOF > /x | sh ls /d\n \\n "
 				     "RUN cat f << EOF | sh ls /e\n \\n "
 				     "RUN cat << EOF | sh < /y ls /f\n \\n "
-				     "RUN << EOF sudo gpg --dearmor ls /g\n \\n");
+				     "RUN << EOF sudo gpg --dearmor ls /g\n \\n "
+				     "RUN << EOF sudo -E bash - \\n RUN chmod 777 /h \\n "
+				     "RUN << EOF bash -- x.sh ls /i\n \\n");
 	done();
 }
 
