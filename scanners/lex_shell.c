@@ -384,7 +384,7 @@ static bool body_is_shell(const struct shst *S, const struct heredoc *h, uint32_
 	struct reader r;
 	read_command(S, i, hdr_end, h->op_tok, &r);
 	if (r.shell) {
-		return true;
+		return !r.stdin_redir; /* <<A <<B bash, bash <<A < f: another input, read last */
 	}
 	const struct token *pipe = r.end < hdr_end ? &t->v[r.end] : NULL;
 	if (r.cat && !r.stdin_redir && !r.stdout_redir && pipe && pipe->kind == TOK_PUNCT &&

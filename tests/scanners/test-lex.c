@@ -372,7 +372,8 @@ static char *run_view(void)
 
 /* A body a shell runs through a pipe (`cat <<EOF | sh`), under sudo (`<<EOF sudo -E bash -`) or
  * after ONBUILD is the RUN's commands too; cat copying it to a file, or a shell reading
- * another input or running a script (`bash -- x.sh`), does not run it. */
+ * another input or running a script (`bash -- x.sh`, `<<A <<B bash`: B's body, `bash < f`),
+ * does not run it. */
 Test(lex, dockerfile_run_heredocs_piped_sudo_onbuild)
 {
 	lex(LANG_DOCKERFILE, "RUN cat <<EOF | sh -s\nchmod 777 /a\nEOF\n"
@@ -383,7 +384,9 @@ Test(lex, dockerfile_run_heredocs_piped_sudo_onbuild)
 			     "RUN cat <<EOF | sh < /y\nls /f\nEOF\n"
 			     "RUN <<EOF sudo gpg --dearmor\nls /g\nEOF\n"
 			     "RUN <<EOF sudo -E bash -\nchmod 777 /h\nEOF\n"
-			     "RUN <<EOF bash -- x.sh\nls /i\nEOF\n");
+			     "RUN <<EOF bash -- x.sh\nls /i\nEOF\n"
+			     "RUN <<A <<B bash\nls /j\nA\nls /k\nB\n"
+			     "RUN <<EOF bash < /z\nls /l\nEOF\n");
 	cr_assert_str_eq(run_view(), "RUN cat << EOF | sh -s \\n RUN chmod 777 /a \\n "
 				     "RUN << EOF sudo -u app -E bash \\n RUN chmod 777 /b \\n "
 				     "onbuild run << EOF \\n RUN chmod 777 /c \\n "
@@ -392,7 +395,9 @@ Test(lex, dockerfile_run_heredocs_piped_sudo_onbuild)
 				     "RUN cat << EOF | sh < /y ls /f\n \\n "
 				     "RUN << EOF sudo gpg --dearmor ls /g\n \\n "
 				     "RUN << EOF sudo -E bash - \\n RUN chmod 777 /h \\n "
-				     "RUN << EOF bash -- x.sh ls /i\n \\n");
+				     "RUN << EOF bash -- x.sh ls /i\n \\n "
+				     "RUN << A << B bash ls /j\n \\n RUN ls /k \\n "
+				     "RUN << EOF bash < /z ls /l\n \\n");
 	done();
 }
 
