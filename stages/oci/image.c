@@ -475,19 +475,20 @@ static int settle(struct collect *c)
 		return 0;
 	}
 	qsort(c->v, c->n, sizeof(*c->v), entry_cmp);
-	size_t w = 0;
-	for (size_t i = 0; i < c->n; i++) {
+	size_t w = 0, i;
+	int r = 0;
+	for (i = 0; i < c->n; i++) {
 		struct entry *e = &c->v[i];
 		if (w > 0 && str_eq(c->v[w - 1].path, e->path)) {
 			struct entry *prev = &c->v[w - 1];
 			bool same_dir = prev->type == E_DIR && e->type == E_DIR;
 			bool same_wh = prev->type == E_WHITEOUT && e->type == E_WHITEOUT;
 			if (!same_dir && !same_wh) {
-				return oci_errf(
-					c->err, -EINVAL,
-					"two `add` entries write /%s; each path may come from "
-					"one source only",
-					e->path);
+				r = oci_errf(c->err, -EINVAL,
+					     "two `add` entries write /%s; each path may come from "
+					     "one source only",
+					     e->path);
+				break;
 			}
 			prev->implicit &= e->implicit;
 			free(e->path);
@@ -497,13 +498,21 @@ static int settle(struct collect *c)
 		}
 		c->v[w++] = *e;
 	}
-	c->n = w;
-	struct hmap *by_path = hmap_new(c->n);
-	for (size_t i = 0; i < c->n; i++) {
-		hmap_put(by_path, c->v[i].path, &c->v[i]);
+	/* After a conflict, the entries not looked at yet move down too: the merged ones
+	 * are freed already and the moved ones are now below w, so that collect_release()
+	 * frees each entry once. */
+	for (; i < c->n; i++) {
+		c->v[w++] = c->v[i];
 	}
-	int r = 0;
-	for (size_t i = 0; i < c->n && r == 0; i++) {
+	c->n = w;
+	if (r < 0) {
+		return r;
+	}
+	struct hmap *by_path = hmap_new(c->n);
+	for (size_t k = 0; k < c->n; k++) {
+		hmap_put(by_path, c->v[k].path, &c->v[k]);
+	}
+	for (i = 0; i < c->n && r == 0; i++) {
 		const char *slash = strrchr(c->v[i].path, '/');
 		if (!slash) {
 			continue;

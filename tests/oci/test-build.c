@@ -674,6 +674,25 @@ Test(build, refused_inputs)
 	free(out2);
 }
 
+/* A conflict found after directories two adds share were merged (both files land in
+ * /opt): the build is refused, and each entry collected so far is freed once (this
+ * aborted with a double free, from `runner image build` too). */
+Test(build, a_conflict_below_a_shared_directory_is_refused)
+{
+	char msg[800];
+	char *out = subdir("o");
+	struct oci_add dup[] = { { "build/app", "/opt/x" }, { "assets/site.css", "/opt/x" } };
+	struct oci_build_spec spec = { .context = ctx, .adds = dup, .n_adds = 2 };
+	cr_assert_eq(build_err(&spec, out, msg, sizeof(msg)), -EINVAL);
+	cr_assert(strstr(msg, "/opt/x"), "%s", msg);
+	/* A directory's file where another add puts a file of its own. */
+	struct oci_add into[] = { { "assets/", "/srv/" }, { "build/app", "/srv/site.css" } };
+	spec.adds = into;
+	cr_assert_eq(build_err(&spec, out, msg, sizeof(msg)), -EINVAL);
+	cr_assert(strstr(msg, "/srv/site.css"), "%s", msg);
+	free(out);
+}
+
 Test(build, rebuild_into_the_same_layout)
 {
 	struct oci_build_spec spec = std_spec(ctx);
