@@ -1168,6 +1168,18 @@ static int check_base_platform(const struct oci_build_spec *spec, const struct b
 			build_platform(spec), os ? os : "?", arch ? arch : "?");
 }
 
+/* A base that is no directory but reads as a registry image not pinned by digest:
+ * "debian:12" (a tag) or "registry.example.com/name" (a host). */
+static bool looks_like_registry_image(const char *base)
+{
+	struct oci_ref ref;
+	if (oci_ref_parse(base, &ref, NULL) < 0) {
+		return false;
+	}
+	size_t hl = strlen(ref.host);
+	return ref.tag[0] || (strncmp(base, ref.host, hl) == 0 && base[hl] == '/');
+}
+
 static int base_from_layout(const struct oci_build_spec *spec, const char *root,
 			    struct oci_layout *out, struct base *b, struct oci_err *err)
 {
@@ -1175,7 +1187,15 @@ static int base_from_layout(const struct oci_build_spec *spec, const char *root,
 		spec->base[0] == '/' ? xstrdup(spec->base) : xasprintf("%s/%s", root, spec->base);
 	_cleanup_free_ char *real = realpath(joined, NULL);
 	if (!real) {
-		return oci_errf(err, -EINVAL, "base '%s': %s", spec->base, strerror(errno));
+		int e = errno;
+		if (e == ENOENT && looks_like_registry_image(spec->base)) {
+			return oci_errf(err, -EINVAL,
+					"base '%s': no such layout directory, and a registry image "
+					"must be pinned by digest (host/name@sha256:...), since a "
+					"tag can move",
+					spec->base);
+		}
+		return oci_errf(err, -EINVAL, "base '%s': %s", spec->base, strerror(e));
 	}
 	size_t rl = strlen(root);
 	if (spec->base_confined && !str_eq(root, "/") &&

@@ -693,6 +693,28 @@ Test(build, a_conflict_below_a_shared_directory_is_refused)
 	free(out);
 }
 
+/* A registry base given by tag, as docs/image.md says, is refused because a tag can
+ * move; the message says so rather than that no such directory exists. */
+Test(build, a_registry_base_by_tag_is_refused_as_not_pinned)
+{
+	char msg[800];
+	char *out = subdir("o");
+	static const char *const tagged[] = { "127.0.0.1:5000/acme/base:1", "debian:12",
+					      "registry.example.com/library/debian" };
+	for (size_t i = 0; i < sizeof(tagged) / sizeof(tagged[0]); i++) {
+		struct oci_build_spec spec = { .context = ctx, .base = tagged[i] };
+		msg[0] = '\0';
+		cr_assert_eq(build_err(&spec, out, msg, sizeof(msg)), -EINVAL, "%s", tagged[i]);
+		cr_assert(strstr(msg, "pinned by digest"), "%s: %s", tagged[i], msg);
+	}
+	/* A layout directory that does not exist is still named as one. */
+	struct oci_build_spec spec = { .context = ctx, .base = "no-such-layout" };
+	cr_assert_eq(build_err(&spec, out, msg, sizeof(msg)), -EINVAL);
+	cr_assert(strstr(msg, "No such file or directory"), "%s", msg);
+	cr_assert_not(strstr(msg, "pinned"), "%s", msg);
+	free(out);
+}
+
 Test(build, rebuild_into_the_same_layout)
 {
 	struct oci_build_spec spec = std_spec(ctx);
