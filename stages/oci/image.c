@@ -406,8 +406,8 @@ static int collect_add(struct collect *c, const struct oci_add *a)
 		      (strncmp(real, c->root, rl) == 0 && (real[rl] == '\0' || real[rl] == '/'));
 	if (!inside) {
 		return oci_errf(c->err, -EPERM,
-				"add source '%s' leads outside the workspace (through a symbolic "
-				"link, to %s); refused",
+				"add source '%s' leads outside the workspace (it resolves to %s); "
+				"refused",
 				a->src, real);
 	}
 	const char *rel = str_eq(c->root, "/") ? real + 1 : real + rl;

@@ -511,6 +511,9 @@ Test(build, sources_may_not_escape_the_context)
 	struct oci_add a3[] = { { "../../etc/passwd", "/x" } };
 	spec.adds = a3;
 	cr_assert_eq(build_err(&spec, out, msg, sizeof(msg)), -EPERM);
+	/* The message says where the source leads, and no link that is not there. */
+	cr_assert(strstr(msg, "/etc/passwd"), "%s", msg);
+	cr_assert_not(strstr(msg, "symbolic link"), "%s", msg);
 	/* Nothing was written for the refused builds. */
 	cr_assert_not(tu_exists("%s/index.json", out));
 	/* A link inside the context is fine, and a link inside an added directory is stored
