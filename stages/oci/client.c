@@ -584,7 +584,11 @@ bool client_location_ok(const struct oci_client *c, const char *from, const char
 	}
 	char host[300];
 	url_host(to, host, sizeof(host));
-	/* host[:port], or [v6]:port: the name without the port. */
+	/* host[:port] as --insecure names a registry on a port of its own, else the name
+	 * without the port ([v6]:port likewise). */
+	if (host_http_allowed(c, host)) {
+		return true;
+	}
 	char *end = host[0] == '[' ? strchr(host, ']') : strrchr(host, ':');
 	if (end && host[0] == '[') {
 		end[1] = '\0';

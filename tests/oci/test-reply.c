@@ -1,9 +1,12 @@
 /*
  * test-reply.c - the parsers of registry replies: WWW-Authenticate challenges, token
- * responses, error bodies, Location headers, Retry-After and upload ranges.
+ * responses, error bodies, Location headers, Retry-After and upload ranges; and where the
+ * client lets a Location lead in plain HTTP.
  */
 #include <criterion/criterion.h>
 
+#include "client.h"
+#include "registry.h"
 #include "reply.h"
 
 #include <errno.h>
@@ -231,4 +234,31 @@ Test(reply, retry_after_and_ranges)
 	cr_assert_eq(oci_parse_upload_range("5-10", &last), -EINVAL);
 	cr_assert_eq(oci_parse_upload_range("0-", &last), -EINVAL);
 	cr_assert_eq(oci_parse_upload_range("0-1x", &last), -EINVAL);
+}
+
+/* Where an upload may be moved to in plain HTTP: loopback, or a host named insecure as
+ * `--insecure HOST[:PORT]` names it. A registry on a port of its own named with its port
+ * (`--insecure 192.0.2.2:34925`, docker-registry's absolute Location) was refused because
+ * the Location's port was dropped before the names were compared. */
+Test(reply, a_location_in_plain_http_goes_where_insecure_names)
+{
+	const char *const with_port[] = { "192.0.2.2:34925" };
+	struct oci_registry_opts o = { .insecure = with_port, .n_insecure = 1 };
+	struct oci_client c = { .o = &o };
+	const char *from = "http://192.0.2.2:34925";
+	cr_assert(client_location_ok(&c, from, "http://192.0.2.2:34925/v2/a/b/blobs/uploads/x"));
+	cr_assert_not(client_location_ok(&c, from, "http://192.0.2.2:8080/v2/a/b/blobs/uploads/x"));
+	cr_assert_not(
+		client_location_ok(&c, from, "http://192.0.2.3:34925/v2/a/b/blobs/uploads/x"));
+	cr_assert(client_location_ok(&c, from, "http://127.0.0.1:5000/up"));
+	cr_assert(client_location_ok(&c, from, "https://192.0.2.9/up"));
+	/* Never from HTTPS down to HTTP, named insecure or not. */
+	cr_assert_not(
+		client_location_ok(&c, "https://192.0.2.2:34925", "http://192.0.2.2:34925/u"));
+	/* A name without a port also takes a Location to another port of that host. */
+	const char *const name_only[] = { "192.0.2.2" };
+	o.insecure = name_only;
+	cr_assert(client_location_ok(&c, "http://192.0.2.2", "http://192.0.2.2/v2/u"));
+	cr_assert(client_location_ok(&c, "http://192.0.2.2", "http://192.0.2.2:34925/v2/u"));
+	cr_assert_not(client_location_ok(&c, "http://192.0.2.2", "http://192.0.2.20/v2/u"));
 }
