@@ -109,7 +109,8 @@ const struct cli_help cmd_image_help = {
 	"The image library of the container-push stage, outside a pipeline (docs/image.md).\n",
 	image_flags,
 	image_subs,
-	IMAGE_EXITS,
+	"Exit codes: 0 done, 1 the build or the push failed, 2 usage or invalid input, 4\n"
+	"internal error.\n",
 };
 
 extern char **environ;

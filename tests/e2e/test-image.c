@@ -209,6 +209,22 @@ Test(image, command_line_errors_and_exit_codes)
 	free(out);
 }
 
+/* `runner image --help` gives the exit codes of both subcommands: a build that fails (a
+ * base that cannot be fetched, an I/O error) exits 1 too, as docs/image.md says. */
+Test(image, the_overview_gives_the_exit_codes_of_build_and_push)
+{
+	struct tu_result r = tu_runner_run(NULL, "image", "--help", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	assert_contains(r.out, "1 the build or the push failed");
+	tu_result_free(&r);
+	r = tu_runner_run(NULL, "image", "build", "--help", NULL);
+	assert_contains(r.out, "1 the build failed");
+	tu_result_free(&r);
+	r = tu_runner_run(NULL, "image", "push", "--help", NULL);
+	assert_contains(r.out, "1 the push failed");
+	tu_result_free(&r);
+}
+
 Test(image, credentials_come_from_the_secret_store_and_stay_secret)
 {
 	tr_registry_start(&reg, TR_BASIC, "deployer", "Tr0ub4dor-and-3", NULL);
