@@ -268,6 +268,52 @@ GOLDEN_TEST(conan, 13)
 GOLDEN_TEST(pub, 14)
 GOLDEN_TEST(mix, 15)
 
+/*
+ * Lockfiles the package managers wrote themselves (tests/fixtures/npm-tools: npm 11 in
+ * lockfile versions 1 to 3, yarn 1 and 4, pnpm 7 to 9, bun 1), one project a directory;
+ * each lockfile's golden is what the tool installed for it (its README).
+ */
+Test(lockfiles, golden_npm_tools)
+{
+	char *root = tu_fixture("npm-tools");
+	DIR *d = opendir(root);
+	cr_assert_not_null(d, "%s", root);
+	struct dirent *de;
+	size_t checked = 0, failed = 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.') {
+			continue;
+		}
+		char *dir;
+		if (asprintf(&dir, "%s/%s", root, de->d_name) < 0) {
+			abort();
+		}
+		static const char *const locks[] = { "package-lock.json", "yarn.lock",
+						     "pnpm-lock.yaml", "bun.lock" };
+		for (size_t i = 0; i < ARRAY_SIZE(locks); i++) {
+			char *golden;
+			enum dep_format f;
+			if (asprintf(&golden, "%s/%s.expected.json", dir, locks[i]) < 0) {
+				abort();
+			}
+			if (access(golden, F_OK) == 0) {
+				cr_assert_eq(dep_format_detect(locks[i], &f), 0);
+				checked++;
+				if (!check_fixture(dir, locks[i], f)) {
+					cr_log_error("in %s", de->d_name);
+					failed++;
+				}
+			}
+			free(golden);
+		}
+		free(dir);
+	}
+	closedir(d);
+	cr_expect_geq(checked, 21, "only %zu lockfiles", checked);
+	cr_expect_eq(failed, 0, "%zu of %zu lockfiles do not match their goldens", failed, checked);
+	free(root);
+}
+
 /* ---------- go.mod and go.sum (fixtures of our own: tests/fixtures/gosum) ---------- */
 
 /* The package name@version of a list, or NULL. */
