@@ -5,8 +5,12 @@
  * "/name/1.2.3_peerhash" (5.x), "/name@1.2.3(peer@1)(@scope/peer@2(dep@3))" (6.x) or
  * "name@1.2.3" (9.x), with scoped names keeping their "@scope/"; peer suffixes are not part
  * of the version. A `name` or `version` member overrides what the path says (git, tarball
- * and file dependencies name themselves that way); entries left without a name or version
- * (a nameless local directory) are not packages. A path that cannot be read as a
+ * and file dependencies name themselves that way). A local dependency ("file:dir" before
+ * 9.x, "name@file:dir" in 9.x) is reported without a version when no `version` member
+ * gives one (pnpm 8 and 9 write none for a directory), as package-lock.json v1 and bun.lock
+ * report theirs: unchecked, never read as the version "file:dir"; one without a name (a
+ * nameless local directory) is not a package, nor is any other entry without a version.
+ * A path that cannot be read as a
  * dependency path is an error. The commit of a git dependency comes from
  * `resolution.commit` or a codeload.github.com tarball URL.
  */
@@ -94,7 +98,9 @@ static int name_and_version(struct dep_ctx *c, const char *path, bool v9, unsign
 				 name_end == bare ? "name" : "version");
 	}
 	*name = dep_strndup(c, p, (size_t)(name_end - p));
-	*version = dep_strndup(c, v, vlen);
+	/* 9.x: "name@file:dir" is a local directory or tarball, whose version only a
+	 * `version` member gives. */
+	*version = v9 && str_has_prefix(v, "file:") ? "" : dep_strndup(c, v, vlen);
 	return 0;
 }
 
@@ -134,6 +140,7 @@ int parse_pnpm_lock(struct dep_ctx *c, const char *buf, size_t len)
 		if (r < 0) {
 			break;
 		}
+		bool local = str_has_prefix(path, "file:") || (v9 && !*version);
 		if (pkg && pkg->kind == YNODE_MAP) {
 			const char *n = ynode_str(ynode_get(pkg, "name"));
 			const char *v = ynode_str(ynode_get(pkg, "version"));
@@ -144,7 +151,10 @@ int parse_pnpm_lock(struct dep_ctx *c, const char *buf, size_t len)
 				version = v;
 			}
 		}
-		if (!*name || !*version) {
+		if (!*name) {
+			continue; /* a nameless local directory */
+		}
+		if (!*version && !local) {
 			continue;
 		}
 		struct dep *d = dep_add(c, ECO_NPM, name, version, line);
