@@ -11,7 +11,8 @@
  * report theirs: unchecked, never read as the version "file:dir"; one without a name (a
  * nameless local directory) is not a package, nor is any other entry without a version.
  * A path that cannot be read as a
- * dependency path is an error. The commit of a git dependency comes from
+ * dependency path is an error. A package's `bundledDependencies` are reported without a
+ * version and unresolved (add_bundled). The commit of a git dependency comes from
  * `resolution.commit` or a codeload.github.com tarball URL.
  */
 #include "parsers.h"
@@ -104,6 +105,54 @@ static int name_and_version(struct dep_ctx *c, const char *path, bool v9, unsign
 	return 0;
 }
 
+/*
+ * The dependencies a package bundles (in its tarball's node_modules), which pnpm does not
+ * resolve and whose versions its lockfile does not record: `bundledDependencies` lists
+ * their names, each reported without a version and unresolved (the scan's
+ * `unresolved-version` finding), so that nothing in the tarball passes unchecked. pnpm 8
+ * and 9 write `true` for a package.json's `bundleDependencies: true` and name none of
+ * them: an error, as anything else there is.
+ */
+static int add_bundled(struct dep_ctx *c, const struct ynode *bundled, const char *parent,
+		       const char *parent_version, bool dev, unsigned parent_line)
+{
+	if (bundled->kind != YNODE_SEQ) {
+		bool all = false;
+		if (ynode_bool(bundled, &all) == 0 && !all) {
+			return 0;
+		}
+		return dep_error(c, bundled->line, bundled->col,
+				 all ? "%s@%s bundles dependencies that pnpm-lock.yaml does not "
+				       "name (bundledDependencies: true): their versions cannot be "
+				       "checked"
+				     : "%s@%s: bundledDependencies is not a list of names",
+				 parent, parent_version);
+	}
+	for (size_t i = 0; i < bundled->seq.n; i++) {
+		const struct ynode *n = bundled->seq.v[i];
+		const char *name = ynode_str(n);
+		if (!name || !*name) {
+			return dep_error(c, n->line, n->col,
+					 "%s@%s: a bundled dependency that is not a name", parent,
+					 parent_version);
+		}
+		struct dep *d = dep_add(c, ECO_NPM, dep_strdup(c, name), "",
+					n->line ? n->line : parent_line);
+		if (!d) {
+			return dep_error(c, n->line, 0, "too many packages");
+		}
+		d->flags |= DEP_UNRESOLVED;
+		d->note = dep_printf(c,
+				     "bundled in %s@%s, whose tarball holds it at a version "
+				     "pnpm-lock.yaml does not record",
+				     parent, parent_version);
+		if (dev) {
+			dep_add_group(c, d, "dev");
+		}
+	}
+	return 0;
+}
+
 int parse_pnpm_lock(struct dep_ctx *c, const char *buf, size_t len)
 {
 	struct arena *a = arena_new(0);
@@ -178,6 +227,12 @@ int parse_pnpm_lock(struct dep_ctx *c, const char *buf, size_t len)
 			pkg && pkg->kind == YNODE_MAP ? ynode_get(pkg, "dev") : NULL;
 		if (devn && ynode_bool(devn, &dev) == 0 && dev) {
 			dep_add_group(c, d, "dev");
+		}
+		const struct ynode *bundled = pkg && pkg->kind == YNODE_MAP
+						      ? ynode_get(pkg, "bundledDependencies")
+						      : NULL;
+		if (bundled) {
+			r = add_bundled(c, bundled, name, version, dev, line);
 		}
 	}
 	arena_free(a);

@@ -436,6 +436,12 @@ static int policy_finding(struct scan *s, const struct dep *d, const char *rule,
  */
 static const char *unresolved_fix(const struct dep_list *l, const struct dep *d)
 {
+	if (d->eco == ECO_NPM) {
+		/* A dependency a package bundles, which pnpm-lock.yaml names without a version. */
+		return "check the version of the copy the package bundles (its "
+		       "node_modules/<name>/package.json) and allow this finding with it, or lock "
+		       "the project with npm, yarn or bun, whose lockfiles record bundled versions";
+	}
 	if (!(d->flags & DEP_POM_NOT_FOUND)) {
 		return "pin the version in this file (or scan the effective POM, e.g. from `mvn "
 		       "help:effective-pom`)";

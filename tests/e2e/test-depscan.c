@@ -3075,3 +3075,76 @@ Test(depscan, uv_lock_and_bun_lock_are_checked)
 	free(pypi);
 	free(npm);
 }
+
+/*
+ * Lockfiles the package managers wrote (tests/fixtures/npm-tools): the alias
+ * `"x": "npm:lodash@4.17.15"` is lodash 4.17.15 in every one of them and blocks
+ * (GHSA-35jh-r3h4-6jhm), at the alias's entry. A dependency pnpm only names as bundled in
+ * a package (minimist in bundles-minimist's tarball) blocks as unresolved-version, with a
+ * fix for npm, not Maven's.
+ */
+Test(depscan, real_npm_lockfiles_alias_blocks_and_pnpm_bundled_is_unresolved)
+{
+	char *npm = tu_fixture("osv/npm");
+	struct tu_result r = tu_runner_run(ws, "db", "import", "--db", db, npm, NULL);
+	cr_assert_eq(r.status, 0, "db import: %s", r.err);
+	tu_result_free(&r);
+	const char *src = getenv("RUNNER_SOURCE_ROOT");
+	cr_assert_not_null(src);
+	char *cmd = tu_strf("cp -r '%s/tests/fixtures/npm-tools' '%s/npm-tools'", src, ws);
+	cr_assert_eq(system(cmd), 0);
+	free(cmd);
+	static const struct {
+		const char *dir, *where;
+	} alias[] = {
+		{ "demo-npm11-v3", "package-lock.json:124" },
+		{ "demo-npm11-v2", "package-lock.json:124" },
+		{ "demo-npm11-v1", "package-lock.json:70" },
+		{ "demo-yarn1", "yarn.lock:74" },
+		{ "demo-yarn4", "yarn.lock:123" },
+		{ "demo-pnpm7", "pnpm-lock.yaml:89" },
+		{ "demo-pnpm8", "pnpm-lock.yaml:98" },
+		{ "demo-pnpm9", "pnpm-lock.yaml:77" },
+		{ "demo-bun1", "bun.lock:50" },
+	};
+	for (size_t i = 0; i < sizeof(alias) / sizeof(alias[0]); i++) {
+		char *dir = tu_strf("%s/npm-tools/%s", ws, alias[i].dir);
+		int status;
+		json_t *doc = scan_json(dir, NULL, &status);
+		char *text = findings_text(doc);
+		char *want = tu_strf("GHSA-35jh-r3h4-6jhm lodash 4.17.15 %s\n", alias[i].where);
+		cr_expect_eq(status, 3, "%s: %s", alias[i].dir, text);
+		cr_expect(strstr(text, want), "%s: %s", alias[i].dir, text);
+		cr_expect_null(strstr(text, " x "), "%s: %s", alias[i].dir, text);
+		free(want);
+		free(text);
+		json_decref(doc);
+		free(dir);
+	}
+
+	char *dir = tu_strf("%s/npm-tools/bundled-pnpm9", ws);
+	int status;
+	json_t *doc = scan_json(dir, NULL, &status);
+	char *text = findings_text(doc);
+	cr_expect_eq(status, 3, "%s", text);
+	cr_expect(strstr(text, "unresolved-version minimist  pnpm-lock.yaml:24\n"), "%s", text);
+	size_t i;
+	json_t *f;
+	bool seen = false;
+	json_array_foreach(json_object_get(doc, "findings"), i, f)
+	{
+		const char *rule = json_string_value(json_object_get(f, "rule_id"));
+		if (rule && strcmp(rule, "unresolved-version") == 0) {
+			const char *fix = json_string_value(json_object_get(f, "fix"));
+			seen = true;
+			cr_expect(fix && strstr(fix, "node_modules/<name>/package.json") &&
+					  !strstr(fix, "POM"),
+				  "%s", fix ? fix : "(no fix)");
+		}
+	}
+	cr_expect(seen);
+	free(text);
+	json_decref(doc);
+	free(dir);
+	free(npm);
+}

@@ -309,7 +309,7 @@ Test(lockfiles, golden_npm_tools)
 		free(dir);
 	}
 	closedir(d);
-	cr_expect_geq(checked, 23, "only %zu lockfiles", checked);
+	cr_expect_geq(checked, 27, "only %zu lockfiles", checked);
 	cr_expect_eq(failed, 0, "%zu of %zu lockfiles do not match their goldens", failed, checked);
 	free(root);
 }
@@ -1816,6 +1816,35 @@ Test(lockfiles, pnpm_paths_that_do_not_parse_are_errors)
 		cr_expect_eq(l.n, 0, "case %zu", i);
 		dep_list_release(&l);
 		diag_list_release(&dl);
+	}
+}
+
+Test(lockfiles, pnpm_bundled_dependencies_are_unresolved)
+{
+	/* pnpm writes a bundled dependency's name only (`bundledDependencies: [minimist]`):
+	 * the copy inside the tarball is installed at a version the lockfile does not say. */
+	static const char *const dirs[] = { "npm-tools/bundled-pnpm8", "npm-tools/bundled-pnpm9" };
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		char *dir = tu_fixture(dirs[i]), *path;
+		if (asprintf(&path, "%s/pnpm-lock.yaml", dir) < 0) {
+			abort();
+		}
+		struct dep_list l;
+		struct diag_list dl;
+		dep_list_init(&l);
+		diag_list_init(&dl, 20);
+		cr_assert_eq(deps_parse_file(&l, path, "pnpm-lock.yaml", DEP_PNPM_LOCK, &dl), 0,
+			     "%s: %s", dirs[i], dl.n ? dl.v[0].msg : "");
+		const struct dep *d = find_dep(&l, "minimist", "");
+		cr_assert_not_null(d, "%s: the bundled minimist is missing", dirs[i]);
+		cr_expect(d->flags & DEP_UNRESOLVED, "%s: not unresolved", dirs[i]);
+		cr_expect(d->note && strstr(d->note, "bundles-minimist@1.0.0"), "%s: note %s",
+			  dirs[i], d->note ? d->note : "(none)");
+		cr_expect_gt(d->line, 0);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+		free(path);
+		free(dir);
 	}
 }
 
