@@ -6,8 +6,10 @@
  * skips deletions, scans every commit each ref pushes for secrets (`runner scan secrets
  * --history`: <remote sha>..<local sha>, or, when the remote's sha is zeros or not in this
  * repository, <local sha> without what the remote's tracking refs reach) and then runs
- * `runner run --rev <local sha>` on the tip; the first scan or run that fails or blocks
- * stops the push with its exit code. The fields are
+ * `runner run --rev <local sha> --wait <wait>` on the tip (a run of this clone's working tree
+ * that holds its lock, another push's, is waited for up to <wait>, 30m unless install's
+ * --wait says otherwise); the first scan or run that fails or blocks stops the push with
+ * its exit code. The fields are
  * taken from the end of the line: <local ref> is what the user typed (`HEAD^{/fix it}`)
  * and may hold spaces; the other three cannot. A line that does not end in a commit id, a
  * ref and a commit id stops the push. The hook file carries a
@@ -29,10 +31,19 @@
 #define HOOK_MARKER "# runner-managed pre-push hook"
 #define HOOK_MAX    (1u << 20)
 
+/* How long the hook's run waits for another run of the working tree (another push's):
+ * by default, and at most (as `runner run --wait`). */
+#define HOOK_WAIT_DEFAULT "30m"
+#define HOOK_WAIT_MAX_MS  (24ull * 3600 * 1000)
+
 static const struct cli_flag hook_flags[] = {
 	{ "C", "-C DIR", "the repository (default: the current directory)" },
 	{ "f", "-f, --file FILE", "the pipeline file, relative to the repository root" },
 	{ "max-commits", "--max-commits N", "a push of more commits is stopped (default 10000)" },
+	{ "wait", "--wait DURATION",
+	  "how long a push waits for another push's run (or a `runner run`) of this working "
+	  "tree to end before it is stopped (default " HOOK_WAIT_DEFAULT ", at most 24h; 0s: "
+	  "not at all)" },
 	{ "force-install", "--force",
 	  "replace a pre-push hook that runner did not write (the old one is kept as "
 	  "pre-push.runner-backup)" },
@@ -40,7 +51,9 @@ static const struct cli_flag hook_flags[] = {
 	{ NULL, NULL, NULL },
 };
 
-static const char *const install_flags[] = { "C", "f", "max-commits", "force-install", NULL };
+static const char *const install_flags[] = {
+	"C", "f", "max-commits", "wait", "force-install", NULL
+};
 static const char *const uninstall_flags[] = { "C", "force-uninstall", NULL };
 
 #define HOOK_EXITS \
@@ -48,12 +61,14 @@ static const char *const uninstall_flags[] = { "C", "force-uninstall", NULL };
 
 static const struct cli_sub hook_subs[] = {
 	{ "install", "make `git push` scan and run the pipeline on what it pushes",
-	  "runner hook install [-C DIR] [-f FILE] [--max-commits N] [--force]\n",
+	  "runner hook install [-C DIR] [-f FILE] [--max-commits N] [--wait DURATION]\n"
+	  "                    [--force]\n",
 	  "Install a git pre-push hook that, for every pushed ref, scans each commit the\n"
 	  "remote does not have yet for secrets (`runner scan secrets --history`), then runs\n"
 	  "`runner run --rev <sha>` on the commit at its tip, and stops the push when a secret\n"
-	  "is found, a stage fails or a security gate blocks. Skip it once with\n"
-	  "`git push --no-verify`.\n",
+	  "is found, a stage fails or a security gate blocks. Runs of one working tree go\n"
+	  "one at a time: a push while another push's run (or a `runner run`) holds the\n"
+	  "workspace waits for it, up to --wait. Skip it once with `git push --no-verify`.\n",
 	  install_flags, HOOK_EXITS },
 	{ "uninstall", "remove the hook `runner hook install` wrote",
 	  "runner hook uninstall [-C DIR] [--force]\n",
@@ -87,7 +102,8 @@ static void sh_quote(struct sbuf *sb, const char *s)
 	sbuf_putc(sb, '\'');
 }
 
-static char *hook_script(const char *runner, const char *file, uint64_t max_commits)
+static char *hook_script(const char *runner, const char *file, uint64_t max_commits,
+			 const char *wait)
 {
 	struct sbuf sb;
 	sbuf_init(&sb, HOOK_MAX);
@@ -115,6 +131,10 @@ static char *hook_script(const char *runner, const char *file, uint64_t max_comm
 	if (max_commits) {
 		sbuf_printf(&sb, "max_commits=%llu\n", (unsigned long long)max_commits);
 	}
+	/* Another push's run holds the working tree's lock: wait for it, not stop this push. */
+	sbuf_puts(&sb, "wait=");
+	sh_quote(&sb, wait);
+	sbuf_puts(&sb, "\n");
 	sbuf_puts(&sb,
 		  "remote_name=$1\n"
 		  "status=0\n"
@@ -165,7 +185,8 @@ static char *hook_script(const char *runner, const char *file, uint64_t max_comm
 		sbuf_puts(&sb, "\tset -- \"$@\" -f \"$file\"\n");
 	}
 	sbuf_puts(&sb, "\techo \"runner: pre-push: testing $local_sha ($remote_ref)\" >&2\n"
-		       "\t\"$runner\" run --rev \"$local_sha\" --event push --no-color \"$@\" "
+		       "\t\"$runner\" run --rev \"$local_sha\" --event push --no-color "
+		       "--wait \"$wait\" \"$@\" "
 		       "</dev/null >&2 || status=$?\n"
 		       "\tif [ \"$status\" -ne 0 ]; then\n"
 		       "\t\techo \"runner: pre-push: $remote_ref not pushed (exit $status)\" >&2\n"
@@ -305,7 +326,7 @@ static bool is_link(const char *path)
 }
 
 static int hook_install(const char *repo_dir, const char *path, const char *file,
-			uint64_t max_commits, bool force)
+			uint64_t max_commits, const char *wait, bool force)
 {
 	_cleanup_free_ char *old = NULL;
 	size_t len = 0;
@@ -345,7 +366,7 @@ static int hook_install(const char *repo_dir, const char *path, const char *file
 		return EXIT_INTERNAL;
 	}
 	self[n] = '\0';
-	_cleanup_free_ char *script = hook_script(self, file, max_commits);
+	_cleanup_free_ char *script = hook_script(self, file, max_commits, wait);
 	_cleanup_free_ char *dir = xstrdup(path);
 	*strrchr(dir, '/') = '\0';
 	if ((r = mkdir_p(dir, 0755)) < 0 ||
@@ -393,9 +414,10 @@ int cmd_hook(int argc, char **argv)
 		{ "force", no_argument, NULL, 'F' },
 		{ "file", required_argument, NULL, 'f' },
 		{ "max-commits", required_argument, NULL, 'M' },
+		{ "wait", required_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dir = ".", *file = NULL;
+	const char *dir = ".", *file = NULL, *wait = NULL;
 	uint64_t max_commits = 0;
 	bool force = false;
 	int c;
@@ -424,6 +446,17 @@ int cmd_hook(int argc, char **argv)
 						       "10000000");
 			}
 			break;
+		case 'W': {
+			uint64_t ms;
+			if (parse_duration(optarg, HOOK_WAIT_MAX_MS, &ms) < 0) {
+				return cli_usage_error(cmd,
+						       "--wait takes a duration such as 30s or "
+						       "10m (at most 24h), not '%s'",
+						       optarg);
+			}
+			wait = optarg;
+			break;
+		}
 		default:
 			/* --help after the action (`runner hook -C DIR install --help`): its
 			 * help. The operands read so far are argv[1..]. */
@@ -447,6 +480,9 @@ int cmd_hook(int argc, char **argv)
 	}
 	if (max_commits && str_eq(action, "uninstall")) {
 		return cli_usage_error(cmd, "--max-commits is for install");
+	}
+	if (wait && str_eq(action, "uninstall")) {
+		return cli_usage_error(cmd, "--wait is for install");
 	}
 	if (file && (!path_is_inside(file) || str_eq(action, "uninstall"))) {
 		return cli_usage_error(cmd, "-f takes a path relative to the repository root "
@@ -473,6 +509,7 @@ int cmd_hook(int argc, char **argv)
 		hooks[--n] = '\0';
 	}
 	_cleanup_free_ char *path = xasprintf("%s/pre-push", hooks);
-	return str_eq(action, "install") ? hook_install(dir, path, file, max_commits, force)
+	return str_eq(action, "install") ? hook_install(dir, path, file, max_commits,
+							wait ? wait : HOOK_WAIT_DEFAULT, force)
 					 : hook_uninstall(path, force);
 }

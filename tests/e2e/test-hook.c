@@ -11,6 +11,7 @@
 #include "testserve.h"
 #include "testutil.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -770,5 +771,158 @@ Test(hook, hooks_path_and_linked_hooks_as_git_sees_them, .timeout = 60)
 	free(backup);
 	free(hook);
 	free(cwd);
+	release(&f);
+}
+
+/* The hook's run waits for another run of the working tree (--wait, 30m by default): the
+ * script says so, install takes another duration, and refuses one that is not. */
+Test(hook, the_hook_waits_for_the_working_trees_lock, .timeout = 60)
+{
+	struct fixture f = setup_repo();
+	struct tu_result r = tu_runner_run(f.repo, "hook", "install", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tu_result_free(&r);
+	char *hook = tu_readf("%s/.git/hooks/pre-push", f.repo);
+	cr_expect_not_null(strstr(hook, "\nwait='30m'\n"), "%s", hook);
+	cr_expect_not_null(strstr(hook, "--wait \"$wait\""), "%s", hook);
+	free(hook);
+	r = tu_runner_run(f.repo, "hook", "install", "--wait", "2h", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tu_result_free(&r);
+	hook = tu_readf("%s/.git/hooks/pre-push", f.repo);
+	cr_expect_not_null(strstr(hook, "\nwait='2h'\n"), "%s", hook);
+	free(hook);
+	static const char *const bad[] = { "soon", "25h", "1m'; rm -rf /; '" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = tu_runner_run(f.repo, "hook", "install", "--wait", bad[i], NULL);
+		cr_expect_eq(r.status, 2, "--wait %s: %s", bad[i], r.err);
+		cr_expect_not_null(strstr(r.err, "--wait takes a duration"), "%s", r.err);
+		tu_result_free(&r);
+	}
+	hook = tu_readf("%s/.git/hooks/pre-push", f.repo);
+	cr_expect_not_null(strstr(hook, "\nwait='2h'\n"), "a refused install changed the hook");
+	free(hook);
+	r = tu_runner_run(f.repo, "hook", "uninstall", "--wait", "1m", NULL);
+	cr_expect_eq(r.status, 2, "%s", r.err);
+	tu_result_free(&r);
+	release(&f);
+}
+
+/* Start `git push ARGS` in f's clone, TMPDIR set to tmpdir (where `runner run --rev` exports
+ * the commit), its stderr to the file err. */
+static pid_t start_push(const struct fixture *f, const char *tmpdir, const char *err,
+			const char *refspec)
+{
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int fd = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || null < 0 || dup2(null, 1) < 0 || dup2(fd, 2) < 0 ||
+		    setenv("TMPDIR", tmpdir, 1) < 0) {
+			_exit(99);
+		}
+		execlp("git", "git", "-C", f->repo, "push", "origin", refspec, (char *)NULL);
+		_exit(98);
+	}
+	return pid;
+}
+
+/* The one directory under dir whose name starts with prefix and that holds name (NULL when
+ * none does yet). */
+static char *find_in_subdir(const char *dir, const char *prefix, const char *name)
+{
+	DIR *d = opendir(dir);
+	cr_assert_not_null(d);
+	char *found = NULL;
+	struct dirent *de;
+	while (!found && (de = readdir(d))) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0 &&
+		    tu_exists("%s/%s/%s", dir, de->d_name, name)) {
+			found = tu_strf("%s/%s", dir, de->d_name);
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* Two pushes at once from one clone (real `git push`es to a local bare remote, each through
+ * the hook): the second's run waits for the first's to end (they share the working tree's
+ * record and its lock) and both are pushed, rather than the second being stopped with exit
+ * 4. Synchronised on files: the first's stage, in the workspace its commit was exported to,
+ * creates `started` and waits (bounded) for `release`, which the test creates once the
+ * second push says it is waiting (or has ended, which the test then reports). */
+Test(hook, two_pushes_at_once_from_one_clone_both_go_through, .timeout = 180)
+{
+	struct fixture f = setup_repo();
+	tu_write(f.repo, ".runner.yml",
+		 "version: 1\n"
+		 "stages:\n"
+		 "  check:\n"
+		 "    run: |\n"
+		 "      if [ \"$RUNNER_BRANCH\" = first ]; then\n"
+		 "        echo > started\n"
+		 "        i=0\n"
+		 "        while [ ! -e release ] && [ $i -lt 2400 ]; do sleep 0.05; "
+		 "i=$((i+1)); done\n"
+		 "        test -e release\n"
+		 "      fi\n");
+	ts_sh("cd '%s' && git add .runner.yml && " GIT " commit -qm hold", f.repo);
+	struct tu_result r = tu_runner_run(f.repo, "hook", "install", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tu_result_free(&r);
+	char *tmp1 = tu_tmpdir(), *tmp2 = tu_tmpdir();
+	char *err1 = tu_strf("%s/push1.err", f.dir), *err2 = tu_strf("%s/push2.err", f.dir);
+
+	pid_t first = start_push(&f, tmp1, err1, "HEAD:refs/heads/first");
+	char *ws = NULL;
+	for (int i = 0; i < 12000 && !ws; i++) {
+		int st;
+		cr_assert_eq(waitpid(first, &st, WNOHANG), 0, "the first push ended:\n%s",
+			     tu_read(err1));
+		ws = find_in_subdir(tmp1, "runner-rev", "started");
+		if (!ws) {
+			usleep(10000);
+		}
+	}
+	cr_assert_not_null(ws, "the first push's stage never started:\n%s", tu_read(err1));
+
+	pid_t second = start_push(&f, tmp2, err2, "HEAD:refs/heads/second");
+	int st2 = -1;
+	for (int i = 0; i < 12000; i++) {
+		char *e = tu_read(err2);
+		bool waiting = e && strstr(e, "waiting for it to end");
+		free(e);
+		if (waiting || waitpid(second, &st2, WNOHANG) == second) {
+			break;
+		}
+		usleep(10000);
+	}
+	tu_write(ws, "release", "");
+	int st1;
+	cr_assert_eq(waitpid(first, &st1, 0), first);
+	if (st2 == -1) {
+		cr_assert_eq(waitpid(second, &st2, 0), second);
+	}
+	char *e1 = tu_read(err1), *e2 = tu_read(err2);
+	cr_expect(WIFEXITED(st1) && WEXITSTATUS(st1) == 0, "first push:\n%s", e1);
+	cr_expect(WIFEXITED(st2) && WEXITSTATUS(st2) == 0, "second push:\n%s", e2);
+	cr_expect_not_null(strstr(e2, "is using this workspace; waiting for it to end"), "%s", e2);
+	char *head = ts_sh_out("git -C '%s' rev-parse HEAD", f.repo);
+	char *h1 = remote_head(&f, "first"), *h2 = remote_head(&f, "second");
+	cr_expect_str_eq(h1, head);
+	cr_expect_str_eq(h2, head);
+	free(h1);
+	free(h2);
+	free(head);
+	free(e1);
+	free(e2);
+	free(ws);
+	free(err1);
+	free(err2);
+	tu_rmdir(tmp1);
+	tu_rmdir(tmp2);
+	free(tmp1);
+	free(tmp2);
 	release(&f);
 }
