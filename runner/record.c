@@ -563,21 +563,43 @@ void record_read_durations(const char *root, const struct pipeline *p, uint64_t 
 	json_decref(j);
 }
 
-/* root/lock, locked for the update of the files runs share: its fd, or -errno. It is
- * waited for: whoever holds it (another run's update, a `runner run` using this root)
- * lets go when done, and the kernel when it dies. */
-static int lock_shared(const char *root)
+/* "another run (pid N, started at T)", as far as the lock file tells. */
+static char *holder_text(const struct record_lock_holder *h)
 {
-	struct stat st;
-	int fd = open_lock_file(root, &st);
-	if (fd < 0) {
-		return fd;
+	if (!h->pid) {
+		return xstrdup("another run");
 	}
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			int err = errno;
-			close(fd);
-			return -err;
+	if (!h->started[0]) {
+		return xasprintf("another run (pid %ld)", (long)h->pid);
+	}
+	return xasprintf("another run (pid %ld, started at %s)", (long)h->pid, h->started);
+}
+
+/* root/lock, locked for the update of the files runs share: its fd, or -errno. It is
+ * waited for, up to wait_ms: another run's update lets go within milliseconds, but a
+ * `runner run` using this root (started by hand in the server's repos/<key>) holds it for
+ * its whole run, and this run is not to hang on it unseen: -EBUSY then, with *why naming
+ * the holder. */
+static int lock_shared(const char *root, uint64_t wait_ms, char **why)
+{
+	struct record_lock_holder h;
+	int fd = record_lock(root, 0, &h);
+	if (fd == -EBUSY) {
+		char waited[32];
+		_cleanup_free_ char *who = holder_text(&h);
+		format_duration(wait_ms, waited, sizeof(waited));
+		fprintf(stderr,
+			"runner: %s holds %s/lock; waiting up to %s to update durations.json and "
+			"runs/latest\n",
+			who, root, waited);
+		fd = record_lock(root, wait_ms, &h);
+		if (fd == -EBUSY && why) {
+			free(who);
+			who = holder_text(&h);
+			*why = xasprintf("the run record is written, but durations.json and "
+					 "runs/latest of %s are not updated: %s held the lock "
+					 "%s/lock for longer than %s",
+					 root, who, root, waited);
 		}
 	}
 	return fd;
@@ -633,8 +655,11 @@ int record_write_report(const char *run_dir, const json_t *report)
 	return r;
 }
 
-int record_write(const struct run *r, const char *root)
+int record_write(const struct run *r, const char *root, char **why)
 {
+	if (why) {
+		*why = NULL;
+	}
 	int sr = write_sarif(r);
 	if (sr < 0) {
 		return sr;
@@ -655,7 +680,11 @@ int record_write(const struct run *r, const char *root)
 	 * changed and written back, and another run's update in between would be lost. A run
 	 * that holds the lock already (`runner run`) has it for its whole run; others (the
 	 * server's, whose runs of one repository go at once) take it for this update only. */
-	int lock = r->lock_fd >= 0 ? -1 : lock_shared(root);
+	int lock = r->lock_fd >= 0 ? -1
+				   : lock_shared(root,
+						 r->shared_wait_ms ? r->shared_wait_ms
+								   : RECORD_SHARED_WAIT_MS,
+						 why);
 	if (lock < 0 && r->lock_fd < 0) {
 		return lock;
 	}

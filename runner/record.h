@@ -74,11 +74,20 @@ int record_prepare(const char *root, const char *run_dir);
  * or -errno. */
 int record_write_report(const char *run_dir, const json_t *report);
 
+/* How long a run that does not hold its record root's lock waits for it by default to
+ * update the files the root's runs share (record_write): the updates of other such runs
+ * take milliseconds; a `runner run` started by hand in the root's directory holds it for
+ * its whole run. */
+#define RECORD_SHARED_WAIT_MS (60u * 1000)
+
 /* Write the SARIF logs, report.json, junit.xml, durations and the latest link. The last two
  * are shared by the runs of root: a run that does not hold root's lock for its whole run
- * (r->lock_fd < 0, the server's) takes it (waiting for it) while it updates them. Returns 0
- * or -errno. */
-int record_write(const struct run *r, const char *root);
+ * (r->lock_fd < 0, the server's) takes it while it updates them, waiting for it up to
+ * r->shared_wait_ms (0: RECORD_SHARED_WAIT_MS; waiting, it says so on stderr). Returns 0
+ * or -errno: -EBUSY when the lock was still held after that, the durations and the latest
+ * link left as they were and the rest of the record complete. *why, when why is not NULL,
+ * is then a message (OUT: heap) naming the holder; NULL otherwise. */
+int record_write(const struct run *r, const char *root, char **why);
 
 /* Fill w[i] with the last recorded duration of stage i in ms (1 when unknown). */
 void record_read_durations(const char *root, const struct pipeline *p, uint64_t *w);

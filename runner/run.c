@@ -2169,6 +2169,7 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 	}
 	struct run *r = xcalloc(1, sizeof(*r));
 	r->lock_fd = lock_fd;
+	r->shared_wait_ms = o->shared_wait_ms;
 	struct engine e = {
 		.r = r,
 		.p = p,
@@ -2350,10 +2351,12 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 		r->result = RESULT_ERROR;
 		r->exit_code = 4;
 	}
-	int wr = record_write(r, opts.record_root);
+	char *why = NULL;
+	int wr = record_write(r, opts.record_root, &why);
 	if (wr < 0) {
 		/* An error, which outranks a block or a failure (only a cancellation stays). */
-		r->record_error = xasprintf("cannot write the run record: %s", strerror(-wr));
+		r->record_error =
+			why ? why : xasprintf("cannot write the run record: %s", strerror(-wr));
 		if (r->result != RESULT_CANCELLED) {
 			r->result = RESULT_ERROR;
 			r->exit_code = 4;
@@ -2396,5 +2399,5 @@ int run_set_error(struct run *r, const char *msg)
 		r->result = RESULT_ERROR;
 		r->exit_code = 4;
 	}
-	return record_write(r, r->record_root);
+	return record_write(r, r->record_root, NULL);
 }

@@ -108,6 +108,7 @@ struct run {
 	char *record_error; /* set when the record could not be written */
 	char *record_root;  /* where the record went */
 	int lock_fd;	    /* the record root's lock (run_options.lock), held until run_free() */
+	uint64_t shared_wait_ms; /* run_options.shared_wait_ms */
 	/* An error of the run's own, found after its stages ended (run_set_error); in
 	 * report.json as "error". */
 	char *error;
@@ -184,6 +185,10 @@ struct run_options {
 	bool lock;
 	uint64_t lock_wait_ms;
 	void (*lock_waiting)(const char *holder);
+	/* Without lock: how long the run waits for the record root's lock to update the files
+	 * runs of the root share (durations.json, runs/latest) once its record is written;
+	 * after that the run is an error (exit 4). 0: RECORD_SHARED_WAIT_MS. */
+	uint64_t shared_wait_ms;
 };
 
 #define RUN_MIN_FREE_DEFAULT (1ull << 30)

@@ -85,20 +85,12 @@ Test(record, taken_ids_give_up)
 	free(root);
 }
 
-/* Whether pid waits in flock() for a lock another holds (/proc/locks: "-> FLOCK ... pid"). */
-static bool waits_for_flock(pid_t pid)
+/* Whether the file err says that its run waits for the lock (record_write says so once). */
+static bool says_waiting(const char *err)
 {
-	char *locks = tu_read("/proc/locks");
-	cr_assert_not_null(locks);
-	bool found = false;
-	for (char *line = strtok(locks, "\n"); line && !found; line = strtok(NULL, "\n")) {
-		long p;
-		found = strstr(line, "-> FLOCK") &&
-			sscanf(strstr(line, "WRITE") ? strstr(line, "WRITE") + 5 : "", "%ld", &p) ==
-				1 &&
-			p == (long)pid;
-	}
-	free(locks);
+	char *text = tu_read(err);
+	bool found = text && strstr(text, "waiting up to");
+	free(text);
 	return found;
 }
 
@@ -109,7 +101,7 @@ static bool waits_for_flock(pid_t pid)
  * runs/latest, one at a time under the lock: a run that finishes while another writes them
  * waits, and then keeps what the other wrote.
  */
-Test(record, shared_files_updated_under_the_lock)
+Test(record, shared_files_updated_under_the_lock, .timeout = 60)
 {
 	char *dir = tu_tmpdir();
 	char *root = tu_strf("%s/record", dir);
@@ -125,11 +117,16 @@ Test(record, shared_files_updated_under_the_lock)
 	int lock = record_lock(root, 0, &h);
 	cr_assert_geq(lock, 0);
 
+	char *err = tu_strf("%s/run.err", dir);
 	fflush(NULL);
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
 		close(lock); /* the lock is the parent's, not shared with this copy */
+		int fd = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0 || dup2(fd, 2) < 0) {
+			_exit(99);
+		}
 		struct secret_store *ss = secrets_new();
 		struct run_options o = { .jobs = 1,
 					 .cancel_fd = -1,
@@ -146,7 +143,7 @@ Test(record, shared_files_updated_under_the_lock)
 		cr_assert_eq(w, 0,
 			     "the run wrote the shared files of the record while another "
 			     "held its lock");
-		if (waits_for_flock(pid)) {
+		if (says_waiting(err)) {
 			break;
 		}
 		usleep(10000);
@@ -156,10 +153,76 @@ Test(record, shared_files_updated_under_the_lock)
 	close(lock);
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	free(err);
 	char *d = tu_readf("%s/durations.json", root);
 	cr_assert_not_null(d);
 	cr_expect(strstr(d, "\"theirs\":7") && strstr(d, "\"mine\":"), "%s", d);
 	free(d);
+	diag_list_release(&dl);
+	pipeline_free(p);
+	free(path);
+	free(root);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/*
+ * The wait for the shared files' lock is bounded: a `runner run` started by hand in the
+ * record root's directory (the server's repos/<key>) holds the lock for its whole run, and
+ * a server run that ends meanwhile does not hang on it. After shared_wait_ms it is an
+ * error (exit 4) whose message names the holder; the record it wrote (report.json,
+ * junit.xml) stays complete, and durations.json and runs/latest are left as they were.
+ */
+Test(record, the_wait_for_the_shared_files_is_bounded, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	char *root = tu_strf("%s/record", dir);
+	tu_write(dir, ".runner.yml", "version: 1\nstages:\n  mine:\n    run: \"true\"\n");
+	char *path = tu_strf("%s/.runner.yml", dir);
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	struct pipeline *p = NULL;
+	cr_assert_eq(pipeline_load_file(path, &p, &dl), 0, "%s", dl.n ? dl.v[0].msg : "?");
+	tu_write(root, "durations.json", "{\"theirs\":7}");
+	/* The lock of a run that does not end (flock() locks belong to the open file, so the
+	 * run below, which opens the file again, finds it taken). */
+	struct record_lock_holder h;
+	int lock = record_lock(root, 0, &h);
+	cr_assert_geq(lock, 0);
+
+	struct secret_store *ss = secrets_new();
+	struct run_options o = { .jobs = 1,
+				 .cancel_fd = -1,
+				 .record_root = root,
+				 .secrets = ss,
+				 .no_sandbox = true,
+				 .run_id = "20261128-030000-abcdef",
+				 .shared_wait_ms = 50 };
+	struct run *r = NULL;
+	cr_assert_eq(run_pipeline(p, &o, &r, &dl), 0, "%s", dl.n ? dl.v[0].msg : "?");
+	cr_expect_eq(r->exit_code, 4);
+	cr_expect_eq(r->result, RESULT_ERROR);
+	cr_assert_not_null(r->record_error);
+	char *who = tu_strf("another run (pid %ld, started at ", (long)getpid());
+	cr_expect_not_null(strstr(r->record_error, who), "%s", r->record_error);
+	cr_expect_not_null(strstr(r->record_error, "/record/lock for longer than"), "%s",
+			   r->record_error);
+	free(who);
+	run_free(r);
+
+	char *report = tu_strf("%s/runs/20261128-030000-abcdef/report.json", root);
+	json_t *rep = json_load_file(report, 0, NULL);
+	free(report);
+	cr_assert_not_null(rep, "the report is not complete");
+	cr_expect_str_eq(tu_stage_status(rep, "mine"), "passed");
+	json_decref(rep);
+	cr_expect(tu_exists("%s/runs/20261128-030000-abcdef/junit.xml", root));
+	char *d = tu_readf("%s/durations.json", root);
+	cr_expect_str_eq(d, "{\"theirs\":7}");
+	free(d);
+	cr_expect_not(tu_exists("%s/runs/latest", root), "latest was updated");
+	close(lock);
+	secrets_free(ss);
 	diag_list_release(&dl);
 	pipeline_free(p);
 	free(path);
