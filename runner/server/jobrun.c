@@ -1259,7 +1259,22 @@ int jobrun_main(void)
 		ret = fail_early(&jc, lock, "cannot lock the job");
 		goto out;
 	}
-	if (mkdir_p(jc.run_dir, 0755) < 0) {
+	/* The attempt's directory is made new, as `runner run` claims its own: one that is
+	 * there already (left by the runs of an earlier queue.db, whose ids started at 1.1 too,
+	 * or put there) is never written into, where its logs, artifacts or outcome would pass
+	 * for this attempt's. The attempt fails without a word in it. */
+	char *runs = xasprintf("%s/runs", jc.repo_dir);
+	int made = mkdir_p(runs, 0755);
+	free(runs);
+	if (made == 0 && mkdir(jc.run_dir, 0755) < 0) {
+		made = -errno;
+	}
+	if (made < 0) {
+		fprintf(stderr, "runner __job: cannot create the run directory %s: %s%s\n",
+			jc.run_dir, strerror(-made),
+			made == -EEXIST ? " (an earlier run's, or put there: it is not written "
+					  "into; move it away)"
+					: "");
 		goto out;
 	}
 	if (load_secrets(&jc) < 0) {

@@ -2981,3 +2981,31 @@ Test(serve, a_body_of_exactly_max_body_is_accepted, .timeout = 120)
 	free(body);
 	stop(&e);
 }
+
+/* A run directory with the attempt's id that is there already (left by the runs of an
+ * earlier queue.db, whose ids started at 1.1 too, or put there) is never written into: its
+ * artifacts, logs and outcome would pass for the new attempt's. The attempt fails (exit 4)
+ * and what was there stays as it was. */
+Test(serve, a_run_directory_that_exists_already_is_not_reused, .timeout = 120)
+{
+	struct env e;
+	start(&e, NULL, 0);
+	char *old = tu_strf("%s/data/repos/github-acme+app/runs/1.1", e.dir);
+	tu_write(old, "artifacts/test/planted.txt", "not this run's\n");
+	tu_write(old, "logs/test.log", "an earlier run's log\n");
+	long id = push(&e, "d-old", "main", e.main_sha);
+	cr_assert_eq(id, 1);
+	json_t *run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "error");
+	cr_expect_eq(json_integer_value(json_object_get(run, "exit_code")), 4);
+	json_decref(run);
+	char *log = tu_readf("%s/logs/test.log", old);
+	cr_expect_str_eq(log, "an earlier run's log\n");
+	free(log);
+	cr_expect(tu_exists("%s/artifacts/test/planted.txt", old));
+	cr_expect_not(tu_exists("%s/outcome.json", old), "written into the old directory");
+	cr_expect_not(tu_exists("%s/report.json", old), "written into the old directory");
+	cr_expect_not(tu_exists("%s/logs/publish.log", old), "written into the old directory");
+	free(old);
+	stop(&e);
+}
