@@ -639,6 +639,62 @@ static int write_durations(const struct run *r, const char *root)
 	return rr;
 }
 
+#define LATEST_INFO_MAX 128
+
+/* Whether runs/latest is to point at r: the newest run of root, the one that started last,
+ * whatever run ends last. Runs of a `runner run`, which holds root's lock for its whole
+ * run, go one at a time: each is the newest. Runs that share root and go at once (the
+ * server's) are not: one that started earlier (an older push's, a slower fetch) and ends
+ * later leaves latest where it is. runs/.latest-started says when the run latest points at
+ * started ("<ms> <id>"); when it says nothing of that run (it is missing or names another),
+ * r is the newest. */
+static bool is_newest(const struct run *r, const char *root)
+{
+	if (r->lock_fd >= 0) {
+		return true;
+	}
+	_cleanup_free_ char *latest = xasprintf("%s/runs/latest", root);
+	_cleanup_free_ char *info = xasprintf("%s/runs/.latest-started", root);
+	_cleanup_free_ char *buf = NULL;
+	char target[LATEST_INFO_MAX];
+	size_t len;
+	ssize_t n = readlink(latest, target, sizeof(target) - 1);
+	if (n <= 0 || read_regular_capped(info, LATEST_INFO_MAX, &buf, &len) < 0) {
+		return true;
+	}
+	target[n] = '\0';
+	char *sp = strchr(buf, ' '), *nl = strchr(buf, '\n');
+	uint64_t ms;
+	if (!sp || !nl || nl < sp) {
+		return true;
+	}
+	*sp = *nl = '\0';
+	if (parse_uint(buf, UINT64_MAX, &ms) < 0 || !str_eq(sp + 1, target)) {
+		return true;
+	}
+	return r->started_ms >= ms;
+}
+
+/* runs/latest -> r's id, replaced atomically, when r is the newest run (is_newest()). */
+static void write_latest(const struct run *r, const char *root)
+{
+	if (!is_newest(r, root)) {
+		return;
+	}
+	_cleanup_free_ char *info = xasprintf("%s/runs/.latest-started", root);
+	_cleanup_free_ char *text =
+		xasprintf("%llu %s\n", (unsigned long long)r->started_ms, r->id);
+	if (strlen(text) < LATEST_INFO_MAX) {
+		write_file_replace(info, text, strlen(text), 0644);
+	}
+	_cleanup_free_ char *tmp = xasprintf("%s/runs/.latest-%s", root, r->id);
+	_cleanup_free_ char *latest = xasprintf("%s/runs/latest", root);
+	unlink(tmp);
+	if (symlink(r->id, tmp) == 0 && rename(tmp, latest) < 0) {
+		unlink(tmp);
+	}
+}
+
 int record_write_report(const char *run_dir, const json_t *report)
 {
 	char *json = json_dumps(report, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -689,13 +745,7 @@ int record_write(const struct run *r, const char *root, char **why)
 		return lock;
 	}
 	write_durations(r, root);
-	/* runs/latest -> <id>, replaced atomically. */
-	_cleanup_free_ char *tmp = xasprintf("%s/runs/.latest-%s", root, r->id);
-	_cleanup_free_ char *latest = xasprintf("%s/runs/latest", root);
-	unlink(tmp);
-	if (symlink(r->id, tmp) == 0 && rename(tmp, latest) < 0) {
-		unlink(tmp);
-	}
+	write_latest(r, root);
 	if (lock >= 0) {
 		close(lock);
 	}

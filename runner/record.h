@@ -8,7 +8,8 @@
  *   <root>/runs/<id>/sarif/<stage>.sarif  findings of each security stage (SARIF 2.1.0)
  *   <root>/runs/<id>/logs/<stage>.log
  *   <root>/runs/<id>/artifacts/<stage>/...
- *   <root>/runs/latest             symlink to the newest run
+ *   <root>/runs/latest             symlink to the newest run (the one started last)
+ *   <root>/runs/.latest-started    "<ms> <id>": when the run latest points at started
  *   <root>/lock                    flock()ed by the run writing the record (record_lock),
  *                                  or only around the update of durations.json and latest
  *                                  (record_write), by runs that share root (the server's)

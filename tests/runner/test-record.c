@@ -230,3 +230,99 @@ Test(record, the_wait_for_the_shared_files_is_bounded, .timeout = 60)
 	tu_rmdir(dir);
 	free(dir);
 }
+
+/* Run the one-stage pipeline at path with record root root and run id id: with the root's
+ * lock for the whole run (`runner run`) or only for the update of the shared files (the
+ * server's runs). Returns its exit code. */
+static int run_one(const char *path, const char *root, const char *id, bool lock)
+{
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	struct pipeline *p = NULL;
+	cr_assert_eq(pipeline_load_file(path, &p, &dl), 0, "%s", dl.n ? dl.v[0].msg : "?");
+	struct secret_store *ss = secrets_new();
+	struct run_options o = { .jobs = 1,
+				 .cancel_fd = -1,
+				 .record_root = root,
+				 .secrets = ss,
+				 .no_sandbox = true,
+				 .run_id = lock ? NULL : id,
+				 .lock = lock };
+	struct run *r = NULL;
+	cr_assert_eq(run_pipeline(p, &o, &r, &dl), 0, "%s", dl.n ? dl.v[0].msg : "?");
+	int code = r->exit_code;
+	run_free(r);
+	secrets_free(ss);
+	diag_list_release(&dl);
+	pipeline_free(p);
+	return code;
+}
+
+static char *latest_target(const char *root)
+{
+	char *link = tu_strf("%s/runs/latest", root);
+	char buf[256];
+	ssize_t n = readlink(link, buf, sizeof(buf) - 1);
+	free(link);
+	cr_assert_gt(n, 0, "no latest link");
+	return strndup(buf, (size_t)n);
+}
+
+/*
+ * runs/latest is the newest run, the one started last, for the runs that share a record
+ * root and go at once (the server's) as for `runner run`'s, which go one at a time: a run
+ * that started before the one latest points at and ends after it leaves latest alone; one
+ * that started after it takes it; a `runner run` (the root's lock for its whole run) is
+ * always the newest.
+ */
+Test(record, latest_is_the_run_that_started_last, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	char *root = tu_strf("%s/record", dir);
+	tu_write(dir, ".runner.yml", "version: 1\nstages:\n  mine:\n    run: \"true\"\n");
+	char *path = tu_strf("%s/.runner.yml", dir);
+	/* The run latest points at started after this test's runs start (it is running
+	 * still, as far as they know). */
+	tu_write(root, "runs/9.1/report.json", "{}\n");
+	char *link = tu_strf("%s/runs/latest", root);
+	cr_assert_eq(symlink("9.1", link), 0);
+	free(link);
+	tu_write(root, "runs/.latest-started", "32503680000000 9.1\n");
+
+	cr_assert_eq(run_one(path, root, "3.1", false), 0);
+	cr_assert(tu_exists("%s/runs/3.1/report.json", root));
+	char *t = latest_target(root);
+	cr_expect_str_eq(t, "9.1", "a run that started earlier took latest");
+	free(t);
+
+	/* It started long ago: the next run is the newest. */
+	tu_write(root, "runs/.latest-started", "1000 9.1\n");
+	cr_assert_eq(run_one(path, root, "4.1", false), 0);
+	t = latest_target(root);
+	cr_expect_str_eq(t, "4.1");
+	free(t);
+	char *info = tu_readf("%s/runs/.latest-started", root);
+	cr_expect(info && strstr(info, " 4.1\n"), "%s", info ? info : "(none)");
+	free(info);
+
+	/* A record of unknown start (no .latest-started, or one naming another run): the run
+	 * that ends is the newest. */
+	tu_write(root, "runs/.latest-started", "32503680000000 2.1\n");
+	cr_assert_eq(run_one(path, root, "5.1", false), 0);
+	t = latest_target(root);
+	cr_expect_str_eq(t, "5.1");
+	free(t);
+
+	/* `runner run`: always the newest. */
+	tu_write(root, "runs/.latest-started", "32503680000000 5.1\n");
+	cr_assert_eq(run_one(path, root, NULL, true), 0);
+	t = latest_target(root);
+	cr_expect_neq(strcmp(t, "5.1"), 0, "a `runner run` did not take latest");
+	cr_expect(tu_exists("%s/runs/%s/report.json", root, t));
+	free(t);
+
+	free(path);
+	free(root);
+	tu_rmdir(dir);
+	free(dir);
+}
