@@ -689,7 +689,12 @@ char *views_index_html(const struct server_config *c, const struct job *jobs, si
 		esc(&sb, j->repo);
 		sbuf_puts(&sb, "</td><td>");
 		run_ref(&sb, j);
-		sbuf_printf(&sb, "</td><td><code>%.12s</code></td><td>", j->sha);
+		if (j->peel) { /* sha may be the tag object (views_run_html) */
+			sbuf_puts(&sb, "</td><td><span class=\"muted\">not resolved yet</span>"
+				       "</td><td>");
+		} else {
+			sbuf_printf(&sb, "</td><td><code>%.12s</code></td><td>", j->sha);
+		}
 		badge(&sb, job_state_name(j->state), job_state_name(j->state));
 		sbuf_puts(&sb, "</td><td>");
 		stage_badges(&sb, run);
@@ -797,7 +802,17 @@ char *views_run_html(const struct server_config *c, const struct job *j)
 	esc(&sb, j->repo);
 	sbuf_puts(&sb, "</td></tr><tr><th>Ref</th><td>");
 	run_ref(&sb, j);
-	sbuf_printf(&sb, "</td></tr><tr><th>Commit</th><td><code>%s</code></td></tr>", j->sha);
+	if (j->peel) {
+		/* A tag's run that has not read its tag yet: the id the push named may be the
+		 * tag object, not the commit. */
+		sbuf_printf(&sb,
+			    "</td></tr><tr><th>Commit</th><td>not resolved yet (the push named "
+			    "<code>%s</code>, which may be the tag object)</td></tr>",
+			    j->sha);
+	} else {
+		sbuf_printf(&sb, "</td></tr><tr><th>Commit</th><td><code>%s</code></td></tr>",
+			    j->sha);
+	}
 	if (*j->tag_object) {
 		sbuf_printf(&sb, "<tr><th>Tag object</th><td><code>%s</code></td></tr>",
 			    j->tag_object);
