@@ -156,6 +156,38 @@ Test(mirror, an_unreadable_tag_object_is_an_error_not_invalid_input, .timeout = 
 	release_fx(&f);
 }
 
+/* An object whose header cannot be read (a loose object that is not zlib data: a damaged
+ * disk, a truncated write) is the mirror's fault too, -EIO (exit 4), not a missing object
+ * (-ENOENT) nor invalid input (-EINVAL). The run's sha itself and an object a tag points
+ * to alike. */
+Test(mirror, an_unreadable_object_header_is_an_error, .timeout = 60)
+{
+	struct fx f = setup_fx();
+	ts_sh("git -C '%s' -c user.name=t -c user.email=t@example.com tag -a v1 -m 'a tag' main",
+	      f.bare);
+	char *tag = ts_sh_out("git -C '%s' rev-parse v1", f.bare);
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	char out[41];
+	cr_assert_eq(mirror_peel(f.bare, tag, out, &dl), 0);
+	cr_assert_str_eq(out, f.sha);
+
+	/* The commit the tag points to, damaged: the second step's header. */
+	ts_sh("cd '%s/objects' && chmod u+w '%.2s/%s' && printf 'not zlib data at all' > "
+	      "'%.2s/%s'",
+	      f.bare, f.sha, f.sha + 2, f.sha, f.sha + 2);
+	char *want = tu_strf("cannot read object %.12s of the mirror %s", f.sha, f.bare);
+	cr_assert_eq(mirror_peel(f.bare, tag, out, &dl), -EIO);
+	cr_expect(strstr(dl.v[dl.n - 1].msg, want), "%s", dl.v[dl.n - 1].msg);
+	/* The sha the run was given, damaged: the first step's. */
+	cr_assert_eq(mirror_peel(f.bare, f.sha, out, &dl), -EIO);
+	cr_expect(strstr(dl.v[dl.n - 1].msg, want), "%s", dl.v[dl.n - 1].msg);
+	free(want);
+	diag_list_release(&dl);
+	free(tag);
+	release_fx(&f);
+}
+
 /* A scanned tip is kept under MIRROR_SCANNED_PREFIX, moved by the next mark; a name that
  * is not a full ref, or a commit id that is not one, is refused and marks nothing. */
 Test(mirror, a_scanned_tip_is_marked_under_its_prefix, .timeout = 60)
