@@ -14,8 +14,9 @@
  * then either a JSON array (exec form) or shell words, and ends with TOK_EOL. Heredocs
  * (RUN <<EOF) extend the instruction to their terminator. The body of a RUN heredoc that a
  * shell runs is the RUN's commands (BuildKit: a bare `RUN <<EOF` runs its body in the
- * shell unless it starts with a #! of another program; `<<EOF bash`, `<<EOF sudo -E sh`
- * and `cat <<EOF | sh` give it to a shell as its input; ONBUILD RUN as RUN): the RUN's line
+ * shell unless it starts with a #! of another program; `<<EOF bash`, `<<EOF sudo -E sh`,
+ * `<<EOF env X=1 sh`, `<<EOF sudo -s` and `cat <<EOF | tee log | sh` give it to a shell as
+ * its input; ONBUILD RUN as RUN): the RUN's line
  * ends before it, and each line of it is a RUN of its own, an empty TOKF_IMPLIED token
  * standing for the keyword, so that `RUN ...` patterns match in it and report its line. Other
  * bodies (COPY's files, `<<EOF python3`, cat's input) stay one string. Only the RUN's own heredocs
@@ -244,23 +245,55 @@ struct reader {
 	bool words;	   /* a word, an assignment or a redirection besides the heredoc's own */
 	bool shell;	   /* a shell (under sudo too) that reads its input as commands */
 	bool cat;	   /* cat copying its input: no operand but `-` */
+	bool tee;	   /* tee copying its input to its output (and to its files) */
 	bool stdin_redir;  /* a redirection of its input after the heredoc's (`< f`, `<<X`) */
 	bool stdout_redir; /* of its output (`> f`, `>&2`, `&> f`) */
 	uint32_t end;	   /* the token that ends it (`|`, `&&` ...), or hdr_end */
 };
 
+/* An env option that takes the next word as its value (-u NAME, -C dir, -P path). */
+static bool env_option_arg(const char *w, size_t n)
+{
+	return n == 2 && strchr("uCP", w[1]) != NULL;
+}
+
+/* Is token i (before end) NAME followed by an `=` that touches it: an assignment word? */
+static bool assignment_at(const struct lexst *L, uint32_t i, uint32_t end)
+{
+	const struct token *k = &L->t->v[i];
+	return k->kind == TOK_IDENT && i + 1 < end && L->t->v[i + 1].kind == TOK_PUNCT &&
+	       L->t->v[i + 1].len == 1 && L->s[L->t->v[i + 1].off] == '=' &&
+	       L->t->v[i + 1].off == k->off + k->len;
+}
+
 /*
  * The command from token i to the next command end before hdr_end, op its heredoc's <<
  * (TOK_NONE: none). A shell reads its input as commands given options other than -c (-e,
  * -eux, -o pipefail, -s and its arguments), not a script file; sudo, with its options, may
- * run it.
+ * run it, and so may env, with its options and NAME=value words; `sudo -s` and `sudo -i`
+ * with no command run a shell themselves (the invoking or target user's), which reads it.
+ * tee copies it to its output.
  */
 static void read_command(const struct shst *S, uint32_t i, uint32_t hdr_end, uint32_t op,
 			 struct reader *r)
 {
 	const struct lexst *L = S->L;
 	const struct tokens *t = L->t;
-	enum { PROG, SUDO, SUDO_PROG, SHELL, SHELL_END, SHELL_ARGS, CAT, OTHER } st = PROG;
+	enum {
+		PROG,
+		SUDO,
+		SUDO_PROG,
+		ENV,
+		ENV_PROG,
+		SHELL,
+		SHELL_END,
+		SHELL_ARGS,
+		CAT,
+		TEE,
+		OTHER
+	} st = PROG;
+	bool sudo_shell = false; /* sudo -s or -i: with no command, it runs a shell */
+	bool in_sudo = false, in_env = false;
 	*r = (struct reader){ .end = hdr_end };
 	for (; i < hdr_end; i++) {
 		const struct token *k = &t->v[i];
@@ -305,12 +338,19 @@ static void read_command(const struct shst *S, uint32_t i, uint32_t hdr_end, uin
 		switch (st) {
 		case PROG:
 		case SUDO_PROG:
+		case ENV_PROG:
 			if (k->kind == TOK_IDENT && is_shell_name(w, k->len)) {
 				st = SHELL;
-			} else if (st == PROG && word_is(L, k, "sudo")) {
+			} else if (!in_sudo && word_is(L, k, "sudo")) {
 				st = SUDO;
+				in_sudo = true;
+			} else if (!in_env && word_is(L, k, "env")) {
+				st = ENV;
+				in_env = true;
 			} else if (st == PROG && word_is(L, k, "cat")) {
 				st = CAT;
+			} else if (st == PROG && word_is(L, k, "tee")) {
+				st = TEE;
 			} else {
 				st = OTHER;
 			}
@@ -319,6 +359,21 @@ static void read_command(const struct shst *S, uint32_t i, uint32_t hdr_end, uin
 			if (k->len == 2 && memcmp(w, "--", 2) == 0) {
 				st = SUDO_PROG;
 			} else if (opt) {
+				if (w[1] == '-') {
+					sudo_shell |=
+						(k->len == 7 && memcmp(w, "--shell", 7) == 0) ||
+						(k->len == 7 && memcmp(w, "--login", 7) == 0);
+				} else {
+					/* -s, -i, also among other letters (-Es, -iu app),
+					 * before one that takes a value (-uspare: not -s) */
+					for (size_t j = 1; j < k->len; j++) {
+						if (w[j] == 's' || w[j] == 'i') {
+							sudo_shell = true;
+						} else if (strchr("CDghpRrtTUu", w[j])) {
+							break;
+						}
+					}
+				}
 				i += sudo_option_arg(w, k->len) && memchr(w, '=', k->len) == NULL;
 			} else {
 				st = SUDO_PROG;
@@ -344,6 +399,32 @@ static void read_command(const struct shst *S, uint32_t i, uint32_t hdr_end, uin
 				st = OTHER; /* a script: the shell does not read its input */
 			}
 			break;
+		case ENV:
+			/* Its options (-i, -, -u NAME, -C dir), then NAME=value words, then the
+			 * program; -S splits a string into one, not read. */
+			if (assignment_at(L, i, hdr_end)) {
+				i += 1 + (i + 2 < hdr_end &&
+					  t->v[i + 2].off == k->off + k->len + 1 &&
+					  t->v[i + 2].kind != TOK_PUNCT);
+			} else if (k->len == 2 && memcmp(w, "--", 2) == 0) {
+				st = ENV_PROG;
+			} else if (opt && w[1] == '-') {
+				if (k->len >= 7 && memcmp(w, "--split", 7) == 0) {
+					st = OTHER;
+				}
+			} else if (opt) {
+				if (memchr(w, 'S', k->len)) {
+					st = OTHER;
+				} else {
+					i += env_option_arg(w, k->len);
+				}
+			} else if (!(k->len == 1 && w[0] == '-')) {
+				st = ENV_PROG;
+				i--; /* the program */
+			}
+			break;
+		case TEE:
+			break; /* its options and files: it copies its input to its output */
 		case CAT:
 			if (!opt && !(k->len == 1 && w[0] == '-')) {
 				st = OTHER; /* a file: cat -v, cat - copy their input */
@@ -357,8 +438,9 @@ static void read_command(const struct shst *S, uint32_t i, uint32_t hdr_end, uin
 			break;
 		}
 	}
-	r->shell = st == SHELL || st == SHELL_END || st == SHELL_ARGS;
+	r->shell = st == SHELL || st == SHELL_END || st == SHELL_ARGS || (st == SUDO && sudo_shell);
 	r->cat = st == CAT;
+	r->tee = st == TEE;
 }
 
 /*
@@ -366,8 +448,9 @@ static void read_command(const struct shst *S, uint32_t i, uint32_t hdr_end, uin
  * h->cmd_tok to the next command end among the tokens before hdr_end (the RUN's first
  * line): `<<EOF` alone as the whole RUN (after its --flags) runs the body in the shell,
  * unless a #! names another program; a shell reads it as its input (read_command():
- * `<<EOF bash`, `sh -e <<EOF`, `<<EOF sudo -E sh`), also through cat and a pipe (`cat <<EOF
- * | sh`); anything else (`python3 <<EOF`, `cat <<EOF`, `<<EOF > file`, where nothing reads
+ * `<<EOF bash`, `sh -e <<EOF`, `<<EOF sudo -E sh`, `<<EOF env X=1 sh`, `<<EOF sudo -s`),
+ * also through cat or tee and pipes, through tee's between (`cat <<EOF | tee log | sh`);
+ * anything else (`python3 <<EOF`, `cat <<EOF`, `<<EOF > file`, where nothing reads
  * it) does not run it as shell.
  */
 static bool body_is_shell(const struct shst *S, const struct heredoc *h, uint32_t hdr_end, size_t b,
@@ -386,12 +469,21 @@ static bool body_is_shell(const struct shst *S, const struct heredoc *h, uint32_
 	if (r.shell) {
 		return !r.stdin_redir; /* <<A <<B bash, bash <<A < f: another input, read last */
 	}
-	const struct token *pipe = r.end < hdr_end ? &t->v[r.end] : NULL;
-	if (r.cat && !r.stdin_redir && !r.stdout_redir && pipe && pipe->kind == TOK_PUNCT &&
-	    L->s[pipe->off] == '|' && (pipe->len == 1 || L->s[pipe->off + 1] == '&')) {
-		struct reader p;
-		read_command(S, r.end + 1, hdr_end, TOK_NONE, &p);
-		return p.shell && !p.stdin_redir;
+	if (r.cat || r.tee) {
+		/* cat's or tee's output through tee and pipes, each command after it read once */
+		struct reader p = r;
+		while (!p.stdin_redir && !p.stdout_redir && p.end < hdr_end &&
+		       t->v[p.end].kind == TOK_PUNCT && L->s[t->v[p.end].off] == '|' &&
+		       (t->v[p.end].len == 1 || L->s[t->v[p.end].off + 1] == '&')) {
+			read_command(S, p.end + 1, hdr_end, TOK_NONE, &p);
+			if (p.shell) {
+				return !p.stdin_redir;
+			}
+			if (!p.tee) {
+				return false;
+			}
+		}
+		return false;
 	}
 	if (h->cmd_tok != S->args_tok || r.words || r.end < hdr_end) {
 		return false;

@@ -401,6 +401,37 @@ Test(lex, dockerfile_run_heredocs_piped_sudo_onbuild)
 	done();
 }
 
+/* A body a shell reads through tee (`cat <<EOF | tee log | sh`), under env (`<<EOF env X=1
+ * sh`), or as the shell sudo -s or -i runs with no command is the RUN's commands too; tee
+ * copying it to a file only, env running another program, sudo -s running a command, or
+ * sudo with no command and no -s, does not run it. */
+Test(lex, dockerfile_run_heredocs_tee_env_sudo_shell)
+{
+	lex(LANG_DOCKERFILE, "RUN cat <<EOF | tee -a log | sh\nchmod 777 /a\nEOF\n"
+			     "RUN cat <<EOF | tee log > /dev/null | sh\nls /b\nEOF\n"
+			     "RUN cat <<EOF | tee x | python3\nls /c\nEOF\n"
+			     "RUN <<EOF env -i X=1 Y= bash -e\nchmod 777 /d\nEOF\n"
+			     "RUN <<EOF env X=1 python3\nls /e\nEOF\n"
+			     "RUN <<EOF sudo -Es\nchmod 777 /f\nEOF\n"
+			     "RUN <<EOF sudo --login\nchmod 777 /g\nEOF\n"
+			     "RUN <<EOF sudo -i ls\nls /h\nEOF\n"
+			     "RUN <<EOF sudo -E\nls /i\nEOF\n"
+			     "RUN <<EOF sudo env X=1 sh\nchmod 777 /j\nEOF\n"
+			     "RUN <<EOF tee log | sh\nchmod 777 /k\nEOF\n");
+	cr_assert_str_eq(run_view(), "RUN cat << EOF | tee -a log | sh \\n RUN chmod 777 /a \\n "
+				     "RUN cat << EOF | tee log > /dev/null | sh ls /b\n \\n "
+				     "RUN cat << EOF | tee x | python3 ls /c\n \\n "
+				     "RUN << EOF env -i X = 1 Y = bash -e \\n RUN chmod 777 /d \\n "
+				     "RUN << EOF env X = 1 python3 ls /e\n \\n "
+				     "RUN << EOF sudo -Es \\n RUN chmod 777 /f \\n "
+				     "RUN << EOF sudo --login \\n RUN chmod 777 /g \\n "
+				     "RUN << EOF sudo -i ls ls /h\n \\n "
+				     "RUN << EOF sudo -E ls /i\n \\n "
+				     "RUN << EOF sudo env X = 1 sh \\n RUN chmod 777 /j \\n "
+				     "RUN << EOF tee log | sh \\n RUN chmod 777 /k \\n");
+	done();
+}
+
 Test(lex, yaml_keys_scalars_blocks_and_scripts)
 {
 	const char *wf = "on: [push, pull_request_target]\njobs:\n  a:\n    steps:\n"
