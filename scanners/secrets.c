@@ -90,7 +90,7 @@ struct secrets_scratch {
 
 enum lisp_ctx {
 	LISP_CTX_UNKNOWN,  /* no open list in the lines read (or too deep) */
-	LISP_CTX_LET,	   /* directly in a `let`'s or `let*`'s binding list */
+	LISP_CTX_LET,	   /* directly in a let's binding list (let_head()) */
 	LISP_CTX_COND,	   /* directly in a cond's, condp's or case's clauses */
 	LISP_CTX_OTHER,	   /* in another list */
 	LISP_CTX_LET_HEAD, /* in a let, after its head, before its binding list */
@@ -105,6 +105,23 @@ static bool lisp_delim(char c)
 static bool word_is(const char *w, size_t n, const char *lit)
 {
 	return n == strlen(lit) && memcmp(w, lit, n) == 0;
+}
+
+/* Is the word [w, w + n) the head of a form whose first list is bindings of names: let,
+ * let*, letrec, letrec* (Scheme), if-let, when-let, their * forms and and-let* (Emacs
+ * Lisp, SRFI 2)? *named: a let, which may be named (Scheme's `(let loop ((i 0)) ...)`). */
+static bool let_head(const char *w, size_t n, bool *named)
+{
+	static const char *const heads[] = { "let*",	  "letrec",   "letrec*",
+					     "if-let",	  "if-let*",  "when-let",
+					     "when-let*", "and-let*", NULL };
+	*named = word_is(w, n, "let");
+	for (const char *const *p = heads; *p && !*named; p++) {
+		if (word_is(w, n, *p)) {
+			return true;
+		}
+	}
+	return *named;
 }
 
 /* The list that pos (on a line of a Lisp source file) is directly in, read forward from
@@ -136,7 +153,7 @@ static enum lisp_ctx lisp_context(const char *buf, size_t pos)
 		enum lisp_ctx *top = depth > 0 && lost == 0 ? &stack[depth - 1] : NULL;
 		if (top && *top == LISP_CTX_LET_HEAD && c != '(' && c != ';' &&
 		    !isspace((unsigned char)c)) {
-			*top = LISP_CTX_OTHER; /* a named let, `(let [`: no binding list of a let */
+			*top = LISP_CTX_OTHER; /* `(let [`, `(let nil`: no binding list of a let */
 		}
 		if (c == '"') {
 			for (i++; i < pos && buf[i] != '"'; i++) {
@@ -171,17 +188,31 @@ static enum lisp_ctx lisp_context(const char *buf, size_t pos)
 				continue;
 			}
 			size_t h = i + 1, e = h;
-			while (e < pos && e - h < 8 && !lisp_delim(buf[e])) {
+			while (e < pos && e - h < 10 && !lisp_delim(buf[e])) {
 				e++;
 			}
 			enum lisp_ctx k = LISP_CTX_OTHER;
+			bool named = false;
 			if (top && *top == LISP_CTX_LET_HEAD) {
 				k = LISP_CTX_LET;
 				*top = LISP_CTX_OTHER;
-			} else if (c == '(' && (word_is(buf + h, e - h, "let") ||
-						word_is(buf + h, e - h, "let*"))) {
+			} else if (c == '(' && let_head(buf + h, e - h, &named)) {
 				k = LISP_CTX_LET_HEAD;
 				i = e - 1; /* past the head */
+				/* A named let's name, on the head's line (not nil: Emacs Lisp's
+				 * `(let nil ...)` binds nothing, its body follows). */
+				size_t n = e;
+				while (named && n < pos && (buf[n] == ' ' || buf[n] == '\t')) {
+					n++;
+				}
+				size_t ne = n;
+				while (named && ne < pos && !lisp_delim(buf[ne]) &&
+				       buf[ne] != '\'' && buf[ne] != '#') {
+					ne++;
+				}
+				if (ne > n && !word_is(buf + n, ne - n, "nil")) {
+					i = ne - 1;
+				}
 			} else if (c == '(' && (word_is(buf + h, e - h, "cond") ||
 						word_is(buf + h, e - h, "condp") ||
 						word_is(buf + h, e - h, "case"))) {

@@ -328,10 +328,10 @@ Test(secrets, a_long_line_of_flow_items_is_read_to_its_end)
 }
 
 /* Long lines of the assignment forms that read words to the name (a Clojure binding
- * vector, a Lisp let, Tcl's dict set and dict create) are read to their end: the words and
- * bindings skipped before the name are bounded, so that a line of a hundred thousand does
- * not add up to the matcher's step limit (it did, and the file was not evaluated
- * completely). */
+ * vector, a Lisp let, a named let, when-let*, Tcl's dict set and dict create) are read to
+ * their end: the words and bindings skipped before the name are bounded, so that a line
+ * of a hundred thousand does not add up to the matcher's step limit (it did, and the file
+ * was not evaluated completely). */
 Test(secrets, long_lines_of_binding_forms_are_read_to_their_end)
 {
 	static const struct {
@@ -339,6 +339,8 @@ Test(secrets, long_lines_of_binding_forms_are_read_to_their_end)
 	} cases[] = {
 		{ "src/core.clj", "(let [", "a ", "token \"Gx4Tm7Qc2Wz9Lk5R\"]" },
 		{ "init.el", "(let (", "(a b) ", "(token \"Gx4Tm7Qc2Wz9Lk5R\")))" },
+		{ "app.scm", "(let loop (", "(a b) ", "(token \"Gx4Tm7Qc2Wz9Lk5R\")))" },
+		{ "init.el", "(when-let* (", "(a b) ", "(token \"Gx4Tm7Qc2Wz9Lk5R\")))" },
 		{ "app.tcl", "", "dict set a b ", "token Gx4Tm7Qc2Wz9Lk5R" },
 		{ "app.tcl", "set x [dict create ", "a b ", "token \"Gx4Tm7Qc2Wz9Lk5R\"]" },
 	};
