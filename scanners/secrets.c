@@ -124,28 +124,14 @@ static bool let_head(const char *w, size_t n, bool *named)
 	return *named;
 }
 
-/* The list that pos (on a line of a Lisp source file) is directly in, read forward from
- * at most LISP_CONTEXT_LINES lines and LISP_CONTEXT_BYTES bytes before pos's line (from a
- * line's start, taken to be outside a string), skipping strings, `;` and `#| |#`
- * comments and character literals (`#\(`, `?(`); a list opened before those lines, or nested deeper
- * than LISP_CONTEXT_DEPTH, is not known. The work is bounded by those bytes. */
-static enum lisp_ctx lisp_context(const char *buf, size_t pos)
+/* The list that pos is directly in, read forward from lo (taken to be outside a string),
+ * skipping strings, `;` and `#| |#` comments and character literals (`#\(`, `?(`); a list
+ * opened before lo, or nested deeper than LISP_CONTEXT_DEPTH, is not known. *unsure: a
+ * string read there spans a line's end or runs to pos, as the end of a string opened
+ * before lo, read as its start, would. */
+static enum lisp_ctx lisp_read(const char *buf, size_t lo, size_t pos, bool *unsure)
 {
-	size_t ls = pos;
-	while (ls > 0 && buf[ls - 1] != '\n') {
-		ls--;
-	}
-	size_t lo = ls;
-	for (unsigned n = 0; n < LISP_CONTEXT_LINES && lo > 0; n++) {
-		size_t p = lo - 1; /* the newline that ends the line before */
-		while (p > 0 && buf[p - 1] != '\n') {
-			p--;
-		}
-		if (ls - p > LISP_CONTEXT_BYTES) {
-			break;
-		}
-		lo = p;
-	}
+	*unsure = false;
 	enum lisp_ctx stack[LISP_CONTEXT_DEPTH];
 	size_t depth = 0, lost = 0; /* lost: lists open deeper than the stack holds */
 	for (size_t i = lo; i < pos; i++) {
@@ -157,8 +143,10 @@ static enum lisp_ctx lisp_context(const char *buf, size_t pos)
 		}
 		if (c == '"') {
 			for (i++; i < pos && buf[i] != '"'; i++) {
+				*unsure |= buf[i] == '\n';
 				i += buf[i] == '\\';
 			}
+			*unsure |= i >= pos;
 		} else if (c == ';') {
 			while (i < pos && buf[i] != '\n') {
 				i++;
@@ -232,6 +220,49 @@ static enum lisp_ctx lisp_context(const char *buf, size_t pos)
 		return LISP_CTX_UNKNOWN;
 	}
 	return stack[depth - 1] == LISP_CTX_LET_HEAD ? LISP_CTX_OTHER : stack[depth - 1];
+}
+
+/* The list that pos (on a line of a Lisp source file) is directly in (lisp_read()), read
+ * from at most LISP_CONTEXT_LINES lines and LISP_CONTEXT_BYTES bytes before pos's line.
+ * Those lines may start inside a string (a long docstring's end): when the reading is
+ * unsure, it is read again from after the first quote that could end such a string, and
+ * the form is in a let's binding list if either reading says so (a binding is reported
+ * rather than missed), in a cond's clauses only if both do. The work is bounded by those
+ * bytes, read twice at most. */
+static enum lisp_ctx lisp_context(const char *buf, size_t pos)
+{
+	size_t ls = pos;
+	while (ls > 0 && buf[ls - 1] != '\n') {
+		ls--;
+	}
+	size_t lo = ls;
+	for (unsigned n = 0; n < LISP_CONTEXT_LINES && lo > 0; n++) {
+		size_t p = lo - 1; /* the newline that ends the line before */
+		while (p > 0 && buf[p - 1] != '\n') {
+			p--;
+		}
+		if (ls - p > LISP_CONTEXT_BYTES) {
+			break;
+		}
+		lo = p;
+	}
+	bool unsure, unused;
+	enum lisp_ctx a = lisp_read(buf, lo, pos, &unsure);
+	if (lo == 0 || !unsure) {
+		return a; /* from the file's start, or no string that could be misread */
+	}
+	size_t q = lo;
+	while (q < pos && buf[q] != '"') {
+		q += buf[q] == '\\' ? 2 : 1;
+	}
+	if (q >= pos) {
+		return a;
+	}
+	enum lisp_ctx b = lisp_read(buf, q + 1, pos, &unused);
+	if (a == LISP_CTX_LET || b == LISP_CTX_LET) {
+		return LISP_CTX_LET;
+	}
+	return a == LISP_CTX_COND && b == LISP_CTX_COND ? LISP_CTX_COND : LISP_CTX_OTHER;
 }
 
 /* A rule's callouts (rules.h): (?C"yaml") goes on in a YAML file's text, (?C"code") in a
