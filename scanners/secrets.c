@@ -124,14 +124,17 @@ static bool let_head(const char *w, size_t n, bool *named)
 	return *named;
 }
 
+/* What lisp_read() read of strings: one spanning a line's end, one running to pos. */
+enum { LISP_READ_LINES = 1, LISP_READ_TO_POS = 2 };
+
 /* The list that pos is directly in, read forward from lo (taken to be outside a string),
  * skipping strings, `;` and `#| |#` comments and character literals (`#\(`, `?(`); a list
- * opened before lo, or nested deeper than LISP_CONTEXT_DEPTH, is not known. *unsure: a
- * string read there spans a line's end or runs to pos, as the end of a string opened
- * before lo, read as its start, would. */
-static enum lisp_ctx lisp_read(const char *buf, size_t lo, size_t pos, bool *unsure)
+ * opened before lo, or nested deeper than LISP_CONTEXT_DEPTH, is not known. *strs: the
+ * strings read (LISP_READ_*), as the end of a string opened before lo, read as its
+ * start, would make them. */
+static enum lisp_ctx lisp_read(const char *buf, size_t lo, size_t pos, unsigned *strs)
 {
-	*unsure = false;
+	*strs = 0;
 	enum lisp_ctx stack[LISP_CONTEXT_DEPTH];
 	size_t depth = 0, lost = 0; /* lost: lists open deeper than the stack holds */
 	for (size_t i = lo; i < pos; i++) {
@@ -143,10 +146,10 @@ static enum lisp_ctx lisp_read(const char *buf, size_t lo, size_t pos, bool *uns
 		}
 		if (c == '"') {
 			for (i++; i < pos && buf[i] != '"'; i++) {
-				*unsure |= buf[i] == '\n';
+				*strs |= buf[i] == '\n' ? LISP_READ_LINES : 0;
 				i += buf[i] == '\\';
 			}
-			*unsure |= i >= pos;
+			*strs |= i >= pos ? LISP_READ_LINES | LISP_READ_TO_POS : 0;
 		} else if (c == ';') {
 			while (i < pos && buf[i] != '\n') {
 				i++;
@@ -224,11 +227,13 @@ static enum lisp_ctx lisp_read(const char *buf, size_t lo, size_t pos, bool *uns
 
 /* The list that pos (on a line of a Lisp source file) is directly in (lisp_read()), read
  * from at most LISP_CONTEXT_LINES lines and LISP_CONTEXT_BYTES bytes before pos's line.
- * Those lines may start inside a string (a long docstring's end): when the reading is
- * unsure, it is read again from after the first quote that could end such a string, and
- * the form is in a let's binding list if either reading says so (a binding is reported
- * rather than missed), in a cond's clauses only if both do. The work is bounded by those
- * bytes, read twice at most. */
+ * Those lines may start inside a string (a long docstring's end): when a string read
+ * spans a line's end, they are read again from after the first quote that could end such
+ * a string. A reading that puts the form in a string is wrong when the other does not
+ * (the quote after the form's name would have ended that string); else the form is in a
+ * let's binding list if either reading says so (a binding is reported rather than
+ * missed), in a cond's clauses only if both do. The work is bounded by those bytes, read
+ * twice at most. */
 static enum lisp_ctx lisp_context(const char *buf, size_t pos)
 {
 	size_t ls = pos;
@@ -246,9 +251,9 @@ static enum lisp_ctx lisp_context(const char *buf, size_t pos)
 		}
 		lo = p;
 	}
-	bool unsure, unused;
-	enum lisp_ctx a = lisp_read(buf, lo, pos, &unsure);
-	if (lo == 0 || !unsure) {
+	unsigned sa, sb;
+	enum lisp_ctx a = lisp_read(buf, lo, pos, &sa);
+	if (lo == 0 || !sa) {
 		return a; /* from the file's start, or no string that could be misread */
 	}
 	size_t q = lo;
@@ -258,7 +263,10 @@ static enum lisp_ctx lisp_context(const char *buf, size_t pos)
 	if (q >= pos) {
 		return a;
 	}
-	enum lisp_ctx b = lisp_read(buf, q + 1, pos, &unused);
+	enum lisp_ctx b = lisp_read(buf, q + 1, pos, &sb);
+	if ((sa ^ sb) & LISP_READ_TO_POS) {
+		return sa & LISP_READ_TO_POS ? b : a;
+	}
 	if (a == LISP_CTX_LET || b == LISP_CTX_LET) {
 		return LISP_CTX_LET;
 	}
