@@ -109,13 +109,14 @@ static bool word_is(const char *w, size_t n, const char *lit)
 
 /* Is the word [w, w + n) the head of a form whose first list is bindings of names: let,
  * let*, letrec, letrec* (Scheme), if-let, when-let, their * forms and and-let* (Emacs
- * Lisp, SRFI 2)? *named: a let, which may be named (Scheme's `(let loop ((i 0)) ...)`). */
+ * Lisp, SRFI 2)? *named: a let, which may be named (Scheme's `(let loop ((i 0)) ...)`), or
+ * Emacs Lisp's named-let, which is. */
 static bool let_head(const char *w, size_t n, bool *named)
 {
 	static const char *const heads[] = { "let*",	  "letrec",   "letrec*",
 					     "if-let",	  "if-let*",  "when-let",
 					     "when-let*", "and-let*", NULL };
-	*named = word_is(w, n, "let");
+	*named = word_is(w, n, "let") || word_is(w, n, "named-let");
 	for (const char *const *p = heads; *p && !*named; p++) {
 		if (word_is(w, n, *p)) {
 			return true;
