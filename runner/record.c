@@ -411,6 +411,8 @@ static void xml_escape(struct sbuf *sb, const char *s)
  * it. A stage stopped while it ran did not finish: an <error> (type `cancelled`). One that
  * never ran (skipped, cancelled before it started, left pending) is <skipped>, whose
  * message says why; the schemas CI servers read give <skipped> only a message, no type.
+ * Only a stage that passed is a pass: any other status (one that is not final, which the
+ * engine never leaves when it writes the record) is an <error> of that status's type.
  */
 static const char *junit_outcome(const struct stage_run *s, const char **type)
 {
@@ -437,7 +439,12 @@ static const char *junit_outcome(const struct stage_run *s, const char **type)
 	case STATUS_PENDING:
 		elem = "skipped";
 		break;
+	case STATUS_PASSED:
+		break;
 	default:
+		/* No final status (a stage written down while it ran): it did not pass. */
+		elem = "error";
+		t = stage_status_name(s->status);
 		break;
 	}
 	if (type) {

@@ -326,3 +326,48 @@ Test(record, latest_is_the_run_that_started_last, .timeout = 60)
 	tu_rmdir(dir);
 	free(dir);
 }
+
+/*
+ * In junit.xml only a stage that passed is a passing testcase: a status that is no final
+ * one (a stage written down while it was still running) is an error, never a pass, for a
+ * merge gate that reads the file. The engine writes the record once every stage has ended;
+ * the state is made here by hand on a run that did.
+ */
+Test(record, junit_never_passes_a_stage_that_did_not_pass, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	char *root = tu_strf("%s/record", dir);
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  mine:\n    run: \"true\"\n  other:\n    run: \"true\"\n");
+	char *path = tu_strf("%s/.runner.yml", dir);
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	struct pipeline *p = NULL;
+	cr_assert_eq(pipeline_load_file(path, &p, &dl), 0, "%s", dl.n ? dl.v[0].msg : "?");
+	struct secret_store *ss = secrets_new();
+	struct run_options o = {
+		.jobs = 1, .cancel_fd = -1, .record_root = root, .secrets = ss, .no_sandbox = true
+	};
+	struct run *r = NULL;
+	cr_assert_eq(run_pipeline(p, &o, &r, &dl), 0, "%s", dl.n ? dl.v[0].msg : "?");
+	cr_assert_eq(r->exit_code, 0);
+	r->stages[0].status = STATUS_RUNNING;
+	char *x = record_junit(r);
+	const char *mine = strstr(x, "name=\"mine\"");
+	const char *other = strstr(x, "name=\"other\"");
+	cr_assert(mine && other && mine < other, "%s", x);
+	const char *err = strstr(mine, "<error ");
+	cr_expect(err && err < other, "a running stage is a passing testcase:\n%s", x);
+	cr_expect(strstr(mine, "type=\"running\""), "%s", x);
+	cr_expect(strstr(x, "errors=\"1\""), "%s", x);
+	cr_expect_null(strstr(other, "<error"), "%s", x);
+	free(x);
+	run_free(r);
+	secrets_free(ss);
+	diag_list_release(&dl);
+	pipeline_free(p);
+	free(path);
+	free(root);
+	tu_rmdir(dir);
+	free(dir);
+}
