@@ -465,6 +465,53 @@ static const char *junit_timestamp(uint64_t real_ms, char *buf, size_t size)
 	return buf;
 }
 
+/* The end of stage s's log (its last JUNIT_LOG_TAIL bytes), or NULL when the stage printed
+ * nothing or its log cannot be read. */
+static char *junit_log_tail(const struct run *r, const struct stage_run *s)
+{
+	if (!s->log_written) {
+		return NULL;
+	}
+	_cleanup_free_ char *path = xasprintf("%s/%s", r->dir, s->log_path);
+	char *buf = NULL;
+	size_t len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		return NULL;
+	}
+	off_t size = lseek(fd, 0, SEEK_END);
+	off_t from = size > (off_t)JUNIT_LOG_TAIL ? size - (off_t)JUNIT_LOG_TAIL : 0;
+	if (size < 0 || lseek(fd, from, SEEK_SET) < 0 ||
+	    read_fd_capped(fd, JUNIT_LOG_TAIL, &buf, &len) < 0 || len == 0) {
+		free(buf);
+		buf = NULL;
+	}
+	close(fd);
+	return buf;
+}
+
+/* Whether s has nothing but blanks, which the schema's xs:token collapses to nothing. */
+static bool junit_blank(const char *s)
+{
+	return s[strspn(s, " \t\r\n")] == '\0';
+}
+
+static void junit_property(struct sbuf *sb, const char *name, const char *value)
+{
+	sbuf_printf(sb, "      <property name=\"%s\" value=\"", name);
+	xml_escape(sb, value ? value : "");
+	sbuf_puts(sb, "\"/>\n");
+}
+
+/*
+ * junit.xml, valid against the Ant JUnit schema (windyroad's JUnit.xsd; docs/report.md
+ * says what it asks): in <testsuites>, each <testsuite> has an `id` (from 0) and a
+ * `package`, a `hostname`, and its children in the order <properties>, <testcase>s,
+ * <system-out>, <system-err>. A <testcase> holds nothing but its outcome, so the end of a
+ * stage's log goes into the outcome's text (what GitLab shows of a failed test, Jenkins as
+ * its stack trace) and, for every stage that printed something, into the suite's
+ * <system-out> (Jenkins shows it for a testcase that has none of its own).
+ */
 char *record_junit(const struct run *r)
 {
 	struct sbuf sb;
@@ -481,15 +528,39 @@ char *record_junit(const struct run *r)
 		errors += elem && str_eq(elem, "error");
 		skipped += elem && str_eq(elem, "skipped");
 	}
-	char ts[40];
+	const char *name = junit_blank(r->pipeline->name) ? "pipeline" : r->pipeline->name;
+	char host[256], ts[40], code[16];
+	if (gethostname(host, sizeof(host)) < 0) {
+		host[0] = '\0';
+	}
+	host[sizeof(host) - 1] = '\0';
 	sbuf_puts(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
 	sbuf_puts(&sb, "  <testsuite name=\"");
-	xml_escape(&sb, r->pipeline->name);
+	xml_escape(&sb, name);
 	sbuf_printf(&sb,
 		    "\" tests=\"%u\" failures=\"%u\" errors=\"%u\" skipped=\"%u\" "
-		    "time=\"%.3f\" timestamp=\"%s\">\n",
+		    "time=\"%.3f\" timestamp=\"%s\" id=\"0\" package=\"",
 		    tests, failures, errors, skipped, (double)r->duration_ms / 1000.0,
 		    junit_timestamp(r->started_ms, ts, sizeof(ts)));
+	xml_escape(&sb, name);
+	sbuf_puts(&sb, "\" hostname=\"");
+	xml_escape(&sb, junit_blank(host) ? "localhost" : host);
+	sbuf_puts(&sb, "\">\n");
+	/* The run's own outcome, as report.json gives it: a run can be an error (exit 4) with
+	 * every stage passed. */
+	snprintf(code, sizeof(code), "%d", r->exit_code);
+	sbuf_puts(&sb, "    <properties>\n");
+	junit_property(&sb, "run_id", r->id);
+	junit_property(&sb, "result", run_result_name(r->result));
+	junit_property(&sb, "exit_code", code);
+	junit_property(&sb, "runner_version", RUNNER_VERSION);
+	junit_property(&sb, "event", r->event);
+	junit_property(&sb, "commit", r->git.commit);
+	junit_property(&sb, "branch", r->git.branch);
+	junit_property(&sb, "tag", r->git.tag);
+	sbuf_puts(&sb, "    </properties>\n");
+	struct sbuf out;
+	sbuf_init(&out, SIZE_MAX / 2);
 	for (size_t k = 0; k < r->n_stages; k++) {
 		const struct stage_run *s = &r->stages[k];
 		if (!s->selected) {
@@ -499,48 +570,55 @@ char *record_junit(const struct run *r)
 		for (unsigned a = 0; a < s->n_attempts; a++) {
 			dur += s->attempts[a].duration_ms;
 		}
+		_cleanup_free_ char *tail = junit_log_tail(r, s);
+		if (tail) {
+			/* "==> name <==", as tail(1) heads each file's part. */
+			sbuf_puts(&out, "==&gt; ");
+			xml_escape(&out, s->def->name);
+			sbuf_puts(&out, " &lt;==\n");
+			xml_escape(&out, tail);
+			if (tail[0] && tail[strlen(tail) - 1] != '\n') {
+				sbuf_putc(&out, '\n');
+			}
+		}
 		sbuf_puts(&sb, "    <testcase classname=\"");
-		xml_escape(&sb, r->pipeline->name);
+		xml_escape(&sb, name);
 		sbuf_puts(&sb, "\" name=\"");
 		xml_escape(&sb, s->def->name);
-		sbuf_printf(&sb, "\" time=\"%.3f\">\n", (double)dur / 1000.0);
-		const char *msg = s->message ? s->message : "";
+		sbuf_printf(&sb, "\" time=\"%.3f\"", (double)dur / 1000.0);
 		const char *type = NULL;
 		const char *elem = junit_outcome(s, &type);
-		if (elem) {
-			sbuf_printf(&sb, "      <%s message=\"", elem);
-			if (s->status == STATUS_FAILED && s->allowed_failure) {
-				sbuf_puts(&sb, "allowed to fail: ");
-			}
-			xml_escape(&sb, msg);
-			sbuf_putc(&sb, '"');
-			if (type) {
-				sbuf_printf(&sb, " type=\"%s\"", type);
-			}
+		if (!elem) {
 			sbuf_puts(&sb, "/>\n");
+			continue;
 		}
-		if (s->log_written) {
-			_cleanup_free_ char *path = xasprintf("%s/%s", r->dir, s->log_path);
-			_cleanup_free_ char *buf = NULL;
-			size_t len;
-			int fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (fd >= 0) {
-				off_t size = lseek(fd, 0, SEEK_END);
-				off_t from = size > (off_t)JUNIT_LOG_TAIL
-						     ? size - (off_t)JUNIT_LOG_TAIL
-						     : 0;
-				lseek(fd, from, SEEK_SET);
-				if (read_fd_capped(fd, JUNIT_LOG_TAIL, &buf, &len) == 0 && len) {
-					sbuf_puts(&sb, "      <system-out>");
-					xml_escape(&sb, buf);
-					sbuf_puts(&sb, "</system-out>\n");
-				}
-				close(fd);
-			}
+		sbuf_printf(&sb, ">\n      <%s message=\"", elem);
+		if (s->status == STATUS_FAILED && s->allowed_failure) {
+			sbuf_puts(&sb, "allowed to fail: ");
+		}
+		xml_escape(&sb, s->message ? s->message : "");
+		sbuf_putc(&sb, '"');
+		if (type) {
+			sbuf_printf(&sb, " type=\"%s\"", type);
+		}
+		if (tail && !str_eq(elem, "skipped")) {
+			sbuf_putc(&sb, '>');
+			xml_escape(&sb, tail);
+			sbuf_printf(&sb, "</%s>\n", elem);
+		} else {
+			sbuf_puts(&sb, "/>\n");
 		}
 		sbuf_puts(&sb, "    </testcase>\n");
 	}
-	sbuf_puts(&sb, "  </testsuite>\n</testsuites>\n");
+	_cleanup_free_ char *outs = sbuf_steal(&out);
+	sbuf_puts(&sb, "    <system-out>");
+	sbuf_puts(&sb, outs);
+	sbuf_puts(&sb, "</system-out>\n    <system-err>");
+	if (r->error) {
+		xml_escape(&sb, r->error);
+		sbuf_putc(&sb, '\n');
+	}
+	sbuf_puts(&sb, "</system-err>\n  </testsuite>\n</testsuites>\n");
 	return sbuf_steal(&sb);
 }
 

@@ -449,7 +449,8 @@ Test(cli, runner_notes_in_a_log_start_their_own_line, .timeout = 60)
 	cr_assert_str_eq(log, "whole\n[runner] failed: exit code 3\n");
 	free(log);
 	char *junit = tu_readf("%s/.runner/runs/latest/junit.xml", dir);
-	assert_contains(junit, "<system-out>partial\n[runner] failed: exit code 3\n</system-out>");
+	assert_contains(junit, "type=\"failed\">partial\n[runner] failed: exit code 3\n</failure>");
+	assert_contains(junit, "==&gt; a &lt;==\npartial\n[runner] failed: exit code 3\n==&gt; b");
 	free(junit);
 	tu_rmdir(dir);
 	free(dir);
@@ -1375,7 +1376,7 @@ Test(cli, secrets_split_across_writes_or_overlapping_are_masked_whole, .timeout 
 	char *log = tu_readf("%s/.runner/runs/latest/logs/s.log", dir);
 	cr_assert_str_eq(log, "***\n***\n");
 	char *junit = tu_readf("%s/.runner/runs/latest/junit.xml", dir);
-	assert_contains(junit, "<system-out>***\n***\n</system-out>");
+	assert_contains(junit, "<system-out>==&gt; s &lt;==\n***\n***\n</system-out>");
 	char *report = tu_readf("%s/.runner/runs/latest/report.json", dir);
 	const char *outputs[] = { r.out, r.err, log, junit, report };
 	for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++) {

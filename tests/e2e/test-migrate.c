@@ -1,16 +1,21 @@
 /*
  * test-migrate.c - what a pipeline moved from GitHub Actions or GitLab CI relies on, end to
  * end through the runner binary: `shell: bash` and its pipefail, `needs:` as one name, the
- * JUnit report as CI servers read it, and what a skipped stage says.
+ * JUnit report as CI servers read it (valid against the Ant JUnit schema), and what a
+ * skipped stage says.
  */
 #include <criterion/criterion.h>
 
 #include "testutil.h"
 
+#include <fcntl.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static void assert_contains(const char *hay, const char *needle)
 {
@@ -127,7 +132,9 @@ Test(migrate, shell_bash_in_a_rootfs_without_bash_says_so, .timeout = 120)
 
 /*
  * junit.xml of the latest run, read by a real XML parser (Python's), as JSON:
- * {"suite": {attributes}, "cases": {name: {"attrs": {…}, "children": [{"tag": …, attributes}]}}}.
+ * {"suite": {attributes}, "cases": {name: {"attrs": {…}, "children": [{"tag": …, "text": …,
+ * attributes}]}}, "properties": {name: value}, "order": [the suite's children's tags],
+ * "system-out": text, "system-err": text}.
  */
 static json_t *latest_junit(const char *dir)
 {
@@ -139,9 +146,16 @@ static json_t *latest_junit(const char *dir)
 		"assert len(suites) == 1\n"
 		"cases = {}\n"
 		"for c in suites[0].findall('testcase'):\n"
-		"    kids = [dict(k.attrib, tag=k.tag) for k in c]\n"
+		"    kids = [dict(k.attrib, tag=k.tag, text=k.text or '') for k in c]\n"
 		"    cases[c.get('name')] = {'attrs': dict(c.attrib), 'children': kids}\n"
-		"print(json.dumps({'suite': dict(suites[0].attrib), 'cases': cases}))\n";
+		"props = {p.get('name'): p.get('value') for p in suites[0].iter('property')}\n"
+		"out = {'suite': dict(suites[0].attrib), 'cases': cases, 'properties': props,\n"
+		"       'order': [k.tag for k in suites[0]]}\n"
+		"for t in ('system-out', 'system-err'):\n"
+		"    e = suites[0].find(t)\n"
+		"    if e is not None:\n"
+		"        out[t] = e.text or ''\n"
+		"print(json.dumps(out))\n";
 	char *path = tu_strf("%s/.runner/runs/latest/junit.xml", dir);
 	const char *argv[] = { "/usr/bin/python3", "-c", code, path, NULL };
 	struct tu_result r = tu_run(NULL, argv, NULL, 60);
@@ -180,6 +194,55 @@ static const char *attr(json_t *o, const char *name)
 	return v ? v : "(none)";
 }
 
+/* What xmllint (libxml2-utils) finds wrong in junit.xml of the latest run against the Ant
+ * JUnit schema (windyroad's JUnit.xsd, tests/fixtures/junit-schema), or NULL when the file
+ * is valid. */
+static char *junit_schema_problem(const char *dir)
+{
+	static const char xmllint[] = "/usr/bin/xmllint";
+	cr_assert_eq(access(xmllint, X_OK), 0, "%s (Debian's libxml2-utils) is needed", xmllint);
+	char *schema = tu_fixture("junit-schema/JUnit.xsd");
+	char *path = tu_strf("%s/.runner/runs/latest/junit.xml", dir);
+	const char *argv[] = { xmllint, "--noout", "--nonet", "--schema", schema, path, NULL };
+	struct tu_result r = tu_run(NULL, argv, NULL, 60);
+	char *problem = r.status == 0 ? NULL : tu_strf("%s%s", r.out, r.err);
+	tu_result_free(&r);
+	free(schema);
+	free(path);
+	return problem;
+}
+
+static void assert_junit_valid(const char *dir)
+{
+	char *problem = junit_schema_problem(dir);
+	cr_assert_null(problem, "junit.xml is not valid against the Ant JUnit schema:\n%s",
+		       problem);
+}
+
+/* Every testcase of junit.xml passes if and only if its stage passed in report.json. */
+static void assert_junit_passes_only_what_passed(const char *dir)
+{
+	json_t *rep = latest_report(dir);
+	json_t *j = latest_junit(dir);
+	json_t *st;
+	size_t i;
+	json_array_foreach(json_object_get(rep, "stages"), i, st)
+	{
+		const char *name = json_string_value(json_object_get(st, "name"));
+		const char *status = json_string_value(json_object_get(st, "status"));
+		json_t *outcome = junit_outcome(j, name);
+		if (strcmp(status, "passed") == 0) {
+			cr_assert_null(outcome, "stage '%s' passed, its testcase has <%s>", name,
+				       attr(outcome, "tag"));
+		} else {
+			cr_assert_not_null(outcome, "stage '%s' is %s, its testcase passes", name,
+					   status);
+		}
+	}
+	json_decref(j);
+	json_decref(rep);
+}
+
 /*
  * How CI servers read junit.xml: an allowed failure is a failure a UI shows (its type says
  * it was allowed; the run still passes), a stage stopped while running is an error, a
@@ -197,6 +260,7 @@ Test(migrate, junit_shows_allowed_failures_and_cancelled_stages, .timeout = 120)
 	struct tu_result r = tu_runner_run(dir, "run", "--no-color", NULL);
 	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
 	tu_result_free(&r);
+	assert_junit_valid(dir);
 	json_t *j = latest_junit(dir);
 	json_t *suite = json_object_get(j, "suite");
 	json_t *flaky = junit_outcome(j, "flaky");
@@ -234,6 +298,8 @@ Test(migrate, junit_shows_allowed_failures_and_cancelled_stages, .timeout = 120)
 	r = tu_runner_run(dir, "run", "--no-color", "--fail-fast", "-j", "2", NULL);
 	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
 	tu_result_free(&r);
+	assert_junit_valid(dir);
+	assert_junit_passes_only_what_passed(dir);
 	json_t *rep = latest_report(dir);
 	cr_assert_str_eq(tu_stage_status(rep, "slow"), "cancelled");
 	json_decref(rep);
@@ -316,6 +382,137 @@ Test(migrate, a_passed_stage_has_no_message, .timeout = 120)
 	char *log = tu_readf("%s/.runner/runs/latest/logs/scan.log", dir);
 	assert_contains(log, "[runner] passed: no finding at or above high");
 	free(log);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/*
+ * A run interrupted by SIGTERM while a stage runs: in junit.xml only the stages that passed
+ * pass (one of them after a failed attempt); the one stopped while it ran is an error, the
+ * ones that never started are skipped, an allowed failure is a failure. The stage writes a
+ * file once it runs, which the test waits for before it sends the signal.
+ */
+Test(migrate, junit_of_an_interrupted_run_passes_only_what_passed, .timeout = 120)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nname: ci\nstages:\n"
+		 "  flaky:\n    retry: 1\n    run: test -e once || { touch once; exit 1; }\n"
+		 "  allowed:\n    allow-failure: true\n    run: exit 3\n"
+		 "  slow:\n    needs: [flaky, allowed]\n    run: touch started; exec sleep 60\n"
+		 "  quick:\n    needs: [flaky, allowed]\n    run: \"true\"\n"
+		 "  after:\n    needs: [slow]\n    run: \"true\"\n");
+	char *started = tu_strf("%s/started", dir);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (chdir(dir) < 0) {
+			_exit(99);
+		}
+		execl(tu_runner(), "runner", "run", "--no-color", "-j", "2", NULL);
+		_exit(98);
+	}
+	/* Bounded by the test's timeout, not timed. */
+	while (!tu_exists("%s", started)) {
+		int st;
+		cr_assert_eq(waitpid(pid, &st, WNOHANG), 0, "the run ended before 'slow' started");
+		usleep(20000);
+	}
+	cr_assert_eq(kill(pid, SIGTERM), 0);
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 143, "status %d", st);
+	json_t *rep = latest_report(dir);
+	cr_assert_str_eq(json_string_value(json_object_get(rep, "result")), "cancelled");
+	cr_assert_str_eq(tu_stage_status(rep, "flaky"), "passed");
+	cr_assert_eq(json_array_size(json_object_get(tu_report_stage(rep, "flaky"), "attempts")),
+		     2);
+	cr_assert_str_eq(tu_stage_status(rep, "slow"), "cancelled");
+	cr_assert_str_eq(tu_stage_status(rep, "after"), "cancelled");
+	json_decref(rep);
+	assert_junit_valid(dir);
+	assert_junit_passes_only_what_passed(dir);
+	json_t *j = latest_junit(dir);
+	cr_assert_str_eq(attr(json_object_get(j, "properties"), "result"), "cancelled");
+	cr_assert_str_eq(attr(json_object_get(j, "properties"), "exit_code"), "143");
+	cr_assert_null(junit_outcome(j, "flaky"));
+	json_t *slow = junit_outcome(j, "slow");
+	cr_assert_str_eq(attr(slow, "tag"), "error");
+	cr_assert_str_eq(attr(slow, "type"), "cancelled");
+	cr_assert_str_eq(attr(junit_outcome(j, "after"), "tag"), "skipped");
+	json_t *allowed = junit_outcome(j, "allowed");
+	cr_assert_str_eq(attr(allowed, "tag"), "failure");
+	cr_assert_str_eq(attr(allowed, "type"), "allowed-failure");
+	json_decref(j);
+	free(started);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/*
+ * junit.xml is valid against the Ant JUnit schema (windyroad's JUnit.xsd, which xmllint
+ * checks from tests/fixtures/junit-schema): the suite has the `id`, `package` and
+ * `hostname` it requires, <properties> first (the run's result, exit code, id, commit...)
+ * and <system-out> and <system-err> last; a testcase holds at most its outcome, which
+ * carries the end of the stage's log as its text (what GitLab shows of a failed test and
+ * Jenkins as its stack trace), and the suite's <system-out> has every stage's log.
+ */
+Test(migrate, junit_is_valid_against_the_ant_junit_schema, .timeout = 120)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nname: web app\nstages:\n"
+		 "  build:\n    run: echo built it\n"
+		 "  test:\n    needs: [build]\n    run: echo 'expected <1> & got 2'; exit 2\n"
+		 "  lint:\n    allow-failure: true\n    run: echo lint says no; exit 3\n"
+		 "  deploy:\n    needs: [test]\n    run: \"true\"\n"
+		 "  off:\n    if: branch == \"never\"\n    run: \"true\"\n");
+	struct tu_result r = tu_runner_run(dir, "run", "--no-color", NULL);
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	tu_result_free(&r);
+	assert_junit_valid(dir);
+	assert_junit_passes_only_what_passed(dir);
+	json_t *j = latest_junit(dir);
+	json_t *suite = json_object_get(j, "suite");
+	cr_assert_str_eq(attr(suite, "name"), "web app");
+	cr_assert_str_eq(attr(suite, "package"), "web app");
+	cr_assert_str_eq(attr(suite, "id"), "0");
+	cr_assert_gt(strlen(attr(suite, "hostname")), 0);
+	cr_assert_str_eq(attr(suite, "tests"), "5");
+	cr_assert_str_eq(attr(suite, "failures"), "2");
+	cr_assert_str_eq(attr(suite, "errors"), "0");
+	cr_assert_str_eq(attr(suite, "skipped"), "2");
+	json_t *order = json_object_get(j, "order");
+	cr_assert_eq(json_array_size(order), 8);
+	cr_assert_str_eq(json_string_value(json_array_get(order, 0)), "properties");
+	cr_assert_str_eq(json_string_value(json_array_get(order, 6)), "system-out");
+	cr_assert_str_eq(json_string_value(json_array_get(order, 7)), "system-err");
+	json_t *props = json_object_get(j, "properties");
+	cr_assert_str_eq(attr(props, "result"), "failed");
+	cr_assert_str_eq(attr(props, "exit_code"), "1");
+	json_t *rep = latest_report(dir);
+	cr_assert_str_eq(attr(props, "run_id"), json_string_value(json_object_get(rep, "run_id")));
+	json_decref(rep);
+	/* A testcase holds its outcome only (the schema has no <system-out> in a testcase). */
+	const char *names[] = { "build", "test", "lint", "deploy", "off" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		json_t *c = json_object_get(json_object_get(j, "cases"), names[i]);
+		size_t n = json_array_size(json_object_get(c, "children"));
+		cr_assert_leq(n, 1, "testcase '%s' has %zu children", names[i], n);
+	}
+	json_t *test = junit_outcome(j, "test");
+	cr_assert_str_eq(attr(test, "tag"), "failure");
+	cr_assert_str_eq(attr(test, "message"), "exit code 2");
+	assert_contains(attr(test, "text"), "expected <1> & got 2\n");
+	assert_contains(attr(junit_outcome(j, "lint"), "text"), "lint says no\n");
+	const char *out = attr(j, "system-out");
+	assert_contains(out, "built it\n");
+	assert_contains(out, "expected <1> & got 2\n");
+	cr_assert_str_eq(attr(j, "system-err"), "");
+	json_decref(j);
 	tu_rmdir(dir);
 	free(dir);
 }
