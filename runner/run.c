@@ -859,7 +859,9 @@ static int stage_cwd(struct engine *e, size_t i, char **out, char *msg, size_t m
 
 static void format_size(uint64_t n, char *buf, size_t size)
 {
-	if (n >= (1ull << 30)) {
+	if (n >= (1ull << 40)) {
+		snprintf(buf, size, "%.1f TiB", (double)n / (double)(1ull << 40));
+	} else if (n >= (1ull << 30)) {
 		snprintf(buf, size, "%.1f GiB", (double)n / (double)(1ull << 30));
 	} else {
 		snprintf(buf, size, "%llu MiB", (unsigned long long)(n >> 20));

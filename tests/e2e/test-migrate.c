@@ -1,8 +1,8 @@
 /*
  * test-migrate.c - what a pipeline moved from GitHub Actions or GitLab CI relies on, end to
  * end through the runner binary: `shell: bash` and its pipefail, `needs:` as one name, the
- * JUnit report as CI servers read it (valid against the Ant JUnit schema), and what a
- * skipped stage says.
+ * JUnit report as CI servers read it (valid against the Ant JUnit schema), what a skipped
+ * stage says, and the sizes in the message of the free-space floor.
  */
 #include <criterion/criterion.h>
 
@@ -513,6 +513,20 @@ Test(migrate, junit_is_valid_against_the_ant_junit_schema, .timeout = 120)
 	assert_contains(out, "expected <1> & got 2\n");
 	cr_assert_str_eq(attr(j, "system-err"), "");
 	json_decref(j);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* A free-space floor from 1 TiB up is given in TiB, not as thousands of GiB. */
+Test(migrate, a_min_free_of_terabytes_is_said_in_tib, .timeout = 60)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml", "version: 1\nstages:\n  s: { run: \"true\" }\n");
+	struct tu_result r = tu_runner_run(dir, "run", "--no-color", "--min-free", "100T", NULL);
+	cr_assert_eq(r.status, 4, "%s%s", r.out, r.err);
+	assert_contains(r.out, "less than the 100.0 TiB it keeps free (min-free)");
+	cr_assert_null(strstr(r.out, "102400"), "%s", r.out);
+	tu_result_free(&r);
 	tu_rmdir(dir);
 	free(dir);
 }
