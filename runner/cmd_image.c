@@ -525,10 +525,12 @@ static int image_build(int argc, char **argv)
 			printf("%s %s\n", output, res.manifest.digest);
 			if (!cm.quiet) {
 				fprintf(stderr,
-					"built %s: %zu entries in the new layer (%zu whiteouts) on "
-					"%zu "
-					"base layers\n",
-					output, res.entries, res.whiteouts, res.base_layers);
+					"built %s: %zu %s in the new layer (%zu %s) on %zu %s\n",
+					output, res.entries, res.entries == 1 ? "entry" : "entries",
+					res.whiteouts,
+					res.whiteouts == 1 ? "whiteout" : "whiteouts",
+					res.base_layers,
+					res.base_layers == 1 ? "base layer" : "base layers");
 			}
 		}
 	}

@@ -516,6 +516,29 @@ int oci_layout_read_index(const struct oci_layout *l, json_t **out, struct oci_e
 	return 0;
 }
 
+#define NAMES_SHOWN_MAX 200
+#define NAME_SHOWN_MAX	64
+
+/* Add name (an image's org.opencontainers.image.ref.name, or NULL) to names, the list a
+ * message shows ("names: 'a', 'b'"), while it fits: only a name of printable ASCII without
+ * quotes, of at most NAME_SHOWN_MAX bytes (the index is not the runner's to trust). */
+static void add_name(char names[NAMES_SHOWN_MAX], const char *name)
+{
+	if (!name || !*name || strlen(name) > NAME_SHOWN_MAX) {
+		return;
+	}
+	for (const char *c = name; *c; c++) {
+		if (*c < 0x20 || *c > 0x7e || *c == '\'') {
+			return;
+		}
+	}
+	size_t len = strlen(names);
+	if (len + strlen(name) + sizeof("names: ''") + 2 >= NAMES_SHOWN_MAX) {
+		return;
+	}
+	snprintf(names + len, NAMES_SHOWN_MAX - len, "%s'%s'", len ? ", " : "names: ", name);
+}
+
 int oci_layout_find(const struct oci_layout *l, const char *ref_name, struct oci_descriptor *d,
 		    struct oci_err *err)
 {
@@ -526,6 +549,7 @@ int oci_layout_find(const struct oci_layout *l, const char *ref_name, struct oci
 	}
 	json_t *ms = json_object_get(j, "manifests");
 	size_t found = 0, images = 0;
+	char names[NAMES_SHOWN_MAX] = "";
 	for (size_t i = 0; i < json_array_size(ms) && r == 0; i++) {
 		json_t *m = json_array_get(ms, i);
 		struct oci_descriptor cand;
@@ -541,6 +565,7 @@ int oci_layout_find(const struct oci_layout *l, const char *ref_name, struct oci
 		images++;
 		const char *name = json_string_value(json_object_get(
 			json_object_get(m, "annotations"), "org.opencontainers.image.ref.name"));
+		add_name(names, name);
 		if (ref_name && !str_eq(name, ref_name)) {
 			continue;
 		}
@@ -557,9 +582,22 @@ int oci_layout_find(const struct oci_layout *l, const char *ref_name, struct oci
 				ref_name ? " named '" : "", ref_name ? ref_name : "",
 				ref_name ? "'" : "");
 	}
+	/* Only `runner image push` gets here: a base layout of several images is chosen from
+	 * by platform (image.c). Its --ref-name chooses. */
+	if (found > 1 && ref_name) {
+		return oci_errf(err, -EINVAL,
+				"%s holds %zu image manifests named '%s': --ref-name cannot choose "
+				"among them",
+				l->dir, found, ref_name);
+	}
 	if (found > 1) {
-		return oci_errf(err, -EINVAL, "%s holds %zu image manifests%s; name the one to use",
-				l->dir, images, ref_name ? " with that name" : "");
+		return oci_errf(err, -EINVAL,
+				"%s holds %zu image manifests; choose the one to push with "
+				"--ref-name NAME (%s)",
+				l->dir, images,
+				names[0] ? names
+					 : "it matches their org.opencontainers.image.ref.name "
+					   "annotation; none has one it could give");
 	}
 	return 0;
 }

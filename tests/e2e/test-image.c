@@ -209,6 +209,77 @@ Test(image, command_line_errors_and_exit_codes)
 	free(out);
 }
 
+/* A copy of layout dir's index.json whose one manifest is listed twice, named a and b. */
+static void list_twice(const char *dir, const char *a, const char *b)
+{
+	char *index = tu_strf("%s/index.json", dir);
+	json_error_t e;
+	json_t *j = json_load_file(index, 0, &e);
+	cr_assert_not_null(j, "%s: %s", index, e.text);
+	json_t *ms = json_object_get(j, "manifests");
+	cr_assert_eq(json_array_size(ms), 1);
+	json_t *second = json_deep_copy(json_array_get(ms, 0));
+	json_array_append_new(ms, second);
+	const char *names[] = { a, b };
+	for (size_t i = 0; i < 2; i++) {
+		json_t *m = json_array_get(ms, i);
+		json_object_set_new(
+			m, "annotations",
+			json_pack("{s:s}", "org.opencontainers.image.ref.name", names[i]));
+	}
+	cr_assert_eq(json_dump_file(j, index, JSON_COMPACT), 0);
+	json_decref(j);
+	free(index);
+}
+
+/* What `runner image build` says of the layer it made counts in the singular for one
+ * entry, whiteout or base layer. A layout of several images is pushed only with
+ * --ref-name choosing one, which the refusal names. */
+Test(image, messages_say_one_in_the_singular_and_name_the_option_that_chooses)
+{
+	char *ctx = path("ctx"), *base = path("base"), *out = path("oci");
+	struct tu_result r = tu_runner_run(NULL, "image", "build", "-C", ctx, "-o", base, "--add",
+					   "build/app:/app", "--created", "0", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	assert_contains(r.err, ": 1 entry in the new layer (0 whiteouts) on 0 base layers\n");
+	tu_result_free(&r);
+	/* A directory where the base has a file: one whiteout. */
+	r = tu_runner_run(NULL, "image", "build", "-C", ctx, "-o", out, "--base", base, "--add",
+			  "assets/:/app/", "--created", "0", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	assert_contains(r.err, " entries in the new layer (1 whiteout) on 1 base layer\n");
+	tu_result_free(&r);
+
+	list_twice(base, "one", "two");
+	r = tu_runner_run(NULL, "image", "push", "--retries", "0", base, "127.0.0.1:1/a:b", NULL);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	assert_contains(r.err, "holds 2 image manifests; choose the one to push with --ref-name");
+	assert_contains(r.err, "'one', 'two'");
+	tu_result_free(&r);
+	/* Named, it is chosen: the push goes on (and fails: nobody listens on port 1). */
+	r = tu_runner_run(NULL, "image", "push", "--retries", "0", "--ref-name", "two", base,
+			  "127.0.0.1:1/a:b", NULL);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	assert_contains(r.err, "push failed");
+	tu_result_free(&r);
+	/* Two of the same name: no name chooses. */
+	char *index = tu_strf("%s/index.json", base);
+	json_t *j = json_load_file(index, 0, NULL);
+	json_array_remove(json_object_get(j, "manifests"), 1);
+	cr_assert_eq(json_dump_file(j, index, JSON_COMPACT), 0);
+	json_decref(j);
+	free(index);
+	list_twice(base, "same", "same");
+	r = tu_runner_run(NULL, "image", "push", "--retries", "0", "--ref-name", "same", base,
+			  "127.0.0.1:1/a:b", NULL);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	assert_contains(r.err, "holds 2 image manifests named 'same'");
+	tu_result_free(&r);
+	free(ctx);
+	free(base);
+	free(out);
+}
+
 /* `runner image --help` gives the exit codes of both subcommands: a build that fails (a
  * base that cannot be fetched, an I/O error) exits 1 too, as docs/image.md says. */
 Test(image, the_overview_gives_the_exit_codes_of_build_and_push)
