@@ -648,8 +648,7 @@ void record_read_durations(const char *root, const struct pipeline *p, uint64_t 
 	json_decref(j);
 }
 
-/* "another run (pid N, started at T)", as far as the lock file tells. */
-static char *holder_text(const struct record_lock_holder *h)
+char *record_lock_holder_text(const struct record_lock_holder *h)
 {
 	if (!h->pid) {
 		return xstrdup("another run");
@@ -671,7 +670,7 @@ static int lock_shared(const char *root, uint64_t wait_ms, char **why)
 	int fd = record_lock(root, 0, &h);
 	if (fd == -EBUSY) {
 		char waited[32];
-		_cleanup_free_ char *who = holder_text(&h);
+		_cleanup_free_ char *who = record_lock_holder_text(&h);
 		format_duration(wait_ms, waited, sizeof(waited));
 		fprintf(stderr,
 			"runner: %s holds %s/lock; waiting up to %s to update durations.json and "
@@ -680,7 +679,7 @@ static int lock_shared(const char *root, uint64_t wait_ms, char **why)
 		fd = record_lock(root, wait_ms, &h);
 		if (fd == -EBUSY && why) {
 			free(who);
-			who = holder_text(&h);
+			who = record_lock_holder_text(&h);
 			*why = xasprintf("the run record is written, but durations.json and "
 					 "runs/latest of %s are not updated: %s held the lock "
 					 "%s/lock for longer than %s",

@@ -52,6 +52,9 @@ struct record_lock_holder {
  */
 int record_lock(const char *root, uint64_t wait_ms, struct record_lock_holder *holder);
 
+/* "another run (pid N, started at T)", as far as *h tells: for messages (free it). */
+char *record_lock_holder_text(const struct record_lock_holder *h);
+
 /* How many run ids record_create_run_dir() tries before it gives up. */
 #define RECORD_ID_TRIES 16
 

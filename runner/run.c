@@ -2098,18 +2098,6 @@ static int check_record_root(const char *root, struct diag_list *dl)
 	return 0;
 }
 
-/* "another run (pid N, started at T)", as far as the lock file tells. */
-static char *holder_text(const struct record_lock_holder *h)
-{
-	if (!h->pid) {
-		return xstrdup("another run");
-	}
-	if (!h->started[0]) {
-		return xasprintf("another run (pid %ld)", (long)h->pid);
-	}
-	return xasprintf("another run (pid %ld, started at %s)", (long)h->pid, h->started);
-}
-
 /* The record root's lock (run_options.lock): the descriptor, or -errno said in dl. */
 static int take_lock(const struct run_options *o, struct diag_list *dl)
 {
@@ -2117,7 +2105,7 @@ static int take_lock(const struct run_options *o, struct diag_list *dl)
 	int fd = record_lock(o->record_root, 0, &h);
 	if (fd == -EBUSY && o->lock_wait_ms) {
 		if (o->lock_waiting) {
-			_cleanup_free_ char *who = holder_text(&h);
+			_cleanup_free_ char *who = record_lock_holder_text(&h);
 			o->lock_waiting(who);
 		}
 		fd = record_lock(o->record_root, o->lock_wait_ms, &h);
@@ -2126,7 +2114,7 @@ static int take_lock(const struct run_options *o, struct diag_list *dl)
 		return fd;
 	}
 	if (fd == -EBUSY) {
-		_cleanup_free_ char *who = holder_text(&h);
+		_cleanup_free_ char *who = record_lock_holder_text(&h);
 		char waited[32];
 		diag_error(dl, NULL, 0, 0,
 			   o->lock_wait_ms ? "wait for it to end, or wait longer with --wait"
