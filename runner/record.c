@@ -795,11 +795,8 @@ int record_write_report(const char *run_dir, const json_t *report)
 	return r;
 }
 
-int record_write(const struct run *r, const char *root, char **why)
+int record_write_run_files(const struct run *r)
 {
-	if (why) {
-		*why = NULL;
-	}
 	int sr = write_sarif(r);
 	if (sr < 0) {
 		return sr;
@@ -812,7 +809,15 @@ int record_write(const struct run *r, const char *root, char **why)
 	}
 	_cleanup_free_ char *junit = record_junit(r);
 	_cleanup_free_ char *jpath = xasprintf("%s/junit.xml", r->dir);
-	ret = write_file_atomic(jpath, junit, strlen(junit), 0644);
+	return write_file_atomic(jpath, junit, strlen(junit), 0644);
+}
+
+int record_write(const struct run *r, const char *root, char **why)
+{
+	if (why) {
+		*why = NULL;
+	}
+	int ret = record_write_run_files(r);
 	if (ret < 0) {
 		return ret;
 	}

@@ -93,6 +93,10 @@ int record_write_report(const char *run_dir, const json_t *report);
  * is then a message (OUT: heap) naming the holder; NULL otherwise. */
 int record_write(const struct run *r, const char *root, char **why);
 
+/* The part of record_write() that is the run's own: the SARIF logs, report.json and
+ * junit.xml of r->dir (written again when the rest failed, to say so). 0 or -errno. */
+int record_write_run_files(const struct run *r);
+
 /* Fill w[i] with the last recorded duration of stage i in ms (1 when unknown). */
 void record_read_durations(const char *root, const struct pipeline *p, uint64_t *w);
 

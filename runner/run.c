@@ -2351,6 +2351,13 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 			r->result = RESULT_ERROR;
 			r->exit_code = 4;
 		}
+		/* The run's own files may have been written before the failure (the wait for
+		 * the files runs share ran out): they must not say "passed" for a run that
+		 * exits 4. Written again with the error; the shared files are left alone. */
+		if (!r->error) {
+			r->error = xstrdup(r->record_error);
+		}
+		(void)record_write_run_files(r);
 	}
 	engine_release(&e);
 	*out = r;

@@ -215,8 +215,16 @@ Test(record, the_wait_for_the_shared_files_is_bounded, .timeout = 60)
 	free(report);
 	cr_assert_not_null(rep, "the report is not complete");
 	cr_expect_str_eq(tu_stage_status(rep, "mine"), "passed");
+	/* The run exited 4: its report says so, not "passed", and why. */
+	cr_expect_str_eq(json_string_value(json_object_get(rep, "result")), "error");
+	cr_expect_eq(json_integer_value(json_object_get(rep, "exit_code")), 4);
+	const char *err = json_string_value(json_object_get(rep, "error"));
+	cr_expect(err && strstr(err, "for longer than"), "%s", err ? err : "(no error)");
 	json_decref(rep);
-	cr_expect(tu_exists("%s/runs/20261128-030000-abcdef/junit.xml", root));
+	char *junit = tu_readf("%s/runs/20261128-030000-abcdef/junit.xml", root);
+	cr_assert_not_null(junit);
+	cr_expect_not_null(strstr(junit, "for longer than"), "%s", junit);
+	free(junit);
 	char *d = tu_readf("%s/durations.json", root);
 	cr_expect_str_eq(d, "{\"theirs\":7}");
 	free(d);
