@@ -630,9 +630,12 @@ static enum MHD_Result serve_log(struct http_server *h, struct MHD_Connection *c
 				 const struct server_config *c, const struct job *j,
 				 const char *stage)
 {
-	_cleanup_free_ char *dir = views_run_dir(c, j);
+	bool foreign;
+	_cleanup_free_ char *dir = views_run_dir(c, j, &foreign);
 	if (!dir) {
-		return respond_error(h, conn, 404, "this run has no record");
+		return respond_error(h, conn, 404,
+				     foreign ? "this run has " VIEWS_NO_RECORD
+					     : "this run has no record");
 	}
 	_cleanup_free_ char *path = xasprintf("%s/logs/%s.log", dir, stage);
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);

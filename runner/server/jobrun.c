@@ -196,6 +196,40 @@ int jobrun_read_commit(const char *run_dir, int64_t claimed_ms, char out[41])
 	return r;
 }
 
+#define CLAIM_MAX 4096
+
+int jobrun_run_dir_is_own(const char *run_dir, int64_t job, const char *run_id, int64_t claimed_ms)
+{
+	struct stat st;
+	if (lstat(run_dir, &st) < 0) {
+		return errno == ENOENT ? -ENOENT : -ESTALE;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		return -ESTALE; /* the attempt makes a directory, never a link */
+	}
+	_cleanup_free_ char *path = xasprintf("%s/" JOBRUN_CLAIM_FILE, run_dir);
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r = read_regular_capped(path, CLAIM_MAX, &buf, &len);
+	if (r == -ENOENT) {
+		/* A record from before claim files: the outcome says which claim it ends. */
+		struct job_outcome o;
+		r = jobrun_read_outcome(run_dir, claimed_ms, &o);
+		job_outcome_release(&o);
+		return r == 0 ? 0 : -ESTALE;
+	}
+	if (r < 0) {
+		return -ESTALE;
+	}
+	json_t *root = json_loadb(buf, len, 0, NULL);
+	json_t *j = json_object_get(root, "job"), *c = json_object_get(root, "claimed_ms");
+	const char *id = json_string_value(json_object_get(root, "run_id"));
+	bool own = json_is_integer(j) && json_integer_value(j) == job && json_is_integer(c) &&
+		   json_integer_value(c) == claimed_ms && id && str_eq(id, run_id);
+	json_decref(root);
+	return own ? 0 : -ESTALE;
+}
+
 void job_outcome_release(struct job_outcome *o)
 {
 	free(o->message);
@@ -1181,6 +1215,30 @@ out:
 	return ret;
 }
 
+/* The first file of the directory the attempt made: which attempt made it, so that the
+ * server shows it as this attempt's record (jobrun_run_dir_is_own()). 0 or -errno. */
+static int write_claim(struct jobctx *jc)
+{
+	_cleanup_free_ char *path = xasprintf("%s/" JOBRUN_CLAIM_FILE, jc->run_dir);
+	json_t *o = json_pack("{s:I, s:s, s:I}", "job", (json_int_t)jc->job, "run_id", jc->run_id,
+			      "claimed_ms", (json_int_t)jc->claimed_ms);
+	_cleanup_free_ char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (!s) {
+		return -ENOMEM;
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		return -errno;
+	}
+	size_t len = strlen(s);
+	int r = write_all(fd, s, len);
+	if (close(fd) < 0 && r == 0) {
+		r = -errno;
+	}
+	return r < 0 ? r : 0;
+}
+
 static int setup_stop(struct jobctx *jc)
 {
 	jc->stop_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -1275,6 +1333,11 @@ int jobrun_main(void)
 			made == -EEXIST ? " (an earlier run's, or put there: it is not written "
 					  "into; move it away)"
 					: "");
+		goto out;
+	}
+	if ((made = write_claim(&jc)) < 0) {
+		fprintf(stderr, "runner __job: cannot write %s/" JOBRUN_CLAIM_FILE ": %s\n",
+			jc.run_dir, strerror(-made));
 		goto out;
 	}
 	if (load_secrets(&jc) < 0) {

@@ -51,13 +51,27 @@ static const struct repo_config *repo_of(const struct server_config *c, const st
 	return forge_from_name(j->forge, &f) == 0 ? config_find_repo(c, f, j->repo) : NULL;
 }
 
-char *views_run_dir(const struct server_config *c, const struct job *j)
+char *views_run_dir(const struct server_config *c, const struct job *j, bool *foreign)
 {
 	const struct repo_config *r = repo_of(c, j);
+	if (foreign) {
+		*foreign = false;
+	}
 	if (!r || str_empty(j->run_id)) {
 		return NULL;
 	}
-	return jobrun_run_dir(c->data_dir, r->key, j->run_id);
+	char *dir = jobrun_run_dir(c->data_dir, r->key, j->run_id);
+	/* Only what the attempt wrote into the directory it made is its record: one that was
+	 * there before it (an earlier queue.db's run of the same id, or put there) is never
+	 * shown as this run's, whatever it holds. */
+	if (jobrun_run_dir_is_own(dir, j->id, j->run_id, j->started_ms) == -ESTALE) {
+		free(dir);
+		if (foreign) {
+			*foreign = true;
+		}
+		return NULL;
+	}
+	return dir;
 }
 
 /* dir/name as a JSON object into *out: 0, -ENOENT when there is no such file, another
@@ -266,12 +280,16 @@ static const struct mask *stage_mask(const struct server_config *c, const struct
 
 json_t *views_run_json(const struct server_config *c, const struct job *j, bool detail)
 {
-	_cleanup_free_ char *dir = views_run_dir(c, j);
+	bool foreign;
+	_cleanup_free_ char *dir = views_run_dir(c, j, &foreign);
 	json_t *report = dir ? load_json(dir, "report.json") : NULL;
 	json_t *live = dir && !report ? load_json(dir, "live.json") : NULL;
 	struct secret_store *ss = NULL;
 	const struct mask *m = detail && report ? stage_mask(c, j, &ss) : NULL;
 	json_t *o = run_json(j, detail, report, live, m);
+	if (foreign) {
+		json_object_set_new(o, "record", json_string(VIEWS_NO_RECORD));
+	}
 	secrets_free(ss);
 	json_decref(report);
 	json_decref(live);
@@ -488,7 +506,16 @@ json_t *views_findings_json(const struct server_config *c, const struct job *j,
 				  "this run has no report: it ended before its stages ran (see "
 				  "its message)");
 	}
-	_cleanup_free_ char *dir = jobrun_run_dir(c->data_dir, r->key, j->run_id);
+	bool foreign;
+	_cleanup_free_ char *dir = views_run_dir(c, j, &foreign);
+	if (foreign) {
+		return error_json(status, 404, "this run has " VIEWS_NO_RECORD);
+	}
+	if (!dir) {
+		return error_json(status, 404,
+				  "this run has no report: its record was removed, or it ended "
+				  "before its directory was made (see its message)");
+	}
 	struct slog_ctx ctx = { .run = j->id, .repo = j->repo };
 	json_t *report;
 	size_t total = 0;
@@ -784,7 +811,8 @@ char *views_run_html(const struct server_config *c, const struct job *j)
 {
 	struct sbuf sb;
 	sbuf_init(&sb, PAGE_MAX);
-	_cleanup_free_ char *dir = views_run_dir(c, j);
+	bool foreign;
+	_cleanup_free_ char *dir = views_run_dir(c, j, &foreign);
 	json_t *report = dir ? load_json(dir, "report.json") : NULL;
 	json_t *live = dir && !report ? load_json(dir, "live.json") : NULL;
 	struct secret_store *ss = NULL;
@@ -824,6 +852,9 @@ char *views_run_html(const struct server_config *c, const struct job *j)
 		sbuf_puts(&sb, "<tr><th>Message</th><td>");
 		esc(&sb, j->message);
 		sbuf_puts(&sb, "</td></tr>");
+	}
+	if (foreign) {
+		sbuf_puts(&sb, "<tr><th>Record</th><td>" VIEWS_NO_RECORD "</td></tr>");
 	}
 	sbuf_puts(&sb, "<tr><th>Gate</th><td>");
 	gate_cell(&sb, run);

@@ -14,6 +14,7 @@
 #include "store.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct server_config;
@@ -55,7 +56,12 @@ char *views_run_html(const struct server_config *c, const struct job *j);
 char *views_metrics(const struct store_counts *sc, const struct http_stats *hs, unsigned running,
 		    uint64_t pruned_runs);
 
-/* The run directory of a job's current attempt (heap), or NULL if its repository is gone. */
-char *views_run_dir(const struct server_config *c, const struct job *j);
+/* What a run whose directory it did not make shows instead of its record. */
+#define VIEWS_NO_RECORD "no record (the directory was not made by this run)"
+
+/* The run directory of a job's current attempt (heap), or NULL if its repository is gone,
+ * or if the directory is not the attempt's (jobrun_run_dir_is_own(): *foreign is set
+ * then, when foreign is not NULL): nothing in such a directory is shown as the run's. */
+char *views_run_dir(const struct server_config *c, const struct job *j, bool *foreign);
 
 #endif

@@ -3009,3 +3009,50 @@ Test(serve, a_run_directory_that_exists_already_is_not_reused, .timeout = 120)
 	free(old);
 	stop(&e);
 }
+
+/* What is in a run directory the attempt did not make (it was there already, so the
+ * attempt ended without writing into it) is never shown as the run's: not a planted
+ * report's stages, blocked gate or findings, not its logs. The run says it has no record. */
+Test(serve, a_run_directory_that_exists_already_is_not_shown_as_the_run, .timeout = 120)
+{
+	struct env e;
+	start(&e, NULL, 0);
+	char *old = tu_strf("%s/data/repos/github-acme+app/runs/1.1", e.dir);
+	tu_write(old, "report.json",
+		 "{\"result\": \"blocked\", \"stages\": [{\"name\": \"planted\", \"kind\": "
+		 "\"sast\", \"status\": \"blocked\", \"result\": {\"findings\": [{\"rule_id\": "
+		 "\"planted-rule\", \"severity\": \"critical\", \"message\": \"planted finding\", "
+		 "\"file\": \"a.c\", \"line\": 1, \"fingerprint\": \"f00\"}]}}]}\n");
+	tu_write(old, "logs/planted.log", "someone else's log\n");
+	tu_write(old, "live.json", "{\"phase\": \"planted-phase\"}\n");
+	long id = push(&e, "d-old", "main", e.main_sha);
+	cr_assert_eq(id, 1);
+	json_t *run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "error");
+	json_decref(run);
+
+	run = ts_run(e.srv.addr, id);
+	char *dump = json_dumps(run, 0);
+	cr_expect_eq(json_array_size(json_object_get(run, "stages")), 0, "%s", dump);
+	cr_expect_eq(json_array_size(json_object_get(run, "blocked_by")), 0, "%s", dump);
+	cr_expect(json_is_null(json_object_get(run, "findings_url")), "%s", dump);
+	cr_expect_eq(json_integer_value(json_object_get(json_object_get(run, "blocking_findings"),
+							"critical")),
+		     0, "%s", dump);
+	cr_expect_null(json_object_get(run, "phase"), "%s", dump);
+	cr_expect_str_eq(json_string_value(json_object_get(run, "record")),
+			 "no record (the directory was not made by this run)", "%s", dump);
+	free(dump);
+	json_decref(run);
+
+	expect_page(&e, "/runs/1", "no record (the directory was not made by this run)", true);
+	expect_page(&e, "/runs/1", "planted", false);
+	char *u = tu_strf("http://%s/api/runs/1/logs/planted", e.srv.addr);
+	expect(ts_get(u), 404, "no record (the directory was not made by this run)");
+	free(u);
+	u = tu_strf("http://%s/api/runs/1/findings", e.srv.addr);
+	expect(ts_get(u), 404, "no record (the directory was not made by this run)");
+	free(u);
+	free(old);
+	stop(&e);
+}

@@ -1389,3 +1389,35 @@ Test(store, a_failed_claim_leaves_nothing_to_release)
 	job_release(&j);
 	store_close(s);
 }
+
+/* A run directory is an attempt's record when the claim the attempt wrote first into it
+ * names the job, the run id and the claim time; one from before claim files existed, when
+ * its outcome names the claim. Anything else (an earlier queue.db's run of the same id, a
+ * planted directory or link) is not the attempt's. */
+Test(store, a_run_directory_is_the_attempts_only_if_it_claimed_it)
+{
+	char *run = xasprintf("%s/runs/1.1", dir);
+	cr_assert_eq(jobrun_run_dir_is_own(run, 1, "1.1", 1000), -ENOENT);
+	tu_write(run, "report.json", "{}\n");
+	cr_expect_eq(jobrun_run_dir_is_own(run, 1, "1.1", 1000), -ESTALE, "no claim, no outcome");
+	tu_write(run, "outcome.json",
+		 "{\"state\":\"passed\",\"exit_code\":0,\"interrupted\":false,"
+		 "\"claimed_ms\":2000}");
+	cr_expect_eq(jobrun_run_dir_is_own(run, 1, "1.1", 1000), -ESTALE,
+		     "another claim's outcome");
+	cr_expect_eq(jobrun_run_dir_is_own(run, 1, "1.1", 2000), 0, "a record from before claims");
+	tu_write(run, JOBRUN_CLAIM_FILE, "{\"job\":1,\"run_id\":\"1.1\",\"claimed_ms\":1000}");
+	cr_expect_eq(jobrun_run_dir_is_own(run, 1, "1.1", 1000), 0);
+	cr_expect_eq(jobrun_run_dir_is_own(run, 1, "1.1", 2000), -ESTALE,
+		     "a claim of another attempt: its outcome does not make it this one's");
+	cr_expect_eq(jobrun_run_dir_is_own(run, 2, "1.1", 1000), -ESTALE);
+	cr_expect_eq(jobrun_run_dir_is_own(run, 1, "1.2", 1000), -ESTALE);
+	tu_write(run, JOBRUN_CLAIM_FILE, "not json");
+	cr_expect_eq(jobrun_run_dir_is_own(run, 1, "1.1", 1000), -ESTALE);
+	char *link = xasprintf("%s/runs/1.2", dir);
+	cr_assert_eq(symlink(run, link), 0);
+	tu_write(run, JOBRUN_CLAIM_FILE, "{\"job\":1,\"run_id\":\"1.2\",\"claimed_ms\":1000}");
+	cr_expect_eq(jobrun_run_dir_is_own(link, 1, "1.2", 1000), -ESTALE, "a link is not made");
+	free(link);
+	free(run);
+}
