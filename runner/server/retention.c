@@ -49,6 +49,12 @@ static char *repo_key_of(const struct server_config *c, const struct job *j)
 	return r ? xstrdup(r->key) : config_repo_key(f, j->repo);
 }
 
+static bool repo_configured(const struct server_config *c, const struct job *j)
+{
+	enum forge f;
+	return forge_from_name(j->forge, &f) == 0 && config_find_repo(c, f, j->repo);
+}
+
 /* Remove the run directories (and kept workspaces) of every attempt of j. Returns 0 or
  * -errno. */
 static int remove_run_dirs(const struct server_config *c, const struct job *j)
@@ -82,6 +88,36 @@ static int remove_run_dirs(const struct server_config *c, const struct job *j)
 	return r;
 }
 
+/*
+ * Whether runs/latest of j's repository points at one of j's attempts ("<id>.<attempt>").
+ * Such a run is the newest of its repository: a configured repository keeps it, row and
+ * directory, for as long as latest points at it, so that latest never points nowhere;
+ * the next run moves latest on, and the pass after that prunes it.
+ */
+static bool is_latest(const struct server_config *c, const struct job *j, const char *key)
+{
+	_cleanup_free_ char *latest = xasprintf("%s/repos/%s/runs/latest", c->data_dir, key);
+	char target[64];
+	ssize_t n = readlink(latest, target, sizeof(target) - 1);
+	if (n <= 0) {
+		return false;
+	}
+	target[n] = '\0';
+	char prefix[32];
+	snprintf(prefix, sizeof(prefix), "%lld.", (long long)j->id);
+	return strncmp(target, prefix, strlen(prefix)) == 0;
+}
+
+/* A repository no longer configured has no next run: its latest goes with its run, with
+ * what says when that run started. */
+static void remove_latest(const struct server_config *c, const char *key)
+{
+	_cleanup_free_ char *latest = xasprintf("%s/repos/%s/runs/latest", c->data_dir, key);
+	_cleanup_free_ char *info = xasprintf("%s/repos/%s/runs/.latest-started", c->data_dir, key);
+	unlink(latest);
+	unlink(info);
+}
+
 static int prune_runs(struct retention_pass *p, struct store *s, const struct server_config *c,
 		      size_t batch)
 {
@@ -96,7 +132,16 @@ static int prune_runs(struct retention_pass *p, struct store *s, const struct se
 	for (size_t i = 0; i < n; i++) {
 		p->cursor_ms = v[i].finished_ms;
 		p->cursor_id = v[i].id;
+		_cleanup_free_ char *key = repo_key_of(c, &v[i]);
+		bool latest = key && is_latest(c, &v[i], key);
+		if (latest && repo_configured(c, &v[i])) {
+			p->latest_kept++;
+			continue;
+		}
 		int q = remove_run_dirs(c, &v[i]);
+		if (q == 0 && latest) {
+			remove_latest(c, key);
+		}
 		if (q < 0) {
 			/* Keep the row: it is how the next pass finds the directory again. */
 			p->kept++;

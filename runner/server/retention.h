@@ -35,9 +35,10 @@ struct retention_pass {
 	bool runs_done, deliveries_done;
 	/* Totals of the pass so far. */
 	uint64_t runs, deliveries;
-	uint64_t kept; /* finished jobs kept: a run directory could not be removed */
-	int dir_error; /* the first error removing a run directory (-errno), or 0 */
-	int error;     /* the store error that ended the pass (-errno), or 0 */
+	uint64_t kept;	      /* finished jobs kept: a run directory could not be removed */
+	int dir_error;	      /* the first error removing a run directory (-errno), or 0 */
+	uint64_t latest_kept; /* finished jobs kept: runs/latest of their repository is theirs */
+	int error;	      /* the store error that ended the pass (-errno), or 0 */
 };
 
 /* Start a pass with the cutoffs of configuration c at wall-clock time now_ms. */

@@ -1390,6 +1390,63 @@ Test(store, a_failed_claim_leaves_nothing_to_release)
 	store_close(s);
 }
 
+/* runs/latest points at the newest run of a repository, whatever its age: retention keeps
+ * that run (row and directory) while it does, so that latest never points nowhere; once a
+ * later run moves latest on, the next pass prunes it. A repository no longer configured has
+ * no later run: its last run goes, and its latest with it. */
+Test(store, retention_keeps_the_run_runs_latest_points_at)
+{
+	struct store *s;
+	cr_assert_eq(store_open(db, &s), 0);
+	struct server_config *c = retention_config("");
+	const char *dd = c->data_dir;
+	const char *key = c->repos[0].key;
+	int64_t older = job_at(s, "acme/webapp", JOB_PASSED, old_t, old_t);
+	int64_t last = job_at(s, "acme/webapp", JOB_PASSED, old_t, old_t);
+	int64_t gone = job_at(s, "acme/gone", JOB_PASSED, old_t, old_t);
+	settle_outbox(s);
+	_cleanup_free_ char *older_1 = make_run_dir(dd, key, older, 1);
+	_cleanup_free_ char *last_1 = make_run_dir(dd, key, last, 1);
+	_cleanup_free_ char *gone_key = config_repo_key(FORGE_GITHUB, "acme/gone");
+	_cleanup_free_ char *gone_1 = make_run_dir(dd, gone_key, gone, 1);
+	_cleanup_free_ char *latest = tu_strf("%s/repos/%s/runs/latest", dd, key);
+	_cleanup_free_ char *gone_latest = tu_strf("%s/repos/%s/runs/latest", dd, gone_key);
+	_cleanup_free_ char *gone_info = tu_strf("%s/repos/%s/runs/.latest-started", dd, gone_key);
+	_cleanup_free_ char *last_id = tu_strf("%lld.1", (long long)last);
+	_cleanup_free_ char *gone_id = tu_strf("%lld.1", (long long)gone);
+	cr_assert_eq(symlink(last_id, latest), 0);
+	cr_assert_eq(symlink(gone_id, gone_latest), 0);
+	_cleanup_free_ char *gone_runs = tu_strf("%s/repos/%s/runs", dd, gone_key);
+	tu_write(gone_runs, ".latest-started", "1 x\n");
+
+	struct retention_pass p;
+	struct stat st;
+	prune_all(s, c, RETENTION_BATCH, &p);
+	cr_expect_eq(p.runs, 2);
+	cr_expect_eq(p.kept, 0);
+	cr_expect_eq(p.latest_kept, 1);
+	cr_expect_not(job_exists(s, older));
+	cr_expect_not(is_dir(older_1));
+	cr_expect(job_exists(s, last), "the run latest points at is kept");
+	cr_expect(is_dir(last_1));
+	cr_expect_eq(stat(latest, &st), 0, "runs/latest points nowhere");
+	cr_expect_not(job_exists(s, gone));
+	cr_expect_not(is_dir(gone_1));
+	cr_expect_neq(lstat(gone_latest, &st), 0, "a dangling latest is left");
+	cr_expect_neq(lstat(gone_info, &st), 0);
+
+	/* A later run moves latest on: the pass after prunes the old one. */
+	cr_assert_eq(unlink(latest), 0);
+	cr_assert_eq(symlink("999.1", latest), 0);
+	prune_all(s, c, RETENTION_BATCH, &p);
+	cr_expect_eq(p.runs, 1);
+	cr_expect_eq(p.latest_kept, 0);
+	cr_expect_not(job_exists(s, last));
+	cr_expect_not(is_dir(last_1));
+	store_close(s);
+	config_free(c);
+}
+
 /* A run directory is an attempt's record when the claim the attempt wrote first into it
  * names the job, the run id and the claim time; one from before claim files existed, when
  * its outcome names the claim. Anything else (an earlier queue.db's run of the same id, a
