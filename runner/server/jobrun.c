@@ -248,6 +248,7 @@ struct jobctx {
 	int64_t job;
 	int64_t claimed_ms; /* when the attempt was claimed: repeated in its outcome */
 	char *repo_dir, *run_dir, *ws, *mirror;
+	bool own_dir;	      /* run_dir was made by this attempt (and claimed): written into */
 	char base_commit[41]; /* untrusted runs: the commit their pipeline comes from */
 	char commit[41];      /* a tag's run: the commit its tag object points to, or "" */
 	int cancel_fd;	      /* the pipe from the server */
@@ -297,6 +298,9 @@ static char *diag_text(struct diag_list *dl, const char *fallback)
 
 static void write_live(struct jobctx *jc)
 {
+	if (!jc->own_dir) {
+		return; /* never into a directory the attempt did not make */
+	}
 	_cleanup_free_ char *path = xasprintf("%s/live.json", jc->run_dir);
 	_cleanup_free_ char *s = json_dumps(jc->live, JSON_COMPACT);
 	if (s) {
@@ -368,9 +372,11 @@ static int write_outcome(struct jobctx *jc, enum job_state state, int exit_code,
 	}
 	_cleanup_free_ char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
-	_cleanup_free_ char *path = xasprintf("%s/outcome.json", jc->run_dir);
-	mkdir_p(jc->run_dir, 0755);
-	write_file_atomic(path, s, strlen(s), 0644);
+	/* Never into a directory the attempt did not make (jobrun_main()). */
+	if (jc->own_dir) {
+		_cleanup_free_ char *path = xasprintf("%s/outcome.json", jc->run_dir);
+		write_file_atomic(path, s, strlen(s), 0644);
+	}
 	return exit_code;
 }
 
@@ -1312,11 +1318,6 @@ int jobrun_main(void)
 	if (setup_stop(&jc) < 0) {
 		goto out;
 	}
-	lock = take_lock(&jc);
-	if (lock < 0) {
-		ret = fail_early(&jc, lock, "cannot lock the job");
-		goto out;
-	}
 	/* The attempt's directory is made new, as `runner run` claims its own: one that is
 	 * there already (left by the runs of an earlier queue.db, whose ids started at 1.1 too,
 	 * or put there) is never written into, where its logs, artifacts or outcome would pass
@@ -1338,6 +1339,14 @@ int jobrun_main(void)
 	if ((made = write_claim(&jc)) < 0) {
 		fprintf(stderr, "runner __job: cannot write %s/" JOBRUN_CLAIM_FILE ": %s\n",
 			jc.run_dir, strerror(-made));
+		goto out;
+	}
+	jc.own_dir = true;
+	/* Only now: what the attempt says when it cannot take the lock (or is cancelled
+	 * while it waits) goes into the directory it made, never into one it found. */
+	lock = take_lock(&jc);
+	if (lock < 0) {
+		ret = fail_early(&jc, lock, "cannot lock the job");
 		goto out;
 	}
 	if (load_secrets(&jc) < 0) {

@@ -3056,3 +3056,52 @@ Test(serve, a_run_directory_that_exists_already_is_not_shown_as_the_run, .timeou
 	free(old);
 	stop(&e);
 }
+
+/* An attempt that cannot take its job's lock (here the lock file cannot be opened: a
+ * directory is in its place) ends in error as any other, but writes nothing into a run
+ * directory it did not make: one there already keeps only what it had. */
+Test(serve, an_attempt_that_cannot_lock_its_job_writes_nothing_into_a_directory_there_already,
+     .timeout = 120)
+{
+	struct env e;
+	start(&e, NULL, 0);
+	char *locks = tu_strf("%s/data/locks/1.lock", e.dir);
+	tu_write(locks, "not-a-lock", "");
+	char *old = tu_strf("%s/data/repos/github-acme+app/runs/1.1", e.dir);
+	tu_write(old, "logs/test.log", "an earlier run's log\n");
+	long id = push(&e, "d-lock", "main", e.main_sha);
+	cr_assert_eq(id, 1);
+	json_t *run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "error");
+	cr_expect_eq(json_integer_value(json_object_get(run, "exit_code")), 4);
+	json_decref(run);
+	cr_expect_not(tu_exists("%s/outcome.json", old), "written into the old directory");
+	cr_expect_not(tu_exists("%s/claim.json", old), "written into the old directory");
+	char *log = tu_readf("%s/logs/test.log", old);
+	cr_expect_str_eq(log, "an earlier run's log\n");
+	free(log);
+	free(old);
+	free(locks);
+	stop(&e);
+}
+
+/* Without a directory in the way, the attempt that cannot lock its job makes its own and
+ * says there why it failed. */
+Test(serve, an_attempt_that_cannot_lock_its_job_says_why, .timeout = 120)
+{
+	struct env e;
+	start(&e, NULL, 0);
+	char *locks = tu_strf("%s/data/locks/1.lock", e.dir);
+	tu_write(locks, "not-a-lock", "");
+	long id = push(&e, "d-lock", "main", e.main_sha);
+	cr_assert_eq(id, 1);
+	json_t *run = ts_wait_run(e.srv.addr, id, 60);
+	expect_state(run, "error");
+	cr_expect_eq(json_integer_value(json_object_get(run, "exit_code")), 4);
+	const char *msg = json_string_value(json_object_get(run, "message"));
+	cr_expect(msg && strstr(msg, "job lock"), "%s", msg ? msg : "(no message)");
+	cr_expect_null(json_object_get(run, "record"));
+	json_decref(run);
+	free(locks);
+	stop(&e);
+}
