@@ -1409,6 +1409,14 @@ Test(serve, retention_prunes_finished_runs_at_start, .timeout = 120)
 	expect_state(run, "passed");
 	json_decref(run);
 	cr_assert(tu_exists("%s/data/repos/github-acme+app/runs/%ld.1/outcome.json", e.dir, id));
+	/* The newest run of the repository (runs/latest) is kept whatever its age: a later
+	 * one makes the first prunable. */
+	char *sha2 = ts_git_commit(e.repo, "later.txt", "later\n");
+	long later = push(&e, "d-2", "main", sha2);
+	free(sha2);
+	run = ts_wait_run(e.srv.addr, later, 60);
+	expect_state(run, "passed");
+	json_decref(run);
 	/* A run with statuses still to send is not pruned: let them all go out first. */
 	char *u;
 	cr_assert_geq(asprintf(&u, "http://%s/metrics", e.srv.addr), 0);
@@ -1444,6 +1452,8 @@ Test(serve, retention_prunes_finished_runs_at_start, .timeout = 120)
 		 30);
 	cr_assert_not(tu_exists("%s/data/repos/github-acme+app/runs/%ld.1", e.dir, id),
 		      "the run directory is gone");
+	cr_assert(tu_exists("%s/data/repos/github-acme+app/runs/latest/outcome.json", e.dir),
+		  "the newest run is kept, and latest points at it");
 	cr_assert_geq(asprintf(&u, "http://%s/api/runs/%ld", e.srv.addr, id), 0);
 	struct ts_response r = ts_get(u);
 	cr_assert_eq(r.status, 404, "the run is gone: %ld %s", r.status, r.body);
