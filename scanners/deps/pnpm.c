@@ -111,22 +111,41 @@ static int name_and_version(struct dep_ctx *c, const char *path, bool v9, unsign
  * their names, each reported without a version and unresolved (the scan's
  * `unresolved-version` finding), so that nothing in the tarball passes unchecked. pnpm 8
  * and 9 write `true` for a package.json's `bundleDependencies: true` and name none of
- * them: an error, as anything else there is.
+ * them: the bundling package is reported once more, without a version and unresolved,
+ * for all of them. Anything else there is an error.
  */
 static int add_bundled(struct dep_ctx *c, const struct ynode *bundled, const char *parent,
 		       const char *parent_version, bool dev, unsigned parent_line)
 {
 	if (bundled->kind != YNODE_SEQ) {
 		bool all = false;
-		if (ynode_bool(bundled, &all) == 0 && !all) {
+		if (ynode_bool(bundled, &all) < 0) {
+			return dep_error(c, bundled->line, bundled->col,
+					 "%s@%s: bundledDependencies is not a list of names",
+					 parent, parent_version);
+		}
+		if (!all) {
 			return 0;
 		}
-		return dep_error(c, bundled->line, bundled->col,
-				 all ? "%s@%s bundles dependencies that pnpm-lock.yaml does not "
-				       "name (bundledDependencies: true): their versions cannot be "
-				       "checked"
-				     : "%s@%s: bundledDependencies is not a list of names",
-				 parent, parent_version);
+		/* Every dependency is bundled and none is named: the package itself stands for
+		 * them, unresolved, so that the scan blocks until someone has looked at its
+		 * tarball (and allows the finding, by its fingerprint, with a reason), rather
+		 * than failing with no way on. */
+		struct dep *d = dep_add(c, ECO_NPM, dep_strdup(c, parent), "",
+					bundled->line ? bundled->line : parent_line);
+		if (!d) {
+			return dep_error(c, bundled->line, 0, "too many packages");
+		}
+		d->flags |= DEP_UNRESOLVED;
+		d->note = dep_printf(c,
+				     "the dependencies bundled in %s@%s (bundledDependencies: "
+				     "true): pnpm-lock.yaml names none of them and records no "
+				     "version",
+				     parent, parent_version);
+		if (dev) {
+			dep_add_group(c, d, "dev");
+		}
+		return 0;
 	}
 	for (size_t i = 0; i < bundled->seq.n; i++) {
 		const struct ynode *n = bundled->seq.v[i];

@@ -1848,6 +1848,52 @@ Test(lockfiles, pnpm_bundled_dependencies_are_unresolved)
 	}
 }
 
+/* `bundledDependencies: true` (pnpm 8 and 9) names none of them: the bundling package is
+ * reported once more, without a version and unresolved, for all of them, so the scan
+ * blocks and the finding can be allowed with a reason; it is no error without a way on. */
+Test(lockfiles, pnpm_all_bundled_dependencies_are_one_unresolved_entry)
+{
+	static const char *const dirs[] = { "npm-tools/bundled-all-pnpm8",
+					    "npm-tools/bundled-all-pnpm9" };
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		char *dir = tu_fixture(dirs[i]), *path;
+		if (asprintf(&path, "%s/pnpm-lock.yaml", dir) < 0) {
+			abort();
+		}
+		struct dep_list l;
+		struct diag_list dl;
+		dep_list_init(&l);
+		diag_list_init(&dl, 20);
+		cr_assert_eq(deps_parse_file(&l, path, "pnpm-lock.yaml", DEP_PNPM_LOCK, &dl), 0,
+			     "%s: %s", dirs[i], dl.n ? dl.v[0].msg : "");
+		cr_assert_not_null(find_dep(&l, "bundles-all", "1.0.0"), "%s", dirs[i]);
+		const struct dep *d = find_dep(&l, "bundles-all", "");
+		cr_assert_not_null(d, "%s: no entry stands for the bundled dependencies", dirs[i]);
+		cr_expect(d->flags & DEP_UNRESOLVED, "%s: not unresolved", dirs[i]);
+		cr_expect(d->note &&
+				  strstr(d->note, "bundles-all@1.0.0 (bundledDependencies: true)"),
+			  "%s: note %s", dirs[i], d->note ? d->note : "(none)");
+		cr_expect_gt(d->line, 0);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+		free(path);
+		free(dir);
+	}
+	/* Anything but a list or a boolean is still an error. */
+	static const char bad[] = "lockfileVersion: '9.0'\npackages:\n  a@1.0.0:\n"
+				  "    resolution: {integrity: sha512-x}\n"
+				  "    bundledDependencies: {x: 1}\n";
+	struct dep_list l;
+	struct diag_list dl;
+	dep_list_init(&l);
+	diag_list_init(&dl, 20);
+	cr_assert_lt(
+		deps_parse_buffer(&l, DEP_PNPM_LOCK, "pnpm-lock.yaml", bad, sizeof(bad) - 1, &dl),
+		0);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+}
+
 /* ---------- requirements.txt: what a specifier pins ---------- */
 
 Test(lockfiles, requirements_only_an_exact_valid_version_is_a_pin)
