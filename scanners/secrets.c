@@ -142,8 +142,10 @@ static enum lisp_ctx lisp_read(const char *buf, size_t lo, size_t pos, unsigned 
 		char c = buf[i];
 		enum lisp_ctx *top = depth > 0 && lost == 0 ? &stack[depth - 1] : NULL;
 		if (top && *top == LISP_CTX_LET_HEAD && c != '(' && c != ';' &&
-		    !isspace((unsigned char)c)) {
-			*top = LISP_CTX_OTHER; /* `(let [`, `(let nil`: no binding list of a let */
+		    !isspace((unsigned char)c) && !(c == '#' && i + 1 < pos && buf[i + 1] == '|')) {
+			/* `(let [`, `(let nil`: no binding list of a let (a comment before one,
+			 * `;` or `#| |#`, leaves the head as it is) */
+			*top = LISP_CTX_OTHER;
 		}
 		if (c == '"') {
 			for (i++; i < pos && buf[i] != '"'; i++) {
