@@ -105,6 +105,21 @@ static int name_and_version(struct dep_ctx *c, const char *path, bool v9, unsign
 	return 0;
 }
 
+/* One bundled entry: name without a version, unresolved, with note (a dep_printf() text). */
+static int add_unresolved(struct dep_ctx *c, const char *name, unsigned line, char *note, bool dev)
+{
+	struct dep *d = dep_add(c, ECO_NPM, dep_strdup(c, name), "", line);
+	if (!d) {
+		return dep_error(c, line, 0, "too many packages");
+	}
+	d->flags |= DEP_UNRESOLVED;
+	d->note = note;
+	if (dev) {
+		dep_add_group(c, d, "dev");
+	}
+	return 0;
+}
+
 /*
  * The dependencies a package bundles (in its tarball's node_modules), which pnpm does not
  * resolve and whose versions its lockfile does not record: `bundledDependencies` lists
@@ -124,28 +139,19 @@ static int add_bundled(struct dep_ctx *c, const struct ynode *bundled, const cha
 					 "%s@%s: bundledDependencies is not a list of names",
 					 parent, parent_version);
 		}
-		if (!all) {
-			return 0;
-		}
 		/* Every dependency is bundled and none is named: the package itself stands for
 		 * them, unresolved, so that the scan blocks until someone has looked at its
 		 * tarball (and allows the finding, by its fingerprint, with a reason), rather
 		 * than failing with no way on. */
-		struct dep *d = dep_add(c, ECO_NPM, dep_strdup(c, parent), "",
-					bundled->line ? bundled->line : parent_line);
-		if (!d) {
-			return dep_error(c, bundled->line, 0, "too many packages");
-		}
-		d->flags |= DEP_UNRESOLVED;
-		d->note = dep_printf(c,
-				     "the dependencies bundled in %s@%s (bundledDependencies: "
-				     "true): pnpm-lock.yaml names none of them and records no "
-				     "version",
-				     parent, parent_version);
-		if (dev) {
-			dep_add_group(c, d, "dev");
-		}
-		return 0;
+		return !all ? 0
+			    : add_unresolved(
+				      c, parent, bundled->line ? bundled->line : parent_line,
+				      dep_printf(c,
+						 "the dependencies bundled in %s@%s "
+						 "(bundledDependencies: true): pnpm-lock.yaml "
+						 "names none of them and records no version",
+						 parent, parent_version),
+				      dev);
 	}
 	for (size_t i = 0; i < bundled->seq.n; i++) {
 		const struct ynode *n = bundled->seq.v[i];
@@ -155,18 +161,14 @@ static int add_bundled(struct dep_ctx *c, const struct ynode *bundled, const cha
 					 "%s@%s: a bundled dependency that is not a name", parent,
 					 parent_version);
 		}
-		struct dep *d = dep_add(c, ECO_NPM, dep_strdup(c, name), "",
-					n->line ? n->line : parent_line);
-		if (!d) {
-			return dep_error(c, n->line, 0, "too many packages");
-		}
-		d->flags |= DEP_UNRESOLVED;
-		d->note = dep_printf(c,
-				     "bundled in %s@%s, whose tarball holds it at a version "
-				     "pnpm-lock.yaml does not record",
-				     parent, parent_version);
-		if (dev) {
-			dep_add_group(c, d, "dev");
+		int r = add_unresolved(c, name, n->line ? n->line : parent_line,
+				       dep_printf(c,
+						  "bundled in %s@%s, whose tarball holds it at a "
+						  "version pnpm-lock.yaml does not record",
+						  parent, parent_version),
+				       dev);
+		if (r < 0) {
+			return r;
 		}
 	}
 	return 0;
