@@ -2686,10 +2686,11 @@ Test(serve, an_annotated_tag_without_head_commit_runs_its_commit, .timeout = 120
 				  "stages:\n"
 				  "  test:\n"
 				  "    run: echo \"commit=$RUNNER_COMMIT_SHA tag=$RUNNER_TAG\"\n");
-	ts_sh("git -C '%s' tag -a v1 -m 'release 1' %s", e.repo, sha);
-	ts_sh("git -C '%s' -c advice.nestedTag=false tag -a v1-again -m 'a tag of a tag' v1",
+	/* Tags carry a tagger: GIT names one (a fresh machine's git has none of its own). */
+	ts_sh(GIT " -C '%s' tag -a v1 -m 'release 1' %s", e.repo, sha);
+	ts_sh(GIT " -C '%s' -c advice.nestedTag=false tag -a v1-again -m 'a tag of a tag' v1",
 	      e.repo);
-	ts_sh("git -C '%s' tag -a v1-tree -m 'a tag of a tree' '%s^{tree}'", e.repo, sha);
+	ts_sh(GIT " -C '%s' tag -a v1-tree -m 'a tag of a tree' '%s^{tree}'", e.repo, sha);
 	char *tag_obj = ts_sh_out("git -C '%s' rev-parse v1", e.repo);
 	char *chain_obj = ts_sh_out("git -C '%s' rev-parse v1-again", e.repo);
 	char *tree_obj = ts_sh_out("git -C '%s' rev-parse v1-tree", e.repo);
