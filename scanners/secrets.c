@@ -81,6 +81,10 @@ struct secrets_scratch {
 	bool code;
 	/* The same for a Lisp's source file ((?C"lisp")). */
 	bool lisp;
+	/* The text a keyword pass reads, all of it (a rule's match sees up to a line's end,
+	 * and lisp_context() reads on past it). */
+	const char *text;
+	size_t text_len;
 };
 
 /* How far back lisp_context() reads: lines and bytes before the form's line. */
@@ -125,14 +129,17 @@ static bool let_head(const char *w, size_t n, bool *named)
 	return *named;
 }
 
-/* What lisp_read() read of strings: one spanning a line's end, one running to pos. */
-enum { LISP_READ_LINES = 1, LISP_READ_TO_POS = 2 };
+/* What lisp_read() read: a string spanning a line's end, one running to pos (as the end
+ * of a string opened before lo, read as its start, would make them), the end of a block
+ * comment opened before lo. */
+enum { LISP_READ_LINES = 1, LISP_READ_TO_POS = 2, LISP_READ_COMMENT_END = 4 };
 
 /* The list that pos is directly in, read forward from lo (taken to be outside a string),
  * skipping strings, `;` and `#| |#` comments and character literals (`#\(`, `?(`); a list
- * opened before lo, or nested deeper than LISP_CONTEXT_DEPTH, is not known. *strs: the
- * strings read (LISP_READ_*), as the end of a string opened before lo, read as its
- * start, would make them. */
+ * opened before lo, or nested deeper than LISP_CONTEXT_DEPTH, is not known. A `|#` that
+ * no `#|` read opened ends a block comment that lo is in: what was read before it was
+ * the comment's, and the reading starts again after it. *strs: what was read
+ * (LISP_READ_*) after the last such `|#`. */
 static enum lisp_ctx lisp_read(const char *buf, size_t lo, size_t pos, unsigned *strs)
 {
 	*strs = 0;
@@ -140,6 +147,12 @@ static enum lisp_ctx lisp_read(const char *buf, size_t lo, size_t pos, unsigned 
 	size_t depth = 0, lost = 0; /* lost: lists open deeper than the stack holds */
 	for (size_t i = lo; i < pos; i++) {
 		char c = buf[i];
+		if (c == '|' && i + 1 < pos && buf[i + 1] == '#') {
+			depth = lost = 0;
+			*strs = LISP_READ_COMMENT_END;
+			i++;
+			continue;
+		}
 		enum lisp_ctx *top = depth > 0 && lost == 0 ? &stack[depth - 1] : NULL;
 		if (top && *top == LISP_CTX_LET_HEAD && c != '(' && c != ';' &&
 		    !isspace((unsigned char)c) && !(c == '#' && i + 1 < pos && buf[i + 1] == '|')) {
@@ -228,6 +241,43 @@ static enum lisp_ctx lisp_read(const char *buf, size_t lo, size_t pos, unsigned 
 	return stack[depth - 1] == LISP_CTX_LET_HEAD ? LISP_CTX_OTHER : stack[depth - 1];
 }
 
+/* Is pos in a block comment that opened before the lines lisp_context() reads: read
+ * forward from pos, at most LISP_CONTEXT_LINES lines and LISP_CONTEXT_BYTES bytes of
+ * buf[0, len), skipping strings, `;` comments, character literals and block comments
+ * opened after pos, is there a `|#` that none of them opened? */
+static bool lisp_in_comment(const char *buf, size_t pos, size_t len)
+{
+	size_t end = MIN(len, pos + LISP_CONTEXT_BYTES);
+	unsigned lines = 0;
+	size_t nest = 0;
+	for (size_t i = pos; i < end && lines <= LISP_CONTEXT_LINES; i++) {
+		char c = buf[i];
+		lines += c == '\n';
+		if (c == '"' && nest == 0) {
+			for (i++; i < end && buf[i] != '"'; i++) {
+				lines += buf[i] == '\n';
+				i += buf[i] == '\\';
+			}
+		} else if (c == ';' && nest == 0) {
+			while (i + 1 < end && buf[i + 1] != '\n') {
+				i++;
+			}
+		} else if ((c == '#' || c == '?') && nest == 0 && i + 1 < end &&
+			   (i == pos || lisp_delim(buf[i - 1])) &&
+			   (c == '?' || buf[i + 1] == '\\')) {
+			i += buf[i + 1] == '\\' ? 2 : 1; /* a character literal */
+		} else if (c == '#' && i + 1 < end && buf[i + 1] == '|') {
+			nest++, i++;
+		} else if (c == '|' && i + 1 < end && buf[i + 1] == '#') {
+			if (nest == 0) {
+				return true;
+			}
+			nest--, i++;
+		}
+	}
+	return false;
+}
+
 /* The list that pos (on a line of a Lisp source file) is directly in (lisp_read()), read
  * from at most LISP_CONTEXT_LINES lines and LISP_CONTEXT_BYTES bytes before pos's line.
  * Those lines may start inside a string (a long docstring's end): when a string read
@@ -235,9 +285,13 @@ static enum lisp_ctx lisp_read(const char *buf, size_t lo, size_t pos, unsigned 
  * a string. A reading that puts the form in a string is wrong when the other does not
  * (the quote after the form's name would have ended that string); else the form is in a
  * let's binding list if either reading says so (a binding is reported rather than
- * missed), in a cond's clauses only if both do. The work is bounded by those bytes, read
- * twice at most. */
-static enum lisp_ctx lisp_context(const char *buf, size_t pos)
+ * missed), in a cond's clauses only if both do. A reading that read the end of a block
+ * comment opened before the lines (lisp_read()) read what follows it from outside a
+ * string and a comment, and is the one taken. The lines may also start inside a block
+ * comment that pos is in: a form that the readings put in a let's binding list is in
+ * none when a `|#` that nothing opened follows it (lisp_in_comment(), in buf[0, len)). The work is
+ * bounded by those bytes, read three times at most. */
+static enum lisp_ctx lisp_context(const char *buf, size_t pos, size_t len)
 {
 	size_t ls = pos;
 	while (ls > 0 && buf[ls - 1] != '\n') {
@@ -254,26 +308,37 @@ static enum lisp_ctx lisp_context(const char *buf, size_t pos)
 		}
 		lo = p;
 	}
-	unsigned sa, sb;
-	enum lisp_ctx a = lisp_read(buf, lo, pos, &sa);
-	if (lo == 0 || !sa) {
-		return a; /* from the file's start, or no string that could be misread */
+	if (lo == 0) {
+		unsigned st;
+		return lisp_read(buf, lo, pos, &st); /* from the file's start */
 	}
+	unsigned sa, sb;
+	enum lisp_ctx a = lisp_read(buf, lo, pos, &sa), r = a;
 	size_t q = lo;
 	while (q < pos && buf[q] != '"') {
 		q += buf[q] == '\\' ? 2 : 1;
 	}
-	if (q >= pos) {
-		return a;
+	if ((sa & LISP_READ_COMMENT_END) || !(sa & (LISP_READ_LINES | LISP_READ_TO_POS)) ||
+	    q >= pos) {
+		/* no string that could be misread */
+	} else {
+		enum lisp_ctx b = lisp_read(buf, q + 1, pos, &sb);
+		if (sb & LISP_READ_COMMENT_END) {
+			r = b;
+		} else if ((sa ^ sb) & LISP_READ_TO_POS) {
+			r = sa & LISP_READ_TO_POS ? b : a;
+		} else if (a == LISP_CTX_LET || b == LISP_CTX_LET) {
+			r = LISP_CTX_LET;
+		} else {
+			r = a == LISP_CTX_COND && b == LISP_CTX_COND ? LISP_CTX_COND
+								     : LISP_CTX_OTHER;
+		}
+		sa |= sb & LISP_READ_COMMENT_END;
 	}
-	enum lisp_ctx b = lisp_read(buf, q + 1, pos, &sb);
-	if ((sa ^ sb) & LISP_READ_TO_POS) {
-		return sa & LISP_READ_TO_POS ? b : a;
+	if (r == LISP_CTX_LET && !(sa & LISP_READ_COMMENT_END) && lisp_in_comment(buf, pos, len)) {
+		return LISP_CTX_UNKNOWN;
 	}
-	if (a == LISP_CTX_LET || b == LISP_CTX_LET) {
-		return LISP_CTX_LET;
-	}
-	return a == LISP_CTX_COND && b == LISP_CTX_COND ? LISP_CTX_COND : LISP_CTX_OTHER;
+	return r;
 }
 
 /* A rule's callouts (rules.h): (?C"yaml") goes on in a YAML file's text, (?C"code") in a
@@ -298,19 +363,21 @@ static int callout(pcre2_callout_block *b, void *ud)
 			return s->lisp ? 0 : 1;
 		}
 	}
-	if (cl == 8 && memcmp(cs, "lisp-let", 8) == 0) {
-		return s->lisp && lisp_context((const char *)b->subject, b->current_position) ==
-					       LISP_CTX_LET
-			       ? 0
-			       : 1;
+	bool let = cl == 8 && memcmp(cs, "lisp-let", 8) == 0;
+	bool pair = cl == 9 && memcmp(cs, "lisp-pair", 9) == 0;
+	if (!let && !pair) {
+		return 0;
 	}
-	if (cl == 9 && memcmp(cs, "lisp-pair", 9) == 0) {
-		return s->lisp && lisp_context((const char *)b->subject, b->current_position) !=
-					       LISP_CTX_COND
-			       ? 0
-			       : 1;
+	if (!s->lisp) {
+		return 1;
 	}
-	return 0;
+	const char *subject = (const char *)b->subject;
+	size_t len = subject == s->text ? s->text_len : b->subject_length;
+	enum lisp_ctx c = lisp_context(subject, b->current_position, len);
+	if (pair) {
+		return c != LISP_CTX_COND ? 0 : 1;
+	}
+	return c == LISP_CTX_LET ? 0 : 1;
 }
 
 /* Does path's base name end in one of exts (".rb": a name that starts with its only dot,
@@ -920,6 +987,10 @@ static void keyword_pass(struct secrets_scratch *s, const char *buf, size_t len,
 	s->yaml = yaml && !o; /* a decoded value is no YAML file, nor source code */
 	s->code = code && !o;
 	s->lisp = lisp && !o;
+	const char *text = s->text;
+	size_t text_len = s->text_len;
+	s->text = buf;
+	s->text_len = len;
 	/* The line's end is looked for once, at its first keyword: a long line holds many
 	 * (a minified file), and looking from each to the end was quadratic in its length. */
 	size_t line_start = 0, line_end = SIZE_MAX;
@@ -958,6 +1029,8 @@ static void keyword_pass(struct secrets_scratch *s, const char *buf, size_t len,
 	s->yaml = yaml;
 	s->code = code;
 	s->lisp = lisp;
+	s->text = text;
+	s->text_len = text_len;
 }
 
 /* Every structure rule gives up on the file, for this reason. */
