@@ -814,7 +814,8 @@ static struct rule *parse_sast_rule(struct loader *L, const struct ynode *n, str
  * callout written to ud (64 bytes) for the message. */
 static int check_callout(pcre2_callout_enumerate_block *b, void *ud)
 {
-	static const char *const known[] = { "yaml", "code", "lisp", "lisp-let", "lisp-pair" };
+	static const char *const known[] = { "yaml",	 "code",	  "lisp",
+					     "lisp-let", "lisp-let-head", "lisp-pair" };
 	for (size_t i = 0; b->callout_string && i < ARRAY_SIZE(known); i++) {
 		if (b->callout_string_length == strlen(known[i]) &&
 		    memcmp(b->callout_string, known[i], b->callout_string_length) == 0) {
@@ -880,9 +881,8 @@ static struct rule *parse_secret_rule(struct loader *L, const struct ynode *n, s
 			ERR(L, re,
 			    "a secret rule's regex may ask whether the file is YAML, (?C\"yaml\"), "
 			    "source code, (?C\"code\"), or a Lisp's, (?C\"lisp\"), and in a Lisp's "
-			    "whether a form is a let's binding, (?C\"lisp-let\"), or no cond's "
-			    "clause, "
-			    "(?C\"lisp-pair\")",
+			    "whether a form is a let's binding, (?C\"lisp-let\"), in a let's head, "
+			    "(?C\"lisp-let-head\"), or no cond's clause, (?C\"lisp-pair\")",
 			    "unknown callout %s in `regex`", callout);
 		}
 	}

@@ -113,14 +113,16 @@ struct rule {
 	enum rule_where where;
 	char **keywords; /* lower case; a file (secrets: a line) must contain one */
 	size_t n_keywords;
-	/* secrets; a secret rule's regex may make three callouts: (?C"yaml"), which the scan
+	/* secrets; a secret rule's regex may make these callouts: (?C"yaml"), which the scan
 	 * lets go on in a YAML file's text (a name ending in .yaml or .yml) and fails
 	 * elsewhere, (?C"code"), which goes on in a source file of a language where an
 	 * unquoted `a.b` is a member access (secrets.h) and fails elsewhere, (?C"lisp"),
 	 * which goes on in a Lisp's source file (Clojure, Emacs Lisp, Scheme, ...) and fails
 	 * elsewhere, and, in a Lisp's source file, (?C"lisp-let"), which goes on where a form
-	 * is directly in a let's binding list, and (?C"lisp-pair"), which goes on unless it
-	 * is in a cond's or case's clauses (secrets.c): the loader refuses any other. */
+	 * is directly in a let's binding list, (?C"lisp-let-head"), which goes on where it is
+	 * in a let after its head (and name), before its binding list, and (?C"lisp-pair"),
+	 * which goes on unless it is in a cond's or case's clauses (secrets.c): the loader
+	 * refuses any other. */
 	unsigned secret_group; /* capture group holding the secret (0: the whole match) */
 	double entropy;	       /* minimum Shannon entropy in bits per character; 0: none */
 	bool multiline;	       /* may span lines (PEM blocks) */

@@ -97,7 +97,8 @@ enum lisp_ctx {
 	LISP_CTX_LET,	   /* directly in a let's binding list (let_head()) */
 	LISP_CTX_COND,	   /* directly in a cond's, condp's or case's clauses */
 	LISP_CTX_OTHER,	   /* in another list */
-	LISP_CTX_LET_HEAD, /* in a let, after its head, before its binding list */
+	LISP_CTX_LET_HEAD, /* in a let, after its head (and name), before its binding list */
+	LISP_CTX_LET_NAME, /* in a let that may be named, after its head, before its name */
 };
 
 static bool lisp_delim(char c)
@@ -154,8 +155,21 @@ static enum lisp_ctx lisp_read(const char *buf, size_t lo, size_t pos, unsigned 
 			continue;
 		}
 		enum lisp_ctx *top = depth > 0 && lost == 0 ? &stack[depth - 1] : NULL;
-		if (top && *top == LISP_CTX_LET_HEAD && c != '(' && c != ';' &&
-		    !isspace((unsigned char)c) && !(c == '#' && i + 1 < pos && buf[i + 1] == '|')) {
+		if (top && *top == LISP_CTX_LET_NAME && !lisp_delim(c) && c != '\'' && c != '#' &&
+		    c != '`' && c != ',') {
+			/* A named let's name, on the head's line or a later one (not nil: Emacs
+			 * Lisp's `(let nil ...)` binds nothing, its body follows). */
+			size_t e = i;
+			while (e < pos && !lisp_delim(buf[e])) {
+				e++;
+			}
+			*top = word_is(buf + i, e - i, "nil") ? LISP_CTX_OTHER : LISP_CTX_LET_HEAD;
+			i = e - 1;
+			continue;
+		}
+		if (top && (*top == LISP_CTX_LET_HEAD || *top == LISP_CTX_LET_NAME) && c != '(' &&
+		    c != ';' && !isspace((unsigned char)c) &&
+		    !(c == '#' && i + 1 < pos && buf[i + 1] == '|')) {
 			/* `(let [`, `(let nil`: no binding list of a let (a comment before one,
 			 * `;` or `#| |#`, leaves the head as it is) */
 			*top = LISP_CTX_OTHER;
@@ -200,26 +214,12 @@ static enum lisp_ctx lisp_read(const char *buf, size_t lo, size_t pos, unsigned 
 			}
 			enum lisp_ctx k = LISP_CTX_OTHER;
 			bool named = false;
-			if (top && *top == LISP_CTX_LET_HEAD) {
+			if (top && (*top == LISP_CTX_LET_HEAD || *top == LISP_CTX_LET_NAME)) {
 				k = LISP_CTX_LET;
 				*top = LISP_CTX_OTHER;
 			} else if (c == '(' && let_head(buf + h, e - h, &named)) {
-				k = LISP_CTX_LET_HEAD;
+				k = named ? LISP_CTX_LET_NAME : LISP_CTX_LET_HEAD;
 				i = e - 1; /* past the head */
-				/* A named let's name, on the head's line (not nil: Emacs Lisp's
-				 * `(let nil ...)` binds nothing, its body follows). */
-				size_t n = e;
-				while (named && n < pos && (buf[n] == ' ' || buf[n] == '\t')) {
-					n++;
-				}
-				size_t ne = n;
-				while (named && ne < pos && !lisp_delim(buf[ne]) &&
-				       buf[ne] != '\'' && buf[ne] != '#') {
-					ne++;
-				}
-				if (ne > n && !word_is(buf + n, ne - n, "nil")) {
-					i = ne - 1;
-				}
 			} else if (c == '(' && (word_is(buf + h, e - h, "cond") ||
 						word_is(buf + h, e - h, "condp") ||
 						word_is(buf + h, e - h, "case"))) {
@@ -238,7 +238,7 @@ static enum lisp_ctx lisp_read(const char *buf, size_t lo, size_t pos, unsigned 
 	if (lost > 0 || depth == 0) {
 		return LISP_CTX_UNKNOWN;
 	}
-	return stack[depth - 1] == LISP_CTX_LET_HEAD ? LISP_CTX_OTHER : stack[depth - 1];
+	return stack[depth - 1] == LISP_CTX_LET_NAME ? LISP_CTX_LET_HEAD : stack[depth - 1];
 }
 
 /* Is pos in a block comment that opened before the lines lisp_context() reads: read
@@ -284,13 +284,14 @@ static bool lisp_in_comment(const char *buf, size_t pos, size_t len)
  * spans a line's end, they are read again from after the first quote that could end such
  * a string. A reading that puts the form in a string is wrong when the other does not
  * (the quote after the form's name would have ended that string); else the form is in a
- * let's binding list if either reading says so (a binding is reported rather than
- * missed), in a cond's clauses only if both do. A reading that read the end of a block
- * comment opened before the lines (lisp_read()) read what follows it from outside a
- * string and a comment, and is the one taken. The lines may also start inside a block
- * comment that pos is in: a form that the readings put in a let's binding list is in
- * none when a `|#` that nothing opened follows it (lisp_in_comment(), in buf[0, len)). The work is
- * bounded by those bytes, read three times at most. */
+ * let's binding list (or its head) if either reading says so (a binding is reported
+ * rather than missed), in a cond's clauses only if both do. A reading that read the end
+ * of a block comment opened before the lines (lisp_read()) read what follows it from
+ * outside a string and a comment, and is the one taken. The lines may also start inside
+ * a block comment that pos is in: a form that the readings put in a let (a binding, or
+ * its binding list) is in none when a `|#` that nothing opened follows it
+ * (lisp_in_comment(), in buf[0, len)). The work is bounded by those bytes, read three
+ * times at most. */
 static enum lisp_ctx lisp_context(const char *buf, size_t pos, size_t len)
 {
 	size_t ls = pos;
@@ -329,13 +330,16 @@ static enum lisp_ctx lisp_context(const char *buf, size_t pos, size_t len)
 			r = sa & LISP_READ_TO_POS ? b : a;
 		} else if (a == LISP_CTX_LET || b == LISP_CTX_LET) {
 			r = LISP_CTX_LET;
+		} else if (a == LISP_CTX_LET_HEAD || b == LISP_CTX_LET_HEAD) {
+			r = LISP_CTX_LET_HEAD;
 		} else {
 			r = a == LISP_CTX_COND && b == LISP_CTX_COND ? LISP_CTX_COND
 								     : LISP_CTX_OTHER;
 		}
 		sa |= sb & LISP_READ_COMMENT_END;
 	}
-	if (r == LISP_CTX_LET && !(sa & LISP_READ_COMMENT_END) && lisp_in_comment(buf, pos, len)) {
+	if ((r == LISP_CTX_LET || r == LISP_CTX_LET_HEAD) && !(sa & LISP_READ_COMMENT_END) &&
+	    lisp_in_comment(buf, pos, len)) {
 		return LISP_CTX_UNKNOWN;
 	}
 	return r;
@@ -344,8 +348,10 @@ static enum lisp_ctx lisp_context(const char *buf, size_t pos, size_t len)
 /* A rule's callouts (rules.h): (?C"yaml") goes on in a YAML file's text, (?C"code") in a
  * source file's (code_path()), (?C"lisp") in a Lisp's (lisp_path()); each fails
  * elsewhere. In a Lisp's, (?C"lisp-let") goes on where the form at that place is
- * directly in a let's binding list (lisp_context()), and (?C"lisp-pair") unless it is
- * in a cond's or case's clauses (a name and a string there are a test and a result).
+ * directly in a let's binding list (lisp_context()), (?C"lisp-let-head") where it is in
+ * a let after its head (and its name), before its binding list, and (?C"lisp-pair")
+ * unless it is in a cond's or case's clauses (a name and a string there are a test and a
+ * result).
  * The loader accepts no other. */
 static int callout(pcre2_callout_block *b, void *ud)
 {
@@ -364,8 +370,9 @@ static int callout(pcre2_callout_block *b, void *ud)
 		}
 	}
 	bool let = cl == 8 && memcmp(cs, "lisp-let", 8) == 0;
+	bool head = cl == 13 && memcmp(cs, "lisp-let-head", 13) == 0;
 	bool pair = cl == 9 && memcmp(cs, "lisp-pair", 9) == 0;
-	if (!let && !pair) {
+	if (!let && !head && !pair) {
 		return 0;
 	}
 	if (!s->lisp) {
@@ -377,7 +384,7 @@ static int callout(pcre2_callout_block *b, void *ud)
 	if (pair) {
 		return c != LISP_CTX_COND ? 0 : 1;
 	}
-	return c == LISP_CTX_LET ? 0 : 1;
+	return c == (let ? LISP_CTX_LET : LISP_CTX_LET_HEAD) ? 0 : 1;
 }
 
 /* Does path's base name end in one of exts (".rb": a name that starts with its only dot,

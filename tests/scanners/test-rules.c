@@ -393,7 +393,9 @@ Test(rules, invalid_rules_are_refused_with_positions)
 		"  - id: secret.t\n    severity: high\n"
 		"    keywords: [kk]\n    regex: '(?C\"lisp-let\")\\(kk|(?C\"lisp-pair\")kk'\n"
 		"  - id: secret.s\n    severity: high\n"
-		"    keywords: [kk]\n    regex: '(?C\"lisp-lett\")kk'\n",
+		"    keywords: [kk]\n    regex: '(?C\"lisp-lett\")kk'\n"
+		"  - id: secret.r\n    severity: high\n"
+		"    keywords: [kk]\n    regex: '(?C\"lisp-let-head\")kk'\n",
 		RULE_SECRET);
 	has(e, "6:12: unknown callout (?C1) in `regex` | a secret rule's regex may ask");
 	has(e, "10:12: unknown callout (?C{json}) in `regex`");
@@ -403,6 +405,7 @@ Test(rules, invalid_rules_are_refused_with_positions)
 	cr_assert_null(strstr(e, "26:"), "(?C\"lisp\") is known:\n%s", e);
 	cr_assert_null(strstr(e, "30:"), "(?C\"lisp-let\"), (?C\"lisp-pair\") are known:\n%s", e);
 	has(e, "34:12: unknown callout (?C\"lisp-lett\") in `regex`");
+	cr_assert_null(strstr(e, "38:"), "(?C\"lisp-let-head\") is known:\n%s", e);
 	e = load_errors("rules: [\n", RULE_SAST);
 	has(e, "YAML");
 	e = load_errors("kind: lint\nrules: []\n", RULE_SAST);
