@@ -113,14 +113,15 @@ static bool word_is(const char *w, size_t n, const char *lit)
 }
 
 /* Is the word [w, w + n) the head of a form whose first list is bindings of names: let,
- * let*, letrec, letrec* (Scheme), if-let, when-let, their * forms and and-let* (Emacs
- * Lisp, SRFI 2)? *named: a let, which may be named (Scheme's `(let loop ((i 0)) ...)`), or
- * Emacs Lisp's named-let, which is. */
+ * let*, letrec, letrec* (Scheme), if-let, when-let, their * forms, and-let* (Emacs Lisp,
+ * SRFI 2), pcase-let and pcase-let* (Emacs Lisp: a name is a pattern too)? *named: a
+ * let, which may be named (Scheme's `(let loop ((i 0)) ...)`), or Emacs Lisp's
+ * named-let, which is. */
 static bool let_head(const char *w, size_t n, bool *named)
 {
-	static const char *const heads[] = { "let*",	  "letrec",   "letrec*",
-					     "if-let",	  "if-let*",  "when-let",
-					     "when-let*", "and-let*", NULL };
+	static const char *const heads[] = { "let*",	  "letrec",	"letrec*",   "if-let",
+					     "if-let*",	  "when-let",	"when-let*", "and-let*",
+					     "pcase-let", "pcase-let*", NULL };
 	*named = word_is(w, n, "let") || word_is(w, n, "named-let");
 	for (const char *const *p = heads; *p && !*named; p++) {
 		if (word_is(w, n, *p)) {
@@ -209,7 +210,7 @@ static enum lisp_ctx lisp_read(const char *buf, size_t lo, size_t pos, unsigned 
 				continue;
 			}
 			size_t h = i + 1, e = h;
-			while (e < pos && e - h < 10 && !lisp_delim(buf[e])) {
+			while (e < pos && e - h < 16 && !lisp_delim(buf[e])) {
 				e++;
 			}
 			enum lisp_ctx k = LISP_CTX_OTHER;
