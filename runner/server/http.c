@@ -852,10 +852,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 						     "unknown hook: use /hooks/github, "
 						     "/hooks/gitlab or /hooks/gitea");
 			}
+			/* Every answer to a delivery is logged with its id. */
+			const char *delivery = delivery_id(conn, rq->forge);
+			struct slog_ctx ctx = { .delivery = valid_delivery(delivery) ? delivery
+										     : NULL };
 			if (slash && !(rq->only = config_find_repo(rq->c, rq->forge, slash + 1))) {
 				rq->answered = true;
-				return respond_error(h, conn, 404,
-						     "no such repository on this server");
+				char msg[320];
+				snprintf(msg, sizeof(msg),
+					 "no such repository on this server: '%.200s' (the URL is "
+					 "/hooks/%s/<repository>)",
+					 slash + 1, forge_name(rq->forge));
+				return reject(h, conn, 404, &ctx, msg);
 			}
 			if (!post) {
 				rq->answered = true;
@@ -864,14 +872,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			rq->route = R_HOOK;
 			if (!json_content_type(header(conn, "Content-Type"))) {
 				rq->answered = true;
-				return reject(h, conn, 415, NULL,
+				return reject(h, conn, 415, &ctx,
 					      "the content type must be application/json");
 			}
 			const char *cl = header(conn, "Content-Length");
 			uint64_t n;
 			if (cl && parse_uint(cl, UINT64_MAX, &n) == 0 && n > h->max_body) {
 				rq->answered = true;
-				return reject(h, conn, 413, NULL,
+				return reject(h, conn, 413, &ctx,
 					      "the body is larger than limits.max_body");
 			}
 			return MHD_YES;
