@@ -959,18 +959,12 @@ static void load_root(struct loader *L, const struct ynode *root)
 		"paused",    "untrusted",      "notifications", "retry",
 		"retention", "access",	       "repositories"
 	};
-	static const char *const limit_keys[] = { "max_body",
-						  "max_inflight",
-						  "concurrency",
-						  "jobs_per_run",
-						  "max_attempts",
-						  "connections",
-						  "connections_per_ip",
-						  "connection_timeout",
-						  "request_timeout",
-						  "run_timeout",
-						  "min_free" };
-	static const char *const untrusted_keys[] = { "run", "concurrency" };
+	static const char *const limit_keys[] = {
+		"max_body",	      "max_inflight",	 "concurrency", "jobs_per_run",
+		"max_attempts",	      "max_queued",	 "connections", "connections_per_ip",
+		"connection_timeout", "request_timeout", "run_timeout", "min_free"
+	};
+	static const char *const untrusted_keys[] = { "run", "concurrency", "max_queued" };
 	static const char *const notify_keys[] = { "security" };
 	static const char *const sec_keys[] = { "url", "url_file" };
 	static const char *const retry_keys[] = { "attempts", "backoff", "max_backoff", "timeout" };
@@ -1013,6 +1007,7 @@ static void load_root(struct loader *L, const struct ynode *root)
 		get_uint(L, lim, "concurrency", 1, 1024, &c->concurrency);
 		get_uint(L, lim, "jobs_per_run", 1, 1024, &c->jobs_per_run);
 		get_uint(L, lim, "max_attempts", 1, 100, &c->max_attempts);
+		get_uint(L, lim, "max_queued", 1, CONFIG_MAX_QUEUED_MAX, &c->max_queued);
 		get_uint(L, lim, "connections", 1, 100000, &c->max_connections);
 		c->max_connections_per_ip = MAX(1u, c->max_connections / 4);
 		get_uint(L, lim, "connections_per_ip", 1, 100000, &c->max_connections_per_ip);
@@ -1040,6 +1035,7 @@ static void load_root(struct loader *L, const struct ynode *root)
 	if (check_keys(L, un, untrusted_keys, ARRAY_SIZE(untrusted_keys), "untrusted") && un) {
 		get_bool(L, un, "run", &c->untrusted_run);
 		get_uint(L, un, "concurrency", 1, 1024, &c->untrusted_concurrency);
+		get_uint(L, un, "max_queued", 1, CONFIG_MAX_QUEUED_MAX, &c->untrusted_max_queued);
 	}
 	const struct ynode *no = ynode_get(root, "notifications");
 	if (check_keys(L, no, notify_keys, ARRAY_SIZE(notify_keys), "notifications") && no) {
@@ -1097,6 +1093,7 @@ static void set_defaults(struct server_config *c)
 	c->concurrency = 2;
 	c->jobs_per_run = 2;
 	c->max_attempts = 3;
+	c->max_queued = 1000;
 	c->max_connections = 256;
 	c->max_connections_per_ip = 64;
 	c->connection_timeout_ms = 30000;
@@ -1106,6 +1103,7 @@ static void set_defaults(struct server_config *c)
 	c->supersede = true;
 	c->untrusted_run = true;
 	c->untrusted_concurrency = 1;
+	c->untrusted_max_queued = 100;
 	c->retry_attempts = 5;
 	c->retry_backoff_ms = 1000;
 	c->retry_max_backoff_ms = 60000;

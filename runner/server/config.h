@@ -44,6 +44,7 @@ struct diag_list;
 #define CONFIG_HTTP_TIMEOUT_MIN_MS   1000ull
 #define CONFIG_HTTP_TIMEOUT_MAX_MS   (5ull * 60000)
 #define CONFIG_SHUTDOWN_GRACE_MAX_MS 3600000ull
+#define CONFIG_MAX_QUEUED_MAX	     100000u
 
 enum forge {
 	FORGE_GITHUB,
@@ -126,6 +127,7 @@ struct server_config {
 	unsigned concurrency;  /* runs at once, all repositories together */
 	unsigned jobs_per_run; /* stages at once within one run */
 	unsigned max_attempts; /* starts of one job, counting restarts after a crash */
+	unsigned max_queued;   /* runs waiting in the queue, all repositories together */
 	unsigned max_connections;
 	unsigned max_connections_per_ip; /* default: max_connections / 4, at least 1 */
 	uint64_t connection_timeout_ms;
@@ -139,6 +141,7 @@ struct server_config {
 	/* Pull requests from forks. */
 	bool untrusted_run;
 	unsigned untrusted_concurrency; /* untrusted runs at once */
+	unsigned untrusted_max_queued;	/* untrusted runs waiting in the queue */
 	/* Security notifications (Slack-compatible incoming webhook). */
 	const char *notify_url;
 	/* Retries of outgoing calls (statuses, notifications). */

@@ -428,6 +428,8 @@ static enum MHD_Result handle_hook(struct http_server *h, struct MHD_Connection 
 		.supersede_key = key,
 		/* No API configured: no statuses to send, so none are queued. */
 		.statuses = !str_empty(r->api_token) && !str_empty(r->api_url),
+		.max_queued = c->max_queued,
+		.max_queued_untrusted = c->untrusted_max_queued,
 	};
 	SHA256((const unsigned char *)body, len, jn.body_sha);
 	int rr = intake_submit(h->intake, &jn);
@@ -436,6 +438,15 @@ static enum MHD_Result handle_hook(struct http_server *h, struct MHD_Connection 
 		     strerror(-rr));
 		ret = hook_reply(h, conn, D_REJECTED, 503,
 				 json_pack("{s:s}", "error", "the queue is unavailable; retry"));
+		goto out;
+	}
+	if (jn.full) {
+		/* Not remembered as delivered: redelivered once the queue has room, it runs. */
+		ret = reject(h, conn, 503, &ctx,
+			     jn.trusted
+				     ? "the queue is full (limits.max_queued); deliver again later"
+				     : "the queue of pull requests from forks is full "
+				       "(untrusted.max_queued); deliver again later");
 		goto out;
 	}
 	ctx.run = jn.job_id;

@@ -62,7 +62,8 @@ static void *committer(void *arg)
 		int r = store_enqueue(in->store, batch, n, (int64_t)now_real_ms());
 		bool wake = false;
 		for (size_t i = 0; i < n; i++) {
-			wake |= r == 0 && (!batch[i].duplicate || batch[i].superseded);
+			wake |= r == 0 && !batch[i].full &&
+				(!batch[i].duplicate || batch[i].superseded);
 		}
 		for (size_t k = 0; wake && k < 2; k++) {
 			uint64_t one = 1;

@@ -118,6 +118,8 @@ enum stmt_id {
 	ST_RUNNING_CANCEL,
 	ST_LIST,
 	ST_COUNT_STATES,
+	ST_COUNT_QUEUED,
+	ST_QUEUED_WITH_KEY,
 	ST_COUNT_DURATIONS,
 	ST_COUNT_OUTBOX,
 	ST_OUTBOX_DUE,
@@ -191,6 +193,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 			      " AND cancel_requested = 1 ORDER BY id",
 	[ST_LIST] = "SELECT " JOB_COLS " FROM jobs ORDER BY id DESC LIMIT ?",
 	[ST_COUNT_STATES] = "SELECT state, count(*) FROM jobs GROUP BY state",
+	/* The queue's length against its caps (jobs_state: the queued rows only). */
+	[ST_COUNT_QUEUED] = "SELECT count(*), total(trusted = 0) FROM jobs WHERE state = 'queued'",
+	[ST_QUEUED_WITH_KEY] =
+		"SELECT 1 FROM jobs WHERE repo = ?1 AND forge = ?2"
+		" AND supersede_key = ?3 AND trusted = ?4 AND state = 'queued' LIMIT 1",
 	[ST_COUNT_DURATIONS] =
 		"SELECT count(*), total(d) / 1000.0,"
 		" total(d <= 1000), total(d <= 5000), total(d <= 10000), total(d <= 30000),"
@@ -655,6 +662,43 @@ static int supersede(struct store *s, struct job_new *it, int64_t now)
 	return r;
 }
 
+/* Whether the queue is at the cap that applies to it: as many jobs queued as
+ * it->max_queued (untrusted ones as it->max_queued_untrusted, for an untrusted job), and it
+ * supersedes none of them (a newer push to a branch with a queued run takes that run's
+ * place, so the queue does not grow). Returns 1, 0, or -errno. */
+static int queue_full(struct store *s, const struct job_new *it)
+{
+	if (!it->max_queued && !it->max_queued_untrusted) {
+		return 0;
+	}
+	sqlite3_stmt *st = stmt(s, ST_COUNT_QUEUED);
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return sql_err(rc);
+	}
+	int64_t all = sqlite3_column_int64(st, 0);
+	int64_t untrusted = (int64_t)sqlite3_column_double(st, 1);
+	sqlite3_reset(st);
+	bool full =
+		(it->max_queued && all >= it->max_queued) ||
+		(!it->trusted && it->max_queued_untrusted && untrusted >= it->max_queued_untrusted);
+	if (!full || str_empty(it->supersede_key)) {
+		return full;
+	}
+	st = stmt(s, ST_QUEUED_WITH_KEY);
+	bind_text(st, 1, it->repo);
+	bind_text(st, 2, it->forge);
+	bind_text(st, 3, it->supersede_key);
+	sqlite3_bind_int(st, 4, it->trusted);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		return sql_err(rc);
+	}
+	return rc == SQLITE_DONE;
+}
+
 static int enqueue_one(struct store *s, struct job_new *it, int64_t now)
 {
 	sqlite3_stmt *st = stmt(s, ST_FIND_DELIVERY);
@@ -671,6 +715,12 @@ static int enqueue_one(struct store *s, struct job_new *it, int64_t now)
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
 		return sql_err(rc);
+	}
+	/* Refused, and not remembered as delivered: the forge's redelivery runs it. */
+	int full = queue_full(s, it);
+	if (full != 0) {
+		it->full = full > 0;
+		return full < 0 ? full : 0;
 	}
 	st = stmt(s, ST_INSERT_JOB);
 	bind_text(st, 1, it->repo);
@@ -733,6 +783,7 @@ int store_enqueue(struct store *s, struct job_new *items, size_t n, int64_t now_
 	for (size_t i = 0; i < n; i++) {
 		items[i].job_id = 0;
 		items[i].duplicate = false;
+		items[i].full = false;
 		items[i].superseded = 0;
 		items[i].error = 0;
 	}

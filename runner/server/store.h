@@ -83,9 +83,14 @@ struct job_new {
 	const char *supersede_key;  /* NULL or "": never superseded */
 	bool statuses;		    /* report commit statuses (outbox rows) */
 	unsigned char body_sha[32]; /* SHA-256 of the body: the same body twice is a replay */
+	/* The queue's caps (limits.max_queued, untrusted.max_queued; 0: none): a job is not
+	 * queued while as many jobs (untrusted ones, for an untrusted job) are queued already,
+	 * unless it supersedes one of them (it takes that one's place). */
+	unsigned max_queued, max_queued_untrusted;
 	/* OUT: */
 	int64_t job_id;	     /* the new job, or the job of the earlier delivery */
 	bool duplicate;	     /* a replay: nothing was queued */
+	bool full;	     /* the queue is at its cap: nothing was queued */
 	unsigned superseded; /* queued jobs cancelled plus running jobs marked */
 	int error;	     /* < 0: this item failed (the batch is rolled back) */
 };

@@ -3129,3 +3129,116 @@ Test(serve, an_attempt_that_cannot_lock_its_job_says_why, .timeout = 120)
 	free(locks);
 	stop(&e);
 }
+
+/* The number of runs of /api/runs in state `state`. */
+static size_t runs_in_state(struct env *e, const char *state)
+{
+	char *url = tu_strf("http://%s/api/runs?limit=500", e->srv.addr);
+	struct ts_response r = ts_get(url);
+	free(url);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	json_t *j = json_loads(r.body, 0, NULL);
+	size_t i, n = 0;
+	json_t *run;
+	json_array_foreach(json_object_get(j, "runs"), i, run)
+	{
+		n += strcmp(state_of(run), state) == 0;
+	}
+	json_decref(j);
+	ts_response_free(&r);
+	return n;
+}
+
+/*
+ * Every limit on what deliveries can ask for has a cap. The queue has one (it had none: a
+ * paused server, or one far behind, queued every signed delivery, and anyone may open pull
+ * requests from forks on a public repository): limits.max_queued runs waiting, of them
+ * untrusted.max_queued from forks, so that forks cannot fill the queue for the
+ * repository's own pushes. A delivery past it is refused with 503 and not remembered, so
+ * that the forge's redelivery runs it once there is room; a newer push of a branch with a
+ * queued run takes that run's place; a replay is still answered as one. Once the server
+ * runs them, at most limits.concurrency runs go at once.
+ */
+Test(serve, the_queue_and_the_runs_at_once_are_capped, .timeout = 180)
+{
+	struct env e;
+	start_limits(&e, "{ max_body: 64KiB, max_inflight: 64KiB, concurrency: 2, max_queued: 4 }",
+		     "paused: true\nuntrusted: { max_queued: 1 }\n", 0);
+	/* Runs that last a while, so that more than two at once would be seen. */
+	char *sha = ts_git_commit(e.repo, ".runner.yml",
+				  "version: 1\nstages:\n  test: { run: sleep 2 }\n");
+	ts_sh("git -C '%s' update-ref refs/pull/7/head %s", e.repo, sha);
+	long a = push(&e, "q-a", "a", sha);
+	long b = push(&e, "q-b", "b", sha);
+	char *pr7 = pr_body("someone/fork", sha, "feature", sha);
+	long f = accepted(ts_deliver(e.srv.addr, "github", "pull_request", "q-f7", SECRET_GH, pr7));
+	json_t *p8 = json_loads(pr7, 0, NULL);
+	json_object_set_new(p8, "number", json_integer(8));
+	char *pr8 = ts_dump(p8);
+	json_decref(p8);
+	expect(ts_deliver(e.srv.addr, "github", "pull_request", "q-f8", SECRET_GH, pr8), 503,
+	       "untrusted.max_queued");
+	long c = push(&e, "q-c", "c", sha);
+	char *d_body = push_body("acme/app", "refs/heads/d", sha);
+	expect(ts_deliver(e.srv.addr, "github", "push", "q-d", SECRET_GH, d_body), 503,
+	       "limits.max_queued");
+	/* A replay is answered as one, full queue or not. */
+	char *a_body = push_body("acme/app", "refs/heads/a", sha);
+	expect(ts_deliver(e.srv.addr, "github", "push", "q-a", SECRET_GH, a_body), 202,
+	       "duplicate");
+	/* A newer push of branch a takes the place of a's queued run. */
+	char *sha2 = ts_git_commit(e.repo, "more", "more");
+	char *a2_body = push_body("acme/app", "refs/heads/a", sha2);
+	long a2 = accepted(ts_deliver(e.srv.addr, "github", "push", "q-a2", SECRET_GH, a2_body));
+	json_t *run = ts_run(e.srv.addr, a);
+	expect_state(run, "cancelled");
+	json_decref(run);
+	size_t n;
+	cr_assert_eq(list_runs(&e, "/api/runs", &n), 200);
+	cr_assert_eq(n, 5, "only the runs accepted were queued: %zu", n);
+	cr_assert_eq(runs_in_state(&e, "queued"), 4);
+	wait_log(&e, "\"delivery\":\"q-d\",\"msg\":\"the queue is full (limits.max_queued)", 5);
+	wait_log(&e,
+		 "\"delivery\":\"q-f8\",\"msg\":\"the queue of pull requests from forks is full",
+		 5);
+
+	/* Resumed: the queue drains, never more than two runs at once. */
+	char *cfg = tu_read(e.srv.config);
+	const char *at = strstr(cfg, "paused: true");
+	cr_assert_not_null(at);
+	char *resumed =
+		tu_strf("%.*spaused: false%s", (int)(at - cfg), cfg, at + strlen("paused: true"));
+	ts_reload(&e.srv, resumed);
+	wait_log(&e, "\"event\":\"server.reloaded\"", 10);
+	size_t most = 0;
+	double t0 = ts_now();
+	while (runs_in_state(&e, "queued") + runs_in_state(&e, "running") > 0) {
+		size_t now = runs_in_state(&e, "running");
+		most = now > most ? now : most;
+		cr_assert_lt(ts_now() - t0, 120, "the queue did not drain");
+		ts_sleep(0.02);
+	}
+	cr_assert_leq(most, 2, "%zu runs at once with concurrency 2", most);
+	cr_assert_geq(most, 1);
+	long ids[] = { b, f, c, a2 };
+	for (size_t i = 0; i < 4; i++) {
+		json_t *r = ts_wait_run(e.srv.addr, ids[i], 5);
+		cr_assert_str_neq(state_of(r), "queued");
+		json_decref(r);
+	}
+	/* The refused delivery, delivered again (the forge's "Redeliver"), runs now. */
+	long d = accepted(ts_deliver(e.srv.addr, "github", "push", "q-d", SECRET_GH, d_body));
+	run = ts_wait_run(e.srv.addr, d, 60);
+	expect_state(run, "passed");
+	json_decref(run);
+	free(cfg);
+	free(resumed);
+	free(sha);
+	free(sha2);
+	free(pr7);
+	free(pr8);
+	free(d_body);
+	free(a_body);
+	free(a2_body);
+	stop(&e);
+}

@@ -64,6 +64,9 @@ Test(config, minimal_configuration_and_defaults)
 	cr_assert_eq(c->max_body, 25u << 20);
 	cr_assert_eq(c->concurrency, 2);
 	cr_assert_eq(c->max_attempts, 3);
+	/* The queue has a cap by default, and forks a smaller one of it. */
+	cr_assert_eq(c->max_queued, 1000);
+	cr_assert_eq(c->untrusted_max_queued, 100);
 	cr_assert(c->supersede);
 	cr_assert(c->untrusted_run);
 	cr_assert_eq(c->n_repos, 1);
@@ -953,6 +956,10 @@ Test(config, every_duration_and_size_is_bounded_both_ways)
 		{ "limits:\n  max_inflight: 1TiB\n", "'max_inflight': invalid size", 17 },
 		{ "limits:\n  min_free: 1\n", "'min_free': invalid size (from 1 MiB", 13 },
 		{ "retry:\n  attempts: 0\n", "'attempts' must be a number from 1", 13 },
+		{ "limits:\n  max_queued: 0\n", "'max_queued' must be a number from 1 to 100000",
+		  15 },
+		{ "limits:\n  max_queued: 100001\n", "'max_queued' must be a number from 1", 15 },
+		{ "untrusted:\n  max_queued: 0\n", "'max_queued' must be a number from 1", 15 },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		_cleanup_free_ char *text = tu_strf("%s%s", bad[i].yaml, good);
@@ -974,7 +981,8 @@ Test(config, every_duration_and_size_is_bounded_both_ways)
 	}
 	static const char bounds[] =
 		"limits: { max_body: 1KiB, max_inflight: 16GiB, connection_timeout: 1s,"
-		" request_timeout: 1h, run_timeout: 7d, min_free: 1MiB }\n"
+		" request_timeout: 1h, run_timeout: 7d, min_free: 1MiB, max_queued: 100000 }\n"
+		"untrusted: { max_queued: 1 }\n"
 		"shutdown_grace: 0s\n"
 		"retry: { attempts: 1, backoff: 10ms, max_backoff: 1d, timeout: 1s }\n";
 	_cleanup_free_ char *text = tu_strf("%s%s", bounds, good);
@@ -985,6 +993,8 @@ Test(config, every_duration_and_size_is_bounded_both_ways)
 	cr_assert_eq(c->connection_timeout_ms, 1000);
 	cr_assert_eq(c->retry_backoff_ms, 10);
 	cr_assert_eq(c->max_inflight, 16ull << 30);
+	cr_assert_eq(c->max_queued, 100000);
+	cr_assert_eq(c->untrusted_max_queued, 1);
 	config_free(c);
 	diag_list_release(&dl);
 	/* A backoff above the default max_backoff (1m) raises it rather than being capped. */
