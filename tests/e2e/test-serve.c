@@ -1649,6 +1649,8 @@ Test(serve, a_blocked_gate_notifies_the_security_team, .timeout = 180)
 	const char *text = json_string_value(json_object_get(b, "text"));
 	cr_assert_not_null(text, "%s", body);
 	cr_assert_not_null(strstr(body, "GHSA-jfh8-c2jx-5f7m"), "%s", body);
+	/* The CVE id, which is what a security team searches by. */
+	cr_assert_not_null(strstr(text, "CVE-2021-44228"), "%s", body);
 	cr_assert_not_null(strstr(body, "critical"), "%s", body);
 	cr_assert_not_null(strstr(body, "pom.xml"), "%s", body);
 	cr_assert_not_null(strstr(body, "acme/app"), "%s", body);
@@ -1658,6 +1660,8 @@ Test(serve, a_blocked_gate_notifies_the_security_team, .timeout = 180)
 	cr_assert_not_null(strstr(body, link), "%s", body);
 	cr_assert_null(strstr(body, DEPLOY), "a secret in the notification");
 	cr_assert_null(strstr(body, SECRET_GH));
+	cr_assert_null(strstr(body, "gh-api-token"), "the forge's API token in the notification");
+	cr_assert_null(strstr(body, "/security-hook"), "the notification's own URL in it");
 	json_t *sb = json_loads(json_string_value(json_object_get(last_status, "body")), 0, NULL);
 	cr_assert_str_eq(json_string_value(json_object_get(sb, "state")), "failure");
 	json_decref(sb);
