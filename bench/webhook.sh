@@ -45,7 +45,7 @@ listen: 127.0.0.1:0
 data_dir: $tmp/data
 log_level: warn
 supersede: false
-limits: { concurrency: 2, connections: 1024 }
+limits: { concurrency: 2, connections: 1024, max_queued: 1000000 }
 $1
 repositories:
   - name: acme/bench

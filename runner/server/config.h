@@ -44,7 +44,7 @@ struct diag_list;
 #define CONFIG_HTTP_TIMEOUT_MIN_MS   1000ull
 #define CONFIG_HTTP_TIMEOUT_MAX_MS   (5ull * 60000)
 #define CONFIG_SHUTDOWN_GRACE_MAX_MS 3600000ull
-#define CONFIG_MAX_QUEUED_MAX	     100000u
+#define CONFIG_MAX_QUEUED_MAX	     1000000u
 
 enum forge {
 	FORGE_GITHUB,

@@ -250,9 +250,18 @@ static const char *const stmt_sql[ST__COUNT] = {
 		" AND j.state IN ('queued', 'running')) LIMIT ?2)",
 };
 
+/* The queue is counted again at most this often while it is at a cap (queue_full()). */
+#define QUEUE_RECOUNT_MS 1000
+
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST__COUNT];
+	/* The queue's length for its caps, without a count per delivery: counted once, then
+	 * one more for each job this connection queues. Runs leave the queue on other
+	 * connections (the dispatcher's), so this is at least the length (requeued runs aside,
+	 * which were queued once already); it is counted again when it reaches a cap. */
+	bool queued_known;
+	int64_t queued, queued_untrusted, queued_counted_ms;
 };
 
 const char *job_state_name(enum job_state s)
@@ -662,36 +671,47 @@ static int supersede(struct store *s, struct job_new *it, int64_t now)
 	return r;
 }
 
+static bool over_cap(const struct store *s, const struct job_new *it)
+{
+	return (it->max_queued && s->queued >= it->max_queued) ||
+	       (!it->trusted && it->max_queued_untrusted &&
+		s->queued_untrusted >= it->max_queued_untrusted);
+}
+
 /* Whether the queue is at the cap that applies to it: as many jobs queued as
  * it->max_queued (untrusted ones as it->max_queued_untrusted, for an untrusted job), and it
  * supersedes none of them (a newer push to a branch with a queued run takes that run's
- * place, so the queue does not grow). Returns 1, 0, or -errno. */
-static int queue_full(struct store *s, const struct job_new *it)
+ * place, so the queue does not grow). Counting is an index scan of the queued jobs: it is
+ * done when the running total says a cap is reached, at most once a QUEUE_RECOUNT_MS (a
+ * flood at a full queue is refused without one each). Returns 1, 0, or -errno. */
+static int queue_full(struct store *s, const struct job_new *it, int64_t now)
 {
 	if (!it->max_queued && !it->max_queued_untrusted) {
 		return 0;
 	}
-	sqlite3_stmt *st = stmt(s, ST_COUNT_QUEUED);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
+	if (!s->queued_known ||
+	    (over_cap(s, it) && now - s->queued_counted_ms >= QUEUE_RECOUNT_MS)) {
+		sqlite3_stmt *st = stmt(s, ST_COUNT_QUEUED);
+		int rc = sqlite3_step(st);
+		if (rc != SQLITE_ROW) {
+			sqlite3_reset(st);
+			return sql_err(rc);
+		}
+		s->queued = sqlite3_column_int64(st, 0);
+		s->queued_untrusted = (int64_t)sqlite3_column_double(st, 1);
 		sqlite3_reset(st);
-		return sql_err(rc);
+		s->queued_known = true;
+		s->queued_counted_ms = now;
 	}
-	int64_t all = sqlite3_column_int64(st, 0);
-	int64_t untrusted = (int64_t)sqlite3_column_double(st, 1);
-	sqlite3_reset(st);
-	bool full =
-		(it->max_queued && all >= it->max_queued) ||
-		(!it->trusted && it->max_queued_untrusted && untrusted >= it->max_queued_untrusted);
-	if (!full || str_empty(it->supersede_key)) {
-		return full;
+	if (!over_cap(s, it) || str_empty(it->supersede_key)) {
+		return over_cap(s, it);
 	}
-	st = stmt(s, ST_QUEUED_WITH_KEY);
+	sqlite3_stmt *st = stmt(s, ST_QUEUED_WITH_KEY);
 	bind_text(st, 1, it->repo);
 	bind_text(st, 2, it->forge);
 	bind_text(st, 3, it->supersede_key);
 	sqlite3_bind_int(st, 4, it->trusted);
-	rc = sqlite3_step(st);
+	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		return sql_err(rc);
@@ -717,11 +737,13 @@ static int enqueue_one(struct store *s, struct job_new *it, int64_t now)
 		return sql_err(rc);
 	}
 	/* Refused, and not remembered as delivered: the forge's redelivery runs it. */
-	int full = queue_full(s, it);
+	int full = queue_full(s, it, now);
 	if (full != 0) {
 		it->full = full > 0;
 		return full < 0 ? full : 0;
 	}
+	s->queued++;
+	s->queued_untrusted += !it->trusted;
 	st = stmt(s, ST_INSERT_JOB);
 	bind_text(st, 1, it->repo);
 	bind_text(st, 2, it->forge);

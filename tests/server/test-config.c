@@ -956,9 +956,9 @@ Test(config, every_duration_and_size_is_bounded_both_ways)
 		{ "limits:\n  max_inflight: 1TiB\n", "'max_inflight': invalid size", 17 },
 		{ "limits:\n  min_free: 1\n", "'min_free': invalid size (from 1 MiB", 13 },
 		{ "retry:\n  attempts: 0\n", "'attempts' must be a number from 1", 13 },
-		{ "limits:\n  max_queued: 0\n", "'max_queued' must be a number from 1 to 100000",
+		{ "limits:\n  max_queued: 0\n", "'max_queued' must be a number from 1 to 1000000",
 		  15 },
-		{ "limits:\n  max_queued: 100001\n", "'max_queued' must be a number from 1", 15 },
+		{ "limits:\n  max_queued: 1000001\n", "'max_queued' must be a number from 1", 15 },
 		{ "untrusted:\n  max_queued: 0\n", "'max_queued' must be a number from 1", 15 },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -981,7 +981,7 @@ Test(config, every_duration_and_size_is_bounded_both_ways)
 	}
 	static const char bounds[] =
 		"limits: { max_body: 1KiB, max_inflight: 16GiB, connection_timeout: 1s,"
-		" request_timeout: 1h, run_timeout: 7d, min_free: 1MiB, max_queued: 100000 }\n"
+		" request_timeout: 1h, run_timeout: 7d, min_free: 1MiB, max_queued: 1000000 }\n"
 		"untrusted: { max_queued: 1 }\n"
 		"shutdown_grace: 0s\n"
 		"retry: { attempts: 1, backoff: 10ms, max_backoff: 1d, timeout: 1s }\n";
@@ -993,7 +993,7 @@ Test(config, every_duration_and_size_is_bounded_both_ways)
 	cr_assert_eq(c->connection_timeout_ms, 1000);
 	cr_assert_eq(c->retry_backoff_ms, 10);
 	cr_assert_eq(c->max_inflight, 16ull << 30);
-	cr_assert_eq(c->max_queued, 100000);
+	cr_assert_eq(c->max_queued, 1000000);
 	cr_assert_eq(c->untrusted_max_queued, 1);
 	config_free(c);
 	diag_list_release(&dl);

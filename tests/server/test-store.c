@@ -107,6 +107,62 @@ Test(store, enqueue_claim_finish_and_reopen)
 	store_close(s);
 }
 
+/* The queue's caps: a job past one is refused (full) and not remembered, a newer push of a
+ * branch with a queued job takes its place, and room made by another connection (the
+ * dispatcher's claims) is seen: the store counts the queue again when its running total
+ * reaches a cap. */
+Test(store, the_queue_is_capped)
+{
+	struct store *s, *d;
+	cr_assert_eq(store_open(db, &s), 0);
+	cr_assert_eq(store_open(db, &d), 0);
+	struct job_new v[4] = { push("c-1", "a", sha_a, "body-c1"),
+				push("c-2", "b", sha_a, "body-c2"),
+				push("c-3", "c", sha_a, "body-c3"),
+				push("c-4", "d", sha_a, "body-c4") };
+	for (size_t i = 0; i < 4; i++) {
+		v[i].max_queued = 3;
+		v[i].max_queued_untrusted = 1;
+	}
+	v[2].trusted = false; /* a fork's: the untrusted cap too */
+	cr_assert_eq(store_enqueue(s, v, 3, 1000), 0);
+	cr_assert(!v[0].full && !v[1].full && !v[2].full);
+	cr_assert_eq(store_enqueue(s, &v[3], 1, 1001), 0);
+	cr_assert(v[3].full, "a fourth job past max_queued 3");
+	cr_assert_eq(v[3].job_id, 0);
+	/* A newer push of branch a replaces a's queued job: accepted. */
+	struct job_new a2 = push("c-5", "a", sha_b, "body-c5");
+	a2.max_queued = 3;
+	cr_assert_eq(store_enqueue(s, &a2, 1, 1002), 0);
+	cr_assert(!a2.full);
+	cr_assert_eq(a2.superseded, 1);
+	/* Another fork's job: refused by the untrusted cap, with room in the queue. */
+	struct job_new f2 = push("c-6", "e", sha_a, "body-c6");
+	f2.trusted = false;
+	f2.max_queued = 100;
+	f2.max_queued_untrusted = 1;
+	cr_assert_eq(store_enqueue(s, &f2, 1, 1003), 0);
+	cr_assert(f2.full);
+	/* The dispatcher claims two jobs on its own connection: once the store counts again,
+	 * the refused delivery, sent again with its id, is queued (it was not remembered). */
+	struct job j;
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(store_claim(d, true, 1100, &j), 1);
+		job_release(&j);
+	}
+	v[3].full = false;
+	cr_assert_eq(store_enqueue(s, &v[3], 1, 1002 + 1000), 0);
+	cr_assert(!v[3].full, "room made by claims is seen");
+	cr_assert(!v[3].duplicate);
+	cr_assert_gt(v[3].job_id, 0);
+	/* Without caps (0), nothing is refused. */
+	struct job_new free_ = push("c-7", "f", sha_a, "body-c7");
+	cr_assert_eq(store_enqueue(s, &free_, 1, 2003), 0);
+	cr_assert(!free_.full);
+	store_close(d);
+	store_close(s);
+}
+
 Test(store, replays_are_acknowledged_not_queued)
 {
 	struct store *s;
