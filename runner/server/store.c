@@ -689,8 +689,10 @@ static int queue_full(struct store *s, const struct job_new *it, int64_t now)
 	if (!it->max_queued && !it->max_queued_untrusted) {
 		return 0;
 	}
+	/* now is the wall clock: one set back counts again too. */
 	if (!s->queued_known ||
-	    (over_cap(s, it) && now - s->queued_counted_ms >= QUEUE_RECOUNT_MS)) {
+	    (over_cap(s, it) &&
+	     (now - s->queued_counted_ms >= QUEUE_RECOUNT_MS || now < s->queued_counted_ms))) {
 		sqlite3_stmt *st = stmt(s, ST_COUNT_QUEUED);
 		int rc = sqlite3_step(st);
 		if (rc != SQLITE_ROW) {

@@ -155,6 +155,18 @@ Test(store, the_queue_is_capped)
 	cr_assert(!v[3].full, "room made by claims is seen");
 	cr_assert(!v[3].duplicate);
 	cr_assert_gt(v[3].job_id, 0);
+	/* Full again; a clock set back does not keep it full until the clock catches up. */
+	struct job_new g = push("c-8", "g", sha_a, "body-c8");
+	g.max_queued = 2;
+	cr_assert_eq(store_enqueue(s, &g, 1, 2002), 0);
+	cr_assert(g.full);
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(store_claim(d, true, 1100, &j), 1);
+		job_release(&j);
+	}
+	g.full = false;
+	cr_assert_eq(store_enqueue(s, &g, 1, 500), 0);
+	cr_assert(!g.full, "a clock set back kept the queue full");
 	/* Without caps (0), nothing is refused. */
 	struct job_new free_ = push("c-7", "f", sha_a, "body-c7");
 	cr_assert_eq(store_enqueue(s, &free_, 1, 2003), 0);
