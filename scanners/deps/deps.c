@@ -957,6 +957,72 @@ const char *dep_npm_tarball_version(struct dep_ctx *c, const char *name, const c
 
 /* ---------- parsing files ---------- */
 
+/* Merge the groups of a copy into the package kept: a copy in no group makes it a
+ * production dependency (none), as npm's parser merges its copies. */
+static void merge_groups(struct dep_ctx *c, struct dep *keep, const struct dep *copy)
+{
+	if (!keep->groups || !copy->groups) {
+		keep->groups = NULL;
+		return;
+	}
+	_cleanup_free_ char *g = xstrdup(copy->groups);
+	for (char *p = g, *save = NULL; p; p = save) {
+		save = strchr(p, ',');
+		if (save) {
+			*save++ = '\0';
+		}
+		dep_add_group(c, keep, p);
+	}
+}
+
+/*
+ * One package per (ecosystem, name, version, commit) of the file just parsed: entries of
+ * a lockfile that resolve to the same package (yarn 1's `string-width-cjs@npm:string-
+ * width@^4.2.0` block beside `string-width@^4.1.0`'s, pnpm's copies of a package for two
+ * sets of peers, a Gemfile.lock's platform variants, conan's host and build contexts)
+ * would each give the same findings. The first is kept, with the groups of all; copies
+ * that differ in what the scan reports of them (flags, note) are kept apart. Only the
+ * file's own packages: those of files it includes are theirs (and counted as theirs).
+ */
+static void dedupe_file(struct dep_ctx *c)
+{
+	struct dep_list *l = c->l;
+	size_t n = l->n - c->first;
+	if (n < 2) {
+		return;
+	}
+	struct hmap *seen = hmap_new(n);
+	char **keys = xcalloc(n, sizeof(*keys));
+	size_t out = c->first;
+	for (size_t i = c->first; i < l->n; i++) {
+		struct dep *d = &l->v[i];
+		if (d->file != c->file) {
+			l->v[out++] = *d;
+			continue;
+		}
+		const char *commit = d->commit ? d->commit : "", *note = d->note ? d->note : "";
+		char *k = xasprintf("%d:%u:%zu:%s%zu:%s%zu:%s%zu:%s", (int)d->eco, d->flags,
+				    strlen(d->name), d->name, strlen(d->version), d->version,
+				    strlen(commit), commit, strlen(note), note);
+		void *at = hmap_get(seen, k);
+		if (at) {
+			merge_groups(c, &l->v[(size_t)(uintptr_t)at - 1], d);
+			free(k);
+			continue;
+		}
+		keys[i - c->first] = k;
+		l->v[out] = *d;
+		hmap_put(seen, k, (void *)(uintptr_t)(out + 1));
+		out++;
+	}
+	l->n = out;
+	hmap_free(seen);
+	for (size_t i = 0; i < n; i++) {
+		free(keys[i]);
+	}
+	free(keys);
+}
+
 /* Run the parser of c->format (c has its list, file, path...) and record the file. */
 static int run_parser(struct dep_ctx *c, const char *buf, size_t len)
 {
@@ -979,6 +1045,7 @@ static int run_parser(struct dep_ctx *c, const char *buf, size_t len)
 		l->n_files = first_file;
 		return r;
 	}
+	dedupe_file(c);
 	/* The file itself, before the files it included (dep_file_add), with the packages
 	 * first listed in it. */
 	size_t own = l->n - c->first;

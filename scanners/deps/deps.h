@@ -149,7 +149,9 @@ int dep_format_detect(const char *filename, enum dep_format *out);
 /*
  * Parse one file. `display` is the name used in the results and messages (e.g. the path
  * relative to the workspace). requirements.txt includes (-r, -c) are read relative to the
- * file. A file l has read already (this one, or one that an earlier file included) is
+ * file. Entries of the file that resolve to the same ecosystem, name, version and commit
+ * (and flags and note) are one package, at the first one's line, with the groups of all.
+ * A file l has read already (this one, or one that an earlier file included) is
  * not read again: 0, and nothing is added. Returns 0, or -EINVAL (malformed; a
  * diagnostic naming the file is added), or -errno (unreadable; diagnostic added too).
  */
