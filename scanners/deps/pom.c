@@ -249,9 +249,9 @@ static const char *interpolate(struct dep_ctx *c, const struct pom *p, const cha
 	return s;
 }
 
-/* The lower bound of a version range, or the version itself. LATEST and RELEASE (Maven 2's
- * metaversions, which Maven 3 still resolves to the newest version or release) allow any
- * version: lower bound 0. */
+/* The lower bound of a version range, or the version itself (also `[1.0]`, exactly 1.0,
+ * which is no range). LATEST and RELEASE (Maven 2's metaversions, which Maven 3 still
+ * resolves to the newest version or release) allow any version: lower bound 0. */
 static const char *lower_bound(struct dep_ctx *c, const char *v, bool *range)
 {
 	if (str_eq(v, "LATEST") || str_eq(v, "RELEASE")) {
@@ -261,6 +261,14 @@ static const char *lower_bound(struct dep_ctx *c, const char *v, bool *range)
 	*range = v[0] == '[' || v[0] == '(';
 	const char *s = *range ? v + 1 : v;
 	size_t n = strcspn(s, ",)]");
+	/* `[1.0]`: Maven's hard requirement of exactly that version (one set, no comma). */
+	if (v[0] == '[' && s[n] == ']' && s[n + 1] == '\0') {
+		const char *exact = trimmed(c, dep_strndup(c, s, n));
+		if (exact && *exact) {
+			*range = false;
+			return exact;
+		}
+	}
 	const char *out = trimmed(c, dep_strndup(c, s, n));
 	if (*range && (!out || !*out)) {
 		return "0";

@@ -4338,6 +4338,43 @@ Test(lockfiles, pom_latest_and_release_say_what_maven_does)
 	free(dir);
 }
 
+/* `[1.0]` is Maven's hard requirement of exactly 1.0 (its only way to demand a version):
+ * pinned, as `1.0` is, and no `unpinned-requirement` (it was one, "version range [1.0]").
+ * `[1.0,1.0]` says the same in two bounds and stays a range, as do two sets. */
+Test(lockfiles, pom_an_exact_version_in_brackets_is_pinned)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "pom.xml",
+		 "<project>\n<groupId>g</groupId><artifactId>app</artifactId><version>1</version>\n"
+		 "<dependencies>\n" POM_DEP("a", "exact", "<version>[2.17.1]</version>") POM_DEP(
+			 "a", "spaced", "<version> [ 2.17.1 ] </version>")
+			 POM_DEP("a", "two", "<version>[1.0],[1.2]</version>") POM_DEP(
+				 "a", "open",
+				 "<version>(2.17.1]</version>") "</dependencies></project>\n");
+	struct dep_list l;
+	scan_tree(dir, &l);
+	static const struct {
+		const char *name, *version;
+		unsigned flags;
+		const char *note;
+	} want[] = {
+		{ "a:exact", "2.17.1", 0, "(none)" },
+		{ "a:spaced", "2.17.1", 0, "(none)" },
+		{ "a:two", "1.0", DEP_UNPINNED, "version range [1.0],[1.2]" },
+		{ "a:open", "2.17.1", DEP_UNPINNED, "version range (2.17.1]" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		const struct dep *d = find_in(&l, "pom.xml", want[i].name);
+		cr_assert_not_null(d, "%s", want[i].name);
+		cr_expect_eq(d->flags, want[i].flags, "%s: flags %u", want[i].name, d->flags);
+		cr_expect_str_eq(d->version, want[i].version, "%s", want[i].name);
+		cr_expect_str_eq(note_of(d), want[i].note, "%s", want[i].name);
+	}
+	dep_list_release(&l);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* A chain longer than POM_MAX_PARENTS stops there, unresolved, in bounded work. */
 Test(lockfiles, pom_parent_chains_are_capped)
 {
