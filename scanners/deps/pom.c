@@ -971,6 +971,9 @@ static const char *repo_shown(struct dep_ctx *c)
 	return c->l->maven_repo ? shown_path(c, c->l->maven_repo) : NULL;
 }
 
+static const char *tree_hint(struct dep_ctx *c, const char *g, const char *a, const char *v,
+			     const char *child, const char *not_this);
+
 /*
  * Read the parents of project (whose file is at path) into out[0..*n): each where its
  * child's relativePath says in the scanned tree, when it names the coordinates the child
@@ -1041,8 +1044,11 @@ static void read_parents(struct dep_ctx *c, const struct xnode *project, const c
 				return;
 			}
 			if (!real) {
-				miss = dep_printf(c, " (%s is not in the scanned tree: %s)", its,
-						  strerror(errno));
+				int e = errno;
+				const char *hint = tree_hint(c, g, a, v, file, NULL);
+				miss = *hint ? dep_printf(c, " (%s is not at %s%s)", its, rel, hint)
+					     : dep_printf(c, " (%s is not in the scanned tree: %s)",
+							  its, strerror(e));
 			}
 		}
 		struct xnode *root = NULL;
@@ -1105,8 +1111,9 @@ static void read_parents(struct dep_ctx *c, const struct xnode *project, const c
 			    !pa || !pv || !str_eq(g, pg) || !str_eq(a, pa) || !str_eq(v, pv)) {
 				xml_free(root);
 				root = NULL;
-				miss = dep_printf(c, " (%s is not the one at %s)", its,
-						  repo ? shown_path(c, real) : rel);
+				miss = dep_printf(c, " (%s is not the one at %s%s)", its,
+						  repo ? shown_path(c, real) : rel,
+						  repo ? "" : tree_hint(c, g, a, v, file, real));
 				if (repo) {
 					break;
 				}
@@ -1334,6 +1341,85 @@ static void index_dir(struct dep_ctx *c, struct pom_cache *pc, const char *dir, 
 		free(names[i]);
 	}
 	free(names);
+}
+
+/* The path from the directory `from` to the file `to`, both absolute. */
+static const char *relative_to(struct dep_ctx *c, const char *from, const char *to)
+{
+	size_t i = 0, common = 0;
+	for (; from[i] && from[i] == to[i]; i++) {
+		if (from[i] == '/') {
+			common = i + 1;
+		}
+	}
+	if (!from[i] && to[i] == '/') {
+		common = i + 1; /* to lies below from */
+	}
+	struct sbuf sb;
+	sbuf_init(&sb, 1u << 16);
+	for (const char *p = common <= strlen(from) ? from + common : ""; *p;) {
+		sbuf_puts(&sb, "../");
+		p += strcspn(p, "/");
+		p += *p == '/';
+	}
+	sbuf_puts(&sb, to + common);
+	const char *out = dep_strdup(c, sb.data ? sb.data : "");
+	sbuf_release(&sb);
+	return out;
+}
+
+/*
+ * Where the scanned tree holds the parent g:a:v that a <parent> does not find at its
+ * relativePath (child: the file of the <parent>; not_this: the real path of the file
+ * found there, which is not it, or NULL): "; the tree has it at ..., but ...: set
+ * <relativePath>...", or "". Maven takes a parent from its relativePath (../pom.xml by
+ * default), else from a repository, never from elsewhere in the tree: a module in
+ * modules/core/ of a project whose root pom.xml is its parent needs ../../pom.xml.
+ */
+static const char *tree_hint(struct dep_ctx *c, const char *g, const char *a, const char *v,
+			     const char *child, const char *not_this)
+{
+	if (!g || !a || !v || !c->l->root) {
+		return "";
+	}
+	struct pom_cache *pc = cache_of(c);
+	if (!pc->indexed) {
+		pc->indexed = true;
+		index_dir(c, pc, c->l->root, NULL, 0);
+	}
+	const struct pom_files *files = hmap_get(pc->tree, dep_printf(c, "%s:%s", g, a));
+	_cleanup_free_ char *child_real = child ? realpath(child, NULL) : NULL;
+	for (const struct pom_file *f = files ? files->head : NULL; f && child_real; f = f->next) {
+		_cleanup_free_ char *real = realpath(f->path, NULL);
+		if (!real || (not_this && str_eq(real, not_this)) || str_eq(real, child_real)) {
+			continue;
+		}
+		char *buf = NULL;
+		size_t len = 0;
+		if (read_file_capped(real, DEPS_MAX_FILE_BYTES, &buf, &len) < 0 ||
+		    dep_count_read(c->l, len) < 0) {
+			free(buf);
+			return "";
+		}
+		char err[256];
+		unsigned line, col;
+		struct xnode *root = xml_parse(buf, len, &line, &col, err, sizeof(err));
+		free(buf);
+		const char *pv = root ? coordinate(c, root, "version") : NULL;
+		bool same = pv && str_eq(pv, v);
+		xml_free(root);
+		if (!same) {
+			continue;
+		}
+		char *slash = strrchr(child_real, '/');
+		*slash = '\0';
+		return dep_printf(c,
+				  "; the tree has it at %s, but Maven reads a parent where "
+				  "<relativePath> says (by default ../pom.xml), else from a "
+				  "repository: set <relativePath>%s</relativePath> in <parent>",
+				  f->display, relative_to(c, child_real, real));
+	}
+	return "";
 }
 
 /* A POM file read for a BOM, with its parents. */

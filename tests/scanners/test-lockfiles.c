@@ -4375,6 +4375,59 @@ Test(lockfiles, pom_an_exact_version_in_brackets_is_pinned)
 	free(dir);
 }
 
+/*
+ * A multi-module project with its modules in modules/: Maven reads a module's parent
+ * from its relativePath (../pom.xml by default, here modules/pom.xml, which is not
+ * there), else from a repository, never from elsewhere in the tree. The module that says
+ * ../../pom.xml gets its version from the root; the one that does not stays unresolved,
+ * and its note says where the tree has its parent and what relativePath reaches it.
+ */
+Test(lockfiles, pom_a_parent_elsewhere_in_the_tree_says_which_relative_path_reaches_it)
+{
+	char *dir = tu_tmpdir();
+	tu_write(
+		dir, "pom.xml",
+		"<project>\n<groupId>g</groupId><artifactId>root</artifactId><version>1</version>\n"
+		"<packaging>pom</packaging>\n"
+		"<modules><module>modules/core</module><module>modules/web</module></modules>\n"
+		"<properties><log4j.version>2.14.1</log4j.version></properties>\n"
+		"</project>\n");
+	tu_write(dir, "modules/core/pom.xml",
+		 "<project>\n<parent><groupId>g</groupId><artifactId>root</artifactId>"
+		 "<version>1</version>\n<relativePath>../../pom.xml</relativePath></parent>\n"
+		 "<artifactId>core</artifactId>\n"
+		 "<dependencies>\n" POM_DEP("org.apache.logging.log4j", "log4j-core",
+					    "<version>${log4j.version}</version>") "</dependencies>"
+										   "</project>\n");
+	tu_write(dir, "modules/web/pom.xml",
+		 "<project>\n<parent><groupId>g</groupId><artifactId>root</artifactId>"
+		 "<version>1</version></parent>\n"
+		 "<artifactId>web</artifactId>\n"
+		 "<dependencies>\n" POM_DEP("org.apache.logging.log4j", "log4j-api",
+					    "<version>${log4j.version}</version>") "</dependencies>"
+										   "</project>\n");
+	struct dep_list l;
+	scan_tree(dir, &l);
+	const struct dep *core =
+		find_in(&l, "modules/core/pom.xml", "org.apache.logging.log4j:log4j-core");
+	cr_assert_not_null(core);
+	cr_expect_str_eq(core->version, "2.14.1");
+	cr_expect_eq(core->flags, 0);
+	const struct dep *web =
+		find_in(&l, "modules/web/pom.xml", "org.apache.logging.log4j:log4j-api");
+	cr_assert_not_null(web);
+	cr_expect(web->flags & DEP_UNRESOLVED);
+	cr_expect_str_eq(note_of(web),
+			 "the property ${log4j.version} is not defined in this file (its parent "
+			 "POM g:root:1 is not at ../pom.xml; the tree has it at pom.xml, but Maven "
+			 "reads a parent where <relativePath> says (by default ../pom.xml), else "
+			 "from a repository: set <relativePath>../../pom.xml</relativePath> in "
+			 "<parent>)");
+	dep_list_release(&l);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 /* A chain longer than POM_MAX_PARENTS stops there, unresolved, in bounded work. */
 Test(lockfiles, pom_parent_chains_are_capped)
 {
