@@ -3193,3 +3193,266 @@ Test(depscan, a_package_two_entries_resolve_to_is_one_finding)
 	free(dir);
 	free(npm);
 }
+
+/* ---------- log4j-core 2.14.1 as Maven users write it ---------- */
+
+#define MVN_PROJECT(body)                                         \
+	"<project xmlns=\"http://maven.apache.org/POM/4.0.0\">\n" \
+	"  <modelVersion>4.0.0</modelVersion>\n" body "</project>\n"
+#define MVN_GAV(a) \
+	"  <groupId>com.example</groupId><artifactId>" a "</artifactId><version>1.0</version>\n"
+#define MVN_LOG4J(v)                                          \
+	"    <dependency>\n"                                  \
+	"      <groupId>org.apache.logging.log4j</groupId>\n" \
+	"      <artifactId>log4j-core</artifactId>" v "\n"    \
+	"    </dependency>\n"
+#define MVN_DEPS(d) "  <dependencies>\n" d "  </dependencies>\n"
+#define MVN_MANAGE(d) \
+	"  <dependencyManagement><dependencies>\n" d "  </dependencies></dependencyManagement>\n"
+#define MVN_PARENT(a, rel)                                                       \
+	"  <parent><groupId>com.example</groupId><artifactId>" a "</artifactId>" \
+	"<version>1.0</version>" rel "</parent>\n"
+#define MVN_IMPORT(g, a, v)                                                                 \
+	"    <dependency><groupId>" g "</groupId><artifactId>" a "</artifactId><version>" v \
+	"</version>\n      <type>pom</type><scope>import</scope></dependency>\n"
+
+/* severity rule version file:line, one finding a line, as the report orders them. */
+static char *log4j_findings(json_t *doc)
+{
+	char *out = strdup("");
+	size_t i;
+	json_t *f;
+	json_array_foreach(json_object_get(doc, "findings"), i, f)
+	{
+		json_t *pkg = json_object_get(f, "package");
+		char *next = tu_strf("%s%s %s %s %s:%lld\n", out,
+				     json_string_value(json_object_get(f, "severity")),
+				     json_string_value(json_object_get(f, "rule_id")),
+				     json_string_value(json_object_get(pkg, "version")),
+				     json_string_value(json_object_get(f, "file")),
+				     (long long)json_integer_value(json_object_get(f, "line")));
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
+/*
+ * The example users remember, written the ways a Maven project writes it: every one blocks
+ * a gate at critical (exit 3), with CVE-2021-44228 where the version can be known, and an
+ * unresolved-version finding as severe as Log4Shell where it cannot (a parent or a BOM
+ * that is not in the tree, a range without a lower bound): never a silent pass. A module
+ * in modules/ that keeps the default relativePath does not get the root's version, as
+ * in Maven (which would look in modules/pom.xml, then in a repository).
+ */
+Test(depscan, log4shell_as_maven_projects_write_it, .timeout = 120)
+{
+	import_fixture("osv/maven");
+	static const struct {
+		const char *name;
+		const char *files[3][2];
+		const char *want;
+	} cases
+		[] = {
+			{ "a property",
+			  { { "pom.xml",
+			      MVN_PROJECT(MVN_GAV(
+				      "app") "  <properties>\n"
+					     "    <log4j.version>2.14.1</log4j.version>\n"
+					     "  </properties>\n" MVN_DEPS(MVN_LOG4J(
+						     "<version>${log4j.version}</version>"))) } },
+			  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 pom.xml:10\n" },
+			{ "properties of properties",
+			  { { "pom.xml",
+			      MVN_PROJECT(MVN_GAV(
+				      "app") "  <properties>\n"
+					     "    <log4j2.major>2.14</log4j2.major>\n"
+					     "    "
+					     "<log4j2.version>${log4j2.major}.1</log4j2.version>\n"
+					     "    "
+					     "<log4j.version>${log4j2.version}</log4j.version>\n"
+					     "  </properties>\n" MVN_DEPS(MVN_LOG4J(
+						     "<version>${log4j.version}</version>"))) } },
+			  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 pom.xml:12\n" },
+			{ "dependencyManagement",
+			  { { "pom.xml",
+			      MVN_PROJECT(MVN_GAV("app") MVN_MANAGE(MVN_LOG4J(
+				      "<version>2.14.1</version>")) MVN_DEPS(MVN_LOG4J(""))) } },
+			  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 pom.xml:7\n" },
+			{ "a parent at its relativePath",
+			  { { "parent/pom.xml",
+			      MVN_PROJECT(MVN_GAV("parent") "  <packaging>pom</packaging>\n"
+							    "  <properties><log4j.version>2.14.1</"
+							    "log4j.version></properties>\n") },
+			    { "app/pom.xml",
+			      MVN_PROJECT(MVN_PARENT("parent",
+						     "<relativePath>../parent/pom.xml</"
+						     "relativePath>") "  "
+								      "<artifactId>app</"
+								      "artifactId>\n" MVN_DEPS(
+									      MVN_LOG4J("<"
+											"v"
+											"e"
+											"r"
+											"s"
+											"i"
+											"o"
+											"n"
+											">"
+											"$"
+											"{"
+											"l"
+											"o"
+											"g"
+											"4"
+											"j"
+											"."
+											"v"
+											"e"
+											"r"
+											"s"
+											"i"
+											"o"
+											"n"
+											"}"
+											"<"
+											"/"
+											"v"
+											"e"
+											"r"
+											"s"
+											"i"
+											"o"
+											"n"
+											">"))) } },
+			  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 app/pom.xml:8\n" },
+			{ "a parent's dependencyManagement, relativePath a directory",
+			  { { "parent/pom.xml",
+			      MVN_PROJECT(
+				      MVN_GAV("parent") "  <packaging>pom</packaging>\n" MVN_MANAGE(
+					      MVN_LOG4J("<version>2.14.1</version>"))) },
+			    { "app/pom.xml",
+			      MVN_PROJECT(MVN_PARENT(
+				      "parent", "<relativePath>../parent</"
+						"relativePath>") "  "
+								 "<artifactId>"
+								 "app</"
+								 "artifactId>"
+								 "\n" MVN_DEPS(MVN_LOG4J(""))) } },
+			  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 app/pom.xml:6\n"
+			  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 parent/pom.xml:8\n" },
+			{ "a BOM in the tree, imported by the parent",
+			  { { "bom/pom.xml",
+			      MVN_PROJECT(
+				      MVN_GAV("platform-bom") "  "
+							      "<packaging>pom</"
+							      "packaging>\n" MVN_MANAGE(
+								      MVN_LOG4J("<version>2.14.1</"
+										"version>"))) },
+			    { "parent/pom.xml",
+			      MVN_PROJECT(
+				      MVN_GAV("parent") "  <packaging>pom</packaging>\n" MVN_MANAGE(
+					      MVN_IMPORT("com.example", "platform-bom", "1.0"))) },
+			    { "app/pom.xml",
+			      MVN_PROJECT(MVN_PARENT(
+				      "parent", "<relativePath>../parent</"
+						"relativePath>") "  "
+								 "<artifactId>"
+								 "app</"
+								 "artifactId>"
+								 "\n" MVN_DEPS(MVN_LOG4J(""))) } },
+			  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 app/pom.xml:6\n"
+			  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 bom/pom.xml:8\n" },
+			{ "log4j's own BOM, not in the tree",
+			  { { "pom.xml", MVN_PROJECT(MVN_GAV("app") MVN_MANAGE(MVN_IMPORT(
+						 "org.apache.logging.log4j", "log4j-bom", "2.14.1"))
+							     MVN_DEPS(MVN_LOG4J(""))) } },
+			  "critical unresolved-version  pom.xml:9\n" },
+			{ "a parent that is not in the tree",
+			  { { "pom.xml",
+			      MVN_PROJECT(MVN_PARENT("corp-parent",
+						     "") "  "
+							 "<artifactId>app</"
+							 "artifactId>\n" MVN_DEPS(MVN_LOG4J(
+								 "<version>${log4j.version}<"
+								 "/version>"))) } },
+			  "critical unresolved-version ${log4j.version} pom.xml:8\n" },
+			{ "a range",
+			  { { "pom.xml", MVN_PROJECT(MVN_GAV("app") MVN_DEPS(
+						 MVN_LOG4J("<version>[2.0,2.15)</version>"))) } },
+			  "critical GHSA-jfh8-c2jx-5f7m 2.0 pom.xml:7\n"
+			  "critical unpinned-requirement 2.0 pom.xml:7\n" },
+			{ "a range without a lower bound",
+			  { { "pom.xml", MVN_PROJECT(MVN_GAV("app") MVN_DEPS(
+						 MVN_LOG4J("<version>(,2.15)</version>"))) } },
+			  "critical unpinned-requirement 0 pom.xml:7\n" },
+			{ "an exact version in brackets",
+			  { { "pom.xml", MVN_PROJECT(MVN_GAV("app") MVN_DEPS(
+						 MVN_LOG4J("<version>[2.14.1]</version>"))) } },
+			  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 pom.xml:7\n" },
+			{ "modules in modules/",
+			  { { "pom.xml",
+			      MVN_PROJECT(MVN_GAV("root") "  <packaging>pom</packaging>\n"
+							  "  <modules><module>modules/core</module>"
+							  "<module>modules/web</module></modules>\n"
+							  "  <properties><log4j.version>2.14.1</"
+							  "log4j.version></properties>\n") },
+			    { "modules/core/pom.xml",
+			      MVN_PROJECT(
+				      MVN_PARENT("root", "<relativePath>../../pom.xml</"
+							 "relativePath>") "  "
+									  "<artifactId>core</"
+									  "artifactId>\n" MVN_DEPS(
+										  MVN_LOG4J(
+											  "<version"
+											  ">${"
+											  "log4j."
+											  "version}"
+											  "</"
+											  "version"
+											  ">"))) },
+			    { "modules/web/pom.xml",
+			      MVN_PROJECT(MVN_PARENT("root", "") "  "
+								 "<artifactId>web</"
+								 "artifactId>\n" MVN_DEPS(MVN_LOG4J(
+									 "<version>${log4j.version}"
+									 "</version>"))) } },
+			  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 modules/core/pom.xml:8\n"
+			  "critical unresolved-version ${log4j.version} modules/web/pom.xml:8\n" },
+			{ "the project's own version",
+			  { { "pom.xml",
+			      MVN_PROJECT(
+				      "  <groupId>com.example</groupId><artifactId>app</artifactId>"
+				      "<version>${revision}</version>\n"
+				      "  "
+				      "<properties><revision>2.14.1</revision></"
+				      "properties>\n" MVN_DEPS(MVN_LOG4J(
+					      "<version>${project.version}</version>"))) } },
+			  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 pom.xml:8\n" },
+			{ "a profile's property",
+			  { { "pom.xml",
+			      MVN_PROJECT(MVN_GAV(
+				      "app") "  <profiles><profile><id>legacy</id>\n"
+					     "    <properties><log4j.version>2.14.1</"
+					     "log4j.version></properties>\n"
+					     "  </profile></profiles>\n"
+					     "  <properties><log4j.version>2.17.1</"
+					     "log4j.version></properties>\n" MVN_DEPS(MVN_LOG4J(
+						     "<version>${log4j.version}</version>"))) } },
+			  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 pom.xml:11\n" },
+		};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *dir = tu_strf("%s/mvn%zu", ws, i);
+		for (size_t k = 0; k < 3 && cases[i].files[k][0]; k++) {
+			tu_write(dir, cases[i].files[k][0], cases[i].files[k][1]);
+		}
+		int status;
+		json_t *doc = scan_json(dir, "--fail-on=critical", &status);
+		char *got = log4j_findings(doc);
+		cr_expect_eq(status, 3, "%s: exit %d\n%s", cases[i].name, status, got);
+		cr_expect_str_eq(got, cases[i].want, "%s:\n%s", cases[i].name, got);
+		free(got);
+		json_decref(doc);
+		free(dir);
+	}
+}
