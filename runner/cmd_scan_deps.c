@@ -38,7 +38,8 @@
  * advisory (`unresolved-version`, `unpinned-requirement`: why the version is not known,
  * which parent or BOM, and which advisory makes it as severe as it is); then where the
  * version comes from (the package's version_note: a parent or BOM that manages it, a
- * range), unless that line said it already; then the fix.
+ * range), unless that line said it already; the other lines of the lockfile whose
+ * entries are the same package (also_at); then the fix.
  */
 static void print_text(const struct finding_list *fl, const json_t *st, json_int_t blocking,
 		       enum severity fail_on)
@@ -87,6 +88,22 @@ static void print_text(const struct finding_list *fl, const json_t *st, json_int
 		if (note && *note && !(says && strstr(says, note))) {
 			_cleanup_free_ char *note1 = str_one_line(note);
 			sbuf_printf(&sb, "    version: %s\n", note1);
+		}
+		/* Other entries of the lockfile that are the same package (one finding). */
+		const json_t *also = json_object_get(f->extra, "also_at");
+		if (json_array_size(also)) {
+			sbuf_puts(&sb, "    also at lines:");
+			for (size_t k = 0; k < json_array_size(also); k++) {
+				sbuf_printf(&sb, "%s %lld", k ? "," : "",
+					    (long long)json_integer_value(json_array_get(also, k)));
+			}
+			json_int_t all =
+				json_integer_value(json_object_get(f->extra, "also_at_count"));
+			if (all > (json_int_t)json_array_size(also)) {
+				sbuf_printf(&sb, " (and %lld more)",
+					    (long long)(all - (json_int_t)json_array_size(also)));
+			}
+			sbuf_puts(&sb, "\n");
 		}
 		if (f->fix) {
 			_cleanup_free_ char *fix = str_one_line(f->fix);

@@ -975,12 +975,30 @@ static void merge_groups(struct dep_ctx *c, struct dep *keep, const struct dep *
 	}
 }
 
+/* Note another line of the package kept (the first DEP_MAX_ALSO, all counted). */
+static void add_also(struct dep_ctx *c, struct dep *keep, unsigned line)
+{
+	if (keep->n_also < DEP_MAX_ALSO) {
+		unsigned *v = arena_alloc(c->l->arena, (keep->n_also + 1) * sizeof(*v));
+		if (!v) {
+			abort();
+		}
+		if (keep->n_also) {
+			memcpy(v, keep->also, keep->n_also * sizeof(*v));
+		}
+		v[keep->n_also] = line;
+		keep->also = v;
+	}
+	keep->n_also++;
+}
+
 /*
  * One package per (ecosystem, name, version, commit) of the file just parsed: entries of
  * a lockfile that resolve to the same package (yarn 1's `string-width-cjs@npm:string-
  * width@^4.2.0` block beside `string-width@^4.1.0`'s, pnpm's copies of a package for two
  * sets of peers, a Gemfile.lock's platform variants, conan's host and build contexts)
- * would each give the same findings. The first is kept, with the groups of all; copies
+ * would each give the same findings. The first is kept, with the groups of all and the
+ * lines of the others (also); copies
  * that differ in what the scan reports of them (flags, note) are kept apart. Only the
  * file's own packages: those of files it includes are theirs (and counted as theirs).
  */
@@ -1006,7 +1024,9 @@ static void dedupe_file(struct dep_ctx *c)
 				    strlen(commit), commit, strlen(note), note);
 		void *at = hmap_get(seen, k);
 		if (at) {
-			merge_groups(c, &l->v[(size_t)(uintptr_t)at - 1], d);
+			struct dep *keep = &l->v[(size_t)(uintptr_t)at - 1];
+			merge_groups(c, keep, d);
+			add_also(c, keep, d->line);
 			free(k);
 			continue;
 		}

@@ -93,7 +93,14 @@ struct dep {
 	unsigned flags;
 	const char *note; /* why unpinned/unresolved, for reports */
 	enum dep_format format;
+	/* Other lines of the file whose entries are this package (same ecosystem, name,
+	 * version and commit: yarn 1's alias block beside the plain one), in order, at most
+	 * DEP_MAX_ALSO of them (arena); n_also counts them all. */
+	const unsigned *also;
+	size_t n_also;
 };
+
+#define DEP_MAX_ALSO 8u
 
 /* A lockfile that was read: one the scan found or was given, or a file one of them
  * includes (requirements.txt -r/-c). packages counts those first listed in it. */

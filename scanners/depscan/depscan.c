@@ -96,6 +96,22 @@ char *depscan_purl(const struct dep *d)
 	return sbuf_steal(&sb);
 }
 
+/* The other lines of the lockfile whose entries are the same package (see struct dep). */
+static void set_also(struct finding *f, const struct dep *d)
+{
+	if (!d->n_also) {
+		return;
+	}
+	json_t *lines = json_array();
+	for (size_t i = 0; i < d->n_also && i < DEP_MAX_ALSO; i++) {
+		json_array_append_new(lines, json_integer(d->also[i]));
+	}
+	json_object_set_new(f->extra, "also_at", lines);
+	if (d->n_also > DEP_MAX_ALSO) {
+		json_object_set_new(f->extra, "also_at_count", json_integer((json_int_t)d->n_also));
+	}
+}
+
 /* ---------- matching ---------- */
 
 /* One affected entry of a record for the package being checked. */
@@ -332,6 +348,7 @@ static void add_finding(struct scan *s, size_t first)
 	if (d->note || (d->flags & DEP_UNPINNED)) {
 		json_object_set_new(f->extra, "version_note", json_string(d->note ? d->note : ""));
 	}
+	set_also(f, d);
 }
 
 /* Check one package: every advisory with an entry that contains its version. */
@@ -423,6 +440,7 @@ static int policy_finding(struct scan *s, const struct dep *d, const char *rule,
 	if (d->note || (d->flags & DEP_UNPINNED)) {
 		json_object_set_new(f->extra, "version_note", json_string(d->note ? d->note : ""));
 	}
+	set_also(f, d);
 	clear_hits(s);
 	return 0;
 }

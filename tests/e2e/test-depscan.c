@@ -3185,6 +3185,16 @@ Test(depscan, a_package_two_entries_resolve_to_is_one_finding)
 	char *text = findings_text(doc);
 	cr_expect_eq(status, 3, "%s", text);
 	cr_expect_str_eq(text, "GHSA-35jh-r3h4-6jhm lodash 4.17.15 yarn.lock:5\n");
+	/* The other entry's line is kept, in the JSON and the text. */
+	json_t *f = json_array_get(json_object_get(doc, "findings"), 0);
+	json_t *also = json_object_get(f, "also_at");
+	cr_expect_eq(json_array_size(also), 1);
+	cr_expect_eq(json_integer_value(json_array_get(also, 0)), 10);
+	struct tu_result t = tu_runner_run(dir, "scan", "deps", "--db", db, NULL);
+	cr_expect_eq(t.status, 3);
+	cr_expect_not_null(strstr(t.out, "yarn.lock:5: high GHSA-35jh-r3h4-6jhm"), "%s", t.out);
+	cr_expect_not_null(strstr(t.out, "    also at lines: 10\n    fix: "), "%s", t.out);
+	tu_result_free(&t);
 	json_t *stats = json_object_get(doc, "stats");
 	cr_expect_eq(json_integer_value(json_object_get(stats, "packages")), 1);
 	cr_expect_eq(json_integer_value(json_object_get(stats, "vulnerable_packages")), 1);
@@ -3252,20 +3262,19 @@ Test(depscan, log4shell_as_maven_projects_write_it, .timeout = 120)
 		const char *name;
 		const char *files[3][2];
 		const char *want;
-	} cases
-		[] = {
-			{ "a property",
-			  { { "pom.xml",
-			      MVN_PROJECT(MVN_GAV(
-				      "app") "  <properties>\n"
+	} cases[] = {
+		{ "a property",
+		  { { "pom.xml",
+		      MVN_PROJECT(
+			      MVN_GAV("app") "  <properties>\n"
 					     "    <log4j.version>2.14.1</log4j.version>\n"
 					     "  </properties>\n" MVN_DEPS(MVN_LOG4J(
 						     "<version>${log4j.version}</version>"))) } },
-			  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 pom.xml:10\n" },
-			{ "properties of properties",
-			  { { "pom.xml",
-			      MVN_PROJECT(MVN_GAV(
-				      "app") "  <properties>\n"
+		  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 pom.xml:10\n" },
+		{ "properties of properties",
+		  { { "pom.xml",
+		      MVN_PROJECT(
+			      MVN_GAV("app") "  <properties>\n"
 					     "    <log4j2.major>2.14</log4j2.major>\n"
 					     "    "
 					     "<log4j2.version>${log4j2.major}.1</log4j2.version>\n"
@@ -3273,174 +3282,166 @@ Test(depscan, log4shell_as_maven_projects_write_it, .timeout = 120)
 					     "<log4j.version>${log4j2.version}</log4j.version>\n"
 					     "  </properties>\n" MVN_DEPS(MVN_LOG4J(
 						     "<version>${log4j.version}</version>"))) } },
-			  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 pom.xml:12\n" },
-			{ "dependencyManagement",
-			  { { "pom.xml",
-			      MVN_PROJECT(MVN_GAV("app") MVN_MANAGE(MVN_LOG4J(
-				      "<version>2.14.1</version>")) MVN_DEPS(MVN_LOG4J(""))) } },
-			  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 pom.xml:7\n" },
-			{ "a parent at its relativePath",
-			  { { "parent/pom.xml",
-			      MVN_PROJECT(MVN_GAV("parent") "  <packaging>pom</packaging>\n"
-							    "  <properties><log4j.version>2.14.1</"
-							    "log4j.version></properties>\n") },
-			    { "app/pom.xml",
-			      MVN_PROJECT(MVN_PARENT("parent",
-						     "<relativePath>../parent/pom.xml</"
+		  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 pom.xml:12\n" },
+		{ "dependencyManagement",
+		  { { "pom.xml", MVN_PROJECT(MVN_GAV("app") MVN_MANAGE(MVN_LOG4J(
+					 "<version>2.14.1</version>")) MVN_DEPS(MVN_LOG4J(""))) } },
+		  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 pom.xml:7\n" },
+		{ "a parent at its relativePath",
+		  { { "parent/pom.xml",
+		      MVN_PROJECT(MVN_GAV("parent") "  <packaging>pom</packaging>\n"
+						    "  <properties><log4j.version>2.14.1</"
+						    "log4j.version></properties>\n") },
+		    { "app/pom.xml",
+		      MVN_PROJECT(
+			      MVN_PARENT("parent", "<relativePath>../parent/pom.xml</"
+						   "relativePath>") "  "
+								    "<artifactId>app</"
+								    "artifactId>\n" MVN_DEPS(
+									    MVN_LOG4J("<"
+										      "v"
+										      "e"
+										      "r"
+										      "s"
+										      "i"
+										      "o"
+										      "n"
+										      ">"
+										      "$"
+										      "{"
+										      "l"
+										      "o"
+										      "g"
+										      "4"
+										      "j"
+										      "."
+										      "v"
+										      "e"
+										      "r"
+										      "s"
+										      "i"
+										      "o"
+										      "n"
+										      "}"
+										      "<"
+										      "/"
+										      "v"
+										      "e"
+										      "r"
+										      "s"
+										      "i"
+										      "o"
+										      "n"
+										      ">"))) } },
+		  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 app/pom.xml:8\n" },
+		{ "a parent's dependencyManagement, relativePath a directory",
+		  { { "parent/pom.xml",
+		      MVN_PROJECT(MVN_GAV("parent") "  <packaging>pom</packaging>\n" MVN_MANAGE(
+			      MVN_LOG4J("<version>2.14.1</version>"))) },
+		    { "app/pom.xml",
+		      MVN_PROJECT(MVN_PARENT("parent",
+					     "<relativePath>../parent</"
+					     "relativePath>") "  "
+							      "<artifactId>"
+							      "app</"
+							      "artifactId>"
+							      "\n" MVN_DEPS(MVN_LOG4J(""))) } },
+		  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 app/pom.xml:6\n"
+		  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 parent/pom.xml:8\n" },
+		{ "a BOM in the tree, imported by the parent",
+		  { { "bom/pom.xml",
+		      MVN_PROJECT(MVN_GAV("platform-bom") "  "
+							  "<packaging>pom</"
+							  "packaging>\n" MVN_MANAGE(
+								  MVN_LOG4J("<version>2.14.1</"
+									    "version>"))) },
+		    { "parent/pom.xml",
+		      MVN_PROJECT(MVN_GAV("parent") "  <packaging>pom</packaging>\n" MVN_MANAGE(
+			      MVN_IMPORT("com.example", "platform-bom", "1.0"))) },
+		    { "app/pom.xml",
+		      MVN_PROJECT(MVN_PARENT("parent",
+					     "<relativePath>../parent</"
+					     "relativePath>") "  "
+							      "<artifactId>"
+							      "app</"
+							      "artifactId>"
+							      "\n" MVN_DEPS(MVN_LOG4J(""))) } },
+		  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 app/pom.xml:6\n"
+		  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 bom/pom.xml:8\n" },
+		{ "log4j's own BOM, not in the tree",
+		  { { "pom.xml", MVN_PROJECT(MVN_GAV("app") MVN_MANAGE(MVN_IMPORT(
+					 "org.apache.logging.log4j", "log4j-bom", "2.14.1"))
+						     MVN_DEPS(MVN_LOG4J(""))) } },
+		  "critical unresolved-version  pom.xml:9\n" },
+		{ "a parent that is not in the tree",
+		  { { "pom.xml",
+		      MVN_PROJECT(MVN_PARENT("corp-parent", "") "  "
+								"<artifactId>app</"
+								"artifactId>\n" MVN_DEPS(MVN_LOG4J(
+									"<version>${log4j.version}<"
+									"/version>"))) } },
+		  "critical unresolved-version ${log4j.version} pom.xml:8\n" },
+		{ "a range",
+		  { { "pom.xml", MVN_PROJECT(MVN_GAV("app") MVN_DEPS(
+					 MVN_LOG4J("<version>[2.0,2.15)</version>"))) } },
+		  "critical GHSA-jfh8-c2jx-5f7m 2.0 pom.xml:7\n"
+		  "critical unpinned-requirement 2.0 pom.xml:7\n" },
+		{ "a range without a lower bound",
+		  { { "pom.xml", MVN_PROJECT(MVN_GAV("app") MVN_DEPS(
+					 MVN_LOG4J("<version>(,2.15)</version>"))) } },
+		  "critical unpinned-requirement 0 pom.xml:7\n" },
+		{ "an exact version in brackets",
+		  { { "pom.xml", MVN_PROJECT(MVN_GAV("app") MVN_DEPS(
+					 MVN_LOG4J("<version>[2.14.1]</version>"))) } },
+		  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 pom.xml:7\n" },
+		{ "modules in modules/",
+		  { { "pom.xml",
+		      MVN_PROJECT(MVN_GAV("root") "  <packaging>pom</packaging>\n"
+						  "  <modules><module>modules/core</module>"
+						  "<module>modules/web</module></modules>\n"
+						  "  <properties><log4j.version>2.14.1</"
+						  "log4j.version></properties>\n") },
+		    { "modules/core/pom.xml",
+		      MVN_PROJECT(MVN_PARENT("root", "<relativePath>../../pom.xml</"
 						     "relativePath>") "  "
-								      "<artifactId>app</"
+								      "<artifactId>core</"
 								      "artifactId>\n" MVN_DEPS(
-									      MVN_LOG4J("<"
-											"v"
-											"e"
-											"r"
-											"s"
-											"i"
-											"o"
-											"n"
-											">"
-											"$"
-											"{"
-											"l"
-											"o"
-											"g"
-											"4"
-											"j"
-											"."
-											"v"
-											"e"
-											"r"
-											"s"
-											"i"
-											"o"
-											"n"
-											"}"
-											"<"
-											"/"
-											"v"
-											"e"
-											"r"
-											"s"
-											"i"
-											"o"
-											"n"
-											">"))) } },
-			  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 app/pom.xml:8\n" },
-			{ "a parent's dependencyManagement, relativePath a directory",
-			  { { "parent/pom.xml",
-			      MVN_PROJECT(
-				      MVN_GAV("parent") "  <packaging>pom</packaging>\n" MVN_MANAGE(
-					      MVN_LOG4J("<version>2.14.1</version>"))) },
-			    { "app/pom.xml",
-			      MVN_PROJECT(MVN_PARENT(
-				      "parent", "<relativePath>../parent</"
-						"relativePath>") "  "
-								 "<artifactId>"
-								 "app</"
-								 "artifactId>"
-								 "\n" MVN_DEPS(MVN_LOG4J(""))) } },
-			  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 app/pom.xml:6\n"
-			  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 parent/pom.xml:8\n" },
-			{ "a BOM in the tree, imported by the parent",
-			  { { "bom/pom.xml",
-			      MVN_PROJECT(
-				      MVN_GAV("platform-bom") "  "
-							      "<packaging>pom</"
-							      "packaging>\n" MVN_MANAGE(
-								      MVN_LOG4J("<version>2.14.1</"
-										"version>"))) },
-			    { "parent/pom.xml",
-			      MVN_PROJECT(
-				      MVN_GAV("parent") "  <packaging>pom</packaging>\n" MVN_MANAGE(
-					      MVN_IMPORT("com.example", "platform-bom", "1.0"))) },
-			    { "app/pom.xml",
-			      MVN_PROJECT(MVN_PARENT(
-				      "parent", "<relativePath>../parent</"
-						"relativePath>") "  "
-								 "<artifactId>"
-								 "app</"
-								 "artifactId>"
-								 "\n" MVN_DEPS(MVN_LOG4J(""))) } },
-			  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 app/pom.xml:6\n"
-			  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 bom/pom.xml:8\n" },
-			{ "log4j's own BOM, not in the tree",
-			  { { "pom.xml", MVN_PROJECT(MVN_GAV("app") MVN_MANAGE(MVN_IMPORT(
-						 "org.apache.logging.log4j", "log4j-bom", "2.14.1"))
-							     MVN_DEPS(MVN_LOG4J(""))) } },
-			  "critical unresolved-version  pom.xml:9\n" },
-			{ "a parent that is not in the tree",
-			  { { "pom.xml",
-			      MVN_PROJECT(MVN_PARENT("corp-parent",
-						     "") "  "
-							 "<artifactId>app</"
+									      MVN_LOG4J("<version"
+											">${"
+											"log4j."
+											"version}"
+											"</"
+											"version"
+											">"))) },
+		    { "modules/web/pom.xml",
+		      MVN_PROJECT(MVN_PARENT("root", "") "  "
+							 "<artifactId>web</"
 							 "artifactId>\n" MVN_DEPS(MVN_LOG4J(
-								 "<version>${log4j.version}<"
-								 "/version>"))) } },
-			  "critical unresolved-version ${log4j.version} pom.xml:8\n" },
-			{ "a range",
-			  { { "pom.xml", MVN_PROJECT(MVN_GAV("app") MVN_DEPS(
-						 MVN_LOG4J("<version>[2.0,2.15)</version>"))) } },
-			  "critical GHSA-jfh8-c2jx-5f7m 2.0 pom.xml:7\n"
-			  "critical unpinned-requirement 2.0 pom.xml:7\n" },
-			{ "a range without a lower bound",
-			  { { "pom.xml", MVN_PROJECT(MVN_GAV("app") MVN_DEPS(
-						 MVN_LOG4J("<version>(,2.15)</version>"))) } },
-			  "critical unpinned-requirement 0 pom.xml:7\n" },
-			{ "an exact version in brackets",
-			  { { "pom.xml", MVN_PROJECT(MVN_GAV("app") MVN_DEPS(
-						 MVN_LOG4J("<version>[2.14.1]</version>"))) } },
-			  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 pom.xml:7\n" },
-			{ "modules in modules/",
-			  { { "pom.xml",
-			      MVN_PROJECT(MVN_GAV("root") "  <packaging>pom</packaging>\n"
-							  "  <modules><module>modules/core</module>"
-							  "<module>modules/web</module></modules>\n"
-							  "  <properties><log4j.version>2.14.1</"
-							  "log4j.version></properties>\n") },
-			    { "modules/core/pom.xml",
-			      MVN_PROJECT(
-				      MVN_PARENT("root", "<relativePath>../../pom.xml</"
-							 "relativePath>") "  "
-									  "<artifactId>core</"
-									  "artifactId>\n" MVN_DEPS(
-										  MVN_LOG4J(
-											  "<version"
-											  ">${"
-											  "log4j."
-											  "version}"
-											  "</"
-											  "version"
-											  ">"))) },
-			    { "modules/web/pom.xml",
-			      MVN_PROJECT(MVN_PARENT("root", "") "  "
-								 "<artifactId>web</"
-								 "artifactId>\n" MVN_DEPS(MVN_LOG4J(
-									 "<version>${log4j.version}"
-									 "</version>"))) } },
-			  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 modules/core/pom.xml:8\n"
-			  "critical unresolved-version ${log4j.version} modules/web/pom.xml:8\n" },
-			{ "the project's own version",
-			  { { "pom.xml",
-			      MVN_PROJECT(
-				      "  <groupId>com.example</groupId><artifactId>app</artifactId>"
-				      "<version>${revision}</version>\n"
-				      "  "
-				      "<properties><revision>2.14.1</revision></"
-				      "properties>\n" MVN_DEPS(MVN_LOG4J(
-					      "<version>${project.version}</version>"))) } },
-			  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 pom.xml:8\n" },
-			{ "a profile's property",
-			  { { "pom.xml",
-			      MVN_PROJECT(MVN_GAV(
-				      "app") "  <profiles><profile><id>legacy</id>\n"
+								 "<version>${log4j.version}"
+								 "</version>"))) } },
+		  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 modules/core/pom.xml:8\n"
+		  "critical unresolved-version ${log4j.version} modules/web/pom.xml:8\n" },
+		{ "the project's own version",
+		  { { "pom.xml",
+		      MVN_PROJECT("  <groupId>com.example</groupId><artifactId>app</artifactId>"
+				  "<version>${revision}</version>\n"
+				  "  "
+				  "<properties><revision>2.14.1</revision></"
+				  "properties>\n" MVN_DEPS(
+					  MVN_LOG4J("<version>${project.version}</version>"))) } },
+		  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 pom.xml:8\n" },
+		{ "a profile's property",
+		  { { "pom.xml",
+		      MVN_PROJECT(
+			      MVN_GAV("app") "  <profiles><profile><id>legacy</id>\n"
 					     "    <properties><log4j.version>2.14.1</"
 					     "log4j.version></properties>\n"
 					     "  </profile></profiles>\n"
 					     "  <properties><log4j.version>2.17.1</"
 					     "log4j.version></properties>\n" MVN_DEPS(MVN_LOG4J(
 						     "<version>${log4j.version}</version>"))) } },
-			  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 pom.xml:11\n" },
-		};
+		  "critical GHSA-jfh8-c2jx-5f7m 2.14.1 pom.xml:11\n" },
+	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *dir = tu_strf("%s/mvn%zu", ws, i);
 		for (size_t k = 0; k < 3 && cases[i].files[k][0]; k++) {

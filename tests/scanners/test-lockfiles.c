@@ -3948,6 +3948,7 @@ static const struct {
 	const char *name, *version;
 	unsigned line;	    /* the first entry's */
 	const char *groups; /* merged */
+	unsigned also;	    /* the other entry's line */
 } dup_cases[] = {
 	/* yarn 1 writes an alias (@isaacs/cliui's string-width-cjs) as its own block. */
 	{ DEP_YARN_LOCK, "yarn.lock",
@@ -3967,7 +3968,7 @@ static const struct {
 	  "cxKTWyWUwvSTriiZz/g==\n"
 	  "  dependencies:\n"
 	  "    strip-ansi \"^6.0.1\"\n",
-	  "string-width", "4.2.3", 5, NULL },
+	  "string-width", "4.2.3", 5, NULL, 12 },
 	/* pnpm 8 writes a package once per set of peers it is resolved with. */
 	{ DEP_PNPM_LOCK, "pnpm-lock.yaml",
 	  "lockfileVersion: '6.0'\n\n"
@@ -3990,7 +3991,7 @@ static const struct {
 	  "    dependencies:\n"
 	  "      ajv: 8.12.0\n"
 	  "    dev: false\n",
-	  "ajv-keywords", "3.5.2", 5, NULL },
+	  "ajv-keywords", "3.5.2", 5, NULL, 13 },
 	/* Bundler lists a gem once per platform it has a build for. */
 	{ DEP_GEMFILE_LOCK, "Gemfile.lock",
 	  "GEM\n"
@@ -4008,7 +4009,7 @@ static const struct {
 	  "  nokogiri\n\n"
 	  "BUNDLED WITH\n"
 	  "   2.4.10\n",
-	  "nokogiri", "1.13.10", 4, NULL },
+	  "nokogiri", "1.13.10", 4, NULL, 6 },
 	/* Conan 2: a package that is a requirement and a tool requirement. */
 	{ DEP_CONAN_LOCK, "conan.lock",
 	  "{\n"
@@ -4022,7 +4023,7 @@ static const struct {
 	  "    ],\n"
 	  "    \"python_requires\": []\n"
 	  "}\n",
-	  "zlib", "1.2.13", 4, "build-requires,requires" },
+	  "zlib", "1.2.13", 4, "build-requires,requires", 7 },
 };
 
 Test(lockfiles, one_package_per_name_and_version_of_a_lockfile)
@@ -4052,6 +4053,10 @@ Test(lockfiles, one_package_per_name_and_version_of_a_lockfile)
 			cr_expect_str_eq(d->groups ? d->groups : "(none)",
 					 dup_cases[t].groups ? dup_cases[t].groups : "(none)", "%s",
 					 dup_cases[t].file);
+			cr_expect_eq(d->n_also, 1, "%s: %zu other lines", dup_cases[t].file,
+				     d->n_also);
+			cr_expect(d->n_also && d->also[0] == dup_cases[t].also, "%s: also at %u",
+				  dup_cases[t].file, d->n_also ? d->also[0] : 0);
 		}
 		dep_list_release(&l);
 		diag_list_release(&dl);
