@@ -278,6 +278,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!other && (t < 0 || d->line < 1 || d->line > n_lines[t])) {
 			fuzz_fail("a package", d->file, d->line, 0, d->name);
 		}
+		/* The other entries of the file that are the same package (deps.h). */
+		for (size_t k = 0; !other && k < d->n_also && k < DEP_MAX_ALSO; k++) {
+			if (d->also[k] < 1 || d->also[k] > n_lines[t]) {
+				fuzz_fail("a package's other entry", d->file, d->also[k], 0,
+					  d->name);
+			}
+		}
 	}
 	dep_list_release(&l);
 	diag_list_release(&dl);
