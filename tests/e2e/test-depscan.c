@@ -33,7 +33,10 @@
  *     cannot be reached from here): conditional requests (304 keeps the data: every id
  *     the unchanged export held, even one whose kept copy came from an export that has
  *     dropped it), and a failed download leaves the old database intact;
- *   - `runner validate` rejects bad `with:` keys of the stage with file:line.
+ *   - `runner validate` rejects bad `with:` keys of the stage with file:line;
+ *   - a package two entries of a yarn.lock resolve to is one finding, with both lines;
+ *   - log4j-core 2.14.1 as Maven projects write it (properties, dependencyManagement,
+ *     parents, BOMs, ranges, modules/, profiles) blocks a gate at critical.
  */
 #include <criterion/criterion.h>
 

@@ -23,7 +23,10 @@
  *   - requirements.txt specifiers: only one exact clause with a valid PEP 440 version pins
  *     it, a lone >= or ~= is a lower bound, anything else pins nothing ("0.0.0");
  *   - positions: an error about a lockfile's structure at the line of what it names (never
- *     line 0), an option's argument and the package past the cap at their columns.
+ *     line 0), an option's argument and the package past the cap at their columns;
+ *   - each (ecosystem, name, version, commit) once per lockfile (yarn 1 alias blocks, pnpm
+ *     peer copies, Gemfile platforms, conan requires and build_requires), with the other
+ *     entries' lines and the groups of all.
  */
 #include <criterion/criterion.h>
 
