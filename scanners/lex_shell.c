@@ -251,10 +251,29 @@ struct reader {
 	uint32_t end;	   /* the token that ends it (`|`, `&&` ...), or hdr_end */
 };
 
-/* An env option that takes the next word as its value (-u NAME, -C dir, -P path). */
+/*
+ * An env option word that takes the next word as its value: -u NAME, -C dir, -P path (BSD),
+ * -a NAME (GNU's argv0), also at the end of other letters (-iu NAME), and --unset,
+ * --chdir, --argv0 without `=`. A letter that takes a value takes the rest of the word when
+ * there is one (-uHOME, -iuHOME).
+ */
 static bool env_option_arg(const char *w, size_t n)
 {
-	return n == 2 && strchr("uCP", w[1]) != NULL;
+	static const char *const longs[] = { "--unset", "--chdir", "--argv0", NULL };
+	if (n >= 2 && w[1] == '-') {
+		for (const char *const *p = longs; *p; p++) {
+			if (strlen(*p) == n && memcmp(w, *p, n) == 0) {
+				return true;
+			}
+		}
+		return false;
+	}
+	for (size_t j = 1; j < n; j++) {
+		if (strchr("uCPa", w[j])) {
+			return j + 1 == n;
+		}
+	}
+	return false;
 }
 
 /* Is token i (before end) NAME followed by an `=` that touches it: an assignment word? */
@@ -271,8 +290,8 @@ static bool assignment_at(const struct lexst *L, uint32_t i, uint32_t end)
  * (TOK_NONE: none). A shell reads its input as commands given options other than -c (-e,
  * -eux, -o pipefail, -s and its arguments), not a script file; sudo, with its options, may
  * run it, and so may env, with its options and NAME=value words; `sudo -s` and `sudo -i`
- * with no command run a shell themselves (the invoking or target user's), which reads it.
- * tee copies it to its output.
+ * with no command (`sudo -s --` too) run a shell themselves (the invoking or target
+ * user's), which reads it. tee copies it to its output, also under sudo (`sudo tee log`).
  */
 static void read_command(const struct shst *S, uint32_t i, uint32_t hdr_end, uint32_t op,
 			 struct reader *r)
@@ -284,6 +303,7 @@ static void read_command(const struct shst *S, uint32_t i, uint32_t hdr_end, uin
 		SUDO,
 		SUDO_PROG,
 		ENV,
+		ENV_VARS,
 		ENV_PROG,
 		SHELL,
 		SHELL_END,
@@ -347,9 +367,9 @@ static void read_command(const struct shst *S, uint32_t i, uint32_t hdr_end, uin
 			} else if (!in_env && word_is(L, k, "env")) {
 				st = ENV;
 				in_env = true;
-			} else if (st == PROG && word_is(L, k, "cat")) {
-				st = CAT;
-			} else if (st == PROG && word_is(L, k, "tee")) {
+			} else if (word_is(L, k, "cat")) {
+				st = CAT; /* also under sudo or env */
+			} else if (word_is(L, k, "tee")) {
 				st = TEE;
 			} else {
 				st = OTHER;
@@ -400,24 +420,35 @@ static void read_command(const struct shst *S, uint32_t i, uint32_t hdr_end, uin
 			}
 			break;
 		case ENV:
-			/* Its options (-i, -, -u NAME, -C dir), then NAME=value words, then the
-			 * program; -S splits a string into one, not read. */
+		case ENV_VARS:
+			/* Its options (-i, -, -u NAME, -C dir, --), then NAME=value words, then
+			 * the program; -S splits a string into one, not read. env's getopt stops
+			 * at the first word that is not an option: after a NAME=value, `-u` is
+			 * the program (`env A=1 -u X sh` runs one named -u). */
 			if (assignment_at(L, i, hdr_end)) {
 				i += 1 + (i + 2 < hdr_end &&
 					  t->v[i + 2].off == k->off + k->len + 1 &&
 					  t->v[i + 2].kind != TOK_PUNCT);
+				st = ENV_VARS;
+			} else if (st == ENV_VARS) {
+				st = ENV_PROG;
+				i--; /* the program, whatever it looks like */
 			} else if (k->len == 2 && memcmp(w, "--", 2) == 0) {
 				st = ENV_PROG;
 			} else if (opt && w[1] == '-') {
 				if (k->len >= 7 && memcmp(w, "--split", 7) == 0) {
 					st = OTHER;
 				}
+				i += env_option_arg(w, k->len); /* --unset NAME */
 			} else if (opt) {
-				if (memchr(w, 'S', k->len)) {
-					st = OTHER;
-				} else {
-					i += env_option_arg(w, k->len);
+				/* -S among its letters, before one that takes a value */
+				for (size_t j = 1; j < k->len && !strchr("uCPa", w[j]); j++) {
+					if (w[j] == 'S') {
+						st = OTHER;
+						break;
+					}
 				}
+				i += env_option_arg(w, k->len);
 			} else if (!(k->len == 1 && w[0] == '-')) {
 				st = ENV_PROG;
 				i--; /* the program */
@@ -438,7 +469,9 @@ static void read_command(const struct shst *S, uint32_t i, uint32_t hdr_end, uin
 			break;
 		}
 	}
-	r->shell = st == SHELL || st == SHELL_END || st == SHELL_ARGS || (st == SUDO && sudo_shell);
+	/* sudo -s or -i and no program, also after a `--` (`sudo -s --`) */
+	r->shell = st == SHELL || st == SHELL_END || st == SHELL_ARGS ||
+		   ((st == SUDO || st == SUDO_PROG) && sudo_shell);
 	r->cat = st == CAT;
 	r->tee = st == TEE;
 }
@@ -536,7 +569,9 @@ static size_t heredoc_bodies(struct shst *S, size_t i)
 			lex_push(S->L, TOK_STRING, body, body_end - body,
 				 (interp ? TOKF_INTERP : 0) |
 					 (body_end == S->to && i >= S->to ? TOKF_UNTERMINATED : 0));
-			if (interp) {
+			/* A shell expands it; a Dockerfile's COPY or ADD heredoc is a file's
+			 * content, which BuildKit writes as it is (nothing runs its $( )). */
+			if (interp && !(S->dockerfile && S->run_tok == TOK_NONE)) {
 				body_regions(S, body, body_end, 0);
 			}
 		}

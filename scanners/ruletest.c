@@ -241,10 +241,16 @@ static void problem(struct ruletest_rule *rr, const char *file, unsigned line, c
 	}
 }
 
+/*
+ * The language to scan a fixture as for rule r: the file's own when r applies to it, or to
+ * the shell code a Dockerfile embeds (a shell rule's label in a Dockerfile speaks of the
+ * Dockerfile as a scan reads it: its RUN lines' command substitutions are shell, a COPY
+ * heredoc's text is not); else r's first language.
+ */
 static enum lang fixture_lang(const struct rule *r, const char *path, const char *buf, size_t len)
 {
 	enum lang l = lang_detect(path, buf, MIN(len, (size_t)256));
-	if (l != LANG_NONE && r->lang[l]) {
+	if (l != LANG_NONE && (r->lang[l] || (l == LANG_DOCKERFILE && r->lang[LANG_SHELL]))) {
 		return l;
 	}
 	for (int k = 1; k < LANG_COUNT; k++) {
