@@ -29,6 +29,9 @@
 
 #define SHELL_MAX_NEST	   64
 #define SHELL_MAX_HEREDOCS 16
+/* Commands followed after a heredoc's reader towards a shell (`cat <<EOF | sed .. | sh`);
+ * a longer pipe is taken to reach one (fail closed: its body is read as commands). */
+#define SHELL_MAX_PIPE_STAGES 32
 
 /* A heredoc's terminator word, quotes removed (E"O"F, 'EOF' and \EOF are EOF). */
 struct hdelim {
@@ -221,6 +224,29 @@ static bool word_is(const struct lexst *L, const struct token *k, const char *w)
 	return k->kind == TOK_IDENT && k->len == strlen(w) && memcmp(L->s + k->off, w, k->len) == 0;
 }
 
+/*
+ * A text filter: what it reads from its input (a heredoc) goes on, changed or not, to its
+ * output (tee copies it, sed and tr edit it, gunzip and base64 -d decode it). Its operands
+ * are not read: `sed s/x/y/ f <<EOF | sh` is taken to pass the body on.
+ */
+static bool is_filter_name(const char *w, size_t n)
+{
+	static const char *const filters[] = {
+		"tee",	   "sed",      "tr",	 "grep",     "egrep",  "fgrep",	   "head",
+		"tail",	   "awk",      "gawk",	 "mawk",     "cut",    "sort",	   "uniq",
+		"rev",	   "envsubst", "iconv",	 "zcat",     "gunzip", "gzip",	   "xz",
+		"unxz",	   "xzcat",    "bzip2",	 "bunzip2",  "bzcat",  "zstd",	   "unzstd",
+		"zstdcat", "base64",   "base32", "dos2unix", "expand", "unexpand", "fold",
+		"fmt",	   "nl",       NULL
+	};
+	for (const char *const *p = filters; *p; p++) {
+		if (strlen(*p) == n && memcmp(w, *p, n) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 /* A sudo option that takes the next word as its value (-u app, -Eu app, --user app). */
 static bool sudo_option_arg(const char *w, size_t n)
 {
@@ -245,7 +271,7 @@ struct reader {
 	bool words;	   /* a word, an assignment or a redirection besides the heredoc's own */
 	bool shell;	   /* a shell (under sudo too) that reads its input as commands */
 	bool cat;	   /* cat copying its input: no operand but `-` */
-	bool tee;	   /* tee copying its input to its output (and to its files) */
+	bool filter;	   /* tee, sed, tr ...: its output is made from its input */
 	bool stdin_redir;  /* a redirection of its input after the heredoc's (`< f`, `<<X`) */
 	bool stdout_redir; /* of its output (`> f`, `>&2`, `&> f`) */
 	uint32_t end;	   /* the token that ends it (`|`, `&&` ...), or hdr_end */
@@ -309,7 +335,7 @@ static void read_command(const struct shst *S, uint32_t i, uint32_t hdr_end, uin
 		SHELL_END,
 		SHELL_ARGS,
 		CAT,
-		TEE,
+		FILTER,
 		OTHER
 	} st = PROG;
 	bool sudo_shell = false; /* sudo -s or -i: with no command, it runs a shell */
@@ -369,8 +395,8 @@ static void read_command(const struct shst *S, uint32_t i, uint32_t hdr_end, uin
 				in_env = true;
 			} else if (word_is(L, k, "cat")) {
 				st = CAT; /* also under sudo or env */
-			} else if (word_is(L, k, "tee")) {
-				st = TEE;
+			} else if (k->kind == TOK_IDENT && is_filter_name(w, k->len)) {
+				st = FILTER;
 			} else {
 				st = OTHER;
 			}
@@ -454,8 +480,8 @@ static void read_command(const struct shst *S, uint32_t i, uint32_t hdr_end, uin
 				i--; /* the program */
 			}
 			break;
-		case TEE:
-			break; /* its options and files: it copies its input to its output */
+		case FILTER:
+			break; /* its options and files: its input goes on to its output */
 		case CAT:
 			if (!opt && !(k->len == 1 && w[0] == '-')) {
 				st = OTHER; /* a file: cat -v, cat - copy their input */
@@ -473,7 +499,7 @@ static void read_command(const struct shst *S, uint32_t i, uint32_t hdr_end, uin
 	r->shell = st == SHELL || st == SHELL_END || st == SHELL_ARGS ||
 		   ((st == SUDO || st == SUDO_PROG) && sudo_shell);
 	r->cat = st == CAT;
-	r->tee = st == TEE;
+	r->filter = st == FILTER;
 }
 
 /*
@@ -482,7 +508,8 @@ static void read_command(const struct shst *S, uint32_t i, uint32_t hdr_end, uin
  * line): `<<EOF` alone as the whole RUN (after its --flags) runs the body in the shell,
  * unless a #! names another program; a shell reads it as its input (read_command():
  * `<<EOF bash`, `sh -e <<EOF`, `<<EOF sudo -E sh`, `<<EOF env X=1 sh`, `<<EOF sudo -s`),
- * also through cat or tee and pipes, through tee's between (`cat <<EOF | tee log | sh`);
+ * also through cat or a filter (tee, sed, tr ...: is_filter_name()) and pipes, through
+ * any commands between (`cat <<EOF | tee log | sh`, `<<EOF sed s/x/y/ | tr -d x | sh`);
  * anything else (`python3 <<EOF`, `cat <<EOF`, `<<EOF > file`, where nothing reads
  * it) does not run it as shell.
  */
@@ -502,18 +529,21 @@ static bool body_is_shell(const struct shst *S, const struct heredoc *h, uint32_
 	if (r.shell) {
 		return !r.stdin_redir; /* <<A <<B bash, bash <<A < f: another input, read last */
 	}
-	if (r.cat || r.tee) {
-		/* cat's or tee's output through tee and pipes, each command after it read once */
+	if (r.cat || r.filter) {
+		/* The filter's output through pipes, each command after it read once: any
+		 * command between passes it on (what it prints cannot be known), up to a
+		 * shell; past SHELL_MAX_PIPE_STAGES a shell is taken to read it. */
 		struct reader p = r;
+		unsigned stages = 0;
 		while (!p.stdin_redir && !p.stdout_redir && p.end < hdr_end &&
 		       t->v[p.end].kind == TOK_PUNCT && L->s[t->v[p.end].off] == '|' &&
 		       (t->v[p.end].len == 1 || L->s[t->v[p.end].off + 1] == '&')) {
+			if (++stages > SHELL_MAX_PIPE_STAGES) {
+				return true;
+			}
 			read_command(S, p.end + 1, hdr_end, TOK_NONE, &p);
 			if (p.shell) {
 				return !p.stdin_redir;
-			}
-			if (!p.tee) {
-				return false;
 			}
 		}
 		return false;
