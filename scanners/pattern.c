@@ -50,6 +50,13 @@ static bool text_in(const char *s, size_t n, const char *const *list)
 	return false;
 }
 
+/* The shell: a pipe between two commands, `|` or `|&`. */
+static bool is_pipe(const struct tokens *t, const struct token *k)
+{
+	const char *s = t->src + k->off;
+	return k->kind == TOK_PUNCT && s[0] == '|' && (k->len == 1 || (k->len == 2 && s[1] == '&'));
+}
+
 static const char *const assign_ops[] = { "=",	"+=",  "-=",  "*=",   "/=",   "%=",  "&=",
 					  "|=", "^=",  "<<=", ">>=",  ">>>=", "**=", "//=",
 					  ":=", "&&=", "||=", "?\?=", "&^=",  "@=",  NULL };
@@ -740,6 +747,11 @@ int pattern_compile(const char *src, size_t len, enum lang lang, struct mvtab *m
 			el->cmd = el->top && !alone &&
 				  (lx == LEXER_SHELL ||
 				   (lx == LEXER_DOCKERFILE && !after_instruction));
+			/* A stage of its own between two pipes (`curl ... | ... | $SH`): the
+			 * commands a download goes through to the shell, any number of them
+			 * (`| sed s/x/y/ | tr -d x |`). */
+			el->pipe = el->cmd && i > b && i + 1 < e && is_pipe(&t, &t.v[i - 1]) &&
+				   is_pipe(&t, &t.v[i + 1]);
 		} else if (k->kind == TOK_STRING) {
 			const char *cs;
 			size_t cn;
@@ -1898,7 +1910,8 @@ static bool m_ellipsis(struct mstate *m, size_t pi, uint32_t ti)
 	const struct tokens *t = m->t;
 	bool top = e->top;
 	struct pattern_index *ix = m->c->index && m->c->index->t == t ? m->c->index : NULL;
-	if (top && ix) {
+	/* A pipeline stage counts the pipes it crosses: the walk with the index skips them. */
+	if (top && ix && !e->pipe) {
 		if (!m->ix && !ix->built && ix->walked >= INDEX_AFTER(t->n)) {
 			index_build(ix);
 		}
@@ -1909,6 +1922,7 @@ static bool m_ellipsis(struct mstate *m, size_t pi, uint32_t ti)
 	}
 	bool stop_at_eol = top && line_language(m->lx) && !m->p->multiline;
 	int block = top ? m->blocks : 0, outer = m->blocks;
+	unsigned pipes = 0;
 	uint32_t x = ti;
 	for (size_t span = 0; span <= ELLIPSIS_MAX_TOKENS; span++) {
 		if (!step(m)) {
@@ -1939,7 +1953,13 @@ static bool m_ellipsis(struct mstate *m, size_t pi, uint32_t ti)
 		 * the match is in (`$Q = $S` / `...` / `$Q += $T` / `...` / `f($Q)` follows
 		 * `$Q += $T` into an `if` and back out of it). */
 		if ((stop_at_eol && k->kind == TOK_EOL) || (e->cmd && shell_command_end(t, k))) {
-			return false;
+			if (!e->pipe || !is_pipe(t, k)) {
+				return false;
+			}
+			if (++pipes >= PATTERN_MAX_PIPE_STAGES) {
+				m->exhausted = true; /* fail closed: given up, not passed */
+				return false;
+			}
 		}
 		int edge = block_edge(t, k);
 		if (edge < 0 && block == 0) {

@@ -43,6 +43,10 @@
 #define PATTERN_STEP_BUDGET 200000
 /* Steps one rule may take on one file, all attempts together (pattern_ctx.steps_left). */
 #define PATTERN_FILE_BUDGET 4000000
+/* Commands a pipeline-stage ellipsis (struct pel.pipe) may stand for: past them an attempt
+ * gives up, as past its step budget (the rule reports the file as not evaluated
+ * completely: a shell at the end of a longer pipe is not missed). */
+#define PATTERN_MAX_PIPE_STAGES 32
 /* Anchors weaker than this (`(`, `=`, `.`) would try a pattern at nearly every token. */
 #define PATTERN_STRONG_ANCHOR 10
 
@@ -75,6 +79,9 @@ struct pel {
 			    * command (never past `;` `&` `&&` `||` `|` `|&` `;;` `(` `)` or a
 			    * line end); one on a line of its own stands for commands. A
 			    * Dockerfile's likewise, but for one right after the instruction */
+	uint8_t pipe;	   /* PEL_ELLIPSIS, shell (cmd): a pipeline's stage of its own
+			    * (`curl ... | ... | $SH`): any commands joined by `|` or `|&`, up
+			    * to PATTERN_MAX_PIPE_STAGES of them */
 	uint8_t instr;	   /* PEL_TOKEN, Dockerfile: an instruction (a pattern line's first word)
 			    * matches only an instruction, not a RUN's word (instruction_at()) */
 	uint16_t open;	   /* PEL_BODY_ELLIPSIS, PEL_BODY_CLOSE: the body's `{` element */

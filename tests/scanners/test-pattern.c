@@ -315,6 +315,52 @@ Test(pattern, a_shell_ellipsis_stays_in_its_command)
 	cr_assert_str_eq(lines(), "1", "%s", lines());
 }
 
+/*
+ * An ellipsis that is a stage of a pipe of its own (`curl ... | ... | $SH`) stands for any
+ * commands joined by pipes between the download and the shell (`| sed s/x/y/ | tr -d x |`),
+ * not for commands after another separator; past PATTERN_MAX_PIPE_STAGES commands the
+ * attempt gives up and the rule reports the file as not evaluated completely.
+ */
+Test(pattern, a_pipe_stage_ellipsis_stands_for_the_commands_between)
+{
+	const char *rule = RULE("t", "shell",
+				"    pattern: curl ... | ... | $SH\n"
+				"    conditions:\n"
+				"      - metavariable: $SH\n"
+				"        regex: '^(sh|bash)$'\n");
+	scan(LANG_SHELL, rule,
+	     "curl https://x | sed s/a/b/ | tr -d x | sh\n"		 /* 1 */
+	     "curl https://x | sed 1d |& tail -n 2 | grep -v y | bash\n" /* 2 */
+	     "curl https://x | sed s/a/b/ > f\n"			 /* 3: no shell */
+	     "curl -o f https://x && cat f | sed 1d | sh\n"		 /* 4: after && */
+	     "curl https://x | sed 1d; cat f | tr a b | sh\n"		 /* 5: after ; */
+	     "curl https://x | sed 1d || tr a b | sh\n"			 /* 6: after || */
+	     "curl https://x | sed 1d\ncat f | sh\n"			 /* 7, 8 */
+	     "curl https://x | sed 1d | sh -c 'cat > f'\n");		 /* 9 */
+	cr_assert_str_eq(lines(), "1 2 9", "%s", lines());
+	cr_assert_eq(st.budget_exceeded, 0);
+	/* 32 commands between: followed; 33: given up, not passed. */
+	for (size_t n = 32; n <= 33; n++) {
+		struct sbuf b;
+		sbuf_init(&b, 4096);
+		sbuf_puts(&b, "curl https://x");
+		for (size_t i = 0; i < n; i++) {
+			sbuf_puts(&b, " | cat");
+		}
+		sbuf_puts(&b, " | sh\n");
+		scan(LANG_SHELL, rule, b.data);
+		cr_assert_eq(fl.n, 1);
+		if (n == 32) {
+			cr_assert_eq(st.budget_exceeded, 0);
+			cr_assert_not(json_is_true(json_object_get(fl.v[0].extra, "incomplete")));
+		} else {
+			cr_assert_gt(st.budget_exceeded, 0);
+			cr_assert(json_is_true(json_object_get(fl.v[0].extra, "incomplete")));
+		}
+		sbuf_release(&b);
+	}
+}
+
 /* In a Dockerfile, an ellipsis among a command's words of a RUN stays in that command
  * too; the one right after the instruction stands for any commands before (a RUN line
  * of `&&`-joined commands: `chmod ... $MODE` took the uid of a useradd after it). */
