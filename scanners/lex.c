@@ -875,8 +875,9 @@ static void tokens_reset(struct tokens *t, enum lang lang, const char *buf, size
 	t->no_jsx = flags & LEX_NO_JSX;
 }
 
-/* Run the lexer of lang over [from, to) and finish the tokens. */
-static int lex_finish(struct tokens *t, size_t from, size_t to, size_t line_cur)
+/* Run the lexer of lang over [from, to) and finish the tokens; region: a part of a file
+ * (lex_run_region()), which a Dockerfile's is shell commands. */
+static int lex_finish(struct tokens *t, size_t from, size_t to, size_t line_cur, bool region)
 {
 	struct lexst L = {
 		.t = t,
@@ -902,7 +903,11 @@ static int lex_finish(struct tokens *t, size_t from, size_t to, size_t line_cur)
 		lex_shell(&L);
 		break;
 	case LEXER_DOCKERFILE:
-		lex_dockerfile(&L);
+		if (region) {
+			lex_dockerfile_commands(&L);
+		} else {
+			lex_dockerfile(&L);
+		}
 		break;
 	case LEXER_YAML:
 		lex_yaml(&L);
@@ -928,7 +933,7 @@ int lex_run(enum lang lang, const char *buf, size_t len, unsigned flags, struct 
 		return -EINVAL;
 	}
 	build_lines(t);
-	return lex_finish(t, 0, len, 0);
+	return lex_finish(t, 0, len, 0, false);
 }
 
 int lex_run_region(enum lang lang, const struct tokens *whole, size_t off, size_t rlen,
@@ -939,7 +944,7 @@ int lex_run_region(enum lang lang, const struct tokens *whole, size_t off, size_
 		return -E2BIG;
 	}
 	enum lexer lx = lang_lexer(lang);
-	if (lx != LEXER_SHELL && lx != LEXER_PYTHON && lx != LEXER_JS) {
+	if (lx != LEXER_SHELL && lx != LEXER_PYTHON && lx != LEXER_JS && lx != LEXER_DOCKERFILE) {
 		return -EINVAL;
 	}
 	if (!t->lines_borrowed) {
@@ -949,7 +954,7 @@ int lex_run_region(enum lang lang, const struct tokens *whole, size_t off, size_
 	t->n_lines = whole->n_lines;
 	t->lines_cap = whole->n_lines;
 	t->lines_borrowed = true;
-	return lex_finish(t, off, off + rlen, tokens_line_of(t, (uint32_t)off) - 1);
+	return lex_finish(t, off, off + rlen, tokens_line_of(t, (uint32_t)off) - 1, true);
 }
 
 uint32_t tokens_line_of(const struct tokens *t, uint32_t off)

@@ -186,7 +186,9 @@ unsigned lex_path_flags(enum lang lang, const char *path);
  * YAML file, a command substitution): offsets and lines are those of the whole buffer,
  * whose line table t borrows (whole must outlive t's use), and whole's flags hold. Shell
  * regions (a CI run: block, a command substitution), Python ones (an f-string's replacement
- * fields) and JavaScript ones (a template's ${ }) are supported.
+ * fields) and JavaScript ones (a template's ${ }) are supported, and Dockerfile ones: a
+ * command substitution of a Dockerfile read as RUN lines (each line's first token an
+ * implied RUN), for the rules of Dockerfiles.
  */
 int lex_run_region(enum lang lang, const struct tokens *whole, size_t off, size_t rlen,
 		   struct tokens *t);

@@ -66,6 +66,10 @@ void lex_clike(struct lexst *L, enum lexer family);
 void lex_python(struct lexst *L);
 void lex_shell(struct lexst *L);
 void lex_dockerfile(struct lexst *L);
+/* A Dockerfile's command substitution (lex_run_region()): shell commands, each line a RUN
+ * of its own (an empty TOKF_IMPLIED token stands for the keyword), as a RUN heredoc's body
+ * that a shell runs is read, so that `RUN ...` patterns match in it. */
+void lex_dockerfile_commands(struct lexst *L);
 void lex_yaml(struct lexst *L);
 
 /*

@@ -19,8 +19,10 @@
  * its input; ONBUILD RUN as RUN): the RUN's line
  * ends before it, and each line of it is a RUN of its own, an empty TOKF_IMPLIED token
  * standing for the keyword, so that `RUN ...` patterns match in it and report its line. Other
- * bodies (COPY's files, `<<EOF python3`, cat's input) stay one string. Only the RUN's own heredocs
- * are read so, each body once: linear.
+ * bodies (COPY's files, `<<EOF python3`, cat's input) stay one string; a COPY or ADD body's
+ * $( ) is text, not a shell region. Only the RUN's own heredocs are read so, each body
+ * once: linear. A Dockerfile's command substitution, lexed again as a region for the
+ * Dockerfile's rules (lex_dockerfile_commands()), is read as such a body's lines.
  */
 #include "lex_impl.h"
 #include "util.h"
@@ -1041,6 +1043,19 @@ static void run_words(struct lexst *L, size_t from, size_t to, char esc, uint32_
 void lex_shell(struct lexst *L)
 {
 	lex_shell_range(L, L->pos, L->end, false, '\\');
+}
+
+void lex_dockerfile_commands(struct lexst *L)
+{
+	struct shst S = { .L = L,
+			  .to = L->end,
+			  .cont = '\\',
+			  .run_tok = TOK_NONE,
+			  .args_tok = TOK_NONE,
+			  .cmd_tok = TOK_NONE,
+			  .implied = true,
+			  .line_start = true };
+	shell_words(&S, L->pos);
 }
 
 /* ---------- Dockerfile ---------- */

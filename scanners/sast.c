@@ -2030,10 +2030,17 @@ int sast_scan(struct sast_scratch *s, const char *path, enum lang lang, const ch
 	s->st->tokens += s->tk.n;
 	set_stream(s, 0, lang);
 	eval_tokens(s, &s->tk, path, 0, len, out);
-	/* Embedded scripts (CI run: blocks, command substitutions), and those they embed. */
+	/* Embedded scripts (CI run: blocks, command substitutions), and those they embed. A
+	 * Dockerfile's command substitutions are read twice: as shell for the shell rules, and
+	 * as RUN lines for the Dockerfile's (each copy's own substitutions as itself). */
 	s->n_queue = 0;
 	for (size_t i = 0; i < s->tk.n_regions; i++) {
 		queue_region(s, &s->tk.regions[i], 0, 0);
+		if (lang == LANG_DOCKERFILE && s->tk.regions[i].lang == LANG_SHELL) {
+			struct lex_region g = s->tk.regions[i];
+			g.lang = LANG_DOCKERFILE;
+			queue_region(s, &g, 0, 0);
+		}
 	}
 	for (size_t q = 0; q < s->n_queue; q++) {
 		struct lex_region g = s->queue[q];
@@ -2043,7 +2050,11 @@ int sast_scan(struct sast_scratch *s, const char *path, enum lang lang, const ch
 		s->st->tokens += s->rtk.n;
 		s->regions_dropped |= s->rtk.regions_dropped;
 		for (size_t i = 0; i < s->rtk.n_regions; i++) {
-			queue_region(s, &s->rtk.regions[i], g.nest + 1, (uint32_t)q + 1);
+			struct lex_region sub = s->rtk.regions[i];
+			if (g.lang == LANG_DOCKERFILE && sub.lang == LANG_SHELL) {
+				sub.lang = LANG_DOCKERFILE;
+			}
+			queue_region(s, &sub, g.nest + 1, (uint32_t)q + 1);
 		}
 		set_stream(s, (uint32_t)q + 1, g.lang);
 		eval_tokens(s, &s->rtk, path, g.off, g.off + g.len, out);
