@@ -304,6 +304,124 @@ static bool env_option_arg(const char *w, size_t n)
 	return false;
 }
 
+/* What the words of an `env -S STRING` leave env at (split_string()). */
+enum env_split {
+	SPLIT_ENV,	  /* options still: the next word may be one */
+	SPLIT_VARS,	  /* after a NAME=value: the next word is the program */
+	SPLIT_PROG,	  /* after `--`: the next word is the program */
+	SPLIT_SHELL,	  /* a shell, reading its input so far */
+	SPLIT_SHELL_END,  /* a shell after `-` or `--`: a word after is a script */
+	SPLIT_SHELL_ARGS, /* a shell after -s: the words after are its arguments */
+	SPLIT_OTHER,	  /* another program, or a shell given -c or a script */
+};
+
+/* The text of a word without the quotes around it ('sh -e', "sh"). */
+static void unquote(const char **w, size_t *n)
+{
+	if (*n >= 2 && ((*w)[0] == '\'' || (*w)[0] == '"') && (*w)[*n - 1] == (*w)[0]) {
+		(*w)++;
+		*n -= 2;
+	}
+}
+
+/*
+ * The words of env -S's string [v, v + n), split at blanks, read as env reads them: its
+ * options, NAME=value words, the program, and a shell's options (as read_command() reads
+ * them); an escape or a quote inside the string is not undone (a word so written is taken
+ * for what it shows). Returns where that leaves env.
+ */
+static enum env_split split_string(const char *v, size_t n)
+{
+	enum env_split st = SPLIT_ENV;
+	bool skip = false; /* the value of the option before */
+	unquote(&v, &n);
+	for (size_t i = 0; i < n;) {
+		while (i < n && is_blank(v[i])) {
+			i++;
+		}
+		size_t b = i;
+		while (i < n && !is_blank(v[i])) {
+			i++;
+		}
+		if (i == b) {
+			break;
+		}
+		const char *w = v + b;
+		size_t wn = i - b;
+		unquote(&w, &wn);
+		bool opt = wn >= 2 && w[0] == '-';
+		if (skip) {
+			skip = false;
+			continue;
+		}
+		switch (st) {
+		case SPLIT_ENV:
+			if (wn == 2 && memcmp(w, "--", 2) == 0) {
+				st = SPLIT_PROG;
+				continue;
+			}
+			if (opt) {
+				if (w[1] != '-' && memchr(w, 'S', wn)) {
+					return SPLIT_OTHER; /* another string in it: not read */
+				}
+				skip = env_option_arg(w, wn);
+				continue;
+			}
+			if (wn == 1 && w[0] == '-') {
+				continue;
+			}
+			/* fall through */
+		case SPLIT_VARS:
+			if (wn > 1 && w[0] != '=' && memchr(w, '=', wn)) {
+				st = SPLIT_VARS;
+				continue;
+			}
+			/* fall through */
+		case SPLIT_PROG:
+			st = is_shell_name(w, wn) ? SPLIT_SHELL : SPLIT_OTHER;
+			break;
+		case SPLIT_SHELL:
+			if ((wn == 2 && memcmp(w, "--", 2) == 0) || (wn == 1 && w[0] == '-')) {
+				st = SPLIT_SHELL_END;
+			} else if (opt && w[1] != '-') {
+				if (memchr(w, 'c', wn)) {
+					return SPLIT_OTHER;
+				}
+				if (memchr(w, 's', wn)) {
+					return SPLIT_SHELL_ARGS;
+				}
+				skip = (w[1] == 'o' || w[1] == 'O') && wn == 2; /* -o pipefail */
+			} else if (!opt) {
+				return SPLIT_OTHER; /* a script */
+			}
+			break;
+		case SPLIT_SHELL_END:
+		case SPLIT_SHELL_ARGS:
+		case SPLIT_OTHER:
+			return st == SPLIT_SHELL_END ? SPLIT_OTHER : st;
+		}
+		if (st == SPLIT_OTHER) {
+			return st;
+		}
+	}
+	return st;
+}
+
+/* Where -S stands among the letters of an env option word w (before a letter that takes a
+ * value: -uS is -u's value S), or n: none. */
+static size_t env_split_at(const char *w, size_t n)
+{
+	if (n < 2 || w[0] != '-' || w[1] == '-') {
+		return n;
+	}
+	for (size_t j = 1; j < n && !strchr("uCPa", w[j]); j++) {
+		if (w[j] == 'S') {
+			return j;
+		}
+	}
+	return n;
+}
+
 /* Is token i (before end) NAME followed by an `=` that touches it: an assignment word? */
 static bool assignment_at(const struct lexst *L, uint32_t i, uint32_t end)
 {
@@ -463,19 +581,38 @@ static void read_command(const struct shst *S, uint32_t i, uint32_t hdr_end, uin
 				i--; /* the program, whatever it looks like */
 			} else if (k->len == 2 && memcmp(w, "--", 2) == 0) {
 				st = ENV_PROG;
-			} else if (opt && w[1] == '-') {
-				if (k->len >= 7 && memcmp(w, "--split", 7) == 0) {
-					st = OTHER;
+			} else if (opt && (w[1] == '-' || env_split_at(w, k->len) < k->len)) {
+				/* -S STRING, -SSTRING, --split-string[=]STRING: its words are
+				 * read as env's (split_string()), the words after it follow */
+				const char *v = NULL;
+				size_t vn = 0, j = env_split_at(w, k->len);
+				if (j < k->len && j + 1 < k->len) {
+					v = w + j + 1;
+					vn = k->len - j - 1;
+				} else if (k->len > 15 && memcmp(w, "--split-string=", 15) == 0) {
+					v = w + 15;
+					vn = k->len - 15;
+				} else if ((j < k->len || (k->len == 14 &&
+							   memcmp(w, "--split-string", 14) == 0)) &&
+					   i + 1 < hdr_end && t->v[i + 1].kind != TOK_PUNCT) {
+					i++;
+					v = L->s + t->v[i].off;
+					vn = t->v[i].len;
+				} else if (w[1] == '-') {
+					i += env_option_arg(w, k->len); /* --unset NAME */
+					break;
 				}
-				i += env_option_arg(w, k->len); /* --unset NAME */
+				static const uint8_t to_state[] = {
+					[SPLIT_ENV] = ENV,
+					[SPLIT_VARS] = ENV_VARS,
+					[SPLIT_PROG] = ENV_PROG,
+					[SPLIT_SHELL] = SHELL,
+					[SPLIT_SHELL_END] = SHELL_END,
+					[SPLIT_SHELL_ARGS] = SHELL_ARGS,
+					[SPLIT_OTHER] = OTHER,
+				};
+				st = v ? to_state[split_string(v, vn)] : OTHER;
 			} else if (opt) {
-				/* -S among its letters, before one that takes a value */
-				for (size_t j = 1; j < k->len && !strchr("uCPa", w[j]); j++) {
-					if (w[j] == 'S') {
-						st = OTHER;
-						break;
-					}
-				}
 				i += env_option_arg(w, k->len);
 			} else if (!(k->len == 1 && w[0] == '-')) {
 				st = ENV_PROG;
