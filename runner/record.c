@@ -24,6 +24,11 @@
 
 #define DURATIONS_MAX  (4u << 20)
 #define JUNIT_LOG_TAIL (64u << 10)
+/* All the log text of junit.xml together (the ends of the stages' logs, as written, once
+ * in a testcase's outcome and once in <system-out>): a pipeline of thousands of chatty
+ * stages made a file of hundreds of MiB, which CI servers refuse or choke on. The logs
+ * left out are named in the file, and stay whole in the run record (logs/). */
+#define JUNIT_LOG_MAX (8u << 20)
 
 /* Make root, which ignores itself in git. */
 static int make_root(const char *root)
@@ -503,6 +508,72 @@ static void junit_property(struct sbuf *sb, const char *name, const char *value)
 	sbuf_puts(sb, "\"/>\n");
 }
 
+/* Whether the outcome element of s's testcase carries the end of its log as its text (a
+ * <failure> or <error>: a stage that ran and did not pass). */
+static bool junit_outcome_has_log(const struct stage_run *s)
+{
+	const char *elem = junit_outcome(s, NULL);
+	return elem && !str_eq(elem, "skipped");
+}
+
+/*
+ * The ends of the stages' logs that junit.xml holds, escaped as written: text[k] for stage
+ * k, NULL when it printed nothing or its log is left out (left_out[k], *n_left_out).
+ * Together they stay within JUNIT_LOG_MAX bytes, counting each as often as it is written.
+ * The stages that did not pass go first (their log says why, in their testcase and in
+ * GitLab's and Jenkins' views of it), then the others, each in file order; a log that
+ * does not fit in what is left is left out whole, and a later, shorter one may still fit.
+ */
+static void junit_pick_logs(const struct run *r, char **text, bool *left_out, size_t *n_left_out)
+{
+	size_t used = 0;
+	*n_left_out = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t k = 0; k < r->n_stages; k++) {
+			const struct stage_run *s = &r->stages[k];
+			bool twice = junit_outcome_has_log(s);
+			if (!s->selected || twice != (pass == 0)) {
+				continue;
+			}
+			_cleanup_free_ char *tail = junit_log_tail(r, s);
+			if (!tail) {
+				continue;
+			}
+			struct sbuf esc;
+			sbuf_init(&esc, SIZE_MAX / 2);
+			xml_escape(&esc, tail);
+			/* Its part of <system-out>: a heading with its name and a last newline. */
+			size_t cost = esc.len * (twice ? 2 : 1) + strlen(s->def->name) * 6 + 16;
+			if (cost > JUNIT_LOG_MAX - used) {
+				sbuf_release(&esc);
+				left_out[k] = true;
+				(*n_left_out)++;
+				continue;
+			}
+			used += cost;
+			text[k] = sbuf_steal(&esc);
+		}
+	}
+}
+
+/* The line that names the stages whose logs junit.xml leaves out, escaped. */
+static void junit_left_out_line(struct sbuf *sb, const struct run *r, const bool *left_out,
+				size_t n_left_out)
+{
+	sbuf_printf(sb, "log of stage%s ", n_left_out == 1 ? "" : "s");
+	size_t said = 0;
+	for (size_t k = 0; k < r->n_stages; k++) {
+		if (left_out[k]) {
+			sbuf_puts(sb, said++ ? ", " : "");
+			xml_escape(sb, r->stages[k].def->name);
+		}
+	}
+	sbuf_printf(sb,
+		    " left out: junit.xml log cap of %u MiB reached; see the run record "
+		    "(logs/)\n",
+		    JUNIT_LOG_MAX >> 20);
+}
+
 /*
  * junit.xml, valid against the Ant JUnit schema (windyroad's JUnit.xsd; docs/report.md
  * says what it asks): in <testsuites>, each <testsuite> has an `id` (from 0) and a
@@ -510,7 +581,9 @@ static void junit_property(struct sbuf *sb, const char *name, const char *value)
  * <system-out>, <system-err>. A <testcase> holds nothing but its outcome, so the end of a
  * stage's log goes into the outcome's text (what GitLab shows of a failed test, Jenkins as
  * its stack trace) and, for every stage that printed something, into the suite's
- * <system-out> (Jenkins shows it for a testcase that has none of its own).
+ * <system-out> (Jenkins shows it for a testcase that has none of its own), within
+ * JUNIT_LOG_MAX bytes in all (junit_pick_logs()): <system-out> names the stages whose logs
+ * are left out, and their outcomes say where their logs are.
  */
 char *record_junit(const struct run *r)
 {
@@ -559,8 +632,15 @@ char *record_junit(const struct run *r)
 	junit_property(&sb, "branch", r->git.branch);
 	junit_property(&sb, "tag", r->git.tag);
 	sbuf_puts(&sb, "    </properties>\n");
+	char **text = xcalloc(r->n_stages ? r->n_stages : 1, sizeof(*text));
+	bool *left_out = xcalloc(r->n_stages ? r->n_stages : 1, sizeof(*left_out));
+	size_t n_left_out;
+	junit_pick_logs(r, text, left_out, &n_left_out);
 	struct sbuf out;
 	sbuf_init(&out, SIZE_MAX / 2);
+	if (n_left_out) {
+		junit_left_out_line(&out, r, left_out, n_left_out);
+	}
 	for (size_t k = 0; k < r->n_stages; k++) {
 		const struct stage_run *s = &r->stages[k];
 		if (!s->selected) {
@@ -570,13 +650,13 @@ char *record_junit(const struct run *r)
 		for (unsigned a = 0; a < s->n_attempts; a++) {
 			dur += s->attempts[a].duration_ms;
 		}
-		_cleanup_free_ char *tail = junit_log_tail(r, s);
+		const char *tail = text[k];
 		if (tail) {
 			/* "==> name <==", as tail(1) heads each file's part. */
 			sbuf_puts(&out, "==&gt; ");
 			xml_escape(&out, s->def->name);
 			sbuf_puts(&out, " &lt;==\n");
-			xml_escape(&out, tail);
+			sbuf_puts(&out, tail);
 			if (tail[0] && tail[strlen(tail) - 1] != '\n') {
 				sbuf_putc(&out, '\n');
 			}
@@ -603,13 +683,23 @@ char *record_junit(const struct run *r)
 		}
 		if (tail && !str_eq(elem, "skipped")) {
 			sbuf_putc(&sb, '>');
-			xml_escape(&sb, tail);
+			sbuf_puts(&sb, tail);
 			sbuf_printf(&sb, "</%s>\n", elem);
+		} else if (left_out[k] && !str_eq(elem, "skipped")) {
+			sbuf_printf(&sb, ">log left out: junit.xml log cap of %u MiB reached; see ",
+				    JUNIT_LOG_MAX >> 20);
+			xml_escape(&sb, s->log_path);
+			sbuf_printf(&sb, " in the run record</%s>\n", elem);
 		} else {
 			sbuf_puts(&sb, "/>\n");
 		}
 		sbuf_puts(&sb, "    </testcase>\n");
 	}
+	for (size_t k = 0; k < r->n_stages; k++) {
+		free(text[k]);
+	}
+	free(text);
+	free(left_out);
 	_cleanup_free_ char *outs = sbuf_steal(&out);
 	sbuf_puts(&sb, "    <system-out>");
 	sbuf_puts(&sb, outs);

@@ -9,6 +9,7 @@
 #include "pipeline.h"
 #include "record.h"
 #include "run.h"
+#include "sbuf.h"
 #include "secrets.h"
 #include "util.h"
 
@@ -371,6 +372,183 @@ Test(record, junit_never_passes_a_stage_that_did_not_pass, .timeout = 60)
 	cr_expect_null(strstr(other, "<error"), "%s", x);
 	free(x);
 	run_free(r);
+	secrets_free(ss);
+	diag_list_release(&dl);
+	pipeline_free(p);
+	free(path);
+	free(root);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* What xmllint (libxml2-utils) finds wrong in the junit.xml at path against the Ant JUnit
+ * schema (tests/fixtures/junit-schema), or NULL when the file is valid. */
+static char *junit_schema_problem(const char *path)
+{
+	static const char xmllint[] = "/usr/bin/xmllint";
+	cr_assert_eq(access(xmllint, X_OK), 0, "%s (Debian's libxml2-utils) is needed", xmllint);
+	char *schema = tu_fixture("junit-schema/JUnit.xsd");
+	const char *argv[] = { xmllint, "--noout", "--nonet", "--schema", schema, path, NULL };
+	struct tu_result r = tu_run(NULL, argv, NULL, 120);
+	char *problem = r.status == 0 ? NULL : tu_strf("%s%s", r.out, r.err);
+	tu_result_free(&r);
+	free(schema);
+	return problem;
+}
+
+#define MANY_STAGES 160
+
+/*
+ * junit.xml holds the ends of the stages' logs (64 KiB each, twice for a stage that did
+ * not pass) within a cap for the whole file (8 MiB, docs/report.md): 160 stages that print
+ * 68 KiB each made a file of over 10 MiB, and thousands of them one of hundreds. The
+ * stage that failed keeps its log, although it comes last; every other stage's log is
+ * either there or named on the line that says which were left out, and the file stays
+ * valid against the Ant JUnit schema.
+ */
+Test(record, junit_log_text_is_capped_and_what_is_left_out_is_named, .timeout = 300)
+{
+	char *dir = tu_tmpdir();
+	char *root = tu_strf("%s/record", dir);
+	struct sbuf y;
+	sbuf_init(&y, SIZE_MAX / 2);
+	sbuf_puts(&y, "version: 1\nname: chatty\nstages:\n");
+	const char *print = "yes 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd"
+			    " | head -c 70000";
+	for (int k = 0; k < MANY_STAGES; k++) {
+		sbuf_printf(&y, "  s%03d:\n    run: %s\n", k, print);
+	}
+	sbuf_printf(&y, "  zbad:\n    run: %s; echo; echo the-end-of-zbad; exit 3\n", print);
+	char *yaml = sbuf_steal(&y);
+	tu_write(dir, ".runner.yml", yaml);
+	free(yaml);
+	char *path = tu_strf("%s/.runner.yml", dir);
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	struct pipeline *p = NULL;
+	cr_assert_eq(pipeline_load_file(path, &p, &dl), 0, "%s", dl.n ? dl.v[0].msg : "?");
+	struct secret_store *ss = secrets_new();
+	struct run_options o = { .jobs = 2,
+				 .cancel_fd = -1,
+				 .record_root = root,
+				 .secrets = ss,
+				 .no_sandbox = true,
+				 .run_id = "20261128-050000-abcdef" };
+	struct run *r = NULL;
+	cr_assert_eq(run_pipeline(p, &o, &r, &dl), 0, "%s", dl.n ? dl.v[0].msg : "?");
+	cr_assert_eq(r->exit_code, 1);
+	run_free(r);
+
+	char *jpath = tu_strf("%s/runs/20261128-050000-abcdef/junit.xml", root);
+	char *x = tu_read(jpath);
+	cr_assert_not_null(x);
+	size_t size = strlen(x);
+	cr_expect_leq(size, (size_t)(8u << 20) + (64u << 10), "junit.xml is %zu bytes", size);
+	/* The failed stage's testcase carries its log, and <system-out> its part. */
+	const char *bad = strstr(x, "name=\"zbad\"");
+	cr_assert_not_null(bad);
+	const char *fail = strstr(bad, "<failure ");
+	cr_assert_not_null(fail);
+	const char *end = strstr(fail, "</failure>");
+	const char *marker = strstr(fail, "the-end-of-zbad");
+	cr_expect(end && marker && marker < end, "the failed stage's log is left out");
+	const char *out = strstr(x, "<system-out>");
+	cr_assert_not_null(out);
+	cr_expect_not_null(strstr(out, "==&gt; zbad &lt;==\n"));
+	/* The stages left out are named, and each other one has its part. */
+	const char *line = strstr(out, "log of stages ");
+	cr_assert_not_null(line, "no line names the logs left out");
+	const char *tail = strstr(line, " left out: junit.xml log cap of 8 MiB reached; see the "
+					"run record (logs/)\n");
+	cr_assert_not_null(tail, "%.300s", line);
+	char *names = strndup(line + strlen("log of stages "), (size_t)(tail - line) - 14);
+	size_t left_out = 0, shown = 0;
+	for (int k = 0; k < MANY_STAGES; k++) {
+		char name[8], heading[32];
+		snprintf(name, sizeof(name), "s%03d", k);
+		snprintf(heading, sizeof(heading), "==&gt; %s &lt;==\n", name);
+		bool named = strstr(names, name) != NULL, has = strstr(out, heading) != NULL;
+		cr_expect(named != has, "stage %s: named %d, its log there %d", name, named, has);
+		left_out += named;
+		shown += has;
+	}
+	cr_expect_gt(left_out, 0);
+	cr_expect_gt(shown, 100);
+	cr_expect_null(strstr(names, "zbad"));
+	free(names);
+	free(x);
+	char *problem = junit_schema_problem(jpath);
+	cr_expect_null(problem, "junit.xml is not valid against the Ant JUnit schema:\n%s",
+		       problem);
+	free(problem);
+	free(jpath);
+	secrets_free(ss);
+	diag_list_release(&dl);
+	pipeline_free(p);
+	free(path);
+	free(root);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* Stages that failed each write the end of their log twice: past the cap, the failure of
+ * one whose log is left out says where its log is, and the stage is named as left out. */
+Test(record, junit_failures_past_the_log_cap_say_where_their_log_is, .timeout = 300)
+{
+	char *dir = tu_tmpdir();
+	char *root = tu_strf("%s/record", dir);
+	struct sbuf y;
+	sbuf_init(&y, SIZE_MAX / 2);
+	sbuf_puts(&y, "version: 1\nstages:\n");
+	for (int k = 0; k < 70; k++) {
+		sbuf_printf(
+			&y,
+			"  f%03d:\n    run: yes 0123456789abcdef0123456789abcdef | head -c 70000; "
+			"exit 1\n",
+			k);
+	}
+	char *yaml = sbuf_steal(&y);
+	tu_write(dir, ".runner.yml", yaml);
+	free(yaml);
+	char *path = tu_strf("%s/.runner.yml", dir);
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	struct pipeline *p = NULL;
+	cr_assert_eq(pipeline_load_file(path, &p, &dl), 0, "%s", dl.n ? dl.v[0].msg : "?");
+	struct secret_store *ss = secrets_new();
+	struct run_options o = { .jobs = 2,
+				 .cancel_fd = -1,
+				 .record_root = root,
+				 .secrets = ss,
+				 .no_sandbox = true,
+				 .run_id = "20261128-050000-abcdef" };
+	struct run *r = NULL;
+	cr_assert_eq(run_pipeline(p, &o, &r, &dl), 0, "%s", dl.n ? dl.v[0].msg : "?");
+	cr_assert_eq(r->exit_code, 1);
+	run_free(r);
+	char *jpath = tu_strf("%s/runs/20261128-050000-abcdef/junit.xml", root);
+	char *x = tu_read(jpath);
+	cr_assert_not_null(x);
+	cr_expect_leq(strlen(x), (size_t)(8u << 20) + (64u << 10), "junit.xml is %zu bytes",
+		      strlen(x));
+	const char *last = strstr(x, "name=\"f069\"");
+	cr_assert_not_null(last);
+	cr_expect_not_null(strstr(last,
+				  "<failure message=\"exit code 1\" type=\"failed\">log left "
+				  "out: junit.xml log cap of 8 MiB reached; see logs/f069.log "
+				  "in the run record</failure>"),
+			   "%.400s", last);
+	const char *line = strstr(x, "<system-out>log of stages ");
+	cr_assert_not_null(line);
+	const char *nl = strchr(line, '\n');
+	const char *f069 = strstr(line, "f069");
+	cr_expect(f069 && f069 < nl, "%.300s", line);
+	char *problem = junit_schema_problem(jpath);
+	cr_expect_null(problem, "junit.xml is not valid against the Ant JUnit schema:\n%s",
+		       problem);
+	free(problem);
+	free(x);
+	free(jpath);
 	secrets_free(ss);
 	diag_list_release(&dl);
 	pipeline_free(p);
