@@ -12,6 +12,7 @@
 #include "util.h"
 #include "walk.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -174,6 +175,82 @@ int record_create_run_dir(const char *root, record_id_fn gen, void *userdata, ch
 		}
 	}
 	return -EEXIST;
+}
+
+/* Write content into the new file dir/name and sync it: 0 or -errno. */
+static int write_new_file(const char *dir, const char *name, const char *content)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		return -errno;
+	}
+	int r = write_all(fd, content, strlen(content));
+	if (r == 0 && fsync(fd) < 0) {
+		r = -errno;
+	}
+	if (close(fd) < 0 && r == 0) {
+		r = -errno;
+	}
+	return r;
+}
+
+int record_make_claimed_dir(const char *dir, const char *name, const char *content)
+{
+	const char *slash = strrchr(dir, '/');
+	const char *base = slash ? slash + 1 : dir;
+	if (!*base || str_eq(base, ".") || str_eq(base, "..")) {
+		return -EINVAL;
+	}
+	_cleanup_free_ char *tmp =
+		xasprintf("%.*s" RECORD_NEW_PREFIX "%s.XXXXXX", (int)(base - dir), dir, base);
+	if (!mkdtemp(tmp)) {
+		return -errno;
+	}
+	/* As mkdir(dir, 0755) made it (mkdtemp makes it 0700). */
+	int r = chmod(tmp, 0755) < 0 ? -errno : 0;
+	if (r == 0) {
+		r = write_new_file(tmp, name, content);
+	}
+	if (r == 0 && renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_NOREPLACE) < 0) {
+		r = -errno;
+		if (r == -EINVAL || r == -ENOSYS) {
+			/* No RENAME_NOREPLACE here: the exclusive mkdir() is the claim, and only
+			 * the empty directory it made is replaced. */
+			r = mkdir(dir, 0755) < 0 ? -errno : 0;
+			if (r == 0 && rename(tmp, dir) < 0) {
+				r = -errno;
+				rmdir(dir); /* ours, unless another wrote into it (then it stays) */
+			}
+		}
+	}
+	if (r < 0) {
+		rm_rf(tmp);
+	}
+	return r;
+}
+
+int record_sweep_unclaimed(const char *parent)
+{
+	DIR *d = opendir(parent);
+	if (!d) {
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+	}
+	int n = 0, err = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, RECORD_NEW_PREFIX, strlen(RECORD_NEW_PREFIX)) != 0) {
+			continue;
+		}
+		_cleanup_free_ char *path = xasprintf("%s/%s", parent, e->d_name);
+		int r = rm_rf(path);
+		if (r < 0 && err == 0) {
+			err = r;
+		}
+		n += r == 0;
+	}
+	closedir(d);
+	return err < 0 ? err : n;
 }
 
 int record_prepare(const char *root, const char *run_dir)

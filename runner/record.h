@@ -9,6 +9,7 @@
  *   <root>/runs/<id>/logs/<stage>.log
  *   <root>/runs/<id>/artifacts/<stage>/...
  *   <root>/runs/latest             symlink to the newest run (the one started last)
+ *   <root>/runs/.new-<id>.XXXXXX   a directory being built (record_make_claimed_dir())
  *   <root>/runs/.latest-started    "<ms> <id>": when the run latest points at started
  *   <root>/lock                    flock()ed by the run writing the record (record_lock),
  *                                  or only around the update of durations.json and latest
@@ -70,6 +71,36 @@ typedef char *(*record_id_fn)(void *userdata);
  * -EEXIST when every id tried had its directory already.
  */
 int record_create_run_dir(const char *root, record_id_fn gen, void *userdata, char **id_out);
+
+/* The start of the temporary names under which record_make_claimed_dir() builds a
+ * directory. No run id starts so (runs/latest and runs/.latest-started neither), and
+ * nothing that finds runs takes such a directory for one: the server finds a run's
+ * directory from its run id, never by listing runs/. */
+#define RECORD_NEW_PREFIX ".new-"
+
+/*
+ * Make the directory dir (mode 0755), which must not exist, holding from the moment it
+ * exists the file dir/name (mode 0644) with content: it is built as
+ * <parent>/RECORD_NEW_PREFIX<base>.XXXXXX beside it, the file written and synced, and then
+ * moved into place with renameat2(RENAME_NOREPLACE). Whoever looks at dir sees either
+ * nothing or the directory with its file, never the one without the other.
+ *
+ * On a filesystem without RENAME_NOREPLACE (EINVAL; ENOSYS on a kernel before 3.15) dir is
+ * claimed with an exclusive mkdir() instead, and the built directory replaces that empty
+ * one with rename(): still nothing but the claimant's directory ever takes the name, but
+ * for that moment it is seen empty.
+ *
+ * Returns 0, -EEXIST when dir exists (it is left as it is), or another -errno. On an error
+ * nothing is left behind but what dir was before; a process that dies before the end
+ * leaves only the temporary directory, which record_sweep_unclaimed() removes.
+ */
+int record_make_claimed_dir(const char *dir, const char *name, const char *content);
+
+/* Remove the temporary directories record_make_claimed_dir() left in parent (processes
+ * that died before their directory took its name), with what is in them. Only for a
+ * parent where no such process is under way. Returns how many were removed (0 when parent
+ * does not exist), or the first -errno. */
+int record_sweep_unclaimed(const char *parent);
 
 /* Create the run directory when missing (and logs/ in it). Returns 0 or -errno. */
 int record_prepare(const char *root, const char *run_dir);

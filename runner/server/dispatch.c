@@ -12,11 +12,13 @@
 #include "config.h"
 #include "jobrun.h"
 #include "live.h"
+#include "record.h"
 #include "retention.h"
 #include "slog.h"
 #include "store.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -577,11 +579,52 @@ static void kill_overdue(struct dispatcher *d)
 	}
 }
 
+/* Remove what attempts of an earlier server left half made: a run directory built under
+ * a temporary name (record_make_claimed_dir()) by a process that died before the
+ * directory took its name. No run of this server has started yet; that of an earlier one
+ * still under way there fails its claim, closed, and is recovered as a run that stopped.
+ * Every repository's runs/, configured or not. */
+static void sweep_unclaimed(const struct server_config *c)
+{
+	_cleanup_free_ char *repos = xasprintf("%s/repos", c->data_dir);
+	DIR *dir = opendir(repos);
+	if (!dir) {
+		return;
+	}
+	uint64_t removed = 0;
+	struct dirent *e;
+	while ((e = readdir(dir))) {
+		if (e->d_name[0] == '.') {
+			continue;
+		}
+		_cleanup_free_ char *runs = xasprintf("%s/%s/runs", repos, e->d_name);
+		int n = record_sweep_unclaimed(runs);
+		if (n < 0) {
+			slog(LOG_WARN, "server.unclaimed", NULL, NULL,
+			     "cannot remove the half-made run directories in %s: %s", runs,
+			     strerror(-n));
+		}
+		removed += n > 0 ? (uint64_t)n : 0;
+	}
+	closedir(dir);
+	if (removed) {
+		slog(LOG_INFO, "server.unclaimed", NULL,
+		     json_pack("{s:I}", "removed", (json_int_t)removed),
+		     "removed %llu half-made run director%s (" RECORD_NEW_PREFIX
+		     "*: their process stopped before they took their names)",
+		     (unsigned long long)removed, removed == 1 ? "y" : "ies");
+	}
+}
+
 static void *loop(void *arg)
 {
 	struct dispatcher *d = arg;
 	struct job *v;
 	size_t n;
+	d->c = live_get(d->live);
+	sweep_unclaimed(d->c);
+	live_put(d->live, d->c);
+	d->c = NULL;
 	if (store_running(d->store, false, &v, &n) == 0) {
 		d->recover = v;
 		d->n_recover = d->cap_recover = n;

@@ -1221,28 +1221,16 @@ out:
 	return ret;
 }
 
-/* The first file of the directory the attempt made: which attempt made it, so that the
- * server shows it as this attempt's record (jobrun_run_dir_is_own()). 0 or -errno. */
-static int write_claim(struct jobctx *jc)
+/* The first file of the directory the attempt makes, there as soon as the directory is:
+ * which attempt made it, so that the server shows it as this attempt's record
+ * (jobrun_run_dir_is_own()). A new string, or NULL. */
+static char *claim_text(const struct jobctx *jc)
 {
-	_cleanup_free_ char *path = xasprintf("%s/" JOBRUN_CLAIM_FILE, jc->run_dir);
 	json_t *o = json_pack("{s:I, s:s, s:I}", "job", (json_int_t)jc->job, "run_id", jc->run_id,
 			      "claimed_ms", (json_int_t)jc->claimed_ms);
-	_cleanup_free_ char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
-	if (!s) {
-		return -ENOMEM;
-	}
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		return -errno;
-	}
-	size_t len = strlen(s);
-	int r = write_all(fd, s, len);
-	if (close(fd) < 0 && r == 0) {
-		r = -errno;
-	}
-	return r < 0 ? r : 0;
+	return s;
 }
 
 static int setup_stop(struct jobctx *jc)
@@ -1321,24 +1309,23 @@ int jobrun_main(void)
 	/* The attempt's directory is made new, as `runner run` claims its own: one that is
 	 * there already (left by the runs of an earlier queue.db, whose ids started at 1.1 too,
 	 * or put there) is never written into, where its logs, artifacts or outcome would pass
-	 * for this attempt's. The attempt fails without a word in it. */
+	 * for this attempt's. The attempt fails without a word in it. The directory takes its
+	 * name with its claim in it: the server's page of the run never finds it without. */
 	char *runs = xasprintf("%s/runs", jc.repo_dir);
 	int made = mkdir_p(runs, 0755);
 	free(runs);
-	if (made == 0 && mkdir(jc.run_dir, 0755) < 0) {
-		made = -errno;
+	char *claim = made == 0 ? claim_text(&jc) : NULL;
+	if (made == 0) {
+		made = claim ? record_make_claimed_dir(jc.run_dir, JOBRUN_CLAIM_FILE, claim)
+			     : -ENOMEM;
 	}
+	free(claim);
 	if (made < 0) {
 		fprintf(stderr, "runner __job: cannot create the run directory %s: %s%s\n",
 			jc.run_dir, strerror(-made),
 			made == -EEXIST ? " (an earlier run's, or put there: it is not written "
 					  "into; move it away)"
 					: "");
-		goto out;
-	}
-	if ((made = write_claim(&jc)) < 0) {
-		fprintf(stderr, "runner __job: cannot write %s/" JOBRUN_CLAIM_FILE ": %s\n",
-			jc.run_dir, strerror(-made));
 		goto out;
 	}
 	jc.own_dir = true;

@@ -75,11 +75,12 @@ int jobrun_read_commit(const char *run_dir, int64_t claimed_ms, char out[41]);
 
 /*
  * Whether run_dir is the record of the attempt run_id of job `job`, claimed at claimed_ms:
- * the attempt makes its directory new and writes JOBRUN_CLAIM_FILE into it first, naming
- * the three. A directory without that file (made before claim files existed) counts as
- * the attempt's only when its outcome.json names the claim too. Returns 0, -ENOENT (no
- * such directory), or -ESTALE (the directory was not made by this attempt: an earlier
- * queue.db's run with the same id, or put there; nothing in it is this attempt's).
+ * the attempt makes its directory new with JOBRUN_CLAIM_FILE in it, naming the three
+ * (record_make_claimed_dir(): the directory takes its name with the file in it). A
+ * directory without that file (made before claim files existed) counts as the attempt's
+ * only when its outcome.json names the claim too. Returns 0, -ENOENT (no such directory),
+ * or -ESTALE (the directory was not made by this attempt: an earlier queue.db's run with
+ * the same id, or put there; nothing in it is this attempt's).
  */
 #define JOBRUN_CLAIM_FILE "claim.json"
 int jobrun_run_dir_is_own(const char *run_dir, int64_t job, const char *run_id, int64_t claimed_ms);

@@ -1459,10 +1459,16 @@ Test(serve, retention_prunes_finished_runs_at_start, .timeout = 120)
 		     SQLITE_OK);
 	sqlite3_close(db);
 	free(db_path);
+	/* A run directory an attempt was building when it died, under its temporary name: the
+	 * server removes it as it starts, and only it. */
+	tu_write(e.dir, "data/repos/github-acme+app/runs/.new-99.1.a1b2c3/claim.json", "{}");
 	ts_restart(&e.srv);
 	/* The first start's pass found nothing; the second one prunes the run (counts only). */
 	wait_log(&e, "\"event\":\"retention.pruned\",\"msg\":\"retention: pruned 1 finished run(s)",
 		 30);
+	wait_log(&e, "\"event\":\"server.unclaimed\"", 30);
+	cr_assert_not(tu_exists("%s/data/repos/github-acme+app/runs/.new-99.1.a1b2c3", e.dir),
+		      "a half-made run directory is left");
 	cr_assert_not(tu_exists("%s/data/repos/github-acme+app/runs/%ld.1", e.dir, id),
 		      "the run directory is gone");
 	cr_assert(tu_exists("%s/data/repos/github-acme+app/runs/latest/outcome.json", e.dir),

@@ -15,6 +15,7 @@
 
 #include "testutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -556,4 +557,81 @@ Test(record, junit_failures_past_the_log_cap_say_where_their_log_is, .timeout = 
 	free(root);
 	tu_rmdir(dir);
 	free(dir);
+}
+
+/* Whether dir holds an entry whose name starts with RECORD_NEW_PREFIX. */
+static bool has_unclaimed(const char *dir)
+{
+	DIR *d = opendir(dir);
+	cr_assert_not_null(d, "%s", dir);
+	bool found = false;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		found |= strncmp(e->d_name, RECORD_NEW_PREFIX, strlen(RECORD_NEW_PREFIX)) == 0;
+	}
+	closedir(d);
+	return found;
+}
+
+/* A directory made with its first file takes its name with the file in it (built under a
+ * temporary name beside it, then renamed without replacing anything): nothing is left
+ * under the temporary name, and one that exists is neither replaced nor written into. */
+Test(record, a_claimed_dir_takes_its_name_with_its_file)
+{
+	char *root = tu_tmpdir();
+	char *dir = tu_strf("%s/runs/7.1", root);
+	tu_write(root, "runs/.keep", "");
+	cr_assert_eq(record_make_claimed_dir(dir, "claim.json", "{\"job\":7}"), 0);
+	char *claim = tu_readf("%s/claim.json", dir);
+	cr_expect_str_eq(claim, "{\"job\":7}");
+	free(claim);
+	struct stat st;
+	cr_assert_eq(stat(dir, &st), 0);
+	cr_expect_eq(st.st_mode & 07777, 0755, "mode %o", st.st_mode & 07777);
+	char *runs = tu_strf("%s/runs", root);
+	cr_expect_not(has_unclaimed(runs));
+
+	/* Taken: -EEXIST, what is there stays, and nothing is left beside it. */
+	tu_write(root, "runs/8.1/report.json", "{\"theirs\": true}\n");
+	char *theirs = tu_strf("%s/runs/8.1", root);
+	cr_expect_eq(record_make_claimed_dir(theirs, "claim.json", "{\"job\":8}"), -EEXIST);
+	cr_expect_not(tu_exists("%s/runs/8.1/claim.json", root));
+	cr_expect(tu_exists("%s/runs/8.1/report.json", root));
+	cr_expect_eq(record_make_claimed_dir(dir, "claim.json", "{\"job\":9}"), -EEXIST);
+	claim = tu_readf("%s/claim.json", dir);
+	cr_expect_str_eq(claim, "{\"job\":7}");
+	free(claim);
+	cr_expect_not(has_unclaimed(runs));
+	free(theirs);
+	free(runs);
+	free(dir);
+	tu_rmdir(root);
+	free(root);
+}
+
+/* What a process that died between the two steps left (a directory under the temporary
+ * name) is removed by the sweep, and nothing else is: runs, latest, its start. */
+Test(record, the_sweep_removes_only_half_made_dirs)
+{
+	char *root = tu_tmpdir();
+	tu_write(root, "runs/" RECORD_NEW_PREFIX "7.1.a1b2c3/claim.json", "{\"job\":7}");
+	tu_write(root, "runs/" RECORD_NEW_PREFIX "8.1.d4e5f6/claim.json", "{\"job\":8}");
+	tu_write(root, "runs/7.1/claim.json", "{\"job\":7}");
+	tu_write(root, "runs/.latest-started", "1000 7.1\n");
+	char *latest = tu_strf("%s/runs/latest", root);
+	cr_assert_eq(symlink("7.1", latest), 0);
+	free(latest);
+	char *runs = tu_strf("%s/runs", root);
+	cr_expect_eq(record_sweep_unclaimed(runs), 2);
+	cr_expect_not(has_unclaimed(runs));
+	cr_expect(tu_exists("%s/runs/7.1/claim.json", root));
+	cr_expect(tu_exists("%s/runs/latest/claim.json", root));
+	cr_expect(tu_exists("%s/runs/.latest-started", root));
+	cr_expect_eq(record_sweep_unclaimed(runs), 0);
+	char *none = tu_strf("%s/none", root);
+	cr_expect_eq(record_sweep_unclaimed(none), 0);
+	free(none);
+	free(runs);
+	tu_rmdir(root);
+	free(root);
 }

@@ -4,11 +4,24 @@
 #include <criterion/criterion.h>
 
 #include "config.h"
+#include "jobrun.h"
+#include "record.h"
 #include "store.h"
 #include "views.h"
 
+#include "testutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define TAG_OBJECT "1111111111111111111111111111111111111111"
 #define COMMIT	   "2222222222222222222222222222222222222222"
@@ -74,4 +87,74 @@ Test(views, an_unresolved_tag_shows_no_commit)
 	html = views_index_html(&c, &j, 1, 1);
 	cr_expect_not_null(strstr(html, "<code>222222222222</code>"), "%s", html);
 	free(html);
+}
+
+/*
+ * An attempt whose directory could not be given its claim (here: the file size limit
+ * makes the write of claim.json fail) leaves no directory under the run's name: the run's
+ * page says it has no record yet, never that its directory was not made by it. Before,
+ * the directory was made first and claim.json written into it after, and what stopped the
+ * attempt in between (for a few milliseconds on every start) showed the run as having a
+ * foreign directory.
+ */
+Test(views, an_attempt_that_cannot_claim_its_directory_leaves_none, .timeout = 60)
+{
+	char *data = tu_tmpdir();
+	char *spec = tu_strf("{\"data_dir\": \"%s\", \"repo_key\": \"github-acme+app\", "
+			     "\"run_id\": \"7.1\", \"job\": 7, \"claimed_ms\": 2, "
+			     "\"sha\": \"%s\", \"ref\": \"refs/heads/main\", "
+			     "\"event\": \"push\", \"branch\": \"main\"}",
+			     data, COMMIT);
+	int sfd = memfd_create("spec", 0);
+	cr_assert_geq(sfd, 0);
+	cr_assert_eq(write(sfd, spec, strlen(spec)), (ssize_t)strlen(spec));
+	cr_assert_eq(lseek(sfd, 0, SEEK_SET), 0);
+	int p[2];
+	cr_assert_eq(pipe(p), 0);
+	/* Above the fds the child's layout uses. */
+	sfd = fcntl(sfd, F_DUPFD, 10);
+	int cfd = fcntl(p[0], F_DUPFD, 10);
+	cr_assert(sfd >= 10 && cfd >= 10);
+	fflush(NULL);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
+		    dup2(sfd, JOBRUN_SPEC_FD) < 0 || dup2(cfd, JOBRUN_CANCEL_FD) < 0) {
+			_exit(99);
+		}
+		/* Writing a byte more than this fails with EFBIG (the signal ignored). */
+		struct rlimit rl = { 4, 4 };
+		signal(SIGXFSZ, SIG_IGN);
+		if (setrlimit(RLIMIT_FSIZE, &rl) < 0) {
+			_exit(98);
+		}
+		execl(tu_runner(), "runner", "__job", (char *)NULL);
+		_exit(97);
+	}
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 4, "status %d", st);
+	char *runs = tu_strf("%s/repos/github-acme+app/runs", data);
+	char *dir = tu_strf("%s/7.1", runs);
+	cr_expect_eq(jobrun_run_dir_is_own(dir, 7, "7.1", 2), -ENOENT,
+		     "the attempt left a directory without its claim");
+	DIR *d = opendir(runs);
+	cr_assert_not_null(d);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		cr_expect(e->d_name[0] == '.' && strncmp(e->d_name, RECORD_NEW_PREFIX, 5) != 0,
+			  "left in runs/: %s", e->d_name);
+	}
+	closedir(d);
+	free(dir);
+	free(runs);
+	close(sfd);
+	close(cfd);
+	close(p[0]);
+	close(p[1]);
+	free(spec);
+	tu_rmdir(data);
+	free(data);
 }
