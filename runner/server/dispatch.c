@@ -523,12 +523,19 @@ static void prune_step(struct dispatcher *d)
 		     "%s",
 		     (unsigned long long)p->kept, strerror(-p->dir_error));
 	}
+	/* Runs past the period kept because runs/latest points at them are counted apart:
+	 * they are not pruned, nor kept for an error. */
+	char kept[96] = "";
+	if (p->latest_kept) {
+		snprintf(kept, sizeof(kept), "; kept %llu old run(s) that runs/latest points at",
+			 (unsigned long long)p->latest_kept);
+	}
 	slog(p->runs || p->deliveries ? LOG_INFO : LOG_DEBUG, "retention.pruned", NULL,
-	     json_pack("{s:I, s:I}", "runs", (json_int_t)p->runs, "deliveries",
-		       (json_int_t)p->deliveries),
-	     "retention: pruned %llu finished run(s) and %llu replay-guard entr%s",
+	     json_pack("{s:I, s:I, s:I}", "runs", (json_int_t)p->runs, "deliveries",
+		       (json_int_t)p->deliveries, "latest_kept", (json_int_t)p->latest_kept),
+	     "retention: pruned %llu finished run(s) and %llu replay-guard entr%s%s",
 	     (unsigned long long)p->runs, (unsigned long long)p->deliveries,
-	     p->deliveries == 1 ? "y" : "ies");
+	     p->deliveries == 1 ? "y" : "ies", kept);
 }
 
 static void stopping_step(struct dispatcher *d)

@@ -1463,9 +1463,15 @@ Test(serve, retention_prunes_finished_runs_at_start, .timeout = 120)
 	 * server removes it as it starts, and only it. */
 	tu_write(e.dir, "data/repos/github-acme+app/runs/.new-99.1.a1b2c3/claim.json", "{}");
 	ts_restart(&e.srv);
-	/* The first start's pass found nothing; the second one prunes the run (counts only). */
+	/* The first start's pass found nothing; the second one prunes the run (counts only),
+	 * and counts the newest run, which latest points at, as kept. */
 	wait_log(&e, "\"event\":\"retention.pruned\",\"msg\":\"retention: pruned 1 finished run(s)",
 		 30);
+	wait_log(&e,
+		 "retention: pruned 1 finished run(s) and 0 replay-guard entries; kept 1 old "
+		 "run(s) that runs/latest points at\"",
+		 30);
+	wait_log(&e, "\"latest_kept\":1", 30);
 	wait_log(&e, "\"event\":\"server.unclaimed\"", 30);
 	cr_assert_not(tu_exists("%s/data/repos/github-acme+app/runs/.new-99.1.a1b2c3", e.dir),
 		      "a half-made run directory is left");
