@@ -490,8 +490,9 @@ static void xml_escape(struct sbuf *sb, const char *s)
  *
  * An allowed failure is a <failure> (type `allowed-failure`): written as a pass, it would
  * vanish from every test view, while the run's own result stays what `allow-failure` made
- * it. A stage stopped while it ran did not finish: an <error> (type `cancelled`). One that
- * never ran (skipped, cancelled before it started, left pending) is <skipped>, whose
+ * it. A stage stopped while it ran did not finish: an <error> (type `cancelled`), as is one
+ * cancelled while its retry waited (an attempt ran and failed; the message says so). One
+ * that never ran (skipped, cancelled before it started, left pending) is <skipped>, whose
  * message says why; the schemas CI servers read give <skipped> only a message, no type.
  * Only a stage that passed is a pass: any other status (one that is not final, which the
  * engine never leaves when it writes the record) is an <error> of that status's type.

@@ -106,7 +106,8 @@ struct engine {
 	size_t *unmet;
 	size_t *done, done_n; /* finished stages whose dependents are not yet resolved */
 	struct logfile **logs;
-	struct kvlist base_vars;  /* RUNNER_* and pipeline env, expanded */
+	char **retry_why;	 /* per stage, while its retry waits: why its last attempt failed */
+	struct kvlist base_vars; /* RUNNER_* and pipeline env, expanded */
 	struct kvlist *stage_env; /* per selected stage: its env, expanded */
 	json_t *gate;		  /* the pipeline's `gate:` as JSON, or NULL */
 	bool cancelling;
@@ -992,6 +993,8 @@ static void launch(struct engine *e, size_t i)
 	if (attempt > 1) {
 		log_note(e, i, "[runner] attempt %u of %u\n", attempt, def->retry + 1);
 	}
+	free(e->retry_why[i]);
+	e->retry_why[i] = NULL;
 
 	size_t pk = e->pols.of_stage[i];
 	if (pk == SIZE_MAX || !e->pols.v[pk] || e->pols.err[pk]) {
@@ -1359,7 +1362,9 @@ static void attempt_done(struct engine *e, size_t i)
 			e->obs->stage_line(e->obs->userdata, e->r, i, note,
 					   (size_t)MIN(n, (int)sizeof(note) - 1));
 		}
-		free(failed_msg);
+		/* Kept for a cancellation that comes while the retry waits (cancel_all()). */
+		free(e->retry_why[i]);
+		e->retry_why[i] = failed_msg;
 		return;
 	}
 	if (s->status == STATUS_PASSED && def->n_outputs) {
@@ -1429,12 +1434,19 @@ static void cancel_all(struct engine *e, uint64_t grace_cap)
 {
 	uint64_t now = now_mono_ms();
 	e->cancelling = true;
-	/* Stages waiting in the ready heap never start. */
+	/* Stages waiting in the ready heap never start (again). One that waits for its retry
+	 * did run, and its attempt failed: that is said, not that it never started. */
 	while (e->heap_n > 0) {
 		size_t v = heap_pop(e);
 		struct stage_run *s = &e->r->stages[v];
 		s->status = STATUS_CANCELLED;
-		set_message(e, s, "cancelled before it started");
+		if (s->n_attempts > 0) {
+			set_message(e, s, "cancelled while waiting to retry; attempt %u failed: %s",
+				    s->n_attempts, e->retry_why[v] ? e->retry_why[v] : "?");
+			log_note(e, v, "[runner] %s\n", s->message);
+		} else {
+			set_message(e, s, "cancelled before it started");
+		}
 		finalize(e, v);
 	}
 	for (size_t i = 0; i < e->r->n_stages; i++) {
@@ -2027,6 +2039,10 @@ static void engine_release(struct engine *e)
 		logfile_close(e->logs[i]);
 	}
 	free(e->logs);
+	for (size_t i = 0; e->retry_why && i < e->p->n_stages; i++) {
+		free(e->retry_why[i]);
+	}
+	free(e->retry_why);
 	kv_release(&e->base_vars);
 	for (size_t i = 0; e->stage_env && i < e->p->n_stages; i++) {
 		kv_release(&e->stage_env[i]);
@@ -2227,6 +2243,7 @@ int run_pipeline(const struct pipeline *p, const struct run_options *o, struct r
 
 	r->no_sandbox = o->no_sandbox;
 	e.logs = xcalloc(p->n_stages, sizeof(struct logfile *));
+	e.retry_why = xcalloc(p->n_stages, sizeof(char *));
 	e.stage_env = xcalloc(p->n_stages, sizeof(struct kvlist));
 	e.heap = xcalloc(p->n_stages, sizeof(size_t));
 	e.unmet = xcalloc(p->n_stages, sizeof(size_t));

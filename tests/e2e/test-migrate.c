@@ -530,3 +530,99 @@ Test(migrate, a_min_free_of_terabytes_is_said_in_tib, .timeout = 60)
 	tu_rmdir(dir);
 	free(dir);
 }
+
+/* Whether the file at path has a line that starts with start and holds has. */
+static bool has_line(const char *path, const char *start, const char *has)
+{
+	char *text = tu_read(path);
+	bool found = false;
+	for (char *line = text; line && *line && !found;) {
+		char *nl = strchr(line, '\n');
+		if (!nl) {
+			break; /* a line still being written */
+		}
+		*nl = '\0';
+		found = strncmp(line, start, strlen(start)) == 0 && strstr(line, has);
+		line = nl + 1;
+	}
+	free(text);
+	return found;
+}
+
+/*
+ * A stage whose retry waits in the queue when the run is cancelled did run, and its
+ * attempt failed: report.json, junit.xml and the terminal say so, not that it was cancelled
+ * before it started. The retry is held by a security scan that became ready while the
+ * scripts ran (a scan goes first and never runs beside a script, and `long` runs until the
+ * run is stopped). Each step waits for the one before: the scan is ready once `prep`'s end
+ * is printed, `flaky` fails once the test makes the file it waits for, and the signal goes
+ * once the retry is announced.
+ */
+Test(migrate, a_stage_cancelled_while_its_retry_waits_says_its_attempt_failed, .timeout = 120)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nname: ci\nstages:\n"
+		 "  flaky:\n    retry: 1\n"
+		 "    run: while [ ! -e go ]; do sleep 0.05; done; echo it failed; exit 1\n"
+		 "  prep:\n    run: \"true\"\n"
+		 "  scan:\n    uses: secrets\n    needs: [prep]\n"
+		 "  long:\n    run: touch long-started; exec sleep 600\n");
+	char *out = tu_strf("%s/out.txt", dir);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		int null = open("/dev/null", O_WRONLY);
+		if (fd < 0 || null < 0 || dup2(fd, 1) < 0 || dup2(null, 2) < 0 || chdir(dir) < 0) {
+			_exit(99);
+		}
+		execl(tu_runner(), "runner", "run", "--no-color", "-j", "3", NULL);
+		_exit(98);
+	}
+	/* Bounded by the test's timeout, not timed. */
+	int st;
+	while (!tu_exists("%s/long-started", dir) || !has_line(out, "prep ", "| -- passed")) {
+		cr_assert_eq(waitpid(pid, &st, WNOHANG), 0, "the run ended early");
+		usleep(20000);
+	}
+	tu_write(dir, "go", "");
+	while (!has_line(out, "flaky ", "attempt 1 failed (exit code 1); retrying")) {
+		cr_assert_eq(waitpid(pid, &st, WNOHANG), 0, "the run ended early");
+		usleep(20000);
+	}
+	cr_assert_eq(kill(pid, SIGTERM), 0);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 143, "status %d", st);
+
+	const char *want = "cancelled while waiting to retry; attempt 1 failed: exit code 1";
+	cr_expect(has_line(out, "flaky ", want), "the terminal does not say '%s'", want);
+	json_t *rep = latest_report(dir);
+	json_t *flaky = tu_report_stage(rep, "flaky");
+	cr_assert_str_eq(tu_stage_status(rep, "flaky"), "cancelled");
+	cr_expect_str_eq(json_string_value(json_object_get(flaky, "message")), want);
+	cr_expect_eq(json_array_size(json_object_get(flaky, "attempts")), 1);
+	cr_expect_eq(json_integer_value(json_object_get(flaky, "exit_code")), 1);
+	cr_expect_str_eq(
+		json_string_value(json_object_get(tu_report_stage(rep, "scan"), "message")),
+		"cancelled before it started");
+	json_decref(rep);
+	char *log = tu_readf("%s/.runner/runs/latest/logs/flaky.log", dir);
+	assert_contains(log, "it failed\n");
+	assert_contains(log, want);
+	free(log);
+	assert_junit_valid(dir);
+	assert_junit_passes_only_what_passed(dir);
+	json_t *j = latest_junit(dir);
+	json_t *o = junit_outcome(j, "flaky");
+	cr_assert_not_null(o);
+	cr_expect_str_eq(attr(o, "tag"), "error");
+	cr_expect_str_eq(attr(o, "type"), "cancelled");
+	cr_expect_str_eq(attr(o, "message"), want);
+	assert_contains(attr(o, "text"), "it failed\n");
+	cr_expect_str_eq(attr(junit_outcome(j, "scan"), "tag"), "skipped");
+	json_decref(j);
+	free(out);
+	tu_rmdir(dir);
+	free(dir);
+}
