@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <seccomp.h>
 #include <stdio.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -632,6 +633,65 @@ Test(record, the_sweep_removes_only_half_made_dirs)
 	cr_expect_eq(record_sweep_unclaimed(none), 0);
 	free(none);
 	free(runs);
+	tu_rmdir(root);
+	free(root);
+}
+
+/* Where renameat2() has no RENAME_NOREPLACE (EINVAL: a filesystem without it), the name is
+ * claimed with an exclusive mkdir() and the built directory replaces only that empty one:
+ * a directory that exists, even an empty one (which a plain rename() would replace), is
+ * never taken. The lack is made with a seccomp filter, in a process of its own. */
+Test(record, without_rename_noreplace_the_claim_is_an_exclusive_mkdir)
+{
+	char *root = tu_tmpdir();
+	tu_write(root, "runs/8.1/report.json", "{\"theirs\": true}\n");
+	char *empty = tu_strf("%s/runs/9.1", root);
+	cr_assert_eq(mkdir(empty, 0755), 0);
+	char *dir = tu_strf("%s/runs/7.1", root);
+	char *theirs = tu_strf("%s/runs/8.1", root);
+	fflush(NULL);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+		if (!ctx ||
+		    seccomp_rule_add(
+			    ctx, SCMP_ACT_ERRNO(EINVAL), SCMP_SYS(renameat2), 1,
+			    SCMP_A4(SCMP_CMP_MASKED_EQ, RENAME_NOREPLACE, RENAME_NOREPLACE)) < 0 ||
+		    seccomp_load(ctx) < 0) {
+			_exit(90);
+		}
+		if (renameat2(AT_FDCWD, "/nonexistent-a", AT_FDCWD, "/nonexistent-b",
+			      RENAME_NOREPLACE) == 0 ||
+		    errno != EINVAL) {
+			_exit(91); /* the filter is not in force */
+		}
+		if (record_make_claimed_dir(dir, "claim.json", "{\"job\":7}") != 0) {
+			_exit(92);
+		}
+		if (record_make_claimed_dir(theirs, "claim.json", "{\"job\":8}") != -EEXIST) {
+			_exit(93);
+		}
+		if (record_make_claimed_dir(empty, "claim.json", "{\"job\":9}") != -EEXIST) {
+			_exit(94);
+		}
+		_exit(0);
+	}
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+	char *claim = tu_readf("%s/claim.json", dir);
+	cr_expect_str_eq(claim, "{\"job\":7}");
+	free(claim);
+	cr_expect_not(tu_exists("%s/runs/8.1/claim.json", root));
+	cr_expect(tu_exists("%s/runs/8.1/report.json", root));
+	cr_expect_not(tu_exists("%s/runs/9.1/claim.json", root), "an empty directory was taken");
+	char *runs = tu_strf("%s/runs", root);
+	cr_expect_not(has_unclaimed(runs));
+	free(runs);
+	free(theirs);
+	free(dir);
+	free(empty);
 	tu_rmdir(root);
 	free(root);
 }
