@@ -392,6 +392,13 @@ struct xnode *xml_parse(const char *buf, size_t len, unsigned *line, unsigned *c
 	}
 	bool doctype = false;
 	struct xnode *root = NULL;
+	/* A UTF-16 or UTF-32 file (a byte order mark, or a NUL in the first two bytes that
+	 * an XML declaration or element would start with) is refused as what it is. */
+	if (len >= 2 && (memcmp(buf, "\xFF\xFE", 2) == 0 || memcmp(buf, "\xFE\xFF", 2) == 0 ||
+			 buf[0] == '\0' || buf[1] == '\0')) {
+		xerr(&x, "the file is UTF-16 or UTF-32: only UTF-8 is read (save it as UTF-8)");
+		goto out;
+	}
 	if (!skip_misc(&x, &doctype)) {
 		goto out;
 	}

@@ -1256,6 +1256,34 @@ Test(lockfiles, walk_errs_on_lockfiles_that_are_links)
 
 /* ---------- errors name the file ---------- */
 
+/* A pom.xml saved as UTF-16 (with or without a byte order mark) is refused saying so, not
+ * as "expected the root element". */
+Test(lockfiles, pom_in_utf16_is_refused_as_utf16)
+{
+	static const struct {
+		const char *text;
+		size_t len;
+	} bad[] = {
+		{ "\xFF\xFE<\0p\0r\0o\0j\0e\0c\0t\0/\0>\0\n\0", 24 },
+		{ "\xFE\xFF\0<\0p\0r\0o\0j\0e\0c\0t\0/\0>\0\n", 24 },
+		{ "<\0?\0x\0m\0l\0 \0?\0>\0", 16 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct dep_list l;
+		struct diag_list dl;
+		dep_list_init(&l);
+		diag_list_init(&dl, 20);
+		cr_expect_eq(
+			deps_parse_buffer(&l, DEP_POM_XML, "pom.xml", bad[i].text, bad[i].len, &dl),
+			-EINVAL, "case %zu", i);
+		cr_assert_eq(dl.n, 1, "case %zu", i);
+		cr_expect_not_null(strstr(dl.v[0].msg, "UTF-16"), "case %zu: %s", i, dl.v[0].msg);
+		cr_expect_eq(l.n, 0);
+		dep_list_release(&l);
+		diag_list_release(&dl);
+	}
+}
+
 Test(lockfiles, malformed_files_are_errors_that_name_the_file_and_line)
 {
 	static const struct {
