@@ -113,11 +113,12 @@ static void print_text(const struct finding_list *fl, const json_t *st, json_int
 		fputs(clean ? clean : "", stdout);
 		sbuf_release(&sb);
 	}
-	printf("scanned %lld lockfile%s, %lld packages (%lld checked): %lld vulnerable package%s, "
+	printf("scanned %lld lockfile%s, %lld package%s (%lld checked): %lld vulnerable package%s, "
 	       "%lld advisor%s\n",
 	       (long long)json_integer_value(json_object_get(st, "lockfiles")),
 	       json_integer_value(json_object_get(st, "lockfiles")) == 1 ? "" : "s",
 	       (long long)json_integer_value(json_object_get(st, "packages")),
+	       json_integer_value(json_object_get(st, "packages")) == 1 ? "" : "s",
 	       (long long)json_integer_value(json_object_get(st, "checked")),
 	       (long long)json_integer_value(json_object_get(st, "vulnerable_packages")),
 	       json_integer_value(json_object_get(st, "vulnerable_packages")) == 1 ? "" : "s",

@@ -3197,6 +3197,10 @@ Test(depscan, a_package_two_entries_resolve_to_is_one_finding)
 	cr_expect_eq(t.status, 3);
 	cr_expect_not_null(strstr(t.out, "yarn.lock:5: high GHSA-35jh-r3h4-6jhm"), "%s", t.out);
 	cr_expect_not_null(strstr(t.out, "    also at lines: 10\n    fix: "), "%s", t.out);
+	/* One package, said in the singular. */
+	cr_expect_not_null(strstr(t.out, "scanned 1 lockfile, 1 package (1 checked): 1 vulnerable "
+					 "package, 1 advisory\n"),
+			   "%s", t.out);
 	tu_result_free(&t);
 	json_t *stats = json_object_get(doc, "stats");
 	cr_expect_eq(json_integer_value(json_object_get(stats, "packages")), 1);
