@@ -177,6 +177,21 @@ static size_t heredoc_word(struct shst *S, size_t i, bool strip_tabs, uint32_t o
 
 static void shell_words(struct shst *S, size_t from);
 
+/* The shell words of [from, to) of a Dockerfile, each line a RUN of its own: a heredoc
+ * body that a shell runs, a command substitution read again for the Dockerfile rules. */
+static void implied_run_words(struct lexst *L, size_t from, size_t to)
+{
+	struct shst S = { .L = L,
+			  .to = to,
+			  .cont = '\\',
+			  .run_tok = TOK_NONE,
+			  .args_tok = TOK_NONE,
+			  .cmd_tok = TOK_NONE,
+			  .implied = true,
+			  .line_start = true };
+	shell_words(&S, from);
+}
+
 static bool tok_is(const struct lexst *L, const struct token *k, const char *const *list)
 {
 	for (; *list; list++) {
@@ -723,15 +738,7 @@ static size_t heredoc_bodies(struct shst *S, size_t i)
 		    body_is_shell(S, d, hdr_end, body, body_end)) {
 			/* The RUN's commands: its line ends, each line of the body is a RUN. */
 			eol_here(S, body);
-			struct shst B = { .L = S->L,
-					  .to = body_end,
-					  .cont = '\\',
-					  .run_tok = TOK_NONE,
-					  .args_tok = TOK_NONE,
-					  .cmd_tok = TOK_NONE,
-					  .implied = true,
-					  .line_start = true };
-			shell_words(&B, body);
+			implied_run_words(S->L, body, body_end);
 			continue;
 		}
 		if (body_end > body) {
@@ -1184,15 +1191,7 @@ void lex_shell(struct lexst *L)
 
 void lex_dockerfile_commands(struct lexst *L)
 {
-	struct shst S = { .L = L,
-			  .to = L->end,
-			  .cont = '\\',
-			  .run_tok = TOK_NONE,
-			  .args_tok = TOK_NONE,
-			  .cmd_tok = TOK_NONE,
-			  .implied = true,
-			  .line_start = true };
-	shell_words(&S, L->pos);
+	implied_run_words(L, L->pos, L->end);
 }
 
 /* ---------- Dockerfile ---------- */
