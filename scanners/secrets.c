@@ -204,6 +204,8 @@ static enum lisp_ctx lisp_read(const char *buf, size_t lo, size_t pos, unsigned 
 			   (i == lo || lisp_delim(buf[i - 1])) &&
 			   (c == '?' || buf[i + 1] == '\\')) {
 			i += buf[i + 1] == '\\' ? 2 : 1; /* a character literal */
+		} else if (c == '\\') {
+			i++; /* Clojure's character literal (`\"`, `\(`), a symbol's escape */
 		} else if (c == '(' || c == '[' || c == '{') {
 			if (lost > 0 || depth == LISP_CONTEXT_DEPTH) {
 				lost++;
@@ -267,6 +269,8 @@ static bool lisp_in_comment(const char *buf, size_t pos, size_t len)
 			   (i == pos || lisp_delim(buf[i - 1])) &&
 			   (c == '?' || buf[i + 1] == '\\')) {
 			i += buf[i + 1] == '\\' ? 2 : 1; /* a character literal */
+		} else if (c == '\\' && nest == 0) {
+			i++; /* Clojure's character literal, a symbol's escape */
 		} else if (c == '#' && i + 1 < end && buf[i + 1] == '|') {
 			nest++, i++;
 		} else if (c == '|' && i + 1 < end && buf[i + 1] == '#') {
