@@ -3,7 +3,10 @@
  * and include this): arbitrary bytes through a language's tokenizer, as source and as a
  * pattern, then through the whole SAST engine with the default rules. Tokens must lie
  * inside the input in increasing order with symmetric bracket pairs, findings must have
- * valid positions, and nothing may crash, hang or leak.
+ * valid positions, and nothing may crash, hang or leak. The regions the source embeds (a
+ * command substitution, a CI run: block, an f-string's fields) are lexed again as the SAST
+ * engine lexes them (lex_run_region(); a Dockerfile's shell regions also as RUN lines):
+ * their tokens must lie inside the region, under the same rules.
  */
 #ifndef RUNNER_FUZZ_LEX_H
 #define RUNNER_FUZZ_LEX_H
@@ -19,12 +22,16 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check_tokens(const struct tokens *t, size_t size)
+/* The regions of a file lexed again (of the first this many). */
+#define FUZZ_MAX_REGIONS 64
+
+/* The tokens of t lie in [from, to) in increasing order, with symmetric pairs. */
+static void check_tokens(const struct tokens *t, size_t from, size_t to)
 {
-	uint32_t last = 0;
+	uint32_t last = (uint32_t)from;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct token *k = &t->v[i];
-		if ((size_t)k->off + k->len > size || k->off < last || k->line == 0) {
+		if ((size_t)k->off + k->len > to || k->off < last || k->line == 0) {
 			__builtin_trap();
 		}
 		if (k->pair != TOK_NONE && (k->pair >= t->n || t->v[k->pair].pair != i)) {
@@ -33,10 +40,25 @@ static void check_tokens(const struct tokens *t, size_t size)
 		last = k->off;
 	}
 	for (size_t i = 0; i < t->n_regions; i++) {
-		if ((size_t)t->regions[i].off + t->regions[i].len > size) {
+		if (t->regions[i].off < from ||
+		    (size_t)t->regions[i].off + t->regions[i].len > to) {
 			__builtin_trap();
 		}
 	}
+}
+
+/* Lex the region g of whole as lang, as the SAST engine does, and check its tokens. */
+static void check_region(const struct tokens *whole, const struct lex_region *g, enum lang lang)
+{
+	struct tokens rt;
+	tokens_init(&rt);
+	int r = lex_run_region(lang, whole, g->off, g->len, &rt);
+	if (r == 0) {
+		check_tokens(&rt, g->off, (size_t)g->off + g->len);
+	} else if (r != -E2BIG && r != -EINVAL) {
+		__builtin_trap();
+	}
+	tokens_release(&rt);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -66,7 +88,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int pattern = 0; pattern < 2; pattern++) {
 		int r = lex_run(FUZZ_LANG, buf, size, pattern, &t);
 		if (r == 0) {
-			check_tokens(&t, size);
+			check_tokens(&t, 0, size);
+			for (size_t i = 0; !pattern && i < t.n_regions && i < FUZZ_MAX_REGIONS;
+			     i++) {
+				check_region(&t, &t.regions[i], t.regions[i].lang);
+				if (FUZZ_LANG == LANG_DOCKERFILE &&
+				    t.regions[i].lang == LANG_SHELL) {
+					check_region(&t, &t.regions[i], LANG_DOCKERFILE);
+				}
+			}
 		} else if (r != -E2BIG) {
 			__builtin_trap();
 		}
