@@ -396,7 +396,8 @@ struct xnode *xml_parse(const char *buf, size_t len, unsigned *line, unsigned *c
 	 * an XML declaration or element would start with) is refused as what it is. */
 	if (len >= 2 && (memcmp(buf, "\xFF\xFE", 2) == 0 || memcmp(buf, "\xFE\xFF", 2) == 0 ||
 			 buf[0] == '\0' || buf[1] == '\0')) {
-		xerr(&x, "the file is UTF-16 or UTF-32: only UTF-8 is read (save it as UTF-8)");
+		xerr(&x, "not UTF-8 text (UTF-16 or UTF-32, or a NUL byte at its start): only "
+			 "UTF-8 is read (save it as UTF-8)");
 		goto out;
 	}
 	if (!skip_misc(&x, &doctype)) {
