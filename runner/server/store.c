@@ -47,10 +47,13 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS jobs_finished ON jobs(finished_ms);"
 	/* The runs of one commit: its status is theirs together. */
 	"CREATE INDEX IF NOT EXISTS jobs_commit ON jobs(sha, forge, repo, event, ref);"
+	/* The replay guard. A body is a replay of one delivered to the same repository of the
+	 * same forge (repo: '' for those of a store made before, whose run was gone; the index
+	 * on the body, forge and repository is made by migrate(), after the column). */
 	"CREATE TABLE IF NOT EXISTS deliveries("
 	" forge TEXT NOT NULL, delivery TEXT NOT NULL, body_sha BLOB NOT NULL,"
-	" job INTEGER NOT NULL, received_ms INTEGER NOT NULL, PRIMARY KEY(forge, delivery));"
-	"CREATE INDEX IF NOT EXISTS deliveries_body ON deliveries(body_sha);"
+	" job INTEGER NOT NULL, received_ms INTEGER NOT NULL, repo TEXT NOT NULL DEFAULT '',"
+	" PRIMARY KEY(forge, delivery));"
 	"CREATE INDEX IF NOT EXISTS deliveries_received ON deliveries(received_ms);"
 	"CREATE TABLE IF NOT EXISTS outbox("
 	" id INTEGER PRIMARY KEY AUTOINCREMENT, job INTEGER NOT NULL, kind INTEGER NOT NULL,"
@@ -142,13 +145,13 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_FIND_DELIVERY] = "SELECT job FROM deliveries WHERE (forge = ?1 AND delivery = ?2)"
-			     " OR body_sha = ?3 LIMIT 1",
+			     " OR (body_sha = ?3 AND forge = ?1 AND repo IN (?4, '')) LIMIT 1",
 	[ST_INSERT_JOB] = "INSERT INTO jobs(repo, forge, delivery, event, ref, branch, tag, sha,"
 			  " number, base_branch, base_sha, trusted, supersede_key, state,"
 			  " created_ms, statuses, before_sha, peel)"
 			  " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,'queued',?,?,?,?)",
-	[ST_INSERT_DELIVERY] = "INSERT INTO deliveries(forge, delivery, body_sha, job, received_ms)"
-			       " VALUES(?,?,?,?,?)",
+	[ST_INSERT_DELIVERY] = "INSERT INTO deliveries(forge, delivery, body_sha, job, received_ms,"
+			       " repo) VALUES(?,?,?,?,?,?)",
 	[ST_INSERT_OUTBOX] = "INSERT INTO outbox(job, kind, state, description, body, next_ms,"
 			     " commit_key, link_job) VALUES(?1, ?2, ?3, ?4, ?5, ?6,"
 			     " CASE WHEN ?2 = 0 THEN " COMMIT_KEY_OF_JOB("?1") " END, ?7)",
@@ -372,7 +375,9 @@ static int table_has(sqlite3 *db, const char *table, const char *column, bool *p
  * commit statuses, and its index; its link_job column (NULL: statuses queued before link
  * their own run, as they did); the jobs' before_sha column ('': the pushes queued before
  * are scanned as new refs are, without an old tip); their peel and tag_object columns (0
- * and '': runs queued before posted their statuses to the id they were given).
+ * and '': runs queued before posted their statuses to the id they were given); the
+ * deliveries' repo column, taken from their run ('' when it is gone: such a body stays a
+ * replay for every repository of its forge), and the index of the replay guard with it.
  */
 static int migrate(sqlite3 *db)
 {
@@ -412,6 +417,23 @@ static int migrate(sqlite3 *db)
 				  "ALTER TABLE outbox ADD COLUMN commit_key TEXT;"
 				  "UPDATE outbox SET commit_key = " COMMIT_KEY_OF_JOB(
 					  "outbox.job") " WHERE kind = 0;",
+				  NULL, NULL, NULL);
+	}
+	if (rc == SQLITE_OK) {
+		rc = table_has(db, "deliveries", "repo", &present);
+	}
+	if (rc == SQLITE_OK && !present) {
+		rc = sqlite3_exec(db,
+				  "ALTER TABLE deliveries ADD COLUMN repo TEXT NOT NULL DEFAULT '';"
+				  "UPDATE deliveries SET repo = coalesce((SELECT j.repo FROM jobs j"
+				  " WHERE j.id = deliveries.job), '');",
+				  NULL, NULL, NULL);
+	}
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_exec(db,
+				  "DROP INDEX IF EXISTS deliveries_body;"
+				  "CREATE INDEX IF NOT EXISTS deliveries_body_repo"
+				  " ON deliveries(body_sha, forge, repo);",
 				  NULL, NULL, NULL);
 	}
 	if (rc == SQLITE_OK) {
@@ -727,6 +749,7 @@ static int enqueue_one(struct store *s, struct job_new *it, int64_t now)
 	bind_text(st, 1, it->forge);
 	bind_text(st, 2, it->delivery);
 	sqlite3_bind_blob(st, 3, it->body_sha, sizeof(it->body_sha), SQLITE_TRANSIENT);
+	bind_text(st, 4, it->repo);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		it->duplicate = true;
@@ -775,6 +798,7 @@ static int enqueue_one(struct store *s, struct job_new *it, int64_t now)
 	sqlite3_bind_blob(st, 3, it->body_sha, sizeof(it->body_sha), SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 4, it->job_id);
 	sqlite3_bind_int64(st, 5, now);
+	bind_text(st, 6, it->repo);
 	if ((r = exec_stmt(st)) < 0 ||
 	    (it->statuses && !it->peel && (r = add_status(s, it->job_id, "queued", now)) < 0)) {
 		return r;

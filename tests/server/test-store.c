@@ -202,6 +202,43 @@ Test(store, replays_are_acknowledged_not_queued)
 	store_close(s);
 }
 
+/* A body is a replay of a delivery to the same repository of the same forge only: the same
+ * body to another repository, or to a repository of the same name on another forge, is
+ * that repository's own delivery (it had the guard answer "duplicate" with the other
+ * repository's run, and nothing ran). Within one repository a replay is still one. */
+Test(store, a_replay_is_one_of_the_same_forge_and_repository)
+{
+	struct store *s;
+	cr_assert_eq(store_open(db, &s), 0);
+	struct job_new a = push("r-1", "main", sha_a, "same-body");
+	cr_assert_eq(store_enqueue(s, &a, 1, 1000), 0);
+	cr_assert_not(a.duplicate);
+	struct job_new other_repo = push("r-2", "main", sha_a, "same-body");
+	other_repo.repo = "acme/other";
+	cr_assert_eq(store_enqueue(s, &other_repo, 1, 1001), 0);
+	cr_assert_not(other_repo.duplicate, "another repository's delivery is not a replay");
+	cr_assert_neq(other_repo.job_id, a.job_id);
+	struct job_new other_forge = push("r-3", "main", sha_a, "same-body");
+	other_forge.forge = "gitea";
+	cr_assert_eq(store_enqueue(s, &other_forge, 1, 1002), 0);
+	cr_assert_not(other_forge.duplicate, "another forge's delivery is not a replay");
+	/* Replays within each of them still are, by body or by delivery id. */
+	struct job_new again = push("r-4", "main", sha_a, "same-body");
+	struct job_new again_other = push("r-5", "main", sha_a, "same-body");
+	again_other.repo = "acme/other";
+	struct job_new again_gitea = push("r-3", "main", sha_a, "another-body");
+	again_gitea.forge = "gitea";
+	struct job_new batch[3] = { again, again_other, again_gitea };
+	cr_assert_eq(store_enqueue(s, batch, 3, 1003), 0);
+	cr_assert(batch[0].duplicate);
+	cr_assert_eq(batch[0].job_id, a.job_id);
+	cr_assert(batch[1].duplicate);
+	cr_assert_eq(batch[1].job_id, other_repo.job_id);
+	cr_assert(batch[2].duplicate);
+	cr_assert_eq(batch[2].job_id, other_forge.job_id);
+	store_close(s);
+}
+
 Test(store, a_newer_push_supersedes_older_runs_of_the_branch)
 {
 	struct store *s;
@@ -882,6 +919,62 @@ Test(store, an_older_queue_gets_before_sha)
 	cr_assert_eq(j.id, next.job_id);
 	cr_assert_str_eq(j.before_sha, sha_a);
 	job_release(&j);
+	store_close(s);
+}
+
+/* A store made before the replay guard took the repository into account: its deliveries
+ * get the repository of their run, and the index on the body with the forge and the
+ * repository. One whose run is gone (retention) cannot be told apart: its body stays a
+ * replay for every repository of its forge, as it was. */
+Test(store, older_deliveries_get_their_repository)
+{
+	struct store *s;
+	cr_assert_eq(store_open(db, &s), 0);
+	struct job_new a = push("o-1", "main", sha_a, "o-body-1");
+	cr_assert_eq(store_enqueue(s, &a, 1, 1000), 0);
+	store_close(s);
+	/* Back to the deliveries of before: no repository, the index on the body alone. */
+	sqlite3 *h;
+	cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+	cr_assert_eq(
+		sqlite3_exec(h,
+			     "DROP INDEX deliveries_body_repo;"
+			     "ALTER TABLE deliveries DROP COLUMN repo;"
+			     "CREATE INDEX deliveries_body ON deliveries(body_sha);"
+			     "INSERT INTO deliveries(forge, delivery, body_sha, job, received_ms)"
+			     " VALUES('github', 'o-gone',"
+			     " x'6f2d626f64792d676f6e65000000000000000000000000000000000000000000',"
+			     " 999, 1000);",
+			     NULL, NULL, NULL),
+		SQLITE_OK, "%s", sqlite3_errmsg(h));
+	sqlite3_close(h);
+	cr_assert_eq(store_open(db, &s), 0);
+	struct store *s2;
+	cr_assert_eq(store_open(db, &s2), 0, "opened again: nothing breaks");
+	store_close(s2);
+	cr_assert_eq(sql_int("SELECT count(*) FROM deliveries WHERE delivery = 'o-1' AND"
+			     " repo = 'acme/webapp'"),
+		     1);
+	cr_assert_eq(sql_int("SELECT count(*) FROM deliveries WHERE delivery = 'o-gone' AND"
+			     " repo = ''"),
+		     1);
+	cr_assert_eq(sql_int("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND"
+			     " name = 'deliveries_body'"),
+		     0);
+	cr_assert_eq(sql_int("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND"
+			     " name = 'deliveries_body_repo'"),
+		     1);
+	struct job_new replay = push("o-2", "main", sha_a, "o-body-1");
+	struct job_new other = push("o-3", "main", sha_a, "o-body-1");
+	other.repo = "acme/other";
+	struct job_new gone = push("o-4", "main", sha_a, "o-body-gone");
+	gone.repo = "acme/other";
+	struct job_new batch[3] = { replay, other, gone };
+	cr_assert_eq(store_enqueue(s, batch, 3, 2000), 0);
+	cr_assert(batch[0].duplicate);
+	cr_assert_eq(batch[0].job_id, a.job_id);
+	cr_assert_not(batch[1].duplicate, "another repository's delivery is not a replay");
+	cr_assert(batch[2].duplicate, "a delivery of unknown repository stays a replay");
 	store_close(s);
 }
 
