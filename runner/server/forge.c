@@ -197,17 +197,26 @@ int forge_send_until(const struct forge_request *req, uint64_t timeout_ms, const
 		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	}
 	CURLcode rc = curl_easy_perform(c);
+	/* The final status (1xx are not): once it came, the forge has taken the call, whatever
+	 * happens to the rest of its answer. A call stopped or cut after it is not sent again
+	 * (a status twice, a security notification twice): only one with no answer is not
+	 * sent. */
 	long code = 0;
+	if (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK || code < 200 ||
+	    code > 999) {
+		code = 0;
+	}
 	int ret;
-	if (rc == CURLE_ABORTED_BY_CALLBACK) {
+	if (code > 0) {
+		errf(err, errsize, 0, "HTTP %ld", code);
+		ret = (int)code;
+	} else if (rc == CURLE_ABORTED_BY_CALLBACK) {
 		ret = errf(err, errsize, -ECANCELED, "stopped: the server is shutting down");
 	} else if (rc != CURLE_OK) {
 		errf(err, errsize, 0, "%s", curl_easy_strerror(rc));
 		ret = rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED;
 	} else {
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-		errf(err, errsize, 0, "HTTP %ld", code);
-		ret = (int)code;
+		ret = errf(err, errsize, -EPROTO, "no final answer");
 	}
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(c);

@@ -41,12 +41,16 @@ void forge_json_request(const char *url, const char *body, struct forge_request 
 void forge_request_release(struct forge_request *req);
 
 /*
- * Send req (POST). Returns the HTTP status (>= 100), or -errno when no response came
- * (connection refused, timeout); err gets a short reason. Never logs the URL's secrets.
+ * Send req (POST). Returns the final HTTP status (200 to 999) as soon as it came, also when
+ * the rest of the answer did not (the call was stopped, timed out or cut after it: the
+ * forge has taken the call, which is not to be made again), or -errno when no answer came
+ * (connection refused, timeout; -EPROTO: no final status); err gets a short reason. Never
+ * logs the URL's secrets.
  */
 int forge_send(const struct forge_request *req, uint64_t timeout_ms, char *err, size_t errsize);
 /* The same, abandoned as soon as *abort is true (checked at least once a second, as libcurl
- * calls its progress function): -ECANCELED. */
+ * calls its progress function): -ECANCELED when no final status had come by then, else
+ * that status. */
 int forge_send_until(const struct forge_request *req, uint64_t timeout_ms, const atomic_bool *abort,
 		     char *err, size_t errsize);
 

@@ -79,7 +79,8 @@ static int build(struct reporter *rp, const struct outbox_item *it, const struct
 }
 
 /* Send one item. Returns false when it is to be tried again later. abort (NULL: none) ends
- * the call where it is, as if it had not been made: the item stays as it was. */
+ * the call where it is: one the forge had not answered yet is as if it had not been made
+ * (the item stays as it was); one it had answered counts with its answer (forge.h). */
 static bool deliver(struct reporter *rp, const struct outbox_item *it, uint64_t timeout_ms,
 		    const atomic_bool *abort)
 {
@@ -171,7 +172,8 @@ static void *loop(void *arg)
 		if (store_outbox_due(rp->store, (int64_t)now_real_ms(), BATCH, &items, &n) == 0) {
 			rp->c = live_get(rp->live);
 			/* A stop abandons the call under way (its timeout is retry.timeout,
-			 * up to 5 minutes): the drain sends it again, within its own bound. */
+			 * up to 5 minutes): the drain sends it again, within its own bound,
+			 * unless the forge had answered it already. */
 			for (size_t i = 0; i < n && !atomic_load(&rp->stop); i++) {
 				deliver(rp, &items[i], rp->c->http_timeout_ms, &rp->stop);
 			}

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -632,6 +633,204 @@ void ts_recorder_stop(struct ts_recorder *r)
 	pthread_cond_destroy(&r->released);
 	pthread_mutex_destroy(&r->mu);
 	free(r);
+}
+
+/* ---------- a server that answers and holds the end of its answer ---------- */
+
+#define HALFANS_MAX_HELD 16
+
+struct ts_halfans {
+	int lfd;
+	unsigned code;
+	size_t body; /* bytes of the body sent before the hold */
+	pthread_t thread;
+	pthread_mutex_t mu;
+	unsigned requests, held; /* under mu */
+	int fds[HALFANS_MAX_HELD];
+	size_t nfds;
+	char url[64];
+};
+
+/* Number which (from 0) of a /proc/sys file of numbers (0: not readable). */
+static size_t proc_number(const char *path, int which)
+{
+	size_t v[3] = { 0 };
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		return 0;
+	}
+	int n = fscanf(f, "%zu %zu %zu", &v[0], &v[1], &v[2]);
+	fclose(f);
+	return n > which ? v[which] : 0;
+}
+
+static size_t zmin(size_t a, size_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Read a request: its headers and a Content-Length body. Returns false on a short read. */
+static bool halfans_read_request(int fd)
+{
+	char buf[65536];
+	size_t n = 0;
+	char *end = NULL;
+	while (!end) {
+		if (n == sizeof(buf) - 1) {
+			return false;
+		}
+		ssize_t r = read(fd, buf + n, sizeof(buf) - 1 - n);
+		if (r <= 0) {
+			return false;
+		}
+		n += (size_t)r;
+		buf[n] = '\0';
+		end = strstr(buf, "\r\n\r\n");
+	}
+	size_t want = 0;
+	for (char *l = strstr(buf, "\r\n"); l && l < end; l = strstr(l + 2, "\r\n")) {
+		if (strncasecmp(l + 2, "Content-Length:", 15) == 0) {
+			want = strtoul(l + 2 + 15, NULL, 10);
+		}
+	}
+	size_t have = n - (size_t)(end + 4 - buf);
+	while (have < want) {
+		ssize_t r = read(fd, buf, zmin(sizeof(buf), want - have));
+		if (r <= 0) {
+			return false;
+		}
+		have += (size_t)r;
+	}
+	return true;
+}
+
+static bool send_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		if (w <= 0) {
+			return false;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+static void *halfans_loop(void *arg)
+{
+	struct ts_halfans *h = arg;
+	static char chunk[65536];
+	memset(chunk, 'x', sizeof(chunk));
+	for (;;) {
+		int fd = accept4(h->lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED) {
+				continue;
+			}
+			return NULL; /* shut down by ts_halfans_stop */
+		}
+		bool ok = halfans_read_request(fd);
+		pthread_mutex_lock(&h->mu);
+		h->requests += ok;
+		bool room = h->nfds < HALFANS_MAX_HELD;
+		if (room) {
+			h->fds[h->nfds++] = fd;
+		}
+		pthread_mutex_unlock(&h->mu);
+		if (!room) {
+			close(fd);
+			continue;
+		}
+		if (!ok) {
+			continue;
+		}
+		/* A small send buffer: what is written past the client's receive buffer and
+		 * this one, the client has read, from the first byte (the status line) on. */
+		int small = 4096;
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+		char head[160];
+		int hn = snprintf(head, sizeof(head),
+				  "HTTP/1.1 %u Created\r\nContent-Type: text/plain\r\n"
+				  "Content-Length: %zu\r\n\r\n",
+				  h->code, h->body + 1);
+		ok = send_all(fd, head, (size_t)hn);
+		for (size_t sent = 0; ok && sent < h->body; sent += sizeof(chunk)) {
+			ok = send_all(fd, chunk, zmin(sizeof(chunk), h->body - sent));
+		}
+		pthread_mutex_lock(&h->mu);
+		h->held += ok;
+		pthread_mutex_unlock(&h->mu);
+	}
+}
+
+struct ts_halfans *ts_halfans_start(unsigned code)
+{
+	struct ts_halfans *h = calloc(1, sizeof(*h));
+	cr_assert_not_null(h);
+	h->code = code;
+	pthread_mutex_init(&h->mu, NULL);
+	/* More than the largest receive buffer a client's socket can have (the kernel's
+	 * autotuning bound, or a buffer set by the client), and a margin. */
+	size_t rcv = proc_number("/proc/sys/net/ipv4/tcp_rmem", 2);
+	size_t set = 2 * proc_number("/proc/sys/net/core/rmem_max", 0);
+	rcv = rcv > set ? rcv : set;
+	h->body = (rcv ? rcv : (size_t)64 << 20) + ((size_t)8 << 20);
+	h->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(h->lfd, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = 0 };
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t sl = sizeof(sa);
+	cr_assert_eq(bind(h->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(listen(h->lfd, 16), 0);
+	cr_assert_eq(getsockname(h->lfd, (struct sockaddr *)&sa, &sl), 0);
+	snprintf(h->url, sizeof(h->url), "http://127.0.0.1:%u", (unsigned)ntohs(sa.sin_port));
+	cr_assert_eq(pthread_create(&h->thread, NULL, halfans_loop, h), 0);
+	return h;
+}
+
+const char *ts_halfans_url(struct ts_halfans *h)
+{
+	return h->url;
+}
+
+unsigned ts_halfans_requests(struct ts_halfans *h)
+{
+	pthread_mutex_lock(&h->mu);
+	unsigned n = h->requests;
+	pthread_mutex_unlock(&h->mu);
+	return n;
+}
+
+unsigned ts_halfans_wait_held(struct ts_halfans *h, unsigned n, double timeout_s)
+{
+	double t0 = ts_now();
+	unsigned c;
+	for (;;) {
+		pthread_mutex_lock(&h->mu);
+		c = h->held;
+		pthread_mutex_unlock(&h->mu);
+		if (c >= n || ts_now() - t0 >= timeout_s) {
+			return c;
+		}
+		ts_sleep(0.02);
+	}
+}
+
+void ts_halfans_stop(struct ts_halfans *h)
+{
+	if (!h) {
+		return;
+	}
+	/* Wakes the accept (EINVAL). A connection being answered ends when its client goes. */
+	shutdown(h->lfd, SHUT_RDWR);
+	pthread_join(h->thread, NULL);
+	close(h->lfd);
+	for (size_t i = 0; i < h->nfds; i++) {
+		close(h->fds[i]);
+	}
+	pthread_mutex_destroy(&h->mu);
+	free(h);
 }
 
 /* ---------- git smart HTTP (git http-backend behind HTTP basic authentication) ---------- */

@@ -3,8 +3,9 @@
  * 127.0.0.1 (free port, stopped at the end, killed with the test process if it dies), an
  * HTTP client, signed deliveries, real git repositories made with the git command, and a
  * small recording HTTP server that stands in for the forge status APIs and the
- * notification webhook (no real forge can run here), and git's own smart HTTP server
- * behind HTTP basic authentication, to fetch from over HTTP with credentials.
+ * notification webhook (no real forge can run here), one that answers and holds the end
+ * of its answer, and git's own smart HTTP server behind HTTP basic authentication, to
+ * fetch from over HTTP with credentials.
  */
 #ifndef RUNNER_TESTSERVE_H
 #define RUNNER_TESTSERVE_H
@@ -108,6 +109,27 @@ size_t ts_recorder_wait(struct ts_recorder *r, size_t n, double timeout_s);
  * call and never answers); false: they are answered again, the held ones at once. */
 void ts_recorder_hold(struct ts_recorder *r, bool hold);
 void ts_recorder_stop(struct ts_recorder *r);
+
+/* ---- a server that answers and then holds the rest of its answer ---- */
+
+struct ts_halfans;
+
+/*
+ * Listen on 127.0.0.1 (free port). Each request (one per connection) is read whole, then
+ * answered with the status line of code and headers with a Content-Length, and of the
+ * body all but its last byte, which is held until ts_halfans_stop: a forge that has taken
+ * the call and said so, whose answer has not ended yet. The body sent before the hold is
+ * larger than the kernel's socket buffers can hold, so that once it is all written the
+ * client has read the status line and the headers (no timing: byte counts).
+ */
+struct ts_halfans *ts_halfans_start(unsigned code);
+const char *ts_halfans_url(struct ts_halfans *h);
+/* Requests read so far. */
+unsigned ts_halfans_requests(struct ts_halfans *h);
+/* Wait until n answers are held (their headers read by the client), or the timeout.
+ * Returns how many are. */
+unsigned ts_halfans_wait_held(struct ts_halfans *h, unsigned n, double timeout_s);
+void ts_halfans_stop(struct ts_halfans *h);
 
 /* ---- git smart HTTP: git http-backend (CGI) behind HTTP basic authentication ---- */
 

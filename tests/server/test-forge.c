@@ -10,6 +10,8 @@
 #include "testserve.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,4 +139,48 @@ Test(forge, no_token_no_request_and_long_descriptions_are_cut)
 	char err[128];
 	cr_assert_lt(forge_send(&req, 2000, err, sizeof(err)), 0);
 	forge_request_release(&req);
+}
+
+struct stopped_call {
+	struct forge_request req;
+	atomic_bool abort;
+	uint64_t timeout_ms;
+	int code;
+	char err[128];
+};
+
+static void *send_stoppable(void *arg)
+{
+	struct stopped_call *sc = arg;
+	sc->code = forge_send_until(&sc->req, sc->timeout_ms, &sc->abort, sc->err, sizeof(sc->err));
+	return NULL;
+}
+
+/*
+ * A call stopped (the server shutting down) or cut off by its timeout after the forge's
+ * status line came counts with that status: the forge has taken it, and it is not to be
+ * made again. It counted as not made (-ECANCELED, -ETIMEDOUT), and was made again.
+ */
+Test(forge, a_call_answered_then_stopped_or_timed_out_counts_as_answered, .timeout = 120)
+{
+	struct ts_halfans *h = ts_halfans_start(201);
+	struct repo_config r = repo(FORGE_GITHUB, "acme/app", ts_halfans_url(h));
+	/* Stopped: the status line and the headers are read, the end of the body held. */
+	struct stopped_call sc = { .timeout_ms = 60000 };
+	cr_assert_eq(forge_status_request(&r, sha, "pending", "queued", NULL, &sc.req), 0);
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, send_stoppable, &sc), 0);
+	cr_assert_eq(ts_halfans_wait_held(h, 1, 60), 1);
+	atomic_store(&sc.abort, true);
+	pthread_join(t, NULL);
+	cr_assert_eq(sc.code, 201, "%d: %s", sc.code, sc.err);
+	/* Timed out: the same (the status line comes at once; the timeout is long enough
+	 * for it on a busy machine). */
+	sc.timeout_ms = 10000;
+	atomic_store(&sc.abort, false);
+	send_stoppable(&sc);
+	cr_assert_eq(sc.code, 201, "%d: %s", sc.code, sc.err);
+	cr_assert_eq(ts_halfans_requests(h), 2);
+	forge_request_release(&sc.req);
+	ts_halfans_stop(h);
 }

@@ -24,8 +24,9 @@
 static const char notify_body[] = "{\"text\":\":no_entry: Security gate blocked acme/app\","
 				  "\"blocks\":[]}";
 
-/* The server's configuration, with the notification target and the forge API on rec. */
-static struct server_config *reporter_config(const char *dir, struct ts_recorder *rec)
+/* The server's configuration, with the notification target and the forge API on url, and
+ * timeout (retry.timeout) for each call. */
+static struct server_config *config_at(const char *dir, const char *url, const char *timeout)
 {
 	char *yaml;
 	cr_assert_geq(
@@ -33,14 +34,14 @@ static struct server_config *reporter_config(const char *dir, struct ts_recorder
 			 "data_dir: %s\n"
 			 "public_url: http://ci.example\n"
 			 "notifications: { security: { url: '%s/hooks/security' } }\n"
-			 "retry: { attempts: 5, backoff: 20ms, max_backoff: 100ms, timeout: 5s }\n"
+			 "retry: { attempts: 5, backoff: 20ms, max_backoff: 100ms, timeout: %s }\n"
 			 "repositories:\n"
 			 "  - name: acme/app\n"
 			 "    forge: github\n"
 			 "    secret: reporter-secret-0123456789\n"
 			 "    clone_url: /nonexistent\n"
 			 "    api: { url: '%s', token: api-token-1234 }\n",
-			 dir, ts_recorder_url(rec), ts_recorder_url(rec)),
+			 dir, url, timeout, url),
 		0);
 	struct server_config *c = NULL;
 	struct diag_list dl;
@@ -49,6 +50,11 @@ static struct server_config *reporter_config(const char *dir, struct ts_recorder
 	diag_list_release(&dl);
 	free(yaml);
 	return c;
+}
+
+static struct server_config *reporter_config(const char *dir, struct ts_recorder *rec)
+{
+	return config_at(dir, ts_recorder_url(rec), "5s");
 }
 
 /* A push of acme/app's commit to ref, reporting statuses. */
@@ -205,4 +211,66 @@ Test(reporter, a_status_decided_by_another_run_links_to_that_run, .timeout = 60)
 		json_decref(q);
 	}
 	fixture_stop(&f);
+}
+
+/*
+ * A call the forge has answered is sent, whatever happens to the rest of its answer: the
+ * server stopping while the forge's answer (201, its headers read) had not ended counted
+ * it as not made, and the drain at the stop, or the next start, sent it again (a
+ * re-queued run's pending status twice; a security notification could reach Slack twice).
+ * Here the forge holds the end of its answer until the test ends; the status is sent once,
+ * and the next start sends only what came after.
+ */
+Test(reporter, a_call_answered_before_a_stop_is_not_sent_again, .timeout = 120)
+{
+	struct ts_halfans *h = ts_halfans_start(201);
+	struct ts_recorder *rec = ts_recorder_start(0);
+	char *dir = tu_tmpdir();
+	char *db;
+	cr_assert_geq(asprintf(&db, "%s/queue.db", dir), 0);
+	struct store *s;
+	cr_assert_eq(store_open(db, &s), 0);
+	struct job_new first = push_job("h-1", "refs/heads/main", "main", "");
+	cr_assert_eq(store_enqueue(s, &first, 1, 1000), 0);
+
+	/* Time enough to read what the forge sends before it holds the rest (tens of MiB:
+	 * testserve.h), on a busy machine. */
+	struct live *held = live_new(config_at(dir, ts_halfans_url(h), "2m"));
+	struct reporter *rp;
+	cr_assert_eq(reporter_start(held, db, &rp), 0);
+	cr_assert_eq(ts_halfans_wait_held(h, 1, 60), 1, "the forge answered the queued status");
+	reporter_stop(rp);
+	cr_assert_eq(ts_halfans_requests(h), 1, "the answered status was sent again at the stop");
+	struct store_counts sc;
+	cr_assert_eq(store_counts(s, &sc), 0);
+	cr_assert_eq(sc.outbox_pending, 0, "the answered status is still to be sent");
+	cr_assert_eq(sc.outbox_failed, 0);
+
+	/* The next start: only the status queued since is sent (in order: the one before
+	 * would have gone first). */
+	struct job_new second = push_job("h-2", "refs/heads/dev", "dev", "");
+	cr_assert_eq(store_enqueue(s, &second, 1, 2000), 0);
+	struct live *again = live_new(reporter_config(dir, rec));
+	cr_assert_eq(reporter_start(again, db, &rp), 0);
+	cr_assert_geq(ts_recorder_wait(rec, 1, 30), 1);
+	reporter_stop(rp); /* sends what is due before it returns */
+	cr_assert_eq(ts_recorder_count(rec), 1, "one status after the restart");
+	json_t *q = ts_recorder_get(rec, 0);
+	json_t *b = json_loads(json_string_value(json_object_get(q, "body")), 0, NULL);
+	char want[64];
+	snprintf(want, sizeof(want), "http://ci.example/runs/%lld", (long long)second.job_id);
+	cr_assert_str_eq(json_string_value(json_object_get(b, "target_url")), want,
+			 "the status of the run queued since");
+	json_decref(b);
+	json_decref(q);
+	cr_assert_eq(ts_halfans_requests(h), 1);
+
+	store_close(s);
+	live_free(held);
+	live_free(again);
+	ts_recorder_stop(rec);
+	ts_halfans_stop(h);
+	tu_rmdir(dir);
+	free(dir);
+	free(db);
 }
