@@ -54,7 +54,13 @@ enum route {
 	R_RUN_PAGE,
 };
 
-enum delivery_result { D_ACCEPTED, D_DUPLICATE, D_IGNORED, D_REJECTED };
+enum delivery_result {
+	D_ACCEPTED = VIEWS_DELIVERY_ACCEPTED,
+	D_DUPLICATE = VIEWS_DELIVERY_DUPLICATE,
+	D_IGNORED = VIEWS_DELIVERY_IGNORED,
+	D_REJECTED = VIEWS_DELIVERY_REJECTED,
+	D_QUEUE_FULL = VIEWS_DELIVERY_QUEUE_FULL,
+};
 
 struct http_server {
 	struct live *live;
@@ -70,7 +76,7 @@ struct http_server {
 	size_t max_body;
 	uint64_t request_timeout_ms;
 	_Atomic uint64_t responses[6];
-	_Atomic uint64_t deliveries[4];
+	_Atomic uint64_t deliveries[VIEWS_DELIVERY_COUNT];
 	_Atomic int64_t previous_token_said; /* when api.previous_token was last logged */
 	unsigned port;
 	/* The request deadline (limits.request_timeout): libmicrohttpd's timeout counts idle
@@ -225,11 +231,19 @@ static enum MHD_Result hook_reply(struct http_server *h, struct MHD_Connection *
 	return respond_json(h, conn, code, body);
 }
 
+/* A refusal, counted as dr (D_REJECTED, or D_QUEUE_FULL). */
+static enum MHD_Result refuse(struct http_server *h, struct MHD_Connection *conn,
+			      enum delivery_result dr, unsigned code, const struct slog_ctx *ctx,
+			      const char *msg)
+{
+	slog(LOG_WARN, "delivery.rejected", ctx, json_pack("{s:i}", "status", code), "%s", msg);
+	return hook_reply(h, conn, dr, code, json_pack("{s:s}", "error", msg));
+}
+
 static enum MHD_Result reject(struct http_server *h, struct MHD_Connection *conn, unsigned code,
 			      const struct slog_ctx *ctx, const char *msg)
 {
-	slog(LOG_WARN, "delivery.rejected", ctx, json_pack("{s:i}", "status", code), "%s", msg);
-	return hook_reply(h, conn, D_REJECTED, code, json_pack("{s:s}", "error", msg));
+	return refuse(h, conn, D_REJECTED, code, ctx, msg);
 }
 
 static enum MHD_Result ignored(struct http_server *h, struct MHD_Connection *conn,
@@ -442,7 +456,7 @@ static enum MHD_Result handle_hook(struct http_server *h, struct MHD_Connection 
 	}
 	if (jn.full) {
 		/* Not remembered as delivered: redelivered once the queue has room, it runs. */
-		ret = reject(h, conn, 503, &ctx,
+		ret = refuse(h, conn, D_QUEUE_FULL, 503, &ctx,
 			     jn.trusted
 				     ? "the queue is full (limits.max_queued); deliver again later"
 				     : "the queue of pull requests from forks is full "
@@ -696,7 +710,7 @@ static enum MHD_Result handle_get(struct http_server *h, struct MHD_Connection *
 		for (int k = 0; k < 6; k++) {
 			hs.responses[k] = atomic_load(&h->responses[k]);
 		}
-		for (int k = 0; k < 4; k++) {
+		for (int k = 0; k < VIEWS_DELIVERY_COUNT; k++) {
 			hs.deliveries[k] = atomic_load(&h->deliveries[k]);
 		}
 		return respond(h, conn, 200, "text/plain; version=0.0.4",

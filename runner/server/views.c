@@ -899,8 +899,13 @@ char *views_run_html(const struct server_config *c, const struct job *j)
 char *views_metrics(const struct store_counts *sc, const struct http_stats *hs, unsigned running,
 		    uint64_t pruned_runs)
 {
-	static const char *const delivery_names[4] = { "accepted", "duplicate", "ignored",
-						       "rejected" };
+	static const char *const delivery_names[VIEWS_DELIVERY_COUNT] = {
+		[VIEWS_DELIVERY_ACCEPTED] = "accepted",
+		[VIEWS_DELIVERY_DUPLICATE] = "duplicate",
+		[VIEWS_DELIVERY_IGNORED] = "ignored",
+		[VIEWS_DELIVERY_REJECTED] = "rejected",
+		[VIEWS_DELIVERY_QUEUE_FULL] = "queue_full",
+	};
 	struct sbuf sb;
 	sbuf_init(&sb, 1u << 20);
 	sbuf_printf(&sb,
@@ -932,7 +937,7 @@ char *views_metrics(const struct store_counts *sc, const struct http_stats *hs, 
 		sc->duration_sum_s, (unsigned long long)sc->finished);
 	sbuf_puts(&sb, "# HELP runner_webhook_deliveries_total Webhook deliveries by outcome.\n"
 		       "# TYPE runner_webhook_deliveries_total counter\n");
-	for (int k = 0; k < 4; k++) {
+	for (int k = 0; k < VIEWS_DELIVERY_COUNT; k++) {
 		sbuf_printf(&sb, "runner_webhook_deliveries_total{result=\"%s\"} %llu\n",
 			    delivery_names[k], (unsigned long long)hs->deliveries[k]);
 	}

@@ -19,10 +19,23 @@
 
 struct server_config;
 
+/* What became of webhook deliveries: the result label of runner_webhook_deliveries_total.
+ * A delivery refused because the queue is full (limits.max_queued, untrusted.max_queued)
+ * is counted apart from those refused for what they are (a bad signature, a bad request):
+ * the one is the server's capacity, the others a sender's fault. */
+enum views_delivery {
+	VIEWS_DELIVERY_ACCEPTED,
+	VIEWS_DELIVERY_DUPLICATE,
+	VIEWS_DELIVERY_IGNORED,
+	VIEWS_DELIVERY_REJECTED,
+	VIEWS_DELIVERY_QUEUE_FULL,
+	VIEWS_DELIVERY_COUNT
+};
+
 /* Counters kept by the HTTP side since the server started. */
 struct http_stats {
-	uint64_t responses[6];	/* by code: see views_response_codes */
-	uint64_t deliveries[4]; /* accepted, duplicate, ignored, rejected */
+	uint64_t responses[6]; /* by code: see views_response_codes */
+	uint64_t deliveries[VIEWS_DELIVERY_COUNT];
 };
 extern const int views_response_codes[6]; /* 2xx, 400, 401, 404, 413/415, 5xx buckets */
 

@@ -3217,6 +3217,12 @@ Test(serve, the_queue_and_the_runs_at_once_are_capped, .timeout = 180)
 	wait_log(&e,
 		 "\"delivery\":\"q-f8\",\"msg\":\"the queue of pull requests from forks is full",
 		 5);
+	/* Counted apart from the refused deliveries (a bad signature, a bad request): a full
+	 * queue is the server's capacity, not a sender's fault (both were "rejected"). */
+	char *metrics = tu_strf("http://%s/metrics", e.srv.addr);
+	expect(ts_get(metrics), 200, "runner_webhook_deliveries_total{result=\"queue_full\"} 2\n");
+	expect(ts_get(metrics), 200, "runner_webhook_deliveries_total{result=\"rejected\"} 0\n");
+	free(metrics);
 
 	/* Resumed: the queue drains, never more than two runs at once. */
 	char *cfg = tu_read(e.srv.config);

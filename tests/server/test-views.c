@@ -158,3 +158,19 @@ Test(views, an_attempt_that_cannot_claim_its_directory_leaves_none, .timeout = 6
 	tu_rmdir(data);
 	free(data);
 }
+
+/* Deliveries refused because the queue is full have their own label on /metrics: they are
+ * not counted with the refused ones (a bad signature, a bad request). */
+Test(views, metrics_count_queue_full_refusals_apart)
+{
+	struct store_counts sc = { 0 };
+	struct http_stats hs = { 0 };
+	hs.deliveries[VIEWS_DELIVERY_REJECTED] = 3;
+	hs.deliveries[VIEWS_DELIVERY_QUEUE_FULL] = 5;
+	char *m = views_metrics(&sc, &hs, 0, 0);
+	cr_assert_not_null(strstr(m, "runner_webhook_deliveries_total{result=\"rejected\"} 3\n"), "%s",
+			   m);
+	cr_assert_not_null(strstr(m, "runner_webhook_deliveries_total{result=\"queue_full\"} 5\n"),
+			   "%s", m);
+	free(m);
+}
