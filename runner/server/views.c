@@ -101,6 +101,44 @@ static json_t *load_json(const char *dir, const char *name)
 	return read_json(dir, name, &o) == 0 ? o : NULL;
 }
 
+/* Why run directory dir's report is not shown (e: from read_json, not -ENOENT), naming the
+ * file in the data directory: a new string. */
+static char *report_problem(const struct server_config *c, const char *dir, int e)
+{
+	size_t n = strlen(c->data_dir);
+	const char *rel = strncmp(dir, c->data_dir, n) == 0 && dir[n] == '/' ? dir + n + 1 : dir;
+	if (e == -EFBIG) {
+		return xasprintf("the report is too large to show (larger than %u MiB): it is "
+				 "%s/report.json in the data directory",
+				 REPORT_MAX >> 20, rel);
+	}
+	return xasprintf("the report cannot be read (%s): it is %s/report.json in the data "
+			 "directory",
+			 e == -EINVAL ? "not a report" : strerror(-e), rel);
+}
+
+/*
+ * The report of run directory dir (NULL: none) into *report, and when there is no
+ * report.json, its live.json into *live. A report.json that cannot be read (larger than
+ * REPORT_MAX, not a report) is said in *problem (NULL when there is none; to be freed):
+ * the run is never shown as one without a report, nor with what it showed while it went.
+ */
+static void load_run_files(const struct server_config *c, const char *dir, json_t **report,
+			   json_t **live, char **problem)
+{
+	*report = *live = NULL;
+	*problem = NULL;
+	if (!dir) {
+		return;
+	}
+	int e = read_json(dir, "report.json", report);
+	if (e == -ENOENT) {
+		*live = load_json(dir, "live.json");
+	} else if (e < 0) {
+		*problem = report_problem(c, dir, e);
+	}
+}
+
 static json_t *time_json(int64_t ms)
 {
 	char buf[40];
@@ -282,13 +320,17 @@ json_t *views_run_json(const struct server_config *c, const struct job *j, bool 
 {
 	bool foreign;
 	_cleanup_free_ char *dir = views_run_dir(c, j, &foreign);
-	json_t *report = dir ? load_json(dir, "report.json") : NULL;
-	json_t *live = dir && !report ? load_json(dir, "live.json") : NULL;
+	json_t *report, *live;
+	_cleanup_free_ char *problem = NULL;
+	load_run_files(c, dir, &report, &live, &problem);
 	struct secret_store *ss = NULL;
 	const struct mask *m = detail && report ? stage_mask(c, j, &ss) : NULL;
 	json_t *o = run_json(j, detail, report, live, m);
 	if (foreign) {
 		json_object_set_new(o, "record", json_string(VIEWS_NO_RECORD));
+	}
+	if (problem) {
+		json_object_set_new(o, "report_error", json_string(problem));
 	}
 	secrets_free(ss);
 	json_decref(report);
@@ -533,6 +575,10 @@ json_t *views_findings_json(const struct server_config *c, const struct job *j,
 		slog(LOG_WARN, "api.report_unreadable", &ctx, NULL,
 		     "run %lld: its report.json cannot be read (%s): its findings are not shown",
 		     (long long)j->id, e == -EINVAL ? "not a report" : strerror(-e));
+		if (e == -EFBIG) {
+			_cleanup_free_ char *problem = report_problem(c, dir, e);
+			return error_json(status, 500, problem);
+		}
 		return error_json(status, 500, "the run's report cannot be read");
 	}
 	struct secret_store *ss;
@@ -640,6 +686,14 @@ static void stage_badges(struct sbuf *sb, const json_t *run)
 static void gate_cell(struct sbuf *sb, const json_t *run)
 {
 	const json_t *by = json_object_get(run, "blocked_by");
+	const char *problem = json_string_value(json_object_get(run, "report_error"));
+	if (problem) {
+		/* Not "—": whether the gate blocked it is in the report not shown. */
+		sbuf_puts(sb, "<b>not known</b><br><span class=\"muted\">");
+		esc(sb, problem);
+		sbuf_puts(sb, "</span>");
+		return;
+	}
 	if (json_array_size(by) == 0) {
 		sbuf_puts(sb, "<span class=\"muted\">—</span>");
 		return;
@@ -813,11 +867,15 @@ char *views_run_html(const struct server_config *c, const struct job *j)
 	sbuf_init(&sb, PAGE_MAX);
 	bool foreign;
 	_cleanup_free_ char *dir = views_run_dir(c, j, &foreign);
-	json_t *report = dir ? load_json(dir, "report.json") : NULL;
-	json_t *live = dir && !report ? load_json(dir, "live.json") : NULL;
+	json_t *report, *live;
+	_cleanup_free_ char *problem = NULL;
+	load_run_files(c, dir, &report, &live, &problem);
 	struct secret_store *ss = NULL;
 	const struct mask *m = report ? stage_mask(c, j, &ss) : NULL;
 	json_t *run = run_json(j, true, report, live, m);
+	if (problem) {
+		json_object_set_new(run, "report_error", json_string(problem));
+	}
 	_cleanup_free_ char *title = xasprintf("runner: run %lld", (long long)j->id);
 	page_head(&sb, title, !job_state_final(j->state));
 	sbuf_printf(&sb, "<p><a href=\"/\">all runs</a></p><h1>Run %lld ", (long long)j->id);
@@ -858,8 +916,14 @@ char *views_run_html(const struct server_config *c, const struct job *j)
 	}
 	sbuf_puts(&sb, "<tr><th>Gate</th><td>");
 	gate_cell(&sb, run);
-	sbuf_puts(&sb, "</td></tr></table><h2>Stages</h2><table><tr><th>Stage</th><th>Status</th>"
-		       "<th>Duration</th><th>Details</th><th>Log</th></tr>");
+	sbuf_puts(&sb, "</td></tr></table><h2>Stages</h2>");
+	if (problem) {
+		sbuf_puts(&sb, "<p><b>Not shown: ");
+		esc(&sb, problem);
+		sbuf_puts(&sb, ".</b></p>");
+	}
+	sbuf_puts(&sb, "<table><tr><th>Stage</th><th>Status</th><th>Duration</th><th>Details</th>"
+		       "<th>Log</th></tr>");
 	size_t i;
 	json_t *st;
 	json_array_foreach(json_object_get(run, "stages"), i, st)

@@ -4,12 +4,14 @@
 #include <criterion/criterion.h>
 
 #include "config.h"
+#include "diag.h"
 #include "jobrun.h"
 #include "record.h"
 #include "store.h"
 #include "views.h"
 
 #include "testutil.h"
+#include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -159,6 +161,85 @@ Test(views, an_attempt_that_cannot_claim_its_directory_leaves_none, .timeout = 6
 	free(data);
 }
 
+/*
+ * A report.json larger than the server reads (64 MiB; a pipeline of many scan stages can
+ * write one) is not taken for a run without a report: the run's page says plainly that the
+ * report is too large to show and names the file, the gate is not shown as clear (it
+ * showed "—" for a blocked run, and no stages), and the API says the same.
+ */
+Test(views, a_report_too_large_to_show_is_said_so, .timeout = 60)
+{
+	char *data = tu_tmpdir();
+	char *yaml = tu_strf("data_dir: %s\n"
+			     "repositories:\n"
+			     "  - name: acme/app\n"
+			     "    forge: github\n"
+			     "    secret: views-secret-0123456789\n"
+			     "    clone_url: /nonexistent\n",
+			     data);
+	struct server_config *c = NULL;
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	cr_assert_eq(config_load_buffer("server.yml", yaml, strlen(yaml), &c, &dl), 0);
+	diag_list_release(&dl);
+	const struct repo_config *r = config_find_repo(c, FORGE_GITHUB, "acme/app");
+	cr_assert_not_null(r);
+	char *dir = jobrun_run_dir(data, r->key, "7.1");
+	cr_assert_eq(mkdir_p(dir, 0700), 0);
+	tu_write(dir, JOBRUN_CLAIM_FILE, "{\"job\":7,\"run_id\":\"7.1\",\"claimed_ms\":2}");
+	/* What the run showed while it went: not what it ended with. */
+	tu_write(dir, "live.json",
+		 "{\"phase\":\"stages\",\"stages\":[{\"name\":\"lint\",\"status\":\"running\"}]}");
+	/* Just over the cap (sparse: nothing is written). */
+	char *path = tu_strf("%s/report.json", dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "{\"stages\":[", 11), 11);
+	cr_assert_eq(ftruncate(fd, (off_t)(64u << 20) + 1), 0);
+	close(fd);
+	struct job j = tag_job(false);
+	j.ref = (char *)"refs/heads/main";
+	j.branch = (char *)"main";
+	j.tag = (char *)"";
+	j.tag_object[0] = '\0';
+	j.state = JOB_BLOCKED;
+	j.exit_code = 3;
+	j.finished_ms = 3;
+	char *rel = tu_strf("repos/%s/runs/7.1/report.json", r->key);
+
+	char *html = views_run_html(c, &j);
+	cr_assert_not_null(html);
+	cr_expect_not_null(strstr(html, "too large to show"), "%s", html);
+	cr_expect_not_null(strstr(html, rel), "the file is named: %s", html);
+	cr_expect_null(strstr(html, "<span class=\"muted\">—</span>"), "no clear gate: %s", html);
+	cr_expect_null(strstr(html, "lint"), "no stages of live.json: %s", html);
+	free(html);
+
+	json_t *o = views_run_json(c, &j, true);
+	const char *why = json_string_value(json_object_get(o, "report_error"));
+	cr_assert_not_null(why, "the API says it too");
+	cr_expect_not_null(strstr(why, "too large to show"), "%s", why);
+	cr_expect_not_null(strstr(why, rel), "%s", why);
+	cr_expect_eq(json_array_size(json_object_get(o, "stages")), 0);
+	json_decref(o);
+
+	unsigned status = 0;
+	o = views_findings_json(c, &j, NULL, NULL, &status);
+	cr_expect_eq(status, 500);
+	why = json_string_value(json_object_get(o, "error"));
+	cr_assert_not_null(why);
+	cr_expect_not_null(strstr(why, "too large to show"), "%s", why);
+	json_decref(o);
+
+	free(rel);
+	free(path);
+	free(dir);
+	config_free(c);
+	free(yaml);
+	tu_rmdir(data);
+	free(data);
+}
+
 /* Deliveries refused because the queue is full have their own label on /metrics: they are
  * not counted with the refused ones (a bad signature, a bad request). */
 Test(views, metrics_count_queue_full_refusals_apart)
@@ -168,8 +249,8 @@ Test(views, metrics_count_queue_full_refusals_apart)
 	hs.deliveries[VIEWS_DELIVERY_REJECTED] = 3;
 	hs.deliveries[VIEWS_DELIVERY_QUEUE_FULL] = 5;
 	char *m = views_metrics(&sc, &hs, 0, 0);
-	cr_assert_not_null(strstr(m, "runner_webhook_deliveries_total{result=\"rejected\"} 3\n"), "%s",
-			   m);
+	cr_assert_not_null(strstr(m, "runner_webhook_deliveries_total{result=\"rejected\"} 3\n"),
+			   "%s", m);
 	cr_assert_not_null(strstr(m, "runner_webhook_deliveries_total{result=\"queue_full\"} 5\n"),
 			   "%s", m);
 	free(m);
