@@ -331,6 +331,29 @@ static int spawn_child(struct dispatcher *d, const struct repo_config *r, struct
 	return 0;
 }
 
+/* A tag's run whose id may be a tag object holds its commit statuses until its process has
+ * fetched and peeled it (live.json says the commit): then they go to the commit, its
+ * running status first. */
+static void resolve_peel(struct dispatcher *d, struct child *ch)
+{
+	char sha[41];
+	if (!ch->job.peel || ch->resolved) {
+		return;
+	}
+	_cleanup_free_ char *run_dir = jobrun_run_dir(d->c->data_dir, ch->repo_key, ch->job.run_id);
+	if (jobrun_read_commit(run_dir, ch->job.started_ms, sha) < 0) {
+		return;
+	}
+	int r = store_resolve(d->store, ch->job.id, ch->job.attempts, sha, (int64_t)now_real_ms());
+	if (r < 0) {
+		return; /* tried again at the next turn */
+	}
+	ch->resolved = true;
+	if (r > 0) {
+		poke(d->reporter_wake);
+	}
+}
+
 static void tell(struct child *ch, char what)
 {
 	ssize_t w = write(ch->cancel_w, &what, 1);
@@ -346,6 +369,9 @@ static void reap(struct dispatcher *d, struct child *ch)
 	close(ch->pidfd);
 	close(ch->cancel_w);
 	struct job *j = &ch->job;
+	/* A tag's run that ended before the loop's turn read its commit: the commit is told
+	 * that it ran before it is told how it ended, as every other run's is. */
+	resolve_peel(d, ch);
 	_cleanup_free_ char *run_dir = jobrun_run_dir(d->c->data_dir, ch->repo_key, j->run_id);
 	struct job_outcome o;
 	bool done = true;
@@ -407,30 +433,10 @@ static void reap(struct dispatcher *d, struct child *ch)
 	free(ch);
 }
 
-/* A tag's run whose id may be a tag object holds its commit statuses until its process has
- * fetched and peeled it (live.json says the commit): then they go to the commit. */
 static void resolve_peels(struct dispatcher *d)
 {
 	for (size_t i = 0; i < d->n_children; i++) {
-		struct child *ch = d->children[i];
-		char sha[41];
-		if (!ch->job.peel || ch->resolved) {
-			continue;
-		}
-		_cleanup_free_ char *run_dir =
-			jobrun_run_dir(d->c->data_dir, ch->repo_key, ch->job.run_id);
-		if (jobrun_read_commit(run_dir, ch->job.started_ms, sha) < 0) {
-			continue;
-		}
-		int r = store_resolve(d->store, ch->job.id, ch->job.attempts, sha,
-				      (int64_t)now_real_ms());
-		if (r < 0) {
-			continue; /* tried again at the next turn */
-		}
-		ch->resolved = true;
-		if (r > 0) {
-			poke(d->reporter_wake);
-		}
+		resolve_peel(d, d->children[i]);
 	}
 }
 
