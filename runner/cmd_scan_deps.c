@@ -90,20 +90,9 @@ static void print_text(const struct finding_list *fl, const json_t *st, json_int
 			sbuf_printf(&sb, "    version: %s\n", note1);
 		}
 		/* Other entries of the lockfile that are the same package (one finding). */
-		const json_t *also = json_object_get(f->extra, "also_at");
-		if (json_array_size(also)) {
-			sbuf_puts(&sb, "    also at lines:");
-			for (size_t k = 0; k < json_array_size(also); k++) {
-				sbuf_printf(&sb, "%s %lld", k ? "," : "",
-					    (long long)json_integer_value(json_array_get(also, k)));
-			}
-			json_int_t all =
-				json_integer_value(json_object_get(f->extra, "also_at_count"));
-			if (all > (json_int_t)json_array_size(also)) {
-				sbuf_printf(&sb, " (and %lld more)",
-					    (long long)(all - (json_int_t)json_array_size(also)));
-			}
-			sbuf_puts(&sb, "\n");
+		_cleanup_free_ char *also = depscan_also_text(f);
+		if (also) {
+			sbuf_printf(&sb, "    %s\n", also);
 		}
 		if (f->fix) {
 			_cleanup_free_ char *fix = str_one_line(f->fix);

@@ -198,6 +198,11 @@ static void print_findings(const struct finding_list *fl)
 			fput_one_line(stdout, note);
 			fputc('\n', stdout);
 		}
+		/* The other lines of the lockfile whose entries are the same package. */
+		_cleanup_free_ char *also = depscan_also_text(f);
+		if (also) {
+			printf("dependency-scan:     %s\n", also);
+		}
 		if (f->fix && *f->fix && f->disposition != DISPOSITION_SUPPRESSED) {
 			fputs("dependency-scan:     fix: ", stdout);
 			fput_one_line(stdout, f->fix);

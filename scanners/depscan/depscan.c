@@ -112,6 +112,27 @@ static void set_also(struct finding *f, const struct dep *d)
 	}
 }
 
+char *depscan_also_text(const struct finding *f)
+{
+	const json_t *also = json_object_get(f->extra, "also_at");
+	size_t n = json_array_size(also);
+	if (!n) {
+		return NULL;
+	}
+	struct sbuf sb;
+	sbuf_init(&sb, SIZE_MAX / 2);
+	sbuf_puts(&sb, "also at lines:");
+	for (size_t k = 0; k < n; k++) {
+		sbuf_printf(&sb, "%s %lld", k ? "," : "",
+			    (long long)json_integer_value(json_array_get(also, k)));
+	}
+	json_int_t all = json_integer_value(json_object_get(f->extra, "also_at_count"));
+	if (all > (json_int_t)n) {
+		sbuf_printf(&sb, " (and %lld more)", (long long)(all - (json_int_t)n));
+	}
+	return sbuf_steal(&sb);
+}
+
 /* ---------- matching ---------- */
 
 /* One affected entry of a record for the package being checked. */

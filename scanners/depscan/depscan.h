@@ -90,6 +90,13 @@ void depscan_error_text(const struct diag_list *dl, const char *fallback, char *
 void depscan_no_lockfile_text(const char *const *paths, size_t n, const char *root,
 			      const char *todo, char *out, size_t outlen);
 
+/*
+ * "also at lines: 10, 12 (and 3 more)": the other lines of the lockfile whose entries are
+ * the finding's package (its also_at and also_at_count), as `runner scan deps` and the
+ * stage's log print them under the finding. Heap; NULL when the finding has none.
+ */
+char *depscan_also_text(const struct finding *f);
+
 /* The package URL of a package (heap string). */
 char *depscan_purl(const struct dep *d);
 

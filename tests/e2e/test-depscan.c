@@ -3202,6 +3202,21 @@ Test(depscan, a_package_two_entries_resolve_to_is_one_finding)
 					 "package, 1 advisory\n"),
 			   "%s", t.out);
 	tu_result_free(&t);
+	/* A pipeline's stage prints them in its log the same way, under the finding. */
+	tu_write(dir, ".runner.yml",
+		 "version: 1\nstages:\n  deps:\n    uses: dependency-scan\n    with:\n"
+		 "      paths: [.]\n");
+	t = tu_runner_run(dir, "run", NULL);
+	cr_expect_eq(t.status, 3, "%s\n%s", t.out, t.err);
+	cr_expect_not_null(strstr(t.out, "yarn.lock:5: high GHSA-35jh-r3h4-6jhm: "), "%s", t.out);
+	/* (Each line of the log after the stage's prefix.) */
+	const char *also_line = strstr(t.out, "dependency-scan:     also at lines: 10\n");
+	cr_expect_not_null(also_line, "%s", t.out);
+	const char *next = also_line ? strchr(also_line, '\n') + 1 : "";
+	cr_expect(strstr(next, "dependency-scan:     fix: ") &&
+			  strstr(next, "dependency-scan:     fix: ") < strchr(next, '\n'),
+		  "%s", t.out);
+	tu_result_free(&t);
 	json_t *stats = json_object_get(doc, "stats");
 	cr_expect_eq(json_integer_value(json_object_get(stats, "packages")), 1);
 	cr_expect_eq(json_integer_value(json_object_get(stats, "vulnerable_packages")), 1);
