@@ -131,6 +131,11 @@ static int detect_in(const char *dir, const char *base, enum dep_format *out)
 	return -ENOENT;
 }
 
+int dep_format_detect_in(const char *dir, const char *base, enum dep_format *out)
+{
+	return detect_in(dir, base, out);
+}
+
 int dep_format_detect(const char *filename, enum dep_format *out)
 {
 	const char *base = strrchr(filename, '/');
@@ -1234,8 +1239,12 @@ static void refuse_bun_lockb(struct diag_list *dl, const char *disp)
 		   disp);
 }
 
-/* only_listed: inside a skipped directory, entered for the must_scan entries below it. */
-static void walk_dir(struct walk *w, const char *path, unsigned depth, bool only_listed)
+/* only_listed: inside a skipped directory, entered for the must_scan entries below it.
+ * vendored: inside a directory the walk skips by default (node_modules, vendor, a dot
+ * directory, a Maven module's target), entered all the same: the packages installed or
+ * copied there are not projects, and their manifests are not looked at. */
+static void walk_dir(struct walk *w, const char *path, unsigned depth, bool only_listed,
+		     const struct deps_dir *up, bool vendored)
 {
 	if (depth > DEPS_MAX_WALK_DEPTH) {
 		diag_error(w->dl, display_path(w, path), 0, 0, NULL,
@@ -1276,6 +1285,9 @@ static void walk_dir(struct walk *w, const char *path, unsigned depth, bool only
 	const char *pom = "pom.xml";
 	bool pom_beside = n && bsearch(&pom, names, n, sizeof(*names), cmp_names) != NULL;
 	_cleanup_free_ char *dname = dir_name(path); /* requirements/base.txt */
+	/* Its lockfiles and workspaces, for the manifests in it and below it. */
+	struct deps_dir here;
+	deps_dir_enter(&here, up, w->l, path, dname, names, vendored ? 0 : n);
 	for (size_t i = 0; i < n; i++) {
 		char *sub = xasprintf("%s/%s", path, names[i]);
 		struct stat st;
@@ -1293,7 +1305,9 @@ static void walk_dir(struct walk *w, const char *path, unsigned depth, bool only
 					/* never entered */
 				} else if (!skip || walk_listed(w->o->must_scan, w->o->n_must_scan,
 								rel, true)) {
-					walk_dir(w, sub, depth + 1, skip);
+					walk_dir(w, sub, depth + 1, skip, &here,
+						 vendored ||
+							 deps_skipped_dir(names[i], pom_beside));
 				}
 			} else if (!S_ISREG(st.st_mode)) {
 				/* A lockfile's name that is a link (or a FIFO...): not followed,
@@ -1328,6 +1342,10 @@ static void walk_dir(struct walk *w, const char *path, unsigned depth, bool only
 									      display_path(w, sub),
 									      f, w->dl));
 					}
+				} else if (!vendored) {
+					/* A manifest whose dependencies no lockfile gives. */
+					note_error(w, deps_check_manifest(&here, w->l, sub,
+									  names[i], rel, w->dl));
 				}
 			}
 		}
@@ -1335,6 +1353,7 @@ static void walk_dir(struct walk *w, const char *path, unsigned depth, bool only
 		free(names[i]);
 	}
 	free(names);
+	deps_dir_release(&here);
 	if (w->entries > DEPS_MAX_WALK_ENTRIES) {
 		diag_error(w->dl, display_path(w, path), 0, 0, NULL,
 			   "more than %u directory entries: the scan stopped",
@@ -1404,7 +1423,7 @@ int deps_scan_paths_opts(struct dep_list *l, const char *root, const char *const
 			continue;
 		}
 		if (S_ISDIR(st.st_mode)) {
-			walk_dir(&w, paths[i], 0, false);
+			walk_dir(&w, paths[i], 0, false, NULL, false);
 			continue;
 		}
 		enum dep_format f;

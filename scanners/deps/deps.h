@@ -197,7 +197,10 @@ struct deps_walk_opts {
  * node_modules, vendor, .git and other dot-directories, and target beside a pom.xml (a
  * Maven module's build output, where the build copies its pom.xml) unless wo says
  * otherwise, without following symbolic links: one with a lockfile's name, or a
- * lockfile's name that is not a regular file, is an error; a file is parsed by its name). `root`
+ * lockfile's name that is not a regular file, is an error; a file is parsed by its name). A
+ * manifest the walk meets (package.json, Cargo.toml, pyproject.toml...) that declares
+ * dependencies and has no lockfile the scan reads, beside it or at its workspace's root, is
+ * an error too (manifest.c): its dependencies would pass unchecked. `root`
  * (may be NULL) is stripped from the front of displayed paths, which must_scan is compared with. wo
  * may be NULL. Returns 0 or the first error (every error is in dl); the number of lockfiles read is
  * l->n_files.

@@ -243,4 +243,32 @@ int parse_mix_lock(struct dep_ctx *c, const char *buf, size_t len);
 int parse_uv_lock(struct dep_ctx *c, const char *buf, size_t len);
 int parse_bun_lock(struct dep_ctx *c, const char *buf, size_t len);
 
+/* What the directory walk knows of a directory for the manifests below it (manifest.c):
+ * the lockfiles in it and whether it is a workspace's root. */
+struct deps_dir {
+	const struct deps_dir *up; /* the directory above, NULL at the top of a walk */
+	const char *path;	   /* as walked */
+	unsigned locks;		   /* the kinds of lockfile in it */
+	bool cargo_ws;		   /* Cargo.toml has [workspace] */
+	bool uv_ws;		   /* pyproject.toml has [tool.uv.workspace] */
+	/* With a JS lockfile: package.json's workspaces, pnpm-workspace.yaml's packages (arena). */
+	const char **globs;
+	size_t n_globs, cap_globs;
+};
+
+/* Enter the directory at path (its name dname, NULL when unknown), whose entries are names:
+ * note its lockfiles and workspaces. deps_dir_release() frees what it holds. */
+void deps_dir_enter(struct deps_dir *d, const struct deps_dir *up, struct dep_list *l,
+		    const char *path, const char *dname, char *const *names, size_t n);
+void deps_dir_release(struct deps_dir *d);
+
+/* The file at path (named base, shown as disp) in the directory d: when it is a manifest
+ * that declares dependencies and no lockfile the scan reads locks its project, an error
+ * (in dl) that names it and the lockfile to generate, -EINVAL; else 0. */
+int deps_check_manifest(const struct deps_dir *d, struct dep_list *l, const char *path,
+			const char *base, const char *disp, struct diag_list *dl);
+
+/* dep_format_detect() for the file base in the directory named dir (NULL: unknown). */
+int dep_format_detect_in(const char *dir, const char *base, enum dep_format *out);
+
 #endif

@@ -1050,6 +1050,74 @@ Test(depscan, sbom_without_a_lockfile_fails_as_scan_deps_does, .timeout = 120)
 }
 
 /*
+ * A repository whose root has a package-lock.json and whose second service has only a
+ * package.json of dependencies: the scan read the root's lockfile and passed, and the
+ * service's dependencies went unchecked. Now `runner scan deps`, `runner sbom` and the
+ * stage fail (exit 4) naming the service's package.json and the lockfile to generate,
+ * as a tree of manifests alone fails, and --allow-no-lockfiles does not pass it: the
+ * project has dependencies, which no lockfile gives.
+ */
+Test(depscan, a_service_without_its_lockfile_fails_the_scan, .timeout = 120)
+{
+	import_fixture("osv/npm");
+	char *repo = tu_strf("%s/repo", ws);
+	tu_write(repo, "package.json", "{\"name\": \"shop\", \"dependencies\": {\"ms\": \"2\"}}\n");
+	tu_write(repo, "package-lock.json",
+		 "{\"name\": \"shop\", \"lockfileVersion\": 3, \"packages\": {\"\": "
+		 "{\"name\": \"shop\"}, \"node_modules/ms\": {\"version\": \"2.1.3\"}}}\n");
+	tu_write(repo, "services/billing/package.json",
+		 "{\"name\": \"billing\", \"dependencies\": {\"lodash\": \"4.17.15\"}}\n");
+	const char *const says = "services/billing/package.json declares dependencies and there "
+				 "is no lockfile for it that the scan reads";
+	static const char *const cmds[][4] = {
+		{ "scan", "deps", NULL },
+		{ "scan", "deps", "--allow-no-lockfiles", NULL },
+		{ "sbom", NULL },
+	};
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		struct tu_result r = tu_runner_run(repo, cmds[i][0], cmds[i][1], cmds[i][2],
+						   cmds[i][2] ? cmds[i][3] : NULL, NULL);
+		cr_expect_eq(r.status, 4, "%s %s: %s%s", cmds[i][0], cmds[i][1] ? cmds[i][1] : "",
+			     r.out, r.err);
+		cr_expect(strstr(r.err, says) && strstr(r.err, "npm install --package-lock-only"),
+			  "%s", r.err);
+		tu_result_free(&r);
+	}
+	/* The stage: an error, with the same reason. */
+	tu_write(repo, ".runner.yml",
+		 "version: 1\nstages:\n  dependency-scan:\n    uses: dependency-scan\n");
+	struct tu_result r = tu_runner_run(repo, "run", NULL);
+	cr_expect_eq(r.status, 4, "%s%s", r.out, r.err);
+	json_t *rep = tu_latest_report(repo);
+	const char *summary = json_string_value(json_object_get(
+		json_object_get(tu_report_stage(rep, "dependency-scan"), "result"), "summary"));
+	cr_expect(summary && strstr(summary, says), "%s", summary ? summary : "(none)");
+	json_decref(rep);
+	tu_result_free(&r);
+	/* Without the root's lockfile: the same error, rather than "no lockfile found". */
+	char *lock = tu_strf("%s/package-lock.json", repo);
+	cr_assert_eq(unlink(lock), 0);
+	r = tu_runner_run(repo, "scan", "deps", "--allow-no-lockfiles", NULL);
+	cr_expect_eq(r.status, 4, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.err, "package.json declares dependencies"), "%s", r.err);
+	tu_result_free(&r);
+	/* Its lockfile generated (and the root's back): the scan runs. */
+	tu_write(repo, "package-lock.json",
+		 "{\"name\": \"shop\", \"lockfileVersion\": 3, \"packages\": {\"\": "
+		 "{\"name\": \"shop\"}}}\n");
+	tu_write(repo, "services/billing/package-lock.json",
+		 "{\"name\": \"billing\", \"lockfileVersion\": 3, \"packages\": {\"\": "
+		 "{\"name\": \"billing\"}, \"node_modules/lodash\": {\"version\": "
+		 "\"4.17.15\"}}}\n");
+	r = tu_runner_run(repo, "scan", "deps", NULL);
+	cr_expect_eq(r.status, 3, "%s%s", r.out, r.err);
+	cr_expect_not_null(strstr(r.out, "services/billing/package-lock.json:"), "%s", r.out);
+	tu_result_free(&r);
+	free(lock);
+	free(repo);
+}
+
+/*
  * A local directory a requirements file installs (`-e ./pkg`, `-e File://...`) is the
  * project's own code when the sandboxed worker finds it in the tree; one that is not there,
  * or that a symbolic link leads out of the tree, fails `runner scan deps` and `runner sbom`

@@ -6134,3 +6134,252 @@ Test(lockfiles, gemfile_lock_bom_and_no_section)
 				   "app/Gemfile.lock has none of the sections of a Gemfile.lock");
 	}
 }
+
+/* ---------- manifests without a lockfile ---------- */
+
+/* Scan dir; the messages of its errors, one a line (heap), and the scan's return. */
+static char *manifest_errors(const char *dir, int *rc)
+{
+	struct dep_list l;
+	struct diag_list dl;
+	dep_list_init(&l);
+	diag_list_init(&dl, 100);
+	const char *paths[] = { dir };
+	*rc = deps_scan_paths(&l, dir, paths, 1, &dl);
+	char *out = xstrdup("");
+	for (size_t i = 0; i < dl.n; i++) {
+		if (dl.v[i].level == DIAG_ERROR) {
+			char *next = tu_strf("%s%s: %s (%s)\n", out, dl.v[i].file, dl.v[i].msg,
+					     dl.v[i].hint ? dl.v[i].hint : "");
+			free(out);
+			out = next;
+		}
+	}
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	return out;
+}
+
+static const char npm_lock_v3[] = "{\"name\": \"shop\", \"lockfileVersion\": 3, \"packages\": "
+				  "{\"\": {\"name\": \"shop\"}}}\n";
+
+/*
+ * A repository with a package-lock.json at its root and a second service with only a
+ * package.json of dependencies: the service's dependencies were never read, and the scan
+ * passed on the root's lockfile alone. Its manifest is an error that names it and the
+ * lockfile to generate; a package.json that declares no dependency is not.
+ */
+Test(lockfiles, a_manifest_without_a_lockfile_beside_another_lockfile_is_an_error)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "package.json",
+		 "{\"name\": \"shop\", \"dependencies\": {\"left-pad\": \"1\"}}");
+	tu_write(dir, "package-lock.json", npm_lock_v3);
+	tu_write(dir, "services/billing/package.json",
+		 "{\"name\": \"billing\", \"dependencies\": {\"lodash\": \"^4.17.0\"}}\n");
+	tu_write(dir, "services/docs/package.json",
+		 "{\"name\": \"docs\", \"private\": true, \"scripts\": {\"build\": \"x\"}}\n");
+	int rc;
+	char *errs = manifest_errors(dir, &rc);
+	cr_expect_eq(rc, -EINVAL, "%s", errs);
+	cr_expect_str_eq(errs, "services/billing/package.json: services/billing/package.json "
+			       "declares dependencies and there is no lockfile for it that the "
+			       "scan reads: its dependencies would pass unchecked (generate its "
+			       "lockfile (`npm install --package-lock-only`, or yarn's, pnpm's or "
+			       "bun's) and commit it, or list its directory in the `workspaces` "
+			       "of the workspace root that holds the lockfile)\n");
+	free(errs);
+	/* With its own lockfile, the tree passes. */
+	tu_write(dir, "services/billing/yarn.lock", "# yarn lockfile v1\n\n");
+	errs = manifest_errors(dir, &rc);
+	cr_expect_eq(rc, 0, "%s", errs);
+	cr_expect_str_eq(errs, "");
+	free(errs);
+	/* Installed packages are not projects: node_modules' manifests are not looked at,
+	 * also when the walk enters it (a fork's run whose changes could not be listed). */
+	tu_write(dir, "node_modules/lodash/package.json",
+		 "{\"name\": \"lodash\", \"dependencies\": {\"x\": \"1\"}}\n");
+	struct dep_list l;
+	struct diag_list dl;
+	dep_list_init(&l);
+	diag_list_init(&dl, 100);
+	const char *paths[] = { dir };
+	struct deps_walk_opts wo = { .enter_skipped = true };
+	cr_expect_eq(deps_scan_paths_opts(&l, dir, paths, 1, &wo, &dl), 0, "%s",
+		     dl.n ? dl.v[0].msg : "");
+	cr_expect_eq(l.n_files, 2);
+	dep_list_release(&l);
+	diag_list_release(&dl);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* Every manifest the scan does not read, with dependencies and without a lockfile: an
+ * error; the same manifest with no dependency, or beside its lockfile: none. */
+Test(lockfiles, each_kind_of_manifest_without_its_lockfile_is_an_error)
+{
+	static const struct {
+		const char *file, *with, *without, *lock, *lock_text, *says;
+	} cases[] = {
+		{ "Cargo.toml", "[package]\nname = \"a\"\n\n[dependencies]\nserde = \"1\"\n",
+		  "[package]\nname = \"a\"\n\n[dependencies]\n\n[features]\nx = []\n", "Cargo.lock",
+		  "version = 3\n", "cargo generate-lockfile" },
+		{ "pyproject.toml",
+		  "[project]\nname = \"a\"\ndependencies = [\n  \"flask>=2\",\n]\n",
+		  "[project]\nname = \"a\"\ndependencies = []\n\n[tool.ruff]\nline-length = 99\n",
+		  "uv.lock", "version = 1\n", "uv lock" },
+		{ "pyproject.toml",
+		  "[tool.poetry.dependencies]\npython = \"^3.11\"\nflask = \"^2\"\n",
+		  "[tool.poetry.dependencies]\npython = \"^3.11\"\n", "poetry.lock", "",
+		  "poetry lock" },
+		{ "Pipfile",
+		  "[[source]]\nurl = \"https://pypi.org/simple\"\n\n[packages]\nflask = \"*\"\n",
+		  "[[source]]\nurl = \"https://pypi.org/simple\"\n\n[packages]\n", "Pipfile.lock",
+		  "{\"_meta\": {}, \"default\": {}, \"develop\": {}}\n", "pipenv lock" },
+		{ "build.gradle",
+		  "plugins { id 'java' }\ndependencies {\n  implementation 'a:b:1'\n}\n",
+		  "plugins { id 'java' }\ndependencies {\n  // none yet\n}\n", "gradle.lockfile",
+		  "empty=\n", "--write-locks" },
+		{ "build.gradle.kts", "dependencies { implementation(\"a:b:1\") }\n",
+		  "plugins { java }\n", "gradle.lockfile", "empty=\n", "--write-locks" },
+		{ "Gemfile", "source 'https://rubygems.org'\ngem 'rails', '~> 7.0'\n",
+		  "source 'https://rubygems.org'\n", "Gemfile.lock",
+		  "GEM\n  remote: https://rubygems.org/\n  specs:\n", "bundle lock" },
+		{ "composer.json",
+		  "{\"require\": {\"php\": \">=8.1\", \"monolog/monolog\": \"^3\"}}",
+		  "{\"require\": {\"php\": \">=8.1\", \"ext-json\": \"*\"}}", "composer.lock",
+		  "{\"packages\": [], \"packages-dev\": []}\n", "composer update" },
+		{ "pubspec.yaml", "name: a\ndependencies:\n  http: ^1.0.0\n",
+		  "name: a\nenvironment:\n  sdk: ^3.0.0\n", "pubspec.lock", "packages: {}\n",
+		  "dart pub get" },
+		{ "mix.exs", "defp deps do\n  [{:plug, \"~> 1.0\"}]\nend\n",
+		  "defp deps do\n  []\nend\n", "mix.lock", "%{}\n", "mix deps.get" },
+		{ "Api.csproj",
+		  "<Project><ItemGroup><PackageReference Include=\"Newtonsoft.Json\" "
+		  "Version=\"12.0.1\" /></ItemGroup></Project>\n",
+		  "<Project><PropertyGroup /></Project>\n", "packages.lock.json",
+		  "{\"version\": 1, \"dependencies\": {}}\n", "dotnet restore" },
+		{ "conanfile.txt", "[requires]\nzlib/1.2.13\n", "[generators]\nCMakeDeps\n",
+		  "conan.lock", "{\"version\": \"0.5\", \"requires\": []}\n", "conan lock create" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *dir = tu_tmpdir();
+		tu_write(dir, "requirements.txt", "six==1.16.0\n"); /* another lockfile */
+		char *rel = tu_strf("svc/%s", cases[i].file);
+		tu_write(dir, rel, cases[i].with);
+		int rc;
+		char *errs = manifest_errors(dir, &rc);
+		cr_expect_eq(rc, -EINVAL, "%s: %s", cases[i].file, errs);
+		cr_expect(strstr(errs, rel) && strstr(errs, "declares dependencies") &&
+				  strstr(errs, cases[i].says),
+			  "%s: %s", cases[i].file, errs);
+		free(errs);
+		tu_write(dir, rel, cases[i].without);
+		errs = manifest_errors(dir, &rc);
+		cr_expect_eq(rc, 0, "%s without dependencies: %s", cases[i].file, errs);
+		free(errs);
+		tu_write(dir, rel, cases[i].with);
+		char *lock = tu_strf("svc/%s", cases[i].lock);
+		tu_write(dir, lock, cases[i].lock_text);
+		errs = manifest_errors(dir, &rc);
+		cr_expect_eq(rc, 0, "%s beside %s: %s", cases[i].file, cases[i].lock, errs);
+		free(errs);
+		free(lock);
+		free(rel);
+		tu_rmdir(dir);
+		free(dir);
+	}
+}
+
+/* npm's (and yarn's, bun's) and pnpm's workspaces: a member's lockfile is the root's. A
+ * package.json of the tree that no workspace names is not a member. */
+Test(lockfiles, a_workspace_member_is_locked_at_the_workspace_root)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "package.json",
+		 "{\"name\": \"mono\", \"private\": true, \"workspaces\": [\"packages/*\", "
+		 "\"apps/**\", \"!apps/legacy\"], \"devDependencies\": {\"turbo\": \"2\"}}\n");
+	tu_write(dir, "package-lock.json", npm_lock_v3);
+	tu_write(dir, "packages/ui/package.json", "{\"dependencies\": {\"react\": \"18\"}}");
+	tu_write(dir, "apps/web/site/package.json", "{\"dependencies\": {\"next\": \"14\"}}");
+	int rc;
+	char *errs = manifest_errors(dir, &rc);
+	cr_expect_eq(rc, 0, "%s", errs);
+	free(errs);
+	/* Excluded by `!`, and one no pattern names. */
+	tu_write(dir, "apps/legacy/package.json", "{\"dependencies\": {\"jquery\": \"1\"}}");
+	tu_write(dir, "tools/gen/package.json", "{\"dependencies\": {\"yargs\": \"17\"}}");
+	errs = manifest_errors(dir, &rc);
+	cr_expect_eq(rc, -EINVAL, "%s", errs);
+	cr_expect(strstr(errs, "apps/legacy/package.json declares") &&
+			  strstr(errs, "tools/gen/package.json declares") &&
+			  !strstr(errs, "packages/ui") && !strstr(errs, "apps/web"),
+		  "%s", errs);
+	free(errs);
+	tu_rmdir(dir);
+	free(dir);
+
+	/* pnpm's, in pnpm-workspace.yaml. */
+	dir = tu_tmpdir();
+	tu_write(dir, "package.json", "{\"name\": \"mono\", \"private\": true}\n");
+	tu_write(dir, "pnpm-workspace.yaml",
+		 "packages:\n  - 'libs/*'  # the libraries\n"
+		 "  - \"services/api\"\n");
+	tu_write(dir, "pnpm-lock.yaml", "lockfileVersion: '9.0'\n");
+	tu_write(dir, "libs/core/package.json", "{\"dependencies\": {\"zod\": \"3\"}}");
+	tu_write(dir, "services/api/package.json", "{\"dependencies\": {\"fastify\": \"4\"}}");
+	errs = manifest_errors(dir, &rc);
+	cr_expect_eq(rc, 0, "%s", errs);
+	free(errs);
+	tu_write(dir, "services/worker/package.json", "{\"dependencies\": {\"bullmq\": \"4\"}}");
+	errs = manifest_errors(dir, &rc);
+	cr_expect_eq(rc, -EINVAL, "%s", errs);
+	cr_expect(strstr(errs, "services/worker/package.json declares") && !strstr(errs, "libs/"),
+		  "%s", errs);
+	free(errs);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* A Cargo workspace: its members' Cargo.lock is the one at its root. A crate beside the
+ * workspace, outside it, has none. */
+Test(lockfiles, a_cargo_workspace_member_is_locked_at_the_workspace_root)
+{
+	char *dir = tu_tmpdir();
+	tu_write(dir, "Cargo.toml",
+		 "[workspace]\nmembers = [\"crates/*\"]\nresolver = \"2\"\n\n"
+		 "[workspace.dependencies]\nserde = \"1\"\n");
+	tu_write(dir, "Cargo.lock", "version = 3\n");
+	tu_write(dir, "crates/core/Cargo.toml",
+		 "[package]\nname = \"core\"\n\n[dependencies]\nserde.workspace = true\n"
+		 "\n[target.'cfg(unix)'.dependencies]\nlibc = \"0.2\"\n");
+	int rc;
+	char *errs = manifest_errors(dir, &rc);
+	cr_expect_eq(rc, 0, "%s", errs);
+	free(errs);
+	tu_rmdir(dir);
+	free(dir);
+
+	dir = tu_tmpdir();
+	tu_write(dir, "ws/Cargo.toml", "[workspace]\nmembers = [\"a\"]\n");
+	tu_write(dir, "ws/Cargo.lock", "version = 3\n");
+	tu_write(dir, "ws/a/Cargo.toml",
+		 "[package]\nname = \"a\"\n[dependencies]\nrand = \"0.8\"\n");
+	tu_write(dir, "tool/Cargo.toml",
+		 "[package]\nname = \"tool\"\n\n[dependencies.clap]\nversion = \"4\"\n");
+	errs = manifest_errors(dir, &rc);
+	cr_expect_eq(rc, -EINVAL, "%s", errs);
+	cr_expect(strstr(errs, "tool/Cargo.toml declares") && !strstr(errs, "ws/a"), "%s", errs);
+	free(errs);
+	/* A workspace without its Cargo.lock: the member is reported. */
+	tu_write(dir, "tool/Cargo.lock", "version = 3\n");
+	char *lock = tu_strf("%s/ws/Cargo.lock", dir);
+	cr_assert_eq(unlink(lock), 0);
+	errs = manifest_errors(dir, &rc);
+	cr_expect_eq(rc, -EINVAL, "%s", errs);
+	cr_expect(strstr(errs, "ws/a/Cargo.toml declares") && !strstr(errs, "tool/"), "%s", errs);
+	free(errs);
+	free(lock);
+	tu_rmdir(dir);
+	free(dir);
+}
