@@ -261,8 +261,9 @@ static bool toml_declares(const char *buf, size_t len, enum mkind k)
 		if (s == e || *s == '#') {
 			continue;
 		}
-		if (*s == '[') {
-			const char *b = s + 1 + (s + 1 < e && s[1] == '[');
+		const char *b = s + 1 + (s + 1 < e && s[1] == '[');
+		/* A table header; not an array's line (`[1, 2],`, `["a"]`) inside a value. */
+		if (*s == '[' && b < e && (isalpha((unsigned char)*b) || *b == '_')) {
 			const char *c = memchr(b, ']', (size_t)(e - b));
 			size_t n = c ? (size_t)(c - b) : 0;
 			snprintf(table, sizeof(table), "%.*s", (int)MIN(n, sizeof(table) - 1), b);

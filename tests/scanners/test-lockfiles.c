@@ -6228,6 +6228,11 @@ Test(lockfiles, each_kind_of_manifest_without_its_lockfile_is_an_error)
 		  "[project]\nname = \"a\"\ndependencies = [\n  \"flask>=2\",\n]\n",
 		  "[project]\nname = \"a\"\ndependencies = []\n\n[tool.ruff]\nline-length = 99\n",
 		  "uv.lock", "version = 1\n", "uv lock" },
+		/* An array's line that starts with `[` is no table header. */
+		{ "pyproject.toml",
+		  "[project]\nname = \"a\"\n[project.optional-dependencies]\nm = [\n  [1, 2],\n  "
+		  "[3]\n]\nweb = [\"flask\"]\n",
+		  "[project]\nname = \"a\"\n", "uv.lock", "version = 1\n", "uv lock" },
 		{ "pyproject.toml",
 		  "[tool.poetry.dependencies]\npython = \"^3.11\"\nflask = \"^2\"\n",
 		  "[tool.poetry.dependencies]\npython = \"^3.11\"\n", "poetry.lock", "",
