@@ -1326,6 +1326,11 @@ static void walk_dir(struct walk *w, const char *path, unsigned depth, bool only
 						S_ISLNK(st.st_mode) ? "a symbolic link"
 								    : "not a regular file");
 					note_error(w, -EINVAL);
+				} else if (!vendored) {
+					/* A manifest's name that is a link: not read, so taken to
+					 * declare dependencies, unless a lockfile gives them. */
+					note_error(w, deps_check_manifest(&here, w->l, sub,
+									  names[i], rel, w->dl));
 				}
 			} else {
 				enum dep_format f;

@@ -6195,6 +6195,23 @@ Test(lockfiles, a_manifest_without_a_lockfile_beside_another_lockfile_is_an_erro
 	cr_expect_eq(rc, 0, "%s", errs);
 	cr_expect_str_eq(errs, "");
 	free(errs);
+	/* A manifest that is a symbolic link is not read: taken to declare dependencies. */
+	char *target = tu_strf("%s/services/docs/package.json", dir);
+	char *link = tu_strf("%s/services/site/package.json", dir);
+	tu_write(dir, "services/site/README.md", "the site\n");
+	cr_assert_eq(symlink(target, link), 0);
+	errs = manifest_errors(dir, &rc);
+	cr_expect_eq(rc, -EINVAL, "%s", errs);
+	cr_expect_not_null(strstr(errs, "services/site/package.json cannot be read (taken to "
+					"declare dependencies)"),
+			   "%s", errs);
+	free(errs);
+	tu_write(dir, "services/site/package-lock.json", npm_lock_v3);
+	errs = manifest_errors(dir, &rc);
+	cr_expect_eq(rc, 0, "%s", errs);
+	free(errs);
+	free(link);
+	free(target);
 	/* Installed packages are not projects: node_modules' manifests are not looked at,
 	 * also when the walk enters it (a fork's run whose changes could not be listed). */
 	tu_write(dir, "node_modules/lodash/package.json",
@@ -6207,7 +6224,7 @@ Test(lockfiles, a_manifest_without_a_lockfile_beside_another_lockfile_is_an_erro
 	struct deps_walk_opts wo = { .enter_skipped = true };
 	cr_expect_eq(deps_scan_paths_opts(&l, dir, paths, 1, &wo, &dl), 0, "%s",
 		     dl.n ? dl.v[0].msg : "");
-	cr_expect_eq(l.n_files, 2);
+	cr_expect_eq(l.n_files, 3);
 	dep_list_release(&l);
 	diag_list_release(&dl);
 	tu_rmdir(dir);
