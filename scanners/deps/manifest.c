@@ -323,29 +323,68 @@ static bool toml_declares(const char *buf, size_t len, enum mkind k)
 	return false;
 }
 
-/* build.gradle(.kts): a `dependencies { ... }` block (the project's, a subproject's set
- * by allprojects/subprojects, the buildscript's classpath) with anything in it. */
+/*
+ * build.gradle(.kts): a `dependencies { ... }` block with anything in it, of the project
+ * itself: at the top, or in `buildscript` (its classpath) or `allprojects` (which the
+ * project is one of). One in `subprojects { }` or `project(':x') { }` is another
+ * project's, which has its own lockfile.
+ */
 static bool gradle_declares(const char *buf, size_t len)
 {
 	const char *end = buf + len;
-	for (const char *p = buf; (p = memmem(p, (size_t)(end - p), "dependencies", 12));) {
-		bool word = p == buf ||
-			    !(isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '.');
-		p += 12;
-		const char *q = p;
-		while (q < end && isspace((unsigned char)*q)) {
-			q++;
-		}
-		if (!word || q >= end || *q != '{') {
+	unsigned depth = 0;
+	unsigned watch = 0; /* the depth of the project's dependencies block we are in, or 0 */
+	bool own = true;    /* the block at depth 1 is the project's own */
+	const char *word = NULL;
+	size_t word_len = 0;
+	for (const char *p = buf; p < end; p++) {
+		if (p + 1 < end && p[0] == '/' && (p[1] == '/' || p[1] == '*')) {
+			const char *stop = p[1] == '/'
+						   ? memchr(p, '\n', (size_t)(end - p))
+						   : memmem(p + 2, (size_t)(end - p - 2), "*/", 2);
+			p = stop ? stop + (p[1] == '*') : end - 1;
 			continue;
 		}
-		for (q++; q < end && *q != '}'; q++) {
-			if (q + 1 < end && q[0] == '/' && q[1] == '/') {
-				const char *nl = memchr(q, '\n', (size_t)(end - q));
-				q = nl ? nl : end - 1;
-			} else if (!isspace((unsigned char)*q)) {
-				return true;
+		if (isspace((unsigned char)*p)) {
+			continue;
+		}
+		if (*p == '}') {
+			watch = watch == depth ? 0 : watch;
+			depth -= depth > 0;
+			word = NULL;
+			continue;
+		}
+		if (watch && depth >= watch) {
+			return true; /* anything in the block */
+		}
+		if (*p == '"' || *p == '\'') {
+			const char *q = p + 1;
+			while (q < end && *q != *p && *q != '\n') {
+				q += *q == '\\' ? 2 : 1;
 			}
+			p = q < end ? q : end - 1;
+			word = NULL;
+		} else if (isalnum((unsigned char)*p) || *p == '_') {
+			const char *w = p;
+			while (p + 1 < end && (isalnum((unsigned char)p[1]) || p[1] == '_')) {
+				p++;
+			}
+			word = w;
+			word_len = (size_t)(p + 1 - w);
+		} else if (*p == '{') {
+			bool deps = word && word_len == 12 && memcmp(word, "dependencies", 12) == 0;
+			if (depth == 0) {
+				own = word && word_len == 11 &&
+				      (memcmp(word, "buildscript", 11) == 0 ||
+				       memcmp(word, "allprojects", 11) == 0);
+			}
+			depth++;
+			if (deps && !watch && (depth == 1 || (depth == 2 && own))) {
+				watch = depth;
+			}
+			word = NULL;
+		} else {
+			word = NULL;
 		}
 	}
 	return false;

@@ -6264,6 +6264,18 @@ Test(lockfiles, each_kind_of_manifest_without_its_lockfile_is_an_error)
 		  "empty=\n", "--write-locks" },
 		{ "build.gradle.kts", "dependencies { implementation(\"a:b:1\") }\n",
 		  "plugins { java }\n", "gradle.lockfile", "empty=\n", "--write-locks" },
+		/* The subprojects' dependencies are theirs (each has its own lockfile); the
+		 * buildscript's and allprojects' are the project's too. */
+		{ "build.gradle",
+		  "buildscript {\n  repositories { mavenCentral() }\n  dependencies {\n"
+		  "    classpath 'a:plugin:1' // {\n  }\n}\n",
+		  "subprojects {\n  apply plugin: 'java'\n  dependencies {\n    testImplementation "
+		  "'junit:junit:4.13.2'\n  }\n}\nproject(':app') {\n  dependencies { "
+		  "implementation 'a:b:1' }\n}\n",
+		  "buildscript-gradle.lockfile", "empty=\n", "--write-locks" },
+		{ "build.gradle.kts",
+		  "allprojects {\n  dependencies {\n    implementation(\"a:b:1\")\n  }\n}\n",
+		  "val s = \"dependencies {\"\n", "gradle.lockfile", "empty=\n", "--write-locks" },
 		{ "Gemfile", "source 'https://rubygems.org'\ngem 'rails', '~> 7.0'\n",
 		  "source 'https://rubygems.org'\n", "Gemfile.lock",
 		  "GEM\n  remote: https://rubygems.org/\n  specs:\n", "bundle lock" },
