@@ -400,6 +400,36 @@ static char *junit_schema_problem(const char *path)
 
 #define MANY_STAGES 160
 
+/* Write y's pipeline into dir, run it (jobs 2, unsandboxed) with its record under root;
+ * it fails. Returns the path of its junit.xml. */
+static char *run_failing_pipeline(const char *dir, const char *root, struct sbuf *y)
+{
+	char *yaml = sbuf_steal(y);
+	tu_write(dir, ".runner.yml", yaml);
+	free(yaml);
+	char *path = tu_strf("%s/.runner.yml", dir);
+	struct diag_list dl;
+	diag_list_init(&dl, 10);
+	struct pipeline *p = NULL;
+	cr_assert_eq(pipeline_load_file(path, &p, &dl), 0, "%s", dl.n ? dl.v[0].msg : "?");
+	struct secret_store *ss = secrets_new();
+	struct run_options o = { .jobs = 2,
+				 .cancel_fd = -1,
+				 .record_root = root,
+				 .secrets = ss,
+				 .no_sandbox = true,
+				 .run_id = "20261128-050000-abcdef" };
+	struct run *r = NULL;
+	cr_assert_eq(run_pipeline(p, &o, &r, &dl), 0, "%s", dl.n ? dl.v[0].msg : "?");
+	cr_assert_eq(r->exit_code, 1);
+	run_free(r);
+	secrets_free(ss);
+	diag_list_release(&dl);
+	pipeline_free(p);
+	free(path);
+	return tu_strf("%s/runs/20261128-050000-abcdef/junit.xml", root);
+}
+
 /*
  * junit.xml holds the ends of the stages' logs (64 KiB each, twice for a stage that did
  * not pass) within a cap for the whole file (8 MiB, docs/report.md): 160 stages that print
@@ -421,27 +451,7 @@ Test(record, junit_log_text_is_capped_and_what_is_left_out_is_named, .timeout = 
 		sbuf_printf(&y, "  s%03d:\n    run: %s\n", k, print);
 	}
 	sbuf_printf(&y, "  zbad:\n    run: %s; echo; echo the-end-of-zbad; exit 3\n", print);
-	char *yaml = sbuf_steal(&y);
-	tu_write(dir, ".runner.yml", yaml);
-	free(yaml);
-	char *path = tu_strf("%s/.runner.yml", dir);
-	struct diag_list dl;
-	diag_list_init(&dl, 10);
-	struct pipeline *p = NULL;
-	cr_assert_eq(pipeline_load_file(path, &p, &dl), 0, "%s", dl.n ? dl.v[0].msg : "?");
-	struct secret_store *ss = secrets_new();
-	struct run_options o = { .jobs = 2,
-				 .cancel_fd = -1,
-				 .record_root = root,
-				 .secrets = ss,
-				 .no_sandbox = true,
-				 .run_id = "20261128-050000-abcdef" };
-	struct run *r = NULL;
-	cr_assert_eq(run_pipeline(p, &o, &r, &dl), 0, "%s", dl.n ? dl.v[0].msg : "?");
-	cr_assert_eq(r->exit_code, 1);
-	run_free(r);
-
-	char *jpath = tu_strf("%s/runs/20261128-050000-abcdef/junit.xml", root);
+	char *jpath = run_failing_pipeline(dir, root, &y);
 	char *x = tu_read(jpath);
 	cr_assert_not_null(x);
 	size_t size = strlen(x);
@@ -484,10 +494,6 @@ Test(record, junit_log_text_is_capped_and_what_is_left_out_is_named, .timeout = 
 		       problem);
 	free(problem);
 	free(jpath);
-	secrets_free(ss);
-	diag_list_release(&dl);
-	pipeline_free(p);
-	free(path);
 	free(root);
 	tu_rmdir(dir);
 	free(dir);
@@ -509,26 +515,7 @@ Test(record, junit_failures_past_the_log_cap_say_where_their_log_is, .timeout = 
 			"exit 1\n",
 			k);
 	}
-	char *yaml = sbuf_steal(&y);
-	tu_write(dir, ".runner.yml", yaml);
-	free(yaml);
-	char *path = tu_strf("%s/.runner.yml", dir);
-	struct diag_list dl;
-	diag_list_init(&dl, 10);
-	struct pipeline *p = NULL;
-	cr_assert_eq(pipeline_load_file(path, &p, &dl), 0, "%s", dl.n ? dl.v[0].msg : "?");
-	struct secret_store *ss = secrets_new();
-	struct run_options o = { .jobs = 2,
-				 .cancel_fd = -1,
-				 .record_root = root,
-				 .secrets = ss,
-				 .no_sandbox = true,
-				 .run_id = "20261128-050000-abcdef" };
-	struct run *r = NULL;
-	cr_assert_eq(run_pipeline(p, &o, &r, &dl), 0, "%s", dl.n ? dl.v[0].msg : "?");
-	cr_assert_eq(r->exit_code, 1);
-	run_free(r);
-	char *jpath = tu_strf("%s/runs/20261128-050000-abcdef/junit.xml", root);
+	char *jpath = run_failing_pipeline(dir, root, &y);
 	char *x = tu_read(jpath);
 	cr_assert_not_null(x);
 	cr_expect_leq(strlen(x), (size_t)(8u << 20) + (64u << 10), "junit.xml is %zu bytes",
@@ -551,10 +538,6 @@ Test(record, junit_failures_past_the_log_cap_say_where_their_log_is, .timeout = 
 	free(problem);
 	free(x);
 	free(jpath);
-	secrets_free(ss);
-	diag_list_release(&dl);
-	pipeline_free(p);
-	free(path);
 	free(root);
 	tu_rmdir(dir);
 	free(dir);
