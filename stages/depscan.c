@@ -426,8 +426,8 @@ static int depscan_run_stage(struct stage_worker *w)
 		for (size_t i = 0; i < r.deps.n_files; i++) {
 			fputs("dependency-scan: ", stdout);
 			fput_one_line(stdout, r.deps.files[i].path);
-			printf(" (%s): %zu packages\n", dep_format_name(r.deps.files[i].format),
-			       r.deps.files[i].packages);
+			printf(" (%s): %zu package%s\n", dep_format_name(r.deps.files[i].format),
+			       r.deps.files[i].packages, r.deps.files[i].packages == 1 ? "" : "s");
 		}
 		if (sbom_result) {
 			json_object_set_new(w->result, "sbom_document", sbom_doc(w, &r));

@@ -3070,8 +3070,9 @@ Test(depscan, lockfile_names_neither_hide_nor_forge_lines)
 	free(proj);
 }
 
-/* The findings of a scan's JSON output, "rule name version file:line" one to a line. */
-static char *findings_text(json_t *doc)
+/* The findings of a scan's JSON output, one to a line, in the report's order: "rule name
+ * version file:line", or with severity "severity rule version file:line". */
+static char *findings_lines(json_t *doc, bool severity)
 {
 	char *out = strdup("");
 	size_t i;
@@ -3079,16 +3080,23 @@ static char *findings_text(json_t *doc)
 	json_array_foreach(json_object_get(doc, "findings"), i, f)
 	{
 		json_t *pkg = json_object_get(f, "package");
-		char *next = tu_strf("%s%s %s %s %s:%lld\n", out,
-				     json_string_value(json_object_get(f, "rule_id")),
-				     json_string_value(json_object_get(pkg, "name")),
-				     json_string_value(json_object_get(pkg, "version")),
-				     json_string_value(json_object_get(f, "file")),
-				     (long long)json_integer_value(json_object_get(f, "line")));
+		const char *rule = json_string_value(json_object_get(f, "rule_id"));
+		char *next =
+			tu_strf("%s%s %s %s %s:%lld\n", out,
+				severity ? json_string_value(json_object_get(f, "severity")) : rule,
+				severity ? rule : json_string_value(json_object_get(pkg, "name")),
+				json_string_value(json_object_get(pkg, "version")),
+				json_string_value(json_object_get(f, "file")),
+				(long long)json_integer_value(json_object_get(f, "line")));
 		free(out);
 		out = next;
 	}
 	return out;
+}
+
+static char *findings_text(json_t *doc)
+{
+	return findings_lines(doc, false);
 }
 
 /* A project locked only by uv, or only by bun, is checked: urllib3 1.24.1 in the uv.lock
@@ -3277,6 +3285,8 @@ Test(depscan, a_package_two_entries_resolve_to_is_one_finding)
 	t = tu_runner_run(dir, "run", NULL);
 	cr_expect_eq(t.status, 3, "%s\n%s", t.out, t.err);
 	cr_expect_not_null(strstr(t.out, "yarn.lock:5: high GHSA-35jh-r3h4-6jhm: "), "%s", t.out);
+	cr_expect_not_null(strstr(t.out, "dependency-scan: yarn.lock (yarn): 1 package\n"), "%s",
+			   t.out);
 	/* (Each line of the log after the stage's prefix.) */
 	const char *also_line = strstr(t.out, "dependency-scan:     also at lines: 10\n");
 	cr_expect_not_null(also_line, "%s", t.out);
@@ -3319,22 +3329,7 @@ Test(depscan, a_package_two_entries_resolve_to_is_one_finding)
 /* severity rule version file:line, one finding a line, as the report orders them. */
 static char *log4j_findings(json_t *doc)
 {
-	char *out = strdup("");
-	size_t i;
-	json_t *f;
-	json_array_foreach(json_object_get(doc, "findings"), i, f)
-	{
-		json_t *pkg = json_object_get(f, "package");
-		char *next = tu_strf("%s%s %s %s %s:%lld\n", out,
-				     json_string_value(json_object_get(f, "severity")),
-				     json_string_value(json_object_get(f, "rule_id")),
-				     json_string_value(json_object_get(pkg, "version")),
-				     json_string_value(json_object_get(f, "file")),
-				     (long long)json_integer_value(json_object_get(f, "line")));
-		free(out);
-		out = next;
-	}
-	return out;
+	return findings_lines(doc, true);
 }
 
 /*
