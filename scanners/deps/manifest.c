@@ -589,6 +589,89 @@ static bool has_line(struct dep_list *l, const char *path, const char *line)
 	return false;
 }
 
+/* Cargo.toml's [workspace] (d->cargo_ws) and the paths of its `exclude = [...]` (on one line
+ * or several), as written: "a", "./tools/b/". A workspace whose exclude cannot be read
+ * whole (past MANIFEST_MAX_GLOBS paths) has none of its crates taken as members. */
+static void cargo_workspace(struct deps_dir *d, struct dep_list *l, const char *path)
+{
+	size_t len;
+	_cleanup_free_ char *buf = read_manifest(l, path, &len);
+	if (!buf) {
+		return;
+	}
+	const char *p = buf, *end = buf + len, *s, *e;
+	bool in_ws = false, in_excl = false;
+	while (next_line(&p, end, &s, &e)) {
+		if (!in_excl && s < e && *s == '[') {
+			in_ws = starts(s, e, "[workspace]");
+			d->cargo_ws |= in_ws;
+			continue;
+		}
+		if (!in_ws) {
+			continue;
+		}
+		if (!in_excl) {
+			while (s < e && isspace((unsigned char)*s)) {
+				s++;
+			}
+			if (!starts(s, e, "exclude")) {
+				continue;
+			}
+			const char *eq = s + strlen("exclude");
+			while (eq < e && (*eq == ' ' || *eq == '\t')) {
+				eq++;
+			}
+			if (eq >= e || *eq != '=') {
+				continue; /* another key (`excluded`) */
+			}
+			const char *br = eq ? memchr(eq, '[', (size_t)(e - eq)) : NULL;
+			if (!br) {
+				continue;
+			}
+			s = br + 1;
+			in_excl = true;
+		}
+		/* The quoted paths of the array, to its `]` (a `#` comment ends the line). */
+		while (s < e && in_excl) {
+			if (*s == '"' || *s == '\'') {
+				const char *q = memchr(s + 1, *s, (size_t)(e - s - 1));
+				if (!q) {
+					break;
+				}
+				const char *g = s + 1;
+				size_t n = (size_t)(q - g);
+				while (n >= 2 && g[0] == '.' && g[1] == '/') {
+					g += 2, n -= 2;
+				}
+				while (n && g[n - 1] == '/') {
+					n--;
+				}
+				if (d->n_cargo_excl >= MANIFEST_MAX_GLOBS) {
+					d->cargo_ws =
+						false; /* fail closed: no member is locked by it */
+					return;
+				}
+				if (n) {
+					GROW(d->cargo_excl, d->cap_cargo_excl, d->n_cargo_excl + 1);
+					d->cargo_excl[d->n_cargo_excl] =
+						arena_strndup(l->arena, g, n);
+					if (!d->cargo_excl[d->n_cargo_excl]) {
+						abort();
+					}
+					d->n_cargo_excl++;
+				}
+				s = q + 1;
+			} else if (*s == ']') {
+				in_excl = false;
+			} else if (*s == '#') {
+				break;
+			} else {
+				s++;
+			}
+		}
+	}
+}
+
 void deps_dir_enter(struct deps_dir *d, const struct deps_dir *up, struct dep_list *l,
 		    const char *path, const char *dname, char *const *names, size_t n)
 {
@@ -605,7 +688,7 @@ void deps_dir_enter(struct deps_dir *d, const struct deps_dir *up, struct dep_li
 		} else if ((d->locks & LOCK_JS) && str_eq(names[i], "pnpm-workspace.yaml")) {
 			pnpm_workspaces(d, l, sub);
 		} else if (str_eq(names[i], "Cargo.toml")) {
-			d->cargo_ws = has_line(l, sub, "[workspace]");
+			cargo_workspace(d, l, sub);
 		} else if (str_eq(names[i], "pyproject.toml")) {
 			d->uv_ws = has_line(l, sub, "[tool.uv.workspace]");
 		}
@@ -616,6 +699,8 @@ void deps_dir_release(struct deps_dir *d)
 {
 	free(d->globs);
 	d->globs = NULL;
+	free(d->cargo_excl);
+	d->cargo_excl = NULL;
 }
 
 /* dir relative to the ancestor a (NULL when it is not below it). */
@@ -682,11 +767,22 @@ static bool locked(const struct deps_dir *d, enum mkind k, const char *buf, size
 		if (d->locks & LOCK_CARGO) {
 			return true;
 		}
-		/* A member's Cargo.lock is its workspace's: the nearest [workspace] above. */
+		/* A member's Cargo.lock is its workspace's: the nearest [workspace] above, unless
+		 * its `exclude` names the crate's directory or one above it (Cargo's prefix match):
+		 * such a crate is a project of its own. */
 		for (const struct deps_dir *a = d->up; a; a = a->up) {
-			if (a->cargo_ws) {
-				return (a->locks & LOCK_CARGO) != 0;
+			if (!a->cargo_ws) {
+				continue;
 			}
+			const char *rel = below(a, d->path);
+			for (size_t i = 0; rel && i < a->n_cargo_excl; i++) {
+				size_t n = strlen(a->cargo_excl[i]);
+				if (strncmp(rel, a->cargo_excl[i], n) == 0 &&
+				    (rel[n] == '\0' || rel[n] == '/')) {
+					return false;
+				}
+			}
+			return (a->locks & LOCK_CARGO) != 0;
 		}
 		return false;
 	case M_PYPROJECT:

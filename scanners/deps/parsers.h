@@ -250,7 +250,10 @@ struct deps_dir {
 	const char *path;	   /* as walked */
 	unsigned locks;		   /* the kinds of lockfile in it */
 	bool cargo_ws;		   /* Cargo.toml has [workspace] */
-	bool uv_ws;		   /* pyproject.toml has [tool.uv.workspace] */
+	/* Its [workspace] exclude paths (arena): crates below them are not its members. */
+	const char **cargo_excl;
+	size_t n_cargo_excl, cap_cargo_excl;
+	bool uv_ws; /* pyproject.toml has [tool.uv.workspace] */
 	/* With a JS lockfile: package.json's workspaces, pnpm-workspace.yaml's packages (arena). */
 	const char **globs;
 	size_t n_globs, cap_globs;

@@ -6416,4 +6416,39 @@ Test(lockfiles, a_cargo_workspace_member_is_locked_at_the_workspace_root)
 	free(lock);
 	tu_rmdir(dir);
 	free(dir);
+
+	/* A crate the workspace's `exclude` names (or one below such a path) is a project of
+	 * its own: the workspace's Cargo.lock does not lock it. */
+	dir = tu_tmpdir();
+	tu_write(dir, "Cargo.toml",
+		 "[workspace]\nmembers = [\"crates/*\"]\n"
+		 "exclude = [\n  \"crates/legacy\", # not built with the rest\n"
+		 "  \"./tools/\",\n]\n\n[workspace.dependencies]\nserde = \"1\"\n");
+	tu_write(dir, "Cargo.lock", "version = 3\n");
+	tu_write(dir, "crates/core/Cargo.toml",
+		 "[package]\nname = \"core\"\n[dependencies]\nserde.workspace = true\n");
+	tu_write(dir, "crates/legacy/Cargo.toml",
+		 "[package]\nname = \"legacy\"\n[dependencies]\nrand = \"0.7\"\n");
+	tu_write(dir, "tools/gen/Cargo.toml",
+		 "[package]\nname = \"gen\"\n[dependencies]\nclap = \"4\"\n");
+	tu_write(dir, "crates/legacy-two/Cargo.toml",
+		 "[package]\nname = \"legacy-two\"\n[dependencies]\nrand = \"0.8\"\n");
+	errs = manifest_errors(dir, &rc);
+	cr_expect_eq(rc, -EINVAL, "%s", errs);
+	cr_expect(strstr(errs, "crates/legacy/Cargo.toml declares") ||
+			  strstr(errs, "tools/gen/Cargo.toml declares"),
+		  "%s", errs);
+	cr_expect(!strstr(errs, "crates/core") && !strstr(errs, "legacy-two"), "%s", errs);
+	free(errs);
+	/* Each of them with its own Cargo.lock: nothing is left unlocked. */
+	tu_write(dir, "crates/legacy/Cargo.lock", "version = 3\n");
+	errs = manifest_errors(dir, &rc);
+	cr_expect(rc == -EINVAL && strstr(errs, "tools/gen/Cargo.toml declares"), "%s", errs);
+	free(errs);
+	tu_write(dir, "tools/gen/Cargo.lock", "version = 3\n");
+	errs = manifest_errors(dir, &rc);
+	cr_expect_eq(rc, 0, "%s", errs);
+	free(errs);
+	tu_rmdir(dir);
+	free(dir);
 }
