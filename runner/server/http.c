@@ -60,6 +60,8 @@ enum delivery_result {
 	D_IGNORED = VIEWS_DELIVERY_IGNORED,
 	D_REJECTED = VIEWS_DELIVERY_REJECTED,
 	D_QUEUE_FULL = VIEWS_DELIVERY_QUEUE_FULL,
+	D_BUSY = VIEWS_DELIVERY_BUSY,
+	D_ERROR = VIEWS_DELIVERY_ERROR,
 };
 
 struct http_server {
@@ -231,7 +233,7 @@ static enum MHD_Result hook_reply(struct http_server *h, struct MHD_Connection *
 	return respond_json(h, conn, code, body);
 }
 
-/* A refusal, counted as dr (D_REJECTED, or D_QUEUE_FULL). */
+/* A refusal, counted as dr (D_REJECTED, D_QUEUE_FULL). */
 static enum MHD_Result refuse(struct http_server *h, struct MHD_Connection *conn,
 			      enum delivery_result dr, unsigned code, const struct slog_ctx *ctx,
 			      const char *msg)
@@ -335,7 +337,7 @@ static enum MHD_Result handle_hook(struct http_server *h, struct MHD_Connection 
 	if (rq->overloaded) {
 		slog(LOG_WARN, "delivery.overloaded", &ctx, NULL,
 		     "too many large deliveries at once (limits.max_inflight); refused with 503");
-		return hook_reply(h, conn, D_REJECTED, 503,
+		return hook_reply(h, conn, D_BUSY, 503,
 				  json_pack("{s:s}", "error", "too busy; deliver again later"));
 	}
 	int64_t now = time(NULL);
@@ -450,7 +452,7 @@ static enum MHD_Result handle_hook(struct http_server *h, struct MHD_Connection 
 	if (rr < 0) {
 		slog(LOG_ERROR, "delivery.failed", &ctx, NULL, "cannot queue the delivery: %s",
 		     strerror(-rr));
-		ret = hook_reply(h, conn, D_REJECTED, 503,
+		ret = hook_reply(h, conn, D_ERROR, 503,
 				 json_pack("{s:s}", "error", "the queue is unavailable; retry"));
 		goto out;
 	}

@@ -969,6 +969,8 @@ char *views_metrics(const struct store_counts *sc, const struct http_stats *hs, 
 		[VIEWS_DELIVERY_IGNORED] = "ignored",
 		[VIEWS_DELIVERY_REJECTED] = "rejected",
 		[VIEWS_DELIVERY_QUEUE_FULL] = "queue_full",
+		[VIEWS_DELIVERY_BUSY] = "busy",
+		[VIEWS_DELIVERY_ERROR] = "error",
 	};
 	struct sbuf sb;
 	sbuf_init(&sb, 1u << 20);

@@ -20,15 +20,18 @@
 struct server_config;
 
 /* What became of webhook deliveries: the result label of runner_webhook_deliveries_total.
- * A delivery refused because the queue is full (limits.max_queued, untrusted.max_queued)
- * is counted apart from those refused for what they are (a bad signature, a bad request):
- * the one is the server's capacity, the others a sender's fault. */
+ * Deliveries refused for what they are (a bad signature, a bad request: a sender's fault)
+ * are counted apart from those refused with 503 for the server's capacity (the queue is
+ * full: limits.max_queued, untrusted.max_queued; too many large bodies at once:
+ * limits.max_inflight) and from those the server failed to queue (its own fault). */
 enum views_delivery {
 	VIEWS_DELIVERY_ACCEPTED,
 	VIEWS_DELIVERY_DUPLICATE,
 	VIEWS_DELIVERY_IGNORED,
 	VIEWS_DELIVERY_REJECTED,
 	VIEWS_DELIVERY_QUEUE_FULL,
+	VIEWS_DELIVERY_BUSY,
+	VIEWS_DELIVERY_ERROR,
 	VIEWS_DELIVERY_COUNT
 };
 
