@@ -101,12 +101,6 @@ static unsigned lock_bit(const char *dname, const char *base)
 	return 0;
 }
 
-static bool has_suffix(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && str_eq(s + n - m, suffix);
-}
-
 static enum mkind manifest_kind(const char *base)
 {
 	if (str_eq(base, "package.json")) {
@@ -136,8 +130,8 @@ static enum mkind manifest_kind(const char *base)
 	if (str_eq(base, "mix.exs")) {
 		return M_MIX;
 	}
-	if (has_suffix(base, ".csproj") || has_suffix(base, ".fsproj") ||
-	    has_suffix(base, ".vbproj")) {
+	if (str_has_suffix(base, ".csproj") || str_has_suffix(base, ".fsproj") ||
+	    str_has_suffix(base, ".vbproj")) {
 		return M_NUGET;
 	}
 	if (str_eq(base, "conanfile.txt")) {
@@ -290,7 +284,7 @@ static bool toml_declares(const char *buf, size_t len, enum mkind k)
 		size_t kn = (size_t)(ke - s);
 		switch (k) {
 		case M_CARGO:
-			if (has_suffix(table, "dependencies") ||
+			if (str_has_suffix(table, "dependencies") ||
 			    (kn == 12 && !*table && memcmp(s, "dependencies", 12) == 0)) {
 				return true;
 			}
@@ -303,7 +297,7 @@ static bool toml_declares(const char *buf, size_t len, enum mkind k)
 			break;
 		case M_PYPROJECT:
 			if (str_has_prefix(table, "tool.poetry") &&
-			    has_suffix(table, "dependencies")) {
+			    str_has_suffix(table, "dependencies")) {
 				if (!(kn == 6 && memcmp(s, "python", 6) == 0)) {
 					return true;
 				}
