@@ -177,24 +177,6 @@ int record_create_run_dir(const char *root, record_id_fn gen, void *userdata, ch
 	return -EEXIST;
 }
 
-/* Write content into the new file dir/name and sync it: 0 or -errno. */
-static int write_new_file(const char *dir, const char *name, const char *content)
-{
-	_cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		return -errno;
-	}
-	int r = write_all(fd, content, strlen(content));
-	if (r == 0 && fsync(fd) < 0) {
-		r = -errno;
-	}
-	if (close(fd) < 0 && r == 0) {
-		r = -errno;
-	}
-	return r;
-}
-
 int record_make_claimed_dir(const char *dir, const char *name, const char *content)
 {
 	const char *slash = strrchr(dir, '/');
@@ -210,7 +192,8 @@ int record_make_claimed_dir(const char *dir, const char *name, const char *conte
 	/* As mkdir(dir, 0755) made it (mkdtemp makes it 0700). */
 	int r = chmod(tmp, 0755) < 0 ? -errno : 0;
 	if (r == 0) {
-		r = write_new_file(tmp, name, content);
+		_cleanup_free_ char *path = xasprintf("%s/%s", tmp, name);
+		r = write_file_replace(path, content, strlen(content), 0644); /* synced */
 	}
 	if (r == 0 && renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_NOREPLACE) < 0) {
 		r = -errno;
